@@ -1,0 +1,73 @@
+// SnapshotBuilder collects cases and relations and produces an immutable Snapshot.
+//
+// Cases of one subject may arrive in any order, from any line; a subject's name is taken from
+// its first case. Duplicate relations are merged. A relation naming an organisation by its
+// 9-character organisation code is attached to the organisation listed under the credit code
+// that embeds it, when there is one.
+//
+// Thread safety: a builder is used by one thread at a time.
+#ifndef SHIXIN_CORE_BUILDER_H_
+#define SHIXIN_CORE_BUILDER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/record.h"
+#include "core/snapshot.h"
+
+namespace shixin {
+
+class SnapshotBuilder {
+ public:
+  SnapshotBuilder();
+  SnapshotBuilder(const SnapshotBuilder&) = delete;
+  SnapshotBuilder& operator=(const SnapshotBuilder&) = delete;
+  ~SnapshotBuilder();
+
+  // Adds one case of the listed subject `c.id`.
+  void AddCase(const CaseInput& c);
+  // Adds one relation (organisation, person, role).
+  void AddRelation(const RelationInput& r);
+  // Sets the build time recorded in the snapshot (Unix seconds); the default is the time of
+  // Build().
+  void set_build_time(int64_t unix_seconds) { build_time_ = unix_seconds; }
+
+  // Returns the snapshot. The builder is left empty.
+  // Returns ResourceExhausted if a table outgrows its 32-bit offsets.
+  absl::StatusOr<std::unique_ptr<const Snapshot>> Build();
+
+ private:
+  struct PendingEntity {
+    PackedId id;
+    uint64_t name_begin = 0;  // into names_
+    uint32_t name_size = 0;
+  };
+  struct PendingCase {
+    uint32_t entity;
+    uint64_t blob_begin;  // into case_blob_; ends where the next case (in arrival order) begins
+  };
+  struct PendingRelation {
+    uint32_t org;
+    uint32_t person;
+    Role role;
+  };
+
+  // Returns the pending entity for `id`, creating it (with `name` if not empty) if needed.
+  uint32_t Intern(const Id& id, std::string_view name);
+
+  absl::flat_hash_map<PackedId, uint32_t, PackedIdHash> pending_index_;
+  std::vector<PendingEntity> pending_;
+  std::string names_;
+  std::vector<PendingCase> cases_;
+  std::string case_blob_;
+  std::vector<PendingRelation> relations_;
+  int64_t build_time_ = 0;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_BUILDER_H_

@@ -1,0 +1,118 @@
+// Identifiers of listed subjects and related persons: resident ID numbers (GB 11643-1999),
+// unified social credit codes (GB 32100-2015) and organisation codes (GB 11714-1997).
+//
+// ParseId() accepts what people type (lower-case x, full-width digits and letters, surrounding
+// spaces, a hyphen in organisation codes), converts old 15-digit resident IDs to 18 digits, and
+// rejects everything else with a specific reason. An Id is always valid and normalised.
+//
+// Thread safety: all types here are values; all functions are pure and thread-safe.
+#ifndef SHIXIN_CORE_ID_H_
+#define SHIXIN_CORE_ID_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/types.h"
+
+namespace shixin {
+
+enum class IdKind : uint8_t {
+  kResident = 1,    // 18 characters: 17 digits and a check character 0-9 or X.
+  kCreditCode = 2,  // 18 characters from "0123456789ABCDEFGHJKLMNPQRTUWXY".
+  kOrgCode = 3,     // 9 characters (8 digits or capital letters, then a check 0-9 or X).
+};
+
+// Returns "resident_id", "credit_code" or "org_code".
+std::string_view IdKindName(IdKind kind);
+
+// The 12-byte binary form of an Id, used as the in-memory and on-disk key. Two Ids are equal
+// exactly when their PackedIds are equal. The check characters are not stored: they follow
+// from the other characters of a valid Id. Three 32-bit words keep it 12 bytes with 4-byte
+// alignment; w[2] bits 30-31 hold the IdKind, and all-zero words mean "no id".
+struct PackedId {
+  uint32_t w[3] = {0, 0, 0};
+
+  friend bool operator==(const PackedId& a, const PackedId& b) {
+    return a.w[0] == b.w[0] && a.w[1] == b.w[1] && a.w[2] == b.w[2];
+  }
+  friend bool operator!=(const PackedId& a, const PackedId& b) { return !(a == b); }
+  friend bool operator<(const PackedId& a, const PackedId& b) {
+    if (a.w[2] != b.w[2]) return a.w[2] < b.w[2];
+    if (a.w[1] != b.w[1]) return a.w[1] < b.w[1];
+    return a.w[0] < b.w[0];
+  }
+};
+static_assert(sizeof(PackedId) == 12);
+
+// Returns the 64-bit XXH3 hash of the packed form (the key of every index).
+uint64_t HashPackedId(const PackedId& id);
+
+// A hasher for hash maps keyed by PackedId.
+struct PackedIdHash {
+  size_t operator()(const PackedId& id) const { return HashPackedId(id); }
+};
+
+// A valid, normalised identifier.
+class Id {
+ public:
+  // An empty Id (kind() is meaningless, text() is empty). Only useful as a placeholder.
+  Id() = default;
+
+  IdKind kind() const { return kind_; }
+  // Returns the normalised text: 18 characters, or 9 for an organisation code (no hyphen).
+  std::string_view text() const { return std::string_view(text_, size_); }
+  bool empty() const { return size_ == 0; }
+  // Returns kPerson for resident IDs, kOrganization otherwise.
+  SubjectKind subject_kind() const {
+    return kind_ == IdKind::kResident ? SubjectKind::kPerson : SubjectKind::kOrganization;
+  }
+
+  // Returns the masked form shown to the public: resident IDs and credit codes as
+  // first 10 + "****" + last 4; organisation codes unmasked.
+  std::string Masked() const;
+
+  // Returns the packed binary key.
+  PackedId Pack() const;
+  // Returns the Id whose Pack() is `packed`. REQUIRES: `packed` came from Pack().
+  static Id Unpack(const PackedId& packed);
+
+  // For a credit code, returns the embedded 9-character organisation code (positions 9-17).
+  // REQUIRES: kind() == IdKind::kCreditCode.
+  Id EmbeddedOrgCode() const;
+
+  friend bool operator==(const Id& a, const Id& b) {
+    return a.kind_ == b.kind_ && a.text() == b.text();
+  }
+
+ private:
+  friend absl::StatusOr<Id> ParseId(std::string_view input);
+  friend Id MakeIdUnchecked(IdKind kind, std::string_view text);
+
+  char text_[18] = {};
+  uint8_t size_ = 0;
+  IdKind kind_ = IdKind::kResident;
+};
+
+// Parses, normalises and validates `input`.
+// Returns the Id, or InvalidArgument with a specific reason: empty input, wrong length, bad
+// character (with its position), bad area code, impossible birth date, bad check character
+// (expected vs. found), bad embedded organisation code.
+absl::StatusOr<Id> ParseId(std::string_view input);
+
+// Returns an Id without validation. REQUIRES: `text` is a valid normalised Id of `kind`
+// (as produced by the generator or by Id::text()). For trusted, already-validated data only.
+Id MakeIdUnchecked(IdKind kind, std::string_view text);
+
+// Check characters, for generators and tests.
+// REQUIRES: `first17` is 17 ASCII digits. Returns '0'-'9' or 'X'.
+char ResidentCheckChar(std::string_view first17);
+// REQUIRES: `first17` is 17 characters of the credit-code charset. Returns a charset character.
+char CreditCodeCheckChar(std::string_view first17);
+// REQUIRES: `first8` is 8 digits or capital letters. Returns '0'-'9' or 'X'.
+char OrgCodeCheckChar(std::string_view first8);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_ID_H_

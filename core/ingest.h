@@ -1,0 +1,72 @@
+// Ingest of the court's records and of the relations feed, with simdjson.
+//
+// Debtor files are NDJSON (one case per line) or a single JSON array of cases; relation files
+// are NDJSON. Every bad line (malformed JSON, missing or ill-typed field, invalid ID, unknown
+// party type or role, a party type that contradicts the ID) is reported with its file, line
+// number and reason. A load fails as a whole when the errors exceed LoadOptions::max_errors.
+//
+// Thread safety: the functions are reentrant; each call uses its own parser.
+#ifndef SHIXIN_CORE_INGEST_H_
+#define SHIXIN_CORE_INGEST_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/record.h"
+
+namespace shixin {
+
+struct LoadOptions {
+  // The number of bad lines tolerated (skipped and reported) before the load fails.
+  uint64_t max_errors = 0;
+};
+
+struct LoadError {
+  std::string file;
+  uint64_t line = 0;  // 1-based
+  std::string reason;
+};
+
+// What a load saw. Appended to by each Load* call.
+struct LoadReport {
+  uint64_t lines = 0;    // non-blank lines (or array elements) read
+  uint64_t records = 0;  // records passed to the sink
+  uint64_t errors = 0;   // bad lines
+  std::vector<LoadError> first_errors;  // at most kMaxKeptErrors of them
+  static constexpr size_t kMaxKeptErrors = 100;
+};
+
+// Parses one court record (a JSON object; `json` need not be padded).
+// Returns the case, or InvalidArgument naming the field and the reason.
+// The views in the result point into `json` or into `scratch`, which the call may overwrite.
+absl::StatusOr<CaseInput> ParseCaseRecord(std::string_view json, std::string* scratch);
+
+// Parses one relations line (a JSON object).
+absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::string* scratch);
+
+// Reads the debtor file at `path` and calls `sink` with each valid case.
+// Returns OK when the bad lines (counted in `report` across calls) are within
+// `options.max_errors`; NotFound if the file cannot be opened; InvalidArgument otherwise, with
+// the first errors ("debtors.ndjson:12: cardNum: bad check character ...") in the message.
+// A file that is not valid UTF-8 text, or truncated inside a JSON array, fails too.
+absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
+                          absl::FunctionRef<void(const CaseInput&)> sink, LoadReport* report);
+
+// Reads the relations file at `path` and calls `sink` with each valid relation; as above.
+absl::Status LoadRelationFile(const std::string& path, const LoadOptions& options,
+                              absl::FunctionRef<void(const RelationInput&)> sink,
+                              LoadReport* report);
+
+// Converts a date as the feeds write it ("20190114", "2017年08月11日", "2019-07-13") to
+// YYYYMMDD. Returns 0 for an empty string, nullopt for anything else that is not a real date.
+std::optional<uint32_t> ParseFeedDate(std::string_view text);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_INGEST_H_

@@ -1,0 +1,156 @@
+// The immutable in-memory list: every listed subject and every person related to a listed
+// organisation (an "entity"), their cases, and the related-person index in both directions.
+//
+// Layout (compact; no per-record heap objects):
+//   entities_  24 bytes each, sorted by PackedId; entity i's name, cases and links are the
+//              ranges [i, i+1) of the name arena, the case table and the link table (a sentinel
+//              entity closes the last range);
+//   index_     absl::flat_hash_set of 4-byte entity numbers, hashed by XXH3 of the packed ID and
+//              compared by the full ID: a hit is always verified;
+//   org_code_index_  the same over credit-code entities, keyed by their embedded organisation
+//              code, so a query by the old 9-character code finds an organisation listed by its
+//              credit code;
+//   links_     4 bytes each: (entity << 3 | role); a person's links name the organisations where
+//              it holds roles, an organisation's links name its related persons;
+//   cases_     byte offsets into one case blob of length-prefixed fields.
+//
+// Thread safety: a Snapshot has only const methods and is shared between threads without locks.
+#ifndef SHIXIN_CORE_SNAPSHOT_H_
+#define SHIXIN_CORE_SNAPSHOT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "core/id.h"
+#include "core/types.h"
+
+namespace shixin {
+
+// Entity numbers; kNoEntity means "not in the snapshot".
+using EntityNo = uint32_t;
+inline constexpr EntityNo kNoEntity = 0xFFFFFFFFu;
+
+// One enforcement case, decoded on demand. Views point into the snapshot.
+struct CaseView {
+  std::string_view case_code, court, area, gist_id, gist_unit, duty, performance,
+      performed_part, unperform_part, disrupt_type, business_entity;
+  uint32_t reg_date = 0;      // YYYYMMDD or 0
+  uint32_t publish_date = 0;  // YYYYMMDD or 0
+  uint8_t age = 0;
+  uint8_t sex = 0;  // 0 unknown, 1 male, 2 female
+};
+
+// A role link from an entity to another entity.
+struct LinkView {
+  EntityNo other;  // the organisation (from a person) or the person (from an organisation)
+  Role role;
+};
+
+// Counts and identity of a snapshot.
+struct SnapshotInfo {
+  uint64_t version = 0;     // XXH3 content hash over every table
+  int64_t build_time = 0;   // Unix seconds
+  uint64_t subjects = 0;    // listed subjects
+  uint64_t persons = 0;     // listed persons
+  uint64_t organizations = 0;  // listed organisations
+  uint64_t cases = 0;
+  uint64_t relations = 0;        // distinct (organisation, person, role) triples
+  uint64_t related_persons = 0;  // persons holding a role in a listed organisation
+  uint64_t entities = 0;         // subjects + related-only persons + unlisted organisations
+};
+
+class SnapshotBuilder;
+
+class Snapshot {
+ public:
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  // Returns the entity with this ID (for an organisation code, also the organisation listed by
+  // the credit code embedding it), or kNoEntity.
+  EntityNo Find(const Id& id) const;
+  // Looks up `ids` in a batch with software prefetching; out[i] = Find(ids[i]).
+  // REQUIRES: out.size() == ids.size().
+  void FindBatch(std::span<const Id> ids, std::span<EntityNo> out) const;
+
+  // Entity accessors. REQUIRES: e < entity_count().
+  size_t entity_count() const { return entities_.size() - 1; }
+  Id EntityId(EntityNo e) const { return Id::Unpack(entities_[e].id); }
+  SubjectKind EntityKind(EntityNo e) const;
+  std::string_view EntityName(EntityNo e) const;
+  // A listed subject has at least one case.
+  bool IsListed(EntityNo e) const { return CaseCount(e) > 0; }
+  // A person holding a role in a listed organisation.
+  bool IsRelated(EntityNo e) const;
+  uint32_t CaseCount(EntityNo e) const {
+    return entities_[e + 1].case_begin - entities_[e].case_begin;
+  }
+  uint32_t FirstCase(EntityNo e) const { return entities_[e].case_begin; }
+  uint32_t LinkCount(EntityNo e) const {
+    return entities_[e + 1].link_begin - entities_[e].link_begin;
+  }
+  // REQUIRES: i < LinkCount(e).
+  LinkView Link(EntityNo e, uint32_t i) const;
+
+  // REQUIRES: c < info().cases.
+  CaseView Case(uint32_t c) const;
+
+  const SnapshotInfo& info() const { return info_; }
+
+  // Returns the bytes held by the index and summary tables (entities, names, links, indexes),
+  // and by the case tables, for the memory report.
+  size_t IndexBytes() const;
+  size_t CaseBytes() const;
+
+ private:
+  friend class SnapshotBuilder;
+
+  struct Entity {
+    PackedId id;
+    uint32_t name_begin;  // into names_
+    uint32_t case_begin;  // into case_offsets_
+    uint32_t link_begin;  // into links_
+  };
+  static_assert(sizeof(Entity) == 24);
+
+  // Hash and equality over entity numbers, with heterogeneous lookup by PackedId.
+  struct EntityHash {
+    using is_transparent = void;
+    const std::vector<Entity>* entities;
+    bool by_org_code;
+    size_t operator()(EntityNo e) const;
+    size_t operator()(const PackedId& id) const { return HashPackedId(id); }
+  };
+  struct EntityEq {
+    using is_transparent = void;
+    const std::vector<Entity>* entities;
+    bool by_org_code;
+    bool operator()(EntityNo a, EntityNo b) const { return a == b; }
+    bool operator()(const PackedId& id, EntityNo e) const { return Key(e) == id; }
+    bool operator()(EntityNo e, const PackedId& id) const { return Key(e) == id; }
+    PackedId Key(EntityNo e) const;
+  };
+  using Index = absl::flat_hash_set<EntityNo, EntityHash, EntityEq>;
+
+  Snapshot();
+
+  EntityNo FindPacked(const PackedId& id) const;
+
+  std::vector<Entity> entities_;  // sorted by id, plus a sentinel
+  std::string names_;
+  std::vector<uint32_t> links_;
+  std::vector<uint64_t> case_offsets_;  // into case_blob_, plus a sentinel
+  std::string case_blob_;
+  Index index_;
+  Index org_code_index_;
+  SnapshotInfo info_;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_SNAPSHOT_H_
