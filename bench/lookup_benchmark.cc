@@ -1,2 +1,118 @@
+// In-process lookup speed at 1 M and 10 M subjects (hit and miss, one at a time and batched
+// with prefetching), and the resident bytes per subject of the index and summary tables.
+//
+//   build/bin/lookup_benchmark                         # both sizes
+//   build/bin/lookup_benchmark --benchmark_filter=/1000000   # 1 M only
 #include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "core/builder.h"
+#include "core/synthetic.h"
+
+namespace shixin {
+namespace {
+
+struct World {
+  std::unique_ptr<const Snapshot> snap;
+  std::vector<Id> hits;    // listed subjects, shuffled
+  std::vector<Id> misses;  // valid IDs that are not in the snapshot
+};
+
+// Returns a valid resident ID that the generator does not produce (born on 1 Jan 1901).
+Id MissId(uint64_t n) {
+  char first17[18];
+  std::snprintf(first17, sizeof(first17), "11010519010101%03u", static_cast<unsigned>(n % 1000));
+  std::string text(first17, 17);
+  // Vary the area code too, so the misses are spread over the table.
+  const unsigned area = 110101 + static_cast<unsigned>(n / 1000 % 99);
+  std::snprintf(first17, sizeof(first17), "%06u", area);
+  text.replace(0, 6, first17, 6);
+  return MakeIdUnchecked(IdKind::kResident, text + ResidentCheckChar(text));
+}
+
+const World& GetWorld(uint64_t subjects) {
+  static std::map<uint64_t, World>* worlds = new std::map<uint64_t, World>();
+  auto it = worlds->find(subjects);
+  if (it != worlds->end()) return it->second;
+  World& w = (*worlds)[subjects];
+  SnapshotBuilder builder;
+  PackedId last{};
+  GenerateSynthetic(
+      SyntheticOptions{subjects, 42},
+      [&](const CaseInput& c) {
+        builder.AddCase(c);
+        if (c.id.Pack() != last) {
+          last = c.id.Pack();
+          w.hits.push_back(c.id);
+        }
+      },
+      [&](const RelationInput& r) { builder.AddRelation(r); });
+  w.snap = *builder.Build();
+  std::mt19937_64 rng(7);
+  std::shuffle(w.hits.begin(), w.hits.end(), rng);
+  w.hits.resize(std::min<size_t>(w.hits.size(), 4'000'000));
+  for (size_t i = 0; i < 1'000'000; ++i) w.misses.push_back(MissId(i));
+  std::shuffle(w.misses.begin(), w.misses.end(), rng);
+  return w;
+}
+
+void SetCounters(benchmark::State& state, const World& w) {
+  const SnapshotInfo& info = w.snap->info();
+  state.counters["subjects"] = static_cast<double>(info.subjects);
+  state.counters["entities"] = static_cast<double>(info.entities);
+  state.counters["index_bytes_per_subject"] =
+      static_cast<double>(w.snap->IndexBytes()) / static_cast<double>(info.subjects);
+  state.counters["index_bytes_per_entity"] =
+      static_cast<double>(w.snap->IndexBytes()) / static_cast<double>(info.entities);
+}
+
+void Lookup(benchmark::State& state, bool hit) {
+  const World& w = GetWorld(static_cast<uint64_t>(state.range(0)));
+  const std::vector<Id>& ids = hit ? w.hits : w.misses;
+  size_t i = 0;
+  uint64_t found = 0;
+  for (auto _ : state) {
+    found += w.snap->Find(ids[i]) != kNoEntity;
+    if (++i == ids.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(found);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  SetCounters(state, w);
+}
+
+void LookupBatch(benchmark::State& state, bool hit) {
+  const World& w = GetWorld(static_cast<uint64_t>(state.range(0)));
+  const std::vector<Id>& ids = hit ? w.hits : w.misses;
+  const size_t batch = static_cast<size_t>(state.range(1));
+  std::vector<EntityNo> out(batch);
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i + batch > ids.size()) i = 0;
+    w.snap->FindBatch(std::span<const Id>(ids.data() + i, batch), out);
+    benchmark::DoNotOptimize(out.data());
+    i += batch;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  SetCounters(state, w);
+}
+
+void BM_LookupHit(benchmark::State& state) { Lookup(state, true); }
+void BM_LookupMiss(benchmark::State& state) { Lookup(state, false); }
+void BM_LookupBatchHit(benchmark::State& state) { LookupBatch(state, true); }
+void BM_LookupBatchMiss(benchmark::State& state) { LookupBatch(state, false); }
+
+BENCHMARK(BM_LookupHit)->Arg(1'000'000)->Arg(10'000'000);
+BENCHMARK(BM_LookupMiss)->Arg(1'000'000)->Arg(10'000'000);
+BENCHMARK(BM_LookupBatchHit)->Args({1'000'000, 64})->Args({10'000'000, 64});
+BENCHMARK(BM_LookupBatchMiss)->Args({1'000'000, 64})->Args({10'000'000, 64});
+
+}  // namespace
+}  // namespace shixin
+
 BENCHMARK_MAIN();

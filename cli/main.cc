@@ -1,1 +1,55 @@
-int main() { return 0; }
+// shixin: the command-line tool. Offline mode loads a data directory into its own process.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: shixin COMMAND [FLAGS] [ID...]
+
+Queries the list of dishonest judgment debtors (失信被执行人名单).
+
+commands:
+  check    [--json] --data DIR ID...    is each ID listed? kind, name, cases, roles
+  measures [--json] --data DIR [--agency A] [--scenario S] [--officer ROLE=ID]... ID...
+                                         the measures that apply to each subject, and why
+  gen      --subjects N [--seed S] --out DIR
+                                         write a deterministic synthetic data set
+  help                                   this text
+
+flags:
+  --data DIR        directory holding debtors.ndjson and relations.ndjson
+  --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
+  --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
+  --agency A        only measures of this agency (id or name, e.g. housing)
+  --scenario S      only measures governing this scenario (e.g. hotel, bank_credit)
+  --officer R=ID    an officer of the queried organisation (repeatable), R one of
+                    legal_representative principal actual_controller directly_responsible
+                    director supervisor senior_manager
+  --json            one JSON object per queried ID
+
+IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,
+9-character organisation codes. With no ID, or "-", IDs are read from standard input.
+
+exit status: 0 ok, 1 an ID was invalid, 2 usage error, 3 data or catalog could not be loaded.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
+      std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? shixin::kExitUsage : shixin::kExitOk;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "check") return shixin::RunCheck(args);
+  if (command == "measures") return shixin::RunMeasures(args);
+  if (command == "gen") return shixin::RunGen(args);
+  std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
+  return shixin::kExitUsage;
+}

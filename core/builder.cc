@@ -1,1 +1,226 @@
-// Not yet written.
+#include "core/builder.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <numeric>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/case_codec.h"
+#include "xxhash.h"
+
+namespace shixin {
+namespace {
+
+constexpr uint32_t kMaxEntities = (1u << 29) - 1;  // links keep the entity in 29 bits
+
+}  // namespace
+
+SnapshotBuilder::SnapshotBuilder() = default;
+SnapshotBuilder::~SnapshotBuilder() = default;
+
+uint32_t SnapshotBuilder::Intern(const Id& id, std::string_view name) {
+  const auto [it, inserted] =
+      pending_index_.try_emplace(id.Pack(), static_cast<uint32_t>(pending_.size()));
+  if (inserted) pending_.push_back(PendingEntity{id.Pack()});
+  PendingEntity& entity = pending_[it->second];
+  if (entity.name_size == 0 && !name.empty()) {
+    entity.name_begin = names_.size();
+    entity.name_size = static_cast<uint32_t>(name.size());
+    names_.append(name);
+  }
+  return it->second;
+}
+
+void SnapshotBuilder::AddCase(const CaseInput& c) {
+  const uint32_t entity = Intern(c.id, {});
+  PendingEntity& pending = pending_[entity];
+  // The court's name for a listed subject wins over a name the relations feed gave.
+  if (!pending.name_from_case && !c.name.empty()) {
+    pending.name_begin = names_.size();
+    pending.name_size = static_cast<uint32_t>(c.name.size());
+    pending.name_from_case = true;
+    names_.append(c.name);
+  }
+  cases_.push_back(PendingCase{entity, case_blob_.size()});
+  EncodeCase(c, &case_blob_);
+}
+
+void SnapshotBuilder::AddRelation(const RelationInput& r) {
+  const uint32_t org = Intern(r.org, {});
+  const uint32_t person = Intern(r.person, r.person_name);
+  relations_.push_back(PendingRelation{org, person, r.role});
+}
+
+std::vector<uint32_t> SnapshotBuilder::MergeOrgCodeAliases() const {
+  std::vector<uint32_t> target(pending_.size());
+  std::iota(target.begin(), target.end(), 0);
+  absl::flat_hash_map<PackedId, uint32_t, PackedIdHash> by_embedded_code;
+  for (uint32_t i = 0; i < pending_.size(); ++i) {
+    const Id id = Id::Unpack(pending_[i].id);
+    if (id.kind() == IdKind::kCreditCode) by_embedded_code[id.EmbeddedOrgCode().Pack()] = i;
+  }
+  if (by_embedded_code.empty()) return target;
+  for (uint32_t i = 0; i < pending_.size(); ++i) {
+    if (Id::Unpack(pending_[i].id).kind() != IdKind::kOrgCode) continue;
+    auto it = by_embedded_code.find(pending_[i].id);
+    if (it != by_embedded_code.end()) target[i] = it->second;
+  }
+  return target;
+}
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
+  // Entities referred to by their organisation code are merged into the credit-code entity.
+  const std::vector<uint32_t> target = MergeOrgCodeAliases();
+  std::vector<uint32_t> order;
+  order.reserve(pending_.size());
+  for (uint32_t i = 0; i < pending_.size(); ++i) {
+    if (target[i] == i) order.push_back(i);
+  }
+  if (order.size() > kMaxEntities) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many entities: ", order.size(), " (at most ", kMaxEntities, ")"));
+  }
+  if (names_.size() >= std::numeric_limits<uint32_t>::max()) {
+    return absl::ResourceExhaustedError("entity names exceed 4 GiB");
+  }
+  // Sorting by ID makes the layout, and so the version, independent of the input order.
+  std::sort(order.begin(), order.end(),
+            [this](uint32_t a, uint32_t b) { return pending_[a].id < pending_[b].id; });
+  std::vector<uint32_t> number(pending_.size());
+  for (uint32_t n = 0; n < order.size(); ++n) number[order[n]] = n;
+  for (uint32_t i = 0; i < pending_.size(); ++i) number[i] = number[target[i]];
+
+  std::unique_ptr<Snapshot> snap(new Snapshot());
+  LayOutEntities(order, *snap);
+  LayOutCases(number, *snap);
+  LayOutLinks(number, *snap);
+  snap->entities_.push_back(Snapshot::Entity{PackedId{}, static_cast<uint32_t>(snap->names_.size()),
+                                             static_cast<uint32_t>(snap->case_offsets_.size()),
+                                             static_cast<uint32_t>(snap->links_.size())});
+  snap->case_blob_ = std::move(case_blob_);
+  FillInfo(*snap);
+  BuildIndexes(*snap);
+
+  // Release the pending tables: the builder is left empty.
+  pending_index_ = {};
+  pending_ = {};
+  names_ = {};
+  cases_ = {};
+  relations_ = {};
+  case_blob_ = {};
+  return std::unique_ptr<const Snapshot>(std::move(snap));
+}
+
+void SnapshotBuilder::LayOutEntities(const std::vector<uint32_t>& order, Snapshot& snap) const {
+  snap.entities_.reserve(order.size() + 1);
+  size_t name_bytes = 0;
+  for (uint32_t i : order) name_bytes += pending_[i].name_size;
+  snap.names_.reserve(name_bytes);
+  for (uint32_t i : order) {
+    const PendingEntity& p = pending_[i];
+    snap.entities_.push_back(
+        Snapshot::Entity{p.id, static_cast<uint32_t>(snap.names_.size()), 0, 0});
+    snap.names_.append(names_, p.name_begin, p.name_size);
+  }
+}
+
+void SnapshotBuilder::LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap) const {
+  // A counting sort by entity keeps each subject's cases in arrival order.
+  const size_t n = snap.entities_.size();
+  std::vector<uint32_t> begin(n + 1, 0);
+  for (const PendingCase& c : cases_) ++begin[number[c.entity] + 1];
+  std::partial_sum(begin.begin(), begin.end(), begin.begin());
+  for (size_t e = 0; e < n; ++e) snap.entities_[e].case_begin = begin[e];
+  snap.case_offsets_.resize(cases_.size());
+  for (const PendingCase& c : cases_) {
+    snap.case_offsets_[begin[number[c.entity]]++] = c.blob_begin;
+  }
+}
+
+void SnapshotBuilder::LayOutLinks(const std::vector<uint32_t>& number, Snapshot& snap) {
+  std::vector<PendingRelation> relations;
+  relations.reserve(relations_.size());
+  for (const PendingRelation& r : relations_) {
+    relations.push_back(PendingRelation{number[r.org], number[r.person], r.role});
+  }
+  std::sort(relations.begin(), relations.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.org, a.person, a.role) < std::tie(b.org, b.person, b.role);
+  });
+  relations.erase(std::unique(relations.begin(), relations.end(),
+                              [](const auto& a, const auto& b) {
+                                return a.org == b.org && a.person == b.person && a.role == b.role;
+                              }),
+                  relations.end());
+  relation_count_ = relations.size();
+
+  const size_t n = snap.entities_.size();
+  std::vector<uint32_t> begin(n + 1, 0);
+  for (const PendingRelation& r : relations) {
+    ++begin[r.org + 1];
+    ++begin[r.person + 1];
+  }
+  std::partial_sum(begin.begin(), begin.end(), begin.begin());
+  for (size_t e = 0; e < n; ++e) snap.entities_[e].link_begin = begin[e];
+  snap.links_.resize(2 * relations.size());
+  auto link = [](uint32_t other, Role role) { return other << 3 | static_cast<uint32_t>(role); };
+  for (const PendingRelation& r : relations) {
+    snap.links_[begin[r.org]++] = link(r.person, r.role);
+    snap.links_[begin[r.person]++] = link(r.org, r.role);
+  }
+  // Relations were sorted by organisation, so a person's links need sorting for a stable order.
+  for (size_t e = 0; e < n; ++e) {
+    std::sort(
+        snap.links_.begin() + snap.entities_[e].link_begin,
+        snap.links_.begin() + (e + 1 < n ? snap.entities_[e + 1].link_begin : snap.links_.size()));
+  }
+}
+
+void SnapshotBuilder::FillInfo(Snapshot& snap) const {
+  SnapshotInfo& info = snap.info_;
+  info.build_time = build_time_ != 0 ? build_time_ : static_cast<int64_t>(std::time(nullptr));
+  info.entities = snap.entity_count();
+  info.cases = snap.case_offsets_.size();
+  info.relations = relation_count_;
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (EntityNo e = 0; e < snap.entity_count(); ++e) {
+    XXH3_64bits_update(state, &snap.entities_[e], sizeof(Snapshot::Entity));
+    if (snap.IsListed(e)) {
+      ++info.subjects;
+      ++(snap.EntityKind(e) == SubjectKind::kPerson ? info.persons : info.organizations);
+    }
+    if (snap.IsRelated(e)) ++info.related_persons;
+  }
+  XXH3_64bits_update(state, snap.names_.data(), snap.names_.size());
+  XXH3_64bits_update(state, snap.links_.data(), snap.links_.size() * sizeof(uint32_t));
+  for (uint64_t offset : snap.case_offsets_) {
+    size_t size = 0;
+    DecodeCase(snap.case_blob_.data() + offset, &size);
+    XXH3_64bits_update(state, snap.case_blob_.data() + offset, size);
+  }
+  info.version = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+}
+
+void SnapshotBuilder::BuildIndexes(Snapshot& snap) {
+  const auto n = static_cast<EntityNo>(snap.entity_count());
+  snap.index_.reserve(n);
+  size_t credit_codes = 0;
+  for (EntityNo e = 0; e < n; ++e) {
+    snap.index_.insert(e);
+    if (static_cast<IdKind>(snap.entities_[e].id.w[2] >> 30) == IdKind::kCreditCode) {
+      ++credit_codes;
+    }
+  }
+  snap.org_code_index_.reserve(credit_codes);
+  for (EntityNo e = 0; e < n; ++e) {
+    if (static_cast<IdKind>(snap.entities_[e].id.w[2] >> 30) == IdKind::kCreditCode) {
+      snap.org_code_index_.insert(e);
+    }
+  }
+}
+
+}  // namespace shixin

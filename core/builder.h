@@ -45,6 +45,7 @@ class SnapshotBuilder {
     PackedId id;
     uint64_t name_begin = 0;  // into names_
     uint32_t name_size = 0;
+    bool name_from_case = false;
   };
   struct PendingCase {
     uint32_t entity;
@@ -56,8 +57,17 @@ class SnapshotBuilder {
     Role role;
   };
 
-  // Returns the pending entity for `id`, creating it (with `name` if not empty) if needed.
+  // Returns the pending entity for `id`, creating it if needed; gives it `name` if it has none.
   uint32_t Intern(const Id& id, std::string_view name);
+  // Returns, for each pending entity, the entity it merges into (itself, or the credit-code
+  // entity embedding its organisation code).
+  std::vector<uint32_t> MergeOrgCodeAliases() const;
+  // The steps of Build(); `number` maps a pending entity to its snapshot entity.
+  void LayOutEntities(const std::vector<uint32_t>& order, Snapshot& snap) const;
+  void LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap) const;
+  void LayOutLinks(const std::vector<uint32_t>& number, Snapshot& snap);
+  void FillInfo(Snapshot& snap) const;
+  static void BuildIndexes(Snapshot& snap);
 
   absl::flat_hash_map<PackedId, uint32_t, PackedIdHash> pending_index_;
   std::vector<PendingEntity> pending_;
@@ -65,6 +75,7 @@ class SnapshotBuilder {
   std::vector<PendingCase> cases_;
   std::string case_blob_;
   std::vector<PendingRelation> relations_;
+  uint64_t relation_count_ = 0;  // distinct relations, set by LayOutLinks()
   int64_t build_time_ = 0;
 };
 

@@ -37,8 +37,8 @@ inline constexpr EntityNo kNoEntity = 0xFFFFFFFFu;
 
 // One enforcement case, decoded on demand. Views point into the snapshot.
 struct CaseView {
-  std::string_view case_code, court, area, gist_id, gist_unit, duty, performance,
-      performed_part, unperform_part, disrupt_type, business_entity;
+  std::string_view case_code, court, area, gist_id, gist_unit, duty, performance, performed_part,
+      unperform_part, disrupt_type, business_entity;
   uint32_t reg_date = 0;      // YYYYMMDD or 0
   uint32_t publish_date = 0;  // YYYYMMDD or 0
   uint8_t age = 0;
@@ -53,10 +53,10 @@ struct LinkView {
 
 // Counts and identity of a snapshot.
 struct SnapshotInfo {
-  uint64_t version = 0;     // XXH3 content hash over every table
-  int64_t build_time = 0;   // Unix seconds
-  uint64_t subjects = 0;    // listed subjects
-  uint64_t persons = 0;     // listed persons
+  uint64_t version = 0;        // XXH3 content hash over every table
+  int64_t build_time = 0;      // Unix seconds
+  uint64_t subjects = 0;       // listed subjects
+  uint64_t persons = 0;        // listed persons
   uint64_t organizations = 0;  // listed organisations
   uint64_t cases = 0;
   uint64_t relations = 0;        // distinct (organisation, person, role) triples

@@ -1,2 +1,209 @@
+#include "core/snapshot.h"
+
 #include <gtest/gtest.h>
-TEST(Placeholder, Empty) {}
+
+#include <algorithm>
+#include <memory>
+
+#include "core/builder.h"
+#include "core/query.h"
+#include "core/test_util.h"
+
+namespace shixin {
+namespace {
+
+using testing::CreditCode;
+using testing::MakeCase;
+using testing::MakeRelation;
+using testing::OrgCode;
+using testing::PersonId;
+
+std::unique_ptr<const Snapshot> BuildOrDie(SnapshotBuilder& builder) {
+  auto snap = builder.Build();
+  EXPECT_TRUE(snap.ok()) << snap.status();
+  return *std::move(snap);
+}
+
+TEST(SnapshotTest, EmptySnapshotFindsNothing) {
+  SnapshotBuilder builder;
+  auto snap = BuildOrDie(builder);
+  EXPECT_EQ(snap->entity_count(), 0u);
+  EXPECT_EQ(snap->Find(PersonId(1)), kNoEntity);
+  EXPECT_EQ(snap->info().subjects, 0u);
+}
+
+TEST(SnapshotTest, CasesOfOneSubjectAreGroupedInArrivalOrder) {
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(PersonId(1), "张三", "（2018）黑04执1号"));
+  builder.AddCase(MakeCase(PersonId(2), "李四", "（2018）黑04执2号"));
+  builder.AddCase(MakeCase(PersonId(1), "张三", "（2019）黑04执3号"));
+  auto snap = BuildOrDie(builder);
+  const EntityNo e = snap->Find(PersonId(1));
+  ASSERT_NE(e, kNoEntity);
+  EXPECT_TRUE(snap->IsListed(e));
+  EXPECT_EQ(snap->EntityName(e), "张三");
+  EXPECT_EQ(snap->EntityKind(e), SubjectKind::kPerson);
+  ASSERT_EQ(snap->CaseCount(e), 2u);
+  EXPECT_EQ(snap->Case(snap->FirstCase(e)).case_code, "（2018）黑04执1号");
+  EXPECT_EQ(snap->Case(snap->FirstCase(e) + 1).case_code, "（2019）黑04执3号");
+  EXPECT_EQ(snap->Case(snap->FirstCase(e)).court, "鹤岗市中级人民法院");
+  EXPECT_EQ(snap->Case(snap->FirstCase(e)).reg_date, 20180114u);
+  EXPECT_EQ(snap->info().subjects, 2u);
+  EXPECT_EQ(snap->info().persons, 2u);
+  EXPECT_EQ(snap->info().cases, 3u);
+  EXPECT_EQ(snap->Find(PersonId(3)), kNoEntity);
+}
+
+TEST(SnapshotTest, CaseFieldsRoundTrip) {
+  CaseInput c = MakeCase(CreditCode(1), "鹤岗市某商贸有限公司", "(2019)黑04执恢5号");
+  c.gist_id = "(2018)黑0402民初1234号";
+  c.gist_unit = "鹤岗市向阳区人民法院";
+  c.duty = std::string(300, 'x') + "\n偿还借款";  // longer than one varint byte
+  c.performed_part = "暂无";
+  c.unperform_part = "暂无";
+  c.business_entity = "王五";
+  c.age = 58;
+  c.sex = 1;
+  SnapshotBuilder builder;
+  builder.AddCase(c);
+  auto snap = BuildOrDie(builder);
+  const CaseView v = snap->Case(snap->FirstCase(snap->Find(CreditCode(1))));
+  EXPECT_EQ(v.case_code, c.case_code);
+  EXPECT_EQ(v.gist_id, c.gist_id);
+  EXPECT_EQ(v.gist_unit, c.gist_unit);
+  EXPECT_EQ(v.duty, c.duty);
+  EXPECT_EQ(v.performed_part, "暂无");
+  EXPECT_EQ(v.business_entity, "王五");
+  EXPECT_EQ(v.age, 58);
+  EXPECT_EQ(v.sex, 1);
+  EXPECT_EQ(v.publish_date, 20180713u);
+}
+
+TEST(SnapshotTest, RelationsIndexBothDirectionsAndDeduplicate) {
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(CreditCode(1), "甲公司", "c1"));
+  builder.AddRelation(MakeRelation(CreditCode(1), PersonId(7), "赵六", Role::kLegalRepresentative));
+  builder.AddRelation(MakeRelation(CreditCode(1), PersonId(7), "赵六", Role::kLegalRepresentative));
+  builder.AddRelation(MakeRelation(CreditCode(1), PersonId(8), "钱七", Role::kDirector));
+  // An unlisted organisation's relation is kept (its officers matter for measures 18 and 22).
+  builder.AddRelation(MakeRelation(CreditCode(2), PersonId(7), "赵六", Role::kSupervisor));
+  auto snap = BuildOrDie(builder);
+  EXPECT_EQ(snap->info().relations, 3u);
+  const EntityNo org = snap->Find(CreditCode(1));
+  const EntityNo person = snap->Find(PersonId(7));
+  ASSERT_NE(person, kNoEntity);
+  EXPECT_FALSE(snap->IsListed(person));
+  EXPECT_TRUE(snap->IsRelated(person));
+  EXPECT_EQ(snap->EntityName(person), "赵六");
+  ASSERT_EQ(snap->LinkCount(org), 2u);
+  ASSERT_EQ(snap->LinkCount(person), 2u);
+  bool saw_lr = false;
+  for (uint32_t i = 0; i < snap->LinkCount(person); ++i) {
+    const LinkView link = snap->Link(person, i);
+    if (link.other == org) {
+      EXPECT_EQ(link.role, Role::kLegalRepresentative);
+      saw_lr = true;
+    }
+  }
+  EXPECT_TRUE(saw_lr);
+  // Related only through an unlisted organisation: not related.
+  SnapshotBuilder other;
+  other.AddRelation(MakeRelation(CreditCode(3), PersonId(9), "孙八", Role::kLegalRepresentative));
+  auto snap2 = BuildOrDie(other);
+  EXPECT_FALSE(snap2->IsRelated(snap2->Find(PersonId(9))));
+  EXPECT_EQ(snap2->info().subjects, 0u);
+  EXPECT_EQ(snap2->info().related_persons, 0u);
+}
+
+TEST(SnapshotTest, CaseNameWinsOverRelationName) {
+  SnapshotBuilder builder;
+  builder.AddRelation(MakeRelation(CreditCode(1), PersonId(1), "别名", Role::kDirector));
+  builder.AddCase(MakeCase(PersonId(1), "正名", "c1"));
+  auto snap = BuildOrDie(builder);
+  EXPECT_EQ(snap->EntityName(snap->Find(PersonId(1))), "正名");
+}
+
+TEST(SnapshotTest, OrgCodeFindsOrganisationListedByCreditCode) {
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(CreditCode(5), "乙公司", "c1"));
+  // The relations feed names the same organisation by its old organisation code.
+  builder.AddRelation(
+      MakeRelation(CreditCode(5).EmbeddedOrgCode(), PersonId(1), "周九", Role::kPrincipal));
+  builder.AddCase(MakeCase(OrgCode(1), "丙公司", "c2"));
+  auto snap = BuildOrDie(builder);
+  const EntityNo org = snap->Find(CreditCode(5));
+  ASSERT_NE(org, kNoEntity);
+  EXPECT_EQ(snap->Find(CreditCode(5).EmbeddedOrgCode()), org);
+  EXPECT_EQ(snap->LinkCount(org), 1u);
+  EXPECT_TRUE(snap->IsRelated(snap->Find(PersonId(1))));
+  EXPECT_NE(snap->Find(OrgCode(1)), kNoEntity);
+  EXPECT_EQ(snap->info().entities, 3u);
+}
+
+TEST(SnapshotTest, VersionIsAContentHashIndependentOfInputOrder) {
+  auto build = [](bool reversed) {
+    SnapshotBuilder builder;
+    builder.set_build_time(1000);
+    std::vector<int> order = {1, 2, 3, 4};
+    if (reversed) std::reverse(order.begin(), order.end());
+    for (int n : order) builder.AddCase(MakeCase(PersonId(n), "某", "c"));
+    return *builder.Build();
+  };
+  auto a = build(false);
+  auto b = build(true);
+  EXPECT_EQ(a->info().version, b->info().version);
+  EXPECT_EQ(a->info().build_time, 1000);
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(PersonId(1), "某", "other case"));
+  EXPECT_NE((*builder.Build())->info().version, a->info().version);
+}
+
+TEST(SnapshotTest, FindBatchMatchesFind) {
+  SnapshotBuilder builder;
+  for (int n = 0; n < 500; n += 2) builder.AddCase(MakeCase(PersonId(n), "某", "c"));
+  auto snap = BuildOrDie(builder);
+  std::vector<Id> ids;
+  for (int n = 0; n < 500; ++n) ids.push_back(PersonId(n));
+  std::vector<EntityNo> out(ids.size());
+  snap->FindBatch(ids, out);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(out[i], snap->Find(ids[i])) << i;
+    EXPECT_EQ(out[i] != kNoEntity, i % 2 == 0) << i;
+    if (out[i] != kNoEntity) EXPECT_EQ(snap->EntityId(out[i]), ids[i]);
+  }
+  EXPECT_GT(snap->IndexBytes(), 0u);
+}
+
+TEST(QueryTest, CheckReportsCasesRolesAndOfficers) {
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(CreditCode(1), "甲公司", "c1"));
+  builder.AddCase(MakeCase(PersonId(2), "李四", "c2"));
+  builder.AddRelation(MakeRelation(CreditCode(1), PersonId(1), "张三", Role::kLegalRepresentative));
+  builder.AddRelation(MakeRelation(CreditCode(1), PersonId(2), "李四", Role::kDirector));
+  auto snap = BuildOrDie(builder);
+
+  const CheckResult org = Check(*snap, CreditCode(1));
+  EXPECT_TRUE(org.listed);
+  EXPECT_EQ(org.kind, SubjectKind::kOrganization);
+  EXPECT_EQ(org.cases.size(), 1u);
+  ASSERT_EQ(org.officers.size(), 2u);
+  EXPECT_TRUE(org.roles.empty());
+
+  const CheckResult lr = Check(*snap, PersonId(1));
+  EXPECT_FALSE(lr.listed);
+  EXPECT_TRUE(lr.related);
+  EXPECT_EQ(lr.name, "张三");
+  ASSERT_EQ(lr.roles.size(), 1u);
+  EXPECT_EQ(lr.roles[0].role, Role::kLegalRepresentative);
+  EXPECT_EQ(lr.roles[0].id, CreditCode(1).text());
+  EXPECT_TRUE(lr.roles[0].listed);
+
+  const CheckResult unknown = Check(*snap, PersonId(3));
+  EXPECT_FALSE(unknown.listed);
+  EXPECT_FALSE(unknown.related);
+  EXPECT_TRUE(unknown.name.empty());
+  EXPECT_EQ(unknown.id, PersonId(3).text());
+}
+
+}  // namespace
+}  // namespace shixin

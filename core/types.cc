@@ -6,8 +6,9 @@ namespace shixin {
 namespace {
 
 constexpr std::array<std::string_view, kRoleCount> kRoleNames = {
-    "legal_representative", "principal", "actual_controller", "directly_responsible",
-    "director",             "supervisor", "senior_manager",
+    "legal_representative", "principal", "actual_controller",
+    "directly_responsible", "director",  "supervisor",
+    "senior_manager",
 };
 
 }  // namespace

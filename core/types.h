@@ -35,7 +35,9 @@ std::optional<Role> RoleFromName(std::string_view name);
 
 // A set of roles as a bit mask (bit i = Role i).
 using RoleSet = uint8_t;
-inline constexpr RoleSet RoleBit(Role role) { return static_cast<RoleSet>(1u << static_cast<int>(role)); }
+inline constexpr RoleSet RoleBit(Role role) {
+  return static_cast<RoleSet>(1u << static_cast<int>(role));
+}
 inline constexpr bool RoleSetHas(RoleSet set, Role role) { return (set & RoleBit(role)) != 0; }
 
 }  // namespace shixin

@@ -1,0 +1,221 @@
+#include "cli/commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "cli/flags.h"
+#include "cli/render.h"
+#include "core/catalog.h"
+#include "core/dataset.h"
+#include "core/query.h"
+#include "core/synthetic.h"
+
+namespace shixin {
+namespace {
+
+constexpr char kCatalogFile[] = "measures/hegang-2018.json";
+
+int UsageError(const std::string& command, const absl::Status& status) {
+  std::fprintf(stderr, "shixin %s: %s (see shixin help)\n", command.c_str(),
+               std::string(status.message()).c_str());
+  return kExitUsage;
+}
+
+// The IDs to query: the positional arguments, or standard input (one per line) when there are
+// none or one is "-".
+std::vector<std::string> QueryInputs(const Flags& flags) {
+  std::vector<std::string> inputs;
+  bool read_stdin = flags.positional().empty();
+  for (const std::string& arg : flags.positional()) {
+    if (arg == "-") {
+      read_stdin = true;
+    } else {
+      inputs.push_back(arg);
+    }
+  }
+  if (read_stdin) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) inputs.push_back(line);
+    }
+  }
+  return inputs;
+}
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags) {
+  const std::optional<std::string> dir = flags.Get("data");
+  if (!dir) return absl::InvalidArgumentError("--data DIR is required");
+  absl::StatusOr<uint64_t> max_errors = flags.GetUint("max-errors", 0);
+  if (!max_errors.ok()) return max_errors.status();
+  LoadReport report;
+  auto snap = LoadDataDir(*dir, LoadOptions{*max_errors}, &report);
+  if (!snap.ok()) return snap.status();
+  for (const LoadError& e : report.first_errors) {
+    std::fprintf(stderr, "shixin: skipped %s:%llu: %s\n", e.file.c_str(),
+                 static_cast<unsigned long long>(e.line), e.reason.c_str());
+  }
+  return snap;
+}
+
+// Runs `query` on every input ID, printing results; returns the exit status.
+template <typename Query>
+int ForEachId(const Flags& flags, Query query) {
+  const bool json = flags.Has("json");
+  int status = kExitOk;
+  for (const std::string& input : QueryInputs(flags)) {
+    absl::StatusOr<Id> id = ParseId(input);
+    if (!id.ok()) {
+      const std::string reason(id.status().message());
+      std::cout << (json ? ErrorJson(input, reason) + "\n" : ErrorText(input, reason));
+      status = kExitInvalidId;
+      continue;
+    }
+    if (!query(*id, json)) status = kExitInvalidId;
+  }
+  return status;
+}
+
+const std::vector<FlagSpec> kCheckFlags = {{"json", false}, {"data", true}, {"max-errors", true}};
+
+const std::vector<FlagSpec> kMeasuresFlags = {
+    {"json", false},  {"data", true},     {"max-errors", true}, {"catalog", true},
+    {"agency", true}, {"scenario", true}, {"officer", true}};
+
+// Parses --officer ROLE=ID values.
+absl::StatusOr<std::vector<Officer>> ParseOfficers(const Flags& flags) {
+  std::vector<Officer> officers;
+  for (const std::string& value : flags.GetAll("officer")) {
+    const size_t eq = value.find('=');
+    if (eq == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--officer \"%s\": expected ROLE=ID, e.g. legal_representative=ID", value));
+    }
+    const std::optional<Role> role = RoleFromName(value.substr(0, eq));
+    if (!role) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--officer \"%s\": unknown role \"%s\"", value, value.substr(0, eq)));
+    }
+    absl::StatusOr<Id> id = ParseId(value.substr(eq + 1));
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--officer \"%s\": %s", value, id.status().message()));
+    }
+    officers.push_back(Officer{*role, *id});
+  }
+  return officers;
+}
+
+// Fills the agency and scenario filters of `query` from the flags.
+absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQuery* query) {
+  if (auto agency = flags.Get("agency")) {
+    query->agency = catalog.FindAgency(*agency);
+    if (query->agency < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("unknown agency \"%s\"", *agency));
+    }
+  }
+  if (auto scenario = flags.Get("scenario")) {
+    query->scenario = catalog.FindScenario(*scenario);
+    if (query->scenario < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("unknown scenario \"%s\"", *scenario));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string DefaultCatalogPath() {
+  if (const char* env = std::getenv("SHIXIN_CATALOG"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed =
+        exe.parent_path().parent_path() / "share/shixin" / kCatalogFile;
+    if (std::filesystem::exists(installed, ec)) return installed.string();
+  }
+  return std::string(SHIXIN_SOURCE_DIR) + "/data/" + kCatalogFile;
+}
+
+int RunCheck(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kCheckFlags);
+  if (!flags.ok()) return UsageError("check", flags.status());
+  auto snap = LoadData(*flags);
+  if (!snap.ok()) {
+    std::fprintf(stderr, "shixin check: %s\n", std::string(snap.status().message()).c_str());
+    return flags->Get("data") ? kExitLoad : kExitUsage;
+  }
+  return ForEachId(*flags, [&](const Id& id, bool json) {
+    const CheckResult r = Check(**snap, id);
+    std::cout << (json ? CheckJson(r) + "\n" : CheckText(r));
+    return true;
+  });
+}
+
+int RunMeasures(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kMeasuresFlags);
+  if (!flags.ok()) return UsageError("measures", flags.status());
+  const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "shixin measures: %s\n", std::string(catalog.status().message()).c_str());
+    return kExitLoad;
+  }
+  MeasureQuery query;
+  absl::StatusOr<std::vector<Officer>> officers = ParseOfficers(*flags);
+  if (!officers.ok()) return UsageError("measures", officers.status());
+  query.officers = *std::move(officers);
+  if (absl::Status s = ParseFilters(*flags, *catalog, &query); !s.ok()) {
+    return UsageError("measures", s);
+  }
+  auto snap = LoadData(*flags);
+  if (!snap.ok()) {
+    std::fprintf(stderr, "shixin measures: %s\n", std::string(snap.status().message()).c_str());
+    return flags->Get("data") ? kExitLoad : kExitUsage;
+  }
+  return ForEachId(*flags, [&](const Id& id, bool json) {
+    absl::StatusOr<MeasuresResult> r = Measures(**snap, *catalog, id, query);
+    if (!r.ok()) {
+      const std::string reason(r.status().message());
+      std::cout << (json ? ErrorJson(id.text(), reason) + "\n" : ErrorText(id.text(), reason));
+      return false;
+    }
+    std::cout << (json ? MeasuresJson(*r) + "\n" : MeasuresText(*r));
+    return true;
+  });
+}
+
+int RunGen(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags =
+      Flags::Parse(args, {{"subjects", true}, {"seed", true}, {"out", true}});
+  if (!flags.ok()) return UsageError("gen", flags.status());
+  const std::optional<std::string> out = flags->Get("out");
+  if (!out) return UsageError("gen", absl::InvalidArgumentError("--out DIR is required"));
+  absl::StatusOr<uint64_t> subjects = flags->GetUint("subjects", 1000);
+  absl::StatusOr<uint64_t> seed = flags->GetUint("seed", 1);
+  if (!subjects.ok()) return UsageError("gen", subjects.status());
+  if (!seed.ok()) return UsageError("gen", seed.status());
+  absl::StatusOr<SyntheticStats> stats =
+      WriteSyntheticDataSet(SyntheticOptions{*subjects, *seed}, *out);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "shixin gen: %s\n", std::string(stats.status().message()).c_str());
+    return kExitLoad;
+  }
+  std::printf(
+      "wrote %s: %llu subjects (%llu persons, %llu organizations), %llu cases, %llu relations\n",
+      out->c_str(), static_cast<unsigned long long>(stats->subjects),
+      static_cast<unsigned long long>(stats->persons),
+      static_cast<unsigned long long>(stats->organizations),
+      static_cast<unsigned long long>(stats->cases),
+      static_cast<unsigned long long>(stats->relations));
+  return kExitOk;
+}
+
+}  // namespace shixin

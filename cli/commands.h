@@ -1,0 +1,29 @@
+// The shixin tool's subcommands. Each takes its arguments (after the command name) and returns
+// the process exit status: 0 success, 1 some queried ID was invalid, 2 usage error,
+// 3 the data or catalog could not be loaded.
+//
+// Thread safety: run from main() only.
+#ifndef SHIXIN_CLI_COMMANDS_H_
+#define SHIXIN_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace shixin {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalidId = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitLoad = 3;
+
+int RunCheck(const std::vector<std::string>& args);
+int RunMeasures(const std::vector<std::string>& args);
+int RunGen(const std::vector<std::string>& args);
+
+// Returns the catalog used when --catalog is not given: $SHIXIN_CATALOG, the installed copy
+// (<prefix>/share/shixin/measures/hegang-2018.json beside the binary), or the source tree's.
+std::string DefaultCatalogPath();
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CLI_COMMANDS_H_

@@ -1,0 +1,26 @@
+// The binary encoding of one enforcement case inside a snapshot's case blob: reg_date and
+// publish_date (4 bytes each, little-endian), age and sex (1 byte each), then the eleven text
+// fields of CaseView in declaration order, each as a LEB128 length and its bytes.
+//
+// Thread safety: pure functions.
+#ifndef SHIXIN_CORE_CASE_CODEC_H_
+#define SHIXIN_CORE_CASE_CODEC_H_
+
+#include <cstddef>
+#include <string>
+
+#include "core/record.h"
+#include "core/snapshot.h"
+
+namespace shixin {
+
+// Appends the encoding of `c` to `out`.
+void EncodeCase(const CaseInput& c, std::string* out);
+
+// Decodes the case starting at `p`; sets *size to its encoded length if `size` is not null.
+// REQUIRES: `p` points at a record written by EncodeCase(). The views point into that record.
+CaseView DecodeCase(const char* p, size_t* size = nullptr);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_CASE_CODEC_H_

@@ -1,0 +1,111 @@
+// The query engine: "is this ID listed?" (Check) and "which measures apply to this subject,
+// and why?" (Measures). Results own their strings, so they outlive the snapshot and can be
+// printed or sent over the wire; the daemon's compact CHECK path reads the Snapshot directly.
+//
+// Thread safety: the functions only read the (immutable) snapshot and catalog.
+#ifndef SHIXIN_CORE_QUERY_H_
+#define SHIXIN_CORE_QUERY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/catalog.h"
+#include "core/id.h"
+#include "core/snapshot.h"
+#include "core/types.h"
+
+namespace shixin {
+
+struct CaseInfo {
+  std::string case_code, court, area, gist_id, gist_unit, duty, performance, performed_part,
+      unperform_part, disrupt_type, business_entity;
+  uint32_t reg_date = 0;      // YYYYMMDD or 0
+  uint32_t publish_date = 0;  // YYYYMMDD or 0
+  uint8_t age = 0;
+  uint8_t sex = 0;  // 0 unknown, 1 male, 2 female
+};
+
+// A role that links the subject to another party: for a person, the organisation where it
+// holds the role; for an organisation, the person holding the role in it (an officer).
+struct RoleInfo {
+  Role role = Role::kLegalRepresentative;
+  std::string id;  // the other party's normalised ID
+  std::string name;
+  bool listed = false;  // whether the other party is listed
+};
+
+struct CheckResult {
+  std::string id;  // normalised
+  SubjectKind kind = SubjectKind::kPerson;
+  bool listed = false;
+  bool related = false;  // a person holding a role in a listed organisation
+  std::string name;      // empty when the ID is unknown
+  std::vector<CaseInfo> cases;
+  std::vector<RoleInfo> roles;     // persons: roles held in organisations
+  std::vector<RoleInfo> officers;  // organisations: their related persons
+};
+
+// Returns what the snapshot knows of `id`; an unknown ID gives listed == related == false.
+// `with_cases` = false leaves `cases` empty.
+CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases = true);
+
+// Why a measure applies.
+enum class BasisType : uint8_t {
+  kListed = 0,   // the subject is listed
+  kRelated = 1,  // the subject holds `role` in the listed organisation `via`
+  kOfficer = 2,  // the subject's officer (role `role`) is listed, or (two-hop) holds
+                 // `via_role` in the listed organisation `via`
+};
+
+// Returns "listed", "related" or "officer".
+std::string_view BasisTypeName(BasisType type);
+
+struct Basis {
+  BasisType type = BasisType::kListed;
+  std::optional<Role> role;
+  std::string via;  // normalised ID of the listed organisation, or empty
+  std::string via_name;
+  std::optional<Role> via_role;
+  std::string officer;  // normalised ID of the officer, or empty
+  std::string officer_name;
+};
+
+struct MeasureInfo {
+  int no = 0;
+  std::string title;
+  std::string agency;       // the agency's id
+  std::string agency_name;  // the agency's name
+  Effect effect = Effect::kRestrict;
+  std::vector<Basis> basis;  // never empty
+};
+
+// An officer of the queried organisation, as the caller knows it.
+struct Officer {
+  Role role = Role::kLegalRepresentative;
+  Id id;
+};
+
+struct MeasureQuery {
+  std::vector<Officer> officers;  // the queried organisation's officers known to the caller
+  int agency = -1;                // only this agency (Catalog::agencies() index), or -1
+  int scenario = -1;              // only this scenario (Catalog::scenarios() index), or -1
+};
+
+struct MeasuresResult {
+  CheckResult subject;                // without cases
+  std::vector<MeasureInfo> measures;  // in catalog order
+};
+
+// Returns the measures of `catalog` that apply to `id`, each with every basis that applies.
+// Officers known from the relations feed are used together with `query.officers`.
+// Returns InvalidArgument if an officer is not a person, if officers are given for a person,
+// or if the agency or scenario index is out of range.
+absl::StatusOr<MeasuresResult> Measures(const Snapshot& snap, const Catalog& catalog, const Id& id,
+                                        const MeasureQuery& query);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_QUERY_H_
