@@ -1,1 +1,424 @@
-// Not yet written.
+#include "core/id.h"
+
+#include <xxhash.h>
+
+#include <array>
+#include <cassert>
+#include <cstring>
+
+#include "absl/numeric/int128.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace shixin {
+namespace {
+
+constexpr std::string_view kCreditCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+constexpr std::string_view kResidentCheckChars = "10X98765432";
+constexpr int kResidentWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+constexpr int kCreditWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+constexpr int kOrgWeights[8] = {3, 7, 9, 10, 5, 8, 4, 2};
+
+// Credit-code charset value of each ASCII character; -1 outside the charset.
+constexpr std::array<int8_t, 128> kCreditValue = [] {
+  std::array<int8_t, 128> table{};
+  table.fill(-1);
+  for (size_t i = 0; i < kCreditCharset.size(); ++i) {
+    table[static_cast<unsigned char>(kCreditCharset[i])] = static_cast<int8_t>(i);
+  }
+  return table;
+}();
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// GB 11714 value of a digit or capital letter: 0-9, A=10 ... Z=35.
+int OrgValue(char c) { return IsDigit(c) ? c - '0' : c - 'A' + 10; }
+char OrgChar(int v) { return static_cast<char>(v < 10 ? '0' + v : 'A' + v - 10); }
+
+bool IsProvince(int p) {
+  return (p >= 11 && p <= 15) || (p >= 21 && p <= 23) || (p >= 31 && p <= 37) ||
+         (p >= 41 && p <= 46) || (p >= 50 && p <= 54) || (p >= 61 && p <= 65) || p == 71 ||
+         (p >= 81 && p <= 83);
+}
+
+// ---- UTF-8 and normalisation ----------------------------------------------------------------
+
+constexpr uint32_t kInvalidUtf8 = 0xFFFFFFFF;
+
+struct Decoded {
+  uint32_t cp;  // kInvalidUtf8 for a byte that does not start a valid sequence
+  int len;
+};
+
+// Decodes the character at the start of non-empty `s`; an invalid byte decodes alone.
+Decoded DecodeUtf8(std::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  if (b0 < 0x80) return {b0, 1};
+  int len;
+  uint32_t cp, min;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return {kInvalidUtf8, 1};
+  }
+  if (s.size() < static_cast<size_t>(len)) return {kInvalidUtf8, 1};
+  for (int i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if ((b & 0xC0) != 0x80) return {kInvalidUtf8, 1};
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  // Overlong forms and surrogates would let odd bytes masquerade as digits.
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {kInvalidUtf8, 1};
+  return {cp, len};
+}
+
+bool IsTrimmable(uint32_t cp) {
+  return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x3000 || cp == 0xA0;
+}
+
+bool IsHyphen(uint32_t cp) { return cp == '-' || cp == 0xFF0D || (cp >= 0x2010 && cp <= 0x2013); }
+
+// Returns the normalised ASCII digit or capital letter for `cp`, or 0 if it is not tolerated.
+char NormaliseChar(uint32_t cp) {
+  if ((cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z')) return static_cast<char>(cp);
+  if (cp >= 'a' && cp <= 'z') return static_cast<char>(cp - 'a' + 'A');
+  if (cp >= 0xFF10 && cp <= 0xFF19) return static_cast<char>('0' + (cp - 0xFF10));
+  if (cp >= 0xFF21 && cp <= 0xFF3A) return static_cast<char>('A' + (cp - 0xFF21));
+  if (cp >= 0xFF41 && cp <= 0xFF5A) return static_cast<char>('A' + (cp - 0xFF41));
+  return 0;
+}
+
+// Removes surrounding whitespace (ASCII, U+3000, U+00A0).
+std::string_view Trim(std::string_view s) {
+  size_t begin = s.size(), end = 0;
+  for (size_t i = 0; i < s.size();) {
+    const Decoded d = DecodeUtf8(s.substr(i));
+    if (!IsTrimmable(d.cp)) {
+      if (begin == s.size()) begin = i;
+      end = i + d.len;
+    }
+    i += d.len;
+  }
+  return begin < end ? s.substr(begin, end - begin) : std::string_view();
+}
+
+int CountChars(std::string_view s) {
+  int n = 0;
+  for (size_t i = 0; i < s.size(); i += DecodeUtf8(s.substr(i)).len) ++n;
+  return n;
+}
+
+// The normalised characters of the trimmed input, with where each came from (for messages).
+struct Normalised {
+  std::string_view trimmed;
+  int size = 0;               // characters kept (a valid hyphen is dropped); only 18 are stored
+  char text[18] = {};         // normalised ASCII
+  uint8_t offset[18] = {};    // byte offset of the original character in `trimmed`
+  uint8_t position[18] = {};  // its 1-based character position in `trimmed`
+  std::string_view view() const { return std::string_view(text, size); }
+};
+
+absl::Status BadCharError(std::string_view trimmed, size_t offset, int position) {
+  const Decoded d = DecodeUtf8(trimmed.substr(offset));
+  if (d.cp == kInvalidUtf8) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad character: invalid UTF-8 byte 0x%02X at position %d",
+                        static_cast<unsigned char>(trimmed[offset]), position));
+  }
+  // Control characters are unreadable when quoted, so they are shown as code points.
+  if (d.cp < 0x20 || (d.cp >= 0x7F && d.cp < 0xA0)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bad character U+%04X at position %d", d.cp, position));
+  }
+  return absl::InvalidArgumentError(absl::StrFormat("bad character '%s' at position %d",
+                                                    trimmed.substr(offset, d.len), position));
+}
+
+absl::Status BadCharAt(const Normalised& n, int i) {
+  return BadCharError(n.trimmed, n.offset[i], n.position[i]);
+}
+
+absl::Status Normalise(std::string_view input, Normalised& n) {
+  n.trimmed = Trim(input);
+  if (n.trimmed.empty()) return absl::InvalidArgumentError("empty ID");
+  // A hyphen is allowed only in "XXXXXXXX-C", so the character count decides.
+  const bool hyphen_allowed = CountChars(n.trimmed) == 10;
+  int position = 0;
+  for (size_t i = 0; i < n.trimmed.size();) {
+    const Decoded d = DecodeUtf8(n.trimmed.substr(i));
+    ++position;
+    if (!(hyphen_allowed && position == 9 && IsHyphen(d.cp))) {
+      const char c = NormaliseChar(d.cp);
+      if (c == 0) return BadCharError(n.trimmed, i, position);
+      if (n.size < 18) {
+        n.text[n.size] = c;
+        n.offset[n.size] = static_cast<uint8_t>(i);
+        n.position[n.size] = static_cast<uint8_t>(position);
+      }
+      ++n.size;
+    }
+    i += d.len;
+  }
+  return absl::OkStatus();
+}
+
+// ---- Validators -------------------------------------------------------------------------------
+
+absl::Status CheckCharError(char expected, char found) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("bad check character: expected %c, found %c", expected, found));
+}
+
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
+}
+
+int ParseDigits(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+
+// REQUIRES: `date` is 8 digits YYYYMMDD.
+absl::Status CheckBirthDate(std::string_view date) {
+  const int y = ParseDigits(date.substr(0, 4));
+  const int m = ParseDigits(date.substr(4, 2));
+  const int d = ParseDigits(date.substr(6, 2));
+  const char* why = nullptr;
+  if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, m)) {
+    why = "";
+  } else if (y < 1900) {
+    why = " (before 1900)";
+  } else if (absl::CivilDay(y, m, d) > absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())) {
+    why = " (in the future)";
+  }
+  if (why == nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("impossible birth date %s%s", date, why));
+}
+
+// REQUIRES: `text` is 18 characters, the first 17 digits.
+absl::Status ValidateResident(std::string_view text) {
+  if (!IsProvince(ParseDigits(text.substr(0, 2)))) {
+    return absl::InvalidArgumentError(absl::StrFormat("bad area code %s", text.substr(0, 6)));
+  }
+  if (absl::Status s = CheckBirthDate(text.substr(6, 8)); !s.ok()) return s;
+  const char expected = ResidentCheckChar(text.substr(0, 17));
+  if (text[17] != expected) return CheckCharError(expected, text[17]);
+  return absl::OkStatus();
+}
+
+// REQUIRES: n.size == 18.
+absl::Status ValidateCreditCode(const Normalised& n) {
+  for (int i = 0; i < 18; ++i) {
+    if (kCreditValue[static_cast<unsigned char>(n.text[i])] < 0) return BadCharAt(n, i);
+  }
+  const std::string_view text = n.view();
+  for (int i = 2; i < 8; ++i) {
+    if (!IsDigit(text[i])) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "bad area code %s (credit code positions 3-8 must be digits)", text.substr(2, 6)));
+    }
+  }
+  const char expected = CreditCodeCheckChar(text.substr(0, 17));
+  if (text[17] != expected) return CheckCharError(expected, text[17]);
+  const char org_expected = OrgCodeCheckChar(text.substr(8, 8));
+  if (text[16] != org_expected) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "bad embedded organisation code %s-%c: expected check character %c, found %c",
+        text.substr(8, 8), text[16], org_expected, text[16]));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Id> Parse18(const Normalised& n) {
+  const std::string_view text = n.view();
+  bool digits17 = true;
+  for (int i = 0; i < 17; ++i) digits17 = digits17 && IsDigit(text[i]);
+  if (!digits17) {
+    if (absl::Status s = ValidateCreditCode(n); !s.ok()) return s;
+    return MakeIdUnchecked(IdKind::kCreditCode, text);
+  }
+  const absl::Status resident = ValidateResident(text);
+  if (resident.ok()) return MakeIdUnchecked(IdKind::kResident, text);
+  // An all-digit credit code is possible. Digits that start with no province code and fail the
+  // resident check character are more likely a mistyped credit code, whose reason helps more.
+  const absl::Status credit = ValidateCreditCode(n);
+  if (credit.ok()) return MakeIdUnchecked(IdKind::kCreditCode, text);
+  const bool resident_like = IsProvince(ParseDigits(text.substr(0, 2))) ||
+                             text[17] == ResidentCheckChar(text.substr(0, 17));
+  return resident_like ? resident : credit;
+}
+
+absl::StatusOr<Id> Parse15(const Normalised& n) {
+  for (int i = 0; i < 15; ++i) {
+    if (!IsDigit(n.text[i])) return BadCharAt(n, i);
+  }
+  // GB 11643-1999: insert the century after the area code, then append the check character.
+  char converted[18];
+  std::memcpy(converted, n.text, 6);
+  converted[6] = '1';
+  converted[7] = '9';
+  std::memcpy(converted + 8, n.text + 6, 9);
+  converted[17] = ResidentCheckChar(std::string_view(converted, 17));
+  const std::string_view text(converted, 18);
+  if (absl::Status s = ValidateResident(text); !s.ok()) return s;
+  return MakeIdUnchecked(IdKind::kResident, text);
+}
+
+absl::StatusOr<Id> Parse9(const Normalised& n) {
+  // Normalisation leaves only digits and capital letters, so only the check can fail.
+  const std::string_view text = n.view();
+  const char expected = OrgCodeCheckChar(text.substr(0, 8));
+  if (text[8] != expected) return CheckCharError(expected, text[8]);
+  return MakeIdUnchecked(IdKind::kOrgCode, text);
+}
+
+}  // namespace
+
+std::string_view IdKindName(IdKind kind) {
+  switch (kind) {
+    case IdKind::kResident:
+      return "resident_id";
+    case IdKind::kCreditCode:
+      return "credit_code";
+    case IdKind::kOrgCode:
+      return "org_code";
+  }
+  return "unknown";
+}
+
+uint64_t HashPackedId(const PackedId& id) { return XXH3_64bits(id.w, sizeof(id.w)); }
+
+char ResidentCheckChar(std::string_view first17) {
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kResidentWeights[i];
+  return kResidentCheckChars[sum % 11];
+}
+
+char CreditCodeCheckChar(std::string_view first17) {
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) {
+    sum += kCreditValue[static_cast<unsigned char>(first17[i])] * kCreditWeights[i];
+  }
+  return kCreditCharset[(31 - sum % 31) % 31];
+}
+
+char OrgCodeCheckChar(std::string_view first8) {
+  int sum = 0;
+  for (int i = 0; i < 8; ++i) sum += OrgValue(first8[i]) * kOrgWeights[i];
+  const int check = 11 - sum % 11;
+  return check == 10 ? 'X' : check == 11 ? '0' : static_cast<char>('0' + check);
+}
+
+absl::StatusOr<Id> ParseId(std::string_view input) {
+  Normalised n;
+  if (absl::Status s = Normalise(input, n); !s.ok()) return s;
+  switch (n.size) {
+    case 18:
+      return Parse18(n);
+    case 15:
+      return Parse15(n);
+    case 9:
+      return Parse9(n);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("wrong length: %d characters (expected 18, 15 or 9)", n.size));
+}
+
+Id MakeIdUnchecked(IdKind kind, std::string_view text) {
+  assert(text.size() == (kind == IdKind::kOrgCode ? 9u : 18u));
+  Id id;
+  id.kind_ = kind;
+  id.size_ = static_cast<uint8_t>(text.size());
+  std::memcpy(id.text_, text.data(), text.size());
+  return id;
+}
+
+std::string Id::Masked() const {
+  if (kind_ == IdKind::kOrgCode || size_ != 18) return std::string(text());
+  std::string masked(text());
+  masked.replace(10, 4, "****");
+  return masked;
+}
+
+Id Id::EmbeddedOrgCode() const {
+  assert(kind_ == IdKind::kCreditCode);
+  return MakeIdUnchecked(IdKind::kOrgCode, text().substr(8, 9));
+}
+
+// Packing reads the characters as one big-endian number per kind, so PackedId order within
+// a kind is text order.
+PackedId Id::Pack() const {
+  PackedId p;
+  if (size_ == 0) return p;
+  switch (kind_) {
+    case IdKind::kResident: {
+      uint64_t v = 0;
+      for (int i = 0; i < 17; ++i) v = v * 10 + static_cast<uint64_t>(text_[i] - '0');
+      p.w[0] = static_cast<uint32_t>(v);
+      p.w[1] = static_cast<uint32_t>(v >> 32);
+      break;
+    }
+    case IdKind::kCreditCode: {
+      absl::uint128 v = 0;
+      for (int i = 0; i < 17; ++i) {
+        v = (v << 5) | static_cast<uint64_t>(kCreditValue[static_cast<unsigned char>(text_[i])]);
+      }
+      const uint64_t low = absl::Uint128Low64(v);
+      p.w[0] = static_cast<uint32_t>(low);
+      p.w[1] = static_cast<uint32_t>(low >> 32);
+      p.w[2] = static_cast<uint32_t>(absl::Uint128High64(v));  // 21 bits
+      break;
+    }
+    case IdKind::kOrgCode: {
+      uint64_t v = 0;
+      for (int i = 0; i < 8; ++i) v = (v << 6) | static_cast<uint64_t>(OrgValue(text_[i]));
+      p.w[0] = static_cast<uint32_t>(v);
+      p.w[1] = static_cast<uint32_t>(v >> 32);
+      break;
+    }
+  }
+  p.w[2] |= static_cast<uint32_t>(kind_) << 30;
+  return p;
+}
+
+Id Id::Unpack(const PackedId& packed) {
+  const auto kind = static_cast<IdKind>(packed.w[2] >> 30);
+  const uint64_t low = (static_cast<uint64_t>(packed.w[1]) << 32) | packed.w[0];
+  char text[18];
+  switch (kind) {
+    case IdKind::kResident: {
+      uint64_t v = low;
+      for (int i = 16; i >= 0; --i, v /= 10) text[i] = static_cast<char>('0' + v % 10);
+      text[17] = ResidentCheckChar(std::string_view(text, 17));
+      return MakeIdUnchecked(kind, std::string_view(text, 18));
+    }
+    case IdKind::kCreditCode: {
+      absl::uint128 v = absl::MakeUint128(packed.w[2] & 0x1FFFFF, low);
+      for (int i = 16; i >= 0; --i, v >>= 5) {
+        text[i] = kCreditCharset[absl::Uint128Low64(v) & 31];
+      }
+      text[17] = CreditCodeCheckChar(std::string_view(text, 17));
+      return MakeIdUnchecked(kind, std::string_view(text, 18));
+    }
+    case IdKind::kOrgCode: {
+      uint64_t v = low;
+      for (int i = 7; i >= 0; --i, v >>= 6) text[i] = OrgChar(static_cast<int>(v & 63));
+      text[8] = OrgCodeCheckChar(std::string_view(text, 8));
+      return MakeIdUnchecked(kind, std::string_view(text, 9));
+    }
+  }
+  return Id();  // the all-zero "no id"
+}
+
+}  // namespace shixin

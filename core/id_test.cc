@@ -1,2 +1,485 @@
+#include "core/id.h"
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
-TEST(Placeholder, Empty) {}
+#include <xxhash.h>
+
+#include <random>
+#include <set>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Parses `input` and returns the normalised text, failing the test on error.
+std::string ParseText(std::string_view input) {
+  absl::StatusOr<Id> id = ParseId(input);
+  EXPECT_TRUE(id.ok()) << "input '" << input << "': " << id.status();
+  return id.ok() ? std::string(id->text()) : std::string();
+}
+
+IdKind ParseKind(std::string_view input) {
+  absl::StatusOr<Id> id = ParseId(input);
+  EXPECT_TRUE(id.ok()) << "input '" << input << "': " << id.status();
+  return id.ok() ? id->kind() : IdKind::kResident;
+}
+
+// Returns the error message of parsing `input`, failing the test if it parses or the code is
+// not InvalidArgument.
+std::string ParseError(std::string_view input) {
+  absl::StatusOr<Id> id = ParseId(input);
+  EXPECT_FALSE(id.ok()) << "input '" << input << "' parsed as " << id->text();
+  if (id.ok()) return "";
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(id.status().message());
+}
+
+std::string WithResidentCheck(std::string first17) { return first17 + ResidentCheckChar(first17); }
+
+// ---- Check characters ------------------------------------------------------------------------
+
+TEST(CheckCharTest, ResidentStandardExample) {
+  // 1*7+1*9+0*10+1*5+0*8+5*4+1*2+9*1+4*6+9*3+1*7+2*9+3*10+1*5+0*8+0*4+2*2 = 167;
+  // 167 mod 11 = 2 -> "10X98765432"[2] = 'X'.
+  EXPECT_EQ(ResidentCheckChar("11010519491231002"), 'X');
+  EXPECT_EQ(ResidentCheckChar("44030419900307001"), '8');
+  EXPECT_EQ(ResidentCheckChar("31011519850615123"), '6');
+}
+
+TEST(CheckCharTest, CreditCodeRealExample) {
+  // Values 9 1 3 5 0 5 0 0 1 5 6 4 8 8 9 8 9 weighted sum 1509; 1509 mod 31 = 21;
+  // 31 - 21 = 10 -> 'A'.
+  EXPECT_EQ(CreditCodeCheckChar("91350500156488989"), 'A');
+  EXPECT_EQ(CreditCodeCheckChar("12100000400000261"), 'H');
+  EXPECT_EQ(CreditCodeCheckChar("91110108D2143569X"), '0');
+}
+
+TEST(CheckCharTest, OrgCodeRealExampleAndSpecialValues) {
+  // 5*3+5*7+2*9+6*10+9*5+8*8+5*4+3*2 = 263; 263 mod 11 = 10; 11 - 10 = 1.
+  EXPECT_EQ(OrgCodeCheckChar("55269853"), '1');
+  EXPECT_EQ(OrgCodeCheckChar("15648898"), '9');
+  EXPECT_EQ(OrgCodeCheckChar("00000000"), '0');  // 11 - 0 = 11 -> '0'
+  EXPECT_EQ(OrgCodeCheckChar("71526726"), 'X');  // 11 - 1 = 10 -> 'X'
+  EXPECT_EQ(OrgCodeCheckChar("MA5EUHC6"), '4');  // letters count A=10 ... Z=35
+}
+
+// ---- Resident IDs ----------------------------------------------------------------------------
+
+TEST(ResidentTest, StandardExample) {
+  absl::StatusOr<Id> id = ParseId("11010519491231002X");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->kind(), IdKind::kResident);
+  EXPECT_EQ(id->text(), "11010519491231002X");
+  EXPECT_EQ(id->subject_kind(), SubjectKind::kPerson);
+  EXPECT_FALSE(id->empty());
+}
+
+TEST(ResidentTest, MoreValidIds) {
+  EXPECT_EQ(ParseText("440304199003070018"), "440304199003070018");
+  EXPECT_EQ(ParseText("310115198506151236"), "310115198506151236");
+  EXPECT_EQ(ParseText("510101190001010027"), "510101190001010027");  // earliest allowed date
+  EXPECT_EQ(ParseKind(WithResidentCheck("81000019800101001")), IdKind::kResident);  // Hong Kong
+}
+
+TEST(ResidentTest, LowerCaseCheckCharacter) {
+  EXPECT_EQ(ParseText("11010519491231002x"), "11010519491231002X");
+}
+
+TEST(ResidentTest, FullWidthDigitsAndLetters) {
+  EXPECT_EQ(ParseText("１１０１０５１９４９１２３１００２Ｘ"), "11010519491231002X");
+  EXPECT_EQ(ParseText("１１０１０５１９４９１２３１００２ｘ"), "11010519491231002X");
+  EXPECT_EQ(ParseText("110105１９４９1231002X"), "11010519491231002X");
+}
+
+TEST(ResidentTest, OldFifteenDigitIdIsConverted) {
+  absl::StatusOr<Id> id = ParseId("110105491231002");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->kind(), IdKind::kResident);
+  EXPECT_EQ(id->text(), "11010519491231002X");
+  EXPECT_EQ(ParseText(" 440304900307001 "), "440304199003070018");
+}
+
+TEST(ResidentTest, OldFifteenDigitIdErrors) {
+  EXPECT_THAT(ParseError("11010549123100A"), HasSubstr("bad character 'A' at position 15"));
+  EXPECT_THAT(ParseError("110105000229123"), HasSubstr("impossible birth date 19000229"));
+  EXPECT_THAT(ParseError("000000491231002"), HasSubstr("bad area code 000000"));
+}
+
+TEST(ResidentTest, BadAreaCode) {
+  EXPECT_THAT(ParseError("000000194912310027"), HasSubstr("bad area code 000000"));
+  EXPECT_THAT(ParseError("190105194912310024"), HasSubstr("bad area code 190105"));
+  EXPECT_THAT(ParseError(WithResidentCheck("72010519491231002")),
+              HasSubstr("bad area code 720105"));
+  EXPECT_THAT(ParseError(WithResidentCheck("84010519491231002")),
+              HasSubstr("bad area code 840105"));
+}
+
+TEST(ResidentTest, ImpossibleBirthDates) {
+  EXPECT_THAT(ParseError("110105194913310021"), HasSubstr("impossible birth date 19491331"));
+  EXPECT_THAT(ParseError(WithResidentCheck("11010519490431002")),
+              HasSubstr("impossible birth date 19490431"));
+  EXPECT_THAT(ParseError(WithResidentCheck("11010519490100002")),
+              HasSubstr("impossible birth date 19490100"));
+  EXPECT_THAT(ParseError(WithResidentCheck("11010519490001002")),
+              HasSubstr("impossible birth date 19490001"));
+  EXPECT_THAT(ParseError("110105189912310023"),
+              HasSubstr("impossible birth date 18991231 (before 1900)"));
+}
+
+TEST(ResidentTest, LeapYears) {
+  EXPECT_THAT(ParseError("110105190002291239"), HasSubstr("impossible birth date 19000229"));
+  EXPECT_THAT(ParseError("110105202302290022"), HasSubstr("impossible birth date 20230229"));
+  EXPECT_EQ(ParseText("110105200002291235"), "110105200002291235");  // 2000 is a leap year
+  EXPECT_EQ(ParseText(WithResidentCheck("11010519960229002")),
+            WithResidentCheck("11010519960229002"));
+}
+
+TEST(ResidentTest, FutureBirthDateRejectedTodayAccepted) {
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  auto id_born = [](absl::CivilDay d) {
+    return WithResidentCheck(
+        absl::StrFormat("110105%04d%02d%02d002", d.year(), d.month(), d.day()));
+  };
+  // Dates near midnight UTC may straddle two days; yesterday is always safe.
+  EXPECT_TRUE(ParseId(id_born(today - 1)).ok());
+  EXPECT_THAT(ParseError(id_born(today + 2)), HasSubstr("(in the future)"));
+  EXPECT_THAT(ParseError(WithResidentCheck("11010520991231002")),
+              HasSubstr("impossible birth date 20991231 (in the future)"));
+}
+
+TEST(ResidentTest, BadCheckCharacter) {
+  EXPECT_THAT(ParseError("110105194912310021"),
+              HasSubstr("bad check character: expected X, found 1"));
+  EXPECT_THAT(ParseError("440304199003070019"),
+              HasSubstr("bad check character: expected 8, found 9"));
+  // Not a valid credit code either, so the resident reason is reported.
+  EXPECT_THAT(ParseError("11010519491231002A"), HasSubstr("expected X, found A"));
+}
+
+TEST(ResidentTest, AllDigitPrefixFallsBackToCreditCode) {
+  // "11010519194900006" fails as a resident ID (check would be 4) but is a valid credit code.
+  EXPECT_EQ(ParseKind("11010519194900006U"), IdKind::kCreditCode);
+  // "91..." is no province, but the whole string is a valid all-digit credit code.
+  EXPECT_EQ(ParseKind("911100001000004467"), IdKind::kCreditCode);
+  // A check character that makes it a credit code but whose embedded org code is invalid.
+  EXPECT_THAT(ParseError("11010519491231002B"), HasSubstr("expected X, found B"));
+}
+
+// ---- Credit codes ----------------------------------------------------------------------------
+
+TEST(CreditCodeTest, RealExample) {
+  absl::StatusOr<Id> id = ParseId("91350500156488989A");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->kind(), IdKind::kCreditCode);
+  EXPECT_EQ(id->text(), "91350500156488989A");
+  EXPECT_EQ(id->subject_kind(), SubjectKind::kOrganization);
+}
+
+TEST(CreditCodeTest, MoreValidCodes) {
+  EXPECT_EQ(ParseText("91440300MA5EUHC647"), "91440300MA5EUHC647");
+  EXPECT_EQ(ParseText("12100000400000261H"), "12100000400000261H");
+  EXPECT_EQ(ParseText("91110108D2143569X0"), "91110108D2143569X0");
+}
+
+TEST(CreditCodeTest, Tolerances) {
+  EXPECT_EQ(ParseText("91350500156488989a"), "91350500156488989A");
+  EXPECT_EQ(ParseText("91440300ma5euhc647"), "91440300MA5EUHC647");
+  EXPECT_EQ(ParseText("９１３５０５００１５６４８８９８９Ａ"), "91350500156488989A");
+  EXPECT_EQ(ParseText("９１３５０５００１５６４８８９８９ａ"), "91350500156488989A");
+  EXPECT_EQ(ParseText("\u3000 91350500156488989A\u00a0\t"), "91350500156488989A");
+}
+
+TEST(CreditCodeTest, ForbiddenLetters) {
+  EXPECT_THAT(ParseError("913505001O6488989A"), HasSubstr("bad character 'O' at position 10"));
+  EXPECT_THAT(ParseError("91440300MA5EUHC64I"), HasSubstr("bad character 'I' at position 18"));
+  EXPECT_THAT(ParseError("91440300MA5EUHC64z"), HasSubstr("bad character 'z' at position 18"));
+  EXPECT_THAT(ParseError("９１４４０３００ＭＡ５ＥＵＨＣ６４Ｓ"),
+              HasSubstr("bad character 'Ｓ' at position 18"));
+  EXPECT_THAT(ParseError("9V350500156488989A"), HasSubstr("bad character 'V' at position 2"));
+}
+
+TEST(CreditCodeTest, AreaCodeMustBeDigits) {
+  EXPECT_THAT(ParseError("91A50500156488989A"), HasSubstr("bad area code A50500"));
+  EXPECT_THAT(ParseError("9135050A156488989A"), HasSubstr("bad area code 35050A"));
+}
+
+TEST(CreditCodeTest, BadCheckCharacter) {
+  EXPECT_THAT(ParseError("91440300MA5EUHC64A"),
+              HasSubstr("bad check character: expected 7, found A"));
+  // 17 leading digits, but 91 is no province: the credit-code reason is the helpful one.
+  EXPECT_THAT(ParseError("91350500156488989B"),
+              HasSubstr("bad check character: expected A, found B"));
+  EXPECT_THAT(ParseError("91440300MA5EUHC648"),
+              HasSubstr("bad check character: expected 7, found 8"));
+}
+
+TEST(CreditCodeTest, BadEmbeddedOrgCode) {
+  // "MA5EUHC6" has org check 4, not 5; "A" is the right credit-code check for the rest.
+  EXPECT_EQ(CreditCodeCheckChar("91440300MA5EUHC65"), 'A');
+  EXPECT_THAT(ParseError("91440300MA5EUHC65A"),
+              HasSubstr("bad embedded organisation code MA5EUHC6-5: expected check character 4"));
+}
+
+TEST(CreditCodeTest, EmbeddedOrgCode) {
+  absl::StatusOr<Id> id = ParseId("91350500156488989A");
+  ASSERT_TRUE(id.ok());
+  const Id org = id->EmbeddedOrgCode();
+  EXPECT_EQ(org.kind(), IdKind::kOrgCode);
+  EXPECT_EQ(org.text(), "156488989");
+  EXPECT_EQ(org, *ParseId("15648898-9"));
+  EXPECT_EQ(ParseId("91110108D2143569X0")->EmbeddedOrgCode().text(), "D2143569X");
+}
+
+// ---- Organisation codes ----------------------------------------------------------------------
+
+TEST(OrgCodeTest, RealExampleWithAndWithoutHyphen) {
+  absl::StatusOr<Id> id = ParseId("55269853-1");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->kind(), IdKind::kOrgCode);
+  EXPECT_EQ(id->text(), "552698531");
+  EXPECT_EQ(id->subject_kind(), SubjectKind::kOrganization);
+  EXPECT_EQ(ParseText("552698531"), "552698531");
+}
+
+TEST(OrgCodeTest, MoreValidCodes) {
+  EXPECT_EQ(ParseText("000000000"), "000000000");
+  EXPECT_EQ(ParseText("71526726-X"), "71526726X");
+  EXPECT_EQ(ParseText("MA5EUHC6-4"), "MA5EUHC64");
+}
+
+TEST(OrgCodeTest, HyphenForms) {
+  for (const char* hyphen : {"-", "\uff0d", "\u2010", "\u2011", "\u2012", "\u2013"}) {
+    EXPECT_EQ(ParseText(std::string("55269853") + hyphen + "1"), "552698531") << hyphen;
+  }
+  EXPECT_EQ(ParseText("  ｄ２１４３５６９－ｘ\u3000"), "D2143569X");
+  EXPECT_EQ(ParseText("d2143569-x"), "D2143569X");
+}
+
+TEST(OrgCodeTest, HyphenOnlyAsNinthOfTen) {
+  EXPECT_THAT(ParseError("5526985-31"), HasSubstr("bad character '-' at position 8"));
+  EXPECT_THAT(ParseError("55269853--1"), HasSubstr("bad character '-' at position 9"));
+  EXPECT_THAT(ParseError("55269853\u20141"), HasSubstr("bad character '\u2014' at position 9"));
+  EXPECT_THAT(ParseError("55269853 1"), HasSubstr("bad character ' ' at position 9"));
+  EXPECT_THAT(ParseError("110105-19491231002X"), HasSubstr("bad character '-' at position 7"));
+  EXPECT_THAT(ParseError("9135050015648898-9A"), HasSubstr("bad character '-' at position 17"));
+  EXPECT_THAT(ParseError("5526985310"), HasSubstr("wrong length: 10 characters"));
+}
+
+TEST(OrgCodeTest, BadCheckCharacter) {
+  EXPECT_THAT(ParseError("55269853-2"), HasSubstr("bad check character: expected 1, found 2"));
+  EXPECT_THAT(ParseError("71526726-0"), HasSubstr("bad check character: expected X, found 0"));
+  EXPECT_THAT(ParseError("55269853A"), HasSubstr("bad check character: expected 1, found A"));
+}
+
+// ---- General rejections ----------------------------------------------------------------------
+
+TEST(ParseIdTest, Empty) {
+  EXPECT_THAT(ParseError(""), HasSubstr("empty ID"));
+  EXPECT_THAT(ParseError("  \t\n"), HasSubstr("empty ID"));
+  EXPECT_THAT(ParseError("\u3000\u00a0 "), HasSubstr("empty ID"));
+}
+
+TEST(ParseIdTest, WrongLength) {
+  EXPECT_THAT(ParseError("11010519491231002"),
+              HasSubstr("wrong length: 17 characters (expected 18, 15 or 9)"));
+  EXPECT_THAT(ParseError("11010519491231002X1"), HasSubstr("wrong length: 19 characters"));
+  EXPECT_THAT(ParseError("1"), HasSubstr("wrong length: 1 characters"));
+  EXPECT_THAT(ParseError(std::string(1000, '1')), HasSubstr("wrong length: 1000 characters"));
+}
+
+TEST(ParseIdTest, BadCharacters) {
+  EXPECT_THAT(ParseError("1101Ä519491231002X"), HasSubstr("bad character 'Ä' at position 5"));
+  // Positions count characters after trimming.
+  EXPECT_THAT(ParseError("\u3000 1101Ä519491231002X"),
+              HasSubstr("bad character 'Ä' at position 5"));
+  EXPECT_THAT(ParseError("张三"), HasSubstr("bad character '张' at position 1"));
+  EXPECT_THAT(ParseError("110105 19491231002X"), HasSubstr("bad character ' ' at position 7"));
+  EXPECT_THAT(ParseError("110105\u300019491231002X"),
+              HasSubstr("bad character '\u3000' at position 7"));
+  EXPECT_THAT(ParseError("1101\t0519491231002X"), HasSubstr("bad character U+0009 at position 5"));
+  EXPECT_THAT(ParseError("1101\xff"
+                         "0519491231002X"),
+              HasSubstr("invalid UTF-8 byte 0xFF at position 5"));
+  EXPECT_THAT(ParseError("1101\xc0\xb1"
+                         "0519491231002X"),  // overlong '1'
+              HasSubstr("invalid UTF-8 byte 0xC0 at position 5"));
+  EXPECT_THAT(ParseError(std::string("1101\0", 5) + "0519491231002X"),
+              HasSubstr("bad character U+0000 at position 5"));
+}
+
+TEST(ParseIdTest, SurroundingWhitespace) {
+  EXPECT_EQ(ParseText(" \t11010519491231002X\r\n"), "11010519491231002X");
+  EXPECT_EQ(ParseText("\u300011010519491231002X\u3000"), "11010519491231002X");
+  EXPECT_EQ(ParseText("\u00a011010519491231002x\u00a0"), "11010519491231002X");
+}
+
+// ---- Names, masking, MakeIdUnchecked ---------------------------------------------------------
+
+TEST(IdTest, KindNames) {
+  EXPECT_EQ(IdKindName(IdKind::kResident), "resident_id");
+  EXPECT_EQ(IdKindName(IdKind::kCreditCode), "credit_code");
+  EXPECT_EQ(IdKindName(IdKind::kOrgCode), "org_code");
+}
+
+TEST(IdTest, Masked) {
+  EXPECT_EQ(ParseId("11010519491231002X")->Masked(), "1101051949****002X");
+  EXPECT_EQ(ParseId("91350500156488989A")->Masked(), "9135050015****989A");
+  EXPECT_EQ(ParseId("55269853-1")->Masked(), "552698531");
+}
+
+TEST(IdTest, MakeIdUnchecked) {
+  const Id id = MakeIdUnchecked(IdKind::kCreditCode, "91350500156488989A");
+  EXPECT_EQ(id, *ParseId("91350500156488989A"));
+  EXPECT_TRUE(Id().empty());
+  EXPECT_FALSE(MakeIdUnchecked(IdKind::kOrgCode, "552698531") ==
+               MakeIdUnchecked(IdKind::kResident, "11010519491231002X"));
+}
+
+// ---- Packing ---------------------------------------------------------------------------------
+
+TEST(PackTest, ResidentLayout) {
+  const PackedId p = ParseId("11010519491231002X")->Pack();
+  const uint64_t v = 11010519491231002ull;
+  EXPECT_EQ(p.w[0], static_cast<uint32_t>(v));
+  EXPECT_EQ(p.w[1], static_cast<uint32_t>(v >> 32));
+  EXPECT_EQ(p.w[2], 1u << 30);
+}
+
+TEST(PackTest, OrgCodeLayout) {
+  const PackedId p = ParseId("55269853-1")->Pack();
+  uint64_t v = 0;
+  for (int digit : {5, 5, 2, 6, 9, 8, 5, 3}) v = v * 64 + digit;
+  EXPECT_EQ(p.w[0], static_cast<uint32_t>(v));
+  EXPECT_EQ(p.w[1], static_cast<uint32_t>(v >> 32));
+  EXPECT_EQ(p.w[2], 3u << 30);
+}
+
+TEST(PackTest, CreditCodeLayout) {
+  // "00000000000000001" -> value 1; the check character is not stored.
+  const std::string first17 = "00000000000000001";
+  const PackedId p =
+      MakeIdUnchecked(IdKind::kCreditCode, first17 + CreditCodeCheckChar(first17)).Pack();
+  EXPECT_EQ(p.w[0], 1u);
+  EXPECT_EQ(p.w[1], 0u);
+  EXPECT_EQ(p.w[2], 2u << 30);
+  // The first character lands in the top 5 of the 85 bits: w[2] bits 16-20.
+  const std::string top = "Y0000000000000000";
+  const PackedId q = MakeIdUnchecked(IdKind::kCreditCode, top + CreditCodeCheckChar(top)).Pack();
+  EXPECT_EQ(q.w[2], (2u << 30) | (30u << 16));
+  EXPECT_EQ(q.w[1], 0u);
+  EXPECT_EQ(q.w[0], 0u);
+}
+
+TEST(PackTest, RoundTripEachKind) {
+  for (const char* text : {"11010519491231002X", "440304199003070018", "91350500156488989A",
+                           "YYYYYYYYYYYYYYYYY0" /* unchecked: exercises the top bits */,
+                           "911100001000004467", "552698531", "ZZZZZZZZ0", "000000000"}) {
+    const std::string_view t(text);
+    const IdKind kind = t.size() == 9                ? IdKind::kOrgCode
+                        : t[0] == '9' || t[0] == 'Y' ? IdKind::kCreditCode
+                                                     : IdKind::kResident;
+    // Use the recomputed check so the input is a valid Id.
+    std::string fixed(t);
+    if (kind == IdKind::kOrgCode) fixed[8] = OrgCodeCheckChar(t.substr(0, 8));
+    if (kind == IdKind::kCreditCode) fixed[17] = CreditCodeCheckChar(t.substr(0, 17));
+    const Id id = MakeIdUnchecked(kind, fixed);
+    const PackedId p = id.Pack();
+    EXPECT_EQ(static_cast<IdKind>(p.w[2] >> 30), kind) << text;
+    EXPECT_EQ(Id::Unpack(p), id) << text;
+  }
+}
+
+TEST(PackTest, EmptyIdPacksToZero) {
+  EXPECT_EQ(Id().Pack(), PackedId{});
+  EXPECT_TRUE(Id::Unpack(PackedId{}).empty());
+}
+
+TEST(PackTest, HashIsXxh3OfTheTwelveBytes) {
+  const PackedId p = ParseId("91350500156488989A")->Pack();
+  EXPECT_EQ(HashPackedId(p), XXH3_64bits(&p, sizeof(p)));
+  EXPECT_EQ(PackedIdHash()(p), HashPackedId(p));
+  EXPECT_NE(HashPackedId(p), HashPackedId(ParseId("552698531")->Pack()));
+}
+
+// Generates valid Ids of every kind from a fixed seed, using the check-char functions.
+class RandomIds {
+ public:
+  explicit RandomIds(uint64_t seed) : rng_(seed) {}
+
+  std::string Resident() {
+    static constexpr int kProvinces[] = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34,
+                                         35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+                                         53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83};
+    const int province = kProvinces[Uniform(std::size(kProvinces))];
+    const std::string first17 =
+        absl::StrFormat("%02d%04d%04d%02d%02d%03d", province, Uniform(10000), 1900 + Uniform(120),
+                        1 + Uniform(12), 1 + Uniform(28), Uniform(1000));
+    return first17 + ResidentCheckChar(first17);
+  }
+
+  std::string CreditCode() {
+    static constexpr std::string_view kCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    std::string s;
+    for (int i = 0; i < 2; ++i) s += kCharset[Uniform(kCharset.size())];
+    for (int i = 0; i < 6; ++i) s += static_cast<char>('0' + Uniform(10));
+    for (int i = 0; i < 8; ++i) s += kCharset[Uniform(kCharset.size())];
+    s += OrgCodeCheckChar(s.substr(8, 8));
+    return s + CreditCodeCheckChar(s);
+  }
+
+  std::string OrgCode() {
+    static constexpr std::string_view kChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    std::string s;
+    for (int i = 0; i < 8; ++i) s += kChars[Uniform(kChars.size())];
+    return s + OrgCodeCheckChar(s);
+  }
+
+ private:
+  int Uniform(size_t n) { return static_cast<int>(rng_() % n); }
+  std::mt19937_64 rng_;
+};
+
+TEST(PackTest, RandomizedRoundTripAndUniqueness) {
+  RandomIds gen(20240601);
+  std::vector<Id> ids;
+  for (int i = 0; i < 3000; ++i) {
+    for (const std::string& text : {gen.Resident(), gen.CreditCode(), gen.OrgCode()}) {
+      absl::StatusOr<Id> id = ParseId(text);
+      ASSERT_TRUE(id.ok()) << text << ": " << id.status();
+      ASSERT_EQ(id->text(), text);
+      ids.push_back(*id);
+    }
+  }
+  std::set<std::pair<IdKind, std::string>> texts;
+  absl::flat_hash_set<PackedId, PackedIdHash> packs;
+  for (const Id& id : ids) {
+    const PackedId p = id.Pack();
+    ASSERT_EQ(Id::Unpack(p), id) << id.text();
+    texts.insert({id.kind(), std::string(id.text())});
+    packs.insert(p);
+  }
+  EXPECT_EQ(packs.size(), texts.size());
+}
+
+TEST(PackTest, PackOrderIsTextOrderWithinKind) {
+  RandomIds gen(7);
+  for (int i = 0; i < 1000; ++i) {
+    const Id a = *ParseId(gen.CreditCode()), b = *ParseId(gen.CreditCode());
+    EXPECT_EQ(a.Pack() < b.Pack(), a.text() < b.text()) << a.text() << " " << b.text();
+    const Id c = *ParseId(gen.Resident()), d = *ParseId(gen.Resident());
+    EXPECT_EQ(c.Pack() < d.Pack(), c.text() < d.text()) << c.text() << " " << d.text();
+    const Id e = *ParseId(gen.OrgCode()), f = *ParseId(gen.OrgCode());
+    EXPECT_EQ(e.Pack() < f.Pack(), e.text() < f.text()) << e.text() << " " << f.text();
+  }
+}
+
+}  // namespace
+}  // namespace shixin
