@@ -3,8 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -15,13 +13,12 @@
 #include "cli/render.h"
 #include "core/catalog.h"
 #include "core/dataset.h"
+#include "core/paths.h"
 #include "core/query.h"
 #include "core/synthetic.h"
 
 namespace shixin {
 namespace {
-
-constexpr char kCatalogFile[] = "measures/hegang-2018.json";
 
 int UsageError(const std::string& command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %s: %s (see shixin help)\n", command.c_str(),
@@ -131,18 +128,6 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
 }
 
 }  // namespace
-
-std::string DefaultCatalogPath() {
-  if (const char* env = std::getenv("SHIXIN_CATALOG"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path installed =
-        exe.parent_path().parent_path() / "share/shixin" / kCatalogFile;
-    if (std::filesystem::exists(installed, ec)) return installed.string();
-  }
-  return std::string(SHIXIN_SOURCE_DIR) + "/data/" + kCatalogFile;
-}
 
 int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kCheckFlags);

@@ -20,10 +20,6 @@ int RunCheck(const std::vector<std::string>& args);
 int RunMeasures(const std::vector<std::string>& args);
 int RunGen(const std::vector<std::string>& args);
 
-// Returns the catalog used when --catalog is not given: $SHIXIN_CATALOG, the installed copy
-// (<prefix>/share/shixin/measures/hegang-2018.json beside the binary), or the source tree's.
-std::string DefaultCatalogPath();
-
 }  // namespace shixin
 
 #endif  // SHIXIN_CLI_COMMANDS_H_

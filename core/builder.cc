@@ -181,6 +181,7 @@ void SnapshotBuilder::LayOutLinks(const std::vector<uint32_t>& number, Snapshot&
 void SnapshotBuilder::FillInfo(Snapshot& snap) const {
   SnapshotInfo& info = snap.info_;
   info.build_time = build_time_ != 0 ? build_time_ : static_cast<int64_t>(std::time(nullptr));
+  info.source_time = source_time_;
   info.entities = snap.entity_count();
   info.cases = snap.case_offsets_.size();
   info.relations = relation_count_;

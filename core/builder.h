@@ -35,6 +35,9 @@ class SnapshotBuilder {
   // Sets the build time recorded in the snapshot (Unix seconds); the default is the time of
   // Build().
   void set_build_time(int64_t unix_seconds) { build_time_ = unix_seconds; }
+  // Sets the source time recorded in the snapshot (Unix seconds: when the input was written);
+  // the default is 0, unknown.
+  void set_source_time(int64_t unix_seconds) { source_time_ = unix_seconds; }
 
   // Returns the snapshot. The builder is left empty.
   // Returns ResourceExhausted if a table outgrows its 32-bit offsets.
@@ -77,6 +80,7 @@ class SnapshotBuilder {
   std::vector<PendingRelation> relations_;
   uint64_t relation_count_ = 0;  // distinct relations, set by LayOutLinks()
   int64_t build_time_ = 0;
+  int64_t source_time_ = 0;
 };
 
 }  // namespace shixin

@@ -20,8 +20,8 @@ namespace shixin {
 
 // What a measure does to the subject it applies to.
 enum class Effect : uint8_t {
-  kRestrict = 0,     // deny or limit the matter ("限制")
-  kReview = 1,       // the listing is a reference in a review ("审慎性参考", "注明失信情况")
+  kRestrict = 0,  // deny or limit the matter ("限制")
+  kReview = 1,  // the listing is a reference in a review ("审慎性参考", "注明失信情况")
   kNotifyCourt = 2,  // the agency must tell the court (e.g. 26)
   kAssistCourt = 3,  // assistance to the court: queries, seizures, border control (36, 42)
   kPublicity = 4,    // publication of the list (5)
@@ -42,10 +42,10 @@ struct Agency {
 
 // One measure and its applicability rules.
 struct Measure {
-  int no = 0;            // the memorandum's number (1-based, authoritative)
-  int agency = 0;        // index into Catalog::agencies()
-  std::string title;     // e.g. "从事不动产交易限制"
-  std::string clause;    // the clause text
+  int no = 0;                            // the memorandum's number (1-based, authoritative)
+  int agency = 0;                        // index into Catalog::agencies()
+  std::string title;                     // e.g. "从事不动产交易限制"
+  std::string clause;                    // the clause text
   bool applies_to_person = false;        // a listed person is covered
   bool applies_to_organization = false;  // a listed organisation is covered
   // A person holding one of these roles in a listed organisation is covered (26, 27, 29, ...).

@@ -1,1 +1,766 @@
-// Not yet written.
+#include "core/ingest.h"
+
+#include <fcntl.h>
+#include <simdjson.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace shixin {
+namespace {
+
+namespace ondemand = simdjson::ondemand;
+using ondemand::json_type;
+
+constexpr size_t kMaxLineBytes = size_t{1} << 20;
+constexpr size_t kPadding = simdjson::SIMDJSON_PADDING;
+constexpr size_t kListedErrors = 5;  // errors quoted in the failure message
+
+// Abseil's string_view is not std::string_view in this build (Debian), so messages are built
+// with StrFormat, which takes both, and Status messages are converted back.
+std::string_view StdView(absl::string_view view) { return {view.data(), view.size()}; }
+
+absl::Status FieldError(std::string_view field, std::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", field, reason));
+}
+
+// Quotes a short value for an error message; long ones are only measured.
+std::string Quote(std::string_view value) {
+  if (value.size() > 40) return absl::StrFormat("(%d bytes)", value.size());
+  return absl::StrFormat("\"%s\"", value);
+}
+
+std::string JsonReason(simdjson::error_code error) {
+  if (error == simdjson::UTF8_ERROR) return "invalid UTF-8";
+  return absl::StrCat("malformed JSON: ", simdjson::error_message(error));
+}
+
+absl::Status JsonError(simdjson::error_code error) {
+  return absl::InvalidArgumentError(JsonReason(error));
+}
+
+absl::Status WrongType(std::string_view field, std::string_view expected, json_type type) {
+  static constexpr std::string_view kNames[] = {"?",        "an array",  "an object", "a number",
+                                                "a string", "a boolean", "null"};
+  return FieldError(field, absl::StrFormat("expected %s, found %s", expected,
+                                           kNames[static_cast<int>(type) % 7]));
+}
+
+std::string_view TrimAscii(std::string_view text) {
+  return StdView(absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
+}
+
+// Where the string values of one record go. Values without escapes are views into the input
+// (moved from the parsed copy to `out_base` when the input had to be copied for padding);
+// values with escapes are unescaped by simdjson and copied into `scratch`, which is reserved
+// up front (unescaping never lengthens a string) so that appending never moves earlier values.
+class StringStore {
+ public:
+  StringStore(std::string* scratch, const char* parse_base, const char* out_base, size_t len)
+      : scratch_(scratch), parse_base_(parse_base), out_base_(out_base) {
+    scratch_->clear();
+    scratch_->reserve(len);
+  }
+
+  std::string_view Raw(std::string_view view) const {
+    return {out_base_ + (view.data() - parse_base_), view.size()};
+  }
+  std::string_view Copy(std::string_view unescaped) {
+    size_t at = scratch_->size();
+    scratch_->append(unescaped);
+    return {scratch_->data() + at, unescaped.size()};
+  }
+
+ private:
+  std::string* scratch_;
+  const char* parse_base_;
+  const char* out_base_;
+};
+
+// Returns the type of `value`, checking that a value typed null by its first byte is "null".
+absl::Status ValueType(ondemand::value& value, std::string_view field, json_type* type) {
+  if (auto error = value.type().get(*type)) return FieldError(field, JsonReason(error));
+  bool is_null = false;
+  if (*type == json_type::null && (value.is_null().get(is_null) || !is_null)) {
+    return FieldError(field, "malformed JSON");
+  }
+  return absl::OkStatus();
+}
+
+// Reads a value known to be a string.
+absl::Status ReadStringValue(ondemand::value& value, std::string_view field, StringStore& strings,
+                             std::string_view* out) {
+  std::string_view token = TrimAscii(value.raw_json_token());  // with its quotes
+  if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
+    return FieldError(field, "malformed JSON string");
+  }
+  std::string_view content = token.substr(1, token.size() - 2);
+  if (content.find('\\') == std::string_view::npos) {  // the common case: no escapes
+    *out = strings.Raw(content);
+    return absl::OkStatus();
+  }
+  std::string_view unescaped;
+  if (auto error = value.get_string().get(unescaped)) return FieldError(field, JsonReason(error));
+  *out = strings.Copy(unescaped);
+  return absl::OkStatus();
+}
+
+// Reads an optional string field: null leaves `out` empty, another type is an error.
+absl::Status ReadString(ondemand::value& value, std::string_view field, StringStore& strings,
+                        std::optional<std::string_view>* out) {
+  json_type type = json_type::null;
+  if (absl::Status s = ValueType(value, field, &type); !s.ok()) return s;
+  if (type == json_type::null) return absl::OkStatus();
+  if (type != json_type::string) return WrongType(field, "a string", type);
+  std::string_view text;
+  if (absl::Status s = ReadStringValue(value, field, strings, &text); !s.ok()) return s;
+  *out = text;
+  return absl::OkStatus();
+}
+
+// A value that feeds write either as a JSON number or as a string.
+struct Scalar {
+  bool present = false;  // false for null, absent, and ""
+  bool is_number = false;
+  uint64_t number = 0;
+  std::string_view text;
+};
+
+absl::Status ReadScalar(ondemand::value& value, std::string_view field, StringStore& strings,
+                        Scalar* out) {
+  *out = Scalar();
+  json_type type = json_type::null;
+  if (absl::Status s = ValueType(value, field, &type); !s.ok()) return s;
+  if (type == json_type::string) {
+    absl::Status s = ReadStringValue(value, field, strings, &out->text);
+    out->present = !out->text.empty();
+    return s;
+  }
+  if (type == json_type::null) return absl::OkStatus();
+  if (type != json_type::number) return WrongType(field, "a number or a string", type);
+  if (value.get_uint64().get(out->number)) {
+    return FieldError(field, "expected a non-negative integer");
+  }
+  out->present = out->is_number = true;
+  return absl::OkStatus();
+}
+
+std::string Shown(const Scalar& scalar) {
+  return scalar.is_number ? absl::StrCat(scalar.number) : Quote(scalar.text);
+}
+
+// Parses 1 to `max_len` ASCII digits.
+bool ParseDigits(std::string_view text, size_t max_len, uint64_t* out) {
+  if (text.empty() || text.size() > max_len) return false;
+  uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = n;
+  return true;
+}
+
+// Reads the digits of a scalar given as a number or as a string of at most `max_len` digits.
+bool ScalarDigits(const Scalar& scalar, size_t max_len, uint64_t* out) {
+  *out = scalar.number;
+  return scalar.is_number || ParseDigits(scalar.text, max_len, out);
+}
+
+// Consumes 1 to `max_len` leading digits of `*text`.
+bool ConsumeDigits(std::string_view* text, size_t max_len, int* out) {
+  size_t n = 0;
+  while (n < text->size() && n < max_len && absl::ascii_isdigit((*text)[n])) ++n;
+  uint64_t value = 0;
+  if (!ParseDigits(text->substr(0, n), max_len, &value)) return false;
+  *out = static_cast<int>(value);
+  text->remove_prefix(n);
+  return true;
+}
+
+bool ConsumePrefix(std::string_view* text, std::string_view prefix) {
+  if (!text->starts_with(prefix)) return false;
+  text->remove_prefix(prefix.size());
+  return true;
+}
+
+std::optional<uint32_t> MakeDate(int64_t year, int month, int day) {
+  // Filing and publication dates: a year outside this range is a typo.
+  if (year < 1900 || year > 2100 || month < 1 || month > 12 || day < 1) return std::nullopt;
+  absl::CivilDay civil(year, month, day);
+  if (civil.month() != month || civil.day() != day) return std::nullopt;  // e.g. 30 February
+  return static_cast<uint32_t>(year * 10000 + month * 100 + day);
+}
+
+std::optional<SubjectKind> PartyKind(const Scalar& party) {
+  static constexpr std::string_view kPersons[] = {"0", "580", "自然人", "个人"};
+  static constexpr std::string_view kOrgs[] = {
+      "1", "581", "法人", "单位", "企业", "法人或其他组织", "其他组织"};
+  std::string number = party.is_number ? absl::StrCat(party.number) : "";
+  std::string_view text = party.is_number ? std::string_view(number) : party.text;
+  if (std::find(std::begin(kPersons), std::end(kPersons), text) != std::end(kPersons)) {
+    return SubjectKind::kPerson;
+  }
+  if (std::find(std::begin(kOrgs), std::end(kOrgs), text) != std::end(kOrgs)) {
+    return SubjectKind::kOrganization;
+  }
+  return std::nullopt;
+}
+
+absl::Status ParseIdField(std::string_view field, std::string_view text, Id* out) {
+  absl::StatusOr<Id> id = ParseId(text);
+  if (!id.ok()) return FieldError(field, StdView(id.status().message()));
+  *out = *id;
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debtor records.
+
+// What one debtor record has said so far; checked as a whole once all keys are read.
+struct CaseState {
+  CaseInput* out = nullptr;
+  bool has_court = false;
+  Scalar party;
+  Scalar stamp;
+};
+
+using CaseReader = absl::Status (*)(ondemand::value&, StringStore&, CaseState*);
+
+absl::Status ReadCardNum(ondemand::value& value, StringStore& strings, CaseState* state) {
+  std::optional<std::string_view> text;
+  if (absl::Status s = ReadString(value, "cardNum", strings, &text); !s.ok()) return s;
+  if (!text) return absl::OkStatus();
+  return ParseIdField("cardNum", *text, &state->out->id);
+}
+
+absl::Status ReadPartyType(ondemand::value& value, StringStore& strings, CaseState* state) {
+  if (absl::Status s = ReadScalar(value, "partyTypeName", strings, &state->party); !s.ok()) {
+    return s;
+  }
+  // An empty string is as good as absent: the ID tells the kind anyway.
+  if (state->party.present && !PartyKind(state->party)) {
+    return FieldError("partyTypeName", "unknown party type " + Shown(state->party));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadDate(ondemand::value& value, std::string_view field, StringStore& strings,
+                      uint32_t* out) {
+  std::optional<std::string_view> text;
+  if (absl::Status s = ReadString(value, field, strings, &text); !s.ok()) return s;
+  if (!text) return absl::OkStatus();
+  std::optional<uint32_t> date = ParseFeedDate(*text);
+  if (!date) return FieldError(field, "not a date: " + Quote(*text));
+  *out = *date;
+  return absl::OkStatus();
+}
+
+absl::Status ReadPublishStamp(ondemand::value& value, StringStore& strings, CaseState* state) {
+  if (absl::Status s = ReadScalar(value, "publishDateStamp", strings, &state->stamp); !s.ok()) {
+    return s;
+  }
+  uint64_t seconds = 0;
+  if (state->stamp.present && !ScalarDigits(state->stamp, 19, &seconds)) {
+    return FieldError("publishDateStamp", "not Unix seconds: " + Shown(state->stamp));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadAge(ondemand::value& value, StringStore& strings, CaseState* state) {
+  Scalar scalar;
+  if (absl::Status s = ReadScalar(value, "age", strings, &scalar); !s.ok()) return s;
+  uint64_t age = 0;
+  if (scalar.present && (!ScalarDigits(scalar, 3, &age) || age > 150)) {
+    return FieldError("age", "not an age 0-150: " + Shown(scalar));
+  }
+  state->out->age = static_cast<uint8_t>(age);
+  return absl::OkStatus();
+}
+
+absl::Status ReadSex(ondemand::value& value, StringStore& strings, CaseState* state) {
+  std::optional<std::string_view> text;
+  if (absl::Status s = ReadString(value, "sexy", strings, &text); !s.ok()) return s;
+  std::string_view sex = text.value_or("");
+  if (sex == "男" || sex == "男性") {
+    state->out->sex = 1;
+  } else if (sex == "女" || sex == "女性") {
+    state->out->sex = 2;
+  } else if (!sex.empty()) {
+    return FieldError("sexy", "unknown sex " + Quote(sex));
+  }
+  return absl::OkStatus();
+}
+
+// A key of the court's record: a plain text field (`text`) or one with its own reader.
+struct CaseKey {
+  std::string_view name;
+  std::string_view CaseInput::*text;
+  CaseReader read;
+};
+
+constexpr CaseKey kCaseKeys[] = {
+    {"caseCode", &CaseInput::case_code, nullptr},
+    {"iname", &CaseInput::name, nullptr},
+    {"cardNum", nullptr, ReadCardNum},
+    {"partyTypeName", nullptr, ReadPartyType},
+    {"businessEntity", &CaseInput::business_entity, nullptr},
+    {"courtName", &CaseInput::court, nullptr},
+    {"areaName", &CaseInput::area, nullptr},
+    {"gistId", &CaseInput::gist_id, nullptr},
+    {"gistUnit", &CaseInput::gist_unit, nullptr},
+    {"regDate", nullptr,
+     [](ondemand::value& v, StringStore& s, CaseState* state) {
+       return ReadDate(v, "regDate", s, &state->out->reg_date);
+     }},
+    {"publishDate", nullptr,
+     [](ondemand::value& v, StringStore& s, CaseState* state) {
+       return ReadDate(v, "publishDate", s, &state->out->publish_date);
+     }},
+    {"publishDateStamp", nullptr, ReadPublishStamp},
+    {"duty", &CaseInput::duty, nullptr},
+    {"performance", &CaseInput::performance, nullptr},
+    {"performedPart", &CaseInput::performed_part, nullptr},
+    {"unperformPart", &CaseInput::unperform_part, nullptr},
+    {"disruptTypeName", &CaseInput::disrupt_type, nullptr},
+    {"age", nullptr, ReadAge},
+    {"sexy", nullptr, ReadSex},
+};
+
+absl::Status ReadCaseField(std::string_view key, ondemand::value& value, StringStore& strings,
+                           CaseState* state) {
+  const CaseKey* info = std::find_if(std::begin(kCaseKeys), std::end(kCaseKeys),
+                                     [key](const CaseKey& k) { return k.name == key; });
+  if (info == std::end(kCaseKeys)) return absl::OkStatus();  // tolerated: feeds add keys
+  if (info->read != nullptr) return info->read(value, strings, state);
+  std::optional<std::string_view> text;
+  if (absl::Status s = ReadString(value, info->name, strings, &text); !s.ok()) return s;
+  if (text) state->out->*info->text = *text;
+  if (text && info->text == &CaseInput::court) state->has_court = true;
+  return absl::OkStatus();
+}
+
+// Checks what only the whole record can tell: required fields, kind agreement, the stamp.
+absl::Status FinishCase(const CaseState& state) {
+  CaseInput* out = state.out;
+  if (out->id.empty()) return FieldError("cardNum", "missing");
+  if (out->name.empty()) return FieldError("iname", "missing or empty");
+  if (out->case_code.empty()) return FieldError("caseCode", "missing or empty");
+  if (!state.has_court) return FieldError("courtName", "missing");
+  std::optional<SubjectKind> party = PartyKind(state.party);
+  if (party && *party != out->id.subject_kind()) {
+    return FieldError("partyTypeName",
+                      absl::StrFormat("%s (%s) contradicts cardNum (%s)", Shown(state.party),
+                                      SubjectKindName(*party), IdKindName(out->id.kind())));
+  }
+  uint64_t seconds = 0;
+  if (out->publish_date == 0 && state.stamp.present && ScalarDigits(state.stamp, 19, &seconds)) {
+    // Year 2100 ends before 4.2e9 s; larger values are millisecond stamps or garbage.
+    std::optional<uint32_t> date;
+    if (seconds < uint64_t{4200000000}) {
+      absl::CivilDay day = absl::ToCivilDay(absl::FromUnixSeconds(static_cast<int64_t>(seconds)),
+                                            absl::UTCTimeZone());
+      date = MakeDate(day.year(), day.month(), day.day());
+    }
+    if (!date) return FieldError("publishDateStamp", "out of range: " + Shown(state.stamp));
+    out->publish_date = *date;
+  }
+  return absl::OkStatus();
+}
+
+// Returns the key of `field`. Keys without escapes (all that the feeds use) are read in place,
+// which saves unescaped_key()'s copy.
+simdjson::error_code FieldKey(ondemand::field& field, const char* end, std::string_view* key) {
+  const char* raw = field.key().raw();
+  const char* p = raw;
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  if (p == end || *p == '\\') return field.unescaped_key().get(*key);
+  *key = std::string_view(raw, p - raw);
+  return simdjson::SUCCESS;
+}
+
+// Iterates the top-level object in [data, data + len) and calls `on_field` with each key and
+// value. REQUIRES: capacity >= len + kPadding bytes are readable at `data`.
+template <typename OnField>
+absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                           OnField on_field) {
+  ondemand::document doc;
+  if (auto error = parser.iterate(data, len, capacity).get(doc)) return JsonError(error);
+  ondemand::object object;
+  if (auto error = doc.get_object().get(object)) {
+    if (error == simdjson::INCORRECT_TYPE) return absl::InvalidArgumentError("not a JSON object");
+    return JsonError(error);
+  }
+  for (auto result : object) {
+    ondemand::field field;
+    std::string_view key;
+    if (auto error = std::move(result).get(field)) return JsonError(error);
+    if (auto error = FieldKey(field, data + len, &key)) return JsonError(error);
+    if (absl::Status s = on_field(key, field.value()); !s.ok()) return s;
+  }
+  // current_location() fails with OUT_OF_BOUNDS exactly when nothing follows the object.
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
+    return absl::InvalidArgumentError("malformed JSON: trailing characters after the object");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                       StringStore& strings, CaseInput* out) {
+  *out = CaseInput();
+  CaseState state;
+  state.out = out;
+  absl::Status status =
+      IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
+        return ReadCaseField(key, v, strings, &state);
+      });
+  if (!status.ok()) return status;
+  return FinishCase(state);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relations.
+
+struct RelationState {
+  std::optional<std::string_view> org, person, name, role;
+};
+
+absl::Status FinishRelation(const RelationState& state, RelationInput* out) {
+  if (!state.org) return FieldError("orgId", "missing");
+  if (absl::Status s = ParseIdField("orgId", *state.org, &out->org); !s.ok()) return s;
+  if (out->org.kind() == IdKind::kResident) {
+    return FieldError("orgId", "a resident ID; expected a credit code or organisation code");
+  }
+  if (!state.person) return FieldError("personId", "missing");
+  if (absl::Status s = ParseIdField("personId", *state.person, &out->person); !s.ok()) return s;
+  if (out->person.kind() != IdKind::kResident) {
+    return FieldError("personId", absl::StrFormat("a %s; expected a resident ID",
+                                                  IdKindName(out->person.kind())));
+  }
+  if (!state.name || state.name->empty()) return FieldError("personName", "missing or empty");
+  out->person_name = *state.name;
+  if (!state.role) return FieldError("role", "missing");
+  std::optional<Role> role = RoleFromName(*state.role);
+  if (!role) return FieldError("role", "unknown role " + Quote(*state.role));
+  out->role = *role;
+  return absl::OkStatus();
+}
+
+absl::Status ParseRelation(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                           StringStore& strings, RelationInput* out) {
+  *out = RelationInput();
+  RelationState state;
+  absl::Status status =
+      IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
+        std::optional<std::string_view>* slot = key == "orgId"        ? &state.org
+                                                : key == "personId"   ? &state.person
+                                                : key == "personName" ? &state.name
+                                                : key == "role"       ? &state.role
+                                                                      : nullptr;
+        return slot == nullptr ? absl::OkStatus() : ReadString(v, key, strings, slot);
+      });
+  if (!status.ok()) return status;
+  return FinishRelation(state, out);
+}
+
+// Parses one unpadded record: copies it into a padded buffer, and moves the raw views back
+// onto `json` so that they outlive the copy.
+template <typename Record, typename ParseFn>
+absl::StatusOr<Record> ParseUnpadded(std::string_view json, std::string* scratch, ParseFn parse) {
+  std::string padded(json.size() + kPadding, '\0');
+  json.copy(padded.data(), json.size());
+  ondemand::parser parser;
+  StringStore strings(scratch, padded.data(), json.data(), json.size());
+  Record record;
+  absl::Status status = parse(parser, padded.data(), json.size(), padded.size(), strings, &record);
+  if (!status.ok()) return status;
+  return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files.
+
+// A whole file, memory-mapped when it is a regular file: a national list is several GB, and
+// mapping it costs no copy and no heap.
+class FileData {
+ public:
+  FileData() = default;
+  FileData(const FileData&) = delete;
+  FileData& operator=(const FileData&) = delete;
+  ~FileData() {
+    if (map_ != nullptr) munmap(map_, data_.size());
+  }
+
+  absl::Status Open(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
+    absl::Status status = Map(fd) ? absl::OkStatus() : Read(fd, path);
+    close(fd);
+    return status;
+  }
+  std::string_view data() const { return data_; }
+
+ private:
+  bool Map(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return false;
+    void* map = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) return false;
+    madvise(map, st.st_size, MADV_SEQUENTIAL);
+    map_ = map;
+    data_ = std::string_view(static_cast<const char*>(map), st.st_size);
+    return true;
+  }
+
+  // Pipes, empty files and the like.
+  absl::Status Read(int fd, const std::string& path) {
+    char buffer[1 << 16];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof(buffer))) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return absl::InternalError(absl::StrCat(path, ": ", std::strerror(errno)));
+      owned_.append(buffer, static_cast<size_t>(n));
+    }
+    data_ = owned_;
+    return absl::OkStatus();
+  }
+
+  void* map_ = nullptr;
+  std::string owned_;
+  std::string_view data_;
+};
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Parses a record (padded as IterateObject requires) and, when it is good, hands it to the sink.
+using RecordFn = absl::FunctionRef<absl::Status(ondemand::parser&, const char* data, size_t len,
+                                                size_t capacity, std::string* scratch)>;
+
+// Splits a file into records, parses them in place and fills the report.
+class FileLoader {
+ public:
+  FileLoader(const std::string& path, std::string_view data, LoadReport* report, RecordFn fn)
+      : file_(path.substr(path.find_last_of('/') + 1)), data_(data), report_(report), fn_(fn) {}
+
+  void LoadLines(size_t pos);
+  void LoadArray(size_t pos, uint64_t line);
+
+ private:
+  void Error(uint64_t line, std::string_view reason) {
+    ++report_->errors;
+    if (report_->first_errors.size() < LoadReport::kMaxKeptErrors) {
+      report_->first_errors.push_back(LoadError{file_, line, std::string(reason)});
+    }
+  }
+
+  void Record(std::string_view text, uint64_t line);
+
+  std::string file_;  // the basename, for errors
+  std::string_view data_;
+  LoadReport* report_;
+  RecordFn fn_;
+  ondemand::parser parser_;  // one per load: its buffers are reused for every line
+  std::string scratch_;
+  std::string padded_;
+};
+
+void FileLoader::Record(std::string_view text, uint64_t line) {
+  ++report_->lines;
+  if (text.size() > kMaxLineBytes) {
+    return Error(line, absl::StrCat("line too long (", text.size(), " bytes; the limit is 1 MiB)"));
+  }
+  const char* parse = text.data();
+  size_t capacity = text.size() + kPadding;
+  // Parse in place unless the padding would run past the end of the file.
+  if (static_cast<size_t>(data_.data() + data_.size() - text.data()) < capacity) {
+    padded_.assign(text.data(), text.size());
+    padded_.resize(capacity, '\0');
+    parse = padded_.data();
+  }
+  absl::Status status = fn_(parser_, parse, text.size(), capacity, &scratch_);
+  if (!status.ok()) return Error(line, StdView(status.message()));
+  ++report_->records;
+}
+
+void FileLoader::LoadLines(size_t pos) {
+  for (uint64_t line = 1; pos < data_.size(); ++line) {
+    const void* nl = std::memchr(data_.data() + pos, '\n', data_.size() - pos);
+    size_t end = nl ? static_cast<const char*>(nl) - data_.data() : data_.size();
+    std::string_view text = data_.substr(pos, end - pos);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.find_first_not_of(" \t") != std::string_view::npos) Record(text, line);
+    pos = end + 1;
+  }
+}
+
+// Finds the end of the array element at `pos`: the ',' or ']' at depth 0, or data.size().
+// Counts newlines into `*line`. Sets `*closed` unless the input ends inside a string or a
+// nested value.
+size_t ScanElement(std::string_view data, size_t pos, uint64_t* line, bool* closed) {
+  int depth = 0;
+  bool in_string = false;
+  // Most bytes are text that matters to none of the branches below: skip them fast.
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> special{};
+    for (unsigned char c : std::string_view("\n\"\\{}[],")) special[c] = true;
+    return special;
+  }();
+  for (; pos < data.size(); ++pos) {
+    char c = data[pos];
+    if (!kSpecial[static_cast<unsigned char>(c)]) continue;
+    if (c == '\n') {
+      ++*line;
+    } else if (in_string) {
+      if (c == '"') in_string = false;
+      if (c == '\\' && pos + 1 < data.size() && data[++pos] == '\n') ++*line;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0 && c == ']') break;
+      if (depth > 0) --depth;  // a stray '}' stays in the element, for simdjson to reject
+    } else if (c == ',' && depth == 0) {
+      break;
+    }
+  }
+  *closed = depth == 0 && !in_string;
+  return pos;
+}
+
+// Loads the array whose '[' is at `pos`, on line `line`. Each element is parsed on its own, so
+// that a bad element costs one error, not the whole file.
+void FileLoader::LoadArray(size_t pos, uint64_t line) {
+  ++pos;
+  for (;;) {
+    while (pos < data_.size() && IsJsonSpace(data_[pos])) line += data_[pos++] == '\n';
+    if (pos == data_.size()) return Error(line, "truncated array: no closing ']'");
+    if (data_[pos] == ']') {
+      ++pos;
+      break;
+    }
+    uint64_t start_line = line;
+    bool closed = false;
+    size_t end = ScanElement(data_, pos, &line, &closed);
+    if (!closed) return Error(start_line, "truncated array: element not closed");
+    std::string_view element = data_.substr(pos, end - pos);
+    while (!element.empty() && IsJsonSpace(element.back())) element.remove_suffix(1);
+    if (element.empty()) {
+      ++report_->lines;
+      Error(start_line, "malformed JSON: empty array element");
+    } else {
+      Record(element, start_line);
+    }
+    if (end == data_.size()) return Error(line, "truncated array: no closing ']'");
+    pos = end;
+    if (data_[pos++] == ']') break;
+    size_t next = data_.find_first_not_of(" \t\r\n", pos);
+    if (next != std::string_view::npos && data_[next] == ']') {
+      Error(line, "malformed JSON: trailing comma in the array");
+    }
+  }
+  for (; pos < data_.size(); ++pos) {
+    if (!IsJsonSpace(data_[pos])) return Error(line, "trailing characters after the array");
+    line += data_[pos] == '\n';
+  }
+}
+
+std::string TooManyErrors(const LoadOptions& options, const LoadReport& report) {
+  std::string message;
+  for (size_t i = 0; i < report.first_errors.size() && i < kListedErrors; ++i) {
+    const LoadError& e = report.first_errors[i];
+    absl::StrAppend(&message, i == 0 ? "" : "; ", e.file, ":", e.line, ": ", e.reason);
+  }
+  absl::StrAppend(&message, " (", report.errors, " errors in all; --max-errors is ",
+                  options.max_errors, ")");
+  return message;
+}
+
+template <typename Record, typename ParseFn>
+absl::Status LoadFile(const std::string& path, const LoadOptions& options, bool allow_array,
+                      ParseFn parse, absl::FunctionRef<void(const Record&)> sink,
+                      LoadReport* report) {
+  LoadReport local;
+  if (report == nullptr) report = &local;
+  FileData file;
+  if (absl::Status s = file.Open(path); !s.ok()) return s;
+  std::string_view data = file.data();
+  Record record;
+  auto parse_and_sink = [&](ondemand::parser& parser, const char* text, size_t len, size_t capacity,
+                            std::string* scratch) {
+    StringStore strings(scratch, text, text, len);
+    absl::Status status = parse(parser, text, len, capacity, strings, &record);
+    if (status.ok()) sink(record);
+    return status;
+  };
+  FileLoader loader(path, data, report, parse_and_sink);
+  size_t pos = data.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  size_t first = std::min(data.find_first_not_of(" \t\r\n", pos), data.size());
+  if (allow_array && first < data.size() && data[first] == '[') {
+    loader.LoadArray(first, 1 + std::count(data.begin(), data.begin() + first, '\n'));
+  } else {
+    loader.LoadLines(pos);
+  }
+  if (report->errors <= options.max_errors) return absl::OkStatus();
+  return absl::InvalidArgumentError(TooManyErrors(options, *report));
+}
+
+}  // namespace
+
+absl::StatusOr<CaseInput> ParseCaseRecord(std::string_view json, std::string* scratch) {
+  return ParseUnpadded<CaseInput>(json, scratch, ParseCase);
+}
+
+absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::string* scratch) {
+  return ParseUnpadded<RelationInput>(json, scratch, ParseRelation);
+}
+
+absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
+                          absl::FunctionRef<void(const CaseInput&)> sink, LoadReport* report) {
+  return LoadFile(path, options, /*allow_array=*/true, ParseCase, sink, report);
+}
+
+absl::Status LoadRelationFile(const std::string& path, const LoadOptions& options,
+                              absl::FunctionRef<void(const RelationInput&)> sink,
+                              LoadReport* report) {
+  return LoadFile(path, options, /*allow_array=*/false, ParseRelation, sink, report);
+}
+
+std::optional<uint32_t> ParseFeedDate(std::string_view text) {
+  text = TrimAscii(text);
+  if (text.empty()) return 0;
+  uint64_t n = 0;
+  if (text.size() == 8 && ParseDigits(text, 8, &n)) {  // 20190114
+    return MakeDate(static_cast<int64_t>(n / 10000), n / 100 % 100, n % 100);
+  }
+  int year = 0, month = 0, day = 0;
+  if (!ConsumeDigits(&text, 4, &year) || year < 1000) return std::nullopt;
+  // 2017年08月11日, 2019-07-13 or 2019/07/13; one- or two-digit months and days.
+  std::string_view sep1 = "年", sep2 = "月", last = "日";
+  if (!text.starts_with(sep1)) {
+    sep1 = sep2 = text.starts_with("-") ? "-" : "/";
+    last = "";
+  }
+  if (!ConsumePrefix(&text, sep1) || !ConsumeDigits(&text, 2, &month) ||
+      !ConsumePrefix(&text, sep2) || !ConsumeDigits(&text, 2, &day) ||
+      !ConsumePrefix(&text, last) || !text.empty()) {
+    return std::nullopt;
+  }
+  return MakeDate(year, month, day);
+}
+
+}  // namespace shixin

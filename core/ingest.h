@@ -35,9 +35,9 @@ struct LoadError {
 
 // What a load saw. Appended to by each Load* call.
 struct LoadReport {
-  uint64_t lines = 0;    // non-blank lines (or array elements) read
-  uint64_t records = 0;  // records passed to the sink
-  uint64_t errors = 0;   // bad lines
+  uint64_t lines = 0;                   // non-blank lines (or array elements) read
+  uint64_t records = 0;                 // records passed to the sink
+  uint64_t errors = 0;                  // bad lines
   std::vector<LoadError> first_errors;  // at most kMaxKeptErrors of them
   static constexpr size_t kMaxKeptErrors = 100;
 };

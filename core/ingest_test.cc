@@ -1,2 +1,813 @@
+#include "core/ingest.h"
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
-TEST(Placeholder, Empty) {}
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/id.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr std::string_view kPersonId = "11010519491231002X";
+constexpr std::string_view kCreditCode = "91350500156488989A";
+constexpr std::string_view kOrgCode = "552698531";
+
+std::string ResidentId(std::string_view first17) {
+  return std::string(first17) + ResidentCheckChar(first17);
+}
+std::string OrgCode(std::string_view first8) {
+  return std::string(first8) + OrgCodeCheckChar(first8);
+}
+std::string CreditCode(std::string_view first8, std::string_view org_first8) {
+  std::string first17 = std::string(first8) + OrgCode(org_first8);
+  return first17 + CreditCodeCheckChar(first17);
+}
+
+// Returns `text` as a JSON string literal (no escaping: test values need none).
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  out.append(text);
+  return out += '"';
+}
+
+std::string StatusMessage(const absl::Status& status) {
+  return std::string(status.message().data(), status.message().size());
+}
+
+// A court record as (key, raw JSON value) pairs, in order; a valid person's record by default.
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+Fields PersonFields() {
+  return {{"caseCode", R"("(2019)浙0111执286号")"},
+          {"iname", R"("张三")"},
+          {"cardNum", Quoted(kPersonId)},
+          {"courtName", R"("杭州市富阳区人民法院")"}};
+}
+
+// Returns `fields` with `key` set to `raw` (appended if new), or removed if `raw` is nullopt.
+Fields With(Fields fields, const std::string& key, std::optional<std::string> raw) {
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    if (it->first != key) continue;
+    if (raw) {
+      it->second = *raw;
+    } else {
+      fields.erase(it);
+    }
+    return fields;
+  }
+  if (raw) fields.emplace_back(key, *raw);
+  return fields;
+}
+
+std::string Json(const Fields& fields) {
+  std::string out = "{";
+  for (const auto& [key, raw] : fields) {
+    if (out.size() > 1) out += ",";
+    out += "\"" + key + "\":" + raw;
+  }
+  return out + "}";
+}
+
+std::string CaseJson(const std::string& key = "", std::optional<std::string> raw = std::nullopt) {
+  return Json(key.empty() ? PersonFields() : With(PersonFields(), key, raw));
+}
+
+// Expects `json` to be rejected with a message that starts with `prefix`.
+void ExpectCaseError(const std::string& json, std::string_view prefix) {
+  std::string scratch;
+  absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
+  ASSERT_FALSE(c.ok()) << json;
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusMessage(c.status()), StartsWith(std::string(prefix))) << json;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ParseCaseRecord
+
+TEST(ParseCaseRecordTest, EveryField) {
+  std::string json = R"({"caseCode":"（2018）闽0125执恢243号","iname":"某某贸易有限公司",)"
+                     R"("cardNum":"91350500156488989A","partyTypeName":"581",)"
+                     R"("businessEntity":"李四","courtName":"永春县人民法院","areaName":"福建",)"
+                     R"("gistId":"(2017)闽0525民初1234号","gistUnit":"永春县人民法院",)"
+                     R"("regDate":"20180114","publishDate":"2019年07月13日",)"
+                     R"("publishDateStamp":1562947200,"duty":"支付货款100000元",)"
+                     R"("performance":"全部未履行","performedPart":"暂无",)"
+                     R"("unperformPart":"暂无","disruptTypeName":"违反财产报告制度,拒不履行",)"
+                     R"("age":"0","sexy":""})";
+  std::string scratch;
+  absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id.text(), kCreditCode);
+  EXPECT_EQ(c->id.subject_kind(), SubjectKind::kOrganization);
+  EXPECT_EQ(c->case_code, "（2018）闽0125执恢243号");
+  EXPECT_EQ(c->name, "某某贸易有限公司");
+  EXPECT_EQ(c->business_entity, "李四");
+  EXPECT_EQ(c->court, "永春县人民法院");
+  EXPECT_EQ(c->area, "福建");
+  EXPECT_EQ(c->gist_id, "(2017)闽0525民初1234号");
+  EXPECT_EQ(c->gist_unit, "永春县人民法院");
+  EXPECT_EQ(c->reg_date, 20180114u);
+  EXPECT_EQ(c->publish_date, 20190713u);  // publishDate wins over the stamp
+  EXPECT_EQ(c->duty, "支付货款100000元");
+  EXPECT_EQ(c->performance, "全部未履行");
+  EXPECT_EQ(c->performed_part, "暂无");
+  EXPECT_EQ(c->unperform_part, "暂无");
+  EXPECT_EQ(c->disrupt_type, "违反财产报告制度,拒不履行");
+  EXPECT_EQ(c->age, 0);
+  EXPECT_EQ(c->sex, 0);
+}
+
+TEST(ParseCaseRecordTest, MinimalPersonRecord) {
+  std::string json = CaseJson();
+  std::string scratch;
+  absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id.text(), kPersonId);
+  EXPECT_EQ(c->case_code, "(2019)浙0111执286号");
+  EXPECT_EQ(c->area, "");
+  EXPECT_EQ(c->reg_date, 0u);
+  EXPECT_EQ(c->publish_date, 0u);
+  // Escape-free values are views into the caller's input, not into a copy.
+  EXPECT_GE(c->name.data(), json.data());
+  EXPECT_LT(c->name.data(), json.data() + json.size());
+}
+
+TEST(ParseCaseRecordTest, EscapesAreUnescapedIntoScratch) {
+  std::string json =
+      Json(With(With(PersonFields(), "duty", R"("第一行\n第二行\t\"引号\" \u4e2d\\")"), "iname",
+                R"("\u5f20\u4e09")"));
+  std::string scratch;
+  absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->duty, "第一行\n第二行\t\"引号\" 中\\");
+  EXPECT_EQ(c->name, "张三");
+  EXPECT_GE(c->duty.data(), scratch.data());
+  EXPECT_LT(c->duty.data(), scratch.data() + scratch.size());
+  EXPECT_EQ(c->case_code, "(2019)浙0111执286号");
+}
+
+TEST(ParseCaseRecordTest, FullWidthAndAsciiBracketsInCaseCode) {
+  for (std::string code : {"（2018）黑04执123号", "(2014)广法执字第00232号"}) {
+    std::string json = CaseJson("caseCode", Quoted(code));
+    std::string scratch;
+    absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->case_code, code);
+  }
+}
+
+TEST(ParseCaseRecordTest, DateForms) {
+  std::string scratch;
+  absl::StatusOr<CaseInput> c =
+      ParseCaseRecord(Json(With(With(PersonFields(), "regDate", R"("20190114")"), "publishDate",
+                                R"("2017年08月11日")")),
+                      &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->reg_date, 20190114u);
+  EXPECT_EQ(c->publish_date, 20170811u);
+
+  c = ParseCaseRecord(CaseJson("regDate", R"("2019-07-13")"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->reg_date, 20190713u);
+
+  c = ParseCaseRecord(CaseJson("regDate", R"("")"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->reg_date, 0u);
+
+  c = ParseCaseRecord(CaseJson("publishDate", "null"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->publish_date, 0u);
+
+  ExpectCaseError(CaseJson("regDate", R"("20190230")"), "regDate: not a date: \"20190230\"");
+  ExpectCaseError(CaseJson("publishDate", R"("2019年13月01日")"), "publishDate: not a date");
+  ExpectCaseError(CaseJson("regDate", "20190114"), "regDate: expected a string, found a number");
+}
+
+TEST(ParseFeedDateTest, Forms) {
+  EXPECT_EQ(ParseFeedDate(""), 0u);
+  EXPECT_EQ(ParseFeedDate("  "), 0u);
+  EXPECT_EQ(ParseFeedDate("20190114"), 20190114u);
+  EXPECT_EQ(ParseFeedDate("2017年08月11日"), 20170811u);
+  EXPECT_EQ(ParseFeedDate("2017年8月1日"), 20170801u);
+  EXPECT_EQ(ParseFeedDate("2019-07-13"), 20190713u);
+  EXPECT_EQ(ParseFeedDate("2019/07/13"), 20190713u);
+  EXPECT_EQ(ParseFeedDate(" 2019-07-13 "), 20190713u);
+  EXPECT_EQ(ParseFeedDate("20000229"), 20000229u);
+  EXPECT_EQ(ParseFeedDate("19000229"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("20190230"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("20191301"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("2019011"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("201901140"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("2019-07-13x"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("2019年07-13日"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("2019-07/13"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("2017年08月11"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("暂无"), std::nullopt);
+  EXPECT_EQ(ParseFeedDate("18991231"), std::nullopt);
+}
+
+TEST(ParseCaseRecordTest, PublishDateStamp) {
+  std::string scratch;
+  // 1562976000 = 2019-07-13T00:00:00Z; 1562975999 is still the 12th in UTC.
+  absl::StatusOr<CaseInput> c =
+      ParseCaseRecord(CaseJson("publishDateStamp", "1562976000"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->publish_date, 20190713u);
+  c = ParseCaseRecord(CaseJson("publishDateStamp", R"("1562975999")"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->publish_date, 20190712u);
+  // publishDate, in any key order, wins.
+  c = ParseCaseRecord(Json(With(With(PersonFields(), "publishDateStamp", "1562976000"),
+                                "publishDate", R"("2019年07月01日")")),
+                      &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->publish_date, 20190701u);
+  c = ParseCaseRecord(CaseJson("publishDateStamp", "null"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->publish_date, 0u);
+
+  ExpectCaseError(CaseJson("publishDateStamp", "1562976000000"), "publishDateStamp: out of range");
+  ExpectCaseError(CaseJson("publishDateStamp", "-5"),
+                  "publishDateStamp: expected a non-negative integer");
+  ExpectCaseError(CaseJson("publishDateStamp", "1.5e9"),
+                  "publishDateStamp: expected a non-negative integer");
+  ExpectCaseError(CaseJson("publishDateStamp", R"("2019-07-13")"),
+                  "publishDateStamp: not Unix seconds");
+  ExpectCaseError(CaseJson("publishDateStamp", "true"), "publishDateStamp: expected a number");
+}
+
+TEST(ParseCaseRecordTest, PartyTypeForms) {
+  const std::vector<std::string> person = {R"("0")", R"("580")", R"("自然人")", R"("个人")",
+                                           "0",      "580",      "null",        R"("")"};
+  const std::vector<std::string> org = {
+      R"("1")",        R"("581")",  R"("法人")", R"("单位")", R"("法人或其他组织")",
+      R"("其他组织")", R"("企业")", "1",         "581",       "null"};
+  for (const std::string& raw : person) {
+    std::string scratch;
+    absl::StatusOr<CaseInput> c = ParseCaseRecord(CaseJson("partyTypeName", raw), &scratch);
+    ASSERT_TRUE(c.ok()) << raw << ": " << c.status();
+    EXPECT_EQ(c->id.subject_kind(), SubjectKind::kPerson);
+  }
+  for (std::string_view id : {kCreditCode, kOrgCode}) {
+    for (const std::string& raw : org) {
+      std::string json =
+          Json(With(With(PersonFields(), "cardNum", Quoted(id)), "partyTypeName", raw));
+      std::string scratch;
+      absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
+      ASSERT_TRUE(c.ok()) << raw << ": " << c.status();
+      EXPECT_EQ(c->id.subject_kind(), SubjectKind::kOrganization);
+    }
+  }
+  ExpectCaseError(CaseJson("partyTypeName", R"("2")"), "partyTypeName: unknown party type \"2\"");
+  ExpectCaseError(CaseJson("partyTypeName", "2"), "partyTypeName: unknown party type 2");
+  ExpectCaseError(CaseJson("partyTypeName", R"("公司")"), "partyTypeName: unknown party type");
+  ExpectCaseError(CaseJson("partyTypeName", "-1"), "partyTypeName: expected a non-negative");
+  ExpectCaseError(CaseJson("partyTypeName", "[]"),
+                  "partyTypeName: expected a number or a string, found an array");
+}
+
+TEST(ParseCaseRecordTest, PartyTypeMustAgreeWithId) {
+  ExpectCaseError(CaseJson("partyTypeName", R"("1")"),
+                  R"(partyTypeName: "1" (organization) contradicts cardNum (resident_id))");
+  ExpectCaseError(CaseJson("partyTypeName", "581"),
+                  "partyTypeName: 581 (organization) contradicts cardNum (resident_id)");
+  ExpectCaseError(Json(With(With(PersonFields(), "cardNum", "\"91350500156488989A\""),
+                            "partyTypeName", R"("自然人")")),
+                  R"(partyTypeName: "自然人" (person) contradicts cardNum (credit_code))");
+  ExpectCaseError(
+      Json(With(With(PersonFields(), "cardNum", "\"552698531\""), "partyTypeName", "0")),
+      "partyTypeName: 0 (person) contradicts cardNum (org_code)");
+}
+
+TEST(ParseCaseRecordTest, MissingRequiredFields) {
+  ExpectCaseError(CaseJson("cardNum", std::nullopt), "cardNum: missing");
+  ExpectCaseError(CaseJson("cardNum", "null"), "cardNum: missing");
+  ExpectCaseError(CaseJson("iname", std::nullopt), "iname: missing or empty");
+  ExpectCaseError(CaseJson("iname", R"("")"), "iname: missing or empty");
+  ExpectCaseError(CaseJson("caseCode", std::nullopt), "caseCode: missing or empty");
+  ExpectCaseError(CaseJson("caseCode", R"("")"), "caseCode: missing or empty");
+  ExpectCaseError(CaseJson("courtName", std::nullopt), "courtName: missing");
+  ExpectCaseError(CaseJson("courtName", "null"), "courtName: missing");
+  ExpectCaseError("{}", "cardNum: missing");
+}
+
+TEST(ParseCaseRecordTest, WrongTypes) {
+  ExpectCaseError(CaseJson("iname", "5"), "iname: expected a string, found a number");
+  ExpectCaseError(CaseJson("cardNum", "110105194912310020"),
+                  "cardNum: expected a string, found a number");
+  ExpectCaseError(CaseJson("duty", "{}"), "duty: expected a string, found an object");
+  ExpectCaseError(CaseJson("courtName", "[\"a\"]"), "courtName: expected a string, found an array");
+  ExpectCaseError(CaseJson("areaName", "false"), "areaName: expected a string, found a boolean");
+  ExpectCaseError(CaseJson("sexy", "1"), "sexy: expected a string, found a number");
+  ExpectCaseError(CaseJson("age", "true"), "age: expected a number or a string, found a boolean");
+}
+
+TEST(ParseCaseRecordTest, InvalidIdReasonIsPropagated) {
+  for (std::string bad : {"110105194912310021", "11010519491231002", "", "1101051949123100XX",
+                          "91350500156488989B", "552698532"}) {
+    absl::StatusOr<Id> id = ParseId(bad);
+    ASSERT_FALSE(id.ok()) << bad;
+    ExpectCaseError(CaseJson("cardNum", Quoted(bad)), "cardNum: " + StatusMessage(id.status()));
+  }
+}
+
+TEST(ParseCaseRecordTest, IdsAsPeopleTypeThem) {
+  std::string scratch;
+  absl::StatusOr<CaseInput> c =
+      ParseCaseRecord(CaseJson("cardNum", R"(" 11010519491231002x ")"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id.text(), kPersonId);
+  c = ParseCaseRecord(CaseJson("cardNum", R"("110105491231002")"), &scratch);  // 15 digits
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id.text(), kPersonId);
+  c = ParseCaseRecord(Json(With(PersonFields(), "cardNum", R"("55269853-1")")), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id.text(), kOrgCode);
+}
+
+TEST(ParseCaseRecordTest, AgeAndSex) {
+  struct AgeSex {
+    std::string age, sex;
+    uint8_t want_age, want_sex;
+  };
+  for (const AgeSex& t : std::vector<AgeSex>{{R"("58")", R"("男性")", 58, 1},
+                                             {"58", R"("男")", 58, 1},
+                                             {R"("0")", R"("女")", 0, 2},
+                                             {"150", R"("女性")", 150, 2},
+                                             {R"("")", R"("")", 0, 0},
+                                             {"null", "null", 0, 0}}) {
+    std::string scratch;
+    absl::StatusOr<CaseInput> c =
+        ParseCaseRecord(Json(With(With(PersonFields(), "age", t.age), "sexy", t.sex)), &scratch);
+    ASSERT_TRUE(c.ok()) << t.age << " " << t.sex << ": " << c.status();
+    EXPECT_EQ(c->age, t.want_age);
+    EXPECT_EQ(c->sex, t.want_sex);
+  }
+  ExpectCaseError(CaseJson("age", "151"), "age: not an age 0-150: 151");
+  ExpectCaseError(CaseJson("age", R"("151")"), "age: not an age 0-150: \"151\"");
+  ExpectCaseError(CaseJson("age", R"("五十")"), "age: not an age 0-150");
+  ExpectCaseError(CaseJson("age", R"("5 8")"), "age: not an age 0-150");
+  ExpectCaseError(CaseJson("age", R"("1000")"), "age: not an age 0-150");
+  ExpectCaseError(CaseJson("age", "-1"), "age: expected a non-negative integer");
+  ExpectCaseError(CaseJson("age", "58.5"), "age: expected a non-negative integer");
+  ExpectCaseError(CaseJson("sexy", R"("未知")"), "sexy: unknown sex \"未知\"");
+}
+
+TEST(ParseCaseRecordTest, EscapedKeys) {
+  std::string json = R"({"\u0063aseCode":"A","iname":"x","courtName":"c","card\u004eum":)"
+                     R"("11010519491231002X","a\"b":1})";
+  std::string scratch;
+  absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->case_code, "A");
+  EXPECT_EQ(c->id.text(), kPersonId);
+}
+
+TEST(ParseCaseRecordTest, UnknownKeysAreIgnored) {
+  std::string scratch;
+  absl::StatusOr<CaseInput> c = ParseCaseRecord(
+      Json(With(With(PersonFields(), "extra", R"({"a":[1,{"b":null}],"c":"\n"})"), "id", "42")),
+      &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id.text(), kPersonId);
+}
+
+TEST(ParseCaseRecordTest, MalformedJson) {
+  std::string good = CaseJson();
+  ExpectCaseError("", "malformed JSON");
+  ExpectCaseError("not json", "not a JSON object");
+  ExpectCaseError(good.substr(0, good.size() - 1), "malformed JSON");  // no closing brace
+  ExpectCaseError(good.substr(0, good.size() / 2), "malformed JSON");  // cut in a string
+  ExpectCaseError(good + "}", "malformed JSON");                       // trailing brace
+  ExpectCaseError(good + " x", "malformed JSON");                      // trailing garbage
+  ExpectCaseError(good + good, "malformed JSON");                      // two objects
+  ExpectCaseError(R"({"iname": })", "iname: malformed JSON");
+  ExpectCaseError(R"({"iname" "x"})", "malformed JSON");
+  ExpectCaseError(R"({"iname": "a" "caseCode": "b"})", "malformed JSON");
+  ExpectCaseError(R"({"iname": nul})", "iname: malformed JSON");
+  ExpectCaseError(CaseJson("duty", R"("bad \q escape")"), "duty: malformed JSON");
+  ExpectCaseError(CaseJson("duty", "\"raw\nnewline\""), "malformed JSON");
+  ExpectCaseError(R"({1: "x"})", "malformed JSON");
+  ExpectCaseError(R"({iname: "x"})", "malformed JSON");
+  ExpectCaseError(R"({"iname": "x",})", "malformed JSON");
+  ExpectCaseError(R"({"iname": "x")", "malformed JSON");
+  ExpectCaseError(R"({"iname)", "malformed JSON");
+  ExpectCaseError("[1, 2]", "not a JSON object");
+  ExpectCaseError(R"("a string")", "not a JSON object");
+  ExpectCaseError("42", "not a JSON object");
+}
+
+TEST(ParseCaseRecordTest, InvalidUtf8) {
+  ExpectCaseError(CaseJson("duty", "\"abc\xff\xfe\""), "invalid UTF-8");
+  ExpectCaseError(CaseJson("iname", "\"\xe5\xbc\""), "invalid UTF-8");  // truncated sequence
+}
+
+// Every prefix and a few byte-level mutations of a valid record are handled without crashing.
+TEST(ParseCaseRecordTest, RobustToAnyBytes) {
+  std::string good = Json(With(PersonFields(), "duty", R"("a\nb\u4e2d")"));
+  std::string scratch;
+  for (size_t n = 0; n < good.size(); ++n) {
+    EXPECT_FALSE(ParseCaseRecord(std::string_view(good).substr(0, n), &scratch).ok()) << n;
+  }
+  uint32_t seed = 12345;
+  for (int i = 0; i < 2000; ++i) {
+    std::string mutated = good;
+    for (int j = 0; j < 3; ++j) {
+      seed = seed * 1103515245 + 12345;
+      mutated[(seed >> 8) % mutated.size()] = static_cast<char>(seed >> 24);
+    }
+    absl::StatusOr<CaseInput> c = ParseCaseRecord(mutated, &scratch);
+    if (c.ok()) {
+      EXPECT_FALSE(c->id.empty());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ParseRelationRecord
+
+std::string RelationJson(const std::string& key = "",
+                         std::optional<std::string> raw = std::nullopt) {
+  Fields fields = {{"orgId", "\"91350500156488989A\""},
+                   {"personId", "\"11010519491231002X\""},
+                   {"personName", R"("王五")"},
+                   {"role", R"("actual_controller")"}};
+  return Json(key.empty() ? fields : With(fields, key, raw));
+}
+
+void ExpectRelationError(const std::string& json, std::string_view prefix) {
+  std::string scratch;
+  absl::StatusOr<RelationInput> r = ParseRelationRecord(json, &scratch);
+  ASSERT_FALSE(r.ok()) << json;
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusMessage(r.status()), StartsWith(std::string(prefix))) << json;
+}
+
+TEST(ParseRelationRecordTest, Good) {
+  std::string scratch;
+  std::string json = RelationJson();
+  absl::StatusOr<RelationInput> r = ParseRelationRecord(json, &scratch);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->org.text(), kCreditCode);
+  EXPECT_EQ(r->person.text(), kPersonId);
+  EXPECT_EQ(r->person_name, "王五");
+  EXPECT_EQ(r->role, Role::kActualController);
+
+  // The result's views point into `json` and `scratch`: both must outlive it.
+  json = Json({{"role", R"("director")"},
+               {"personName", R"("\u738b\u4e94")"},
+               {"x", "[1]"},
+               {"personId", Quoted(ResidentId("44030419800101123"))},
+               {"orgId", "\"55269853-1\""}});
+  r = ParseRelationRecord(json, &scratch);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->org.text(), kOrgCode);
+  EXPECT_EQ(r->org.kind(), IdKind::kOrgCode);
+  EXPECT_EQ(r->person_name, "王五");
+  EXPECT_EQ(r->role, Role::kDirector);
+}
+
+TEST(ParseRelationRecordTest, EveryRole) {
+  for (int i = 0; i < kRoleCount; ++i) {
+    Role role = static_cast<Role>(i);
+    std::string scratch;
+    absl::StatusOr<RelationInput> r =
+        ParseRelationRecord(RelationJson("role", Quoted(RoleName(role))), &scratch);
+    ASSERT_TRUE(r.ok()) << RoleName(role) << ": " << r.status();
+    EXPECT_EQ(r->role, role);
+  }
+}
+
+TEST(ParseRelationRecordTest, BadRecords) {
+  ExpectRelationError(RelationJson("role", R"("法定代表人")"), "role: unknown role \"法定代表人\"");
+  ExpectRelationError(RelationJson("role", R"("Director")"), "role: unknown role");
+  ExpectRelationError(RelationJson("role", std::nullopt), "role: missing");
+  ExpectRelationError(RelationJson("role", "3"), "role: expected a string, found a number");
+  ExpectRelationError(RelationJson("orgId", std::nullopt), "orgId: missing");
+  ExpectRelationError(RelationJson("orgId", "\"11010519491231002X\""),
+                      "orgId: a resident ID; expected a credit code or organisation code");
+  ExpectRelationError(RelationJson("personId", std::nullopt), "personId: missing");
+  ExpectRelationError(RelationJson("personId", "\"91350500156488989A\""),
+                      "personId: a credit_code; expected a resident ID");
+  ExpectRelationError(RelationJson("personId", "\"552698531\""),
+                      "personId: a org_code; expected a resident ID");
+  ExpectRelationError(RelationJson("personName", std::nullopt), "personName: missing or empty");
+  ExpectRelationError(RelationJson("personName", R"("")"), "personName: missing or empty");
+  ExpectRelationError(RelationJson("personName", "null"), "personName: missing or empty");
+  ExpectRelationError("[]", "not a JSON object");
+  ExpectRelationError(RelationJson().substr(0, 30), "malformed JSON");
+
+  absl::StatusOr<Id> bad = ParseId("110105194912310021");
+  ASSERT_FALSE(bad.ok());
+  ExpectRelationError(RelationJson("personId", "\"110105194912310021\""),
+                      "personId: " + StatusMessage(bad.status()));
+  bad = ParseId("91350500156488989B");
+  ASSERT_FALSE(bad.ok());
+  ExpectRelationError(RelationJson("orgId", "\"91350500156488989B\""),
+                      "orgId: " + StatusMessage(bad.status()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+class LoadTest : public ::testing::Test {
+ protected:
+  // Writes `content` to a file named `name` in a directory of this test's own.
+  std::string Write(const std::string& name, const std::string& content) {
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string dir = ::testing::TempDir() + "/ingest_test_" + info->name();
+    std::filesystem::create_directories(dir);
+    std::string path = dir + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  // Loads `content` as a debtor file; fills cases_ (owned copies of case codes) and report_.
+  absl::Status LoadCases(const std::string& content, uint64_t max_errors = 0,
+                         const std::string& name = "debtors.ndjson") {
+    LoadOptions options;
+    options.max_errors = max_errors;
+    return LoadCaseFile(
+        Write(name, content), options,
+        [this](const CaseInput& c) { cases_.emplace_back(c.case_code); }, &report_);
+  }
+
+  std::vector<std::pair<uint64_t, std::string>> Errors() const {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    for (const LoadError& e : report_.first_errors) out.emplace_back(e.line, e.reason);
+    return out;
+  }
+
+  std::vector<std::string> cases_;
+  LoadReport report_;
+};
+
+std::string Case(const std::string& code, const std::string& card = std::string(kPersonId)) {
+  return Json(With(With(PersonFields(), "caseCode", Quoted(code)), "cardNum", Quoted(card)));
+}
+
+TEST_F(LoadTest, NdjsonWithBlankLinesCrlfAndBom) {
+  std::string content = "\xEF\xBB\xBF" + Case("A") + "\r\n\r\n   \n" + Case("B") + "\n\t\n" +
+                        Case("C");  // no final newline
+  ASSERT_TRUE(LoadCases(content).ok());
+  EXPECT_THAT(cases_, ElementsAre("A", "B", "C"));
+  EXPECT_EQ(report_.lines, 3u);
+  EXPECT_EQ(report_.records, 3u);
+  EXPECT_EQ(report_.errors, 0u);
+}
+
+TEST_F(LoadTest, ErrorLinesAreNumberedAndBadLinesSkipped) {
+  std::string content = Case("A") + "\n" +                        // 1
+                        "\n" +                                    // 2
+                        Case("B", "110105194912310021") + "\n" +  // 3
+                        Case("C") + "\r\n" +                      // 4
+                        "{\"caseCode\": \"D\"\n" +                // 5: truncated
+                        std::string("[") + Case("E") + "]\n" +    // 6: not an object
+                        Case("F", "91350500156488989A") + "\n" +  // 7: org code fine
+                        CaseJson("duty", "\"\xff\"") + "\n" +     // 8: invalid UTF-8
+                        Case("H") + "\n";
+  absl::Status status = LoadCases(content, /*max_errors=*/4);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(cases_, ElementsAre("A", "C", "F", "H"));
+  std::vector<std::pair<uint64_t, std::string>> errors = Errors();
+  ASSERT_EQ(errors.size(), 4u);
+  EXPECT_EQ(errors[0].first, 3u);
+  EXPECT_THAT(errors[0].second, StartsWith("cardNum: "));
+  EXPECT_EQ(errors[1].first, 5u);
+  EXPECT_THAT(errors[1].second, StartsWith("malformed JSON"));
+  EXPECT_EQ(errors[2].first, 6u);
+  EXPECT_EQ(errors[2].second, "not a JSON object");
+  EXPECT_EQ(errors[3].first, 8u);
+  EXPECT_EQ(errors[3].second, "invalid UTF-8");
+  EXPECT_EQ(report_.first_errors[0].file, "debtors.ndjson");
+  EXPECT_EQ(report_.lines, 8u);
+  EXPECT_EQ(report_.records, 4u);
+  EXPECT_EQ(report_.errors, 4u);
+}
+
+TEST_F(LoadTest, MaxErrorsTolerance) {
+  std::string content;
+  for (int i = 0; i < 10; ++i) {
+    content += (i % 3 == 1 ? Case("bad", "110105194912310021") : Case("ok")) + "\n";
+  }  // bad lines: 2, 5, 8
+  EXPECT_TRUE(LoadCases(content, 3).ok());
+  EXPECT_EQ(report_.errors, 3u);
+
+  report_ = LoadReport();
+  cases_.clear();
+  absl::Status status = LoadCases(content, 2);
+  ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  std::string message = StatusMessage(status);
+  EXPECT_THAT(message, StartsWith("debtors.ndjson:2: cardNum: "));
+  EXPECT_THAT(message, HasSubstr("; debtors.ndjson:5: cardNum: "));
+  EXPECT_THAT(message, HasSubstr("; debtors.ndjson:8: cardNum: "));
+  EXPECT_THAT(message, HasSubstr("(3 errors in all; --max-errors is 2)"));
+  // The load went on to the end; the sink saw only the good records.
+  EXPECT_EQ(cases_.size(), 7u);
+  EXPECT_EQ(report_.records, 7u);
+}
+
+TEST_F(LoadTest, ZeroToleranceByDefault) {
+  absl::Status status = LoadCases(Case("A") + "\n{}\n" + Case("B") + "\n");
+  ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      StatusMessage(status),
+      StartsWith("debtors.ndjson:2: cardNum: missing (1 errors in all; --max-errors is 0)"));
+  EXPECT_THAT(cases_, ElementsAre("A", "B"));
+}
+
+TEST_F(LoadTest, ErrorsAreCumulativeAcrossCalls) {
+  ASSERT_TRUE(LoadCases("{}\n", 1, "a.ndjson").ok());
+  absl::Status status = LoadCases("{}\n", 1, "b.ndjson");
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(StatusMessage(status), StartsWith("a.ndjson:1: cardNum: missing; b.ndjson:1: "));
+  EXPECT_EQ(report_.errors, 2u);
+}
+
+TEST_F(LoadTest, MessageListsFiveErrorsAndReportKeepsAHundred) {
+  std::string content;
+  for (int i = 0; i < 150; ++i) content += "{}\n";
+  absl::Status status = LoadCases(content, 10);
+  ASSERT_FALSE(status.ok());
+  std::string message = StatusMessage(status);
+  EXPECT_THAT(message, HasSubstr("debtors.ndjson:5: "));
+  EXPECT_THAT(message, Not(HasSubstr("debtors.ndjson:6: ")));
+  EXPECT_THAT(message, HasSubstr("(150 errors in all; --max-errors is 10)"));
+  EXPECT_EQ(report_.errors, 150u);
+  EXPECT_EQ(report_.first_errors.size(), LoadReport::kMaxKeptErrors);
+  EXPECT_EQ(report_.first_errors.back().line, 100u);
+}
+
+TEST_F(LoadTest, MissingFile) {
+  LoadReport report;
+  std::string path = ::testing::TempDir() + "/no/such/debtors.ndjson";
+  absl::Status status = LoadCaseFile(
+      path, LoadOptions(), [](const CaseInput&) {}, &report);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(StatusMessage(status), HasSubstr(path));
+  status = LoadRelationFile(
+      path, LoadOptions(), [](const RelationInput&) {}, &report);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LoadTest, EmptyFiles) {
+  for (std::string content : {"", "\n\n", "\xEF\xBB\xBF", "  \r\n"}) {
+    EXPECT_TRUE(LoadCases(content).ok());
+  }
+  EXPECT_EQ(report_.lines, 0u);
+  EXPECT_EQ(report_.records, 0u);
+}
+
+TEST_F(LoadTest, LineTooLong) {
+  std::string huge = Json(With(PersonFields(), "duty", Quoted(std::string(1 << 20, 'x'))));
+  std::string big = Json(With(PersonFields(), "duty", Quoted(std::string(1000000, 'y'))));
+  ASSERT_TRUE(LoadCases(Case("A") + "\n" + huge + "\n" + big + "\n", 1).ok());
+  EXPECT_THAT(cases_, ElementsAre("A", "(2019)浙0111执286号"));
+  ASSERT_EQ(report_.first_errors.size(), 1u);
+  EXPECT_EQ(report_.first_errors[0].line, 2u);
+  EXPECT_THAT(report_.first_errors[0].reason, StartsWith("line too long ("));
+}
+
+// The last line is parsed from a padded copy; the views the sink sees must still be right.
+TEST_F(LoadTest, ShortLastLineAndEscapes) {
+  std::string last = R"({"caseCode":"Z\n","iname":"x","cardNum":"552698531","courtName":""})";
+  ASSERT_LT(last.size(), 100u);
+  ASSERT_TRUE(LoadCases(Case("A") + "\n" + last).ok());
+  EXPECT_THAT(cases_, ElementsAre("A", "Z\n"));
+}
+
+TEST_F(LoadTest, JsonArray) {
+  std::string content = "\xEF\xBB\xBF\n[\n  " + Case("A") + ",\n  " + Case("B") + "\n,\n" +
+                        "  {\n    \"caseCode\": \"C\",\n    \"iname\": \"x\",\n"
+                        "    \"cardNum\": \"552698531\",\n    \"courtName\": \"c\"\n  }\n]\n";
+  ASSERT_TRUE(LoadCases(content, 0, "debtors.json").ok());
+  EXPECT_THAT(cases_, ElementsAre("A", "B", "C"));
+  EXPECT_EQ(report_.lines, 3u);
+  EXPECT_TRUE(LoadCases("[]").ok());
+  EXPECT_TRUE(LoadCases(" [ ] \n").ok());
+  EXPECT_EQ(report_.lines, 3u);
+}
+
+TEST_F(LoadTest, JsonArrayErrorsNameTheElementLine) {
+  std::string content = "[\n" + Case("A") + ",\n" +                // line 2
+                        Case("B", "110105194912310021") + ",\n" +  // line 3
+                        "\n  {\"caseCode\": \"C\",\n" +            // line 5, spans 2 lines
+                        "   \"x\": [\"]\", \"{\"]},\n" +           // brackets in strings
+                        "42, " + Case("D") + ",\n" +               // line 7: 42 and D
+                        "{\"a\": \"\xff\"}\n" +                    // line 8
+                        "]";
+  absl::Status status = LoadCases(content, 10, "debtors.json");
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(cases_, ElementsAre("A", "D"));
+  std::vector<std::pair<uint64_t, std::string>> errors = Errors();
+  ASSERT_EQ(errors.size(), 4u);
+  EXPECT_EQ(errors[0].first, 3u);
+  EXPECT_THAT(errors[0].second, StartsWith("cardNum: "));
+  EXPECT_EQ(errors[1], std::make_pair(uint64_t{5}, std::string("cardNum: missing")));
+  EXPECT_EQ(errors[2], std::make_pair(uint64_t{7}, std::string("not a JSON object")));
+  EXPECT_EQ(errors[3], std::make_pair(uint64_t{8}, std::string("invalid UTF-8")));
+  EXPECT_EQ(report_.lines, 6u);
+}
+
+TEST_F(LoadTest, TruncatedJsonArray) {
+  // Cut inside an element: that element is the error, and it is never handed to the sink.
+  std::string content = "[\n" + Case("A") + ",\n" + Case("B");
+  content.resize(content.size() - 5);
+  absl::Status status = LoadCases(content, 0, "debtors.json");
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(StatusMessage(status), StartsWith("debtors.json:3: truncated array"));
+  EXPECT_THAT(cases_, ElementsAre("A"));
+
+  // Complete elements but no closing ']'.
+  report_ = LoadReport();
+  cases_.clear();
+  status = LoadCases("[\n" + Case("A") + ",\n" + Case("B") + "\n", 0, "debtors.json");
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(StatusMessage(status), HasSubstr("truncated array: no closing ']'"));
+  EXPECT_THAT(cases_, ElementsAre("A", "B"));
+  EXPECT_EQ(report_.errors, 1u);
+
+  report_ = LoadReport();
+  EXPECT_FALSE(LoadCases("[", 0, "debtors.json").ok());
+  EXPECT_EQ(report_.errors, 1u);
+}
+
+TEST_F(LoadTest, MalformedJsonArray) {
+  absl::Status status = LoadCases(std::string("[") + Case("A") + ",]", 5, "debtors.json");
+  EXPECT_TRUE(status.ok());
+  EXPECT_THAT(Errors(),
+              ElementsAre(std::make_pair(
+                  uint64_t{1}, std::string("malformed JSON: trailing comma in the array"))));
+  report_ = LoadReport();
+  EXPECT_TRUE(
+      LoadCases(std::string("[") + Case("A") + ",," + Case("B") + "]", 5, "debtors.json").ok());
+  EXPECT_THAT(Errors(), ElementsAre(std::make_pair(
+                            uint64_t{1}, std::string("malformed JSON: empty array element"))));
+  report_ = LoadReport();
+  EXPECT_TRUE(LoadCases(std::string("[") + Case("A") + "]\n x", 5, "debtors.json").ok());
+  EXPECT_THAT(Errors(), ElementsAre(std::make_pair(
+                            uint64_t{2}, std::string("trailing characters after the array"))));
+  EXPECT_THAT(cases_, ElementsAre("A", "A", "B", "A"));
+}
+
+TEST_F(LoadTest, Relations) {
+  std::string content = RelationJson() + "\n" +                                             // 1
+                        RelationJson("role", R"("boss")") + "\n" +                          // 2
+                        RelationJson("orgId", "\"11010519491231002X\"") + "\r\n" +          // 3
+                        "\n" +                                                              // 4
+                        RelationJson("personName", std::nullopt) + "\n" +                   // 5
+                        RelationJson("orgId", Quoted(CreditCode("91110000", "10001234")));  // 6
+  LoadOptions options;
+  options.max_errors = 3;
+  std::vector<std::pair<std::string, Role>> seen;
+  LoadReport report;
+  absl::Status status = LoadRelationFile(
+      Write("relations.ndjson", content), options,
+      [&](const RelationInput& r) { seen.emplace_back(r.org.text(), r.role); }, &report);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::make_pair(std::string(kCreditCode), Role::kActualController));
+  EXPECT_EQ(seen[1].first, CreditCode("91110000", "10001234"));
+  ASSERT_EQ(report.first_errors.size(), 3u);
+  EXPECT_EQ(report.first_errors[0].line, 2u);
+  EXPECT_EQ(report.first_errors[0].reason, "role: unknown role \"boss\"");
+  EXPECT_EQ(report.first_errors[0].file, "relations.ndjson");
+  EXPECT_EQ(report.first_errors[1].line, 3u);
+  EXPECT_THAT(report.first_errors[1].reason, StartsWith("orgId: a resident ID"));
+  EXPECT_EQ(report.first_errors[2].line, 5u);
+  EXPECT_EQ(report.lines, 5u);
+  EXPECT_EQ(report.records, 2u);
+
+  options.max_errors = 2;
+  report = LoadReport();
+  status = LoadRelationFile(
+      Write("relations.ndjson", content), options, [](const RelationInput&) {}, &report);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusMessage(status), StartsWith("relations.ndjson:2: role: unknown role"));
+}
+
+TEST_F(LoadTest, RelationsAreNeverAnArray) {
+  LoadReport report;
+  absl::Status status = LoadRelationFile(
+      Write("relations.json", std::string("[") + RelationJson() + "]"), LoadOptions(),
+      [](const RelationInput&) {}, &report);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(report.errors, 1u);
+}
+
+}  // namespace
+}  // namespace shixin

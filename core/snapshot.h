@@ -55,6 +55,7 @@ struct LinkView {
 struct SnapshotInfo {
   uint64_t version = 0;        // XXH3 content hash over every table
   int64_t build_time = 0;      // Unix seconds
+  int64_t source_time = 0;     // Unix seconds: newest mtime of the source files, or 0
   uint64_t subjects = 0;       // listed subjects
   uint64_t persons = 0;        // listed persons
   uint64_t organizations = 0;  // listed organisations
