@@ -208,20 +208,18 @@ void SnapshotBuilder::FillInfo(Snapshot& snap) const {
 
 void SnapshotBuilder::BuildIndexes(Snapshot& snap) {
   const auto n = static_cast<EntityNo>(snap.entity_count());
-  snap.index_.reserve(n);
-  size_t credit_codes = 0;
-  for (EntityNo e = 0; e < n; ++e) {
-    snap.index_.insert(e);
-    if (static_cast<IdKind>(snap.entities_[e].id.w[2] >> 30) == IdKind::kCreditCode) {
-      ++credit_codes;
-    }
-  }
-  snap.org_code_index_.reserve(credit_codes);
+  snap.index_ = IdIndex::Build(
+      n, [](uint32_t i) { return i; },
+      [&snap](uint32_t e) { return HashPackedId(snap.entities_[e].id); });
+  std::vector<EntityNo> credit_codes;
   for (EntityNo e = 0; e < n; ++e) {
     if (static_cast<IdKind>(snap.entities_[e].id.w[2] >> 30) == IdKind::kCreditCode) {
-      snap.org_code_index_.insert(e);
+      credit_codes.push_back(e);
     }
   }
+  snap.org_code_index_ = IdIndex::Build(
+      static_cast<uint32_t>(credit_codes.size()), [&](uint32_t i) { return credit_codes[i]; },
+      [&snap](uint32_t e) { return HashPackedId(snap.OrgCodeKey(e)); });
 }
 
 }  // namespace shixin

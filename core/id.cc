@@ -1,5 +1,7 @@
 #include "core/id.h"
 
+// Inlined: the hash is on every lookup, and the library call would cost more than the hash.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <array>

@@ -1,5 +1,6 @@
 #include "core/snapshot.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -12,46 +13,58 @@ constexpr uint32_t kKindShift = 30;
 
 }  // namespace
 
-Snapshot::Snapshot()
-    : index_(0, EntityHash{&entities_, false}, EntityEq{&entities_, false}),
-      org_code_index_(0, EntityHash{&entities_, true}, EntityEq{&entities_, true}) {}
+Snapshot::Snapshot() = default;
 
-PackedId Snapshot::EntityEq::Key(EntityNo e) const {
-  const PackedId& id = (*entities)[e].id;
-  if (!by_org_code) return id;
-  return Id::Unpack(id).EmbeddedOrgCode().Pack();
+PackedId Snapshot::OrgCodeKey(EntityNo e) const {
+  return Id::Unpack(entities_[e].id).EmbeddedOrgCode().Pack();
 }
 
-size_t Snapshot::EntityHash::operator()(EntityNo e) const {
-  return HashPackedId(EntityEq{entities, by_org_code}.Key(e));
-}
-
-EntityNo Snapshot::FindPacked(const PackedId& id) const {
-  auto it = index_.find(id);
-  return it == index_.end() ? kNoEntity : *it;
+EntityNo Snapshot::FindPacked(const PackedId& id, uint64_t hash) const {
+  EntityNo e = index_.Find(hash, [&](EntityNo c) { return entities_[c].id == id; });
+  if (e == kNoEntity && static_cast<IdKind>(id.w[2] >> kKindShift) == IdKind::kOrgCode) {
+    e = org_code_index_.Find(hash, [&](EntityNo c) { return OrgCodeKey(c) == id; });
+  }
+  return e;
 }
 
 EntityNo Snapshot::Find(const Id& id) const {
   if (id.empty()) return kNoEntity;
   const PackedId packed = id.Pack();
-  EntityNo e = FindPacked(packed);
-  if (e == kNoEntity && id.kind() == IdKind::kOrgCode) {
-    auto it = org_code_index_.find(packed);
-    if (it != org_code_index_.end()) e = *it;
-  }
-  return e;
+  return FindPacked(packed, HashPackedId(packed));
 }
 
 void Snapshot::FindBatch(std::span<const Id> ids, std::span<EntityNo> out) const {
   assert(ids.size() == out.size());
-  // Prefetch the table group of the query kAhead places ahead, so that several cache misses
-  // are in flight at once instead of one per lookup.
-  constexpr size_t kAhead = 8;
-  const size_t n = ids.size();
-  for (size_t i = 0; i < n && i < kAhead; ++i) index_.prefetch(ids[i].Pack());
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) index_.prefetch(ids[i + kAhead].Pack());
-    out[i] = Find(ids[i]);
+  // A three-stage pipeline keeps many cache misses in flight: the bucket of lookup i + 2W is
+  // prefetched, the candidate entity of lookup i + W is prefetched, and lookup i is verified.
+  // On this class of machine a dependent miss costs hundreds of nanoseconds, an overlapped
+  // one tens.
+  constexpr size_t kWindow = 8;
+  constexpr size_t kChunk = 256;
+  PackedId packed[kChunk];
+  uint64_t hash[kChunk];
+  EntityNo candidate[kChunk];
+  for (size_t base = 0; base < ids.size(); base += kChunk) {
+    const size_t n = std::min(kChunk, ids.size() - base);
+    for (size_t i = 0; i < n + 2 * kWindow; ++i) {
+      if (i < n) {
+        packed[i] = ids[base + i].Pack();
+        hash[i] = HashPackedId(packed[i]);
+        index_.Prefetch(hash[i]);
+      }
+      if (i >= kWindow && i - kWindow < n) {
+        const size_t j = i - kWindow;
+        candidate[j] = ids[base + j].empty() ? kNoEntity : index_.FirstCandidate(hash[j]);
+        if (candidate[j] != kNoEntity) __builtin_prefetch(&entities_[candidate[j]]);
+      }
+      if (i >= 2 * kWindow) {
+        const size_t k = i - 2 * kWindow;
+        const EntityNo c = candidate[k];
+        out[base + k] = c != kNoEntity && entities_[c].id == packed[k] ? c
+                        : ids[base + k].empty()                        ? kNoEntity
+                                                : FindPacked(packed[k], hash[k]);
+      }
+    }
   }
 }
 
@@ -84,9 +97,7 @@ CaseView Snapshot::Case(uint32_t c) const {
 }
 
 size_t Snapshot::IndexBytes() const {
-  // A flat_hash_set slot costs its element plus one control byte.
-  const size_t index_bytes =
-      (index_.capacity() + org_code_index_.capacity()) * (sizeof(EntityNo) + 1);
+  const size_t index_bytes = index_.bytes() + org_code_index_.bytes();
   return entities_.capacity() * sizeof(Entity) + names_.capacity() +
          links_.capacity() * sizeof(uint32_t) + index_bytes;
 }

@@ -5,8 +5,9 @@
 //   entities_  24 bytes each, sorted by PackedId; entity i's name, cases and links are the
 //              ranges [i, i+1) of the name arena, the case table and the link table (a sentinel
 //              entity closes the last range);
-//   index_     absl::flat_hash_set of 4-byte entity numbers, hashed by XXH3 of the packed ID and
-//              compared by the full ID: a hit is always verified;
+//   index_     an IdIndex (core/id_index.h) keyed by the XXH3 hash of the packed ID: 8-byte
+//              slots of fingerprint and entity number; a hit is always verified against the
+//              entity's full ID;
 //   org_code_index_  the same over credit-code entities, keyed by their embedded organisation
 //              code, so a query by the old 9-character code finds an organisation listed by its
 //              credit code;
@@ -25,8 +26,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "core/huge_pages.h"
 #include "core/id.h"
+#include "core/id_index.h"
 #include "core/types.h"
 
 namespace shixin {
@@ -118,37 +120,23 @@ class Snapshot {
     uint32_t link_begin;  // into links_
   };
   static_assert(sizeof(Entity) == 24);
-
-  // Hash and equality over entity numbers, with heterogeneous lookup by PackedId.
-  struct EntityHash {
-    using is_transparent = void;
-    const std::vector<Entity>* entities;
-    bool by_org_code;
-    size_t operator()(EntityNo e) const;
-    size_t operator()(const PackedId& id) const { return HashPackedId(id); }
-  };
-  struct EntityEq {
-    using is_transparent = void;
-    const std::vector<Entity>* entities;
-    bool by_org_code;
-    bool operator()(EntityNo a, EntityNo b) const { return a == b; }
-    bool operator()(const PackedId& id, EntityNo e) const { return Key(e) == id; }
-    bool operator()(EntityNo e, const PackedId& id) const { return Key(e) == id; }
-    PackedId Key(EntityNo e) const;
-  };
-  using Index = absl::flat_hash_set<EntityNo, EntityHash, EntityEq>;
+  using EntityTable = std::vector<Entity, HugePageAllocator<Entity>>;
 
   Snapshot();
 
-  EntityNo FindPacked(const PackedId& id) const;
+  // Returns the entity whose ID packs to `id` (hashing to `hash`), or kNoEntity; an
+  // organisation code also finds a credit-code entity embedding it.
+  EntityNo FindPacked(const PackedId& id, uint64_t hash) const;
+  // Returns the embedded organisation code of credit-code entity `e`.
+  PackedId OrgCodeKey(EntityNo e) const;
 
-  std::vector<Entity> entities_;  // sorted by id, plus a sentinel
+  EntityTable entities_;  // sorted by id, plus a sentinel
   std::string names_;
   std::vector<uint32_t> links_;
   std::vector<uint64_t> case_offsets_;  // into case_blob_, plus a sentinel
   std::string case_blob_;
-  Index index_;
-  Index org_code_index_;
+  IdIndex index_;           // by the entity's ID
+  IdIndex org_code_index_;  // credit-code entities, by their embedded organisation code
   SnapshotInfo info_;
 };
 

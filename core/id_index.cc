@@ -1,0 +1,36 @@
+#include "core/id_index.h"
+
+#include <cassert>
+#include <cstring>
+
+namespace shixin {
+
+IdIndex IdIndex::Build(uint32_t count, absl::FunctionRef<uint32_t(uint32_t)> entry_of,
+                       absl::FunctionRef<uint64_t(uint32_t)> hash_of) {
+  assert(count < kEmpty);
+  IdIndex index;
+  if (count == 0) return index;
+  // At most 90 % of the slots are used, which keeps chains short (mostly one bucket).
+  const size_t buckets = (static_cast<size_t>(count) * 10 / 9 + kSlots - 1) / kSlots + 1;
+  index.buckets_.resize(buckets);
+  for (Bucket& b : index.buckets_) std::memset(b.entity, 0xFF, sizeof(b.entity));
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t entry = entry_of(i);
+    const uint64_t hash = hash_of(entry);
+    size_t b = index.BucketOf(hash);
+    for (;;) {
+      Bucket& bucket = index.buckets_[b];
+      int s = 0;
+      while (s < kSlots && bucket.entity[s] != kEmpty) ++s;
+      if (s < kSlots) {
+        bucket.fingerprint[s] = FingerprintOf(hash);
+        bucket.entity[s] = entry;
+        break;
+      }
+      if (++b == buckets) b = 0;
+    }
+  }
+  return index;
+}
+
+}  // namespace shixin

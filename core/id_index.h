@@ -1,0 +1,91 @@
+// IdIndex: the immutable hash index from an ID to its entity number, laid out for lookups whose
+// cost is memory latency. Each 64-byte bucket (one cache line) holds 8 slots of a 32-bit
+// fingerprint and a 32-bit entity number; an entry lives in the bucket its hash picks or, when
+// that is full, in the following ones (linear probing over buckets, load factor at most 0.9).
+// A lookup touches one bucket line and then, for a candidate, the entity itself, and both can
+// be prefetched ahead: batches keep many lookups in flight instead of waiting on each miss.
+//
+// The fingerprint only filters: callers always verify a candidate against the full ID.
+// Plain arrays of integers, so a snapshot file can map them directly.
+//
+// Thread safety: immutable after Build(); safe to share between threads.
+#ifndef SHIXIN_CORE_ID_INDEX_H_
+#define SHIXIN_CORE_ID_INDEX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "core/huge_pages.h"
+
+namespace shixin {
+
+class IdIndex {
+ public:
+  static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+  static constexpr int kSlots = 8;
+
+  struct alignas(64) Bucket {
+    uint32_t fingerprint[kSlots];
+    uint32_t entity[kSlots];  // kEmpty for a free slot; slots fill from 0 upward
+  };
+  static_assert(sizeof(Bucket) == 64);
+
+  IdIndex() = default;
+
+  // Returns an index of the entries entry_of(0) .. entry_of(count - 1), entry x having hash
+  // `hash_of(x)`. REQUIRES: count < kEmpty and no entry is kEmpty.
+  static IdIndex Build(uint32_t count, absl::FunctionRef<uint32_t(uint32_t)> entry_of,
+                       absl::FunctionRef<uint64_t(uint32_t)> hash_of);
+
+  // Prefetches the bucket line where the search for `hash` starts.
+  void Prefetch(uint64_t hash) const {
+    if (!buckets_.empty()) __builtin_prefetch(&buckets_[BucketOf(hash)]);
+  }
+
+  // Returns the first entry whose fingerprint matches `hash` and for which `is_match(entry)`
+  // holds, or kEmpty.
+  template <typename Match>
+  uint32_t Find(uint64_t hash, Match is_match) const;
+
+  // Returns the first entry whose fingerprint matches `hash` (unverified), or kEmpty. The
+  // candidate of a pipelined lookup: verify it, and fall back to Find() when it is wrong.
+  uint32_t FirstCandidate(uint64_t hash) const {
+    return Find(hash, [](uint32_t) { return true; });
+  }
+
+  // Returns the bytes held.
+  size_t bytes() const { return buckets_.capacity() * sizeof(Bucket); }
+  size_t bucket_count() const { return buckets_.size(); }
+
+ private:
+  size_t BucketOf(uint64_t hash) const {
+    // Multiply-shift maps the high hash bits onto any bucket count without a division.
+    return static_cast<size_t>(((hash >> 32) * buckets_.size()) >> 32);
+  }
+  static uint32_t FingerprintOf(uint64_t hash) { return static_cast<uint32_t>(hash); }
+
+  std::vector<Bucket, HugePageAllocator<Bucket>> buckets_;
+};
+
+template <typename Match>
+uint32_t IdIndex::Find(uint64_t hash, Match is_match) const {
+  if (buckets_.empty()) return kEmpty;
+  const uint32_t fingerprint = FingerprintOf(hash);
+  size_t b = BucketOf(hash);
+  for (size_t probes = 0; probes < buckets_.size(); ++probes) {
+    const Bucket& bucket = buckets_[b];
+    for (int s = 0; s < kSlots; ++s) {
+      const uint32_t entry = bucket.entity[s];
+      if (entry == kEmpty) return kEmpty;  // the chain ends at the first free slot
+      if (bucket.fingerprint[s] == fingerprint && is_match(entry)) return entry;
+    }
+    if (++b == buckets_.size()) b = 0;
+  }
+  return kEmpty;
+}
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_ID_INDEX_H_
