@@ -109,8 +109,16 @@ void BM_LookupBatchMiss(benchmark::State& state) { LookupBatch(state, false); }
 
 BENCHMARK(BM_LookupHit)->Arg(1'000'000)->Arg(10'000'000);
 BENCHMARK(BM_LookupMiss)->Arg(1'000'000)->Arg(10'000'000);
-BENCHMARK(BM_LookupBatchHit)->Args({1'000'000, 64})->Args({10'000'000, 64});
-BENCHMARK(BM_LookupBatchMiss)->Args({1'000'000, 64})->Args({10'000'000, 64});
+BENCHMARK(BM_LookupBatchHit)
+    ->Args({1'000'000, 64})
+    ->Args({1'000'000, 1024})
+    ->Args({10'000'000, 64})
+    ->Args({10'000'000, 1024});
+BENCHMARK(BM_LookupBatchMiss)
+    ->Args({1'000'000, 64})
+    ->Args({1'000'000, 1024})
+    ->Args({10'000'000, 64})
+    ->Args({10'000'000, 1024});
 
 }  // namespace
 }  // namespace shixin

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "cli/flags.h"
+#include "cli/remote.h"
 #include "cli/render.h"
 #include "core/catalog.h"
 #include "core/dataset.h"
@@ -80,11 +81,16 @@ int ForEachId(const Flags& flags, Query query) {
   return status;
 }
 
-const std::vector<FlagSpec> kCheckFlags = {{"json", false}, {"data", true}, {"max-errors", true}};
+const std::vector<FlagSpec> kCheckFlags = {
+    {"json", false}, {"data", true}, {"max-errors", true}, {"server", true}, {"timeout-ms", true}};
 
 const std::vector<FlagSpec> kMeasuresFlags = {
-    {"json", false},  {"data", true},     {"max-errors", true}, {"catalog", true},
-    {"agency", true}, {"scenario", true}, {"officer", true}};
+    {"json", false},   {"data", true},   {"max-errors", true},
+    {"catalog", true}, {"agency", true}, {"scenario", true},
+    {"officer", true}, {"server", true}, {"timeout-ms", true}};
+
+const std::vector<FlagSpec> kServerFlags = {
+    {"json", false}, {"server", true}, {"timeout-ms", true}};
 
 // Parses --officer ROLE=ID values.
 absl::StatusOr<std::vector<Officer>> ParseOfficers(const Flags& flags) {
@@ -132,6 +138,7 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
 int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kCheckFlags);
   if (!flags.ok()) return UsageError("check", flags.status());
+  if (flags->Get("server")) return RemoteCheck(*flags, QueryInputs(*flags));
   auto snap = LoadData(*flags);
   if (!snap.ok()) {
     std::fprintf(stderr, "shixin check: %s\n", std::string(snap.status().message()).c_str());
@@ -147,6 +154,9 @@ int RunCheck(const std::vector<std::string>& args) {
 int RunMeasures(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kMeasuresFlags);
   if (!flags.ok()) return UsageError("measures", flags.status());
+  absl::StatusOr<std::vector<Officer>> officers = ParseOfficers(*flags);
+  if (!officers.ok()) return UsageError("measures", officers.status());
+  if (flags->Get("server")) return RemoteMeasures(*flags, QueryInputs(*flags), *officers);
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
   if (!catalog.ok()) {
@@ -154,8 +164,6 @@ int RunMeasures(const std::vector<std::string>& args) {
     return kExitLoad;
   }
   MeasureQuery query;
-  absl::StatusOr<std::vector<Officer>> officers = ParseOfficers(*flags);
-  if (!officers.ok()) return UsageError("measures", officers.status());
   query.officers = *std::move(officers);
   if (absl::Status s = ParseFilters(*flags, *catalog, &query); !s.ok()) {
     return UsageError("measures", s);
@@ -175,6 +183,24 @@ int RunMeasures(const std::vector<std::string>& args) {
     std::cout << (json ? MeasuresJson(*r) + "\n" : MeasuresText(*r));
     return true;
   });
+}
+
+int RunInfo(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kServerFlags);
+  if (!flags.ok()) return UsageError("info", flags.status());
+  if (!flags->Get("server")) {
+    return UsageError("info", absl::InvalidArgumentError("--server HOST:PORT is required"));
+  }
+  return RemoteInfo(*flags);
+}
+
+int RunReload(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kServerFlags);
+  if (!flags.ok()) return UsageError("reload", flags.status());
+  if (!flags->Get("server")) {
+    return UsageError("reload", absl::InvalidArgumentError("--server HOST:PORT is required"));
+  }
+  return RemoteReload(*flags);
 }
 
 int RunGen(const std::vector<std::string>& args) {

@@ -16,9 +16,13 @@ inline constexpr int kExitInvalidId = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLoad = 3;
 
+// check and detail (the same: a subject's status, cases and roles), offline or --server.
 int RunCheck(const std::vector<std::string>& args);
 int RunMeasures(const std::vector<std::string>& args);
 int RunGen(const std::vector<std::string>& args);
+// Server-only commands.
+int RunInfo(const std::vector<std::string>& args);
+int RunReload(const std::vector<std::string>& args);
 
 }  // namespace shixin
 

@@ -12,16 +12,21 @@ constexpr char kUsage[] = R"(usage: shixin COMMAND [FLAGS] [ID...]
 
 Queries the list of dishonest judgment debtors (失信被执行人名单).
 
-commands:
+commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   check    [--json] --data DIR ID...    is each ID listed? kind, name, cases, roles
+  detail   (the same as check)
   measures [--json] --data DIR [--agency A] [--scenario S] [--officer ROLE=ID]... ID...
                                          the measures that apply to each subject, and why
+  info     [--json] --server HOST:PORT  the daemon's snapshot, counts, reload status
+  reload   --server HOST:PORT           make the daemon reload its list (admin)
   gen      --subjects N [--seed S] --out DIR
                                          write a deterministic synthetic data set
   help                                   this text
 
 flags:
   --data DIR        directory holding debtors.ndjson and relations.ndjson
+  --server H:P      ask a running shixind instead (e.g. 127.0.0.1:7411, [::1]:7411)
+  --timeout-ms N    per-request timeout in server mode [5000]
   --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)
@@ -47,7 +52,9 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "check") return shixin::RunCheck(args);
+  if (command == "check" || command == "detail") return shixin::RunCheck(args);
+  if (command == "info") return shixin::RunInfo(args);
+  if (command == "reload") return shixin::RunReload(args);
   if (command == "measures") return shixin::RunMeasures(args);
   if (command == "gen") return shixin::RunGen(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);

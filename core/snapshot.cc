@@ -39,7 +39,7 @@ void Snapshot::FindBatch(std::span<const Id> ids, std::span<EntityNo> out) const
   // prefetched, the candidate entity of lookup i + W is prefetched, and lookup i is verified.
   // On this class of machine a dependent miss costs hundreds of nanoseconds, an overlapped
   // one tens.
-  constexpr size_t kWindow = 8;
+  constexpr size_t kWindow = 16;
   constexpr size_t kChunk = 256;
   PackedId packed[kChunk];
   uint64_t hash[kChunk];

@@ -1,0 +1,152 @@
+#include "cli/remote.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/json_writer.h"
+#include "cli/render.h"
+#include "protocol/client.h"
+
+namespace shixin {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
+  absl::StatusOr<uint64_t> timeout_ms = flags.GetUint("timeout-ms", 5000);
+  if (!timeout_ms.ok()) return timeout_ms.status();
+  auto client = Client::Connect(*flags.Get("server"), absl::Milliseconds(*timeout_ms));
+  if (client.ok()) (*client)->set_timeout(absl::Milliseconds(*timeout_ms));
+  return client;
+}
+
+int ServerError(std::string_view command, const absl::Status& status) {
+  std::fprintf(stderr, "shixin %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+               std::string(status.message()).c_str());
+  return kExitLoad;
+}
+
+void WarnIfStale(bool stale) {
+  if (stale) std::fprintf(stderr, "shixin: warning: the server's list is older than its limit\n");
+}
+
+// Runs `call` on each input that parses as an ID; prints errors for the others. A transport
+// failure stops the run (exit 3); an answer-level error (e.g. invalid ID) is printed per ID.
+template <typename Call>
+int ForEachRemote(const Flags& flags, const std::vector<std::string>& inputs, Call call) {
+  const bool json = flags.Has("json");
+  int status = kExitOk;
+  for (const std::string& input : inputs) {
+    absl::StatusOr<Id> id = ParseId(input);
+    if (!id.ok()) {
+      const std::string reason(id.status().message());
+      std::cout << (json ? ErrorJson(input, reason) + "\n" : ErrorText(input, reason));
+      status = kExitInvalidId;
+      continue;
+    }
+    const int result = call(*id, json);
+    if (result == kExitLoad) return result;
+    if (result != kExitOk) status = result;
+  }
+  return status;
+}
+
+}  // namespace
+
+int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs) {
+  auto client = ConnectTo(flags);
+  if (!client.ok()) return ServerError("check", client.status());
+  return ForEachRemote(flags, inputs, [&](const Id& id, bool json) {
+    auto reply = (*client)->Detail(id.text());
+    if (!reply.ok()) return ServerError("check", reply.status());
+    WarnIfStale(reply->stale);
+    std::cout << (json ? CheckJson(reply->value) + "\n" : CheckText(reply->value));
+    return kExitOk;
+  });
+}
+
+int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
+                   const std::vector<Officer>& officers) {
+  auto client = ConnectTo(flags);
+  if (!client.ok()) return ServerError("measures", client.status());
+  wire::MeasuresRequest request;
+  request.agency = flags.Get("agency").value_or("");
+  request.scenario = flags.Get("scenario").value_or("");
+  for (const Officer& o : officers) request.officers.emplace_back(o.role, std::string(o.id.text()));
+  return ForEachRemote(flags, inputs, [&](const Id& id, bool json) {
+    request.id = std::string(id.text());
+    auto reply = (*client)->Measures(request);
+    if (!reply.ok()) {
+      // The server's word on this query (e.g. an unknown scenario, a stale list refused).
+      if (absl::IsInvalidArgument(reply.status()) || absl::IsFailedPrecondition(reply.status())) {
+        const std::string reason(reply.status().message());
+        std::cout << (json ? ErrorJson(id.text(), reason) + "\n" : ErrorText(id.text(), reason));
+        return kExitInvalidId;
+      }
+      return ServerError("measures", reply.status());
+    }
+    WarnIfStale(reply->stale);
+    std::cout << (json ? MeasuresJson(reply->value) + "\n" : MeasuresText(reply->value));
+    return kExitOk;
+  });
+}
+
+int RemoteInfo(const Flags& flags) {
+  auto client = ConnectTo(flags);
+  if (!client.ok()) return ServerError("info", client.status());
+  auto reply = (*client)->Info();
+  if (!reply.ok()) return ServerError("info", reply.status());
+  const wire::InfoResponse& i = reply->value;
+  if (flags.Has("json")) {
+    JsonWriter w;
+    w.BeginObject();
+    w.Key("version").String(absl::StrFormat("%016x", i.snapshot.version));
+    w.Key("generation").Int(i.generation);
+    w.Key("build_time").Int(i.snapshot.build_time);
+    w.Key("source_time").Int(i.snapshot.source_time);
+    w.Key("stale").Bool(i.stale);
+    w.Key("max_age_seconds").Int(i.max_age_seconds);
+    w.Key("subjects").Int(static_cast<int64_t>(i.snapshot.subjects));
+    w.Key("persons").Int(static_cast<int64_t>(i.snapshot.persons));
+    w.Key("organizations").Int(static_cast<int64_t>(i.snapshot.organizations));
+    w.Key("cases").Int(static_cast<int64_t>(i.snapshot.cases));
+    w.Key("relations").Int(static_cast<int64_t>(i.snapshot.relations));
+    w.Key("related_persons").Int(static_cast<int64_t>(i.snapshot.related_persons));
+    w.Key("uptime_seconds").Int(static_cast<int64_t>(i.uptime_seconds));
+    w.Key("reload_state").String(wire::ReloadStateName(i.reload_state));
+    w.Key("last_reload_time").Int(i.last_reload_time);
+    w.Key("last_reload_message").String(i.last_reload_message);
+    w.Key("catalog").String(i.catalog_id);
+    w.Key("catalog_fingerprint").String(absl::StrFormat("%016x", i.catalog_fingerprint));
+    w.Key("data_source").String(i.data_source);
+    w.EndObject();
+    std::cout << w.str() << "\n";
+    return kExitOk;
+  }
+  std::cout << absl::StrFormat(
+      "snapshot %016x generation %d%s\n"
+      "  %d subjects (%d persons, %d organizations), %d cases, %d relations, %d related persons\n"
+      "  built %d, list written %d, uptime %ds, catalog %s (%016x)\n"
+      "  last reload: %s %s\n  data: %s\n",
+      i.snapshot.version, i.generation, i.stale ? " STALE" : "", i.snapshot.subjects,
+      i.snapshot.persons, i.snapshot.organizations, i.snapshot.cases, i.snapshot.relations,
+      i.snapshot.related_persons, i.snapshot.build_time, i.snapshot.source_time, i.uptime_seconds,
+      i.catalog_id, i.catalog_fingerprint, wire::ReloadStateName(i.reload_state),
+      i.last_reload_message, i.data_source);
+  return kExitOk;
+}
+
+int RemoteReload(const Flags& flags) {
+  auto client = ConnectTo(flags);
+  if (!client.ok()) return ServerError("reload", client.status());
+  // A reload of a national list takes a while: wait for it.
+  (*client)->set_timeout(absl::Minutes(10));
+  auto reply = (*client)->Reload();
+  if (!reply.ok()) return ServerError("reload", reply.status());
+  std::cout << absl::StrFormat("reloaded: generation %d: %s\n", reply->value.generation,
+                               reply->value.message);
+  return kExitOk;
+}
+
+}  // namespace shixin

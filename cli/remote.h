@@ -1,0 +1,27 @@
+// The shixin tool's server mode: the same commands and the same output as offline mode, but
+// answered by a running shixind (--server HOST:PORT) over the binary protocol.
+//
+// Thread safety: run from main() only.
+#ifndef SHIXIN_CLI_REMOTE_H_
+#define SHIXIN_CLI_REMOTE_H_
+
+#include <string>
+#include <vector>
+
+#include "cli/flags.h"
+#include "core/query.h"
+
+namespace shixin {
+
+// Each returns the process exit status (see commands.h).
+// check/detail: one DETAIL per valid ID (invalid IDs are reported without a round trip).
+int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs);
+// measures: one MEASURES per valid ID, with the flags' officers, agency and scenario.
+int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
+                   const std::vector<Officer>& officers);
+int RemoteInfo(const Flags& flags);
+int RemoteReload(const Flags& flags);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CLI_REMOTE_H_

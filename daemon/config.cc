@@ -1,0 +1,342 @@
+#include "daemon/config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "protocol/wire.h"
+
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+namespace shixin {
+namespace {
+
+using Field =
+    std::variant<std::string Config::*, uint32_t Config::*, uint64_t Config::*, bool Config::*>;
+
+// One configuration key: its name in the file, where it lives, and its range (numbers only).
+struct Key {
+  std::string_view name;
+  Field field;
+  uint64_t min = 0;
+  uint64_t max = 0;
+};
+
+constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
+
+const Key kKeys[] = {
+    {"listen", &Config::listen},
+    {"threads", &Config::threads, 0, 1024},
+    {"data_dir", &Config::data_dir},
+    {"catalog", &Config::catalog},
+    {"max_errors", &Config::max_errors, 0, std::numeric_limits<uint64_t>::max()},
+    {"max_connections", &Config::max_connections, 1, 1000000},
+    {"max_payload", &Config::max_payload, 1024, wire::kMaxPayloadLimit},
+    {"max_batch", &Config::max_batch, 1, 65535},
+    {"max_in_flight", &Config::max_in_flight, 1, 65535},
+    {"idle_timeout_seconds", &Config::idle_timeout_seconds, 0, kU32Max},
+    {"max_age_seconds", &Config::max_age_seconds, 0, kU32Max},
+    {"refuse_stale", &Config::refuse_stale},
+    {"admin_loopback_only", &Config::admin_loopback_only},
+    {"verbose", &Config::verbose},
+};
+
+const Key* FindKey(std::string_view name) {
+  for (const Key& key : kKeys) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+std::string FlagName(std::string_view key) {
+  std::string flag = "--" + std::string(key);
+  for (char& c : flag) {
+    if (c == '_') c = '-';
+  }
+  return flag;
+}
+
+// Returns the key of flag `name` (without "--"), or nullptr.
+const Key* FindFlag(std::string_view name) {
+  if (name == "data") return FindKey("data_dir");
+  for (const Key& key : kKeys) {
+    if (FlagName(key.name) == absl::StrFormat("--%s", name)) return &key;
+  }
+  return nullptr;
+}
+
+absl::Status CheckRange(const Key& key, uint64_t value) {
+  if (value < key.min || value > key.max) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %d is out of range (%d..%d)", key.name, value, key.min, key.max));
+  }
+  return absl::OkStatus();
+}
+
+std::string_view TypeName(const Field& field) {
+  if (std::holds_alternative<std::string Config::*>(field)) return "a string";
+  if (std::holds_alternative<bool Config::*>(field)) return "a boolean";
+  return "a non-negative integer";
+}
+
+// Sets `key` from a number; checks the range.
+absl::Status SetNumber(const Key& key, uint64_t value, Config* config) {
+  if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+  if (auto* f = std::get_if<uint32_t Config::*>(&key.field)) {
+    config->*(*f) = static_cast<uint32_t>(value);
+  } else {
+    config->*std::get<uint64_t Config::*>(key.field) = value;
+  }
+  return absl::OkStatus();
+}
+
+std::string_view TomlTypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    default:
+      return "a date or time";
+  }
+}
+
+// Sets `key` from a TOML value; returns InvalidArgument (without location) on a type mismatch.
+absl::Status SetFromToml(const Key& key, const toml::node& node, Config* config) {
+  const auto mismatch = [&] {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: expected %s, got %s", key.name,
+                                                      TypeName(key.field), TomlTypeName(node)));
+  };
+  if (auto* f = std::get_if<std::string Config::*>(&key.field)) {
+    if (!node.is_string()) return mismatch();
+    config->*(*f) = node.as_string()->get();
+    return absl::OkStatus();
+  }
+  if (auto* f = std::get_if<bool Config::*>(&key.field)) {
+    if (!node.is_boolean()) return mismatch();
+    config->*(*f) = node.as_boolean()->get();
+    return absl::OkStatus();
+  }
+  if (!node.is_integer()) return mismatch();
+  const int64_t value = node.as_integer()->get();
+  if (value < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %d is out of range (%d..%d)", key.name, value, key.min, key.max));
+  }
+  return SetNumber(key, static_cast<uint64_t>(value), config);
+}
+
+// Sets `key` from a flag's text value.
+absl::Status SetFromFlag(const Key& key, std::string_view flag, std::string_view text,
+                         Config* config) {
+  if (auto* f = std::get_if<std::string Config::*>(&key.field)) {
+    config->*(*f) = std::string(text);
+    return absl::OkStatus();
+  }
+  if (auto* f = std::get_if<bool Config::*>(&key.field)) {
+    if (text == "true" || text == "1" || text == "yes") {
+      config->*(*f) = true;
+    } else if (text == "false" || text == "0" || text == "no") {
+      config->*(*f) = false;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s=%s: expected true or false", flag, text));
+    }
+    return absl::OkStatus();
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(std::string(text), &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %s: expected a non-negative integer", flag, text));
+  }
+  return SetNumber(key, value, config);
+}
+
+}  // namespace
+
+absl::Status ParseConfig(std::string_view text, std::string_view origin, Config* config) {
+  toml::parse_result parsed = toml::parse(text, origin);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return absl::InvalidArgumentError(absl::StrFormat("%s:%d:%d: %s", origin, e.source().begin.line,
+                                                      e.source().begin.column,
+                                                      std::string_view(e.description())));
+  }
+  for (auto&& [name, node] : parsed.table()) {
+    const int line = static_cast<int>(node.source().begin.line);
+    const Key* key = FindKey(name.str());
+    if (key == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s:%d: unknown key \"%s\"", origin, line, name.str()));
+    }
+    if (absl::Status s = SetFromToml(*key, node, config); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", origin, line, s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadConfigFile(const std::string& path, Config* config) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return absl::NotFoundError(
+        absl::StrFormat("config file %s: %s", path, std::string(strerror(errno))));
+  }
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return absl::NotFoundError(absl::StrFormat("config file %s: read error", path));
+  return ParseConfig(text, path, config);
+}
+
+absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config) {
+  CommandLine cl;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      cl.help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      cl.version = true;
+      continue;
+    }
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("unexpected argument \"%s\"", arg));
+    }
+    const size_t eq = arg.find('=');
+    const std::string flag = arg.substr(0, eq);
+    std::optional<std::string> value;
+    if (eq != std::string::npos) value = arg.substr(eq + 1);
+    const Key* key = flag == "--config" ? nullptr : FindFlag(std::string_view(flag).substr(2));
+    if (flag != "--config" && key == nullptr) {
+      return absl::InvalidArgumentError(absl::StrFormat("unknown flag %s", flag));
+    }
+    const bool is_bool = key != nullptr && std::holds_alternative<bool Config::*>(key->field);
+    if (!value && is_bool) value = "true";
+    if (!value) {
+      if (i + 1 == args.size()) {
+        return absl::InvalidArgumentError(absl::StrFormat("%s needs a value", flag));
+      }
+      value = args[++i];
+    }
+    if (key == nullptr) {
+      cl.config_file = *value;
+      continue;
+    }
+    if (absl::Status s = SetFromFlag(*key, flag, *value, config); !s.ok()) return s;
+  }
+  return cl;
+}
+
+absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
+  const auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("listen \"%s\": %s (expected HOST:PORT or [IPV6]:PORT)", text, why));
+  };
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return bad("no port");
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port = text.substr(colon + 1);
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return bad("unbalanced brackets");
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return bad("an IPv6 address needs brackets");
+  }
+  if (host.empty()) return bad("no host");
+  uint32_t number = 0;
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(std::string(port), &number) || number > 65535) {
+    return bad("bad port");
+  }
+  return ListenAddress{std::string(host), static_cast<uint16_t>(number)};
+}
+
+absl::Status Validate(const Config& config) {
+  for (const Key& key : kKeys) {
+    uint64_t value = 0;
+    if (auto* f = std::get_if<uint32_t Config::*>(&key.field)) {
+      value = config.*(*f);
+    } else if (auto* g = std::get_if<uint64_t Config::*>(&key.field)) {
+      value = config.*(*g);
+    } else {
+      continue;
+    }
+    if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+  }
+  if (absl::StatusOr<ListenAddress> a = ParseListenAddress(config.listen); !a.ok()) {
+    return a.status();
+  }
+  struct stat st;
+  if (config.data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "data_dir is not set: give --data DIR or data_dir in the config file");
+  }
+  if (::stat(config.data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("data_dir \"%s\": no such directory", config.data_dir));
+  }
+  if (::access(config.data_dir.c_str(), R_OK | X_OK) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("data_dir \"%s\": not readable", config.data_dir));
+  }
+  if (!config.catalog.empty() &&
+      (::stat(config.catalog.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("catalog \"%s\": no such file", config.catalog));
+  }
+  return absl::OkStatus();
+}
+
+std::string UsageText() {
+  return R"(usage: shixind --data DIR [--listen HOST:PORT] [--config FILE] [flags]
+
+Serves the list of dishonest judgment debtors in DIR (debtors.ndjson, relations.ndjson) over
+the shixin binary protocol. SIGHUP reloads the list; SIGTERM stops after answering the
+requests in flight.
+
+  --config FILE               TOML configuration; flags override its keys
+  --data, --data-dir DIR      the data directory (required)
+  --listen HOST:PORT          default 127.0.0.1:7411; [::1]:PORT for IPv6; port 0 picks one
+  --catalog FILE              measure catalog (default: the shipped hegang-2018.json)
+  --threads N                 I/O threads (default 0: one per core)
+  --max-errors N              bad input lines tolerated per load (default 0)
+  --max-connections N         default 1024
+  --max-payload BYTES         largest request payload (default 1048576)
+  --max-batch N               IDs per CHECK (default 1000)
+  --max-in-flight N           pipelined requests per connection (default 128)
+  --idle-timeout-seconds N    close idle connections (default 60; 0: never)
+  --max-age-seconds N         flag answers from an older list STALE (default 0: off)
+  --refuse-stale[=BOOL]       refuse MEASURES from a stale list
+  --admin-loopback-only=BOOL  RELOAD only from loopback peers (default true)
+  --verbose                   debug log lines
+  --version, --help
+
+Prints "listening on HOST:PORT" on standard output once it serves. Exit status: 0 after
+SIGTERM or SIGINT, 1 if the first load or the listen fails, 2 for a bad configuration.
+)";
+}
+
+}  // namespace shixin

@@ -1,0 +1,75 @@
+// The daemon's configuration: a TOML file (systemd/shixind.toml documents every key) and
+// command-line flags that override it. Every key has a flag of the same name with '-' for '_'
+// (max_batch: --max-batch 500, refuse_stale: --refuse-stale or --refuse-stale=false); --data
+// is short for --data-dir. The whole configuration is validated once, at start.
+//
+// Thread safety: Config is a plain value; the functions are reentrant.
+#ifndef SHIXIN_DAEMON_CONFIG_H_
+#define SHIXIN_DAEMON_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace shixin {
+
+struct Config {
+  std::string listen = "127.0.0.1:7411";  // HOST:PORT or [V6]:PORT; port 0 picks a free port
+  uint32_t threads = 0;                   // I/O threads; 0: one per hardware core
+  std::string data_dir;                   // debtors.ndjson and relations.ndjson; required
+  std::string catalog;                    // measure catalog; empty: DefaultCatalogPath()
+  uint64_t max_errors = 0;                // bad input lines tolerated per load
+  uint32_t max_connections = 1024;        // more are answered BUSY and closed
+  uint32_t max_payload = 1u << 20;        // bytes in one request payload
+  uint32_t max_batch = 1000;              // IDs in one CHECK
+  uint32_t max_in_flight = 128;           // unanswered requests read ahead per connection
+  uint32_t idle_timeout_seconds = 60;     // close a connection idle this long; 0: never
+  uint32_t max_age_seconds = 0;           // answers from an older list are STALE; 0: off
+  bool refuse_stale = false;              // MEASURES from a stale list: STALE_REFUSED
+  bool admin_loopback_only = true;        // RELOAD only from loopback peers
+  bool verbose = false;                   // debug log lines
+};
+
+// Reads the TOML file at `path` into `config`, leaving keys it does not set unchanged.
+// Returns NotFound if the file cannot be read, InvalidArgument naming the file, line and key
+// for a syntax error, an unknown key, a value of the wrong type or a negative number.
+absl::Status LoadConfigFile(const std::string& path, Config* config);
+// Same as LoadConfigFile() on the TOML text `toml`; `origin` names it in messages.
+absl::Status ParseConfig(std::string_view toml, std::string_view origin, Config* config);
+
+// What the command line asked for besides the configuration.
+struct CommandLine {
+  std::string config_file;  // --config FILE, or empty
+  bool help = false;        // --help or -h
+  bool version = false;     // --version
+};
+
+// Applies the flags in `args` (without the program name) to `config`.
+// --config FILE is reported in the result and not read here (main reads it first, then
+// applies the flags again so that they override the file). Returns InvalidArgument naming an
+// unknown flag, a missing value, a value of the wrong type, or a positional argument.
+absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config);
+
+// Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
+// range, a malformed listen address, a missing or unreadable data directory, a missing
+// catalog file.
+absl::Status Validate(const Config& config);
+
+// A listen address split into host and port.
+struct ListenAddress {
+  std::string host;  // without brackets
+  uint16_t port = 0;
+};
+// Parses "HOST:PORT" or "[V6ADDR]:PORT". Returns InvalidArgument for anything else.
+absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text);
+
+// Returns the usage text printed by --help.
+std::string UsageText();
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_CONFIG_H_

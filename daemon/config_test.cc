@@ -1,0 +1,181 @@
+#include "daemon/config.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string SourceDir() {
+  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
+  return dir != nullptr ? dir : "..";
+}
+
+// Returns the message of `s`, which must be an error.
+std::string Error(const absl::Status& s) {
+  EXPECT_FALSE(s.ok());
+  return std::string(s.message());
+}
+
+TEST(ConfigTest, Defaults) {
+  const Config c;
+  EXPECT_EQ(c.listen, "127.0.0.1:7411");
+  EXPECT_EQ(c.max_connections, 1024u);
+  EXPECT_EQ(c.max_payload, 1u << 20);
+  EXPECT_EQ(c.max_batch, 1000u);
+  EXPECT_EQ(c.max_in_flight, 128u);
+  EXPECT_EQ(c.idle_timeout_seconds, 60u);
+  EXPECT_EQ(c.max_age_seconds, 0u);
+  EXPECT_FALSE(c.refuse_stale);
+  EXPECT_TRUE(c.admin_loopback_only);
+}
+
+TEST(ConfigTest, ParsesEveryKey) {
+  Config c;
+  ASSERT_TRUE(ParseConfig(R"(
+listen = "[::1]:0"
+threads = 3
+data_dir = "/srv/list"
+catalog = "/etc/catalog.json"
+max_errors = 10
+max_connections = 50
+max_payload = 65536
+max_batch = 200
+max_in_flight = 16
+idle_timeout_seconds = 5
+max_age_seconds = 90000
+refuse_stale = true
+admin_loopback_only = false
+verbose = true
+)",
+                          "test.toml", &c)
+                  .ok());
+  EXPECT_EQ(c.listen, "[::1]:0");
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.data_dir, "/srv/list");
+  EXPECT_EQ(c.catalog, "/etc/catalog.json");
+  EXPECT_EQ(c.max_errors, 10u);
+  EXPECT_EQ(c.max_connections, 50u);
+  EXPECT_EQ(c.max_payload, 65536u);
+  EXPECT_EQ(c.max_batch, 200u);
+  EXPECT_EQ(c.max_in_flight, 16u);
+  EXPECT_EQ(c.idle_timeout_seconds, 5u);
+  EXPECT_EQ(c.max_age_seconds, 90000u);
+  EXPECT_TRUE(c.refuse_stale);
+  EXPECT_FALSE(c.admin_loopback_only);
+  EXPECT_TRUE(c.verbose);
+}
+
+TEST(ConfigTest, ClearErrorsNameFileLineAndKey) {
+  Config c;
+  EXPECT_EQ(Error(ParseConfig("listen = \"a:1\"\nmax_batchs = 3\n", "x.toml", &c)),
+            "x.toml:2: unknown key \"max_batchs\"");
+  EXPECT_EQ(Error(ParseConfig("max_batch = \"many\"\n", "x.toml", &c)),
+            "x.toml:1: max_batch: expected a non-negative integer, got a string");
+  EXPECT_EQ(Error(ParseConfig("refuse_stale = 1\n", "x.toml", &c)),
+            "x.toml:1: refuse_stale: expected a boolean, got an integer");
+  EXPECT_EQ(Error(ParseConfig("max_batch = 0\n", "x.toml", &c)),
+            "x.toml:1: max_batch = 0 is out of range (1..65535)");
+  EXPECT_EQ(Error(ParseConfig("max_connections = -1\n", "x.toml", &c)),
+            "x.toml:1: max_connections = -1 is out of range (1..1000000)");
+  EXPECT_THAT(Error(ParseConfig("max_payload = 99999999999\n", "x.toml", &c)),
+              HasSubstr("max_payload = 99999999999 is out of range"));
+  EXPECT_THAT(Error(ParseConfig("listen = \n", "x.toml", &c)), HasSubstr("x.toml:1:"));
+  EXPECT_THAT(Error(ParseConfig("[server]\nlisten = \"a:1\"\n", "x.toml", &c)),
+              HasSubstr("unknown key \"server\""));
+}
+
+TEST(ConfigTest, MissingFile) {
+  Config c;
+  const absl::Status s = LoadConfigFile("/nonexistent/shixind.toml", &c);
+  EXPECT_TRUE(absl::IsNotFound(s));
+  EXPECT_THAT(s.message(), HasSubstr("/nonexistent/shixind.toml"));
+}
+
+TEST(ConfigTest, TheShippedExampleLoads) {
+  Config c;
+  const absl::Status s = LoadConfigFile(SourceDir() + "/systemd/shixind.toml", &c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.listen, "127.0.0.1:7411");
+  EXPECT_EQ(c.data_dir, "/var/lib/shixin");
+}
+
+TEST(ConfigTest, FlagsOverride) {
+  Config c;
+  c.max_batch = 7;
+  absl::StatusOr<CommandLine> cl =
+      ApplyFlags({"--data", "/d", "--listen=[::1]:9", "--max-batch", "20", "--refuse-stale",
+                  "--admin-loopback-only=false", "--config", "/etc/x.toml"},
+                 &c);
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->config_file, "/etc/x.toml");
+  EXPECT_EQ(c.data_dir, "/d");
+  EXPECT_EQ(c.listen, "[::1]:9");
+  EXPECT_EQ(c.max_batch, 20u);
+  EXPECT_TRUE(c.refuse_stale);
+  EXPECT_FALSE(c.admin_loopback_only);
+  ASSERT_TRUE(ApplyFlags({"--data-dir=/e", "--idle-timeout-seconds", "0"}, &c).ok());
+  EXPECT_EQ(c.data_dir, "/e");
+  EXPECT_EQ(c.idle_timeout_seconds, 0u);
+  EXPECT_TRUE(ApplyFlags({"--help"}, &c)->help);
+}
+
+TEST(ConfigTest, FlagErrors) {
+  Config c;
+  EXPECT_EQ(Error(ApplyFlags({"--max-batchs", "3"}, &c).status()), "unknown flag --max-batchs");
+  EXPECT_EQ(Error(ApplyFlags({"--data"}, &c).status()), "--data needs a value");
+  EXPECT_EQ(Error(ApplyFlags({"--threads", "two"}, &c).status()),
+            "--threads two: expected a non-negative integer");
+  EXPECT_EQ(Error(ApplyFlags({"--max-in-flight", "0"}, &c).status()),
+            "max_in_flight = 0 is out of range (1..65535)");
+  EXPECT_EQ(Error(ApplyFlags({"--refuse-stale=maybe"}, &c).status()),
+            "--refuse-stale=maybe: expected true or false");
+  EXPECT_EQ(Error(ApplyFlags({"data"}, &c).status()), "unexpected argument \"data\"");
+}
+
+TEST(ConfigTest, ListenAddresses) {
+  absl::StatusOr<ListenAddress> a = ParseListenAddress("127.0.0.1:7411");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 7411);
+  a = ParseListenAddress("[::1]:0");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(a->port, 0);
+  a = ParseListenAddress("localhost:80");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "localhost");
+  for (const char* bad :
+       {"127.0.0.1", "::1:80", "[::1:80", ":80", "h:", "h:65536", "h:-1", "h:8x"}) {
+    EXPECT_FALSE(ParseListenAddress(bad).ok()) << bad;
+  }
+}
+
+TEST(ConfigTest, Validate) {
+  Config c;
+  EXPECT_THAT(Error(Validate(c)), HasSubstr("data_dir is not set"));
+  c.data_dir = "/nonexistent/list";
+  EXPECT_EQ(Error(Validate(c)), "data_dir \"/nonexistent/list\": no such directory");
+  c.data_dir = SourceDir() + "/data/sample";
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+  c.catalog = "/nonexistent/catalog.json";
+  EXPECT_THAT(Error(Validate(c)), HasSubstr("catalog \"/nonexistent/catalog.json\""));
+  c.catalog = "";
+  c.listen = "nowhere";
+  EXPECT_THAT(Error(Validate(c)), HasSubstr("listen \"nowhere\""));
+  c.listen = "127.0.0.1:0";
+  c.max_payload = 16;
+  EXPECT_EQ(Error(Validate(c)), "max_payload = 16 is out of range (1024..16777216)");
+}
+
+}  // namespace
+}  // namespace shixin

@@ -1,0 +1,42 @@
+// ConnectionManager owns the open connections of one I/O thread, so that shutdown can reach
+// them: Add() starts a connection, Remove() drops it once it has closed, ShutdownAll() asks
+// each to finish gracefully.
+//
+// Thread safety: not thread-safe; used only on its I/O thread.
+#ifndef SHIXIN_DAEMON_CONNECTION_MANAGER_H_
+#define SHIXIN_DAEMON_CONNECTION_MANAGER_H_
+
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "daemon/connection.h"
+
+namespace shixin {
+
+class ConnectionManager {
+ public:
+  ConnectionManager() = default;
+  ConnectionManager(const ConnectionManager&) = delete;
+  ConnectionManager& operator=(const ConnectionManager&) = delete;
+
+  // Keeps `connection` and starts it; after Shutdown(), closes it instead.
+  void Add(std::shared_ptr<Connection> connection);
+  // Keeps `connection` and has it reject its client with `status` and `message`.
+  void AddRejected(std::shared_ptr<Connection> connection, wire::Status status,
+                   std::string_view message);
+  // Forgets `connection` (it has closed); it is destroyed when its last handler has run.
+  void Remove(Connection* connection);
+  // Asks every connection to finish the requests it has read and close; later Add()s are
+  // closed at once.
+  void ShutdownAll();
+  // Returns the number of connections kept.
+  size_t size() const { return connections_.size(); }
+
+ private:
+  absl::flat_hash_map<Connection*, std::shared_ptr<Connection>> connections_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_CONNECTION_MANAGER_H_

@@ -1,0 +1,359 @@
+#include "daemon/handler.h"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "core/query.h"
+#include "daemon/log.h"
+#include "protocol/messages.h"
+
+#ifndef SHIXIN_VERSION
+#define SHIXIN_VERSION "0.0.0"
+#endif
+
+namespace shixin {
+
+// The status of one answer; the payload is already in the response when status is kOk.
+struct Handler::Outcome {
+  wire::Status status = wire::Status::kOk;
+  std::string message;
+
+  static Outcome Ok() { return {}; }
+  static Outcome Error(wire::Status status, std::string message) {
+    return {status, std::move(message)};
+  }
+  // A core error: the wire code comes from the one mapping.
+  static Outcome FromCore(const absl::Status& s) {
+    return {wire::FromAbsl(s), std::string(s.message())};
+  }
+  static Outcome BadPayload(wire::Opcode op, const absl::Status& s) {
+    return {wire::Status::kBadPayload,
+            absl::StrFormat("%s payload: %s", wire::OpcodeName(op), s.message())};
+  }
+};
+
+// One response frame being appended to `out`: the header is reserved first and written by
+// Finish() or Fail() once the payload size is known.
+class Handler::Response {
+ public:
+  Response(uint8_t opcode, uint32_t request_id, uint32_t generation, bool stale, std::string* out)
+      : out_(out), start_(out->size()) {
+    header_.opcode = opcode;
+    header_.request_id = request_id;
+    header_.generation = generation;
+    header_.flags = wire::kFlagResponse | (stale ? wire::kFlagStale : 0);
+    out_->append(wire::kHeaderSize, '\0');
+  }
+
+  std::string* payload() { return out_; }
+
+  // Ends the frame with `outcome`: an error replaces whatever payload was written.
+  void Finish(const Outcome& outcome) {
+    if (outcome.status != wire::Status::kOk) {
+      out_->resize(start_ + wire::kHeaderSize);
+      wire::EncodeError(outcome.message, out_);
+    }
+    const size_t size = out_->size() - start_ - wire::kHeaderSize;
+    if (size > wire::kMaxPayloadLimit) {
+      Finish(Outcome::Error(wire::Status::kInternal, "response too large"));
+      return;
+    }
+    header_.status = static_cast<uint16_t>(outcome.status);
+    header_.payload_size = static_cast<uint32_t>(size);
+    thread_local std::string encoded;
+    encoded.clear();
+    wire::AppendHeader(header_, &encoded);
+    std::memcpy(out_->data() + start_, encoded.data(), wire::kHeaderSize);
+  }
+
+  // Removes the reserved header: no response is sent now.
+  void Cancel() { out_->resize(start_); }
+
+ private:
+  std::string* out_;
+  size_t start_;
+  wire::FrameHeader header_;
+};
+
+namespace {
+
+int64_t UnixNow() { return absl::ToUnixSeconds(absl::Now()); }
+
+// Returns how many roles the person `e` holds in listed organisations (0 for organisations).
+uint16_t ListedRoles(const Snapshot& snap, EntityNo e) {
+  if (snap.EntityKind(e) != SubjectKind::kPerson) return 0;
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
+    if (snap.IsListed(snap.Link(e, i).other)) ++n;
+  }
+  return static_cast<uint16_t>(std::min<uint32_t>(n, 0xFFFF));
+}
+
+// Replaces control characters so that a client's text cannot forge log lines.
+std::string Printable(std::string_view s) {
+  std::string out(wire::TruncateUtf8(s, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  return out;
+}
+
+// Scratch space of the CHECK path, reused across requests on a thread.
+struct CheckScratch {
+  std::vector<Id> ids;          // the valid IDs, in order
+  std::vector<EntityNo> found;  // FindBatch's answers
+  std::vector<int32_t> slot;    // per input: index into ids, or -1 - index into errors
+  std::vector<std::string> errors;
+};
+
+}  // namespace
+
+Handler::Handler(const Config& config, const SnapshotHolder* holder)
+    : config_(config), holder_(holder), start_time_(absl::Now()) {}
+
+std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }
+
+bool Handler::IsStale(const Dataset* d, int64_t now) const {
+  return d != nullptr && config_.max_age_seconds > 0 &&
+         now - d->source_time > static_cast<int64_t>(config_.max_age_seconds);
+}
+
+Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view payload,
+                              const Peer& peer, std::string* out) const {
+  SnapshotHolder::ReadSection read(*holder_);
+  const Dataset* d = read.dataset();
+  const bool stale = IsStale(d, UnixNow());
+  Response response(request.opcode, request.request_id, d != nullptr ? d->generation : 0, stale,
+                    out);
+  const std::optional<Outcome> outcome =
+      Dispatch(request.opcode, payload, peer, read, stale, response.payload());
+  if (!outcome) {
+    response.Cancel();
+    return Next::kReload;
+  }
+  response.Finish(*outcome);
+  return wire::IsFatal(outcome->status) ? Next::kClose : Next::kContinue;
+}
+
+std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_view payload,
+                                                  const Peer& peer,
+                                                  const SnapshotHolder::ReadSection& read,
+                                                  bool stale, std::string* out) const {
+  if (!wire::IsKnownOpcode(opcode)) {
+    return Outcome::Error(wire::Status::kUnknownOpcode,
+                          absl::StrFormat("unknown opcode %d", opcode));
+  }
+  const auto op = static_cast<wire::Opcode>(opcode);
+  const Dataset* d = read.dataset();
+  if (d == nullptr && op != wire::Opcode::kHello && op != wire::Opcode::kPing) {
+    return Outcome::Error(wire::Status::kUnavailable, "no list is loaded yet");
+  }
+  switch (op) {
+    case wire::Opcode::kHello:
+      return Hello(payload, d, peer, out);
+    case wire::Opcode::kPing:
+      if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
+      return Outcome::Ok();
+    case wire::Opcode::kCheck:
+      return CheckBatch(payload, *d, out);
+    case wire::Opcode::kMeasures:
+      return MeasuresOf(payload, *d, stale, out);
+    case wire::Opcode::kDetail:
+      return Detail(payload, *d, out);
+    case wire::Opcode::kInfo:
+      return Info(payload, read, stale, out);
+    case wire::Opcode::kReload:
+      if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
+      if (!peer.admin_allowed) {
+        return Outcome::FromCore(absl::PermissionDeniedError(
+            "RELOAD is allowed only from loopback clients (admin_loopback_only)"));
+      }
+      return std::nullopt;  // answered by AppendReloadResult()
+  }
+  return Outcome::Error(wire::Status::kInternal, "unhandled opcode");
+}
+
+Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, const Peer& peer,
+                                std::string* out) const {
+  absl::StatusOr<wire::HelloRequest> request = wire::DecodeHelloRequest(payload);
+  if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kHello, request.status());
+  LogDebug("HELLO from %s: client \"%s\", version %d", peer.address,
+           Printable(request->client_name), request->max_version);
+  if (request->max_version < wire::kVersion) {
+    return Outcome::Error(wire::Status::kUnsupportedVersion,
+                          absl::StrFormat("client speaks up to version %d; server speaks %d",
+                                          request->max_version, wire::kVersion));
+  }
+  wire::HelloResponse hello;
+  hello.version = wire::kVersion;
+  hello.max_payload = config_.max_payload;
+  hello.max_batch = static_cast<uint16_t>(config_.max_batch);
+  hello.max_in_flight = static_cast<uint16_t>(config_.max_in_flight);
+  hello.server_name = std::string(ServerName());
+  if (d != nullptr) hello.catalog_id = d->catalog.id();
+  wire::Encode(hello, out);
+  return Outcome::Ok();
+}
+
+Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
+                                     std::string* out) const {
+  absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload);
+  if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kCheck, request.status());
+  const size_t n = request->ids.size();
+  if (n == 0 || n > config_.max_batch) {
+    return Outcome::FromCore(absl::InvalidArgumentError(
+        absl::StrFormat("CHECK of %d IDs: send 1 to %d", n, config_.max_batch)));
+  }
+  thread_local CheckScratch s;
+  s.ids.clear();
+  s.slot.clear();
+  s.errors.clear();
+  for (const std::string& input : request->ids) {
+    absl::StatusOr<Id> id = ParseId(input);
+    if (id.ok()) {
+      s.slot.push_back(static_cast<int32_t>(s.ids.size()));
+      s.ids.push_back(*id);
+    } else {
+      s.slot.push_back(-1 - static_cast<int32_t>(s.errors.size()));
+      s.errors.emplace_back(id.status().message());
+    }
+  }
+  const Snapshot& snap = *d.snapshot;
+  s.found.resize(s.ids.size());
+  snap.FindBatch(s.ids, s.found);
+  wire::AppendCheckCount(static_cast<uint16_t>(n), out);
+  for (int32_t slot : s.slot) {
+    wire::CheckAnswer a;
+    if (slot < 0) {
+      a.status = wire::CheckStatus::kInvalid;
+      a.error = s.errors[-1 - slot];
+      wire::AppendCheckAnswer(a, out);
+      continue;
+    }
+    a.id = s.ids[slot].text();
+    const EntityNo e = s.found[slot];
+    const bool listed = e != kNoEntity && snap.IsListed(e);
+    const bool related = e != kNoEntity && snap.IsRelated(e);
+    if (!listed && !related) {
+      a.status = wire::CheckStatus::kUnlisted;
+    } else {
+      a.status = listed ? wire::CheckStatus::kListed : wire::CheckStatus::kRelated;
+      a.kind = snap.EntityKind(e);
+      a.cases = static_cast<uint16_t>(std::min<uint32_t>(snap.CaseCount(e), 0xFFFF));
+      a.roles = ListedRoles(snap, e);
+      a.name = snap.EntityName(e);
+    }
+    wire::AppendCheckAnswer(a, out);
+  }
+  return Outcome::Ok();
+}
+
+Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d, bool stale,
+                                     std::string* out) const {
+  absl::StatusOr<wire::MeasuresRequest> request = wire::DecodeMeasuresRequest(payload);
+  if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kMeasures, request.status());
+  if (stale && config_.refuse_stale) {
+    // Fail closed: a measure decision must not rest on an outdated list.
+    return Outcome::FromCore(absl::FailedPreconditionError(absl::StrFormat(
+        "the list is older than %d seconds; measures are refused until it is refreshed",
+        config_.max_age_seconds)));
+  }
+  absl::StatusOr<Id> id = ParseId(request->id);
+  if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
+  MeasureQuery query;
+  if (!request->agency.empty()) {
+    query.agency = d.catalog.FindAgency(request->agency);
+    if (query.agency < 0) {
+      return Outcome::FromCore(absl::InvalidArgumentError(
+          absl::StrFormat("unknown agency \"%s\"", wire::TruncateUtf8(request->agency, 64))));
+    }
+  }
+  if (!request->scenario.empty()) {
+    query.scenario = d.catalog.FindScenario(request->scenario);
+    if (query.scenario < 0) {
+      return Outcome::FromCore(absl::InvalidArgumentError(
+          absl::StrFormat("unknown scenario \"%s\"", wire::TruncateUtf8(request->scenario, 64))));
+    }
+  }
+  for (size_t i = 0; i < request->officers.size(); ++i) {
+    const auto& [role, text] = request->officers[i];
+    absl::StatusOr<Id> officer = ParseId(text);
+    if (!officer.ok()) {
+      return Outcome::FromCore(absl::InvalidArgumentError(absl::StrFormat(
+          "officer %d (%s): %s", i + 1, RoleName(role), officer.status().message())));
+    }
+    query.officers.push_back(Officer{role, *officer});
+  }
+  absl::StatusOr<MeasuresResult> result = Measures(*d.snapshot, d.catalog, *id, query);
+  if (!result.ok()) return Outcome::FromCore(result.status());
+  wire::Encode(*result, out);
+  return Outcome::Ok();
+}
+
+Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d,
+                                 std::string* out) const {
+  absl::StatusOr<wire::DetailRequest> request = wire::DecodeDetailRequest(payload);
+  if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kDetail, request.status());
+  absl::StatusOr<Id> id = ParseId(request->id);
+  if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
+  wire::Encode(Check(*d.snapshot, *id, /*with_cases=*/true), out);
+  return Outcome::Ok();
+}
+
+Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::ReadSection& read,
+                               bool stale, std::string* out) const {
+  if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) {
+    return Outcome::BadPayload(wire::Opcode::kInfo, s);
+  }
+  const Dataset& d = *read.dataset();
+  const ReloadStatus& reload = read.reload_status();
+  wire::InfoResponse info;
+  info.snapshot = d.snapshot->info();
+  info.generation = d.generation;
+  info.uptime_seconds = static_cast<uint64_t>(absl::ToInt64Seconds(absl::Now() - start_time_));
+  info.max_age_seconds = config_.max_age_seconds;
+  info.stale = stale;
+  info.reload_state = reload.state;
+  info.last_reload_time = reload.time;
+  info.last_reload_message = reload.message;
+  info.catalog_id = d.catalog.id();
+  info.catalog_fingerprint = d.catalog.fingerprint();
+  info.data_source = d.data_source;
+  wire::Encode(info, out);
+  return Outcome::Ok();
+}
+
+void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result,
+                                 std::string* out) const {
+  SnapshotHolder::ReadSection read(*holder_);
+  const Dataset* d = read.dataset();
+  Response response(static_cast<uint8_t>(wire::Opcode::kReload), request_id,
+                    d != nullptr ? d->generation : 0, IsStale(d, UnixNow()), out);
+  if (!result.status.ok()) {
+    response.Finish(Outcome::FromCore(result.status));
+    return;
+  }
+  wire::Encode(wire::ReloadResponse{result.generation, result.message}, response.payload());
+  response.Finish(Outcome::Ok());
+}
+
+void Handler::AppendFrameError(const wire::Decoded& decoded, std::string* out) const {
+  AppendError(decoded.header.opcode, decoded.header.request_id, decoded.error, decoded.message,
+              out);
+}
+
+void Handler::AppendError(uint8_t opcode, uint32_t request_id, wire::Status status,
+                          std::string_view message, std::string* out) const {
+  SnapshotHolder::ReadSection read(*holder_);
+  const Dataset* d = read.dataset();
+  Response response(opcode, request_id, d != nullptr ? d->generation : 0, IsStale(d, UnixNow()),
+                    out);
+  response.Finish(Outcome::Error(status, std::string(message)));
+}
+
+}  // namespace shixin

@@ -1,0 +1,99 @@
+// Handler answers requests: given a decoded request frame and the published list, it appends
+// the response frame. It does no I/O, so it is driven directly by tests (handler_test.cc);
+// Connection feeds it frames from a socket.
+//
+// Every response carries the request's id, the generation of the dataset that answered and,
+// when that dataset's source time is older than max_age_seconds, the STALE flag. Protocol
+// errors (a malformed frame, an unknown opcode, a payload that does not decode) get a fatal
+// status: the caller writes the response and closes the connection. Errors of the request's
+// content (an invalid ID, an unknown agency) are answered and the connection goes on. Wire
+// codes for core (absl) errors come from wire::FromAbsl.
+//
+// Thread safety: all methods are const and may be called from many threads at once; each
+// reads the published dataset in its own RCU read section. REQUIRES: the calling thread
+// holds an RcuThread.
+#ifndef SHIXIN_DAEMON_HANDLER_H_
+#define SHIXIN_DAEMON_HANDLER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "daemon/config.h"
+#include "daemon/reloader.h"
+#include "daemon/snapshot_holder.h"
+#include "protocol/wire.h"
+
+namespace shixin {
+
+// Who sent a request.
+struct Peer {
+  std::string_view address;    // for the log, e.g. "127.0.0.1:52314"
+  bool admin_allowed = false;  // may RELOAD (a loopback peer, or admin_loopback_only off)
+};
+
+class Handler {
+ public:
+  // What the caller does after Handle().
+  enum class Next {
+    kContinue,  // a response was appended; keep reading
+    kClose,     // a fatal error response was appended; close after writing it
+    kReload,    // RELOAD accepted: nothing was appended; start a reload, then call
+                // AppendReloadResult() with its outcome
+  };
+
+  // `config` supplies the limits and the staleness policy; `holder` the published list. Both
+  // must outlive the Handler.
+  Handler(const Config& config, const SnapshotHolder* holder);
+
+  // Answers the complete request frame `request` + `payload` from `peer`, appending one
+  // response frame to `out` (none for kReload). Returns what the caller must do next.
+  Next Handle(const wire::FrameHeader& request, std::string_view payload, const Peer& peer,
+              std::string* out) const;
+
+  // Appends the response to RELOAD request `request_id` once the reload is done.
+  void AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out) const;
+
+  // Appends the fatal response to a frame that failed to decode.
+  // REQUIRES: decoded.result == wire::DecodeResult::kInvalid.
+  void AppendFrameError(const wire::Decoded& decoded, std::string* out) const;
+
+  // Appends an error response with `status` and `message`, e.g. BUSY to a connection over
+  // max_connections. REQUIRES: status != wire::Status::kOk.
+  void AppendError(uint8_t opcode, uint32_t request_id, wire::Status status,
+                   std::string_view message, std::string* out) const;
+
+  // Returns the HELLO server name, e.g. "shixind/0.1.0".
+  static std::string_view ServerName();
+
+ private:
+  struct Outcome;
+  class Response;
+
+  // Returns whether answers from `d` carry the STALE flag at Unix time `now`.
+  bool IsStale(const Dataset* d, int64_t now) const;
+  // Answers one request into `out` (the payload of the response). Returns its outcome, or
+  // nullopt for an accepted RELOAD.
+  std::optional<Outcome> Dispatch(uint8_t opcode, std::string_view payload, const Peer& peer,
+                                  const SnapshotHolder::ReadSection& read, bool stale,
+                                  std::string* out) const;
+
+  Outcome Hello(std::string_view payload, const Dataset* d, const Peer& peer,
+                std::string* out) const;
+  Outcome CheckBatch(std::string_view payload, const Dataset& d, std::string* out) const;
+  Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale,
+                     std::string* out) const;
+  Outcome Detail(std::string_view payload, const Dataset& d, std::string* out) const;
+  Outcome Info(std::string_view payload, const SnapshotHolder::ReadSection& read, bool stale,
+               std::string* out) const;
+
+  const Config config_;
+  const SnapshotHolder* const holder_;
+  const absl::Time start_time_;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_HANDLER_H_

@@ -1,0 +1,434 @@
+#include "daemon/handler.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+std::string SourceDir() {
+  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
+  return dir != nullptr ? dir : "..";
+}
+
+DatasetSource SampleSource() {
+  return DatasetSource{SourceDir() + "/data/sample",
+                       SourceDir() + "/data/measures/hegang-2018.json", 0};
+}
+
+// Returns the sample list, its source time set to `source_time` (0: the files' own).
+std::unique_ptr<Dataset> Sample(int64_t source_time = 0) {
+  absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(SampleSource());
+  EXPECT_TRUE(d.ok()) << d.status();
+  if (source_time != 0) (*d)->source_time = source_time;
+  return *std::move(d);
+}
+
+// One response frame, decoded from what the handler appended.
+struct Answer {
+  wire::FrameHeader header;
+  std::string payload;
+  wire::Status status() const { return static_cast<wire::Status>(header.status); }
+  bool stale() const { return (header.flags & wire::kFlagStale) != 0; }
+  std::string error() const { return *wire::DecodeError(payload); }
+};
+
+// Decodes every frame in `out`.
+std::vector<Answer> Frames(std::string_view out) {
+  std::vector<Answer> frames;
+  while (!out.empty()) {
+    const wire::Decoded d = wire::DecodeFrame(out, wire::kMaxPayloadLimit);
+    EXPECT_EQ(d.result, wire::DecodeResult::kComplete);
+    if (d.result != wire::DecodeResult::kComplete) break;
+    frames.push_back(Answer{d.header, std::string(d.payload)});
+    out.remove_prefix(d.consumed);
+  }
+  return frames;
+}
+
+wire::FrameHeader Request(wire::Opcode op, uint32_t id) {
+  wire::FrameHeader h;
+  h.opcode = static_cast<uint8_t>(op);
+  h.request_id = id;
+  return h;
+}
+
+std::string CheckPayload(const std::vector<std::string>& ids) {
+  std::string p;
+  wire::Encode(wire::CheckRequest{ids}, &p);
+  return p;
+}
+
+std::string MeasuresPayload(const std::string& id, const std::string& agency = "",
+                            const std::string& scenario = "") {
+  wire::MeasuresRequest m;
+  m.id = id;
+  m.agency = agency;
+  m.scenario = scenario;
+  std::string p;
+  wire::Encode(m, &p);
+  return p;
+}
+
+class HandlerTest : public ::testing::Test {
+ protected:
+  HandlerTest() {
+    config_.max_batch = 5;
+    config_.max_payload = 4096;
+  }
+
+  // Publishes the sample list and makes the handler.
+  void Start(std::unique_ptr<Dataset> dataset = Sample()) {
+    if (dataset != nullptr) holder_.Publish(std::move(dataset));
+    handler_ = std::make_unique<Handler>(config_, &holder_);
+  }
+
+  // Sends one request; returns the single response and checks the handler's verdict.
+  Answer Call(wire::Opcode op, std::string_view payload,
+              Handler::Next expected = Handler::Next::kContinue, bool admin = true) {
+    return CallRaw(static_cast<uint8_t>(op), payload, expected, admin);
+  }
+  Answer CallRaw(uint8_t op, std::string_view payload, Handler::Next expected, bool admin = true) {
+    wire::FrameHeader h;
+    h.opcode = op;
+    h.request_id = ++last_id_;
+    std::string out;
+    EXPECT_EQ(handler_->Handle(h, payload, Peer{"test", admin}, &out), expected);
+    std::vector<Answer> frames = Frames(out);
+    EXPECT_EQ(frames.size(), 1u);
+    if (frames.empty()) return {};
+    EXPECT_EQ(frames[0].header.request_id, last_id_);
+    EXPECT_EQ(frames[0].header.opcode, op);
+    EXPECT_TRUE(frames[0].header.flags & wire::kFlagResponse);
+    return frames[0];
+  }
+
+  RcuThread rcu_;
+  Config config_;
+  SnapshotHolder holder_;
+  std::unique_ptr<Handler> handler_;
+  uint32_t last_id_ = 0;
+};
+
+TEST_F(HandlerTest, HelloAnnouncesLimitsAndCatalog) {
+  Start();
+  std::string payload;
+  wire::Encode(wire::HelloRequest{1, 0, "bank-gw/1.0"}, &payload);
+  const Answer a = Call(wire::Opcode::kHello, payload);
+  ASSERT_EQ(a.status(), wire::Status::kOk);
+  EXPECT_EQ(a.header.generation, 1u);
+  absl::StatusOr<wire::HelloResponse> hello = wire::DecodeHelloResponse(a.payload);
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->version, 1);
+  EXPECT_EQ(hello->max_batch, 5);
+  EXPECT_EQ(hello->max_payload, 4096u);
+  EXPECT_EQ(hello->max_in_flight, 128);
+  EXPECT_EQ(hello->catalog_id, "hegang-2018");
+  EXPECT_THAT(hello->server_name, HasSubstr("shixind/"));
+}
+
+TEST_F(HandlerTest, HelloWithoutACommonVersionIsFatal) {
+  Start();
+  std::string payload;
+  wire::Encode(wire::HelloRequest{0, 0, "old"}, &payload);
+  // The decoder refuses version 0 (BAD_PAYLOAD); either way the connection ends.
+  EXPECT_TRUE(wire::IsFatal(Call(wire::Opcode::kHello, payload, Handler::Next::kClose).status()));
+}
+
+TEST_F(HandlerTest, PingAnswersEmpty) {
+  Start();
+  const Answer a = Call(wire::Opcode::kPing, "");
+  EXPECT_EQ(a.status(), wire::Status::kOk);
+  EXPECT_THAT(a.payload, IsEmpty());
+  EXPECT_EQ(Call(wire::Opcode::kPing, "x", Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+}
+
+TEST_F(HandlerTest, CheckAnswersEachIdIncludingInvalidOnes) {
+  Start();
+  const Answer a =
+      Call(wire::Opcode::kCheck,
+           CheckPayload({"11010519491231002X", "230402197203140038", "110105194912310021",
+                         " 110105491231002 ", "230402199001010015"}));
+  ASSERT_EQ(a.status(), wire::Status::kOk);
+  EXPECT_FALSE(a.stale());
+  absl::StatusOr<std::vector<wire::CheckAnswer>> answers = wire::DecodeCheckResponse(a.payload);
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  ASSERT_EQ(answers->size(), 5u);
+  const wire::CheckAnswer& listed = (*answers)[0];
+  EXPECT_EQ(listed.status, wire::CheckStatus::kListed);
+  EXPECT_EQ(listed.id, "11010519491231002X");
+  EXPECT_EQ(listed.name, "张秀兰");
+  EXPECT_EQ(listed.cases, 2);
+  EXPECT_EQ(listed.kind, SubjectKind::kPerson);
+  const wire::CheckAnswer& related = (*answers)[1];
+  EXPECT_EQ(related.status, wire::CheckStatus::kRelated);
+  EXPECT_EQ(related.name, "陈海波");
+  EXPECT_EQ(related.roles, 1);
+  EXPECT_EQ(related.cases, 0);
+  const wire::CheckAnswer& invalid = (*answers)[2];
+  EXPECT_EQ(invalid.status, wire::CheckStatus::kInvalid);
+  EXPECT_THAT(std::string(invalid.error), HasSubstr("check character"));
+  // The old 15-digit form of the first ID, as typed.
+  EXPECT_EQ((*answers)[3].status, wire::CheckStatus::kListed);
+  EXPECT_EQ((*answers)[3].id, "11010519491231002X");
+  EXPECT_EQ((*answers)[4].status, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ((*answers)[4].id, "230402199001010015");
+}
+
+TEST_F(HandlerTest, CheckFindsAnOrganisationByItsOrgCode) {
+  Start();
+  const Answer a = Call(wire::Opcode::kCheck, CheckPayload({"23098761-3", "91350503MA2XK7R352"}));
+  absl::StatusOr<std::vector<wire::CheckAnswer>> answers = wire::DecodeCheckResponse(a.payload);
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  ASSERT_EQ(answers->size(), 2u);
+  EXPECT_EQ((*answers)[0].status, wire::CheckStatus::kListed);
+  EXPECT_EQ((*answers)[0].kind, SubjectKind::kOrganization);
+  EXPECT_EQ((*answers)[1].status, wire::CheckStatus::kListed);
+  EXPECT_EQ((*answers)[1].cases, 2);
+}
+
+TEST_F(HandlerTest, CheckBatchSizeIsBounded) {
+  Start();
+  EXPECT_EQ(Call(wire::Opcode::kCheck, CheckPayload({})).status(), wire::Status::kInvalidArgument);
+  const Answer a = Call(wire::Opcode::kCheck, CheckPayload({"1", "2", "3", "4", "5", "6"}));
+  EXPECT_EQ(a.status(), wire::Status::kInvalidArgument);
+  EXPECT_THAT(a.error(), HasSubstr("1 to 5"));
+}
+
+TEST_F(HandlerTest, MalformedCheckPayloadIsFatal) {
+  Start();
+  std::string p = CheckPayload({"11010519491231002X"});
+  p.pop_back();
+  EXPECT_EQ(Call(wire::Opcode::kCheck, p, Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+  EXPECT_EQ(Call(wire::Opcode::kCheck, p + "xx", Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+}
+
+TEST_F(HandlerTest, MeasuresOfAListedAndARelatedPerson) {
+  Start();
+  Answer a = Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X"));
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  absl::StatusOr<MeasuresResult> r = wire::DecodeMeasuresResponse(a.payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->subject.listed);
+  EXPECT_THAT(r->measures, Not(IsEmpty()));
+
+  a = Call(wire::Opcode::kMeasures, MeasuresPayload("230402197203140038"));
+  r = wire::DecodeMeasuresResponse(a.payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->subject.related);
+  EXPECT_THAT(r->measures, testing::Contains(Field(&MeasureInfo::no, 26)));
+}
+
+TEST_F(HandlerTest, MeasuresFilterByScenario) {
+  Start();
+  const Answer a =
+      Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X", "", "hotel"));
+  absl::StatusOr<MeasuresResult> r = wire::DecodeMeasuresResponse(a.payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r->measures, Not(IsEmpty()));
+  const Answer all = Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X"));
+  EXPECT_LT(r->measures.size(), wire::DecodeMeasuresResponse(all.payload)->measures.size());
+}
+
+TEST_F(HandlerTest, MeasuresErrors) {
+  Start();
+  Answer a = Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X", "nobody"));
+  EXPECT_EQ(a.status(), wire::Status::kInvalidArgument);
+  EXPECT_THAT(a.error(), HasSubstr("unknown agency"));
+  a = Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X", "", "casino"));
+  EXPECT_EQ(a.status(), wire::Status::kInvalidArgument);
+  EXPECT_THAT(a.error(), HasSubstr("unknown scenario"));
+  a = Call(wire::Opcode::kMeasures, MeasuresPayload("110105194912310021"));
+  EXPECT_EQ(a.status(), wire::Status::kInvalidId);
+  // Officers are for organisations only: the core's InvalidArgument.
+  wire::MeasuresRequest m;
+  m.id = "11010519491231002X";
+  m.officers.push_back({Role::kLegalRepresentative, "230402197203140038"});
+  std::string p;
+  wire::Encode(m, &p);
+  EXPECT_EQ(Call(wire::Opcode::kMeasures, p).status(), wire::Status::kInvalidArgument);
+  m.id = "91350503MA2XK7R352";
+  m.officers = {{Role::kLegalRepresentative, "12345"}};
+  p.clear();
+  wire::Encode(m, &p);
+  a = Call(wire::Opcode::kMeasures, p);
+  EXPECT_EQ(a.status(), wire::Status::kInvalidArgument);
+  EXPECT_THAT(a.error(), HasSubstr("officer 1"));
+}
+
+TEST_F(HandlerTest, DetailHasCasesAndRoles) {
+  Start();
+  wire::DetailRequest d{"11010519491231002X"};
+  std::string p;
+  wire::Encode(d, &p);
+  const Answer a = Call(wire::Opcode::kDetail, p);
+  ASSERT_EQ(a.status(), wire::Status::kOk);
+  absl::StatusOr<CheckResult> r = wire::DecodeDetailResponse(a.payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cases.size(), 2u);
+  EXPECT_EQ(r->name, "张秀兰");
+  p.clear();
+  wire::Encode(wire::DetailRequest{"bogus"}, &p);
+  EXPECT_EQ(Call(wire::Opcode::kDetail, p).status(), wire::Status::kInvalidId);
+}
+
+TEST_F(HandlerTest, InfoDescribesTheSnapshot) {
+  Start();
+  const Answer a = Call(wire::Opcode::kInfo, "");
+  ASSERT_EQ(a.status(), wire::Status::kOk);
+  absl::StatusOr<wire::InfoResponse> info = wire::DecodeInfoResponse(a.payload);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->generation, 1u);
+  EXPECT_EQ(info->snapshot.subjects, 12u);
+  EXPECT_GT(info->snapshot.source_time, 0);
+  EXPECT_EQ(info->catalog_id, "hegang-2018");
+  EXPECT_NE(info->catalog_fingerprint, 0u);
+  EXPECT_THAT(info->data_source, HasSubstr("data/sample"));
+  EXPECT_EQ(info->reload_state, wire::ReloadState::kNone);
+  EXPECT_FALSE(info->stale);
+  EXPECT_EQ(Call(wire::Opcode::kInfo, "?", Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+}
+
+TEST_F(HandlerTest, UnknownOpcodeIsFatal) {
+  Start();
+  EXPECT_EQ(CallRaw(99, "", Handler::Next::kClose).status(), wire::Status::kUnknownOpcode);
+  EXPECT_EQ(CallRaw(0, "", Handler::Next::kClose).status(), wire::Status::kUnknownOpcode);
+}
+
+TEST_F(HandlerTest, ReloadIsDeferredAndAdminOnly) {
+  Start();
+  std::string out;
+  EXPECT_EQ(handler_->Handle(Request(wire::Opcode::kReload, 7), "", Peer{"test", true}, &out),
+            Handler::Next::kReload);
+  EXPECT_THAT(out, IsEmpty());
+  EXPECT_EQ(Call(wire::Opcode::kReload, "", Handler::Next::kContinue, /*admin=*/false).status(),
+            wire::Status::kForbidden);
+  EXPECT_EQ(Call(wire::Opcode::kReload, "x", Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+}
+
+TEST_F(HandlerTest, ReloadResults) {
+  Start();
+  holder_.Publish(Sample());
+  std::string out;
+  handler_->AppendReloadResult(7, ReloadResult{absl::OkStatus(), 2, "generation 2"}, &out);
+  handler_->AppendReloadResult(8, ReloadResult{absl::AbortedError("bad line"), 2, "bad line"},
+                               &out);
+  handler_->AppendReloadResult(
+      9, ReloadResult{absl::ResourceExhaustedError("a reload is already running"), 0, ""}, &out);
+  const std::vector<Answer> frames = Frames(out);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].header.request_id, 7u);
+  EXPECT_EQ(frames[0].status(), wire::Status::kOk);
+  EXPECT_EQ(frames[0].header.generation, 2u);
+  absl::StatusOr<wire::ReloadResponse> r = wire::DecodeReloadResponse(frames[0].payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->generation, 2u);
+  EXPECT_EQ(frames[1].status(), wire::Status::kReloadFailed);
+  EXPECT_EQ(frames[1].error(), "bad line");
+  EXPECT_EQ(frames[2].status(), wire::Status::kBusy);
+}
+
+TEST_F(HandlerTest, ResponsesCarryTheGenerationThatAnswered) {
+  Start();
+  EXPECT_EQ(Call(wire::Opcode::kPing, "").header.generation, 1u);
+  holder_.Publish(Sample());
+  EXPECT_EQ(Call(wire::Opcode::kPing, "").header.generation, 2u);
+  EXPECT_EQ(Call(wire::Opcode::kCheck, CheckPayload({"11010519491231002X"})).header.generation, 2u);
+}
+
+TEST_F(HandlerTest, StaleListIsFlaggedAndMeasuresRefusedWhenConfigured) {
+  config_.max_age_seconds = 3600;
+  config_.refuse_stale = true;
+  Start(Sample(static_cast<int64_t>(std::time(nullptr)) - 7200));
+  const Answer check = Call(wire::Opcode::kCheck, CheckPayload({"11010519491231002X"}));
+  EXPECT_EQ(check.status(), wire::Status::kOk);
+  EXPECT_TRUE(check.stale());
+  const Answer measures = Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X"));
+  EXPECT_EQ(measures.status(), wire::Status::kStaleRefused);
+  EXPECT_TRUE(measures.stale());
+  const Answer info = Call(wire::Opcode::kInfo, "");
+  EXPECT_TRUE(wire::DecodeInfoResponse(info.payload)->stale);
+  EXPECT_EQ(wire::DecodeInfoResponse(info.payload)->max_age_seconds, 3600u);
+}
+
+TEST_F(HandlerTest, StaleListStillAnswersMeasuresByDefault) {
+  config_.max_age_seconds = 3600;
+  Start(Sample(static_cast<int64_t>(std::time(nullptr)) - 7200));
+  const Answer measures = Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X"));
+  EXPECT_EQ(measures.status(), wire::Status::kOk);
+  EXPECT_TRUE(measures.stale());
+}
+
+TEST_F(HandlerTest, FreshListIsNotStale) {
+  config_.max_age_seconds = 3600;
+  Start(Sample(static_cast<int64_t>(std::time(nullptr)) - 60));
+  EXPECT_FALSE(Call(wire::Opcode::kPing, "").stale());
+}
+
+TEST_F(HandlerTest, WithoutAListOnlyHelloAndPingAnswer) {
+  Start(nullptr);
+  EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);
+  EXPECT_EQ(Call(wire::Opcode::kCheck, CheckPayload({"11010519491231002X"})).status(),
+            wire::Status::kUnavailable);
+  EXPECT_EQ(Call(wire::Opcode::kInfo, "").status(), wire::Status::kUnavailable);
+}
+
+TEST_F(HandlerTest, FrameErrorsEchoWhatTheyCan) {
+  Start();
+  std::string out;
+  const wire::Decoded bad = wire::DecodeFrame("GET / HTTP/1.1\r\n", 4096);
+  ASSERT_EQ(bad.result, wire::DecodeResult::kInvalid);
+  handler_->AppendFrameError(bad, &out);
+  std::string big;
+  wire::FrameHeader h = Request(wire::Opcode::kCheck, 42);
+  h.payload_size = 5000;
+  wire::AppendHeader(h, &big);
+  const wire::Decoded too_large = wire::DecodeFrame(big, 4096);
+  ASSERT_EQ(too_large.result, wire::DecodeResult::kInvalid);
+  handler_->AppendFrameError(too_large, &out);
+  handler_->AppendError(0, 0, wire::Status::kBusy, "too many connections", &out);
+  const std::vector<Answer> frames = Frames(out);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].status(), wire::Status::kBadFrame);
+  EXPECT_EQ(frames[1].status(), wire::Status::kFrameTooLarge);
+  EXPECT_EQ(frames[1].header.request_id, 42u);
+  EXPECT_EQ(frames[1].header.generation, 1u);
+  EXPECT_EQ(frames[2].status(), wire::Status::kBusy);
+  EXPECT_EQ(frames[2].error(), "too many connections");
+}
+
+TEST_F(HandlerTest, PipelinedResponsesAppendInOrder) {
+  Start();
+  std::string out;
+  for (uint32_t id = 1; id <= 3; ++id) {
+    EXPECT_EQ(handler_->Handle(Request(wire::Opcode::kPing, id), "", Peer{"test", true}, &out),
+              Handler::Next::kContinue);
+  }
+  const std::vector<Answer> frames = Frames(out);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_THAT(std::vector<uint32_t>({frames[0].header.request_id, frames[1].header.request_id,
+                                     frames[2].header.request_id}),
+              ElementsAre(1u, 2u, 3u));
+}
+
+}  // namespace
+}  // namespace shixin

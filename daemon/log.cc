@@ -1,0 +1,78 @@
+#include "daemon/log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+#include <string>
+
+namespace shixin {
+namespace {
+
+std::atomic<bool> verbose{false};
+
+// Whether stderr is a terminal, decided once.
+bool StderrIsTerminal() {
+  static const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  return terminal;
+}
+
+char LevelLetter(LogLevel level) {
+  switch (level) {
+    case LogLevel::kError:
+      return 'E';
+    case LogLevel::kWarning:
+      return 'W';
+    case LogLevel::kInfo:
+      return 'I';
+    case LogLevel::kDebug:
+      return 'D';
+  }
+  return '?';
+}
+
+// Appends the line's prefix: "<6>" for journald, or a timestamp and a letter on a terminal.
+void AppendPrefix(LogLevel level, std::string* line) {
+  if (!StderrIsTerminal()) {
+    absl::StrAppendFormat(line, "<%d>", static_cast<int>(level));
+    return;
+  }
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm local;
+  ::localtime_r(&ts.tv_sec, &local);
+  char stamp[32];
+  const size_t n = std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &local);
+  absl::StrAppendFormat(line, "%s.%03d %c ", std::string_view(stamp, n),
+                        static_cast<int>(ts.tv_nsec / 1000000), LevelLetter(level));
+}
+
+}  // namespace
+
+void SetLogVerbose(bool on) { verbose.store(on, std::memory_order_relaxed); }
+
+bool LogEnabled(LogLevel level) {
+  return level != LogLevel::kDebug || verbose.load(std::memory_order_relaxed);
+}
+
+void LogLine(LogLevel level, std::string_view message) {
+  if (!LogEnabled(level)) return;
+  std::string line;
+  line.reserve(message.size() + 32);
+  AppendPrefix(level, &line);
+  // One entry per line: a newline inside the message would start an entry without a priority.
+  for (char c : message) line.push_back(c == '\n' ? ' ' : c);
+  line.push_back('\n');
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+}  // namespace shixin

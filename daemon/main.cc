@@ -1,0 +1,95 @@
+// shixind: the shixin lookup daemon. See UsageText() in config.cc, and systemd/ for the unit
+// and the example configuration.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "core/paths.h"
+#include "daemon/config.h"
+#include "daemon/handler.h"
+#include "daemon/log.h"
+#include "daemon/notify.h"
+#include "daemon/reloader.h"
+#include "daemon/server.h"
+#include "daemon/snapshot_holder.h"
+
+namespace shixin {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // the first load or the listen failed
+constexpr int kExitUsage = 2;    // bad flags or configuration
+
+// Reads the configuration: the file named by --config, then the flags over it. Returns the
+// exit status when the daemon must not start (--help, --version, an error), or nullopt.
+std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* config) {
+  absl::StatusOr<CommandLine> cl = ApplyFlags(args, config);
+  if (cl.ok() && (cl->help || cl->version)) {
+    std::fputs(
+        cl->help ? UsageText().c_str() : absl::StrFormat("%s\n", Handler::ServerName()).c_str(),
+        stdout);
+    return kExitOk;
+  }
+  if (cl.ok() && !cl->config_file.empty()) {
+    *config = Config();
+    absl::Status s = LoadConfigFile(cl->config_file, config);
+    if (s.ok()) cl = ApplyFlags(args, config);  // flags override the file
+    if (!s.ok()) cl = s;
+  }
+  if (cl.ok() && config->catalog.empty()) config->catalog = DefaultCatalogPath();
+  absl::Status s = cl.ok() ? Validate(*config) : cl.status();
+  if (!s.ok()) {
+    std::fprintf(stderr, "shixind: %s (see shixind --help)\n", std::string(s.message()).c_str());
+    return kExitUsage;
+  }
+  // Absolute, so that the log and INFO say where the list is; symlinks are kept, so that a
+  // reload follows a "current" link that was switched to a new directory.
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::absolute(config->data_dir, ec);
+  if (!ec) config->data_dir = dir.lexically_normal().string();
+  return std::nullopt;
+}
+
+int Main(const std::vector<std::string>& args) {
+  std::signal(SIGPIPE, SIG_IGN);
+  Config config;
+  if (std::optional<int> exit = ReadConfig(args, &config)) return *exit;
+  SetLogVerbose(config.verbose);
+  LogInfo("%s starting: data %s, catalog %s, listen %s", Handler::ServerName(), config.data_dir,
+          config.catalog, config.listen);
+
+  SnapshotHolder holder;
+  Reloader reloader(DatasetSource{config.data_dir, config.catalog, config.max_errors}, &holder);
+  Server server(config, &holder, &reloader);
+  NotifyStatus("loading the list");
+  if (absl::Status s = reloader.LoadFirst(); !s.ok()) {
+    LogError("the first load failed, not serving: %s", std::string(s.message()));
+    return kExitFailure;
+  }
+  absl::StatusOr<std::string> bound = server.Listen();
+  if (!bound.ok()) {
+    LogError("%s", std::string(bound.status().message()));
+    return kExitFailure;
+  }
+  std::printf("listening on %s\n", bound->c_str());
+  std::fflush(stdout);
+  LogInfo("listening on %s", *bound);
+  NotifyReady(absl::StrFormat("serving generation %d on %s", holder.generation(), *bound));
+  reloader.Start();
+  server.Run();
+  reloader.Stop();
+  LogInfo("stopped");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace shixin
+
+int main(int argc, char** argv) {
+  return shixin::Main(std::vector<std::string>(argv + 1, argv + argc));
+}

@@ -1,0 +1,186 @@
+#include "daemon/server.h"
+
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <csignal>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "daemon/log.h"
+#include "daemon/notify.h"
+
+namespace shixin {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+// How long accepting pauses after running out of file descriptors or memory.
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+Connection::Options ConnectionOptions(const Config& config) {
+  Connection::Options o;
+  o.max_payload = config.max_payload;
+  o.max_in_flight = config.max_in_flight;
+  o.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  o.admin_loopback_only = config.admin_loopback_only;
+  return o;
+}
+
+bool IsResourceError(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec.value() == ENFILE;
+}
+
+}  // namespace
+
+Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader)
+    : config_(config),
+      reloader_(reloader),
+      handler_(config, holder),
+      connection_options_(ConnectionOptions(config)),
+      signals_(main_context_, SIGINT, SIGTERM, SIGHUP),
+      acceptor_(main_context_),
+      accept_retry_(main_context_) {
+  unsigned threads = config.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) io_threads_.push_back(std::make_unique<IoThread>());
+}
+
+Server::~Server() {
+  for (auto& io : io_threads_) {
+    io->work = asio::any_io_executor();
+    if (io->thread.joinable()) io->thread.join();
+  }
+}
+
+absl::StatusOr<std::string> Server::Listen() {
+  absl::StatusOr<ListenAddress> address = ParseListenAddress(config_.listen);
+  if (!address.ok()) return address.status();
+  error_code ec;
+  tcp::resolver resolver(main_context_);
+  const tcp::resolver::results_type results =
+      resolver.resolve(address->host, std::to_string(address->port),
+                       tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return absl::UnavailableError(absl::StrFormat("listen %s: cannot resolve %s: %s",
+                                                  config_.listen, address->host,
+                                                  ec ? ec.message() : "no address"));
+  }
+  const tcp::endpoint endpoint = results.begin()->endpoint();
+  const auto fail = [&](std::string_view step) {
+    return absl::UnavailableError(
+        absl::StrFormat("listen %s: %s: %s", config_.listen, step, ec.message()));
+  };
+  if (acceptor_.open(endpoint.protocol(), ec); ec) return fail("socket");
+  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail("setsockopt");
+  if (acceptor_.bind(endpoint, ec); ec) return fail("bind");
+  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
+  const tcp::endpoint local = acceptor_.local_endpoint(ec);
+  if (ec) return fail("getsockname");
+  return EndpointText(local);
+}
+
+void Server::Run() {
+  for (auto& io : io_threads_) {
+    io->work = asio::prefer(io->context.get_executor(), asio::execution::outstanding_work.tracked);
+    IoThread* raw = io.get();
+    io->thread = std::thread([raw] {
+      RcuThread rcu;  // the handler reads the published list on this thread
+      raw->context.run();
+    });
+  }
+  LogInfo("serving with %d I/O threads", io_threads_.size());
+  Accept();
+  WaitForSignal();
+  main_context_.run();
+  for (auto& io : io_threads_) io->thread.join();
+  LogInfo("all connections closed");
+}
+
+void Server::RequestStop() {
+  asio::post(main_context_, [this] { BeginShutdown("stop requested"); });
+}
+
+void Server::Accept() {
+  IoThread* io = io_threads_[next_io_thread_].get();
+  next_io_thread_ = (next_io_thread_ + 1) % io_threads_.size();
+  acceptor_.async_accept(io->context, [this, io](const error_code& ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket), io);
+  });
+}
+
+void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
+  if (stopping_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_accept_log_ >= std::chrono::seconds(1)) {
+      last_accept_log_ = now;
+      LogWarning("accept: %s", ec.message());
+    }
+    if (IsResourceError(ec)) {
+      accept_retry_.expires_after(kAcceptRetry);
+      accept_retry_.async_wait([this](const error_code& e) {
+        if (!e && !stopping_) Accept();
+      });
+      return;
+    }
+    Accept();
+    return;
+  }
+  const bool over = open_connections_.fetch_add(1, std::memory_order_relaxed) >=
+                    static_cast<int64_t>(config_.max_connections);
+  auto connection = std::make_shared<Connection>(std::move(socket), connection_options_, &handler_,
+                                                 reloader_, &io->manager, &open_connections_);
+  if (over) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_busy_log_ >= std::chrono::seconds(1)) {
+      last_busy_log_ = now;
+      LogWarning("refusing %s: %d connections open (max_connections)", connection->peer(),
+                 config_.max_connections);
+    }
+  }
+  asio::post(io->context, [io, connection = std::move(connection), over]() mutable {
+    if (over) {
+      io->manager.AddRejected(std::move(connection), wire::Status::kBusy,
+                              "too many connections; try again later");
+    } else {
+      io->manager.Add(std::move(connection));
+    }
+  });
+  Accept();
+}
+
+void Server::WaitForSignal() {
+  signals_.async_wait([this](const error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      if (!reloader_->Request("SIGHUP", nullptr)) {
+        LogWarning("SIGHUP ignored: a reload is already running");
+      }
+      WaitForSignal();
+      return;
+    }
+    BeginShutdown(signo == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+}
+
+void Server::BeginShutdown(std::string_view why) {
+  if (stopping_) return;
+  stopping_ = true;
+  LogInfo("shutting down (%s): finishing the requests in flight", why);
+  NotifyStopping("stopping: finishing the requests in flight");
+  error_code ec;
+  acceptor_.close(ec);
+  accept_retry_.cancel();
+  signals_.cancel();
+  for (auto& io : io_threads_) {
+    IoThread* raw = io.get();
+    asio::post(raw->context, [raw] { raw->manager.ShutdownAll(); });
+    raw->work = asio::any_io_executor();  // the thread ends when its connections have
+  }
+}
+
+}  // namespace shixin

@@ -1,0 +1,90 @@
+// Server is the daemon's network side: it listens, accepts connections and spreads them
+// round-robin over its I/O threads, each running its own io_context, and handles the signals:
+// SIGHUP asks the Reloader for a reload, SIGTERM and SIGINT stop it gracefully (stop
+// accepting, answer the requests already read, write their responses, return from Run()).
+// A client over max_connections is answered BUSY and closed.
+//
+// Thread safety: construct, Listen() and Run() on the main thread; RequestStop() from any
+// thread.
+#ifndef SHIXIN_DAEMON_SERVER_H_
+#define SHIXIN_DAEMON_SERVER_H_
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/config.h"
+#include "daemon/connection.h"
+#include "daemon/connection_manager.h"
+#include "daemon/handler.h"
+#include "daemon/reloader.h"
+#include "daemon/snapshot_holder.h"
+
+namespace shixin {
+
+class Server {
+ public:
+  // Installs the signal handlers at once, so a signal that arrives during the first load is
+  // handled when Run() starts. `holder` and `reloader` must outlive the Server.
+  // REQUIRES: Validate(config) is OK.
+  Server(const Config& config, SnapshotHolder* holder, Reloader* reloader);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens on config.listen. Returns the bound address ("127.0.0.1:7411",
+  // "[::1]:7411"; the real port when the configured one is 0), or Unavailable naming the
+  // address and the system's reason.
+  absl::StatusOr<std::string> Listen();
+
+  // Serves until SIGTERM, SIGINT or RequestStop(), then shuts down gracefully and returns.
+  // REQUIRES: Listen() succeeded.
+  void Run();
+
+  // Begins the graceful shutdown, as SIGTERM does.
+  void RequestStop();
+
+ private:
+  struct IoThread {
+    boost::asio::io_context context{1};
+    boost::asio::any_io_executor work;  // keeps `context` running until shutdown
+    ConnectionManager manager;
+    std::thread thread;
+  };
+
+  void Accept();
+  void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket,
+                IoThread* io);
+  void WaitForSignal();
+  void BeginShutdown(std::string_view why);
+
+  const Config config_;
+  Reloader* const reloader_;
+  const Handler handler_;
+  const Connection::Options connection_options_;
+  boost::asio::io_context main_context_{1};
+  boost::asio::signal_set signals_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_;
+  std::vector<std::unique_ptr<IoThread>> io_threads_;
+  size_t next_io_thread_ = 0;
+  std::atomic<int64_t> open_connections_{0};
+  // Warnings about refused clients and failed accepts: at most one a second each.
+  std::chrono::steady_clock::time_point last_busy_log_{};
+  std::chrono::steady_clock::time_point last_accept_log_{};
+  bool stopping_ = false;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_SERVER_H_

@@ -1,0 +1,112 @@
+// A synchronous client of shixind: one TCP connection, blocking calls with a timeout, and
+// raw frame access for pipelining (send many requests, then read the responses by request id).
+// Used by the CLI, the tests and the load tool.
+//
+// Thread safety: a Client is used by one thread at a time.
+#ifndef SHIXIN_PROTOCOL_CLIENT_H_
+#define SHIXIN_PROTOCOL_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+
+namespace shixin {
+
+// A response with the metadata every response carries.
+template <typename T>
+struct Reply {
+  T value;
+  uint32_t generation = 0;
+  bool stale = false;
+};
+
+// A CHECK answer that owns its strings.
+struct CheckAnswerCopy {
+  wire::CheckStatus status = wire::CheckStatus::kUnlisted;
+  std::string error;
+  std::string id;
+  SubjectKind kind = SubjectKind::kPerson;
+  uint16_t cases = 0;
+  uint16_t roles = 0;
+  std::string name;
+};
+
+// A raw response frame.
+struct Frame {
+  wire::FrameHeader header;
+  std::string payload;
+};
+
+class Client {
+ public:
+  // Connects to `address` ("HOST:PORT", "[::1]:PORT"; HOST may be a name). Returns
+  // InvalidArgument for a malformed address, Unavailable if the connection fails in `timeout`.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string_view address,
+                                                         absl::Duration timeout = absl::Seconds(5));
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sets the timeout of each later call (default 10 s).
+  void set_timeout(absl::Duration timeout) { timeout_ = timeout; }
+
+  // Typed calls. A response with a non-zero status becomes an error whose message starts with
+  // the status name (e.g. "INVALID_ID: ..."); its code follows the status (InvalidArgument for
+  // INVALID_ID and INVALID_ARGUMENT, FailedPrecondition for STALE_REFUSED, Unavailable for
+  // UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED, PermissionDenied for FORBIDDEN, Internal
+  // otherwise). A broken connection gives Unavailable, a timeout DeadlineExceeded, a response
+  // this client cannot read (bad frame, wrong request id, malformed payload) Internal.
+  // Requests over the protocol's limits (an ID, agency or scenario over 255 bytes, more than
+  // 16 officers, 0 or more than 65535 IDs) fail with InvalidArgument before anything is sent.
+  // After a timeout, a fatal status, or an error of the connection or of the framing (a bad
+  // frame, an unexpected request id), the connection is closed (a late or garbled answer would
+  // be taken for the next call's), and later calls return Unavailable. A malformed payload in
+  // a well-framed response leaves the connection open.
+  // Hello() sends this client's highest version and uses the one the server answers.
+  absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name);
+  absl::StatusOr<Reply<bool>> Ping();
+  absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Check(const std::vector<std::string>& ids);
+  absl::StatusOr<Reply<MeasuresResult>> Measures(const wire::MeasuresRequest& request);
+  absl::StatusOr<Reply<CheckResult>> Detail(std::string_view id);
+  absl::StatusOr<Reply<wire::InfoResponse>> Info();
+  absl::StatusOr<Reply<wire::ReloadResponse>> Reload();
+
+  // Raw access. SendFrame() writes one request frame; SendBytes() writes arbitrary bytes (for
+  // tests of malformed input); ReceiveFrame() reads the next response frame whole. Frames are
+  // not checked beyond wire::DecodeFrame() and statuses are not interpreted. A ReceiveFrame()
+  // timeout keeps the bytes read so far, so it may be retried; a SendBytes() timeout closes.
+  absl::Status SendFrame(wire::Opcode op, uint32_t request_id, std::string_view payload);
+  absl::Status SendBytes(std::string_view bytes);
+  absl::StatusOr<Frame> ReceiveFrame();
+
+  // Returns a fresh request id (1, 2, ...).
+  uint32_t NextRequestId() { return ++last_request_id_; }
+
+ private:
+  explicit Client(int fd) : fd_(fd) {}
+  // Sends a request with a fresh id and reads the frame answering it, which must come next.
+  // Returns the frame if its status is OK, else the error (StatusFromWire).
+  absl::StatusOr<Frame> Call(wire::Opcode op, std::string_view payload);
+  absl::StatusOr<Frame> ReceiveFrameBy(absl::Time deadline);
+  void Close();
+
+  int fd_ = -1;
+  uint8_t version_ = 1;  // the header's version: 1 until HELLO negotiates
+  absl::Duration timeout_ = absl::Seconds(10);
+  uint32_t last_request_id_ = 0;
+  std::string buffer_;  // bytes received and not yet returned
+};
+
+// Returns the absl status for a response's non-zero wire status and error message.
+absl::Status StatusFromWire(wire::Status status, std::string_view message);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_PROTOCOL_CLIENT_H_

@@ -1,0 +1,380 @@
+#include "protocol/client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+using wire::FrameHeader;
+using wire::Opcode;
+
+// Returns the bytes of a response frame to `request`.
+std::string Respond(const FrameHeader& request, std::string_view payload,
+                    wire::Status status = wire::Status::kOk, uint16_t flags = wire::kFlagResponse,
+                    uint32_t generation = 7) {
+  FrameHeader h = request;
+  h.flags = flags;
+  h.status = static_cast<uint16_t>(status);
+  h.generation = generation;
+  h.payload_size = static_cast<uint32_t>(payload.size());
+  std::string out;
+  wire::AppendHeader(h, &out);
+  out.append(payload);
+  return out;
+}
+
+std::string ErrorResponse(const FrameHeader& request, wire::Status status, std::string_view text) {
+  std::string payload;
+  wire::EncodeError(text, &payload);
+  return Respond(request, payload, status);
+}
+
+// A one-thread server on a loopback address and an ephemeral port. Each request frame goes to
+// the handler, whose return value is sent back as is (empty: nothing is sent; kClose: the
+// connection is closed).
+class LoopbackServer {
+ public:
+  using Handler = std::function<std::string(const FrameHeader&, std::string_view payload)>;
+  static constexpr char kClose[] = "<close>";
+
+  // Returns nullptr if the address family is not available.
+  static std::unique_ptr<LoopbackServer> Start(int family, Handler handler) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return nullptr;
+    sockaddr_storage addr = {};
+    socklen_t len;
+    if (family == AF_INET6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+      a->sin6_family = AF_INET6;
+      a->sin6_addr = in6addr_loopback;
+      len = sizeof(*a);
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+      a->sin_family = AF_INET;
+      a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      len = sizeof(*a);
+    }
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 8) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      close(fd);
+      return nullptr;
+    }
+    int port = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    std::string address =
+        family == AF_INET6 ? "[::1]:" + std::to_string(port) : "127.0.0.1:" + std::to_string(port);
+    return std::unique_ptr<LoopbackServer>(new LoopbackServer(fd, address, std::move(handler)));
+  }
+
+  ~LoopbackServer() {
+    stop_ = true;
+    thread_.join();
+    close(listen_fd_);
+  }
+
+  const std::string& address() const { return address_; }
+  int requests() const { return requests_; }
+
+ private:
+  LoopbackServer(int fd, std::string address, Handler handler)
+      : listen_fd_(fd), address_(std::move(address)), handler_(std::move(handler)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  // Waits up to 20 ms for `fd` to be readable.
+  bool Readable(int fd) {
+    pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, 20) > 0;
+  }
+
+  void Run() {
+    while (!stop_) {
+      if (!Readable(listen_fd_)) continue;
+      int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn >= 0) Serve(conn);
+    }
+  }
+
+  void Serve(int conn) {
+    std::string buffer;
+    while (!stop_) {
+      wire::Decoded d = wire::DecodeFrame(buffer, wire::kMaxPayloadLimit);
+      if (d.result == wire::DecodeResult::kInvalid) break;
+      if (d.result == wire::DecodeResult::kComplete) {
+        ++requests_;
+        std::string reply = handler_(d.header, d.payload);
+        buffer.erase(0, d.consumed);
+        if (reply == kClose) break;
+        if (!reply.empty()) send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
+        continue;
+      }
+      if (!Readable(conn)) continue;
+      char chunk[4096];
+      ssize_t n = recv(conn, chunk, sizeof(chunk), 0);
+      if (n <= 0) break;
+      buffer.append(chunk, static_cast<size_t>(n));
+    }
+    close(conn);
+  }
+
+  int listen_fd_;
+  std::string address_;
+  Handler handler_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+// Answers PING, HELLO and CHECK like shixind would (CHECK: IDs starting with "1" are listed,
+// "bad" is invalid, the rest unlisted) and DETAIL with INVALID_ID.
+std::string FakeShixind(const FrameHeader& h, std::string_view payload) {
+  switch (static_cast<Opcode>(h.opcode)) {
+    case Opcode::kPing:
+      return Respond(h, "", wire::Status::kOk, wire::kFlagResponse | wire::kFlagStale, 9);
+    case Opcode::kHello: {
+      std::string out;
+      wire::Encode(wire::HelloResponse{1, 0, 1 << 20, 1000, 64, "fake/1", "hegang-2018"}, &out);
+      return Respond(h, out);
+    }
+    case Opcode::kCheck: {
+      absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload);
+      if (!request.ok()) return ErrorResponse(h, wire::Status::kBadPayload, "bad CHECK");
+      std::string out;
+      wire::AppendCheckCount(static_cast<uint16_t>(request->ids.size()), &out);
+      for (const std::string& id : request->ids) {
+        wire::CheckAnswer a;
+        a.id = id;
+        if (id == "bad") {
+          a.status = wire::CheckStatus::kInvalid;
+          a.error = "wrong length";
+        } else if (id.starts_with("1")) {
+          a.status = wire::CheckStatus::kListed;
+          a.cases = 2;
+          a.name = "张秀兰";
+        }
+        wire::AppendCheckAnswer(a, &out);
+      }
+      return Respond(h, out);
+    }
+    case Opcode::kDetail:
+      return ErrorResponse(h, wire::Status::kInvalidId, "bad check character");
+    default:
+      return ErrorResponse(h, wire::Status::kUnknownOpcode, "unknown opcode");
+  }
+}
+
+std::unique_ptr<Client> MustConnect(const std::string& address) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, absl::Seconds(5));
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? *std::move(client) : nullptr;
+}
+
+TEST(ClientTest, PingAndCheck) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+
+  absl::StatusOr<Reply<bool>> ping = client->Ping();
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_TRUE(ping->value);
+  EXPECT_EQ(ping->generation, 9u);
+  EXPECT_TRUE(ping->stale);
+
+  auto check = client->Check({"11010519491231002X", "bad", "230402199001010015"});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->generation, 7u);
+  EXPECT_FALSE(check->stale);
+  const std::vector<CheckAnswerCopy>& a = check->value;
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].status, wire::CheckStatus::kListed);
+  EXPECT_EQ(a[0].id, "11010519491231002X");
+  EXPECT_EQ(a[0].cases, 2);
+  EXPECT_EQ(a[0].name, "张秀兰");
+  EXPECT_EQ(a[1].status, wire::CheckStatus::kInvalid);
+  EXPECT_EQ(a[1].error, "wrong length");
+  EXPECT_EQ(a[2].status, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ(a[2].id, "230402199001010015");
+}
+
+TEST(ClientTest, Hello) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto hello = client->Hello("client_test");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->value.version, 1);
+  EXPECT_EQ(hello->value.max_batch, 1000);
+  EXPECT_EQ(hello->value.catalog_id, "hegang-2018");
+  EXPECT_TRUE(client->Ping().ok());
+}
+
+TEST(ClientTest, ErrorStatusBecomesAnAbslStatus) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto detail = client->Detail("110105194912310021");
+  EXPECT_TRUE(absl::IsInvalidArgument(detail.status())) << detail.status();
+  EXPECT_EQ(detail.status().message(), "INVALID_ID: bad check character");
+  EXPECT_TRUE(client->Ping().ok());  // not fatal: the connection stays
+}
+
+TEST(ClientTest, FatalStatusClosesTheConnection) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto info = client->Info();  // the fake does not know INFO
+  EXPECT_TRUE(absl::IsInternal(info.status())) << info.status();
+  EXPECT_EQ(info.status().message(), "UNKNOWN_OPCODE: unknown opcode");
+  EXPECT_TRUE(absl::IsUnavailable(client->Ping().status()));
+}
+
+TEST(ClientTest, StatusFromWire) {
+  EXPECT_TRUE(StatusFromWire(wire::Status::kOk, "").ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(StatusFromWire(wire::Status::kStaleRefused, "x")));
+  EXPECT_TRUE(absl::IsUnavailable(StatusFromWire(wire::Status::kBusy, "x")));
+  EXPECT_TRUE(absl::IsUnavailable(StatusFromWire(wire::Status::kUnavailable, "x")));
+  EXPECT_TRUE(absl::IsAborted(StatusFromWire(wire::Status::kReloadFailed, "x")));
+  EXPECT_TRUE(absl::IsPermissionDenied(StatusFromWire(wire::Status::kForbidden, "x")));
+  EXPECT_TRUE(absl::IsInternal(StatusFromWire(wire::Status::kBadPayload, "x")));
+  EXPECT_EQ(StatusFromWire(wire::Status::kInvalidArgument, "unknown agency").message(),
+            "INVALID_ARGUMENT: unknown agency");
+}
+
+TEST(ClientTest, ConnectToAClosedPortIsUnavailable) {
+  // Bind a port, then free it: nothing listens there now.
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::string address = server->address();
+  server.reset();
+  auto client = Client::Connect(address, absl::Seconds(2));
+  EXPECT_TRUE(absl::IsUnavailable(client.status())) << client.status();
+}
+
+TEST(ClientTest, UnresolvableHostIsUnavailable) {
+  auto client = Client::Connect("no-such-host.invalid:7411", absl::Seconds(2));
+  EXPECT_TRUE(absl::IsUnavailable(client.status())) << client.status();
+}
+
+TEST(ClientTest, TimeoutIsDeadlineExceeded) {
+  auto server = LoopbackServer::Start(
+      AF_INET, [](const FrameHeader&, std::string_view) { return std::string(); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  client->set_timeout(absl::Milliseconds(100));
+  absl::Time start = absl::Now();
+  auto ping = client->Ping();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(ping.status())) << ping.status();
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // The late answer could be taken for the next call's, so the connection is gone.
+  EXPECT_TRUE(absl::IsUnavailable(client->Ping().status()));
+}
+
+TEST(ClientTest, UnexpectedResponseIdIsAnError) {
+  auto server = LoopbackServer::Start(AF_INET, [](const FrameHeader& h, std::string_view) {
+    FrameHeader other = h;
+    other.request_id = h.request_id + 100;
+    return Respond(other, "");
+  });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto ping = client->Ping();
+  EXPECT_TRUE(absl::IsInternal(ping.status())) << ping.status();
+  EXPECT_NE(ping.status().message().find("unexpected response id"), absl::string_view::npos);
+}
+
+TEST(ClientTest, MalformedResponseIsInternal) {
+  auto server = LoopbackServer::Start(AF_INET, [](const FrameHeader& h, std::string_view) {
+    return Respond(h, std::string("\x00\x05x", 3));
+  });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto check = client->Check({"1"});
+  EXPECT_TRUE(absl::IsInternal(check.status())) << check.status();
+}
+
+TEST(ClientTest, ServerClosingIsUnavailable) {
+  auto server = LoopbackServer::Start(AF_INET, [](const FrameHeader&, std::string_view) {
+    return std::string(LoopbackServer::kClose);
+  });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto ping = client->Ping();
+  EXPECT_TRUE(absl::IsUnavailable(ping.status())) << ping.status();
+}
+
+TEST(ClientTest, PipelinedRawFrames) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  std::string payload;
+  wire::Encode(wire::CheckRequest{{"1"}}, &payload);
+  for (uint32_t id : {10, 11, 12}) {
+    ASSERT_TRUE(
+        client->SendFrame(id == 11 ? Opcode::kCheck : Opcode::kPing, id, id == 11 ? payload : "")
+            .ok());
+  }
+  for (uint32_t id : {10, 11, 12}) {
+    absl::StatusOr<Frame> frame = client->ReceiveFrame();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(frame->header.request_id, id);
+    EXPECT_NE(frame->header.flags & wire::kFlagResponse, 0);
+  }
+}
+
+TEST(ClientTest, RequestsOverTheLimitsAreRefusedLocally) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  EXPECT_TRUE(absl::IsInvalidArgument(client->Check({}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(client->Check({std::string(256, '1')}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(client->Detail(std::string(256, '1')).status()));
+  wire::MeasuresRequest measures;
+  measures.id = "912304216987123405";
+  measures.officers.assign(17, {Role::kDirector, "230402198503150611"});
+  EXPECT_TRUE(absl::IsInvalidArgument(client->Measures(measures).status()));
+  EXPECT_EQ(server->requests(), 0);
+  EXPECT_TRUE(client->Check({std::string(255, '1')}).ok());  // 255 bytes is allowed
+}
+
+TEST(ClientTest, Ipv6) {
+  auto server = LoopbackServer::Start(AF_INET6, FakeShixind);
+  if (server == nullptr) GTEST_SKIP() << "no IPv6 loopback here";
+  EXPECT_TRUE(server->address().starts_with("[::1]:"));
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  EXPECT_TRUE(client->Ping().ok());
+}
+
+TEST(ClientTest, MalformedAddresses) {
+  for (const char* address : {"localhost", "::1:7411", "[::1]7411", "[::1:7411", "host:0",
+                              "host:65536", ":7411", "host:", "host:abc", "host:+80", "[]:7411"}) {
+    auto client = Client::Connect(address, absl::Seconds(1));
+    EXPECT_TRUE(absl::IsInvalidArgument(client.status())) << address << ": " << client.status();
+  }
+}
+
+}  // namespace
+}  // namespace shixin

@@ -1,0 +1,126 @@
+// libFuzzer target for the wire format: the input is read as a stream of frames (each payload
+// then goes to every payload decoder), and the whole input is also given to every decoder.
+// Whatever decodes must encode back to the same bytes (the decoders are strict, so encoding
+// is canonical) and decode again.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+
+namespace shixin::wire {
+namespace {
+
+void Check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "frame_fuzzer: %s\n", what);
+    std::abort();
+  }
+}
+
+template <typename M>
+std::string Enc(const M& m) {
+  std::string out;
+  Encode(m, &out);
+  return out;
+}
+
+// Decodes `payload` with `decode`; if it decodes, checks that re-encoding gives the payload
+// back and that the re-encoded bytes decode too.
+template <typename M, typename Encoder>
+void RoundTrip(std::string_view payload, absl::StatusOr<M> (*decode)(std::string_view),
+               Encoder encode, const char* name) {
+  absl::StatusOr<M> m = decode(payload);
+  if (!m.ok()) {
+    Check(absl::IsInvalidArgument(m.status()), name);
+    return;
+  }
+  std::string again = encode(*m);
+  if (again != payload) {
+    std::fprintf(stderr, "frame_fuzzer: %s re-encodes differently (%zu vs %zu bytes)\n", name,
+                 again.size(), payload.size());
+    std::abort();
+  }
+  absl::StatusOr<M> m2 = decode(again);
+  Check(m2.ok(), name);
+  Check(encode(*m2) == again, name);
+}
+
+template <typename M>
+void RoundTrip(std::string_view payload, absl::StatusOr<M> (*decode)(std::string_view),
+               const char* name) {
+  RoundTrip(
+      payload, decode, [](const M& m) { return Enc(m); }, name);
+}
+
+std::string EncodeAnswers(const std::vector<CheckAnswer>& answers) {
+  std::string out;
+  AppendCheckCount(static_cast<uint16_t>(answers.size()), &out);
+  for (const CheckAnswer& a : answers) AppendCheckAnswer(a, &out);
+  return out;
+}
+
+std::string EncodeErrorMessage(const std::string& message) {
+  std::string out;
+  EncodeError(message, &out);
+  return out;
+}
+
+void DecodeEveryPayload(std::string_view p) {
+  RoundTrip(p, DecodeHelloRequest, "HELLO request");
+  RoundTrip(p, DecodeHelloResponse, "HELLO response");
+  RoundTrip(p, DecodeCheckRequest, "CHECK request");
+  RoundTrip(p, DecodeCheckResponse, EncodeAnswers, "CHECK response");
+  RoundTrip(p, DecodeMeasuresRequest, "MEASURES request");
+  RoundTrip(p, DecodeDetailRequest, "DETAIL request");
+  RoundTrip(p, DecodeMeasuresResponse, "MEASURES response");
+  RoundTrip(p, DecodeDetailResponse, "DETAIL response");
+  RoundTrip(p, DecodeInfoResponse, "INFO response");
+  RoundTrip(p, DecodeReloadResponse, "RELOAD response");
+  RoundTrip(p, DecodeError, EncodeErrorMessage, "error");
+  Check(DecodeEmpty(p).ok() == p.empty(), "DecodeEmpty");
+}
+
+void DecodeStream(std::string_view rest, uint32_t max_payload) {
+  for (;;) {
+    Decoded d = DecodeFrame(rest, max_payload);
+    if (d.result == DecodeResult::kNeedMore) {
+      Check(rest.size() < kHeaderSize || rest.size() - kHeaderSize < d.header.payload_size,
+            "kNeedMore with a whole frame");
+      return;
+    }
+    if (d.result == DecodeResult::kInvalid) {
+      Check(d.error == Status::kBadFrame || d.error == Status::kUnsupportedVersion ||
+                d.error == Status::kFrameTooLarge,
+            "unexpected error status");
+      Check(!d.message.empty(), "error without a message");
+      return;
+    }
+    Check(d.consumed == kHeaderSize + d.header.payload_size && d.consumed <= rest.size(),
+          "consumed");
+    Check(d.header.payload_size <= max_payload, "payload over the limit");
+    Check(d.payload.data() == rest.data() + kHeaderSize, "payload view");
+    std::string header;
+    AppendHeader(d.header, &header);
+    Check(header == rest.substr(0, kHeaderSize), "header re-encodes differently");
+    Check(
+        DecodeFrame(rest.substr(0, d.consumed - 1), max_payload).result == DecodeResult::kNeedMore,
+        "a strict prefix of a frame is not kNeedMore");
+    DecodeEveryPayload(d.payload);
+    rest.remove_prefix(d.consumed);
+  }
+}
+
+}  // namespace
+}  // namespace shixin::wire
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  shixin::wire::DecodeStream(input, shixin::wire::kMaxPayloadLimit);
+  shixin::wire::DecodeStream(input, 64);  // a small limit: kFrameTooLarge paths
+  shixin::wire::DecodeEveryPayload(input);
+  return 0;
+}

@@ -1,0 +1,160 @@
+// The payloads of each operation (protocol/FORMAT.md, section 8), with encoders and
+// decoders. Strings are length-prefixed UTF-8: str8 (u8 length), str16 (u16), str32 (u32).
+//
+// Encoders never fail. A string longer than its prefix allows is cut to the longest prefix
+// that ends on a UTF-8 character boundary (TruncateUtf8); this is how a CHECK answer's name
+// (str8) is limited to 255 bytes. A list longer than its count field allows (65535, or 255 for
+// u8 counts) is cut to that many entries; callers check the protocol's own limits (max_batch,
+// kMaxOfficers, kMaxIdBytes) before encoding a request, as Client does.
+//
+// Decoders are strict: they reject truncated payloads, trailing bytes, enum values out of
+// range (role > 6, or 0xFF where "none" is not allowed; kind > 1; check status > 3; effect > 5;
+// basis type > 2; sex > 2; a 0/1 byte > 1; unknown subject flags) and counts over the limits,
+// with InvalidArgument naming the payload, the field and the byte offset (the server answers
+// kBadPayload). They do not validate UTF-8. So for any payload p that decodes, encoding the
+// result gives p back byte for byte.
+//
+// Thread safety: pure functions.
+#ifndef SHIXIN_PROTOCOL_MESSAGES_H_
+#define SHIXIN_PROTOCOL_MESSAGES_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/query.h"
+#include "core/snapshot.h"
+#include "core/types.h"
+
+namespace shixin::wire {
+
+// Protocol limits that do not depend on the server's configuration.
+inline constexpr size_t kMaxIdBytes = 255;  // an ID as typed (str8)
+inline constexpr size_t kMaxOfficers = 16;  // officers in one MEASURES request
+// The role byte that means "no role" where a role is optional (a basis's role and via_role).
+inline constexpr uint8_t kNoRole = 0xFF;
+// The subject block's flags.
+inline constexpr uint8_t kSubjectListed = 0x01;
+inline constexpr uint8_t kSubjectRelated = 0x02;
+
+// Returns the longest prefix of `s` of at most `max_bytes` bytes that does not split a UTF-8
+// character (if `s` is not UTF-8 there, it is cut at `max_bytes`).
+std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
+
+// HELLO: version and capability negotiation.
+struct HelloRequest {
+  uint8_t max_version = 1;    // the highest protocol version the client speaks
+  uint32_t capabilities = 0;  // reserved, 0
+  std::string client_name;    // for the server's log, e.g. "bank-loan-gw/2.1"
+};
+struct HelloResponse {
+  uint8_t version = 1;         // the version the connection will use
+  uint32_t capabilities = 0;   // reserved, 0
+  uint32_t max_payload = 0;    // the server's payload limit
+  uint16_t max_batch = 0;      // the most IDs in one CHECK
+  uint16_t max_in_flight = 0;  // pipelined requests the server reads ahead per connection
+  std::string server_name;     // e.g. "shixind/0.1.0"
+  std::string catalog_id;      // e.g. "hegang-2018"
+};
+
+// CHECK: a batch of IDs, as typed (each at most 255 bytes). The decoder accepts 0 to 65535
+// IDs; the server answers kInvalidArgument for 0 or more than its max_batch.
+struct CheckRequest {
+  std::vector<std::string> ids;
+};
+
+enum class CheckStatus : uint8_t { kInvalid = 0, kUnlisted = 1, kListed = 2, kRelated = 3 };
+// Returns "invalid", "unlisted", "listed", "related".
+std::string_view CheckStatusName(CheckStatus status);
+
+// One compact answer. Views point into the decoded payload (or the encoder's sources).
+struct CheckAnswer {
+  CheckStatus status = CheckStatus::kUnlisted;
+  std::string_view error;                   // kInvalid: the reason
+  std::string_view id;                      // otherwise: the normalised ID
+  SubjectKind kind = SubjectKind::kPerson;  // kListed, kRelated
+  uint16_t cases = 0;                       // kListed: case count (saturates at 65535)
+  uint16_t roles = 0;                       // kListed, kRelated: roles in listed organisations
+  std::string_view name;                    // kListed, kRelated (at most 255 bytes)
+};
+
+// Appends one answer; the server calls this per ID without building a vector.
+void AppendCheckAnswer(const CheckAnswer& a, std::string* out);
+// Appends the u16 count that precedes the answers.
+void AppendCheckCount(uint16_t count, std::string* out);
+
+// MEASURES: one subject, optional officers (at most kMaxOfficers: the decoder rejects more)
+// and filters.
+struct MeasuresRequest {
+  std::string id;
+  std::string agency;    // empty: all agencies
+  std::string scenario;  // empty: all scenarios
+  std::vector<std::pair<Role, std::string>> officers;
+};
+
+// DETAIL: one subject's cases, roles and officers.
+struct DetailRequest {
+  std::string id;
+};
+
+// INFO: the snapshot and the daemon.
+enum class ReloadState : uint8_t { kNone = 0, kOk = 1, kFailed = 2, kRunning = 3 };
+std::string_view ReloadStateName(ReloadState state);
+
+struct InfoResponse {
+  SnapshotInfo snapshot;  // sent whole, source_time included
+  uint32_t generation = 0;
+  uint64_t uptime_seconds = 0;
+  uint32_t max_age_seconds = 0;  // 0: no staleness limit
+  bool stale = false;
+  ReloadState reload_state = ReloadState::kNone;
+  int64_t last_reload_time = 0;
+  std::string last_reload_message;
+  std::string catalog_id;
+  uint64_t catalog_fingerprint = 0;
+  std::string data_source;
+};
+
+// RELOAD's successful answer.
+struct ReloadResponse {
+  uint32_t generation = 0;
+  std::string message;
+};
+
+// Encoders append the payload to `out`.
+void Encode(const HelloRequest& m, std::string* out);
+void Encode(const HelloResponse& m, std::string* out);
+void Encode(const CheckRequest& m, std::string* out);
+void Encode(const MeasuresRequest& m, std::string* out);
+void Encode(const DetailRequest& m, std::string* out);
+// MEASURES response; m.subject.cases is not sent. REQUIRES: each measure's no is 0-65535.
+void Encode(const MeasuresResult& m, std::string* out);
+void Encode(const CheckResult& m, std::string* out);  // DETAIL response
+void Encode(const InfoResponse& m, std::string* out);
+void Encode(const ReloadResponse& m, std::string* out);
+// The payload of an error response (non-zero status): str16 message (truncated to 65535).
+void EncodeError(std::string_view message, std::string* out);
+
+// Decoders. Each returns InvalidArgument naming the field when the payload does not match.
+// PING, INFO and RELOAD requests and the PING response have an empty payload.
+absl::Status DecodeEmpty(std::string_view payload);
+absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload);
+absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload);
+absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload);
+// The answers' views point into `payload`.
+absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload);
+absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload);
+absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload);
+absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload);
+absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload);
+absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload);
+absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload);
+absl::StatusOr<std::string> DecodeError(std::string_view payload);
+
+}  // namespace shixin::wire
+
+#endif  // SHIXIN_PROTOCOL_MESSAGES_H_

@@ -1,0 +1,375 @@
+#include "protocol/messages.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shixin::wire {
+namespace {
+
+template <typename M>
+std::string Enc(const M& m) {
+  std::string out;
+  Encode(m, &out);
+  return out;
+}
+
+// Decodes `payload` and encodes the result again; fails as the decoder does.
+using Reencode = std::function<absl::StatusOr<std::string>(std::string_view)>;
+
+template <typename M>
+Reencode Via(absl::StatusOr<M> (*decode)(std::string_view)) {
+  return [decode](std::string_view payload) -> absl::StatusOr<std::string> {
+    absl::StatusOr<M> m = decode(payload);
+    if (!m.ok()) return m.status();
+    return Enc(*m);
+  };
+}
+
+absl::StatusOr<std::string> ReencodeCheckResponse(std::string_view payload) {
+  absl::StatusOr<std::vector<CheckAnswer>> answers = DecodeCheckResponse(payload);
+  if (!answers.ok()) return answers.status();
+  std::string out;
+  AppendCheckCount(static_cast<uint16_t>(answers->size()), &out);
+  for (const CheckAnswer& a : *answers) AppendCheckAnswer(a, &out);
+  return out;
+}
+
+absl::StatusOr<std::string> ReencodeError(std::string_view payload) {
+  absl::StatusOr<std::string> message = DecodeError(payload);
+  if (!message.ok()) return message.status();
+  std::string out;
+  EncodeError(*message, &out);
+  return out;
+}
+
+CheckAnswer InvalidAnswer(std::string_view error) {
+  CheckAnswer a;
+  a.status = CheckStatus::kInvalid;
+  a.error = error;
+  return a;
+}
+
+CheckAnswer UnlistedAnswer(std::string_view id) {
+  CheckAnswer a;
+  a.status = CheckStatus::kUnlisted;
+  a.id = id;
+  return a;
+}
+
+RoleInfo MakeRole(Role role, std::string id, std::string name, bool listed) {
+  return RoleInfo{role, std::move(id), std::move(name), listed};
+}
+
+CheckResult Subject() {
+  CheckResult s;
+  s.id = "91350503MA2XK7R352";
+  s.kind = SubjectKind::kOrganization;
+  s.listed = true;
+  s.related = false;
+  s.name = "泉州市恒泰贸易有限公司";
+  s.roles = {MakeRole(Role::kSeniorManager, "230987613", "鹤岗市龙腾煤业有限责任公司", true)};
+  s.officers = {MakeRole(Role::kLegalRepresentative, "230402197203140038", "陈海波", false),
+                MakeRole(Role::kDirector, "230403197011230713", "孙涛", true)};
+  return s;
+}
+
+MeasuresResult Measures() {
+  MeasuresResult r;
+  r.subject = Subject();
+  MeasureInfo m;
+  m.no = 52;
+  m.effect = Effect::kCriminal;
+  m.agency = "housing";
+  m.agency_name = "鹤岗市住房保障局";
+  m.title = "从事不动产交易限制";
+  m.basis = {
+      Basis{BasisType::kListed, std::nullopt, "", "", std::nullopt, "", ""},
+      Basis{BasisType::kOfficer, Role::kDirector, "230987613", "鹤岗市龙腾煤业有限责任公司",
+            Role::kLegalRepresentative, "230403197011230713", "孙涛"},
+  };
+  r.measures = {m, m};
+  r.measures[1].no = 65535;
+  r.measures[1].effect = Effect::kAssistCourt;
+  r.measures[1].basis.pop_back();
+  return r;
+}
+
+CheckResult Detail() {
+  CheckResult d = Subject();
+  CaseInfo c;
+  c.case_code = "（2018）黑04执123号";
+  c.court = "鹤岗市中级人民法院";
+  c.area = "黑龙江";
+  c.gist_id = "(2017)黑04民初56号";
+  c.gist_unit = "鹤岗市中级人民法院";
+  c.duty = "被告于本判决生效之日起十日内给付\n1. 货款";
+  c.performance = "全部未履行";
+  c.performed_part = "暂无";
+  c.unperform_part = "暂无";
+  c.disrupt_type = "有履行能力而拒不履行生效法律文书确定义务";
+  c.business_entity = "陈海波";
+  c.reg_date = 20180409;
+  c.publish_date = 20180820;
+  c.age = 150;
+  c.sex = 2;
+  d.cases = {c, CaseInfo()};
+  return d;
+}
+
+InfoResponse Info() {
+  InfoResponse info;
+  info.snapshot = SnapshotInfo{.version = ~0ull,
+                               .build_time = -5,
+                               .source_time = -1,
+                               .subjects = 1,
+                               .persons = 2,
+                               .organizations = 3,
+                               .cases = 4,
+                               .relations = 5,
+                               .related_persons = 6,
+                               .entities = 7};
+  info.generation = 0xFFFFFFFF;
+  info.uptime_seconds = 8;
+  info.max_age_seconds = 9;
+  info.stale = true;
+  info.reload_state = ReloadState::kRunning;
+  info.last_reload_time = 1718000000;
+  info.last_reload_message = "重新加载";
+  info.catalog_id = "hegang-2018";
+  info.catalog_fingerprint = 0x8000000000000001ull;
+  info.data_source = "/data";
+  return info;
+}
+
+std::string CheckResponse() {
+  std::string out;
+  AppendCheckCount(4, &out);
+  AppendCheckAnswer(InvalidAnswer("wrong length"), &out);
+  AppendCheckAnswer(UnlistedAnswer("230402199001010015"), &out);
+  AppendCheckAnswer(
+      {CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 65535, 0, "龙腾"}, &out);
+  AppendCheckAnswer(
+      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 3, "陈海波"},
+      &out);
+  return out;
+}
+
+struct Sample {
+  std::string name;
+  std::string payload;
+  Reencode reencode;
+};
+
+std::vector<Sample> Samples() {
+  std::string error;
+  EncodeError("INVALID_ID: 错误", &error);
+  return {
+      {"HelloRequest", Enc(HelloRequest{3, 0xA0B0C0D0, "bank/1"}), Via(DecodeHelloRequest)},
+      {"HelloResponse", Enc(HelloResponse{1, 7, 1 << 20, 1000, 64, "shixind/0.1.0", "hegang"}),
+       Via(DecodeHelloResponse)},
+      {"CheckRequest", Enc(CheckRequest{{"11010519491231002X", "", "23098761-3"}}),
+       Via(DecodeCheckRequest)},
+      {"CheckResponse", CheckResponse(), ReencodeCheckResponse},
+      {"MeasuresRequest",
+       Enc(MeasuresRequest{"912304216987123405",
+                           "finance",
+                           "hotel",
+                           {{Role::kDirector, "230402198503150611"},
+                            {Role::kSeniorManager, "230402198503150611"}}}),
+       Via(DecodeMeasuresRequest)},
+      {"DetailRequest", Enc(DetailRequest{"230987613"}), Via(DecodeDetailRequest)},
+      {"MeasuresResponse", Enc(Measures()), Via(DecodeMeasuresResponse)},
+      {"DetailResponse", Enc(Detail()), Via(DecodeDetailResponse)},
+      {"InfoResponse", Enc(Info()), Via(DecodeInfoResponse)},
+      {"ReloadResponse", Enc(ReloadResponse{12, "ok"}), Via(DecodeReloadResponse)},
+      {"Error", error, ReencodeError},
+  };
+}
+
+TEST(MessagesTest, RoundTripIsByteExact) {
+  for (const Sample& s : Samples()) {
+    absl::StatusOr<std::string> again = s.reencode(s.payload);
+    ASSERT_TRUE(again.ok()) << s.name << ": " << again.status();
+    EXPECT_EQ(*again, s.payload) << s.name;
+  }
+}
+
+TEST(MessagesTest, TruncationAtEveryLengthIsRejected) {
+  for (const Sample& s : Samples()) {
+    for (size_t n = 0; n < s.payload.size(); ++n) {
+      std::string prefix = s.payload.substr(0, n);  // exactly n bytes, for ASan
+      absl::StatusOr<std::string> r = s.reencode(prefix);
+      EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << s.name << " cut at " << n;
+    }
+  }
+}
+
+TEST(MessagesTest, TrailingBytesAreRejected) {
+  for (const Sample& s : Samples()) {
+    absl::StatusOr<std::string> r = s.reencode(s.payload + std::string(1, '\0'));
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << s.name;
+    EXPECT_NE(r.status().message().find("trailing"), absl::string_view::npos) << r.status();
+  }
+}
+
+TEST(MessagesTest, DecodedFieldsMatch) {
+  absl::StatusOr<MeasuresResult> m = DecodeMeasuresResponse(Enc(Measures()));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->subject.officers.size(), 2u);
+  EXPECT_EQ(m->subject.officers[1].name, "孙涛");
+  EXPECT_TRUE(m->subject.officers[1].listed);
+  EXPECT_EQ(m->measures[1].no, 65535);
+  EXPECT_EQ(m->measures[0].basis[0].role, std::nullopt);
+  EXPECT_EQ(m->measures[0].basis[1].via_role, Role::kLegalRepresentative);
+  absl::StatusOr<InfoResponse> info = DecodeInfoResponse(Enc(Info()));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->snapshot.build_time, -5);
+  EXPECT_EQ(info->snapshot.source_time, -1);
+  EXPECT_EQ(info->snapshot.version, ~0ull);
+  EXPECT_TRUE(info->stale);
+  EXPECT_EQ(info->reload_state, ReloadState::kRunning);
+  absl::StatusOr<CheckResult> d = DecodeDetailResponse(Enc(Detail()));
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->cases.size(), 2u);
+  EXPECT_EQ(d->cases[0].duty, Detail().cases[0].duty);
+  EXPECT_EQ(d->cases[0].age, 150);
+}
+
+TEST(MessagesTest, EmptyPayloads) {
+  EXPECT_TRUE(DecodeEmpty("").ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(DecodeEmpty("x")));
+}
+
+// Returns the error of decoding `payload` with byte `at` set to `value`.
+template <typename Decode>
+std::string Patched(Decode decode, std::string payload, size_t at, uint8_t value) {
+  payload.at(at) = static_cast<char>(value);
+  auto r = decode(payload);
+  return r.ok() ? "OK" : std::string(r.status().message());
+}
+
+MATCHER_P(Mentions, field, "") { return arg.find(field) != std::string::npos; }
+
+TEST(MessagesTest, BadEnumsAreRejected) {
+  std::string check = CheckResponse();
+  // answers: [0]=status 0 at 2; [2] listed: status, id, kind...
+  EXPECT_THAT(Patched(DecodeCheckResponse, check, 2, 4), Mentions("answer.status"));
+  size_t listed = 2 + 1 + 1 + 12 + 1 + 1 + 18;  // after "wrong length" and the unlisted ID
+  ASSERT_EQ(check[listed], 2);
+  EXPECT_THAT(Patched(DecodeCheckResponse, check, listed + 1 + 1 + 9, 2), Mentions("answer.kind"));
+
+  std::string subject = Enc(MeasuresResult{Subject(), {}});
+  size_t kind = 1 + 18;
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, subject, kind, 2), Mentions("subject.kind"));
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, subject, kind + 1, 4), Mentions("subject.flags"));
+  size_t role = kind + 2 + 2 + Subject().name.size() + 2;
+  EXPECT_EQ(Patched(DecodeMeasuresResponse, subject, role, 6), "OK");
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, subject, role, 7), Mentions("role_entry.role"));
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, subject, role, kNoRole), Mentions("role_entry.role"));
+  size_t listed_flag = role + 1 + 1 + 9 + 2 + Subject().roles[0].name.size();
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, subject, listed_flag, 2),
+              Mentions("role_entry.listed"));
+
+  std::string measures = Enc(Measures());
+  size_t measure = subject.size() - 2 + 2;  // the subject block, then n_measures
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, measures, measure + 2, 6), Mentions("effect"));
+  size_t basis = measure + 3 + 1 + 7 + 2 + Measures().measures[0].agency_name.size() + 2 +
+                 Measures().measures[0].title.size() + 1;
+  ASSERT_EQ(measures[basis], 0);  // kListed
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, measures, basis, 3), Mentions("basis.type"));
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, measures, basis + 1, 7), Mentions("basis.role"));
+  EXPECT_EQ(Patched(DecodeMeasuresResponse, measures, basis + 1, 6), "OK");
+  EXPECT_THAT(Patched(DecodeMeasuresResponse, measures, basis + 5, 7), Mentions("basis.via_role"));
+
+  std::string request = Enc(MeasuresRequest{"a", "", "", {{Role::kDirector, "b"}}});
+  EXPECT_THAT(Patched(DecodeMeasuresRequest, request, 5, 7), Mentions("officer.role"));
+  EXPECT_THAT(Patched(DecodeMeasuresRequest, request, 5, kNoRole), Mentions("officer.role"));
+
+  std::string detail = Enc(Detail());
+  size_t sex = Enc(CheckResult(Subject())).size() + 4 + 4 + 1;  // the first case's
+  ASSERT_EQ(detail[sex], 2);
+  EXPECT_THAT(Patched(DecodeDetailResponse, detail, sex, 3), Mentions("case.sex"));
+
+  std::string info = Enc(Info());
+  size_t stale = 8 * 10 + 4 + 8 + 4;
+  EXPECT_THAT(Patched(DecodeInfoResponse, info, stale, 2), Mentions("stale"));
+  EXPECT_THAT(Patched(DecodeInfoResponse, info, stale + 1, 4), Mentions("reload_state"));
+
+  EXPECT_THAT(Patched(DecodeHelloRequest, Enc(HelloRequest{}), 0, 0), Mentions("max_version"));
+  EXPECT_THAT(Patched(DecodeHelloResponse, Enc(HelloResponse{}), 0, 0), Mentions("version"));
+}
+
+TEST(MessagesTest, CountsOverTheLimitsAreRejected) {
+  MeasuresRequest seventeen{"a", "", "", {}};
+  for (int i = 0; i < 17; ++i) seventeen.officers.push_back({Role::kDirector, "b"});
+  absl::StatusOr<MeasuresRequest> m = DecodeMeasuresRequest(Enc(seventeen));
+  EXPECT_TRUE(absl::IsInvalidArgument(m.status()));
+  EXPECT_NE(m.status().message().find("officer_count"), absl::string_view::npos) << m.status();
+  seventeen.officers.pop_back();
+  EXPECT_TRUE(DecodeMeasuresRequest(Enc(seventeen)).ok());
+
+  // A count the payload cannot hold fails before anything is allocated for it.
+  absl::StatusOr<CheckRequest> c = DecodeCheckRequest(std::string("\xFF\xFF\x00", 3));
+  EXPECT_NE(c.status().message().find("cannot fit"), absl::string_view::npos) << c.status();
+}
+
+TEST(MessagesTest, DecodeErrorNamesThePayloadAndOffset) {
+  absl::StatusOr<HelloResponse> r = DecodeHelloResponse(std::string("\x01\x00", 2));
+  EXPECT_EQ(r.status().message(),
+            "HELLO response: capabilities: truncated: needs 4 bytes, 1 left (at byte 1)");
+}
+
+TEST(TruncateUtf8Test, CutsAtCharacterBoundaries) {
+  EXPECT_EQ(TruncateUtf8("abc", 5), "abc");
+  EXPECT_EQ(TruncateUtf8("abc", 2), "ab");
+  EXPECT_EQ(TruncateUtf8("a张b", 3), "a");  // 张 is 3 bytes
+  EXPECT_EQ(TruncateUtf8("a张b", 4), "a张");
+  EXPECT_EQ(TruncateUtf8("😀😀", 7), "😀");  // 4-byte characters
+  EXPECT_EQ(TruncateUtf8("😀", 0), "");
+  // Not UTF-8: a run of continuation bytes is cut where it is.
+  EXPECT_EQ(TruncateUtf8("\x80\x80\x80\x80\x80\x80", 5), "\x80\x80\x80\x80\x80");
+}
+
+TEST(MessagesTest, CheckNameIsTruncatedAtAUtf8Boundary) {
+  std::string name = "a";
+  for (int i = 0; i < 100; ++i) name += "张";  // 301 bytes
+  std::string out;
+  AppendCheckCount(1, &out);
+  AppendCheckAnswer({CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 1, 0, name},
+                    &out);
+  absl::StatusOr<std::vector<CheckAnswer>> a = DecodeCheckResponse(out);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ((*a)[0].name.size(), 253u);  // 1 + 84 * 3: 255 would split the 85th 张
+  EXPECT_EQ((*a)[0].name, name.substr(0, 253));
+}
+
+TEST(MessagesTest, Str16IsTruncatedAtAUtf8Boundary) {
+  CheckResult s;
+  for (int i = 0; i < 30000; ++i) s.name += "é";  // 60000 bytes: fits
+  s.name += std::string(5534, 'x') + "张";        // 张 at bytes 65534-65536
+  absl::StatusOr<CheckResult> d = DecodeDetailResponse(Enc(s));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->name, s.name.substr(0, 65534));
+}
+
+TEST(MessagesTest, LongListsAreCut) {
+  CheckRequest r;
+  r.ids.assign(65536, "x");
+  absl::StatusOr<CheckRequest> d = DecodeCheckRequest(Enc(r));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->ids.size(), 65535u);
+}
+
+TEST(NamesTest, Enums) {
+  EXPECT_EQ(CheckStatusName(CheckStatus::kInvalid), "invalid");
+  EXPECT_EQ(CheckStatusName(CheckStatus::kRelated), "related");
+  EXPECT_EQ(ReloadStateName(ReloadState::kFailed), "failed");
+  EXPECT_EQ(ReloadStateName(ReloadState::kRunning), "running");
+}
+
+}  // namespace
+}  // namespace shixin::wire

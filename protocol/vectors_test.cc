@@ -1,0 +1,412 @@
+// Checks the encoders and decoders against protocol/testdata/vectors.txt, the test vectors of
+// FORMAT.md (written independently of this code).
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+
+namespace shixin::wire {
+namespace {
+
+std::map<std::string, std::string> LoadVectors() {
+  std::map<std::string, std::string> vectors;
+  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
+  if (dir == nullptr) return vectors;
+  std::ifstream in(std::string(dir) + "/protocol/testdata/vectors.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t colon = line.find(':');
+    std::string bytes, hex;
+    for (char c : line.substr(colon + 1)) {
+      if (c != ' ') hex.push_back(c);
+    }
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+      bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    vectors[line.substr(0, colon)] = bytes;
+  }
+  return vectors;
+}
+
+class VectorsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { vectors_ = new std::map<std::string, std::string>(LoadVectors()); }
+  static void TearDownTestSuite() { delete vectors_; }
+
+  void SetUp() override {
+    ASSERT_NE(std::getenv("SHIXIN_SOURCE_DIR"), nullptr) << "SHIXIN_SOURCE_DIR is not set";
+    ASSERT_GE(vectors_->size(), 20u) << "protocol/testdata/vectors.txt not found or incomplete";
+  }
+
+  // Returns the vector `name`, checking that it is one whole frame.
+  static std::string Vector(const std::string& name) {
+    auto it = vectors_->find(name);
+    EXPECT_NE(it, vectors_->end()) << name;
+    return it == vectors_->end() ? "" : it->second;
+  }
+
+  // Decodes the vector `name` as a frame; returns its payload.
+  static std::string_view Payload(const std::string& name, FrameHeader* header = nullptr) {
+    auto it = vectors_->find(name);
+    if (it == vectors_->end()) return {};
+    Decoded d = DecodeFrame(it->second, kMaxPayloadLimit);
+    EXPECT_EQ(d.result, DecodeResult::kComplete) << name;
+    EXPECT_EQ(d.consumed, it->second.size()) << name;
+    if (header != nullptr) *header = d.header;
+    return d.payload;
+  }
+
+  static std::map<std::string, std::string>* vectors_;
+};
+
+std::map<std::string, std::string>* VectorsTest::vectors_ = nullptr;
+
+std::string Frame(Opcode op, uint32_t id, std::string_view payload, uint16_t flags = 0,
+                  uint32_t generation = 0, Status status = Status::kOk) {
+  FrameHeader h;
+  h.opcode = static_cast<uint8_t>(op);
+  h.flags = flags;
+  h.status = static_cast<uint16_t>(status);
+  h.request_id = id;
+  h.generation = generation;
+  h.payload_size = static_cast<uint32_t>(payload.size());
+  std::string out;
+  AppendHeader(h, &out);
+  out.append(payload);
+  return out;
+}
+
+template <typename M>
+std::string Enc(const M& m) {
+  std::string out;
+  Encode(m, &out);
+  return out;
+}
+
+CheckAnswer InvalidAnswer(std::string_view error) {
+  CheckAnswer a;
+  a.status = CheckStatus::kInvalid;
+  a.error = error;
+  return a;
+}
+
+CheckAnswer UnlistedAnswer(std::string_view id) {
+  CheckAnswer a;
+  a.status = CheckStatus::kUnlisted;
+  a.id = id;
+  return a;
+}
+
+RoleInfo MakeRole(Role role, std::string id, std::string name, bool listed) {
+  return RoleInfo{role, std::move(id), std::move(name), listed};
+}
+
+constexpr uint16_t kResp = kFlagResponse;
+constexpr char kChen[] = "陈海波";
+constexpr char kHengtai[] = "泉州市恒泰贸易有限公司";
+constexpr char kHengtaiId[] = "91350503MA2XK7R352";
+constexpr char kJinshanId[] = "912304216987123405";
+constexpr char kJinshan[] = "萝北县金山石墨科技有限公司";
+constexpr char kWangId[] = "230402198503150611";
+constexpr char kBadCheck[] = "bad check character (expected X, found 1)";
+
+TEST_F(VectorsTest, Hello) {
+  HelloRequest req{1, 0, "bank-loan-gw/2.1"};
+  EXPECT_EQ(Frame(Opcode::kHello, 1, Enc(req)), Vector("hello_request"));
+  HelloResponse resp{1, 0, 1048576, 1000, 64, "shixind/0.1.0", "hegang-2018"};
+  EXPECT_EQ(Frame(Opcode::kHello, 1, Enc(resp), kResp, 3), Vector("hello_response"));
+
+  absl::StatusOr<HelloRequest> r = DecodeHelloRequest(Payload("hello_request"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->max_version, 1);
+  EXPECT_EQ(r->client_name, "bank-loan-gw/2.1");
+  absl::StatusOr<HelloResponse> s = DecodeHelloResponse(Payload("hello_response"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->version, 1);
+  EXPECT_EQ(s->max_payload, 1048576u);
+  EXPECT_EQ(s->max_batch, 1000);
+  EXPECT_EQ(s->max_in_flight, 64);
+  EXPECT_EQ(s->server_name, "shixind/0.1.0");
+  EXPECT_EQ(s->catalog_id, "hegang-2018");
+}
+
+TEST_F(VectorsTest, Ping) {
+  EXPECT_EQ(Frame(Opcode::kPing, 2, ""), Vector("ping_request"));
+  EXPECT_EQ(Frame(Opcode::kPing, 2, "", kResp, 3), Vector("ping_response"));
+  FrameHeader h;
+  EXPECT_TRUE(DecodeEmpty(Payload("ping_response", &h)).ok());
+  EXPECT_EQ(h.opcode, static_cast<uint8_t>(Opcode::kPing));
+  EXPECT_EQ(h.flags, kFlagResponse);
+  EXPECT_EQ(h.request_id, 2u);
+  EXPECT_EQ(h.generation, 3u);
+  EXPECT_EQ(h.status, 0);
+}
+
+TEST_F(VectorsTest, Check) {
+  CheckRequest req{
+      {"11010519491231002X", "230402197203140038", "230402199001010015", "110105194912310021"}};
+  EXPECT_EQ(Frame(Opcode::kCheck, 3, Enc(req)), Vector("check_request"));
+  std::string payload;
+  AppendCheckCount(4, &payload);
+  AppendCheckAnswer(
+      {CheckStatus::kListed, "", "11010519491231002X", SubjectKind::kPerson, 2, 0, "张秀兰"},
+      &payload);
+  AppendCheckAnswer(
+      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 1, kChen},
+      &payload);
+  AppendCheckAnswer(UnlistedAnswer("230402199001010015"), &payload);
+  AppendCheckAnswer(InvalidAnswer(kBadCheck), &payload);
+  EXPECT_EQ(Frame(Opcode::kCheck, 3, payload, kResp, 3), Vector("check_response"));
+
+  absl::StatusOr<CheckRequest> r = DecodeCheckRequest(Payload("check_request"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ids, req.ids);
+  absl::StatusOr<std::vector<CheckAnswer>> a = DecodeCheckResponse(Payload("check_response"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 4u);
+  EXPECT_EQ((*a)[0].status, CheckStatus::kListed);
+  EXPECT_EQ((*a)[0].id, "11010519491231002X");
+  EXPECT_EQ((*a)[0].cases, 2);
+  EXPECT_EQ((*a)[0].name, "张秀兰");
+  EXPECT_EQ((*a)[1].status, CheckStatus::kRelated);
+  EXPECT_EQ((*a)[1].roles, 1);
+  EXPECT_EQ((*a)[1].name, kChen);
+  EXPECT_EQ((*a)[2].status, CheckStatus::kUnlisted);
+  EXPECT_EQ((*a)[2].id, "230402199001010015");
+  EXPECT_EQ((*a)[3].status, CheckStatus::kInvalid);
+  EXPECT_EQ((*a)[3].error, kBadCheck);
+}
+
+TEST_F(VectorsTest, StaleCheck) {
+  EXPECT_EQ(Frame(Opcode::kCheck, 4, Enc(CheckRequest{{kHengtaiId}})),
+            Vector("check_request_single"));
+  std::string payload;
+  AppendCheckCount(1, &payload);
+  AppendCheckAnswer(
+      {CheckStatus::kListed, "", kHengtaiId, SubjectKind::kOrganization, 2, 0, kHengtai}, &payload);
+  EXPECT_EQ(Frame(Opcode::kCheck, 4, payload, kFlagResponse | kFlagStale, 3),
+            Vector("check_response_stale"));
+  FrameHeader h;
+  absl::StatusOr<std::vector<CheckAnswer>> a =
+      DecodeCheckResponse(Payload("check_response_stale", &h));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(h.flags, kFlagResponse | kFlagStale);
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].kind, SubjectKind::kOrganization);
+  EXPECT_EQ((*a)[0].name, kHengtai);
+}
+
+TEST_F(VectorsTest, MeasuresRelated) {
+  MeasuresRequest req{"230402197203140038", "", "hotel", {}};
+  EXPECT_EQ(Frame(Opcode::kMeasures, 5, Enc(req)), Vector("measures_request"));
+  MeasuresResult resp;
+  resp.subject.id = "230402197203140038";
+  resp.subject.related = true;
+  resp.subject.name = kChen;
+  resp.subject.roles = {MakeRole(Role::kLegalRepresentative, kHengtaiId, kHengtai, true)};
+  MeasureInfo m;
+  m.no = 41;
+  m.effect = Effect::kRestrict;
+  m.agency = "public_security";
+  m.agency_name = "鹤岗市公安局";
+  m.title = "协助法院进行住宿宾馆饭店限制";
+  m.basis = {Basis{BasisType::kRelated, Role::kLegalRepresentative, kHengtaiId, kHengtai,
+                   std::nullopt, "", ""}};
+  resp.measures = {m};
+  EXPECT_EQ(Frame(Opcode::kMeasures, 5, Enc(resp), kResp, 3), Vector("measures_response"));
+
+  absl::StatusOr<MeasuresRequest> r = DecodeMeasuresRequest(Payload("measures_request"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->id, "230402197203140038");
+  EXPECT_EQ(r->agency, "");
+  EXPECT_EQ(r->scenario, "hotel");
+  EXPECT_TRUE(r->officers.empty());
+  absl::StatusOr<MeasuresResult> s = DecodeMeasuresResponse(Payload("measures_response"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->subject.related);
+  EXPECT_FALSE(s->subject.listed);
+  ASSERT_EQ(s->subject.roles.size(), 1u);
+  EXPECT_EQ(s->subject.roles[0].id, kHengtaiId);
+  EXPECT_TRUE(s->subject.roles[0].listed);
+  ASSERT_EQ(s->measures.size(), 1u);
+  EXPECT_EQ(s->measures[0].no, 41);
+  EXPECT_EQ(s->measures[0].title, "协助法院进行住宿宾馆饭店限制");
+  ASSERT_EQ(s->measures[0].basis.size(), 1u);
+  EXPECT_EQ(s->measures[0].basis[0].type, BasisType::kRelated);
+  EXPECT_EQ(s->measures[0].basis[0].role, Role::kLegalRepresentative);
+  EXPECT_EQ(s->measures[0].basis[0].via_role, std::nullopt);
+  EXPECT_EQ(s->measures[0].basis[0].via_name, kHengtai);
+}
+
+TEST_F(VectorsTest, MeasuresOfficer) {
+  MeasuresRequest req{kJinshanId, "finance", "", {{Role::kDirector, kWangId}}};
+  EXPECT_EQ(Frame(Opcode::kMeasures, 6, Enc(req)), Vector("measures_request_officers"));
+  MeasuresResult resp;
+  resp.subject.id = kJinshanId;
+  resp.subject.kind = SubjectKind::kOrganization;
+  resp.subject.name = kJinshan;
+  resp.subject.officers = {
+      MakeRole(Role::kLegalRepresentative, "230421197506030011", "冯立新", false),
+      MakeRole(Role::kDirector, kWangId, "王建国", true)};
+  MeasureInfo m;
+  m.no = 18;
+  m.effect = Effect::kReview;
+  m.agency = "finance";
+  m.agency_name = "鹤岗市财政局";
+  m.title = "获得政策支持限制";
+  m.basis = {Basis{BasisType::kOfficer, Role::kDirector, "", "", std::nullopt, kWangId, "王建国"}};
+  resp.measures = {m};
+  EXPECT_EQ(Frame(Opcode::kMeasures, 6, Enc(resp), kResp, 3), Vector("measures_response_officers"));
+
+  absl::StatusOr<MeasuresRequest> r = DecodeMeasuresRequest(Payload("measures_request_officers"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->officers.size(), 1u);
+  EXPECT_EQ(r->officers[0].first, Role::kDirector);
+  EXPECT_EQ(r->officers[0].second, kWangId);
+  absl::StatusOr<MeasuresResult> s = DecodeMeasuresResponse(Payload("measures_response_officers"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->subject.kind, SubjectKind::kOrganization);
+  ASSERT_EQ(s->subject.officers.size(), 2u);
+  EXPECT_FALSE(s->subject.officers[0].listed);
+  EXPECT_EQ(s->subject.officers[1].role, Role::kDirector);
+  ASSERT_EQ(s->measures.size(), 1u);
+  EXPECT_EQ(s->measures[0].effect, Effect::kReview);
+  EXPECT_EQ(s->measures[0].basis[0].type, BasisType::kOfficer);
+  EXPECT_EQ(s->measures[0].basis[0].officer_name, "王建国");
+}
+
+TEST_F(VectorsTest, Detail) {
+  EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(DetailRequest{kWangId})), Vector("detail_request"));
+  CheckResult resp;
+  resp.id = kWangId;
+  resp.listed = true;
+  resp.name = "王建国";
+  resp.roles = {MakeRole(Role::kDirector, kJinshanId, kJinshan, false)};
+  CaseInfo c;
+  c.reg_date = 20200608;
+  c.publish_date = 20201021;
+  c.age = 35;
+  c.sex = 1;
+  c.case_code = "（2020）黑0403执567号";
+  c.court = "鹤岗市工农区人民法院";
+  c.area = "黑龙江";
+  c.gist_id = "（2019）黑0403民初1342号";
+  c.gist_unit = "鹤岗市工农区人民法院";
+  c.duty = "被告王建国于本判决生效后十日内支付原告鹤岗市宝泰建材有限公司货款126000元";
+  c.performance = "全部未履行";
+  c.performed_part = "暂无";
+  c.unperform_part = "暂无";
+  c.disrupt_type = "违反财产报告制度";
+  resp.cases = {c};
+  EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(resp), kResp, 3), Vector("detail_response"));
+
+  absl::StatusOr<DetailRequest> r = DecodeDetailRequest(Payload("detail_request"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->id, kWangId);
+  absl::StatusOr<CheckResult> s = DecodeDetailResponse(Payload("detail_response"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->listed);
+  EXPECT_EQ(s->name, "王建国");
+  ASSERT_EQ(s->roles.size(), 1u);
+  EXPECT_EQ(s->roles[0].name, kJinshan);
+  ASSERT_EQ(s->cases.size(), 1u);
+  EXPECT_EQ(s->cases[0].reg_date, 20200608u);
+  EXPECT_EQ(s->cases[0].sex, 1);
+  EXPECT_EQ(s->cases[0].duty, c.duty);
+  EXPECT_EQ(s->cases[0].disrupt_type, "违反财产报告制度");
+  EXPECT_EQ(s->cases[0].business_entity, "");
+}
+
+TEST_F(VectorsTest, Info) {
+  EXPECT_EQ(Frame(Opcode::kInfo, 8, ""), Vector("info_request"));
+  InfoResponse info;
+  info.snapshot = SnapshotInfo{.version = 0x0123456789abcdefu,
+                               .build_time = 1718000000,
+                               .source_time = 1717990000,
+                               .subjects = 12,
+                               .persons = 7,
+                               .organizations = 5,
+                               .cases = 14,
+                               .relations = 14,
+                               .related_persons = 10,
+                               .entities = 24};
+  info.generation = 3;
+  info.uptime_seconds = 86400;
+  info.max_age_seconds = 172800;
+  info.reload_state = ReloadState::kOk;
+  info.last_reload_time = 1718000000;
+  info.last_reload_message = "generation 3: 14 cases, 14 relations";
+  info.catalog_id = "hegang-2018";
+  info.catalog_fingerprint = 0xfedcba9876543210u;
+  info.data_source = "/var/lib/shixin/current";
+  EXPECT_EQ(Frame(Opcode::kInfo, 8, Enc(info), kResp, 3), Vector("info_response"));
+
+  absl::StatusOr<InfoResponse> s = DecodeInfoResponse(Payload("info_response"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->snapshot.version, 0x0123456789abcdefu);
+  EXPECT_EQ(s->snapshot.entities, 24u);
+  EXPECT_EQ(s->snapshot.source_time, 1717990000);
+  EXPECT_EQ(s->max_age_seconds, 172800u);
+  EXPECT_FALSE(s->stale);
+  EXPECT_EQ(s->reload_state, ReloadState::kOk);
+  EXPECT_EQ(s->catalog_fingerprint, 0xfedcba9876543210u);
+  EXPECT_EQ(s->data_source, "/var/lib/shixin/current");
+}
+
+TEST_F(VectorsTest, Reload) {
+  EXPECT_EQ(Frame(Opcode::kReload, 9, ""), Vector("reload_request"));
+  ReloadResponse resp{4, "generation 4: 14 cases, 14 relations"};
+  EXPECT_EQ(Frame(Opcode::kReload, 9, Enc(resp), kResp, 4), Vector("reload_response"));
+  absl::StatusOr<ReloadResponse> s = DecodeReloadResponse(Payload("reload_response"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->generation, 4u);
+  EXPECT_EQ(s->message, resp.message);
+}
+
+TEST_F(VectorsTest, Errors) {
+  EXPECT_EQ(Frame(Opcode::kDetail, 10, Enc(DetailRequest{"110105194912310021"})),
+            Vector("detail_request_invalid"));
+  std::string payload;
+  EncodeError(kBadCheck, &payload);
+  EXPECT_EQ(Frame(Opcode::kDetail, 10, payload, kResp, 4, Status::kInvalidId),
+            Vector("error_response"));
+  payload.clear();
+  EncodeError("unknown opcode 42", &payload);
+  EXPECT_EQ(Frame(static_cast<Opcode>(42), 11, payload, kResp, 4, Status::kUnknownOpcode),
+            Vector("error_response_fatal"));
+
+  FrameHeader h;
+  absl::StatusOr<std::string> m = DecodeError(Payload("error_response", &h));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(*m, kBadCheck);
+  EXPECT_EQ(static_cast<Status>(h.status), Status::kInvalidId);
+  EXPECT_FALSE(IsFatal(static_cast<Status>(h.status)));
+  m = DecodeError(Payload("error_response_fatal", &h));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(*m, "unknown opcode 42");
+  EXPECT_TRUE(IsFatal(static_cast<Status>(h.status)));
+  EXPECT_FALSE(IsKnownOpcode(h.opcode));
+}
+
+// All vectors, concatenated, decode as a stream of frames in file order.
+TEST_F(VectorsTest, AllDecodeAsOneStream) {
+  std::string stream;
+  for (const auto& [name, bytes] : *vectors_) stream += bytes;
+  size_t frames = 0;
+  std::string_view rest = stream;
+  while (!rest.empty()) {
+    Decoded d = DecodeFrame(rest, kMaxPayloadLimit);
+    ASSERT_EQ(d.result, DecodeResult::kComplete) << "frame " << frames;
+    rest.remove_prefix(d.consumed);
+    ++frames;
+  }
+  EXPECT_EQ(frames, vectors_->size());
+}
+
+}  // namespace
+}  // namespace shixin::wire

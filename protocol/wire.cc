@@ -1,0 +1,148 @@
+#include "protocol/wire.h"
+
+#include <array>
+
+#include "absl/strings/str_format.h"
+
+namespace shixin::wire {
+namespace {
+
+uint16_t Get16(const unsigned char* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+uint32_t Get32(const unsigned char* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
+}
+
+void Put16(uint16_t v, std::string* out) {
+  out->push_back(static_cast<char>(v >> 8));
+  out->push_back(static_cast<char>(v));
+}
+
+void Put32(uint32_t v, std::string* out) {
+  Put16(static_cast<uint16_t>(v >> 16), out);
+  Put16(static_cast<uint16_t>(v), out);
+}
+
+Decoded Invalid(Status error, std::string message) {
+  Decoded d;
+  d.result = DecodeResult::kInvalid;
+  d.error = error;
+  d.message = std::move(message);
+  return d;
+}
+
+}  // namespace
+
+std::string_view OpcodeName(Opcode op) {
+  switch (op) {
+    case Opcode::kHello:
+      return "HELLO";
+    case Opcode::kPing:
+      return "PING";
+    case Opcode::kCheck:
+      return "CHECK";
+    case Opcode::kMeasures:
+      return "MEASURES";
+    case Opcode::kDetail:
+      return "DETAIL";
+    case Opcode::kInfo:
+      return "INFO";
+    case Opcode::kReload:
+      return "RELOAD";
+  }
+  return "UNKNOWN";
+}
+
+bool IsKnownOpcode(uint8_t op) {
+  return op >= static_cast<uint8_t>(Opcode::kHello) && op <= static_cast<uint8_t>(Opcode::kReload);
+}
+
+std::string_view StatusName(Status status) {
+  static constexpr std::array<std::string_view, 14> kNames = {
+      "OK",          "BAD_FRAME",  "UNSUPPORTED_VERSION", "UNKNOWN_OPCODE", "FRAME_TOO_LARGE",
+      "BAD_PAYLOAD", "INVALID_ID", "INVALID_ARGUMENT",    "STALE_REFUSED",  "BUSY",
+      "UNAVAILABLE", "FORBIDDEN",  "RELOAD_FAILED",       "INTERNAL",
+  };
+  auto i = static_cast<size_t>(status);
+  return i < kNames.size() ? kNames[i] : "UNKNOWN_STATUS";
+}
+
+bool IsFatal(Status status) {
+  auto code = static_cast<uint16_t>(status);
+  return code >= static_cast<uint16_t>(Status::kBadFrame) &&
+         code <= static_cast<uint16_t>(Status::kBadPayload);
+}
+
+Status FromAbsl(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return Status::kOk;
+    case absl::StatusCode::kInvalidArgument:
+      return Status::kInvalidArgument;
+    case absl::StatusCode::kFailedPrecondition:
+      return Status::kStaleRefused;
+    case absl::StatusCode::kResourceExhausted:
+      return Status::kBusy;
+    case absl::StatusCode::kUnavailable:
+      return Status::kUnavailable;
+    case absl::StatusCode::kPermissionDenied:
+      return Status::kForbidden;
+    case absl::StatusCode::kAborted:
+      return Status::kReloadFailed;
+    default:
+      return Status::kInternal;
+  }
+}
+
+void AppendHeader(const FrameHeader& h, std::string* out) {
+  out->push_back(static_cast<char>(kMagic0));
+  out->push_back(static_cast<char>(kMagic1));
+  out->push_back(static_cast<char>(h.version));
+  out->push_back(static_cast<char>(h.opcode));
+  Put16(h.flags, out);
+  Put16(h.status, out);
+  Put32(h.request_id, out);
+  Put32(h.generation, out);
+  Put32(h.payload_size, out);
+}
+
+Decoded DecodeFrame(std::string_view data, uint32_t max_payload) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t n = data.size();
+  // Checked byte by byte so that garbage (say, an HTTP request) fails before 20 bytes arrive.
+  if (n >= 1 && p[0] != kMagic0) {
+    return Invalid(Status::kBadFrame, absl::StrFormat("bad magic byte 0x%02x", p[0]));
+  }
+  if (n >= 2 && p[1] != kMagic1) {
+    return Invalid(Status::kBadFrame, absl::StrFormat("bad magic byte 0x%02x", p[1]));
+  }
+  if (n >= 3 && (p[2] == 0 || p[2] > kVersion)) {
+    return Invalid(
+        Status::kUnsupportedVersion,
+        absl::StrFormat("unsupported version %d (this side speaks 1 to %d)", p[2], kVersion));
+  }
+  Decoded d;
+  if (n < kHeaderSize) return d;  // kNeedMore
+  d.header.version = p[2];
+  d.header.opcode = p[3];
+  d.header.flags = Get16(p + 4);
+  d.header.status = Get16(p + 6);
+  d.header.request_id = Get32(p + 8);
+  d.header.generation = Get32(p + 12);
+  d.header.payload_size = Get32(p + 16);
+  if (d.header.payload_size > max_payload) {
+    Decoded invalid = Invalid(Status::kFrameTooLarge,
+                              absl::StrFormat("payload of %u bytes exceeds the limit of %u",
+                                              d.header.payload_size, max_payload));
+    invalid.header = d.header;  // so that the answer can echo the request id
+    return invalid;
+  }
+  // Compared without adding, so that a huge length cannot overflow.
+  if (n - kHeaderSize < d.header.payload_size) return d;  // kNeedMore
+  d.result = DecodeResult::kComplete;
+  d.payload = data.substr(kHeaderSize, d.header.payload_size);
+  d.consumed = kHeaderSize + d.header.payload_size;
+  return d;
+}
+
+}  // namespace shixin::wire

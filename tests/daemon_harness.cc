@@ -1,0 +1,754 @@
+#include "tests/daemon_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "core/dataset.h"
+#include "core/id.h"
+#include "core/ingest.h"
+#include "core/synthetic.h"
+
+extern char** environ;
+
+namespace shixin::e2e {
+namespace {
+
+std::string Env(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+absl::Status Errno(std::string_view what, int error) {
+  return absl::InternalError(absl::StrFormat("%s: %s", std::string(what), std::strerror(error)));
+}
+
+// Milliseconds left until `deadline` for poll(), at least 0.
+int PollMs(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 60000));
+}
+
+// Waits for `pid` until `deadline`; returns the wait status, or nullopt if it is still running.
+std::optional<int> WaitPid(pid_t pid, absl::Time deadline) {
+  for (;;) {
+    int status = 0;
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0 && errno != EINTR) return std::nullopt;
+    if (absl::Now() >= deadline) return std::nullopt;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+std::vector<char*> Argv(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  return argv;
+}
+
+std::string FileText(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  return text.ok() ? *text : "";
+}
+
+}  // namespace
+
+// shixin_test() means to set SHIXIN_BIN_DIR, but its ENVIRONMENT list loses every variable
+// after the first; the build directory compiled in (tests/CMakeLists.txt) stands in for it.
+#ifndef SHIXIN_E2E_BIN_DIR
+#define SHIXIN_E2E_BIN_DIR "build/bin"
+#endif
+#ifndef SHIXIN_E2E_SOURCE_DIR
+#define SHIXIN_E2E_SOURCE_DIR "."
+#endif
+
+std::string BinDir() { return Env("SHIXIN_BIN_DIR", SHIXIN_E2E_BIN_DIR); }
+std::string SourceDir() { return Env("SHIXIN_SOURCE_DIR", SHIXIN_E2E_SOURCE_DIR); }
+
+ScratchDir::ScratchDir() {
+  std::string base = ::testing::TempDir();
+  if (base.empty() || base.back() != '/') base += '/';
+  std::string templ = base + "shixin-e2e-XXXXXX";
+  if (mkdtemp(templ.data()) != nullptr) path_ = templ;
+}
+
+ScratchDir::~ScratchDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string ScratchDir::Path(std::string_view name) const {
+  return absl::StrFormat("%s/%s", path_, std::string(name));
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno(path, errno);
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      const int error = errno;
+      close(fd);
+      return Errno(path, error);
+    }
+  }
+  close(fd);
+  return text;
+}
+
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno(tmp, errno);
+  while (!content.empty()) {
+    const ssize_t n = write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      close(fd);
+      return Errno(tmp, error);
+    }
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  if (close(fd) != 0) return Errno(tmp, errno);
+  if (rename(tmp.c_str(), path.c_str()) != 0) return Errno(path, errno);
+  return absl::OkStatus();
+}
+
+absl::Status CopyDataDir(const std::string& from, const std::string& to) {
+  for (const char* name : {kDebtorsFile, kRelationsFile}) {
+    absl::StatusOr<std::string> text = ReadFile(absl::StrFormat("%s/%s", from, name));
+    if (!text.ok()) return text.status();
+    if (absl::Status s = WriteFileAtomically(absl::StrFormat("%s/%s", to, name), *text); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetDataDirMtime(const std::string& dir, absl::Time when) {
+  const timeval tv = absl::ToTimeval(when);
+  const timeval times[2] = {tv, tv};
+  for (const char* name : {kDebtorsFile, kRelationsFile}) {
+    const std::string path = absl::StrFormat("%s/%s", dir, name);
+    if (utimes(path.c_str(), times) != 0) return Errno(path, errno);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeSyntheticDataDir(const std::string& dir, uint64_t subjects, uint64_t seed) {
+  SyntheticOptions options;
+  options.subjects = subjects;
+  options.seed = seed;
+  absl::StatusOr<SyntheticStats> stats = WriteSyntheticDataSet(options, dir);
+  return stats.ok() ? absl::OkStatus() : stats.status();
+}
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadSnapshot(const std::string& dir) {
+  LoadReport report;
+  return LoadDataDir(dir, LoadOptions{}, &report);
+}
+
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_path,
+                         absl::Duration timeout) {
+  ProcessResult result;
+  ScratchDir scratch;
+  if (scratch.path().empty() || argv.empty()) return result;
+  const std::string out_path = scratch.Path("stdout");
+  const std::string err_path = scratch.Path("stderr");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(
+      &actions, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid = -1;
+  std::vector<char*> args = Argv(argv);
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    result.err = absl::StrFormat("posix_spawn %s: %s", argv[0], std::strerror(rc));
+    return result;
+  }
+  std::optional<int> status = WaitPid(pid, absl::Now() + timeout);
+  if (!status) {
+    result.timed_out = true;
+    kill(pid, SIGKILL);
+    status = WaitPid(pid, absl::Now() + absl::Seconds(10));
+  }
+  if (status && WIFEXITED(*status) && !result.timed_out) result.exit_code = WEXITSTATUS(*status);
+  result.out = FileText(out_path);
+  result.err = FileText(err_path);
+  return result;
+}
+
+// Daemon.
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& options) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  d->scratch_ = std::make_unique<ScratchDir>();
+  if (d->scratch_->path().empty()) return absl::InternalError("cannot make a scratch directory");
+  d->stderr_path_ = d->scratch_->Path("shixind.stderr");
+
+  int out_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return Errno("pipe2", errno);
+  std::vector<std::string> argv = {BinDir() + "/shixind", "--data", options.data_dir, "--listen",
+                                   options.listen};
+  argv.insert(argv.end(), options.flags.begin(), options.flags.end());
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_addopen(&actions, 2, d->stderr_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char*> args = Argv(argv);
+  const int rc = posix_spawn(&d->pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  d->stdout_fd_ = out_pipe[0];
+  if (rc != 0) {
+    d->pid_ = -1;
+    return absl::InternalError(absl::StrFormat("posix_spawn %s: %s", argv[0], std::strerror(rc)));
+  }
+
+  // Reads standard output until the "listening on ADDR" line.
+  const absl::Time deadline = absl::Now() + options.start_timeout;
+  std::string out;
+  bool eof = false;
+  while (out.find('\n') == std::string::npos && !eof && absl::Now() < deadline) {
+    pollfd p = {d->stdout_fd_, POLLIN, 0};
+    const int n = poll(&p, 1, std::min(PollMs(deadline), 100));
+    if (n < 0 && errno != EINTR) return Errno("poll", errno);
+    if (n <= 0) continue;
+    char buf[512];
+    const ssize_t got = read(d->stdout_fd_, buf, sizeof(buf));
+    if (got > 0) out.append(buf, static_cast<size_t>(got));
+    if (got == 0) eof = true;
+  }
+  const size_t newline = out.find('\n');
+  constexpr std::string_view kPrefix = "listening on ";
+  if (newline == std::string::npos || !out.starts_with(kPrefix)) {
+    if (!eof && newline == std::string::npos) {
+      return absl::DeadlineExceededError(
+          absl::StrFormat("shixind printed no address in %s; stderr:\n%s",
+                          absl::FormatDuration(options.start_timeout), d->stderr_text()));
+    }
+    absl::StatusOr<int> exit = d->WaitForExit(absl::Seconds(10));
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "shixind did not start (exit %s); stdout: %s; stderr:\n%s",
+        exit.ok() ? absl::StrFormat("%d", *exit) : std::string(exit.status().message()), out,
+        d->stderr_text()));
+  }
+  d->address_ = out.substr(kPrefix.size(), newline - kPrefix.size());
+  const size_t colon = d->address_.rfind(':');
+  if (colon == std::string::npos) return absl::InternalError("no port in " + d->address_);
+  d->host_ = d->address_.substr(0, colon);
+  if (d->host_.starts_with("[") && d->host_.ends_with("]")) {
+    d->host_ = d->host_.substr(1, d->host_.size() - 2);
+  }
+  const int port = std::atoi(d->address_.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return absl::InternalError("bad port in " + d->address_);
+  d->port_ = static_cast<uint16_t>(port);
+  return d;
+}
+
+Daemon::~Daemon() {
+  if (pid_ > 0 && !exited_) {
+    kill(pid_, SIGKILL);
+    if (std::optional<int> status = WaitPid(pid_, absl::Now() + absl::Seconds(10))) Reap(*status);
+  }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+void Daemon::Reap(int wait_status) {
+  exited_ = true;
+  wait_status_ = wait_status;
+}
+
+absl::Status Daemon::Signal(int signo) {
+  if (pid_ <= 0 || exited_) return absl::FailedPreconditionError("the daemon is not running");
+  if (kill(pid_, signo) != 0) return Errno("kill", errno);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> Daemon::WaitForExit(absl::Duration timeout) {
+  if (pid_ <= 0) return absl::FailedPreconditionError("no daemon");
+  if (!exited_) {
+    std::optional<int> status = WaitPid(pid_, absl::Now() + timeout);
+    if (!status) return absl::DeadlineExceededError("shixind is still running");
+    Reap(*status);
+  }
+  if (WIFEXITED(wait_status_)) return WEXITSTATUS(wait_status_);
+  if (WIFSIGNALED(wait_status_)) {
+    return absl::InternalError(
+        absl::StrFormat("shixind killed by signal %d", WTERMSIG(wait_status_)));
+  }
+  return absl::InternalError("shixind ended oddly");
+}
+
+bool Daemon::Running() {
+  if (pid_ <= 0 || exited_) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    Reap(status);
+    return false;
+  }
+  return true;
+}
+
+std::string Daemon::stderr_text() const { return FileText(stderr_path_); }
+
+absl::StatusOr<std::unique_ptr<Client>> Daemon::Connect(absl::Duration timeout) const {
+  auto client = Client::Connect(address_, timeout);
+  if (client.ok()) (*client)->set_timeout(absl::Seconds(10));
+  return client;
+}
+
+absl::StatusOr<Reply<wire::InfoResponse>> Daemon::WaitForInfo(
+    absl::FunctionRef<bool(const wire::InfoResponse&)> done, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::unique_ptr<Client> client;
+  std::string last = "(no INFO answered)";
+  for (;;) {
+    if (client == nullptr) {
+      auto c = Connect();
+      if (c.ok()) client = *std::move(c);
+    }
+    if (client != nullptr) {
+      auto info = client->Info();
+      if (info.ok()) {
+        if (done(info->value)) return info;
+        last = absl::StrFormat("generation %d, reload state %s, message \"%s\"",
+                               info->value.generation,
+                               std::string(wire::ReloadStateName(info->value.reload_state)),
+                               info->value.last_reload_message);
+      } else {
+        last = std::string(info.status().message());
+        client.reset();
+      }
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrFormat("INFO never satisfied the condition in %s; last: %s",
+                          absl::FormatDuration(timeout), last));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+// RawSocket.
+
+absl::StatusOr<std::unique_ptr<RawSocket>> RawSocket::Connect(const std::string& host,
+                                                              uint16_t port) {
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* list = nullptr;
+  const std::string port_text = absl::StrFormat("%d", port);
+  if (int rc = getaddrinfo(host.c_str(), port_text.c_str(), &hints, &list); rc != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", host, gai_strerror(rc)));
+  }
+  const int fd = socket(list->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    freeaddrinfo(list);
+    return Errno("socket", errno);
+  }
+  // Loopback connects at once (or is refused); the daemon accepts from its own thread.
+  int rc;
+  do {
+    rc = connect(fd, list->ai_addr, list->ai_addrlen);
+  } while (rc != 0 && errno == EINTR);
+  freeaddrinfo(list);
+  if (rc != 0) {
+    const int error = errno;
+    close(fd);
+    return Errno("connect", error);
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return std::unique_ptr<RawSocket>(new RawSocket(fd));
+}
+
+RawSocket::~RawSocket() { Close(); }
+
+absl::Status RawSocket::Send(std::string_view bytes) {
+  if (fd_ < 0) return absl::FailedPreconditionError("closed");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!bytes.empty()) {
+    const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (absl::Now() >= deadline) return absl::DeadlineExceededError("send timed out");
+      pollfd p = {fd_, POLLOUT, 0};
+      poll(&p, 1, PollMs(deadline));
+      continue;
+    }
+    return Errno("send", errno);
+  }
+  return absl::OkStatus();
+}
+
+void RawSocket::ShutdownWrite() {
+  if (fd_ >= 0) shutdown(fd_, SHUT_WR);
+}
+
+void RawSocket::Close(bool reset) {
+  if (fd_ < 0) return;
+  if (reset) {
+    linger l = {1, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  }
+  close(fd_);
+  fd_ = -1;
+}
+
+RawSocket::ReadResult RawSocket::ReadUntilClose(absl::Duration timeout) {
+  ReadResult result;
+  result.bytes = std::move(buffer_);
+  buffer_.clear();
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + timeout;
+  if (fd_ < 0) {
+    result.end = End::kError;
+    return result;
+  }
+  for (;;) {
+    pollfd p = {fd_, POLLIN, 0};
+    const int n = poll(&p, 1, PollMs(deadline));
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {
+      result.end = End::kTimeout;
+      break;
+    }
+    char buf[1 << 16];
+    const ssize_t got = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+    if (got > 0) {
+      result.bytes.append(buf, static_cast<size_t>(got));
+      continue;
+    }
+    if (got == 0) {
+      result.end = End::kEof;
+      break;
+    }
+    if (errno == EAGAIN || errno == EINTR) continue;
+    result.end = errno == ECONNRESET ? End::kReset : End::kError;
+    break;
+  }
+  result.elapsed = absl::Now() - start;
+  return result;
+}
+
+absl::StatusOr<Frame> RawSocket::ReadFrame(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    const wire::Decoded d = wire::DecodeFrame(buffer_, wire::kMaxPayloadLimit);
+    if (d.result == wire::DecodeResult::kComplete) {
+      Frame frame{d.header, std::string(d.payload)};
+      buffer_.erase(0, d.consumed);
+      return frame;
+    }
+    if (d.result == wire::DecodeResult::kInvalid) {
+      return absl::InternalError("bad frame from the daemon: " + d.message);
+    }
+    if (fd_ < 0) return absl::UnavailableError("closed");
+    pollfd p = {fd_, POLLIN, 0};
+    const int n = poll(&p, 1, PollMs(deadline));
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return absl::DeadlineExceededError("no frame in time");
+    char buf[1 << 16];
+    const ssize_t got = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+    if (got > 0) {
+      buffer_.append(buf, static_cast<size_t>(got));
+    } else if (got == 0) {
+      return absl::UnavailableError("EOF");
+    } else if (errno != EAGAIN && errno != EINTR) {
+      return absl::UnavailableError(absl::StrFormat("recv: %s", std::strerror(errno)));
+    }
+  }
+}
+
+absl::StatusOr<std::vector<Frame>> SplitFrames(std::string_view bytes, std::string* rest) {
+  std::vector<Frame> frames;
+  for (;;) {
+    const wire::Decoded d = wire::DecodeFrame(bytes, wire::kMaxPayloadLimit);
+    if (d.result == wire::DecodeResult::kInvalid) {
+      return absl::InternalError("bad frame from the daemon: " + d.message);
+    }
+    if (d.result == wire::DecodeResult::kNeedMore) break;
+    frames.push_back(Frame{d.header, std::string(d.payload)});
+    bytes.remove_prefix(d.consumed);
+  }
+  if (rest != nullptr) *rest = std::string(bytes);
+  return frames;
+}
+
+std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view payload) {
+  wire::FrameHeader h;
+  h.opcode = static_cast<uint8_t>(op);
+  h.request_id = request_id;
+  h.payload_size = static_cast<uint32_t>(payload.size());
+  std::string frame;
+  wire::AppendHeader(h, &frame);
+  frame.append(payload);
+  return frame;
+}
+
+std::string CheckPayload(const std::vector<std::string>& ids) {
+  std::string payload;
+  wire::Encode(wire::CheckRequest{ids}, &payload);
+  return payload;
+}
+
+std::string MeasuresPayload(const wire::MeasuresRequest& request) {
+  std::string payload;
+  wire::Encode(request, &payload);
+  return payload;
+}
+
+std::string ErrorMessage(const Frame& frame) {
+  absl::StatusOr<std::string> message = wire::DecodeError(frame.payload);
+  return message.ok() ? *message : "(undecodable)";
+}
+
+// IDs.
+
+std::string MakeResidentId(std::string_view area, std::string_view birth, int sequence) {
+  std::string id = absl::StrFormat("%s%s%03d", std::string(area), std::string(birth), sequence);
+  id += ResidentCheckChar(id);
+  return id;
+}
+
+std::string MakeCreditCode(std::string_view area, std::string_view org8) {
+  std::string first17 = absl::StrFormat("91%s%s", std::string(area), std::string(org8));
+  first17 += OrgCodeCheckChar(org8);
+  return first17 + CreditCodeCheckChar(first17);
+}
+
+std::vector<std::string> IdSample::All() const {
+  std::vector<std::string> all;
+  const std::vector<const std::vector<std::string>*> kinds = {
+      &listed_persons, &listed_orgs, &related_persons, &other_entities, &unlisted,
+      &invalid,        &typed};
+  for (size_t i = 0;; ++i) {
+    bool any = false;
+    for (const auto* kind : kinds) {
+      if (i < kind->size()) {
+        all.push_back((*kind)[i]);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  return all;
+}
+
+namespace {
+
+// Up to `n` elements of `from`, evenly spaced.
+std::vector<std::string> Spread(const std::vector<std::string>& from, size_t n) {
+  std::vector<std::string> out;
+  if (from.empty() || n == 0) return out;
+  const size_t take = std::min(n, from.size());
+  for (size_t i = 0; i < take; ++i) out.push_back(from[i * from.size() / take]);
+  return out;
+}
+
+// "１２３" for "123": full-width digits and capitals.
+std::string FullWidth(std::string_view id) {
+  std::string out;
+  for (char c : id) {
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
+      const unsigned code = 0xFF10 + (c >= 'A' ? 0x11 + (c - 'A') : c - '0');
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+IdSample SampleIds(const Snapshot& snap, size_t per_kind) {
+  std::vector<std::string> listed_persons, listed_orgs, related, other;
+  for (EntityNo e = 0; e < snap.entity_count(); ++e) {
+    const std::string id(snap.EntityId(e).text());
+    if (snap.IsListed(e)) {
+      (snap.EntityKind(e) == SubjectKind::kPerson ? listed_persons : listed_orgs).push_back(id);
+    } else if (snap.IsRelated(e)) {
+      related.push_back(id);
+    } else {
+      other.push_back(id);
+    }
+  }
+  IdSample s;
+  s.listed_persons = Spread(listed_persons, per_kind);
+  s.listed_orgs = Spread(listed_orgs, per_kind);
+  s.related_persons = Spread(related, per_kind);
+  s.other_entities = Spread(other, per_kind);
+
+  // Valid IDs the list does not hold: residents of 230402 and credit codes of 230402.
+  for (int i = 0; s.unlisted.size() < per_kind && i < 100000; ++i) {
+    const std::string birth =
+        absl::StrFormat("19%02d%02d%02d", 40 + i % 60, 1 + i % 12, 1 + i % 28);
+    std::string id = i % 3 == 2 ? MakeCreditCode("230402", absl::StrFormat("%08d", 90000000 + i))
+                                : MakeResidentId("230402", birth, (i * 37) % 1000);
+    absl::StatusOr<Id> parsed = ParseId(id);
+    if (parsed.ok() && snap.Find(*parsed) == kNoEntity) s.unlisted.push_back(std::move(id));
+  }
+
+  // Inputs ParseId() rejects, each for a different reason.
+  const std::vector<std::string> base = s.listed_persons;
+  for (size_t i = 0; i < base.size() && s.invalid.size() < per_kind; ++i) {
+    std::string id = base[i];
+    switch (i % 7) {
+      case 0:  // bad check character
+        id.back() = id.back() == '1' ? '2' : '1';
+        break;
+      case 1:  // wrong length
+        id = id.substr(0, 17);
+        break;
+      case 2:  // bad character
+        id[5] = 'Q';
+        break;
+      case 3:  // impossible birth date
+        id = MakeResidentId("230402", "19990231", static_cast<int>(i % 1000));
+        break;
+      case 4:  // in the future
+        id = MakeResidentId("230402", "20991231", static_cast<int>(i % 1000));
+        break;
+      case 5:  // bad area code
+        id = MakeResidentId("990402", "19800101", static_cast<int>(i % 1000));
+        break;
+      case 6:  // not an ID at all
+        id = i % 2 == 0 ? "张三" : "hello world";
+        break;
+    }
+    s.invalid.push_back(std::move(id));
+  }
+
+  // Listed IDs as people type them.
+  for (size_t i = 0; i < s.listed_persons.size() && s.typed.size() < per_kind; ++i) {
+    const std::string& id = s.listed_persons[i];
+    switch (i % 4) {
+      case 0:
+        if (id.back() == 'X') {
+          s.typed.push_back(id.substr(0, 17) + "x");
+        } else {
+          s.typed.push_back("  " + id + " ");
+        }
+        break;
+      case 1:
+        if (id.substr(6, 2) == "19") {  // the old 15-digit form
+          s.typed.push_back(id.substr(0, 6) + id.substr(8, 9));
+        }
+        break;
+      case 2:
+        s.typed.push_back(FullWidth(id));
+        break;
+      case 3:
+        if (i / 4 < s.listed_orgs.size()) {
+          const std::string& org = s.listed_orgs[i / 4];
+          // A credit code's embedded organisation code, typed with its hyphen.
+          if (org.size() == 18) s.typed.push_back(org.substr(8, 8) + "-" + org.substr(16, 1));
+          if (org.size() == 9) s.typed.push_back(org.substr(0, 8) + "-" + org.substr(8, 1));
+        }
+        break;
+    }
+  }
+  return s;
+}
+
+// Dumps.
+
+namespace {
+
+void DumpRoles(std::string_view what, const std::vector<RoleInfo>& roles, std::string* out) {
+  for (const RoleInfo& r : roles) {
+    absl::StrAppendFormat(out, "%s: %s %s %s listed=%d\n", std::string(what),
+                          std::string(RoleName(r.role)), r.id, r.name, r.listed);
+  }
+}
+
+std::string OptionalRole(const std::optional<Role>& role) {
+  return role ? std::string(RoleName(*role)) : "-";
+}
+
+}  // namespace
+
+std::string Dump(const CheckResult& r) {
+  std::string out =
+      absl::StrFormat("id %s kind %s listed=%d related=%d name %s\n", r.id,
+                      std::string(SubjectKindName(r.kind)), r.listed, r.related, r.name);
+  for (const CaseInfo& c : r.cases) {
+    absl::StrAppendFormat(&out,
+                          "case %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | reg %d "
+                          "pub %d age %d sex %d\n",
+                          c.case_code, c.court, c.area, c.gist_id, c.gist_unit, c.duty,
+                          c.performance, c.performed_part, c.unperform_part, c.disrupt_type,
+                          c.business_entity, c.reg_date, c.publish_date, c.age, c.sex);
+  }
+  DumpRoles("role", r.roles, &out);
+  DumpRoles("officer", r.officers, &out);
+  return out;
+}
+
+std::string Dump(const MeasuresResult& r) {
+  std::string out = Dump(r.subject);
+  for (const MeasureInfo& m : r.measures) {
+    absl::StrAppendFormat(&out, "measure %d %s %s %s effect %d\n", m.no, m.title, m.agency,
+                          m.agency_name, static_cast<int>(m.effect));
+    for (const Basis& b : m.basis) {
+      absl::StrAppendFormat(&out, "  basis %s role %s via %s %s via_role %s officer %s %s\n",
+                            std::string(BasisTypeName(b.type)), OptionalRole(b.role), b.via,
+                            b.via_name, OptionalRole(b.via_role), b.officer, b.officer_name);
+    }
+  }
+  return out;
+}
+
+}  // namespace shixin::e2e

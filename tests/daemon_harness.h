@@ -1,0 +1,213 @@
+// A harness for end-to-end tests of shixind: runs the built daemon as a child process on a
+// loopback address, reads the port it prints, sends it signals and waits for its exit; plus
+// raw sockets for malformed input, scratch directories, data-set helpers and a runner for the
+// shixin CLI.
+//
+// Every wait is bounded. Binaries are found in $SHIXIN_BIN_DIR (set by shixin_test() in the
+// top-level CMakeLists.txt), the source tree in $SHIXIN_SOURCE_DIR.
+//
+// Thread safety: a Daemon, RawSocket or ScratchDir is used by one thread at a time; the free
+// functions are reentrant.
+#ifndef SHIXIN_TESTS_DAEMON_HARNESS_H_
+#define SHIXIN_TESTS_DAEMON_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/snapshot.h"
+#include "protocol/client.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+
+namespace shixin::e2e {
+
+// $SHIXIN_BIN_DIR, or the build's bin/ directory.
+std::string BinDir();
+// $SHIXIN_SOURCE_DIR, or the source tree this was built from.
+std::string SourceDir();
+
+// A fresh directory under testing::TempDir(), removed with its contents on destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  // Empty if the directory could not be made.
+  const std::string& path() const { return path_; }
+  // Returns path() + "/" + name.
+  std::string Path(std::string_view name) const;
+
+ private:
+  std::string path_;
+};
+
+// Files.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+// Writes `path`.tmp and renames it over `path`, as a feed updater would.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
+// Copies debtors.ndjson and relations.ndjson from `from` to `to` (which must exist).
+absl::Status CopyDataDir(const std::string& from, const std::string& to);
+// Sets the access and modification times of both data files of `dir` to `when`.
+absl::Status SetDataDirMtime(const std::string& dir, absl::Time when);
+// Writes a synthetic data set of `subjects` subjects into `dir`.
+absl::Status MakeSyntheticDataDir(const std::string& dir, uint64_t subjects, uint64_t seed = 1);
+
+// Loads `dir` into an in-process snapshot (as the daemon does).
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadSnapshot(const std::string& dir);
+
+// A child process run to completion.
+struct ProcessResult {
+  int exit_code = -1;  // 0-255 if the process exited, else -1 (killed, timed out)
+  bool timed_out = false;
+  std::string out;  // standard output
+  std::string err;  // standard error
+};
+// Runs argv[0] (a path) with `argv`, standard input from `stdin_path` (or /dev/null), and
+// returns its exit status and output. Kills it after `timeout`.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_path = "",
+                         absl::Duration timeout = absl::Seconds(60));
+
+struct DaemonOptions {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:0";
+  std::vector<std::string> flags;  // more flags, e.g. {"--max-connections", "4"}
+  absl::Duration start_timeout = absl::Seconds(30);
+};
+
+// A running shixind.
+class Daemon {
+ public:
+  // Starts shixind --data DIR --listen ADDR FLAGS..., and waits (options.start_timeout) for
+  // "listening on ADDR" on its standard output. Its standard error goes to a file (stderr_text()).
+  // Returns FailedPrecondition with the exit status and standard error if it exits first,
+  // DeadlineExceeded if it prints nothing in time (the child is killed).
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
+  // Kills the daemon (SIGKILL) if it is still running, and reaps it.
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  pid_t pid() const { return pid_; }
+  uint16_t port() const { return port_; }
+  // What the daemon printed: "127.0.0.1:PORT" or "[::1]:PORT".
+  const std::string& address() const { return address_; }
+  // The host part, without brackets ("127.0.0.1", "::1").
+  const std::string& host() const { return host_; }
+
+  absl::Status Signal(int signo);
+  // Waits up to `timeout` for the daemon to exit. Returns its exit status (0-255), Internal if
+  // a signal killed it, DeadlineExceeded if it is still running.
+  absl::StatusOr<int> WaitForExit(absl::Duration timeout);
+  // Whether the process has not exited yet.
+  bool Running();
+
+  // The daemon's standard error so far.
+  std::string stderr_text() const;
+  const std::string& stderr_path() const { return stderr_path_; }
+
+  // A protocol client connected to the daemon.
+  absl::StatusOr<std::unique_ptr<Client>> Connect(absl::Duration timeout = absl::Seconds(5)) const;
+
+  // Polls INFO (every 20 ms, each time on a fresh connection if needed) until `done` holds or
+  // `timeout` passes (DeadlineExceeded, with the last INFO in the message). Returns that INFO.
+  absl::StatusOr<Reply<wire::InfoResponse>> WaitForInfo(
+      absl::FunctionRef<bool(const wire::InfoResponse&)> done,
+      absl::Duration timeout = absl::Seconds(20)) const;
+
+ private:
+  Daemon() = default;
+  void Reap(int wait_status);
+
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int wait_status_ = 0;
+  int stdout_fd_ = -1;  // kept open so that later writes to stdout do not fail
+  uint16_t port_ = 0;
+  std::string address_;
+  std::string host_;
+  std::string stderr_path_;
+  std::unique_ptr<ScratchDir> scratch_;  // holds the stderr file
+};
+
+// A raw TCP connection for malformed input: exact bytes out, exact bytes in, and how the peer
+// ended the connection.
+class RawSocket {
+ public:
+  static absl::StatusOr<std::unique_ptr<RawSocket>> Connect(const std::string& host, uint16_t port);
+  ~RawSocket();
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+
+  absl::Status Send(std::string_view bytes);
+  // Half-closes: the peer reads EOF; this side can still read.
+  void ShutdownWrite();
+  // Closes at once; with `reset`, with a TCP RST (SO_LINGER 0) instead of a FIN.
+  void Close(bool reset = false);
+
+  enum class End { kEof, kReset, kTimeout, kError };
+  struct ReadResult {
+    std::string bytes;  // everything received
+    End end = End::kTimeout;
+    absl::Duration elapsed;  // until the end (or the timeout)
+  };
+  // Reads until the peer closes, or `timeout`.
+  ReadResult ReadUntilClose(absl::Duration timeout);
+  // Reads one whole frame (DeadlineExceeded after `timeout`, Unavailable on EOF or reset).
+  absl::StatusOr<Frame> ReadFrame(absl::Duration timeout);
+
+ private:
+  explicit RawSocket(int fd) : fd_(fd) {}
+  int fd_ = -1;
+  std::string buffer_;  // received, not yet returned by ReadFrame()
+};
+
+// Splits `bytes` into the response frames it holds; `rest` receives what does not form a
+// whole frame. Returns an error if the bytes are not frames.
+absl::StatusOr<std::vector<Frame>> SplitFrames(std::string_view bytes, std::string* rest);
+
+// Request frames.
+std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view payload);
+std::string CheckPayload(const std::vector<std::string>& ids);
+std::string MeasuresPayload(const wire::MeasuresRequest& request);
+// The error message of an error frame, or "(undecodable)".
+std::string ErrorMessage(const Frame& frame);
+
+// A valid resident ID: area (6 digits), birth date YYYYMMDD, sequence 0-999.
+std::string MakeResidentId(std::string_view area, std::string_view birth, int sequence);
+// A valid unified social credit code "91" + area + the 8-character organisation code
+// `org8` (digits and capitals) with its check characters.
+std::string MakeCreditCode(std::string_view area, std::string_view org8);
+
+// IDs picked from a snapshot, by what the snapshot says of them.
+struct IdSample {
+  std::vector<std::string> listed_persons;   // listed, resident IDs
+  std::vector<std::string> listed_orgs;      // listed, credit or organisation codes
+  std::vector<std::string> related_persons;  // not listed, related to a listed organisation
+  std::vector<std::string> other_entities;   // known but neither listed nor related
+  std::vector<std::string> unlisted;         // valid IDs the snapshot does not know
+  std::vector<std::string> invalid;          // inputs ParseId() rejects
+  std::vector<std::string> typed;            // listed IDs as people type them
+  // Everything above, interleaved.
+  std::vector<std::string> All() const;
+};
+// Picks up to `per_kind` IDs of each kind, spread over the snapshot.
+IdSample SampleIds(const Snapshot& snap, size_t per_kind);
+
+// A readable, complete dump of a result, for comparisons whose failure shows the difference.
+std::string Dump(const CheckResult& r);
+std::string Dump(const MeasuresResult& r);
+
+}  // namespace shixin::e2e
+
+#endif  // SHIXIN_TESTS_DAEMON_HARNESS_H_

@@ -1,0 +1,483 @@
+// End-to-end tests of shixind's lifecycle and limits (docs/shixind.md): SIGTERM stops it with
+// exit status 0, also with requests in flight; it refuses to start on a missing or corrupt
+// list; the STALE flag and refuse_stale; IPv6; max_connections.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "core/dataset.h"
+#include "tests/daemon_harness.h"
+
+namespace shixin::e2e {
+namespace {
+
+constexpr char kListed[] = "11010519491231002X";
+constexpr char kListedOrg[] = "91350503MA2XK7R352";
+
+std::string SampleDir() { return SourceDir() + "/data/sample"; }
+
+std::unique_ptr<Daemon> StartOrDie(const std::string& data_dir,
+                                   const std::vector<std::string>& flags = {},
+                                   const std::string& listen = "127.0.0.1:0") {
+  DaemonOptions options;
+  options.data_dir = data_dir;
+  options.flags = flags;
+  options.listen = listen;
+  auto daemon = Daemon::Start(options);
+  EXPECT_TRUE(daemon.ok()) << daemon.status();
+  return daemon.ok() ? *std::move(daemon) : nullptr;
+}
+
+// Expects the daemon to exit with status 0 within `bound`.
+void ExpectExitZero(Daemon* daemon, absl::Duration bound) {
+  absl::StatusOr<int> exit = daemon->WaitForExit(bound);
+  ASSERT_TRUE(exit.ok()) << exit.status() << "\n" << daemon->stderr_text();
+  EXPECT_EQ(*exit, 0) << daemon->stderr_text();
+}
+
+// Runs shixind with `args` (no "listening" expected) and returns what happened.
+ProcessResult RunDaemonToExit(std::vector<std::string> args) {
+  args.insert(args.begin(), BinDir() + "/shixind");
+  return RunProcess(args, "", absl::Seconds(30));
+}
+
+// ---- SIGTERM ----
+
+TEST(DaemonLifecycleTest, SigtermExitsZero) {
+  std::unique_ptr<Daemon> daemon = StartOrDie(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Ping().ok());
+  client->reset();
+  ASSERT_TRUE(daemon->Signal(SIGTERM).ok());
+  ExpectExitZero(daemon.get(), absl::Seconds(10));
+  EXPECT_TRUE(absl::StrContains(daemon->stderr_text(), "SIGTERM")) << daemon->stderr_text();
+}
+
+TEST(DaemonLifecycleTest, SigtermWithIdleClientsExitsPromptlyAndClosesThem) {
+  std::unique_ptr<Daemon> daemon = StartOrDie(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  std::vector<std::unique_ptr<RawSocket>> idle;
+  for (int i = 0; i < 3; ++i) {
+    auto raw = RawSocket::Connect(daemon->host(), daemon->port());
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    idle.push_back(*std::move(raw));
+  }
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Ping().ok());  // the daemon has accepted them all by now
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(daemon->Signal(SIGTERM).ok());
+  for (auto& raw : idle) {
+    const RawSocket::ReadResult r = raw->ReadUntilClose(absl::Seconds(5));
+    EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
+    EXPECT_EQ(r.bytes, "");
+  }
+  ExpectExitZero(daemon.get(), absl::Seconds(5));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "idle clients held the shutdown";
+}
+
+TEST(DaemonLifecycleTest, SigtermWithRequestsInFlightAnswersThemOrClosesCleanly) {
+  ScratchDir scratch;
+  const std::string dir = scratch.Path("data");
+  ASSERT_TRUE(MakeSyntheticDataDir(dir, 20000).ok());
+  auto snap = LoadSnapshot(dir);
+  ASSERT_TRUE(snap.ok());
+  const std::vector<std::string> ids = SampleIds(**snap, 200).All();
+  std::vector<std::string> batch;
+  for (size_t i = 0; batch.size() < 1000; ++i) batch.push_back(ids[i % ids.size()]);
+  std::unique_ptr<Daemon> daemon = StartOrDie(dir);
+  ASSERT_NE(daemon, nullptr);
+
+  auto reloader = RawSocket::Connect(daemon->host(), daemon->port());
+  auto checker = RawSocket::Connect(daemon->host(), daemon->port());
+  auto single = RawSocket::Connect(daemon->host(), daemon->port());
+  ASSERT_TRUE(reloader.ok() && checker.ok() && single.ok());
+  // A PING on each first: a connection still in the listen backlog at SIGTERM is reset when
+  // the daemon closes its listening socket, which is not what this test is about.
+  for (RawSocket* raw : {reloader->get(), checker->get(), single->get()}) {
+    ASSERT_TRUE(raw->Send(RequestFrame(wire::Opcode::kPing, 1000, "")).ok());
+    auto pong = raw->ReadFrame(absl::Seconds(5));
+    ASSERT_TRUE(pong.ok()) << pong.status();
+    ASSERT_EQ(pong->header.request_id, 1000u);
+  }
+  constexpr int kBatches = 20;
+  std::string checks;
+  for (int i = 1; i <= kBatches; ++i) {
+    checks += RequestFrame(wire::Opcode::kCheck, static_cast<uint32_t>(i), CheckPayload(batch));
+  }
+  ASSERT_TRUE((*reloader)->Send(RequestFrame(wire::Opcode::kReload, 900, "")).ok());
+  RawSocket::ReadResult r;
+  // One batch (19 KB: on loopback it is in the daemon's socket when send() returns) that
+  // must be answered, and twenty (380 KB, more than a socket buffer) of which a prefix is.
+  ASSERT_TRUE((*single)->Send(RequestFrame(wire::Opcode::kCheck, 77, CheckPayload(batch))).ok());
+  ASSERT_TRUE((*checker)->Send(checks).ok());
+  ASSERT_TRUE(daemon->Signal(SIGTERM).ok());
+
+  r = (*single)->ReadUntilClose(absl::Seconds(15));
+  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
+  auto frames = SplitFrames(r.bytes, nullptr);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), 1u) << "a request in the daemon's socket at SIGTERM went unanswered";
+  EXPECT_EQ((*frames)[0].header.request_id, 77u);
+  EXPECT_EQ((*frames)[0].header.status, 0) << ErrorMessage((*frames)[0]);
+
+  // The RELOAD: answered (OK, or UNAVAILABLE as the daemon stops), or closed cleanly.
+  r = (*reloader)->ReadUntilClose(absl::Seconds(15));
+  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
+  frames = SplitFrames(r.bytes, nullptr);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_LE(frames->size(), 1u);
+  if (frames->size() == 1) {
+    const Frame& f = (*frames)[0];
+    EXPECT_EQ(f.header.request_id, 900u);
+    EXPECT_TRUE(f.header.status == 0 ||
+                f.header.status == static_cast<uint16_t>(wire::Status::kUnavailable))
+        << wire::StatusName(static_cast<wire::Status>(f.header.status)) << ": " << ErrorMessage(f);
+  }
+  std::printf(
+      "RELOAD in flight at SIGTERM: %s\n",
+      frames->empty()
+          ? "closed without an answer"
+          : std::string(wire::StatusName(static_cast<wire::Status>((*frames)[0].header.status)))
+                .c_str());
+
+  // The CHECKs: a prefix of them answered in full, in order, then a clean close.
+  r = (*checker)->ReadUntilClose(absl::Seconds(15));
+  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
+  std::string rest;
+  frames = SplitFrames(r.bytes, &rest);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  EXPECT_EQ(rest, "") << "a response cut short";
+  for (size_t i = 0; i < frames->size(); ++i) {
+    const Frame& f = (*frames)[i];
+    EXPECT_EQ(f.header.request_id, i + 1);
+    EXPECT_EQ(f.header.status, 0) << ErrorMessage(f);
+    auto answers = wire::DecodeCheckResponse(f.payload);
+    ASSERT_TRUE(answers.ok()) << answers.status();
+    EXPECT_EQ(answers->size(), batch.size());
+  }
+  std::printf("CHECK batches answered after SIGTERM: %d of %d\n", static_cast<int>(frames->size()),
+              kBatches);
+  ExpectExitZero(daemon.get(), absl::Seconds(20));
+}
+
+// ---- Refusing to start ----
+
+TEST(DaemonLifecycleTest, RefusesToStartWithoutItsDataDirectory) {
+  ScratchDir scratch;
+  const ProcessResult r =
+      RunDaemonToExit({"--data", scratch.Path("missing"), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // configuration error
+  EXPECT_TRUE(absl::StrContains(r.err, "data_dir")) << r.err;
+  EXPECT_FALSE(absl::StrContains(r.out, "listening")) << r.out;
+}
+
+TEST(DaemonLifecycleTest, RefusesToStartOnACorruptOrEmptyList) {
+  ScratchDir scratch;
+  const std::string dir = scratch.Path("data");
+  std::error_code ec;
+  ASSERT_TRUE(std::filesystem::create_directory(dir, ec));
+  ASSERT_TRUE(CopyDataDir(SampleDir(), dir).ok());
+  auto good = ReadFile(dir + "/" + kDebtorsFile);
+  ASSERT_TRUE(good.ok());
+  const std::vector<std::pair<std::string, std::string>> debtors = {
+      {"truncated", good->substr(0, good->find('\n', good->size() / 2) - 7)},
+      {"malformed", *good + "not json at all\n"},
+      {"empty", ""},
+  };
+  for (const auto& [what, text] : debtors) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(WriteFileAtomically(dir + "/" + kDebtorsFile, text).ok());
+    const ProcessResult r = RunDaemonToExit({"--data", dir, "--listen", "127.0.0.1:0"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;  // the first load failed
+    EXPECT_TRUE(absl::StrContains(r.err, "first load failed")) << r.err;
+    EXPECT_FALSE(absl::StrContains(r.out, "listening")) << r.out;
+  }
+  // A data directory without its relations file.
+  ASSERT_TRUE(WriteFileAtomically(dir + "/" + kDebtorsFile, *good).ok());
+  ASSERT_EQ(unlink((dir + "/" + kRelationsFile).c_str()), 0);
+  const ProcessResult r = RunDaemonToExit({"--data", dir, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, kRelationsFile)) << r.err;
+}
+
+TEST(DaemonLifecycleTest, RefusesBadFlags) {
+  const ProcessResult r = RunDaemonToExit(
+      {"--data", SampleDir(), "--listen", "127.0.0.1:0", "--max-connections", "many"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "max-connections") ||
+              absl::StrContains(r.err, "max_connections"))
+      << r.err;
+}
+
+// ---- STALE ----
+
+class DaemonStaleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = scratch_.Path("data");
+    std::error_code ec;
+    ASSERT_TRUE(std::filesystem::create_directory(dir_, ec));
+    ASSERT_TRUE(CopyDataDir(SampleDir(), dir_).ok());
+  }
+
+  ScratchDir scratch_;
+  std::string dir_;
+};
+
+TEST_F(DaemonStaleTest, AnswersFromAnOldListAreFlaggedStale) {
+  const absl::Time old = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) - 3600);
+  ASSERT_TRUE(SetDataDirMtime(dir_, old).ok());
+  std::unique_ptr<Daemon> daemon = StartOrDie(dir_, {"--max-age-seconds", "1"});
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok());
+  auto check = (*client)->Check({kListed});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->stale);
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  wire::MeasuresRequest request;
+  request.id = kListedOrg;
+  auto measures = (*client)->Measures(request);
+  ASSERT_TRUE(measures.ok()) << measures.status();
+  EXPECT_TRUE(measures->stale);
+  EXPECT_FALSE(measures->value.measures.empty());
+  auto ping = (*client)->Ping();
+  ASSERT_TRUE(ping.ok());
+  EXPECT_TRUE(ping->stale);
+  auto info = (*client)->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->stale);
+  EXPECT_TRUE(info->value.stale);
+  EXPECT_EQ(info->value.max_age_seconds, 1u);
+  EXPECT_EQ(info->value.snapshot.source_time, absl::ToUnixSeconds(old));
+}
+
+TEST_F(DaemonStaleTest, AnswersFromAFreshListAreNotFlagged) {
+  std::unique_ptr<Daemon> daemon = StartOrDie(dir_, {"--max-age-seconds", "3600"});
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok());
+  auto check = (*client)->Check({kListed});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_FALSE(check->stale);
+  auto info = (*client)->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE(info->value.stale);
+}
+
+TEST_F(DaemonStaleTest, RefuseStaleRefusesMeasuresButStillChecks) {
+  ASSERT_TRUE(SetDataDirMtime(dir_, absl::Now() - absl::Hours(2)).ok());
+  std::unique_ptr<Daemon> daemon = StartOrDie(dir_, {"--max-age-seconds", "1", "--refuse-stale"});
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok());
+  Client& c = **client;
+  wire::MeasuresRequest request;
+  request.id = kListedOrg;
+  ASSERT_TRUE(c.SendFrame(wire::Opcode::kMeasures, 70, MeasuresPayload(request)).ok());
+  auto frame = c.ReceiveFrame();
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  EXPECT_EQ(frame->header.request_id, 70u);
+  EXPECT_EQ(wire::StatusName(static_cast<wire::Status>(frame->header.status)),
+            wire::StatusName(wire::Status::kStaleRefused))
+      << ErrorMessage(*frame);
+  EXPECT_NE(frame->header.flags & wire::kFlagStale, 0);
+
+  // Not fatal: CHECK and DETAIL still answer on the same connection, flagged.
+  ASSERT_TRUE(c.SendFrame(wire::Opcode::kCheck, 71, CheckPayload({kListed})).ok());
+  frame = c.ReceiveFrame();
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  EXPECT_EQ(frame->header.status, 0) << ErrorMessage(*frame);
+  EXPECT_NE(frame->header.flags & wire::kFlagStale, 0);
+  auto answers = wire::DecodeCheckResponse(frame->payload);
+  ASSERT_TRUE(answers.ok());
+  EXPECT_EQ((*answers)[0].status, wire::CheckStatus::kListed);
+  auto detail = c.Detail(kListed);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  EXPECT_TRUE(detail->stale);
+
+  // Refreshed files and a reload: measures are answered again.
+  ASSERT_TRUE(SetDataDirMtime(dir_, absl::Now()).ok());
+  auto reload = c.Reload();
+  ASSERT_TRUE(reload.ok()) << reload.status();
+  auto measures = c.Measures(request);
+  ASSERT_TRUE(measures.ok()) << measures.status();
+  EXPECT_FALSE(measures->stale);
+  EXPECT_EQ(measures->generation, 2u);
+}
+
+// ---- IPv6 ----
+
+bool Ipv6LoopbackAvailable() {
+  const int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 a = {};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+TEST(DaemonNetworkTest, AnswersOnIpv6Loopback) {
+  if (!Ipv6LoopbackAvailable()) GTEST_SKIP() << "::1 is not available here";
+  std::unique_ptr<Daemon> daemon = StartOrDie(SampleDir(), {}, "[::1]:0");
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(absl::StartsWith(daemon->address(), "[::1]:")) << daemon->address();
+  EXPECT_EQ(daemon->host(), "::1");
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto ping = (*client)->Ping();
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ(ping->generation, 1u);
+  auto check = (*client)->Check({kListed});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  // RELOAD is allowed: ::1 is loopback.
+  auto reload = (*client)->Reload();
+  EXPECT_TRUE(reload.ok()) << reload.status();
+}
+
+// ---- max_connections ----
+
+TEST(DaemonNetworkTest, ConnectionsOverMaxConnectionsGetBusyThenClose) {
+  std::unique_ptr<Daemon> daemon = StartOrDie(SampleDir(), {"--max-connections", "4"});
+  ASSERT_NE(daemon, nullptr);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 4; ++i) {
+    auto client = daemon->Connect();
+    ASSERT_TRUE(client.ok()) << client.status();
+    auto ping = (*client)->Ping();
+    ASSERT_TRUE(ping.ok()) << "connection " << i + 1 << ": " << ping.status();
+    clients.push_back(*std::move(client));
+  }
+  auto fifth = RawSocket::Connect(daemon->host(), daemon->port());
+  ASSERT_TRUE(fifth.ok()) << fifth.status();
+  const RawSocket::ReadResult r = (*fifth)->ReadUntilClose(absl::Seconds(5));
+  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
+  auto frames = SplitFrames(r.bytes, nullptr);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), 1u);
+  EXPECT_EQ(wire::StatusName(static_cast<wire::Status>((*frames)[0].header.status)),
+            wire::StatusName(wire::Status::kBusy));
+  EXPECT_NE(ErrorMessage((*frames)[0]), "");
+
+  // The four still answer; when one leaves, a new client gets in (bounded wait).
+  for (auto& client : clients) EXPECT_TRUE(client->Ping().ok());
+  clients.pop_back();
+  bool admitted = false;
+  for (int attempt = 0; attempt < 100 && !admitted; ++attempt) {
+    auto client = daemon->Connect();
+    ASSERT_TRUE(client.ok());
+    admitted = (*client)->Ping().ok();
+    if (!admitted) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(admitted);
+}
+
+// ---- Configured limits ----
+
+TEST(DaemonNetworkTest, ConfiguredLimitsAreAnnouncedAndEnforced) {
+  std::unique_ptr<Daemon> daemon = StartOrDie(
+      SampleDir(), {"--max-batch", "50", "--max-payload", "2048", "--max-in-flight", "4"});
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok());
+  Client& c = **client;
+  auto hello = c.Hello("daemon_lifecycle_test");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->value.max_batch, 50);
+  EXPECT_EQ(hello->value.max_payload, 2048u);
+  EXPECT_EQ(hello->value.max_in_flight, 4);
+  EXPECT_TRUE(absl::StartsWith(hello->value.server_name, "shixind/")) << hello->value.server_name;
+  EXPECT_EQ(hello->value.catalog_id, "hegang-2018");
+
+  // max_batch: 50 is fine, 51 is INVALID_ARGUMENT (not fatal).
+  auto fifty = c.Check(std::vector<std::string>(50, kListed));
+  ASSERT_TRUE(fifty.ok()) << fifty.status();
+  auto fifty_one = c.Check(std::vector<std::string>(51, kListed));
+  ASSERT_FALSE(fifty_one.ok());
+  EXPECT_TRUE(absl::StartsWith(fifty_one.status().message(), "INVALID_ARGUMENT"))
+      << fifty_one.status();
+
+  // max_in_flight 4: 60 pipelined requests are all answered, in order, as the client reads.
+  for (uint32_t id = 100; id < 160; ++id) {
+    const std::string payload = id % 2 == 0 ? CheckPayload({kListed, kListedOrg}) : "";
+    ASSERT_TRUE(
+        c.SendFrame(id % 2 == 0 ? wire::Opcode::kCheck : wire::Opcode::kPing, id, payload).ok());
+  }
+  for (uint32_t id = 100; id < 160; ++id) {
+    auto frame = c.ReceiveFrame();
+    ASSERT_TRUE(frame.ok()) << "response " << id << ": " << frame.status();
+    EXPECT_EQ(frame->header.request_id, id);
+    EXPECT_EQ(frame->header.status, 0) << ErrorMessage(*frame);
+  }
+
+  // max_payload: a CHECK of 2049 bytes is FRAME_TOO_LARGE, and fatal.
+  auto raw = RawSocket::Connect(daemon->host(), daemon->port());
+  ASSERT_TRUE(raw.ok());
+  std::vector<std::string> ids;
+  std::string payload = CheckPayload({kListed});
+  while (payload.size() <= 2048) {
+    ids.push_back(kListed);
+    payload = CheckPayload(ids);
+  }
+  ASSERT_TRUE((*raw)->Send(RequestFrame(wire::Opcode::kCheck, 5, payload)).ok());
+  const RawSocket::ReadResult r = (*raw)->ReadUntilClose(absl::Seconds(5));
+  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
+  auto frames = SplitFrames(r.bytes, nullptr);
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  EXPECT_EQ((*frames)[0].header.status, static_cast<uint16_t>(wire::Status::kFrameTooLarge));
+  EXPECT_EQ((*frames)[0].header.request_id, 5u);
+  EXPECT_TRUE(c.Ping().ok());
+}
+
+// ---- Names ----
+
+// FORMAT.md 7 and 8.2: a CHECK answer's name (str8) is cut to at most 255 bytes on a UTF-8
+// boundary; DETAIL (str16) carries it whole.
+TEST(DaemonAnswersTest, LongNamesAreCutOnACharacterBoundaryInCheckOnly) {
+  ScratchDir scratch;
+  const std::string dir = scratch.Path("data");
+  std::error_code ec;
+  ASSERT_TRUE(std::filesystem::create_directory(dir, ec));
+  ASSERT_TRUE(CopyDataDir(SampleDir(), dir).ok());
+  auto debtors = ReadFile(dir + "/" + kDebtorsFile);
+  ASSERT_TRUE(debtors.ok());
+  std::string long_name = "é";                      // 2 bytes
+  for (int i = 0; i < 100; ++i) long_name += "鑫";  // 3 bytes each: 302 bytes in all
+  std::string text = *debtors;
+  for (size_t at = text.find("张秀兰"); at != std::string::npos; at = text.find("张秀兰", at)) {
+    text.replace(at, std::string("张秀兰").size(), long_name);
+    at += long_name.size();
+  }
+  ASSERT_TRUE(WriteFileAtomically(dir + "/" + kDebtorsFile, text).ok());
+  std::unique_ptr<Daemon> daemon = StartOrDie(dir);
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect();
+  ASSERT_TRUE(client.ok());
+  auto check = (*client)->Check({kListed});
+  ASSERT_TRUE(check.ok()) << check.status();
+  // 2 + 84 * 3 = 254 bytes: the 85th 鑫 would end at byte 257.
+  EXPECT_EQ(check->value[0].name, long_name.substr(0, 254));
+  auto detail = (*client)->Detail(kListed);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  EXPECT_EQ(detail->value.name, long_name);
+}
+
+}  // namespace
+}  // namespace shixin::e2e

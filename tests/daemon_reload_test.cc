@@ -1,0 +1,404 @@
+// End-to-end tests of shixind's reloads (docs/shixind.md, Lifecycle): SIGHUP and RELOAD swap
+// in a changed list (generation + 1), a corrupt list is refused while the old one keeps
+// serving, and queries running across many swaps never see a wrong answer or an error.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "core/dataset.h"
+#include "tests/daemon_harness.h"
+
+namespace shixin::e2e {
+namespace {
+
+// In the sample: A is listed (two cases), B is a valid ID that is not.
+constexpr char kA[] = "11010519491231002X";
+constexpr char kB[] = "230402199001010015";
+
+// Returns the lines of `text` that do not mention `id`, plus `extra`.
+std::string WithoutId(const std::string& text, const std::string& id, const std::string& extra) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size() - 1;
+    const std::string line = text.substr(start, end - start + 1);
+    if (line.find(id) == std::string::npos) out += line;
+    start = end + 1;
+  }
+  return out + extra;
+}
+
+// The first line mentioning `id`, with `id` replaced by `new_id` and `name` by `new_name`.
+std::string CopiedLine(const std::string& text, const std::string& id, const std::string& new_id,
+                       const std::string& name, const std::string& new_name) {
+  const size_t at = text.find(id);
+  if (at == std::string::npos) return "";
+  const size_t start = text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at) + 1;
+  const size_t end = text.find('\n', at);
+  const std::string line = text.substr(start, end - start + 1);
+  return absl::StrReplaceAll(line, {{id, new_id}, {name, new_name}});
+}
+
+class DaemonReloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(scratch_.path().empty());
+    dir_ = scratch_.Path("data");
+    ASSERT_TRUE(std::filesystem::create_directory(dir_, ec_)) << ec_.message();
+    ASSERT_TRUE(CopyDataDir(SourceDir() + "/data/sample", dir_).ok());
+    auto debtors = ReadFile(Debtors());
+    ASSERT_TRUE(debtors.ok()) << debtors.status();
+    sample_debtors_ = *debtors;
+  }
+
+  void StartDaemon() {
+    DaemonOptions options;
+    options.data_dir = dir_;
+    auto daemon = Daemon::Start(options);
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = *std::move(daemon);
+    auto client = daemon_->Connect();
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+
+  std::string Debtors() const { return dir_ + "/" + kDebtorsFile; }
+
+  // CHECK of {A, B}: their statuses, and the generation that answered.
+  struct AB {
+    wire::CheckStatus a, b;
+    uint32_t generation;
+  };
+  AB CheckAB() {
+    auto reply = client_->Check({kA, kB});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok()) return {wire::CheckStatus::kInvalid, wire::CheckStatus::kInvalid, 0};
+    return {reply->value[0].status, reply->value[1].status, reply->generation};
+  }
+
+  // The sample without A, with B listed under the name 赵新民.
+  std::string SwappedDebtors() const {
+    return WithoutId(sample_debtors_, kA, CopiedLine(sample_debtors_, kA, kB, "张秀兰", "赵新民"));
+  }
+
+  ScratchDir scratch_;
+  std::error_code ec_;
+  std::string dir_;
+  std::string sample_debtors_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(DaemonReloadTest, SighupSwapsInAChangedList) {
+  StartDaemon();
+  AB before = CheckAB();
+  EXPECT_EQ(before.a, wire::CheckStatus::kListed);
+  EXPECT_EQ(before.b, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ(before.generation, 1u);
+
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), SwappedDebtors()).ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  auto info = daemon_->WaitForInfo([](const wire::InfoResponse& i) {
+    return i.generation == 2 && i.reload_state == wire::ReloadState::kOk;
+  });
+  ASSERT_TRUE(info.ok()) << info.status() << "\n" << daemon_->stderr_text();
+  EXPECT_NE(info->value.last_reload_message, "");
+  EXPECT_EQ(info->value.snapshot.subjects, 12u);  // one out, one in
+  EXPECT_EQ(info->generation, 2u);
+
+  AB after = CheckAB();
+  EXPECT_EQ(after.a, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ(after.b, wire::CheckStatus::kListed);
+  EXPECT_EQ(after.generation, 2u);
+  auto detail = client_->Detail(kB);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  EXPECT_EQ(detail->generation, 2u);
+  EXPECT_EQ(detail->value.name, "赵新民");
+  EXPECT_EQ(detail->value.cases.size(), 1u);
+  auto ping = client_->Ping();
+  ASSERT_TRUE(ping.ok());
+  EXPECT_EQ(ping->generation, 2u);
+}
+
+TEST_F(DaemonReloadTest, ReloadOperationSwapsAndAnswersWithTheNewGeneration) {
+  StartDaemon();
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), SwappedDebtors()).ok());
+  auto reload = client_->Reload();
+  ASSERT_TRUE(reload.ok()) << reload.status();
+  EXPECT_EQ(reload->value.generation, 2u);
+  EXPECT_EQ(reload->generation, 2u);
+  EXPECT_NE(reload->value.message, "");
+  AB after = CheckAB();
+  EXPECT_EQ(after.a, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ(after.b, wire::CheckStatus::kListed);
+  EXPECT_EQ(after.generation, 2u);
+}
+
+TEST_F(DaemonReloadTest, CorruptListIsRefusedAndTheOldOneKeepsServing) {
+  StartDaemon();
+  const std::string& good = sample_debtors_;
+
+  // 1. Truncated in the middle of a line (as a copy interrupted halfway would leave it).
+  const size_t cut = good.find('\n', good.size() / 2) - 10;
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), good.substr(0, cut)).ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  auto info = daemon_->WaitForInfo(
+      [](const wire::InfoResponse& i) { return i.reload_state == wire::ReloadState::kFailed; });
+  ASSERT_TRUE(info.ok()) << info.status() << "\n" << daemon_->stderr_text();
+  EXPECT_EQ(info->value.generation, 1u);
+  EXPECT_EQ(info->generation, 1u);
+  EXPECT_NE(info->value.last_reload_message, "");
+  EXPECT_EQ(info->value.snapshot.subjects, 12u);
+  AB during = CheckAB();
+  EXPECT_EQ(during.a, wire::CheckStatus::kListed);
+  EXPECT_EQ(during.generation, 1u);
+
+  // 2. A malformed line, through RELOAD: RELOAD_FAILED, generation 1 still serving.
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), good + "{\"caseCode\": oops\n").ok());
+  auto reload = client_->Reload();
+  ASSERT_FALSE(reload.ok());
+  EXPECT_TRUE(absl::IsAborted(reload.status())) << reload.status();  // RELOAD_FAILED
+  EXPECT_TRUE(absl::StartsWith(reload.status().message(), "RELOAD_FAILED")) << reload.status();
+  info = client_->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.reload_state, wire::ReloadState::kFailed);
+  EXPECT_EQ(info->value.generation, 1u);
+  EXPECT_NE(info->value.last_reload_message, "");
+
+  // 3. An empty list is never served.
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), "").ok());
+  reload = client_->Reload();
+  EXPECT_TRUE(absl::IsAborted(reload.status())) << reload.status();
+  during = CheckAB();
+  EXPECT_EQ(during.a, wire::CheckStatus::kListed);
+  EXPECT_EQ(during.generation, 1u);
+
+  // 4. Fixed: the next SIGHUP loads it.
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), SwappedDebtors()).ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  info = daemon_->WaitForInfo([](const wire::InfoResponse& i) {
+    return i.generation == 2 && i.reload_state == wire::ReloadState::kOk;
+  });
+  ASSERT_TRUE(info.ok()) << info.status() << "\n" << daemon_->stderr_text();
+  AB after = CheckAB();
+  EXPECT_EQ(after.a, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ(after.b, wire::CheckStatus::kListed);
+  EXPECT_EQ(after.generation, 2u);
+  EXPECT_TRUE(daemon_->Running());
+}
+
+// Client threads hammer CHECK while the test reloads 20 times (alternately RELOAD and SIGHUP).
+// The list alternates between two versions that agree on the known IDs and differ on one
+// subject C (listed in even generations only): every answer must match the generation that
+// the response carries.
+TEST_F(DaemonReloadTest, QueriesAcrossManySwapsNeverFail) {
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, 10000, 7).ok());
+  auto snap = LoadSnapshot(dir_);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  const IdSample sample = SampleIds(**snap, 20);
+  auto base = ReadFile(Debtors());
+  ASSERT_TRUE(base.ok());
+  const std::string c_id = MakeResidentId("230402", "19700101", 123);
+  ASSERT_EQ((*snap)->Find(*ParseId(c_id)), kNoEntity);
+  const std::string with_c = *base + CopiedLine(sample_debtors_, kA, c_id, "张秀兰", "钱多多");
+  snap->reset();
+  StartDaemon();
+
+  struct Stats {
+    int64_t requests = 0, wrong = 0, errors = 0, backwards = 0;
+    absl::Duration max_latency;
+    uint32_t first_generation = 0, last_generation = 0;
+    std::string first_problem;
+  };
+  constexpr int kThreads = 3;
+  std::vector<Stats> stats(kThreads);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  // Stops and joins the threads however the test ends (an ASSERT returns early).
+  struct Joiner {
+    std::atomic<bool>* stop;
+    std::vector<std::thread>* threads;
+    ~Joiner() {
+      *stop = true;
+      for (std::thread& t : *threads) {
+        if (t.joinable()) t.join();
+      }
+    }
+  } joiner{&stop, &threads};
+  std::vector<std::string> batch;
+  for (size_t i = 0; i < 4; ++i) {
+    batch.push_back(sample.listed_persons[i * 3]);
+    batch.push_back(sample.listed_orgs[i * 3]);
+    batch.push_back(sample.unlisted[i * 3]);
+  }
+  batch.push_back(c_id);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Stats& s = stats[t];
+      auto client = daemon_->Connect();
+      if (!client.ok()) {
+        s.errors++;
+        s.first_problem = std::string(client.status().message());
+        return;
+      }
+      while (!stop.load()) {
+        const absl::Time start = absl::Now();
+        auto reply = (*client)->Check(batch);
+        s.max_latency = std::max(s.max_latency, absl::Now() - start);
+        ++s.requests;
+        if (!reply.ok()) {
+          if (s.errors++ == 0) s.first_problem = std::string(reply.status().message());
+          auto again = daemon_->Connect();
+          if (!again.ok()) return;
+          *client = *std::move(again);
+          continue;
+        }
+        const uint32_t g = reply->generation;
+        if (g < s.last_generation) ++s.backwards;
+        if (s.first_generation == 0) s.first_generation = g;
+        s.last_generation = g;
+        for (size_t i = 0; i < batch.size(); ++i) {
+          const bool is_c = i + 1 == batch.size();
+          const bool unlisted = is_c ? g % 2 == 1 : i % 3 == 2;
+          const wire::CheckStatus want =
+              unlisted ? wire::CheckStatus::kUnlisted : wire::CheckStatus::kListed;
+          if (reply->value[i].status != want) {
+            if (s.wrong++ == 0) {
+              s.first_problem = absl::StrFormat("generation %d: %s answered %s", g, batch[i],
+                                                wire::CheckStatusName(reply->value[i].status));
+            }
+          }
+        }
+      }
+    });
+  }
+
+  constexpr int kReloads = 20;
+  int busy_retries = 0;
+  absl::Duration longest_reload;
+  for (int k = 1; k <= kReloads; ++k) {
+    const uint32_t next = static_cast<uint32_t>(k + 1);
+    ASSERT_TRUE(WriteFileAtomically(Debtors(), next % 2 == 0 ? with_c : *base).ok());
+    const absl::Time start = absl::Now();
+    if (k % 2 == 1) {
+      // RELOAD; BUSY only if the previous SIGHUP's reload has not quite let go yet.
+      absl::StatusOr<Reply<wire::ReloadResponse>> reload;
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        reload = client_->Reload();
+        if (reload.ok() || !absl::StrContains(reload.status().message(), "BUSY")) break;
+        ++busy_retries;
+        absl::SleepFor(absl::Milliseconds(10));
+        auto fresh = daemon_->Connect();
+        ASSERT_TRUE(fresh.ok());
+        client_ = *std::move(fresh);
+      }
+      ASSERT_TRUE(reload.ok()) << reload.status();
+      ASSERT_EQ(reload->value.generation, next);
+    } else {
+      ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+      auto info = daemon_->WaitForInfo([&](const wire::InfoResponse& i) {
+        return i.generation == next && i.reload_state == wire::ReloadState::kOk;
+      });
+      ASSERT_TRUE(info.ok()) << info.status() << "\n" << daemon_->stderr_text();
+    }
+    longest_reload = std::max(longest_reload, absl::Now() - start);
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  threads.clear();
+
+  Stats all;
+  for (const Stats& s : stats) {
+    all.requests += s.requests;
+    all.wrong += s.wrong;
+    all.errors += s.errors;
+    all.backwards += s.backwards;
+    all.max_latency = std::max(all.max_latency, s.max_latency);
+    if (all.first_problem.empty()) all.first_problem = s.first_problem;
+    EXPECT_GT(s.requests, 10);
+    EXPECT_LT(s.first_generation, s.last_generation) << "a thread saw no swap";
+  }
+  std::printf(
+      "%d reloads of %d subjects (longest %s, %d BUSY retries); %d threads, %lld CHECKs of %d "
+      "IDs; max CHECK latency %s\n",
+      kReloads, 10000, absl::FormatDuration(longest_reload).c_str(), busy_retries, kThreads,
+      static_cast<long long>(all.requests), static_cast<int>(batch.size()),
+      absl::FormatDuration(all.max_latency).c_str());
+  RecordProperty("max_check_latency_us",
+                 static_cast<int>(absl::ToInt64Microseconds(all.max_latency)));
+  EXPECT_EQ(all.wrong, 0) << all.first_problem;
+  EXPECT_EQ(all.errors, 0) << all.first_problem;
+  EXPECT_EQ(all.backwards, 0) << "a later response carried an older generation";
+  auto info = client_->Info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->value.generation, static_cast<uint32_t>(kReloads + 1));
+}
+
+// FORMAT.md 3 and docs/shixind.md: a RELOAD is answered when its reload ends, after the
+// requests sent behind it; a second RELOAD meanwhile is BUSY (not fatal), and a SIGHUP is
+// ignored.
+TEST_F(DaemonReloadTest, ReloadIsAnsweredLastAndConcurrentReloadsAreRefused) {
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, 50000, 3).ok());  // a reload of some 0.5 s
+  StartDaemon();
+  auto other = daemon_->Connect();
+  ASSERT_TRUE(other.ok());
+  Client& c = *client_;
+  ASSERT_TRUE(c.SendFrame(wire::Opcode::kReload, 1, "").ok());
+  for (uint32_t id = 2; id <= 6; ++id) ASSERT_TRUE(c.SendFrame(wire::Opcode::kPing, id, "").ok());
+  // The PINGs come back while the reload runs.
+  for (uint32_t id = 2; id <= 6; ++id) {
+    auto frame = c.ReceiveFrame();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(frame->header.request_id, id) << "answered before the PINGs sent after it";
+    EXPECT_EQ(frame->header.generation, 1u);
+  }
+  // Meanwhile: another RELOAD is BUSY, and a SIGHUP is ignored.
+  ASSERT_TRUE((*other)->SendFrame(wire::Opcode::kReload, 9, "").ok());
+  auto busy = (*other)->ReceiveFrame();
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  EXPECT_EQ(wire::StatusName(static_cast<wire::Status>(busy->header.status)),
+            wire::StatusName(wire::Status::kBusy))
+      << ErrorMessage(*busy);
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  // INFO shows the reload running (once the reload thread has picked it up: ~1 ms).
+  auto info = daemon_->WaitForInfo(
+      [](const wire::InfoResponse& i) {
+        return i.reload_state != wire::ReloadState::kNone || i.generation != 1;
+      },
+      absl::Seconds(5));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.reload_state, wire::ReloadState::kRunning);
+  EXPECT_EQ(info->value.generation, 1u);
+
+  auto done = c.ReceiveFrame();
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->header.request_id, 1u);
+  EXPECT_EQ(done->header.status, 0) << ErrorMessage(*done);
+  EXPECT_EQ(done->header.generation, 2u);
+  absl::SleepFor(absl::Milliseconds(1500));  // a SIGHUP acted on would have finished by now
+  auto later = (*other)->Info();
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->value.generation, 2u) << "the SIGHUP during the reload was not ignored";
+  EXPECT_EQ(later->value.reload_state, wire::ReloadState::kOk);
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "SIGHUP ignored"))
+      << daemon_->stderr_text();
+  auto reload = (*other)->Reload();
+  ASSERT_TRUE(reload.ok()) << reload.status();
+  EXPECT_EQ(reload->value.generation, 3u);
+}
+
+}  // namespace
+}  // namespace shixin::e2e
