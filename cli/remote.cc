@@ -27,6 +27,18 @@ int ServerError(std::string_view command, const absl::Status& status) {
   return kExitLoad;
 }
 
+// Returns the server's message without the status name the client puts in front of it
+// ("INVALID_ARGUMENT: unknown scenario ..."), so both modes print the same reason.
+std::string ServerReason(const absl::Status& status) {
+  std::string message(status.message());
+  const size_t colon = message.find(": ");
+  if (colon != std::string::npos &&
+      message.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == colon) {
+    message.erase(0, colon + 2);
+  }
+  return message;
+}
+
 void WarnIfStale(bool stale) {
   if (stale) std::fprintf(stderr, "shixin: warning: the server's list is older than its limit\n");
 }
@@ -80,7 +92,7 @@ int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
     if (!reply.ok()) {
       // The server's word on this query (e.g. an unknown scenario, a stale list refused).
       if (absl::IsInvalidArgument(reply.status()) || absl::IsFailedPrecondition(reply.status())) {
-        const std::string reason(reply.status().message());
+        const std::string reason = ServerReason(reply.status());
         std::cout << (json ? ErrorJson(id.text(), reason) + "\n" : ErrorText(id.text(), reason));
         return kExitInvalidId;
       }

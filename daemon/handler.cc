@@ -125,6 +125,16 @@ bool Handler::IsStale(const Dataset* d, int64_t now) const {
 
 Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view payload,
                               const Peer& peer, std::string* out) const {
+  // A request's flags, status and generation are reserved (FORMAT.md): anything else is a
+  // client that speaks another protocol, or a response sent back by mistake.
+  if (request.flags != 0 || request.status != 0 || request.generation != 0) {
+    AppendError(
+        request.opcode, request.request_id, wire::Status::kBadFrame,
+        absl::StrFormat("a request must have flags, status and generation 0 (got %d, %d, %d)",
+                        request.flags, request.status, request.generation),
+        out);
+    return Next::kClose;
+  }
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   const bool stale = IsStale(d, UnixNow());

@@ -175,10 +175,7 @@ TEST_F(DaemonMalformedTest, PingWithAPayloadIsBadPayload) {
 
 // FORMAT.md 2: "A request whose magic is wrong, or whose flags, status or generation is not
 // zero, is answered with BAD_FRAME" (fatal).
-// Disabled: a daemon bug. Neither daemon/connection.cc (ProcessInput) nor daemon/handler.cc
-// (Handle, Dispatch) checks a request's flags, status and generation: such a PING is
-// answered OK and the connection stays open.
-TEST_F(DaemonMalformedTest, DISABLED_NonZeroFlagsStatusOrGenerationIsBadFrame) {
+TEST_F(DaemonMalformedTest, NonZeroFlagsStatusOrGenerationIsBadFrame) {
   const uint8_t ping = static_cast<uint8_t>(wire::Opcode::kPing);
   const std::vector<std::string> headers = {
       Header(1, ping, wire::kFlagResponse, 0, 51, 0, 0),

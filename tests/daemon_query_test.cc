@@ -204,7 +204,7 @@ TEST_F(DaemonQueryTest, CliServerModeWithOfficersPrintsWhatOfflineModePrints) {
 // offline mode prints {"input":ID,"error":"officers can only be given for an organisation"},
 // server mode the same with "INVALID_ARGUMENT: " in front of the message (the Client's status
 // text), so the outputs differ although README says scripts can switch modes.
-TEST_F(DaemonQueryTest, DISABLED_CliServerModeWithOfficersForPersonsPrintsWhatOfflineModePrints) {
+TEST_F(DaemonQueryTest, CliServerModeWithOfficersForPersonsPrintsWhatOfflineModePrints) {
   const std::string officer = "legal_representative=" + sample_.listed_persons.at(3);
   ExpectCliModesAgree({"measures", "--json", "--officer", officer}, sample_.All());
 }
