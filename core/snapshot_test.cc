@@ -169,7 +169,9 @@ TEST(SnapshotTest, FindBatchMatchesFind) {
   for (size_t i = 0; i < ids.size(); ++i) {
     EXPECT_EQ(out[i], snap->Find(ids[i])) << i;
     EXPECT_EQ(out[i] != kNoEntity, i % 2 == 0) << i;
-    if (out[i] != kNoEntity) EXPECT_EQ(snap->EntityId(out[i]), ids[i]);
+    if (out[i] != kNoEntity) {
+      EXPECT_EQ(snap->EntityId(out[i]), ids[i]);
+    }
   }
   EXPECT_GT(snap->IndexBytes(), 0u);
 }
