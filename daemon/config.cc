@@ -37,6 +37,7 @@ const Key kKeys[] = {
     {"listen", &Config::listen},
     {"threads", &Config::threads, 0, 1024},
     {"data_dir", &Config::data_dir},
+    {"snapshot", &Config::snapshot},
     {"catalog", &Config::catalog},
     {"max_errors", &Config::max_errors, 0, std::numeric_limits<uint64_t>::max()},
     {"max_connections", &Config::max_connections, 1, 1000000},
@@ -169,6 +170,38 @@ absl::Status SetFromFlag(const Key& key, std::string_view flag, std::string_view
   return SetNumber(key, value, config);
 }
 
+// Exactly one of data_dir and snapshot, and it must be readable.
+absl::Status ValidateSource(const Config& config) {
+  if (config.data_dir.empty() == config.snapshot.empty()) {
+    return absl::InvalidArgumentError(
+        config.data_dir.empty()
+            ? "data_dir is not set: give --data DIR or data_dir in the config file, or "
+              "--snapshot FILE (snapshot)"
+            : "data_dir and snapshot are exclusive: give one of them");
+  }
+  struct stat st;
+  if (!config.snapshot.empty()) {
+    if (::stat(config.snapshot.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("snapshot \"%s\": no such file", config.snapshot));
+    }
+    if (::access(config.snapshot.c_str(), R_OK) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("snapshot \"%s\": not readable", config.snapshot));
+    }
+    return absl::OkStatus();
+  }
+  if (::stat(config.data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("data_dir \"%s\": no such directory", config.data_dir));
+  }
+  if (::access(config.data_dir.c_str(), R_OK | X_OK) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("data_dir \"%s\": not readable", config.data_dir));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ParseConfig(std::string_view text, std::string_view origin, Config* config) {
@@ -289,19 +322,8 @@ absl::Status Validate(const Config& config) {
   if (absl::StatusOr<ListenAddress> a = ParseListenAddress(config.listen); !a.ok()) {
     return a.status();
   }
+  if (absl::Status s = ValidateSource(config); !s.ok()) return s;
   struct stat st;
-  if (config.data_dir.empty()) {
-    return absl::InvalidArgumentError(
-        "data_dir is not set: give --data DIR or data_dir in the config file");
-  }
-  if (::stat(config.data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("data_dir \"%s\": no such directory", config.data_dir));
-  }
-  if (::access(config.data_dir.c_str(), R_OK | X_OK) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("data_dir \"%s\": not readable", config.data_dir));
-  }
   if (!config.catalog.empty() &&
       (::stat(config.catalog.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
     return absl::InvalidArgumentError(
@@ -311,14 +333,17 @@ absl::Status Validate(const Config& config) {
 }
 
 std::string UsageText() {
-  return R"(usage: shixind --data DIR [--listen HOST:PORT] [--config FILE] [flags]
+  return R"(usage: shixind (--data DIR | --snapshot FILE) [--listen HOST:PORT] [--config FILE] [flags]
 
-Serves the list of dishonest judgment debtors in DIR (debtors.ndjson, relations.ndjson) over
-the shixin binary protocol. SIGHUP reloads the list; SIGTERM stops after answering the
-requests in flight.
+Serves the list of dishonest judgment debtors in DIR (debtors.ndjson, relations.ndjson), or
+compiled into FILE by shixin compile, over the shixin binary protocol. SIGHUP reloads the
+list (from the same directory or file path); SIGTERM stops after answering the requests in
+flight.
 
   --config FILE               TOML configuration; flags override its keys
-  --data, --data-dir DIR      the data directory (required)
+  --data, --data-dir DIR      the data directory
+  --snapshot FILE             a snapshot file from shixin compile, mapped rather than parsed
+                              (exclusive with --data; compiled against the same catalog)
   --listen HOST:PORT          default 127.0.0.1:7411; [::1]:PORT for IPv6; port 0 picks one
   --catalog FILE              measure catalog (default: the shipped hegang-2018.json)
   --threads N                 I/O threads (default 0: one per core)

@@ -20,7 +20,8 @@ namespace shixin {
 struct Config {
   std::string listen = "127.0.0.1:7411";  // HOST:PORT or [V6]:PORT; port 0 picks a free port
   uint32_t threads = 0;                   // I/O threads; 0: one per hardware core
-  std::string data_dir;                   // debtors.ndjson and relations.ndjson; required
+  std::string data_dir;                   // debtors.ndjson and relations.ndjson
+  std::string snapshot;                   // a compiled snapshot file; exclusive with data_dir
   std::string catalog;                    // measure catalog; empty: DefaultCatalogPath()
   uint64_t max_errors = 0;                // bad input lines tolerated per load
   uint32_t max_connections = 1024;        // more are answered BUSY and closed
@@ -55,8 +56,8 @@ struct CommandLine {
 absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config);
 
 // Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
-// range, a malformed listen address, a missing or unreadable data directory, a missing
-// catalog file.
+// range, a malformed listen address, neither or both of data_dir and snapshot, a missing or
+// unreadable data directory or snapshot file, a missing catalog file.
 absl::Status Validate(const Config& config);
 
 // A listen address split into host and port.

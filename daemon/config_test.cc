@@ -177,5 +177,19 @@ TEST(ConfigTest, Validate) {
   EXPECT_EQ(Error(Validate(c)), "max_payload = 16 is out of range (1024..16777216)");
 }
 
+TEST(ConfigTest, SnapshotIsExclusiveWithDataDir) {
+  Config c;
+  ASSERT_TRUE(ParseConfig("snapshot = \"/srv/list.snap\"\n", "t.toml", &c).ok());
+  EXPECT_EQ(c.snapshot, "/srv/list.snap");
+  EXPECT_EQ(Error(Validate(c)), "snapshot \"/srv/list.snap\": no such file");
+  c.snapshot = SourceDir() + "/data/sample/debtors.ndjson";  // any readable file
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+  c.data_dir = SourceDir() + "/data/sample";
+  EXPECT_THAT(Error(Validate(c)), HasSubstr("exclusive"));
+  Config f;
+  ASSERT_TRUE(ApplyFlags({"--snapshot", "/x.snap"}, &f).ok());
+  EXPECT_EQ(f.snapshot, "/x.snap");
+}
+
 }  // namespace
 }  // namespace shixin

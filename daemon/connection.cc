@@ -21,6 +21,8 @@ using boost::system::error_code;
 constexpr std::chrono::seconds kLinger{1};
 // How long Shutdown() waits for the responses to be written before closing regardless.
 constexpr std::chrono::seconds kShutdownGrace{10};
+// How long Shutdown() lets reads that had already arrived complete before deciding.
+constexpr std::chrono::milliseconds kShutdownSettle{20};
 // Decoded input is dropped from the front of the buffer once this much has accumulated.
 constexpr size_t kCompactThreshold = 64 * 1024;
 // A write buffer larger than this is freed after use rather than kept for the next write.
@@ -45,6 +47,7 @@ Connection::Connection(asio::ip::tcp::socket socket, const Options& options, con
                        std::atomic<int64_t>* open_connections)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
+      settle_timer_(socket_.get_executor()),
       options_(options),
       handler_(handler),
       reloader_(reloader),
@@ -84,8 +87,11 @@ void Connection::Shutdown() {
   shutting_down_ = true;
   deadline_ = Clock::now() + kShutdownGrace;
   ArmTimer();
-  // A read that completed just before may still wait in the queue: decide after it has run.
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  // Bytes that reached the socket before the signal may be inside a read the reactor has
+  // performed but whose handler has not run yet (a frame larger than one read, say). A short
+  // wait lets the reactor run and those handlers land before deciding what is left to answer.
+  settle_timer_.expires_after(kShutdownSettle);
+  settle_timer_.async_wait([self = shared_from_this()](const error_code&) {
     self->shutdown_settled_ = true;
     self->MaybeRead();
     self->MaybeFinish();
@@ -103,6 +109,7 @@ void Connection::Close() {
   error_code ec;
   socket_.close(ec);
   timer_.cancel();
+  settle_timer_.cancel();
   LogDebug("closed connection from %s", peer_);
   manager_->Remove(this);
 }

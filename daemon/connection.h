@@ -94,6 +94,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer settle_timer_;  // Shutdown(): lets reads already received land
   const Options options_;
   const Handler* const handler_;
   Reloader* const reloader_;

@@ -48,10 +48,13 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
     return kExitUsage;
   }
   // Absolute, so that the log and INFO say where the list is; symlinks are kept, so that a
-  // reload follows a "current" link that was switched to a new directory.
-  std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::absolute(config->data_dir, ec);
-  if (!ec) config->data_dir = dir.lexically_normal().string();
+  // reload follows a "current" link that was switched to a new directory or file.
+  for (std::string* path : {&config->data_dir, &config->snapshot}) {
+    if (path->empty()) continue;
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(*path, ec);
+    if (!ec) *path = absolute.lexically_normal().string();
+  }
   return std::nullopt;
 }
 
@@ -60,11 +63,14 @@ int Main(const std::vector<std::string>& args) {
   Config config;
   if (std::optional<int> exit = ReadConfig(args, &config)) return *exit;
   SetLogVerbose(config.verbose);
-  LogInfo("%s starting: data %s, catalog %s, listen %s", Handler::ServerName(), config.data_dir,
-          config.catalog, config.listen);
+  LogInfo("%s starting: %s %s, catalog %s, listen %s", Handler::ServerName(),
+          config.snapshot.empty() ? "data" : "snapshot",
+          config.snapshot.empty() ? config.data_dir : config.snapshot, config.catalog,
+          config.listen);
 
   SnapshotHolder holder;
-  Reloader reloader(DatasetSource{config.data_dir, config.catalog, config.max_errors}, &holder);
+  Reloader reloader(
+      DatasetSource{config.data_dir, config.catalog, config.max_errors, config.snapshot}, &holder);
   Server server(config, &holder, &reloader);
   NotifyStatus("loading the list");
   if (absl::Status s = reloader.LoadFirst(); !s.ok()) {

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/dataset.h"
+#include "core/snapshot_file.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 
@@ -28,6 +29,27 @@ std::string Describe(const Dataset& d, absl::Duration took) {
       absl::FormatDuration(absl::Trunc(took, absl::Milliseconds(1))));
 }
 
+// Maps and verifies the snapshot file of `source`, compiled against `catalog`.
+absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& source,
+                                                      Catalog catalog) {
+  absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot =
+      OpenSnapshotFile(source.snapshot, catalog.fingerprint());
+  if (!snapshot.ok()) {
+    return absl::Status(snapshot.status().code(),
+                        absl::StrFormat("snapshot %s", snapshot.status().message()));
+  }
+  if ((*snapshot)->info().subjects == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("snapshot %s: the list is empty", source.snapshot));
+  }
+  auto dataset = std::make_unique<Dataset>();
+  dataset->snapshot = *std::move(snapshot);
+  dataset->catalog = std::move(catalog);
+  dataset->source_time = dataset->snapshot->info().source_time;
+  dataset->data_source = source.snapshot;
+  return dataset;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source) {
@@ -36,6 +58,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
     return absl::Status(catalog.status().code(),
                         absl::StrFormat("catalog: %s", catalog.status().message()));
   }
+  if (!source.snapshot.empty()) return OpenSnapshot(source, *std::move(catalog));
   LoadReport report;
   absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot =
       LoadDataDir(source.data_dir, LoadOptions{source.max_errors}, &report);

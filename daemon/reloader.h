@@ -1,6 +1,7 @@
 // Reloader loads the configured list and publishes it: the first load at start (synchronous),
 // then reloads on a background thread when SIGHUP or the RELOAD operation asks. A reload
-// loads the data directory and the catalog, validates them fully, and only then swaps; a
+// loads the catalog and the data directory (or maps and verifies the snapshot file at the
+// configured path, core/snapshot_file.h), validates them fully, and only then swaps; a
 // failure keeps the old list serving, is logged, and shows in INFO's reload status. One
 // reload runs at a time: a request while one is running or queued is refused (the RELOAD
 // operation answers BUSY; SIGHUP logs and ignores it). It tells systemd RELOADING=1 and
@@ -27,9 +28,10 @@ namespace shixin {
 
 // Where the list comes from.
 struct DatasetSource {
-  std::string data_dir;      // holds debtors.ndjson and relations.ndjson
-  std::string catalog_path;  // the measure catalog
-  uint64_t max_errors = 0;   // bad lines tolerated (LoadOptions::max_errors)
+  std::string data_dir;       // holds debtors.ndjson and relations.ndjson
+  std::string catalog_path;   // the measure catalog
+  uint64_t max_errors = 0;    // bad lines tolerated (LoadOptions::max_errors)
+  std::string snapshot = {};  // a snapshot file from shixin compile; if set, used, not data_dir
 };
 
 // Loads and validates a dataset from `source` without publishing it; logs the bad lines

@@ -35,7 +35,7 @@ struct Dataset {
   uint32_t generation = 0;  // set by Publish(): 1 for the first, +1 per swap
   int64_t source_time = 0;  // Unix seconds: newest mtime of the data files
   int64_t loaded_time = 0;  // Unix seconds: when it was published
-  std::string data_source;  // the data directory it was loaded from
+  std::string data_source;  // the data directory or snapshot file it was loaded from
 };
 
 // The outcome of the last reload, shown by INFO.

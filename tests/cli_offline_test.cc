@@ -20,11 +20,8 @@ struct RunResult {
 
 // Runs the shixin binary with `args` (a shell-quoted string), capturing stdout.
 RunResult Shixin(const std::string& args) {
-  const char* bin = std::getenv("SHIXIN_BIN_DIR");
-  const char* src = std::getenv("SHIXIN_SOURCE_DIR");
-  const std::string command =
-      std::string(bin ? bin : "build/bin") + "/shixin " + args + " 2>/dev/null";
-  std::string with_dir = std::string("cd ") + (src ? src : ".") + " && " + command;
+  const std::string command = std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args + " 2>/dev/null";
+  std::string with_dir = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR + " && " + command;
   RunResult run;
   FILE* pipe = popen(with_dir.c_str(), "r");
   if (pipe == nullptr) return run;

@@ -42,6 +42,12 @@ class DaemonQueryTest : public ::testing::Test {
     ASSERT_TRUE(daemon.ok()) << daemon.status();
     daemon_ = *std::move(daemon);
     sample_ = SampleIds(*snap_, 40);
+    ASSERT_EQ(sample_.listed_persons.size(), 40u);
+    ASSERT_EQ(sample_.listed_orgs.size(), 40u);
+    ASSERT_EQ(sample_.related_persons.size(), 40u);
+    ASSERT_EQ(sample_.unlisted.size(), 40u);
+    ASSERT_EQ(sample_.invalid.size(), 40u);
+    ASSERT_GE(sample_.typed.size(), 20u);
   }
 
   std::unique_ptr<Client> Connect() {
@@ -200,10 +206,9 @@ TEST_F(DaemonQueryTest, CliServerModeWithOfficersPrintsWhatOfflineModePrints) {
                       ids);
 }
 
-// Disabled: a CLI bug (cli/remote.cc, RemoteMeasures). For a person given with --officer,
-// offline mode prints {"input":ID,"error":"officers can only be given for an organisation"},
-// server mode the same with "INVALID_ARGUMENT: " in front of the message (the Client's status
-// text), so the outputs differ although README says scripts can switch modes.
+// Officers given for a person: both modes print the same error object, e.g.
+// {"input":ID,"error":"officers can only be given for an organisation"} (server mode once
+// printed the Client's status text, "INVALID_ARGUMENT: ..." in front of the message).
 TEST_F(DaemonQueryTest, CliServerModeWithOfficersForPersonsPrintsWhatOfflineModePrints) {
   const std::string officer = "legal_representative=" + sample_.listed_persons.at(3);
   ExpectCliModesAgree({"measures", "--json", "--officer", officer}, sample_.All());
