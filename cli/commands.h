@@ -20,6 +20,8 @@ inline constexpr int kExitLoad = 3;
 int RunCheck(const std::vector<std::string>& args);
 int RunMeasures(const std::vector<std::string>& args);
 int RunGen(const std::vector<std::string>& args);
+// compile --data DIR -o FILE: writes the built snapshot to a snapshot file (core/snapshot_file.h).
+int RunCompile(const std::vector<std::string>& args);
 // Server-only commands.
 int RunInfo(const std::vector<std::string>& args);
 int RunReload(const std::vector<std::string>& args);

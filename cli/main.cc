@@ -21,6 +21,9 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   reload   --server HOST:PORT           make the daemon reload its list (admin)
   gen      --subjects N [--seed S] --out DIR
                                          write a deterministic synthetic data set
+  compile  --data DIR -o FILE [--catalog FILE] [--max-errors N]
+                                         write the list as a snapshot file for shixind
+                                         --snapshot (compiled against the catalog)
   help                                   this text
 
 flags:
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   if (command == "reload") return shixin::RunReload(args);
   if (command == "measures") return shixin::RunMeasures(args);
   if (command == "gen") return shixin::RunGen(args);
+  if (command == "compile") return shixin::RunCompile(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
   return shixin::kExitUsage;
 }

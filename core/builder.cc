@@ -97,10 +97,12 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
   LayOutEntities(order, *snap);
   LayOutCases(number, *snap);
   LayOutLinks(number, *snap);
-  snap->entities_.push_back(Snapshot::Entity{PackedId{}, static_cast<uint32_t>(snap->names_.size()),
-                                             static_cast<uint32_t>(snap->case_offsets_.size()),
-                                             static_cast<uint32_t>(snap->links_.size())});
-  snap->case_blob_ = std::move(case_blob_);
+  snap->entity_storage_.push_back(
+      Snapshot::Entity{PackedId{}, static_cast<uint32_t>(snap->name_storage_.size()),
+                       static_cast<uint32_t>(snap->case_offset_storage_.size()),
+                       static_cast<uint32_t>(snap->link_storage_.size())});
+  snap->case_blob_storage_ = std::move(case_blob_);
+  snap->ViewOwnedStorage();
   FillInfo(*snap);
   BuildIndexes(*snap);
 
@@ -115,28 +117,28 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
 }
 
 void SnapshotBuilder::LayOutEntities(const std::vector<uint32_t>& order, Snapshot& snap) const {
-  snap.entities_.reserve(order.size() + 1);
+  snap.entity_storage_.reserve(order.size() + 1);
   size_t name_bytes = 0;
   for (uint32_t i : order) name_bytes += pending_[i].name_size;
-  snap.names_.reserve(name_bytes);
+  snap.name_storage_.reserve(name_bytes);
   for (uint32_t i : order) {
     const PendingEntity& p = pending_[i];
-    snap.entities_.push_back(
-        Snapshot::Entity{p.id, static_cast<uint32_t>(snap.names_.size()), 0, 0});
-    snap.names_.append(names_, p.name_begin, p.name_size);
+    snap.entity_storage_.push_back(
+        Snapshot::Entity{p.id, static_cast<uint32_t>(snap.name_storage_.size()), 0, 0});
+    snap.name_storage_.append(names_, p.name_begin, p.name_size);
   }
 }
 
 void SnapshotBuilder::LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap) const {
   // A counting sort by entity keeps each subject's cases in arrival order.
-  const size_t n = snap.entities_.size();
+  const size_t n = snap.entity_storage_.size();
   std::vector<uint32_t> begin(n + 1, 0);
   for (const PendingCase& c : cases_) ++begin[number[c.entity] + 1];
   std::partial_sum(begin.begin(), begin.end(), begin.begin());
-  for (size_t e = 0; e < n; ++e) snap.entities_[e].case_begin = begin[e];
-  snap.case_offsets_.resize(cases_.size());
+  for (size_t e = 0; e < n; ++e) snap.entity_storage_[e].case_begin = begin[e];
+  snap.case_offset_storage_.resize(cases_.size());
   for (const PendingCase& c : cases_) {
-    snap.case_offsets_[begin[number[c.entity]]++] = c.blob_begin;
+    snap.case_offset_storage_[begin[number[c.entity]]++] = c.blob_begin;
   }
 }
 
@@ -156,25 +158,25 @@ void SnapshotBuilder::LayOutLinks(const std::vector<uint32_t>& number, Snapshot&
                   relations.end());
   relation_count_ = relations.size();
 
-  const size_t n = snap.entities_.size();
+  const size_t n = snap.entity_storage_.size();
   std::vector<uint32_t> begin(n + 1, 0);
   for (const PendingRelation& r : relations) {
     ++begin[r.org + 1];
     ++begin[r.person + 1];
   }
   std::partial_sum(begin.begin(), begin.end(), begin.begin());
-  for (size_t e = 0; e < n; ++e) snap.entities_[e].link_begin = begin[e];
-  snap.links_.resize(2 * relations.size());
+  std::vector<uint32_t>& links = snap.link_storage_;
+  for (size_t e = 0; e < n; ++e) snap.entity_storage_[e].link_begin = begin[e];
+  links.resize(2 * relations.size());
   auto link = [](uint32_t other, Role role) { return other << 3 | static_cast<uint32_t>(role); };
   for (const PendingRelation& r : relations) {
-    snap.links_[begin[r.org]++] = link(r.person, r.role);
-    snap.links_[begin[r.person]++] = link(r.org, r.role);
+    links[begin[r.org]++] = link(r.person, r.role);
+    links[begin[r.person]++] = link(r.org, r.role);
   }
   // Relations were sorted by organisation, so a person's links need sorting for a stable order.
   for (size_t e = 0; e < n; ++e) {
-    std::sort(
-        snap.links_.begin() + snap.entities_[e].link_begin,
-        snap.links_.begin() + (e + 1 < n ? snap.entities_[e + 1].link_begin : snap.links_.size()));
+    std::sort(links.begin() + snap.entity_storage_[e].link_begin,
+              links.begin() + (e + 1 < n ? snap.entity_storage_[e + 1].link_begin : links.size()));
   }
 }
 
@@ -199,7 +201,8 @@ void SnapshotBuilder::FillInfo(Snapshot& snap) const {
   XXH3_64bits_update(state, snap.links_.data(), snap.links_.size() * sizeof(uint32_t));
   for (uint64_t offset : snap.case_offsets_) {
     size_t size = 0;
-    DecodeCase(snap.case_blob_.data() + offset, &size);
+    DecodeCase(snap.case_blob_.data() + offset, snap.case_blob_.data() + snap.case_blob_.size(),
+               &size);
     XXH3_64bits_update(state, snap.case_blob_.data() + offset, size);
   }
   info.version = XXH3_64bits_digest(state);

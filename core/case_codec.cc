@@ -1,5 +1,7 @@
 #include "core/case_codec.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace shixin {
@@ -19,13 +21,15 @@ void AppendU32(uint32_t value, std::string* out) {
   out->append(bytes, sizeof(value));
 }
 
-uint64_t ReadVarint(const char*& p) {
+// Reads a LEB128 value; stops at `end` (a truncated value reads as what it has so far).
+uint64_t ReadVarint(const char*& p, const char* end) {
   uint64_t value = 0;
-  for (int shift = 0;; shift += 7) {
+  for (int shift = 0; p < end && shift < 64; shift += 7) {
     const auto byte = static_cast<uint8_t>(*p++);
     value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return value;
+    if ((byte & 0x80) == 0) break;
   }
+  return value;
 }
 
 uint32_t ReadU32(const char*& p) {
@@ -34,6 +38,9 @@ uint32_t ReadU32(const char*& p) {
   p += sizeof(value);
   return value;
 }
+
+// The fixed part of a record: two dates, age and sex.
+constexpr size_t kFixedBytes = 2 * sizeof(uint32_t) + 2;
 
 }  // namespace
 
@@ -50,9 +57,13 @@ void EncodeCase(const CaseInput& c, std::string* out) {
   }
 }
 
-CaseView DecodeCase(const char* p, size_t* size) {
+CaseView DecodeCase(const char* p, const char* end, size_t* size) {
   const char* begin = p;
   CaseView v;
+  if (static_cast<size_t>(end - p) < kFixedBytes) {
+    if (size != nullptr) *size = static_cast<size_t>(end - p);
+    return v;
+  }
   v.reg_date = ReadU32(p);
   v.publish_date = ReadU32(p);
   v.age = static_cast<uint8_t>(*p++);
@@ -60,7 +71,7 @@ CaseView DecodeCase(const char* p, size_t* size) {
   for (std::string_view* field :
        {&v.case_code, &v.court, &v.area, &v.gist_id, &v.gist_unit, &v.duty, &v.performance,
         &v.performed_part, &v.unperform_part, &v.disrupt_type, &v.business_entity}) {
-    const uint64_t n = ReadVarint(p);
+    const uint64_t n = std::min<uint64_t>(ReadVarint(p, end), static_cast<uint64_t>(end - p));
     *field = std::string_view(p, n);
     p += n;
   }

@@ -17,9 +17,12 @@ namespace shixin {
 // Appends the encoding of `c` to `out`.
 void EncodeCase(const CaseInput& c, std::string* out);
 
-// Decodes the case starting at `p`; sets *size to its encoded length if `size` is not null.
-// REQUIRES: `p` points at a record written by EncodeCase(). The views point into that record.
-CaseView DecodeCase(const char* p, size_t* size = nullptr);
+// Decodes the case starting at `p`, reading no byte at or beyond `end`; sets *size to its
+// encoded length if `size` is not null. The views point into that record. A record cut short
+// by `end` (only possible with damaged input) decodes to its fields up to `end`, the rest
+// empty: never a read out of bounds.
+// REQUIRES: p <= end.
+CaseView DecodeCase(const char* p, const char* end, size_t* size = nullptr);
 
 }  // namespace shixin
 

@@ -6,14 +6,16 @@
 // be prefetched ahead: batches keep many lookups in flight instead of waiting on each miss.
 //
 // The fingerprint only filters: callers always verify a candidate against the full ID.
-// Plain arrays of integers, so a snapshot file can map them directly.
+// Plain arrays of integers, so a snapshot file can map them directly: an index either owns its
+// buckets (Build()) or views buckets held elsewhere (View(), e.g. a mapped snapshot file).
 //
-// Thread safety: immutable after Build(); safe to share between threads.
+// Thread safety: immutable after Build() or View(); safe to share between threads.
 #ifndef SHIXIN_CORE_ID_INDEX_H_
 #define SHIXIN_CORE_ID_INDEX_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -33,11 +35,20 @@ class IdIndex {
   static_assert(sizeof(Bucket) == 64);
 
   IdIndex() = default;
+  // Moving keeps the bucket storage (a vector's buffer moves with it), so views stay valid.
+  IdIndex(IdIndex&&) = default;
+  IdIndex& operator=(IdIndex&&) = default;
+  IdIndex(const IdIndex&) = delete;
+  IdIndex& operator=(const IdIndex&) = delete;
 
   // Returns an index of the entries entry_of(0) .. entry_of(count - 1), entry x having hash
   // `hash_of(x)`. REQUIRES: count < kEmpty and no entry is kEmpty.
   static IdIndex Build(uint32_t count, absl::FunctionRef<uint32_t(uint32_t)> entry_of,
                        absl::FunctionRef<uint64_t(uint32_t)> hash_of);
+  // Returns an index over `buckets`, which must outlive it. A bucket array that Build() did
+  // not make is safe to search (every search ends) but may miss entries; callers still verify
+  // every entry they use against their own tables.
+  static IdIndex View(std::span<const Bucket> buckets);
 
   // Prefetches the bucket line where the search for `hash` starts.
   void Prefetch(uint64_t hash) const {
@@ -55,9 +66,10 @@ class IdIndex {
     return Find(hash, [](uint32_t) { return true; });
   }
 
-  // Returns the bytes held.
-  size_t bytes() const { return buckets_.capacity() * sizeof(Bucket); }
+  // Returns the bytes of the bucket array.
+  size_t bytes() const { return buckets_.size_bytes(); }
   size_t bucket_count() const { return buckets_.size(); }
+  std::span<const Bucket> buckets() const { return buckets_; }
 
  private:
   size_t BucketOf(uint64_t hash) const {
@@ -66,7 +78,8 @@ class IdIndex {
   }
   static uint32_t FingerprintOf(uint64_t hash) { return static_cast<uint32_t>(hash); }
 
-  std::vector<Bucket, HugePageAllocator<Bucket>> buckets_;
+  std::vector<Bucket, HugePageAllocator<Bucket>> owned_;  // empty for a View()
+  std::span<const Bucket> buckets_;                       // owned_, or the viewed array
 };
 
 template <typename Match>

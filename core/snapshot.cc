@@ -1,5 +1,7 @@
 #include "core/snapshot.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -14,6 +16,17 @@ constexpr uint32_t kKindShift = 30;
 }  // namespace
 
 Snapshot::Snapshot() = default;
+Snapshot::~Snapshot() = default;
+
+Snapshot::Mapping::~Mapping() { munmap(address, size); }
+
+void Snapshot::ViewOwnedStorage() {
+  entities_ = entity_storage_;
+  names_ = name_storage_;
+  links_ = link_storage_;
+  case_offsets_ = case_offset_storage_;
+  case_blob_ = case_blob_storage_;
+}
 
 PackedId Snapshot::OrgCodeKey(EntityNo e) const {
   return Id::Unpack(entities_[e].id).EmbeddedOrgCode().Pack();
@@ -75,7 +88,7 @@ SubjectKind Snapshot::EntityKind(EntityNo e) const {
 
 std::string_view Snapshot::EntityName(EntityNo e) const {
   const uint32_t begin = entities_[e].name_begin;
-  return std::string_view(names_).substr(begin, entities_[e + 1].name_begin - begin);
+  return names_.substr(begin, entities_[e + 1].name_begin - begin);
 }
 
 bool Snapshot::IsRelated(EntityNo e) const {
@@ -93,17 +106,16 @@ LinkView Snapshot::Link(EntityNo e, uint32_t i) const {
 }
 
 CaseView Snapshot::Case(uint32_t c) const {
-  return DecodeCase(case_blob_.data() + case_offsets_[c]);
+  // Bounded by the blob's end: a mapped file's offsets are checked to lie within the blob, and
+  // the decoder reads nothing beyond it.
+  return DecodeCase(case_blob_.data() + case_offsets_[c], case_blob_.data() + case_blob_.size());
 }
 
 size_t Snapshot::IndexBytes() const {
   const size_t index_bytes = index_.bytes() + org_code_index_.bytes();
-  return entities_.capacity() * sizeof(Entity) + names_.capacity() +
-         links_.capacity() * sizeof(uint32_t) + index_bytes;
+  return entities_.size_bytes() + names_.size() + links_.size_bytes() + index_bytes;
 }
 
-size_t Snapshot::CaseBytes() const {
-  return case_offsets_.capacity() * sizeof(uint64_t) + case_blob_.capacity();
-}
+size_t Snapshot::CaseBytes() const { return case_offsets_.size_bytes() + case_blob_.size(); }
 
 }  // namespace shixin

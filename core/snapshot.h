@@ -15,12 +15,17 @@
 //              it holds roles, an organisation's links name its related persons;
 //   cases_     byte offsets into one case blob of length-prefixed fields.
 //
+// The tables are read through spans over storage that is either owned (a snapshot built by
+// SnapshotBuilder, in huge-page memory) or a read-only mapping of a snapshot file
+// (core/snapshot_file.h, which checks the tables so that no accessor can read out of bounds).
+//
 // Thread safety: a Snapshot has only const methods and is shared between threads without locks.
 #ifndef SHIXIN_CORE_SNAPSHOT_H_
 #define SHIXIN_CORE_SNAPSHOT_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,11 +73,13 @@ struct SnapshotInfo {
 };
 
 class SnapshotBuilder;
+class SnapshotFile;
 
 class Snapshot {
  public:
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
+  ~Snapshot();
 
   // Returns the entity with this ID (for an organisation code, also the organisation listed by
   // the credit code embedding it), or kNoEntity.
@@ -105,13 +112,17 @@ class Snapshot {
 
   const SnapshotInfo& info() const { return info_; }
 
-  // Returns the bytes held by the index and summary tables (entities, names, links, indexes),
-  // and by the case tables, for the memory report.
+  // Returns the bytes of the index and summary tables (entities, names, links, indexes),
+  // and of the case tables, for the memory report. For a mapped file these are the sizes of
+  // its sections, resident or not.
   size_t IndexBytes() const;
   size_t CaseBytes() const;
+  // Whether the tables are a mapped snapshot file rather than built in memory.
+  bool mapped() const { return mapping_ != nullptr; }
 
  private:
   friend class SnapshotBuilder;
+  friend class SnapshotFile;
 
   struct Entity {
     PackedId id;
@@ -130,14 +141,36 @@ class Snapshot {
   // Returns the embedded organisation code of credit-code entity `e`.
   PackedId OrgCodeKey(EntityNo e) const;
 
-  EntityTable entities_;  // sorted by id, plus a sentinel
-  std::string names_;
-  std::vector<uint32_t> links_;
-  std::vector<uint64_t> case_offsets_;  // into case_blob_, plus a sentinel
-  std::string case_blob_;
+  // Points the table views at the owned storage. Called by the builder once the storage is
+  // final (a std::string's buffer may move with it).
+  void ViewOwnedStorage();
+
+  // The tables, as read by every accessor.
+  std::span<const Entity> entities_;  // sorted by id, plus a sentinel
+  std::string_view names_;
+  std::span<const uint32_t> links_;
+  std::span<const uint64_t> case_offsets_;  // into case_blob_, one per case
+  std::string_view case_blob_;
   IdIndex index_;           // by the entity's ID
   IdIndex org_code_index_;  // credit-code entities, by their embedded organisation code
   SnapshotInfo info_;
+
+  // Owned storage of a built snapshot (empty for a mapped one).
+  EntityTable entity_storage_;
+  std::string name_storage_;
+  std::vector<uint32_t> link_storage_;
+  std::vector<uint64_t> case_offset_storage_;
+  std::string case_blob_storage_;
+  // A read-only mapping of a snapshot file, unmapped on destruction.
+  struct Mapping {
+    Mapping(void* address, size_t size) : address(address), size(size) {}
+    ~Mapping();
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    void* address;
+    size_t size;
+  };
+  std::unique_ptr<Mapping> mapping_;  // null for a built snapshot
 };
 
 }  // namespace shixin

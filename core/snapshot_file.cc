@@ -1,0 +1,575 @@
+#include "core/snapshot_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <ctime>
+#include <span>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+#include "absl/strings/str_format.h"
+#include "core/id.h"
+#include "xxhash.h"
+#if defined(__x86_64__)
+#include "xxh_x86dispatch.h"
+#endif
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14
+#endif
+
+namespace shixin {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'H', 'I', 'X', 'S', 'N', 'A', 'P'};
+constexpr uint32_t kEndianMarker = 0x01020304;
+constexpr uint64_t kAlignment = 4096;
+constexpr size_t kCatalogIdBytes = 64;
+constexpr uint32_t kMaxEntities = (1u << 29) - 1;  // links keep the entity in 29 bits
+
+// The fixed header at offset 0 (SNAPSHOT_FORMAT.md); little-endian on every supported host.
+struct FileHeader {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t endian;
+  uint32_t header_size;  // sizeof(FileHeader)
+  uint32_t section_count;
+  uint64_t file_size;
+  int64_t write_time;
+  uint64_t reserved0;
+  SnapshotInfo info;
+  char catalog_id[kCatalogIdBytes];  // NUL-padded
+  uint64_t catalog_fingerprint;
+  uint8_t reserved1[48];
+  uint64_t header_checksum;  // XXH3-64 of bytes [0, 248) and of the section table
+};
+static_assert(sizeof(SnapshotInfo) == 80);
+static_assert(offsetof(FileHeader, info) == 48);
+static_assert(offsetof(FileHeader, catalog_id) == 128);
+static_assert(offsetof(FileHeader, header_checksum) == 248);
+static_assert(sizeof(FileHeader) == 256);
+
+struct SectionEntry {
+  uint32_t kind;
+  uint32_t element_size;
+  uint64_t offset;
+  uint64_t size;
+  uint64_t checksum;  // XXH3-64 of the section's bytes
+};
+static_assert(sizeof(SectionEntry) == 32);
+
+// Section kinds, in file order: the hot tables first, the case tables last.
+enum Kind : uint32_t {
+  kIdIndex = 1,
+  kEntities = 2,
+  kOrgCodeIndex = 3,
+  kNames = 4,
+  kLinks = 5,
+  kCaseOffsets = 6,
+  kCaseBlob = 7,
+};
+constexpr int kSectionCount = 7;
+constexpr uint32_t kFirstColdKind = kCaseOffsets;
+
+const char* KindName(uint32_t kind) {
+  static constexpr const char* kNames[] = {"?",     "id_index", "entities",     "org_code_index",
+                                           "names", "links",    "case_offsets", "case_blob"};
+  return kind <= kSectionCount ? kNames[kind] : "?";
+}
+
+uint64_t AlignUp(uint64_t n) { return (n + kAlignment - 1) & ~(kAlignment - 1); }
+
+// A section's checksum is the XXH3-64 of the little-endian XXH3-64s of its 64 MiB chunks, so
+// that a multi-gigabyte section is verified by several threads.
+constexpr uint64_t kChecksumChunk = 64u << 20;
+
+uint64_t ChunkCount(uint64_t size) { return (size + kChecksumChunk - 1) / kChecksumChunk; }
+
+uint64_t Hash(const void* data, size_t size) {
+#if defined(__x86_64__)
+  return XXH3_64bits_dispatch(data, size);  // AVX2 or AVX-512 where the CPU has them
+#else
+  return XXH3_64bits(data, size);
+#endif
+}
+
+uint64_t SectionChecksum(const std::vector<uint64_t>& chunk_hashes) {
+  return Hash(chunk_hashes.data(), chunk_hashes.size() * sizeof(uint64_t));
+}
+
+uint64_t ChecksumOf(std::string_view bytes) {
+  std::vector<uint64_t> chunks(ChunkCount(bytes.size()));
+  for (uint64_t i = 0; i < chunks.size(); ++i) {
+    const uint64_t begin = i * kChecksumChunk;
+    chunks[i] = Hash(bytes.data() + begin, std::min(kChecksumChunk, bytes.size() - begin));
+  }
+  return SectionChecksum(chunks);
+}
+
+uint64_t HeaderChecksum(const FileHeader& h, const SectionEntry* sections, uint32_t count) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, &h, offsetof(FileHeader, header_checksum));
+  XXH3_64bits_update(state, sections, count * sizeof(SectionEntry));
+  const uint64_t sum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return sum;
+}
+
+std::string Errno() { return std::string(std::strerror(errno)); }
+
+// Writes all of `data` at the current position.
+bool WriteAll(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, std::min<size_t>(size, size_t{1} << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads exactly `size` bytes at `offset`; false on an error or a short file.
+bool ReadAllAt(int fd, void* data, size_t size, uint64_t offset) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// A section as it is written: its kind, element size and bytes.
+struct OutSection {
+  Kind kind;
+  uint32_t element_size;
+  std::string_view bytes;
+};
+
+template <typename T>
+std::string_view Bytes(std::span<const T> s) {
+  return std::string_view(reinterpret_cast<const char*>(s.data()), s.size_bytes());
+}
+
+// Whether `id` is the packed form of some Id (Id::Unpack() of it is defined and packs back).
+bool IsCanonical(const PackedId& id) {
+  const uint32_t payload = id.w[2] & 0x3FFFFFFFu;
+  const uint64_t low = (static_cast<uint64_t>(id.w[1]) << 32) | id.w[0];
+  switch (id.w[2] >> 30) {
+    case 1:  // resident: 17 decimal digits
+      return payload == 0 && low < 100000000000000000ull;
+    case 2: {  // credit code: 17 characters of 5 bits (85 bits), each below 31
+      if ((payload >> 21) != 0) return false;
+      const absl::uint128 v = absl::MakeUint128(payload, low);
+      for (int i = 0; i < 17; ++i) {
+        if ((absl::Uint128Low64(v >> (5 * i)) & 31) == 31) return false;
+      }
+      return true;
+    }
+    case 3:  // organisation code: 8 characters of 6 bits, each below 36
+      if (payload != 0 || (low >> 48) != 0) return false;
+      for (int i = 0; i < 8; ++i) {
+        if (((low >> (6 * i)) & 63) >= 36) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// The friend of Snapshot that writes and maps its tables.
+class SnapshotFile {
+ public:
+  static absl::Status Write(const Snapshot& snap, const CatalogIdentity& catalog,
+                            const std::string& path);
+  static absl::StatusOr<std::unique_ptr<const Snapshot>> Open(const std::string& path,
+                                                              uint64_t expected_catalog,
+                                                              SnapshotFileHeader* out);
+
+ private:
+  using Sections = std::array<SectionEntry, kSectionCount>;  // indexed by kind - 1
+
+  static std::vector<OutSection> OutSections(const Snapshot& snap);
+  static absl::Status WriteFile(int fd, const Snapshot& snap, const CatalogIdentity& catalog,
+                                const std::string& tmp);
+  static absl::Status ReadHeader(int fd, uint64_t file_size, const std::string& path, FileHeader* h,
+                                 Sections* sections);
+  static absl::Status CheckLayout(const FileHeader& h, const Sections& sections, uint64_t file_size,
+                                  const std::string& path);
+  // Verifies every section's checksum on all cores, and that every case offset lies within
+  // the case blob. The hot sections are read from the mapping at `base`, the cold ones with
+  // pread (they are not paged into the mapping).
+  static absl::Status VerifySections(int fd, const char* base, const Sections& sections,
+                                     const std::string& path);
+  static void ViewSections(const char* base, const Sections& sections, Snapshot& snap);
+  static absl::Status CheckTables(const Snapshot& snap, const FileHeader& h);
+  static absl::Status CheckIndex(const Snapshot& snap, const IdIndex& index, bool credit_codes);
+};
+
+std::vector<OutSection> SnapshotFile::OutSections(const Snapshot& snap) {
+  return {
+      {kIdIndex, sizeof(IdIndex::Bucket), Bytes(snap.index_.buckets())},
+      {kEntities, sizeof(Snapshot::Entity), Bytes(snap.entities_)},
+      {kOrgCodeIndex, sizeof(IdIndex::Bucket), Bytes(snap.org_code_index_.buckets())},
+      {kNames, 1, snap.names_},
+      {kLinks, sizeof(uint32_t), Bytes(snap.links_)},
+      {kCaseOffsets, sizeof(uint64_t), Bytes(snap.case_offsets_)},
+      {kCaseBlob, 1, snap.case_blob_},
+  };
+}
+
+absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const CatalogIdentity& catalog,
+                                     const std::string& tmp) {
+  const auto fail = [&] { return absl::InternalError(absl::StrFormat("%s: %s", tmp, Errno())); };
+  FileHeader h{};
+  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+  h.format_version = kSnapshotFormatVersion;
+  h.endian = kEndianMarker;
+  h.header_size = sizeof(FileHeader);
+  h.section_count = kSectionCount;
+  h.write_time = static_cast<int64_t>(std::time(nullptr));
+  h.info = snap.info();
+  std::memcpy(h.catalog_id, catalog.id.data(), std::min(catalog.id.size(), kCatalogIdBytes - 1));
+  h.catalog_fingerprint = catalog.fingerprint;
+  Sections table{};
+  const std::string zeros(kAlignment, '\0');
+  if (!WriteAll(fd, zeros.data(), kAlignment)) return fail();  // header and table, later
+  uint64_t offset = kAlignment;
+  for (const OutSection& s : OutSections(snap)) {
+    const uint64_t begin = AlignUp(offset);
+    if (!WriteAll(fd, zeros.data(), begin - offset)) return fail();
+    if (!WriteAll(fd, s.bytes.data(), s.bytes.size())) return fail();
+    table[s.kind - 1] =
+        SectionEntry{s.kind, s.element_size, begin, s.bytes.size(), ChecksumOf(s.bytes)};
+    offset = begin + s.bytes.size();
+  }
+  h.file_size = offset;
+  h.header_checksum = HeaderChecksum(h, table.data(), kSectionCount);
+  if (::pwrite(fd, &h, sizeof(h), 0) != sizeof(h) ||
+      ::pwrite(fd, table.data(), sizeof(table), sizeof(h)) != sizeof(table) || ::fsync(fd) != 0) {
+    return fail();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotFile::Write(const Snapshot& snap, const CatalogIdentity& catalog,
+                                 const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::InternalError(absl::StrFormat("cannot create %s: %s", tmp, Errno()));
+  absl::Status s = WriteFile(fd, snap, catalog, tmp);
+  if (::close(fd) != 0 && s.ok()) {
+    s = absl::InternalError(absl::StrFormat("%s: %s", tmp, Errno()));
+  }
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = absl::InternalError(absl::StrFormat("cannot rename %s to %s: %s", tmp, path, Errno()));
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  // Make the rename durable too.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::string& path,
+                                      FileHeader* h, Sections* sections) {
+  *h = FileHeader{};
+  const bool whole = ReadAllAt(fd, h, std::min<uint64_t>(file_size, sizeof(*h)), 0);
+  if (!whole || file_size < sizeof(kMagic) || std::memcmp(h->magic, kMagic, 8) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: not a shixin snapshot file (no SHIXSNAP magic)", path));
+  }
+  if (file_size >= 12 && h->format_version != kSnapshotFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: snapshot format version %d, this build reads %d", path,
+                        h->format_version, kSnapshotFormatVersion));
+  }
+  const uint64_t table_end = sizeof(FileHeader) + kSectionCount * sizeof(SectionEntry);
+  if (file_size < table_end) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: truncated: the header ends at byte %d but the file has %d", path,
+                        table_end, file_size));
+  }
+  if (h->endian != kEndianMarker) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: written on a host of the other byte order", path));
+  }
+  if (h->header_size != sizeof(FileHeader) || h->section_count != kSectionCount) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: corrupt header (header size %d, %d sections; expected %d, %d)", path,
+                        h->header_size, h->section_count, sizeof(FileHeader), kSectionCount));
+  }
+  SectionEntry table[kSectionCount];
+  if (!ReadAllAt(fd, table, sizeof(table), sizeof(FileHeader))) {
+    return absl::DataLossError(absl::StrFormat("%s: %s", path, Errno()));
+  }
+  const uint64_t sum = HeaderChecksum(*h, table, kSectionCount);
+  if (sum != h->header_checksum) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: header checksum mismatch (computed %016x, stored %016x)", path, sum,
+                        h->header_checksum));
+  }
+  for (const SectionEntry& s : table) {
+    if (s.kind < 1 || s.kind > kSectionCount || (*sections)[s.kind - 1].kind != 0) {
+      return absl::DataLossError(
+          absl::StrFormat("%s: corrupt section table (kind %d missing or repeated)", path, s.kind));
+    }
+    (*sections)[s.kind - 1] = s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotFile::CheckLayout(const FileHeader& h, const Sections& sections,
+                                       uint64_t file_size, const std::string& path) {
+  static constexpr uint32_t kElementSize[] = {0, 64, 24, 64, 1, 4, 8, 1};
+  uint64_t previous_end = kAlignment;
+  for (const SectionEntry& s : sections) {
+    const char* name = KindName(s.kind);
+    if (s.element_size != kElementSize[s.kind] || s.size % s.element_size != 0 ||
+        s.offset % kAlignment != 0 || s.offset < previous_end || s.size > (1ull << 48) ||
+        s.offset > (1ull << 48)) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: corrupt section table (section %s: offset %d, size %d, element size %d)", path, name,
+          s.offset, s.size, s.element_size));
+    }
+    const uint64_t end = s.offset + s.size;
+    if (end > file_size) {
+      return absl::DataLossError(
+          absl::StrFormat("%s: truncated: section %s ends at byte %d but the file has %d", path,
+                          name, end, file_size));
+    }
+    previous_end = end;
+  }
+  if (h.file_size != file_size) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: %s: the header says %d bytes but the file has %d", path,
+        file_size < h.file_size ? "truncated" : "trailing bytes", h.file_size, file_size));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotFile::VerifySections(int fd, const char* base, const Sections& sections,
+                                          const std::string& path) {
+  struct Chunk {
+    uint32_t kind;
+    uint64_t index;
+  };
+  std::vector<Chunk> chunks;
+  std::array<std::vector<uint64_t>, kSectionCount> hashes;
+  for (const SectionEntry& s : sections) {
+    hashes[s.kind - 1].resize(ChunkCount(s.size));
+    for (uint64_t i = 0; i < ChunkCount(s.size); ++i) chunks.push_back(Chunk{s.kind, i});
+  }
+  const uint64_t blob_size = sections[kCaseBlob - 1].size;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> read_error{false};
+  std::atomic<bool> bad_offset{false};
+  // Hot chunks hash the mapping (paged in already); cold ones are read, so that verifying
+  // does not map the case tables into the process.
+  const auto work = [&] {
+    std::vector<char> buffer;
+    for (size_t c = next++; c < chunks.size(); c = next++) {
+      const SectionEntry& s = sections[chunks[c].kind - 1];
+      const uint64_t begin = chunks[c].index * kChecksumChunk;
+      const size_t n = static_cast<size_t>(std::min(kChecksumChunk, s.size - begin));
+      const char* data = base + s.offset + begin;
+      if (s.kind >= kFirstColdKind) {
+        buffer.resize(n);
+        if (!ReadAllAt(fd, buffer.data(), n, s.offset + begin)) read_error = true;
+        data = buffer.data();
+      }
+      hashes[s.kind - 1][chunks[c].index] = Hash(data, n);
+      if (s.kind == kCaseOffsets) {  // a chunk holds whole offsets
+        bool bad = false;
+        for (size_t i = 0; i < n; i += sizeof(uint64_t)) {
+          uint64_t offset;
+          std::memcpy(&offset, data + i, sizeof(offset));
+          bad |= offset >= blob_size;
+        }
+        if (bad) bad_offset = true;
+      }
+    }
+  };
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work);
+  work();
+  for (std::thread& t : workers) t.join();
+  if (read_error) return absl::DataLossError(absl::StrFormat("%s: read error", path));
+  for (const SectionEntry& s : sections) {
+    const uint64_t sum = SectionChecksum(hashes[s.kind - 1]);
+    if (sum != s.checksum) {
+      return absl::DataLossError(
+          absl::StrFormat("%s: section %s is corrupt (checksum %016x, expected %016x)", path,
+                          KindName(s.kind), sum, s.checksum));
+    }
+  }
+  if (bad_offset) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: inconsistent tables: a case offset lies beyond the %d-byte case blob",
+                        path, blob_size));
+  }
+  return absl::OkStatus();
+}
+
+void SnapshotFile::ViewSections(const char* base, const Sections& sections, Snapshot& snap) {
+  const auto at = [&](Kind kind) { return base + sections[kind - 1].offset; };
+  const auto count = [&](Kind kind) {
+    return sections[kind - 1].size / sections[kind - 1].element_size;
+  };
+  snap.index_ = IdIndex::View(
+      std::span(reinterpret_cast<const IdIndex::Bucket*>(at(kIdIndex)), count(kIdIndex)));
+  snap.org_code_index_ = IdIndex::View(
+      std::span(reinterpret_cast<const IdIndex::Bucket*>(at(kOrgCodeIndex)), count(kOrgCodeIndex)));
+  snap.entities_ =
+      std::span(reinterpret_cast<const Snapshot::Entity*>(at(kEntities)), count(kEntities));
+  snap.names_ = std::string_view(at(kNames), count(kNames));
+  snap.links_ = std::span(reinterpret_cast<const uint32_t*>(at(kLinks)), count(kLinks));
+  snap.case_offsets_ =
+      std::span(reinterpret_cast<const uint64_t*>(at(kCaseOffsets)), count(kCaseOffsets));
+  snap.case_blob_ = std::string_view(at(kCaseBlob), count(kCaseBlob));
+}
+
+absl::Status SnapshotFile::CheckIndex(const Snapshot& snap, const IdIndex& index,
+                                      bool credit_codes) {
+  const size_t n = snap.entity_count();
+  for (const IdIndex::Bucket& b : index.buckets()) {
+    for (uint32_t e : b.entity) {
+      if (e == IdIndex::kEmpty) continue;
+      if (e >= n)
+        return absl::DataLossError(absl::StrFormat("index entry %d >= %d entities", e, n));
+      if (credit_codes &&
+          static_cast<IdKind>(snap.entities_[e].id.w[2] >> 30) != IdKind::kCreditCode) {
+        return absl::DataLossError(
+            absl::StrFormat("organisation-code index entry %d is not a credit code", e));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h) {
+  if (snap.entities_.empty()) return absl::DataLossError("no entity table sentinel");
+  const size_t n = snap.entity_count();
+  if (n > kMaxEntities || n != h.info.entities || snap.case_offsets_.size() != h.info.cases) {
+    return absl::DataLossError(
+        absl::StrFormat("%d entities and %d cases, but the header says %d and %d", n,
+                        snap.case_offsets_.size(), h.info.entities, h.info.cases));
+  }
+  const Snapshot::Entity& end = snap.entities_[n];
+  if (end.name_begin != snap.names_.size() || end.case_begin != snap.case_offsets_.size() ||
+      end.link_begin != snap.links_.size()) {
+    return absl::DataLossError("the entity sentinel does not close the tables");
+  }
+  for (size_t e = 0; e < n; ++e) {
+    const Snapshot::Entity& a = snap.entities_[e];
+    const Snapshot::Entity& b = snap.entities_[e + 1];
+    if (a.name_begin > b.name_begin || a.case_begin > b.case_begin || a.link_begin > b.link_begin) {
+      return absl::DataLossError(absl::StrFormat("entity %d: ranges not monotone", e));
+    }
+    if (!IsCanonical(a.id) || (e + 1 < n && !(a.id < b.id))) {
+      return absl::DataLossError(absl::StrFormat("entity %d: bad or unsorted ID", e));
+    }
+  }
+  for (uint32_t link : snap.links_) {
+    if ((link >> 3) >= n || (link & 7) >= kRoleCount) {
+      return absl::DataLossError(absl::StrFormat("link %08x out of range", link));
+    }
+  }
+  if (absl::Status s = CheckIndex(snap, snap.index_, false); !s.ok()) return s;
+  return CheckIndex(snap, snap.org_code_index_, true);
+}
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::string& path,
+                                                                   uint64_t expected_catalog,
+                                                                   SnapshotFileHeader* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrFormat("cannot open %s: %s", path, Errno()));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return absl::NotFoundError(absl::StrFormat("%s: %s", path, Errno()));
+  const auto file_size = static_cast<uint64_t>(st.st_size);
+  FileHeader h{};
+  Sections sections{};
+  if (absl::Status s = ReadHeader(fd, file_size, path, &h, &sections); !s.ok()) return s;
+  const std::string catalog_id(h.catalog_id, strnlen(h.catalog_id, kCatalogIdBytes));
+  if (expected_catalog != 0 && h.catalog_fingerprint != expected_catalog) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: compiled against catalog %s (fingerprint %016x), but the catalog in use has "
+        "fingerprint %016x; compile the list again with this catalog",
+        path, catalog_id, h.catalog_fingerprint, expected_catalog));
+  }
+  if (absl::Status s = CheckLayout(h, sections, file_size, path); !s.ok()) return s;
+
+  void* base = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) return absl::InternalError(absl::StrFormat("mmap %s: %s", path, Errno()));
+  std::unique_ptr<Snapshot> snap(new Snapshot());
+  snap->mapping_ = std::make_unique<Snapshot::Mapping>(base, file_size);
+  const char* bytes = static_cast<const char*>(base);
+  // The hot tables are paged in now (the first queries do not fault); the case tables are
+  // read at random, by DETAIL only.
+  const uint64_t cold = sections[kFirstColdKind - 1].offset;
+  if (::madvise(base, cold, MADV_POPULATE_READ) != 0) ::madvise(base, cold, MADV_WILLNEED);
+  ::madvise(static_cast<char*>(base) + cold, file_size - cold, MADV_RANDOM);
+
+  // The structure is checked while the checksums are computed: both only read within the
+  // sections, and the file is refused if either fails.
+  ViewSections(bytes, sections, *snap);
+  snap->info_ = h.info;
+  absl::Status structure;
+  std::thread checker([&] { structure = CheckTables(*snap, h); });
+  const absl::Status checksums = VerifySections(fd, bytes, sections, path);
+  checker.join();
+  if (!checksums.ok()) return checksums;
+  if (!structure.ok()) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: inconsistent tables: %s", path, structure.message()));
+  }
+  if (out != nullptr) {
+    *out = SnapshotFileHeader{h.format_version, h.write_time, h.file_size,
+                              CatalogIdentity{catalog_id, h.catalog_fingerprint}};
+  }
+  return std::unique_ptr<const Snapshot>(std::move(snap));
+}
+
+absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& catalog,
+                               const std::string& path) {
+  return SnapshotFile::Write(snap, catalog, path);
+}
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
+    const std::string& path, uint64_t expected_catalog_fingerprint, SnapshotFileHeader* header) {
+  return SnapshotFile::Open(path, expected_catalog_fingerprint, header);
+}
+
+}  // namespace shixin

@@ -1,0 +1,71 @@
+// Compiled snapshot files: a built Snapshot written to one binary file (`shixin compile`), and
+// opened again by mapping it read-only instead of parsing the data directory. The format is
+// documented byte by byte in core/SNAPSHOT_FORMAT.md: a versioned header with the snapshot's
+// counts, build and source time and the identity of the measure catalog it was compiled
+// against, a section table, and the snapshot's tables as page-aligned sections, each with an
+// XXH3-64 checksum.
+//
+// Opening verifies everything before a query can see the file: magic, format version, byte
+// order, header checksum, that every section lies within the file, every section's checksum
+// (the multi-gigabyte case blob included), and the tables' structure (ranges monotone and
+// within their tables, entity numbers in range, canonical IDs), so that no accessor of the
+// returned Snapshot reads out of bounds, even on a crafted file. The hot tables (the two ID
+// indexes, entities, names, links) are paged in at open; the case tables stay in the page
+// cache and are paged in when a DETAIL reads a case.
+//
+// The file must not be modified in place while a snapshot maps it (a truncation would fault
+// the readers): replace it by renaming a new file over it, as WriteSnapshotFile() does.
+//
+// Thread safety: the functions are reentrant; the returned Snapshot is as in snapshot.h.
+#ifndef SHIXIN_CORE_SNAPSHOT_FILE_H_
+#define SHIXIN_CORE_SNAPSHOT_FILE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/snapshot.h"
+
+namespace shixin {
+
+// The format version this build writes and reads.
+inline constexpr uint32_t kSnapshotFormatVersion = 1;
+
+// The identity of the measure catalog a snapshot file is compiled against.
+struct CatalogIdentity {
+  std::string id;            // Catalog::id(); at most 63 bytes are stored
+  uint64_t fingerprint = 0;  // Catalog::fingerprint()
+};
+
+// What a snapshot file's header says besides the SnapshotInfo.
+struct SnapshotFileHeader {
+  uint32_t format_version = 0;
+  int64_t write_time = 0;  // Unix seconds: when the file was written
+  uint64_t file_size = 0;
+  CatalogIdentity catalog;
+};
+
+// Writes `snap` to `path`: to `path`.tmp first, fsync'ed, then renamed over `path` (a reader
+// never sees a partial file). Returns the error of the first failing system call, naming the
+// file; `path` is untouched then.
+absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& catalog,
+                               const std::string& path);
+
+// Maps and verifies the snapshot file at `path`. With `expected_catalog_fingerprint` not 0,
+// the file must have been compiled against that catalog. Returns
+//   NotFound            the file cannot be opened;
+//   InvalidArgument     not a snapshot file (bad magic);
+//   FailedPrecondition  another format version ("snapshot format version N, this build reads
+//                       M"), the other byte order, or another catalog (both fingerprints named);
+//   DataLoss            truncated ("truncated: section X ends at byte N but the file has M"),
+//                       a checksum mismatch, or inconsistent tables.
+// Every message starts with the path. `header`, if not null, receives the header on success.
+absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
+    const std::string& path, uint64_t expected_catalog_fingerprint,
+    SnapshotFileHeader* header = nullptr);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_SNAPSHOT_FILE_H_

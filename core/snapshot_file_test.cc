@@ -1,0 +1,345 @@
+#include "core/snapshot_file.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "core/builder.h"
+#include "core/dataset.h"
+#include "core/synthetic.h"
+#include "xxhash.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr uint64_t kFingerprint = 0x1234abcd5678ef01ull;
+const CatalogIdentity kCatalog{"hegang-2018", kFingerprint};
+
+// Byte offsets of the format (SNAPSHOT_FORMAT.md).
+constexpr size_t kVersionOffset = 8;
+constexpr size_t kHeaderChecksumOffset = 248;
+constexpr size_t kTableOffset = 256;
+constexpr int kSections = 7;
+
+std::string SourceDir() {
+  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
+  return dir != nullptr ? dir : ".";
+}
+
+std::string TempPath(const std::string& name) {
+  return absl::StrFormat("%ssnapshot_file_test_%d_%s", ::testing::TempDir(), getpid(), name);
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+template <typename T>
+T Get(const std::string& bytes, size_t offset) {
+  T v;
+  std::memcpy(&v, bytes.data() + offset, sizeof(v));
+  return v;
+}
+
+template <typename T>
+void Put(std::string& bytes, size_t offset, T v) {
+  std::memcpy(bytes.data() + offset, &v, sizeof(v));
+}
+
+struct Section {
+  uint32_t kind;
+  uint64_t offset;
+  uint64_t size;
+};
+
+Section SectionOf(const std::string& bytes, int i) {
+  const size_t at = kTableOffset + 32 * static_cast<size_t>(i);
+  return Section{Get<uint32_t>(bytes, at), Get<uint64_t>(bytes, at + 8),
+                 Get<uint64_t>(bytes, at + 16)};
+}
+
+// Recomputes the checksum of section `i` and the header's, as a crafter would.
+void Reseal(std::string& bytes, int i) {
+  const Section s = SectionOf(bytes, i);
+  // One 64 MiB chunk: the checksum is the hash of the chunk's hash.
+  ASSERT_LT(s.size, 64u << 20);
+  const uint64_t chunk = XXH3_64bits(bytes.data() + s.offset, s.size);
+  Put<uint64_t>(bytes, kTableOffset + 32 * i + 24, XXH3_64bits(&chunk, sizeof(chunk)));
+  std::string covered = bytes.substr(0, kHeaderChecksumOffset) +
+                        bytes.substr(kTableOffset, 32 * static_cast<size_t>(kSections));
+  Put<uint64_t>(bytes, kHeaderChecksumOffset, XXH3_64bits(covered.data(), covered.size()));
+}
+
+std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects) {
+  SnapshotBuilder builder;
+  GenerateSynthetic(
+      SyntheticOptions{subjects, 7}, [&](const CaseInput& c) { builder.AddCase(c); },
+      [&](const RelationInput& r) { builder.AddRelation(r); });
+  auto snap = builder.Build();
+  EXPECT_TRUE(snap.ok()) << snap.status();
+  return *std::move(snap);
+}
+
+void ExpectCaseEqual(const CaseView& a, const CaseView& b) {
+  EXPECT_EQ(a.case_code, b.case_code);
+  EXPECT_EQ(a.court, b.court);
+  EXPECT_EQ(a.area, b.area);
+  EXPECT_EQ(a.gist_id, b.gist_id);
+  EXPECT_EQ(a.gist_unit, b.gist_unit);
+  EXPECT_EQ(a.duty, b.duty);
+  EXPECT_EQ(a.performance, b.performance);
+  EXPECT_EQ(a.performed_part, b.performed_part);
+  EXPECT_EQ(a.unperform_part, b.unperform_part);
+  EXPECT_EQ(a.disrupt_type, b.disrupt_type);
+  EXPECT_EQ(a.business_entity, b.business_entity);
+  EXPECT_EQ(a.reg_date, b.reg_date);
+  EXPECT_EQ(a.publish_date, b.publish_date);
+  EXPECT_EQ(a.age, b.age);
+  EXPECT_EQ(a.sex, b.sex);
+}
+
+void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b) {
+  const SnapshotInfo& x = a.info();
+  const SnapshotInfo& y = b.info();
+  EXPECT_EQ(x.version, y.version);
+  EXPECT_EQ(x.build_time, y.build_time);
+  EXPECT_EQ(x.source_time, y.source_time);
+  EXPECT_EQ(x.subjects, y.subjects);
+  EXPECT_EQ(x.persons, y.persons);
+  EXPECT_EQ(x.organizations, y.organizations);
+  EXPECT_EQ(x.cases, y.cases);
+  EXPECT_EQ(x.relations, y.relations);
+  EXPECT_EQ(x.related_persons, y.related_persons);
+  EXPECT_EQ(x.entities, y.entities);
+  EXPECT_EQ(a.IndexBytes(), b.IndexBytes());
+  EXPECT_EQ(a.CaseBytes(), b.CaseBytes());
+  ASSERT_EQ(a.entity_count(), b.entity_count());
+  std::vector<Id> ids;
+  for (EntityNo e = 0; e < a.entity_count(); ++e) {
+    const Id id = a.EntityId(e);
+    ids.push_back(id);
+    ASSERT_EQ(id, b.EntityId(e));
+    ASSERT_EQ(b.Find(id), e);
+    if (id.kind() == IdKind::kCreditCode) {
+      EXPECT_EQ(a.Find(id.EmbeddedOrgCode()), b.Find(id.EmbeddedOrgCode()));
+    }
+    EXPECT_EQ(a.EntityKind(e), b.EntityKind(e));
+    EXPECT_EQ(a.EntityName(e), b.EntityName(e));
+    EXPECT_EQ(a.IsListed(e), b.IsListed(e));
+    EXPECT_EQ(a.IsRelated(e), b.IsRelated(e));
+    ASSERT_EQ(a.CaseCount(e), b.CaseCount(e));
+    ASSERT_EQ(a.FirstCase(e), b.FirstCase(e));
+    for (uint32_t c = 0; c < a.CaseCount(e); ++c) {
+      ExpectCaseEqual(a.Case(a.FirstCase(e) + c), b.Case(b.FirstCase(e) + c));
+    }
+    ASSERT_EQ(a.LinkCount(e), b.LinkCount(e));
+    for (uint32_t i = 0; i < a.LinkCount(e); ++i) {
+      EXPECT_EQ(a.Link(e, i).other, b.Link(e, i).other);
+      EXPECT_EQ(a.Link(e, i).role, b.Link(e, i).role);
+    }
+  }
+  std::vector<EntityNo> found(ids.size());
+  b.FindBatch(ids, found);
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(found[i], i);
+}
+
+class SnapshotFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    built_ = Synthetic(300);
+    path_ = TempPath("snap");
+    ASSERT_TRUE(WriteSnapshotFile(*built_, kCatalog, path_).ok());
+    bytes_ = ReadBytes(path_);
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  // Writes `bytes` to the file and returns the error of opening it.
+  absl::Status OpenBytes(const std::string& bytes) {
+    WriteBytes(path_, bytes);
+    auto snap = OpenSnapshotFile(path_, kFingerprint);
+    return snap.ok() ? absl::OkStatus() : snap.status();
+  }
+
+  std::unique_ptr<const Snapshot> built_;
+  std::string path_;
+  std::string bytes_;
+};
+
+TEST_F(SnapshotFileTest, RoundTripsEveryAccessor) {
+  SnapshotFileHeader header;
+  auto mapped = OpenSnapshotFile(path_, kFingerprint, &header);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_TRUE((*mapped)->mapped());
+  EXPECT_FALSE(built_->mapped());
+  EXPECT_EQ(header.format_version, kSnapshotFormatVersion);
+  EXPECT_EQ(header.catalog.id, "hegang-2018");
+  EXPECT_EQ(header.catalog.fingerprint, kFingerprint);
+  EXPECT_EQ(header.file_size, bytes_.size());
+  EXPECT_GT(built_->info().relations, 0u);
+  ExpectSameSnapshot(*built_, **mapped);
+  // 0 accepts any catalog.
+  EXPECT_TRUE(OpenSnapshotFile(path_, 0).ok());
+}
+
+TEST_F(SnapshotFileTest, RoundTripsTheSample) {
+  auto sample = LoadDataDir(SourceDir() + "/data/sample", LoadOptions{}, nullptr);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  ASSERT_TRUE(WriteSnapshotFile(**sample, kCatalog, path_).ok());
+  auto mapped = OpenSnapshotFile(path_, kFingerprint);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  ExpectSameSnapshot(**sample, **mapped);
+}
+
+TEST_F(SnapshotFileTest, RoundTripsAnEmptySnapshot) {
+  SnapshotBuilder builder;
+  auto empty = builder.Build();
+  ASSERT_TRUE(empty.ok());
+  ASSERT_TRUE(WriteSnapshotFile(**empty, kCatalog, path_).ok());
+  auto mapped = OpenSnapshotFile(path_, kFingerprint);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_EQ((*mapped)->entity_count(), 0u);
+  EXPECT_EQ((*mapped)->Find(built_->EntityId(0)), kNoEntity);
+}
+
+TEST_F(SnapshotFileTest, MissingFileIsNotFound) {
+  auto snap = OpenSnapshotFile(TempPath("missing"), 0);
+  EXPECT_EQ(snap.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SnapshotFileTest, TruncatedFileIsRefused) {
+  const Section blob = SectionOf(bytes_, kSections - 1);
+  for (size_t size : {size_t{0}, size_t{5}, size_t{100}, size_t{300}, size_t{4096},
+                      static_cast<size_t>(SectionOf(bytes_, 1).offset + 10),
+                      static_cast<size_t>(blob.offset + blob.size / 2), bytes_.size() - 1}) {
+    const absl::Status s = OpenBytes(bytes_.substr(0, size));
+    EXPECT_FALSE(s.ok()) << size;
+    if (size >= 8) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << size << ": " << s;
+      EXPECT_THAT(s.message(), HasSubstr("truncated")) << size;
+    }
+  }
+  const absl::Status s = OpenBytes(bytes_.substr(0, blob.offset + 100));
+  EXPECT_THAT(s.message(),
+              HasSubstr(absl::StrFormat("truncated: section case_blob ends at byte %d but the "
+                                        "file has %d",
+                                        blob.offset + blob.size, blob.offset + 100)));
+  EXPECT_THAT(OpenBytes(bytes_ + "x").message(), HasSubstr("trailing bytes"));
+}
+
+TEST_F(SnapshotFileTest, FlippedByteInEverySectionIsRefused) {
+  for (int i = 0; i < kSections; ++i) {
+    const Section s = SectionOf(bytes_, i);
+    ASSERT_GT(s.size, 0u) << i;
+    for (uint64_t at : {s.offset, s.offset + s.size / 2, s.offset + s.size - 1}) {
+      std::string bad = bytes_;
+      bad[at] ^= 0x10;
+      const absl::Status st = OpenBytes(bad);
+      EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << i << "@" << at;
+      EXPECT_THAT(st.message(), HasSubstr("is corrupt (checksum")) << st;
+    }
+  }
+  std::string bad = bytes_;
+  bad[100] ^= 1;  // in the SnapshotInfo
+  EXPECT_THAT(OpenBytes(bad).message(), HasSubstr("header checksum mismatch"));
+}
+
+TEST_F(SnapshotFileTest, WrongMagicAndVersionAreRefused) {
+  std::string bad = bytes_;
+  bad[0] = 'X';
+  absl::Status s = OpenBytes(bad);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("not a shixin snapshot file"));
+  bad = bytes_;
+  Put<uint32_t>(bad, kVersionOffset, kSnapshotFormatVersion + 1);
+  s = OpenBytes(bad);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(),
+              HasSubstr(absl::StrFormat("snapshot format version %d, this build "
+                                        "reads %d",
+                                        kSnapshotFormatVersion + 1, kSnapshotFormatVersion)));
+}
+
+TEST_F(SnapshotFileTest, CatalogMismatchIsRefused) {
+  auto snap = OpenSnapshotFile(path_, 0x42);
+  EXPECT_EQ(snap.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(snap.status().message(), HasSubstr("1234abcd5678ef01"));
+  EXPECT_THAT(snap.status().message(), HasSubstr("0000000000000042"));
+  EXPECT_THAT(snap.status().message(), HasSubstr("hegang-2018"));
+}
+
+// Crafted files with valid checksums but tables that would make a query read out of bounds.
+TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
+  const Section index = SectionOf(bytes_, 0);
+  const Section entities = SectionOf(bytes_, 1);
+  const Section links = SectionOf(bytes_, 4);
+  const Section offsets = SectionOf(bytes_, 5);
+  ASSERT_EQ(entities.kind, 2u);
+  const uint32_t n = static_cast<uint32_t>(entities.size / 24 - 1);
+  struct Craft {
+    const char* what;
+    int section;
+    size_t at;
+    uint32_t value32;
+    uint64_t value64;
+    bool wide;
+  };
+  const Craft crafts[] = {
+      {"name range", 1, entities.offset + 24 * 3 + 12, 0xFFFFFF00u, 0, false},
+      {"case range", 1, entities.offset + 24 * 3 + 16, 0xFFFFFF00u, 0, false},
+      {"link range", 1, entities.offset + 24 * 3 + 20, 0xFFFFFF00u, 0, false},
+      {"sentinel", 1, entities.offset + 24 * n + 12, 1u << 30, 0, false},
+      {"bad id", 1, entities.offset + 24 * 5 + 8, 0, 0, false},
+      {"link entity", 4, links.offset, (n + 5) << 3, 0, false},
+      {"link role", 4, links.offset, 7, 0, false},
+      {"case offset", 5, offsets.offset + 8, 0, 1ull << 40, true},
+      {"index entry", 0, index.offset + 32, n + 1, 0, false},
+  };
+  for (const Craft& c : crafts) {
+    std::string bad = bytes_;
+    if (c.wide) {
+      Put<uint64_t>(bad, c.at, c.value64);
+    } else {
+      Put<uint32_t>(bad, c.at, c.value32);
+    }
+    Reseal(bad, c.section);
+    const absl::Status s = OpenBytes(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << c.what << ": " << s;
+    EXPECT_THAT(s.message(), HasSubstr("inconsistent tables")) << c.what << ": " << s;
+  }
+  std::string duplicate = bytes_;  // entity 5 gets entity 4's ID: no longer strictly sorted
+  std::memcpy(duplicate.data() + entities.offset + 24 * 5, bytes_.data() + entities.offset + 24 * 4,
+              12);
+  Reseal(duplicate, 1);
+  EXPECT_THAT(OpenBytes(duplicate).message(), HasSubstr("unsorted ID"));
+  // A resealed but unchanged file still opens: the crafts above are caught by structure.
+  std::string same = bytes_;
+  Reseal(same, 1);
+  EXPECT_TRUE(OpenBytes(same).ok());
+}
+
+TEST_F(SnapshotFileTest, WriteFailureLeavesNoFile) {
+  const absl::Status s = WriteSnapshotFile(*built_, kCatalog, "/nonexistent-dir/x.snap");
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("/nonexistent-dir/x.snap.tmp"));
+}
+
+}  // namespace
+}  // namespace shixin

@@ -1,0 +1,467 @@
+#include "loadtest/driver.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <deque>
+
+#include "absl/strings/str_format.h"
+
+namespace shixin::loadtest {
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+absl::StatusOr<int> ConnectTcp(std::string_view address) {
+  std::string host, port;
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find("]:");
+    if (close == std::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrFormat("bad address \"%s\"", address));
+    }
+    host = std::string(address.substr(1, close - 1));
+    port = std::string(address.substr(close + 2));
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("bad address \"%s\" (expected HOST:PORT)", address));
+    }
+    host = std::string(address.substr(0, colon));
+    port = std::string(address.substr(colon + 1));
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &list); rc != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", address, gai_strerror(rc)));
+  }
+  int err = 0;
+  for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      freeaddrinfo(list);
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      return fd;
+    }
+    err = errno;
+    close(fd);
+  }
+  freeaddrinfo(list);
+  return absl::UnavailableError(absl::StrFormat("connect %s: %s", address, std::strerror(err)));
+}
+
+void SwapTracker::Begin() {
+  absl::MutexLock lock(&mu_);
+  windows_.push_back(Window{NowNs(), 0, true, ""});
+  seq_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void SwapTracker::End(bool ok, std::string message) {
+  absl::MutexLock lock(&mu_);
+  seq_.fetch_add(1, std::memory_order_acq_rel);
+  windows_.back().end_ns = NowNs();
+  windows_.back().ok = ok;
+  windows_.back().message = std::move(message);
+}
+
+std::vector<SwapTracker::Window> SwapTracker::windows() const {
+  absl::MutexLock lock(&mu_);
+  return windows_;
+}
+
+namespace {
+
+constexpr size_t kMaxSamples = 8;
+constexpr size_t kReadSize = 256 * 1024;
+
+struct Pending {
+  uint32_t request_id;
+  uint16_t n;  // IDs
+  bool measures;
+  uint64_t seq;  // SwapTracker::seq() when sent
+  int64_t t0;    // when due (open loop) or sent (closed loop)
+};
+
+struct Expect {
+  const FixedId* id;
+  IdClass cls;
+};
+
+struct Conn {
+  int fd = -1;
+  bool dead = false;
+  bool want_write = false;
+  std::unique_ptr<Codec> codec;
+  std::string in;
+  size_t in_off = 0;
+  std::string out;
+  size_t out_off = 0;
+  std::deque<Pending> pending;
+  std::deque<Expect> expect;
+  uint32_t next_id = 0;
+};
+
+const char* ClassName(IdClass c) {
+  switch (c) {
+    case IdClass::kHit:
+      return "hit";
+    case IdClass::kMiss:
+      return "miss";
+    case IdClass::kRelated:
+      return "related";
+  }
+  return "?";
+}
+
+const char* AnswerName(Answer a) {
+  switch (a) {
+    case Answer::kUnlisted:
+      return "unlisted";
+    case Answer::kListed:
+      return "listed";
+    case Answer::kRelated:
+      return "related";
+    case Answer::kInvalid:
+      return "invalid";
+  }
+  return "?";
+}
+
+class Loop {
+ public:
+  Loop(const RunConfig& config, int index, const IdPool& pool, SwapTracker* swaps)
+      : c_(config),
+        index_(index),
+        picker_(pool, config.mix, config.seed * 7919 + index),
+        swaps_(swaps),
+        buf_(kReadSize) {}
+  ~Loop() {
+    for (Conn& conn : conns_) {
+      if (conn.fd >= 0) close(conn.fd);
+    }
+    if (ep_ >= 0) close(ep_);
+  }
+
+  ThreadResult Run();
+
+ private:
+  absl::Status Open();
+  bool CanIssue() const { return limit_ == 0 || issued_ < limit_; }
+  void Issue(Conn* conn, int64_t t0, uint64_t seq);
+  void Dispatch(int64_t now);
+  void Flush(Conn* conn);
+  void Read(Conn* conn);
+  void Complete(Conn* conn, const ParsedResponse& r, int64_t now);
+  void Kill(Conn* conn, const std::string& why);
+  void Sample(const std::string& what) {
+    if (r_.samples.size() < kMaxSamples) r_.samples.push_back(what);
+  }
+  Second& SecondAt(int64_t now);
+
+  const RunConfig& c_;
+  const int index_;
+  Picker picker_;
+  SwapTracker* swaps_;
+  std::vector<char> buf_;
+  std::vector<Conn> conns_;
+  int ep_ = -1;
+  ThreadResult r_;
+  uint64_t limit_ = 0;
+  uint64_t issued_ = 0;
+  uint64_t in_flight_ = 0;
+  size_t rr_ = 0;  // round-robin position (open loop)
+  // Open loop schedule: request k of this thread is due at first_due_ + k * interval_.
+  double interval_ns_ = 0;
+  int64_t first_due_ = 0;
+  uint64_t next_k_ = 0;
+  std::vector<const FixedId*> ids_;
+  ParsedResponse parsed_;
+};
+
+absl::Status Loop::Open() {
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  if (ep_ < 0) return absl::InternalError("epoll_create1 failed");
+  const int n = c_.connections / c_.threads + (index_ < c_.connections % c_.threads ? 1 : 0);
+  conns_.resize(n);
+  for (int i = 0; i < n; ++i) {
+    Conn& conn = conns_[i];
+    absl::StatusOr<int> fd = ConnectTcp(c_.address);
+    if (!fd.ok()) return fd.status();
+    conn.fd = *fd;
+    conn.codec = c_.codec();
+    if (absl::Status s = conn.codec->Handshake(conn.fd); !s.ok()) return s;
+    fcntl(conn.fd, F_SETFL, fcntl(conn.fd, F_GETFL) | O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = i;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, conn.fd, &ev);
+  }
+  return absl::OkStatus();
+}
+
+void Loop::Issue(Conn* conn, int64_t t0, uint64_t seq) {
+  const bool measures = picker_.NextIsMeasures();
+  const size_t n = measures ? 1 : c_.batch;
+  ids_.clear();
+  for (size_t i = 0; i < n; ++i) {
+    IdClass cls;
+    const FixedId& id = picker_.Pick(&cls);
+    ids_.push_back(&id);
+    conn->expect.push_back(Expect{&id, cls});
+  }
+  const uint32_t rid = ++conn->next_id;
+  if (measures) {
+    conn->codec->AppendMeasures(rid, *ids_[0], &conn->out);
+  } else {
+    conn->codec->AppendCheck(rid, ids_.data(), n, &conn->out);
+  }
+  conn->pending.push_back(Pending{rid, static_cast<uint16_t>(n), measures, seq, t0});
+  ++issued_;
+  ++in_flight_;
+}
+
+void Loop::Dispatch(int64_t now) {
+  const uint64_t seq = swaps_->seq();
+  if (c_.rate <= 0) {
+    for (Conn& conn : conns_) {
+      while (!conn.dead && conn.pending.size() < static_cast<size_t>(c_.depth) && CanIssue()) {
+        Issue(&conn, now, seq);
+      }
+    }
+    return;
+  }
+  while (CanIssue()) {
+    const int64_t due = first_due_ + static_cast<int64_t>(next_k_ * interval_ns_);
+    if (due > now) break;
+    Conn* free_conn = nullptr;
+    for (size_t tries = 0; tries < conns_.size(); ++tries) {
+      Conn& conn = conns_[rr_++ % conns_.size()];
+      if (!conn.dead && conn.pending.size() < static_cast<size_t>(c_.depth)) {
+        free_conn = &conn;
+        break;
+      }
+    }
+    if (free_conn == nullptr) break;  // backlog: the request waits, its clock running
+    Issue(free_conn, due, seq);
+    ++next_k_;
+  }
+}
+
+void Loop::Flush(Conn* conn) {
+  while (conn->out_off < conn->out.size()) {
+    const ssize_t w =
+        write(conn->fd, conn->out.data() + conn->out_off, conn->out.size() - conn->out_off);
+    if (w > 0) {
+      conn->out_off += w;
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!conn->want_write) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT;
+        ev.data.u32 = static_cast<uint32_t>(conn - conns_.data());
+        epoll_ctl(ep_, EPOLL_CTL_MOD, conn->fd, &ev);
+        conn->want_write = true;
+      }
+      return;
+    }
+    Kill(conn, absl::StrFormat("write: %s", std::strerror(errno)));
+    return;
+  }
+  conn->out.clear();
+  conn->out_off = 0;
+  if (conn->want_write) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = static_cast<uint32_t>(conn - conns_.data());
+    epoll_ctl(ep_, EPOLL_CTL_MOD, conn->fd, &ev);
+    conn->want_write = false;
+  }
+}
+
+void Loop::Kill(Conn* conn, const std::string& why) {
+  if (conn->dead) return;
+  conn->dead = true;
+  Sample(absl::StrFormat("connection lost (%s) with %d requests in flight", why,
+                         conn->pending.size()));
+  r_.errors += conn->pending.size();
+  in_flight_ -= conn->pending.size();
+  conn->pending.clear();
+  conn->expect.clear();
+  epoll_ctl(ep_, EPOLL_CTL_DEL, conn->fd, nullptr);
+  close(conn->fd);
+  conn->fd = -1;
+}
+
+Second& Loop::SecondAt(int64_t now) {
+  const size_t s = static_cast<size_t>(std::max<int64_t>(0, now - c_.start_ns) / 1'000'000'000);
+  while (r_.seconds.size() <= s) {
+    r_.seconds.emplace_back();
+    if (c_.per_second_histograms) r_.seconds.back().latency = std::make_unique<Histogram>();
+  }
+  return r_.seconds[s];
+}
+
+void Loop::Complete(Conn* conn, const ParsedResponse& r, int64_t now) {
+  const Pending p = conn->pending.front();
+  conn->pending.pop_front();
+  --in_flight_;
+  const uint64_t seq_now = swaps_->seq();
+  const bool in_swap = (p.seq & 1) != 0 || seq_now != p.seq;
+  Second& sec = SecondAt(now);
+  uint64_t wrong = 0;
+  if (!r.ok || r.answers.size() != p.n) {
+    ++r_.errors;
+    ++sec.errors;
+    if (in_swap) ++r_.swap_errors;
+    Sample(r.ok ? absl::StrFormat("%d answers for %d IDs", r.answers.size(), p.n)
+                : absl::StrFormat("error answer: %s", r.error));
+  } else {
+    for (size_t i = 0; i < p.n; ++i) {
+      const Expect& e = conn->expect[i];
+      const Answer want = conn->codec->Expected(e.cls);
+      if (r.answers[i] == want) continue;
+      ++wrong;
+      Sample(absl::StrFormat("wrong answer for %s (%s): %s, expected %s%s", e.id->view(),
+                             ClassName(e.cls), AnswerName(r.answers[i]), AnswerName(want),
+                             in_swap ? " (during a swap)" : ""));
+    }
+    if (in_swap) r_.swap_answers += p.n;
+  }
+  conn->expect.erase(conn->expect.begin(), conn->expect.begin() + p.n);
+  r_.wrong += wrong;
+  sec.wrong += wrong;
+  if (in_swap) r_.swap_wrong += wrong;
+  if (p.t0 < c_.start_ns + c_.warmup_ns) return;
+  const uint64_t latency = static_cast<uint64_t>(std::max<int64_t>(0, now - p.t0));
+  r_.all.Record(latency);
+  (in_swap ? r_.in_swap : r_.outside).Record(latency);
+  ++r_.requests;
+  r_.ids += p.n;
+  ++sec.requests;
+  sec.ids += p.n;
+  if (sec.latency) sec.latency->Record(latency);
+}
+
+void Loop::Read(Conn* conn) {
+  const ssize_t got = read(conn->fd, buf_.data(), buf_.size());
+  if (got == 0) return Kill(conn, "closed by the server");
+  if (got < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    return Kill(conn, absl::StrFormat("read: %s", std::strerror(errno)));
+  }
+  const int64_t now = NowNs();
+  conn->in.append(buf_.data(), got);
+  while (!conn->dead) {
+    size_t consumed = 0;
+    parsed_.answers.clear();
+    parsed_.ok = true;
+    const ParseResult pr =
+        conn->codec->Parse(std::string_view(conn->in).substr(conn->in_off), &consumed, &parsed_);
+    if (pr == ParseResult::kNeedMore) break;
+    if (pr == ParseResult::kMalformed) return Kill(conn, "malformed response");
+    conn->in_off += consumed;
+    if (conn->pending.empty()) return Kill(conn, "an answer to no request");
+    if (conn->codec->uses_request_ids() && parsed_.request_id != conn->pending.front().request_id) {
+      return Kill(conn, absl::StrFormat("request id %d answered, %d expected", parsed_.request_id,
+                                        conn->pending.front().request_id));
+    }
+    Complete(conn, parsed_, now);
+  }
+  if (conn->in_off == conn->in.size()) {
+    conn->in.clear();
+    conn->in_off = 0;
+  } else if (conn->in_off > 65536) {
+    conn->in.erase(0, conn->in_off);
+    conn->in_off = 0;
+  }
+}
+
+ThreadResult Loop::Run() {
+  if (absl::Status s = Open(); !s.ok()) {
+    r_.status = s;
+    return std::move(r_);
+  }
+  limit_ = c_.requests / c_.threads + (index_ == 0 ? c_.requests % c_.threads : 0);
+  if (c_.rate > 0) {
+    interval_ns_ = 1e9 * c_.threads / c_.rate;
+    first_due_ = c_.start_ns + static_cast<int64_t>(interval_ns_ * index_ / c_.threads);
+  }
+  std::vector<epoll_event> events(64);
+  int64_t stopped_at = 0;
+  while (true) {
+    const int64_t now = NowNs();
+    const bool stop = now >= c_.end_ns->load(std::memory_order_relaxed) || !CanIssue();
+    if (stop && stopped_at == 0) {
+      stopped_at = now;
+      // Send what fell due before the end (open loop), so only a real backlog counts unsent.
+      if (c_.rate > 0 && CanIssue()) Dispatch(c_.end_ns->load(std::memory_order_relaxed) - 1);
+    }
+    if (!stop) Dispatch(now);
+    for (Conn& conn : conns_) {
+      if (!conn.dead && conn.out_off < conn.out.size()) Flush(&conn);
+    }
+    if (stop && in_flight_ == 0) break;
+    if (stop && now - stopped_at > c_.drain_ns) {
+      Sample(absl::StrFormat("%d requests unanswered %.1f s after the end", in_flight_,
+                             c_.drain_ns / 1e9));
+      r_.errors += in_flight_;
+      break;
+    }
+    bool alive = false;
+    for (const Conn& conn : conns_) alive = alive || !conn.dead;
+    if (!alive) break;
+    int64_t wait = 100'000'000;
+    if (!stop) {
+      wait = std::min(wait, c_.end_ns->load(std::memory_order_relaxed) - now);
+      if (c_.rate > 0) {
+        const int64_t due = first_due_ + static_cast<int64_t>(next_k_ * interval_ns_);
+        wait = std::min(wait, due - now);
+      }
+    }
+    wait = std::max<int64_t>(wait, 0);
+    timespec ts{wait / 1'000'000'000, wait % 1'000'000'000};
+    const int n = epoll_pwait2(ep_, events.data(), events.size(), &ts, nullptr);
+    for (int i = 0; i < n; ++i) {
+      Conn& conn = conns_[events[i].data.u32];
+      if (conn.dead) continue;
+      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) Read(&conn);
+      if (!conn.dead && (events[i].events & EPOLLOUT)) Flush(&conn);
+    }
+  }
+  r_.last_send_ns = stopped_at;
+  if (c_.rate > 0 && stopped_at > 0) {
+    // Requests due before the end that never found a free connection.
+    const int64_t end = std::min(stopped_at, c_.end_ns->load());
+    const double due = std::ceil((end - first_due_) / interval_ns_);
+    if (due > static_cast<double>(next_k_) && CanIssue()) {
+      r_.unsent = static_cast<uint64_t>(due) - next_k_;
+    }
+  }
+  return std::move(r_);
+}
+
+}  // namespace
+
+ThreadResult RunThread(const RunConfig& config, int index, const IdPool& pool, SwapTracker* swaps) {
+  Loop loop(config, index, pool, swaps);
+  return loop.Run();
+}
+
+}  // namespace shixin::loadtest

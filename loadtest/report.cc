@@ -1,0 +1,198 @@
+#include "loadtest/report.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_format.h"
+
+namespace shixin::loadtest {
+namespace {
+
+double Us(uint64_t ns) { return ns / 1000.0; }
+
+std::string LatencyText(const Histogram& h) {
+  return absl::StrFormat("p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us",
+                         Us(h.Percentile(50)), Us(h.Percentile(90)), Us(h.Percentile(99)),
+                         Us(h.Percentile(99.9)), Us(h.max()));
+}
+
+std::string LatencyJson(const Histogram& h) {
+  return absl::StrFormat(
+      R"({"count":%d,"mean":%.1f,"p50":%.1f,"p90":%.1f,"p99":%.1f,"p999":%.1f,"max":%.1f})",
+      h.count(), h.mean() / 1000, Us(h.Percentile(50)), Us(h.Percentile(90)), Us(h.Percentile(99)),
+      Us(h.Percentile(99.9)), Us(h.max()));
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+bool SecondInSwap(const Report& r, size_t s) {
+  const int64_t begin = static_cast<int64_t>(s) * 1'000'000'000;
+  const int64_t end = begin + 1'000'000'000;
+  for (const SwapTracker::Window& w : r.windows) {
+    if (w.begin_ns < end && (w.end_ns == 0 || w.end_ns >= begin)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void MergeResults(std::vector<ThreadResult>* results, Report* r) {
+  for (ThreadResult& t : *results) {
+    r->all.Merge(t.all);
+    r->in_swap.Merge(t.in_swap);
+    r->outside.Merge(t.outside);
+    r->requests += t.requests;
+    r->ids += t.ids;
+    r->errors += t.errors;
+    r->wrong += t.wrong;
+    r->swap_errors += t.swap_errors;
+    r->swap_wrong += t.swap_wrong;
+    r->swap_answers += t.swap_answers;
+    r->unsent += t.unsent;
+    for (std::string& s : t.samples) {
+      if (r->samples.size() < 10) r->samples.push_back(std::move(s));
+    }
+    if (r->seconds.size() < t.seconds.size()) r->seconds.resize(t.seconds.size());
+    for (size_t i = 0; i < t.seconds.size(); ++i) {
+      Second& to = r->seconds[i];
+      const Second& from = t.seconds[i];
+      to.requests += from.requests;
+      to.ids += from.ids;
+      to.errors += from.errors;
+      to.wrong += from.wrong;
+      if (from.latency) {
+        if (!to.latency) to.latency = std::make_unique<Histogram>();
+        to.latency->Merge(*from.latency);
+      }
+    }
+  }
+}
+
+std::string TextSummary(const Report& r) {
+  const RunDescription& d = r.run;
+  const double secs = r.measured_seconds > 0 ? r.measured_seconds : 1;
+  std::string out = absl::StrFormat(
+      "%s%s %s: %s, %d connections x depth %d, batch %d, %d thread(s), hit/miss/related "
+      "%.2f/%.2f/%.2f, measures %.2f\n",
+      d.label.empty() ? "" : d.label + ": ", d.target, d.address,
+      d.rate > 0 ? absl::StrFormat("open loop at %.0f req/s", d.rate) : "closed loop",
+      d.connections, d.depth, d.batch, d.threads, d.mix.hit, d.mix.miss, d.mix.related,
+      d.mix.measures);
+  out += absl::StrFormat(
+      "  %.1f s measured: %d requests (%.0f/s), %d IDs (%.0f/s); errors %d, wrong answers %d", secs,
+      r.requests, r.requests / secs, r.ids, r.ids / secs, r.errors, r.wrong);
+  if (r.unsent > 0) out += absl::StrFormat(", %d due but never sent (client behind)", r.unsent);
+  out += "\n  latency " + LatencyText(r.all) + "\n";
+  if (!r.windows.empty()) {
+    double swap_secs = 0;
+    for (const auto& w : r.windows) swap_secs += (w.end_ns - w.begin_ns) / 1e9;
+    out +=
+        absl::StrFormat("  swaps (%s): %d, %.1f s in all", d.refresh, r.windows.size(), swap_secs);
+    for (const auto& w : r.windows) {
+      out += absl::StrFormat(" [%.1f-%.1f s%s]", w.begin_ns / 1e9, w.end_ns / 1e9,
+                             w.ok ? "" : " FAILED: " + w.message);
+    }
+    out += absl::StrFormat("\n  during swaps: %d requests, wrong answers %d of %d, errors %d\n",
+                           r.in_swap.count(), r.swap_wrong, r.swap_answers, r.swap_errors);
+    out += "    latency " + LatencyText(r.in_swap) + "\n";
+    out += absl::StrFormat("  outside swaps: %d requests\n    latency %s\n", r.outside.count(),
+                           LatencyText(r.outside));
+  }
+  for (const std::string& s : r.samples) out += "  ! " + s + "\n";
+  return out;
+}
+
+std::string JsonSummary(const Report& r) {
+  const RunDescription& d = r.run;
+  const double secs = r.measured_seconds > 0 ? r.measured_seconds : 1;
+  std::string windows = "[";
+  for (const auto& w : r.windows) {
+    if (windows.size() > 1) windows += ",";
+    windows +=
+        absl::StrFormat(R"({"begin_s":%.3f,"end_s":%.3f,"ok":%s,"message":%s})", w.begin_ns / 1e9,
+                        w.end_ns / 1e9, w.ok ? "true" : "false", JsonString(w.message));
+  }
+  windows += "]";
+  std::string samples = "[";
+  for (const std::string& s : r.samples) {
+    if (samples.size() > 1) samples += ",";
+    samples += JsonString(s);
+  }
+  samples += "]";
+  return absl::StrFormat(
+      R"({"label":%s,"target":"%s","address":%s,"mode":"%s","rate":%.0f,"connections":%d,)"
+      R"("depth":%d,"batch":%d,"threads":%d,"mix":{"hit":%.3f,"miss":%.3f,"related":%.3f,)"
+      R"("measures":%.3f},"seconds":%.3f,"requests":%d,"ids":%d,"throughput_rps":%.1f,)"
+      R"("throughput_ids":%.1f,"errors":%d,"wrong":%d,"unsent":%d,"latency_us":%s,)"
+      R"("swap":{"refresh":%s,"windows":%s,"requests":%d,"answers":%d,"wrong":%d,"errors":%d,)"
+      R"("latency_us":%s},"outside_swap":{"latency_us":%s},"samples":%s})",
+      JsonString(d.label), d.target, JsonString(d.address), d.rate > 0 ? "open" : "closed", d.rate,
+      d.connections, d.depth, d.batch, d.threads, d.mix.hit, d.mix.miss, d.mix.related,
+      d.mix.measures, secs, r.requests, r.ids, r.requests / secs, r.ids / secs, r.errors, r.wrong,
+      r.unsent, LatencyJson(r.all), JsonString(d.refresh), windows, r.in_swap.count(),
+      r.swap_answers, r.swap_wrong, r.swap_errors, LatencyJson(r.in_swap), LatencyJson(r.outside),
+      samples);
+}
+
+absl::Status WriteTimeSeries(const Report& r, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) return absl::UnavailableError(absl::StrFormat("cannot write %s", path));
+  out << "# second requests ids p50_us p99_us max_us errors wrong in_swap\n";
+  for (size_t s = 0; s < r.seconds.size(); ++s) {
+    const Second& sec = r.seconds[s];
+    const Histogram* h = sec.latency.get();
+    out << absl::StrFormat("%d %d %d %.1f %.1f %.1f %d %d %d\n", s, sec.requests, sec.ids,
+                           h ? Us(h->Percentile(50)) : 0, h ? Us(h->Percentile(99)) : 0,
+                           h ? Us(h->max()) : 0, sec.errors, sec.wrong, SecondInSwap(r, s) ? 1 : 0);
+  }
+  return out ? absl::OkStatus() : absl::UnavailableError(absl::StrFormat("writing %s", path));
+}
+
+absl::Status Plot(const Report& r, const std::string& series_path, const std::string& out_path) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    return absl::UnavailableError("gnuplot is not installed (apt-get install gnuplot-nox)");
+  }
+  const bool svg = out_path.size() > 4 && out_path.substr(out_path.size() - 4) == ".svg";
+  std::string script = absl::StrFormat(
+      "set terminal %s size 1000,500\nset output '%s'\n"
+      "set title '%s%s: latency per second (shaded: swap)'\nset xlabel 'seconds'\n"
+      "set ylabel 'latency (us)'\nset logscale y\nset y2label 'requests/s'\nset y2tics\n"
+      "set key outside bottom center horizontal\nset grid\n",
+      svg ? "svg" : "png", out_path, r.run.label.empty() ? "" : r.run.label + " ", r.run.target);
+  int n = 1;
+  for (const auto& w : r.windows) {
+    script += absl::StrFormat(
+        "set object %d rect from %.2f, graph 0 to %.2f, graph 1 fc rgb '#ffd0d0' fs solid 0.5 "
+        "noborder behind\n",
+        n++, w.begin_ns / 1e9, (w.end_ns > 0 ? w.end_ns : w.begin_ns) / 1e9);
+  }
+  script += absl::StrFormat(
+      "plot '%s' using 1:4 with lines title 'p50', '' using 1:5 with lines title 'p99', "
+      "'' using 1:6 with lines title 'max', '' using 1:2 axes x1y2 with lines dt 2 "
+      "title 'requests/s'\n",
+      series_path);
+  const std::string script_path = out_path + ".gp";
+  std::ofstream(script_path) << script;
+  const std::string cmd = absl::StrFormat("gnuplot '%s'", script_path);
+  if (std::system(cmd.c_str()) != 0) {
+    return absl::InternalError(absl::StrFormat("gnuplot failed (script: %s)", script_path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shixin::loadtest

@@ -1,0 +1,56 @@
+// The results of a load run, merged over threads, and their output: a text summary, a JSON
+// object, a per-second time series (whitespace-separated columns, gnuplot's format) and a plot
+// of latency over time made with gnuplot when it is installed.
+//
+// Thread safety: plain values and functions; call after the run's threads are done.
+#ifndef SHIXIN_LOADTEST_REPORT_H_
+#define SHIXIN_LOADTEST_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "loadtest/driver.h"
+#include "loadtest/histogram.h"
+
+namespace shixin::loadtest {
+
+struct RunDescription {
+  std::string target;  // "shixin" or "redis"
+  std::string address;
+  std::string label;
+  int connections = 0;
+  int depth = 0;
+  int batch = 0;
+  int threads = 0;
+  double rate = 0;  // 0: closed loop
+  Mix mix;
+  std::string refresh;  // how swaps were made ("" if none)
+};
+
+struct Report {
+  RunDescription run;
+  double measured_seconds = 0;  // from the end of the warm-up to the last send
+  Histogram all, in_swap, outside;
+  uint64_t requests = 0, ids = 0, errors = 0, wrong = 0;
+  uint64_t swap_errors = 0, swap_wrong = 0, swap_answers = 0, unsent = 0;
+  std::vector<SwapTracker::Window> windows;  // times relative to the run's start
+  int64_t start_ns = 0;
+  std::vector<Second> seconds;
+  std::vector<std::string> samples;
+};
+
+// Merges the threads' results into `report`.
+void MergeResults(std::vector<ThreadResult>* results, Report* report);
+
+std::string TextSummary(const Report& r);
+std::string JsonSummary(const Report& r);
+// One line per second: second requests ids p50_us p99_us max_us errors wrong in_swap.
+absl::Status WriteTimeSeries(const Report& r, const std::string& path);
+// Runs gnuplot on the time series at `series_path`; Unavailable if gnuplot is missing.
+absl::Status Plot(const Report& r, const std::string& series_path, const std::string& out_path);
+
+}  // namespace shixin::loadtest
+
+#endif  // SHIXIN_LOADTEST_REPORT_H_
