@@ -1,9 +1,5 @@
 #include "daemon/reloader.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <ctime>
 #include <utility>
 
@@ -18,8 +14,6 @@
 namespace shixin {
 namespace {
 
-// The nice value of the reload thread (the I/O threads keep 0).
-constexpr int kReloadNice = 10;
 // The skipped lines logged per load; the rest are counted.
 constexpr size_t kLoggedErrors = 20;
 
@@ -143,9 +137,6 @@ bool Reloader::Request(std::string origin, Done done) {
 }
 
 void Reloader::Run() {
-  // Loading a list is background work: the I/O threads answering queries come first. Under the
-  // unit's system-call filter this fails with EPERM and the thread keeps the default priority.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kReloadNice);
   for (;;) {
     std::unique_ptr<Pending> pending;
     {
