@@ -67,23 +67,6 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags) {
 }
 
 // Runs `query` on every input ID, printing results; returns the exit status.
-template <typename Query>
-int ForEachId(const Flags& flags, Query query) {
-  const bool json = flags.Has("json");
-  int status = kExitOk;
-  for (const std::string& input : QueryInputs(flags)) {
-    absl::StatusOr<Id> id = ParseId(input);
-    if (!id.ok()) {
-      const std::string reason(id.status().message());
-      std::cout << (json ? ErrorJson(input, reason) + "\n" : ErrorText(input, reason));
-      status = kExitInvalidId;
-      continue;
-    }
-    if (!query(*id, json)) status = kExitInvalidId;
-  }
-  return status;
-}
-
 const std::vector<FlagSpec> kCheckFlags = {
     {"json", false}, {"data", true}, {"max-errors", true}, {"server", true}, {"timeout-ms", true}};
 
@@ -138,6 +121,24 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
 
 }  // namespace
 
+int ForEachId(const std::vector<std::string>& inputs, bool json,
+              absl::FunctionRef<int(const Id&, bool json)> query) {
+  int status = kExitOk;
+  for (const std::string& input : inputs) {
+    absl::StatusOr<Id> id = ParseId(input);
+    if (!id.ok()) {
+      const std::string reason(id.status().message());
+      std::cout << (json ? ErrorJson(input, reason) + "\n" : ErrorText(input, reason));
+      status = kExitInvalidId;
+      continue;
+    }
+    const int result = query(*id, json);
+    if (result == kExitLoad) return result;
+    if (result != kExitOk) status = result;
+  }
+  return status;
+}
+
 int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kCheckFlags);
   if (!flags.ok()) return UsageError("check", flags.status());
@@ -147,10 +148,10 @@ int RunCheck(const std::vector<std::string>& args) {
     std::fprintf(stderr, "shixin check: %s\n", std::string(snap.status().message()).c_str());
     return flags->Get("data") ? kExitLoad : kExitUsage;
   }
-  return ForEachId(*flags, [&](const Id& id, bool json) {
+  return ForEachId(QueryInputs(*flags), flags->Has("json"), [&](const Id& id, bool json) {
     const CheckResult r = Check(**snap, id);
     std::cout << (json ? CheckJson(r) + "\n" : CheckText(r));
-    return true;
+    return kExitOk;
   });
 }
 
@@ -176,15 +177,15 @@ int RunMeasures(const std::vector<std::string>& args) {
     std::fprintf(stderr, "shixin measures: %s\n", std::string(snap.status().message()).c_str());
     return flags->Get("data") ? kExitLoad : kExitUsage;
   }
-  return ForEachId(*flags, [&](const Id& id, bool json) {
+  return ForEachId(QueryInputs(*flags), flags->Has("json"), [&](const Id& id, bool json) {
     absl::StatusOr<MeasuresResult> r = Measures(**snap, *catalog, id, query);
     if (!r.ok()) {
       const std::string reason(r.status().message());
       std::cout << (json ? ErrorJson(id.text(), reason) + "\n" : ErrorText(id.text(), reason));
-      return false;
+      return kExitInvalidId;
     }
     std::cout << (json ? MeasuresJson(*r) + "\n" : MeasuresText(*r));
-    return true;
+    return kExitOk;
   });
 }
 

@@ -9,12 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "core/id.h"
+
 namespace shixin {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalidId = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLoad = 3;
+
+// Runs `query` on each input that parses as an ID and prints the reason for each that does not
+// (as JSON with `json`). `query` returns an exit status; kExitLoad stops the run. Returns
+// kExitLoad, else kExitInvalidId if any input or query failed, else kExitOk.
+int ForEachId(const std::vector<std::string>& inputs, bool json,
+              absl::FunctionRef<int(const Id&, bool json)> query);
 
 // check and detail (the same: a subject's status, cases and roles), offline or --server.
 int RunCheck(const std::vector<std::string>& args);

@@ -43,33 +43,12 @@ void WarnIfStale(bool stale) {
   if (stale) std::fprintf(stderr, "shixin: warning: the server's list is older than its limit\n");
 }
 
-// Runs `call` on each input that parses as an ID; prints errors for the others. A transport
-// failure stops the run (exit 3); an answer-level error (e.g. invalid ID) is printed per ID.
-template <typename Call>
-int ForEachRemote(const Flags& flags, const std::vector<std::string>& inputs, Call call) {
-  const bool json = flags.Has("json");
-  int status = kExitOk;
-  for (const std::string& input : inputs) {
-    absl::StatusOr<Id> id = ParseId(input);
-    if (!id.ok()) {
-      const std::string reason(id.status().message());
-      std::cout << (json ? ErrorJson(input, reason) + "\n" : ErrorText(input, reason));
-      status = kExitInvalidId;
-      continue;
-    }
-    const int result = call(*id, json);
-    if (result == kExitLoad) return result;
-    if (result != kExitOk) status = result;
-  }
-  return status;
-}
-
 }  // namespace
 
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("check", client.status());
-  return ForEachRemote(flags, inputs, [&](const Id& id, bool json) {
+  return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
     auto reply = (*client)->Detail(id.text());
     if (!reply.ok()) return ServerError("check", reply.status());
     WarnIfStale(reply->stale);
@@ -86,7 +65,7 @@ int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
   request.agency = flags.Get("agency").value_or("");
   request.scenario = flags.Get("scenario").value_or("");
   for (const Officer& o : officers) request.officers.emplace_back(o.role, std::string(o.id.text()));
-  return ForEachRemote(flags, inputs, [&](const Id& id, bool json) {
+  return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
     request.id = std::string(id.text());
     auto reply = (*client)->Measures(request);
     if (!reply.ok()) {
