@@ -14,8 +14,10 @@
 # --work DIR      data sets and results (default /tmp/shixin-bench); a data set of the same
 #                 size is reused
 #
-# It installs redis-server with apt-get if it is missing, starts a private redis-server (no
-# persistence) and shixind on loopback ports, and stops both (by PID) on exit. The runs, each
+# It compiles the list into a snapshot file (`shixin compile`, reused while newer than the
+# list), installs redis-server with apt-get if it is missing, starts a private redis-server (no
+# persistence) and shixind (`--snapshot`) on loopback ports, and stops both (by PID) on exit.
+# shixind's refresh reloads the snapshot file: a full swap of the list. The runs, each
 # against both servers: single-ID CHECK at 50 connections with pipeline depth 1 and 16, CHECK
 # batches of 64 IDs, an open loop at half of each server's own peak (depth-16) throughput,
 # and an open loop at a common rate with one full refresh of the list in the middle. The last
@@ -67,6 +69,16 @@ if [ ! -s "$data/debtors.ndjson" ] || [ ! -s "$data/relations.ndjson" ]; then
   log "generated in $(echo "$(now) - $t0" | bc) s"
 fi
 
+snap=$work/list-$subjects.snap
+if [ ! -s "$snap" ] || [ "$snap" -ot "$data/debtors.ndjson" ]; then
+  log "compiling $data into $snap"
+  t0=$(now)
+  "$bin/shixin" compile --data "$data" -o "$snap" >&2
+  echo "$(now) - $t0" | bc >"$snap.seconds"
+  log "compiled in $(cat "$snap.seconds") s"
+fi
+compile_seconds=$(cat "$snap.seconds" 2>/dev/null || echo 0)
+
 redis_pid=
 shixind_pid=
 cleanup() {
@@ -109,7 +121,7 @@ redis_rss=$(rss_kb "$redis_pid")
 
 # --- shixind ---
 t0=$(now)
-"$bin/shixind" --data "$data" --listen 127.0.0.1:0 >"$out/shixind.out" 2>"$out/shixind.err" &
+"$bin/shixind" --snapshot "$snap" --listen 127.0.0.1:0 >"$out/shixind.out" 2>"$out/shixind.err" &
 shixind_pid=$!
 addr=
 for _ in $(seq 6000); do  # up to 10 minutes
@@ -151,11 +163,11 @@ run redis-swap --redis "127.0.0.1:$redis_port" --depth 16 --rate "$swap_rate" --
 redis_hwm=$(hwm_kb "$redis_pid")
 
 python3 - "$out" "$subjects" "$shixind_rss" "$redis_rss" "$redis_rss_empty" "$shixind_hwm" \
-  "$redis_hwm" "$shixind_start" "$refresh" <<'PY'
+  "$redis_hwm" "$shixind_start" "$refresh" "$compile_seconds" <<'PY'
 import json, sys
 out, subjects = sys.argv[1], int(sys.argv[2])
 s_rss, r_rss, r_empty, s_hwm, r_hwm = (int(x) for x in sys.argv[3:8])
-s_start, refresh = float(sys.argv[8]), sys.argv[9]
+s_start, refresh, compile_s = float(sys.argv[8]), sys.argv[9], float(sys.argv[10])
 load = json.load(open(f"{out}/redis-load.json"))
 def j(name): return json.load(open(f"{out}/{name}.json"))
 def lat(r, key="latency_us"): return r[key] if key in r else r["swap"]["latency_us"]
@@ -182,8 +194,9 @@ print()
 print(f"resident memory after load: shixind {s_rss/1024:.0f} MiB ({s_rss*1024/subjects:.0f} B/subject), "
       f"redis {r_rss/1024:.0f} MiB ({(r_rss-r_empty)*1024/subjects:.0f} B/subject); "
       f"peak during the runs: shixind {s_hwm/1024:.0f} MiB, redis {r_hwm/1024:.0f} MiB")
-print(f"load/start: shixind start to listening {s_start:.1f} s; redis pipelined SET of "
-      f"{load['keys']:,} keys {load['load_seconds']:.1f} s")
+print(f"load/start: shixind start from the snapshot file to listening {s_start:.1f} s "
+      f"(compiling the file from the list: {compile_s:.0f} s, once per list); redis "
+      f"pipelined SET of {load['keys']:,} keys {load['load_seconds']:.1f} s")
 def ratio(a, b): return a / b if b else float("inf")
 sd, rd = j("shixin-d16"), j("redis-d16")
 sb, rb = j("shixin-b64"), j("redis-b64")

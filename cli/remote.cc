@@ -135,8 +135,8 @@ int RemoteReload(const Flags& flags) {
   (*client)->set_timeout(absl::Minutes(10));
   auto reply = (*client)->Reload();
   if (!reply.ok()) return ServerError("reload", reply.status());
-  std::cout << absl::StrFormat("reloaded: generation %d: %s\n", reply->value.generation,
-                               reply->value.message);
+  // The message names the new generation ("generation N: ...").
+  std::cout << "reloaded " << reply->value.message << "\n";
   return kExitOk;
 }
 

@@ -18,7 +18,10 @@ constexpr uint32_t kKindShift = 30;
 Snapshot::Snapshot() = default;
 Snapshot::~Snapshot() = default;
 
-Snapshot::Mapping::~Mapping() { munmap(address, size); }
+Snapshot::Mapping::~Mapping() {
+  munmap(address, size);
+  FreeHuge(hot, hot_size);
+}
 
 void Snapshot::ViewOwnedStorage() {
   entities_ = entity_storage_;

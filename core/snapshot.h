@@ -16,8 +16,9 @@
 //   cases_     byte offsets into one case blob of length-prefixed fields.
 //
 // The tables are read through spans over storage that is either owned (a snapshot built by
-// SnapshotBuilder, in huge-page memory) or a read-only mapping of a snapshot file
-// (core/snapshot_file.h, which checks the tables so that no accessor can read out of bounds).
+// SnapshotBuilder, in huge-page memory) or a snapshot file (core/snapshot_file.h, which checks
+// the tables so that no accessor can read out of bounds): its hot tables copied into huge-page
+// memory, its case tables read through a read-only mapping.
 //
 // Thread safety: a Snapshot has only const methods and is shared between threads without locks.
 #ifndef SHIXIN_CORE_SNAPSHOT_H_
@@ -161,14 +162,19 @@ class Snapshot {
   std::vector<uint32_t> link_storage_;
   std::vector<uint64_t> case_offset_storage_;
   std::string case_blob_storage_;
-  // A read-only mapping of a snapshot file, unmapped on destruction.
+  // A snapshot file: its first `hot_size` bytes (header and hot tables) copied into huge-page
+  // memory, the rest read through a read-only mapping of the whole file. Both are released on
+  // destruction.
   struct Mapping {
-    Mapping(void* address, size_t size) : address(address), size(size) {}
+    Mapping(void* address, size_t size, void* hot, size_t hot_size)
+        : address(address), size(size), hot(hot), hot_size(hot_size) {}
     ~Mapping();
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
     void* address;
     size_t size;
+    void* hot;
+    size_t hot_size;
   };
   std::unique_ptr<Mapping> mapping_;  // null for a built snapshot
 };

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <thread>
@@ -19,6 +20,7 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_format.h"
+#include "core/huge_pages.h"
 #include "core/id.h"
 #include "xxhash.h"
 #if defined(__x86_64__)
@@ -215,13 +217,17 @@ class SnapshotFile {
                                  Sections* sections);
   static absl::Status CheckLayout(const FileHeader& h, const Sections& sections, uint64_t file_size,
                                   const std::string& path);
-  // Verifies every section's checksum on all cores, and that every case offset lies within
-  // the case blob. The hot sections are read from the mapping at `base`, the cold ones with
-  // pread (they are not paged into the mapping).
-  static absl::Status VerifySections(int fd, const char* base, const Sections& sections,
-                                     const std::string& path);
-  static void ViewSections(const char* base, const Sections& sections, Snapshot& snap);
+  // Reads the hot sections into `hot` (at their file offsets) and verifies every section's
+  // checksum, on all cores, and that every case offset lies within the case blob. The cold
+  // sections are read with pread, so that verifying does not page them into the mapping.
+  static absl::Status ReadAndVerifySections(int fd, char* hot, const Sections& sections,
+                                            const std::string& path);
+  // Points the snapshot's tables at the hot sections in `hot` and the cold ones in the
+  // mapping at `mapped` (both indexed by file offset).
+  static void ViewSections(const char* hot, const char* mapped, const Sections& sections,
+                           Snapshot& snap);
   static absl::Status CheckTables(const Snapshot& snap, const FileHeader& h);
+  static absl::Status CheckEntitiesAndLinks(const Snapshot& snap);
   static absl::Status CheckIndex(const Snapshot& snap, const IdIndex& index, bool credit_codes);
 };
 
@@ -375,8 +381,8 @@ absl::Status SnapshotFile::CheckLayout(const FileHeader& h, const Sections& sect
   return absl::OkStatus();
 }
 
-absl::Status SnapshotFile::VerifySections(int fd, const char* base, const Sections& sections,
-                                          const std::string& path) {
+absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sections& sections,
+                                                 const std::string& path) {
   struct Chunk {
     uint32_t kind;
     uint64_t index;
@@ -391,31 +397,35 @@ absl::Status SnapshotFile::VerifySections(int fd, const char* base, const Sectio
   std::atomic<size_t> next{0};
   std::atomic<bool> read_error{false};
   std::atomic<bool> bad_offset{false};
-  // Hot chunks hash the mapping (paged in already); cold ones are read, so that verifying
-  // does not map the case tables into the process.
+  // A chunk is read and hashed in small pieces that stay in the core's cache: a hot piece
+  // straight into its place in `hot`, a cold one into a reused buffer.
+  constexpr size_t kPiece = 1u << 20;
   const auto work = [&] {
-    std::vector<char> buffer;
+    std::unique_ptr<char[]> buffer(new char[kPiece]);
+    XXH3_state_t* state = XXH3_createState();
     for (size_t c = next++; c < chunks.size(); c = next++) {
       const SectionEntry& s = sections[chunks[c].kind - 1];
       const uint64_t begin = chunks[c].index * kChecksumChunk;
-      const size_t n = static_cast<size_t>(std::min(kChecksumChunk, s.size - begin));
-      const char* data = base + s.offset + begin;
-      if (s.kind >= kFirstColdKind) {
-        buffer.resize(n);
-        if (!ReadAllAt(fd, buffer.data(), n, s.offset + begin)) read_error = true;
-        data = buffer.data();
-      }
-      hashes[s.kind - 1][chunks[c].index] = Hash(data, n);
-      if (s.kind == kCaseOffsets) {  // a chunk holds whole offsets
-        bool bad = false;
-        for (size_t i = 0; i < n; i += sizeof(uint64_t)) {
-          uint64_t offset;
-          std::memcpy(&offset, data + i, sizeof(offset));
-          bad |= offset >= blob_size;
+      const uint64_t n = std::min(kChecksumChunk, s.size - begin);
+      XXH3_64bits_reset(state);
+      bool bad = false;
+      for (uint64_t at = begin; at < begin + n; at += kPiece) {
+        const size_t m = static_cast<size_t>(std::min<uint64_t>(kPiece, begin + n - at));
+        char* data = s.kind >= kFirstColdKind ? buffer.get() : hot + s.offset + at;
+        if (!ReadAllAt(fd, data, m, s.offset + at)) read_error = true;
+        XXH3_64bits_update(state, data, m);
+        if (s.kind == kCaseOffsets) {  // a piece holds whole offsets
+          for (size_t i = 0; i < m; i += sizeof(uint64_t)) {
+            uint64_t offset;
+            std::memcpy(&offset, data + i, sizeof(offset));
+            bad |= offset >= blob_size;
+          }
         }
-        if (bad) bad_offset = true;
       }
+      hashes[s.kind - 1][chunks[c].index] = XXH3_64bits_digest(state);
+      if (bad) bad_offset = true;
     }
+    XXH3_freeState(state);
   };
   const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   std::vector<std::thread> workers;
@@ -439,8 +449,11 @@ absl::Status SnapshotFile::VerifySections(int fd, const char* base, const Sectio
   return absl::OkStatus();
 }
 
-void SnapshotFile::ViewSections(const char* base, const Sections& sections, Snapshot& snap) {
-  const auto at = [&](Kind kind) { return base + sections[kind - 1].offset; };
+void SnapshotFile::ViewSections(const char* hot, const char* mapped, const Sections& sections,
+                                Snapshot& snap) {
+  const auto at = [&](Kind kind) {
+    return (kind < kFirstColdKind ? hot : mapped) + sections[kind - 1].offset;
+  };
   const auto count = [&](Kind kind) {
     return sections[kind - 1].size / sections[kind - 1].element_size;
   };
@@ -488,6 +501,19 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
       end.link_begin != snap.links_.size()) {
     return absl::DataLossError("the entity sentinel does not close the tables");
   }
+  // The indexes are checked on another core meanwhile.
+  absl::Status indexes;
+  std::thread index_checker([&] {
+    indexes = CheckIndex(snap, snap.index_, false);
+    if (indexes.ok()) indexes = CheckIndex(snap, snap.org_code_index_, true);
+  });
+  const absl::Status tables = CheckEntitiesAndLinks(snap);
+  index_checker.join();
+  return tables.ok() ? indexes : tables;
+}
+
+absl::Status SnapshotFile::CheckEntitiesAndLinks(const Snapshot& snap) {
+  const size_t n = snap.entity_count();
   for (size_t e = 0; e < n; ++e) {
     const Snapshot::Entity& a = snap.entities_[e];
     const Snapshot::Entity& b = snap.entities_[e + 1];
@@ -503,8 +529,7 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
       return absl::DataLossError(absl::StrFormat("link %08x out of range", link));
     }
   }
-  if (absl::Status s = CheckIndex(snap, snap.index_, false); !s.ok()) return s;
-  return CheckIndex(snap, snap.org_code_index_, true);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::string& path,
@@ -531,26 +556,33 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   }
   if (absl::Status s = CheckLayout(h, sections, file_size, path); !s.ok()) return s;
 
+  // The hot tables are copied into anonymous huge-page memory: lookups miss the TLB less than
+  // on a file mapping's 4 KiB pages, the kernel cannot evict them under page-cache pressure,
+  // and the first queries after a swap do not fault. The case tables stay in the file, read
+  // at random by DETAIL only.
+  const uint64_t hot_size = sections[kFirstColdKind - 1].offset;
+  void* hot = AllocateHuge(hot_size);
+  if (hot == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("%s: cannot allocate %d bytes for the hot tables", path, hot_size));
+  }
   void* base = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
-  if (base == MAP_FAILED) return absl::InternalError(absl::StrFormat("mmap %s: %s", path, Errno()));
+  if (base == MAP_FAILED) {
+    FreeHuge(hot, hot_size);
+    return absl::InternalError(absl::StrFormat("mmap %s: %s", path, Errno()));
+  }
   std::unique_ptr<Snapshot> snap(new Snapshot());
-  snap->mapping_ = std::make_unique<Snapshot::Mapping>(base, file_size);
-  const char* bytes = static_cast<const char*>(base);
-  // The hot tables are paged in now (the first queries do not fault); the case tables are
-  // read at random, by DETAIL only.
-  const uint64_t cold = sections[kFirstColdKind - 1].offset;
-  if (::madvise(base, cold, MADV_POPULATE_READ) != 0) ::madvise(base, cold, MADV_WILLNEED);
-  ::madvise(static_cast<char*>(base) + cold, file_size - cold, MADV_RANDOM);
-
-  // The structure is checked while the checksums are computed: both only read within the
-  // sections, and the file is refused if either fails.
-  ViewSections(bytes, sections, *snap);
+  snap->mapping_ = std::make_unique<Snapshot::Mapping>(base, file_size, hot, hot_size);
+  ::madvise(static_cast<char*>(base) + hot_size, file_size - hot_size, MADV_RANDOM);
+  if (absl::Status s = ReadAndVerifySections(fd, static_cast<char*>(hot), sections, path);
+      !s.ok()) {
+    return s;
+  }
+  // The structure is checked on the verified copy: a file changed after verification cannot
+  // reach the hot tables.
+  ViewSections(static_cast<const char*>(hot), static_cast<const char*>(base), sections, *snap);
   snap->info_ = h.info;
-  absl::Status structure;
-  std::thread checker([&] { structure = CheckTables(*snap, h); });
-  const absl::Status checksums = VerifySections(fd, bytes, sections, path);
-  checker.join();
-  if (!checksums.ok()) return checksums;
+  const absl::Status structure = CheckTables(*snap, h);
   if (!structure.ok()) {
     return absl::DataLossError(
         absl::StrFormat("%s: inconsistent tables: %s", path, structure.message()));

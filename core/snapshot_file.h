@@ -10,8 +10,9 @@
 // (the multi-gigabyte case blob included), and the tables' structure (ranges monotone and
 // within their tables, entity numbers in range, canonical IDs), so that no accessor of the
 // returned Snapshot reads out of bounds, even on a crafted file. The hot tables (the two ID
-// indexes, entities, names, links) are paged in at open; the case tables stay in the page
-// cache and are paged in when a DETAIL reads a case.
+// indexes, entities, names, links) are read into huge-page memory at open and checked there;
+// the case tables are mapped, stay in the page cache and are paged in when a DETAIL reads a
+// case.
 //
 // The file must not be modified in place while a snapshot maps it (a truncation would fault
 // the readers): replace it by renaming a new file over it, as WriteSnapshotFile() does.

@@ -113,6 +113,55 @@ absl::StatusOr<int> ConnectOne(const addrinfo* ai, absl::Time deadline) {
 
 std::string_view Name(wire::Opcode op) { return wire::OpcodeName(op); }
 
+// A name lookup in flight. Heap-allocated: if the lookup cannot be cancelled when the deadline
+// passes, glibc's resolver thread still writes into it, and it is deliberately leaked.
+struct Lookup {
+  std::string host;
+  std::string port;
+  addrinfo hints = {};
+  gaicb request = {};
+};
+
+// Resolves `hp` (a name or a numeric address) to a list for freeaddrinfo(), within `deadline`
+// (getaddrinfo alone would wait for the resolver's own timeouts, which can be many seconds).
+absl::StatusOr<addrinfo*> Resolve(const HostPort& hp, absl::Time deadline) {
+  auto* lookup = new Lookup{hp.host, hp.port};
+  lookup->hints.ai_family = AF_UNSPEC;
+  lookup->hints.ai_socktype = SOCK_STREAM;
+  lookup->hints.ai_flags = AI_NUMERICSERV;
+  lookup->request.ar_name = lookup->host.c_str();
+  lookup->request.ar_service = lookup->port.c_str();
+  lookup->request.ar_request = &lookup->hints;
+  gaicb* requests[] = {&lookup->request};
+  int rc = getaddrinfo_a(GAI_NOWAIT, requests, 1, nullptr);
+  if (rc == 0) rc = gai_error(&lookup->request);
+  for (; rc == EAI_INPROGRESS; rc = gai_error(&lookup->request)) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      const int cancel = gai_cancel(&lookup->request);
+      if (cancel == EAI_ALLDONE) {
+        freeaddrinfo(lookup->request.ar_result);
+        delete lookup;
+      } else if (cancel == EAI_CANCELED) {
+        delete lookup;
+      }
+      return absl::UnavailableError(
+          absl::StrFormat("resolve %s: no answer within the timeout", hp.host));
+    }
+    const timespec wait = absl::ToTimespec(left);
+    gai_suspend(requests, 1, &wait);  // returns early on completion, a signal or the timeout
+  }
+  addrinfo* list = lookup->request.ar_result;
+  const int saved_errno = errno;
+  delete lookup;
+  if (rc != 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("resolve %s: %s", hp.host,
+                        rc == EAI_SYSTEM ? std::strerror(saved_errno) : gai_strerror(rc)));
+  }
+  return list;
+}
+
 }  // namespace
 
 absl::Status StatusFromWire(wire::Status status, std::string_view message) {
@@ -142,15 +191,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string_view address
   absl::StatusOr<HostPort> hp = ParseAddress(address);
   if (!hp.ok()) return hp.status();
   absl::Time deadline = absl::Now() + timeout;
-  addrinfo hints = {};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* list = nullptr;
-  if (int rc = getaddrinfo(hp->host.c_str(), hp->port.c_str(), &hints, &list); rc != 0) {
-    return absl::UnavailableError(absl::StrFormat(
-        "resolve %s: %s", hp->host, rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc)));
-  }
+  absl::StatusOr<addrinfo*> resolved = Resolve(*hp, deadline);
+  if (!resolved.ok()) return resolved.status();
+  addrinfo* list = *resolved;
   // Each address in turn (e.g. ::1, then 127.0.0.1 for "localhost"); the last error is kept.
   absl::Status last = absl::UnavailableError("no address");
   for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {

@@ -271,6 +271,15 @@ TEST(ClientTest, UnresolvableHostIsUnavailable) {
   EXPECT_TRUE(absl::IsUnavailable(client.status())) << client.status();
 }
 
+TEST(ClientTest, NamesResolveWithinTheTimeout) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  const std::string port = server->address().substr(server->address().rfind(':') + 1);
+  auto client = Client::Connect("localhost:" + port, absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_TRUE((*client)->Ping().ok());
+}
+
 TEST(ClientTest, TimeoutIsDeadlineExceeded) {
   auto server = LoopbackServer::Start(
       AF_INET, [](const FrameHeader&, std::string_view) { return std::string(); });

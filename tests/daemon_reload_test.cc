@@ -146,6 +146,17 @@ TEST_F(DaemonReloadTest, ReloadOperationSwapsAndAnswersWithTheNewGeneration) {
   EXPECT_EQ(after.generation, 2u);
 }
 
+TEST_F(DaemonReloadTest, CliReloadPrintsTheNewGenerationOnce) {
+  StartDaemon();
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), SwappedDebtors()).ok());
+  const ProcessResult r = RunProcess(
+      {BinDir() + "/shixin", "reload", "--server", daemon_->address()}, "", absl::Seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, "reloaded generation 2: ")) << r.out;
+  EXPECT_EQ(r.out.find("generation", 10), std::string::npos) << r.out;
+  EXPECT_EQ(CheckAB().b, wire::CheckStatus::kListed);
+}
+
 TEST_F(DaemonReloadTest, CorruptListIsRefusedAndTheOldOneKeepsServing) {
   StartDaemon();
   const std::string& good = sample_debtors_;
