@@ -1,18 +1,26 @@
 // In-process lookup speed at 1 M and 10 M subjects (hit and miss, one at a time and batched
 // with prefetching), and the resident bytes per subject of the index and summary tables.
+// The snapshots are built in memory from `shixin gen`'s generator; with SHIXIN_SNAPSHOT set to
+// a compiled snapshot file, the BM_File* runs also query that file as shixind serves it (its
+// hot tables read into huge pages; a freshly built snapshot's tables get huge pages only where
+// the kernel can find free 2 MiB blocks).
 //
 //   build/bin/lookup_benchmark                         # both sizes
 //   build/bin/lookup_benchmark --benchmark_filter=/1000000   # 1 M only
+//   SHIXIN_SNAPSHOT=/tmp/list.snap build/bin/lookup_benchmark --benchmark_filter=File
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <random>
 #include <vector>
 
 #include "core/builder.h"
+#include "core/snapshot_file.h"
 #include "core/synthetic.h"
 
 namespace shixin {
@@ -62,6 +70,34 @@ const World& GetWorld(uint64_t subjects) {
   return w;
 }
 
+// The world of the snapshot file named by SHIXIN_SNAPSHOT: its listed subjects are the hits.
+const World& GetFileWorld() {
+  static World* world = [] {
+    auto* w = new World();
+    const char* path = std::getenv("SHIXIN_SNAPSHOT");
+    absl::StatusOr<std::unique_ptr<const Snapshot>> snap = OpenSnapshotFile(path, 0);
+    if (!snap.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(snap.status().message()).c_str());
+      std::exit(1);
+    }
+    w->snap = *std::move(snap);
+    for (EntityNo e = 0; e < w->snap->entity_count(); ++e) {
+      if (w->snap->IsListed(e)) w->hits.push_back(w->snap->EntityId(e));
+    }
+    std::mt19937_64 rng(7);
+    std::shuffle(w->hits.begin(), w->hits.end(), rng);
+    w->hits.resize(std::min<size_t>(w->hits.size(), 4'000'000));
+    for (size_t i = 0; i < 1'000'000; ++i) w->misses.push_back(MissId(i));
+    std::shuffle(w->misses.begin(), w->misses.end(), rng);
+    return w;
+  }();
+  return *world;
+}
+
+const World& WorldOf(const benchmark::State& state) {
+  return state.range(0) == 0 ? GetFileWorld() : GetWorld(static_cast<uint64_t>(state.range(0)));
+}
+
 void SetCounters(benchmark::State& state, const World& w) {
   const SnapshotInfo& info = w.snap->info();
   state.counters["subjects"] = static_cast<double>(info.subjects);
@@ -73,7 +109,7 @@ void SetCounters(benchmark::State& state, const World& w) {
 }
 
 void Lookup(benchmark::State& state, bool hit) {
-  const World& w = GetWorld(static_cast<uint64_t>(state.range(0)));
+  const World& w = WorldOf(state);
   const std::vector<Id>& ids = hit ? w.hits : w.misses;
   size_t i = 0;
   uint64_t found = 0;
@@ -87,7 +123,7 @@ void Lookup(benchmark::State& state, bool hit) {
 }
 
 void LookupBatch(benchmark::State& state, bool hit) {
-  const World& w = GetWorld(static_cast<uint64_t>(state.range(0)));
+  const World& w = WorldOf(state);
   const std::vector<Id>& ids = hit ? w.hits : w.misses;
   const size_t batch = static_cast<size_t>(state.range(1));
   std::vector<EntityNo> out(batch);
@@ -120,7 +156,24 @@ BENCHMARK(BM_LookupBatchMiss)
     ->Args({10'000'000, 64})
     ->Args({10'000'000, 1024});
 
+// Range 0 means the snapshot file.
+void RegisterFileBenchmarks() {
+  benchmark::RegisterBenchmark("BM_FileLookupHit", BM_LookupHit)->Arg(0);
+  benchmark::RegisterBenchmark("BM_FileLookupMiss", BM_LookupMiss)->Arg(0);
+  benchmark::RegisterBenchmark("BM_FileLookupBatchHit", BM_LookupBatchHit)
+      ->Args({0, 64})
+      ->Args({0, 1024});
+  benchmark::RegisterBenchmark("BM_FileLookupBatchMiss", BM_LookupBatchMiss)->Args({0, 1024});
+}
+
 }  // namespace
 }  // namespace shixin
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (std::getenv("SHIXIN_SNAPSHOT") != nullptr) shixin::RegisterFileBenchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -89,6 +89,30 @@ void BM_IndependentLines(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
 }
 
+// BM_IndependentLines with ~20 dependent multiply-adds per read (what packing an ID costs), so
+// that out-of-order execution cannot overlap the reads by itself: only the prefetches do.
+void BM_IndependentLinesWithWork(benchmark::State& state) {
+  Table table(static_cast<size_t>(state.range(0)) << 20);
+  const size_t window = static_cast<size_t>(state.range(1));
+  const std::vector<uint32_t> lines = RandomLines(1 << 22, table.lines(), 2);
+  constexpr size_t kBatch = 1024;
+  size_t base = 0;
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    if (base + kBatch + window > lines.size()) base = 0;
+    for (size_t i = 0; i < kBatch; ++i) {
+      uint64_t v = lines[base + i];
+      for (int k = 0; k < 20; ++k) v = v * 10 + (v >> 7);
+      benchmark::DoNotOptimize(v);
+      if (window > 0) __builtin_prefetch(table.line(lines[base + i + window]));
+      sum += *table.line(lines[base + i]);
+    }
+    base += kBatch;
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+}
+
 void BM_LookupShapedPairs(benchmark::State& state) {
   Table index(128u << 20);
   Table entities(320u << 20);
@@ -120,7 +144,18 @@ void BM_LookupShapedPairs(benchmark::State& state) {
 }
 
 BENCHMARK(BM_DependentLines)->Arg(448);
-BENCHMARK(BM_IndependentLines)->Args({448, 4})->Args({448, 8})->Args({448, 16})->Args({448, 32});
+BENCHMARK(BM_IndependentLines)
+    ->Args({448, 4})
+    ->Args({448, 8})
+    ->Args({448, 16})
+    ->Args({448, 32})
+    ->Args({1024, 16})
+    ->Args({4096, 16});
+BENCHMARK(BM_IndependentLinesWithWork)
+    ->Args({4, 0})
+    ->Args({448, 0})
+    ->Args({448, 8})
+    ->Args({448, 32});
 BENCHMARK(BM_LookupShapedPairs)->Arg(8)->Arg(16)->Arg(32);
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 
 namespace shixin {
 namespace {
@@ -15,7 +16,7 @@ size_t RoundUp(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1)
 }  // namespace
 
 void* AllocateHuge(size_t bytes) {
-  if (bytes < kHugePage) return ::operator new(bytes, std::nothrow);
+  if (bytes < kHugePage) return ::operator new (bytes, std::align_val_t{64}, std::nothrow);
   // Over-map by one huge page so that the start can be aligned to a huge-page boundary.
   const size_t size = RoundUp(bytes);
   void* raw =
@@ -33,7 +34,7 @@ void* AllocateHuge(size_t bytes) {
 void FreeHuge(void* p, size_t bytes) {
   if (p == nullptr) return;
   if (bytes < kHugePage) {
-    ::operator delete(p);
+    ::operator delete (p, std::align_val_t{64});
     return;
   }
   munmap(p, RoundUp(bytes));

@@ -50,9 +50,14 @@ class IdIndex {
   // every entry they use against their own tables.
   static IdIndex View(std::span<const Bucket> buckets);
 
-  // Prefetches the bucket line where the search for `hash` starts.
+  // Prefetches the bucket line where the search for `hash` starts, and the next one, where
+  // it continues when that bucket is full (nearly always on the same page: no second TLB
+  // walk).
   void Prefetch(uint64_t hash) const {
-    if (!buckets_.empty()) __builtin_prefetch(&buckets_[BucketOf(hash)]);
+    if (buckets_.empty()) return;
+    const size_t b = BucketOf(hash);
+    __builtin_prefetch(&buckets_[b]);
+    __builtin_prefetch(&buckets_[b + 1 < buckets_.size() ? b + 1 : 0]);
   }
 
   // Returns the first entry whose fingerprint matches `hash` and for which `is_match(entry)`

@@ -205,7 +205,8 @@ class SnapshotFile {
                             const std::string& path);
   static absl::StatusOr<std::unique_ptr<const Snapshot>> Open(const std::string& path,
                                                               uint64_t expected_catalog,
-                                                              SnapshotFileHeader* out);
+                                                              SnapshotFileHeader* out,
+                                                              unsigned threads);
 
  private:
   using Sections = std::array<SectionEntry, kSectionCount>;  // indexed by kind - 1
@@ -221,12 +222,13 @@ class SnapshotFile {
   // checksum, on all cores, and that every case offset lies within the case blob. The cold
   // sections are read with pread, so that verifying does not page them into the mapping.
   static absl::Status ReadAndVerifySections(int fd, char* hot, const Sections& sections,
-                                            const std::string& path);
+                                            const std::string& path, unsigned threads);
   // Points the snapshot's tables at the hot sections in `hot` and the cold ones in the
   // mapping at `mapped` (both indexed by file offset).
   static void ViewSections(const char* hot, const char* mapped, const Sections& sections,
                            Snapshot& snap);
-  static absl::Status CheckTables(const Snapshot& snap, const FileHeader& h);
+  // With `parallel`, the indexes are checked on another thread meanwhile.
+  static absl::Status CheckTables(const Snapshot& snap, const FileHeader& h, bool parallel);
   static absl::Status CheckEntitiesAndLinks(const Snapshot& snap);
   static absl::Status CheckIndex(const Snapshot& snap, const IdIndex& index, bool credit_codes);
 };
@@ -382,7 +384,7 @@ absl::Status SnapshotFile::CheckLayout(const FileHeader& h, const Sections& sect
 }
 
 absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sections& sections,
-                                                 const std::string& path) {
+                                                 const std::string& path, unsigned threads) {
   struct Chunk {
     uint32_t kind;
     uint64_t index;
@@ -427,7 +429,6 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
     }
     XXH3_freeState(state);
   };
-  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work);
   work();
@@ -488,7 +489,7 @@ absl::Status SnapshotFile::CheckIndex(const Snapshot& snap, const IdIndex& index
   return absl::OkStatus();
 }
 
-absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h) {
+absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h, bool parallel) {
   if (snap.entities_.empty()) return absl::DataLossError("no entity table sentinel");
   const size_t n = snap.entity_count();
   if (n > kMaxEntities || n != h.info.entities || snap.case_offsets_.size() != h.info.cases) {
@@ -501,14 +502,19 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
       end.link_begin != snap.links_.size()) {
     return absl::DataLossError("the entity sentinel does not close the tables");
   }
-  // The indexes are checked on another core meanwhile.
   absl::Status indexes;
-  std::thread index_checker([&] {
+  const auto check_indexes = [&] {
     indexes = CheckIndex(snap, snap.index_, false);
     if (indexes.ok()) indexes = CheckIndex(snap, snap.org_code_index_, true);
-  });
+  };
+  std::thread index_checker;
+  if (parallel) index_checker = std::thread(check_indexes);
   const absl::Status tables = CheckEntitiesAndLinks(snap);
-  index_checker.join();
+  if (parallel) {
+    index_checker.join();
+  } else {
+    check_indexes();
+  }
   return tables.ok() ? indexes : tables;
 }
 
@@ -534,9 +540,11 @@ absl::Status SnapshotFile::CheckEntitiesAndLinks(const Snapshot& snap) {
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::string& path,
                                                                    uint64_t expected_catalog,
-                                                                   SnapshotFileHeader* out) {
+                                                                   SnapshotFileHeader* out,
+                                                                   unsigned threads) {
+  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrFormat("cannot open %s: %s", path, Errno()));
+  if (fd < 0) return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", path, Errno()));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
@@ -569,12 +577,12 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   void* base = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     FreeHuge(hot, hot_size);
-    return absl::InternalError(absl::StrFormat("mmap %s: %s", path, Errno()));
+    return absl::InternalError(absl::StrFormat("%s: mmap: %s", path, Errno()));
   }
   std::unique_ptr<Snapshot> snap(new Snapshot());
   snap->mapping_ = std::make_unique<Snapshot::Mapping>(base, file_size, hot, hot_size);
   ::madvise(static_cast<char*>(base) + hot_size, file_size - hot_size, MADV_RANDOM);
-  if (absl::Status s = ReadAndVerifySections(fd, static_cast<char*>(hot), sections, path);
+  if (absl::Status s = ReadAndVerifySections(fd, static_cast<char*>(hot), sections, path, threads);
       !s.ok()) {
     return s;
   }
@@ -582,7 +590,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   // reach the hot tables.
   ViewSections(static_cast<const char*>(hot), static_cast<const char*>(base), sections, *snap);
   snap->info_ = h.info;
-  const absl::Status structure = CheckTables(*snap, h);
+  const absl::Status structure = CheckTables(*snap, h, threads > 1);
   if (!structure.ok()) {
     return absl::DataLossError(
         absl::StrFormat("%s: inconsistent tables: %s", path, structure.message()));
@@ -600,8 +608,9 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
 }
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
-    const std::string& path, uint64_t expected_catalog_fingerprint, SnapshotFileHeader* header) {
-  return SnapshotFile::Open(path, expected_catalog_fingerprint, header);
+    const std::string& path, uint64_t expected_catalog_fingerprint, SnapshotFileHeader* header,
+    unsigned threads) {
+  return SnapshotFile::Open(path, expected_catalog_fingerprint, header, threads);
 }
 
 }  // namespace shixin

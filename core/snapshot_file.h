@@ -61,11 +61,15 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
 //   FailedPrecondition  another format version ("snapshot format version N, this build reads
 //                       M"), the other byte order, or another catalog (both fingerprints named);
 //   DataLoss            truncated ("truncated: section X ends at byte N but the file has M"),
-//                       a checksum mismatch, or inconsistent tables.
+//                       a corrupt section table, a checksum mismatch, or inconsistent tables;
+//   ResourceExhausted   no memory for the hot tables;
+//   Internal            mmap failed.
 // Every message starts with the path. `header`, if not null, receives the header on success.
+// `threads` read and verify the file: 0 means one per core (at most 8); a daemon that is
+// serving while it opens a new file passes fewer, to leave cores to its queries.
 absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
     const std::string& path, uint64_t expected_catalog_fingerprint,
-    SnapshotFileHeader* header = nullptr);
+    SnapshotFileHeader* header = nullptr, unsigned threads = 0);
 
 }  // namespace shixin
 

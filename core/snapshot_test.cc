@@ -177,6 +177,29 @@ TEST(SnapshotTest, FindBatchMatchesFind) {
   EXPECT_GT(snap->IndexBytes(), 0u);
 }
 
+TEST(SnapshotTest, FindBatchFindsOrganisationsByEitherCode) {
+  SnapshotBuilder builder;
+  for (int n = 0; n < 40; n += 2) builder.AddCase(MakeCase(CreditCode(n), "某公司", "c"));
+  builder.AddCase(MakeCase(PersonId(7), "某", "c"));
+  auto snap = BuildOrDie(builder);
+  std::vector<Id> ids = {Id(), PersonId(7), PersonId(8)};
+  for (int n = 0; n < 40; ++n) {
+    ids.push_back(CreditCode(n));
+    ids.push_back(CreditCode(n).EmbeddedOrgCode());
+  }
+  std::vector<EntityNo> out(ids.size());
+  snap->FindBatch(ids, out);
+  EXPECT_EQ(out[0], kNoEntity);
+  EXPECT_NE(out[1], kNoEntity);
+  EXPECT_EQ(out[2], kNoEntity);
+  for (size_t i = 3; i < ids.size(); ++i) {
+    const int n = static_cast<int>(i - 3) / 2;
+    EXPECT_EQ(out[i], snap->Find(ids[i])) << i;
+    EXPECT_EQ(out[i] != kNoEntity, n % 2 == 0) << i;
+    if (out[i] != kNoEntity) EXPECT_EQ(snap->EntityId(out[i]), CreditCode(n)) << i;
+  }
+}
+
 TEST(QueryTest, CheckReportsCasesRolesAndOfficers) {
   SnapshotBuilder builder;
   builder.AddCase(MakeCase(CreditCode(1), "甲公司", "c1"));

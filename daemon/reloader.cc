@@ -1,5 +1,6 @@
 #include "daemon/reloader.h"
 
+#include <algorithm>
 #include <ctime>
 #include <utility>
 
@@ -33,7 +34,7 @@ std::string Describe(const Dataset& d, absl::Duration took) {
 absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& source,
                                                       Catalog catalog) {
   absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot =
-      OpenSnapshotFile(source.snapshot, catalog.fingerprint());
+      OpenSnapshotFile(source.snapshot, catalog.fingerprint(), nullptr, source.verify_threads);
   if (!snapshot.ok()) {
     return absl::Status(snapshot.status().code(),
                         absl::StrFormat("snapshot %s", snapshot.status().message()));
@@ -161,7 +162,12 @@ ReloadResult Reloader::Reload(const std::string& origin) {
   holder_->SetReloadStatus(
       ReloadStatus{wire::ReloadState::kRunning, Now(), "requested by " + origin});
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadDataset(source_);
+  // A reload runs beside the serving threads: it takes at most half of the cores.
+  DatasetSource source = source_;
+  if (source.verify_threads == 0) {
+    source.verify_threads = std::max(1u, std::thread::hardware_concurrency() / 2);
+  }
+  absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadDataset(source);
   if (!dataset.ok()) {
     const std::string message = std::string(dataset.status().message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);

@@ -28,10 +28,11 @@ namespace shixin {
 
 // Where the list comes from.
 struct DatasetSource {
-  std::string data_dir;       // holds debtors.ndjson and relations.ndjson
-  std::string catalog_path;   // the measure catalog
-  uint64_t max_errors = 0;    // bad lines tolerated (LoadOptions::max_errors)
-  std::string snapshot = {};  // a snapshot file from shixin compile; if set, used, not data_dir
+  std::string data_dir;         // holds debtors.ndjson and relations.ndjson
+  std::string catalog_path;     // the measure catalog
+  uint64_t max_errors = 0;      // bad lines tolerated (LoadOptions::max_errors)
+  std::string snapshot = {};    // a snapshot file from shixin compile; if set, used, not data_dir
+  unsigned verify_threads = 0;  // threads reading and verifying `snapshot`; 0: one per core
 };
 
 // Loads and validates a dataset from `source` without publishing it; logs the bad lines

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
 # SECONDS (default 20):
-#   frame_fuzzer   protocol/fuzz/frame_fuzzer.cc: wire::DecodeFrame and every payload decoder
-#   record_fuzzer  core/fuzz/record_fuzzer.cc: ParseCaseRecord, ParseRelationRecord
+#   frame_fuzzer          protocol/fuzz/frame_fuzzer.cc: wire::DecodeFrame and every payload
+#                         decoder
+#   record_fuzzer         core/fuzz/record_fuzzer.cc: ParseCaseRecord, ParseRelationRecord
+#   snapshot_file_fuzzer  core/fuzz/snapshot_file_fuzzer.cc: OpenSnapshotFile and every accessor
+#                         and query of what it accepts
 # Corpora persist in build-fuzz/corpus/<fuzzer>, seeded from protocol/testdata/vectors.txt (one
-# frame per file, plus all of them as one stream) and from the lines of data/sample/*.ndjson.
+# frame per file, plus all of them as one stream), from the lines of data/sample/*.ndjson, and
+# from snapshot files that this build's shixin compiles from data/sample, a small generated list
+# and an empty one (each as is, resealed and packed: the fuzzer's first input byte is a mode).
 # Crash inputs land in build-fuzz/crashes/<fuzzer>/. Exits non-zero if a fuzzer fails.
 #
 # Usage: scripts/fuzz.sh [SECONDS]
@@ -15,13 +20,14 @@ build=build-fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DSHIXIN_FUZZ=ON -DSHIXIN_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target frame_fuzzer record_fuzzer
+cmake --build "$build" -j"$(nproc)" --target frame_fuzzer record_fuzzer snapshot_file_fuzzer shixin
 
 # Seeds: each vector "name: <hex>" as a binary file.
 frame_corpus=$build/corpus/frame_fuzzer
 record_corpus=$build/corpus/record_fuzzer
-mkdir -p "$frame_corpus" "$record_corpus" "$build/crashes/frame_fuzzer" \
-  "$build/crashes/record_fuzzer"
+snapshot_corpus=$build/corpus/snapshot_file_fuzzer
+mkdir -p "$frame_corpus" "$record_corpus" "$snapshot_corpus" "$build/crashes/frame_fuzzer" \
+  "$build/crashes/record_fuzzer" "$build/crashes/snapshot_file_fuzzer"
 stream=""
 while IFS= read -r line; do
   case "$line" in '#'* | '') continue ;; esac
@@ -38,6 +44,35 @@ for f in data/sample/debtors.ndjson data/sample/relations.ndjson; do
   split -l 1 -d -a 3 "$f" "$record_corpus/seed-$base-"
 done
 
+# Snapshot files compiled by this build's shixin (against the default catalog, whose fingerprint
+# the fuzzer's mode bit 2 expects), each prefixed with a mode byte: 0 as is, 1 resealed, 3 packed
+# (the sections without their padding) and resealed, 5 resealed and checked against the catalog.
+seeds=$build/snapshot-seeds
+rm -rf "$seeds"
+mkdir -p "$seeds/empty"
+: >"$seeds/empty/debtors.ndjson"
+: >"$seeds/empty/relations.ndjson"
+"$build/bin/shixin" gen --subjects 8 --seed 1 --out "$seeds/gen" >/dev/null
+# Prints the packed form of snapshot file $1: its header and section table, then its sections
+# back to back.
+pack_snapshot() {
+  head -c 480 "$1"
+  local i offset size
+  for i in 0 1 2 3 4 5 6; do
+    read -r offset size < <(od -An -tu8 -j $((256 + 32 * i + 8)) -N16 "$1")
+    dd if="$1" bs=4096 iflag=skip_bytes,count_bytes skip="$offset" count="$size" status=none
+  done
+}
+for list in sample gen empty; do
+  dir=$seeds/$list
+  [ "$list" = sample ] && dir=data/sample
+  "$build/bin/shixin" compile --data "$dir" -o "$seeds/$list.snap" >/dev/null
+  { printf '\000'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-raw"
+  { printf '\001'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-resealed"
+  { printf '\003'; pack_snapshot "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-packed"
+  { printf '\005'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-catalog"
+done
+
 # The keys and values of the court's feed, to steer the record fuzzer.
 dict=$build/record.dict
 for word in caseCode iname cardNum partyTypeName businessEntity courtName areaName gistId \
@@ -52,11 +87,15 @@ done >"$dict"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
-for fuzzer in frame_fuzzer record_fuzzer; do
-  extra=()
-  [ "$fuzzer" = record_fuzzer ] && extra=(-dict="$dict")
+for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer; do
+  extra=(-max_len=8192)
+  case $fuzzer in
+    record_fuzzer) extra+=(-dict="$dict") ;;
+    # The unpacked seeds are 8 - 33 KiB (sections start at multiples of 4096).
+    snapshot_file_fuzzer) extra=(-max_len=65536) ;;
+  esac
   echo "fuzz: running $fuzzer for ${seconds}s" >&2
-  if ! "$build/bin/$fuzzer" -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 \
+  if ! "$build/bin/$fuzzer" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$build/crashes/$fuzzer/" "${extra[@]}" "$build/corpus/$fuzzer" \
     2>"$build/$fuzzer.log"; then
     echo "fuzz: $fuzzer FAILED; see $build/$fuzzer.log and $build/crashes/$fuzzer/" >&2

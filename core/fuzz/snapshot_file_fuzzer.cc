@@ -1,0 +1,552 @@
+// libFuzzer target for compiled snapshot files (core/snapshot_file.h): OpenSnapshotFile() on
+// arbitrary bytes and, when it accepts them, every accessor of the opened Snapshot over every
+// entity and every case, FindBatch() over all IDs, and Check() and Measures() for a few
+// entities. What it holds the code to: a crafted or corrupt file is either refused with a Status
+// (InvalidArgument, FailedPrecondition or DataLoss, the message starting with the path) or safe
+// to query.
+//
+// ASan does not know where a section ends (the hot sections share one buffer with their
+// padding, the case sections are in the file mapping), so for an accepted file the fuzzer also
+// checks, from its own copy of the bytes, that the file keeps every promise of
+// SNAPSHOT_FORMAT.md's "Verification at open" (checksums computed as the format says, layout,
+// table structure), and that every accessor returns what the format says it must; the cases are
+// decoded again from an exact-size heap copy of the case blob, whose end ASan guards.
+//
+// The first input byte is a mode, the rest is the file:
+//   bit 0  reseal: recompute each section's chunked XXH3 checksum, then the header's file size
+//          and checksum, so that mutations get past the checksums to the structural checks
+//          (with bits 0 and 1 clear the bytes are opened unchanged);
+//   bit 1  packed: the sections follow the section table back to back, without padding; they
+//          are laid out at multiples of 4096 and the table's offsets and sizes, the header's
+//          file size and its checksum rewritten (so that no mutation is wasted on padding);
+//   bit 2  pass the fingerprint of the default catalog (scripts/fuzz.sh compiles the seeds
+//          against it) instead of 0, which accepts any catalog.
+// Each input is written to the same memfd and opened as /proc/self/fd/N: nothing on disk.
+// SNAPSHOT_FILE_FUZZER_VERBOSE=1 prints why each input was refused.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "core/case_codec.h"
+#include "core/catalog.h"
+#include "core/id.h"
+#include "core/paths.h"
+#include "core/query.h"
+#include "core/snapshot.h"
+#include "core/snapshot_file.h"
+#include "core/types.h"
+#include "xxhash.h"
+
+namespace shixin {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "snapshot files are little-endian");
+
+// Byte offsets and sizes of SNAPSHOT_FORMAT.md.
+constexpr char kMagic[] = "SHIXSNAP";
+constexpr size_t kVersionAt = 8;
+constexpr size_t kEndianAt = 12;
+constexpr size_t kHeaderSizeAt = 16;
+constexpr size_t kSectionCountAt = 20;
+constexpr size_t kFileSizeAt = 24;
+constexpr size_t kWriteTimeAt = 32;
+constexpr size_t kInfoAt = 48;  // ten u64: version, build time, source time, subjects, ...
+constexpr size_t kInfoCasesAt = kInfoAt + 6 * 8;
+constexpr size_t kInfoEntitiesAt = kInfoAt + 9 * 8;
+constexpr size_t kInfoBytes = 80;
+constexpr size_t kCatalogIdAt = 128;
+constexpr size_t kCatalogIdBytes = 64;
+constexpr size_t kFingerprintAt = 192;
+constexpr size_t kHeaderChecksumAt = 248;
+constexpr size_t kTableAt = 256;
+constexpr size_t kEntryBytes = 32;
+constexpr int kSections = 7;
+constexpr size_t kTableEnd = kTableAt + kSections * kEntryBytes;  // 480
+constexpr uint64_t kAlignment = 4096;
+constexpr uint64_t kChecksumChunk = uint64_t{1} << 26;  // 64 MiB
+constexpr uint64_t kMaxEntities = (uint64_t{1} << 29) - 1;
+constexpr uint32_t kFreeSlot = 0xFFFFFFFFu;
+constexpr size_t kEntityBytes = 24;
+
+// Section kinds, in file order.
+enum Kind : uint32_t {
+  kIdIndex = 1,
+  kEntities = 2,
+  kOrgCodeIndex = 3,
+  kNames = 4,
+  kLinks = 5,
+  kCaseOffsets = 6,
+  kCaseBlob = 7,
+};
+constexpr uint32_t kElementSize[kSections + 1] = {0, 64, 24, 64, 1, 4, 8, 1};
+
+// The bits of the mode byte.
+enum ModeBit : uint8_t { kReseal = 1, kPacked = 2, kCheckCatalog = 4 };
+
+void Require(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "snapshot_file_fuzzer: %s\n", what);
+    std::abort();
+  }
+}
+
+template <typename T>
+T Load(std::string_view bytes, size_t at) {
+  Require(at <= bytes.size() && sizeof(T) <= bytes.size() - at, "fuzzer bug: read past its copy");
+  T v;
+  std::memcpy(&v, bytes.data() + at, sizeof(v));
+  return v;
+}
+
+template <typename T>
+void Store(std::string& bytes, size_t at, T v) {
+  Require(at <= bytes.size() && sizeof(T) <= bytes.size() - at, "fuzzer bug: write past its copy");
+  std::memcpy(bytes.data() + at, &v, sizeof(v));
+}
+
+uint64_t AlignUp(uint64_t n) { return (n + kAlignment - 1) & ~(kAlignment - 1); }
+
+// A section's checksum: the XXH3-64 of the little-endian XXH3-64s of its 64 MiB chunks (the
+// last may be shorter; an empty section has none).
+uint64_t SectionChecksum(std::string_view section) {
+  std::vector<uint64_t> chunks;
+  for (uint64_t begin = 0; begin < section.size(); begin += kChecksumChunk) {
+    chunks.push_back(
+        XXH3_64bits(section.data() + begin, std::min(kChecksumChunk, section.size() - begin)));
+  }
+  return XXH3_64bits(chunks.data(), chunks.size() * sizeof(uint64_t));
+}
+
+// The header checksum: the XXH3-64 of header bytes [0, 248) followed by the section table.
+// REQUIRES: file.size() >= kTableEnd.
+uint64_t HeaderChecksum(std::string_view file) {
+  char covered[kHeaderChecksumAt + kSections * kEntryBytes];
+  std::memcpy(covered, file.data(), kHeaderChecksumAt);
+  std::memcpy(covered + kHeaderChecksumAt, file.data() + kTableAt, kSections * kEntryBytes);
+  return XXH3_64bits(covered, sizeof(covered));
+}
+
+struct Entry {
+  uint32_t kind;
+  uint32_t element_size;
+  uint64_t offset;
+  uint64_t size;
+  uint64_t checksum;
+};
+
+size_t EntryAt(int i) { return kTableAt + kEntryBytes * static_cast<size_t>(i); }
+
+// REQUIRES: file.size() >= kTableEnd.
+Entry ReadEntry(std::string_view file, int i) {
+  const size_t at = EntryAt(i);
+  return Entry{Load<uint32_t>(file, at), Load<uint32_t>(file, at + 4), Load<uint64_t>(file, at + 8),
+               Load<uint64_t>(file, at + 16), Load<uint64_t>(file, at + 24)};
+}
+
+// Whether [offset, offset + size) lies within `file_size` bytes (no overflow).
+bool Within(uint64_t offset, uint64_t size, uint64_t file_size) {
+  return offset <= file_size && size <= file_size - offset;
+}
+
+// Mode bit 1: the file of the packed form `in` (header and table, then the sections back to
+// back in table order, each of the size its entry says or what is left). Shorter than the
+// table: unchanged.
+std::string LayOut(std::string_view in) {
+  if (in.size() < kTableEnd) return std::string(in);
+  std::string file(in.substr(0, kTableEnd));
+  file.resize(kAlignment, '\0');
+  size_t next = kTableEnd;
+  for (int i = 0; i < kSections; ++i) {
+    const uint64_t size = std::min<uint64_t>(ReadEntry(file, i).size, in.size() - next);
+    const uint64_t offset = AlignUp(file.size());
+    file.resize(offset, '\0');
+    file.append(in.substr(next, size));
+    next += size;
+    Store<uint64_t>(file, EntryAt(i) + 8, offset);
+    Store<uint64_t>(file, EntryAt(i) + 16, size);
+  }
+  return file;
+}
+
+// Recomputes the checksum of every section that lies within the file (if `sections`), then
+// the header's file size and the header checksum. Shorter than the table: unchanged.
+void Reseal(std::string& file, bool sections) {
+  if (file.size() < kTableEnd) return;
+  for (int i = 0; sections && i < kSections; ++i) {
+    const Entry e = ReadEntry(file, i);
+    if (!Within(e.offset, e.size, file.size())) continue;
+    Store<uint64_t>(file, EntryAt(i) + 24,
+                    SectionChecksum(std::string_view(file).substr(e.offset, e.size)));
+  }
+  Store<uint64_t>(file, kFileSizeAt, file.size());
+  Store<uint64_t>(file, kHeaderChecksumAt, HeaderChecksum(file));
+}
+
+// Whether `id` is canonical as SNAPSHOT_FORMAT.md defines it: kind 1 - 3; a resident ID below
+// 10^17; 17 credit-code characters of 5 bits below 31; 8 organisation-code characters of 6
+// bits below 36; unused bits zero.
+bool IsCanonical(const PackedId& id) {
+  const uint32_t high = id.w[2] & 0x3FFFFFFFu;
+  const uint64_t low = (static_cast<uint64_t>(id.w[1]) << 32) | id.w[0];
+  switch (id.w[2] >> 30) {
+    case 1:
+      return high == 0 && low < 100000000000000000ull;
+    case 2:
+      if ((high >> 21) != 0) return false;
+      for (int bit = 0; bit < 85; bit += 5) {
+        uint64_t c = bit >= 64 ? high >> (bit - 64) : low >> bit;
+        if (bit < 64 && bit + 5 > 64) c |= static_cast<uint64_t>(high) << (64 - bit);
+        if ((c & 31) == 31) return false;
+      }
+      return true;
+    case 3:
+      if (high != 0 || (low >> 48) != 0) return false;
+      for (int bit = 0; bit < 48; bit += 6) {
+        if (((low >> bit) & 63) >= 36) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+IdKind KindOf(const PackedId& id) { return static_cast<IdKind>(id.w[2] >> 30); }
+
+// The tables of a file that OpenSnapshotFile() accepted, read from the fuzzer's copy of its
+// bytes as SNAPSHOT_FORMAT.md lays them out. Construction aborts if the file breaks a promise
+// of "Verification at open": the accessors' bounds then rest on a check that is missing.
+class Tables {
+ public:
+  explicit Tables(std::string_view file);
+
+  size_t entity_count() const { return entity_count_; }
+  size_t case_count() const { return section_[kCaseOffsets].size() / 8; }
+  std::string_view section(Kind kind) const { return section_[kind]; }
+
+  PackedId Id(size_t e) const {
+    PackedId id;
+    for (int i = 0; i < 3; ++i) id.w[i] = Load<uint32_t>(section_[kEntities], Record(e) + 4 * i);
+    return id;
+  }
+  uint32_t NameBegin(size_t e) const { return Load<uint32_t>(section_[kEntities], Record(e) + 12); }
+  uint32_t CaseBegin(size_t e) const { return Load<uint32_t>(section_[kEntities], Record(e) + 16); }
+  uint32_t LinkBegin(size_t e) const { return Load<uint32_t>(section_[kEntities], Record(e) + 20); }
+  uint32_t Link(size_t i) const { return Load<uint32_t>(section_[kLinks], 4 * i); }
+  uint64_t CaseOffset(size_t c) const { return Load<uint64_t>(section_[kCaseOffsets], 8 * c); }
+  bool Listed(size_t e) const { return CaseBegin(e + 1) > CaseBegin(e); }
+
+ private:
+  static size_t Record(size_t e) { return kEntityBytes * e; }
+  void CheckIndex(Kind kind) const;
+
+  std::string_view section_[kSections + 1];  // by kind
+  size_t entity_count_ = 0;
+};
+
+Tables::Tables(std::string_view file) {
+  Require(file.size() >= kTableEnd, "accepted: a file shorter than its section table");
+  Require(file.substr(0, 8) == std::string_view(kMagic, 8), "accepted: bad magic");
+  Require(Load<uint32_t>(file, kVersionAt) == kSnapshotFormatVersion, "accepted: bad version");
+  Require(Load<uint32_t>(file, kEndianAt) == 0x01020304u, "accepted: bad endianness marker");
+  Require(Load<uint32_t>(file, kHeaderSizeAt) == 256 && Load<uint32_t>(file, kSectionCountAt) == 7,
+          "accepted: bad header size or section count");
+  Require(Load<uint64_t>(file, kHeaderChecksumAt) == HeaderChecksum(file),
+          "accepted: header checksum mismatch (as SNAPSHOT_FORMAT.md computes it)");
+  Require(Load<uint64_t>(file, kFileSizeAt) == file.size(), "accepted: wrong file size");
+  Entry by_kind[kSections + 1] = {};
+  for (int i = 0; i < kSections; ++i) {
+    const Entry e = ReadEntry(file, i);
+    Require(e.kind >= 1 && e.kind <= kSections && by_kind[e.kind].kind == 0,
+            "accepted: a section kind missing or repeated");
+    by_kind[e.kind] = e;
+  }
+  uint64_t previous_end = kAlignment;
+  for (uint32_t kind = 1; kind <= kSections; ++kind) {
+    const Entry& e = by_kind[kind];
+    Require(e.element_size == kElementSize[kind] && e.size % kElementSize[kind] == 0,
+            "accepted: bad element size");
+    Require(e.offset % kAlignment == 0 && e.offset >= previous_end,
+            "accepted: misaligned, unordered or overlapping section");
+    Require(Within(e.offset, e.size, file.size()), "accepted: a section outside the file");
+    section_[kind] = file.substr(e.offset, e.size);
+    Require(SectionChecksum(section_[kind]) == e.checksum,
+            "accepted: section checksum mismatch (as SNAPSHOT_FORMAT.md computes it)");
+    previous_end = e.offset + e.size;
+  }
+  const size_t records = section_[kEntities].size() / kEntityBytes;
+  Require(records >= 1, "accepted: no entity sentinel");
+  entity_count_ = records - 1;
+  Require(entity_count_ <= kMaxEntities, "accepted: too many entities");
+  Require(entity_count_ == Load<uint64_t>(file, kInfoEntitiesAt) &&
+              case_count() == Load<uint64_t>(file, kInfoCasesAt),
+          "accepted: counts differ from the header's");
+  const size_t n = entity_count_;
+  Require(NameBegin(n) == section_[kNames].size() && CaseBegin(n) == case_count() &&
+              LinkBegin(n) * uint64_t{4} == section_[kLinks].size(),
+          "accepted: the sentinel does not close the tables");
+  for (size_t e = 0; e < n; ++e) {
+    Require(NameBegin(e) <= NameBegin(e + 1) && CaseBegin(e) <= CaseBegin(e + 1) &&
+                LinkBegin(e) <= LinkBegin(e + 1),
+            "accepted: ranges not monotone");
+    Require(IsCanonical(Id(e)), "accepted: a non-canonical ID");
+    Require(e + 1 == n || Id(e) < Id(e + 1), "accepted: IDs not strictly increasing");
+  }
+  for (size_t i = 0; i < section_[kLinks].size() / 4; ++i) {
+    Require((Link(i) >> 3) < n && (Link(i) & 7) < kRoleCount, "accepted: link out of range");
+  }
+  CheckIndex(kIdIndex);
+  CheckIndex(kOrgCodeIndex);
+  for (size_t c = 0; c < case_count(); ++c) {
+    Require(CaseOffset(c) < section_[kCaseBlob].size(), "accepted: case offset beyond the blob");
+  }
+}
+
+void Tables::CheckIndex(Kind kind) const {
+  const std::string_view buckets = section_[kind];
+  for (size_t bucket = 0; bucket < buckets.size(); bucket += 64) {
+    for (size_t slot = 0; slot < 8; ++slot) {
+      const uint32_t e = Load<uint32_t>(buckets, bucket + 32 + 4 * slot);
+      if (e == kFreeSlot) continue;
+      Require(e < entity_count_, "accepted: index entry out of range");
+      Require(kind != kOrgCodeIndex || KindOf(Id(e)) == IdKind::kCreditCode,
+              "accepted: organisation-code index entry is not a credit code");
+    }
+  }
+}
+
+// Checks that `found` = Find(id) is a possible answer: no entity, the entity with this ID, or,
+// for an organisation code, a credit-code entity embedding it (a crafted index may miss).
+void CheckFound(const Snapshot& snap, const Tables& t, const Id& id, EntityNo found) {
+  if (found == kNoEntity) return;
+  Require(found < t.entity_count(), "Find returned an entity out of range");
+  const PackedId key = id.Pack();
+  if (t.Id(found) == key) return;
+  Require(id.kind() == IdKind::kOrgCode && KindOf(t.Id(found)) == IdKind::kCreditCode &&
+              snap.EntityId(found).EmbeddedOrgCode().Pack() == key,
+          "Find returned an entity with another ID");
+}
+
+void CheckSameCase(const CaseView& a, const CaseView& b) {
+  Require(a.case_code == b.case_code && a.court == b.court && a.area == b.area &&
+              a.gist_id == b.gist_id && a.gist_unit == b.gist_unit && a.duty == b.duty &&
+              a.performance == b.performance && a.performed_part == b.performed_part &&
+              a.unperform_part == b.unperform_part && a.disrupt_type == b.disrupt_type &&
+              a.business_entity == b.business_entity && a.reg_date == b.reg_date &&
+              a.publish_date == b.publish_date && a.age == b.age && a.sex == b.sex,
+          "Case() differs from the blob's record");
+}
+
+// Check() and Measures() of `id`; `persons` are officers to give for an organisation, `salt`
+// picks the agency and scenario filters.
+void Query(const Snapshot& snap, const Catalog& catalog, const Id& id,
+           const std::vector<Id>& persons, size_t salt) {
+  const EntityNo found = snap.Find(id);
+  const CheckResult r = Check(snap, id);
+  Require(r.id == id.text(), "Check(): id");
+  if (found == kNoEntity) {
+    Require(!r.listed && !r.related && r.name.empty() && r.cases.empty() && r.roles.empty() &&
+                r.officers.empty(),
+            "Check() of an unknown ID");
+  } else {
+    Require(r.listed == snap.IsListed(found) && r.related == snap.IsRelated(found) &&
+                r.name == snap.EntityName(found) && r.cases.size() == snap.CaseCount(found) &&
+                r.roles.size() + r.officers.size() == snap.LinkCount(found),
+            "Check() differs from the accessors");
+  }
+  absl::StatusOr<MeasuresResult> all = Measures(snap, catalog, id, MeasureQuery{});
+  Require(all.ok(), "Measures() failed");
+  MeasureQuery query;
+  query.agency = static_cast<int>(salt % (catalog.agencies().size() + 1)) - 1;
+  query.scenario = static_cast<int>(salt % (catalog.scenarios().size() + 1)) - 1;
+  if (id.subject_kind() == SubjectKind::kOrganization) {
+    for (size_t i = 0; i < persons.size(); ++i) {
+      query.officers.push_back(Officer{static_cast<Role>((salt + i) % kRoleCount), persons[i]});
+    }
+  }
+  absl::StatusOr<MeasuresResult> some = Measures(snap, catalog, id, query);
+  Require(some.ok(), "Measures() with filters and officers failed");
+  for (const MeasureInfo& m : some->measures) Require(!m.basis.empty(), "a measure without basis");
+}
+
+// Exercises every accessor of `snap`, opened from `file`, against the format.
+void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeader& header,
+            uint64_t expected_fingerprint, const Catalog& catalog) {
+  const Tables t(file);
+  const size_t n = t.entity_count();
+  Require(snap.mapped() && snap.entity_count() == n, "entity_count()");
+  Require(std::memcmp(&snap.info(), file.data() + kInfoAt, kInfoBytes) == 0, "info()");
+  Require(snap.IndexBytes() == t.section(kIdIndex).size() + t.section(kEntities).size() +
+                                   t.section(kOrgCodeIndex).size() + t.section(kNames).size() +
+                                   t.section(kLinks).size(),
+          "IndexBytes()");
+  Require(snap.CaseBytes() == t.section(kCaseOffsets).size() + t.section(kCaseBlob).size(),
+          "CaseBytes()");
+  const std::string_view catalog_id = file.substr(kCatalogIdAt, kCatalogIdBytes);
+  Require(header.format_version == kSnapshotFormatVersion && header.file_size == file.size() &&
+              header.write_time == Load<int64_t>(file, kWriteTimeAt) &&
+              header.catalog.id == catalog_id.substr(0, catalog_id.find('\0')) &&
+              header.catalog.fingerprint == Load<uint64_t>(file, kFingerprintAt),
+          "SnapshotFileHeader");
+  Require(expected_fingerprint == 0 || header.catalog.fingerprint == expected_fingerprint,
+          "accepted another catalog");
+
+  // Every case, against a decoding of an exact-size heap copy of the blob.
+  const std::string_view blob = t.section(kCaseBlob);
+  std::unique_ptr<char[]> copy(new char[blob.size()]);
+  if (!blob.empty()) std::memcpy(copy.get(), blob.data(), blob.size());
+  for (size_t c = 0; c < t.case_count(); ++c) {
+    CheckSameCase(snap.Case(static_cast<uint32_t>(c)),
+                  DecodeCase(copy.get() + t.CaseOffset(c), copy.get() + blob.size()));
+  }
+
+  // Every entity; the IDs to look up again in a batch.
+  std::vector<Id> ids;
+  std::vector<Id> persons;  // a few, as officers for Measures()
+  const std::string_view names = t.section(kNames);
+  for (EntityNo e = 0; e < n; ++e) {
+    const PackedId packed = t.Id(e);
+    const Id id = snap.EntityId(e);
+    Require(id.Pack() == packed, "EntityId() does not pack to the stored ID");
+    const bool person = KindOf(packed) == IdKind::kResident;
+    Require(snap.EntityKind(e) == (person ? SubjectKind::kPerson : SubjectKind::kOrganization),
+            "EntityKind()");
+    Require(snap.EntityName(e) == names.substr(t.NameBegin(e), t.NameBegin(e + 1) - t.NameBegin(e)),
+            "EntityName()");
+    Require(snap.FirstCase(e) == t.CaseBegin(e) &&
+                snap.CaseCount(e) == t.CaseBegin(e + 1) - t.CaseBegin(e) &&
+                snap.IsListed(e) == t.Listed(e),
+            "FirstCase(), CaseCount() or IsListed()");
+    Require(snap.LinkCount(e) == t.LinkBegin(e + 1) - t.LinkBegin(e), "LinkCount()");
+    bool related = false;
+    for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
+      const LinkView link = snap.Link(e, i);
+      const uint32_t stored = t.Link(t.LinkBegin(e) + i);
+      Require(link.other == stored >> 3 && static_cast<uint32_t>(link.role) == (stored & 7),
+              "Link()");
+      related |= t.Listed(link.other);
+    }
+    Require(snap.IsRelated(e) == (person && related), "IsRelated()");
+    CheckFound(snap, t, id, snap.Find(id));
+    ids.push_back(id);
+    if (id.kind() == IdKind::kCreditCode) ids.push_back(id.EmbeddedOrgCode());
+    PackedId next = packed;  // most likely not in the snapshot
+    ++next.w[0];
+    if (IsCanonical(next)) ids.push_back(Id::Unpack(next));
+    if (person && persons.size() < 3) persons.push_back(id);
+  }
+  ids.push_back(Id());
+  std::vector<EntityNo> found(ids.size());
+  snap.FindBatch(ids, found);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Require(found[i] == snap.Find(ids[i]), "FindBatch() differs from Find()");
+    CheckFound(snap, t, ids[i], found[i]);
+  }
+
+  // The query functions, for a handful of entities spread over the table.
+  const size_t picks = std::min<size_t>(n, 6);
+  for (size_t k = 0; k < picks; ++k) {
+    const Id id = snap.EntityId(static_cast<EntityNo>(k * n / picks));
+    Query(snap, catalog, id, persons, k);
+    if (id.kind() == IdKind::kCreditCode) Query(snap, catalog, id.EmbeddedOrgCode(), persons, k);
+  }
+}
+
+// The file every input is written to: one memfd for the process, so nothing reaches the disk.
+class MemFile {
+ public:
+  MemFile() : fd_(memfd_create("snapshot_file_fuzzer", MFD_CLOEXEC)) {
+    Require(fd_ >= 0, "memfd_create failed");
+    path_ = "/proc/self/fd/" + std::to_string(fd_);
+  }
+
+  const std::string& path() const { return path_; }
+
+  void Write(std::string_view bytes) {
+    Require(ftruncate(fd_, 0) == 0, "ftruncate of the memfd failed");
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n =
+          pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      Require(n > 0, "write to the memfd failed");
+      done += static_cast<size_t>(n);
+    }
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+MemFile& File() {
+  static MemFile* const file = new MemFile();
+  return *file;
+}
+
+const Catalog& DefaultCatalog() {
+  static const Catalog* const catalog = [] {
+    absl::StatusOr<Catalog> c = Catalog::LoadFile(DefaultCatalogPath());
+    if (!c.ok()) {
+      std::fprintf(stderr, "snapshot_file_fuzzer: %s\n", std::string(c.status().message()).c_str());
+      std::abort();
+    }
+    return new Catalog(*std::move(c));
+  }();
+  return *catalog;
+}
+
+bool Verbose() {
+  static const bool verbose = [] {
+    const char* v = std::getenv("SNAPSHOT_FILE_FUZZER_VERBOSE");
+    return v != nullptr && *v != '\0' && *v != '0';
+  }();
+  return verbose;
+}
+
+}  // namespace
+}  // namespace shixin
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace shixin;
+  if (size == 0) return 0;
+  const uint8_t mode = data[0];
+  const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  std::string file = (mode & kPacked) != 0 ? LayOut(input) : std::string(input);
+  if ((mode & (kReseal | kPacked)) != 0) Reseal(file, (mode & kReseal) != 0);
+
+  MemFile& mem = File();
+  mem.Write(file);
+  const Catalog& catalog = DefaultCatalog();
+  const uint64_t expected = (mode & kCheckCatalog) != 0 ? catalog.fingerprint() : 0;
+  SnapshotFileHeader header;
+  absl::StatusOr<std::unique_ptr<const Snapshot>> snap =
+      OpenSnapshotFile(mem.path(), expected, &header);
+  if (!snap.ok()) {
+    if (Verbose()) std::fprintf(stderr, "refused: %s\n", snap.status().ToString().c_str());
+    const absl::StatusCode code = snap.status().code();
+    Require(code == absl::StatusCode::kInvalidArgument ||
+                code == absl::StatusCode::kFailedPrecondition ||
+                code == absl::StatusCode::kDataLoss,
+            "OpenSnapshotFile() returned an undocumented status code");
+    Require(absl::StartsWith(snap.status().message(), mem.path()),
+            "OpenSnapshotFile()'s message does not start with the path");
+    return 0;
+  }
+  if (Verbose()) std::fprintf(stderr, "accepted: %zu entities\n", (*snap)->entity_count());
+  Verify(**snap, file, header, expected, catalog);
+  return 0;
+}
