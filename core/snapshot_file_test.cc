@@ -171,10 +171,10 @@ class SnapshotFileTest : public ::testing::Test {
   }
   void TearDown() override { std::remove(path_.c_str()); }
 
-  // Writes `bytes` to the file and returns the error of opening it.
-  absl::Status OpenBytes(const std::string& bytes) {
+  // Writes `bytes` to the file and returns the error of opening it with `threads`.
+  absl::Status OpenBytes(const std::string& bytes, unsigned threads = 0) {
     WriteBytes(path_, bytes);
-    auto snap = OpenSnapshotFile(path_, kFingerprint);
+    auto snap = OpenSnapshotFile(path_, kFingerprint, nullptr, threads);
     return snap.ok() ? absl::OkStatus() : snap.status();
   }
 
@@ -197,6 +197,12 @@ TEST_F(SnapshotFileTest, RoundTripsEveryAccessor) {
   ExpectSameSnapshot(*built_, **mapped);
   // 0 accepts any catalog.
   EXPECT_TRUE(OpenSnapshotFile(path_, 0).ok());
+  // Any number of verifying threads reads the same snapshot.
+  for (unsigned threads : {1u, 2u, 5u}) {
+    auto opened = OpenSnapshotFile(path_, kFingerprint, nullptr, threads);
+    ASSERT_TRUE(opened.ok()) << threads << ": " << opened.status();
+    ExpectSameSnapshot(*built_, **opened);
+  }
 }
 
 TEST_F(SnapshotFileTest, RoundTripsTheSample) {
@@ -312,17 +318,20 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
       {"case offset", 5, offsets.offset + 8, 0, 1ull << 40, true},
       {"index entry", 0, index.offset + 32, n + 1, 0, false},
   };
-  for (const Craft& c : crafts) {
-    std::string bad = bytes_;
-    if (c.wide) {
-      Put<uint64_t>(bad, c.at, c.value64);
-    } else {
-      Put<uint32_t>(bad, c.at, c.value32);
+  // With one thread the tables are checked one after another, with more concurrently.
+  for (unsigned threads : {1u, 3u}) {
+    for (const Craft& c : crafts) {
+      std::string bad = bytes_;
+      if (c.wide) {
+        Put<uint64_t>(bad, c.at, c.value64);
+      } else {
+        Put<uint32_t>(bad, c.at, c.value32);
+      }
+      Reseal(bad, c.section);
+      const absl::Status s = OpenBytes(bad, threads);
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << c.what << ": " << s;
+      EXPECT_THAT(s.message(), HasSubstr("inconsistent tables")) << c.what << ": " << s;
     }
-    Reseal(bad, c.section);
-    const absl::Status s = OpenBytes(bad);
-    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << c.what << ": " << s;
-    EXPECT_THAT(s.message(), HasSubstr("inconsistent tables")) << c.what << ": " << s;
   }
   std::string duplicate = bytes_;  // entity 5 gets entity 4's ID: no longer strictly sorted
   std::memcpy(duplicate.data() + entities.offset + 24 * 5, bytes_.data() + entities.offset + 24 * 4,
