@@ -125,6 +125,14 @@ struct Lookup {
 // Resolves `hp` (a name or a numeric address) to a list for freeaddrinfo(), within `deadline`
 // (getaddrinfo alone would wait for the resolver's own timeouts, which can be many seconds).
 absl::StatusOr<addrinfo*> Resolve(const HostPort& hp, absl::Time deadline) {
+  // A numeric address needs no lookup (nor getaddrinfo_a's helper thread, which the thread
+  // sanitizer cannot follow).
+  addrinfo numeric = {};
+  numeric.ai_family = AF_UNSPEC;
+  numeric.ai_socktype = SOCK_STREAM;
+  numeric.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+  addrinfo* list = nullptr;
+  if (getaddrinfo(hp.host.c_str(), hp.port.c_str(), &numeric, &list) == 0) return list;
   auto* lookup = new Lookup{hp.host, hp.port};
   lookup->hints.ai_family = AF_UNSPEC;
   lookup->hints.ai_socktype = SOCK_STREAM;
@@ -151,7 +159,7 @@ absl::StatusOr<addrinfo*> Resolve(const HostPort& hp, absl::Time deadline) {
     const timespec wait = absl::ToTimespec(left);
     gai_suspend(requests, 1, &wait);  // returns early on completion, a signal or the timeout
   }
-  addrinfo* list = lookup->request.ar_result;
+  list = lookup->request.ar_result;
   const int saved_errno = errno;
   delete lookup;
   if (rc != 0) {
