@@ -4,7 +4,10 @@
 //   BM_DependentLines   each read's address comes from the previous read (a pointer chase):
 //                       the latency of one miss
 //   BM_IndependentLines reads at random addresses known in advance, prefetched `window` ahead:
-//                       how many misses one core keeps in flight
+//                       how many misses one core keeps in flight; over 448 MiB, 1 GiB and
+//                       4 GiB, how the reach of the TLB bounds that
+//   BM_IndependentLinesWithWork the same with ~20 multiply-adds per read (what packing an ID
+//                       costs), so that the prefetches, not out-of-order execution, overlap them
 //   BM_LookupShapedPairs the memory pattern of Snapshot::FindBatch without its hashing and
 //                       compares: a line of a 128 MiB "index", then a line of a 320 MiB
 //                       "entity table" whose address is read from the first line; the bound of

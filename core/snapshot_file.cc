@@ -218,9 +218,10 @@ class SnapshotFile {
                                  Sections* sections);
   static absl::Status CheckLayout(const FileHeader& h, const Sections& sections, uint64_t file_size,
                                   const std::string& path);
-  // Reads the hot sections into `hot` (at their file offsets) and verifies every section's
-  // checksum, on all cores, and that every case offset lies within the case blob. The cold
-  // sections are read with pread, so that verifying does not page them into the mapping.
+  // Reads the hot sections into `hot` (at their file offsets) and verifies, on `threads`
+  // threads, every section's checksum and that every case offset lies within the case blob.
+  // The cold sections are read with pread, so that verifying does not page them into the
+  // mapping.
   static absl::Status ReadAndVerifySections(int fd, char* hot, const Sections& sections,
                                             const std::string& path, unsigned threads);
   // Points the snapshot's tables at the hot sections in `hot` and the cold ones in the
