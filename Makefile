@@ -62,6 +62,7 @@ format:
 
 bench: build
 	@$(BUILD)/bin/lookup_benchmark
+	@$(BUILD)/bin/memory_benchmark
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz
