@@ -44,6 +44,15 @@ Id MissId(uint64_t n) {
   return MakeIdUnchecked(IdKind::kResident, text + ResidentCheckChar(text));
 }
 
+// Shuffles the hits (keeping at most 4 M) and adds 1 M shuffled misses.
+void ShuffleHitsAndAddMisses(World& w) {
+  std::mt19937_64 rng(7);
+  std::shuffle(w.hits.begin(), w.hits.end(), rng);
+  w.hits.resize(std::min<size_t>(w.hits.size(), 4'000'000));
+  for (size_t i = 0; i < 1'000'000; ++i) w.misses.push_back(MissId(i));
+  std::shuffle(w.misses.begin(), w.misses.end(), rng);
+}
+
 const World& GetWorld(uint64_t subjects) {
   static std::map<uint64_t, World>* worlds = new std::map<uint64_t, World>();
   auto it = worlds->find(subjects);
@@ -62,11 +71,7 @@ const World& GetWorld(uint64_t subjects) {
       },
       [&](const RelationInput& r) { builder.AddRelation(r); });
   w.snap = *builder.Build();
-  std::mt19937_64 rng(7);
-  std::shuffle(w.hits.begin(), w.hits.end(), rng);
-  w.hits.resize(std::min<size_t>(w.hits.size(), 4'000'000));
-  for (size_t i = 0; i < 1'000'000; ++i) w.misses.push_back(MissId(i));
-  std::shuffle(w.misses.begin(), w.misses.end(), rng);
+  ShuffleHitsAndAddMisses(w);
   return w;
 }
 
@@ -84,11 +89,7 @@ const World& GetFileWorld() {
     for (EntityNo e = 0; e < w->snap->entity_count(); ++e) {
       if (w->snap->IsListed(e)) w->hits.push_back(w->snap->EntityId(e));
     }
-    std::mt19937_64 rng(7);
-    std::shuffle(w->hits.begin(), w->hits.end(), rng);
-    w->hits.resize(std::min<size_t>(w->hits.size(), 4'000'000));
-    for (size_t i = 0; i < 1'000'000; ++i) w->misses.push_back(MissId(i));
-    std::shuffle(w->misses.begin(), w->misses.end(), rng);
+    ShuffleHitsAndAddMisses(*w);
     return w;
   }();
   return *world;

@@ -5,9 +5,8 @@
 //                       the latency of one miss
 //   BM_IndependentLines reads at random addresses known in advance, prefetched `window` ahead:
 //                       how many misses one core keeps in flight; over 448 MiB, 1 GiB and
-//                       4 GiB, how the reach of the TLB bounds that
-//   BM_IndependentLinesWithWork the same with ~20 multiply-adds per read (what packing an ID
-//                       costs), so that the prefetches, not out-of-order execution, overlap them
+//                       4 GiB, how the reach of the TLB bounds that; with ~20 multiply-adds per
+//                       read, that the prefetches, not out-of-order execution, overlap them
 //   BM_LookupShapedPairs the memory pattern of Snapshot::FindBatch without its hashing and
 //                       compares: a line of a 128 MiB "index", then a line of a 320 MiB
 //                       "entity table" whose address is read from the first line; the bound of
@@ -73,30 +72,13 @@ void BM_DependentLines(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
+// Args: table MiB, prefetch window (0: none), multiply-adds per read (20 is what packing an ID
+// costs: enough that out-of-order execution cannot overlap the reads by itself, only the
+// prefetches do).
 void BM_IndependentLines(benchmark::State& state) {
   Table table(static_cast<size_t>(state.range(0)) << 20);
   const size_t window = static_cast<size_t>(state.range(1));
-  const std::vector<uint32_t> lines = RandomLines(1 << 22, table.lines(), 2);
-  constexpr size_t kBatch = 1024;
-  size_t base = 0;
-  uint64_t sum = 0;
-  for (auto _ : state) {
-    if (base + kBatch + window > lines.size()) base = 0;
-    for (size_t i = 0; i < kBatch; ++i) {
-      __builtin_prefetch(table.line(lines[base + i + window]));
-      sum += *table.line(lines[base + i]);
-    }
-    base += kBatch;
-  }
-  benchmark::DoNotOptimize(sum);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
-}
-
-// BM_IndependentLines with ~20 dependent multiply-adds per read (what packing an ID costs), so
-// that out-of-order execution cannot overlap the reads by itself: only the prefetches do.
-void BM_IndependentLinesWithWork(benchmark::State& state) {
-  Table table(static_cast<size_t>(state.range(0)) << 20);
-  const size_t window = static_cast<size_t>(state.range(1));
+  const int work = static_cast<int>(state.range(2));
   const std::vector<uint32_t> lines = RandomLines(1 << 22, table.lines(), 2);
   constexpr size_t kBatch = 1024;
   size_t base = 0;
@@ -105,7 +87,7 @@ void BM_IndependentLinesWithWork(benchmark::State& state) {
     if (base + kBatch + window > lines.size()) base = 0;
     for (size_t i = 0; i < kBatch; ++i) {
       uint64_t v = lines[base + i];
-      for (int k = 0; k < 20; ++k) v = v * 10 + (v >> 7);
+      for (int k = 0; k < work; ++k) v = v * 10 + (v >> 7);
       benchmark::DoNotOptimize(v);
       if (window > 0) __builtin_prefetch(table.line(lines[base + i + window]));
       sum += *table.line(lines[base + i]);
@@ -148,17 +130,16 @@ void BM_LookupShapedPairs(benchmark::State& state) {
 
 BENCHMARK(BM_DependentLines)->Arg(448);
 BENCHMARK(BM_IndependentLines)
-    ->Args({448, 4})
-    ->Args({448, 8})
-    ->Args({448, 16})
-    ->Args({448, 32})
-    ->Args({1024, 16})
-    ->Args({4096, 16});
-BENCHMARK(BM_IndependentLinesWithWork)
-    ->Args({4, 0})
-    ->Args({448, 0})
-    ->Args({448, 8})
-    ->Args({448, 32});
+    ->Args({448, 4, 0})
+    ->Args({448, 8, 0})
+    ->Args({448, 16, 0})
+    ->Args({448, 32, 0})
+    ->Args({1024, 16, 0})
+    ->Args({4096, 16, 0})
+    ->Args({4, 0, 20})
+    ->Args({448, 0, 20})
+    ->Args({448, 8, 20})
+    ->Args({448, 32, 20});
 BENCHMARK(BM_LookupShapedPairs)->Arg(8)->Arg(16)->Arg(32);
 
 }  // namespace

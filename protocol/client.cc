@@ -133,10 +133,8 @@ absl::StatusOr<addrinfo*> Resolve(const HostPort& hp, absl::Time deadline) {
   numeric.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
   addrinfo* list = nullptr;
   if (getaddrinfo(hp.host.c_str(), hp.port.c_str(), &numeric, &list) == 0) return list;
-  auto* lookup = new Lookup{hp.host, hp.port};
-  lookup->hints.ai_family = AF_UNSPEC;
-  lookup->hints.ai_socktype = SOCK_STREAM;
-  lookup->hints.ai_flags = AI_NUMERICSERV;
+  auto* lookup = new Lookup{hp.host, hp.port, numeric};
+  lookup->hints.ai_flags = AI_NUMERICSERV;  // a name this time
   lookup->request.ar_name = lookup->host.c_str();
   lookup->request.ar_service = lookup->port.c_str();
   lookup->request.ar_request = &lookup->hints;

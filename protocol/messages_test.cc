@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protocol/test_messages.h"
 
 namespace shixin::wire {
 namespace {
@@ -44,24 +45,6 @@ absl::StatusOr<std::string> ReencodeError(std::string_view payload) {
   std::string out;
   EncodeError(*message, &out);
   return out;
-}
-
-CheckAnswer InvalidAnswer(std::string_view error) {
-  CheckAnswer a;
-  a.status = CheckStatus::kInvalid;
-  a.error = error;
-  return a;
-}
-
-CheckAnswer UnlistedAnswer(std::string_view id) {
-  CheckAnswer a;
-  a.status = CheckStatus::kUnlisted;
-  a.id = id;
-  return a;
-}
-
-RoleInfo MakeRole(Role role, std::string id, std::string name, bool listed) {
-  return RoleInfo{role, std::move(id), std::move(name), listed};
 }
 
 CheckResult Subject() {

@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
+#include "protocol/test_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin::wire {
@@ -86,24 +87,6 @@ std::string Enc(const M& m) {
   std::string out;
   Encode(m, &out);
   return out;
-}
-
-CheckAnswer InvalidAnswer(std::string_view error) {
-  CheckAnswer a;
-  a.status = CheckStatus::kInvalid;
-  a.error = error;
-  return a;
-}
-
-CheckAnswer UnlistedAnswer(std::string_view id) {
-  CheckAnswer a;
-  a.status = CheckStatus::kUnlisted;
-  a.id = id;
-  return a;
-}
-
-RoleInfo MakeRole(Role role, std::string id, std::string name, bool listed) {
-  return RoleInfo{role, std::move(id), std::move(name), listed};
 }
 
 constexpr uint16_t kResp = kFlagResponse;

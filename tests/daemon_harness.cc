@@ -171,6 +171,19 @@ absl::Status SetDataDirMtime(const std::string& dir, absl::Time when) {
   return absl::OkStatus();
 }
 
+std::string LinesWithout(const std::string& text, const std::string& id) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size() - 1;
+    const std::string line = text.substr(start, end - start + 1);
+    if (line.find(id) == std::string::npos) out += line;
+    start = end + 1;
+  }
+  return out;
+}
+
 absl::Status MakeSyntheticDataDir(const std::string& dir, uint64_t subjects, uint64_t seed) {
   SyntheticOptions options;
   options.subjects = subjects;

@@ -63,6 +63,9 @@ absl::Status SetDataDirMtime(const std::string& dir, absl::Time when);
 // Writes a synthetic data set of `subjects` subjects into `dir`.
 absl::Status MakeSyntheticDataDir(const std::string& dir, uint64_t subjects, uint64_t seed = 1);
 
+// Returns the lines of `text` (NDJSON) that do not mention `id`.
+std::string LinesWithout(const std::string& text, const std::string& id);
+
 // Loads `dir` into an in-process snapshot (as the daemon does).
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadSnapshot(const std::string& dir);
 

@@ -26,20 +26,6 @@ namespace {
 constexpr char kA[] = "11010519491231002X";
 constexpr char kB[] = "230402199001010015";
 
-// Returns the lines of `text` that do not mention `id`, plus `extra`.
-std::string WithoutId(const std::string& text, const std::string& id, const std::string& extra) {
-  std::string out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size() - 1;
-    const std::string line = text.substr(start, end - start + 1);
-    if (line.find(id) == std::string::npos) out += line;
-    start = end + 1;
-  }
-  return out + extra;
-}
-
 // The first line mentioning `id`, with `id` replaced by `new_id` and `name` by `new_name`.
 std::string CopiedLine(const std::string& text, const std::string& id, const std::string& new_id,
                        const std::string& name, const std::string& new_name) {
@@ -90,7 +76,8 @@ class DaemonReloadTest : public ::testing::Test {
 
   // The sample without A, with B listed under the name 赵新民.
   std::string SwappedDebtors() const {
-    return WithoutId(sample_debtors_, kA, CopiedLine(sample_debtors_, kA, kB, "张秀兰", "赵新民"));
+    return LinesWithout(sample_debtors_, kA) +
+           CopiedLine(sample_debtors_, kA, kB, "张秀兰", "赵新民");
   }
 
   ScratchDir scratch_;

@@ -20,20 +20,6 @@ namespace {
 // In the sample: A is listed (two cases).
 constexpr char kA[] = "11010519491231002X";
 
-// Returns the lines of `text` that do not mention `id`.
-std::string WithoutId(const std::string& text, const std::string& id) {
-  std::string out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size() - 1;
-    const std::string line = text.substr(start, end - start + 1);
-    if (line.find(id) == std::string::npos) out += line;
-    start = end + 1;
-  }
-  return out;
-}
-
 class DaemonSnapshotFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,7 +101,7 @@ TEST_F(DaemonSnapshotFileTest, ServesAndReloadsTheFileAndKeepsServingOnACorruptO
   // A good replacement without A: generation 2, A no longer listed.
   auto debtors = ReadFile(dir_ + "/" + kDebtorsFile);
   ASSERT_TRUE(debtors.ok());
-  ASSERT_TRUE(WriteFileAtomically(dir_ + "/" + kDebtorsFile, WithoutId(*debtors, kA)).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/" + kDebtorsFile, LinesWithout(*debtors, kA)).ok());
   Compile(snap_);
   reload = (*client)->Reload();
   ASSERT_TRUE(reload.ok()) << reload.status();

@@ -1,0 +1,35 @@
+// Message values shared by the protocol tests.
+#ifndef SHIXIN_PROTOCOL_TEST_MESSAGES_H_
+#define SHIXIN_PROTOCOL_TEST_MESSAGES_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "protocol/messages.h"
+
+namespace shixin::wire {
+
+// Returns the answer for an ID that failed to parse with `error`.
+inline CheckAnswer InvalidAnswer(std::string_view error) {
+  CheckAnswer a;
+  a.status = CheckStatus::kInvalid;
+  a.error = error;
+  return a;
+}
+
+// Returns the answer for a valid `id` that is not listed.
+inline CheckAnswer UnlistedAnswer(std::string_view id) {
+  CheckAnswer a;
+  a.status = CheckStatus::kUnlisted;
+  a.id = id;
+  return a;
+}
+
+inline RoleInfo MakeRole(Role role, std::string id, std::string name, bool listed) {
+  return RoleInfo{role, std::move(id), std::move(name), listed};
+}
+
+}  // namespace shixin::wire
+
+#endif  // SHIXIN_PROTOCOL_TEST_MESSAGES_H_
