@@ -9,14 +9,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/case_codec.h"
+#include "core/link.h"
 #include "xxhash.h"
 
 namespace shixin {
-namespace {
-
-constexpr uint32_t kMaxEntities = (1u << 29) - 1;  // links keep the entity in 29 bits
-
-}  // namespace
 
 SnapshotBuilder::SnapshotBuilder() = default;
 SnapshotBuilder::~SnapshotBuilder() = default;
@@ -64,7 +60,7 @@ std::vector<uint32_t> SnapshotBuilder::MergeOrgCodeAliases() const {
   }
   if (by_embedded_code.empty()) return target;
   for (uint32_t i = 0; i < pending_.size(); ++i) {
-    if (Id::Unpack(pending_[i].id).kind() != IdKind::kOrgCode) continue;
+    if (PackedKind(pending_[i].id) != IdKind::kOrgCode) continue;
     auto it = by_embedded_code.find(pending_[i].id);
     if (it != by_embedded_code.end()) target[i] = it->second;
   }
@@ -168,10 +164,9 @@ void SnapshotBuilder::LayOutLinks(const std::vector<uint32_t>& number, Snapshot&
   std::vector<uint32_t>& links = snap.link_storage_;
   for (size_t e = 0; e < n; ++e) snap.entity_storage_[e].link_begin = begin[e];
   links.resize(2 * relations.size());
-  auto link = [](uint32_t other, Role role) { return other << 3 | static_cast<uint32_t>(role); };
   for (const PendingRelation& r : relations) {
-    links[begin[r.org]++] = link(r.person, r.role);
-    links[begin[r.person]++] = link(r.org, r.role);
+    links[begin[r.org]++] = EncodeLink(r.person, r.role);
+    links[begin[r.person]++] = EncodeLink(r.org, r.role);
   }
   // Relations were sorted by organisation, so a person's links need sorting for a stable order.
   for (size_t e = 0; e < n; ++e) {
@@ -216,7 +211,7 @@ void SnapshotBuilder::BuildIndexes(Snapshot& snap) {
       [&snap](uint32_t e) { return HashPackedId(snap.entities_[e].id); });
   std::vector<EntityNo> credit_codes;
   for (EntityNo e = 0; e < n; ++e) {
-    if (static_cast<IdKind>(snap.entities_[e].id.w[2] >> 30) == IdKind::kCreditCode) {
+    if (PackedKind(snap.entities_[e].id) == IdKind::kCreditCode) {
       credit_codes.push_back(e);
     }
   }

@@ -24,6 +24,12 @@ constexpr int kResidentWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5
 constexpr int kCreditWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
 constexpr int kOrgWeights[8] = {3, 7, 9, 10, 5, 8, 4, 2};
 
+// A packed credit code is 17 characters of 5 bits: 85 bits, the top 21 of them in w[2].
+constexpr int kCreditHighBits = 17 * 5 - 64;
+constexpr uint32_t kCreditHighMask = (1u << kCreditHighBits) - 1;
+// The largest packed resident ID plus one: 17 decimal digits.
+constexpr uint64_t kResidentLimit = 100000000000000000ull;
+
 // Credit-code charset value of each ASCII character; -1 outside the charset.
 constexpr std::array<int8_t, 128> kCreditValue = [] {
   std::array<int8_t, 128> table{};
@@ -301,6 +307,30 @@ std::string_view IdKindName(IdKind kind) {
 
 uint64_t HashPackedId(const PackedId& id) { return XXH3_64bits(id.w, sizeof(id.w)); }
 
+bool IsCanonicalPacked(const PackedId& id) {
+  const uint32_t payload = id.w[2] & kPackedPayloadMask;
+  const uint64_t low = (static_cast<uint64_t>(id.w[1]) << 32) | id.w[0];
+  switch (PackedKind(id)) {
+    case IdKind::kResident:
+      return payload == 0 && low < kResidentLimit;
+    case IdKind::kCreditCode: {
+      if ((payload & ~kCreditHighMask) != 0) return false;
+      const absl::uint128 v = absl::MakeUint128(payload, low);
+      for (int i = 0; i < 17; ++i) {
+        if ((absl::Uint128Low64(v >> (5 * i)) & 31) >= kCreditCharset.size()) return false;
+      }
+      return true;
+    }
+    case IdKind::kOrgCode:
+      if (payload != 0 || (low >> 48) != 0) return false;
+      for (int i = 0; i < 8; ++i) {
+        if (((low >> (6 * i)) & 63) >= 36) return false;
+      }
+      return true;
+  }
+  return false;  // kind 0: the all-zero "no id" or garbage
+}
+
 char ResidentCheckChar(std::string_view first17) {
   int sum = 0;
   for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kResidentWeights[i];
@@ -379,7 +409,7 @@ PackedId Id::Pack() const {
       const uint64_t low = absl::Uint128Low64(v);
       p.w[0] = static_cast<uint32_t>(low);
       p.w[1] = static_cast<uint32_t>(low >> 32);
-      p.w[2] = static_cast<uint32_t>(absl::Uint128High64(v));  // 21 bits
+      p.w[2] = static_cast<uint32_t>(absl::Uint128High64(v));  // kCreditHighBits
       break;
     }
     case IdKind::kOrgCode: {
@@ -390,12 +420,12 @@ PackedId Id::Pack() const {
       break;
     }
   }
-  p.w[2] |= static_cast<uint32_t>(kind_) << 30;
+  p.w[2] |= static_cast<uint32_t>(kind_) << kPackedKindShift;
   return p;
 }
 
 Id Id::Unpack(const PackedId& packed) {
-  const auto kind = static_cast<IdKind>(packed.w[2] >> 30);
+  const IdKind kind = PackedKind(packed);
   const uint64_t low = (static_cast<uint64_t>(packed.w[1]) << 32) | packed.w[0];
   char text[18];
   switch (kind) {
@@ -406,7 +436,7 @@ Id Id::Unpack(const PackedId& packed) {
       return MakeIdUnchecked(kind, std::string_view(text, 18));
     }
     case IdKind::kCreditCode: {
-      absl::uint128 v = absl::MakeUint128(packed.w[2] & 0x1FFFFF, low);
+      absl::uint128 v = absl::MakeUint128(packed.w[2] & kCreditHighMask, low);
       for (int i = 16; i >= 0; --i, v >>= 5) {
         text[i] = kCreditCharset[absl::Uint128Low64(v) & 31];
       }

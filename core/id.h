@@ -46,6 +46,22 @@ struct PackedId {
 };
 static_assert(sizeof(PackedId) == 12);
 
+// The bits of PackedId::w[2]: the IdKind above kPackedKindShift, a credit code's top 21 bits
+// of payload below it (zero for the other kinds).
+inline constexpr int kPackedKindShift = 30;
+inline constexpr uint32_t kPackedPayloadMask = (1u << kPackedKindShift) - 1;
+
+// Returns the IdKind stored in `id` (0, which is no IdKind, for the all-zero "no id").
+inline IdKind PackedKind(const PackedId& id) {
+  return static_cast<IdKind>(id.w[2] >> kPackedKindShift);
+}
+
+// Returns whether `id` is the Pack() of some Id, so that Id::Unpack() is defined for it and
+// packs back to it: kind 1-3; a resident ID below 10^17; 17 credit-code characters of 5 bits,
+// each below 31; 8 organisation-code characters of 6 bits, each below 36; unused bits zero.
+// The all-zero "no id" is not canonical. For checking untrusted data (a snapshot file).
+bool IsCanonicalPacked(const PackedId& id);
+
 // Returns the 64-bit XXH3 hash of the packed form (the key of every index).
 uint64_t HashPackedId(const PackedId& id);
 
@@ -75,7 +91,8 @@ class Id {
 
   // Returns the packed binary key.
   PackedId Pack() const;
-  // Returns the Id whose Pack() is `packed`. REQUIRES: `packed` came from Pack().
+  // Returns the Id whose Pack() is `packed`. REQUIRES: IsCanonicalPacked(packed), or `packed`
+  // is all zero (which gives the empty Id).
   static Id Unpack(const PackedId& packed);
 
   // For a credit code, returns the embedded 9-character organisation code (positions 9-17).

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -392,7 +393,9 @@ TEST(PackTest, RoundTripEachKind) {
     if (kind == IdKind::kCreditCode) fixed[17] = CreditCodeCheckChar(t.substr(0, 17));
     const Id id = MakeIdUnchecked(kind, fixed);
     const PackedId p = id.Pack();
-    EXPECT_EQ(static_cast<IdKind>(p.w[2] >> 30), kind) << text;
+    EXPECT_EQ(PackedKind(p), kind) << text;
+    EXPECT_EQ(p.w[2] >> kPackedKindShift, static_cast<uint32_t>(kind)) << text;
+    EXPECT_TRUE(IsCanonicalPacked(p)) << text;
     EXPECT_EQ(Id::Unpack(p), id) << text;
   }
 }
@@ -400,6 +403,60 @@ TEST(PackTest, RoundTripEachKind) {
 TEST(PackTest, EmptyIdPacksToZero) {
   EXPECT_EQ(Id().Pack(), PackedId{});
   EXPECT_TRUE(Id::Unpack(PackedId{}).empty());
+  EXPECT_FALSE(IsCanonicalPacked(PackedId{}));
+}
+
+// A PackedId of `kind` with payload words w[0], w[1] and w[2]'s low 30 bits.
+PackedId Packed(IdKind kind, uint32_t w0, uint32_t w1, uint32_t w2 = 0) {
+  return PackedId{{w0, w1, w2 | static_cast<uint32_t>(kind) << kPackedKindShift}};
+}
+
+TEST(CanonicalTest, KindBits) {
+  EXPECT_TRUE(IsCanonicalPacked(Packed(IdKind::kResident, 1, 0)));
+  EXPECT_FALSE(IsCanonicalPacked(PackedId{{1, 0, 0}}));         // kind 0
+  EXPECT_FALSE(IsCanonicalPacked(PackedId{{0, 0, 1u << 29}}));  // kind 0, payload bits
+  EXPECT_EQ(PackedKind(PackedId{{0, 0, 3u << 30}}), IdKind::kOrgCode);
+}
+
+TEST(CanonicalTest, ResidentBelowTenToTheSeventeenth) {
+  const uint64_t max = 99999999999999999ull;
+  EXPECT_TRUE(IsCanonicalPacked(
+      Packed(IdKind::kResident, static_cast<uint32_t>(max), static_cast<uint32_t>(max >> 32))));
+  const uint64_t over = max + 1;
+  EXPECT_FALSE(IsCanonicalPacked(
+      Packed(IdKind::kResident, static_cast<uint32_t>(over), static_cast<uint32_t>(over >> 32))));
+  EXPECT_FALSE(IsCanonicalPacked(Packed(IdKind::kResident, 1, 0, 1)));  // unused bits
+}
+
+TEST(CanonicalTest, CreditCodeCharactersBelowThirtyOne) {
+  EXPECT_TRUE(IsCanonicalPacked(Packed(IdKind::kCreditCode, 0, 0)));
+  // All 17 characters 'Y' (30): the largest canonical code.
+  const std::string ys(17, 'Y');
+  const PackedId top = MakeIdUnchecked(IdKind::kCreditCode, ys + CreditCodeCheckChar(ys)).Pack();
+  EXPECT_TRUE(IsCanonicalPacked(top));
+  // Character value 31 at each of the 17 places, one of them straddling w[1] and w[2].
+  for (int i = 0; i < 17; ++i) {
+    const absl::uint128 v = absl::uint128(31) << (5 * i);
+    const uint64_t low = absl::Uint128Low64(v);
+    const PackedId p =
+        Packed(IdKind::kCreditCode, static_cast<uint32_t>(low), static_cast<uint32_t>(low >> 32),
+               static_cast<uint32_t>(absl::Uint128High64(v)));
+    EXPECT_FALSE(IsCanonicalPacked(p)) << i;
+  }
+  EXPECT_FALSE(
+      IsCanonicalPacked(Packed(IdKind::kCreditCode, 0, 0, 1u << 21)));  // bit 85: past the 85
+}
+
+TEST(CanonicalTest, OrgCodeCharactersBelowThirtySix) {
+  EXPECT_TRUE(IsCanonicalPacked(ParseId("552698531")->Pack()));
+  for (int i = 0; i < 8; ++i) {
+    const uint64_t v = uint64_t{36} << (6 * i);
+    EXPECT_FALSE(IsCanonicalPacked(
+        Packed(IdKind::kOrgCode, static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32))))
+        << i;
+  }
+  EXPECT_FALSE(IsCanonicalPacked(Packed(IdKind::kOrgCode, 0, 1u << 16)));  // bit 48: past the 48
+  EXPECT_FALSE(IsCanonicalPacked(Packed(IdKind::kOrgCode, 0, 0, 1)));      // unused bits
 }
 
 TEST(PackTest, HashIsXxh3OfTheTwelveBytes) {
@@ -462,6 +519,7 @@ TEST(PackTest, RandomizedRoundTripAndUniqueness) {
   absl::flat_hash_set<PackedId, PackedIdHash> packs;
   for (const Id& id : ids) {
     const PackedId p = id.Pack();
+    ASSERT_TRUE(IsCanonicalPacked(p)) << id.text();
     ASSERT_EQ(Id::Unpack(p), id) << id.text();
     texts.insert({id.kind(), std::string(id.text())});
     packs.insert(p);

@@ -7,15 +7,12 @@
 #include <cstring>
 
 #include "core/case_codec.h"
+#include "core/link.h"
 
 namespace shixin {
 namespace {
 
-constexpr uint32_t kKindShift = 30;
-
-bool IsOrgCode(const PackedId& id) {
-  return static_cast<IdKind>(id.w[2] >> kKindShift) == IdKind::kOrgCode;
-}
+bool IsOrgCode(const PackedId& id) { return PackedKind(id) == IdKind::kOrgCode; }
 
 }  // namespace
 
@@ -89,8 +86,8 @@ void Snapshot::FindBatch(std::span<const Id> ids, std::span<EntityNo> out) const
 }
 
 SubjectKind Snapshot::EntityKind(EntityNo e) const {
-  const auto kind = static_cast<IdKind>(entities_[e].id.w[2] >> kKindShift);
-  return kind == IdKind::kResident ? SubjectKind::kPerson : SubjectKind::kOrganization;
+  return PackedKind(entities_[e].id) == IdKind::kResident ? SubjectKind::kPerson
+                                                          : SubjectKind::kOrganization;
 }
 
 std::string_view Snapshot::EntityName(EntityNo e) const {
@@ -108,8 +105,8 @@ bool Snapshot::IsRelated(EntityNo e) const {
 }
 
 LinkView Snapshot::Link(EntityNo e, uint32_t i) const {
-  const uint32_t packed = links_[entities_[e].link_begin + i];
-  return LinkView{packed >> 3, static_cast<Role>(packed & 7)};
+  const DecodedLink link = DecodeLink(links_[entities_[e].link_begin + i]);
+  return LinkView{link.other, static_cast<Role>(link.role)};
 }
 
 CaseView Snapshot::Case(uint32_t c) const {

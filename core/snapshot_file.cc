@@ -16,12 +16,14 @@
 #include <span>
 #include <string_view>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
-#include "absl/numeric/int128.h"
 #include "absl/strings/str_format.h"
 #include "core/huge_pages.h"
 #include "core/id.h"
+#include "core/link.h"
 #include "xxhash.h"
 #if defined(__x86_64__)
 #include "xxh_x86dispatch.h"
@@ -38,7 +40,6 @@ constexpr char kMagic[8] = {'S', 'H', 'I', 'X', 'S', 'N', 'A', 'P'};
 constexpr uint32_t kEndianMarker = 0x01020304;
 constexpr uint64_t kAlignment = 4096;
 constexpr size_t kCatalogIdBytes = 64;
-constexpr uint32_t kMaxEntities = (1u << 29) - 1;  // links keep the entity in 29 bits
 
 // The fixed header at offset 0 (SNAPSHOT_FORMAT.md); little-endian on every supported host.
 struct FileHeader {
@@ -71,7 +72,7 @@ struct SectionEntry {
 };
 static_assert(sizeof(SectionEntry) == 32);
 
-// Section kinds, in file order: the hot tables first, the case tables last.
+// Section kinds: a section's kind is its place in the file, counted from 1.
 enum Kind : uint32_t {
   kIdIndex = 1,
   kEntities = 2,
@@ -82,12 +83,69 @@ enum Kind : uint32_t {
   kCaseBlob = 7,
 };
 constexpr int kSectionCount = 7;
-constexpr uint32_t kFirstColdKind = kCaseOffsets;
 
-const char* KindName(uint32_t kind) {
-  static constexpr const char* kNames[] = {"?",     "id_index", "entities",     "org_code_index",
-                                           "names", "links",    "case_offsets", "case_blob"};
-  return kind <= kSectionCount ? kNames[kind] : "?";
+// What the format says of one section, and which table of a Snapshot it holds: the writer,
+// the reader and the checks all go by SnapshotFile::kSections, one of these per kind.
+struct SectionFormat {
+  Kind kind;
+  const char* name;
+  uint32_t element_size;
+  bool hot;  // read into huge-page memory at open; a cold section is read through the mapping
+  // Returns the bytes of the table in `snap` (for the writer).
+  std::string_view (*bytes)(const Snapshot& snap);
+  // Points the table in `snap` at `count` elements at `data` (for the reader).
+  void (*view)(const char* data, size_t count, Snapshot& snap);
+};
+
+// The format of a section holding the table `Snapshot::*kTable` (a std::span or a
+// std::string_view), elements stored as they are in memory.
+template <auto kTable>
+constexpr SectionFormat TableSection(Kind kind, const char* name, bool hot) {
+  using Table = std::remove_cvref_t<decltype(std::declval<const Snapshot&>().*kTable)>;
+  using Element = typename Table::value_type;
+  return SectionFormat{
+      kind,
+      name,
+      sizeof(Element),
+      hot,
+      [](const Snapshot& snap) {
+        const Table& t = snap.*kTable;
+        return std::string_view(reinterpret_cast<const char*>(t.data()),
+                                t.size() * sizeof(Element));
+      },
+      [](const char* data, size_t count, Snapshot& snap) {
+        snap.*kTable = Table(reinterpret_cast<const Element*>(data), count);
+      },
+  };
+}
+
+// The format of a section holding the bucket array of the IdIndex `Snapshot::*kIndex`.
+template <IdIndex Snapshot::*kIndex>
+constexpr SectionFormat IndexSection(Kind kind, const char* name, bool hot) {
+  using Bucket = IdIndex::Bucket;
+  return SectionFormat{
+      kind,
+      name,
+      sizeof(Bucket),
+      hot,
+      [](const Snapshot& snap) {
+        const std::span<const Bucket> b = (snap.*kIndex).buckets();
+        return std::string_view(reinterpret_cast<const char*>(b.data()), b.size_bytes());
+      },
+      [](const char* data, size_t count, Snapshot& snap) {
+        snap.*kIndex = IdIndex::View(std::span(reinterpret_cast<const Bucket*>(data), count));
+      },
+  };
+}
+
+// Whether `sections` describe kinds 1, 2, ... in order, the hot ones first, at least one cold.
+constexpr bool InFileOrder(std::span<const SectionFormat> sections) {
+  bool cold = false;
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (sections[i].kind != i + 1 || (cold && sections[i].hot)) return false;
+    cold |= !sections[i].hot;
+  }
+  return cold;
 }
 
 uint64_t AlignUp(uint64_t n) { return (n + kAlignment - 1) & ~(kAlignment - 1); }
@@ -158,44 +216,6 @@ bool ReadAllAt(int fd, void* data, size_t size, uint64_t offset) {
   return true;
 }
 
-// A section as it is written: its kind, element size and bytes.
-struct OutSection {
-  Kind kind;
-  uint32_t element_size;
-  std::string_view bytes;
-};
-
-template <typename T>
-std::string_view Bytes(std::span<const T> s) {
-  return std::string_view(reinterpret_cast<const char*>(s.data()), s.size_bytes());
-}
-
-// Whether `id` is the packed form of some Id (Id::Unpack() of it is defined and packs back).
-bool IsCanonical(const PackedId& id) {
-  const uint32_t payload = id.w[2] & 0x3FFFFFFFu;
-  const uint64_t low = (static_cast<uint64_t>(id.w[1]) << 32) | id.w[0];
-  switch (id.w[2] >> 30) {
-    case 1:  // resident: 17 decimal digits
-      return payload == 0 && low < 100000000000000000ull;
-    case 2: {  // credit code: 17 characters of 5 bits (85 bits), each below 31
-      if ((payload >> 21) != 0) return false;
-      const absl::uint128 v = absl::MakeUint128(payload, low);
-      for (int i = 0; i < 17; ++i) {
-        if ((absl::Uint128Low64(v >> (5 * i)) & 31) == 31) return false;
-      }
-      return true;
-    }
-    case 3:  // organisation code: 8 characters of 6 bits, each below 36
-      if (payload != 0 || (low >> 48) != 0) return false;
-      for (int i = 0; i < 8; ++i) {
-        if (((low >> (6 * i)) & 63) >= 36) return false;
-      }
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 // The friend of Snapshot that writes and maps its tables.
@@ -211,7 +231,23 @@ class SnapshotFile {
  private:
   using Sections = std::array<SectionEntry, kSectionCount>;  // indexed by kind - 1
 
-  static std::vector<OutSection> OutSections(const Snapshot& snap);
+  // The sections, in file order (kSections[k - 1] is kind k). Each takes its element size from
+  // its table's type and its bytes from the table itself: the file is the tables in memory.
+  static constexpr SectionFormat kSections[kSectionCount] = {
+      IndexSection<&Snapshot::index_>(kIdIndex, "id_index", true),
+      TableSection<&Snapshot::entities_>(kEntities, "entities", true),
+      IndexSection<&Snapshot::org_code_index_>(kOrgCodeIndex, "org_code_index", true),
+      TableSection<&Snapshot::names_>(kNames, "names", true),
+      TableSection<&Snapshot::links_>(kLinks, "links", true),
+      TableSection<&Snapshot::case_offsets_>(kCaseOffsets, "case_offsets", false),
+      TableSection<&Snapshot::case_blob_>(kCaseBlob, "case_blob", false),
+  };
+  static_assert(InFileOrder(kSections));
+
+  // Returns the format of section `kind`. REQUIRES: 1 <= kind <= kSectionCount.
+  static const SectionFormat& Format(uint32_t kind) { return kSections[kind - 1]; }
+  // Returns the offset of the first cold section: the hot part of the file ends there.
+  static uint64_t HotEnd(const Sections& sections);
   static absl::Status WriteFile(int fd, const Snapshot& snap, const CatalogIdentity& catalog,
                                 const std::string& tmp);
   static absl::Status ReadHeader(int fd, uint64_t file_size, const std::string& path, FileHeader* h,
@@ -234,16 +270,11 @@ class SnapshotFile {
   static absl::Status CheckIndex(const Snapshot& snap, const IdIndex& index, bool credit_codes);
 };
 
-std::vector<OutSection> SnapshotFile::OutSections(const Snapshot& snap) {
-  return {
-      {kIdIndex, sizeof(IdIndex::Bucket), Bytes(snap.index_.buckets())},
-      {kEntities, sizeof(Snapshot::Entity), Bytes(snap.entities_)},
-      {kOrgCodeIndex, sizeof(IdIndex::Bucket), Bytes(snap.org_code_index_.buckets())},
-      {kNames, 1, snap.names_},
-      {kLinks, sizeof(uint32_t), Bytes(snap.links_)},
-      {kCaseOffsets, sizeof(uint64_t), Bytes(snap.case_offsets_)},
-      {kCaseBlob, 1, snap.case_blob_},
-  };
+uint64_t SnapshotFile::HotEnd(const Sections& sections) {
+  for (const SectionFormat& f : kSections) {
+    if (!f.hot) return sections[f.kind - 1].offset;
+  }
+  return 0;  // unreachable: InFileOrder() requires a cold section
 }
 
 absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const CatalogIdentity& catalog,
@@ -263,13 +294,14 @@ absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const Catalog
   const std::string zeros(kAlignment, '\0');
   if (!WriteAll(fd, zeros.data(), kAlignment)) return fail();  // header and table, later
   uint64_t offset = kAlignment;
-  for (const OutSection& s : OutSections(snap)) {
+  for (const SectionFormat& f : kSections) {
+    const std::string_view bytes = f.bytes(snap);
     const uint64_t begin = AlignUp(offset);
     if (!WriteAll(fd, zeros.data(), begin - offset)) return fail();
-    if (!WriteAll(fd, s.bytes.data(), s.bytes.size())) return fail();
-    table[s.kind - 1] =
-        SectionEntry{s.kind, s.element_size, begin, s.bytes.size(), ChecksumOf(s.bytes)};
-    offset = begin + s.bytes.size();
+    if (!WriteAll(fd, bytes.data(), bytes.size())) return fail();
+    table[f.kind - 1] =
+        SectionEntry{f.kind, f.element_size, begin, bytes.size(), ChecksumOf(bytes)};
+    offset = begin + bytes.size();
   }
   h.file_size = offset;
   h.header_checksum = HeaderChecksum(h, table.data(), kSectionCount);
@@ -357,11 +389,10 @@ absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::str
 
 absl::Status SnapshotFile::CheckLayout(const FileHeader& h, const Sections& sections,
                                        uint64_t file_size, const std::string& path) {
-  static constexpr uint32_t kElementSize[] = {0, 64, 24, 64, 1, 4, 8, 1};
   uint64_t previous_end = kAlignment;
   for (const SectionEntry& s : sections) {
-    const char* name = KindName(s.kind);
-    if (s.element_size != kElementSize[s.kind] || s.size % s.element_size != 0 ||
+    const char* name = Format(s.kind).name;
+    if (s.element_size != Format(s.kind).element_size || s.size % s.element_size != 0 ||
         s.offset % kAlignment != 0 || s.offset < previous_end || s.size > (1ull << 48) ||
         s.offset > (1ull << 48)) {
       return absl::DataLossError(absl::StrFormat(
@@ -414,7 +445,7 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
       bool bad = false;
       for (uint64_t at = begin; at < begin + n; at += kPiece) {
         const size_t m = static_cast<size_t>(std::min<uint64_t>(kPiece, begin + n - at));
-        char* data = s.kind >= kFirstColdKind ? buffer.get() : hot + s.offset + at;
+        char* data = Format(s.kind).hot ? hot + s.offset + at : buffer.get();
         if (!ReadAllAt(fd, data, m, s.offset + at)) read_error = true;
         XXH3_64bits_update(state, data, m);
         if (s.kind == kCaseOffsets) {  // a piece holds whole offsets
@@ -440,7 +471,7 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
     if (sum != s.checksum) {
       return absl::DataLossError(
           absl::StrFormat("%s: section %s is corrupt (checksum %016x, expected %016x)", path,
-                          KindName(s.kind), sum, s.checksum));
+                          Format(s.kind).name, sum, s.checksum));
     }
   }
   if (bad_offset) {
@@ -453,23 +484,10 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
 
 void SnapshotFile::ViewSections(const char* hot, const char* mapped, const Sections& sections,
                                 Snapshot& snap) {
-  const auto at = [&](Kind kind) {
-    return (kind < kFirstColdKind ? hot : mapped) + sections[kind - 1].offset;
-  };
-  const auto count = [&](Kind kind) {
-    return sections[kind - 1].size / sections[kind - 1].element_size;
-  };
-  snap.index_ = IdIndex::View(
-      std::span(reinterpret_cast<const IdIndex::Bucket*>(at(kIdIndex)), count(kIdIndex)));
-  snap.org_code_index_ = IdIndex::View(
-      std::span(reinterpret_cast<const IdIndex::Bucket*>(at(kOrgCodeIndex)), count(kOrgCodeIndex)));
-  snap.entities_ =
-      std::span(reinterpret_cast<const Snapshot::Entity*>(at(kEntities)), count(kEntities));
-  snap.names_ = std::string_view(at(kNames), count(kNames));
-  snap.links_ = std::span(reinterpret_cast<const uint32_t*>(at(kLinks)), count(kLinks));
-  snap.case_offsets_ =
-      std::span(reinterpret_cast<const uint64_t*>(at(kCaseOffsets)), count(kCaseOffsets));
-  snap.case_blob_ = std::string_view(at(kCaseBlob), count(kCaseBlob));
+  for (const SectionFormat& f : kSections) {
+    const SectionEntry& s = sections[f.kind - 1];
+    f.view((f.hot ? hot : mapped) + s.offset, s.size / f.element_size, snap);
+  }
 }
 
 absl::Status SnapshotFile::CheckIndex(const Snapshot& snap, const IdIndex& index,
@@ -480,8 +498,7 @@ absl::Status SnapshotFile::CheckIndex(const Snapshot& snap, const IdIndex& index
       if (e == IdIndex::kEmpty) continue;
       if (e >= n)
         return absl::DataLossError(absl::StrFormat("index entry %d >= %d entities", e, n));
-      if (credit_codes &&
-          static_cast<IdKind>(snap.entities_[e].id.w[2] >> 30) != IdKind::kCreditCode) {
+      if (credit_codes && PackedKind(snap.entities_[e].id) != IdKind::kCreditCode) {
         return absl::DataLossError(
             absl::StrFormat("organisation-code index entry %d is not a credit code", e));
       }
@@ -527,12 +544,13 @@ absl::Status SnapshotFile::CheckEntitiesAndLinks(const Snapshot& snap) {
     if (a.name_begin > b.name_begin || a.case_begin > b.case_begin || a.link_begin > b.link_begin) {
       return absl::DataLossError(absl::StrFormat("entity %d: ranges not monotone", e));
     }
-    if (!IsCanonical(a.id) || (e + 1 < n && !(a.id < b.id))) {
+    if (!IsCanonicalPacked(a.id) || (e + 1 < n && !(a.id < b.id))) {
       return absl::DataLossError(absl::StrFormat("entity %d: bad or unsorted ID", e));
     }
   }
   for (uint32_t link : snap.links_) {
-    if ((link >> 3) >= n || (link & 7) >= kRoleCount) {
+    const DecodedLink d = DecodeLink(link);
+    if (d.other >= n || d.role >= kRoleCount) {
       return absl::DataLossError(absl::StrFormat("link %08x out of range", link));
     }
   }
@@ -569,7 +587,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   // on a file mapping's 4 KiB pages, the kernel cannot evict them under page-cache pressure,
   // and the first queries after a swap do not fault. The case tables stay in the file, read
   // at random by DETAIL only.
-  const uint64_t hot_size = sections[kFirstColdKind - 1].offset;
+  const uint64_t hot_size = HotEnd(sections);
   void* hot = AllocateHuge(hot_size);
   if (hot == nullptr) {
     return absl::ResourceExhaustedError(

@@ -56,7 +56,10 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "snapshot files are little-endian");
 
-// Byte offsets and sizes of SNAPSHOT_FORMAT.md.
+// Byte offsets and sizes of SNAPSHOT_FORMAT.md. This file is an independent spec checker: it
+// deliberately does not use the code's own layouts (the section table in snapshot_file.cc,
+// core/link.h, IsCanonicalPacked() and PackedKind() in core/id.h), but restates them from
+// the document, so that a mistake in the one place the code keeps a layout is not copied here.
 constexpr char kMagic[] = "SHIXSNAP";
 constexpr size_t kVersionAt = 8;
 constexpr size_t kEndianAt = 12;
@@ -198,7 +201,7 @@ void Reseal(std::string& file, bool sections) {
 
 // Whether `id` is canonical as SNAPSHOT_FORMAT.md defines it: kind 1 - 3; a resident ID below
 // 10^17; 17 credit-code characters of 5 bits below 31; 8 organisation-code characters of 6
-// bits below 36; unused bits zero.
+// bits below 36; unused bits zero. Restated from the document, not IsCanonicalPacked() (above).
 bool IsCanonical(const PackedId& id) {
   const uint32_t high = id.w[2] & 0x3FFFFFFFu;
   const uint64_t low = (static_cast<uint64_t>(id.w[1]) << 32) | id.w[0];
