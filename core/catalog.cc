@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 
 // Returns from the enclosing function with the status of `expr` unless it is OK.
 #define RETURN_IF_ERROR(expr)                           \
@@ -150,20 +151,14 @@ absl::Status GetId(object obj, std::string_view where, std::string_view* out) {
 
 // A YYYY-MM-DD calendar date.
 bool IsValidDate(std::string_view s) {
+  // The shape first: absl::ParseCivilTime() would also take a sign, spaces or a longer year.
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (!absl::ascii_isdigit(s[i])) return false;
   }
-  auto num = [&](size_t pos, size_t len) {
-    int v = 0;
-    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
-    return v;
-  };
-  const int year = num(0, 4), month = num(5, 2), day = num(8, 2);
-  constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1]) return false;
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month != 2 || day <= 28 || leap;
+  // It refuses what is no day, as February 30. (This Abseil's string_view is its own type.)
+  absl::CivilDay day;
+  return absl::ParseCivilTime(absl::string_view(s.data(), s.size()), &day);
 }
 
 // Parses an array of role names into a set; an unknown or repeated role is an error, and so is

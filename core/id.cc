@@ -184,13 +184,6 @@ absl::Status CheckCharError(char expected, char found) {
       absl::StrFormat("bad check character: expected %c, found %c", expected, found));
 }
 
-bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int DaysInMonth(int y, int m) {
-  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
-}
-
 int ParseDigits(std::string_view s) {
   int v = 0;
   for (char c : s) v = v * 10 + (c - '0');
@@ -198,16 +191,18 @@ int ParseDigits(std::string_view s) {
 }
 
 // REQUIRES: `date` is 8 digits YYYYMMDD.
-absl::Status CheckBirthDate(std::string_view date) {
+absl::Status CheckBirthDate(std::string_view date, absl::CivilDay today) {
   const int y = ParseDigits(date.substr(0, 4));
   const int m = ParseDigits(date.substr(4, 2));
   const int d = ParseDigits(date.substr(6, 2));
+  // CivilDay normalises (April 31 becomes May 1), so a date is real when it comes back intact.
+  const absl::CivilDay day(y, m, d);
   const char* why = nullptr;
-  if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, m)) {
+  if (day.month() != m || day.day() != d) {
     why = "";
   } else if (y < 1900) {
     why = " (before 1900)";
-  } else if (absl::CivilDay(y, m, d) > absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())) {
+  } else if (day > today) {
     why = " (in the future)";
   }
   if (why == nullptr) return absl::OkStatus();
@@ -215,11 +210,11 @@ absl::Status CheckBirthDate(std::string_view date) {
 }
 
 // REQUIRES: `text` is 18 characters, the first 17 digits.
-absl::Status ValidateResident(std::string_view text) {
+absl::Status ValidateResident(std::string_view text, absl::CivilDay today) {
   if (!IsProvince(ParseDigits(text.substr(0, 2)))) {
     return absl::InvalidArgumentError(absl::StrFormat("bad area code %s", text.substr(0, 6)));
   }
-  if (absl::Status s = CheckBirthDate(text.substr(6, 8)); !s.ok()) return s;
+  if (absl::Status s = CheckBirthDate(text.substr(6, 8), today); !s.ok()) return s;
   const char expected = ResidentCheckChar(text.substr(0, 17));
   if (text[17] != expected) return CheckCharError(expected, text[17]);
   return absl::OkStatus();
@@ -248,7 +243,7 @@ absl::Status ValidateCreditCode(const Normalised& n) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Id> Parse18(const Normalised& n) {
+absl::StatusOr<Id> Parse18(const Normalised& n, absl::CivilDay today) {
   const std::string_view text = n.view();
   bool digits17 = true;
   for (int i = 0; i < 17; ++i) digits17 = digits17 && IsDigit(text[i]);
@@ -256,7 +251,7 @@ absl::StatusOr<Id> Parse18(const Normalised& n) {
     if (absl::Status s = ValidateCreditCode(n); !s.ok()) return s;
     return MakeIdUnchecked(IdKind::kCreditCode, text);
   }
-  const absl::Status resident = ValidateResident(text);
+  const absl::Status resident = ValidateResident(text, today);
   if (resident.ok()) return MakeIdUnchecked(IdKind::kResident, text);
   // An all-digit credit code is possible. Digits that start with no province code and fail the
   // resident check character are more likely a mistyped credit code, whose reason helps more.
@@ -267,7 +262,7 @@ absl::StatusOr<Id> Parse18(const Normalised& n) {
   return resident_like ? resident : credit;
 }
 
-absl::StatusOr<Id> Parse15(const Normalised& n) {
+absl::StatusOr<Id> Parse15(const Normalised& n, absl::CivilDay today) {
   for (int i = 0; i < 15; ++i) {
     if (!IsDigit(n.text[i])) return BadCharAt(n, i);
   }
@@ -279,7 +274,7 @@ absl::StatusOr<Id> Parse15(const Normalised& n) {
   std::memcpy(converted + 8, n.text + 6, 9);
   converted[17] = ResidentCheckChar(std::string_view(converted, 17));
   const std::string_view text(converted, 18);
-  if (absl::Status s = ValidateResident(text); !s.ok()) return s;
+  if (absl::Status s = ValidateResident(text, today); !s.ok()) return s;
   return MakeIdUnchecked(IdKind::kResident, text);
 }
 
@@ -352,19 +347,23 @@ char OrgCodeCheckChar(std::string_view first8) {
   return check == 10 ? 'X' : check == 11 ? '0' : static_cast<char>('0' + check);
 }
 
-absl::StatusOr<Id> ParseId(std::string_view input) {
+absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
   Normalised n;
   if (absl::Status s = Normalise(input, n); !s.ok()) return s;
   switch (n.size) {
     case 18:
-      return Parse18(n);
+      return Parse18(n, today);
     case 15:
-      return Parse15(n);
+      return Parse15(n, today);
     case 9:
       return Parse9(n);
   }
   return absl::InvalidArgumentError(
       absl::StrFormat("wrong length: %d characters (expected 18, 15 or 9)", n.size));
+}
+
+absl::StatusOr<Id> ParseId(std::string_view input) {
+  return ParseId(input, absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()));
 }
 
 Id MakeIdUnchecked(IdKind kind, std::string_view text) {

@@ -5,7 +5,8 @@
 // spaces, a hyphen in organisation codes), converts old 15-digit resident IDs to 18 digits, and
 // rejects everything else with a specific reason. An Id is always valid and normalised.
 //
-// Thread safety: all types here are values; all functions are pure and thread-safe.
+// Thread safety: all types here are values and all functions are thread-safe. All are pure
+// except the one-argument ParseId(), which reads the clock for today's date.
 #ifndef SHIXIN_CORE_ID_H_
 #define SHIXIN_CORE_ID_H_
 
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "core/types.h"
 
 namespace shixin {
@@ -104,7 +106,6 @@ class Id {
   }
 
  private:
-  friend absl::StatusOr<Id> ParseId(std::string_view input);
   friend Id MakeIdUnchecked(IdKind kind, std::string_view text);
 
   char text_[18] = {};
@@ -112,10 +113,15 @@ class Id {
   IdKind kind_ = IdKind::kResident;
 };
 
-// Parses, normalises and validates `input`.
-// Returns the Id, or InvalidArgument with a specific reason: empty input, wrong length, bad
-// character (with its position), bad area code, impossible birth date, bad check character
-// (expected vs. found), bad embedded organisation code.
+// Parses, normalises and validates `input`; a resident ID's birth date must not be after
+// `today`. Returns the Id, or InvalidArgument with a specific reason: empty input, wrong
+// length, bad character (with its position), bad area code, impossible birth date (not a
+// calendar date, before 1900, or in the future), bad check character (expected vs. found), bad
+// embedded organisation code. Pure: the same arguments always give the same result.
+absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today);
+
+// ParseId(input, today) with today's date in UTC, read from the clock: the one function here
+// that is not pure. For interactive and served queries, where "in the future" means now.
 absl::StatusOr<Id> ParseId(std::string_view input);
 
 // Returns an Id without validation. REQUIRES: `text` is a valid normalised Id of `kind`

@@ -156,6 +156,37 @@ TEST(ResidentTest, FutureBirthDateRejectedTodayAccepted) {
               HasSubstr("impossible birth date 20991231 (in the future)"));
 }
 
+TEST(ResidentTest, BirthDateIsCheckedAgainstTheGivenDay) {
+  const std::string born = WithResidentCheck("11010520000102002");  // 2000-01-02
+  EXPECT_TRUE(ParseId(born, absl::CivilDay(2000, 1, 2)).ok());
+  EXPECT_TRUE(ParseId(born, absl::CivilDay(2031, 5, 6)).ok());
+  absl::StatusOr<Id> early = ParseId(born, absl::CivilDay(2000, 1, 1));
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(early.status().message(),
+              HasSubstr("impossible birth date 20000102 (in the future)"));
+  // Old 15-digit IDs too, after conversion (born 1949-12-31).
+  EXPECT_TRUE(ParseId("110105491231002", absl::CivilDay(1949, 12, 31)).ok());
+  EXPECT_THAT(ParseId("110105491231002", absl::CivilDay(1949, 12, 30)).status().message(),
+              HasSubstr("impossible birth date 19491231 (in the future)"));
+  // Only resident IDs carry a date.
+  EXPECT_TRUE(ParseId("91350500156488989A", absl::CivilDay(1900, 1, 1)).ok());
+  EXPECT_TRUE(ParseId("55269853-1", absl::CivilDay(1900, 1, 1)).ok());
+}
+
+TEST(ResidentTest, OneArgumentParseIdUsesTodayInUtc) {
+  // The dates are far from today: a day change during the test does not matter.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  for (const char* input : {"11010519491231002X", "110105491231002", "11010520991231002X", "x"}) {
+    const absl::StatusOr<Id> clock = ParseId(input);
+    const absl::StatusOr<Id> given = ParseId(input, today);
+    EXPECT_EQ(clock.status(), given.status()) << input;
+    if (clock.ok() && given.ok()) {
+      EXPECT_EQ(*clock, *given) << input;
+    }
+  }
+}
+
 TEST(ResidentTest, BadCheckCharacter) {
   EXPECT_THAT(ParseError("110105194912310021"),
               HasSubstr("bad check character: expected X, found 1"));
