@@ -283,28 +283,7 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 }
 
 absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
-  const auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("listen \"%s\": %s (expected HOST:PORT or [IPV6]:PORT)", text, why));
-  };
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return bad("no port");
-  std::string_view host = text.substr(0, colon);
-  const std::string_view port = text.substr(colon + 1);
-  if (!host.empty() && host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return bad("unbalanced brackets");
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return bad("an IPv6 address needs brackets");
-  }
-  if (host.empty()) return bad("no host");
-  uint32_t number = 0;
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string_view::npos ||
-      !absl::SimpleAtoi(std::string(port), &number) || number > 65535) {
-    return bad("bad port");
-  }
-  return ListenAddress{std::string(host), static_cast<uint16_t>(number)};
+  return ParseHostPort(text, "listen", PortZero::kAllow);
 }
 
 absl::Status Validate(const Config& config) {

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/host_port.h"
 
 namespace shixin {
 
@@ -60,12 +61,10 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 // unreadable data directory or snapshot file, a missing catalog file.
 absl::Status Validate(const Config& config);
 
-// A listen address split into host and port.
-struct ListenAddress {
-  std::string host;  // without brackets
-  uint16_t port = 0;
-};
-// Parses "HOST:PORT" or "[V6ADDR]:PORT". Returns InvalidArgument for anything else.
+// A listen address split into host (without brackets) and port.
+using ListenAddress = HostPort;
+// Parses "HOST:PORT" or "[IPV6]:PORT", port 0 to 65535 (0 picks a free port). Returns
+// InvalidArgument ('listen "<text>": <reason> ...', base/host_port.h) for anything else.
 absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text);
 
 // Returns the usage text printed by --help.

@@ -1,11 +1,7 @@
 #include "loadtest/driver.h"
 
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +11,7 @@
 #include <deque>
 
 #include "absl/strings/str_format.h"
+#include "base/socket.h"
 
 namespace shixin::loadtest {
 
@@ -25,44 +22,7 @@ int64_t NowNs() {
 }
 
 absl::StatusOr<int> ConnectTcp(std::string_view address) {
-  std::string host, port;
-  if (!address.empty() && address[0] == '[') {
-    const size_t close = address.find("]:");
-    if (close == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrFormat("bad address \"%s\"", address));
-    }
-    host = std::string(address.substr(1, close - 1));
-    port = std::string(address.substr(close + 2));
-  } else {
-    const size_t colon = address.rfind(':');
-    if (colon == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("bad address \"%s\" (expected HOST:PORT)", address));
-    }
-    host = std::string(address.substr(0, colon));
-    port = std::string(address.substr(colon + 1));
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &list); rc != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", address, gai_strerror(rc)));
-  }
-  int err = 0;
-  for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-      freeaddrinfo(list);
-      const int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      return fd;
-    }
-    err = errno;
-    close(fd);
-  }
-  freeaddrinfo(list);
-  return absl::UnavailableError(absl::StrFormat("connect %s: %s", address, std::strerror(err)));
+  return shixin::ConnectTcp(address, absl::InfiniteFuture());
 }
 
 void SwapTracker::Begin() {

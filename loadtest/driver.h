@@ -66,7 +66,9 @@ class Codec {
 };
 using CodecFactory = std::function<std::unique_ptr<Codec>()>;
 
-// Opens a blocking TCP connection with TCP_NODELAY to "HOST:PORT" or "[V6]:PORT".
+// Opens a blocking TCP connection with TCP_NODELAY to "HOST:PORT" or "[IPV6]:PORT":
+// base/socket.h's ConnectTcp without a deadline (a run waits for its server as long as the
+// system does).
 absl::StatusOr<int> ConnectTcp(std::string_view address);
 
 // Swap windows: Begin() and End() bracket a reload; readers sample seq() (odd while a swap

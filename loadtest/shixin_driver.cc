@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/strings/str_format.h"
+#include "base/coding.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
 
@@ -16,7 +17,6 @@ namespace shixin::loadtest {
 namespace {
 
 uint8_t U8(std::string_view p, size_t at) { return static_cast<uint8_t>(p[at]); }
-uint16_t U16(std::string_view p, size_t at) { return (U8(p, at) << 8) | U8(p, at + 1); }
 
 class ShixinCodec : public Codec {
  public:
@@ -99,8 +99,7 @@ void ShixinCodec::AppendCheck(uint32_t request_id, const FixedId* const* ids, si
   h.request_id = request_id;
   h.payload_size = static_cast<uint32_t>(size);
   wire::AppendHeader(h, out);
-  out->push_back(static_cast<char>(n >> 8));
-  out->push_back(static_cast<char>(n & 0xFF));
+  PutBigEndian16(static_cast<uint16_t>(n), out);
   for (size_t i = 0; i < n; ++i) {
     out->push_back(static_cast<char>(ids[i]->size));
     out->append(ids[i]->text, ids[i]->size);
@@ -125,7 +124,7 @@ void ShixinCodec::AppendMeasures(uint32_t request_id, const FixedId& id, std::st
 // Walks a CHECK response payload (FORMAT.md 8.2), keeping only each answer's status.
 bool ShixinCodec::ParseCheck(std::string_view p, ParsedResponse* out) {
   if (p.size() < 2) return false;
-  const size_t count = U16(p, 0);
+  const size_t count = DecodeBigEndian16(p.data());
   size_t at = 2;
   for (size_t i = 0; i < count; ++i) {
     if (at + 2 > p.size()) return false;

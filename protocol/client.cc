@@ -1,172 +1,21 @@
 #include "protocol/client.h"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
-#include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "base/socket.h"
+#include "base/status_macros.h"
 
 namespace shixin {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
-absl::Status SocketError(std::string_view what, int error) {
-  return absl::UnavailableError(absl::StrFormat("%s: %s", what, std::strerror(error)));
-}
-
-struct HostPort {
-  std::string host;
-  std::string port;
-};
-
-// Splits "HOST:PORT" or "[V6]:PORT".
-absl::StatusOr<HostPort> ParseAddress(std::string_view address) {
-  auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("bad address \"%s\": %s (expected HOST:PORT or [V6]:PORT)", address, why));
-  };
-  HostPort hp;
-  std::string_view rest;
-  if (address.starts_with("[")) {
-    size_t close = address.find(']');
-    if (close == std::string_view::npos) return bad("no closing ']'");
-    hp.host = std::string(address.substr(1, close - 1));
-    rest = address.substr(close + 1);
-    if (!rest.starts_with(":")) return bad("no ':PORT' after ']'");
-  } else {
-    size_t colon = address.rfind(':');
-    if (colon == std::string_view::npos) return bad("no port");
-    hp.host = std::string(address.substr(0, colon));
-    if (hp.host.find(':') != std::string::npos) return bad("an IPv6 address needs brackets");
-    rest = address.substr(colon);
-  }
-  rest.remove_prefix(1);  // ':'
-  if (hp.host.empty()) return bad("empty host");
-  if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != rest.npos) {
-    return bad("the port is not a number");
-  }
-  int port = 0;
-  for (char c : rest) port = port * 10 + (c - '0');
-  if (port < 1 || port > 65535) return bad("the port is not in 1-65535");
-  hp.port = std::string(rest);
-  return hp;
-}
-
-// Waits until `fd` is ready for `events` or `deadline` passes (DeadlineExceeded). Readiness
-// includes errors and hang-ups: the following send() or recv() reports them.
-absl::Status WaitFor(int fd, short events, absl::Time deadline) {
-  for (;;) {
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("timed out");
-    int ms = -1;
-    if (left != absl::InfiniteDuration()) {
-      int64_t ceil_ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-      ms = static_cast<int>(std::min<int64_t>(ceil_ms, INT_MAX));
-    }
-    pollfd p = {fd, events, 0};
-    int n = poll(&p, 1, ms);
-    if (n > 0) return absl::OkStatus();
-    if (n < 0 && errno != EINTR) return SocketError("poll", errno);
-  }
-}
-
-// Connects a non-blocking socket to `ai` by `deadline`; returns the socket, made blocking.
-absl::StatusOr<int> ConnectOne(const addrinfo* ai, absl::Time deadline) {
-  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return SocketError("socket", errno);
-  int rc;
-  do {
-    rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0 && errno != EINPROGRESS) {
-    int error = errno;
-    close(fd);
-    return SocketError("connect", error);
-  }
-  if (rc < 0) {
-    absl::Status ready = WaitFor(fd, POLLOUT, deadline);
-    int error = 0;
-    socklen_t len = sizeof(error);
-    if (ready.ok() && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
-    if (!ready.ok() || error != 0) {
-      close(fd);
-      if (!ready.ok())
-        return absl::UnavailableError(absl::StrFormat("connect: %s", ready.message()));
-      return SocketError("connect", error);
-    }
-  }
-  int flags = fcntl(fd, F_GETFL);
-  fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // requests are small
-  return fd;
-}
-
 std::string_view Name(wire::Opcode op) { return wire::OpcodeName(op); }
-
-// A name lookup in flight. Heap-allocated: if the lookup cannot be cancelled when the deadline
-// passes, glibc's resolver thread still writes into it, and it is deliberately leaked.
-struct Lookup {
-  std::string host;
-  std::string port;
-  addrinfo hints = {};
-  gaicb request = {};
-};
-
-// Resolves `hp` (a name or a numeric address) to a list for freeaddrinfo(), within `deadline`
-// (getaddrinfo alone would wait for the resolver's own timeouts, which can be many seconds).
-absl::StatusOr<addrinfo*> Resolve(const HostPort& hp, absl::Time deadline) {
-  // A numeric address needs no lookup (nor getaddrinfo_a's helper thread, which the thread
-  // sanitizer cannot follow).
-  addrinfo numeric = {};
-  numeric.ai_family = AF_UNSPEC;
-  numeric.ai_socktype = SOCK_STREAM;
-  numeric.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
-  addrinfo* list = nullptr;
-  if (getaddrinfo(hp.host.c_str(), hp.port.c_str(), &numeric, &list) == 0) return list;
-  auto* lookup = new Lookup{hp.host, hp.port, numeric};
-  lookup->hints.ai_flags = AI_NUMERICSERV;  // a name this time
-  lookup->request.ar_name = lookup->host.c_str();
-  lookup->request.ar_service = lookup->port.c_str();
-  lookup->request.ar_request = &lookup->hints;
-  gaicb* requests[] = {&lookup->request};
-  int rc = getaddrinfo_a(GAI_NOWAIT, requests, 1, nullptr);
-  if (rc == 0) rc = gai_error(&lookup->request);
-  for (; rc == EAI_INPROGRESS; rc = gai_error(&lookup->request)) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) {
-      const int cancel = gai_cancel(&lookup->request);
-      if (cancel == EAI_ALLDONE) {
-        freeaddrinfo(lookup->request.ar_result);
-        delete lookup;
-      } else if (cancel == EAI_CANCELED) {
-        delete lookup;
-      }
-      return absl::UnavailableError(
-          absl::StrFormat("resolve %s: no answer within the timeout", hp.host));
-    }
-    const timespec wait = absl::ToTimespec(left);
-    gai_suspend(requests, 1, &wait);  // returns early on completion, a signal or the timeout
-  }
-  list = lookup->request.ar_result;
-  const int saved_errno = errno;
-  delete lookup;
-  if (rc != 0) {
-    return absl::UnavailableError(
-        absl::StrFormat("resolve %s: %s", hp.host,
-                        rc == EAI_SYSTEM ? std::strerror(saved_errno) : gai_strerror(rc)));
-  }
-  return list;
-}
 
 }  // namespace
 
@@ -194,24 +43,8 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message) {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string_view address,
                                                         absl::Duration timeout) {
-  absl::StatusOr<HostPort> hp = ParseAddress(address);
-  if (!hp.ok()) return hp.status();
-  absl::Time deadline = absl::Now() + timeout;
-  absl::StatusOr<addrinfo*> resolved = Resolve(*hp, deadline);
-  if (!resolved.ok()) return resolved.status();
-  addrinfo* list = *resolved;
-  // Each address in turn (e.g. ::1, then 127.0.0.1 for "localhost"); the last error is kept.
-  absl::Status last = absl::UnavailableError("no address");
-  for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    absl::StatusOr<int> fd = ConnectOne(ai, deadline);
-    if (fd.ok()) {
-      freeaddrinfo(list);
-      return std::unique_ptr<Client>(new Client(*fd));
-    }
-    last = fd.status();
-  }
-  freeaddrinfo(list);
-  return absl::UnavailableError(absl::StrFormat("%s: %s", address, last.message()));
+  SHIXIN_ASSIGN_OR_RETURN(const int fd, ConnectTcp(address, absl::Now() + timeout));
+  return std::unique_ptr<Client>(new Client(fd));
 }
 
 Client::~Client() { Close(); }
@@ -230,7 +63,7 @@ absl::Status Client::SendBytes(std::string_view bytes) {
     if (n > 0) {
       bytes.remove_prefix(static_cast<size_t>(n));
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (absl::Status s = WaitFor(fd_, POLLOUT, deadline); !s.ok()) {
+      if (absl::Status s = PollUntil(fd_, POLLOUT, deadline); !s.ok()) {
         Close();  // part of a frame may be out: the stream cannot be resumed
         return s;
       }
@@ -285,7 +118,7 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
       return absl::UnavailableError("connection closed by the server");
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (absl::Status s = WaitFor(fd_, POLLIN, deadline); !s.ok()) return s;
+      SHIXIN_RETURN_IF_ERROR(PollUntil(fd_, POLLIN, deadline));
     } else if (errno != EINTR) {
       absl::Status s = SocketError("recv", errno);
       Close();
@@ -297,7 +130,7 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
 absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload) {
   absl::Time deadline = absl::Now() + timeout_;
   uint32_t id = NextRequestId();
-  if (absl::Status s = SendFrame(op, id, payload); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(SendFrame(op, id, payload));
   absl::StatusOr<Frame> frame = ReceiveFrameBy(deadline);
   if (absl::IsDeadlineExceeded(frame.status())) {
     Close();  // the late answer would be taken for the next call's
@@ -349,9 +182,8 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client
   request.client_name = std::string(client_name);
   std::string payload;
   wire::Encode(request, &payload);
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kHello, payload);
-  if (!frame.ok()) return frame.status();
-  absl::StatusOr<wire::HelloResponse> response = wire::DecodeHelloResponse(frame->payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kHello, payload));
+  absl::StatusOr<wire::HelloResponse> response = wire::DecodeHelloResponse(frame.payload);
   if (!response.ok()) return BadResponse(response.status());
   if (response->version > wire::kVersion) {
     Close();
@@ -359,14 +191,13 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client
         "HELLO: the server chose version %d, above ours (%d)", response->version, wire::kVersion));
   }
   version_ = response->version;
-  return MakeReply(*frame, *std::move(response));
+  return MakeReply(frame, *std::move(response));
 }
 
 absl::StatusOr<Reply<bool>> Client::Ping() {
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kPing, "");
-  if (!frame.ok()) return frame.status();
-  if (absl::Status s = wire::DecodeEmpty(frame->payload); !s.ok()) return BadResponse(s);
-  return MakeReply(*frame, true);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kPing, ""));
+  if (absl::Status s = wire::DecodeEmpty(frame.payload); !s.ok()) return BadResponse(s);
+  return MakeReply(frame, true);
 }
 
 absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
@@ -376,14 +207,12 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
         absl::StrFormat("CHECK takes 1 to 65535 IDs, not %d", ids.size()));
   }
   for (const std::string& id : ids) {
-    if (absl::Status s = CheckIdSize("an ID", id); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
   }
   std::string payload;
   wire::Encode(wire::CheckRequest{ids}, &payload);
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kCheck, payload);
-  if (!frame.ok()) return frame.status();
-  absl::StatusOr<std::vector<wire::CheckAnswer>> answers =
-      wire::DecodeCheckResponse(frame->payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kCheck, payload));
+  absl::StatusOr<std::vector<wire::CheckAnswer>> answers = wire::DecodeCheckResponse(frame.payload);
   if (!answers.ok()) return BadResponse(answers.status());
   if (answers->size() != ids.size()) {
     return absl::InternalError(
@@ -395,7 +224,7 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
     copies.push_back(CheckAnswerCopy{a.status, std::string(a.error), std::string(a.id), a.kind,
                                      a.cases, a.roles, std::string(a.name)});
   }
-  return MakeReply(*frame, std::move(copies));
+  return MakeReply(frame, std::move(copies));
 }
 
 absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresRequest& request) {
@@ -412,38 +241,34 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
   if (!s.ok()) return s;
   std::string payload;
   wire::Encode(request, &payload);
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kMeasures, payload);
-  if (!frame.ok()) return frame.status();
-  absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(frame->payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kMeasures, payload));
+  absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(frame.payload);
   if (!result.ok()) return BadResponse(result.status());
-  return MakeReply(*frame, *std::move(result));
+  return MakeReply(frame, *std::move(result));
 }
 
 absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id) {
-  if (absl::Status s = CheckIdSize("the ID", id); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(CheckIdSize("the ID", id));
   std::string payload;
   wire::Encode(wire::DetailRequest{std::string(id)}, &payload);
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kDetail, payload);
-  if (!frame.ok()) return frame.status();
-  absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame->payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kDetail, payload));
+  absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame.payload);
   if (!result.ok()) return BadResponse(result.status());
-  return MakeReply(*frame, *std::move(result));
+  return MakeReply(frame, *std::move(result));
 }
 
 absl::StatusOr<Reply<wire::InfoResponse>> Client::Info() {
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kInfo, "");
-  if (!frame.ok()) return frame.status();
-  absl::StatusOr<wire::InfoResponse> info = wire::DecodeInfoResponse(frame->payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kInfo, ""));
+  absl::StatusOr<wire::InfoResponse> info = wire::DecodeInfoResponse(frame.payload);
   if (!info.ok()) return BadResponse(info.status());
-  return MakeReply(*frame, *std::move(info));
+  return MakeReply(frame, *std::move(info));
 }
 
 absl::StatusOr<Reply<wire::ReloadResponse>> Client::Reload() {
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kReload, "");
-  if (!frame.ok()) return frame.status();
-  absl::StatusOr<wire::ReloadResponse> reload = wire::DecodeReloadResponse(frame->payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kReload, ""));
+  absl::StatusOr<wire::ReloadResponse> reload = wire::DecodeReloadResponse(frame.payload);
   if (!reload.ok()) return BadResponse(reload.status());
-  return MakeReply(*frame, *std::move(reload));
+  return MakeReply(frame, *std::move(reload));
 }
 
 }  // namespace shixin

@@ -46,7 +46,8 @@ struct Frame {
 
 class Client {
  public:
-  // Connects to `address` ("HOST:PORT", "[::1]:PORT"; HOST may be a name). Returns
+  // Connects to `address` ("HOST:PORT", "[::1]:PORT"; HOST may be a name; base/socket.h's
+  // ConnectTcp). Returns
   // InvalidArgument for a malformed address, Unavailable if resolving the name and connecting
   // do not succeed within `timeout`.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string_view address,

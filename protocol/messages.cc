@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_format.h"
+#include "base/coding.h"
 
 namespace shixin::wire {
 namespace {
@@ -13,20 +14,10 @@ namespace {
 
 void PutU8(uint8_t v, std::string* out) { out->push_back(static_cast<char>(v)); }
 
-void PutU16(uint16_t v, std::string* out) {
-  out->push_back(static_cast<char>(v >> 8));
-  out->push_back(static_cast<char>(v));
-}
-
-void PutU32(uint32_t v, std::string* out) {
-  PutU16(static_cast<uint16_t>(v >> 16), out);
-  PutU16(static_cast<uint16_t>(v), out);
-}
-
-void PutU64(uint64_t v, std::string* out) {
-  PutU32(static_cast<uint32_t>(v >> 32), out);
-  PutU32(static_cast<uint32_t>(v), out);
-}
+// FORMAT.md's integer types; big-endian (base/coding.h).
+void PutU16(uint16_t v, std::string* out) { PutBigEndian16(v, out); }
+void PutU32(uint32_t v, std::string* out) { PutBigEndian32(v, out); }
+void PutU64(uint64_t v, std::string* out) { PutBigEndian64(v, out); }
 
 void PutI64(int64_t v, std::string* out) { PutU64(static_cast<uint64_t>(v), out); }
 

@@ -3,25 +3,10 @@
 #include <array>
 
 #include "absl/strings/str_format.h"
+#include "base/coding.h"
 
 namespace shixin::wire {
 namespace {
-
-uint16_t Get16(const unsigned char* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
-uint32_t Get32(const unsigned char* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
-}
-
-void Put16(uint16_t v, std::string* out) {
-  out->push_back(static_cast<char>(v >> 8));
-  out->push_back(static_cast<char>(v));
-}
-
-void Put32(uint32_t v, std::string* out) {
-  Put16(static_cast<uint16_t>(v >> 16), out);
-  Put16(static_cast<uint16_t>(v), out);
-}
 
 Decoded Invalid(Status error, std::string message) {
   Decoded d;
@@ -95,15 +80,17 @@ Status FromAbsl(const absl::Status& status) {
 }
 
 void AppendHeader(const FrameHeader& h, std::string* out) {
-  out->push_back(static_cast<char>(kMagic0));
-  out->push_back(static_cast<char>(kMagic1));
-  out->push_back(static_cast<char>(h.version));
-  out->push_back(static_cast<char>(h.opcode));
-  Put16(h.flags, out);
-  Put16(h.status, out);
-  Put32(h.request_id, out);
-  Put32(h.generation, out);
-  Put32(h.payload_size, out);
+  char bytes[kHeaderSize];
+  bytes[0] = static_cast<char>(kMagic0);
+  bytes[1] = static_cast<char>(kMagic1);
+  bytes[2] = static_cast<char>(h.version);
+  bytes[3] = static_cast<char>(h.opcode);
+  EncodeBigEndian16(h.flags, bytes + 4);
+  EncodeBigEndian16(h.status, bytes + 6);
+  EncodeBigEndian32(h.request_id, bytes + 8);
+  EncodeBigEndian32(h.generation, bytes + 12);
+  EncodeBigEndian32(h.payload_size, bytes + 16);
+  out->append(bytes, sizeof(bytes));
 }
 
 Decoded DecodeFrame(std::string_view data, uint32_t max_payload) {
@@ -125,11 +112,11 @@ Decoded DecodeFrame(std::string_view data, uint32_t max_payload) {
   if (n < kHeaderSize) return d;  // kNeedMore
   d.header.version = p[2];
   d.header.opcode = p[3];
-  d.header.flags = Get16(p + 4);
-  d.header.status = Get16(p + 6);
-  d.header.request_id = Get32(p + 8);
-  d.header.generation = Get32(p + 12);
-  d.header.payload_size = Get32(p + 16);
+  d.header.flags = DecodeBigEndian16(data.data() + 4);
+  d.header.status = DecodeBigEndian16(data.data() + 6);
+  d.header.request_id = DecodeBigEndian32(data.data() + 8);
+  d.header.generation = DecodeBigEndian32(data.data() + 12);
+  d.header.payload_size = DecodeBigEndian32(data.data() + 16);
   if (d.header.payload_size > max_payload) {
     Decoded invalid = Invalid(Status::kFrameTooLarge,
                               absl::StrFormat("payload of %u bytes exceeds the limit of %u",
