@@ -19,21 +19,25 @@
 namespace shixin {
 
 struct Config {
-  std::string listen = "127.0.0.1:7411";  // HOST:PORT or [V6]:PORT; port 0 picks a free port
-  uint32_t threads = 0;                   // I/O threads; 0: one per hardware core
-  std::string data_dir;                   // debtors.ndjson and relations.ndjson
-  std::string snapshot;                   // a compiled snapshot file; exclusive with data_dir
-  std::string catalog;                    // measure catalog; empty: DefaultCatalogPath()
-  uint64_t max_errors = 0;                // bad input lines tolerated per load
-  uint32_t max_connections = 1024;        // more are answered BUSY and closed
-  uint32_t max_payload = 1u << 20;        // bytes in one request payload
-  uint32_t max_batch = 1000;              // IDs in one CHECK
-  uint32_t max_in_flight = 128;           // unanswered requests read ahead per connection
-  uint32_t idle_timeout_seconds = 60;     // close a connection idle this long; 0: never
-  uint32_t max_age_seconds = 0;           // answers from an older list are STALE; 0: off
-  bool refuse_stale = false;              // MEASURES from a stale list: STALE_REFUSED
-  bool admin_loopback_only = true;        // RELOAD only from loopback peers
-  bool verbose = false;                   // debug log lines
+  std::string listen = "127.0.0.1:7411";     // HOST:PORT or [V6]:PORT; port 0 picks a free port
+  uint32_t threads = 0;                      // I/O threads; 0: one per hardware core
+  std::string data_dir;                      // debtors.ndjson and relations.ndjson
+  std::string snapshot;                      // a compiled snapshot file; exclusive with data_dir
+  std::string catalog;                       // measure catalog; empty: DefaultCatalogPath()
+  uint64_t max_errors = 0;                   // bad input lines tolerated per load
+  uint32_t max_connections = 1024;           // more displace the oldest idle one, or are closed
+  uint32_t max_connections_per_ip = 256;     // from one client address; 0: no limit
+  uint32_t max_payload = 1u << 20;           // bytes in one request payload
+  uint32_t max_batch = 1000;                 // IDs in one CHECK
+  uint32_t max_in_flight = 128;              // unanswered requests read ahead per connection
+  uint32_t idle_timeout_seconds = 60;        // close a connection idle this long; 0: never
+  uint32_t frame_timeout_seconds = 10;       // a frame must arrive whole this soon after its start
+  uint32_t write_timeout_seconds = 30;       // close a connection whose writes stall this long
+  uint64_t max_buffered_bytes = 256u << 20;  // all connections' unanswered and unwritten bytes
+  uint32_t max_age_seconds = 0;              // answers from an older list are STALE; 0: off
+  bool refuse_stale = false;                 // MEASURES from a stale list: STALE_REFUSED
+  bool admin_loopback_only = true;           // RELOAD only from loopback peers
+  bool verbose = false;                      // debug log lines
 };
 
 // Reads the TOML file at `path` into `config`, leaving keys it does not set unchanged.

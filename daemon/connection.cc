@@ -4,7 +4,6 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/write.hpp>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -21,17 +20,21 @@ using boost::system::error_code;
 constexpr std::chrono::seconds kLinger{1};
 // How long Shutdown() waits for the responses to be written before closing regardless.
 constexpr std::chrono::seconds kShutdownGrace{10};
-// How long Shutdown() lets reads that had already arrived complete before deciding.
-constexpr std::chrono::milliseconds kShutdownSettle{20};
-// Decoded input is dropped from the front of the buffer once this much has accumulated.
+// Answered input is dropped from the front of the buffer once this much has accumulated.
 constexpr size_t kCompactThreshold = 64 * 1024;
-// A write buffer larger than this is freed after use rather than kept for the next write.
-constexpr size_t kKeptWriteCapacity = 1 << 20;
+// A buffer larger than this is freed after use rather than kept for the next one.
+constexpr size_t kKeptCapacity = 1 << 20;
 
 bool IsLoopback(const asio::ip::address& a) {
   if (a.is_loopback()) return true;
   return a.is_v6() && a.to_v6().is_v4_mapped() &&
          asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+}
+
+// Empties `s`, and gives its memory back if it has grown large.
+void Release(std::string& s) {
+  s.clear();
+  if (s.capacity() > kKeptCapacity) std::string().swap(s);
 }
 
 }  // namespace
@@ -42,143 +45,111 @@ std::string EndpointText(const asio::ip::tcp::endpoint& endpoint) {
                    : absl::StrFormat("%s:%d", a.to_string(), endpoint.port());
 }
 
-Connection::Connection(asio::ip::tcp::socket socket, const Options& options, const Handler* handler,
-                       Reloader* reloader, ConnectionManager* manager,
-                       std::atomic<int64_t>* open_connections)
+Connection::Connection(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote,
+                       const Options& options, const Shared& shared, ConnectionManager* manager)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
-      settle_timer_(socket_.get_executor()),
       options_(options),
-      handler_(handler),
-      reloader_(reloader),
+      shared_(shared),
       manager_(manager),
-      open_connections_(open_connections),
-      last_activity_(Clock::now()) {
+      address_(remote.address()),
+      peer_(EndpointText(remote)),
+      admin_allowed_(!options.admin_loopback_only || IsLoopback(remote.address())),
+      last_request_(Clock::now()) {
   error_code ec;
-  const asio::ip::tcp::endpoint remote = socket_.remote_endpoint(ec);
-  if (!ec) {
-    peer_ = EndpointText(remote);
-    admin_allowed_ = !options_.admin_loopback_only || IsLoopback(remote.address());
-  } else {
-    peer_ = "(unknown peer)";
-  }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
-Connection::~Connection() { open_connections_->fetch_sub(1, std::memory_order_relaxed); }
+Connection::~Connection() {
+  shared_.budget->Charge(&charged_, 0);
+  shared_.limits->Release(address_);
+}
 
 void Connection::Start() {
   LogDebug("connection from %s", peer_);
-  ArmTimer();
-  MaybeRead();
-}
-
-void Connection::Reject(wire::Status status, std::string_view message) {
-  handler_->AppendError(0, 0, status, message, &output_);
-  ++queued_;
-  fatal_ = true;
-  ArmTimer();
-  MaybeWrite();
+  Advance();
 }
 
 void Connection::Shutdown() {
-  if (closed_ || lingering_ || shutting_down_) return;
-  no_more_requests_ = true;
-  shutting_down_ = true;
-  deadline_ = Clock::now() + kShutdownGrace;
-  ArmTimer();
-  // Bytes that reached the socket before the signal may be inside a read the reactor has
-  // performed but whose handler has not run yet (a frame larger than one read, say). A short
-  // wait lets the reactor run and those handlers land before deciding what is left to answer.
-  settle_timer_.expires_after(kShutdownSettle);
-  settle_timer_.async_wait([self = shared_from_this()](const error_code&) {
-    self->shutdown_settled_ = true;
-    self->MaybeRead();
-    self->MaybeFinish();
-  });
-}
-
-bool Connection::ReceivedUnread() {
-  error_code ec;
-  return socket_.available(ec) > 0 && !ec;
+  if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
+  closing_by_ = Clock::now() + kShutdownGrace;
+  if (phase_ == Phase::kServing) Drain(DrainReason::kShutdown);
+  Advance();
 }
 
 void Connection::Close() {
-  if (closed_) return;
-  closed_ = true;
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
   error_code ec;
   socket_.close(ec);
   timer_.cancel();
-  settle_timer_.cancel();
+  shared_.budget->Charge(&charged_, 0);
   LogDebug("closed connection from %s", peer_);
   manager_->Remove(this);
 }
 
-void Connection::MaybeRead() {
-  if (reading_ || closed_ || lingering_ || fatal_ || input_blocked_ ||
-      pending() >= options_.max_in_flight) {
-    return;
-  }
-  // After EOF nothing more comes; after Shutdown() only what has already arrived is read.
-  if (no_more_requests_ && !(shutting_down_ && ReceivedUnread())) return;
-  reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(read_buffer_),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
+bool Connection::Evictable(Clock::time_point now) const {
+  return phase_ == Phase::kServing && pending() == 0 && input_state_ != Input::kHeldBack &&
+         !writing_busy_ && output_.empty() && now - last_request_ >= kMinIdleToEvict;
 }
 
-void Connection::OnRead(const error_code& ec, size_t n) {
-  reading_ = false;
-  if (closed_) return;
-  if (lingering_) {
-    if (ec) {
-      Close();
-    } else {
-      DiscardInput();
+void Connection::Advance() {
+  if (phase_ == Phase::kClosed) return;
+  if (phase_ != Phase::kLingering) {
+    AnswerInput();
+    StartWrite();
+    if (!reading_ && ReadWanted()) StartRead();
+    // After a fatal error an outstanding read goes on as the lingering one.
+    if (phase_ == Phase::kDraining && pending() == 0 && !writing_busy_ &&
+        input_state_ != Input::kHeldBack && (!reading_ || drain_reason_ == DrainReason::kFatal)) {
+      EnterLingering();
     }
-    return;
   }
-  if (ec == asio::error::eof) {
-    // The client has sent everything; answer what it sent, then close.
-    no_more_requests_ = true;
-    MaybeFinish();
-    return;
-  }
-  if (ec) {
-    if (ec != asio::error::operation_aborted) LogDebug("read from %s: %s", peer_, ec.message());
-    Close();
-    return;
-  }
-  last_activity_ = Clock::now();
-  if (fatal_) return;  // a fatal response is queued: the rest of the input is ignored
-  input_.append(read_buffer_.data(), n);
-  ProcessInput();
-  MaybeWrite();
-  MaybeRead();
-  MaybeFinish();
+  shared_.budget->Charge(&charged_, held_bytes());
+  ArmTimer();
 }
 
-void Connection::ProcessInput() {
-  input_blocked_ = false;
+void Connection::AnswerInput() {
+  if (drain_reason_ == DrainReason::kFatal) return;
   const Peer peer{peer_, admin_allowed_};
-  while (!fatal_ && input_begin_ < input_.size()) {
-    if (pending() >= options_.max_in_flight) {
-      input_blocked_ = true;
-      break;
+  const Input before = input_state_;
+  const size_t turn_end = input_begin_ + kInputPerTurn;
+  bool answered = false;
+  while (input_begin_ < input_.size()) {
+    if (input_begin_ >= turn_end) {
+      input_state_ = Input::kHeldBack;
+      if (!turn_posted_) {
+        turn_posted_ = true;
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+          self->turn_posted_ = false;
+          self->Advance();
+        });
+      }
+      return;
     }
     const std::string_view data = std::string_view(input_).substr(input_begin_);
     const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload);
-    if (frame.result == wire::DecodeResult::kNeedMore) break;
+    if (frame.result == wire::DecodeResult::kNeedMore) {
+      input_state_ = Input::kPartial;
+      if (before != Input::kPartial || answered) frame_started_ = Clock::now();
+      return;
+    }
     if (frame.result == wire::DecodeResult::kInvalid) {
       LogInfo("closing connection from %s: %s: %s", peer_, wire::StatusName(frame.error),
               frame.message);
-      handler_->AppendFrameError(frame, &output_);
+      shared_.handler->AppendFrameError(frame, &output_);
       ++queued_;
-      fatal_ = true;
-      break;
+      Drain(DrainReason::kFatal);
+      return;
     }
-    const Handler::Next next = handler_->Handle(frame.header, frame.payload, peer, &output_);
+    if (pending() >= options_.max_in_flight) {
+      input_state_ = Input::kHeldBack;
+      return;
+    }
+    const Handler::Next next = shared_.handler->Handle(frame.header, frame.payload, peer, &output_);
     input_begin_ += frame.consumed;
+    answered = true;
+    last_request_ = Clock::now();
     if (next == Handler::Next::kReload) {
       StartReload(frame.header.request_id);
       continue;
@@ -187,16 +158,14 @@ void Connection::ProcessInput() {
     if (next == Handler::Next::kClose) {
       LogInfo("closing connection from %s after a fatal error answering %s", peer_,
               wire::OpcodeName(static_cast<wire::Opcode>(frame.header.opcode)));
-      fatal_ = true;
+      Drain(DrainReason::kFatal);
+      return;
     }
   }
-  if (fatal_ || input_begin_ == input_.size()) {
-    input_.clear();
-    input_begin_ = 0;
-  } else if (input_begin_ >= kCompactThreshold) {
-    input_.erase(0, input_begin_);
-    input_begin_ = 0;
-  }
+  input_state_ = Input::kEmpty;
+  input_.clear();
+  input_begin_ = 0;
+  if (input_.capacity() > kKeptCapacity) std::string().swap(input_);
 }
 
 void Connection::StartReload(uint32_t request_id) {
@@ -204,7 +173,7 @@ void Connection::StartReload(uint32_t request_id) {
   // Keeps the io_context running until the answer has been posted back.
   asio::any_io_executor work =
       asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
-  const bool accepted = reloader_->Request(
+  const bool accepted = shared_.reloader->Request(
       absl::StrFormat("RELOAD from %s", peer_),
       [self = shared_from_this(), work, request_id](const ReloadResult& result) {
         asio::post(work, [self, request_id, result] { self->OnReloadDone(request_id, result); });
@@ -212,97 +181,171 @@ void Connection::StartReload(uint32_t request_id) {
   if (!accepted) {
     --reloads_;
     const ReloadResult busy{absl::ResourceExhaustedError("a reload is already running"), 0, ""};
-    handler_->AppendReloadResult(request_id, busy, &output_);
+    shared_.handler->AppendReloadResult(request_id, busy, &output_);
     ++queued_;
   }
 }
 
 void Connection::OnReloadDone(uint32_t request_id, const ReloadResult& result) {
   --reloads_;
-  if (closed_) return;
-  handler_->AppendReloadResult(request_id, result, &output_);
+  if (phase_ == Phase::kClosed) return;
+  shared_.handler->AppendReloadResult(request_id, result, &output_);
   ++queued_;
-  last_activity_ = Clock::now();
-  ArmTimer();
-  MaybeWrite();
-  MaybeFinish();
+  Advance();
 }
 
-void Connection::MaybeWrite() {
-  if (writing_busy_ || closed_ || output_.empty()) return;
-  writing_busy_ = true;
-  writing_.swap(output_);
-  output_.clear();
-  writing_count_ = queued_;
-  queued_ = 0;
-  asio::async_write(
-      socket_, asio::buffer(writing_),
-      [self = shared_from_this()](const error_code& ec, size_t) { self->OnWrite(ec); });
-}
-
-void Connection::OnWrite(const error_code& ec) {
-  writing_busy_ = false;
-  writing_count_ = 0;
-  if (closed_) return;
-  if (ec) {
-    if (ec != asio::error::operation_aborted) LogDebug("write to %s: %s", peer_, ec.message());
-    Close();
-    return;
+bool Connection::ReadWanted() {
+  switch (phase_) {
+    case Phase::kServing:
+      return input_state_ != Input::kHeldBack && pending() < options_.max_in_flight &&
+             !shared_.budget->MustPause(held_bytes());
+    case Phase::kDraining:
+      // Shutdown() answers what reached the socket before it, and no more.
+      return drain_reason_ == DrainReason::kShutdown && ReceivedUnread();
+    case Phase::kLingering:
+      return true;  // discarding until the peer closes
+    case Phase::kClosed:
+      return false;
   }
-  last_activity_ = Clock::now();
-  writing_.clear();
-  if (writing_.capacity() > kKeptWriteCapacity) std::string().swap(writing_);
-  ProcessInput();  // frames held back by the in-flight bound
-  MaybeWrite();
-  MaybeRead();
-  MaybeFinish();
+  return false;
 }
 
-void Connection::MaybeFinish() {
-  if (closed_ || lingering_ || (!fatal_ && !no_more_requests_)) return;
-  if (pending() > 0 || input_blocked_ || writing_busy_) return;
-  // Shutdown() answers the requests that reached the socket before it.
-  if (shutting_down_ && !fatal_ && (!shutdown_settled_ || (reading_ && ReceivedUnread()))) {
-    return;
-  }
-  lingering_ = true;
-  error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  deadline_ = Clock::now() + kLinger;
-  ArmTimer();
-  if (!reading_) DiscardInput();
-}
-
-void Connection::DiscardInput() {
+void Connection::StartRead() {
   reading_ = true;
   socket_.async_read_some(
       asio::buffer(read_buffer_),
       [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
 
-void Connection::ArmTimer() {
-  if (closed_) return;
-  Clock::time_point when = Clock::time_point::max();
-  if (lingering_ || shutting_down_) when = deadline_;
-  // A RELOAD may take longer than the idle timeout: the connection waits for it.
-  if (!lingering_ && reloads_ == 0 && options_.idle_timeout.count() > 0) {
-    when = std::min(when, last_activity_ + options_.idle_timeout);
+void Connection::OnRead(const error_code& ec, size_t n) {
+  reading_ = false;
+  if (phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kLingering) {
+    if (ec) {
+      Close();
+    } else {
+      StartRead();
+    }
+    return;
   }
-  timer_.expires_at(when);
+  if (ec == asio::error::eof) {
+    // The client has sent everything; answer what it sent, then close.
+    if (phase_ == Phase::kServing) Drain(DrainReason::kEndOfInput);
+  } else if (ec && ec != asio::error::operation_aborted) {
+    LogDebug("read from %s: %s", peer_, ec.message());
+    Close();
+    return;
+  } else if (!ec && drain_reason_ != DrainReason::kFatal) {
+    input_.append(read_buffer_.data(), n);
+  }
+  Advance();
+}
+
+void Connection::StartWrite() {
+  if (writing_busy_ || output_.empty()) return;
+  writing_busy_ = true;
+  writing_.swap(output_);
+  output_.clear();
+  written_ = 0;
+  writing_count_ = queued_;
+  queued_ = 0;
+  last_written_ = Clock::now();
+  socket_.async_write_some(
+      asio::buffer(writing_),
+      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnWrite(ec, n); });
+}
+
+void Connection::OnWrite(const error_code& ec, size_t n) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) {
+    if (ec != asio::error::operation_aborted) LogDebug("write to %s: %s", peer_, ec.message());
+    Close();
+    return;
+  }
+  written_ += n;
+  last_written_ = Clock::now();
+  if (written_ < writing_.size()) {
+    socket_.async_write_some(
+        asio::buffer(writing_.data() + written_, writing_.size() - written_),
+        [self = shared_from_this()](const error_code& e, size_t m) { self->OnWrite(e, m); });
+    return;
+  }
+  writing_busy_ = false;
+  writing_count_ = 0;
+  written_ = 0;
+  Release(writing_);
+  Advance();
+}
+
+void Connection::Drain(DrainReason reason) {
+  phase_ = Phase::kDraining;
+  drain_reason_ = reason;
+  if (reason == DrainReason::kFatal) {
+    input_.clear();
+    input_begin_ = 0;
+    input_state_ = Input::kEmpty;
+  }
+  // An outstanding read with nothing to take in would wait for more requests: shutting down
+  // the receiving side ends it with what has arrived, or end of input.
+  if (reason == DrainReason::kShutdown && reading_ && !ReceivedUnread()) {
+    error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  }
+}
+
+void Connection::EnterLingering() {
+  phase_ = Phase::kLingering;
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  closing_by_ = std::min(closing_by_, Clock::now() + kLinger);
+  Release(input_);
+  Release(output_);
+  if (!reading_) StartRead();
+}
+
+bool Connection::ReceivedUnread() {
+  error_code ec;
+  return socket_.available(ec) > 0 && !ec;
+}
+
+Connection::Clock::time_point Connection::NextDeadline(const char** what) const {
+  Clock::time_point next = Clock::time_point::max();
+  const auto consider = [&](Clock::time_point when, const char* why) {
+    if (when < next) {
+      next = when;
+      *what = why;
+    }
+  };
+  consider(closing_by_, "shutdown grace period over");
+  if (phase_ == Phase::kLingering) return next;
+  if (input_state_ == Input::kPartial) {
+    consider(frame_started_ + options_.frame_timeout, "a frame not complete within frame_timeout");
+  }
+  if (writing_busy_) {
+    consider(last_written_ + options_.write_timeout, "no write progress within write_timeout");
+  }
+  if (phase_ == Phase::kServing && options_.idle_timeout.count() > 0 && pending() == 0 &&
+      input_state_ == Input::kEmpty) {
+    consider(last_request_ + options_.idle_timeout, "idle");
+  }
+  return next;
+}
+
+void Connection::ArmTimer() {
+  const char* what = nullptr;
+  const Clock::time_point next = NextDeadline(&what);
+  if (next >= timer_at_) return;  // the timer fires first and looks again
+  timer_at_ = next;
+  timer_.expires_at(next);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->OnTimer(ec); });
 }
 
 void Connection::OnTimer(const error_code& ec) {
-  if (ec == asio::error::operation_aborted || closed_) return;
-  const Clock::time_point now = Clock::now();
-  if ((lingering_ || shutting_down_) && now >= deadline_) {
-    if (!lingering_) LogInfo("closing connection from %s: shutdown grace period over", peer_);
-    Close();
-    return;
-  }
-  if (!lingering_ && options_.idle_timeout.count() > 0 && reloads_ == 0 &&
-      now - last_activity_ >= options_.idle_timeout) {
-    LogDebug("closing idle connection from %s", peer_);
+  if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed) return;
+  timer_at_ = Clock::time_point::max();
+  const char* what = "";
+  if (Clock::now() >= NextDeadline(&what)) {
+    if (phase_ != Phase::kLingering) LogDebug("closing connection from %s: %s", peer_, what);
     Close();
     return;
   }

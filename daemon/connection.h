@@ -2,18 +2,34 @@
 // and writes the responses, all asynchronously on its I/O thread's io_context (a slow client
 // never blocks the thread).
 //
+// It is an explicit state machine. The phase says what the connection is doing:
+//
+//   kServing ──(end of input | fatal error | Shutdown())──> kDraining
+//   kDraining ──(everything answered and written)──> kLingering ──(peer closed | 1 s)──> kClosed
+//   any phase ──(deadline passed | I/O error | Close() | Evict())──> kClosed
+//
+// and the input state what the unanswered bytes are (nothing, part of a frame, or whole frames
+// held back by the in-flight bound). Every event (a read, a write, a reload's answer, a timer,
+// Shutdown()) updates these and calls Advance(), the one transition function, which answers
+// what it can, starts the reads and writes the state allows and moves to the next phase.
+//
 // Pipelining: the client may send many requests before reading; responses go out in the
 // order they are ready, each with its request's id. At most max_in_flight responses may be
-// pending (answered but unwritten, or a RELOAD waiting for its reload); at that bound the
-// connection stops reading and resumes when a write completes. A RELOAD is answered when its
-// reload finishes; the requests after it are answered meanwhile.
+// pending (answered but unwritten, or a RELOAD waiting for its reload); at that bound, or when
+// the server's BufferBudget is exhausted and this connection holds more than its share, the
+// connection stops reading until its writes drain.
 //
-// Closing: a fatal error response (bad frame, unknown opcode, bad payload, frame too large)
-// and a BUSY rejection are written, then the connection shuts down its sending side and
-// discards input for a moment before closing, so that the client reads the response rather
-// than a reset. An idle connection (no read or write completed for idle_timeout_seconds, and
-// no reload pending) is closed quietly. Shutdown() answers the requests that have reached the
-// socket, reads no more, and closes; after a grace period it closes regardless.
+// Deadlines that bytes cannot extend: a frame must arrive whole within frame_timeout of its
+// first byte; a connection with unwritten responses must make write progress within
+// write_timeout; a connection with nothing in progress is closed idle_timeout after its last
+// complete request. A connection waiting for a RELOAD has none of these.
+//
+// Closing: after a fatal error response (bad frame, unknown opcode, bad payload, frame too
+// large) the connection writes what it holds, shuts down its sending side and discards input
+// for a moment before closing, so that the client reads the response rather than a reset.
+// Shutdown() answers the requests that have reached the socket (what a read already took in,
+// and what waits unread in the socket), reads no more, and closes; after a grace period
+// (10 s) it closes regardless.
 //
 // Thread safety: a Connection belongs to one io_context run by one thread; every method is
 // called on that thread.
@@ -21,7 +37,6 @@
 #define SHIXIN_DAEMON_CONNECTION_H_
 
 #include <array>
-#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -29,6 +44,8 @@
 #include <memory>
 #include <string>
 
+#include "daemon/buffer_budget.h"
+#include "daemon/connection_limits.h"
 #include "daemon/handler.h"
 #include "daemon/reloader.h"
 #include "protocol/wire.h"
@@ -42,87 +59,133 @@ std::string EndpointText(const boost::asio::ip::tcp::endpoint& endpoint);
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  using Clock = std::chrono::steady_clock;
+
   struct Options {
     uint32_t max_payload = 1u << 20;
     uint32_t max_in_flight = 128;
     std::chrono::seconds idle_timeout{60};  // 0: never
+    std::chrono::seconds frame_timeout{10};
+    std::chrono::seconds write_timeout{30};
     bool admin_loopback_only = true;
   };
 
-  // Takes `socket` (already connected). `handler`, `reloader` and `manager` must outlive the
-  // connection; `open_connections` is decremented when it is destroyed.
-  Connection(boost::asio::ip::tcp::socket socket, const Options& options, const Handler* handler,
-             Reloader* reloader, ConnectionManager* manager,
-             std::atomic<int64_t>* open_connections);
+  // What the connections of one server share. Everything must outlive the connections.
+  struct Shared {
+    const Handler* handler = nullptr;
+    Reloader* reloader = nullptr;
+    BufferBudget* budget = nullptr;
+    ConnectionLimits* limits = nullptr;  // Release()d when the connection is destroyed
+  };
+
+  // Takes `socket`, connected to `remote` and counted by shared.limits->Admit(remote's
+  // address).
+  Connection(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& remote,
+             const Options& options, const Shared& shared, ConnectionManager* manager);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
   void Start();
-  // Writes one error response with `status` and `message`, then closes (e.g. BUSY when the
-  // daemon is at max_connections). Used instead of Start().
-  void Reject(wire::Status status, std::string_view message);
   // Answers the requests that have reached the socket, reads no more, then closes; after a
   // grace period (10 s) closes regardless.
   void Shutdown();
   // Closes the socket now; pending responses are dropped.
   void Close();
 
+  // Returns whether the connection may be closed at `now` to make room for a new client: it
+  // is serving, has no request in progress (a partial frame does not count), and its last
+  // request (or its start) is at least kMinIdleToEvict old, so that a new client has the
+  // time to send its first request.
+  bool Evictable(Clock::time_point now) const;
+  static constexpr std::chrono::milliseconds kMinIdleToEvict{200};
+  // When the last complete request arrived (or the connection was accepted).
+  Clock::time_point last_request() const { return last_request_; }
+
   // Returns the peer's "address:port", for the log.
   const std::string& peer() const { return peer_; }
 
  private:
-  using Clock = std::chrono::steady_clock;
+  enum class Phase { kServing, kDraining, kLingering, kClosed };
+  enum class Input {
+    kEmpty,     // every byte received has been answered
+    kPartial,   // the bytes of an incomplete frame (its deadline runs)
+    kHeldBack,  // complete frames, held back by the in-flight bound
+  };
+  // Why a connection reads no more requests.
+  enum class DrainReason {
+    kNone,        // it still does (kServing)
+    kEndOfInput,  // the client closed its sending side
+    kFatal,       // a fatal error response was queued: the rest of the input is ignored
+    kShutdown,    // Shutdown(): what waits unread in the socket is still answered
+  };
 
-  void MaybeRead();
-  void OnRead(const boost::system::error_code& ec, size_t n);
-  // Answers the complete frames in the input buffer while the in-flight bound allows.
-  void ProcessInput();
+  // The transition function: answers what the input and the in-flight bound allow, starts
+  // the writes and reads the state allows, moves to the next phase, and charges the budget.
+  void Advance();
+  // Answers the complete frames in the input while the in-flight bound allows, up to
+  // kInputPerTurn bytes of them; then posts the rest for a later turn, so that one client's
+  // long pipeline does not hold up the other connections of the thread.
+  void AnswerInput();
+  static constexpr size_t kInputPerTurn = 64 * 1024;
   void StartReload(uint32_t request_id);
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
-  void MaybeWrite();
-  void OnWrite(const boost::system::error_code& ec);
-  // Begins the lingering close once nothing is left to answer or write.
-  void MaybeFinish();
-  void DiscardInput();
-  // Returns whether received bytes wait in the socket.
+  // Returns whether a read should be outstanding in the current state.
+  bool ReadWanted();
+  void StartRead();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  void StartWrite();
+  void OnWrite(const boost::system::error_code& ec, size_t n);
+  // Stops reading requests: kDraining.
+  void Drain(DrainReason reason);
+  void EnterLingering();
+  // Returns whether received bytes wait unread in the socket.
   bool ReceivedUnread();
+  // Returns the earliest deadline of the current state (Clock::time_point::max() if none),
+  // and what closes the connection when it passes.
+  Clock::time_point NextDeadline(const char** what) const;
+  // Keeps the timer armed no later than NextDeadline().
   void ArmTimer();
   void OnTimer(const boost::system::error_code& ec);
   size_t pending() const { return queued_ + writing_count_ + reloads_; }
+  // What the connection's buffers take (their capacity: what the allocator has given).
+  uint64_t held_bytes() const {
+    return input_.capacity() + output_.capacity() + writing_.capacity();
+  }
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
-  boost::asio::steady_timer settle_timer_;  // Shutdown(): lets reads already received land
   const Options options_;
-  const Handler* const handler_;
-  Reloader* const reloader_;
+  const Shared shared_;
   ConnectionManager* const manager_;
-  std::atomic<int64_t>* const open_connections_;
+  boost::asio::ip::address address_;  // counted in shared_.limits
   std::string peer_;
   bool admin_allowed_ = false;
 
+  Phase phase_ = Phase::kServing;
+  Input input_state_ = Input::kEmpty;
+  DrainReason drain_reason_ = DrainReason::kNone;
+  bool reading_ = false;       // a read is outstanding
+  bool writing_busy_ = false;  // a write is outstanding
+  bool turn_posted_ = false;   // AnswerInput() yielded: an Advance() is posted
+
   std::array<char, 16384> read_buffer_;
-  std::string input_;  // received bytes; input_[input_begin_..] not yet decoded
+  std::string input_;  // received bytes; input_[input_begin_..] not yet answered
   size_t input_begin_ = 0;
   std::string output_;        // responses not yet handed to a write
   std::string writing_;       // the bytes of the write in progress
+  size_t written_ = 0;        // of writing_
   size_t queued_ = 0;         // responses in output_
   size_t writing_count_ = 0;  // responses in writing_
   size_t reloads_ = 0;        // RELOADs waiting for their reload
+  uint64_t charged_ = 0;      // bytes charged to shared_.budget
 
-  bool reading_ = false;           // a read is in progress
-  bool writing_busy_ = false;      // a write is in progress
-  bool input_blocked_ = false;     // complete frames wait for the in-flight bound
-  bool no_more_requests_ = false;  // EOF or Shutdown(): read no more requests
-  bool fatal_ = false;             // a fatal response was queued: ignore further input
-  bool shutting_down_ = false;     // Shutdown() was called: close by deadline_
-  bool shutdown_settled_ = false;  // the reads queued before Shutdown() have run
-  bool lingering_ = false;         // sending side shut down; draining input before closing
-  bool closed_ = false;
-  Clock::time_point last_activity_;
-  Clock::time_point deadline_;  // when lingering or shutdown must end
+  Clock::time_point last_request_;                           // idle deadline base
+  Clock::time_point frame_started_;                          // first byte of the partial frame
+  Clock::time_point last_written_;                           // write deadline base
+  Clock::time_point closing_by_ = Clock::time_point::max();  // lingering or shutdown
+  Clock::time_point timer_at_ = Clock::time_point::max();    // when the timer fires
 };
 
 }  // namespace shixin

@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/log.h"
+
 namespace shixin {
 
 void ConnectionManager::Add(std::shared_ptr<Connection> connection) {
@@ -15,11 +17,26 @@ void ConnectionManager::Add(std::shared_ptr<Connection> connection) {
   raw->Start();
 }
 
-void ConnectionManager::AddRejected(std::shared_ptr<Connection> connection, wire::Status status,
-                                    std::string_view message) {
-  Connection* raw = connection.get();
-  connections_[raw] = std::move(connection);
-  raw->Reject(status, message);
+bool ConnectionManager::AddByEvicting(std::shared_ptr<Connection> connection) {
+  Connection* oldest = nullptr;
+  const Connection::Clock::time_point now = Connection::Clock::now();
+  if (!shutting_down_) {
+    for (const auto& [raw, kept] : connections_) {
+      if (raw->Evictable(now) &&
+          (oldest == nullptr || raw->last_request() < oldest->last_request())) {
+        oldest = raw;
+      }
+    }
+  }
+  if (oldest == nullptr) {
+    connection->Close();  // not kept: Remove() finds nothing
+    return false;
+  }
+  LogDebug("closing idle connection from %s to admit %s (max_connections)", oldest->peer(),
+           connection->peer());
+  oldest->Close();
+  Add(std::move(connection));
+  return true;
 }
 
 void ConnectionManager::Remove(Connection* connection) { connections_.erase(connection); }

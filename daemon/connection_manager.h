@@ -1,6 +1,8 @@
 // ConnectionManager owns the open connections of one I/O thread, so that shutdown can reach
-// them: Add() starts a connection, Remove() drops it once it has closed, ShutdownAll() asks
-// each to finish gracefully.
+// them: Add() starts a connection, AddByEvicting() starts one over the server's connection
+// limit by closing the oldest idle connection (or closes the new one if none is idle),
+// Remove() drops a connection once it has closed, ShutdownAll() asks each to finish
+// gracefully.
 //
 // Thread safety: not thread-safe; used only on its I/O thread.
 #ifndef SHIXIN_DAEMON_CONNECTION_MANAGER_H_
@@ -21,9 +23,10 @@ class ConnectionManager {
 
   // Keeps `connection` and starts it; after Shutdown(), closes it instead.
   void Add(std::shared_ptr<Connection> connection);
-  // Keeps `connection` and has it reject its client with `status` and `message`.
-  void AddRejected(std::shared_ptr<Connection> connection, wire::Status status,
-                   std::string_view message);
+  // Makes room for `connection` (over max_connections) by closing the evictable connection
+  // whose last request is oldest, then keeps and starts it; if no connection is evictable,
+  // closes `connection` at once. Returns whether it was admitted.
+  bool AddByEvicting(std::shared_ptr<Connection> connection);
   // Forgets `connection` (it has closed); it is destroyed when its last handler has run.
   void Remove(Connection* connection);
   // Asks every connection to finish the requests it has read and close; later Add()s are

@@ -1,5 +1,7 @@
 // shixind: the shixin lookup daemon. See UsageText() in config.cc, and systemd/ for the unit
 // and the example configuration.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -97,5 +99,8 @@ int Main(const std::vector<std::string>& args) {
 }  // namespace shixin
 
 int main(int argc, char** argv) {
+  // Connection buffers over 256 KiB get their own mappings, returned to the system when freed:
+  // the memory that abusive clients made the daemon hold comes back after they leave.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   return shixin::Main(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -1,5 +1,8 @@
 #include "daemon/server.h"
 
+#include <malloc.h>
+
+#include <algorithm>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -17,6 +20,8 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
+// Buffers freed beyond this are given back to the system (TrimMemoryLater()).
+constexpr uint64_t kTrimStep = 16 << 20;
 // How long accepting pauses after running out of file descriptors or memory.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
@@ -25,6 +30,8 @@ Connection::Options ConnectionOptions(const Config& config) {
   o.max_payload = config.max_payload;
   o.max_in_flight = config.max_in_flight;
   o.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  o.frame_timeout = std::chrono::seconds(config.frame_timeout_seconds);
+  o.write_timeout = std::chrono::seconds(config.write_timeout_seconds);
   o.admin_loopback_only = config.admin_loopback_only;
   return o;
 }
@@ -41,9 +48,13 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader)
       reloader_(reloader),
       handler_(config, holder),
       connection_options_(ConnectionOptions(config)),
+      budget_(config.max_buffered_bytes, config.max_connections),
+      limits_(config.max_connections, config.max_connections_per_ip),
+      shared_{&handler_, reloader, &budget_, &limits_},
       signals_(main_context_, SIGINT, SIGTERM, SIGHUP),
       acceptor_(main_context_),
-      accept_retry_(main_context_) {
+      accept_retry_(main_context_),
+      trim_timer_(main_context_) {
   unsigned threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) io_threads_.push_back(std::make_unique<IoThread>());
@@ -95,6 +106,7 @@ void Server::Run() {
   LogInfo("serving with %d I/O threads", io_threads_.size());
   Accept();
   WaitForSignal();
+  TrimMemoryLater();
   main_context_.run();
   for (auto& io : io_threads_) io->thread.join();
   LogInfo("all connections closed");
@@ -130,27 +142,67 @@ void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
     Accept();
     return;
   }
-  const bool over = open_connections_.fetch_add(1, std::memory_order_relaxed) >=
-                    static_cast<int64_t>(config_.max_connections);
-  auto connection = std::make_shared<Connection>(std::move(socket), connection_options_, &handler_,
-                                                 reloader_, &io->manager, &open_connections_);
-  if (over) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_busy_log_ >= std::chrono::seconds(1)) {
-      last_busy_log_ = now;
-      LogWarning("refusing %s: %d connections open (max_connections)", connection->peer(),
+  error_code endpoint_error;
+  const tcp::endpoint remote = socket.remote_endpoint(endpoint_error);
+  if (endpoint_error) {  // the client has already gone
+    socket.close(endpoint_error);
+    Accept();
+    return;
+  }
+  const ConnectionLimits::Admission admission = limits_.Admit(remote.address());
+  if (admission == ConnectionLimits::Admission::kRefusedAddress ||
+      admission == ConnectionLimits::Admission::kRefusedTotal) {
+    // Closed at once, unread: it holds no descriptor and no slot (FORMAT.md §1).
+    if (admission == ConnectionLimits::Admission::kRefusedAddress) {
+      LogRefusal("refusing %s: %d connections from its address (max_connections_per_ip)",
+                 EndpointText(remote), config_.max_connections_per_ip);
+    } else {
+      LogRefusal("refusing %s: %d connections open (max_connections)", EndpointText(remote),
                  config_.max_connections);
     }
+    socket.close(endpoint_error);
+    Accept();
+    return;
   }
-  asio::post(io->context, [io, connection = std::move(connection), over]() mutable {
-    if (over) {
-      io->manager.AddRejected(std::move(connection), wire::Status::kBusy,
-                              "too many connections; try again later");
-    } else {
+  auto connection = std::make_shared<Connection>(std::move(socket), remote, connection_options_,
+                                                 shared_, &io->manager);
+  if (admission == ConnectionLimits::Admission::kAdmitted) {
+    asio::post(io->context, [io, connection = std::move(connection)]() mutable {
       io->manager.Add(std::move(connection));
-    }
-  });
+    });
+  } else {
+    asio::post(io->context, [this, io, connection = std::move(connection)]() mutable {
+      const std::string peer = connection->peer();
+      if (!io->manager.AddByEvicting(std::move(connection))) {
+        LogRefusal("refusing %s: %d connections open, none idle (max_connections)", peer,
+                   config_.max_connections);
+      }
+    });
+  }
   Accept();
+}
+
+void Server::LogRefusal(const absl::FormatSpec<std::string, uint32_t>& format,
+                        const std::string& peer, uint32_t limit) {
+  const auto now = std::chrono::steady_clock::now();
+  absl::MutexLock lock(&refusal_log_mu_);
+  if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
+  last_refusal_log_ = now;
+  LogWarning(format, peer, limit);
+}
+
+void Server::TrimMemoryLater() {
+  trim_timer_.expires_after(std::chrono::seconds(1));
+  trim_timer_.async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    const uint64_t used = budget_.used();
+    if (buffered_high_ > used + kTrimStep) {
+      malloc_trim(0);
+      buffered_high_ = used;
+    }
+    buffered_high_ = std::max(buffered_high_, used);
+    TrimMemoryLater();
+  });
 }
 
 void Server::WaitForSignal() {
@@ -175,6 +227,7 @@ void Server::BeginShutdown(std::string_view why) {
   error_code ec;
   acceptor_.close(ec);
   accept_retry_.cancel();
+  trim_timer_.cancel();
   signals_.cancel();
   for (auto& io : io_threads_) {
     IoThread* raw = io.get();

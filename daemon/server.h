@@ -2,7 +2,9 @@
 // round-robin over its I/O threads, each running its own io_context, and handles the signals:
 // SIGHUP asks the Reloader for a reload, SIGTERM and SIGINT stop it gracefully (stop
 // accepting, answer the requests already read, write their responses, return from Run()).
-// A client over max_connections is answered BUSY and closed.
+// A client over max_connections_per_ip is closed at once, before it is read from; a client
+// over max_connections gets the place of the oldest idle connection, or is closed at once if
+// none is idle. Neither counts against the limits once closed.
 //
 // Thread safety: construct, Listen() and Run() on the main thread; RequestStop() from any
 // thread.
@@ -23,8 +25,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/buffer_budget.h"
 #include "daemon/config.h"
 #include "daemon/connection.h"
+#include "daemon/connection_limits.h"
 #include "daemon/connection_manager.h"
 #include "daemon/handler.h"
 #include "daemon/reloader.h"
@@ -65,6 +71,12 @@ class Server {
   void Accept();
   void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket,
                 IoThread* io);
+  // Logs a refused client, at most once a second (from any thread).
+  void LogRefusal(const absl::FormatSpec<std::string, uint32_t>& format, const std::string& peer,
+                  uint32_t limit);
+  // Every second: gives freed buffer memory back to the system once the buffers in use have
+  // shrunk by more than kTrimStep since their last high (after abusive clients have left).
+  void TrimMemoryLater();
   void WaitForSignal();
   void BeginShutdown(std::string_view why);
 
@@ -72,15 +84,20 @@ class Server {
   Reloader* const reloader_;
   const Handler handler_;
   const Connection::Options connection_options_;
+  BufferBudget budget_;
+  ConnectionLimits limits_;
+  const Connection::Shared shared_;
   boost::asio::io_context main_context_{1};
   boost::asio::signal_set signals_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_retry_;
+  boost::asio::steady_timer trim_timer_;
+  uint64_t buffered_high_ = 0;  // the buffers' high since the last trim
   std::vector<std::unique_ptr<IoThread>> io_threads_;
   size_t next_io_thread_ = 0;
-  std::atomic<int64_t> open_connections_{0};
   // Warnings about refused clients and failed accepts: at most one a second each.
-  std::chrono::steady_clock::time_point last_busy_log_{};
+  absl::Mutex refusal_log_mu_;
+  std::chrono::steady_clock::time_point last_refusal_log_ ABSL_GUARDED_BY(refusal_log_mu_){};
   std::chrono::steady_clock::time_point last_accept_log_{};
   bool stopping_ = false;
 };

@@ -389,7 +389,8 @@ absl::StatusOr<Reply<wire::InfoResponse>> Daemon::WaitForInfo(
 // RawSocket.
 
 absl::StatusOr<std::unique_ptr<RawSocket>> RawSocket::Connect(const std::string& host,
-                                                              uint16_t port) {
+                                                              uint16_t port,
+                                                              const Options& options) {
   addrinfo hints = {};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -403,6 +404,21 @@ absl::StatusOr<std::unique_ptr<RawSocket>> RawSocket::Connect(const std::string&
   if (fd < 0) {
     freeaddrinfo(list);
     return Errno("socket", errno);
+  }
+  if (options.receive_buffer > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer, sizeof(int));
+  }
+  if (!options.source.empty()) {
+    sockaddr_in local = {};
+    local.sin_family = AF_INET;
+    if (list->ai_family != AF_INET ||
+        inet_pton(AF_INET, options.source.c_str(), &local.sin_addr) != 1 ||
+        bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) {
+      const int error = errno;
+      freeaddrinfo(list);
+      close(fd);
+      return Errno(absl::StrFormat("bind %s", options.source), error);
+    }
   }
   // Loopback connects at once (or is refused); the daemon accepts from its own thread.
   int rc;
@@ -422,9 +438,9 @@ absl::StatusOr<std::unique_ptr<RawSocket>> RawSocket::Connect(const std::string&
 
 RawSocket::~RawSocket() { Close(); }
 
-absl::Status RawSocket::Send(std::string_view bytes) {
+absl::Status RawSocket::Send(std::string_view bytes, absl::Duration timeout) {
   if (fd_ < 0) return absl::FailedPreconditionError("closed");
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  const absl::Time deadline = absl::Now() + timeout;
   while (!bytes.empty()) {
     const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {

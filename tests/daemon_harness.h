@@ -143,16 +143,25 @@ class Daemon {
   std::unique_ptr<ScratchDir> scratch_;  // holds the stderr file
 };
 
+// How a RawSocket connects.
+struct RawSocketOptions {
+  std::string source;      // the local address, e.g. "127.0.0.2" (another client); or any
+  int receive_buffer = 0;  // SO_RCVBUF in bytes, or 0 for the system's (autotuned)
+};
+
 // A raw TCP connection for malformed input: exact bytes out, exact bytes in, and how the peer
 // ended the connection.
 class RawSocket {
  public:
-  static absl::StatusOr<std::unique_ptr<RawSocket>> Connect(const std::string& host, uint16_t port);
+  using Options = RawSocketOptions;
+  static absl::StatusOr<std::unique_ptr<RawSocket>> Connect(const std::string& host, uint16_t port,
+                                                            const Options& options = {});
   ~RawSocket();
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
 
-  absl::Status Send(std::string_view bytes);
+  // Sends all of `bytes`; DeadlineExceeded if the peer does not take them within `timeout`.
+  absl::Status Send(std::string_view bytes, absl::Duration timeout = absl::Seconds(10));
   // Half-closes: the peer reads EOF; this side can still read.
   void ShutdownWrite();
   // Closes at once; with `reset`, with a TCP RST (SO_LINGER 0) instead of a FIN.

@@ -1,6 +1,7 @@
 // End-to-end tests of shixind's lifecycle and limits (docs/shixind.md): SIGTERM stops it with
 // exit status 0, also with requests in flight; it refuses to start on a missing or corrupt
-// list; the STALE flag and refuse_stale; IPv6; max_connections.
+// list; the STALE flag and refuse_stale; IPv6; the configured limits (hostile clients and the
+// connection limits: daemon_abuse_test.cc).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -386,43 +387,6 @@ TEST(DaemonNetworkTest, AnswersOnIpv6Loopback) {
   // RELOAD is allowed: ::1 is loopback.
   auto reload = (*client)->Reload();
   EXPECT_TRUE(reload.ok()) << reload.status();
-}
-
-// ---- max_connections ----
-
-TEST(DaemonNetworkTest, ConnectionsOverMaxConnectionsGetBusyThenClose) {
-  std::unique_ptr<Daemon> daemon = StartOrDie(SampleDir(), {"--max-connections", "4"});
-  ASSERT_NE(daemon, nullptr);
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 4; ++i) {
-    auto client = daemon->Connect();
-    ASSERT_TRUE(client.ok()) << client.status();
-    auto ping = (*client)->Ping();
-    ASSERT_TRUE(ping.ok()) << "connection " << i + 1 << ": " << ping.status();
-    clients.push_back(*std::move(client));
-  }
-  auto fifth = RawSocket::Connect(daemon->host(), daemon->port());
-  ASSERT_TRUE(fifth.ok()) << fifth.status();
-  const RawSocket::ReadResult r = (*fifth)->ReadUntilClose(absl::Seconds(5));
-  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
-  auto frames = SplitFrames(r.bytes, nullptr);
-  ASSERT_TRUE(frames.ok()) << frames.status();
-  ASSERT_EQ(frames->size(), 1u);
-  EXPECT_EQ(wire::StatusName(static_cast<wire::Status>((*frames)[0].header.status)),
-            wire::StatusName(wire::Status::kBusy));
-  EXPECT_NE(ErrorMessage((*frames)[0]), "");
-
-  // The four still answer; when one leaves, a new client gets in (bounded wait).
-  for (auto& client : clients) EXPECT_TRUE(client->Ping().ok());
-  clients.pop_back();
-  bool admitted = false;
-  for (int attempt = 0; attempt < 100 && !admitted; ++attempt) {
-    auto client = daemon->Connect();
-    ASSERT_TRUE(client.ok());
-    admitted = (*client)->Ping().ok();
-    if (!admitted) absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_TRUE(admitted);
 }
 
 // ---- Configured limits ----
