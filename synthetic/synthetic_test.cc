@@ -406,7 +406,9 @@ TEST(SyntheticTest, LinesAreWhatTheJsonLibraryWrites) {
           << file << ":" << lines;
     }
     EXPECT_GT(lines, 1000u) << file;
-    if (std::string_view(file) == "/debtors.ndjson") EXPECT_GT(escaped, 0u);  // duty's "\n"
+    if (std::string_view(file) == "/debtors.ndjson") {
+      EXPECT_GT(escaped, 0u);  // duty's "\n"
+    }
   }
   std::filesystem::remove_all(dir);
 }
