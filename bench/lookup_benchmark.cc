@@ -21,7 +21,7 @@
 
 #include "core/builder.h"
 #include "core/snapshot_file.h"
-#include "core/synthetic.h"
+#include "synthetic/synthetic.h"
 
 namespace shixin {
 namespace {

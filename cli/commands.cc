@@ -19,7 +19,7 @@
 #include "core/paths.h"
 #include "core/query.h"
 #include "core/snapshot_file.h"
-#include "core/synthetic.h"
+#include "synthetic/synthetic.h"
 
 namespace shixin {
 namespace {

@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "core/builder.h"
 #include "core/dataset.h"
-#include "core/synthetic.h"
+#include "synthetic/synthetic.h"
 #include "xxhash.h"
 
 namespace shixin {

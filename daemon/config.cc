@@ -23,36 +23,58 @@ namespace {
 using Field =
     std::variant<std::string Config::*, uint32_t Config::*, uint64_t Config::*, bool Config::*>;
 
-// One configuration key: its name in the file, where it lives, and its range (numbers only).
+// One configuration key: its name in the file, where it lives, its range (numbers only), and
+// its line in the usage text. The default is Config's initialiser (config.h), read from
+// Config{} when the usage text is made.
 struct Key {
   std::string_view name;
   Field field;
   uint64_t min = 0;
   uint64_t max = 0;
+  std::string_view arg;    // the flag's value in the usage text: "N", "DIR" (none for booleans)
+  std::string_view help;   // '\n' continues on the next line
+  std::string_view unset;  // what 0 or "" means, if not literally that: "one per core"
+  std::string_view alias;  // another flag name, without "--"
 };
 
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
 
+// name, field, min, max (numbers), arg, help, unset, alias
 const Key kKeys[] = {
-    {"listen", &Config::listen},
-    {"threads", &Config::threads, 0, 1024},
-    {"data_dir", &Config::data_dir},
-    {"snapshot", &Config::snapshot},
-    {"catalog", &Config::catalog},
-    {"max_errors", &Config::max_errors, 0, std::numeric_limits<uint64_t>::max()},
-    {"max_connections", &Config::max_connections, 1, 1000000},
-    {"max_connections_per_ip", &Config::max_connections_per_ip, 0, 1000000},
-    {"max_payload", &Config::max_payload, 1024, wire::kMaxPayloadLimit},
-    {"max_batch", &Config::max_batch, 1, 65535},
-    {"max_in_flight", &Config::max_in_flight, 1, 65535},
-    {"idle_timeout_seconds", &Config::idle_timeout_seconds, 0, kU32Max},
-    {"frame_timeout_seconds", &Config::frame_timeout_seconds, 1, 3600},
-    {"write_timeout_seconds", &Config::write_timeout_seconds, 1, 3600},
-    {"max_buffered_bytes", &Config::max_buffered_bytes, 1u << 20, uint64_t{1} << 40},
-    {"max_age_seconds", &Config::max_age_seconds, 0, kU32Max},
-    {"refuse_stale", &Config::refuse_stale},
-    {"admin_loopback_only", &Config::admin_loopback_only},
-    {"verbose", &Config::verbose},
+    {"data_dir", &Config::data_dir, 0, 0, "DIR", "the data directory", "", "data"},
+    {"snapshot", &Config::snapshot, 0, 0, "FILE",
+     "a snapshot file from shixin compile, mapped rather than parsed\n"
+     "(exclusive with --data; compiled against the same catalog)",
+     "", ""},
+    {"listen", &Config::listen, 0, 0, "HOST:PORT", "[::1]:PORT for IPv6; port 0 picks one", "", ""},
+    {"catalog", &Config::catalog, 0, 0, "FILE", "measure catalog", "the shipped hegang-2018.json",
+     ""},
+    {"threads", &Config::threads, 0, 1024, "N", "I/O threads", "one per core", ""},
+    {"max_errors", &Config::max_errors, 0, std::numeric_limits<uint64_t>::max(), "N",
+     "bad input lines tolerated per load", "", ""},
+    {"max_connections", &Config::max_connections, 1, 1000000, "N",
+     "open connections; more displace the idlest", "", ""},
+    {"max_connections_per_ip", &Config::max_connections_per_ip, 0, 1000000, "N",
+     "open connections from one client address", "no limit", ""},
+    {"max_payload", &Config::max_payload, 1024, wire::kMaxPayloadLimit, "BYTES",
+     "largest request payload", "", ""},
+    {"max_batch", &Config::max_batch, 1, 65535, "N", "IDs per CHECK", "", ""},
+    {"max_in_flight", &Config::max_in_flight, 1, 65535, "N", "pipelined requests per connection",
+     "", ""},
+    {"idle_timeout_seconds", &Config::idle_timeout_seconds, 0, kU32Max, "N",
+     "close connections with no request this long", "never", ""},
+    {"frame_timeout_seconds", &Config::frame_timeout_seconds, 1, 3600, "N",
+     "seconds for a frame to arrive whole", "", ""},
+    {"write_timeout_seconds", &Config::write_timeout_seconds, 1, 3600, "N",
+     "close when answers make no write progress", "", ""},
+    {"max_buffered_bytes", &Config::max_buffered_bytes, 1u << 20, uint64_t{1} << 40, "BYTES",
+     "all connections' buffers", "", ""},
+    {"max_age_seconds", &Config::max_age_seconds, 0, kU32Max, "N",
+     "flag answers from an older list STALE", "off", ""},
+    {"refuse_stale", &Config::refuse_stale, 0, 0, "", "refuse MEASURES from a stale list", "", ""},
+    {"admin_loopback_only", &Config::admin_loopback_only, 0, 0, "",
+     "RELOAD only from loopback peers", "", ""},
+    {"verbose", &Config::verbose, 0, 0, "", "debug log lines", "", ""},
 };
 
 const Key* FindKey(std::string_view name) {
@@ -72,9 +94,8 @@ std::string FlagName(std::string_view key) {
 
 // Returns the key of flag `name` (without "--"), or nullptr.
 const Key* FindFlag(std::string_view name) {
-  if (name == "data") return FindKey("data_dir");
   for (const Key& key : kKeys) {
-    if (FlagName(key.name) == absl::StrFormat("--%s", name)) return &key;
+    if (FlagName(key.name) == absl::StrFormat("--%s", name) || (name == key.alias)) return &key;
   }
   return nullptr;
 }
@@ -206,6 +227,49 @@ absl::Status ValidateSource(const Config& config) {
   return absl::OkStatus();
 }
 
+// One line of the usage text (more if `help` has '\n'): the flag, then its help, aligned.
+std::string UsageLine(std::string_view flag, std::string_view help) {
+  constexpr int kHelpColumn = 30;
+  std::string line = absl::StrFormat("  %-*s", kHelpColumn - 2, flag);
+  if (line.size() > kHelpColumn) line = absl::StrFormat("  %s ", flag);
+  for (const char c : help) {
+    line += c;
+    if (c == '\n') line += std::string(kHelpColumn, ' ');
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\n";
+}
+
+// A key's usage line: its flag (and alias), what it takes, its help and its default (the
+// value in `defaults`).
+std::string UsageLine(const Key& key, const Config& defaults) {
+  std::string flag = FlagName(key.name);
+  if (!key.alias.empty()) flag = absl::StrFormat("--%s, %s", key.alias, flag);
+  std::string def;
+  if (auto* f = std::get_if<bool Config::*>(&key.field)) {
+    // A false default is turned on by the bare flag; a true one off with =false.
+    const bool on = defaults.*(*f);
+    flag += on ? "=BOOL" : "[=BOOL]";
+    if (on) def = " (default true)";
+  } else if (auto* s = std::get_if<std::string Config::*>(&key.field)) {
+    flag = absl::StrFormat("%s %s", flag, key.arg);
+    const std::string& value = defaults.*(*s);
+    if (!value.empty()) def = absl::StrFormat(" (default %s)", value);
+    if (value.empty() && !key.unset.empty()) def = absl::StrFormat(" (default: %s)", key.unset);
+  } else {
+    flag = absl::StrFormat("%s %s", flag, key.arg);
+    const uint64_t value = std::holds_alternative<uint32_t Config::*>(key.field)
+                               ? defaults.*std::get<uint32_t Config::*>(key.field)
+                               : defaults.*std::get<uint64_t Config::*>(key.field);
+    def = absl::StrFormat(" (default %d)", value);
+    if (!key.unset.empty()) {
+      def = value == 0 ? absl::StrFormat(" (default 0: %s)", key.unset)
+                       : absl::StrFormat(" (default %d; 0: %s)", value, key.unset);
+    }
+  }
+  return UsageLine(flag, absl::StrFormat("%s%s", key.help, def));
+}
+
 }  // namespace
 
 absl::Status ParseConfig(std::string_view text, std::string_view origin, Config* config) {
@@ -316,35 +380,24 @@ absl::Status Validate(const Config& config) {
 }
 
 std::string UsageText() {
-  return R"(usage: shixind (--data DIR | --snapshot FILE) [--listen HOST:PORT] [--config FILE] [flags]
+  std::string text =
+      R"(usage: shixind (--data DIR | --snapshot FILE) [--listen HOST:PORT] [--config FILE] [flags]
 
 Serves the list of dishonest judgment debtors in DIR (debtors.ndjson, relations.ndjson), or
 compiled into FILE by shixin compile, over the shixin binary protocol. SIGHUP reloads the
 list (from the same directory or file path); SIGTERM stops after answering the requests in
 flight.
 
-  --config FILE               TOML configuration; flags override its keys
-  --data, --data-dir DIR      the data directory
-  --snapshot FILE             a snapshot file from shixin compile, mapped rather than parsed
-                              (exclusive with --data; compiled against the same catalog)
-  --listen HOST:PORT          default 127.0.0.1:7411; [::1]:PORT for IPv6; port 0 picks one
-  --catalog FILE              measure catalog (default: the shipped hegang-2018.json)
-  --threads N                 I/O threads (default 0: one per core)
-  --max-errors N              bad input lines tolerated per load (default 0)
-  --max-connections N         default 1024
-  --max-payload BYTES         largest request payload (default 1048576)
-  --max-batch N               IDs per CHECK (default 1000)
-  --max-in-flight N           pipelined requests per connection (default 128)
-  --idle-timeout-seconds N    close idle connections (default 60; 0: never)
-  --max-age-seconds N         flag answers from an older list STALE (default 0: off)
-  --refuse-stale[=BOOL]       refuse MEASURES from a stale list
-  --admin-loopback-only=BOOL  RELOAD only from loopback peers (default true)
-  --verbose                   debug log lines
-  --version, --help
-
+)";
+  text += UsageLine("--config FILE", "TOML configuration; flags override its keys");
+  const Config defaults;
+  for (const Key& key : kKeys) text += UsageLine(key, defaults);
+  text += UsageLine("--version, --help", "");
+  text += R"(
 Prints "listening on HOST:PORT" on standard output once it serves. Exit status: 0 after
 SIGTERM or SIGINT, 1 if the first load or the listen fails, 2 for a bad configuration.
 )";
+  return text;
 }
 
 }  // namespace shixin

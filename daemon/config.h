@@ -38,6 +38,8 @@ struct Config {
   bool refuse_stale = false;                 // MEASURES from a stale list: STALE_REFUSED
   bool admin_loopback_only = true;           // RELOAD only from loopback peers
   bool verbose = false;                      // debug log lines
+
+  bool operator==(const Config&) const = default;
 };
 
 // Reads the TOML file at `path` into `config`, leaving keys it does not set unchanged.
@@ -71,7 +73,9 @@ using ListenAddress = HostPort;
 // InvalidArgument ('listen "<text>": <reason> ...', base/host_port.h) for anything else.
 absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text);
 
-// Returns the usage text printed by --help.
+// Returns the usage text printed by --help. Each key's line is made from its entry in the key
+// table (flag, help) and its default, read from Config{}: the initialisers above are the only
+// place a default is written.
 std::string UsageText();
 
 }  // namespace shixin

@@ -5,72 +5,147 @@
 //   shixin-loadtest --redis HOST:PORT --data DIR [options]       the same load against Redis
 //   shixin-loadtest --redis HOST:PORT --load --data DIR          fill Redis with DIR's list
 //
-// Exit status: 0; 1 if a request failed or was answered wrongly; 2 for bad usage or setup.
+// --help lists the options (tool_flags.h). Exit status: 0; 1 if a request failed or was
+// answered wrongly (or a flag is unknown or malformed: Abseil's parser exits 1); 2 for bad
+// usage or setup.
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
-#include <memory>
-#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "cli/flags.h"
 #include "loadtest/driver.h"
 #include "loadtest/redis_driver.h"
 #include "loadtest/report.h"
 #include "loadtest/shixin_driver.h"
+#include "loadtest/tool_flags.h"
 #include "loadtest/workload.h"
+
+// The defaults of the run's shape and mix are those of RunConfig, Mix and PoolOptions.
+ABSL_FLAG(std::string, server, "", "shixind to load, HOST:PORT");
+ABSL_FLAG(std::string, redis, "", "Redis to load instead, HOST:PORT");
+ABSL_FLAG(std::string, data, "", "the list (debtors.ndjson, relations.ndjson) the IDs come from");
+ABSL_FLAG(int, connections, shixin::loadtest::RunConfig().connections, "connections in all");
+ABSL_FLAG(int, depth, shixin::loadtest::RunConfig().depth, "requests in flight per connection");
+ABSL_FLAG(int, batch, shixin::loadtest::RunConfig().batch, "IDs per CHECK, 1..65535");
+ABSL_FLAG(int, threads, shixin::loadtest::RunConfig().threads, "client threads");
+ABSL_FLAG(double, duration, 10, "seconds to run, warm-up included; 0: until --requests");
+ABSL_FLAG(uint64_t, requests, shixin::loadtest::RunConfig().requests,
+          "stop after this many requests; 0: by time only");
+ABSL_FLAG(double, warmup, 0, "requests sent in the first seconds are not measured");
+ABSL_FLAG(double, rate, shixin::loadtest::RunConfig().rate,
+          "open loop at this many requests/s; 0: closed loop");
+ABSL_FLAG(double, hit, shixin::loadtest::Mix().hit, "share of listed IDs");
+ABSL_FLAG(double, miss, shixin::loadtest::Mix().miss, "share of unlisted IDs");
+ABSL_FLAG(double, related, shixin::loadtest::Mix().related, "share of related persons");
+ABSL_FLAG(double, measures, shixin::loadtest::Mix().measures, "share of MEASURES requests");
+ABSL_FLAG(std::string, scenario, "", "MEASURES' scenario filter (empty: all)");
+ABSL_FLAG(uint64_t, sample, shixin::loadtest::PoolOptions().sample, "IDs kept per class");
+ABSL_FLAG(uint64_t, seed, shixin::loadtest::PoolOptions().seed, "seed of the sample and mix");
+ABSL_FLAG(double, reload_every, 0,
+          "RELOAD shixind (refresh Redis) every this many seconds (>= 0.1); 0: never");
+ABSL_FLAG(int, reloads, 0,
+          "at most this many reloads, the run lasting until 2 s after the last; 0: no limit");
+ABSL_FLAG(std::string, redis_refresh, "swapdb", "how Redis is refreshed: swapdb or flushall");
+ABSL_FLAG(std::string, json, "", "write the summary as JSON to this file (-: standard output)");
+ABSL_FLAG(std::string, timeseries, "", "write one line per second to this file");
+ABSL_FLAG(std::string, plot, "", "plot latency over time to FILE.png or FILE.svg (gnuplot)");
+ABSL_FLAG(std::string, label, "", "a name for the run in the summaries");
+ABSL_FLAG(bool, quiet, false, "no progress lines on standard error");
+ABSL_FLAG(bool, load, false, "with --redis: SET every listed subject of --data, then stop");
 
 namespace shixin::loadtest {
 namespace {
 
 constexpr char kUsage[] =
     "usage: shixin-loadtest (--server HOST:PORT | --redis HOST:PORT) --data DIR [options]\n"
-    "  --connections N (50) --depth N (1, in flight per connection) --batch N (1, IDs per CHECK)\n"
-    "  --threads N (1) --duration S (10, warm-up included) --requests N (stop after N)\n"
-    "  --warmup S (0: requests sent in the first S seconds are not measured)\n"
-    "  --rate R (open loop at R requests/s; default closed loop)\n"
-    "  --hit F (0.5) --miss F (0.4) --related F (0.1) --measures F (0, share of MEASURES)\n"
-    "  --scenario NAME (MEASURES filter) --sample N (1000000 IDs per class) --seed N (1)\n"
-    "  --reload-every S (RELOAD/refresh every S seconds) --reloads N (at most N; the run lasts\n"
-    "      until the last one ends + 2 s) --redis-refresh swapdb|flushall (swapdb)\n"
-    "  --json FILE (- for stdout) --timeseries FILE --plot FILE.png|svg --label TEXT --quiet\n"
-    "  --redis HOST:PORT --load --data DIR: SET every listed subject, report the load time\n";
+    "       shixin-loadtest --redis HOST:PORT --load --data DIR\n";
 
-const std::vector<FlagSpec> kFlags = {
-    {"server", true},        {"redis", true},   {"data", true},         {"connections", true},
-    {"depth", true},         {"batch", true},   {"threads", true},      {"duration", true},
-    {"requests", true},      {"warmup", true},  {"rate", true},         {"hit", true},
-    {"miss", true},          {"related", true}, {"measures", true},     {"scenario", true},
-    {"sample", true},        {"seed", true},    {"reload-every", true}, {"reloads", true},
-    {"redis-refresh", true}, {"json", true},    {"timeseries", true},   {"plot", true},
-    {"label", true},         {"quiet", false},  {"load", false},        {"help", false}};
-
-int Fail(const std::string& why) {
-  std::fprintf(stderr, "shixin-loadtest: %s\n", why.c_str());
+int Fail(absl::string_view why) {
+  std::fprintf(stderr, "shixin-loadtest: %s\n", std::string(why).c_str());
   return 2;
 }
 
-absl::Status GetDouble(const Flags& flags, std::string_view name, double* out) {
-  const std::optional<std::string> v = flags.Get(name);
-  if (!v) return absl::OkStatus();
-  if (!absl::SimpleAtod(*v, out) || *out < 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("--%s: bad number \"%s\"", name, *v));
-  }
-  return absl::OkStatus();
-}
+// Everything a run needs from the command line, checked.
+struct Settings {
+  RunConfig config;  // without codec and clock
+  RunDescription description;
+  std::string data;
+  std::string scenario;
+  double duration = 0;
+  double warmup = 0;
+  double reload_every = 0;
+  int reloads = 0;
+  uint64_t sample = 0;
+  bool redis = false;
+  RedisRefresh refresh = RedisRefresh::kSwapDb;
+  bool quiet = false;
+};
 
-absl::Status GetInt(const Flags& flags, std::string_view name, int* out) {
-  absl::StatusOr<uint64_t> v = flags.GetUint(name, *out);
-  if (!v.ok()) return v.status();
-  *out = static_cast<int>(std::min<uint64_t>(*v, 1 << 20));
-  return absl::OkStatus();
+absl::StatusOr<Settings> ReadSettings() {
+  Settings s;
+  RunConfig& c = s.config;
+  s.redis = !absl::GetFlag(FLAGS_redis).empty();
+  c.address = s.redis ? absl::GetFlag(FLAGS_redis) : absl::GetFlag(FLAGS_server);
+  s.data = absl::GetFlag(FLAGS_data);
+  s.scenario = absl::GetFlag(FLAGS_scenario);
+  c.connections = absl::GetFlag(FLAGS_connections);
+  c.depth = absl::GetFlag(FLAGS_depth);
+  c.batch = absl::GetFlag(FLAGS_batch);
+  c.threads = absl::GetFlag(FLAGS_threads);
+  c.requests = absl::GetFlag(FLAGS_requests);
+  c.rate = absl::GetFlag(FLAGS_rate);
+  c.seed = absl::GetFlag(FLAGS_seed);
+  c.mix = {absl::GetFlag(FLAGS_hit), absl::GetFlag(FLAGS_miss), absl::GetFlag(FLAGS_related),
+           absl::GetFlag(FLAGS_measures)};
+  s.duration = absl::GetFlag(FLAGS_duration);
+  s.warmup = absl::GetFlag(FLAGS_warmup);
+  s.reload_every = absl::GetFlag(FLAGS_reload_every);
+  s.reloads = absl::GetFlag(FLAGS_reloads);
+  s.sample = absl::GetFlag(FLAGS_sample);
+  s.quiet = absl::GetFlag(FLAGS_quiet);
+  const std::string refresh = absl::GetFlag(FLAGS_redis_refresh);
+  if (refresh != "swapdb" && refresh != "flushall") {
+    return absl::InvalidArgumentError("--redis-refresh is swapdb or flushall");
+  }
+  s.refresh = refresh == "flushall" ? RedisRefresh::kFlushAll : RedisRefresh::kSwapDb;
+
+  for (double v : {s.duration, s.warmup, c.rate, s.reload_every, c.mix.hit, c.mix.miss,
+                   c.mix.related, c.mix.measures}) {
+    if (v < 0) return absl::InvalidArgumentError("numbers must not be negative");
+  }
+  if (c.connections < 1 || c.depth < 1 || c.batch < 1 || c.batch > 65535 || c.threads < 1 ||
+      s.reloads < 0) {
+    return absl::InvalidArgumentError(
+        "--connections, --depth, --threads must be >= 1, --batch 1..65535, --reloads >= 0");
+  }
+  c.threads = std::min(c.threads, c.connections);
+  if (!s.redis && s.reload_every > 0 && s.reload_every < 0.1) {
+    return absl::InvalidArgumentError("--reload-every must be >= 0.1 s");
+  }
+
+  RunDescription& d = s.description;
+  d.target = s.redis ? "redis" : "shixin";
+  d.address = c.address;
+  d.label = absl::GetFlag(FLAGS_label);
+  d.connections = c.connections;
+  d.depth = c.depth;
+  d.batch = c.batch;
+  d.threads = c.threads;
+  d.rate = c.rate;
+  d.mix = c.mix;
+  if (s.reload_every > 0) d.refresh = s.redis ? "redis " + refresh : "shixind RELOAD";
+  return s;
 }
 
 absl::Status WriteFile(const std::string& path, const std::string& text) {
@@ -83,192 +158,155 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   return out ? absl::OkStatus() : absl::UnavailableError(absl::StrFormat("cannot write %s", path));
 }
 
-int LoadRedis(const Flags& flags) {
-  const std::string address = *flags.Get("redis");
-  absl::StatusOr<RedisLoadStats> stats = RedisLoad(address, *flags.Get("data"));
-  if (!stats.ok()) return Fail(std::string(stats.status().message()));
+int LoadRedis(const std::string& address, const std::string& data) {
+  absl::StatusOr<RedisLoadStats> stats = RedisLoad(address, data);
+  if (!stats.ok()) return Fail(stats.status().message());
   std::printf("redis %s: loaded %llu keys in %.1f s (%.0f keys/s), used_memory %.1f MiB\n",
               address.c_str(), static_cast<unsigned long long>(stats->keys), stats->seconds,
               stats->keys / std::max(stats->seconds, 1e-9), stats->used_memory / 1048576.0);
-  if (const std::optional<std::string> json = flags.Get("json")) {
-    absl::Status s =
-        WriteFile(*json, absl::StrFormat(R"({"keys":%d,"load_seconds":%.3f,"used_memory":%d})"
-                                         "\n",
-                                         stats->keys, stats->seconds, stats->used_memory));
-    if (!s.ok()) return Fail(std::string(s.message()));
+  if (const std::string json = absl::GetFlag(FLAGS_json); !json.empty()) {
+    if (absl::Status s = WriteFile(json, RedisLoadJson(*stats) + "\n"); !s.ok()) {
+      return Fail(s.message());
+    }
   }
   return 0;
 }
 
-// Reloads (shixind) or refreshes (Redis) every `every` seconds, at most `max` times (0: no
-// limit) until `stop`; after the last one it moves the run's end to 2 s after it.
-void Reloads(const Flags& flags, RunConfig* config, SwapTracker* swaps, double every, int max,
-             int64_t min_end, absl::Notification* stop, std::string* refresh) {
-  const bool redis = flags.Get("redis").has_value();
-  const std::string mode = flags.Get("redis-refresh").value_or("swapdb");
-  *refresh = redis ? "redis " + mode : "shixind RELOAD";
+// Reloads (shixind) or refreshes (Redis) every `reload_every` seconds, at most `reloads` times
+// (0: no limit) until `stop`; after the last one it moves the run's end to 2 s after it.
+void Reloads(const Settings& s, const RunConfig* config, int64_t min_end, SwapTracker* swaps,
+             absl::Notification* stop) {
   ShixinReloader reloader;
-  if (!redis) {
-    if (absl::Status s = reloader.Connect(config->address); !s.ok()) {
+  if (!s.redis) {
+    if (absl::Status status = reloader.Connect(config->address); !status.ok()) {
       std::fprintf(stderr, "shixin-loadtest: admin connection: %s\n",
-                   std::string(s.message()).c_str());
-      if (max > 0) config->end_ns->store(min_end);
+                   std::string(status.message()).c_str());
+      if (s.reloads > 0) config->end_ns->store(min_end);
       return;
     }
   }
-  for (int k = 1; max == 0 || k <= max; ++k) {
-    const int64_t at = config->start_ns + static_cast<int64_t>(k * every * 1e9);
+  for (int k = 1; s.reloads == 0 || k <= s.reloads; ++k) {
+    const int64_t at = config->start_ns + static_cast<int64_t>(k * s.reload_every * 1e9);
     if (stop->WaitForNotificationWithTimeout(absl::Nanoseconds(at - NowNs()))) return;
-    const absl::Status s =
-        redis ? RedisReplace(config->address, *flags.Get("data"),
-                             mode == "flushall" ? RedisRefresh::kFlushAll : RedisRefresh::kSwapDb,
-                             swaps)
-              : reloader.Reload(swaps);
-    if (!s.ok()) {
-      std::fprintf(stderr, "shixin-loadtest: reload: %s\n", std::string(s.message()).c_str());
+    const absl::Status status =
+        s.redis ? RedisReplace(config->address, s.data, s.refresh, swaps) : reloader.Reload(swaps);
+    if (!status.ok()) {
+      std::fprintf(stderr, "shixin-loadtest: reload: %s\n", std::string(status.message()).c_str());
     }
     if (stop->HasBeenNotified()) return;
   }
   config->end_ns->store(std::max(min_end, NowNs() + 2'000'000'000));
 }
 
-int Run(const Flags& flags) {
-  RunDescription d;
-  RunConfig c;
-  const bool redis = flags.Get("redis").has_value();
-  d.target = redis ? "redis" : "shixin";
-  c.address = d.address = redis ? *flags.Get("redis") : *flags.Get("server");
-  d.label = flags.Get("label").value_or("");
-  double duration = 10, warmup = 0, every = 0;
-  int reloads = 0;
-  absl::Status s = GetInt(flags, "connections", &c.connections);
-  if (s.ok()) s = GetInt(flags, "depth", &c.depth);
-  if (s.ok()) s = GetInt(flags, "batch", &c.batch);
-  if (s.ok()) s = GetInt(flags, "threads", &c.threads);
-  if (s.ok()) s = GetInt(flags, "reloads", &reloads);
-  if (s.ok()) s = GetDouble(flags, "duration", &duration);
-  if (s.ok()) s = GetDouble(flags, "warmup", &warmup);
-  if (s.ok()) s = GetDouble(flags, "rate", &c.rate);
-  if (s.ok()) s = GetDouble(flags, "reload-every", &every);
-  if (s.ok()) s = GetDouble(flags, "hit", &c.mix.hit);
-  if (s.ok()) s = GetDouble(flags, "miss", &c.mix.miss);
-  if (s.ok()) s = GetDouble(flags, "related", &c.mix.related);
-  if (s.ok()) s = GetDouble(flags, "measures", &c.mix.measures);
-  absl::StatusOr<uint64_t> requests = flags.GetUint("requests", 0);
-  absl::StatusOr<uint64_t> sample = flags.GetUint("sample", 1'000'000);
-  absl::StatusOr<uint64_t> seed = flags.GetUint("seed", 1);
-  if (s.ok()) s = requests.status();
-  if (s.ok()) s = sample.status();
-  if (s.ok()) s = seed.status();
-  if (!s.ok()) return Fail(std::string(s.message()));
-  if (c.connections < 1 || c.depth < 1 || c.batch < 1 || c.batch > 65535 || c.threads < 1) {
-    return Fail("--connections, --depth, --threads must be >= 1, --batch 1..65535");
-  }
-  c.threads = std::min(c.threads, c.connections);
-  if (!redis && every > 0 && every < 0.1) return Fail("--reload-every must be >= 0.1 s");
-  c.requests = *requests;
-  c.seed = *seed;
-  d.connections = c.connections;
-  d.depth = c.depth;
-  d.batch = c.batch;
-  d.threads = c.threads;
-  d.rate = c.rate;
-  d.mix = c.mix;
-  const std::string scenario = flags.Get("scenario").value_or("");
-  const int batch = c.batch, depth = c.depth;
-  c.codec = redis ? CodecFactory([] { return MakeRedisCodec(); })
-                  : CodecFactory([=] { return MakeShixinCodec(batch, depth, scenario); });
-  const bool quiet = flags.Has("quiet");
-  const std::optional<std::string> series = flags.Get("timeseries");
-  const std::optional<std::string> plot = flags.Get("plot");
-  c.per_second_histograms = series.has_value() || plot.has_value();
-
-  absl::StatusOr<IdPool> pool = LoadIdPool(PoolOptions{*flags.Get("data"), *sample, *seed});
-  if (!pool.ok()) return Fail(std::string(pool.status().message()));
-  if (!quiet) {
-    std::fprintf(stderr,
-                 "shixin-loadtest: %llu listed, %llu related in %s (%.1f s); sampled %zu hits, "
-                 "%zu related, %zu misses\n",
-                 static_cast<unsigned long long>(pool->listed_total),
-                 static_cast<unsigned long long>(pool->related_total), flags.Get("data")->c_str(),
-                 pool->read_seconds, pool->hits.size(), pool->related.size(), pool->misses.size());
-  }
-
+// Runs the load threads (and the reloads) from `config->start_ns` to the end; returns the
+// threads' results and the swap windows in `swaps`.
+std::vector<ThreadResult> Drive(const Settings& s, const IdPool& pool, RunConfig* config,
+                                SwapTracker* swaps) {
   std::atomic<int64_t> end{0};
-  c.end_ns = &end;
-  c.start_ns = NowNs() + 20'000'000;
-  c.warmup_ns = static_cast<int64_t>(warmup * 1e9);
+  config->end_ns = &end;
+  config->start_ns = NowNs() + 20'000'000;
+  config->warmup_ns = static_cast<int64_t>(s.warmup * 1e9);
   const int64_t nominal_end =
-      c.start_ns + static_cast<int64_t>((duration > 0 ? duration : 3600) * 1e9);
-  end.store(every > 0 && reloads > 0 ? INT64_MAX : nominal_end);
-  SwapTracker swaps;
+      config->start_ns + static_cast<int64_t>((s.duration > 0 ? s.duration : 3600) * 1e9);
+  end.store(s.reload_every > 0 && s.reloads > 0 ? INT64_MAX : nominal_end);
   absl::Notification stop;
   std::thread admin;
-  if (every > 0) {
-    admin = std::thread(Reloads, std::cref(flags), &c, &swaps, every, reloads, nominal_end, &stop,
-                        &d.refresh);
-  }
-  std::vector<ThreadResult> results(c.threads);
+  if (s.reload_every > 0)
+    admin = std::thread(Reloads, std::cref(s), config, nominal_end, swaps, &stop);
+  std::vector<ThreadResult> results(config->threads);
   std::vector<std::thread> threads;
-  for (int i = 0; i < c.threads; ++i) {
-    threads.emplace_back([&, i] { results[i] = RunThread(c, i, *pool, &swaps); });
+  for (int i = 0; i < config->threads; ++i) {
+    threads.emplace_back([&, i] { results[i] = RunThread(*config, i, pool, swaps); });
   }
   for (std::thread& t : threads) t.join();
   stop.Notify();
   if (admin.joinable()) admin.join();
-  for (const ThreadResult& t : results) {
-    if (!t.status.ok()) return Fail(std::string(t.status.message()));
-  }
+  config->end_ns = nullptr;
+  return results;
+}
 
+Report MakeReport(const Settings& s, const RunConfig& config, std::vector<ThreadResult>* results,
+                  const SwapTracker& swaps) {
   Report report;
-  report.run = d;
-  report.start_ns = c.start_ns;
+  report.run = s.description;
+  report.start_ns = config.start_ns;
   int64_t last_send = 0;
-  for (const ThreadResult& t : results) last_send = std::max(last_send, t.last_send_ns);
-  report.measured_seconds = (last_send - c.start_ns - c.warmup_ns) / 1e9;
-  MergeResults(&results, &report);
+  for (const ThreadResult& t : *results) last_send = std::max(last_send, t.last_send_ns);
+  report.measured_seconds = (last_send - config.start_ns - config.warmup_ns) / 1e9;
+  MergeResults(results, &report);
   for (SwapTracker::Window w : swaps.windows()) {
-    w.begin_ns -= c.start_ns;
-    w.end_ns = w.end_ns == 0 ? 0 : w.end_ns - c.start_ns;
+    w.begin_ns -= config.start_ns;
+    w.end_ns = w.end_ns == 0 ? 0 : w.end_ns - config.start_ns;
     report.windows.push_back(w);
   }
+  return report;
+}
+
+// Prints the summary and writes the files the flags ask for.
+absl::Status WriteOutputs(const Report& report) {
   std::fputs(TextSummary(report).c_str(), stdout);
-  if (const std::optional<std::string> json = flags.Get("json")) {
-    if (absl::Status w = WriteFile(*json, JsonSummary(report) + "\n"); !w.ok()) {
-      return Fail(std::string(w.message()));
+  if (const std::string json = absl::GetFlag(FLAGS_json); !json.empty()) {
+    if (absl::Status s = WriteFile(json, JsonSummary(report) + "\n"); !s.ok()) return s;
+  }
+  const std::string series = absl::GetFlag(FLAGS_timeseries);
+  const std::string plot = absl::GetFlag(FLAGS_plot);
+  if (series.empty() && plot.empty()) return absl::OkStatus();
+  const std::string path = series.empty() ? plot + ".dat" : series;
+  if (absl::Status s = WriteTimeSeries(report, path); !s.ok()) return s;
+  if (!plot.empty()) {
+    if (absl::Status p = Plot(report, path, plot); !p.ok()) {
+      std::fprintf(stderr, "shixin-loadtest: no plot: %s\n", std::string(p.message()).c_str());
     }
   }
-  if (series || plot) {
-    const std::string path = series.value_or(*plot + ".dat");
-    if (absl::Status w = WriteTimeSeries(report, path); !w.ok()) {
-      return Fail(std::string(w.message()));
-    }
-    if (plot) {
-      if (absl::Status p = Plot(report, path, *plot); !p.ok()) {
-        std::fprintf(stderr, "shixin-loadtest: no plot: %s\n", std::string(p.message()).c_str());
-      }
-    }
+  return absl::OkStatus();
+}
+
+int Run(Settings s) {
+  RunConfig& c = s.config;
+  const int batch = c.batch, depth = c.depth;
+  const std::string scenario = s.scenario;
+  c.codec = s.redis ? CodecFactory([] { return MakeRedisCodec(); })
+                    : CodecFactory([=] { return MakeShixinCodec(batch, depth, scenario); });
+  c.per_second_histograms =
+      !absl::GetFlag(FLAGS_timeseries).empty() || !absl::GetFlag(FLAGS_plot).empty();
+
+  absl::StatusOr<IdPool> pool = LoadIdPool(PoolOptions{s.data, s.sample, c.seed});
+  if (!pool.ok()) return Fail(pool.status().message());
+  if (!s.quiet) {
+    std::fprintf(stderr,
+                 "shixin-loadtest: %llu listed, %llu related in %s (%.1f s); sampled %zu hits, "
+                 "%zu related, %zu misses\n",
+                 static_cast<unsigned long long>(pool->listed_total),
+                 static_cast<unsigned long long>(pool->related_total), s.data.c_str(),
+                 pool->read_seconds, pool->hits.size(), pool->related.size(), pool->misses.size());
   }
+  SwapTracker swaps;
+  std::vector<ThreadResult> results = Drive(s, *pool, &c, &swaps);
+  for (const ThreadResult& t : results) {
+    if (!t.status.ok()) return Fail(t.status.message());
+  }
+  const Report report = MakeReport(s, c, &results, swaps);
+  if (absl::Status w = WriteOutputs(report); !w.ok()) return Fail(w.message());
   return report.errors == 0 && report.wrong == 0 ? 0 : 1;
 }
 
 int Main(int argc, char** argv) {
-  absl::StatusOr<Flags> flags =
-      Flags::Parse(std::vector<std::string>(argv + 1, argv + argc), kFlags);
-  if (!flags.ok()) return Fail(std::string(flags.status().message()) + "\n" + kUsage);
-  if (flags->Has("help")) {
-    std::fputs(kUsage, stdout);
-    return 0;
+  const std::vector<std::string> positional =
+      ParseToolFlags(argc, argv, kUsage, absl::GetFlagReflectionHandle(FLAGS_server));
+  const std::string usage_hint = std::string("\n") + kUsage + "(--help lists the options)";
+  if (!positional.empty()) return Fail("unexpected argument " + positional[0] + usage_hint);
+  const bool redis = !absl::GetFlag(FLAGS_redis).empty();
+  if (absl::GetFlag(FLAGS_server).empty() == !redis) {
+    return Fail("give exactly one of --server and --redis" + usage_hint);
   }
-  if (flags->Get("server").has_value() == flags->Get("redis").has_value()) {
-    return Fail(std::string("give exactly one of --server and --redis\n") + kUsage);
+  if (absl::GetFlag(FLAGS_data).empty()) return Fail("--data DIR is required" + usage_hint);
+  if (absl::GetFlag(FLAGS_load)) {
+    if (!redis) return Fail("--load needs --redis");
+    return LoadRedis(absl::GetFlag(FLAGS_redis), absl::GetFlag(FLAGS_data));
   }
-  if (!flags->Get("data")) return Fail(std::string("--data DIR is required\n") + kUsage);
-  if (flags->Has("load")) {
-    if (!flags->Get("redis")) return Fail("--load needs --redis");
-    return LoadRedis(*flags);
-  }
-  return Run(*flags);
+  absl::StatusOr<Settings> settings = ReadSettings();
+  if (!settings.ok()) return Fail(settings.status().message());
+  return Run(*std::move(settings));
 }
 
 }  // namespace

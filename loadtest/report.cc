@@ -1,11 +1,13 @@
 #include "loadtest/report.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
 
 namespace shixin::loadtest {
 namespace {
@@ -18,26 +20,25 @@ std::string LatencyText(const Histogram& h) {
                          Us(h.Percentile(99.9)), Us(h.max()));
 }
 
-std::string LatencyJson(const Histogram& h) {
-  return absl::StrFormat(
-      R"({"count":%d,"mean":%.1f,"p50":%.1f,"p90":%.1f,"p99":%.1f,"p999":%.1f,"max":%.1f})",
-      h.count(), h.mean() / 1000, Us(h.Percentile(50)), Us(h.Percentile(90)), Us(h.Percentile(99)),
-      Us(h.Percentile(99.9)), Us(h.max()));
+// `v` rounded to `decimals` places, so that the JSON says no more than the text summary.
+double Round(double v, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(v * scale) / scale;
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+nlohmann::ordered_json LatencyJson(const Histogram& h) {
+  return {{"count", h.count()},
+          {"mean", Round(h.mean() / 1000, 1)},
+          {"p50", Round(Us(h.Percentile(50)), 1)},
+          {"p90", Round(Us(h.Percentile(90)), 1)},
+          {"p99", Round(Us(h.Percentile(99)), 1)},
+          {"p999", Round(Us(h.Percentile(99.9)), 1)},
+          {"max", Round(Us(h.max()), 1)}};
+}
+
+// One line; invalid UTF-8 (a label, a server's message) is replaced rather than fatal.
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 bool SecondInSwap(const Report& r, size_t s) {
@@ -120,33 +121,55 @@ std::string TextSummary(const Report& r) {
 std::string JsonSummary(const Report& r) {
   const RunDescription& d = r.run;
   const double secs = r.measured_seconds > 0 ? r.measured_seconds : 1;
-  std::string windows = "[";
-  for (const auto& w : r.windows) {
-    if (windows.size() > 1) windows += ",";
-    windows +=
-        absl::StrFormat(R"({"begin_s":%.3f,"end_s":%.3f,"ok":%s,"message":%s})", w.begin_ns / 1e9,
-                        w.end_ns / 1e9, w.ok ? "true" : "false", JsonString(w.message));
+  nlohmann::ordered_json windows = nlohmann::ordered_json::array();
+  for (const SwapTracker::Window& w : r.windows) {
+    windows.push_back({{"begin_s", Round(w.begin_ns / 1e9, 3)},
+                       {"end_s", Round(w.end_ns / 1e9, 3)},
+                       {"ok", w.ok},
+                       {"message", w.message}});
   }
-  windows += "]";
-  std::string samples = "[";
-  for (const std::string& s : r.samples) {
-    if (samples.size() > 1) samples += ",";
-    samples += JsonString(s);
-  }
-  samples += "]";
-  return absl::StrFormat(
-      R"({"label":%s,"target":"%s","address":%s,"mode":"%s","rate":%.0f,"connections":%d,)"
-      R"("depth":%d,"batch":%d,"threads":%d,"mix":{"hit":%.3f,"miss":%.3f,"related":%.3f,)"
-      R"("measures":%.3f},"seconds":%.3f,"requests":%d,"ids":%d,"throughput_rps":%.1f,)"
-      R"("throughput_ids":%.1f,"errors":%d,"wrong":%d,"unsent":%d,"latency_us":%s,)"
-      R"("swap":{"refresh":%s,"windows":%s,"requests":%d,"answers":%d,"wrong":%d,"errors":%d,)"
-      R"("latency_us":%s},"outside_swap":{"latency_us":%s},"samples":%s})",
-      JsonString(d.label), d.target, JsonString(d.address), d.rate > 0 ? "open" : "closed", d.rate,
-      d.connections, d.depth, d.batch, d.threads, d.mix.hit, d.mix.miss, d.mix.related,
-      d.mix.measures, secs, r.requests, r.ids, r.requests / secs, r.ids / secs, r.errors, r.wrong,
-      r.unsent, LatencyJson(r.all), JsonString(d.refresh), windows, r.in_swap.count(),
-      r.swap_answers, r.swap_wrong, r.swap_errors, LatencyJson(r.in_swap), LatencyJson(r.outside),
-      samples);
+  nlohmann::ordered_json j = {
+      {"label", d.label},
+      {"target", d.target},
+      {"address", d.address},
+      {"mode", d.rate > 0 ? "open" : "closed"},
+      {"rate", std::llround(d.rate)},
+      {"connections", d.connections},
+      {"depth", d.depth},
+      {"batch", d.batch},
+      {"threads", d.threads},
+      {"mix",
+       {{"hit", Round(d.mix.hit, 3)},
+        {"miss", Round(d.mix.miss, 3)},
+        {"related", Round(d.mix.related, 3)},
+        {"measures", Round(d.mix.measures, 3)}}},
+      {"seconds", Round(secs, 3)},
+      {"requests", r.requests},
+      {"ids", r.ids},
+      {"throughput_rps", Round(r.requests / secs, 1)},
+      {"throughput_ids", Round(r.ids / secs, 1)},
+      {"errors", r.errors},
+      {"wrong", r.wrong},
+      {"unsent", r.unsent},
+      {"latency_us", LatencyJson(r.all)},
+      {"swap",
+       {{"refresh", d.refresh},
+        {"windows", std::move(windows)},
+        {"requests", r.in_swap.count()},
+        {"answers", r.swap_answers},
+        {"wrong", r.swap_wrong},
+        {"errors", r.swap_errors},
+        {"latency_us", LatencyJson(r.in_swap)}}},
+      {"outside_swap", {{"latency_us", LatencyJson(r.outside)}}},
+      {"samples", r.samples},
+  };
+  return Dump(j);
+}
+
+std::string RedisLoadJson(const RedisLoadStats& stats) {
+  return Dump({{"keys", stats.keys},
+               {"load_seconds", Round(stats.seconds, 3)},
+               {"used_memory", stats.used_memory}});
 }
 
 absl::Status WriteTimeSeries(const Report& r, const std::string& path) {

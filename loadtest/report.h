@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "loadtest/driver.h"
 #include "loadtest/histogram.h"
+#include "loadtest/redis_driver.h"
 
 namespace shixin::loadtest {
 
@@ -44,8 +45,12 @@ struct Report {
 // Merges the threads' results into `report`.
 void MergeResults(std::vector<ThreadResult>* results, Report* report);
 
+// Returns the summary printed after a run (several lines).
 std::string TextSummary(const Report& r);
+// Returns the summary as one JSON object on one line (keys in a fixed order; docs/performance.md).
 std::string JsonSummary(const Report& r);
+// Returns the result of loading Redis (--redis --load) as one JSON object on one line.
+std::string RedisLoadJson(const RedisLoadStats& stats);
 // One line per second: second requests ids p50_us p99_us max_us errors wrong in_swap.
 absl::Status WriteTimeSeries(const Report& r, const std::string& path);
 // Runs gnuplot on the time series at `series_path`; Unavailable if gnuplot is missing.

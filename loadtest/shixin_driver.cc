@@ -9,19 +9,43 @@
 #include <string_view>
 
 #include "absl/strings/str_format.h"
-#include "base/coding.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
 
 namespace shixin::loadtest {
 namespace {
 
-uint8_t U8(std::string_view p, size_t at) { return static_cast<uint8_t>(p[at]); }
+// Appends a request frame: the header for `opcode` and `request_id`, then `payload`.
+void AppendFrame(uint8_t version, wire::Opcode opcode, uint32_t request_id,
+                 std::string_view payload, std::string* out) {
+  wire::FrameHeader h;
+  h.version = version;
+  h.opcode = static_cast<uint8_t>(opcode);
+  h.request_id = request_id;
+  h.payload_size = static_cast<uint32_t>(payload.size());
+  wire::AppendHeader(h, out);
+  out->append(payload);
+}
+
+Answer FromCheckStatus(wire::CheckStatus status) {
+  switch (status) {
+    case wire::CheckStatus::kInvalid:
+      return Answer::kInvalid;
+    case wire::CheckStatus::kUnlisted:
+      break;
+    case wire::CheckStatus::kListed:
+      return Answer::kListed;
+    case wire::CheckStatus::kRelated:
+      return Answer::kRelated;
+  }
+  return Answer::kUnlisted;
+}
 
 class ShixinCodec : public Codec {
  public:
-  ShixinCodec(int batch, int depth, std::string scenario)
-      : batch_(batch), depth_(depth), scenario_(std::move(scenario)) {}
+  ShixinCodec(int batch, int depth, std::string scenario) : batch_(batch), depth_(depth) {
+    measures_.scenario = std::move(scenario);
+  }
 
   absl::Status Handshake(int fd) override;
   void AppendCheck(uint32_t request_id, const FixedId* const* ids, size_t n,
@@ -42,24 +66,19 @@ class ShixinCodec : public Codec {
   bool uses_request_ids() const override { return true; }
 
  private:
-  bool ParseCheck(std::string_view p, ParsedResponse* out);
-
   const int batch_;
   const int depth_;
-  const std::string scenario_;
   uint8_t version_ = wire::kVersion;
+  // Reused for every request, so that encoding allocates only while they grow.
+  wire::MeasuresRequest measures_;  // agency: all; no officers
+  std::string payload_;
 };
 
 absl::Status ShixinCodec::Handshake(int fd) {
   std::string payload;
   wire::Encode(wire::HelloRequest{1, 0, "shixin-loadtest"}, &payload);
   std::string frame;
-  wire::FrameHeader h;
-  h.opcode = static_cast<uint8_t>(wire::Opcode::kHello);
-  h.request_id = 0;
-  h.payload_size = payload.size();
-  wire::AppendHeader(h, &frame);
-  frame += payload;
+  AppendFrame(wire::kVersion, wire::Opcode::kHello, 0, payload, &frame);
   if (send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) {
     return absl::UnavailableError(absl::StrFormat("HELLO: %s", std::strerror(errno)));
   }
@@ -91,64 +110,17 @@ absl::Status ShixinCodec::Handshake(int fd) {
 
 void ShixinCodec::AppendCheck(uint32_t request_id, const FixedId* const* ids, size_t n,
                               std::string* out) {
-  size_t size = 2;
-  for (size_t i = 0; i < n; ++i) size += 1 + ids[i]->size;
-  wire::FrameHeader h;
-  h.version = version_;
-  h.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
-  h.request_id = request_id;
-  h.payload_size = static_cast<uint32_t>(size);
-  wire::AppendHeader(h, out);
-  PutBigEndian16(static_cast<uint16_t>(n), out);
-  for (size_t i = 0; i < n; ++i) {
-    out->push_back(static_cast<char>(ids[i]->size));
-    out->append(ids[i]->text, ids[i]->size);
-  }
+  payload_.clear();
+  wire::AppendCheckRequest(
+      n, [ids](size_t i) { return ids[i]->view(); }, &payload_);
+  AppendFrame(version_, wire::Opcode::kCheck, request_id, payload_, out);
 }
 
 void ShixinCodec::AppendMeasures(uint32_t request_id, const FixedId& id, std::string* out) {
-  wire::FrameHeader h;
-  h.version = version_;
-  h.opcode = static_cast<uint8_t>(wire::Opcode::kMeasures);
-  h.request_id = request_id;
-  h.payload_size = static_cast<uint32_t>(1 + id.size + 1 + 1 + scenario_.size() + 1);
-  wire::AppendHeader(h, out);
-  out->push_back(static_cast<char>(id.size));
-  out->append(id.text, id.size);
-  out->push_back(0);  // agency: all
-  out->push_back(static_cast<char>(scenario_.size()));
-  out->append(scenario_);
-  out->push_back(0);  // no officers
-}
-
-// Walks a CHECK response payload (FORMAT.md 8.2), keeping only each answer's status.
-bool ShixinCodec::ParseCheck(std::string_view p, ParsedResponse* out) {
-  if (p.size() < 2) return false;
-  const size_t count = DecodeBigEndian16(p.data());
-  size_t at = 2;
-  for (size_t i = 0; i < count; ++i) {
-    if (at + 2 > p.size()) return false;
-    const uint8_t status = U8(p, at);
-    at += 2 + U8(p, at + 1);  // status, then str8 error or id
-    switch (status) {
-      case 0:
-        out->answers.push_back(Answer::kInvalid);
-        break;
-      case 1:
-        out->answers.push_back(Answer::kUnlisted);
-        break;
-      case 2:
-      case 3:
-        out->answers.push_back(status == 2 ? Answer::kListed : Answer::kRelated);
-        at += 5;  // kind, cases, roles
-        if (at + 1 > p.size()) return false;
-        at += 1 + U8(p, at);  // name
-        break;
-      default:
-        return false;
-    }
-  }
-  return at == p.size();
+  measures_.id.assign(id.view());
+  payload_.clear();
+  wire::Encode(measures_, &payload_);
+  AppendFrame(version_, wire::Opcode::kMeasures, request_id, payload_, out);
 }
 
 ParseResult ShixinCodec::Parse(std::string_view in, size_t* consumed, ParsedResponse* out) {
@@ -168,16 +140,18 @@ ParseResult ShixinCodec::Parse(std::string_view in, size_t* consumed, ParsedResp
                                                                      : ParseResult::kComplete;
   }
   if (d.header.opcode == static_cast<uint8_t>(wire::Opcode::kCheck)) {
-    return ParseCheck(d.payload, out) ? ParseResult::kComplete : ParseResult::kMalformed;
+    wire::CheckResponseReader reader(d.payload);
+    wire::CheckAnswer answer;
+    while (reader.Next(&answer)) out->answers.push_back(FromCheckStatus(answer.status));
+    return reader.status().ok() ? ParseResult::kComplete : ParseResult::kMalformed;
   }
   if (d.header.opcode == static_cast<uint8_t>(wire::Opcode::kMeasures)) {
-    // Subject block: str8 id, u8 kind, u8 flags, ...
-    const std::string_view p = d.payload;
-    if (p.empty() || p.size() < 3u + U8(p, 0)) return ParseResult::kMalformed;
-    const uint8_t flags = U8(p, 2 + U8(p, 0));
-    out->answers.push_back((flags & wire::kSubjectListed)    ? Answer::kListed
-                           : (flags & wire::kSubjectRelated) ? Answer::kRelated
-                                                             : Answer::kUnlisted);
+    // Only the verdict counts here; the measures are not decoded.
+    absl::StatusOr<wire::SubjectHead> subject = wire::DecodeSubjectHead(d.payload);
+    if (!subject.ok()) return ParseResult::kMalformed;
+    out->answers.push_back(subject->listed    ? Answer::kListed
+                           : subject->related ? Answer::kRelated
+                                              : Answer::kUnlisted);
     return ParseResult::kComplete;
   }
   return ParseResult::kMalformed;

@@ -111,9 +111,12 @@ void PutCase(const CaseInfo& c, std::string* out) {
 // zeros and empty strings, and Finish() reports the first failure, naming the field.
 class Reader {
  public:
-  Reader(std::string_view data, std::string_view what) : data_(data), what_(what) {}
+  // Reads `data` from byte `pos` on; `what` names the payload in messages.
+  Reader(std::string_view data, std::string_view what, size_t pos = 0)
+      : data_(data), what_(what), pos_(pos) {}
 
   bool ok() const { return error_.empty(); }
+  size_t pos() const { return pos_; }
 
   uint8_t U8(const char* field) { return static_cast<uint8_t>(Bytes(field, 1)); }
   uint16_t U16(const char* field) { return static_cast<uint16_t>(Bytes(field, 2)); }
@@ -195,9 +198,11 @@ class Reader {
 
   std::string_view data_;
   std::string_view what_;
-  size_t pos_ = 0;
+  size_t pos_;
   std::string error_;
 };
+
+constexpr std::string_view kCheckResponse = "CHECK response";
 
 // The smallest encodings of list entries (all strings empty), for Reader::Count.
 constexpr size_t kMinCheckId = 1;
@@ -219,13 +224,23 @@ std::vector<RoleInfo> ReadRoleEntries(Reader& r, const char* field) {
   return entries;
 }
 
-CheckResult ReadSubject(Reader& r) {
-  CheckResult s;
-  s.id = r.Str8("subject.id");
-  s.kind = static_cast<SubjectKind>(r.Enum("subject.kind", 1));
+SubjectHead ReadSubjectHead(Reader& r) {
+  SubjectHead h;
+  h.id = r.Str8("subject.id");
+  h.kind = static_cast<SubjectKind>(r.Enum("subject.kind", 1));
   uint8_t flags = r.Enum("subject.flags", kSubjectListed | kSubjectRelated);
-  s.listed = (flags & kSubjectListed) != 0;
-  s.related = (flags & kSubjectRelated) != 0;
+  h.listed = (flags & kSubjectListed) != 0;
+  h.related = (flags & kSubjectRelated) != 0;
+  return h;
+}
+
+CheckResult ReadSubject(Reader& r) {
+  const SubjectHead head = ReadSubjectHead(r);
+  CheckResult s;
+  s.id = head.id;
+  s.kind = head.kind;
+  s.listed = head.listed;
+  s.related = head.related;
   s.name = r.Str16("subject.name");
   s.roles = ReadRoleEntries(r, "subject.n_roles");
   s.officers = ReadRoleEntries(r, "subject.n_officers");
@@ -334,6 +349,57 @@ void AppendCheckAnswer(const CheckAnswer& a, std::string* out) {
 
 void AppendCheckCount(uint16_t count, std::string* out) { PutU16(count, out); }
 
+void AppendCheckRequest(size_t n, absl::FunctionRef<std::string_view(size_t)> id_at,
+                        std::string* out) {
+  n = Count16(n);
+  PutU16(static_cast<uint16_t>(n), out);
+  for (size_t i = 0; i < n; ++i) PutStr8(id_at(i), out);
+}
+
+void AppendCheckRequest(std::string_view id, std::string* out) {
+  AppendCheckRequest(
+      1, [id](size_t) { return id; }, out);
+}
+
+CheckResponseReader::CheckResponseReader(std::string_view payload) : payload_(payload) {
+  Reader r(payload_, kCheckResponse);
+  count_ = r.Count("count", 2, 0xFFFF, kMinCheckAnswer);
+  pos_ = r.pos();
+  status_ = r.ok() ? absl::OkStatus() : r.Finish();
+  done_ = !r.ok();
+}
+
+bool CheckResponseReader::Next(CheckAnswer* a) {
+  if (done_) return false;
+  Reader r(payload_, kCheckResponse, pos_);
+  if (read_ == count_) {
+    done_ = true;
+    status_ = r.Finish();
+    return false;
+  }
+  *a = CheckAnswer();
+  a->status = static_cast<CheckStatus>(r.Enum("answer.status", 3));
+  if (a->status == CheckStatus::kInvalid) {
+    a->error = r.Str8("answer.error");
+  } else {
+    a->id = r.Str8("answer.id");
+    if (a->status != CheckStatus::kUnlisted) {
+      a->kind = static_cast<SubjectKind>(r.Enum("answer.kind", 1));
+      a->cases = r.U16("answer.cases");
+      a->roles = r.U16("answer.roles");
+      a->name = r.Str8("answer.name");
+    }
+  }
+  if (!r.ok()) {
+    done_ = true;
+    status_ = r.Finish();
+    return false;
+  }
+  pos_ = r.pos();
+  ++read_;
+  return true;
+}
+
 void Encode(const HelloRequest& m, std::string* out) {
   PutU8(m.max_version, out);
   PutU32(m.capabilities, out);
@@ -351,9 +417,8 @@ void Encode(const HelloResponse& m, std::string* out) {
 }
 
 void Encode(const CheckRequest& m, std::string* out) {
-  size_t n = Count16(m.ids.size());
-  PutU16(static_cast<uint16_t>(n), out);
-  for (size_t i = 0; i < n; ++i) PutStr8(m.ids[i], out);
+  AppendCheckRequest(
+      m.ids.size(), [&m](size_t i) -> std::string_view { return m.ids[i]; }, out);
 }
 
 void Encode(const MeasuresRequest& m, std::string* out) {
@@ -453,22 +518,12 @@ absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload) {
 }
 
 absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload) {
-  Reader r(payload, "CHECK response");
-  std::vector<CheckAnswer> answers(r.Count("count", 2, 0xFFFF, kMinCheckAnswer));
-  for (CheckAnswer& a : answers) {
-    a.status = static_cast<CheckStatus>(r.Enum("answer.status", 3));
-    if (a.status == CheckStatus::kInvalid) {
-      a.error = r.Str8("answer.error");
-      continue;
-    }
-    a.id = r.Str8("answer.id");
-    if (a.status == CheckStatus::kUnlisted) continue;
-    a.kind = static_cast<SubjectKind>(r.Enum("answer.kind", 1));
-    a.cases = r.U16("answer.cases");
-    a.roles = r.U16("answer.roles");
-    a.name = r.Str8("answer.name");
-  }
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  CheckResponseReader reader(payload);
+  std::vector<CheckAnswer> answers;
+  answers.reserve(reader.count());
+  CheckAnswer a;
+  while (reader.Next(&a)) answers.push_back(a);
+  if (!reader.status().ok()) return reader.status();
   return answers;
 }
 
@@ -503,6 +558,13 @@ absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload) 
   for (MeasureInfo& measure : m.measures) measure = ReadMeasure(r);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return m;
+}
+
+absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload) {
+  Reader r(payload, "subject block");
+  const SubjectHead head = ReadSubjectHead(r);
+  if (!r.ok()) return r.Finish();
+  return head;
 }
 
 absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload) {

@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/query.h"
 #include "core/snapshot.h"
@@ -87,6 +89,46 @@ void AppendCheckAnswer(const CheckAnswer& a, std::string* out);
 // Appends the u16 count that precedes the answers.
 void AppendCheckCount(uint16_t count, std::string* out);
 
+// Appends the CHECK request payload for the `n` IDs id_at(0) ... id_at(n - 1), cut to 65535
+// IDs of at most kMaxIdBytes each as Encode(CheckRequest) (built on it) cuts them. Allocates
+// nothing when `out` has the capacity: a client can encode each request into one reused buffer.
+void AppendCheckRequest(size_t n, absl::FunctionRef<std::string_view(size_t)> id_at,
+                        std::string* out);
+// Appends the CHECK request payload for the single ID `id`.
+void AppendCheckRequest(std::string_view id, std::string* out);
+
+// Reads a CHECK response payload one answer at a time, without allocating on the way (an
+// error's message aside); DecodeCheckResponse() is built on it. The answers' views point into
+// the payload, which must outlive the reader. Rejects what DecodeCheckResponse() rejects:
+//
+//   CheckResponseReader reader(payload);
+//   CheckAnswer answer;
+//   while (reader.Next(&answer)) Use(answer);
+//   if (!reader.status().ok()) ...  // malformed: the answers read so far are still valid
+//
+// Thread safety: a reader belongs to one thread.
+class CheckResponseReader {
+ public:
+  // Reads the count; a count the payload cannot hold fails here (status()).
+  explicit CheckResponseReader(std::string_view payload);
+
+  // Returns the number of answers the payload announces (0 if it is malformed there).
+  size_t count() const { return count_; }
+  // Reads the next answer into `*answer`. Returns false after the last answer, when status()
+  // also reports bytes left over, or at the first malformed field, which status() names.
+  bool Next(CheckAnswer* answer);
+  // Returns OK, or InvalidArgument naming the first malformed field and its byte offset.
+  const absl::Status& status() const { return status_; }
+
+ private:
+  std::string_view payload_;
+  size_t pos_ = 0;  // of the next answer
+  size_t count_ = 0;
+  size_t read_ = 0;  // answers read
+  bool done_ = false;
+  absl::Status status_;
+};
+
 // MEASURES: one subject, optional officers (at most kMaxOfficers: the decoder rejects more)
 // and filters.
 struct MeasuresRequest {
@@ -99,6 +141,15 @@ struct MeasuresRequest {
 // DETAIL: one subject's cases, roles and officers.
 struct DetailRequest {
   std::string id;
+};
+
+// The head of the subject block that starts MEASURES and DETAIL responses (views into the
+// payload), for a client that only needs the verdict, such as the load tool.
+struct SubjectHead {
+  std::string_view id;
+  SubjectKind kind = SubjectKind::kPerson;
+  bool listed = false;
+  bool related = false;
 };
 
 // INFO: the snapshot and the daemon.
@@ -150,6 +201,9 @@ absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view pa
 absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload);
 absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload);
 absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload);
+// Decodes only the subject block's head of a MEASURES or DETAIL response, without allocating
+// (on success); the rest of the payload is not checked.
+absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload);
 absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload);
 absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload);
 absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload);

@@ -31,7 +31,7 @@
 #include "core/dataset.h"
 #include "core/id.h"
 #include "core/ingest.h"
-#include "core/synthetic.h"
+#include "synthetic/synthetic.h"
 
 extern char** environ;
 

@@ -11,7 +11,8 @@
 // after the other, 200 ms apart), and reports the latencies seen while a reload ran (load,
 // validation and swap) and in the 100 ms after each swap, apart from the rest.
 //
-// Exit status: 0, 1 if any request failed or answered wrongly, 2 for bad usage.
+// --help lists the options (loadtest/tool_flags.h). Exit status: 0, 1 if any request failed or
+// answered wrongly (or a flag is unknown or malformed: Abseil's parser exits 1), 2 for bad usage.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -24,81 +25,62 @@
 #include <thread>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/id.h"
+#include "loadtest/tool_flags.h"
 #include "protocol/client.h"
+
+ABSL_FLAG(std::string, server, "", "the shixind to probe, HOST:PORT (required)");
+ABSL_FLAG(uint64_t, requests, 100000, "timed requests (without --during-reload)");
+ABSL_FLAG(uint64_t, warmup, 2000, "untimed requests first");
+ABSL_FLAG(std::string, data, "", "query listed IDs from DIR/debtors.ndjson too");
+ABSL_FLAG(bool, during_reload, false, "query while a second connection reloads");
+ABSL_FLAG(int, reloads, 5, "with --during-reload: reloads, one after the other");
 
 namespace shixin {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr char kUsage[] =
+    "usage: shixin-latency-probe --server HOST:PORT [--requests N] [--warmup N] [--data DIR]\n"
+    "                            [--during-reload [--reloads K]]\n";
+
 struct Options {
   std::string server;
   std::string data;
-  uint64_t requests = 100000;
-  uint64_t warmup = 2000;
+  uint64_t requests = 0;
+  uint64_t warmup = 0;
   bool during_reload = false;
-  int reloads = 5;
+  int reloads = 0;
 };
 
 int Usage(const std::string& why) {
-  std::fprintf(stderr,
-               "shixin-latency-probe: %s\n"
-               "usage: shixin-latency-probe --server HOST:PORT [--requests N] [--warmup N] "
-               "[--data DIR] [--during-reload [--reloads K]]\n",
-               why.c_str());
+  std::fprintf(stderr, "shixin-latency-probe: %s\n%s(--help lists the options)\n", why.c_str(),
+               kUsage);
   return 2;
 }
 
-bool ParseArgs(int argc, char** argv, Options* o, std::string* error) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        *error = arg + " needs a value";
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    auto number = [&](uint64_t* out) {
-      const char* v = value();
-      if (v == nullptr) return false;
-      char* end = nullptr;
-      *out = std::strtoull(v, &end, 10);
-      if (*v == '\0' || *end != '\0') {
-        *error = arg + ": not a number: " + v;
-        return false;
-      }
-      return true;
-    };
-    uint64_t n = 0;
-    if (arg == "--server") {
-      const char* v = value();
-      if (v == nullptr) return false;
-      o->server = v;
-    } else if (arg == "--data") {
-      const char* v = value();
-      if (v == nullptr) return false;
-      o->data = v;
-    } else if (arg == "--requests") {
-      if (!number(&o->requests)) return false;
-    } else if (arg == "--warmup") {
-      if (!number(&o->warmup)) return false;
-    } else if (arg == "--reloads") {
-      if (!number(&n)) return false;
-      o->reloads = static_cast<int>(n);
-    } else if (arg == "--during-reload") {
-      o->during_reload = true;
-    } else {
-      *error = "unknown argument " + arg;
-      return false;
-    }
+// Reads the flags into `o`; returns false (with `error`) for bad usage.
+bool ReadOptions(const std::vector<std::string>& positional, Options* o, std::string* error) {
+  if (!positional.empty()) {
+    *error = "unexpected argument " + positional[0];
+    return false;
   }
+  o->server = absl::GetFlag(FLAGS_server);
+  o->data = absl::GetFlag(FLAGS_data);
+  o->requests = absl::GetFlag(FLAGS_requests);
+  o->warmup = absl::GetFlag(FLAGS_warmup);
+  o->during_reload = absl::GetFlag(FLAGS_during_reload);
+  o->reloads = absl::GetFlag(FLAGS_reloads);
   if (o->server.empty()) {
     *error = "--server is required";
+    return false;
+  }
+  if (o->reloads < 0) {
+    *error = "--reloads must be >= 0";
     return false;
   }
   return true;
@@ -198,92 +180,55 @@ class Prober {
   uint64_t failures_ = 0;
 };
 
-int Run(const Options& o) {
-  std::vector<std::string> listed;
-  if (!o.data.empty()) {
-    listed = ListedIds(o.data);
-    if (listed.empty()) return Usage("no cardNum found in " + o.data + "/debtors.ndjson");
-  }
-  const std::vector<std::string> others = OtherIds(std::max<size_t>(listed.size(), 50000));
-  std::vector<std::string> ids;
-  // Listed IDs spread over the file, alternating with unlisted ones.
-  const size_t stride = listed.empty() ? 1 : 7919;
-  for (size_t i = 0; i < others.size(); ++i) {
-    if (!listed.empty()) ids.push_back(listed[(i * stride) % listed.size()]);
-    ids.push_back(others[i]);
-  }
-  auto client = Client::Connect(o.server);
-  if (!client.ok()) {
-    std::fprintf(stderr, "connect %s: %s\n", o.server.c_str(),
-                 std::string(client.status().message()).c_str());
-    return 1;
-  }
-  Prober prober(*std::move(client), ids);
+// Probes `o.requests` times, one after the other, and reports.
+int RunSteady(const Options& o, Prober* prober) {
+  std::vector<int64_t> ns;
+  ns.reserve(o.requests);
   Sample s;
-  for (uint64_t i = 0; i < o.warmup; ++i) prober.Probe(&s);
-  std::printf(
-      "server %s: single-ID CHECK, one connection, one request at a time (%zu listed, "
-      "%zu other IDs)\n",
-      o.server.c_str(), listed.size(), others.size());
-
-  if (!o.during_reload) {
-    std::vector<int64_t> ns;
-    ns.reserve(o.requests);
-    const Clock::time_point start = Clock::now();
-    for (uint64_t i = 0; i < o.requests; ++i) {
-      if (prober.Probe(&s)) ns.push_back(s.ns);
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    Report("round trip", ns);
-    std::printf("%.0f requests/s; %llu failures\n", static_cast<double>(o.requests) / seconds,
-                static_cast<unsigned long long>(prober.failures()));
-    return prober.failures() == 0 ? 0 : 1;
+  const Clock::time_point start = Clock::now();
+  for (uint64_t i = 0; i < o.requests; ++i) {
+    if (prober->Probe(&s)) ns.push_back(s.ns);
   }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  Report("round trip", ns);
+  std::printf("%.0f requests/s; %llu failures\n", static_cast<double>(o.requests) / seconds,
+              static_cast<unsigned long long>(prober->failures()));
+  return prober->failures() == 0 ? 0 : 1;
+}
 
-  // --during-reload: a second connection reloads while this thread probes.
-  auto admin = Client::Connect(o.server);
-  if (!admin.ok()) {
-    std::fprintf(stderr, "connect %s: %s\n", o.server.c_str(),
-                 std::string(admin.status().message()).c_str());
-    return 1;
-  }
-  (*admin)->set_timeout(absl::Minutes(10));
-  struct Window {
-    Clock::time_point begin, end;
-    uint32_t generation = 0;
-    bool ok = false;
-  };
+// A RELOAD, from its request to its answer.
+struct Window {
+  Clock::time_point begin, end;
+  uint32_t generation = 0;
+  bool ok = false;
+};
+
+// Sends `reloads` RELOADs over `admin`, 200 ms apart, and returns their windows; counts the
+// failed ones in `failures`.
+std::vector<Window> Reload(Client* admin, int reloads, int* failures) {
   std::vector<Window> windows;
-  absl::Mutex mu;
-  std::atomic<bool> done{false};
-  int reload_failures = 0;
-  std::thread reloader([&] {
-    for (int k = 0; k < o.reloads; ++k) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      Window w;
-      w.begin = Clock::now();
-      auto reply = (*admin)->Reload();
-      w.end = Clock::now();
-      w.ok = reply.ok();
-      if (reply.ok()) {
-        w.generation = reply->value.generation;
-      } else {
-        ++reload_failures;
-        std::fprintf(stderr, "RELOAD failed: %s\n", std::string(reply.status().message()).c_str());
-      }
-      absl::MutexLock lock(&mu);
-      windows.push_back(w);
-    }
+  for (int k = 0; k < reloads; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    done = true;
-  });
-  std::vector<Sample> samples;
-  samples.reserve(1 << 20);
-  while (!done.load()) {
-    if (prober.Probe(&s)) samples.push_back(s);
+    Window w;
+    w.begin = Clock::now();
+    auto reply = admin->Reload();
+    w.end = Clock::now();
+    w.ok = reply.ok();
+    if (reply.ok()) {
+      w.generation = reply->value.generation;
+    } else {
+      ++*failures;
+      std::fprintf(stderr, "RELOAD failed: %s\n", std::string(reply.status().message()).c_str());
+    }
+    windows.push_back(w);
   }
-  reloader.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return windows;
+}
 
+// Sorts the samples by where they fell relative to the reload windows and reports; returns
+// the number of answers from an older generation after a newer one.
+int ReportDuringReload(const std::vector<Sample>& samples, const std::vector<Window>& windows) {
   std::vector<int64_t> during, after_swap, outside, all;
   constexpr auto kAfterSwap = std::chrono::milliseconds(100);
   int64_t worst = 0;
@@ -330,20 +275,78 @@ int Run(const Options& o) {
         Us(worst).c_str(), std::chrono::duration<double, std::milli>(worst_at - w.begin).count(),
         worst_window + 1, std::chrono::duration<double, std::milli>(w.end - w.begin).count());
   }
+  std::printf("generations %u -> %u; %d answers from an older generation after a newer one; ",
+              first_generation, last_generation, backwards);
+  return backwards;
+}
+
+// --during-reload: a second connection reloads while this thread probes.
+int RunDuringReload(const Options& o, Prober* prober) {
+  auto admin = Client::Connect(o.server);
+  if (!admin.ok()) {
+    std::fprintf(stderr, "connect %s: %s\n", o.server.c_str(),
+                 std::string(admin.status().message()).c_str());
+    return 1;
+  }
+  (*admin)->set_timeout(absl::Minutes(10));
+  std::vector<Window> windows;
+  std::atomic<bool> done{false};
+  int reload_failures = 0;
+  std::thread reloader([&] {
+    windows = Reload(admin->get(), o.reloads, &reload_failures);
+    done = true;
+  });
+  std::vector<Sample> samples;
+  samples.reserve(1 << 20);
+  Sample s;
+  while (!done.load()) {
+    if (prober->Probe(&s)) samples.push_back(s);
+  }
+  reloader.join();
+  const int backwards = ReportDuringReload(samples, windows);
+  std::printf("%llu failed queries; %d failed reloads\n",
+              static_cast<unsigned long long>(prober->failures()), reload_failures);
+  return prober->failures() == 0 && reload_failures == 0 && backwards == 0 ? 0 : 1;
+}
+
+int Run(const Options& o) {
+  std::vector<std::string> listed;
+  if (!o.data.empty()) {
+    listed = ListedIds(o.data);
+    if (listed.empty()) return Usage("no cardNum found in " + o.data + "/debtors.ndjson");
+  }
+  const std::vector<std::string> others = OtherIds(std::max<size_t>(listed.size(), 50000));
+  std::vector<std::string> ids;
+  // Listed IDs spread over the file, alternating with unlisted ones.
+  const size_t stride = listed.empty() ? 1 : 7919;
+  for (size_t i = 0; i < others.size(); ++i) {
+    if (!listed.empty()) ids.push_back(listed[(i * stride) % listed.size()]);
+    ids.push_back(others[i]);
+  }
+  auto client = Client::Connect(o.server);
+  if (!client.ok()) {
+    std::fprintf(stderr, "connect %s: %s\n", o.server.c_str(),
+                 std::string(client.status().message()).c_str());
+    return 1;
+  }
+  Prober prober(*std::move(client), ids);
+  Sample s;
+  for (uint64_t i = 0; i < o.warmup; ++i) prober.Probe(&s);
   std::printf(
-      "generations %u -> %u; %d answers from an older generation after a newer one; "
-      "%llu failed queries; %d failed reloads\n",
-      first_generation, last_generation, backwards,
-      static_cast<unsigned long long>(prober.failures()), reload_failures);
-  return prober.failures() == 0 && reload_failures == 0 && backwards == 0 ? 0 : 1;
+      "server %s: single-ID CHECK, one connection, one request at a time (%zu listed, "
+      "%zu other IDs)\n",
+      o.server.c_str(), listed.size(), others.size());
+  return o.during_reload ? RunDuringReload(o, &prober) : RunSteady(o, &prober);
 }
 
 }  // namespace
 }  // namespace shixin
 
 int main(int argc, char** argv) {
+  const std::vector<std::string> positional = shixin::ParseToolFlags(
+      argc, argv, shixin::kUsage, absl::GetFlagReflectionHandle(FLAGS_server));
   shixin::Options options;
   std::string error;
-  if (!shixin::ParseArgs(argc, argv, &options, &error)) return shixin::Usage(error);
+  if (!shixin::ReadOptions(positional, &options, &error)) return shixin::Usage(error);
   return shixin::Run(options);
 }

@@ -3,10 +3,11 @@
 // numbers, courts, dates and conduct, and relations for every organisation (including officers
 // who are themselves listed, and persons who hold roles in several organisations).
 //
-// The same options always produce the same records in the same order.
-// Thread safety: a Generator is used by one thread; separate Generators are independent.
-#ifndef SHIXIN_CORE_SYNTHETIC_H_
-#define SHIXIN_CORE_SYNTHETIC_H_
+// The same options always produce the same records in the same order. A testing library:
+// `shixin gen`, the tests and the benchmarks link it; shixind does not.
+// Thread safety: the functions are reentrant; concurrent calls are independent.
+#ifndef SHIXIN_SYNTHETIC_SYNTHETIC_H_
+#define SHIXIN_SYNTHETIC_SYNTHETIC_H_
 
 #include <cstdint>
 #include <string>
@@ -45,4 +46,4 @@ absl::StatusOr<SyntheticStats> WriteSyntheticDataSet(const SyntheticOptions& opt
 
 }  // namespace shixin
 
-#endif  // SHIXIN_CORE_SYNTHETIC_H_
+#endif  // SHIXIN_SYNTHETIC_SYNTHETIC_H_

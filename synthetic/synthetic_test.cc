@@ -1,4 +1,4 @@
-#include "core/synthetic.h"
+#include "synthetic/synthetic.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@
 #include "core/id.h"
 #include "core/ingest.h"
 #include "core/types.h"
+#include "nlohmann/json.hpp"
 
 namespace shixin {
 namespace {
@@ -384,6 +385,32 @@ TEST(SyntheticTest, WrittenFilesLoadBackUnchanged) {
   EXPECT_EQ(relation_report.records, stats->relations);
   EXPECT_TRUE(relations == expected.relations);
   std::filesystem::remove_all(TempDir("load"));
+}
+
+// The data set writer is hand-written for speed (writer.cc); each line must be exactly what the
+// JSON library makes of the same record: keys in order, one line, UTF-8 as is.
+TEST(SyntheticTest, LinesAreWhatTheJsonLibraryWrites) {
+  const std::string dir = TempDir("json");
+  ASSERT_TRUE(WriteSyntheticDataSet({.subjects = 5000, .seed = 11}, dir).ok());
+  for (const char* file : {"/debtors.ndjson", "/relations.ndjson"}) {
+    std::ifstream in(dir + file);
+    std::string line;
+    size_t lines = 0, escaped = 0;
+    while (std::getline(in, line)) {
+      ++lines;
+      escaped += line.find('\\') != std::string::npos;
+      const nlohmann::ordered_json j =
+          nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
+      ASSERT_FALSE(j.is_discarded()) << file << ":" << lines << ": " << line;
+      ASSERT_EQ(j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), line)
+          << file << ":" << lines;
+    }
+    EXPECT_GT(lines, 1000u) << file;
+    if (std::string_view(file) == "/debtors.ndjson") {
+      EXPECT_GT(escaped, 0u);  // duty's "\n"
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SyntheticTest, UnwritableDirectoryFails) {

@@ -1,0 +1,94 @@
+// The usage text and the shipped example configuration against Config's defaults, which are
+// written once (config.h).
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "daemon/config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// The usage line of `flag` ("  --max-batch N ..."), or "".
+std::string LineOf(const std::string& usage, const std::string& flag) {
+  std::istringstream in(usage);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("  " + flag, 0) == 0) return line;
+  }
+  return "";
+}
+
+TEST(UsageTest, ShowsTheDefaultsOfConfig) {
+  const std::string usage = UsageText();
+  const Config d;
+  EXPECT_THAT(LineOf(usage, "--listen HOST:PORT"),
+              HasSubstr(absl::StrFormat("(default %s)", d.listen)));
+  EXPECT_THAT(LineOf(usage, "--max-connections N"),
+              HasSubstr(absl::StrFormat("(default %d)", d.max_connections)));
+  EXPECT_THAT(LineOf(usage, "--max-payload BYTES"),
+              HasSubstr(absl::StrFormat("(default %d)", d.max_payload)));
+  EXPECT_THAT(LineOf(usage, "--max-batch N"),
+              HasSubstr(absl::StrFormat("(default %d)", d.max_batch)));
+  EXPECT_THAT(LineOf(usage, "--max-in-flight N"),
+              HasSubstr(absl::StrFormat("(default %d)", d.max_in_flight)));
+  EXPECT_THAT(LineOf(usage, "--idle-timeout-seconds N"),
+              HasSubstr(absl::StrFormat("(default %d; 0: never)", d.idle_timeout_seconds)));
+  EXPECT_THAT(LineOf(usage, "--threads N"), HasSubstr("(default 0: one per core)"));
+  EXPECT_THAT(LineOf(usage, "--max-age-seconds N"), HasSubstr("(default 0: off)"));
+  EXPECT_THAT(LineOf(usage, "--catalog FILE"), HasSubstr("(default: the shipped"));
+  EXPECT_THAT(LineOf(usage, "--admin-loopback-only=BOOL"), HasSubstr("(default true)"));
+  EXPECT_NE(LineOf(usage, "--refuse-stale[=BOOL]"), "");
+  EXPECT_NE(LineOf(usage, "--data, --data-dir DIR"), "");
+  EXPECT_THAT(usage, StartsWith("usage: shixind"));
+}
+
+// Every flag the usage text lists is one ApplyFlags() knows.
+TEST(UsageTest, ListsOnlyKnownFlags) {
+  std::istringstream in(UsageText());
+  std::string line;
+  int flags = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("  --", 0) != 0) continue;
+    std::string flag = line.substr(2, line.find_first_of(" ,[=", 2) - 2);
+    if (flag == "--version") continue;
+    ++flags;
+    Config c;
+    absl::StatusOr<CommandLine> cl = ApplyFlags({flag, "1"}, &c);
+    if (!cl.ok()) {
+      EXPECT_THAT(std::string(cl.status().message()), Not(HasSubstr("unknown flag"))) << flag;
+    }
+  }
+  EXPECT_EQ(flags, 20);  // --config and the 19 keys
+}
+
+// systemd/shixind.toml shows each key's default as a comment ("# max_batch = 1000"); the
+// example paths of snapshot and catalog are not defaults.
+TEST(UsageTest, TheExampleConfigurationShowsTheDefaults) {
+  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
+  std::ifstream in(std::string(dir != nullptr ? dir : "..") + "/systemd/shixind.toml");
+  ASSERT_TRUE(in) << "SHIXIN_SOURCE_DIR";
+  std::string line, toml;
+  int shown = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("# ", 0) != 0 || line.find(" = ") == std::string::npos) continue;
+    if (line.rfind("# snapshot", 0) == 0 || line.rfind("# catalog", 0) == 0) continue;
+    toml += line.substr(2) + "\n";
+    ++shown;
+  }
+  Config c;
+  ASSERT_TRUE(ParseConfig(toml, "shixind.toml", &c).ok()) << toml;
+  EXPECT_TRUE(c == Config()) << toml;
+  EXPECT_EQ(shown, 15) << toml;
+}
+
+}  // namespace
+}  // namespace shixin

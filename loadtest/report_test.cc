@@ -1,0 +1,80 @@
+#include "loadtest/report.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace shixin::loadtest {
+namespace {
+
+Report Sample() {
+  Report r;
+  r.run.target = "shixin";
+  r.run.address = "127.0.0.1:7411";
+  r.run.label = "d16 \"quoted\"\n";
+  r.run.connections = 50;
+  r.run.depth = 16;
+  r.run.batch = 1;
+  r.run.threads = 1;
+  r.run.rate = 20000.4;
+  r.run.refresh = "shixind RELOAD";
+  r.measured_seconds = 2;
+  for (uint64_t ns = 1000; ns <= 100000; ns += 1000) r.all.Record(ns);
+  r.in_swap.Record(5555);
+  r.requests = 3;
+  r.ids = 7;
+  r.wrong = 1;
+  r.windows.push_back({1'000'000'000, 1'234'567'890, false, "bad list"});
+  r.samples = {"one", "two"};
+  return r;
+}
+
+TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
+  const std::string text = JsonSummary(Sample());
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  EXPECT_NE(text.find("\"wrong\":1,"), std::string::npos) << text;  // compact, as scripts grep
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << text;
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : j.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "label",        "target",   "address", "mode",           "rate",
+                      "connections",  "depth",    "batch",   "threads",        "mix",
+                      "seconds",      "requests", "ids",     "throughput_rps", "throughput_ids",
+                      "errors",       "wrong",    "unsent",  "latency_us",     "swap",
+                      "outside_swap", "samples"}));
+  EXPECT_EQ(j["label"], "d16 \"quoted\"\n");
+  EXPECT_EQ(j["mode"], "open");
+  EXPECT_EQ(j["rate"], 20000);
+  EXPECT_EQ(j["mix"]["hit"], 0.5);
+  EXPECT_EQ(j["throughput_rps"], 1.5);
+  EXPECT_EQ(j["throughput_ids"], 3.5);
+  EXPECT_EQ(j["latency_us"]["count"], 100);
+  EXPECT_EQ(j["latency_us"]["mean"], 50.5);
+  EXPECT_EQ(j["swap"]["refresh"], "shixind RELOAD");
+  EXPECT_EQ(j["swap"]["windows"][0]["begin_s"], 1.0);
+  EXPECT_EQ(j["swap"]["windows"][0]["end_s"], 1.235);
+  EXPECT_EQ(j["swap"]["windows"][0]["ok"], false);
+  EXPECT_EQ(j["swap"]["windows"][0]["message"], "bad list");
+  EXPECT_EQ(j["swap"]["requests"], 1);
+  EXPECT_EQ(j["outside_swap"]["latency_us"]["count"], 0);
+  EXPECT_EQ(j["samples"], (std::vector<std::string>{"one", "two"}));
+}
+
+TEST(ReportTest, InvalidUtf8IsReplacedNotFatal) {
+  Report r = Sample();
+  r.run.label = "bad \xFF byte";
+  const nlohmann::json j = nlohmann::json::parse(JsonSummary(r), nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["label"], "bad \xEF\xBF\xBD byte");
+}
+
+TEST(ReportTest, RedisLoadJson) {
+  EXPECT_EQ(RedisLoadJson({1000, 2.0004, 123456}),
+            R"({"keys":1000,"load_seconds":2.0,"used_memory":123456})");
+}
+
+}  // namespace
+}  // namespace shixin::loadtest
