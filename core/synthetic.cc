@@ -718,7 +718,7 @@ class Generator {
       c.disrupt_type = disrupt_.view();
       if (person != nullptr) {
         c.age = AgeAt(person->birth, c.publish_date);
-        c.sex = person->sex;
+        c.sex = static_cast<Sex>(person->sex);
       }
       on_case_(c);
       ++stats_.cases;
@@ -863,7 +863,7 @@ void WriteCase(const CaseInput& c, OutFile* out) {
   text.Clear();
   text.AddUint(c.age);
   out->AddField("age", text.view());
-  out->AddField("sexy", c.sex == 1 ? "男性" : c.sex == 2 ? "女性" : "");
+  out->AddField("sexy", c.sex == Sex::kMale ? "男性" : c.sex == Sex::kFemale ? "女性" : "");
   out->Add("}\n");
 }
 
