@@ -4,9 +4,7 @@
 #include <iostream>
 #include <memory>
 
-#include "absl/strings/str_format.h"
 #include "cli/commands.h"
-#include "cli/json_writer.h"
 #include "cli/render.h"
 #include "protocol/client.h"
 
@@ -89,42 +87,7 @@ int RemoteInfo(const Flags& flags) {
   auto reply = (*client)->Info();
   if (!reply.ok()) return ServerError("info", reply.status());
   const wire::InfoResponse& i = reply->value;
-  if (flags.Has("json")) {
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("version").String(absl::StrFormat("%016x", i.snapshot.version));
-    w.Key("generation").Int(i.generation);
-    w.Key("build_time").Int(i.snapshot.build_time);
-    w.Key("source_time").Int(i.snapshot.source_time);
-    w.Key("stale").Bool(i.stale);
-    w.Key("max_age_seconds").Int(i.max_age_seconds);
-    w.Key("subjects").Int(static_cast<int64_t>(i.snapshot.subjects));
-    w.Key("persons").Int(static_cast<int64_t>(i.snapshot.persons));
-    w.Key("organizations").Int(static_cast<int64_t>(i.snapshot.organizations));
-    w.Key("cases").Int(static_cast<int64_t>(i.snapshot.cases));
-    w.Key("relations").Int(static_cast<int64_t>(i.snapshot.relations));
-    w.Key("related_persons").Int(static_cast<int64_t>(i.snapshot.related_persons));
-    w.Key("uptime_seconds").Int(static_cast<int64_t>(i.uptime_seconds));
-    w.Key("reload_state").String(wire::ReloadStateName(i.reload_state));
-    w.Key("last_reload_time").Int(i.last_reload_time);
-    w.Key("last_reload_message").String(i.last_reload_message);
-    w.Key("catalog").String(i.catalog_id);
-    w.Key("catalog_fingerprint").String(absl::StrFormat("%016x", i.catalog_fingerprint));
-    w.Key("data_source").String(i.data_source);
-    w.EndObject();
-    std::cout << w.str() << "\n";
-    return kExitOk;
-  }
-  std::cout << absl::StrFormat(
-      "snapshot %016x generation %d%s\n"
-      "  %d subjects (%d persons, %d organizations), %d cases, %d relations, %d related persons\n"
-      "  built %d, list written %d, uptime %ds, catalog %s (%016x)\n"
-      "  last reload: %s %s\n  data: %s\n",
-      i.snapshot.version, i.generation, i.stale ? " STALE" : "", i.snapshot.subjects,
-      i.snapshot.persons, i.snapshot.organizations, i.snapshot.cases, i.snapshot.relations,
-      i.snapshot.related_persons, i.snapshot.build_time, i.snapshot.source_time, i.uptime_seconds,
-      i.catalog_id, i.catalog_fingerprint, wire::ReloadStateName(i.reload_state),
-      i.last_reload_message, i.data_source);
+  std::cout << (flags.Has("json") ? InfoJson(i) + "\n" : InfoText(i));
   return kExitOk;
 }
 

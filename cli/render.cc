@@ -1,92 +1,91 @@
 #include "cli/render.h"
 
-#include "absl/strings/str_cat.h"
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_format.h"
-#include "cli/json_writer.h"
 
 namespace shixin {
 namespace {
 
-std::string_view SexName(uint8_t sex) { return sex == 1 ? "male" : sex == 2 ? "female" : ""; }
+// Objects keep their keys in insertion order: the renderers add them in the documented order.
+using Json = nlohmann::ordered_json;
 
-void WriteDate(JsonWriter& w, std::string_view key, uint32_t date) {
-  w.Key(key);
-  if (date == 0) {
-    w.Null();
+// Returns `j` on one line. Invalid UTF-8 becomes U+FFFD (the default would throw, which
+// aborts under -fno-exceptions).
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// A case field's value; its C++ type says which form (core/record.h): a date as "2019-01-14",
+// or null for 0.
+Json CaseFieldJson(const std::string& text) { return text; }
+Json CaseFieldJson(uint32_t date) { return date == 0 ? Json(nullptr) : Json(FormatDate(date)); }
+Json CaseFieldJson(uint8_t n) { return n; }
+Json CaseFieldJson(Sex sex) { return SexName(sex); }
+
+// Whether a field is empty, 0 or unknown: then a json_optional field is left out.
+template <typename T>
+bool IsUnset(const T& value) {
+  if constexpr (kIsCaseText<T>) {
+    return value.empty();
   } else {
-    w.String(FormatDate(date));
+    return value == T{};
   }
 }
 
-void WriteCase(JsonWriter& w, const CaseInfo& c) {
-  w.BeginObject();
-  w.Key("case_code").String(c.case_code);
-  w.Key("court").String(c.court);
-  w.Key("area").String(c.area);
-  WriteDate(w, "reg_date", c.reg_date);
-  WriteDate(w, "publish_date", c.publish_date);
-  w.Key("gist_id").String(c.gist_id);
-  w.Key("gist_unit").String(c.gist_unit);
-  w.Key("duty").String(c.duty);
-  w.Key("performance").String(c.performance);
-  w.Key("performed_part").String(c.performed_part);
-  w.Key("unperform_part").String(c.unperform_part);
-  w.Key("conduct").String(c.disrupt_type);
-  if (!c.business_entity.empty()) w.Key("legal_representative_name").String(c.business_entity);
-  if (c.age != 0) w.Key("age").Int(c.age);
-  if (c.sex != 0) w.Key("sex").String(SexName(c.sex));
-  w.EndObject();
+Json CaseJson(const CaseInfo& c) {
+  Json j = Json::object();
+  ForEachCaseField(
+      [&j](const CaseField& f, const auto& value) {
+        if (!f.json_optional || !IsUnset(value)) j[f.json_key()] = CaseFieldJson(value);
+      },
+      c);
+  return j;
 }
 
-void WriteRoles(JsonWriter& w, std::string_view key, std::string_view other_key,
-                const std::vector<RoleInfo>& roles) {
-  w.Key(key).BeginArray();
+Json RolesJson(std::string_view other_key, const std::vector<RoleInfo>& roles) {
+  Json a = Json::array();
   for (const RoleInfo& r : roles) {
-    w.BeginObject();
-    w.Key("role").String(RoleName(r.role));
-    w.Key(other_key).String(r.id);
-    w.Key("name").String(r.name);
-    w.Key("listed").Bool(r.listed);
-    w.EndObject();
+    Json o = Json::object();
+    o["role"] = RoleName(r.role);
+    o[other_key] = r.id;
+    o["name"] = r.name;
+    o["listed"] = r.listed;
+    a.push_back(std::move(o));
   }
-  w.EndArray();
+  return a;
 }
 
-// Writes the fields common to check and measures answers (inside an open object).
-void WriteSubject(JsonWriter& w, const CheckResult& r, bool with_cases) {
-  w.Key("id").String(r.id);
-  w.Key("listed").Bool(r.listed);
-  w.Key("related").Bool(r.related);
-  w.Key("kind").String(SubjectKindName(r.kind));
-  w.Key("name");
-  if (r.name.empty()) {
-    w.Null();
-  } else {
-    w.String(r.name);
-  }
+// Returns the fields common to check and measures answers.
+Json SubjectJson(const CheckResult& r, bool with_cases) {
+  Json j = Json::object();
+  j["id"] = r.id;
+  j["listed"] = r.listed;
+  j["related"] = r.related;
+  j["kind"] = SubjectKindName(r.kind);
+  j["name"] = r.name.empty() ? Json(nullptr) : Json(r.name);
   if (with_cases) {
-    w.Key("cases").BeginArray();
-    for (const CaseInfo& c : r.cases) WriteCase(w, c);
-    w.EndArray();
+    Json cases = Json::array();
+    for (const CaseInfo& c : r.cases) cases.push_back(CaseJson(c));
+    j["cases"] = std::move(cases);
   }
-  WriteRoles(w, "roles", "org", r.roles);
-  if (r.kind == SubjectKind::kOrganization) WriteRoles(w, "officers", "person", r.officers);
+  j["roles"] = RolesJson("org", r.roles);
+  if (r.kind == SubjectKind::kOrganization) j["officers"] = RolesJson("person", r.officers);
+  return j;
 }
 
-void WriteBasis(JsonWriter& w, const Basis& b) {
-  w.BeginObject();
-  w.Key("type").String(BasisTypeName(b.type));
-  if (b.role) w.Key("role").String(RoleName(*b.role));
+Json BasisJson(const Basis& b) {
+  Json j = Json::object();
+  j["type"] = BasisTypeName(b.type);
+  if (b.role) j["role"] = RoleName(*b.role);
   if (!b.officer.empty()) {
-    w.Key("officer").String(b.officer);
-    if (!b.officer_name.empty()) w.Key("officer_name").String(b.officer_name);
+    j["officer"] = b.officer;
+    if (!b.officer_name.empty()) j["officer_name"] = b.officer_name;
   }
   if (!b.via.empty()) {
-    w.Key("via").String(b.via);
-    w.Key("via_name").String(b.via_name);
+    j["via"] = b.via;
+    j["via_name"] = b.via_name;
   }
-  if (b.via_role) w.Key("via_role").String(RoleName(*b.via_role));
-  w.EndObject();
+  if (b.via_role) j["via_role"] = RoleName(*b.via_role);
+  return j;
 }
 
 std::string BasisText(const Basis& b) {
@@ -119,40 +118,57 @@ std::string FormatDate(uint32_t d) {
   return absl::StrFormat("%04d-%02d-%02d", d / 10000, d / 100 % 100, d % 100);
 }
 
-std::string CheckJson(const CheckResult& r) {
-  JsonWriter w;
-  w.BeginObject();
-  WriteSubject(w, r, /*with_cases=*/true);
-  w.EndObject();
-  return w.str();
-}
+std::string CheckJson(const CheckResult& r) { return Dump(SubjectJson(r, /*with_cases=*/true)); }
 
 std::string MeasuresJson(const MeasuresResult& r) {
-  JsonWriter w;
-  w.BeginObject();
-  WriteSubject(w, r.subject, /*with_cases=*/false);
-  w.Key("measures").BeginArray();
+  Json j = SubjectJson(r.subject, /*with_cases=*/false);
+  Json measures = Json::array();
   for (const MeasureInfo& m : r.measures) {
-    w.BeginObject();
-    w.Key("no").Int(m.no);
-    w.Key("title").String(m.title);
-    w.Key("agency").String(m.agency);
-    w.Key("agency_name").String(m.agency_name);
-    w.Key("effect").String(EffectName(m.effect));
-    w.Key("basis").BeginArray();
-    for (const Basis& b : m.basis) WriteBasis(w, b);
-    w.EndArray();
-    w.EndObject();
+    Json basis = Json::array();
+    for (const Basis& b : m.basis) basis.push_back(BasisJson(b));
+    Json o = Json::object();
+    o["no"] = m.no;
+    o["title"] = m.title;
+    o["agency"] = m.agency;
+    o["agency_name"] = m.agency_name;
+    o["effect"] = EffectName(m.effect);
+    o["basis"] = std::move(basis);
+    measures.push_back(std::move(o));
   }
-  w.EndArray();
-  w.EndObject();
-  return w.str();
+  j["measures"] = std::move(measures);
+  return Dump(j);
 }
 
 std::string ErrorJson(std::string_view input, std::string_view error) {
-  JsonWriter w;
-  w.BeginObject().Key("input").String(input).Key("error").String(error).EndObject();
-  return w.str();
+  Json j = Json::object();
+  j["input"] = input;
+  j["error"] = error;
+  return Dump(j);
+}
+
+std::string InfoJson(const wire::InfoResponse& i) {
+  const SnapshotInfo& s = i.snapshot;
+  Json j = Json::object();
+  j["version"] = absl::StrFormat("%016x", s.version);
+  j["generation"] = i.generation;
+  j["build_time"] = s.build_time;
+  j["source_time"] = s.source_time;
+  j["stale"] = i.stale;
+  j["max_age_seconds"] = i.max_age_seconds;
+  j["subjects"] = s.subjects;
+  j["persons"] = s.persons;
+  j["organizations"] = s.organizations;
+  j["cases"] = s.cases;
+  j["relations"] = s.relations;
+  j["related_persons"] = s.related_persons;
+  j["uptime_seconds"] = i.uptime_seconds;
+  j["reload_state"] = wire::ReloadStateName(i.reload_state);
+  j["last_reload_time"] = i.last_reload_time;
+  j["last_reload_message"] = i.last_reload_message;
+  j["catalog"] = i.catalog_id;
+  j["catalog_fingerprint"] = absl::StrFormat("%016x", i.catalog_fingerprint);
+  j["data_source"] = i.data_source;
+  return Dump(j);
 }
 
 std::string CheckText(const CheckResult& r) {
@@ -189,6 +205,19 @@ std::string MeasuresText(const MeasuresResult& r) {
 
 std::string ErrorText(std::string_view input, std::string_view error) {
   return absl::StrFormat("%s  INVALID  %s\n", input, error);
+}
+
+std::string InfoText(const wire::InfoResponse& i) {
+  return absl::StrFormat(
+      "snapshot %016x generation %d%s\n"
+      "  %d subjects (%d persons, %d organizations), %d cases, %d relations, %d related persons\n"
+      "  built %d, list written %d, uptime %ds, catalog %s (%016x)\n"
+      "  last reload: %s %s\n  data: %s\n",
+      i.snapshot.version, i.generation, i.stale ? " STALE" : "", i.snapshot.subjects,
+      i.snapshot.persons, i.snapshot.organizations, i.snapshot.cases, i.snapshot.relations,
+      i.snapshot.related_persons, i.snapshot.build_time, i.snapshot.source_time, i.uptime_seconds,
+      i.catalog_id, i.catalog_fingerprint, wire::ReloadStateName(i.reload_state),
+      i.last_reload_message, i.data_source);
 }
 
 }  // namespace shixin

@@ -2,6 +2,10 @@
 // a short text form for people. Offline and server modes render through these same functions,
 // so scripts can switch between them.
 //
+// The JSON is written by nlohmann::json, one line per object, keys in the documented order,
+// UTF-8 as is, control characters escaped; invalid UTF-8 (which ingest never lets in) is
+// written as U+FFFD.
+//
 // Thread safety: pure functions.
 #ifndef SHIXIN_CLI_RENDER_H_
 #define SHIXIN_CLI_RENDER_H_
@@ -10,6 +14,7 @@
 #include <string_view>
 
 #include "core/query.h"
+#include "protocol/messages.h"
 
 namespace shixin {
 
@@ -19,11 +24,14 @@ std::string CheckJson(const CheckResult& r);
 std::string MeasuresJson(const MeasuresResult& r);
 // Returns {"input": ..., "error": ...} for an ID that could not be queried.
 std::string ErrorJson(std::string_view input, std::string_view error);
+// Returns the JSON object for a server's INFO answer.
+std::string InfoJson(const wire::InfoResponse& i);
 
 // Human-readable forms (several lines, ending in a newline).
 std::string CheckText(const CheckResult& r);
 std::string MeasuresText(const MeasuresResult& r);
 std::string ErrorText(std::string_view input, std::string_view error);
+std::string InfoText(const wire::InfoResponse& i);
 
 // Returns "2019-01-14" for 20190114, or "" for 0.
 std::string FormatDate(uint32_t yyyymmdd);

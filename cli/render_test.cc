@@ -2,16 +2,52 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/json_writer.h"
-
 namespace shixin {
 namespace {
 
-TEST(JsonWriterTest, EscapesAndSeparates) {
-  JsonWriter w;
-  w.BeginObject().Key("a").String("x\"y\\z\n\x01").Key("b").BeginArray().Int(1).Bool(false).Null();
-  w.EndArray().Key("c").String("鹤岗").EndObject();
-  EXPECT_EQ(w.str(), R"({"a":"x\"y\\z\n\u0001","b":[1,false,null],"c":"鹤岗"})");
+TEST(RenderTest, EscapesAndKeepsUtf8) {
+  EXPECT_EQ(ErrorJson("x\"y\\z\n\x01", "鹤岗"), R"({"input":"x\"y\\z\n\u0001","error":"鹤岗"})");
+  // Invalid UTF-8 (which ingest rejects) cannot make the output invalid JSON.
+  EXPECT_EQ(ErrorJson("a\xff", ""), "{\"input\":\"a\xef\xbf\xbd\",\"error\":\"\"}");
+}
+
+CaseInfo FullCase() {
+  CaseInfo c;
+  c.case_code = "（2018）黑04执123号";
+  c.court = "鹤岗市中级人民法院";
+  c.area = "黑龙江";
+  c.reg_date = 20180409;
+  c.publish_date = 20180820;
+  c.gist_id = "(2017)黑04民初56号";
+  c.gist_unit = "鹤岗市中级人民法院";
+  c.duty = "给付\n1. 货款";
+  c.performance = "全部未履行";
+  c.performed_part = "暂无";
+  c.unperform_part = "暂无";
+  c.disrupt_type = "违反财产报告制度";
+  c.business_entity = "陈海波";
+  c.age = 58;
+  c.sex = Sex::kFemale;
+  return c;
+}
+
+TEST(RenderTest, CaseJsonHasEveryFieldInOrder) {
+  CheckResult r;
+  r.id = "11010519491231002X";
+  r.listed = true;
+  r.name = "张三";
+  r.cases = {FullCase(), CaseInfo()};
+  EXPECT_EQ(
+      CheckJson(r),
+      R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张三",)"
+      R"("cases":[{"case_code":"（2018）黑04执123号","court":"鹤岗市中级人民法院","area":"黑龙江",)"
+      R"("reg_date":"2018-04-09","publish_date":"2018-08-20","gist_id":"(2017)黑04民初56号",)"
+      R"("gist_unit":"鹤岗市中级人民法院","duty":"给付\n1. 货款","performance":"全部未履行",)"
+      R"("performed_part":"暂无","unperform_part":"暂无","conduct":"违反财产报告制度",)"
+      R"("legal_representative_name":"陈海波","age":58,"sex":"female"},)"
+      R"({"case_code":"","court":"","area":"","reg_date":null,"publish_date":null,"gist_id":"",)"
+      R"("gist_unit":"","duty":"","performance":"","performed_part":"","unperform_part":"",)"
+      R"("conduct":""}],"roles":[]})");
 }
 
 TEST(RenderTest, CheckJsonHasTheDocumentedKeys) {
@@ -66,6 +102,39 @@ TEST(RenderTest, MeasuresJsonCarriesBasis) {
 
 TEST(RenderTest, ErrorJson) {
   EXPECT_EQ(ErrorJson("12x", "wrong length"), R"({"input":"12x","error":"wrong length"})");
+}
+
+TEST(RenderTest, OrganisationsListOfficers) {
+  CheckResult r;
+  r.id = "91350500156488989A";
+  r.kind = SubjectKind::kOrganization;
+  r.officers.push_back(RoleInfo{Role::kLegalRepresentative, "11010519491231002X", "张三", false});
+  EXPECT_EQ(CheckJson(r),
+            R"({"id":"91350500156488989A","listed":false,"related":false,"kind":"organization",)"
+            R"("name":null,"cases":[],"roles":[],"officers":[{"role":"legal_representative",)"
+            R"("person":"11010519491231002X","name":"张三","listed":false}]})");
+}
+
+TEST(RenderTest, InfoJson) {
+  wire::InfoResponse i;
+  i.snapshot.version = 0xabc;
+  i.snapshot.build_time = -5;
+  i.snapshot.subjects = 12;
+  i.generation = 3;
+  i.max_age_seconds = 60;
+  i.stale = true;
+  i.reload_state = wire::ReloadState::kOk;
+  i.last_reload_message = "generation 3: 14 cases";
+  i.catalog_id = "hegang-2018";
+  i.catalog_fingerprint = 1;
+  i.data_source = "/srv/list";
+  EXPECT_EQ(InfoJson(i),
+            R"({"version":"0000000000000abc","generation":3,"build_time":-5,"source_time":0,)"
+            R"("stale":true,"max_age_seconds":60,"subjects":12,"persons":0,"organizations":0,)"
+            R"("cases":0,"relations":0,"related_persons":0,"uptime_seconds":0,)"
+            R"("reload_state":"ok","last_reload_time":0,"last_reload_message":"generation 3: 14 )"
+            R"(cases","catalog":"hegang-2018","catalog_fingerprint":"0000000000000001",)"
+            R"("data_source":"/srv/list"})");
 }
 
 TEST(RenderTest, FormatDate) {

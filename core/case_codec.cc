@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 namespace shixin {
 namespace {
@@ -13,12 +14,6 @@ void AppendVarint(uint64_t value, std::string* out) {
     value >>= 7;
   }
   out->push_back(static_cast<char>(value));
-}
-
-void AppendU32(uint32_t value, std::string* out) {
-  char bytes[sizeof(value)];
-  std::memcpy(bytes, &value, sizeof(value));
-  out->append(bytes, sizeof(value));
 }
 
 // Reads a LEB128 value; stops at `end` (a truncated value reads as what it has so far).
@@ -32,49 +27,51 @@ uint64_t ReadVarint(const char*& p, const char* end) {
   return value;
 }
 
-uint32_t ReadU32(const char*& p) {
-  uint32_t value;
-  std::memcpy(&value, p, sizeof(value));
-  p += sizeof(value);
-  return value;
+// A text as its length and bytes; any other field as its sizeof(field) bytes, in host order
+// (little-endian, as the format requires).
+template <typename T>
+void AppendField(const T& value, std::string* out) {
+  if constexpr (kIsCaseText<T>) {
+    AppendVarint(value.size(), out);
+    out->append(value);
+  } else {
+    static_assert(std::is_trivially_copyable_v<T>);
+    char bytes[sizeof(value)];
+    std::memcpy(bytes, &value, sizeof(value));
+    out->append(bytes, sizeof(value));
+  }
 }
 
-// The fixed part of a record: two dates, age and sex.
-constexpr size_t kFixedBytes = 2 * sizeof(uint32_t) + 2;
+// Reads what AppendField wrote; a text is cut at `end`.
+// REQUIRES: a fixed-width field has its sizeof(field) bytes before `end`.
+template <typename T>
+void ReadField(const char*& p, const char* end, T* value) {
+  if constexpr (kIsCaseText<T>) {
+    // The length first: `end - p` is what is left after it.
+    const uint64_t length = ReadVarint(p, end);
+    const uint64_t n = std::min<uint64_t>(length, static_cast<uint64_t>(end - p));
+    *value = std::string_view(p, n);
+    p += n;
+  } else {
+    std::memcpy(value, p, sizeof(*value));
+    p += sizeof(*value);
+  }
+}
 
 }  // namespace
 
-void EncodeCase(const CaseInput& c, std::string* out) {
-  AppendU32(c.reg_date, out);
-  AppendU32(c.publish_date, out);
-  out->push_back(static_cast<char>(c.age));
-  out->push_back(static_cast<char>(c.sex));
-  for (std::string_view field :
-       {c.case_code, c.court, c.area, c.gist_id, c.gist_unit, c.duty, c.performance,
-        c.performed_part, c.unperform_part, c.disrupt_type, c.business_entity}) {
-    AppendVarint(field.size(), out);
-    out->append(field);
-  }
+void EncodeCase(const CaseView& c, std::string* out) {
+  ForEachCaseFieldBinaryOrder([out](const CaseField&, const auto& v) { AppendField(v, out); }, c);
 }
 
 CaseView DecodeCase(const char* p, const char* end, size_t* size) {
   const char* begin = p;
   CaseView v;
-  if (static_cast<size_t>(end - p) < kFixedBytes) {
+  if (static_cast<size_t>(end - p) < CaseFixedBytes()) {
     if (size != nullptr) *size = static_cast<size_t>(end - p);
     return v;
   }
-  v.reg_date = ReadU32(p);
-  v.publish_date = ReadU32(p);
-  v.age = static_cast<uint8_t>(*p++);
-  v.sex = static_cast<uint8_t>(*p++);
-  for (std::string_view* field :
-       {&v.case_code, &v.court, &v.area, &v.gist_id, &v.gist_unit, &v.duty, &v.performance,
-        &v.performed_part, &v.unperform_part, &v.disrupt_type, &v.business_entity}) {
-    const uint64_t n = std::min<uint64_t>(ReadVarint(p, end), static_cast<uint64_t>(end - p));
-    *field = std::string_view(p, n);
-    p += n;
-  }
+  ForEachCaseFieldBinaryOrder([&p, end](const CaseField&, auto& f) { ReadField(p, end, &f); }, v);
   if (size != nullptr) *size = static_cast<size_t>(p - begin);
   return v;
 }

@@ -1,6 +1,7 @@
-// The binary encoding of one enforcement case inside a snapshot's case blob: reg_date and
-// publish_date (4 bytes each, little-endian), age and sex (1 byte each), then the eleven text
-// fields of CaseView in declaration order, each as a LEB128 length and its bytes.
+// The binary encoding of one enforcement case inside a snapshot's case blob, in the order of
+// ForEachCaseFieldBinaryOrder (core/record.h): the fixed-width fields, each in sizeof(field)
+// little-endian bytes (today reg_date and publish_date, 4 bytes each, then age and sex, 1 byte
+// each), then the texts, each as a LEB128 length and its bytes (core/SNAPSHOT_FORMAT.md).
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_CORE_CASE_CODEC_H_
@@ -10,12 +11,11 @@
 #include <string>
 
 #include "core/record.h"
-#include "core/snapshot.h"
 
 namespace shixin {
 
 // Appends the encoding of `c` to `out`.
-void EncodeCase(const CaseInput& c, std::string* out);
+void EncodeCase(const CaseView& c, std::string* out);
 
 // Decodes the case starting at `p`, reading no byte at or beyond `end`; sets *size to its
 // encoded length if `size` is not null. The views point into that record. A record cut short

@@ -296,9 +296,9 @@ absl::Status ReadSex(ondemand::value& value, StringStore& strings, CaseState* st
   if (absl::Status s = ReadString(value, "sexy", strings, &text); !s.ok()) return s;
   std::string_view sex = text.value_or("");
   if (sex == "男" || sex == "男性") {
-    state->out->sex = 1;
+    state->out->sex = Sex::kMale;
   } else if (sex == "女" || sex == "女性") {
-    state->out->sex = 2;
+    state->out->sex = Sex::kFemale;
   } else if (!sex.empty()) {
     return FieldError("sexy", "unknown sex " + Quote(sex));
   }

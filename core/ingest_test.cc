@@ -128,7 +128,7 @@ TEST(ParseCaseRecordTest, EveryField) {
   EXPECT_EQ(c->unperform_part, "暂无");
   EXPECT_EQ(c->disrupt_type, "违反财产报告制度,拒不履行");
   EXPECT_EQ(c->age, 0);
-  EXPECT_EQ(c->sex, 0);
+  EXPECT_EQ(c->sex, Sex::kUnknown);
 }
 
 TEST(ParseCaseRecordTest, MinimalPersonRecord) {
@@ -342,14 +342,15 @@ TEST(ParseCaseRecordTest, IdsAsPeopleTypeThem) {
 TEST(ParseCaseRecordTest, AgeAndSex) {
   struct AgeSex {
     std::string age, sex;
-    uint8_t want_age, want_sex;
+    uint8_t want_age;
+    Sex want_sex;
   };
-  for (const AgeSex& t : std::vector<AgeSex>{{R"("58")", R"("男性")", 58, 1},
-                                             {"58", R"("男")", 58, 1},
-                                             {R"("0")", R"("女")", 0, 2},
-                                             {"150", R"("女性")", 150, 2},
-                                             {R"("")", R"("")", 0, 0},
-                                             {"null", "null", 0, 0}}) {
+  for (const AgeSex& t : std::vector<AgeSex>{{R"("58")", R"("男性")", 58, Sex::kMale},
+                                             {"58", R"("男")", 58, Sex::kMale},
+                                             {R"("0")", R"("女")", 0, Sex::kFemale},
+                                             {"150", R"("女性")", 150, Sex::kFemale},
+                                             {R"("")", R"("")", 0, Sex::kUnknown},
+                                             {"null", "null", 0, Sex::kUnknown}}) {
     std::string scratch;
     absl::StatusOr<CaseInput> c =
         ParseCaseRecord(Json(With(With(PersonFields(), "age", t.age), "sexy", t.sex)), &scratch);

@@ -1,29 +1,6 @@
 #include "core/query.h"
 
 namespace shixin {
-namespace {
-
-CaseInfo ToCaseInfo(const CaseView& v) {
-  CaseInfo c;
-  c.case_code = v.case_code;
-  c.court = v.court;
-  c.area = v.area;
-  c.gist_id = v.gist_id;
-  c.gist_unit = v.gist_unit;
-  c.duty = v.duty;
-  c.performance = v.performance;
-  c.performed_part = v.performed_part;
-  c.unperform_part = v.unperform_part;
-  c.disrupt_type = v.disrupt_type;
-  c.business_entity = v.business_entity;
-  c.reg_date = v.reg_date;
-  c.publish_date = v.publish_date;
-  c.age = v.age;
-  c.sex = v.sex;
-  return c;
-}
-
-}  // namespace
 
 CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases) {
   CheckResult r;
@@ -37,7 +14,7 @@ CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases) {
   if (with_cases) {
     const uint32_t first = snap.FirstCase(e);
     for (uint32_t i = 0; i < snap.CaseCount(e); ++i)
-      r.cases.push_back(ToCaseInfo(snap.Case(first + i)));
+      r.cases.push_back(ConvertCase<CaseInfo>(snap.Case(first + i)));
   }
   std::vector<RoleInfo>& links = r.kind == SubjectKind::kPerson ? r.roles : r.officers;
   for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {

@@ -14,19 +14,11 @@
 #include "absl/status/statusor.h"
 #include "core/catalog.h"
 #include "core/id.h"
+#include "core/record.h"
 #include "core/snapshot.h"
 #include "core/types.h"
 
 namespace shixin {
-
-struct CaseInfo {
-  std::string case_code, court, area, gist_id, gist_unit, duty, performance, performed_part,
-      unperform_part, disrupt_type, business_entity;
-  uint32_t reg_date = 0;      // YYYYMMDD or 0
-  uint32_t publish_date = 0;  // YYYYMMDD or 0
-  uint8_t age = 0;
-  uint8_t sex = 0;  // 0 unknown, 1 male, 2 female
-};
 
 // A role that links the subject to another party: for a person, the organisation where it
 // holds the role; for an organisation, the person holding the role in it (an officer).

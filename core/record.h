@@ -1,38 +1,173 @@
-// The records that feed a snapshot: one enforcement case of a listed subject (the court's
-// record) and one relation (organisation, person, role) from the relations feed.
+// The records of the list: one enforcement case (BasicCaseRecord, declared once over its string
+// type) and the inputs that feed a snapshot, a case as ingested (CaseInput) and one relation
+// (RelationInput).
 //
-// Both hold borrowed string_views: they are valid only while the buffer they point into is.
-// Thread safety: plain values.
+// ForEachCaseField is the one list of a case's fields. The snapshot's case codec, the wire
+// messages, the CLI's JSON, the query's copies and the tests all go through it, so a new field
+// is declared in BasicCaseRecord, listed in ForEachCaseField, and nothing else is edited by hand
+// (a new field changes the snapshot and wire formats: their version and documents follow).
+//
+// A field's C++ type says how it is stored and sent:
+//   Str       text: snapshot LEB128 length + bytes; wire str16 (str32 if long_text); JSON string
+//   uint32_t  a date YYYYMMDD, 0 if absent: 4 bytes; JSON "YYYY-MM-DD" or null
+//   uint8_t   a small number (age), 0 if absent: 1 byte; JSON number
+//   Sex       1 byte; JSON "male"/"female"
+// Both binary encodings put the fixed-width fields first, then the texts, each group in list
+// order (ForEachCaseFieldBinaryOrder); the JSON keys follow the list order.
+//
+// CaseView and CaseInput hold borrowed string_views: they are valid only while the buffer they
+// point into is. Thread safety: plain values and pure functions.
 #ifndef SHIXIN_CORE_RECORD_H_
 #define SHIXIN_CORE_RECORD_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "core/id.h"
 #include "core/types.h"
 
 namespace shixin {
 
-// One case of a listed subject, as ingested from the court's feed (keys in domain.md).
-struct CaseInput {
-  Id id;                             // cardNum, validated; id.subject_kind() is the kind
-  std::string_view name;             // iname
-  std::string_view case_code;        // caseCode, e.g. "（2018）黑04执123号"
-  std::string_view court;            // courtName
-  std::string_view area;             // areaName
-  std::string_view gist_id;          // gistId
-  std::string_view gist_unit;        // gistUnit
-  std::string_view duty;             // duty (long free text)
-  std::string_view performance;      // performance, e.g. "全部未履行"
-  std::string_view performed_part;   // performedPart
-  std::string_view unperform_part;   // unperformPart
-  std::string_view disrupt_type;     // disruptTypeName
-  std::string_view business_entity;  // businessEntity (legal representative's name, orgs)
-  uint32_t reg_date = 0;             // regDate as YYYYMMDD, 0 if absent
-  uint32_t publish_date = 0;         // publishDate as YYYYMMDD, 0 if absent
-  uint8_t age = 0;                   // 0 if absent
-  uint8_t sex = 0;                   // 0 unknown, 1 male, 2 female
+// A subject's sex, from the feed's `sexy` (persons only).
+enum class Sex : uint8_t { kUnknown = 0, kMale = 1, kFemale = 2 };
+inline constexpr int kSexCount = 3;
+
+// Returns "male", "female", or "" (unknown, or a value out of range).
+constexpr std::string_view SexName(Sex sex) {
+  return sex == Sex::kMale ? "male" : sex == Sex::kFemale ? "female" : "";
+}
+
+// One enforcement case (keys in domain.md). `performance` stays text: the feed's two values
+// ("全部未履行", "部分未履行") are shown as they are and nothing decides on them.
+template <typename Str>
+struct BasicCaseRecord {
+  Str case_code;              // caseCode, e.g. "（2018）黑04执123号"
+  Str court;                  // courtName
+  Str area;                   // areaName
+  uint32_t reg_date = 0;      // regDate as YYYYMMDD, 0 if absent
+  uint32_t publish_date = 0;  // publishDate as YYYYMMDD, 0 if absent
+  Str gist_id;                // gistId
+  Str gist_unit;              // gistUnit
+  Str duty;                   // duty (long free text)
+  Str performance;            // performance, e.g. "全部未履行"
+  Str performed_part;         // performedPart
+  Str unperform_part;         // unperformPart
+  Str disrupt_type;           // disruptTypeName
+  Str business_entity;        // businessEntity (legal representative's name, organisations)
+  uint8_t age = 0;            // 0 if absent
+  Sex sex = Sex::kUnknown;
+
+  bool operator==(const BasicCaseRecord&) const = default;
+};
+
+// A case whose texts point into a snapshot, a payload or an ingest buffer.
+using CaseView = BasicCaseRecord<std::string_view>;
+// A case that owns its texts (query results, decoded messages).
+using CaseInfo = BasicCaseRecord<std::string>;
+
+// What ForEachCaseField tells about a field besides its value.
+struct CaseField {
+  constexpr explicit CaseField(std::string_view name) : name(name) {}
+  // Return this field with another JSON key, left out of the JSON when unset, or long.
+  constexpr CaseField JsonAs(std::string_view key) const {
+    CaseField f = *this;
+    f.json_name = key;
+    return f;
+  }
+  constexpr CaseField JsonOptional() const {
+    CaseField f = *this;
+    f.json_optional = true;
+    return f;
+  }
+  constexpr CaseField LongText() const {
+    CaseField f = *this;
+    f.long_text = true;
+    return f;
+  }
+
+  constexpr std::string_view json_key() const { return json_name.empty() ? name : json_name; }
+
+  std::string_view name;       // the member's name; wire decoding errors say "case.<name>"
+  std::string_view json_name;  // the CLI's JSON key if not `name`
+  bool json_optional = false;  // the JSON leaves the field out when empty, 0 or unknown
+  bool long_text = false;      // a text that may pass 64 KiB: str32 on the wire, else str16
+};
+
+// Calls f(field, r.member...) for each field of the records `r` (one or more, of any string
+// type), in the list's order. The list of fields: edit it together with BasicCaseRecord.
+template <typename F, typename... R>
+constexpr void ForEachCaseField(F&& f, R&&... r) {
+  f(CaseField("case_code"), r.case_code...);
+  f(CaseField("court"), r.court...);
+  f(CaseField("area"), r.area...);
+  f(CaseField("reg_date"), r.reg_date...);
+  f(CaseField("publish_date"), r.publish_date...);
+  f(CaseField("gist_id"), r.gist_id...);
+  f(CaseField("gist_unit"), r.gist_unit...);
+  f(CaseField("duty").LongText(), r.duty...);
+  f(CaseField("performance"), r.performance...);
+  f(CaseField("performed_part"), r.performed_part...);
+  f(CaseField("unperform_part"), r.unperform_part...);
+  f(CaseField("disrupt_type").JsonAs("conduct"), r.disrupt_type...);
+  f(CaseField("business_entity").JsonAs("legal_representative_name").JsonOptional(),
+    r.business_entity...);
+  f(CaseField("age").JsonOptional(), r.age...);
+  f(CaseField("sex").JsonOptional(), r.sex...);
+}
+
+// Whether a field of type T (cv-ref removed) is a text.
+template <typename T>
+inline constexpr bool kIsCaseText = std::is_convertible_v<const T&, std::string_view>;
+
+namespace record_internal {
+// Calls f like ForEachCaseField for the texts (kTexts) or for the other fields only.
+template <bool kTexts, typename F, typename... R>
+constexpr void ForEachCaseFieldOfKind(F& f, R&... r) {
+  ForEachCaseField(
+      [&f]<typename M, typename... Ms>(const CaseField& field, M& m, Ms&... ms) {
+        if constexpr (kIsCaseText<std::remove_cv_t<M>> == kTexts) f(field, m, ms...);
+      },
+      r...);
+}
+}  // namespace record_internal
+
+// Like ForEachCaseField, in the binary encodings' order: the fixed-width fields, then the texts.
+template <typename F, typename... R>
+constexpr void ForEachCaseFieldBinaryOrder(F&& f, R&&... r) {
+  record_internal::ForEachCaseFieldOfKind<false>(f, r...);
+  record_internal::ForEachCaseFieldOfKind<true>(f, r...);
+}
+
+// Returns the bytes of a case's fixed-width fields (the binary encodings write each in
+// sizeof(field) bytes).
+constexpr size_t CaseFixedBytes() {
+  size_t n = 0;
+  ForEachCaseField(
+      [&n]<typename M>(const CaseField&, const M&) {
+        if constexpr (!kIsCaseText<M>) n += sizeof(M);
+      },
+      CaseView{});
+  return n;
+}
+
+// Returns `from` as a record of another string type: an owned copy of a view, or views of an
+// owned record (valid while `from` is).
+template <typename To, typename From>
+To ConvertCase(const From& from) {
+  To to;
+  ForEachCaseField([](const CaseField&, auto& t, const auto& f) { t = f; }, to, from);
+  return to;
+}
+
+// One case of a listed subject, as ingested from the court's feed: the case and whose it is.
+struct CaseInput : CaseView {
+  Id id;                  // cardNum, validated; id.subject_kind() is the kind
+  std::string_view name;  // iname
+
+  bool operator==(const CaseInput&) const = default;
 };
 
 // One line of the relations feed.

@@ -35,6 +35,7 @@
 #include "core/huge_pages.h"
 #include "core/id.h"
 #include "core/id_index.h"
+#include "core/record.h"
 #include "core/types.h"
 
 namespace shixin {
@@ -42,16 +43,6 @@ namespace shixin {
 // Entity numbers; kNoEntity means "not in the snapshot".
 using EntityNo = uint32_t;
 inline constexpr EntityNo kNoEntity = 0xFFFFFFFFu;
-
-// One enforcement case, decoded on demand. Views point into the snapshot.
-struct CaseView {
-  std::string_view case_code, court, area, gist_id, gist_unit, duty, performance, performed_part,
-      unperform_part, disrupt_type, business_entity;
-  uint32_t reg_date = 0;      // YYYYMMDD or 0
-  uint32_t publish_date = 0;  // YYYYMMDD or 0
-  uint8_t age = 0;
-  uint8_t sex = 0;  // 0 unknown, 1 male, 2 female
-};
 
 // A role link from an entity to another entity.
 struct LinkView {

@@ -99,21 +99,8 @@ std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects) {
 }
 
 void ExpectCaseEqual(const CaseView& a, const CaseView& b) {
-  EXPECT_EQ(a.case_code, b.case_code);
-  EXPECT_EQ(a.court, b.court);
-  EXPECT_EQ(a.area, b.area);
-  EXPECT_EQ(a.gist_id, b.gist_id);
-  EXPECT_EQ(a.gist_unit, b.gist_unit);
-  EXPECT_EQ(a.duty, b.duty);
-  EXPECT_EQ(a.performance, b.performance);
-  EXPECT_EQ(a.performed_part, b.performed_part);
-  EXPECT_EQ(a.unperform_part, b.unperform_part);
-  EXPECT_EQ(a.disrupt_type, b.disrupt_type);
-  EXPECT_EQ(a.business_entity, b.business_entity);
-  EXPECT_EQ(a.reg_date, b.reg_date);
-  EXPECT_EQ(a.publish_date, b.publish_date);
-  EXPECT_EQ(a.age, b.age);
-  EXPECT_EQ(a.sex, b.sex);
+  ForEachCaseField(
+      [](const CaseField& f, const auto& x, const auto& y) { EXPECT_EQ(x, y) << f.name; }, a, b);
 }
 
 void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b) {

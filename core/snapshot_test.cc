@@ -64,7 +64,7 @@ TEST(SnapshotTest, CaseFieldsRoundTrip) {
   c.unperform_part = "暂无";
   c.business_entity = "王五";
   c.age = 58;
-  c.sex = 1;
+  c.sex = Sex::kMale;
   SnapshotBuilder builder;
   builder.AddCase(c);
   auto snap = BuildOrDie(builder);
@@ -76,7 +76,7 @@ TEST(SnapshotTest, CaseFieldsRoundTrip) {
   EXPECT_EQ(v.performed_part, "暂无");
   EXPECT_EQ(v.business_entity, "王五");
   EXPECT_EQ(v.age, 58);
-  EXPECT_EQ(v.sex, 1);
+  EXPECT_EQ(v.sex, Sex::kMale);
   EXPECT_EQ(v.publish_date, 20180713u);
 }
 

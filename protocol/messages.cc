@@ -33,7 +33,6 @@ void PutStr(int prefix, std::string_view s, std::string* out) {
 
 void PutStr8(std::string_view s, std::string* out) { PutStr(1, s, out); }
 void PutStr16(std::string_view s, std::string* out) { PutStr(2, s, out); }
-void PutStr32(std::string_view s, std::string* out) { PutStr(4, s, out); }
 
 // The number of list entries written: lists longer than their count field are cut.
 size_t Count16(size_t n) { return std::min<size_t>(n, 0xFFFF); }
@@ -86,22 +85,22 @@ void PutMeasure(const MeasureInfo& m, std::string* out) {
   for (size_t i = 0; i < n; ++i) PutBasis(m.basis[i], out);
 }
 
+// The length prefix of a case's text: str32 for a long text, else str16.
+constexpr int TextPrefix(const CaseField& f) { return f.long_text ? 4 : 2; }
+
+// A case's field: a text as TextPrefix says, a date as u32, age and sex as u8.
+void PutCaseField(const CaseField& f, std::string_view text, std::string* out) {
+  PutStr(TextPrefix(f), text, out);
+}
+void PutCaseField(const CaseField&, uint32_t date, std::string* out) { PutU32(date, out); }
+void PutCaseField(const CaseField&, uint8_t n, std::string* out) { PutU8(n, out); }
+void PutCaseField(const CaseField&, Sex sex, std::string* out) {
+  PutU8(static_cast<uint8_t>(sex), out);
+}
+
 void PutCase(const CaseInfo& c, std::string* out) {
-  PutU32(c.reg_date, out);
-  PutU32(c.publish_date, out);
-  PutU8(c.age, out);
-  PutU8(c.sex, out);
-  PutStr16(c.case_code, out);
-  PutStr16(c.court, out);
-  PutStr16(c.area, out);
-  PutStr16(c.gist_id, out);
-  PutStr16(c.gist_unit, out);
-  PutStr32(c.duty, out);
-  PutStr16(c.performance, out);
-  PutStr16(c.performed_part, out);
-  PutStr16(c.unperform_part, out);
-  PutStr16(c.disrupt_type, out);
-  PutStr16(c.business_entity, out);
+  ForEachCaseFieldBinaryOrder([out](const CaseField& f, const auto& v) { PutCaseField(f, v, out); },
+                              c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,30 +117,30 @@ class Reader {
   bool ok() const { return error_.empty(); }
   size_t pos() const { return pos_; }
 
-  uint8_t U8(const char* field) { return static_cast<uint8_t>(Bytes(field, 1)); }
-  uint16_t U16(const char* field) { return static_cast<uint16_t>(Bytes(field, 2)); }
-  uint32_t U32(const char* field) { return static_cast<uint32_t>(Bytes(field, 4)); }
-  uint64_t U64(const char* field) { return Bytes(field, 8); }
-  int64_t I64(const char* field) { return static_cast<int64_t>(Bytes(field, 8)); }
+  uint8_t U8(std::string_view field) { return static_cast<uint8_t>(Bytes(field, 1)); }
+  uint16_t U16(std::string_view field) { return static_cast<uint16_t>(Bytes(field, 2)); }
+  uint32_t U32(std::string_view field) { return static_cast<uint32_t>(Bytes(field, 4)); }
+  uint64_t U64(std::string_view field) { return Bytes(field, 8); }
+  int64_t I64(std::string_view field) { return static_cast<int64_t>(Bytes(field, 8)); }
 
   // Reads a u8 that must be at most `max`.
-  uint8_t Enum(const char* field, uint8_t max) {
+  uint8_t Enum(std::string_view field, uint8_t max) {
     uint8_t v = U8(field);
     if (v > max) Fail(field, absl::StrFormat("value %d out of range 0-%d", v, max), 1);
     return ok() ? v : 0;
   }
-  Role ReadRole(const char* field) { return static_cast<Role>(Enum(field, kRoleCount - 1)); }
+  Role ReadRole(std::string_view field) { return static_cast<Role>(Enum(field, kRoleCount - 1)); }
   // A role, or kNoRole (0xFF) for none.
-  std::optional<Role> OptionalRole(const char* field) {
+  std::optional<Role> OptionalRole(std::string_view field) {
     uint8_t v = U8(field);
     if (v == kNoRole || !ok()) return std::nullopt;
     if (v >= kRoleCount) Fail(field, absl::StrFormat("%d is neither a role 0-6 nor 0xFF", v), 1);
     return static_cast<Role>(v);
   }
-  bool Bool(const char* field) { return Enum(field, 1) != 0; }
+  bool Bool(std::string_view field) { return Enum(field, 1) != 0; }
 
   // Reads a string with a `prefix`-byte length; the view points into the payload.
-  std::string_view Str(const char* field, int prefix) {
+  std::string_view Str(std::string_view field, int prefix) {
     uint64_t size = Bytes(field, prefix);
     if (!ok()) return {};
     if (size > data_.size() - pos_) {
@@ -152,13 +151,12 @@ class Reader {
     pos_ += size;
     return s;
   }
-  std::string_view Str8(const char* field) { return Str(field, 1); }
-  std::string_view Str16(const char* field) { return Str(field, 2); }
-  std::string_view Str32(const char* field) { return Str(field, 4); }
+  std::string_view Str8(std::string_view field) { return Str(field, 1); }
+  std::string_view Str16(std::string_view field) { return Str(field, 2); }
 
   // Reads a list count and checks that the payload can hold that many entries of at least
   // `min_entry` bytes, so that a bogus count fails before anything is allocated for it.
-  size_t Count(const char* field, int prefix, size_t max, size_t min_entry) {
+  size_t Count(std::string_view field, int prefix, size_t max, size_t min_entry) {
     uint64_t n = Bytes(field, prefix);
     if (n > max) Fail(field, absl::StrFormat("%d exceeds the limit of %d", n, max), prefix);
     if (ok() && n * min_entry > data_.size() - pos_) {
@@ -169,10 +167,14 @@ class Reader {
     return ok() ? n : 0;
   }
 
-  void Fail(const char* field, std::string reason, size_t back) {
+  void Fail(std::string_view field, std::string reason, size_t back) {
     if (!ok()) return;
-    error_ = absl::StrFormat("%s: %s: %s (at byte %d)", what_, field, reason, pos_ - back);
+    error_ =
+        absl::StrFormat("%s: %s%s: %s (at byte %d)", what_, scope_, field, reason, pos_ - back);
   }
+
+  // Names the fields read next "<scope><field>" in errors (e.g. scope "case."), until reset.
+  void set_scope(std::string_view scope) { scope_ = scope; }
 
   // Returns the first failure, or InvalidArgument if bytes are left over.
   absl::Status Finish() {
@@ -185,7 +187,7 @@ class Reader {
 
  private:
   // Reads an n-byte big-endian unsigned integer.
-  uint64_t Bytes(const char* field, int n) {
+  uint64_t Bytes(std::string_view field, int n) {
     if (!ok()) return 0;
     if (data_.size() - pos_ < static_cast<size_t>(n)) {
       Fail(field, absl::StrFormat("truncated: needs %d bytes, %d left", n, data_.size() - pos_), 0);
@@ -198,6 +200,7 @@ class Reader {
 
   std::string_view data_;
   std::string_view what_;
+  std::string_view scope_;
   size_t pos_;
   std::string error_;
 };
@@ -211,9 +214,19 @@ constexpr size_t kMinOfficer = 2;
 constexpr size_t kMinRoleEntry = 5;
 constexpr size_t kMinMeasure = 9;
 constexpr size_t kMinBasis = 9;
-constexpr size_t kMinCase = 34;
+// A case: its fixed-width fields and the length prefixes of its texts.
+constexpr size_t MinCaseBytes() {
+  size_t n = CaseFixedBytes();
+  ForEachCaseField(
+      [&n]<typename M>(const CaseField& f, const M&) {
+        if constexpr (kIsCaseText<M>) n += TextPrefix(f);
+      },
+      CaseView{});
+  return n;
+}
+constexpr size_t kMinCase = MinCaseBytes();
 
-std::vector<RoleInfo> ReadRoleEntries(Reader& r, const char* field) {
+std::vector<RoleInfo> ReadRoleEntries(Reader& r, std::string_view field) {
   std::vector<RoleInfo> entries(r.Count(field, 2, 0xFFFF, kMinRoleEntry));
   for (RoleInfo& e : entries) {
     e.role = r.ReadRole("role_entry.role");
@@ -271,23 +284,21 @@ MeasureInfo ReadMeasure(Reader& r) {
   return m;
 }
 
+// Reads what PutCaseField wrote.
+void ReadCaseField(Reader& r, const CaseField& f, std::string& text) {
+  text = r.Str(f.name, TextPrefix(f));
+}
+void ReadCaseField(Reader& r, const CaseField& f, uint32_t& date) { date = r.U32(f.name); }
+void ReadCaseField(Reader& r, const CaseField& f, uint8_t& n) { n = r.U8(f.name); }
+void ReadCaseField(Reader& r, const CaseField& f, Sex& sex) {
+  sex = static_cast<Sex>(r.Enum(f.name, kSexCount - 1));
+}
+
 CaseInfo ReadCase(Reader& r) {
   CaseInfo c;
-  c.reg_date = r.U32("case.reg_date");
-  c.publish_date = r.U32("case.publish_date");
-  c.age = r.U8("case.age");
-  c.sex = r.Enum("case.sex", 2);
-  c.case_code = r.Str16("case.case_code");
-  c.court = r.Str16("case.court");
-  c.area = r.Str16("case.area");
-  c.gist_id = r.Str16("case.gist_id");
-  c.gist_unit = r.Str16("case.gist_unit");
-  c.duty = r.Str32("case.duty");
-  c.performance = r.Str16("case.performance");
-  c.performed_part = r.Str16("case.performed_part");
-  c.unperform_part = r.Str16("case.unperform_part");
-  c.disrupt_type = r.Str16("case.disrupt_type");
-  c.business_entity = r.Str16("case.business_entity");
+  r.set_scope("case.");
+  ForEachCaseFieldBinaryOrder([&r](const CaseField& f, auto& v) { ReadCaseField(r, f, v); }, c);
+  r.set_scope("");
   return c;
 }
 

@@ -98,7 +98,7 @@ CheckResult Detail() {
   c.reg_date = 20180409;
   c.publish_date = 20180820;
   c.age = 150;
-  c.sex = 2;
+  c.sex = Sex::kFemale;
   d.cases = {c, CaseInfo()};
   return d;
 }
@@ -298,6 +298,20 @@ TEST(MessagesTest, CountsOverTheLimitsAreRejected) {
   // A count the payload cannot hold fails before anything is allocated for it.
   absl::StatusOr<CheckRequest> c = DecodeCheckRequest(std::string("\xFF\xFF\x00", 3));
   EXPECT_NE(c.status().message().find("cannot fit"), absl::string_view::npos) << c.status();
+}
+
+// The smallest case the count check assumes is exactly the encoding of an empty case.
+TEST(MessagesTest, CaseCountIsCheckedAgainstTheEmptyCase) {
+  CheckResult d = Subject();
+  const std::string none = Enc(d);
+  d.cases = {CaseInfo()};
+  std::string two = Enc(d);
+  const size_t empty_case = two.size() - none.size();
+  two[none.size() - 1] = 2;  // n_cases, the u16 after the subject block
+  EXPECT_TRUE(DecodeDetailResponse(two + std::string(empty_case, '\0')).ok());
+  absl::StatusOr<CheckResult> r = DecodeDetailResponse(two + std::string(empty_case - 1, '\0'));
+  EXPECT_NE(r.status().message().find("n_cases"), absl::string_view::npos) << r.status();
+  EXPECT_NE(r.status().message().find("cannot fit"), absl::string_view::npos) << r.status();
 }
 
 TEST(MessagesTest, DecodeErrorNamesThePayloadAndOffset) {

@@ -274,7 +274,7 @@ TEST_F(VectorsTest, Detail) {
   c.reg_date = 20200608;
   c.publish_date = 20201021;
   c.age = 35;
-  c.sex = 1;
+  c.sex = Sex::kMale;
   c.case_code = "（2020）黑0403执567号";
   c.court = "鹤岗市工农区人民法院";
   c.area = "黑龙江";
@@ -299,7 +299,7 @@ TEST_F(VectorsTest, Detail) {
   EXPECT_EQ(s->roles[0].name, kJinshan);
   ASSERT_EQ(s->cases.size(), 1u);
   EXPECT_EQ(s->cases[0].reg_date, 20200608u);
-  EXPECT_EQ(s->cases[0].sex, 1);
+  EXPECT_EQ(s->cases[0].sex, Sex::kMale);
   EXPECT_EQ(s->cases[0].duty, c.duty);
   EXPECT_EQ(s->cases[0].disrupt_type, "违反财产报告制度");
   EXPECT_EQ(s->cases[0].business_entity, "");

@@ -158,7 +158,7 @@ class Generator {
       c.disrupt_type = disrupt_.view();
       if (person != nullptr) {
         c.age = AgeAt(person->birth, c.publish_date);
-        c.sex = person->sex;
+        c.sex = static_cast<Sex>(person->sex);
       }
       on_case_(c);
       ++stats_.cases;

@@ -30,7 +30,8 @@ struct CaseCopy {
       performed_part, unperform_part, disrupt_type, business_entity;
   IdKind kind = IdKind::kResident;
   uint32_t reg_date = 0, publish_date = 0;
-  uint8_t age = 0, sex = 0;
+  uint8_t age = 0;
+  Sex sex = Sex::kUnknown;
 
   bool operator==(const CaseCopy&) const = default;
 };
@@ -275,7 +276,7 @@ TEST_F(SyntheticDataTest, AgeAndSexMatchTheId) {
   for (const CaseCopy& c : data_->cases) {
     if (c.kind != IdKind::kResident) {
       EXPECT_EQ(c.age, 0);
-      EXPECT_EQ(c.sex, 0);
+      EXPECT_EQ(c.sex, Sex::kUnknown);
       EXPECT_FALSE(c.business_entity.empty());
       continue;
     }
@@ -286,7 +287,7 @@ TEST_F(SyntheticDataTest, AgeAndSexMatchTheId) {
     if (c.publish_date % 10000 < birth % 10000) --age;
     EXPECT_EQ(c.age, age) << c.id;
     EXPECT_GE(c.age, 18) << c.id;
-    EXPECT_EQ(c.sex, (c.id[16] - '0') % 2 == 1 ? 1 : 2) << c.id;
+    EXPECT_EQ(c.sex, (c.id[16] - '0') % 2 == 1 ? Sex::kMale : Sex::kFemale) << c.id;
   }
 }
 

@@ -148,7 +148,7 @@ void WriteCase(const CaseInput& c, OutFile* out) {
   text.Clear();
   text.AddUint(c.age);
   out->AddField("age", text.view());
-  out->AddField("sexy", c.sex == 1 ? "男性" : c.sex == 2 ? "女性" : "");
+  out->AddField("sexy", c.sex == Sex::kMale ? "男性" : c.sex == Sex::kFemale ? "女性" : "");
   out->Add("}\n");
 }
 

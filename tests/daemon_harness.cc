@@ -754,12 +754,17 @@ std::string Dump(const CheckResult& r) {
       absl::StrFormat("id %s kind %s listed=%d related=%d name %s\n", r.id,
                       std::string(SubjectKindName(r.kind)), r.listed, r.related, r.name);
   for (const CaseInfo& c : r.cases) {
-    absl::StrAppendFormat(&out,
-                          "case %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | reg %d "
-                          "pub %d age %d sex %d\n",
-                          c.case_code, c.court, c.area, c.gist_id, c.gist_unit, c.duty,
-                          c.performance, c.performed_part, c.unperform_part, c.disrupt_type,
-                          c.business_entity, c.reg_date, c.publish_date, c.age, c.sex);
+    out += "case";
+    ForEachCaseField(
+        [&out]<typename M>(const CaseField& f, const M& value) {
+          if constexpr (kIsCaseText<M>) {
+            absl::StrAppendFormat(&out, " | %s %s", f.name, value);
+          } else {
+            absl::StrAppendFormat(&out, " | %s %d", f.name, static_cast<int>(value));
+          }
+        },
+        c);
+    out += "\n";
   }
   DumpRoles("role", r.roles, &out);
   DumpRoles("officer", r.officers, &out);

@@ -48,14 +48,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<CaseInput> c = ParseCaseRecord(input, &scratch);
   if (c.ok()) {
     CheckIdValid(c->id, "case id");
-    for (std::string_view CaseInput::*field :
-         {&CaseInput::name, &CaseInput::case_code, &CaseInput::court, &CaseInput::area,
-          &CaseInput::gist_id, &CaseInput::gist_unit, &CaseInput::duty, &CaseInput::performance,
-          &CaseInput::performed_part, &CaseInput::unperform_part, &CaseInput::disrupt_type,
-          &CaseInput::business_entity}) {
-      CheckView((*c).*field, input, scratch, "a case field points outside input and scratch");
-    }
-    Check(c->sex <= 2 && c->age <= 150, "sex or age");
+    CheckView(c->name, input, scratch, "a case field points outside input and scratch");
+    ForEachCaseField(
+        [&]<typename M>(const CaseField&, const M& field) {
+          if constexpr (kIsCaseText<M>) {
+            CheckView(field, input, scratch, "a case field points outside input and scratch");
+          }
+        },
+        *c);
+    Check(static_cast<int>(c->sex) < kSexCount && c->age <= 150, "sex or age");
   } else {
     Check(absl::IsInvalidArgument(c.status()), "case error code");
   }

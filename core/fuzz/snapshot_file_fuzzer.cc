@@ -344,13 +344,7 @@ void CheckFound(const Snapshot& snap, const Tables& t, const Id& id, EntityNo fo
 }
 
 void CheckSameCase(const CaseView& a, const CaseView& b) {
-  Require(a.case_code == b.case_code && a.court == b.court && a.area == b.area &&
-              a.gist_id == b.gist_id && a.gist_unit == b.gist_unit && a.duty == b.duty &&
-              a.performance == b.performance && a.performed_part == b.performed_part &&
-              a.unperform_part == b.unperform_part && a.disrupt_type == b.disrupt_type &&
-              a.business_entity == b.business_entity && a.reg_date == b.reg_date &&
-              a.publish_date == b.publish_date && a.age == b.age && a.sex == b.sex,
-          "Case() differs from the blob's record");
+  Require(a == b, "Case() differs from the blob's record");
 }
 
 // Check() and Measures() of `id`; `persons` are officers to give for an organisation, `salt`
