@@ -20,8 +20,14 @@
 namespace shixin {
 namespace {
 
-using Field =
-    std::variant<std::string Config::*, uint32_t Config::*, uint64_t Config::*, bool Config::*>;
+using Field = std::variant<std::string Config::*, uint32_t Config::*, uint64_t Config::*,
+                           bool Config::*, double Config::*>;
+
+// What the value 0 of a number key means.
+enum class Zero {
+  kValue,      // an ordinary value (or out of range)
+  kUnbounded,  // "no limit": see ValidateUnbounded()
+};
 
 // One configuration key: its name in the file, where it lives, and its range (numbers only).
 struct Key {
@@ -29,6 +35,7 @@ struct Key {
   Field field;
   uint64_t min = 0;
   uint64_t max = 0;
+  Zero zero = Zero::kValue;
 };
 
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
@@ -44,10 +51,11 @@ const Key kKeys[] = {
     {"max_payload", &Config::max_payload, 1024, wire::kMaxPayloadLimit},
     {"max_batch", &Config::max_batch, 1, 65535},
     {"max_in_flight", &Config::max_in_flight, 1, 65535},
-    {"idle_timeout_seconds", &Config::idle_timeout_seconds, 0, kU32Max},
+    {"idle_timeout_seconds", &Config::idle_timeout_seconds, 0, kU32Max, Zero::kUnbounded},
     {"max_age_seconds", &Config::max_age_seconds, 0, kU32Max},
     {"refuse_stale", &Config::refuse_stale},
     {"admin_loopback_only", &Config::admin_loopback_only},
+    {"max_shrink", &Config::max_shrink, 0, 1},
     {"verbose", &Config::verbose},
 };
 
@@ -83,10 +91,34 @@ absl::Status CheckRange(const Key& key, uint64_t value) {
   return absl::OkStatus();
 }
 
+absl::Status CheckRange(const Key& key, double value) {
+  // Written so that NaN fails too.
+  if (!(value >= static_cast<double>(key.min) && value <= static_cast<double>(key.max))) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %g is out of range (%d.0..%d.0)", key.name, value, key.min, key.max));
+  }
+  return absl::OkStatus();
+}
+
 std::string_view TypeName(const Field& field) {
   if (std::holds_alternative<std::string Config::*>(field)) return "a string";
   if (std::holds_alternative<bool Config::*>(field)) return "a boolean";
+  if (std::holds_alternative<double Config::*>(field)) return "a number";
   return "a non-negative integer";
+}
+
+// Sets the fractional key `key`; checks the range.
+absl::Status SetFraction(const Key& key, double value, Config* config) {
+  if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+  config->*std::get<double Config::*>(key.field) = value;
+  return absl::OkStatus();
+}
+
+// Returns the value of the integer key `key`, or nullopt for other keys.
+std::optional<uint64_t> IntegerOf(const Key& key, const Config& config) {
+  if (auto* f = std::get_if<uint32_t Config::*>(&key.field)) return config.*(*f);
+  if (auto* f = std::get_if<uint64_t Config::*>(&key.field)) return config.*(*f);
+  return std::nullopt;
 }
 
 // Sets `key` from a number; checks the range.
@@ -135,6 +167,13 @@ absl::Status SetFromToml(const Key& key, const toml::node& node, Config* config)
     config->*(*f) = node.as_boolean()->get();
     return absl::OkStatus();
   }
+  if (std::holds_alternative<double Config::*>(key.field)) {
+    if (node.is_floating_point()) return SetFraction(key, node.as_floating_point()->get(), config);
+    if (node.is_integer()) {
+      return SetFraction(key, static_cast<double>(node.as_integer()->get()), config);
+    }
+    return mismatch();
+  }
   if (!node.is_integer()) return mismatch();
   const int64_t value = node.as_integer()->get();
   if (value < 0) {
@@ -161,6 +200,13 @@ absl::Status SetFromFlag(const Key& key, std::string_view flag, std::string_view
           absl::StrFormat("%s=%s: expected true or false", flag, text));
     }
     return absl::OkStatus();
+  }
+  if (std::holds_alternative<double Config::*>(key.field)) {
+    double fraction = 0;
+    if (!absl::SimpleAtod(std::string(text), &fraction)) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s %s: expected a number", flag, text));
+    }
+    return SetFraction(key, fraction, config);
   }
   uint64_t value = 0;
   if (!absl::SimpleAtoi(std::string(text), &value)) {
@@ -198,6 +244,22 @@ absl::Status ValidateSource(const Config& config) {
   if (::access(config.data_dir.c_str(), R_OK | X_OK) != 0) {
     return absl::InvalidArgumentError(
         absl::StrFormat("data_dir \"%s\": not readable", config.data_dir));
+  }
+  return absl::OkStatus();
+}
+
+// A limit of 0 ("none") is refused together with idle_timeout_seconds = 0 (idle connections
+// are never closed): a client could then hold what that limit no longer bounds for ever.
+absl::Status ValidateUnbounded(const Config& config) {
+  if (config.idle_timeout_seconds != 0) return absl::OkStatus();
+  for (const Key& key : kKeys) {
+    if (key.zero != Zero::kUnbounded || key.name == "idle_timeout_seconds") continue;
+    if (IntegerOf(key, config) == 0u) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "idle_timeout_seconds = 0 (idle connections are never closed) together with %s = 0 "
+          "(no limit) lets clients hold resources for ever: set one of them",
+          key.name));
+    }
   }
   return absl::OkStatus();
 }
@@ -309,16 +371,15 @@ absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
 
 absl::Status Validate(const Config& config) {
   for (const Key& key : kKeys) {
-    uint64_t value = 0;
-    if (auto* f = std::get_if<uint32_t Config::*>(&key.field)) {
-      value = config.*(*f);
-    } else if (auto* g = std::get_if<uint64_t Config::*>(&key.field)) {
-      value = config.*(*g);
-    } else {
-      continue;
+    absl::Status s = absl::OkStatus();
+    if (std::optional<uint64_t> value = IntegerOf(key, config)) {
+      s = CheckRange(key, *value);
+    } else if (auto* f = std::get_if<double Config::*>(&key.field)) {
+      s = CheckRange(key, config.*(*f));
     }
-    if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+    if (!s.ok()) return s;
   }
+  if (absl::Status s = ValidateUnbounded(config); !s.ok()) return s;
   if (absl::StatusOr<ListenAddress> a = ParseListenAddress(config.listen); !a.ok()) {
     return a.status();
   }
@@ -355,7 +416,9 @@ flight.
   --idle-timeout-seconds N    close idle connections (default 60; 0: never)
   --max-age-seconds N         flag answers from an older list STALE (default 0: off)
   --refuse-stale[=BOOL]       refuse MEASURES from a stale list
-  --admin-loopback-only=BOOL  RELOAD only from loopback peers (default true)
+  --admin-loopback-only=BOOL  RELOAD and the full INFO only for loopback peers (default true)
+  --max-shrink FRACTION       refuse a reload that removes more than this share of the
+                              subjects, unless asked (default 0.05; 1.0: never refuse)
   --verbose                   debug log lines
   --version, --help
 

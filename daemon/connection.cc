@@ -177,10 +177,12 @@ void Connection::ProcessInput() {
       fatal_ = true;
       break;
     }
-    const Handler::Next next = handler_->Handle(frame.header, frame.payload, peer, &output_);
+    ReloadRequest reload;
+    const Handler::Next next =
+        handler_->Handle(frame.header, frame.payload, peer, &output_, &reload);
     input_begin_ += frame.consumed;
     if (next == Handler::Next::kReload) {
-      StartReload(frame.header.request_id);
+      StartReload(frame.header.request_id, std::move(reload));
       continue;
     }
     ++queued_;
@@ -199,20 +201,21 @@ void Connection::ProcessInput() {
   }
 }
 
-void Connection::StartReload(uint32_t request_id) {
+void Connection::StartReload(uint32_t request_id, ReloadRequest request) {
   ++reloads_;
   // Keeps the io_context running until the answer has been posted back.
   asio::any_io_executor work =
       asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
   const bool accepted = reloader_->Request(
-      absl::StrFormat("RELOAD from %s", peer_),
+      std::move(request),
       [self = shared_from_this(), work, request_id](const ReloadResult& result) {
         asio::post(work, [self, request_id, result] { self->OnReloadDone(request_id, result); });
       });
   if (!accepted) {
     --reloads_;
-    const ReloadResult busy{absl::ResourceExhaustedError("a reload is already running"), 0, ""};
-    handler_->AppendReloadResult(request_id, busy, &output_);
+    // Only after Reloader::Stop(): reloads are coalesced, never refused.
+    const ReloadResult stopping{absl::UnavailableError("the daemon is stopping"), 0, ""};
+    handler_->AppendReloadResult(request_id, stopping, &output_);
     ++queued_;
   }
 }

@@ -79,7 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnRead(const boost::system::error_code& ec, size_t n);
   // Answers the complete frames in the input buffer while the in-flight bound allows.
   void ProcessInput();
-  void StartReload(uint32_t request_id);
+  void StartReload(uint32_t request_id, ReloadRequest request);
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
   void MaybeWrite();
   void OnWrite(const boost::system::error_code& ec);

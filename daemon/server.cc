@@ -158,7 +158,7 @@ void Server::WaitForSignal() {
     if (ec) return;
     if (signo == SIGHUP) {
       if (!reloader_->Request("SIGHUP", nullptr)) {
-        LogWarning("SIGHUP ignored: a reload is already running");
+        LogWarning("SIGHUP ignored: the daemon is stopping");
       }
       WaitForSignal();
       return;

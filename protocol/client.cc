@@ -438,8 +438,10 @@ absl::StatusOr<Reply<wire::InfoResponse>> Client::Info() {
   return MakeReply(*frame, *std::move(info));
 }
 
-absl::StatusOr<Reply<wire::ReloadResponse>> Client::Reload() {
-  absl::StatusOr<Frame> frame = Call(wire::Opcode::kReload, "");
+absl::StatusOr<Reply<wire::ReloadResponse>> Client::Reload(const wire::ReloadRequest& request) {
+  std::string payload;
+  wire::Encode(request, &payload);
+  absl::StatusOr<Frame> frame = Call(wire::Opcode::kReload, payload);
   if (!frame.ok()) return frame.status();
   absl::StatusOr<wire::ReloadResponse> reload = wire::DecodeReloadResponse(frame->payload);
   if (!reload.ok()) return BadResponse(reload.status());
