@@ -78,6 +78,9 @@ const std::vector<FlagSpec> kMeasuresFlags = {
 const std::vector<FlagSpec> kServerFlags = {
     {"json", false}, {"server", true}, {"timeout-ms", true}};
 
+const std::vector<FlagSpec> kReloadFlags = {
+    {"server", true}, {"timeout-ms", true}, {"allow-shrink", false}};
+
 // Parses --officer ROLE=ID values.
 absl::StatusOr<std::vector<Officer>> ParseOfficers(const Flags& flags) {
   std::vector<Officer> officers;
@@ -199,7 +202,7 @@ int RunInfo(const std::vector<std::string>& args) {
 }
 
 int RunReload(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = Flags::Parse(args, kServerFlags);
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kReloadFlags);
   if (!flags.ok()) return UsageError("reload", flags.status());
   if (!flags->Get("server")) {
     return UsageError("reload", absl::InvalidArgumentError("--server HOST:PORT is required"));

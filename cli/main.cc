@@ -18,7 +18,10 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   measures [--json] --data DIR [--agency A] [--scenario S] [--officer ROLE=ID]... ID...
                                          the measures that apply to each subject, and why
   info     [--json] --server HOST:PORT  the daemon's snapshot, counts, reload status
-  reload   --server HOST:PORT           make the daemon reload its list (admin)
+  reload   --server HOST:PORT [--allow-shrink]
+                                         make the daemon reload its list and wait for the
+                                         outcome (admin); --allow-shrink accepts a list that
+                                         removes more subjects than the daemon's max_shrink
   gen      --subjects N [--seed S] --out DIR
                                          write a deterministic synthetic data set
   compile  --data DIR -o FILE [--catalog FILE] [--max-errors N]

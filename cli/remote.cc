@@ -94,9 +94,10 @@ int RemoteInfo(const Flags& flags) {
 int RemoteReload(const Flags& flags) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("reload", client.status());
-  // A reload of a national list takes a while: wait for it.
+  // A reload of a national list takes a while, and one may be running already (the daemon then
+  // answers after the reload that follows it): wait for it.
   (*client)->set_timeout(absl::Minutes(10));
-  auto reply = (*client)->Reload();
+  auto reply = (*client)->Reload(wire::ReloadRequest{.allow_shrink = flags.Has("allow-shrink")});
   if (!reply.ok()) return ServerError("reload", reply.status());
   // The message names the new generation ("generation N: ...").
   std::cout << "reloaded " << reply->value.message << "\n";

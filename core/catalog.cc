@@ -16,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "core/paths.h"
 
 // Returns from the enclosing function with the status of `expr` unless it is OK.
 #define RETURN_IF_ERROR(expr)                           \
@@ -476,14 +477,13 @@ std::optional<Effect> EffectFromName(std::string_view name) {
 }
 
 absl::StatusOr<Catalog> Catalog::LoadFile(const std::string& path) {
-  simdjson::padded_string text;
-  if (auto error = simdjson::padded_string::load(path).get(text); error) {
-    return absl::NotFoundError(
-        absl::StrCat(path, ": cannot read the catalog: ", simdjson::error_message(error)));
+  absl::StatusOr<std::string> text = ReadRegularFile(path);  // never blocks on a FIFO
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("cannot read the catalog: ", text.status().message()));
   }
   // Errors name the file as the memorandum's maintainers know it, without the install prefix.
-  return Parse(std::string_view(text.data(), text.size()),
-               std::filesystem::path(path).filename().string());
+  return Parse(*text, std::filesystem::path(path).filename().string());
 }
 
 absl::StatusOr<Catalog> Catalog::Parse(std::string_view json, std::string_view origin) {

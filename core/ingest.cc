@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "core/paths.h"
 
 namespace shixin {
 namespace {
@@ -506,8 +507,9 @@ class FileData {
   }
 
   absl::Status Open(const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
+    absl::StatusOr<int> opened = OpenRegularFile(path);  // never blocks on a FIFO
+    if (!opened.ok()) return opened.status();
+    const int fd = *opened;
     absl::Status status = Map(fd) ? absl::OkStatus() : Read(fd, path);
     close(fd);
     return status;
@@ -526,7 +528,7 @@ class FileData {
     return true;
   }
 
-  // Pipes, empty files and the like.
+  // Empty files, and files that cannot be mapped.
   absl::Status Read(int fd, const std::string& path) {
     char buffer[1 << 16];
     ssize_t n;

@@ -1,13 +1,31 @@
 #include "core/paths.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace shixin {
 namespace {
 
 constexpr char kCatalogFile[] = "measures/hegang-2018.json";
+
+const char* FileTypeName(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a file";
+}
 
 }  // namespace
 
@@ -21,6 +39,49 @@ std::string DefaultCatalogPath() {
     if (std::filesystem::exists(installed, ec)) return installed.string();
   }
   return std::string(SHIXIN_SOURCE_DIR) + "/data/" + kCatalogFile;
+}
+
+absl::StatusOr<int> OpenRegularFile(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(error)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": not a regular file (", FileTypeName(st.st_mode), ")"));
+  }
+  // Reads of a regular file never block for lack of data; clear the flag all the same.
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
+  absl::StatusOr<int> fd = OpenRegularFile(path);
+  if (!fd.ok()) return fd.status();
+  std::string content;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(*fd, buffer, sizeof(buffer));
+    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(*fd);
+      return absl::InternalError(absl::StrCat(path, ": read: ", std::strerror(error)));
+    }
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(*fd);
+  return content;
 }
 
 }  // namespace shixin

@@ -1,11 +1,15 @@
-// Where shixin finds the files it ships: the measure catalog, installed under
-// <prefix>/share/shixin/measures/ beside the binaries' <prefix>/bin/, or in the source tree.
+// Where shixin finds the files it ships (the measure catalog, installed under
+// <prefix>/share/shixin/measures/ beside the binaries' <prefix>/bin/, or in the source tree),
+// and how it opens the files it reads: regular files only, without ever blocking on a FIFO or
+// a device put at a configured path (a reload must not hang on one).
 //
 // Thread safety: the functions read the environment and the file system; they are reentrant.
 #ifndef SHIXIN_CORE_PATHS_H_
 #define SHIXIN_CORE_PATHS_H_
 
 #include <string>
+
+#include "absl/status/statusor.h"
 
 namespace shixin {
 
@@ -14,6 +18,18 @@ namespace shixin {
 // binary's <prefix>/bin/), or the source tree's data/measures/hegang-2018.json. The returned
 // file need not exist; loading it reports that.
 std::string DefaultCatalogPath();
+
+// Opens `path` (following symbolic links) for reading, close-on-exec, and checks that it is a
+// regular file. The open itself does not block: a FIFO without a writer, a terminal or a
+// device is opened non-blocking, recognised with fstat and closed again. Returns the
+// descriptor, which the caller closes (blocking again, as for any regular file); NotFound
+// "PATH: cannot open: REASON" if it cannot be opened; FailedPrecondition "PATH: not a regular
+// file (a FIFO)" (a directory, a character device, ...) for anything else.
+absl::StatusOr<int> OpenRegularFile(const std::string& path);
+
+// Returns the whole content of the regular file `path` (as OpenRegularFile() opens it), or its
+// errors; Internal "PATH: read: REASON" if reading fails.
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path);
 
 }  // namespace shixin
 

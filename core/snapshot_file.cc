@@ -24,6 +24,7 @@
 #include "core/huge_pages.h"
 #include "core/id.h"
 #include "core/link.h"
+#include "core/paths.h"
 #include "xxhash.h"
 #if defined(__x86_64__)
 #include "xxh_x86dispatch.h"
@@ -562,8 +563,9 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
                                                                    SnapshotFileHeader* out,
                                                                    unsigned threads) {
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", path, Errno()));
+  absl::StatusOr<int> opened = OpenRegularFile(path);  // never blocks on a FIFO
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }

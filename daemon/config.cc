@@ -20,8 +20,14 @@
 namespace shixin {
 namespace {
 
-using Field =
-    std::variant<std::string Config::*, uint32_t Config::*, uint64_t Config::*, bool Config::*>;
+using Field = std::variant<std::string Config::*, uint32_t Config::*, uint64_t Config::*,
+                           bool Config::*, double Config::*>;
+
+// What the value 0 of a number key means.
+enum class Zero {
+  kValue,      // an ordinary value (or out of range)
+  kUnbounded,  // "no limit": see ValidateUnbounded()
+};
 
 // One configuration key: its name in the file, where it lives, its range (numbers only), and
 // its line in the usage text. The default is Config's initialiser (config.h), read from
@@ -31,10 +37,11 @@ struct Key {
   Field field;
   uint64_t min = 0;
   uint64_t max = 0;
-  std::string_view arg;    // the flag's value in the usage text: "N", "DIR" (none for booleans)
-  std::string_view help;   // '\n' continues on the next line
-  std::string_view unset;  // what 0 or "" means, if not literally that: "one per core"
-  std::string_view alias;  // another flag name, without "--"
+  std::string_view arg;      // the flag's value in the usage text: "N", "DIR" (none for booleans)
+  std::string_view help;     // '\n' continues on the next line
+  std::string_view unset;    // what 0 or "" means, if not literally that: "one per core"
+  std::string_view alias;    // another flag name, without "--"
+  Zero zero = Zero::kValue;  // what 0 means, for ValidateUnbounded()
 };
 
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
@@ -55,14 +62,14 @@ const Key kKeys[] = {
     {"max_connections", &Config::max_connections, 1, 1000000, "N",
      "open connections; more displace the idlest", "", ""},
     {"max_connections_per_ip", &Config::max_connections_per_ip, 0, 1000000, "N",
-     "open connections from one client address", "no limit", ""},
+     "open connections from one client address", "no limit", "", Zero::kUnbounded},
     {"max_payload", &Config::max_payload, 1024, wire::kMaxPayloadLimit, "BYTES",
      "largest request payload", "", ""},
     {"max_batch", &Config::max_batch, 1, 65535, "N", "IDs per CHECK", "", ""},
     {"max_in_flight", &Config::max_in_flight, 1, 65535, "N", "pipelined requests per connection",
      "", ""},
     {"idle_timeout_seconds", &Config::idle_timeout_seconds, 0, kU32Max, "N",
-     "close connections with no request this long", "never", ""},
+     "close connections with no request this long", "never", "", Zero::kUnbounded},
     {"frame_timeout_seconds", &Config::frame_timeout_seconds, 1, 3600, "N",
      "seconds for a frame to arrive whole", "", ""},
     {"write_timeout_seconds", &Config::write_timeout_seconds, 1, 3600, "N",
@@ -73,7 +80,10 @@ const Key kKeys[] = {
      "flag answers from an older list STALE", "off", ""},
     {"refuse_stale", &Config::refuse_stale, 0, 0, "", "refuse MEASURES from a stale list", "", ""},
     {"admin_loopback_only", &Config::admin_loopback_only, 0, 0, "",
-     "RELOAD only from loopback peers", "", ""},
+     "RELOAD and the full INFO only for loopback peers", "", ""},
+    {"max_shrink", &Config::max_shrink, 0, 1, "FRACTION",
+     "refuse a reload that removes more than this share of the\nsubjects, unless asked",
+     "never refuse", ""},
     {"verbose", &Config::verbose, 0, 0, "", "debug log lines", "", ""},
 };
 
@@ -108,10 +118,34 @@ absl::Status CheckRange(const Key& key, uint64_t value) {
   return absl::OkStatus();
 }
 
+absl::Status CheckRange(const Key& key, double value) {
+  // Written so that NaN fails too.
+  if (!(value >= static_cast<double>(key.min) && value <= static_cast<double>(key.max))) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %g is out of range (%d.0..%d.0)", key.name, value, key.min, key.max));
+  }
+  return absl::OkStatus();
+}
+
 std::string_view TypeName(const Field& field) {
   if (std::holds_alternative<std::string Config::*>(field)) return "a string";
   if (std::holds_alternative<bool Config::*>(field)) return "a boolean";
+  if (std::holds_alternative<double Config::*>(field)) return "a number";
   return "a non-negative integer";
+}
+
+// Sets the fractional key `key`; checks the range.
+absl::Status SetFraction(const Key& key, double value, Config* config) {
+  if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+  config->*std::get<double Config::*>(key.field) = value;
+  return absl::OkStatus();
+}
+
+// Returns the value of the integer key `key`, or nullopt for other keys.
+std::optional<uint64_t> IntegerOf(const Key& key, const Config& config) {
+  if (auto* f = std::get_if<uint32_t Config::*>(&key.field)) return config.*(*f);
+  if (auto* f = std::get_if<uint64_t Config::*>(&key.field)) return config.*(*f);
+  return std::nullopt;
 }
 
 // Sets `key` from a number; checks the range.
@@ -160,6 +194,13 @@ absl::Status SetFromToml(const Key& key, const toml::node& node, Config* config)
     config->*(*f) = node.as_boolean()->get();
     return absl::OkStatus();
   }
+  if (std::holds_alternative<double Config::*>(key.field)) {
+    if (node.is_floating_point()) return SetFraction(key, node.as_floating_point()->get(), config);
+    if (node.is_integer()) {
+      return SetFraction(key, static_cast<double>(node.as_integer()->get()), config);
+    }
+    return mismatch();
+  }
   if (!node.is_integer()) return mismatch();
   const int64_t value = node.as_integer()->get();
   if (value < 0) {
@@ -186,6 +227,13 @@ absl::Status SetFromFlag(const Key& key, std::string_view flag, std::string_view
           absl::StrFormat("%s=%s: expected true or false", flag, text));
     }
     return absl::OkStatus();
+  }
+  if (std::holds_alternative<double Config::*>(key.field)) {
+    double fraction = 0;
+    if (!absl::SimpleAtod(std::string(text), &fraction)) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s %s: expected a number", flag, text));
+    }
+    return SetFraction(key, fraction, config);
   }
   uint64_t value = 0;
   if (!absl::SimpleAtoi(std::string(text), &value)) {
@@ -256,6 +304,9 @@ std::string UsageLine(const Key& key, const Config& defaults) {
     const std::string& value = defaults.*(*s);
     if (!value.empty()) def = absl::StrFormat(" (default %s)", value);
     if (value.empty() && !key.unset.empty()) def = absl::StrFormat(" (default: %s)", key.unset);
+  } else if (auto* d = std::get_if<double Config::*>(&key.field)) {
+    flag = absl::StrFormat("%s %s", flag, key.arg);
+    def = absl::StrFormat(" (default %g; %d: %s)", defaults.*(*d), key.max, key.unset);
   } else {
     flag = absl::StrFormat("%s %s", flag, key.arg);
     const uint64_t value = std::holds_alternative<uint32_t Config::*>(key.field)
@@ -268,6 +319,22 @@ std::string UsageLine(const Key& key, const Config& defaults) {
     }
   }
   return UsageLine(flag, absl::StrFormat("%s%s", key.help, def));
+}
+
+// A limit of 0 ("none") is refused together with idle_timeout_seconds = 0 (idle connections
+// are never closed): a client could then hold what that limit no longer bounds for ever.
+absl::Status ValidateUnbounded(const Config& config) {
+  if (config.idle_timeout_seconds != 0) return absl::OkStatus();
+  for (const Key& key : kKeys) {
+    if (key.zero != Zero::kUnbounded || key.name == "idle_timeout_seconds") continue;
+    if (IntegerOf(key, config) == 0u) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "idle_timeout_seconds = 0 (idle connections are never closed) together with %s = 0 "
+          "(no limit) lets clients hold resources for ever: set one of them",
+          key.name));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -356,16 +423,15 @@ absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
 
 absl::Status Validate(const Config& config) {
   for (const Key& key : kKeys) {
-    uint64_t value = 0;
-    if (auto* f = std::get_if<uint32_t Config::*>(&key.field)) {
-      value = config.*(*f);
-    } else if (auto* g = std::get_if<uint64_t Config::*>(&key.field)) {
-      value = config.*(*g);
-    } else {
-      continue;
+    absl::Status s = absl::OkStatus();
+    if (std::optional<uint64_t> value = IntegerOf(key, config)) {
+      s = CheckRange(key, *value);
+    } else if (auto* f = std::get_if<double Config::*>(&key.field)) {
+      s = CheckRange(key, config.*(*f));
     }
-    if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+    if (!s.ok()) return s;
   }
+  if (absl::Status s = ValidateUnbounded(config); !s.ok()) return s;
   if (absl::StatusOr<ListenAddress> a = ParseListenAddress(config.listen); !a.ok()) {
     return a.status();
   }

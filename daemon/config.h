@@ -36,7 +36,8 @@ struct Config {
   uint64_t max_buffered_bytes = 256u << 20;  // all connections' unanswered and unwritten bytes
   uint32_t max_age_seconds = 0;              // answers from an older list are STALE; 0: off
   bool refuse_stale = false;                 // MEASURES from a stale list: STALE_REFUSED
-  bool admin_loopback_only = true;           // RELOAD only from loopback peers
+  bool admin_loopback_only = true;           // RELOAD and the full INFO only for loopback peers
+  double max_shrink = 0.05;                  // a reload removing more subjects is refused; 1: off
   bool verbose = false;                      // debug log lines
 
   bool operator==(const Config&) const = default;
@@ -63,8 +64,9 @@ struct CommandLine {
 absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config);
 
 // Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
-// range, a malformed listen address, neither or both of data_dir and snapshot, a missing or
-// unreadable data directory or snapshot file, a missing catalog file.
+// range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen
+// address, neither or both of data_dir and snapshot, a missing or unreadable data directory or
+// snapshot file, a missing catalog file.
 absl::Status Validate(const Config& config);
 
 // A listen address split into host (without brackets) and port.

@@ -37,6 +37,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.max_age_seconds, 0u);
   EXPECT_FALSE(c.refuse_stale);
   EXPECT_TRUE(c.admin_loopback_only);
+  EXPECT_EQ(c.max_shrink, 0.05);
 }
 
 TEST(ConfigTest, ParsesEveryKey) {
@@ -56,6 +57,7 @@ max_age_seconds = 90000
 refuse_stale = true
 admin_loopback_only = false
 verbose = true
+max_shrink = 0.25
 )",
                           "test.toml", &c)
                   .ok());
@@ -73,6 +75,62 @@ verbose = true
   EXPECT_TRUE(c.refuse_stale);
   EXPECT_FALSE(c.admin_loopback_only);
   EXPECT_TRUE(c.verbose);
+  EXPECT_EQ(c.max_shrink, 0.25);
+}
+
+TEST(ConfigTest, MaxShrinkIsAShareFromZeroToOne) {
+  Config c;
+  ASSERT_TRUE(ParseConfig("max_shrink = 1\n", "x.toml", &c).ok());  // an integer is fine
+  EXPECT_EQ(c.max_shrink, 1.0);
+  ASSERT_TRUE(ParseConfig("max_shrink = 0.0\n", "x.toml", &c).ok());
+  EXPECT_EQ(c.max_shrink, 0.0);
+  EXPECT_EQ(Error(ParseConfig("max_shrink = 1.5\n", "x.toml", &c)),
+            "x.toml:1: max_shrink = 1.5 is out of range (0.0..1.0)");
+  EXPECT_EQ(Error(ParseConfig("max_shrink = -0.1\n", "x.toml", &c)),
+            "x.toml:1: max_shrink = -0.1 is out of range (0.0..1.0)");
+  EXPECT_THAT(Error(ParseConfig("max_shrink = nan\n", "x.toml", &c)),
+              HasSubstr("max_shrink = nan is out of range"));
+  EXPECT_EQ(Error(ParseConfig("max_shrink = \"5%\"\n", "x.toml", &c)),
+            "x.toml:1: max_shrink: expected a number, got a string");
+  ASSERT_TRUE(ApplyFlags({"--max-shrink", "0.2"}, &c).ok());
+  EXPECT_EQ(c.max_shrink, 0.2);
+  ASSERT_TRUE(ApplyFlags({"--max-shrink=1.0"}, &c).ok());
+  EXPECT_EQ(c.max_shrink, 1.0);
+  EXPECT_EQ(Error(ApplyFlags({"--max-shrink", "five"}, &c).status()),
+            "--max-shrink five: expected a number");
+  EXPECT_EQ(Error(ApplyFlags({"--max-shrink", "2"}, &c).status()),
+            "max_shrink = 2 is out of range (0.0..1.0)");
+  c.data_dir = SourceDir() + "/data/sample";
+  c.max_shrink = -1;
+  EXPECT_EQ(Error(Validate(c)), "max_shrink = -1 is out of range (0.0..1.0)");
+}
+
+// idle_timeout_seconds = 0 (never close idle connections) is refused together with a limit of
+// 0 (none) that idle clients could then exhaust for ever. The limits with that meaning: those
+// known to this build of the list below (a key this build does not know is skipped).
+TEST(ConfigTest, IdleTimeoutZeroIsRefusedWithAnUnboundedLimit) {
+  Config c;
+  c.data_dir = SourceDir() + "/data/sample";
+  c.idle_timeout_seconds = 0;
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);  // every other limit bounded: fine
+  int checked = 0;
+  for (const std::string key : {"max_connections_per_ip"}) {
+    Config d = c;
+    std::string flag = "--" + key;
+    for (char& ch : flag) ch = ch == '_' ? '-' : ch;
+    if (!ApplyFlags({flag, "0"}, &d).ok()) continue;  // not in this build
+    ++checked;
+    EXPECT_EQ(Error(Validate(d)),
+              "idle_timeout_seconds = 0 (idle connections are never closed) together with " + key +
+                  " = 0 (no limit) lets clients hold resources for ever: set one of them");
+    d.idle_timeout_seconds = 60;
+    EXPECT_TRUE(Validate(d).ok()) << key << ": " << Validate(d);
+    Config toml;
+    ASSERT_TRUE(ParseConfig("idle_timeout_seconds = 0\n" + key + " = 0\n", "x.toml", &toml).ok());
+    toml.data_dir = c.data_dir;
+    EXPECT_THAT(Error(Validate(toml)), HasSubstr(key + " = 0 (no limit)"));
+  }
+  if (checked == 0) GTEST_SKIP() << "no limit of this build means \"none\" at 0";
 }
 
 TEST(ConfigTest, ClearErrorsNameFileLineAndKey) {

@@ -31,6 +31,9 @@ bool IsLoopback(const asio::ip::address& a) {
          asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
 }
 
+// NextDeadline()'s reason for the idle deadline, which is logged as debug only.
+constexpr char kIdle[] = "idle";
+
 // Empties `s`, and gives its memory back if it has grown large.
 void Release(std::string& s) {
   s.clear();
@@ -135,8 +138,8 @@ void Connection::AnswerInput() {
       return;
     }
     if (frame.result == wire::DecodeResult::kInvalid) {
-      LogInfo("closing connection from %s: %s: %s", peer_, wire::StatusName(frame.error),
-              frame.message);
+      LogLimited(LogKind::kBadFrame, LogLevel::kInfo, "closing connection from %s: %s: %s", peer_,
+                 wire::StatusName(frame.error), frame.message);
       shared_.handler->AppendFrameError(frame, &output_);
       ++queued_;
       Drain(DrainReason::kFatal);
@@ -146,18 +149,21 @@ void Connection::AnswerInput() {
       input_state_ = Input::kHeldBack;
       return;
     }
-    const Handler::Next next = shared_.handler->Handle(frame.header, frame.payload, peer, &output_);
+    ReloadRequest reload;
+    const Handler::Next next =
+        shared_.handler->Handle(frame.header, frame.payload, peer, &output_, &reload);
     input_begin_ += frame.consumed;
     answered = true;
     last_request_ = Clock::now();
     if (next == Handler::Next::kReload) {
-      StartReload(frame.header.request_id);
+      StartReload(frame.header.request_id, std::move(reload));
       continue;
     }
     ++queued_;
     if (next == Handler::Next::kClose) {
-      LogInfo("closing connection from %s after a fatal error answering %s", peer_,
-              wire::OpcodeName(static_cast<wire::Opcode>(frame.header.opcode)));
+      LogLimited(LogKind::kBadFrame, LogLevel::kInfo,
+                 "closing connection from %s after a fatal error answering %s", peer_,
+                 wire::OpcodeName(static_cast<wire::Opcode>(frame.header.opcode)));
       Drain(DrainReason::kFatal);
       return;
     }
@@ -168,20 +174,21 @@ void Connection::AnswerInput() {
   if (input_.capacity() > kKeptCapacity) std::string().swap(input_);
 }
 
-void Connection::StartReload(uint32_t request_id) {
+void Connection::StartReload(uint32_t request_id, ReloadRequest request) {
   ++reloads_;
   // Keeps the io_context running until the answer has been posted back.
   asio::any_io_executor work =
       asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
   const bool accepted = shared_.reloader->Request(
-      absl::StrFormat("RELOAD from %s", peer_),
+      std::move(request),
       [self = shared_from_this(), work, request_id](const ReloadResult& result) {
         asio::post(work, [self, request_id, result] { self->OnReloadDone(request_id, result); });
       });
   if (!accepted) {
     --reloads_;
-    const ReloadResult busy{absl::ResourceExhaustedError("a reload is already running"), 0, ""};
-    shared_.handler->AppendReloadResult(request_id, busy, &output_);
+    // Only after Reloader::Stop(): reloads are coalesced, never refused.
+    const ReloadResult stopping{absl::UnavailableError("the daemon is stopping"), 0, ""};
+    shared_.handler->AppendReloadResult(request_id, stopping, &output_);
     ++queued_;
   }
 }
@@ -326,7 +333,7 @@ Connection::Clock::time_point Connection::NextDeadline(const char** what) const 
   }
   if (phase_ == Phase::kServing && options_.idle_timeout.count() > 0 && pending() == 0 &&
       input_state_ == Input::kEmpty) {
-    consider(last_request_ + options_.idle_timeout, "idle");
+    consider(last_request_ + options_.idle_timeout, kIdle);
   }
   return next;
 }
@@ -345,7 +352,12 @@ void Connection::OnTimer(const error_code& ec) {
   timer_at_ = Clock::time_point::max();
   const char* what = "";
   if (Clock::now() >= NextDeadline(&what)) {
-    if (phase_ != Phase::kLingering) LogDebug("closing connection from %s: %s", peer_, what);
+    if (what == kIdle) {
+      LogDebug("closing idle connection from %s", peer_);
+    } else if (phase_ != Phase::kLingering) {
+      LogLimited(LogKind::kDeadline, LogLevel::kInfo, "closing connection from %s: %s", peer_,
+                 what);
+    }
     Close();
     return;
   }

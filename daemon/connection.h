@@ -129,7 +129,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // long pipeline does not hold up the other connections of the thread.
   void AnswerInput();
   static constexpr size_t kInputPerTurn = 64 * 1024;
-  void StartReload(uint32_t request_id);
+  void StartReload(uint32_t request_id, ReloadRequest request);
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
   // Returns whether a read should be outstanding in the current state.
   bool ReadWanted();

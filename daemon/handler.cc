@@ -124,7 +124,7 @@ bool Handler::IsStale(const Dataset* d, int64_t now) const {
 }
 
 Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view payload,
-                              const Peer& peer, std::string* out) const {
+                              const Peer& peer, std::string* out, ReloadRequest* reload) const {
   // A request's flags, status and generation are reserved (FORMAT.md): anything else is a
   // client that speaks another protocol, or a response sent back by mistake.
   if (request.flags != 0 || request.status != 0 || request.generation != 0) {
@@ -141,7 +141,7 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
   Response response(request.opcode, request.request_id, d != nullptr ? d->generation : 0, stale,
                     out);
   const std::optional<Outcome> outcome =
-      Dispatch(request.opcode, payload, peer, read, stale, response.payload());
+      Dispatch(request.opcode, payload, peer, read, stale, response.payload(), reload);
   if (!outcome) {
     response.Cancel();
     return Next::kReload;
@@ -153,7 +153,8 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
 std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_view payload,
                                                   const Peer& peer,
                                                   const SnapshotHolder::ReadSection& read,
-                                                  bool stale, std::string* out) const {
+                                                  bool stale, std::string* out,
+                                                  ReloadRequest* reload) const {
   if (!wire::IsKnownOpcode(opcode)) {
     return Outcome::Error(wire::Status::kUnknownOpcode,
                           absl::StrFormat("unknown opcode %d", opcode));
@@ -176,14 +177,9 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
     case wire::Opcode::kDetail:
       return Detail(payload, *d, out);
     case wire::Opcode::kInfo:
-      return Info(payload, read, stale, out);
+      return Info(payload, read, stale, peer, out);
     case wire::Opcode::kReload:
-      if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
-      if (!peer.admin_allowed) {
-        return Outcome::FromCore(absl::PermissionDeniedError(
-            "RELOAD is allowed only from loopback clients (admin_loopback_only)"));
-      }
-      return std::nullopt;  // answered by AppendReloadResult()
+      return Reload(payload, peer, reload);
   }
   return Outcome::Error(wire::Status::kInternal, "unhandled opcode");
 }
@@ -316,7 +312,7 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d,
 }
 
 Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::ReadSection& read,
-                               bool stale, std::string* out) const {
+                               bool stale, const Peer& peer, std::string* out) const {
   if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) {
     return Outcome::BadPayload(wire::Opcode::kInfo, s);
   }
@@ -330,12 +326,28 @@ Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::R
   info.stale = stale;
   info.reload_state = reload.state;
   info.last_reload_time = reload.time;
-  info.last_reload_message = reload.message;
   info.catalog_id = d.catalog.id();
   info.catalog_fingerprint = d.catalog.fingerprint();
-  info.data_source = d.data_source;
+  if (peer.admin_allowed) {  // paths, error texts and the admin's address: admins only
+    info.last_reload_message = reload.message;
+    info.data_source = d.data_source;
+  }
   wire::Encode(info, out);
   return Outcome::Ok();
+}
+
+std::optional<Handler::Outcome> Handler::Reload(std::string_view payload, const Peer& peer,
+                                                ReloadRequest* reload) const {
+  absl::StatusOr<wire::ReloadRequest> request = wire::DecodeReloadRequest(payload);
+  if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kReload, request.status());
+  if (!peer.admin_allowed) {
+    LogLimited(LogKind::kForbidden, LogLevel::kWarning, "RELOAD from %s refused: not an admin",
+               peer.address);
+    return Outcome::FromCore(absl::PermissionDeniedError(
+        "RELOAD is allowed only from loopback clients (admin_loopback_only)"));
+  }
+  *reload = ReloadRequest{absl::StrFormat("RELOAD from %s", peer.address), request->allow_shrink};
+  return std::nullopt;  // answered by AppendReloadResult()
 }
 
 void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result,

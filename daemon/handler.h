@@ -9,6 +9,10 @@
 // content (an invalid ID, an unknown agency) are answered and the connection goes on. Wire
 // codes for core (absl) errors come from wire::FromAbsl.
 //
+// Admin callers (Peer::admin_allowed) may RELOAD and see INFO whole; INFO withholds the data
+// source and the reload message, which name files and the admin's address, from the others
+// (FORMAT.md 8.5).
+//
 // Thread safety: all methods are const and may be called from many threads at once; each
 // reads the published dataset in its own RCU read section. REQUIRES: the calling thread
 // holds an RcuThread.
@@ -31,7 +35,8 @@ namespace shixin {
 // Who sent a request.
 struct Peer {
   std::string_view address;    // for the log, e.g. "127.0.0.1:52314"
-  bool admin_allowed = false;  // may RELOAD (a loopback peer, or admin_loopback_only off)
+  bool admin_allowed = false;  // may RELOAD and read INFO whole (a loopback peer, or
+                               // admin_loopback_only off)
 };
 
 class Handler {
@@ -40,8 +45,8 @@ class Handler {
   enum class Next {
     kContinue,  // a response was appended; keep reading
     kClose,     // a fatal error response was appended; close after writing it
-    kReload,    // RELOAD accepted: nothing was appended; start a reload, then call
-                // AppendReloadResult() with its outcome
+    kReload,    // RELOAD accepted: nothing was appended; start the reload Handle() described
+                // in `reload`, then call AppendReloadResult() with its outcome
   };
 
   // `config` supplies the limits and the staleness policy; `holder` the published list. Both
@@ -49,9 +54,10 @@ class Handler {
   Handler(const Config& config, const SnapshotHolder* holder);
 
   // Answers the complete request frame `request` + `payload` from `peer`, appending one
-  // response frame to `out` (none for kReload). Returns what the caller must do next.
+  // response frame to `out` (none for kReload). Returns what the caller must do next; for
+  // kReload, `*reload` is set to the reload the request asks for (its origin names `peer`).
   Next Handle(const wire::FrameHeader& request, std::string_view payload, const Peer& peer,
-              std::string* out) const;
+              std::string* out, ReloadRequest* reload) const;
 
   // Appends the response to RELOAD request `request_id` once the reload is done.
   void AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out) const;
@@ -78,7 +84,7 @@ class Handler {
   // nullopt for an accepted RELOAD.
   std::optional<Outcome> Dispatch(uint8_t opcode, std::string_view payload, const Peer& peer,
                                   const SnapshotHolder::ReadSection& read, bool stale,
-                                  std::string* out) const;
+                                  std::string* out, ReloadRequest* reload) const;
 
   Outcome Hello(std::string_view payload, const Dataset* d, const Peer& peer,
                 std::string* out) const;
@@ -87,7 +93,10 @@ class Handler {
                      std::string* out) const;
   Outcome Detail(std::string_view payload, const Dataset& d, std::string* out) const;
   Outcome Info(std::string_view payload, const SnapshotHolder::ReadSection& read, bool stale,
-               std::string* out) const;
+               const Peer& peer, std::string* out) const;
+  // Returns nullopt (and sets `*reload`) when RELOAD is accepted.
+  std::optional<Outcome> Reload(std::string_view payload, const Peer& peer,
+                                ReloadRequest* reload) const;
 
   const Config config_;
   const SnapshotHolder* const holder_;

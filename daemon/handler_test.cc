@@ -107,7 +107,7 @@ class HandlerTest : public ::testing::Test {
     h.opcode = op;
     h.request_id = ++last_id_;
     std::string out;
-    EXPECT_EQ(handler_->Handle(h, payload, Peer{"test", admin}, &out), expected);
+    EXPECT_EQ(handler_->Handle(h, payload, Peer{"test", admin}, &out, &reload_), expected);
     std::vector<Answer> frames = Frames(out);
     EXPECT_EQ(frames.size(), 1u);
     if (frames.empty()) return {};
@@ -121,6 +121,7 @@ class HandlerTest : public ::testing::Test {
   Config config_;
   SnapshotHolder holder_;
   std::unique_ptr<Handler> handler_;
+  ReloadRequest reload_;  // what the last accepted RELOAD asked for
   uint32_t last_id_ = 0;
 };
 
@@ -307,6 +308,40 @@ TEST_F(HandlerTest, InfoDescribesTheSnapshot) {
             wire::Status::kBadPayload);
 }
 
+// FORMAT.md 8.5: paths, error texts and the admin's address only for admin clients.
+TEST_F(HandlerTest, InfoShowsPathsAndErrorsOnlyToAdmins) {
+  Start();
+  holder_.SetReloadStatus(ReloadStatus{wire::ReloadState::kFailed, 1718000000,
+                                       "data dir /srv/secret/list: debtors.ndjson:3: bad line"});
+  absl::StatusOr<wire::InfoResponse> admin =
+      wire::DecodeInfoResponse(Call(wire::Opcode::kInfo, "").payload);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  EXPECT_THAT(admin->last_reload_message, HasSubstr("/srv/secret/list"));
+  EXPECT_THAT(admin->data_source, HasSubstr("data/sample"));
+
+  absl::StatusOr<wire::InfoResponse> other = wire::DecodeInfoResponse(
+      Call(wire::Opcode::kInfo, "", Handler::Next::kContinue, /*admin=*/false).payload);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->last_reload_message, "");
+  EXPECT_EQ(other->data_source, "");
+  // The rest is the same for everyone.
+  EXPECT_EQ(other->reload_state, wire::ReloadState::kFailed);
+  EXPECT_EQ(other->last_reload_time, 1718000000);
+  EXPECT_EQ(other->generation, admin->generation);
+  EXPECT_EQ(other->snapshot.subjects, 12u);
+  EXPECT_EQ(other->snapshot.version, admin->snapshot.version);
+  EXPECT_EQ(other->catalog_id, "hegang-2018");
+  EXPECT_EQ(other->catalog_fingerprint, admin->catalog_fingerprint);
+
+  holder_.SetReloadStatus(
+      ReloadStatus{wire::ReloadState::kRunning, 1718000001, "requested by RELOAD from 10.0.0.7:1"});
+  other = wire::DecodeInfoResponse(
+      Call(wire::Opcode::kInfo, "", Handler::Next::kContinue, /*admin=*/false).payload);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->reload_state, wire::ReloadState::kRunning);
+  EXPECT_EQ(other->last_reload_message, "");
+}
+
 TEST_F(HandlerTest, UnknownOpcodeIsFatal) {
   Start();
   EXPECT_EQ(CallRaw(99, "", Handler::Next::kClose).status(), wire::Status::kUnknownOpcode);
@@ -316,13 +351,41 @@ TEST_F(HandlerTest, UnknownOpcodeIsFatal) {
 TEST_F(HandlerTest, ReloadIsDeferredAndAdminOnly) {
   Start();
   std::string out;
-  EXPECT_EQ(handler_->Handle(Request(wire::Opcode::kReload, 7), "", Peer{"test", true}, &out),
+  ReloadRequest reload;
+  EXPECT_EQ(handler_->Handle(Request(wire::Opcode::kReload, 7), "", Peer{"10.0.0.7:1", true}, &out,
+                             &reload),
             Handler::Next::kReload);
   EXPECT_THAT(out, IsEmpty());
+  EXPECT_EQ(reload.origin, "RELOAD from 10.0.0.7:1");
+  EXPECT_FALSE(reload.allow_shrink);
   EXPECT_EQ(Call(wire::Opcode::kReload, "", Handler::Next::kContinue, /*admin=*/false).status(),
             wire::Status::kForbidden);
   EXPECT_EQ(Call(wire::Opcode::kReload, "x", Handler::Next::kClose).status(),
             wire::Status::kBadPayload);
+}
+
+// FORMAT.md 8.6: the optional flags byte.
+TEST_F(HandlerTest, ReloadFlags) {
+  Start();
+  std::string payload;
+  wire::Encode(wire::ReloadRequest{.allow_shrink = true}, &payload);
+  std::string out;
+  ReloadRequest reload;
+  EXPECT_EQ(handler_->Handle(Request(wire::Opcode::kReload, 7), payload, Peer{"test", true}, &out,
+                             &reload),
+            Handler::Next::kReload);
+  EXPECT_TRUE(reload.allow_shrink);
+  EXPECT_EQ(Call(wire::Opcode::kReload, std::string(1, '\0'), Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+  const Answer reserved = Call(wire::Opcode::kReload, "\x02", Handler::Next::kClose);
+  EXPECT_EQ(reserved.status(), wire::Status::kBadPayload);
+  EXPECT_THAT(reserved.error(), HasSubstr("reserved bits"));
+  EXPECT_EQ(Call(wire::Opcode::kReload, "\x01\x01", Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+  // A client that is not admin is refused whatever the flags.
+  EXPECT_EQ(
+      Call(wire::Opcode::kReload, payload, Handler::Next::kContinue, /*admin=*/false).status(),
+      wire::Status::kForbidden);
 }
 
 TEST_F(HandlerTest, ReloadResults) {
@@ -333,7 +396,7 @@ TEST_F(HandlerTest, ReloadResults) {
   handler_->AppendReloadResult(8, ReloadResult{absl::AbortedError("bad line"), 2, "bad line"},
                                &out);
   handler_->AppendReloadResult(
-      9, ReloadResult{absl::ResourceExhaustedError("a reload is already running"), 0, ""}, &out);
+      9, ReloadResult{absl::ResourceExhaustedError("resources exhausted"), 0, ""}, &out);
   const std::vector<Answer> frames = Frames(out);
   ASSERT_EQ(frames.size(), 3u);
   EXPECT_EQ(frames[0].header.request_id, 7u);
@@ -420,8 +483,9 @@ TEST_F(HandlerTest, PipelinedResponsesAppendInOrder) {
   Start();
   std::string out;
   for (uint32_t id = 1; id <= 3; ++id) {
-    EXPECT_EQ(handler_->Handle(Request(wire::Opcode::kPing, id), "", Peer{"test", true}, &out),
-              Handler::Next::kContinue);
+    EXPECT_EQ(
+        handler_->Handle(Request(wire::Opcode::kPing, id), "", Peer{"test", true}, &out, &reload_),
+        Handler::Next::kContinue);
   }
   const std::vector<Answer> frames = Frames(out);
   ASSERT_EQ(frames.size(), 3u);

@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 #include <string>
 
@@ -11,6 +14,14 @@ namespace shixin {
 namespace {
 
 std::atomic<bool> verbose{false};
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::atomic<int64_t (*)()> log_clock{&SteadyNowNs};
 
 // Whether stderr is a terminal, decided once.
 bool StderrIsTerminal() {
@@ -48,7 +59,46 @@ void AppendPrefix(LogLevel level, std::string* line) {
                         static_cast<int>(ts.tv_nsec / 1000000), LevelLetter(level));
 }
 
+// One limiter per LogKind, never destroyed (lines may be logged during exit).
+LogRateLimiter& Limiter(LogKind kind) {
+  static auto* limiters = new std::array<LogRateLimiter, static_cast<size_t>(LogKind::kCount)>();
+  return (*limiters)[static_cast<size_t>(kind)];
+}
+
 }  // namespace
+
+LogRateLimiter::LogRateLimiter(int burst, int per_second)
+    : interval_ns_(1000000000 / per_second), tolerance_ns_((burst - 1) * interval_ns_) {}
+
+bool LogRateLimiter::Allow(int64_t now_ns, uint64_t* suppressed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t start = std::max(next_ns_, now_ns);
+  if (start - now_ns > tolerance_ns_) {
+    ++suppressed_;
+    return false;
+  }
+  next_ns_ = start + interval_ns_;
+  *suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
+void SetLogClockForTesting(int64_t (*now_ns)()) {
+  log_clock.store(now_ns != nullptr ? now_ns : &SteadyNowNs, std::memory_order_relaxed);
+}
+
+bool LogLimitedAllow(LogKind kind, uint64_t* suppressed) {
+  const int64_t now = log_clock.load(std::memory_order_relaxed)();
+  return Limiter(kind).Allow(now, suppressed);
+}
+
+void LogLimitedLine(LogLevel level, std::string_view message, uint64_t suppressed) {
+  if (suppressed == 0) {
+    LogLine(level, message);
+    return;
+  }
+  LogLine(level, absl::StrFormat("%s (%d similar suppressed)", message, suppressed));
+}
 
 void SetLogVerbose(bool on) { verbose.store(on, std::memory_order_relaxed); }
 

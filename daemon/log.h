@@ -6,6 +6,12 @@
 // default) and strips from the message. On a terminal the prefix is "E ", "W ", "I ", "D "
 // after a local timestamp. Debug lines are written only after SetLogVerbose(true).
 //
+// Repeated events that a client can provoke at will (bad frames, refused connections, accept
+// errors) go through LogLimited(): at most kLimitedBurst lines at once and kLimitedPerSecond
+// lines a second per LogKind (a token bucket); the lines suppressed meanwhile are counted and
+// the count is added to the next line of that kind: "... (1234 similar suppressed)". A
+// flood then costs one mutex and one clock read per event, and journald keeps real errors.
+//
 // Never put a full ID number in a log line: log Id::Masked().
 //
 // Thread safety: every function may be called from any thread; each line is written with one
@@ -13,6 +19,8 @@
 #ifndef SHIXIN_DAEMON_LOG_H_
 #define SHIXIN_DAEMON_LOG_H_
 
+#include <cstdint>
+#include <mutex>
 #include <string_view>
 
 #include "absl/strings/str_format.h"
@@ -28,6 +36,63 @@ bool LogEnabled(LogLevel level);
 
 // Writes `message` as one line at `level` (a trailing newline is added).
 void LogLine(LogLevel level, std::string_view message);
+
+// The kinds of repeated events whose lines LogLimited() rate-limits, each on its own.
+enum class LogKind {
+  kBadFrame,           // a connection closed for a malformed frame or a fatal error
+  kRefusedConnection,  // a connection refused (max_connections, per-address limit)
+  kAcceptError,        // accept() failed (EMFILE, ENFILE, ENOBUFS, ...)
+  kForbidden,          // an admin operation (RELOAD) refused to a client that is not admin
+  kReloadRequest,      // a reload request queued behind a running reload
+  kDeadline,           // a connection closed by its frame or write deadline
+  kCount,              // the number of kinds; not a kind
+};
+
+inline constexpr int kLimitedBurst = 5;      // lines of one kind written back to back at most
+inline constexpr int kLimitedPerSecond = 5;  // lines of one kind per second in a long flood
+
+// A token bucket that lets through at most `burst` events at once and `per_second` a second,
+// and counts the events it holds back. Time comes from the caller (monotonic nanoseconds), so
+// tests drive it with a fake clock.
+//
+// Thread safety: Allow() may be called from any thread.
+class LogRateLimiter {
+ public:
+  // REQUIRES: burst >= 1, per_second >= 1.
+  explicit LogRateLimiter(int burst = kLimitedBurst, int per_second = kLimitedPerSecond);
+
+  // Returns whether an event at `now_ns` may be logged; if so, sets `*suppressed` to the number
+  // of events held back since the last one let through.
+  bool Allow(int64_t now_ns, uint64_t* suppressed);
+
+ private:
+  // The generic cell rate algorithm: one timestamp instead of a token count and a refill time.
+  const int64_t interval_ns_;   // one event's worth of time: 1 s / per_second
+  const int64_t tolerance_ns_;  // how far ahead of now the schedule may run: (burst - 1) events
+  std::mutex mu_;
+  int64_t next_ns_ = 0;      // guarded by mu_: when the schedule is free again
+  uint64_t suppressed_ = 0;  // guarded by mu_
+};
+
+// Sets the clock of LogLimited() (monotonic nanoseconds); nullptr restores the steady clock.
+// For tests; call it before any other thread logs.
+void SetLogClockForTesting(int64_t (*now_ns)());
+
+// Returns whether a LogLimited() line of `kind` may be written now; if so, `*suppressed` is the
+// number of lines of that kind held back before it.
+bool LogLimitedAllow(LogKind kind, uint64_t* suppressed);
+// Writes `message`, followed by " (N similar suppressed)" when `suppressed` > 0.
+void LogLimitedLine(LogLevel level, std::string_view message, uint64_t suppressed);
+
+// Logs like LogError() etc. at `level`, unless lines of `kind` exceed their rate (see above).
+// The arguments are formatted only for the lines that are written.
+template <typename... Args>
+void LogLimited(LogKind kind, LogLevel level, const absl::FormatSpec<Args...>& format,
+                const Args&... args) {
+  uint64_t suppressed = 0;
+  if (!LogEnabled(level) || !LogLimitedAllow(kind, &suppressed)) return;
+  LogLimitedLine(level, absl::StrFormat(format, args...), suppressed);
+}
 
 template <typename... Args>
 void LogError(const absl::FormatSpec<Args...>& format, const Args&... args) {

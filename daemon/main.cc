@@ -72,7 +72,8 @@ int Main(const std::vector<std::string>& args) {
 
   SnapshotHolder holder;
   Reloader reloader(
-      DatasetSource{config.data_dir, config.catalog, config.max_errors, config.snapshot}, &holder);
+      DatasetSource{config.data_dir, config.catalog, config.max_errors, config.snapshot}, &holder,
+      config.max_shrink);
   Server server(config, &holder, &reloader);
   NotifyStatus("loading the list");
   if (absl::Status s = reloader.LoadFirst(); !s.ok()) {

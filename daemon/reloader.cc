@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <ctime>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -53,6 +55,20 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
 
 }  // namespace
 
+absl::Status CheckShrink(uint64_t serving, uint64_t loaded, double max_shrink) {
+  if (loaded >= serving) return absl::OkStatus();
+  const uint64_t removed = serving - loaded;
+  if (static_cast<double>(removed) <= max_shrink * static_cast<double>(serving)) {
+    return absl::OkStatus();
+  }
+  return absl::AbortedError(absl::StrFormat(
+      "refused: the new list has %d subjects, %d (%.1f%%) fewer than the %d serving, more than "
+      "max_shrink (%.1f%%); the old list keeps serving. If the shrink is intended: shixin "
+      "reload --allow-shrink (RELOAD flag ALLOW_SHRINK), or raise max_shrink",
+      loaded, removed, 100.0 * static_cast<double>(removed) / static_cast<double>(serving), serving,
+      100.0 * max_shrink));
+}
+
 absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source) {
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(source.catalog_path);
   if (!catalog.ok()) {
@@ -88,8 +104,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
   return dataset;
 }
 
-Reloader::Reloader(DatasetSource source, SnapshotHolder* holder)
-    : source_(std::move(source)), holder_(holder) {}
+Reloader::Reloader(DatasetSource source, SnapshotHolder* holder, double max_shrink)
+    : source_(std::move(source)), holder_(holder), max_shrink_(max_shrink) {}
 
 Reloader::~Reloader() { Stop(); }
 
@@ -98,6 +114,7 @@ absl::Status Reloader::LoadFirst() {
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadDataset(source_);
   if (!dataset.ok()) return dataset.status();
   const std::string what = Describe(**dataset, absl::Now() - start);
+  serving_subjects_ = (*dataset)->snapshot->info().subjects;
   const uint32_t generation = holder_->Publish(*std::move(dataset));
   LogInfo("loaded generation %d: %s", generation, what);
   return absl::OkStatus();
@@ -114,50 +131,80 @@ void Reloader::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::unique_ptr<Pending> pending;
+  std::vector<Pending> queued;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    pending = std::move(pending_);
+    queued.swap(queue_);
   }
-  if (pending != nullptr && pending->done) {
-    ReloadResult result{absl::UnavailableError("the daemon is stopping"), holder_->generation(),
-                        "the daemon is stopping"};
-    std::move(pending->done)(result);
+  Complete(queued, ReloadResult{absl::UnavailableError("the daemon is stopping"),
+                                holder_->generation(), "the daemon is stopping"});
+}
+
+bool Reloader::Request(ReloadRequest request, Done done) {
+  const std::string origin = request.origin;
+  bool behind = false;
+  size_t waiting = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
+    behind = running_;
+    queue_.push_back(Pending{std::move(request), std::move(done)});
+    waiting = queue_.size();
   }
+  if (behind) {
+    LogLimited(LogKind::kReloadRequest, LogLevel::kInfo,
+               "reload requested by %s while a reload runs: the next reload serves it (%d "
+               "requests waiting)",
+               origin, waiting);
+  } else {
+    wake_.notify_all();
+  }
+  return true;
 }
 
 bool Reloader::Request(std::string origin, Done done) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (busy_ || stopping_) return false;
-    busy_ = true;
-    pending_ = std::make_unique<Pending>(Pending{std::move(origin), std::move(done)});
-  }
-  wake_.notify_all();
-  return true;
+  return Request(ReloadRequest{std::move(origin)}, std::move(done));
+}
+
+uint64_t Reloader::reloads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reloads_;
 }
 
 void Reloader::Run() {
   for (;;) {
-    std::unique_ptr<Pending> pending;
+    std::vector<Pending> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || pending_ != nullptr; });
-      if (stopping_) return;
-      pending = std::move(pending_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;  // Stop() completes what is queued
+      batch.swap(queue_);
+      running_ = true;
     }
-    ReloadResult result = Reload(pending->origin);
+    const ReloadResult result = Reload(batch);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      busy_ = false;
+      running_ = false;
+      ++reloads_;
     }
-    if (pending->done) std::move(pending->done)(result);
+    Complete(batch, result);
   }
 }
 
-ReloadResult Reloader::Reload(const std::string& origin) {
+void Reloader::Complete(std::vector<Pending>& batch, const ReloadResult& result) {
+  for (Pending& p : batch) {
+    if (p.done) std::move(p.done)(result);
+  }
+}
+
+ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
+  std::string origin = batch.front().request.origin;
+  if (batch.size() > 1) absl::StrAppendFormat(&origin, " and %d more", batch.size() - 1);
+  const bool allow_shrink = std::any_of(batch.begin(), batch.end(),
+                                        [](const Pending& p) { return p.request.allow_shrink; });
   const uint32_t serving = holder_->generation();
-  LogInfo("reload requested by %s; serving generation %d", origin, serving);
+  LogInfo("reload requested by %s%s; serving generation %d", origin,
+          allow_shrink ? " (shrink allowed)" : "", serving);
   NotifyReloading(absl::StrFormat("reloading (requested by %s)", origin));
   holder_->SetReloadStatus(
       ReloadStatus{wire::ReloadState::kRunning, Now(), "requested by " + origin});
@@ -168,6 +215,11 @@ ReloadResult Reloader::Reload(const std::string& origin) {
     source.verify_threads = std::max(1u, std::thread::hardware_concurrency() / 2);
   }
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadDataset(source);
+  if (dataset.ok() && !allow_shrink) {
+    absl::Status guard =
+        CheckShrink(serving_subjects_, (*dataset)->snapshot->info().subjects, max_shrink_);
+    if (!guard.ok()) dataset = guard;
+  }
   if (!dataset.ok()) {
     const std::string message = std::string(dataset.status().message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);
@@ -175,8 +227,14 @@ ReloadResult Reloader::Reload(const std::string& origin) {
     NotifyReady(absl::StrFormat("serving generation %d; last reload failed: %s", serving, message));
     return ReloadResult{absl::AbortedError(message), serving, message};
   }
+  const uint64_t subjects = (*dataset)->snapshot->info().subjects;
+  if (!CheckShrink(serving_subjects_, subjects, max_shrink_).ok()) {
+    LogWarning("accepting a list of %d subjects instead of %d: the shrink was allowed by %s",
+               subjects, serving_subjects_, origin);
+  }
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = holder_->Publish(*std::move(dataset));
+  serving_subjects_ = subjects;
   const std::string message = absl::StrFormat("generation %d: %s", generation, what);
   LogInfo("reloaded %s", message);
   holder_->SetReloadStatus(ReloadStatus{wire::ReloadState::kOk, Now(), message});

@@ -2,10 +2,19 @@
 // then reloads on a background thread when SIGHUP or the RELOAD operation asks. A reload
 // loads the catalog and the data directory (or maps and verifies the snapshot file at the
 // configured path, core/snapshot_file.h), validates them fully, and only then swaps; a
-// failure keeps the old list serving, is logged, and shows in INFO's reload status. One
-// reload runs at a time: a request while one is running or queued is refused (the RELOAD
-// operation answers BUSY; SIGHUP logs and ignores it). It tells systemd RELOADING=1 and
-// READY=1 around each reload.
+// failure keeps the old list serving, is logged, and shows in INFO's reload status. Only
+// regular files are read: a FIFO or a device at a configured path fails the load at once.
+//
+// Shrink guard: a reloaded list that removes more than `max_shrink` of the serving list's
+// subjects (by count) is refused unless the request allows it (RELOAD's ALLOW_SHRINK flag,
+// shixin reload --allow-shrink); a feed cut short must not unlist debtors. The first load is
+// not guarded.
+//
+// Coalescing: one reload runs at a time, and requests are never refused while the daemon
+// runs. Every request that arrives while a reload runs joins the next batch, and the whole
+// batch is served by exactly one reload that starts when the running one ends, so the newest
+// files always win; each request's `done` receives the result of the reload that served it.
+// It tells systemd RELOADING=1 and READY=1 around each reload.
 //
 // Thread safety: Request() may be called from any thread; the other methods from the thread
 // that owns the Reloader.
@@ -18,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -39,10 +49,21 @@ struct DatasetSource {
 // skipped. Returns the first error of the data or the catalog.
 absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source);
 
+// One request for a reload.
+struct ReloadRequest {
+  std::string origin;         // for the log, e.g. "SIGHUP", "RELOAD from 127.0.0.1:52314"
+  bool allow_shrink = false;  // accept a list that removes more than max_shrink of the subjects
+};
+
+// Returns OK if replacing a list of `serving` subjects by one of `loaded` subjects removes at
+// most `max_shrink` (0..1) of them, else Aborted saying how many would go, that the old list
+// keeps serving, and how to accept the shrink.
+absl::Status CheckShrink(uint64_t serving, uint64_t loaded, double max_shrink);
+
 // The outcome of one reload request.
 struct ReloadResult {
-  // OK; ResourceExhausted if another reload was running; Unavailable if the daemon stopped
-  // first; Aborted if the new list was refused (the old one keeps serving).
+  // OK; Unavailable if the daemon stopped first; Aborted if the new list was refused (the old
+  // one keeps serving).
   absl::Status status;
   uint32_t generation = 0;  // the generation serving afterwards
   std::string message;      // what happened, for the log and the client
@@ -53,8 +74,9 @@ class Reloader {
   // Called once per accepted request, on the reload thread, when it is done.
   using Done = absl::AnyInvocable<void(const ReloadResult&) &&>;
 
-  // `holder` must outlive the Reloader.
-  Reloader(DatasetSource source, SnapshotHolder* holder);
+  // `holder` must outlive the Reloader. `max_shrink` (0..1) guards reloads; 1 (the default
+  // here; the daemon's configuration has its own) disables the guard.
+  Reloader(DatasetSource source, SnapshotHolder* holder, double max_shrink = 1.0);
   // Stops the thread (see Stop()).
   ~Reloader();
   Reloader(const Reloader&) = delete;
@@ -66,34 +88,46 @@ class Reloader {
 
   // Starts the reload thread.
   void Start();
-  // Waits for a running reload to finish and joins the thread; a queued request that has not
-  // started is completed with Unavailable. Idempotent.
+  // Waits for a running reload to finish and joins the thread; the requests queued behind it
+  // are completed with Unavailable. Idempotent.
   void Stop();
 
-  // Queues a reload requested by `origin` (for the log, e.g. "SIGHUP"). Returns false, and
-  // drops `done`, if a reload is already running or queued, or after Stop(). Otherwise
-  // `done` (may be empty) is called exactly once.
+  // Queues a reload: it joins the batch that the next reload to start will serve (see the top
+  // of this file). Returns false, and drops `done`, after Stop(); otherwise `done` (may be
+  // empty) is called exactly once, on the reload thread (or in Stop()).
+  bool Request(ReloadRequest request, Done done);
+  // Same as Request(ReloadRequest{origin}, done).
   bool Request(std::string origin, Done done);
+
+  // Returns how many reloads have ended (for tests); each serves a batch of requests.
+  uint64_t reloads() const;
 
  private:
   struct Pending {
-    std::string origin;
+    ReloadRequest request;
     Done done;
   };
 
   void Run();
-  // Loads and publishes; returns the result.
-  ReloadResult Reload(const std::string& origin);
+  // Loads and publishes the list for the requests of `batch`; returns the result.
+  ReloadResult Reload(const std::vector<Pending>& batch);
+  // Completes every request of `batch` with `result`.
+  static void Complete(std::vector<Pending>& batch, const ReloadResult& result);
 
   const DatasetSource source_;
   SnapshotHolder* const holder_;
+  const double max_shrink_;
+  // The subjects of the list this Reloader published last; written before Start() and then
+  // on the reload thread only.
+  uint64_t serving_subjects_ = 0;
   // A std::mutex rather than absl::Mutex: ThreadSanitizer understands it (Debian's Abseil
   // is not instrumented).
-  std::mutex mu_;
-  std::condition_variable wake_;      // pending_ or stopping_ was set
-  bool busy_ = false;                 // guarded by mu_: a request is queued or running
-  bool stopping_ = false;             // guarded by mu_
-  std::unique_ptr<Pending> pending_;  // guarded by mu_
+  mutable std::mutex mu_;
+  std::condition_variable wake_;  // queue_ or stopping_ was set
+  bool stopping_ = false;         // guarded by mu_
+  bool running_ = false;          // guarded by mu_: a reload is running
+  std::vector<Pending> queue_;    // guarded by mu_: the next reload's batch
+  uint64_t reloads_ = 0;          // guarded by mu_
   std::thread thread_;
 };
 

@@ -127,11 +127,7 @@ void Server::Accept() {
 void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
   if (stopping_ || ec == asio::error::operation_aborted) return;
   if (ec) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_accept_log_ >= std::chrono::seconds(1)) {
-      last_accept_log_ = now;
-      LogWarning("accept: %s", ec.message());
-    }
+    LogLimited(LogKind::kAcceptError, LogLevel::kWarning, "accept: %s", ec.message());
     if (IsResourceError(ec)) {
       accept_retry_.expires_after(kAcceptRetry);
       accept_retry_.async_wait([this](const error_code& e) {
@@ -154,10 +150,12 @@ void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
       admission == ConnectionLimits::Admission::kRefusedTotal) {
     // Closed at once, unread: it holds no descriptor and no slot (FORMAT.md §1).
     if (admission == ConnectionLimits::Admission::kRefusedAddress) {
-      LogRefusal("refusing %s: %d connections from its address (max_connections_per_ip)",
+      LogLimited(LogKind::kRefusedConnection, LogLevel::kWarning,
+                 "refusing %s: %d connections from its address (max_connections_per_ip)",
                  EndpointText(remote), config_.max_connections_per_ip);
     } else {
-      LogRefusal("refusing %s: %d connections open (max_connections)", EndpointText(remote),
+      LogLimited(LogKind::kRefusedConnection, LogLevel::kWarning,
+                 "refusing %s: %d connections open (max_connections)", EndpointText(remote),
                  config_.max_connections);
     }
     socket.close(endpoint_error);
@@ -174,21 +172,13 @@ void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
     asio::post(io->context, [this, io, connection = std::move(connection)]() mutable {
       const std::string peer = connection->peer();
       if (!io->manager.AddByEvicting(std::move(connection))) {
-        LogRefusal("refusing %s: %d connections open, none idle (max_connections)", peer,
+        LogLimited(LogKind::kRefusedConnection, LogLevel::kWarning,
+                   "refusing %s: %d connections open, none idle (max_connections)", peer,
                    config_.max_connections);
       }
     });
   }
   Accept();
-}
-
-void Server::LogRefusal(const absl::FormatSpec<std::string, uint32_t>& format,
-                        const std::string& peer, uint32_t limit) {
-  const auto now = std::chrono::steady_clock::now();
-  absl::MutexLock lock(&refusal_log_mu_);
-  if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
-  last_refusal_log_ = now;
-  LogWarning(format, peer, limit);
 }
 
 void Server::TrimMemoryLater() {
@@ -210,7 +200,7 @@ void Server::WaitForSignal() {
     if (ec) return;
     if (signo == SIGHUP) {
       if (!reloader_->Request("SIGHUP", nullptr)) {
-        LogWarning("SIGHUP ignored: a reload is already running");
+        LogWarning("SIGHUP ignored: the daemon is stopping");
       }
       WaitForSignal();
       return;

@@ -25,8 +25,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "daemon/buffer_budget.h"
 #include "daemon/config.h"
 #include "daemon/connection.h"
@@ -71,9 +69,6 @@ class Server {
   void Accept();
   void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket,
                 IoThread* io);
-  // Logs a refused client, at most once a second (from any thread).
-  void LogRefusal(const absl::FormatSpec<std::string, uint32_t>& format, const std::string& peer,
-                  uint32_t limit);
   // Every second: gives freed buffer memory back to the system once the buffers in use have
   // shrunk by more than kTrimStep since their last high (after abusive clients have left).
   void TrimMemoryLater();
@@ -95,10 +90,6 @@ class Server {
   uint64_t buffered_high_ = 0;  // the buffers' high since the last trim
   std::vector<std::unique_ptr<IoThread>> io_threads_;
   size_t next_io_thread_ = 0;
-  // Warnings about refused clients and failed accepts: at most one a second each.
-  absl::Mutex refusal_log_mu_;
-  std::chrono::steady_clock::time_point last_refusal_log_ ABSL_GUARDED_BY(refusal_log_mu_){};
-  std::chrono::steady_clock::time_point last_accept_log_{};
   bool stopping_ = false;
 };
 

@@ -2,6 +2,8 @@
 // swap; a failed reload keeps the old list).
 #include "daemon/snapshot_holder.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -186,15 +189,67 @@ class ReloaderTest : public ::testing::Test {
   void Spoil() { std::ofstream(dir_ + "/debtors.ndjson", std::ios::app) << "{not json\n"; }
 
   // Requests a reload and waits for its result.
-  static ReloadResult ReloadAndWait(Reloader& reloader) {
+  static ReloadResult ReloadAndWait(Reloader& reloader,
+                                    ReloadRequest request = ReloadRequest{"test"}) {
     Event done;
     ReloadResult result;
-    EXPECT_TRUE(reloader.Request("test", [&](const ReloadResult& r) {
+    EXPECT_TRUE(reloader.Request(std::move(request), [&](const ReloadResult& r) {
       result = r;
       done.Notify();
     }));
     done.Wait();
     return result;
+  }
+
+  // Copies the sample list over whatever the test left.
+  void CopySample() const {
+    for (const char* f : {"debtors.ndjson", "relations.ndjson"}) {
+      std::filesystem::copy_file(SourceDir() + "/data/sample/" + f, dir_ + "/" + f,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+  }
+
+  // Keeps the first `lines` lines of debtors.ndjson (written beside it, then renamed over it).
+  void CutDebtorsTo(int lines) const {
+    std::ifstream in(dir_ + "/debtors.ndjson");
+    std::ofstream out(dir_ + "/debtors.tmp");
+    std::string line;
+    for (int i = 0; i < lines && std::getline(in, line); ++i) out << line << "\n";
+    out.close();
+    std::filesystem::rename(dir_ + "/debtors.tmp", dir_ + "/debtors.ndjson");
+  }
+
+  // Keeps the shortest prefix of debtors.ndjson that lists `subjects` subjects.
+  void CutDebtorsToSubjects(uint64_t subjects) const {
+    std::ifstream in(dir_ + "/debtors.ndjson");
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line)) ++lines;
+    for (int n = 1; n <= lines; ++n) {
+      CutDebtorsTo(n);
+      absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(Source());
+      if (d.ok() && (*d)->snapshot->info().subjects == subjects) return;
+      CopySample();
+    }
+    ADD_FAILURE() << "no prefix of the sample lists " << subjects << " subjects";
+  }
+
+  static uint64_t Subjects(const SnapshotHolder& holder) {
+    SnapshotHolder::ReadSection read(holder);
+    return read.dataset()->snapshot->info().subjects;
+  }
+
+  // Loads `source` on another thread and returns its error. If the load is still running after
+  // 5 s (blocked opening the FIFO `fifo`), opens `fifo` for writing to let it go, and fails.
+  static std::string LoadUnblocked(const DatasetSource& source, const std::string& fifo) {
+    auto load = std::async(std::launch::async, [&] { return LoadDataset(source).status(); });
+    if (load.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      ADD_FAILURE() << "the load blocked for 5 s on " << fifo;
+      if (!fifo.empty()) ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));
+    }
+    const absl::Status s = load.get();
+    EXPECT_FALSE(s.ok());
+    return std::string(s.message());
   }
 
   ReloadStatus Status(const SnapshotHolder& holder) {
@@ -245,18 +300,40 @@ TEST_F(ReloaderTest, FailedReloadKeepsTheOldList) {
   EXPECT_EQ(read.dataset()->snapshot->info().subjects, 12u);
 }
 
-TEST_F(ReloaderTest, OneReloadAtATime) {
+// Requests are never refused: those queued while the reload thread is busy (here: before it
+// starts, then from inside a done callback) are served together by one more reload.
+TEST_F(ReloaderTest, QueuedRequestsAreCoalescedIntoOneReload) {
   SnapshotHolder holder;
   Reloader reloader(Source(), &holder);
   ASSERT_TRUE(reloader.LoadFirst().ok());
+  constexpr int kLater = 10;
+  std::mutex mu;
+  std::vector<uint32_t> first, later;  // the generations each request was answered with
   Event done;
-  ASSERT_TRUE(reloader.Request("first", [&](const ReloadResult&) { done.Notify(); }));
-  EXPECT_FALSE(reloader.Request("second", nullptr));  // queued, not started: still busy
+  const auto answer = [&](std::vector<uint32_t>* to) {
+    return [&, to](const ReloadResult& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      EXPECT_TRUE(r.status.ok()) << r.status;
+      to->push_back(r.generation);
+      if (later.size() == kLater) done.Notify();
+    };
+  };
+  ASSERT_TRUE(reloader.Request("first", [&](const ReloadResult& r) {
+    answer (&first)(r);
+    // The reload thread is busy until this returns: these all wait for the next reload.
+    for (int i = 0; i < kLater; ++i) {
+      EXPECT_TRUE(reloader.Request(ReloadRequest{absl::StrFormat("later %d", i)}, answer(&later)));
+    }
+  }));
+  ASSERT_TRUE(reloader.Request("second", answer(&first)));  // queued, not refused
   reloader.Start();
   done.Wait();
-  EXPECT_EQ(holder.generation(), 2u);
+  EXPECT_THAT(first, ::testing::ElementsAre(2u, 2u));
+  EXPECT_EQ(later, std::vector<uint32_t>(kLater, 3u));
+  EXPECT_EQ(reloader.reloads(), 2u);
+  EXPECT_EQ(holder.generation(), 3u);
   // Free again once done.
-  EXPECT_TRUE(ReloadAndWait(reloader).status.ok());
+  EXPECT_EQ(ReloadAndWait(reloader).generation, 4u);
 }
 
 TEST_F(ReloaderTest, StopCompletesAQueuedRequest) {
@@ -282,6 +359,116 @@ TEST_F(ReloaderTest, FirstLoadFailuresPublishNothing) {
   DatasetSource missing = Source();
   missing.catalog_path = dir_ + "/no-catalog.json";
   EXPECT_THAT(Reloader(missing, &holder).LoadFirst().message(), HasSubstr("catalog"));
+}
+
+TEST(CheckShrinkTest, RefusesMoreThanTheShareByCount) {
+  EXPECT_TRUE(CheckShrink(100, 95, 0.05).ok());
+  EXPECT_TRUE(CheckShrink(100, 100, 0.0).ok());
+  EXPECT_TRUE(CheckShrink(100, 250, 0.0).ok());  // growth is never refused
+  EXPECT_TRUE(CheckShrink(100, 0, 1.0).ok());    // 1.0: off
+  EXPECT_TRUE(CheckShrink(0, 0, 0.0).ok());
+  EXPECT_TRUE(absl::IsAborted(CheckShrink(100, 94, 0.05)));
+  EXPECT_TRUE(absl::IsAborted(CheckShrink(100, 99, 0.0)));
+  const absl::Status s = CheckShrink(200000, 1, 0.05);
+  EXPECT_TRUE(absl::IsAborted(s));
+  EXPECT_THAT(s.message(), HasSubstr("the new list has 1 subjects, 199999 (100.0%) fewer than "
+                                     "the 200000 serving, more than max_shrink (5.0%)"));
+  EXPECT_THAT(s.message(), HasSubstr("old list keeps serving"));
+  EXPECT_THAT(s.message(), HasSubstr("--allow-shrink"));
+}
+
+// The attack: debtors.ndjson cut to one line, then a reload. Refused (the 12 subjects keep
+// serving) unless the request allows the shrink; the first load is not guarded.
+TEST_F(ReloaderTest, AListCutShortIsRefusedUnlessTheShrinkIsAllowed) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder, /*max_shrink=*/0.05);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  reloader.Start();
+  CutDebtorsTo(1);
+  ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(absl::IsAborted(r.status)) << r.status;
+  EXPECT_THAT(r.message, HasSubstr("fewer than the 12 serving, more than max_shrink (5.0%)"));
+  EXPECT_EQ(r.generation, 1u);
+  EXPECT_EQ(holder.generation(), 1u);
+  EXPECT_EQ(Status(holder).state, wire::ReloadState::kFailed);
+  EXPECT_THAT(Status(holder).message, HasSubstr("max_shrink"));
+  EXPECT_EQ(Subjects(holder), 12u);
+  std::printf("list cut to 1 line: %d subjects serving after the reload (was 12)\n",
+              static_cast<int>(Subjects(holder)));
+
+  r = ReloadAndWait(reloader, ReloadRequest{"operator", /*allow_shrink=*/true});
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.generation, 2u);
+  const uint64_t shrunk = Subjects(holder);
+  EXPECT_LT(shrunk, 12u);
+  // The shrunk list is now the reference: reloading it again needs no flag.
+  EXPECT_TRUE(ReloadAndWait(reloader).status.ok());
+  EXPECT_EQ(Subjects(holder), shrunk);
+
+  // A fresh daemon loads the short list at start without a question.
+  SnapshotHolder fresh;
+  EXPECT_TRUE(Reloader(Source(), &fresh, 0.05).LoadFirst().ok());
+}
+
+TEST_F(ReloaderTest, MaxShrinkSetsTheShareAndOneDisablesTheGuard) {
+  SnapshotHolder holder;
+  Reloader tolerant(Source(), &holder, /*max_shrink=*/0.10);
+  ASSERT_TRUE(tolerant.LoadFirst().ok());
+  tolerant.Start();
+  // One of the 12 subjects gone (8.3 %): within 10 %.
+  CutDebtorsToSubjects(11);
+  EXPECT_TRUE(ReloadAndWait(tolerant).status.ok());
+  EXPECT_EQ(Subjects(holder), 11u);
+  tolerant.Stop();
+
+  CopySample();
+  SnapshotHolder strict_holder;
+  Reloader strict(Source(), &strict_holder, /*max_shrink=*/0.05);
+  ASSERT_TRUE(strict.LoadFirst().ok());
+  strict.Start();
+  CutDebtorsToSubjects(11);
+  EXPECT_TRUE(absl::IsAborted(ReloadAndWait(strict).status));
+  strict.Stop();
+
+  CopySample();
+  SnapshotHolder off_holder;
+  Reloader off(Source(), &off_holder, /*max_shrink=*/1.0);
+  ASSERT_TRUE(off.LoadFirst().ok());
+  off.Start();
+  CutDebtorsTo(1);
+  EXPECT_TRUE(ReloadAndWait(off).status.ok());
+  EXPECT_EQ(off_holder.generation(), 2u);
+}
+
+// The attack: a FIFO (or a directory) at a path the daemon reads. Each load fails at once
+// instead of blocking the reload thread for ever.
+TEST_F(ReloaderTest, NonRegularFilesAreRefusedWithoutBlocking) {
+  const std::string debtors = dir_ + "/debtors.ndjson";
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::filesystem::create_directory(dir_ + "/a-directory");
+
+  DatasetSource source = Source();
+  std::filesystem::remove(debtors);
+  ASSERT_EQ(::mkfifo(debtors.c_str(), 0600), 0);
+  EXPECT_THAT(LoadUnblocked(source, debtors), HasSubstr("not a regular file (a FIFO)"));
+  std::filesystem::remove(debtors);
+  std::filesystem::create_directory(debtors);
+  EXPECT_THAT(LoadUnblocked(source, ""), HasSubstr("not a regular file (a directory)"));
+  std::filesystem::remove(debtors);
+  CopySample();
+
+  source = Source();
+  source.catalog_path = fifo;
+  EXPECT_THAT(LoadUnblocked(source, fifo), HasSubstr("not a regular file (a FIFO)"));
+  source.catalog_path = "/dev/zero";
+  EXPECT_THAT(LoadUnblocked(source, ""), HasSubstr("not a regular file (a character device)"));
+
+  source = Source();
+  source.snapshot = fifo;
+  EXPECT_THAT(LoadUnblocked(source, fifo), HasSubstr("not a regular file (a FIFO)"));
+  source.snapshot = dir_ + "/a-directory";
+  EXPECT_THAT(LoadUnblocked(source, ""), HasSubstr("not a regular file (a directory)"));
 }
 
 TEST_F(ReloaderTest, AnEmptyListIsRefused) {

@@ -264,8 +264,10 @@ absl::StatusOr<Reply<wire::InfoResponse>> Client::Info() {
   return MakeReply(frame, *std::move(info));
 }
 
-absl::StatusOr<Reply<wire::ReloadResponse>> Client::Reload() {
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kReload, ""));
+absl::StatusOr<Reply<wire::ReloadResponse>> Client::Reload(const wire::ReloadRequest& request) {
+  std::string payload;
+  wire::Encode(request, &payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kReload, payload));
   absl::StatusOr<wire::ReloadResponse> reload = wire::DecodeReloadResponse(frame.payload);
   if (!reload.ok()) return BadResponse(reload.status());
   return MakeReply(frame, *std::move(reload));

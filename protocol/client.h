@@ -78,7 +78,8 @@ class Client {
   absl::StatusOr<Reply<MeasuresResult>> Measures(const wire::MeasuresRequest& request);
   absl::StatusOr<Reply<CheckResult>> Detail(std::string_view id);
   absl::StatusOr<Reply<wire::InfoResponse>> Info();
-  absl::StatusOr<Reply<wire::ReloadResponse>> Reload();
+  // Reload() waits for the reload to finish (set a timeout that allows for it).
+  absl::StatusOr<Reply<wire::ReloadResponse>> Reload(const wire::ReloadRequest& request = {});
 
   // Raw access. SendFrame() writes one request frame; SendBytes() writes arbitrary bytes (for
   // tests of malformed input); ReceiveFrame() reads the next response frame whole. Frames are

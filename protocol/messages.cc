@@ -481,6 +481,10 @@ void Encode(const InfoResponse& m, std::string* out) {
   PutStr16(m.data_source, out);
 }
 
+void Encode(const ReloadRequest& m, std::string* out) {
+  if (m.allow_shrink) PutU8(kReloadAllowShrink, out);
+}
+
 void Encode(const ReloadResponse& m, std::string* out) {
   PutU32(m.generation, out);
   PutStr16(m.message, out);
@@ -611,6 +615,21 @@ absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload) {
   m.catalog_id = r.Str8("catalog_id");
   m.catalog_fingerprint = r.U64("catalog_fingerprint");
   m.data_source = r.Str16("data_source");
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  return m;
+}
+
+absl::StatusOr<ReloadRequest> DecodeReloadRequest(std::string_view payload) {
+  Reader r(payload, "RELOAD request");
+  ReloadRequest m;
+  if (!payload.empty()) {
+    const uint8_t flags = r.U8("flags");
+    if (flags == 0) r.Fail("flags", "0: send an empty payload for no flags", 1);
+    if ((flags & ~kReloadAllowShrink) != 0) {
+      r.Fail("flags", absl::StrFormat("reserved bits set in 0x%02x", flags), 1);
+    }
+    m.allow_shrink = (flags & kReloadAllowShrink) != 0;
+  }
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return m;
 }

@@ -170,6 +170,14 @@ struct InfoResponse {
   std::string data_source;
 };
 
+// RELOAD request: empty, or one flags byte (FORMAT.md 8.6). The flags byte is sent only when
+// a flag is set, so that an encoded request is canonical; the decoder rejects a zero byte and
+// reserved bits.
+inline constexpr uint8_t kReloadAllowShrink = 0x01;  // accept a list that shrinks a lot
+struct ReloadRequest {
+  bool allow_shrink = false;  // accept a list that removes more than the server's max_shrink
+};
+
 // RELOAD's successful answer.
 struct ReloadResponse {
   uint32_t generation = 0;
@@ -186,12 +194,13 @@ void Encode(const DetailRequest& m, std::string* out);
 void Encode(const MeasuresResult& m, std::string* out);
 void Encode(const CheckResult& m, std::string* out);  // DETAIL response
 void Encode(const InfoResponse& m, std::string* out);
+void Encode(const ReloadRequest& m, std::string* out);
 void Encode(const ReloadResponse& m, std::string* out);
 // The payload of an error response (non-zero status): str16 message (truncated to 65535).
 void EncodeError(std::string_view message, std::string* out);
 
 // Decoders. Each returns InvalidArgument naming the field when the payload does not match.
-// PING, INFO and RELOAD requests and the PING response have an empty payload.
+// PING and INFO requests and the PING response have an empty payload.
 absl::Status DecodeEmpty(std::string_view payload);
 absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload);
 absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload);
@@ -206,6 +215,7 @@ absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload);
 absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload);
 absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload);
 absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload);
+absl::StatusOr<ReloadRequest> DecodeReloadRequest(std::string_view payload);
 absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload);
 absl::StatusOr<std::string> DecodeError(std::string_view payload);
 

@@ -4,12 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/test_messages.h"
 
 namespace shixin::wire {
 namespace {
+
+using ::testing::HasSubstr;
 
 template <typename M>
 std::string Enc(const M& m) {
@@ -225,6 +228,26 @@ TEST(MessagesTest, DecodedFieldsMatch) {
 TEST(MessagesTest, EmptyPayloads) {
   EXPECT_TRUE(DecodeEmpty("").ok());
   EXPECT_TRUE(absl::IsInvalidArgument(DecodeEmpty("x")));
+}
+
+// FORMAT.md 8.6: empty, or one non-zero flags byte without reserved bits. (Not among the
+// Samples: its empty prefix is a valid request.)
+TEST(MessagesTest, ReloadRequestFlags) {
+  EXPECT_EQ(Enc(ReloadRequest{}), "");
+  EXPECT_EQ(Enc(ReloadRequest{.allow_shrink = true}), "\x01");
+  absl::StatusOr<ReloadRequest> r = DecodeReloadRequest("");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->allow_shrink);
+  r = DecodeReloadRequest("\x01");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->allow_shrink);
+  for (std::string_view bad : {std::string_view("\x00", 1), std::string_view("\x02"),
+                               std::string_view("\x81"), std::string_view("\x01\x00", 2)}) {
+    r = DecodeReloadRequest(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status()))
+        << absl::CEscape(absl::string_view(bad.data(), bad.size()));
+  }
+  EXPECT_THAT(DecodeReloadRequest("\x03").status().message(), HasSubstr("reserved bits"));
 }
 
 // Returns the error of decoding `payload` with byte `at` set to `value`.

@@ -339,6 +339,20 @@ TEST_F(VectorsTest, Info) {
   EXPECT_EQ(s->reload_state, ReloadState::kOk);
   EXPECT_EQ(s->catalog_fingerprint, 0xfedcba9876543210u);
   EXPECT_EQ(s->data_source, "/var/lib/shixin/current");
+
+  // FORMAT.md 8.5: a client that is not admin gets the reload state without the message, and
+  // no data source.
+  EXPECT_EQ(Frame(Opcode::kInfo, 13, ""), Vector("info_request_public"));
+  info.reload_state = ReloadState::kFailed;
+  info.last_reload_message = "";
+  info.data_source = "";
+  EXPECT_EQ(Frame(Opcode::kInfo, 13, Enc(info), kResp, 3), Vector("info_response_public"));
+  s = DecodeInfoResponse(Payload("info_response_public"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->reload_state, ReloadState::kFailed);
+  EXPECT_EQ(s->last_reload_message, "");
+  EXPECT_EQ(s->data_source, "");
+  EXPECT_EQ(s->snapshot.subjects, 12u);
 }
 
 TEST_F(VectorsTest, Reload) {
@@ -349,6 +363,17 @@ TEST_F(VectorsTest, Reload) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->generation, 4u);
   EXPECT_EQ(s->message, resp.message);
+
+  // FORMAT.md 8.6: the flags byte, sent only when a flag is set.
+  absl::StatusOr<ReloadRequest> r = DecodeReloadRequest(Payload("reload_request"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->allow_shrink);
+  EXPECT_EQ(Frame(Opcode::kReload, 9, Enc(*r)), Vector("reload_request"));
+  EXPECT_EQ(Frame(Opcode::kReload, 12, Enc(ReloadRequest{.allow_shrink = true})),
+            Vector("reload_request_allow_shrink"));
+  r = DecodeReloadRequest(Payload("reload_request_allow_shrink"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->allow_shrink);
 }
 
 TEST_F(VectorsTest, Errors) {

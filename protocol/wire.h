@@ -60,7 +60,7 @@ enum class Status : uint16_t {
   kInvalidId = 6,           // the request's single ID is invalid (MEASURES, DETAIL)
   kInvalidArgument = 7,     // e.g. unknown agency or scenario, 0 or more than max_batch IDs
   kStaleRefused = 8,        // the server refuses measures from a stale snapshot (fail closed)
-  kBusy = 9,                // too many connections, or a reload already running
+  kBusy = 9,                // too many connections
   kUnavailable = 10,        // no snapshot loaded yet, or shutting down
   kForbidden = 11,          // admin operation not allowed for this client
   kReloadFailed = 12,       // RELOAD: the new list was refused; the old one keeps serving

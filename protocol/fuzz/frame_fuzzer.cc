@@ -79,6 +79,7 @@ void DecodeEveryPayload(std::string_view p) {
   RoundTrip(p, DecodeMeasuresResponse, "MEASURES response");
   RoundTrip(p, DecodeDetailResponse, "DETAIL response");
   RoundTrip(p, DecodeInfoResponse, "INFO response");
+  RoundTrip(p, DecodeReloadRequest, "RELOAD request");
   RoundTrip(p, DecodeReloadResponse, "RELOAD response");
   RoundTrip(p, DecodeError, EncodeErrorMessage, "error");
   Check(DecodeEmpty(p).ok() == p.empty(), "DecodeEmpty");
