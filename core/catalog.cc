@@ -16,15 +16,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "base/status_macros.h"
 #include "core/paths.h"
-
-// Returns from the enclosing function with the status of `expr` unless it is OK.
-#define RETURN_IF_ERROR(expr)                           \
-  do {                                                  \
-    if (absl::Status status_ = (expr); !status_.ok()) { \
-      return status_;                                   \
-    }                                                   \
-  } while (false)
 
 namespace shixin {
 namespace {
@@ -105,7 +98,7 @@ absl::Status GetString(object obj, std::string_view key, Presence presence, std:
                        std::string_view* out) {
   element value;
   bool found = false;
-  RETURN_IF_ERROR(GetField(obj, key, presence, where, &value, &found));
+  SHIXIN_RETURN_IF_ERROR(GetField(obj, key, presence, where, &value, &found));
   if (found && value.get_string().get(*out)) {
     return Invalid(where, absl::StrCat(Quote(key), " must be a string"));
   }
@@ -115,7 +108,7 @@ absl::Status GetString(object obj, std::string_view key, Presence presence, std:
 // Reads a required string that must hold more than white space.
 absl::Status GetText(object obj, std::string_view key, std::string_view where,
                      std::string_view* out) {
-  RETURN_IF_ERROR(GetString(obj, key, Presence::kRequired, where, out));
+  SHIXIN_RETURN_IF_ERROR(GetString(obj, key, Presence::kRequired, where, out));
   if (absl::StripAsciiWhitespace(Sv(*out)).empty()) {
     return Invalid(where, absl::StrCat(Quote(key), " must not be empty"));
   }
@@ -126,7 +119,7 @@ absl::Status GetText(object obj, std::string_view key, std::string_view where,
 absl::Status GetArray(object obj, std::string_view key, std::string_view where, array* out) {
   element value;
   bool found = false;
-  RETURN_IF_ERROR(GetField(obj, key, Presence::kRequired, where, &value, &found));
+  SHIXIN_RETURN_IF_ERROR(GetField(obj, key, Presence::kRequired, where, &value, &found));
   if (value.get_array().get(*out)) {
     return Invalid(where, absl::StrCat(Quote(key), " must be an array"));
   }
@@ -142,7 +135,7 @@ bool IsValidId(std::string_view id) {
 }
 
 absl::Status GetId(object obj, std::string_view where, std::string_view* out) {
-  RETURN_IF_ERROR(GetString(obj, "id", Presence::kRequired, where, out));
+  SHIXIN_RETURN_IF_ERROR(GetString(obj, "id", Presence::kRequired, where, out));
   if (!IsValidId(*out)) {
     return Invalid(where, absl::StrCat("id ", Quote(*out),
                                        " must be lower-case ASCII letters, digits, '_' or '-'"));
@@ -246,17 +239,17 @@ absl::Status Loader::Load(std::string_view json) {
   if (doc.get_object().get(root)) return Invalid(origin_, "the top level must be an object");
   for (auto step : {&Loader::LoadHeader, &Loader::LoadScenarios, &Loader::LoadAgencies,
                     &Loader::LoadMeasures}) {
-    RETURN_IF_ERROR((this->*step)(root));
+    SHIXIN_RETURN_IF_ERROR((this->*step)(root));
   }
   return CheckNumbering();
 }
 
 absl::Status Loader::LoadHeader(object root) {
-  RETURN_IF_ERROR(CheckKeys(root, kTopKeys, origin_));
+  SHIXIN_RETURN_IF_ERROR(CheckKeys(root, kTopKeys, origin_));
   std::string_view id, title, effective;
-  RETURN_IF_ERROR(GetId(root, origin_, &id));
-  RETURN_IF_ERROR(GetText(root, "title", origin_, &title));
-  RETURN_IF_ERROR(GetString(root, "effective", Presence::kOptional, origin_, &effective));
+  SHIXIN_RETURN_IF_ERROR(GetId(root, origin_, &id));
+  SHIXIN_RETURN_IF_ERROR(GetText(root, "title", origin_, &title));
+  SHIXIN_RETURN_IF_ERROR(GetString(root, "effective", Presence::kOptional, origin_, &effective));
   if (!effective.empty() && !IsValidDate(effective)) {
     return Invalid(origin_,
                    absl::StrCat("\"effective\" must be a date YYYY-MM-DD, not ", Quote(effective)));
@@ -268,7 +261,7 @@ absl::Status Loader::LoadHeader(object root) {
 
 absl::Status Loader::LoadScenarios(object root) {
   array items;
-  RETURN_IF_ERROR(GetArray(root, "scenarios", origin_, &items));
+  SHIXIN_RETURN_IF_ERROR(GetArray(root, "scenarios", origin_, &items));
   if (items.size() > kMaxScenarios) {
     return Invalid(origin_, absl::StrCat("too many scenarios: ", items.size(), " (at most ",
                                          kMaxScenarios, ")"));
@@ -278,9 +271,9 @@ absl::Status Loader::LoadScenarios(object root) {
     object obj;
     if (item.get_object().get(obj)) return Invalid(where, "must be an object");
     std::string_view id, description;
-    RETURN_IF_ERROR(CheckKeys(obj, kScenarioKeys, where));
-    RETURN_IF_ERROR(GetId(obj, where, &id));
-    RETURN_IF_ERROR(GetString(obj, "description", Presence::kOptional, where, &description));
+    SHIXIN_RETURN_IF_ERROR(CheckKeys(obj, kScenarioKeys, where));
+    SHIXIN_RETURN_IF_ERROR(GetId(obj, where, &id));
+    SHIXIN_RETURN_IF_ERROR(GetString(obj, "description", Presence::kOptional, where, &description));
     if (std::find(draft_->scenarios.begin(), draft_->scenarios.end(), id) !=
         draft_->scenarios.end()) {
       return Invalid(where, absl::StrCat("duplicate scenario id ", Quote(id)));
@@ -292,16 +285,16 @@ absl::Status Loader::LoadScenarios(object root) {
 
 absl::Status Loader::LoadAgencies(object root) {
   array items;
-  RETURN_IF_ERROR(GetArray(root, "agencies", origin_, &items));
+  SHIXIN_RETURN_IF_ERROR(GetArray(root, "agencies", origin_, &items));
   for (element item : items) {
     const std::string where = absl::StrCat(origin_, ": agency ", draft_->agencies.size() + 1);
     object obj;
     if (item.get_object().get(obj)) return Invalid(where, "must be an object");
     std::string_view id, section, name;
-    RETURN_IF_ERROR(CheckKeys(obj, kAgencyKeys, where));
-    RETURN_IF_ERROR(GetId(obj, where, &id));
-    RETURN_IF_ERROR(GetString(obj, "section", Presence::kOptional, where, &section));
-    RETURN_IF_ERROR(GetText(obj, "name", where, &name));
+    SHIXIN_RETURN_IF_ERROR(CheckKeys(obj, kAgencyKeys, where));
+    SHIXIN_RETURN_IF_ERROR(GetId(obj, where, &id));
+    SHIXIN_RETURN_IF_ERROR(GetString(obj, "section", Presence::kOptional, where, &section));
+    SHIXIN_RETURN_IF_ERROR(GetText(obj, "name", where, &name));
     // FindAgency() matches an id or a name, so both must be unique.
     for (const Agency& other : draft_->agencies) {
       if (other.id == id || other.name == name) {
@@ -315,11 +308,11 @@ absl::Status Loader::LoadAgencies(object root) {
 
 absl::Status Loader::LoadMeasures(object root) {
   array items;
-  RETURN_IF_ERROR(GetArray(root, "measures", origin_, &items));
+  SHIXIN_RETURN_IF_ERROR(GetArray(root, "measures", origin_, &items));
   if (items.size() == 0) return Invalid(origin_, "\"measures\" must not be empty");
   size_t index = 0;
   for (element item : items) {
-    RETURN_IF_ERROR(LoadMeasure(item, index++));
+    SHIXIN_RETURN_IF_ERROR(LoadMeasure(item, index++));
   }
   return absl::OkStatus();
 }
@@ -330,19 +323,19 @@ absl::Status Loader::LoadMeasure(element value, size_t index) {
   object obj;
   if (value.get_object().get(obj)) return Invalid(at, "must be an object");
   Measure m;
-  RETURN_IF_ERROR(LoadNumber(obj, at, &m.no));
+  SHIXIN_RETURN_IF_ERROR(LoadNumber(obj, at, &m.no));
   const std::string where = absl::StrCat(origin_, ": measure ", m.no);
-  RETURN_IF_ERROR(CheckKeys(obj, kMeasureKeys, where));
+  SHIXIN_RETURN_IF_ERROR(CheckKeys(obj, kMeasureKeys, where));
   std::string_view title, clause, note;
-  RETURN_IF_ERROR(GetText(obj, "title", where, &title));
-  RETURN_IF_ERROR(GetText(obj, "clause", where, &clause));
-  RETURN_IF_ERROR(GetString(obj, "note", Presence::kOptional, where, &note));
+  SHIXIN_RETURN_IF_ERROR(GetText(obj, "title", where, &title));
+  SHIXIN_RETURN_IF_ERROR(GetText(obj, "clause", where, &clause));
+  SHIXIN_RETURN_IF_ERROR(GetString(obj, "note", Presence::kOptional, where, &note));
   m.title = std::string(title);
   m.clause = std::string(clause);
   for (auto step : {&Loader::LoadAgencyRef, &Loader::LoadSubjects, &Loader::LoadRelated,
                     &Loader::LoadOfficers, &Loader::LoadTwoHop, &Loader::CheckCoverage,
                     &Loader::LoadEffect, &Loader::LoadMeasureScenarios}) {
-    RETURN_IF_ERROR((this->*step)(obj, where, &m));
+    SHIXIN_RETURN_IF_ERROR((this->*step)(obj, where, &m));
   }
   draft_->measures.push_back(std::move(m));
   return absl::OkStatus();
@@ -361,7 +354,7 @@ absl::Status Loader::LoadNumber(object obj, std::string_view where, int* no) {
 
 absl::Status Loader::LoadAgencyRef(object obj, std::string_view where, Measure* m) {
   std::string_view id;
-  RETURN_IF_ERROR(GetString(obj, "agency", Presence::kRequired, where, &id));
+  SHIXIN_RETURN_IF_ERROR(GetString(obj, "agency", Presence::kRequired, where, &id));
   const auto& agencies = draft_->agencies;
   auto it =
       std::find_if(agencies.begin(), agencies.end(), [&](const Agency& a) { return a.id == id; });
@@ -372,7 +365,7 @@ absl::Status Loader::LoadAgencyRef(object obj, std::string_view where, Measure* 
 
 absl::Status Loader::LoadSubjects(object obj, std::string_view where, Measure* m) {
   array items;
-  RETURN_IF_ERROR(GetArray(obj, "subjects", where, &items));
+  SHIXIN_RETURN_IF_ERROR(GetArray(obj, "subjects", where, &items));
   for (element item : items) {
     std::string_view kind;
     if (item.get_string().get(kind)) return Invalid(where, "\"subjects\" must hold strings");
@@ -396,7 +389,7 @@ absl::Status Loader::LoadOfficers(object obj, std::string_view where, Measure* m
   element value;
   object rule;
   if (obj.at_key("officers").get(value)) return absl::OkStatus();
-  RETURN_IF_ERROR(GetRuleObject(value, "officers", kOfficerKeys, where, &rule));
+  SHIXIN_RETURN_IF_ERROR(GetRuleObject(value, "officers", kOfficerKeys, where, &rule));
   return GetRuleRoles(rule, "officers", "listed_roles", where, &m->officer_listed_roles);
 }
 
@@ -404,8 +397,9 @@ absl::Status Loader::LoadTwoHop(object obj, std::string_view where, Measure* m) 
   element value;
   object rule;
   if (obj.at_key("two_hop").get(value)) return absl::OkStatus();
-  RETURN_IF_ERROR(GetRuleObject(value, "two_hop", kTwoHopKeys, where, &rule));
-  RETURN_IF_ERROR(GetRuleRoles(rule, "two_hop", "officer_roles", where, &m->two_hop_officer_roles));
+  SHIXIN_RETURN_IF_ERROR(GetRuleObject(value, "two_hop", kTwoHopKeys, where, &rule));
+  SHIXIN_RETURN_IF_ERROR(
+      GetRuleRoles(rule, "two_hop", "officer_roles", where, &m->two_hop_officer_roles));
   return GetRuleRoles(rule, "two_hop", "via_roles", where, &m->two_hop_via_roles);
 }
 
@@ -420,7 +414,7 @@ absl::Status Loader::CheckCoverage(object obj, std::string_view where, Measure* 
 
 absl::Status Loader::LoadEffect(object obj, std::string_view where, Measure* m) {
   std::string_view name;
-  RETURN_IF_ERROR(GetString(obj, "effect", Presence::kRequired, where, &name));
+  SHIXIN_RETURN_IF_ERROR(GetString(obj, "effect", Presence::kRequired, where, &name));
   std::optional<Effect> effect = EffectFromName(name);
   if (!effect) return Invalid(where, absl::StrCat("unknown effect ", Quote(name)));
   m->effect = *effect;
@@ -430,7 +424,7 @@ absl::Status Loader::LoadEffect(object obj, std::string_view where, Measure* m) 
 absl::Status Loader::LoadMeasureScenarios(object obj, std::string_view where, Measure* m) {
   array items;
   if (obj.at_key("scenarios").error()) return absl::OkStatus();  // optional: no scenario
-  RETURN_IF_ERROR(GetArray(obj, "scenarios", where, &items));
+  SHIXIN_RETURN_IF_ERROR(GetArray(obj, "scenarios", where, &items));
   const auto& known = draft_->scenarios;
   for (element item : items) {
     std::string_view id;
@@ -488,7 +482,7 @@ absl::StatusOr<Catalog> Catalog::LoadFile(const std::string& path) {
 
 absl::StatusOr<Catalog> Catalog::Parse(std::string_view json, std::string_view origin) {
   Draft draft;
-  RETURN_IF_ERROR(Loader(origin, &draft).Load(json));
+  SHIXIN_RETURN_IF_ERROR(Loader(origin, &draft).Load(json));
   Catalog catalog;
   catalog.id_ = std::move(draft.id);
   catalog.title_ = std::move(draft.title);
@@ -520,5 +514,3 @@ int Catalog::FindScenario(std::string_view id) const {
 }
 
 }  // namespace shixin
-
-#undef RETURN_IF_ERROR

@@ -14,6 +14,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 
 namespace shixin {
 namespace {
@@ -214,7 +215,7 @@ absl::Status ValidateResident(std::string_view text, absl::CivilDay today) {
   if (!IsProvince(ParseDigits(text.substr(0, 2)))) {
     return absl::InvalidArgumentError(absl::StrFormat("bad area code %s", text.substr(0, 6)));
   }
-  if (absl::Status s = CheckBirthDate(text.substr(6, 8), today); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(CheckBirthDate(text.substr(6, 8), today));
   const char expected = ResidentCheckChar(text.substr(0, 17));
   if (text[17] != expected) return CheckCharError(expected, text[17]);
   return absl::OkStatus();
@@ -248,7 +249,7 @@ absl::StatusOr<Id> Parse18(const Normalised& n, absl::CivilDay today) {
   bool digits17 = true;
   for (int i = 0; i < 17; ++i) digits17 = digits17 && IsDigit(text[i]);
   if (!digits17) {
-    if (absl::Status s = ValidateCreditCode(n); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(ValidateCreditCode(n));
     return MakeIdUnchecked(IdKind::kCreditCode, text);
   }
   const absl::Status resident = ValidateResident(text, today);
@@ -274,7 +275,7 @@ absl::StatusOr<Id> Parse15(const Normalised& n, absl::CivilDay today) {
   std::memcpy(converted + 8, n.text + 6, 9);
   converted[17] = ResidentCheckChar(std::string_view(converted, 17));
   const std::string_view text(converted, 18);
-  if (absl::Status s = ValidateResident(text, today); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ValidateResident(text, today));
   return MakeIdUnchecked(IdKind::kResident, text);
 }
 
@@ -349,7 +350,7 @@ char OrgCodeCheckChar(std::string_view first8) {
 
 absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
   Normalised n;
-  if (absl::Status s = Normalise(input, n); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(Normalise(input, n));
   switch (n.size) {
     case 18:
       return Parse18(n, today);

@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "core/paths.h"
 
 namespace shixin {
@@ -123,11 +124,11 @@ absl::Status ReadStringValue(ondemand::value& value, std::string_view field, Str
 absl::Status ReadString(ondemand::value& value, std::string_view field, StringStore& strings,
                         std::optional<std::string_view>* out) {
   json_type type = json_type::null;
-  if (absl::Status s = ValueType(value, field, &type); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ValueType(value, field, &type));
   if (type == json_type::null) return absl::OkStatus();
   if (type != json_type::string) return WrongType(field, "a string", type);
   std::string_view text;
-  if (absl::Status s = ReadStringValue(value, field, strings, &text); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ReadStringValue(value, field, strings, &text));
   *out = text;
   return absl::OkStatus();
 }
@@ -144,7 +145,7 @@ absl::Status ReadScalar(ondemand::value& value, std::string_view field, StringSt
                         Scalar* out) {
   *out = Scalar();
   json_type type = json_type::null;
-  if (absl::Status s = ValueType(value, field, &type); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ValueType(value, field, &type));
   if (type == json_type::string) {
     absl::Status s = ReadStringValue(value, field, strings, &out->text);
     out->present = !out->text.empty();
@@ -243,15 +244,13 @@ using CaseReader = absl::Status (*)(ondemand::value&, StringStore&, CaseState*);
 
 absl::Status ReadCardNum(ondemand::value& value, StringStore& strings, CaseState* state) {
   std::optional<std::string_view> text;
-  if (absl::Status s = ReadString(value, "cardNum", strings, &text); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ReadString(value, "cardNum", strings, &text));
   if (!text) return absl::OkStatus();
   return ParseIdField("cardNum", *text, &state->out->id);
 }
 
 absl::Status ReadPartyType(ondemand::value& value, StringStore& strings, CaseState* state) {
-  if (absl::Status s = ReadScalar(value, "partyTypeName", strings, &state->party); !s.ok()) {
-    return s;
-  }
+  SHIXIN_RETURN_IF_ERROR(ReadScalar(value, "partyTypeName", strings, &state->party));
   // An empty string is as good as absent: the ID tells the kind anyway.
   if (state->party.present && !PartyKind(state->party)) {
     return FieldError("partyTypeName", "unknown party type " + Shown(state->party));
@@ -262,7 +261,7 @@ absl::Status ReadPartyType(ondemand::value& value, StringStore& strings, CaseSta
 absl::Status ReadDate(ondemand::value& value, std::string_view field, StringStore& strings,
                       uint32_t* out) {
   std::optional<std::string_view> text;
-  if (absl::Status s = ReadString(value, field, strings, &text); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ReadString(value, field, strings, &text));
   if (!text) return absl::OkStatus();
   std::optional<uint32_t> date = ParseFeedDate(*text);
   if (!date) return FieldError(field, "not a date: " + Quote(*text));
@@ -271,9 +270,7 @@ absl::Status ReadDate(ondemand::value& value, std::string_view field, StringStor
 }
 
 absl::Status ReadPublishStamp(ondemand::value& value, StringStore& strings, CaseState* state) {
-  if (absl::Status s = ReadScalar(value, "publishDateStamp", strings, &state->stamp); !s.ok()) {
-    return s;
-  }
+  SHIXIN_RETURN_IF_ERROR(ReadScalar(value, "publishDateStamp", strings, &state->stamp));
   uint64_t seconds = 0;
   if (state->stamp.present && !ScalarDigits(state->stamp, 19, &seconds)) {
     return FieldError("publishDateStamp", "not Unix seconds: " + Shown(state->stamp));
@@ -283,7 +280,7 @@ absl::Status ReadPublishStamp(ondemand::value& value, StringStore& strings, Case
 
 absl::Status ReadAge(ondemand::value& value, StringStore& strings, CaseState* state) {
   Scalar scalar;
-  if (absl::Status s = ReadScalar(value, "age", strings, &scalar); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ReadScalar(value, "age", strings, &scalar));
   uint64_t age = 0;
   if (scalar.present && (!ScalarDigits(scalar, 3, &age) || age > 150)) {
     return FieldError("age", "not an age 0-150: " + Shown(scalar));
@@ -294,7 +291,7 @@ absl::Status ReadAge(ondemand::value& value, StringStore& strings, CaseState* st
 
 absl::Status ReadSex(ondemand::value& value, StringStore& strings, CaseState* state) {
   std::optional<std::string_view> text;
-  if (absl::Status s = ReadString(value, "sexy", strings, &text); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ReadString(value, "sexy", strings, &text));
   std::string_view sex = text.value_or("");
   if (sex == "男" || sex == "男性") {
     state->out->sex = Sex::kMale;
@@ -348,7 +345,7 @@ absl::Status ReadCaseField(std::string_view key, ondemand::value& value, StringS
   if (info == std::end(kCaseKeys)) return absl::OkStatus();  // tolerated: feeds add keys
   if (info->read != nullptr) return info->read(value, strings, state);
   std::optional<std::string_view> text;
-  if (absl::Status s = ReadString(value, info->name, strings, &text); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ReadString(value, info->name, strings, &text));
   if (text) state->out->*info->text = *text;
   if (text && info->text == &CaseInput::court) state->has_court = true;
   return absl::OkStatus();
@@ -410,7 +407,7 @@ absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t le
     std::string_view key;
     if (auto error = std::move(result).get(field)) return JsonError(error);
     if (auto error = FieldKey(field, data + len, &key)) return JsonError(error);
-    if (absl::Status s = on_field(key, field.value()); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(on_field(key, field.value()));
   }
   // current_location() fails with OUT_OF_BOUNDS exactly when nothing follows the object.
   const char* rest = nullptr;
@@ -442,12 +439,12 @@ struct RelationState {
 
 absl::Status FinishRelation(const RelationState& state, RelationInput* out) {
   if (!state.org) return FieldError("orgId", "missing");
-  if (absl::Status s = ParseIdField("orgId", *state.org, &out->org); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ParseIdField("orgId", *state.org, &out->org));
   if (out->org.kind() == IdKind::kResident) {
     return FieldError("orgId", "a resident ID; expected a credit code or organisation code");
   }
   if (!state.person) return FieldError("personId", "missing");
-  if (absl::Status s = ParseIdField("personId", *state.person, &out->person); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ParseIdField("personId", *state.person, &out->person));
   if (out->person.kind() != IdKind::kResident) {
     return FieldError("personId", absl::StrFormat("a %s; expected a resident ID",
                                                   IdKindName(out->person.kind())));
@@ -534,7 +531,7 @@ class FileData {
     ssize_t n;
     while ((n = read(fd, buffer, sizeof(buffer))) != 0) {
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return absl::InternalError(absl::StrCat(path, ": ", std::strerror(errno)));
+      if (n < 0) return absl::ErrnoToStatus(errno, path);
       owned_.append(buffer, static_cast<size_t>(n));
     }
     data_ = owned_;
@@ -699,7 +696,7 @@ absl::Status LoadFile(const std::string& path, const LoadOptions& options, bool 
   LoadReport local;
   if (report == nullptr) report = &local;
   FileData file;
-  if (absl::Status s = file.Open(path); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(file.Open(path));
   std::string_view data = file.data();
   Record record;
   auto parse_and_sink = [&](ondemand::parser& parser, const char* text, size_t len, size_t capacity,

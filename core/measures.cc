@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "core/query.h"
 
 namespace shixin {
@@ -107,7 +108,7 @@ absl::Status ValidateQuery(const Catalog& catalog, const Id& id, const MeasureQu
 
 absl::StatusOr<MeasuresResult> Measures(const Snapshot& snap, const Catalog& catalog, const Id& id,
                                         const MeasureQuery& query) {
-  if (absl::Status s = ValidateQuery(catalog, id, query); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ValidateQuery(catalog, id, query));
   MeasuresResult result;
   result.subject = Check(snap, id, /*with_cases=*/false);
   const EntityNo e = snap.Find(id);

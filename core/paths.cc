@@ -45,13 +45,13 @@ absl::StatusOr<int> OpenRegularFile(const std::string& path) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     const int error = errno;
     ::close(fd);
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(error)));
+    return absl::ErrnoToStatus(error, absl::StrCat(path, ": cannot open"));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -76,7 +76,7 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
     if (n < 0) {
       const int error = errno;
       ::close(*fd);
-      return absl::InternalError(absl::StrCat(path, ": read: ", std::strerror(error)));
+      return absl::ErrnoToStatus(error, absl::StrCat(path, ": read"));
     }
     content.append(buffer, static_cast<size_t>(n));
   }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "core/huge_pages.h"
 #include "core/id.h"
 #include "core/link.h"
@@ -188,8 +189,6 @@ uint64_t HeaderChecksum(const FileHeader& h, const SectionEntry* sections, uint3
   return sum;
 }
 
-std::string Errno() { return std::string(std::strerror(errno)); }
-
 // Writes all of `data` at the current position.
 bool WriteAll(int fd, const void* data, size_t size) {
   const char* p = static_cast<const char*>(data);
@@ -280,7 +279,7 @@ uint64_t SnapshotFile::HotEnd(const Sections& sections) {
 
 absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const CatalogIdentity& catalog,
                                      const std::string& tmp) {
-  const auto fail = [&] { return absl::InternalError(absl::StrFormat("%s: %s", tmp, Errno())); };
+  const auto fail = [&] { return absl::ErrnoToStatus(errno, tmp); };
   FileHeader h{};
   std::memcpy(h.magic, kMagic, sizeof(kMagic));
   h.format_version = kSnapshotFormatVersion;
@@ -317,13 +316,13 @@ absl::Status SnapshotFile::Write(const Snapshot& snap, const CatalogIdentity& ca
                                  const std::string& path) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::InternalError(absl::StrFormat("cannot create %s: %s", tmp, Errno()));
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));
   absl::Status s = WriteFile(fd, snap, catalog, tmp);
   if (::close(fd) != 0 && s.ok()) {
-    s = absl::InternalError(absl::StrFormat("%s: %s", tmp, Errno()));
+    s = absl::ErrnoToStatus(errno, tmp);
   }
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = absl::InternalError(absl::StrFormat("cannot rename %s to %s: %s", tmp, path, Errno()));
+    s = absl::ErrnoToStatus(errno, absl::StrCat("cannot rename ", tmp, " to ", path));
   }
   if (!s.ok()) {
     ::unlink(tmp.c_str());
@@ -370,7 +369,7 @@ absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::str
   }
   SectionEntry table[kSectionCount];
   if (!ReadAllAt(fd, table, sizeof(table), sizeof(FileHeader))) {
-    return absl::DataLossError(absl::StrFormat("%s: %s", path, Errno()));
+    return absl::DataLossError(absl::ErrnoToStatus(errno, path).message());
   }
   const uint64_t sum = HeaderChecksum(*h, table, kSectionCount);
   if (sum != h->header_checksum) {
@@ -571,11 +570,11 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
     ~Closer() { ::close(fd); }
   } closer{fd};
   struct stat st;
-  if (::fstat(fd, &st) != 0) return absl::NotFoundError(absl::StrFormat("%s: %s", path, Errno()));
+  if (::fstat(fd, &st) != 0) return absl::ErrnoToStatus(errno, path);
   const auto file_size = static_cast<uint64_t>(st.st_size);
   FileHeader h{};
   Sections sections{};
-  if (absl::Status s = ReadHeader(fd, file_size, path, &h, &sections); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ReadHeader(fd, file_size, path, &h, &sections));
   const std::string catalog_id(h.catalog_id, strnlen(h.catalog_id, kCatalogIdBytes));
   if (expected_catalog != 0 && h.catalog_fingerprint != expected_catalog) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -583,7 +582,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
         "fingerprint %016x; compile the list again with this catalog",
         path, catalog_id, h.catalog_fingerprint, expected_catalog));
   }
-  if (absl::Status s = CheckLayout(h, sections, file_size, path); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(CheckLayout(h, sections, file_size, path));
 
   // The hot tables are copied into anonymous huge-page memory: lookups miss the TLB less than
   // on a file mapping's 4 KiB pages, the kernel cannot evict them under page-cache pressure,
@@ -598,7 +597,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   void* base = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     FreeHuge(hot, hot_size);
-    return absl::InternalError(absl::StrFormat("%s: mmap: %s", path, Errno()));
+    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": mmap"));
   }
   std::unique_ptr<Snapshot> snap(new Snapshot());
   snap->mapping_ = std::make_unique<Snapshot::Mapping>(base, file_size, hot, hot_size);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "protocol/wire.h"
 
 #define TOML_HEADER_ONLY 1
@@ -136,7 +137,7 @@ std::string_view TypeName(const Field& field) {
 
 // Sets the fractional key `key`; checks the range.
 absl::Status SetFraction(const Key& key, double value, Config* config) {
-  if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(CheckRange(key, value));
   config->*std::get<double Config::*>(key.field) = value;
   return absl::OkStatus();
 }
@@ -150,7 +151,7 @@ std::optional<uint64_t> IntegerOf(const Key& key, const Config& config) {
 
 // Sets `key` from a number; checks the range.
 absl::Status SetNumber(const Key& key, uint64_t value, Config* config) {
-  if (absl::Status s = CheckRange(key, value); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(CheckRange(key, value));
   if (auto* f = std::get_if<uint32_t Config::*>(&key.field)) {
     config->*(*f) = static_cast<uint32_t>(value);
   } else {
@@ -364,8 +365,7 @@ absl::Status ParseConfig(std::string_view text, std::string_view origin, Config*
 absl::Status LoadConfigFile(const std::string& path, Config* config) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
-    return absl::NotFoundError(
-        absl::StrFormat("config file %s: %s", path, std::string(strerror(errno))));
+    return absl::ErrnoToStatus(errno, absl::StrCat("config file ", path));
   }
   std::string text;
   char buf[4096];
@@ -412,7 +412,7 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
       cl.config_file = *value;
       continue;
     }
-    if (absl::Status s = SetFromFlag(*key, flag, *value, config); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(SetFromFlag(*key, flag, *value, config));
   }
   return cl;
 }
@@ -431,11 +431,11 @@ absl::Status Validate(const Config& config) {
     }
     if (!s.ok()) return s;
   }
-  if (absl::Status s = ValidateUnbounded(config); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ValidateUnbounded(config));
   if (absl::StatusOr<ListenAddress> a = ParseListenAddress(config.listen); !a.ok()) {
     return a.status();
   }
-  if (absl::Status s = ValidateSource(config); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(ValidateSource(config));
   struct stat st;
   if (!config.catalog.empty() &&
       (::stat(config.catalog.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {

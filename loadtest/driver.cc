@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_format.h"
 #include "base/socket.h"
+#include "base/status_macros.h"
 
 namespace shixin::loadtest {
 
@@ -164,7 +165,7 @@ absl::Status Loop::Open() {
     if (!fd.ok()) return fd.status();
     conn.fd = *fd;
     conn.codec = c_.codec();
-    if (absl::Status s = conn.codec->Handshake(conn.fd); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(conn.codec->Handshake(conn.fd));
     fcntl(conn.fd, F_SETFL, fcntl(conn.fd, F_GETFL) | O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;

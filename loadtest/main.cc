@@ -24,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "loadtest/driver.h"
 #include "loadtest/redis_driver.h"
 #include "loadtest/report.h"
@@ -246,13 +247,13 @@ Report MakeReport(const Settings& s, const RunConfig& config, std::vector<Thread
 absl::Status WriteOutputs(const Report& report) {
   std::fputs(TextSummary(report).c_str(), stdout);
   if (const std::string json = absl::GetFlag(FLAGS_json); !json.empty()) {
-    if (absl::Status s = WriteFile(json, JsonSummary(report) + "\n"); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(WriteFile(json, JsonSummary(report) + "\n"));
   }
   const std::string series = absl::GetFlag(FLAGS_timeseries);
   const std::string plot = absl::GetFlag(FLAGS_plot);
   if (series.empty() && plot.empty()) return absl::OkStatus();
   const std::string path = series.empty() ? plot + ".dat" : series;
-  if (absl::Status s = WriteTimeSeries(report, path); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(WriteTimeSeries(report, path));
   if (!plot.empty()) {
     if (absl::Status p = Plot(report, path, plot); !p.ok()) {
       std::fprintf(stderr, "shixin-loadtest: no plot: %s\n", std::string(p.message()).c_str());

@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "core/id.h"
 
 namespace shixin::loadtest {
@@ -136,12 +137,12 @@ class Pusher {
   }
   // Sends what is queued and reads every outstanding reply; returns the last reply's text.
   absl::StatusOr<std::string> Finish() {
-    if (absl::Status s = Send(); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(Send());
     return ReadReplies(unread_);
   }
   // One command, synchronously.
   absl::StatusOr<std::string> Command(const std::vector<std::string_view>& args) {
-    if (absl::Status s = Add(args); !s.ok()) return s;
+    SHIXIN_RETURN_IF_ERROR(Add(args));
     return Finish();
   }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/id.h"
 
@@ -62,11 +63,12 @@ void GenerateMisses(const std::vector<FixedId>& hits, const absl::flat_hash_set<
 
 absl::Status ForEachLine(const std::string& path, absl::FunctionRef<void(std::string_view)> fn) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  if (fd < 0) return absl::ErrnoToStatus(errno, path);
   struct stat st;
   if (fstat(fd, &st) != 0) {
+    const int error = errno;
     close(fd);
-    return absl::InternalError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+    return absl::ErrnoToStatus(error, path);
   }
   if (st.st_size == 0) {
     close(fd);
@@ -75,7 +77,7 @@ absl::Status ForEachLine(const std::string& path, absl::FunctionRef<void(std::st
   void* map = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) {
-    return absl::InternalError(absl::StrFormat("%s: mmap: %s", path, std::strerror(errno)));
+    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": mmap"));
   }
   madvise(map, st.st_size, MADV_SEQUENTIAL);
   const char* p = static_cast<const char*>(map);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "base/coding.h"
+#include "base/status_macros.h"
 
 namespace shixin::wire {
 namespace {
@@ -504,7 +505,7 @@ absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload) {
   if (r.ok() && m.max_version == 0) r.Fail("max_version", "0 is not a version", 1);
   m.capabilities = r.U32("capabilities");
   m.client_name = r.Str8("client_name");
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -519,7 +520,7 @@ absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload) {
   m.max_in_flight = r.U16("max_in_flight");
   m.server_name = r.Str8("server_name");
   m.catalog_id = r.Str8("catalog_id");
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -528,7 +529,7 @@ absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload) {
   CheckRequest m;
   m.ids.resize(r.Count("count", 2, 0xFFFF, kMinCheckId));
   for (std::string& id : m.ids) id = r.Str8("id");
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -553,7 +554,7 @@ absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload) 
     role = r.ReadRole("officer.role");
     id = r.Str8("officer.id");
   }
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -561,7 +562,7 @@ absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload) {
   Reader r(payload, "DETAIL request");
   DetailRequest m;
   m.id = r.Str8("id");
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -571,7 +572,7 @@ absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload) 
   m.subject = ReadSubject(r);
   m.measures.resize(r.Count("n_measures", 2, 0xFFFF, kMinMeasure));
   for (MeasureInfo& measure : m.measures) measure = ReadMeasure(r);
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -587,7 +588,7 @@ absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload) {
   CheckResult m = ReadSubject(r);
   m.cases.resize(r.Count("n_cases", 2, 0xFFFF, kMinCase));
   for (CaseInfo& c : m.cases) c = ReadCase(r);
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -615,7 +616,7 @@ absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload) {
   m.catalog_id = r.Str8("catalog_id");
   m.catalog_fingerprint = r.U64("catalog_fingerprint");
   m.data_source = r.Str16("data_source");
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -630,7 +631,7 @@ absl::StatusOr<ReloadRequest> DecodeReloadRequest(std::string_view payload) {
     }
     m.allow_shrink = (flags & kReloadAllowShrink) != 0;
   }
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
@@ -639,14 +640,14 @@ absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload) {
   ReloadResponse m;
   m.generation = r.U32("generation");
   m.message = r.Str16("message");
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
 absl::StatusOr<std::string> DecodeError(std::string_view payload) {
   Reader r(payload, "error response");
   std::string message(r.Str16("message"));
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
   return message;
 }
 

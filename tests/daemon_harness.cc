@@ -28,6 +28,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "core/dataset.h"
 #include "core/id.h"
 #include "core/ingest.h"
@@ -154,9 +155,7 @@ absl::Status CopyDataDir(const std::string& from, const std::string& to) {
   for (const char* name : {kDebtorsFile, kRelationsFile}) {
     absl::StatusOr<std::string> text = ReadFile(absl::StrFormat("%s/%s", from, name));
     if (!text.ok()) return text.status();
-    if (absl::Status s = WriteFileAtomically(absl::StrFormat("%s/%s", to, name), *text); !s.ok()) {
-      return s;
-    }
+    SHIXIN_RETURN_IF_ERROR(WriteFileAtomically(absl::StrFormat("%s/%s", to, name), *text));
   }
   return absl::OkStatus();
 }
