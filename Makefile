@@ -1,6 +1,7 @@
 # The two commands of the quick start:
 #   make demo   installs what is missing, builds, and queries the shipped sample list
-#   make test   installs what is missing, builds, checks formatting and runs every test:
+#   make test   installs what is missing, builds, checks formatting, runs clang-tidy on the
+#               files of the last commit (make tidy: on every file) and runs every test:
 #               the Release suite, the whole suite again under AddressSanitizer and
 #               UndefinedBehaviorSanitizer, the snapshot-swap tests under ThreadSanitizer, and
 #               each fuzzer for a short bounded time
@@ -15,7 +16,7 @@ TSAN_TARGETS ?= shixind shixin snapshot_holder_test daemon_reload_test
 SAN_FLAGS ?= -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS="-O1 -g0" -DSHIXIN_BENCH=OFF
 
 .PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz format \
-	format-check bench clean
+	format-check tidy tidy-changed bench clean
 
 all: build
 
@@ -29,7 +30,7 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/bin
 
-test: format-check test-release test-asan test-tsan fuzz-smoke
+test: format-check test-release tidy-changed test-asan test-tsan fuzz-smoke
 	@echo "make test: all suites passed"
 
 test-release: build
@@ -56,6 +57,14 @@ fuzz: deps
 
 format-check: deps
 	@scripts/check-format.sh
+
+# clang-tidy with .clang-tidy's checks: the files the last commit and the work tree change
+# (make test), or all of them (make tidy; too slow for CI on two cores).
+tidy-changed: build
+	@scripts/tidy.sh $(BUILD)
+
+tidy: build
+	@scripts/tidy.sh $(BUILD) --all
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

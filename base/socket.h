@@ -23,6 +23,7 @@ absl::Status SocketError(std::string_view what, int error_number);
 // includes errors and hang-ups: the next send() or recv() reports them. Returns OK when ready,
 // DeadlineExceeded ("timed out") once the deadline has passed (at once if it already has),
 // Unavailable if poll() fails. absl::InfiniteFuture() waits without limit.
+// NOLINTNEXTLINE(google-runtime-int): poll(2)'s type
 absl::Status PollUntil(int fd, short events, absl::Time deadline);
 
 // Parses `address` ("HOST:PORT" or "[IPV6]:PORT", port 1-65535; HOST may be a name), resolves

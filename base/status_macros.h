@@ -36,7 +36,8 @@
   SHIXIN_ASSIGN_OR_RETURN_IMPL_(SHIXIN_STATUS_MACROS_CONCAT_(shixin_statusor_, __LINE__), lhs, \
                                 rexpr)
 
-// Implementation details.
+// Implementation details. `statusor` and `lhs` cannot be parenthesised: they are declared.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SHIXIN_STATUS_MACROS_CONCAT_INNER_(x, y) x##y
 #define SHIXIN_STATUS_MACROS_CONCAT_(x, y) SHIXIN_STATUS_MACROS_CONCAT_INNER_(x, y)
 #define SHIXIN_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
@@ -45,5 +46,6 @@
     return std::move(statusor).status();                    \
   }                                                         \
   lhs = *std::move(statusor)
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // SHIXIN_BASE_STATUS_MACROS_H_

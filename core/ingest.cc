@@ -204,7 +204,7 @@ std::optional<uint32_t> MakeDate(int64_t year, int month, int day) {
   if (year < 1900 || year > 2100 || month < 1 || month > 12 || day < 1) return std::nullopt;
   absl::CivilDay civil(year, month, day);
   if (civil.month() != month || civil.day() != day) return std::nullopt;  // e.g. 30 February
-  return static_cast<uint32_t>(year * 10000 + month * 100 + day);
+  return static_cast<uint32_t>(year * 10000 + int64_t{month} * 100 + day);
 }
 
 std::optional<SubjectKind> PartyKind(const Scalar& party) {
@@ -744,7 +744,8 @@ std::optional<uint32_t> ParseFeedDate(std::string_view text) {
   if (text.empty()) return 0;
   uint64_t n = 0;
   if (text.size() == 8 && ParseDigits(text, 8, &n)) {  // 20190114
-    return MakeDate(static_cast<int64_t>(n / 10000), n / 100 % 100, n % 100);
+    return MakeDate(static_cast<int64_t>(n / 10000), static_cast<int>(n / 100 % 100),
+                    static_cast<int>(n % 100));
   }
   int year = 0, month = 0, day = 0;
   if (!ConsumeDigits(&text, 4, &year) || year < 1000) return std::nullopt;

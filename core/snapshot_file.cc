@@ -496,8 +496,9 @@ absl::Status SnapshotFile::CheckIndex(const Snapshot& snap, const IdIndex& index
   for (const IdIndex::Bucket& b : index.buckets()) {
     for (uint32_t e : b.entity) {
       if (e == IdIndex::kEmpty) continue;
-      if (e >= n)
+      if (e >= n) {
         return absl::DataLossError(absl::StrFormat("index entry %d >= %d entities", e, n));
+      }
       if (credit_codes && PackedKind(snap.entities_[e].id) != IdKind::kCreditCode) {
         return absl::DataLossError(
             absl::StrFormat("organisation-code index entry %d is not a credit code", e));

@@ -48,7 +48,7 @@ std::vector<SwapTracker::Window> SwapTracker::windows() const {
 namespace {
 
 constexpr size_t kMaxSamples = 8;
-constexpr size_t kReadSize = 256 * 1024;
+constexpr size_t kReadSize = size_t{256} * 1024;
 
 struct Pending {
   uint32_t request_id;
@@ -398,7 +398,7 @@ ThreadResult Loop::Run() {
     }
     wait = std::max<int64_t>(wait, 0);
     timespec ts{wait / 1'000'000'000, wait % 1'000'000'000};
-    const int n = epoll_pwait2(ep_, events.data(), events.size(), &ts, nullptr);
+    const int n = epoll_pwait2(ep_, events.data(), static_cast<int>(events.size()), &ts, nullptr);
     for (int i = 0; i < n; ++i) {
       Conn& conn = conns_[events[i].data.u32];
       if (conn.dead) continue;

@@ -212,10 +212,12 @@ std::vector<ThreadResult> Drive(const Settings& s, const IdPool& pool, RunConfig
   end.store(s.reload_every > 0 && s.reloads > 0 ? INT64_MAX : nominal_end);
   absl::Notification stop;
   std::thread admin;
-  if (s.reload_every > 0)
+  if (s.reload_every > 0) {
     admin = std::thread(Reloads, std::cref(s), config, nominal_end, swaps, &stop);
+  }
   std::vector<ThreadResult> results(config->threads);
   std::vector<std::thread> threads;
+  threads.reserve(config->threads);
   for (int i = 0; i < config->threads; ++i) {
     threads.emplace_back([&, i] { results[i] = RunThread(*config, i, pool, swaps); });
   }

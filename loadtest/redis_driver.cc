@@ -56,14 +56,16 @@ ParseResult ParseReply(std::string_view in, size_t* at, ParsedResponse* out, boo
       *at = end + 2;
       return ParseResult::kComplete;
     case ':':
-      if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n))
+      if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n)) {
         return ParseResult::kMalformed;
+      }
       out->answers.push_back(n > 0 ? Answer::kListed : Answer::kUnlisted);
       *at = end + 2;
       return ParseResult::kComplete;
     case '$':
-      if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n))
+      if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n)) {
         return ParseResult::kMalformed;
+      }
       if (n < 0) {
         out->answers.push_back(Answer::kUnlisted);
         *at = end + 2;
@@ -74,8 +76,9 @@ ParseResult ParseReply(std::string_view in, size_t* at, ParsedResponse* out, boo
       *at = end + 2 + n + 2;
       return ParseResult::kComplete;
     case '*': {
-      if (nested || !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n))
+      if (nested || !absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &n)) {
         return ParseResult::kMalformed;
+      }
       *at = end + 2;
       for (int64_t i = 0; i < n; ++i) {
         const ParseResult r = ParseReply(in, at, out, true);
@@ -123,7 +126,7 @@ class Pusher {
     if (!fd.ok()) return fd.status();
     return Pusher(*fd);
   }
-  Pusher(Pusher&& o) : fd_(o.fd_) { o.fd_ = -1; }
+  Pusher(Pusher&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   ~Pusher() {
     if (fd_ >= 0) close(fd_);
   }

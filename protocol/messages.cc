@@ -168,7 +168,7 @@ class Reader {
     return ok() ? n : 0;
   }
 
-  void Fail(std::string_view field, std::string reason, size_t back) {
+  void Fail(std::string_view field, const std::string& reason, size_t back) {
     if (!ok()) return;
     error_ =
         absl::StrFormat("%s: %s%s: %s (at byte %d)", what_, scope_, field, reason, pos_ - back);
