@@ -1,5 +1,7 @@
 #include "core/query.h"
 
+#include "base/enum_names.h"
+
 namespace shixin {
 
 CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases) {
@@ -26,15 +28,8 @@ CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases) {
 }
 
 std::string_view BasisTypeName(BasisType type) {
-  switch (type) {
-    case BasisType::kListed:
-      return "listed";
-    case BasisType::kRelated:
-      return "related";
-    case BasisType::kOfficer:
-      return "officer";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"listed", "related", "officer"};
+  return EnumName(type, kNames, "unknown");
 }
 
 }  // namespace shixin

@@ -11,6 +11,7 @@
 #include <deque>
 
 #include "absl/strings/str_format.h"
+#include "base/enum_names.h"
 #include "base/socket.h"
 #include "base/status_macros.h"
 
@@ -77,30 +78,14 @@ struct Conn {
   uint32_t next_id = 0;
 };
 
-const char* ClassName(IdClass c) {
-  switch (c) {
-    case IdClass::kHit:
-      return "hit";
-    case IdClass::kMiss:
-      return "miss";
-    case IdClass::kRelated:
-      return "related";
-  }
-  return "?";
+std::string_view ClassName(IdClass c) {
+  static constexpr std::string_view kNames[] = {"hit", "miss", "related"};
+  return EnumName(c, kNames, "?");
 }
 
-const char* AnswerName(Answer a) {
-  switch (a) {
-    case Answer::kUnlisted:
-      return "unlisted";
-    case Answer::kListed:
-      return "listed";
-    case Answer::kRelated:
-      return "related";
-    case Answer::kInvalid:
-      return "invalid";
-  }
-  return "?";
+std::string_view AnswerName(Answer a) {
+  static constexpr std::string_view kNames[] = {"unlisted", "listed", "related", "invalid"};
+  return EnumName(a, kNames, "?");
 }
 
 class Loop {
