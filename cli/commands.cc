@@ -24,8 +24,8 @@
 namespace shixin {
 namespace {
 
-int UsageError(const std::string& command, const absl::Status& status) {
-  std::fprintf(stderr, "shixin %s: %s (see shixin help)\n", command.c_str(),
+int UsageError(std::string_view command, const absl::Status& status) {
+  std::fprintf(stderr, "shixin %s: %s (see shixin help)\n", std::string(command).c_str(),
                std::string(status.message()).c_str());
   return kExitUsage;
 }
@@ -192,22 +192,23 @@ int RunMeasures(const std::vector<std::string>& args) {
   });
 }
 
-int RunInfo(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = Flags::Parse(args, kServerFlags);
-  if (!flags.ok()) return UsageError("info", flags.status());
+// Runs `remote` for `command`, which only talks to a server: --server HOST:PORT is required.
+int RunServerOnly(std::string_view command, const std::vector<std::string>& args,
+                  const std::vector<FlagSpec>& specs, int (*remote)(const Flags&)) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, specs);
+  if (!flags.ok()) return UsageError(command, flags.status());
   if (!flags->Get("server")) {
-    return UsageError("info", absl::InvalidArgumentError("--server HOST:PORT is required"));
+    return UsageError(command, absl::InvalidArgumentError("--server HOST:PORT is required"));
   }
-  return RemoteInfo(*flags);
+  return remote(*flags);
+}
+
+int RunInfo(const std::vector<std::string>& args) {
+  return RunServerOnly("info", args, kServerFlags, RemoteInfo);
 }
 
 int RunReload(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = Flags::Parse(args, kReloadFlags);
-  if (!flags.ok()) return UsageError("reload", flags.status());
-  if (!flags->Get("server")) {
-    return UsageError("reload", absl::InvalidArgumentError("--server HOST:PORT is required"));
-  }
-  return RemoteReload(*flags);
+  return RunServerOnly("reload", args, kReloadFlags, RemoteReload);
 }
 
 int RunCompile(const std::vector<std::string>& args) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "base/enum_names.h"
 #include "base/status_macros.h"
 #include "protocol/wire.h"
 
@@ -161,22 +162,10 @@ absl::Status SetNumber(const Key& key, uint64_t value, Config* config) {
 }
 
 std::string_view TomlTypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    default:
-      return "a date or time";
-  }
+  // In toml::node_type order: none, table, array, string, integer, floating_point, boolean, ...
+  static constexpr std::string_view kNames[] = {"nothing",    "a table", "an array", "a string",
+                                                "an integer", "a float", "a boolean"};
+  return EnumName(node.type(), kNames, "a date or time");
 }
 
 // Sets `key` from a TOML value; returns InvalidArgument (without location) on a type mismatch.

@@ -29,18 +29,11 @@ bool StderrIsTerminal() {
   return terminal;
 }
 
+// Indexed by the syslog priority that LogLevel's values are.
 char LevelLetter(LogLevel level) {
-  switch (level) {
-    case LogLevel::kError:
-      return 'E';
-    case LogLevel::kWarning:
-      return 'W';
-    case LogLevel::kInfo:
-      return 'I';
-    case LogLevel::kDebug:
-      return 'D';
-  }
-  return '?';
+  static constexpr std::string_view kLetters = "???EW?ID";
+  const auto i = static_cast<size_t>(level);
+  return i < kLetters.size() ? kLetters[i] : '?';
 }
 
 // Appends the line's prefix: "<6>" for journald, or a timestamp and a letter on a terminal.

@@ -278,7 +278,8 @@ TEST(DaemonAbuseTest, ClientsThatPipelineAndNeverReadAreBoundedAndClosed) {
   std::vector<std::unique_ptr<RawSocket>> abusers;
   for (int i = 0; i < kAbusers; ++i) {
     // A small receive window keeps the answers in the daemon rather than in the kernel.
-    auto socket = RawSocket::Connect(daemon->host(), daemon->port(), {.receive_buffer = 4096});
+    auto socket =
+        RawSocket::Connect(daemon->host(), daemon->port(), {.source = "", .receive_buffer = 4096});
     ASSERT_TRUE(socket.ok()) << socket.status();
     FillUntilStalled(socket->get(), frame, 160);  // more than max_in_flight (128)
     abusers.push_back(*std::move(socket));
