@@ -1,10 +1,10 @@
-// BufferBudget bounds the memory that all connections together hold in buffers: the bytes of
-// requests read but not yet answered (a partial frame, frames held back by the in-flight
-// bound) and of responses not yet written. Each connection charges what it holds; once the
-// total is over the limit, a connection holding more than its fair share (the limit divided
-// by max_connections, at least kMinFairShare) stops reading until its own writes have drained
-// it. A connection whose client does not read is then closed by its write deadline, so the
-// memory comes back; well-behaved clients, which hold little, keep being served.
+// BufferBudget bounds the memory that all connections together hold in buffers: for requests
+// read but not yet answered (a partial frame, frames held back by the in-flight bound) and for
+// responses not yet written. Each connection charges what its buffers take; once the total is
+// over the limit, a connection with work pending whose buffers take more than its fair share
+// (the limit divided by max_connections, at least kMinFairShare) stops reading until its own
+// writes have drained it. A connection whose client does not read is then closed by its write
+// deadline, so the memory comes back; well-behaved clients, which hold little, keep being served.
 //
 // Thread safety: thread-safe; Charge() is one relaxed atomic add.
 #ifndef SHIXIN_DAEMON_BUFFER_BUDGET_H_

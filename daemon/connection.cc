@@ -22,8 +22,9 @@ constexpr std::chrono::seconds kLinger{1};
 constexpr std::chrono::seconds kShutdownGrace{10};
 // Answered input is dropped from the front of the buffer once this much has accumulated.
 constexpr size_t kCompactThreshold = 64 * 1024;
-// A buffer larger than this is freed after use rather than kept for the next one.
-constexpr size_t kKeptCapacity = 1 << 20;
+// A buffer larger than this is freed once empty rather than kept for the next use, so that an
+// idle connection holds little.
+constexpr size_t kKeptCapacity = 256 * 1024;
 
 bool IsLoopback(const asio::ip::address& a) {
   if (a.is_loopback()) return true;
@@ -108,7 +109,7 @@ void Connection::Advance() {
       EnterLingering();
     }
   }
-  shared_.budget->Charge(&charged_, held_bytes());
+  shared_.budget->Charge(&charged_, buffer_bytes());
   ArmTimer();
 }
 
@@ -205,7 +206,7 @@ bool Connection::ReadWanted() {
   switch (phase_) {
     case Phase::kServing:
       return input_state_ != Input::kHeldBack && pending() < options_.max_in_flight &&
-             !shared_.budget->MustPause(held_bytes());
+             !(has_pending_bytes() && shared_.budget->MustPause(buffer_bytes()));
     case Phase::kDraining:
       // Shutdown() answers what reached the socket before it, and no more.
       return drain_reason_ == DrainReason::kShutdown && ReceivedUnread();

@@ -149,9 +149,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ArmTimer();
   void OnTimer(const boost::system::error_code& ec);
   size_t pending() const { return queued_ + writing_count_ + reloads_; }
-  // What the connection's buffers take (their capacity: what the allocator has given).
-  uint64_t held_bytes() const {
+  // The memory the connection's buffers take (their capacity), charged to the budget.
+  uint64_t buffer_bytes() const {
     return input_.capacity() + output_.capacity() + writing_.capacity();
+  }
+  // Whether input waits to be answered or answers to be written. Only a connection with such
+  // work pauses for the budget, so that a deadline (frame or write) always runs while it does.
+  bool has_pending_bytes() const {
+    return input_begin_ < input_.size() || !output_.empty() || written_ < writing_.size();
   }
 
   boost::asio::ip::tcp::socket socket_;

@@ -301,20 +301,24 @@ TEST(DaemonAbuseTest, ClientsThatPipelineAndNeverReadAreBoundedAndClosed) {
   std::sort(latencies.begin(), latencies.end());
   // The bounds leave room for a machine shared with other tests; docs/performance.md has the
   // figures of a quiet one.
-  EXPECT_LE(latencies[latencies.size() * 9 / 10], absl::Milliseconds(100))
+  EXPECT_LE(latencies[latencies.size() * 9 / 10],
+            kSanitized ? absl::Milliseconds(500) : absl::Milliseconds(100))
       << "median " << latencies[latencies.size() / 2];
-  EXPECT_LE(latencies.back(), absl::Seconds(1));
+  EXPECT_LE(latencies.back(), kSanitized ? absl::Seconds(3) : absl::Seconds(1));
   std::printf("%d non-reading clients: RSS %.1f -> %.1f MiB; PING p50 %s p90 %s max %s\n", kAbusers,
               baseline / 1048576.0, peak / 1048576.0,
               absl::FormatDuration(latencies[latencies.size() / 2]).c_str(),
               absl::FormatDuration(latencies[latencies.size() * 9 / 10]).c_str(),
               absl::FormatDuration(latencies.back()).c_str());
   // Without the budget, each would hold up to 128 answers of ~30 KB (about 150 MB in all).
-  EXPECT_LE(peak, baseline + (96u << 20)) << "baseline " << baseline << " peak " << peak;
+  // (The sanitizers' allocators keep freed memory in quarantine: RSS says nothing there.)
+  if (!kSanitized) {
+    EXPECT_LE(peak, baseline + (96u << 20)) << "baseline " << baseline << " peak " << peak;
+  }
 
   // Their writes make no progress: closed after write_timeout, and the memory comes back.
   bool all_closed = false;
-  for (int i = 0; i < 100 && !all_closed; ++i) {
+  for (int i = 0; i < 300 && !all_closed; ++i) {
     absl::SleepFor(absl::Milliseconds(100));
     all_closed = OpenDescriptors(daemon->pid()) <= baseline_fds + 1;  // + the client
   }
@@ -361,7 +365,7 @@ TEST(DaemonAbuseTest, AConnectCloseFloodHoldsNoDescriptorsAndLocksOutNobody) {
   }
   stop = true;
   for (std::thread& t : flooders) t.join();
-  EXPECT_GT(floods.load(), 500);
+  EXPECT_GT(floods.load(), 100) << "the flood did not happen";
   EXPECT_LE(most_fds, baseline_fds + kMax + 16);
   EXPECT_GE(served, kTries * 95 / 100) << served << " of " << kTries;
 }
