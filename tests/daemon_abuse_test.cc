@@ -251,6 +251,7 @@ TEST(DaemonAbuseTest, SlowlorisDoesNotLockOutOtherClients) {
   }
   stop = true;
   attacker.join();
+  std::printf("slowloris, %d attackers: served %d of %d within 1 s\n", kAttackers, served, kTries);
   EXPECT_GE(served, kTries * 95 / 100) << served << " of " << kTries;
 }
 
@@ -365,6 +366,10 @@ TEST(DaemonAbuseTest, AConnectCloseFloodHoldsNoDescriptorsAndLocksOutNobody) {
   }
   stop = true;
   for (std::thread& t : flooders) t.join();
+  std::printf(
+      "connect/close flood: %d connections, at most %zu descriptors (%zu at rest), "
+      "served %d of %d\n",
+      floods.load(), most_fds, baseline_fds, served, kTries);
   EXPECT_GT(floods.load(), 100) << "the flood did not happen";
   EXPECT_LE(most_fds, baseline_fds + kMax + 16);
   EXPECT_GE(served, kTries * 95 / 100) << served << " of " << kTries;
