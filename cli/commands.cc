@@ -19,6 +19,7 @@
 #include "core/paths.h"
 #include "core/query.h"
 #include "core/snapshot_file.h"
+#include "protocol/messages.h"
 #include "synthetic/synthetic.h"
 
 namespace shixin {
@@ -77,6 +78,9 @@ const std::vector<FlagSpec> kMeasuresFlags = {
 
 const std::vector<FlagSpec> kServerFlags = {
     {"json", false}, {"server", true}, {"timeout-ms", true}};
+
+const std::vector<FlagSpec> kCatalogFlags = {
+    {"json", false}, {"catalog", true}, {"server", true}, {"timeout-ms", true}};
 
 const std::vector<FlagSpec> kReloadFlags = {
     {"server", true}, {"timeout-ms", true}, {"allow-shrink", false}};
@@ -190,6 +194,31 @@ int RunMeasures(const std::vector<std::string>& args) {
     std::cout << (json ? MeasuresJson(*r) + "\n" : MeasuresText(*r));
     return kExitOk;
   });
+}
+
+int RunCatalog(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kCatalogFlags);
+  if (!flags.ok()) return UsageError("catalog", flags.status());
+  if (!flags->positional().empty()) {
+    return UsageError("catalog", absl::InvalidArgumentError(absl::StrFormat(
+                                     "unexpected argument \"%s\"", flags->positional()[0])));
+  }
+  if (flags->Get("server")) {
+    if (flags->Get("catalog")) {
+      return UsageError("catalog", absl::InvalidArgumentError(
+                                       "--catalog and --server: the daemon serves its own"));
+    }
+    return RemoteCatalog(*flags);
+  }
+  const std::string path = flags->Get("catalog").value_or(DefaultCatalogPath());
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(path);
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "shixin catalog: %s\n", std::string(catalog.status().message()).c_str());
+    return kExitLoad;
+  }
+  const wire::CatalogResponse c = wire::DescribeCatalog(*catalog);
+  std::cout << (flags->Has("json") ? CatalogJson(c) + "\n" : CatalogText(c));
+  return kExitOk;
 }
 
 // Runs `remote` for `command`, which only talks to a server: --server HOST:PORT is required.

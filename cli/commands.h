@@ -31,6 +31,8 @@ int RunMeasures(const std::vector<std::string>& args);
 int RunGen(const std::vector<std::string>& args);
 // compile --data DIR -o FILE: writes the built snapshot to a snapshot file (core/snapshot_file.h).
 int RunCompile(const std::vector<std::string>& args);
+// catalog: the measure catalog (agencies, scenarios, measures), of a file or of the daemon.
+int RunCatalog(const std::vector<std::string>& args);
 // Server-only commands.
 int RunInfo(const std::vector<std::string>& args);
 int RunReload(const std::vector<std::string>& args);

@@ -17,6 +17,9 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   detail   (the same as check)
   measures [--json] --data DIR [--agency A] [--scenario S] [--officer ROLE=ID]... ID...
                                          the measures that apply to each subject, and why
+  catalog  [--json] [--catalog FILE]   the measure catalog: agencies and scenarios (the values
+                                         of --agency and --scenario) and every measure; with
+                                         --server HOST:PORT, the catalog the daemon serves
   info     [--json] --server HOST:PORT  the daemon's snapshot, counts, reload status
   reload   --server HOST:PORT [--allow-shrink]
                                          make the daemon reload its list and wait for the
@@ -43,7 +46,8 @@ flags:
   --json            one JSON object per queried ID
 
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,
-9-character organisation codes. With no ID, or "-", IDs are read from standard input.
+9-character organisation codes, optionally grouped as printed ("230402 19720314 0038",
+"91 110000 600037341L", "55269853-1"). With no ID, or "-", IDs are read from standard input.
 
 exit status: 0 ok, 1 an ID was invalid, 2 usage error, 3 data or catalog could not be loaded.
 )";
@@ -60,6 +64,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "check" || command == "detail") return shixin::RunCheck(args);
   if (command == "info") return shixin::RunInfo(args);
+  if (command == "catalog") return shixin::RunCatalog(args);
   if (command == "reload") return shixin::RunReload(args);
   if (command == "measures") return shixin::RunMeasures(args);
   if (command == "gen") return shixin::RunGen(args);

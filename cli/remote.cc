@@ -91,6 +91,15 @@ int RemoteInfo(const Flags& flags) {
   return kExitOk;
 }
 
+int RemoteCatalog(const Flags& flags) {
+  auto client = ConnectTo(flags);
+  if (!client.ok()) return ServerError("catalog", client.status());
+  auto reply = (*client)->Catalog();
+  if (!reply.ok()) return ServerError("catalog", reply.status());
+  std::cout << (flags.Has("json") ? CatalogJson(reply->value) + "\n" : CatalogText(reply->value));
+  return kExitOk;
+}
+
 int RemoteReload(const Flags& flags) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("reload", client.status());

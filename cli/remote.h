@@ -20,6 +20,8 @@ int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs);
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
                    const std::vector<Officer>& officers);
 int RemoteInfo(const Flags& flags);
+// catalog: the daemon's CATALOG answer, printed as offline mode prints the catalog file.
+int RemoteCatalog(const Flags& flags);
 // reload: waits for the reload that serves the request; exits kExitLoad if the daemon refused
 // the new list (--allow-shrink accepts one that removes more than its max_shrink).
 int RemoteReload(const Flags& flags);

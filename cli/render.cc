@@ -171,6 +171,33 @@ std::string InfoJson(const wire::InfoResponse& i) {
   return Dump(j);
 }
 
+std::string CatalogJson(const wire::CatalogResponse& c) {
+  Json j = Json::object();
+  j["id"] = c.id;
+  j["title"] = c.title;
+  j["fingerprint"] = absl::StrFormat("%016x", c.fingerprint);
+  Json agencies = Json::array();
+  for (const wire::CatalogAgency& a : c.agencies) {
+    agencies.push_back(Json{{"id", a.id}, {"section", a.section}, {"name", a.name}});
+  }
+  j["agencies"] = std::move(agencies);
+  Json scenarios = Json::array();
+  for (const wire::CatalogScenario& s : c.scenarios) {
+    scenarios.push_back(Json{{"id", s.id}, {"description", s.description}});
+  }
+  j["scenarios"] = std::move(scenarios);
+  Json measures = Json::array();
+  for (const wire::CatalogMeasure& m : c.measures) {
+    measures.push_back(Json{{"no", m.no},
+                            {"title", m.title},
+                            {"agency", m.agency},
+                            {"effect", EffectName(m.effect)},
+                            {"scenarios", m.scenarios}});
+  }
+  j["measures"] = std::move(measures);
+  return Dump(j);
+}
+
 std::string CheckText(const CheckResult& r) {
   std::string out =
       absl::StrFormat("%s  %s  %s  %s\n", r.id, StatusWord(r), SubjectKindName(r.kind), r.name);
@@ -218,6 +245,26 @@ std::string InfoText(const wire::InfoResponse& i) {
       i.snapshot.related_persons, i.snapshot.build_time, i.snapshot.source_time, i.uptime_seconds,
       i.catalog_id, i.catalog_fingerprint, wire::ReloadStateName(i.reload_state),
       i.last_reload_message, i.data_source);
+}
+
+std::string CatalogText(const wire::CatalogResponse& c) {
+  std::string out = absl::StrFormat("catalog %s (%016x): %s\n", c.id, c.fingerprint, c.title);
+  absl::StrAppendFormat(&out, "agencies (%d):\n", c.agencies.size());
+  for (const wire::CatalogAgency& a : c.agencies) {
+    absl::StrAppendFormat(&out, "  %-24s %s%s\n", a.id, a.section, a.name);
+  }
+  absl::StrAppendFormat(&out, "scenarios (%d):\n", c.scenarios.size());
+  for (const wire::CatalogScenario& s : c.scenarios) {
+    absl::StrAppendFormat(&out, "  %-24s %s\n", s.id, s.description);
+  }
+  absl::StrAppendFormat(&out, "measures (%d):\n", c.measures.size());
+  for (const wire::CatalogMeasure& m : c.measures) {
+    std::string scenarios;
+    for (const std::string& s : m.scenarios) scenarios += (scenarios.empty() ? "" : " ") + s;
+    absl::StrAppendFormat(&out, "  %2d  %-12s  %-20s  %s%s\n", m.no, EffectName(m.effect), m.agency,
+                          m.title, scenarios.empty() ? "" : "  [" + scenarios + "]");
+  }
+  return out;
 }
 
 }  // namespace shixin

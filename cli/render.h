@@ -26,12 +26,15 @@ std::string MeasuresJson(const MeasuresResult& r);
 std::string ErrorJson(std::string_view input, std::string_view error);
 // Returns the JSON object for a server's INFO answer.
 std::string InfoJson(const wire::InfoResponse& i);
+// Returns the JSON object for a measure catalog (a CATALOG answer, or a catalog file).
+std::string CatalogJson(const wire::CatalogResponse& c);
 
 // Human-readable forms (several lines, ending in a newline).
 std::string CheckText(const CheckResult& r);
 std::string MeasuresText(const MeasuresResult& r);
 std::string ErrorText(std::string_view input, std::string_view error);
 std::string InfoText(const wire::InfoResponse& i);
+std::string CatalogText(const wire::CatalogResponse& c);
 
 // Returns "2019-01-14" for 20190114, or "" for 0.
 std::string FormatDate(uint32_t yyyymmdd);

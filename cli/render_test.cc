@@ -137,6 +137,38 @@ TEST(RenderTest, InfoJson) {
             R"("data_source":"/srv/list"})");
 }
 
+wire::CatalogResponse SmallCatalog() {
+  wire::CatalogResponse c;
+  c.id = "hegang-2018";
+  c.title = "备忘录";
+  c.fingerprint = 0x0123456789abcdefu;
+  c.agencies = {{"housing", "（十三）", "鹤岗市住房保障局"}};
+  c.scenarios = {{"hotel", "Hotels."}};
+  c.measures = {{41, Effect::kRestrict, "housing", "住宿限制", {"hotel"}},
+                {5, Effect::kPublicity, "housing", "公布", {}}};
+  return c;
+}
+
+TEST(RenderTest, CatalogJson) {
+  EXPECT_EQ(CatalogJson(SmallCatalog()),
+            R"({"id":"hegang-2018","title":"备忘录","fingerprint":"0123456789abcdef",)"
+            R"("agencies":[{"id":"housing","section":"（十三）","name":"鹤岗市住房保障局"}],)"
+            R"("scenarios":[{"id":"hotel","description":"Hotels."}],)"
+            R"("measures":[{"no":41,"title":"住宿限制","agency":"housing","effect":"restrict",)"
+            R"("scenarios":["hotel"]},{"no":5,"title":"公布","agency":"housing",)"
+            R"("effect":"publicity","scenarios":[]}]})");
+}
+
+TEST(RenderTest, CatalogText) {
+  const std::string text = CatalogText(SmallCatalog());
+  EXPECT_EQ(text.substr(0, text.find('\n')), "catalog hegang-2018 (0123456789abcdef): 备忘录");
+  EXPECT_NE(text.find("agencies (1):\n  housing"), std::string::npos) << text;
+  EXPECT_NE(text.find("scenarios (1):\n  hotel"), std::string::npos) << text;
+  EXPECT_NE(text.find("  41  restrict"), std::string::npos) << text;
+  EXPECT_NE(text.find("住宿限制  [hotel]\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("公布\n"), std::string::npos) << text;
+}
+
 TEST(RenderTest, FormatDate) {
   EXPECT_EQ(FormatDate(20190714), "2019-07-14");
   EXPECT_EQ(FormatDate(0), "");

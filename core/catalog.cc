@@ -53,8 +53,16 @@ struct Draft {
   std::string title;
   std::vector<Measure> measures;
   std::vector<Agency> agencies;
-  std::vector<std::string> scenarios;
+  std::vector<Scenario> scenarios;
 };
+
+// Returns the index of the scenario `id` in `scenarios`, or -1.
+int IndexOfScenario(const std::vector<Scenario>& scenarios, std::string_view id) {
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    if (scenarios[i].id == id) return static_cast<int>(i);
+  }
+  return -1;
+}
 
 enum class Presence { kOptional, kRequired };
 
@@ -274,11 +282,10 @@ absl::Status Loader::LoadScenarios(object root) {
     SHIXIN_RETURN_IF_ERROR(CheckKeys(obj, kScenarioKeys, where));
     SHIXIN_RETURN_IF_ERROR(GetId(obj, where, &id));
     SHIXIN_RETURN_IF_ERROR(GetString(obj, "description", Presence::kOptional, where, &description));
-    if (std::find(draft_->scenarios.begin(), draft_->scenarios.end(), id) !=
-        draft_->scenarios.end()) {
+    if (IndexOfScenario(draft_->scenarios, id) >= 0) {
       return Invalid(where, absl::StrCat("duplicate scenario id ", Quote(id)));
     }
-    draft_->scenarios.emplace_back(id);
+    draft_->scenarios.push_back(Scenario{std::string(id), std::string(description)});
   }
   return absl::OkStatus();
 }
@@ -425,13 +432,12 @@ absl::Status Loader::LoadMeasureScenarios(object obj, std::string_view where, Me
   array items;
   if (obj.at_key("scenarios").error()) return absl::OkStatus();  // optional: no scenario
   SHIXIN_RETURN_IF_ERROR(GetArray(obj, "scenarios", where, &items));
-  const auto& known = draft_->scenarios;
   for (element item : items) {
     std::string_view id;
     if (item.get_string().get(id)) return Invalid(where, "\"scenarios\" must hold strings");
-    auto it = std::find(known.begin(), known.end(), id);
-    if (it == known.end()) return Invalid(where, absl::StrCat("unknown scenario ", Quote(id)));
-    const uint64_t bit = uint64_t{1} << (it - known.begin());
+    const int index = IndexOfScenario(draft_->scenarios, id);
+    if (index < 0) return Invalid(where, absl::StrCat("unknown scenario ", Quote(id)));
+    const uint64_t bit = uint64_t{1} << index;
     if (m->scenarios & bit) return Invalid(where, absl::StrCat("duplicate scenario ", Quote(id)));
     m->scenarios |= bit;
   }
@@ -508,9 +514,6 @@ int Catalog::FindAgency(std::string_view id_or_name) const {
   return -1;
 }
 
-int Catalog::FindScenario(std::string_view id) const {
-  auto it = std::find(scenarios_.begin(), scenarios_.end(), id);
-  return it == scenarios_.end() ? -1 : static_cast<int>(it - scenarios_.begin());
-}
+int Catalog::FindScenario(std::string_view id) const { return IndexOfScenario(scenarios_, id); }
 
 }  // namespace shixin

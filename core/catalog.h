@@ -40,6 +40,12 @@ struct Agency {
   std::string name;     // e.g. "鹤岗市住房保障局"
 };
 
+// A business scenario that measures govern (the filter of MEASURES).
+struct Scenario {
+  std::string id;           // short ASCII id used by --scenario, e.g. "hotel"
+  std::string description;  // a short English description, or ""
+};
+
 // One measure and its applicability rules.
 struct Measure {
   int no = 0;                            // the memorandum's number (1-based, authoritative)
@@ -79,8 +85,8 @@ class Catalog {
   // The measures, sorted by number.
   const std::vector<Measure>& measures() const { return measures_; }
   const std::vector<Agency>& agencies() const { return agencies_; }
-  // The scenario ids, e.g. "hotel"; a measure's bit i refers to scenarios()[i].
-  const std::vector<std::string>& scenarios() const { return scenarios_; }
+  // The scenarios, in file order; a measure's bit i refers to scenarios()[i].
+  const std::vector<Scenario>& scenarios() const { return scenarios_; }
 
   // Returns the measure numbered `no`, or nullptr.
   const Measure* FindMeasure(int no) const;
@@ -95,7 +101,7 @@ class Catalog {
   uint64_t fingerprint_ = 0;
   std::vector<Measure> measures_;
   std::vector<Agency> agencies_;
-  std::vector<std::string> scenarios_;
+  std::vector<Scenario> scenarios_;
 };
 
 }  // namespace shixin

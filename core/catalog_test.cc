@@ -162,6 +162,10 @@ TEST_F(HegangTest, Scenarios) {
   EXPECT_FALSE(HasScenario(M(29), "hotel"));
   EXPECT_TRUE(HasScenario(M(52), "bank_credit"));
   EXPECT_EQ(catalog_->FindScenario("no_such_scenario"), -1);
+  // Each scenario keeps its description (served by CATALOG).
+  const Scenario& hotel = catalog_->scenarios()[catalog_->FindScenario("hotel")];
+  EXPECT_EQ(hotel.id, "hotel");
+  EXPECT_NE(hotel.description.find("hotel"), std::string::npos) << hotel.description;
 }
 
 TEST_F(HegangTest, FindAgencyByIdOrName) {

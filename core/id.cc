@@ -4,9 +4,11 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <optional>
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
@@ -94,6 +96,10 @@ bool IsTrimmable(uint32_t cp) {
 
 bool IsHyphen(uint32_t cp) { return cp == '-' || cp == 0xFF0D || (cp >= 0x2010 && cp <= 0x2013); }
 
+// A character that may separate the groups of an ID as people type it: a space (ASCII, U+3000,
+// U+00A0) or a hyphen. Tabs and line breaks are not: between groups they mean two fields.
+bool IsSeparator(uint32_t cp) { return cp == ' ' || cp == 0x3000 || cp == 0xA0 || IsHyphen(cp); }
+
 // Returns the normalised ASCII digit or capital letter for `cp`, or 0 if it is not tolerated.
 char NormaliseChar(uint32_t cp) {
   if ((cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z')) return static_cast<char>(cp);
@@ -118,19 +124,56 @@ std::string_view Trim(std::string_view s) {
   return begin < end ? s.substr(begin, end - begin) : std::string_view();
 }
 
-int CountChars(std::string_view s) {
-  int n = 0;
-  for (size_t i = 0; i < s.size(); i += DecodeUtf8(s.substr(i)).len) ++n;
-  return n;
+// How people group an ID's characters, one separator between groups (FORMAT.md section 7):
+// `at` lists where the separators go, as counts of the characters before them. An ID typed
+// with separators must use one of these, all of its separators, for its kind and length.
+struct Grouping {
+  IdKind kind;
+  int length;
+  int count;  // separators
+  int at[3];
+  bool hyphen_only;  // an organisation code's "XXXXXXXX-X"
+  std::string_view name;
+};
+constexpr Grouping kGroupings[] = {
+    {IdKind::kResident, 18, 2, {6, 14}, false, "6-8-4"},
+    {IdKind::kResident, 15, 2, {6, 12}, false, "6-6-3"},
+    {IdKind::kCreditCode, 18, 2, {2, 8}, false, "2-6-10"},
+    {IdKind::kCreditCode, 18, 3, {2, 8, 17}, false, "2-6-9-1"},
+    {IdKind::kOrgCode, 9, 1, {8}, true, "8-1"},
+};
+constexpr int kMaxSeparators = 3;
+
+std::string_view KindText(IdKind kind) {
+  switch (kind) {
+    case IdKind::kResident:
+      return "resident ID";
+    case IdKind::kCreditCode:
+      return "credit code";
+    case IdKind::kOrgCode:
+      return "organisation code";
+  }
+  return "ID";
 }
 
-// The normalised characters of the trimmed input, with where each came from (for messages).
+// A separator of the input: it stood before normalised character `before`.
+struct Separator {
+  int before = 0;
+  bool hyphen = false;
+  size_t offset = 0;  // in the trimmed input
+  int position = 0;   // 1-based character position in the trimmed input
+};
+
+// The normalised characters of the trimmed input, with where each came from (for messages),
+// and the separators that were dropped.
 struct Normalised {
   std::string_view trimmed;
-  int size = 0;               // characters kept (a valid hyphen is dropped); only 18 are stored
-  char text[18] = {};         // normalised ASCII
-  uint8_t offset[18] = {};    // byte offset of the original character in `trimmed`
-  uint8_t position[18] = {};  // its 1-based character position in `trimmed`
+  int size = 0;            // characters kept (separators are dropped); only 18 are stored
+  char text[18] = {};      // normalised ASCII
+  size_t offset[18] = {};  // byte offset of the original character in `trimmed`
+  int position[18] = {};   // its 1-based character position in `trimmed`
+  int separators = 0;      // separators dropped; only kMaxSeparators + 1 are stored
+  Separator separator[kMaxSeparators + 1];
   std::string_view view() const { return std::string_view(text, size); }
 };
 
@@ -157,25 +200,74 @@ absl::Status BadCharAt(const Normalised& n, int i) {
 absl::Status Normalise(std::string_view input, Normalised& n) {
   n.trimmed = Trim(input);
   if (n.trimmed.empty()) return absl::InvalidArgumentError("empty ID");
-  // A hyphen is allowed only in "XXXXXXXX-C", so the character count decides.
-  const bool hyphen_allowed = CountChars(n.trimmed) == 10;
   int position = 0;
   for (size_t i = 0; i < n.trimmed.size();) {
     const Decoded d = DecodeUtf8(n.trimmed.substr(i));
     ++position;
-    if (!(hyphen_allowed && position == 9 && IsHyphen(d.cp))) {
+    if (IsSeparator(d.cp)) {
+      if (n.separators <= kMaxSeparators) {
+        n.separator[n.separators] = Separator{n.size, IsHyphen(d.cp), i, position};
+      }
+      ++n.separators;
+    } else {
       const char c = NormaliseChar(d.cp);
       if (c == 0) return BadCharError(n.trimmed, i, position);
       if (n.size < 18) {
         n.text[n.size] = c;
-        n.offset[n.size] = static_cast<uint8_t>(i);
-        n.position[n.size] = static_cast<uint8_t>(position);
+        n.offset[n.size] = i;
+        n.position[n.size] = position;
       }
       ++n.size;
     }
     i += d.len;
   }
   return absl::OkStatus();
+}
+
+// Whether the separators of `n` are exactly those of grouping `g`.
+bool Matches(const Normalised& n, const Grouping& g) {
+  if (n.size != g.length || n.separators != g.count) return false;
+  for (int i = 0; i < g.count; ++i) {
+    if (n.separator[i].before != g.at[i] || (g.hyphen_only && !n.separator[i].hyphen)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Whether some grouping of `n`'s length and `kind` (any kind if nullopt) matches `n`.
+bool Grouped(const Normalised& n, std::optional<IdKind> kind) {
+  for (const Grouping& g : kGroupings) {
+    if ((!kind || g.kind == kind) && Matches(n, g)) return true;
+  }
+  return false;
+}
+
+// The error for separators that fit no grouping. It points at the first separator that is out
+// of place: the first of two in one place, or the first where the grouping the separators
+// follow longest goes another way; else (too few of them, or a space for a hyphen) the first.
+// The message lists the groupings of this length (and `kind`, if given).
+absl::Status GroupingError(const Normalised& n, std::optional<IdKind> kind) {
+  const int stored = std::min(n.separators, kMaxSeparators + 1);
+  int bad = 0;
+  for (const Grouping& g : kGroupings) {
+    int agree = 0;
+    while (agree < stored && agree < g.count && n.separator[agree].before == g.at[agree]) ++agree;
+    if (g.length == n.size && agree < stored) bad = std::max(bad, agree);
+  }
+  for (int i = 0; i + 1 < stored; ++i) {
+    if (n.separator[i].before == n.separator[i + 1].before) bad = std::min(bad, i);
+  }
+  std::string groups;
+  for (const Grouping& g : kGroupings) {
+    if (g.length != n.size || (kind && g.kind != *kind)) continue;
+    absl::StrAppendFormat(&groups, "%s%s (%s%s)", groups.empty() ? "" : ", ", g.name,
+                          KindText(g.kind), g.hyphen_only ? ", with a hyphen" : "");
+  }
+  const Separator& s = n.separator[bad];
+  const absl::Status at = BadCharError(n.trimmed, s.offset, s.position);
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s: spaces and hyphens may only separate the groups %s", at.message(), groups));
 }
 
 // ---- Validators -------------------------------------------------------------------------------
@@ -351,16 +443,17 @@ char OrgCodeCheckChar(std::string_view first8) {
 absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
   Normalised n;
   SHIXIN_RETURN_IF_ERROR(Normalise(input, n));
-  switch (n.size) {
-    case 18:
-      return Parse18(n, today);
-    case 15:
-      return Parse15(n, today);
-    case 9:
-      return Parse9(n);
+  if (n.size != 18 && n.size != 15 && n.size != 9) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("wrong length: %d characters (expected 18, 15 or 9)", n.size));
   }
-  return absl::InvalidArgumentError(
-      absl::StrFormat("wrong length: %d characters (expected 18, 15 or 9)", n.size));
+  if (n.separators > 0 && !Grouped(n, std::nullopt)) return GroupingError(n, std::nullopt);
+  absl::StatusOr<Id> id = n.size == 18   ? Parse18(n, today)
+                          : n.size == 15 ? Parse15(n, today)
+                                         : Parse9(n);
+  // The grouping must be one of the kind found, e.g. not a credit code's for a resident ID.
+  if (id.ok() && n.separators > 0 && !Grouped(n, id->kind())) return GroupingError(n, id->kind());
+  return id;
 }
 
 absl::StatusOr<Id> ParseId(std::string_view input) {

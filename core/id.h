@@ -2,7 +2,8 @@
 // unified social credit codes (GB 32100-2015) and organisation codes (GB 11714-1997).
 //
 // ParseId() accepts what people type (lower-case x, full-width digits and letters, surrounding
-// spaces, a hyphen in organisation codes), converts old 15-digit resident IDs to 18 digits, and
+// spaces, the groups of an ID separated as printed on forms: "230402 19720314 0038",
+// "91 110000 600037341L", "55269853-1"), converts old 15-digit resident IDs to 18 digits, and
 // rejects everything else with a specific reason. An Id is always valid and normalised.
 //
 // Thread safety: all types here are values and all functions are thread-safe. All are pure
@@ -114,10 +115,14 @@ class Id {
 };
 
 // Parses, normalises and validates `input`; a resident ID's birth date must not be after
-// `today`. Returns the Id, or InvalidArgument with a specific reason: empty input, wrong
-// length, bad character (with its position), bad area code, impossible birth date (not a
-// calendar date, before 1900, or in the future), bad check character (expected vs. found), bad
-// embedded organisation code. Pure: the same arguments always give the same result.
+// `today`. Separators (one space, U+3000, U+00A0 or hyphen between two groups) are allowed in
+// exactly these groupings, all groups separated: resident ID 6-8-4 (15 digits: 6-6-3), credit
+// code 2-6-10 or 2-6-9-1, organisation code 8-1 with a hyphen (protocol/FORMAT.md section 7).
+// Returns the Id, or InvalidArgument with a specific reason: empty input, wrong length, bad
+// character (with its position; a misplaced separator names the allowed groupings), bad area
+// code, impossible birth date (not a calendar date, before 1900, or in the future), bad check
+// character (expected vs. found), bad embedded organisation code. Pure: the same arguments
+// always give the same result.
 absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today);
 
 // ParseId(input, today) with today's date in UTC, read from the clock: the one function here

@@ -353,6 +353,66 @@ TEST(ParseIdTest, SurroundingWhitespace) {
   EXPECT_EQ(ParseText("\u00a011010519491231002x\u00a0"), "11010519491231002X");
 }
 
+// ---- Separators between groups (FORMAT.md 7) ------------------------------------------------
+
+TEST(GroupedIdTest, ResidentIdsAsPrintedOnForms) {
+  EXPECT_EQ(ParseText("230402 19720314 0038"), "230402197203140038");
+  EXPECT_EQ(ParseText("230402-19720314-0038"), "230402197203140038");
+  EXPECT_EQ(ParseText("230402\u300019720314\u30000038"), "230402197203140038");
+  EXPECT_EQ(ParseText("230402\u00a019720314\uff0d0038"), "230402197203140038");  // mixed
+  EXPECT_EQ(ParseText("\u3000110105 19491231 002x "), "11010519491231002X");
+  EXPECT_EQ(ParseText("１１０１０５\u3000１９４９１２３１\u3000００２Ｘ"), "11010519491231002X");
+  EXPECT_EQ(ParseText("110105 491231 002"), "11010519491231002X");  // 15 digits: 6-6-3
+  EXPECT_EQ(ParseKind("110105-491231-002"), IdKind::kResident);
+}
+
+TEST(GroupedIdTest, CreditCodesAsPrinted) {
+  // python-stdnum's example of a grouped code.
+  EXPECT_EQ(ParseText("91 110000 600037341L"), "91110000600037341L");
+  EXPECT_EQ(ParseText("91-110000-600037341l"), "91110000600037341L");
+  EXPECT_EQ(ParseText("91 350500 156488989 A"), "91350500156488989A");  // 2-6-9-1
+  EXPECT_EQ(ParseText("91-350500-156488989-A"), "91350500156488989A");
+  // An all-digit credit code grouped as one.
+  EXPECT_EQ(ParseKind("91 110000 1000004467"), IdKind::kCreditCode);
+}
+
+TEST(GroupedIdTest, OtherGroupingsAreRejectedNamingTheGroups) {
+  EXPECT_EQ(ParseError("230402 1972 0314 0038"),
+            "bad character ' ' at position 12: spaces and hyphens may only separate the groups "
+            "6-8-4 (resident ID), 2-6-10 (credit code), 2-6-9-1 (credit code)");
+  EXPECT_THAT(ParseError("230402 19720314 0038 1"), HasSubstr("wrong length: 19 characters"));
+  EXPECT_THAT(ParseError("230402 19720314 003"), HasSubstr("wrong length: 17 characters"));
+  // Two separators in one place: the first of them.
+  EXPECT_THAT(ParseError("230402  19720314 0038"), HasSubstr("bad character ' ' at position 7"));
+  EXPECT_THAT(ParseError("230402 -19720314 0038"), HasSubstr("bad character ' ' at position 7"));
+  // Only some of the groups separated.
+  EXPECT_THAT(ParseError("23040219720314 0038"), HasSubstr("bad character ' ' at position 15"));
+  EXPECT_THAT(ParseError("-230402197203140038"), HasSubstr("bad character '-' at position 1"));
+  EXPECT_THAT(ParseError("9-1-1-1-0-0-0-0-6-0-0-0-3-7-3-4-1-L"),
+              HasSubstr("bad character '-' at position 2"));
+  EXPECT_THAT(ParseError("91 110000 600037 341L"), HasSubstr("bad character ' ' at position 17"));
+  // Tabs and line breaks are not separators.
+  EXPECT_THAT(ParseError("230402\t19720314\t0038"),
+              HasSubstr("bad character U+0009 at position 7"));
+  EXPECT_THAT(ParseError("230402\n19720314\n0038"),
+              HasSubstr("bad character U+000A at position 7"));
+  // A well-grouped ID is checked as any other.
+  EXPECT_THAT(ParseError("230402 19720314 0039"),
+              HasSubstr("bad check character: expected 8, found 9"));
+}
+
+TEST(GroupedIdTest, TheGroupingMustBeTheKinds) {
+  EXPECT_EQ(ParseError("23 040219 7203140038"),
+            "bad character ' ' at position 3: spaces and hyphens may only separate the groups "
+            "6-8-4 (resident ID)");
+  EXPECT_EQ(ParseError("911100 00600037 341L"),
+            "bad character ' ' at position 7: spaces and hyphens may only separate the groups "
+            "2-6-10 (credit code), 2-6-9-1 (credit code)");
+  EXPECT_EQ(ParseError("55269853 1"),
+            "bad character ' ' at position 9: spaces and hyphens may only separate the groups "
+            "8-1 (organisation code, with a hyphen)");
+}
+
 // ---- Names, masking, MakeIdUnchecked ---------------------------------------------------------
 
 TEST(IdTest, KindNames) {

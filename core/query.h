@@ -35,6 +35,8 @@ struct CheckResult {
   bool listed = false;
   bool related = false;  // a person holding a role in a listed organisation
   std::string name;      // empty when the ID is unknown
+  // Cases in the order of the source list; roles and officers by the other party's ID (by
+  // IdKind, then text), then role.
   std::vector<CaseInfo> cases;
   std::vector<RoleInfo> roles;     // persons: roles held in organisations
   std::vector<RoleInfo> officers;  // organisations: their related persons
@@ -55,6 +57,11 @@ enum class BasisType : uint8_t {
 // Returns "listed", "related" or "officer".
 std::string_view BasisTypeName(BasisType type);
 
+// The fields each type sets; the others stay empty or nullopt (protocol/FORMAT.md 8.3):
+//   kListed:  none;
+//   kRelated: role (the subject's, in `via`), via, via_name;
+//   kOfficer: role (the officer's, in the subject), officer, officer_name, and for two hops
+//             via, via_name and via_role (the officer's role in `via`).
 struct Basis {
   BasisType type = BasisType::kListed;
   std::optional<Role> role;
@@ -71,7 +78,9 @@ struct MeasureInfo {
   std::string agency;       // the agency's id
   std::string agency_name;  // the agency's name
   Effect effect = Effect::kRestrict;
-  std::vector<Basis> basis;  // never empty
+  // Never empty: listed first, then related (in the subject's role order), then officer (by
+  // role, officer ID; a listed officer before its two-hop bases).
+  std::vector<Basis> basis;
 };
 
 // An officer of the queried organisation, as the caller knows it.

@@ -180,23 +180,26 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
       return Info(payload, read, stale, peer, out);
     case wire::Opcode::kReload:
       return Reload(payload, peer, reload);
+    case wire::Opcode::kCatalog:
+      if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
+      wire::Encode(wire::DescribeCatalog(d->catalog), out);
+      return Outcome::Ok();
   }
   return Outcome::Error(wire::Status::kInternal, "unhandled opcode");
 }
 
 Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, const Peer& peer,
                                 std::string* out) const {
+  // max_version 0 fails to decode (BAD_PAYLOAD). A HELLO that is not the connection's first
+  // request is answered the same way: with only version 1 there is nothing to renegotiate
+  // (FORMAT.md 4).
   absl::StatusOr<wire::HelloRequest> request = wire::DecodeHelloRequest(payload);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kHello, request.status());
   LogDebug("HELLO from %s: client \"%s\", version %d", peer.address,
            Printable(request->client_name), request->max_version);
-  if (request->max_version < wire::kVersion) {
-    return Outcome::Error(wire::Status::kUnsupportedVersion,
-                          absl::StrFormat("client speaks up to version %d; server speaks %d",
-                                          request->max_version, wire::kVersion));
-  }
   wire::HelloResponse hello;
   hello.version = wire::kVersion;
+  hello.capabilities = wire::kCapabilityCatalog;
   hello.max_payload = config_.max_payload;
   hello.max_batch = static_cast<uint16_t>(config_.max_batch);
   hello.max_in_flight = static_cast<uint16_t>(config_.max_in_flight);

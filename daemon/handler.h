@@ -2,12 +2,14 @@
 // the response frame. It does no I/O, so it is driven directly by tests (handler_test.cc);
 // Connection feeds it frames from a socket.
 //
-// Every response carries the request's id, the generation of the dataset that answered and,
-// when that dataset's source time is older than max_age_seconds, the STALE flag. Protocol
-// errors (a malformed frame, an unknown opcode, a payload that does not decode) get a fatal
-// status: the caller writes the response and closes the connection. Errors of the request's
-// content (an invalid ID, an unknown agency) are answered and the connection goes on. Wire
-// codes for core (absl) errors come from wire::FromAbsl.
+// Every response carries the request's id, the generation of the dataset that answered (for
+// answers that use none, PING, HELLO and errors: the current one; 0 while none is loaded) and,
+// when that dataset's source time is older than max_age_seconds, the STALE flag (FORMAT.md 5).
+// The handler keeps no per-connection state: a HELLO is answered alike wherever it comes on a
+// connection (FORMAT.md 4). Protocol errors (a malformed frame, an unknown opcode, a payload
+// that does not decode) get a fatal status: the caller writes the response and closes the
+// connection. Errors of the request's content (an invalid ID, an unknown agency) are answered
+// and the connection goes on. Wire codes for core (absl) errors come from wire::FromAbsl.
 //
 // Admin callers (Peer::admin_allowed) may RELOAD and see INFO whole; INFO withholds the data
 // source and the reload message, which name files and the admin's address, from the others
@@ -66,8 +68,8 @@ class Handler {
   // REQUIRES: decoded.result == wire::DecodeResult::kInvalid.
   void AppendFrameError(const wire::Decoded& decoded, std::string* out) const;
 
-  // Appends an error response with `status` and `message`, e.g. BUSY to a connection over
-  // max_connections. REQUIRES: status != wire::Status::kOk.
+  // Appends an error response with `status` and `message` to request `request_id`.
+  // REQUIRES: status != wire::Status::kOk.
   void AppendError(uint8_t opcode, uint32_t request_id, wire::Status status,
                    std::string_view message, std::string* out) const;
 

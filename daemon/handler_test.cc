@@ -140,6 +140,22 @@ TEST_F(HandlerTest, HelloAnnouncesLimitsAndCatalog) {
   EXPECT_EQ(hello->max_in_flight, 128);
   EXPECT_EQ(hello->catalog_id, "hegang-2018");
   EXPECT_THAT(hello->server_name, HasSubstr("shixind/"));
+  EXPECT_EQ(hello->capabilities, wire::kCapabilityCatalog);
+}
+
+// FORMAT.md 4: a HELLO after other requests, or a second one, is answered like a first one.
+TEST_F(HandlerTest, LateAndRepeatedHelloAreAnsweredAlike) {
+  Start();
+  std::string payload;
+  wire::Encode(wire::HelloRequest{1, 0, "first"}, &payload);
+  const Answer first = Call(wire::Opcode::kHello, payload);
+  EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);
+  payload.clear();
+  wire::Encode(wire::HelloRequest{200, 0, "again"}, &payload);  // above ours: we answer 1
+  const Answer again = Call(wire::Opcode::kHello, payload);
+  ASSERT_EQ(again.status(), wire::Status::kOk);
+  EXPECT_EQ(again.payload, first.payload);
+  EXPECT_EQ(wire::DecodeHelloResponse(again.payload)->version, 1);
 }
 
 TEST_F(HandlerTest, HelloWithoutACommonVersionIsFatal) {
@@ -147,7 +163,49 @@ TEST_F(HandlerTest, HelloWithoutACommonVersionIsFatal) {
   std::string payload;
   wire::Encode(wire::HelloRequest{0, 0, "old"}, &payload);
   // The decoder refuses version 0 (BAD_PAYLOAD); either way the connection ends.
-  EXPECT_TRUE(wire::IsFatal(Call(wire::Opcode::kHello, payload, Handler::Next::kClose).status()));
+  const Answer a = Call(wire::Opcode::kHello, payload, Handler::Next::kClose);
+  EXPECT_TRUE(wire::IsFatal(a.status()));
+  // FORMAT.md 4 decides which: BAD_PAYLOAD, naming the field.
+  EXPECT_EQ(a.status(), wire::Status::kBadPayload);
+  EXPECT_EQ(a.error(),
+            "HELLO payload: HELLO request: max_version: 0 is not a version (versions start at 1) "
+            "(at byte 0)");
+}
+
+TEST_F(HandlerTest, CatalogDescribesTheServedCatalog) {
+  Start();
+  const Answer a = Call(wire::Opcode::kCatalog, "");
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  EXPECT_EQ(a.header.generation, 1u);
+  absl::StatusOr<wire::CatalogResponse> c = wire::DecodeCatalogResponse(a.payload);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id, "hegang-2018");
+  ASSERT_EQ(c->measures.size(), 53u);
+  EXPECT_EQ(c->measures[40].no, 41);
+  EXPECT_EQ(c->measures[40].scenarios, std::vector<std::string>{"hotel"});
+  EXPECT_THAT(c->agencies, testing::Contains(Field(&wire::CatalogAgency::id, "housing")));
+  EXPECT_THAT(c->scenarios, testing::Contains(Field(&wire::CatalogScenario::id, "bank_credit")));
+  std::string want;
+  {
+    SnapshotHolder::ReadSection read(holder_);
+    wire::Encode(wire::DescribeCatalog(read.dataset()->catalog), &want);
+  }
+  EXPECT_EQ(a.payload, want);
+  // The agencies and scenarios listed are exactly those MEASURES accepts.
+  for (const wire::CatalogAgency& agency : c->agencies) {
+    EXPECT_EQ(
+        Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X", agency.id)).status(),
+        wire::Status::kOk)
+        << agency.id;
+  }
+  for (const wire::CatalogScenario& scenario : c->scenarios) {
+    EXPECT_EQ(Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X", "", scenario.id))
+                  .status(),
+              wire::Status::kOk)
+        << scenario.id;
+  }
+  EXPECT_EQ(Call(wire::Opcode::kCatalog, "x", Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
 }
 
 TEST_F(HandlerTest, PingAnswersEmpty) {
@@ -441,6 +499,28 @@ TEST_F(HandlerTest, StaleListStillAnswersMeasuresByDefault) {
   EXPECT_TRUE(measures.stale());
 }
 
+// FORMAT.md 5: STALE describes the snapshot named by the generation, on every response,
+// including those that use no snapshot (PING, HELLO, errors, fatal ones too).
+TEST_F(HandlerTest, StaleFlagIsOnEveryResponse) {
+  config_.max_age_seconds = 3600;
+  Start(Sample(static_cast<int64_t>(std::time(nullptr)) - 7200));
+  std::string hello;
+  wire::Encode(wire::HelloRequest{1, 0, "x"}, &hello);
+  EXPECT_TRUE(Call(wire::Opcode::kPing, "").stale());
+  EXPECT_TRUE(Call(wire::Opcode::kHello, hello).stale());
+  EXPECT_TRUE(Call(wire::Opcode::kCatalog, "").stale());
+  const Answer invalid = Call(wire::Opcode::kDetail, "\x01x");
+  EXPECT_EQ(invalid.status(), wire::Status::kInvalidId);
+  EXPECT_TRUE(invalid.stale());
+  const Answer fatal = CallRaw(99, "", Handler::Next::kClose);
+  EXPECT_EQ(fatal.status(), wire::Status::kUnknownOpcode);
+  EXPECT_TRUE(fatal.stale());
+  std::string out;
+  handler_->AppendFrameError(wire::DecodeFrame("GET", 4096), &out);
+  ASSERT_EQ(Frames(out).size(), 1u);
+  EXPECT_TRUE(Frames(out)[0].stale());
+}
+
 TEST_F(HandlerTest, FreshListIsNotStale) {
   config_.max_age_seconds = 3600;
   Start(Sample(static_cast<int64_t>(std::time(nullptr)) - 60));
@@ -453,6 +533,14 @@ TEST_F(HandlerTest, WithoutAListOnlyHelloAndPingAnswer) {
   EXPECT_EQ(Call(wire::Opcode::kCheck, CheckPayload({"11010519491231002X"})).status(),
             wire::Status::kUnavailable);
   EXPECT_EQ(Call(wire::Opcode::kInfo, "").status(), wire::Status::kUnavailable);
+  EXPECT_EQ(Call(wire::Opcode::kCatalog, "").status(), wire::Status::kUnavailable);
+  // HELLO answers with no catalog id; no snapshot: generation 0, never STALE.
+  std::string payload;
+  wire::Encode(wire::HelloRequest{1, 0, "x"}, &payload);
+  const Answer hello = Call(wire::Opcode::kHello, payload);
+  EXPECT_EQ(hello.header.generation, 0u);
+  EXPECT_FALSE(hello.stale());
+  EXPECT_EQ(wire::DecodeHelloResponse(hello.payload)->catalog_id, "");
 }
 
 TEST_F(HandlerTest, FrameErrorsEchoWhatTheyCan) {
@@ -469,8 +557,23 @@ TEST_F(HandlerTest, FrameErrorsEchoWhatTheyCan) {
   ASSERT_EQ(too_large.result, wire::DecodeResult::kInvalid);
   handler_->AppendFrameError(too_large, &out);
   handler_->AppendError(0, 0, wire::Status::kBusy, "too many connections", &out);
+  std::string v2;
+  h = Request(wire::Opcode::kInfo, 43);
+  h.version = 2;
+  wire::AppendHeader(h, &v2);
+  const wire::Decoded unsupported = wire::DecodeFrame(v2, 4096);
+  ASSERT_EQ(unsupported.result, wire::DecodeResult::kInvalid);
+  handler_->AppendFrameError(unsupported, &out);
   const std::vector<Answer> frames = Frames(out);
-  ASSERT_EQ(frames.size(), 3u);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(frames[0].header.request_id, 0u);
+  EXPECT_EQ(frames[0].header.opcode, 0);
+  // FORMAT.md 6: the header was read, so the request id and opcode are echoed; the response
+  // speaks version 1.
+  EXPECT_EQ(frames[3].status(), wire::Status::kUnsupportedVersion);
+  EXPECT_EQ(frames[3].header.request_id, 43u);
+  EXPECT_EQ(frames[3].header.opcode, static_cast<uint8_t>(wire::Opcode::kInfo));
+  EXPECT_EQ(frames[3].header.version, 1);
   EXPECT_EQ(frames[0].status(), wire::Status::kBadFrame);
   EXPECT_EQ(frames[1].status(), wire::Status::kFrameTooLarge);
   EXPECT_EQ(frames[1].header.request_id, 42u);

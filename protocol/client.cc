@@ -191,6 +191,7 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client
         "HELLO: the server chose version %d, above ours (%d)", response->version, wire::kVersion));
   }
   version_ = response->version;
+  capabilities_ = response->capabilities;
   return MakeReply(frame, *std::move(response));
 }
 
@@ -271,6 +272,16 @@ absl::StatusOr<Reply<wire::ReloadResponse>> Client::Reload(const wire::ReloadReq
   absl::StatusOr<wire::ReloadResponse> reload = wire::DecodeReloadResponse(frame.payload);
   if (!reload.ok()) return BadResponse(reload.status());
   return MakeReply(frame, *std::move(reload));
+}
+
+absl::StatusOr<Reply<wire::CatalogResponse>> Client::Catalog() {
+  if (capabilities_ && (*capabilities_ & wire::kCapabilityCatalog) == 0) {
+    return absl::UnimplementedError("CATALOG: the server does not offer it (HELLO capabilities)");
+  }
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kCatalog, ""));
+  absl::StatusOr<wire::CatalogResponse> catalog = wire::DecodeCatalogResponse(frame.payload);
+  if (!catalog.ok()) return BadResponse(catalog.status());
+  return MakeReply(frame, *std::move(catalog));
 }
 
 }  // namespace shixin

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,9 @@ class Client {
   absl::StatusOr<Reply<wire::InfoResponse>> Info();
   // Reload() waits for the reload to finish (set a timeout that allows for it).
   absl::StatusOr<Reply<wire::ReloadResponse>> Reload(const wire::ReloadRequest& request = {});
+  // Catalog() returns Unimplemented without sending anything when an earlier Hello() showed
+  // that the server does not offer CATALOG (such a server would close the connection).
+  absl::StatusOr<Reply<wire::CatalogResponse>> Catalog();
 
   // Raw access. SendFrame() writes one request frame; SendBytes() writes arbitrary bytes (for
   // tests of malformed input); ReceiveFrame() reads the next response frame whole. Frames are
@@ -101,7 +105,8 @@ class Client {
   void Close();
 
   int fd_ = -1;
-  uint8_t version_ = 1;  // the header's version: 1 until HELLO negotiates
+  uint8_t version_ = 1;                   // the header's version: 1 until HELLO negotiates
+  std::optional<uint32_t> capabilities_;  // from HELLO, if it was sent
   absl::Duration timeout_ = absl::Seconds(10);
   uint32_t last_request_id_ = 0;
   std::string buffer_;  // bytes received and not yet returned

@@ -170,6 +170,16 @@ std::string FakeShixind(const FrameHeader& h, std::string_view payload) {
     }
     case Opcode::kDetail:
       return ErrorResponse(h, wire::Status::kInvalidId, "bad check character");
+    case Opcode::kCatalog: {
+      wire::CatalogResponse c;
+      c.id = "hegang-2018";
+      c.agencies = {{"housing", "（十三）", "鹤岗市住房保障局"}};
+      c.scenarios = {{"hotel", "Hotels."}};
+      c.measures = {{41, Effect::kRestrict, "housing", "住宿限制", {"hotel"}}};
+      std::string out;
+      wire::Encode(c, &out);
+      return Respond(h, out);
+    }
     default:
       return ErrorResponse(h, wire::Status::kUnknownOpcode, "unknown opcode");
   }
@@ -219,6 +229,26 @@ TEST(ClientTest, Hello) {
   EXPECT_EQ(hello->value.version, 1);
   EXPECT_EQ(hello->value.max_batch, 1000);
   EXPECT_EQ(hello->value.catalog_id, "hegang-2018");
+  EXPECT_TRUE(client->Ping().ok());
+}
+
+TEST(ClientTest, Catalog) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto catalog = client->Catalog();
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_EQ(catalog->generation, 7u);
+  EXPECT_EQ(catalog->value.id, "hegang-2018");
+  ASSERT_EQ(catalog->value.measures.size(), 1u);
+  EXPECT_EQ(catalog->value.measures[0].scenarios, std::vector<std::string>{"hotel"});
+  EXPECT_EQ(server->requests(), 1);
+  // The fake's HELLO announces no capabilities: CATALOG is then not sent at all.
+  ASSERT_TRUE(client->Hello("client_test").ok());
+  catalog = client->Catalog();
+  EXPECT_TRUE(absl::IsUnimplemented(catalog.status())) << catalog.status();
+  EXPECT_EQ(server->requests(), 2);
   EXPECT_TRUE(client->Ping().ok());
 }
 

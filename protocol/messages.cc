@@ -86,6 +86,16 @@ void PutMeasure(const MeasureInfo& m, std::string* out) {
   for (size_t i = 0; i < n; ++i) PutBasis(m.basis[i], out);
 }
 
+void PutCatalogMeasure(const CatalogMeasure& m, std::string* out) {
+  PutU16(m.no, out);
+  PutU8(static_cast<uint8_t>(m.effect), out);
+  PutStr8(m.agency, out);
+  PutStr16(m.title, out);
+  const size_t n = Count8(m.scenarios.size());
+  PutU8(static_cast<uint8_t>(n), out);
+  for (size_t i = 0; i < n; ++i) PutStr8(m.scenarios[i], out);
+}
+
 // The length prefix of a case's text: str32 for a long text, else str16.
 constexpr int TextPrefix(const CaseField& f) { return f.long_text ? 4 : 2; }
 
@@ -215,6 +225,10 @@ constexpr size_t kMinOfficer = 2;
 constexpr size_t kMinRoleEntry = 5;
 constexpr size_t kMinMeasure = 9;
 constexpr size_t kMinBasis = 9;
+constexpr size_t kMinAgency = 5;
+constexpr size_t kMinScenario = 3;
+constexpr size_t kMinCatalogMeasure = 7;
+constexpr size_t kMinScenarioRef = 1;
 // A case: its fixed-width fields and the length prefixes of its texts.
 constexpr size_t MinCaseBytes() {
   size_t n = CaseFixedBytes();
@@ -282,6 +296,17 @@ MeasureInfo ReadMeasure(Reader& r) {
   m.title = r.Str16("measure.title");
   m.basis.resize(r.Count("measure.n_basis", 1, 0xFF, kMinBasis));
   for (Basis& b : m.basis) b = ReadBasis(r);
+  return m;
+}
+
+CatalogMeasure ReadCatalogMeasure(Reader& r) {
+  CatalogMeasure m;
+  m.no = r.U16("measure.no");
+  m.effect = static_cast<Effect>(r.Enum("measure.effect", kEffectCount - 1));
+  m.agency = r.Str8("measure.agency");
+  m.title = r.Str16("measure.title");
+  m.scenarios.resize(r.Count("measure.n_scenarios", 1, 0xFF, kMinScenarioRef));
+  for (std::string& id : m.scenarios) id = r.Str8("measure.scenario");
   return m;
 }
 
@@ -491,6 +516,49 @@ void Encode(const ReloadResponse& m, std::string* out) {
   PutStr16(m.message, out);
 }
 
+CatalogResponse DescribeCatalog(const Catalog& catalog) {
+  CatalogResponse m;
+  m.id = catalog.id();
+  m.title = catalog.title();
+  m.fingerprint = catalog.fingerprint();
+  for (const Agency& a : catalog.agencies()) m.agencies.push_back({a.id, a.section, a.name});
+  for (const Scenario& s : catalog.scenarios()) m.scenarios.push_back({s.id, s.description});
+  for (const Measure& measure : catalog.measures()) {
+    CatalogMeasure c{static_cast<uint16_t>(measure.no),
+                     measure.effect,
+                     catalog.agencies()[measure.agency].id,
+                     measure.title,
+                     {}};
+    for (size_t i = 0; i < catalog.scenarios().size(); ++i) {
+      if ((measure.scenarios >> i & 1) != 0) c.scenarios.push_back(catalog.scenarios()[i].id);
+    }
+    m.measures.push_back(std::move(c));
+  }
+  return m;
+}
+
+void Encode(const CatalogResponse& m, std::string* out) {
+  PutStr8(m.id, out);
+  PutStr16(m.title, out);
+  PutU64(m.fingerprint, out);
+  size_t n = Count16(m.agencies.size());
+  PutU16(static_cast<uint16_t>(n), out);
+  for (size_t i = 0; i < n; ++i) {
+    PutStr8(m.agencies[i].id, out);
+    PutStr16(m.agencies[i].section, out);
+    PutStr16(m.agencies[i].name, out);
+  }
+  n = Count16(m.scenarios.size());
+  PutU16(static_cast<uint16_t>(n), out);
+  for (size_t i = 0; i < n; ++i) {
+    PutStr8(m.scenarios[i].id, out);
+    PutStr16(m.scenarios[i].description, out);
+  }
+  n = Count16(m.measures.size());
+  PutU16(static_cast<uint16_t>(n), out);
+  for (size_t i = 0; i < n; ++i) PutCatalogMeasure(m.measures[i], out);
+}
+
 void EncodeError(std::string_view message, std::string* out) { PutStr16(message, out); }
 
 absl::Status DecodeEmpty(std::string_view payload) {
@@ -502,7 +570,9 @@ absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload) {
   Reader r(payload, "HELLO request");
   HelloRequest m;
   m.max_version = r.U8("max_version");
-  if (r.ok() && m.max_version == 0) r.Fail("max_version", "0 is not a version", 1);
+  if (r.ok() && m.max_version == 0) {
+    r.Fail("max_version", "0 is not a version (versions start at 1)", 1);
+  }
   m.capabilities = r.U32("capabilities");
   m.client_name = r.Str8("client_name");
   SHIXIN_RETURN_IF_ERROR(r.Finish());
@@ -640,6 +710,29 @@ absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload) {
   ReloadResponse m;
   m.generation = r.U32("generation");
   m.message = r.Str16("message");
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
+  return m;
+}
+
+absl::StatusOr<CatalogResponse> DecodeCatalogResponse(std::string_view payload) {
+  Reader r(payload, "CATALOG response");
+  CatalogResponse m;
+  m.id = r.Str8("catalog_id");
+  m.title = r.Str16("title");
+  m.fingerprint = r.U64("fingerprint");
+  m.agencies.resize(r.Count("n_agencies", 2, 0xFFFF, kMinAgency));
+  for (CatalogAgency& a : m.agencies) {
+    a.id = r.Str8("agency.id");
+    a.section = r.Str16("agency.section");
+    a.name = r.Str16("agency.name");
+  }
+  m.scenarios.resize(r.Count("n_scenarios", 2, 0xFFFF, kMinScenario));
+  for (CatalogScenario& s : m.scenarios) {
+    s.id = r.Str8("scenario.id");
+    s.description = r.Str16("scenario.description");
+  }
+  m.measures.resize(r.Count("n_measures", 2, 0xFFFF, kMinCatalogMeasure));
+  for (CatalogMeasure& measure : m.measures) measure = ReadCatalogMeasure(r);
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }

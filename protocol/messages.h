@@ -28,6 +28,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/catalog.h"
 #include "core/query.h"
 #include "core/snapshot.h"
 #include "core/types.h"
@@ -184,6 +185,37 @@ struct ReloadResponse {
   std::string message;
 };
 
+// CATALOG: the measure catalog the server applies (FORMAT.md 8.7), and so the values MEASURES
+// accepts as agency and scenario. Lists are in the catalog's order (measures by number).
+struct CatalogAgency {
+  std::string id;       // what MEASURES takes as agency, e.g. "housing"
+  std::string section;  // e.g. "（十三）", or ""
+  std::string name;     // e.g. "鹤岗市住房保障局"
+};
+struct CatalogScenario {
+  std::string id;           // what MEASURES takes as scenario, e.g. "hotel"
+  std::string description;  // or ""
+};
+struct CatalogMeasure {
+  uint16_t no = 0;
+  Effect effect = Effect::kRestrict;
+  std::string agency;  // the implementing agency's id
+  std::string title;
+  std::vector<std::string> scenarios;  // the ids of the scenarios it governs
+};
+struct CatalogResponse {
+  std::string id;  // e.g. "hegang-2018"
+  std::string title;
+  uint64_t fingerprint = 0;  // XXH3-64 of the catalog file, as in INFO
+  std::vector<CatalogAgency> agencies;
+  std::vector<CatalogScenario> scenarios;
+  std::vector<CatalogMeasure> measures;
+};
+
+// Returns the CATALOG answer that describes `catalog`: the one conversion, shared by the server
+// and the offline CLI. REQUIRES: each measure's no is 0-65535.
+CatalogResponse DescribeCatalog(const Catalog& catalog);
+
 // Encoders append the payload to `out`.
 void Encode(const HelloRequest& m, std::string* out);
 void Encode(const HelloResponse& m, std::string* out);
@@ -196,11 +228,12 @@ void Encode(const CheckResult& m, std::string* out);  // DETAIL response
 void Encode(const InfoResponse& m, std::string* out);
 void Encode(const ReloadRequest& m, std::string* out);
 void Encode(const ReloadResponse& m, std::string* out);
+void Encode(const CatalogResponse& m, std::string* out);
 // The payload of an error response (non-zero status): str16 message (truncated to 65535).
 void EncodeError(std::string_view message, std::string* out);
 
 // Decoders. Each returns InvalidArgument naming the field when the payload does not match.
-// PING and INFO requests and the PING response have an empty payload.
+// PING, INFO and CATALOG requests and the PING response have an empty payload.
 absl::Status DecodeEmpty(std::string_view payload);
 absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload);
 absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload);
@@ -217,6 +250,7 @@ absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload);
 absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload);
 absl::StatusOr<ReloadRequest> DecodeReloadRequest(std::string_view payload);
 absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload);
+absl::StatusOr<CatalogResponse> DecodeCatalogResponse(std::string_view payload);
 absl::StatusOr<std::string> DecodeError(std::string_view payload);
 
 }  // namespace shixin::wire

@@ -131,6 +131,19 @@ InfoResponse Info() {
   return info;
 }
 
+CatalogResponse CatalogAnswer() {
+  CatalogResponse c;
+  c.id = "hegang-2018";
+  c.title = "合作备忘录";
+  c.fingerprint = 0x8000000000000001ull;
+  c.agencies = {{"housing", "（十三）", "鹤岗市住房保障局"}, {"x", "", ""}};
+  c.scenarios = {{"hotel", "Stays at hotels."}, {"travel", ""}};
+  c.measures = {
+      {41, Effect::kRestrict, "housing", "协助法院进行住宿宾馆饭店限制", {"hotel", "travel"}},
+      {65535, Effect::kCriminal, "x", "", {}}};
+  return c;
+}
+
 std::string CheckResponse() {
   std::string out;
   AppendCheckCount(4, &out);
@@ -172,6 +185,7 @@ std::vector<Sample> Samples() {
       {"DetailResponse", Enc(Detail()), Via(DecodeDetailResponse)},
       {"InfoResponse", Enc(Info()), Via(DecodeInfoResponse)},
       {"ReloadResponse", Enc(ReloadResponse{12, "ok"}), Via(DecodeReloadResponse)},
+      {"CatalogResponse", Enc(CatalogAnswer()), Via(DecodeCatalogResponse)},
       {"Error", error, ReencodeError},
   };
 }
@@ -223,6 +237,56 @@ TEST(MessagesTest, DecodedFieldsMatch) {
   ASSERT_EQ(d->cases.size(), 2u);
   EXPECT_EQ(d->cases[0].duty, Detail().cases[0].duty);
   EXPECT_EQ(d->cases[0].age, 150);
+}
+
+TEST(MessagesTest, CatalogFieldsMatch) {
+  absl::StatusOr<CatalogResponse> c = DecodeCatalogResponse(Enc(CatalogAnswer()));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->id, "hegang-2018");
+  EXPECT_EQ(c->fingerprint, 0x8000000000000001ull);
+  ASSERT_EQ(c->agencies.size(), 2u);
+  EXPECT_EQ(c->agencies[0].section, "（十三）");
+  ASSERT_EQ(c->scenarios.size(), 2u);
+  EXPECT_EQ(c->scenarios[0].description, "Stays at hotels.");
+  ASSERT_EQ(c->measures.size(), 2u);
+  EXPECT_EQ(c->measures[0].scenarios, (std::vector<std::string>{"hotel", "travel"}));
+  EXPECT_EQ(c->measures[1].no, 65535);
+  EXPECT_EQ(c->measures[1].effect, Effect::kCriminal);
+  EXPECT_TRUE(c->measures[1].scenarios.empty());
+}
+
+// DescribeCatalog() lists the catalog's agencies, scenarios and measures in its order, each
+// measure with its agency's id and the ids of its scenarios.
+TEST(MessagesTest, DescribeCatalog) {
+  absl::StatusOr<Catalog> catalog = Catalog::Parse(R"({
+    "id": "t", "title": "T",
+    "scenarios": [{"id": "hotel", "description": "Hotels."}, {"id": "travel"}],
+    "agencies": [{"id": "a", "section": "（一）", "name": "甲"}, {"id": "b", "name": "乙"}],
+    "measures": [
+      {"no": 2, "agency": "a", "title": "二", "clause": "c", "subjects": ["person"],
+       "effect": "review", "scenarios": ["travel", "hotel"]},
+      {"no": 1, "agency": "b", "title": "一", "clause": "c", "subjects": ["organization"],
+       "effect": "restrict"}]})",
+                                                   "t.json");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  const CatalogResponse c = DescribeCatalog(*catalog);
+  EXPECT_EQ(c.id, "t");
+  EXPECT_EQ(c.title, "T");
+  EXPECT_EQ(c.fingerprint, catalog->fingerprint());
+  ASSERT_EQ(c.agencies.size(), 2u);
+  EXPECT_EQ(c.agencies[0].id, "a");
+  EXPECT_EQ(c.agencies[0].section, "（一）");
+  EXPECT_EQ(c.agencies[1].name, "乙");
+  ASSERT_EQ(c.scenarios.size(), 2u);
+  EXPECT_EQ(c.scenarios[0].description, "Hotels.");
+  EXPECT_EQ(c.scenarios[1].description, "");
+  ASSERT_EQ(c.measures.size(), 2u);
+  EXPECT_EQ(c.measures[0].no, 1);
+  EXPECT_EQ(c.measures[0].agency, "b");
+  EXPECT_TRUE(c.measures[0].scenarios.empty());
+  EXPECT_EQ(c.measures[1].no, 2);
+  EXPECT_EQ(c.measures[1].effect, Effect::kReview);
+  EXPECT_EQ(c.measures[1].scenarios, (std::vector<std::string>{"hotel", "travel"}));
 }
 
 TEST(MessagesTest, EmptyPayloads) {
@@ -306,6 +370,14 @@ TEST(MessagesTest, BadEnumsAreRejected) {
   EXPECT_THAT(Patched(DecodeInfoResponse, info, stale + 1, 4), Mentions("reload_state"));
 
   EXPECT_THAT(Patched(DecodeHelloRequest, Enc(HelloRequest{}), 0, 0), Mentions("max_version"));
+  EXPECT_THAT(Patched(DecodeHelloRequest, Enc(HelloRequest{}), 0, 0), Mentions("versions start"));
+  const std::string catalog = Enc(CatalogAnswer());
+  CatalogResponse head = CatalogAnswer();
+  head.measures.clear();
+  const size_t catalog_measure = Enc(head).size();  // the first measure follows n_measures
+  ASSERT_EQ(catalog.substr(catalog_measure, 2), std::string("\x00\x29", 2));  // no 41
+  EXPECT_THAT(Patched(DecodeCatalogResponse, catalog, catalog_measure + 2, 6),
+              Mentions("measure.effect"));
   EXPECT_THAT(Patched(DecodeHelloResponse, Enc(HelloResponse{}), 0, 0), Mentions("version"));
 }
 

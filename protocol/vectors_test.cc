@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_format.h"
+#include "core/id.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
 #include "protocol/test_messages.h"
@@ -41,7 +43,7 @@ class VectorsTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_NE(std::getenv("SHIXIN_SOURCE_DIR"), nullptr) << "SHIXIN_SOURCE_DIR is not set";
-    ASSERT_GE(vectors_->size(), 20u) << "protocol/testdata/vectors.txt not found or incomplete";
+    ASSERT_GE(vectors_->size(), 33u) << "protocol/testdata/vectors.txt not found or incomplete";
   }
 
   // Returns the vector `name`, checking that it is one whole frame.
@@ -401,10 +403,146 @@ TEST_F(VectorsTest, Errors) {
   EXPECT_FALSE(IsKnownOpcode(h.opcode));
 }
 
-// All vectors, concatenated, decode as a stream of frames in file order.
+TEST_F(VectorsTest, HelloAnnouncingCatalog) {
+  HelloResponse resp{1, kCapabilityCatalog, 1048576, 1000, 128, "shixind/0.1.0", "hegang-2018"};
+  EXPECT_EQ(Frame(Opcode::kHello, 14, Enc(resp), kResp, 3), Vector("hello_response_catalog"));
+  absl::StatusOr<HelloResponse> s = DecodeHelloResponse(Payload("hello_response_catalog"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->capabilities, kCapabilityCatalog);
+  EXPECT_EQ(s->max_in_flight, 128);
+}
+
+TEST_F(VectorsTest, Catalog) {
+  EXPECT_EQ(Frame(Opcode::kCatalog, 15, ""), Vector("catalog_request"));
+  CatalogResponse c;
+  c.id = "hegang-2018";
+  c.title = "备忘录";
+  c.fingerprint = 0xfedcba9876543210u;
+  c.agencies = {{"propaganda_dept", "（二）", "中共鹤岗市委宣传部"},
+                {"public_security", "（二十三）", "鹤岗市公安局"},
+                {"tax", "（二十五）", "国家税务总局鹤岗市税务局"}};
+  c.scenarios = {
+      {"hotel", "Stays at hotels."}, {"policy_support", ""}, {"tax", "Tax credit rating."}};
+  c.measures = {
+      {5, Effect::kPublicity, "propaganda_dept", "加大宣传力度", {}},
+      {41, Effect::kRestrict, "public_security", "协助法院进行住宿宾馆饭店限制", {"hotel"}},
+      {45, Effect::kReview, "tax", "获得政策支持限制", {"policy_support", "tax"}}};
+  EXPECT_EQ(Frame(Opcode::kCatalog, 15, Enc(c), kResp, 3), Vector("catalog_response"));
+
+  FrameHeader h;
+  EXPECT_TRUE(DecodeEmpty(Payload("catalog_request", &h)).ok());
+  EXPECT_EQ(h.opcode, 8);
+  absl::StatusOr<CatalogResponse> d = DecodeCatalogResponse(Payload("catalog_response"));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->fingerprint, 0xfedcba9876543210u);
+  ASSERT_EQ(d->agencies.size(), 3u);
+  EXPECT_EQ(d->agencies[1].section, "（二十三）");
+  ASSERT_EQ(d->scenarios.size(), 3u);
+  EXPECT_EQ(d->scenarios[1].description, "");
+  ASSERT_EQ(d->measures.size(), 3u);
+  EXPECT_TRUE(d->measures[0].scenarios.empty());
+  EXPECT_EQ(d->measures[1].title, "协助法院进行住宿宾馆饭店限制");
+  EXPECT_EQ(d->measures[2].effect, Effect::kReview);
+  EXPECT_EQ(d->measures[2].scenarios, (std::vector<std::string>{"policy_support", "tax"}));
+}
+
+// FORMAT.md 2 and 6: DecodeFrame reads the invalid requests as the spec says, and the fatal
+// answers built from what it read (as shixind builds them) are the vectors' bytes.
+TEST_F(VectorsTest, FatalAnswersEchoWhatTheHeaderGives) {
+  FrameHeader v2;
+  v2.version = 2;
+  v2.opcode = static_cast<uint8_t>(Opcode::kInfo);
+  v2.request_id = 16;
+  std::string request;
+  AppendHeader(v2, &request);
+  EXPECT_EQ(request, Vector("invalid_version_request"));
+  Decoded d = DecodeFrame(Vector("invalid_version_request"), kMaxPayloadLimit);
+  ASSERT_EQ(d.result, DecodeResult::kInvalid);
+  EXPECT_EQ(d.error, Status::kUnsupportedVersion);
+  std::string payload;
+  EncodeError(d.message, &payload);
+  EXPECT_EQ(
+      Frame(static_cast<Opcode>(d.header.opcode), d.header.request_id, payload, kResp, 3, d.error),
+      Vector("error_unsupported_version"));
+
+  d = DecodeFrame(Vector("invalid_magic_request"), kMaxPayloadLimit);
+  ASSERT_EQ(d.result, DecodeResult::kInvalid);
+  EXPECT_EQ(d.error, Status::kBadFrame);
+  payload.clear();
+  EncodeError(d.message, &payload);
+  EXPECT_EQ(
+      Frame(static_cast<Opcode>(d.header.opcode), d.header.request_id, payload, kResp, 3, d.error),
+      Vector("error_bad_magic"));
+  FrameHeader h;
+  absl::StatusOr<std::string> m = DecodeError(Payload("error_bad_magic", &h));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(*m, "bad magic byte 0x47");
+  EXPECT_EQ(h.request_id, 0u);
+  EXPECT_EQ(h.opcode, 0);
+  EXPECT_TRUE(IsFatal(static_cast<Status>(h.status)));
+}
+
+TEST_F(VectorsTest, HelloWithMaxVersionZero) {
+  const HelloRequest req{0, 0, "old-client/0.9"};
+  EXPECT_EQ(Frame(Opcode::kHello, 17, Enc(req)), Vector("hello_request_version_0"));
+  absl::StatusOr<HelloRequest> r = DecodeHelloRequest(Payload("hello_request_version_0"));
+  ASSERT_FALSE(r.ok());
+  // shixind's message for a payload that does not decode: "<OPCODE> payload: <why>".
+  std::string payload;
+  EncodeError(absl::StrFormat("HELLO payload: %s", r.status().message()), &payload);
+  EXPECT_EQ(Frame(Opcode::kHello, 17, payload, kResp, 3, Status::kBadPayload),
+            Vector("error_hello_version_0"));
+}
+
+TEST_F(VectorsTest, StalePing) {
+  EXPECT_EQ(Frame(Opcode::kPing, 18, "", kFlagResponse | kFlagStale, 3),
+            Vector("ping_response_stale"));
+}
+
+// FORMAT.md 7: IDs typed with separators, and ParseId agrees with the vector's answers.
+TEST_F(VectorsTest, CheckGroupedIds) {
+  const std::vector<std::string> ids = {"230402 19720314 0038", "91 350503 MA2XK7R352",
+                                        "230402\u300019720314\u30000038", "230402 1972 0314 0038"};
+  EXPECT_EQ(Frame(Opcode::kCheck, 19, Enc(CheckRequest{ids})), Vector("check_request_grouped"));
+  const std::string bad_grouping =
+      "bad character ' ' at position 12: spaces and hyphens may only separate the groups 6-8-4 "
+      "(resident ID), 2-6-10 (credit code), 2-6-9-1 (credit code)";
+  std::string payload;
+  AppendCheckCount(4, &payload);
+  const CheckAnswer chen{
+      CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 1, kChen};
+  AppendCheckAnswer(chen, &payload);
+  AppendCheckAnswer(
+      {CheckStatus::kListed, "", kHengtaiId, SubjectKind::kOrganization, 2, 0, kHengtai}, &payload);
+  AppendCheckAnswer(chen, &payload);
+  AppendCheckAnswer(InvalidAnswer(bad_grouping), &payload);
+  EXPECT_EQ(Frame(Opcode::kCheck, 19, payload, kResp, 3), Vector("check_response_grouped"));
+
+  absl::StatusOr<std::vector<CheckAnswer>> a =
+      DecodeCheckResponse(Payload("check_response_grouped"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    absl::StatusOr<Id> id = ParseId(ids[i]);
+    if ((*a)[i].status == CheckStatus::kInvalid) {
+      ASSERT_FALSE(id.ok()) << ids[i];
+      EXPECT_EQ(std::string(id.status().message()), (*a)[i].error);
+    } else {
+      ASSERT_TRUE(id.ok()) << ids[i] << ": " << id.status();
+      EXPECT_EQ(id->text(), (*a)[i].id);
+    }
+  }
+}
+
+// All vectors that are frames, concatenated, decode as a stream of frames.
 TEST_F(VectorsTest, AllDecodeAsOneStream) {
   std::string stream;
-  for (const auto& [name, bytes] : *vectors_) stream += bytes;
+  size_t expected = 0;
+  for (const auto& [name, bytes] : *vectors_) {
+    if (name.starts_with("invalid_")) continue;  // not frames (see the file's head)
+    stream += bytes;
+    ++expected;
+  }
   size_t frames = 0;
   std::string_view rest = stream;
   while (!rest.empty()) {
@@ -413,7 +551,8 @@ TEST_F(VectorsTest, AllDecodeAsOneStream) {
     rest.remove_prefix(d.consumed);
     ++frames;
   }
-  EXPECT_EQ(frames, vectors_->size());
+  EXPECT_EQ(frames, expected);
+  EXPECT_EQ(vectors_->size() - expected, 2u);  // invalid_version_request, invalid_magic_request
 }
 
 }  // namespace

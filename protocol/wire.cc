@@ -34,12 +34,14 @@ std::string_view OpcodeName(Opcode op) {
       return "INFO";
     case Opcode::kReload:
       return "RELOAD";
+    case Opcode::kCatalog:
+      return "CATALOG";
   }
   return "UNKNOWN";
 }
 
 bool IsKnownOpcode(uint8_t op) {
-  return op >= static_cast<uint8_t>(Opcode::kHello) && op <= static_cast<uint8_t>(Opcode::kReload);
+  return op >= static_cast<uint8_t>(Opcode::kHello) && op <= static_cast<uint8_t>(Opcode::kCatalog);
 }
 
 std::string_view StatusName(Status status) {
@@ -96,17 +98,13 @@ void AppendHeader(const FrameHeader& h, std::string* out) {
 Decoded DecodeFrame(std::string_view data, uint32_t max_payload) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   const size_t n = data.size();
-  // Checked byte by byte so that garbage (say, an HTTP request) fails before 20 bytes arrive.
+  // The magic is checked byte by byte so that garbage (say, an HTTP request) fails before 20
+  // bytes arrive; everything else waits for the whole header, so that the answer can echo it.
   if (n >= 1 && p[0] != kMagic0) {
     return Invalid(Status::kBadFrame, absl::StrFormat("bad magic byte 0x%02x", p[0]));
   }
   if (n >= 2 && p[1] != kMagic1) {
     return Invalid(Status::kBadFrame, absl::StrFormat("bad magic byte 0x%02x", p[1]));
-  }
-  if (n >= 3 && (p[2] == 0 || p[2] > kVersion)) {
-    return Invalid(
-        Status::kUnsupportedVersion,
-        absl::StrFormat("unsupported version %d (this side speaks 1 to %d)", p[2], kVersion));
   }
   Decoded d;
   if (n < kHeaderSize) return d;  // kNeedMore
@@ -117,11 +115,18 @@ Decoded DecodeFrame(std::string_view data, uint32_t max_payload) {
   d.header.request_id = DecodeBigEndian32(data.data() + 8);
   d.header.generation = DecodeBigEndian32(data.data() + 12);
   d.header.payload_size = DecodeBigEndian32(data.data() + 16);
+  if (d.header.version == 0 || d.header.version > kVersion) {
+    Decoded invalid = Invalid(Status::kUnsupportedVersion,
+                              absl::StrFormat("unsupported version %d (this side speaks 1 to %d)",
+                                              d.header.version, kVersion));
+    invalid.header = d.header;
+    return invalid;
+  }
   if (d.header.payload_size > max_payload) {
     Decoded invalid = Invalid(Status::kFrameTooLarge,
                               absl::StrFormat("payload of %u bytes exceeds the limit of %u",
                                               d.header.payload_size, max_payload));
-    invalid.header = d.header;  // so that the answer can echo the request id
+    invalid.header = d.header;
     return invalid;
   }
   // Compared without adding, so that a huge length cannot overflow.

@@ -39,10 +39,15 @@ enum class Opcode : uint8_t {
   kDetail = 5,
   kInfo = 6,
   kReload = 7,
+  kCatalog = 8,  // added to version 1 later: announced by kCapabilityCatalog in HELLO
 };
 // Returns "HELLO", "PING", ... or "UNKNOWN".
 std::string_view OpcodeName(Opcode op);
+// Returns whether `op` is one of Opcode (1-8); 0 and 9-255 are reserved.
 bool IsKnownOpcode(uint8_t op);
+
+// Bits of the HELLO response's capabilities. Clients ignore bits they do not know.
+inline constexpr uint32_t kCapabilityCatalog = 0x00000001;  // the server answers CATALOG
 
 inline constexpr uint16_t kFlagResponse = 0x0001;
 // The answering snapshot is older than the server's configured maximum age.
@@ -60,7 +65,7 @@ enum class Status : uint16_t {
   kInvalidId = 6,           // the request's single ID is invalid (MEASURES, DETAIL)
   kInvalidArgument = 7,     // e.g. unknown agency or scenario, 0 or more than max_batch IDs
   kStaleRefused = 8,        // the server refuses measures from a stale snapshot (fail closed)
-  kBusy = 9,                // too many connections
+  kBusy = 9,                // the server cannot take the request now
   kUnavailable = 10,        // no snapshot loaded yet, or shutting down
   kForbidden = 11,          // admin operation not allowed for this client
   kReloadFailed = 12,       // RELOAD: the new list was refused; the old one keeps serving
@@ -93,7 +98,7 @@ enum class DecodeResult { kComplete, kNeedMore, kInvalid };
 // The outcome of decoding the front of a byte stream.
 struct Decoded {
   DecodeResult result = DecodeResult::kNeedMore;
-  FrameHeader header;          // kComplete; also kInvalid with kFrameTooLarge (the header is whole)
+  FrameHeader header;          // kComplete; kInvalid: as read (bad magic: id, opcode 0)
   std::string_view payload;    // kComplete: points into the input
   size_t consumed = 0;         // kComplete: header + payload bytes
   Status error = Status::kOk;  // kInvalid: why (kBadFrame, kUnsupportedVersion, kFrameTooLarge)
@@ -101,10 +106,12 @@ struct Decoded {
 };
 
 // Decodes one frame from the front of `data`. Never reads past data.size(); never allocates
-// on the kComplete and kNeedMore paths. Each header field is checked as soon as its bytes are
-// there: a wrong magic byte fails at once (kBadFrame), a version of 0 or above kVersion fails
-// with kUnsupportedVersion, and a payload length above `max_payload` (the receiver's limit)
-// fails with kFrameTooLarge without waiting for the payload.
+// on the kComplete and kNeedMore paths. The checks come in the order of FORMAT.md section 2: a
+// wrong magic byte fails as soon as it is there (kBadFrame, request id and opcode 0: the bytes
+// are not this protocol); once the 20-byte header is whole, a version of 0 or above kVersion fails
+// with kUnsupportedVersion, then a payload length above `max_payload` (the receiver's limit) with
+// kFrameTooLarge, both without waiting for the payload and with `header` filled in, so that the
+// answer can echo the request id and opcode.
 //
 // Both sides use this function, so it checks only what is the same in both directions (magic,
 // version, length). The caller checks direction: the server that a request has flags, status

@@ -98,16 +98,41 @@ TEST(DecodeFrameTest, BadMagicFailsAtOnce) {
   EXPECT_EQ(DecodeFrame(frame, 1024).error, Status::kBadFrame);
 }
 
+// FORMAT.md 2 and 6: the version is judged once the 20-byte header is whole, and the answer
+// echoes the request id and opcode. (It was judged at the third byte, with id and opcode 0,
+// which contradicted the spec: issue 9.)
 TEST(DecodeFrameTest, BadVersion) {
   for (uint8_t version : {0, 2, 255}) {
-    FrameHeader h = Request(Opcode::kPing, 1, 0);
+    FrameHeader h = Request(Opcode::kInfo, 0x01020304, 7);
     h.version = version;
-    std::string frame = MakeFrame(h, "");
-    Decoded d = DecodeFrame(frame.substr(0, 3), 1024);  // fails as soon as the byte is there
+    std::string frame = MakeFrame(h, "payload");
+    for (size_t n = 3; n < kHeaderSize; ++n) {
+      EXPECT_EQ(DecodeFrame(frame.substr(0, n), 1024).result, DecodeResult::kNeedMore)
+          << int{version} << ", " << n << " bytes";
+    }
+    // Judged without waiting for the payload.
+    Decoded d = DecodeFrame(frame.substr(0, kHeaderSize), 1024);
     EXPECT_EQ(d.result, DecodeResult::kInvalid) << int{version};
     EXPECT_EQ(d.error, Status::kUnsupportedVersion) << int{version};
+    EXPECT_NE(d.message.find("version"), std::string::npos) << d.message;
+    EXPECT_EQ(d.header.version, version);
+    EXPECT_EQ(d.header.opcode, static_cast<uint8_t>(Opcode::kInfo));
+    EXPECT_EQ(d.header.request_id, 0x01020304u);
     EXPECT_EQ(DecodeFrame(frame, 1024).error, Status::kUnsupportedVersion);
   }
+}
+
+// The version comes before the payload size; a bad magic leaves the header empty.
+TEST(DecodeFrameTest, CheckOrder) {
+  FrameHeader h = Request(Opcode::kCheck, 9, 5000);
+  h.version = 2;
+  EXPECT_EQ(DecodeFrame(MakeFrame(h, ""), 1024).error, Status::kUnsupportedVersion);
+  std::string frame = MakeFrame(Request(Opcode::kCheck, 9, 5000), "");
+  frame[0] = 'G';
+  Decoded d = DecodeFrame(frame, 1024);
+  EXPECT_EQ(d.error, Status::kBadFrame);
+  EXPECT_EQ(d.header.request_id, 0u);
+  EXPECT_EQ(d.header.opcode, 0);
 }
 
 TEST(DecodeFrameTest, OversizedLengthRejectedWithOnlyTheHeader) {
@@ -157,11 +182,13 @@ TEST(NamesTest, Opcodes) {
   EXPECT_EQ(OpcodeName(Opcode::kHello), "HELLO");
   EXPECT_EQ(OpcodeName(Opcode::kMeasures), "MEASURES");
   EXPECT_EQ(OpcodeName(Opcode::kReload), "RELOAD");
+  EXPECT_EQ(OpcodeName(Opcode::kCatalog), "CATALOG");
   EXPECT_EQ(OpcodeName(static_cast<Opcode>(0)), "UNKNOWN");
-  EXPECT_EQ(OpcodeName(static_cast<Opcode>(8)), "UNKNOWN");
+  // 8 is CATALOG now (issue 9); the first unknown opcode moved to 9.
+  EXPECT_EQ(OpcodeName(static_cast<Opcode>(9)), "UNKNOWN");
   EXPECT_FALSE(IsKnownOpcode(0));
-  for (uint8_t op = 1; op <= 7; ++op) EXPECT_TRUE(IsKnownOpcode(op)) << int{op};
-  EXPECT_FALSE(IsKnownOpcode(8));
+  for (uint8_t op = 1; op <= 8; ++op) EXPECT_TRUE(IsKnownOpcode(op)) << int{op};
+  EXPECT_FALSE(IsKnownOpcode(9));
   EXPECT_FALSE(IsKnownOpcode(255));
 }
 

@@ -119,6 +119,64 @@ TEST_F(DaemonMalformedTest, UnsupportedVersionIsFatal) {
   ExpectServing();
 }
 
+// FORMAT.md 6: the 20-byte header could be read, so the answer echoes its request id and opcode
+// (issue 9: they came back as 0 after the third byte). It comes at once, without the payload,
+// and speaks version 1.
+TEST_F(DaemonMalformedTest, UnsupportedVersionEchoesTheRequestIdAndOpcode) {
+  const uint8_t info = static_cast<uint8_t>(wire::Opcode::kInfo);
+  for (uint8_t version : {0, 2, 255}) {
+    SCOPED_TRACE(absl::StrFormat("version %d", version));
+    std::vector<Frame> frames =
+        SendAndReadUntilClose(Header(version, info, 0, 0, 0x0A0B0C0D, 0, 5));
+    ASSERT_EQ(frames.size(), 1u);
+    ExpectError(frames[0], wire::Status::kUnsupportedVersion, 0x0A0B0C0D, info);
+    EXPECT_EQ(frames[0].header.version, 1);
+  }
+  ExpectServing();
+}
+
+// The version is judged once the header is whole, not at its third byte.
+TEST_F(DaemonMalformedTest, UnsupportedVersionWaitsForTheWholeHeader) {
+  const std::string header = Header(2, static_cast<uint8_t>(wire::Opcode::kPing), 0, 0, 21, 0, 0);
+  std::unique_ptr<RawSocket> raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  ASSERT_TRUE(raw->Send(header.substr(0, 3)).ok());
+  const RawSocket::ReadResult early = raw->ReadUntilClose(absl::Milliseconds(300));
+  EXPECT_EQ(static_cast<int>(early.end), static_cast<int>(RawSocket::End::kTimeout));
+  EXPECT_EQ(early.bytes, "");
+  ASSERT_TRUE(raw->Send(header.substr(3)).ok());
+  const RawSocket::ReadResult r = raw->ReadUntilClose(kCloseBound);
+  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
+  auto frames = SplitFrames(r.bytes, nullptr);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), 1u);
+  ExpectError((*frames)[0], wire::Status::kUnsupportedVersion, 21,
+              static_cast<uint8_t>(wire::Opcode::kPing));
+  ExpectServing();
+}
+
+// FORMAT.md 4: HELLO with max_version 0 is BAD_PAYLOAD (fatal), naming the field.
+TEST_F(DaemonMalformedTest, HelloWithMaxVersionZeroIsBadPayload) {
+  std::string payload;
+  wire::Encode(wire::HelloRequest{0, 0, "old"}, &payload);
+  std::vector<Frame> frames = SendAndReadUntilClose(RequestFrame(wire::Opcode::kHello, 4, payload) +
+                                                    RequestFrame(wire::Opcode::kPing, 5, ""));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectError(frames[0], wire::Status::kBadPayload, 4, static_cast<uint8_t>(wire::Opcode::kHello));
+  EXPECT_EQ(ErrorMessage(frames[0]),
+            "HELLO payload: HELLO request: max_version: 0 is not a version (versions start at 1) "
+            "(at byte 0)");
+  ExpectServing();
+}
+
+// Opcodes 9-255 are reserved (FORMAT.md 8): UNKNOWN_OPCODE, fatal.
+TEST_F(DaemonMalformedTest, FirstReservedOpcodeIsUnknown) {
+  std::vector<Frame> frames = SendAndReadUntilClose(Header(1, 9, 0, 0, 90, 0, 0));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectError(frames[0], wire::Status::kUnknownOpcode, 90, 9);
+  ExpectServing();
+}
+
 TEST_F(DaemonMalformedTest, UnknownOpcodeIsFatalAndLaterRequestsAreNotAnswered) {
   const std::string bytes =
       Header(1, 0x63, 0, 0, 77, 0, 0) + RequestFrame(wire::Opcode::kPing, 78, "");

@@ -1,13 +1,17 @@
 // End-to-end tests of shixind's answers: the CLI in server mode prints exactly what it prints
 // offline, the protocol client's DETAIL and MEASURES agree with the core on an in-process
 // snapshot of the same data, and pipelined requests and CHECK batches are answered in full.
+// Also the rules FORMAT.md fixes: CATALOG, late HELLO, grouped IDs, the order of role entries
+// and bases, STALE on every response.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -397,6 +401,249 @@ TEST_F(DaemonQueryTest, BatchOverMaxBatchIsInvalidArgumentAndTheConnectionStays)
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->value.size(), 1000u);
   EXPECT_EQ(reply->value.back().status, wire::CheckStatus::kListed);
+}
+
+// FORMAT.md 8.7: CATALOG is the catalog file the daemon loaded, and `shixin catalog` prints the
+// same in both modes.
+TEST_F(DaemonQueryTest, CatalogIsTheServedCatalogInBothCliModes) {
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  auto catalog = client->Catalog();  // without HELLO
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_EQ(catalog->generation, 1u);
+  EXPECT_FALSE(catalog->stale);
+  std::string got, want;
+  wire::Encode(catalog->value, &got);
+  wire::Encode(wire::DescribeCatalog(*catalog_), &want);
+  EXPECT_EQ(got, want);
+  ASSERT_EQ(catalog->value.measures.size(), catalog_->measures().size());
+  // What it lists is what MEASURES accepts.
+  const std::string subject = sample_.listed_orgs.at(0);
+  for (const wire::CatalogAgency& agency : catalog->value.agencies) {
+    wire::MeasuresRequest request = MeasuresOf(subject);
+    request.agency = agency.id;
+    EXPECT_TRUE(client->Measures(request).ok()) << agency.id;
+  }
+  for (const wire::CatalogScenario& scenario : catalog->value.scenarios) {
+    wire::MeasuresRequest request = MeasuresOf(subject);
+    request.scenario = scenario.id;
+    EXPECT_TRUE(client->Measures(request).ok()) << scenario.id;
+  }
+
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"catalog"}, std::vector<std::string>{"catalog", "--json"}}) {
+    std::vector<std::string> offline = {BinDir() + "/shixin"};
+    offline.insert(offline.end(), args.begin(), args.end());
+    std::vector<std::string> server = offline;
+    server.insert(server.end(), {"--server", daemon_->address()});
+    const ProcessResult a = RunProcess(offline, "", absl::Seconds(30));
+    const ProcessResult b = RunProcess(server, "", absl::Seconds(30));
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_NE(a.out.find("hegang-2018"), std::string::npos) << a.out;
+    EXPECT_TRUE(a.out == b.out) << FirstDifference(a.out, b.out);
+  }
+}
+
+// FORMAT.md 4: HELLO is optional, and a late or second HELLO is answered like a first one.
+TEST_F(DaemonQueryTest, HelloMayComeLateAndMoreThanOnce) {
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Check({sample_.listed_persons.at(0)}).ok());
+  auto first = client->Hello("late");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = client->Hello("again");
+  ASSERT_TRUE(second.ok()) << second.status();
+  for (const auto* hello : {&first->value, &second->value}) {
+    EXPECT_EQ(hello->version, 1);
+    EXPECT_EQ(hello->capabilities, wire::kCapabilityCatalog);
+    EXPECT_EQ(hello->max_batch, 1000);
+    EXPECT_EQ(hello->max_payload, 1u << 20);
+    EXPECT_EQ(hello->catalog_id, "hegang-2018");
+  }
+  auto check = client->Check({sample_.listed_persons.at(1)});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+}
+
+// FORMAT.md 7: IDs grouped as printed on forms are found as the IDs they are.
+TEST_F(DaemonQueryTest, GroupedIdsAreAnsweredLikeTheirNormalisedForm) {
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  std::vector<std::string> typed, want;
+  for (size_t i = 0; i < 10; ++i) {
+    const std::string& p = sample_.listed_persons.at(i);
+    typed.push_back(p.substr(0, 6) + (i % 2 ? "-" : " ") + p.substr(6, 8) + (i % 2 ? "-" : " ") +
+                    p.substr(14));
+    want.push_back(p);
+    const std::string& o = sample_.listed_orgs.at(i);
+    if (o.size() != 18) continue;
+    typed.push_back(o.substr(0, 2) + " " + o.substr(2, 6) + " " + o.substr(8));
+    want.push_back(o);
+    typed.push_back(o.substr(0, 2) + "\u3000" + o.substr(2, 6) + "\u3000" + o.substr(8, 9) +
+                    "\u3000" + o.substr(17));
+    want.push_back(o);
+  }
+  ASSERT_GE(typed.size(), 20u);
+  auto reply = client->Check(typed);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  ASSERT_EQ(reply->value.size(), typed.size());
+  for (size_t i = 0; i < typed.size(); ++i) {
+    SCOPED_TRACE("input \"" + typed[i] + "\"");
+    EXPECT_EQ(reply->value[i].status, wire::CheckStatus::kListed) << reply->value[i].error;
+    EXPECT_EQ(reply->value[i].id, want[i]);
+  }
+  // Other groupings are invalid, with the reason.
+  auto bad = client->Check({typed[0].substr(0, 10) + " " + typed[0].substr(10)});
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ(bad->value[0].status, wire::CheckStatus::kInvalid);
+  EXPECT_NE(bad->value[0].error.find("may only separate the groups"), std::string::npos)
+      << bad->value[0].error;
+}
+
+// The sort key of a role entry (FORMAT.md 8.3): the other party's ID by kind (resident IDs,
+// credit codes, organisation codes), then byte order, then the role.
+std::tuple<int, std::string, int> RoleKey(const std::string& id, std::optional<Role> role) {
+  absl::StatusOr<Id> parsed = ParseId(id);
+  EXPECT_TRUE(parsed.ok()) << id;
+  return {parsed.ok() ? static_cast<int>(parsed->kind()) : 0, id,
+          role ? static_cast<int>(*role) : -1};
+}
+
+void ExpectRolesInOrder(const std::vector<RoleInfo>& roles) {
+  for (size_t i = 1; i < roles.size(); ++i) {
+    EXPECT_LT(RoleKey(roles[i - 1].id, roles[i - 1].role), RoleKey(roles[i].id, roles[i].role))
+        << "role entries " << i - 1 << " and " << i;
+  }
+}
+
+// FORMAT.md 8.3: which basis fields each type sets, and the order of the bases. Counts the
+// bases seen by type (index 3: officer bases with two hops).
+void ExpectBasesAsDocumented(const MeasuresResult& r, std::vector<int>* seen) {
+  for (const MeasureInfo& m : r.measures) {
+    SCOPED_TRACE(absl::StrFormat("measure %d", m.no));
+    ASSERT_FALSE(m.basis.empty());
+    for (size_t i = 0; i < m.basis.size(); ++i) {
+      const Basis& b = m.basis[i];
+      switch (b.type) {
+        case BasisType::kListed:
+          EXPECT_EQ(i, 0u) << "listed comes first, once";
+          EXPECT_TRUE(!b.role && b.via.empty() && b.via_name.empty() && !b.via_role &&
+                      b.officer.empty() && b.officer_name.empty());
+          break;
+        case BasisType::kRelated:
+          EXPECT_TRUE(b.role && !b.via.empty() && !b.via_name.empty() && !b.via_role &&
+                      b.officer.empty() && b.officer_name.empty());
+          break;
+        case BasisType::kOfficer:
+          EXPECT_TRUE(b.role && !b.officer.empty());
+          EXPECT_EQ(b.via.empty(), !b.via_role.has_value());
+          EXPECT_EQ(b.via.empty(), b.via_name.empty());
+          break;
+      }
+      ++(*seen)[b.type == BasisType::kOfficer && !b.via.empty() ? 3 : static_cast<int>(b.type)];
+      if (i == 0) continue;
+      const Basis& a = m.basis[i - 1];
+      EXPECT_LE(static_cast<int>(a.type), static_cast<int>(b.type)) << "bases " << i;
+      if (a.type == BasisType::kRelated && b.type == BasisType::kRelated) {
+        EXPECT_LT(RoleKey(a.via, a.role), RoleKey(b.via, b.role)) << "bases " << i;
+      }
+      if (a.type == BasisType::kOfficer && b.type == BasisType::kOfficer) {
+        const auto key = [](const Basis& x) {
+          return std::make_tuple(
+              static_cast<int>(*x.role), x.officer, !x.via.empty(),
+              x.via.empty() ? std::make_tuple(0, std::string(), -1) : RoleKey(x.via, x.via_role));
+        };
+        EXPECT_LT(key(a), key(b)) << "bases " << i;
+      }
+    }
+  }
+}
+
+// FORMAT.md 8.3 and 8.4: role entries and bases come in the documented order, with the
+// documented fields set.
+TEST_F(DaemonQueryTest, RolesAndBasesComeInTheDocumentedOrder) {
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  size_t many_roles = 0;
+  for (const std::string& input : sample_.All()) {
+    if (!ParseId(input).ok()) continue;
+    SCOPED_TRACE("input \"" + input + "\"");
+    auto detail = client->Detail(input);
+    ASSERT_TRUE(detail.ok()) << detail.status();
+    ExpectRolesInOrder(detail->value.roles);
+    ExpectRolesInOrder(detail->value.officers);
+    if (detail->value.roles.size() + detail->value.officers.size() > 1) ++many_roles;
+  }
+  EXPECT_GT(many_roles, 10u);
+
+  std::vector<int> seen(4, 0);
+  std::vector<wire::MeasuresRequest> shapes(3);
+  shapes[1].officers = {{Role::kLegalRepresentative, sample_.listed_persons.at(3)}};
+  shapes[2].officers = {{Role::kDirector, sample_.related_persons.at(1)},
+                        {Role::kPrincipal, sample_.listed_persons.at(3)},
+                        {Role::kLegalRepresentative, sample_.related_persons.at(2)}};
+  for (wire::MeasuresRequest request : shapes) {
+    for (const std::string& input : sample_.All()) {
+      absl::StatusOr<Id> id = ParseId(input);
+      if (!id.ok() ||
+          (!request.officers.empty() && id->subject_kind() != SubjectKind::kOrganization)) {
+        continue;
+      }
+      request.id = input;
+      SCOPED_TRACE(
+          absl::StrFormat("MEASURES \"%s\" with %d officers", input, request.officers.size()));
+      auto reply = client->Measures(request);
+      ASSERT_TRUE(reply.ok()) << reply.status();
+      ExpectRolesInOrder(reply->value.subject.roles);
+      ExpectRolesInOrder(reply->value.subject.officers);
+      ExpectBasesAsDocumented(reply->value, &seen);
+    }
+  }
+  EXPECT_GT(seen[0], 100) << "listed";
+  EXPECT_GT(seen[1], 100) << "related";
+  EXPECT_GT(seen[2], 10) << "officer";
+  EXPECT_GT(seen[3], 10) << "officer with two hops";
+}
+
+// FORMAT.md 5: with a stale list every response carries STALE, also those that use no
+// snapshot (HELLO, PING, CATALOG) and errors, fatal ones included.
+TEST(DaemonStaleFlagTest, EveryResponseOfAStaleListIsFlagged) {
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  ASSERT_TRUE(CopyDataDir(SourceDir() + "/data/sample", scratch.path()).ok());
+  ASSERT_TRUE(SetDataDirMtime(scratch.path(), absl::Now() - absl::Hours(2)).ok());
+  DaemonOptions options;
+  options.data_dir = scratch.path();
+  options.flags = {"--max-age-seconds", "3600"};
+  auto daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  auto client = (*daemon)->Connect();
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto hello = (*client)->Hello("stale");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_TRUE(hello->stale);
+  auto ping = (*client)->Ping();
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_TRUE(ping->stale);
+  auto catalog = (*client)->Catalog();
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_TRUE(catalog->stale);
+  ASSERT_TRUE((*client)
+                  ->SendFrame(wire::Opcode::kDetail, 77,
+                              "\x03"
+                              "123")
+                  .ok());
+  auto invalid = (*client)->ReceiveFrame();
+  ASSERT_TRUE(invalid.ok()) << invalid.status();
+  EXPECT_EQ(invalid->header.status, static_cast<uint16_t>(wire::Status::kInvalidId));
+  EXPECT_NE(invalid->header.flags & wire::kFlagStale, 0);
+  ASSERT_TRUE((*client)->SendFrame(static_cast<wire::Opcode>(200), 78, "").ok());
+  auto fatal = (*client)->ReceiveFrame();
+  ASSERT_TRUE(fatal.ok()) << fatal.status();
+  EXPECT_EQ(fatal->header.status, static_cast<uint16_t>(wire::Status::kUnknownOpcode));
+  EXPECT_NE(fatal->header.flags & wire::kFlagStale, 0);
+  EXPECT_EQ(fatal->header.generation, 1u);
 }
 
 }  // namespace

@@ -81,6 +81,7 @@ void DecodeEveryPayload(std::string_view p) {
   RoundTrip(p, DecodeInfoResponse, "INFO response");
   RoundTrip(p, DecodeReloadRequest, "RELOAD request");
   RoundTrip(p, DecodeReloadResponse, "RELOAD response");
+  RoundTrip(p, DecodeCatalogResponse, "CATALOG response");
   RoundTrip(p, DecodeError, EncodeErrorMessage, "error");
   Check(DecodeEmpty(p).ok() == p.empty(), "DecodeEmpty");
 }
@@ -98,6 +99,10 @@ void DecodeStream(std::string_view rest, uint32_t max_payload) {
                 d.error == Status::kFrameTooLarge,
             "unexpected error status");
       Check(!d.message.empty(), "error without a message");
+      // Only the magic is judged before the whole header is there (FORMAT.md 2).
+      Check(d.error == Status::kBadFrame || rest.size() >= kHeaderSize, "judged too early");
+      Check(d.error != Status::kBadFrame || (d.header.request_id == 0 && d.header.opcode == 0),
+            "a bad magic echoes nothing");
       return;
     }
     Check(d.consumed == kHeaderSize + d.header.payload_size && d.consumed <= rest.size(),
