@@ -16,6 +16,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/enum_names.h"
 #include "base/status_macros.h"
 
 namespace shixin {
@@ -382,15 +383,8 @@ absl::StatusOr<Id> Parse9(const Normalised& n) {
 }  // namespace
 
 std::string_view IdKindName(IdKind kind) {
-  switch (kind) {
-    case IdKind::kResident:
-      return "resident_id";
-    case IdKind::kCreditCode:
-      return "credit_code";
-    case IdKind::kOrgCode:
-      return "org_code";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"resident_id", "credit_code", "org_code"};
+  return EnumName(kind, kNames, "unknown", static_cast<int>(IdKind::kResident));
 }
 
 uint64_t HashPackedId(const PackedId& id) { return XXH3_64bits(id.w, sizeof(id.w)); }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "base/coding.h"
+#include "base/enum_names.h"
 #include "base/status_macros.h"
 
 namespace shixin::wire {
@@ -343,31 +344,13 @@ std::string_view TruncateUtf8(std::string_view s, size_t max_bytes) {
 }
 
 std::string_view CheckStatusName(CheckStatus status) {
-  switch (status) {
-    case CheckStatus::kInvalid:
-      return "invalid";
-    case CheckStatus::kUnlisted:
-      return "unlisted";
-    case CheckStatus::kListed:
-      return "listed";
-    case CheckStatus::kRelated:
-      return "related";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"invalid", "unlisted", "listed", "related"};
+  return EnumName(status, kNames, "unknown");
 }
 
 std::string_view ReloadStateName(ReloadState state) {
-  switch (state) {
-    case ReloadState::kNone:
-      return "none";
-    case ReloadState::kOk:
-      return "ok";
-    case ReloadState::kFailed:
-      return "failed";
-    case ReloadState::kRunning:
-      return "running";
-  }
-  return "unknown";
+  static constexpr std::string_view kNames[] = {"none", "ok", "failed", "running"};
+  return EnumName(state, kNames, "unknown");
 }
 
 void AppendCheckAnswer(const CheckAnswer& a, std::string* out) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "base/coding.h"
+#include "base/enum_names.h"
 
 namespace shixin::wire {
 namespace {
@@ -19,25 +20,9 @@ Decoded Invalid(Status error, std::string message) {
 }  // namespace
 
 std::string_view OpcodeName(Opcode op) {
-  switch (op) {
-    case Opcode::kHello:
-      return "HELLO";
-    case Opcode::kPing:
-      return "PING";
-    case Opcode::kCheck:
-      return "CHECK";
-    case Opcode::kMeasures:
-      return "MEASURES";
-    case Opcode::kDetail:
-      return "DETAIL";
-    case Opcode::kInfo:
-      return "INFO";
-    case Opcode::kReload:
-      return "RELOAD";
-    case Opcode::kCatalog:
-      return "CATALOG";
-  }
-  return "UNKNOWN";
+  static constexpr std::string_view kNames[] = {"HELLO",  "PING", "CHECK",  "MEASURES",
+                                                "DETAIL", "INFO", "RELOAD", "CATALOG"};
+  return EnumName(op, kNames, "UNKNOWN", static_cast<int>(Opcode::kHello));
 }
 
 bool IsKnownOpcode(uint8_t op) {
