@@ -1,5 +1,6 @@
 // In-process lookup speed at 1 M and 10 M subjects (hit and miss, one at a time and batched
-// with prefetching), and the resident bytes per subject of the index and summary tables.
+// with prefetching), the resident bytes per subject of the index and summary tables, and the
+// cost of DETAIL without the network (Check() with the cases; ReadCases() alone).
 // The snapshots are built in memory from `shixin gen`'s generator; with SHIXIN_SNAPSHOT set to
 // a compiled snapshot file, the BM_File* runs also query that file as shixind serves it (its
 // hot tables read into huge pages; a freshly built snapshot's tables get huge pages only where
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "core/builder.h"
+#include "core/query.h"
 #include "core/snapshot_file.h"
 #include "synthetic/synthetic.h"
 
@@ -139,6 +141,51 @@ void LookupBatch(benchmark::State& state, bool hit) {
   SetCounters(state, w);
 }
 
+// DETAIL as the daemon answers it, without the network: Check() with the cases of a listed
+// subject, one at a time over the shuffled hits.
+void BM_Detail(benchmark::State& state) {
+  const World& w = WorldOf(state);
+  size_t i = 0;
+  uint64_t cases = 0;
+  for (auto _ : state) {
+    absl::StatusOr<CheckResult> r = Check(*w.snap, w.hits[i], /*with_cases=*/true);
+    if (!r.ok()) {
+      state.SkipWithError(std::string(r.status().message()).c_str());
+      break;
+    }
+    cases += r->cases.size();
+    if (++i == w.hits.size()) i = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["cases_per_detail"] =
+      static_cast<double>(cases) / static_cast<double>(state.iterations());
+}
+
+// Snapshot::ReadCases() alone for the same subjects, one buffer reused: for a snapshot file the
+// two pread calls (case offsets, then records) and the checks of the blocks read.
+void BM_ReadCases(benchmark::State& state) {
+  const World& w = WorldOf(state);
+  std::vector<EntityNo> entities;
+  for (const Id& id : w.hits) entities.push_back(w.snap->Find(id));
+  CaseBuffer buffer;
+  size_t i = 0;
+  uint64_t cases = 0;
+  for (auto _ : state) {
+    const EntityNo e = entities[i];
+    absl::StatusOr<std::span<const CaseView>> read =
+        w.snap->ReadCases(w.snap->FirstCase(e), w.snap->CaseCount(e), buffer);
+    if (!read.ok()) {
+      state.SkipWithError(std::string(read.status().message()).c_str());
+      break;
+    }
+    cases += read->size();
+    if (++i == entities.size()) i = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["cases_per_read"] =
+      static_cast<double>(cases) / static_cast<double>(state.iterations());
+}
+
 void BM_LookupHit(benchmark::State& state) { Lookup(state, true); }
 void BM_LookupMiss(benchmark::State& state) { Lookup(state, false); }
 void BM_LookupBatchHit(benchmark::State& state) { LookupBatch(state, true); }
@@ -146,6 +193,8 @@ void BM_LookupBatchMiss(benchmark::State& state) { LookupBatch(state, false); }
 
 BENCHMARK(BM_LookupHit)->Arg(1'000'000)->Arg(10'000'000);
 BENCHMARK(BM_LookupMiss)->Arg(1'000'000)->Arg(10'000'000);
+BENCHMARK(BM_Detail)->Arg(1'000'000);
+BENCHMARK(BM_ReadCases)->Arg(1'000'000);
 BENCHMARK(BM_LookupBatchHit)
     ->Args({1'000'000, 64})
     ->Args({1'000'000, 1024})
@@ -161,6 +210,8 @@ BENCHMARK(BM_LookupBatchMiss)
 void RegisterFileBenchmarks() {
   benchmark::RegisterBenchmark("BM_FileLookupHit", BM_LookupHit)->Arg(0);
   benchmark::RegisterBenchmark("BM_FileLookupMiss", BM_LookupMiss)->Arg(0);
+  benchmark::RegisterBenchmark("BM_FileDetail", BM_Detail)->Arg(0);
+  benchmark::RegisterBenchmark("BM_FileReadCases", BM_ReadCases)->Arg(0);
   benchmark::RegisterBenchmark("BM_FileLookupBatchHit", BM_LookupBatchHit)
       ->Args({0, 64})
       ->Args({0, 1024});

@@ -156,8 +156,12 @@ int RunCheck(const std::vector<std::string>& args) {
     return flags->Get("data") ? kExitLoad : kExitUsage;
   }
   return ForEachId(QueryInputs(*flags), flags->Has("json"), [&](const Id& id, bool json) {
-    const CheckResult r = Check(**snap, id);
-    std::cout << (json ? CheckJson(r) + "\n" : CheckText(r));
+    absl::StatusOr<CheckResult> r = Check(**snap, id);
+    if (!r.ok()) {  // only a snapshot file's cases can fail to read; this one is built
+      std::fprintf(stderr, "shixin check: %s\n", std::string(r.status().message()).c_str());
+      return kExitLoad;
+    }
+    std::cout << (json ? CheckJson(*r) + "\n" : CheckText(*r));
     return kExitOk;
   });
 }

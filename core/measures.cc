@@ -110,7 +110,7 @@ absl::StatusOr<MeasuresResult> Measures(const Snapshot& snap, const Catalog& cat
                                         const MeasureQuery& query) {
   SHIXIN_RETURN_IF_ERROR(ValidateQuery(catalog, id, query));
   MeasuresResult result;
-  result.subject = Check(snap, id, /*with_cases=*/false);
+  SHIXIN_ASSIGN_OR_RETURN(result.subject, Check(snap, id, /*with_cases=*/false));
   const EntityNo e = snap.Find(id);
   Grounds g;
   g.kind = id.subject_kind();

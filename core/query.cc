@@ -1,10 +1,11 @@
 #include "core/query.h"
 
 #include "base/enum_names.h"
+#include "base/status_macros.h"
 
 namespace shixin {
 
-CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases) {
+absl::StatusOr<CheckResult> Check(const Snapshot& snap, const Id& id, bool with_cases) {
   CheckResult r;
   r.id = std::string(id.text());
   r.kind = id.subject_kind();
@@ -14,9 +15,11 @@ CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases) {
   r.related = snap.IsRelated(e);
   r.name = std::string(snap.EntityName(e));
   if (with_cases) {
-    const uint32_t first = snap.FirstCase(e);
-    for (uint32_t i = 0; i < snap.CaseCount(e); ++i)
-      r.cases.push_back(ConvertCase<CaseInfo>(snap.Case(first + i)));
+    CaseBuffer buffer;
+    SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases,
+                            snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer));
+    r.cases.reserve(cases.size());
+    for (const CaseView& c : cases) r.cases.push_back(ConvertCase<CaseInfo>(c));
   }
   std::vector<RoleInfo>& links = r.kind == SubjectKind::kPerson ? r.roles : r.officers;
   for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {

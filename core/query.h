@@ -43,8 +43,9 @@ struct CheckResult {
 };
 
 // Returns what the snapshot knows of `id`; an unknown ID gives listed == related == false.
-// `with_cases` = false leaves `cases` empty.
-CheckResult Check(const Snapshot& snap, const Id& id, bool with_cases = true);
+// `with_cases` = false leaves `cases` empty and never fails; with the cases, returns
+// Snapshot::ReadCases()'s DataLoss when a snapshot file's case data changed after it was opened.
+absl::StatusOr<CheckResult> Check(const Snapshot& snap, const Id& id, bool with_cases = true);
 
 // Why a measure applies.
 enum class BasisType : uint8_t {

@@ -63,7 +63,8 @@ struct BasicCaseRecord {
   bool operator==(const BasicCaseRecord&) const = default;
 };
 
-// A case whose texts point into a snapshot, a payload or an ingest buffer.
+// A case whose texts point into a snapshot (or the CaseBuffer it read them into), a payload or
+// an ingest buffer.
 using CaseView = BasicCaseRecord<std::string_view>;
 // A case that owns its texts (query results, decoded messages).
 using CaseInfo = BasicCaseRecord<std::string>;

@@ -1,7 +1,5 @@
 #include "core/snapshot.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -18,11 +16,6 @@ bool IsOrgCode(const PackedId& id) { return PackedKind(id) == IdKind::kOrgCode; 
 
 Snapshot::Snapshot() = default;
 Snapshot::~Snapshot() = default;
-
-Snapshot::Mapping::~Mapping() {
-  munmap(address, size);
-  FreeHuge(hot, hot_size);
-}
 
 void Snapshot::ViewOwnedStorage() {
   entities_ = entity_storage_;
@@ -109,10 +102,16 @@ LinkView Snapshot::Link(EntityNo e, uint32_t i) const {
   return LinkView{link.other, static_cast<Role>(link.role)};
 }
 
-CaseView Snapshot::Case(uint32_t c) const {
-  // Bounded by the blob's end: a mapped file's offsets are checked to lie within the blob, and
-  // the decoder reads nothing beyond it.
-  return DecodeCase(case_blob_.data() + case_offsets_[c], case_blob_.data() + case_blob_.size());
+absl::StatusOr<std::span<const CaseView>> Snapshot::ReadCases(uint32_t first, uint32_t count,
+                                                              CaseBuffer& buffer) const {
+  if (file_ != nullptr) return file_->ReadCases(first, count, buffer);
+  // A built snapshot keeps its records in arrival order: each is bounded by the blob's end only.
+  buffer.cases_.clear();
+  const char* end = case_blob_.data() + case_blob_.size();
+  for (uint32_t c = first; c < first + count; ++c) {
+    buffer.cases_.push_back(DecodeCase(case_blob_.data() + case_offsets_[c], end));
+  }
+  return std::span<const CaseView>(buffer.cases_);
 }
 
 size_t Snapshot::IndexBytes() const {
@@ -120,6 +119,8 @@ size_t Snapshot::IndexBytes() const {
   return entities_.size_bytes() + names_.size() + links_.size_bytes() + index_bytes;
 }
 
-size_t Snapshot::CaseBytes() const { return case_offsets_.size_bytes() + case_blob_.size(); }
+size_t Snapshot::CaseBytes() const {
+  return file_ != nullptr ? file_->CaseBytes() : case_offsets_.size_bytes() + case_blob_.size();
+}
 
 }  // namespace shixin

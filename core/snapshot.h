@@ -18,7 +18,9 @@
 // The tables are read through spans over storage that is either owned (a snapshot built by
 // SnapshotBuilder, in huge-page memory) or a snapshot file (core/snapshot_file.h, which checks
 // the tables so that no accessor can read out of bounds): its hot tables copied into huge-page
-// memory, its case tables read through a read-only mapping.
+// memory, its case tables left in the file and read by ReadCases() into a caller's CaseBuffer,
+// verified against checksums kept in memory, so that a file changed in place gives an error,
+// never wrong bytes or a fault.
 //
 // Thread safety: a Snapshot has only const methods and is shared between threads without locks.
 #ifndef SHIXIN_CORE_SNAPSHOT_H_
@@ -32,6 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "core/block_checksum.h"
 #include "core/huge_pages.h"
 #include "core/id.h"
 #include "core/id_index.h"
@@ -64,8 +68,28 @@ struct SnapshotInfo {
   uint64_t entities = 0;         // subjects + related-only persons + unlisted organisations
 };
 
+class Snapshot;
 class SnapshotBuilder;
 class SnapshotFile;
+
+// Memory owned by the caller that the cases returned by Snapshot::ReadCases() point into (a
+// built snapshot's views point into the snapshot instead). Reusing one allocates only to grow.
+//
+// Thread safety: not thread-safe; one per thread or per call.
+class CaseBuffer {
+ public:
+  CaseBuffer() = default;
+  CaseBuffer(const CaseBuffer&) = delete;
+  CaseBuffer& operator=(const CaseBuffer&) = delete;
+
+ private:
+  friend class Snapshot;
+  friend class SnapshotFile;
+
+  ReadBuffer offsets_;  // the case offsets read from a file
+  ReadBuffer records_;  // the case records read from a file
+  std::vector<CaseView> cases_;
+};
 
 class Snapshot {
  public:
@@ -99,18 +123,25 @@ class Snapshot {
   // REQUIRES: i < LinkCount(e).
   LinkView Link(EntityNo e, uint32_t i) const;
 
-  // REQUIRES: c < info().cases.
-  CaseView Case(uint32_t c) const;
+  // Returns the cases [first, first + count) (an entity's are [FirstCase(e), + CaseCount(e))),
+  // as views into `buffer` or into the snapshot, valid until `buffer` is used again or
+  // destroyed. A snapshot file's cases are read from the file and verified against the
+  // checksums computed when it was opened: returns DataLoss if the file has been truncated or
+  // modified in place since (the message names the case data, not the path). A built snapshot
+  // never fails.
+  // REQUIRES: first + count <= info().cases.
+  absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
+                                                      CaseBuffer& buffer) const;
 
   const SnapshotInfo& info() const { return info_; }
 
   // Returns the bytes of the index and summary tables (entities, names, links, indexes),
-  // and of the case tables, for the memory report. For a mapped file these are the sizes of
-  // its sections, resident or not.
+  // and of the case tables, for the memory report. For a snapshot file the case tables are
+  // the sizes of its case sections, which stay in the file.
   size_t IndexBytes() const;
   size_t CaseBytes() const;
-  // Whether the tables are a mapped snapshot file rather than built in memory.
-  bool mapped() const { return mapping_ != nullptr; }
+  // Whether the snapshot was opened from a snapshot file rather than built in memory.
+  bool from_file() const { return file_ != nullptr; }
 
  private:
   friend class SnapshotBuilder;
@@ -119,7 +150,7 @@ class Snapshot {
   struct Entity {
     PackedId id;
     uint32_t name_begin;  // into names_
-    uint32_t case_begin;  // into case_offsets_
+    uint32_t case_begin;  // the number of its first case
     uint32_t link_begin;  // into links_
   };
   static_assert(sizeof(Entity) == 24);
@@ -141,33 +172,32 @@ class Snapshot {
   std::span<const Entity> entities_;  // sorted by id, plus a sentinel
   std::string_view names_;
   std::span<const uint32_t> links_;
+  // A built snapshot's case tables (empty for a snapshot file: its cases stay in the file).
   std::span<const uint64_t> case_offsets_;  // into case_blob_, one per case
   std::string_view case_blob_;
   IdIndex index_;           // by the entity's ID
   IdIndex org_code_index_;  // credit-code entities, by their embedded organisation code
   SnapshotInfo info_;
 
-  // Owned storage of a built snapshot (empty for a mapped one).
+  // Owned storage of a built snapshot (empty for a snapshot file).
   EntityTable entity_storage_;
   std::string name_storage_;
   std::vector<uint32_t> link_storage_;
   std::vector<uint64_t> case_offset_storage_;
   std::string case_blob_storage_;
-  // A snapshot file: its first `hot_size` bytes (header and hot tables) copied into huge-page
-  // memory, the rest read through a read-only mapping of the whole file. Both are released on
-  // destruction.
-  struct Mapping {
-    Mapping(void* address, size_t size, void* hot, size_t hot_size)
-        : address(address), size(size), hot(hot), hot_size(hot_size) {}
-    ~Mapping();
-    Mapping(const Mapping&) = delete;
-    Mapping& operator=(const Mapping&) = delete;
-    void* address;
-    size_t size;
-    void* hot;
-    size_t hot_size;
+
+  // What a snapshot opened from a file holds besides the table views (core/snapshot_file.cc):
+  // the huge-page copy of its hot tables, and the open file with its case tables.
+  class FileStorage {
+   public:
+    virtual ~FileStorage() = default;
+    // As Snapshot::ReadCases() for a snapshot file.
+    virtual absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
+                                                                CaseBuffer& buffer) const = 0;
+    // Returns the bytes of the case tables in the file.
+    virtual size_t CaseBytes() const = 0;
   };
-  std::unique_ptr<Mapping> mapping_;  // null for a built snapshot
+  std::unique_ptr<const FileStorage> file_;  // null for a built snapshot
 };
 
 }  // namespace shixin

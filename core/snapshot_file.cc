@@ -1,13 +1,13 @@
 #include "core/snapshot_file.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -20,20 +20,16 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "core/block_checksum.h"
+#include "core/case_codec.h"
 #include "core/huge_pages.h"
 #include "core/id.h"
 #include "core/link.h"
 #include "core/paths.h"
 #include "xxhash.h"
-#if defined(__x86_64__)
-#include "xxh_x86dispatch.h"
-#endif
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22  // Linux 5.14
-#endif
 
 namespace shixin {
 namespace {
@@ -92,28 +88,29 @@ struct SectionFormat {
   Kind kind;
   const char* name;
   uint32_t element_size;
-  bool hot;  // read into huge-page memory at open; a cold section is read through the mapping
-  // Returns the bytes of the table in `snap` (for the writer).
-  std::string_view (*bytes)(const Snapshot& snap);
-  // Points the table in `snap` at `count` elements at `data` (for the reader).
+  bool hot;  // read into huge-page memory at open; a cold section stays in the file
+  // Writes the section's bytes for the built snapshot `snap` (for the writer); false on a
+  // write error.
+  bool (*write)(const Snapshot& snap, BlockHashingWriter& out);
+  // Points the table in `snap` at `count` elements at `data` (for the reader; hot sections).
   void (*view)(const char* data, size_t count, Snapshot& snap);
 };
 
 // The format of a section holding the table `Snapshot::*kTable` (a std::span or a
 // std::string_view), elements stored as they are in memory.
 template <auto kTable>
-constexpr SectionFormat TableSection(Kind kind, const char* name, bool hot) {
+constexpr SectionFormat TableSection(Kind kind, const char* name) {
   using Table = std::remove_cvref_t<decltype(std::declval<const Snapshot&>().*kTable)>;
   using Element = typename Table::value_type;
   return SectionFormat{
       kind,
       name,
       sizeof(Element),
-      hot,
-      [](const Snapshot& snap) {
+      true,
+      [](const Snapshot& snap, BlockHashingWriter& out) {
         const Table& t = snap.*kTable;
-        return std::string_view(reinterpret_cast<const char*>(t.data()),
-                                t.size() * sizeof(Element));
+        return out.Append(
+            std::string_view(reinterpret_cast<const char*>(t.data()), t.size() * sizeof(Element)));
       },
       [](const char* data, size_t count, Snapshot& snap) {
         snap.*kTable = Table(reinterpret_cast<const Element*>(data), count);
@@ -123,16 +120,17 @@ constexpr SectionFormat TableSection(Kind kind, const char* name, bool hot) {
 
 // The format of a section holding the bucket array of the IdIndex `Snapshot::*kIndex`.
 template <IdIndex Snapshot::*kIndex>
-constexpr SectionFormat IndexSection(Kind kind, const char* name, bool hot) {
+constexpr SectionFormat IndexSection(Kind kind, const char* name) {
   using Bucket = IdIndex::Bucket;
   return SectionFormat{
       kind,
       name,
       sizeof(Bucket),
-      hot,
-      [](const Snapshot& snap) {
+      true,
+      [](const Snapshot& snap, BlockHashingWriter& out) {
         const std::span<const Bucket> b = (snap.*kIndex).buckets();
-        return std::string_view(reinterpret_cast<const char*>(b.data()), b.size_bytes());
+        return out.Append(
+            std::string_view(reinterpret_cast<const char*>(b.data()), b.size_bytes()));
       },
       [](const char* data, size_t count, Snapshot& snap) {
         snap.*kIndex = IdIndex::View(std::span(reinterpret_cast<const Bucket*>(data), count));
@@ -152,33 +150,6 @@ constexpr bool InFileOrder(std::span<const SectionFormat> sections) {
 
 uint64_t AlignUp(uint64_t n) { return (n + kAlignment - 1) & ~(kAlignment - 1); }
 
-// A section's checksum is the XXH3-64 of the little-endian XXH3-64s of its 64 MiB chunks, so
-// that a multi-gigabyte section is verified by several threads.
-constexpr uint64_t kChecksumChunk = 64u << 20;
-
-uint64_t ChunkCount(uint64_t size) { return (size + kChecksumChunk - 1) / kChecksumChunk; }
-
-uint64_t Hash(const void* data, size_t size) {
-#if defined(__x86_64__)
-  return XXH3_64bits_dispatch(data, size);  // AVX2 or AVX-512 where the CPU has them
-#else
-  return XXH3_64bits(data, size);
-#endif
-}
-
-uint64_t SectionChecksum(const std::vector<uint64_t>& chunk_hashes) {
-  return Hash(chunk_hashes.data(), chunk_hashes.size() * sizeof(uint64_t));
-}
-
-uint64_t ChecksumOf(std::string_view bytes) {
-  std::vector<uint64_t> chunks(ChunkCount(bytes.size()));
-  for (uint64_t i = 0; i < chunks.size(); ++i) {
-    const uint64_t begin = i * kChecksumChunk;
-    chunks[i] = Hash(bytes.data() + begin, std::min(kChecksumChunk, bytes.size() - begin));
-  }
-  return SectionChecksum(chunks);
-}
-
 uint64_t HeaderChecksum(const FileHeader& h, const SectionEntry* sections, uint32_t count) {
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
@@ -189,36 +160,9 @@ uint64_t HeaderChecksum(const FileHeader& h, const SectionEntry* sections, uint3
   return sum;
 }
 
-// Writes all of `data` at the current position.
-bool WriteAll(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, std::min<size_t>(size, size_t{1} << 30));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// Reads exactly `size` bytes at `offset`; false on an error or a short file.
-bool ReadAllAt(int fd, void* data, size_t size, uint64_t offset) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
-// The friend of Snapshot that writes and maps its tables.
+// The friend of Snapshot that writes and opens its tables.
 class SnapshotFile {
  public:
   static absl::Status Write(const Snapshot& snap, const CatalogIdentity& catalog,
@@ -229,18 +173,27 @@ class SnapshotFile {
                                                               unsigned threads);
 
  private:
-  using Sections = std::array<SectionEntry, kSectionCount>;  // indexed by kind - 1
+  using Sections = std::array<SectionEntry, kSectionCount>;              // indexed by kind - 1
+  using BlockHashes = std::array<std::vector<uint64_t>, kSectionCount>;  // indexed by kind - 1
+  class Storage;
 
-  // The sections, in file order (kSections[k - 1] is kind k). Each takes its element size from
-  // its table's type and its bytes from the table itself: the file is the tables in memory.
+  // The case sections of a built snapshot: its records in case order, back to back (a built
+  // snapshot keeps them in arrival order), and the offset of each.
+  static std::string_view Record(const Snapshot& snap, uint32_t c);
+  static bool WriteCaseOffsets(const Snapshot& snap, BlockHashingWriter& out);
+  static bool WriteCaseRecords(const Snapshot& snap, BlockHashingWriter& out);
+
+  // The sections, in file order (kSections[k - 1] is kind k). A hot section takes its element
+  // size from its table's type and its bytes from the table itself: it is the table in memory.
   static constexpr SectionFormat kSections[kSectionCount] = {
-      IndexSection<&Snapshot::index_>(kIdIndex, "id_index", true),
-      TableSection<&Snapshot::entities_>(kEntities, "entities", true),
-      IndexSection<&Snapshot::org_code_index_>(kOrgCodeIndex, "org_code_index", true),
-      TableSection<&Snapshot::names_>(kNames, "names", true),
-      TableSection<&Snapshot::links_>(kLinks, "links", true),
-      TableSection<&Snapshot::case_offsets_>(kCaseOffsets, "case_offsets", false),
-      TableSection<&Snapshot::case_blob_>(kCaseBlob, "case_blob", false),
+      IndexSection<&Snapshot::index_>(kIdIndex, "id_index"),
+      TableSection<&Snapshot::entities_>(kEntities, "entities"),
+      IndexSection<&Snapshot::org_code_index_>(kOrgCodeIndex, "org_code_index"),
+      TableSection<&Snapshot::names_>(kNames, "names"),
+      TableSection<&Snapshot::links_>(kLinks, "links"),
+      SectionFormat{kCaseOffsets, "case_offsets", sizeof(uint64_t), false, &WriteCaseOffsets,
+                    nullptr},
+      SectionFormat{kCaseBlob, "case_blob", 1, false, &WriteCaseRecords, nullptr},
   };
   static_assert(InFileOrder(kSections));
 
@@ -255,20 +208,127 @@ class SnapshotFile {
   static absl::Status CheckLayout(const FileHeader& h, const Sections& sections, uint64_t file_size,
                                   const std::string& path);
   // Reads the hot sections into `hot` (at their file offsets) and verifies, on `threads`
-  // threads, every section's checksum and that every case offset lies within the case blob.
-  // The cold sections are read with pread, so that verifying does not page them into the
-  // mapping.
+  // threads, every section's checksum and that the case offsets delimit the records (below);
+  // `hashes` receives the hashes of every section's blocks. The cold sections are read into a
+  // buffer and left in the file.
   static absl::Status ReadAndVerifySections(int fd, char* hot, const Sections& sections,
-                                            const std::string& path, unsigned threads);
-  // Points the snapshot's tables at the hot sections in `hot` and the cold ones in the
-  // mapping at `mapped` (both indexed by file offset).
-  static void ViewSections(const char* hot, const char* mapped, const Sections& sections,
-                           Snapshot& snap);
+                                            const std::string& path, unsigned threads,
+                                            BlockHashes* hashes);
+  // Points the snapshot's hot tables at their sections in `hot` (indexed by file offset).
+  static void ViewSections(const char* hot, const Sections& sections, Snapshot& snap);
   // With `parallel`, the indexes are checked on another thread meanwhile.
-  static absl::Status CheckTables(const Snapshot& snap, const FileHeader& h, bool parallel);
+  static absl::Status CheckTables(const Snapshot& snap, const FileHeader& h, uint64_t case_count,
+                                  bool parallel);
   static absl::Status CheckEntitiesAndLinks(const Snapshot& snap);
   static absl::Status CheckIndex(const Snapshot& snap, const IdIndex& index, bool credit_codes);
 };
+
+// A snapshot file's storage: the huge-page copy of its hot tables, and the open file, from
+// which ReadCases() reads the case sections with ReadVerified(): a file truncated or rewritten
+// in place meanwhile makes the read fail (DataLoss); it never faults and never returns bytes
+// other than those verified at open.
+class SnapshotFile::Storage final : public Snapshot::FileStorage {
+ public:
+  // Takes `fd` (closed on destruction).
+  explicit Storage(int fd) : fd_(fd) {}
+  ~Storage() override;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Takes `hot`, allocated by AllocateHuge(`size`).
+  void TakeHot(void* hot, size_t size) {
+    hot_ = hot;
+    hot_size_ = size;
+  }
+  void SetCaseSections(VerifiedRegion offsets, VerifiedRegion records) {
+    offsets_ = std::move(offsets);
+    records_ = std::move(records);
+  }
+
+  absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
+                                                      CaseBuffer& buffer) const override;
+  size_t CaseBytes() const override { return offsets_.size + records_.size; }
+
+ private:
+  int fd_;
+  void* hot_ = nullptr;
+  size_t hot_size_ = 0;
+  VerifiedRegion offsets_;  // the case_offsets section
+  VerifiedRegion records_;  // the case_blob section
+};
+
+SnapshotFile::Storage::~Storage() {
+  ::close(fd_);
+  if (hot_ != nullptr) FreeHuge(hot_, hot_size_);
+}
+
+absl::StatusOr<std::span<const CaseView>> SnapshotFile::Storage::ReadCases(
+    uint32_t first, uint32_t count, CaseBuffer& buffer) const {
+  buffer.cases_.clear();
+  if (count == 0) return std::span<const CaseView>();
+  const auto unreadable = [](const absl::Status& s) {
+    return absl::DataLossError(absl::StrCat(
+        "cannot read the cases: ", s.message(),
+        "; a snapshot file must be replaced by renaming a new one over it, then reloaded"));
+  };
+  // Case c's record is the bytes from its offset to the next case's (the last case's to the end
+  // of the blob): the cases' offsets and the next one delimit them.
+  const uint64_t cases = offsets_.size / sizeof(uint64_t);
+  const uint64_t end_case = uint64_t{first} + count;
+  assert(end_case <= cases);
+  const absl::StatusOr<std::string_view> offsets =
+      ReadVerified(fd_, offsets_, first * sizeof(uint64_t),
+                   std::min(end_case + 1, cases) * sizeof(uint64_t), buffer.offsets_);
+  if (!offsets.ok()) return unreadable(offsets.status());
+  const auto boundary = [&](uint32_t i) {
+    if (first + i == cases) return records_.size;
+    uint64_t offset;
+    std::memcpy(&offset, offsets->data() + i * sizeof(uint64_t), sizeof(offset));
+    return offset;
+  };
+  // Checked at open, and these are the blocks checked then: checked again all the same, so
+  // that no view can point outside the buffer whatever the file holds.
+  for (uint32_t i = 0; i < count; ++i) {
+    if (boundary(i) >= boundary(i + 1) || boundary(i + 1) > records_.size) {
+      return unreadable(absl::DataLossError(
+          absl::StrFormat("case offsets %d and %d out of order", first + i, first + i + 1)));
+    }
+  }
+  const uint64_t begin = boundary(0);
+  const absl::StatusOr<std::string_view> records =
+      ReadVerified(fd_, records_, begin, boundary(count), buffer.records_);
+  if (!records.ok()) return unreadable(records.status());
+  for (uint32_t i = 0; i < count; ++i) {
+    buffer.cases_.push_back(DecodeCase(records->data() + (boundary(i) - begin),
+                                       records->data() + (boundary(i + 1) - begin)));
+  }
+  return std::span<const CaseView>(buffer.cases_);
+}
+
+std::string_view SnapshotFile::Record(const Snapshot& snap, uint32_t c) {
+  const char* record = snap.case_blob_.data() + snap.case_offsets_[c];
+  size_t size = 0;
+  DecodeCase(record, snap.case_blob_.data() + snap.case_blob_.size(), &size);
+  return std::string_view(record, size);
+}
+
+bool SnapshotFile::WriteCaseOffsets(const Snapshot& snap, BlockHashingWriter& out) {
+  uint64_t offset = 0;
+  for (uint32_t c = 0; c < snap.case_offsets_.size(); ++c) {
+    if (!out.Append(std::string_view(reinterpret_cast<const char*>(&offset), sizeof(offset)))) {
+      return false;
+    }
+    offset += Record(snap, c).size();
+  }
+  return true;
+}
+
+bool SnapshotFile::WriteCaseRecords(const Snapshot& snap, BlockHashingWriter& out) {
+  for (uint32_t c = 0; c < snap.case_offsets_.size(); ++c) {
+    if (!out.Append(Record(snap, c))) return false;
+  }
+  return true;
+}
 
 uint64_t SnapshotFile::HotEnd(const Sections& sections) {
   for (const SectionFormat& f : kSections) {
@@ -295,13 +355,12 @@ absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const Catalog
   if (!WriteAll(fd, zeros.data(), kAlignment)) return fail();  // header and table, later
   uint64_t offset = kAlignment;
   for (const SectionFormat& f : kSections) {
-    const std::string_view bytes = f.bytes(snap);
     const uint64_t begin = AlignUp(offset);
     if (!WriteAll(fd, zeros.data(), begin - offset)) return fail();
-    if (!WriteAll(fd, bytes.data(), bytes.size())) return fail();
-    table[f.kind - 1] =
-        SectionEntry{f.kind, f.element_size, begin, bytes.size(), ChecksumOf(bytes)};
-    offset = begin + bytes.size();
+    BlockHashingWriter out(fd);
+    if (!f.write(snap, out) || !out.Finish()) return fail();
+    table[f.kind - 1] = SectionEntry{f.kind, f.element_size, begin, out.size(), out.checksum()};
+    offset = begin + out.size();
   }
   h.file_size = offset;
   h.header_checksum = HeaderChecksum(h, table.data(), kSectionCount);
@@ -314,6 +373,10 @@ absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const Catalog
 
 absl::Status SnapshotFile::Write(const Snapshot& snap, const CatalogIdentity& catalog,
                                  const std::string& path) {
+  if (snap.from_file()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", path, ": the snapshot was opened from a file, not built"));
+  }
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));
@@ -349,8 +412,9 @@ absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::str
   }
   if (file_size >= 12 && h->format_version != kSnapshotFormatVersion) {
     return absl::FailedPreconditionError(
-        absl::StrFormat("%s: snapshot format version %d, this build reads %d", path,
-                        h->format_version, kSnapshotFormatVersion));
+        absl::StrFormat("%s: snapshot format version %d, this build reads %d; compile the list "
+                        "again with this build's shixin compile",
+                        path, h->format_version, kSnapshotFormatVersion));
   }
   const uint64_t table_end = sizeof(FileHeader) + kSectionCount * sizeof(SectionEntry);
   if (file_size < table_end) {
@@ -416,50 +480,64 @@ absl::Status SnapshotFile::CheckLayout(const FileHeader& h, const Sections& sect
 }
 
 absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sections& sections,
-                                                 const std::string& path, unsigned threads) {
-  struct Chunk {
+                                                 const std::string& path, unsigned threads,
+                                                 BlockHashes* hashes) {
+  // The threads take stripes of 64 MiB; a stripe is read and hashed in pieces that stay in the
+  // core's cache: a hot piece straight into its place in `hot`, a cold one into a buffer.
+  constexpr uint64_t kStripe = 64u << 20;
+  constexpr size_t kPiece = 1u << 20;
+  static_assert(kStripe % kPiece == 0 && kPiece % kChecksumBlock == 0);
+  struct Stripe {
     uint32_t kind;
-    uint64_t index;
+    uint64_t begin;  // within the section
   };
-  std::vector<Chunk> chunks;
-  std::array<std::vector<uint64_t>, kSectionCount> hashes;
+  // What the case offsets of one stripe say (the stripes are checked against each other after).
+  struct OffsetRun {
+    uint64_t first = 0;
+    uint64_t last = 0;
+    bool beyond = false;     // an offset at or beyond the end of the blob
+    bool unordered = false;  // an offset not above the one before it
+  };
+  std::vector<Stripe> stripes;
   for (const SectionEntry& s : sections) {
-    hashes[s.kind - 1].resize(ChunkCount(s.size));
-    for (uint64_t i = 0; i < ChunkCount(s.size); ++i) chunks.push_back(Chunk{s.kind, i});
+    (*hashes)[s.kind - 1].assign(BlockCount(s.size), 0);
+    for (uint64_t at = 0; at < s.size; at += kStripe) stripes.push_back(Stripe{s.kind, at});
   }
   const uint64_t blob_size = sections[kCaseBlob - 1].size;
+  const uint64_t case_count = sections[kCaseOffsets - 1].size / sizeof(uint64_t);
+  std::vector<OffsetRun> runs((sections[kCaseOffsets - 1].size + kStripe - 1) / kStripe);
   std::atomic<size_t> next{0};
   std::atomic<bool> read_error{false};
-  std::atomic<bool> bad_offset{false};
-  // A chunk is read and hashed in small pieces that stay in the core's cache: a hot piece
-  // straight into its place in `hot`, a cold one into a reused buffer.
-  constexpr size_t kPiece = 1u << 20;
   const auto work = [&] {
     std::unique_ptr<char[]> buffer(new char[kPiece]);
-    XXH3_state_t* state = XXH3_createState();
-    for (size_t c = next++; c < chunks.size(); c = next++) {
-      const SectionEntry& s = sections[chunks[c].kind - 1];
-      const uint64_t begin = chunks[c].index * kChecksumChunk;
-      const uint64_t n = std::min(kChecksumChunk, s.size - begin);
-      XXH3_64bits_reset(state);
-      bool bad = false;
-      for (uint64_t at = begin; at < begin + n; at += kPiece) {
-        const size_t m = static_cast<size_t>(std::min<uint64_t>(kPiece, begin + n - at));
+    for (size_t i = next++; i < stripes.size(); i = next++) {
+      const SectionEntry& s = sections[stripes[i].kind - 1];
+      std::vector<uint64_t>& block_hashes = (*hashes)[s.kind - 1];
+      const uint64_t begin = stripes[i].begin;
+      const uint64_t end = std::min(begin + kStripe, s.size);
+      for (uint64_t at = begin; at < end; at += kPiece) {
+        const size_t m = static_cast<size_t>(std::min<uint64_t>(kPiece, end - at));
         char* data = Format(s.kind).hot ? hot + s.offset + at : buffer.get();
         if (!ReadAllAt(fd, data, m, s.offset + at)) read_error = true;
-        XXH3_64bits_update(state, data, m);
-        if (s.kind == kCaseOffsets) {  // a piece holds whole offsets
-          for (size_t i = 0; i < m; i += sizeof(uint64_t)) {
-            uint64_t offset;
-            std::memcpy(&offset, data + i, sizeof(offset));
-            bad |= offset >= blob_size;
+        for (size_t b = 0; b < m; b += kChecksumBlock) {
+          block_hashes[(at + b) / kChecksumBlock] =
+              BlockHash(data + b, std::min(kChecksumBlock, m - b));
+        }
+        if (s.kind != kCaseOffsets) continue;
+        OffsetRun& run = runs[begin / kStripe];  // a piece holds whole offsets
+        for (size_t b = 0; b < m; b += sizeof(uint64_t)) {
+          uint64_t offset;
+          std::memcpy(&offset, data + b, sizeof(offset));
+          run.beyond |= offset >= blob_size;
+          if (at + b == begin) {
+            run.first = offset;
+          } else {
+            run.unordered |= offset <= run.last;
           }
+          run.last = offset;
         }
       }
-      hashes[s.kind - 1][chunks[c].index] = XXH3_64bits_digest(state);
-      if (bad) bad_offset = true;
     }
-    XXH3_freeState(state);
   };
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work);
@@ -467,26 +545,39 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
   for (std::thread& t : workers) t.join();
   if (read_error) return absl::DataLossError(absl::StrFormat("%s: read error", path));
   for (const SectionEntry& s : sections) {
-    const uint64_t sum = SectionChecksum(hashes[s.kind - 1]);
+    const uint64_t sum = ChecksumOfBlocks((*hashes)[s.kind - 1]);
     if (sum != s.checksum) {
       return absl::DataLossError(
           absl::StrFormat("%s: section %s is corrupt (checksum %016x, expected %016x)", path,
                           Format(s.kind).name, sum, s.checksum));
     }
   }
-  if (bad_offset) {
+  // The records lie back to back from the start of the blob: the offsets start at 0 and
+  // increase, and a blob without cases is empty.
+  bool beyond = false;
+  bool unordered = case_count == 0 ? blob_size != 0 : runs[0].first != 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    beyond |= runs[i].beyond;
+    unordered |= runs[i].unordered || (i > 0 && runs[i].first <= runs[i - 1].last);
+  }
+  if (beyond) {
     return absl::DataLossError(
         absl::StrFormat("%s: inconsistent tables: a case offset lies beyond the %d-byte case blob",
                         path, blob_size));
   }
+  if (unordered) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: inconsistent tables: the case records do not lie back to back from the start of "
+        "the case blob (the case offsets must start at 0 and increase)",
+        path));
+  }
   return absl::OkStatus();
 }
 
-void SnapshotFile::ViewSections(const char* hot, const char* mapped, const Sections& sections,
-                                Snapshot& snap) {
+void SnapshotFile::ViewSections(const char* hot, const Sections& sections, Snapshot& snap) {
   for (const SectionFormat& f : kSections) {
     const SectionEntry& s = sections[f.kind - 1];
-    f.view((f.hot ? hot : mapped) + s.offset, s.size / f.element_size, snap);
+    if (f.hot) f.view(hot + s.offset, s.size / f.element_size, snap);
   }
 }
 
@@ -508,16 +599,17 @@ absl::Status SnapshotFile::CheckIndex(const Snapshot& snap, const IdIndex& index
   return absl::OkStatus();
 }
 
-absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h, bool parallel) {
+absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h,
+                                       uint64_t case_count, bool parallel) {
   if (snap.entities_.empty()) return absl::DataLossError("no entity table sentinel");
   const size_t n = snap.entity_count();
-  if (n > kMaxEntities || n != h.info.entities || snap.case_offsets_.size() != h.info.cases) {
+  if (n > kMaxEntities || n != h.info.entities || case_count != h.info.cases) {
     return absl::DataLossError(
-        absl::StrFormat("%d entities and %d cases, but the header says %d and %d", n,
-                        snap.case_offsets_.size(), h.info.entities, h.info.cases));
+        absl::StrFormat("%d entities and %d cases, but the header says %d and %d", n, case_count,
+                        h.info.entities, h.info.cases));
   }
   const Snapshot::Entity& end = snap.entities_[n];
-  if (end.name_begin != snap.names_.size() || end.case_begin != snap.case_offsets_.size() ||
+  if (end.name_begin != snap.names_.size() || end.case_begin != case_count ||
       end.link_begin != snap.links_.size()) {
     return absl::DataLossError("the entity sentinel does not close the tables");
   }
@@ -563,13 +655,8 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
                                                                    SnapshotFileHeader* out,
                                                                    unsigned threads) {
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  absl::StatusOr<int> opened = OpenRegularFile(path);  // never blocks on a FIFO
-  if (!opened.ok()) return opened.status();
-  const int fd = *opened;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));  // never blocks on a FIFO
+  auto storage = std::make_unique<Storage>(fd);                  // closes it
   struct stat st;
   if (::fstat(fd, &st) != 0) return absl::ErrnoToStatus(errno, path);
   const auto file_size = static_cast<uint64_t>(st.st_size);
@@ -587,31 +674,31 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
 
   // The hot tables are copied into anonymous huge-page memory: lookups miss the TLB less than
   // on a file mapping's 4 KiB pages, the kernel cannot evict them under page-cache pressure,
-  // and the first queries after a swap do not fault. The case tables stay in the file, read
-  // at random by DETAIL only.
+  // the first queries after a swap do not fault, and nothing done to the file later reaches
+  // them. The case tables stay in the file, read at random by DETAIL only.
   const uint64_t hot_size = HotEnd(sections);
-  void* hot = AllocateHuge(hot_size);
+  char* hot = static_cast<char*>(AllocateHuge(hot_size));
   if (hot == nullptr) {
     return absl::ResourceExhaustedError(
         absl::StrFormat("%s: cannot allocate %d bytes for the hot tables", path, hot_size));
   }
-  void* base = ::mmap(nullptr, file_size, PROT_READ, MAP_SHARED, fd, 0);
-  if (base == MAP_FAILED) {
-    FreeHuge(hot, hot_size);
-    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": mmap"));
-  }
+  storage->TakeHot(hot, hot_size);
+  BlockHashes hashes;
+  SHIXIN_RETURN_IF_ERROR(ReadAndVerifySections(fd, hot, sections, path, threads, &hashes));
+  const auto cold = [&](Kind kind) {
+    const SectionEntry& s = sections[kind - 1];
+    return VerifiedRegion{absl::StrCat("the snapshot file's ", Format(kind).name, " section"),
+                          s.offset, s.size, std::move(hashes[kind - 1])};
+  };
+  storage->SetCaseSections(cold(kCaseOffsets), cold(kCaseBlob));
+  ::posix_fadvise(fd, static_cast<off_t>(hot_size), 0, POSIX_FADV_RANDOM);  // DETAIL's reads
+  // The structure is checked on the verified copy.
   std::unique_ptr<Snapshot> snap(new Snapshot());
-  snap->mapping_ = std::make_unique<Snapshot::Mapping>(base, file_size, hot, hot_size);
-  ::madvise(static_cast<char*>(base) + hot_size, file_size - hot_size, MADV_RANDOM);
-  if (absl::Status s = ReadAndVerifySections(fd, static_cast<char*>(hot), sections, path, threads);
-      !s.ok()) {
-    return s;
-  }
-  // The structure is checked on the verified copy: a file changed after verification cannot
-  // reach the hot tables.
-  ViewSections(static_cast<const char*>(hot), static_cast<const char*>(base), sections, *snap);
+  ViewSections(hot, sections, *snap);
   snap->info_ = h.info;
-  const absl::Status structure = CheckTables(*snap, h, threads > 1);
+  snap->file_ = std::move(storage);
+  const absl::Status structure =
+      CheckTables(*snap, h, sections[kCaseOffsets - 1].size / sizeof(uint64_t), threads > 1);
   if (!structure.ok()) {
     return absl::DataLossError(
         absl::StrFormat("%s: inconsistent tables: %s", path, structure.message()));

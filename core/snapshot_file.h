@@ -1,21 +1,24 @@
 // Compiled snapshot files: a built Snapshot written to one binary file (`shixin compile`), and
-// opened again by mapping it read-only instead of parsing the data directory. The format is
-// documented byte by byte in core/SNAPSHOT_FORMAT.md: a versioned header with the snapshot's
+// opened again by reading and verifying it instead of parsing the data directory. The format
+// is documented byte by byte in core/SNAPSHOT_FORMAT.md: a versioned header with the snapshot's
 // counts, build and source time and the identity of the measure catalog it was compiled
 // against, a section table, and the snapshot's tables as page-aligned sections, each with an
-// XXH3-64 checksum.
+// XXH3-64 checksum over the hashes of its 4 KiB blocks.
 //
 // Opening verifies everything before a query can see the file: magic, format version, byte
 // order, header checksum, that every section lies within the file, every section's checksum
 // (the multi-gigabyte case blob included), and the tables' structure (ranges monotone and
-// within their tables, entity numbers in range, canonical IDs), so that no accessor of the
-// returned Snapshot reads out of bounds, even on a crafted file. The hot tables (the two ID
-// indexes, entities, names, links) are read into huge-page memory at open and checked there;
-// the case tables are mapped, stay in the page cache and are paged in when a DETAIL reads a
-// case.
+// within their tables, entity numbers in range, canonical IDs, case records back to back), so
+// that no accessor of the returned Snapshot reads out of bounds, even on a crafted file. The
+// hot tables (the two ID indexes, entities, names, links) are read into huge-page memory at
+// open and checked there. The case tables stay in the file (and the page cache): DETAIL reads
+// an entity's cases with pread in whole 4 KiB blocks and checks each block against its hash,
+// kept in memory from the open (8 bytes per 4 KiB).
 //
-// The file must not be modified in place while a snapshot maps it (a truncation would fault
-// the readers): replace it by renaming a new file over it, as WriteSnapshotFile() does.
+// The file should be replaced by renaming a new file over it, as WriteSnapshotFile() does: the
+// open snapshot keeps reading the old file. A file truncated or rewritten in place (`cp`,
+// `truncate`) cannot crash the reader or make it return other bytes: the reads of the changed
+// blocks fail with DataLoss until the list is reloaded.
 //
 // Thread safety: the functions are reentrant; the returned Snapshot is as in snapshot.h.
 #ifndef SHIXIN_CORE_SNAPSHOT_FILE_H_
@@ -32,7 +35,7 @@
 namespace shixin {
 
 // The format version this build writes and reads.
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kSnapshotFormatVersion = 2;
 
 // The identity of the measure catalog a snapshot file is compiled against.
 struct CatalogIdentity {
@@ -50,11 +53,12 @@ struct SnapshotFileHeader {
 
 // Writes `snap` to `path`: to `path`.tmp first, fsync'ed, then renamed over `path` (a reader
 // never sees a partial file). Returns the error of the first failing system call, naming the
-// file; `path` is untouched then.
+// file; `path` is untouched then. FailedPrecondition if `snap` was opened from a file (only a
+// built snapshot holds its cases in memory).
 absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& catalog,
                                const std::string& path);
 
-// Maps and verifies the snapshot file at `path`. With `expected_catalog_fingerprint` not 0,
+// Opens and verifies the snapshot file at `path`. With `expected_catalog_fingerprint` not 0,
 // the file must have been compiled against that catalog. Returns
 //   NotFound            the file cannot be opened;
 //   InvalidArgument     not a snapshot file (bad magic);
@@ -62,8 +66,7 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
 //                       M"), the other byte order, or another catalog (both fingerprints named);
 //   DataLoss            truncated ("truncated: section X ends at byte N but the file has M"),
 //                       a corrupt section table, a checksum mismatch, or inconsistent tables;
-//   ResourceExhausted   no memory for the hot tables;
-//   Internal            mmap failed.
+//   ResourceExhausted   no memory for the hot tables.
 // Every message starts with the path. `header`, if not null, receives the header on success.
 // `threads` read and verify the file: 0 means one per core (at most 8); a daemon that is
 // serving while it opens a new file passes fewer, to leave cores to its queries.

@@ -1,9 +1,12 @@
 #include "core/snapshot_file.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -76,22 +79,26 @@ Section SectionOf(const std::string& bytes, int i) {
                  Get<uint64_t>(bytes, at + 16)};
 }
 
-// Recomputes the checksum of section `i` and the header's, as a crafter would.
+// Recomputes the checksum of section `i` (the hash of its 4 KiB blocks' hashes) and the
+// header's, as a crafter would.
 void Reseal(std::string& bytes, int i) {
   const Section s = SectionOf(bytes, i);
-  // One 64 MiB chunk: the checksum is the hash of the chunk's hash.
-  ASSERT_LT(s.size, 64u << 20);
-  const uint64_t chunk = XXH3_64bits(bytes.data() + s.offset, s.size);
-  Put<uint64_t>(bytes, kTableOffset + 32 * i + 24, XXH3_64bits(&chunk, sizeof(chunk)));
+  std::vector<uint64_t> blocks;
+  for (uint64_t at = 0; at < s.size; at += 4096) {
+    blocks.push_back(
+        XXH3_64bits(bytes.data() + s.offset + at, std::min<uint64_t>(4096, s.size - at)));
+  }
+  Put<uint64_t>(bytes, kTableOffset + 32 * i + 24,
+                XXH3_64bits(blocks.data(), blocks.size() * sizeof(uint64_t)));
   std::string covered = bytes.substr(0, kHeaderChecksumOffset) +
                         bytes.substr(kTableOffset, 32 * static_cast<size_t>(kSections));
   Put<uint64_t>(bytes, kHeaderChecksumOffset, XXH3_64bits(covered.data(), covered.size()));
 }
 
-std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects) {
+std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects, uint64_t seed = 7) {
   SnapshotBuilder builder;
   GenerateSynthetic(
-      SyntheticOptions{subjects, 7}, [&](const CaseInput& c) { builder.AddCase(c); },
+      SyntheticOptions{subjects, seed}, [&](const CaseInput& c) { builder.AddCase(c); },
       [&](const RelationInput& r) { builder.AddRelation(r); });
   auto snap = builder.Build();
   EXPECT_TRUE(snap.ok()) << snap.status();
@@ -101,6 +108,80 @@ std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects) {
 void ExpectCaseEqual(const CaseView& a, const CaseView& b) {
   ForEachCaseField(
       [](const CaseField& f, const auto& x, const auto& y) { EXPECT_EQ(x, y) << f.name; }, a, b);
+}
+
+// Writes `data` at `offset` of the existing file `path`, in place (same inode, no truncation).
+void WriteInPlace(const std::string& path, uint64_t offset, const std::string& data) {
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset)),
+            static_cast<ssize_t>(data.size()));
+  ::close(fd);
+}
+
+ino_t Inode(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0);
+  return st.st_ino;
+}
+
+// A range of file bytes.
+struct Range {
+  uint64_t begin;
+  uint64_t end;
+};
+
+// Returns the file bytes that reading cases [first, first + count) depends on, as
+// SNAPSHOT_FORMAT.md says: their offsets and the next case's, and their records, each in the
+// whole 4 KiB blocks of its section that hold it.
+std::vector<Range> BytesRead(const std::string& file, uint64_t first, uint64_t count) {
+  const Section offsets = SectionOf(file, 5);
+  const Section blob = SectionOf(file, 6);
+  const uint64_t cases = offsets.size / 8;
+  const auto offset = [&](uint64_t c) {
+    return c == cases ? blob.size : Get<uint64_t>(file, offsets.offset + 8 * c);
+  };
+  const auto blocks = [](const Section& s, uint64_t begin, uint64_t end) {
+    return Range{s.offset + begin / 4096 * 4096,
+                 s.offset + std::min((end + 4095) / 4096 * 4096, s.size)};
+  };
+  return {blocks(offsets, 8 * first, 8 * std::min(first + count + 1, cases)),
+          blocks(blob, offset(first), offset(first + count))};
+}
+
+// Reads the cases of every entity of `snap`, opened from the file `before` that has since been
+// changed in place into `after`: a read whose bytes are unchanged returns the cases of `built`,
+// any other returns DataLoss. Returns the number of reads that failed.
+int ExpectReadsAfterChange(const Snapshot& snap, const Snapshot& built, const std::string& before,
+                           const std::string& after) {
+  int failed = 0;
+  for (EntityNo e = 0; e < snap.entity_count(); ++e) {
+    if (snap.CaseCount(e) == 0) continue;
+    bool unchanged = true;
+    for (const Range& r : BytesRead(before, snap.FirstCase(e), snap.CaseCount(e))) {
+      unchanged &= r.end <= after.size() &&
+                   before.compare(r.begin, r.end - r.begin, after, r.begin, r.end - r.begin) == 0;
+    }
+    CaseBuffer buffer;
+    CaseBuffer expected_buffer;
+    auto cases = snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer);
+    auto expected = built.ReadCases(built.FirstCase(e), built.CaseCount(e), expected_buffer);
+    EXPECT_TRUE(expected.ok());
+    if (!unchanged) {
+      EXPECT_EQ(cases.status().code(), absl::StatusCode::kDataLoss) << "entity " << e;
+      EXPECT_THAT(cases.status().message(),
+                  HasSubstr("cannot read the cases: the snapshot file's"));
+      ++failed;
+    } else if (cases.ok() && expected.ok()) {
+      EXPECT_EQ(cases->size(), expected->size());
+      for (size_t c = 0; c < std::min(cases->size(), expected->size()); ++c) {
+        ExpectCaseEqual((*cases)[c], (*expected)[c]);
+      }
+    } else {
+      ADD_FAILURE() << "entity " << e << ": " << cases.status();
+    }
+  }
+  return failed;
 }
 
 void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b) {
@@ -134,8 +215,19 @@ void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b) {
     EXPECT_EQ(a.IsRelated(e), b.IsRelated(e));
     ASSERT_EQ(a.CaseCount(e), b.CaseCount(e));
     ASSERT_EQ(a.FirstCase(e), b.FirstCase(e));
+    CaseBuffer buffer_a;
+    CaseBuffer buffer_b;
+    auto cases_a = a.ReadCases(a.FirstCase(e), a.CaseCount(e), buffer_a);
+    auto cases_b = b.ReadCases(b.FirstCase(e), b.CaseCount(e), buffer_b);
+    ASSERT_TRUE(cases_a.ok() && cases_b.ok()) << cases_a.status() << cases_b.status();
+    ASSERT_EQ(cases_a->size(), a.CaseCount(e));
+    ASSERT_EQ(cases_b->size(), a.CaseCount(e));
     for (uint32_t c = 0; c < a.CaseCount(e); ++c) {
-      ExpectCaseEqual(a.Case(a.FirstCase(e) + c), b.Case(b.FirstCase(e) + c));
+      ExpectCaseEqual((*cases_a)[c], (*cases_b)[c]);
+      CaseBuffer one;  // one case at a time reads the same
+      auto single = b.ReadCases(b.FirstCase(e) + c, 1, one);
+      ASSERT_TRUE(single.ok()) << single.status();
+      ExpectCaseEqual((*cases_a)[c], (*single)[0]);
     }
     ASSERT_EQ(a.LinkCount(e), b.LinkCount(e));
     for (uint32_t i = 0; i < a.LinkCount(e); ++i) {
@@ -174,14 +266,17 @@ TEST_F(SnapshotFileTest, RoundTripsEveryAccessor) {
   SnapshotFileHeader header;
   auto mapped = OpenSnapshotFile(path_, kFingerprint, &header);
   ASSERT_TRUE(mapped.ok()) << mapped.status();
-  EXPECT_TRUE((*mapped)->mapped());
-  EXPECT_FALSE(built_->mapped());
+  EXPECT_TRUE((*mapped)->from_file());
+  EXPECT_FALSE(built_->from_file());
   EXPECT_EQ(header.format_version, kSnapshotFormatVersion);
   EXPECT_EQ(header.catalog.id, "hegang-2018");
   EXPECT_EQ(header.catalog.fingerprint, kFingerprint);
   EXPECT_EQ(header.file_size, bytes_.size());
   EXPECT_GT(built_->info().relations, 0u);
   ExpectSameSnapshot(*built_, **mapped);
+  // Only a built snapshot is written.
+  EXPECT_EQ(WriteSnapshotFile(**mapped, kCatalog, TempPath("again")).code(),
+            absl::StatusCode::kFailedPrecondition);
   // 0 accepts any catalog.
   EXPECT_TRUE(OpenSnapshotFile(path_, 0).ok());
   // Any number of verifying threads reads the same snapshot.
@@ -268,6 +363,13 @@ TEST_F(SnapshotFileTest, WrongMagicAndVersionAreRefused) {
               HasSubstr(absl::StrFormat("snapshot format version %d, this build "
                                         "reads %d",
                                         kSnapshotFormatVersion + 1, kSnapshotFormatVersion)));
+  // A file of the format before per-block checksums (version 1): refused by its version.
+  bad = bytes_;
+  Put<uint32_t>(bad, kVersionOffset, 1);
+  s = OpenBytes(bad);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("snapshot format version 1, this build reads 2; compile the "
+                                     "list again"));
 }
 
 TEST_F(SnapshotFileTest, CatalogMismatchIsRefused) {
@@ -303,6 +405,8 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
       {"link entity", 4, links.offset, (n + 5) << 3, 0, false},
       {"link role", 4, links.offset, 7, 0, false},
       {"case offset", 5, offsets.offset + 8, 0, 1ull << 40, true},
+      {"case order", 5, offsets.offset + 16, 0, 0, true},
+      {"first case offset", 5, offsets.offset, 0, 1, true},
       {"index entry", 0, index.offset + 32, n + 1, 0, false},
   };
   // With one thread the tables are checked one after another, with more concurrently.
@@ -329,6 +433,90 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
   std::string same = bytes_;
   Reseal(same, 1);
   EXPECT_TRUE(OpenBytes(same).ok());
+}
+
+// A file changed in place after it was opened (cp over it, truncate, a write into it): no
+// read crashes, and none returns bytes other than those verified at open.
+TEST_F(SnapshotFileTest, CaseBytesOverwrittenInPlaceAreAnErrorNotText) {
+  auto snap = OpenSnapshotFile(path_, kFingerprint);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  const Section blob = SectionOf(bytes_, kSections - 1);
+  ASSERT_GT(blob.size, 3 * 4096u);  // several blocks, so that most reads still succeed
+  std::string after = bytes_;
+  const uint64_t at = blob.offset + blob.size / 2;
+  after.replace(at, 8, "XXXXXXXX");
+  WriteInPlace(path_, at, after.substr(at, 8));
+  const int failed = ExpectReadsAfterChange(**snap, *built_, bytes_, after);
+  EXPECT_GE(failed, 1);
+  EXPECT_LT(failed, static_cast<int>(built_->info().subjects) / 2);
+  // The record holding the byte: a checksum error naming the block.
+  CaseBuffer buffer;
+  const uint64_t cases = SectionOf(bytes_, 5).size / 8;
+  uint32_t c = 0;
+  while (c + 1 < cases &&
+         Get<uint64_t>(bytes_, SectionOf(bytes_, 5).offset + 8 * (c + 1)) <= blob.size / 2) {
+    ++c;
+  }
+  auto read = (*snap)->ReadCases(c, 1, buffer);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(
+      read.status().message(),
+      HasSubstr(absl::StrFormat("case_blob section: block %d (file bytes %d-%d) fails its "
+                                "checksum",
+                                blob.size / 2 / 4096, at / 4096 * 4096, at / 4096 * 4096 + 4095)));
+  // The case offsets too.
+  const Section offsets = SectionOf(bytes_, 5);
+  after.replace(offsets.offset + 8, 8, std::string(8, '\xFF'));
+  WriteInPlace(path_, offsets.offset + 8, after.substr(offsets.offset + 8, 8));
+  EXPECT_GE(ExpectReadsAfterChange(**snap, *built_, bytes_, after), failed + 1);
+  // Reopening refuses the file.
+  EXPECT_EQ(OpenSnapshotFile(path_, kFingerprint).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(SnapshotFileTest, FileTruncatedInPlaceGivesErrorsNotFaults) {
+  const Section offsets = SectionOf(bytes_, 5);
+  const Section blob = SectionOf(bytes_, kSections - 1);
+  for (uint64_t size : {blob.offset + blob.size - 1, blob.offset + blob.size / 2, blob.offset + 10,
+                        offsets.offset + 100, uint64_t{0}}) {
+    WriteBytes(path_, bytes_);
+    auto snap = OpenSnapshotFile(path_, kFingerprint);
+    ASSERT_TRUE(snap.ok()) << snap.status();
+    ASSERT_EQ(::truncate(path_.c_str(), static_cast<off_t>(size)), 0);
+    const int failed = ExpectReadsAfterChange(**snap, *built_, bytes_, bytes_.substr(0, size));
+    EXPECT_GE(failed, 1) << size;
+    CaseBuffer buffer;
+    auto last = (*snap)->ReadCases(static_cast<uint32_t>(built_->info().cases - 1), 1, buffer);
+    EXPECT_THAT(last.status().message(), HasSubstr("past the end of the file")) << size;
+  }
+}
+
+TEST_F(SnapshotFileTest, FileReplacedInPlaceByAnotherSnapshotGivesErrorsNotItsCases) {
+  auto snap = OpenSnapshotFile(path_, kFingerprint);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  const ino_t inode = Inode(path_);
+  const std::string other_path = TempPath("other");
+  ASSERT_TRUE(WriteSnapshotFile(*Synthetic(400, 8), kCatalog, other_path).ok());
+  const std::string other = ReadBytes(other_path);
+  std::remove(other_path.c_str());
+  WriteBytes(path_, other);  // as cp does: truncate, then write, the same inode
+  ASSERT_EQ(Inode(path_), inode);
+  EXPECT_GT(ExpectReadsAfterChange(**snap, *built_, bytes_, other),
+            static_cast<int>(built_->info().subjects) / 2);
+  // Random bytes over the whole case blob: every read fails.
+  const Section blob = SectionOf(bytes_, kSections - 1);
+  std::string noise = bytes_;
+  uint64_t x = 1;
+  for (uint64_t i = blob.offset; i < blob.offset + blob.size; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    noise[i] = static_cast<char>(x >> 56);
+  }
+  WriteBytes(path_, noise);
+  ASSERT_EQ(Inode(path_), inode);
+  EXPECT_EQ(ExpectReadsAfterChange(**snap, *built_, bytes_, noise),
+            static_cast<int>(built_->info().subjects));
+  // The same bytes again: every read succeeds again.
+  WriteBytes(path_, bytes_);
+  EXPECT_EQ(ExpectReadsAfterChange(**snap, *built_, bytes_, bytes_), 0);
 }
 
 TEST_F(SnapshotFileTest, WriteFailureLeavesNoFile) {

@@ -24,6 +24,12 @@ std::unique_ptr<const Snapshot> BuildOrDie(SnapshotBuilder& builder) {
   return *std::move(snap);
 }
 
+// Returns a copy of case `c` of a built snapshot (whose reads never fail).
+CaseInfo CaseOf(const Snapshot& snap, uint32_t c) {
+  CaseBuffer buffer;
+  return ConvertCase<CaseInfo>(snap.ReadCases(c, 1, buffer).value()[0]);
+}
+
 TEST(SnapshotTest, EmptySnapshotFindsNothing) {
   SnapshotBuilder builder;
   auto snap = BuildOrDie(builder);
@@ -44,10 +50,10 @@ TEST(SnapshotTest, CasesOfOneSubjectAreGroupedInArrivalOrder) {
   EXPECT_EQ(snap->EntityName(e), "张三");
   EXPECT_EQ(snap->EntityKind(e), SubjectKind::kPerson);
   ASSERT_EQ(snap->CaseCount(e), 2u);
-  EXPECT_EQ(snap->Case(snap->FirstCase(e)).case_code, "（2018）黑04执1号");
-  EXPECT_EQ(snap->Case(snap->FirstCase(e) + 1).case_code, "（2019）黑04执3号");
-  EXPECT_EQ(snap->Case(snap->FirstCase(e)).court, "鹤岗市中级人民法院");
-  EXPECT_EQ(snap->Case(snap->FirstCase(e)).reg_date, 20180114u);
+  EXPECT_EQ(CaseOf(*snap, snap->FirstCase(e)).case_code, "（2018）黑04执1号");
+  EXPECT_EQ(CaseOf(*snap, snap->FirstCase(e) + 1).case_code, "（2019）黑04执3号");
+  EXPECT_EQ(CaseOf(*snap, snap->FirstCase(e)).court, "鹤岗市中级人民法院");
+  EXPECT_EQ(CaseOf(*snap, snap->FirstCase(e)).reg_date, 20180114u);
   EXPECT_EQ(snap->info().subjects, 2u);
   EXPECT_EQ(snap->info().persons, 2u);
   EXPECT_EQ(snap->info().cases, 3u);
@@ -68,7 +74,7 @@ TEST(SnapshotTest, CaseFieldsRoundTrip) {
   SnapshotBuilder builder;
   builder.AddCase(c);
   auto snap = BuildOrDie(builder);
-  const CaseView v = snap->Case(snap->FirstCase(snap->Find(CreditCode(1))));
+  const CaseInfo v = CaseOf(*snap, snap->FirstCase(snap->Find(CreditCode(1))));
   EXPECT_EQ(v.case_code, c.case_code);
   EXPECT_EQ(v.gist_id, c.gist_id);
   EXPECT_EQ(v.gist_unit, c.gist_unit);
@@ -208,14 +214,14 @@ TEST(QueryTest, CheckReportsCasesRolesAndOfficers) {
   builder.AddRelation(MakeRelation(CreditCode(1), PersonId(2), "李四", Role::kDirector));
   auto snap = BuildOrDie(builder);
 
-  const CheckResult org = Check(*snap, CreditCode(1));
+  const CheckResult org = Check(*snap, CreditCode(1)).value();
   EXPECT_TRUE(org.listed);
   EXPECT_EQ(org.kind, SubjectKind::kOrganization);
   EXPECT_EQ(org.cases.size(), 1u);
   ASSERT_EQ(org.officers.size(), 2u);
   EXPECT_TRUE(org.roles.empty());
 
-  const CheckResult lr = Check(*snap, PersonId(1));
+  const CheckResult lr = Check(*snap, PersonId(1)).value();
   EXPECT_FALSE(lr.listed);
   EXPECT_TRUE(lr.related);
   EXPECT_EQ(lr.name, "张三");
@@ -224,7 +230,7 @@ TEST(QueryTest, CheckReportsCasesRolesAndOfficers) {
   EXPECT_EQ(lr.roles[0].id, CreditCode(1).text());
   EXPECT_TRUE(lr.roles[0].listed);
 
-  const CheckResult unknown = Check(*snap, PersonId(3));
+  const CheckResult unknown = Check(*snap, PersonId(3)).value();
   EXPECT_FALSE(unknown.listed);
   EXPECT_FALSE(unknown.related);
   EXPECT_TRUE(unknown.name.empty());

@@ -310,7 +310,13 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d,
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kDetail, request.status());
   absl::StatusOr<Id> id = ParseId(request->id);
   if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
-  wire::Encode(Check(*d.snapshot, *id, /*with_cases=*/true), out);
+  absl::StatusOr<CheckResult> result = Check(*d.snapshot, *id, /*with_cases=*/true);
+  if (!result.ok()) {  // the snapshot file was changed in place: other requests keep working
+    LogLimited(LogKind::kCaseData, LogLevel::kError, "DETAIL %s: %s: %s", id->Masked(),
+               d.data_source, result.status().message());
+    return Outcome::FromCore(result.status());
+  }
+  wire::Encode(*result, out);
   return Outcome::Ok();
 }
 

@@ -45,6 +45,7 @@ enum class LogKind {
   kForbidden,          // an admin operation (RELOAD) refused to a client that is not admin
   kReloadRequest,      // a reload request queued behind a running reload
   kDeadline,           // a connection closed by its frame or write deadline
+  kCaseData,           // cases that could not be read (a snapshot file changed in place)
   kCount,              // the number of kinds; not a kind
 };
 

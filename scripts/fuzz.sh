@@ -46,7 +46,8 @@ done
 
 # Snapshot files compiled by this build's shixin (against the default catalog, whose fingerprint
 # the fuzzer's mode bit 2 expects), each prefixed with a mode byte: 0 as is, 1 resealed, 3 packed
-# (the sections without their padding) and resealed, 5 resealed and checked against the catalog.
+# (the sections without their padding) and resealed, 5 resealed and checked against the catalog,
+# 9 and 25 resealed and then changed in place under the open snapshot (overwritten, truncated).
 seeds=$build/snapshot-seeds
 rm -rf "$seeds"
 mkdir -p "$seeds/empty"
@@ -71,6 +72,8 @@ for list in sample gen empty; do
   { printf '\001'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-resealed"
   { printf '\003'; pack_snapshot "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-packed"
   { printf '\005'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-catalog"
+  { printf '\011'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-overwritten"
+  { printf '\031'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-truncated"
 done
 
 # The keys and values of the court's feed, to steer the record fuzzer.

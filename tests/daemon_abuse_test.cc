@@ -341,6 +341,7 @@ TEST(DaemonAbuseTest, AConnectCloseFloodHoldsNoDescriptorsAndLocksOutNobody) {
   std::atomic<bool> stop{false};
   std::atomic<int> floods{0};
   std::vector<std::thread> flooders;
+  flooders.reserve(2);
   for (int t = 0; t < 2; ++t) {
     flooders.emplace_back([&] {
       const absl::Time end = absl::Now() + absl::Seconds(6);

@@ -3,24 +3,28 @@
 // entity and every case, FindBatch() over all IDs, and Check() and Measures() for a few
 // entities. What it holds the code to: a crafted or corrupt file is either refused with a Status
 // (InvalidArgument, FailedPrecondition or DataLoss, the message starting with the path) or safe
-// to query.
+// to query; and once opened, a file changed in place makes case reads fail with DataLoss, never
+// return other bytes.
 //
 // ASan does not know where a section ends (the hot sections share one buffer with their
-// padding, the case sections are in the file mapping), so for an accepted file the fuzzer also
-// checks, from its own copy of the bytes, that the file keeps every promise of
+// padding, the case sections are read into reused buffers), so for an accepted file the fuzzer
+// also checks, from its own copy of the bytes, that the file keeps every promise of
 // SNAPSHOT_FORMAT.md's "Verification at open" (checksums computed as the format says, layout,
-// table structure), and that every accessor returns what the format says it must; the cases are
-// decoded again from an exact-size heap copy of the case blob, whose end ASan guards.
+// table structure), and that every accessor returns what the format says it must; each case is
+// decoded again from an exact-size heap copy of its record, whose end ASan guards.
 //
 // The first input byte is a mode, the rest is the file:
-//   bit 0  reseal: recompute each section's chunked XXH3 checksum, then the header's file size
-//          and checksum, so that mutations get past the checksums to the structural checks
-//          (with bits 0 and 1 clear the bytes are opened unchanged);
+//   bit 0  reseal: recompute each section's checksum (over its 4 KiB blocks), then the header's
+//          file size and checksum, so that mutations get past the checksums to the structural
+//          checks (with bits 0 and 1 clear the bytes are opened unchanged);
 //   bit 1  packed: the sections follow the section table back to back, without padding; they
 //          are laid out at multiples of 4096 and the table's offsets and sizes, the header's
 //          file size and its checksum rewritten (so that no mutation is wasted on padding);
 //   bit 2  pass the fingerprint of the default catalog (scripts/fuzz.sh compiles the seeds
-//          against it) instead of 0, which accepts any catalog.
+//          against it) instead of 0, which accepts any catalog;
+//   bit 3  once an accepted file is verified, change it in place (bit 4: truncate it; else
+//          overwrite 16 bytes), at a place the file's hash picks, and read every entity's cases
+//          again: each read must fail with DataLoss or return the same cases as before.
 // Each input is written to the same memfd and opened as /proc/self/fd/N: nothing on disk.
 // SNAPSHOT_FILE_FUZZER_VERBOSE=1 prints why each input was refused.
 #include <sys/mman.h>
@@ -80,7 +84,7 @@ constexpr size_t kEntryBytes = 32;
 constexpr int kSections = 7;
 constexpr size_t kTableEnd = kTableAt + kSections * kEntryBytes;  // 480
 constexpr uint64_t kAlignment = 4096;
-constexpr uint64_t kChecksumChunk = uint64_t{1} << 26;  // 64 MiB
+constexpr uint64_t kChecksumBlock = 4096;
 constexpr uint64_t kMaxEntities = (uint64_t{1} << 29) - 1;
 constexpr uint32_t kFreeSlot = 0xFFFFFFFFu;
 constexpr size_t kEntityBytes = 24;
@@ -98,7 +102,7 @@ enum Kind : uint32_t {
 constexpr uint32_t kElementSize[kSections + 1] = {0, 64, 24, 64, 1, 4, 8, 1};
 
 // The bits of the mode byte.
-enum ModeBit : uint8_t { kReseal = 1, kPacked = 2, kCheckCatalog = 4 };
+enum ModeBit : uint8_t { kReseal = 1, kPacked = 2, kCheckCatalog = 4, kChange = 8, kTruncate = 16 };
 
 void Require(bool ok, const char* what) {
   if (!ok) {
@@ -123,15 +127,15 @@ void Store(std::string& bytes, size_t at, T v) {
 
 uint64_t AlignUp(uint64_t n) { return (n + kAlignment - 1) & ~(kAlignment - 1); }
 
-// A section's checksum: the XXH3-64 of the little-endian XXH3-64s of its 64 MiB chunks (the
+// A section's checksum: the XXH3-64 of the little-endian XXH3-64s of its 4 KiB blocks (the
 // last may be shorter; an empty section has none).
 uint64_t SectionChecksum(std::string_view section) {
-  std::vector<uint64_t> chunks;
-  for (uint64_t begin = 0; begin < section.size(); begin += kChecksumChunk) {
-    chunks.push_back(
-        XXH3_64bits(section.data() + begin, std::min(kChecksumChunk, section.size() - begin)));
+  std::vector<uint64_t> blocks;
+  for (uint64_t begin = 0; begin < section.size(); begin += kChecksumBlock) {
+    blocks.push_back(
+        XXH3_64bits(section.data() + begin, std::min(kChecksumBlock, section.size() - begin)));
   }
-  return XXH3_64bits(chunks.data(), chunks.size() * sizeof(uint64_t));
+  return XXH3_64bits(blocks.data(), blocks.size() * sizeof(uint64_t));
 }
 
 // The header checksum: the XXH3-64 of header bytes [0, 248) followed by the section table.
@@ -250,6 +254,11 @@ class Tables {
   uint32_t LinkBegin(size_t e) const { return Load<uint32_t>(section_[kEntities], Record(e) + 20); }
   uint32_t Link(size_t i) const { return Load<uint32_t>(section_[kLinks], 4 * i); }
   uint64_t CaseOffset(size_t c) const { return Load<uint64_t>(section_[kCaseOffsets], 8 * c); }
+  // Case c's record: from its offset to the next case's, the last one's to the end of the blob.
+  std::string_view CaseRecord(size_t c) const {
+    const uint64_t end = c + 1 == case_count() ? section_[kCaseBlob].size() : CaseOffset(c + 1);
+    return section_[kCaseBlob].substr(CaseOffset(c), end - CaseOffset(c));
+  }
   bool Listed(size_t e) const { return CaseBegin(e + 1) > CaseBegin(e); }
 
  private:
@@ -315,7 +324,10 @@ Tables::Tables(std::string_view file) {
   CheckIndex(kOrgCodeIndex);
   for (size_t c = 0; c < case_count(); ++c) {
     Require(CaseOffset(c) < section_[kCaseBlob].size(), "accepted: case offset beyond the blob");
+    Require(c == 0 ? CaseOffset(c) == 0 : CaseOffset(c) > CaseOffset(c - 1),
+            "accepted: case records not back to back from the start of the blob");
   }
+  Require(case_count() > 0 || section_[kCaseBlob].empty(), "accepted: a blob without cases");
 }
 
 void Tables::CheckIndex(Kind kind) const {
@@ -343,8 +355,28 @@ void CheckFound(const Snapshot& snap, const Tables& t, const Id& id, EntityNo fo
           "Find returned an entity with another ID");
 }
 
-void CheckSameCase(const CaseView& a, const CaseView& b) {
-  Require(a == b, "Case() differs from the blob's record");
+// Requires `got` to be case `c` of `t`, decoded from an exact-size heap copy of its record.
+void RequireCase(const CaseView& got, const Tables& t, size_t c) {
+  const std::string_view record = t.CaseRecord(c);
+  std::unique_ptr<char[]> copy(new char[record.size()]);
+  if (!record.empty()) std::memcpy(copy.get(), record.data(), record.size());
+  Require(got == DecodeCase(copy.get(), copy.get() + record.size()),
+          "ReadCases() differs from the blob's record");
+}
+
+// Requires ReadCases() of entity `e` to return its cases, or, with `may_fail` (the file has
+// changed since it was opened), to fail with DataLoss.
+void RequireEntityCases(const Snapshot& snap, const Tables& t, EntityNo e, bool may_fail) {
+  CaseBuffer buffer;
+  const absl::StatusOr<std::span<const CaseView>> cases =
+      snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer);
+  if (!cases.ok()) {
+    Require(may_fail, "ReadCases() failed on an unchanged file");
+    Require(absl::IsDataLoss(cases.status()), "ReadCases() failed with another code than DataLoss");
+    return;
+  }
+  Require(cases->size() == snap.CaseCount(e), "ReadCases() returned another number of cases");
+  for (uint32_t i = 0; i < snap.CaseCount(e); ++i) RequireCase((*cases)[i], t, t.CaseBegin(e) + i);
 }
 
 // Check() and Measures() of `id`; `persons` are officers to give for an organisation, `salt`
@@ -352,7 +384,9 @@ void CheckSameCase(const CaseView& a, const CaseView& b) {
 void Query(const Snapshot& snap, const Catalog& catalog, const Id& id,
            const std::vector<Id>& persons, size_t salt) {
   const EntityNo found = snap.Find(id);
-  const CheckResult r = Check(snap, id);
+  const absl::StatusOr<CheckResult> checked = Check(snap, id);
+  Require(checked.ok(), "Check() failed on an unchanged file");
+  const CheckResult& r = *checked;
   Require(r.id == id.text(), "Check(): id");
   if (found == kNoEntity) {
     Require(!r.listed && !r.related && r.name.empty() && r.cases.empty() && r.roles.empty() &&
@@ -384,7 +418,7 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
             uint64_t expected_fingerprint, const Catalog& catalog) {
   const Tables t(file);
   const size_t n = t.entity_count();
-  Require(snap.mapped() && snap.entity_count() == n, "entity_count()");
+  Require(snap.from_file() && snap.entity_count() == n, "entity_count()");
   Require(std::memcmp(&snap.info(), file.data() + kInfoAt, kInfoBytes) == 0, "info()");
   Require(snap.IndexBytes() == t.section(kIdIndex).size() + t.section(kEntities).size() +
                                    t.section(kOrgCodeIndex).size() + t.section(kNames).size() +
@@ -401,13 +435,13 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
   Require(expected_fingerprint == 0 || header.catalog.fingerprint == expected_fingerprint,
           "accepted another catalog");
 
-  // Every case, against a decoding of an exact-size heap copy of the blob.
-  const std::string_view blob = t.section(kCaseBlob);
-  std::unique_ptr<char[]> copy(new char[blob.size()]);
-  if (!blob.empty()) std::memcpy(copy.get(), blob.data(), blob.size());
+  // Every case, alone, against a decoding of an exact-size heap copy of its record.
   for (size_t c = 0; c < t.case_count(); ++c) {
-    CheckSameCase(snap.Case(static_cast<uint32_t>(c)),
-                  DecodeCase(copy.get() + t.CaseOffset(c), copy.get() + blob.size()));
+    CaseBuffer buffer;
+    const absl::StatusOr<std::span<const CaseView>> one =
+        snap.ReadCases(static_cast<uint32_t>(c), 1, buffer);
+    Require(one.ok() && one->size() == 1, "ReadCases() of one case failed on an unchanged file");
+    RequireCase((*one)[0], t, c);
   }
 
   // Every entity; the IDs to look up again in a batch.
@@ -427,6 +461,7 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
                 snap.CaseCount(e) == t.CaseBegin(e + 1) - t.CaseBegin(e) &&
                 snap.IsListed(e) == t.Listed(e),
             "FirstCase(), CaseCount() or IsListed()");
+    RequireEntityCases(snap, t, e, /*may_fail=*/false);
     Require(snap.LinkCount(e) == t.LinkBegin(e + 1) - t.LinkBegin(e), "LinkCount()");
     bool related = false;
     for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
@@ -473,15 +508,23 @@ class MemFile {
   const std::string& path() const { return path_; }
 
   void Write(std::string_view bytes) {
-    Require(ftruncate(fd_, 0) == 0, "ftruncate of the memfd failed");
+    Truncate(0);
+    WriteAt(0, bytes);
+  }
+
+  // In place: the open snapshot's descriptor sees the change.
+  void WriteAt(uint64_t offset, std::string_view bytes) {
     size_t done = 0;
     while (done < bytes.size()) {
       const ssize_t n =
-          pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+          pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       Require(n > 0, "write to the memfd failed");
       done += static_cast<size_t>(n);
     }
+  }
+  void Truncate(uint64_t size) {
+    Require(ftruncate(fd_, static_cast<off_t>(size)) == 0, "ftruncate of the memfd failed");
   }
 
  private:
@@ -492,6 +535,25 @@ class MemFile {
 MemFile& File() {
   static MemFile* const file = new MemFile();
   return *file;
+}
+
+// Mode bit 3: changes `file`, which `snap` was opened from, in place in `mem` (bit 4: truncates
+// it; else overwrites 16 bytes with others), somewhere in its case sections if it has any, and
+// reads every entity's cases again: each read fails with DataLoss or returns the same cases.
+void ChangeAndReread(const Snapshot& snap, std::string_view file, uint8_t mode, MemFile& mem) {
+  const Tables t(file);
+  const uint64_t cold = static_cast<uint64_t>(t.section(kCaseOffsets).data() - file.data());
+  const uint64_t span = file.size() - std::min<uint64_t>(cold, file.size());
+  const uint64_t hash = XXH3_64bits(file.data(), file.size());
+  const uint64_t at = span > 0 ? cold + hash % span : hash % (file.size() + 1);
+  if ((mode & kTruncate) != 0) {
+    mem.Truncate(at);
+  } else if (at < file.size()) {
+    std::string other(file.substr(at, 16));
+    for (char& c : other) c = static_cast<char>(c ^ 0xA5);
+    mem.WriteAt(at, other);
+  }
+  for (EntityNo e = 0; e < t.entity_count(); ++e) RequireEntityCases(snap, t, e, true);
 }
 
 const Catalog& DefaultCatalog() {
@@ -545,5 +607,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (Verbose()) std::fprintf(stderr, "accepted: %zu entities\n", (*snap)->entity_count());
   Verify(**snap, file, header, expected, catalog);
+  if ((mode & kChange) != 0) ChangeAndReread(**snap, file, mode, mem);
   return 0;
 }

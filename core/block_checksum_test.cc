@@ -1,0 +1,91 @@
+#include "core/block_checksum.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_format.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A temporary file holding `bytes`, written through a BlockHashingWriter after `skip` zeros.
+class BlockChecksumTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = absl::StrFormat("%sblock_checksum_test_%d", ::testing::TempDir(), getpid());
+    for (size_t i = 0; i < bytes_.size(); ++i) bytes_[i] = static_cast<char>(i * 7 + i / 4096);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd_, 0);
+    ASSERT_TRUE(WriteAll(fd_, std::string(kSkip, '\0').data(), kSkip));
+    BlockHashingWriter out(fd_);
+    // In uneven pieces: the blocks do not depend on how the bytes were appended.
+    for (size_t at = 0; at < bytes_.size(); at += 1000) {
+      ASSERT_TRUE(out.Append(std::string_view(bytes_).substr(at, 1000)));
+    }
+    ASSERT_TRUE(out.Finish());
+    EXPECT_EQ(out.size(), bytes_.size());
+    region_ = VerifiedRegion{"the test region", kSkip, bytes_.size(), {}};
+    for (uint64_t at = 0; at < bytes_.size(); at += kChecksumBlock) {
+      region_.block_hashes.push_back(
+          BlockHash(bytes_.data() + at, std::min<uint64_t>(kChecksumBlock, bytes_.size() - at)));
+    }
+    EXPECT_EQ(out.checksum(), ChecksumOfBlocks(region_.block_hashes));
+  }
+  void TearDown() override {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+
+  static constexpr size_t kSkip = 8192;
+  std::string bytes_ = std::string(3 * kChecksumBlock + 100, '\0');  // 4 blocks, the last short
+  std::string path_;
+  int fd_ = -1;
+  VerifiedRegion region_;
+};
+
+TEST_F(BlockChecksumTest, ReadsAnyRangeOfAnIntactFile) {
+  ReadBuffer buffer;
+  for (const auto& [begin, end] : std::vector<std::pair<uint64_t, uint64_t>>{{0, 1},
+                                                                             {10, 4096},
+                                                                             {4095, 4097},
+                                                                             {100, bytes_.size()},
+                                                                             {12300, bytes_.size()},
+                                                                             {5, 5}}) {
+    auto read = ReadVerified(fd_, region_, begin, end, buffer);
+    ASSERT_TRUE(read.ok()) << begin << "-" << end << ": " << read.status();
+    EXPECT_EQ(*read, std::string_view(bytes_).substr(begin, end - begin));
+  }
+}
+
+TEST_F(BlockChecksumTest, AChangedBlockIsDataLossAndTheOthersStillRead) {
+  ASSERT_EQ(::pwrite(fd_, "x", 1, kSkip + 5000), 1);  // in block 1
+  ReadBuffer buffer;
+  auto read = ReadVerified(fd_, region_, 4000, 4100, buffer);  // blocks 0 and 1
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(read.status().message(),
+              HasSubstr("the test region: block 1 (file bytes 12288-16383) fails its checksum"));
+  EXPECT_TRUE(ReadVerified(fd_, region_, 0, 4096, buffer).ok());
+  EXPECT_TRUE(ReadVerified(fd_, region_, 8192, 8200, buffer).ok());
+}
+
+TEST_F(BlockChecksumTest, ATruncatedFileIsDataLoss) {
+  ASSERT_EQ(::ftruncate(fd_, static_cast<off_t>(kSkip + 2 * kChecksumBlock + 10)), 0);
+  ReadBuffer buffer;
+  EXPECT_TRUE(ReadVerified(fd_, region_, 0, 2 * kChecksumBlock, buffer).ok());
+  auto read = ReadVerified(fd_, region_, 0, bytes_.size(), buffer);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(read.status().message(), HasSubstr("past the end of the file"));
+  ASSERT_EQ(::ftruncate(fd_, 0), 0);
+  read = ReadVerified(fd_, region_, 0, 1, buffer);
+  EXPECT_THAT(read.status().message(),
+              HasSubstr("block 0 (file bytes 8192-12287) is past the end"));
+}
+
+}  // namespace
+}  // namespace shixin
