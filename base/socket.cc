@@ -118,7 +118,8 @@ absl::Status SocketError(std::string_view what, int error_number) {
       absl::ErrnoToStatus(error_number, absl::string_view(what.data(), what.size())).message());
 }
 
-absl::Status PollUntil(int fd, short events, absl::Time deadline) {
+absl::Status PollUntil(int fd, short events,  // NOLINT(google-runtime-int): poll(2)'s
+                       absl::Time deadline) {
   for (;;) {
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("timed out");

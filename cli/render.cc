@@ -224,8 +224,9 @@ std::string MeasuresText(const MeasuresResult& r) {
   for (const MeasureInfo& m : r.measures) {
     absl::StrAppendFormat(&out, "  %2d  %-12s  %s  [%s]\n", m.no, EffectName(m.effect), m.title,
                           m.agency_name);
-    for (const Basis& b : m.basis)
+    for (const Basis& b : m.basis) {
       absl::StrAppendFormat(&out, "        because: %s\n", BasisText(b));
+    }
   }
   return out;
 }

@@ -170,8 +170,9 @@ void SnapshotBuilder::LayOutLinks(const std::vector<uint32_t>& number, Snapshot&
   }
   // Relations were sorted by organisation, so a person's links need sorting for a stable order.
   for (size_t e = 0; e < n; ++e) {
+    const size_t end = e + 1 < n ? snap.entity_storage_[e + 1].link_begin : links.size();
     std::sort(links.begin() + snap.entity_storage_[e].link_begin,
-              links.begin() + (e + 1 < n ? snap.entity_storage_[e + 1].link_begin : links.size()));
+              links.begin() + static_cast<std::ptrdiff_t>(end));
   }
 }
 

@@ -80,7 +80,7 @@ TEST(CaseRecordTest, ConvertsBetweenStringTypes) {
 // Converts to any field type: T{AnyField{}...} tells how many members an aggregate T has.
 struct AnyField {
   template <typename T>
-  operator T() const;
+  operator T() const;  // NOLINT(google-explicit-constructor): implicit by design
 };
 
 template <typename T, typename... Fields>

@@ -43,7 +43,9 @@ std::string ParseError(std::string_view input) {
   return std::string(id.status().message());
 }
 
-std::string WithResidentCheck(std::string first17) { return first17 + ResidentCheckChar(first17); }
+std::string WithResidentCheck(const std::string& first17) {
+  return first17 + ResidentCheckChar(first17);
+}
 
 // ---- Check characters ------------------------------------------------------------------------
 

@@ -77,13 +77,13 @@ std::string Json(const Fields& fields) {
   std::string out = "{";
   for (const auto& [key, raw] : fields) {
     if (out.size() > 1) out += ",";
-    out += "\"" + key + "\":" + raw;
+    out.append("\"").append(key).append("\":").append(raw);
   }
   return out + "}";
 }
 
 std::string CaseJson(const std::string& key = "", std::optional<std::string> raw = std::nullopt) {
-  return Json(key.empty() ? PersonFields() : With(PersonFields(), key, raw));
+  return Json(key.empty() ? PersonFields() : With(PersonFields(), key, std::move(raw)));
 }
 
 // Expects `json` to be rejected with a message that starts with `prefix`.
@@ -447,7 +447,7 @@ std::string RelationJson(const std::string& key = "",
                    {"personId", "\"11010519491231002X\""},
                    {"personName", R"("王五")"},
                    {"role", R"("actual_controller")"}};
-  return Json(key.empty() ? fields : With(fields, key, raw));
+  return Json(key.empty() ? fields : With(fields, key, std::move(raw)));
 }
 
 void ExpectRelationError(const std::string& json, std::string_view prefix) {

@@ -170,6 +170,7 @@ TEST(SnapshotTest, FindBatchMatchesFind) {
   for (int n = 0; n < 500; n += 2) builder.AddCase(MakeCase(PersonId(n), "某", "c"));
   auto snap = BuildOrDie(builder);
   std::vector<Id> ids;
+  ids.reserve(500);
   for (int n = 0; n < 500; ++n) ids.push_back(PersonId(n));
   std::vector<EntityNo> out(ids.size());
   snap->FindBatch(ids, out);

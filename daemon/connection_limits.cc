@@ -9,8 +9,9 @@ ConnectionLimits::ConnectionLimits(uint32_t max_total, uint32_t max_per_address)
 
 ConnectionLimits::Key ConnectionLimits::KeyOf(const asio::ip::address& address) {
   // IPv4 and IPv4-mapped IPv6 are one client.
-  if (address.is_v4())
+  if (address.is_v4()) {
     return asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes();
+  }
   return address.to_v6().to_bytes();
 }
 

@@ -68,6 +68,7 @@ TEST(LogRateLimiterTest, ThreadsShareTheBudget) {
   LogRateLimiter limiter(4, 1);
   std::atomic<int> allowed{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       uint64_t suppressed = 0;

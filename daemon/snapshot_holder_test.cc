@@ -122,6 +122,7 @@ TEST(SnapshotHolderTest, SwapsUnderConcurrentReaders) {
   std::atomic<int> reading{0};  // readers that have read once
   std::atomic<uint64_t> reads{0};
   std::vector<std::thread> readers;
+  readers.reserve(kReaders);
   for (int r = 0; r < kReaders; ++r) {
     readers.emplace_back([&] {
       RcuThread rcu;
@@ -472,8 +473,8 @@ TEST_F(ReloaderTest, NonRegularFilesAreRefusedWithoutBlocking) {
 }
 
 TEST_F(ReloaderTest, AnEmptyListIsRefused) {
-  std::ofstream(dir_ + "/debtors.ndjson", std::ios::trunc);
-  std::ofstream(dir_ + "/relations.ndjson", std::ios::trunc);
+  std::ofstream(dir_ + "/debtors.ndjson", std::ios::trunc);    // NOLINT(bugprone-unused-raii)
+  std::ofstream(dir_ + "/relations.ndjson", std::ios::trunc);  // NOLINT(bugprone-unused-raii)
   SnapshotHolder holder;
   const absl::Status s = Reloader(Source(), &holder).LoadFirst();
   EXPECT_THAT(s.message(), HasSubstr("the list is empty"));

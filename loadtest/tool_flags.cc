@@ -73,6 +73,7 @@ std::vector<std::string> ParseToolFlags(int argc, char** argv, std::string_view 
     if (flag != nullptr && !flag->IsOfType<bool>()) ++i;
   }
   std::vector<char*> pointers;
+  pointers.reserve(args.size());
   for (std::string& arg : args) pointers.push_back(arg.data());
   const std::vector<char*> positional =
       absl::ParseCommandLine(static_cast<int>(pointers.size()), pointers.data());

@@ -19,6 +19,7 @@ namespace {
 std::vector<std::string> Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "tool");
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (std::string& a : args) argv.push_back(a.data());
   return ParseToolFlags(static_cast<int>(argv.size()), argv.data(), "usage: tool\n",
                         absl::GetFlagReflectionHandle(FLAGS_test_count));

@@ -91,8 +91,9 @@ class DaemonQueryTest : public ::testing::Test {
   // error message with the wire status name in front (as Client reports it).
   absl::StatusOr<MeasuresResult> CoreMeasures(const wire::MeasuresRequest& request) {
     absl::StatusOr<Id> id = ParseId(request.id);
-    if (!id.ok())
+    if (!id.ok()) {
       return absl::InvalidArgumentError("INVALID_ID: " + std::string(id.status().message()));
+    }
     MeasureQuery query;
     if (!request.agency.empty()) query.agency = catalog_->FindAgency(request.agency);
     if (!request.scenario.empty()) query.scenario = catalog_->FindScenario(request.scenario);
