@@ -17,7 +17,7 @@ ConnectionLimits::Key ConnectionLimits::KeyOf(const asio::ip::address& address) 
 
 ConnectionLimits::Admission ConnectionLimits::Admit(const asio::ip::address& address) {
   const Key key = KeyOf(address);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (open_ >= static_cast<int64_t>(max_total_) + kEvictionSlack) return Admission::kRefusedTotal;
   uint32_t& count = per_address_[key];
   if (max_per_address_ != 0 && count >= max_per_address_) return Admission::kRefusedAddress;
@@ -28,14 +28,14 @@ ConnectionLimits::Admission ConnectionLimits::Admit(const asio::ip::address& add
 
 void ConnectionLimits::Release(const asio::ip::address& address) {
   const Key key = KeyOf(address);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = per_address_.find(key);
   if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
   --open_;
 }
 
 int64_t ConnectionLimits::open() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return open_;
 }
 

@@ -12,10 +12,9 @@
 #include <array>
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
+#include <mutex>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 
 namespace shixin {
 
@@ -51,9 +50,11 @@ class ConnectionLimits {
 
   const uint32_t max_total_;
   const uint32_t max_per_address_;
-  mutable absl::Mutex mu_;
-  int64_t open_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<Key, uint32_t> per_address_ ABSL_GUARDED_BY(mu_);
+  // A std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer,
+  // which could then not see the lock.
+  mutable std::mutex mu_;
+  int64_t open_ = 0;                                // guarded by mu_
+  absl::flat_hash_map<Key, uint32_t> per_address_;  // guarded by mu_
 };
 
 }  // namespace shixin
