@@ -25,19 +25,6 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 namespace shixin::wire {
 namespace {
 
-std::string CheckResponse() {
-  std::string out;
-  AppendCheckCount(4, &out);
-  AppendCheckAnswer(InvalidAnswer("wrong length"), &out);
-  AppendCheckAnswer(UnlistedAnswer("230402199001010015"), &out);
-  AppendCheckAnswer(
-      {CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 65535, 0, "龙腾"}, &out);
-  AppendCheckAnswer(
-      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 3, "陈海波"},
-      &out);
-  return out;
-}
-
 bool Same(const CheckAnswer& a, const CheckAnswer& b) {
   return a.status == b.status && a.error == b.error && a.id == b.id && a.kind == b.kind &&
          a.cases == b.cases && a.roles == b.roles && a.name == b.name;

@@ -144,19 +144,6 @@ CatalogResponse CatalogAnswer() {
   return c;
 }
 
-std::string CheckResponse() {
-  std::string out;
-  AppendCheckCount(4, &out);
-  AppendCheckAnswer(InvalidAnswer("wrong length"), &out);
-  AppendCheckAnswer(UnlistedAnswer("230402199001010015"), &out);
-  AppendCheckAnswer(
-      {CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 65535, 0, "龙腾"}, &out);
-  AppendCheckAnswer(
-      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 3, "陈海波"},
-      &out);
-  return out;
-}
-
 struct Sample {
   std::string name;
   std::string payload;

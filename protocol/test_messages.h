@@ -30,6 +30,20 @@ inline RoleInfo MakeRole(Role role, std::string id, std::string name, bool liste
   return RoleInfo{role, std::move(id), std::move(name), listed};
 }
 
+// Returns a CHECK response payload with one answer of each status.
+inline std::string CheckResponse() {
+  std::string out;
+  AppendCheckCount(4, &out);
+  AppendCheckAnswer(InvalidAnswer("wrong length"), &out);
+  AppendCheckAnswer(UnlistedAnswer("230402199001010015"), &out);
+  AppendCheckAnswer(
+      {CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 65535, 0, "龙腾"}, &out);
+  AppendCheckAnswer(
+      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 3, "陈海波"},
+      &out);
+  return out;
+}
+
 }  // namespace shixin::wire
 
 #endif  // SHIXIN_PROTOCOL_TEST_MESSAGES_H_
