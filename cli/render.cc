@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "core/validity.h"
 
 namespace shixin {
 namespace {
@@ -20,6 +21,10 @@ Json CaseFieldJson(const std::string& text) { return text; }
 Json CaseFieldJson(uint32_t date) { return date == 0 ? Json(nullptr) : Json(FormatDate(date)); }
 Json CaseFieldJson(uint8_t n) { return n; }
 Json CaseFieldJson(Sex sex) { return SexName(sex); }
+Json CaseFieldJson(int64_t instant) {
+  return instant == 0 ? Json(nullptr) : Json(FormatInstant(instant));
+}
+Json CaseFieldJson(EndReason end) { return EndReasonName(end); }
 
 // Whether a field is empty, 0 or unknown: then a json_optional field is left out.
 template <typename T>

@@ -28,6 +28,10 @@ CaseInfo FullCase() {
   c.business_entity = "陈海波";
   c.age = 58;
   c.sex = Sex::kFemale;
+  c.term_end = 20200820;
+  c.start = 1534694400;     // 2018-08-20T00:00:00+08:00
+  c.ended_at = 1560046200;  // 2019-06-09T10:10:00+08:00
+  c.end = EndReason::kSettled;
   return c;
 }
 
@@ -44,10 +48,12 @@ TEST(RenderTest, CaseJsonHasEveryFieldInOrder) {
       R"("reg_date":"2018-04-09","publish_date":"2018-08-20","gist_id":"(2017)黑04民初56号",)"
       R"("gist_unit":"鹤岗市中级人民法院","duty":"给付\n1. 货款","performance":"全部未履行",)"
       R"("performed_part":"暂无","unperform_part":"暂无","conduct":"违反财产报告制度",)"
-      R"("legal_representative_name":"陈海波","age":58,"sex":"female"},)"
+      R"("legal_representative_name":"陈海波","age":58,"sex":"female","term_end":"2020-08-20",)"
+      R"("start":"2018-08-20T00:00:00+08:00","ended_at":"2019-06-09T10:10:00+08:00",)"
+      R"("end":"settled"},)"
       R"({"case_code":"","court":"","area":"","reg_date":null,"publish_date":null,"gist_id":"",)"
       R"("gist_unit":"","duty":"","performance":"","performed_part":"","unperform_part":"",)"
-      R"("conduct":""}],"roles":[]})");
+      R"("conduct":"","term_end":null,"start":null}],"roles":[]})");
 }
 
 TEST(RenderTest, CheckJsonHasTheDocumentedKeys) {

@@ -17,6 +17,10 @@ CaseView SomeCase(const std::string& duty) {
   c.business_entity = "zz";
   c.age = 58;
   c.sex = Sex::kFemale;
+  c.term_end = 20200820;
+  c.start = 0x0102030405060708;
+  c.ended_at = 0x1112131415161718;
+  c.end = EndReason::kRevoked;
   return c;
 }
 
@@ -26,6 +30,10 @@ TEST(CaseCodecTest, EncodesAsTheFormatSays) {
   std::string out;
   EncodeCase(SomeCase(duty), &out);
   const std::string want = std::string("\xb9\xed\x33\x01\x54\xef\x33\x01\x3a\x02", 10) +  // fixed
+                           std::string("\x74\x3d\x34\x01", 4) +                  // term_end
+                           std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8) +  // start
+                           std::string("\x18\x17\x16\x15\x14\x13\x12\x11", 8) +  // ended_at
+                           std::string("\x0a", 1) +                              // end
                            std::string(
                                "\x01"
                                "A"
@@ -38,7 +46,7 @@ TEST(CaseCodecTest, EncodesAsTheFormatSays) {
                            duty +                                     // duty
                            std::string("\x00\x00\x00\x00\x02zz", 7);  // 7-11
   EXPECT_EQ(out, want);
-  EXPECT_EQ(CaseFixedBytes(), 10u);
+  EXPECT_EQ(CaseFixedBytes(), 31u);
 }
 
 TEST(CaseCodecTest, RoundTrips) {
@@ -58,11 +66,11 @@ TEST(CaseCodecTest, ACutRecordDecodesToWhatItHas) {
   std::string out;
   EncodeCase(SomeCase("duty"), &out);
   size_t size = 0;
-  EXPECT_EQ(DecodeCase(out.data(), out.data() + 9, &size), CaseView());
-  EXPECT_EQ(size, 9u);
+  EXPECT_EQ(DecodeCase(out.data(), out.data() + 30, &size), CaseView());
+  EXPECT_EQ(size, 30u);
   // Cut after the first byte of area's three; the length is read before what is left.
-  CaseView cut = DecodeCase(out.data(), out.data() + 15, &size);
-  EXPECT_EQ(size, 15u);
+  CaseView cut = DecodeCase(out.data(), out.data() + 36, &size);
+  EXPECT_EQ(size, 36u);
   EXPECT_EQ(cut.case_code, "A");
   EXPECT_EQ(cut.area, std::string_view("黑", 1));
   EXPECT_EQ(cut.duty, "");

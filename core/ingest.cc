@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "core/paths.h"
+#include "core/validity.h"
 
 namespace shixin {
 namespace {
@@ -329,6 +330,10 @@ constexpr CaseKey kCaseKeys[] = {
        return ReadDate(v, "publishDate", s, &state->out->publish_date);
      }},
     {"publishDateStamp", nullptr, ReadPublishStamp},
+    {"termEnd", nullptr,
+     [](ondemand::value& v, StringStore& s, CaseState* state) {
+       return ReadDate(v, "termEnd", s, &state->out->term_end);
+     }},
     {"duty", &CaseInput::duty, nullptr},
     {"performance", &CaseInput::performance, nullptr},
     {"performedPart", &CaseInput::performed_part, nullptr},
@@ -376,6 +381,14 @@ absl::Status FinishCase(const CaseState& state) {
     if (!date) return FieldError("publishDateStamp", "out of range: " + Shown(state.stamp));
     out->publish_date = *date;
   }
+  if (out->term_end != 0 && out->term_end < out->publish_date) {
+    const auto day = [](uint32_t d) {
+      return absl::StrFormat("%04d-%02d-%02d", d / 10000, d / 100 % 100, d % 100);
+    };
+    return FieldError("termEnd", absl::StrCat(day(out->term_end), " is before publishDate ",
+                                              day(out->publish_date)));
+  }
+  out->start = out->publish_date == 0 ? 0 : DayStart(out->publish_date);
   return absl::OkStatus();
 }
 

@@ -11,7 +11,9 @@
 //   Str       text: snapshot LEB128 length + bytes; wire str16 (str32 if long_text); JSON string
 //   uint32_t  a date YYYYMMDD, 0 if absent: 4 bytes; JSON "YYYY-MM-DD" or null
 //   uint8_t   a small number (age), 0 if absent: 1 byte; JSON number
+//   int64_t   an instant, Unix seconds, 0 if absent: 8 bytes; JSON RFC 3339 (+08:00) or null
 //   Sex       1 byte; JSON "male"/"female"
+//   EndReason 1 byte; JSON its name, e.g. "performed"
 // Both binary encodings put the fixed-width fields first, then the texts, each group in list
 // order (ForEachCaseFieldBinaryOrder); the JSON keys follow the list order.
 //
@@ -22,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -40,7 +43,33 @@ constexpr std::string_view SexName(Sex sex) {
   return sex == Sex::kMale ? "male" : sex == Sex::kFemale ? "female" : "";
 }
 
-// One enforcement case (keys in domain.md). `performance` stays text: the feed's two values
+// Why a case stopped counting (docs/feed.md): the grounds of a deletion (Art. 10), a revocation
+// (Art. 9: it should never have been listed), or a correction (this version was replaced by
+// another from `ended_at` on). kNone: it has not ended by a change (its term may still end it).
+enum class EndReason : uint8_t {
+  kNone = 0,
+  kPerformed = 1,
+  kSettled = 2,
+  kCreditorRequest = 3,
+  kNoAssets = 4,
+  kSuspended = 5,
+  kNotEnforced = 6,
+  kTerminated = 7,
+  kTermEnded = 8,
+  kOther = 9,
+  kRevoked = 10,
+  kCorrected = 11,
+};
+inline constexpr int kEndReasonCount = 12;
+
+// Returns the feed's name of `reason` ("performed", ..., "revoked", "corrected"; "" for kNone).
+std::string_view EndReasonName(EndReason reason);
+// Returns the reason a remove line names ("performed" ... "other"), or nullopt (also for
+// "revoked" and "corrected", which are ops of their own).
+std::optional<EndReason> RemoveReasonFromName(std::string_view name);
+
+// One enforcement case (keys in domain.md), as one version of it in the list's history.
+// `performance` stays text: the feed's two values
 // ("全部未履行", "部分未履行") are shown as they are and nothing decides on them.
 template <typename Str>
 struct BasicCaseRecord {
@@ -59,6 +88,12 @@ struct BasicCaseRecord {
   Str business_entity;        // businessEntity (legal representative's name, organisations)
   uint8_t age = 0;            // 0 if absent
   Sex sex = Sex::kUnknown;
+  // The case's validity (docs/feed.md). It counts from `start` until the end of the day
+  // `term_end` (China Standard Time) or until `ended_at`, whichever comes first.
+  uint32_t term_end = 0;             // termEnd as YYYYMMDD, 0 if no fixed term
+  int64_t start = 0;                 // Unix seconds: publishDate 00:00 +08:00 or later; 0: unknown
+  int64_t ended_at = 0;              // Unix seconds of the removal, revocation or correction, or 0
+  EndReason end = EndReason::kNone;  // why it ended at ended_at
 
   bool operator==(const BasicCaseRecord&) const = default;
 };
@@ -88,6 +123,11 @@ struct CaseField {
     f.long_text = true;
     return f;
   }
+  constexpr CaseField SinceWire(int version) const {
+    CaseField f = *this;
+    f.wire_version = version;
+    return f;
+  }
 
   constexpr std::string_view json_key() const { return json_name.empty() ? name : json_name; }
 
@@ -95,6 +135,7 @@ struct CaseField {
   std::string_view json_name;  // the CLI's JSON key if not `name`
   bool json_optional = false;  // the JSON leaves the field out when empty, 0 or unknown
   bool long_text = false;      // a text that may pass 64 KiB: str32 on the wire, else str16
+  int wire_version = 1;        // the first protocol version whose CASE carries the field
 };
 
 // Calls f(field, r.member...) for each field of the records `r` (one or more, of any string
@@ -117,6 +158,10 @@ constexpr void ForEachCaseField(F&& f, R&&... r) {
     r.business_entity...);
   f(CaseField("age").JsonOptional(), r.age...);
   f(CaseField("sex").JsonOptional(), r.sex...);
+  f(CaseField("term_end").SinceWire(2), r.term_end...);
+  f(CaseField("start").SinceWire(2), r.start...);
+  f(CaseField("ended_at").JsonOptional().SinceWire(2), r.ended_at...);
+  f(CaseField("end").JsonOptional().SinceWire(2), r.end...);
 }
 
 // Whether a field of type T (cv-ref removed) is a text.

@@ -363,13 +363,17 @@ TEST_F(SnapshotFileTest, WrongMagicAndVersionAreRefused) {
               HasSubstr(absl::StrFormat("snapshot format version %d, this build "
                                         "reads %d",
                                         kSnapshotFormatVersion + 1, kSnapshotFormatVersion)));
-  // A file of the format before per-block checksums (version 1): refused by its version.
-  bad = bytes_;
-  Put<uint32_t>(bad, kVersionOffset, 1);
-  s = OpenBytes(bad);
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(s.message(), HasSubstr("snapshot format version 1, this build reads 2; compile the "
-                                     "list again"));
+  // Files of the formats before per-block checksums (1) and case validity (2): refused by
+  // their version.
+  for (uint32_t old : {1, 2}) {
+    bad = bytes_;
+    Put<uint32_t>(bad, kVersionOffset, old);
+    s = OpenBytes(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(s.message(), HasSubstr(absl::StrFormat("snapshot format version %d, this build "
+                                                       "reads 3; compile the list again",
+                                                       old)));
+  }
 }
 
 TEST_F(SnapshotFileTest, CatalogMismatchIsRefused) {

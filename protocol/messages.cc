@@ -109,10 +109,22 @@ void PutCaseField(const CaseField&, uint8_t n, std::string* out) { PutU8(n, out)
 void PutCaseField(const CaseField&, Sex sex, std::string* out) {
   PutU8(static_cast<uint8_t>(sex), out);
 }
+void PutCaseField(const CaseField&, int64_t instant, std::string* out) {
+  PutU64(static_cast<uint64_t>(instant), out);
+}
+void PutCaseField(const CaseField&, EndReason end, std::string* out) {
+  PutU8(static_cast<uint8_t>(end), out);
+}
+
+// Version 1 carries only the fields of version 1.
+constexpr int kCaseWireVersion = 1;
 
 void PutCase(const CaseInfo& c, std::string* out) {
-  ForEachCaseFieldBinaryOrder([out](const CaseField& f, const auto& v) { PutCaseField(f, v, out); },
-                              c);
+  ForEachCaseFieldBinaryOrder(
+      [out](const CaseField& f, const auto& v) {
+        if (f.wire_version <= kCaseWireVersion) PutCaseField(f, v, out);
+      },
+      c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,10 +244,15 @@ constexpr size_t kMinCatalogMeasure = 7;
 constexpr size_t kMinScenarioRef = 1;
 // A case: its fixed-width fields and the length prefixes of its texts.
 constexpr size_t MinCaseBytes() {
-  size_t n = CaseFixedBytes();
+  size_t n = 0;
   ForEachCaseField(
       [&n]<typename M>(const CaseField& f, const M&) {
-        if constexpr (kIsCaseText<M>) n += TextPrefix(f);
+        if (f.wire_version > kCaseWireVersion) return;
+        if constexpr (kIsCaseText<M>) {
+          n += TextPrefix(f);
+        } else {
+          n += sizeof(M);
+        }
       },
       CaseView{});
   return n;
@@ -320,11 +337,21 @@ void ReadCaseField(Reader& r, const CaseField& f, uint8_t& n) { n = r.U8(f.name)
 void ReadCaseField(Reader& r, const CaseField& f, Sex& sex) {
   sex = static_cast<Sex>(r.Enum(f.name, kSexCount - 1));
 }
+void ReadCaseField(Reader& r, const CaseField& f, int64_t& instant) {
+  instant = static_cast<int64_t>(r.U64(f.name));
+}
+void ReadCaseField(Reader& r, const CaseField& f, EndReason& end) {
+  end = static_cast<EndReason>(r.Enum(f.name, kEndReasonCount - 1));
+}
 
 CaseInfo ReadCase(Reader& r) {
   CaseInfo c;
   r.set_scope("case.");
-  ForEachCaseFieldBinaryOrder([&r](const CaseField& f, auto& v) { ReadCaseField(r, f, v); }, c);
+  ForEachCaseFieldBinaryOrder(
+      [&r](const CaseField& f, auto& v) {
+        if (f.wire_version <= kCaseWireVersion) ReadCaseField(r, f, v);
+      },
+      c);
   r.set_scope("");
   return c;
 }

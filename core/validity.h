@@ -1,0 +1,69 @@
+// The list's time model (docs/feed.md): instants, the China Standard Time days the feed's dates
+// name, when one case version counts, and a subject's listing as the union of its cases'.
+//
+// Instants are Unix seconds (int64_t). A feed date (YYYYMMDD) names a day in China Standard
+// Time (UTC+08:00, no daylight saving since 1991): publishDate starts counting at 00:00 of its
+// day, termEnd is the last day that counts (the case stops at 00:00 of the next day).
+//
+// Thread safety: pure functions and plain values.
+#ifndef SHIXIN_CORE_VALIDITY_H_
+#define SHIXIN_CORE_VALIDITY_H_
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/record.h"
+
+namespace shixin {
+
+// An instant that never comes: an open end.
+inline constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+
+// Returns 00:00 +08:00 of the day `yyyymmdd` as Unix seconds.
+// REQUIRES: yyyymmdd is a real date (as ParseFeedDate returns).
+int64_t DayStart(uint32_t yyyymmdd);
+// Returns the day (YYYYMMDD, China Standard Time) that contains `instant`.
+uint32_t DayOf(int64_t instant);
+
+// Parses an RFC 3339 time with a zone ("2026-06-03T10:00:00+08:00", "2026-06-03T02:00:00Z";
+// fractions of a second are cut). Returns InvalidArgument naming what is wrong otherwise.
+absl::StatusOr<int64_t> ParseInstant(std::string_view text);
+// Returns `instant` as RFC 3339 in China Standard Time, e.g. "2026-06-03T10:00:00+08:00".
+std::string FormatInstant(int64_t instant);
+
+// The instants [from, until) during which something counts; until == kForever: no known end.
+struct Interval {
+  int64_t from = 0;
+  int64_t until = kForever;
+
+  bool Contains(int64_t t) const { return from <= t && t < until; }
+  bool empty() const { return from >= until; }
+  bool operator==(const Interval&) const = default;
+};
+
+// Returns when the case version `c` counts: from c.start until the end of its term or
+// c.ended_at, whichever is first (empty if it ended before it started).
+template <typename Str>
+Interval CaseInterval(const BasicCaseRecord<Str>& c);
+// Returns the end of the term ending on `term_end` (kForever for 0: no fixed term).
+int64_t TermEndInstant(uint32_t term_end);
+
+// Returns the maximal block of the union of `intervals` that contains `t` (overlapping and
+// touching intervals merge), or nullopt if none contains t. Any order; empty ones are ignored.
+std::optional<Interval> BlockAt(std::span<const Interval> intervals, int64_t t);
+
+template <typename Str>
+Interval CaseInterval(const BasicCaseRecord<Str>& c) {
+  Interval i{c.start, TermEndInstant(c.term_end)};
+  if (c.ended_at != 0 && c.ended_at < i.until) i.until = c.ended_at;
+  return i;
+}
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_VALIDITY_H_
