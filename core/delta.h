@@ -1,0 +1,80 @@
+// Delta files: the court's daily changes to the list (docs/feed.md, section 3), parsed and
+// checked line by line, all or nothing. What a change means for the list (is the case known,
+// does it still count) is decided where it is applied, not here.
+//
+// Thread safety: pure functions and plain values.
+#ifndef SHIXIN_CORE_DELTA_H_
+#define SHIXIN_CORE_DELTA_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/id.h"
+#include "core/record.h"
+#include "core/types.h"
+
+namespace shixin {
+
+enum class DeltaOp : uint8_t { kAdd, kRemove, kRevoke, kCorrect, kRelate, kUnrelate };
+
+// Returns the feed's name of `op` ("add", "remove", ...).
+std::string_view DeltaOpName(DeltaOp op);
+
+// One line of a delta file. Which members are set depends on `op`:
+//   kAdd, kCorrect: id, name, record (every field the line gave; record.start is 00:00 of the
+//                   publishDate, or `at` when that is later), at (0 if an add has none);
+//   kRemove:        id, record.case_code, reason, at;
+//   kRevoke:        id, record.case_code, at;
+//   kRelate:        org, id (the person), name (personName), role, at;
+//   kUnrelate:      org, id (the person), role, at.
+struct DeltaChange {
+  DeltaOp op = DeltaOp::kAdd;
+  uint64_t line = 0;  // 1-based, in its file
+  Id id;              // cardNum, or personId for relate/unrelate
+  std::string name;   // iname, or personName
+  CaseInfo record;
+  EndReason reason = EndReason::kNone;  // kRemove: one of kPerformed .. kOther
+  int64_t at = 0;                       // Unix seconds
+  Id org;                               // orgId
+  Role role = Role::kLegalRepresentative;
+};
+
+// One delta file, parsed whole.
+struct Delta {
+  uint64_t sequence = 0;
+  std::string name;  // the file's name, for messages ("00000000000000000042.ndjson")
+  std::vector<DeltaChange> changes;
+};
+
+// Returns "<20-digit sequence>.ndjson".
+std::string DeltaFileName(uint64_t sequence);
+// Returns the sequence a delta file's name carries, or nullopt for any other name.
+std::optional<uint64_t> DeltaSequence(std::string_view file_name);
+
+// Parses the text of the delta file `name` (its sequence from the name). Returns the delta, or
+// InvalidArgument whose message names the file, the line and the reason
+// ("00000000000000000042.ndjson:17: remove: reason: unknown \"paid\""): any bad line refuses
+// the whole file, as does a last line without its newline, or text that is not UTF-8.
+absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text);
+
+// Reads and parses the delta file at `path`. Besides ParseDelta's errors: NotFound if it does
+// not exist, Unavailable if it changed while it was read (size or mtime; try again later).
+absl::StatusOr<Delta> ReadDelta(const std::string& path);
+
+// A delta file in a directory.
+struct DeltaFile {
+  uint64_t sequence = 0;
+  std::string path;
+};
+
+// Returns the delta files of `dir` in sequence order (other names ignored), or the error that
+// listing it gave (NotFound for a missing directory).
+absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_DELTA_H_
