@@ -89,7 +89,7 @@ const World& GetFileWorld() {
     }
     w->snap = *std::move(snap);
     for (EntityNo e = 0; e < w->snap->entity_count(); ++e) {
-      if (w->snap->IsListed(e)) w->hits.push_back(w->snap->EntityId(e));
+      if (w->snap->IsListed(e, NowSeconds())) w->hits.push_back(w->snap->EntityId(e));
     }
     ShuffleHitsAndAddMisses(*w);
     return w;
@@ -148,7 +148,7 @@ void BM_Detail(benchmark::State& state) {
   size_t i = 0;
   uint64_t cases = 0;
   for (auto _ : state) {
-    absl::StatusOr<CheckResult> r = Check(*w.snap, w.hits[i], /*with_cases=*/true);
+    absl::StatusOr<CheckResult> r = Check(*w.snap, w.hits[i], NowSeconds(), /*with_cases=*/true);
     if (!r.ok()) {
       state.SkipWithError(std::string(r.status().message()).c_str());
       break;

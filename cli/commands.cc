@@ -19,6 +19,7 @@
 #include "core/paths.h"
 #include "core/query.h"
 #include "core/snapshot_file.h"
+#include "core/validity.h"
 #include "protocol/messages.h"
 #include "synthetic/synthetic.h"
 
@@ -156,7 +157,7 @@ int RunCheck(const std::vector<std::string>& args) {
     return flags->Get("data") ? kExitLoad : kExitUsage;
   }
   return ForEachId(QueryInputs(*flags), flags->Has("json"), [&](const Id& id, bool json) {
-    absl::StatusOr<CheckResult> r = Check(**snap, id);
+    absl::StatusOr<CheckResult> r = Check(**snap, id, NowSeconds(), /*with_cases=*/true);
     if (!r.ok()) {  // only a snapshot file's cases can fail to read; this one is built
       std::fprintf(stderr, "shixin check: %s\n", std::string(r.status().message()).c_str());
       return kExitLoad;
@@ -180,6 +181,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   }
   MeasureQuery query;
   query.officers = *std::move(officers);
+  query.at = NowSeconds();
   if (absl::Status s = ParseFilters(*flags, *catalog, &query); !s.ok()) {
     return UsageError("measures", s);
   }

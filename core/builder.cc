@@ -96,7 +96,8 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
   snap->entity_storage_.push_back(
       Snapshot::Entity{PackedId{}, static_cast<uint32_t>(snap->name_storage_.size()),
                        static_cast<uint32_t>(snap->case_offset_storage_.size()),
-                       static_cast<uint32_t>(snap->link_storage_.size())});
+                       static_cast<uint32_t>(snap->link_storage_.size()), 0, 0});
+  LayOutListings(*snap);
   snap->case_blob_storage_ = std::move(case_blob_);
   snap->ViewOwnedStorage();
   FillInfo(*snap);
@@ -120,7 +121,7 @@ void SnapshotBuilder::LayOutEntities(const std::vector<uint32_t>& order, Snapsho
   for (uint32_t i : order) {
     const PendingEntity& p = pending_[i];
     snap.entity_storage_.push_back(
-        Snapshot::Entity{p.id, static_cast<uint32_t>(snap.name_storage_.size()), 0, 0});
+        Snapshot::Entity{p.id, static_cast<uint32_t>(snap.name_storage_.size()), 0, 0, 0, 0});
     snap.name_storage_.append(names_, p.name_begin, p.name_size);
   }
 }
@@ -135,6 +136,42 @@ void SnapshotBuilder::LayOutCases(const std::vector<uint32_t>& number, Snapshot&
   snap.case_offset_storage_.resize(cases_.size());
   for (const PendingCase& c : cases_) {
     snap.case_offset_storage_[begin[number[c.entity]]++] = c.blob_begin;
+  }
+}
+
+void SnapshotBuilder::LayOutListings(Snapshot& snap) const {
+  std::vector<Interval> intervals;
+  const size_t n = snap.entity_storage_.size() - 1;
+  for (size_t e = 0; e < n; ++e) {
+    Snapshot::Entity& entity = snap.entity_storage_[e];
+    intervals.clear();
+    for (uint32_t c = entity.case_begin; c < snap.entity_storage_[e + 1].case_begin; ++c) {
+      const uint64_t offset = snap.case_offset_storage_[c];
+      const Interval i = CaseInterval(
+          DecodeCase(case_blob_.data() + offset, case_blob_.data() + case_blob_.size(), nullptr));
+      if (!i.empty()) intervals.push_back(i);
+    }
+    // Merge into blocks: sorted by start, an interval that starts at or before the end of the
+    // block so far extends it.
+    std::sort(intervals.begin(), intervals.end(),
+              [](const Interval& a, const Interval& b) { return a.from < b.from; });
+    std::optional<Interval> block;
+    for (const Interval& i : intervals) {
+      if (block && i.from <= block->until) {
+        block->until = std::max(block->until, i.until);
+        continue;
+      }
+      if (block) {
+        snap.block_storage_.push_back(Snapshot::Block{static_cast<EntityNo>(e),
+                                                      Snapshot::StoredTime(block->from),
+                                                      Snapshot::StoredTime(block->until)});
+      }
+      block = i;
+    }
+    if (block) {
+      entity.listed_from = Snapshot::StoredTime(block->from);
+      entity.listed_until = Snapshot::StoredTime(block->until);
+    }
   }
 }
 
@@ -187,12 +224,13 @@ void SnapshotBuilder::FillInfo(Snapshot& snap) const {
   XXH3_64bits_reset(state);
   for (EntityNo e = 0; e < snap.entity_count(); ++e) {
     XXH3_64bits_update(state, &snap.entities_[e], sizeof(Snapshot::Entity));
-    if (snap.IsListed(e)) {
+    if (snap.IsListed(e, info.build_time)) {
       ++info.subjects;
       ++(snap.EntityKind(e) == SubjectKind::kPerson ? info.persons : info.organizations);
     }
-    if (snap.IsRelated(e)) ++info.related_persons;
+    if (snap.IsRelated(e, info.build_time)) ++info.related_persons;
   }
+  XXH3_64bits_update(state, snap.blocks_.data(), snap.blocks_.size_bytes());
   XXH3_64bits_update(state, snap.names_.data(), snap.names_.size());
   XXH3_64bits_update(state, snap.links_.data(), snap.links_.size() * sizeof(uint32_t));
   for (uint64_t offset : snap.case_offsets_) {

@@ -69,6 +69,8 @@ class SnapshotBuilder {
   void LayOutEntities(const std::vector<uint32_t>& order, Snapshot& snap) const;
   void LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap) const;
   void LayOutLinks(const std::vector<uint32_t>& number, Snapshot& snap);
+  // Sets each entity's last listing block and the table of earlier ones, from its cases.
+  void LayOutListings(Snapshot& snap) const;
   void FillInfo(Snapshot& snap) const;
   static void BuildIndexes(Snapshot& snap);
 

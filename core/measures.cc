@@ -19,6 +19,7 @@ struct Grounds {
   std::vector<std::pair<Role, EntityNo>> related;
   // Organisations: officers (role, id, entity or kNoEntity), from the caller and the feed.
   std::vector<std::tuple<Role, Id, EntityNo>> officers;
+  int64_t at = 0;  // the instant asked about
 };
 
 // Merges the caller's officers with those the relations feed knows for organisation `e`.
@@ -65,14 +66,14 @@ void MatchMeasure(const Snapshot& snap, const Measure& m, const Grounds& g, Enti
   }
   for (const auto& [role, officer, officer_e] : g.officers) {
     if (officer_e == kNoEntity) continue;
-    if (RoleSetHas(m.officer_listed_roles, role) && snap.IsListed(officer_e)) {
+    if (RoleSetHas(m.officer_listed_roles, role) && snap.IsListed(officer_e, g.at)) {
       out->push_back(OfficerBasis(snap, role, officer, officer_e));
     }
     if (!RoleSetHas(m.two_hop_officer_roles, role)) continue;
     // Two hops: the officer holds a qualifying role in another organisation that is listed.
     for (uint32_t i = 0; i < snap.LinkCount(officer_e); ++i) {
       const LinkView link = snap.Link(officer_e, i);
-      if (link.other == subject || !snap.IsListed(link.other) ||
+      if (link.other == subject || !snap.IsListed(link.other, g.at) ||
           !RoleSetHas(m.two_hop_via_roles, link.role)) {
         continue;
       }
@@ -110,15 +111,16 @@ absl::StatusOr<MeasuresResult> Measures(const Snapshot& snap, const Catalog& cat
                                         const MeasureQuery& query) {
   SHIXIN_RETURN_IF_ERROR(ValidateQuery(catalog, id, query));
   MeasuresResult result;
-  SHIXIN_ASSIGN_OR_RETURN(result.subject, Check(snap, id, /*with_cases=*/false));
+  SHIXIN_ASSIGN_OR_RETURN(result.subject, Check(snap, id, query.at, /*with_cases=*/false));
   const EntityNo e = snap.Find(id);
   Grounds g;
   g.kind = id.subject_kind();
-  g.listed = e != kNoEntity && snap.IsListed(e);
+  g.at = query.at;
+  g.listed = result.subject.listed;
   if (g.kind == SubjectKind::kPerson && e != kNoEntity) {
     for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
       const LinkView link = snap.Link(e, i);
-      if (snap.IsListed(link.other)) g.related.emplace_back(link.role, link.other);
+      if (snap.IsListed(link.other, g.at)) g.related.emplace_back(link.role, link.other);
     }
   } else if (g.kind == SubjectKind::kOrganization) {
     CollectOfficers(snap, e, query.officers, &g);

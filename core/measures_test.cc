@@ -17,6 +17,7 @@ namespace shixin {
 namespace {
 
 using testing::CreditCode;
+using testing::kNow;
 using testing::MakeCase;
 using testing::MakeRelation;
 using testing::PersonId;
@@ -55,6 +56,7 @@ class MeasuresTest : public ::testing::Test {
 
   // Returns the numbers of the measures that apply.
   static std::vector<int> Applicable(const Id& id, MeasureQuery query = {}) {
+    query.at = kNow;
     auto result = Measures(*snap_, *catalog_, id, query);
     EXPECT_TRUE(result.ok()) << result.status();
     std::vector<int> numbers;

@@ -1,5 +1,6 @@
 // The query engine: "is this ID listed?" (Check) and "which measures apply to this subject,
-// and why?" (Measures). Results own their strings, so they outlive the snapshot and can be
+// and why?" (Measures), at an instant: now, or an earlier one within the history window
+// (docs/feed.md, section 4). Results own their strings, so they outlive the snapshot and can be
 // printed or sent over the wire; the daemon's compact CHECK path reads the Snapshot directly.
 //
 // Thread safety: the functions only read the (immutable) snapshot and catalog.
@@ -17,6 +18,7 @@
 #include "core/record.h"
 #include "core/snapshot.h"
 #include "core/types.h"
+#include "core/validity.h"
 
 namespace shixin {
 
@@ -35,17 +37,26 @@ struct CheckResult {
   bool listed = false;
   bool related = false;  // a person holding a role in a listed organisation
   std::string name;      // empty when the ID is unknown
-  // Cases in the order of the source list; roles and officers by the other party's ID (by
-  // IdKind, then text), then role.
+  // When listed: the unbroken stretch of counting cases that holds the instant asked about.
+  int64_t since = 0;         // 0: since ever (no publish date known)
+  int64_t until = kForever;  // kForever: no known end
+  // The case versions that count at the instant, in the order of the source list (one later
+  // revoked has end == kRevoked and ended_at after the instant); roles and officers by the
+  // other party's ID (by IdKind, then text), then role.
   std::vector<CaseInfo> cases;
   std::vector<RoleInfo> roles;     // persons: roles held in organisations
   std::vector<RoleInfo> officers;  // organisations: their related persons
 };
 
-// Returns what the snapshot knows of `id`; an unknown ID gives listed == related == false.
-// `with_cases` = false leaves `cases` empty and never fails; with the cases, returns
-// Snapshot::ReadCases()'s DataLoss when a snapshot file's case data changed after it was opened.
-absl::StatusOr<CheckResult> Check(const Snapshot& snap, const Id& id, bool with_cases = true);
+// Returns what the snapshot says of `id` at the instant `at` (Unix seconds); an unknown ID gives
+// listed == related == false. `with_cases` = false leaves `cases` empty and never fails; with
+// the cases, returns Snapshot::ReadCases()'s DataLoss when a snapshot file's case data changed
+// after it was opened.
+absl::StatusOr<CheckResult> Check(const Snapshot& snap, const Id& id, int64_t at, bool with_cases);
+
+// Returns OK if an answer as of `as_of` can be given at `now`, with `history_days` days of
+// history kept; OutOfRange naming the window otherwise (before it, or after now).
+absl::Status ValidateAsOf(int64_t as_of, int64_t now, int history_days);
 
 // Why a measure applies.
 enum class BasisType : uint8_t {
@@ -94,6 +105,7 @@ struct MeasureQuery {
   std::vector<Officer> officers;  // the queried organisation's officers known to the caller
   int agency = -1;                // only this agency (Catalog::agencies() index), or -1
   int scenario = -1;              // only this scenario (Catalog::scenarios() index), or -1
+  int64_t at = 0;                 // the instant asked about (Unix seconds)
 };
 
 struct MeasuresResult {
@@ -101,7 +113,8 @@ struct MeasuresResult {
   std::vector<MeasureInfo> measures;  // in catalog order
 };
 
-// Returns the measures of `catalog` that apply to `id`, each with every basis that applies.
+// Returns the measures of `catalog` that apply to `id` at `query.at`, each with every basis
+// that applies.
 // Officers known from the relations feed are used together with `query.officers`.
 // Returns InvalidArgument if an officer is not a person, if officers are given for a person,
 // or if the agency or scenario index is out of range.

@@ -21,6 +21,7 @@ void Snapshot::ViewOwnedStorage() {
   entities_ = entity_storage_;
   names_ = name_storage_;
   links_ = link_storage_;
+  blocks_ = block_storage_;
   case_offsets_ = case_offset_storage_;
   case_blob_ = case_blob_storage_;
 }
@@ -88,11 +89,34 @@ std::string_view Snapshot::EntityName(EntityNo e) const {
   return names_.substr(begin, entities_[e + 1].name_begin - begin);
 }
 
-bool Snapshot::IsRelated(EntityNo e) const {
+std::optional<Interval> Snapshot::ListingAt(EntityNo e, int64_t t) const {
+  const uint32_t at = StoredTime(t);
+  const Entity& entity = entities_[e];
+  if (at >= entity.listed_from) {
+    if (at >= entity.listed_until) return std::nullopt;
+    return Interval{Instant(entity.listed_from), Instant(entity.listed_until)};
+  }
+  // Before its last block: one of its earlier blocks, if it has any (few entities do).
+  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), Block{e, at, 0});
+  if (it == blocks_.begin()) return std::nullopt;
+  --it;
+  if (it->entity != e || at >= it->until) return std::nullopt;
+  return Interval{Instant(it->from), Instant(it->until)};
+}
+
+bool Snapshot::IsListed(EntityNo e, int64_t t) const {
+  const Entity& entity = entities_[e];
+  const uint32_t at = StoredTime(t);
+  // The common case, answered from the entity's own line.
+  if (at >= entity.listed_from) return at < entity.listed_until;
+  return ListingAt(e, t).has_value();
+}
+
+bool Snapshot::IsRelated(EntityNo e, int64_t t) const {
   if (EntityKind(e) != SubjectKind::kPerson) return false;
   const uint32_t n = LinkCount(e);
   for (uint32_t i = 0; i < n; ++i) {
-    if (IsListed(Link(e, i).other)) return true;
+    if (IsListed(Link(e, i).other, t)) return true;
   }
   return false;
 }

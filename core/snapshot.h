@@ -2,9 +2,12 @@
 // organisation (an "entity"), their cases, and the related-person index in both directions.
 //
 // Layout (compact; no per-record heap objects):
-//   entities_  24 bytes each, sorted by PackedId; entity i's name, cases and links are the
+//   entities_  32 bytes each, sorted by PackedId; entity i's name, cases and links are the
 //              ranges [i, i+1) of the name arena, the case table and the link table (a sentinel
-//              entity closes the last range);
+//              entity closes the last range); its last listing block (below) is in the entity;
+//   blocks_    the earlier listing blocks of the few entities that have several, by entity:
+//              a block is a stretch of time during which the union of the entity's case
+//              intervals (core/validity.h) is unbroken;
 //   index_     an IdIndex (core/id_index.h) keyed by the XXH3 hash of the packed ID: 8-byte
 //              slots of fingerprint and entity number; a hit is always verified against the
 //              entity's full ID;
@@ -41,6 +44,7 @@
 #include "core/id_index.h"
 #include "core/record.h"
 #include "core/types.h"
+#include "core/validity.h"
 
 namespace shixin {
 
@@ -59,7 +63,7 @@ struct SnapshotInfo {
   uint64_t version = 0;        // XXH3 content hash over every table
   int64_t build_time = 0;      // Unix seconds
   int64_t source_time = 0;     // Unix seconds: newest mtime of the source files, or 0
-  uint64_t subjects = 0;       // listed subjects
+  uint64_t subjects = 0;       // subjects listed at build_time
   uint64_t persons = 0;        // listed persons
   uint64_t organizations = 0;  // listed organisations
   uint64_t cases = 0;
@@ -109,10 +113,14 @@ class Snapshot {
   Id EntityId(EntityNo e) const { return Id::Unpack(entities_[e].id); }
   SubjectKind EntityKind(EntityNo e) const;
   std::string_view EntityName(EntityNo e) const;
-  // A listed subject has at least one case.
-  bool IsListed(EntityNo e) const { return CaseCount(e) > 0; }
-  // A person holding a role in a listed organisation.
-  bool IsRelated(EntityNo e) const;
+  // Whether a case of `e` counts at the instant `t` (Unix seconds).
+  bool IsListed(EntityNo e, int64_t t) const;
+  // Returns the listing block of `e` that holds `t` (since, until), or nullopt if not listed.
+  std::optional<Interval> ListingAt(EntityNo e, int64_t t) const;
+  // Whether `e` has any case (listed at some time, now, before or later).
+  bool HasCases(EntityNo e) const { return CaseCount(e) > 0; }
+  // A person holding a role in an organisation listed at `t`.
+  bool IsRelated(EntityNo e, int64_t t) const;
   uint32_t CaseCount(EntityNo e) const {
     return entities_[e + 1].case_begin - entities_[e].case_begin;
   }
@@ -149,12 +157,34 @@ class Snapshot {
 
   struct Entity {
     PackedId id;
-    uint32_t name_begin;  // into names_
-    uint32_t case_begin;  // the number of its first case
-    uint32_t link_begin;  // into links_
+    uint32_t name_begin;    // into names_
+    uint32_t case_begin;    // the number of its first case
+    uint32_t link_begin;    // into links_
+    uint32_t listed_from;   // its last listing block, as StoredTime()s (from == until: none)
+    uint32_t listed_until;  // kStoredForever: no known end
   };
-  static_assert(sizeof(Entity) == 24);
+  static_assert(sizeof(Entity) == 32);
   using EntityTable = std::vector<Entity, HugePageAllocator<Entity>>;
+
+  // An earlier listing block of `entity` (one that ends before its last block starts).
+  struct Block {
+    EntityNo entity;
+    uint32_t from;
+    uint32_t until;
+    friend bool operator<(const Block& a, const Block& b) {
+      return a.entity != b.entity ? a.entity < b.entity : a.from < b.from;
+    }
+  };
+  static_assert(sizeof(Block) == 12);
+
+  // Instants as the tables keep them: seconds from 1970 to 2106; kForever is kStoredForever.
+  static constexpr uint32_t kStoredForever = 0xFFFFFFFFu;
+  static uint32_t StoredTime(int64_t t) {
+    return t <= 0 ? 0 : t >= kStoredForever ? kStoredForever : static_cast<uint32_t>(t);
+  }
+  static int64_t Instant(uint32_t stored) {
+    return stored == kStoredForever ? kForever : static_cast<int64_t>(stored);
+  }
 
   Snapshot();
 
@@ -172,6 +202,7 @@ class Snapshot {
   std::span<const Entity> entities_;  // sorted by id, plus a sentinel
   std::string_view names_;
   std::span<const uint32_t> links_;
+  std::span<const Block> blocks_;  // sorted
   // A built snapshot's case tables (empty for a snapshot file: its cases stay in the file).
   std::span<const uint64_t> case_offsets_;  // into case_blob_, one per case
   std::string_view case_blob_;
@@ -183,6 +214,7 @@ class Snapshot {
   EntityTable entity_storage_;
   std::string name_storage_;
   std::vector<uint32_t> link_storage_;
+  std::vector<Block> block_storage_;
   std::vector<uint64_t> case_offset_storage_;
   std::string case_blob_storage_;
 

@@ -77,10 +77,11 @@ enum Kind : uint32_t {
   kOrgCodeIndex = 3,
   kNames = 4,
   kLinks = 5,
-  kCaseOffsets = 6,
-  kCaseBlob = 7,
+  kBlocks = 6,
+  kCaseOffsets = 7,
+  kCaseBlob = 8,
 };
-constexpr int kSectionCount = 7;
+constexpr int kSectionCount = 8;
 
 // What the format says of one section, and which table of a Snapshot it holds: the writer,
 // the reader and the checks all go by SnapshotFile::kSections, one of these per kind.
@@ -191,6 +192,7 @@ class SnapshotFile {
       IndexSection<&Snapshot::org_code_index_>(kOrgCodeIndex, "org_code_index"),
       TableSection<&Snapshot::names_>(kNames, "names"),
       TableSection<&Snapshot::links_>(kLinks, "links"),
+      TableSection<&Snapshot::blocks_>(kBlocks, "listing_blocks"),
       SectionFormat{kCaseOffsets, "case_offsets", sizeof(uint64_t), false, &WriteCaseOffsets,
                     nullptr},
       SectionFormat{kCaseBlob, "case_blob", 1, false, &WriteCaseRecords, nullptr},
@@ -620,7 +622,13 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
   };
   std::thread index_checker;
   if (parallel) index_checker = std::thread(check_indexes);
-  const absl::Status tables = CheckEntitiesAndLinks(snap);
+  absl::Status tables = CheckEntitiesAndLinks(snap);
+  for (size_t i = 0; tables.ok() && i < snap.blocks_.size(); ++i) {
+    const Snapshot::Block& b = snap.blocks_[i];
+    if (b.entity >= n || b.from >= b.until || (i > 0 && !(snap.blocks_[i - 1] < b))) {
+      tables = absl::DataLossError(absl::StrFormat("listing block %d out of order or range", i));
+    }
+  }
   if (parallel) {
     index_checker.join();
   } else {

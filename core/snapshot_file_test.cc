@@ -14,11 +14,13 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "core/builder.h"
 #include "core/dataset.h"
+#include "core/test_util.h"
 #include "synthetic/synthetic.h"
 #include "xxhash.h"
 
@@ -34,7 +36,8 @@ const CatalogIdentity kCatalog{"hegang-2018", kFingerprint};
 constexpr size_t kVersionOffset = 8;
 constexpr size_t kHeaderChecksumOffset = 248;
 constexpr size_t kTableOffset = 256;
-constexpr int kSections = 7;
+constexpr int kSections = 8;
+constexpr size_t kEntityBytes = 32;
 
 std::string SourceDir() {
   const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
@@ -100,6 +103,16 @@ std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects, uint64_t seed = 7) 
   GenerateSynthetic(
       SyntheticOptions{subjects, seed}, [&](const CaseInput& c) { builder.AddCase(c); },
       [&](const RelationInput& r) { builder.AddRelation(r); });
+  // A subject listed twice with a gap between: an earlier listing block in its own table.
+  for (const auto& [code, publish, term_end] :
+       {std::tuple("（2016）黑04执1号", 20160104u, 20180103u),
+        std::tuple("（2020）黑04执2号", 20200601u, 0u)}) {
+    CaseInput c = testing::MakeCase(testing::PersonId(999999), "两段", code);
+    c.publish_date = publish;
+    c.start = DayStart(publish);
+    c.term_end = term_end;
+    builder.AddCase(c);
+  }
   auto snap = builder.Build();
   EXPECT_TRUE(snap.ok()) << snap.status();
   return *std::move(snap);
@@ -135,8 +148,8 @@ struct Range {
 // SNAPSHOT_FORMAT.md says: their offsets and the next case's, and their records, each in the
 // whole 4 KiB blocks of its section that hold it.
 std::vector<Range> BytesRead(const std::string& file, uint64_t first, uint64_t count) {
-  const Section offsets = SectionOf(file, 5);
-  const Section blob = SectionOf(file, 6);
+  const Section offsets = SectionOf(file, kSections - 2);
+  const Section blob = SectionOf(file, kSections - 1);
   const uint64_t cases = offsets.size / 8;
   const auto offset = [&](uint64_t c) {
     return c == cases ? blob.size : Get<uint64_t>(file, offsets.offset + 8 * c);
@@ -211,8 +224,10 @@ void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b) {
     }
     EXPECT_EQ(a.EntityKind(e), b.EntityKind(e));
     EXPECT_EQ(a.EntityName(e), b.EntityName(e));
-    EXPECT_EQ(a.IsListed(e), b.IsListed(e));
-    EXPECT_EQ(a.IsRelated(e), b.IsRelated(e));
+    for (int64_t t : {int64_t{0}, a.info().build_time, NowSeconds(), kForever}) {
+      EXPECT_EQ(a.ListingAt(e, t), b.ListingAt(e, t));
+      EXPECT_EQ(a.IsRelated(e, t), b.IsRelated(e, t));
+    }
     ASSERT_EQ(a.CaseCount(e), b.CaseCount(e));
     ASSERT_EQ(a.FirstCase(e), b.FirstCase(e));
     CaseBuffer buffer_a;
@@ -389,9 +404,9 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
   const Section index = SectionOf(bytes_, 0);
   const Section entities = SectionOf(bytes_, 1);
   const Section links = SectionOf(bytes_, 4);
-  const Section offsets = SectionOf(bytes_, 5);
+  const Section offsets = SectionOf(bytes_, kSections - 2);
   ASSERT_EQ(entities.kind, 2u);
-  const uint32_t n = static_cast<uint32_t>(entities.size / 24 - 1);
+  const uint32_t n = static_cast<uint32_t>(entities.size / kEntityBytes - 1);
   struct Craft {
     const char* what;
     int section;
@@ -401,16 +416,16 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
     bool wide;
   };
   const Craft crafts[] = {
-      {"name range", 1, entities.offset + 24 * 3 + 12, 0xFFFFFF00u, 0, false},
-      {"case range", 1, entities.offset + 24 * 3 + 16, 0xFFFFFF00u, 0, false},
-      {"link range", 1, entities.offset + 24 * 3 + 20, 0xFFFFFF00u, 0, false},
-      {"sentinel", 1, entities.offset + 24 * n + 12, 1u << 30, 0, false},
-      {"bad id", 1, entities.offset + 24 * 5 + 8, 0, 0, false},
+      {"name range", 1, entities.offset + kEntityBytes * 3 + 12, 0xFFFFFF00u, 0, false},
+      {"case range", 1, entities.offset + kEntityBytes * 3 + 16, 0xFFFFFF00u, 0, false},
+      {"link range", 1, entities.offset + kEntityBytes * 3 + 20, 0xFFFFFF00u, 0, false},
+      {"sentinel", 1, entities.offset + kEntityBytes * n + 12, 1u << 30, 0, false},
+      {"bad id", 1, entities.offset + kEntityBytes * 5 + 8, 0, 0, false},
       {"link entity", 4, links.offset, (n + 5) << 3, 0, false},
       {"link role", 4, links.offset, 7, 0, false},
-      {"case offset", 5, offsets.offset + 8, 0, 1ull << 40, true},
-      {"case order", 5, offsets.offset + 16, 0, 0, true},
-      {"first case offset", 5, offsets.offset, 0, 1, true},
+      {"case offset", 6, offsets.offset + 8, 0, 1ull << 40, true},
+      {"case order", 6, offsets.offset + 16, 0, 0, true},
+      {"first case offset", 6, offsets.offset, 0, 1, true},
       {"index entry", 0, index.offset + 32, n + 1, 0, false},
   };
   // With one thread the tables are checked one after another, with more concurrently.
@@ -429,8 +444,8 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
     }
   }
   std::string duplicate = bytes_;  // entity 5 gets entity 4's ID: no longer strictly sorted
-  std::memcpy(duplicate.data() + entities.offset + 24 * 5, bytes_.data() + entities.offset + 24 * 4,
-              12);
+  std::memcpy(duplicate.data() + entities.offset + kEntityBytes * 5,
+              bytes_.data() + entities.offset + kEntityBytes * 4, 12);
   Reseal(duplicate, 1);
   EXPECT_THAT(OpenBytes(duplicate).message(), HasSubstr("unsorted ID"));
   // A resealed but unchanged file still opens: the crafts above are caught by structure.
@@ -455,10 +470,10 @@ TEST_F(SnapshotFileTest, CaseBytesOverwrittenInPlaceAreAnErrorNotText) {
   EXPECT_LT(failed, static_cast<int>(built_->info().subjects) / 2);
   // The record holding the byte: a checksum error naming the block.
   CaseBuffer buffer;
-  const uint64_t cases = SectionOf(bytes_, 5).size / 8;
+  const uint64_t cases = SectionOf(bytes_, kSections - 2).size / 8;
   uint32_t c = 0;
-  while (c + 1 < cases &&
-         Get<uint64_t>(bytes_, SectionOf(bytes_, 5).offset + 8 * (c + 1)) <= blob.size / 2) {
+  while (c + 1 < cases && Get<uint64_t>(bytes_, SectionOf(bytes_, kSections - 2).offset +
+                                                    8 * (c + 1)) <= blob.size / 2) {
     ++c;
   }
   auto read = (*snap)->ReadCases(c, 1, buffer);
@@ -469,7 +484,7 @@ TEST_F(SnapshotFileTest, CaseBytesOverwrittenInPlaceAreAnErrorNotText) {
                                 "checksum",
                                 blob.size / 2 / 4096, at / 4096 * 4096, at / 4096 * 4096 + 4095)));
   // The case offsets too.
-  const Section offsets = SectionOf(bytes_, 5);
+  const Section offsets = SectionOf(bytes_, kSections - 2);
   after.replace(offsets.offset + 8, 8, std::string(8, '\xFF'));
   WriteInPlace(path_, offsets.offset + 8, after.substr(offsets.offset + 8, 8));
   EXPECT_GE(ExpectReadsAfterChange(**snap, *built_, bytes_, after), failed + 1);
@@ -478,7 +493,7 @@ TEST_F(SnapshotFileTest, CaseBytesOverwrittenInPlaceAreAnErrorNotText) {
 }
 
 TEST_F(SnapshotFileTest, FileTruncatedInPlaceGivesErrorsNotFaults) {
-  const Section offsets = SectionOf(bytes_, 5);
+  const Section offsets = SectionOf(bytes_, kSections - 2);
   const Section blob = SectionOf(bytes_, kSections - 1);
   for (uint64_t size : {blob.offset + blob.size - 1, blob.offset + blob.size / 2, blob.offset + 10,
                         offsets.offset + 100, uint64_t{0}}) {

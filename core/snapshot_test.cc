@@ -13,6 +13,7 @@ namespace shixin {
 namespace {
 
 using testing::CreditCode;
+using testing::kNow;
 using testing::MakeCase;
 using testing::MakeRelation;
 using testing::OrgCode;
@@ -46,7 +47,7 @@ TEST(SnapshotTest, CasesOfOneSubjectAreGroupedInArrivalOrder) {
   auto snap = BuildOrDie(builder);
   const EntityNo e = snap->Find(PersonId(1));
   ASSERT_NE(e, kNoEntity);
-  EXPECT_TRUE(snap->IsListed(e));
+  EXPECT_TRUE(snap->IsListed(e, kNow));
   EXPECT_EQ(snap->EntityName(e), "张三");
   EXPECT_EQ(snap->EntityKind(e), SubjectKind::kPerson);
   ASSERT_EQ(snap->CaseCount(e), 2u);
@@ -99,8 +100,8 @@ TEST(SnapshotTest, RelationsIndexBothDirectionsAndDeduplicate) {
   const EntityNo org = snap->Find(CreditCode(1));
   const EntityNo person = snap->Find(PersonId(7));
   ASSERT_NE(person, kNoEntity);
-  EXPECT_FALSE(snap->IsListed(person));
-  EXPECT_TRUE(snap->IsRelated(person));
+  EXPECT_FALSE(snap->IsListed(person, kNow));
+  EXPECT_TRUE(snap->IsRelated(person, kNow));
   EXPECT_EQ(snap->EntityName(person), "赵六");
   ASSERT_EQ(snap->LinkCount(org), 2u);
   ASSERT_EQ(snap->LinkCount(person), 2u);
@@ -117,7 +118,7 @@ TEST(SnapshotTest, RelationsIndexBothDirectionsAndDeduplicate) {
   SnapshotBuilder other;
   other.AddRelation(MakeRelation(CreditCode(3), PersonId(9), "孙八", Role::kLegalRepresentative));
   auto snap2 = BuildOrDie(other);
-  EXPECT_FALSE(snap2->IsRelated(snap2->Find(PersonId(9))));
+  EXPECT_FALSE(snap2->IsRelated(snap2->Find(PersonId(9)), kNow));
   EXPECT_EQ(snap2->info().subjects, 0u);
   EXPECT_EQ(snap2->info().related_persons, 0u);
 }
@@ -142,7 +143,7 @@ TEST(SnapshotTest, OrgCodeFindsOrganisationListedByCreditCode) {
   ASSERT_NE(org, kNoEntity);
   EXPECT_EQ(snap->Find(CreditCode(5).EmbeddedOrgCode()), org);
   EXPECT_EQ(snap->LinkCount(org), 1u);
-  EXPECT_TRUE(snap->IsRelated(snap->Find(PersonId(1))));
+  EXPECT_TRUE(snap->IsRelated(snap->Find(PersonId(1)), kNow));
   EXPECT_NE(snap->Find(OrgCode(1)), kNoEntity);
   EXPECT_EQ(snap->info().entities, 3u);
 }
@@ -215,14 +216,14 @@ TEST(QueryTest, CheckReportsCasesRolesAndOfficers) {
   builder.AddRelation(MakeRelation(CreditCode(1), PersonId(2), "李四", Role::kDirector));
   auto snap = BuildOrDie(builder);
 
-  const CheckResult org = Check(*snap, CreditCode(1)).value();
+  const CheckResult org = Check(*snap, CreditCode(1), kNow, true).value();
   EXPECT_TRUE(org.listed);
   EXPECT_EQ(org.kind, SubjectKind::kOrganization);
   EXPECT_EQ(org.cases.size(), 1u);
   ASSERT_EQ(org.officers.size(), 2u);
   EXPECT_TRUE(org.roles.empty());
 
-  const CheckResult lr = Check(*snap, PersonId(1)).value();
+  const CheckResult lr = Check(*snap, PersonId(1), kNow, true).value();
   EXPECT_FALSE(lr.listed);
   EXPECT_TRUE(lr.related);
   EXPECT_EQ(lr.name, "张三");
@@ -231,7 +232,7 @@ TEST(QueryTest, CheckReportsCasesRolesAndOfficers) {
   EXPECT_EQ(lr.roles[0].id, CreditCode(1).text());
   EXPECT_TRUE(lr.roles[0].listed);
 
-  const CheckResult unknown = Check(*snap, PersonId(3)).value();
+  const CheckResult unknown = Check(*snap, PersonId(3), kNow, true).value();
   EXPECT_FALSE(unknown.listed);
   EXPECT_FALSE(unknown.related);
   EXPECT_TRUE(unknown.name.empty());

@@ -18,6 +18,8 @@ const absl::TimeZone& ChinaTime() {
 
 }  // namespace
 
+int64_t NowSeconds() { return absl::ToUnixSeconds(absl::Now()); }
+
 int64_t DayStart(uint32_t yyyymmdd) {
   const absl::CivilDay day(yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
   return absl::ToUnixSeconds(absl::FromCivil(day, ChinaTime()));

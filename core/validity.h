@@ -24,6 +24,9 @@ namespace shixin {
 // An instant that never comes: an open end.
 inline constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
 
+// Returns the clock's time, Unix seconds.
+int64_t NowSeconds();
+
 // Returns 00:00 +08:00 of the day `yyyymmdd` as Unix seconds.
 // REQUIRES: yyyymmdd is a real date (as ParseFeedDate returns).
 int64_t DayStart(uint32_t yyyymmdd);

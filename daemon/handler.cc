@@ -82,14 +82,12 @@ class Handler::Response {
 
 namespace {
 
-int64_t UnixNow() { return absl::ToUnixSeconds(absl::Now()); }
-
 // Returns how many roles the person `e` holds in listed organisations (0 for organisations).
-uint16_t ListedRoles(const Snapshot& snap, EntityNo e) {
+uint16_t ListedRoles(const Snapshot& snap, EntityNo e, int64_t now) {
   if (snap.EntityKind(e) != SubjectKind::kPerson) return 0;
   uint32_t n = 0;
   for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
-    if (snap.IsListed(snap.Link(e, i).other)) ++n;
+    if (snap.IsListed(snap.Link(e, i).other, now)) ++n;
   }
   return static_cast<uint16_t>(std::min<uint32_t>(n, 0xFFFF));
 }
@@ -113,8 +111,8 @@ struct CheckScratch {
 
 }  // namespace
 
-Handler::Handler(const Config& config, const SnapshotHolder* holder)
-    : config_(config), holder_(holder), start_time_(absl::Now()) {}
+Handler::Handler(const Config& config, const SnapshotHolder* holder, Clock clock)
+    : config_(config), holder_(holder), start_time_(absl::Now()), clock_(std::move(clock)) {}
 
 std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }
 
@@ -137,7 +135,7 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
   }
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
-  const bool stale = IsStale(d, UnixNow());
+  const bool stale = IsStale(d, clock_());
   Response response(request.opcode, request.request_id, d != nullptr ? d->generation : 0, stale,
                     out);
   const std::optional<Outcome> outcome =
@@ -233,6 +231,7 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
     }
   }
   const Snapshot& snap = *d.snapshot;
+  const int64_t now = clock_();
   s.found.resize(s.ids.size());
   snap.FindBatch(s.ids, s.found);
   wire::AppendCheckCount(static_cast<uint16_t>(n), out);
@@ -246,15 +245,15 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
     }
     a.id = s.ids[slot].text();
     const EntityNo e = s.found[slot];
-    const bool listed = e != kNoEntity && snap.IsListed(e);
-    const bool related = e != kNoEntity && snap.IsRelated(e);
+    const bool listed = e != kNoEntity && snap.IsListed(e, now);
+    const bool related = e != kNoEntity && snap.IsRelated(e, now);
     if (!listed && !related) {
       a.status = wire::CheckStatus::kUnlisted;
     } else {
       a.status = listed ? wire::CheckStatus::kListed : wire::CheckStatus::kRelated;
       a.kind = snap.EntityKind(e);
       a.cases = static_cast<uint16_t>(std::min<uint32_t>(snap.CaseCount(e), 0xFFFF));
-      a.roles = ListedRoles(snap, e);
+      a.roles = ListedRoles(snap, e, now);
       a.name = snap.EntityName(e);
     }
     wire::AppendCheckAnswer(a, out);
@@ -298,6 +297,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     }
     query.officers.push_back(Officer{role, *officer});
   }
+  query.at = clock_();
   absl::StatusOr<MeasuresResult> result = Measures(*d.snapshot, d.catalog, *id, query);
   if (!result.ok()) return Outcome::FromCore(result.status());
   wire::Encode(*result, out);
@@ -310,7 +310,7 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d,
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kDetail, request.status());
   absl::StatusOr<Id> id = ParseId(request->id);
   if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
-  absl::StatusOr<CheckResult> result = Check(*d.snapshot, *id, /*with_cases=*/true);
+  absl::StatusOr<CheckResult> result = Check(*d.snapshot, *id, clock_(), /*with_cases=*/true);
   if (!result.ok()) {  // the snapshot file was changed in place: other requests keep working
     LogLimited(LogKind::kCaseData, LogLevel::kError, "DETAIL %s: %s: %s", id->Masked(),
                d.data_source, result.status().message());
@@ -364,7 +364,7 @@ void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   Response response(static_cast<uint8_t>(wire::Opcode::kReload), request_id,
-                    d != nullptr ? d->generation : 0, IsStale(d, UnixNow()), out);
+                    d != nullptr ? d->generation : 0, IsStale(d, clock_()), out);
   if (!result.status.ok()) {
     response.Finish(Outcome::FromCore(result.status));
     return;
@@ -382,7 +382,7 @@ void Handler::AppendError(uint8_t opcode, uint32_t request_id, wire::Status stat
                           std::string_view message, std::string* out) const {
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
-  Response response(opcode, request_id, d != nullptr ? d->generation : 0, IsStale(d, UnixNow()),
+  Response response(opcode, request_id, d != nullptr ? d->generation : 0, IsStale(d, clock_()),
                     out);
   response.Finish(Outcome::Error(status, std::string(message)));
 }

@@ -22,11 +22,13 @@
 #define SHIXIN_DAEMON_HANDLER_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "core/validity.h"
 #include "daemon/config.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
@@ -51,9 +53,12 @@ class Handler {
                 // in `reload`, then call AppendReloadResult() with its outcome
   };
 
+  // Returns the time, Unix seconds: what "now" is for staleness and for the list's validity.
+  using Clock = std::function<int64_t()>;
+
   // `config` supplies the limits and the staleness policy; `holder` the published list. Both
-  // must outlive the Handler.
-  Handler(const Config& config, const SnapshotHolder* holder);
+  // must outlive the Handler. `clock` is the real one but in tests.
+  Handler(const Config& config, const SnapshotHolder* holder, Clock clock = NowSeconds);
 
   // Answers the complete request frame `request` + `payload` from `peer`, appending one
   // response frame to `out` (none for kReload). Returns what the caller must do next; for
@@ -103,6 +108,7 @@ class Handler {
   const Config config_;
   const SnapshotHolder* const holder_;
   const absl::Time start_time_;
+  const Clock clock_;
 };
 
 }  // namespace shixin

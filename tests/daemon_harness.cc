@@ -644,11 +644,12 @@ std::string FullWidth(std::string_view id) {
 
 IdSample SampleIds(const Snapshot& snap, size_t per_kind) {
   std::vector<std::string> listed_persons, listed_orgs, related, other;
+  const int64_t now = NowSeconds();
   for (EntityNo e = 0; e < snap.entity_count(); ++e) {
     const std::string id(snap.EntityId(e).text());
-    if (snap.IsListed(e)) {
+    if (snap.IsListed(e, now)) {
       (snap.EntityKind(e) == SubjectKind::kPerson ? listed_persons : listed_orgs).push_back(id);
-    } else if (snap.IsRelated(e)) {
+    } else if (snap.IsRelated(e, now)) {
       related.push_back(id);
     } else {
       other.push_back(id);

@@ -72,7 +72,7 @@ class DaemonQueryTest : public ::testing::Test {
       a.error = std::string(id.status().message());
       return a;
     }
-    const CheckResult r = Check(*snap_, *id, /*with_cases=*/true).value();
+    const CheckResult r = Check(*snap_, *id, NowSeconds(), /*with_cases=*/true).value();
     a.id = r.id;
     if (!r.listed && !r.related) {
       a.status = wire::CheckStatus::kUnlisted;
@@ -102,6 +102,7 @@ class DaemonQueryTest : public ::testing::Test {
       if (!officer.ok()) return officer.status();
       query.officers.push_back(Officer{role, *officer});
     }
+    query.at = NowSeconds();
     absl::StatusOr<MeasuresResult> r = Measures(*snap_, *catalog_, *id, query);
     if (!r.ok()) {
       return absl::Status(r.status().code(),
@@ -243,7 +244,8 @@ TEST_F(DaemonQueryTest, DetailAndMeasuresMatchTheCore) {
     ASSERT_TRUE(reply.ok()) << reply.status();
     EXPECT_EQ(reply->generation, 1u);
     EXPECT_FALSE(reply->stale);
-    EXPECT_EQ(Dump(reply->value), Dump(Check(*snap_, *id, /*with_cases=*/true).value()));
+    EXPECT_EQ(Dump(reply->value),
+              Dump(Check(*snap_, *id, NowSeconds(), /*with_cases=*/true).value()));
     ++compared;
   }
   EXPECT_GE(compared, 150);

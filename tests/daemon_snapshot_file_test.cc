@@ -184,7 +184,7 @@ class DaemonSnapshotInPlaceTest : public DaemonSnapshotFileTest {
       for (const std::string& text : *ids) {
         absl::StatusOr<Id> id = ParseId(text);
         ASSERT_TRUE(id.ok());
-        auto expected = Check(**snap, *id, /*with_cases=*/true);
+        auto expected = Check(**snap, *id, NowSeconds(), /*with_cases=*/true);
         ASSERT_TRUE(expected.ok());
         ids_.push_back(text);
         expected_.push_back(Dump(*expected));
