@@ -86,13 +86,20 @@ std::string CaseJson(const std::string& key = "", std::optional<std::string> raw
   return Json(key.empty() ? PersonFields() : With(PersonFields(), key, std::move(raw)));
 }
 
-// Expects `json` to be rejected with a message that starts with `prefix`.
-void ExpectCaseError(const std::string& json, std::string_view prefix) {
+// Expects `parse` (ParseCaseRecord, ParseRelationRecord) to reject `json` with a message that
+// starts with `prefix`.
+template <typename Record>
+void ExpectParseError(absl::StatusOr<Record> (*parse)(std::string_view, std::string*),
+                      const std::string& json, std::string_view prefix) {
   std::string scratch;
-  absl::StatusOr<CaseInput> c = ParseCaseRecord(json, &scratch);
-  ASSERT_FALSE(c.ok()) << json;
-  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(StatusMessage(c.status()), StartsWith(std::string(prefix))) << json;
+  absl::StatusOr<Record> record = parse(json, &scratch);
+  ASSERT_FALSE(record.ok()) << json;
+  EXPECT_EQ(record.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(StatusMessage(record.status()), StartsWith(std::string(prefix))) << json;
+}
+
+void ExpectCaseError(const std::string& json, std::string_view prefix) {
+  ExpectParseError(ParseCaseRecord, json, prefix);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,11 +458,7 @@ std::string RelationJson(const std::string& key = "",
 }
 
 void ExpectRelationError(const std::string& json, std::string_view prefix) {
-  std::string scratch;
-  absl::StatusOr<RelationInput> r = ParseRelationRecord(json, &scratch);
-  ASSERT_FALSE(r.ok()) << json;
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(StatusMessage(r.status()), StartsWith(std::string(prefix))) << json;
+  ExpectParseError(ParseRelationRecord, json, prefix);
 }
 
 TEST(ParseRelationRecordTest, Good) {

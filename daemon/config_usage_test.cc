@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -30,22 +31,23 @@ std::string LineOf(const std::string& usage, const std::string& flag) {
 TEST(UsageTest, ShowsTheDefaultsOfConfig) {
   const std::string usage = UsageText();
   const Config d;
-  EXPECT_THAT(LineOf(usage, "--listen HOST:PORT"),
-              HasSubstr(absl::StrFormat("(default %s)", d.listen)));
-  EXPECT_THAT(LineOf(usage, "--max-connections N"),
-              HasSubstr(absl::StrFormat("(default %d)", d.max_connections)));
-  EXPECT_THAT(LineOf(usage, "--max-payload BYTES"),
-              HasSubstr(absl::StrFormat("(default %d)", d.max_payload)));
-  EXPECT_THAT(LineOf(usage, "--max-batch N"),
-              HasSubstr(absl::StrFormat("(default %d)", d.max_batch)));
-  EXPECT_THAT(LineOf(usage, "--max-in-flight N"),
-              HasSubstr(absl::StrFormat("(default %d)", d.max_in_flight)));
-  EXPECT_THAT(LineOf(usage, "--idle-timeout-seconds N"),
-              HasSubstr(absl::StrFormat("(default %d; 0: never)", d.idle_timeout_seconds)));
-  EXPECT_THAT(LineOf(usage, "--threads N"), HasSubstr("(default 0: one per core)"));
-  EXPECT_THAT(LineOf(usage, "--max-age-seconds N"), HasSubstr("(default 0: off)"));
-  EXPECT_THAT(LineOf(usage, "--catalog FILE"), HasSubstr("(default: the shipped"));
-  EXPECT_THAT(LineOf(usage, "--admin-loopback-only=BOOL"), HasSubstr("(default true)"));
+  // A flag's usage line and what it must say.
+  const std::pair<std::string, std::string> kShown[] = {
+      {"--listen HOST:PORT", absl::StrFormat("(default %s)", d.listen)},
+      {"--max-connections N", absl::StrFormat("(default %d)", d.max_connections)},
+      {"--max-payload BYTES", absl::StrFormat("(default %d)", d.max_payload)},
+      {"--max-batch N", absl::StrFormat("(default %d)", d.max_batch)},
+      {"--max-in-flight N", absl::StrFormat("(default %d)", d.max_in_flight)},
+      {"--idle-timeout-seconds N",
+       absl::StrFormat("(default %d; 0: never)", d.idle_timeout_seconds)},
+      {"--threads N", "(default 0: one per core)"},
+      {"--max-age-seconds N", "(default 0: off)"},
+      {"--catalog FILE", "(default: the shipped"},
+      {"--admin-loopback-only=BOOL", "(default true)"},
+  };
+  for (const auto& [flag, shown] : kShown) {
+    EXPECT_THAT(LineOf(usage, flag), HasSubstr(shown)) << flag;
+  }
   EXPECT_NE(LineOf(usage, "--refuse-stale[=BOOL]"), "");
   EXPECT_NE(LineOf(usage, "--data, --data-dir DIR"), "");
   EXPECT_THAT(usage, StartsWith("usage: shixind"));

@@ -67,21 +67,22 @@ wire::FrameHeader Request(wire::Opcode op, uint32_t id) {
   return h;
 }
 
-std::string CheckPayload(const std::vector<std::string>& ids) {
+// Returns the payload of `request`.
+template <typename Request>
+std::string Payload(const Request& request) {
   std::string p;
-  wire::Encode(wire::CheckRequest{ids}, &p);
+  wire::Encode(request, &p);
   return p;
+}
+
+std::string CheckPayload(const std::vector<std::string>& ids) {
+  return Payload(wire::CheckRequest{ids});
 }
 
 std::string MeasuresPayload(const std::string& id, const std::string& agency = "",
                             const std::string& scenario = "") {
-  wire::MeasuresRequest m;
-  m.id = id;
-  m.agency = agency;
-  m.scenario = scenario;
-  std::string p;
-  wire::Encode(m, &p);
-  return p;
+  return Payload(
+      wire::MeasuresRequest{.id = id, .agency = agency, .scenario = scenario, .officers = {}});
 }
 
 class HandlerTest : public ::testing::Test {
@@ -127,9 +128,7 @@ class HandlerTest : public ::testing::Test {
 
 TEST_F(HandlerTest, HelloAnnouncesLimitsAndCatalog) {
   Start();
-  std::string payload;
-  wire::Encode(wire::HelloRequest{1, 0, "bank-gw/1.0"}, &payload);
-  const Answer a = Call(wire::Opcode::kHello, payload);
+  const Answer a = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "bank-gw/1.0"}));
   ASSERT_EQ(a.status(), wire::Status::kOk);
   EXPECT_EQ(a.header.generation, 1u);
   absl::StatusOr<wire::HelloResponse> hello = wire::DecodeHelloResponse(a.payload);
@@ -146,13 +145,10 @@ TEST_F(HandlerTest, HelloAnnouncesLimitsAndCatalog) {
 // FORMAT.md 4: a HELLO after other requests, or a second one, is answered like a first one.
 TEST_F(HandlerTest, LateAndRepeatedHelloAreAnsweredAlike) {
   Start();
-  std::string payload;
-  wire::Encode(wire::HelloRequest{1, 0, "first"}, &payload);
-  const Answer first = Call(wire::Opcode::kHello, payload);
+  const Answer first = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "first"}));
   EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);
-  payload.clear();
-  wire::Encode(wire::HelloRequest{200, 0, "again"}, &payload);  // above ours: we answer 1
-  const Answer again = Call(wire::Opcode::kHello, payload);
+  // 200 is above ours: we answer 1.
+  const Answer again = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{200, 0, "again"}));
   ASSERT_EQ(again.status(), wire::Status::kOk);
   EXPECT_EQ(again.payload, first.payload);
   EXPECT_EQ(wire::DecodeHelloResponse(again.payload)->version, 1);
@@ -160,10 +156,9 @@ TEST_F(HandlerTest, LateAndRepeatedHelloAreAnsweredAlike) {
 
 TEST_F(HandlerTest, HelloWithoutACommonVersionIsFatal) {
   Start();
-  std::string payload;
-  wire::Encode(wire::HelloRequest{0, 0, "old"}, &payload);
   // The decoder refuses version 0 (BAD_PAYLOAD); either way the connection ends.
-  const Answer a = Call(wire::Opcode::kHello, payload, Handler::Next::kClose);
+  const Answer a =
+      Call(wire::Opcode::kHello, Payload(wire::HelloRequest{0, 0, "old"}), Handler::Next::kClose);
   EXPECT_TRUE(wire::IsFatal(a.status()));
   // FORMAT.md 4 decides which: BAD_PAYLOAD, naming the field.
   EXPECT_EQ(a.status(), wire::Status::kBadPayload);
@@ -185,12 +180,10 @@ TEST_F(HandlerTest, CatalogDescribesTheServedCatalog) {
   EXPECT_EQ(c->measures[40].scenarios, std::vector<std::string>{"hotel"});
   EXPECT_THAT(c->agencies, testing::Contains(Field(&wire::CatalogAgency::id, "housing")));
   EXPECT_THAT(c->scenarios, testing::Contains(Field(&wire::CatalogScenario::id, "bank_credit")));
-  std::string want;
   {
     SnapshotHolder::ReadSection read(holder_);
-    wire::Encode(wire::DescribeCatalog(read.dataset()->catalog), &want);
+    EXPECT_EQ(a.payload, Payload(wire::DescribeCatalog(read.dataset()->catalog)));
   }
-  EXPECT_EQ(a.payload, want);
   // The agencies and scenarios listed are exactly those MEASURES accepts.
   for (const wire::CatalogAgency& agency : c->agencies) {
     EXPECT_EQ(
@@ -320,32 +313,24 @@ TEST_F(HandlerTest, MeasuresErrors) {
   wire::MeasuresRequest m;
   m.id = "11010519491231002X";
   m.officers.push_back({Role::kLegalRepresentative, "230402197203140038"});
-  std::string p;
-  wire::Encode(m, &p);
-  EXPECT_EQ(Call(wire::Opcode::kMeasures, p).status(), wire::Status::kInvalidArgument);
+  EXPECT_EQ(Call(wire::Opcode::kMeasures, Payload(m)).status(), wire::Status::kInvalidArgument);
   m.id = "91350503MA2XK7R352";
   m.officers = {{Role::kLegalRepresentative, "12345"}};
-  p.clear();
-  wire::Encode(m, &p);
-  a = Call(wire::Opcode::kMeasures, p);
+  a = Call(wire::Opcode::kMeasures, Payload(m));
   EXPECT_EQ(a.status(), wire::Status::kInvalidArgument);
   EXPECT_THAT(a.error(), HasSubstr("officer 1"));
 }
 
 TEST_F(HandlerTest, DetailHasCasesAndRoles) {
   Start();
-  wire::DetailRequest d{"11010519491231002X"};
-  std::string p;
-  wire::Encode(d, &p);
-  const Answer a = Call(wire::Opcode::kDetail, p);
+  const Answer a = Call(wire::Opcode::kDetail, Payload(wire::DetailRequest{"11010519491231002X"}));
   ASSERT_EQ(a.status(), wire::Status::kOk);
   absl::StatusOr<CheckResult> r = wire::DecodeDetailResponse(a.payload);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->cases.size(), 2u);
   EXPECT_EQ(r->name, "张秀兰");
-  p.clear();
-  wire::Encode(wire::DetailRequest{"bogus"}, &p);
-  EXPECT_EQ(Call(wire::Opcode::kDetail, p).status(), wire::Status::kInvalidId);
+  EXPECT_EQ(Call(wire::Opcode::kDetail, Payload(wire::DetailRequest{"bogus"})).status(),
+            wire::Status::kInvalidId);
 }
 
 TEST_F(HandlerTest, InfoDescribesTheSnapshot) {
@@ -425,8 +410,7 @@ TEST_F(HandlerTest, ReloadIsDeferredAndAdminOnly) {
 // FORMAT.md 8.6: the optional flags byte.
 TEST_F(HandlerTest, ReloadFlags) {
   Start();
-  std::string payload;
-  wire::Encode(wire::ReloadRequest{.allow_shrink = true}, &payload);
+  const std::string payload = Payload(wire::ReloadRequest{.allow_shrink = true});
   std::string out;
   ReloadRequest reload;
   EXPECT_EQ(handler_->Handle(Request(wire::Opcode::kReload, 7), payload, Peer{"test", true}, &out,
@@ -504,10 +488,8 @@ TEST_F(HandlerTest, StaleListStillAnswersMeasuresByDefault) {
 TEST_F(HandlerTest, StaleFlagIsOnEveryResponse) {
   config_.max_age_seconds = 3600;
   Start(Sample(static_cast<int64_t>(std::time(nullptr)) - 7200));
-  std::string hello;
-  wire::Encode(wire::HelloRequest{1, 0, "x"}, &hello);
   EXPECT_TRUE(Call(wire::Opcode::kPing, "").stale());
-  EXPECT_TRUE(Call(wire::Opcode::kHello, hello).stale());
+  EXPECT_TRUE(Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "x"})).stale());
   EXPECT_TRUE(Call(wire::Opcode::kCatalog, "").stale());
   const Answer invalid = Call(wire::Opcode::kDetail, "\x01x");
   EXPECT_EQ(invalid.status(), wire::Status::kInvalidId);
@@ -535,9 +517,7 @@ TEST_F(HandlerTest, WithoutAListOnlyHelloAndPingAnswer) {
   EXPECT_EQ(Call(wire::Opcode::kInfo, "").status(), wire::Status::kUnavailable);
   EXPECT_EQ(Call(wire::Opcode::kCatalog, "").status(), wire::Status::kUnavailable);
   // HELLO answers with no catalog id; no snapshot: generation 0, never STALE.
-  std::string payload;
-  wire::Encode(wire::HelloRequest{1, 0, "x"}, &payload);
-  const Answer hello = Call(wire::Opcode::kHello, payload);
+  const Answer hello = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "x"}));
   EXPECT_EQ(hello.header.generation, 0u);
   EXPECT_FALSE(hello.stale());
   EXPECT_EQ(wire::DecodeHelloResponse(hello.payload)->catalog_id, "");

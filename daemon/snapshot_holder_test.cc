@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_format.h"
 #include "core/builder.h"
 #include "core/test_util.h"
@@ -235,6 +236,28 @@ class ReloaderTest : public ::testing::Test {
     ADD_FAILURE() << "no prefix of the sample lists " << subjects << " subjects";
   }
 
+  // A reload of a list cut short, and what the holder serves after it.
+  struct CutReload {
+    ReloadResult result;
+    uint64_t subjects = 0;
+    uint32_t generation = 0;
+  };
+  // Loads a fresh copy of the sample with `max_shrink`, cuts it with `cut` and reloads.
+  CutReload ReloadAfterCut(double max_shrink, absl::FunctionRef<void()> cut) const {
+    CopySample();
+    SnapshotHolder holder;
+    Reloader reloader(Source(), &holder, max_shrink);
+    if (const absl::Status s = reloader.LoadFirst(); !s.ok()) {
+      ADD_FAILURE() << s;
+      return {};
+    }
+    reloader.Start();
+    cut();
+    CutReload out{ReloadAndWait(reloader), Subjects(holder), holder.generation()};
+    reloader.Stop();
+    return out;
+  }
+
   static uint64_t Subjects(const SnapshotHolder& holder) {
     SnapshotHolder::ReadSection read(holder);
     return read.dataset()->snapshot->info().subjects;
@@ -412,33 +435,16 @@ TEST_F(ReloaderTest, AListCutShortIsRefusedUnlessTheShrinkIsAllowed) {
 }
 
 TEST_F(ReloaderTest, MaxShrinkSetsTheShareAndOneDisablesTheGuard) {
-  SnapshotHolder holder;
-  Reloader tolerant(Source(), &holder, /*max_shrink=*/0.10);
-  ASSERT_TRUE(tolerant.LoadFirst().ok());
-  tolerant.Start();
-  // One of the 12 subjects gone (8.3 %): within 10 %.
-  CutDebtorsToSubjects(11);
-  EXPECT_TRUE(ReloadAndWait(tolerant).status.ok());
-  EXPECT_EQ(Subjects(holder), 11u);
-  tolerant.Stop();
-
-  CopySample();
-  SnapshotHolder strict_holder;
-  Reloader strict(Source(), &strict_holder, /*max_shrink=*/0.05);
-  ASSERT_TRUE(strict.LoadFirst().ok());
-  strict.Start();
-  CutDebtorsToSubjects(11);
-  EXPECT_TRUE(absl::IsAborted(ReloadAndWait(strict).status));
-  strict.Stop();
-
-  CopySample();
-  SnapshotHolder off_holder;
-  Reloader off(Source(), &off_holder, /*max_shrink=*/1.0);
-  ASSERT_TRUE(off.LoadFirst().ok());
-  off.Start();
-  CutDebtorsTo(1);
-  EXPECT_TRUE(ReloadAndWait(off).status.ok());
-  EXPECT_EQ(off_holder.generation(), 2u);
+  // One of the 12 subjects gone (8.3 %): within 10 %, not within 5 %.
+  const auto one_subject_gone = [this] { CutDebtorsToSubjects(11); };
+  const CutReload tolerant = ReloadAfterCut(/*max_shrink=*/0.10, one_subject_gone);
+  EXPECT_TRUE(tolerant.result.status.ok());
+  EXPECT_EQ(tolerant.subjects, 11u);
+  EXPECT_TRUE(absl::IsAborted(ReloadAfterCut(/*max_shrink=*/0.05, one_subject_gone).result.status));
+  // 1.0 disables the guard.
+  const CutReload off = ReloadAfterCut(/*max_shrink=*/1.0, [this] { CutDebtorsTo(1); });
+  EXPECT_TRUE(off.result.status.ok());
+  EXPECT_EQ(off.generation, 2u);
 }
 
 // The attack: a FIFO (or a directory) at a path the daemon reads. Each load fails at once

@@ -93,7 +93,7 @@ class Loop {
   Loop(const RunConfig& config, int index, const IdPool& pool, SwapTracker* swaps)
       : c_(config),
         index_(index),
-        picker_(pool, config.mix, config.seed * 7919 + index),
+        picker_(pool, config.shape.mix, config.seed * 7919 + index),
         swaps_(swaps),
         buf_(kReadSize) {}
   ~Loop() {
@@ -142,7 +142,8 @@ class Loop {
 absl::Status Loop::Open() {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   if (ep_ < 0) return absl::InternalError("epoll_create1 failed");
-  const int n = c_.connections / c_.threads + (index_ < c_.connections % c_.threads ? 1 : 0);
+  const int n = c_.shape.connections / c_.shape.threads +
+                (index_ < c_.shape.connections % c_.shape.threads ? 1 : 0);
   conns_.resize(n);
   for (int i = 0; i < n; ++i) {
     Conn& conn = conns_[i];
@@ -162,7 +163,7 @@ absl::Status Loop::Open() {
 
 void Loop::Issue(Conn* conn, int64_t t0, uint64_t seq) {
   const bool measures = picker_.NextIsMeasures();
-  const size_t n = measures ? 1 : c_.batch;
+  const size_t n = measures ? 1 : c_.shape.batch;
   ids_.clear();
   for (size_t i = 0; i < n; ++i) {
     IdClass cls;
@@ -183,9 +184,10 @@ void Loop::Issue(Conn* conn, int64_t t0, uint64_t seq) {
 
 void Loop::Dispatch(int64_t now) {
   const uint64_t seq = swaps_->seq();
-  if (c_.rate <= 0) {
+  if (c_.shape.rate <= 0) {
     for (Conn& conn : conns_) {
-      while (!conn.dead && conn.pending.size() < static_cast<size_t>(c_.depth) && CanIssue()) {
+      while (!conn.dead && conn.pending.size() < static_cast<size_t>(c_.shape.depth) &&
+             CanIssue()) {
         Issue(&conn, now, seq);
       }
     }
@@ -197,7 +199,7 @@ void Loop::Dispatch(int64_t now) {
     Conn* free_conn = nullptr;
     for (size_t tries = 0; tries < conns_.size(); ++tries) {
       Conn& conn = conns_[rr_++ % conns_.size()];
-      if (!conn.dead && conn.pending.size() < static_cast<size_t>(c_.depth)) {
+      if (!conn.dead && conn.pending.size() < static_cast<size_t>(c_.shape.depth)) {
         free_conn = &conn;
         break;
       }
@@ -344,10 +346,10 @@ ThreadResult Loop::Run() {
     r_.status = s;
     return std::move(r_);
   }
-  limit_ = c_.requests / c_.threads + (index_ == 0 ? c_.requests % c_.threads : 0);
-  if (c_.rate > 0) {
-    interval_ns_ = 1e9 * c_.threads / c_.rate;
-    first_due_ = c_.start_ns + static_cast<int64_t>(interval_ns_ * index_ / c_.threads);
+  limit_ = c_.requests / c_.shape.threads + (index_ == 0 ? c_.requests % c_.shape.threads : 0);
+  if (c_.shape.rate > 0) {
+    interval_ns_ = 1e9 * c_.shape.threads / c_.shape.rate;
+    first_due_ = c_.start_ns + static_cast<int64_t>(interval_ns_ * index_ / c_.shape.threads);
   }
   std::vector<epoll_event> events(64);
   int64_t stopped_at = 0;
@@ -357,7 +359,7 @@ ThreadResult Loop::Run() {
     if (stop && stopped_at == 0) {
       stopped_at = now;
       // Send what fell due before the end (open loop), so only a real backlog counts unsent.
-      if (c_.rate > 0 && CanIssue()) Dispatch(c_.end_ns->load(std::memory_order_relaxed) - 1);
+      if (c_.shape.rate > 0 && CanIssue()) Dispatch(c_.end_ns->load(std::memory_order_relaxed) - 1);
     }
     if (!stop) Dispatch(now);
     for (Conn& conn : conns_) {
@@ -376,7 +378,7 @@ ThreadResult Loop::Run() {
     int64_t wait = 100'000'000;
     if (!stop) {
       wait = std::min(wait, c_.end_ns->load(std::memory_order_relaxed) - now);
-      if (c_.rate > 0) {
+      if (c_.shape.rate > 0) {
         const int64_t due = first_due_ + static_cast<int64_t>(next_k_ * interval_ns_);
         wait = std::min(wait, due - now);
       }
@@ -392,7 +394,7 @@ ThreadResult Loop::Run() {
     }
   }
   r_.last_send_ns = stopped_at;
-  if (c_.rate > 0 && stopped_at > 0) {
+  if (c_.shape.rate > 0 && stopped_at > 0) {
     // Requests due before the end that never found a free connection.
     const int64_t end = std::min(stopped_at, c_.end_ns->load());
     const double due = std::ceil((end - first_due_) / interval_ns_);

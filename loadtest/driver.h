@@ -92,15 +92,20 @@ class SwapTracker {
   std::vector<Window> windows_ ABSL_GUARDED_BY(mu_);
 };
 
-struct RunConfig {
-  std::string address;
-  CodecFactory codec;
+// The shape of a run's load, as the flags set it and the reports describe it.
+struct RunShape {
   int connections = 50;
-  int depth = 1;
-  int batch = 1;
+  int depth = 1;  // requests in flight per connection
+  int batch = 1;  // IDs per CHECK
   Mix mix;
   double rate = 0;  // requests per second over all threads; 0: closed loop
   int threads = 1;
+};
+
+struct RunConfig {
+  std::string address;
+  CodecFactory codec;
+  RunShape shape;
   uint64_t requests = 0;  // stop after this many requests (all threads); 0: by time only
   int64_t start_ns = 0;
   int64_t warmup_ns = 0;                   // requests sent before start + warmup are not measured

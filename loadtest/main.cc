@@ -32,19 +32,19 @@
 #include "loadtest/tool_flags.h"
 #include "loadtest/workload.h"
 
-// The defaults of the run's shape and mix are those of RunConfig, Mix and PoolOptions.
+// The defaults of the run's shape and mix are those of RunShape, RunConfig, Mix and PoolOptions.
 ABSL_FLAG(std::string, server, "", "shixind to load, HOST:PORT");
 ABSL_FLAG(std::string, redis, "", "Redis to load instead, HOST:PORT");
 ABSL_FLAG(std::string, data, "", "the list (debtors.ndjson, relations.ndjson) the IDs come from");
-ABSL_FLAG(int, connections, shixin::loadtest::RunConfig().connections, "connections in all");
-ABSL_FLAG(int, depth, shixin::loadtest::RunConfig().depth, "requests in flight per connection");
-ABSL_FLAG(int, batch, shixin::loadtest::RunConfig().batch, "IDs per CHECK, 1..65535");
-ABSL_FLAG(int, threads, shixin::loadtest::RunConfig().threads, "client threads");
+ABSL_FLAG(int, connections, shixin::loadtest::RunShape().connections, "connections in all");
+ABSL_FLAG(int, depth, shixin::loadtest::RunShape().depth, "requests in flight per connection");
+ABSL_FLAG(int, batch, shixin::loadtest::RunShape().batch, "IDs per CHECK, 1..65535");
+ABSL_FLAG(int, threads, shixin::loadtest::RunShape().threads, "client threads");
 ABSL_FLAG(double, duration, 10, "seconds to run, warm-up included; 0: until --requests");
 ABSL_FLAG(uint64_t, requests, shixin::loadtest::RunConfig().requests,
           "stop after this many requests; 0: by time only");
 ABSL_FLAG(double, warmup, 0, "requests sent in the first seconds are not measured");
-ABSL_FLAG(double, rate, shixin::loadtest::RunConfig().rate,
+ABSL_FLAG(double, rate, shixin::loadtest::RunShape().rate,
           "open loop at this many requests/s; 0: closed loop");
 ABSL_FLAG(double, hit, shixin::loadtest::Mix().hit, "share of listed IDs");
 ABSL_FLAG(double, miss, shixin::loadtest::Mix().miss, "share of unlisted IDs");
@@ -100,15 +100,16 @@ absl::StatusOr<Settings> ReadSettings() {
   c.address = s.redis ? absl::GetFlag(FLAGS_redis) : absl::GetFlag(FLAGS_server);
   s.data = absl::GetFlag(FLAGS_data);
   s.scenario = absl::GetFlag(FLAGS_scenario);
-  c.connections = absl::GetFlag(FLAGS_connections);
-  c.depth = absl::GetFlag(FLAGS_depth);
-  c.batch = absl::GetFlag(FLAGS_batch);
-  c.threads = absl::GetFlag(FLAGS_threads);
+  RunShape& shape = c.shape;
+  shape.connections = absl::GetFlag(FLAGS_connections);
+  shape.depth = absl::GetFlag(FLAGS_depth);
+  shape.batch = absl::GetFlag(FLAGS_batch);
+  shape.threads = absl::GetFlag(FLAGS_threads);
+  shape.rate = absl::GetFlag(FLAGS_rate);
+  shape.mix = {absl::GetFlag(FLAGS_hit), absl::GetFlag(FLAGS_miss), absl::GetFlag(FLAGS_related),
+               absl::GetFlag(FLAGS_measures)};
   c.requests = absl::GetFlag(FLAGS_requests);
-  c.rate = absl::GetFlag(FLAGS_rate);
   c.seed = absl::GetFlag(FLAGS_seed);
-  c.mix = {absl::GetFlag(FLAGS_hit), absl::GetFlag(FLAGS_miss), absl::GetFlag(FLAGS_related),
-           absl::GetFlag(FLAGS_measures)};
   s.duration = absl::GetFlag(FLAGS_duration);
   s.warmup = absl::GetFlag(FLAGS_warmup);
   s.reload_every = absl::GetFlag(FLAGS_reload_every);
@@ -121,16 +122,16 @@ absl::StatusOr<Settings> ReadSettings() {
   }
   s.refresh = refresh == "flushall" ? RedisRefresh::kFlushAll : RedisRefresh::kSwapDb;
 
-  for (double v : {s.duration, s.warmup, c.rate, s.reload_every, c.mix.hit, c.mix.miss,
-                   c.mix.related, c.mix.measures}) {
+  for (double v : {s.duration, s.warmup, shape.rate, s.reload_every, shape.mix.hit, shape.mix.miss,
+                   shape.mix.related, shape.mix.measures}) {
     if (v < 0) return absl::InvalidArgumentError("numbers must not be negative");
   }
-  if (c.connections < 1 || c.depth < 1 || c.batch < 1 || c.batch > 65535 || c.threads < 1 ||
-      s.reloads < 0) {
+  if (shape.connections < 1 || shape.depth < 1 || shape.batch < 1 || shape.batch > 65535 ||
+      shape.threads < 1 || s.reloads < 0) {
     return absl::InvalidArgumentError(
         "--connections, --depth, --threads must be >= 1, --batch 1..65535, --reloads >= 0");
   }
-  c.threads = std::min(c.threads, c.connections);
+  shape.threads = std::min(shape.threads, shape.connections);
   if (!s.redis && s.reload_every > 0 && s.reload_every < 0.1) {
     return absl::InvalidArgumentError("--reload-every must be >= 0.1 s");
   }
@@ -139,12 +140,7 @@ absl::StatusOr<Settings> ReadSettings() {
   d.target = s.redis ? "redis" : "shixin";
   d.address = c.address;
   d.label = absl::GetFlag(FLAGS_label);
-  d.connections = c.connections;
-  d.depth = c.depth;
-  d.batch = c.batch;
-  d.threads = c.threads;
-  d.rate = c.rate;
-  d.mix = c.mix;
+  d.shape = shape;
   if (s.reload_every > 0) d.refresh = s.redis ? "redis " + refresh : "shixind RELOAD";
   return s;
 }
@@ -215,10 +211,10 @@ std::vector<ThreadResult> Drive(const Settings& s, const IdPool& pool, RunConfig
   if (s.reload_every > 0) {
     admin = std::thread(Reloads, std::cref(s), config, nominal_end, swaps, &stop);
   }
-  std::vector<ThreadResult> results(config->threads);
+  std::vector<ThreadResult> results(config->shape.threads);
   std::vector<std::thread> threads;
-  threads.reserve(config->threads);
-  for (int i = 0; i < config->threads; ++i) {
+  threads.reserve(config->shape.threads);
+  for (int i = 0; i < config->shape.threads; ++i) {
     threads.emplace_back([&, i] { results[i] = RunThread(*config, i, pool, swaps); });
   }
   for (std::thread& t : threads) t.join();
@@ -266,7 +262,7 @@ absl::Status WriteOutputs(const Report& report) {
 
 int Run(Settings s) {
   RunConfig& c = s.config;
-  const int batch = c.batch, depth = c.depth;
+  const int batch = c.shape.batch, depth = c.shape.depth;
   const std::string scenario = s.scenario;
   c.codec = s.redis ? CodecFactory([] { return MakeRedisCodec(); })
                     : CodecFactory([=] { return MakeShixinCodec(batch, depth, scenario); });

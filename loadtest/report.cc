@@ -86,14 +86,15 @@ void MergeResults(std::vector<ThreadResult>* results, Report* r) {
 
 std::string TextSummary(const Report& r) {
   const RunDescription& d = r.run;
+  const RunShape& shape = d.shape;
   const double secs = r.measured_seconds > 0 ? r.measured_seconds : 1;
   std::string out = absl::StrFormat(
       "%s%s %s: %s, %d connections x depth %d, batch %d, %d thread(s), hit/miss/related "
       "%.2f/%.2f/%.2f, measures %.2f\n",
       d.label.empty() ? "" : d.label + ": ", d.target, d.address,
-      d.rate > 0 ? absl::StrFormat("open loop at %.0f req/s", d.rate) : "closed loop",
-      d.connections, d.depth, d.batch, d.threads, d.mix.hit, d.mix.miss, d.mix.related,
-      d.mix.measures);
+      shape.rate > 0 ? absl::StrFormat("open loop at %.0f req/s", shape.rate) : "closed loop",
+      shape.connections, shape.depth, shape.batch, shape.threads, shape.mix.hit, shape.mix.miss,
+      shape.mix.related, shape.mix.measures);
   out += absl::StrFormat(
       "  %.1f s measured: %d requests (%.0f/s), %d IDs (%.0f/s); errors %d, wrong answers %d", secs,
       r.requests, r.requests / secs, r.ids, r.ids / secs, r.errors, r.wrong);
@@ -120,6 +121,7 @@ std::string TextSummary(const Report& r) {
 
 std::string JsonSummary(const Report& r) {
   const RunDescription& d = r.run;
+  const RunShape& shape = d.shape;
   const double secs = r.measured_seconds > 0 ? r.measured_seconds : 1;
   nlohmann::ordered_json windows = nlohmann::ordered_json::array();
   for (const SwapTracker::Window& w : r.windows) {
@@ -132,17 +134,17 @@ std::string JsonSummary(const Report& r) {
       {"label", d.label},
       {"target", d.target},
       {"address", d.address},
-      {"mode", d.rate > 0 ? "open" : "closed"},
-      {"rate", std::llround(d.rate)},
-      {"connections", d.connections},
-      {"depth", d.depth},
-      {"batch", d.batch},
-      {"threads", d.threads},
+      {"mode", shape.rate > 0 ? "open" : "closed"},
+      {"rate", std::llround(shape.rate)},
+      {"connections", shape.connections},
+      {"depth", shape.depth},
+      {"batch", shape.batch},
+      {"threads", shape.threads},
       {"mix",
-       {{"hit", Round(d.mix.hit, 3)},
-        {"miss", Round(d.mix.miss, 3)},
-        {"related", Round(d.mix.related, 3)},
-        {"measures", Round(d.mix.measures, 3)}}},
+       {{"hit", Round(shape.mix.hit, 3)},
+        {"miss", Round(shape.mix.miss, 3)},
+        {"related", Round(shape.mix.related, 3)},
+        {"measures", Round(shape.mix.measures, 3)}}},
       {"seconds", Round(secs, 3)},
       {"requests", r.requests},
       {"ids", r.ids},

@@ -21,12 +21,7 @@ struct RunDescription {
   std::string target;  // "shixin" or "redis"
   std::string address;
   std::string label;
-  int connections = 0;
-  int depth = 0;
-  int batch = 0;
-  int threads = 0;
-  double rate = 0;  // 0: closed loop
-  Mix mix;
+  RunShape shape;
   std::string refresh;  // how swaps were made ("" if none)
 };
 

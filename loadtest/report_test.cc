@@ -14,11 +14,11 @@ Report Sample() {
   r.run.target = "shixin";
   r.run.address = "127.0.0.1:7411";
   r.run.label = "d16 \"quoted\"\n";
-  r.run.connections = 50;
-  r.run.depth = 16;
-  r.run.batch = 1;
-  r.run.threads = 1;
-  r.run.rate = 20000.4;
+  r.run.shape.connections = 50;
+  r.run.shape.depth = 16;
+  r.run.shape.batch = 1;
+  r.run.shape.threads = 1;
+  r.run.shape.rate = 20000.4;
   r.run.refresh = "shixind RELOAD";
   r.measured_seconds = 2;
   for (uint64_t ns = 1000; ns <= 100000; ns += 1000) r.all.Record(ns);

@@ -85,6 +85,20 @@ Data Generate(uint64_t subjects, uint64_t seed) {
   return data;
 }
 
+// Reads the file at `path` back with `load` (LoadCaseFile, LoadRelationFile), appending a copy
+// of each record to `copies`; expects it to load without errors. Returns the records read.
+template <typename Input, typename Copied>
+uint64_t LoadBack(absl::Status (*load)(const std::string&, const LoadOptions&,
+                                       absl::FunctionRef<void(const Input&)>, LoadReport*),
+                  const std::string& path, std::vector<Copied>* copies) {
+  LoadReport report;
+  const absl::Status status = load(
+      path, {}, [copies](const Input& r) { copies->push_back(Copy(r)); }, &report);
+  EXPECT_TRUE(status.ok()) << path << ": " << status;
+  EXPECT_EQ(report.errors, 0u) << path;
+  return report.records;
+}
+
 // One listed subject: its cases are consecutive in the feed.
 struct Subject {
   std::string id;
@@ -364,26 +378,14 @@ TEST(SyntheticTest, WrittenFilesLoadBackUnchanged) {
   const Data expected = Generate(kSubjects, 3);
 
   std::vector<CaseCopy> cases;
-  LoadReport case_report;
-  const absl::Status case_status = LoadCaseFile(
-      dir + "/debtors.ndjson", {}, [&](const CaseInput& c) { cases.push_back(Copy(c)); },
-      &case_report);
-  ASSERT_TRUE(case_status.ok()) << case_status;
-  EXPECT_EQ(case_report.errors, 0u);
-  EXPECT_EQ(case_report.records, stats->cases);
+  EXPECT_EQ(LoadBack(LoadCaseFile, dir + "/debtors.ndjson", &cases), stats->cases);
   EXPECT_EQ(cases.size(), expected.cases.size());
   for (size_t i = 0; i < std::min(cases.size(), expected.cases.size()); ++i) {
     ASSERT_TRUE(cases[i] == expected.cases[i]) << "case " << i << ": " << expected.cases[i].id;
   }
 
   std::vector<RelationCopy> relations;
-  LoadReport relation_report;
-  const absl::Status relation_status = LoadRelationFile(
-      dir + "/relations.ndjson", {}, [&](const RelationInput& r) { relations.push_back(Copy(r)); },
-      &relation_report);
-  ASSERT_TRUE(relation_status.ok()) << relation_status;
-  EXPECT_EQ(relation_report.errors, 0u);
-  EXPECT_EQ(relation_report.records, stats->relations);
+  EXPECT_EQ(LoadBack(LoadRelationFile, dir + "/relations.ndjson", &relations), stats->relations);
   EXPECT_TRUE(relations == expected.relations);
   std::filesystem::remove_all(TempDir("load"));
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -33,60 +34,50 @@ RunResult Shixin(const std::string& args) {
   return run;
 }
 
+// Runs shixin with `args`; expects exit status `status` and each of `shown` in its output.
+void ExpectShixin(const std::string& args, int status, const std::vector<std::string>& shown) {
+  const RunResult r = Shixin(args);
+  EXPECT_EQ(r.status, status) << args;
+  for (const std::string& part : shown) EXPECT_THAT(r.out, HasSubstr(part)) << args;
+}
+
 TEST(CliOfflineTest, CheckListedPersonJson) {
-  RunResult r = Shixin("check --json --data data/sample 11010519491231002X");
-  EXPECT_EQ(r.status, 0);
-  EXPECT_THAT(
-      r.out,
-      HasSubstr(
-          R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张秀兰","cases":[)"));
-  EXPECT_THAT(r.out, HasSubstr(R"("case_code":"（2018）黑0402执恢45号")"));
+  ExpectShixin(
+      "check --json --data data/sample 11010519491231002X", 0,
+      {R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张秀兰","cases":[)",
+       R"("case_code":"（2018）黑0402执恢45号")"});
 }
 
 TEST(CliOfflineTest, TolerantInputIsNormalised) {
-  RunResult r = Shixin("check --json --data data/sample ' 110105491231002 ' '23098761-3'");
-  EXPECT_EQ(r.status, 0);
-  EXPECT_THAT(r.out, HasSubstr(R"({"id":"11010519491231002X","listed":true)"));
-  EXPECT_THAT(
-      r.out, HasSubstr(R"({"id":"230987613","listed":true,"related":false,"kind":"organization")"));
+  ExpectShixin("check --json --data data/sample ' 110105491231002 ' '23098761-3'", 0,
+               {R"({"id":"11010519491231002X","listed":true)",
+                R"({"id":"230987613","listed":true,"related":false,"kind":"organization")"});
 }
 
 TEST(CliOfflineTest, RelatedPersonAndItsMeasures) {
-  RunResult r = Shixin(
-      "measures --json --data data/sample --scenario real_estate_signing 230402197203140038");
-  EXPECT_EQ(r.status, 0);
-  EXPECT_THAT(r.out, HasSubstr(R"("listed":false,"related":true)"));
-  EXPECT_THAT(r.out, HasSubstr(R"("measures":[{"no":29,)"));
-  EXPECT_THAT(
-      r.out,
-      HasSubstr(
-          R"("basis":[{"type":"related","role":"legal_representative","via":"91350503MA2XK7R352")"));
+  ExpectShixin(
+      "measures --json --data data/sample --scenario real_estate_signing 230402197203140038", 0,
+      {R"("listed":false,"related":true)", R"("measures":[{"no":29,)",
+       R"("basis":[{"type":"related","role":"legal_representative","via":"91350503MA2XK7R352")"});
 }
 
 TEST(CliOfflineTest, UnlistedIsNotAnError) {
-  RunResult r = Shixin("measures --json --data data/sample 230402199001010015");
-  EXPECT_EQ(r.status, 0);
-  EXPECT_THAT(r.out, HasSubstr(R"("listed":false,"related":false)"));
-  EXPECT_THAT(r.out, HasSubstr(R"("measures":[])"));
+  ExpectShixin("measures --json --data data/sample 230402199001010015", 0,
+               {R"("listed":false,"related":false)", R"("measures":[])"});
 }
 
 TEST(CliOfflineTest, InvalidIdGivesErrorObjectAndExitStatus1) {
-  RunResult r = Shixin("check --json --data data/sample 110105194912310021 11010519491231002X");
-  EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(
-      r.out,
-      HasSubstr(
-          R"({"input":"110105194912310021","error":"bad check character: expected X, found 1"})"));
-  EXPECT_THAT(r.out, HasSubstr(R"({"id":"11010519491231002X")"));  // the batch goes on
+  ExpectShixin(
+      "check --json --data data/sample 110105194912310021 11010519491231002X", 1,
+      {R"({"input":"110105194912310021","error":"bad check character: expected X, found 1"})",
+       R"({"id":"11010519491231002X")"});  // the batch goes on
 }
 
 TEST(CliOfflineTest, OfficerTwoHop) {
-  RunResult r = Shixin(
+  ExpectShixin(
       "measures --json --data data/sample --agency banking_regulator "
-      "--officer legal_representative=230402197203140038 912304216987123405");
-  EXPECT_EQ(r.status, 0);
-  EXPECT_THAT(r.out, HasSubstr(R"("no":52)"));
-  EXPECT_THAT(r.out, HasSubstr(R"("via_role":"legal_representative")"));
+      "--officer legal_representative=230402197203140038 912304216987123405",
+      0, {R"("no":52)", R"("via_role":"legal_representative")"});
 }
 
 TEST(CliOfflineTest, UsageAndLoadErrors) {
@@ -104,10 +95,9 @@ TEST(CliOfflineTest, ReadsIdsFromStandardInput) {
   ASSERT_NE(f, nullptr);
   std::fputs("11010519491231002X\n\n230402199001010015\n", f);
   std::fclose(f);
-  RunResult r = Shixin("check --json --data data/sample - < " + input);
-  EXPECT_EQ(r.status, 0);
-  EXPECT_THAT(r.out, HasSubstr(R"("id":"11010519491231002X","listed":true)"));
-  EXPECT_THAT(r.out, HasSubstr(R"("id":"230402199001010015","listed":false)"));
+  ExpectShixin("check --json --data data/sample - < " + input, 0,
+               {R"("id":"11010519491231002X","listed":true)",
+                R"("id":"230402199001010015","listed":false)"});
 }
 
 }  // namespace

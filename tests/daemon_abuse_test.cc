@@ -32,18 +32,6 @@ constexpr bool kSanitized = true;
 constexpr bool kSanitized = false;
 #endif
 
-std::string SampleDir() { return SourceDir() + "/data/sample"; }
-
-std::unique_ptr<Daemon> StartOrDie(const std::string& data_dir,
-                                   const std::vector<std::string>& flags) {
-  DaemonOptions options;
-  options.data_dir = data_dir;
-  options.flags = flags;
-  auto daemon = Daemon::Start(options);
-  EXPECT_TRUE(daemon.ok()) << daemon.status();
-  return daemon.ok() ? *std::move(daemon) : nullptr;
-}
-
 // Returns the daemon's resident memory in bytes (VmRSS), or 0.
 uint64_t ResidentBytes(pid_t pid) {
   std::ifstream in(absl::StrFormat("/proc/%d/status", pid));
@@ -260,11 +248,10 @@ TEST(DaemonAbuseTest, SlowlorisDoesNotLockOutOtherClients) {
 TEST(DaemonAbuseTest, ClientsThatPipelineAndNeverReadAreBoundedAndClosed) {
   ScratchDir dir;
   ASSERT_TRUE(MakeSyntheticDataDir(dir.path(), 20000).ok());
-  auto snap = LoadSnapshot(dir.path());
-  ASSERT_TRUE(snap.ok()) << snap.status();
-  const IdSample sample = SampleIds(**snap, 1000);
-  std::vector<std::string> ids = sample.listed_persons;
-  ids.resize(1000, sample.listed_persons.front());
+  const absl::StatusOr<IdSample> sample = SampleIdsOf(dir.path(), 1000);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  std::vector<std::string> ids = sample->listed_persons;
+  ids.resize(1000, sample->listed_persons.front());
   const std::string frame = RequestFrame(wire::Opcode::kCheck, 1, CheckPayload(ids));
 
   std::unique_ptr<Daemon> daemon =

@@ -94,6 +94,7 @@ std::string FileText(const std::string& path) {
 
 std::string BinDir() { return Env("SHIXIN_BIN_DIR", SHIXIN_E2E_BIN_DIR); }
 std::string SourceDir() { return Env("SHIXIN_SOURCE_DIR", SHIXIN_E2E_SOURCE_DIR); }
+std::string SampleDir() { return SourceDir() + "/data/sample"; }
 
 ScratchDir::ScratchDir() {
   std::string base = ::testing::TempDir();
@@ -387,6 +388,39 @@ absl::StatusOr<Reply<wire::InfoResponse>> Daemon::WaitForInfo(
 }
 
 // RawSocket.
+
+std::unique_ptr<Daemon> StartOrDie(const std::string& data_dir,
+                                   const std::vector<std::string>& flags,
+                                   const std::string& listen) {
+  DaemonOptions options;
+  options.data_dir = data_dir;
+  options.flags = flags;
+  options.listen = listen;
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+  EXPECT_TRUE(daemon.ok()) << daemon.status();
+  return daemon.ok() ? *std::move(daemon) : nullptr;
+}
+
+void SampleListTest::SetUp() {
+  ASSERT_FALSE(scratch_.path().empty());
+  dir_ = scratch_.Path("data");
+  std::error_code ec;
+  ASSERT_TRUE(std::filesystem::create_directory(dir_, ec)) << ec.message();
+  ASSERT_TRUE(CopyDataDir(SampleDir(), dir_).ok());
+  absl::StatusOr<std::string> debtors = ReadFile(Debtors());
+  ASSERT_TRUE(debtors.ok()) << debtors.status();
+  sample_debtors_ = *std::move(debtors);
+}
+
+std::string SampleListTest::Debtors() const { return dir_ + "/" + kDebtorsFile; }
+
+void SampleListTest::StartDaemon(const std::vector<std::string>& flags) {
+  daemon_ = StartOrDie(dir_, flags);
+  ASSERT_NE(daemon_, nullptr);
+  absl::StatusOr<std::unique_ptr<Client>> client = daemon_->Connect();
+  ASSERT_TRUE(client.ok()) << client.status();
+  client_ = *std::move(client);
+}
 
 absl::StatusOr<std::unique_ptr<RawSocket>> RawSocket::Connect(const std::string& host,
                                                               uint16_t port,
@@ -731,6 +765,11 @@ IdSample SampleIds(const Snapshot& snap, size_t per_kind) {
     }
   }
   return s;
+}
+
+absl::StatusOr<IdSample> SampleIdsOf(const std::string& dir, size_t per_kind) {
+  SHIXIN_ASSIGN_OR_RETURN(std::unique_ptr<const Snapshot> snap, LoadSnapshot(dir));
+  return SampleIds(*snap, per_kind);
 }
 
 // Dumps.

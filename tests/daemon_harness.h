@@ -1,7 +1,8 @@
 // A harness for end-to-end tests of shixind: runs the built daemon as a child process on a
 // loopback address, reads the port it prints, sends it signals and waits for its exit; plus
-// raw sockets for malformed input, scratch directories, data-set helpers and a runner for the
-// shixin CLI.
+// raw sockets for malformed input, scratch directories, data-set helpers, a fixture for tests
+// that change their own copy of the sample list (SampleListTest) and a runner for the shixin
+// CLI.
 //
 // Every wait is bounded. Binaries are found in $SHIXIN_BIN_DIR (set by shixin_test() in the
 // top-level CMakeLists.txt), the source tree in $SHIXIN_SOURCE_DIR.
@@ -11,6 +12,7 @@
 #ifndef SHIXIN_TESTS_DAEMON_HARNESS_H_
 #define SHIXIN_TESTS_DAEMON_HARNESS_H_
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -34,6 +36,8 @@ namespace shixin::e2e {
 std::string BinDir();
 // $SHIXIN_SOURCE_DIR, or the source tree this was built from.
 std::string SourceDir();
+// The shipped sample list: SourceDir() + "/data/sample".
+std::string SampleDir();
 
 // A fresh directory under testing::TempDir(), removed with its contents on destruction.
 class ScratchDir {
@@ -143,6 +147,32 @@ class Daemon {
   std::unique_ptr<ScratchDir> scratch_;  // holds the stderr file
 };
 
+// Starts shixind on `data_dir` (Daemon::Start) with `flags`, listening on `listen`. Returns it,
+// or fails the test and returns nullptr if it does not start.
+std::unique_ptr<Daemon> StartOrDie(const std::string& data_dir,
+                                   const std::vector<std::string>& flags = {},
+                                   const std::string& listen = "127.0.0.1:0");
+
+// A test of shixind on its own copy of the sample list, which it may change: SetUp() copies the
+// sample into dir_ (in scratch_) and keeps its debtors file in sample_debtors_.
+class SampleListTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  // dir_'s debtors file.
+  std::string Debtors() const;
+
+  // Starts shixind on dir_ with `flags` (daemon_) and connects client_ to it; fails the test
+  // (fatally: call it inside ASSERT_NO_FATAL_FAILURE to stop the test) if either fails.
+  void StartDaemon(const std::vector<std::string>& flags = {});
+
+  ScratchDir scratch_;
+  std::string dir_;
+  std::string sample_debtors_;  // the sample's debtors.ndjson
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<Client> client_;
+};
+
 // How a RawSocket connects.
 struct RawSocketOptions {
   std::string source;      // the local address, e.g. "127.0.0.2" (another client); or any
@@ -215,6 +245,9 @@ struct IdSample {
 };
 // Picks up to `per_kind` IDs of each kind, spread over the snapshot.
 IdSample SampleIds(const Snapshot& snap, size_t per_kind);
+// Loads the list in `dir` (LoadSnapshot) and picks IDs from it as SampleIds() does. Returns an
+// error if it does not load.
+absl::StatusOr<IdSample> SampleIdsOf(const std::string& dir, size_t per_kind);
 
 // A readable, complete dump of a result, for comparisons whose failure shows the difference.
 std::string Dump(const CheckResult& r);

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,20 +23,6 @@ namespace {
 
 constexpr char kListed[] = "11010519491231002X";
 constexpr char kListedOrg[] = "91350503MA2XK7R352";
-
-std::string SampleDir() { return SourceDir() + "/data/sample"; }
-
-std::unique_ptr<Daemon> StartOrDie(const std::string& data_dir,
-                                   const std::vector<std::string>& flags = {},
-                                   const std::string& listen = "127.0.0.1:0") {
-  DaemonOptions options;
-  options.data_dir = data_dir;
-  options.flags = flags;
-  options.listen = listen;
-  auto daemon = Daemon::Start(options);
-  EXPECT_TRUE(daemon.ok()) << daemon.status();
-  return daemon.ok() ? *std::move(daemon) : nullptr;
-}
 
 // Expects the daemon to exit with status 0 within `bound`.
 void ExpectExitZero(Daemon* daemon, absl::Duration bound) {
@@ -93,9 +78,9 @@ TEST(DaemonLifecycleTest, SigtermWithRequestsInFlightAnswersThemOrClosesCleanly)
   ScratchDir scratch;
   const std::string dir = scratch.Path("data");
   ASSERT_TRUE(MakeSyntheticDataDir(dir, 20000).ok());
-  auto snap = LoadSnapshot(dir);
-  ASSERT_TRUE(snap.ok());
-  const std::vector<std::string> ids = SampleIds(**snap, 200).All();
+  const absl::StatusOr<IdSample> sample = SampleIdsOf(dir, 200);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  const std::vector<std::string> ids = sample->All();
   std::vector<std::string> batch;
   for (size_t i = 0; batch.size() < 1000; ++i) batch.push_back(ids[i % ids.size()]);
   std::unique_ptr<Daemon> daemon = StartOrDie(dir);
@@ -222,31 +207,27 @@ TEST(DaemonLifecycleTest, RefusesToStartWithoutItsDataDirectory) {
   EXPECT_FALSE(absl::StrContains(r.out, "listening")) << r.out;
 }
 
-TEST(DaemonLifecycleTest, RefusesToStartOnACorruptOrEmptyList) {
-  ScratchDir scratch;
-  const std::string dir = scratch.Path("data");
-  std::error_code ec;
-  ASSERT_TRUE(std::filesystem::create_directory(dir, ec));
-  ASSERT_TRUE(CopyDataDir(SampleDir(), dir).ok());
-  auto good = ReadFile(dir + "/" + kDebtorsFile);
-  ASSERT_TRUE(good.ok());
+using DaemonBadListTest = SampleListTest;
+
+TEST_F(DaemonBadListTest, RefusesToStartOnACorruptOrEmptyList) {
+  const std::string& good = sample_debtors_;
   const std::vector<std::pair<std::string, std::string>> debtors = {
-      {"truncated", good->substr(0, good->find('\n', good->size() / 2) - 7)},
-      {"malformed", *good + "not json at all\n"},
+      {"truncated", good.substr(0, good.find('\n', good.size() / 2) - 7)},
+      {"malformed", good + "not json at all\n"},
       {"empty", ""},
   };
   for (const auto& [what, text] : debtors) {
     SCOPED_TRACE(what);
-    ASSERT_TRUE(WriteFileAtomically(dir + "/" + kDebtorsFile, text).ok());
-    const ProcessResult r = RunDaemonToExit({"--data", dir, "--listen", "127.0.0.1:0"});
+    ASSERT_TRUE(WriteFileAtomically(Debtors(), text).ok());
+    const ProcessResult r = RunDaemonToExit({"--data", dir_, "--listen", "127.0.0.1:0"});
     EXPECT_EQ(r.exit_code, 1) << r.err;  // the first load failed
     EXPECT_TRUE(absl::StrContains(r.err, "first load failed")) << r.err;
     EXPECT_FALSE(absl::StrContains(r.out, "listening")) << r.out;
   }
   // A data directory without its relations file.
-  ASSERT_TRUE(WriteFileAtomically(dir + "/" + kDebtorsFile, *good).ok());
-  ASSERT_EQ(unlink((dir + "/" + kRelationsFile).c_str()), 0);
-  const ProcessResult r = RunDaemonToExit({"--data", dir, "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), good).ok());
+  ASSERT_EQ(unlink((dir_ + "/" + kRelationsFile).c_str()), 0);
+  const ProcessResult r = RunDaemonToExit({"--data", dir_, "--listen", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, kRelationsFile)) << r.err;
 }
@@ -262,40 +243,26 @@ TEST(DaemonLifecycleTest, RefusesBadFlags) {
 
 // ---- STALE ----
 
-class DaemonStaleTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = scratch_.Path("data");
-    std::error_code ec;
-    ASSERT_TRUE(std::filesystem::create_directory(dir_, ec));
-    ASSERT_TRUE(CopyDataDir(SampleDir(), dir_).ok());
-  }
-
-  ScratchDir scratch_;
-  std::string dir_;
-};
+using DaemonStaleTest = SampleListTest;
 
 TEST_F(DaemonStaleTest, AnswersFromAnOldListAreFlaggedStale) {
   const absl::Time old = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) - 3600);
   ASSERT_TRUE(SetDataDirMtime(dir_, old).ok());
-  std::unique_ptr<Daemon> daemon = StartOrDie(dir_, {"--max-age-seconds", "1"});
-  ASSERT_NE(daemon, nullptr);
-  auto client = daemon->Connect();
-  ASSERT_TRUE(client.ok());
-  auto check = (*client)->Check({kListed});
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-age-seconds", "1"}));
+  auto check = client_->Check({kListed});
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_TRUE(check->stale);
   EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
   wire::MeasuresRequest request;
   request.id = kListedOrg;
-  auto measures = (*client)->Measures(request);
+  auto measures = client_->Measures(request);
   ASSERT_TRUE(measures.ok()) << measures.status();
   EXPECT_TRUE(measures->stale);
   EXPECT_FALSE(measures->value.measures.empty());
-  auto ping = (*client)->Ping();
+  auto ping = client_->Ping();
   ASSERT_TRUE(ping.ok());
   EXPECT_TRUE(ping->stale);
-  auto info = (*client)->Info();
+  auto info = client_->Info();
   ASSERT_TRUE(info.ok());
   EXPECT_TRUE(info->stale);
   EXPECT_TRUE(info->value.stale);
@@ -304,25 +271,19 @@ TEST_F(DaemonStaleTest, AnswersFromAnOldListAreFlaggedStale) {
 }
 
 TEST_F(DaemonStaleTest, AnswersFromAFreshListAreNotFlagged) {
-  std::unique_ptr<Daemon> daemon = StartOrDie(dir_, {"--max-age-seconds", "3600"});
-  ASSERT_NE(daemon, nullptr);
-  auto client = daemon->Connect();
-  ASSERT_TRUE(client.ok());
-  auto check = (*client)->Check({kListed});
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-age-seconds", "3600"}));
+  auto check = client_->Check({kListed});
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_FALSE(check->stale);
-  auto info = (*client)->Info();
+  auto info = client_->Info();
   ASSERT_TRUE(info.ok());
   EXPECT_FALSE(info->value.stale);
 }
 
 TEST_F(DaemonStaleTest, RefuseStaleRefusesMeasuresButStillChecks) {
   ASSERT_TRUE(SetDataDirMtime(dir_, absl::Now() - absl::Hours(2)).ok());
-  std::unique_ptr<Daemon> daemon = StartOrDie(dir_, {"--max-age-seconds", "1", "--refuse-stale"});
-  ASSERT_NE(daemon, nullptr);
-  auto client = daemon->Connect();
-  ASSERT_TRUE(client.ok());
-  Client& c = **client;
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-age-seconds", "1", "--refuse-stale"}));
+  Client& c = *client_;
   wire::MeasuresRequest request;
   request.id = kListedOrg;
   ASSERT_TRUE(c.SendFrame(wire::Opcode::kMeasures, 70, MeasuresPayload(request)).ok());
@@ -451,31 +412,23 @@ TEST(DaemonNetworkTest, ConfiguredLimitsAreAnnouncedAndEnforced) {
 
 // FORMAT.md 7 and 8.2: a CHECK answer's name (str8) is cut to at most 255 bytes on a UTF-8
 // boundary; DETAIL (str16) carries it whole.
-TEST(DaemonAnswersTest, LongNamesAreCutOnACharacterBoundaryInCheckOnly) {
-  ScratchDir scratch;
-  const std::string dir = scratch.Path("data");
-  std::error_code ec;
-  ASSERT_TRUE(std::filesystem::create_directory(dir, ec));
-  ASSERT_TRUE(CopyDataDir(SampleDir(), dir).ok());
-  auto debtors = ReadFile(dir + "/" + kDebtorsFile);
-  ASSERT_TRUE(debtors.ok());
+using DaemonAnswersTest = SampleListTest;
+
+TEST_F(DaemonAnswersTest, LongNamesAreCutOnACharacterBoundaryInCheckOnly) {
   std::string long_name = "é";                      // 2 bytes
   for (int i = 0; i < 100; ++i) long_name += "鑫";  // 3 bytes each: 302 bytes in all
-  std::string text = *debtors;
+  std::string text = sample_debtors_;
   for (size_t at = text.find("张秀兰"); at != std::string::npos; at = text.find("张秀兰", at)) {
     text.replace(at, std::string("张秀兰").size(), long_name);
     at += long_name.size();
   }
-  ASSERT_TRUE(WriteFileAtomically(dir + "/" + kDebtorsFile, text).ok());
-  std::unique_ptr<Daemon> daemon = StartOrDie(dir);
-  ASSERT_NE(daemon, nullptr);
-  auto client = daemon->Connect();
-  ASSERT_TRUE(client.ok());
-  auto check = (*client)->Check({kListed});
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), text).ok());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  auto check = client_->Check({kListed});
   ASSERT_TRUE(check.ok()) << check.status();
   // 2 + 84 * 3 = 254 bytes: the 85th 鑫 would end at byte 257.
   EXPECT_EQ(check->value[0].name, long_name.substr(0, 254));
-  auto detail = (*client)->Detail(kListed);
+  auto detail = client_->Detail(kListed);
   ASSERT_TRUE(detail.ok()) << detail.status();
   EXPECT_EQ(detail->value.name, long_name);
 }

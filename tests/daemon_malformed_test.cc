@@ -50,12 +50,18 @@ class DaemonMalformedTest : public ::testing::Test {
   }
 
   // Sends `bytes` on a fresh connection and returns the frames received before the daemon
-  // closed it; fails the test unless it closed cleanly (EOF, no reset) within kCloseBound.
+  // closed it (ReadFramesUntilClose).
   std::vector<Frame> SendAndReadUntilClose(std::string_view bytes) {
     std::unique_ptr<RawSocket> raw = Raw();
     if (raw == nullptr) return {};
     EXPECT_TRUE(raw->Send(bytes).ok());
-    const RawSocket::ReadResult r = raw->ReadUntilClose(kCloseBound);
+    return ReadFramesUntilClose(*raw);
+  }
+
+  // Returns the frames received on `raw` until the daemon closed it; fails the test unless it
+  // closed cleanly (EOF, no reset) within kCloseBound, after whole frames.
+  std::vector<Frame> ReadFramesUntilClose(RawSocket& raw) {
+    const RawSocket::ReadResult r = raw.ReadUntilClose(kCloseBound);
     EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof))
         << "0 EOF, 1 reset, 2 timeout, 3 error; received " << r.bytes.size() << " bytes";
     std::string rest;
@@ -145,12 +151,9 @@ TEST_F(DaemonMalformedTest, UnsupportedVersionWaitsForTheWholeHeader) {
   EXPECT_EQ(static_cast<int>(early.end), static_cast<int>(RawSocket::End::kTimeout));
   EXPECT_EQ(early.bytes, "");
   ASSERT_TRUE(raw->Send(header.substr(3)).ok());
-  const RawSocket::ReadResult r = raw->ReadUntilClose(kCloseBound);
-  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
-  auto frames = SplitFrames(r.bytes, nullptr);
-  ASSERT_TRUE(frames.ok()) << frames.status();
-  ASSERT_EQ(frames->size(), 1u);
-  ExpectError((*frames)[0], wire::Status::kUnsupportedVersion, 21,
+  const std::vector<Frame> frames = ReadFramesUntilClose(*raw);
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectError(frames[0], wire::Status::kUnsupportedVersion, 21,
               static_cast<uint8_t>(wire::Opcode::kPing));
   ExpectServing();
 }
@@ -193,12 +196,9 @@ TEST_F(DaemonMalformedTest, OversizedPayloadLengthIsAnsweredAtOnce) {
   ASSERT_TRUE(
       raw->Send(Header(1, static_cast<uint8_t>(wire::Opcode::kCheck), 0, 0, 31, 0, (1u << 20) + 1))
           .ok());
-  const RawSocket::ReadResult r = raw->ReadUntilClose(kCloseBound);
-  EXPECT_EQ(static_cast<int>(r.end), static_cast<int>(RawSocket::End::kEof));
-  auto frames = SplitFrames(r.bytes, nullptr);
-  ASSERT_TRUE(frames.ok()) << frames.status();
-  ASSERT_EQ(frames->size(), 1u);
-  ExpectError((*frames)[0], wire::Status::kFrameTooLarge, 31,
+  const std::vector<Frame> frames = ReadFramesUntilClose(*raw);
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectError(frames[0], wire::Status::kFrameTooLarge, 31,
               static_cast<uint8_t>(wire::Opcode::kCheck));
   ExpectServing();
 }

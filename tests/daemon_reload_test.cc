@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,7 +19,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "core/dataset.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {
@@ -41,31 +39,8 @@ std::string CopiedLine(const std::string& text, const std::string& id, const std
   return absl::StrReplaceAll(line, {{id, new_id}, {name, new_name}});
 }
 
-class DaemonReloadTest : public ::testing::Test {
+class DaemonReloadTest : public SampleListTest {
  protected:
-  void SetUp() override {
-    ASSERT_FALSE(scratch_.path().empty());
-    dir_ = scratch_.Path("data");
-    ASSERT_TRUE(std::filesystem::create_directory(dir_, ec_)) << ec_.message();
-    ASSERT_TRUE(CopyDataDir(SourceDir() + "/data/sample", dir_).ok());
-    auto debtors = ReadFile(Debtors());
-    ASSERT_TRUE(debtors.ok()) << debtors.status();
-    sample_debtors_ = *debtors;
-  }
-
-  void StartDaemon() {
-    DaemonOptions options;
-    options.data_dir = dir_;
-    auto daemon = Daemon::Start(options);
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = *std::move(daemon);
-    auto client = daemon_->Connect();
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
-  }
-
-  std::string Debtors() const { return dir_ + "/" + kDebtorsFile; }
-
   // CHECK of {A, B}: their statuses, and the generation that answered.
   struct AB {
     wire::CheckStatus a, b;
@@ -83,13 +58,6 @@ class DaemonReloadTest : public ::testing::Test {
     return LinesWithout(sample_debtors_, kA) +
            CopiedLine(sample_debtors_, kA, kB, "张秀兰", "赵新民");
   }
-
-  ScratchDir scratch_;
-  std::error_code ec_;
-  std::string dir_;
-  std::string sample_debtors_;
-  std::unique_ptr<Daemon> daemon_;
-  std::unique_ptr<Client> client_;
 };
 
 TEST_F(DaemonReloadTest, SighupSwapsInAChangedList) {
@@ -443,10 +411,8 @@ TEST_F(DaemonReloadTest, TheNewestListAlwaysWinsAfterABurstOfSighups) {
 // old list keeps serving and INFO says why; the operator's --allow-shrink accepts it.
 TEST_F(DaemonReloadTest, AListCutShortIsRefusedUnlessTheOperatorAllowsIt) {
   ASSERT_TRUE(MakeSyntheticDataDir(dir_, 30000, 9).ok());
-  auto snap = LoadSnapshot(dir_);
-  ASSERT_TRUE(snap.ok()) << snap.status();
-  const IdSample sample = SampleIds(**snap, 3);
-  snap->reset();
+  const absl::StatusOr<IdSample> sample = SampleIdsOf(dir_, 3);
+  ASSERT_TRUE(sample.ok()) << sample.status();
   auto full = ReadFile(Debtors());
   ASSERT_TRUE(full.ok());
   StartDaemon();
@@ -468,7 +434,7 @@ TEST_F(DaemonReloadTest, AListCutShortIsRefusedUnlessTheOperatorAllowsIt) {
   EXPECT_TRUE(absl::StrContains(info->value.last_reload_message, "max_shrink"))
       << info->value.last_reload_message;
   EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "max_shrink"));
-  auto check = client_->Check(sample.listed_persons);
+  auto check = client_->Check(sample->listed_persons);
   ASSERT_TRUE(check.ok()) << check.status();
   for (const CheckAnswerCopy& a : check->value) EXPECT_EQ(a.status, wire::CheckStatus::kListed);
 

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "core/dataset.h"
 #include "core/query.h"
 #include "tests/daemon_harness.h"
 
@@ -25,13 +24,10 @@ namespace {
 // In the sample: A is listed (two cases).
 constexpr char kA[] = "11010519491231002X";
 
-class DaemonSnapshotFileTest : public ::testing::Test {
+class DaemonSnapshotFileTest : public SampleListTest {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(scratch_.path().empty());
-    dir_ = scratch_.Path("data");
-    ASSERT_TRUE(std::filesystem::create_directory(dir_, ec_)) << ec_.message();
-    ASSERT_TRUE(CopyDataDir(SourceDir() + "/data/sample", dir_).ok());
+    SampleListTest::SetUp();
     snap_ = scratch_.Path("list.snap");
   }
 
@@ -58,9 +54,6 @@ class DaemonSnapshotFileTest : public ::testing::Test {
     return reply->value[0].status;
   }
 
-  ScratchDir scratch_;
-  std::error_code ec_;
-  std::string dir_;
   std::string snap_;
 };
 
@@ -105,9 +98,7 @@ TEST_F(DaemonSnapshotFileTest, ServesAndReloadsTheFileAndKeepsServingOnACorruptO
 
   // A good replacement without A: generation 2, A no longer listed. (One of 12 subjects is
   // more than the default max_shrink of 5 %: the reload says it is intended.)
-  auto debtors = ReadFile(dir_ + "/" + kDebtorsFile);
-  ASSERT_TRUE(debtors.ok());
-  ASSERT_TRUE(WriteFileAtomically(dir_ + "/" + kDebtorsFile, LinesWithout(*debtors, kA)).ok());
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), LinesWithout(sample_debtors_, kA)).ok());
   Compile(snap_);
   reload = (*client)->Reload(wire::ReloadRequest{.allow_shrink = true});
   ASSERT_TRUE(reload.ok()) << reload.status();
@@ -171,7 +162,8 @@ class DaemonSnapshotInPlaceTest : public DaemonSnapshotFileTest {
     ASSERT_TRUE(MakeSyntheticDataDir(dir_, 3000, 1).ok());
     Compile(snap_);
     other_dir_ = scratch_.Path("other");
-    ASSERT_TRUE(std::filesystem::create_directory(other_dir_, ec_)) << ec_.message();
+    std::error_code ec;
+    ASSERT_TRUE(std::filesystem::create_directory(other_dir_, ec)) << ec.message();
     ASSERT_TRUE(MakeSyntheticDataDir(other_dir_, 3500, 2).ok());
     other_ = scratch_.Path("other.snap");
     ProcessResult r =
