@@ -180,7 +180,7 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
   }
   delta.sequence = *sequence;
   std::string scratch;
-  size_t pos = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  size_t pos = 0;
   for (uint64_t line = 1; pos < text.size(); ++line) {
     const auto error = [&](absl::string_view reason) {
       return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", name, line, reason));
@@ -192,6 +192,7 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
     std::string_view content = text.substr(pos, end - pos);
     pos = end + 1;
     if (content.ends_with('\r')) content.remove_suffix(1);
+    if (line == 1 && content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);  // a BOM
     if (!simdjson::validate_utf8(content.data(), content.size())) return error("not valid UTF-8");
     if (IsBlank(content)) continue;
     DeltaChange change;

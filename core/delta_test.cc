@@ -413,6 +413,8 @@ TEST(DeltaParseTest, AFileCutShortIsRefused) {
             absl::StrCat(kName, ":2: cut short: no newline at the end of the file"));
   EXPECT_EQ(ErrorOf(add + "  "),
             absl::StrCat(kName, ":2: cut short: no newline at the end of the file"));
+  EXPECT_EQ(ErrorOf("\xEF\xBB\xBF"),
+            absl::StrCat(kName, ":1: cut short: no newline at the end of the file"));
 }
 
 TEST(DeltaParseTest, TextThatIsNotUtf8IsRefused) {

@@ -492,17 +492,26 @@ absl::Status ParseRequiredRelation(ondemand::parser& parser, const char* data, s
   return ParseRelation(parser, data, len, capacity, strings, PersonName::kRequired, out);
 }
 
-// Parses one unpadded record: copies it into a padded buffer, and moves the raw views back
-// onto `json` so that they outlive the copy.
-template <typename Record, typename ParseFn>
-absl::StatusOr<Record> ParseUnpadded(std::string_view json, std::string* scratch, ParseFn parse) {
+// Parses one unpadded object: copies it into a padded buffer, calls
+// parse(parser, data, len, capacity, strings) on the copy, and moves the raw views back onto
+// `json` so that they outlive the copy.
+template <typename ParseFn>
+absl::Status ParsePadded(std::string_view json, std::string* scratch, ParseFn parse) {
   std::string padded(json.size() + kPadding, '\0');
   json.copy(padded.data(), json.size());
   ondemand::parser parser;
   StringStore strings(scratch, padded.data(), json.data(), json.size());
+  return parse(parser, padded.data(), json.size(), padded.size(), strings);
+}
+
+// Parses one unpadded record with parse(parser, data, len, capacity, strings, &record).
+template <typename Record, typename ParseFn>
+absl::StatusOr<Record> ParseUnpadded(std::string_view json, std::string* scratch, ParseFn parse) {
   Record record;
-  absl::Status status = parse(parser, padded.data(), json.size(), padded.size(), strings, &record);
-  if (!status.ok()) return status;
+  SHIXIN_RETURN_IF_ERROR(ParsePadded(
+      json, scratch,
+      [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+          StringStore& strings) { return parse(parser, data, len, capacity, strings, &record); }));
   return record;
 }
 
@@ -763,11 +772,11 @@ absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::st
 absl::Status ParseStringFields(std::string_view json, std::span<const std::string_view> keys,
                                std::span<std::optional<std::string_view>> values,
                                std::string* scratch) {
-  auto parse = [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                   StringStore& strings, bool* /*unused*/) {
-    return ReadStringKeys(parser, data, len, capacity, strings, keys, values);
-  };
-  return ParseUnpadded<bool>(json, scratch, parse).status();
+  return ParsePadded(json, scratch,
+                     [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                         StringStore& strings) {
+                       return ReadStringKeys(parser, data, len, capacity, strings, keys, values);
+                     });
 }
 
 absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
