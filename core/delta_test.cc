@@ -130,7 +130,7 @@ TEST(DeltaParseTest, RemoveParsesEveryField) {
 }
 
 TEST(DeltaParseTest, RemoveTakesEveryReasonOfTheFeed) {
-  const std::pair<std::string_view, EndReason> kReasons[] = {
+  constexpr std::pair<std::string_view, EndReason> kReasons[] = {
       {"performed", EndReason::kPerformed},
       {"settled", EndReason::kSettled},
       {"creditor_request", EndReason::kCreditorRequest},
@@ -273,7 +273,7 @@ TEST(DeltaParseTest, MissingKeysPerOp) {
   const std::string at = R"("at":"2026-06-10T09:00:00+08:00")";
   const std::string card = absl::StrCat(R"("cardNum":")", kPerson, R"(")");
   const std::string ids = absl::StrFormat(R"("orgId":"%s","personId":"%s")", Org(), PersonB());
-  const std::pair<std::string, std::string> kCases[] = {
+  const std::pair<std::string, std::string> cases[] = {
       {absl::StrCat(R"({"op":"add","iname":"a",)", card, R"(,"courtName":"c"})"),
        "add: caseCode: missing or empty"},
       {absl::StrCat(R"({"op":"add","caseCode":"k","iname":"a","courtName":"c"})"),
@@ -316,7 +316,7 @@ TEST(DeltaParseTest, MissingKeysPerOp) {
       {absl::StrCat(R"({"op":"unrelate",)", ids, R"(,"role":"director"})"),
        "unrelate: at: missing"},
   };
-  for (const auto& [line, reason] : kCases) {
+  for (const auto& [line, reason] : cases) {
     EXPECT_EQ(ErrorOf(line + "\n"), absl::StrCat(kName, ":1: ", reason)) << line;
   }
 }

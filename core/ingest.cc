@@ -107,8 +107,9 @@ absl::Status ReadStringValue(ondemand::value& value, std::string_view field, Str
     return absl::OkStatus();
   }
   std::string_view unescaped;
-  if (auto error = value.get_string().get(unescaped))
+  if (auto error = value.get_string().get(unescaped)) {
     return FeedFieldError(field, JsonReason(error));
+  }
   *out = strings.Copy(unescaped);
   return absl::OkStatus();
 }

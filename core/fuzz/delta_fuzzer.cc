@@ -57,11 +57,7 @@ void CheckChange(const DeltaChange& c) {
   }
 }
 
-}  // namespace
-}  // namespace shixin
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace shixin;
+void FuzzOne(const uint8_t* data, size_t size) {
   // A copy of exactly `size` bytes, so that ASan catches a read past the text.
   std::string input(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<Delta> delta = ParseDelta(kName, input);
@@ -69,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(absl::IsInvalidArgument(delta.status()), "error code");
     Check(absl::StartsWith(delta.status().message(), absl::string_view(kName.data(), kName.size())),
           "error without the file name");
-    return 0;
+    return;
   }
   Check(delta->sequence == 42, "sequence");
   Check(input.empty() || input.back() == '\n', "accepted a file cut short");
@@ -79,5 +75,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     line = c.line;
     CheckChange(c);
   }
+}
+
+}  // namespace
+}  // namespace shixin
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  shixin::FuzzOne(data, size);
   return 0;
 }
