@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/id.h"
 #include "core/record.h"
@@ -52,13 +53,16 @@ struct Delta {
 
 // Returns "<20-digit sequence>.ndjson".
 std::string DeltaFileName(uint64_t sequence);
-// Returns the sequence a delta file's name carries, or nullopt for any other name.
+// Returns the sequence a delta file's name carries (exactly 20 digits, then ".ndjson"), or
+// nullopt for any other name and for 20 digits above the largest uint64_t.
 std::optional<uint64_t> DeltaSequence(std::string_view file_name);
 
 // Parses the text of the delta file `name` (its sequence from the name). Returns the delta, or
 // InvalidArgument whose message names the file, the line and the reason
 // ("00000000000000000042.ndjson:17: remove: reason: unknown \"paid\""): any bad line refuses
-// the whole file, as does a last line without its newline, or text that is not UTF-8.
+// the whole file, as does a last line without its newline, or text that is not UTF-8; also a
+// `name` that is not a delta file's. Blank lines, a leading UTF-8 BOM and "\r\n" line ends are
+// accepted; keys a line's op does not use are ignored.
 absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text);
 
 // Reads and parses the delta file at `path`. Besides ParseDelta's errors: NotFound if it does
@@ -74,6 +78,12 @@ struct DeltaFile {
 // Returns the delta files of `dir` in sequence order (other names ignored), or the error that
 // listing it gave (NotFound for a missing directory).
 absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir);
+
+namespace delta_internal {
+// ReadDelta, calling `between` after the file is read and before it is checked for changes:
+// the seam through which the tests change a file while it is read.
+absl::StatusOr<Delta> ReadDelta(const std::string& path, absl::FunctionRef<void()> between);
+}  // namespace delta_internal
 
 }  // namespace shixin
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -36,16 +37,6 @@ constexpr size_t kListedErrors = 5;  // errors quoted in the failure message
 // with StrFormat, which takes both, and Status messages are converted back.
 std::string_view StdView(absl::string_view view) { return {view.data(), view.size()}; }
 
-absl::Status FieldError(std::string_view field, std::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", field, reason));
-}
-
-// Quotes a short value for an error message; long ones are only measured.
-std::string Quote(std::string_view value) {
-  if (value.size() > 40) return absl::StrFormat("(%d bytes)", value.size());
-  return absl::StrFormat("\"%s\"", value);
-}
-
 std::string JsonReason(simdjson::error_code error) {
   if (error == simdjson::UTF8_ERROR) return "invalid UTF-8";
   return absl::StrCat("malformed JSON: ", simdjson::error_message(error));
@@ -58,8 +49,8 @@ absl::Status JsonError(simdjson::error_code error) {
 absl::Status WrongType(std::string_view field, std::string_view expected, json_type type) {
   static constexpr std::string_view kNames[] = {"?",        "an array",  "an object", "a number",
                                                 "a string", "a boolean", "null"};
-  return FieldError(field, absl::StrFormat("expected %s, found %s", expected,
-                                           kNames[static_cast<int>(type) % 7]));
+  return FeedFieldError(field, absl::StrFormat("expected %s, found %s", expected,
+                                               kNames[static_cast<int>(type) % 7]));
 }
 
 std::string_view TrimAscii(std::string_view text) {
@@ -95,10 +86,10 @@ class StringStore {
 
 // Returns the type of `value`, checking that a value typed null by its first byte is "null".
 absl::Status ValueType(ondemand::value& value, std::string_view field, json_type* type) {
-  if (auto error = value.type().get(*type)) return FieldError(field, JsonReason(error));
+  if (auto error = value.type().get(*type)) return FeedFieldError(field, JsonReason(error));
   bool is_null = false;
   if (*type == json_type::null && (value.is_null().get(is_null) || !is_null)) {
-    return FieldError(field, "malformed JSON");
+    return FeedFieldError(field, "malformed JSON");
   }
   return absl::OkStatus();
 }
@@ -108,7 +99,7 @@ absl::Status ReadStringValue(ondemand::value& value, std::string_view field, Str
                              std::string_view* out) {
   std::string_view token = TrimAscii(value.raw_json_token());  // with its quotes
   if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
-    return FieldError(field, "malformed JSON string");
+    return FeedFieldError(field, "malformed JSON string");
   }
   std::string_view content = token.substr(1, token.size() - 2);
   if (content.find('\\') == std::string_view::npos) {  // the common case: no escapes
@@ -116,7 +107,9 @@ absl::Status ReadStringValue(ondemand::value& value, std::string_view field, Str
     return absl::OkStatus();
   }
   std::string_view unescaped;
-  if (auto error = value.get_string().get(unescaped)) return FieldError(field, JsonReason(error));
+  if (auto error = value.get_string().get(unescaped)) {
+    return FeedFieldError(field, JsonReason(error));
+  }
   *out = strings.Copy(unescaped);
   return absl::OkStatus();
 }
@@ -155,14 +148,14 @@ absl::Status ReadScalar(ondemand::value& value, std::string_view field, StringSt
   if (type == json_type::null) return absl::OkStatus();
   if (type != json_type::number) return WrongType(field, "a number or a string", type);
   if (value.get_uint64().get(out->number)) {
-    return FieldError(field, "expected a non-negative integer");
+    return FeedFieldError(field, "expected a non-negative integer");
   }
   out->present = out->is_number = true;
   return absl::OkStatus();
 }
 
 std::string Shown(const Scalar& scalar) {
-  return scalar.is_number ? absl::StrCat(scalar.number) : Quote(scalar.text);
+  return scalar.is_number ? absl::StrCat(scalar.number) : QuoteFeedValue(scalar.text);
 }
 
 // Parses 1 to `max_len` ASCII digits.
@@ -225,7 +218,7 @@ std::optional<SubjectKind> PartyKind(const Scalar& party) {
 
 absl::Status ParseIdField(std::string_view field, std::string_view text, Id* out) {
   absl::StatusOr<Id> id = ParseId(text);
-  if (!id.ok()) return FieldError(field, StdView(id.status().message()));
+  if (!id.ok()) return FeedFieldError(field, StdView(id.status().message()));
   *out = *id;
   return absl::OkStatus();
 }
@@ -254,7 +247,7 @@ absl::Status ReadPartyType(ondemand::value& value, StringStore& strings, CaseSta
   SHIXIN_RETURN_IF_ERROR(ReadScalar(value, "partyTypeName", strings, &state->party));
   // An empty string is as good as absent: the ID tells the kind anyway.
   if (state->party.present && !PartyKind(state->party)) {
-    return FieldError("partyTypeName", "unknown party type " + Shown(state->party));
+    return FeedFieldError("partyTypeName", "unknown party type " + Shown(state->party));
   }
   return absl::OkStatus();
 }
@@ -265,7 +258,7 @@ absl::Status ReadDate(ondemand::value& value, std::string_view field, StringStor
   SHIXIN_RETURN_IF_ERROR(ReadString(value, field, strings, &text));
   if (!text) return absl::OkStatus();
   std::optional<uint32_t> date = ParseFeedDate(*text);
-  if (!date) return FieldError(field, "not a date: " + Quote(*text));
+  if (!date) return FeedFieldError(field, "not a date: " + QuoteFeedValue(*text));
   *out = *date;
   return absl::OkStatus();
 }
@@ -274,7 +267,7 @@ absl::Status ReadPublishStamp(ondemand::value& value, StringStore& strings, Case
   SHIXIN_RETURN_IF_ERROR(ReadScalar(value, "publishDateStamp", strings, &state->stamp));
   uint64_t seconds = 0;
   if (state->stamp.present && !ScalarDigits(state->stamp, 19, &seconds)) {
-    return FieldError("publishDateStamp", "not Unix seconds: " + Shown(state->stamp));
+    return FeedFieldError("publishDateStamp", "not Unix seconds: " + Shown(state->stamp));
   }
   return absl::OkStatus();
 }
@@ -284,7 +277,7 @@ absl::Status ReadAge(ondemand::value& value, StringStore& strings, CaseState* st
   SHIXIN_RETURN_IF_ERROR(ReadScalar(value, "age", strings, &scalar));
   uint64_t age = 0;
   if (scalar.present && (!ScalarDigits(scalar, 3, &age) || age > 150)) {
-    return FieldError("age", "not an age 0-150: " + Shown(scalar));
+    return FeedFieldError("age", "not an age 0-150: " + Shown(scalar));
   }
   state->out->age = static_cast<uint8_t>(age);
   return absl::OkStatus();
@@ -299,7 +292,7 @@ absl::Status ReadSex(ondemand::value& value, StringStore& strings, CaseState* st
   } else if (sex == "女" || sex == "女性") {
     state->out->sex = Sex::kFemale;
   } else if (!sex.empty()) {
-    return FieldError("sexy", "unknown sex " + Quote(sex));
+    return FeedFieldError("sexy", "unknown sex " + QuoteFeedValue(sex));
   }
   return absl::OkStatus();
 }
@@ -359,15 +352,15 @@ absl::Status ReadCaseField(std::string_view key, ondemand::value& value, StringS
 // Checks what only the whole record can tell: required fields, kind agreement, the stamp.
 absl::Status FinishCase(const CaseState& state) {
   CaseInput* out = state.out;
-  if (out->id.empty()) return FieldError("cardNum", "missing");
-  if (out->name.empty()) return FieldError("iname", "missing or empty");
-  if (out->case_code.empty()) return FieldError("caseCode", "missing or empty");
-  if (!state.has_court) return FieldError("courtName", "missing");
+  if (out->id.empty()) return FeedFieldError("cardNum", "missing");
+  if (out->name.empty()) return FeedFieldError("iname", "missing or empty");
+  if (out->case_code.empty()) return FeedFieldError("caseCode", "missing or empty");
+  if (!state.has_court) return FeedFieldError("courtName", "missing");
   std::optional<SubjectKind> party = PartyKind(state.party);
   if (party && *party != out->id.subject_kind()) {
-    return FieldError("partyTypeName",
-                      absl::StrFormat("%s (%s) contradicts cardNum (%s)", Shown(state.party),
-                                      SubjectKindName(*party), IdKindName(out->id.kind())));
+    return FeedFieldError("partyTypeName",
+                          absl::StrFormat("%s (%s) contradicts cardNum (%s)", Shown(state.party),
+                                          SubjectKindName(*party), IdKindName(out->id.kind())));
   }
   uint64_t seconds = 0;
   if (out->publish_date == 0 && state.stamp.present && ScalarDigits(state.stamp, 19, &seconds)) {
@@ -378,15 +371,15 @@ absl::Status FinishCase(const CaseState& state) {
                                             absl::UTCTimeZone());
       date = MakeDate(day.year(), day.month(), day.day());
     }
-    if (!date) return FieldError("publishDateStamp", "out of range: " + Shown(state.stamp));
+    if (!date) return FeedFieldError("publishDateStamp", "out of range: " + Shown(state.stamp));
     out->publish_date = *date;
   }
   if (out->term_end != 0 && out->term_end < out->publish_date) {
     const auto day = [](uint32_t d) {
       return absl::StrFormat("%04d-%02d-%02d", d / 10000, d / 100 % 100, d % 100);
     };
-    return FieldError("termEnd", absl::StrCat(day(out->term_end), " is before publishDate ",
-                                              day(out->publish_date)));
+    return FeedFieldError("termEnd", absl::StrCat(day(out->term_end), " is before publishDate ",
+                                                  day(out->publish_date)));
   }
   out->start = out->publish_date == 0 ? 0 : DayStart(out->publish_date);
   return absl::OkStatus();
@@ -446,59 +439,80 @@ absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, s
 // ---------------------------------------------------------------------------------------------
 // Relations.
 
-struct RelationState {
-  std::optional<std::string_view> org, person, name, role;
-};
+// Reads the strings at `keys` of the object in [data, data + len) into `values` (reset first).
+absl::Status ReadStringKeys(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                            StringStore& strings, std::span<const std::string_view> keys,
+                            std::span<std::optional<std::string_view>> values) {
+  std::fill(values.begin(), values.end(), std::nullopt);
+  return IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
+    auto it = std::find(keys.begin(), keys.end(), key);
+    if (it == keys.end()) return absl::OkStatus();
+    return ReadString(v, key, strings, &values[it - keys.begin()]);
+  });
+}
 
-absl::Status FinishRelation(const RelationState& state, RelationInput* out) {
-  if (!state.org) return FieldError("orgId", "missing");
-  SHIXIN_RETURN_IF_ERROR(ParseIdField("orgId", *state.org, &out->org));
+constexpr std::string_view kRelationKeys[] = {"orgId", "personId", "personName", "role"};
+using RelationState = std::array<std::optional<std::string_view>, std::size(kRelationKeys)>;
+
+absl::Status FinishRelation(const RelationState& state, PersonName person_name,
+                            RelationInput* out) {
+  const auto& [org, person, name, role_name] = state;
+  if (!org) return FeedFieldError("orgId", "missing");
+  SHIXIN_RETURN_IF_ERROR(ParseIdField("orgId", *org, &out->org));
   if (out->org.kind() == IdKind::kResident) {
-    return FieldError("orgId", "a resident ID; expected a credit code or organisation code");
+    return FeedFieldError("orgId", "a resident ID; expected a credit code or organisation code");
   }
-  if (!state.person) return FieldError("personId", "missing");
-  SHIXIN_RETURN_IF_ERROR(ParseIdField("personId", *state.person, &out->person));
+  if (!person) return FeedFieldError("personId", "missing");
+  SHIXIN_RETURN_IF_ERROR(ParseIdField("personId", *person, &out->person));
   if (out->person.kind() != IdKind::kResident) {
-    return FieldError("personId", absl::StrFormat("a %s; expected a resident ID",
-                                                  IdKindName(out->person.kind())));
+    return FeedFieldError("personId", absl::StrFormat("a %s; expected a resident ID",
+                                                      IdKindName(out->person.kind())));
   }
-  if (!state.name || state.name->empty()) return FieldError("personName", "missing or empty");
-  out->person_name = *state.name;
-  if (!state.role) return FieldError("role", "missing");
-  std::optional<Role> role = RoleFromName(*state.role);
-  if (!role) return FieldError("role", "unknown role " + Quote(*state.role));
+  if ((!name || name->empty()) && person_name == PersonName::kRequired) {
+    return FeedFieldError("personName", "missing or empty");
+  }
+  out->person_name = name.value_or("");
+  if (!role_name) return FeedFieldError("role", "missing");
+  std::optional<Role> role = RoleFromName(*role_name);
+  if (!role) return FeedFieldError("role", "unknown role " + QuoteFeedValue(*role_name));
   out->role = *role;
   return absl::OkStatus();
 }
 
 absl::Status ParseRelation(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                           StringStore& strings, RelationInput* out) {
+                           StringStore& strings, PersonName person_name, RelationInput* out) {
   *out = RelationInput();
   RelationState state;
-  absl::Status status =
-      IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
-        std::optional<std::string_view>* slot = key == "orgId"        ? &state.org
-                                                : key == "personId"   ? &state.person
-                                                : key == "personName" ? &state.name
-                                                : key == "role"       ? &state.role
-                                                                      : nullptr;
-        return slot == nullptr ? absl::OkStatus() : ReadString(v, key, strings, slot);
-      });
-  if (!status.ok()) return status;
-  return FinishRelation(state, out);
+  SHIXIN_RETURN_IF_ERROR(
+      ReadStringKeys(parser, data, len, capacity, strings, kRelationKeys, state));
+  return FinishRelation(state, person_name, out);
 }
 
-// Parses one unpadded record: copies it into a padded buffer, and moves the raw views back
-// onto `json` so that they outlive the copy.
-template <typename Record, typename ParseFn>
-absl::StatusOr<Record> ParseUnpadded(std::string_view json, std::string* scratch, ParseFn parse) {
+absl::Status ParseRequiredRelation(ondemand::parser& parser, const char* data, size_t len,
+                                   size_t capacity, StringStore& strings, RelationInput* out) {
+  return ParseRelation(parser, data, len, capacity, strings, PersonName::kRequired, out);
+}
+
+// Parses one unpadded object: copies it into a padded buffer, calls
+// parse(parser, data, len, capacity, strings) on the copy, and moves the raw views back onto
+// `json` so that they outlive the copy.
+template <typename ParseFn>
+absl::Status ParsePadded(std::string_view json, std::string* scratch, ParseFn parse) {
   std::string padded(json.size() + kPadding, '\0');
   json.copy(padded.data(), json.size());
   ondemand::parser parser;
   StringStore strings(scratch, padded.data(), json.data(), json.size());
+  return parse(parser, padded.data(), json.size(), padded.size(), strings);
+}
+
+// Parses one unpadded record with parse(parser, data, len, capacity, strings, &record).
+template <typename Record, typename ParseFn>
+absl::StatusOr<Record> ParseUnpadded(std::string_view json, std::string* scratch, ParseFn parse) {
   Record record;
-  absl::Status status = parse(parser, padded.data(), json.size(), padded.size(), strings, &record);
-  if (!status.ok()) return status;
+  SHIXIN_RETURN_IF_ERROR(ParsePadded(
+      json, scratch,
+      [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+          StringStore& strings) { return parse(parser, data, len, capacity, strings, &record); }));
   return record;
 }
 
@@ -733,12 +747,37 @@ absl::Status LoadFile(const std::string& path, const LoadOptions& options, bool 
 
 }  // namespace
 
+absl::Status FeedFieldError(std::string_view field, std::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", field, reason));
+}
+
+std::string QuoteFeedValue(std::string_view value) {
+  if (value.size() > 40) return absl::StrFormat("(%d bytes)", value.size());
+  return absl::StrFormat("\"%s\"", value);
+}
+
 absl::StatusOr<CaseInput> ParseCaseRecord(std::string_view json, std::string* scratch) {
   return ParseUnpadded<CaseInput>(json, scratch, ParseCase);
 }
 
-absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::string* scratch) {
-  return ParseUnpadded<RelationInput>(json, scratch, ParseRelation);
+absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::string* scratch,
+                                                  PersonName person_name) {
+  return ParseUnpadded<RelationInput>(
+      json, scratch,
+      [person_name](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                    StringStore& strings, RelationInput* out) {
+        return ParseRelation(parser, data, len, capacity, strings, person_name, out);
+      });
+}
+
+absl::Status ParseStringFields(std::string_view json, std::span<const std::string_view> keys,
+                               std::span<std::optional<std::string_view>> values,
+                               std::string* scratch) {
+  return ParsePadded(json, scratch,
+                     [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                         StringStore& strings) {
+                       return ReadStringKeys(parser, data, len, capacity, strings, keys, values);
+                     });
 }
 
 absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
@@ -749,7 +788,7 @@ absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
 absl::Status LoadRelationFile(const std::string& path, const LoadOptions& options,
                               absl::FunctionRef<void(const RelationInput&)> sink,
                               LoadReport* report) {
-  return LoadFile(path, options, /*allow_array=*/false, ParseRelation, sink, report);
+  return LoadFile(path, options, /*allow_array=*/false, ParseRequiredRelation, sink, report);
 }
 
 std::optional<uint32_t> ParseFeedDate(std::string_view text) {

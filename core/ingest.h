@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,8 +48,21 @@ struct LoadReport {
 // The views in the result point into `json` or into `scratch`, which the call may overwrite.
 absl::StatusOr<CaseInput> ParseCaseRecord(std::string_view json, std::string* scratch);
 
-// Parses one relations line (a JSON object).
-absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::string* scratch);
+// Whether a relations line must name the person (a delta's `unrelate` need not).
+enum class PersonName : uint8_t { kRequired, kOptional };
+
+// Parses one relations line (a JSON object) like ParseCaseRecord. With PersonName::kOptional,
+// a missing or empty personName leaves person_name empty.
+absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::string* scratch,
+                                                  PersonName person_name = PersonName::kRequired);
+
+// Parses one JSON object and reads the strings at `keys` (other keys are skipped): values[i]
+// is set when keys[i] is present and not null. Returns InvalidArgument naming the key ("at:
+// expected a string, found a number") or the JSON's fault. The views point into `json` or
+// `scratch`, which the call may overwrite. REQUIRES: values.size() == keys.size().
+absl::Status ParseStringFields(std::string_view json, std::span<const std::string_view> keys,
+                               std::span<std::optional<std::string_view>> values,
+                               std::string* scratch);
 
 // Reads the debtor file at `path` and calls `sink` with each valid case.
 // Returns OK when the bad lines (counted in `report` across calls) are within
@@ -62,6 +76,11 @@ absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
 absl::Status LoadRelationFile(const std::string& path, const LoadOptions& options,
                               absl::FunctionRef<void(const RelationInput&)> sink,
                               LoadReport* report);
+
+// Returns InvalidArgument "FIELD: REASON", the form of the feeds' errors about one key.
+absl::Status FeedFieldError(std::string_view field, std::string_view reason);
+// Returns `value` in double quotes for an error message, or "(N bytes)" if it is longer than 40.
+std::string QuoteFeedValue(std::string_view value);
 
 // Converts a date as the feeds write it ("20190114", "2017年08月11日", "2019-07-13") to
 // YYYYMMDD. Returns 0 for an empty string, nullopt for anything else that is not a real date.

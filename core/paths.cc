@@ -64,22 +64,23 @@ absl::StatusOr<int> OpenRegularFile(const std::string& path) {
   return fd;
 }
 
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
-  absl::StatusOr<int> fd = OpenRegularFile(path);
-  if (!fd.ok()) return fd.status();
+absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path) {
   std::string content;
   char buffer[1 << 16];
   for (;;) {
-    const ssize_t n = ::read(*fd, buffer, sizeof(buffer));
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
     if (n == 0) break;
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(*fd);
-      return absl::ErrnoToStatus(error, absl::StrCat(path, ": read"));
-    }
+    if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read"));
     content.append(buffer, static_cast<size_t>(n));
   }
+  return content;
+}
+
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
+  absl::StatusOr<int> fd = OpenRegularFile(path);
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<std::string> content = ReadOpenFile(*fd, path);
   ::close(*fd);
   return content;
 }

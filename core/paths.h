@@ -31,6 +31,10 @@ absl::StatusOr<int> OpenRegularFile(const std::string& path);
 // errors; Internal "PATH: read: REASON" if reading fails.
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path);
 
+// Returns what is left of the open file `fd` (read to its end), or Internal "PATH: read:
+// REASON" (`path` only names it in the message). Leaves `fd` open.
+absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path);
+
 }  // namespace shixin
 
 #endif  // SHIXIN_CORE_PATHS_H_

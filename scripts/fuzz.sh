@@ -6,8 +6,10 @@
 #   record_fuzzer         core/fuzz/record_fuzzer.cc: ParseCaseRecord, ParseRelationRecord
 #   snapshot_file_fuzzer  core/fuzz/snapshot_file_fuzzer.cc: OpenSnapshotFile and every accessor
 #                         and query of what it accepts
+#   delta_fuzzer          core/fuzz/delta_fuzzer.cc: ParseDelta (one delta file's text)
 # Corpora persist in build-fuzz/corpus/<fuzzer>, seeded from protocol/testdata/vectors.txt (one
-# frame per file, plus all of them as one stream), from the lines of data/sample/*.ndjson, and
+# frame per file, plus all of them as one stream), from the lines of data/sample/*.ndjson and
+# the example deltas of docs/feed.md (each line, and all of them as one file), and
 # from snapshot files that this build's shixin compiles from data/sample, a small generated list
 # and an empty one (each as is, resealed and packed: the fuzzer's first input byte is a mode).
 # Crash inputs land in build-fuzz/crashes/<fuzzer>/. Exits non-zero if a fuzzer fails.
@@ -20,14 +22,17 @@ build=build-fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DSHIXIN_FUZZ=ON -DSHIXIN_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target frame_fuzzer record_fuzzer snapshot_file_fuzzer shixin
+cmake --build "$build" -j"$(nproc)" \
+  --target frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer shixin
 
 # Seeds: each vector "name: <hex>" as a binary file.
 frame_corpus=$build/corpus/frame_fuzzer
 record_corpus=$build/corpus/record_fuzzer
 snapshot_corpus=$build/corpus/snapshot_file_fuzzer
-mkdir -p "$frame_corpus" "$record_corpus" "$snapshot_corpus" "$build/crashes/frame_fuzzer" \
-  "$build/crashes/record_fuzzer" "$build/crashes/snapshot_file_fuzzer"
+delta_corpus=$build/corpus/delta_fuzzer
+mkdir -p "$frame_corpus" "$record_corpus" "$snapshot_corpus" "$delta_corpus" \
+  "$build/crashes/frame_fuzzer" "$build/crashes/record_fuzzer" \
+  "$build/crashes/snapshot_file_fuzzer" "$build/crashes/delta_fuzzer"
 stream=""
 while IFS= read -r line; do
   case "$line" in '#'* | '') continue ;; esac
@@ -43,6 +48,14 @@ for f in data/sample/debtors.ndjson data/sample/relations.ndjson; do
   base=$(basename "$f" .ndjson)
   split -l 1 -d -a 3 "$f" "$record_corpus/seed-$base-"
 done
+# Deltas: the example lines of docs/feed.md's section 3 (the JSON block), and the sample's
+# lines as adds and relates.
+sed -n '/^```json$/,/^```$/{/^{/p}' docs/feed.md >"$delta_corpus/seed-feed-examples"
+split -l 1 -d -a 3 "$delta_corpus/seed-feed-examples" "$delta_corpus/seed-feed-line-"
+sed 's/^{/{"op":"add",/' data/sample/debtors.ndjson |
+  split -l 4 -d -a 3 - "$delta_corpus/seed-sample-adds-"  # within -max_len
+sed 's/^{/{"op":"relate","at":"2026-06-10T09:00:00+08:00",/' data/sample/relations.ndjson \
+  >"$delta_corpus/seed-sample-relates"
 
 # Snapshot files compiled by this build's shixin (against the default catalog, whose fingerprint
 # the fuzzer's mode bit 2 expects), each prefixed with a mode byte: 0 as is, 1 resealed, 3 packed
@@ -76,13 +89,14 @@ for list in sample gen empty; do
   { printf '\031'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-truncated"
 done
 
-# The keys and values of the court's feed, to steer the record fuzzer.
+# The keys and values of the court's feed and of deltas, to steer the record and delta fuzzers.
 dict=$build/record.dict
 for word in caseCode iname cardNum partyTypeName businessEntity courtName areaName gistId \
   gistUnit regDate publishDate publishDateStamp duty performance performedPart unperformPart \
   disruptTypeName age sexy orgId personId personName role legal_representative principal \
   actual_controller directly_responsible director supervisor senior_manager null true '\u' \
-  '年' '月' '日' '男性' '女' '自然人' '法人' '581'; do
+  '年' '月' '日' '男性' '女' '自然人' '法人' '581' op add remove revoke correct relate unrelate \
+  at reason termEnd performed other '2026-06-10T09:00:00+08:00' 'Z'; do
   # Every byte as \xHH: libFuzzer's dictionary parser takes only printable ASCII.
   printf '"%s"\n' "$(printf '%s' "$word" | od -An -v -tx1 | tr -d ' \n' | sed 's/../\\x&/g')"
 done >"$dict"
@@ -90,10 +104,10 @@ done >"$dict"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
-for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer; do
+for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer; do
   extra=(-max_len=8192)
   case $fuzzer in
-    record_fuzzer) extra+=(-dict="$dict") ;;
+    record_fuzzer | delta_fuzzer) extra+=(-dict="$dict") ;;
     # The unpacked seeds are 8 - 33 KiB (sections start at multiples of 4096).
     snapshot_file_fuzzer) extra=(-max_len=65536) ;;
   esac

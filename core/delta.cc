@@ -1,0 +1,253 @@
+#include "core/delta.h"
+
+#include <dirent.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "core/ingest.h"
+#include "core/paths.h"
+#include "core/validity.h"
+
+namespace shixin {
+namespace {
+
+constexpr std::string_view kSuffix = ".ndjson";
+constexpr size_t kSequenceDigits = 20;
+
+constexpr std::pair<std::string_view, DeltaOp> kOps[] = {
+    {"add", DeltaOp::kAdd},         {"remove", DeltaOp::kRemove}, {"revoke", DeltaOp::kRevoke},
+    {"correct", DeltaOp::kCorrect}, {"relate", DeltaOp::kRelate}, {"unrelate", DeltaOp::kUnrelate},
+};
+
+// Returns InvalidArgument "PREFIX: MESSAGE" (a key or an op, then what `status` says).
+absl::Status Prefixed(std::string_view prefix, const absl::Status& status) {
+  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", prefix, status.message()));
+}
+
+// The delta's own keys, read with ParseStringFields (a line's record or relation keys are read
+// by ingest's parsers). Each op reads only those it uses.
+enum Key : size_t { kAtKey, kCaseCodeKey, kCardNumKey, kReasonKey, kKeyCount };
+constexpr std::string_view kKeys[kKeyCount] = {"at", "caseCode", "cardNum", "reason"};
+using Values = std::array<std::optional<std::string_view>, kKeyCount>;
+
+absl::StatusOr<int64_t> ParseAt(const std::optional<std::string_view>& at) {
+  if (!at) return FeedFieldError("at", "missing");
+  absl::StatusOr<int64_t> instant = ParseInstant(*at);
+  if (!instant.ok()) return Prefixed("at", instant.status());
+  return *instant;
+}
+
+// add, correct: the court's record; `at` optional for an add.
+absl::Status ParseCaseChange(std::string_view line, const Values& values, std::string* scratch,
+                             DeltaChange* change) {
+  SHIXIN_ASSIGN_OR_RETURN(const CaseInput input, ParseCaseRecord(line, scratch));
+  change->id = input.id;
+  change->name = std::string(input.name);
+  change->record = ConvertCase<CaseInfo>(static_cast<const CaseView&>(input));
+  if (change->op == DeltaOp::kAdd && !values[kAtKey]) return absl::OkStatus();
+  SHIXIN_ASSIGN_OR_RETURN(change->at, ParseAt(values[kAtKey]));
+  change->record.start = std::max(change->record.start, change->at);
+  return absl::OkStatus();
+}
+
+// remove, revoke: the case's name (caseCode, cardNum), the reason of a remove, and `at`.
+absl::Status ParseEndChange(const Values& values, DeltaChange* change) {
+  const std::optional<std::string_view>& code = values[kCaseCodeKey];
+  if (!code || code->empty()) return FeedFieldError("caseCode", "missing or empty");
+  change->record.case_code = std::string(*code);
+  if (!values[kCardNumKey]) return FeedFieldError("cardNum", "missing");
+  absl::StatusOr<Id> id = ParseId(*values[kCardNumKey]);
+  if (!id.ok()) return Prefixed("cardNum", id.status());
+  change->id = *id;
+  if (change->op == DeltaOp::kRemove) {
+    const std::optional<std::string_view>& name = values[kReasonKey];
+    if (!name) return FeedFieldError("reason", "missing");
+    std::optional<EndReason> reason = RemoveReasonFromName(*name);
+    if (!reason) return FeedFieldError("reason", "unknown " + QuoteFeedValue(*name));
+    change->reason = *reason;
+  }
+  SHIXIN_ASSIGN_OR_RETURN(change->at, ParseAt(values[kAtKey]));
+  return absl::OkStatus();
+}
+
+// relate, unrelate: a relations line (personName optional for an unrelate) and `at`.
+absl::Status ParseRelationChange(std::string_view line, const Values& values, std::string* scratch,
+                                 DeltaChange* change) {
+  const PersonName person_name =
+      change->op == DeltaOp::kUnrelate ? PersonName::kOptional : PersonName::kRequired;
+  SHIXIN_ASSIGN_OR_RETURN(const RelationInput input,
+                          ParseRelationRecord(line, scratch, person_name));
+  change->org = input.org;
+  change->id = input.person;
+  change->name = std::string(input.person_name);
+  change->role = input.role;
+  SHIXIN_ASSIGN_OR_RETURN(change->at, ParseAt(values[kAtKey]));
+  return absl::OkStatus();
+}
+
+// Parses one non-blank line. Errors name the op once it is known ("remove: reason: ...").
+absl::Status ParseLine(std::string_view line, std::string* scratch, DeltaChange* change) {
+  constexpr std::string_view kOpKey[] = {"op"};
+  std::optional<std::string_view> op_value;
+  SHIXIN_RETURN_IF_ERROR(ParseStringFields(line, kOpKey, {&op_value, 1}, scratch));
+  if (!op_value) return FeedFieldError("op", "missing");
+  const auto* op = std::find_if(std::begin(kOps), std::end(kOps),
+                                [&](const auto& entry) { return entry.first == *op_value; });
+  if (op == std::end(kOps)) return FeedFieldError("op", "unknown " + QuoteFeedValue(*op_value));
+  change->op = op->second;
+
+  // Only the remove's keys include `reason`; the others' lists stop before it.
+  const size_t key_count = change->op == DeltaOp::kRemove   ? kKeyCount
+                           : change->op == DeltaOp::kRevoke ? kReasonKey
+                                                            : kAtKey + 1;
+  Values values;
+  absl::Status status = ParseStringFields(line, std::span(kKeys, key_count),
+                                          std::span(values.data(), key_count), scratch);
+  if (status.ok()) {
+    switch (change->op) {
+      case DeltaOp::kAdd:
+      case DeltaOp::kCorrect:
+        status = ParseCaseChange(line, values, scratch, change);
+        break;
+      case DeltaOp::kRemove:
+      case DeltaOp::kRevoke:
+        status = ParseEndChange(values, change);
+        break;
+      case DeltaOp::kRelate:
+      case DeltaOp::kUnrelate:
+        status = ParseRelationChange(line, values, scratch, change);
+        break;
+    }
+  }
+  if (status.ok()) return status;
+  return Prefixed(op->first, status);
+}
+
+bool IsBlank(std::string_view line) {
+  return line.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+// Whether the file's size or modification time differs between two looks at it.
+bool Changed(const struct stat& before, const struct stat& after) {
+  return before.st_size != after.st_size || before.st_mtim.tv_sec != after.st_mtim.tv_sec ||
+         before.st_mtim.tv_nsec != after.st_mtim.tv_nsec;
+}
+
+}  // namespace
+
+std::string_view DeltaOpName(DeltaOp op) {
+  for (const auto& [name, value] : kOps) {
+    if (value == op) return name;
+  }
+  return "";
+}
+
+std::string DeltaFileName(uint64_t sequence) {
+  return absl::StrFormat("%020d%s", sequence, kSuffix);
+}
+
+std::optional<uint64_t> DeltaSequence(std::string_view file_name) {
+  if (file_name.size() != kSequenceDigits + kSuffix.size() || !file_name.ends_with(kSuffix)) {
+    return std::nullopt;
+  }
+  uint64_t sequence = 0;
+  for (char c : file_name.substr(0, kSequenceDigits)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (sequence > (UINT64_MAX - digit) / 10) return std::nullopt;
+    sequence = sequence * 10 + digit;
+  }
+  return sequence;
+}
+
+absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
+  Delta delta;
+  delta.name = std::string(name);
+  const std::optional<uint64_t> sequence = DeltaSequence(name);
+  if (!sequence) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: not a delta file name (20 digits, then .ndjson)", name));
+  }
+  delta.sequence = *sequence;
+  std::string scratch;
+  size_t pos = 0;
+  for (uint64_t line = 1; pos < text.size(); ++line) {
+    const auto error = [&](absl::string_view reason) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", name, line, reason));
+    };
+    const size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) {
+      return error("cut short: no newline at the end of the file");
+    }
+    std::string_view content = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (content.ends_with('\r')) content.remove_suffix(1);
+    if (line == 1 && content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);  // a BOM
+    if (!simdjson::validate_utf8(content.data(), content.size())) return error("not valid UTF-8");
+    if (IsBlank(content)) continue;
+    DeltaChange change;
+    change.line = line;
+    absl::Status status = ParseLine(content, &scratch, &change);
+    if (!status.ok()) return error(status.message());
+    delta.changes.push_back(std::move(change));
+  }
+  return delta;
+}
+
+absl::StatusOr<Delta> ReadDelta(const std::string& path) {
+  return delta_internal::ReadDelta(path, [] {});
+}
+
+absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir) {
+  DIR* listing = ::opendir(dir.c_str());
+  if (listing == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat(dir, ": cannot list"));
+  const std::string prefix = dir.ends_with('/') ? dir : dir + "/";
+  std::vector<DeltaFile> files;
+  errno = 0;
+  while (const struct dirent* entry = ::readdir(listing)) {
+    if (std::optional<uint64_t> sequence = DeltaSequence(entry->d_name)) {
+      files.push_back(DeltaFile{*sequence, prefix + entry->d_name});
+    }
+  }
+  const int error = errno;  // readdir returns nullptr at the end and on errors
+  ::closedir(listing);
+  if (error != 0) return absl::ErrnoToStatus(error, absl::StrCat(dir, ": cannot list"));
+  std::sort(files.begin(), files.end(),
+            [](const DeltaFile& a, const DeltaFile& b) { return a.sequence < b.sequence; });
+  return files;
+}
+
+namespace delta_internal {
+
+absl::StatusOr<Delta> ReadDelta(const std::string& path, absl::FunctionRef<void()> between) {
+  SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));
+  struct stat before {};
+  struct stat after {};
+  absl::StatusOr<std::string> text = ::fstat(fd, &before) == 0
+                                         ? ReadOpenFile(fd, path)
+                                         : absl::ErrnoToStatus(errno, path + ": stat");
+  if (text.ok()) {
+    between();
+    if (::fstat(fd, &after) != 0) text = absl::ErrnoToStatus(errno, path + ": stat");
+  }
+  ::close(fd);
+  if (!text.ok()) return text.status();
+  if (Changed(before, after) || static_cast<off_t>(text->size()) != after.st_size) {
+    return absl::UnavailableError(
+        absl::StrCat(path, ": changed while it was read (size or mtime); try again later"));
+  }
+  return ParseDelta(path.substr(path.find_last_of('/') + 1), *text);
+}
+
+}  // namespace delta_internal
+}  // namespace shixin

@@ -1,0 +1,585 @@
+#include "core/delta.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/test_util.h"
+#include "core/validity.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr char kName[] = "00000000000000000042.ndjson";
+constexpr char kPerson[] = "11010519491231002X";
+// 2026-06-10T09:00:00+08:00, 2026-06-09T15:30:00+08:00, 2026-06-01T00:00:00+08:00.
+constexpr int64_t kJune10At9 = 1781053200;
+constexpr int64_t kJune9At1530 = 1780990200;
+constexpr int64_t kJune1 = 1780243200;
+
+std::string Message(const absl::Status& status) {
+  return std::string(status.message().data(), status.message().size());
+}
+
+// Parses `text` as the file kName and returns its error message ("" if it parsed).
+std::string ErrorOf(std::string_view text) {
+  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  if (delta.ok()) return "";
+  EXPECT_TRUE(absl::IsInvalidArgument(delta.status())) << delta.status();
+  return Message(delta.status());
+}
+
+// Parses `text`, which must hold exactly one change, and returns it.
+DeltaChange OnlyChange(std::string_view text) {
+  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  EXPECT_TRUE(delta.ok()) << delta.status();
+  if (!delta.ok() || delta->changes.size() != 1) {
+    ADD_FAILURE() << "expected one change";
+    return DeltaChange();
+  }
+  return delta->changes[0];
+}
+
+std::string Org() { return std::string(testing::CreditCode(1).text()); }
+std::string PersonB() { return std::string(testing::PersonId(7).text()); }
+
+constexpr char kAdd[] =
+    R"({"op":"add","caseCode":"（2026）黑0402执88号","iname":"李明","cardNum":"11010519491231002x",)"
+    R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+    R"("gistId":"(2025)黑0402民初12号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20260310",)"
+    R"("publishDate":"2026-06-01","duty":"偿还借款5万元","performance":"全部未履行",)"
+    R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+    R"("businessEntity":"","age":"46","sexy":"男","termEnd":"2028-05-31"})"
+    "\n";
+
+TEST(DeltaParseTest, AddParsesEveryField) {
+  absl::StatusOr<Delta> delta = ParseDelta(kName, kAdd);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->sequence, 42u);
+  EXPECT_EQ(delta->name, kName);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  const DeltaChange& c = delta->changes[0];
+  EXPECT_EQ(c.op, DeltaOp::kAdd);
+  EXPECT_EQ(c.line, 1u);
+  EXPECT_EQ(c.id.text(), kPerson);  // normalised: upper-case X
+  EXPECT_EQ(c.name, "李明");
+  EXPECT_EQ(c.at, 0);
+  EXPECT_EQ(c.reason, EndReason::kNone);
+  EXPECT_TRUE(c.org.empty());
+  const CaseInfo expected{.case_code = "（2026）黑0402执88号",
+                          .court = "鹤岗市向阳区人民法院",
+                          .area = "黑龙江",
+                          .reg_date = 20260310,
+                          .publish_date = 20260601,
+                          .gist_id = "(2025)黑0402民初12号",
+                          .gist_unit = "鹤岗市向阳区人民法院",
+                          .duty = "偿还借款5万元",
+                          .performance = "全部未履行",
+                          .performed_part = "暂无",
+                          .unperform_part = "暂无",
+                          .disrupt_type = "违反财产报告制度",
+                          .business_entity = "",
+                          .age = 46,
+                          .sex = Sex::kMale,
+                          .term_end = 20280531,
+                          .start = kJune1};
+  EXPECT_EQ(c.record, expected);
+}
+
+TEST(DeltaParseTest, AddStartsAtAtOnlyWhenLaterThanItsPublishDate) {
+  const std::string base = absl::StrFormat(
+      R"({"op":"add","caseCode":"c1","iname":"张三","cardNum":"%s","courtName":"某法院",)"
+      R"("publishDate":"2026-06-01")",
+      kPerson);
+  DeltaChange later = OnlyChange(base + R"(,"at":"2026-06-10T09:00:00+08:00"})" + "\n");
+  EXPECT_EQ(later.at, kJune10At9);
+  EXPECT_EQ(later.record.start, kJune10At9);
+  DeltaChange earlier = OnlyChange(base + R"(,"at":"2026-05-31T15:00:00Z"})" + "\n");
+  EXPECT_EQ(earlier.at, kJune1 - 3600);
+  EXPECT_EQ(earlier.record.start, kJune1);
+}
+
+TEST(DeltaParseTest, RemoveParsesEveryField) {
+  DeltaChange c = OnlyChange(
+      R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002x",)"
+      R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+      "\n");
+  EXPECT_EQ(c.op, DeltaOp::kRemove);
+  EXPECT_EQ(c.id.text(), kPerson);
+  EXPECT_EQ(c.record.case_code, "（2018）黑0402执恢45号");
+  EXPECT_EQ(c.reason, EndReason::kPerformed);
+  EXPECT_EQ(c.at, kJune9At1530);
+  EXPECT_EQ(c.record.start, 0);
+  EXPECT_TRUE(c.name.empty());
+}
+
+TEST(DeltaParseTest, RemoveTakesEveryReasonOfTheFeed) {
+  constexpr std::pair<std::string_view, EndReason> kReasons[] = {
+      {"performed", EndReason::kPerformed},
+      {"settled", EndReason::kSettled},
+      {"creditor_request", EndReason::kCreditorRequest},
+      {"no_assets", EndReason::kNoAssets},
+      {"suspended", EndReason::kSuspended},
+      {"not_enforced", EndReason::kNotEnforced},
+      {"terminated", EndReason::kTerminated},
+      {"term_ended", EndReason::kTermEnded},
+      {"other", EndReason::kOther}};
+  for (const auto& [name, reason] : kReasons) {
+    DeltaChange c = OnlyChange(absl::StrFormat(
+        R"({"op":"remove","caseCode":"c","cardNum":"%s","reason":"%s","at":"2026-06-09T07:30:00Z"})"
+        "\n",
+        kPerson, name));
+    EXPECT_EQ(c.reason, reason) << name;
+    EXPECT_EQ(c.at, kJune9At1530) << name;
+  }
+}
+
+TEST(DeltaParseTest, RevokeParsesEveryField) {
+  DeltaChange c = OnlyChange(
+      absl::StrFormat(R"({"op":"revoke","caseCode":"（2020）黑0403执567号","cardNum":"%s",)"
+                      R"("at":"2026-06-10T09:00:00+08:00"})"
+                      "\n",
+                      PersonB()));
+  EXPECT_EQ(c.op, DeltaOp::kRevoke);
+  EXPECT_EQ(c.id.text(), PersonB());
+  EXPECT_EQ(c.record.case_code, "（2020）黑0403执567号");
+  EXPECT_EQ(c.reason, EndReason::kNone);
+  EXPECT_EQ(c.at, kJune10At9);
+}
+
+TEST(DeltaParseTest, CorrectParsesEveryFieldAndStartsAtAt) {
+  DeltaChange c = OnlyChange(
+      R"({"op":"correct","caseCode":"（2015）鹤向法执字第00232号","iname":"张秀兰",)"
+      R"("cardNum":"11010519491231002X","courtName":"鹤岗市向阳区人民法院",)"
+      R"("publishDate":"2015-09-08","duty":"偿还借款本金8万元及利息","performance":"部分未履行",)"
+      R"("at":"2026-06-10T09:00:00+08:00"})"
+      "\n");
+  EXPECT_EQ(c.op, DeltaOp::kCorrect);
+  EXPECT_EQ(c.id.text(), kPerson);
+  EXPECT_EQ(c.name, "张秀兰");
+  EXPECT_EQ(c.at, kJune10At9);
+  // The keys the line leaves out are empty.
+  CaseInfo expected;
+  expected.case_code = "（2015）鹤向法执字第00232号";
+  expected.court = "鹤岗市向阳区人民法院";
+  expected.publish_date = 20150908;
+  expected.duty = "偿还借款本金8万元及利息";
+  expected.performance = "部分未履行";
+  expected.start = kJune10At9;  // later than the publishDate
+  EXPECT_EQ(c.record, expected);
+}
+
+TEST(DeltaParseTest, RelateParsesEveryField) {
+  DeltaChange c = OnlyChange(
+      absl::StrFormat(R"({"op":"relate","orgId":"%s","personId":"%s","personName":"李明",)"
+                      R"("role":"legal_representative","at":"2026-06-10T09:00:00+08:00"})"
+                      "\n",
+                      Org(), PersonB()));
+  EXPECT_EQ(c.op, DeltaOp::kRelate);
+  EXPECT_EQ(c.org.text(), Org());
+  EXPECT_EQ(c.id.text(), PersonB());
+  EXPECT_EQ(c.name, "李明");
+  EXPECT_EQ(c.role, Role::kLegalRepresentative);
+  EXPECT_EQ(c.at, kJune10At9);
+}
+
+TEST(DeltaParseTest, UnrelateParsesEveryFieldWithoutAName) {
+  DeltaChange c = OnlyChange(
+      absl::StrFormat(R"({"op":"unrelate","orgId":"%s","personId":"%s","role":"director",)"
+                      R"("at":"2026-06-10T09:00:00+08:00"})"
+                      "\n",
+                      Org(), PersonB()));
+  EXPECT_EQ(c.op, DeltaOp::kUnrelate);
+  EXPECT_EQ(c.org.text(), Org());
+  EXPECT_EQ(c.id.text(), PersonB());
+  EXPECT_TRUE(c.name.empty());
+  EXPECT_EQ(c.role, Role::kDirector);
+  EXPECT_EQ(c.at, kJune10At9);
+}
+
+TEST(DeltaParseTest, OpNames) {
+  for (DeltaOp op : {DeltaOp::kAdd, DeltaOp::kRemove, DeltaOp::kRevoke, DeltaOp::kCorrect,
+                     DeltaOp::kRelate, DeltaOp::kUnrelate}) {
+    EXPECT_FALSE(DeltaOpName(op).empty());
+  }
+  EXPECT_EQ(DeltaOpName(DeltaOp::kUnrelate), "unrelate");
+  EXPECT_EQ(DeltaOpName(DeltaOp::kCorrect), "correct");
+}
+
+TEST(DeltaParseTest, LinesKeepTheirOrderAndNumbers) {
+  const std::string remove = absl::StrFormat(
+      R"({"op":"remove","caseCode":"（2026）黑0402执88号","cardNum":"%s","reason":"other",)"
+      R"("at":"2026-06-10T09:00:00+08:00"})"
+      "\n",
+      kPerson);
+  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(kAdd) + "\n" + remove);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  ASSERT_EQ(delta->changes.size(), 2u);
+  EXPECT_EQ(delta->changes[0].line, 1u);
+  EXPECT_EQ(delta->changes[1].line, 3u);
+  EXPECT_EQ(delta->changes[1].op, DeltaOp::kRemove);
+}
+
+TEST(DeltaParseTest, BlankLinesCrLfAndABomAreAccepted) {
+  const std::string text =
+      absl::StrCat("\xEF\xBB\xBF\n   \n\t\r\n", std::string(kAdd, sizeof(kAdd) - 2), "\r\n\n");
+  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].line, 4u);
+  EXPECT_EQ(delta->changes[0].record.term_end, 20280531u);
+}
+
+TEST(DeltaParseTest, EmptyFileHasNoChanges) {
+  absl::StatusOr<Delta> delta = ParseDelta(kName, "");
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_THAT(delta->changes, IsEmpty());
+  EXPECT_EQ(ErrorOf("\n\n"), "");
+}
+
+TEST(DeltaParseTest, UnknownOrMissingOp) {
+  EXPECT_EQ(ErrorOf("\n\n{\"op\":\"delete\",\"caseCode\":\"c\"}\n"),
+            "00000000000000000042.ndjson:3: op: unknown \"delete\"");
+  EXPECT_EQ(ErrorOf("{\"caseCode\":\"c\"}\n"), "00000000000000000042.ndjson:1: op: missing");
+  EXPECT_EQ(ErrorOf("{\"op\":null}\n"), "00000000000000000042.ndjson:1: op: missing");
+  EXPECT_EQ(ErrorOf("{\"op\":1}\n"),
+            "00000000000000000042.ndjson:1: op: expected a string, found a number");
+  EXPECT_EQ(ErrorOf("{\"op\":\"ADD\"}\n"), "00000000000000000042.ndjson:1: op: unknown \"ADD\"");
+}
+
+TEST(DeltaParseTest, MalformedJson) {
+  EXPECT_THAT(ErrorOf("{\"op\":\"add\",}\n"), HasSubstr(":1: malformed JSON"));
+  EXPECT_THAT(ErrorOf("[1]\n"), HasSubstr(":1: not a JSON object"));
+  EXPECT_THAT(ErrorOf("{\"op\":\"remove\"} x\n"), HasSubstr(":1: malformed JSON"));
+}
+
+TEST(DeltaParseTest, MissingKeysPerOp) {
+  const std::string at = R"("at":"2026-06-10T09:00:00+08:00")";
+  const std::string card = absl::StrCat(R"("cardNum":")", kPerson, R"(")");
+  const std::string ids = absl::StrFormat(R"("orgId":"%s","personId":"%s")", Org(), PersonB());
+  const std::pair<std::string, std::string> cases[] = {
+      {absl::StrCat(R"({"op":"add","iname":"a",)", card, R"(,"courtName":"c"})"),
+       "add: caseCode: missing or empty"},
+      {absl::StrCat(R"({"op":"add","caseCode":"k","iname":"a","courtName":"c"})"),
+       "add: cardNum: missing"},
+      {absl::StrCat(R"({"op":"add","caseCode":"k",)", card, R"(,"courtName":"c"})"),
+       "add: iname: missing or empty"},
+      {absl::StrCat(R"({"op":"correct","caseCode":"k","iname":"a",)", card, R"(,"courtName":"c"})"),
+       "correct: at: missing"},
+      {absl::StrCat(R"({"op":"correct","caseCode":"k","iname":"a",)", card, ",", at, "}"),
+       "correct: courtName: missing"},
+      {absl::StrCat(R"({"op":"remove",)", card, R"(,"reason":"other",)", at, "}"),
+       "remove: caseCode: missing or empty"},
+      {absl::StrCat(R"({"op":"remove","caseCode":"k","reason":"other",)", at, "}"),
+       "remove: cardNum: missing"},
+      {absl::StrCat(R"({"op":"remove","caseCode":"k",)", card, ",", at, "}"),
+       "remove: reason: missing"},
+      {absl::StrCat(R"({"op":"remove","caseCode":"k",)", card, R"(,"reason":"other"})"),
+       "remove: at: missing"},
+      {absl::StrCat(R"({"op":"revoke",)", card, ",", at, "}"),
+       "revoke: caseCode: missing or empty"},
+      {absl::StrCat(R"({"op":"revoke","caseCode":"k",)", at, "}"), "revoke: cardNum: missing"},
+      {absl::StrCat(R"({"op":"revoke","caseCode":"k",)", card, "}"), "revoke: at: missing"},
+      {absl::StrFormat(R"({"op":"relate","personId":"%s","personName":"n","role":"director",%s})",
+                       PersonB(), at),
+       "relate: orgId: missing"},
+      {absl::StrFormat(R"({"op":"relate","orgId":"%s","personName":"n","role":"director",%s})",
+                       Org(), at),
+       "relate: personId: missing"},
+      {absl::StrCat(R"({"op":"relate",)", ids, R"(,"role":"director",)", at, "}"),
+       "relate: personName: missing or empty"},
+      {absl::StrCat(R"({"op":"relate",)", ids, R"(,"personName":"n",)", at, "}"),
+       "relate: role: missing"},
+      {absl::StrCat(R"({"op":"relate",)", ids, R"(,"personName":"n","role":"director"})"),
+       "relate: at: missing"},
+      {absl::StrFormat(R"({"op":"unrelate","personId":"%s","role":"director",%s})", PersonB(), at),
+       "unrelate: orgId: missing"},
+      {absl::StrFormat(R"({"op":"unrelate","orgId":"%s","role":"director",%s})", Org(), at),
+       "unrelate: personId: missing"},
+      {absl::StrCat(R"({"op":"unrelate",)", ids, ",", at, "}"), "unrelate: role: missing"},
+      {absl::StrCat(R"({"op":"unrelate",)", ids, R"(,"role":"director"})"),
+       "unrelate: at: missing"},
+  };
+  for (const auto& [line, reason] : cases) {
+    EXPECT_EQ(ErrorOf(line + "\n"), absl::StrCat(kName, ":1: ", reason)) << line;
+  }
+}
+
+TEST(DeltaParseTest, KeysOfTheWrongType) {
+  EXPECT_EQ(ErrorOf(absl::StrFormat(R"({"op":"revoke","caseCode":"k","cardNum":"%s","at":5})"
+                                    "\n",
+                                    kPerson)),
+            absl::StrCat(kName, ":1: revoke: at: expected a string, found a number"));
+  EXPECT_EQ(ErrorOf(absl::StrFormat(R"({"op":"remove","caseCode":"k","cardNum":"%s",)"
+                                    R"("reason":["other"],"at":"2026-06-10T09:00:00Z"})"
+                                    "\n",
+                                    kPerson)),
+            absl::StrCat(kName, ":1: remove: reason: expected a string, found an array"));
+  // A key the op does not use is not read.
+  DeltaChange c = OnlyChange(absl::StrFormat(
+      R"({"op":"revoke","caseCode":"k","cardNum":"%s","reason":5,"at":"2026-06-10T01:00:00Z"})"
+      "\n",
+      kPerson));
+  EXPECT_EQ(c.at, kJune10At9);
+}
+
+TEST(DeltaParseTest, RemoveOfAnUnknownReason) {
+  EXPECT_EQ(ErrorOf(absl::StrFormat(R"({"op":"remove","caseCode":"k","cardNum":"%s",)"
+                                    R"("reason":"paid","at":"2026-06-10T09:00:00Z"})"
+                                    "\n",
+                                    kPerson)),
+            "00000000000000000042.ndjson:1: remove: reason: unknown \"paid\"");
+  // The ends that have ops of their own are not removal reasons.
+  EXPECT_THAT(ErrorOf(absl::StrFormat(R"({"op":"remove","caseCode":"k","cardNum":"%s",)"
+                                      R"("reason":"revoked","at":"2026-06-10T09:00:00Z"})"
+                                      "\n",
+                                      kPerson)),
+              HasSubstr("remove: reason: unknown \"revoked\""));
+}
+
+TEST(DeltaParseTest, BadIdCheckCharacter) {
+  const std::string bad_person = "110105194912310021";  // the check character is X
+  EXPECT_EQ(ErrorOf(absl::StrFormat(R"({"op":"revoke","caseCode":"k","cardNum":"%s",)"
+                                    R"("at":"2026-06-10T09:00:00Z"})"
+                                    "\n",
+                                    bad_person)),
+            absl::StrCat(kName, ":1: revoke: cardNum: bad check character: expected X, found 1"));
+  std::string add = kAdd;
+  add.replace(add.find("11010519491231002x"), 18, bad_person);
+  EXPECT_EQ(ErrorOf(add), absl::StrCat(kName,
+                                       ":1: add: cardNum: bad check character: expected X, "
+                                       "found 1"));
+  std::string bad_org = Org();
+  bad_org.back() = bad_org.back() == '0' ? '1' : '0';
+  EXPECT_THAT(ErrorOf(absl::StrFormat(R"({"op":"unrelate","orgId":"%s","personId":"%s",)"
+                                      R"("role":"director","at":"2026-06-10T09:00:00Z"})"
+                                      "\n",
+                                      bad_org, PersonB())),
+              HasSubstr(":1: unrelate: orgId: bad check character"));
+}
+
+TEST(DeltaParseTest, DatesAndTimesInTheWrongForm) {
+  std::string add = kAdd;
+  add.replace(add.find("2028-05-31"), 10, "2028/06/30x");
+  EXPECT_EQ(ErrorOf(add), absl::StrCat(kName, ":1: add: termEnd: not a date: \"2028/06/30x\""));
+  EXPECT_EQ(ErrorOf(absl::StrFormat(R"({"op":"revoke","caseCode":"k","cardNum":"%s",)"
+                                    R"("at":"2026-06-03 10:00"})"
+                                    "\n",
+                                    kPerson)),
+            absl::StrCat(kName,
+                         ":1: revoke: at: not an RFC 3339 time with a zone (e.g. "
+                         "2026-06-03T10:00:00+08:00): \"2026-06-03 10:00\""));
+  // A time without its zone is refused too.
+  EXPECT_THAT(ErrorOf(absl::StrFormat(R"({"op":"revoke","caseCode":"k","cardNum":"%s",)"
+                                      R"("at":"2026-06-03T10:00:00"})"
+                                      "\n",
+                                      kPerson)),
+              HasSubstr("revoke: at: not an RFC 3339 time"));
+  std::string with_at = kAdd;
+  with_at.insert(with_at.find("\"termEnd\""), R"("at":"",)");
+  EXPECT_THAT(ErrorOf(with_at), HasSubstr(":1: add: at: not an RFC 3339 time"));
+}
+
+TEST(DeltaParseTest, TermEndBeforePublishDate) {
+  std::string add = kAdd;
+  add.replace(add.find("2028-05-31"), 10, "2026-05-31");
+  EXPECT_EQ(ErrorOf(add), absl::StrCat(kName,
+                                       ":1: add: termEnd: 2026-05-31 is before publishDate "
+                                       "2026-06-01"));
+}
+
+TEST(DeltaParseTest, AFileCutShortIsRefused) {
+  const std::string add = kAdd;
+  const std::string cut = add + add.substr(0, add.size() / 2);
+  EXPECT_EQ(ErrorOf(cut), absl::StrCat(kName, ":2: cut short: no newline at the end of the file"));
+  // Even a last line that is whole JSON, but lacks its newline.
+  EXPECT_EQ(ErrorOf(add + add.substr(0, add.size() - 1)),
+            absl::StrCat(kName, ":2: cut short: no newline at the end of the file"));
+  EXPECT_EQ(ErrorOf(add + "  "),
+            absl::StrCat(kName, ":2: cut short: no newline at the end of the file"));
+  EXPECT_EQ(ErrorOf("\xEF\xBB\xBF"),
+            absl::StrCat(kName, ":1: cut short: no newline at the end of the file"));
+}
+
+TEST(DeltaParseTest, TextThatIsNotUtf8IsRefused) {
+  std::string add = kAdd;
+  add.replace(add.find("李明"), 6, "\xC0\xAF\xFF");
+  EXPECT_EQ(ErrorOf(std::string(kAdd) + add), absl::StrCat(kName, ":2: not valid UTF-8"));
+  // Also in a key no op reads, and in a line that is otherwise blank.
+  std::string extra = kAdd;
+  extra.insert(1, "\"x\":\"\xE6\x9D\",");
+  EXPECT_EQ(ErrorOf(extra), absl::StrCat(kName, ":1: not valid UTF-8"));
+  EXPECT_EQ(ErrorOf("  \xFF\n"), absl::StrCat(kName, ":1: not valid UTF-8"));
+}
+
+TEST(DeltaParseTest, OneBadLineRefusesTheWholeFile) {
+  const std::string good = kAdd;
+  absl::StatusOr<Delta> delta = ParseDelta(kName, good + good + "{\"op\":\"x\"}\n" + good);
+  ASSERT_FALSE(delta.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(delta.status()));
+  EXPECT_THAT(Message(delta.status()), HasSubstr(":3: op: unknown \"x\""));
+}
+
+TEST(DeltaParseTest, RefusesANameThatIsNotADeltaFiles) {
+  absl::StatusOr<Delta> delta = ParseDelta("debtors.ndjson", kAdd);
+  ASSERT_FALSE(delta.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(delta.status()));
+  EXPECT_THAT(Message(delta.status()), HasSubstr("debtors.ndjson: not a delta file name"));
+}
+
+TEST(DeltaFileNameTest, RoundTrip) {
+  EXPECT_EQ(DeltaFileName(42), "00000000000000000042.ndjson");
+  EXPECT_EQ(DeltaFileName(0), "00000000000000000000.ndjson");
+  for (uint64_t sequence :
+       {uint64_t{0}, uint64_t{1}, uint64_t{42}, uint64_t{1234567890123}, UINT64_MAX}) {
+    EXPECT_EQ(DeltaSequence(DeltaFileName(sequence)), sequence);
+  }
+  EXPECT_EQ(DeltaFileName(UINT64_MAX), "18446744073709551615.ndjson");
+}
+
+TEST(DeltaFileNameTest, RejectsOtherNames) {
+  for (std::string_view name :
+       {"0000000000000000042.ndjson", "000000000000000000042.ndjson",
+        "00000000000000000042.ndjson.tmp", "00000000000000000042.tmp", "abc.ndjson",
+        "0000000000000000004a.ndjson", "00000000000000000042.NDJSON", "00000000000000000042",
+        ".00000000000000000042.ndjson", "-0000000000000000042.ndjson", "", ".ndjson",
+        "18446744073709551616.ndjson", "99999999999999999999.ndjson"}) {
+    EXPECT_EQ(DeltaSequence(name), std::nullopt) << name;
+  }
+}
+
+// A fresh directory under the test's temporary directory, removed afterwards.
+class DeltaFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = absl::StrFormat("%s/delta_test_%d_%s", ::testing::TempDir(), getpid(), info->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(std::string_view name, std::string_view text) {
+    std::string path = absl::StrFormat("%s/%s", dir_, name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(DeltaFilesTest, ListsDeltaFilesInSequenceOrder) {
+  Write(DeltaFileName(43), "");
+  Write(DeltaFileName(7), "");
+  Write(DeltaFileName(100000000000), "");
+  Write(DeltaFileName(42), "");
+  Write("00000000000000000044.ndjson.tmp", "");
+  Write("0000000000000000045.ndjson", "");
+  Write("abc.ndjson", "");
+  Write("debtors.ndjson", "");
+  absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir_);
+  ASSERT_TRUE(files.ok()) << files.status();
+  std::vector<std::pair<uint64_t, std::string>> got;
+  for (const DeltaFile& f : *files) got.emplace_back(f.sequence, f.path);
+  EXPECT_THAT(got, ElementsAre(std::pair(uint64_t{7}, dir_ + "/" + DeltaFileName(7)),
+                               std::pair(uint64_t{42}, dir_ + "/" + DeltaFileName(42)),
+                               std::pair(uint64_t{43}, dir_ + "/" + DeltaFileName(43)),
+                               std::pair(uint64_t{100000000000},
+                                         dir_ + "/" + DeltaFileName(100000000000))));
+  // A trailing slash does not double.
+  absl::StatusOr<std::vector<DeltaFile>> again = ListDeltaFiles(dir_ + "/");
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_EQ(again->size(), 4u);
+  EXPECT_EQ((*again)[0].path, dir_ + "/" + DeltaFileName(7));
+}
+
+TEST_F(DeltaFilesTest, ListingAnEmptyOrMissingDirectory) {
+  absl::StatusOr<std::vector<DeltaFile>> empty = ListDeltaFiles(dir_);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_THAT(*empty, IsEmpty());
+  absl::StatusOr<std::vector<DeltaFile>> missing = ListDeltaFiles(dir_ + "/missing");
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+}
+
+TEST_F(DeltaFilesTest, ReadsAFile) {
+  const std::string path = Write(kName, kAdd);
+  absl::StatusOr<Delta> delta = ReadDelta(path);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->sequence, 42u);
+  EXPECT_EQ(delta->name, kName);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].name, "李明");
+}
+
+TEST_F(DeltaFilesTest, ReadingReportsTheFileByItsName) {
+  const std::string path = Write(kName, "{\"op\":\"x\"}\n");
+  absl::StatusOr<Delta> delta = ReadDelta(path);
+  ASSERT_TRUE(absl::IsInvalidArgument(delta.status())) << delta.status();
+  EXPECT_EQ(Message(delta.status()), absl::StrCat(kName, ":1: op: unknown \"x\""));
+}
+
+TEST_F(DeltaFilesTest, ReadingAMissingFile) {
+  absl::StatusOr<Delta> delta = ReadDelta(absl::StrCat(dir_, "/", kName));
+  EXPECT_TRUE(absl::IsNotFound(delta.status())) << delta.status();
+}
+
+TEST_F(DeltaFilesTest, ReadingADirectoryFails) {
+  std::filesystem::create_directory(absl::StrCat(dir_, "/", kName));
+  absl::StatusOr<Delta> delta = ReadDelta(absl::StrCat(dir_, "/", kName));
+  EXPECT_TRUE(absl::IsFailedPrecondition(delta.status())) << delta.status();
+}
+
+TEST_F(DeltaFilesTest, AFileThatGrowsWhileItIsReadIsUnavailable) {
+  const std::string path = Write(kName, kAdd);
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, [&] {
+    std::ofstream(path, std::ios::binary | std::ios::app) << kAdd;  // the writer goes on
+  });
+  EXPECT_TRUE(absl::IsUnavailable(delta.status())) << delta.status();
+  EXPECT_THAT(Message(delta.status()), HasSubstr("changed while it was read"));
+  // Once it settles, it reads whole.
+  absl::StatusOr<Delta> settled = ReadDelta(path);
+  ASSERT_TRUE(settled.ok()) << settled.status();
+  EXPECT_EQ(settled->changes.size(), 2u);
+}
+
+TEST_F(DeltaFilesTest, AFileRewrittenInPlaceWhileItIsReadIsUnavailable) {
+  const std::string path = Write(kName, kAdd);
+  // The same size, another modification time: only the time tells.
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, [&] {
+    const struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 5}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  });
+  EXPECT_TRUE(absl::IsUnavailable(delta.status())) << delta.status();
+}
+
+TEST_F(DeltaFilesTest, AFileReplacedByRenameWhileItIsReadIsReadAsItWas) {
+  const std::string path = Write(kName, kAdd);
+  // The open file stays what it was: what was read is consistent.
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, [&] {
+    const std::string next = Write("next.tmp", std::string(kAdd) + kAdd);
+    std::error_code error;
+    std::filesystem::rename(next, path, error);
+    ASSERT_FALSE(error) << error.message();
+  });
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->changes.size(), 1u);
+}
+
+}  // namespace
+}  // namespace shixin
