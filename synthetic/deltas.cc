@@ -62,12 +62,7 @@ void AddAtAndEnd(int64_t at, OutFile* out) {
   const uint32_t day = CivilFromDays(local / kDay);
   const int64_t second = local % kDay;
   Text<32> text;
-  text.AddUint(day / 10000, 4);
-  text.Add("-");
-  text.AddUint(day / 100 % 100, 2);
-  text.Add("-");
-  text.AddUint(day % 100, 2);
-  text.Add("T");
+  AddDate(day, "-", "-", "T", &text);
   text.AddUint(static_cast<uint64_t>(second / 3600), 2);
   text.Add(":");
   text.AddUint(static_cast<uint64_t>(second / 60 % 60), 2);

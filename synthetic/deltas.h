@@ -35,12 +35,8 @@ struct SyntheticDeltaOptions {
 
 struct SyntheticDeltaStats {
   uint64_t files = 0;
-  uint64_t adds = 0;
-  uint64_t removes = 0;
-  uint64_t revokes = 0;
-  uint64_t corrects = 0;
-  uint64_t relates = 0;
-  uint64_t unrelates = 0;
+  // Changes by op.
+  uint64_t adds = 0, removes = 0, revokes = 0, corrects = 0, relates = 0, unrelates = 0;
 };
 
 // Writes `dir`/00000000000000000001.ndjson ... (creating `dir`), the changes to the list that

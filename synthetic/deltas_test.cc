@@ -284,19 +284,22 @@ TEST_F(SyntheticDeltasTest, OneWorkingDayPerFile) {
   EXPECT_EQ(previous_day, 20260116u);
 }
 
-TEST(SyntheticDeltas, SameSeedSameFiles) {
-  const std::string a = TempDir("a"), b = TempDir("b"), c = TempDir("c");
-  const SyntheticDeltaOptions options{.deltas = 3, .changes_per_delta = 400};
-  ASSERT_TRUE(WriteSyntheticDeltas({.subjects = 2000, .seed = 8}, options, a).ok());
-  ASSERT_TRUE(WriteSyntheticDeltas({.subjects = 2000, .seed = 8}, options, b).ok());
-  ASSERT_TRUE(WriteSyntheticDeltas({.subjects = 2000, .seed = 9}, options, c).ok());
-  for (const char* name : {"/00000000000000000001.ndjson", "/00000000000000000003.ndjson"}) {
-    const std::string first = ReadFile(a + name);
-    EXPECT_FALSE(first.empty());
-    EXPECT_EQ(first, ReadFile(b + name)) << name;
-    EXPECT_NE(first, ReadFile(c + name)) << name;
+// The same options give the same files; another seed, other changes.
+TEST_F(SyntheticDeltasTest, SameOptionsSameFiles) {
+  const std::string again = TempDir("again");
+  const SyntheticDeltaOptions options{.deltas = kDeltas, .changes_per_delta = kChanges};
+  ASSERT_TRUE(WriteSyntheticDeltas({.subjects = kSubjects, .seed = 5}, options, again).ok());
+  for (uint64_t seq = 1; seq <= kDeltas; ++seq) {
+    const std::string name = std::filesystem::path(DeltaPath(seq)).filename().string();
+    EXPECT_TRUE(ReadFile(again + "/" + name) == ReadFile(DeltaPath(seq))) << name;
   }
-  for (const std::string& dir : {a, b, c}) std::filesystem::remove_all(dir);
+  const std::string other = TempDir("other");
+  ASSERT_TRUE(WriteSyntheticDeltas({.subjects = kSubjects, .seed = 6},
+                                   {.deltas = 1, .changes_per_delta = kChanges}, other)
+                  .ok());
+  EXPECT_NE(ReadFile(other + "/00000000000000000001.ndjson"), ReadFile(DeltaPath(1)));
+  std::filesystem::remove_all(again);
+  std::filesystem::remove_all(other);
 }
 
 TEST(SyntheticDeltas, AnEmptyListGetsAddsOnly) {
@@ -310,7 +313,17 @@ TEST(SyntheticDeltas, AnEmptyListGetsAddsOnly) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(SyntheticDeltas, UnwritableDirectoryFails) {
+// A file that cannot take its name fails the run and leaves no temporary file behind.
+TEST(SyntheticDeltas, AFileThatCannotBeRenamedFails) {
+  const std::string dir = TempDir("blocked");
+  std::filesystem::create_directories(dir + "/00000000000000000002.ndjson");
+  const absl::StatusOr<SyntheticDeltaStats> stats = WriteSyntheticDeltas(
+      {.subjects = 100, .seed = 1}, {.deltas = 3, .changes_per_delta = 10}, dir);
+  EXPECT_FALSE(stats.ok());
+  EXPECT_TRUE(std::filesystem::exists(dir + "/00000000000000000001.ndjson"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.00000000000000000002.ndjson.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/00000000000000000003.ndjson"));
+  std::filesystem::remove_all(dir);
   const std::string file = TempDir("plain_file");
   std::ofstream(file) << "x";
   EXPECT_FALSE(WriteSyntheticDeltas({.subjects = 10, .seed = 1}, {.deltas = 1}, file).ok());

@@ -141,6 +141,19 @@ constexpr int64_t DaysFromDate(uint32_t yyyymmdd) {
   return DaysFromCivil(yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
 }
 
+// Appends the date `yyyymmdd` as year, `y`, month, `m`, day, `d` ("2026-01-05" with "-", "-",
+// "", or "2026年01月05日").
+template <size_t kCap>
+void AddDate(uint32_t yyyymmdd, std::string_view y, std::string_view m, std::string_view d,
+             Text<kCap>* out) {
+  out->AddUint(yyyymmdd / 10000, 4);
+  out->Add(y);
+  out->AddUint(yyyymmdd / 100 % 100, 2);
+  out->Add(m);
+  out->AddUint(yyyymmdd % 100, 2);
+  out->Add(d);
+}
+
 // Returns the whole years from `birth` to `date` (both YYYYMMDD), clamped to 0-255.
 inline uint8_t AgeAt(uint32_t birth, uint32_t date) {
   int age = static_cast<int>(date / 10000) - static_cast<int>(birth / 10000);

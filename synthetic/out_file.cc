@@ -104,12 +104,7 @@ void AddCaseKeys(const CaseInput& c, OutFile* out, bool first) {
   text.AddUint(c.reg_date, 8);
   out->AddField("regDate", text.view());
   text.Clear();
-  text.AddUint(c.publish_date / 10000, 4);
-  text.Add("年");
-  text.AddUint(c.publish_date / 100 % 100, 2);
-  text.Add("月");
-  text.AddUint(c.publish_date % 100, 2);
-  text.Add("日");
+  AddDate(c.publish_date, "年", "月", "日", &text);
   out->AddField("publishDate", text.view());
   out->AddField("duty", c.duty);
   out->AddField("performance", c.performance);
@@ -122,11 +117,7 @@ void AddCaseKeys(const CaseInput& c, OutFile* out, bool first) {
   out->AddField("sexy", c.sex == Sex::kMale ? "男性" : c.sex == Sex::kFemale ? "女性" : "");
   if (c.term_end != 0) {
     text.Clear();
-    text.AddUint(c.term_end / 10000, 4);
-    text.Add("-");
-    text.AddUint(c.term_end / 100 % 100, 2);
-    text.Add("-");
-    text.AddUint(c.term_end % 100, 2);
+    AddDate(c.term_end, "-", "-", "", &text);
     out->AddField("termEnd", text.view());
   }
 }
