@@ -335,12 +335,11 @@ int RunGen(const std::vector<std::string>& args) {
     std::fprintf(stderr, "shixin gen: %s\n", std::string(written.status().message()).c_str());
     return kExitLoad;
   }
-  const auto n = [](uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::printf(
-      "wrote %s: %llu delta files, %llu adds, %llu removes, %llu revokes, %llu corrects, "
-      "%llu relates, %llu unrelates\n",
-      dir.c_str(), n(written->files), n(written->adds), n(written->removes), n(written->revokes),
-      n(written->corrects), n(written->relates), n(written->unrelates));
+  absl::PrintF(
+      "wrote %s: %d delta files, %d adds, %d removes, %d revokes, %d corrects, %d relates, "
+      "%d unrelates\n",
+      dir, written->files, written->adds, written->removes, written->revokes, written->corrects,
+      written->relates, written->unrelates);
   return kExitOk;
 }
 

@@ -290,8 +290,8 @@ TEST_F(SyntheticDeltasTest, SameOptionsSameFiles) {
   const SyntheticDeltaOptions options{.deltas = kDeltas, .changes_per_delta = kChanges};
   ASSERT_TRUE(WriteSyntheticDeltas({.subjects = kSubjects, .seed = 5}, options, again).ok());
   for (uint64_t seq = 1; seq <= kDeltas; ++seq) {
-    const std::string name = std::filesystem::path(DeltaPath(seq)).filename().string();
-    EXPECT_TRUE(ReadFile(again + "/" + name) == ReadFile(DeltaPath(seq))) << name;
+    const std::filesystem::path name = std::filesystem::path(DeltaPath(seq)).filename();
+    EXPECT_TRUE(ReadFile(std::filesystem::path(again) / name) == ReadFile(DeltaPath(seq))) << name;
   }
   const std::string other = TempDir("other");
   ASSERT_TRUE(WriteSyntheticDeltas({.subjects = kSubjects, .seed = 6},
