@@ -21,6 +21,7 @@
 #include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "protocol/messages.h"
+#include "synthetic/deltas.h"
 #include "synthetic/synthetic.h"
 
 namespace shixin {
@@ -300,17 +301,23 @@ int RunCompile(const std::vector<std::string>& args) {
 }
 
 int RunGen(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags =
-      Flags::Parse(args, {{"subjects", true}, {"seed", true}, {"out", true}});
+  absl::StatusOr<Flags> flags = Flags::Parse(args, {{"subjects", true},
+                                                    {"seed", true},
+                                                    {"out", true},
+                                                    {"deltas", true},
+                                                    {"changes-per-delta", true}});
   if (!flags.ok()) return UsageError("gen", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("gen", absl::InvalidArgumentError("--out DIR is required"));
   absl::StatusOr<uint64_t> subjects = flags->GetUint("subjects", 1000);
   absl::StatusOr<uint64_t> seed = flags->GetUint("seed", 1);
-  if (!subjects.ok()) return UsageError("gen", subjects.status());
-  if (!seed.ok()) return UsageError("gen", seed.status());
-  absl::StatusOr<SyntheticStats> stats =
-      WriteSyntheticDataSet(SyntheticOptions{*subjects, *seed}, *out);
+  absl::StatusOr<uint64_t> deltas = flags->GetUint("deltas", 0);
+  absl::StatusOr<uint64_t> changes = flags->GetUint("changes-per-delta", 1000);
+  for (const absl::StatusOr<uint64_t>* value : {&subjects, &seed, &deltas, &changes}) {
+    if (!value->ok()) return UsageError("gen", value->status());
+  }
+  const SyntheticOptions options{*subjects, *seed};
+  absl::StatusOr<SyntheticStats> stats = WriteSyntheticDataSet(options, *out);
   if (!stats.ok()) {
     std::fprintf(stderr, "shixin gen: %s\n", std::string(stats.status().message()).c_str());
     return kExitLoad;
@@ -322,6 +329,19 @@ int RunGen(const std::vector<std::string>& args) {
       static_cast<unsigned long long>(stats->organizations),
       static_cast<unsigned long long>(stats->cases),
       static_cast<unsigned long long>(stats->relations));
+  if (*deltas == 0) return kExitOk;
+  const std::string dir = *out + "/deltas";
+  absl::StatusOr<SyntheticDeltaStats> written =
+      WriteSyntheticDeltas(options, SyntheticDeltaOptions{*deltas, *changes}, dir);
+  if (!written.ok()) {
+    std::fprintf(stderr, "shixin gen: %s\n", std::string(written.status().message()).c_str());
+    return kExitLoad;
+  }
+  absl::PrintF(
+      "wrote %s: %d delta files, %d adds, %d removes, %d revokes, %d corrects, %d relates, "
+      "%d unrelates\n",
+      dir, written->files, written->adds, written->removes, written->revokes, written->corrects,
+      written->relates, written->unrelates);
   return kExitOk;
 }
 

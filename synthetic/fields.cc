@@ -252,7 +252,7 @@ void MakeDuty(Rng& rng, std::string_view debtor, const Area& area, uint64_t seed
   }
 }
 
-void MakeDisruptTypes(Rng& rng, Text<256>* out) {
+uint32_t MakeDisruptTypes(Rng& rng, Text<256>* out) {
   out->Clear();
   const int count = rng.Chance(200000) ? (rng.Chance(150000) ? 3 : 2) : 1;
   uint32_t used = 0;
@@ -265,6 +265,21 @@ void MakeDisruptTypes(Rng& rng, Text<256>* out) {
     if (n++ > 0) out->Add(",");
     out->Add(kGrounds[g].text);
   }
+  return used;
+}
+
+int TermYears(Rng& rng, uint32_t grounds) {
+  if (grounds == 1) return 0;
+  // Grounds (4) and (5) are violence and false litigation; several grounds are several acts.
+  const bool grave = (grounds & 0b11000) != 0 || (grounds & (grounds - 1)) != 0;
+  if (!rng.Chance(grave ? 300000 : 50000)) return 2;
+  return 3 + static_cast<int>(rng.Below(3));
+}
+
+uint32_t TermEnd(int64_t publish, int years) {
+  const uint32_t p = CivilFromDays(publish);
+  // The same day `years` later (29 February becomes 1 March), less one day.
+  return CivilFromDays(DaysFromCivil(p / 10000 + years, p / 100 % 100, p % 100) - 1);
 }
 
 }  // namespace shixin::synthetic_internal

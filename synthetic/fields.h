@@ -30,7 +30,16 @@ inline uint64_t Mix(uint64_t x) {
 }
 
 // Streams keep the pure functions of (seed, number) independent of each other.
-enum Stream : uint64_t { kKindStream = 1, kSubjectStream, kPersonStream, kOffsetStream };
+enum Stream : uint64_t {
+  kKindStream = 1,
+  kSubjectStream,
+  kPersonStream,
+  kOffsetStream,
+  kDeltaStream,       // the changes of one delta file
+  kAddStream,         // one case added by a delta
+  kNewSubjectStream,  // one subject first listed by a delta
+  kCorrectStream,     // one corrected duty
+};
 
 inline uint64_t Hash(uint64_t seed, Stream stream, uint64_t index) {
   return Mix(Mix(seed * 0x100000001b3ULL + stream) ^ index);
@@ -127,6 +136,24 @@ inline uint32_t CivilFromDays(int64_t z) {
   return static_cast<uint32_t>(y * 10000 + m * 100 + d);
 }
 
+// Returns the date `yyyymmdd` as days since 1970-01-01.
+constexpr int64_t DaysFromDate(uint32_t yyyymmdd) {
+  return DaysFromCivil(yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
+}
+
+// Appends the date `yyyymmdd` as year, `y`, month, `m`, day, `d` ("2026-01-05" with "-", "-",
+// "", or "2026年01月05日").
+template <size_t kCap>
+void AddDate(uint32_t yyyymmdd, std::string_view y, std::string_view m, std::string_view d,
+             Text<kCap>* out) {
+  out->AddUint(yyyymmdd / 10000, 4);
+  out->Add(y);
+  out->AddUint(yyyymmdd / 100 % 100, 2);
+  out->Add(m);
+  out->AddUint(yyyymmdd % 100, 2);
+  out->Add(d);
+}
+
 // Returns the whole years from `birth` to `date` (both YYYYMMDD), clamped to 0-255.
 inline uint8_t AgeAt(uint32_t birth, uint32_t date) {
   int age = static_cast<int>(date / 10000) - static_cast<int>(birth / 10000);
@@ -182,8 +209,15 @@ void MakeCaseCode(Rng& rng, const Court& court, int year, Text<64>* out);
 void MakeGistId(Rng& rng, const Court& court, int year, Text<64>* out);
 // Writes the duty the judgment set for `debtor` into `out`.
 void MakeDuty(Rng& rng, std::string_view debtor, const Area& area, uint64_t seed, Text<512>* out);
-// Writes one to three distinct grounds of listing, comma-separated, into `out`.
-void MakeDisruptTypes(Rng& rng, Text<256>* out);
+// Writes one to three distinct grounds of listing, comma-separated, into `out`. Returns them as
+// a mask (bit g: kGrounds[g]).
+uint32_t MakeDisruptTypes(Rng& rng, Text<256>* out);
+// Returns the term of a listing on `grounds` (a MakeDisruptTypes mask) in years (court rules,
+// Art. 2): 0 (no fixed term) for ground (1) alone, else 2, extended by 1-3 years for some
+// (most often for violence, false litigation or several grounds).
+int TermYears(Rng& rng, uint32_t grounds);
+// Returns the last day (YYYYMMDD) of a term of `years` from `publish` (days since 1970-01-01).
+uint32_t TermEnd(int64_t publish, int years);
 
 }  // namespace shixin::synthetic_internal
 

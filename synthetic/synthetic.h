@@ -3,6 +3,11 @@
 // numbers, courts, dates and conduct, and relations for every organisation (including officers
 // who are themselves listed, and persons who hold roles in several organisations).
 //
+// The list is the one the court would export at the end of kSyntheticToday: every case counts
+// that day, except a few in their grace period (published 1-3 months later). Cases whose only
+// ground is (1) have no fixed term; the others end 2 years after their publish date, some
+// extended by 1-3 years (court rules, Art. 2), so those still listed are recent.
+//
 // The same options always produce the same records in the same order. A testing library:
 // `shixin gen`, the tests and the benchmarks link it; shixind does not.
 // Thread safety: the functions are reentrant; concurrent calls are independent.
@@ -18,6 +23,10 @@
 #include "core/record.h"
 
 namespace shixin {
+
+// The generation's "today" (YYYYMMDD): the day the list is exported. Fixed, so that the same
+// options always give the same data; synthetic deltas (deltas.h) start on the next working day.
+inline constexpr uint32_t kSyntheticToday = 20251231;
 
 struct SyntheticOptions {
   uint64_t subjects = 1000;  // listed subjects (persons and organisations)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -29,7 +30,7 @@ struct CaseCopy {
   std::string id, name, case_code, court, area, gist_id, gist_unit, duty, performance,
       performed_part, unperform_part, disrupt_type, business_entity;
   IdKind kind = IdKind::kResident;
-  uint32_t reg_date = 0, publish_date = 0;
+  uint32_t reg_date = 0, publish_date = 0, term_end = 0;
   uint8_t age = 0;
   Sex sex = Sex::kUnknown;
 
@@ -61,6 +62,7 @@ CaseCopy Copy(const CaseInput& c) {
                   c.id.kind(),
                   c.reg_date,
                   c.publish_date,
+                  c.term_end,
                   c.age,
                   c.sex};
 }
@@ -318,7 +320,7 @@ TEST_F(SyntheticDataTest, CaseFieldsLookLikeTheCourts) {
     EXPECT_TRUE(full_width || c.case_code.starts_with("(")) << c.case_code;
     const int year = std::stoi(c.case_code.substr(full_width ? 3 : 1, 4));
     EXPECT_GE(year, 2014);
-    EXPECT_LE(year, 2024);
+    EXPECT_LE(year, 2025);
     EXPECT_EQ(c.reg_date / 10000, static_cast<uint32_t>(year)) << c.case_code;
     EXPECT_GT(c.publish_date, c.reg_date);
     EXPECT_NE(c.case_code.find("执"), std::string::npos) << c.case_code;
@@ -341,6 +343,50 @@ TEST_F(SyntheticDataTest, CaseFieldsLookLikeTheCourts) {
   }
   EXPECT_TRUE(regions.count("黑龙江"));
   EXPECT_GT(regions.size(), 15u);
+}
+
+// Days since 1970-01-01 of the date `yyyymmdd` plus `years` (29 February + 1 year: 1 March).
+int64_t Days(uint32_t yyyymmdd, int years = 0) {
+  namespace chrono = std::chrono;
+  const chrono::year_month_day ymd{chrono::year(static_cast<int>(yyyymmdd / 10000) + years),
+                                   chrono::month(yyyymmdd / 100 % 100),
+                                   chrono::day(yyyymmdd % 100)};
+  return chrono::sys_days(ymd).time_since_epoch().count();
+}
+
+// Ground (1) alone: no fixed term; otherwise 2 years after publishDate, some 3-5. Every case
+// counts on the generation's today except a few in their grace period (1-3 months).
+TEST_F(SyntheticDataTest, TermsFollowTheGroundsAndCountToday) {
+  const int64_t today = Days(kSyntheticToday);
+  uint64_t no_term = 0, two_years = 0, extended = 0, grace = 0;
+  for (const CaseCopy& c : data_->cases) {
+    const bool ground_one_alone = c.disrupt_type == "有履行能力而拒不履行生效法律文书确定义务";
+    EXPECT_EQ(c.term_end == 0, ground_one_alone) << c.case_code << " " << c.disrupt_type;
+    const int64_t publish = Days(c.publish_date);
+    if (publish > today) {
+      ++grace;
+      EXPECT_GE(publish - today, 28) << c.case_code;
+      EXPECT_LE(publish - today, 92) << c.case_code;
+    }
+    if (c.term_end == 0) {
+      ++no_term;
+      continue;
+    }
+    EXPECT_GE(c.term_end, c.publish_date) << c.case_code;
+    EXPECT_GE(Days(c.term_end), today) << c.case_code << " ended before today";
+    // The same day 2-5 years later, less a day.
+    int years = 2;
+    while (years < 5 && Days(c.publish_date, years) != Days(c.term_end) + 1) ++years;
+    EXPECT_EQ(Days(c.publish_date, years), Days(c.term_end) + 1) << c.case_code;
+    two_years += years == 2;
+    extended += years > 2;
+  }
+  const double cases = static_cast<double>(data_->cases.size());
+  EXPECT_NEAR(no_term / cases, 0.48, 0.04);
+  EXPECT_GT(two_years, 3 * extended);
+  EXPECT_GT(extended, 0u);
+  EXPECT_GT(grace, 0u);
+  EXPECT_LT(grace / cases, 0.01);
 }
 
 TEST(SyntheticTest, SameSeedSameRecords) {
