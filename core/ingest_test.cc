@@ -458,7 +458,9 @@ std::string RelationJson(const std::string& key = "",
 }
 
 void ExpectRelationError(const std::string& json, std::string_view prefix) {
-  ExpectParseError(ParseRelationRecord, json, prefix);
+  ExpectParseError(
+      +[](std::string_view j, std::string* scratch) { return ParseRelationRecord(j, scratch); },
+      json, prefix);
 }
 
 TEST(ParseRelationRecordTest, Good) {

@@ -24,13 +24,14 @@ void CaseRecord::Set(const CaseInput& from) {
   // The other texts (court, area, performance, parts) are the generator's constants.
 }
 
-BaseList::BaseList(uint64_t seed, uint64_t subjects)
-    : seed_(seed), subjects_(std::min(subjects, kMaxSubjects)) {
-  fresh_at_.reserve(subjects_);
-  first_case_.reserve(subjects_);
+BaseList::BaseList(const SyntheticOptions& options) : options_(options) {
+  options_.subjects = std::min(options_.subjects, kMaxSubjects);
+  options_.today = SyntheticToday(options);
+  fresh_at_.reserve(options_.subjects);
+  first_case_.reserve(options_.subjects);
   Generator generator(
-      seed_, subjects_, [&](const CaseInput&) { ++cases_; }, [](const RelationInput&) {});
-  for (uint64_t s = 0; s < subjects_; ++s) {
+      options_, [&](const CaseInput&) { ++cases_; }, [](const RelationInput&) {});
+  for (uint64_t s = 0; s < options_.subjects; ++s) {
     // Both stay far below 2^32: at most 10^8 subjects, ~1.6 cases and ~0.5 fresh persons each.
     fresh_at_.push_back(static_cast<uint32_t>(generator.fresh()));
     first_case_.push_back(static_cast<uint32_t>(cases_));
@@ -49,7 +50,7 @@ int BaseList::Regenerate(uint64_t s, int ordinal, CaseRecord* record, SubjectInf
   int k = 0;
   int n = 0;
   Generator generator(
-      seed_, subjects_,
+      options_,
       [&](const CaseInput& c) {
         if (k++ == ordinal && record != nullptr) record->Set(c);
       },

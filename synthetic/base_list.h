@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "synthetic/synthetic.h"
+
 #include "core/id.h"
 #include "core/record.h"
 #include "core/types.h"
@@ -47,7 +49,7 @@ inline constexpr int kMaxRoles = 12;
 class BaseList {
  public:
   // Runs the generator over the list once, keeping where each subject starts.
-  BaseList(uint64_t seed, uint64_t subjects);
+  explicit BaseList(const SyntheticOptions& options);
 
   uint64_t subjects() const { return first_case_.size(); }
   uint64_t cases() const { return cases_; }
@@ -63,8 +65,7 @@ class BaseList {
                  RoleRecord* roles) const;
 
  private:
-  uint64_t seed_;
-  uint64_t subjects_;
+  SyntheticOptions options_;
   uint64_t cases_ = 0;
   std::vector<uint32_t> fresh_at_;    // Generator::fresh() before each subject
   std::vector<uint32_t> first_case_;  // the number of cases before each subject

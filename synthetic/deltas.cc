@@ -119,7 +119,7 @@ struct AddedRole {
 class ChangeMaker {
  public:
   explicit ChangeMaker(const SyntheticOptions& list)
-      : seed_(list.seed), base_(list.seed, list.subjects), dead_((base_.cases() + 63) / 64) {}
+      : seed_(list.seed), base_(list), dead_((base_.cases() + 63) / 64) {}
 
   // Writes one change at `at` into `out`.
   void Write(Rng& rng, int64_t at, OutFile* out) {
@@ -440,7 +440,7 @@ absl::Status WriteDelta(const SyntheticOptions& list, const SyntheticDeltaOption
   const std::string path = dir + "/" + name;
   const std::string tmp = dir + "/." + name + ".tmp";
   const int64_t opens =
-      WorkingDay(DaysFromDate(kSyntheticToday), seq) * kDay - kChinaOffset + kOfficeOpens;
+      WorkingDay(DaysFromDate(SyntheticToday(list)), seq) * kDay - kChinaOffset + kOfficeOpens;
   const uint64_t k = options.changes_per_delta;
   Rng rng(Hash(list.seed, kDeltaStream, seq));
   OutFile out;
@@ -460,9 +460,12 @@ absl::Status WriteDelta(const SyntheticOptions& list, const SyntheticDeltaOption
 }  // namespace
 }  // namespace synthetic_internal
 
-absl::StatusOr<SyntheticDeltaStats> WriteSyntheticDeltas(const SyntheticOptions& list,
+absl::StatusOr<SyntheticDeltaStats> WriteSyntheticDeltas(const SyntheticOptions& list_options,
                                                          const SyntheticDeltaOptions& options,
                                                          const std::string& dir) {
+  // "Today" read once: the list and every file agree on it.
+  SyntheticOptions list = list_options;
+  list.today = SyntheticToday(list_options);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));

@@ -116,6 +116,9 @@ void LoadBase(const std::string& dir, Replay* replay) {
   }
 }
 
+// A fixed "today", so that the files do not change from day to day.
+constexpr SyntheticOptions kList = {.subjects = kSubjects, .seed = 5, .today = 20251231};
+
 // Applies one line, checking it is valid against the list at that point.
 void ApplyLine(const Json& j, const std::string& where, Replay* replay) {
   const std::string op = Text(j, "op");
@@ -123,7 +126,7 @@ void ApplyLine(const Json& j, const std::string& where, Replay* replay) {
   const absl::StatusOr<int64_t> at = ParseInstant(Text(j, "at"));
   ASSERT_TRUE(at.ok()) << where << ": " << at.status();
   EXPECT_GE(*at, replay->last_at) << where;
-  EXPECT_GE(*at, DayStart(kSyntheticToday) + 86400) << where;
+  EXPECT_GE(*at, DayStart(kList.today) + 86400) << where;
   replay->last_at = *at;
   if (op == "add") {
     auto [it, inserted] = replay->cases.emplace(CaseKey(j), CaseState{RecordOf(j)});
@@ -175,9 +178,9 @@ class SyntheticDeltasTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(TempDir("list"));
-    ASSERT_TRUE(WriteSyntheticDataSet({.subjects = kSubjects, .seed = 5}, *dir_).ok());
+    ASSERT_TRUE(WriteSyntheticDataSet(kList, *dir_).ok());
     absl::StatusOr<SyntheticDeltaStats> stats =
-        WriteSyntheticDeltas({.subjects = kSubjects, .seed = 5},
+        WriteSyntheticDeltas(kList,
                              {.deltas = kDeltas, .changes_per_delta = kChanges}, *dir_ + "/deltas");
     ASSERT_TRUE(stats.ok()) << stats.status();
     stats_ = new SyntheticDeltaStats(*stats);
@@ -264,7 +267,7 @@ TEST_F(SyntheticDeltasTest, EveryChangeIsValidWhereItStands) {
 
 // One working day per file, spread over office hours in China Standard Time.
 TEST_F(SyntheticDeltasTest, OneWorkingDayPerFile) {
-  uint32_t previous_day = kSyntheticToday;
+  uint32_t previous_day = kList.today;
   for (uint64_t seq = 1; seq <= kDeltas; ++seq) {
     const std::vector<std::string> lines = Lines(DeltaPath(seq));
     const Json first = Json::parse(lines.front(), nullptr, false);
@@ -288,7 +291,7 @@ TEST_F(SyntheticDeltasTest, OneWorkingDayPerFile) {
 TEST_F(SyntheticDeltasTest, SameOptionsSameFiles) {
   const std::string again = TempDir("again");
   const SyntheticDeltaOptions options{.deltas = kDeltas, .changes_per_delta = kChanges};
-  ASSERT_TRUE(WriteSyntheticDeltas({.subjects = kSubjects, .seed = 5}, options, again).ok());
+  ASSERT_TRUE(WriteSyntheticDeltas(kList, options, again).ok());
   for (uint64_t seq = 1; seq <= kDeltas; ++seq) {
     const std::filesystem::path name = std::filesystem::path(DeltaPath(seq)).filename();
     EXPECT_TRUE(ReadFile(std::filesystem::path(again) / name) == ReadFile(DeltaPath(seq))) << name;

@@ -56,7 +56,7 @@ void FillCase(Rng& rng, uint64_t seed, const SubjectInfo& s, const Court& court,
 class Generator {
  public:
   // `subjects` is the size of the base list (persons beyond it are unlisted related persons).
-  Generator(uint64_t seed, uint64_t subjects, absl::FunctionRef<void(const CaseInput&)> on_case,
+  Generator(const SyntheticOptions& options, absl::FunctionRef<void(const CaseInput&)> on_case,
             absl::FunctionRef<void(const RelationInput&)> on_relation);
 
   // Generates subject `index` (< subjects): its cases, then an organisation's relations.
@@ -88,6 +88,8 @@ class Generator {
 
   const uint64_t seed_;
   const uint64_t subjects_;
+  const int64_t today_days_;  // SyntheticToday() in days since 1970
+  const int today_year_;
   absl::FunctionRef<void(const CaseInput&)> on_case_;
   absl::FunctionRef<void(const RelationInput&)> on_relation_;
   uint64_t fresh_ = 0;  // unlisted persons issued so far

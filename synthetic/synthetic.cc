@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/id.h"
+#include "core/validity.h"
 #include "synthetic/fields.h"
 #include "synthetic/generator.h"
 #include "synthetic/tables.h"
@@ -13,8 +14,6 @@ namespace shixin {
 namespace synthetic_internal {
 namespace {
 
-constexpr int64_t kTodayDays = DaysFromDate(kSyntheticToday);
-constexpr int kTodayYear = static_cast<int>(kSyntheticToday / 10000);
 
 // A key of a case number that ignores the brackets' width: "（2019）黑04执1号" and
 // "(2019)黑04执1号" are the same number.
@@ -76,11 +75,13 @@ void FillCase(Rng& rng, uint64_t seed, const SubjectInfo& s, const Court& court,
   c->sex = s.person ? s.sex : Sex::kUnknown;
 }
 
-Generator::Generator(uint64_t seed, uint64_t subjects,
+Generator::Generator(const SyntheticOptions& options,
                      absl::FunctionRef<void(const CaseInput&)> on_case,
                      absl::FunctionRef<void(const RelationInput&)> on_relation)
-    : seed_(seed),
-      subjects_(std::min(subjects, kMaxSubjects)),
+    : seed_(options.seed),
+      subjects_(std::min(options.subjects, kMaxSubjects)),
+      today_days_(DaysFromDate(SyntheticToday(options))),
+      today_year_(static_cast<int>(SyntheticToday(options) / 10000)),
       on_case_(on_case),
       on_relation_(on_relation) {}
 
@@ -207,21 +208,21 @@ void Generator::PlaceDates(Rng& rng, int years, CaseInput* c) {
   int64_t publish;
   if (rng.Chance(3000)) {
     // Decided this year, published 1-3 months after today.
-    reg = DaysFromCivil(kTodayYear, 1, 1) + rng.Below(334);
-    publish = kTodayDays + 31 + rng.Below(62);
+    reg = DaysFromCivil(today_year_, 1, 1) + rng.Below(334);
+    publish = today_days_ + 31 + rng.Below(62);
   } else if (years == 0) {
     const int year =
-        min_year + static_cast<int>(rng.Below(static_cast<uint32_t>(kTodayYear - min_year)));
+        min_year + static_cast<int>(rng.Below(static_cast<uint32_t>(today_year_ - min_year)));
     const int64_t jan1 = DaysFromCivil(year, 1, 1);
     reg = jan1 + rng.Below(static_cast<uint32_t>(DaysFromCivil(year + 1, 1, 1) - jan1));
     publish = reg + 15 + rng.Below(350);
   } else {
     // Published no earlier than `years` before tomorrow, filed 15-364 days before.
-    const uint32_t tomorrow = CivilFromDays(kTodayDays + 1);
+    const uint32_t tomorrow = CivilFromDays(today_days_ + 1);
     const int64_t first =
         std::max(DaysFromCivil(tomorrow / 10000 - years, tomorrow / 100 % 100, tomorrow % 100),
                  DaysFromCivil(min_year, 1, 16));
-    publish = first + rng.Below(static_cast<uint32_t>(kTodayDays - first + 1));
+    publish = first + rng.Below(static_cast<uint32_t>(today_days_ - first + 1));
     reg = std::max<int64_t>(publish - 15 - rng.Below(350), DaysFromCivil(min_year, 1, 1));
   }
   c->reg_date = CivilFromDays(reg);
@@ -231,10 +232,14 @@ void Generator::PlaceDates(Rng& rng, int years, CaseInput* c) {
 
 }  // namespace synthetic_internal
 
+uint32_t SyntheticToday(const SyntheticOptions& options) {
+  return options.today != 0 ? options.today : DayOf(NowSeconds());
+}
+
 SyntheticStats GenerateSynthetic(const SyntheticOptions& options,
                                  absl::FunctionRef<void(const CaseInput&)> on_case,
                                  absl::FunctionRef<void(const RelationInput&)> on_relation) {
-  synthetic_internal::Generator generator(options.seed, options.subjects, on_case, on_relation);
+  synthetic_internal::Generator generator(options, on_case, on_relation);
   const uint64_t subjects = std::min(options.subjects, synthetic_internal::kMaxSubjects);
   for (uint64_t i = 0; i < subjects; ++i) generator.GenerateSubject(i);
   return generator.stats();

@@ -3,7 +3,7 @@
 // numbers, courts, dates and conduct, and relations for every organisation (including officers
 // who are themselves listed, and persons who hold roles in several organisations).
 //
-// The list is the one the court would export at the end of kSyntheticToday: every case counts
+// The list is the one the court would export at the end of its "today": every case counts
 // that day, except a few in their grace period (published 1-3 months later). Cases whose only
 // ground is (1) have no fixed term; the others end 2 years after their publish date, some
 // extended by 1-3 years (court rules, Art. 2), so those still listed are recent.
@@ -24,14 +24,18 @@
 
 namespace shixin {
 
-// The generation's "today" (YYYYMMDD): the day the list is exported. Fixed, so that the same
-// options always give the same data; synthetic deltas (deltas.h) start on the next working day.
-inline constexpr uint32_t kSyntheticToday = 20251231;
 
 struct SyntheticOptions {
   uint64_t subjects = 1000;  // listed subjects (persons and organisations)
   uint64_t seed = 1;
+  // The day the list is exported (YYYYMMDD); 0: the current day in China Standard Time, so that
+  // the list counts by the clock of the daemon that serves it. Synthetic deltas (deltas.h)
+  // start on the next working day. Pin it for data that must not change from day to day.
+  uint32_t today = 0;
 };
+
+// Returns options.today, or the current day (China Standard Time) when it is 0.
+uint32_t SyntheticToday(const SyntheticOptions& options);
 
 struct SyntheticStats {
   uint64_t subjects = 0;

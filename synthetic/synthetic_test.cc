@@ -78,10 +78,12 @@ struct Data {
   std::vector<RelationCopy> relations;
 };
 
+constexpr uint32_t kToday = 20251231;
+
 Data Generate(uint64_t subjects, uint64_t seed) {
   Data data;
   data.stats = GenerateSynthetic(
-      {.subjects = subjects, .seed = seed},
+      {.subjects = subjects, .seed = seed, .today = kToday},
       [&](const CaseInput& c) { data.cases.push_back(Copy(c)); },
       [&](const RelationInput& r) { data.relations.push_back(Copy(r)); });
   return data;
@@ -357,7 +359,7 @@ int64_t Days(uint32_t yyyymmdd, int years = 0) {
 // Ground (1) alone: no fixed term; otherwise 2 years after publishDate, some 3-5. Every case
 // counts on the generation's today except a few in their grace period (1-3 months).
 TEST_F(SyntheticDataTest, TermsFollowTheGroundsAndCountToday) {
-  const int64_t today = Days(kSyntheticToday);
+  const int64_t today = Days(kToday);
   uint64_t no_term = 0, two_years = 0, extended = 0, grace = 0;
   for (const CaseCopy& c : data_->cases) {
     const bool ground_one_alone = c.disrupt_type == "有履行能力而拒不履行生效法律文书确定义务";
@@ -417,7 +419,7 @@ TEST(SyntheticTest, SameSeedSameFiles) {
 TEST(SyntheticTest, WrittenFilesLoadBackUnchanged) {
   const std::string dir = TempDir("load") + "/nested/dir";  // created if missing
   const absl::StatusOr<SyntheticStats> stats =
-      WriteSyntheticDataSet({.subjects = kSubjects, .seed = 3}, dir);
+      WriteSyntheticDataSet({.subjects = kSubjects, .seed = 3, .today = kToday}, dir);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_FALSE(std::filesystem::exists(dir + "/debtors.ndjson.tmp"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/relations.ndjson.tmp"));
