@@ -469,11 +469,12 @@ TEST_F(SnapshotFileTest, ListingBlocksOutOfOrderOrRangeAreRefused) {
   const uint32_t from = Get<uint32_t>(bytes_, blocks.offset + 4);
   const uint32_t until = Get<uint32_t>(bytes_, blocks.offset + 8);
   ASSERT_LT(from, until);
-  ASSERT_GT(entity, 0u);
-  ASSERT_LT(entity + 1, n);
-  // Returns the file with a second block {e, f, u} after the fixture's.
-  const auto with_second = [&](uint32_t e, uint32_t f, uint32_t u) {
+  ASSERT_LT(entity + 2, n);
+  // Returns the file with a second block {e, f, u} after the fixture's, whose entity becomes
+  // `first`.
+  const auto with_second = [&](uint32_t e, uint32_t f, uint32_t u, uint32_t first) {
     std::string bad = bytes_;
+    Put<uint32_t>(bad, blocks.offset, first);
     Put<uint32_t>(bad, blocks.offset + kBlockBytes, e);
     Put<uint32_t>(bad, blocks.offset + kBlockBytes + 4, f);
     Put<uint32_t>(bad, blocks.offset + kBlockBytes + 8, u);
@@ -482,18 +483,18 @@ TEST_F(SnapshotFileTest, ListingBlocksOutOfOrderOrRangeAreRefused) {
     return bad;
   };
   // In order: accepted, so that the refusals below are for the order and ranges alone.
-  EXPECT_TRUE(OpenBytes(with_second(entity + 1, 10, 20)).ok());
-  EXPECT_TRUE(OpenBytes(with_second(entity, from + 1, from + 2)).ok());
+  EXPECT_TRUE(OpenBytes(with_second(entity + 1, 10, 20, entity)).ok());
+  EXPECT_TRUE(OpenBytes(with_second(entity, from + 1, from + 2, entity)).ok());
   const struct {
     const char* what;
     std::string bytes;
   } crafts[] = {
-      {"an earlier entity after", with_second(entity - 1, 10, 20)},
-      {"an earlier start after", with_second(entity, from - 1, until)},
-      {"the same start twice", with_second(entity, from, until)},
-      {"an empty block", with_second(entity + 1, 20, 20)},
-      {"an end before the start", with_second(entity + 1, 20, 10)},
-      {"an entity out of range", with_second(n, 10, 20)},
+      {"an earlier entity after", with_second(entity + 1, 10, 20, entity + 2)},
+      {"an earlier start after", with_second(entity, from - 1, until, entity)},
+      {"the same start twice", with_second(entity, from, until, entity)},
+      {"an empty block", with_second(entity + 1, 20, 20, entity)},
+      {"an end before the start", with_second(entity + 1, 20, 10, entity)},
+      {"an entity out of range", with_second(n, 10, 20, entity)},
   };
   for (unsigned threads : {1u, 3u}) {
     for (const auto& c : crafts) {
