@@ -454,6 +454,59 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
   EXPECT_TRUE(OpenBytes(same).ok());
 }
 
+// The listing_blocks table (12 bytes a block: entity, from, until), grown into its padding by
+// one block: refused unless the blocks stay sorted by (entity, from), each from < until, and
+// name an entity in range.
+TEST_F(SnapshotFileTest, ListingBlocksOutOfOrderOrRangeAreRefused) {
+  constexpr int kBlocks = 5;  // the section's place in the table: kind 6
+  constexpr size_t kBlockBytes = 12;
+  const Section blocks = SectionOf(bytes_, kBlocks);
+  ASSERT_EQ(blocks.kind, 6u);
+  ASSERT_EQ(blocks.size, kBlockBytes);  // the fixture's one subject with two blocks
+  ASSERT_LT(blocks.size + kBlockBytes, SectionOf(bytes_, kBlocks + 1).offset - blocks.offset);
+  const uint32_t n = static_cast<uint32_t>(SectionOf(bytes_, 1).size / kEntityBytes - 1);
+  const uint32_t entity = Get<uint32_t>(bytes_, blocks.offset);
+  const uint32_t from = Get<uint32_t>(bytes_, blocks.offset + 4);
+  const uint32_t until = Get<uint32_t>(bytes_, blocks.offset + 8);
+  ASSERT_LT(from, until);
+  ASSERT_LT(entity + 2, n);
+  // Returns the file with a second block {e, f, u} after the fixture's, whose entity becomes
+  // `first`.
+  const auto with_second = [&](uint32_t e, uint32_t f, uint32_t u, uint32_t first) {
+    std::string bad = bytes_;
+    Put<uint32_t>(bad, blocks.offset, first);
+    Put<uint32_t>(bad, blocks.offset + kBlockBytes, e);
+    Put<uint32_t>(bad, blocks.offset + kBlockBytes + 4, f);
+    Put<uint32_t>(bad, blocks.offset + kBlockBytes + 8, u);
+    Put<uint64_t>(bad, kTableOffset + 32 * kBlocks + 16, 2 * kBlockBytes);
+    Reseal(bad, kBlocks);
+    return bad;
+  };
+  // In order: accepted, so that the refusals below are for the order and ranges alone.
+  EXPECT_TRUE(OpenBytes(with_second(entity + 1, 10, 20, entity)).ok());
+  EXPECT_TRUE(OpenBytes(with_second(entity, from + 1, from + 2, entity)).ok());
+  const struct {
+    const char* what;
+    std::string bytes;
+  } crafts[] = {
+      {"an earlier entity after", with_second(entity + 1, 10, 20, entity + 2)},
+      {"an earlier start after", with_second(entity, from - 1, until, entity)},
+      {"the same start twice", with_second(entity, from, until, entity)},
+      {"an empty block", with_second(entity + 1, 20, 20, entity)},
+      {"an end before the start", with_second(entity + 1, 20, 10, entity)},
+      {"an entity out of range", with_second(n, 10, 20, entity)},
+  };
+  for (unsigned threads : {1u, 3u}) {
+    for (const auto& c : crafts) {
+      const absl::Status s = OpenBytes(c.bytes, threads);
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << c.what << ": " << s;
+      EXPECT_THAT(s.message(), HasSubstr("inconsistent tables: listing block 1 out of order or "
+                                         "range"))
+          << c.what << ": " << s;
+    }
+  }
+}
+
 // A file changed in place after it was opened (cp over it, truncate, a write into it): no
 // read crashes, and none returns bytes other than those verified at open.
 TEST_F(SnapshotFileTest, CaseBytesOverwrittenInPlaceAreAnErrorNotText) {

@@ -10,8 +10,8 @@
 # Corpora persist in build-fuzz/corpus/<fuzzer>, seeded from protocol/testdata/vectors.txt (one
 # frame per file, plus all of them as one stream), from the lines of data/sample/*.ndjson and
 # the example deltas of docs/feed.md (each line, and all of them as one file), and
-# from snapshot files that this build's shixin compiles from data/sample, a small generated list
-# and an empty one (each as is, resealed and packed: the fuzzer's first input byte is a mode).
+# from snapshot files that this build's shixin compiles from data/sample, the sample with a gap
+# between one subject's cases (listing blocks), a small generated list and an empty one (each as is, resealed and packed: the fuzzer's first input byte is a mode).
 # Crash inputs land in build-fuzz/crashes/<fuzzer>/. Exits non-zero if a fuzzer fails.
 #
 # Usage: scripts/fuzz.sh [SECONDS]
@@ -70,14 +70,20 @@ mkdir -p "$seeds/empty"
 # Prints the packed form of snapshot file $1: its header and section table, then its sections
 # back to back.
 pack_snapshot() {
-  head -c 480 "$1"
+  head -c 512 "$1"
   local i offset size
-  for i in 0 1 2 3 4 5 6; do
+  for i in 0 1 2 3 4 5 6 7; do
     read -r offset size < <(od -An -tu8 -j $((256 + 32 * i + 8)) -N16 "$1")
     dd if="$1" bs=4096 iflag=skip_bytes,count_bytes skip="$offset" count="$size" status=none
   done
 }
-for list in sample gen empty; do
+# The sample with a term ending on the first case of its first subject, whose second case starts
+# later: an entity with an earlier listing block (the listing_blocks section is not empty).
+mkdir -p "$seeds/blocks"
+sed '1s/"sexy"/"termEnd":"2016-12-31","sexy"/' data/sample/debtors.ndjson \
+  >"$seeds/blocks/debtors.ndjson"
+cp data/sample/relations.ndjson "$seeds/blocks/relations.ndjson"
+for list in sample blocks gen empty; do
   dir=$seeds/$list
   [ "$list" = sample ] && dir=data/sample
   "$build/bin/shixin" compile --data "$dir" -o "$seeds/$list.snap" >/dev/null

@@ -10,8 +10,11 @@
 // padding, the case sections are read into reused buffers), so for an accepted file the fuzzer
 // also checks, from its own copy of the bytes, that the file keeps every promise of
 // SNAPSHOT_FORMAT.md's "Verification at open" (checksums computed as the format says, layout,
-// table structure), and that every accessor returns what the format says it must; each case is
-// decoded again from an exact-size heap copy of its record, whose end ASan guards.
+// table structure, the listing blocks' order), and that every accessor returns what the format
+// says it must: IsListed(), ListingAt(), IsRelated() and Check() at 0, the header's build time, a
+// late instant and around each entity's block boundaries, as computed from the entity's last
+// block and the listing_blocks table; each case is decoded again from an exact-size heap copy of
+// its record, whose end ASan guards, and its fixed-width fields compared with the record's bytes.
 //
 // The first input byte is a mode, the rest is the file:
 //   bit 0  reseal: recompute each section's checksum (over its 4 KiB blocks), then the header's
@@ -37,9 +40,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -53,6 +60,7 @@
 #include "core/snapshot.h"
 #include "core/snapshot_file.h"
 #include "core/types.h"
+#include "core/validity.h"
 #include "xxhash.h"
 
 namespace shixin {
@@ -72,6 +80,7 @@ constexpr size_t kSectionCountAt = 20;
 constexpr size_t kFileSizeAt = 24;
 constexpr size_t kWriteTimeAt = 32;
 constexpr size_t kInfoAt = 48;  // ten u64: version, build time, source time, subjects, ...
+constexpr size_t kInfoBuildTimeAt = kInfoAt + 8;
 constexpr size_t kInfoCasesAt = kInfoAt + 6 * 8;
 constexpr size_t kInfoEntitiesAt = kInfoAt + 9 * 8;
 constexpr size_t kInfoBytes = 80;
@@ -81,13 +90,16 @@ constexpr size_t kFingerprintAt = 192;
 constexpr size_t kHeaderChecksumAt = 248;
 constexpr size_t kTableAt = 256;
 constexpr size_t kEntryBytes = 32;
-constexpr int kSections = 7;
-constexpr size_t kTableEnd = kTableAt + kSections * kEntryBytes;  // 480
+constexpr int kSections = 8;
+constexpr size_t kTableEnd = kTableAt + kSections * kEntryBytes;  // 512
 constexpr uint64_t kAlignment = 4096;
 constexpr uint64_t kChecksumBlock = 4096;
 constexpr uint64_t kMaxEntities = (uint64_t{1} << 29) - 1;
 constexpr uint32_t kFreeSlot = 0xFFFFFFFFu;
-constexpr size_t kEntityBytes = 24;
+constexpr size_t kEntityBytes = 32;
+constexpr size_t kBlockBytes = 12;
+constexpr uint32_t kNoEnd = 0xFFFFFFFFu;  // a listing block's until: no known end
+constexpr size_t kCaseFixedBytes = 31;    // a case record's fixed-width fields
 
 // Section kinds, in file order.
 enum Kind : uint32_t {
@@ -96,10 +108,11 @@ enum Kind : uint32_t {
   kOrgCodeIndex = 3,
   kNames = 4,
   kLinks = 5,
-  kCaseOffsets = 6,
-  kCaseBlob = 7,
+  kBlocks = 6,
+  kCaseOffsets = 7,
+  kCaseBlob = 8,
 };
-constexpr uint32_t kElementSize[kSections + 1] = {0, 64, 24, 64, 1, 4, 8, 1};
+constexpr uint32_t kElementSize[kSections + 1] = {0, 64, 32, 64, 1, 4, 12, 8, 1};
 
 // The bits of the mode byte.
 enum ModeBit : uint8_t { kReseal = 1, kPacked = 2, kCheckCatalog = 4, kChange = 8, kTruncate = 16 };
@@ -259,22 +272,82 @@ class Tables {
     const uint64_t end = c + 1 == case_count() ? section_[kCaseBlob].size() : CaseOffset(c + 1);
     return section_[kCaseBlob].substr(CaseOffset(c), end - CaseOffset(c));
   }
-  bool Listed(size_t e) const { return CaseBegin(e + 1) > CaseBegin(e); }
+  // Entity e's last listing block [ListedFrom, ListedUntil), u32 seconds.
+  uint32_t ListedFrom(size_t e) const {
+    return Load<uint32_t>(section_[kEntities], Record(e) + 24);
+  }
+  uint32_t ListedUntil(size_t e) const {
+    return Load<uint32_t>(section_[kEntities], Record(e) + 28);
+  }
+  // An earlier listing block: {entity, from, until}.
+  struct Block {
+    uint32_t entity, from, until;
+  };
+  size_t block_count() const { return section_[kBlocks].size() / kBlockBytes; }
+  Block BlockAt(size_t i) const {
+    const size_t at = kBlockBytes * i;
+    return Block{Load<uint32_t>(section_[kBlocks], at), Load<uint32_t>(section_[kBlocks], at + 4),
+                 Load<uint32_t>(section_[kBlocks], at + 8)};
+  }
+  // Entity e's earlier blocks are [BlocksBegin(e), BlocksBegin(e + 1)).
+  size_t BlocksBegin(size_t e) const { return blocks_begin_[e]; }
+  // Whether e is listed at `at` (u32 seconds), as SNAPSHOT_FORMAT.md ("Listing") says: from its
+  // last block at or after its start, else from its earlier block starting last at or before it.
+  bool ListedAt(size_t e, uint32_t at) const { return Listing(e, at).has_value(); }
+  // The block [from, until) that says e is listed at `at`, or nullopt.
+  std::optional<std::pair<uint32_t, uint32_t>> Listing(size_t e, uint32_t at) const;
 
  private:
   static size_t Record(size_t e) { return kEntityBytes * e; }
   void CheckIndex(Kind kind) const;
+  void CheckBlocks();
 
   std::string_view section_[kSections + 1];  // by kind
   size_t entity_count_ = 0;
+  std::vector<size_t> blocks_begin_;  // by entity, plus the end
 };
+
+std::optional<std::pair<uint32_t, uint32_t>> Tables::Listing(size_t e, uint32_t at) const {
+  if (at >= ListedFrom(e)) {
+    if (at < ListedUntil(e)) return std::make_pair(ListedFrom(e), ListedUntil(e));
+    return std::nullopt;
+  }
+  std::optional<Block> last;  // of the blocks starting at or before `at`
+  for (size_t i = BlocksBegin(e); i < BlocksBegin(e + 1); ++i) {
+    const Block b = BlockAt(i);
+    if (b.from <= at && (!last || b.from > last->from)) last = b;
+  }
+  if (!last || at >= last->until) return std::nullopt;
+  return std::make_pair(last->from, last->until);
+}
+
+// The promises of the listing_blocks table: sorted by (entity, from) without repeats, each
+// from < until, every entity below the entity count.
+void Tables::CheckBlocks() {
+  blocks_begin_.assign(entity_count_ + 1, block_count());
+  for (size_t i = block_count(); i-- > 0;) {
+    const Block b = BlockAt(i);
+    Require(b.entity < entity_count_, "accepted: a listing block of an entity out of range");
+    Require(b.from < b.until, "accepted: an empty listing block");
+    if (i > 0) {
+      const Block a = BlockAt(i - 1);
+      Require(a.entity < b.entity || (a.entity == b.entity && a.from < b.from),
+              "accepted: listing blocks not sorted by (entity, from)");
+    }
+    blocks_begin_[b.entity] = i;
+  }
+  for (size_t e = entity_count_; e-- > 0;) {
+    blocks_begin_[e] = std::min(blocks_begin_[e], blocks_begin_[e + 1]);
+  }
+}
 
 Tables::Tables(std::string_view file) {
   Require(file.size() >= kTableEnd, "accepted: a file shorter than its section table");
   Require(file.substr(0, 8) == std::string_view(kMagic, 8), "accepted: bad magic");
   Require(Load<uint32_t>(file, kVersionAt) == kSnapshotFormatVersion, "accepted: bad version");
   Require(Load<uint32_t>(file, kEndianAt) == 0x01020304u, "accepted: bad endianness marker");
-  Require(Load<uint32_t>(file, kHeaderSizeAt) == 256 && Load<uint32_t>(file, kSectionCountAt) == 7,
+  Require(Load<uint32_t>(file, kHeaderSizeAt) == 256 &&
+              Load<uint32_t>(file, kSectionCountAt) == kSections,
           "accepted: bad header size or section count");
   Require(Load<uint64_t>(file, kHeaderChecksumAt) == HeaderChecksum(file),
           "accepted: header checksum mismatch (as SNAPSHOT_FORMAT.md computes it)");
@@ -322,6 +395,7 @@ Tables::Tables(std::string_view file) {
   }
   CheckIndex(kIdIndex);
   CheckIndex(kOrgCodeIndex);
+  CheckBlocks();
   for (size_t c = 0; c < case_count(); ++c) {
     Require(CaseOffset(c) < section_[kCaseBlob].size(), "accepted: case offset beyond the blob");
     Require(c == 0 ? CaseOffset(c) == 0 : CaseOffset(c) > CaseOffset(c - 1),
@@ -362,6 +436,57 @@ void RequireCase(const CaseView& got, const Tables& t, size_t c) {
   if (!record.empty()) std::memcpy(copy.get(), record.data(), record.size());
   Require(got == DecodeCase(copy.get(), copy.get() + record.size()),
           "ReadCases() differs from the blob's record");
+  // The fixed-width fields, restated from SNAPSHOT_FORMAT.md (a record shorter than them
+  // decodes to an empty case).
+  const bool fixed = record.size() >= kCaseFixedBytes;
+  const auto field = [&]<typename T>(T, size_t at) { return fixed ? Load<T>(record, at) : T{0}; };
+  Require(got.reg_date == field(uint32_t{}, 0) && got.publish_date == field(uint32_t{}, 4) &&
+              got.age == field(uint8_t{}, 8) &&
+              static_cast<uint8_t>(got.sex) == field(uint8_t{}, 9) &&
+              got.term_end == field(uint32_t{}, 10) && got.start == field(int64_t{}, 14) &&
+              got.ended_at == field(int64_t{}, 22) &&
+              static_cast<uint8_t>(got.end) == field(uint8_t{}, 30),
+          "a case's fixed-width fields differ from the record's bytes");
+}
+
+// The instants the listing is checked at: 0, the header's build time, the last second a u32
+// holds before "no known end" (instants are u32 seconds in the tables), within [0, kNoEnd).
+int64_t Instant(int64_t t) { return std::clamp<int64_t>(t, 0, kNoEnd - 1); }
+
+// The instants around entity e's block boundaries (a few of its earlier blocks).
+std::vector<int64_t> BoundaryInstants(const Tables& t, size_t e) {
+  std::vector<int64_t> at;
+  const auto around = [&](int64_t b) {
+    for (int64_t d = -1; d <= 0; ++d) at.push_back(Instant(b + d));
+  };
+  around(t.ListedFrom(e));
+  around(t.ListedUntil(e));
+  for (size_t i = t.BlocksBegin(e); i < std::min(t.BlocksBegin(e + 1), t.BlocksBegin(e) + 4); ++i) {
+    around(t.BlockAt(i).from);
+    around(t.BlockAt(i).until);
+  }
+  return at;
+}
+
+// Requires IsListed() and ListingAt() of entity e at `at` to be the oracle's.
+void RequireListing(const Snapshot& snap, const Tables& t, EntityNo e, int64_t at) {
+  const auto expected = t.Listing(e, static_cast<uint32_t>(at));
+  Require(snap.IsListed(e, at) == expected.has_value(), "IsListed() differs from the format");
+  const std::optional<Interval> got = snap.ListingAt(e, at);
+  Require(got.has_value() == expected.has_value(), "ListingAt() differs from the format");
+  if (!got) return;
+  Require(got->from == expected->first &&
+              got->until == (expected->second == kNoEnd ? kForever : expected->second),
+          "ListingAt() returned another block than the format's");
+}
+
+// Whether entity e is a person linked to an entity the oracle lists at `at`.
+bool RelatedAt(const Tables& t, size_t e, int64_t at) {
+  if (KindOf(t.Id(e)) != IdKind::kResident) return false;
+  for (size_t i = t.LinkBegin(e); i < t.LinkBegin(e + 1); ++i) {
+    if (t.ListedAt(t.Link(i) >> 3, static_cast<uint32_t>(at))) return true;
+  }
+  return false;
 }
 
 // Requires ReadCases() of entity `e` to return its cases, or, with `may_fail` (the file has
@@ -381,10 +506,10 @@ void RequireEntityCases(const Snapshot& snap, const Tables& t, EntityNo e, bool 
 
 // Check() and Measures() of `id`; `persons` are officers to give for an organisation, `salt`
 // picks the agency and scenario filters.
-void Query(const Snapshot& snap, const Catalog& catalog, const Id& id,
-           const std::vector<Id>& persons, size_t salt) {
+void Query(const Snapshot& snap, const Tables& t, const Catalog& catalog, const Id& id,
+           const std::vector<Id>& persons, size_t salt, int64_t at) {
   const EntityNo found = snap.Find(id);
-  const absl::StatusOr<CheckResult> checked = Check(snap, id);
+  const absl::StatusOr<CheckResult> checked = Check(snap, id, at, /*with_cases=*/true);
   Require(checked.ok(), "Check() failed on an unchanged file");
   const CheckResult& r = *checked;
   Require(r.id == id.text(), "Check(): id");
@@ -393,14 +518,34 @@ void Query(const Snapshot& snap, const Catalog& catalog, const Id& id,
                 r.officers.empty(),
             "Check() of an unknown ID");
   } else {
-    Require(r.listed == snap.IsListed(found) && r.related == snap.IsRelated(found) &&
-                r.name == snap.EntityName(found) && r.cases.size() == snap.CaseCount(found) &&
+    const auto listing = t.Listing(found, static_cast<uint32_t>(at));
+    Require(r.listed == listing.has_value() && r.related == RelatedAt(t, found, at) &&
+                r.name == snap.EntityName(found) && r.cases.size() <= snap.CaseCount(found) &&
                 r.roles.size() + r.officers.size() == snap.LinkCount(found),
-            "Check() differs from the accessors");
+            "Check() differs from the format");
+    Require(!listing || (r.since == listing->first &&
+                         r.until == (listing->second == kNoEnd ? kForever : listing->second)),
+            "Check(): since or until differs from the format's block");
+    // The roles' `listed`, as (ID, role, listed) in any order.
+    std::vector<std::tuple<std::string, int, bool>> expected, got;
+    for (size_t i = t.LinkBegin(found); i < t.LinkBegin(found + 1); ++i) {
+      const uint32_t other = t.Link(i) >> 3;
+      expected.emplace_back(snap.EntityId(other).text(), t.Link(i) & 7,
+                            t.ListedAt(other, static_cast<uint32_t>(at)));
+    }
+    for (const RoleInfo& role : r.roles.empty() ? r.officers : r.roles) {
+      got.emplace_back(role.id, static_cast<int>(role.role), role.listed);
+    }
+    std::sort(expected.begin(), expected.end());
+    std::sort(got.begin(), got.end());
+    Require(got == expected, "Check(): the roles differ from the format");
   }
-  absl::StatusOr<MeasuresResult> all = Measures(snap, catalog, id, MeasureQuery{});
+  MeasureQuery plain;
+  plain.at = at;
+  absl::StatusOr<MeasuresResult> all = Measures(snap, catalog, id, plain);
   Require(all.ok(), "Measures() failed");
   MeasureQuery query;
+  query.at = at;
   query.agency = static_cast<int>(salt % (catalog.agencies().size() + 1)) - 1;
   query.scenario = static_cast<int>(salt % (catalog.scenarios().size() + 1)) - 1;
   if (id.subject_kind() == SubjectKind::kOrganization) {
@@ -444,6 +589,8 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
     RequireCase((*one)[0], t, c);
   }
 
+  const int64_t instants[] = {0, Instant(Load<int64_t>(file, kInfoBuildTimeAt)), kNoEnd - 1};
+
   // Every entity; the IDs to look up again in a batch.
   std::vector<Id> ids;
   std::vector<Id> persons;  // a few, as officers for Measures()
@@ -459,19 +606,21 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
             "EntityName()");
     Require(snap.FirstCase(e) == t.CaseBegin(e) &&
                 snap.CaseCount(e) == t.CaseBegin(e + 1) - t.CaseBegin(e) &&
-                snap.IsListed(e) == t.Listed(e),
-            "FirstCase(), CaseCount() or IsListed()");
+                snap.HasCases(e) == (t.CaseBegin(e + 1) > t.CaseBegin(e)),
+            "FirstCase(), CaseCount() or HasCases()");
+    for (const int64_t at : instants) RequireListing(snap, t, e, at);
+    for (const int64_t at : BoundaryInstants(t, e)) RequireListing(snap, t, e, at);
     RequireEntityCases(snap, t, e, /*may_fail=*/false);
     Require(snap.LinkCount(e) == t.LinkBegin(e + 1) - t.LinkBegin(e), "LinkCount()");
-    bool related = false;
     for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
       const LinkView link = snap.Link(e, i);
       const uint32_t stored = t.Link(t.LinkBegin(e) + i);
       Require(link.other == stored >> 3 && static_cast<uint32_t>(link.role) == (stored & 7),
               "Link()");
-      related |= t.Listed(link.other);
     }
-    Require(snap.IsRelated(e) == (person && related), "IsRelated()");
+    for (const int64_t at : instants) {
+      Require(snap.IsRelated(e, at) == RelatedAt(t, e, at), "IsRelated() differs from the format");
+    }
     CheckFound(snap, t, id, snap.Find(id));
     ids.push_back(id);
     if (id.kind() == IdKind::kCreditCode) ids.push_back(id.EmbeddedOrgCode());
@@ -492,8 +641,11 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
   const size_t picks = std::min<size_t>(n, 6);
   for (size_t k = 0; k < picks; ++k) {
     const Id id = snap.EntityId(static_cast<EntityNo>(k * n / picks));
-    Query(snap, catalog, id, persons, k);
-    if (id.kind() == IdKind::kCreditCode) Query(snap, catalog, id.EmbeddedOrgCode(), persons, k);
+    const int64_t at = instants[k % std::size(instants)];
+    Query(snap, t, catalog, id, persons, k, at);
+    if (id.kind() == IdKind::kCreditCode) {
+      Query(snap, t, catalog, id.EmbeddedOrgCode(), persons, k, at);
+    }
   }
 }
 
