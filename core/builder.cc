@@ -149,7 +149,8 @@ void SnapshotBuilder::LayOutListings(Snapshot& snap) const {
       const uint64_t offset = snap.case_offset_storage_[c];
       const Interval i = CaseInterval(
           DecodeCase(case_blob_.data() + offset, case_blob_.data() + case_blob_.size(), nullptr));
-      if (!i.empty()) intervals.push_back(i);
+      // Blocks are kept as StoredTime()s: one that ends before 1970 (none do) would be empty.
+      if (Snapshot::StoredTime(i.from) < Snapshot::StoredEnd(i.until)) intervals.push_back(i);
     }
     // Merge into blocks: sorted by start, an interval that starts at or before the end of the
     // block so far extends it.
@@ -164,13 +165,13 @@ void SnapshotBuilder::LayOutListings(Snapshot& snap) const {
       if (block) {
         snap.block_storage_.push_back(Snapshot::Block{static_cast<EntityNo>(e),
                                                       Snapshot::StoredTime(block->from),
-                                                      Snapshot::StoredTime(block->until)});
+                                                      Snapshot::StoredEnd(block->until)});
       }
       block = i;
     }
     if (block) {
       entity.listed_from = Snapshot::StoredTime(block->from);
-      entity.listed_until = Snapshot::StoredTime(block->until);
+      entity.listed_until = Snapshot::StoredEnd(block->until);
     }
   }
 }

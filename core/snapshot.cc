@@ -140,7 +140,8 @@ absl::StatusOr<std::span<const CaseView>> Snapshot::ReadCases(uint32_t first, ui
 
 size_t Snapshot::IndexBytes() const {
   const size_t index_bytes = index_.bytes() + org_code_index_.bytes();
-  return entities_.size_bytes() + names_.size() + links_.size_bytes() + index_bytes;
+  return entities_.size_bytes() + names_.size() + links_.size_bytes() + blocks_.size_bytes() +
+         index_bytes;
 }
 
 size_t Snapshot::CaseBytes() const {

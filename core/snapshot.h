@@ -178,10 +178,12 @@ class Snapshot {
   static_assert(sizeof(Block) == 12);
 
   // Instants as the tables keep them: seconds from 1970 to 2106; kForever is kStoredForever.
+  // An end (or an instant asked about) beyond 2106 is kept as the last second before it.
   static constexpr uint32_t kStoredForever = 0xFFFFFFFFu;
   static uint32_t StoredTime(int64_t t) {
-    return t <= 0 ? 0 : t >= kStoredForever ? kStoredForever : static_cast<uint32_t>(t);
+    return t <= 0 ? 0 : t >= kStoredForever ? kStoredForever - 1 : static_cast<uint32_t>(t);
   }
+  static uint32_t StoredEnd(int64_t t) { return t == kForever ? kStoredForever : StoredTime(t); }
   static int64_t Instant(uint32_t stored) {
     return stored == kStoredForever ? kForever : static_cast<int64_t>(stored);
   }

@@ -252,7 +252,8 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
     } else {
       a.status = listed ? wire::CheckStatus::kListed : wire::CheckStatus::kRelated;
       a.kind = snap.EntityKind(e);
-      a.cases = static_cast<uint16_t>(std::min<uint32_t>(snap.CaseCount(e), 0xFFFF));
+      // The subject's case records, counting now or not (reading which count would read them).
+      a.cases = listed ? static_cast<uint16_t>(std::min<uint32_t>(snap.CaseCount(e), 0xFFFF)) : 0;
       a.roles = ListedRoles(snap, e, now);
       a.name = snap.EntityName(e);
     }

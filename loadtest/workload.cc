@@ -7,12 +7,15 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/id.h"
+#include "core/ingest.h"
+#include "core/validity.h"
 
 namespace shixin::loadtest {
 namespace {
@@ -111,17 +114,27 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IdPool pool;
   Rng rng(options.seed * 0x51ED27);
-  absl::flat_hash_set<uint64_t> listed;
+  absl::flat_hash_set<uint64_t> listed;       // subjects with a case that counts now
+  absl::flat_hash_set<uint64_t> known;        // subjects with any case: never a miss
   absl::flat_hash_set<uint64_t> listed_orgs;  // by credit code and by organisation code
   uint64_t seen = 0;
-  std::string_view previous;
+  const int64_t now = NowSeconds();
+  const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), absl::UTCTimeZone());
   absl::Status s = ForEachLine(options.data_dir + "/debtors.ndjson", [&](std::string_view line) {
     const std::string_view raw = FieldValue(line, "\"cardNum\":\"");
-    if (raw.empty() || raw == previous) return;  // a subject's cases are usually consecutive
-    previous = raw;
-    absl::StatusOr<Id> id = ParseId(raw);
+    if (raw.empty()) return;
+    absl::StatusOr<Id> id = ParseId(raw, today);
     if (!id.ok()) {
       ++pool.invalid_ids;
+      return;
+    }
+    known.insert(HashPackedId(id->Pack()));
+    // The case counts now (docs/feed.md): from its publish date to the end of its term.
+    const std::optional<uint32_t> publish = ParseFeedDate(FieldValue(line, "\"publishDate\":\""));
+    const std::optional<uint32_t> term_end = ParseFeedDate(FieldValue(line, "\"termEnd\":\""));
+    if (!publish || !term_end) return;
+    if (!(Interval{*publish == 0 ? 0 : DayStart(*publish), TermEndInstant(*term_end)}.Contains(
+            now))) {
       return;
     }
     if (listed.insert(HashPackedId(id->Pack())).second) {
@@ -159,7 +172,8 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
   if (!s.ok() && !absl::IsNotFound(s)) return s;
   pool.related_total = related.size();
   listed_orgs.clear();
-  for (uint64_t h : related) listed.insert(h);  // misses must be neither
+  for (uint64_t h : related) known.insert(h);  // misses must be neither
+  listed.swap(known);
   related.clear();
   GenerateMisses(pool.hits, listed, std::min<size_t>(options.sample, pool.hits.size() + 1000), &rng,
                  &pool.misses);

@@ -80,7 +80,10 @@ class DaemonQueryTest : public ::testing::Test {
     }
     a.status = r.listed ? wire::CheckStatus::kListed : wire::CheckStatus::kRelated;
     a.kind = r.kind;
-    a.cases = static_cast<uint16_t>(std::min<size_t>(r.cases.size(), 0xFFFF));
+    a.cases =
+        r.listed
+            ? static_cast<uint16_t>(std::min<uint32_t>(snap_->CaseCount(snap_->Find(*id)), 0xFFFF))
+            : 0;
     a.roles = static_cast<uint16_t>(
         std::count_if(r.roles.begin(), r.roles.end(), [](const RoleInfo& x) { return x.listed; }));
     a.name = std::string(wire::TruncateUtf8(r.name, 255));

@@ -567,7 +567,7 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
   Require(std::memcmp(&snap.info(), file.data() + kInfoAt, kInfoBytes) == 0, "info()");
   Require(snap.IndexBytes() == t.section(kIdIndex).size() + t.section(kEntities).size() +
                                    t.section(kOrgCodeIndex).size() + t.section(kNames).size() +
-                                   t.section(kLinks).size(),
+                                   t.section(kLinks).size() + t.section(kBlocks).size(),
           "IndexBytes()");
   Require(snap.CaseBytes() == t.section(kCaseOffsets).size() + t.section(kCaseBlob).size(),
           "CaseBytes()");
