@@ -152,27 +152,15 @@ void SnapshotBuilder::LayOutListings(Snapshot& snap) const {
       // Blocks are kept as StoredTime()s: one that ends before 1970 (none do) would be empty.
       if (Snapshot::StoredTime(i.from) < Snapshot::StoredEnd(i.until)) intervals.push_back(i);
     }
-    // Merge into blocks: sorted by start, an interval that starts at or before the end of the
-    // block so far extends it.
-    std::sort(intervals.begin(), intervals.end(),
-              [](const Interval& a, const Interval& b) { return a.from < b.from; });
-    std::optional<Interval> block;
-    for (const Interval& i : intervals) {
-      if (block && i.from <= block->until) {
-        block->until = std::max(block->until, i.until);
-        continue;
-      }
-      if (block) {
-        snap.block_storage_.push_back(Snapshot::Block{static_cast<EntityNo>(e),
-                                                      Snapshot::StoredTime(block->from),
-                                                      Snapshot::StoredEnd(block->until)});
-      }
-      block = i;
+    const std::vector<Interval> blocks = MergeIntervals(intervals);
+    if (blocks.empty()) continue;
+    for (size_t b = 0; b + 1 < blocks.size(); ++b) {
+      snap.block_storage_.push_back(Snapshot::Block{static_cast<EntityNo>(e),
+                                                    Snapshot::StoredTime(blocks[b].from),
+                                                    Snapshot::StoredEnd(blocks[b].until)});
     }
-    if (block) {
-      entity.listed_from = Snapshot::StoredTime(block->from);
-      entity.listed_until = Snapshot::StoredEnd(block->until);
-    }
+    entity.listed_from = Snapshot::StoredTime(blocks.back().from);
+    entity.listed_until = Snapshot::StoredEnd(blocks.back().until);
   }
 }
 

@@ -16,21 +16,20 @@ struct Grounds {
   bool listed = false;
   SubjectKind kind = SubjectKind::kPerson;
   // Persons: (role, listed organisation) for each role held in a listed organisation.
-  std::vector<std::pair<Role, EntityNo>> related;
-  // Organisations: officers (role, id, entity or kNoEntity), from the caller and the feed.
-  std::vector<std::tuple<Role, Id, EntityNo>> officers;
+  std::vector<std::pair<Role, SubjectRef>> related;
+  // Organisations: officers (role, id, subject or not found), from the caller and the feed.
+  std::vector<std::tuple<Role, Id, SubjectRef>> officers;
   int64_t at = 0;  // the instant asked about
 };
 
 // Merges the caller's officers with those the relations feed knows for organisation `e`.
-void CollectOfficers(const Snapshot& snap, EntityNo e, const std::vector<Officer>& given,
+void CollectOfficers(const ListView& list, SubjectRef s, const std::vector<Officer>& given,
                      Grounds* g) {
-  for (const Officer& o : given) g->officers.emplace_back(o.role, o.id, snap.Find(o.id));
-  if (e != kNoEntity) {
-    for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
-      const LinkView link = snap.Link(e, i);
-      g->officers.emplace_back(link.role, snap.EntityId(link.other), link.other);
-    }
+  for (const Officer& o : given) g->officers.emplace_back(o.role, o.id, list.Find(o.id));
+  if (s.found()) {
+    list.ForEachRole(s, g->at, [&](const RoleLink& link) {
+      g->officers.emplace_back(link.role, list.SubjectId(link.other), link.other);
+    });
   }
   auto key = [](const auto& o) { return std::make_tuple(std::get<0>(o), std::get<1>(o).text()); };
   std::sort(g->officers.begin(), g->officers.end(),
@@ -40,17 +39,17 @@ void CollectOfficers(const Snapshot& snap, EntityNo e, const std::vector<Officer
                     g->officers.end());
 }
 
-Basis OfficerBasis(const Snapshot& snap, Role role, const Id& officer, EntityNo officer_e) {
+Basis OfficerBasis(const ListView& list, Role role, const Id& officer, SubjectRef officer_s) {
   Basis b;
   b.type = BasisType::kOfficer;
   b.role = role;
   b.officer = std::string(officer.text());
-  if (officer_e != kNoEntity) b.officer_name = std::string(snap.EntityName(officer_e));
+  if (officer_s.found()) b.officer_name = std::string(list.Name(officer_s));
   return b;
 }
 
 // Appends to `out` every basis on which measure `m` applies to the subject.
-void MatchMeasure(const Snapshot& snap, const Measure& m, const Grounds& g, EntityNo subject,
+void MatchMeasure(const ListView& list, const Measure& m, const Grounds& g, SubjectRef subject,
                   std::vector<Basis>* out) {
   const bool kind_ok =
       g.kind == SubjectKind::kPerson ? m.applies_to_person : m.applies_to_organization;
@@ -60,29 +59,28 @@ void MatchMeasure(const Snapshot& snap, const Measure& m, const Grounds& g, Enti
     Basis b;
     b.type = BasisType::kRelated;
     b.role = role;
-    b.via = std::string(snap.EntityId(org).text());
-    b.via_name = std::string(snap.EntityName(org));
+    b.via = std::string(list.SubjectId(org).text());
+    b.via_name = std::string(list.Name(org));
     out->push_back(std::move(b));
   }
-  for (const auto& [role, officer, officer_e] : g.officers) {
-    if (officer_e == kNoEntity) continue;
-    if (RoleSetHas(m.officer_listed_roles, role) && snap.IsListed(officer_e, g.at)) {
-      out->push_back(OfficerBasis(snap, role, officer, officer_e));
+  for (const auto& [role, officer, officer_s] : g.officers) {
+    if (!officer_s.found()) continue;
+    if (RoleSetHas(m.officer_listed_roles, role) && list.IsListed(officer_s, g.at)) {
+      out->push_back(OfficerBasis(list, role, officer, officer_s));
     }
     if (!RoleSetHas(m.two_hop_officer_roles, role)) continue;
     // Two hops: the officer holds a qualifying role in another organisation that is listed.
-    for (uint32_t i = 0; i < snap.LinkCount(officer_e); ++i) {
-      const LinkView link = snap.Link(officer_e, i);
-      if (link.other == subject || !snap.IsListed(link.other, g.at) ||
+    list.ForEachRole(officer_s, g.at, [&](const RoleLink& link) {
+      if (link.other == subject || !link.other.found() || !list.IsListed(link.other, g.at) ||
           !RoleSetHas(m.two_hop_via_roles, link.role)) {
-        continue;
+        return;
       }
-      Basis b = OfficerBasis(snap, role, officer, officer_e);
-      b.via = std::string(snap.EntityId(link.other).text());
-      b.via_name = std::string(snap.EntityName(link.other));
+      Basis b = OfficerBasis(list, role, officer, officer_s);
+      b.via = std::string(list.SubjectId(link.other).text());
+      b.via_name = std::string(list.Name(link.other));
       b.via_role = link.role;
       out->push_back(std::move(b));
-    }
+    });
   }
 }
 
@@ -107,29 +105,30 @@ absl::Status ValidateQuery(const Catalog& catalog, const Id& id, const MeasureQu
 
 }  // namespace
 
-absl::StatusOr<MeasuresResult> Measures(const Snapshot& snap, const Catalog& catalog, const Id& id,
+absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& catalog, const Id& id,
                                         const MeasureQuery& query) {
   SHIXIN_RETURN_IF_ERROR(ValidateQuery(catalog, id, query));
   MeasuresResult result;
-  SHIXIN_ASSIGN_OR_RETURN(result.subject, Check(snap, id, query.at, /*with_cases=*/false));
-  const EntityNo e = snap.Find(id);
+  SHIXIN_ASSIGN_OR_RETURN(result.subject, Check(list, id, query.at, /*with_cases=*/false));
+  const SubjectRef s = list.Find(id);
   Grounds g;
   g.kind = id.subject_kind();
   g.at = query.at;
   g.listed = result.subject.listed;
-  if (g.kind == SubjectKind::kPerson && e != kNoEntity) {
-    for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
-      const LinkView link = snap.Link(e, i);
-      if (snap.IsListed(link.other, g.at)) g.related.emplace_back(link.role, link.other);
-    }
+  if (g.kind == SubjectKind::kPerson && s.found()) {
+    list.ForEachRole(s, g.at, [&](const RoleLink& link) {
+      if (link.other.found() && list.IsListed(link.other, g.at)) {
+        g.related.emplace_back(link.role, link.other);
+      }
+    });
   } else if (g.kind == SubjectKind::kOrganization) {
-    CollectOfficers(snap, e, query.officers, &g);
+    CollectOfficers(list, s, query.officers, &g);
   }
   for (const Measure& m : catalog.measures()) {
     if (query.agency >= 0 && m.agency != query.agency) continue;
     if (query.scenario >= 0 && (m.scenarios >> query.scenario & 1) == 0) continue;
     std::vector<Basis> basis;
-    MatchMeasure(snap, m, g, e, &basis);
+    MatchMeasure(list, m, g, s, &basis);
     if (basis.empty()) continue;
     const Agency& agency = catalog.agencies()[m.agency];
     result.measures.push_back(

@@ -1,38 +1,52 @@
 #include "core/query.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "base/enum_names.h"
 #include "base/status_macros.h"
 
 namespace shixin {
 
-absl::StatusOr<CheckResult> Check(const Snapshot& snap, const Id& id, int64_t at, bool with_cases) {
+absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, int64_t at, bool with_cases) {
   CheckResult r;
   r.id = std::string(id.text());
   r.kind = id.subject_kind();
-  const EntityNo e = snap.Find(id);
-  if (e == kNoEntity) return r;
-  if (const std::optional<Interval> block = snap.ListingAt(e, at)) {
+  const SubjectRef s = list.Find(id);
+  if (!s.found()) return r;
+  if (const std::optional<Interval> block = list.ListingAt(s, at)) {
     r.listed = true;
     r.since = block->from;
     r.until = block->until;
   }
-  r.related = snap.IsRelated(e, at);
-  r.name = std::string(snap.EntityName(e));
+  r.related = list.IsRelated(s, at);
+  r.name = std::string(list.Name(s));
   if (with_cases && r.listed) {
     CaseBuffer buffer;
-    SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases,
-                            snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer));
+    SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases, list.ReadCases(s, buffer));
     for (const CaseView& c : cases) {
       if (CaseInterval(c).Contains(at)) r.cases.push_back(ConvertCase<CaseInfo>(c));
     }
   }
   std::vector<RoleInfo>& links = r.kind == SubjectKind::kPerson ? r.roles : r.officers;
-  for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
-    const LinkView link = snap.Link(e, i);
-    links.push_back(RoleInfo{link.role, std::string(snap.EntityId(link.other).text()),
-                             std::string(snap.EntityName(link.other)),
-                             snap.IsListed(link.other, at)});
+  std::vector<std::pair<PackedId, Role>> order;  // the base's order: by the other's ID, role
+  list.ForEachRole(s, at, [&](const RoleLink& link) {
+    const Id other = list.SubjectId(link.other);
+    order.emplace_back(other.Pack(), link.role);
+    links.push_back(RoleInfo{link.role, std::string(other.text()),
+                             std::string(list.Name(link.other)), list.IsListed(link.other, at)});
+  });
+  if (s.changed != nullptr) {
+    std::vector<size_t> index(links.size());
+    for (size_t i = 0; i < index.size(); ++i) index[i] = i;
+    std::sort(index.begin(), index.end(), [&](size_t a, size_t b) {
+      return order[a].first < order[b].first ||
+             (order[a].first == order[b].first && order[a].second < order[b].second);
+    });
+    std::vector<RoleInfo> sorted;
+    for (size_t i : index) sorted.push_back(std::move(links[i]));
+    links = std::move(sorted);
   }
   return r;
 }

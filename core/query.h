@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/catalog.h"
 #include "core/id.h"
+#include "core/list.h"
 #include "core/record.h"
 #include "core/snapshot.h"
 #include "core/types.h"
@@ -48,11 +49,11 @@ struct CheckResult {
   std::vector<RoleInfo> officers;  // organisations: their related persons
 };
 
-// Returns what the snapshot says of `id` at the instant `at` (Unix seconds); an unknown ID gives
+// Returns what the list says of `id` at the instant `at` (Unix seconds); an unknown ID gives
 // listed == related == false. `with_cases` = false leaves `cases` empty and never fails; with
 // the cases, returns Snapshot::ReadCases()'s DataLoss when a snapshot file's case data changed
 // after it was opened.
-absl::StatusOr<CheckResult> Check(const Snapshot& snap, const Id& id, int64_t at, bool with_cases);
+absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, int64_t at, bool with_cases);
 
 // Returns OK if an answer as of `as_of` can be given at `now`, with `history_days` days of
 // history kept; OutOfRange naming the window otherwise (before it, or after now).
@@ -118,7 +119,7 @@ struct MeasuresResult {
 // Officers known from the relations feed are used together with `query.officers`.
 // Returns InvalidArgument if an officer is not a person, if officers are given for a person,
 // or if the agency or scenario index is out of range.
-absl::StatusOr<MeasuresResult> Measures(const Snapshot& snap, const Catalog& catalog, const Id& id,
+absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& catalog, const Id& id,
                                         const MeasureQuery& query);
 
 }  // namespace shixin

@@ -54,6 +54,21 @@ int64_t TermEndInstant(uint32_t term_end) {
   return absl::ToUnixSeconds(absl::FromCivil(next, ChinaTime()));
 }
 
+std::vector<Interval> MergeIntervals(std::vector<Interval> intervals) {
+  std::erase_if(intervals, [](const Interval& i) { return i.empty(); });
+  std::sort(intervals.begin(), intervals.end(),
+            [](const Interval& a, const Interval& b) { return a.from < b.from; });
+  std::vector<Interval> blocks;
+  for (const Interval& i : intervals) {
+    if (!blocks.empty() && i.from <= blocks.back().until) {
+      blocks.back().until = std::max(blocks.back().until, i.until);
+    } else {
+      blocks.push_back(i);
+    }
+  }
+  return blocks;
+}
+
 std::optional<Interval> BlockAt(std::span<const Interval> intervals, int64_t t) {
   std::optional<Interval> block;
   for (const Interval& i : intervals) {

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/record.h"
@@ -59,6 +60,10 @@ int64_t TermEndInstant(uint32_t term_end);
 // Returns the maximal block of the union of `intervals` that contains `t` (overlapping and
 // touching intervals merge), or nullopt if none contains t. Any order; empty ones are ignored.
 std::optional<Interval> BlockAt(std::span<const Interval> intervals, int64_t t);
+
+// Returns the blocks of the union of `intervals`: sorted by start, disjoint and not touching
+// (overlapping and touching intervals merge); empty intervals are dropped.
+std::vector<Interval> MergeIntervals(std::vector<Interval> intervals);
 
 template <typename Str>
 Interval CaseInterval(const BasicCaseRecord<Str>& c) {

@@ -1,0 +1,81 @@
+#include "core/list.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace shixin {
+
+SubjectRef ListView::FromBase(EntityNo e) const {
+  SubjectRef s{e, nullptr};
+  if (overlay_ != nullptr && overlay_->Changed(e)) {
+    s.changed = overlay_->Find(base_.EntityId(e).Pack());
+  }
+  return s;
+}
+
+SubjectRef ListView::Find(const Id& id) const {
+  const EntityNo e = base_.Find(id);
+  if (e != kNoEntity) return FromBase(e);
+  if (overlay_ == nullptr || id.empty()) return SubjectRef{};
+  return SubjectRef{kNoEntity, overlay_->Find(id.Pack())};
+}
+
+void ListView::FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,
+                         std::span<EntityNo> scratch) const {
+  assert(ids.size() == out.size() && ids.size() == scratch.size());
+  base_.FindBatch(ids, scratch);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (overlay_ == nullptr || overlay_->size() == 0) {
+      out[i] = SubjectRef{scratch[i], nullptr};
+    } else if (scratch[i] != kNoEntity) {
+      out[i] = FromBase(scratch[i]);
+    } else {
+      out[i] = SubjectRef{kNoEntity, ids[i].empty() ? nullptr : overlay_->Find(ids[i].Pack())};
+    }
+  }
+}
+
+Id ListView::SubjectId(SubjectRef s) const {
+  return s.changed != nullptr ? s.changed->id : base_.EntityId(s.base);
+}
+
+std::string_view ListView::Name(SubjectRef s) const {
+  return s.changed != nullptr ? std::string_view(s.changed->name) : base_.EntityName(s.base);
+}
+
+std::optional<Interval> ListView::ListingAt(SubjectRef s, int64_t t) const {
+  if (s.changed == nullptr) return base_.ListingAt(s.base, t);
+  const std::span<const Interval> blocks = s.changed->blocks();
+  // The last block that starts at or before t.
+  auto it = std::upper_bound(blocks.begin(), blocks.end(), t,
+                             [](int64_t t, const Interval& b) { return t < b.from; });
+  if (it == blocks.begin() || !(--it)->Contains(t)) return std::nullopt;
+  return *it;
+}
+
+bool ListView::IsListed(SubjectRef s, int64_t t) const {
+  return s.changed == nullptr ? base_.IsListed(s.base, t) : ListingAt(s, t).has_value();
+}
+
+bool ListView::IsRelated(SubjectRef s, int64_t t) const {
+  if (Kind(s) != SubjectKind::kPerson) return false;
+  if (s.changed == nullptr && (overlay_ == nullptr || overlay_->size() == 0)) {
+    return base_.IsRelated(s.base, t);
+  }
+  bool related = false;
+  ForEachRole(s, t, [&](const RoleLink& l) { related |= l.other.found() && IsListed(l.other, t); });
+  return related;
+}
+
+uint32_t ListView::CaseCount(SubjectRef s) const {
+  return s.changed != nullptr ? static_cast<uint32_t>(s.changed->cases().size())
+                              : base_.CaseCount(s.base);
+}
+
+absl::StatusOr<std::span<const CaseView>> ListView::ReadCases(SubjectRef s,
+                                                              CaseBuffer& buffer) const {
+  if (s.changed != nullptr) return s.changed->cases();
+  return base_.ReadCases(base_.FirstCase(s.base), base_.CaseCount(s.base), buffer);
+}
+
+}  // namespace shixin

@@ -1,0 +1,118 @@
+// The changes applied on top of an immutable base snapshot (docs/feed.md, section 3): for every
+// subject a delta touched since the base, its whole state as it is now (an OverlayEntity), which
+// supersedes the base's entity. Queries read a generation through ListView (core/list.h).
+//
+// ApplyDelta() makes the overlay of the next generation from the previous one without touching
+// the base: it copies the previous overlay's table of entities (pointers; the entities are
+// shared, immutable), materialises each subject a change touches from the overlay or the base,
+// and applies the delta's lines in order. The cost is linear in the overlay's size plus the
+// delta's; nightly compaction (`shixin compile --deltas`) keeps the overlay to about a day.
+//
+// Thread safety: an Overlay is immutable once ApplyDelta() returns it and is shared between
+// threads without locks.
+#ifndef SHIXIN_CORE_OVERLAY_H_
+#define SHIXIN_CORE_OVERLAY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/delta.h"
+#include "core/id.h"
+#include "core/record.h"
+#include "core/snapshot.h"
+#include "core/validity.h"
+
+namespace shixin {
+
+// A role between a person and an organisation, as the overlay keeps it: the other party by ID
+// and when the role holds.
+struct OverlayLink {
+  PackedId other;
+  Role role = Role::kLegalRepresentative;
+  Interval valid;  // [0, kForever) for a role from the base list
+};
+
+// One subject's state in a generation: everything the base held for it and every change since.
+// Immutable once its generation is published.
+class OverlayEntity {
+ public:
+  Id id;
+  std::string name;
+  std::vector<OverlayLink> links;  // a person's organisations, an organisation's persons
+
+  // Returns the case versions in arrival order (the base's, then the deltas'), as views into
+  // this entity; and the listing blocks (the merged case intervals), by start.
+  std::span<const CaseView> cases() const { return cases_; }
+  std::span<const Interval> blocks() const { return blocks_; }
+
+  // Appends a case version. Call Finish() before reading cases() or blocks().
+  void AddCase(const CaseView& c);
+  // Replaces case version `i` (its end). REQUIRES: i < cases().size().
+  void EndCase(size_t i, int64_t at, EndReason end);
+  // Recomputes the views and the blocks after changes.
+  void Finish();
+
+  OverlayEntity() = default;
+  OverlayEntity(const OverlayEntity& other);
+  OverlayEntity& operator=(const OverlayEntity&) = delete;
+
+ private:
+  std::vector<std::string> records_;  // EncodeCase()d versions
+  std::vector<CaseView> cases_;       // views into records_
+  std::vector<Interval> blocks_;
+};
+
+// What an application noted without refusing the delta: a repeated or late message.
+struct DeltaReport {
+  uint64_t changes = 0;            // lines applied
+  std::vector<std::string> notes;  // "00000000000000000042.ndjson:7: remove: case not listed"
+};
+
+class Overlay {
+ public:
+  Overlay(const Overlay&) = delete;
+  Overlay& operator=(const Overlay&) = delete;
+
+  // Returns the state of the subject whose canonical ID packs to `id`, or null if unchanged.
+  const OverlayEntity* Find(const PackedId& id) const {
+    auto it = entities_.find(id);
+    return it == entities_.end() ? nullptr : it->second.get();
+  }
+  // Whether base entity `e` has a state here (then Find(its ID) returns it).
+  bool Changed(EntityNo e) const {
+    return e < changed_base_.size() * 64 && (changed_base_[e / 64] >> (e % 64) & 1) != 0;
+  }
+  // The last delta applied, and how many subjects have a state here.
+  uint64_t sequence() const { return sequence_; }
+  size_t size() const { return entities_.size(); }
+  // Returns the bytes the overlay holds (its table, entities and their texts), for INFO.
+  size_t Bytes() const;
+
+ private:
+  friend absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot&, const Overlay*,
+                                                                   const Delta&, DeltaReport*);
+  Overlay() = default;
+
+  absl::flat_hash_map<PackedId, std::shared_ptr<const OverlayEntity>, PackedIdHash> entities_;
+  std::vector<uint64_t> changed_base_;  // a bit per base entity
+  uint64_t sequence_ = 0;
+};
+
+// Returns the overlay of the generation after `previous` (null: the base alone, which contains
+// no delta: sequence 0) with `delta` applied on top of `base`.
+// Returns FailedPrecondition if delta.sequence is not the next one; InvalidArgument naming the
+// file, the line and the reason if a line contradicts the list (an add of a case that counts at
+// its start, a correct of a case that is unknown, removed or revoked): nothing of the delta is
+// applied then. Lines that change nothing (a removal of a case that does not count, a role
+// added twice or ended twice) are noted in `report`.
+absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
+                                                          const Overlay* previous,
+                                                          const Delta& delta, DeltaReport* report);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_OVERLAY_H_
