@@ -11,9 +11,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "cli/flags.h"
 #include "cli/remote.h"
-#include "base/status_macros.h"
 #include "cli/render.h"
 #include "core/catalog.h"
 #include "core/dataset.h"
@@ -76,8 +76,8 @@ const std::vector<FlagSpec> kCheckFlags = {{"json", false},      {"data", true},
                                            {"timeout-ms", true}, {"as-of", true}};
 
 const std::vector<FlagSpec> kMeasuresFlags = {
-    {"json", false},   {"data", true},   {"max-errors", true}, {"catalog", true},
-    {"agency", true},  {"scenario", true}, {"officer", true},  {"server", true},
+    {"json", false},      {"data", true},     {"max-errors", true}, {"catalog", true},
+    {"agency", true},     {"scenario", true}, {"officer", true},    {"server", true},
     {"timeout-ms", true}, {"as-of", true}};
 
 // Returns the instant of --as-of (RFC 3339), or wire::kAsOfNow without it; InvalidArgument for
@@ -97,8 +97,7 @@ absl::StatusOr<int64_t> AsOfFlag(const Flags& flags) {
 absl::StatusOr<int64_t> OfflineInstant(int64_t as_of) {
   const int64_t now = NowSeconds();
   if (as_of == wire::kAsOfNow) return now;
-  SHIXIN_RETURN_IF_ERROR(
-      ValidateAsOf(as_of, now, static_cast<int>(wire::kDefaultHistoryDays)));
+  SHIXIN_RETURN_IF_ERROR(ValidateAsOf(as_of, now, static_cast<int>(wire::kDefaultHistoryDays)));
   return as_of;
 }
 

@@ -43,8 +43,8 @@ std::string ServerReason(const absl::Status& status) {
 
 // An --as-of outside the daemon's history window: a usage error, as offline (UsageError).
 int AsOfRefused(std::string_view command, const absl::Status& status) {
-  std::fprintf(stderr, "shixin %.*s: %s (see shixin help)\n", static_cast<int>(command.size()), command.data(),
-               ServerReason(status).c_str());
+  std::fprintf(stderr, "shixin %.*s: %s (see shixin help)\n", static_cast<int>(command.size()),
+               command.data(), ServerReason(status).c_str());
   return kExitUsage;
 }
 

@@ -142,8 +142,8 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
   const Dataset* d = read.dataset();
   const bool stale = IsStale(d, clock_());
   // The response speaks the version of the request (a HELLO's answer too: FORMAT.md 4).
-  Response response(s.version, request.opcode, request.request_id,
-                    d != nullptr ? d->generation : 0, stale, out);
+  Response response(s.version, request.opcode, request.request_id, d != nullptr ? d->generation : 0,
+                    stale, out);
   const std::optional<Outcome> outcome =
       Dispatch(request.opcode, payload, peer, read, stale, s, response.payload(), reload);
   s.started = true;
@@ -218,8 +218,7 @@ std::optional<Handler::Outcome> Handler::InstantOf(int64_t as_of, int64_t* at) c
   const int64_t now = clock_();
   *at = now;
   if (as_of == wire::kAsOfNow) return std::nullopt;
-  if (absl::Status s = ValidateAsOf(as_of, now, static_cast<int>(config_.history_days));
-      !s.ok()) {
+  if (absl::Status s = ValidateAsOf(as_of, now, static_cast<int>(config_.history_days)); !s.ok()) {
     return Outcome::FromCore(s);
   }
   *at = as_of;
@@ -389,8 +388,8 @@ std::optional<Handler::Outcome> Handler::Reload(std::string_view payload, const 
   return std::nullopt;  // answered by AppendReloadResult()
 }
 
-void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result,
-                                 std::string* out, uint8_t version) const {
+void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out,
+                                 uint8_t version) const {
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   Response response(version, static_cast<uint8_t>(wire::Opcode::kReload), request_id,
@@ -405,16 +404,16 @@ void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result
 
 void Handler::AppendFrameError(const wire::Decoded& decoded, std::string* out,
                                uint8_t version) const {
-  AppendError(decoded.header.opcode, decoded.header.request_id, decoded.error, decoded.message,
-              out, version);
+  AppendError(decoded.header.opcode, decoded.header.request_id, decoded.error, decoded.message, out,
+              version);
 }
 
 void Handler::AppendError(uint8_t opcode, uint32_t request_id, wire::Status status,
                           std::string_view message, std::string* out, uint8_t version) const {
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
-  Response response(version, opcode, request_id, d != nullptr ? d->generation : 0, IsStale(d, clock_()),
-                    out);
+  Response response(version, opcode, request_id, d != nullptr ? d->generation : 0,
+                    IsStale(d, clock_()), out);
   response.Finish(Outcome::Error(status, std::string(message)));
 }
 

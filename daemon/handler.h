@@ -107,8 +107,7 @@ class Handler {
   // nullopt for an accepted RELOAD.
   std::optional<Outcome> Dispatch(uint8_t opcode, std::string_view payload, const Peer& peer,
                                   const SnapshotHolder::ReadSection& read, bool stale,
-                                  Session& session, std::string* out,
-                                  ReloadRequest* reload) const;
+                                  Session& session, std::string* out, ReloadRequest* reload) const;
 
   Outcome Hello(std::string_view payload, const Dataset* d, const Peer& peer, Session& session,
                 std::string* out) const;

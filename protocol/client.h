@@ -119,7 +119,7 @@ class Client {
   void Close();
 
   int fd_ = -1;
-  uint8_t version_ = wire::kVersion;      // the header's version: 1 until HELLO negotiates
+  uint8_t version_ = wire::kVersion;  // the header's version: 1 until HELLO negotiates
   uint8_t max_version_ = wire::kMaxVersion;
   std::optional<uint32_t> capabilities_;  // from HELLO, if it was sent
   absl::Duration timeout_ = absl::Seconds(10);

@@ -489,8 +489,7 @@ void Encode(const HelloResponse& m, std::string* out) {
 
 void Encode(const CheckRequest& m, std::string* out, uint8_t version) {
   AppendCheckRequest(
-      m.ids.size(), [&m](size_t i) -> std::string_view { return m.ids[i]; }, out, version,
-      m.as_of);
+      m.ids.size(), [&m](size_t i) -> std::string_view { return m.ids[i]; }, out, version, m.as_of);
 }
 
 void Encode(const MeasuresRequest& m, std::string* out, uint8_t version) {
@@ -654,8 +653,7 @@ absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view pa
   return answers;
 }
 
-absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload,
-                                                      uint8_t version) {
+absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload, uint8_t version) {
   Reader r(payload, "MEASURES request");
   MeasuresRequest m;
   m.id = r.Str8("id");
@@ -680,8 +678,7 @@ absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload, uint
   return m;
 }
 
-absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload,
-                                                      uint8_t version) {
+absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload, uint8_t version) {
   Reader r(payload, "MEASURES response");
   MeasuresResult m;
   m.subject = ReadSubject(r, version);

@@ -35,10 +35,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/catalog.h"
-#include "core/validity.h"
 #include "core/query.h"
 #include "core/snapshot.h"
 #include "core/types.h"
+#include "core/validity.h"
 
 namespace shixin::wire {
 
@@ -173,7 +173,7 @@ struct SubjectHead {
   SubjectKind kind = SubjectKind::kPerson;
   bool listed = false;
   bool related = false;
-  int64_t since = 0;         // version 2: the listing stretch, as CheckResult's
+  int64_t since = 0;  // version 2: the listing stretch, as CheckResult's
   int64_t until = kForever;
 };
 

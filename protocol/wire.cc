@@ -104,13 +104,13 @@ Decoded DecodeFrame(std::string_view data, uint32_t max_payload, uint8_t version
   d.header.payload_size = DecodeBigEndian32(data.data() + 16);
   if (d.header.version != version) {
     // Before a HELLO negotiated another version, this side speaks version 1 only.
-    Decoded invalid = Invalid(
-        Status::kUnsupportedVersion,
-        version == kVersion
-            ? absl::StrFormat("unsupported version %d (this side speaks 1 to %d)",
-                              d.header.version, kVersion)
-            : absl::StrFormat("unsupported version %d (this connection speaks version %d)",
-                              d.header.version, version));
+    Decoded invalid =
+        Invalid(Status::kUnsupportedVersion,
+                version == kVersion
+                    ? absl::StrFormat("unsupported version %d (this side speaks 1 to %d)",
+                                      d.header.version, kVersion)
+                    : absl::StrFormat("unsupported version %d (this connection speaks version %d)",
+                                      d.header.version, version));
     invalid.header = d.header;
     return invalid;
   }

@@ -115,9 +115,9 @@ struct Decoded {
 // on the kComplete and kNeedMore paths. The checks come in the order of FORMAT.md section 2: a
 // wrong magic byte fails as soon as it is there (kBadFrame, request id and opcode 0: the bytes
 // are not this protocol); once the 20-byte header is whole, a version other than `version` (the
-// connection's: 1 until a HELLO negotiated another) fails with kUnsupportedVersion, then a payload length above `max_payload` (the receiver's limit) with
-// kFrameTooLarge, both without waiting for the payload and with `header` filled in, so that the
-// answer can echo the request id and opcode.
+// connection's: 1 until a HELLO negotiated another) fails with kUnsupportedVersion, then a payload
+// length above `max_payload` (the receiver's limit) with kFrameTooLarge, both without waiting for
+// the payload and with `header` filled in, so that the answer can echo the request id and opcode.
 //
 // Both sides use this function, so it checks only what is the same in both directions (magic,
 // version, length). The caller checks direction: the server that a request has flags, status

@@ -349,9 +349,14 @@ bool Daemon::Running() {
 
 std::string Daemon::stderr_text() const { return FileText(stderr_path_); }
 
-absl::StatusOr<std::unique_ptr<Client>> Daemon::Connect(absl::Duration timeout) const {
+absl::StatusOr<std::unique_ptr<Client>> Daemon::Connect(absl::Duration timeout, bool hello) const {
   auto client = Client::Connect(address_, timeout);
-  if (client.ok()) (*client)->set_timeout(absl::Seconds(10));
+  if (!client.ok()) return client;
+  (*client)->set_timeout(absl::Seconds(10));
+  if (hello) {
+    absl::StatusOr<Reply<wire::HelloResponse>> answer = (*client)->Hello("daemon_harness");
+    if (!answer.ok()) return answer.status();
+  }
   return client;
 }
 
@@ -790,9 +795,9 @@ std::string OptionalRole(const std::optional<Role>& role) {
 }  // namespace
 
 std::string Dump(const CheckResult& r) {
-  std::string out =
-      absl::StrFormat("id %s kind %s listed=%d related=%d name %s\n", r.id,
-                      std::string(SubjectKindName(r.kind)), r.listed, r.related, r.name);
+  std::string out = absl::StrFormat(
+      "id %s kind %s listed=%d related=%d since %d until %d name %s\n", r.id,
+      std::string(SubjectKindName(r.kind)), r.listed, r.related, r.since, r.until, r.name);
   for (const CaseInfo& c : r.cases) {
     out += "case";
     ForEachCaseField(

@@ -123,8 +123,10 @@ class Daemon {
   std::string stderr_text() const;
   const std::string& stderr_path() const { return stderr_path_; }
 
-  // A protocol client connected to the daemon.
-  absl::StatusOr<std::unique_ptr<Client>> Connect(absl::Duration timeout = absl::Seconds(5)) const;
+  // A protocol client connected to the daemon: of version 1 (no HELLO sent), or with `hello`
+  // of the highest version both sides speak (a HELLO sent, as the CLI does).
+  absl::StatusOr<std::unique_ptr<Client>> Connect(absl::Duration timeout = absl::Seconds(5),
+                                                  bool hello = false) const;
 
   // Polls INFO (every 20 ms, each time on a fresh connection if needed) until `done` holds or
   // `timeout` passes (DeadlineExceeded, with the last INFO in the message). Returns that INFO.

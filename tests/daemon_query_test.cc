@@ -230,6 +230,11 @@ TEST_F(DaemonQueryTest, DetailAndMeasuresMatchTheCore) {
   EXPECT_EQ(info->value.snapshot.version, snap_->info().version);
   EXPECT_EQ(info->value.snapshot.subjects, kSubjects);
 
+  // Version 2 carries all of the core's answer: the listing stretch, the cases' history fields.
+  auto hello = client->Hello("daemon_query_test");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  ASSERT_EQ(hello->value.version, 2);
+
   const std::vector<std::string> ids = sample_.All();
   int compared = 0;
   for (const std::string& input : ids) {
