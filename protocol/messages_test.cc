@@ -175,8 +175,8 @@ std::string CheckResponseV2() {
   a.until = kForever;
   AppendCheckAnswer(a, &out, 2);
   AppendCheckAnswer(
-      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 3, "陈海波"},
-      &out, 2);
+      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 3, "陈海波"}, &out,
+      2);
   return out;
 }
 

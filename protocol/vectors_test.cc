@@ -216,6 +216,7 @@ TEST_F(VectorsTest, MeasuresRelated) {
   EXPECT_TRUE(s->subject.roles[0].listed);
   ASSERT_EQ(s->measures.size(), 1u);
   EXPECT_EQ(s->measures[0].no, 41);
+  ASSERT_EQ(s->measures.size(), 1u);
   EXPECT_EQ(s->measures[0].title, "协助法院进行住宿宾馆饭店限制");
   ASSERT_EQ(s->measures[0].basis.size(), 1u);
   EXPECT_EQ(s->measures[0].basis[0].type, BasisType::kRelated);
@@ -261,13 +262,8 @@ TEST_F(VectorsTest, MeasuresOfficer) {
   EXPECT_EQ(s->measures[0].basis[0].officer_name, "王建国");
 }
 
-TEST_F(VectorsTest, Detail) {
-  EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(DetailRequest{kWangId})), Vector("detail_request"));
-  CheckResult resp;
-  resp.id = kWangId;
-  resp.listed = true;
-  resp.name = "王建国";
-  resp.roles = {MakeRole(Role::kDirector, kJinshanId, kJinshan, false)};
+// The case of 王建国 in the DETAIL vectors (version-1 fields), with `duty`.
+CaseInfo WangCase(std::string duty) {
   CaseInfo c;
   c.reg_date = 20200608;
   c.publish_date = 20201021;
@@ -278,11 +274,23 @@ TEST_F(VectorsTest, Detail) {
   c.area = "黑龙江";
   c.gist_id = "（2019）黑0403民初1342号";
   c.gist_unit = "鹤岗市工农区人民法院";
-  c.duty = "被告王建国于本判决生效后十日内支付原告鹤岗市宝泰建材有限公司货款126000元";
+  c.duty = std::move(duty);
   c.performance = "全部未履行";
   c.performed_part = "暂无";
   c.unperform_part = "暂无";
   c.disrupt_type = "违反财产报告制度";
+  return c;
+}
+
+TEST_F(VectorsTest, Detail) {
+  EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(DetailRequest{kWangId})), Vector("detail_request"));
+  CheckResult resp;
+  resp.id = kWangId;
+  resp.listed = true;
+  resp.name = "王建国";
+  resp.roles = {MakeRole(Role::kDirector, kJinshanId, kJinshan, false)};
+  const CaseInfo c =
+      WangCase("被告王建国于本判决生效后十日内支付原告鹤岗市宝泰建材有限公司货款126000元");
   resp.cases = {c};
   EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(resp), kResp, 3), Vector("detail_response"));
 
@@ -557,6 +565,19 @@ TEST_F(VectorsTest, AllDecodeAsOneStream) {
 constexpr uint8_t kV2 = 2;
 constexpr int64_t kAsOf = 1780452000;  // 2026-06-03T10:00:00+08:00
 
+// Checks a decoded subject's listing stretch.
+void ExpectStretch(const CheckResult& subject, int64_t since, int64_t until) {
+  EXPECT_EQ(subject.since, since);
+  EXPECT_EQ(subject.until, until);
+}
+
+// Checks that a decoded version-2 request asks as of kAsOf.
+template <typename M>
+void ExpectAsOf(const absl::StatusOr<M>& request) {
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->as_of, kAsOf);
+}
+
 TEST_F(VectorsTest, V2Hello) {
   const HelloRequest req{2, 0, "bank-loan-gw/3.0"};
   EXPECT_EQ(Frame(Opcode::kHello, 20, Enc(req)), Vector("v2_hello_request"));
@@ -596,11 +617,9 @@ TEST_F(VectorsTest, V2Check) {
   EXPECT_EQ(Frame(Opcode::kCheck, 21, payload, kResp, 3, Status::kOk, kV2),
             Vector("v2_check_response"));
 
+  ExpectAsOf(DecodeCheckRequest(Payload("v2_check_request_as_of", nullptr, kV2), kV2));
   absl::StatusOr<CheckRequest> r =
-      DecodeCheckRequest(Payload("v2_check_request_as_of", nullptr, kV2), kV2);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->as_of, kAsOf);
-  r = DecodeCheckRequest(Payload("v2_check_request", nullptr, kV2), kV2);
+      DecodeCheckRequest(Payload("v2_check_request", nullptr, kV2), kV2);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->as_of, kAsOfNow);
   EXPECT_EQ(r->ids, now.ids);
@@ -650,38 +669,20 @@ TEST_F(VectorsTest, V2Detail) {
   resp.until = 1782869400;  // 2026-07-01T09:30:00+08:00: revoked after the instant
   resp.name = "王建国";
   resp.roles = {MakeRole(Role::kDirector, kJinshanId, kJinshan, false)};
-  CaseInfo c;
-  c.reg_date = 20200608;
-  c.publish_date = 20201021;
-  c.age = 35;
-  c.sex = Sex::kMale;
+  CaseInfo c = WangCase("被告王建国于本判决生效后十日内支付原告货款126000元");
   c.term_end = 20270831;
   c.start = resp.since;
   c.ended_at = resp.until;
   c.end = EndReason::kRevoked;
-  c.case_code = "（2020）黑0403执567号";
-  c.court = "鹤岗市工农区人民法院";
-  c.area = "黑龙江";
-  c.gist_id = "（2019）黑0403民初1342号";
-  c.gist_unit = "鹤岗市工农区人民法院";
-  c.duty = "被告王建国于本判决生效后十日内支付原告货款126000元";
-  c.performance = "全部未履行";
-  c.performed_part = "暂无";
-  c.unperform_part = "暂无";
-  c.disrupt_type = "违反财产报告制度";
   resp.cases = {c};
   EXPECT_EQ(Frame(Opcode::kDetail, 24, Enc(resp, kV2), kResp, 3, Status::kOk, kV2),
             Vector("v2_detail_response"));
 
-  absl::StatusOr<DetailRequest> r =
-      DecodeDetailRequest(Payload("v2_detail_request_as_of", nullptr, kV2), kV2);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->as_of, kAsOf);
+  ExpectAsOf(DecodeDetailRequest(Payload("v2_detail_request_as_of", nullptr, kV2), kV2));
   absl::StatusOr<CheckResult> s =
       DecodeDetailResponse(Payload("v2_detail_response", nullptr, kV2), kV2);
   ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->since, resp.since);
-  EXPECT_EQ(s->until, resp.until);
+  ExpectStretch(*s, resp.since, resp.until);
   ASSERT_EQ(s->cases.size(), 1u);
   EXPECT_EQ(s->cases[0], c);
   absl::StatusOr<SubjectHead> head =
@@ -704,25 +705,21 @@ TEST_F(VectorsTest, V2Measures) {
   resp.subject.since = 1551369600;
   resp.subject.until = 1803830400;
   resp.subject.name = kHengtai;
-  MeasureInfo m;
-  m.no = 4;
-  m.effect = Effect::kRestrict;
-  m.agency = "public_security";
-  m.agency_name = "鹤岗市公安局";
-  m.title = "协助法院进行住宿宾馆饭店限制";
-  m.basis = {Basis{}};
-  resp.measures = {m};
+  resp.measures = {MeasureInfo{4,
+                               "协助法院进行住宿宾馆饭店限制",
+                               "public_security",
+                               "鹤岗市公安局",
+                               Effect::kRestrict,
+                               {Basis{}}}};
   EXPECT_EQ(Frame(Opcode::kMeasures, 25, Enc(resp, kV2), kResp, 3, Status::kOk, kV2),
             Vector("v2_measures_response"));
-  absl::StatusOr<MeasuresRequest> r =
-      DecodeMeasuresRequest(Payload("v2_measures_request_as_of", nullptr, kV2), kV2);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->as_of, kAsOf);
-  absl::StatusOr<MeasuresResult> s =
+  const absl::StatusOr<MeasuresResult> s =
       DecodeMeasuresResponse(Payload("v2_measures_response", nullptr, kV2), kV2);
   ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->subject.since, 1551369600);
-  EXPECT_EQ(s->subject.until, 1803830400);
+  ExpectStretch(s->subject, 1551369600, 1803830400);
+  ASSERT_EQ(s->measures.size(), 1u);
+  EXPECT_EQ(s->measures[0].title, "协助法院进行住宿宾馆饭店限制");
+  ExpectAsOf(DecodeMeasuresRequest(Payload("v2_measures_request_as_of", nullptr, kV2), kV2));
 }
 
 }  // namespace

@@ -603,9 +603,9 @@ std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view 
   return frame;
 }
 
-std::string CheckPayload(const std::vector<std::string>& ids) {
+std::string CheckPayload(const std::vector<std::string>& ids, uint8_t version) {
   std::string payload;
-  wire::Encode(wire::CheckRequest{ids}, &payload);
+  wire::Encode(wire::CheckRequest{ids}, &payload, version);
   return payload;
 }
 
@@ -795,9 +795,9 @@ std::string OptionalRole(const std::optional<Role>& role) {
 }  // namespace
 
 std::string Dump(const CheckResult& r) {
-  std::string out = absl::StrFormat(
-      "id %s kind %s listed=%d related=%d since %d until %d name %s\n", r.id,
-      std::string(SubjectKindName(r.kind)), r.listed, r.related, r.since, r.until, r.name);
+  std::string out =
+      absl::StrFormat("id %s kind %s listed=%d related=%d name %s\n", r.id,
+                      std::string(SubjectKindName(r.kind)), r.listed, r.related, r.name);
   for (const CaseInfo& c : r.cases) {
     out += "case";
     ForEachCaseField(

@@ -222,7 +222,8 @@ absl::StatusOr<std::vector<Frame>> SplitFrames(std::string_view bytes, std::stri
 
 // Request frames.
 std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view payload);
-std::string CheckPayload(const std::vector<std::string>& ids);
+// A CHECK payload of `version` (the connection's), asking for now.
+std::string CheckPayload(const std::vector<std::string>& ids, uint8_t version = wire::kVersion);
 std::string MeasuresPayload(const wire::MeasuresRequest& request);
 // The error message of an error frame, or "(undecodable)".
 std::string ErrorMessage(const Frame& frame);

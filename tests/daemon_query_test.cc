@@ -223,17 +223,16 @@ TEST_F(DaemonQueryTest, CliServerModeWithOfficersForPersonsPrintsWhatOfflineMode
 TEST_F(DaemonQueryTest, DetailAndMeasuresMatchTheCore) {
   auto client = Connect();
   ASSERT_NE(client, nullptr);
+  // Version 2 carries all of the core's answer: the listing stretch, the cases' history fields.
+  auto hello = client->Hello("daemon_query_test");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  ASSERT_EQ(hello->value.version, 2);
   auto info = client->Info();
   ASSERT_TRUE(info.ok()) << info.status();
   ASSERT_EQ(info->value.catalog_fingerprint, catalog_->fingerprint())
       << "the daemon serves another catalog than " << DefaultCatalogPath();
   EXPECT_EQ(info->value.snapshot.version, snap_->info().version);
   EXPECT_EQ(info->value.snapshot.subjects, kSubjects);
-
-  // Version 2 carries all of the core's answer: the listing stretch, the cases' history fields.
-  auto hello = client->Hello("daemon_query_test");
-  ASSERT_TRUE(hello.ok()) << hello.status();
-  ASSERT_EQ(hello->value.version, 2);
 
   const std::vector<std::string> ids = sample_.All();
   int compared = 0;
@@ -249,8 +248,10 @@ TEST_F(DaemonQueryTest, DetailAndMeasuresMatchTheCore) {
     ASSERT_TRUE(reply.ok()) << reply.status();
     EXPECT_EQ(reply->generation, 1u);
     EXPECT_FALSE(reply->stale);
-    EXPECT_EQ(Dump(reply->value),
-              Dump(Check(*snap_, *id, NowSeconds(), /*with_cases=*/true).value()));
+    const CheckResult core = Check(*snap_, *id, NowSeconds(), /*with_cases=*/true).value();
+    EXPECT_EQ(Dump(reply->value), Dump(core));
+    EXPECT_EQ(reply->value.since, core.since);
+    EXPECT_EQ(reply->value.until, core.until);
     ++compared;
   }
   EXPECT_GE(compared, 150);
@@ -280,6 +281,8 @@ TEST_F(DaemonQueryTest, DetailAndMeasuresMatchTheCore) {
       }
       EXPECT_EQ(reply->generation, 1u);
       EXPECT_EQ(Dump(reply->value), Dump(*want));
+      EXPECT_EQ(reply->value.subject.since, want->subject.since);
+      EXPECT_EQ(reply->value.subject.until, want->subject.until);
       measures_seen += static_cast<int>(want->measures.size());
     }
   }
@@ -361,7 +364,7 @@ TEST_F(DaemonQueryTest, BatchOf1000IsAnsweredPerIdInOrder) {
   ASSERT_TRUE(hello.ok()) << hello.status();
   EXPECT_EQ(hello->value.max_batch, 1000);
   EXPECT_EQ(hello->value.max_payload, 1u << 20);
-  EXPECT_EQ(hello->value.version, 1);
+  EXPECT_EQ(hello->value.version, 2);  // a first HELLO negotiates the highest common version
 
   const std::vector<std::string> all = sample_.All();
   std::vector<std::string> batch;
