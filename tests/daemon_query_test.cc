@@ -640,11 +640,10 @@ TEST(DaemonStaleFlagTest, EveryResponseOfAStaleListIsFlagged) {
   auto catalog = (*client)->Catalog();
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   EXPECT_TRUE(catalog->stale);
-  ASSERT_TRUE((*client)
-                  ->SendFrame(wire::Opcode::kDetail, 77,
-                              "\x03"
-                              "123")
-                  .ok());
+  // A DETAIL of an invalid ID, in the version the HELLO agreed.
+  std::string detail;
+  wire::Encode(wire::DetailRequest{"123"}, &detail, (*client)->version());
+  ASSERT_TRUE((*client)->SendFrame(wire::Opcode::kDetail, 77, detail).ok());
   auto invalid = (*client)->ReceiveFrame();
   ASSERT_TRUE(invalid.ok()) << invalid.status();
   EXPECT_EQ(invalid->header.status, static_cast<uint16_t>(wire::Status::kInvalidId));
