@@ -9,10 +9,10 @@
 //
 // Decoders are strict: they reject truncated payloads, trailing bytes, enum values out of
 // range (role > 6, or 0xFF where "none" is not allowed; kind > 1; check status > 3; effect > 5;
-// basis type > 2; sex > 2; a 0/1 byte > 1; unknown subject flags) and counts over the limits,
-// with InvalidArgument naming the payload, the field and the byte offset (the server answers
-// kBadPayload). They do not validate UTF-8. So for any payload p that decodes, encoding the
-// result gives p back byte for byte (with the same version).
+// basis type > 2; sex > 2; a 0/1 byte > 1; unknown subject flags; an until of the largest i64)
+// and counts over the limits, with InvalidArgument naming the payload, the field and the byte
+// offset (the server answers kBadPayload). They do not validate UTF-8. So for any payload p
+// that decodes, encoding the result gives p back byte for byte (with the same version).
 //
 // Versions (FORMAT.md 13): functions whose layout differs between versions take the
 // connection's `version` (default 1). Version 2 adds an as-of instant to CHECK, MEASURES and
