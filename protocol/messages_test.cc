@@ -163,13 +163,19 @@ CheckResult DetailV2() {
   return d;
 }
 
+// A listed answer with a stretch of a known end.
+CheckAnswer ListedWithStretch() {
+  CheckAnswer a{CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 3, 0, "龙腾"};
+  a.since = 1534694400;
+  a.until = 1803830400;
+  return a;
+}
+
 // A version-2 CHECK answer: a listed ID with a stretch, one with no known end, a related one.
 std::string CheckResponseV2() {
   std::string out;
   AppendCheckCount(3, &out);
-  CheckAnswer a{CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 3, 0, "龙腾"};
-  a.since = 1534694400;
-  a.until = 1803830400;
+  CheckAnswer a = ListedWithStretch();
   AppendCheckAnswer(a, &out, 2);
   a.since = 0;
   a.until = kForever;
@@ -501,6 +507,22 @@ TEST(NamesTest, Enums) {
   EXPECT_EQ(CheckStatusName(CheckStatus::kRelated), "related");
   EXPECT_EQ(ReloadStateName(ReloadState::kFailed), "failed");
   EXPECT_EQ(ReloadStateName(ReloadState::kRunning), "running");
+}
+
+// Version 2's "no known end" is 0 on the wire; the largest i64 (kForever in the core) would not
+// encode back to itself, so it is refused.
+TEST(MessagesTest, AnUntilOfTheLargestI64IsRefused) {
+  std::string payload = CheckResponseV2();
+  // The first answer's until: its last 8 bytes before the second answer.
+  std::string first;
+  AppendCheckCount(3, &first);
+  AppendCheckAnswer(ListedWithStretch(), &first, 2);
+  ASSERT_EQ(payload.substr(0, first.size()), first);
+  payload.replace(first.size() - 8, 8, "\x7f\xff\xff\xff\xff\xff\xff\xff", 8);
+  absl::StatusOr<std::vector<CheckAnswer>> r = DecodeCheckResponse(payload, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("answer.until"));
+  EXPECT_TRUE(DecodeCheckResponse(CheckResponseV2(), 2).ok());
 }
 
 }  // namespace
