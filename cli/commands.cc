@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "cli/flags.h"
 #include "cli/remote.h"
 #include "cli/render.h"
@@ -70,13 +71,35 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags) {
 }
 
 // Runs `query` on every input ID, printing results; returns the exit status.
-const std::vector<FlagSpec> kCheckFlags = {
-    {"json", false}, {"data", true}, {"max-errors", true}, {"server", true}, {"timeout-ms", true}};
+const std::vector<FlagSpec> kCheckFlags = {{"json", false},      {"data", true},
+                                           {"max-errors", true}, {"server", true},
+                                           {"timeout-ms", true}, {"as-of", true}};
 
 const std::vector<FlagSpec> kMeasuresFlags = {
-    {"json", false},   {"data", true},   {"max-errors", true},
-    {"catalog", true}, {"agency", true}, {"scenario", true},
-    {"officer", true}, {"server", true}, {"timeout-ms", true}};
+    {"json", false},      {"data", true},     {"max-errors", true}, {"catalog", true},
+    {"agency", true},     {"scenario", true}, {"officer", true},    {"server", true},
+    {"timeout-ms", true}, {"as-of", true}};
+
+// Returns the instant of --as-of (RFC 3339), or wire::kAsOfNow without it; InvalidArgument for
+// a malformed one.
+absl::StatusOr<int64_t> AsOfFlag(const Flags& flags) {
+  const std::optional<std::string> text = flags.Get("as-of");
+  if (!text) return wire::kAsOfNow;
+  absl::StatusOr<int64_t> at = ParseInstant(*text);
+  if (!at.ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat("--as-of: %s", at.status().message()));
+  }
+  return *at;
+}
+
+// Returns the instant an offline query answers for: `as_of` within the default history window
+// (as shixind checks it), or now. OutOfRange outside the window.
+absl::StatusOr<int64_t> OfflineInstant(int64_t as_of) {
+  const int64_t now = NowSeconds();
+  if (as_of == wire::kAsOfNow) return now;
+  SHIXIN_RETURN_IF_ERROR(ValidateAsOf(as_of, now, static_cast<int>(wire::kDefaultHistoryDays)));
+  return as_of;
+}
 
 const std::vector<FlagSpec> kServerFlags = {
     {"json", false}, {"server", true}, {"timeout-ms", true}};
@@ -151,14 +174,18 @@ int ForEachId(const std::vector<std::string>& inputs, bool json,
 int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kCheckFlags);
   if (!flags.ok()) return UsageError("check", flags.status());
-  if (flags->Get("server")) return RemoteCheck(*flags, QueryInputs(*flags));
+  absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
+  if (!as_of.ok()) return UsageError("check", as_of.status());
+  if (flags->Get("server")) return RemoteCheck(*flags, QueryInputs(*flags), *as_of);
+  absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
+  if (!at.ok()) return UsageError("check", at.status());
   auto snap = LoadData(*flags);
   if (!snap.ok()) {
     std::fprintf(stderr, "shixin check: %s\n", std::string(snap.status().message()).c_str());
     return flags->Get("data") ? kExitLoad : kExitUsage;
   }
   return ForEachId(QueryInputs(*flags), flags->Has("json"), [&](const Id& id, bool json) {
-    absl::StatusOr<CheckResult> r = Check(**snap, id, NowSeconds(), /*with_cases=*/true);
+    absl::StatusOr<CheckResult> r = Check(**snap, id, *at, /*with_cases=*/true);
     if (!r.ok()) {  // only a snapshot file's cases can fail to read; this one is built
       std::fprintf(stderr, "shixin check: %s\n", std::string(r.status().message()).c_str());
       return kExitLoad;
@@ -173,7 +200,13 @@ int RunMeasures(const std::vector<std::string>& args) {
   if (!flags.ok()) return UsageError("measures", flags.status());
   absl::StatusOr<std::vector<Officer>> officers = ParseOfficers(*flags);
   if (!officers.ok()) return UsageError("measures", officers.status());
-  if (flags->Get("server")) return RemoteMeasures(*flags, QueryInputs(*flags), *officers);
+  absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
+  if (!as_of.ok()) return UsageError("measures", as_of.status());
+  if (flags->Get("server")) {
+    return RemoteMeasures(*flags, QueryInputs(*flags), *officers, *as_of);
+  }
+  absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
+  if (!at.ok()) return UsageError("measures", at.status());
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
   if (!catalog.ok()) {
@@ -182,7 +215,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   }
   MeasureQuery query;
   query.officers = *std::move(officers);
-  query.at = NowSeconds();
+  query.at = *at;
   if (absl::Status s = ParseFilters(*flags, *catalog, &query); !s.ok()) {
     return UsageError("measures", s);
   }

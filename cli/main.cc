@@ -45,6 +45,9 @@ flags:
   --officer R=ID    an officer of the queried organisation (repeatable), R one of
                     legal_representative principal actual_controller directly_responsible
                     director supervisor senior_manager
+  --as-of T         check, detail, measures: answer as the list stood at instant T, RFC 3339
+                    (2026-06-03T10:00:00+08:00), within the last 1826 days (the daemon's
+                    history_days with --server)
   --json            one JSON object per queried ID
 
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,

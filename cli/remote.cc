@@ -15,7 +15,11 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
   absl::StatusOr<uint64_t> timeout_ms = flags.GetUint("timeout-ms", 5000);
   if (!timeout_ms.ok()) return timeout_ms.status();
   auto client = Client::Connect(*flags.Get("server"), absl::Milliseconds(*timeout_ms));
-  if (client.ok()) (*client)->set_timeout(absl::Milliseconds(*timeout_ms));
+  if (!client.ok()) return client;
+  (*client)->set_timeout(absl::Milliseconds(*timeout_ms));
+  // Version 2 carries the listing stretch, the cases' history fields and --as-of.
+  absl::StatusOr<Reply<wire::HelloResponse>> hello = (*client)->Hello("shixin-cli");
+  if (!hello.ok()) return hello.status();
   return client;
 }
 
@@ -37,17 +41,25 @@ std::string ServerReason(const absl::Status& status) {
   return message;
 }
 
+// An --as-of outside the daemon's history window: a usage error, as offline (UsageError).
+int AsOfRefused(std::string_view command, const absl::Status& status) {
+  std::fprintf(stderr, "shixin %.*s: %s (see shixin help)\n", static_cast<int>(command.size()),
+               command.data(), ServerReason(status).c_str());
+  return kExitUsage;
+}
+
 void WarnIfStale(bool stale) {
   if (stale) std::fprintf(stderr, "shixin: warning: the server's list is older than its limit\n");
 }
 
 }  // namespace
 
-int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs) {
+int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("check", client.status());
   return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
-    auto reply = (*client)->Detail(id.text());
+    auto reply = (*client)->Detail(id.text(), as_of);
+    if (absl::IsOutOfRange(reply.status())) return AsOfRefused("check", reply.status());
     if (!reply.ok()) return ServerError("check", reply.status());
     WarnIfStale(reply->stale);
     std::cout << (json ? CheckJson(reply->value) + "\n" : CheckText(reply->value));
@@ -56,16 +68,18 @@ int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs) {
 }
 
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
-                   const std::vector<Officer>& officers) {
+                   const std::vector<Officer>& officers, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("measures", client.status());
   wire::MeasuresRequest request;
   request.agency = flags.Get("agency").value_or("");
   request.scenario = flags.Get("scenario").value_or("");
   for (const Officer& o : officers) request.officers.emplace_back(o.role, std::string(o.id.text()));
+  request.as_of = as_of;
   return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
     request.id = std::string(id.text());
     auto reply = (*client)->Measures(request);
+    if (absl::IsOutOfRange(reply.status())) return AsOfRefused("measures", reply.status());
     if (!reply.ok()) {
       // The server's word on this query (e.g. an unknown scenario, a stale list refused).
       if (absl::IsInvalidArgument(reply.status()) || absl::IsFailedPrecondition(reply.status())) {

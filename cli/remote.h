@@ -5,6 +5,7 @@
 #ifndef SHIXIN_CLI_REMOTE_H_
 #define SHIXIN_CLI_REMOTE_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,13 @@
 namespace shixin {
 
 // Each returns the process exit status (see commands.h).
-// check/detail: one DETAIL per valid ID (invalid IDs are reported without a round trip).
-int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs);
+// Each connection starts with HELLO and speaks the version the daemon agrees (2 with shixind).
+// check/detail: one DETAIL per valid ID (invalid IDs are reported without a round trip), as of
+// `as_of` (wire::kAsOfNow: now).
+int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of);
 // measures: one MEASURES per valid ID, with the flags' officers, agency and scenario.
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
-                   const std::vector<Officer>& officers);
+                   const std::vector<Officer>& officers, int64_t as_of);
 int RemoteInfo(const Flags& flags);
 // catalog: the daemon's CATALOG answer, printed as offline mode prints the catalog file.
 int RemoteCatalog(const Flags& flags);

@@ -26,6 +26,12 @@ Json CaseFieldJson(int64_t instant) {
 }
 Json CaseFieldJson(EndReason end) { return EndReasonName(end); }
 
+// The listing stretch's ends: RFC 3339, or null for since ever (0) and no known end (kForever).
+Json SinceJson(int64_t since) { return since == 0 ? Json(nullptr) : Json(FormatInstant(since)); }
+Json UntilJson(int64_t until) {
+  return until == kForever ? Json(nullptr) : Json(FormatInstant(until));
+}
+
 // Whether a field is empty, 0 or unknown: then a json_optional field is left out.
 template <typename T>
 bool IsUnset(const T& value) {
@@ -67,6 +73,10 @@ Json SubjectJson(const CheckResult& r, bool with_cases) {
   j["related"] = r.related;
   j["kind"] = SubjectKindName(r.kind);
   j["name"] = r.name.empty() ? Json(nullptr) : Json(r.name);
+  if (r.listed) {
+    j["since"] = SinceJson(r.since);
+    j["until"] = UntilJson(r.until);
+  }
   if (with_cases) {
     Json cases = Json::array();
     for (const CaseInfo& c : r.cases) cases.push_back(CaseJson(c));
@@ -114,6 +124,14 @@ std::string StatusWord(const CheckResult& r) {
   if (r.listed) return "LISTED";
   if (r.related) return "RELATED";
   return "not listed";
+}
+
+// The line of a listed subject's stretch, e.g. "  listed since 2018-08-20T00:00:00+08:00, no
+// known end"; "" unless listed.
+std::string StretchLine(const CheckResult& r) {
+  if (!r.listed) return "";
+  return absl::StrFormat("  listed since %s, %s\n", r.since == 0 ? "ever" : FormatInstant(r.since),
+                         r.until == kForever ? "no known end" : "until " + FormatInstant(r.until));
 }
 
 }  // namespace
@@ -206,6 +224,7 @@ std::string CatalogJson(const wire::CatalogResponse& c) {
 std::string CheckText(const CheckResult& r) {
   std::string out =
       absl::StrFormat("%s  %s  %s  %s\n", r.id, StatusWord(r), SubjectKindName(r.kind), r.name);
+  out += StretchLine(r);
   for (const CaseInfo& c : r.cases) {
     absl::StrAppendFormat(&out, "  case %s  %s  filed %s  published %s  %s  %s\n", c.case_code,
                           c.court, FormatDate(c.reg_date), FormatDate(c.publish_date),
@@ -226,6 +245,7 @@ std::string MeasuresText(const MeasuresResult& r) {
   std::string out =
       absl::StrFormat("%s  %s  %s  %s  %d measure(s)\n", r.subject.id, StatusWord(r.subject),
                       SubjectKindName(r.subject.kind), r.subject.name, r.measures.size());
+  out += StretchLine(r.subject);
   for (const MeasureInfo& m : r.measures) {
     absl::StrAppendFormat(&out, "  %2d  %-12s  %s  [%s]\n", m.no, EffectName(m.effect), m.title,
                           m.agency_name);

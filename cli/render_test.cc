@@ -44,7 +44,7 @@ TEST(RenderTest, CaseJsonHasEveryFieldInOrder) {
   EXPECT_EQ(
       CheckJson(r),
       R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张三",)"
-      R"("cases":[{"case_code":"（2018）黑04执123号","court":"鹤岗市中级人民法院","area":"黑龙江",)"
+      R"("since":null,"until":null,"cases":[{"case_code":"（2018）黑04执123号","court":"鹤岗市中级人民法院","area":"黑龙江",)"
       R"("reg_date":"2018-04-09","publish_date":"2018-08-20","gist_id":"(2017)黑04民初56号",)"
       R"("gist_unit":"鹤岗市中级人民法院","duty":"给付\n1. 货款","performance":"全部未履行",)"
       R"("performed_part":"暂无","unperform_part":"暂无","conduct":"违反财产报告制度",)"
@@ -61,6 +61,7 @@ TEST(RenderTest, CheckJsonHasTheDocumentedKeys) {
   r.id = "11010519491231002X";
   r.listed = true;
   r.name = "张三";
+  r.since = 1534694400;  // the listing stretch; no known end
   CaseInfo c;
   c.case_code = "（2018）黑04执123号";
   c.reg_date = 20180114;
@@ -69,7 +70,8 @@ TEST(RenderTest, CheckJsonHasTheDocumentedKeys) {
   const std::string json = CheckJson(r);
   EXPECT_EQ(
       json.rfind(
-          R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张三","cases":[)",
+          R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张三",)"
+          R"("since":"2018-08-20T00:00:00+08:00","until":null,"cases":[)",
           0),
       0u)
       << json;
@@ -178,6 +180,28 @@ TEST(RenderTest, CatalogText) {
 TEST(RenderTest, FormatDate) {
   EXPECT_EQ(FormatDate(20190714), "2019-07-14");
   EXPECT_EQ(FormatDate(0), "");
+}
+
+TEST(RenderTest, ListedSubjectsShowTheirStretch) {
+  CheckResult r;
+  r.id = "11010519491231002X";
+  r.listed = true;
+  r.since = 1534694400;
+  r.until = 1803830400;
+  EXPECT_NE(CheckJson(r).find(R"("since":"2018-08-20T00:00:00+08:00",)"
+                              R"("until":"2027-03-01T00:00:00+08:00")"),
+            std::string::npos)
+      << CheckJson(r);
+  EXPECT_NE(CheckText(r).find(
+                "  listed since 2018-08-20T00:00:00+08:00, until 2027-03-01T00:00:00+08:00\n"),
+            std::string::npos)
+      << CheckText(r);
+  r.since = 0;
+  r.until = kForever;
+  EXPECT_NE(CheckText(r).find("  listed since ever, no known end\n"), std::string::npos);
+  r.listed = false;  // only a listed subject has a stretch
+  EXPECT_EQ(CheckJson(r).find("since"), std::string::npos) << CheckJson(r);
+  EXPECT_EQ(CheckText(r).find("since"), std::string::npos) << CheckText(r);
 }
 
 }  // namespace

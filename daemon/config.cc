@@ -80,6 +80,8 @@ const Key kKeys[] = {
      "all connections' buffers", "", ""},
     {"max_age_seconds", &Config::max_age_seconds, 0, kU32Max, "N",
      "flag answers from an older list STALE", "off", ""},
+    {"history_days", &Config::history_days, 1, 36500, "DAYS",
+     "as-of answers reach back this many days", "", ""},
     {"refuse_stale", &Config::refuse_stale, 0, 0, "", "refuse MEASURES from a stale list", "", ""},
     {"admin_loopback_only", &Config::admin_loopback_only, 0, 0, "",
      "RELOAD and the full INFO only for loopback peers", "", ""},

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/host_port.h"
+#include "protocol/messages.h"
 
 namespace shixin {
 
@@ -35,10 +36,11 @@ struct Config {
   uint32_t write_timeout_seconds = 30;       // close a connection whose writes stall this long
   uint64_t max_buffered_bytes = 256u << 20;  // all connections' unanswered and unwritten bytes
   uint32_t max_age_seconds = 0;              // answers from an older list are STALE; 0: off
-  bool refuse_stale = false;                 // MEASURES from a stale list: STALE_REFUSED
-  bool admin_loopback_only = true;           // RELOAD and the full INFO only for loopback peers
-  double max_shrink = 0.05;                  // a reload removing more subjects is refused; 1: off
-  bool verbose = false;                      // debug log lines
+  uint32_t history_days = wire::kDefaultHistoryDays;  // as-of answers reach back this far
+  bool refuse_stale = false;                          // MEASURES from a stale list: STALE_REFUSED
+  bool admin_loopback_only = true;  // RELOAD and the full INFO only for loopback peers
+  double max_shrink = 0.05;         // a reload removing more subjects is refused; 1: off
+  bool verbose = false;             // debug log lines
 
   bool operator==(const Config&) const = default;
 };

@@ -132,7 +132,7 @@ void Connection::AnswerInput() {
       return;
     }
     const std::string_view data = std::string_view(input_).substr(input_begin_);
-    const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload);
+    const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload, session_.version);
     if (frame.result == wire::DecodeResult::kNeedMore) {
       input_state_ = Input::kPartial;
       if (before != Input::kPartial || answered) frame_started_ = Clock::now();
@@ -141,7 +141,7 @@ void Connection::AnswerInput() {
     if (frame.result == wire::DecodeResult::kInvalid) {
       LogLimited(LogKind::kBadFrame, LogLevel::kInfo, "closing connection from %s: %s: %s", peer_,
                  wire::StatusName(frame.error), frame.message);
-      shared_.handler->AppendFrameError(frame, &output_);
+      shared_.handler->AppendFrameError(frame, &output_, session_.version);
       ++queued_;
       Drain(DrainReason::kFatal);
       return;
@@ -152,7 +152,7 @@ void Connection::AnswerInput() {
     }
     ReloadRequest reload;
     const Handler::Next next =
-        shared_.handler->Handle(frame.header, frame.payload, peer, &output_, &reload);
+        shared_.handler->Handle(frame.header, frame.payload, peer, &output_, &reload, &session_);
     input_begin_ += frame.consumed;
     answered = true;
     last_request_ = Clock::now();
@@ -189,7 +189,7 @@ void Connection::StartReload(uint32_t request_id, ReloadRequest request) {
     --reloads_;
     // Only after Reloader::Stop(): reloads are coalesced, never refused.
     const ReloadResult stopping{absl::UnavailableError("the daemon is stopping"), 0, ""};
-    shared_.handler->AppendReloadResult(request_id, stopping, &output_);
+    shared_.handler->AppendReloadResult(request_id, stopping, &output_, session_.version);
     ++queued_;
   }
 }
@@ -197,7 +197,7 @@ void Connection::StartReload(uint32_t request_id, ReloadRequest request) {
 void Connection::OnReloadDone(uint32_t request_id, const ReloadResult& result) {
   --reloads_;
   if (phase_ == Phase::kClosed) return;
-  shared_.handler->AppendReloadResult(request_id, result, &output_);
+  shared_.handler->AppendReloadResult(request_id, result, &output_, session_.version);
   ++queued_;
   Advance();
 }

@@ -166,6 +166,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionManager* const manager_;
   boost::asio::ip::address address_;  // counted in shared_.limits
   std::string peer_;
+  Session session_;  // the protocol version, negotiated by a first HELLO
   bool admin_allowed_ = false;
 
   Phase phase_ = Phase::kServing;

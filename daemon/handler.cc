@@ -41,8 +41,10 @@ struct Handler::Outcome {
 // Finish() or Fail() once the payload size is known.
 class Handler::Response {
  public:
-  Response(uint8_t opcode, uint32_t request_id, uint32_t generation, bool stale, std::string* out)
+  Response(uint8_t version, uint8_t opcode, uint32_t request_id, uint32_t generation, bool stale,
+           std::string* out)
       : out_(out), start_(out->size()) {
+    header_.version = version;
     header_.opcode = opcode;
     header_.request_id = request_id;
     header_.generation = generation;
@@ -122,7 +124,10 @@ bool Handler::IsStale(const Dataset* d, int64_t now) const {
 }
 
 Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view payload,
-                              const Peer& peer, std::string* out, ReloadRequest* reload) const {
+                              const Peer& peer, std::string* out, ReloadRequest* reload,
+                              Session* session) const {
+  Session single;
+  Session& s = session != nullptr ? *session : single;
   // A request's flags, status and generation are reserved (FORMAT.md): anything else is a
   // client that speaks another protocol, or a response sent back by mistake.
   if (request.flags != 0 || request.status != 0 || request.generation != 0) {
@@ -130,16 +135,18 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
         request.opcode, request.request_id, wire::Status::kBadFrame,
         absl::StrFormat("a request must have flags, status and generation 0 (got %d, %d, %d)",
                         request.flags, request.status, request.generation),
-        out);
+        out, s.version);
     return Next::kClose;
   }
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   const bool stale = IsStale(d, clock_());
-  Response response(request.opcode, request.request_id, d != nullptr ? d->generation : 0, stale,
-                    out);
+  // The response speaks the version of the request (a HELLO's answer too: FORMAT.md 4).
+  Response response(s.version, request.opcode, request.request_id, d != nullptr ? d->generation : 0,
+                    stale, out);
   const std::optional<Outcome> outcome =
-      Dispatch(request.opcode, payload, peer, read, stale, response.payload(), reload);
+      Dispatch(request.opcode, payload, peer, read, stale, s, response.payload(), reload);
+  s.started = true;
   if (!outcome) {
     response.Cancel();
     return Next::kReload;
@@ -151,7 +158,7 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
 std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_view payload,
                                                   const Peer& peer,
                                                   const SnapshotHolder::ReadSection& read,
-                                                  bool stale, std::string* out,
+                                                  bool stale, Session& session, std::string* out,
                                                   ReloadRequest* reload) const {
   if (!wire::IsKnownOpcode(opcode)) {
     return Outcome::Error(wire::Status::kUnknownOpcode,
@@ -164,16 +171,16 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
   }
   switch (op) {
     case wire::Opcode::kHello:
-      return Hello(payload, d, peer, out);
+      return Hello(payload, d, peer, session, out);
     case wire::Opcode::kPing:
       if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
       return Outcome::Ok();
     case wire::Opcode::kCheck:
-      return CheckBatch(payload, *d, out);
+      return CheckBatch(payload, *d, session.version, out);
     case wire::Opcode::kMeasures:
-      return MeasuresOf(payload, *d, stale, out);
+      return MeasuresOf(payload, *d, stale, session.version, out);
     case wire::Opcode::kDetail:
-      return Detail(payload, *d, out);
+      return Detail(payload, *d, session.version, out);
     case wire::Opcode::kInfo:
       return Info(payload, read, stale, peer, out);
     case wire::Opcode::kReload:
@@ -187,16 +194,16 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
 }
 
 Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, const Peer& peer,
-                                std::string* out) const {
-  // max_version 0 fails to decode (BAD_PAYLOAD). A HELLO that is not the connection's first
-  // request is answered the same way: with only version 1 there is nothing to renegotiate
-  // (FORMAT.md 4).
+                                Session& session, std::string* out) const {
+  // max_version 0 fails to decode (BAD_PAYLOAD). Only a HELLO that is the connection's first
+  // request negotiates; a later one is answered with the connection's version (FORMAT.md 4).
   absl::StatusOr<wire::HelloRequest> request = wire::DecodeHelloRequest(payload);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kHello, request.status());
   LogDebug("HELLO from %s: client \"%s\", version %d", peer.address,
            Printable(request->client_name), request->max_version);
+  if (!session.started) session.version = std::min(request->max_version, wire::kMaxVersion);
   wire::HelloResponse hello;
-  hello.version = wire::kVersion;
+  hello.version = session.version;
   hello.capabilities = wire::kCapabilityCatalog;
   hello.max_payload = config_.max_payload;
   hello.max_batch = static_cast<uint16_t>(config_.max_batch);
@@ -207,15 +214,28 @@ Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, cons
   return Outcome::Ok();
 }
 
-Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
+std::optional<Handler::Outcome> Handler::InstantOf(int64_t as_of, int64_t* at) const {
+  const int64_t now = clock_();
+  *at = now;
+  if (as_of == wire::kAsOfNow) return std::nullopt;
+  if (absl::Status s = ValidateAsOf(as_of, now, static_cast<int>(config_.history_days)); !s.ok()) {
+    return Outcome::FromCore(s);
+  }
+  *at = as_of;
+  return std::nullopt;
+}
+
+Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d, uint8_t version,
                                      std::string* out) const {
-  absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload);
+  absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload, version);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kCheck, request.status());
   const size_t n = request->ids.size();
   if (n == 0 || n > config_.max_batch) {
     return Outcome::FromCore(absl::InvalidArgumentError(
         absl::StrFormat("CHECK of %d IDs: send 1 to %d", n, config_.max_batch)));
   }
+  int64_t at = 0;
+  if (std::optional<Outcome> refused = InstantOf(request->as_of, &at)) return *std::move(refused);
   thread_local CheckScratch s;
   s.ids.clear();
   s.slot.clear();
@@ -231,7 +251,6 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
     }
   }
   const Snapshot& snap = *d.snapshot;
-  const int64_t now = clock_();
   s.found.resize(s.ids.size());
   snap.FindBatch(s.ids, s.found);
   wire::AppendCheckCount(static_cast<uint16_t>(n), out);
@@ -240,13 +259,15 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
     if (slot < 0) {
       a.status = wire::CheckStatus::kInvalid;
       a.error = s.errors[-1 - slot];
-      wire::AppendCheckAnswer(a, out);
+      wire::AppendCheckAnswer(a, out, version);
       continue;
     }
     a.id = s.ids[slot].text();
     const EntityNo e = s.found[slot];
-    const bool listed = e != kNoEntity && snap.IsListed(e, now);
-    const bool related = e != kNoEntity && snap.IsRelated(e, now);
+    const std::optional<Interval> listing =
+        e != kNoEntity ? snap.ListingAt(e, at) : std::optional<Interval>();
+    const bool listed = listing.has_value();
+    const bool related = e != kNoEntity && snap.IsRelated(e, at);
     if (!listed && !related) {
       a.status = wire::CheckStatus::kUnlisted;
     } else {
@@ -254,17 +275,21 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
       a.kind = snap.EntityKind(e);
       // The subject's case records, counting now or not (reading which count would read them).
       a.cases = listed ? static_cast<uint16_t>(std::min<uint32_t>(snap.CaseCount(e), 0xFFFF)) : 0;
-      a.roles = ListedRoles(snap, e, now);
+      a.roles = ListedRoles(snap, e, at);
       a.name = snap.EntityName(e);
+      if (listed) {
+        a.since = listing->from;
+        a.until = listing->until;
+      }
     }
-    wire::AppendCheckAnswer(a, out);
+    wire::AppendCheckAnswer(a, out, version);
   }
   return Outcome::Ok();
 }
 
 Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d, bool stale,
-                                     std::string* out) const {
-  absl::StatusOr<wire::MeasuresRequest> request = wire::DecodeMeasuresRequest(payload);
+                                     uint8_t version, std::string* out) const {
+  absl::StatusOr<wire::MeasuresRequest> request = wire::DecodeMeasuresRequest(payload, version);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kMeasures, request.status());
   if (stale && config_.refuse_stale) {
     // Fail closed: a measure decision must not rest on an outdated list.
@@ -298,26 +323,30 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     }
     query.officers.push_back(Officer{role, *officer});
   }
-  query.at = clock_();
+  if (std::optional<Outcome> refused = InstantOf(request->as_of, &query.at)) {
+    return *std::move(refused);
+  }
   absl::StatusOr<MeasuresResult> result = Measures(*d.snapshot, d.catalog, *id, query);
   if (!result.ok()) return Outcome::FromCore(result.status());
-  wire::Encode(*result, out);
+  wire::Encode(*result, out, version);
   return Outcome::Ok();
 }
 
-Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d,
+Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, uint8_t version,
                                  std::string* out) const {
-  absl::StatusOr<wire::DetailRequest> request = wire::DecodeDetailRequest(payload);
+  absl::StatusOr<wire::DetailRequest> request = wire::DecodeDetailRequest(payload, version);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kDetail, request.status());
   absl::StatusOr<Id> id = ParseId(request->id);
   if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
-  absl::StatusOr<CheckResult> result = Check(*d.snapshot, *id, clock_(), /*with_cases=*/true);
+  int64_t at = 0;
+  if (std::optional<Outcome> refused = InstantOf(request->as_of, &at)) return *std::move(refused);
+  absl::StatusOr<CheckResult> result = Check(*d.snapshot, *id, at, /*with_cases=*/true);
   if (!result.ok()) {  // the snapshot file was changed in place: other requests keep working
     LogLimited(LogKind::kCaseData, LogLevel::kError, "DETAIL %s: %s: %s", id->Masked(),
                d.data_source, result.status().message());
     return Outcome::FromCore(result.status());
   }
-  wire::Encode(*result, out);
+  wire::Encode(*result, out, version);
   return Outcome::Ok();
 }
 
@@ -360,11 +389,11 @@ std::optional<Handler::Outcome> Handler::Reload(std::string_view payload, const 
   return std::nullopt;  // answered by AppendReloadResult()
 }
 
-void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result,
-                                 std::string* out) const {
+void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out,
+                                 uint8_t version) const {
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
-  Response response(static_cast<uint8_t>(wire::Opcode::kReload), request_id,
+  Response response(version, static_cast<uint8_t>(wire::Opcode::kReload), request_id,
                     d != nullptr ? d->generation : 0, IsStale(d, clock_()), out);
   if (!result.status.ok()) {
     response.Finish(Outcome::FromCore(result.status));
@@ -374,17 +403,18 @@ void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result
   response.Finish(Outcome::Ok());
 }
 
-void Handler::AppendFrameError(const wire::Decoded& decoded, std::string* out) const {
-  AppendError(decoded.header.opcode, decoded.header.request_id, decoded.error, decoded.message,
-              out);
+void Handler::AppendFrameError(const wire::Decoded& decoded, std::string* out,
+                               uint8_t version) const {
+  AppendError(decoded.header.opcode, decoded.header.request_id, decoded.error, decoded.message, out,
+              version);
 }
 
 void Handler::AppendError(uint8_t opcode, uint32_t request_id, wire::Status status,
-                          std::string_view message, std::string* out) const {
+                          std::string_view message, std::string* out, uint8_t version) const {
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
-  Response response(opcode, request_id, d != nullptr ? d->generation : 0, IsStale(d, clock_()),
-                    out);
+  Response response(version, opcode, request_id, d != nullptr ? d->generation : 0,
+                    IsStale(d, clock_()), out);
   response.Finish(Outcome::Error(status, std::string(message)));
 }
 

@@ -5,8 +5,11 @@
 // Every response carries the request's id, the generation of the dataset that answered (for
 // answers that use none, PING, HELLO and errors: the current one; 0 while none is loaded) and,
 // when that dataset's source time is older than max_age_seconds, the STALE flag (FORMAT.md 5).
-// The handler keeps no per-connection state: a HELLO is answered alike wherever it comes on a
-// connection (FORMAT.md 4). Protocol errors (a malformed frame, an unknown opcode, a payload
+// The one per-connection state, the protocol version (FORMAT.md 4), is the caller's Session:
+// a HELLO sent as a connection's first request negotiates it; a later HELLO is answered alike
+// but changes nothing. Payloads and response headers follow the session's version. Version 2
+// requests may name an instant (as_of): outside the last config.history_days days it is
+// answered OUT_OF_RANGE. Protocol errors (a malformed frame, an unknown opcode, a payload
 // that does not decode) get a fatal status: the caller writes the response and closes the
 // connection. Errors of the request's content (an invalid ID, an unknown agency) are answered
 // and the connection goes on. Wire codes for core (absl) errors come from wire::FromAbsl.
@@ -43,6 +46,13 @@ struct Peer {
                                // admin_loopback_only off)
 };
 
+// The protocol state of one connection: its version, which only a HELLO sent as the
+// connection's first request negotiates (FORMAT.md 4).
+struct Session {
+  uint8_t version = wire::kVersion;  // frames must carry it (wire::DecodeFrame's `version`)
+  bool started = false;              // a request has been answered
+};
+
 class Handler {
  public:
   // What the caller does after Handle().
@@ -60,23 +70,29 @@ class Handler {
   // must outlive the Handler. `clock` is the real one but in tests.
   Handler(const Config& config, const SnapshotHolder* holder, Clock clock = NowSeconds);
 
-  // Answers the complete request frame `request` + `payload` from `peer`, appending one
-  // response frame to `out` (none for kReload). Returns what the caller must do next; for
-  // kReload, `*reload` is set to the reload the request asks for (its origin names `peer`).
+  // Answers the complete request frame `request` + `payload` from `peer` on the connection of
+  // `session` (nullptr: a fresh one, for a single request), appending one response frame to
+  // `out` (none for kReload). Returns what the caller must do next; for kReload, `*reload` is
+  // set to the reload the request asks for (its origin names `peer`).
+  // REQUIRES: request.version == the session's version (as wire::DecodeFrame checks).
   Next Handle(const wire::FrameHeader& request, std::string_view payload, const Peer& peer,
-              std::string* out, ReloadRequest* reload) const;
+              std::string* out, ReloadRequest* reload, Session* session = nullptr) const;
 
-  // Appends the response to RELOAD request `request_id` once the reload is done.
-  void AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out) const;
+  // Appends the response to RELOAD request `request_id` once the reload is done, in the
+  // connection's `version`.
+  void AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out,
+                          uint8_t version = wire::kVersion) const;
 
   // Appends the fatal response to a frame that failed to decode.
   // REQUIRES: decoded.result == wire::DecodeResult::kInvalid.
-  void AppendFrameError(const wire::Decoded& decoded, std::string* out) const;
+  void AppendFrameError(const wire::Decoded& decoded, std::string* out,
+                        uint8_t version = wire::kVersion) const;
 
   // Appends an error response with `status` and `message` to request `request_id`.
   // REQUIRES: status != wire::Status::kOk.
   void AppendError(uint8_t opcode, uint32_t request_id, wire::Status status,
-                   std::string_view message, std::string* out) const;
+                   std::string_view message, std::string* out,
+                   uint8_t version = wire::kVersion) const;
 
   // Returns the HELLO server name, e.g. "shixind/0.1.0".
   static std::string_view ServerName();
@@ -91,14 +107,19 @@ class Handler {
   // nullopt for an accepted RELOAD.
   std::optional<Outcome> Dispatch(uint8_t opcode, std::string_view payload, const Peer& peer,
                                   const SnapshotHolder::ReadSection& read, bool stale,
-                                  std::string* out, ReloadRequest* reload) const;
+                                  Session& session, std::string* out, ReloadRequest* reload) const;
 
-  Outcome Hello(std::string_view payload, const Dataset* d, const Peer& peer,
+  Outcome Hello(std::string_view payload, const Dataset* d, const Peer& peer, Session& session,
                 std::string* out) const;
-  Outcome CheckBatch(std::string_view payload, const Dataset& d, std::string* out) const;
-  Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale,
+  // Sets `*at` to the instant a request asks about: `as_of` if it is within the history
+  // window, else (wire::kAsOfNow) now. Returns the OUT_OF_RANGE outcome otherwise.
+  std::optional<Outcome> InstantOf(int64_t as_of, int64_t* at) const;
+  Outcome CheckBatch(std::string_view payload, const Dataset& d, uint8_t version,
                      std::string* out) const;
-  Outcome Detail(std::string_view payload, const Dataset& d, std::string* out) const;
+  Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale, uint8_t version,
+                     std::string* out) const;
+  Outcome Detail(std::string_view payload, const Dataset& d, uint8_t version,
+                 std::string* out) const;
   Outcome Info(std::string_view payload, const SnapshotHolder::ReadSection& read, bool stale,
                const Peer& peer, std::string* out) const;
   // Returns nullopt (and sets `*reload`) when RELOAD is accepted.

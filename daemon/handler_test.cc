@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "core/query.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
+#include "protocol/test_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin {
@@ -47,11 +49,11 @@ struct Answer {
   std::string error() const { return *wire::DecodeError(payload); }
 };
 
-// Decodes every frame in `out`.
-std::vector<Answer> Frames(std::string_view out) {
+// Decodes every frame in `out`, frames of a connection of `version`.
+std::vector<Answer> Frames(std::string_view out, uint8_t version = wire::kVersion) {
   std::vector<Answer> frames;
   while (!out.empty()) {
-    const wire::Decoded d = wire::DecodeFrame(out, wire::kMaxPayloadLimit);
+    const wire::Decoded d = wire::DecodeFrame(out, wire::kMaxPayloadLimit, version);
     EXPECT_EQ(d.result, wire::DecodeResult::kComplete);
     if (d.result != wire::DecodeResult::kComplete) break;
     frames.push_back(Answer{d.header, std::string(d.payload)});
@@ -67,12 +69,10 @@ wire::FrameHeader Request(wire::Opcode op, uint32_t id) {
   return h;
 }
 
-// Returns the payload of `request`.
+// Returns the payload of `request` in `version`.
 template <typename Request>
-std::string Payload(const Request& request) {
-  std::string p;
-  wire::Encode(request, &p);
-  return p;
+std::string Payload(const Request& request, uint8_t version = wire::kVersion) {
+  return wire::Enc(request, version);
 }
 
 std::string CheckPayload(const std::vector<std::string>& ids) {
@@ -95,7 +95,7 @@ class HandlerTest : public ::testing::Test {
   // Publishes the sample list and makes the handler.
   void Start(std::unique_ptr<Dataset> dataset = Sample()) {
     if (dataset != nullptr) holder_.Publish(std::move(dataset));
-    handler_ = std::make_unique<Handler>(config_, &holder_);
+    handler_ = std::make_unique<Handler>(config_, &holder_, clock_);
   }
 
   // Sends one request; returns the single response and checks the handler's verdict.
@@ -105,11 +105,14 @@ class HandlerTest : public ::testing::Test {
   }
   Answer CallRaw(uint8_t op, std::string_view payload, Handler::Next expected, bool admin = true) {
     wire::FrameHeader h;
+    h.version = session_.version;  // requests carry the connection's version
     h.opcode = op;
     h.request_id = ++last_id_;
     std::string out;
-    EXPECT_EQ(handler_->Handle(h, payload, Peer{"test", admin}, &out, &reload_), expected);
-    std::vector<Answer> frames = Frames(out);
+    EXPECT_EQ(handler_->Handle(h, payload, Peer{"test", admin}, &out, &reload_, &session_),
+              expected);
+    // The response speaks the version of the request (HELLO's answer too).
+    std::vector<Answer> frames = Frames(out, h.version);
     EXPECT_EQ(frames.size(), 1u);
     if (frames.empty()) return {};
     EXPECT_EQ(frames[0].header.request_id, last_id_);
@@ -124,6 +127,8 @@ class HandlerTest : public ::testing::Test {
   std::unique_ptr<Handler> handler_;
   ReloadRequest reload_;  // what the last accepted RELOAD asked for
   uint32_t last_id_ = 0;
+  Session session_;                    // of the one connection the calls come on
+  Handler::Clock clock_ = NowSeconds;  // set before Start()
 };
 
 TEST_F(HandlerTest, HelloAnnouncesLimitsAndCatalog) {
@@ -147,7 +152,7 @@ TEST_F(HandlerTest, LateAndRepeatedHelloAreAnsweredAlike) {
   Start();
   const Answer first = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "first"}));
   EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);
-  // 200 is above ours: we answer 1.
+  // Not the first request: the connection stays at version 1 (200 would otherwise get 2).
   const Answer again = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{200, 0, "again"}));
   ASSERT_EQ(again.status(), wire::Status::kOk);
   EXPECT_EQ(again.payload, first.payload);
@@ -575,6 +580,133 @@ TEST_F(HandlerTest, PipelinedResponsesAppendInOrder) {
   EXPECT_THAT(std::vector<uint32_t>({frames[0].header.request_id, frames[1].header.request_id,
                                      frames[2].header.request_id}),
               ElementsAre(1u, 2u, 3u));
+}
+
+// Version 2 (FORMAT.md 13). The instants: the fake clock's now, and two earlier ones around
+// the listing of 张秀兰 (published 2015-09-08).
+constexpr int64_t kNow = 1780452000;     // 2026-06-03T10:00:00+08:00
+constexpr int64_t kBefore = 1420041600;  // 2015-01-01T00:00:00+08:00: not yet listed
+constexpr int64_t kListed = 1451577600;  // 2016-01-01T00:00:00+08:00
+constexpr char kZhang[] = "11010519491231002X";
+
+class HandlerVersionTest : public HandlerTest {
+ protected:
+  HandlerVersionTest() {
+    clock_ = [] { return kNow; };
+  }
+
+  // Negotiates `max_version` with a first HELLO; returns the version agreed.
+  uint8_t Hello(uint8_t max_version) {
+    const Answer a = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{max_version, 0, "t"}));
+    EXPECT_EQ(a.header.version, wire::kVersion);  // the HELLO exchange speaks version 1
+    return wire::DecodeHelloResponse(a.payload)->version;
+  }
+
+  // What the core says of kZhang at `at` (the sample list loaded afresh).
+  static CheckResult Core(int64_t at, bool with_cases) {
+    std::unique_ptr<Dataset> d = Sample();
+    return Check(*d->snapshot, *ParseId(kZhang), at, with_cases).value();
+  }
+};
+
+TEST_F(HandlerVersionTest, OnlyAFirstHelloNegotiates) {
+  Start();
+  EXPECT_EQ(Hello(7), 2);  // min(max_version, 2)
+  EXPECT_EQ(session_.version, 2);
+  // A second HELLO (of version 2) is answered with the connection's version, in version 2.
+  const Answer again = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "t"}));
+  EXPECT_EQ(again.header.version, 2);
+  EXPECT_EQ(wire::DecodeHelloResponse(again.payload)->version, 2);
+  EXPECT_EQ(session_.version, 2);
+
+  session_ = Session();
+  EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);
+  EXPECT_EQ(Hello(2), 1);  // late: the connection stays at version 1
+  EXPECT_EQ(session_.version, 1);
+}
+
+TEST_F(HandlerVersionTest, Version1GetsVersion1Bytes) {
+  config_.history_days = 36500;
+  Start();
+  const Answer a = Call(wire::Opcode::kDetail, Payload(wire::DetailRequest{kZhang}));
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  EXPECT_EQ(a.header.version, 1);
+  const CheckResult core = Core(kNow, /*with_cases=*/true);
+  ASSERT_TRUE(core.listed);
+  std::string v1, v2;
+  wire::Encode(core, &v1, 1);
+  wire::Encode(core, &v2, 2);
+  EXPECT_EQ(a.payload, v1);
+  EXPECT_NE(a.payload, v2);  // the stretch and the cases' history fields are version 2's
+  // A version-1 CHECK has no as_of: the same 8 bytes more are trailing bytes (fatal).
+  const Answer bad =
+      Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}}, 2), Handler::Next::kClose);
+  EXPECT_EQ(bad.status(), wire::Status::kBadPayload);
+}
+
+TEST_F(HandlerVersionTest, CheckCarriesTheStretchAtTheInstant) {
+  config_.history_days = 36500;
+  Start();
+  ASSERT_EQ(Hello(2), 2);
+  for (const int64_t as_of : {wire::kAsOfNow, kListed, kBefore}) {
+    SCOPED_TRACE(as_of);
+    const Answer a = Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}, as_of}, 2));
+    ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+    EXPECT_EQ(a.header.version, 2);
+    const auto answers = wire::DecodeCheckResponse(a.payload, 2);
+    ASSERT_TRUE(answers.ok()) << answers.status();
+    ASSERT_EQ(answers->size(), 1u);
+    const CheckResult core = Core(as_of == wire::kAsOfNow ? kNow : as_of, false);
+    EXPECT_EQ((*answers)[0].status,
+              core.listed ? wire::CheckStatus::kListed : wire::CheckStatus::kUnlisted);
+    EXPECT_EQ((*answers)[0].since, core.since);
+    EXPECT_EQ((*answers)[0].until, core.until);
+  }
+  EXPECT_GT(Core(kListed, false).since, 0);
+  EXPECT_FALSE(Core(kBefore, false).listed);
+}
+
+TEST_F(HandlerVersionTest, DetailAndMeasuresAsOfRoundTrip) {
+  config_.history_days = 36500;
+  Start();
+  ASSERT_EQ(Hello(2), 2);
+  const Answer a = Call(wire::Opcode::kDetail, Payload(wire::DetailRequest{kZhang, kListed}, 2));
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  const absl::StatusOr<CheckResult> detail = wire::DecodeDetailResponse(a.payload, 2);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  const CheckResult core = Core(kListed, true);
+  EXPECT_TRUE(detail->listed);
+  EXPECT_EQ(detail->since, core.since);
+  EXPECT_EQ(detail->until, core.until);
+  EXPECT_EQ(detail->cases, core.cases);
+  ASSERT_FALSE(detail->cases.empty());
+  EXPECT_NE(detail->cases[0].start, 0);  // a version-2 field, carried
+
+  wire::MeasuresRequest request{.id = kZhang, .agency = "", .scenario = "", .officers = {}};
+  request.as_of = kBefore;
+  const Answer m = Call(wire::Opcode::kMeasures, Payload(request, 2));
+  ASSERT_EQ(m.status(), wire::Status::kOk) << m.error();
+  const absl::StatusOr<MeasuresResult> before = wire::DecodeMeasuresResponse(m.payload, 2);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_FALSE(before->subject.listed);  // not yet listed then: no measures
+  EXPECT_THAT(before->measures, IsEmpty());
+}
+
+TEST_F(HandlerVersionTest, AsOfOutsideTheHistoryWindowIsOutOfRange) {
+  Start();  // history_days: the default 1826
+  ASSERT_EQ(Hello(2), 2);
+  for (const int64_t as_of : {kListed, kNow + 60}) {
+    SCOPED_TRACE(as_of);
+    const Answer a = Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}, as_of}, 2));
+    EXPECT_EQ(a.status(), wire::Status::kOutOfRange);
+    EXPECT_THAT(a.error(), HasSubstr("history window"));
+  }
+  const Answer d = Call(wire::Opcode::kDetail, Payload(wire::DetailRequest{kZhang, kListed}, 2));
+  EXPECT_EQ(d.status(), wire::Status::kOutOfRange);
+  // Not fatal: the connection goes on, and a recent instant is answered.
+  const Answer ok =
+      Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}, kNow - 86400}, 2));
+  EXPECT_EQ(ok.status(), wire::Status::kOk);
 }
 
 }  // namespace

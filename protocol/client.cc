@@ -34,6 +34,8 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message) {
       return absl::UnavailableError(text);
     case wire::Status::kReloadFailed:
       return absl::AbortedError(text);
+    case wire::Status::kOutOfRange:
+      return absl::OutOfRangeError(text);
     case wire::Status::kForbidden:
       return absl::PermissionDeniedError(text);
     default:
@@ -98,7 +100,7 @@ absl::StatusOr<Frame> Client::ReceiveFrame() { return ReceiveFrameBy(absl::Now()
 absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
   for (;;) {
     if (fd_ < 0) return absl::UnavailableError("not connected (closed after an earlier error)");
-    wire::Decoded d = wire::DecodeFrame(buffer_, wire::kMaxPayloadLimit);
+    wire::Decoded d = wire::DecodeFrame(buffer_, wire::kMaxPayloadLimit, version_);
     if (d.result == wire::DecodeResult::kComplete) {
       Frame frame{d.header, std::string(d.payload)};
       buffer_.erase(0, d.consumed);
@@ -168,6 +170,13 @@ absl::Status BadResponse(const absl::Status& status) {
   return absl::InternalError(absl::StrFormat("malformed response: %s", status.message()));
 }
 
+// An as-of instant needs version 2: version 1 has no field for it, and would answer for now.
+absl::Status CheckAsOf(std::string_view op, int64_t as_of, uint8_t version) {
+  if (as_of == wire::kAsOfNow || version >= 2) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s as of an instant needs protocol version 2; this connection speaks %d", op, version));
+}
+
 absl::Status CheckIdSize(std::string_view what, std::string_view id) {
   if (id.size() <= wire::kMaxIdBytes) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat("%s of %d bytes exceeds the limit of %d", what,
@@ -178,17 +187,17 @@ absl::Status CheckIdSize(std::string_view what, std::string_view id) {
 
 absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client_name) {
   wire::HelloRequest request;
-  request.max_version = wire::kVersion;
+  request.max_version = max_version_;
   request.client_name = std::string(client_name);
   std::string payload;
   wire::Encode(request, &payload);
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kHello, payload));
   absl::StatusOr<wire::HelloResponse> response = wire::DecodeHelloResponse(frame.payload);
   if (!response.ok()) return BadResponse(response.status());
-  if (response->version > wire::kVersion) {
+  if (response->version > max_version_) {
     Close();
     return absl::InternalError(absl::StrFormat(
-        "HELLO: the server chose version %d, above ours (%d)", response->version, wire::kVersion));
+        "HELLO: the server chose version %d, above ours (%d)", response->version, max_version_));
   }
   version_ = response->version;
   capabilities_ = response->capabilities;
@@ -202,7 +211,8 @@ absl::StatusOr<Reply<bool>> Client::Ping() {
 }
 
 absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
-    const std::vector<std::string>& ids) {
+    const std::vector<std::string>& ids, int64_t as_of) {
+  SHIXIN_RETURN_IF_ERROR(CheckAsOf("CHECK", as_of, version_));
   if (ids.empty() || ids.size() > 0xFFFF) {
     return absl::InvalidArgumentError(
         absl::StrFormat("CHECK takes 1 to 65535 IDs, not %d", ids.size()));
@@ -211,9 +221,10 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
     SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
   }
   std::string payload;
-  wire::Encode(wire::CheckRequest{ids}, &payload);
+  wire::Encode(wire::CheckRequest{ids, as_of}, &payload, version_);
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kCheck, payload));
-  absl::StatusOr<std::vector<wire::CheckAnswer>> answers = wire::DecodeCheckResponse(frame.payload);
+  absl::StatusOr<std::vector<wire::CheckAnswer>> answers =
+      wire::DecodeCheckResponse(frame.payload, version_);
   if (!answers.ok()) return BadResponse(answers.status());
   if (answers->size() != ids.size()) {
     return absl::InternalError(
@@ -223,7 +234,7 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
   copies.reserve(answers->size());
   for (const wire::CheckAnswer& a : *answers) {
     copies.push_back(CheckAnswerCopy{a.status, std::string(a.error), std::string(a.id), a.kind,
-                                     a.cases, a.roles, std::string(a.name)});
+                                     a.cases, a.roles, std::string(a.name), a.since, a.until});
   }
   return MakeReply(frame, std::move(copies));
 }
@@ -233,7 +244,8 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
     return absl::InvalidArgumentError(absl::StrFormat("%d officers; MEASURES takes at most %d",
                                                       request.officers.size(), wire::kMaxOfficers));
   }
-  absl::Status s = CheckIdSize("the ID", request.id);
+  absl::Status s = CheckAsOf("MEASURES", request.as_of, version_);
+  if (s.ok()) s = CheckIdSize("the ID", request.id);
   if (s.ok()) s = CheckIdSize("the agency", request.agency);
   if (s.ok()) s = CheckIdSize("the scenario", request.scenario);
   for (const auto& officer : request.officers) {
@@ -241,19 +253,20 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
   }
   if (!s.ok()) return s;
   std::string payload;
-  wire::Encode(request, &payload);
+  wire::Encode(request, &payload, version_);
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kMeasures, payload));
-  absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(frame.payload);
+  absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(frame.payload, version_);
   if (!result.ok()) return BadResponse(result.status());
   return MakeReply(frame, *std::move(result));
 }
 
-absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id) {
+absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id, int64_t as_of) {
+  SHIXIN_RETURN_IF_ERROR(CheckAsOf("DETAIL", as_of, version_));
   SHIXIN_RETURN_IF_ERROR(CheckIdSize("the ID", id));
   std::string payload;
-  wire::Encode(wire::DetailRequest{std::string(id)}, &payload);
+  wire::Encode(wire::DetailRequest{std::string(id), as_of}, &payload, version_);
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kDetail, payload));
-  absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame.payload);
+  absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame.payload, version_);
   if (!result.ok()) return BadResponse(result.status());
   return MakeReply(frame, *std::move(result));
 }

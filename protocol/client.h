@@ -37,6 +37,8 @@ struct CheckAnswerCopy {
   uint16_t cases = 0;
   uint16_t roles = 0;
   std::string name;
+  int64_t since = 0;         // version 2, kListed: the listing stretch (0: since ever)
+  int64_t until = kForever;  // kForever: no known end
 };
 
 // A raw response frame.
@@ -72,12 +74,19 @@ class Client {
   // frame, an unexpected request id), the connection is closed (a late or garbled answer would
   // be taken for the next call's), and later calls return Unavailable. A malformed payload in
   // a well-framed response leaves the connection open.
-  // Hello() sends this client's highest version and uses the one the server answers.
+  // Hello() sends this client's highest version (max_version(), 2 unless set lower) and uses
+  // the one the server answers: the version of all later requests and responses.
+  // Check(), Measures() and Detail() ask as of `as_of` (Unix seconds; wire::kAsOfNow: now),
+  // which needs version 2: on a version-1 connection an instant fails with FailedPrecondition
+  // before anything is sent. An instant outside the server's history window is OUT_OF_RANGE
+  // (OutOfRange). With version 2 the results carry the listing stretch (since, until) and the
+  // cases' version-2 fields.
   absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name);
   absl::StatusOr<Reply<bool>> Ping();
-  absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Check(const std::vector<std::string>& ids);
+  absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Check(const std::vector<std::string>& ids,
+                                                            int64_t as_of = wire::kAsOfNow);
   absl::StatusOr<Reply<MeasuresResult>> Measures(const wire::MeasuresRequest& request);
-  absl::StatusOr<Reply<CheckResult>> Detail(std::string_view id);
+  absl::StatusOr<Reply<CheckResult>> Detail(std::string_view id, int64_t as_of = wire::kAsOfNow);
   absl::StatusOr<Reply<wire::InfoResponse>> Info();
   // Reload() waits for the reload to finish (set a timeout that allows for it).
   absl::StatusOr<Reply<wire::ReloadResponse>> Reload(const wire::ReloadRequest& request = {});
@@ -93,6 +102,11 @@ class Client {
   absl::Status SendBytes(std::string_view bytes);
   absl::StatusOr<Frame> ReceiveFrame();
 
+  // Sets the highest version a later Hello() offers (1 or 2; a client of version 1, for tests).
+  void set_max_version(uint8_t version) { max_version_ = version; }
+  // Returns the connection's version: 1 until a Hello() negotiated another.
+  uint8_t version() const { return version_; }
+
   // Returns a fresh request id (1, 2, ...).
   uint32_t NextRequestId() { return ++last_request_id_; }
 
@@ -105,7 +119,8 @@ class Client {
   void Close();
 
   int fd_ = -1;
-  uint8_t version_ = 1;                   // the header's version: 1 until HELLO negotiates
+  uint8_t version_ = wire::kVersion;  // the header's version: 1 until HELLO negotiates
+  uint8_t max_version_ = wire::kMaxVersion;
   std::optional<uint32_t> capabilities_;  // from HELLO, if it was sent
   absl::Duration timeout_ = absl::Seconds(10);
   uint32_t last_request_id_ = 0;

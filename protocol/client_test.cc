@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -110,7 +111,9 @@ class LoopbackServer {
   void Serve(int conn) {
     std::string buffer;
     while (!stop_) {
-      wire::Decoded d = wire::DecodeFrame(buffer, wire::kMaxPayloadLimit);
+      // The fake takes each frame in the version it carries (the handler judges it).
+      const auto version = static_cast<uint8_t>(buffer.size() > 2 ? buffer[2] : wire::kVersion);
+      wire::Decoded d = wire::DecodeFrame(buffer, wire::kMaxPayloadLimit, version);
       if (d.result == wire::DecodeResult::kInvalid) break;
       if (d.result == wire::DecodeResult::kComplete) {
         ++requests_;
@@ -413,6 +416,105 @@ TEST(ClientTest, MalformedAddresses) {
     auto client = Client::Connect(address, absl::Seconds(1));
     EXPECT_TRUE(absl::IsInvalidArgument(client.status())) << address << ": " << client.status();
   }
+}
+
+// A fake of a version-2 server: HELLO agrees min(max_version, 2); CHECK and DETAIL decode the
+// request in the header's version and answer as of its instant (OUT_OF_RANGE before 1000).
+std::string FakeShixindV2(const FrameHeader& h, std::string_view payload) {
+  std::string out;
+  switch (static_cast<Opcode>(h.opcode)) {
+    case Opcode::kHello: {
+      const uint8_t version = std::min<uint8_t>(wire::DecodeHelloRequest(payload)->max_version, 2);
+      wire::Encode(wire::HelloResponse{version, 0, 1 << 20, 1000, 64, "fake/2", "hegang-2018"},
+                   &out);
+      return Respond(h, out);
+    }
+    case Opcode::kCheck: {
+      absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload, h.version);
+      if (!request.ok()) return ErrorResponse(h, wire::Status::kBadPayload, "bad CHECK");
+      if (request->as_of != wire::kAsOfNow && request->as_of < 1000) {
+        return ErrorResponse(h, wire::Status::kOutOfRange, "outside the history window");
+      }
+      wire::AppendCheckCount(1, &out);
+      wire::CheckAnswer a{
+          wire::CheckStatus::kListed, "", request->ids[0], SubjectKind::kPerson, 1, 0, "张秀兰"};
+      a.since = request->as_of - 100;
+      wire::AppendCheckAnswer(a, &out, h.version);
+      return Respond(h, out);
+    }
+    case Opcode::kDetail: {
+      absl::StatusOr<wire::DetailRequest> request = wire::DecodeDetailRequest(payload, h.version);
+      if (!request.ok()) return ErrorResponse(h, wire::Status::kBadPayload, "bad DETAIL");
+      CheckResult r;
+      r.id = request->id;
+      r.listed = true;
+      r.since = request->as_of - 100;
+      r.until = request->as_of + 100;
+      CaseInfo c;
+      c.start = r.since;
+      c.ended_at = r.until;
+      c.end = EndReason::kRevoked;
+      r.cases = {c};
+      wire::Encode(r, &out, h.version);
+      return Respond(h, out);
+    }
+    default:
+      return ErrorResponse(h, wire::Status::kUnknownOpcode, "unknown");
+  }
+}
+
+TEST(ClientTest, NegotiatesVersion2AndAsksAsOf) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixindV2);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  // Version 1 cannot carry an instant: refused before anything is sent.
+  auto early = client->Check({"11010519491231002X"}, 5000);
+  EXPECT_TRUE(absl::IsFailedPrecondition(early.status())) << early.status();
+  EXPECT_EQ(server->requests(), 0);
+
+  auto hello = client->Hello("client_test");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->value.version, 2);
+  EXPECT_EQ(client->version(), 2);
+
+  auto check = client->Check({"11010519491231002X"}, 5000);
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->value.size(), 1u);
+  EXPECT_EQ(check->value[0].since, 4900);
+  EXPECT_EQ(check->value[0].until, kForever);
+
+  auto detail = client->Detail("11010519491231002X", 5000);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  EXPECT_EQ(detail->value.since, 4900);
+  EXPECT_EQ(detail->value.until, 5100);
+  ASSERT_EQ(detail->value.cases.size(), 1u);
+  EXPECT_EQ(detail->value.cases[0].start, 4900);
+  EXPECT_EQ(detail->value.cases[0].end, EndReason::kRevoked);
+
+  // OUT_OF_RANGE is OutOfRange, and not fatal.
+  auto old = client->Check({"11010519491231002X"}, 10);
+  EXPECT_TRUE(absl::IsOutOfRange(old.status())) << old.status();
+  EXPECT_TRUE(client->Check({"11010519491231002X"}).ok());
+}
+
+TEST(ClientTest, AVersion1ClientStaysAtVersion1) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixindV2);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  client->set_max_version(1);
+  auto hello = client->Hello("client_test");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->value.version, 1);
+  auto detail = client->Detail("11010519491231002X");
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  // Version 1 has no stretch and no history fields: they keep their defaults.
+  EXPECT_EQ(detail->value.since, 0);
+  EXPECT_EQ(detail->value.until, kForever);
+  ASSERT_EQ(detail->value.cases.size(), 1u);
+  EXPECT_EQ(detail->value.cases[0].start, 0);
+  EXPECT_EQ(detail->value.cases[0].end, EndReason::kNone);
 }
 
 }  // namespace

@@ -56,11 +56,18 @@ void PutRoleEntries(const std::vector<RoleInfo>& entries, std::string* out) {
   }
 }
 
-void PutSubject(const CheckResult& s, std::string* out) {
+// Version 2's listing stretch: since (0 = since ever), until (0 = no known end).
+void PutStretch(int64_t since, int64_t until, std::string* out) {
+  PutI64(since, out);
+  PutI64(WireUntil(until), out);
+}
+
+void PutSubject(const CheckResult& s, uint8_t version, std::string* out) {
   PutStr8(s.id, out);
   PutU8(static_cast<uint8_t>(s.kind), out);
   PutU8(static_cast<uint8_t>((s.listed ? kSubjectListed : 0) | (s.related ? kSubjectRelated : 0)),
         out);
+  if (version >= 2) PutStretch(s.since, s.until, out);  // 0, 0 unless listed (core)
   PutStr16(s.name, out);
   PutRoleEntries(s.roles, out);
   PutRoleEntries(s.officers, out);
@@ -116,13 +123,11 @@ void PutCaseField(const CaseField&, EndReason end, std::string* out) {
   PutU8(static_cast<uint8_t>(end), out);
 }
 
-// Version 1 carries only the fields of version 1.
-constexpr int kCaseWireVersion = 1;
-
-void PutCase(const CaseInfo& c, std::string* out) {
+// A version carries the case fields of that version and earlier (CaseField::wire_version).
+void PutCase(const CaseInfo& c, uint8_t version, std::string* out) {
   ForEachCaseFieldBinaryOrder(
-      [out](const CaseField& f, const auto& v) {
-        if (f.wire_version <= kCaseWireVersion) PutCaseField(f, v, out);
+      [out, version](const CaseField& f, const auto& v) {
+        if (f.wire_version <= version) PutCaseField(f, v, out);
       },
       c);
 }
@@ -242,12 +247,12 @@ constexpr size_t kMinAgency = 5;
 constexpr size_t kMinScenario = 3;
 constexpr size_t kMinCatalogMeasure = 7;
 constexpr size_t kMinScenarioRef = 1;
-// A case: its fixed-width fields and the length prefixes of its texts.
-constexpr size_t MinCaseBytes() {
+// A case of `version`: its fixed-width fields and the length prefixes of its texts.
+constexpr size_t MinCaseBytes(uint8_t version) {
   size_t n = 0;
   ForEachCaseField(
-      [&n]<typename M>(const CaseField& f, const M&) {
-        if (f.wire_version > kCaseWireVersion) return;
+      [&n, version]<typename M>(const CaseField& f, const M&) {
+        if (f.wire_version > version) return;
         if constexpr (kIsCaseText<M>) {
           n += TextPrefix(f);
         } else {
@@ -257,7 +262,6 @@ constexpr size_t MinCaseBytes() {
       CaseView{});
   return n;
 }
-constexpr size_t kMinCase = MinCaseBytes();
 
 std::vector<RoleInfo> ReadRoleEntries(Reader& r, std::string_view field) {
   std::vector<RoleInfo> entries(r.Count(field, 2, 0xFFFF, kMinRoleEntry));
@@ -270,23 +274,37 @@ std::vector<RoleInfo> ReadRoleEntries(Reader& r, std::string_view field) {
   return entries;
 }
 
-SubjectHead ReadSubjectHead(Reader& r) {
+// Reads what PutStretch wrote.
+void ReadStretch(Reader& r, std::string_view scope, int64_t* since, int64_t* until) {
+  r.set_scope(scope);
+  *since = r.I64("since");
+  const int64_t until_on_wire = r.I64("until");
+  // kForever is sent as 0; its own bytes would not encode back to themselves.
+  if (until_on_wire == kForever) r.Fail("until", "no end is 0, not the largest i64", 8);
+  *until = UntilFromWire(until_on_wire);
+  r.set_scope("");
+}
+
+SubjectHead ReadSubjectHead(Reader& r, uint8_t version) {
   SubjectHead h;
   h.id = r.Str8("subject.id");
   h.kind = static_cast<SubjectKind>(r.Enum("subject.kind", 1));
   uint8_t flags = r.Enum("subject.flags", kSubjectListed | kSubjectRelated);
   h.listed = (flags & kSubjectListed) != 0;
   h.related = (flags & kSubjectRelated) != 0;
+  if (version >= 2) ReadStretch(r, "subject.", &h.since, &h.until);
   return h;
 }
 
-CheckResult ReadSubject(Reader& r) {
-  const SubjectHead head = ReadSubjectHead(r);
+CheckResult ReadSubject(Reader& r, uint8_t version) {
+  const SubjectHead head = ReadSubjectHead(r, version);
   CheckResult s;
   s.id = head.id;
   s.kind = head.kind;
   s.listed = head.listed;
   s.related = head.related;
+  s.since = head.since;
+  s.until = head.until;
   s.name = r.Str16("subject.name");
   s.roles = ReadRoleEntries(r, "subject.n_roles");
   s.officers = ReadRoleEntries(r, "subject.n_officers");
@@ -344,12 +362,12 @@ void ReadCaseField(Reader& r, const CaseField& f, EndReason& end) {
   end = static_cast<EndReason>(r.Enum(f.name, kEndReasonCount - 1));
 }
 
-CaseInfo ReadCase(Reader& r) {
+CaseInfo ReadCase(Reader& r, uint8_t version) {
   CaseInfo c;
   r.set_scope("case.");
   ForEachCaseFieldBinaryOrder(
-      [&r](const CaseField& f, auto& v) {
-        if (f.wire_version <= kCaseWireVersion) ReadCaseField(r, f, v);
+      [&r, version](const CaseField& f, auto& v) {
+        if (f.wire_version <= version) ReadCaseField(r, f, v);
       },
       c);
   r.set_scope("");
@@ -380,7 +398,7 @@ std::string_view ReloadStateName(ReloadState state) {
   return EnumName(state, kNames, "unknown");
 }
 
-void AppendCheckAnswer(const CheckAnswer& a, std::string* out) {
+void AppendCheckAnswer(const CheckAnswer& a, std::string* out, uint8_t version) {
   PutU8(static_cast<uint8_t>(a.status), out);
   if (a.status == CheckStatus::kInvalid) {
     PutStr8(a.error, out);
@@ -392,15 +410,17 @@ void AppendCheckAnswer(const CheckAnswer& a, std::string* out) {
   PutU16(a.cases, out);
   PutU16(a.roles, out);
   PutStr8(a.name, out);
+  if (version >= 2 && a.status == CheckStatus::kListed) PutStretch(a.since, a.until, out);
 }
 
 void AppendCheckCount(uint16_t count, std::string* out) { PutU16(count, out); }
 
 void AppendCheckRequest(size_t n, absl::FunctionRef<std::string_view(size_t)> id_at,
-                        std::string* out) {
+                        std::string* out, uint8_t version, int64_t as_of) {
   n = Count16(n);
   PutU16(static_cast<uint16_t>(n), out);
   for (size_t i = 0; i < n; ++i) PutStr8(id_at(i), out);
+  if (version >= 2) PutI64(as_of, out);
 }
 
 void AppendCheckRequest(std::string_view id, std::string* out) {
@@ -408,7 +428,8 @@ void AppendCheckRequest(std::string_view id, std::string* out) {
       1, [id](size_t) { return id; }, out);
 }
 
-CheckResponseReader::CheckResponseReader(std::string_view payload) : payload_(payload) {
+CheckResponseReader::CheckResponseReader(std::string_view payload, uint8_t version)
+    : payload_(payload), version_(version) {
   Reader r(payload_, kCheckResponse);
   count_ = r.Count("count", 2, 0xFFFF, kMinCheckAnswer);
   pos_ = r.pos();
@@ -435,6 +456,9 @@ bool CheckResponseReader::Next(CheckAnswer* a) {
       a->cases = r.U16("answer.cases");
       a->roles = r.U16("answer.roles");
       a->name = r.Str8("answer.name");
+      if (version_ >= 2 && a->status == CheckStatus::kListed) {
+        ReadStretch(r, "answer.", &a->since, &a->until);
+      }
     }
   }
   if (!r.ok()) {
@@ -463,12 +487,12 @@ void Encode(const HelloResponse& m, std::string* out) {
   PutStr8(m.catalog_id, out);
 }
 
-void Encode(const CheckRequest& m, std::string* out) {
+void Encode(const CheckRequest& m, std::string* out, uint8_t version) {
   AppendCheckRequest(
-      m.ids.size(), [&m](size_t i) -> std::string_view { return m.ids[i]; }, out);
+      m.ids.size(), [&m](size_t i) -> std::string_view { return m.ids[i]; }, out, version, m.as_of);
 }
 
-void Encode(const MeasuresRequest& m, std::string* out) {
+void Encode(const MeasuresRequest& m, std::string* out, uint8_t version) {
   PutStr8(m.id, out);
   PutStr8(m.agency, out);
   PutStr8(m.scenario, out);
@@ -478,22 +502,26 @@ void Encode(const MeasuresRequest& m, std::string* out) {
     PutU8(static_cast<uint8_t>(m.officers[i].first), out);
     PutStr8(m.officers[i].second, out);
   }
+  if (version >= 2) PutI64(m.as_of, out);
 }
 
-void Encode(const DetailRequest& m, std::string* out) { PutStr8(m.id, out); }
+void Encode(const DetailRequest& m, std::string* out, uint8_t version) {
+  PutStr8(m.id, out);
+  if (version >= 2) PutI64(m.as_of, out);
+}
 
-void Encode(const MeasuresResult& m, std::string* out) {
-  PutSubject(m.subject, out);
+void Encode(const MeasuresResult& m, std::string* out, uint8_t version) {
+  PutSubject(m.subject, version, out);
   size_t n = Count16(m.measures.size());
   PutU16(static_cast<uint16_t>(n), out);
   for (size_t i = 0; i < n; ++i) PutMeasure(m.measures[i], out);
 }
 
-void Encode(const CheckResult& m, std::string* out) {
-  PutSubject(m, out);
+void Encode(const CheckResult& m, std::string* out, uint8_t version) {
+  PutSubject(m, version, out);
   size_t n = Count16(m.cases.size());
   PutU16(static_cast<uint16_t>(n), out);
-  for (size_t i = 0; i < n; ++i) PutCase(m.cases[i], out);
+  for (size_t i = 0; i < n; ++i) PutCase(m.cases[i], version, out);
 }
 
 void Encode(const InfoResponse& m, std::string* out) {
@@ -604,17 +632,19 @@ absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload) {
   return m;
 }
 
-absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload) {
+absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload, uint8_t version) {
   Reader r(payload, "CHECK request");
   CheckRequest m;
   m.ids.resize(r.Count("count", 2, 0xFFFF, kMinCheckId));
   for (std::string& id : m.ids) id = r.Str8("id");
+  if (version >= 2) m.as_of = r.I64("as_of");
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
-absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload) {
-  CheckResponseReader reader(payload);
+absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload,
+                                                             uint8_t version) {
+  CheckResponseReader reader(payload, version);
   std::vector<CheckAnswer> answers;
   answers.reserve(reader.count());
   CheckAnswer a;
@@ -623,7 +653,7 @@ absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view pa
   return answers;
 }
 
-absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload) {
+absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload, uint8_t version) {
   Reader r(payload, "MEASURES request");
   MeasuresRequest m;
   m.id = r.Str8("id");
@@ -634,40 +664,42 @@ absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload) 
     role = r.ReadRole("officer.role");
     id = r.Str8("officer.id");
   }
+  if (version >= 2) m.as_of = r.I64("as_of");
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
-absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload) {
+absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload, uint8_t version) {
   Reader r(payload, "DETAIL request");
   DetailRequest m;
   m.id = r.Str8("id");
+  if (version >= 2) m.as_of = r.I64("as_of");
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
-absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload) {
+absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload, uint8_t version) {
   Reader r(payload, "MEASURES response");
   MeasuresResult m;
-  m.subject = ReadSubject(r);
+  m.subject = ReadSubject(r, version);
   m.measures.resize(r.Count("n_measures", 2, 0xFFFF, kMinMeasure));
   for (MeasureInfo& measure : m.measures) measure = ReadMeasure(r);
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
 
-absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload) {
+absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload, uint8_t version) {
   Reader r(payload, "subject block");
-  const SubjectHead head = ReadSubjectHead(r);
+  const SubjectHead head = ReadSubjectHead(r, version);
   if (!r.ok()) return r.Finish();
   return head;
 }
 
-absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload) {
+absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload, uint8_t version) {
   Reader r(payload, "DETAIL response");
-  CheckResult m = ReadSubject(r);
-  m.cases.resize(r.Count("n_cases", 2, 0xFFFF, kMinCase));
-  for (CaseInfo& c : m.cases) c = ReadCase(r);
+  CheckResult m = ReadSubject(r, version);
+  m.cases.resize(r.Count("n_cases", 2, 0xFFFF, MinCaseBytes(version)));
+  for (CaseInfo& c : m.cases) c = ReadCase(r, version);
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }

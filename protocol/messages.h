@@ -9,10 +9,16 @@
 //
 // Decoders are strict: they reject truncated payloads, trailing bytes, enum values out of
 // range (role > 6, or 0xFF where "none" is not allowed; kind > 1; check status > 3; effect > 5;
-// basis type > 2; sex > 2; a 0/1 byte > 1; unknown subject flags) and counts over the limits,
-// with InvalidArgument naming the payload, the field and the byte offset (the server answers
-// kBadPayload). They do not validate UTF-8. So for any payload p that decodes, encoding the
-// result gives p back byte for byte.
+// basis type > 2; sex > 2; a 0/1 byte > 1; unknown subject flags; an until of the largest i64)
+// and counts over the limits, with InvalidArgument naming the payload, the field and the byte
+// offset (the server answers kBadPayload). They do not validate UTF-8. So for any payload p
+// that decodes, encoding the result gives p back byte for byte (with the same version).
+//
+// Versions (FORMAT.md 13): functions whose layout differs between versions take the
+// connection's `version` (default 1). Version 2 adds an as-of instant to CHECK, MEASURES and
+// DETAIL requests, the listing stretch (since, until) to a listed CHECK answer and to the
+// subject block, and the case fields of version 2 (CaseField::wire_version). Version 1 encoders
+// leave those out; its decoders leave them at their defaults.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_PROTOCOL_MESSAGES_H_
@@ -32,6 +38,7 @@
 #include "core/query.h"
 #include "core/snapshot.h"
 #include "core/types.h"
+#include "core/validity.h"
 
 namespace shixin::wire {
 
@@ -40,6 +47,14 @@ inline constexpr size_t kMaxIdBytes = 255;  // an ID as typed (str8)
 inline constexpr size_t kMaxOfficers = 16;  // officers in one MEASURES request
 // The role byte that means "no role" where a role is optional (a basis's role and via_role).
 inline constexpr uint8_t kNoRole = 0xFF;
+// The wire's "now" for an as-of instant, and its "since ever" and "no known end" for a listing
+// stretch (kForever in the core).
+inline constexpr int64_t kAsOfNow = 0;
+// shixind's default history window for as-of answers, in days (five years).
+inline constexpr uint32_t kDefaultHistoryDays = 1826;
+// Returns `until` as the wire sends it (0 for kForever), and back.
+constexpr int64_t WireUntil(int64_t until) { return until == kForever ? 0 : until; }
+constexpr int64_t UntilFromWire(int64_t until) { return until == 0 ? kForever : until; }
 // The subject block's flags.
 inline constexpr uint8_t kSubjectListed = 0x01;
 inline constexpr uint8_t kSubjectRelated = 0x02;
@@ -68,6 +83,7 @@ struct HelloResponse {
 // IDs; the server answers kInvalidArgument for 0 or more than its max_batch.
 struct CheckRequest {
   std::vector<std::string> ids;
+  int64_t as_of = kAsOfNow;  // version 2: the instant asked about (Unix seconds), or now
 };
 
 enum class CheckStatus : uint8_t { kInvalid = 0, kUnlisted = 1, kListed = 2, kRelated = 3 };
@@ -83,19 +99,22 @@ struct CheckAnswer {
   uint16_t cases = 0;                       // kListed: case count (saturates at 65535)
   uint16_t roles = 0;                       // kListed, kRelated: roles in listed organisations
   std::string_view name;                    // kListed, kRelated (at most 255 bytes)
+  int64_t since = 0;                        // version 2, kListed: 0 = since ever
+  int64_t until = kForever;                 // version 2, kListed: kForever = no known end
 };
 
 // Appends one answer; the server calls this per ID without building a vector.
-void AppendCheckAnswer(const CheckAnswer& a, std::string* out);
+void AppendCheckAnswer(const CheckAnswer& a, std::string* out, uint8_t version = 1);
 // Appends the u16 count that precedes the answers.
 void AppendCheckCount(uint16_t count, std::string* out);
 
 // Appends the CHECK request payload for the `n` IDs id_at(0) ... id_at(n - 1), cut to 65535
-// IDs of at most kMaxIdBytes each as Encode(CheckRequest) (built on it) cuts them. Allocates
-// nothing when `out` has the capacity: a client can encode each request into one reused buffer.
+// IDs of at most kMaxIdBytes each as Encode(CheckRequest) (built on it) cuts them, and in
+// version 2 `as_of`. Allocates nothing when `out` has the capacity: a client can encode each
+// request into one reused buffer.
 void AppendCheckRequest(size_t n, absl::FunctionRef<std::string_view(size_t)> id_at,
-                        std::string* out);
-// Appends the CHECK request payload for the single ID `id`.
+                        std::string* out, uint8_t version = 1, int64_t as_of = kAsOfNow);
+// Appends the CHECK request payload (version 1) for the single ID `id`.
 void AppendCheckRequest(std::string_view id, std::string* out);
 
 // Reads a CHECK response payload one answer at a time, without allocating on the way (an
@@ -111,7 +130,7 @@ void AppendCheckRequest(std::string_view id, std::string* out);
 class CheckResponseReader {
  public:
   // Reads the count; a count the payload cannot hold fails here (status()).
-  explicit CheckResponseReader(std::string_view payload);
+  explicit CheckResponseReader(std::string_view payload, uint8_t version = 1);
 
   // Returns the number of answers the payload announces (0 if it is malformed there).
   size_t count() const { return count_; }
@@ -123,6 +142,7 @@ class CheckResponseReader {
 
  private:
   std::string_view payload_;
+  uint8_t version_;
   size_t pos_ = 0;  // of the next answer
   size_t count_ = 0;
   size_t read_ = 0;  // answers read
@@ -137,11 +157,13 @@ struct MeasuresRequest {
   std::string agency;    // empty: all agencies
   std::string scenario;  // empty: all scenarios
   std::vector<std::pair<Role, std::string>> officers;
+  int64_t as_of = kAsOfNow;  // version 2: the instant asked about (Unix seconds), or now
 };
 
 // DETAIL: one subject's cases, roles and officers.
 struct DetailRequest {
   std::string id;
+  int64_t as_of = kAsOfNow;  // version 2: the instant asked about (Unix seconds), or now
 };
 
 // The head of the subject block that starts MEASURES and DETAIL responses (views into the
@@ -151,6 +173,8 @@ struct SubjectHead {
   SubjectKind kind = SubjectKind::kPerson;
   bool listed = false;
   bool related = false;
+  int64_t since = 0;  // version 2: the listing stretch, as CheckResult's
+  int64_t until = kForever;
 };
 
 // INFO: the snapshot and the daemon.
@@ -219,12 +243,13 @@ CatalogResponse DescribeCatalog(const Catalog& catalog);
 // Encoders append the payload to `out`.
 void Encode(const HelloRequest& m, std::string* out);
 void Encode(const HelloResponse& m, std::string* out);
-void Encode(const CheckRequest& m, std::string* out);
-void Encode(const MeasuresRequest& m, std::string* out);
-void Encode(const DetailRequest& m, std::string* out);
+void Encode(const CheckRequest& m, std::string* out, uint8_t version = 1);
+void Encode(const MeasuresRequest& m, std::string* out, uint8_t version = 1);
+void Encode(const DetailRequest& m, std::string* out, uint8_t version = 1);
 // MEASURES response; m.subject.cases is not sent. REQUIRES: each measure's no is 0-65535.
-void Encode(const MeasuresResult& m, std::string* out);
-void Encode(const CheckResult& m, std::string* out);  // DETAIL response
+void Encode(const MeasuresResult& m, std::string* out, uint8_t version = 1);
+// DETAIL response.
+void Encode(const CheckResult& m, std::string* out, uint8_t version = 1);
 void Encode(const InfoResponse& m, std::string* out);
 void Encode(const ReloadRequest& m, std::string* out);
 void Encode(const ReloadResponse& m, std::string* out);
@@ -237,16 +262,19 @@ void EncodeError(std::string_view message, std::string* out);
 absl::Status DecodeEmpty(std::string_view payload);
 absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload);
 absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload);
-absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload);
+absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload, uint8_t version = 1);
 // The answers' views point into `payload`.
-absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload);
-absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload);
-absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload);
-absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload);
+absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload,
+                                                             uint8_t version = 1);
+absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload,
+                                                      uint8_t version = 1);
+absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload, uint8_t version = 1);
+absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload,
+                                                      uint8_t version = 1);
 // Decodes only the subject block's head of a MEASURES or DETAIL response, without allocating
 // (on success); the rest of the payload is not checked.
-absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload);
-absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload);
+absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload, uint8_t version = 1);
+absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload, uint8_t version = 1);
 absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload);
 absl::StatusOr<ReloadRequest> DecodeReloadRequest(std::string_view payload);
 absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload);

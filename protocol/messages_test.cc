@@ -2,24 +2,19 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/test_messages.h"
+#include "protocol/wire.h"
 
 namespace shixin::wire {
 namespace {
 
 using ::testing::HasSubstr;
-
-template <typename M>
-std::string Enc(const M& m) {
-  std::string out;
-  Encode(m, &out);
-  return out;
-}
 
 // Decodes `payload` and encodes the result again; fails as the decoder does.
 using Reencode = std::function<absl::StatusOr<std::string>(std::string_view)>;
@@ -33,13 +28,25 @@ Reencode Via(absl::StatusOr<M> (*decode)(std::string_view)) {
   };
 }
 
-absl::StatusOr<std::string> ReencodeCheckResponse(std::string_view payload) {
-  absl::StatusOr<std::vector<CheckAnswer>> answers = DecodeCheckResponse(payload);
-  if (!answers.ok()) return answers.status();
-  std::string out;
-  AppendCheckCount(static_cast<uint16_t>(answers->size()), &out);
-  for (const CheckAnswer& a : *answers) AppendCheckAnswer(a, &out);
-  return out;
+// The same for a layout that differs between versions, read and written in `version`.
+template <typename M>
+Reencode Via(absl::StatusOr<M> (*decode)(std::string_view, uint8_t), uint8_t version = kVersion) {
+  return [decode, version](std::string_view payload) -> absl::StatusOr<std::string> {
+    absl::StatusOr<M> m = decode(payload, version);
+    if (!m.ok()) return m.status();
+    return Enc(*m, version);
+  };
+}
+
+Reencode ReencodeCheckResponse(uint8_t version) {
+  return [version](std::string_view payload) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::vector<CheckAnswer>> answers = DecodeCheckResponse(payload, version);
+    if (!answers.ok()) return answers.status();
+    std::string out;
+    AppendCheckCount(static_cast<uint16_t>(answers->size()), &out);
+    for (const CheckAnswer& a : *answers) AppendCheckAnswer(a, &out, version);
+    return out;
+  };
 }
 
 absl::StatusOr<std::string> ReencodeError(std::string_view payload) {
@@ -144,6 +151,41 @@ CatalogResponse CatalogAnswer() {
   return c;
 }
 
+// A DETAIL answer with a stretch and a case revoked after the instant.
+CheckResult DetailV2() {
+  CheckResult d = Detail();
+  d.since = 1534694400;
+  d.until = 1782869400;
+  d.cases[0].term_end = 20270831;
+  d.cases[0].start = d.since;
+  d.cases[0].ended_at = d.until;
+  d.cases[0].end = EndReason::kRevoked;
+  return d;
+}
+
+// A listed answer with a stretch of a known end.
+CheckAnswer ListedWithStretch() {
+  CheckAnswer a{CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 3, 0, "龙腾"};
+  a.since = 1534694400;
+  a.until = 1803830400;
+  return a;
+}
+
+// A version-2 CHECK answer: a listed ID with a stretch, one with no known end, a related one.
+std::string CheckResponseV2() {
+  std::string out;
+  AppendCheckCount(3, &out);
+  CheckAnswer a = ListedWithStretch();
+  AppendCheckAnswer(a, &out, 2);
+  a.since = 0;
+  a.until = kForever;
+  AppendCheckAnswer(a, &out, 2);
+  AppendCheckAnswer(
+      {CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 3, "陈海波"}, &out,
+      2);
+  return out;
+}
+
 struct Sample {
   std::string name;
   std::string payload;
@@ -159,7 +201,7 @@ std::vector<Sample> Samples() {
        Via(DecodeHelloResponse)},
       {"CheckRequest", Enc(CheckRequest{{"11010519491231002X", "", "23098761-3"}}),
        Via(DecodeCheckRequest)},
-      {"CheckResponse", CheckResponse(), ReencodeCheckResponse},
+      {"CheckResponse", CheckResponse(), ReencodeCheckResponse(1)},
       {"MeasuresRequest",
        Enc(MeasuresRequest{"912304216987123405",
                            "finance",
@@ -174,6 +216,17 @@ std::vector<Sample> Samples() {
       {"ReloadResponse", Enc(ReloadResponse{12, "ok"}), Via(DecodeReloadResponse)},
       {"CatalogResponse", Enc(CatalogAnswer()), Via(DecodeCatalogResponse)},
       {"Error", error, ReencodeError},
+      // Version 2: the as_of, the listing stretch and the cases' history fields.
+      {"CheckRequest v2", Enc(CheckRequest{{"11010519491231002X", "x"}, 1780452000}, 2),
+       Via(DecodeCheckRequest, 2)},
+      {"CheckResponse v2", CheckResponseV2(), ReencodeCheckResponse(2)},
+      {"MeasuresRequest v2",
+       Enc(MeasuresRequest{"912304216987123405", "", "hotel", {}, 1780452000}, 2),
+       Via(DecodeMeasuresRequest, 2)},
+      {"DetailRequest v2", Enc(DetailRequest{"230987613", 1780452000}, 2),
+       Via(DecodeDetailRequest, 2)},
+      {"MeasuresResponse v2", Enc(Measures(), 2), Via(DecodeMeasuresResponse, 2)},
+      {"DetailResponse v2", Enc(DetailV2(), 2), Via(DecodeDetailResponse, 2)},
   };
 }
 
@@ -305,7 +358,13 @@ TEST(MessagesTest, ReloadRequestFlags) {
 template <typename Decode>
 std::string Patched(Decode decode, std::string payload, size_t at, uint8_t value) {
   payload.at(at) = static_cast<char>(value);
-  auto r = decode(payload);
+  auto r = [&] {
+    if constexpr (std::is_invocable_v<Decode, std::string_view>) {
+      return decode(payload);
+    } else {
+      return decode(payload, kVersion);  // a layout that differs between versions
+    }
+  }();
   return r.ok() ? "OK" : std::string(r.status().message());
 }
 
@@ -448,6 +507,22 @@ TEST(NamesTest, Enums) {
   EXPECT_EQ(CheckStatusName(CheckStatus::kRelated), "related");
   EXPECT_EQ(ReloadStateName(ReloadState::kFailed), "failed");
   EXPECT_EQ(ReloadStateName(ReloadState::kRunning), "running");
+}
+
+// Version 2's "no known end" is 0 on the wire; the largest i64 (kForever in the core) would not
+// encode back to itself, so it is refused.
+TEST(MessagesTest, AnUntilOfTheLargestI64IsRefused) {
+  std::string payload = CheckResponseV2();
+  // The first answer's until: its last 8 bytes before the second answer.
+  std::string first;
+  AppendCheckCount(3, &first);
+  AppendCheckAnswer(ListedWithStretch(), &first, 2);
+  ASSERT_EQ(payload.substr(0, first.size()), first);
+  payload.replace(first.size() - 8, 8, "\x7f\xff\xff\xff\xff\xff\xff\xff", 8);
+  absl::StatusOr<std::vector<CheckAnswer>> r = DecodeCheckResponse(payload, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("answer.until"));
+  EXPECT_TRUE(DecodeCheckResponse(CheckResponseV2(), 2).ok());
 }
 
 }  // namespace

@@ -7,8 +7,22 @@
 #include <utility>
 
 #include "protocol/messages.h"
+#include "protocol/wire.h"
 
 namespace shixin::wire {
+
+// Returns the payload of `m` in `version` (messages whose layout is the same in every version
+// have no version to give).
+template <typename M>
+std::string Enc(const M& m, uint8_t version = kVersion) {
+  std::string out;
+  if constexpr (requires { Encode(m, &out, version); }) {
+    Encode(m, &out, version);
+  } else {
+    Encode(m, &out);
+  }
+  return out;
+}
 
 // Returns the answer for an ID that failed to parse with `error`.
 inline CheckAnswer InvalidAnswer(std::string_view error) {

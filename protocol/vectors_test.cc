@@ -53,11 +53,12 @@ class VectorsTest : public ::testing::Test {
     return it == vectors_->end() ? "" : it->second;
   }
 
-  // Decodes the vector `name` as a frame; returns its payload.
-  static std::string_view Payload(const std::string& name, FrameHeader* header = nullptr) {
+  // Decodes the vector `name` as a frame of a connection of `version`; returns its payload.
+  static std::string_view Payload(const std::string& name, FrameHeader* header = nullptr,
+                                  uint8_t version = kVersion) {
     auto it = vectors_->find(name);
     if (it == vectors_->end()) return {};
-    Decoded d = DecodeFrame(it->second, kMaxPayloadLimit);
+    Decoded d = DecodeFrame(it->second, kMaxPayloadLimit, version);
     EXPECT_EQ(d.result, DecodeResult::kComplete) << name;
     EXPECT_EQ(d.consumed, it->second.size()) << name;
     if (header != nullptr) *header = d.header;
@@ -70,8 +71,10 @@ class VectorsTest : public ::testing::Test {
 std::map<std::string, std::string>* VectorsTest::vectors_ = nullptr;
 
 std::string Frame(Opcode op, uint32_t id, std::string_view payload, uint16_t flags = 0,
-                  uint32_t generation = 0, Status status = Status::kOk) {
+                  uint32_t generation = 0, Status status = Status::kOk,
+                  uint8_t version = kVersion) {
   FrameHeader h;
+  h.version = version;
   h.opcode = static_cast<uint8_t>(op);
   h.flags = flags;
   h.status = static_cast<uint16_t>(status);
@@ -81,13 +84,6 @@ std::string Frame(Opcode op, uint32_t id, std::string_view payload, uint16_t fla
   std::string out;
   AppendHeader(h, &out);
   out.append(payload);
-  return out;
-}
-
-template <typename M>
-std::string Enc(const M& m) {
-  std::string out;
-  Encode(m, &out);
   return out;
 }
 
@@ -220,6 +216,7 @@ TEST_F(VectorsTest, MeasuresRelated) {
   EXPECT_TRUE(s->subject.roles[0].listed);
   ASSERT_EQ(s->measures.size(), 1u);
   EXPECT_EQ(s->measures[0].no, 41);
+  ASSERT_EQ(s->measures.size(), 1u);
   EXPECT_EQ(s->measures[0].title, "协助法院进行住宿宾馆饭店限制");
   ASSERT_EQ(s->measures[0].basis.size(), 1u);
   EXPECT_EQ(s->measures[0].basis[0].type, BasisType::kRelated);
@@ -265,13 +262,8 @@ TEST_F(VectorsTest, MeasuresOfficer) {
   EXPECT_EQ(s->measures[0].basis[0].officer_name, "王建国");
 }
 
-TEST_F(VectorsTest, Detail) {
-  EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(DetailRequest{kWangId})), Vector("detail_request"));
-  CheckResult resp;
-  resp.id = kWangId;
-  resp.listed = true;
-  resp.name = "王建国";
-  resp.roles = {MakeRole(Role::kDirector, kJinshanId, kJinshan, false)};
+// The case of 王建国 in the DETAIL vectors (version-1 fields), with `duty`.
+CaseInfo WangCase(std::string duty) {
   CaseInfo c;
   c.reg_date = 20200608;
   c.publish_date = 20201021;
@@ -282,11 +274,23 @@ TEST_F(VectorsTest, Detail) {
   c.area = "黑龙江";
   c.gist_id = "（2019）黑0403民初1342号";
   c.gist_unit = "鹤岗市工农区人民法院";
-  c.duty = "被告王建国于本判决生效后十日内支付原告鹤岗市宝泰建材有限公司货款126000元";
+  c.duty = std::move(duty);
   c.performance = "全部未履行";
   c.performed_part = "暂无";
   c.unperform_part = "暂无";
   c.disrupt_type = "违反财产报告制度";
+  return c;
+}
+
+TEST_F(VectorsTest, Detail) {
+  EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(DetailRequest{kWangId})), Vector("detail_request"));
+  CheckResult resp;
+  resp.id = kWangId;
+  resp.listed = true;
+  resp.name = "王建国";
+  resp.roles = {MakeRole(Role::kDirector, kJinshanId, kJinshan, false)};
+  const CaseInfo c =
+      WangCase("被告王建国于本判决生效后十日内支付原告鹤岗市宝泰建材有限公司货款126000元");
   resp.cases = {c};
   EXPECT_EQ(Frame(Opcode::kDetail, 7, Enc(resp), kResp, 3), Vector("detail_response"));
 
@@ -546,13 +550,176 @@ TEST_F(VectorsTest, AllDecodeAsOneStream) {
   size_t frames = 0;
   std::string_view rest = stream;
   while (!rest.empty()) {
-    Decoded d = DecodeFrame(rest, kMaxPayloadLimit);
+    // Each frame as its connection reads it (version 2 frames follow a HELLO to version 2).
+    const auto version = static_cast<uint8_t>(rest.size() > 2 ? rest[2] : 0);
+    Decoded d = DecodeFrame(rest, kMaxPayloadLimit, version);
     ASSERT_EQ(d.result, DecodeResult::kComplete) << "frame " << frames;
     rest.remove_prefix(d.consumed);
     ++frames;
   }
   EXPECT_EQ(frames, expected);
   EXPECT_EQ(vectors_->size() - expected, 2u);  // invalid_version_request, invalid_magic_request
+}
+
+// Version 2 (FORMAT.md 13): the v2_ vectors, made by a second encoder from the text alone.
+constexpr uint8_t kV2 = 2;
+constexpr int64_t kAsOf = 1780452000;  // 2026-06-03T10:00:00+08:00
+
+// Checks a decoded subject's listing stretch.
+void ExpectStretch(const CheckResult& subject, int64_t since, int64_t until) {
+  EXPECT_EQ(subject.since, since);
+  EXPECT_EQ(subject.until, until);
+}
+
+// Checks that a decoded version-2 request asks as of kAsOf.
+template <typename M>
+void ExpectAsOf(const absl::StatusOr<M>& request) {
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->as_of, kAsOf);
+}
+
+TEST_F(VectorsTest, V2Hello) {
+  const HelloRequest req{2, 0, "bank-loan-gw/3.0"};
+  EXPECT_EQ(Frame(Opcode::kHello, 20, Enc(req)), Vector("v2_hello_request"));
+  const HelloResponse resp{2,   kCapabilityCatalog, 1048576,      1000,
+                           128, "shixind/0.1.0",    "hegang-2018"};
+  // Both frames of the HELLO exchange carry version 1 in the header (FORMAT.md 4).
+  EXPECT_EQ(Frame(Opcode::kHello, 20, Enc(resp), kResp, 3), Vector("v2_hello_response"));
+  absl::StatusOr<HelloResponse> s = DecodeHelloResponse(Payload("v2_hello_response"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->version, 2);
+}
+
+TEST_F(VectorsTest, V2Check) {
+  const CheckRequest now{{"11010519491231002X", "91350503MA2XK7R352", "230402197203140038"}};
+  EXPECT_EQ(Frame(Opcode::kCheck, 21, Enc(now, kV2), 0, 0, Status::kOk, kV2),
+            Vector("v2_check_request"));
+  const CheckRequest as_of{{"11010519491231002X"}, kAsOf};
+  EXPECT_EQ(Frame(Opcode::kCheck, 22, Enc(as_of, kV2), 0, 0, Status::kOk, kV2),
+            Vector("v2_check_request_as_of"));
+  // The same requests in version 1 have no as_of.
+  EXPECT_EQ(Enc(now, kV2), Enc(now) + std::string(8, '\0'));
+
+  std::string payload;
+  AppendCheckCount(3, &payload);
+  CheckAnswer zhang{
+      CheckStatus::kListed, "", "11010519491231002X", SubjectKind::kPerson, 2, 0, "张秀兰"};
+  zhang.since = 1534694400;  // 2018-08-20T00:00:00+08:00, no known end
+  AppendCheckAnswer(zhang, &payload, kV2);
+  CheckAnswer hengtai{
+      CheckStatus::kListed, "", kHengtaiId, SubjectKind::kOrganization, 2, 0, kHengtai};
+  hengtai.since = 1551369600;  // 2019-03-01T00:00:00+08:00
+  hengtai.until = 1803830400;  // 2027-03-01T00:00:00+08:00
+  AppendCheckAnswer(hengtai, &payload, kV2);
+  CheckAnswer chen{
+      CheckStatus::kRelated, "", "230402197203140038", SubjectKind::kPerson, 0, 1, kChen};
+  AppendCheckAnswer(chen, &payload, kV2);
+  EXPECT_EQ(Frame(Opcode::kCheck, 21, payload, kResp, 3, Status::kOk, kV2),
+            Vector("v2_check_response"));
+
+  ExpectAsOf(DecodeCheckRequest(Payload("v2_check_request_as_of", nullptr, kV2), kV2));
+  absl::StatusOr<CheckRequest> r =
+      DecodeCheckRequest(Payload("v2_check_request", nullptr, kV2), kV2);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->as_of, kAsOfNow);
+  EXPECT_EQ(r->ids, now.ids);
+  // Read as version 1, the as_of is 8 trailing bytes.
+  EXPECT_FALSE(DecodeCheckRequest(Payload("v2_check_request", nullptr, kV2)).ok());
+
+  absl::StatusOr<std::vector<CheckAnswer>> a =
+      DecodeCheckResponse(Payload("v2_check_response", nullptr, kV2), kV2);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 3u);
+  EXPECT_EQ((*a)[0].since, 1534694400);
+  EXPECT_EQ((*a)[0].until, kForever);
+  EXPECT_EQ((*a)[1].since, 1551369600);
+  EXPECT_EQ((*a)[1].until, 1803830400);
+  EXPECT_EQ((*a)[2].status, CheckStatus::kRelated);
+  EXPECT_EQ((*a)[2].since, 0);
+  EXPECT_EQ((*a)[2].until, kForever);
+}
+
+TEST_F(VectorsTest, V2OutOfRange) {
+  const CheckRequest old{{"11010519491231002X"}, 1000000000};
+  EXPECT_EQ(Frame(Opcode::kCheck, 23, Enc(old, kV2), 0, 0, Status::kOk, kV2),
+            Vector("v2_check_request_out_of_range"));
+  const std::string message =
+      "as-of 2001-09-09T09:46:40+08:00 is outside the history window "
+      "(2021-06-03T10:00:00+08:00 to now, 2026-06-03T10:00:00+08:00)";
+  std::string payload;
+  EncodeError(message, &payload);
+  EXPECT_EQ(Frame(Opcode::kCheck, 23, payload, kResp, 3, Status::kOutOfRange, kV2),
+            Vector("v2_error_out_of_range"));
+  FrameHeader h;
+  absl::StatusOr<std::string> m = DecodeError(Payload("v2_error_out_of_range", &h, kV2));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(*m, message);
+  EXPECT_EQ(StatusName(static_cast<Status>(h.status)), "OUT_OF_RANGE");
+  EXPECT_FALSE(IsFatal(static_cast<Status>(h.status)));
+}
+
+TEST_F(VectorsTest, V2Detail) {
+  EXPECT_EQ(
+      Frame(Opcode::kDetail, 24, Enc(DetailRequest{kWangId, kAsOf}, kV2), 0, 0, Status::kOk, kV2),
+      Vector("v2_detail_request_as_of"));
+  CheckResult resp;
+  resp.id = kWangId;
+  resp.listed = true;
+  resp.since = 1603209600;  // 2020-10-21T00:00:00+08:00
+  resp.until = 1782869400;  // 2026-07-01T09:30:00+08:00: revoked after the instant
+  resp.name = "王建国";
+  resp.roles = {MakeRole(Role::kDirector, kJinshanId, kJinshan, false)};
+  CaseInfo c = WangCase("被告王建国于本判决生效后十日内支付原告货款126000元");
+  c.term_end = 20270831;
+  c.start = resp.since;
+  c.ended_at = resp.until;
+  c.end = EndReason::kRevoked;
+  resp.cases = {c};
+  EXPECT_EQ(Frame(Opcode::kDetail, 24, Enc(resp, kV2), kResp, 3, Status::kOk, kV2),
+            Vector("v2_detail_response"));
+
+  ExpectAsOf(DecodeDetailRequest(Payload("v2_detail_request_as_of", nullptr, kV2), kV2));
+  absl::StatusOr<CheckResult> s =
+      DecodeDetailResponse(Payload("v2_detail_response", nullptr, kV2), kV2);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ExpectStretch(*s, resp.since, resp.until);
+  ASSERT_EQ(s->cases.size(), 1u);
+  EXPECT_EQ(s->cases[0], c);
+  absl::StatusOr<SubjectHead> head =
+      DecodeSubjectHead(Payload("v2_detail_response", nullptr, kV2), kV2);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->until, resp.until);
+}
+
+TEST_F(VectorsTest, V2Measures) {
+  MeasuresRequest req;
+  req.id = kHengtaiId;
+  req.scenario = "hotel";
+  req.as_of = kAsOf;
+  EXPECT_EQ(Frame(Opcode::kMeasures, 25, Enc(req, kV2), 0, 0, Status::kOk, kV2),
+            Vector("v2_measures_request_as_of"));
+  MeasuresResult resp;
+  resp.subject.id = kHengtaiId;
+  resp.subject.kind = SubjectKind::kOrganization;
+  resp.subject.listed = true;
+  resp.subject.since = 1551369600;
+  resp.subject.until = 1803830400;
+  resp.subject.name = kHengtai;
+  resp.measures = {MeasureInfo{4,
+                               "协助法院进行住宿宾馆饭店限制",
+                               "public_security",
+                               "鹤岗市公安局",
+                               Effect::kRestrict,
+                               {Basis{}}}};
+  EXPECT_EQ(Frame(Opcode::kMeasures, 25, Enc(resp, kV2), kResp, 3, Status::kOk, kV2),
+            Vector("v2_measures_response"));
+  const absl::StatusOr<MeasuresResult> s =
+      DecodeMeasuresResponse(Payload("v2_measures_response", nullptr, kV2), kV2);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ExpectStretch(s->subject, 1551369600, 1803830400);
+  ASSERT_EQ(s->measures.size(), 1u);
+  EXPECT_EQ(s->measures[0].title, "协助法院进行住宿宾馆饭店限制");
+  ExpectAsOf(DecodeMeasuresRequest(Payload("v2_measures_request_as_of", nullptr, kV2), kV2));
 }
 
 }  // namespace

@@ -30,10 +30,10 @@ bool IsKnownOpcode(uint8_t op) {
 }
 
 std::string_view StatusName(Status status) {
-  static constexpr std::array<std::string_view, 14> kNames = {
+  static constexpr std::array<std::string_view, 15> kNames = {
       "OK",          "BAD_FRAME",  "UNSUPPORTED_VERSION", "UNKNOWN_OPCODE", "FRAME_TOO_LARGE",
       "BAD_PAYLOAD", "INVALID_ID", "INVALID_ARGUMENT",    "STALE_REFUSED",  "BUSY",
-      "UNAVAILABLE", "FORBIDDEN",  "RELOAD_FAILED",       "INTERNAL",
+      "UNAVAILABLE", "FORBIDDEN",  "RELOAD_FAILED",       "INTERNAL",       "OUT_OF_RANGE",
   };
   auto i = static_cast<size_t>(status);
   return i < kNames.size() ? kNames[i] : "UNKNOWN_STATUS";
@@ -61,6 +61,8 @@ Status FromAbsl(const absl::Status& status) {
       return Status::kForbidden;
     case absl::StatusCode::kAborted:
       return Status::kReloadFailed;
+    case absl::StatusCode::kOutOfRange:
+      return Status::kOutOfRange;
     default:
       return Status::kInternal;
   }
@@ -80,7 +82,7 @@ void AppendHeader(const FrameHeader& h, std::string* out) {
   out->append(bytes, sizeof(bytes));
 }
 
-Decoded DecodeFrame(std::string_view data, uint32_t max_payload) {
+Decoded DecodeFrame(std::string_view data, uint32_t max_payload, uint8_t version) {
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   const size_t n = data.size();
   // The magic is checked byte by byte so that garbage (say, an HTTP request) fails before 20
@@ -100,10 +102,15 @@ Decoded DecodeFrame(std::string_view data, uint32_t max_payload) {
   d.header.request_id = DecodeBigEndian32(data.data() + 8);
   d.header.generation = DecodeBigEndian32(data.data() + 12);
   d.header.payload_size = DecodeBigEndian32(data.data() + 16);
-  if (d.header.version == 0 || d.header.version > kVersion) {
-    Decoded invalid = Invalid(Status::kUnsupportedVersion,
-                              absl::StrFormat("unsupported version %d (this side speaks 1 to %d)",
-                                              d.header.version, kVersion));
+  if (d.header.version != version) {
+    // Before a HELLO negotiated another version, this side speaks version 1 only.
+    Decoded invalid =
+        Invalid(Status::kUnsupportedVersion,
+                version == kVersion
+                    ? absl::StrFormat("unsupported version %d (this side speaks 1 to %d)",
+                                      d.header.version, kVersion)
+                    : absl::StrFormat("unsupported version %d (this connection speaks version %d)",
+                                      d.header.version, version));
     invalid.header = d.header;
     return invalid;
   }

@@ -3,7 +3,7 @@
 //
 //   offset size field
 //   0      2    magic 0x53 0x58 ("SX")
-//   2      1    version (1)
+//   2      1    version (the connection's: 1, or 2 once a HELLO negotiated it)
 //   3      1    opcode
 //   4      2    flags (kFlagResponse, kFlagStale)
 //   6      2    status (responses; 0 in requests)
@@ -26,7 +26,11 @@ namespace shixin::wire {
 
 inline constexpr uint8_t kMagic0 = 0x53;  // 'S'
 inline constexpr uint8_t kMagic1 = 0x58;  // 'X'
+// The version of every connection until a HELLO negotiates another (FORMAT.md 4).
 inline constexpr uint8_t kVersion = 1;
+// The highest version this implementation speaks: version 2 adds as-of instants and the
+// listing stretch (FORMAT.md 13).
+inline constexpr uint8_t kMaxVersion = 2;
 inline constexpr size_t kHeaderSize = 20;
 // The largest payload any implementation must accept; servers may announce less in HELLO.
 inline constexpr uint32_t kMaxPayloadLimit = 16u << 20;
@@ -70,6 +74,7 @@ enum class Status : uint16_t {
   kForbidden = 11,          // admin operation not allowed for this client
   kReloadFailed = 12,       // RELOAD: the new list was refused; the old one keeps serving
   kInternal = 13,
+  kOutOfRange = 14,  // version 2: an as-of instant outside the history window
 };
 std::string_view StatusName(Status status);
 // Returns whether the server closes the connection after a response with this status.
@@ -77,7 +82,8 @@ bool IsFatal(Status status);
 // Maps a status of the core (absl) to the wire code used for it; the one place where the
 // mapping lives. OK -> kOk; InvalidArgument -> kInvalidArgument; FailedPrecondition ->
 // kStaleRefused; ResourceExhausted -> kBusy; Unavailable -> kUnavailable; PermissionDenied ->
-// kForbidden; Aborted -> kReloadFailed; everything else -> kInternal.
+// kForbidden; Aborted -> kReloadFailed; OutOfRange -> kOutOfRange; everything else ->
+// kInternal.
 Status FromAbsl(const absl::Status& status);
 
 struct FrameHeader {
@@ -108,16 +114,16 @@ struct Decoded {
 // Decodes one frame from the front of `data`. Never reads past data.size(); never allocates
 // on the kComplete and kNeedMore paths. The checks come in the order of FORMAT.md section 2: a
 // wrong magic byte fails as soon as it is there (kBadFrame, request id and opcode 0: the bytes
-// are not this protocol); once the 20-byte header is whole, a version of 0 or above kVersion fails
-// with kUnsupportedVersion, then a payload length above `max_payload` (the receiver's limit) with
-// kFrameTooLarge, both without waiting for the payload and with `header` filled in, so that the
-// answer can echo the request id and opcode.
+// are not this protocol); once the 20-byte header is whole, a version other than `version` (the
+// connection's: 1 until a HELLO negotiated another) fails with kUnsupportedVersion, then a payload
+// length above `max_payload` (the receiver's limit) with kFrameTooLarge, both without waiting for
+// the payload and with `header` filled in, so that the answer can echo the request id and opcode.
 //
 // Both sides use this function, so it checks only what is the same in both directions (magic,
 // version, length). The caller checks direction: the server that a request has flags, status
 // and generation 0 (else kBadFrame) and a known opcode (else kUnknownOpcode); the client that a
 // response has kFlagResponse set.
-Decoded DecodeFrame(std::string_view data, uint32_t max_payload);
+Decoded DecodeFrame(std::string_view data, uint32_t max_payload, uint8_t version = kVersion);
 
 }  // namespace shixin::wire
 

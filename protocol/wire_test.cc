@@ -122,6 +122,23 @@ TEST(DecodeFrameTest, BadVersion) {
   }
 }
 
+// FORMAT.md 2 and 4: a frame must carry its connection's version; after a HELLO to version 2,
+// version 1 is as unsupported as 3.
+TEST(DecodeFrameTest, FramesCarryTheConnectionsVersion) {
+  for (uint8_t version : {1, 2}) {
+    FrameHeader h = Request(Opcode::kInfo, 9, 0);
+    h.version = version;
+    const std::string frame = MakeFrame(h, "");
+    EXPECT_EQ(DecodeFrame(frame, 1024, version).result, DecodeResult::kComplete) << int{version};
+    const Decoded other = DecodeFrame(frame, 1024, version == 1 ? 2 : 1);
+    EXPECT_EQ(other.error, Status::kUnsupportedVersion) << int{version};
+    EXPECT_EQ(other.header.request_id, 9u);
+  }
+  FrameHeader h = Request(Opcode::kInfo, 9, 0);
+  EXPECT_EQ(DecodeFrame(MakeFrame(h, ""), 1024, 2).message,
+            "unsupported version 1 (this connection speaks version 2)");
+}
+
 // The version comes before the payload size; a bad magic leaves the header empty.
 TEST(DecodeFrameTest, CheckOrder) {
   FrameHeader h = Request(Opcode::kCheck, 9, 5000);

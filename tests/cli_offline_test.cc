@@ -44,7 +44,8 @@ void ExpectShixin(const std::string& args, int status, const std::vector<std::st
 TEST(CliOfflineTest, CheckListedPersonJson) {
   ExpectShixin(
       "check --json --data data/sample 11010519491231002X", 0,
-      {R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张秀兰","cases":[)",
+      {R"({"id":"11010519491231002X","listed":true,"related":false,"kind":"person","name":"张秀兰",)"
+       R"("since":"2015-09-08T00:00:00+08:00","until":null,"cases":[)",
        R"("case_code":"（2018）黑0402执恢45号")"});
 }
 
@@ -87,6 +88,19 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
       Shixin("measures --data data/sample --officer king=11010519491231002X 230987613").status, 2);
   EXPECT_EQ(Shixin("check --data /nonexistent 11010519491231002X").status, 3);
   EXPECT_EQ(Shixin("frobnicate").status, 2);
+}
+
+// --as-of: an instant outside the last 1826 days (before, or in the future) or malformed is a
+// usage error, and nothing is answered.
+TEST(CliOfflineTest, AsOfOutsideTheHistoryIsAUsageError) {
+  for (const char* at : {"1999-01-01T00:00:00+08:00", "2999-01-01T00:00:00Z", "yesterday"}) {
+    for (const char* command : {"check", "measures"}) {
+      const RunResult r = Shixin(std::string(command) + " --json --as-of " + at +
+                                 " --data data/sample 11010519491231002X");
+      EXPECT_EQ(r.status, 2) << command << " " << at;
+      EXPECT_EQ(r.out, "") << command << " " << at;
+    }
+  }
 }
 
 TEST(CliOfflineTest, ReadsIdsFromStandardInput) {

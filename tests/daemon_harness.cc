@@ -349,9 +349,14 @@ bool Daemon::Running() {
 
 std::string Daemon::stderr_text() const { return FileText(stderr_path_); }
 
-absl::StatusOr<std::unique_ptr<Client>> Daemon::Connect(absl::Duration timeout) const {
+absl::StatusOr<std::unique_ptr<Client>> Daemon::Connect(absl::Duration timeout, bool hello) const {
   auto client = Client::Connect(address_, timeout);
-  if (client.ok()) (*client)->set_timeout(absl::Seconds(10));
+  if (!client.ok()) return client;
+  (*client)->set_timeout(absl::Seconds(10));
+  if (hello) {
+    absl::StatusOr<Reply<wire::HelloResponse>> answer = (*client)->Hello("daemon_harness");
+    if (!answer.ok()) return answer.status();
+  }
   return client;
 }
 
@@ -598,9 +603,9 @@ std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view 
   return frame;
 }
 
-std::string CheckPayload(const std::vector<std::string>& ids) {
+std::string CheckPayload(const std::vector<std::string>& ids, uint8_t version) {
   std::string payload;
-  wire::Encode(wire::CheckRequest{ids}, &payload);
+  wire::Encode(wire::CheckRequest{ids}, &payload, version);
   return payload;
 }
 

@@ -123,8 +123,10 @@ class Daemon {
   std::string stderr_text() const;
   const std::string& stderr_path() const { return stderr_path_; }
 
-  // A protocol client connected to the daemon.
-  absl::StatusOr<std::unique_ptr<Client>> Connect(absl::Duration timeout = absl::Seconds(5)) const;
+  // A protocol client connected to the daemon: of version 1 (no HELLO sent), or with `hello`
+  // of the highest version both sides speak (a HELLO sent, as the CLI does).
+  absl::StatusOr<std::unique_ptr<Client>> Connect(absl::Duration timeout = absl::Seconds(5),
+                                                  bool hello = false) const;
 
   // Polls INFO (every 20 ms, each time on a fresh connection if needed) until `done` holds or
   // `timeout` passes (DeadlineExceeded, with the last INFO in the message). Returns that INFO.
@@ -220,7 +222,8 @@ absl::StatusOr<std::vector<Frame>> SplitFrames(std::string_view bytes, std::stri
 
 // Request frames.
 std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view payload);
-std::string CheckPayload(const std::vector<std::string>& ids);
+// A CHECK payload of `version` (the connection's), asking for now.
+std::string CheckPayload(const std::vector<std::string>& ids, uint8_t version = wire::kVersion);
 std::string MeasuresPayload(const wire::MeasuresRequest& request);
 // The error message of an error frame, or "(undecodable)".
 std::string ErrorMessage(const Frame& frame);

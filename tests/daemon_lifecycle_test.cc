@@ -377,7 +377,8 @@ TEST(DaemonNetworkTest, ConfiguredLimitsAreAnnouncedAndEnforced) {
 
   // max_in_flight 4: 60 pipelined requests are all answered, in order, as the client reads.
   for (uint32_t id = 100; id < 160; ++id) {
-    const std::string payload = id % 2 == 0 ? CheckPayload({kListed, kListedOrg}) : "";
+    const std::string payload =
+        id % 2 == 0 ? CheckPayload({kListed, kListedOrg}, c.version()) : "";  // after HELLO
     ASSERT_TRUE(
         c.SendFrame(id % 2 == 0 ? wire::Opcode::kCheck : wire::Opcode::kPing, id, payload).ok());
   }

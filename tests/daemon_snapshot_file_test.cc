@@ -186,7 +186,7 @@ class DaemonSnapshotInPlaceTest : public DaemonSnapshotFileTest {
     auto daemon = StartFromSnapshot();
     ASSERT_TRUE(daemon.ok()) << daemon.status();
     daemon_ = *std::move(daemon);
-    auto client = daemon_->Connect();
+    auto client = daemon_->Connect(absl::Seconds(5), /*hello=*/true);  // version 2: all fields
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = *std::move(client);
     inode_ = Inode(snap_);
