@@ -14,7 +14,6 @@ namespace shixin {
 namespace synthetic_internal {
 namespace {
 
-
 // A key of a case number that ignores the brackets' width: "（2019）黑04执1号" and
 // "(2019)黑04执1号" are the same number.
 uint64_t CaseCodeKey(std::string_view code) {
@@ -228,6 +227,7 @@ void Generator::PlaceDates(Rng& rng, int years, CaseInput* c) {
   c->reg_date = CivilFromDays(reg);
   c->publish_date = CivilFromDays(publish);
   c->term_end = years == 0 ? 0 : TermEnd(publish, years);
+  c->start = DayStart(c->publish_date);  // as ingest sets it
 }
 
 }  // namespace synthetic_internal

@@ -1,0 +1,331 @@
+#include "core/overlay.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/builder.h"
+#include "core/catalog.h"
+#include "core/delta.h"
+#include "core/list.h"
+#include "core/paths.h"
+#include "core/query.h"
+#include "core/test_util.h"
+#include "synthetic/deltas.h"
+#include "synthetic/synthetic.h"
+
+namespace shixin {
+namespace {
+
+using testing::CreditCode;
+using ::testing::HasSubstr;
+using testing::MakeCase;
+using testing::MakeRelation;
+using testing::PersonId;
+
+// 2026-06-01T00:00:00+08:00 and one day.
+const int64_t kJune1 = DayStart(20260601);
+constexpr int64_t kDay = 86400;
+
+// A case of `id` that counts from 2018-07-13 without a term.
+CaseInput Listed(const Id& id, std::string_view name, std::string_view code) {
+  CaseInput c = MakeCase(id, name, code);
+  c.start = DayStart(c.publish_date);
+  return c;
+}
+
+// The base: person 1 (one case), person 2 (two cases), organisation 1 listed with person 3 as
+// its legal representative, organisation 2 unlisted with person 4 as director.
+std::unique_ptr<const Snapshot> Base() {
+  SnapshotBuilder b;
+  b.AddCase(Listed(PersonId(1), "张一", "（2018）黑04执1号"));
+  b.AddCase(Listed(PersonId(2), "张二", "（2018）黑04执2号"));
+  b.AddCase(Listed(PersonId(2), "张二", "（2019）黑04执3号"));
+  b.AddCase(Listed(CreditCode(1), "甲公司", "（2018）黑04执4号"));
+  b.AddRelation(MakeRelation(CreditCode(1), PersonId(3), "张三", Role::kLegalRepresentative));
+  b.AddRelation(MakeRelation(CreditCode(2), PersonId(4), "张四", Role::kDirector));
+  auto snap = b.Build();
+  EXPECT_TRUE(snap.ok()) << snap.status();
+  return *std::move(snap);
+}
+
+DeltaChange Change(DeltaOp op, const Id& id, std::string_view code, int64_t at) {
+  DeltaChange c;
+  c.op = op;
+  c.id = id;
+  c.record.case_code = std::string(code);
+  c.at = at;
+  c.reason = op == DeltaOp::kRemove ? EndReason::kPerformed : EndReason::kNone;
+  return c;
+}
+
+DeltaChange Add(const Id& id, std::string_view name, std::string_view code, int64_t start) {
+  DeltaChange c = Change(DeltaOp::kAdd, id, code, 0);
+  CaseInput in = MakeCase(id, name, code);
+  c.name = std::string(name);
+  c.record = ConvertCase<CaseInfo>(static_cast<const CaseView&>(in));
+  c.record.start = start;
+  return c;
+}
+
+DeltaChange Role(DeltaOp op, const Id& org, const Id& person, shixin::Role role, int64_t at) {
+  DeltaChange c = Change(op, person, "", at);
+  c.org = org;
+  c.role = role;
+  c.name = "新人";
+  return c;
+}
+
+Delta MakeDelta(uint64_t sequence, std::vector<DeltaChange> changes) {
+  Delta d;
+  d.sequence = sequence;
+  d.name = DeltaFileName(sequence);
+  for (size_t i = 0; i < changes.size(); ++i) changes[i].line = i + 1;
+  d.changes = std::move(changes);
+  return d;
+}
+
+class OverlayTest : public ::testing::Test {
+ protected:
+  // Applies `d` on top of the last overlay; returns the status, keeping the overlay on success.
+  absl::Status Apply(const Delta& d) {
+    absl::StatusOr<std::unique_ptr<const Overlay>> next =
+        ApplyDelta(*base_, overlays_.empty() ? nullptr : overlays_.back().get(), d, &report_);
+    if (!next.ok()) return next.status();
+    overlays_.push_back(*std::move(next));
+    return absl::OkStatus();
+  }
+  ListView View() const {
+    return ListView(*base_, overlays_.empty() ? nullptr : overlays_.back().get());
+  }
+  bool Listed(const Id& id, int64_t t) const {
+    const SubjectRef s = View().Find(id);
+    return s.found() && View().IsListed(s, t);
+  }
+  bool Related(const Id& id, int64_t t) const {
+    const SubjectRef s = View().Find(id);
+    return s.found() && View().IsRelated(s, t);
+  }
+
+  std::unique_ptr<const Snapshot> base_ = Base();
+  std::vector<std::unique_ptr<const Overlay>> overlays_;
+  DeltaReport report_;
+};
+
+TEST_F(OverlayTest, AddListsANewSubjectFromItsStart) {
+  ASSERT_TRUE(Apply(MakeDelta(1, {Add(PersonId(9), "新人", "（2026）黑04执9号", kJune1)})).ok());
+  EXPECT_FALSE(Listed(PersonId(9), kJune1 - 1));
+  EXPECT_TRUE(Listed(PersonId(9), kJune1));
+  const CheckResult r = Check(View(), PersonId(9), kJune1 + kDay, true).value();
+  EXPECT_TRUE(r.listed);
+  EXPECT_EQ(r.name, "新人");
+  EXPECT_EQ(r.since, kJune1);
+  ASSERT_EQ(r.cases.size(), 1u);
+  EXPECT_EQ(r.cases[0].case_code, "（2026）黑04执9号");
+  EXPECT_EQ(overlays_.back()->sequence(), 1u);
+  EXPECT_EQ(report_.changes, 1u);
+  EXPECT_TRUE(report_.notes.empty());
+}
+
+TEST_F(OverlayTest, RemoveEndsTheCaseAtItsInstantAndAsOfStillSeesIt) {
+  const int64_t at = kJune1 + 3600;
+  ASSERT_TRUE(Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), "(2018)黑04执1号", at)}))
+                  .ok());  // ASCII brackets name the same case
+  EXPECT_TRUE(Listed(PersonId(1), at - 1));
+  EXPECT_FALSE(Listed(PersonId(1), at));
+  const CheckResult before = Check(View(), PersonId(1), at - 1, true).value();
+  ASSERT_EQ(before.cases.size(), 1u);
+  EXPECT_EQ(before.cases[0].end, EndReason::kPerformed);
+  EXPECT_EQ(before.cases[0].ended_at, at);
+  EXPECT_EQ(before.until, at);
+  const CheckResult after = Check(View(), PersonId(1), at, true).value();
+  EXPECT_FALSE(after.listed);
+  EXPECT_TRUE(after.cases.empty());
+  EXPECT_EQ(after.name, "张一");  // still known: the index keeps subjects once listed
+}
+
+TEST_F(OverlayTest, ASubjectWithAnotherCaseStaysListed) {
+  ASSERT_TRUE(
+      Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(2), "（2018）黑04执2号", kJune1)}))
+          .ok());
+  EXPECT_TRUE(Listed(PersonId(2), kJune1 + kDay));
+  EXPECT_EQ(Check(View(), PersonId(2), kJune1 + kDay, true).value().cases.size(), 1u);
+}
+
+TEST_F(OverlayTest, RevokeIsFlaggedInEarlierAnswers) {
+  ASSERT_TRUE(
+      Apply(MakeDelta(1, {Change(DeltaOp::kRevoke, PersonId(1), "（2018）黑04执1号", kJune1)}))
+          .ok());
+  EXPECT_FALSE(Listed(PersonId(1), kJune1));
+  const CheckResult before = Check(View(), PersonId(1), kJune1 - kDay, true).value();
+  ASSERT_EQ(before.cases.size(), 1u);
+  EXPECT_EQ(before.cases[0].end, EndReason::kRevoked);
+  EXPECT_EQ(before.cases[0].ended_at, kJune1);
+}
+
+TEST_F(OverlayTest, CorrectReplacesTheCaseFromItsInstantWithoutABreak) {
+  DeltaChange correct = Add(PersonId(1), "张一", "（2018）黑04执1号", kJune1);
+  correct.op = DeltaOp::kCorrect;
+  correct.at = kJune1;
+  correct.record.duty = "更正后的义务";
+  ASSERT_TRUE(Apply(MakeDelta(1, {correct})).ok());
+  const CheckResult before = Check(View(), PersonId(1), kJune1 - 1, true).value();
+  const CheckResult after = Check(View(), PersonId(1), kJune1, true).value();
+  ASSERT_EQ(before.cases.size(), 1u);
+  ASSERT_EQ(after.cases.size(), 1u);
+  EXPECT_EQ(before.cases[0].end, EndReason::kCorrected);
+  EXPECT_EQ(before.cases[0].duty, "");
+  EXPECT_EQ(after.cases[0].duty, "更正后的义务");
+  // One unbroken listing: since is the original publication, before and after.
+  EXPECT_EQ(before.since, DayStart(20180713));
+  EXPECT_EQ(after.since, DayStart(20180713));
+}
+
+TEST_F(OverlayTest, RolesRelateAndUnrelateAtTheirInstants) {
+  ASSERT_TRUE(Apply(MakeDelta(1, {Role(DeltaOp::kRelate, CreditCode(1), PersonId(8),
+                                       Role::kPrincipal, kJune1)}))
+                  .ok());
+  EXPECT_FALSE(Related(PersonId(8), kJune1 - 1));
+  EXPECT_TRUE(Related(PersonId(8), kJune1));
+  EXPECT_EQ(View().Name(View().Find(PersonId(8))), "新人");
+  // The organisation's officers now include it.
+  const CheckResult org = Check(View(), CreditCode(1), kJune1, true).value();
+  EXPECT_EQ(org.officers.size(), 2u);
+  ASSERT_TRUE(Apply(MakeDelta(2, {Role(DeltaOp::kUnrelate, CreditCode(1), PersonId(3),
+                                       Role::kLegalRepresentative, kJune1 + kDay)}))
+                  .ok());
+  EXPECT_TRUE(Related(PersonId(3), kJune1));
+  EXPECT_FALSE(Related(PersonId(3), kJune1 + kDay));
+  // The earlier generation still answers as it did.
+  const ListView first(*base_, overlays_[0].get());
+  EXPECT_TRUE(first.IsRelated(first.Find(PersonId(3)), kJune1 + kDay));
+}
+
+TEST_F(OverlayTest, AnUnchangedPersonFollowsItsOrganisationsChanges) {
+  // Person 3 is not touched: its base links lead to the organisation's new state.
+  ASSERT_TRUE(
+      Apply(MakeDelta(1, {Change(DeltaOp::kRemove, CreditCode(1), "（2018）黑04执4号", kJune1)}))
+          .ok());
+  EXPECT_EQ(View().Find(PersonId(3)).changed, nullptr);
+  EXPECT_TRUE(Related(PersonId(3), kJune1 - 1));
+  EXPECT_FALSE(Related(PersonId(3), kJune1));
+  // And measures by the relation follow.
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  MeasureQuery q;
+  q.at = kJune1 - 1;
+  EXPECT_FALSE(Measures(View(), *catalog, PersonId(3), q).value().measures.empty());
+  q.at = kJune1;
+  EXPECT_TRUE(Measures(View(), *catalog, PersonId(3), q).value().measures.empty());
+}
+
+TEST_F(OverlayTest, ContradictionsRefuseTheWholeDelta) {
+  const Delta twice = MakeDelta(1, {Add(PersonId(9), "新人", "c9", kJune1),
+                                    Add(PersonId(1), "张一", "（2018）黑04执1号", kJune1)});
+  absl::Status s = Apply(twice);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("00000000000000000001.ndjson:2: add: case "
+                                                  "（2018）黑04执1号 of ",
+                                                  std::string(PersonId(1).text()))));
+  EXPECT_THAT(s.message(), HasSubstr("is listed already"));
+  EXPECT_TRUE(overlays_.empty());
+  EXPECT_FALSE(Listed(PersonId(9), kJune1));  // line 1 was not applied either
+
+  DeltaChange correct = Add(PersonId(1), "张一", "no such case", kJune1);
+  correct.op = DeltaOp::kCorrect;
+  correct.at = kJune1;
+  s = Apply(MakeDelta(1, {correct}));
+  EXPECT_THAT(s.message(), HasSubstr(":1: correct: case no such case of "));
+  EXPECT_THAT(s.message(), HasSubstr("is unknown, removed or revoked"));
+
+  // A correct of a removed case, within one delta.
+  s = Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), "（2018）黑04执1号", kJune1), [&] {
+                            DeltaChange c = correct;
+                            c.record.case_code = "（2018）黑04执1号";
+                            return c;
+                          }()}));
+  EXPECT_THAT(s.message(), HasSubstr(":2: correct: "));
+  EXPECT_TRUE(overlays_.empty());
+}
+
+TEST_F(OverlayTest, RepeatsAreNotedNotRefused) {
+  ASSERT_TRUE(Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), "nope", kJune1),
+                                  Role(DeltaOp::kRelate, CreditCode(1), PersonId(3),
+                                       Role::kLegalRepresentative, kJune1),
+                                  Role(DeltaOp::kUnrelate, CreditCode(2), PersonId(3),
+                                       Role::kDirector, kJune1)}))
+                  .ok());
+  ASSERT_EQ(report_.notes.size(), 3u);
+  EXPECT_THAT(report_.notes[0], HasSubstr(":1: remove: case nope of "));
+  EXPECT_THAT(report_.notes[0], HasSubstr("is not in the list: nothing to end"));
+  EXPECT_THAT(report_.notes[1], HasSubstr(":2: relate: "));
+  EXPECT_THAT(report_.notes[1], HasSubstr("already"));
+  EXPECT_THAT(report_.notes[2], HasSubstr(":3: unrelate: "));
+  EXPECT_TRUE(Listed(PersonId(1), kJune1));
+}
+
+TEST_F(OverlayTest, SequencesFollowOneAnother) {
+  absl::Status s = Apply(MakeDelta(2, {}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("delta 2 does not follow 0 (expected 1)"));
+  ASSERT_TRUE(Apply(MakeDelta(1, {})).ok());
+  EXPECT_EQ(Apply(MakeDelta(1, {})).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Apply(MakeDelta(2, {})).ok());
+}
+
+// The generator's delta stream, parsed and applied: every line fits the list it was written
+// for (no refusal, no note), and each removal ends its case at its instant.
+TEST(OverlaySyntheticTest, GeneratedDeltasApplyCleanly) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("overlay_test_" + std::to_string(getpid())))
+          .string();
+  const SyntheticOptions list{.subjects = 2000, .seed = 4, .today = 20251231};
+  ASSERT_TRUE(WriteSyntheticDataSet(list, dir).ok());
+  ASSERT_TRUE(
+      WriteSyntheticDeltas(list, {.deltas = 5, .changes_per_delta = 300}, dir + "/deltas").ok());
+  SnapshotBuilder builder;
+  GenerateSynthetic(
+      list, [&](const CaseInput& c) { builder.AddCase(c); },
+      [&](const RelationInput& r) { builder.AddRelation(r); });
+  auto base = builder.Build();
+  ASSERT_TRUE(base.ok());
+  absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir + "/deltas");
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 5u);
+  std::unique_ptr<const Overlay> overlay;
+  DeltaReport report;
+  uint64_t removals = 0;
+  for (const DeltaFile& f : *files) {
+    absl::StatusOr<Delta> delta = ReadDelta(f.path);
+    ASSERT_TRUE(delta.ok()) << delta.status();
+    auto next = ApplyDelta(**base, overlay.get(), *delta, &report);
+    ASSERT_TRUE(next.ok()) << next.status();
+    overlay = *std::move(next);
+    const ListView view(**base, overlay.get());
+    for (const DeltaChange& c : delta->changes) {
+      if (c.op != DeltaOp::kRemove && c.op != DeltaOp::kRevoke) continue;
+      ++removals;
+      CaseBuffer buffer;
+      const SubjectRef s = view.Find(c.id);
+      ASSERT_TRUE(s.found());
+      // Only the later lines of the same file may have touched the case again (a new add).
+      const auto cases = view.ReadCases(s, buffer).value();
+      bool ended = false;
+      for (const CaseView& v : cases) ended |= v.ended_at == c.at;
+      EXPECT_TRUE(ended) << delta->name << ":" << c.line;
+    }
+  }
+  EXPECT_TRUE(report.notes.empty()) << report.notes.front();
+  EXPECT_EQ(report.changes, 1500u);
+  EXPECT_GT(removals, 300u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace shixin
