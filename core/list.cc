@@ -68,13 +68,18 @@ bool ListView::IsRelated(SubjectRef s, int64_t t) const {
 }
 
 uint32_t ListView::CaseCount(SubjectRef s) const {
-  return s.changed != nullptr ? static_cast<uint32_t>(s.changed->cases().size())
+  return s.changed != nullptr ? static_cast<uint32_t>(s.changed->case_count())
                               : base_.CaseCount(s.base);
 }
 
 absl::StatusOr<std::span<const CaseView>> ListView::ReadCases(SubjectRef s,
                                                               CaseBuffer& buffer) const {
-  if (s.changed != nullptr) return s.changed->cases();
+  if (s.changed != nullptr) {
+    buffer.cases_.clear();
+    for (size_t i = 0; i < s.changed->case_count(); ++i)
+      buffer.cases_.push_back(s.changed->Case(i));
+    return std::span<const CaseView>(buffer.cases_);
+  }
   return base_.ReadCases(base_.FirstCase(s.base), base_.CaseCount(s.base), buffer);
 }
 

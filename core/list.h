@@ -61,8 +61,9 @@ class ListView {
   bool IsRelated(SubjectRef s, int64_t t) const;
   // Returns the case records of `s`, every version, counting at some time or not.
   uint32_t CaseCount(SubjectRef s) const;
-  // Returns every case version of `s`, as views valid until `buffer` is used again (or, for a
-  // changed subject, while the overlay lives). Returns the base's DataLoss as ReadCases() does.
+  // Returns every case version of `s`, as views valid until `buffer` is used again or
+  // destroyed (and, for a changed subject, while the overlay lives). Returns the base's
+  // DataLoss as Snapshot::ReadCases() does.
   absl::StatusOr<std::span<const CaseView>> ReadCases(SubjectRef s, CaseBuffer& buffer) const;
   // Calls f(RoleLink) for each role of `s` that holds at `t`, in the base's order (a changed
   // subject: the order of its state).

@@ -10,49 +10,54 @@
 
 namespace shixin {
 
-OverlayEntity::OverlayEntity(const OverlayEntity& other)
-    : id(other.id), name(other.name), links(other.links), records_(other.records_) {
-  Finish();
+CaseView OverlayEntity::Case(size_t i) const {
+  const char* begin = records_.data() + offsets_[i];
+  const char* end = i + 1 < offsets_.size() ? records_.data() + offsets_[i + 1]
+                                            : records_.data() + records_.size();
+  return DecodeCase(begin, end);
+}
+
+size_t OverlayEntity::Bytes() const {
+  return sizeof(*this) + name.capacity() + links.capacity() * sizeof(OverlayLink) +
+         records_.capacity() + offsets_.capacity() * sizeof(uint32_t) +
+         blocks_.capacity() * sizeof(Interval);
 }
 
 void OverlayEntity::AddCase(const CaseView& c) {
-  records_.emplace_back();
-  EncodeCase(c, &records_.back());
+  offsets_.push_back(static_cast<uint32_t>(records_.size()));
+  EncodeCase(c, &records_);
 }
 
 void OverlayEntity::EndCase(size_t i, int64_t at, EndReason end) {
-  CaseView c = DecodeCase(records_[i].data(), records_[i].data() + records_[i].size());
-  c.ended_at = at;
-  c.end = end;
-  std::string record;
-  EncodeCase(c, &record);
-  records_[i] = std::move(record);
+  // Re-encode every version: the record's size may change, the rest must move.
+  std::vector<std::string> records;
+  for (size_t k = 0; k < case_count(); ++k) {
+    CaseView c = Case(k);
+    if (k == i) {
+      c.ended_at = at;
+      c.end = end;
+    }
+    records.emplace_back();
+    EncodeCase(c, &records.back());
+  }
+  records_.clear();
+  for (size_t k = 0; k < records.size(); ++k) {
+    offsets_[k] = static_cast<uint32_t>(records_.size());
+    records_ += records[k];
+  }
 }
 
 void OverlayEntity::Finish() {
-  cases_.clear();
   std::vector<Interval> intervals;
-  for (const std::string& r : records_) {
-    cases_.push_back(DecodeCase(r.data(), r.data() + r.size()));
-    intervals.push_back(CaseInterval(cases_.back()));
-  }
+  for (size_t i = 0; i < case_count(); ++i) intervals.push_back(CaseInterval(Case(i)));
   blocks_ = MergeIntervals(std::move(intervals));
+  records_.shrink_to_fit();
 }
 
 size_t Overlay::Bytes() const {
   size_t n = entities_.capacity() * (sizeof(PackedId) + sizeof(std::shared_ptr<OverlayEntity>)) +
              changed_base_.size() * sizeof(uint64_t);
-  for (const auto& [id, e] : entities_) {
-    n += sizeof(OverlayEntity) + e->name.capacity() + e->links.capacity() * sizeof(OverlayLink);
-    for (const CaseView& c : e->cases()) {
-      n += sizeof(CaseView) + sizeof(std::string) + CaseFixedBytes();
-      ForEachCaseField(
-          [&n]<typename M>(const CaseField&, const M& v) {
-            if constexpr (kIsCaseText<M>) n += v.size() + 1;
-          },
-          c);
-    }
-  }
+  for (const auto& [id, e] : entities_) n += e->Bytes();
   return n;
 }
 
@@ -109,7 +114,7 @@ absl::StatusOr<OverlayEntity*> Applier::Mutable(const Id& id) {
   if (auto it = touched_.find(key); it != touched_.end()) return it->second.get();
   std::shared_ptr<OverlayEntity> state;
   if (const OverlayEntity* old = previous_ != nullptr ? previous_->Find(key) : nullptr) {
-    state = std::make_shared<OverlayEntity>(*old);
+    state = std::make_shared<OverlayEntity>(*old);  // copy on write
   } else {
     state = std::make_shared<OverlayEntity>();
     state->id = e != kNoEntity ? base_.EntityId(e) : id;
@@ -132,9 +137,9 @@ absl::StatusOr<OverlayEntity*> Applier::Mutable(const Id& id) {
 // Returns the index of the version of case `code` that has not ended by a change, or -1.
 int CurrentVersion(const OverlayEntity& e, std::string_view code) {
   const std::string key = CaseKey(code);
-  const std::span<const CaseView> cases = e.cases();
-  for (size_t i = cases.size(); i-- > 0;) {
-    if (cases[i].end == EndReason::kNone && CaseKey(cases[i].case_code) == key) {
+  for (size_t i = e.case_count(); i-- > 0;) {
+    const CaseView c = e.Case(i);
+    if (c.end == EndReason::kNone && CaseKey(c.case_code) == key) {
       return static_cast<int>(i);
     }
   }
@@ -144,7 +149,7 @@ int CurrentVersion(const OverlayEntity& e, std::string_view code) {
 absl::Status Applier::AddCase(const DeltaChange& c) {
   SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
-  if (i >= 0 && CaseInterval(e->cases()[i]).until > c.record.start) {
+  if (i >= 0 && CaseInterval(e->Case(static_cast<size_t>(i))).until > c.record.start) {
     return absl::InvalidArgumentError(
         absl::StrFormat("case %s of %s is listed already", c.record.case_code, c.id.text()));
   }
@@ -157,7 +162,7 @@ absl::Status Applier::AddCase(const DeltaChange& c) {
 absl::Status Applier::EndCase(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
-  if (i < 0 || !(c.at < CaseInterval(e->cases()[i]).until)) {
+  if (i < 0 || !(c.at < CaseInterval(e->Case(static_cast<size_t>(i))).until)) {
     *note = absl::StrFormat("case %s of %s %s: nothing to end", c.record.case_code, c.id.text(),
                             i < 0 ? "is not in the list" : "no longer counts");
     return absl::OkStatus();

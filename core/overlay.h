@@ -37,32 +37,32 @@ struct OverlayLink {
 };
 
 // One subject's state in a generation: everything the base held for it and every change since.
-// Immutable once its generation is published.
+// Its case versions are kept encoded (core/case_codec.h) back to back, to keep a changed case
+// small; Case() decodes one. Immutable once its generation is published.
 class OverlayEntity {
  public:
   Id id;
   std::string name;
   std::vector<OverlayLink> links;  // a person's organisations, an organisation's persons
 
-  // Returns the case versions in arrival order (the base's, then the deltas'), as views into
-  // this entity; and the listing blocks (the merged case intervals), by start.
-  std::span<const CaseView> cases() const { return cases_; }
+  // Returns the number of case versions (the base's, then the deltas', in arrival order), and
+  // version `i` as views into this entity. REQUIRES: i < case_count().
+  size_t case_count() const { return offsets_.size(); }
+  CaseView Case(size_t i) const;
+  // Returns the listing blocks (the merged case intervals), by start.
   std::span<const Interval> blocks() const { return blocks_; }
+  // Returns the bytes this entity holds.
+  size_t Bytes() const;
 
-  // Appends a case version. Call Finish() before reading cases() or blocks().
+  // Appends a case version, or replaces version `i`'s end. Call Finish() after the changes.
   void AddCase(const CaseView& c);
-  // Replaces case version `i` (its end). REQUIRES: i < cases().size().
-  void EndCase(size_t i, int64_t at, EndReason end);
-  // Recomputes the views and the blocks after changes.
+  void EndCase(size_t i, int64_t at, EndReason end);  // REQUIRES: i < case_count()
+  // Recomputes the blocks.
   void Finish();
 
-  OverlayEntity() = default;
-  OverlayEntity(const OverlayEntity& other);
-  OverlayEntity& operator=(const OverlayEntity&) = delete;
-
  private:
-  std::vector<std::string> records_;  // EncodeCase()d versions
-  std::vector<CaseView> cases_;       // views into records_
+  std::string records_;            // the EncodeCase()d versions, back to back
+  std::vector<uint32_t> offsets_;  // where each begins in records_
   std::vector<Interval> blocks_;
 };
 

@@ -87,6 +87,7 @@ class CaseBuffer {
   CaseBuffer& operator=(const CaseBuffer&) = delete;
 
  private:
+  friend class ListView;
   friend class Snapshot;
   friend class SnapshotFile;
 
