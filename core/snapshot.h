@@ -117,6 +117,10 @@ class Snapshot {
   bool IsListed(EntityNo e, int64_t t) const;
   // Returns the listing block of `e` that holds `t` (since, until), or nullopt if not listed.
   std::optional<Interval> ListingAt(EntityNo e, int64_t t) const;
+  // Returns the instant that IsListed/ListingAt answer for when asked about `t`: the tables
+  // keep 1970 to 2106, so an earlier `t` is answered as of 1970 and a later one as of the last
+  // second before 2106. Filtering cases at this instant agrees with ListingAt.
+  static int64_t AnsweredInstant(int64_t t) { return StoredTime(t); }
   // Whether `e` has any case (listed at some time, now, before or later).
   bool HasCases(EntityNo e) const { return CaseCount(e) > 0; }
   // A person holding a role in an organisation listed at `t`.
