@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,34 +84,45 @@ const std::vector<Interval> kThreeBlocksBlocks = {
     {DayStart(20230101), kForever},
 };
 
+// A case of the world that runs from its publish day to its term end.
+struct TermCase {
+  const Id& id;
+  const char* code;
+  uint32_t publish;
+  uint32_t term_end;
+};
+
 void AddWorld(SnapshotBuilder& b) {
-  b.AddCase(Case(kExpiring, "c1", 20240101, 20250630));
-  b.AddCase(Case(kGrace, "c2", 20300101, 0));
-  // Overlapping (a, b), touching (b ends as c starts), contained (d in a); out of order.
-  b.AddCase(Case(kMerged, "c3c", 20240101, 20241231));
-  b.AddCase(Case(kMerged, "c3a", 20200101, 20221231));
-  b.AddCase(Case(kMerged, "c3d", 20200301, 20200401));
-  b.AddCase(Case(kMerged, "c3b", 20220601, 20231231));
-  b.AddCase(Case(kTwoBlocks, "c4b", 20220101, 20221231));
-  b.AddCase(Case(kTwoBlocks, "c4a", 20200101, 20201231));
-  b.AddCase(Case(kThreeBlocks, "c5c", 20230101, 0));
-  b.AddCase(Case(kThreeBlocks, "c5b2", 20200501, 20201231));
-  b.AddCase(Case(kThreeBlocks, "c5a", 20180101, 20181231));
-  b.AddCase(Case(kThreeBlocks, "c5b1", 20200101, 20200630));
+  const TermCase term_cases[] = {
+      {kExpiring, "c1", 20240101, 20250630},
+      {kGrace, "c2", 20300101, 0},
+      // Overlapping (a, b), touching (b ends as c starts), contained (d in a); out of order.
+      {kMerged, "c3c", 20240101, 20241231},
+      {kMerged, "c3a", 20200101, 20221231},
+      {kMerged, "c3d", 20200301, 20200401},
+      {kMerged, "c3b", 20220601, 20231231},
+      {kTwoBlocks, "c4b", 20220101, 20221231},
+      {kTwoBlocks, "c4a", 20200101, 20201231},
+      {kThreeBlocks, "c5c", 20230101, 0},
+      {kThreeBlocks, "c5b2", 20200501, 20201231},
+      {kThreeBlocks, "c5a", 20180101, 20181231},
+      {kThreeBlocks, "c5b1", 20200101, 20200630},
+      {kListedOrg, "c8", 20240101, 20251231},
+      {kOfficer, "c9", 20240601, 20241231},
+      {kVersions, "c11", 20240101, 20240630},
+      {kEver, "c12", 0, 0},
+  };
+  for (const TermCase& c : term_cases) b.AddCase(Case(c.id, c.code, c.publish, c.term_end));
   b.AddCase(Ended(Case(kRemoved, "c6", 20240101, 20291231), kRemovedAt, EndReason::kPerformed));
   b.AddCase(Ended(Case(kRevoked, "c7", 20240101, 20291231), kRevokedAt, EndReason::kRevoked));
-  b.AddCase(Case(kListedOrg, "c8", 20240101, 20251231));
   b.AddRelation(MakeRelation(kListedOrg, kRelated, "某", Role::kLegalRepresentative));
-  b.AddCase(Case(kOfficer, "c9", 20240601, 20241231));
   b.AddRelation(MakeRelation(kUnlistedOrg, kOfficer, "某", Role::kLegalRepresentative));
-  // Version 1 of c10 replaced at kCorrectedAt by version 2; c11 expired in 2024.
+  // Version 1 of c10 replaced at kCorrectedAt by version 2 (c11 expired in 2024).
   b.AddCase(Ended(Case(kVersions, "c10", 20240101, 0), kCorrectedAt, EndReason::kCorrected));
   CaseInput v2 = Case(kVersions, "c10", 20240101, 0);
   v2.start = kCorrectedAt;
   v2.performance = "部分未履行";
   b.AddCase(v2);
-  b.AddCase(Case(kVersions, "c11", 20240101, 20240630));
-  b.AddCase(Case(kEver, "c12", 0, 0));
 }
 
 std::string CatalogPath() {
@@ -142,10 +154,7 @@ class ListingTest : public ::testing::TestWithParam<bool> {
     std::remove(path_.c_str());
   }
 
-  const Snapshot& snap() const {
-    EXPECT_EQ(opened_->from_file(), true);
-    return GetParam() ? *opened_ : *built_;
-  }
+  const Snapshot& snap() const { return GetParam() ? *opened_ : *built_; }
   EntityNo Entity(const Id& id) const {
     const EntityNo e = snap().Find(id);
     EXPECT_NE(e, kNoEntity) << id.text();
@@ -222,6 +231,7 @@ INSTANTIATE_TEST_SUITE_P(BuiltAndFile, ListingTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "File" : "Built"; });
 
 TEST_P(ListingTest, TermEndsAtMidnightChinaTimeOfTheNextDay) {
+  ASSERT_EQ(snap().from_file(), GetParam());
   const int64_t end = TermEndInstant(20250630);
   ASSERT_EQ(end, At("2025-07-01T00:00:00+08:00"));
   ASSERT_EQ(end, DayStart(20250701));
@@ -393,9 +403,9 @@ TEST_P(ListingTest, CheckListsOnlyTheCaseVersionsThatCountThen) {
   EXPECT_TRUE(CodesAt(kVersions, DayStart(20240101) - 1).empty());
   const CheckResult early = CheckAt(kVersions, DayStart(20240301));
   ASSERT_EQ(early.cases.size(), 2u);
-  EXPECT_EQ(early.cases[0].case_code, "c10");
-  EXPECT_EQ(early.cases[0].performance, "全部未履行");
-  EXPECT_EQ(early.cases[1].case_code, "c11");
+  EXPECT_EQ(early.cases[0].case_code, "c11");  // in the order the cases came
+  EXPECT_EQ(early.cases[1].case_code, "c10");
+  EXPECT_EQ(early.cases[1].performance, "全部未履行");
   // Corrected and replaced without a break: one block, no known end.
   EXPECT_EQ(early.since, DayStart(20240101));
   EXPECT_EQ(early.until, kForever);
@@ -437,9 +447,25 @@ TEST_P(ListingTest, InstantsAtTheExtremes) {
     EXPECT_EQ(snap().ListingAt(ever, t), (Interval{0, kForever})) << t;
     const CheckResult r = CheckAt(kEver, t);
     EXPECT_TRUE(r.listed) << t;
-    EXPECT_EQ(r.since, 0) << t;  // since ever
+    EXPECT_EQ(r.since, 0) << t;  // no publish date known
     EXPECT_EQ(r.until, kForever) << t;
     EXPECT_THAT(r.cases, ::testing::SizeIs(1)) << t;
+  }
+  // Nothing counts before 1970, not even a case without a publish date (its interval starts
+  // at 0), nor at kForever, which never comes ([from, kForever) does not hold it).
+  const CheckResult in_2024 = CheckAt(kEver, DayStart(20240101));
+  ASSERT_THAT(in_2024.cases, ::testing::SizeIs(1));
+  const Interval ever_case = CaseInterval(in_2024.cases[0]);
+  EXPECT_EQ(ever_case, (Interval{0, kForever}));
+  for (int64_t t : {int64_t{-1}, std::numeric_limits<int64_t>::min(), kForever}) {
+    EXPECT_FALSE(ever_case.Contains(t)) << t;
+    EXPECT_FALSE(snap().IsListed(ever, t)) << t;
+    EXPECT_EQ(snap().ListingAt(ever, t), std::nullopt) << t;
+    const CheckResult r = CheckAt(kEver, t);
+    EXPECT_FALSE(r.listed) << t;
+    EXPECT_TRUE(r.cases.empty()) << t;
+    EXPECT_FALSE(snap().IsListed(Entity(kThreeBlocks), t)) << t;
+    EXPECT_FALSE(snap().IsRelated(Entity(kRelated), t)) << t;
   }
   // A case without a term counts beyond 2106; one with a term does not.
   EXPECT_TRUE(snap().IsListed(Entity(kGrace), beyond_2106));

@@ -23,9 +23,8 @@ absl::StatusOr<CheckResult> Check(const Snapshot& snap, const Id& id, int64_t at
     CaseBuffer buffer;
     SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases,
                             snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer));
-    const int64_t t = Snapshot::AnsweredInstant(at);  // as ListingAt, at the extremes too
     for (const CaseView& c : cases) {
-      if (CaseInterval(c).Contains(t)) r.cases.push_back(ConvertCase<CaseInfo>(c));
+      if (CaseInterval(c).Contains(at)) r.cases.push_back(ConvertCase<CaseInfo>(c));
     }
   }
   std::vector<RoleInfo>& links = r.kind == SubjectKind::kPerson ? r.roles : r.officers;

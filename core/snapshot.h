@@ -113,14 +113,11 @@ class Snapshot {
   Id EntityId(EntityNo e) const { return Id::Unpack(entities_[e].id); }
   SubjectKind EntityKind(EntityNo e) const;
   std::string_view EntityName(EntityNo e) const;
-  // Whether a case of `e` counts at the instant `t` (Unix seconds).
+  // Whether a case of `e` counts at the instant `t` (Unix seconds). Nothing counts before 1970
+  // (t < 0) or at kForever; ends beyond 2106 are kept as the last second before it.
   bool IsListed(EntityNo e, int64_t t) const;
   // Returns the listing block of `e` that holds `t` (since, until), or nullopt if not listed.
   std::optional<Interval> ListingAt(EntityNo e, int64_t t) const;
-  // Returns the instant that IsListed/ListingAt answer for when asked about `t`: the tables
-  // keep 1970 to 2106, so an earlier `t` is answered as of 1970 and a later one as of the last
-  // second before 2106. Filtering cases at this instant agrees with ListingAt.
-  static int64_t AnsweredInstant(int64_t t) { return StoredTime(t); }
   // Whether `e` has any case (listed at some time, now, before or later).
   bool HasCases(EntityNo e) const { return CaseCount(e) > 0; }
   // A person holding a role in an organisation listed at `t`.
@@ -191,6 +188,9 @@ class Snapshot {
   static int64_t Instant(uint32_t stored) {
     return stored == kStoredForever ? kForever : static_cast<int64_t>(stored);
   }
+  // Whether anything can be listed at `t`: not before 1970, which the tables do not keep, nor
+  // at kForever, which never comes; as CaseInterval(), whose intervals start at 0 or later.
+  static bool Listable(int64_t t) { return t >= 0 && t != kForever; }
 
   Snapshot();
 
