@@ -90,6 +90,7 @@ std::string_view Snapshot::EntityName(EntityNo e) const {
 }
 
 std::optional<Interval> Snapshot::ListingAt(EntityNo e, int64_t t) const {
+  if (!Listable(t)) return std::nullopt;
   const uint32_t at = StoredTime(t);
   const Entity& entity = entities_[e];
   if (at >= entity.listed_from) {
@@ -105,6 +106,7 @@ std::optional<Interval> Snapshot::ListingAt(EntityNo e, int64_t t) const {
 }
 
 bool Snapshot::IsListed(EntityNo e, int64_t t) const {
+  if (!Listable(t)) return false;
   const Entity& entity = entities_[e];
   const uint32_t at = StoredTime(t);
   // The common case, answered from the entity's own line.

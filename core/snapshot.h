@@ -114,7 +114,8 @@ class Snapshot {
   Id EntityId(EntityNo e) const { return Id::Unpack(entities_[e].id); }
   SubjectKind EntityKind(EntityNo e) const;
   std::string_view EntityName(EntityNo e) const;
-  // Whether a case of `e` counts at the instant `t` (Unix seconds).
+  // Whether a case of `e` counts at the instant `t` (Unix seconds). Nothing counts before 1970
+  // (t < 0) or at kForever; ends beyond 2106 are kept as the last second before it.
   bool IsListed(EntityNo e, int64_t t) const;
   // Returns the listing block of `e` that holds `t` (since, until), or nullopt if not listed.
   std::optional<Interval> ListingAt(EntityNo e, int64_t t) const;
@@ -188,6 +189,9 @@ class Snapshot {
   static int64_t Instant(uint32_t stored) {
     return stored == kStoredForever ? kForever : static_cast<int64_t>(stored);
   }
+  // Whether anything can be listed at `t`: not before 1970, which the tables do not keep, nor
+  // at kForever, which never comes; as CaseInterval(), whose intervals start at 0 or later.
+  static bool Listable(int64_t t) { return t >= 0 && t != kForever; }
 
   Snapshot();
 
