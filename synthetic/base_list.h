@@ -10,13 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "synthetic/synthetic.h"
-
 #include "core/id.h"
 #include "core/record.h"
 #include "core/types.h"
 #include "synthetic/fields.h"
 #include "synthetic/generator.h"
+#include "synthetic/synthetic.h"
 
 namespace shixin::synthetic_internal {
 

@@ -179,9 +179,8 @@ class SyntheticDeltasTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(TempDir("list"));
     ASSERT_TRUE(WriteSyntheticDataSet(kList, *dir_).ok());
-    absl::StatusOr<SyntheticDeltaStats> stats =
-        WriteSyntheticDeltas(kList,
-                             {.deltas = kDeltas, .changes_per_delta = kChanges}, *dir_ + "/deltas");
+    absl::StatusOr<SyntheticDeltaStats> stats = WriteSyntheticDeltas(
+        kList, {.deltas = kDeltas, .changes_per_delta = kChanges}, *dir_ + "/deltas");
     ASSERT_TRUE(stats.ok()) << stats.status();
     stats_ = new SyntheticDeltaStats(*stats);
   }

@@ -24,7 +24,6 @@
 
 namespace shixin {
 
-
 struct SyntheticOptions {
   uint64_t subjects = 1000;  // listed subjects (persons and organisations)
   uint64_t seed = 1;
