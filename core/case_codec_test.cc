@@ -112,7 +112,7 @@ TEST(CaseRecordTest, ForEachCaseFieldListsEveryMemberOnce) {
           value = std::string(f.name);
         } else {
           EXPECT_EQ(value, M{}) << f.name << " listed twice";
-          value = static_cast<M>(static_cast<int>(value) + 1);
+          value = static_cast<M>(static_cast<int64_t>(value) + 1);
         }
       },
       c);

@@ -76,8 +76,9 @@ absl::StatusOr<std::span<const CaseView>> ListView::ReadCases(SubjectRef s,
                                                               CaseBuffer& buffer) const {
   if (s.changed != nullptr) {
     buffer.cases_.clear();
-    for (size_t i = 0; i < s.changed->case_count(); ++i)
+    for (size_t i = 0; i < s.changed->case_count(); ++i) {
       buffer.cases_.push_back(s.changed->Case(i));
+    }
     return std::span<const CaseView>(buffer.cases_);
   }
   return base_.ReadCases(base_.FirstCase(s.base), base_.CaseCount(s.base), buffer);

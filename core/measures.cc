@@ -63,7 +63,11 @@ void MatchMeasure(const ListView& list, const Measure& m, const Grounds& g, Subj
     b.via_name = std::string(list.Name(org));
     out->push_back(std::move(b));
   }
-  for (const auto& [role, officer, officer_s] : g.officers) {
+  for (const auto& entry : g.officers) {
+    // Named copies: a lambda below uses them (structured bindings cannot be captured in C++20).
+    const Role role = std::get<0>(entry);
+    const Id& officer = std::get<1>(entry);
+    const SubjectRef officer_s = std::get<2>(entry);
     if (!officer_s.found()) continue;
     if (RoleSetHas(m.officer_listed_roles, role) && list.IsListed(officer_s, g.at)) {
       out->push_back(OfficerBasis(list, role, officer, officer_s));

@@ -45,6 +45,7 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, int64_t at
              (order[a].first == order[b].first && order[a].second < order[b].second);
     });
     std::vector<RoleInfo> sorted;
+    sorted.reserve(index.size());
     for (size_t i : index) sorted.push_back(std::move(links[i]));
     links = std::move(sorted);
   }
