@@ -130,8 +130,8 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       status_.last_delta_time = now;
       status_.lag_seconds = newest > 0 ? now - newest : 0;
     }
-    LogInfo("applied delta %s: %d changes, %d notes", delta->name, report.changes,
-            report.notes.size());
+    LogInfo("applied delta %s: %d changes, %d notes, %d s after its newest change", delta->name,
+            report.changes, report.notes.size(), newest > 0 ? now - newest : 0);
     if (publish != nullptr) (*publish)(std::make_unique<Dataset>(*dataset));
   }
   const uint64_t pending = static_cast<uint64_t>(files->end() - next);

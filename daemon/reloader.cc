@@ -256,6 +256,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
     const std::string message = std::string(dataset.status().message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);
     holder_->SetReloadStatus(ReloadStatus{wire::ReloadState::kFailed, Now(), message});
+    if (deltas_ != nullptr) ApplyArrivedDeltas();  // the old list still takes its new deltas
     NotifyReady(absl::StrFormat("serving generation %d; last reload failed: %s", serving, message));
     return ReloadResult{absl::AbortedError(message), serving, message};
   }

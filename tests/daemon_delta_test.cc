@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -139,6 +141,41 @@ TEST_F(DaemonDeltaTest, GapIsReportedAndNotSkipped) {
   Write(1, kRemove);
   EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
   EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+}
+
+TEST_F(DaemonDeltaTest, QueriesAcrossManyDeltaGenerationsNeverFail) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  std::atomic<bool> done{false};
+  std::atomic<int> errors{0}, relisted{0}, answers{0};
+  std::thread reader([&] {
+    auto client = daemon_->Connect();
+    if (!client.ok()) {
+      ++errors;
+      return;
+    }
+    bool unlisted = false;
+    while (!done.load()) {
+      auto reply = (*client)->Check({kOneCase, kNew});
+      if (!reply.ok()) {
+        ++errors;
+        return;
+      }
+      ++answers;
+      const wire::CheckStatus s = reply->value[0].status;
+      if (s == wire::CheckStatus::kListed && unlisted) ++relisted;  // generations go back
+      if (s == wire::CheckStatus::kUnlisted) unlisted = true;
+    }
+  });
+  Write(1, kRemove);
+  for (uint64_t sequence = 2; sequence <= 20; ++sequence) Write(sequence, kRemove);  // notes
+  Write(21, kAdd);
+  EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  done = true;
+  reader.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(relisted.load(), 0);
+  EXPECT_GT(answers.load(), 0);
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
 }
 
 TEST_F(DaemonDeltaTest, RestartReplaysTheFilesToTheSameAnswers) {
