@@ -55,6 +55,8 @@ const Key kKeys[] = {
      "a snapshot file from shixin compile, mapped rather than parsed\n"
      "(exclusive with --data; compiled against the same catalog)",
      "", ""},
+    {"deltas_dir", &Config::deltas_dir, 0, 0, "DIR",
+     "delta files (docs/feed.md), applied as they arrive", "none", ""},
     {"listen", &Config::listen, 0, 0, "HOST:PORT", "[::1]:PORT for IPv6; port 0 picks one", "", ""},
     {"catalog", &Config::catalog, 0, 0, "FILE", "measure catalog", "the shipped hegang-2018.json",
      ""},
@@ -428,6 +430,11 @@ absl::Status Validate(const Config& config) {
   }
   SHIXIN_RETURN_IF_ERROR(ValidateSource(config));
   struct stat st;
+  if (!config.deltas_dir.empty() &&
+      (::stat(config.deltas_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("deltas_dir \"%s\": no such directory", config.deltas_dir));
+  }
   if (!config.catalog.empty() &&
       (::stat(config.catalog.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
     return absl::InvalidArgumentError(

@@ -24,6 +24,7 @@ struct Config {
   uint32_t threads = 0;                      // I/O threads; 0: one per hardware core
   std::string data_dir;                      // debtors.ndjson and relations.ndjson
   std::string snapshot;                      // a compiled snapshot file; exclusive with data_dir
+  std::string deltas_dir;                    // delta files applied online; empty: none
   std::string catalog;                       // measure catalog; empty: DefaultCatalogPath()
   uint64_t max_errors = 0;                   // bad input lines tolerated per load
   uint32_t max_connections = 1024;           // more displace the oldest idle one, or are closed
@@ -68,7 +69,7 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 // Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
 // range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen
 // address, neither or both of data_dir and snapshot, a missing or unreadable data directory or
-// snapshot file, a missing catalog file.
+// snapshot file, a missing deltas_dir directory, a missing catalog file.
 absl::Status Validate(const Config& config);
 
 // A listen address split into host (without brackets) and port.

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "core/list.h"
 #include "core/query.h"
 #include "daemon/log.h"
 #include "protocol/messages.h"
@@ -84,13 +85,14 @@ class Handler::Response {
 
 namespace {
 
-// Returns how many roles the person `e` holds in listed organisations (0 for organisations).
-uint16_t ListedRoles(const Snapshot& snap, EntityNo e, int64_t now) {
-  if (snap.EntityKind(e) != SubjectKind::kPerson) return 0;
+// Returns how many roles the person `s` holds at `at` in organisations listed at `at` (0 for
+// organisations).
+uint16_t ListedRoles(const ListView& list, SubjectRef s, int64_t at) {
+  if (list.Kind(s) != SubjectKind::kPerson) return 0;
   uint32_t n = 0;
-  for (uint32_t i = 0; i < snap.LinkCount(e); ++i) {
-    if (snap.IsListed(snap.Link(e, i).other, now)) ++n;
-  }
+  list.ForEachRole(s, at, [&](const RoleLink& link) {
+    if (link.other.found() && list.IsListed(link.other, at)) ++n;
+  });
   return static_cast<uint16_t>(std::min<uint32_t>(n, 0xFFFF));
 }
 
@@ -105,9 +107,10 @@ std::string Printable(std::string_view s) {
 
 // Scratch space of the CHECK path, reused across requests on a thread.
 struct CheckScratch {
-  std::vector<Id> ids;          // the valid IDs, in order
-  std::vector<EntityNo> found;  // FindBatch's answers
-  std::vector<int32_t> slot;    // per input: index into ids, or -1 - index into errors
+  std::vector<Id> ids;            // the valid IDs, in order
+  std::vector<SubjectRef> found;  // FindBatch's answers
+  std::vector<EntityNo> base;     // FindBatch's scratch
+  std::vector<int32_t> slot;      // per input: index into ids, or -1 - index into errors
   std::vector<std::string> errors;
 };
 
@@ -250,9 +253,10 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
       s.errors.emplace_back(id.status().message());
     }
   }
-  const Snapshot& snap = *d.snapshot;
+  const ListView list = d.list();
   s.found.resize(s.ids.size());
-  snap.FindBatch(s.ids, s.found);
+  s.base.resize(s.ids.size());
+  list.FindBatch(s.ids, s.found, s.base);
   wire::AppendCheckCount(static_cast<uint16_t>(n), out);
   for (int32_t slot : s.slot) {
     wire::CheckAnswer a;
@@ -263,20 +267,20 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
       continue;
     }
     a.id = s.ids[slot].text();
-    const EntityNo e = s.found[slot];
+    const SubjectRef e = s.found[slot];
     const std::optional<Interval> listing =
-        e != kNoEntity ? snap.ListingAt(e, at) : std::optional<Interval>();
+        e.found() ? list.ListingAt(e, at) : std::optional<Interval>();
     const bool listed = listing.has_value();
-    const bool related = e != kNoEntity && snap.IsRelated(e, at);
+    const bool related = e.found() && list.IsRelated(e, at);
     if (!listed && !related) {
       a.status = wire::CheckStatus::kUnlisted;
     } else {
       a.status = listed ? wire::CheckStatus::kListed : wire::CheckStatus::kRelated;
-      a.kind = snap.EntityKind(e);
+      a.kind = list.Kind(e);
       // The subject's case records, counting now or not (reading which count would read them).
-      a.cases = listed ? static_cast<uint16_t>(std::min<uint32_t>(snap.CaseCount(e), 0xFFFF)) : 0;
-      a.roles = ListedRoles(snap, e, at);
-      a.name = snap.EntityName(e);
+      a.cases = listed ? static_cast<uint16_t>(std::min<uint32_t>(list.CaseCount(e), 0xFFFF)) : 0;
+      a.roles = ListedRoles(list, e, at);
+      a.name = list.Name(e);
       if (listed) {
         a.since = listing->from;
         a.until = listing->until;
@@ -326,7 +330,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   if (std::optional<Outcome> refused = InstantOf(request->as_of, &query.at)) {
     return *std::move(refused);
   }
-  absl::StatusOr<MeasuresResult> result = Measures(*d.snapshot, d.catalog, *id, query);
+  absl::StatusOr<MeasuresResult> result = Measures(d.list(), d.catalog, *id, query);
   if (!result.ok()) return Outcome::FromCore(result.status());
   wire::Encode(*result, out, version);
   return Outcome::Ok();
@@ -340,7 +344,7 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, uin
   if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
   int64_t at = 0;
   if (std::optional<Outcome> refused = InstantOf(request->as_of, &at)) return *std::move(refused);
-  absl::StatusOr<CheckResult> result = Check(*d.snapshot, *id, at, /*with_cases=*/true);
+  absl::StatusOr<CheckResult> result = Check(d.list(), *id, at, /*with_cases=*/true);
   if (!result.ok()) {  // the snapshot file was changed in place: other requests keep working
     LogLimited(LogKind::kCaseData, LogLevel::kError, "DETAIL %s: %s: %s", id->Masked(),
                d.data_source, result.status().message());

@@ -46,6 +46,7 @@ enum class LogKind {
   kReloadRequest,      // a reload request queued behind a running reload
   kDeadline,           // a connection closed by its frame or write deadline
   kCaseData,           // cases that could not be read (a snapshot file changed in place)
+  kDeltaNote,          // a delta line that changed nothing (a repeated or late message)
   kCount,              // the number of kinds; not a kind
 };
 

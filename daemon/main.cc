@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "core/paths.h"
 #include "daemon/config.h"
+#include "daemon/delta_watcher.h"
 #include "daemon/handler.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
@@ -51,7 +52,7 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
   }
   // Absolute, so that the log and INFO say where the list is; symlinks are kept, so that a
   // reload follows a "current" link that was switched to a new directory or file.
-  for (std::string* path : {&config->data_dir, &config->snapshot}) {
+  for (std::string* path : {&config->data_dir, &config->snapshot, &config->deltas_dir}) {
     if (path->empty()) continue;
     std::error_code ec;
     const std::filesystem::path absolute = std::filesystem::absolute(*path, ec);
@@ -71,10 +72,21 @@ int Main(const std::vector<std::string>& args) {
           config.listen);
 
   SnapshotHolder holder;
-  Reloader reloader(
-      DatasetSource{config.data_dir, config.catalog, config.max_errors, config.snapshot}, &holder,
-      config.max_shrink);
+  Reloader reloader(DatasetSource{config.data_dir, config.catalog, config.max_errors,
+                                  config.snapshot, 0, config.deltas_dir},
+                    &holder, config.max_shrink);
   Server server(config, &holder, &reloader);
+  // Watching starts before the first load replays the delta files, so that no file lands
+  // unnoticed in between; the requests it makes wait for the reload thread.
+  DeltaWatcher watcher(config.deltas_dir, [&reloader](const std::string& name) {
+    reloader.Request(ReloadRequest{"delta " + name, false, /*deltas_only=*/true}, nullptr);
+  });
+  if (!config.deltas_dir.empty()) {
+    if (absl::Status s = watcher.Start(); !s.ok()) {
+      LogError("%s, not serving", std::string(s.message()));
+      return kExitFailure;
+    }
+  }
   NotifyStatus("loading the list");
   if (absl::Status s = reloader.LoadFirst(); !s.ok()) {
     LogError("the first load failed, not serving: %s", std::string(s.message()));
@@ -91,6 +103,7 @@ int Main(const std::vector<std::string>& args) {
   NotifyReady(absl::StrFormat("serving generation %d on %s", holder.generation(), *bound));
   reloader.Start();
   server.Run();
+  watcher.Stop();
   reloader.Stop();
   LogInfo("stopped");
   return kExitOk;

@@ -25,11 +25,13 @@ int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 // Returns "N subjects (...), ...; catalog ID; loaded in T", before `d` is published.
 std::string Describe(const Dataset& d, absl::Duration took) {
   const SnapshotInfo& info = d.snapshot->info();
-  return absl::StrFormat(
+  std::string what = absl::StrFormat(
       "%d subjects (%d persons, %d organizations), %d cases, %d relations; catalog %s; "
       "loaded in %s",
       info.subjects, info.persons, info.organizations, info.cases, info.relations, d.catalog.id(),
       absl::FormatDuration(absl::Trunc(took, absl::Milliseconds(1))));
+  if (d.sequence > 0) absl::StrAppendFormat(&what, "; deltas applied up to %d", d.sequence);
+  return what;
 }
 
 // Maps and verifies the snapshot file of `source`, compiled against `catalog`.
@@ -105,7 +107,11 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
 }
 
 Reloader::Reloader(DatasetSource source, SnapshotHolder* holder, double max_shrink)
-    : source_(std::move(source)), holder_(holder), max_shrink_(max_shrink) {}
+    : source_(std::move(source)),
+      holder_(holder),
+      max_shrink_(max_shrink),
+      deltas_(source_.deltas_dir.empty() ? nullptr
+                                         : std::make_unique<DeltaApplier>(source_.deltas_dir)) {}
 
 Reloader::~Reloader() { Stop(); }
 
@@ -113,6 +119,7 @@ absl::Status Reloader::LoadFirst() {
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadDataset(source_);
   if (!dataset.ok()) return dataset.status();
+  if (deltas_ != nullptr) deltas_->Apply(dataset->get());
   const std::string what = Describe(**dataset, absl::Now() - start);
   serving_subjects_ = (*dataset)->snapshot->info().subjects;
   const uint32_t generation = holder_->Publish(*std::move(dataset));
@@ -142,6 +149,7 @@ void Reloader::Stop() {
 
 bool Reloader::Request(ReloadRequest request, Done done) {
   const std::string origin = request.origin;
+  const bool origin_logged = !request.deltas_only;
   bool behind = false;
   size_t waiting = 0;
   {
@@ -151,7 +159,7 @@ bool Reloader::Request(ReloadRequest request, Done done) {
     queue_.push_back(Pending{std::move(request), std::move(done)});
     waiting = queue_.size();
   }
-  if (behind) {
+  if (behind && origin_logged) {
     LogLimited(LogKind::kReloadRequest, LogLevel::kInfo,
                "reload requested by %s while a reload runs: the next reload serves it (%d "
                "requests waiting)",
@@ -171,7 +179,12 @@ uint64_t Reloader::reloads() const {
   return reloads_;
 }
 
+DeltaStatus Reloader::delta_status() const {
+  return deltas_ != nullptr ? deltas_->status() : DeltaStatus{};
+}
+
 void Reloader::Run() {
+  RcuThread rcu;  // ApplyArrivedDeltas() reads the serving generation
   for (;;) {
     std::vector<Pending> batch;
     {
@@ -197,7 +210,26 @@ void Reloader::Complete(std::vector<Pending>& batch, const ReloadResult& result)
   }
 }
 
+ReloadResult Reloader::ApplyArrivedDeltas() {
+  std::unique_ptr<Dataset> current;
+  {
+    SnapshotHolder::ReadSection read(*holder_);
+    if (read.dataset() != nullptr) current = std::make_unique<Dataset>(*read.dataset());
+  }
+  if (current != nullptr && deltas_ != nullptr) {
+    deltas_->Apply(current.get(),
+                   [this](std::unique_ptr<Dataset> next) { holder_->Publish(std::move(next)); });
+  }
+  const uint32_t generation = holder_->generation();
+  return ReloadResult{absl::OkStatus(), generation,
+                      absl::StrFormat("serving generation %d", generation)};
+}
+
 ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
+  if (std::all_of(batch.begin(), batch.end(),
+                  [](const Pending& p) { return p.request.deltas_only; })) {
+    return ApplyArrivedDeltas();
+  }
   std::string origin = batch.front().request.origin;
   if (batch.size() > 1) absl::StrAppendFormat(&origin, " and %d more", batch.size() - 1);
   const bool allow_shrink = std::any_of(batch.begin(), batch.end(),
@@ -224,6 +256,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
     const std::string message = std::string(dataset.status().message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);
     holder_->SetReloadStatus(ReloadStatus{wire::ReloadState::kFailed, Now(), message});
+    if (deltas_ != nullptr) ApplyArrivedDeltas();  // the old list still takes its new deltas
     NotifyReady(absl::StrFormat("serving generation %d; last reload failed: %s", serving, message));
     return ReloadResult{absl::AbortedError(message), serving, message};
   }
@@ -231,6 +264,10 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   if (!CheckShrink(serving_subjects_, subjects, max_shrink_).ok()) {
     LogWarning("accepting a list of %d subjects instead of %d: the shrink was allowed by %s",
                subjects, serving_subjects_, origin);
+  }
+  if (deltas_ != nullptr) {
+    deltas_->Forget();  // RELOAD tries a refused file again
+    deltas_->Apply(dataset->get());
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = holder_->Publish(*std::move(dataset));

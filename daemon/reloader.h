@@ -10,6 +10,13 @@
 // shixin reload --allow-shrink); a feed cut short must not unlist debtors. The first load is
 // not guarded.
 //
+// Deltas: with a `deltas_dir`, the delta files after the base's sequence (a base carries none
+// yet: 0, so all of them) are folded into the first load and into every reload before it is
+// published (DeltaApplier, daemon/delta_applier.h), so that a generation never shows a base
+// without its deltas; a reload also forgets a refused file, which is tried again. A request
+// with `deltas_only` (a file arrived) applies the new files on top of the serving generation,
+// one generation per file, without reloading the base.
+//
 // Coalescing: one reload runs at a time, and requests are never refused while the daemon
 // runs. Every request that arrives while a reload runs joins the next batch, and the whole
 // batch is served by exactly one reload that starts when the running one ends, so the newest
@@ -32,6 +39,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "daemon/delta_applier.h"
 #include "daemon/snapshot_holder.h"
 
 namespace shixin {
@@ -43,6 +51,7 @@ struct DatasetSource {
   uint64_t max_errors = 0;      // bad lines tolerated (LoadOptions::max_errors)
   std::string snapshot = {};    // a snapshot file from shixin compile; if set, used, not data_dir
   unsigned verify_threads = 0;  // threads reading and verifying `snapshot`; 0: one per core
+  std::string deltas_dir = {};  // delta files applied on top; empty: none
 };
 
 // Loads and validates a dataset from `source` without publishing it; logs the bad lines
@@ -53,6 +62,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
 struct ReloadRequest {
   std::string origin;         // for the log, e.g. "SIGHUP", "RELOAD from 127.0.0.1:52314"
   bool allow_shrink = false;  // accept a list that removes more than max_shrink of the subjects
+  bool deltas_only = false;   // only apply the delta files that arrived (no base reload)
 };
 
 // Returns OK if replacing a list of `serving` subjects by one of `loaded` subjects removes at
@@ -101,6 +111,8 @@ class Reloader {
 
   // Returns how many reloads have ended (for tests); each serves a batch of requests.
   uint64_t reloads() const;
+  // Returns the state of the delta application; a default one without a deltas_dir.
+  DeltaStatus delta_status() const;
 
  private:
   struct Pending {
@@ -111,12 +123,15 @@ class Reloader {
   void Run();
   // Loads and publishes the list for the requests of `batch`; returns the result.
   ReloadResult Reload(const std::vector<Pending>& batch);
+  // Applies the delta files that arrived on top of the serving generation.
+  ReloadResult ApplyArrivedDeltas();
   // Completes every request of `batch` with `result`.
   static void Complete(std::vector<Pending>& batch, const ReloadResult& result);
 
   const DatasetSource source_;
   SnapshotHolder* const holder_;
   const double max_shrink_;
+  const std::unique_ptr<DeltaApplier> deltas_;  // null without a deltas_dir
   // The subjects of the list this Reloader published last; written before Start() and then
   // on the reload thread only.
   uint64_t serving_subjects_ = 0;

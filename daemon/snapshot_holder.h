@@ -1,6 +1,6 @@
-// SnapshotHolder publishes the list the daemon serves (a Dataset: snapshot, catalog,
-// generation, source time) and the state of the last reload, with userspace RCU (liburcu,
-// memb flavour).
+// SnapshotHolder publishes the list the daemon serves (a Dataset: snapshot, overlay of the
+// deltas applied since, catalog, generation, source time) and the state of the last reload, with
+// userspace RCU (liburcu, memb flavour).
 //
 // Readers open a ReadSection: rcu_read_lock + rcu_dereference, no lock and no shared reference
 // count, so queries on all threads never contend. Publish() swaps the pointer with
@@ -23,19 +23,28 @@
 #include <string>
 
 #include "core/catalog.h"
+#include "core/list.h"
+#include "core/overlay.h"
 #include "core/snapshot.h"
 #include "protocol/messages.h"
 
 namespace shixin {
 
-// One published list: everything a query needs, immutable once published.
+// One published list: everything a query needs, immutable once published. The snapshot and
+// the overlay are shared between generations: applying a delta copies the dataset and replaces
+// the overlay.
 struct Dataset {
-  std::unique_ptr<const Snapshot> snapshot;  // never null once published
+  std::shared_ptr<const Snapshot> snapshot;  // the base; never null once published
+  std::shared_ptr<const Overlay> overlay;    // the deltas applied on top, or null: none
+  uint64_t sequence = 0;                     // the last delta applied (0: none)
   Catalog catalog;
   uint32_t generation = 0;  // set by Publish(): 1 for the first, +1 per swap
   int64_t source_time = 0;  // Unix seconds: newest mtime of the data files
   int64_t loaded_time = 0;  // Unix seconds: when it was published
   std::string data_source;  // the data directory or snapshot file it was loaded from
+
+  // Returns the list as queries read it: the base with the overlay. Valid while this is.
+  ListView list() const { return ListView(*snapshot, overlay.get()); }
 };
 
 // The outcome of the last reload, shown by INFO.

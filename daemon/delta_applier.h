@@ -1,0 +1,90 @@
+// DeltaApplier applies the delta files of `deltas_dir` (docs/feed.md, section 3) on top of a
+// dataset: it lists the directory, reads each file after the dataset's sequence in order
+// (ReadDelta), applies it with ApplyDelta() on top of the dataset's overlay, and hands over the
+// next generation. It enforces the feed's rules: a refused file is not applied and stays
+// refused until it changes (inode, size or mtime) or Forget() is called (RELOAD), and the files
+// after it wait; a gap stops application and is reported, never skipped; files at or below the
+// sequence are skipped. Notes are logged (rate-limited) and counted. Its state is kept for INFO
+// (DeltaStatus).
+//
+// The Reloader owns it and calls it on its thread: at start and on a reload the files are
+// folded into the dataset before it is published (one generation); when a file arrives
+// (inotify, daemon/delta_watcher.h) each applied file is published as its own generation.
+//
+// Thread safety: Apply() and Forget() from one thread at a time; status() from any thread.
+#ifndef SHIXIN_DAEMON_DELTA_APPLIER_H_
+#define SHIXIN_DAEMON_DELTA_APPLIER_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "daemon/snapshot_holder.h"
+
+namespace shixin {
+
+// What the delta application has done so far, and why it stopped, for INFO and the tests.
+struct DeltaStatus {
+  uint64_t sequence = 0;         // the last delta applied (of the serving base)
+  uint64_t pending = 0;          // delta files after `sequence` not applied yet
+  uint64_t applied_files = 0;    // since the daemon started
+  uint64_t applied_changes = 0;  // lines of those files
+  uint64_t notes = 0;            // lines that changed nothing (repeated or late messages)
+  uint64_t refusals = 0;         // files refused (each version of a file counted once)
+  std::string refused_file;      // the file refused and waiting to change, or empty
+  std::string refused_reason;    // why ("00000000000000000042.ndjson:17: remove: ...")
+  uint64_t gap_after = 0;        // if gap: the missing file's predecessor (the last applied)
+  bool gap = false;              // sequence + 1 is missing while a later file exists
+  std::string error;             // the directory could not be listed, or empty
+  int64_t last_delta_time = 0;   // Unix seconds: when the last file was applied
+  int64_t lag_seconds = 0;       // of that file: application time minus its newest change's at
+};
+
+class DeltaApplier {
+ public:
+  // Called with each generation made while applying online.
+  using PublishFn = absl::FunctionRef<void(std::unique_ptr<Dataset>)>;
+
+  // `dir` is the delta directory (deltas_dir).
+  explicit DeltaApplier(std::string dir);
+  DeltaApplier(const DeltaApplier&) = delete;
+  DeltaApplier& operator=(const DeltaApplier&) = delete;
+
+  // Folds the files after dataset->sequence into *dataset (its overlay, sequence and source
+  // time), in order, until none is left or one is refused, missing (gap) or unreadable.
+  // Returns how many files were applied. REQUIRES: dataset->snapshot is not null.
+  size_t Apply(Dataset* dataset);
+  // Same, but each applied file's generation is also handed to `publish` (a copy of *dataset
+  // as it is after that file), so that queries see every file as soon as it is applied.
+  size_t Apply(Dataset* dataset, PublishFn publish);
+
+  // Forgets the refused file: the next Apply() tries it again (RELOAD).
+  void Forget();
+
+  // Returns a copy of the state.
+  DeltaStatus status() const;
+
+ private:
+  // Identifies one version of a file: a replaced file differs in one of these.
+  struct FileVersion {
+    uint64_t inode = 0;
+    int64_t size = -1;
+    int64_t mtime_ns = 0;
+    bool operator==(const FileVersion&) const = default;
+  };
+
+  size_t ApplyFiles(Dataset* dataset, const PublishFn* publish);
+
+  const std::string dir_;
+  // The refused file's path and version; read and written by Apply()/Forget() only.
+  std::string refused_path_;
+  FileVersion refused_version_;
+  mutable std::mutex mu_;  // guards status_
+  DeltaStatus status_;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_DELTA_APPLIER_H_

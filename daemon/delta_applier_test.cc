@@ -1,0 +1,134 @@
+#include "daemon/delta_applier.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "core/delta.h"
+#include "core/id.h"
+#include "daemon/reloader.h"
+
+namespace shixin {
+namespace {
+
+// 高丽: listed in the sample with one case.
+constexpr char kId[] = "230407199103150045";
+const char kRemove[] =
+    R"({"op":"remove","caseCode":"（2017）黑04执31号","cardNum":"230407199103150045",)"
+    R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+    "\n";
+const char kBad[] = R"({"op":"frobnicate"})"
+                    "\n";
+
+// The counts of `s`, in one line, to compare whole.
+std::string Counts(const DeltaStatus& s) {
+  return absl::StrFormat("sequence %d files %d changes %d notes %d refusals %d pending %d gap %d",
+                         s.sequence, s.applied_files, s.applied_changes, s.notes, s.refusals,
+                         s.pending, s.gap);
+}
+
+class DeltaApplierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* source = std::getenv("SHIXIN_SOURCE_DIR");
+    const std::string root = source != nullptr ? source : "..";
+    absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(
+        DatasetSource{root + "/data/sample", root + "/data/measures/hegang-2018.json", 0});
+    ASSERT_TRUE(d.ok()) << d.status();
+    dataset_ = *std::move(d);
+    dir_ = ::testing::TempDir() + "delta_applier_test_" + std::to_string(getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Writes delta file `sequence` by rename (a new inode each time).
+  void Write(uint64_t sequence, const std::string& text) {
+    const std::string path = dir_ + "/" + DeltaFileName(sequence);
+    std::ofstream(path + ".tmp") << text;
+    std::filesystem::rename(path + ".tmp", path);
+  }
+
+  bool Listed() const {
+    const ListView list = dataset_->list();
+    return list.IsListed(list.Find(*ParseId(kId)), static_cast<int64_t>(std::time(nullptr)));
+  }
+
+  std::unique_ptr<Dataset> dataset_;
+  std::string dir_;
+};
+
+TEST_F(DeltaApplierTest, AppliesInOrderCountsNotesAndSkipsWhatIsApplied) {
+  Write(1, kRemove);
+  Write(2, kRemove);  // a repeated message: noted, not refused
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 2u);
+  EXPECT_EQ(dataset_->sequence, 2u);
+  ASSERT_NE(dataset_->overlay, nullptr);
+  const DeltaStatus s = applier.status();
+  EXPECT_EQ(Counts(s), "sequence 2 files 2 changes 2 notes 1 refusals 0 pending 0 gap 0");
+  EXPECT_GT(s.last_delta_time, 0);
+  EXPECT_GT(s.lag_seconds, 0);                   // the removal's `at` is in the past
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);  // nothing after 2
+}
+
+TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrForgotten) {
+  Write(1, std::string(kRemove) + kBad);
+  Write(2, kRemove);
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  EXPECT_EQ(dataset_->overlay, nullptr);
+  DeltaStatus s = applier.status();
+  EXPECT_TRUE(absl::EndsWith(s.refused_file, DeltaFileName(1)));
+  EXPECT_TRUE(absl::StrContains(s.refused_reason, DeltaFileName(1) + ":2:")) << s.refused_reason;
+  EXPECT_EQ(Counts(s), "sequence 0 files 0 changes 0 notes 0 refusals 1 pending 2 gap 0");
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  EXPECT_EQ(applier.status().refusals, 1u);  // the same version: not tried, not counted again
+  applier.Forget();
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  EXPECT_EQ(applier.status().refusals, 2u);  // tried again after Forget()
+
+  Write(1, kRemove);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 2u);
+  s = applier.status();
+  EXPECT_EQ(s.refused_file, "");
+  EXPECT_EQ(Counts(s), "sequence 2 files 2 changes 2 notes 1 refusals 2 pending 0 gap 0");
+}
+
+TEST_F(DeltaApplierTest, GapStopsAndIsReported) {
+  Write(2, kRemove);
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  DeltaStatus s = applier.status();
+  EXPECT_EQ(Counts(s), "sequence 0 files 0 changes 0 notes 0 refusals 0 pending 1 gap 1");
+  EXPECT_EQ(s.gap_after, 0u);
+  Write(1, kRemove);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 2u);
+  EXPECT_FALSE(applier.status().gap);
+}
+
+TEST_F(DeltaApplierTest, PublishesAGenerationPerFile) {
+  ASSERT_TRUE(Listed());
+  Write(1, kRemove);
+  Write(2, kRemove);
+  DeltaApplier applier(dir_);
+  std::vector<uint64_t> published;
+  applier.Apply(dataset_.get(), [&](std::unique_ptr<Dataset> d) {
+    published.push_back(d->sequence);
+    EXPECT_EQ(d->snapshot, dataset_->snapshot);  // shared, not copied
+  });
+  EXPECT_EQ(published, (std::vector<uint64_t>{1, 2}));
+  EXPECT_FALSE(Listed());
+}
+
+}  // namespace
+}  // namespace shixin

@@ -1,0 +1,207 @@
+// End-to-end tests of shixind's delta application (docs/feed.md, section 3): files renamed into
+// deltas_dir are applied within a bounded time, a refused file keeps the last good generation
+// serving and holds back the files after it until it is replaced, a gap is reported and never
+// skipped, and a restart replays the files to the same answers.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/delta.h"
+#include "tests/daemon_harness.h"
+
+namespace shixin::e2e {
+namespace {
+
+// In the sample, 高丽 is listed with one case and holds no role; kNew is not in the sample.
+constexpr char kOneCase[] = "230407199103150045";
+constexpr char kNew[] = "230402198001011232";
+
+const std::string kRemove =
+    R"({"op":"remove","caseCode":"（2017）黑04执31号","cardNum":"230407199103150045",)"
+    R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+    "\n";
+const std::string kAdd =
+    R"({"op":"add","caseCode":"（2026）黑0402执88号","iname":"李明","cardNum":"230402198001011232",)"
+    R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+    R"("gistId":"(2025)黑0402民初12号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20260310",)"
+    R"("publishDate":"2026-06-01","duty":"偿还借款5万元","performance":"全部未履行",)"
+    R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+    R"("termEnd":"2099-05-31"})"
+    "\n";
+const std::string kUnknownOp = R"({"op":"frobnicate","cardNum":"230407199103150045"})"
+                               "\n";
+
+constexpr absl::Duration kPoll = absl::Milliseconds(20);
+constexpr absl::Duration kWait = absl::Seconds(5);
+
+class DaemonDeltaTest : public SampleListTest {
+ protected:
+  void SetUp() override {
+    SampleListTest::SetUp();
+    deltas_ = scratch_.Path("deltas");
+    ASSERT_EQ(::mkdir(deltas_.c_str(), 0755), 0);
+  }
+
+  void Start() { ASSERT_NO_FATAL_FAILURE(StartDaemon({"--deltas-dir", deltas_})); }
+
+  // Writes delta file `sequence` by rename.
+  void Write(uint64_t sequence, const std::string& text) {
+    ASSERT_TRUE(WriteFileAtomically(deltas_ + "/" + DeltaFileName(sequence), text).ok());
+  }
+
+  wire::CheckStatus StatusOf(const std::string& id) {
+    auto reply = client_->Check({id});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? reply->value[0].status : wire::CheckStatus::kInvalid;
+  }
+
+  // Polls CHECK of `id` every 20 ms, at most 5 s, until it answers `want`; returns whether it
+  // did.
+  bool WaitForStatus(const std::string& id, wire::CheckStatus want) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (StatusOf(id) != want) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(kPoll);
+    }
+    return true;
+  }
+
+  // Waits, at most 5 s, until the daemon's log says `text`.
+  bool WaitForLog(const std::string& text) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (!absl::StrContains(daemon_->stderr_text(), text)) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(kPoll);
+    }
+    return true;
+  }
+
+  // A readable dump of the CHECK answers of `ids`.
+  std::string Answers(const std::vector<std::string>& ids) {
+    auto reply = client_->Check(ids);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok()) return "";
+    std::string out;
+    for (const CheckAnswerCopy& a : reply->value) {
+      absl::StrAppendFormat(&out, "%s %d %s cases=%d roles=%d %d..%d\n", a.id,
+                            static_cast<int>(a.status), a.name, a.cases, a.roles, a.since, a.until);
+    }
+    return out;
+  }
+
+  std::string deltas_;
+};
+
+TEST_F(DaemonDeltaTest, RemovalAndAdditionApplyOnline) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  ASSERT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
+  ASSERT_EQ(StatusOf(kNew), wire::CheckStatus::kUnlisted);
+  const uint32_t generation = client_->Ping()->generation;
+
+  Write(1, kRemove);
+  EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+  Write(2, kAdd);
+  EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  EXPECT_EQ(client_->Ping()->generation, generation + 2);  // a generation per file
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
+}
+
+TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplaced) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Write(1, kRemove + kUnknownOp);
+  ASSERT_TRUE(WaitForLog("delta refused")) << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), DeltaFileName(1) + ":2:"));
+  Write(2, kAdd);
+  absl::SleepFor(absl::Milliseconds(300));  // time enough to apply file 2 if it did not wait
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);  // nothing of file 1 applies
+  EXPECT_EQ(StatusOf(kNew), wire::CheckStatus::kUnlisted);    // file 2 waits behind it
+
+  Write(1, kRemove);  // the court replaces it
+  EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+  EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+}
+
+TEST_F(DaemonDeltaTest, GapIsReportedAndNotSkipped) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Write(2, kAdd);
+  ASSERT_TRUE(WaitForLog("delta gap")) << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), DeltaFileName(1) + " is missing"));
+  EXPECT_EQ(StatusOf(kNew), wire::CheckStatus::kUnlisted);
+
+  Write(1, kRemove);
+  EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+  EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+}
+
+TEST_F(DaemonDeltaTest, QueriesAcrossManyDeltaGenerationsNeverFail) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  std::atomic<bool> done{false};
+  std::atomic<int> errors{0}, relisted{0}, answers{0};
+  std::thread reader([&] {
+    auto client = daemon_->Connect();
+    if (!client.ok()) {
+      ++errors;
+      return;
+    }
+    bool unlisted = false;
+    while (!done.load()) {
+      auto reply = (*client)->Check({kOneCase, kNew});
+      if (!reply.ok()) {
+        ++errors;
+        return;
+      }
+      ++answers;
+      const wire::CheckStatus s = reply->value[0].status;
+      if (s == wire::CheckStatus::kListed && unlisted) ++relisted;  // generations go back
+      if (s == wire::CheckStatus::kUnlisted) unlisted = true;
+    }
+  });
+  Write(1, kRemove);
+  for (uint64_t sequence = 2; sequence <= 20; ++sequence) Write(sequence, kRemove);  // notes
+  Write(21, kAdd);
+  EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  done = true;
+  reader.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(relisted.load(), 0);
+  EXPECT_GT(answers.load(), 0);
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
+}
+
+TEST_F(DaemonDeltaTest, RestartReplaysTheFilesToTheSameAnswers) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Write(1, kRemove);
+  Write(2, kAdd);
+  ASSERT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  ASSERT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
+  const std::vector<std::string> ids = {kOneCase, kNew, "11010519491231002X", "230402198503150611",
+                                        "91230402MA1B7Q2C9U"};
+  const std::string before = Answers(ids);
+
+  ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
+  ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
+  ASSERT_NO_FATAL_FAILURE(Start());
+  EXPECT_EQ(Answers(ids), before);  // replayed before serving: no wait
+}
+
+TEST_F(DaemonDeltaTest, ReloadRebuildsTheOverlayOnTheNewBase) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Write(1, kRemove);
+  ASSERT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+  auto reload = client_->Reload();
+  ASSERT_TRUE(reload.ok()) << reload.status();
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);  // the new base, with file 1
+}
+
+}  // namespace
+}  // namespace shixin::e2e
