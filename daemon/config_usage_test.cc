@@ -32,7 +32,7 @@ TEST(UsageTest, ShowsTheDefaultsOfConfig) {
   const std::string usage = UsageText();
   const Config d;
   // A flag's usage line and what it must say.
-  const std::pair<std::string, std::string> shown[] = {
+  const std::pair<std::string, std::string> expected[] = {
       {"--listen HOST:PORT", absl::StrFormat("(default %s)", d.listen)},
       {"--max-connections N", absl::StrFormat("(default %d)", d.max_connections)},
       {"--max-payload BYTES", absl::StrFormat("(default %d)", d.max_payload)},
@@ -45,7 +45,7 @@ TEST(UsageTest, ShowsTheDefaultsOfConfig) {
       {"--catalog FILE", "(default: the shipped"},
       {"--admin-loopback-only=BOOL", "(default true)"},
   };
-  for (const auto& [flag, shown] : shown) {
+  for (const auto& [flag, shown] : expected) {
     EXPECT_THAT(LineOf(usage, flag), HasSubstr(shown)) << flag;
   }
   EXPECT_NE(LineOf(usage, "--refuse-stale[=BOOL]"), "");
