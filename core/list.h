@@ -40,7 +40,8 @@ class ListView {
  public:
   // REQUIRES: `overlay` (may be null) was made over `base`. Implicit: a snapshot alone is a
   // list (the base without deltas).
-  ListView(const Snapshot& base, const Overlay* overlay = nullptr)  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  ListView(const Snapshot& base, const Overlay* overlay = nullptr)
       : base_(base), overlay_(overlay) {}
 
   // Returns the subject with this ID (an organisation code also finds the organisation listed
