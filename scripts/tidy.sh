@@ -12,7 +12,7 @@ if [ "${2:-}" = "--all" ]; then
   files=$(git ls-files '*.cc')
 else
   files=$( (git diff --name-only HEAD~1 HEAD 2>/dev/null || true; git diff --name-only HEAD) |
-    grep '\.cc$' | sort -u)
+    { grep '\.cc$' || true; } | sort -u)  # a commit may change no source file
 fi
 # Only translation units the build compiles (fuzzers need clang's fuzzing build).
 list=()
