@@ -29,8 +29,10 @@ BaseList::BaseList(const SyntheticOptions& options) : options_(options) {
   options_.today = SyntheticToday(options);
   fresh_at_.reserve(options_.subjects);
   first_case_.reserve(options_.subjects);
-  Generator generator(
-      options_, [&](const CaseInput&) { ++cases_; }, [](const RelationInput&) {});
+  // Named: the Generator keeps FunctionRefs to them, which must outlive the constructor call.
+  const auto count_case = [&](const CaseInput&) { ++cases_; };
+  const auto no_relation = [](const RelationInput&) {};
+  Generator generator(options_, count_case, no_relation);
   for (uint64_t s = 0; s < options_.subjects; ++s) {
     // Both stay far below 2^32: at most 10^8 subjects, ~1.6 cases and ~0.5 fresh persons each.
     fresh_at_.push_back(static_cast<uint32_t>(generator.fresh()));
@@ -49,20 +51,19 @@ int BaseList::Regenerate(uint64_t s, int ordinal, CaseRecord* record, SubjectInf
                          RoleRecord* roles) const {
   int k = 0;
   int n = 0;
-  Generator generator(
-      options_,
-      [&](const CaseInput& c) {
-        if (k++ == ordinal && record != nullptr) record->Set(c);
-      },
-      [&](const RelationInput& r) {
-        if (roles == nullptr || n == kMaxRoles) return;
-        RoleRecord& role = roles[n++];
-        role.org = r.org;
-        role.person = r.person;
-        role.person_name.Clear();
-        role.person_name.Add(r.person_name);
-        role.role = r.role;
-      });
+  const auto on_case = [&](const CaseInput& c) {
+    if (k++ == ordinal && record != nullptr) record->Set(c);
+  };
+  const auto on_relation = [&](const RelationInput& r) {
+    if (roles == nullptr || n == kMaxRoles) return;
+    RoleRecord& role = roles[n++];
+    role.org = r.org;
+    role.person = r.person;
+    role.person_name.Clear();
+    role.person_name.Add(r.person_name);
+    role.role = r.role;
+  };
+  Generator generator(options_, on_case, on_relation);
   generator.set_fresh(fresh_at_[s]);
   generator.GenerateSubject(s);
   if (info != nullptr) *info = generator.subject();
