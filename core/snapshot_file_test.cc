@@ -107,7 +107,7 @@ std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects, uint64_t seed = 7) 
   for (const auto& [code, publish, term_end] :
        {std::tuple("（2016）黑04执1号", 20160104u, 20180103u),
         std::tuple("（2020）黑04执2号", 20200601u, 0u)}) {
-    CaseInput c = testing::MakeCase(testing::PersonId(999999), "两段", code);
+    CaseInput c = testing::MakeCase(testing::PersonId(999), "两段", code);
     c.publish_date = publish;
     c.start = DayStart(publish);
     c.term_end = term_end;

@@ -14,10 +14,10 @@
 
 namespace shixin::testing {
 
-// Returns a valid resident ID born 1980-01-01 in Hegang (230400) with sequence `n` (< 1000).
 // "Now" for tests whose data carries no dates that could end before it.
 inline const int64_t kNow = NowSeconds();
 
+// Returns a valid resident ID born 1980-01-01 in Hegang (230400) with sequence `n` (< 1000).
 inline Id PersonId(int n) {
   std::string first17 = absl::StrFormat("23040219800101%03d", n);
   return MakeIdUnchecked(IdKind::kResident, first17 + ResidentCheckChar(first17));
