@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/delta.h"
 #include "core/id.h"
 #include "core/record.h"
 #include "core/types.h"
@@ -428,15 +429,10 @@ int64_t WorkingDay(int64_t today, uint64_t i) {
   return day;
 }
 
-std::string DeltaName(uint64_t sequence) {
-  std::string digits = std::to_string(sequence);
-  return std::string(20 - std::min<size_t>(digits.size(), 20), '0') + digits + ".ndjson";
-}
-
 // Writes delta file `seq` of `options` into `dir`: under a temporary name, then renamed.
 absl::Status WriteDelta(const SyntheticOptions& list, const SyntheticDeltaOptions& options,
                         const std::string& dir, uint64_t seq, ChangeMaker* maker) {
-  const std::string name = DeltaName(seq);
+  const std::string name = DeltaFileName(seq);
   const std::string path = dir + "/" + name;
   const std::string tmp = dir + "/." + name + ".tmp";
   const int64_t opens =
