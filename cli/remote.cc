@@ -101,7 +101,8 @@ int RemoteInfo(const Flags& flags) {
   auto reply = (*client)->Info();
   if (!reply.ok()) return ServerError("info", reply.status());
   const wire::InfoResponse& i = reply->value;
-  std::cout << (flags.Has("json") ? InfoJson(i) + "\n" : InfoText(i));
+  const uint8_t version = (*client)->version();  // 2 carries the delta state
+  std::cout << (flags.Has("json") ? InfoJson(i, version) + "\n" : InfoText(i, version));
   return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "core/delta.h"
 #include "core/validity.h"
 
 namespace shixin {
@@ -169,7 +170,7 @@ std::string ErrorJson(std::string_view input, std::string_view error) {
   return Dump(j);
 }
 
-std::string InfoJson(const wire::InfoResponse& i) {
+std::string InfoJson(const wire::InfoResponse& i, uint8_t version) {
   const SnapshotInfo& s = i.snapshot;
   Json j = Json::object();
   j["version"] = absl::StrFormat("%016x", s.version);
@@ -191,6 +192,24 @@ std::string InfoJson(const wire::InfoResponse& i) {
   j["catalog"] = i.catalog_id;
   j["catalog_fingerprint"] = absl::StrFormat("%016x", i.catalog_fingerprint);
   j["data_source"] = i.data_source;
+  if (version >= 2) {
+    const wire::DeltaInfo& d = i.deltas;
+    j["deltas"] = Json{{"base_sequence", d.base_sequence},
+                       {"sequence", d.sequence},
+                       {"last_delta_time", d.last_delta_time},
+                       {"lag_seconds", d.lag_seconds},
+                       {"pending", d.pending},
+                       {"applied_files", d.applied_files},
+                       {"applied_changes", d.applied_changes},
+                       {"notes", d.notes},
+                       {"refusals", d.refusals},
+                       {"gap", d.gap},
+                       {"gap_after", d.gap_after},
+                       {"overlay_subjects", d.overlay_subjects},
+                       {"overlay_bytes", d.overlay_bytes},
+                       {"refused", d.refused},
+                       {"delta_error", d.delta_error}};
+  }
   return Dump(j);
 }
 
@@ -260,8 +279,8 @@ std::string ErrorText(std::string_view input, std::string_view error) {
   return absl::StrFormat("%s  INVALID  %s\n", input, error);
 }
 
-std::string InfoText(const wire::InfoResponse& i) {
-  return absl::StrFormat(
+std::string InfoText(const wire::InfoResponse& i, uint8_t version) {
+  std::string out = absl::StrFormat(
       "snapshot %016x generation %d%s\n"
       "  %d subjects (%d persons, %d organizations), %d cases, %d relations, %d related persons\n"
       "  built %d, list written %d, uptime %ds, catalog %s (%016x)\n"
@@ -271,6 +290,22 @@ std::string InfoText(const wire::InfoResponse& i) {
       i.snapshot.related_persons, i.snapshot.build_time, i.snapshot.source_time, i.uptime_seconds,
       i.catalog_id, i.catalog_fingerprint, wire::ReloadStateName(i.reload_state),
       i.last_reload_message, i.data_source);
+  if (version < 2) return out;
+  const wire::DeltaInfo& d = i.deltas;
+  absl::StrAppendFormat(&out,
+                        "  deltas: base up to %d, applied up to %d, %d pending, last applied %d "
+                        "(lag %ds)\n"
+                        "  since start: %d files, %d changes, %d notes, %d refusals; overlay %d "
+                        "subjects, %d bytes\n",
+                        d.base_sequence, d.sequence, d.pending, d.last_delta_time, d.lag_seconds,
+                        d.applied_files, d.applied_changes, d.notes, d.refusals, d.overlay_subjects,
+                        d.overlay_bytes);
+  if (d.gap) {
+    absl::StrAppendFormat(&out, "  delta gap: %s is missing\n", DeltaFileName(d.gap_after + 1));
+  }
+  if (!d.refused.empty()) absl::StrAppendFormat(&out, "  delta refused: %s\n", d.refused);
+  if (!d.delta_error.empty()) absl::StrAppendFormat(&out, "  delta error: %s\n", d.delta_error);
+  return out;
 }
 
 std::string CatalogText(const wire::CatalogResponse& c) {

@@ -24,8 +24,9 @@ std::string CheckJson(const CheckResult& r);
 std::string MeasuresJson(const MeasuresResult& r);
 // Returns {"input": ..., "error": ...} for an ID that could not be queried.
 std::string ErrorJson(std::string_view input, std::string_view error);
-// Returns the JSON object for a server's INFO answer.
-std::string InfoJson(const wire::InfoResponse& i);
+// Returns the JSON object for a server's INFO answer; one of protocol `version` 2 also has its
+// delta state ("deltas").
+std::string InfoJson(const wire::InfoResponse& i, uint8_t version = 1);
 // Returns the JSON object for a measure catalog (a CATALOG answer, or a catalog file).
 std::string CatalogJson(const wire::CatalogResponse& c);
 
@@ -33,7 +34,7 @@ std::string CatalogJson(const wire::CatalogResponse& c);
 std::string CheckText(const CheckResult& r);
 std::string MeasuresText(const MeasuresResult& r);
 std::string ErrorText(std::string_view input, std::string_view error);
-std::string InfoText(const wire::InfoResponse& i);
+std::string InfoText(const wire::InfoResponse& i, uint8_t version = 1);
 std::string CatalogText(const wire::CatalogResponse& c);
 
 // Returns "2019-01-14" for 20190114, or "" for 0.

@@ -145,6 +145,65 @@ TEST(RenderTest, InfoJson) {
             R"("data_source":"/srv/list"})");
 }
 
+// An INFO answer of version 2 with a gap and a refused file.
+wire::InfoResponse InfoWithDeltas() {
+  wire::InfoResponse i;
+  i.generation = 9;
+  i.deltas = wire::DeltaInfo{.base_sequence = 40,
+                             .sequence = 43,
+                             .last_delta_time = 1780452000,
+                             .lag_seconds = 95,
+                             .pending = 2,
+                             .applied_files = 3,
+                             .applied_changes = 41230,
+                             .notes = 12,
+                             .refusals = 1,
+                             .gap = true,
+                             .gap_after = 43,
+                             .overlay_subjects = 38911,
+                             .overlay_bytes = 5242880,
+                             .refused = "00000000000000000044.ndjson:17: remove: 没有",
+                             .delta_error = ""};
+  return i;
+}
+
+TEST(RenderTest, InfoJsonOfVersion2HasTheDeltaState) {
+  const wire::InfoResponse i = InfoWithDeltas();
+  EXPECT_EQ(InfoJson(i).find("deltas"), std::string::npos);  // version 1: as before
+  const std::string json = InfoJson(i, 2);
+  EXPECT_NE(json.find(R"("data_source":"","deltas":{"base_sequence":40,"sequence":43,)"
+                      R"("last_delta_time":1780452000,"lag_seconds":95,"pending":2,)"
+                      R"("applied_files":3,"applied_changes":41230,"notes":12,"refusals":1,)"
+                      R"("gap":true,"gap_after":43,"overlay_subjects":38911,)"
+                      R"("overlay_bytes":5242880,)"
+                      R"("refused":"00000000000000000044.ndjson:17: remove: 没有",)"
+                      R"("delta_error":""}})"),
+            std::string::npos)
+      << json;
+}
+
+TEST(RenderTest, InfoTextOfVersion2HasTheDeltaLines) {
+  wire::InfoResponse i = InfoWithDeltas();
+  EXPECT_EQ(InfoText(i).find("deltas"), std::string::npos);
+  std::string text = InfoText(i, 2);
+  EXPECT_NE(text.find("  deltas: base up to 40, applied up to 43, 2 pending, last applied "
+                      "1780452000 (lag 95s)\n"
+                      "  since start: 3 files, 41230 changes, 12 notes, 1 refusals; overlay 38911 "
+                      "subjects, 5242880 bytes\n"
+                      "  delta gap: 00000000000000000044.ndjson is missing\n"
+                      "  delta refused: 00000000000000000044.ndjson:17: remove: 没有\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("delta error"), std::string::npos);
+  i.deltas.gap = false;
+  i.deltas.refused = "";
+  i.deltas.delta_error = "deltas_dir /x: gone";
+  text = InfoText(i, 2);
+  EXPECT_EQ(text.find("delta gap"), std::string::npos);
+  EXPECT_EQ(text.find("delta refused"), std::string::npos);
+  EXPECT_NE(text.find("  delta error: deltas_dir /x: gone\n"), std::string::npos) << text;
+}
+
 wire::CatalogResponse SmallCatalog() {
   wire::CatalogResponse c;
   c.id = "hegang-2018";

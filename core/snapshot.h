@@ -70,6 +70,8 @@ struct SnapshotInfo {
   uint64_t relations = 0;        // distinct (organisation, person, role) triples
   uint64_t related_persons = 0;  // persons holding a role in a listed organisation
   uint64_t entities = 0;         // subjects + related-only persons + unlisted organisations
+  // the last delta folded into this base (shixin compile --deltas); 0: none
+  uint64_t delta_sequence = 0;
 };
 
 class Snapshot;

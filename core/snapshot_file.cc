@@ -52,12 +52,13 @@ struct FileHeader {
   SnapshotInfo info;
   char catalog_id[kCatalogIdBytes];  // NUL-padded
   uint64_t catalog_fingerprint;
-  uint8_t reserved1[48];
+  uint8_t reserved1[40];
   uint64_t header_checksum;  // XXH3-64 of bytes [0, 248) and of the section table
 };
-static_assert(sizeof(SnapshotInfo) == 80);
+static_assert(sizeof(SnapshotInfo) == 88);
 static_assert(offsetof(FileHeader, info) == 48);
-static_assert(offsetof(FileHeader, catalog_id) == 128);
+static_assert(offsetof(FileHeader, catalog_id) == 136);
+static_assert(offsetof(FileHeader, catalog_fingerprint) == 200);
 static_assert(offsetof(FileHeader, header_checksum) == 248);
 static_assert(sizeof(FileHeader) == 256);
 

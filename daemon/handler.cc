@@ -116,8 +116,13 @@ struct CheckScratch {
 
 }  // namespace
 
-Handler::Handler(const Config& config, const SnapshotHolder* holder, Clock clock)
-    : config_(config), holder_(holder), start_time_(absl::Now()), clock_(std::move(clock)) {}
+Handler::Handler(const Config& config, const SnapshotHolder* holder, Clock clock,
+                 const Reloader* reloader)
+    : config_(config),
+      holder_(holder),
+      reloader_(reloader),
+      start_time_(absl::Now()),
+      clock_(std::move(clock)) {}
 
 std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }
 
@@ -185,7 +190,7 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
     case wire::Opcode::kDetail:
       return Detail(payload, *d, session.version, out);
     case wire::Opcode::kInfo:
-      return Info(payload, read, stale, peer, out);
+      return Info(payload, read, stale, peer, session.version, out);
     case wire::Opcode::kReload:
       return Reload(payload, peer, reload);
     case wire::Opcode::kCatalog:
@@ -355,7 +360,8 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, uin
 }
 
 Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::ReadSection& read,
-                               bool stale, const Peer& peer, std::string* out) const {
+                               bool stale, const Peer& peer, uint8_t version,
+                               std::string* out) const {
   if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) {
     return Outcome::BadPayload(wire::Opcode::kInfo, s);
   }
@@ -375,8 +381,34 @@ Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::R
     info.last_reload_message = reload.message;
     info.data_source = d.data_source;
   }
-  wire::Encode(info, out);
+  if (version >= 2) info.deltas = DeltaInfoOf(d, peer.admin_allowed);
+  wire::Encode(info, out, version);
   return Outcome::Ok();
+}
+
+wire::DeltaInfo Handler::DeltaInfoOf(const Dataset& d, bool admin) const {
+  // The applier's counters are read apart (a short lock): they may already count a file whose
+  // generation is being published; the sequences are those of `d`.
+  const DeltaStatus s = reloader_ != nullptr ? reloader_->delta_status() : DeltaStatus{};
+  wire::DeltaInfo w;
+  w.base_sequence = d.snapshot->info().delta_sequence;
+  w.sequence = d.sequence;
+  w.last_delta_time = s.last_delta_time;
+  w.lag_seconds = s.lag_seconds;
+  w.pending = s.pending + (s.sequence > d.sequence ? s.sequence - d.sequence : 0);
+  w.applied_files = s.applied_files;
+  w.applied_changes = s.applied_changes;
+  w.notes = s.notes;
+  w.refusals = s.refusals;
+  w.gap = s.gap;
+  w.gap_after = s.gap_after;
+  w.overlay_subjects = d.overlay != nullptr ? d.overlay->size() : 0;
+  w.overlay_bytes = d.overlay != nullptr ? d.overlay->Bytes() : 0;
+  if (admin) {  // file names and paths: admins only, as data_source
+    w.refused = s.refused_reason;
+    w.delta_error = s.error;
+  }
+  return w;
 }
 
 std::optional<Handler::Outcome> Handler::Reload(std::string_view payload, const Peer& peer,

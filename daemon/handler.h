@@ -16,7 +16,9 @@
 //
 // Admin callers (Peer::admin_allowed) may RELOAD and see INFO whole; INFO withholds the data
 // source and the reload message, which name files and the admin's address, from the others
-// (FORMAT.md 8.5).
+// (FORMAT.md 8.5), and in version 2 the refused delta file and the delta directory's error
+// (FORMAT.md 13). Version 2's INFO takes the generation, its base and its delta sequence from
+// the one dataset that answers, so that a client can map a generation to (base, sequence).
 //
 // Thread safety: all methods are const and may be called from many threads at once; each
 // reads the published dataset in its own RCU read section. REQUIRES: the calling thread
@@ -66,9 +68,11 @@ class Handler {
   // Returns the time, Unix seconds: what "now" is for staleness and for the list's validity.
   using Clock = std::function<int64_t()>;
 
-  // `config` supplies the limits and the staleness policy; `holder` the published list. Both
-  // must outlive the Handler. `clock` is the real one but in tests.
-  Handler(const Config& config, const SnapshotHolder* holder, Clock clock = NowSeconds);
+  // `config` supplies the limits and the staleness policy; `holder` the published list;
+  // `reloader` the delta state for INFO (null: none applied). They must outlive the Handler.
+  // `clock` is the real one but in tests.
+  Handler(const Config& config, const SnapshotHolder* holder, Clock clock = NowSeconds,
+          const Reloader* reloader = nullptr);
 
   // Answers the complete request frame `request` + `payload` from `peer` on the connection of
   // `session` (nullptr: a fresh one, for a single request), appending one response frame to
@@ -121,13 +125,16 @@ class Handler {
   Outcome Detail(std::string_view payload, const Dataset& d, uint8_t version,
                  std::string* out) const;
   Outcome Info(std::string_view payload, const SnapshotHolder::ReadSection& read, bool stale,
-               const Peer& peer, std::string* out) const;
+               const Peer& peer, uint8_t version, std::string* out) const;
+  // Returns INFO's delta state of `d` (the answering dataset); the texts only for an admin.
+  wire::DeltaInfo DeltaInfoOf(const Dataset& d, bool admin) const;
   // Returns nullopt (and sets `*reload`) when RELOAD is accepted.
   std::optional<Outcome> Reload(std::string_view payload, const Peer& peer,
                                 ReloadRequest* reload) const;
 
   const Config config_;
   const SnapshotHolder* const holder_;
+  const Reloader* const reloader_;
   const absl::Time start_time_;
   const Clock clock_;
 };

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/delta.h"
+#include "core/overlay.h"
 #include "core/query.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -707,6 +709,76 @@ TEST_F(HandlerVersionTest, AsOfOutsideTheHistoryWindowIsOutOfRange) {
   const Answer ok =
       Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}, kNow - 86400}, 2));
   EXPECT_EQ(ok.status(), wire::Status::kOk);
+}
+
+// A person not in the sample, added by delta 1 with termEnd 2026-06-30: listed until
+// 2026-07-01T00:00:00+08:00 (kTermOver), not a second longer.
+constexpr char kLi[] = "230402198001011232";
+constexpr int64_t kTermOver = 1782835200;
+constexpr char kAddLi[] =
+    R"({"op":"add","caseCode":"（2026）黑0402执88号","iname":"李明","cardNum":"230402198001011232",)"
+    R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+    R"("gistId":"(2025)黑0402民初12号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20260310",)"
+    R"("publishDate":"2026-06-01","duty":"偿还借款5万元","performance":"全部未履行",)"
+    R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+    R"("termEnd":"2026-06-30"})";
+
+// Returns the sample list with delta 1 (kAddLi) applied on top.
+std::unique_ptr<Dataset> SampleWithLi() {
+  std::unique_ptr<Dataset> d = Sample();
+  const absl::StatusOr<Delta> delta = ParseDelta(DeltaFileName(1), kAddLi);
+  EXPECT_TRUE(delta.ok()) << delta.status();
+  DeltaReport report;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      ApplyDelta(*d->snapshot, nullptr, *delta, &report);
+  EXPECT_TRUE(overlay.ok()) << overlay.status();
+  d->overlay = *std::move(overlay);
+  d->sequence = 1;
+  return d;
+}
+
+TEST_F(HandlerVersionTest, InfoOfVersion2DescribesTheGenerationThatAnswers) {
+  Start(SampleWithLi());
+  const Answer v1 = Call(wire::Opcode::kInfo, "");
+  EXPECT_EQ(wire::DecodeInfoResponse(v1.payload)->generation, 1u);  // version 1: as before
+  session_ = Session();
+  ASSERT_EQ(Hello(2), 2);
+  const Answer a = Call(wire::Opcode::kInfo, "");
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  const absl::StatusOr<wire::InfoResponse> info = wire::DecodeInfoResponse(a.payload, 2);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->generation, a.header.generation);
+  EXPECT_EQ(info->deltas.base_sequence, 0u);
+  EXPECT_EQ(info->deltas.sequence, 1u);
+  EXPECT_EQ(info->deltas.overlay_subjects, 1u);  // 李明
+  EXPECT_GT(info->deltas.overlay_bytes, 0u);
+  EXPECT_EQ(info->deltas.applied_files, 0u);  // no Reloader: no applier's counters
+  EXPECT_EQ(info->deltas.refused, "");
+}
+
+// The daemon's clock ends a fixed term at its instant, in the same generation (no reload).
+TEST_F(HandlerVersionTest, TermEndsAtTheExactInstantWithoutAReload) {
+  int64_t now = kTermOver - 1;
+  clock_ = [&now] { return now; };
+  Start(SampleWithLi());
+  const uint32_t generation = holder_.generation();
+  const auto answer = [&](uint8_t version) {
+    const Answer a = Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kLi}}, version));
+    EXPECT_EQ(a.header.generation, generation);
+    return (*wire::DecodeCheckResponse(a.payload, version))[0];
+  };
+  EXPECT_EQ(answer(1).status, wire::CheckStatus::kListed);  // 2026-06-30T23:59:59+08:00
+  now = kTermOver;
+  EXPECT_EQ(answer(1).status, wire::CheckStatus::kUnlisted);
+  session_ = Session();
+  ASSERT_EQ(Hello(2), 2);
+  now = kTermOver - 1;
+  const wire::CheckAnswer last = answer(2);
+  EXPECT_EQ(last.status, wire::CheckStatus::kListed);
+  EXPECT_EQ(last.until, kTermOver);  // the stretch ends at that instant
+  now = kTermOver;
+  EXPECT_EQ(answer(2).status, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ(holder_.generation(), generation);
 }
 
 }  // namespace

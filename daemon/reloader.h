@@ -111,7 +111,8 @@ class Reloader {
 
   // Returns how many reloads have ended (for tests); each serves a batch of requests.
   uint64_t reloads() const;
-  // Returns the state of the delta application; a default one without a deltas_dir.
+  // Returns the state of the delta application; a default one without a deltas_dir. May be
+  // called from any thread (INFO).
   DeltaStatus delta_status() const;
 
  private:

@@ -46,7 +46,7 @@ bool IsResourceError(const error_code& ec) {
 Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader)
     : config_(config),
       reloader_(reloader),
-      handler_(config, holder),
+      handler_(config, holder, NowSeconds, reloader),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),

@@ -273,7 +273,7 @@ absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id, int64_t a
 
 absl::StatusOr<Reply<wire::InfoResponse>> Client::Info() {
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kInfo, ""));
-  absl::StatusOr<wire::InfoResponse> info = wire::DecodeInfoResponse(frame.payload);
+  absl::StatusOr<wire::InfoResponse> info = wire::DecodeInfoResponse(frame.payload, version_);
   if (!info.ok()) return BadResponse(info.status());
   return MakeReply(frame, *std::move(info));
 }

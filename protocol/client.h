@@ -87,6 +87,7 @@ class Client {
                                                             int64_t as_of = wire::kAsOfNow);
   absl::StatusOr<Reply<MeasuresResult>> Measures(const wire::MeasuresRequest& request);
   absl::StatusOr<Reply<CheckResult>> Detail(std::string_view id, int64_t as_of = wire::kAsOfNow);
+  // Info()'s answer has the delta state (InfoResponse::deltas) on a connection of version 2.
   absl::StatusOr<Reply<wire::InfoResponse>> Info();
   // Reload() waits for the reload to finish (set a timeout that allows for it).
   absl::StatusOr<Reply<wire::ReloadResponse>> Reload(const wire::ReloadRequest& request = {});

@@ -524,7 +524,7 @@ void Encode(const CheckResult& m, std::string* out, uint8_t version) {
   for (size_t i = 0; i < n; ++i) PutCase(m.cases[i], version, out);
 }
 
-void Encode(const InfoResponse& m, std::string* out) {
+void Encode(const InfoResponse& m, std::string* out, uint8_t version) {
   const SnapshotInfo& s = m.snapshot;
   PutU64(s.version, out);
   PutI64(s.build_time, out);
@@ -543,6 +543,21 @@ void Encode(const InfoResponse& m, std::string* out) {
   PutStr8(m.catalog_id, out);
   PutU64(m.catalog_fingerprint, out);
   PutStr16(m.data_source, out);
+  if (version < 2) return;
+  const DeltaInfo& d = m.deltas;
+  PutU64(d.base_sequence, out);
+  PutU64(d.sequence, out);
+  PutI64(d.last_delta_time, out);
+  PutI64(d.lag_seconds, out);
+  for (uint64_t count : {d.pending, d.applied_files, d.applied_changes, d.notes, d.refusals}) {
+    PutU64(count, out);
+  }
+  PutU8(d.gap ? 1 : 0, out);
+  PutU64(d.gap_after, out);
+  PutU64(d.overlay_subjects, out);
+  PutU64(d.overlay_bytes, out);
+  PutStr16(d.refused, out);
+  PutStr16(d.delta_error, out);
 }
 
 void Encode(const ReloadRequest& m, std::string* out) {
@@ -704,7 +719,7 @@ absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload, uint8
   return m;
 }
 
-absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload) {
+absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload, uint8_t version) {
   Reader r(payload, "INFO response");
   InfoResponse m;
   SnapshotInfo& s = m.snapshot;
@@ -728,6 +743,24 @@ absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload) {
   m.catalog_id = r.Str8("catalog_id");
   m.catalog_fingerprint = r.U64("catalog_fingerprint");
   m.data_source = r.Str16("data_source");
+  if (version >= 2) {
+    DeltaInfo& d = m.deltas;
+    d.base_sequence = r.U64("base_sequence");
+    d.sequence = r.U64("sequence");
+    d.last_delta_time = r.I64("last_delta_time");
+    d.lag_seconds = r.I64("lag_seconds");
+    d.pending = r.U64("pending");
+    d.applied_files = r.U64("applied_files");
+    d.applied_changes = r.U64("applied_changes");
+    d.notes = r.U64("notes");
+    d.refusals = r.U64("refusals");
+    d.gap = r.Bool("gap");
+    d.gap_after = r.U64("gap_after");
+    d.overlay_subjects = r.U64("overlay_subjects");
+    d.overlay_bytes = r.U64("overlay_bytes");
+    d.refused = r.Str16("refused");
+    d.delta_error = r.Str16("delta_error");
+  }
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }

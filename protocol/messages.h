@@ -17,7 +17,8 @@
 // Versions (FORMAT.md 13): functions whose layout differs between versions take the
 // connection's `version` (default 1). Version 2 adds an as-of instant to CHECK, MEASURES and
 // DETAIL requests, the listing stretch (since, until) to a listed CHECK answer and to the
-// subject block, and the case fields of version 2 (CaseField::wire_version). Version 1 encoders
+// subject block, the case fields of version 2 (CaseField::wire_version) and the delta state to
+// INFO. Version 1 encoders
 // leave those out; its decoders leave them at their defaults.
 //
 // Thread safety: pure functions.
@@ -181,8 +182,28 @@ struct SubjectHead {
 enum class ReloadState : uint8_t { kNone = 0, kOk = 1, kFailed = 2, kRunning = 3 };
 std::string_view ReloadStateName(ReloadState state);
 
+// INFO's delta state (version 2, FORMAT.md 13): where the answering generation stands in the
+// feed of delta files (docs/feed.md).
+struct DeltaInfo {
+  uint64_t base_sequence = 0;     // the last delta folded into the base snapshot (0: none)
+  uint64_t sequence = 0;          // the last delta applied (of the answering generation)
+  int64_t last_delta_time = 0;    // Unix seconds: when the last file was applied, or 0
+  int64_t lag_seconds = 0;        // of that file: application time minus its newest change's at
+  uint64_t pending = 0;           // delta files after `sequence` not applied yet
+  uint64_t applied_files = 0;     // since the daemon started
+  uint64_t applied_changes = 0;   // lines of those files
+  uint64_t notes = 0;             // lines that changed nothing
+  uint64_t refusals = 0;          // files refused since the daemon started
+  bool gap = false;               // the file after `gap_after` is missing, a later one is there
+  uint64_t gap_after = 0;         // if gap: the last file applied before the missing one
+  uint64_t overlay_subjects = 0;  // subjects with a state in the overlay
+  uint64_t overlay_bytes = 0;     // memory the overlay holds
+  std::string refused;            // admin only: the refused file, line and reason; else ""
+  std::string delta_error;        // admin only: why the delta directory was unreadable; else ""
+};
+
 struct InfoResponse {
-  SnapshotInfo snapshot;  // sent whole, source_time included
+  SnapshotInfo snapshot;  // sent whole, source_time included (delta_sequence: in `deltas`)
   uint32_t generation = 0;
   uint64_t uptime_seconds = 0;
   uint32_t max_age_seconds = 0;  // 0: no staleness limit
@@ -193,6 +214,7 @@ struct InfoResponse {
   std::string catalog_id;
   uint64_t catalog_fingerprint = 0;
   std::string data_source;
+  DeltaInfo deltas;  // version 2 only
 };
 
 // RELOAD request: empty, or one flags byte (FORMAT.md 8.6). The flags byte is sent only when
@@ -250,7 +272,8 @@ void Encode(const DetailRequest& m, std::string* out, uint8_t version = 1);
 void Encode(const MeasuresResult& m, std::string* out, uint8_t version = 1);
 // DETAIL response.
 void Encode(const CheckResult& m, std::string* out, uint8_t version = 1);
-void Encode(const InfoResponse& m, std::string* out);
+// INFO response; version 2 appends m.deltas (m.snapshot.delta_sequence is not sent).
+void Encode(const InfoResponse& m, std::string* out, uint8_t version = 1);
 void Encode(const ReloadRequest& m, std::string* out);
 void Encode(const ReloadResponse& m, std::string* out);
 void Encode(const CatalogResponse& m, std::string* out);
@@ -275,7 +298,7 @@ absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload,
 // (on success); the rest of the payload is not checked.
 absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload, uint8_t version = 1);
 absl::StatusOr<CheckResult> DecodeDetailResponse(std::string_view payload, uint8_t version = 1);
-absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload);
+absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload, uint8_t version = 1);
 absl::StatusOr<ReloadRequest> DecodeReloadRequest(std::string_view payload);
 absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload);
 absl::StatusOr<CatalogResponse> DecodeCatalogResponse(std::string_view payload);

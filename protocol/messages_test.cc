@@ -138,6 +138,27 @@ InfoResponse Info() {
   return info;
 }
 
+// An INFO answer of version 2: the delta state of a daemon waiting behind a refused file.
+InfoResponse InfoV2() {
+  InfoResponse info = Info();
+  info.deltas = DeltaInfo{.base_sequence = 40,
+                          .sequence = 41,
+                          .last_delta_time = 1718000000,
+                          .lag_seconds = -3,
+                          .pending = 2,
+                          .applied_files = 5,
+                          .applied_changes = 20000,
+                          .notes = 7,
+                          .refusals = 1,
+                          .gap = true,
+                          .gap_after = 41,
+                          .overlay_subjects = 9,
+                          .overlay_bytes = 1 << 20,
+                          .refused = "00000000000000000042.ndjson:17: remove: 没有",
+                          .delta_error = "deltas_dir /x: gone"};
+  return info;
+}
+
 CatalogResponse CatalogAnswer() {
   CatalogResponse c;
   c.id = "hegang-2018";
@@ -227,6 +248,7 @@ std::vector<Sample> Samples() {
        Via(DecodeDetailRequest, 2)},
       {"MeasuresResponse v2", Enc(Measures(), 2), Via(DecodeMeasuresResponse, 2)},
       {"DetailResponse v2", Enc(DetailV2(), 2), Via(DecodeDetailResponse, 2)},
+      {"InfoResponse v2", Enc(InfoV2(), 2), Via(DecodeInfoResponse, 2)},
   };
 }
 
@@ -272,6 +294,18 @@ TEST(MessagesTest, DecodedFieldsMatch) {
   EXPECT_EQ(info->snapshot.version, ~0ull);
   EXPECT_TRUE(info->stale);
   EXPECT_EQ(info->reload_state, ReloadState::kRunning);
+  EXPECT_EQ(info->deltas.sequence, 0u);  // version 1 has no delta state
+  info = DecodeInfoResponse(Enc(InfoV2(), 2), 2);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->deltas.base_sequence, 40u);
+  EXPECT_EQ(info->deltas.lag_seconds, -3);
+  EXPECT_TRUE(info->deltas.gap);
+  EXPECT_EQ(info->deltas.refused, InfoV2().deltas.refused);
+  EXPECT_EQ(info->deltas.delta_error, "deltas_dir /x: gone");
+  EXPECT_EQ(info->data_source, "/data");
+  // Version 1 sends none of it: the same answer, byte for byte, as without a delta state.
+  EXPECT_EQ(Enc(InfoV2()), Enc(Info()));
+  EXPECT_FALSE(DecodeInfoResponse(Enc(InfoV2(), 2)).ok());  // trailing bytes in version 1
   absl::StatusOr<CheckResult> d = DecodeDetailResponse(Enc(Detail()));
   ASSERT_TRUE(d.ok()) << d.status();
   ASSERT_EQ(d->cases.size(), 2u);
@@ -414,6 +448,12 @@ TEST(MessagesTest, BadEnumsAreRejected) {
   size_t stale = 8 * 10 + 4 + 8 + 4;
   EXPECT_THAT(Patched(DecodeInfoResponse, info, stale, 2), Mentions("stale"));
   EXPECT_THAT(Patched(DecodeInfoResponse, info, stale + 1, 4), Mentions("reload_state"));
+  // Version 2's gap byte follows 13 fields after the strings of version 1.
+  const std::string info_v2 = Enc(InfoV2(), 2);
+  const size_t gap = Enc(InfoV2()).size() + 8 * 9;
+  ASSERT_EQ(info_v2[gap], 1);
+  const auto decode_v2 = [](std::string_view p) { return DecodeInfoResponse(p, 2); };
+  EXPECT_THAT(Patched(decode_v2, info_v2, gap, 2), Mentions("gap"));
 
   EXPECT_THAT(Patched(DecodeHelloRequest, Enc(HelloRequest{}), 0, 0), Mentions("max_version"));
   EXPECT_THAT(Patched(DecodeHelloRequest, Enc(HelloRequest{}), 0, 0), Mentions("versions start"));

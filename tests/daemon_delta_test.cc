@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -99,8 +100,68 @@ class DaemonDeltaTest : public SampleListTest {
     return out;
   }
 
+  // Polls INFO on `client` every 20 ms, at most 5 s, until `done` holds; returns the last INFO.
+  Reply<wire::InfoResponse> WaitForInfo(Client& client,
+                                        const std::function<bool(const wire::DeltaInfo&)>& done) {
+    const absl::Time deadline = absl::Now() + kWait;
+    for (;;) {
+      auto info = client.Info();
+      EXPECT_TRUE(info.ok()) << info.status();
+      if (!info.ok() || done(info->value.deltas) || absl::Now() > deadline) {
+        return info.ok() ? *std::move(info) : Reply<wire::InfoResponse>{};
+      }
+      absl::SleepFor(kPoll);
+    }
+  }
+
   std::string deltas_;
 };
+
+// FORMAT.md 13: INFO of version 2 reports where the serving generation stands in the feed.
+TEST_F(DaemonDeltaTest, InfoOfVersion2ReportsTheRefusedFileAndTheGap) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto v2 = daemon_->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  Client& client = **v2;
+  ASSERT_EQ(client.version(), 2);
+  Write(1, kRemove);
+  ASSERT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+  Write(2, kRemove + kUnknownOp);  // refused at its line 2
+  Write(3, kAdd);                  // waits behind it
+  Reply<wire::InfoResponse> r =
+      WaitForInfo(client, [](const wire::DeltaInfo& d) { return d.pending == 2; });
+  const wire::DeltaInfo* d = &r.value.deltas;
+  EXPECT_EQ(r.value.generation, r.generation);  // the generation that answered
+  EXPECT_EQ(d->base_sequence, 0u);
+  EXPECT_EQ(d->sequence, 1u);
+  EXPECT_EQ(d->pending, 2u);
+  EXPECT_EQ(d->applied_files, 1u);
+  EXPECT_EQ(d->applied_changes, 1u);
+  EXPECT_EQ(d->refusals, 1u);
+  EXPECT_TRUE(absl::StartsWith(d->refused, DeltaFileName(2) + ":2:")) << d->refused;
+  EXPECT_FALSE(d->gap);
+  EXPECT_EQ(d->overlay_subjects, 1u);  // 高丽
+  EXPECT_GT(d->overlay_bytes, 0u);
+  EXPECT_EQ(d->delta_error, "");
+  EXPECT_GE(d->last_delta_time, absl::ToUnixSeconds(absl::Now()) - 60);
+  EXPECT_EQ(d->lag_seconds, d->last_delta_time - 1780990200);  // kRemove's at
+
+  Write(2, kRemove);  // replaced: applied (its line a note), then file 3
+  Write(5, kRemove);  // 4 is missing
+  r = WaitForInfo(client, [](const wire::DeltaInfo& d) { return d.gap && d.sequence == 3; });
+  d = &r.value.deltas;
+  EXPECT_EQ(d->sequence, 3u);
+  EXPECT_TRUE(d->gap);
+  EXPECT_EQ(d->gap_after, 3u);
+  EXPECT_EQ(d->pending, 1u);
+  EXPECT_EQ(d->applied_files, 3u);
+  EXPECT_EQ(d->applied_changes, 3u);
+  EXPECT_EQ(d->notes, 1u);
+  EXPECT_EQ(d->refusals, 1u);
+  EXPECT_EQ(d->refused, "");
+  EXPECT_EQ(d->overlay_subjects, 2u);  // 高丽 and 李明
+  EXPECT_EQ(StatusOf(kNew), wire::CheckStatus::kListed);
+}
 
 TEST_F(DaemonDeltaTest, RemovalAndAdditionApplyOnline) {
   ASSERT_NO_FATAL_FAILURE(Start());

@@ -94,8 +94,8 @@ void DecodeEveryPayload(std::string_view p) {
     RoundTrip(p, v, DecodeDetailRequest, "DETAIL request");
     RoundTrip(p, v, DecodeMeasuresResponse, "MEASURES response");
     RoundTrip(p, v, DecodeDetailResponse, "DETAIL response");
+    RoundTrip(p, v, DecodeInfoResponse, "INFO response");
   }
-  RoundTrip(p, DecodeInfoResponse, "INFO response");
   RoundTrip(p, DecodeReloadRequest, "RELOAD request");
   RoundTrip(p, DecodeReloadResponse, "RELOAD response");
   RoundTrip(p, DecodeCatalogResponse, "CATALOG response");
