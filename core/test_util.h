@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/str_format.h"
 #include "core/id.h"
@@ -55,6 +56,20 @@ inline CaseInput MakeCase(const Id& id, std::string_view name, std::string_view 
 inline RelationInput MakeRelation(const Id& org, const Id& person, std::string_view name,
                                   Role role) {
   return RelationInput{org, person, name, role};
+}
+
+// Returns a delta line (docs/feed.md 3) that adds case （2026）黑0402执88号 of 李明, resident ID
+// `card_num`, published 2026-06-01, its term ending on `term_end` ("2028-05-31").
+inline std::string AddCaseLine(std::string_view card_num, std::string_view term_end) {
+  return absl::StrFormat(
+      R"({"op":"add","caseCode":"（2026）黑0402执88号","iname":"李明","cardNum":"%s",)"
+      R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+      R"("gistId":"(2025)黑0402民初12号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20260310",)"
+      R"("publishDate":"2026-06-01","duty":"偿还借款5万元","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("termEnd":"%s"})"
+      "\n",
+      card_num, term_end);
 }
 
 }  // namespace shixin::testing

@@ -390,20 +390,22 @@ wire::DeltaInfo Handler::DeltaInfoOf(const Dataset& d, bool admin) const {
   // The applier's counters are read apart (a short lock): they may already count a file whose
   // generation is being published; the sequences are those of `d`.
   const DeltaStatus s = reloader_ != nullptr ? reloader_->delta_status() : DeltaStatus{};
-  wire::DeltaInfo w;
-  w.base_sequence = d.snapshot->info().delta_sequence;
-  w.sequence = d.sequence;
-  w.last_delta_time = s.last_delta_time;
-  w.lag_seconds = s.lag_seconds;
-  w.pending = s.pending + (s.sequence > d.sequence ? s.sequence - d.sequence : 0);
-  w.applied_files = s.applied_files;
-  w.applied_changes = s.applied_changes;
-  w.notes = s.notes;
-  w.refusals = s.refusals;
-  w.gap = s.gap;
-  w.gap_after = s.gap_after;
-  w.overlay_subjects = d.overlay != nullptr ? d.overlay->size() : 0;
-  w.overlay_bytes = d.overlay != nullptr ? d.overlay->Bytes() : 0;
+  const Overlay* overlay = d.overlay.get();
+  wire::DeltaInfo w{.base_sequence = d.snapshot->info().delta_sequence,
+                    .sequence = d.sequence,
+                    .last_delta_time = s.last_delta_time,
+                    .lag_seconds = s.lag_seconds,
+                    .pending = s.pending + (s.sequence > d.sequence ? s.sequence - d.sequence : 0),
+                    .applied_files = s.applied_files,
+                    .applied_changes = s.applied_changes,
+                    .notes = s.notes,
+                    .refusals = s.refusals,
+                    .gap = s.gap,
+                    .gap_after = s.gap_after,
+                    .overlay_subjects = overlay != nullptr ? overlay->size() : 0,
+                    .overlay_bytes = overlay != nullptr ? overlay->Bytes() : 0,
+                    .refused = {},
+                    .delta_error = {}};
   if (admin) {  // file names and paths: admins only, as data_source
     w.refused = s.refused_reason;
     w.delta_error = s.error;

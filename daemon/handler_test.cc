@@ -9,6 +9,7 @@
 #include "core/delta.h"
 #include "core/overlay.h"
 #include "core/query.h"
+#include "core/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
@@ -185,8 +186,8 @@ TEST_F(HandlerTest, CatalogDescribesTheServedCatalog) {
   ASSERT_EQ(c->measures.size(), 53u);
   EXPECT_EQ(c->measures[40].no, 41);
   EXPECT_EQ(c->measures[40].scenarios, std::vector<std::string>{"hotel"});
-  EXPECT_THAT(c->agencies, testing::Contains(Field(&wire::CatalogAgency::id, "housing")));
-  EXPECT_THAT(c->scenarios, testing::Contains(Field(&wire::CatalogScenario::id, "bank_credit")));
+  EXPECT_THAT(c->agencies, ::testing::Contains(Field(&wire::CatalogAgency::id, "housing")));
+  EXPECT_THAT(c->scenarios, ::testing::Contains(Field(&wire::CatalogScenario::id, "bank_credit")));
   {
     SnapshotHolder::ReadSection read(holder_);
     EXPECT_EQ(a.payload, Payload(wire::DescribeCatalog(read.dataset()->catalog)));
@@ -292,7 +293,7 @@ TEST_F(HandlerTest, MeasuresOfAListedAndARelatedPerson) {
   r = wire::DecodeMeasuresResponse(a.payload);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->subject.related);
-  EXPECT_THAT(r->measures, testing::Contains(Field(&MeasureInfo::no, 26)));
+  EXPECT_THAT(r->measures, ::testing::Contains(Field(&MeasureInfo::no, 26)));
 }
 
 TEST_F(HandlerTest, MeasuresFilterByScenario) {
@@ -715,24 +716,19 @@ TEST_F(HandlerVersionTest, AsOfOutsideTheHistoryWindowIsOutOfRange) {
 // 2026-07-01T00:00:00+08:00 (kTermOver), not a second longer.
 constexpr char kLi[] = "230402198001011232";
 constexpr int64_t kTermOver = 1782835200;
-constexpr char kAddLi[] =
-    R"({"op":"add","caseCode":"（2026）黑0402执88号","iname":"李明","cardNum":"230402198001011232",)"
-    R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
-    R"("gistId":"(2025)黑0402民初12号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20260310",)"
-    R"("publishDate":"2026-06-01","duty":"偿还借款5万元","performance":"全部未履行",)"
-    R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
-    R"("termEnd":"2026-06-30"})";
 
-// Returns the sample list with delta 1 (kAddLi) applied on top.
+// Returns the sample list with delta 1 (adding 李明's case) applied on top.
 std::unique_ptr<Dataset> SampleWithLi() {
   std::unique_ptr<Dataset> d = Sample();
-  const absl::StatusOr<Delta> delta = ParseDelta(DeltaFileName(1), kAddLi);
+  const absl::StatusOr<Delta> delta =
+      ParseDelta(DeltaFileName(1), shixin::testing::AddCaseLine(kLi, "2026-06-30"));
   EXPECT_TRUE(delta.ok()) << delta.status();
+  if (!delta.ok()) return d;
   DeltaReport report;
   absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
       ApplyDelta(*d->snapshot, nullptr, *delta, &report);
   EXPECT_TRUE(overlay.ok()) << overlay.status();
-  d->overlay = *std::move(overlay);
+  if (overlay.ok()) d->overlay = *std::move(overlay);
   d->sequence = 1;
   return d;
 }

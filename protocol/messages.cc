@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "base/coding.h"
@@ -749,11 +750,13 @@ absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload, uint8_
     d.sequence = r.U64("sequence");
     d.last_delta_time = r.I64("last_delta_time");
     d.lag_seconds = r.I64("lag_seconds");
-    d.pending = r.U64("pending");
-    d.applied_files = r.U64("applied_files");
-    d.applied_changes = r.U64("applied_changes");
-    d.notes = r.U64("notes");
-    d.refusals = r.U64("refusals");
+    const std::pair<uint64_t*, std::string_view> counts[] = {
+        {&d.pending, "pending"},
+        {&d.applied_files, "applied_files"},
+        {&d.applied_changes, "applied_changes"},
+        {&d.notes, "notes"},
+        {&d.refusals, "refusals"}};
+    for (const auto& [count, field] : counts) *count = r.U64(field);
     d.gap = r.Bool("gap");
     d.gap_after = r.U64("gap_after");
     d.overlay_subjects = r.U64("overlay_subjects");

@@ -58,6 +58,28 @@ inline std::string CheckResponse() {
   return out;
 }
 
+// Returns the delta state of the v2_info_response vector: a server waiting behind a refused
+// file.
+inline DeltaInfo WaitingDeltaInfo() {
+  return DeltaInfo{.base_sequence = 40,
+                   .sequence = 43,
+                   .last_delta_time = 1780452000,  // 2026-06-03T10:00:00+08:00
+                   .lag_seconds = 95,
+                   .pending = 2,
+                   .applied_files = 3,
+                   .applied_changes = 41230,
+                   .notes = 12,
+                   .refusals = 1,
+                   .gap = false,
+                   .gap_after = 0,
+                   .overlay_subjects = 38911,
+                   .overlay_bytes = 5242880,
+                   .refused =
+                       "00000000000000000044.ndjson:17: correct: case （2017）黑04执31号 of "
+                       "230407199103150045 is unknown, removed or revoked",
+                   .delta_error = ""};
+}
+
 }  // namespace shixin::wire
 
 #endif  // SHIXIN_PROTOCOL_TEST_MESSAGES_H_
