@@ -66,10 +66,12 @@ void OverlayEntityPtr::Unref() {
 // One subject's state while deltas are applied to it: editable, then frozen into an entity.
 struct EntityDraft {
   Id id;
+  EntityNo base = kNoEntity;  // its base entity, if any
   std::string name;
   std::vector<OverlayLink> links;
-  std::string records;            // the EncodeCase()d versions, back to back
-  std::vector<uint32_t> offsets;  // where each begins in records
+  std::string records;              // the EncodeCase()d versions, back to back
+  std::vector<uint32_t> offsets;    // where each begins in records
+  std::vector<Interval> intervals;  // each one's CaseInterval()
 
   size_t case_count() const { return offsets.size(); }
   CaseView Case(size_t i) const {
@@ -79,6 +81,7 @@ struct EntityDraft {
   void AddCase(const CaseView& c) {
     offsets.push_back(static_cast<uint32_t>(records.size()));
     EncodeCase(c, &records);
+    intervals.push_back(CaseInterval(c));
   }
   // Replaces version `i`'s end. REQUIRES: i < case_count().
   void EndCase(size_t i, int64_t at, EndReason end);
@@ -94,6 +97,7 @@ void EntityDraft::EndCase(size_t i, int64_t at, EndReason end) {
   CaseView c = Case(i);
   c.ended_at = at;
   c.end = end;
+  intervals[i] = CaseInterval(c);
   std::string encoded;
   EncodeCase(c, &encoded);
   const size_t begin = offsets[i];
@@ -115,14 +119,13 @@ EntityDraft EntityDraft::Thaw(const OverlayEntity& e) {
   d.records.assign(records, e.records_size_);
   const auto* offsets = reinterpret_cast<const uint32_t*>(e.links().data() + e.link_count_);
   d.offsets.assign(offsets, offsets + e.case_count_);
+  d.intervals.reserve(e.case_count_);
+  for (size_t i = 0; i < e.case_count_; ++i) d.intervals.push_back(CaseInterval(e.Case(i)));
   return d;
 }
 
 OverlayEntityPtr EntityDraft::Freeze() const {
-  std::vector<Interval> intervals;
-  intervals.reserve(case_count());
-  for (size_t i = 0; i < case_count(); ++i) intervals.push_back(CaseInterval(Case(i)));
-  const std::vector<Interval> blocks = MergeIntervals(std::move(intervals));
+  const std::vector<Interval> blocks = MergeIntervals(intervals);
   const size_t size = kBlocksAt + blocks.size() * sizeof(Interval) +
                       links.size() * sizeof(OverlayLink) + offsets.size() * sizeof(uint32_t) +
                       name.size() + records.size();
@@ -191,12 +194,6 @@ class Applier {
  public:
   Applier(const Snapshot& base, const Overlay& table) : base_(base), table_(table) {}
 
-  // Returns the key (canonical packed ID) of `id`: its base entity's, or its own.
-  PackedId KeyOf(const Id& id) const {
-    const EntityNo e = base_.Find(id);
-    return e != kNoEntity ? base_.EntityId(e).Pack() : id.Pack();
-  }
-
   // Returns the editable state of `id`, from this delta, the table or the base.
   absl::StatusOr<EntityDraft*> Mutable(const Id& id);
 
@@ -228,8 +225,10 @@ absl::StatusOr<EntityDraft*> Applier::Mutable(const Id& id) {
   EntityDraft& state = *draft;
   if (const OverlayEntity* old = table_.Find(key)) {
     state = EntityDraft::Thaw(*old);  // copy on write
+    state.base = e;
   } else {
     state.id = e != kNoEntity ? base_.EntityId(e) : id;
+    state.base = e;
     if (e != kNoEntity) {
       state.name = std::string(base_.EntityName(e));
       CaseBuffer buffer;
@@ -307,8 +306,8 @@ OverlayLink* OpenLink(EntityDraft& e, const PackedId& other, Role role) {
 absl::Status Applier::Relate(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
-  const PackedId org_key = KeyOf(c.org);
-  const PackedId person_key = KeyOf(c.id);
+  const PackedId org_key = org->id.Pack();
+  const PackedId person_key = person->id.Pack();
   if (OpenLink(*org, person_key, c.role) != nullptr) {
     *note = absl::StrFormat("%s is %s of %s already", c.id.text(), RoleName(c.role), c.org.text());
     return absl::OkStatus();
@@ -322,8 +321,8 @@ absl::Status Applier::Relate(const DeltaChange& c, std::string* note) {
 absl::Status Applier::Unrelate(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
-  OverlayLink* from_org = OpenLink(*org, KeyOf(c.id), c.role);
-  OverlayLink* from_person = OpenLink(*person, KeyOf(c.org), c.role);
+  OverlayLink* from_org = OpenLink(*org, person->id.Pack(), c.role);
+  OverlayLink* from_person = OpenLink(*person, org->id.Pack(), c.role);
   if (from_org == nullptr || from_person == nullptr || c.at < from_org->valid.from) {
     *note = absl::StrFormat("%s is not %s of %s: nothing to end", c.id.text(), RoleName(c.role),
                             c.org.text());
@@ -388,7 +387,7 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report) {
   table_->sequence_ = delta.sequence;
   for (auto& [key, draft] : applier.touched()) {
     const EntityDraft& state = *draft;
-    const EntityNo e = base_.Find(state.id);
+    const EntityNo e = state.base;
     if (e != kNoEntity) table_->changed_base_[e / 64] |= uint64_t{1} << (e % 64);
     auto it = table_->entities_.find(key);
     if (it == table_->entities_.end()) {
