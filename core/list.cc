@@ -36,11 +36,11 @@ void ListView::FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,
 }
 
 Id ListView::SubjectId(SubjectRef s) const {
-  return s.changed != nullptr ? s.changed->id : base_.EntityId(s.base);
+  return s.changed != nullptr ? s.changed->id() : base_.EntityId(s.base);
 }
 
 std::string_view ListView::Name(SubjectRef s) const {
-  return s.changed != nullptr ? std::string_view(s.changed->name) : base_.EntityName(s.base);
+  return s.changed != nullptr ? s.changed->name() : base_.EntityName(s.base);
 }
 
 std::optional<Interval> ListView::ListingAt(SubjectRef s, int64_t t) const {

@@ -85,7 +85,7 @@ class ListView {
 template <typename F>
 void ListView::ForEachRole(SubjectRef s, int64_t t, F&& f) const {
   if (s.changed != nullptr) {
-    for (const OverlayLink& l : s.changed->links) {
+    for (const OverlayLink& l : s.changed->links()) {
       if (l.valid.Contains(t)) f(RoleLink{Find(Id::Unpack(l.other)), l.role});
     }
     return;

@@ -1,8 +1,12 @@
 #include "core/overlay.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
@@ -10,55 +14,164 @@
 
 namespace shixin {
 
+namespace {
+
+constexpr size_t kBlocksAt = sizeof(OverlayEntity);
+static_assert(kBlocksAt % alignof(Interval) == 0 && sizeof(Interval) % alignof(OverlayLink) == 0);
+static_assert(sizeof(OverlayLink) % alignof(uint32_t) == 0);
+
+// glibc's malloc: a chunk is the request plus an 8-byte header, in 16-byte steps, at least 32.
+size_t MallocBytes(size_t request) {
+  return std::max<size_t>(32, (request + 8 + 15) & ~size_t{15});
+}
+
+}  // namespace
+
+std::span<const Interval> OverlayEntity::blocks() const {
+  return {reinterpret_cast<const Interval*>(reinterpret_cast<const char*>(this) + kBlocksAt),
+          block_count_};
+}
+
+std::span<const OverlayLink> OverlayEntity::links() const {
+  return {reinterpret_cast<const OverlayLink*>(blocks().data() + block_count_), link_count_};
+}
+
+std::string_view OverlayEntity::name() const {
+  const char* at =
+      reinterpret_cast<const char*>(links().data() + link_count_) + case_count_ * sizeof(uint32_t);
+  return {at, name_size_};
+}
+
 CaseView OverlayEntity::Case(size_t i) const {
-  const char* begin = records_.data() + offsets_[i];
-  const char* end = i + 1 < offsets_.size() ? records_.data() + offsets_[i + 1]
-                                            : records_.data() + records_.size();
-  return DecodeCase(begin, end);
+  const auto* offsets = reinterpret_cast<const uint32_t*>(links().data() + link_count_);
+  const char* records = name().data() + name_size_;
+  const char* end = records + (i + 1 < case_count_ ? offsets[i + 1] : records_size_);
+  return DecodeCase(records + offsets[i], end);
 }
 
 size_t OverlayEntity::Bytes() const {
-  return sizeof(*this) + name.capacity() + links.capacity() * sizeof(OverlayLink) +
-         records_.capacity() + offsets_.capacity() * sizeof(uint32_t) +
-         blocks_.capacity() * sizeof(Interval);
+  return MallocBytes(kBlocksAt + block_count_ * sizeof(Interval) +
+                     link_count_ * sizeof(OverlayLink) + case_count_ * sizeof(uint32_t) +
+                     name_size_ + records_size_);
 }
 
-void OverlayEntity::AddCase(const CaseView& c) {
-  offsets_.push_back(static_cast<uint32_t>(records_.size()));
-  EncodeCase(c, &records_);
-}
-
-void OverlayEntity::EndCase(size_t i, int64_t at, EndReason end) {
-  // Re-encode every version: the record's size may change, the rest must move.
-  std::vector<std::string> records;
-  for (size_t k = 0; k < case_count(); ++k) {
-    CaseView c = Case(k);
-    if (k == i) {
-      c.ended_at = at;
-      c.end = end;
-    }
-    records.emplace_back();
-    EncodeCase(c, &records.back());
+void OverlayEntityPtr::Unref() {
+  if (p_ != nullptr && p_->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    p_->~OverlayEntity();
+    std::free(p_);
   }
-  records_.clear();
-  for (size_t k = 0; k < records.size(); ++k) {
-    offsets_[k] = static_cast<uint32_t>(records_.size());
-    records_ += records[k];
+  p_ = nullptr;
+}
+
+// One subject's state while deltas are applied to it: editable, then frozen into an entity.
+struct EntityDraft {
+  Id id;
+  EntityNo base = kNoEntity;  // its base entity, if any
+  std::string name;
+  std::vector<OverlayLink> links;
+  std::string records;              // the EncodeCase()d versions, back to back
+  std::vector<uint32_t> offsets;    // where each begins in records
+  std::vector<Interval> intervals;  // each one's CaseInterval()
+
+  size_t case_count() const { return offsets.size(); }
+  CaseView Case(size_t i) const {
+    const char* end = records.data() + (i + 1 < offsets.size() ? offsets[i + 1] : records.size());
+    return DecodeCase(records.data() + offsets[i], end);
+  }
+  void AddCase(const CaseView& c) {
+    offsets.push_back(static_cast<uint32_t>(records.size()));
+    EncodeCase(c, &records);
+    intervals.push_back(CaseInterval(c));
+  }
+  // Replaces version `i`'s end. REQUIRES: i < case_count().
+  void EndCase(size_t i, int64_t at, EndReason end);
+
+  // Returns the draft of `e`'s state.
+  static EntityDraft Thaw(const OverlayEntity& e);
+  // Returns the entity of this state, its blocks computed.
+  OverlayEntityPtr Freeze() const;
+};
+
+void EntityDraft::EndCase(size_t i, int64_t at, EndReason end) {
+  // Re-encode version i: its size may change, the versions after it move.
+  CaseView c = Case(i);
+  c.ended_at = at;
+  c.end = end;
+  intervals[i] = CaseInterval(c);
+  std::string encoded;
+  EncodeCase(c, &encoded);
+  const size_t begin = offsets[i];
+  const size_t old_end = i + 1 < offsets.size() ? offsets[i + 1] : records.size();
+  records.replace(begin, old_end - begin, encoded);
+  const int64_t shift =
+      static_cast<int64_t>(encoded.size()) - static_cast<int64_t>(old_end - begin);
+  for (size_t k = i + 1; k < offsets.size(); ++k) {
+    offsets[k] = static_cast<uint32_t>(offsets[k] + shift);
   }
 }
 
-void OverlayEntity::Finish() {
-  std::vector<Interval> intervals;
-  for (size_t i = 0; i < case_count(); ++i) intervals.push_back(CaseInterval(Case(i)));
-  blocks_ = MergeIntervals(std::move(intervals));
-  records_.shrink_to_fit();
+EntityDraft EntityDraft::Thaw(const OverlayEntity& e) {
+  EntityDraft d;
+  d.id = e.id();
+  d.name = std::string(e.name());
+  d.links.assign(e.links().begin(), e.links().end());
+  const char* records = e.name().data() + e.name_size_;
+  d.records.assign(records, e.records_size_);
+  const auto* offsets = reinterpret_cast<const uint32_t*>(e.links().data() + e.link_count_);
+  d.offsets.assign(offsets, offsets + e.case_count_);
+  d.intervals.reserve(e.case_count_);
+  for (size_t i = 0; i < e.case_count_; ++i) d.intervals.push_back(CaseInterval(e.Case(i)));
+  return d;
+}
+
+OverlayEntityPtr EntityDraft::Freeze() const {
+  const std::vector<Interval> blocks = MergeIntervals(intervals);
+  const size_t size = kBlocksAt + blocks.size() * sizeof(Interval) +
+                      links.size() * sizeof(OverlayLink) + offsets.size() * sizeof(uint32_t) +
+                      name.size() + records.size();
+  void* memory = std::malloc(size);
+  if (memory == nullptr) std::abort();  // as operator new without exceptions
+  auto* e = new (memory) OverlayEntity();
+  e->key_ = id.Pack();
+  e->block_count_ = static_cast<uint32_t>(blocks.size());
+  e->link_count_ = static_cast<uint32_t>(links.size());
+  e->case_count_ = static_cast<uint32_t>(offsets.size());
+  e->name_size_ = static_cast<uint32_t>(name.size());
+  e->records_size_ = static_cast<uint32_t>(records.size());
+  char* at = static_cast<char*>(memory) + kBlocksAt;
+  auto append = [&at](const void* p, size_t n) {
+    if (n > 0) std::memcpy(at, p, n);
+    at += n;
+  };
+  append(blocks.data(), blocks.size() * sizeof(Interval));
+  append(links.data(), links.size() * sizeof(OverlayLink));
+  append(offsets.data(), offsets.size() * sizeof(uint32_t));
+  append(name.data(), name.size());
+  append(records.data(), records.size());
+  return OverlayEntityPtr(e);
 }
 
 size_t Overlay::Bytes() const {
-  size_t n = entities_.capacity() * (sizeof(PackedId) + sizeof(std::shared_ptr<OverlayEntity>)) +
-             changed_base_.size() * sizeof(uint64_t);
-  for (const auto& [id, e] : entities_) n += e->Bytes();
+  // The table: one allocation of a control byte per slot (plus a group's clones) and the slots.
+  const size_t capacity = entities_.capacity();
+  const size_t table =
+      capacity == 0 ? 0 : MallocBytes(capacity + 16 + capacity * sizeof(OverlayEntityPtr));
+  size_t n = sizeof(*this) + table + changed_base_.capacity() * sizeof(uint64_t);
+  for (const OverlayEntityPtr& e : entities_) n += e->Bytes();
   return n;
+}
+
+OverlayStats Overlay::Stats() const {
+  OverlayStats s;
+  ForEach([&s](const OverlayEntity& e) {
+    ++s.entities;
+    s.case_versions += e.case_count();
+    s.links += e.links().size();
+    s.record_bytes += e.record_bytes();
+  });
+  s.fixed_bytes = changed_base_.capacity() * sizeof(uint64_t);
+  s.bytes = Bytes();
+  return s;
 }
 
 namespace {
@@ -75,24 +188,19 @@ std::string CaseKey(std::string_view code) {
   return key;
 }
 
-// The subjects one delta changes, materialised on first touch, then edited in place.
+// The subjects one delta changes, materialised as drafts on first touch (from the table of the
+// deltas before it, or the base), then edited in place; frozen into the table if it is accepted.
 class Applier {
  public:
-  Applier(const Snapshot& base, const Overlay* previous) : base_(base), previous_(previous) {}
+  Applier(const Snapshot& base, const Overlay& table) : base_(base), table_(table) {}
 
-  // Returns the key (canonical packed ID) of `id`: its base entity's, or its own.
-  PackedId KeyOf(const Id& id) const {
-    const EntityNo e = base_.Find(id);
-    return e != kNoEntity ? base_.EntityId(e).Pack() : id.Pack();
-  }
-
-  // Returns the editable state of `id`, from this delta, the previous overlay or the base.
-  absl::StatusOr<OverlayEntity*> Mutable(const Id& id);
+  // Returns the editable state of `id`, from this delta, the table or the base.
+  absl::StatusOr<EntityDraft*> Mutable(const Id& id);
 
   // Applies one line: returns an error refusing the delta, or OK (with a note, maybe).
   absl::Status Apply(const DeltaChange& c, std::string* note);
 
-  absl::flat_hash_map<PackedId, std::shared_ptr<OverlayEntity>, PackedIdHash>& touched() {
+  absl::flat_hash_map<PackedId, std::unique_ptr<EntityDraft>, PackedIdHash>& touched() {
     return touched_;
   }
 
@@ -104,38 +212,41 @@ class Applier {
   absl::Status Unrelate(const DeltaChange& c, std::string* note);
 
   const Snapshot& base_;
-  const Overlay* previous_;
-  absl::flat_hash_map<PackedId, std::shared_ptr<OverlayEntity>, PackedIdHash> touched_;
+  const Overlay& table_;
+  // Drafts by key; on the heap, so that a pointer to one outlives the map's growth.
+  absl::flat_hash_map<PackedId, std::unique_ptr<EntityDraft>, PackedIdHash> touched_;
 };
 
-absl::StatusOr<OverlayEntity*> Applier::Mutable(const Id& id) {
+absl::StatusOr<EntityDraft*> Applier::Mutable(const Id& id) {
   const EntityNo e = base_.Find(id);
   const PackedId key = e != kNoEntity ? base_.EntityId(e).Pack() : id.Pack();
   if (auto it = touched_.find(key); it != touched_.end()) return it->second.get();
-  std::shared_ptr<OverlayEntity> state;
-  if (const OverlayEntity* old = previous_ != nullptr ? previous_->Find(key) : nullptr) {
-    state = std::make_shared<OverlayEntity>(*old);  // copy on write
+  auto draft = std::make_unique<EntityDraft>();
+  EntityDraft& state = *draft;
+  if (const OverlayEntity* old = table_.Find(key)) {
+    state = EntityDraft::Thaw(*old);  // copy on write
+    state.base = e;
   } else {
-    state = std::make_shared<OverlayEntity>();
-    state->id = e != kNoEntity ? base_.EntityId(e) : id;
+    state.id = e != kNoEntity ? base_.EntityId(e) : id;
+    state.base = e;
     if (e != kNoEntity) {
-      state->name = std::string(base_.EntityName(e));
+      state.name = std::string(base_.EntityName(e));
       CaseBuffer buffer;
       SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases,
                               base_.ReadCases(base_.FirstCase(e), base_.CaseCount(e), buffer));
-      for (const CaseView& c : cases) state->AddCase(c);
+      for (const CaseView& c : cases) state.AddCase(c);
       for (uint32_t i = 0; i < base_.LinkCount(e); ++i) {
         const LinkView link = base_.Link(e, i);
-        state->links.push_back(OverlayLink{base_.EntityId(link.other).Pack(), link.role});
+        state.links.push_back(
+            OverlayLink{base_.EntityId(link.other).Pack(), link.role, Interval{}});
       }
     }
-    state->Finish();
   }
-  return touched_.emplace(key, std::move(state)).first->second.get();
+  return touched_.emplace(key, std::move(draft)).first->second.get();
 }
 
 // Returns the index of the version of case `code` that has not ended by a change, or -1.
-int CurrentVersion(const OverlayEntity& e, std::string_view code) {
+int CurrentVersion(const EntityDraft& e, std::string_view code) {
   const std::string key = CaseKey(code);
   for (size_t i = e.case_count(); i-- > 0;) {
     const CaseView c = e.Case(i);
@@ -147,7 +258,7 @@ int CurrentVersion(const OverlayEntity& e, std::string_view code) {
 }
 
 absl::Status Applier::AddCase(const DeltaChange& c) {
-  SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * e, Mutable(c.id));
+  SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i >= 0 && CaseInterval(e->Case(static_cast<size_t>(i))).until > c.record.start) {
     return absl::InvalidArgumentError(
@@ -155,12 +266,11 @@ absl::Status Applier::AddCase(const DeltaChange& c) {
   }
   if (e->name.empty()) e->name = c.name;
   e->AddCase(ConvertCase<CaseView>(c.record));
-  e->Finish();
   return absl::OkStatus();
 }
 
 absl::Status Applier::EndCase(const DeltaChange& c, std::string* note) {
-  SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * e, Mutable(c.id));
+  SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i < 0 || !(c.at < CaseInterval(e->Case(static_cast<size_t>(i))).until)) {
     *note = absl::StrFormat("case %s of %s %s: nothing to end", c.record.case_code, c.id.text(),
@@ -169,12 +279,11 @@ absl::Status Applier::EndCase(const DeltaChange& c, std::string* note) {
   }
   e->EndCase(static_cast<size_t>(i), c.at,
              c.op == DeltaOp::kRevoke ? EndReason::kRevoked : c.reason);
-  e->Finish();
   return absl::OkStatus();
 }
 
 absl::Status Applier::Correct(const DeltaChange& c) {
-  SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * e, Mutable(c.id));
+  SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i < 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -183,12 +292,11 @@ absl::Status Applier::Correct(const DeltaChange& c) {
   e->EndCase(static_cast<size_t>(i), c.at, EndReason::kCorrected);
   e->AddCase(ConvertCase<CaseView>(c.record));
   if (!c.name.empty()) e->name = c.name;
-  e->Finish();
   return absl::OkStatus();
 }
 
 // Returns the link of `e` to `other` in `role` that has no end yet, or null.
-OverlayLink* OpenLink(OverlayEntity& e, const PackedId& other, Role role) {
+OverlayLink* OpenLink(EntityDraft& e, const PackedId& other, Role role) {
   for (OverlayLink& l : e.links) {
     if (l.other == other && l.role == role && l.valid.until == kForever) return &l;
   }
@@ -196,10 +304,10 @@ OverlayLink* OpenLink(OverlayEntity& e, const PackedId& other, Role role) {
 }
 
 absl::Status Applier::Relate(const DeltaChange& c, std::string* note) {
-  SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * org, Mutable(c.org));
-  SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * person, Mutable(c.id));
-  const PackedId org_key = KeyOf(c.org);
-  const PackedId person_key = KeyOf(c.id);
+  SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
+  SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
+  const PackedId org_key = org->id.Pack();
+  const PackedId person_key = person->id.Pack();
   if (OpenLink(*org, person_key, c.role) != nullptr) {
     *note = absl::StrFormat("%s is %s of %s already", c.id.text(), RoleName(c.role), c.org.text());
     return absl::OkStatus();
@@ -211,10 +319,10 @@ absl::Status Applier::Relate(const DeltaChange& c, std::string* note) {
 }
 
 absl::Status Applier::Unrelate(const DeltaChange& c, std::string* note) {
-  SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * org, Mutable(c.org));
-  SHIXIN_ASSIGN_OR_RETURN(OverlayEntity * person, Mutable(c.id));
-  OverlayLink* from_org = OpenLink(*org, KeyOf(c.id), c.role);
-  OverlayLink* from_person = OpenLink(*person, KeyOf(c.org), c.role);
+  SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
+  SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
+  OverlayLink* from_org = OpenLink(*org, person->id.Pack(), c.role);
+  OverlayLink* from_person = OpenLink(*person, org->id.Pack(), c.role);
   if (from_org == nullptr || from_person == nullptr || c.at < from_org->valid.from) {
     *note = absl::StrFormat("%s is not %s of %s: nothing to end", c.id.text(), RoleName(c.role),
                             c.org.text());
@@ -244,39 +352,74 @@ absl::Status Applier::Apply(const DeltaChange& c, std::string* note) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
-                                                          const Overlay* previous,
-                                                          const Delta& delta, DeltaReport* report) {
-  const uint64_t last = previous != nullptr ? previous->sequence() : 0;
+OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
+    : base_(base), table_(new Overlay()) {
+  if (previous != nullptr) {
+    table_->entities_ = previous->entities_;
+    table_->changed_base_ = previous->changed_base_;
+    table_->sequence_ = previous->sequence_;
+  }
+  table_->changed_base_.resize((base.entity_count() + 63) / 64);
+}
+
+OverlayBuilder::~OverlayBuilder() = default;
+
+absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report) {
+  const uint64_t last = table_->sequence_;
   if (delta.sequence != last + 1) {
     return absl::FailedPreconditionError(absl::StrCat(delta.name, ": delta ", delta.sequence,
                                                       " does not follow ", last, " (expected ",
                                                       last + 1, ")"));
   }
-  Applier applier(base, previous);
+  Applier applier(base_, *table_);
+  std::vector<std::string> notes;
   for (const DeltaChange& c : delta.changes) {
     std::string note;
     const absl::Status s = applier.Apply(c, &note);
+    if (s.ok() && note.empty()) continue;
     const std::string where = absl::StrFormat("%s:%d: %s: ", delta.name, c.line, DeltaOpName(c.op));
     if (!s.ok()) return absl::Status(s.code(), where + std::string(s.message()));
-    if (!note.empty()) report->notes.push_back(where + note);
+    notes.push_back(where + note);
   }
   report->changes += delta.changes.size();
+  for (std::string& note : notes) report->notes.push_back(std::move(note));
 
-  std::unique_ptr<Overlay> next(new Overlay());
-  if (previous != nullptr) {
-    next->entities_ = previous->entities_;
-    next->changed_base_ = previous->changed_base_;
+  table_->sequence_ = delta.sequence;
+  for (auto& [key, draft] : applier.touched()) {
+    const EntityDraft& state = *draft;
+    const EntityNo e = state.base;
+    if (e != kNoEntity) table_->changed_base_[e / 64] |= uint64_t{1} << (e % 64);
+    auto it = table_->entities_.find(key);
+    if (it == table_->entities_.end()) {
+      table_->entities_.insert(state.Freeze());
+    } else {
+      // A set's elements are const for their hash; the new state has the same key.
+      const_cast<OverlayEntityPtr&>(*it) = state.Freeze();
+    }
   }
-  next->changed_base_.resize((base.entity_count() + 63) / 64);
-  next->sequence_ = delta.sequence;
-  for (auto& [key, state] : applier.touched()) {
-    state->Finish();
-    const EntityNo e = base.Find(state->id);
-    if (e != kNoEntity) next->changed_base_[e / 64] |= uint64_t{1} << (e % 64);
-    next->entities_[key] = std::move(state);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
+                                                          const Overlay* previous,
+                                                          const Delta& delta, DeltaReport* report) {
+  OverlayBuilder builder(base, previous);
+  SHIXIN_RETURN_IF_ERROR(builder.Apply(delta, report));
+  return builder.Finish();
+}
+
+DeltaBatchResult ApplyDeltas(const Snapshot& base, const Overlay* previous,
+                             std::span<const Delta> deltas, DeltaReport* report) {
+  DeltaBatchResult result;
+  if (deltas.empty()) return result;
+  OverlayBuilder builder(base, previous);
+  for (const Delta& delta : deltas) {
+    result.refusal = builder.Apply(delta, report);
+    if (!result.refusal.ok()) break;
+    ++result.applied;
   }
-  return std::unique_ptr<const Overlay>(std::move(next));
+  if (result.applied > 0) result.overlay = builder.Finish();
+  return result;
 }
 
 }  // namespace shixin

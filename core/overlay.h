@@ -2,23 +2,30 @@
 // subject a delta touched since the base, its whole state as it is now (an OverlayEntity), which
 // supersedes the base's entity. Queries read a generation through ListView (core/list.h).
 //
-// ApplyDelta() makes the overlay of the next generation from the previous one without touching
-// the base: it copies the previous overlay's table of entities (pointers; the entities are
-// shared, immutable), materialises each subject a change touches from the overlay or the base,
-// and applies the delta's lines in order. The cost is linear in the overlay's size plus the
-// delta's; nightly compaction (`shixin compile --deltas`) keeps the overlay to about a day.
+// OverlayBuilder makes the overlay of the next generation from the previous one without
+// touching the base: it copies the previous overlay's table of entities once (pointers; the
+// entities are shared, immutable), materialises each subject a change touches from the table
+// or the base as a draft, applies the delta's lines in order and freezes the drafts into
+// compact entities when the delta is accepted. One delta online (ApplyDelta()) costs the
+// overlay's size plus the delta's; a restart's fold of many (ApplyDeltas()) the overlay's size
+// once plus their changes. Nightly compaction (`shixin compile --deltas`) keeps the overlay to
+// about a day.
 //
-// Thread safety: an Overlay is immutable once ApplyDelta() returns it and is shared between
-// threads without locks.
+// Thread safety: an Overlay is immutable once made and is shared between threads without locks
+// (entities are reference-counted atomically).
 #ifndef SHIXIN_CORE_OVERLAY_H_
 #define SHIXIN_CORE_OVERLAY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "core/delta.h"
 #include "core/id.h"
@@ -37,39 +44,104 @@ struct OverlayLink {
 };
 
 // One subject's state in a generation: everything the base held for it and every change since.
-// Its case versions are kept encoded (core/case_codec.h) back to back, to keep a changed case
-// small; Case() decodes one. Immutable once its generation is published.
-class OverlayEntity {
+// One allocation holds it all (docs/feed.md, section 3): a 40-byte header (reference count, key,
+// sizes), then the listing blocks, the links, the case versions' offsets, the name and the case
+// versions encoded back to back (core/case_codec.h). Immutable once made; shared between
+// generations through OverlayEntityPtr.
+class alignas(8) OverlayEntity {
  public:
-  Id id;
-  std::string name;
-  std::vector<OverlayLink> links;  // a person's organisations, an organisation's persons
+  OverlayEntity(const OverlayEntity&) = delete;
+  OverlayEntity& operator=(const OverlayEntity&) = delete;
 
+  // Returns the subject's canonical ID (its base entity's, or its own), and its packed form.
+  Id id() const { return Id::Unpack(key_); }
+  const PackedId& key() const { return key_; }
+  std::string_view name() const;
+  // Returns its roles: a person's organisations, an organisation's persons.
+  std::span<const OverlayLink> links() const;
   // Returns the number of case versions (the base's, then the deltas', in arrival order), and
   // version `i` as views into this entity. REQUIRES: i < case_count().
-  size_t case_count() const { return offsets_.size(); }
+  size_t case_count() const { return case_count_; }
   CaseView Case(size_t i) const;
   // Returns the listing blocks (the merged case intervals), by start.
-  std::span<const Interval> blocks() const { return blocks_; }
-  // Returns the bytes this entity holds.
+  std::span<const Interval> blocks() const;
+  // Returns the bytes of the encoded case versions (the entity's text).
+  size_t record_bytes() const { return records_size_; }
+  // Returns the bytes this entity's allocation takes from malloc, its overhead included.
   size_t Bytes() const;
 
-  // Appends a case version, or replaces version `i`'s end. Call Finish() after the changes.
-  void AddCase(const CaseView& c);
-  void EndCase(size_t i, int64_t at, EndReason end);  // REQUIRES: i < case_count()
-  // Recomputes the blocks.
-  void Finish();
+ private:
+  friend class OverlayEntityPtr;
+  friend struct EntityDraft;
+  OverlayEntity() = default;
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+
+  mutable std::atomic<uint32_t> refs_{0};
+  PackedId key_;
+  uint32_t block_count_ = 0;
+  uint32_t link_count_ = 0;
+  uint32_t case_count_ = 0;
+  uint32_t name_size_ = 0;
+  uint32_t records_size_ = 0;
+};
+
+// A counted reference to an OverlayEntity (8 bytes; the count is in the entity).
+class OverlayEntityPtr {
+ public:
+  OverlayEntityPtr() = default;
+  OverlayEntityPtr(const OverlayEntityPtr& o) : p_(o.p_) { Ref(); }
+  OverlayEntityPtr(OverlayEntityPtr&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  OverlayEntityPtr& operator=(OverlayEntityPtr o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~OverlayEntityPtr() { Unref(); }
+
+  const OverlayEntity* get() const { return p_; }
+  const OverlayEntity* operator->() const { return p_; }
+  const OverlayEntity& operator*() const { return *p_; }
 
  private:
-  std::string records_;            // the EncodeCase()d versions, back to back
-  std::vector<uint32_t> offsets_;  // where each begins in records_
-  std::vector<Interval> blocks_;
+  friend struct EntityDraft;
+  explicit OverlayEntityPtr(OverlayEntity* p) : p_(p) { Ref(); }
+  void Ref() const {
+    if (p_ != nullptr) p_->refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void Unref();
+
+  OverlayEntity* p_ = nullptr;
+};
+
+// The overlay's table is a set of entity pointers looked up by their key (8 bytes a slot).
+struct OverlayEntityHash {
+  using is_transparent = void;
+  size_t operator()(const PackedId& id) const { return HashPackedId(id); }
+  size_t operator()(const OverlayEntityPtr& e) const { return HashPackedId(e->key()); }
+};
+struct OverlayEntityEq {
+  using is_transparent = void;
+  static const PackedId& Key(const PackedId& id) { return id; }
+  static const PackedId& Key(const OverlayEntityPtr& e) { return e->key(); }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return Key(a) == Key(b);
+  }
 };
 
 // What an application noted without refusing the delta: a repeated or late message.
 struct DeltaReport {
   uint64_t changes = 0;            // lines applied
   std::vector<std::string> notes;  // "00000000000000000042.ndjson:7: remove: case not listed"
+};
+
+// What an overlay holds, for INFO and the benchmarks (Overlay::Stats()).
+struct OverlayStats {
+  size_t entities = 0;
+  size_t case_versions = 0;  // of all entities: the base's copied along and the deltas'
+  size_t links = 0;
+  size_t record_bytes = 0;  // the encoded case versions: the text
+  size_t fixed_bytes = 0;   // the bit per base entity, whatever the overlay holds
+  size_t bytes = 0;         // Overlay::Bytes(), fixed_bytes included
 };
 
 class Overlay {
@@ -80,38 +152,84 @@ class Overlay {
   // Returns the state of the subject whose canonical ID packs to `id`, or null if unchanged.
   const OverlayEntity* Find(const PackedId& id) const {
     auto it = entities_.find(id);
-    return it == entities_.end() ? nullptr : it->second.get();
+    return it == entities_.end() ? nullptr : it->get();
   }
   // Whether base entity `e` has a state here (then Find(its ID) returns it).
   bool Changed(EntityNo e) const {
     return e < changed_base_.size() * 64 && (changed_base_[e / 64] >> (e % 64) & 1) != 0;
   }
+  // Calls f(const OverlayEntity&) for every subject with a state here, in no order.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const OverlayEntityPtr& e : entities_) f(*e);
+  }
   // The last delta applied, and how many subjects have a state here.
   uint64_t sequence() const { return sequence_; }
   size_t size() const { return entities_.size(); }
-  // Returns the bytes the overlay holds (its table, entities and their texts), for INFO.
+  // Returns the bytes the overlay holds: the table's slots and control bytes, the bit per
+  // base entity, and every entity's allocation with malloc's overhead (entities shared with
+  // another generation counted in full).
   size_t Bytes() const;
+  // Returns the counts above and Bytes(); O(size()).
+  OverlayStats Stats() const;
 
  private:
-  friend absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot&, const Overlay*,
-                                                                   const Delta&, DeltaReport*);
+  friend class OverlayBuilder;
   Overlay() = default;
 
-  absl::flat_hash_map<PackedId, std::shared_ptr<const OverlayEntity>, PackedIdHash> entities_;
+  absl::flat_hash_set<OverlayEntityPtr, OverlayEntityHash, OverlayEntityEq> entities_;
   std::vector<uint64_t> changed_base_;  // a bit per base entity
   uint64_t sequence_ = 0;
 };
 
+// Applies deltas one after another on top of an overlay, building one table for all of them:
+// a batch (a restart's fold of the pending files) costs the previous overlay's size once plus
+// the deltas' changes. Each delta is all or nothing. Not thread-safe; one per batch.
+class OverlayBuilder {
+ public:
+  // Starts from `previous` (null: the base alone, sequence 0) over `base`, which must outlive
+  // the builder and the overlays it makes.
+  OverlayBuilder(const Snapshot& base, const Overlay* previous);
+  ~OverlayBuilder();
+  OverlayBuilder(const OverlayBuilder&) = delete;
+  OverlayBuilder& operator=(const OverlayBuilder&) = delete;
+
+  // Applies `delta` on top of the deltas applied so far. Returns FailedPrecondition if
+  // delta.sequence is not the next one; InvalidArgument naming the file, the line and the
+  // reason if a line contradicts the list (an add of a case that counts at its start, a correct
+  // of a case that is unknown, removed or revoked): nothing of the delta is applied then, and
+  // nothing is added to `report`. Lines that change nothing (a removal of a case that does not
+  // count, a role added twice or ended twice) are noted in `report`.
+  absl::Status Apply(const Delta& delta, DeltaReport* report);
+  // Returns the sequence of the last delta applied (that of `previous` before any).
+  uint64_t sequence() const { return table_->sequence_; }
+  // Returns the overlay with every delta applied; the builder is spent (call nothing after).
+  std::unique_ptr<const Overlay> Finish() { return std::move(table_); }
+
+ private:
+  const Snapshot& base_;
+  std::unique_ptr<Overlay> table_;  // the deltas applied so far
+};
+
 // Returns the overlay of the generation after `previous` (null: the base alone, which contains
-// no delta: sequence 0) with `delta` applied on top of `base`.
-// Returns FailedPrecondition if delta.sequence is not the next one; InvalidArgument naming the
-// file, the line and the reason if a line contradicts the list (an add of a case that counts at
-// its start, a correct of a case that is unknown, removed or revoked): nothing of the delta is
-// applied then. Lines that change nothing (a removal of a case that does not count, a role
-// added twice or ended twice) are noted in `report`.
+// no delta: sequence 0) with `delta` applied on top of `base`, or OverlayBuilder::Apply()'s
+// error (nothing of the delta applied).
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
                                                           const Overlay* previous,
                                                           const Delta& delta, DeltaReport* report);
+
+// The outcome of ApplyDeltas(): the overlay after the longest prefix of deltas applied, and
+// why the next one was refused.
+struct DeltaBatchResult {
+  std::unique_ptr<const Overlay> overlay;  // null if `deltas` was empty or its first refused
+  size_t applied = 0;                      // deltas applied: overlay has the first `applied`
+  absl::Status refusal;                    // OK, or the error of deltas[applied]
+};
+
+// Applies `deltas` in order after `previous` as ApplyDelta() would one by one (the same
+// overlay, notes and refusal), but builds the table once: O(previous) + O(changes).
+DeltaBatchResult ApplyDeltas(const Snapshot& base, const Overlay* previous,
+                             std::span<const Delta> deltas, DeltaReport* report);
 
 }  // namespace shixin
 

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "base/ordered_parallel.h"
 #include "core/delta.h"
 #include "core/overlay.h"
 #include "daemon/log.h"
@@ -28,6 +30,13 @@ int64_t NewestAt(const Delta& delta) {
 
 }  // namespace
 
+DeltaApplier::FileVersion DeltaApplier::StatVersion(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
 DeltaApplier::DeltaApplier(std::string dir) : dir_(std::move(dir)) {}
 
 size_t DeltaApplier::Apply(Dataset* dataset) { return ApplyFiles(dataset, nullptr); }
@@ -42,6 +51,47 @@ void DeltaApplier::Forget() {
   std::lock_guard<std::mutex> lock(mu_);
   status_.refused_file.clear();
   status_.refused_reason.clear();
+}
+
+bool DeltaApplier::Accepted(const std::string& path, const FileVersion& version,
+                            const absl::Status& status) {
+  if (status.ok()) return true;
+  if (absl::IsUnavailable(status) || absl::IsNotFound(status)) {
+    // Being replaced right now: its arrival will ask again.
+    LogWarning("delta %s: %s; tried again when it changes", path, status.message());
+    return false;
+  }
+  if (path != refused_path_ || version != refused_version_) {
+    const std::string reason(status.message());
+    LogError("delta refused, it and the files after it wait until it is replaced: %s", reason);
+    refused_path_ = path;
+    refused_version_ = version;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++status_.refusals;
+    status_.refused_file = path;
+    status_.refused_reason = reason;
+  }
+  return false;
+}
+
+void DeltaApplier::Applied(const std::string& path, const Delta& delta, const DeltaReport& report) {
+  const int64_t now = Now();
+  const int64_t newest = NewestAt(delta);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (path == refused_path_) {
+      refused_path_.clear();
+      status_.refused_file.clear();
+      status_.refused_reason.clear();
+    }
+    ++status_.applied_files;
+    status_.applied_changes += report.changes;
+    status_.notes += report.notes.size();
+    status_.last_delta_time = now;
+    status_.lag_seconds = newest > 0 ? now - newest : 0;
+  }
+  LogInfo("applied delta %s: %d changes, %d notes, %d s after its newest change", delta.name,
+          report.changes, report.notes.size(), newest > 0 ? now - newest : 0);
 }
 
 DeltaStatus DeltaApplier::status() const {
@@ -59,80 +109,63 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     status_.sequence = dataset->sequence;
     return 0;
   }
-  // Only the files after the dataset's sequence count; those at or below it are skipped.
+  // Only the files after the dataset's sequence count; those at or below it are skipped. The
+  // run of consecutive ones is read ahead in parallel and applied in order.
   auto next =
       std::upper_bound(files->begin(), files->end(), dataset->sequence,
                        [](uint64_t sequence, const DeltaFile& f) { return sequence < f.sequence; });
-  size_t applied = 0;
-  bool gap = false;
-  std::string refused_reason;
-  for (; next != files->end(); ++next) {
-    if (next->sequence != dataset->sequence + 1) {
-      gap = true;
-      LogLimited(LogKind::kDeltaNote, LogLevel::kError,
-                 "delta gap: %s is missing, %s and later wait (applied up to %d)",
-                 DeltaFileName(dataset->sequence + 1), DeltaFileName(next->sequence),
-                 dataset->sequence);
-      break;
-    }
-    struct stat st;
+  size_t run = 0;
+  while (next + run != files->end() && next[run].sequence == dataset->sequence + run + 1) ++run;
+  struct Read {
     FileVersion version;
-    if (::stat(next->path.c_str(), &st) == 0) {
-      version =
-          FileVersion{static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
-                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    bool still_refused = false;
+    absl::StatusOr<Delta> delta;
+  };
+  const std::string refused_path = refused_path_;  // the workers read copies
+  const FileVersion refused_version = refused_version_;
+  auto read = [&](size_t i) {
+    Read r{StatVersion(next[i].path), false, absl::UnknownError("not read")};
+    r.still_refused = next[i].path == refused_path && r.version == refused_version;
+    if (!r.still_refused) r.delta = ReadDelta(next[i].path);
+    return r;
+  };
+  std::unique_ptr<OverlayBuilder> builder;  // one table for the files of a fold
+  size_t applied = 0;
+  size_t built = 0;  // files applied by `builder`
+  auto apply = [&](size_t i, Read& r) {
+    if (r.still_refused) return false;
+    if (builder == nullptr) {
+      builder = std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get());
     }
-    if (next->path == refused_path_ && version == refused_version_) break;  // still refused
-    absl::StatusOr<Delta> delta = ReadDelta(next->path);
     DeltaReport report;
-    absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
-        delta.ok() ? ApplyDelta(*dataset->snapshot, dataset->overlay.get(), *delta, &report)
-                   : absl::StatusOr<std::unique_ptr<const Overlay>>(delta.status());
-    if (absl::IsUnavailable(overlay.status()) || absl::IsNotFound(overlay.status())) {
-      // Being replaced right now: its arrival will ask again.
-      LogWarning("delta %s: %s; tried again when it changes", next->path,
-                 overlay.status().message());
-      break;
-    }
-    if (!overlay.ok()) {
-      refused_reason = std::string(overlay.status().message());
-      if (next->path != refused_path_ || version != refused_version_) {
-        LogError("delta refused, it and the files after it wait until it is replaced: %s",
-                 refused_reason);
-        refused_path_ = next->path;
-        refused_version_ = version;
-        std::lock_guard<std::mutex> lock(mu_);
-        ++status_.refusals;
-        status_.refused_file = next->path;
-        status_.refused_reason = refused_reason;
-      }
-      break;
-    }
+    const absl::Status status = r.delta.ok() ? builder->Apply(*r.delta, &report) : r.delta.status();
+    if (!Accepted(next[i].path, r.version, status)) return false;
     for (const std::string& note : report.notes) {
       LogLimited(LogKind::kDeltaNote, LogLevel::kWarning, "delta note: %s", note);
     }
-    dataset->overlay = *std::move(overlay);
-    dataset->sequence = next->sequence;
-    dataset->source_time = std::max<int64_t>(dataset->source_time, version.mtime_ns / 1000000000);
+    ++built;
+    dataset->sequence = next[i].sequence;
+    dataset->source_time = std::max<int64_t>(dataset->source_time, r.version.mtime_ns / 1000000000);
     ++applied;
-    const int64_t now = Now();
-    const int64_t newest = NewestAt(*delta);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (next->path == refused_path_) {
-        refused_path_.clear();
-        status_.refused_file.clear();
-        status_.refused_reason.clear();
-      }
-      ++status_.applied_files;
-      status_.applied_changes += report.changes;
-      status_.notes += report.notes.size();
-      status_.last_delta_time = now;
-      status_.lag_seconds = newest > 0 ? now - newest : 0;
+    Applied(next[i].path, *r.delta, report);
+    if (publish != nullptr) {
+      dataset->overlay = builder->Finish();
+      builder.reset();
+      built = 0;
+      (*publish)(std::make_unique<Dataset>(*dataset));
     }
-    LogInfo("applied delta %s: %d changes, %d notes, %d s after its newest change", delta->name,
-            report.changes, report.notes.size(), newest > 0 ? now - newest : 0);
-    if (publish != nullptr) (*publish)(std::make_unique<Dataset>(*dataset));
+    return true;
+  };
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  RunOrdered<Read>(run, threads, 2 * static_cast<size_t>(threads), read, apply);
+  if (built > 0) dataset->overlay = builder->Finish();
+  next += static_cast<ptrdiff_t>(applied);
+  const bool gap = applied == run && next != files->end();
+  if (gap) {
+    LogLimited(LogKind::kDeltaNote, LogLevel::kError,
+               "delta gap: %s is missing, %s and later wait (applied up to %d)",
+               DeltaFileName(dataset->sequence + 1), DeltaFileName(next->sequence),
+               dataset->sequence);
   }
   const uint64_t pending = static_cast<uint64_t>(files->end() - next);
   std::lock_guard<std::mutex> lock(mu_);

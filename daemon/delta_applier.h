@@ -1,11 +1,12 @@
 // DeltaApplier applies the delta files of `deltas_dir` (docs/feed.md, section 3) on top of a
-// dataset: it lists the directory, reads each file after the dataset's sequence in order
-// (ReadDelta), applies it with ApplyDelta() on top of the dataset's overlay, and hands over the
-// next generation. It enforces the feed's rules: a refused file is not applied and stays
-// refused until it changes (inode, size or mtime) or Forget() is called (RELOAD), and the files
-// after it wait; a gap stops application and is reported, never skipped; files at or below the
-// sequence are skipped. Notes are logged (rate-limited) and counted. Its state is kept for INFO
-// (DeltaStatus).
+// dataset: it lists the directory, reads the files after the dataset's sequence (ReadDelta, up
+// to 4 files at once on worker threads, a few files ahead), applies them in order with an
+// OverlayBuilder on top of the dataset's overlay (a fold builds its table once, however many
+// files), and hands over the next generation. It enforces the feed's rules: a refused file is not
+// applied and stays refused until it changes (inode, size or mtime) or Forget() is called (RELOAD),
+// and the files after it wait; a gap stops application and is reported, never skipped; files at or
+// below the sequence are skipped. Notes are logged (rate-limited) and counted. Its state is kept
+// for INFO (DeltaStatus).
 //
 // The Reloader owns it and calls it on its thread: at start and on a reload the files are
 // folded into the dataset before it is published (one generation); when a file arrives
@@ -21,6 +22,9 @@
 #include <string>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "core/delta.h"
+#include "core/overlay.h"
 #include "daemon/snapshot_holder.h"
 
 namespace shixin {
@@ -75,7 +79,14 @@ class DeltaApplier {
     bool operator==(const FileVersion&) const = default;
   };
 
+  // Returns the version of the file at `path` (all zero if it cannot be stat'ed).
+  static FileVersion StatVersion(const std::string& path);
   size_t ApplyFiles(Dataset* dataset, const PublishFn* publish);
+  // Returns whether `status` (of reading or applying the file at `path`) is OK; otherwise logs
+  // it and, unless the file may be being replaced, records the file as refused.
+  bool Accepted(const std::string& path, const FileVersion& version, const absl::Status& status);
+  // Records and logs an applied file.
+  void Applied(const std::string& path, const Delta& delta, const DeltaReport& report);
 
   const std::string dir_;
   // The refused file's path and version; read and written by Apply()/Forget() only.

@@ -104,6 +104,27 @@ TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrForgotten) {
   EXPECT_EQ(Counts(s), "sequence 2 files 2 changes 2 notes 1 refusals 2 pending 0 gap 0");
 }
 
+// A fold of many files (read ahead in parallel, one table) keeps the files before a refused one
+// whole and nothing of it, and the refused file's lines before its bad one are not visible.
+TEST_F(DeltaApplierTest, FoldStopsAtARefusedFileKeepingTheFilesBefore) {
+  const std::string note =
+      R"({"op":"remove","caseCode":"（2099）黑04执1号","cardNum":"230407199103150045",)"
+      R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+      "\n";
+  for (uint64_t i = 1; i <= 9; ++i) Write(i, note);  // each a note: applied, nothing changes
+  Write(10, std::string(kRemove) + kBad);
+  Write(11, kRemove);
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 9u);
+  EXPECT_EQ(dataset_->sequence, 9u);
+  ASSERT_NE(dataset_->overlay, nullptr);
+  EXPECT_EQ(dataset_->overlay->sequence(), 9u);
+  EXPECT_TRUE(Listed());  // file 10's removal is not applied
+  const DeltaStatus s = applier.status();
+  EXPECT_EQ(Counts(s), "sequence 9 files 9 changes 9 notes 9 refusals 1 pending 2 gap 0");
+  EXPECT_TRUE(absl::EndsWith(s.refused_file, DeltaFileName(10)));
+}
+
 TEST_F(DeltaApplierTest, GapStopsAndIsReported) {
   Write(2, kRemove);
   DeltaApplier applier(dir_);
