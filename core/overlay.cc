@@ -156,9 +156,7 @@ size_t Overlay::Bytes() const {
   const size_t capacity = entities_.capacity();
   const size_t table =
       capacity == 0 ? 0 : MallocBytes(capacity + 16 + capacity * sizeof(OverlayEntityPtr));
-  size_t n = sizeof(*this) + table + changed_base_.capacity() * sizeof(uint64_t);
-  for (const OverlayEntityPtr& e : entities_) n += e->Bytes();
-  return n;
+  return sizeof(*this) + table + changed_base_.capacity() * sizeof(uint64_t) + entity_bytes_;
 }
 
 OverlayStats Overlay::Stats() const {
@@ -358,6 +356,7 @@ OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
     table_->entities_ = previous->entities_;
     table_->changed_base_ = previous->changed_base_;
     table_->sequence_ = previous->sequence_;
+    table_->entity_bytes_ = previous->entity_bytes_;
   }
   table_->changed_base_.resize((base.entity_count() + 63) / 64);
 }
@@ -389,12 +388,15 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report) {
     const EntityDraft& state = *draft;
     const EntityNo e = state.base;
     if (e != kNoEntity) table_->changed_base_[e / 64] |= uint64_t{1} << (e % 64);
+    OverlayEntityPtr frozen = state.Freeze();
+    table_->entity_bytes_ += frozen->Bytes();
     auto it = table_->entities_.find(key);
     if (it == table_->entities_.end()) {
-      table_->entities_.insert(state.Freeze());
+      table_->entities_.insert(std::move(frozen));
     } else {
+      table_->entity_bytes_ -= (*it)->Bytes();
       // A set's elements are const for their hash; the new state has the same key.
-      const_cast<OverlayEntityPtr&>(*it) = state.Freeze();
+      const_cast<OverlayEntityPtr&>(*it) = std::move(frozen);
     }
   }
   return absl::OkStatus();

@@ -168,7 +168,8 @@ class Overlay {
   size_t size() const { return entities_.size(); }
   // Returns the bytes the overlay holds: the table's slots and control bytes, the bit per
   // base entity, and every entity's allocation with malloc's overhead (entities shared with
-  // another generation counted in full).
+  // another generation counted in full). O(1): kept as the entities are added, so that INFO
+  // may ask at any time.
   size_t Bytes() const;
   // Returns the counts above and Bytes(); O(size()).
   OverlayStats Stats() const;
@@ -180,6 +181,7 @@ class Overlay {
   absl::flat_hash_set<OverlayEntityPtr, OverlayEntityHash, OverlayEntityEq> entities_;
   std::vector<uint64_t> changed_base_;  // a bit per base entity
   uint64_t sequence_ = 0;
+  size_t entity_bytes_ = 0;  // the sum of the entities' Bytes()
 };
 
 // Applies deltas one after another on top of an overlay, building one table for all of them:
