@@ -126,7 +126,8 @@ absl::StatusOr<OverlayEntity*> Applier::Mutable(const Id& id) {
       for (const CaseView& c : cases) state->AddCase(c);
       for (uint32_t i = 0; i < base_.LinkCount(e); ++i) {
         const LinkView link = base_.Link(e, i);
-        state->links.push_back(OverlayLink{base_.EntityId(link.other).Pack(), link.role});
+        state->links.push_back(
+            OverlayLink{base_.EntityId(link.other).Pack(), link.role, base_.LinkValid(e, i)});
       }
     }
     state->Finish();
@@ -247,7 +248,8 @@ absl::Status Applier::Apply(const DeltaChange& c, std::string* note) {
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
                                                           const Overlay* previous,
                                                           const Delta& delta, DeltaReport* report) {
-  const uint64_t last = previous != nullptr ? previous->sequence() : 0;
+  // The base contains the deltas up to its own sequence (compaction folded them in).
+  const uint64_t last = previous != nullptr ? previous->sequence() : base.info().delta_sequence;
   if (delta.sequence != last + 1) {
     return absl::FailedPreconditionError(absl::StrCat(delta.name, ": delta ", delta.sequence,
                                                       " does not follow ", last, " (expected ",

@@ -86,6 +86,12 @@ class Overlay {
   bool Changed(EntityNo e) const {
     return e < changed_base_.size() * 64 && (changed_base_[e / 64] >> (e % 64) & 1) != 0;
   }
+  // Calls f(const PackedId& id) with the canonical ID (as Find() takes it) of every subject
+  // with a state here, in no order.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& [id, state] : entities_) f(id);
+  }
   // The last delta applied, and how many subjects have a state here.
   uint64_t sequence() const { return sequence_; }
   size_t size() const { return entities_.size(); }
@@ -103,7 +109,7 @@ class Overlay {
 };
 
 // Returns the overlay of the generation after `previous` (null: the base alone, which contains
-// no delta: sequence 0) with `delta` applied on top of `base`.
+// the deltas up to base.info().delta_sequence) with `delta` applied on top of `base`.
 // Returns FailedPrecondition if delta.sequence is not the next one; InvalidArgument naming the
 // file, the line and the reason if a line contradicts the list (an add of a case that counts at
 // its start, a correct of a case that is unknown, removed or revoked): nothing of the delta is
