@@ -285,8 +285,8 @@ int RunReload(const std::vector<std::string>& args) {
 // Returns InvalidArgument unless the flags name one base: --snapshot, --data or a positional
 // data directory.
 absl::Status CheckCompileBase(const Flags& flags) {
-  const size_t bases = (flags.Get("snapshot") ? 1 : 0) + (flags.Get("data") ? 1 : 0) +
-                       flags.positional().size();
+  const size_t bases =
+      (flags.Get("snapshot") ? 1 : 0) + (flags.Get("data") ? 1 : 0) + flags.positional().size();
   if (bases > 1) {
     return absl::InvalidArgumentError(
         "one base: --snapshot FILE, --data DIR or a data directory, not several");
@@ -306,8 +306,8 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> CompileBase(const Flags& flags,
 }
 
 // Returns the base with the delta files of --deltas folded in (compaction), or the base alone.
-absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(
-    const Flags& flags, std::unique_ptr<const Snapshot> base) {
+absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
+                                                           std::unique_ptr<const Snapshot> base) {
   const std::optional<std::string> dir = flags.Get("deltas");
   if (!dir) return base;
   SHIXIN_ASSIGN_OR_RETURN(const int64_t history_days,
@@ -315,9 +315,8 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(
   DeltaReport report;
   absl::StatusOr<std::unique_ptr<const Overlay>> overlay = ApplyDeltaDir(*base, *dir, &report);
   if (!overlay.ok()) {
-    return absl::Status(overlay.status().code(),
-                        absl::StrFormat("deltas %s: %s; nothing written", *dir,
-                                        overlay.status().message()));
+    return absl::Status(overlay.status().code(), absl::StrFormat("deltas %s: %s; nothing written",
+                                                                 *dir, overlay.status().message()));
   }
   for (const std::string& note : report.notes) {
     std::fprintf(stderr, "shixin compile: note: %s\n", note.c_str());

@@ -108,9 +108,9 @@ void ExpectSameAnswers(const ListView& list, const ListView& compacted, const Id
 TEST(CompactionTest, FoldedDeltasAnswerAsTheOverlay) {
   const TempDir dir("synthetic");
   const SyntheticOptions options{.subjects = 2000, .seed = 4, .today = 20251231};
-  ASSERT_TRUE(WriteSyntheticDeltas(options, {.deltas = 5, .changes_per_delta = 300},
-                                   dir.path() + "/deltas")
-                  .ok());
+  ASSERT_TRUE(
+      WriteSyntheticDeltas(options, {.deltas = 5, .changes_per_delta = 300}, dir.path() + "/deltas")
+          .ok());
   SnapshotBuilder builder;
   GenerateSynthetic(
       options, [&](const CaseInput& c) { builder.AddCase(c); },
@@ -193,10 +193,10 @@ TEST(CompactionTest, RolesKeepTheirIntervals) {
   const std::unique_ptr<const Snapshot> base = SmallBase();
   dir.WriteDelta(1, {RoleLine("relate", CreditCode(1), PersonId(5), "2026-06-01T09:00:00+08:00"),
                      RoleLine("relate", CreditCode(1), PersonId(1), "2026-06-01T09:00:00+08:00")});
-  dir.WriteDelta(2, {RoleLine("unrelate", CreditCode(1), PersonId(5), "2026-06-03T09:00:00+08:00")});
+  dir.WriteDelta(2,
+                 {RoleLine("unrelate", CreditCode(1), PersonId(5), "2026-06-03T09:00:00+08:00")});
   DeltaReport report;
-  const std::unique_ptr<const Overlay> overlay =
-      ApplyDeltaDir(*base, dir.path(), &report).value();
+  const std::unique_ptr<const Overlay> overlay = ApplyDeltaDir(*base, dir.path(), &report).value();
   const ListView list(*base, overlay.get());
   const int64_t related = DayStart(20260601) + 9 * 3600;
   const int64_t ended = DayStart(20260603) + 9 * 3600;
@@ -221,10 +221,12 @@ TEST(CompactionTest, TheNewBaseContinuesTheSequence) {
   const TempDir dir("sequence");
   const std::unique_ptr<const Snapshot> base = SmallBase();
   dir.WriteDelta(1, {RoleLine("relate", CreditCode(1), PersonId(5), "2026-06-01T09:00:00+08:00")});
-  dir.WriteDelta(2, {RoleLine("unrelate", CreditCode(1), PersonId(5), "2026-06-03T09:00:00+08:00")});
+  dir.WriteDelta(2,
+                 {RoleLine("unrelate", CreditCode(1), PersonId(5), "2026-06-03T09:00:00+08:00")});
   DeltaReport report;
   const auto overlay = ApplyDeltaDir(*base, dir.path(), &report).value();
-  const auto compacted = Compact(ListView(*base, overlay.get()), {.history_days = kKeepAll}).value();
+  const auto compacted =
+      Compact(ListView(*base, overlay.get()), {.history_days = kKeepAll}).value();
   // Folding the same directory into the new base again applies nothing.
   EXPECT_EQ(ApplyDeltaDir(*compacted, dir.path(), &report).value(), nullptr);
   dir.WriteDelta(3, {RoleLine("relate", CreditCode(1), PersonId(6), "2026-06-04T09:00:00+08:00")});
@@ -282,7 +284,8 @@ TEST(CompactionTest, ARefusedFileOrAGapStopsIt) {
   DeltaReport report;
   {
     const TempDir dir("refused");
-    dir.WriteDelta(1, {RoleLine("relate", CreditCode(1), PersonId(5), "2026-06-01T09:00:00+08:00")});
+    dir.WriteDelta(1,
+                   {RoleLine("relate", CreditCode(1), PersonId(5), "2026-06-01T09:00:00+08:00")});
     dir.WriteDelta(2, {RoleLine("relate", CreditCode(1), PersonId(6), "2026-06-01T09:00:00+08:00"),
                        R"({"op":"remove","caseCode":"c","cardNum":"x"})"});
     const absl::Status s = ApplyDeltaDir(*base, dir.path(), &report).status();
@@ -291,8 +294,10 @@ TEST(CompactionTest, ARefusedFileOrAGapStopsIt) {
   }
   {
     const TempDir dir("gap");
-    dir.WriteDelta(1, {RoleLine("relate", CreditCode(1), PersonId(5), "2026-06-01T09:00:00+08:00")});
-    dir.WriteDelta(3, {RoleLine("relate", CreditCode(1), PersonId(6), "2026-06-01T09:00:00+08:00")});
+    dir.WriteDelta(1,
+                   {RoleLine("relate", CreditCode(1), PersonId(5), "2026-06-01T09:00:00+08:00")});
+    dir.WriteDelta(3,
+                   {RoleLine("relate", CreditCode(1), PersonId(6), "2026-06-01T09:00:00+08:00")});
     const absl::Status s = ApplyDeltaDir(*base, dir.path(), &report).status();
     EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
     EXPECT_NE(s.message().find("00000000000000000002.ndjson is missing"), absl::string_view::npos)

@@ -72,7 +72,8 @@ struct SnapshotInfo {
   uint64_t relations = 0;        // distinct (organisation, person, role) triples
   uint64_t related_persons = 0;  // persons holding a role in a listed organisation
   uint64_t entities = 0;         // subjects + related-only persons + unlisted organisations
-  uint64_t delta_sequence = 0;  // the last delta folded into this base (shixin compile --deltas); 0: none
+  uint64_t delta_sequence =
+      0;  // the last delta folded into this base (shixin compile --deltas); 0: none
 };
 
 class Snapshot;
@@ -224,7 +225,7 @@ class Snapshot {
   std::span<const Entity> entities_;  // sorted by id, plus a sentinel
   std::string_view names_;
   std::span<const uint32_t> links_;
-  std::span<const Block> blocks_;  // sorted
+  std::span<const Block> blocks_;                 // sorted
   std::span<const LinkInterval> link_intervals_;  // sorted by link, at most one per link
   // A built snapshot's case tables (empty for a snapshot file: its cases stay in the file).
   std::span<const uint64_t> case_offsets_;  // into case_blob_, one per case

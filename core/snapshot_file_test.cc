@@ -36,7 +36,7 @@ const CatalogIdentity kCatalog{"hegang-2018", kFingerprint};
 constexpr size_t kVersionOffset = 8;
 constexpr size_t kHeaderChecksumOffset = 248;
 constexpr size_t kTableOffset = 256;
-constexpr int kSections = 8;
+constexpr int kSections = 9;
 constexpr size_t kEntityBytes = 32;
 
 std::string SourceDir() {

@@ -98,8 +98,8 @@ TEST_F(DeltaApplierTest, ACompactedBaseReplaysOnlyTheLaterFiles) {
                   .ok());
   const char* source = std::getenv("SHIXIN_SOURCE_DIR");
   const std::string root = source != nullptr ? source : "..";
-  absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(
-      DatasetSource{"", root + "/data/measures/hegang-2018.json", 0, snap, 1, dir_});
+  absl::StatusOr<std::unique_ptr<Dataset>> d =
+      LoadDataset(DatasetSource{"", root + "/data/measures/hegang-2018.json", 0, snap, 1, dir_});
   ASSERT_TRUE(d.ok()) << d.status();
   dataset_ = *std::move(d);
   EXPECT_EQ(dataset_->sequence, 1u);

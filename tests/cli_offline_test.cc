@@ -126,9 +126,9 @@ void WriteFile(const std::string& path, const std::string& text) {
 // compaction continues; a refused delta writes nothing.
 TEST(CliOfflineTest, CompileFoldsDeltas) {
   const std::string dir = ::testing::TempDir() + "/cli_compile";
-  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas " + dir + "/bad")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas " + dir + "/bad").c_str()),
+      0);
   ExpectShixin("compile --data data/sample -o " + dir + "/base.snap", 0, {"wrote"});
   WriteFile(dir + "/deltas/00000000000000000001.ndjson",
             R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
@@ -155,9 +155,9 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
   FILE* never = std::fopen((dir + "/never.snap").c_str(), "r");
   EXPECT_EQ(never, nullptr) << "a refused compaction wrote its output";
   if (never != nullptr) std::fclose(never);
-  EXPECT_EQ(Shixin("compile --snapshot " + dir + "/base.snap data/sample -o " + dir + "/x.snap")
-                .status,
-            2);
+  EXPECT_EQ(
+      Shixin("compile --snapshot " + dir + "/base.snap data/sample -o " + dir + "/x.snap").status,
+      2);
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
