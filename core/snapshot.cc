@@ -141,6 +141,7 @@ bool Snapshot::IsRelated(EntityNo e, int64_t t) const {
 }
 
 Interval Snapshot::LinkValid(EntityNo e, uint32_t i) const {
+  if (link_intervals_.empty()) return Interval{};  // every link holds always
   const uint32_t link = entities_[e].link_begin + i;
   auto it = std::lower_bound(link_intervals_.begin(), link_intervals_.end(), link,
                              [](const LinkInterval& l, uint32_t n) { return l.link < n; });
