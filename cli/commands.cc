@@ -16,6 +16,7 @@
 #include "cli/remote.h"
 #include "cli/render.h"
 #include "core/catalog.h"
+#include "core/compaction.h"
 #include "core/dataset.h"
 #include "core/paths.h"
 #include "core/query.h"
@@ -55,8 +56,9 @@ std::vector<std::string> QueryInputs(const Flags& flags) {
   return inputs;
 }
 
-absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags) {
-  const std::optional<std::string> dir = flags.Get("data");
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
+    const Flags& flags, std::optional<std::string> data = std::nullopt) {
+  const std::optional<std::string> dir = data ? data : flags.Get("data");
   if (!dir) return absl::InvalidArgumentError("--data DIR is required");
   absl::StatusOr<uint64_t> max_errors = flags.GetUint("max-errors", 0);
   if (!max_errors.ok()) return max_errors.status();
@@ -280,20 +282,64 @@ int RunReload(const std::vector<std::string>& args) {
   return RunServerOnly("reload", args, kReloadFlags, RemoteReload);
 }
 
+// Returns InvalidArgument unless the flags name one base: --snapshot, --data or a positional
+// data directory.
+absl::Status CheckCompileBase(const Flags& flags) {
+  const size_t bases =
+      (flags.Get("snapshot") ? 1 : 0) + (flags.Get("data") ? 1 : 0) + flags.positional().size();
+  if (bases > 1) {
+    return absl::InvalidArgumentError(
+        "one base: --snapshot FILE, --data DIR or a data directory, not several");
+  }
+  return absl::OkStatus();
+}
+
+// Returns the base `shixin compile` starts from: the snapshot file of --snapshot (compiled
+// against `catalog`), or the data directory of --data or the positional argument.
+absl::StatusOr<std::unique_ptr<const Snapshot>> CompileBase(const Flags& flags,
+                                                            const Catalog& catalog) {
+  if (const std::optional<std::string> snapshot = flags.Get("snapshot")) {
+    return OpenSnapshotFile(*snapshot, catalog.fingerprint());
+  }
+  if (flags.positional().empty()) return LoadData(flags);
+  return LoadData(flags, flags.positional()[0]);
+}
+
+// Returns the base with the delta files of --deltas folded in (compaction), or the base alone.
+absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
+                                                           std::unique_ptr<const Snapshot> base) {
+  const std::optional<std::string> dir = flags.Get("deltas");
+  if (!dir) return base;
+  SHIXIN_ASSIGN_OR_RETURN(const int64_t history_days,
+                          flags.GetUint("history-days", kDefaultHistoryDays));
+  DeltaReport report;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay = ApplyDeltaDir(*base, *dir, &report);
+  if (!overlay.ok()) {
+    return absl::Status(overlay.status().code(), absl::StrFormat("deltas %s: %s; nothing written",
+                                                                 *dir, overlay.status().message()));
+  }
+  for (const std::string& note : report.notes) {
+    std::fprintf(stderr, "shixin compile: note: %s\n", note.c_str());
+  }
+  return Compact(ListView(*base, overlay->get()), CompactionOptions{.history_days = history_days});
+}
+
 int RunCompile(const std::vector<std::string>& args) {
   std::vector<std::string> normalised = args;  // -o is short for --out
   for (std::string& arg : normalised) {
     if (arg == "-o") arg = "--out";
   }
-  absl::StatusOr<Flags> flags = Flags::Parse(
-      normalised, {{"data", true}, {"out", true}, {"catalog", true}, {"max-errors", true}});
+  absl::StatusOr<Flags> flags = Flags::Parse(normalised, {{"data", true},
+                                                          {"snapshot", true},
+                                                          {"deltas", true},
+                                                          {"history-days", true},
+                                                          {"out", true},
+                                                          {"catalog", true},
+                                                          {"max-errors", true}});
   if (!flags.ok()) return UsageError("compile", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("compile", absl::InvalidArgumentError("-o FILE is required"));
-  if (!flags->positional().empty()) {
-    return UsageError("compile", absl::InvalidArgumentError(absl::StrFormat(
-                                     "unexpected argument \"%s\"", flags->positional()[0])));
-  }
+  if (absl::Status base = CheckCompileBase(*flags); !base.ok()) return UsageError("compile", base);
   // The snapshot records the catalog it is compiled against; shixind refuses another one.
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
@@ -302,10 +348,17 @@ int RunCompile(const std::vector<std::string>& args) {
     return kExitLoad;
   }
   const absl::Time start = absl::Now();
-  auto snap = LoadData(*flags);
+  auto base = CompileBase(*flags, *catalog);
+  if (!base.ok()) {
+    std::fprintf(stderr, "shixin compile: %s\n", std::string(base.status().message()).c_str());
+    return flags->Get("snapshot") || flags->Get("data") || !flags->positional().empty()
+               ? kExitLoad
+               : kExitUsage;
+  }
+  auto snap = FoldDeltas(*flags, *std::move(base));
   if (!snap.ok()) {
     std::fprintf(stderr, "shixin compile: %s\n", std::string(snap.status().message()).c_str());
-    return flags->Get("data") ? kExitLoad : kExitUsage;
+    return kExitLoad;
   }
   const absl::Time built = absl::Now();
   const absl::Status written =
@@ -330,6 +383,9 @@ int RunCompile(const std::vector<std::string>& args) {
       static_cast<double>((*snap)->IndexBytes()) / (1 << 20),
       static_cast<double>((*snap)->CaseBytes()) / (1 << 20),
       static_cast<long long>(ms(built - start)), static_cast<long long>(ms(done - built)));
+  if (info.delta_sequence != 0) {
+    std::printf("deltas folded up to %llu\n", static_cast<unsigned long long>(info.delta_sequence));
+  }
   return kExitOk;
 }
 

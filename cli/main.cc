@@ -32,6 +32,9 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   compile  --data DIR -o FILE [--catalog FILE] [--max-errors N]
                                          write the list as a snapshot file for shixind
                                          --snapshot (compiled against the catalog)
+  compile  --snapshot FILE|[--data] DIR --deltas DIR -o FILE [--history-days N]
+                                         fold the delta files into a new base snapshot
+                                         (compaction; keeps N days of history [1826])
   help                                   this text
 
 flags:

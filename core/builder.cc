@@ -44,10 +44,10 @@ void SnapshotBuilder::AddCase(const CaseInput& c) {
   EncodeCase(c, &case_blob_);
 }
 
-void SnapshotBuilder::AddRelation(const RelationInput& r) {
+void SnapshotBuilder::AddRelation(const RelationInput& r, Interval valid) {
   const uint32_t org = Intern(r.org, {});
   const uint32_t person = Intern(r.person, r.person_name);
-  relations_.push_back(PendingRelation{org, person, r.role});
+  relations_.push_back(PendingRelation{org, person, r.role, valid});
 }
 
 std::vector<uint32_t> SnapshotBuilder::MergeOrgCodeAliases() const {
@@ -165,19 +165,31 @@ void SnapshotBuilder::LayOutListings(Snapshot& snap) const {
 }
 
 void SnapshotBuilder::LayOutLinks(const std::vector<uint32_t>& number, Snapshot& snap) {
+  // One relation's intervals merge (stored times, so that two that meet in storage merge too);
+  // a relation that then holds always has no interval.
   std::vector<PendingRelation> relations;
   relations.reserve(relations_.size());
   for (const PendingRelation& r : relations_) {
-    relations.push_back(PendingRelation{number[r.org], number[r.person], r.role});
+    const Interval stored{Snapshot::StoredTime(r.valid.from), Snapshot::StoredEnd(r.valid.until)};
+    if (stored.empty()) continue;
+    relations.push_back(PendingRelation{number[r.org], number[r.person], r.role, stored});
   }
   std::sort(relations.begin(), relations.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.org, a.person, a.role) < std::tie(b.org, b.person, b.role);
+    return std::tie(a.org, a.person, a.role, a.valid.from) <
+           std::tie(b.org, b.person, b.role, b.valid.from);
   });
-  relations.erase(std::unique(relations.begin(), relations.end(),
-                              [](const auto& a, const auto& b) {
-                                return a.org == b.org && a.person == b.person && a.role == b.role;
-                              }),
-                  relations.end());
+  size_t kept = 0;
+  for (size_t i = 0; i < relations.size(); ++i) {
+    const PendingRelation r = relations[i];
+    PendingRelation* last = kept > 0 ? &relations[kept - 1] : nullptr;
+    if (last != nullptr && last->org == r.org && last->person == r.person && last->role == r.role &&
+        r.valid.from <= last->valid.until) {
+      last->valid.until = std::max(last->valid.until, r.valid.until);
+    } else {
+      relations[kept++] = r;
+    }
+  }
+  relations.resize(kept);
   relation_count_ = relations.size();
 
   const size_t n = snap.entity_storage_.size();
@@ -187,18 +199,33 @@ void SnapshotBuilder::LayOutLinks(const std::vector<uint32_t>& number, Snapshot&
     ++begin[r.person + 1];
   }
   std::partial_sum(begin.begin(), begin.end(), begin.begin());
-  std::vector<uint32_t>& links = snap.link_storage_;
   for (size_t e = 0; e < n; ++e) snap.entity_storage_[e].link_begin = begin[e];
-  links.resize(2 * relations.size());
+  // Each entity's links are sorted for a stable order, each with its interval.
+  std::vector<Snapshot::LinkInterval> slots(2 * relations.size());
+  const auto slot = [](uint32_t other, Role role, const Interval& v) {
+    return Snapshot::LinkInterval{EncodeLink(other, role), static_cast<uint32_t>(v.from),
+                                  static_cast<uint32_t>(v.until)};
+  };
   for (const PendingRelation& r : relations) {
-    links[begin[r.org]++] = EncodeLink(r.person, r.role);
-    links[begin[r.person]++] = EncodeLink(r.org, r.role);
+    slots[begin[r.org]++] = slot(r.person, r.role, r.valid);
+    slots[begin[r.person]++] = slot(r.org, r.role, r.valid);
   }
-  // Relations were sorted by organisation, so a person's links need sorting for a stable order.
+  const auto by_link = [](const auto& a, const auto& b) {
+    return std::tie(a.link, a.from) < std::tie(b.link, b.from);
+  };
   for (size_t e = 0; e < n; ++e) {
-    const size_t end = e + 1 < n ? snap.entity_storage_[e + 1].link_begin : links.size();
-    std::sort(links.begin() + snap.entity_storage_[e].link_begin,
-              links.begin() + static_cast<std::ptrdiff_t>(end));
+    const size_t end = e + 1 < n ? snap.entity_storage_[e + 1].link_begin : slots.size();
+    std::sort(slots.begin() + snap.entity_storage_[e].link_begin,
+              slots.begin() + static_cast<std::ptrdiff_t>(end), by_link);
+  }
+  std::vector<uint32_t>& links = snap.link_storage_;
+  links.resize(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    links[i] = slots[i].link;
+    if (slots[i].from != 0 || slots[i].until != Snapshot::kStoredForever) {
+      snap.link_interval_storage_.push_back(
+          Snapshot::LinkInterval{static_cast<uint32_t>(i), slots[i].from, slots[i].until});
+    }
   }
 }
 
@@ -206,6 +233,7 @@ void SnapshotBuilder::FillInfo(Snapshot& snap) const {
   SnapshotInfo& info = snap.info_;
   info.build_time = build_time_ != 0 ? build_time_ : static_cast<int64_t>(std::time(nullptr));
   info.source_time = source_time_;
+  info.delta_sequence = delta_sequence_;
   info.entities = snap.entity_count();
   info.cases = snap.case_offsets_.size();
   info.relations = relation_count_;
@@ -222,6 +250,7 @@ void SnapshotBuilder::FillInfo(Snapshot& snap) const {
   XXH3_64bits_update(state, snap.blocks_.data(), snap.blocks_.size_bytes());
   XXH3_64bits_update(state, snap.names_.data(), snap.names_.size());
   XXH3_64bits_update(state, snap.links_.data(), snap.links_.size() * sizeof(uint32_t));
+  XXH3_64bits_update(state, snap.link_intervals_.data(), snap.link_intervals_.size_bytes());
   for (uint64_t offset : snap.case_offsets_) {
     size_t size = 0;
     DecodeCase(snap.case_blob_.data() + offset, snap.case_blob_.data() + snap.case_blob_.size(),

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "core/record.h"
 #include "core/snapshot.h"
+#include "core/validity.h"
 
 namespace shixin {
 
@@ -30,14 +31,18 @@ class SnapshotBuilder {
 
   // Adds one case of the listed subject `c.id`.
   void AddCase(const CaseInput& c);
-  // Adds one relation (organisation, person, role).
-  void AddRelation(const RelationInput& r);
+  // Adds one relation (organisation, person, role), holding always, or only during `valid`
+  // (compaction's relations begun or ended by a delta). Intervals of one relation that
+  // overlap or touch merge.
+  void AddRelation(const RelationInput& r, Interval valid = Interval{});
   // Sets the build time recorded in the snapshot (Unix seconds); the default is the time of
   // Build().
   void set_build_time(int64_t unix_seconds) { build_time_ = unix_seconds; }
   // Sets the source time recorded in the snapshot (Unix seconds: when the input was written);
   // the default is 0, unknown.
   void set_source_time(int64_t unix_seconds) { source_time_ = unix_seconds; }
+  // Sets the last delta folded into the snapshot (compaction); the default is 0, none.
+  void set_delta_sequence(uint64_t sequence) { delta_sequence_ = sequence; }
 
   // Returns the snapshot. The builder is left empty.
   // Returns ResourceExhausted if a table outgrows its 32-bit offsets.
@@ -58,6 +63,7 @@ class SnapshotBuilder {
     uint32_t org;
     uint32_t person;
     Role role;
+    Interval valid;
   };
 
   // Returns the pending entity for `id`, creating it if needed; gives it `name` if it has none.
@@ -83,6 +89,7 @@ class SnapshotBuilder {
   uint64_t relation_count_ = 0;  // distinct relations, set by LayOutLinks()
   int64_t build_time_ = 0;
   int64_t source_time_ = 0;
+  uint64_t delta_sequence_ = 0;
 };
 
 }  // namespace shixin

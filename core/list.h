@@ -70,6 +70,10 @@ class ListView {
   // subject: the order of its state).
   template <typename F>
   void ForEachRole(SubjectRef s, int64_t t, F&& f) const;
+  // Calls f(const Id& other, Role role, Interval valid) for every role of `s`, whenever it
+  // holds (compaction folds them all).
+  template <typename F>
+  void ForEachLink(SubjectRef s, F&& f) const;
 
   const Snapshot& base() const { return base_; }
   const Overlay* overlay() const { return overlay_; }
@@ -91,8 +95,21 @@ void ListView::ForEachRole(SubjectRef s, int64_t t, F&& f) const {
     return;
   }
   for (uint32_t i = 0; i < base_.LinkCount(s.base); ++i) {
+    if (!base_.LinkValid(s.base, i).Contains(t)) continue;
     const LinkView link = base_.Link(s.base, i);
     f(RoleLink{FromBase(link.other), link.role});
+  }
+}
+
+template <typename F>
+void ListView::ForEachLink(SubjectRef s, F&& f) const {
+  if (s.changed != nullptr) {
+    for (const OverlayLink& l : s.changed->links()) f(Id::Unpack(l.other), l.role, l.valid);
+    return;
+  }
+  for (uint32_t i = 0; i < base_.LinkCount(s.base); ++i) {
+    const LinkView link = base_.Link(s.base, i);
+    f(base_.EntityId(link.other), link.role, base_.LinkValid(s.base, i));
   }
 }
 

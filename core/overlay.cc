@@ -236,7 +236,7 @@ absl::StatusOr<EntityDraft*> Applier::Mutable(const Id& id) {
       for (uint32_t i = 0; i < base_.LinkCount(e); ++i) {
         const LinkView link = base_.Link(e, i);
         state.links.push_back(
-            OverlayLink{base_.EntityId(link.other).Pack(), link.role, Interval{}});
+            OverlayLink{base_.EntityId(link.other).Pack(), link.role, base_.LinkValid(e, i)});
       }
     }
   }
@@ -357,6 +357,8 @@ OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
     table_->changed_base_ = previous->changed_base_;
     table_->sequence_ = previous->sequence_;
     table_->entity_bytes_ = previous->entity_bytes_;
+  } else {
+    table_->sequence_ = base.info().delta_sequence;  // compaction folded those deltas in
   }
   table_->changed_base_.resize((base.entity_count() + 63) / 64);
 }

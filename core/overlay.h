@@ -214,8 +214,8 @@ class OverlayBuilder {
 };
 
 // Returns the overlay of the generation after `previous` (null: the base alone, which contains
-// no delta: sequence 0) with `delta` applied on top of `base`, or OverlayBuilder::Apply()'s
-// error (nothing of the delta applied).
+// the deltas up to base.info().delta_sequence) with `delta` applied on top of `base`, or
+// OverlayBuilder::Apply()'s error (nothing of the delta applied).
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
                                                           const Overlay* previous,
                                                           const Delta& delta, DeltaReport* report);

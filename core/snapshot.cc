@@ -22,6 +22,7 @@ void Snapshot::ViewOwnedStorage() {
   names_ = name_storage_;
   links_ = link_storage_;
   blocks_ = block_storage_;
+  link_intervals_ = link_interval_storage_;
   case_offsets_ = case_offset_storage_;
   case_blob_ = case_blob_storage_;
 }
@@ -117,10 +118,35 @@ bool Snapshot::IsListed(EntityNo e, int64_t t) const {
 bool Snapshot::IsRelated(EntityNo e, int64_t t) const {
   if (EntityKind(e) != SubjectKind::kPerson) return false;
   const uint32_t n = LinkCount(e);
+  if (link_intervals_.empty()) {  // every link holds always: the common case, kept lean
+    for (uint32_t i = 0; i < n; ++i) {
+      if (IsListed(Link(e, i).other, t)) return true;
+    }
+    return false;
+  }
+  // The dated links of `e`, walked alongside its links.
+  const uint32_t begin = entities_[e].link_begin;
+  auto dated = std::lower_bound(link_intervals_.begin(), link_intervals_.end(), begin,
+                                [](const LinkInterval& l, uint32_t link) { return l.link < link; });
+  const uint32_t at = StoredTime(t);
   for (uint32_t i = 0; i < n; ++i) {
+    if (dated != link_intervals_.end() && dated->link == begin + i) {
+      const bool holds = Listable(t) && at >= dated->from && at < dated->until;
+      ++dated;
+      if (!holds) continue;
+    }
     if (IsListed(Link(e, i).other, t)) return true;
   }
   return false;
+}
+
+Interval Snapshot::LinkValid(EntityNo e, uint32_t i) const {
+  if (link_intervals_.empty()) return Interval{};  // every link holds always
+  const uint32_t link = entities_[e].link_begin + i;
+  auto it = std::lower_bound(link_intervals_.begin(), link_intervals_.end(), link,
+                             [](const LinkInterval& l, uint32_t n) { return l.link < n; });
+  if (it == link_intervals_.end() || it->link != link) return Interval{};
+  return Interval{Instant(it->from), Instant(it->until)};
 }
 
 LinkView Snapshot::Link(EntityNo e, uint32_t i) const {
@@ -143,7 +169,7 @@ absl::StatusOr<std::span<const CaseView>> Snapshot::ReadCases(uint32_t first, ui
 size_t Snapshot::IndexBytes() const {
   const size_t index_bytes = index_.bytes() + org_code_index_.bytes();
   return entities_.size_bytes() + names_.size() + links_.size_bytes() + blocks_.size_bytes() +
-         index_bytes;
+         link_intervals_.size_bytes() + index_bytes;
 }
 
 size_t Snapshot::CaseBytes() const {

@@ -16,6 +16,8 @@
 //              credit code;
 //   links_     4 bytes each: (entity << 3 | role); a person's links name the organisations where
 //              it holds roles, an organisation's links name its related persons;
+//   link_intervals_  the few links that hold only for a while (a role begun or ended by a
+//              delta and folded in by compaction), by link number; the others hold always;
 //   cases_     byte offsets into one case blob of length-prefixed fields.
 //
 // The tables are read through spans over storage that is either owned (a snapshot built by
@@ -123,7 +125,7 @@ class Snapshot {
   std::optional<Interval> ListingAt(EntityNo e, int64_t t) const;
   // Whether `e` has any case (listed at some time, now, before or later).
   bool HasCases(EntityNo e) const { return CaseCount(e) > 0; }
-  // A person holding a role in an organisation listed at `t`.
+  // A person holding, at `t`, a role in an organisation listed at `t`.
   bool IsRelated(EntityNo e, int64_t t) const;
   uint32_t CaseCount(EntityNo e) const {
     return entities_[e + 1].case_begin - entities_[e].case_begin;
@@ -134,6 +136,9 @@ class Snapshot {
   }
   // REQUIRES: i < LinkCount(e).
   LinkView Link(EntityNo e, uint32_t i) const;
+  // Returns when link `i` of `e` holds: [0, kForever) unless a delta began or ended its role.
+  // REQUIRES: i < LinkCount(e).
+  Interval LinkValid(EntityNo e, uint32_t i) const;
 
   // Returns the cases [first, first + count) (an entity's are [FirstCase(e), + CaseCount(e))),
   // as views into `buffer` or into the snapshot, valid until `buffer` is used again or
@@ -181,6 +186,15 @@ class Snapshot {
   };
   static_assert(sizeof(Block) == 12);
 
+  // When link number `link` (into links_) holds, for a link that does not hold always: from
+  // `from` until `until` (StoredTime()s; kStoredForever: no end).
+  struct LinkInterval {
+    uint32_t link;
+    uint32_t from;
+    uint32_t until;
+  };
+  static_assert(sizeof(LinkInterval) == 12);
+
   // Instants as the tables keep them: seconds from 1970 to 2106; kForever is kStoredForever.
   // An end (or an instant asked about) beyond 2106 is kept as the last second before it.
   static constexpr uint32_t kStoredForever = 0xFFFFFFFFu;
@@ -211,7 +225,8 @@ class Snapshot {
   std::span<const Entity> entities_;  // sorted by id, plus a sentinel
   std::string_view names_;
   std::span<const uint32_t> links_;
-  std::span<const Block> blocks_;  // sorted
+  std::span<const Block> blocks_;                 // sorted
+  std::span<const LinkInterval> link_intervals_;  // sorted by link, at most one per link
   // A built snapshot's case tables (empty for a snapshot file: its cases stay in the file).
   std::span<const uint64_t> case_offsets_;  // into case_blob_, one per case
   std::string_view case_blob_;
@@ -224,6 +239,7 @@ class Snapshot {
   std::string name_storage_;
   std::vector<uint32_t> link_storage_;
   std::vector<Block> block_storage_;
+  std::vector<LinkInterval> link_interval_storage_;
   std::vector<uint64_t> case_offset_storage_;
   std::string case_blob_storage_;
 

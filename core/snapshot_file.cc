@@ -79,10 +79,11 @@ enum Kind : uint32_t {
   kNames = 4,
   kLinks = 5,
   kBlocks = 6,
-  kCaseOffsets = 7,
-  kCaseBlob = 8,
+  kLinkIntervals = 7,
+  kCaseOffsets = 8,
+  kCaseBlob = 9,
 };
-constexpr int kSectionCount = 8;
+constexpr int kSectionCount = 9;
 
 // What the format says of one section, and which table of a Snapshot it holds: the writer,
 // the reader and the checks all go by SnapshotFile::kSections, one of these per kind.
@@ -194,6 +195,7 @@ class SnapshotFile {
       TableSection<&Snapshot::names_>(kNames, "names"),
       TableSection<&Snapshot::links_>(kLinks, "links"),
       TableSection<&Snapshot::blocks_>(kBlocks, "listing_blocks"),
+      TableSection<&Snapshot::link_intervals_>(kLinkIntervals, "link_intervals"),
       SectionFormat{kCaseOffsets, "case_offsets", sizeof(uint64_t), false, &WriteCaseOffsets,
                     nullptr},
       SectionFormat{kCaseBlob, "case_blob", 1, false, &WriteCaseRecords, nullptr},
@@ -628,6 +630,13 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
     const Snapshot::Block& b = snap.blocks_[i];
     if (b.entity >= n || b.from >= b.until || (i > 0 && !(snap.blocks_[i - 1] < b))) {
       tables = absl::DataLossError(absl::StrFormat("listing block %d out of order or range", i));
+    }
+  }
+  for (size_t i = 0; tables.ok() && i < snap.link_intervals_.size(); ++i) {
+    const Snapshot::LinkInterval& l = snap.link_intervals_[i];
+    if (l.link >= snap.links_.size() || l.from >= l.until ||
+        (i > 0 && snap.link_intervals_[i - 1].link >= l.link)) {
+      tables = absl::DataLossError(absl::StrFormat("link interval %d out of order or range", i));
     }
   }
   if (parallel) {

@@ -35,7 +35,7 @@
 namespace shixin {
 
 // The format version this build writes and reads.
-inline constexpr uint32_t kSnapshotFormatVersion = 3;
+inline constexpr uint32_t kSnapshotFormatVersion = 4;
 
 // The identity of the measure catalog a snapshot file is compiled against.
 struct CatalogIdentity {

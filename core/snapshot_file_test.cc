@@ -36,7 +36,7 @@ const CatalogIdentity kCatalog{"hegang-2018", kFingerprint};
 constexpr size_t kVersionOffset = 8;
 constexpr size_t kHeaderChecksumOffset = 248;
 constexpr size_t kTableOffset = 256;
-constexpr int kSections = 8;
+constexpr int kSections = 9;
 constexpr size_t kEntityBytes = 32;
 
 std::string SourceDir() {
@@ -113,6 +113,10 @@ std::unique_ptr<const Snapshot> Synthetic(uint64_t subjects, uint64_t seed = 7) 
     c.term_end = term_end;
     builder.AddCase(c);
   }
+  // A role that held for a while only (a link_intervals entry from each side).
+  builder.AddRelation(testing::MakeRelation(testing::CreditCode(999), testing::PersonId(999),
+                                            "两段", Role::kDirector),
+                      Interval{DayStart(20200601), DayStart(20240101)});
   auto snap = builder.Build();
   EXPECT_TRUE(snap.ok()) << snap.status();
   return *std::move(snap);
@@ -378,16 +382,16 @@ TEST_F(SnapshotFileTest, WrongMagicAndVersionAreRefused) {
               HasSubstr(absl::StrFormat("snapshot format version %d, this build "
                                         "reads %d",
                                         kSnapshotFormatVersion + 1, kSnapshotFormatVersion)));
-  // Files of the formats before per-block checksums (1) and case validity (2): refused by
-  // their version.
-  for (uint32_t old : {1, 2}) {
+  // Files of the formats before per-block checksums (1), case validity (2) and compaction (3):
+  // refused by their version.
+  for (uint32_t old : {1, 2, 3}) {
     bad = bytes_;
     Put<uint32_t>(bad, kVersionOffset, old);
     s = OpenBytes(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(s.message(), HasSubstr(absl::StrFormat("snapshot format version %d, this build "
-                                                       "reads 3; compile the list again",
-                                                       old)));
+                                                       "reads %d; compile the list again",
+                                                       old, kSnapshotFormatVersion)));
   }
 }
 
@@ -405,7 +409,10 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
   const Section entities = SectionOf(bytes_, 1);
   const Section links = SectionOf(bytes_, 4);
   const Section offsets = SectionOf(bytes_, kSections - 2);
+  const Section link_intervals = SectionOf(bytes_, kSections - 3);
   ASSERT_EQ(entities.kind, 2u);
+  ASSERT_EQ(link_intervals.kind, 7u);
+  ASSERT_EQ(link_intervals.size, 24u);  // the fixture's dated role, from both sides
   const uint32_t n = static_cast<uint32_t>(entities.size / kEntityBytes - 1);
   struct Craft {
     const char* what;
@@ -423,9 +430,14 @@ TEST_F(SnapshotFileTest, InconsistentTablesAreRefused) {
       {"bad id", 1, entities.offset + kEntityBytes * 5 + 8, 0, 0, false},
       {"link entity", 4, links.offset, (n + 5) << 3, 0, false},
       {"link role", 4, links.offset, 7, 0, false},
-      {"case offset", 6, offsets.offset + 8, 0, 1ull << 40, true},
-      {"case order", 6, offsets.offset + 16, 0, 0, true},
-      {"first case offset", 6, offsets.offset, 0, 1, true},
+      {"case offset", kSections - 2, offsets.offset + 8, 0, 1ull << 40, true},
+      {"case order", kSections - 2, offsets.offset + 16, 0, 0, true},
+      {"first case offset", kSections - 2, offsets.offset, 0, 1, true},
+      {"link interval's link", kSections - 3, link_intervals.offset,
+       static_cast<uint32_t>(links.size / 4), 0, false},
+      {"empty link interval", kSections - 3, link_intervals.offset + 8, 0, 0, false},
+      {"link intervals out of order", kSections - 3, link_intervals.offset + 12,
+       Get<uint32_t>(bytes_, link_intervals.offset), 0, false},
       {"index entry", 0, index.offset + 32, n + 1, 0, false},
   };
   // With one thread the tables are checked one after another, with more concurrently.

@@ -123,6 +123,39 @@ TEST(SnapshotTest, RelationsIndexBothDirectionsAndDeduplicate) {
   EXPECT_EQ(snap2->info().related_persons, 0u);
 }
 
+// Roles that hold only during an interval: intervals of one role that overlap or touch merge,
+// a role that holds always is undated, and IsRelated() consults the interval.
+TEST(SnapshotTest, DatedRolesHoldOnlyDuringTheirInterval) {
+  const int64_t t = DayStart(20260601);
+  SnapshotBuilder b;
+  CaseInput listed = MakeCase(CreditCode(1), "甲公司", "c1");  // listed since 2018
+  b.AddCase(listed);
+  const RelationInput r1 = MakeRelation(CreditCode(1), PersonId(1), "一", Role::kDirector);
+  b.AddRelation(r1, Interval{t, t + 100});
+  b.AddRelation(r1, Interval{t + 100, t + 200});  // touches: merges into [t, t + 200)
+  b.AddRelation(r1, Interval{t + 500, t + 600});
+  b.AddRelation(MakeRelation(CreditCode(1), PersonId(2), "二", Role::kDirector));
+  b.AddRelation(MakeRelation(CreditCode(1), PersonId(3), "三", Role::kDirector), Interval{t, t});
+  const std::unique_ptr<const Snapshot> snap = b.Build().value();
+  const EntityNo one = snap->Find(PersonId(1));
+  ASSERT_NE(one, kNoEntity);
+  ASSERT_EQ(snap->LinkCount(one), 2u);
+  EXPECT_EQ(snap->LinkValid(one, 0), (Interval{t, t + 200}));
+  EXPECT_EQ(snap->LinkValid(one, 1), (Interval{t + 500, t + 600}));
+  for (const auto& [at, related] :
+       {std::pair{t - 1, false}, std::pair{t, true}, std::pair{t + 199, true},
+        std::pair{t + 200, false}, std::pair{t + 550, true}, std::pair{t + 600, false}}) {
+    EXPECT_EQ(snap->IsRelated(one, at), related) << at - t;
+  }
+  const EntityNo two = snap->Find(PersonId(2));
+  EXPECT_EQ(snap->LinkValid(two, 0), Interval{});
+  EXPECT_TRUE(snap->IsRelated(two, t - 1));
+  const EntityNo three = snap->Find(PersonId(3));  // an empty interval: no role
+  ASSERT_NE(three, kNoEntity);
+  EXPECT_EQ(snap->LinkCount(three), 0u);
+  EXPECT_EQ(snap->info().relations, 3u);
+}
+
 TEST(SnapshotTest, CaseNameWinsOverRelationName) {
   SnapshotBuilder builder;
   builder.AddRelation(MakeRelation(CreditCode(1), PersonId(1), "别名", Role::kDirector));

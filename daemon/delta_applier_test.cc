@@ -13,8 +13,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "core/compaction.h"
 #include "core/delta.h"
 #include "core/id.h"
+#include "core/snapshot_file.h"
 #include "daemon/reloader.h"
 
 namespace shixin {
@@ -79,6 +81,36 @@ TEST_F(DeltaApplierTest, AppliesInOrderCountsNotesAndSkipsWhatIsApplied) {
   EXPECT_GT(s.last_delta_time, 0);
   EXPECT_GT(s.lag_seconds, 0);                   // the removal's `at` is in the past
   EXPECT_EQ(applier.Apply(dataset_.get()), 0u);  // nothing after 2
+}
+
+// A compacted base that contains delta 1 starts the dataset at 1: file 1 is not replayed (here
+// replaced by a file that would be refused), file 2 is.
+TEST_F(DeltaApplierTest, ACompactedBaseReplaysOnlyTheLaterFiles) {
+  Write(1, kRemove);
+  DeltaReport report;
+  auto overlay = ApplyDeltaDir(*dataset_->snapshot, dir_, &report);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  auto compacted = Compact(ListView(*dataset_->snapshot, overlay->get()), {});
+  ASSERT_TRUE(compacted.ok()) << compacted.status();
+  const std::string snap = dir_ + "/base.snap";
+  ASSERT_TRUE(WriteSnapshotFile(**compacted,
+                                {dataset_->catalog.id(), dataset_->catalog.fingerprint()}, snap)
+                  .ok());
+  const char* source = std::getenv("SHIXIN_SOURCE_DIR");
+  const std::string root = source != nullptr ? source : "..";
+  absl::StatusOr<std::unique_ptr<Dataset>> d =
+      LoadDataset(DatasetSource{"", root + "/data/measures/hegang-2018.json", 0, snap, 1, dir_});
+  ASSERT_TRUE(d.ok()) << d.status();
+  dataset_ = *std::move(d);
+  EXPECT_EQ(dataset_->sequence, 1u);
+  EXPECT_FALSE(Listed());  // the removal is in the base
+  Write(1, kBad);
+  Write(2, kRemove);  // the removal again: noted
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 1u);
+  EXPECT_EQ(Counts(applier.status()),
+            "sequence 2 files 1 changes 1 notes 1 refusals 0 pending 0 gap 0");
+  EXPECT_FALSE(Listed());
 }
 
 TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrForgotten) {

@@ -51,6 +51,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
   dataset->snapshot = *std::move(snapshot);
   dataset->catalog = std::move(catalog);
   dataset->source_time = dataset->snapshot->info().source_time;
+  // A compacted base contains the deltas up to its sequence: only later files are replayed.
+  dataset->sequence = dataset->snapshot->info().delta_sequence;
   dataset->data_source = source.snapshot;
   return dataset;
 }

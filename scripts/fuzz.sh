@@ -70,9 +70,9 @@ mkdir -p "$seeds/empty"
 # Prints the packed form of snapshot file $1: its header and section table, then its sections
 # back to back.
 pack_snapshot() {
-  head -c 512 "$1"
+  head -c 544 "$1"
   local i offset size
-  for i in 0 1 2 3 4 5 6 7; do
+  for i in 0 1 2 3 4 5 6 7 8; do
     read -r offset size < <(od -An -tu8 -j $((256 + 32 * i + 8)) -N16 "$1")
     dd if="$1" bs=4096 iflag=skip_bytes,count_bytes skip="$offset" count="$size" status=none
   done
@@ -83,10 +83,22 @@ mkdir -p "$seeds/blocks"
 sed '1s/"sexy"/"termEnd":"2016-12-31","sexy"/' data/sample/debtors.ndjson \
   >"$seeds/blocks/debtors.ndjson"
 cp data/sample/relations.ndjson "$seeds/blocks/relations.ndjson"
-for list in sample blocks gen empty; do
+# The sample compacted with a role ended and one begun (the link_intervals section is not
+# empty).
+mkdir -p "$seeds/roles-deltas"
+printf '%s\n' \
+  '{"op":"unrelate","orgId":"91350503MA2XK7R352","personId":"230402197605210027","role":"principal","at":"2026-06-10T09:00:00+08:00"}' \
+  '{"op":"relate","orgId":"91350503MA2XK7R352","personId":"11010519491231002X","personName":"张秀兰","role":"director","at":"2026-06-10T09:00:00+08:00"}' \
+  >"$seeds/roles-deltas/00000000000000000001.ndjson"
+for list in sample blocks gen empty roles; do
   dir=$seeds/$list
   [ "$list" = sample ] && dir=data/sample
-  "$build/bin/shixin" compile --data "$dir" -o "$seeds/$list.snap" >/dev/null
+  if [ "$list" = roles ]; then
+    "$build/bin/shixin" compile data/sample --deltas "$seeds/roles-deltas" \
+      -o "$seeds/$list.snap" >/dev/null
+  else
+    "$build/bin/shixin" compile --data "$dir" -o "$seeds/$list.snap" >/dev/null
+  fi
   { printf '\000'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-raw"
   { printf '\001'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-resealed"
   { printf '\003'; pack_snapshot "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-packed"

@@ -114,4 +114,51 @@ TEST(CliOfflineTest, ReadsIdsFromStandardInput) {
                 R"("id":"230402199001010015","listed":false)"});
 }
 
+// Writes `text` to `path`.
+void WriteFile(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr) << path;
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+}
+
+// `compile --snapshot X --deltas D -o Y` folds the delta files into a new base, which a later
+// compaction continues; a refused delta writes nothing.
+TEST(CliOfflineTest, CompileFoldsDeltas) {
+  const std::string dir = ::testing::TempDir() + "/cli_compile";
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas " + dir + "/bad").c_str()),
+      0);
+  ExpectShixin("compile --data data/sample -o " + dir + "/base.snap", 0, {"wrote"});
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("reason":"performed","at":"2026-06-01T09:00:00+08:00"})"
+            "\n");
+  ExpectShixin("compile --snapshot " + dir + "/base.snap --deltas " + dir + "/deltas -o " + dir +
+                   "/new.snap",
+               0, {"wrote", "deltas folded up to 1"});
+  // The data directory as the positional argument; and the new base as the next one's base.
+  ExpectShixin("compile data/sample --deltas " + dir + "/deltas -o " + dir + "/new2.snap", 0,
+               {"deltas folded up to 1"});
+  WriteFile(dir + "/deltas/00000000000000000002.ndjson",
+            R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("at":"2026-06-02T09:00:00+08:00"})"
+            "\n");
+  ExpectShixin("compile --snapshot " + dir + "/new.snap --deltas " + dir + "/deltas -o " + dir +
+                   "/new3.snap",
+               0, {"deltas folded up to 2"});
+
+  WriteFile(dir + "/bad/00000000000000000001.ndjson", "{\"op\":\"frobnicate\"}\n");
+  const RunResult refused = Shixin("compile --snapshot " + dir + "/base.snap --deltas " + dir +
+                                   "/bad -o " + dir + "/never.snap");
+  EXPECT_EQ(refused.status, 3);
+  FILE* never = std::fopen((dir + "/never.snap").c_str(), "r");
+  EXPECT_EQ(never, nullptr) << "a refused compaction wrote its output";
+  if (never != nullptr) std::fclose(never);
+  EXPECT_EQ(
+      Shixin("compile --snapshot " + dir + "/base.snap data/sample -o " + dir + "/x.snap").status,
+      2);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 }  // namespace

@@ -1,0 +1,92 @@
+#include "core/compaction.h"
+
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "core/builder.h"
+#include "core/delta.h"
+#include "core/validity.h"
+
+namespace shixin {
+
+absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
+                                                             const std::string& dir,
+                                                             DeltaReport* report) {
+  SHIXIN_ASSIGN_OR_RETURN(const std::vector<DeltaFile> files, ListDeltaFiles(dir));
+  std::unique_ptr<const Overlay> overlay;
+  uint64_t last = base.info().delta_sequence;
+  for (const DeltaFile& f : files) {
+    if (f.sequence <= last) continue;  // folded into the base already
+    if (f.sequence != last + 1) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("delta gap: %s is missing before %s (folded up to %d)",
+                          DeltaFileName(last + 1), f.path, last));
+    }
+    absl::StatusOr<Delta> delta = ReadDelta(f.path);
+    if (!delta.ok()) {
+      return absl::Status(delta.status().code(),
+                          absl::StrFormat("%s: %s", f.path, delta.status().message()));
+    }
+    SHIXIN_ASSIGN_OR_RETURN(overlay, ApplyDelta(base, overlay.get(), *delta, report));
+    last = f.sequence;
+  }
+  return overlay;
+}
+
+namespace {
+
+// Adds the cases and roles of `s` that the window keeps to `builder`; a role once, from its
+// organisation's side.
+absl::Status Fold(const ListView& list, SubjectRef s, int64_t cutoff, CaseBuffer& buffer,
+                  SnapshotBuilder& builder) {
+  const Id id = list.SubjectId(s);
+  const std::string_view name = list.Name(s);
+  SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases, list.ReadCases(s, buffer));
+  for (const CaseView& c : cases) {
+    if (CaseInterval(c).until <= cutoff) continue;  // stopped counting before the window
+    CaseInput input;
+    static_cast<CaseView&>(input) = c;
+    input.id = id;
+    input.name = name;
+    builder.AddCase(input);
+  }
+  if (id.subject_kind() != SubjectKind::kOrganization) return absl::OkStatus();
+  list.ForEachLink(s, [&](const Id& person, Role role, const Interval& valid) {
+    if (valid.until <= cutoff) return;
+    const SubjectRef p = list.Find(person);
+    builder.AddRelation(RelationInput{id, person, p.found() ? list.Name(p) : "", role}, valid);
+  });
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> Compact(const ListView& list,
+                                                        const CompactionOptions& options) {
+  const Snapshot& base = list.base();
+  const int64_t now = options.now != 0 ? options.now : NowSeconds();
+  const int64_t cutoff = now - options.history_days * 86400;
+  SnapshotBuilder builder;
+  builder.set_build_time(now);
+  builder.set_source_time(base.info().source_time);
+  builder.set_delta_sequence(list.overlay() != nullptr ? list.overlay()->sequence()
+                                                       : base.info().delta_sequence);
+  CaseBuffer buffer;
+  for (EntityNo e = 0; e < base.entity_count(); ++e) {
+    SHIXIN_RETURN_IF_ERROR(Fold(list, list.Find(base.EntityId(e)), cutoff, buffer, builder));
+  }
+  // The subjects the deltas brought that the base does not know.
+  absl::Status status;
+  if (list.overlay() != nullptr) {
+    list.overlay()->ForEach([&](const OverlayEntity& e) {
+      const Id id = e.id();
+      if (!status.ok() || base.Find(id) != kNoEntity) return;
+      status = Fold(list, list.Find(id), cutoff, buffer, builder);
+    });
+  }
+  SHIXIN_RETURN_IF_ERROR(status);
+  return builder.Build();
+}
+
+}  // namespace shixin

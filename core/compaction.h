@@ -1,0 +1,53 @@
+// Compaction: folds delta files into a new base snapshot (`shixin compile --deltas`;
+// docs/feed.md, sections 5-6). The new base holds the whole state of the list after the last
+// delta, with its history: every case version with its interval and end, and every role with
+// the interval during which it holds (core/snapshot.h, link intervals), so that answers now and
+// as of any instant in the history window are those of the base with the deltas applied. It
+// records the last delta it contains (SnapshotInfo::delta_sequence): a daemon on it replays
+// only the later files.
+//
+// What is dropped: case versions that stopped counting before now - history_days, roles that
+// ended before it, and subjects left with neither a case nor a role.
+//
+// Thread safety: reentrant; each call builds its own snapshot.
+#ifndef SHIXIN_CORE_COMPACTION_H_
+#define SHIXIN_CORE_COMPACTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/list.h"
+#include "core/overlay.h"
+#include "core/snapshot.h"
+
+namespace shixin {
+
+// The history kept by default: 5 years, as the daemon's history_days.
+inline constexpr int64_t kDefaultHistoryDays = 1826;
+
+struct CompactionOptions {
+  int64_t now = 0;  // Unix seconds: the new base's build time and the window's end; 0: the clock
+  int64_t history_days = kDefaultHistoryDays;  // history kept before `now`
+};
+
+// Returns the overlay made by applying to `base`, in order, the delta files of `dir` after the
+// ones it contains (base.info().delta_sequence), or null if there are none. Compaction never
+// folds past a bad file: returns the first error, naming the file (and line): a file that does
+// not parse or that the list refuses (InvalidArgument), a gap in the sequence
+// (FailedPrecondition), a file that cannot be read. `report` receives the applications' notes.
+absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
+                                                             const std::string& dir,
+                                                             DeltaReport* report);
+
+// Returns a snapshot holding the whole state of `list` (its base with its overlay), less what
+// is older than the history window, with delta_sequence the overlay's sequence (the base's
+// without one). Returns the base's DataLoss if its cases cannot be read, the builder's
+// ResourceExhausted.
+absl::StatusOr<std::unique_ptr<const Snapshot>> Compact(const ListView& list,
+                                                        const CompactionOptions& options);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_COMPACTION_H_
