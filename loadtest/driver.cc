@@ -46,6 +46,11 @@ std::vector<SwapTracker::Window> SwapTracker::windows() const {
   return windows_;
 }
 
+std::string_view AnswerName(Answer a) {
+  static constexpr std::string_view kNames[] = {"unlisted", "listed", "related", "invalid"};
+  return EnumName(a, kNames, "?");
+}
+
 namespace {
 
 constexpr size_t kMaxSamples = 8;
@@ -79,13 +84,8 @@ struct Conn {
 };
 
 std::string_view ClassName(IdClass c) {
-  static constexpr std::string_view kNames[] = {"hit", "miss", "related"};
+  static constexpr std::string_view kNames[] = {"hit", "miss", "related", "touched"};
   return EnumName(c, kNames, "?");
-}
-
-std::string_view AnswerName(Answer a) {
-  static constexpr std::string_view kNames[] = {"unlisted", "listed", "related", "invalid"};
-  return EnumName(a, kNames, "?");
 }
 
 class Loop {
@@ -283,6 +283,11 @@ void Loop::Complete(Conn* conn, const ParsedResponse& r, int64_t now) {
   } else {
     for (size_t i = 0; i < p.n; ++i) {
       const Expect& e = conn->expect[i];
+      if (e.cls == IdClass::kTouched) {
+        r_.touched.push_back(
+            TouchedAnswer{picker_.TouchedIndex(*e.id), r.generation, r.answers[i]});
+        continue;
+      }
       const Answer want = conn->codec->Expected(e.cls);
       if (r.answers[i] == want) continue;
       ++wrong;

@@ -9,8 +9,9 @@
 // (a connection with fewer than `depth` in flight), and its latency is measured from the time
 // it was DUE, so queueing in the client or the server is never hidden.
 //
-// Every answer is judged against the class of the ID (hit, miss, related); a request that
-// overlaps a swap window (SwapTracker) is also counted apart.
+// Every answer is judged against the class of the ID (hit, miss, related), except those about
+// touched IDs, which are recorded with their generation and judged after the run
+// (delta_feed.h); a request that overlaps a swap window (SwapTracker) is also counted apart.
 //
 // Thread safety: RunThread() runs on its own thread with its own ThreadResult; the SwapTracker
 // and `end_ns` are shared and thread-safe.
@@ -39,9 +40,12 @@ int64_t NowNs();
 
 // What the server said about one ID.
 enum class Answer : uint8_t { kUnlisted = 0, kListed = 1, kRelated = 2, kInvalid = 3 };
+// Returns "unlisted", "listed", "related" or "invalid".
+std::string_view AnswerName(Answer a);
 
 struct ParsedResponse {
   uint32_t request_id = 0;  // when the codec uses request ids
+  uint32_t generation = 0;  // of the list that answered, when the protocol says
   bool ok = true;           // false: an error status (`error` says which)
   std::string error;
   std::vector<Answer> answers;  // ok: one per requested ID (CHECK), or one (MEASURES)
@@ -123,6 +127,13 @@ struct Second {
   std::unique_ptr<Histogram> latency;  // when per_second_histograms
 };
 
+// An answer about a touched ID, judged after the run.
+struct TouchedAnswer {
+  uint32_t index;  // in IdPool::touched
+  uint32_t generation;
+  Answer answer;
+};
+
 struct ThreadResult {
   Histogram all;          // measured requests
   Histogram in_swap;      // measured requests that overlapped a swap window
@@ -136,9 +147,10 @@ struct ThreadResult {
   uint64_t swap_answers = 0;  // IDs answered during swaps, measured or not
   uint64_t unsent = 0;        // open loop: requests due but never sent (the client fell behind)
   int64_t last_send_ns = 0;
-  std::vector<Second> seconds;       // by completion time, from start_ns
-  std::vector<std::string> samples;  // the first errors and wrong answers, described
-  absl::Status status;               // a connection could not be opened
+  std::vector<Second> seconds;         // by completion time, from start_ns
+  std::vector<std::string> samples;    // the first errors and wrong answers, described
+  std::vector<TouchedAnswer> touched;  // every answer about a touched ID
+  absl::Status status;                 // a connection could not be opened
 };
 
 // Runs thread `index` of `config` until the end, then waits for answers (drain).

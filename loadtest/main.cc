@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -25,6 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "loadtest/delta_feed.h"
 #include "loadtest/driver.h"
 #include "loadtest/redis_driver.h"
 #include "loadtest/report.h"
@@ -64,6 +66,17 @@ ABSL_FLAG(std::string, plot, "", "plot latency over time to FILE.png or FILE.svg
 ABSL_FLAG(std::string, label, "", "a name for the run in the summaries");
 ABSL_FLAG(bool, quiet, false, "no progress lines on standard error");
 ABSL_FLAG(bool, load, false, "with --redis: SET every listed subject of --data, then stop");
+ABSL_FLAG(std::string, feed_deltas, "",
+          "feed the delta files of this directory into --deltas-dir during the run, one at a "
+          "time, judging the answers about the IDs they touch");
+ABSL_FLAG(std::string, deltas_dir, "", "with --feed-deltas: the daemon's deltas_dir");
+ABSL_FLAG(std::string, snapshot, "", "with --feed-deltas: the snapshot file the daemon serves");
+ABSL_FLAG(double, feed_every, 0.5, "with --feed-deltas: seconds between files (>= 0.01)");
+ABSL_FLAG(uint64_t, feeds, 0, "with --feed-deltas: at most this many files; 0: all");
+ABSL_FLAG(double, touched, shixin::loadtest::Mix().touched,
+          "with --feed-deltas: share of IDs the fed deltas touch");
+ABSL_FLAG(uint64_t, touched_ids, shixin::loadtest::FeedOptions().touched,
+          "with --feed-deltas: the most touched IDs judged");
 
 namespace shixin::loadtest {
 namespace {
@@ -91,6 +104,8 @@ struct Settings {
   bool redis = false;
   RedisRefresh refresh = RedisRefresh::kSwapDb;
   bool quiet = false;
+  FeedOptions feed;  // feed.source empty: no feed
+  double feed_every = 0;
 };
 
 absl::StatusOr<Settings> ReadSettings() {
@@ -107,7 +122,7 @@ absl::StatusOr<Settings> ReadSettings() {
   shape.threads = absl::GetFlag(FLAGS_threads);
   shape.rate = absl::GetFlag(FLAGS_rate);
   shape.mix = {absl::GetFlag(FLAGS_hit), absl::GetFlag(FLAGS_miss), absl::GetFlag(FLAGS_related),
-               absl::GetFlag(FLAGS_measures)};
+               absl::GetFlag(FLAGS_touched), absl::GetFlag(FLAGS_measures)};
   c.requests = absl::GetFlag(FLAGS_requests);
   c.seed = absl::GetFlag(FLAGS_seed);
   s.duration = absl::GetFlag(FLAGS_duration);
@@ -121,9 +136,20 @@ absl::StatusOr<Settings> ReadSettings() {
     return absl::InvalidArgumentError("--redis-refresh is swapdb or flushall");
   }
   s.refresh = refresh == "flushall" ? RedisRefresh::kFlushAll : RedisRefresh::kSwapDb;
+  s.feed = FeedOptions{absl::GetFlag(FLAGS_snapshot), absl::GetFlag(FLAGS_deltas_dir),
+                       absl::GetFlag(FLAGS_feed_deltas), absl::GetFlag(FLAGS_feeds),
+                       absl::GetFlag(FLAGS_touched_ids)};
+  s.feed_every = absl::GetFlag(FLAGS_feed_every);
+  if (!s.feed.source.empty()) {
+    if (s.redis || s.feed.snapshot.empty() || s.feed.deltas_dir.empty() || s.reload_every > 0) {
+      return absl::InvalidArgumentError(
+          "--feed-deltas needs --server, --snapshot and --deltas-dir, and no --reload-every");
+    }
+    if (s.feed_every < 0.01) return absl::InvalidArgumentError("--feed-every must be >= 0.01 s");
+  }
 
   for (double v : {s.duration, s.warmup, shape.rate, s.reload_every, shape.mix.hit, shape.mix.miss,
-                   shape.mix.related, shape.mix.measures}) {
+                   shape.mix.related, shape.mix.touched, shape.mix.measures}) {
     if (v < 0) return absl::InvalidArgumentError("numbers must not be negative");
   }
   if (shape.connections < 1 || shape.depth < 1 || shape.batch < 1 || shape.batch > 65535 ||
@@ -142,6 +168,7 @@ absl::StatusOr<Settings> ReadSettings() {
   d.label = absl::GetFlag(FLAGS_label);
   d.shape = shape;
   if (s.reload_every > 0) d.refresh = s.redis ? "redis " + refresh : "shixind RELOAD";
+  if (!s.feed.source.empty()) d.refresh = "delta files";
   return s;
 }
 
@@ -195,20 +222,36 @@ void Reloads(const Settings& s, const RunConfig* config, int64_t min_end, SwapTr
   config->end_ns->store(std::max(min_end, NowNs() + 2'000'000'000));
 }
 
-// Runs the load threads (and the reloads) from `config->start_ns` to the end; returns the
-// threads' results and the swap windows in `swaps`.
+// Feeds the plan's files during the run; after the last one it moves the run's end to 2 s
+// after it.
+void FeedDuringRun(const Settings& s, const FeedPlan* plan, const RunConfig* config,
+                   int64_t min_end, SwapTracker* swaps, absl::Notification* stop,
+                   FeedResult* result) {
+  *result = Feed(config->address, *plan, s.feed.deltas_dir, config->start_ns,
+                 static_cast<int64_t>(s.feed_every * 1e9), swaps, stop);
+  if (!result->error.empty() && !s.quiet) {
+    std::fprintf(stderr, "shixin-loadtest: feed: %s\n", result->error.c_str());
+  }
+  config->end_ns->store(std::max(min_end, NowNs() + 2'000'000'000));
+}
+
+// Runs the load threads (and the reloads or the feed, with a `plan`) from `config->start_ns`
+// to the end; returns the threads' results and the swap windows in `swaps`.
 std::vector<ThreadResult> Drive(const Settings& s, const IdPool& pool, RunConfig* config,
-                                SwapTracker* swaps) {
+                                SwapTracker* swaps, const FeedPlan* plan, FeedResult* feed) {
   std::atomic<int64_t> end{0};
   config->end_ns = &end;
   config->start_ns = NowNs() + 20'000'000;
   config->warmup_ns = static_cast<int64_t>(s.warmup * 1e9);
   const int64_t nominal_end =
       config->start_ns + static_cast<int64_t>((s.duration > 0 ? s.duration : 3600) * 1e9);
-  end.store(s.reload_every > 0 && s.reloads > 0 ? INT64_MAX : nominal_end);
+  const bool open_end = (s.reload_every > 0 && s.reloads > 0) || plan != nullptr;
+  end.store(open_end ? INT64_MAX : nominal_end);
   absl::Notification stop;
   std::thread admin;
-  if (s.reload_every > 0) {
+  if (plan != nullptr) {
+    admin = std::thread(FeedDuringRun, std::cref(s), plan, config, nominal_end, swaps, &stop, feed);
+  } else if (s.reload_every > 0) {
     admin = std::thread(Reloads, std::cref(s), config, nominal_end, swaps, &stop);
   }
   std::vector<ThreadResult> results(config->shape.threads);
@@ -239,6 +282,31 @@ Report MakeReport(const Settings& s, const RunConfig& config, std::vector<Thread
     report.windows.push_back(w);
   }
   return report;
+}
+
+// Adds the feed's figures to `report`; its wrong answers count as the run's.
+void AddFeed(const FeedPlan& plan, const FeedResult& feed, const TouchedJudgement& judged,
+             Report* report) {
+  FeedSummary& f = report->feed;
+  f.files = std::max<size_t>(feed.fed, 1);  // a feed that placed nothing still reports
+  f.applied = feed.applied;
+  std::vector<double> ms = feed.visible_ms;
+  std::sort(ms.begin(), ms.end());
+  if (!ms.empty()) {
+    f.visible_p50_ms = ms[ms.size() / 2];
+    f.visible_max_ms = ms.back();
+  }
+  f.judged = judged.judged;
+  f.wrong = judged.wrong;
+  f.unjudged = judged.unjudged;
+  f.error = feed.error;
+  if (feed.applied < plan.files.size() && f.error.empty()) {
+    f.error = absl::StrFormat("%d of %d files applied before the run ended", feed.applied,
+                              plan.files.size());
+  }
+  report->wrong += judged.wrong;
+  if (!f.error.empty()) ++report->errors;
+  for (const std::string& s : judged.samples) report->samples.push_back(s);
 }
 
 // Prints the summary and writes the files the flags ask for.
@@ -279,12 +347,31 @@ int Run(Settings s) {
                  static_cast<unsigned long long>(pool->related_total), s.data.c_str(),
                  pool->read_seconds, pool->hits.size(), pool->related.size(), pool->misses.size());
   }
+  std::optional<FeedPlan> plan;
+  if (!s.feed.source.empty()) {
+    absl::StatusOr<FeedPlan> made = PlanFeed(s.feed);
+    if (!made.ok()) return Fail(made.status().message());
+    plan = *std::move(made);
+    UseTouched(*plan, &*pool);
+    if (!s.quiet) {
+      std::fprintf(stderr,
+                   "shixin-loadtest: %zu delta files to feed from %s (sequence %llu on); %zu "
+                   "touched IDs judged, %zu more left out of the pool (%.1f s)\n",
+                   plan->files.size(), s.feed.source.c_str(),
+                   static_cast<unsigned long long>(plan->first_sequence), plan->touched.size(),
+                   plan->untracked.size(), plan->seconds);
+    }
+  }
   SwapTracker swaps;
-  std::vector<ThreadResult> results = Drive(s, *pool, &c, &swaps);
+  FeedResult feed;
+  std::vector<ThreadResult> results = Drive(s, *pool, &c, &swaps, plan ? &*plan : nullptr, &feed);
   for (const ThreadResult& t : results) {
     if (!t.status.ok()) return Fail(t.status.message());
   }
-  const Report report = MakeReport(s, c, &results, swaps);
+  std::optional<TouchedJudgement> judged;
+  if (plan) judged = JudgeTouched(*plan, feed, results);
+  Report report = MakeReport(s, c, &results, swaps);
+  if (plan) AddFeed(*plan, feed, *judged, &report);
   if (absl::Status w = WriteOutputs(report); !w.ok()) return Fail(w.message());
   return report.errors == 0 && report.wrong == 0 ? 0 : 1;
 }

@@ -105,15 +105,25 @@ std::string TextSummary(const Report& r) {
     for (const auto& w : r.windows) swap_secs += (w.end_ns - w.begin_ns) / 1e9;
     out +=
         absl::StrFormat("  swaps (%s): %d, %.1f s in all", d.refresh, r.windows.size(), swap_secs);
+    size_t shown = 0;
     for (const auto& w : r.windows) {
+      if (w.ok && ++shown > 10) continue;  // the JSON has them all
       out += absl::StrFormat(" [%.1f-%.1f s%s]", w.begin_ns / 1e9, w.end_ns / 1e9,
                              w.ok ? "" : " FAILED: " + w.message);
     }
+    if (shown > 10) out += absl::StrFormat(" (and %d more)", shown - 10);
     out += absl::StrFormat("\n  during swaps: %d requests, wrong answers %d of %d, errors %d\n",
                            r.in_swap.count(), r.swap_wrong, r.swap_answers, r.swap_errors);
     out += "    latency " + LatencyText(r.in_swap) + "\n";
     out += absl::StrFormat("  outside swaps: %d requests\n    latency %s\n", r.outside.count(),
                            LatencyText(r.outside));
+  }
+  if (const FeedSummary& f = r.feed; f.files > 0) {
+    out += absl::StrFormat(
+        "  deltas fed %d, applied %d; visible after p50 %.1f ms, max %.1f ms; touched answers "
+        "judged %d, wrong %d, unjudged %d\n",
+        f.files, f.applied, f.visible_p50_ms, f.visible_max_ms, f.judged, f.wrong, f.unjudged);
+    if (!f.error.empty()) out += "  ! feed: " + f.error + "\n";
   }
   for (const std::string& s : r.samples) out += "  ! " + s + "\n";
   return out;
@@ -165,6 +175,16 @@ std::string JsonSummary(const Report& r) {
       {"outside_swap", {{"latency_us", LatencyJson(r.outside)}}},
       {"samples", r.samples},
   };
+  if (const FeedSummary& f = r.feed; f.files > 0) {
+    j["feed"] = {{"files", f.files},
+                 {"applied", f.applied},
+                 {"visible_p50_ms", Round(f.visible_p50_ms, 1)},
+                 {"visible_max_ms", Round(f.visible_max_ms, 1)},
+                 {"judged", f.judged},
+                 {"wrong", f.wrong},
+                 {"unjudged", f.unjudged},
+                 {"error", f.error}};
+  }
   return Dump(j);
 }
 

@@ -25,6 +25,16 @@ struct RunDescription {
   std::string refresh;  // how swaps were made ("" if none)
 };
 
+// What a delta feed (delta_feed.h) measured: how soon each file was applied after it landed,
+// and the judgement of the answers about the IDs the files touched.
+struct FeedSummary {
+  size_t files = 0;    // renamed into place
+  size_t applied = 0;  // seen applied
+  double visible_p50_ms = 0, visible_max_ms = 0;
+  uint64_t judged = 0, wrong = 0, unjudged = 0;
+  std::string error;  // why the feed stopped early, or empty
+};
+
 struct Report {
   RunDescription run;
   double measured_seconds = 0;  // from the end of the warm-up to the last send
@@ -35,6 +45,7 @@ struct Report {
   int64_t start_ns = 0;
   std::vector<Second> seconds;
   std::vector<std::string> samples;
+  FeedSummary feed;  // files == 0: no feed
 };
 
 // Merges the threads' results into `report`.

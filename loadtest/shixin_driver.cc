@@ -130,6 +130,7 @@ ParseResult ShixinCodec::Parse(std::string_view in, size_t* consumed, ParsedResp
   if ((d.header.flags & wire::kFlagResponse) == 0) return ParseResult::kMalformed;
   *consumed = d.consumed;
   out->request_id = d.header.request_id;
+  out->generation = d.header.generation;
   if (d.header.status != 0) {
     out->ok = false;
     absl::StatusOr<std::string> message = wire::DecodeError(d.payload);

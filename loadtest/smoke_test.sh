@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end check of shixin-loadtest: a small generated list, a private shixind on a loopback
 # port, 2 s of mixed load (CHECK batches and MEASURES, pipelined) with one RELOAD in the middle,
-# and the JSON report must show answers, no errors and no wrong answer.
+# and the JSON report must show answers, no errors and no wrong answer. Then the same list as
+# a snapshot file with 6 delta files fed during the load (--feed-deltas): every file applied,
+# the answers about the IDs they touch judged per generation, none wrong.
 # usage: smoke_test.sh BIN_DIR
 set -euo pipefail
 bin=$1
@@ -30,4 +32,28 @@ grep -q '"errors":0,' "$dir/r.json"
 grep -Eq '"requests":[1-9]' "$dir/r.json"
 grep -q '"ok":true' "$dir/r.json"  # the reload happened and succeeded
 [ "$(grep -vc '^#' "$dir/ts.txt")" -ge 2 ]
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
+"$bin/shixin" gen --subjects 3000 --seed 7 --out "$dir/data" --deltas 6 \
+  --changes-per-delta 200 >/dev/null
+"$bin/shixin" compile --data "$dir/data" -o "$dir/list.snap" >/dev/null
+mkdir "$dir/live"
+"$bin/shixind" --snapshot "$dir/list.snap" --deltas-dir "$dir/live" --listen 127.0.0.1:0 \
+  >"$dir/out" 2>"$dir/err" &
+pid=$!
+for _ in $(seq 100); do
+  grep -q '^listening on ' "$dir/out" && break
+  sleep 0.05
+done
+addr=$(sed -n 's/^listening on //p' "$dir/out")
+[ -n "$addr" ] || { echo "shixind did not start"; cat "$dir/err"; exit 1; }
+"$bin/shixin-loadtest" --server "$addr" --data "$dir/data" --connections 4 --depth 4 --batch 8 \
+  --duration 1 --snapshot "$dir/list.snap" --deltas-dir "$dir/live" \
+  --feed-deltas "$dir/data/deltas" --feed-every 0.2 --json "$dir/f.json" --quiet
+cat "$dir/f.json"
+grep -q '"wrong":0,' "$dir/f.json"
+grep -q '"errors":0,' "$dir/f.json"
+grep -q '"files":6,"applied":6,' "$dir/f.json"
+grep -Eq '"judged":[1-9]' "$dir/f.json"
+grep -q '"unjudged":0,' "$dir/f.json"
 echo "loadtest smoke test: ok"

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -18,24 +19,25 @@
 #include "core/validity.h"
 
 namespace shixin::loadtest {
-namespace {
 
-FixedId MakeFixed(std::string_view text) {
+FixedId MakeFixedId(std::string_view text) {
   FixedId f{};
-  f.size = static_cast<uint8_t>(text.size());
-  std::memcpy(f.text, text.data(), text.size());
+  f.size = static_cast<uint8_t>(std::min<size_t>(text.size(), sizeof(f.text)));
+  std::memcpy(f.text, text.data(), f.size);
   return f;
 }
+
+namespace {
 
 // Keeps a uniform sample of at most `cap` of the values offered (reservoir sampling).
 void Offer(std::vector<FixedId>* sample, size_t cap, uint64_t* seen, Rng* rng, const Id& id) {
   ++*seen;
   if (sample->size() < cap) {
-    sample->push_back(MakeFixed(id.text()));
+    sample->push_back(MakeFixedId(id.text()));
     return;
   }
   const uint64_t j = rng->Below(*seen);
-  if (j < cap) (*sample)[j] = MakeFixed(id.text());
+  if (j < cap) (*sample)[j] = MakeFixedId(id.text());
 }
 
 // Generates `count` valid resident IDs that are neither listed nor related.
@@ -58,7 +60,7 @@ void GenerateMisses(const std::vector<FixedId>& hits, const absl::flat_hash_set<
     const std::string text = first17 + ResidentCheckChar(first17);
     absl::StatusOr<Id> id = ParseId(text);
     if (!id.ok() || known.contains(HashPackedId(id->Pack()))) continue;
-    out->push_back(MakeFixed(id->text()));
+    out->push_back(MakeFixedId(id->text()));
   }
 }
 
@@ -183,19 +185,25 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
 }
 
 Picker::Picker(const IdPool& pool, const Mix& mix, uint64_t seed) : pool_(pool), rng_(seed) {
+  const double touched = pool.touched.empty() ? 0 : mix.touched;
   const double hit = pool.hits.empty() ? 0 : mix.hit;
   const double miss = pool.misses.empty() ? 0 : mix.miss;
   const double related = pool.related.empty() ? 0 : mix.related;
-  double total = hit + miss + related;
+  double total = touched + hit + miss + related;
   if (total <= 0) total = 1;
-  hit_cut_ = hit / total;
-  miss_cut_ = (hit + miss) / total;
+  touched_cut_ = touched / total;
+  hit_cut_ = (touched + hit) / total;
+  miss_cut_ = (touched + hit + miss) / total;
   if (related == 0) miss_cut_ = 2;  // never related
   measures_ = mix.measures;
 }
 
 const FixedId& Picker::Pick(IdClass* cls) {
   const double u = rng_.Unit();
+  if (u < touched_cut_) {
+    *cls = IdClass::kTouched;
+    return pool_.touched[rng_.Below(pool_.touched.size())];
+  }
   if (u < hit_cut_) {
     *cls = IdClass::kHit;
     return pool_.hits[rng_.Below(pool_.hits.size())];

@@ -26,8 +26,9 @@
 
 namespace shixin::loadtest {
 
-// What an ID is in the data set, and so what the right answer is.
-enum class IdClass : uint8_t { kHit = 0, kMiss = 1, kRelated = 2 };
+// What an ID is in the data set, and so what the right answer is. A touched ID is named by the
+// deltas a run feeds (loadtest/delta_feed.h): its right answer depends on the generation.
+enum class IdClass : uint8_t { kHit = 0, kMiss = 1, kRelated = 2, kTouched = 3 };
 
 // A normalised ID (18 characters, or 9 for an organisation code), stored inline.
 struct FixedId {
@@ -36,13 +37,17 @@ struct FixedId {
   std::string_view view() const { return std::string_view(text, size); }
 };
 
+// Returns `text` (a normalised ID, at most 18 bytes) as a FixedId.
+FixedId MakeFixedId(std::string_view text);
+
 struct IdPool {
   std::vector<FixedId> hits;
   std::vector<FixedId> misses;
   std::vector<FixedId> related;
-  uint64_t listed_total = 0;   // distinct listed IDs in the files
-  uint64_t related_total = 0;  // distinct related persons who are not listed
-  uint64_t invalid_ids = 0;    // skipped values that are not valid IDs
+  std::vector<FixedId> touched;  // set by UseTouched() (delta_feed.h); else empty
+  uint64_t listed_total = 0;     // distinct listed IDs in the files
+  uint64_t related_total = 0;    // distinct related persons who are not listed
+  uint64_t invalid_ids = 0;      // skipped values that are not valid IDs
   double read_seconds = 0;
 };
 
@@ -86,6 +91,7 @@ struct Mix {
   double hit = 0.5;
   double miss = 0.4;
   double related = 0.1;
+  double touched = 0.2;  // used only when the pool has touched IDs
   double measures = 0.0;
 };
 
@@ -95,13 +101,18 @@ class Picker {
   Picker(const IdPool& pool, const Mix& mix, uint64_t seed);
   // Returns a random ID and sets *cls to its class.
   const FixedId& Pick(IdClass* cls);
+  // Returns the index in pool.touched of an ID Pick() returned as kTouched.
+  uint32_t TouchedIndex(const FixedId& id) const {
+    return static_cast<uint32_t>(&id - pool_.touched.data());
+  }
   // Returns whether the next request should be a MEASURES.
   bool NextIsMeasures() { return measures_ > 0 && rng_.Unit() < measures_; }
 
  private:
   const IdPool& pool_;
-  double hit_cut_ = 0;   // Unit() below: hit
-  double miss_cut_ = 0;  // below: miss; else related
+  double touched_cut_ = 0;  // Unit() below: touched
+  double hit_cut_ = 0;      // below: hit
+  double miss_cut_ = 0;     // below: miss; else related
   double measures_ = 0;
   Rng rng_;
 };
