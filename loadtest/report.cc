@@ -154,6 +154,7 @@ std::string JsonSummary(const Report& r) {
        {{"hit", Round(shape.mix.hit, 3)},
         {"miss", Round(shape.mix.miss, 3)},
         {"related", Round(shape.mix.related, 3)},
+        {"touched", Round(shape.mix.touched, 3)},
         {"measures", Round(shape.mix.measures, 3)}}},
       {"seconds", Round(secs, 3)},
       {"requests", r.requests},
