@@ -174,16 +174,26 @@ OverlayStats Overlay::Stats() const {
 
 namespace {
 
-// Case numbers are compared with full-width brackets as ASCII ones: feeds write both.
-std::string CaseKey(std::string_view code) {
-  std::string key(code);
-  for (const auto& [wide, ascii] : {std::pair<std::string_view, std::string_view>{"（", "("},
-                                    std::pair<std::string_view, std::string_view>{"）", ")"}}) {
-    for (size_t at = key.find(wide); at != std::string::npos; at = key.find(wide, at)) {
-      key.replace(at, wide.size(), ascii);
+// Case numbers are compared with full-width brackets as ASCII ones: feeds write both. Returns
+// the next character of `code` at `*at` with the brackets made ASCII, and advances `*at`.
+char NextCaseChar(std::string_view code, size_t* at) {
+  static constexpr std::string_view kOpen = "（", kClose = "）";
+  for (const auto& [wide, ascii] : {std::pair{kOpen, '('}, std::pair{kClose, ')'}}) {
+    if (code.substr(*at, wide.size()) == wide) {
+      *at += wide.size();
+      return ascii;
     }
   }
-  return key;
+  return code[(*at)++];
+}
+
+// Whether two case numbers name the same case (without allocating: it runs per version).
+bool SameCase(std::string_view a, std::string_view b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (NextCaseChar(a, &i) != NextCaseChar(b, &j)) return false;
+  }
+  return i == a.size() && j == b.size();
 }
 
 // The subjects one delta changes, materialised as drafts on first touch (from the table of the
@@ -211,6 +221,7 @@ class Applier {
 
   const Snapshot& base_;
   const Overlay& table_;
+  CaseBuffer buffer_;  // the base's cases being copied into a draft (reused: no allocation)
   // Drafts by key; on the heap, so that a pointer to one outlives the map's growth.
   absl::flat_hash_map<PackedId, std::unique_ptr<EntityDraft>, PackedIdHash> touched_;
 };
@@ -229,9 +240,8 @@ absl::StatusOr<EntityDraft*> Applier::Mutable(const Id& id) {
     state.base = e;
     if (e != kNoEntity) {
       state.name = std::string(base_.EntityName(e));
-      CaseBuffer buffer;
       SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases,
-                              base_.ReadCases(base_.FirstCase(e), base_.CaseCount(e), buffer));
+                              base_.ReadCases(base_.FirstCase(e), base_.CaseCount(e), buffer_));
       for (const CaseView& c : cases) state.AddCase(c);
       for (uint32_t i = 0; i < base_.LinkCount(e); ++i) {
         const LinkView link = base_.Link(e, i);
@@ -245,10 +255,9 @@ absl::StatusOr<EntityDraft*> Applier::Mutable(const Id& id) {
 
 // Returns the index of the version of case `code` that has not ended by a change, or -1.
 int CurrentVersion(const EntityDraft& e, std::string_view code) {
-  const std::string key = CaseKey(code);
   for (size_t i = e.case_count(); i-- > 0;) {
     const CaseView c = e.Case(i);
-    if (c.end == EndReason::kNone && CaseKey(c.case_code) == key) {
+    if (c.end == EndReason::kNone && SameCase(c.case_code, code)) {
       return static_cast<int>(i);
     }
   }
