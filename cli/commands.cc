@@ -394,7 +394,8 @@ int RunGen(const std::vector<std::string>& args) {
                                                     {"seed", true},
                                                     {"out", true},
                                                     {"deltas", true},
-                                                    {"changes-per-delta", true}});
+                                                    {"changes-per-delta", true},
+                                                    {"today", true}});
   if (!flags.ok()) return UsageError("gen", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("gen", absl::InvalidArgumentError("--out DIR is required"));
@@ -402,10 +403,17 @@ int RunGen(const std::vector<std::string>& args) {
   absl::StatusOr<uint64_t> seed = flags->GetUint("seed", 1);
   absl::StatusOr<uint64_t> deltas = flags->GetUint("deltas", 0);
   absl::StatusOr<uint64_t> changes = flags->GetUint("changes-per-delta", 1000);
-  for (const absl::StatusOr<uint64_t>* value : {&subjects, &seed, &deltas, &changes}) {
+  absl::StatusOr<uint64_t> today = flags->GetUint("today", 0);
+  for (const absl::StatusOr<uint64_t>* value : {&subjects, &seed, &deltas, &changes, &today}) {
     if (!value->ok()) return UsageError("gen", value->status());
   }
-  const SyntheticOptions options{*subjects, *seed};
+  // A day that survives the round trip through instants is a real date (20260230 is not).
+  if (*today != 0 && (*today < 19700101 || *today > 99991231 ||
+                      DayOf(DayStart(static_cast<uint32_t>(*today))) != *today)) {
+    return UsageError("gen", absl::InvalidArgumentError(
+                                 absl::StrFormat("--today %d: not a date (YYYYMMDD)", *today)));
+  }
+  const SyntheticOptions options{*subjects, *seed, static_cast<uint32_t>(*today)};
   absl::StatusOr<SyntheticStats> stats = WriteSyntheticDataSet(options, *out);
   if (!stats.ok()) {
     std::fprintf(stderr, "shixin gen: %s\n", std::string(stats.status().message()).c_str());

@@ -26,9 +26,10 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          outcome (admin); --allow-shrink accepts a list that
                                          removes more subjects than the daemon's max_shrink
   gen      --subjects N [--seed S] --out DIR [--deltas N [--changes-per-delta K]]
-                                         write a deterministic synthetic data set; with
-                                         --deltas, also N delta files of K changes [1000]
-                                         each in DIR/deltas (one per working day)
+           [--today YYYYMMDD]            write a deterministic synthetic data set, exported
+                                         on --today [the current day]; with --deltas, also
+                                         N delta files of K changes [1000] each in
+                                         DIR/deltas (one per working day after it)
   compile  --data DIR -o FILE [--catalog FILE] [--max-errors N]
                                          write the list as a snapshot file for shixind
                                          --snapshot (compiled against the catalog)

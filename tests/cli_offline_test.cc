@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -120,6 +122,26 @@ void WriteFile(const std::string& path, const std::string& text) {
   ASSERT_NE(f, nullptr) << path;
   std::fputs(text.c_str(), f);
   std::fclose(f);
+}
+
+// `gen --today` dates the list and its deltas: the first delta is on the next working day (the
+// 2nd of January 2025 was a Thursday); a day that is not a date is a usage error.
+TEST(CliOfflineTest, GenDatesTheListAndItsDeltasOnToday) {
+  const std::string dir = ::testing::TempDir() + "/cli_gen_today";
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+  ExpectShixin("gen --subjects 50 --today 20250102 --deltas 2 --changes-per-delta 20 --out " + dir,
+               0, {"2 delta files"});
+  const auto read = [&dir](const std::string& name) {
+    std::ifstream in(dir + "/deltas/" + name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string first = read("00000000000000000001.ndjson");
+  EXPECT_THAT(first, HasSubstr("\"at\":\"2025-01-03T")) << first;
+  EXPECT_THAT(first, ::testing::Not(HasSubstr("\"at\":\"2025-01-06T")));
+  EXPECT_THAT(read("00000000000000000002.ndjson"), HasSubstr("\"at\":\"2025-01-06T"))
+      << "the Monday after";
+  EXPECT_EQ(Shixin("gen --subjects 50 --today 20250230 --out " + dir + "/x").status, 2);
+  EXPECT_EQ(Shixin("gen --subjects 50 --today 2025 --out " + dir + "/x").status, 2);
 }
 
 // `compile --snapshot X --deltas D -o Y` folds the delta files into a new base, which a later
