@@ -1,5 +1,7 @@
 #include "daemon/reloader.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <ctime>
 #include <string>
@@ -130,7 +132,10 @@ absl::Status Reloader::LoadFirst() {
 }
 
 void Reloader::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "shixind-reload");  // for top -H and perf
+    Run();
+  });
 }
 
 void Reloader::Stop() {
