@@ -1,5 +1,6 @@
 #include "loadtest/delta_feed.h"
 
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -20,15 +21,20 @@ FeedPlan TwoFiles() {
   return plan;
 }
 
-TEST(DeltaFeedTest, AnswersAreJudgedByTheSequenceOfTheirGeneration) {
-  const FeedPlan plan = TwoFiles();
+// Judges `answers` (one thread's) against TwoFiles(), INFO having shown generations 3, 4 and 5
+// at sequences 7, 8 and 9.
+TouchedJudgement Judge(std::vector<std::vector<TouchedAnswer>> answers) {
   FeedResult feed;
   feed.generations = {{3, 7}, {4, 8}, {5, 9}};
-  std::vector<ThreadResult> results(2);
-  results[0].touched = {
-      {0, 3, Answer::kListed}, {0, 5, Answer::kUnlisted}, {1, 4, Answer::kRelated}};
-  results[1].touched = {{1, 3, Answer::kUnlisted}, {0, 4, Answer::kListed}};
-  const TouchedJudgement j = JudgeTouched(plan, feed, results);
+  std::vector<ThreadResult> results(answers.size());
+  for (size_t i = 0; i < answers.size(); ++i) results[i].touched = std::move(answers[i]);
+  return JudgeTouched(TwoFiles(), feed, results);
+}
+
+TEST(DeltaFeedTest, AnswersAreJudgedByTheSequenceOfTheirGeneration) {
+  const TouchedJudgement j =
+      Judge({{{0, 3, Answer::kListed}, {0, 5, Answer::kUnlisted}, {1, 4, Answer::kRelated}},
+             {{1, 3, Answer::kUnlisted}, {0, 4, Answer::kListed}}});
   EXPECT_EQ(j.judged, 5u);
   EXPECT_EQ(j.wrong, 0u);
   EXPECT_EQ(j.unjudged, 0u);
@@ -36,14 +42,9 @@ TEST(DeltaFeedTest, AnswersAreJudgedByTheSequenceOfTheirGeneration) {
 }
 
 TEST(DeltaFeedTest, AnAnswerOfAnotherGenerationIsWrongAndNamed) {
-  const FeedPlan plan = TwoFiles();
-  FeedResult feed;
-  feed.generations = {{3, 7}, {4, 8}, {5, 9}};
-  std::vector<ThreadResult> results(1);
   // Still listed after the removal (generation 5 = sequence 9), and an unknown generation.
-  results[0].touched = {
-      {0, 5, Answer::kListed}, {1, 4, Answer::kRelated}, {1, 6, Answer::kRelated}};
-  const TouchedJudgement j = JudgeTouched(plan, feed, results);
+  const TouchedJudgement j =
+      Judge({{{0, 5, Answer::kListed}, {1, 4, Answer::kRelated}, {1, 6, Answer::kRelated}}});
   EXPECT_EQ(j.judged, 2u);
   EXPECT_EQ(j.wrong, 1u);
   EXPECT_EQ(j.unjudged, 1u);

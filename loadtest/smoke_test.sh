@@ -14,15 +14,20 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+# Starts shixind with "$@" on a loopback port; sets pid and addr.
+start_daemon() {
+  "$bin/shixind" "$@" --listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -q '^listening on ' "$dir/out" && break
+    sleep 0.05
+  done
+  addr=$(sed -n 's/^listening on //p' "$dir/out")
+  [ -n "$addr" ] || { echo "shixind did not start"; cat "$dir/err"; exit 1; }
+}
+
 "$bin/shixin" gen --subjects 3000 --seed 7 --out "$dir/data" >/dev/null
-"$bin/shixind" --data "$dir/data" --listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q '^listening on ' "$dir/out" && break
-  sleep 0.05
-done
-addr=$(sed -n 's/^listening on //p' "$dir/out")
-[ -n "$addr" ] || { echo "shixind did not start"; cat "$dir/err"; exit 1; }
+start_daemon --data "$dir/data"
 "$bin/shixin-loadtest" --server "$addr" --data "$dir/data" --connections 4 --depth 4 --batch 8 \
   --measures 0.2 --duration 2 --reload-every 1 --reloads 1 --json "$dir/r.json" \
   --timeseries "$dir/ts.txt" --quiet
@@ -38,15 +43,7 @@ kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   --changes-per-delta 200 >/dev/null
 "$bin/shixin" compile --data "$dir/data" -o "$dir/list.snap" >/dev/null
 mkdir "$dir/live"
-"$bin/shixind" --snapshot "$dir/list.snap" --deltas-dir "$dir/live" --listen 127.0.0.1:0 \
-  >"$dir/out" 2>"$dir/err" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q '^listening on ' "$dir/out" && break
-  sleep 0.05
-done
-addr=$(sed -n 's/^listening on //p' "$dir/out")
-[ -n "$addr" ] || { echo "shixind did not start"; cat "$dir/err"; exit 1; }
+start_daemon --snapshot "$dir/list.snap" --deltas-dir "$dir/live"
 "$bin/shixin-loadtest" --server "$addr" --data "$dir/data" --connections 4 --depth 4 --batch 8 \
   --duration 1 --snapshot "$dir/list.snap" --deltas-dir "$dir/live" \
   --feed-deltas "$dir/data/deltas" --feed-every 0.2 --json "$dir/f.json" --quiet
