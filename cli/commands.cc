@@ -57,7 +57,7 @@ std::vector<std::string> QueryInputs(const Flags& flags) {
 }
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
-    const Flags& flags, std::optional<std::string> data = std::nullopt) {
+    const Flags& flags, const std::optional<std::string>& data = std::nullopt) {
   const std::optional<std::string> dir = data ? data : flags.Get("data");
   if (!dir) return absl::InvalidArgumentError("--data DIR is required");
   absl::StatusOr<uint64_t> max_errors = flags.GetUint("max-errors", 0);

@@ -66,8 +66,9 @@ class Planner {
     CollectTouched(Current(), delta, at_, &touched);
     for (const Id& id : touched) Add(id);
     ++rows_;
-    for (size_t i = 0; i < ids_.size(); ++i)
+    for (size_t i = 0; i < ids_.size(); ++i) {
       answers_[i].push_back(Evaluate(Current(), ids_[i], at_));
+    }
     return absl::OkStatus();
   }
 
