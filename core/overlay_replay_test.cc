@@ -153,8 +153,9 @@ TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
   // The changes really change answers: the last generation differs from the base.
   size_t changed = 0;
   const ListView base_view(*base_), last(*base_, online.back().get());
-  for (const Id& id : ids_)
+  for (const Id& id : ids_) {
     changed += Describe(base_view, id, last_at_ + 1) != Describe(last, id, last_at_ + 1);
+  }
   EXPECT_GT(changed, 500u);
 }
 
