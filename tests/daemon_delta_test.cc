@@ -2,15 +2,20 @@
 // deltas_dir are applied within a bounded time, a refused file keeps the last good generation
 // serving and holds back the files after it until it is replaced, a gap is reported and never
 // skipped, and a restart replays the files to the same answers.
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <atomic>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -165,6 +170,43 @@ TEST_F(DaemonDeltaTest, RemovalAndAdditionApplyOnline) {
   EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
   EXPECT_EQ(client_->Ping()->generation, generation + 2);  // a generation per file
   EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
+}
+
+// The thread that applies deltas runs at a lower priority than the I/O threads (nice 10), so
+// that a swap does not take the cores from the queries.
+TEST_F(DaemonDeltaTest, DeltasAreAppliedAtALowerPriorityThanQueries) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const std::string tasks = absl::StrFormat("/proc/%d/task", daemon_->pid());
+  std::vector<std::pair<std::string, int>> threads;  // name, nice
+  DIR* dir = ::opendir(tasks.c_str());
+  ASSERT_NE(dir, nullptr);
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream comm(tasks + "/" + e->d_name + "/comm");
+    std::ifstream stat(tasks + "/" + e->d_name + "/stat");
+    std::string name, line;
+    std::getline(comm, name);
+    std::getline(stat, line);
+    // Field 19 is the nice value; the fields after the ")" that ends the name (field 3 on)
+    // are separated by spaces.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    const std::vector<std::string> fields{std::istream_iterator<std::string>(rest), {}};
+    ASSERT_GT(fields.size(), 16u) << line;
+    threads.emplace_back(name, std::stoi(fields[16]));
+  }
+  ::closedir(dir);
+  int reload = 0, others = 0;
+  for (const auto& [name, nice] : threads) {
+    if (name == "shixind-reload") {
+      ++reload;
+      EXPECT_EQ(nice, 10);
+    } else {
+      ++others;
+      EXPECT_EQ(nice, 0) << name;
+    }
+  }
+  EXPECT_EQ(reload, 1);
+  EXPECT_GE(others, 2);  // the main thread and the I/O threads
 }
 
 TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplaced) {
