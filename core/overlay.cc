@@ -55,12 +55,13 @@ size_t OverlayEntity::Bytes() const {
                      name_size_ + records_size_);
 }
 
-void OverlayEntityPtr::Unref() {
-  if (p_ != nullptr && p_->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    p_->~OverlayEntity();
-    std::free(p_);
-  }
-  p_ = nullptr;
+void OverlaySegment::Free(OverlayEntity* e) {
+  e->~OverlayEntity();
+  std::free(e);
+}
+
+OverlaySegment::~OverlaySegment() {
+  for (OverlayEntity* e : entities) Free(e);
 }
 
 // One subject's state while deltas are applied to it: editable, then frozen into an entity.
@@ -88,8 +89,8 @@ struct EntityDraft {
 
   // Returns the draft of `e`'s state.
   static EntityDraft Thaw(const OverlayEntity& e);
-  // Returns the entity of this state, its blocks computed.
-  OverlayEntityPtr Freeze() const;
+  // Returns the entity of this state, its blocks computed, owned by `segment`.
+  const OverlayEntity* Freeze(OverlaySegment* segment) const;
 };
 
 void EntityDraft::EndCase(size_t i, int64_t at, EndReason end) {
@@ -124,7 +125,7 @@ EntityDraft EntityDraft::Thaw(const OverlayEntity& e) {
   return d;
 }
 
-OverlayEntityPtr EntityDraft::Freeze() const {
+const OverlayEntity* EntityDraft::Freeze(OverlaySegment* segment) const {
   const std::vector<Interval> blocks = MergeIntervals(intervals);
   const size_t size = kBlocksAt + blocks.size() * sizeof(Interval) +
                       links.size() * sizeof(OverlayLink) + offsets.size() * sizeof(uint32_t) +
@@ -148,15 +149,24 @@ OverlayEntityPtr EntityDraft::Freeze() const {
   append(offsets.data(), offsets.size() * sizeof(uint32_t));
   append(name.data(), name.size());
   append(records.data(), records.size());
-  return OverlayEntityPtr(e);
+  segment->entities.insert(e);
+  return e;
 }
 
 size_t Overlay::Bytes() const {
   // The table: one allocation of a control byte per slot (plus a group's clones) and the slots.
   const size_t capacity = entities_.capacity();
   const size_t table =
-      capacity == 0 ? 0 : MallocBytes(capacity + 16 + capacity * sizeof(OverlayEntityPtr));
-  return sizeof(*this) + table + changed_base_.capacity() * sizeof(uint64_t) + entity_bytes_;
+      capacity == 0 ? 0
+                    : MallocBytes(capacity + 16 +
+                                  capacity * sizeof(std::pair<PackedId, const OverlayEntity*>));
+  size_t segments = segments_.capacity() * sizeof(segments_[0]);
+  for (const auto& segment : segments_) {
+    segments += MallocBytes(sizeof(OverlaySegment)) +
+                MallocBytes(segment->entities.capacity() * (1 + sizeof(void*)) + 16);
+  }
+  return sizeof(*this) + table + segments + changed_base_.capacity() * sizeof(uint64_t) +
+         entity_bytes_;
 }
 
 OverlayStats Overlay::Stats() const {
@@ -360,9 +370,10 @@ absl::Status Applier::Apply(const DeltaChange& c, std::string* note) {
 }  // namespace
 
 OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
-    : base_(base), table_(new Overlay()) {
+    : base_(base), table_(new Overlay()), segment_(std::make_shared<OverlaySegment>()) {
   if (previous != nullptr) {
     table_->entities_ = previous->entities_;
+    table_->segments_ = previous->segments_;
     table_->changed_base_ = previous->changed_base_;
     table_->sequence_ = previous->sequence_;
     table_->entity_bytes_ = previous->entity_bytes_;
@@ -370,6 +381,7 @@ OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
     table_->sequence_ = base.info().delta_sequence;  // compaction folded those deltas in
   }
   table_->changed_base_.resize((base.entity_count() + 63) / 64);
+  table_->segments_.push_back(segment_);
 }
 
 OverlayBuilder::~OverlayBuilder() = default;
@@ -399,16 +411,18 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report) {
     const EntityDraft& state = *draft;
     const EntityNo e = state.base;
     if (e != kNoEntity) table_->changed_base_[e / 64] |= uint64_t{1} << (e % 64);
-    OverlayEntityPtr frozen = state.Freeze();
+    const OverlayEntity* frozen = state.Freeze(segment_.get());
     table_->entity_bytes_ += frozen->Bytes();
-    auto it = table_->entities_.find(key);
-    if (it == table_->entities_.end()) {
-      table_->entities_.insert(std::move(frozen));
-    } else {
-      table_->entity_bytes_ -= (*it)->Bytes();
-      // A set's elements are const for their hash; the new state has the same key.
-      const_cast<OverlayEntityPtr&>(*it) = std::move(frozen);
+    const OverlayEntity*& slot = table_->entities_[key];
+    // A superseded entity stays with its segment, unless this batch made it: then no
+    // generation holds it.
+    if (auto own = segment_->entities.find(const_cast<OverlayEntity*>(slot));
+        slot != nullptr && own != segment_->entities.end()) {
+      table_->entity_bytes_ -= slot->Bytes();
+      segment_->entities.erase(own);
+      OverlaySegment::Free(const_cast<OverlayEntity*>(slot));
     }
+    slot = frozen;
   }
   return absl::OkStatus();
 }

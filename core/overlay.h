@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "core/delta.h"
@@ -46,8 +47,8 @@ struct OverlayLink {
 // One subject's state in a generation: everything the base held for it and every change since.
 // One allocation holds it all (docs/feed.md, section 3): a 40-byte header (reference count, key,
 // sizes), then the listing blocks, the links, the case versions' offsets, the name and the case
-// versions encoded back to back (core/case_codec.h). Immutable once made; shared between
-// generations through OverlayEntityPtr.
+// versions encoded back to back (core/case_codec.h). Immutable once made; owned by the
+// OverlaySegment of the application that made it, which every later generation shares.
 class alignas(8) OverlayEntity {
  public:
   OverlayEntity(const OverlayEntity&) = delete;
@@ -71,12 +72,12 @@ class alignas(8) OverlayEntity {
   size_t Bytes() const;
 
  private:
-  friend class OverlayEntityPtr;
+  friend struct OverlaySegment;
   friend struct EntityDraft;
   OverlayEntity() = default;
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }
 
-  mutable std::atomic<uint32_t> refs_{0};
+  uint32_t reserved_ = 0;  // keeps the 40-byte header (and the blocks' 8-byte alignment)
   PackedId key_;
   uint32_t block_count_ = 0;
   uint32_t link_count_ = 0;
@@ -85,47 +86,21 @@ class alignas(8) OverlayEntity {
   uint32_t records_size_ = 0;
 };
 
-// A counted reference to an OverlayEntity (8 bytes; the count is in the entity).
-class OverlayEntityPtr {
- public:
-  OverlayEntityPtr() = default;
-  OverlayEntityPtr(const OverlayEntityPtr& o) : p_(o.p_) { Ref(); }
-  OverlayEntityPtr(OverlayEntityPtr&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  OverlayEntityPtr& operator=(OverlayEntityPtr o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~OverlayEntityPtr() { Unref(); }
+// The entities one application (one delta online, or a restart's batch) made. A generation
+// holds every segment since its base, so its table can hold plain pointers: copying the table
+// for the next generation then touches no entity (no reference count, no key read through a
+// pointer). Entities a later delta supersedes stay until their segment goes, with the overlay
+// at the next base (compaction, reload), except within one batch, whose intermediate states no
+// reader ever sees: there a superseded entity of the batch's own segment is freed at once.
+struct OverlaySegment {
+  OverlaySegment() = default;
+  OverlaySegment(const OverlaySegment&) = delete;
+  OverlaySegment& operator=(const OverlaySegment&) = delete;
+  ~OverlaySegment();
+  // Destroys and frees an entity (made by EntityDraft::Freeze()).
+  static void Free(OverlayEntity* e);
 
-  const OverlayEntity* get() const { return p_; }
-  const OverlayEntity* operator->() const { return p_; }
-  const OverlayEntity& operator*() const { return *p_; }
-
- private:
-  friend struct EntityDraft;
-  explicit OverlayEntityPtr(OverlayEntity* p) : p_(p) { Ref(); }
-  void Ref() const {
-    if (p_ != nullptr) p_->refs_.fetch_add(1, std::memory_order_relaxed);
-  }
-  void Unref();
-
-  OverlayEntity* p_ = nullptr;
-};
-
-// The overlay's table is a set of entity pointers looked up by their key (8 bytes a slot).
-struct OverlayEntityHash {
-  using is_transparent = void;
-  size_t operator()(const PackedId& id) const { return HashPackedId(id); }
-  size_t operator()(const OverlayEntityPtr& e) const { return HashPackedId(e->key()); }
-};
-struct OverlayEntityEq {
-  using is_transparent = void;
-  static const PackedId& Key(const PackedId& id) { return id; }
-  static const PackedId& Key(const OverlayEntityPtr& e) { return e->key(); }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    return Key(a) == Key(b);
-  }
+  absl::flat_hash_set<OverlayEntity*> entities;
 };
 
 // What an application noted without refusing the delta: a repeated or late message.
@@ -152,7 +127,7 @@ class Overlay {
   // Returns the state of the subject whose canonical ID packs to `id`, or null if unchanged.
   const OverlayEntity* Find(const PackedId& id) const {
     auto it = entities_.find(id);
-    return it == entities_.end() ? nullptr : it->get();
+    return it == entities_.end() ? nullptr : it->second;
   }
   // Whether base entity `e` has a state here (then Find(its ID) returns it).
   bool Changed(EntityNo e) const {
@@ -161,15 +136,16 @@ class Overlay {
   // Calls f(const OverlayEntity&) for every subject with a state here, in no order.
   template <typename F>
   void ForEach(F&& f) const {
-    for (const OverlayEntityPtr& e : entities_) f(*e);
+    for (const auto& [key, e] : entities_) f(*e);
   }
   // The last delta applied, and how many subjects have a state here.
   uint64_t sequence() const { return sequence_; }
   size_t size() const { return entities_.size(); }
   // Returns the bytes the overlay holds: the table's slots and control bytes, the bit per
-  // base entity, and every entity's allocation with malloc's overhead (entities shared with
-  // another generation counted in full). O(1): kept as the entities are added, so that INFO
-  // may ask at any time.
+  // base entity, and every entity's allocation with malloc's overhead, those superseded by a
+  // later delta included (they stay with their segment; entities shared with another
+  // generation counted in full). O(1): kept as the entities are added, so that INFO may ask
+  // at any time.
   size_t Bytes() const;
   // Returns the counts above and Bytes(); O(size()).
   OverlayStats Stats() const;
@@ -178,10 +154,12 @@ class Overlay {
   friend class OverlayBuilder;
   Overlay() = default;
 
-  absl::flat_hash_set<OverlayEntityPtr, OverlayEntityHash, OverlayEntityEq> entities_;
-  std::vector<uint64_t> changed_base_;  // a bit per base entity
+  // The key inline: copying the table reads no entity.
+  absl::flat_hash_map<PackedId, const OverlayEntity*, PackedIdHash> entities_;
+  std::vector<std::shared_ptr<const OverlaySegment>> segments_;  // every entity's owner
+  std::vector<uint64_t> changed_base_;                           // a bit per base entity
   uint64_t sequence_ = 0;
-  size_t entity_bytes_ = 0;  // the sum of the entities' Bytes()
+  size_t entity_bytes_ = 0;  // the sum of the segments' entities' Bytes()
 };
 
 // Applies deltas one after another on top of an overlay, building one table for all of them:
@@ -210,7 +188,8 @@ class OverlayBuilder {
 
  private:
   const Snapshot& base_;
-  std::unique_ptr<Overlay> table_;  // the deltas applied so far
+  std::unique_ptr<Overlay> table_;           // the deltas applied so far
+  std::shared_ptr<OverlaySegment> segment_;  // owns the entities this builder makes
 };
 
 // Returns the overlay of the generation after `previous` (null: the base alone, which contains
