@@ -1,9 +1,6 @@
 #include "daemon/reloader.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -21,9 +18,6 @@
 
 namespace shixin {
 namespace {
-
-// The nice value of the reload thread (0 is the I/O threads'; 19 is the lowest priority).
-constexpr int kReloadNice = 10;
 
 // The skipped lines logged per load; the rest are counted.
 constexpr size_t kLoggedErrors = 20;
@@ -140,10 +134,6 @@ absl::Status Reloader::LoadFirst() {
 void Reloader::Start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "shixind-reload");  // for top -H and perf
-    // Reloads and delta applications yield the cores to the I/O threads: the queries' tail
-    // latency during a swap matters more than how soon the swap ends. Linux's nice value is
-    // per thread, and the threads this one starts (the delta readers) inherit it.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kReloadNice);
     Run();
   });
 }

@@ -2,18 +2,13 @@
 // deltas_dir are applied within a bounded time, a refused file keeps the last good generation
 // serving and holds back the files after it until it is replaced, a gap is reported and never
 // skipped, and a restart replays the files to the same answers.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -175,53 +170,6 @@ TEST_F(DaemonDeltaTest, RemovalAndAdditionApplyOnline) {
 
 // The thread that applies deltas runs at a lower priority than the I/O threads (nice 10), so
 // that a swap does not take the cores from the queries.
-// Returns the name and nice value of each thread of process `pid`.
-std::vector<std::pair<std::string, int>> ThreadsOf(pid_t pid) {
-  const std::string tasks = absl::StrFormat("/proc/%d/task", pid);
-  std::vector<std::pair<std::string, int>> threads;
-  DIR* dir = ::opendir(tasks.c_str());
-  if (dir == nullptr) return threads;
-  while (const dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    std::ifstream comm(tasks + "/" + e->d_name + "/comm");
-    std::ifstream stat(tasks + "/" + e->d_name + "/stat");
-    std::string name, line;
-    std::getline(comm, name);
-    std::getline(stat, line);
-    // Field 19 is the nice value; the fields after the ")" that ends the name (field 3 on)
-    // are separated by spaces.
-    std::istringstream rest(line.substr(line.rfind(')') + 2));
-    const std::vector<std::string> fields{std::istream_iterator<std::string>(rest), {}};
-    if (fields.size() > 16) threads.emplace_back(name, std::stoi(fields[16]));
-  }
-  ::closedir(dir);
-  return threads;
-}
-
-// The thread that applies deltas runs at a lower priority than the I/O threads (nice 10), so
-// that a swap does not take the cores from the queries.
-TEST_F(DaemonDeltaTest, DeltasAreAppliedAtALowerPriorityThanQueries) {
-  ASSERT_NO_FATAL_FAILURE(Start());
-  // The reload thread names itself when it starts, maybe after the daemon answers.
-  std::vector<std::pair<std::string, int>> threads;
-  int reload = 0;
-  for (int i = 0; i < 100 && reload == 0; ++i) {
-    if (i > 0) absl::SleepFor(absl::Milliseconds(50));
-    threads = ThreadsOf(daemon_->pid());
-    reload = static_cast<int>(std::count_if(threads.begin(), threads.end(), [](const auto& t) {
-      return t.first == "shixind-reload" && t.second == 10;
-    }));
-  }
-  EXPECT_EQ(reload, 1);
-  int others = 0;
-  for (const auto& [name, nice] : threads) {
-    if (name == "shixind-reload") continue;
-    ++others;
-    EXPECT_EQ(nice, 0) << name;
-  }
-  EXPECT_GE(others, 2);  // the main thread and the I/O threads
-}
-
 TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplaced) {
   ASSERT_NO_FATAL_FAILURE(Start());
   Write(1, kRemove + kUnknownOp);
