@@ -55,13 +55,13 @@ size_t OverlayEntity::Bytes() const {
                      name_size_ + records_size_);
 }
 
-void OverlaySegment::Free(OverlayEntity* e) {
+void OverlaySegment::Free(const OverlayEntity* e) {
   e->~OverlayEntity();
-  std::free(e);
+  std::free(const_cast<OverlayEntity*>(e));  // the segment made it: the only const_cast
 }
 
 OverlaySegment::~OverlaySegment() {
-  for (OverlayEntity* e : entities) Free(e);
+  for (const OverlayEntity* e : entities) Free(e);
 }
 
 // One subject's state while deltas are applied to it: editable, then frozen into an entity.
@@ -416,11 +416,11 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report) {
     const OverlayEntity*& slot = table_->entities_[key];
     // A superseded entity stays with its segment, unless this batch made it: then no
     // generation holds it.
-    if (auto own = segment_->entities.find(const_cast<OverlayEntity*>(slot));
+    if (auto own = segment_->entities.find(slot);
         slot != nullptr && own != segment_->entities.end()) {
       table_->entity_bytes_ -= slot->Bytes();
       segment_->entities.erase(own);
-      OverlaySegment::Free(const_cast<OverlayEntity*>(slot));
+      OverlaySegment::Free(slot);
     }
     slot = frozen;
   }

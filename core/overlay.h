@@ -98,9 +98,9 @@ struct OverlaySegment {
   OverlaySegment& operator=(const OverlaySegment&) = delete;
   ~OverlaySegment();
   // Destroys and frees an entity (made by EntityDraft::Freeze()).
-  static void Free(OverlayEntity* e);
+  static void Free(const OverlayEntity* e);
 
-  absl::flat_hash_set<OverlayEntity*> entities;
+  absl::flat_hash_set<const OverlayEntity*> entities;
 };
 
 // What an application noted without refusing the delta: a repeated or late message.
