@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libabsl-dev libsimdjson-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libboost-dev liburcu-dev libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev
+  libboost-dev liburcu-dev libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev libssl-dev
   clang clang-format clang-tidy libclang-rt-14-dev
 )
 

@@ -1,0 +1,87 @@
+// A caller of shixind (issue 11): one calling system (a bank's credit department, a hotel
+// chain's front desk), what it may do (its scopes), what it may see (its view), how fast (its
+// rate) and how it proves who it is (hashed tokens, TLS client certificate identities).
+//
+// Thread safety: plain values and pure functions.
+#ifndef SHIXIN_CALLERS_CALLER_H_
+#define SHIXIN_CALLERS_CALLER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/masking.h"
+
+namespace shixin {
+
+// What a caller may do; Scope s is bit static_cast<int>(s) of a ScopeSet (the bit order is
+// fixed: it is shared with the daemon and the protocol).
+enum class Scope : uint8_t {
+  kCheck = 0,
+  kMeasures = 1,
+  kDetail = 2,
+  kFeedback = 3,
+  kExport = 4,
+  kAdmin = 5,
+};
+inline constexpr int kScopeCount = 6;
+
+using ScopeSet = uint32_t;
+
+// Returns the set holding only `scope`.
+constexpr ScopeSet ScopeBit(Scope scope) { return ScopeSet{1} << static_cast<int>(scope); }
+// Returns whether `set` holds `scope`.
+constexpr bool HasScope(ScopeSet set, Scope scope) { return (set & ScopeBit(scope)) != 0; }
+
+// Returns the lower-case name of `scope` ("check", ..., "admin").
+std::string_view ScopeName(Scope scope);
+// Returns the scope named `name`, or nullopt.
+std::optional<Scope> ParseScope(std::string_view name);
+// Returns the set of the comma-separated scope names in `list` ("check,measures"; blanks
+// around names are ignored); InvalidArgument naming an unknown or empty name.
+absl::StatusOr<ScopeSet> ParseScopes(std::string_view list);
+// Returns the names of the scopes in `set`, in bit order.
+std::vector<std::string> ScopeNames(ScopeSet set);
+
+// Returns whether `sector` is one of the known sectors (bank, hotel, travel, real_estate,
+// procurement, subsidy, appointment, court, credit_office, admin, other).
+bool IsKnownSector(std::string_view sector);
+// Returns the known sectors, comma-separated (for error messages and usage texts).
+const std::string& KnownSectors();
+
+// Returns whether `id` is a valid caller id: [a-z0-9][a-z0-9._-]{0,63}.
+bool IsValidCallerId(std::string_view id);
+
+// Returns whether `text` is "sha256:" followed by 64 lower-case hex digits.
+bool IsSha256Text(std::string_view text);
+// Returns whether `text` is a certificate identity: "sha256:<64 hex>" (the DER's digest) or
+// "cn:<name>" with a non-empty name.
+bool IsCertificateIdentity(std::string_view text);
+
+struct Caller {
+  std::string id;
+  std::string name;
+  std::string sector;
+  // The memorandum agencies and scenarios it acts for (catalog ids): the default filter of its
+  // MEASURES.
+  std::vector<std::string> agencies;
+  std::vector<std::string> scenarios;
+  ScopeSet scopes = 0;
+  View view = View::kMasked;
+  double rate = 10;                       // requests per second, > 0
+  uint32_t burst = 20;                    // >= 1
+  std::vector<std::string> token_hashes;  // "sha256:<hex>" (token.h HashToken)
+  std::vector<std::string> certificates;  // "sha256:<hex>" or "cn:<name>"
+};
+
+// Returns OK if `caller`'s fields are each valid on their own (id, name, sector, rate, burst,
+// token hashes, certificate identities); else InvalidArgument naming the field ("rate: ...").
+absl::Status ValidateCaller(const Caller& caller);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CALLERS_CALLER_H_

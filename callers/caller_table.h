@@ -1,0 +1,58 @@
+// CallerTable: the callers of one callers file, immutable once built; looked up by id, by TLS
+// client certificate identity, and by id and token (Authenticate).
+//
+// Thread safety: immutable after Create(); its const methods may be called from any number of
+// threads at once.
+#ifndef SHIXIN_CALLERS_CALLER_TABLE_H_
+#define SHIXIN_CALLERS_CALLER_TABLE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "callers/caller.h"
+#include "core/catalog.h"
+
+namespace shixin {
+
+class CallerTable {
+ public:
+  // An empty table (no caller authenticates).
+  CallerTable() = default;
+
+  // Returns the table of `callers` (kept in their order), or InvalidArgument naming a caller
+  // whose fields are invalid (ValidateCaller), a duplicate id, or a certificate identity claimed
+  // by two callers.
+  static absl::StatusOr<CallerTable> Create(std::vector<Caller> callers);
+
+  // Returns the caller `id`, or nullptr.
+  const Caller* Find(std::string_view id) const;
+
+  // Returns the caller that lists the certificate whose DER digest is `fingerprint`
+  // ("sha256:<hex>"), else the one that lists "cn:<common_name>" (a non-empty name), or nullptr.
+  const Caller* FindByCertificate(std::string_view fingerprint, std::string_view common_name) const;
+
+  // Returns the caller `id` if `token` matches one of its token hashes; else
+  // Unauthenticated("unknown caller or wrong token"), whether the id is unknown or the token
+  // wrong. The token is hashed and compared in constant time in every case.
+  absl::StatusOr<const Caller*> Authenticate(std::string_view id, std::string_view token) const;
+
+  // Returns OK if every caller's agencies and scenarios exist in `catalog`; else
+  // InvalidArgument naming the caller and the unknown agency or scenario.
+  absl::Status ValidateAgainstCatalog(const Catalog& catalog) const;
+
+  const std::vector<Caller>& callers() const { return callers_; }
+  bool empty() const { return callers_.empty(); }
+
+ private:
+  std::vector<Caller> callers_;
+  absl::flat_hash_map<std::string, size_t> by_id_;
+  absl::flat_hash_map<std::string, size_t> by_certificate_;  // "sha256:..." and "cn:..."
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CALLERS_CALLER_TABLE_H_

@@ -1,0 +1,151 @@
+#include "callers/caller.h"
+
+#include <gtest/gtest.h>
+
+#include "callers/caller_table.h"
+#include "callers/token.h"
+#include "core/catalog.h"
+#include "core/paths.h"
+
+namespace shixin {
+namespace {
+
+const std::string kHashA = "sha256:" + std::string(64, 'a');
+
+Caller Bank() {
+  Caller c;
+  c.id = "acme-bank";
+  c.name = "Acme Bank";
+  c.sector = "bank";
+  c.scopes = ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures);
+  c.view = View::kFull;
+  c.rate = 50;
+  c.burst = 100;
+  return c;
+}
+
+TEST(ScopeTest, NamesAndBitsFollowTheDesign) {
+  EXPECT_EQ(ScopeName(Scope::kCheck), "check");
+  EXPECT_EQ(ScopeName(Scope::kAdmin), "admin");
+  EXPECT_EQ(ScopeBit(Scope::kExport), 16u);
+  EXPECT_EQ(ParseScope("feedback"), Scope::kFeedback);
+  EXPECT_EQ(ParseScope("Check"), std::nullopt);
+  absl::StatusOr<ScopeSet> set = ParseScopes("check, measures,admin");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(*set, 0b100011u);
+  EXPECT_EQ(ScopeNames(*set), (std::vector<std::string>{"check", "measures", "admin"}));
+  EXPECT_FALSE(ParseScopes("check,everything").ok());
+  EXPECT_FALSE(ParseScopes("check,").ok());
+  EXPECT_FALSE(ParseScopes("").ok());
+}
+
+TEST(CallerTest, IdsAndSectors) {
+  EXPECT_TRUE(IsValidCallerId("a"));
+  EXPECT_TRUE(IsValidCallerId("hotel-chain.front_desk2"));
+  EXPECT_TRUE(IsValidCallerId(std::string(64, 'x')));
+  EXPECT_FALSE(IsValidCallerId(std::string(65, 'x')));
+  EXPECT_FALSE(IsValidCallerId(""));
+  EXPECT_FALSE(IsValidCallerId("-bank"));
+  EXPECT_FALSE(IsValidCallerId("Bank"));
+  EXPECT_FALSE(IsValidCallerId("bank bank"));
+  EXPECT_TRUE(IsKnownSector("credit_office"));
+  EXPECT_FALSE(IsKnownSector("casino"));
+}
+
+TEST(CallerTest, ValidateNamesTheField) {
+  EXPECT_TRUE(ValidateCaller(Bank()).ok());
+  Caller c = Bank();
+  c.rate = 0;
+  EXPECT_EQ(ValidateCaller(c).message().substr(0, 5), "rate:");
+  c = Bank();
+  c.sector = "casino";
+  EXPECT_EQ(ValidateCaller(c).message().substr(0, 7), "sector:");
+  c = Bank();
+  c.burst = 0;
+  EXPECT_EQ(ValidateCaller(c).message().substr(0, 6), "burst:");
+  c = Bank();
+  c.token_hashes = {"sha256:" + std::string(64, 'A')};  // upper case
+  EXPECT_EQ(ValidateCaller(c).message().substr(0, 7), "tokens:");
+  c = Bank();
+  c.certificates = {"cn:"};
+  EXPECT_EQ(ValidateCaller(c).message().substr(0, 13), "certificates:");
+  c.certificates = {"cn:bank", kHashA};
+  EXPECT_TRUE(ValidateCaller(c).ok());
+}
+
+TEST(CallerTableTest, FindAndCertificates) {
+  Caller bank = Bank();
+  bank.certificates = {kHashA, "cn:acme"};
+  Caller hotel = Bank();
+  hotel.id = "hotel";
+  hotel.certificates = {"cn:hotel"};
+  absl::StatusOr<CallerTable> table = CallerTable::Create({bank, hotel});
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Find("hotel")->id, "hotel");
+  EXPECT_EQ(table->Find("nobody"), nullptr);
+  EXPECT_EQ(table->FindByCertificate(kHashA, "whatever")->id, "acme-bank");
+  EXPECT_EQ(table->FindByCertificate("sha256:" + std::string(64, 'b'), "hotel")->id, "hotel");
+  EXPECT_EQ(table->FindByCertificate("sha256:" + std::string(64, 'b'), ""), nullptr);
+  EXPECT_EQ(table->FindByCertificate("cn:hotel", ""), nullptr);  // not a fingerprint
+
+  hotel.certificates = {"cn:acme"};
+  EXPECT_FALSE(CallerTable::Create({bank, hotel}).ok());
+  EXPECT_FALSE(CallerTable::Create({bank, bank}).ok());
+}
+
+TEST(CallerTableTest, Authenticate) {
+  const std::string token_a = *NewToken();
+  const std::string token_b = *NewToken();
+  const std::string token_c = *NewToken();
+  Caller bank = Bank();
+  bank.token_hashes = {HashToken(token_b), HashToken(token_a)};
+  Caller hotel = Bank();
+  hotel.id = "hotel";
+  hotel.token_hashes = {HashToken(token_c)};
+  Caller none = Bank();
+  none.id = "no-tokens";
+  absl::StatusOr<CallerTable> table = CallerTable::Create({bank, hotel, none});
+  ASSERT_TRUE(table.ok()) << table.status();
+
+  for (const std::string& token : {token_a, token_b}) {
+    absl::StatusOr<const Caller*> caller = table->Authenticate("acme-bank", token);
+    ASSERT_TRUE(caller.ok()) << caller.status();
+    EXPECT_EQ((*caller)->id, "acme-bank");
+  }
+  const std::pair<std::string, std::string> kBad[] = {
+      {"acme-bank", token_c},        // another caller's token
+      {"acme-bank", token_a + "x"},  // wrong token
+      {"acme-bank", ""},
+      {"nobody", token_a},  // unknown id
+      {"no-tokens", ""},
+      {"no-tokens", token_a},
+  };
+  for (const auto& [id, token] : kBad) {
+    absl::StatusOr<const Caller*> caller = table->Authenticate(id, token);
+    ASSERT_FALSE(caller.ok()) << id;
+    EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(caller.status().message(), "unknown caller or wrong token");
+  }
+  EXPECT_FALSE(CallerTable().Authenticate("acme-bank", token_a).ok());
+}
+
+TEST(CallerTableTest, ValidateAgainstCatalog) {
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  ASSERT_FALSE(catalog->agencies().empty());
+  ASSERT_FALSE(catalog->scenarios().empty());
+  Caller bank = Bank();
+  bank.agencies = {catalog->agencies()[0].id};
+  bank.scenarios = {catalog->scenarios()[0].id};
+  EXPECT_TRUE(CallerTable::Create({bank})->ValidateAgainstCatalog(*catalog).ok());
+  bank.agencies.push_back("ministry-of-magic");
+  absl::Status s = CallerTable::Create({bank})->ValidateAgainstCatalog(*catalog);
+  EXPECT_NE(s.message().find("unknown agency \"ministry-of-magic\""), std::string::npos) << s;
+  bank.agencies.pop_back();
+  bank.scenarios.push_back("quidditch");
+  s = CallerTable::Create({bank})->ValidateAgainstCatalog(*catalog);
+  EXPECT_NE(s.message().find("unknown scenario \"quidditch\""), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace shixin

@@ -1,0 +1,312 @@
+#include "callers/callers_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "base/status_macros.h"
+
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+namespace shixin {
+namespace {
+
+// The keys of a [[caller]] table, each at its line (for ValidateCaller's "key: ..." errors).
+using KeyLines = absl::flat_hash_map<std::string, int>;
+
+int LineOf(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
+
+absl::Status ErrorAt(std::string_view origin, int line, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", origin, line, message));
+}
+
+absl::Status WrongType(std::string_view key, std::string_view expected, const toml::node& node) {
+  std::ostringstream got;
+  got << node.type();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s: expected %s, got %s", key, expected, got.str()));
+}
+
+absl::StatusOr<std::string> GetString(std::string_view key, const toml::node& node) {
+  if (!node.is_string()) return WrongType(key, "a string", node);
+  return node.as_string()->get();
+}
+
+absl::StatusOr<std::vector<std::string>> GetStrings(std::string_view key, const toml::node& node) {
+  if (!node.is_array()) return WrongType(key, "an array of strings", node);
+  std::vector<std::string> out;
+  for (const toml::node& element : *node.as_array()) {
+    if (!element.is_string()) return WrongType(key, "an array of strings", element);
+    out.push_back(element.as_string()->get());
+  }
+  return out;
+}
+
+// Sets the field `key` of `caller` from `node`; InvalidArgument "key: ..." on an unknown key,
+// a wrong type, or an unknown scope or view (the other values are checked by ValidateCaller).
+absl::Status SetKey(std::string_view key, const toml::node& node, Caller* caller) {
+  static constexpr std::pair<std::string_view, std::string Caller::*> kStrings[] = {
+      {"id", &Caller::id}, {"name", &Caller::name}, {"sector", &Caller::sector}};
+  static constexpr std::pair<std::string_view, std::vector<std::string> Caller::*> kLists[] = {
+      {"agencies", &Caller::agencies},
+      {"scenarios", &Caller::scenarios},
+      {"tokens", &Caller::token_hashes},
+      {"certificates", &Caller::certificates}};
+  for (const auto& [name, field] : kStrings) {
+    if (key != name) continue;
+    SHIXIN_ASSIGN_OR_RETURN(caller->*field, GetString(key, node));
+    return absl::OkStatus();
+  }
+  for (const auto& [name, field] : kLists) {
+    if (key != name) continue;
+    SHIXIN_ASSIGN_OR_RETURN(caller->*field, GetStrings(key, node));
+    return absl::OkStatus();
+  }
+  if (key == "scopes") {
+    SHIXIN_ASSIGN_OR_RETURN(std::vector<std::string> names, GetStrings(key, node));
+    caller->scopes = 0;
+    for (const std::string& name : names) {
+      std::optional<Scope> scope = ParseScope(name);
+      if (!scope) {
+        return absl::InvalidArgumentError(absl::StrCat("scopes: unknown scope \"", name, "\""));
+      }
+      caller->scopes |= ScopeBit(*scope);
+    }
+    return absl::OkStatus();
+  }
+  if (key == "view") {
+    SHIXIN_ASSIGN_OR_RETURN(std::string name, GetString(key, node));
+    std::optional<View> view = ParseView(name);
+    if (!view) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("view: unknown view \"", name, "\" (full or masked)"));
+    }
+    caller->view = *view;
+    return absl::OkStatus();
+  }
+  if (key == "rate") {
+    if (node.is_integer()) {
+      caller->rate = static_cast<double>(node.as_integer()->get());
+    } else if (node.is_floating_point()) {
+      caller->rate = node.as_floating_point()->get();
+    } else {
+      return WrongType(key, "a number", node);
+    }
+    return absl::OkStatus();
+  }
+  if (key == "burst") {
+    if (!node.is_integer()) return WrongType(key, "an integer", node);
+    const int64_t burst = node.as_integer()->get();
+    if (burst < 1 || burst > std::numeric_limits<uint32_t>::max()) {
+      return absl::InvalidArgumentError(absl::StrCat("burst: ", burst, " is out of range (1..",
+                                                     std::numeric_limits<uint32_t>::max(), ")"));
+    }
+    caller->burst = static_cast<uint32_t>(burst);
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrFormat("unknown key \"%s\"", key));
+}
+
+constexpr std::string_view kRequired[] = {"id",   "name", "sector", "scopes",
+                                          "view", "rate", "burst"};
+
+// Returns the caller of one [[caller]] table; errors are "ORIGIN:LINE: ...".
+absl::StatusOr<Caller> ParseCaller(const toml::table& table, std::string_view origin) {
+  Caller caller;
+  KeyLines lines;
+  for (auto&& [name, node] : table) {
+    const std::string_view key = name.str();
+    if (absl::Status s = SetKey(key, node, &caller); !s.ok()) {
+      return ErrorAt(origin, LineOf(node), s.message());
+    }
+    lines[std::string(key)] = LineOf(node);
+  }
+  const int table_line = static_cast<int>(table.source().begin.line);
+  for (std::string_view key : kRequired) {
+    if (!lines.contains(absl::string_view(key.data(), key.size()))) {
+      return ErrorAt(origin, table_line,
+                     absl::StrCat("[[caller]] lacks the key \"",
+                                  absl::string_view(key.data(), key.size()), "\""));
+    }
+  }
+  if (absl::Status s = ValidateCaller(caller); !s.ok()) {
+    // ValidateCaller names the key first ("rate: ..."): report that key's line.
+    const absl::string_view message = s.message();
+    auto it = lines.find(message.substr(0, message.find(':')));
+    return ErrorAt(origin, it == lines.end() ? table_line : it->second, message);
+  }
+  return caller;
+}
+
+// Returns the callers of the parsed file, checking the ids and certificates are unique.
+absl::StatusOr<std::vector<Caller>> ParseCallers(const toml::table& root, std::string_view origin) {
+  std::vector<Caller> callers;
+  absl::flat_hash_map<std::string, std::string> certificate_owner;
+  for (auto&& [name, node] : root) {
+    const std::string_view key = name.str();
+    if (key == "version") {
+      if (!node.is_integer() || node.as_integer()->get() != 1) {
+        return ErrorAt(origin, LineOf(node), "version: expected 1 (the only version)");
+      }
+      continue;
+    }
+    if (key != "caller") {
+      return ErrorAt(origin, LineOf(node), absl::StrFormat("unknown key \"%s\"", key));
+    }
+    if (!node.is_array_of_tables()) {
+      return ErrorAt(origin, LineOf(node), "caller: expected [[caller]] tables");
+    }
+    for (const toml::node& entry : *node.as_array()) {
+      SHIXIN_ASSIGN_OR_RETURN(Caller caller, ParseCaller(*entry.as_table(), origin));
+      const int line = static_cast<int>(entry.source().begin.line);
+      for (const Caller& earlier : callers) {
+        if (earlier.id == caller.id) {
+          return ErrorAt(origin, line, absl::StrCat("id: duplicate caller id \"", caller.id, "\""));
+        }
+      }
+      for (const std::string& cert : caller.certificates) {
+        auto [it, inserted] = certificate_owner.emplace(cert, caller.id);
+        if (!inserted && it->second != caller.id) {
+          return ErrorAt(origin, line,
+                         absl::StrCat("certificates: \"", cert, "\" is claimed by caller \"",
+                                      it->second, "\" too"));
+        }
+      }
+      callers.push_back(std::move(caller));
+    }
+  }
+  return callers;
+}
+
+// Returns `text` as a TOML basic string, quoted and escaped.
+std::string Quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      out += absl::StrFormat("\\u%04x", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string QuoteAll(const std::vector<std::string>& texts) {
+  std::vector<std::string> quoted;
+  for (const std::string& text : texts) quoted.push_back(Quote(text));
+  return absl::StrCat("[", absl::StrJoin(quoted, ", "), "]");
+}
+
+// Returns `value` as the shortest TOML float that reads back as the same double.
+std::string FormatRate(double value) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  std::string out(buf, ec == std::errc() ? end : buf);
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
+constexpr std::string_view kHeader =
+    "# shixind callers file (docs/shixind.md, \"Callers\"); written by `shixin caller`.\n"
+    "# Tokens are stored only as their SHA-256 hashes: NEVER put a plain token in this file.\n"
+    "# Keep it readable by the daemon's user only (mode 0600).\n";
+
+}  // namespace
+
+absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin) {
+  toml::parse_result parsed = toml::parse(text, origin);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return absl::InvalidArgumentError(absl::StrFormat("%s:%d:%d: %s", origin, e.source().begin.line,
+                                                      e.source().begin.column,
+                                                      std::string_view(e.description())));
+  }
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<Caller> callers, ParseCallers(parsed.table(), origin));
+  absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
+  if (!table.ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", origin, table.status().message()));
+  }
+  return table;
+}
+
+absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat("callers file ", path));
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return absl::DataLossError(absl::StrCat("callers file ", path, ": read error"));
+  return ParseCallersFile(text, path);
+}
+
+std::string FormatCallersFile(const CallerTable& table) {
+  std::string out(kHeader);
+  out += "\nversion = 1\n";
+  for (const Caller& c : table.callers()) {
+    absl::StrAppend(&out, "\n[[caller]]\nid = ", Quote(c.id), "\nname = ", Quote(c.name),
+                    "\nsector = ", Quote(c.sector), "\nagencies = ", QuoteAll(c.agencies),
+                    "\nscenarios = ", QuoteAll(c.scenarios),
+                    "\nscopes = ", QuoteAll(ScopeNames(c.scopes)));
+    const std::string_view view = ViewName(c.view);
+    absl::StrAppend(&out, "\nview = ", Quote(view), "\nrate = ", FormatRate(c.rate),
+                    "\nburst = ", c.burst, "\ntokens = ", QuoteAll(c.token_hashes),
+                    "\ncertificates = ", QuoteAll(c.certificates), "\n");
+  }
+  return out;
+}
+
+absl::Status WriteCallersFile(const std::string& path, const CallerTable& table) {
+  const std::string text = FormatCallersFile(table);
+  std::string temp = path + ".tmp.XXXXXX";
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("create a file beside ", path));
+  const auto fail = [&](const char* what) {
+    const int saved = errno;
+    close(fd);
+    unlink(temp.c_str());
+    return absl::ErrnoToStatus(saved, absl::StrCat(what, " ", temp));
+  };
+  if (fchmod(fd, 0600) != 0) return fail("chmod");
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("write");
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) return fail("fsync");
+  if (close(fd) != 0) {
+    const int saved = errno;
+    unlink(temp.c_str());
+    return absl::ErrnoToStatus(saved, absl::StrCat("close ", temp));
+  }
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    unlink(temp.c_str());
+    return absl::ErrnoToStatus(saved, absl::StrCat("rename to ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shixin

@@ -1,0 +1,49 @@
+// The callers file (TOML; docs/shixind.md "Callers"): one [[caller]] table per calling system.
+//
+//   version = 1
+//   [[caller]]
+//   id = "acme-bank"
+//   name = "Acme Bank credit department"
+//   sector = "bank"
+//   agencies = ["pbc"]                # catalog agency ids (optional)
+//   scenarios = ["bank_credit"]       # catalog scenario ids (optional)
+//   scopes = ["check", "measures", "detail"]
+//   view = "full"                     # or "masked"
+//   rate = 50.0                       # requests per second, > 0
+//   burst = 100                       # >= 1
+//   tokens = ["sha256:<64 hex>"]      # hashes only: never a token itself
+//   certificates = ["sha256:<64 hex>", "cn:acme-bank-shixin"]
+//
+// Thread safety: plain functions; WriteCallersFile must not run concurrently on one path.
+#ifndef SHIXIN_CALLERS_CALLERS_FILE_H_
+#define SHIXIN_CALLERS_CALLERS_FILE_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "callers/caller_table.h"
+
+namespace shixin {
+
+// Returns the table described by `text`, or InvalidArgument "ORIGIN:LINE: message" naming the
+// key at fault: a syntax error, an unknown key, a value of the wrong type, an invalid value
+// (ValidateCaller), a duplicate id, or a certificate claimed by two callers.
+absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin);
+
+// Returns the table of the file at `path`: NotFound (or the errno's status) if it cannot be
+// read, else as ParseCallersFile.
+absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path);
+
+// Returns the file text of `table`: a commented header, version = 1, one [[caller]] per
+// caller in table order. ParseCallersFile(FormatCallersFile(t)) equals t.
+std::string FormatCallersFile(const CallerTable& table);
+
+// Writes FormatCallersFile(table) to `path` atomically (a temporary file beside it, fsync,
+// rename), readable by its owner only (mode 0600). Returns the errno's status on failure.
+absl::Status WriteCallersFile(const std::string& path, const CallerTable& table);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CALLERS_CALLERS_FILE_H_

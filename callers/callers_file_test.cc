@@ -1,0 +1,202 @@
+#include "callers/callers_file.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "callers/token.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kHashA = "sha256:" + std::string(64, 'a');
+const std::string kHashB = "sha256:" + std::string(64, 'b');
+
+// A valid two-caller file; `extra_bank` is appended to the bank's table (line 13 on).
+std::string File(const std::string& extra_bank = "", const std::string& hotel_id = "hotel") {
+  return "version = 1\n"                                     // 1
+         "\n"                                                // 2
+         "[[caller]]\n"                                      // 3
+         "id = \"acme-bank\"\n"                              // 4
+         "name = \"Acme Bank \\\"credit\\\" 信贷部\"\n"      // 5
+         "sector = \"bank\"\n"                               // 6
+         "agencies = [\"housing\"]\n"                        // 7
+         "scopes = [\"check\", \"measures\", \"detail\"]\n"  // 8
+         "view = \"full\"\n"                                 // 9
+         "rate = 50\n"                                       // 10
+         "burst = 100\n"                                     // 11
+         "tokens = [\"" +
+         kHashA + "\"]\n" +  // 12
+         extra_bank +
+         "\n[[caller]]\n"
+         "id = \"" +
+         hotel_id +
+         "\"\n"
+         "name = \"Hotel\"\n"
+         "sector = \"hotel\"\n"
+         "scopes = [\"check\"]\n"
+         "view = \"masked\"\n"
+         "rate = 0.5\n"
+         "burst = 1\n"
+         "certificates = [\"cn:hotel-front-desk\", \"" +
+         kHashB + "\"]\n";
+}
+
+TEST(CallersFileTest, ParsesAValidFile) {
+  absl::StatusOr<CallerTable> table = ParseCallersFile(File(), "callers.toml");
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->callers().size(), 2u);
+  const Caller* bank = table->Find("acme-bank");
+  ASSERT_NE(bank, nullptr);
+  EXPECT_EQ(bank->name, "Acme Bank \"credit\" 信贷部");
+  EXPECT_EQ(bank->scopes, 0b111u);
+  EXPECT_EQ(bank->view, View::kFull);
+  EXPECT_EQ(bank->rate, 50.0);
+  EXPECT_EQ(bank->burst, 100u);
+  EXPECT_EQ(bank->agencies, std::vector<std::string>{"housing"});
+  EXPECT_EQ(bank->token_hashes, std::vector<std::string>{kHashA});
+  const Caller* hotel = table->FindByCertificate(kHashB, "");
+  ASSERT_NE(hotel, nullptr);
+  EXPECT_EQ(hotel->view, View::kMasked);
+  EXPECT_EQ(hotel->rate, 0.5);
+}
+
+struct BadCase {
+  std::string text;
+  std::string expected;  // in the message, after "callers.toml:"
+};
+
+TEST(CallersFileTest, ErrorsNameFileLineAndKey) {
+  const BadCase kCases[] = {
+      {File("scopes = [\"check\"\n"), "callers.toml:13:"},  // syntax error
+      {File("colour = \"red\"\n"), "callers.toml:13: unknown key \"colour\""},
+      {"versio = 1\n", "callers.toml:1: unknown key \"versio\""},
+      {"version = 2\n", "callers.toml:1: version"},
+      {"caller = 1\n", "callers.toml:1: caller: expected [[caller]] tables"},
+      {File("certificates = \"cn:x\"\n"),
+       "callers.toml:13: certificates: expected an array of strings, got string"},
+      {File("certificates = [1]\n"), "callers.toml:13: certificates: expected an array"},
+      {File("", "acme-bank"), "duplicate caller id \"acme-bank\""},
+      {File("certificates = [\"cn:hotel-front-desk\"]\n"),
+       "certificates: \"cn:hotel-front-desk\" is claimed by caller \"acme-bank\" too"},
+      {File("certificates = [\"pem:xyz\"]\n"), "callers.toml:13: certificates: \"pem:xyz\""},
+  };
+  for (const BadCase& c : kCases) {
+    absl::StatusOr<CallerTable> table = ParseCallersFile(c.text, "callers.toml");
+    ASSERT_FALSE(table.ok()) << c.text;
+    EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(table.status().message()), HasSubstr(c.expected)) << c.text;
+  }
+}
+
+// Replaces line `line` (1-based) of File() with `replacement` and expects `expected`.
+void ExpectLineError(int line, const std::string& replacement, const std::string& expected) {
+  std::istringstream in(File());
+  std::string text, l;
+  for (int i = 1; std::getline(in, l); ++i) text += (i == line ? replacement : l) + "\n";
+  absl::StatusOr<CallerTable> table = ParseCallersFile(text, "f.toml");
+  ASSERT_FALSE(table.ok()) << replacement;
+  EXPECT_THAT(std::string(table.status().message()),
+              HasSubstr("f.toml:" + std::to_string(line) + ": " + expected))
+      << replacement;
+}
+
+TEST(CallersFileTest, BadValuesReportTheirLine) {
+  ExpectLineError(4, "id = \"Acme Bank\"", "id: \"Acme Bank\" is not a caller id");
+  ExpectLineError(4, "id = 7", "id: expected a string, got integer");
+  ExpectLineError(5, "name = \"\"", "name: must not be empty");
+  ExpectLineError(6, "sector = \"casino\"", "sector: unknown sector \"casino\"");
+  ExpectLineError(7, "agencies = \"housing\"", "agencies: expected an array of strings");
+  ExpectLineError(8, "scopes = [\"check\", \"root\"]", "scopes: unknown scope \"root\"");
+  ExpectLineError(9, "view = \"partial\"", "view: unknown view \"partial\"");
+  ExpectLineError(10, "rate = 0", "rate: 0 is not a positive number");
+  ExpectLineError(10, "rate = -1.5", "rate: -1.5 is not a positive number");
+  ExpectLineError(10, "rate = \"50\"", "rate: expected a number, got string");
+  ExpectLineError(10, "rate = nan", "rate: nan is not a positive number");
+  ExpectLineError(11, "burst = 0", "burst: 0 is out of range");
+  ExpectLineError(11, "burst = 1.5", "burst: expected an integer");
+  ExpectLineError(12, "tokens = [\"shx_plaintoken\"]",
+                  "tokens: \"shx_plaintoken\" is not a token hash");
+  ExpectLineError(12, "tokens = [\"sha256:abc\"]", "tokens: \"sha256:abc\" is not a token hash");
+}
+
+TEST(CallersFileTest, MissingKeyNamesTheTable) {
+  std::string text = File();
+  text.erase(text.find("burst = 100\n"), 12);
+  absl::StatusOr<CallerTable> table = ParseCallersFile(text, "f.toml");
+  ASSERT_FALSE(table.ok());
+  EXPECT_THAT(std::string(table.status().message()),
+              HasSubstr("f.toml:3: [[caller]] lacks the key \"burst\""));
+}
+
+TEST(CallersFileTest, FormatRoundTrips) {
+  Caller odd;
+  odd.id = "odd.one_1";
+  odd.name = "Tab\there \"quoted\" back\\slash 新";
+  odd.sector = "other";
+  odd.scenarios = {"hotel", "bank_credit"};
+  odd.scopes = ScopeBit(Scope::kAdmin) | ScopeBit(Scope::kExport);
+  odd.view = View::kFull;
+  odd.rate = 0.1;
+  odd.burst = 4000000000u;
+  odd.token_hashes = {HashToken("x"), HashToken("y")};
+  absl::StatusOr<CallerTable> table = ParseCallersFile(File(), "callers.toml");
+  ASSERT_TRUE(table.ok());
+  std::vector<Caller> callers = table->callers();
+  callers.push_back(odd);
+  absl::StatusOr<CallerTable> original = CallerTable::Create(callers);
+  ASSERT_TRUE(original.ok()) << original.status();
+
+  const std::string text = FormatCallersFile(*original);
+  EXPECT_THAT(text, HasSubstr("NEVER put a plain token"));
+  absl::StatusOr<CallerTable> back = ParseCallersFile(text, "formatted");
+  ASSERT_TRUE(back.ok()) << back.status() << "\n" << text;
+  ASSERT_EQ(back->callers().size(), original->callers().size());
+  for (size_t i = 0; i < back->callers().size(); ++i) {
+    const Caller& a = original->callers()[i];
+    const Caller& b = back->callers()[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.sector, b.sector);
+    EXPECT_EQ(a.agencies, b.agencies);
+    EXPECT_EQ(a.scenarios, b.scenarios);
+    EXPECT_EQ(a.scopes, b.scopes);
+    EXPECT_EQ(a.view, b.view);
+    EXPECT_EQ(a.rate, b.rate);
+    EXPECT_EQ(a.burst, b.burst);
+    EXPECT_EQ(a.token_hashes, b.token_hashes);
+    EXPECT_EQ(a.certificates, b.certificates);
+  }
+  EXPECT_EQ(FormatCallersFile(*back), text);  // stable
+}
+
+TEST(CallersFileTest, WriteIsOwnerOnlyAndLoads) {
+  char dir_template[] = "/tmp/callers_file_test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/callers.toml";
+  { std::ofstream(path) << "old contents"; }
+  chmod(path.c_str(), 0644);
+  absl::StatusOr<CallerTable> table = ParseCallersFile(File(), "callers.toml");
+  ASSERT_TRUE(table.ok());
+  ASSERT_TRUE(WriteCallersFile(path, *table).ok());
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  absl::StatusOr<CallerTable> loaded = LoadCallersFile(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->callers().size(), 2u);
+  EXPECT_EQ(LoadCallersFile(path + ".missing").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(WriteCallersFile(std::string(dir_template) + "/no/such/dir", *table).ok());
+  unlink(path.c_str());
+  rmdir(dir_template);
+}
+
+}  // namespace
+}  // namespace shixin
