@@ -27,13 +27,14 @@
 #include "synthetic/synthetic.h"
 
 namespace shixin {
-namespace {
 
 int UsageError(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %s: %s (see shixin help)\n", std::string(command).c_str(),
                std::string(status.message()).c_str());
   return kExitUsage;
 }
+
+namespace {
 
 // The IDs to query: the positional arguments, or standard input (one per line) when there are
 // none or one is "-".

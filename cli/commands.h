@@ -7,9 +7,11 @@
 #define SHIXIN_CLI_COMMANDS_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "core/id.h"
 
 namespace shixin {
@@ -18,6 +20,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalidId = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLoad = 3;
+
+// Prints "shixin COMMAND: MESSAGE (see shixin help)" on stderr; returns kExitUsage.
+int UsageError(std::string_view command, const absl::Status& status);
 
 // Runs `query` on each input that parses as an ID and prints the reason for each that does not
 // (as JSON with `json`). `query` returns an exit status; kExitLoad stops the run. Returns

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/caller_commands.h"
 #include "cli/commands.h"
 
 namespace {
@@ -36,6 +37,15 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   compile  --snapshot FILE|[--data] DIR --deltas DIR -o FILE [--history-days N]
                                          fold the delta files into a new base snapshot
                                          (compaction; keeps N days of history [1826])
+  caller add --file F --id ID --name N --sector S --scopes check,measures,...
+           --view full|masked --rate R --burst B [--agencies A,..] [--scenarios S,..]
+           [--certificate sha256:HEX|cn:NAME]...
+                                         add a caller to shixind's callers file F (created
+                                         if missing) and print its new token, once
+  caller token --file F --id ID [--replace]
+                                         a new token for a caller (--replace: its only one)
+  caller list --file F [--json]          the callers (never their token hashes)
+  caller remove --file F --id ID         remove a caller
   help                                   this text
 
 flags:
@@ -78,6 +88,7 @@ int main(int argc, char** argv) {
   if (command == "measures") return shixin::RunMeasures(args);
   if (command == "gen") return shixin::RunGen(args);
   if (command == "compile") return shixin::RunCompile(args);
+  if (command == "caller") return shixin::RunCaller(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
   return shixin::kExitUsage;
 }

@@ -183,4 +183,68 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// shixin caller add|token|list|remove on a callers file: a token is printed once and only its
+// hash is written.
+TEST(CliOfflineTest, CallerCommands) {
+  const std::string dir = ::testing::TempDir() + "/cli_callers";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  const std::string file = "--file " + dir + "/callers.toml";
+  const std::string bank = "caller add " + file +
+                           " --id acme-bank --name 'Acme Bank' --sector bank --scopes "
+                           "check,measures --view full --rate 50 --burst 100 --agencies housing";
+  const RunResult added = Shixin(bank);
+  ASSERT_EQ(added.status, 0);
+  EXPECT_THAT(added.out, HasSubstr("shown only now"));
+  ASSERT_EQ(added.out.substr(0, 4), "shx_");
+  const std::string token1 = added.out.substr(0, added.out.find('\n'));
+  EXPECT_EQ(token1.size(), 47u);
+
+  EXPECT_EQ(Shixin(bank).status, 2) << "a duplicate id";
+  EXPECT_EQ(Shixin("caller add " + file +
+                   " --id hotel --name H --sector hotel --scopes check,root --view masked "
+                   "--rate 1 --burst 1")
+                .status,
+            2)
+      << "an unknown scope";
+  const RunResult hotel = Shixin("caller add " + file +
+                                 " --id hotel --name 'Hotel' --sector hotel --scopes check "
+                                 "--view masked --rate 2.5 --burst 5 --certificate cn:hotel-desk");
+  ASSERT_EQ(hotel.status, 0);
+  const std::string token2 = hotel.out.substr(0, hotel.out.find('\n'));
+
+  const RunResult renewed = Shixin("caller token " + file + " --id acme-bank");
+  ASSERT_EQ(renewed.status, 0);
+  const std::string token3 = renewed.out.substr(0, renewed.out.find('\n'));
+  EXPECT_NE(token3, token1);
+  EXPECT_EQ(Shixin("caller token " + file + " --id nobody").status, 2);
+
+  ExpectShixin("caller list " + file, 0,
+               {"acme-bank\tAcme Bank\tbank\tscopes=check,measures\tview=full\trate=50\t"
+                "burst=100\ttokens=2\tcertificates=0",
+                "hotel\tHotel\thotel\tscopes=check\tview=masked\trate=2.5\tburst=5\ttokens=1\t"
+                "certificates=1"});
+  const RunResult listed = Shixin("caller list --json " + file);
+  EXPECT_THAT(listed.out, HasSubstr(R"("id":"hotel")"));
+  EXPECT_THAT(listed.out, Not(HasSubstr("sha256:")));
+
+  std::ifstream in(dir + "/callers.toml");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("sha256:"));
+  for (const std::string& token : {token1, token2, token3}) {
+    EXPECT_THAT(text, Not(HasSubstr(token))) << "the file holds a plain token";
+    EXPECT_THAT(text, Not(HasSubstr(token.substr(4))));
+  }
+
+  const RunResult replaced = Shixin("caller token --replace " + file + " --id acme-bank");
+  ASSERT_EQ(replaced.status, 0);
+  ExpectShixin("caller list " + file, 0, {"burst=100\ttokens=1\t"});
+  ASSERT_EQ(Shixin("caller remove " + file + " --id acme-bank").status, 0);
+  EXPECT_EQ(Shixin("caller remove " + file + " --id acme-bank").status, 2);
+  const RunResult left = Shixin("caller list " + file);
+  EXPECT_THAT(left.out, Not(HasSubstr("acme-bank")));
+  EXPECT_THAT(left.out, HasSubstr("hotel\t"));
+  EXPECT_EQ(Shixin("caller frobnicate " + file).status, 2);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 }  // namespace
