@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "callers/token.h"
+#include "core/catalog.h"
+#include "core/paths.h"
 
 namespace shixin {
 namespace {
@@ -196,6 +198,21 @@ TEST(CallersFileTest, WriteIsOwnerOnlyAndLoads) {
   EXPECT_FALSE(WriteCallersFile(std::string(dir_template) + "/no/such/dir", *table).ok());
   unlink(path.c_str());
   rmdir(dir_template);
+}
+
+TEST(CallersFileTest, TheShippedExampleIsValid) {
+  absl::StatusOr<CallerTable> table =
+      LoadCallersFile(std::string(SHIXIN_TEST_SOURCE_DIR) + "/systemd/callers.toml");
+  ASSERT_TRUE(table.ok()) << table.status();
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_TRUE(table->ValidateAgainstCatalog(*catalog).ok());
+  // The fake tokens its comments publish are the ones hashed.
+  EXPECT_TRUE(
+      table->Authenticate("example-bank", "shx_FAKE-example-bank-token-not-for-use-0000000").ok());
+  EXPECT_TRUE(
+      table->Authenticate("example-hotel", "shx_FAKE-example-hotel-token-not-for-use-000000").ok());
+  EXPECT_EQ(table->FindByCertificate("", "example-bank-shixin-client")->id, "example-bank");
 }
 
 }  // namespace
