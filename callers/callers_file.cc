@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <limits>
 #include <sstream>
 #include <utility>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
+#include "core/paths.h"
 
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
@@ -248,15 +248,7 @@ absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_
 }
 
 absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat("callers file ", path));
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return absl::DataLossError(absl::StrCat("callers file ", path, ": read error"));
+  SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path));
   return ParseCallersFile(text, path);
 }
 

@@ -32,8 +32,8 @@ namespace shixin {
 // (ValidateCaller), a duplicate id, or a certificate claimed by two callers.
 absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin);
 
-// Returns the table of the file at `path`: NotFound (or the errno's status) if it cannot be
-// read, else as ParseCallersFile.
+// Returns the table of the file at `path`: ReadRegularFile()'s errors (core/paths.h: NotFound
+// if it cannot be opened), else as ParseCallersFile.
 absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path);
 
 // Returns the file text of `table`: a commented header, version = 1, one [[caller]] per

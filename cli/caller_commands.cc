@@ -1,5 +1,8 @@
 #include "cli/caller_commands.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -49,10 +52,12 @@ std::vector<std::string> SplitList(const std::optional<std::string>& text) {
   return absl::StrSplit(*text, ',', absl::SkipWhitespace());
 }
 
-// Returns the callers of `path`, none if it does not exist.
+// Returns the callers of `path`, none if it does not exist (but an error if it cannot be read:
+// rewriting it would lose its callers).
 absl::StatusOr<std::vector<Caller>> ReadCallers(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::vector<Caller>{};
   absl::StatusOr<CallerTable> table = LoadCallersFile(path);
-  if (table.status().code() == absl::StatusCode::kNotFound) return std::vector<Caller>{};
   if (!table.ok()) return table.status();
   return table->callers();
 }
