@@ -79,27 +79,18 @@ TEST(MaskingTest, MaskIdTextOfOtherTexts) {
   EXPECT_EQ(MaskIdText("张三"), "张*");
 }
 
+// Returns a case with every field set: a text to its name, any other field to 1.
 CaseInfo FullCase() {
   CaseInfo c;
-  c.case_code = "（2018）黑04执123号";
-  c.court = "鹤岗市中级人民法院";
-  c.area = "黑龙江";
-  c.reg_date = 20180102;
-  c.publish_date = 20180305;
-  c.gist_id = "（2017）黑04民初1号";
-  c.gist_unit = "鹤岗市中级人民法院";
-  c.duty = "被告张三丰于判决生效后十日内偿还原告李四借款100000元";
-  c.performance = "全部未履行";
-  c.performed_part = "0";
-  c.unperform_part = "100000";
-  c.disrupt_type = "有履行能力而拒不履行生效法律文书确定义务";
-  c.business_entity = "王五";
-  c.age = 45;
-  c.sex = Sex::kMale;
-  c.term_end = 20210305;
-  c.start = 1520179200;
-  c.ended_at = 1600000000;
-  c.end = EndReason::kPerformed;
+  ForEachCaseField(
+      []<typename M>(const CaseField& field, M& m) {
+        if constexpr (kIsCaseText<M>) {
+          m = "「" + std::string(field.name) + "」";
+        } else {
+          m = static_cast<M>(1);
+        }
+      },
+      c);
   return c;
 }
 
