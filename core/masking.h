@@ -29,6 +29,26 @@ std::string_view ViewName(View view);
 // Returns the View named `name` ("full", "masked"), or nullopt.
 std::optional<View> ParseView(std::string_view name);
 
+// Returns `name` with its first UTF-8 character kept and each following character replaced by
+// one '*' ("张三丰" -> "张**"); "" stays "". A byte that does not start a valid UTF-8 character
+// counts as one character (a first one is given as U+FFFD), so the result is always UTF-8.
+std::string MaskName(std::string_view name);
+
+// Returns Id::Masked() of `normalised_id` if it parses as an ID, else MaskName() of it (so that
+// a text that is not an ID never comes back whole).
+std::string MaskIdText(std::string_view normalised_id);
+
+// Masks `r` in place for `view` (kFull: unchanged). kMasked: `r->id` stays; `r->name` stays if
+// the subject is listed, else is masked; the cases keep only the fields a masked caller may see
+// (case code, court, dates and validity, the ground of listing: see masking.cc); roles[] and
+// officers[] get the other party's ID masked and its name masked unless that party is listed.
+void Mask(View view, CheckResult* r);
+
+// Masks `r` in place for `view` (kFull: unchanged). kMasked: the subject as above; in each basis
+// the IDs `via` and `officer` are masked; `via_name` stays (a `via` organisation is listed);
+// `officer_name` stays only for a listed officer. Measures' titles and agencies stay.
+void Mask(View view, MeasuresResult* r);
+
 }  // namespace shixin
 
 #endif  // SHIXIN_CORE_MASKING_H_

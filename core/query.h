@@ -30,6 +30,8 @@ struct RoleInfo {
   std::string id;  // the other party's normalised ID
   std::string name;
   bool listed = false;  // whether the other party is listed
+
+  bool operator==(const RoleInfo&) const = default;
 };
 
 struct CheckResult {
@@ -47,6 +49,8 @@ struct CheckResult {
   std::vector<CaseInfo> cases;
   std::vector<RoleInfo> roles;     // persons: roles held in organisations
   std::vector<RoleInfo> officers;  // organisations: their related persons
+
+  bool operator==(const CheckResult&) const = default;
 };
 
 // Returns what the list says of `id` at the instant `at` (Unix seconds); an unknown ID gives
@@ -83,6 +87,8 @@ struct Basis {
   std::optional<Role> via_role;
   std::string officer;  // normalised ID of the officer, or empty
   std::string officer_name;
+
+  bool operator==(const Basis&) const = default;
 };
 
 struct MeasureInfo {
@@ -94,6 +100,8 @@ struct MeasureInfo {
   // Never empty: listed first, then related (in the subject's role order), then officer (by
   // role, officer ID; a listed officer before its two-hop bases).
   std::vector<Basis> basis;
+
+  bool operator==(const MeasureInfo&) const = default;
 };
 
 // An officer of the queried organisation, as the caller knows it.
@@ -112,6 +120,8 @@ struct MeasureQuery {
 struct MeasuresResult {
   CheckResult subject;                // without cases
   std::vector<MeasureInfo> measures;  // in catalog order
+
+  bool operator==(const MeasuresResult&) const = default;
 };
 
 // Returns the measures of `catalog` that apply to `id` at `query.at`, each with every basis

@@ -1,0 +1,191 @@
+#include "core/masking.h"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/civil_time.h"
+#include "base/enum_names.h"
+#include "core/id.h"
+#include "core/record.h"
+
+namespace shixin {
+namespace {
+
+constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
+
+// Returns the length (1-4) of the valid UTF-8 character at the start of `s`, or 0 if `s` does
+// not start with one (a stray continuation byte, an overlong form, a surrogate, a value over
+// U+10FFFF, or a character cut short by the end of `s`).
+size_t Utf8CharLength(std::string_view s) {
+  const auto byte = [&s](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // over U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
+  for (size_t i = 2; i < n; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// What a masked caller sees of a case, field by field (ForEachCaseField's names). A field not
+// named here does not compile (static_assert below), so a new field is decided, not forgotten.
+struct CaseFieldPolicy {
+  std::string_view name;
+  bool masked_view_keeps;
+};
+constexpr CaseFieldPolicy kCaseFieldPolicy[] = {
+    // Which case, where, and since when: what the public list shows of every entry, and what
+    // the caller needs to tell the subject where to turn (the court, the case code).
+    {"case_code", true},
+    {"court", true},
+    {"area", true},
+    {"reg_date", true},
+    {"publish_date", true},
+    // The judgment the enforcement rests on (its document number and the body that gave it):
+    // judgment details.
+    {"gist_id", false},
+    {"gist_unit", false},
+    // The duties and how far they were performed (amounts, counterparties): the texts a front
+    // desk has no need of.
+    {"duty", false},
+    {"performance", false},
+    {"performed_part", false},
+    {"unperform_part", false},
+    // The ground of listing (the conduct, Art. 1 of the Provisions): why the subject is listed.
+    {"disrupt_type", true},
+    // The legal representative's name, with no ID to tell whether that person is listed; roles
+    // and officers carry the person, masked by the rules there.
+    {"business_entity", false},
+    // The subject's age and sex: not needed to decide anything, and personal data.
+    {"age", false},
+    {"sex", false},
+    // The validity (its term, start, end and why it ended): whether and until when it counts.
+    {"term_end", true},
+    {"start", true},
+    {"ended_at", true},
+    {"end", true},
+};
+
+constexpr int CasePolicyIndex(std::string_view name) {
+  for (size_t i = 0; i < std::size(kCaseFieldPolicy); ++i) {
+    if (kCaseFieldPolicy[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Whether every case field has exactly one policy entry.
+constexpr bool CasePolicyIsComplete() {
+  size_t fields = 0;
+  bool all_known = true;
+  ForEachCaseField(
+      [&](const CaseField& field, const auto&) {
+        ++fields;
+        all_known = all_known && CasePolicyIndex(field.name) >= 0;
+      },
+      CaseView{});
+  return all_known && fields == std::size(kCaseFieldPolicy);
+}
+static_assert(CasePolicyIsComplete(), "decide in kCaseFieldPolicy what a masked caller sees");
+
+CaseInfo MaskCase(CaseInfo c) {
+  CaseInfo masked;
+  ForEachCaseField(
+      [](const CaseField& field, auto& to, auto& from) {
+        if (kCaseFieldPolicy[CasePolicyIndex(field.name)].masked_view_keeps) to = std::move(from);
+      },
+      masked, c);
+  return masked;
+}
+
+void MaskRoles(std::vector<RoleInfo>& roles) {
+  for (RoleInfo& role : roles) {
+    role.id = MaskIdText(role.id);
+    if (!role.listed) role.name = MaskName(role.name);
+  }
+}
+
+}  // namespace
+
+std::string_view ViewName(View view) {
+  static constexpr std::string_view kNames[] = {"full", "masked"};
+  return EnumName(view, kNames, "");
+}
+
+std::optional<View> ParseView(std::string_view name) {
+  if (name == "full") return View::kFull;
+  if (name == "masked") return View::kMasked;
+  return std::nullopt;
+}
+
+std::string MaskName(std::string_view name) {
+  if (name.empty()) return "";
+  const size_t first = Utf8CharLength(name);
+  std::string masked(first > 0 ? name.substr(0, first) : kReplacementChar);
+  for (size_t i = first > 0 ? first : 1; i < name.size();) {
+    const size_t n = Utf8CharLength(name.substr(i));
+    i += n > 0 ? n : 1;
+    masked.push_back('*');
+  }
+  return masked;
+}
+
+std::string MaskIdText(std::string_view normalised_id) {
+  // The latest civil day: a stored ID was valid when stored, whatever today's date is; this
+  // keeps the function pure.
+  absl::StatusOr<Id> id = ParseId(normalised_id, absl::CivilDay(9999, 12, 31));
+  return id.ok() ? id->Masked() : MaskName(normalised_id);
+}
+
+void Mask(View view, CheckResult* r) {
+  if (view == View::kFull) return;
+  if (!r->listed) r->name = MaskName(r->name);
+  for (CaseInfo& c : r->cases) c = MaskCase(std::move(c));
+  MaskRoles(r->roles);
+  MaskRoles(r->officers);
+}
+
+void Mask(View view, MeasuresResult* r) {
+  if (view == View::kFull) return;
+  // The persons known to be listed: officers the subject's answer marks listed, and officers
+  // of one-hop officer bases (listed by definition). A two-hop officer is listed only if known
+  // so from these; its name is masked otherwise.
+  absl::flat_hash_set<std::string> listed;
+  for (const RoleInfo& officer : r->subject.officers) {
+    if (officer.listed) listed.insert(officer.id);
+  }
+  for (const MeasureInfo& m : r->measures) {
+    for (const Basis& b : m.basis) {
+      if (b.type == BasisType::kOfficer && b.via.empty()) listed.insert(b.officer);
+    }
+  }
+  Mask(view, &r->subject);
+  for (MeasureInfo& m : r->measures) {
+    for (Basis& b : m.basis) {
+      if (!b.via.empty()) b.via = MaskIdText(b.via);
+      if (!b.officer.empty()) {
+        if (!listed.contains(b.officer)) b.officer_name = MaskName(b.officer_name);
+        b.officer = MaskIdText(b.officer);
+      }
+    }
+  }
+}
+
+}  // namespace shixin
