@@ -728,6 +728,18 @@ TEST_F(VectorsTest, V2Measures) {
   ExpectAsOf(DecodeMeasuresRequest(Payload("v2_measures_request_as_of", nullptr, kV2), kV2));
 }
 
+// Turns v2_info_response's answer into v2_info_response_public's: what a client that is not
+// admin sees (the strings withheld), stopped at a gap.
+void MakePublicV2(InfoResponse* info) {
+  info->last_reload_message = "";
+  info->data_source = "";
+  info->deltas.refused = "";
+  info->deltas.pending = 1;
+  info->deltas.refusals = 0;
+  info->deltas.gap = true;
+  info->deltas.gap_after = 43;
+}
+
 TEST_F(VectorsTest, V2Info) {
   EXPECT_EQ(Frame(Opcode::kInfo, 26, "", 0, 0, Status::kOk, kV2), Vector("v2_info_request"));
   InfoResponse info = InfoVector();
@@ -750,13 +762,7 @@ TEST_F(VectorsTest, V2Info) {
 
   // FORMAT.md 13: a client that is not admin gets every number, and the strings empty.
   EXPECT_EQ(Frame(Opcode::kInfo, 27, "", 0, 0, Status::kOk, kV2), Vector("v2_info_request_public"));
-  info.last_reload_message = "";
-  info.data_source = "";
-  info.deltas.refused = "";
-  info.deltas.pending = 1;
-  info.deltas.refusals = 0;
-  info.deltas.gap = true;
-  info.deltas.gap_after = 43;
+  MakePublicV2(&info);
   EXPECT_EQ(Frame(Opcode::kInfo, 27, Enc(info, kV2), kResp, 3, Status::kOk, kV2),
             Vector("v2_info_response_public"));
   s = DecodeInfoResponse(Payload("v2_info_response_public", nullptr, kV2), kV2);
@@ -879,13 +885,7 @@ TEST_F(VectorsTest, V3Info) {
 
   // A caller that is not admin: the public INFO of version 2, and only its own counters.
   EXPECT_EQ(Frame(Opcode::kInfo, 36, "", 0, 0, Status::kOk, kV3), Vector("v3_info_request_public"));
-  info.last_reload_message = "";
-  info.data_source = "";
-  info.deltas.refused = "";
-  info.deltas.pending = 1;
-  info.deltas.refusals = 0;
-  info.deltas.gap = true;
-  info.deltas.gap_after = 43;
+  MakePublicV2(&info);
   info.security.caller_id = "hotel-a";
   info.security.callers = {hotel};
   EXPECT_EQ(Frame(Opcode::kInfo, 36, Enc(info, kV3), kResp, 3, Status::kOk, kV3),
