@@ -73,15 +73,23 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
   return snap;
 }
 
-// Runs `query` on every input ID, printing results; returns the exit status.
-const std::vector<FlagSpec> kCheckFlags = {{"json", false},      {"data", true},
-                                           {"max-errors", true}, {"server", true},
-                                           {"timeout-ms", true}, {"as-of", true}};
+// Returns `specs` with the flags of server mode (remote.h kConnectFlags).
+std::vector<FlagSpec> WithConnectFlags(std::vector<FlagSpec> specs) {
+  specs.insert(specs.end(), std::begin(kConnectFlags), std::end(kConnectFlags));
+  return specs;
+}
 
-const std::vector<FlagSpec> kMeasuresFlags = {
-    {"json", false},      {"data", true},     {"max-errors", true}, {"catalog", true},
-    {"agency", true},     {"scenario", true}, {"officer", true},    {"server", true},
-    {"timeout-ms", true}, {"as-of", true}};
+const std::vector<FlagSpec> kCheckFlags =
+    WithConnectFlags({{"json", false}, {"data", true}, {"max-errors", true}, {"as-of", true}});
+
+const std::vector<FlagSpec> kMeasuresFlags = WithConnectFlags({{"json", false},
+                                                               {"data", true},
+                                                               {"max-errors", true},
+                                                               {"catalog", true},
+                                                               {"agency", true},
+                                                               {"scenario", true},
+                                                               {"officer", true},
+                                                               {"as-of", true}});
 
 // Returns the instant of --as-of (RFC 3339), or wire::kAsOfNow without it; InvalidArgument for
 // a malformed one.
@@ -104,14 +112,11 @@ absl::StatusOr<int64_t> OfflineInstant(int64_t as_of) {
   return as_of;
 }
 
-const std::vector<FlagSpec> kServerFlags = {
-    {"json", false}, {"server", true}, {"timeout-ms", true}};
+const std::vector<FlagSpec> kServerFlags = WithConnectFlags({{"json", false}});
 
-const std::vector<FlagSpec> kCatalogFlags = {
-    {"json", false}, {"catalog", true}, {"server", true}, {"timeout-ms", true}};
+const std::vector<FlagSpec> kCatalogFlags = WithConnectFlags({{"json", false}, {"catalog", true}});
 
-const std::vector<FlagSpec> kReloadFlags = {
-    {"server", true}, {"timeout-ms", true}, {"allow-shrink", false}};
+const std::vector<FlagSpec> kReloadFlags = WithConnectFlags({{"allow-shrink", false}});
 
 // Parses --officer ROLE=ID values.
 absl::StatusOr<std::vector<Officer>> ParseOfficers(const Flags& flags) {

@@ -21,7 +21,8 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   catalog  [--json] [--catalog FILE]   the measure catalog: agencies and scenarios (the values
                                          of --agency and --scenario) and every measure; with
                                          --server HOST:PORT, the catalog the daemon serves
-  info     [--json] --server HOST:PORT  the daemon's snapshot, counts, reload status
+  info     [--json] --server HOST:PORT  the daemon's snapshot, counts, reload status, and its
+                                         security: mode, the caller, per-caller counters
   reload   --server HOST:PORT [--allow-shrink]
                                          make the daemon reload its list and wait for the
                                          outcome (admin); --allow-shrink accepts a list that
@@ -52,6 +53,10 @@ flags:
   --data DIR        directory holding debtors.ndjson and relations.ndjson
   --server H:P      ask a running shixind instead (e.g. 127.0.0.1:7411, [::1]:7411)
   --timeout-ms N    per-request timeout in server mode [5000]
+  --caller ID       server mode: authenticate as caller ID, with the token read from
+                    --token-file FILE (its first line) or the environment variable
+                    SHIXIN_TOKEN (never on the command line: ps shows it)
+  --token-file FILE the caller's token
   --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)

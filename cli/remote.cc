@@ -1,9 +1,14 @@
 #include "cli/remote.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "protocol/client.h"
@@ -14,11 +19,14 @@ namespace {
 absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
   absl::StatusOr<uint64_t> timeout_ms = flags.GetUint("timeout-ms", 5000);
   if (!timeout_ms.ok()) return timeout_ms.status();
+  absl::StatusOr<Credentials> credentials = CallerCredentials(flags, std::getenv(kTokenEnv));
+  if (!credentials.ok()) return credentials.status();
   auto client = Client::Connect(*flags.Get("server"), absl::Milliseconds(*timeout_ms));
   if (!client.ok()) return client;
   (*client)->set_timeout(absl::Milliseconds(*timeout_ms));
-  // Version 2 carries the listing stretch, the cases' history fields and --as-of.
-  absl::StatusOr<Reply<wire::HelloResponse>> hello = (*client)->Hello("shixin-cli");
+  // Version 2 carries the listing stretch, the cases' history fields and --as-of; version 3
+  // the credentials.
+  absl::StatusOr<Reply<wire::HelloResponse>> hello = (*client)->Hello("shixin-cli", *credentials);
   if (!hello.ok()) return hello.status();
   return client;
 }
@@ -53,6 +61,39 @@ void WarnIfStale(bool stale) {
 }
 
 }  // namespace
+
+absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* env_token) {
+  const std::optional<std::string> caller = flags.Get("caller");
+  const std::optional<std::string> token_file = flags.Get("token-file");
+  if (!caller.has_value()) {
+    if (token_file.has_value()) {
+      return absl::InvalidArgumentError("--token-file needs --caller ID");
+    }
+    return Credentials{};  // SHIXIN_TOKEN alone names no caller: ignored
+  }
+  if (caller->empty()) return absl::InvalidArgumentError("--caller: empty caller id");
+  Credentials credentials{*caller, ""};
+  if (token_file.has_value()) {
+    std::ifstream in(*token_file);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--token-file %s: cannot read it", *token_file));
+    }
+    std::getline(in, credentials.token);
+  } else if (env_token != nullptr) {
+    credentials.token = env_token;
+  } else {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--caller %s needs a token: --token-file FILE or the environment variable %s", *caller,
+        kTokenEnv));
+  }
+  credentials.token = std::string(absl::StripAsciiWhitespace(credentials.token));
+  if (credentials.token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("the token of --caller %s is empty", *caller));
+  }
+  return credentials;
+}
 
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
@@ -101,7 +142,7 @@ int RemoteInfo(const Flags& flags) {
   auto reply = (*client)->Info();
   if (!reply.ok()) return ServerError("info", reply.status());
   const wire::InfoResponse& i = reply->value;
-  const uint8_t version = (*client)->version();  // 2 carries the delta state
+  const uint8_t version = (*client)->version();  // 2 the delta state, 3 the security block
   std::cout << (flags.Has("json") ? InfoJson(i, version) + "\n" : InfoText(i, version));
   return kExitOk;
 }

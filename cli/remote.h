@@ -9,13 +9,30 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "cli/flags.h"
 #include "core/query.h"
+#include "protocol/client.h"
 
 namespace shixin {
 
+// The flags every --server command takes besides --server: --timeout-ms, and the caller's
+// credentials (--caller ID, --token-file FILE; never a token on the command line, which `ps`
+// shows).
+inline constexpr FlagSpec kConnectFlags[] = {
+    {"server", true}, {"timeout-ms", true}, {"caller", true}, {"token-file", true}};
+// The environment variable that may hold the caller's token instead of --token-file.
+inline constexpr char kTokenEnv[] = "SHIXIN_TOKEN";
+
+// Returns the credentials of --caller with the token of --token-file (its first line, without
+// surrounding white space) or else of `env_token` (SHIXIN_TOKEN's value, or null); none without
+// --caller. InvalidArgument for a --caller without a token, a token without --caller, or an
+// unreadable or empty token file.
+absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* env_token);
+
 // Each returns the process exit status (see commands.h).
-// Each connection starts with HELLO and speaks the version the daemon agrees (2 with shixind).
+// Each connection starts with HELLO, with the caller's credentials if any, and speaks the
+// version the daemon agrees (3 with shixind).
 // check/detail: one DETAIL per valid ID (invalid IDs are reported without a round trip), as of
 // `as_of` (wire::kAsOfNow: now).
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of);

@@ -210,6 +210,20 @@ std::string InfoJson(const wire::InfoResponse& i, uint8_t version) {
                        {"refused", d.refused},
                        {"delta_error", d.delta_error}};
   }
+  if (version >= 3) {
+    const wire::SecurityInfo& sec = i.security;
+    Json callers = Json::array();
+    for (const wire::CallerCounters& c : sec.callers) {
+      callers.push_back(Json{{"id", c.id},
+                             {"requests", c.requests},
+                             {"rate_limited", c.rate_limited},
+                             {"denied", c.denied},
+                             {"auth_failures", c.auth_failures}});
+    }
+    j["security"] = Json{{"mode", wire::SecurityModeName(sec.mode)},
+                         {"caller", sec.caller_id},
+                         {"callers", std::move(callers)}};
+  }
   return Dump(j);
 }
 
@@ -305,6 +319,18 @@ std::string InfoText(const wire::InfoResponse& i, uint8_t version) {
   }
   if (!d.refused.empty()) absl::StrAppendFormat(&out, "  delta refused: %s\n", d.refused);
   if (!d.delta_error.empty()) absl::StrAppendFormat(&out, "  delta error: %s\n", d.delta_error);
+  if (version < 3) return out;
+  const wire::SecurityInfo& sec = i.security;
+  absl::StrAppendFormat(
+      &out, "  security: mode %s%s, caller %s\n", wire::SecurityModeName(sec.mode),
+      sec.mode == wire::SecurityMode::kOpen ? " (development, loopback only)" : "",
+      sec.caller_id.empty() ? "(none)" : sec.caller_id);
+  for (const wire::CallerCounters& c : sec.callers) {
+    absl::StrAppendFormat(&out,
+                          "  caller %s: %d requests, %d rate limited, %d denied, %d failed "
+                          "authentications\n",
+                          c.id, c.requests, c.rate_limited, c.denied, c.auth_failures);
+  }
   return out;
 }
 

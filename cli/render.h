@@ -25,7 +25,7 @@ std::string MeasuresJson(const MeasuresResult& r);
 // Returns {"input": ..., "error": ...} for an ID that could not be queried.
 std::string ErrorJson(std::string_view input, std::string_view error);
 // Returns the JSON object for a server's INFO answer; one of protocol `version` 2 also has its
-// delta state ("deltas").
+// delta state ("deltas"), of version 3 its security block ("security": mode, caller, callers).
 std::string InfoJson(const wire::InfoResponse& i, uint8_t version = 1);
 // Returns the JSON object for a measure catalog (a CATALOG answer, or a catalog file).
 std::string CatalogJson(const wire::CatalogResponse& c);

@@ -195,6 +195,46 @@ TEST(RenderTest, InfoTextOfVersion2HasTheDeltaLines) {
   EXPECT_NE(text.find("  delta error: deltas_dir /x: gone\n"), std::string::npos) << text;
 }
 
+// An INFO answer of version 3 as an admin sees it.
+wire::InfoResponse InfoWithSecurity() {
+  wire::InfoResponse i = InfoWithDeltas();
+  i.security.mode = wire::SecurityMode::kCallers;
+  i.security.caller_id = "admin";
+  i.security.callers = {{"admin", 3, 0, 0, 0}, {"hotel-a", 1000, 25, 3, 2}};
+  return i;
+}
+
+TEST(RenderTest, InfoJsonOfVersion3HasTheSecurityBlock) {
+  const wire::InfoResponse i = InfoWithSecurity();
+  EXPECT_EQ(InfoJson(i, 2).find("security"), std::string::npos);  // version 2: as before
+  const std::string json = InfoJson(i, 3);
+  EXPECT_NE(
+      json.find(R"("security":{"mode":"callers","caller":"admin","callers":[)"
+                R"({"id":"admin","requests":3,"rate_limited":0,"denied":0,"auth_failures":0},)"
+                R"({"id":"hotel-a","requests":1000,"rate_limited":25,"denied":3,)"
+                R"("auth_failures":2}]}})"),
+      std::string::npos)
+      << json;
+}
+
+TEST(RenderTest, InfoTextOfVersion3HasTheSecurityLines) {
+  wire::InfoResponse i = InfoWithSecurity();
+  EXPECT_EQ(InfoText(i, 2).find("security"), std::string::npos);
+  std::string text = InfoText(i, 3);
+  EXPECT_NE(text.find("  security: mode callers, caller admin\n"
+                      "  caller admin: 3 requests, 0 rate limited, 0 denied, 0 failed "
+                      "authentications\n"
+                      "  caller hotel-a: 1000 requests, 25 rate limited, 3 denied, 2 failed "
+                      "authentications\n"),
+            std::string::npos)
+      << text;
+  i.security = wire::SecurityInfo{};
+  text = InfoText(i, 3);
+  EXPECT_NE(text.find("  security: mode open (development, loopback only), caller (none)\n"),
+            std::string::npos)
+      << text;
+}
+
 wire::CatalogResponse SmallCatalog() {
   wire::CatalogResponse c;
   c.id = "hegang-2018";

@@ -218,6 +218,8 @@ Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, cons
   hello.max_in_flight = static_cast<uint16_t>(config_.max_in_flight);
   hello.server_name = std::string(ServerName());
   if (d != nullptr) hello.catalog_id = d->catalog.id();
+  // Version 3: open mode until callers are enforced; admin as the loopback rule grants it.
+  hello.scopes = wire::kAllScopes & ~(peer.admin_allowed ? 0u : 1u << wire::kScopeAdmin);
   wire::Encode(hello, out);
   return Outcome::Ok();
 }

@@ -155,7 +155,7 @@ TEST_F(HandlerTest, LateAndRepeatedHelloAreAnsweredAlike) {
   Start();
   const Answer first = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "first"}));
   EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);
-  // Not the first request: the connection stays at version 1 (200 would otherwise get 2).
+  // Not the first request: the connection stays at version 1 (200 would otherwise get 3).
   const Answer again = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{200, 0, "again"}));
   ASSERT_EQ(again.status(), wire::Status::kOk);
   EXPECT_EQ(again.payload, first.payload);
@@ -410,7 +410,7 @@ TEST_F(HandlerTest, ReloadIsDeferredAndAdminOnly) {
   EXPECT_EQ(reload.origin, "RELOAD from 10.0.0.7:1");
   EXPECT_FALSE(reload.allow_shrink);
   EXPECT_EQ(Call(wire::Opcode::kReload, "", Handler::Next::kContinue, /*admin=*/false).status(),
-            wire::Status::kForbidden);
+            wire::Status::kPermissionDenied);
   EXPECT_EQ(Call(wire::Opcode::kReload, "x", Handler::Next::kClose).status(),
             wire::Status::kBadPayload);
 }
@@ -435,7 +435,7 @@ TEST_F(HandlerTest, ReloadFlags) {
   // A client that is not admin is refused whatever the flags.
   EXPECT_EQ(
       Call(wire::Opcode::kReload, payload, Handler::Next::kContinue, /*admin=*/false).status(),
-      wire::Status::kForbidden);
+      wire::Status::kPermissionDenied);
 }
 
 TEST_F(HandlerTest, ReloadResults) {
@@ -446,7 +446,7 @@ TEST_F(HandlerTest, ReloadResults) {
   handler_->AppendReloadResult(8, ReloadResult{absl::AbortedError("bad line"), 2, "bad line"},
                                &out);
   handler_->AppendReloadResult(
-      9, ReloadResult{absl::ResourceExhaustedError("resources exhausted"), 0, ""}, &out);
+      9, ReloadResult{absl::UnavailableError("the daemon is stopping"), 0, ""}, &out);
   const std::vector<Answer> frames = Frames(out);
   ASSERT_EQ(frames.size(), 3u);
   EXPECT_EQ(frames[0].header.request_id, 7u);
@@ -457,7 +457,7 @@ TEST_F(HandlerTest, ReloadResults) {
   EXPECT_EQ(r->generation, 2u);
   EXPECT_EQ(frames[1].status(), wire::Status::kReloadFailed);
   EXPECT_EQ(frames[1].error(), "bad line");
-  EXPECT_EQ(frames[2].status(), wire::Status::kBusy);
+  EXPECT_EQ(frames[2].status(), wire::Status::kUnavailable);
 }
 
 TEST_F(HandlerTest, ResponsesCarryTheGenerationThatAnswered) {
@@ -614,13 +614,18 @@ class HandlerVersionTest : public HandlerTest {
 
 TEST_F(HandlerVersionTest, OnlyAFirstHelloNegotiates) {
   Start();
-  EXPECT_EQ(Hello(7), 2);  // min(max_version, 2)
-  EXPECT_EQ(session_.version, 2);
-  // A second HELLO (of version 2) is answered with the connection's version, in version 2.
+  EXPECT_EQ(Hello(7), 3);  // min(max_version, 3)
+  EXPECT_EQ(session_.version, 3);
+  // A second HELLO (of version 1) is answered with the connection's version, in version 3.
   const Answer again = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "t"}));
-  EXPECT_EQ(again.header.version, 2);
-  EXPECT_EQ(wire::DecodeHelloResponse(again.payload)->version, 2);
-  EXPECT_EQ(session_.version, 2);
+  EXPECT_EQ(again.header.version, 3);
+  absl::StatusOr<wire::HelloResponse> hello = wire::DecodeHelloResponse(again.payload);
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->version, 3);
+  // Open mode until callers are enforced (FORMAT.md 14); no caller named.
+  EXPECT_EQ(hello->mode, wire::SecurityMode::kOpen);
+  EXPECT_EQ(hello->caller_id, "");
+  EXPECT_EQ(session_.version, 3);
 
   session_ = Session();
   EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);

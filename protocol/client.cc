@@ -6,6 +6,9 @@
 
 #include <cerrno>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/socket.h"
 #include "base/status_macros.h"
@@ -14,13 +17,22 @@ namespace shixin {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+// The status payload that carries a RATE_LIMITED error's wait (decimal milliseconds).
+constexpr char kRetryAfterUrl[] = "shixin/retry_after_ms";
 
 std::string_view Name(wire::Opcode op) { return wire::OpcodeName(op); }
 
 }  // namespace
 
-absl::Status StatusFromWire(wire::Status status, std::string_view message) {
+absl::Status StatusFromWire(wire::Status status, std::string_view message,
+                            std::optional<uint32_t> retry_after_ms) {
   std::string text = absl::StrFormat("%s: %s", wire::StatusName(status), message);
+  if (status == wire::Status::kRateLimited && retry_after_ms.has_value()) {
+    absl::Status limited = absl::ResourceExhaustedError(
+        absl::StrFormat("%s (retry after %u ms)", text, *retry_after_ms));
+    limited.SetPayload(kRetryAfterUrl, absl::Cord(absl::StrCat(*retry_after_ms)));
+    return limited;
+  }
   switch (status) {
     case wire::Status::kOk:
       return absl::OkStatus();
@@ -36,11 +48,22 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message) {
       return absl::AbortedError(text);
     case wire::Status::kOutOfRange:
       return absl::OutOfRangeError(text);
-    case wire::Status::kForbidden:
+    case wire::Status::kPermissionDenied:
       return absl::PermissionDeniedError(text);
+    case wire::Status::kUnauthenticated:
+      return absl::UnauthenticatedError(text);
+    case wire::Status::kRateLimited:
+      return absl::ResourceExhaustedError(text);
     default:
       return absl::InternalError(text);
   }
+}
+
+std::optional<absl::Duration> RetryAfter(const absl::Status& status) {
+  const auto payload = status.GetPayload(kRetryAfterUrl);
+  uint32_t ms = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &ms)) return std::nullopt;
+  return absl::Milliseconds(ms);
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string_view address,
@@ -152,9 +175,12 @@ absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload) {
                         Name(op), h.request_id, h.opcode, h.flags, id));
   }
   if (status == wire::Status::kOk) return frame;
-  absl::StatusOr<std::string> message = wire::DecodeError(frame->payload);
+  absl::StatusOr<wire::ErrorResponse> error = wire::DecodeError(frame->payload, status, h.version);
   if (wire::IsFatal(status)) Close();  // the server has closed its end
-  return StatusFromWire(status, message.ok() ? *message : "(malformed error message)");
+  if (!error.ok()) return StatusFromWire(status, "(malformed error message)");
+  std::optional<uint32_t> retry_after;
+  if (wire::HasRetryAfter(status, h.version)) retry_after = error->retry_after_ms;
+  return StatusFromWire(status, error->message, retry_after);
 }
 
 namespace {
@@ -183,12 +209,35 @@ absl::Status CheckIdSize(std::string_view what, std::string_view id) {
                                                     id.size(), wire::kMaxIdBytes));
 }
 
+// Credentials need version 3 and must fit their fields (FORMAT.md 14).
+absl::Status CheckCredentials(const Credentials& c, uint8_t max_version) {
+  if (c.empty()) return absl::OkStatus();
+  if (max_version < 3) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "credentials need protocol version 3 (this client offers %d)", max_version));
+  }
+  if (c.caller_id.size() > wire::kMaxCallerIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("caller id of %d bytes exceeds the limit of %d", c.caller_id.size(),
+                        wire::kMaxCallerIdBytes));
+  }
+  if (c.token.size() > wire::kMaxTokenBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat("token of %d bytes exceeds the limit of %d",
+                                                      c.token.size(), wire::kMaxTokenBytes));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client_name) {
+absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client_name,
+                                                         const Credentials& credentials) {
+  SHIXIN_RETURN_IF_ERROR(CheckCredentials(credentials, max_version_));
   wire::HelloRequest request;
   request.max_version = max_version_;
   request.client_name = std::string(client_name);
+  request.caller_id = credentials.caller_id;
+  request.token = credentials.token;
   std::string payload;
   wire::Encode(request, &payload);
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kHello, payload));
@@ -200,7 +249,7 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client
         "HELLO: the server chose version %d, above ours (%d)", response->version, max_version_));
   }
   version_ = response->version;
-  capabilities_ = response->capabilities;
+  hello_ = *response;
   return MakeReply(frame, *std::move(response));
 }
 
@@ -288,7 +337,7 @@ absl::StatusOr<Reply<wire::ReloadResponse>> Client::Reload(const wire::ReloadReq
 }
 
 absl::StatusOr<Reply<wire::CatalogResponse>> Client::Catalog() {
-  if (capabilities_ && (*capabilities_ & wire::kCapabilityCatalog) == 0) {
+  if (hello_ && (hello_->capabilities & wire::kCapabilityCatalog) == 0) {
     return absl::UnimplementedError("CATALOG: the server does not offer it (HELLO capabilities)");
   }
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kCatalog, ""));

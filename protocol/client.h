@@ -41,6 +41,14 @@ struct CheckAnswerCopy {
   int64_t until = kForever;  // kForever: no known end
 };
 
+// What a client authenticates with in HELLO (version 3, FORMAT.md 14). Both empty: none (open
+// mode, or a TLS client certificate names the caller).
+struct Credentials {
+  std::string caller_id;  // at most wire::kMaxCallerIdBytes
+  std::string token;      // at most wire::kMaxTokenBytes; never logged
+  bool empty() const { return caller_id.empty() && token.empty(); }
+};
+
 // A raw response frame.
 struct Frame {
   wire::FrameHeader header;
@@ -65,23 +73,27 @@ class Client {
   // Typed calls. A response with a non-zero status becomes an error whose message starts with
   // the status name (e.g. "INVALID_ID: ..."); its code follows the status (InvalidArgument for
   // INVALID_ID and INVALID_ARGUMENT, FailedPrecondition for STALE_REFUSED, Unavailable for
-  // UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED, PermissionDenied for FORBIDDEN, Internal
-  // otherwise). A broken connection gives Unavailable, a timeout DeadlineExceeded, a response
-  // this client cannot read (bad frame, wrong request id, malformed payload) Internal.
-  // Requests over the protocol's limits (an ID, agency or scenario over 255 bytes, more than
-  // 16 officers, 0 or more than 65535 IDs) fail with InvalidArgument before anything is sent.
-  // After a timeout, a fatal status, or an error of the connection or of the framing (a bad
-  // frame, an unexpected request id), the connection is closed (a late or garbled answer would
-  // be taken for the next call's), and later calls return Unavailable. A malformed payload in
-  // a well-framed response leaves the connection open.
-  // Hello() sends this client's highest version (max_version(), 2 unless set lower) and uses
-  // the one the server answers: the version of all later requests and responses.
-  // Check(), Measures() and Detail() ask as of `as_of` (Unix seconds; wire::kAsOfNow: now),
-  // which needs version 2: on a version-1 connection an instant fails with FailedPrecondition
-  // before anything is sent. An instant outside the server's history window is OUT_OF_RANGE
-  // (OutOfRange). With version 2 the results carry the listing stretch (since, until) and the
-  // cases' version-2 fields.
-  absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name);
+  // UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED, PermissionDenied for PERMISSION_DENIED,
+  // Unauthenticated for UNAUTHENTICATED, ResourceExhausted for RATE_LIMITED with the wait in
+  // the message and in RetryAfter(), Internal otherwise). A broken connection gives Unavailable, a
+  // timeout DeadlineExceeded, a response this client cannot read (bad frame, wrong request id,
+  // malformed payload) Internal. Requests over the protocol's limits (an ID, agency or scenario
+  // over 255 bytes, more than 16 officers, 0 or more than 65535 IDs) fail with InvalidArgument
+  // before anything is sent. After a timeout, a fatal status, or an error of the connection or of
+  // the framing (a bad frame, an unexpected request id), the connection is closed (a late or
+  // garbled answer would be taken for the next call's), and later calls return Unavailable. A
+  // malformed payload in a well-framed response leaves the connection open. Hello() sends this
+  // client's highest version (max_version(), 3 unless set lower) and uses the one the server
+  // answers: the version of all later requests and responses. Non-empty `credentials` need version
+  // 3 (InvalidArgument before sending if max_version() is lower or they are over their limits); a
+  // server that refuses them answers UNAUTHENTICATED. The answer (also hello()) names the caller,
+  // its scopes and view in version 3. Check(), Measures() and Detail() ask as of `as_of` (Unix
+  // seconds; wire::kAsOfNow: now), which needs version 2: on a version-1 connection an instant
+  // fails with FailedPrecondition before anything is sent. An instant outside the server's history
+  // window is OUT_OF_RANGE (OutOfRange). With version 2 the results carry the listing stretch
+  // (since, until) and the cases' version-2 fields.
+  absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name,
+                                                   const Credentials& credentials = {});
   absl::StatusOr<Reply<bool>> Ping();
   absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Check(const std::vector<std::string>& ids,
                                                             int64_t as_of = wire::kAsOfNow);
@@ -103,10 +115,12 @@ class Client {
   absl::Status SendBytes(std::string_view bytes);
   absl::StatusOr<Frame> ReceiveFrame();
 
-  // Sets the highest version a later Hello() offers (1 or 2; a client of version 1, for tests).
+  // Sets the highest version a later Hello() offers (1 to 3; an older client, for tests).
   void set_max_version(uint8_t version) { max_version_ = version; }
   // Returns the connection's version: 1 until a Hello() negotiated another.
   uint8_t version() const { return version_; }
+  // Returns the last successful Hello()'s answer, if any.
+  const std::optional<wire::HelloResponse>& hello() const { return hello_; }
 
   // Returns a fresh request id (1, 2, ...).
   uint32_t NextRequestId() { return ++last_request_id_; }
@@ -122,14 +136,19 @@ class Client {
   int fd_ = -1;
   uint8_t version_ = wire::kVersion;  // the header's version: 1 until HELLO negotiates
   uint8_t max_version_ = wire::kMaxVersion;
-  std::optional<uint32_t> capabilities_;  // from HELLO, if it was sent
+  std::optional<wire::HelloResponse> hello_;  // the last HELLO answer, if one was sent
   absl::Duration timeout_ = absl::Seconds(10);
   uint32_t last_request_id_ = 0;
   std::string buffer_;  // bytes received and not yet returned
 };
 
-// Returns the absl status for a response's non-zero wire status and error message.
-absl::Status StatusFromWire(wire::Status status, std::string_view message);
+// Returns the absl status for a response's non-zero wire status and error message; for
+// RATE_LIMITED with a known wait (version 3), `retry_after_ms` is in the message and the
+// status's payload (RetryAfter).
+absl::Status StatusFromWire(wire::Status status, std::string_view message,
+                            std::optional<uint32_t> retry_after_ms = std::nullopt);
+// Returns the wait a RATE_LIMITED error of a version-3 connection announced, if any.
+std::optional<absl::Duration> RetryAfter(const absl::Status& status);
 
 }  // namespace shixin
 

@@ -283,7 +283,7 @@ TEST(ClientTest, StatusFromWire) {
   EXPECT_TRUE(absl::IsUnavailable(StatusFromWire(wire::Status::kBusy, "x")));
   EXPECT_TRUE(absl::IsUnavailable(StatusFromWire(wire::Status::kUnavailable, "x")));
   EXPECT_TRUE(absl::IsAborted(StatusFromWire(wire::Status::kReloadFailed, "x")));
-  EXPECT_TRUE(absl::IsPermissionDenied(StatusFromWire(wire::Status::kForbidden, "x")));
+  EXPECT_TRUE(absl::IsPermissionDenied(StatusFromWire(wire::Status::kPermissionDenied, "x")));
   EXPECT_TRUE(absl::IsInternal(StatusFromWire(wire::Status::kBadPayload, "x")));
   EXPECT_EQ(StatusFromWire(wire::Status::kInvalidArgument, "unknown agency").message(),
             "INVALID_ARGUMENT: unknown agency");
@@ -515,6 +515,98 @@ TEST(ClientTest, AVersion1ClientStaysAtVersion1) {
   ASSERT_EQ(detail->value.cases.size(), 1u);
   EXPECT_EQ(detail->value.cases[0].start, 0);
   EXPECT_EQ(detail->value.cases[0].end, EndReason::kNone);
+}
+
+// A fake of a version-3 server enforcing one caller "bank-a" with token "shx_good": HELLO
+// names it; CHECK is RATE_LIMITED with a wait of 250 ms, DETAIL PERMISSION_DENIED.
+std::string FakeShixindV3(const FrameHeader& h, std::string_view payload) {
+  std::string out;
+  switch (static_cast<Opcode>(h.opcode)) {
+    case Opcode::kHello: {
+      absl::StatusOr<wire::HelloRequest> request = wire::DecodeHelloRequest(payload);
+      if (!request.ok()) return ErrorResponse(h, wire::Status::kBadPayload, "bad HELLO");
+      if (request->caller_id != "bank-a" || request->token != "shx_good") {
+        return ErrorResponse(h, wire::Status::kUnauthenticated, "credentials refused");
+      }
+      wire::HelloResponse hello{3, 0, 1 << 20, 1000, 64, "fake/3", "hegang-2018"};
+      hello.mode = wire::SecurityMode::kCallers;
+      hello.caller_id = "bank-a";
+      hello.caller_name = "Bank A";
+      hello.scopes = 0x03;
+      hello.rate = 10;
+      hello.burst = 20;
+      wire::Encode(hello, &out);
+      return Respond(h, out);
+    }
+    case Opcode::kCheck:
+      wire::EncodeError(wire::ErrorResponse{"over the rate of 10/s", 250},
+                        wire::Status::kRateLimited, h.version, &out);
+      return Respond(h, out, wire::Status::kRateLimited);
+    case Opcode::kDetail:
+      return ErrorResponse(h, wire::Status::kPermissionDenied, "no detail scope");
+    default:
+      return ErrorResponse(h, wire::Status::kUnknownOpcode, "unknown");
+  }
+}
+
+TEST(ClientTest, Version3SendsCredentialsAndReadsTheWait) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixindV3);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto hello = client->Hello("client_test", Credentials{"bank-a", "shx_good"});
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(client->version(), 3);
+  ASSERT_TRUE(client->hello().has_value());
+  EXPECT_EQ(client->hello()->caller_id, "bank-a");
+  EXPECT_EQ(client->hello()->caller_name, "Bank A");
+  EXPECT_EQ(wire::ScopeNames(client->hello()->scopes), "check,measures");
+
+  auto check = client->Check({"11010519491231002X"});
+  EXPECT_TRUE(absl::IsResourceExhausted(check.status())) << check.status();
+  EXPECT_EQ(check.status().message(), "RATE_LIMITED: over the rate of 10/s (retry after 250 ms)");
+  EXPECT_EQ(RetryAfter(check.status()), absl::Milliseconds(250));
+  auto detail = client->Detail("11010519491231002X");
+  EXPECT_TRUE(absl::IsPermissionDenied(detail.status())) << detail.status();
+  EXPECT_EQ(RetryAfter(detail.status()), std::nullopt);
+  // Non-fatal errors keep the connection (the fake answers PING UNKNOWN_OPCODE, so Check).
+  EXPECT_TRUE(absl::IsResourceExhausted(client->Check({"11010519491231002X"}).status()));
+}
+
+TEST(ClientTest, RefusedCredentialsAreUnauthenticated) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixindV3);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto hello = client->Hello("client_test", Credentials{"bank-a", "shx_bad"});
+  EXPECT_TRUE(absl::IsUnauthenticated(hello.status())) << hello.status();
+  EXPECT_EQ(client->version(), 1);
+  EXPECT_FALSE(client->hello().has_value());
+}
+
+TEST(ClientTest, CredentialsAreCheckedBeforeSending) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixindV3);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  client->set_max_version(2);
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      client->Hello("client_test", Credentials{"bank-a", "shx_good"}).status()));
+  client->set_max_version(3);
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      client->Hello("t", Credentials{std::string(wire::kMaxCallerIdBytes + 1, 'c'), "x"})
+          .status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      client->Hello("t", Credentials{"c", std::string(wire::kMaxTokenBytes + 1, 't')}).status()));
+  EXPECT_EQ(server->requests(), 0);
+}
+
+TEST(ClientTest, StatusFromWireVersion3) {
+  EXPECT_TRUE(absl::IsUnauthenticated(StatusFromWire(wire::Status::kUnauthenticated, "x")));
+  const absl::Status limited = StatusFromWire(wire::Status::kRateLimited, "retry in 120 ms");
+  EXPECT_TRUE(absl::IsResourceExhausted(limited));
+  EXPECT_EQ(RetryAfter(limited), std::nullopt);  // versions 1 and 2: only the text
+  EXPECT_EQ(RetryAfter(StatusFromWire(wire::Status::kRateLimited, "x", 7)), absl::Milliseconds(7));
 }
 
 }  // namespace

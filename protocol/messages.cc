@@ -248,6 +248,7 @@ constexpr size_t kMinAgency = 5;
 constexpr size_t kMinScenario = 3;
 constexpr size_t kMinCatalogMeasure = 7;
 constexpr size_t kMinScenarioRef = 1;
+constexpr size_t kMinCallerCounters = 1 + 4 * 8;
 // A case of `version`: its fixed-width fields and the length prefixes of its texts.
 constexpr size_t MinCaseBytes(uint8_t version) {
   size_t n = 0;
@@ -363,6 +364,22 @@ void ReadCaseField(Reader& r, const CaseField& f, EndReason& end) {
   end = static_cast<EndReason>(r.Enum(f.name, kEndReasonCount - 1));
 }
 
+// INFO's security block (version 3).
+void ReadSecurity(Reader& r, SecurityInfo* sec) {
+  sec->mode = static_cast<SecurityMode>(r.Enum("mode", 1));
+  sec->caller_id = r.Str8("caller_id");
+  sec->callers.resize(r.Count("n_callers", 2, 0xFFFF, kMinCallerCounters));
+  r.set_scope("caller.");
+  for (CallerCounters& c : sec->callers) {
+    c.id = r.Str8("id");
+    c.requests = r.U64("requests");
+    c.rate_limited = r.U64("rate_limited");
+    c.denied = r.U64("denied");
+    c.auth_failures = r.U64("auth_failures");
+  }
+  r.set_scope("");
+}
+
 CaseInfo ReadCase(Reader& r, uint8_t version) {
   CaseInfo c;
   r.set_scope("case.");
@@ -387,6 +404,27 @@ std::string_view TruncateUtf8(std::string_view s, size_t max_bytes) {
   }
   if ((static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) cut = max_bytes;
   return s.substr(0, cut);
+}
+
+std::string_view SecurityModeName(SecurityMode mode) {
+  static constexpr std::string_view kNames[] = {"open", "callers"};
+  return EnumName(mode, kNames, "unknown");
+}
+
+std::string_view ScopeName(int bit) {
+  static constexpr std::string_view kNames[kScopeCount] = {"check",    "measures", "detail",
+                                                           "feedback", "export",   "admin"};
+  return bit >= 0 && bit < kScopeCount ? kNames[bit] : "";
+}
+
+std::string ScopeNames(uint32_t scopes) {
+  std::string names;
+  for (int bit = 0; bit < kScopeCount; ++bit) {
+    if ((scopes & (1u << bit)) == 0) continue;
+    if (!names.empty()) names += ',';
+    names += ScopeName(bit);
+  }
+  return names;
 }
 
 std::string_view CheckStatusName(CheckStatus status) {
@@ -476,6 +514,9 @@ void Encode(const HelloRequest& m, std::string* out) {
   PutU8(m.max_version, out);
   PutU32(m.capabilities, out);
   PutStr8(m.client_name, out);
+  if (m.max_version < 3) return;
+  PutStr8(TruncateUtf8(m.caller_id, kMaxCallerIdBytes), out);
+  PutStr8(m.token, out);
 }
 
 void Encode(const HelloResponse& m, std::string* out) {
@@ -486,6 +527,14 @@ void Encode(const HelloResponse& m, std::string* out) {
   PutU16(m.max_in_flight, out);
   PutStr8(m.server_name, out);
   PutStr8(m.catalog_id, out);
+  if (m.version < 3) return;
+  PutU8(static_cast<uint8_t>(m.mode), out);
+  PutStr8(m.caller_id, out);
+  PutStr8(m.caller_name, out);
+  PutU32(m.scopes, out);
+  PutU8(m.view, out);
+  PutU32(m.rate, out);
+  PutU32(m.burst, out);
 }
 
 void Encode(const CheckRequest& m, std::string* out, uint8_t version) {
@@ -559,6 +608,19 @@ void Encode(const InfoResponse& m, std::string* out, uint8_t version) {
   PutU64(d.overlay_bytes, out);
   PutStr16(d.refused, out);
   PutStr16(d.delta_error, out);
+  if (version < 3) return;
+  const SecurityInfo& sec = m.security;
+  PutU8(static_cast<uint8_t>(sec.mode), out);
+  PutStr8(sec.caller_id, out);
+  const size_t n = Count16(sec.callers.size());
+  PutU16(static_cast<uint16_t>(n), out);
+  for (size_t i = 0; i < n; ++i) {
+    const CallerCounters& c = sec.callers[i];
+    PutStr8(c.id, out);
+    for (uint64_t count : {c.requests, c.rate_limited, c.denied, c.auth_failures}) {
+      PutU64(count, out);
+    }
+  }
 }
 
 void Encode(const ReloadRequest& m, std::string* out) {
@@ -615,6 +677,11 @@ void Encode(const CatalogResponse& m, std::string* out) {
 
 void EncodeError(std::string_view message, std::string* out) { PutStr16(message, out); }
 
+void EncodeError(const ErrorResponse& m, Status status, uint8_t version, std::string* out) {
+  PutStr16(m.message, out);
+  if (HasRetryAfter(status, version)) PutU32(m.retry_after_ms, out);
+}
+
 absl::Status DecodeEmpty(std::string_view payload) {
   Reader r(payload, "payload");
   return r.Finish();
@@ -629,6 +696,16 @@ absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload) {
   }
   m.capabilities = r.U32("capabilities");
   m.client_name = r.Str8("client_name");
+  if (m.max_version >= 3) {
+    m.caller_id = r.Str8("caller_id");
+    if (r.ok() && m.caller_id.size() > kMaxCallerIdBytes) {
+      r.Fail(
+          "caller_id",
+          absl::StrFormat("%d bytes exceed the limit of %d", m.caller_id.size(), kMaxCallerIdBytes),
+          m.caller_id.size() + 1);
+    }
+    m.token = r.Str8("token");
+  }
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
@@ -644,6 +721,15 @@ absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload) {
   m.max_in_flight = r.U16("max_in_flight");
   m.server_name = r.Str8("server_name");
   m.catalog_id = r.Str8("catalog_id");
+  if (m.version >= 3) {
+    m.mode = static_cast<SecurityMode>(r.Enum("mode", 1));
+    m.caller_id = r.Str8("caller_id");
+    m.caller_name = r.Str8("caller_name");
+    m.scopes = r.U32("scopes");
+    m.view = r.Enum("view", 1);
+    m.rate = r.U32("rate");
+    m.burst = r.U32("burst");
+  }
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
@@ -764,6 +850,7 @@ absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload, uint8_
     d.refused = r.Str16("refused");
     d.delta_error = r.Str16("delta_error");
   }
+  if (version >= 3) ReadSecurity(r, &m.security);
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
@@ -811,6 +898,16 @@ absl::StatusOr<CatalogResponse> DecodeCatalogResponse(std::string_view payload) 
   }
   m.measures.resize(r.Count("n_measures", 2, 0xFFFF, kMinCatalogMeasure));
   for (CatalogMeasure& measure : m.measures) measure = ReadCatalogMeasure(r);
+  SHIXIN_RETURN_IF_ERROR(r.Finish());
+  return m;
+}
+
+absl::StatusOr<ErrorResponse> DecodeError(std::string_view payload, Status status,
+                                          uint8_t version) {
+  Reader r(payload, "error response");
+  ErrorResponse m;
+  m.message = r.Str16("message");
+  if (HasRetryAfter(status, version)) m.retry_after_ms = r.U32("retry_after_ms");
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }

@@ -18,8 +18,10 @@
 // connection's `version` (default 1). Version 2 adds an as-of instant to CHECK, MEASURES and
 // DETAIL requests, the listing stretch (since, until) to a listed CHECK answer and to the
 // subject block, the case fields of version 2 (CaseField::wire_version) and the delta state to
-// INFO. Version 1 encoders
-// leave those out; its decoders leave them at their defaults.
+// INFO. Version 3 (FORMAT.md 14) adds callers: credentials to the HELLO request (when its
+// max_version is 3 or more), the caller to the HELLO response (when its version is 3 or more),
+// the security block to INFO, and the wait to a RATE_LIMITED error. Encoders of an older
+// version leave those out; its decoders leave them at their defaults.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_PROTOCOL_MESSAGES_H_
@@ -40,6 +42,7 @@
 #include "core/snapshot.h"
 #include "core/types.h"
 #include "core/validity.h"
+#include "protocol/wire.h"
 
 namespace shixin::wire {
 
@@ -64,12 +67,36 @@ inline constexpr uint8_t kSubjectRelated = 0x02;
 // character (if `s` is not UTF-8 there, it is cut at `max_bytes`).
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
 
-// HELLO: version and capability negotiation.
+// Version 3 limits of the HELLO request's credentials (the decoder rejects longer ones).
+inline constexpr size_t kMaxCallerIdBytes = 64;
+inline constexpr size_t kMaxTokenBytes = 255;
+
+// HELLO: version and capability negotiation, and in version 3 authentication.
 struct HelloRequest {
   uint8_t max_version = 1;    // the highest protocol version the client speaks
   uint32_t capabilities = 0;  // reserved, 0
   std::string client_name;    // for the server's log, e.g. "bank-loan-gw/2.1"
+  // Sent only when max_version >= 3; both empty: no credentials (open mode, or a TLS client
+  // certificate names the caller).
+  std::string caller_id = {};  // at most kMaxCallerIdBytes
+  std::string token = {};      // at most kMaxTokenBytes
 };
+
+// How the server admits callers (HELLO response and INFO, version 3).
+enum class SecurityMode : uint8_t {
+  kOpen = 0,     // open development mode: no callers file, loopback only
+  kCallers = 1,  // every connection authenticates as a caller
+};
+// Returns "open", "callers".
+std::string_view SecurityModeName(SecurityMode mode);
+// Scope bits of a caller (bit i = scope i, FORMAT.md 14), and their names.
+inline constexpr int kScopeCount = 6;  // check, measures, detail, feedback, export, admin
+inline constexpr uint32_t kAllScopes = (1u << kScopeCount) - 1;
+inline constexpr int kScopeAdmin = 5;  // the bit of `admin`
+// Returns "check", "measures", ... for bit index 0-5, "" otherwise.
+std::string_view ScopeName(int bit);
+// Returns the names of the bits set in `scopes`, joined by ",", e.g. "check,measures".
+std::string ScopeNames(uint32_t scopes);
 struct HelloResponse {
   uint8_t version = 1;         // the version the connection will use
   uint32_t capabilities = 0;   // reserved, 0
@@ -78,6 +105,14 @@ struct HelloResponse {
   uint16_t max_in_flight = 0;  // pipelined requests the server reads ahead per connection
   std::string server_name;     // e.g. "shixind/0.1.0"
   std::string catalog_id;      // e.g. "hegang-2018"
+  // Version 3 (sent when version >= 3): who the connection is.
+  SecurityMode mode = SecurityMode::kOpen;
+  std::string caller_id = {};    // the authenticated caller, "" if none
+  std::string caller_name = {};  // its display name, or ""
+  uint32_t scopes = 0;           // what the connection may do (bits as kAllScopes)
+  uint8_t view = 0;              // 0 full, 1 masked (core/masking.h View)
+  uint32_t rate = 0;             // the caller's requests per second, 0: unlimited
+  uint32_t burst = 0;            // its token bucket's size
 };
 
 // CHECK: a batch of IDs, as typed (each at most 255 bytes). The decoder accepts 0 to 65535
@@ -202,6 +237,20 @@ struct DeltaInfo {
   std::string delta_error;        // admin only: why the delta directory was unreadable; else ""
 };
 
+// INFO's security block (version 3, FORMAT.md 14): the counters of one caller.
+struct CallerCounters {
+  std::string id;
+  uint64_t requests = 0;       // answered since the daemon started
+  uint64_t rate_limited = 0;   // refused with RATE_LIMITED
+  uint64_t denied = 0;         // refused with PERMISSION_DENIED
+  uint64_t auth_failures = 0;  // HELLOs naming this caller with refused credentials
+};
+struct SecurityInfo {
+  SecurityMode mode = SecurityMode::kOpen;
+  std::string caller_id;                // the asking caller, "" if none
+  std::vector<CallerCounters> callers;  // an admin: every caller; others: its own
+};
+
 struct InfoResponse {
   SnapshotInfo snapshot;  // sent whole, source_time included (delta_sequence: in `deltas`)
   uint32_t generation = 0;
@@ -214,7 +263,8 @@ struct InfoResponse {
   std::string catalog_id;
   uint64_t catalog_fingerprint = 0;
   std::string data_source;
-  DeltaInfo deltas;  // version 2 only
+  DeltaInfo deltas;       // version 2 only
+  SecurityInfo security;  // version 3 only
 };
 
 // RELOAD request: empty, or one flags byte (FORMAT.md 8.6). The flags byte is sent only when
@@ -263,7 +313,9 @@ struct CatalogResponse {
 CatalogResponse DescribeCatalog(const Catalog& catalog);
 
 // Encoders append the payload to `out`.
+// HELLO request; caller_id and token only when m.max_version >= 3.
 void Encode(const HelloRequest& m, std::string* out);
+// HELLO response; the version 3 fields only when m.version >= 3.
 void Encode(const HelloResponse& m, std::string* out);
 void Encode(const CheckRequest& m, std::string* out, uint8_t version = 1);
 void Encode(const MeasuresRequest& m, std::string* out, uint8_t version = 1);
@@ -272,13 +324,26 @@ void Encode(const DetailRequest& m, std::string* out, uint8_t version = 1);
 void Encode(const MeasuresResult& m, std::string* out, uint8_t version = 1);
 // DETAIL response.
 void Encode(const CheckResult& m, std::string* out, uint8_t version = 1);
-// INFO response; version 2 appends m.deltas (m.snapshot.delta_sequence is not sent).
+// INFO response; version 2 appends m.deltas (m.snapshot.delta_sequence is not sent), version 3
+// then m.security.
 void Encode(const InfoResponse& m, std::string* out, uint8_t version = 1);
 void Encode(const ReloadRequest& m, std::string* out);
 void Encode(const ReloadResponse& m, std::string* out);
 void Encode(const CatalogResponse& m, std::string* out);
 // The payload of an error response (non-zero status): str16 message (truncated to 65535).
 void EncodeError(std::string_view message, std::string* out);
+// An error response's payload as a whole: in version 3, a RATE_LIMITED error also carries the
+// wait (HasRetryAfter).
+struct ErrorResponse {
+  std::string message;
+  uint32_t retry_after_ms = 0;  // RATE_LIMITED, version 3: try again after this many ms
+};
+// Returns whether an error of `status` in a frame of `version` carries retry_after_ms.
+constexpr bool HasRetryAfter(Status status, uint8_t version) {
+  return status == Status::kRateLimited && version >= 3;
+}
+// Appends the error payload for `status` in `version` (the frame header's version).
+void EncodeError(const ErrorResponse& m, Status status, uint8_t version, std::string* out);
 
 // Decoders. Each returns InvalidArgument naming the field when the payload does not match.
 // PING, INFO and CATALOG requests and the PING response have an empty payload.
@@ -303,6 +368,8 @@ absl::StatusOr<ReloadRequest> DecodeReloadRequest(std::string_view payload);
 absl::StatusOr<ReloadResponse> DecodeReloadResponse(std::string_view payload);
 absl::StatusOr<CatalogResponse> DecodeCatalogResponse(std::string_view payload);
 absl::StatusOr<std::string> DecodeError(std::string_view payload);
+// Decodes the error payload of a frame of `status` and `version` (the header's).
+absl::StatusOr<ErrorResponse> DecodeError(std::string_view payload, Status status, uint8_t version);
 
 }  // namespace shixin::wire
 

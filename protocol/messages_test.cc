@@ -203,9 +203,40 @@ struct Sample {
   Reencode reencode;
 };
 
+// A RATE_LIMITED error of version 3, which carries the wait.
+absl::StatusOr<std::string> ReencodeRateLimited(std::string_view payload) {
+  absl::StatusOr<ErrorResponse> e = DecodeError(payload, Status::kRateLimited, 3);
+  if (!e.ok()) return e.status();
+  std::string out;
+  EncodeError(*e, Status::kRateLimited, 3, &out);
+  return out;
+}
+
+HelloResponse HelloV3() {
+  HelloResponse m{3, 1, 1 << 20, 1000, 64, "shixind/0.1.0", "hegang"};
+  m.mode = SecurityMode::kCallers;
+  m.caller_id = "bank-a";
+  m.caller_name = "银行甲";
+  m.scopes = 0x07;
+  m.view = 1;
+  m.rate = 200;
+  m.burst = 400;
+  return m;
+}
+
+InfoResponse InfoV3() {
+  InfoResponse m = InfoV2();
+  m.security.mode = SecurityMode::kCallers;
+  m.security.caller_id = "admin";
+  m.security.callers = {{"admin", 1, 2, 3, 4}, {"bank-a", 5, 6, 7, 8}};
+  return m;
+}
+
 std::vector<Sample> Samples() {
   std::string error;
   EncodeError("INVALID_ID: 错误", &error);
+  std::string rate_limited;
+  EncodeError(ErrorResponse{"slow down", 250}, Status::kRateLimited, 3, &rate_limited);
   return {
       {"HelloRequest", Enc(HelloRequest{3, 0xA0B0C0D0, "bank/1"}), Via(DecodeHelloRequest)},
       {"HelloResponse", Enc(HelloResponse{1, 7, 1 << 20, 1000, 64, "shixind/0.1.0", "hegang"}),
@@ -239,6 +270,12 @@ std::vector<Sample> Samples() {
       {"MeasuresResponse v2", Enc(Measures(), 2), Via(DecodeMeasuresResponse, 2)},
       {"DetailResponse v2", Enc(DetailV2(), 2), Via(DecodeDetailResponse, 2)},
       {"InfoResponse v2", Enc(InfoV2(), 2), Via(DecodeInfoResponse, 2)},
+      // Version 3: credentials, the caller block, the security block, the wait.
+      {"HelloRequest v3", Enc(HelloRequest{3, 0, "bank/2", "bank-a", "shx_secret"}),
+       Via(DecodeHelloRequest)},
+      {"HelloResponse v3", Enc(HelloV3()), Via(DecodeHelloResponse)},
+      {"InfoResponse v3", Enc(InfoV3(), 3), Via(DecodeInfoResponse, 3)},
+      {"RateLimited v3", rate_limited, ReencodeRateLimited},
   };
 }
 
@@ -553,6 +590,99 @@ TEST(MessagesTest, AnUntilOfTheLargestI64IsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("answer.until"));
   EXPECT_TRUE(DecodeCheckResponse(CheckResponseV2(), 2).ok());
+}
+
+TEST(MessagesTest, HelloCredentialsOnlyFromVersion3) {
+  // A max_version 1 or 2 HELLO keeps its layout exactly: credentials are not sent.
+  const HelloRequest v2{2, 0, "old", "bank-a", "shx_secret"};
+  EXPECT_EQ(Enc(v2), Enc(HelloRequest{2, 0, "old"}));
+  absl::StatusOr<HelloRequest> r = DecodeHelloRequest(Enc(v2));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->caller_id, "");
+  EXPECT_EQ(r->token, "");
+  // A version 2 HELLO response has no caller block.
+  HelloResponse old = HelloV3();
+  old.version = 2;
+  absl::StatusOr<HelloResponse> s = DecodeHelloResponse(Enc(old));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->caller_id, "");
+  EXPECT_EQ(s->mode, SecurityMode::kOpen);
+  // Version 3 carries them.
+  r = DecodeHelloRequest(Enc(HelloRequest{7, 0, "new", "bank-a", "shx_secret"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->caller_id, "bank-a");
+  EXPECT_EQ(r->token, "shx_secret");
+  s = DecodeHelloResponse(Enc(HelloV3()));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->caller_name, "银行甲");
+  EXPECT_EQ(s->scopes, 0x07u);
+  EXPECT_EQ(s->rate, 200u);
+  EXPECT_EQ(s->burst, 400u);
+}
+
+TEST(MessagesTest, OverLongCallerIdIsRejected) {
+  const std::string id65(kMaxCallerIdBytes + 1, 'c');
+  // The encoder cuts it; a hand-made payload with 65 bytes fails, naming the field.
+  EXPECT_EQ(DecodeHelloRequest(Enc(HelloRequest{3, 0, "x", id65, "t"}))->caller_id,
+            id65.substr(0, kMaxCallerIdBytes));
+  std::string payload = Enc(HelloRequest{3, 0, "x"});
+  payload.resize(payload.size() - 2);  // drop the two empty strings
+  payload += static_cast<char>(id65.size());
+  payload += id65;
+  payload += '\0';
+  absl::StatusOr<HelloRequest> r = DecodeHelloRequest(payload);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_THAT(std::string(r.status().message()), Mentions("caller_id"));
+  // 64 bytes and a 255-byte token are fine.
+  const std::string token(kMaxTokenBytes, 't');
+  r = DecodeHelloRequest(Enc(HelloRequest{3, 0, "x", id65.substr(1), token}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->token, token);
+  // A token over 255 bytes cannot be written (str8): the length says 255, the rest trails.
+  payload = Enc(HelloRequest{3, 0, "x", "c"});
+  payload.back() = static_cast<char>(0xFF);
+  payload += std::string(0x100, 't');
+  EXPECT_FALSE(DecodeHelloRequest(payload).ok());
+}
+
+TEST(MessagesTest, Version3EnumsAreRejected) {
+  const std::string hello = Enc(HelloV3());
+  const size_t mode =
+      Enc(HelloResponse{3, 1, 1 << 20, 1000, 64, "shixind/0.1.0", "hegang"}).size() -
+      (1 + 1 + 1 + 4 + 1 + 4 + 4);
+  ASSERT_EQ(hello[mode], 1);
+  EXPECT_THAT(Patched(DecodeHelloResponse, hello, mode, 2), Mentions("mode"));
+  const size_t view = hello.size() - 9;
+  ASSERT_EQ(hello[view], 1);
+  EXPECT_THAT(Patched(DecodeHelloResponse, hello, view, 2), Mentions("view"));
+  const std::string info = Enc(InfoV3(), 3);
+  const size_t info_mode = Enc(InfoV2(), 2).size();
+  const auto decode_v3 = [](std::string_view p) { return DecodeInfoResponse(p, 3); };
+  EXPECT_THAT(Patched(decode_v3, info, info_mode, 2), Mentions("mode"));
+}
+
+TEST(MessagesTest, ErrorWaitOnlyForRateLimitedInVersion3) {
+  EXPECT_TRUE(HasRetryAfter(Status::kRateLimited, 3));
+  EXPECT_FALSE(HasRetryAfter(Status::kRateLimited, 2));
+  EXPECT_FALSE(HasRetryAfter(Status::kBusy, 3));
+  std::string v2;
+  EncodeError(ErrorResponse{"retry in 120 ms", 120}, Status::kRateLimited, 2, &v2);
+  std::string plain;
+  EncodeError("retry in 120 ms", &plain);
+  EXPECT_EQ(v2, plain);
+  absl::StatusOr<ErrorResponse> e = DecodeError(v2, Status::kRateLimited, 2);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->retry_after_ms, 0u);
+  EXPECT_FALSE(DecodeError(v2, Status::kRateLimited, 3).ok());  // the wait is missing
+}
+
+TEST(NamesTest, ScopesAndModes) {
+  EXPECT_EQ(ScopeNames(kAllScopes), "check,measures,detail,feedback,export,admin");
+  EXPECT_EQ(ScopeNames(0), "");
+  EXPECT_EQ(ScopeName(kScopeAdmin), "admin");
+  EXPECT_EQ(ScopeName(6), "");
+  EXPECT_EQ(SecurityModeName(SecurityMode::kOpen), "open");
+  EXPECT_EQ(SecurityModeName(SecurityMode::kCallers), "callers");
 }
 
 }  // namespace

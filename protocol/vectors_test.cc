@@ -728,6 +728,18 @@ TEST_F(VectorsTest, V2Measures) {
   ExpectAsOf(DecodeMeasuresRequest(Payload("v2_measures_request_as_of", nullptr, kV2), kV2));
 }
 
+// Turns v2_info_response's answer into v2_info_response_public's: what a client that is not
+// admin sees (the strings withheld), stopped at a gap.
+void MakePublicV2(InfoResponse* info) {
+  info->last_reload_message = "";
+  info->data_source = "";
+  info->deltas.refused = "";
+  info->deltas.pending = 1;
+  info->deltas.refusals = 0;
+  info->deltas.gap = true;
+  info->deltas.gap_after = 43;
+}
+
 TEST_F(VectorsTest, V2Info) {
   EXPECT_EQ(Frame(Opcode::kInfo, 26, "", 0, 0, Status::kOk, kV2), Vector("v2_info_request"));
   InfoResponse info = InfoVector();
@@ -750,13 +762,7 @@ TEST_F(VectorsTest, V2Info) {
 
   // FORMAT.md 13: a client that is not admin gets every number, and the strings empty.
   EXPECT_EQ(Frame(Opcode::kInfo, 27, "", 0, 0, Status::kOk, kV2), Vector("v2_info_request_public"));
-  info.last_reload_message = "";
-  info.data_source = "";
-  info.deltas.refused = "";
-  info.deltas.pending = 1;
-  info.deltas.refusals = 0;
-  info.deltas.gap = true;
-  info.deltas.gap_after = 43;
+  MakePublicV2(&info);
   EXPECT_EQ(Frame(Opcode::kInfo, 27, Enc(info, kV2), kResp, 3, Status::kOk, kV2),
             Vector("v2_info_response_public"));
   s = DecodeInfoResponse(Payload("v2_info_response_public", nullptr, kV2), kV2);
@@ -764,6 +770,130 @@ TEST_F(VectorsTest, V2Info) {
   EXPECT_TRUE(s->deltas.gap);
   EXPECT_EQ(s->deltas.gap_after, 43u);
   EXPECT_EQ(s->deltas.refused, "");
+}
+
+// Version 3 (FORMAT.md 14): the v3_ vectors, made by a second encoder from the text alone.
+constexpr uint8_t kV3 = 3;
+constexpr char kToken[] = "shx_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+
+HelloResponse V3Hello() {
+  HelloResponse resp{3, kCapabilityCatalog, 1048576, 1000, 128, "shixind/0.1.0", "hegang-2018"};
+  resp.mode = SecurityMode::kCallers;
+  resp.caller_id = "hotel-a";
+  resp.caller_name = "如家酒店前台";
+  resp.scopes = 0x03;  // check, measures
+  resp.view = 1;       // masked
+  resp.rate = 50;
+  resp.burst = 100;
+  return resp;
+}
+
+TEST_F(VectorsTest, V3Hello) {
+  const HelloRequest req{3, 0, "hotel-desk/4.0", "hotel-a", kToken};
+  EXPECT_EQ(Frame(Opcode::kHello, 30, Enc(req)), Vector("v3_hello_request"));
+  EXPECT_EQ(Frame(Opcode::kHello, 30, Enc(V3Hello()), kResp, 3), Vector("v3_hello_response"));
+  absl::StatusOr<HelloRequest> r = DecodeHelloRequest(Payload("v3_hello_request"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->caller_id, "hotel-a");
+  EXPECT_EQ(r->token, kToken);
+  absl::StatusOr<HelloResponse> s = DecodeHelloResponse(Payload("v3_hello_response"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->version, 3);
+  EXPECT_EQ(s->mode, SecurityMode::kCallers);
+  EXPECT_EQ(s->caller_name, "如家酒店前台");
+  EXPECT_EQ(ScopeNames(s->scopes), "check,measures");
+  EXPECT_EQ(s->view, 1);
+  EXPECT_EQ(s->rate, 50u);
+  EXPECT_EQ(s->burst, 100u);
+
+  // No credentials, open mode.
+  const HelloRequest bare{3, 0, "shixin-cli"};
+  EXPECT_EQ(Frame(Opcode::kHello, 31, Enc(bare)), Vector("v3_hello_request_no_credentials"));
+  HelloResponse open{3, kCapabilityCatalog, 1048576, 1000, 128, "shixind/0.1.0", "hegang-2018"};
+  open.scopes = kAllScopes;
+  EXPECT_EQ(Frame(Opcode::kHello, 31, Enc(open), kResp, 3), Vector("v3_hello_response_open"));
+  s = DecodeHelloResponse(Payload("v3_hello_response_open"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->mode, SecurityMode::kOpen);
+  EXPECT_EQ(s->caller_id, "");
+  EXPECT_EQ(s->scopes, kAllScopes);
+  // The version-1 layout reads the credentials as trailing bytes.
+  std::string v1 = std::string(Payload("v3_hello_request"));
+  v1[0] = 1;
+  EXPECT_FALSE(DecodeHelloRequest(v1).ok());
+}
+
+TEST_F(VectorsTest, V3Errors) {
+  EXPECT_EQ(Frame(Opcode::kCheck, 32, Enc(CheckRequest{{"230402197203140038"}})),
+            Vector("v3_check_request_unauthenticated"));
+  const std::string unauthenticated = "not authenticated: send HELLO with credentials first";
+  std::string payload;
+  EncodeError(ErrorResponse{unauthenticated}, Status::kUnauthenticated, 1, &payload);
+  EXPECT_EQ(Frame(Opcode::kCheck, 32, payload, kResp, 3, Status::kUnauthenticated),
+            Vector("v3_error_unauthenticated"));
+
+  payload.clear();
+  EncodeError(ErrorResponse{"caller hotel-a over its rate of 50/s", 120}, Status::kRateLimited, kV3,
+              &payload);
+  EXPECT_EQ(Frame(Opcode::kCheck, 33, payload, kResp, 3, Status::kRateLimited, kV3),
+            Vector("v3_error_rate_limited"));
+  FrameHeader h;
+  std::string_view limited = Payload("v3_error_rate_limited", &h, kV3);
+  absl::StatusOr<ErrorResponse> e = DecodeError(limited, static_cast<Status>(h.status), h.version);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->message, "caller hotel-a over its rate of 50/s");
+  EXPECT_EQ(e->retry_after_ms, 120u);
+  EXPECT_FALSE(IsFatal(Status::kRateLimited));
+  // Read as version 2, the wait is a trailing field.
+  EXPECT_FALSE(DecodeError(limited, Status::kRateLimited, kV2).ok());
+
+  payload.clear();
+  const std::string denied = "caller hotel-a may not DETAIL (scopes: check,measures)";
+  EncodeError(ErrorResponse{denied}, Status::kPermissionDenied, kV3, &payload);
+  EXPECT_EQ(Frame(Opcode::kDetail, 34, payload, kResp, 3, Status::kPermissionDenied, kV3),
+            Vector("v3_error_permission_denied"));
+  e = DecodeError(Payload("v3_error_permission_denied", &h, kV3), Status::kPermissionDenied, kV3);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->message, denied);
+  EXPECT_EQ(e->retry_after_ms, 0u);
+}
+
+TEST_F(VectorsTest, V3Info) {
+  EXPECT_EQ(Frame(Opcode::kInfo, 35, "", 0, 0, Status::kOk, kV3), Vector("v3_info_request"));
+  InfoResponse info = InfoVector();
+  info.deltas = WaitingDeltaInfo();
+  info.security.mode = SecurityMode::kCallers;
+  info.security.caller_id = "admin";
+  const CallerCounters hotel{"hotel-a", 1000, 25, 3, 2};
+  info.security.callers = {{"admin", 12, 0, 0, 0}, hotel};
+  EXPECT_EQ(Frame(Opcode::kInfo, 35, Enc(info, kV3), kResp, 3, Status::kOk, kV3),
+            Vector("v3_info_response"));
+  absl::StatusOr<InfoResponse> s =
+      DecodeInfoResponse(Payload("v3_info_response", nullptr, kV3), kV3);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->deltas.sequence, 43u);
+  EXPECT_EQ(s->security.mode, SecurityMode::kCallers);
+  EXPECT_EQ(s->security.caller_id, "admin");
+  ASSERT_EQ(s->security.callers.size(), 2u);
+  EXPECT_EQ(s->security.callers[1].id, "hotel-a");
+  EXPECT_EQ(s->security.callers[1].requests, 1000u);
+  EXPECT_EQ(s->security.callers[1].rate_limited, 25u);
+  EXPECT_EQ(s->security.callers[1].denied, 3u);
+  EXPECT_EQ(s->security.callers[1].auth_failures, 2u);
+  // Version 2 reads no security block: the payload has bytes left over.
+  EXPECT_FALSE(DecodeInfoResponse(Payload("v3_info_response", nullptr, kV3), kV2).ok());
+
+  // A caller that is not admin: the public INFO of version 2, and only its own counters.
+  EXPECT_EQ(Frame(Opcode::kInfo, 36, "", 0, 0, Status::kOk, kV3), Vector("v3_info_request_public"));
+  MakePublicV2(&info);
+  info.security.caller_id = "hotel-a";
+  info.security.callers = {hotel};
+  EXPECT_EQ(Frame(Opcode::kInfo, 36, Enc(info, kV3), kResp, 3, Status::kOk, kV3),
+            Vector("v3_info_response_public"));
+  s = DecodeInfoResponse(Payload("v3_info_response_public", nullptr, kV3), kV3);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->security.callers.size(), 1u);
+  EXPECT_EQ(s->security.callers[0].id, "hotel-a");
 }
 
 }  // namespace

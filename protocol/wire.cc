@@ -30,10 +30,24 @@ bool IsKnownOpcode(uint8_t op) {
 }
 
 std::string_view StatusName(Status status) {
-  static constexpr std::array<std::string_view, 15> kNames = {
-      "OK",          "BAD_FRAME",  "UNSUPPORTED_VERSION", "UNKNOWN_OPCODE", "FRAME_TOO_LARGE",
-      "BAD_PAYLOAD", "INVALID_ID", "INVALID_ARGUMENT",    "STALE_REFUSED",  "BUSY",
-      "UNAVAILABLE", "FORBIDDEN",  "RELOAD_FAILED",       "INTERNAL",       "OUT_OF_RANGE",
+  static constexpr std::array<std::string_view, 17> kNames = {
+      "OK",
+      "BAD_FRAME",
+      "UNSUPPORTED_VERSION",
+      "UNKNOWN_OPCODE",
+      "FRAME_TOO_LARGE",
+      "BAD_PAYLOAD",
+      "INVALID_ID",
+      "INVALID_ARGUMENT",
+      "STALE_REFUSED",
+      "BUSY",
+      "UNAVAILABLE",
+      "PERMISSION_DENIED",
+      "RELOAD_FAILED",
+      "INTERNAL",
+      "OUT_OF_RANGE",
+      "UNAUTHENTICATED",
+      "RATE_LIMITED",
   };
   auto i = static_cast<size_t>(status);
   return i < kNames.size() ? kNames[i] : "UNKNOWN_STATUS";
@@ -54,11 +68,13 @@ Status FromAbsl(const absl::Status& status) {
     case absl::StatusCode::kFailedPrecondition:
       return Status::kStaleRefused;
     case absl::StatusCode::kResourceExhausted:
-      return Status::kBusy;
+      return Status::kRateLimited;
+    case absl::StatusCode::kUnauthenticated:
+      return Status::kUnauthenticated;
     case absl::StatusCode::kUnavailable:
       return Status::kUnavailable;
     case absl::StatusCode::kPermissionDenied:
-      return Status::kForbidden;
+      return Status::kPermissionDenied;
     case absl::StatusCode::kAborted:
       return Status::kReloadFailed;
     case absl::StatusCode::kOutOfRange:

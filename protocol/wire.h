@@ -3,7 +3,7 @@
 //
 //   offset size field
 //   0      2    magic 0x53 0x58 ("SX")
-//   2      1    version (the connection's: 1, or 2 once a HELLO negotiated it)
+//   2      1    version (the connection's: 1, or 2 or 3 once a HELLO negotiated it)
 //   3      1    opcode
 //   4      2    flags (kFlagResponse, kFlagStale)
 //   6      2    status (responses; 0 in requests)
@@ -29,8 +29,9 @@ inline constexpr uint8_t kMagic1 = 0x58;  // 'X'
 // The version of every connection until a HELLO negotiates another (FORMAT.md 4).
 inline constexpr uint8_t kVersion = 1;
 // The highest version this implementation speaks: version 2 adds as-of instants and the
-// listing stretch (FORMAT.md 13).
-inline constexpr uint8_t kMaxVersion = 2;
+// listing stretch (FORMAT.md 13), version 3 callers: credentials in HELLO, the caller in its
+// answer, the security block of INFO and the wait of RATE_LIMITED (FORMAT.md 14).
+inline constexpr uint8_t kMaxVersion = 3;
 inline constexpr size_t kHeaderSize = 20;
 // The largest payload any implementation must accept; servers may announce less in HELLO.
 inline constexpr uint32_t kMaxPayloadLimit = 16u << 20;
@@ -58,7 +59,8 @@ inline constexpr uint16_t kFlagResponse = 0x0001;
 inline constexpr uint16_t kFlagStale = 0x0002;
 
 // Response status codes. A response with a non-zero status has an error payload (a UTF-8
-// message, str16). Codes 1-5 are fatal: the server closes the connection after sending them.
+// message, str16; in version 3 RATE_LIMITED adds the wait). Codes 1-5 are fatal: the server closes
+// the connection after sending them.
 enum class Status : uint16_t {
   kOk = 0,
   kBadFrame = 1,            // bad magic, or a header field that must be 0 is not (fatal)
@@ -71,19 +73,21 @@ enum class Status : uint16_t {
   kStaleRefused = 8,        // the server refuses measures from a stale snapshot (fail closed)
   kBusy = 9,                // the server cannot take the request now
   kUnavailable = 10,        // no snapshot loaded yet, or shutting down
-  kForbidden = 11,          // admin operation not allowed for this client
+  kPermissionDenied = 11,   // the caller's scopes do not allow this (or RELOAD from a non-admin)
   kReloadFailed = 12,       // RELOAD: the new list was refused; the old one keeps serving
   kInternal = 13,
-  kOutOfRange = 14,  // version 2: an as-of instant outside the history window
+  kOutOfRange = 14,       // version 2: an as-of instant outside the history window
+  kUnauthenticated = 15,  // not authenticated, or HELLO's credentials were refused
+  kRateLimited = 16,      // over the caller's quota; version 3 errors carry the wait (ms)
 };
 std::string_view StatusName(Status status);
 // Returns whether the server closes the connection after a response with this status.
 bool IsFatal(Status status);
 // Maps a status of the core (absl) to the wire code used for it; the one place where the
 // mapping lives. OK -> kOk; InvalidArgument -> kInvalidArgument; FailedPrecondition ->
-// kStaleRefused; ResourceExhausted -> kBusy; Unavailable -> kUnavailable; PermissionDenied ->
-// kForbidden; Aborted -> kReloadFailed; OutOfRange -> kOutOfRange; everything else ->
-// kInternal.
+// kStaleRefused; ResourceExhausted -> kRateLimited; Unavailable -> kUnavailable;
+// PermissionDenied -> kPermissionDenied; Unauthenticated -> kUnauthenticated; Aborted ->
+// kReloadFailed; OutOfRange -> kOutOfRange; everything else -> kInternal.
 Status FromAbsl(const absl::Status& status);
 
 struct FrameHeader {

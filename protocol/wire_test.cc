@@ -217,6 +217,11 @@ TEST(NamesTest, Statuses) {
   EXPECT_EQ(StatusName(Status::kStaleRefused), "STALE_REFUSED");
   EXPECT_EQ(StatusName(Status::kReloadFailed), "RELOAD_FAILED");
   EXPECT_EQ(StatusName(Status::kInternal), "INTERNAL");
+  EXPECT_EQ(StatusName(Status::kPermissionDenied), "PERMISSION_DENIED");
+  EXPECT_EQ(StatusName(Status::kUnauthenticated), "UNAUTHENTICATED");
+  EXPECT_EQ(StatusName(Status::kRateLimited), "RATE_LIMITED");
+  EXPECT_FALSE(IsFatal(Status::kUnauthenticated));
+  EXPECT_FALSE(IsFatal(Status::kRateLimited));
   EXPECT_EQ(StatusName(static_cast<Status>(99)), "UNKNOWN_STATUS");
 }
 
@@ -230,9 +235,10 @@ TEST(FromAbslTest, Mapping) {
   EXPECT_EQ(FromAbsl(absl::OkStatus()), Status::kOk);
   EXPECT_EQ(FromAbsl(absl::InvalidArgumentError("x")), Status::kInvalidArgument);
   EXPECT_EQ(FromAbsl(absl::FailedPreconditionError("x")), Status::kStaleRefused);
-  EXPECT_EQ(FromAbsl(absl::ResourceExhaustedError("x")), Status::kBusy);
+  EXPECT_EQ(FromAbsl(absl::ResourceExhaustedError("x")), Status::kRateLimited);
+  EXPECT_EQ(FromAbsl(absl::UnauthenticatedError("x")), Status::kUnauthenticated);
   EXPECT_EQ(FromAbsl(absl::UnavailableError("x")), Status::kUnavailable);
-  EXPECT_EQ(FromAbsl(absl::PermissionDeniedError("x")), Status::kForbidden);
+  EXPECT_EQ(FromAbsl(absl::PermissionDeniedError("x")), Status::kPermissionDenied);
   EXPECT_EQ(FromAbsl(absl::AbortedError("x")), Status::kReloadFailed);
   EXPECT_EQ(FromAbsl(absl::NotFoundError("x")), Status::kInternal);
   EXPECT_EQ(FromAbsl(absl::InternalError("x")), Status::kInternal);

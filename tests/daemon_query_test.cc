@@ -60,7 +60,7 @@ class DaemonQueryTest : public ::testing::Test {
     return client.ok() ? *std::move(client) : nullptr;
   }
 
-  // Connects and says HELLO, which negotiates the highest common version (2); `hello` gets the
+  // Connects and says HELLO, which negotiates the highest common version (3); `hello` gets the
   // answer. Returns null (a failed expectation) if either fails.
   std::unique_ptr<Client> ConnectWithHello(wire::HelloResponse* hello) {
     std::unique_ptr<Client> client = Connect();
@@ -69,7 +69,7 @@ class DaemonQueryTest : public ::testing::Test {
     EXPECT_TRUE(reply.ok()) << reply.status();
     if (!reply.ok()) return nullptr;
     *hello = reply->value;
-    EXPECT_EQ(hello->version, 2);
+    EXPECT_EQ(hello->version, wire::kMaxVersion);
     return client;
   }
 
@@ -237,11 +237,12 @@ TEST_F(DaemonQueryTest, CliServerModeWithOfficersForPersonsPrintsWhatOfflineMode
 }
 
 TEST_F(DaemonQueryTest, DetailAndMeasuresMatchTheCore) {
-  // Version 2 carries all of the core's answer: the listing stretch, the cases' history fields.
+  // Version 2 (and 3) carries all of the core's answer: the listing stretch, the cases' history
+  // fields.
   wire::HelloResponse hello;
   auto client = ConnectWithHello(&hello);
   ASSERT_NE(client, nullptr);
-  ASSERT_EQ(hello.version, 2);
+  ASSERT_EQ(hello.version, wire::kMaxVersion);
   auto info = client->Info();
   ASSERT_TRUE(info.ok()) << info.status();
   ASSERT_EQ(info->value.catalog_fingerprint, catalog_->fingerprint())

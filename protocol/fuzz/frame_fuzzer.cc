@@ -85,7 +85,7 @@ std::string EncodeErrorMessage(const std::string& message) {
 void DecodeEveryPayload(std::string_view p) {
   RoundTrip(p, DecodeHelloRequest, "HELLO request");
   RoundTrip(p, DecodeHelloResponse, "HELLO response");
-  for (uint8_t v : {uint8_t{1}, uint8_t{2}}) {
+  for (uint8_t v : {uint8_t{1}, uint8_t{2}, uint8_t{3}}) {
     RoundTrip(p, v, DecodeCheckRequest, "CHECK request");
     RoundTrip(
         p, [v](std::string_view q) { return DecodeCheckResponse(q, v); },
@@ -99,7 +99,17 @@ void DecodeEveryPayload(std::string_view p) {
   RoundTrip(p, DecodeReloadRequest, "RELOAD request");
   RoundTrip(p, DecodeReloadResponse, "RELOAD response");
   RoundTrip(p, DecodeCatalogResponse, "CATALOG response");
-  RoundTrip(p, DecodeError, EncodeErrorMessage, "error");
+  RoundTrip(
+      p, [](std::string_view q) { return DecodeError(q); }, EncodeErrorMessage, "error");
+  // Version 3's RATE_LIMITED error carries the wait.
+  RoundTrip(
+      p, [](std::string_view q) { return DecodeError(q, Status::kRateLimited, 3); },
+      [](const ErrorResponse& e) {
+        std::string out;
+        EncodeError(e, Status::kRateLimited, 3, &out);
+        return out;
+      },
+      "RATE_LIMITED error");
   Check(DecodeEmpty(p).ok() == p.empty(), "DecodeEmpty");
 }
 
