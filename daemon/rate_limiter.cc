@@ -47,9 +47,11 @@ TokenBucket::TokenBucket(double rate_per_second, uint32_t burst)
       interval_(IntervalUnits(rate_per_second)),
       depth_(DepthUnits(interval_, burst_)) {}
 
-uint32_t TokenBucket::Take(int64_t now_ns) {
+uint32_t TokenBucket::Take(int64_t now_ns, uint32_t cost) {
   if (interval_ == 0) return std::numeric_limits<uint32_t>::max();
   const uint64_t now = static_cast<uint64_t>(now_ns) * kUnitsPerNs;  // modulo 2^64
+  // The tokens beyond the first: they must be in the bucket too (burst caps them with depth_).
+  const uint64_t extra = std::min(DepthUnits(interval_, std::max<uint32_t>(cost, 1)), depth_);
   uint64_t tat = tat_.load(std::memory_order_relaxed);
   for (;;) {
     // How far the TAT is ahead of now: 0 when the bucket is full.
@@ -60,15 +62,15 @@ uint32_t TokenBucket::Take(int64_t now_ns) {
     if (ahead > depth_ + interval_ + kBackStep) {
       // Unbelievable: empty the bucket as of now.
       next = now + depth_ + interval_;
-    } else if (ahead > depth_) {
-      return WaitMs(ahead - depth_);
+    } else if (ahead + extra > depth_) {
+      return WaitMs(ahead + extra - depth_);
     } else {
-      next = now + ahead + interval_;
+      next = now + ahead + extra + interval_;
     }
     if (next == kFresh) next = 1;  // 1/256 ns later, rather than "fresh"
     if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
-      if (ahead <= depth_) return 0;
-      return WaitMs(interval_);  // the emptied bucket: one token's time
+      if (ahead + extra <= depth_ && ahead <= depth_ + interval_ + kBackStep) return 0;
+      return WaitMs(interval_ + extra);  // the emptied bucket: the cost's time
     }
   }
 }

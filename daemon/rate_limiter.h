@@ -31,9 +31,10 @@ class TokenBucket {
   TokenBucket(const TokenBucket&) = delete;
   TokenBucket& operator=(const TokenBucket&) = delete;
 
-  // Returns 0 if a token was taken at `now_ns`, else the wait in milliseconds (at least 1,
-  // rounded up, at most UINT32_MAX) after which a Take() would succeed if no one else took one.
-  uint32_t Take(int64_t now_ns);
+  // Returns 0 if `cost` tokens were taken at `now_ns`, else the wait in milliseconds (at least
+  // 1, rounded up, at most UINT32_MAX) after which the Take() would succeed if no one else took
+  // any. REQUIRES: 1 <= cost <= burst() (more could never be granted).
+  uint32_t Take(int64_t now_ns, uint32_t cost = 1);
 
   double rate_per_second() const { return rate_per_second_; }
   uint32_t burst() const { return burst_; }

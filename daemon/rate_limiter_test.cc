@@ -34,6 +34,16 @@ TEST(TokenBucketTest, ABurstThenRefusal) {
   EXPECT_EQ(bucket.rate_per_second(), 10);
 }
 
+TEST(TokenBucketTest, ACostTakesThatManyTokensOrNone) {
+  TokenBucket bucket(10, 5);
+  EXPECT_EQ(bucket.Take(kT0, 3), 0u);
+  EXPECT_EQ(bucket.Take(kT0, 3), 100u);  // 2 left: the third comes in 100 ms
+  EXPECT_EQ(bucket.Take(kT0, 2), 0u);    // the refusal took nothing
+  EXPECT_EQ(bucket.Take(kT0 + 99 * kMs, 1), 1u);
+  EXPECT_EQ(bucket.Take(kT0 + 500 * kMs, 5), 0u);  // refilled whole: the whole burst at once
+  EXPECT_EQ(bucket.Take(kT0 + 500 * kMs, 1), 100u);
+}
+
 TEST(TokenBucketTest, RefillsAtTheRateUpToTheBurst) {
   TokenBucket bucket(10, 5);
   EXPECT_EQ(TakeMany(bucket, 5, kT0), 5);

@@ -1,0 +1,208 @@
+#include "daemon/access.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "callers/callers_file.h"
+#include "callers/token.h"
+#include "daemon/log.h"
+
+namespace shixin {
+namespace {
+
+int64_t MonotonicNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+constexpr char kTokenCredential[] = "token:";
+constexpr char kCertificateCredential[] = "cert:";
+
+// Returns whether `caller` still holds `credential` (Grant::credential).
+bool Holds(const Caller& caller, std::string_view credential_text) {
+  absl::string_view credential(credential_text.data(), credential_text.size());
+  const std::vector<std::string>* held = nullptr;
+  if (absl::ConsumePrefix(&credential, kTokenCredential)) held = &caller.token_hashes;
+  if (absl::ConsumePrefix(&credential, kCertificateCredential)) held = &caller.certificates;
+  return held != nullptr && std::find(held->begin(), held->end(), credential) != held->end();
+}
+
+}  // namespace
+
+std::optional<Scope> ScopeOf(wire::Opcode op) {
+  switch (op) {
+    case wire::Opcode::kCheck:
+      return Scope::kCheck;
+    case wire::Opcode::kMeasures:
+      return Scope::kMeasures;
+    case wire::Opcode::kDetail:
+      return Scope::kDetail;
+    case wire::Opcode::kReload:
+      return Scope::kAdmin;
+    case wire::Opcode::kHello:
+    case wire::Opcode::kPing:
+    case wire::Opcode::kInfo:
+    case wire::Opcode::kCatalog:
+      return std::nullopt;
+  }
+  return Scope::kAdmin;  // an opcode added later is closed until it is given its scope
+}
+
+Access::Access(std::string path, Catalog catalog)
+    : path_(std::move(path)), catalog_(std::move(catalog)) {}
+
+std::unique_ptr<Access> Access::OpenMode() {
+  std::unique_ptr<Access> access(new Access("", Catalog()));
+  auto grant = std::make_shared<Grant>();
+  grant->caller.id = "open";
+  grant->caller.name = "open development mode";
+  grant->caller.sector = "admin";
+  grant->caller.scopes = (ScopeSet{1} << kScopeCount) - 1;
+  grant->caller.view = View::kFull;
+  grant->counters = std::make_shared<CallerCounters>();
+  access->counters_.emplace("open", grant->counters);
+  access->open_grant_ = std::move(grant);
+  return access;
+}
+
+absl::StatusOr<std::unique_ptr<Access>> Access::FromFile(std::string callers_file,
+                                                         Catalog catalog) {
+  std::unique_ptr<Access> access(new Access(std::move(callers_file), std::move(catalog)));
+  if (absl::Status s = access->Reload(); !s.ok()) return s;
+  return access;
+}
+
+absl::Status Access::Reload() {
+  if (open()) return absl::OkStatus();
+  absl::StatusOr<CallerTable> loaded = LoadCallersFile(path_);
+  absl::Status s = loaded.ok() ? loaded->ValidateAgainstCatalog(catalog_) : loaded.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!s.ok()) {
+    last_error_ = std::string(s.message());
+    return s;
+  }
+  last_error_.clear();
+  table_ = std::make_shared<const CallerTable>(*std::move(loaded));
+  for (const Caller& c : table_->callers()) {
+    Limit& limit = limits_[c.id];
+    if (limit.bucket == nullptr || limit.rate != c.rate || limit.burst != c.burst) {
+      limit = Limit{c.rate, c.burst, std::make_shared<TokenBucket>(c.rate, c.burst)};
+    }
+    std::shared_ptr<CallerCounters>& counters = counters_[c.id];
+    if (counters == nullptr) counters = std::make_shared<CallerCounters>();
+  }
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const CallerTable> Access::table() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_;
+}
+
+std::shared_ptr<const Grant> Access::MakeGrant(const Caller& caller, std::string credential) const {
+  auto grant = std::make_shared<Grant>();
+  grant->caller = caller;
+  grant->credential = std::move(credential);
+  grant->bucket = limits_.at(caller.id).bucket;
+  grant->counters = counters_.at(caller.id);
+  return grant;
+}
+
+absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
+    std::string_view caller_id, std::string_view token, const boost::asio::ip::address& address) {
+  if (open()) return open_grant_;
+  const int64_t now = MonotonicNanos();
+  if (const int64_t wait = failures_.BlockedFor(address, now); wait > 0) {
+    return absl::UnauthenticatedError(absl::StrFormat(
+        "too many failed authentications from this address; try again in %d s", wait));
+  }
+  const std::shared_ptr<const CallerTable> t = table();
+  absl::StatusOr<const Caller*> caller = t->Authenticate(caller_id, token);
+  if (!caller.ok()) {
+    failures_.RecordFailure(address, now);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (const auto it = counters_.find(caller_id); it != counters_.end()) {
+      it->second->auth_failures.fetch_add(1, std::memory_order_relaxed);
+    }
+    return caller.status();
+  }
+  failures_.RecordSuccess(address);
+  std::lock_guard<std::mutex> lock(mu_);
+  return MakeGrant(**caller, absl::StrCat(kTokenCredential, HashToken(token)));
+}
+
+absl::StatusOr<std::shared_ptr<const Grant>> Access::ForCertificate(std::string_view fingerprint,
+                                                                    std::string_view cn) const {
+  if (open()) return open_grant_;
+  const std::shared_ptr<const CallerTable> t = table();
+  const Caller* caller = t->FindByCertificate(fingerprint, cn);
+  if (caller == nullptr) {
+    return absl::UnauthenticatedError("the client certificate belongs to no caller");
+  }
+  // The entry that matched: the fingerprint before the name, as FindByCertificate() prefers.
+  std::string entry(fingerprint);
+  if (std::find(caller->certificates.begin(), caller->certificates.end(), entry) ==
+      caller->certificates.end()) {
+    entry = absl::StrCat("cn:", std::string(cn));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return MakeGrant(*caller, absl::StrCat(kCertificateCredential, entry));
+}
+
+std::shared_ptr<const Grant> Access::Revalidate(const Grant& grant) const {
+  if (open()) return open_grant_;
+  const std::shared_ptr<const CallerTable> t = table();
+  const Caller* caller = t->Find(grant.caller.id);
+  if (caller == nullptr || !Holds(*caller, grant.credential)) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  return MakeGrant(*caller, grant.credential);
+}
+
+Access::Decision Access::Admit(const Grant& grant, std::optional<Scope> scope,
+                               uint32_t cost) const {
+  if (scope && !grant.Has(*scope)) {
+    grant.counters->denied.fetch_add(1, std::memory_order_relaxed);
+    return Decision{wire::Status::kPermissionDenied, 0};
+  }
+  if (grant.bucket != nullptr) {
+    if (const uint32_t wait = grant.bucket->Take(MonotonicNanos(), cost); wait > 0) {
+      grant.counters->rate_limited.fetch_add(1, std::memory_order_relaxed);
+      return Decision{wire::Status::kRateLimited, wait};
+    }
+  }
+  grant.counters->requests.fetch_add(1, std::memory_order_relaxed);
+  return Decision{};
+}
+
+std::vector<CallerCount> Access::Counts() const {
+  std::vector<CallerCount> counts;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto add = [&](const std::string& id) {
+    const auto it = counters_.find(id);
+    if (it == counters_.end()) return;
+    counts.push_back(CallerCount{id, it->second->requests.load(std::memory_order_relaxed),
+                                 it->second->rate_limited.load(std::memory_order_relaxed),
+                                 it->second->denied.load(std::memory_order_relaxed),
+                                 it->second->auth_failures.load(std::memory_order_relaxed)});
+  };
+  if (open()) {
+    add("open");
+  } else {
+    for (const Caller& c : table_->callers()) add(c.id);
+  }
+  return counts;
+}
+
+std::string Access::last_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+}  // namespace shixin

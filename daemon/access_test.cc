@@ -1,0 +1,202 @@
+#include "daemon/access.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "callers/callers_file.h"
+#include "callers/token.h"
+#include "core/paths.h"
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+const boost::asio::ip::address kClient = boost::asio::ip::make_address("192.0.2.7");
+
+Catalog LoadCatalog() {
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+  EXPECT_TRUE(catalog.ok()) << catalog.status();
+  return *std::move(catalog);
+}
+
+Caller MakeCaller(std::string id, ScopeSet scopes, std::string token_hash) {
+  Caller c;
+  c.id = std::move(id);
+  c.name = "Test " + c.id;
+  c.sector = "bank";
+  c.scopes = scopes;
+  c.view = View::kFull;
+  c.rate = 10;
+  c.burst = 5;
+  c.token_hashes = {std::move(token_hash)};
+  return c;
+}
+
+class AccessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/access_test.XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    path_ = dir_ + "/callers.toml";
+    bank_token_ = *NewToken();
+    hotel_token_ = *NewToken();
+    Caller bank = MakeCaller("bank", ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures),
+                             HashToken(bank_token_));
+    Caller hotel = MakeCaller("hotel", ScopeBit(Scope::kCheck), HashToken(hotel_token_));
+    hotel.certificates = {"cn:hotel-pms"};
+    Write({bank, hotel});
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  void Write(std::vector<Caller> callers) {
+    absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
+    ASSERT_TRUE(table.ok()) << table.status();
+    ASSERT_TRUE(WriteCallersFile(path_, *table).ok());
+  }
+  std::unique_ptr<Access> Make() {
+    absl::StatusOr<std::unique_ptr<Access>> access = Access::FromFile(path_, LoadCatalog());
+    EXPECT_TRUE(access.ok()) << access.status();
+    return access.ok() ? *std::move(access) : nullptr;
+  }
+
+  std::string dir_, path_, bank_token_, hotel_token_;
+};
+
+TEST(AccessOpenTest, EveryConnectionHoldsEveryScopeWithoutLimit) {
+  std::unique_ptr<Access> access = Access::OpenMode();
+  ASSERT_TRUE(access->open());
+  std::shared_ptr<const Grant> grant = access->Anonymous();
+  ASSERT_NE(grant, nullptr);
+  EXPECT_EQ(grant->caller.id, "open");
+  for (int s = 0; s < kScopeCount; ++s) EXPECT_TRUE(grant->Has(static_cast<Scope>(s)));
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(access->Admit(*grant, Scope::kAdmin, 1).status, wire::Status::kOk);
+  }
+  ASSERT_EQ(access->Counts().size(), 1u);
+  EXPECT_EQ(access->Counts()[0].requests, 1000u);
+}
+
+TEST_F(AccessTest, AuthenticatesTheRightTokenOnly) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  EXPECT_FALSE(access->open());
+  EXPECT_EQ(access->Anonymous(), nullptr);
+  absl::StatusOr<std::shared_ptr<const Grant>> bank =
+      access->Authenticate("bank", bank_token_, kClient);
+  ASSERT_TRUE(bank.ok()) << bank.status();
+  EXPECT_EQ((*bank)->caller.id, "bank");
+  EXPECT_EQ((*bank)->credential, "token:" + HashToken(bank_token_));
+  // Another caller's token, an unknown caller, a wrong token: the same answer.
+  for (const auto& [id, token] : std::vector<std::pair<std::string, std::string>>{
+           {"bank", hotel_token_}, {"nobody", bank_token_}, {"bank", "shx_wrong"}}) {
+    absl::StatusOr<std::shared_ptr<const Grant>> g = access->Authenticate(id, token, kClient);
+    EXPECT_TRUE(absl::IsUnauthenticated(g.status())) << id;
+    EXPECT_EQ(g.status().message(), "unknown caller or wrong token");
+  }
+}
+
+TEST_F(AccessTest, FiveFailuresBlockTheAddressEvenForTheRightToken) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(access->Authenticate("bank", "shx_no", kClient).ok());
+  EXPECT_EQ(access->Counts()[0].auth_failures, 5u);
+  absl::StatusOr<std::shared_ptr<const Grant>> g =
+      access->Authenticate("bank", bank_token_, kClient);
+  EXPECT_TRUE(absl::IsUnauthenticated(g.status()));
+  EXPECT_NE(g.status().message().find("too many failed authentications"), std::string::npos);
+  // Another address is not held off.
+  EXPECT_TRUE(
+      access->Authenticate("bank", bank_token_, boost::asio::ip::make_address("192.0.2.8")).ok());
+}
+
+TEST_F(AccessTest, ScopesAndTheRateAreEnforcedAndCounted) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  std::shared_ptr<const Grant> hotel = *access->Authenticate("hotel", hotel_token_, kClient);
+  EXPECT_EQ(access->Admit(*hotel, Scope::kMeasures, 1).status, wire::Status::kPermissionDenied);
+  EXPECT_EQ(access->Admit(*hotel, Scope::kAdmin, 1).status, wire::Status::kPermissionDenied);
+  EXPECT_EQ(access->Admit(*hotel, std::nullopt, 1).status, wire::Status::kOk);
+  EXPECT_EQ(access->Admit(*hotel, Scope::kCheck, 4).status, wire::Status::kOk);  // burst 5
+  const Access::Decision limited = access->Admit(*hotel, Scope::kCheck, 1);
+  EXPECT_EQ(limited.status, wire::Status::kRateLimited);
+  EXPECT_GT(limited.retry_after_ms, 0u);
+  EXPECT_LE(limited.retry_after_ms, 100u);  // 10 per second
+  // The bank's bucket is its own.
+  std::shared_ptr<const Grant> bank = *access->Authenticate("bank", bank_token_, kClient);
+  EXPECT_EQ(access->Admit(*bank, Scope::kMeasures, 1).status, wire::Status::kOk);
+  const std::vector<CallerCount> counts = access->Counts();
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[0].id, "bank");
+  EXPECT_EQ(counts[0].requests, 1u);
+  EXPECT_EQ(counts[1].id, "hotel");
+  EXPECT_EQ(counts[1].requests, 2u);
+  EXPECT_EQ(counts[1].denied, 2u);
+  EXPECT_EQ(counts[1].rate_limited, 1u);
+}
+
+TEST_F(AccessTest, AReloadRevokesWhatWasRemovedAndKeepsTheRest) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  std::shared_ptr<const Grant> bank = *access->Authenticate("bank", bank_token_, kClient);
+  std::shared_ptr<const Grant> hotel = *access->ForCertificate("sha256:00", "hotel-pms");
+  EXPECT_EQ(hotel->credential, "cert:cn:hotel-pms");
+  ASSERT_EQ(access->Admit(*bank, Scope::kCheck, 1).status, wire::Status::kOk);
+  const uint64_t epoch = access->epoch();
+
+  // The bank gets a new token (the old one is revoked) and loses no counts; the hotel keeps
+  // its certificate but gains the measures scope.
+  const std::string new_token = *NewToken();
+  Caller bank2 = MakeCaller("bank", ScopeBit(Scope::kCheck), HashToken(new_token));
+  Caller hotel2 = MakeCaller("hotel", ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures),
+                             HashToken(hotel_token_));
+  hotel2.certificates = {"cn:hotel-pms"};
+  Write({bank2, hotel2});
+  ASSERT_TRUE(access->Reload().ok());
+  EXPECT_GT(access->epoch(), epoch);
+  EXPECT_EQ(access->Revalidate(*bank), nullptr);
+  std::shared_ptr<const Grant> hotel_now = access->Revalidate(*hotel);
+  ASSERT_NE(hotel_now, nullptr);
+  EXPECT_TRUE(hotel_now->Has(Scope::kMeasures));
+  EXPECT_EQ(access->Counts()[0].requests, 1u);
+
+  // A file with a syntax error: the old table stays, the error is kept for INFO.
+  std::ofstream(path_) << "[[caller]\nid = ";
+  const absl::Status s = access->Reload();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(access->last_error().find("callers.toml"), std::string::npos) << access->last_error();
+  EXPECT_TRUE(access->Authenticate("bank", new_token, kClient).ok());
+  EXPECT_NE(access->Revalidate(*hotel_now), nullptr);
+}
+
+TEST_F(AccessTest, AnUnknownCertificateIsNoCaller) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  EXPECT_TRUE(absl::IsUnauthenticated(access->ForCertificate("sha256:00", "stranger").status()));
+}
+
+TEST_F(AccessTest, AFileNamingAnUnknownAgencyIsRefused) {
+  Caller c = MakeCaller("bank", ScopeBit(Scope::kCheck), HashToken(bank_token_));
+  c.agencies = {"no-such-agency"};
+  Write({c});
+  absl::StatusOr<std::unique_ptr<Access>> access = Access::FromFile(path_, LoadCatalog());
+  EXPECT_FALSE(access.ok());
+}
+
+TEST(ScopeOfTest, EveryOpcodeHasItsScope) {
+  EXPECT_EQ(ScopeOf(wire::Opcode::kCheck), Scope::kCheck);
+  EXPECT_EQ(ScopeOf(wire::Opcode::kMeasures), Scope::kMeasures);
+  EXPECT_EQ(ScopeOf(wire::Opcode::kDetail), Scope::kDetail);
+  EXPECT_EQ(ScopeOf(wire::Opcode::kReload), Scope::kAdmin);
+  EXPECT_EQ(ScopeOf(wire::Opcode::kHello), std::nullopt);
+  EXPECT_EQ(ScopeOf(wire::Opcode::kPing), std::nullopt);
+  EXPECT_EQ(ScopeOf(wire::Opcode::kInfo), std::nullopt);
+  EXPECT_EQ(ScopeOf(wire::Opcode::kCatalog), std::nullopt);
+}
+
+}  // namespace
+}  // namespace shixin
