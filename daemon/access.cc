@@ -128,7 +128,7 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
   if (!caller.ok()) {
     failures_.RecordFailure(address, now);
     std::lock_guard<std::mutex> lock(mu_);
-    if (const auto it = counters_.find(caller_id); it != counters_.end()) {
+    if (const auto it = counters_.find(std::string(caller_id)); it != counters_.end()) {
       it->second->auth_failures.fetch_add(1, std::memory_order_relaxed);
     }
     return caller.status();
