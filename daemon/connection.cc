@@ -115,7 +115,7 @@ void Connection::Advance() {
 
 void Connection::AnswerInput() {
   if (drain_reason_ == DrainReason::kFatal) return;
-  const Peer peer{peer_, admin_allowed_};
+  const Peer peer{peer_, admin_allowed_, address_};
   const Input before = input_state_;
   const size_t turn_end = input_begin_ + kInputPerTurn;
   bool answered = false;

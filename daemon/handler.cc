@@ -1,6 +1,7 @@
 #include "daemon/handler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/list.h"
+#include "core/masking.h"
 #include "core/query.h"
 #include "daemon/log.h"
 #include "protocol/messages.h"
@@ -23,6 +25,7 @@ namespace shixin {
 struct Handler::Outcome {
   wire::Status status = wire::Status::kOk;
   std::string message;
+  uint32_t retry_after_ms = 0;  // kRateLimited
 
   static Outcome Ok() { return {}; }
   static Outcome Error(wire::Status status, std::string message) {
@@ -59,7 +62,8 @@ class Handler::Response {
   void Finish(const Outcome& outcome) {
     if (outcome.status != wire::Status::kOk) {
       out_->resize(start_ + wire::kHeaderSize);
-      wire::EncodeError(outcome.message, out_);
+      wire::EncodeError(wire::ErrorResponse{outcome.message, outcome.retry_after_ms},
+                        outcome.status, header_.version, out_);
     }
     const size_t size = out_->size() - start_ - wire::kHeaderSize;
     if (size > wire::kMaxPayloadLimit) {
@@ -112,15 +116,18 @@ struct CheckScratch {
   std::vector<EntityNo> base;     // FindBatch's scratch
   std::vector<int32_t> slot;      // per input: index into ids, or -1 - index into errors
   std::vector<std::string> errors;
+  std::string masked_name;  // the answer's name, masked
 };
 
 }  // namespace
 
 Handler::Handler(const Config& config, const SnapshotHolder* holder, Clock clock,
-                 const Reloader* reloader)
+                 const Reloader* reloader, Access* access)
     : config_(config),
       holder_(holder),
       reloader_(reloader),
+      own_access_(access != nullptr ? nullptr : Access::OpenMode()),
+      access_(access != nullptr ? access : own_access_.get()),
       start_time_(absl::Now()),
       clock_(std::move(clock)) {}
 
@@ -146,14 +153,35 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
         out, s.version);
     return Next::kClose;
   }
+  if (!s.started && s.grant == nullptr) {
+    s.grant = access_->Anonymous();
+    s.epoch = access_->epoch();
+  }
+  bool revoked = false;
+  if (s.grant != nullptr && s.epoch != access_->epoch()) {  // the callers file was reloaded
+    s.epoch = access_->epoch();
+    s.grant = access_->Revalidate(*s.grant);
+    revoked = s.grant == nullptr;
+  }
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   const bool stale = IsStale(d, clock_());
   // The response speaks the version of the request (a HELLO's answer too: FORMAT.md 4).
   Response response(s.version, request.opcode, request.request_id, d != nullptr ? d->generation : 0,
                     stale, out);
+  if (revoked) {
+    LogInfo("%s: the caller's credentials were revoked; closing", peer.address);
+    response.Finish(
+        Outcome::Error(wire::Status::kUnauthenticated, "the caller's credentials were revoked"));
+    return Next::kClose;
+  }
+  // In callers mode the admin is a caller with the admin scope, wherever it connects from.
+  const Peer as_admin{
+      peer.address,
+      access_->open() ? peer.admin_allowed : s.grant != nullptr && s.grant->Has(Scope::kAdmin),
+      peer.ip};
   const std::optional<Outcome> outcome =
-      Dispatch(request.opcode, payload, peer, read, stale, s, response.payload(), reload);
+      Dispatch(request.opcode, payload, as_admin, read, stale, s, response.payload(), reload);
   s.started = true;
   if (!outcome) {
     response.Cancel();
@@ -173,6 +201,9 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
                           absl::StrFormat("unknown opcode %d", opcode));
   }
   const auto op = static_cast<wire::Opcode>(opcode);
+  if (op != wire::Opcode::kHello && op != wire::Opcode::kPing) {
+    if (std::optional<Outcome> refused = Admit(op, payload, session)) return refused;
+  }
   const Dataset* d = read.dataset();
   if (d == nullptr && op != wire::Opcode::kHello && op != wire::Opcode::kPing) {
     return Outcome::Error(wire::Status::kUnavailable, "no list is loaded yet");
@@ -184,13 +215,13 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
       if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
       return Outcome::Ok();
     case wire::Opcode::kCheck:
-      return CheckBatch(payload, *d, session.version, out);
+      return CheckBatch(payload, *d, session, out);
     case wire::Opcode::kMeasures:
-      return MeasuresOf(payload, *d, stale, session.version, out);
+      return MeasuresOf(payload, *d, stale, session, out);
     case wire::Opcode::kDetail:
-      return Detail(payload, *d, session.version, out);
+      return Detail(payload, *d, session, out);
     case wire::Opcode::kInfo:
-      return Info(payload, read, stale, peer, session.version, out);
+      return Info(payload, read, stale, peer, session, out);
     case wire::Opcode::kReload:
       return Reload(payload, peer, reload);
     case wire::Opcode::kCatalog:
@@ -209,6 +240,24 @@ Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, cons
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kHello, request.status());
   LogDebug("HELLO from %s: client \"%s\", version %d", peer.address,
            Printable(request->client_name), request->max_version);
+  if (!request->caller_id.empty() || !request->token.empty()) {
+    // Only the first request authenticates (FORMAT.md 14): a connection never changes caller.
+    if (session.started) {
+      return Outcome::Error(wire::Status::kUnauthenticated,
+                            "credentials are accepted only in a connection's first request");
+    }
+    absl::StatusOr<std::shared_ptr<const Grant>> grant =
+        access_->Authenticate(request->caller_id, request->token, peer.ip);
+    if (!grant.ok()) {  // never the token in the log
+      LogLimited(LogKind::kAuthentication, LogLevel::kWarning,
+                 "HELLO from %s as caller \"%s\" refused: %s", peer.address,
+                 Printable(request->caller_id), grant.status().message());
+      return Outcome::FromCore(grant.status());  // a refused HELLO negotiates nothing
+    }
+    session.grant = *std::move(grant);
+    session.epoch = access_->epoch();
+    LogDebug("%s authenticated as caller \"%s\"", peer.address, session.grant->caller.id);
+  }
   if (!session.started) session.version = std::min(request->max_version, wire::kMaxVersion);
   wire::HelloResponse hello;
   hello.version = session.version;
@@ -218,10 +267,74 @@ Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, cons
   hello.max_in_flight = static_cast<uint16_t>(config_.max_in_flight);
   hello.server_name = std::string(ServerName());
   if (d != nullptr) hello.catalog_id = d->catalog.id();
-  // Version 3: open mode until callers are enforced; admin as the loopback rule grants it.
-  hello.scopes = wire::kAllScopes & ~(peer.admin_allowed ? 0u : 1u << wire::kScopeAdmin);
+  DescribeCaller(session, peer, &hello);
   wire::Encode(hello, out);
   return Outcome::Ok();
+}
+
+void Handler::DescribeCaller(const Session& session, const Peer& peer,
+                             wire::HelloResponse* hello) const {
+  hello->mode = access_->open() ? wire::SecurityMode::kOpen : wire::SecurityMode::kCallers;
+  if (session.grant == nullptr) return;
+  const Caller& c = session.grant->caller;
+  if (!access_->open()) {  // open mode names no caller (FORMAT.md 14)
+    hello->caller_id = c.id;
+    hello->caller_name = c.name;
+  }
+  hello->scopes = c.scopes;
+  // In open mode the admin scope is the loopback rule's (peer is the effective one).
+  if (!peer.admin_allowed) hello->scopes &= ~ScopeBit(Scope::kAdmin);
+  hello->view = static_cast<uint8_t>(c.view);
+  if (session.grant->bucket != nullptr) {
+    hello->rate = static_cast<uint32_t>(std::max(1.0, std::round(c.rate)));
+    hello->burst = c.burst;
+  }
+}
+
+std::optional<Handler::Outcome> Handler::Admit(wire::Opcode op, std::string_view payload,
+                                               const Session& session) const {
+  const Grant* grant = session.grant.get();
+  if (grant == nullptr) {
+    return Outcome::Error(wire::Status::kUnauthenticated,
+                          "authenticate first: HELLO (version 3) with a caller id and token, or "
+                          "a TLS client certificate");
+  }
+  // A CHECK costs one token per ID (the u16 count its payload starts with), so that the rate
+  // bounds enumeration whatever the batch size; a malformed payload costs one.
+  uint32_t cost = 1;
+  if (op == wire::Opcode::kCheck && payload.size() >= 2) {
+    cost = std::max<uint32_t>(1, static_cast<uint8_t>(payload[0]) |
+                                     static_cast<uint32_t>(static_cast<uint8_t>(payload[1])) << 8);
+  }
+  const Caller& c = grant->caller;
+  if (grant->bucket != nullptr && cost > c.burst) {
+    return Outcome::Error(wire::Status::kInvalidArgument,
+                          absl::StrFormat("a CHECK of %d IDs is more than caller \"%s\"'s burst "
+                                          "of %d: send at most %d IDs at a time",
+                                          cost, c.id, c.burst, c.burst));
+  }
+  const std::optional<Scope> scope = ScopeOf(op);
+  const Access::Decision decision = access_->Admit(*grant, scope, cost);
+  switch (decision.status) {
+    case wire::Status::kOk:
+      return std::nullopt;
+    case wire::Status::kPermissionDenied:
+      LogLimited(LogKind::kPermissionDenied, LogLevel::kWarning,
+                 "caller \"%s\": %s refused (no scope %s)", c.id, wire::OpcodeName(op),
+                 ScopeName(*scope));
+      return Outcome::Error(wire::Status::kPermissionDenied,
+                            absl::StrFormat("caller \"%s\" has no \"%s\" scope (needed by %s)",
+                                            c.id, ScopeName(*scope), wire::OpcodeName(op)));
+    default: {
+      Outcome limited = Outcome::Error(
+          wire::Status::kRateLimited,
+          absl::StrFormat("caller \"%s\" is over its rate of %g per second (burst %d); retry in "
+                          "%d ms",
+                          c.id, c.rate, c.burst, decision.retry_after_ms));
+      limited.retry_after_ms = decision.retry_after_ms;
+      return limited;
+    }
+  }
 }
 
 std::optional<Handler::Outcome> Handler::InstantOf(int64_t as_of, int64_t* at) const {
@@ -235,8 +348,10 @@ std::optional<Handler::Outcome> Handler::InstantOf(int64_t as_of, int64_t* at) c
   return std::nullopt;
 }
 
-Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d, uint8_t version,
-                                     std::string* out) const {
+Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
+                                     const Session& session, std::string* out) const {
+  const uint8_t version = session.version;
+  const bool masked = session.grant->caller.view == View::kMasked;
   absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload, version);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kCheck, request.status());
   const size_t n = request->ids.size();
@@ -288,6 +403,12 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
       a.cases = listed ? static_cast<uint16_t>(std::min<uint32_t>(list.CaseCount(e), 0xFFFF)) : 0;
       a.roles = ListedRoles(list, e, at);
       a.name = list.Name(e);
+      // A related person who is not listed is not on the public list: a masked caller sees
+      // the first character of the name only (core/masking.h).
+      if (masked && !listed) {
+        s.masked_name = MaskName(a.name);
+        a.name = s.masked_name;
+      }
       if (listed) {
         a.since = listing->from;
         a.until = listing->until;
@@ -299,7 +420,8 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
 }
 
 Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d, bool stale,
-                                     uint8_t version, std::string* out) const {
+                                     const Session& session, std::string* out) const {
+  const uint8_t version = session.version;
   absl::StatusOr<wire::MeasuresRequest> request = wire::DecodeMeasuresRequest(payload, version);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kMeasures, request.status());
   if (stale && config_.refuse_stale) {
@@ -339,12 +461,22 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   }
   absl::StatusOr<MeasuresResult> result = Measures(d.list(), d.catalog, *id, query);
   if (!result.ok()) return Outcome::FromCore(result.status());
+  const Caller& caller = session.grant->caller;
+  if (request->agency.empty() && !caller.agencies.empty()) {
+    // The caller's agencies are the default filter; naming another agency is allowed.
+    std::erase_if(result->measures, [&](const MeasureInfo& m) {
+      return std::find(caller.agencies.begin(), caller.agencies.end(), m.agency) ==
+             caller.agencies.end();
+    });
+  }
+  Mask(caller.view, &*result);
   wire::Encode(*result, out, version);
   return Outcome::Ok();
 }
 
-Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, uint8_t version,
+Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, const Session& session,
                                  std::string* out) const {
+  const uint8_t version = session.version;
   absl::StatusOr<wire::DetailRequest> request = wire::DecodeDetailRequest(payload, version);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kDetail, request.status());
   absl::StatusOr<Id> id = ParseId(request->id);
@@ -352,6 +484,7 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, uin
   int64_t at = 0;
   if (std::optional<Outcome> refused = InstantOf(request->as_of, &at)) return *std::move(refused);
   absl::StatusOr<CheckResult> result = Check(d.list(), *id, at, /*with_cases=*/true);
+  if (result.ok()) Mask(session.grant->caller.view, &*result);
   if (!result.ok()) {  // the snapshot file was changed in place: other requests keep working
     LogLimited(LogKind::kCaseData, LogLevel::kError, "DETAIL %s: %s: %s", id->Masked(),
                d.data_source, result.status().message());
@@ -362,8 +495,9 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, uin
 }
 
 Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::ReadSection& read,
-                               bool stale, const Peer& peer, uint8_t version,
+                               bool stale, const Peer& peer, const Session& session,
                                std::string* out) const {
+  const uint8_t version = session.version;
   if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) {
     return Outcome::BadPayload(wire::Opcode::kInfo, s);
   }
@@ -384,8 +518,23 @@ Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::R
     info.data_source = d.data_source;
   }
   if (version >= 2) info.deltas = DeltaInfoOf(d, peer.admin_allowed);
+  if (version >= 3) info.security = SecurityOf(session, peer.admin_allowed);
   wire::Encode(info, out, version);
   return Outcome::Ok();
+}
+
+wire::SecurityInfo Handler::SecurityOf(const Session& session, bool admin) const {
+  wire::SecurityInfo info;
+  info.mode = access_->open() ? wire::SecurityMode::kOpen : wire::SecurityMode::kCallers;
+  if (access_->open()) return info;  // no callers: no counters (FORMAT.md 14)
+  const std::string& me = session.grant->caller.id;
+  info.caller_id = me;
+  for (const CallerCount& c : access_->Counts()) {
+    if (!admin && c.id != me) continue;
+    info.callers.push_back(
+        wire::CallerCounters{c.id, c.requests, c.rate_limited, c.denied, c.auth_failures});
+  }
+  return info;
 }
 
 wire::DeltaInfo Handler::DeltaInfoOf(const Dataset& d, bool admin) const {
@@ -420,8 +569,8 @@ std::optional<Handler::Outcome> Handler::Reload(std::string_view payload, const 
   absl::StatusOr<wire::ReloadRequest> request = wire::DecodeReloadRequest(payload);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kReload, request.status());
   if (!peer.admin_allowed) {
-    LogLimited(LogKind::kForbidden, LogLevel::kWarning, "RELOAD from %s refused: not an admin",
-               peer.address);
+    LogLimited(LogKind::kPermissionDenied, LogLevel::kWarning,
+               "RELOAD from %s refused: not an admin", peer.address);
     return Outcome::FromCore(absl::PermissionDeniedError(
         "RELOAD is allowed only from loopback clients (admin_loopback_only)"));
   }

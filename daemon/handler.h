@@ -14,7 +14,16 @@
 // connection. Errors of the request's content (an invalid ID, an unknown agency) are answered
 // and the connection goes on. Wire codes for core (absl) errors come from wire::FromAbsl.
 //
-// Admin callers (Peer::admin_allowed) may RELOAD and see INFO whole; INFO withholds the data
+// Callers (issue 11, daemon/access.h): a connection holds the Grant of the caller it proved to
+// be (HELLO's credentials, or a TLS client certificate; in open mode every connection holds the
+// open grant). Without one, everything but HELLO and PING is answered UNAUTHENTICATED. Every
+// other request is charged to the caller: its scope (PERMISSION_DENIED) and its rate (a CHECK
+// costs one token per ID: RATE_LIMITED with the wait). A masked caller's answers are masked
+// (core/masking.h). When the callers file was reloaded, a connection's grant is looked up again
+// before its next request; a revoked one is answered UNAUTHENTICATED and the connection closes.
+//
+// Admin callers (the admin scope; in open mode Peer::admin_allowed) may RELOAD and see INFO
+// whole; INFO withholds the data
 // source and the reload message, which name files and the admin's address, from the others
 // (FORMAT.md 8.5), and in version 2 the refused delta file and the delta directory's error
 // (FORMAT.md 13). Version 2's INFO takes the generation, its base and its delta sequence from
@@ -28,12 +37,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/time/time.h"
 #include "core/validity.h"
+#include "daemon/access.h"
 #include "daemon/config.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
@@ -43,16 +54,19 @@ namespace shixin {
 
 // Who sent a request.
 struct Peer {
-  std::string_view address;    // for the log, e.g. "127.0.0.1:52314"
-  bool admin_allowed = false;  // may RELOAD and read INFO whole (a loopback peer, or
-                               // admin_loopback_only off)
+  std::string_view address;          // for the log, e.g. "127.0.0.1:52314"
+  bool admin_allowed = false;        // open mode: may RELOAD and read INFO whole (a loopback peer,
+                                     // or admin_loopback_only off)
+  boost::asio::ip::address ip = {};  // failed authentications are counted per source
 };
 
 // The protocol state of one connection: its version, which only a HELLO sent as the
-// connection's first request negotiates (FORMAT.md 4).
+// connection's first request negotiates (FORMAT.md 4), and the caller it proved to be.
 struct Session {
-  uint8_t version = wire::kVersion;  // frames must carry it (wire::DecodeFrame's `version`)
-  bool started = false;              // a request has been answered
+  uint8_t version = wire::kVersion;    // frames must carry it (wire::DecodeFrame's `version`)
+  bool started = false;                // a request has been answered
+  std::shared_ptr<const Grant> grant;  // null: not authenticated (yet)
+  uint64_t epoch = 0;                  // the Access::epoch() `grant` was checked in
 };
 
 class Handler {
@@ -69,10 +83,10 @@ class Handler {
   using Clock = std::function<int64_t()>;
 
   // `config` supplies the limits and the staleness policy; `holder` the published list;
-  // `reloader` the delta state for INFO (null: none applied). They must outlive the Handler.
-  // `clock` is the real one but in tests.
+  // `reloader` the delta state for INFO (null: none applied); `access` the callers (null: open
+  // mode). They must outlive the Handler. `clock` is the real one but in tests.
   Handler(const Config& config, const SnapshotHolder* holder, Clock clock = NowSeconds,
-          const Reloader* reloader = nullptr);
+          const Reloader* reloader = nullptr, Access* access = nullptr);
 
   // Answers the complete request frame `request` + `payload` from `peer` on the connection of
   // `session` (nullptr: a fresh one, for a single request), appending one response frame to
@@ -115,17 +129,25 @@ class Handler {
 
   Outcome Hello(std::string_view payload, const Dataset* d, const Peer& peer, Session& session,
                 std::string* out) const;
+  // Returns the refusal of a request `op` with `payload` from `session`'s caller (not
+  // authenticated, a missing scope, over its rate), or nullopt once it is charged.
+  std::optional<Outcome> Admit(wire::Opcode op, std::string_view payload,
+                               const Session& session) const;
+  // Returns the HELLO fields of version 3 that describe `session`'s caller into `hello`.
+  void DescribeCaller(const Session& session, const Peer& peer, wire::HelloResponse* hello) const;
+  // Returns INFO's security block for `session`'s caller (every caller's counts for an admin).
+  wire::SecurityInfo SecurityOf(const Session& session, bool admin) const;
   // Sets `*at` to the instant a request asks about: `as_of` if it is within the history
   // window, else (wire::kAsOfNow) now. Returns the OUT_OF_RANGE outcome otherwise.
   std::optional<Outcome> InstantOf(int64_t as_of, int64_t* at) const;
-  Outcome CheckBatch(std::string_view payload, const Dataset& d, uint8_t version,
+  Outcome CheckBatch(std::string_view payload, const Dataset& d, const Session& session,
                      std::string* out) const;
-  Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale, uint8_t version,
+  Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale, const Session& session,
                      std::string* out) const;
-  Outcome Detail(std::string_view payload, const Dataset& d, uint8_t version,
+  Outcome Detail(std::string_view payload, const Dataset& d, const Session& session,
                  std::string* out) const;
   Outcome Info(std::string_view payload, const SnapshotHolder::ReadSection& read, bool stale,
-               const Peer& peer, uint8_t version, std::string* out) const;
+               const Peer& peer, const Session& session, std::string* out) const;
   // Returns INFO's delta state of `d` (the answering dataset); the texts only for an admin.
   wire::DeltaInfo DeltaInfoOf(const Dataset& d, bool admin) const;
   // Returns nullopt (and sets `*reload`) when RELOAD is accepted.
@@ -135,6 +157,8 @@ class Handler {
   const Config config_;
   const SnapshotHolder* const holder_;
   const Reloader* const reloader_;
+  std::unique_ptr<Access> own_access_;  // open mode when none is given
+  Access* const access_;
   const absl::Time start_time_;
   const Clock clock_;
 };

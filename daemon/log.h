@@ -42,7 +42,8 @@ enum class LogKind {
   kBadFrame,           // a connection closed for a malformed frame or a fatal error
   kRefusedConnection,  // a connection refused (max_connections, per-address limit)
   kAcceptError,        // accept() failed (EMFILE, ENFILE, ENOBUFS, ...)
-  kForbidden,          // an admin operation (RELOAD) refused to a client that is not admin
+  kPermissionDenied,   // a request refused for a missing scope (RELOAD to a non-admin)
+  kAuthentication,     // a HELLO whose credentials were refused
   kReloadRequest,      // a reload request queued behind a running reload
   kDeadline,           // a connection closed by its frame or write deadline
   kCaseData,           // cases that could not be read (a snapshot file changed in place)

@@ -139,8 +139,8 @@ TEST_F(LogLimitedTest, AFloodOfBadFramesIsCutToAFewLinesWithACount) {
 }
 
 TEST_F(LogLimitedTest, DebugLinesAreNeitherWrittenNorCounted) {
-  for (int i = 0; i < 100; ++i) LogLimited(LogKind::kForbidden, LogLevel::kDebug, "x %d", i);
-  LogLimited(LogKind::kForbidden, LogLevel::kWarning, "refused");
+  for (int i = 0; i < 100; ++i) LogLimited(LogKind::kPermissionDenied, LogLevel::kDebug, "x %d", i);
+  LogLimited(LogKind::kPermissionDenied, LogLevel::kWarning, "refused");
   const std::vector<std::string> lines = Lines();
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_THAT(lines[0], EndsWith("refused"));
