@@ -72,15 +72,30 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
   return snap;
 }
 
-// Runs `query` on every input ID, printing results; returns the exit status.
-const std::vector<FlagSpec> kCheckFlags = {{"json", false},      {"data", true},
-                                           {"max-errors", true}, {"server", true},
-                                           {"timeout-ms", true}, {"as-of", true}};
+// Returns `flags` with the TLS flags of every --server command (remote.cc reads them).
+std::vector<FlagSpec> WithTls(std::vector<FlagSpec> flags) {
+  flags.insert(flags.end(), {{"tls", false}, {"ca", true}, {"cert", true}, {"key", true}});
+  return flags;
+}
 
-const std::vector<FlagSpec> kMeasuresFlags = {
-    {"json", false},      {"data", true},     {"max-errors", true}, {"catalog", true},
-    {"agency", true},     {"scenario", true}, {"officer", true},    {"server", true},
-    {"timeout-ms", true}, {"as-of", true}};
+// Runs `query` on every input ID, printing results; returns the exit status.
+const std::vector<FlagSpec> kCheckFlags = WithTls({{"json", false},
+                                                   {"data", true},
+                                                   {"max-errors", true},
+                                                   {"server", true},
+                                                   {"timeout-ms", true},
+                                                   {"as-of", true}});
+
+const std::vector<FlagSpec> kMeasuresFlags = WithTls({{"json", false},
+                                                      {"data", true},
+                                                      {"max-errors", true},
+                                                      {"catalog", true},
+                                                      {"agency", true},
+                                                      {"scenario", true},
+                                                      {"officer", true},
+                                                      {"server", true},
+                                                      {"timeout-ms", true},
+                                                      {"as-of", true}});
 
 // Returns the instant of --as-of (RFC 3339), or wire::kAsOfNow without it; InvalidArgument for
 // a malformed one.
@@ -103,14 +118,14 @@ absl::StatusOr<int64_t> OfflineInstant(int64_t as_of) {
   return as_of;
 }
 
-const std::vector<FlagSpec> kServerFlags = {
-    {"json", false}, {"server", true}, {"timeout-ms", true}};
+const std::vector<FlagSpec> kServerFlags =
+    WithTls({{"json", false}, {"server", true}, {"timeout-ms", true}});
 
-const std::vector<FlagSpec> kCatalogFlags = {
-    {"json", false}, {"catalog", true}, {"server", true}, {"timeout-ms", true}};
+const std::vector<FlagSpec> kCatalogFlags =
+    WithTls({{"json", false}, {"catalog", true}, {"server", true}, {"timeout-ms", true}});
 
-const std::vector<FlagSpec> kReloadFlags = {
-    {"server", true}, {"timeout-ms", true}, {"allow-shrink", false}};
+const std::vector<FlagSpec> kReloadFlags =
+    WithTls({{"server", true}, {"timeout-ms", true}, {"allow-shrink", false}});
 
 // Parses --officer ROLE=ID values.
 absl::StatusOr<std::vector<Officer>> ParseOfficers(const Flags& flags) {

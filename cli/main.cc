@@ -42,6 +42,9 @@ flags:
   --data DIR        directory holding debtors.ndjson and relations.ndjson
   --server H:P      ask a running shixind instead (e.g. 127.0.0.1:7411, [::1]:7411)
   --timeout-ms N    per-request timeout in server mode [5000]
+  --tls             speak TLS to --server, verifying its certificate (and its name or IP)
+  --ca FILE         with --tls: PEM CAs that sign the server's certificate [the system's]
+  --cert FILE       with --tls: a client certificate (PEM) for mutual TLS, with --key FILE
   --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)

@@ -46,6 +46,11 @@ struct Peer {
   std::string_view address;    // for the log, e.g. "127.0.0.1:52314"
   bool admin_allowed = false;  // may RELOAD and read INFO whole (a loopback peer, or
                                // admin_loopback_only off)
+  bool tls = false;            // the connection is TLS
+  // A TLS client's certificate (mutual TLS), else empty: "sha256:" + hex of the DER's SHA-256,
+  // and the subject's common name (daemon/tls_context.h).
+  std::string_view certificate_fingerprint;
+  std::string_view certificate_cn;
 };
 
 // The protocol state of one connection: its version, which only a HELLO sent as the
