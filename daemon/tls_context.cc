@@ -50,7 +50,7 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFile
   }
   if (context->use_private_key_file(files.key, ssl::context::pem, ec); ec) {
     // Asio puts the OpenSSL error code in `ec`.
-    if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    if (ERR_GET_REASON(static_cast<uint32_t>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
       ERR_clear_error();
       return absl::InvalidArgumentError(
           absl::StrFormat("tls_key \"%s\" does not match tls_cert \"%s\"", files.key, files.cert));

@@ -37,14 +37,14 @@ void TcpTransport::AsyncWaitClose(Handler handler) {
 }
 
 void TcpTransport::DiscardUntilClose(Handler handler) {
-  socket_.async_read_some(asio::buffer(discard_),
-                          [this, handler = std::move(handler)](const error_code& ec, size_t) {
-                            if (ec) {
-                              handler(ec);
-                            } else {
-                              DiscardUntilClose(std::move(handler));
-                            }
-                          });
+  socket_.async_read_some(asio::buffer(discard_), [this, handler = std::move(handler)](
+                                                      const error_code& ec, size_t) mutable {
+    if (ec) {
+      handler(ec);
+    } else {
+      DiscardUntilClose(std::move(handler));
+    }
+  });
 }
 
 bool TcpTransport::ReceivedUnread() {

@@ -39,10 +39,10 @@ uint16_t FreePort() {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t size = sizeof(a);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) == 0;
   close(fd);
-  return ntohs(a.sin_port);
+  return ok ? ntohs(a.sin_port) : 0;
 }
 
 // Returns the X509 of a PEM certificate (freed by the caller).
@@ -121,7 +121,9 @@ class DaemonTlsTest : public ::testing::Test {
   // Starts shixind with a TLS listener (and a plain one unless `tls_only`): clients need a
   // certificate when `mutual`.
   void StartDaemon(bool mutual, bool tls_only = true, std::vector<std::string> flags = {}) {
-    tls_address_ = absl::StrFormat("127.0.0.1:%d", FreePort());
+    const uint16_t port = FreePort();
+    ASSERT_NE(port, 0);
+    tls_address_ = absl::StrFormat("127.0.0.1:%d", port);
     for (std::string flag :
          {"--tls-listen", tls_address_.c_str(), "--tls-cert", "", "--tls-key", "", "--verbose"}) {
       flags.push_back(flag);

@@ -65,6 +65,7 @@ absl::StatusOr<Result> Throughput(const std::string& address, bool tls, int dept
   std::vector<std::vector<double>> latencies(connections);
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
+  threads.reserve(connections);
   for (int c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
       auto client = Open(address, tls);

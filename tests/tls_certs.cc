@@ -64,8 +64,8 @@ CertPtr NewCertificate(EVP_PKEY* key, const std::string& cn, int64_t not_before,
   CertPtr certificate(X509_new(), X509_free);
   X509_set_version(certificate.get(), 2);
   ASN1_INTEGER_set_int64(X509_get_serialNumber(certificate.get()), serial);
-  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), static_cast<long>(not_before));
-  X509_gmtime_adj(X509_getm_notAfter(certificate.get()), static_cast<long>(not_after));
+  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), not_before);
+  X509_gmtime_adj(X509_getm_notAfter(certificate.get()), not_after);
   X509_set_pubkey(certificate.get(), key);
   X509_NAME* name = X509_get_subject_name(certificate.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
