@@ -57,6 +57,9 @@ flags:
                     --token-file FILE (its first line) or the environment variable
                     SHIXIN_TOKEN (never on the command line: ps shows it)
   --token-file FILE the caller's token
+  --tls             speak TLS to --server, verifying its certificate (and its name or IP)
+  --ca FILE         with --tls: PEM CAs that sign the server's certificate [the system's]
+  --cert FILE       with --tls: a client certificate (PEM) for mutual TLS, with --key FILE
   --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)

@@ -16,12 +16,31 @@
 namespace shixin {
 namespace {
 
+// Returns the TLS options of --tls --ca FILE --cert FILE --key FILE; InvalidArgument for
+// --ca, --cert or --key without --tls, or only one of --cert and --key.
+absl::StatusOr<TlsOptions> TlsFlags(const Flags& flags) {
+  TlsOptions tls;
+  tls.enabled = flags.Has("tls");
+  tls.ca_file = flags.Get("ca").value_or("");
+  tls.cert_file = flags.Get("cert").value_or("");
+  tls.key_file = flags.Get("key").value_or("");
+  if (!tls.enabled && !(tls.ca_file + tls.cert_file + tls.key_file).empty()) {
+    return absl::InvalidArgumentError("--ca, --cert and --key need --tls");
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError("--cert and --key go together");
+  }
+  return tls;
+}
+
 absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
   absl::StatusOr<uint64_t> timeout_ms = flags.GetUint("timeout-ms", 5000);
   if (!timeout_ms.ok()) return timeout_ms.status();
   absl::StatusOr<Credentials> credentials = CallerCredentials(flags, std::getenv(kTokenEnv));
   if (!credentials.ok()) return credentials.status();
-  auto client = Client::Connect(*flags.Get("server"), absl::Milliseconds(*timeout_ms));
+  absl::StatusOr<TlsOptions> tls = TlsFlags(flags);
+  if (!tls.ok()) return tls.status();
+  auto client = Client::Connect(*flags.Get("server"), *tls, absl::Milliseconds(*timeout_ms));
   if (!client.ok()) return client;
   (*client)->set_timeout(absl::Milliseconds(*timeout_ms));
   // Version 2 carries the listing stretch, the cases' history fields and --as-of; version 3

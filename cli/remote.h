@@ -16,11 +16,12 @@
 
 namespace shixin {
 
-// The flags every --server command takes besides --server: --timeout-ms, and the caller's
+// The flags every --server command takes besides --server: --timeout-ms, the caller's
 // credentials (--caller ID, --token-file FILE; never a token on the command line, which `ps`
-// shows).
+// shows) and TLS (--tls, --ca FILE, --cert FILE, --key FILE).
 inline constexpr FlagSpec kConnectFlags[] = {
-    {"server", true}, {"timeout-ms", true}, {"caller", true}, {"token-file", true}};
+    {"server", true}, {"timeout-ms", true}, {"caller", true}, {"token-file", true},
+    {"tls", false},   {"ca", true},         {"cert", true},   {"key", true}};
 // The environment variable that may hold the caller's token instead of --token-file.
 inline constexpr char kTokenEnv[] = "SHIXIN_TOKEN";
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "base/enum_names.h"
 #include "base/status_macros.h"
+#include "daemon/tls_context.h"
 #include "protocol/wire.h"
 
 #define TOML_HEADER_ONLY 1
@@ -57,7 +58,14 @@ const Key kKeys[] = {
      "", ""},
     {"deltas_dir", &Config::deltas_dir, 0, 0, "DIR",
      "delta files (docs/feed.md), applied as they arrive", "none", ""},
-    {"listen", &Config::listen, 0, 0, "HOST:PORT", "[::1]:PORT for IPv6; port 0 picks one", "", ""},
+    {"listen", &Config::listen, 0, 0, "HOST:PORT",
+     "[::1]:PORT for IPv6; port 0 picks one; \"\": TLS only", "", ""},
+    {"tls_listen", &Config::tls_listen, 0, 0, "HOST:PORT", "TLS listener (needs tls_cert, tls_key)",
+     "none", ""},
+    {"tls_cert", &Config::tls_cert, 0, 0, "FILE", "PEM server certificate, then its chain", "", ""},
+    {"tls_key", &Config::tls_key, 0, 0, "FILE", "PEM private key of tls_cert", "", ""},
+    {"tls_client_ca", &Config::tls_client_ca, 0, 0, "FILE",
+     "PEM CA bundle: clients must show a certificate it signed", "no client certificates", ""},
     {"catalog", &Config::catalog, 0, 0, "FILE", "measure catalog", "the shipped hegang-2018.json",
      ""},
     {"threads", &Config::threads, 0, 1024, "N", "I/O threads", "one per core", ""},
@@ -410,6 +418,35 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
   return cl;
 }
 
+namespace {
+
+// listen and tls_listen: at least one, well-formed; TLS files that make a context.
+absl::Status ValidateListeners(const Config& config) {
+  if (config.listen.empty() && config.tls_listen.empty()) {
+    return absl::InvalidArgumentError("listen and tls_listen are both empty: nothing to serve");
+  }
+  for (const std::string* address : {&config.listen, &config.tls_listen}) {
+    if (address->empty()) continue;
+    if (absl::StatusOr<ListenAddress> a = ParseListenAddress(*address); !a.ok()) {
+      if (address == &config.listen) return a.status();
+      return absl::InvalidArgumentError(absl::StrFormat("tls_%s", a.status().message()));
+    }
+  }
+  if (config.tls_listen.empty()) {
+    if (config.tls_cert.empty() && config.tls_key.empty() && config.tls_client_ca.empty()) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError("tls_cert, tls_key and tls_client_ca need tls_listen");
+  }
+  if (config.tls_cert.empty() || config.tls_key.empty()) {
+    return absl::InvalidArgumentError("tls_listen needs tls_cert and tls_key");
+  }
+  return MakeServerTlsContext(TlsFiles{config.tls_cert, config.tls_key, config.tls_client_ca})
+      .status();
+}
+
+}  // namespace
+
 absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
   return ParseHostPort(text, "listen", PortZero::kAllow);
 }
@@ -425,9 +462,7 @@ absl::Status Validate(const Config& config) {
     if (!s.ok()) return s;
   }
   SHIXIN_RETURN_IF_ERROR(ValidateUnbounded(config));
-  if (absl::StatusOr<ListenAddress> a = ParseListenAddress(config.listen); !a.ok()) {
-    return a.status();
-  }
+  SHIXIN_RETURN_IF_ERROR(ValidateListeners(config));
   SHIXIN_RETURN_IF_ERROR(ValidateSource(config));
   struct stat st;
   if (!config.deltas_dir.empty() &&

@@ -21,6 +21,11 @@ namespace shixin {
 
 struct Config {
   std::string listen = "127.0.0.1:7411";     // HOST:PORT or [V6]:PORT; port 0 picks a free port
+                                             // ""; no plain listener (TLS only)
+  std::string tls_listen;                    // TLS on HOST:PORT; empty: no TLS listener
+  std::string tls_cert;                      // PEM server certificate (and chain) for TLS
+  std::string tls_key;                       // PEM private key of tls_cert
+  std::string tls_client_ca;                 // PEM CA bundle; set: clients need a certificate
   uint32_t threads = 0;                      // I/O threads; 0: one per hardware core
   std::string data_dir;                      // debtors.ndjson and relations.ndjson
   std::string snapshot;                      // a compiled snapshot file; exclusive with data_dir
@@ -67,9 +72,12 @@ struct CommandLine {
 absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config);
 
 // Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
-// range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen
-// address, neither or both of data_dir and snapshot, a missing or unreadable data directory or
-// snapshot file, a missing deltas_dir directory, a missing catalog file.
+// range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen or
+// tls_listen address, neither listen nor tls_listen, tls_listen without tls_cert and tls_key
+// or with files that do not make a TLS context (unreadable, a key not matching the
+// certificate), tls_* files without tls_listen, neither or both of data_dir and snapshot, a missing
+// or unreadable data directory or snapshot file, a missing deltas_dir directory, a missing catalog
+// file.
 absl::Status Validate(const Config& config);
 
 // A listen address split into host (without brackets) and port.

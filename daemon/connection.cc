@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "daemon/connection_manager.h"
 #include "daemon/log.h"
+#include "daemon/tls_context.h"
 
 namespace shixin {
 namespace {
@@ -49,19 +50,21 @@ std::string EndpointText(const asio::ip::tcp::endpoint& endpoint) {
                    : absl::StrFormat("%s:%d", a.to_string(), endpoint.port());
 }
 
-Connection::Connection(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote,
+Connection::Connection(std::unique_ptr<Transport> transport, const asio::ip::tcp::endpoint& remote,
                        const Options& options, const Shared& shared, ConnectionManager* manager)
-    : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+    : transport_(std::move(transport)),
+      timer_(transport_->socket().get_executor()),
       options_(options),
       shared_(shared),
       manager_(manager),
       address_(remote.address()),
       peer_(EndpointText(remote)),
       admin_allowed_(!options.admin_loopback_only || IsLoopback(remote.address())),
-      last_request_(Clock::now()) {
+      phase_(transport_->NeedsHandshake() ? Phase::kHandshake : Phase::kServing),
+      started_(Clock::now()),
+      last_request_(started_) {
   error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  transport_->socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 Connection::~Connection() {
@@ -70,12 +73,46 @@ Connection::~Connection() {
 }
 
 void Connection::Start() {
-  LogDebug("connection from %s", peer_);
+  LogDebug("connection from %s%s", peer_, phase_ == Phase::kHandshake ? " (TLS)" : "");
+  if (phase_ == Phase::kHandshake) {
+    transport_->AsyncHandshake(
+        [self = shared_from_this()](const error_code& ec) { self->OnHandshake(ec); });
+  }
+  Advance();
+}
+
+void Connection::OnHandshake(const error_code& ec) {
+  if (phase_ != Phase::kHandshake) return;  // closed meanwhile
+  if (ec) {
+    // A refused client certificate: say why (expired, unknown CA, ...).
+    const long verify = SSL_get_verify_result(transport_->ssl());  // NOLINT(google-runtime-int)
+    LogLimited(
+        LogKind::kTlsHandshake, LogLevel::kInfo, "closing connection from %s: TLS: %s%s", peer_,
+        ec.message(),
+        verify == X509_V_OK ? "" : absl::StrFormat(" (%s)", X509_verify_cert_error_string(verify)));
+    Close();
+    return;
+  }
+  SSL* ssl = transport_->ssl();
+  if (X509* certificate = SSL_get0_peer_certificate(ssl)) {
+    CertificateIdentity identity = IdentityOf(certificate);
+    certificate_fingerprint_ = std::move(identity.fingerprint);
+    certificate_cn_ = std::move(identity.cn);
+  }
+  LogDebug("TLS connection from %s: %s %s, client certificate %s (CN \"%s\")", peer_,
+           SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+           certificate_fingerprint_.empty() ? "none" : certificate_fingerprint_, certificate_cn_);
+  phase_ = Phase::kServing;
+  last_request_ = Clock::now();
   Advance();
 }
 
 void Connection::Shutdown() {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
+  if (phase_ == Phase::kHandshake) {
+    Close();  // it has sent no request
+    return;
+  }
   closing_by_ = Clock::now() + kShutdownGrace;
   if (phase_ == Phase::kServing) Drain(DrainReason::kShutdown);
   Advance();
@@ -84,8 +121,7 @@ void Connection::Shutdown() {
 void Connection::Close() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
-  error_code ec;
-  socket_.close(ec);
+  transport_->Close();
   timer_.cancel();
   shared_.budget->Charge(&charged_, 0);
   LogDebug("closed connection from %s", peer_);
@@ -99,7 +135,7 @@ bool Connection::Evictable(Clock::time_point now) const {
 
 void Connection::Advance() {
   if (phase_ == Phase::kClosed) return;
-  if (phase_ != Phase::kLingering) {
+  if (phase_ == Phase::kServing || phase_ == Phase::kDraining) {
     AnswerInput();
     StartWrite();
     if (!reading_ && ReadWanted()) StartRead();
@@ -115,7 +151,12 @@ void Connection::Advance() {
 
 void Connection::AnswerInput() {
   if (drain_reason_ == DrainReason::kFatal) return;
-  const Peer peer{peer_, admin_allowed_, address_};
+  const Peer peer{.address = peer_,
+                  .admin_allowed = admin_allowed_,
+                  .ip = address_,
+                  .tls = transport_->ssl() != nullptr,
+                  .certificate_fingerprint = certificate_fingerprint_,
+                  .certificate_cn = certificate_cn_};
   const Input before = input_state_;
   const size_t turn_end = input_begin_ + kInputPerTurn;
   bool answered = false;
@@ -124,7 +165,7 @@ void Connection::AnswerInput() {
       input_state_ = Input::kHeldBack;
       if (!turn_posted_) {
         turn_posted_ = true;
-        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        asio::post(transport_->socket().get_executor(), [self = shared_from_this()] {
           self->turn_posted_ = false;
           self->Advance();
         });
@@ -179,7 +220,7 @@ void Connection::StartReload(uint32_t request_id, ReloadRequest request) {
   ++reloads_;
   // Keeps the io_context running until the answer has been posted back.
   asio::any_io_executor work =
-      asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
+      asio::prefer(transport_->socket().get_executor(), asio::execution::outstanding_work.tracked);
   const bool accepted = shared_.reloader->Request(
       std::move(request),
       [self = shared_from_this(), work, request_id](const ReloadResult& result) {
@@ -210,8 +251,8 @@ bool Connection::ReadWanted() {
     case Phase::kDraining:
       // Shutdown() answers what reached the socket before it, and no more.
       return drain_reason_ == DrainReason::kShutdown && ReceivedUnread();
-    case Phase::kLingering:
-      return true;  // discarding until the peer closes
+    case Phase::kHandshake:  // the handshake reads
+    case Phase::kLingering:  // StartWaitClose() reads
     case Phase::kClosed:
       return false;
   }
@@ -220,7 +261,7 @@ bool Connection::ReadWanted() {
 
 void Connection::StartRead() {
   reading_ = true;
-  socket_.async_read_some(
+  transport_->AsyncReadSome(
       asio::buffer(read_buffer_),
       [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
@@ -232,7 +273,7 @@ void Connection::OnRead(const error_code& ec, size_t n) {
     if (ec) {
       Close();
     } else {
-      StartRead();
+      StartWaitClose();
     }
     return;
   }
@@ -258,7 +299,7 @@ void Connection::StartWrite() {
   writing_count_ = queued_;
   queued_ = 0;
   last_written_ = Clock::now();
-  socket_.async_write_some(
+  transport_->AsyncWriteSome(
       asio::buffer(writing_),
       [self = shared_from_this()](const error_code& ec, size_t n) { self->OnWrite(ec, n); });
 }
@@ -273,7 +314,7 @@ void Connection::OnWrite(const error_code& ec, size_t n) {
   written_ += n;
   last_written_ = Clock::now();
   if (written_ < writing_.size()) {
-    socket_.async_write_some(
+    transport_->AsyncWriteSome(
         asio::buffer(writing_.data() + written_, writing_.size() - written_),
         [self = shared_from_this()](const error_code& e, size_t m) { self->OnWrite(e, m); });
     return;
@@ -296,25 +337,30 @@ void Connection::Drain(DrainReason reason) {
   // An outstanding read with nothing to take in would wait for more requests: shutting down
   // the receiving side ends it with what has arrived, or end of input.
   if (reason == DrainReason::kShutdown && reading_ && !ReceivedUnread()) {
-    error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+    transport_->ShutdownReceive();
   }
 }
 
 void Connection::EnterLingering() {
   phase_ = Phase::kLingering;
-  error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  transport_->ShutdownSend();
   closing_by_ = std::min(closing_by_, Clock::now() + kLinger);
   Release(input_);
   Release(output_);
-  if (!reading_) StartRead();
+  // An outstanding read (after a fatal error) is waited for first: a TLS stream allows no
+  // second reader.
+  if (!reading_) StartWaitClose();
 }
 
-bool Connection::ReceivedUnread() {
-  error_code ec;
-  return socket_.available(ec) > 0 && !ec;
+void Connection::StartWaitClose() {
+  reading_ = true;
+  transport_->AsyncWaitClose([self = shared_from_this()](const error_code&) {
+    self->reading_ = false;
+    self->Close();
+  });
 }
+
+bool Connection::ReceivedUnread() { return transport_->ReceivedUnread(); }
 
 Connection::Clock::time_point Connection::NextDeadline(const char** what) const {
   Clock::time_point next = Clock::time_point::max();
@@ -326,6 +372,10 @@ Connection::Clock::time_point Connection::NextDeadline(const char** what) const 
   };
   consider(closing_by_, "shutdown grace period over");
   if (phase_ == Phase::kLingering) return next;
+  if (phase_ == Phase::kHandshake) {
+    consider(started_ + options_.frame_timeout, "no TLS handshake within frame_timeout");
+    return next;
+  }
   if (input_state_ == Input::kPartial) {
     consider(frame_started_ + options_.frame_timeout, "a frame not complete within frame_timeout");
   }

@@ -4,6 +4,7 @@
 //
 // It is an explicit state machine. The phase says what the connection is doing:
 //
+//   kHandshake ──(TLS handshake done)──> kServing     (a plain connection starts in kServing)
 //   kServing ──(end of input | fatal error | Shutdown())──> kDraining
 //   kDraining ──(everything answered and written)──> kLingering ──(peer closed | 1 s)──> kClosed
 //   any phase ──(deadline passed | I/O error | Close() | Evict())──> kClosed
@@ -18,6 +19,10 @@
 // pending (answered but unwritten, or a RELOAD waiting for its reload); at that bound, or when
 // the server's BufferBudget is exhausted and this connection holds more than its share, the
 // connection stops reading until its writes drain.
+//
+// It reads and writes through a Transport (daemon/transport.h): plain TCP or TLS. A TLS
+// handshake must finish within frame_timeout; a TLS connection's close sends close_notify and
+// waits for the peer's while lingering, which the linger deadline bounds.
 //
 // Deadlines that bytes cannot extend: a frame must arrive whole within frame_timeout of its
 // first byte; a connection with unwritten responses must make write progress within
@@ -48,6 +53,7 @@
 #include "daemon/connection_limits.h"
 #include "daemon/handler.h"
 #include "daemon/reloader.h"
+#include "daemon/transport.h"
 #include "protocol/wire.h"
 
 namespace shixin {
@@ -78,9 +84,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ConnectionLimits* limits = nullptr;  // Release()d when the connection is destroyed
   };
 
-  // Takes `socket`, connected to `remote` and counted by shared.limits->Admit(remote's
+  // Takes `transport`, connected to `remote` and counted by shared.limits->Admit(remote's
   // address).
-  Connection(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& remote,
+  Connection(std::unique_ptr<Transport> transport, const boost::asio::ip::tcp::endpoint& remote,
              const Options& options, const Shared& shared, ConnectionManager* manager);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -105,9 +111,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Returns the peer's "address:port", for the log.
   const std::string& peer() const { return peer_; }
+  // The TLS client certificate's identity (tls_context.h), once the handshake is done; empty
+  // for plain TCP or without a client certificate.
+  const std::string& certificate_fingerprint() const { return certificate_fingerprint_; }
+  const std::string& certificate_cn() const { return certificate_cn_; }
 
  private:
-  enum class Phase { kServing, kDraining, kLingering, kClosed };
+  enum class Phase { kHandshake, kServing, kDraining, kLingering, kClosed };
   enum class Input {
     kEmpty,     // every byte received has been answered
     kPartial,   // the bytes of an incomplete frame (its deadline runs)
@@ -129,6 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // long pipeline does not hold up the other connections of the thread.
   void AnswerInput();
   static constexpr size_t kInputPerTurn = 64 * 1024;
+  void OnHandshake(const boost::system::error_code& ec);
   void StartReload(uint32_t request_id, ReloadRequest request);
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
   // Returns whether a read should be outstanding in the current state.
@@ -140,6 +151,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Stops reading requests: kDraining.
   void Drain(DrainReason reason);
   void EnterLingering();
+  // Lingering: ends the sending side (TLS: close_notify) and waits for the peer to close.
+  void StartWaitClose();
   // Returns whether received bytes wait unread in the socket.
   bool ReceivedUnread();
   // Returns the earliest deadline of the current state (Clock::time_point::max() if none),
@@ -159,7 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return input_begin_ < input_.size() || !output_.empty() || written_ < writing_.size();
   }
 
-  boost::asio::ip::tcp::socket socket_;
+  const std::unique_ptr<Transport> transport_;
   boost::asio::steady_timer timer_;
   const Options options_;
   const Shared shared_;
@@ -168,8 +181,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_;
   Session session_;  // the protocol version, negotiated by a first HELLO
   bool admin_allowed_ = false;
+  std::string certificate_fingerprint_;  // of a TLS client certificate
+  std::string certificate_cn_;
 
-  Phase phase_ = Phase::kServing;
+  Phase phase_;
   Input input_state_ = Input::kEmpty;
   DrainReason drain_reason_ = DrainReason::kNone;
   bool reading_ = false;       // a read is outstanding
@@ -187,6 +202,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t reloads_ = 0;        // RELOADs waiting for their reload
   uint64_t charged_ = 0;      // bytes charged to shared_.budget
 
+  Clock::time_point started_;                                // handshake deadline base
   Clock::time_point last_request_;                           // idle deadline base
   Clock::time_point frame_started_;                          // first byte of the partial frame
   Clock::time_point last_written_;                           // write deadline base

@@ -69,7 +69,7 @@ int Main(const std::vector<std::string>& args) {
   LogInfo("%s starting: %s %s, catalog %s, listen %s", Handler::ServerName(),
           config.snapshot.empty() ? "data" : "snapshot",
           config.snapshot.empty() ? config.data_dir : config.snapshot, config.catalog,
-          config.listen);
+          config.listen.empty() ? std::string("(none)") : config.listen);
 
   SnapshotHolder holder;
   Reloader reloader(DatasetSource{config.data_dir, config.catalog, config.max_errors,
@@ -92,15 +92,20 @@ int Main(const std::vector<std::string>& args) {
     LogError("the first load failed, not serving: %s", std::string(s.message()));
     return kExitFailure;
   }
-  absl::StatusOr<std::string> bound = server.Listen();
+  absl::StatusOr<Server::Bound> bound = server.Listen();
   if (!bound.ok()) {
     LogError("%s", std::string(bound.status().message()));
     return kExitFailure;
   }
-  std::printf("listening on %s\n", bound->c_str());
+  // One line per listener, the plain one first.
+  for (const std::string* address : {&bound->plain, &bound->tls}) {
+    if (address->empty()) continue;
+    std::printf("listening on %s\n", address->c_str());
+    LogInfo("listening on %s%s", *address, address == &bound->tls ? " (TLS)" : "");
+  }
   std::fflush(stdout);
-  LogInfo("listening on %s", *bound);
-  NotifyReady(absl::StrFormat("serving generation %d on %s", holder.generation(), *bound));
+  NotifyReady(absl::StrFormat("serving generation %d on %s", holder.generation(),
+                              bound->plain.empty() ? bound->tls + " (TLS)" : bound->plain));
   reloader.Start();
   server.Run();
   watcher.Stop();

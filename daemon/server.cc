@@ -10,8 +10,11 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/tls_context.h"
+#include "daemon/transport.h"
 
 namespace shixin {
 namespace {
@@ -52,8 +55,8 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader)
       limits_(config.max_connections, config.max_connections_per_ip),
       shared_{&handler_, reloader, &budget_, &limits_},
       signals_(main_context_, SIGINT, SIGTERM, SIGHUP),
-      acceptor_(main_context_),
-      accept_retry_(main_context_),
+      plain_(main_context_, false),
+      tls_(main_context_, true),
       trim_timer_(main_context_) {
   unsigned threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -67,8 +70,30 @@ Server::~Server() {
   }
 }
 
-absl::StatusOr<std::string> Server::Listen() {
-  absl::StatusOr<ListenAddress> address = ParseListenAddress(config_.listen);
+absl::StatusOr<Server::Bound> Server::Listen() {
+  Bound bound;
+  if (!config_.tls_listen.empty()) {
+    SHIXIN_RETURN_IF_ERROR(ReloadTls());
+    SHIXIN_ASSIGN_OR_RETURN(bound.tls, Open(tls_, "tls_listen", config_.tls_listen));
+  }
+  if (!config_.listen.empty()) {
+    SHIXIN_ASSIGN_OR_RETURN(bound.plain, Open(plain_, "listen", config_.listen));
+  }
+  return bound;
+}
+
+absl::Status Server::ReloadTls() {
+  if (config_.tls_listen.empty()) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<asio::ssl::context>> context =
+      MakeServerTlsContext(TlsFiles{config_.tls_cert, config_.tls_key, config_.tls_client_ca});
+  if (!context.ok()) return context.status();
+  tls_context_ = *std::move(context);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Server::Open(Listener& listener, std::string_view key,
+                                         const std::string& text) {
+  absl::StatusOr<ListenAddress> address = ParseListenAddress(text);
   if (!address.ok()) return address.status();
   error_code ec;
   tcp::resolver resolver(main_context_);
@@ -76,20 +101,19 @@ absl::StatusOr<std::string> Server::Listen() {
       resolver.resolve(address->host, std::to_string(address->port),
                        tcp::resolver::numeric_service | tcp::resolver::passive, ec);
   if (ec || results.empty()) {
-    return absl::UnavailableError(absl::StrFormat("listen %s: cannot resolve %s: %s",
-                                                  config_.listen, address->host,
-                                                  ec ? ec.message() : "no address"));
+    return absl::UnavailableError(absl::StrFormat("%s %s: cannot resolve %s: %s", key, text,
+                                                  address->host, ec ? ec.message() : "no address"));
   }
   const tcp::endpoint endpoint = results.begin()->endpoint();
   const auto fail = [&](std::string_view step) {
-    return absl::UnavailableError(
-        absl::StrFormat("listen %s: %s: %s", config_.listen, step, ec.message()));
+    return absl::UnavailableError(absl::StrFormat("%s %s: %s: %s", key, text, step, ec.message()));
   };
-  if (acceptor_.open(endpoint.protocol(), ec); ec) return fail("socket");
-  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail("setsockopt");
-  if (acceptor_.bind(endpoint, ec); ec) return fail("bind");
-  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
-  const tcp::endpoint local = acceptor_.local_endpoint(ec);
+  tcp::acceptor& acceptor = listener.acceptor;
+  if (acceptor.open(endpoint.protocol(), ec); ec) return fail("socket");
+  if (acceptor.set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail("setsockopt");
+  if (acceptor.bind(endpoint, ec); ec) return fail("bind");
+  if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
+  const tcp::endpoint local = acceptor.local_endpoint(ec);
   if (ec) return fail("getsockname");
   return EndpointText(local);
 }
@@ -104,7 +128,9 @@ void Server::Run() {
     });
   }
   LogInfo("serving with %d I/O threads", io_threads_.size());
-  Accept();
+  for (Listener* listener : {&plain_, &tls_}) {
+    if (listener->acceptor.is_open()) Accept(*listener);
+  }
   WaitForSignal();
   TrimMemoryLater();
   main_context_.run();
@@ -116,33 +142,34 @@ void Server::RequestStop() {
   asio::post(main_context_, [this] { BeginShutdown("stop requested"); });
 }
 
-void Server::Accept() {
+void Server::Accept(Listener& listener) {
   IoThread* io = io_threads_[next_io_thread_].get();
   next_io_thread_ = (next_io_thread_ + 1) % io_threads_.size();
-  acceptor_.async_accept(io->context, [this, io](const error_code& ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket), io);
-  });
+  listener.acceptor.async_accept(io->context,
+                                 [this, &listener, io](const error_code& ec, tcp::socket socket) {
+                                   OnAccept(listener, ec, std::move(socket), io);
+                                 });
 }
 
-void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
+void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket socket, IoThread* io) {
   if (stopping_ || ec == asio::error::operation_aborted) return;
   if (ec) {
     LogLimited(LogKind::kAcceptError, LogLevel::kWarning, "accept: %s", ec.message());
     if (IsResourceError(ec)) {
-      accept_retry_.expires_after(kAcceptRetry);
-      accept_retry_.async_wait([this](const error_code& e) {
-        if (!e && !stopping_) Accept();
+      listener.retry.expires_after(kAcceptRetry);
+      listener.retry.async_wait([this, &listener](const error_code& e) {
+        if (!e && !stopping_) Accept(listener);
       });
       return;
     }
-    Accept();
+    Accept(listener);
     return;
   }
   error_code endpoint_error;
   const tcp::endpoint remote = socket.remote_endpoint(endpoint_error);
   if (endpoint_error) {  // the client has already gone
     socket.close(endpoint_error);
-    Accept();
+    Accept(listener);
     return;
   }
   const ConnectionLimits::Admission admission = limits_.Admit(remote.address());
@@ -159,10 +186,16 @@ void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
                  config_.max_connections);
     }
     socket.close(endpoint_error);
-    Accept();
+    Accept(listener);
     return;
   }
-  auto connection = std::make_shared<Connection>(std::move(socket), remote, connection_options_,
+  std::unique_ptr<Transport> transport;
+  if (listener.tls) {
+    transport = std::make_unique<TlsTransport>(std::move(socket), tls_context_);
+  } else {
+    transport = std::make_unique<TcpTransport>(std::move(socket));
+  }
+  auto connection = std::make_shared<Connection>(std::move(transport), remote, connection_options_,
                                                  shared_, &io->manager);
   if (admission == ConnectionLimits::Admission::kAdmitted) {
     asio::post(io->context, [io, connection = std::move(connection)]() mutable {
@@ -178,7 +211,7 @@ void Server::OnAccept(const error_code& ec, tcp::socket socket, IoThread* io) {
       }
     });
   }
-  Accept();
+  Accept(listener);
 }
 
 void Server::TrimMemoryLater() {
@@ -199,6 +232,12 @@ void Server::WaitForSignal() {
   signals_.async_wait([this](const error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
+      if (absl::Status s = ReloadTls(); !s.ok()) {
+        LogError("SIGHUP: the TLS certificate was not reloaded, the old one serves on: %s",
+                 std::string(s.message()));
+      } else if (!config_.tls_listen.empty()) {
+        LogInfo("SIGHUP: TLS certificate reloaded for new connections");
+      }
       if (!reloader_->Request("SIGHUP", nullptr)) {
         LogWarning("SIGHUP ignored: the daemon is stopping");
       }
@@ -215,8 +254,10 @@ void Server::BeginShutdown(std::string_view why) {
   LogInfo("shutting down (%s): finishing the requests in flight", why);
   NotifyStopping("stopping: finishing the requests in flight");
   error_code ec;
-  acceptor_.close(ec);
-  accept_retry_.cancel();
+  for (Listener* listener : {&plain_, &tls_}) {
+    listener->acceptor.close(ec);
+    listener->retry.cancel();
+  }
   trim_timer_.cancel();
   signals_.cancel();
   for (auto& io : io_threads_) {

@@ -1,10 +1,12 @@
-// Server is the daemon's network side: it listens, accepts connections and spreads them
-// round-robin over its I/O threads, each running its own io_context, and handles the signals:
-// SIGHUP asks the Reloader for a reload, SIGTERM and SIGINT stop it gracefully (stop
-// accepting, answer the requests already read, write their responses, return from Run()).
-// A client over max_connections_per_ip is closed at once, before it is read from; a client
-// over max_connections gets the place of the oldest idle connection, or is closed at once if
-// none is idle. Neither counts against the limits once closed.
+// Server is the daemon's network side: it listens (plain TCP on `listen`, TLS on `tls_listen`,
+// either or both), accepts connections and spreads them round-robin over its I/O threads, each
+// running its own io_context, and handles the signals: SIGHUP asks the Reloader for a reload
+// and rebuilds the TLS context from its files for the connections accepted after it (the open
+// ones keep theirs; a context that fails to build is logged and the old one kept), SIGTERM and
+// SIGINT stop it gracefully (stop accepting, answer the requests already read, write their
+// responses, return from Run()). A client over max_connections_per_ip is closed at once, before it
+// is read from; a client over max_connections gets the place of the oldest idle connection, or is
+// closed at once if none is idle. Neither counts against the limits once closed.
 //
 // Thread safety: construct, Listen() and Run() on the main thread; RequestStop() from any
 // thread.
@@ -16,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -46,10 +49,21 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens on config.listen. Returns the bound address ("127.0.0.1:7411",
-  // "[::1]:7411"; the real port when the configured one is 0), or Unavailable naming the
-  // address and the system's reason.
-  absl::StatusOr<std::string> Listen();
+  // The bound addresses ("127.0.0.1:7411", "[::1]:7411"; the real port when the configured
+  // one is 0); empty for a listener not configured.
+  struct Bound {
+    std::string plain;
+    std::string tls;
+  };
+  // Builds the TLS context (if tls_listen is set), binds and listens on config.listen and
+  // config.tls_listen. Returns the bound addresses, Unavailable naming the address and the
+  // system's reason, or the TLS context's error (tls_context.h).
+  absl::StatusOr<Bound> Listen();
+
+  // Rebuilds the TLS context from the configured files, for the connections accepted later.
+  // Returns its error, and keeps the old context then. Does nothing without tls_listen.
+  // REQUIRES: called on the main thread (SIGHUP does), or before Run().
+  absl::Status ReloadTls();
 
   // Serves until SIGTERM, SIGINT or RequestStop(), then shuts down gracefully and returns.
   // REQUIRES: Listen() succeeded.
@@ -66,9 +80,21 @@ class Server {
     std::thread thread;
   };
 
-  void Accept();
-  void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket,
-                IoThread* io);
+  // A listening socket, plain or TLS.
+  struct Listener {
+    Listener(boost::asio::io_context& context, bool is_tls)
+        : acceptor(context), retry(context), tls(is_tls) {}
+    boost::asio::ip::tcp::acceptor acceptor;
+    boost::asio::steady_timer retry;  // accepting again after running out of descriptors
+    const bool tls;
+  };
+
+  // Opens `listener` on `address` (a listen key's value, named `key`); returns the bound address.
+  absl::StatusOr<std::string> Open(Listener& listener, std::string_view key,
+                                   const std::string& address);
+  void Accept(Listener& listener);
+  void OnAccept(Listener& listener, const boost::system::error_code& ec,
+                boost::asio::ip::tcp::socket socket, IoThread* io);
   // Every second: gives freed buffer memory back to the system once the buffers in use have
   // shrunk by more than kTrimStep since their last high (after abusive clients have left).
   void TrimMemoryLater();
@@ -84,8 +110,9 @@ class Server {
   const Connection::Shared shared_;
   boost::asio::io_context main_context_{1};
   boost::asio::signal_set signals_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer accept_retry_;
+  Listener plain_;
+  Listener tls_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // for new TLS connections
   boost::asio::steady_timer trim_timer_;
   uint64_t buffered_high_ = 0;  // the buffers' high since the last trim
   std::vector<std::unique_ptr<IoThread>> io_threads_;

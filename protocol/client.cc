@@ -1,11 +1,5 @@
 #include "protocol/client.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -68,35 +62,19 @@ std::optional<absl::Duration> RetryAfter(const absl::Status& status) {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string_view address,
                                                         absl::Duration timeout) {
-  SHIXIN_ASSIGN_OR_RETURN(const int fd, ConnectTcp(address, absl::Now() + timeout));
-  return std::unique_ptr<Client>(new Client(fd));
-}
-
-Client::~Client() { Close(); }
-
-void Client::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-  buffer_.clear();
+  return Connect(address, TlsOptions(), timeout);
 }
 
 absl::Status Client::SendBytes(std::string_view bytes) {
   if (fd_ < 0) return absl::UnavailableError("not connected (closed after an earlier error)");
   absl::Time deadline = absl::Now() + timeout_;
   while (!bytes.empty()) {
-    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      bytes.remove_prefix(static_cast<size_t>(n));
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (absl::Status s = PollUntil(fd_, POLLOUT, deadline); !s.ok()) {
-        Close();  // part of a frame may be out: the stream cannot be resumed
-        return s;
-      }
-    } else if (errno != EINTR) {
-      absl::Status s = SocketError("send", errno);
-      Close();
-      return s;
+    absl::StatusOr<size_t> n = SendSome(bytes, deadline);
+    if (!n.ok()) {
+      Close();  // part of a frame may be out: the stream cannot be resumed
+      return n.status();
     }
+    bytes.remove_prefix(*n);
   }
   return absl::OkStatus();
 }
@@ -135,19 +113,16 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
     }
     size_t old = buffer_.size();
     buffer_.resize(old + kReadChunk);
-    ssize_t n = recv(fd_, buffer_.data() + old, kReadChunk, MSG_DONTWAIT);
-    buffer_.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
-    if (n > 0) continue;
-    if (n == 0) {
+    absl::StatusOr<size_t> n = ReceiveSome(buffer_.data() + old, kReadChunk, deadline);
+    buffer_.resize(old + (n.ok() ? *n : 0));
+    if (absl::IsDeadlineExceeded(n.status())) return n.status();
+    if (!n.ok()) {
+      Close();
+      return n.status();
+    }
+    if (*n == 0) {
       Close();
       return absl::UnavailableError("connection closed by the server");
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      SHIXIN_RETURN_IF_ERROR(PollUntil(fd_, POLLIN, deadline));
-    } else if (errno != EINTR) {
-      absl::Status s = SocketError("recv", errno);
-      Close();
-      return s;
     }
   }
 }

@@ -1,6 +1,6 @@
-// A synchronous client of shixind: one TCP connection, blocking calls with a timeout, and
-// raw frame access for pipelining (send many requests, then read the responses by request id).
-// Used by the CLI, the tests and the load tool.
+// A synchronous client of shixind: one TCP connection, plain or TLS (OpenSSL), blocking calls
+// with a timeout, and raw frame access for pipelining (send many requests, then read the
+// responses by request id). Used by the CLI, the tests and the load tool.
 //
 // Thread safety: a Client is used by one thread at a time.
 #ifndef SHIXIN_PROTOCOL_CLIENT_H_
@@ -18,7 +18,21 @@
 #include "protocol/messages.h"
 #include "protocol/wire.h"
 
+// OpenSSL's connection and context (openssl/ssl.h), used only by client.cc.
+struct ssl_st;
+struct ssl_ctx_st;
+
 namespace shixin {
+
+// How a Client speaks TLS (docs/shixind.md, "TLS"). The server's certificate is verified
+// against `ca_file` and must name `server_name` (a DNS name or an IP address).
+struct TlsOptions {
+  bool enabled = false;     // false: plain TCP, the other fields are ignored
+  std::string ca_file;      // PEM CAs that sign the server's certificate; empty: the system's
+  std::string cert_file;    // PEM client certificate (mutual TLS); empty: none
+  std::string key_file;     // its private key; required with cert_file
+  std::string server_name;  // what the certificate must name; empty: the address's host
+};
 
 // A response with the metadata every response carries.
 template <typename T>
@@ -62,6 +76,13 @@ class Client {
   // InvalidArgument for a malformed address, Unavailable if resolving the name and connecting
   // do not succeed within `timeout`.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string_view address,
+                                                         absl::Duration timeout = absl::Seconds(5));
+  // Same, over TLS when tls.enabled: the handshake must finish within `timeout` too. Returns
+  // InvalidArgument for a certificate or key file OpenSSL cannot read (or a key that does not
+  // match), Unavailable naming the reason when the handshake fails (the server's certificate
+  // not verified, the server refusing this client's certificate).
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string_view address,
+                                                         const TlsOptions& tls,
                                                          absl::Duration timeout = absl::Seconds(5));
   ~Client();
   Client(const Client&) = delete;
@@ -125,6 +146,9 @@ class Client {
   // Returns a fresh request id (1, 2, ...).
   uint32_t NextRequestId() { return ++last_request_id_; }
 
+  // Returns the TLS version negotiated ("TLSv1.3"), or "" for plain TCP or after Close().
+  std::string tls_version() const;
+
  private:
   explicit Client(int fd) : fd_(fd) {}
   // Sends a request with a fresh id and reads the frame answering it, which must come next.
@@ -132,8 +156,18 @@ class Client {
   absl::StatusOr<Frame> Call(wire::Opcode op, std::string_view payload);
   absl::StatusOr<Frame> ReceiveFrameBy(absl::Time deadline);
   void Close();
+  // Sets up TLS on fd_ and runs the handshake by `deadline`.
+  absl::Status StartTls(std::string_view address, const TlsOptions& tls, absl::Time deadline);
+  // Sends some of `bytes` (plain or TLS), waiting until `deadline`. Returns how many (> 0), or
+  // the error; the caller closes.
+  absl::StatusOr<size_t> SendSome(std::string_view bytes, absl::Time deadline);
+  // Receives up to `size` bytes into `data` by `deadline`. Returns how many (0: the server
+  // closed), DeadlineExceeded (nothing lost), or another error.
+  absl::StatusOr<size_t> ReceiveSome(char* data, size_t size, absl::Time deadline);
 
   int fd_ = -1;
+  ssl_ctx_st* ssl_ctx_ = nullptr;     // TLS: owned
+  ssl_st* ssl_ = nullptr;             // TLS: owned
   uint8_t version_ = wire::kVersion;  // the header's version: 1 until HELLO negotiates
   uint8_t max_version_ = wire::kMaxVersion;
   std::optional<wire::HelloResponse> hello_;  // the last HELLO answer, if one was sent

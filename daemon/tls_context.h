@@ -1,0 +1,48 @@
+// The daemon's TLS server context (OpenSSL through Boost.Asio's ssl::context), built from the
+// certificate, key and optional client CA files of the configuration, and the identity of a
+// client certificate (docs/shixind.md, "TLS").
+//
+// TLS 1.2 is the minimum and 1.3 preferred; TLS 1.3 uses OpenSSL's cipher suites, TLS 1.2 only
+// ECDHE with AEAD ciphers. With a client CA, a client must present a certificate it signed
+// (mutual TLS); without one, no client certificate is requested.
+//
+// Thread safety: the functions are reentrant; a context, once built, is only read (by the
+// connections' handshakes on any thread), and is shared by shared_ptr so that a context
+// replaced on SIGHUP lives on for the connections that use it.
+#ifndef SHIXIN_DAEMON_TLS_CONTEXT_H_
+#define SHIXIN_DAEMON_TLS_CONTEXT_H_
+
+#include <openssl/x509.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace shixin {
+
+// The files a TLS context is built from (the tls_* keys of the configuration).
+struct TlsFiles {
+  std::string cert;       // PEM: the server certificate, then its chain
+  std::string key;        // PEM: the certificate's private key
+  std::string client_ca;  // PEM bundle of the CAs that sign client certificates; empty: none
+};
+
+// Returns a server context for `files`, or InvalidArgument naming the file and OpenSSL's
+// reason: a file missing or unreadable, not PEM, or a key that does not match the certificate.
+absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
+    const TlsFiles& files);
+
+// The identity of a client certificate, as a callers file names it.
+struct CertificateIdentity {
+  std::string fingerprint;  // "sha256:" + 64 lower-case hex digits of SHA-256 over the DER
+  std::string cn;           // the subject's common name; empty if it has none
+};
+
+// Returns the identity of `certificate`. REQUIRES: certificate != nullptr.
+CertificateIdentity IdentityOf(X509* certificate);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_TLS_CONTEXT_H_

@@ -1,0 +1,381 @@
+// End-to-end tests of shixind's TLS listener (docs/shixind.md, "TLS") with certificates made
+// in the test (tls_certs.h): a TLS 1.3 round trip, mutual TLS and the client identity, client
+// certificates refused (none, expired, another CA's), plain and TLS clients on the wrong port,
+// and SIGHUP replacing the certificate (or keeping the old one when the new one is broken).
+// Also unit tests of the TLS context, the certificate identity and the TLS configuration keys.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "daemon/config.h"
+#include "daemon/tls_context.h"
+#include "tests/daemon_harness.h"
+#include "tests/tls_certs.h"
+
+namespace shixin::e2e {
+namespace {
+
+using tls_test::CertRequest;
+using tls_test::Pem;
+using tls_test::TestCa;
+
+constexpr char kListed[] = "11010519491231002X";
+
+// Returns a loopback port that was free a moment ago (for a second listener).
+uint16_t FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(a);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) == 0;
+  close(fd);
+  return ok ? ntohs(a.sin_port) : 0;
+}
+
+// Returns the X509 of a PEM certificate (freed by the caller).
+X509* ParseCertificate(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  return certificate;
+}
+
+// The fingerprint of a PEM certificate, computed here apart from tls_context.cc.
+std::string Fingerprint(const std::string& pem) {
+  X509* certificate = ParseCertificate(pem);
+  unsigned char* der = nullptr;
+  const int size = i2d_X509(certificate, &der);
+  unsigned char digest[32];
+  unsigned int digest_size = 0;
+  EVP_Digest(der, static_cast<size_t>(size), digest, &digest_size, EVP_sha256(), nullptr);
+  OPENSSL_free(der);
+  X509_free(certificate);
+  std::string text = "sha256:";
+  for (unsigned int i = 0; i < digest_size; ++i) text += absl::StrFormat("%02x", digest[i]);
+  return text;
+}
+
+// What a client certificate for `cn` is issued for, valid from `not_before` to `not_after`
+// (seconds from now).
+CertRequest ClientCert(const std::string& cn, int64_t not_before = -3600,
+                       int64_t not_after = 86400) {
+  CertRequest request;
+  request.cn = cn;
+  request.not_before = not_before;
+  request.not_after = not_after;
+  return request;
+}
+
+// What a server certificate for `cn` at `ips` (and localhost) is issued for.
+CertRequest ServerCert(const std::string& cn, std::vector<std::string> ips) {
+  CertRequest request;
+  request.cn = cn;
+  request.dns = {"localhost"};
+  request.ips = std::move(ips);
+  request.server = true;
+  return request;
+}
+
+class DaemonTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ca = TestCa::Make("shixin test CA");
+    auto other = TestCa::Make("another CA");
+    ASSERT_TRUE(ca.ok() && other.ok());
+    ca_ = *std::move(ca);
+    other_ca_ = *std::move(other);
+    auto server = ca_->Issue(ServerCert("shixind", {"127.0.0.1", "::1"}));
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_TRUE(tls_test::WritePem(*server, Path("server.pem"), Path("server.key")).ok());
+    ASSERT_TRUE(WriteCa(ca_->pem(), "ca.pem").ok());
+    ASSERT_TRUE(WriteCa(other_ca_->pem(), "other-ca.pem").ok());
+    auto good = ca_->Issue(ClientCert("bank-a"));
+    auto expired = ca_->Issue(ClientCert("old", -172800, -86400));
+    auto foreign = other_ca_->Issue(ClientCert("bank-a"));
+    ASSERT_TRUE(good.ok() && expired.ok() && foreign.ok());
+    good_ = *good;
+    ASSERT_TRUE(tls_test::WritePem(*good, Path("good.pem"), Path("good.key")).ok());
+    ASSERT_TRUE(tls_test::WritePem(*expired, Path("expired.pem"), Path("expired.key")).ok());
+    ASSERT_TRUE(tls_test::WritePem(*foreign, Path("foreign.pem"), Path("foreign.key")).ok());
+  }
+
+  std::string Path(std::string_view name) const { return scratch_.Path(name); }
+
+  absl::Status WriteCa(const Pem& pem, std::string_view name) {
+    return WriteFileAtomically(Path(name), pem.certificate);
+  }
+
+  // Starts shixind with a TLS listener (and a plain one unless `tls_only`): clients need a
+  // certificate when `mutual`.
+  void StartDaemon(bool mutual, bool tls_only = true, std::vector<std::string> flags = {}) {
+    const uint16_t port = FreePort();
+    ASSERT_NE(port, 0);
+    tls_address_ = absl::StrFormat("127.0.0.1:%d", port);
+    for (std::string flag :
+         {"--tls-listen", tls_address_.c_str(), "--tls-cert", "", "--tls-key", "", "--verbose"}) {
+      flags.push_back(flag);
+    }
+    flags[flags.size() - 4] = Path("server.pem");
+    flags[flags.size() - 2] = Path("server.key");
+    if (mutual) {
+      flags.push_back("--tls-client-ca");
+      flags.push_back(Path("ca.pem"));
+    }
+    daemon_ = StartOrDie(SampleDir(), flags, tls_only ? "" : "127.0.0.1:0");
+    ASSERT_NE(daemon_, nullptr);
+    if (tls_only) {
+      EXPECT_EQ(daemon_->address(), tls_address_);
+    }
+  }
+
+  // TLS options trusting `ca` (a file name in the scratch directory), with the client
+  // certificate `client` ("good", "expired", "foreign") or none.
+  TlsOptions Tls(std::string_view ca = "ca.pem", std::string_view client = "") const {
+    TlsOptions tls;
+    tls.enabled = true;
+    tls.ca_file = Path(ca);
+    if (!client.empty()) {
+      tls.cert_file = Path(absl::StrFormat("%s.pem", client));
+      tls.key_file = Path(absl::StrFormat("%s.key", client));
+    }
+    return tls;
+  }
+
+  // Waits up to 10 s for `text` in the daemon's standard error.
+  bool WaitForLog(const std::string& text) const {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      if (absl::StrContains(daemon_->stderr_text(), text)) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  // Expects a client with `tls` to be refused: at the handshake, or at its first request
+  // (TLS 1.3 ends the client's handshake before the server has checked its certificate).
+  void ExpectRefused(const TlsOptions& tls) {
+    const absl::Time start = absl::Now();
+    auto client = Client::Connect(tls_address_, tls, absl::Seconds(5));
+    if (client.ok()) {
+      (*client)->set_timeout(absl::Seconds(5));
+      absl::StatusOr<Reply<wire::HelloResponse>> hello = (*client)->Hello("test");
+      EXPECT_FALSE(hello.ok());
+      EXPECT_TRUE(absl::IsUnavailable(hello.status())) << hello.status();
+    }
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  }
+
+  ScratchDir scratch_;
+  std::unique_ptr<TestCa> ca_;
+  std::unique_ptr<TestCa> other_ca_;
+  Pem good_;
+  std::string tls_address_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(DaemonTlsTest, RoundTripNegotiatesTls13) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false));
+  auto client = Client::Connect(tls_address_, Tls());
+  ASSERT_TRUE(client.ok()) << client.status() << daemon_->stderr_text();
+  EXPECT_EQ((*client)->tls_version(), "TLSv1.3");
+  ASSERT_TRUE((*client)->Hello("tls-test").ok());
+  auto check = (*client)->Check({kListed, "110101198001010011"});
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->value.size(), 2u);
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  // Pipelined frames over TLS.
+  for (uint32_t id = 1; id <= 20; ++id) {
+    ASSERT_TRUE((*client)->SendFrame(wire::Opcode::kPing, id, "").ok());
+  }
+  for (uint32_t id = 1; id <= 20; ++id) {
+    auto frame = (*client)->ReceiveFrame();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(frame->header.request_id, id);
+  }
+  EXPECT_TRUE(WaitForLog("TLSv1.3")) << daemon_->stderr_text();
+}
+
+TEST_F(DaemonTlsTest, ServerNameIsVerified) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false));
+  TlsOptions named = Tls();
+  named.server_name = "localhost";
+  auto ok = Client::Connect(tls_address_, named);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE((*ok)->Ping().ok());
+  TlsOptions wrong_name = Tls();
+  wrong_name.server_name = "shixin.example.com";
+  auto refused = Client::Connect(tls_address_, wrong_name);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "certificate")) << refused.status();
+  auto untrusted = Client::Connect(tls_address_, Tls("other-ca.pem"));
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_TRUE(absl::IsUnavailable(untrusted.status())) << untrusted.status();
+}
+
+TEST_F(DaemonTlsTest, MutualTlsIdentityReachesTheConnection) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/true));
+  auto client = Client::Connect(tls_address_, Tls("ca.pem", "good"));
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE((*client)->Hello("bank").ok()) << daemon_->stderr_text();
+  ASSERT_TRUE((*client)->Check({kListed}).ok());
+  const std::string expected =
+      absl::StrFormat("client certificate %s (CN \"bank-a\")", Fingerprint(good_.certificate));
+  EXPECT_TRUE(WaitForLog(expected)) << expected << "\n" << daemon_->stderr_text();
+}
+
+TEST_F(DaemonTlsTest, ClientCertificateRequiredWithClientCa) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/true));
+  ExpectRefused(Tls());
+  EXPECT_TRUE(WaitForLog("TLS: ")) << daemon_->stderr_text();
+}
+
+TEST_F(DaemonTlsTest, ExpiredClientCertificateRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/true));
+  ExpectRefused(Tls("ca.pem", "expired"));
+  EXPECT_TRUE(WaitForLog("(certificate has expired)")) << daemon_->stderr_text();
+}
+
+TEST_F(DaemonTlsTest, ClientCertificateOfAnotherCaRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/true));
+  ExpectRefused(Tls("ca.pem", "foreign"));
+  EXPECT_TRUE(WaitForLog("(unable to get local issuer certificate)")) << daemon_->stderr_text();
+  // The daemon still serves a good client.
+  auto client = Client::Connect(tls_address_, Tls("ca.pem", "good"));
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_TRUE((*client)->Ping().ok());
+}
+
+TEST_F(DaemonTlsTest, PlainClientOnTheTlsPortGetsNoAnswer) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartDaemon(/*mutual=*/false, /*tls_only=*/true, {"--frame-timeout-seconds", "1"}));
+  // A plain request: not a ClientHello, refused with at most a TLS alert.
+  auto raw = RawSocket::Connect(daemon_->host(), daemon_->port());
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_TRUE((*raw)->Send(RequestFrame(wire::Opcode::kPing, 1, "")).ok());
+  RawSocket::ReadResult result = (*raw)->ReadUntilClose(absl::Seconds(5));
+  EXPECT_NE(result.end, RawSocket::End::kTimeout);
+  EXPECT_TRUE(result.bytes.empty() || result.bytes[0] == 0x15) << result.bytes.size();
+  // A client that sends nothing is closed after frame_timeout.
+  auto silent = RawSocket::Connect(daemon_->host(), daemon_->port());
+  ASSERT_TRUE(silent.ok()) << silent.status();
+  result = (*silent)->ReadUntilClose(absl::Seconds(5));
+  EXPECT_NE(result.end, RawSocket::End::kTimeout);
+  EXPECT_TRUE(result.bytes.empty());
+  EXPECT_GE(result.elapsed, absl::Milliseconds(900));
+}
+
+TEST_F(DaemonTlsTest, TlsClientOnThePlainPortFailsCleanly) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false, /*tls_only=*/false));
+  const absl::Time start = absl::Now();
+  auto client = Client::Connect(daemon_->address(), Tls(), absl::Seconds(5));
+  EXPECT_FALSE(client.ok());
+  EXPECT_TRUE(absl::IsUnavailable(client.status())) << client.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));
+  // Both listeners serve.
+  auto plain = daemon_->Connect();
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE((*plain)->Ping().ok());
+  auto tls = Client::Connect(tls_address_, Tls());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_TRUE((*tls)->Ping().ok());
+}
+
+TEST_F(DaemonTlsTest, SighupSwapsTheCertificateForNewConnections) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false));
+  auto old_client = Client::Connect(tls_address_, Tls());
+  ASSERT_TRUE(old_client.ok()) << old_client.status();
+  ASSERT_TRUE((*old_client)->Hello("old").ok());
+  // A new server certificate from another CA: only clients trusting that CA accept it.
+  auto server = other_ca_->Issue(ServerCert("shixind-2", {"127.0.0.1"}));
+  ASSERT_TRUE(server.ok());
+  ASSERT_TRUE(tls_test::WritePem(*server, Path("server.pem"), Path("server.key")).ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  ASSERT_TRUE(WaitForLog("TLS certificate reloaded")) << daemon_->stderr_text();
+  auto new_client = Client::Connect(tls_address_, Tls("other-ca.pem"));
+  ASSERT_TRUE(new_client.ok()) << new_client.status();
+  EXPECT_TRUE((*new_client)->Ping().ok());
+  EXPECT_FALSE(Client::Connect(tls_address_, Tls()).ok());
+  EXPECT_TRUE((*old_client)->Check({kListed}).ok());
+}
+
+TEST_F(DaemonTlsTest, SighupWithABrokenCertificateKeepsTheOldOne) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false));
+  auto old_client = Client::Connect(tls_address_, Tls());
+  ASSERT_TRUE(old_client.ok()) << old_client.status();
+  ASSERT_TRUE(
+      WriteFileAtomically(Path("server.pem"), "-----BEGIN CERTIFICATE-----\nbroken\n").ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  ASSERT_TRUE(WaitForLog("TLS certificate was not reloaded")) << daemon_->stderr_text();
+  auto new_client = Client::Connect(tls_address_, Tls());
+  ASSERT_TRUE(new_client.ok()) << new_client.status();
+  EXPECT_TRUE((*new_client)->Ping().ok());
+  EXPECT_TRUE((*old_client)->Ping().ok());
+}
+
+// ---- Unit tests: the context, the identity, the configuration ----
+
+TEST_F(DaemonTlsTest, IdentityIsTheDerFingerprintAndTheCn) {
+  X509* certificate = ParseCertificate(good_.certificate);
+  ASSERT_NE(certificate, nullptr);
+  const CertificateIdentity identity = IdentityOf(certificate);
+  X509_free(certificate);
+  EXPECT_EQ(identity.fingerprint, Fingerprint(good_.certificate));
+  EXPECT_EQ(identity.fingerprint.size(), 7u + 64u);
+  EXPECT_EQ(identity.cn, "bank-a");
+}
+
+TEST_F(DaemonTlsTest, ContextRefusesBadFiles) {
+  EXPECT_TRUE(MakeServerTlsContext({Path("server.pem"), Path("server.key"), ""}).ok());
+  auto missing = MakeServerTlsContext({Path("nope.pem"), Path("server.key"), ""});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(absl::StrContains(missing.status().message(), "tls_cert")) << missing.status();
+  auto mismatch = MakeServerTlsContext({Path("server.pem"), Path("good.key"), ""});
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_TRUE(absl::StrContains(mismatch.status().message(), "does not match"))
+      << mismatch.status();
+  auto bad_ca = MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("nope")});
+  ASSERT_FALSE(bad_ca.ok());
+  EXPECT_TRUE(absl::StrContains(bad_ca.status().message(), "tls_client_ca")) << bad_ca.status();
+}
+
+TEST_F(DaemonTlsTest, ConfigValidatesTheTlsKeys) {
+  Config c;
+  c.data_dir = SampleDir();
+  c.catalog = SourceDir() + "/data/measures/hegang-2018.json";
+  ASSERT_TRUE(Validate(c).ok()) << Validate(c);
+  Config none = c;
+  none.listen = "";
+  EXPECT_FALSE(Validate(none).ok());
+  Config tls_only = none;
+  tls_only.tls_listen = "127.0.0.1:0";
+  EXPECT_TRUE(absl::StrContains(Validate(tls_only).message(), "tls_cert")) << Validate(tls_only);
+  tls_only.tls_cert = Path("server.pem");
+  tls_only.tls_key = Path("server.key");
+  EXPECT_TRUE(Validate(tls_only).ok()) << Validate(tls_only);
+  tls_only.tls_key = Path("good.key");
+  EXPECT_FALSE(Validate(tls_only).ok());
+  Config stray = c;
+  stray.tls_cert = Path("server.pem");
+  EXPECT_FALSE(Validate(stray).ok());
+  Config bad_address = tls_only;
+  bad_address.tls_key = Path("server.key");
+  bad_address.tls_listen = "nope";
+  EXPECT_TRUE(absl::StrContains(Validate(bad_address).message(), "tls_listen"))
+      << Validate(bad_address);
+}
+
+}  // namespace
+}  // namespace shixin::e2e
