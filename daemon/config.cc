@@ -1,5 +1,7 @@
 #include "daemon/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +64,10 @@ const Key kKeys[] = {
      "[::1]:PORT for IPv6; port 0 picks one; \"\": TLS only", "", ""},
     {"tls_listen", &Config::tls_listen, 0, 0, "HOST:PORT", "TLS listener (needs tls_cert, tls_key)",
      "none", ""},
+    {"callers_file", &Config::callers_file, 0, 0, "FILE",
+     "who may call, with what scopes and rates (docs/shixind.md);\nwithout one: open development "
+     "mode, loopback only",
+     "open mode", ""},
     {"tls_cert", &Config::tls_cert, 0, 0, "FILE", "PEM server certificate, then its chain", "", ""},
     {"tls_key", &Config::tls_key, 0, 0, "FILE", "PEM private key of tls_cert", "", ""},
     {"tls_client_ca", &Config::tls_client_ca, 0, 0, "FILE",
@@ -94,7 +100,7 @@ const Key kKeys[] = {
      "as-of answers reach back this many days", "", ""},
     {"refuse_stale", &Config::refuse_stale, 0, 0, "", "refuse MEASURES from a stale list", "", ""},
     {"admin_loopback_only", &Config::admin_loopback_only, 0, 0, "",
-     "RELOAD and the full INFO only for loopback peers", "", ""},
+     "open mode: RELOAD and the full INFO only for loopback peers", "", ""},
     {"max_shrink", &Config::max_shrink, 0, 1, "FRACTION",
      "refuse a reload that removes more than this share of the\nsubjects, unless asked",
      "never refuse", ""},
@@ -420,6 +426,15 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 
 namespace {
 
+// Returns whether `host` (a listen address's host) is a loopback address or "localhost".
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 // listen and tls_listen: at least one, well-formed; TLS files that make a context.
 absl::Status ValidateListeners(const Config& config) {
   if (config.listen.empty() && config.tls_listen.empty()) {
@@ -430,6 +445,16 @@ absl::Status ValidateListeners(const Config& config) {
     if (absl::StatusOr<ListenAddress> a = ParseListenAddress(*address); !a.ok()) {
       if (address == &config.listen) return a.status();
       return absl::InvalidArgumentError(absl::StrFormat("tls_%s", a.status().message()));
+    }
+  }
+  // Without callers anyone who reaches the port reads everything: loopback only.
+  if (config.callers_file.empty()) {
+    for (const std::string* address : {&config.listen, &config.tls_listen}) {
+      if (address->empty() || IsLoopbackHost(ParseListenAddress(*address)->host)) continue;
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s \"%s\" is not a loopback address: without callers_file shixind runs in open "
+          "development mode and listens on loopback only (127.0.0.1, ::1, localhost)",
+          address == &config.listen ? "listen" : "tls_listen", *address));
     }
   }
   if (config.tls_listen.empty()) {
@@ -469,6 +494,11 @@ absl::Status Validate(const Config& config) {
       (::stat(config.deltas_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
     return absl::InvalidArgumentError(
         absl::StrFormat("deltas_dir \"%s\": no such directory", config.deltas_dir));
+  }
+  if (!config.callers_file.empty() &&
+      (::stat(config.callers_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("callers_file \"%s\": no such file", config.callers_file));
   }
   if (!config.catalog.empty() &&
       (::stat(config.catalog.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {

@@ -20,11 +20,12 @@
 namespace shixin {
 
 struct Config {
-  std::string listen = "127.0.0.1:7411";     // HOST:PORT or [V6]:PORT; port 0 picks a free port
-                                             // ""; no plain listener (TLS only)
-  std::string tls_listen;                    // TLS on HOST:PORT; empty: no TLS listener
-  std::string tls_cert;                      // PEM server certificate (and chain) for TLS
-  std::string tls_key;                       // PEM private key of tls_cert
+  std::string listen = "127.0.0.1:7411";  // HOST:PORT or [V6]:PORT; port 0 picks a free port
+                                          // ""; no plain listener (TLS only)
+  std::string tls_listen;                 // TLS on HOST:PORT; empty: no TLS listener
+  std::string callers_file;  // the callers (TOML, docs/shixind.md); empty: open mode, loopback only
+  std::string tls_cert;      // PEM server certificate (and chain) for TLS
+  std::string tls_key;       // PEM private key of tls_cert
   std::string tls_client_ca;                 // PEM CA bundle; set: clients need a certificate
   uint32_t threads = 0;                      // I/O threads; 0: one per hardware core
   std::string data_dir;                      // debtors.ndjson and relations.ndjson
@@ -44,7 +45,7 @@ struct Config {
   uint32_t max_age_seconds = 0;              // answers from an older list are STALE; 0: off
   uint32_t history_days = wire::kDefaultHistoryDays;  // as-of answers reach back this far
   bool refuse_stale = false;                          // MEASURES from a stale list: STALE_REFUSED
-  bool admin_loopback_only = true;  // RELOAD and the full INFO only for loopback peers
+  bool admin_loopback_only = true;  // open mode: RELOAD and the full INFO only for loopback peers
   double max_shrink = 0.05;         // a reload removing more subjects is refused; 1: off
   bool verbose = false;             // debug log lines
 
@@ -73,11 +74,11 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 
 // Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
 // range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen or
-// tls_listen address, neither listen nor tls_listen, tls_listen without tls_cert and tls_key
-// or with files that do not make a TLS context (unreadable, a key not matching the
-// certificate), tls_* files without tls_listen, neither or both of data_dir and snapshot, a missing
-// or unreadable data directory or snapshot file, a missing deltas_dir directory, a missing catalog
-// file.
+// tls_listen address, neither listen nor tls_listen, a listener not on loopback without
+// callers_file, a missing callers_file, tls_listen without tls_cert and tls_key or with files
+// that do not make a TLS context (unreadable, a key not matching the certificate), tls_* files
+// without tls_listen, neither or both of data_dir and snapshot, a missing or unreadable data
+// directory or snapshot file, a missing deltas_dir directory, a missing catalog file.
 absl::Status Validate(const Config& config);
 
 // A listen address split into host (without brackets) and port.

@@ -99,12 +99,37 @@ void Connection::OnHandshake(const error_code& ec) {
     certificate_fingerprint_ = std::move(identity.fingerprint);
     certificate_cn_ = std::move(identity.cn);
   }
+  if (!certificate_fingerprint_.empty() && shared_.access != nullptr) {
+    // Mutual TLS: the certificate names the caller; without a caller the client may still
+    // authenticate in HELLO.
+    absl::StatusOr<std::shared_ptr<const Grant>> grant =
+        shared_.access->ForCertificate(certificate_fingerprint_, certificate_cn_);
+    if (grant.ok()) {
+      session_.grant = *std::move(grant);
+      session_.epoch = shared_.access->epoch();
+    } else {
+      LogLimited(LogKind::kAuthentication, LogLevel::kInfo,
+                 "TLS client %s: certificate %s (CN \"%s\") belongs to no caller", peer_,
+                 certificate_fingerprint_, certificate_cn_);
+    }
+  }
   LogDebug("TLS connection from %s: %s %s, client certificate %s (CN \"%s\")", peer_,
            SSL_get_version(ssl), SSL_get_cipher_name(ssl),
            certificate_fingerprint_.empty() ? "none" : certificate_fingerprint_, certificate_cn_);
   phase_ = Phase::kServing;
   last_request_ = Clock::now();
   Advance();
+}
+
+void Connection::Revalidate() {
+  if (phase_ == Phase::kClosed || session_.grant == nullptr || shared_.access == nullptr) return;
+  if (session_.epoch == shared_.access->epoch()) return;
+  session_.epoch = shared_.access->epoch();
+  session_.grant = shared_.access->Revalidate(*session_.grant);
+  if (session_.grant == nullptr) {
+    LogInfo("closing connection from %s: its caller's credentials were revoked", peer_);
+    Close();
+  }
 }
 
 void Connection::Shutdown() {

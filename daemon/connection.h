@@ -82,6 +82,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Reloader* reloader = nullptr;
     BufferBudget* budget = nullptr;
     ConnectionLimits* limits = nullptr;  // Release()d when the connection is destroyed
+    Access* access = nullptr;            // maps a TLS client certificate to a caller
   };
 
   // Takes `transport`, connected to `remote` and counted by shared.limits->Admit(remote's
@@ -99,6 +100,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Shutdown();
   // Closes the socket now; pending responses are dropped.
   void Close();
+  // After the callers file was reloaded: looks the connection's caller up again, and closes
+  // the connection now if its caller, token or certificate was revoked.
+  void Revalidate();
 
   // Returns whether the connection may be closed at `now` to make room for a new client: it
   // is serving, has no request in progress (a partial frame does not count), and its last

@@ -41,13 +41,20 @@ bool ConnectionManager::AddByEvicting(std::shared_ptr<Connection> connection) {
 
 void ConnectionManager::Remove(Connection* connection) { connections_.erase(connection); }
 
-void ConnectionManager::ShutdownAll() {
-  shutting_down_ = true;
-  // Shutdown() may close a connection, which calls Remove(): iterate over a copy.
+std::vector<std::shared_ptr<Connection>> ConnectionManager::All() const {
   std::vector<std::shared_ptr<Connection>> all;
   all.reserve(connections_.size());
   for (const auto& [raw, connection] : connections_) all.push_back(connection);
-  for (const std::shared_ptr<Connection>& connection : all) connection->Shutdown();
+  return all;
+}
+
+void ConnectionManager::RevalidateAll() {
+  for (const std::shared_ptr<Connection>& connection : All()) connection->Revalidate();
+}
+
+void ConnectionManager::ShutdownAll() {
+  shutting_down_ = true;
+  for (const std::shared_ptr<Connection>& connection : All()) connection->Shutdown();
 }
 
 }  // namespace shixin

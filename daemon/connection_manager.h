@@ -9,6 +9,7 @@
 #define SHIXIN_DAEMON_CONNECTION_MANAGER_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "daemon/connection.h"
@@ -32,10 +33,15 @@ class ConnectionManager {
   // Asks every connection to finish the requests it has read and close; later Add()s are
   // closed at once.
   void ShutdownAll();
+  // Has every connection look its caller up again (Connection::Revalidate()).
+  void RevalidateAll();
   // Returns the number of connections kept.
   size_t size() const { return connections_.size(); }
 
  private:
+  // Returns a copy of the connections: closing one calls Remove(), so loops run over a copy.
+  std::vector<std::shared_ptr<Connection>> All() const;
+
   absl::flat_hash_map<Connection*, std::shared_ptr<Connection>> connections_;
   bool shutting_down_ = false;
 };

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "core/catalog.h"
 #include "core/paths.h"
+#include "daemon/access.h"
 #include "daemon/config.h"
 #include "daemon/delta_watcher.h"
 #include "daemon/handler.h"
@@ -52,13 +54,32 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
   }
   // Absolute, so that the log and INFO say where the list is; symlinks are kept, so that a
   // reload follows a "current" link that was switched to a new directory or file.
-  for (std::string* path : {&config->data_dir, &config->snapshot, &config->deltas_dir}) {
+  for (std::string* path :
+       {&config->data_dir, &config->snapshot, &config->deltas_dir, &config->callers_file}) {
     if (path->empty()) continue;
     std::error_code ec;
     const std::filesystem::path absolute = std::filesystem::absolute(*path, ec);
     if (!ec) *path = absolute.lexically_normal().string();
   }
   return std::nullopt;
+}
+
+// Returns the callers of config.callers_file, checked against the catalog, or open mode.
+absl::StatusOr<std::unique_ptr<Access>> OpenAccess(const Config& config) {
+  if (config.callers_file.empty()) {
+    LogWarning(
+        "OPEN DEVELOPMENT MODE: no callers_file, so every client that reaches the port may do "
+        "everything; shixind listens on loopback only. Set callers_file before serving anyone.");
+    return Access::OpenMode();
+  }
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(config.catalog);
+  if (!catalog.ok()) return catalog.status();
+  absl::StatusOr<std::unique_ptr<Access>> access =
+      Access::FromFile(config.callers_file, *std::move(catalog));
+  if (access.ok()) {
+    LogInfo("callers: %d from %s", (*access)->Counts().size(), config.callers_file);
+  }
+  return access;
 }
 
 int Main(const std::vector<std::string>& args) {
@@ -75,7 +96,12 @@ int Main(const std::vector<std::string>& args) {
   Reloader reloader(DatasetSource{config.data_dir, config.catalog, config.max_errors,
                                   config.snapshot, 0, config.deltas_dir},
                     &holder, config.max_shrink);
-  Server server(config, &holder, &reloader);
+  absl::StatusOr<std::unique_ptr<Access>> access = OpenAccess(config);
+  if (!access.ok()) {
+    LogError("%s, not serving", std::string(access.status().message()));
+    return kExitUsage;
+  }
+  Server server(config, &holder, &reloader, access->get());
   // Watching starts before the first load replays the delta files, so that no file lands
   // unnoticed in between; the requests it makes wait for the reload thread.
   DeltaWatcher watcher(config.deltas_dir, [&reloader](const std::string& name) {

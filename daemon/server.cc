@@ -46,14 +46,15 @@ bool IsResourceError(const error_code& ec) {
 
 }  // namespace
 
-Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader)
+Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access)
     : config_(config),
       reloader_(reloader),
-      handler_(config, holder, NowSeconds, reloader),
+      access_(access),
+      handler_(config, holder, NowSeconds, reloader, access),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),
-      shared_{&handler_, reloader, &budget_, &limits_},
+      shared_{&handler_, reloader, &budget_, &limits_, access},
       signals_(main_context_, SIGINT, SIGTERM, SIGHUP),
       plain_(main_context_, false),
       tls_(main_context_, true),
@@ -89,6 +90,21 @@ absl::Status Server::ReloadTls() {
   if (!context.ok()) return context.status();
   tls_context_ = *std::move(context);
   return absl::OkStatus();
+}
+
+void Server::ReloadCallers() {
+  if (access_->open()) return;
+  if (absl::Status s = access_->Reload(); !s.ok()) {
+    LogError("SIGHUP: the callers file was not reloaded, the old callers keep working: %s",
+             std::string(s.message()));
+    return;
+  }
+  LogInfo("SIGHUP: callers reloaded (%d callers)", access_->Counts().size());
+  // Connections whose caller, token or certificate is gone close now, idle ones included.
+  for (auto& io : io_threads_) {
+    IoThread* raw = io.get();
+    asio::post(raw->context, [raw] { raw->manager.RevalidateAll(); });
+  }
 }
 
 absl::StatusOr<std::string> Server::Open(Listener& listener, std::string_view key,
@@ -238,6 +254,7 @@ void Server::WaitForSignal() {
       } else if (!config_.tls_listen.empty()) {
         LogInfo("SIGHUP: TLS certificate reloaded for new connections");
       }
+      ReloadCallers();
       if (!reloader_->Request("SIGHUP", nullptr)) {
         LogWarning("SIGHUP ignored: the daemon is stopping");
       }

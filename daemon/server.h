@@ -1,8 +1,10 @@
 // Server is the daemon's network side: it listens (plain TCP on `listen`, TLS on `tls_listen`,
 // either or both), accepts connections and spreads them round-robin over its I/O threads, each
-// running its own io_context, and handles the signals: SIGHUP asks the Reloader for a reload
-// and rebuilds the TLS context from its files for the connections accepted after it (the open
-// ones keep theirs; a context that fails to build is logged and the old one kept), SIGTERM and
+// running its own io_context, and handles the signals: SIGHUP asks the Reloader for a reload,
+// rebuilds the TLS context from its files for the connections accepted after it (the open
+// ones keep theirs; a context that fails to build is logged and the old one kept), and reads
+// the callers file again (connections of revoked callers, tokens or certificates close; a
+// file that cannot be used is logged and the old callers kept), SIGTERM and
 // SIGINT stop it gracefully (stop accepting, answer the requests already read, write their
 // responses, return from Run()). A client over max_connections_per_ip is closed at once, before it
 // is read from; a client over max_connections gets the place of the oldest idle connection, or is
@@ -42,9 +44,9 @@ namespace shixin {
 class Server {
  public:
   // Installs the signal handlers at once, so a signal that arrives during the first load is
-  // handled when Run() starts. `holder` and `reloader` must outlive the Server.
-  // REQUIRES: Validate(config) is OK.
-  Server(const Config& config, SnapshotHolder* holder, Reloader* reloader);
+  // handled when Run() starts. `holder`, `reloader` and `access` (the callers) must outlive the
+  // Server. REQUIRES: Validate(config) is OK.
+  Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -64,6 +66,9 @@ class Server {
   // Returns its error, and keeps the old context then. Does nothing without tls_listen.
   // REQUIRES: called on the main thread (SIGHUP does), or before Run().
   absl::Status ReloadTls();
+  // Reads the callers file again (no-op in open mode) and has every connection revalidate its
+  // caller. REQUIRES: called on the main thread (SIGHUP does).
+  void ReloadCallers();
 
   // Serves until SIGTERM, SIGINT or RequestStop(), then shuts down gracefully and returns.
   // REQUIRES: Listen() succeeded.
@@ -103,6 +108,7 @@ class Server {
 
   const Config config_;
   Reloader* const reloader_;
+  Access* const access_;
   const Handler handler_;
   const Connection::Options connection_options_;
   BufferBudget budget_;
