@@ -13,10 +13,6 @@
 namespace shixin {
 namespace {
 
-constexpr std::string_view kScopeNames[] = {"check",    "measures", "detail",
-                                            "feedback", "export",   "admin"};
-static_assert(std::size(kScopeNames) == kScopeCount);
-
 constexpr std::string_view kSectors[] = {"bank",          "hotel",   "travel",      "real_estate",
                                          "procurement",   "subsidy", "appointment", "court",
                                          "credit_office", "admin",   "other"};
@@ -32,37 +28,6 @@ std::string JoinNames(const std::string_view (&names)[N]) {
 bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 }  // namespace
-
-std::string_view ScopeName(Scope scope) { return EnumName(scope, kScopeNames, "unknown"); }
-
-std::optional<Scope> ParseScope(std::string_view name) {
-  for (int i = 0; i < kScopeCount; ++i) {
-    if (kScopeNames[i] == name) return static_cast<Scope>(i);
-  }
-  return std::nullopt;
-}
-
-absl::StatusOr<ScopeSet> ParseScopes(std::string_view list) {
-  ScopeSet set = 0;
-  for (absl::string_view part : absl::StrSplit(absl::string_view(list.data(), list.size()), ',')) {
-    part = absl::StripAsciiWhitespace(part);
-    std::optional<Scope> scope = ParseScope(std::string_view(part.data(), part.size()));
-    if (!scope) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown scope \"", part, "\" (known: ", JoinNames(kScopeNames), ")"));
-    }
-    set |= ScopeBit(*scope);
-  }
-  return set;
-}
-
-std::vector<std::string> ScopeNames(ScopeSet set) {
-  std::vector<std::string> names;
-  for (int i = 0; i < kScopeCount; ++i) {
-    if (HasScope(set, static_cast<Scope>(i))) names.emplace_back(kScopeNames[i]);
-  }
-  return names;
-}
 
 bool IsKnownSector(std::string_view sector) {
   return std::find(std::begin(kSectors), std::end(kSectors), sector) != std::end(kSectors);

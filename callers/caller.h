@@ -15,37 +15,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/masking.h"
+#include "core/scope.h"
 
 namespace shixin {
-
-// What a caller may do; Scope s is bit static_cast<int>(s) of a ScopeSet (the bit order is
-// fixed: it is shared with the daemon and the protocol).
-enum class Scope : uint8_t {
-  kCheck = 0,
-  kMeasures = 1,
-  kDetail = 2,
-  kFeedback = 3,
-  kExport = 4,
-  kAdmin = 5,
-};
-inline constexpr int kScopeCount = 6;
-
-using ScopeSet = uint32_t;
-
-// Returns the set holding only `scope`.
-constexpr ScopeSet ScopeBit(Scope scope) { return ScopeSet{1} << static_cast<int>(scope); }
-// Returns whether `set` holds `scope`.
-constexpr bool HasScope(ScopeSet set, Scope scope) { return (set & ScopeBit(scope)) != 0; }
-
-// Returns the lower-case name of `scope` ("check", ..., "admin").
-std::string_view ScopeName(Scope scope);
-// Returns the scope named `name`, or nullopt.
-std::optional<Scope> ParseScope(std::string_view name);
-// Returns the set of the comma-separated scope names in `list` ("check,measures"; blanks
-// around names are ignored); InvalidArgument naming an unknown or empty name.
-absl::StatusOr<ScopeSet> ParseScopes(std::string_view list);
-// Returns the names of the scopes in `set`, in bit order.
-std::vector<std::string> ScopeNames(ScopeSet set);
 
 // Returns whether `sector` is one of the known sectors (bank, hotel, travel, real_estate,
 // procurement, subsidy, appointment, court, credit_office, admin, other).

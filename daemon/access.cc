@@ -63,7 +63,7 @@ std::unique_ptr<Access> Access::OpenMode() {
   grant->caller.id = "open";
   grant->caller.name = "open development mode";
   grant->caller.sector = "admin";
-  grant->caller.scopes = (ScopeSet{1} << kScopeCount) - 1;
+  grant->caller.scopes = kAllScopes;
   grant->caller.view = View::kFull;
   grant->counters = std::make_shared<CallerCounters>();
   access->counters_.emplace("open", grant->counters);

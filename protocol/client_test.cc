@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "core/scope.h"
 #include "gtest/gtest.h"
 
 namespace shixin {
@@ -560,7 +561,7 @@ TEST(ClientTest, Version3SendsCredentialsAndReadsTheWait) {
   ASSERT_TRUE(client->hello().has_value());
   EXPECT_EQ(client->hello()->caller_id, "bank-a");
   EXPECT_EQ(client->hello()->caller_name, "Bank A");
-  EXPECT_EQ(wire::ScopeNames(client->hello()->scopes), "check,measures");
+  EXPECT_EQ(client->hello()->scopes, ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures));
 
   auto check = client->Check({"11010519491231002X"});
   EXPECT_TRUE(absl::IsResourceExhausted(check.status())) << check.status();

@@ -411,22 +411,6 @@ std::string_view SecurityModeName(SecurityMode mode) {
   return EnumName(mode, kNames, "unknown");
 }
 
-std::string_view ScopeName(int bit) {
-  static constexpr std::string_view kNames[kScopeCount] = {"check",    "measures", "detail",
-                                                           "feedback", "export",   "admin"};
-  return bit >= 0 && bit < kScopeCount ? kNames[bit] : "";
-}
-
-std::string ScopeNames(uint32_t scopes) {
-  std::string names;
-  for (int bit = 0; bit < kScopeCount; ++bit) {
-    if ((scopes & (1u << bit)) == 0) continue;
-    if (!names.empty()) names += ',';
-    names += ScopeName(bit);
-  }
-  return names;
-}
-
 std::string_view CheckStatusName(CheckStatus status) {
   static constexpr std::string_view kNames[] = {"invalid", "unlisted", "listed", "related"};
   return EnumName(status, kNames, "unknown");

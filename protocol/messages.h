@@ -89,14 +89,6 @@ enum class SecurityMode : uint8_t {
 };
 // Returns "open", "callers".
 std::string_view SecurityModeName(SecurityMode mode);
-// Scope bits of a caller (bit i = scope i, FORMAT.md 14), and their names.
-inline constexpr int kScopeCount = 6;  // check, measures, detail, feedback, export, admin
-inline constexpr uint32_t kAllScopes = (1u << kScopeCount) - 1;
-inline constexpr int kScopeAdmin = 5;  // the bit of `admin`
-// Returns "check", "measures", ... for bit index 0-5, "" otherwise.
-std::string_view ScopeName(int bit);
-// Returns the names of the bits set in `scopes`, joined by ",", e.g. "check,measures".
-std::string ScopeNames(uint32_t scopes);
 struct HelloResponse {
   uint8_t version = 1;         // the version the connection will use
   uint32_t capabilities = 0;   // reserved, 0
@@ -109,7 +101,7 @@ struct HelloResponse {
   SecurityMode mode = SecurityMode::kOpen;
   std::string caller_id = {};    // the authenticated caller, "" if none
   std::string caller_name = {};  // its display name, or ""
-  uint32_t scopes = 0;           // what the connection may do (bits as kAllScopes)
+  uint32_t scopes = 0;           // what the connection may do (a core/scope.h ScopeSet)
   uint8_t view = 0;              // 0 full, 1 masked (core/masking.h View)
   uint32_t rate = 0;             // the caller's requests per second, 0: unlimited
   uint32_t burst = 0;            // its token bucket's size

@@ -676,11 +676,7 @@ TEST(MessagesTest, ErrorWaitOnlyForRateLimitedInVersion3) {
   EXPECT_FALSE(DecodeError(v2, Status::kRateLimited, 3).ok());  // the wait is missing
 }
 
-TEST(NamesTest, ScopesAndModes) {
-  EXPECT_EQ(ScopeNames(kAllScopes), "check,measures,detail,feedback,export,admin");
-  EXPECT_EQ(ScopeNames(0), "");
-  EXPECT_EQ(ScopeName(kScopeAdmin), "admin");
-  EXPECT_EQ(ScopeName(6), "");
+TEST(NamesTest, Modes) {
   EXPECT_EQ(SecurityModeName(SecurityMode::kOpen), "open");
   EXPECT_EQ(SecurityModeName(SecurityMode::kCallers), "callers");
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_format.h"
 #include "core/id.h"
+#include "core/scope.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
 #include "protocol/test_messages.h"
@@ -801,7 +802,7 @@ TEST_F(VectorsTest, V3Hello) {
   EXPECT_EQ(s->version, 3);
   EXPECT_EQ(s->mode, SecurityMode::kCallers);
   EXPECT_EQ(s->caller_name, "如家酒店前台");
-  EXPECT_EQ(ScopeNames(s->scopes), "check,measures");
+  EXPECT_EQ(s->scopes, ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures));
   EXPECT_EQ(s->view, 1);
   EXPECT_EQ(s->rate, 50u);
   EXPECT_EQ(s->burst, 100u);
