@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
@@ -466,6 +467,66 @@ TEST_F(DaemonCallersTest, OldClientsNeedTlsInCallersMode) {
     }
     EXPECT_TRUE(absl::IsUnauthenticated((*client)->Check({kListed}).status()));
   }
+}
+
+// Returns the token `shixin caller ...` printed (its first line starting with "shx_"), or "".
+std::string PrintedToken(const ProcessResult& r) {
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    if (absl::StartsWith(line, "shx_")) return std::string(line);
+  }
+  return "";
+}
+
+// As an operator would: `shixin caller add`, the daemon, the CLI with the printed token; then
+// `shixin caller token --replace` and SIGHUP: the old token no longer works.
+TEST(DaemonCallersCliTest, CallersMadeWithTheCliAuthenticateAndTokensRotate) {
+  ScratchDir scratch;
+  const std::string file = scratch.Path("callers.toml");
+  const std::string shixin = BinDir() + "/shixin";
+  ProcessResult add =
+      RunProcess({shixin, "caller", "add", "--file", file, "--id", "front-desk", "--name",
+                  "Front desk", "--sector", "hotel", "--scopes", "check,measures", "--view",
+                  "masked", "--rate", "50", "--burst", "50"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string token = PrintedToken(add);
+  ASSERT_TRUE(absl::StartsWith(token, "shx_")) << add.out;
+  absl::StatusOr<std::string> text = ReadFile(file);
+  ASSERT_TRUE(text.ok());
+  EXPECT_FALSE(absl::StrContains(*text, token)) << "only the hash is stored";
+  EXPECT_TRUE(absl::StrContains(*text, HashToken(token)));
+  auto daemon = StartOrDie(SampleDir(), {"--callers-file", file});
+  ASSERT_NE(daemon, nullptr);
+  const std::string token_path = scratch.Path("token");
+  const std::string ids_path = scratch.Path("ids");
+  ASSERT_TRUE(WriteFileAtomically(ids_path, std::string(kListed) + "\n").ok());
+  const auto check = [&](const std::string& t) {
+    EXPECT_TRUE(WriteFileAtomically(token_path, t + "\n").ok());
+    return RunProcess({shixin, "check", "--json", "--server", daemon->address(), "--caller",
+                       "front-desk", "--token-file", token_path},
+                      ids_path);
+  };
+  ProcessResult ok = check(token);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  // Without the detail scope `shixin check` shows CHECK's answer (no cases).
+  EXPECT_TRUE(absl::StrContains(ok.out, kListed)) << ok.out;
+  EXPECT_TRUE(absl::StrContains(ok.out, "\"listed\":true")) << ok.out;
+  ProcessResult rotated =
+      RunProcess({shixin, "caller", "token", "--file", file, "--id", "front-desk", "--replace"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  const std::string new_token = PrintedToken(rotated);
+  ASSERT_TRUE(absl::StartsWith(new_token, "shx_")) << rotated.out;
+  ASSERT_TRUE(daemon->Signal(SIGHUP).ok());
+  // The reload is done once the log says so; then the old token is refused, the new one works.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         !absl::StrContains(daemon->stderr_text(), "SIGHUP: callers reloaded")) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ProcessResult refused = check(token);
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_TRUE(absl::StrContains(refused.err, "UNAUTHENTICATED")) << refused.err;
+  EXPECT_FALSE(absl::StrContains(refused.err, token));
+  EXPECT_EQ(check(new_token).exit_code, 0);
 }
 
 TEST(DaemonOpenModeTest, WithoutCallersEverythingWorksAsBefore) {
