@@ -130,16 +130,6 @@ class DaemonCallersTest : public ::testing::Test {
     return RequestFrame(wire::Opcode::kHello, 1, payload);
   }
 
-  // Waits up to 10 s for `text` in the daemon's standard error.
-  bool WaitForLog(const std::string& text) const {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      if (absl::StrContains(daemon_->stderr_text(), text)) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
-  }
-
   ScratchDir scratch_;
   std::vector<Caller> callers_;
   std::map<std::string, std::string> tokens_;
@@ -182,7 +172,7 @@ TEST_F(DaemonCallersTest, RefusedCredentialsLookAlikeAndTheTokenIsNeverLogged) {
     if (first_message.empty()) first_message = std::string(client.status().message());
     EXPECT_EQ(client.status().message(), first_message) << "refusals must not tell which part";
   }
-  ASSERT_TRUE(WaitForLog("\"nobody\""));
+  ASSERT_TRUE(daemon_->WaitForStderr("\"nobody\""));
   const std::string log = daemon_->stderr_text();
   EXPECT_TRUE(absl::StrContains(log, "\"full\"")) << log;
   for (const auto& [id, token] : tokens_) EXPECT_FALSE(absl::StrContains(log, token)) << id;
@@ -444,7 +434,8 @@ TEST_F(DaemonCallersTest, ABrokenCallersFileOnSighupKeepsTheOldCallers) {
   ASSERT_TRUE(before.ok());
   ASSERT_TRUE(WriteFileAtomically(CallersPath(), "version = 1\n[[caller]\nid = \"x\n").ok());
   ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
-  ASSERT_TRUE(WaitForLog("the callers file was not reloaded")) << daemon_->stderr_text();
+  ASSERT_TRUE(daemon_->WaitForStderr("the callers file was not reloaded"))
+      << daemon_->stderr_text();
   EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "callers.toml")) << "names the file";
   EXPECT_TRUE((*before)->Check({kListed}).ok());
   auto after = Connect("full");
@@ -517,11 +508,7 @@ TEST(DaemonCallersCliTest, CallersMadeWithTheCliAuthenticateAndTokensRotate) {
   ASSERT_TRUE(absl::StartsWith(new_token, "shx_")) << rotated.out;
   ASSERT_TRUE(daemon->Signal(SIGHUP).ok());
   // The reload is done once the log says so; then the old token is refused, the new one works.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline &&
-         !absl::StrContains(daemon->stderr_text(), "SIGHUP: callers reloaded")) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  ASSERT_TRUE(daemon->WaitForStderr("SIGHUP: callers reloaded")) << daemon->stderr_text();
   ProcessResult refused = check(token);
   EXPECT_NE(refused.exit_code, 0) << refused.out;
   EXPECT_TRUE(absl::StrContains(refused.err, "UNAUTHENTICATED")) << refused.err;
