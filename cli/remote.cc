@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "callers/caller.h"
 #include "cli/commands.h"
 #include "cli/render.h"
 #include "protocol/client.h"
@@ -114,11 +115,38 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
   return credentials;
 }
 
+// Returns whether the connection's caller may not ask DETAIL but may CHECK (a version-3
+// server in callers mode said so in HELLO): `shixin check` then shows CHECK's answer.
+bool CheckScopeOnly(const Client& client) {
+  const std::optional<wire::HelloResponse>& hello = client.hello();
+  return hello.has_value() && hello->version >= 3 && hello->mode == wire::SecurityMode::kCallers &&
+         HasScope(hello->scopes, Scope::kCheck) && !HasScope(hello->scopes, Scope::kDetail);
+}
+
+// Answers `id` with CHECK (no cases, roles or officers) for a caller without the detail scope.
+absl::StatusOr<Reply<CheckResult>> CheckWithoutDetail(Client& client, const Id& id, int64_t as_of) {
+  auto reply = client.Check({std::string(id.text())}, as_of);
+  if (!reply.ok()) return reply.status();
+  if (reply->value.size() != 1) return absl::InternalError("CHECK: not one answer");
+  const CheckAnswerCopy& a = reply->value[0];
+  CheckResult r;
+  r.id = a.id.empty() ? std::string(id.text()) : a.id;
+  r.kind = a.kind;
+  r.listed = a.status == wire::CheckStatus::kListed;
+  r.related = a.status == wire::CheckStatus::kRelated;
+  r.name = a.name;
+  r.since = a.since;
+  r.until = a.until;
+  return Reply<CheckResult>{std::move(r), reply->generation, reply->stale};
+}
+
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("check", client.status());
+  const bool check_only = CheckScopeOnly(**client);
   return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
-    auto reply = (*client)->Detail(id.text(), as_of);
+    auto reply =
+        check_only ? CheckWithoutDetail(**client, id, as_of) : (*client)->Detail(id.text(), as_of);
     if (absl::IsOutOfRange(reply.status())) return AsOfRefused("check", reply.status());
     if (!reply.ok()) return ServerError("check", reply.status());
     WarnIfStale(reply->stale);

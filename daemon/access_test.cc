@@ -198,5 +198,27 @@ TEST(ScopeOfTest, EveryOpcodeHasItsScope) {
   EXPECT_EQ(ScopeOf(wire::Opcode::kCatalog), std::nullopt);
 }
 
+// Failures are counted per source: an IPv4 address, or an IPv6 /64. 127.0.0.1 held off does
+// not hold off ::1; a failing IPv6 host holds off its /64 but not the next /64.
+TEST_F(AccessTest, FailuresAreCountedPerSourceAddressAndIpv6Slash64) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  const auto ip = [](const char* text) { return boost::asio::ip::make_address(text); };
+  for (int i = 0; i < 5; ++i)
+    EXPECT_FALSE(access->Authenticate("bank", "shx_no", ip("127.0.0.1")).ok());
+  EXPECT_TRUE(
+      absl::IsUnauthenticated(access->Authenticate("bank", bank_token_, ip("127.0.0.1")).status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(
+      access->Authenticate("bank", bank_token_, ip("::ffff:127.0.0.1")).status()));
+  EXPECT_TRUE(access->Authenticate("bank", bank_token_, ip("::1")).ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(access->Authenticate("hotel", "shx_no", ip("2001:db8:1:2::10")).ok());
+  }
+  EXPECT_FALSE(access->Authenticate("hotel", hotel_token_, ip("2001:db8:1:2::99")).ok());
+  EXPECT_TRUE(access->Authenticate("hotel", hotel_token_, ip("2001:db8:1:3::10")).ok());
+  // The unknown caller's failures count against the address, not against any caller.
+  EXPECT_EQ(access->Counts()[1].auth_failures, 5u);
+}
+
 }  // namespace
 }  // namespace shixin

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -247,6 +248,35 @@ TEST(ConfigTest, SnapshotIsExclusiveWithDataDir) {
   Config f;
   ASSERT_TRUE(ApplyFlags({"--snapshot", "/x.snap"}, &f).ok());
   EXPECT_EQ(f.snapshot, "/x.snap");
+}
+
+// Without callers every listener must be loopback; with a callers file any address may serve.
+TEST(ConfigTest, NonLoopbackListenersNeedACallersFile) {
+  Config c;
+  c.data_dir = SourceDir() + "/data/sample";
+  for (const char* listen : {"127.0.0.1:0", "[::1]:0", "localhost:0"}) {
+    c.listen = listen;
+    EXPECT_TRUE(Validate(c).ok()) << listen << ": " << Validate(c);
+  }
+  for (const char* listen : {"0.0.0.0:7411", "[::]:7411", "192.0.2.1:7411"}) {
+    c.listen = listen;
+    const std::string error = Error(Validate(c));
+    EXPECT_THAT(error, HasSubstr(absl::StrCat("listen \"", listen, "\"")));
+    EXPECT_THAT(error, HasSubstr("loopback"));
+    EXPECT_THAT(error, HasSubstr("callers_file"));
+  }
+  c.callers_file = "/nonexistent/callers.toml";
+  EXPECT_THAT(Error(Validate(c)), HasSubstr("callers_file \"/nonexistent/callers.toml\""));
+  char path[] = "/tmp/config_test_callers.XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  c.callers_file = path;
+  for (const char* listen : {"0.0.0.0:7411", "[::]:7411", "192.0.2.1:7411"}) {
+    c.listen = listen;
+    EXPECT_TRUE(Validate(c).ok()) << listen << ": " << Validate(c);
+  }
+  std::remove(path);
 }
 
 }  // namespace

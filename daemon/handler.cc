@@ -282,8 +282,9 @@ void Handler::DescribeCaller(const Session& session, const Peer& peer,
     hello->caller_name = c.name;
   }
   hello->scopes = c.scopes;
-  // In open mode the admin scope is the loopback rule's (peer is the effective one).
-  if (!peer.admin_allowed) hello->scopes &= ~ScopeBit(Scope::kAdmin);
+  // In open mode the admin scope is the loopback rule's. In callers mode the grant's scopes
+  // are the truth: `peer` was made before this HELLO authenticated and would hide admin.
+  if (access_->open() && !peer.admin_allowed) hello->scopes &= ~ScopeBit(Scope::kAdmin);
   hello->view = static_cast<uint8_t>(c.view);
   if (session.grant->bucket != nullptr) {
     hello->rate = static_cast<uint32_t>(std::max(1.0, std::round(c.rate)));
@@ -299,12 +300,12 @@ std::optional<Handler::Outcome> Handler::Admit(wire::Opcode op, std::string_view
                           "authenticate first: HELLO (version 3) with a caller id and token, or "
                           "a TLS client certificate");
   }
-  // A CHECK costs one token per ID (the u16 count its payload starts with), so that the rate
-  // bounds enumeration whatever the batch size; a malformed payload costs one.
+  // A CHECK costs one token per ID (the big-endian u16 count its payload starts with), so that
+  // the rate bounds enumeration whatever the batch size; a malformed payload costs one.
   uint32_t cost = 1;
   if (op == wire::Opcode::kCheck && payload.size() >= 2) {
-    cost = std::max<uint32_t>(1, static_cast<uint8_t>(payload[0]) |
-                                     static_cast<uint32_t>(static_cast<uint8_t>(payload[1])) << 8);
+    cost = std::max<uint32_t>(1, static_cast<uint32_t>(static_cast<uint8_t>(payload[0])) << 8 |
+                                     static_cast<uint8_t>(payload[1]));
   }
   const Caller& c = grant->caller;
   if (grant->bucket != nullptr && cost > c.burst) {

@@ -26,6 +26,7 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
@@ -348,6 +349,15 @@ bool Daemon::Running() {
 }
 
 std::string Daemon::stderr_text() const { return FileText(stderr_path_); }
+
+bool Daemon::WaitForStderr(std::string_view text, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (absl::StrContains(stderr_text(), absl::string_view(text.data(), text.size()))) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
 
 absl::StatusOr<std::unique_ptr<Client>> Daemon::Connect(absl::Duration timeout, bool hello) const {
   auto client = Client::Connect(address_, timeout);

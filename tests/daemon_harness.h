@@ -122,6 +122,8 @@ class Daemon {
   // The daemon's standard error so far.
   std::string stderr_text() const;
   const std::string& stderr_path() const { return stderr_path_; }
+  // Returns whether `text` appears in the daemon's standard error within `timeout` (polled).
+  bool WaitForStderr(std::string_view text, absl::Duration timeout = absl::Seconds(10)) const;
 
   // A protocol client connected to the daemon: of version 1 (no HELLO sent), or with `hello`
   // of the highest version both sides speak (a HELLO sent, as the CLI does).

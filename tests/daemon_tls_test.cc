@@ -155,14 +155,7 @@ class DaemonTlsTest : public ::testing::Test {
   }
 
   // Waits up to 10 s for `text` in the daemon's standard error.
-  bool WaitForLog(const std::string& text) const {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      if (absl::StrContains(daemon_->stderr_text(), text)) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
-  }
+  bool WaitForLog(const std::string& text) const { return daemon_->WaitForStderr(text); }
 
   // Expects a client with `tls` to be refused: at the handshake, or at its first request
   // (TLS 1.3 ends the client's handshake before the server has checked its certificate).
