@@ -18,10 +18,13 @@ cleanup() {
 trap cleanup EXIT
 # Starts shixind with "$@" on a loopback port; sets pid and addr.
 start_daemon() {
+  # A fresh file: the new process truncates it only once it runs, and the loop below must not
+  # read the previous daemon's address meanwhile.
+  rm -f "$dir/out"
   "$bin/shixind" "$@" --listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 100); do
-    grep -q '^listening on ' "$dir/out" && break
+    grep -qs '^listening on ' "$dir/out" && break
     sleep 0.05
   done
   addr=$(sed -n 's/^listening on //p' "$dir/out")
