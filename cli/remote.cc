@@ -2,12 +2,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "callers/caller.h"
 #include "cli/commands.h"
@@ -83,36 +81,7 @@ void WarnIfStale(bool stale) {
 }  // namespace
 
 absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* env_token) {
-  const std::optional<std::string> caller = flags.Get("caller");
-  const std::optional<std::string> token_file = flags.Get("token-file");
-  if (!caller.has_value()) {
-    if (token_file.has_value()) {
-      return absl::InvalidArgumentError("--token-file needs --caller ID");
-    }
-    return Credentials{};  // SHIXIN_TOKEN alone names no caller: ignored
-  }
-  if (caller->empty()) return absl::InvalidArgumentError("--caller: empty caller id");
-  Credentials credentials{*caller, ""};
-  if (token_file.has_value()) {
-    std::ifstream in(*token_file);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("--token-file %s: cannot read it", *token_file));
-    }
-    std::getline(in, credentials.token);
-  } else if (env_token != nullptr) {
-    credentials.token = env_token;
-  } else {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--caller %s needs a token: --token-file FILE or the environment variable %s", *caller,
-        kTokenEnv));
-  }
-  credentials.token = std::string(absl::StripAsciiWhitespace(credentials.token));
-  if (credentials.token.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("the token of --caller %s is empty", *caller));
-  }
-  return credentials;
+  return ReadCredentials(flags.Get("caller"), flags.Get("token-file"), env_token);
 }
 
 // Returns whether the connection's caller may not ask DETAIL but may CHECK (a version-3

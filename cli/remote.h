@@ -22,8 +22,6 @@ namespace shixin {
 inline constexpr FlagSpec kConnectFlags[] = {
     {"server", true}, {"timeout-ms", true}, {"caller", true}, {"token-file", true},
     {"tls", false},   {"ca", true},         {"cert", true},   {"key", true}};
-// The environment variable that may hold the caller's token instead of --token-file.
-inline constexpr char kTokenEnv[] = "SHIXIN_TOKEN";
 
 // Returns the credentials of --caller with the token of --token-file (its first line, without
 // surrounding white space) or else of `env_token` (SHIXIN_TOKEN's value, or null); none without

@@ -202,12 +202,13 @@ absl::StatusOr<std::pair<uint32_t, uint64_t>> Applied(Client* client) {
 
 }  // namespace
 
-FeedResult Feed(const std::string& address, const FeedPlan& plan, const std::string& deltas_dir,
-                int64_t start_ns, int64_t every_ns, SwapTracker* swaps, absl::Notification* stop) {
+FeedResult Feed(const std::string& address, const Credentials& credentials, const FeedPlan& plan,
+                const std::string& deltas_dir, int64_t start_ns, int64_t every_ns,
+                SwapTracker* swaps, absl::Notification* stop) {
   FeedResult r;
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address);
-  absl::Status s =
-      client.ok() ? (*client)->Hello("shixin-loadtest feed").status() : client.status();
+  absl::Status s = client.ok() ? (*client)->Hello("shixin-loadtest feed", credentials).status()
+                               : client.status();
   if (s.ok()) {
     absl::StatusOr<std::pair<uint32_t, uint64_t>> now = Applied(client->get());
     if (now.ok()) r.generations[now->first] = now->second;

@@ -25,6 +25,7 @@
 #include "absl/synchronization/notification.h"
 #include "loadtest/driver.h"
 #include "loadtest/workload.h"
+#include "protocol/client.h"
 
 namespace shixin::loadtest {
 
@@ -70,9 +71,11 @@ struct FeedResult {
 
 // Feeds the plan's files into `deltas_dir`, one every `every_ns` from `start_ns`, each after
 // the previous one was applied, marking a swap window from each rename to the INFO that shows
-// it applied. Stops after the last file or at `stop`.
-FeedResult Feed(const std::string& address, const FeedPlan& plan, const std::string& deltas_dir,
-                int64_t start_ns, int64_t every_ns, SwapTracker* swaps, absl::Notification* stop);
+// it applied. Stops after the last file or at `stop`. Its INFO connection authenticates with
+// `credentials` when they are not empty.
+FeedResult Feed(const std::string& address, const Credentials& credentials, const FeedPlan& plan,
+                const std::string& deltas_dir, int64_t start_ns, int64_t every_ns,
+                SwapTracker* swaps, absl::Notification* stop);
 
 // The judgement of the touched answers.
 struct TouchedJudgement {

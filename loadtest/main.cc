@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -33,9 +34,17 @@
 #include "loadtest/shixin_driver.h"
 #include "loadtest/tool_flags.h"
 #include "loadtest/workload.h"
+#include "protocol/client.h"
+#include "protocol/wire.h"
 
 // The defaults of the run's shape and mix are those of RunShape, RunConfig, Mix and PoolOptions.
 ABSL_FLAG(std::string, server, "", "shixind to load, HOST:PORT");
+ABSL_FLAG(std::string, caller, "",
+          "authenticate every connection as this caller (protocol version 3); the token comes from "
+          "--token-file or the environment variable SHIXIN_TOKEN");
+ABSL_FLAG(std::string, token_file, "", "with --caller: the file whose first line is the token");
+ABSL_FLAG(int, protocol, 0,
+          "the highest protocol version HELLO offers, 1-3; 0: 3 with --caller, else 1");
 ABSL_FLAG(std::string, redis, "", "Redis to load instead, HOST:PORT");
 ABSL_FLAG(std::string, data, "", "the list (debtors.ndjson, relations.ndjson) the IDs come from");
 ABSL_FLAG(int, connections, shixin::loadtest::RunShape().connections, "connections in all");
@@ -106,6 +115,8 @@ struct Settings {
   bool quiet = false;
   FeedOptions feed;  // feed.source empty: no feed
   double feed_every = 0;
+  Credentials credentials;  // of every shixind connection; empty: none
+  int protocol = 0;         // ShixinOptions::max_version
 };
 
 absl::StatusOr<Settings> ReadSettings() {
@@ -140,6 +151,21 @@ absl::StatusOr<Settings> ReadSettings() {
                        absl::GetFlag(FLAGS_feed_deltas), absl::GetFlag(FLAGS_feeds),
                        absl::GetFlag(FLAGS_touched_ids)};
   s.feed_every = absl::GetFlag(FLAGS_feed_every);
+  const std::string caller = absl::GetFlag(FLAGS_caller);
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  SHIXIN_ASSIGN_OR_RETURN(
+      s.credentials,
+      ReadCredentials(caller.empty() ? std::nullopt : std::optional<std::string>(caller),
+                      token_file.empty() ? std::nullopt : std::optional<std::string>(token_file),
+                      std::getenv(kTokenEnv)));
+  s.protocol = absl::GetFlag(FLAGS_protocol);
+  if (s.protocol < 0 || s.protocol > wire::kMaxVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--protocol is 0 (automatic) or 1 to %d", wire::kMaxVersion));
+  }
+  if (!s.credentials.empty() && (s.redis || (s.protocol != 0 && s.protocol < 3))) {
+    return absl::InvalidArgumentError("--caller needs --server and protocol version 3");
+  }
   if (!s.feed.source.empty()) {
     if (s.redis || s.feed.snapshot.empty() || s.feed.deltas_dir.empty() || s.reload_every > 0) {
       return absl::InvalidArgumentError(
@@ -202,7 +228,7 @@ void Reloads(const Settings& s, const RunConfig* config, int64_t min_end, SwapTr
              absl::Notification* stop) {
   ShixinReloader reloader;
   if (!s.redis) {
-    if (absl::Status status = reloader.Connect(config->address); !status.ok()) {
+    if (absl::Status status = reloader.Connect(config->address, s.credentials); !status.ok()) {
       std::fprintf(stderr, "shixin-loadtest: admin connection: %s\n",
                    std::string(status.message()).c_str());
       if (s.reloads > 0) config->end_ns->store(min_end);
@@ -227,7 +253,7 @@ void Reloads(const Settings& s, const RunConfig* config, int64_t min_end, SwapTr
 void FeedDuringRun(const Settings& s, const FeedPlan* plan, const RunConfig* config,
                    int64_t min_end, SwapTracker* swaps, absl::Notification* stop,
                    FeedResult* result) {
-  *result = Feed(config->address, *plan, s.feed.deltas_dir, config->start_ns,
+  *result = Feed(config->address, s.credentials, *plan, s.feed.deltas_dir, config->start_ns,
                  static_cast<int64_t>(s.feed_every * 1e9), swaps, stop);
   if (!result->error.empty() && !s.quiet) {
     std::fprintf(stderr, "shixin-loadtest: feed: %s\n", result->error.c_str());
@@ -330,10 +356,10 @@ absl::Status WriteOutputs(const Report& report) {
 
 int Run(Settings s) {
   RunConfig& c = s.config;
-  const int batch = c.shape.batch, depth = c.shape.depth;
-  const std::string scenario = s.scenario;
+  const ShixinOptions shixin{c.shape.batch, c.shape.depth, s.scenario, s.credentials,
+                             static_cast<uint8_t>(s.protocol)};
   c.codec = s.redis ? CodecFactory([] { return MakeRedisCodec(); })
-                    : CodecFactory([=] { return MakeShixinCodec(batch, depth, scenario); });
+                    : CodecFactory([=] { return MakeShixinCodec(shixin); });
   c.per_second_histograms =
       !absl::GetFlag(FLAGS_timeseries).empty() || !absl::GetFlag(FLAGS_plot).empty();
 

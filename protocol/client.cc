@@ -1,5 +1,8 @@
 #include "protocol/client.h"
 
+#include <fstream>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -204,6 +207,39 @@ absl::Status CheckCredentials(const Credentials& c, uint8_t max_version) {
 }
 
 }  // namespace
+
+absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& caller,
+                                            const std::optional<std::string>& token_file,
+                                            const char* env_token) {
+  if (!caller.has_value()) {
+    if (token_file.has_value()) {
+      return absl::InvalidArgumentError("--token-file needs --caller ID");
+    }
+    return Credentials{};  // SHIXIN_TOKEN alone names no caller: ignored
+  }
+  if (caller->empty()) return absl::InvalidArgumentError("--caller: empty caller id");
+  Credentials credentials{*caller, ""};
+  if (token_file.has_value()) {
+    std::ifstream in(*token_file);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--token-file %s: cannot read it", *token_file));
+    }
+    std::getline(in, credentials.token);
+  } else if (env_token != nullptr) {
+    credentials.token = env_token;
+  } else {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--caller %s needs a token: --token-file FILE or the environment variable %s", *caller,
+        kTokenEnv));
+  }
+  credentials.token = std::string(absl::StripAsciiWhitespace(credentials.token));
+  if (credentials.token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("the token of --caller %s is empty", *caller));
+  }
+  return credentials;
+}
 
 absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client_name,
                                                          const Credentials& credentials) {

@@ -63,6 +63,17 @@ struct Credentials {
   bool empty() const { return caller_id.empty() && token.empty(); }
 };
 
+// The environment variable that may hold the caller's token instead of --token-file.
+inline constexpr char kTokenEnv[] = "SHIXIN_TOKEN";
+
+// Returns the credentials of --caller `caller` with the token of --token-file `token_file` (its
+// first line, without surrounding white space) or else of `env_token` (SHIXIN_TOKEN's value, or
+// null); none without a caller. InvalidArgument for a caller without a token, a token file
+// without a caller, or an unreadable or empty token file. (The tools' one reading of them.)
+absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& caller,
+                                            const std::optional<std::string>& token_file,
+                                            const char* env_token);
+
 // A raw response frame.
 struct Frame {
   wire::FrameHeader header;
