@@ -254,7 +254,18 @@ PreparedDelta::Named* PreparedDelta::Lookup(const Id& id) {
   return states_ == nullptr ? nullptr : states_->Lookup(id);
 }
 
-PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta) {
+void ChangedEntities::Add(const PreparedDelta& applied) {
+  if (applied.states_ == nullptr) return;
+  for (const auto& [id, named] : applied.states_->by_id) {
+    const EntityNo e = named.base;
+    if (e != kNoEntity && e / 64 < bits_.size()) {
+      bits_[e / 64].fetch_or(uint64_t{1} << (e % 64), std::memory_order_relaxed);
+    }
+  }
+}
+
+PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
+                           const ChangedEntities* changed) {
   PreparedDelta prepared;
   prepared.states_ = std::make_unique<PreparedDelta::States>();
   auto& by_id = prepared.states_->by_id;
@@ -266,6 +277,7 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
     PreparedDelta::Named& named = it->second;
     named.base = base.Find(id);
     named.key = named.base != kNoEntity ? base.EntityId(named.base).Pack() : id.Pack();
+    if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) return;
     if (previous != nullptr && previous->Find(named.key) != nullptr) return;
     auto draft = std::make_unique<EntityDraft>();
     if (LoadBase(base, named.base, id, buffer, draft.get()).ok()) named.draft = std::move(draft);

@@ -170,6 +170,7 @@ class Overlay {
 //
 // Thread safety: not thread-safe; made on one thread and handed to another.
 struct EntityDraft;
+class ChangedEntities;
 
 class PreparedDelta {
  public:
@@ -181,8 +182,9 @@ class PreparedDelta {
  private:
   friend class OverlayBuilder;
   friend class OverlayApplier;
+  friend class ChangedEntities;
   friend PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous,
-                                    const Delta& delta);
+                                    const Delta& delta, const ChangedEntities* changed);
   // A named subject: its base entity, its canonical key, and its base state (null: not built).
   struct Named {
     EntityNo base = kNoEntity;
@@ -195,10 +197,32 @@ class PreparedDelta {
   std::unique_ptr<States> states_;
 };
 
+// The base entities a batch has given a state so far: marked by the thread applying the deltas,
+// read by those preparing the next ones, which need not build a state the table holds.
+//
+// Thread safety: thread-safe (relaxed atomics: a bit seen late costs only a wasted state).
+class ChangedEntities {
+ public:
+  explicit ChangedEntities(size_t entity_count) : bits_((entity_count + 63) / 64) {}
+  // Whether base entity `e` was marked.
+  bool Has(EntityNo e) const {
+    return e / 64 < bits_.size() &&
+           (bits_[e / 64].load(std::memory_order_relaxed) >> (e % 64) & 1) != 0;
+  }
+  // Marks the base entities of the subjects `applied` names. REQUIRES: its delta was accepted
+  // by the builder whose overlays the preparing threads start from.
+  void Add(const PreparedDelta& applied);
+
+ private:
+  std::vector<std::atomic<uint64_t>> bits_;
+};
+
 // Returns the base states of the subjects `delta` names, except those `previous` (may be null)
-// has a state for. A subject whose cases cannot be read is left out: the application reads it
-// again and reports the error. Requires `base` and `previous` to be immutable meanwhile.
-PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta);
+// has a state for and the base entities `changed` (may be null) has marked. A subject whose
+// cases cannot be read is left out: the application reads it again and reports the error.
+// Requires `base` and `previous` to be immutable meanwhile.
+PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
+                           const ChangedEntities* changed = nullptr);
 
 // Applies deltas one after another on top of an overlay, building one table for all of them:
 // a batch (a restart's fold of the pending files) costs the previous overlay's size once plus

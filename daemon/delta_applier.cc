@@ -127,11 +127,12 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   // The overlay the run starts from, kept alive for the workers (publishing replaces it).
   const std::shared_ptr<const Overlay> start = dataset->overlay;
   const Snapshot& base = *dataset->snapshot;
+  ChangedEntities changed(base.entity_count());  // what the run's applied files gave a state
   auto read = [&](size_t i) {
     Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta()};
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
     if (!r.still_refused) r.delta = ReadDelta(next[i].path);
-    if (r.delta.ok()) r.prepared = PrepareDelta(base, start.get(), *r.delta);
+    if (r.delta.ok()) r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed);
     return r;
   };
   std::unique_ptr<OverlayBuilder> builder;  // one table for the files of a fold
@@ -146,6 +147,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     const absl::Status status =
         r.delta.ok() ? builder->Apply(*r.delta, &report, &r.prepared) : r.delta.status();
     if (!Accepted(next[i].path, r.version, status)) return false;
+    changed.Add(r.prepared);
     for (const std::string& note : report.notes) {
       LogLimited(LogKind::kDeltaNote, LogLevel::kWarning, "delta note: %s", note);
     }
