@@ -206,11 +206,95 @@ bool SameCase(std::string_view a, std::string_view b) {
   return i == a.size() && j == b.size();
 }
 
+// Sets *state to the base's state of `id`, whose base entity is `e` (kNoEntity: none, then an
+// empty state). REQUIRES: *state is empty.
+absl::Status LoadBase(const Snapshot& base, EntityNo e, const Id& id, CaseBuffer& buffer,
+                      EntityDraft* state) {
+  state->id = e != kNoEntity ? base.EntityId(e) : id;
+  state->base = e;
+  if (e == kNoEntity) return absl::OkStatus();
+  state->name = std::string(base.EntityName(e));
+  // The snapshot's records are EncodeCase()'s: copied as they are, decoded only for intervals.
+  SHIXIN_ASSIGN_OR_RETURN(const CaseRecords records,
+                          base.ReadCaseRecords(base.FirstCase(e), base.CaseCount(e), buffer));
+  state->records.assign(records.bytes);
+  state->offsets.assign(records.offsets.begin(), records.offsets.end());
+  state->intervals.reserve(records.offsets.size());
+  for (size_t i = 0; i < state->offsets.size(); ++i) {
+    state->intervals.push_back(CaseInterval(state->Case(i)));
+  }
+  const uint32_t links = base.LinkCount(e);
+  state->links.reserve(links);
+  for (uint32_t i = 0; i < links; ++i) {
+    const LinkView link = base.Link(e, i);
+    state->links.push_back(
+        OverlayLink{base.EntityId(link.other).Pack(), link.role, base.LinkValid(e, i)});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// The states by the ID a change names (an alias or the canonical ID).
+struct PreparedDelta::States {
+  absl::flat_hash_map<PackedId, Named, PackedIdHash> by_id;
+
+  Named* Lookup(const Id& id) {
+    auto it = by_id.find(id.Pack());
+    return it == by_id.end() ? nullptr : &it->second;
+  }
+};
+
+PreparedDelta::PreparedDelta() = default;
+PreparedDelta::~PreparedDelta() = default;
+PreparedDelta::PreparedDelta(PreparedDelta&&) noexcept = default;
+PreparedDelta& PreparedDelta::operator=(PreparedDelta&&) noexcept = default;
+
+PreparedDelta::Named* PreparedDelta::Lookup(const Id& id) {
+  return states_ == nullptr ? nullptr : states_->Lookup(id);
+}
+
+void ChangedEntities::Add(const PreparedDelta& applied) {
+  if (applied.states_ == nullptr) return;
+  for (const auto& [id, named] : applied.states_->by_id) {
+    const EntityNo e = named.base;
+    if (e != kNoEntity && e / 64 < bits_.size()) {
+      bits_[e / 64].fetch_or(uint64_t{1} << (e % 64), std::memory_order_relaxed);
+    }
+  }
+}
+
+PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
+                           const ChangedEntities* changed) {
+  PreparedDelta prepared;
+  prepared.states_ = std::make_unique<PreparedDelta::States>();
+  auto& by_id = prepared.states_->by_id;
+  by_id.reserve(delta.changes.size());
+  CaseBuffer buffer;
+  auto name = [&](const Id& id) {
+    auto [it, fresh] = by_id.try_emplace(id.Pack());
+    if (!fresh) return;
+    PreparedDelta::Named& named = it->second;
+    named.base = base.Find(id);
+    named.key = named.base != kNoEntity ? base.EntityId(named.base).Pack() : id.Pack();
+    if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) return;
+    if (previous != nullptr && previous->Find(named.key) != nullptr) return;
+    auto draft = std::make_unique<EntityDraft>();
+    if (LoadBase(base, named.base, id, buffer, draft.get()).ok()) named.draft = std::move(draft);
+  };
+  for (const DeltaChange& c : delta.changes) {
+    name(c.id);
+    if (c.op == DeltaOp::kRelate || c.op == DeltaOp::kUnrelate) name(c.org);
+  }
+  return prepared;
+}
+
 // The subjects one delta changes, materialised as drafts on first touch (from the table of the
 // deltas before it, or the base), then edited in place; frozen into the table if it is accepted.
-class Applier {
+class OverlayApplier {
  public:
-  Applier(const Snapshot& base, const Overlay& table) : base_(base), table_(table) {}
+  OverlayApplier(const Snapshot& base, const Overlay& table, PreparedDelta* prepared)
+      : base_(base), table_(table), prepared_(prepared) {}
 
   // Returns the editable state of `id`, from this delta, the table or the base.
   absl::StatusOr<EntityDraft*> Mutable(const Id& id);
@@ -231,40 +315,33 @@ class Applier {
 
   const Snapshot& base_;
   const Overlay& table_;
-  CaseBuffer buffer_;  // the base's cases being copied into a draft (reused: no allocation)
+  PreparedDelta* prepared_;  // may be null
+  CaseBuffer buffer_;        // the base's cases being copied into a draft (reused: no allocation)
   // Drafts by key; on the heap, so that a pointer to one outlives the map's growth.
   absl::flat_hash_map<PackedId, std::unique_ptr<EntityDraft>, PackedIdHash> touched_;
 };
 
-absl::StatusOr<EntityDraft*> Applier::Mutable(const Id& id) {
-  const EntityNo e = base_.Find(id);
-  const PackedId key = e != kNoEntity ? base_.EntityId(e).Pack() : id.Pack();
+absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
+  PreparedDelta::Named* named = prepared_ != nullptr ? prepared_->Lookup(id) : nullptr;
+  const EntityNo e = named != nullptr ? named->base : base_.Find(id);
+  const PackedId key =
+      named != nullptr ? named->key : (e != kNoEntity ? base_.EntityId(e).Pack() : id.Pack());
   if (auto it = touched_.find(key); it != touched_.end()) return it->second.get();
-  auto draft = std::make_unique<EntityDraft>();
-  EntityDraft& state = *draft;
+  std::unique_ptr<EntityDraft> draft;
   if (const OverlayEntity* old = table_.Find(key)) {
-    state = EntityDraft::Thaw(*old);  // copy on write
-    state.base = e;
+    draft = std::make_unique<EntityDraft>(EntityDraft::Thaw(*old));  // copy on write
+    draft->base = e;
+  } else if (named != nullptr && named->draft != nullptr) {
+    draft = std::move(named->draft);  // the same state as below, built ahead
   } else {
-    state.id = e != kNoEntity ? base_.EntityId(e) : id;
-    state.base = e;
-    if (e != kNoEntity) {
-      state.name = std::string(base_.EntityName(e));
-      SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases,
-                              base_.ReadCases(base_.FirstCase(e), base_.CaseCount(e), buffer_));
-      for (const CaseView& c : cases) state.AddCase(c);
-      for (uint32_t i = 0; i < base_.LinkCount(e); ++i) {
-        const LinkView link = base_.Link(e, i);
-        state.links.push_back(
-            OverlayLink{base_.EntityId(link.other).Pack(), link.role, base_.LinkValid(e, i)});
-      }
-    }
+    draft = std::make_unique<EntityDraft>();
+    SHIXIN_RETURN_IF_ERROR(LoadBase(base_, e, id, buffer_, draft.get()));
   }
   return touched_.emplace(key, std::move(draft)).first->second.get();
 }
 
 // Returns the index of the version of case `code` that has not ended by a change, or -1.
-int CurrentVersion(const EntityDraft& e, std::string_view code) {
+static int CurrentVersion(const EntityDraft& e, std::string_view code) {
   for (size_t i = e.case_count(); i-- > 0;) {
     const CaseView c = e.Case(i);
     if (c.end == EndReason::kNone && SameCase(c.case_code, code)) {
@@ -274,7 +351,7 @@ int CurrentVersion(const EntityDraft& e, std::string_view code) {
   return -1;
 }
 
-absl::Status Applier::AddCase(const DeltaChange& c) {
+absl::Status OverlayApplier::AddCase(const DeltaChange& c) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i >= 0 && CaseInterval(e->Case(static_cast<size_t>(i))).until > c.record.start) {
@@ -286,7 +363,7 @@ absl::Status Applier::AddCase(const DeltaChange& c) {
   return absl::OkStatus();
 }
 
-absl::Status Applier::EndCase(const DeltaChange& c, std::string* note) {
+absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i < 0 || !(c.at < CaseInterval(e->Case(static_cast<size_t>(i))).until)) {
@@ -299,7 +376,7 @@ absl::Status Applier::EndCase(const DeltaChange& c, std::string* note) {
   return absl::OkStatus();
 }
 
-absl::Status Applier::Correct(const DeltaChange& c) {
+absl::Status OverlayApplier::Correct(const DeltaChange& c) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i < 0) {
@@ -313,14 +390,14 @@ absl::Status Applier::Correct(const DeltaChange& c) {
 }
 
 // Returns the link of `e` to `other` in `role` that has no end yet, or null.
-OverlayLink* OpenLink(EntityDraft& e, const PackedId& other, Role role) {
+static OverlayLink* OpenLink(EntityDraft& e, const PackedId& other, Role role) {
   for (OverlayLink& l : e.links) {
     if (l.other == other && l.role == role && l.valid.until == kForever) return &l;
   }
   return nullptr;
 }
 
-absl::Status Applier::Relate(const DeltaChange& c, std::string* note) {
+absl::Status OverlayApplier::Relate(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
   const PackedId org_key = org->id.Pack();
@@ -335,7 +412,7 @@ absl::Status Applier::Relate(const DeltaChange& c, std::string* note) {
   return absl::OkStatus();
 }
 
-absl::Status Applier::Unrelate(const DeltaChange& c, std::string* note) {
+absl::Status OverlayApplier::Unrelate(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
   OverlayLink* from_org = OpenLink(*org, person->id.Pack(), c.role);
@@ -350,7 +427,7 @@ absl::Status Applier::Unrelate(const DeltaChange& c, std::string* note) {
   return absl::OkStatus();
 }
 
-absl::Status Applier::Apply(const DeltaChange& c, std::string* note) {
+absl::Status OverlayApplier::Apply(const DeltaChange& c, std::string* note) {
   switch (c.op) {
     case DeltaOp::kAdd:
       return AddCase(c);
@@ -366,8 +443,6 @@ absl::Status Applier::Apply(const DeltaChange& c, std::string* note) {
   }
   return absl::InternalError("unknown delta op");
 }
-
-}  // namespace
 
 OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
     : base_(base), table_(new Overlay()), segment_(std::make_shared<OverlaySegment>()) {
@@ -386,14 +461,15 @@ OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
 
 OverlayBuilder::~OverlayBuilder() = default;
 
-absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report) {
+absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
+                                   PreparedDelta* prepared) {
   const uint64_t last = table_->sequence_;
   if (delta.sequence != last + 1) {
     return absl::FailedPreconditionError(absl::StrCat(delta.name, ": delta ", delta.sequence,
                                                       " does not follow ", last, " (expected ",
                                                       last + 1, ")"));
   }
-  Applier applier(base_, *table_);
+  OverlayApplier applier(base_, *table_, prepared);
   std::vector<std::string> notes;
   for (const DeltaChange& c : delta.changes) {
     std::string note;

@@ -162,6 +162,68 @@ class Overlay {
   size_t entity_bytes_ = 0;  // the sum of the segments' entities' Bytes()
 };
 
+// The starting states, from the base alone, of the subjects one delta names: built ahead of the
+// delta's application by PrepareDelta(), on any thread (the base is immutable), so that
+// OverlayBuilder::Apply() need not read the base's cases in its ordered, single-threaded part.
+// A state the application does not use (its subject changed by an earlier delta of the batch,
+// or the delta refused) is dropped; the result is the same as without it.
+//
+// Thread safety: not thread-safe; made on one thread and handed to another.
+struct EntityDraft;
+class ChangedEntities;
+
+class PreparedDelta {
+ public:
+  PreparedDelta();
+  ~PreparedDelta();
+  PreparedDelta(PreparedDelta&&) noexcept;
+  PreparedDelta& operator=(PreparedDelta&&) noexcept;
+
+ private:
+  friend class OverlayBuilder;
+  friend class OverlayApplier;
+  friend class ChangedEntities;
+  friend PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous,
+                                    const Delta& delta, const ChangedEntities* changed);
+  // A named subject: its base entity, its canonical key, and its base state (null: not built).
+  struct Named {
+    EntityNo base = kNoEntity;
+    PackedId key;
+    std::unique_ptr<EntityDraft> draft;
+  };
+  struct States;
+  // Returns the subject `id` names, or null if it was not prepared.
+  Named* Lookup(const Id& id);
+  std::unique_ptr<States> states_;
+};
+
+// The base entities a batch has given a state so far: marked by the thread applying the deltas,
+// read by those preparing the next ones, which need not build a state the table holds.
+//
+// Thread safety: thread-safe (relaxed atomics: a bit seen late costs only a wasted state).
+class ChangedEntities {
+ public:
+  explicit ChangedEntities(size_t entity_count) : bits_((entity_count + 63) / 64) {}
+  // Whether base entity `e` was marked.
+  bool Has(EntityNo e) const {
+    return e / 64 < bits_.size() &&
+           (bits_[e / 64].load(std::memory_order_relaxed) >> (e % 64) & 1) != 0;
+  }
+  // Marks the base entities of the subjects `applied` names. REQUIRES: its delta was accepted
+  // by the builder whose overlays the preparing threads start from.
+  void Add(const PreparedDelta& applied);
+
+ private:
+  std::vector<std::atomic<uint64_t>> bits_;
+};
+
+// Returns the base states of the subjects `delta` names, except those `previous` (may be null)
+// has a state for and the base entities `changed` (may be null) has marked. A subject whose
+// cases cannot be read is left out: the application reads it again and reports the error.
+// Requires `base` and `previous` to be immutable meanwhile.
+PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
+                           const ChangedEntities* changed = nullptr);
+
 // Applies deltas one after another on top of an overlay, building one table for all of them:
 // a batch (a restart's fold of the pending files) costs the previous overlay's size once plus
 // the deltas' changes. Each delta is all or nothing. Not thread-safe; one per batch.
@@ -180,7 +242,9 @@ class OverlayBuilder {
   // of a case that is unknown, removed or revoked): nothing of the delta is applied then, and
   // nothing is added to `report`. Lines that change nothing (a removal of a case that does not
   // count, a role added twice or ended twice) are noted in `report`.
-  absl::Status Apply(const Delta& delta, DeltaReport* report);
+  // `prepared`, if not null, is PrepareDelta()'s for `delta` over the same base: the states it
+  // holds are used instead of reading the base again (it is spent).
+  absl::Status Apply(const Delta& delta, DeltaReport* report, PreparedDelta* prepared = nullptr);
   // Returns the sequence of the last delta applied (that of `previous` before any).
   uint64_t sequence() const { return table_->sequence_; }
   // Returns the overlay with every delta applied; the builder is spent (call nothing after).

@@ -166,6 +166,22 @@ absl::StatusOr<std::span<const CaseView>> Snapshot::ReadCases(uint32_t first, ui
   return std::span<const CaseView>(buffer.cases_);
 }
 
+absl::StatusOr<CaseRecords> Snapshot::ReadCaseRecords(uint32_t first, uint32_t count,
+                                                      CaseBuffer& buffer) const {
+  if (file_ != nullptr) return file_->ReadCaseRecords(first, count, buffer);
+  buffer.built_records_.clear();
+  buffer.record_offsets_.clear();
+  const char* end = case_blob_.data() + case_blob_.size();
+  for (uint32_t c = first; c < first + count; ++c) {
+    const char* record = case_blob_.data() + case_offsets_[c];
+    size_t size = 0;
+    DecodeCase(record, end, &size);
+    buffer.record_offsets_.push_back(static_cast<uint32_t>(buffer.built_records_.size()));
+    buffer.built_records_.append(record, size);
+  }
+  return CaseRecords{buffer.built_records_, buffer.record_offsets_};
+}
+
 size_t Snapshot::IndexBytes() const {
   const size_t index_bytes = index_.bytes() + org_code_index_.bytes();
   return entities_.size_bytes() + names_.size() + links_.size_bytes() + blocks_.size_bytes() +

@@ -98,6 +98,15 @@ class CaseBuffer {
   ReadBuffer offsets_;  // the case offsets read from a file
   ReadBuffer records_;  // the case records read from a file
   std::vector<CaseView> cases_;
+  std::vector<uint32_t> record_offsets_;  // where each record begins, for ReadCaseRecords()
+  std::string built_records_;             // a built snapshot's records, copied together
+};
+
+// Some cases' encoded records (core/case_codec.h) back to back, as Snapshot::ReadCaseRecords()
+// returns them: record i is bytes [offsets[i], offsets[i + 1]), the last one up to bytes' end.
+struct CaseRecords {
+  std::string_view bytes;
+  std::span<const uint32_t> offsets;
 };
 
 class Snapshot {
@@ -149,6 +158,11 @@ class Snapshot {
   // REQUIRES: first + count <= info().cases.
   absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
                                                       CaseBuffer& buffer) const;
+  // Returns the same cases as ReadCases() as their encoded records, without decoding them (an
+  // overlay copies them as they are), in `buffer`, with the same errors.
+  // REQUIRES: first + count <= info().cases.
+  absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count,
+                                              CaseBuffer& buffer) const;
 
   const SnapshotInfo& info() const { return info_; }
 
@@ -251,6 +265,9 @@ class Snapshot {
     // As Snapshot::ReadCases() for a snapshot file.
     virtual absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
                                                                 CaseBuffer& buffer) const = 0;
+    // As Snapshot::ReadCaseRecords() for a snapshot file.
+    virtual absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count,
+                                                        CaseBuffer& buffer) const = 0;
     // Returns the bytes of the case tables in the file.
     virtual size_t CaseBytes() const = 0;
   };

@@ -252,6 +252,8 @@ class SnapshotFile::Storage final : public Snapshot::FileStorage {
 
   absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
                                                       CaseBuffer& buffer) const override;
+  absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count,
+                                              CaseBuffer& buffer) const override;
   size_t CaseBytes() const override { return offsets_.size + records_.size; }
 
  private:
@@ -267,10 +269,10 @@ SnapshotFile::Storage::~Storage() {
   if (hot_ != nullptr) FreeHuge(hot_, hot_size_);
 }
 
-absl::StatusOr<std::span<const CaseView>> SnapshotFile::Storage::ReadCases(
-    uint32_t first, uint32_t count, CaseBuffer& buffer) const {
-  buffer.cases_.clear();
-  if (count == 0) return std::span<const CaseView>();
+absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t first, uint32_t count,
+                                                                   CaseBuffer& buffer) const {
+  buffer.record_offsets_.clear();
+  if (count == 0) return CaseRecords{};
   const auto unreadable = [](const absl::Status& s) {
     return absl::DataLossError(absl::StrCat(
         "cannot read the cases: ", s.message(),
@@ -294,7 +296,8 @@ absl::StatusOr<std::span<const CaseView>> SnapshotFile::Storage::ReadCases(
   // Checked at open, and these are the blocks checked then: checked again all the same, so
   // that no view can point outside the buffer whatever the file holds.
   for (uint32_t i = 0; i < count; ++i) {
-    if (boundary(i) >= boundary(i + 1) || boundary(i + 1) > records_.size) {
+    if (boundary(i) >= boundary(i + 1) || boundary(i + 1) > records_.size ||
+        boundary(i + 1) - boundary(0) > UINT32_MAX) {
       return unreadable(absl::DataLossError(
           absl::StrFormat("case offsets %d and %d out of order", first + i, first + i + 1)));
     }
@@ -303,9 +306,21 @@ absl::StatusOr<std::span<const CaseView>> SnapshotFile::Storage::ReadCases(
   const absl::StatusOr<std::string_view> records =
       ReadVerified(fd_, records_, begin, boundary(count), buffer.records_);
   if (!records.ok()) return unreadable(records.status());
+  buffer.record_offsets_.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    buffer.cases_.push_back(DecodeCase(records->data() + (boundary(i) - begin),
-                                       records->data() + (boundary(i + 1) - begin)));
+    buffer.record_offsets_.push_back(static_cast<uint32_t>(boundary(i) - begin));
+  }
+  return CaseRecords{*records, buffer.record_offsets_};
+}
+
+absl::StatusOr<std::span<const CaseView>> SnapshotFile::Storage::ReadCases(
+    uint32_t first, uint32_t count, CaseBuffer& buffer) const {
+  buffer.cases_.clear();
+  SHIXIN_ASSIGN_OR_RETURN(const CaseRecords records, ReadCaseRecords(first, count, buffer));
+  const char* data = records.bytes.data();
+  for (uint32_t i = 0; i < count; ++i) {
+    const char* end = data + (i + 1 < count ? records.offsets[i + 1] : records.bytes.size());
+    buffer.cases_.push_back(DecodeCase(data + records.offsets[i], end));
   }
   return std::span<const CaseView>(buffer.cases_);
 }

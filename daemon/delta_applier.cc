@@ -120,13 +120,19 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     FileVersion version;
     bool still_refused = false;
     absl::StatusOr<Delta> delta;
+    PreparedDelta prepared;  // the base states of the subjects it names, built on the worker
   };
   const std::string refused_path = refused_path_;  // the workers read copies
   const FileVersion refused_version = refused_version_;
+  // The overlay the run starts from, kept alive for the workers (publishing replaces it).
+  const std::shared_ptr<const Overlay> start = dataset->overlay;
+  const Snapshot& base = *dataset->snapshot;
+  ChangedEntities changed(base.entity_count());  // what the run's applied files gave a state
   auto read = [&](size_t i) {
-    Read r{StatVersion(next[i].path), false, absl::UnknownError("not read")};
+    Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta()};
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
     if (!r.still_refused) r.delta = ReadDelta(next[i].path);
+    if (r.delta.ok()) r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed);
     return r;
   };
   std::unique_ptr<OverlayBuilder> builder;  // one table for the files of a fold
@@ -138,8 +144,10 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       builder = std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get());
     }
     DeltaReport report;
-    const absl::Status status = r.delta.ok() ? builder->Apply(*r.delta, &report) : r.delta.status();
+    const absl::Status status =
+        r.delta.ok() ? builder->Apply(*r.delta, &report, &r.prepared) : r.delta.status();
     if (!Accepted(next[i].path, r.version, status)) return false;
+    changed.Add(r.prepared);
     for (const std::string& note : report.notes) {
       LogLimited(LogKind::kDeltaNote, LogLevel::kWarning, "delta note: %s", note);
     }
