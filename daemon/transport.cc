@@ -80,7 +80,8 @@ size_t TlsTransport::ReadBuffered(asio::mutable_buffer buffer) {
   // Only bytes already in OpenSSL's buffers: SSL_read cannot reach the socket (the BIO is
   // Asio's), so a partial record ends the drain with WANT_READ, kept by OpenSSL for the next
   // Asio read. Any other failure (close_notify, a bad record) stays in the SSL state, and the
-  // next Asio read reports it.
+  // next Asio read reports it. What SSL_read may write (a TLS 1.3 KeyUpdate's answer) waits
+  // in Asio's BIO for the next write, which the frames taken in bring.
   while (total < buffer.size() && (SSL_pending(s) > 0 || BIO_ctrl_pending(SSL_get_rbio(s)) > 0)) {
     size_t n = 0;
     ERR_clear_error();
