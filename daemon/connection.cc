@@ -311,6 +311,10 @@ void Connection::OnRead(const error_code& ec, size_t n) {
     return;
   } else if (!ec && drain_reason_ != DrainReason::kFatal) {
     input_.append(read_buffer_.data(), n);
+    // TLS: the rest of what arrived with it, so that this turn answers it all in one write.
+    while ((n = transport_->ReadBuffered(asio::buffer(read_buffer_))) > 0) {
+      input_.append(read_buffer_.data(), n);
+    }
   }
   Advance();
 }

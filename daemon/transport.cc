@@ -1,5 +1,7 @@
 #include "daemon/transport.h"
 
+#include <openssl/err.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <utility>
@@ -69,6 +71,25 @@ void TlsTransport::AsyncReadSome(asio::mutable_buffer buffer, IoHandler handler)
   stream_.async_read_some(buffer, [handler = std::move(handler)](const error_code& ec, size_t n) {
     handler(ec == asio::ssl::error::stream_truncated ? asio::error::eof : ec, n);
   });
+}
+
+size_t TlsTransport::ReadBuffered(asio::mutable_buffer buffer) {
+  SSL* s = stream_.native_handle();
+  char* data = static_cast<char*>(buffer.data());
+  size_t total = 0;
+  // Only bytes already in OpenSSL's buffers: SSL_read cannot reach the socket (the BIO is
+  // Asio's), so a partial record ends the drain with WANT_READ, kept by OpenSSL for the next
+  // Asio read. Any other failure (close_notify, a bad record) stays in the SSL state, and the
+  // next Asio read reports it. What SSL_read may write (a TLS 1.3 KeyUpdate's answer) waits
+  // in Asio's BIO for the next write, which the frames taken in bring.
+  while (total < buffer.size() && (SSL_pending(s) > 0 || BIO_ctrl_pending(SSL_get_rbio(s)) > 0)) {
+    size_t n = 0;
+    ERR_clear_error();
+    if (SSL_read_ex(s, data + total, buffer.size() - total, &n) != 1) break;
+    total += n;
+  }
+  ERR_clear_error();
+  return total;
 }
 
 void TlsTransport::AsyncWriteSome(asio::const_buffer buffer, IoHandler handler) {

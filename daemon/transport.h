@@ -34,6 +34,11 @@ class Transport {
   virtual void AsyncHandshake(Handler handler) = 0;
   // Reads some bytes into `buffer`; the end of the peer's input is asio::error::eof.
   virtual void AsyncReadSome(boost::asio::mutable_buffer buffer, IoHandler handler) = 0;
+  // Copies into `buffer`, without socket I/O, input already received and decoded by the
+  // transport (TLS: the records the last read took in beyond the first); returns how many bytes
+  // (0: none, or an error that the next read reports). So that one read turn takes in all the
+  // frames that arrived together. REQUIRES: no read outstanding.
+  virtual size_t ReadBuffered(boost::asio::mutable_buffer buffer) { return 0; }
   // Writes some of `buffer`.
   virtual void AsyncWriteSome(boost::asio::const_buffer buffer, IoHandler handler) = 0;
   // Ends the sending side now if it can without writing (TCP: a FIN); TLS sends its
@@ -88,6 +93,9 @@ class TlsTransport final : public Transport {
   // A TCP end without close_notify (a truncated stream) counts as the end of input too: frames
   // carry their length, so a cut frame is seen as incomplete.
   void AsyncReadSome(boost::asio::mutable_buffer buffer, IoHandler handler) override;
+  // SSL_read on the connection while OpenSSL holds received bytes (Asio's engine puts a whole
+  // socket read, often many records, into its BIO but returns one record per read).
+  size_t ReadBuffered(boost::asio::mutable_buffer buffer) override;
   void AsyncWriteSome(boost::asio::const_buffer buffer, IoHandler handler) override;
   void ShutdownSend() override {}
   void ShutdownReceive() override;

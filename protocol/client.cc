@@ -69,6 +69,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string_view address
 }
 
 absl::Status Client::SendBytes(std::string_view bytes) {
+  if (!queued_.empty()) SHIXIN_RETURN_IF_ERROR(Flush());
+  return SendAll(bytes);
+}
+
+absl::Status Client::SendAll(std::string_view bytes) {
   if (fd_ < 0) return absl::UnavailableError("not connected (closed after an earlier error)");
   absl::Time deadline = absl::Now() + timeout_;
   while (!bytes.empty()) {
@@ -82,7 +87,7 @@ absl::Status Client::SendBytes(std::string_view bytes) {
   return absl::OkStatus();
 }
 
-absl::Status Client::SendFrame(wire::Opcode op, uint32_t request_id, std::string_view payload) {
+absl::Status Client::QueueFrame(wire::Opcode op, uint32_t request_id, std::string_view payload) {
   if (payload.size() > wire::kMaxPayloadLimit) {
     return absl::InvalidArgumentError(absl::StrFormat("%s payload of %d bytes exceeds %d", Name(op),
                                                       payload.size(), wire::kMaxPayloadLimit));
@@ -92,11 +97,28 @@ absl::Status Client::SendFrame(wire::Opcode op, uint32_t request_id, std::string
   h.opcode = static_cast<uint8_t>(op);
   h.request_id = request_id;
   h.payload_size = static_cast<uint32_t>(payload.size());
-  std::string frame;
-  frame.reserve(wire::kHeaderSize + payload.size());
-  wire::AppendHeader(h, &frame);
-  frame.append(payload);
-  return SendBytes(frame);
+  wire::AppendHeader(h, &queued_);
+  queued_.append(payload);
+  return absl::OkStatus();
+}
+
+absl::Status Client::Flush() {
+  std::string bytes;
+  bytes.swap(queued_);
+  absl::Status s = SendAll(bytes);
+  bytes.clear();
+  if (queued_.empty()) queued_.swap(bytes);  // keeps the capacity for the next batch
+  return s;
+}
+
+absl::Status Client::SendFrame(wire::Opcode op, uint32_t request_id, std::string_view payload) {
+  SHIXIN_RETURN_IF_ERROR(QueueFrame(op, request_id, payload));
+  return Flush();
+}
+
+bool Client::FrameBuffered() const {
+  return wire::DecodeFrame(buffer_, wire::kMaxPayloadLimit, version_).result ==
+         wire::DecodeResult::kComplete;
 }
 
 absl::StatusOr<Frame> Client::ReceiveFrame() { return ReceiveFrameBy(absl::Now() + timeout_); }

@@ -146,6 +146,15 @@ class Client {
   absl::Status SendFrame(wire::Opcode op, uint32_t request_id, std::string_view payload);
   absl::Status SendBytes(std::string_view bytes);
   absl::StatusOr<Frame> ReceiveFrame();
+  // Pipelining in batches: QueueFrame() adds a request frame to those Flush() writes together
+  // (one write, over TLS one record up to 16 KiB, rather than one per frame). QueueFrame()
+  // returns InvalidArgument for a payload over the protocol's limit (nothing queued); Flush()
+  // returns as SendBytes(). SendFrame() and SendBytes() flush the queue first.
+  absl::Status QueueFrame(wire::Opcode op, uint32_t request_id, std::string_view payload);
+  absl::Status Flush();
+  // Returns whether a whole response frame has been received and not yet returned, so that
+  // ReceiveFrame() returns it without waiting.
+  bool FrameBuffered() const;
 
   // Sets the highest version a later Hello() offers (1 to 3; an older client, for tests).
   void set_max_version(uint8_t version) { max_version_ = version; }
@@ -169,6 +178,8 @@ class Client {
   void Close();
   // Sets up TLS on fd_ and runs the handshake by `deadline`.
   absl::Status StartTls(std::string_view address, const TlsOptions& tls, absl::Time deadline);
+  // Sends `bytes` whole by the call's timeout; closes on an error.
+  absl::Status SendAll(std::string_view bytes);
   // Sends some of `bytes` (plain or TLS), waiting until `deadline`. Returns how many (> 0), or
   // the error; the caller closes.
   absl::StatusOr<size_t> SendSome(std::string_view bytes, absl::Time deadline);
@@ -185,6 +196,7 @@ class Client {
   absl::Duration timeout_ = absl::Seconds(10);
   uint32_t last_request_id_ = 0;
   std::string buffer_;  // bytes received and not yet returned
+  std::string queued_;  // frames QueueFrame() added, not yet sent
 };
 
 // Returns the absl status for a response's non-zero wire status and error message; for

@@ -386,6 +386,28 @@ TEST(ClientTest, PipelinedRawFrames) {
   }
 }
 
+TEST(ClientTest, QueuedFramesAreSentByFlush) {
+  auto server = LoopbackServer::Start(AF_INET, FakeShixind);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  EXPECT_FALSE(client->FrameBuffered());
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      client->QueueFrame(Opcode::kPing, 9, std::string(wire::kMaxPayloadLimit + 1, 'x'))));
+  for (uint32_t id : {10, 11, 12}) ASSERT_TRUE(client->QueueFrame(Opcode::kPing, id, "").ok());
+  // SendFrame() sends the queued frames first, in order.
+  ASSERT_TRUE(client->SendFrame(Opcode::kPing, 13, "").ok());
+  ASSERT_TRUE(client->QueueFrame(Opcode::kPing, 14, "").ok());
+  ASSERT_TRUE(client->Flush().ok());
+  for (uint32_t id : {10, 11, 12, 13, 14}) {
+    absl::StatusOr<Frame> frame = client->ReceiveFrame();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(frame->header.request_id, id);
+  }
+  EXPECT_FALSE(client->FrameBuffered());
+  EXPECT_TRUE(client->Flush().ok());  // nothing queued
+}
+
 TEST(ClientTest, RequestsOverTheLimitsAreRefusedLocally) {
   auto server = LoopbackServer::Start(AF_INET, FakeShixind);
   ASSERT_NE(server, nullptr);

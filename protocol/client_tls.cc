@@ -84,6 +84,7 @@ void Client::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   buffer_.clear();
+  queued_.clear();
 }
 
 std::string Client::tls_version() const { return ssl_ != nullptr ? SSL_get_version(ssl_) : ""; }

@@ -198,6 +198,16 @@ TEST_F(DaemonTlsTest, RoundTripNegotiatesTls13) {
     ASSERT_TRUE(frame.ok()) << frame.status();
     EXPECT_EQ(frame->header.request_id, id);
   }
+  // A batch in one record, and records that arrive together: answered in order.
+  for (uint32_t id = 21; id <= 60; ++id) {
+    ASSERT_TRUE((*client)->QueueFrame(wire::Opcode::kPing, id, "").ok());
+    if (id % 10 == 0) ASSERT_TRUE((*client)->Flush().ok());
+  }
+  for (uint32_t id = 21; id <= 60; ++id) {
+    auto frame = (*client)->ReceiveFrame();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(frame->header.request_id, id);
+  }
   EXPECT_TRUE(WaitForLog("TLSv1.3")) << daemon_->stderr_text();
 }
 
