@@ -204,8 +204,9 @@ TEST_F(AccessTest, FailuresAreCountedPerSourceAddressAndIpv6Slash64) {
   std::unique_ptr<Access> access = Make();
   ASSERT_NE(access, nullptr);
   const auto ip = [](const char* text) { return boost::asio::ip::make_address(text); };
-  for (int i = 0; i < 5; ++i)
+  for (int i = 0; i < 5; ++i) {
     EXPECT_FALSE(access->Authenticate("bank", "shx_no", ip("127.0.0.1")).ok());
+  }
   EXPECT_TRUE(
       absl::IsUnauthenticated(access->Authenticate("bank", bank_token_, ip("127.0.0.1")).status()));
   EXPECT_TRUE(absl::IsUnauthenticated(
