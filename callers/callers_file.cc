@@ -15,11 +15,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
+#include "base/toml.h"
 #include "core/paths.h"
-
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
 
 namespace shixin {
 namespace {
@@ -232,14 +229,8 @@ constexpr std::string_view kHeader =
 }  // namespace
 
 absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin) {
-  toml::parse_result parsed = toml::parse(text, origin);
-  if (!parsed) {
-    const toml::parse_error& e = parsed.error();
-    return absl::InvalidArgumentError(absl::StrFormat("%s:%d:%d: %s", origin, e.source().begin.line,
-                                                      e.source().begin.column,
-                                                      std::string_view(e.description())));
-  }
-  SHIXIN_ASSIGN_OR_RETURN(std::vector<Caller> callers, ParseCallers(parsed.table(), origin));
+  SHIXIN_ASSIGN_OR_RETURN(const toml::table document, ParseToml(text, origin));
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<Caller> callers, ParseCallers(document, origin));
   absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
   if (!table.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", origin, table.status().message()));

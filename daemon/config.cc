@@ -15,12 +15,9 @@
 #include "absl/strings/str_format.h"
 #include "base/enum_names.h"
 #include "base/status_macros.h"
+#include "base/toml.h"
 #include "daemon/tls_context.h"
 #include "protocol/wire.h"
-
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
 
 namespace shixin {
 namespace {
@@ -348,14 +345,8 @@ absl::Status ValidateUnbounded(const Config& config) {
 }  // namespace
 
 absl::Status ParseConfig(std::string_view text, std::string_view origin, Config* config) {
-  toml::parse_result parsed = toml::parse(text, origin);
-  if (!parsed) {
-    const toml::parse_error& e = parsed.error();
-    return absl::InvalidArgumentError(absl::StrFormat("%s:%d:%d: %s", origin, e.source().begin.line,
-                                                      e.source().begin.column,
-                                                      std::string_view(e.description())));
-  }
-  for (auto&& [name, node] : parsed.table()) {
+  SHIXIN_ASSIGN_OR_RETURN(const toml::table table, ParseToml(text, origin));
+  for (auto&& [name, node] : table) {
     const int line = static_cast<int>(node.source().begin.line);
     const Key* key = FindKey(name.str());
     if (key == nullptr) {

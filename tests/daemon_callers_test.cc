@@ -68,8 +68,9 @@ Caller MakeCaller(const std::string& id, ScopeSet scopes, View view, double rate
 class DaemonCallersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [id, scopes] : ScopeSets())
+    for (const auto& [id, scopes] : ScopeSets()) {
       Add(MakeCaller(id, scopes, View::kFull, 1e4, 1000));
+    }
     Add(MakeCaller("full", kQueries, View::kFull, 1e4, 1000));
     Add(MakeCaller("masked", kQueries, View::kMasked, 1e4, 1000));
     Add(MakeCaller("slow", kQueries, View::kFull, 20, 20));
