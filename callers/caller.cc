@@ -34,8 +34,8 @@ bool IsKnownSector(std::string_view sector) {
 }
 
 const std::string& KnownSectors() {
-  static const std::string* const kList = new std::string(JoinNames(kSectors));
-  return *kList;
+  static const std::string* const list = new std::string(JoinNames(kSectors));
+  return *list;
 }
 
 bool IsValidCallerId(std::string_view id) {

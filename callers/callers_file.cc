@@ -208,6 +208,7 @@ std::string Quote(std::string_view text) {
 
 std::string QuoteAll(const std::vector<std::string>& texts) {
   std::vector<std::string> quoted;
+  quoted.reserve(texts.size());
   for (const std::string& text : texts) quoted.push_back(Quote(text));
   return absl::StrCat("[", absl::StrJoin(quoted, ", "), "]");
 }

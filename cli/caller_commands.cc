@@ -232,7 +232,7 @@ int RunCaller(const std::vector<std::string>& args) {
     const std::vector<FlagSpec>* flags;
     int (*run)(const Flags&);
   };
-  static const Subcommand kSubcommands[] = {{"add", &kAddFlags, Add},
+  static constexpr Subcommand kSubcommands[] = {{"add", &kAddFlags, Add},
                                             {"token", &kTokenFlags, Token},
                                             {"list", &kListFlags, List},
                                             {"remove", &kRemoveFlags, Remove}};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -111,11 +112,12 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   }
   // Only the files after the dataset's sequence count; those at or below it are skipped. The
   // run of consecutive ones is read ahead in parallel and applied in order.
-  auto next =
+  const std::span<const DeltaFile> next(
       std::upper_bound(files->begin(), files->end(), dataset->sequence,
-                       [](uint64_t sequence, const DeltaFile& f) { return sequence < f.sequence; });
+                       [](uint64_t sequence, const DeltaFile& f) { return sequence < f.sequence; }),
+      files->end());
   size_t run = 0;
-  while (next + run != files->end() && next[run].sequence == dataset->sequence + run + 1) ++run;
+  while (run < next.size() && next[run].sequence == dataset->sequence + run + 1) ++run;
   struct Read {
     FileVersion version;
     bool still_refused = false;
@@ -167,15 +169,15 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   RunOrdered<Read>(run, threads, 2 * static_cast<size_t>(threads), read, apply);
   if (built > 0) dataset->overlay = builder->Finish();
-  next += static_cast<ptrdiff_t>(applied);
-  const bool gap = applied == run && next != files->end();
+  const std::span<const DeltaFile> waiting = next.subspan(applied);
+  const bool gap = applied == run && !waiting.empty();
   if (gap) {
     LogLimited(LogKind::kDeltaNote, LogLevel::kError,
                "delta gap: %s is missing, %s and later wait (applied up to %d)",
-               DeltaFileName(dataset->sequence + 1), DeltaFileName(next->sequence),
+               DeltaFileName(dataset->sequence + 1), DeltaFileName(waiting.front().sequence),
                dataset->sequence);
   }
-  const uint64_t pending = static_cast<uint64_t>(files->end() - next);
+  const uint64_t pending = waiting.size();
   std::lock_guard<std::mutex> lock(mu_);
   status_.error.clear();
   status_.sequence = dataset->sequence;
