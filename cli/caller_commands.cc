@@ -233,9 +233,9 @@ int RunCaller(const std::vector<std::string>& args) {
     int (*run)(const Flags&);
   };
   static constexpr Subcommand kSubcommands[] = {{"add", &kAddFlags, Add},
-                                            {"token", &kTokenFlags, Token},
-                                            {"list", &kListFlags, List},
-                                            {"remove", &kRemoveFlags, Remove}};
+                                                {"token", &kTokenFlags, Token},
+                                                {"list", &kListFlags, List},
+                                                {"remove", &kRemoveFlags, Remove}};
   const std::string name = args.empty() ? "" : args[0];
   for (const Subcommand& sub : kSubcommands) {
     if (sub.name != name) continue;
