@@ -165,6 +165,14 @@ std::shared_ptr<const Grant> Access::Revalidate(const Grant& grant) const {
   return MakeGrant(*caller, grant.credential);
 }
 
+bool Access::Refresh(std::shared_ptr<const Grant>* grant, uint64_t* epoch) const {
+  const uint64_t now = this->epoch();
+  if (*grant == nullptr || *epoch == now) return true;
+  *epoch = now;
+  *grant = Revalidate(**grant);
+  return *grant != nullptr;
+}
+
 Access::Decision Access::Admit(const Grant& grant, std::optional<Scope> scope,
                                uint32_t cost) const {
   if (scope && !grant.Has(*scope)) {

@@ -111,6 +111,10 @@ class Access {
   // Returns the grant that replaces `grant` in the current table (the same caller, still
   // holding the credential `grant` proved), or null if it was revoked.
   std::shared_ptr<const Grant> Revalidate(const Grant& grant) const;
+  // Brings a connection's `*grant`, checked in `*epoch`, up to the current epoch(): replaced
+  // by Revalidate() after a reload. Returns false if it was revoked (`*grant` is then null);
+  // true if it holds, or there is none.
+  bool Refresh(std::shared_ptr<const Grant>* grant, uint64_t* epoch) const;
 
   // Returns every caller's counters, in the table's order (and, in open mode, "open"'s).
   std::vector<CallerCount> Counts() const;

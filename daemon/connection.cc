@@ -94,39 +94,33 @@ void Connection::OnHandshake(const error_code& ec) {
     return;
   }
   SSL* ssl = transport_->ssl();
-  if (X509* certificate = SSL_get0_peer_certificate(ssl)) {
-    CertificateIdentity identity = IdentityOf(certificate);
-    certificate_fingerprint_ = std::move(identity.fingerprint);
-    certificate_cn_ = std::move(identity.cn);
-  }
-  if (!certificate_fingerprint_.empty() && shared_.access != nullptr) {
+  CertificateIdentity identity;  // empty without a client certificate
+  if (X509* certificate = SSL_get0_peer_certificate(ssl)) identity = IdentityOf(certificate);
+  if (!identity.fingerprint.empty() && shared_.access != nullptr) {
     // Mutual TLS: the certificate names the caller; without a caller the client may still
     // authenticate in HELLO.
     absl::StatusOr<std::shared_ptr<const Grant>> grant =
-        shared_.access->ForCertificate(certificate_fingerprint_, certificate_cn_);
+        shared_.access->ForCertificate(identity.fingerprint, identity.cn);
     if (grant.ok()) {
       session_.grant = *std::move(grant);
       session_.epoch = shared_.access->epoch();
     } else {
       LogLimited(LogKind::kAuthentication, LogLevel::kInfo,
                  "TLS client %s: certificate %s (CN \"%s\") belongs to no caller", peer_,
-                 certificate_fingerprint_, certificate_cn_);
+                 identity.fingerprint, identity.cn);
     }
   }
   LogDebug("TLS connection from %s: %s %s, client certificate %s (CN \"%s\")", peer_,
            SSL_get_version(ssl), SSL_get_cipher_name(ssl),
-           certificate_fingerprint_.empty() ? "none" : certificate_fingerprint_, certificate_cn_);
+           identity.fingerprint.empty() ? "none" : identity.fingerprint, identity.cn);
   phase_ = Phase::kServing;
   last_request_ = Clock::now();
   Advance();
 }
 
 void Connection::Revalidate() {
-  if (phase_ == Phase::kClosed || session_.grant == nullptr || shared_.access == nullptr) return;
-  if (session_.epoch == shared_.access->epoch()) return;
-  session_.epoch = shared_.access->epoch();
-  session_.grant = shared_.access->Revalidate(*session_.grant);
-  if (session_.grant == nullptr) {
+  if (phase_ == Phase::kClosed || shared_.access == nullptr) return;
+  if (!shared_.access->Refresh(&session_.grant, &session_.epoch)) {
     LogInfo("closing connection from %s: its caller's credentials were revoked", peer_);
     Close();
   }
@@ -176,12 +170,7 @@ void Connection::Advance() {
 
 void Connection::AnswerInput() {
   if (drain_reason_ == DrainReason::kFatal) return;
-  const Peer peer{.address = peer_,
-                  .admin_allowed = admin_allowed_,
-                  .ip = address_,
-                  .tls = transport_->ssl() != nullptr,
-                  .certificate_fingerprint = certificate_fingerprint_,
-                  .certificate_cn = certificate_cn_};
+  const Peer peer{peer_, admin_allowed_, address_};
   const Input before = input_state_;
   const size_t turn_end = input_begin_ + kInputPerTurn;
   bool answered = false;

@@ -115,10 +115,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Returns the peer's "address:port", for the log.
   const std::string& peer() const { return peer_; }
-  // The TLS client certificate's identity (tls_context.h), once the handshake is done; empty
-  // for plain TCP or without a client certificate.
-  const std::string& certificate_fingerprint() const { return certificate_fingerprint_; }
-  const std::string& certificate_cn() const { return certificate_cn_; }
 
  private:
   enum class Phase { kHandshake, kServing, kDraining, kLingering, kClosed };
@@ -185,8 +181,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_;
   Session session_;  // the protocol version, negotiated by a first HELLO
   bool admin_allowed_ = false;
-  std::string certificate_fingerprint_;  // of a TLS client certificate
-  std::string certificate_cn_;
 
   Phase phase_;
   Input input_state_ = Input::kEmpty;

@@ -157,12 +157,7 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
     s.grant = access_->Anonymous();
     s.epoch = access_->epoch();
   }
-  bool revoked = false;
-  if (s.grant != nullptr && s.epoch != access_->epoch()) {  // the callers file was reloaded
-    s.epoch = access_->epoch();
-    s.grant = access_->Revalidate(*s.grant);
-    revoked = s.grant == nullptr;
-  }
+  const bool revoked = !access_->Refresh(&s.grant, &s.epoch);
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   const bool stale = IsStale(d, clock_());
@@ -300,13 +295,10 @@ std::optional<Handler::Outcome> Handler::Admit(wire::Opcode op, std::string_view
                           "authenticate first: HELLO (version 3) with a caller id and token, or "
                           "a TLS client certificate");
   }
-  // A CHECK costs one token per ID (the big-endian u16 count its payload starts with), so that
-  // the rate bounds enumeration whatever the batch size; a malformed payload costs one.
-  uint32_t cost = 1;
-  if (op == wire::Opcode::kCheck && payload.size() >= 2) {
-    cost = std::max<uint32_t>(1, static_cast<uint32_t>(static_cast<uint8_t>(payload[0])) << 8 |
-                                     static_cast<uint8_t>(payload[1]));
-  }
+  // A CHECK costs one token per ID, so that the rate bounds enumeration whatever the batch
+  // size; a malformed payload costs one.
+  const uint32_t cost =
+      op == wire::Opcode::kCheck ? std::max<uint32_t>(1, wire::PeekCheckCount(payload)) : 1;
   const Caller& c = grant->caller;
   if (grant->bucket != nullptr && cost > c.burst) {
     return Outcome::Error(wire::Status::kInvalidArgument,

@@ -58,11 +58,6 @@ struct Peer {
   bool admin_allowed = false;        // open mode: may RELOAD and read INFO whole (a loopback peer,
                                      // or admin_loopback_only off)
   boost::asio::ip::address ip = {};  // failed authentications are counted per source
-  bool tls = false;                  // the connection is TLS
-  // A TLS client's certificate (mutual TLS), else empty: "sha256:" + hex of the DER's SHA-256,
-  // and the subject's common name (daemon/tls_context.h).
-  std::string_view certificate_fingerprint = {};
-  std::string_view certificate_cn = {};
 };
 
 // The protocol state of one connection: its version, which only a HELLO sent as the

@@ -438,6 +438,10 @@ void AppendCheckAnswer(const CheckAnswer& a, std::string* out, uint8_t version) 
 
 void AppendCheckCount(uint16_t count, std::string* out) { PutU16(count, out); }
 
+uint16_t PeekCheckCount(std::string_view payload) {
+  return payload.size() >= 2 ? DecodeBigEndian16(payload.data()) : 0;
+}
+
 void AppendCheckRequest(size_t n, absl::FunctionRef<std::string_view(size_t)> id_at,
                         std::string* out, uint8_t version, int64_t as_of) {
   n = Count16(n);

@@ -135,6 +135,9 @@ struct CheckAnswer {
 void AppendCheckAnswer(const CheckAnswer& a, std::string* out, uint8_t version = 1);
 // Appends the u16 count that precedes the answers.
 void AppendCheckCount(uint16_t count, std::string* out);
+// Returns the ID count a CHECK request payload announces (its first field), or 0 if the payload
+// is too short to hold it; the payload is not validated further (DecodeCheckRequest() does).
+uint16_t PeekCheckCount(std::string_view payload);
 
 // Appends the CHECK request payload for the `n` IDs id_at(0) ... id_at(n - 1), cut to 65535
 // IDs of at most kMaxIdBytes each as Encode(CheckRequest) (built on it) cuts them, and in

@@ -676,6 +676,16 @@ TEST(MessagesTest, ErrorWaitOnlyForRateLimitedInVersion3) {
   EXPECT_FALSE(DecodeError(v2, Status::kRateLimited, 3).ok());  // the wait is missing
 }
 
+TEST(CheckRequestTest, PeekCheckCountReadsTheAnnouncedCount) {
+  std::string payload;
+  AppendCheckRequest(
+      300, [](size_t) { return std::string_view("11010519491231002X"); }, &payload);
+  EXPECT_EQ(PeekCheckCount(payload), 300);
+  EXPECT_EQ(PeekCheckCount(payload.substr(0, 2)), 300);  // only the count is read
+  EXPECT_EQ(PeekCheckCount(payload.substr(0, 1)), 0);
+  EXPECT_EQ(PeekCheckCount(""), 0);
+}
+
 TEST(NamesTest, Modes) {
   EXPECT_EQ(SecurityModeName(SecurityMode::kOpen), "open");
   EXPECT_EQ(SecurityModeName(SecurityMode::kCallers), "callers");
