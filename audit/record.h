@@ -1,0 +1,85 @@
+// The records of the audit (issue 12): what was asked, by whom, what was answered, and what the
+// caller reported back. audit/format.h lays them out in segment files; this header is the one
+// encoder/decoder of a record's payload.
+//
+// A decoded record's string fields are views into the bytes it was decoded from (the segment
+// buffer): copy them to keep them longer. A record to append views the caller's strings, which
+// must live until Append() returns.
+//
+// Thread safety: plain values and pure functions.
+#ifndef SHIXIN_AUDIT_RECORD_H_
+#define SHIXIN_AUDIT_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace shixin::audit {
+
+enum class RecordType : uint8_t {
+  kQuery = 1,     // one subject asked in a CHECK or MEASURES request, and the answer
+  kFeedback = 2,  // a caller's report of what it did with the measures of one receipt
+};
+
+// What the answer said about the subject (as CHECK's statuses 1-3).
+enum class Listing : uint8_t { kUnlisted = 1, kListed = 2, kRelated = 3 };
+
+// What a caller did with one measure of a receipt.
+enum class Outcome : uint8_t { kApplied = 0, kNotApplied = 1, kCancelled = 2 };
+
+// Returns "applied", "not_applied" or "cancelled"; and back (false: unknown name).
+std::string_view OutcomeName(Outcome outcome);
+bool OutcomeFromName(std::string_view name, Outcome* outcome);
+
+struct QueryRecord {
+  uint64_t sequence = 0;     // set by AuditLog::Append: 1, 2, ... over the whole audit
+  int64_t time_micros = 0;   // Unix time of the answer, microseconds
+  uint8_t opcode = 0;        // wire::Opcode: 3 CHECK, 4 MEASURES (8 for HTTP later: same codes)
+  std::string_view caller;   // the caller id ("" in open mode)
+  std::string_view operator_id;  // the person at the agency who asked, as the request gave it
+  std::string_view matter;   // the matter code (事项编码), as given, or ""
+  std::string_view purpose;  // free text, as given, or ""
+  std::string_view subject;  // the normalised ID asked about
+  uint8_t kind = 0;          // 0 person, 1 organisation
+  Listing listing = Listing::kUnlisted;
+  std::string_view agency_filter;    // MEASURES: the agency asked for ("" = all)
+  std::string_view scenario_filter;  // MEASURES: the scenario asked for ("" = all)
+  int64_t as_of = 0;                 // the instant asked about (Unix seconds), 0 = now
+  std::string_view list_version;     // the answering snapshot's version
+  uint64_t generation = 0;           // its generation
+  uint64_t delta_sequence = 0;       // the last delta applied in it (0 = none)
+  std::vector<uint16_t> measures;    // MEASURES: the numbers returned, in order
+  bool receipt_issued = false;       // the answer carried this record's receipt
+};
+
+struct FeedbackEntry {
+  uint16_t measure = 0;     // a measure number of the receipt
+  Outcome outcome = Outcome::kApplied;
+  std::string_view reason;  // required for not_applied and cancelled
+};
+
+struct FeedbackRecord {
+  uint64_t sequence = 0;  // set by AuditLog::Append
+  int64_t time_micros = 0;
+  std::string_view caller;
+  std::string_view operator_id;
+  std::string_view receipt;  // the receipt reported on (Receipt::ToString())
+  std::vector<FeedbackEntry> entries;
+};
+
+// Appends the payload encoding of `record` to `out` (audit/format.h frames it).
+void EncodeQuery(const QueryRecord& record, std::string* out);
+void EncodeFeedback(const FeedbackRecord& record, std::string* out);
+
+// Decodes a payload of the given type. Returns DataLoss naming the field when `payload` is not
+// a valid encoding (truncated, trailing bytes, a value out of range). The result views
+// `payload`.
+absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload);
+absl::StatusOr<FeedbackRecord> DecodeFeedback(std::string_view payload);
+
+}  // namespace shixin::audit
+
+#endif  // SHIXIN_AUDIT_RECORD_H_
