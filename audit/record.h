@@ -35,15 +35,15 @@ std::string_view OutcomeName(Outcome outcome);
 bool OutcomeFromName(std::string_view name, Outcome* outcome);
 
 struct QueryRecord {
-  uint64_t sequence = 0;     // set by AuditLog::Append: 1, 2, ... over the whole audit
-  int64_t time_micros = 0;   // Unix time of the answer, microseconds
-  uint8_t opcode = 0;        // wire::Opcode: 3 CHECK, 4 MEASURES (8 for HTTP later: same codes)
-  std::string_view caller;   // the caller id ("" in open mode)
+  uint64_t sequence = 0;         // set by AuditLog::Append: 1, 2, ... over the whole audit
+  int64_t time_micros = 0;       // Unix time of the answer, microseconds
+  uint8_t opcode = 0;            // wire::Opcode: 3 CHECK, 4 MEASURES (8 for HTTP later: same codes)
+  std::string_view caller;       // the caller id ("" in open mode)
   std::string_view operator_id;  // the person at the agency who asked, as the request gave it
-  std::string_view matter;   // the matter code (事项编码), as given, or ""
-  std::string_view purpose;  // free text, as given, or ""
-  std::string_view subject;  // the normalised ID asked about
-  uint8_t kind = 0;          // 0 person, 1 organisation
+  std::string_view matter;       // the matter code (事项编码), as given, or ""
+  std::string_view purpose;      // free text, as given, or ""
+  std::string_view subject;      // the normalised ID asked about
+  uint8_t kind = 0;              // 0 person, 1 organisation
   Listing listing = Listing::kUnlisted;
   std::string_view agency_filter;    // MEASURES: the agency asked for ("" = all)
   std::string_view scenario_filter;  // MEASURES: the scenario asked for ("" = all)
@@ -56,7 +56,7 @@ struct QueryRecord {
 };
 
 struct FeedbackEntry {
-  uint16_t measure = 0;     // a measure number of the receipt
+  uint16_t measure = 0;  // a measure number of the receipt
   Outcome outcome = Outcome::kApplied;
   std::string_view reason;  // required for not_applied and cancelled
 };

@@ -1,0 +1,66 @@
+#include "audit/receipt.h"
+
+#include <charconv>
+#include <cstdio>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace shixin::audit {
+namespace {
+
+constexpr size_t kMaxText = 40;
+
+// Parses a decimal field without sign or leading zeros (but "0") into `*value`.
+bool ParseDecimal(std::string_view text, uint64_t max, uint64_t* value) {
+  if (text.empty() || (text.size() > 1 && text[0] == '0')) return false;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *value);
+  return ec == std::errc() && ptr == end && *value <= max;
+}
+
+}  // namespace
+
+std::string Receipt::ToString() const {
+  return absl::StrFormat("%08x-%u-%u", node, segment, offset);
+}
+
+absl::StatusOr<Receipt> Receipt::Parse(std::string_view text) {
+  const std::string shown(text.substr(0, kMaxText));
+  if (text.size() > kMaxText) {
+    return absl::InvalidArgumentError(absl::StrCat("receipt \"", shown, "...\" is too long"));
+  }
+  const size_t first = text.find('-');
+  const size_t second = first == std::string_view::npos ? first : text.find('-', first + 1);
+  if (second == std::string_view::npos || text.find('-', second + 1) != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("receipt \"", shown, "\" is not of the form <node>-<segment>-<offset>"));
+  }
+  const std::string_view node = text.substr(0, first);
+  Receipt receipt;
+  uint64_t node_value = 0;
+  if (node.size() != 8 ||
+      std::from_chars(node.data(), node.data() + node.size(), node_value, 16).ptr !=
+          node.data() + node.size() ||
+      node.find_first_of("ABCDEF+") != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("receipt \"", shown, "\": the node must be 8 lower-case hex digits"));
+  }
+  receipt.node = static_cast<uint32_t>(node_value);
+  uint64_t segment = 0;
+  if (!ParseDecimal(text.substr(first + 1, second - first - 1),
+                    std::numeric_limits<uint32_t>::max(), &segment)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("receipt \"", shown, "\": the segment is not a decimal number"));
+  }
+  receipt.segment = static_cast<uint32_t>(segment);
+  if (!ParseDecimal(text.substr(second + 1), std::numeric_limits<uint64_t>::max(),
+                    &receipt.offset)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("receipt \"", shown, "\": the offset is not a decimal number"));
+  }
+  return receipt;
+}
+
+}  // namespace shixin::audit
