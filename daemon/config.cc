@@ -102,6 +102,17 @@ const Key kKeys[] = {
      "refuse a reload that removes more than this share of the\nsubjects, unless asked",
      "never refuse", ""},
     {"verbose", &Config::verbose, 0, 0, "", "debug log lines", "", ""},
+    {"state_dir", &Config::state_dir, 0, 0, "DIR", "keep the audit here; answers carry receipts",
+     "no audit", ""},
+    {"audit_fsync_ms", &Config::audit_fsync_ms, 1, 10000, "MS",
+     "group commit: the audit reaches the disk at most this late", "", ""},
+    {"audit_segment_mb", &Config::audit_segment_mb, 1, 4096, "MB", "audit segment size", "", ""},
+    {"audit_retention_days", &Config::audit_retention_days, 1, 36500, "DAYS",
+     "delete audit segments older than this", "", ""},
+    {"audit_required", &Config::audit_required, 0, 0, "",
+     "MEASURES fails closed (AUDIT_UNAVAILABLE) while the audit\ncannot be written", "", ""},
+    {"calendar_dir", &Config::calendar_dir, 0, 0, "DIR", "public holidays, for report due dates",
+     "shipped", ""},
 };
 
 const Key* FindKey(std::string_view name) {
@@ -495,6 +506,17 @@ absl::Status Validate(const Config& config) {
       (::stat(config.catalog.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
     return absl::InvalidArgumentError(
         absl::StrFormat("catalog \"%s\": no such file", config.catalog));
+  }
+  // A missing state_dir is created at start; something else in its place is an error now.
+  if (!config.state_dir.empty() && ::stat(config.state_dir.c_str(), &st) == 0 &&
+      !S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("state_dir \"%s\" is not a directory", config.state_dir));
+  }
+  if (!config.calendar_dir.empty() &&
+      (::stat(config.calendar_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("calendar_dir \"%s\": no such directory", config.calendar_dir));
   }
   return absl::OkStatus();
 }

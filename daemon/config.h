@@ -48,6 +48,12 @@ struct Config {
   bool admin_loopback_only = true;  // open mode: RELOAD and the full INFO only for loopback peers
   double max_shrink = 0.05;         // a reload removing more subjects is refused; 1: off
   bool verbose = false;             // debug log lines
+  std::string state_dir;            // the audit and the node id (docs/audit.md); empty: no audit
+  uint32_t audit_fsync_ms = 10;     // group commit: fsync the audit at most this often
+  uint32_t audit_segment_mb = 64;   // start a new audit segment beyond this size
+  uint32_t audit_retention_days = 1826;  // delete audit segments older than this
+  bool audit_required = true;  // MEASURES fails closed (AUDIT_UNAVAILABLE) when the audit fails
+  std::string calendar_dir;    // public holidays for report due dates; empty: the shipped one
 
   bool operator==(const Config&) const = default;
 };
@@ -78,7 +84,8 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 // callers_file, a missing callers_file, tls_listen without tls_cert and tls_key or with files
 // that do not make a TLS context (unreadable, a key not matching the certificate), tls_* files
 // without tls_listen, neither or both of data_dir and snapshot, a missing or unreadable data
-// directory or snapshot file, a missing deltas_dir directory, a missing catalog file.
+// directory or snapshot file, a missing deltas_dir directory, a missing catalog file, a
+// state_dir that exists and is not a directory, a missing calendar_dir directory.
 absl::Status Validate(const Config& config);
 
 // A listen address split into host (without brackets) and port.

@@ -69,11 +69,11 @@ TEST(UsageTest, ListsOnlyKnownFlags) {
       EXPECT_THAT(std::string(cl.status().message()), Not(HasSubstr("unknown flag"))) << flag;
     }
   }
-  EXPECT_EQ(flags, 28);  // --config and the 27 keys
+  EXPECT_EQ(flags, 34);  // --config and the 33 keys
 }
 
 // systemd/shixind.toml shows each key's default as a comment ("# max_batch = 1000"); the
-// example paths of snapshot, deltas_dir and catalog are not defaults.
+// example paths of snapshot, deltas_dir, state_dir and catalog are not defaults.
 TEST(UsageTest, TheExampleConfigurationShowsTheDefaults) {
   const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
   std::ifstream in(std::string(dir != nullptr ? dir : "..") + "/systemd/shixind.toml");
@@ -83,7 +83,7 @@ TEST(UsageTest, TheExampleConfigurationShowsTheDefaults) {
   while (std::getline(in, line)) {
     if (line.rfind("# ", 0) != 0 || line.find(" = ") == std::string::npos) continue;
     if (line.rfind("# snapshot", 0) == 0 || line.rfind("# catalog", 0) == 0 ||
-        line.rfind("# deltas_dir", 0) == 0) {
+        line.rfind("# deltas_dir", 0) == 0 || line.rfind("# state_dir", 0) == 0) {
       continue;
     }
     toml += line.substr(2) + "\n";
@@ -92,7 +92,7 @@ TEST(UsageTest, TheExampleConfigurationShowsTheDefaults) {
   Config c;
   ASSERT_TRUE(ParseConfig(toml, "shixind.toml", &c).ok()) << toml;
   EXPECT_TRUE(c == Config()) << toml;
-  EXPECT_EQ(shown, 22) << toml;
+  EXPECT_EQ(shown, 27) << toml;
 }
 
 }  // namespace
