@@ -169,6 +169,34 @@ void Connection::Advance() {
 }
 
 void Connection::AnswerInput() {
+  AnswerFrames();
+  SyncAudit();
+}
+
+void Connection::SyncAudit() {
+  if (audited_.empty()) return;
+  if (!shared_.handler->SyncAudit(session_.audit_ticket).ok()) {
+    // The records are gone: no answer may carry their receipts.
+    const Peer peer{peer_, admin_allowed_, address_};
+    std::string rebuilt;
+    size_t from = 0;
+    session_.audit_replay = true;
+    for (const Audited& a : audited_) {
+      rebuilt.append(output_, from, a.begin - from);
+      const wire::Decoded frame =
+          wire::DecodeFrame(a.frame, options_.max_payload, session_.version);
+      ReloadRequest unused;
+      shared_.handler->Handle(frame.header, frame.payload, peer, &rebuilt, &unused, &session_);
+      from = a.end;
+    }
+    rebuilt.append(output_, from);
+    session_.audit_replay = false;
+    output_.swap(rebuilt);
+  }
+  audited_.clear();
+}
+
+void Connection::AnswerFrames() {
   if (drain_reason_ == DrainReason::kFatal) return;
   const Peer peer{peer_, admin_allowed_, address_};
   const Input before = input_state_;
@@ -206,8 +234,13 @@ void Connection::AnswerInput() {
       return;
     }
     ReloadRequest reload;
+    const uint64_t audit_ticket = session_.audit_ticket;
+    const size_t begin = output_.size();
     const Handler::Next next =
         shared_.handler->Handle(frame.header, frame.payload, peer, &output_, &reload, &session_);
+    if (session_.audit_ticket != audit_ticket) {
+      audited_.push_back({begin, output_.size(), std::string(data.substr(0, frame.consumed))});
+    }
     input_begin_ += frame.consumed;
     answered = true;
     last_request_ = Clock::now();

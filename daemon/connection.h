@@ -48,6 +48,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "daemon/buffer_budget.h"
 #include "daemon/connection_limits.h"
@@ -137,8 +138,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Answers the complete frames in the input while the in-flight bound allows, up to
   // kInputPerTurn bytes of them; then posts the rest for a later turn, so that one client's
   // long pipeline does not hold up the other connections of the thread.
+  // Answers what input_ holds (at most kInputPerTurn bytes in one turn), then has the audit
+  // records of those answers written before any of them can be (SyncAudit()).
   void AnswerInput();
+  void AnswerFrames();
   static constexpr size_t kInputPerTurn = 64 * 1024;
+  // Writes the audit records of this turn's answers; if they cannot be written, answers their
+  // requests again as the failing audit allows (MEASURES refused, CHECK without receipts).
+  void SyncAudit();
   void OnHandshake(const boost::system::error_code& ec);
   void StartReload(uint32_t request_id, ReloadRequest request);
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
@@ -199,6 +206,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t writing_count_ = 0;  // responses in writing_
   size_t reloads_ = 0;        // RELOADs waiting for their reload
   uint64_t charged_ = 0;      // bytes charged to shared_.budget
+
+  // An answer of this turn that carries a receipt: where it is in output_, and its request.
+  struct Audited {
+    size_t begin = 0;
+    size_t end = 0;
+    std::string frame;
+  };
+  std::vector<Audited> audited_;  // this turn's, until SyncAudit()
 
   Clock::time_point started_;                                // handshake deadline base
   Clock::time_point last_request_;                           // idle deadline base

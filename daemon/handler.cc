@@ -131,6 +131,8 @@ Handler::Handler(const Config& config, const SnapshotHolder* holder, Clock clock
       start_time_(absl::Now()),
       clock_(std::move(clock)) {}
 
+absl::Status Handler::SyncAudit(uint64_t /*ticket*/) const { return absl::OkStatus(); }
+
 std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }
 
 bool Handler::IsStale(const Dataset* d, int64_t now) const {

@@ -67,6 +67,8 @@ struct Session {
   bool started = false;                // a request has been answered
   std::shared_ptr<const Grant> grant;  // null: not authenticated (yet)
   uint64_t epoch = 0;                  // the Access::epoch() `grant` was checked in
+  uint64_t audit_ticket = 0;           // the last audit record appended for its answers
+  bool audit_replay = false;           // answering again after the audit refused: no records
 };
 
 class Handler {
@@ -111,6 +113,12 @@ class Handler {
   void AppendError(uint8_t opcode, uint32_t request_id, wire::Status status,
                    std::string_view message, std::string* out,
                    uint8_t version = wire::kVersion) const;
+
+  // Writes the audit records appended up to `ticket` (Session::audit_ticket) to the audit
+  // file. Returns OK when they are written (or there is no audit); else the error, and those
+  // records are gone: the caller must answer their requests again (Session::audit_replay)
+  // before it sends any of the answers.
+  absl::Status SyncAudit(uint64_t ticket) const;
 
   // Returns the HELLO server name, e.g. "shixind/0.1.0".
   static std::string_view ServerName();

@@ -201,7 +201,9 @@ TEST_F(DaemonTlsTest, RoundTripNegotiatesTls13) {
   // A batch in one record, and records that arrive together: answered in order.
   for (uint32_t id = 21; id <= 60; ++id) {
     ASSERT_TRUE((*client)->QueueFrame(wire::Opcode::kPing, id, "").ok());
-    if (id % 10 == 0) ASSERT_TRUE((*client)->Flush().ok());
+    if (id % 10 == 0) {
+      ASSERT_TRUE((*client)->Flush().ok());
+    }
   }
   for (uint32_t id = 21; id <= 60; ++id) {
     auto frame = (*client)->ReceiveFrame();
