@@ -1,10 +1,9 @@
 // Fault injection: the audit writer under a full disk (ENOSPC) and I/O errors.
-#include <cerrno>
-
-#include <atomic>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
 
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"

@@ -232,8 +232,8 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   const std::string tmp = path + ".tmp";
   const int fd = ops_->Open(tmp, O_CREAT | O_TRUNC | O_RDWR, 0600);
   SHIXIN_RETURN_IF_ERROR(FileOpStatus(fd, absl::StrCat("create ", tmp)));
-  absl::Status status = FileOpStatus(ops_->PWrite(fd, bytes.data(), bytes.size(), 0),
-                                     absl::StrCat("write ", tmp));
+  absl::Status status =
+      FileOpStatus(ops_->PWrite(fd, bytes.data(), bytes.size(), 0), absl::StrCat("write ", tmp));
   if (status.ok()) status = FileOpStatus(ops_->DataSync(fd), absl::StrCat("fdatasync ", tmp));
   if (status.ok()) status = FileOpStatus(ops_->Rename(tmp, path), absl::StrCat("rename ", tmp));
   if (status.ok()) {
@@ -335,7 +335,8 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
   std::string buffer;
   buffer.swap(spare_);
   buffer.swap(pending_);  // pending_ takes the spare buffer: Appends go on during the write
-  const uint64_t batch_ticket = ticket_, batch_sequence = sequence_, batch_records = pending_records_;
+  const uint64_t batch_ticket = ticket_, batch_sequence = sequence_,
+                 batch_records = pending_records_;
   const ChainHash batch_chain = chain_;
   const uint64_t offset = file_size_;
   const int fd = fd_;

@@ -42,9 +42,9 @@ class AuditLog {
     absl::Duration fsync_interval = absl::Milliseconds(10);
     int retention_days = 1826;  // <= 0: keep everything
     absl::Duration retry_interval = absl::Seconds(1);
-    FileOps* file_ops = nullptr;              // nullptr: DefaultFileOps()
-    std::function<int64_t()> now_micros;      // empty: the real clock
-    uint32_t node = 0;                        // from LoadOrCreateNodeId
+    FileOps* file_ops = nullptr;          // nullptr: DefaultFileOps()
+    std::function<int64_t()> now_micros;  // empty: the real clock
+    uint32_t node = 0;                    // from LoadOrCreateNodeId
   };
 
   struct Recovery {
@@ -67,7 +67,7 @@ class AuditLog {
 
   struct Stats {
     bool failing = false;
-    std::string error;  // the last write error while failing
+    std::string error;     // the last write error while failing
     uint64_t records = 0;  // appended since Open (written or pending)
     uint64_t bytes = 0;    // bytes of all segment files (written)
     uint64_t segments = 0;
@@ -136,7 +136,7 @@ class AuditLog {
   mutable std::mutex mu_;
   std::condition_variable cv_;       // writing_ / fsyncing_ changes
   std::condition_variable stop_cv_;  // stop_
-  int fd_ = -1;                 // the current segment
+  int fd_ = -1;                      // the current segment
   uint32_t segment_ = 0;
   std::vector<uint32_t> segments_;  // on disk, ascending (the current one last)
   uint64_t other_bytes_ = 0;        // bytes of the segments before the current one

@@ -1,5 +1,7 @@
 #include "audit/audit_log.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,9 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "audit/audit_test_util.h"
@@ -150,7 +149,7 @@ TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   const uint64_t before = log->GetStats().segments;
   ASSERT_GE(before, 3u);
   now += int64_t{11} * 86400 * 1000000;  // everything written so far is 11 days old
-  AppendQueries(log.get(), 12);           // rotates: the old segments go
+  AppendQueries(log.get(), 12);          // rotates: the old segments go
   const AuditLog::Stats stats = log->GetStats();
   EXPECT_LE(stats.segments, 2u);
   log.reset();

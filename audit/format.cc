@@ -1,12 +1,13 @@
 #include "audit/format.h"
 
 #include <dirent.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -62,13 +63,19 @@ absl::StatusOr<SegmentHeader> DecodeHeader(std::string_view bytes) {
 }
 
 ChainHash NextChain(const ChainHash& prev, RecordType type, std::string_view payload) {
-  // One-shot SHA256() (the SHA256_Init family is deprecated in OpenSSL 3).
-  thread_local std::string input;
-  input.assign(reinterpret_cast<const char*>(prev.data()), prev.size());
-  input.push_back(static_cast<char>(type));
-  input.append(payload.data(), payload.size());
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  // One fetched EVP_MD and a reused context per thread: OpenSSL 3's one-shot SHA256() fetches
+  // the algorithm on every call, which costs more than hashing a record.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                           &EVP_MD_CTX_free);
+  const auto t = static_cast<uint8_t>(type);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestInit_ex(ctx.get(), sha256, nullptr);
+  EVP_DigestUpdate(ctx.get(), prev.data(), prev.size());
+  EVP_DigestUpdate(ctx.get(), &t, 1);
+  EVP_DigestUpdate(ctx.get(), payload.data(), payload.size());
+  EVP_DigestFinal_ex(ctx.get(), digest, &size);
   ChainHash chain;
   std::memcpy(chain.data(), digest, kChainSize);
   return chain;

@@ -174,8 +174,9 @@ void VerifySegment(const std::string& path, uint32_t number, std::string_view da
     report.chain_start_cut = header->prev_chain != ChainHash{} || header->first_sequence != 1;
   } else if (state->have_chain) {
     if (header->prev_chain != state->chain) {
-      state->Problem(absl::StrCat(path, ": header's previous chain does not match the last record "
-                                        "of the previous segment"));
+      state->Problem(absl::StrCat(path,
+                                  ": header's previous chain does not match the last record "
+                                  "of the previous segment"));
     }
     if (header->first_sequence != state->next_sequence) {
       state->Problem(absl::StrFormat("%s: header's first sequence %u, expected %u", path,
@@ -207,8 +208,8 @@ void VerifySegment(const std::string& path, uint32_t number, std::string_view da
     state->chain = r.chain;
     const uint64_t sequence = PayloadSequence(r.payload);
     if (sequence != state->next_sequence) {
-      state->Problem(absl::StrFormat("%s: sequence %u, expected %u", where, sequence,
-                                     state->next_sequence));
+      state->Problem(
+          absl::StrFormat("%s: sequence %u, expected %u", where, sequence, state->next_sequence));
     }
     state->next_sequence = sequence + 1;
     report.last_sequence = sequence;

@@ -42,7 +42,9 @@ void PutVarint(uint64_t value, std::string* out) {
   bytes[n++] = static_cast<char>(value);
   out->append(bytes, n);
 }
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 void PutString(std::string_view s, std::string* out) {
   PutVarint(s.size(), out);
@@ -160,7 +162,8 @@ absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload) {
   r.delta_sequence = in.Varint("delta_sequence");
   const uint64_t n = in.Bounded("measures", payload.size());
   r.measures.reserve(n);
-  for (uint64_t i = 0; i < n; ++i) r.measures.push_back(static_cast<uint16_t>(in.Bounded("measure", 65535)));
+  for (uint64_t i = 0; i < n; ++i)
+    r.measures.push_back(static_cast<uint16_t>(in.Bounded("measure", 65535)));
   r.receipt_issued = in.Bounded("receipt_issued", 1) != 0;
   SHIXIN_RETURN_IF_ERROR(in.Finish("query"));
   return r;

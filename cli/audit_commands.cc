@@ -80,9 +80,9 @@ int RunVerify(const std::vector<std::string>& args) {
   std::printf("bytes     %llu\n", static_cast<unsigned long long>(r->bytes));
   std::printf("sequence  %llu..%llu\n", static_cast<unsigned long long>(r->first_sequence),
               static_cast<unsigned long long>(r->last_sequence));
-  std::string chain = intact ? "intact" : absl::StrCat("BROKEN (", r->problems.size(),
-                                                      r->problems.size() >= 100 ? "+" : "",
-                                                      " problems)");
+  std::string chain = intact ? "intact"
+                             : absl::StrCat("BROKEN (", r->problems.size(),
+                                            r->problems.size() >= 100 ? "+" : "", " problems)");
   if (r->chain_start_cut) {
     absl::StrAppend(&chain, "; chain starts at segment ", r->first_segment,
                     " (older segments removed by retention)");
@@ -152,9 +152,14 @@ nlohmann::json EntryJson(const Entry& e) {
     entries.push_back(
         {{"measure", x.measure}, {"outcome", audit::OutcomeName(x.outcome)}, {"reason", x.reason}});
   }
-  return {{"type", "feedback"},       {"sequence", f.sequence}, {"time", FormatMicros(f.time_micros)},
-          {"receipt", receipt},       {"for_receipt", f.receipt}, {"caller", f.caller},
-          {"operator", f.operator_id}, {"entries", entries}};
+  return {{"type", "feedback"},
+          {"sequence", f.sequence},
+          {"time", FormatMicros(f.time_micros)},
+          {"receipt", receipt},
+          {"for_receipt", f.receipt},
+          {"caller", f.caller},
+          {"operator", f.operator_id},
+          {"entries", entries}};
 }
 
 std::string EntryText(const Entry& e) {
@@ -203,8 +208,8 @@ int RunQuery(const std::vector<std::string>& args) {
   }
   Selection select{flags->Get("subject"), flags->Get("caller"), flags->Get("receipt")};
   if (!select.subject && !select.caller && !select.receipt) {
-    return UsageError(kCommand,
-                      absl::InvalidArgumentError("one of --subject, --caller, --receipt is needed"));
+    return UsageError(
+        kCommand, absl::InvalidArgumentError("one of --subject, --caller, --receipt is needed"));
   }
   if (select.subject) {
     // Records hold the normalised ID: accept the forms `check` accepts.

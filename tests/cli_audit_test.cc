@@ -1,13 +1,12 @@
 // End-to-end tests of `shixin audit verify` and `shixin audit query` on an audit written by
 // AuditLog: output, exit statuses, a damaged audit.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "audit/audit_log.h"
