@@ -277,7 +277,6 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode 
   chain_ = AppendRecord(chain_, type, payload, &pending_);
   end_offset_ += pending_.size() - before;
   ++sequence_;
-  ++pending_records_;
   segment_empty_ = false;
   appended.ticket = ++ticket_;
   return appended;
@@ -335,13 +334,11 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
   std::string buffer;
   buffer.swap(spare_);
   buffer.swap(pending_);  // pending_ takes the spare buffer: Appends go on during the write
-  const uint64_t batch_ticket = ticket_, batch_sequence = sequence_,
-                 batch_records = pending_records_;
+  const uint64_t batch_ticket = ticket_, batch_sequence = sequence_;
   const ChainHash batch_chain = chain_;
   const uint64_t offset = file_size_;
   const int fd = fd_;
   const bool truncate_first = needs_truncate_;
-  pending_records_ = 0;
   if (unlock) lock.unlock();
   const absl::Time start = absl::Now();
   long rc = truncate_first ? ops_->Truncate(fd, static_cast<off_t>(offset)) : 0;
@@ -357,7 +354,6 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
     written_ticket_ = batch_ticket;
     written_chain_ = batch_chain;
     written_sequence_ = batch_sequence;
-    stats_.records += batch_records;
     dirty_ = true;
     needs_truncate_ = false;
     failing_ = false;
@@ -374,7 +370,6 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
   failed_.push_back({written_ticket_, ticket_, status});
   written_ticket_ = ticket_;
   pending_.clear();
-  pending_records_ = 0;
   chain_ = written_chain_;
   sequence_ = written_sequence_;
   end_offset_ = file_size_;
@@ -500,6 +495,7 @@ AuditLog::Stats AuditLog::GetStats() const {
   Stats stats = stats_;
   stats.failing = failing_;
   stats.error = failing_ ? std::string(failure_.message()) : "";
+  stats.records = written_sequence_;
   stats.bytes = other_bytes_ + file_size_;
   stats.segments = segments_.size();
   return stats;

@@ -67,9 +67,11 @@ class AuditLog {
 
   struct Stats {
     bool failing = false;
-    std::string error;     // the last write error while failing
-    uint64_t records = 0;  // appended since Open (written or pending)
-    uint64_t bytes = 0;    // bytes of all segment files (written)
+    std::string error;  // the last write error while failing
+    // Records written since the audit began (the last written sequence number; counts those
+    // removed by retention too).
+    uint64_t records = 0;
+    uint64_t bytes = 0;  // bytes of all segment files (written)
     uint64_t segments = 0;
     uint64_t write_count = 0;
     absl::Duration write_time;
@@ -149,7 +151,6 @@ class AuditLog {
   // The appended state: written + pending.
   std::string pending_;
   std::string spare_;  // the other buffer (written last time), reused
-  uint64_t pending_records_ = 0;
   ChainHash chain_{};
   uint64_t sequence_ = 0;
   uint64_t ticket_ = 0;

@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "audit/format.h"
+#include "base/ordered_parallel.h"
 #include "base/status_macros.h"
 
 namespace shixin::audit {
@@ -144,48 +147,44 @@ absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
 
 namespace {
 
-// The state Verify carries from record to record and segment to segment.
-struct VerifyState {
-  VerifyReport report;
-  bool have_chain = false;  // chain/next_sequence are known (false after a broken segment)
-  ChainHash chain{};
-  uint64_t next_sequence = 1;
-
-  void Problem(std::string text) {
-    if (report.problems.size() < kMaxProblems) report.problems.push_back(std::move(text));
-  }
+// What Verify finds in one segment on its own (segments are checked in parallel; the links
+// between them are checked in order afterwards).
+struct SegmentCheck {
+  std::string path;
+  std::vector<std::string> problems, notes;
+  uint64_t records = 0, queries = 0, feedbacks = 0, bytes = 0;
+  std::optional<SegmentHeader> header;
+  bool complete = false;  // every byte parsed as records (the end is known)
+  ChainHash last_chain{};
+  uint64_t next_sequence = 0;
 };
 
-void VerifySegment(const std::string& path, uint32_t number, std::string_view data, bool first,
-                   bool last, VerifyState* state) {
-  VerifyReport& report = state->report;
-  report.bytes += data.size();
+void AddProblem(std::vector<std::string>* problems, std::string text) {
+  if (problems->size() < kMaxProblems) problems->push_back(std::move(text));
+}
+
+SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
+  SegmentCheck check;
+  check.path = path;
+  MappedFile file;
+  if (absl::Status s = file.Open(path); !s.ok()) {
+    AddProblem(&check.problems, std::string(s.message()));
+    return check;
+  }
+  const std::string_view data = file.view();
+  check.bytes = data.size();
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
   if (!header.ok()) {
-    state->Problem(absl::StrCat(path, ": ", header.status().message()));
-    state->have_chain = false;
-    return;
+    AddProblem(&check.problems, absl::StrCat(path, ": ", header.status().message()));
+    return check;
   }
+  check.header = *header;
   if (header->segment != number) {
-    state->Problem(absl::StrFormat("%s: header says segment %u", path, header->segment));
+    AddProblem(&check.problems,
+               absl::StrFormat("%s: header says segment %u", path, header->segment));
   }
-  if (first) {
-    report.first_sequence = header->first_sequence;
-    report.chain_start_cut = header->prev_chain != ChainHash{} || header->first_sequence != 1;
-  } else if (state->have_chain) {
-    if (header->prev_chain != state->chain) {
-      state->Problem(absl::StrCat(path,
-                                  ": header's previous chain does not match the last record "
-                                  "of the previous segment"));
-    }
-    if (header->first_sequence != state->next_sequence) {
-      state->Problem(absl::StrFormat("%s: header's first sequence %u, expected %u", path,
-                                     header->first_sequence, state->next_sequence));
-    }
-  }
-  state->chain = header->prev_chain;
-  state->next_sequence = header->first_sequence;
-  state->have_chain = true;
+  ChainHash chain = header->prev_chain;
+  uint64_t next_sequence = header->first_sequence;
   size_t offset = kHeaderSize;
   Entry entry;
   for (uint64_t index = 0; offset < data.size(); ++index) {
@@ -193,56 +192,92 @@ void VerifySegment(const std::string& path, uint32_t number, std::string_view da
     const FrameStatus status = ParseRecord(data.substr(offset), &r);
     const std::string where = absl::StrFormat("%s: record %u at offset %u", path, index, offset);
     if (status == FrameStatus::kIncomplete && last) {
-      report.notes.push_back(absl::StrCat(where, ": incomplete (a write in progress, or a torn ",
-                                          "tail the writer cuts at its next start)"));
-      return;
+      check.notes.push_back(absl::StrCat(where, ": incomplete (a write in progress, or a torn ",
+                                         "tail the writer cuts at its next start)"));
+      break;
     }
     if (status != FrameStatus::kOk) {
-      state->Problem(absl::StrCat(where, ": ", FrameStatusName(status)));
-      state->have_chain = false;
-      return;
+      AddProblem(&check.problems, absl::StrCat(where, ": ", FrameStatusName(status)));
+      return check;
     }
-    if (NextChain(state->chain, r.type, r.payload) != r.chain) {
-      state->Problem(absl::StrCat(where, ": chain mismatch (record changed, removed or inserted)"));
+    if (NextChain(chain, r.type, r.payload) != r.chain) {
+      AddProblem(&check.problems,
+                 absl::StrCat(where, ": chain mismatch (record changed, removed or inserted)"));
     }
-    state->chain = r.chain;
+    chain = r.chain;
     const uint64_t sequence = PayloadSequence(r.payload);
-    if (sequence != state->next_sequence) {
-      state->Problem(
-          absl::StrFormat("%s: sequence %u, expected %u", where, sequence, state->next_sequence));
+    if (sequence != next_sequence) {
+      AddProblem(&check.problems,
+                 absl::StrFormat("%s: sequence %u, expected %u", where, sequence, next_sequence));
     }
-    state->next_sequence = sequence + 1;
-    report.last_sequence = sequence;
+    next_sequence = sequence + 1;
     if (absl::Status s = DecodeInto(r.type, r.payload, &entry); !s.ok()) {
-      state->Problem(absl::StrCat(where, ": ", s.message()));
+      AddProblem(&check.problems, absl::StrCat(where, ": ", s.message()));
     }
-    ++report.records;
-    ++(r.type == RecordType::kQuery ? report.queries : report.feedbacks);
+    ++check.records;
+    ++(r.type == RecordType::kQuery ? check.queries : check.feedbacks);
     offset += r.size;
   }
+  check.complete = true;
+  check.last_chain = chain;
+  check.next_sequence = next_sequence;
+  return check;
+}
+
+// Adds the problems of `check` and its link to the segment before (`prev`, null for the first)
+// to `report`.
+void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, SegmentCheck& check,
+           VerifyReport* report) {
+  auto problem = [report](std::string text) { AddProblem(&report->problems, std::move(text)); };
+  if (prev != nullptr && number != prev_number + 1) {
+    problem(absl::StrFormat("%s: segment %u is missing", check.path, prev_number + 1));
+  }
+  if (check.header.has_value()) {
+    if (prev == nullptr) {
+      report->first_sequence = check.header->first_sequence;
+      report->chain_start_cut =
+          check.header->prev_chain != ChainHash{} || check.header->first_sequence != 1;
+    } else if (prev->complete) {
+      if (check.header->prev_chain != prev->last_chain) {
+        problem(absl::StrCat(check.path, ": header's previous chain does not match the last ",
+                             "record of the previous segment"));
+      }
+      if (check.header->first_sequence != prev->next_sequence) {
+        problem(absl::StrFormat("%s: header's first sequence %u, expected %u", check.path,
+                                check.header->first_sequence, prev->next_sequence));
+      }
+    }
+  }
+  for (std::string& p : check.problems) problem(std::move(p));
+  for (std::string& n : check.notes) report->notes.push_back(std::move(n));
+  report->records += check.records;
+  report->queries += check.queries;
+  report->feedbacks += check.feedbacks;
+  report->bytes += check.bytes;
+  if (check.records > 0) report->last_sequence = check.next_sequence - 1;
 }
 
 }  // namespace
 
 absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
-  VerifyState state;
-  state.report.segments = segments.size();
-  if (!segments.empty()) state.report.first_segment = segments.front();
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const std::string path = SegmentPath(dir, segments[i]);
-    if (i > 0 && segments[i] != segments[i - 1] + 1) {
-      state.Problem(absl::StrFormat("%s: segment %u is missing", path, segments[i - 1] + 1));
-    }
-    MappedFile file;
-    if (absl::Status s = file.Open(path); !s.ok()) {
-      state.Problem(std::string(s.message()));
-      state.have_chain = false;
-      continue;
-    }
-    VerifySegment(path, segments[i], file.view(), i == 0, i + 1 == segments.size(), &state);
-  }
-  return state.report;
+  VerifyReport report;
+  report.segments = segments.size();
+  if (!segments.empty()) report.first_segment = segments.front();
+  // The SHA-256 chain dominates: segments are checked on up to 4 threads.
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  std::optional<SegmentCheck> prev;
+  RunOrdered<SegmentCheck>(
+      segments.size(), threads, static_cast<size_t>(threads) * 2,
+      [&](size_t i) {
+        return CheckSegment(SegmentPath(dir, segments[i]), segments[i], i + 1 == segments.size());
+      },
+      [&](size_t i, SegmentCheck& check) {
+        Merge(prev ? &*prev : nullptr, i > 0 ? segments[i - 1] : 0, segments[i], check, &report);
+        prev = std::move(check);
+        return true;
+      });
+  return report;
 }
 
 }  // namespace shixin::audit

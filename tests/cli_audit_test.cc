@@ -2,7 +2,6 @@
 // AuditLog: output, exit statuses, a damaged audit.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
 #include "audit/format.h"
+#include "tests/cli_run.h"
 
 namespace shixin::audit {
 namespace {
@@ -19,23 +19,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct RunResult {
-  std::string out;
-  int status = -1;
-};
-
-RunResult Shixin(const std::string& args) {
-  const std::string command = absl::StrCat(SHIXIN_TEST_BIN_DIR, "/shixin ", args, " 2>&1");
-  RunResult run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) run.out.append(buf, n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using shixin::testing::RunResult;
+using shixin::testing::Shixin;
 
 class CliAuditTest : public ::testing::Test {
  protected:
