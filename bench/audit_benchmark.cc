@@ -2,7 +2,7 @@
 //
 //   BM_AppendSync/B     B typical MEASURES records appended, then one Sync (a write(2)); the
 //                       background fdatasync every 10 ms runs as in the daemon. Counters:
-//                       ns_per_record, bytes_per_record (the segment bytes / records)
+//                       time_per_record, bytes_per_record (the segment bytes / records)
 //   BM_ForEachRecord    decode every record of an audit of N records (checksums, payloads):
 //                       items_per_second is records/s (one core)
 //   BM_Verify           the full check (SHA-256 chain too): records/s
