@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/audit_commands.h"
 #include "cli/caller_commands.h"
 #include "cli/commands.h"
 
@@ -47,6 +48,12 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          a new token for a caller (--replace: its only one)
   caller list --file F [--json]          the callers (never their token hashes)
   caller remove --file F --id ID         remove a caller
+  audit verify DIR [--json]              check the audit in DIR (state_dir/audit): checksums,
+                                         the hash chain, sequence; counts. Exit 1 on problems
+  audit query DIR (--subject ID | --caller X | --receipt R) [--from YYYY-MM-DD]
+           [--to YYYY-MM-DD] [--json]    the audit records of a subject, caller or receipt
+                                         (a receipt's feedback too), one per line; dates in
+                                         China time, --to inclusive
   help                                   this text
 
 flags:
@@ -97,6 +104,7 @@ int main(int argc, char** argv) {
   if (command == "gen") return shixin::RunGen(args);
   if (command == "compile") return shixin::RunCompile(args);
   if (command == "caller") return shixin::RunCaller(args);
+  if (command == "audit") return shixin::RunAudit(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
   return shixin::kExitUsage;
 }

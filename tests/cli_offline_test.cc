@@ -2,7 +2,6 @@
 // exit statuses and error reporting, as a script would see them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,30 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli_run.h"
+
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct RunResult {
-  std::string out;
-  int status = -1;
-};
-
-// Runs the shixin binary with `args` (a shell-quoted string), capturing stdout.
-RunResult Shixin(const std::string& args) {
-  const std::string command = std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args + " 2>/dev/null";
-  std::string with_dir = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR + " && " + command;
-  RunResult run;
-  FILE* pipe = popen(with_dir.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) run.out.append(buf, n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using shixin::testing::RunResult;
+using shixin::testing::Shixin;
 
 // Runs shixin with `args`; expects exit status `status` and each of `shown` in its output.
 void ExpectShixin(const std::string& args, int status, const std::vector<std::string>& shown) {

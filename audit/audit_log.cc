@@ -1,0 +1,504 @@
+#include "audit/audit_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/coding.h"
+#include "base/status_macros.h"
+
+namespace shixin::audit {
+namespace {
+
+constexpr size_t kMaxFailedRanges = 1024;
+constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000 * 1000;
+
+// Reads a whole file (plain POSIX: recovery and retention, not the write path).
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return absl::ErrnoToStatus(err, absl::StrCat("read ", path));
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
+uint64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Returns the offset of the first valid frame after `from` in `data`, or 0 if none.
+size_t FindValidFrameAfter(std::string_view data, size_t from) {
+  for (size_t q = from + 1; q + kRecordOverhead <= data.size(); ++q) {
+    FramedRecord r;
+    if (ParseRecord(data.substr(q), &r) == FrameStatus::kOk) return q;
+  }
+  return 0;
+}
+
+// Removes segment files left half-created (NNN.audit.tmp) by a crash during rotation.
+void RemoveTempSegments(const std::string& dir, FileOps* ops) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> names;
+  while (const dirent* e = readdir(d)) {
+    std::string_view name = e->d_name;
+    uint32_t segment;
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp" &&
+        ParseSegmentFileName(name.substr(0, name.size() - 4), &segment)) {
+      names.emplace_back(name);
+    }
+  }
+  closedir(d);
+  for (const std::string& name : names) ops->Unlink(absl::StrCat(dir, "/", name));
+}
+
+}  // namespace
+
+absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir) {
+  if (::mkdir(state_dir.c_str(), 0700) < 0 && errno != EEXIST) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("mkdir ", state_dir));
+  }
+  const std::string path = state_dir + "/node_id";
+  if (::access(path.c_str(), F_OK) == 0) {
+    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+    uint32_t node = 0;
+    bool ok = text.size() == 9 && text[8] == '\n';
+    for (size_t i = 0; ok && i < 8; ++i) {
+      const char c = text[i];
+      const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      ok = digit >= 0;
+      node = node << 4 | static_cast<uint32_t>(digit);
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": expected 8 lower-case hex digits and a newline"));
+    }
+    return node;
+  }
+  uint32_t node = 0;
+  while (node == 0) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&node), sizeof(node)) != 1) {
+      return absl::InternalError("RAND_bytes failed");
+    }
+  }
+  const std::string text = absl::StrFormat("%08x\n", node);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("create ", tmp));
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) < 0) {
+    ::unlink(tmp.c_str());
+    return absl::ErrnoToStatus(written ? errno : err, absl::StrCat("write ", path));
+  }
+  return node;
+}
+
+AuditLog::AuditLog(Options options)
+    : options_(std::move(options)),
+      ops_(options_.file_ops != nullptr ? options_.file_ops : DefaultFileOps()) {}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options, Recovery* recovery) {
+  if (options.dir.empty()) return absl::InvalidArgumentError("audit: no directory");
+  std::unique_ptr<AuditLog> log(new AuditLog(std::move(options)));
+  Recovery local;
+  SHIXIN_RETURN_IF_ERROR(log->Recover(recovery != nullptr ? recovery : &local));
+  log->fsync_thread_ = std::thread([raw = log.get()] { raw->FsyncLoop(); });
+  return log;
+}
+
+absl::Status AuditLog::Recover(Recovery* recovery) {
+  const std::string& dir = options_.dir;
+  SHIXIN_RETURN_IF_ERROR(FileOpStatus(ops_->MakeDir(dir, 0700), absl::StrCat("mkdir ", dir)));
+  RemoveTempSegments(dir, ops_);
+  SHIXIN_ASSIGN_OR_RETURN(segments_, ListSegments(dir));
+  recovery->segments = segments_.size();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (segments_.empty()) return CreateSegment(1);
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    other_bytes_ += FileSize(SegmentPath(dir, segments_[i]));
+  }
+  segment_ = segments_.back();
+  const std::string path = SegmentPath(dir, segment_);
+  SHIXIN_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
+  if (!header.ok()) return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
+  ChainHash prev = header->prev_chain, last = header->prev_chain;
+  uint64_t sequence = header->first_sequence - 1, prev_sequence = sequence;
+  size_t offset = kHeaderSize, index = 0, last_offset = 0;
+  FramedRecord r;
+  FrameStatus status = FrameStatus::kOk;
+  while (offset < data.size() &&
+         (status = ParseRecord(std::string_view(data).substr(offset), &r)) == FrameStatus::kOk) {
+    prev = last;
+    last = r.chain;
+    prev_sequence = sequence;
+    sequence = PayloadSequence(r.payload);
+    last_offset = offset;
+    offset += r.size;
+    ++index;
+  }
+  size_t cut = offset;
+  std::string why;
+  if (offset < data.size()) {
+    if (const size_t q = FindValidFrameAfter(data, offset); q != 0) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: record %u at offset %u: %s, followed by a valid record at offset %u: damage, not "
+          "a torn tail (run `shixin audit verify`)",
+          path, index, offset, FrameStatusName(status), q));
+    }
+    why = absl::StrFormat("%s at offset %u", FrameStatusName(status), offset);
+  } else if (index > 0 && NextChain(prev, r.type, r.payload) != last) {
+    // The last record's chain does not follow from the one before: cut it too.
+    cut = last_offset;
+    why = absl::StrFormat("record %u at offset %u: chain mismatch", index - 1, last_offset);
+    last = prev;
+    --index;
+    sequence = prev_sequence;
+  }
+  fd_ = ops_->Open(path, O_RDWR, 0600);
+  SHIXIN_RETURN_IF_ERROR(FileOpStatus(fd_, absl::StrCat("open ", path)));
+  if (cut < data.size()) {
+    SHIXIN_RETURN_IF_ERROR(FileOpStatus(ops_->Truncate(fd_, static_cast<off_t>(cut)),
+                                        absl::StrCat("truncate ", path)));
+    recovery->torn = true;
+    recovery->cut_bytes = data.size() - cut;
+    recovery->message = absl::StrFormat("%s: torn tail cut: %u bytes from offset %u (%s)", path,
+                                        data.size() - cut, cut, why);
+  }
+  recovery->records = index;
+  file_size_ = end_offset_ = cut;
+  written_chain_ = chain_ = last;
+  written_sequence_ = sequence_ = sequence;
+  segment_empty_ = index == 0;
+  ApplyRetention();
+  return absl::OkStatus();
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (fsync_thread_.joinable()) fsync_thread_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  while (writing_ || fsyncing_) cv_.wait(lock);
+  if (fd_ >= 0) {
+    if (!WritePending(lock, false).ok()) {
+      // Reported to the Syncs that failed; nothing more to do at shutdown.
+    }
+    ops_->DataSync(fd_);
+    ops_->Close(fd_);
+  }
+}
+
+int64_t AuditLog::Now() const {
+  return options_.now_micros ? options_.now_micros() : absl::ToUnixMicros(absl::Now());
+}
+
+absl::Status AuditLog::CreateSegment(uint32_t number) {
+  SegmentHeader header;
+  header.node = options_.node;
+  header.segment = number;
+  header.first_sequence = sequence_ + 1;
+  header.prev_chain = chain_;
+  header.created_micros = Now();
+  const std::string bytes = EncodeHeader(header);
+  const std::string path = SegmentPath(options_.dir, number);
+  // Written under a temporary name and renamed: a segment file always has its whole header.
+  const std::string tmp = path + ".tmp";
+  const int fd = ops_->Open(tmp, O_CREAT | O_TRUNC | O_RDWR, 0600);
+  SHIXIN_RETURN_IF_ERROR(FileOpStatus(fd, absl::StrCat("create ", tmp)));
+  absl::Status status =
+      FileOpStatus(ops_->PWrite(fd, bytes.data(), bytes.size(), 0), absl::StrCat("write ", tmp));
+  if (status.ok()) status = FileOpStatus(ops_->DataSync(fd), absl::StrCat("fdatasync ", tmp));
+  if (status.ok()) status = FileOpStatus(ops_->Rename(tmp, path), absl::StrCat("rename ", tmp));
+  if (status.ok()) {
+    status = FileOpStatus(ops_->SyncDir(options_.dir), absl::StrCat("fsync ", options_.dir));
+  }
+  if (!status.ok()) {
+    ops_->Close(fd);
+    ops_->Unlink(tmp);
+    return status;
+  }
+  if (fd_ >= 0) {
+    other_bytes_ += file_size_;
+    ops_->Close(fd_);
+  }
+  fd_ = fd;
+  segment_ = number;
+  if (segments_.empty() || segments_.back() != number) segments_.push_back(number);
+  file_size_ = end_offset_ = kHeaderSize;
+  segment_empty_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::CheckWritable() {
+  if (!failing_ || Now() >= retry_at_micros_) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("audit cannot be written: ", failure_.message()));
+}
+
+template <typename Encode>
+absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode encode) {
+  thread_local std::string payload;
+  std::unique_lock<std::mutex> lock(mu_);
+  SHIXIN_RETURN_IF_ERROR(CheckWritable());
+  payload.clear();
+  encode(sequence_ + 1, &payload);
+  if (!segment_empty_ && end_offset_ + payload.size() + kRecordOverhead > options_.segment_bytes) {
+    SHIXIN_RETURN_IF_ERROR(Rotate(lock));
+  }
+  Appended appended;
+  appended.receipt = Receipt{options_.node, segment_, end_offset_};
+  const size_t before = pending_.size();
+  chain_ = AppendRecord(chain_, type, payload, &pending_);
+  end_offset_ += pending_.size() - before;
+  ++sequence_;
+  segment_empty_ = false;
+  appended.ticket = ++ticket_;
+  return appended;
+}
+
+absl::StatusOr<AuditLog::Appended> AuditLog::Append(QueryRecord* record) {
+  return AppendWith(RecordType::kQuery, [record](uint64_t sequence, std::string* out) {
+    record->sequence = sequence;
+    EncodeQuery(*record, out);
+  });
+}
+
+absl::StatusOr<AuditLog::Appended> AuditLog::Append(FeedbackRecord* record) {
+  return AppendWith(RecordType::kFeedback, [record](uint64_t sequence, std::string* out) {
+    record->sequence = sequence;
+    EncodeFeedback(*record, out);
+  });
+}
+
+absl::Status AuditLog::Rotate(std::unique_lock<std::mutex>& lock) {
+  while (writing_ || fsyncing_) cv_.wait(lock);
+  SHIXIN_RETURN_IF_ERROR(WritePending(lock, false));
+  absl::Status status = FileOpStatus(ops_->DataSync(fd_), "fdatasync audit segment");
+  if (status.ok()) status = CreateSegment(segment_ + 1);
+  if (!status.ok()) {
+    failing_ = true;
+    failure_ = status;
+    retry_at_micros_ = Now() + absl::ToInt64Microseconds(options_.retry_interval);
+    return status;
+  }
+  dirty_ = false;
+  ApplyRetention();
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::Sync(uint64_t ticket) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    for (auto it = failed_.rbegin(); it != failed_.rend(); ++it) {
+      if (ticket > it->from && ticket <= it->to) return it->status;
+    }
+    if (ticket <= written_ticket_) return absl::OkStatus();
+    if (ticket > ticket_) return absl::InvalidArgumentError(absl::StrCat("no ticket ", ticket));
+    if (writing_) {
+      cv_.wait(lock);
+      continue;
+    }
+    WritePending(lock, true).IgnoreError();  // the loop reports it through failed_
+  }
+}
+
+absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unlock) {
+  if (pending_.empty()) return absl::OkStatus();
+  writing_ = true;
+  std::string buffer;
+  buffer.swap(spare_);
+  buffer.swap(pending_);  // pending_ takes the spare buffer: Appends go on during the write
+  const uint64_t batch_ticket = ticket_, batch_sequence = sequence_;
+  const ChainHash batch_chain = chain_;
+  const uint64_t offset = file_size_;
+  const int fd = fd_;
+  const bool truncate_first = needs_truncate_;
+  if (unlock) lock.unlock();
+  const absl::Time start = absl::Now();
+  long rc = truncate_first ? ops_->Truncate(fd, static_cast<off_t>(offset)) : 0;
+  if (rc >= 0) rc = ops_->PWrite(fd, buffer.data(), buffer.size(), static_cast<off_t>(offset));
+  const absl::Duration took = absl::Now() - start;
+  if (unlock) lock.lock();
+  writing_ = false;
+  cv_.notify_all();
+  ++stats_.write_count;
+  stats_.write_time += took;
+  if (rc >= 0) {
+    file_size_ += buffer.size();
+    written_ticket_ = batch_ticket;
+    written_chain_ = batch_chain;
+    written_sequence_ = batch_sequence;
+    dirty_ = true;
+    needs_truncate_ = false;
+    failing_ = false;
+    failure_ = absl::OkStatus();
+    buffer.clear();
+    spare_.swap(buffer);
+    return absl::OkStatus();
+  }
+  const absl::Status status =
+      FileOpStatus(rc, absl::StrCat("write ", SegmentPath(options_.dir, segment_)));
+  // Cut a partial write back to the last record written, and forget every pending record.
+  needs_truncate_ = ops_->Truncate(fd, static_cast<off_t>(file_size_)) < 0;
+  if (failed_.size() == kMaxFailedRanges) failed_.erase(failed_.begin());
+  failed_.push_back({written_ticket_, ticket_, status});
+  written_ticket_ = ticket_;
+  pending_.clear();
+  chain_ = written_chain_;
+  sequence_ = written_sequence_;
+  end_offset_ = file_size_;
+  segment_empty_ = file_size_ == kHeaderSize;
+  failing_ = true;
+  failure_ = status;
+  retry_at_micros_ = Now() + absl::ToInt64Microseconds(options_.retry_interval);
+  return status;
+}
+
+absl::Status AuditLog::DataSyncCurrent(std::unique_lock<std::mutex>& lock) {
+  while (fsyncing_) cv_.wait(lock);
+  if (!dirty_) return absl::OkStatus();
+  fsyncing_ = true;
+  dirty_ = false;
+  const int fd = fd_;
+  lock.unlock();
+  const absl::Time start = absl::Now();
+  const int rc = ops_->DataSync(fd);
+  const absl::Duration took = absl::Now() - start;
+  lock.lock();
+  fsyncing_ = false;
+  cv_.notify_all();
+  ++stats_.fsync_count;
+  stats_.fsync_time += took;
+  if (rc < 0) {
+    // The kernel may have dropped the dirty pages: the log is failing until a write succeeds.
+    failing_ = true;
+    failure_ = FileOpStatus(rc, absl::StrCat("fdatasync ", SegmentPath(options_.dir, segment_)));
+    retry_at_micros_ = Now() + absl::ToInt64Microseconds(options_.retry_interval);
+    return failure_;
+  }
+  stats_.last_fsync_micros = Now();
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::SyncToDisk() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (writing_) cv_.wait(lock);
+  SHIXIN_RETURN_IF_ERROR(WritePending(lock, true));
+  return DataSyncCurrent(lock);
+}
+
+void AuditLog::FsyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    stop_cv_.wait_for(lock, absl::ToChronoMicroseconds(options_.fsync_interval),
+                      [this] { return stop_; });
+    if (stop_) break;
+    if (dirty_) DataSyncCurrent(lock).IgnoreError();  // recorded in the failing state
+  }
+}
+
+void AuditLog::ApplyRetention() {
+  if (options_.retention_days <= 0) return;
+  const int64_t cutoff = Now() - int64_t{options_.retention_days} * kMicrosPerDay;
+  // A segment's newest record is older than the next segment's creation time.
+  while (segments_.size() >= 2) {
+    const std::string next = SegmentPath(options_.dir, segments_[1]);
+    char bytes[kHeaderSize];
+    const int fd = ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    const ssize_t n = ::pread(fd, bytes, sizeof(bytes), 0);
+    ::close(fd);
+    if (n != static_cast<ssize_t>(kHeaderSize)) return;
+    absl::StatusOr<SegmentHeader> header = DecodeHeader(std::string_view(bytes, kHeaderSize));
+    if (!header.ok() || header->created_micros >= cutoff) return;
+    const std::string old = SegmentPath(options_.dir, segments_[0]);
+    const uint64_t size = FileSize(old);
+    if (ops_->Unlink(old) < 0) return;
+    other_bytes_ -= std::min(other_bytes_, size);
+    segments_.erase(segments_.begin());
+  }
+}
+
+absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) const {
+  const std::string text = receipt.ToString();
+  if (receipt.node != options_.node) {
+    return absl::NotFoundError(absl::StrCat("receipt ", text, ": of another node"));
+  }
+  uint64_t limit = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (receipt.segment == segment_) {
+      limit = file_size_;
+    } else if (std::binary_search(segments_.begin(), segments_.end(), receipt.segment)) {
+      limit = FileSize(SegmentPath(options_.dir, receipt.segment));
+    }
+  }
+  const absl::Status not_found = absl::NotFoundError(absl::StrCat("receipt ", text, ": no record"));
+  if (receipt.offset < kHeaderSize || receipt.offset + kRecordOverhead > limit) return not_found;
+  const std::string path = SegmentPath(options_.dir, receipt.segment);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return not_found;
+  char prefix[kRecordPrefix];
+  LookedUp out;
+  bool read_ok = ::pread(fd, prefix, sizeof(prefix), static_cast<off_t>(receipt.offset)) ==
+                 static_cast<ssize_t>(sizeof(prefix));
+  const uint32_t n = read_ok ? DecodeLittleEndian32(prefix) : 0;
+  read_ok = read_ok && n <= kMaxPayload && receipt.offset + n + kRecordOverhead <= limit;
+  std::string frame;
+  if (read_ok) {
+    frame.resize(n + kRecordOverhead);
+    read_ok = ::pread(fd, frame.data(), frame.size(), static_cast<off_t>(receipt.offset)) ==
+              static_cast<ssize_t>(frame.size());
+  }
+  ::close(fd);
+  FramedRecord r;
+  if (!read_ok || ParseRecord(frame, &r) != FrameStatus::kOk || r.type != RecordType::kQuery) {
+    return not_found;
+  }
+  // Capacity beyond the small-string buffer: moving `out` keeps the bytes the views point at.
+  out.payload.reserve(std::max<size_t>(r.payload.size(), 64));
+  out.payload.assign(r.payload.data(), r.payload.size());
+  absl::StatusOr<QueryRecord> record = DecodeQuery(out.payload);
+  if (!record.ok()) return not_found;
+  out.record = *std::move(record);
+  return out;
+}
+
+AuditLog::Stats AuditLog::GetStats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats stats = stats_;
+  stats.failing = failing_;
+  stats.error = failing_ ? std::string(failure_.message()) : "";
+  stats.records = written_sequence_;
+  stats.bytes = other_bytes_ + file_size_;
+  stats.segments = segments_.size();
+  return stats;
+}
+
+}  // namespace shixin::audit

@@ -1,0 +1,178 @@
+// AuditLog: the writer of the durable audit (issue 12; layout in audit/FORMAT.md). Append frames
+// and chains a record into a pending buffer and returns its receipt and a ticket; Sync(ticket)
+// writes every pending record in one write (group write: after it returns OK the records survive
+// kill -9); a background thread fdatasyncs at most every fsync_interval (group commit).
+//
+// Open recovers a torn tail of the last segment (cut off, reported in Recovery); it checks only
+// the last segment: damage in older segments is found by Verify (reader.h).
+//
+// Thread safety: thread-safe. Append does not wait for a write in progress (double buffer).
+#ifndef SHIXIN_AUDIT_AUDIT_LOG_H_
+#define SHIXIN_AUDIT_AUDIT_LOG_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "audit/file_ops.h"
+#include "audit/format.h"
+#include "audit/receipt.h"
+#include "audit/record.h"
+
+namespace shixin::audit {
+
+// Returns the node id in state_dir/node_id, creating it (random, 8 hex digits, mode 0600) and
+// state_dir (0700) when missing. InvalidArgument if the file exists but is malformed.
+absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir);
+
+class AuditLog {
+ public:
+  struct Options {
+    std::string dir;  // the audit directory (state_dir/audit), created 0700
+    uint64_t segment_bytes = uint64_t{64} << 20;
+    absl::Duration fsync_interval = absl::Milliseconds(10);
+    int retention_days = 1826;  // <= 0: keep everything
+    absl::Duration retry_interval = absl::Seconds(1);
+    FileOps* file_ops = nullptr;          // nullptr: DefaultFileOps()
+    std::function<int64_t()> now_micros;  // empty: the real clock
+    uint32_t node = 0;                    // from LoadOrCreateNodeId
+  };
+
+  struct Recovery {
+    uint64_t segments = 0;  // segment files found
+    uint64_t records = 0;   // records in the last segment (after the cut)
+    bool torn = false;      // a torn tail was cut off
+    uint64_t cut_bytes = 0;
+    std::string message;  // what was cut, where ("" when nothing)
+  };
+
+  struct Appended {
+    Receipt receipt;
+    uint64_t ticket = 0;  // pass to Sync
+  };
+
+  struct LookedUp {
+    std::string payload;  // owns the bytes `record` views
+    QueryRecord record;
+  };
+
+  struct Stats {
+    bool failing = false;
+    std::string error;  // the last write error while failing
+    // Records written since the audit began (the last written sequence number; counts those
+    // removed by retention too).
+    uint64_t records = 0;
+    uint64_t bytes = 0;  // bytes of all segment files (written)
+    uint64_t segments = 0;
+    uint64_t write_count = 0;
+    absl::Duration write_time;
+    uint64_t fsync_count = 0;
+    absl::Duration fsync_time;
+    int64_t last_fsync_micros = 0;
+  };
+
+  // Opens (or creates) the audit in options.dir. Returns DataLoss naming the segment file,
+  // offset and record index when the last segment is damaged before its tail, or a header is
+  // bad; the errors of the file calls otherwise. `recovery` (may be null) gets what was found.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Options options, Recovery* recovery);
+
+  // Stops the fsync thread, writes and fdatasyncs what is pending (errors ignored: call Sync
+  // and SyncToDisk first to see them).
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Sets the record's sequence, frames and chains it into the pending buffer. Returns the
+  // receipt and ticket; Unavailable (with the reason) while the log is failing and the retry
+  // interval has not passed; the error of a rotation. The record's strings must live until
+  // the call returns.
+  absl::StatusOr<Appended> Append(QueryRecord* record);
+  absl::StatusOr<Appended> Append(FeedbackRecord* record);
+
+  // Writes every pending record up to `ticket` (and any later one pending: one write). OK: they
+  // are in the file. Error: they and every later pending record are discarded, the chain and
+  // sequence roll back to the last written record, the file is cut back to its last good size
+  // and the log is failing until a later write succeeds.
+  absl::Status Sync(uint64_t ticket);
+
+  // Writes what is pending and fdatasyncs the current segment. Returns the first error.
+  absl::Status SyncToDisk();
+
+  // Returns the query record of `receipt` as written. NotFound when the receipt is of another
+  // node or does not point at a written query record of this audit.
+  absl::StatusOr<LookedUp> Lookup(const Receipt& receipt) const;
+
+  Stats GetStats() const;
+  uint32_t node() const { return options_.node; }
+
+ private:
+  explicit AuditLog(Options options);
+
+  absl::Status Recover(Recovery* recovery);
+  absl::Status CreateSegment(uint32_t number);
+  // Encodes (encode(sequence, &payload)), frames and chains one record.
+  template <typename Encode>
+  absl::StatusOr<Appended> AppendWith(RecordType type, Encode encode);
+  absl::Status CheckWritable();
+  absl::Status Rotate(std::unique_lock<std::mutex>& lock);
+  // Writes the pending buffer (the caller holds `lock`, and writing_ is false); releases the
+  // lock during the write when `unlock` is true.
+  absl::Status WritePending(std::unique_lock<std::mutex>& lock, bool unlock);
+  absl::Status DataSyncCurrent(std::unique_lock<std::mutex>& lock);
+  void ApplyRetention();
+  void FsyncLoop();
+  int64_t Now() const;
+
+  Options options_;
+  FileOps* ops_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // writing_ / fsyncing_ changes
+  std::condition_variable stop_cv_;  // stop_
+  int fd_ = -1;                      // the current segment
+  uint32_t segment_ = 0;
+  std::vector<uint32_t> segments_;  // on disk, ascending (the current one last)
+  uint64_t other_bytes_ = 0;        // bytes of the segments before the current one
+  // The written state: what the file holds.
+  uint64_t file_size_ = 0;
+  ChainHash written_chain_{};
+  uint64_t written_sequence_ = 0;  // the last written record's sequence
+  uint64_t written_ticket_ = 0;
+  bool segment_empty_ = true;  // the current segment has no record (written or pending)
+  // The appended state: written + pending.
+  std::string pending_;
+  std::string spare_;  // the other buffer (written last time), reused
+  ChainHash chain_{};
+  uint64_t sequence_ = 0;
+  uint64_t ticket_ = 0;
+  uint64_t end_offset_ = 0;
+  bool writing_ = false;
+  bool fsyncing_ = false;
+  bool dirty_ = false;  // written since the last fdatasync
+  bool stop_ = false;
+  bool needs_truncate_ = false;  // a failed write's cut failed too: cut before the next write
+  // Failures: the tickets in (from, to] were discarded with `status` (the latest kept).
+  struct FailedRange {
+    uint64_t from, to;
+    absl::Status status;
+  };
+  std::vector<FailedRange> failed_;
+  bool failing_ = false;
+  absl::Status failure_;
+  int64_t retry_at_micros_ = 0;
+  Stats stats_;
+  std::thread fsync_thread_;
+};
+
+}  // namespace shixin::audit
+
+#endif  // SHIXIN_AUDIT_AUDIT_LOG_H_

@@ -1,0 +1,318 @@
+#include "audit/audit_log.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "audit/audit_test_util.h"
+#include "audit/reader.h"
+
+namespace shixin::audit {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ScratchDir;
+using testing::TypicalQuery;
+
+constexpr uint32_t kNode = 0x9f2c41d0;
+
+AuditLog::Options MakeOptions(const std::string& dir) {
+  AuditLog::Options o;
+  o.dir = dir + "/audit";
+  o.node = kNode;
+  return o;
+}
+
+std::unique_ptr<AuditLog> MustOpen(const AuditLog::Options& o, AuditLog::Recovery* rec = nullptr) {
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, rec);
+  EXPECT_TRUE(log.ok()) << log.status();
+  return log.ok() ? *std::move(log) : nullptr;
+}
+
+// Appends and syncs `n` typical queries; returns their receipts.
+std::vector<Receipt> AppendQueries(AuditLog* log, int n, int64_t time = 1780000000000000) {
+  std::vector<Receipt> receipts;
+  for (int i = 0; i < n; ++i) {
+    const std::string subject = absl::StrCat("1101011990030", 10000 + i);
+    QueryRecord q = TypicalQuery(subject, time + i);
+    absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+    EXPECT_TRUE(a.ok()) << a.status();
+    if (!a.ok()) break;
+    EXPECT_TRUE(log->Sync(a->ticket).ok());
+    receipts.push_back(a->receipt);
+  }
+  return receipts;
+}
+
+void ExpectVerifies(const std::string& dir, uint64_t records) {
+  absl::StatusOr<VerifyReport> report = Verify(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  EXPECT_EQ(report->records, records);
+  if (records > 0) {
+    EXPECT_EQ(report->last_sequence - report->first_sequence + 1, records);
+  }
+}
+
+TEST(AuditLogTest, AppendSyncReopenContinuesChainAndSequence) {
+  ScratchDir tmp;
+  const AuditLog::Options o = MakeOptions(tmp.path());
+  std::vector<Receipt> first;
+  {
+    std::unique_ptr<AuditLog> log = MustOpen(o);
+    first = AppendQueries(log.get(), 10);
+    ASSERT_TRUE(log->SyncToDisk().ok());
+    EXPECT_EQ(log->GetStats().records, 10u);
+  }
+  struct stat st;
+  ASSERT_EQ(stat(o.dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(stat(SegmentPath(o.dir, 1).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  AuditLog::Recovery rec;
+  std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
+  EXPECT_FALSE(rec.torn);
+  EXPECT_EQ(rec.records, 10u);
+  QueryRecord q = TypicalQuery("110101199003074514", 5);
+  absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(q.sequence, 11u);
+  ASSERT_TRUE(log->Sync(a->ticket).ok());
+  ExpectVerifies(o.dir, 11);
+  absl::StatusOr<AuditLog::LookedUp> found = log->Lookup(first[3]);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->record.subject, "110101199003010003");
+  EXPECT_EQ(found->record.sequence, 4u);
+}
+
+TEST(AuditLogTest, LookupRefusesOtherNodeFeedbackAndUnwritten) {
+  ScratchDir tmp;
+  std::unique_ptr<AuditLog> log = MustOpen(MakeOptions(tmp.path()));
+  std::vector<Receipt> receipts = AppendQueries(log.get(), 2);
+  FeedbackRecord f;
+  f.receipt = "x";
+  f.entries = {{1, Outcome::kApplied, ""}};
+  absl::StatusOr<AuditLog::Appended> fa = log->Append(&f);
+  ASSERT_TRUE(fa.ok());
+  EXPECT_EQ(log->Lookup(fa->receipt).status().code(), absl::StatusCode::kNotFound);  // pending
+  ASSERT_TRUE(log->Sync(fa->ticket).ok());
+  EXPECT_EQ(log->Lookup(fa->receipt).status().code(), absl::StatusCode::kNotFound);  // feedback
+  Receipt other = receipts[0];
+  other.node ^= 1;
+  EXPECT_EQ(log->Lookup(other).status().code(), absl::StatusCode::kNotFound);
+  Receipt shifted = receipts[1];
+  shifted.offset += 1;
+  EXPECT_EQ(log->Lookup(shifted).status().code(), absl::StatusCode::kNotFound);
+  Receipt segment = receipts[0];
+  segment.segment = 7;
+  EXPECT_EQ(log->Lookup(segment).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(log->Lookup(receipts[1]).ok());
+}
+
+TEST(AuditLogTest, RotatesBySizeAndChainsAcrossSegments) {
+  ScratchDir tmp;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  o.segment_bytes = 1000;
+  std::vector<Receipt> receipts;
+  {
+    std::unique_ptr<AuditLog> log = MustOpen(o);
+    receipts = AppendQueries(log.get(), 50);
+    EXPECT_GE(log->GetStats().segments, 5u);
+    for (const Receipt& r : receipts) EXPECT_TRUE(log->Lookup(r).ok()) << r.ToString();
+  }
+  EXPECT_GT(receipts.back().segment, 4u);
+  ExpectVerifies(o.dir, 50);
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  AppendQueries(log.get(), 5);
+  ExpectVerifies(o.dir, 55);
+}
+
+TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
+  ScratchDir tmp;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  o.segment_bytes = 1000;
+  o.retention_days = 10;
+  std::atomic<int64_t> now{int64_t{1700000000} * 1000000};
+  o.now_micros = [&now] { return now.load(); };
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  AppendQueries(log.get(), 30);
+  const uint64_t before = log->GetStats().segments;
+  ASSERT_GE(before, 3u);
+  now += int64_t{11} * 86400 * 1000000;  // everything written so far is 11 days old
+  AppendQueries(log.get(), 12);          // rotates: the old segments go
+  const AuditLog::Stats stats = log->GetStats();
+  EXPECT_LE(stats.segments, 2u);
+  log.reset();
+  absl::StatusOr<VerifyReport> report = Verify(o.dir);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  EXPECT_TRUE(report->chain_start_cut);
+  EXPECT_GT(report->first_segment, 1u);
+}
+
+// Appends `n` records, closes, and returns the segment path.
+std::string WriteAndClose(const AuditLog::Options& o, int n) {
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  AppendQueries(log.get(), n);
+  return SegmentPath(o.dir, 1);
+}
+
+TEST(AuditLogTest, TornTailPartialRecordIsCutAndReported) {
+  ScratchDir tmp;
+  const AuditLog::Options o = MakeOptions(tmp.path());
+  const std::string path = WriteAndClose(o, 5);
+  const uint64_t good = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, good - 7);  // the last record loses its chain's end
+  AuditLog::Recovery rec;
+  std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
+  EXPECT_TRUE(rec.torn);
+  EXPECT_EQ(rec.records, 4u);
+  EXPECT_THAT(rec.message, HasSubstr("0000000001.audit"));
+  EXPECT_LT(std::filesystem::file_size(path), good - 7);
+  AppendQueries(log.get(), 1);
+  ExpectVerifies(o.dir, 5);
+}
+
+TEST(AuditLogTest, BadChecksumOfTheLastRecordIsCut) {
+  ScratchDir tmp;
+  const AuditLog::Options o = MakeOptions(tmp.path());
+  const std::string path = WriteAndClose(o, 5);
+  const uint64_t size = std::filesystem::file_size(path);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size - 30));
+    f.put('\xee');
+  }
+  AuditLog::Recovery rec;
+  std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
+  EXPECT_TRUE(rec.torn);
+  EXPECT_THAT(rec.message, HasSubstr("checksum"));
+  EXPECT_EQ(rec.records, 4u);
+  ExpectVerifies(o.dir, 4);
+}
+
+TEST(AuditLogTest, BadRecordFollowedByGoodOnesRefusesToOpen) {
+  ScratchDir tmp;
+  const AuditLog::Options o = MakeOptions(tmp.path());
+  const std::string path = WriteAndClose(o, 5);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(kHeaderSize + 10));
+    f.put('\xee');
+  }
+  const uint64_t size = std::filesystem::file_size(path);
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(log.status().message(), HasSubstr("0000000001.audit: record 0 at offset 64"));
+  EXPECT_EQ(std::filesystem::file_size(path), size);  // nothing cut
+}
+
+TEST(AuditLogTest, ConcurrentAppendAndSync) {
+  ScratchDir tmp;
+  const AuditLog::Options o = MakeOptions(tmp.path());
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  constexpr int kThreads = 4, kPerThread = 500;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<Receipt>> receipts(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        QueryRecord q = TypicalQuery("110101199003074514", i);
+        absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+        ASSERT_TRUE(a.ok());
+        ASSERT_TRUE(log->Sync(a->ticket).ok());
+        receipts[t].push_back(a->receipt);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& list : receipts) {
+    for (const Receipt& r : list) ASSERT_TRUE(log->Lookup(r).ok());
+  }
+  EXPECT_LT(log->GetStats().write_count, uint64_t{kThreads * kPerThread} + 1);
+  log.reset();
+  ExpectVerifies(o.dir, kThreads * kPerThread);
+}
+
+TEST(AuditLogTest, KillNineLosesNothingAcknowledged) {
+  ScratchDir tmp;
+  const AuditLog::Options o = MakeOptions(tmp.path());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    if (!log.ok()) _exit(2);
+    for (int i = 0; i < 10000; ++i) {
+      QueryRecord q = TypicalQuery("110101199003074514", i);
+      absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
+      if (!a.ok() || !(*log)->Sync(a->ticket).ok()) _exit(3);
+      const std::string line = a->receipt.ToString() + "\n";
+      if (write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(4);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  FILE* in = fdopen(fds[0], "r");
+  std::vector<Receipt> acknowledged;
+  char line[128];
+  while (acknowledged.size() < 3000 && fgets(line, sizeof(line), in) != nullptr) {
+    std::string_view text(line);
+    text.remove_suffix(1);
+    absl::StatusOr<Receipt> r = Receipt::Parse(text);
+    ASSERT_TRUE(r.ok()) << r.status();
+    acknowledged.push_back(*r);
+  }
+  kill(child, SIGKILL);
+  // Receipts already in the pipe were acknowledged too.
+  while (fgets(line, sizeof(line), in) != nullptr) {
+    std::string_view text(line);
+    if (text.empty() || text.back() != '\n') break;
+    text.remove_suffix(1);
+    absl::StatusOr<Receipt> r = Receipt::Parse(text);
+    ASSERT_TRUE(r.ok());
+    acknowledged.push_back(*r);
+  }
+  fclose(in);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_GE(acknowledged.size(), 3000u);
+  AuditLog::Recovery rec;
+  std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
+  for (const Receipt& r : acknowledged) ASSERT_TRUE(log->Lookup(r).ok()) << r.ToString();
+  absl::StatusOr<VerifyReport> report = Verify(o.dir);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  EXPECT_GE(report->records, acknowledged.size());
+}
+
+TEST(AuditLogTest, NodeIdIsCreatedOnceWithMode0600) {
+  ScratchDir tmp;
+  const std::string state = tmp.path() + "/state";
+  absl::StatusOr<uint32_t> a = LoadOrCreateNodeId(state);
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<uint32_t> b = LoadOrCreateNodeId(state);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  struct stat st;
+  ASSERT_EQ(stat((state + "/node_id").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ofstream(state + "/node_id") << "XYZ\n";
+  EXPECT_EQ(LoadOrCreateNodeId(state).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace shixin::audit

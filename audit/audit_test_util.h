@@ -1,0 +1,52 @@
+// Test helpers of the audit tests: a scratch directory and typical records.
+//
+// Thread safety: as plain values.
+#ifndef SHIXIN_AUDIT_AUDIT_TEST_UTIL_H_
+#define SHIXIN_AUDIT_AUDIT_TEST_UTIL_H_
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "audit/record.h"
+
+namespace shixin::audit::testing {
+
+// A fresh directory (mkdtemp), removed with its contents on destruction.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "audit_test_XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Returns a typical MEASURES record for `subject` at `time_micros` (strings are literals).
+inline QueryRecord TypicalQuery(std::string_view subject, int64_t time_micros) {
+  QueryRecord r;
+  r.time_micros = time_micros;
+  r.opcode = 4;
+  r.caller = "court-agency-17";
+  r.operator_id = "op0421";
+  r.matter = "11100000MB0143871P";
+  r.purpose = "";
+  r.subject = subject;
+  r.kind = 0;
+  r.listing = Listing::kListed;
+  r.list_version = "20261130.3";
+  r.generation = 412;
+  r.delta_sequence = 77;
+  r.measures = {1, 2, 5, 17, 29, 41, 52};
+  r.receipt_issued = true;
+  return r;
+}
+
+}  // namespace shixin::audit::testing
+
+#endif  // SHIXIN_AUDIT_AUDIT_TEST_UTIL_H_

@@ -1,0 +1,174 @@
+#include "audit/format.h"
+
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/coding.h"
+
+namespace shixin::audit {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'H', 'X', 'A', 'U', 'D', 'T', '1'};
+constexpr size_t kHeaderChecked = 60;  // bytes 0..59; the XXH32 of them follows
+
+uint32_t FrameChecksum(const char* frame, size_t payload_size) {
+  return static_cast<uint32_t>(XXH3_64bits(frame, kRecordPrefix + payload_size));
+}
+
+}  // namespace
+
+std::string EncodeHeader(const SegmentHeader& h) {
+  std::string out(kMagic, sizeof(kMagic));
+  PutLittleEndian32(h.version, &out);
+  PutLittleEndian32(h.node, &out);
+  PutLittleEndian32(h.segment, &out);
+  PutLittleEndian32(0, &out);
+  PutLittleEndian64(h.first_sequence, &out);
+  out.append(reinterpret_cast<const char*>(h.prev_chain.data()), kChainSize);
+  PutLittleEndian64(static_cast<uint64_t>(h.created_micros), &out);
+  PutLittleEndian32(0, &out);
+  PutLittleEndian32(XXH32(out.data(), kHeaderChecked, 0), &out);
+  return out;
+}
+
+absl::StatusOr<SegmentHeader> DecodeHeader(std::string_view bytes) {
+  if (bytes.size() < kHeaderSize) {
+    return absl::DataLossError(absl::StrCat("header: ", bytes.size(), " bytes, need 64"));
+  }
+  const char* p = bytes.data();
+  if (std::memcmp(p, kMagic, sizeof(kMagic)) != 0) return absl::DataLossError("header: bad magic");
+  if (DecodeLittleEndian32(p + 60) != XXH32(p, kHeaderChecked, 0)) {
+    return absl::DataLossError("header: checksum mismatch");
+  }
+  SegmentHeader h;
+  h.version = DecodeLittleEndian32(p + 8);
+  if (h.version != kFormatVersion) {
+    return absl::DataLossError(absl::StrCat("header: format version ", h.version, ", expected 1"));
+  }
+  h.node = DecodeLittleEndian32(p + 12);
+  h.segment = DecodeLittleEndian32(p + 16);
+  h.first_sequence = DecodeLittleEndian64(p + 24);
+  std::memcpy(h.prev_chain.data(), p + 32, kChainSize);
+  h.created_micros = static_cast<int64_t>(DecodeLittleEndian64(p + 48));
+  return h;
+}
+
+ChainHash NextChain(const ChainHash& prev, RecordType type, std::string_view payload) {
+  // One fetched EVP_MD and a reused context per thread: OpenSSL 3's one-shot SHA256() fetches
+  // the algorithm on every call, which costs more than hashing a record.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                           &EVP_MD_CTX_free);
+  const auto t = static_cast<uint8_t>(type);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestInit_ex(ctx.get(), sha256, nullptr);
+  EVP_DigestUpdate(ctx.get(), prev.data(), prev.size());
+  EVP_DigestUpdate(ctx.get(), &t, 1);
+  EVP_DigestUpdate(ctx.get(), payload.data(), payload.size());
+  EVP_DigestFinal_ex(ctx.get(), digest, &size);
+  ChainHash chain;
+  std::memcpy(chain.data(), digest, kChainSize);
+  return chain;
+}
+
+ChainHash AppendRecord(const ChainHash& prev, RecordType type, std::string_view payload,
+                       std::string* out) {
+  const size_t start = out->size();
+  PutLittleEndian32(static_cast<uint32_t>(payload.size()), out);
+  out->push_back(static_cast<char>(type));
+  out->append(payload.data(), payload.size());
+  PutLittleEndian32(FrameChecksum(out->data() + start, payload.size()), out);
+  const ChainHash chain = NextChain(prev, type, payload);
+  out->append(reinterpret_cast<const char*>(chain.data()), kChainSize);
+  return chain;
+}
+
+FrameStatus ParseRecord(std::string_view bytes, FramedRecord* record) {
+  if (bytes.size() < kRecordPrefix) return FrameStatus::kIncomplete;
+  const uint32_t n = DecodeLittleEndian32(bytes.data());
+  if (n > kMaxPayload) return FrameStatus::kBadLength;
+  const size_t size = n + kRecordOverhead;
+  if (bytes.size() < size) return FrameStatus::kIncomplete;
+  const char* p = bytes.data();
+  const auto type = static_cast<uint8_t>(p[4]);
+  if (DecodeLittleEndian32(p + kRecordPrefix + n) != FrameChecksum(p, n) ||
+      (type != static_cast<uint8_t>(RecordType::kQuery) &&
+       type != static_cast<uint8_t>(RecordType::kFeedback))) {
+    return FrameStatus::kBadChecksum;
+  }
+  record->type = static_cast<RecordType>(type);
+  record->payload = std::string_view(p + kRecordPrefix, n);
+  std::memcpy(record->chain.data(), p + kRecordPrefix + n + 4, kChainSize);
+  record->size = size;
+  return FrameStatus::kOk;
+}
+
+const char* FrameStatusName(FrameStatus status) {
+  switch (status) {
+    case FrameStatus::kOk:
+      return "ok";
+    case FrameStatus::kIncomplete:
+      return "incomplete record";
+    case FrameStatus::kBadLength:
+      return "bad record length";
+    case FrameStatus::kBadChecksum:
+      return "record checksum mismatch";
+  }
+  return "unknown";
+}
+
+uint64_t PayloadSequence(std::string_view payload) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < payload.size() && i < 10; ++i) {
+    const auto byte = static_cast<unsigned char>(payload[i]);
+    value |= uint64_t{byte & 0x7fu} << (7 * i);
+    if ((byte & 0x80) == 0) return value;
+  }
+  return 0;
+}
+
+std::string SegmentFileName(uint32_t segment) { return absl::StrFormat("%010u.audit", segment); }
+
+bool ParseSegmentFileName(std::string_view name, uint32_t* segment) {
+  if (name.size() != 16 || name.substr(10) != ".audit") return false;
+  uint64_t value = 0;
+  for (char c : name.substr(0, 10)) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value == 0 || value > UINT32_MAX) return false;
+  *segment = static_cast<uint32_t>(value);
+  return true;
+}
+
+absl::StatusOr<std::vector<uint32_t>> ListSegments(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    const int err = errno;
+    return absl::ErrnoToStatus(err, absl::StrCat("audit directory ", dir));
+  }
+  std::vector<uint32_t> segments;
+  while (const dirent* e = readdir(d)) {
+    uint32_t segment;
+    if (ParseSegmentFileName(e->d_name, &segment)) segments.push_back(segment);
+  }
+  closedir(d);
+  std::sort(segments.begin(), segments.end());
+  return segments;
+}
+
+std::string SegmentPath(const std::string& dir, uint32_t segment) {
+  return absl::StrCat(dir, "/", SegmentFileName(segment));
+}
+
+}  // namespace shixin::audit

@@ -1,0 +1,283 @@
+#include "audit/reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "audit/format.h"
+#include "base/ordered_parallel.h"
+#include "base/status_macros.h"
+
+namespace shixin::audit {
+namespace {
+
+constexpr size_t kMaxProblems = 100;
+// Record times come from the caller's clock, header times from the writer's: a margin keeps a
+// record stamped just before its segment's creation inside the range.
+constexpr int64_t kSlackMicros = int64_t{60} * 1000 * 1000;
+
+// A read-only mapping of a whole file.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+
+  absl::Status Open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+    struct stat st;
+    if (::fstat(fd, &st) < 0) {
+      const int err = errno;
+      ::close(fd);
+      return absl::ErrnoToStatus(err, absl::StrCat("stat ", path));
+    }
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        size_ = 0;
+        return absl::ErrnoToStatus(err, absl::StrCat("mmap ", path));
+      }
+      data_ = p;
+      ::madvise(data_, size_, MADV_SEQUENTIAL);
+    }
+    ::close(fd);
+    return absl::OkStatus();
+  }
+  std::string_view view() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Returns the creation time in the header of `path`, if it has a valid one.
+std::optional<int64_t> HeaderTime(const std::string& path) {
+  char bytes[kHeaderSize];
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const ssize_t n = ::pread(fd, bytes, sizeof(bytes), 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(kHeaderSize)) return std::nullopt;
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(std::string_view(bytes, kHeaderSize));
+  if (!header.ok()) return std::nullopt;
+  return header->created_micros;
+}
+
+// Decodes the payload into `entry` (its type set). Returns the payload's error.
+absl::Status DecodeInto(RecordType type, std::string_view payload, Entry* entry) {
+  entry->type = type;
+  if (type == RecordType::kQuery) {
+    SHIXIN_ASSIGN_OR_RETURN(entry->query, DecodeQuery(payload));
+  } else {
+    SHIXIN_ASSIGN_OR_RETURN(entry->feedback, DecodeFeedback(payload));
+  }
+  return absl::OkStatus();
+}
+
+// Visits the records of one mapped segment. Returns false when `visit` asked to stop.
+absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data, bool last,
+                                  const ReadOptions& options,
+                                  const std::function<bool(const Entry&)>& visit) {
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
+  if (!header.ok()) return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
+  Entry entry;
+  entry.segment = header->segment;
+  entry.receipt.node = header->node;
+  entry.receipt.segment = header->segment;
+  size_t offset = kHeaderSize;
+  for (uint64_t index = 0; offset < data.size(); ++index) {
+    FramedRecord r;
+    const FrameStatus status = ParseRecord(data.substr(offset), &r);
+    if (status == FrameStatus::kIncomplete && last) break;  // a write in progress
+    if (status != FrameStatus::kOk) {
+      return absl::DataLossError(absl::StrFormat("%s: record %u at offset %u: %s", path, index,
+                                                 offset, FrameStatusName(status)));
+    }
+    if (absl::Status s = DecodeInto(r.type, r.payload, &entry); !s.ok()) {
+      return absl::DataLossError(
+          absl::StrFormat("%s: record %u at offset %u: %s", path, index, offset, s.message()));
+    }
+    entry.offset = entry.receipt.offset = offset;
+    offset += r.size;
+    const int64_t time =
+        r.type == RecordType::kQuery ? entry.query.time_micros : entry.feedback.time_micros;
+    if (time < options.from_micros || time >= options.to_micros) continue;
+    if (!visit(entry)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
+                           const std::function<bool(const Entry&)>& visit) {
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string path = SegmentPath(dir, segments[i]);
+    const bool last = i + 1 == segments.size();
+    // Segment i holds records from its creation until the next segment's creation.
+    if (!last) {
+      const std::optional<int64_t> next = HeaderTime(SegmentPath(dir, segments[i + 1]));
+      if (next.has_value() && *next + kSlackMicros < options.from_micros) continue;
+    }
+    const std::optional<int64_t> created = HeaderTime(path);
+    if (created.has_value() && *created - kSlackMicros >= options.to_micros) break;
+    MappedFile file;
+    SHIXIN_RETURN_IF_ERROR(file.Open(path));
+    SHIXIN_ASSIGN_OR_RETURN(bool more, VisitSegment(path, file.view(), last, options, visit));
+    if (!more) break;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// What Verify finds in one segment on its own (segments are checked in parallel; the links
+// between them are checked in order afterwards).
+struct SegmentCheck {
+  std::string path;
+  std::vector<std::string> problems, notes;
+  uint64_t records = 0, queries = 0, feedbacks = 0, bytes = 0;
+  std::optional<SegmentHeader> header;
+  bool complete = false;  // every byte parsed as records (the end is known)
+  ChainHash last_chain{};
+  uint64_t next_sequence = 0;
+};
+
+void AddProblem(std::vector<std::string>* problems, std::string text) {
+  if (problems->size() < kMaxProblems) problems->push_back(std::move(text));
+}
+
+SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
+  SegmentCheck check;
+  check.path = path;
+  MappedFile file;
+  if (absl::Status s = file.Open(path); !s.ok()) {
+    AddProblem(&check.problems, std::string(s.message()));
+    return check;
+  }
+  const std::string_view data = file.view();
+  check.bytes = data.size();
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
+  if (!header.ok()) {
+    AddProblem(&check.problems, absl::StrCat(path, ": ", header.status().message()));
+    return check;
+  }
+  check.header = *header;
+  if (header->segment != number) {
+    AddProblem(&check.problems,
+               absl::StrFormat("%s: header says segment %u", path, header->segment));
+  }
+  ChainHash chain = header->prev_chain;
+  uint64_t next_sequence = header->first_sequence;
+  size_t offset = kHeaderSize;
+  Entry entry;
+  for (uint64_t index = 0; offset < data.size(); ++index) {
+    FramedRecord r;
+    const FrameStatus status = ParseRecord(data.substr(offset), &r);
+    const std::string where = absl::StrFormat("%s: record %u at offset %u", path, index, offset);
+    if (status == FrameStatus::kIncomplete && last) {
+      check.notes.push_back(absl::StrCat(where, ": incomplete (a write in progress, or a torn ",
+                                         "tail the writer cuts at its next start)"));
+      break;
+    }
+    if (status != FrameStatus::kOk) {
+      AddProblem(&check.problems, absl::StrCat(where, ": ", FrameStatusName(status)));
+      return check;
+    }
+    if (NextChain(chain, r.type, r.payload) != r.chain) {
+      AddProblem(&check.problems,
+                 absl::StrCat(where, ": chain mismatch (record changed, removed or inserted)"));
+    }
+    chain = r.chain;
+    const uint64_t sequence = PayloadSequence(r.payload);
+    if (sequence != next_sequence) {
+      AddProblem(&check.problems,
+                 absl::StrFormat("%s: sequence %u, expected %u", where, sequence, next_sequence));
+    }
+    next_sequence = sequence + 1;
+    if (absl::Status s = DecodeInto(r.type, r.payload, &entry); !s.ok()) {
+      AddProblem(&check.problems, absl::StrCat(where, ": ", s.message()));
+    }
+    ++check.records;
+    ++(r.type == RecordType::kQuery ? check.queries : check.feedbacks);
+    offset += r.size;
+  }
+  check.complete = true;
+  check.last_chain = chain;
+  check.next_sequence = next_sequence;
+  return check;
+}
+
+// Adds the problems of `check` and its link to the segment before (`prev`, null for the first)
+// to `report`.
+void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, SegmentCheck& check,
+           VerifyReport* report) {
+  auto problem = [report](std::string text) { AddProblem(&report->problems, std::move(text)); };
+  if (prev != nullptr && number != prev_number + 1) {
+    problem(absl::StrFormat("%s: segment %u is missing", check.path, prev_number + 1));
+  }
+  if (check.header.has_value()) {
+    if (prev == nullptr) {
+      report->first_sequence = check.header->first_sequence;
+      report->chain_start_cut =
+          check.header->prev_chain != ChainHash{} || check.header->first_sequence != 1;
+    } else if (prev->complete) {
+      if (check.header->prev_chain != prev->last_chain) {
+        problem(absl::StrCat(check.path, ": header's previous chain does not match the last ",
+                             "record of the previous segment"));
+      }
+      if (check.header->first_sequence != prev->next_sequence) {
+        problem(absl::StrFormat("%s: header's first sequence %u, expected %u", check.path,
+                                check.header->first_sequence, prev->next_sequence));
+      }
+    }
+  }
+  for (std::string& p : check.problems) problem(std::move(p));
+  for (std::string& n : check.notes) report->notes.push_back(std::move(n));
+  report->records += check.records;
+  report->queries += check.queries;
+  report->feedbacks += check.feedbacks;
+  report->bytes += check.bytes;
+  if (check.records > 0) report->last_sequence = check.next_sequence - 1;
+}
+
+}  // namespace
+
+absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
+  VerifyReport report;
+  report.segments = segments.size();
+  if (!segments.empty()) report.first_segment = segments.front();
+  // The SHA-256 chain dominates: segments are checked on up to 4 threads.
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  std::optional<SegmentCheck> prev;
+  RunOrdered<SegmentCheck>(
+      segments.size(), threads, static_cast<size_t>(threads) * 2,
+      [&](size_t i) {
+        return CheckSegment(SegmentPath(dir, segments[i]), segments[i], i + 1 == segments.size());
+      },
+      [&](size_t i, SegmentCheck& check) {
+        Merge(prev ? &*prev : nullptr, i > 0 ? segments[i - 1] : 0, segments[i], check, &report);
+        prev = std::move(check);
+        return true;
+      });
+  return report;
+}
+
+}  // namespace shixin::audit

@@ -1,0 +1,64 @@
+// Reading the audit (audit/FORMAT.md) without the writer: ForEachRecord, the fast path for
+// reports and queries (checksums only), and Verify, the full check (checksums, the SHA-256
+// chain across segments, sequence continuity, headers).
+//
+// Both read the segment files as they are; while a writer runs, an incomplete record at the end
+// of the last segment is a write in progress and ends the audit (Verify notes it).
+//
+// Thread safety: pure functions over files; safe to call from several threads.
+#ifndef SHIXIN_AUDIT_READER_H_
+#define SHIXIN_AUDIT_READER_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "audit/receipt.h"
+#include "audit/record.h"
+
+namespace shixin::audit {
+
+struct Entry {
+  RecordType type = RecordType::kQuery;
+  QueryRecord query;        // when type is kQuery
+  FeedbackRecord feedback;  // when type is kFeedback
+  Receipt receipt;          // this record's own receipt (node from the segment header)
+  uint32_t segment = 0;
+  uint64_t offset = 0;
+};
+
+struct ReadOptions {
+  // Only records with from_micros <= time_micros < to_micros are visited; segments wholly
+  // outside (by their header times) are not read.
+  int64_t from_micros = std::numeric_limits<int64_t>::min();
+  int64_t to_micros = std::numeric_limits<int64_t>::max();
+};
+
+// Visits every record of the audit in `dir` in order (segments by number) until `visit`
+// returns false. The entry's views are valid during the call only. Returns DataLoss naming the
+// file, offset and record index on a bad header, checksum or payload; NotFound if `dir` is
+// missing.
+absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
+                           const std::function<bool(const Entry&)>& visit);
+
+struct VerifyReport {
+  uint64_t segments = 0, records = 0, queries = 0, feedbacks = 0, bytes = 0;
+  uint64_t first_sequence = 0, last_sequence = 0;
+  uint32_t first_segment = 0;
+  // The first segment follows removed ones (retention): the chain starts at first_segment.
+  bool chain_start_cut = false;
+  std::vector<std::string> problems;  // each names the segment file and record index/offset
+  std::vector<std::string> notes;     // not problems (e.g. a write in progress at the end)
+};
+
+// Verifies the whole audit in `dir`. Returns the report (problems empty: intact); NotFound if
+// `dir` is missing.
+absl::StatusOr<VerifyReport> Verify(const std::string& dir);
+
+}  // namespace shixin::audit
+
+#endif  // SHIXIN_AUDIT_READER_H_

@@ -1,0 +1,120 @@
+// The audit of issue 12: the writer's cost per record and the reader's speed.
+//
+//   BM_AppendSync/B     B typical MEASURES records appended, then one Sync (a write(2)); the
+//                       background fdatasync every 10 ms runs as in the daemon. Counters:
+//                       time_per_record, bytes_per_record (the segment bytes / records)
+//   BM_ForEachRecord    decode every record of an audit of N records (checksums, payloads):
+//                       items_per_second is records/s (one thread)
+//   BM_Verify           the full check (SHA-256 chain too, segments on up to 4 threads)
+//
+// N defaults to 1,000,000 (SHIXIN_AUDIT_RECORDS); the audit is written once per run in $TMPDIR.
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "audit/audit_log.h"
+#include "audit/audit_test_util.h"
+#include "audit/reader.h"
+
+namespace shixin::audit {
+namespace {
+
+constexpr int64_t kT0 = int64_t{1780000000} * 1000000;
+
+std::unique_ptr<AuditLog> OpenLog(const std::string& dir) {
+  AuditLog::Options o;
+  o.dir = dir;
+  o.node = 1;
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+  if (!log.ok()) std::abort();
+  return *std::move(log);
+}
+
+void BM_AppendSync(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  testing::ScratchDir tmp;
+  std::unique_ptr<AuditLog> log = OpenLog(tmp.path() + "/audit");
+  int64_t i = 0;
+  for (auto _ : state) {
+    uint64_t ticket = 0;
+    for (int b = 0; b < batch; ++b, ++i) {
+      QueryRecord q = testing::TypicalQuery("110101199003074514", kT0 + i);
+      absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+      if (!a.ok()) std::abort();
+      ticket = a->ticket;
+    }
+    if (!log->Sync(ticket).ok()) std::abort();
+  }
+  const AuditLog::Stats stats = log->GetStats();
+  state.SetItemsProcessed(i);
+  // Seconds per record (shown with an SI prefix: 4.7u is 4.7 us).
+  state.counters["time_per_record"] = benchmark::Counter(
+      batch, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["bytes_per_record"] =
+      static_cast<double>(stats.bytes - kHeaderSize * stats.segments) / static_cast<double>(i);
+  state.counters["fsyncs"] = static_cast<double>(stats.fsync_count);
+}
+BENCHMARK(BM_AppendSync)->Arg(1)->Arg(16)->UseRealTime();
+
+// The audit of N records the readers run on, written once.
+const std::string& ReadAudit(int64_t* records) {
+  static int64_t n = [] {
+    const char* env = std::getenv("SHIXIN_AUDIT_RECORDS");
+    return env != nullptr ? std::atoll(env) : int64_t{1000000};
+  }();
+  static const std::string dir = [] {
+    std::string pattern = (std::filesystem::temp_directory_path() / "audit_bench_XXXXXX").string();
+    const std::string d = std::string(mkdtemp(pattern.data())) + "/audit";
+    std::unique_ptr<AuditLog> log = OpenLog(d);
+    for (int64_t i = 0; i < n; ++i) {
+      const std::string subject = absl::StrCat(110101199003000000 + i % 100000);
+      QueryRecord q = testing::TypicalQuery(subject, kT0 + i * 1000);
+      absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+      if (!a.ok()) std::abort();
+      if (i % 1000 == 999 && !log->Sync(a->ticket).ok()) std::abort();
+    }
+    if (!log->SyncToDisk().ok()) std::abort();
+    std::atexit([] { std::filesystem::remove_all(std::filesystem::path(dir).parent_path()); });
+    return d;
+  }();
+  *records = n;
+  return dir;
+}
+
+void BM_ForEachRecord(benchmark::State& state) {
+  int64_t n = 0;
+  const std::string& dir = ReadAudit(&n);
+  for (auto _ : state) {
+    uint64_t sum = 0;
+    const absl::Status s = ForEachRecord(dir, {}, [&sum](const Entry& e) {
+      sum += e.query.measures.size();
+      return true;
+    });
+    if (!s.ok()) std::abort();
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_ForEachRecord)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Verify(benchmark::State& state) {
+  int64_t n = 0;
+  const std::string& dir = ReadAudit(&n);
+  for (auto _ : state) {
+    absl::StatusOr<VerifyReport> r = Verify(dir);
+    if (!r.ok() || !r->problems.empty()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_Verify)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace shixin::audit
+
+BENCHMARK_MAIN();

@@ -1,0 +1,253 @@
+#include "cli/audit_commands.h"
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "audit/format.h"
+#include "audit/reader.h"
+#include "audit/receipt.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "core/id.h"
+#include "nlohmann/json.hpp"
+
+namespace shixin {
+namespace {
+
+using audit::Entry;
+using audit::RecordType;
+
+const std::vector<FlagSpec> kVerifyFlags = {{"json", false}};
+const std::vector<FlagSpec> kQueryFlags = {{"subject", true}, {"caller", true}, {"receipt", true},
+                                           {"from", true},    {"to", true},     {"json", false}};
+
+// Dates and times of the audit are shown and read in China Standard Time (UTC+8, no DST).
+absl::TimeZone ChinaTime() { return absl::FixedTimeZone(8 * 3600); }
+
+std::string FormatMicros(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6S%Ez", absl::FromUnixMicros(micros), ChinaTime());
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int ReadError(std::string_view command, const absl::Status& status) {
+  std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
+               std::string(status.message()).c_str());
+  return kExitLoad;
+}
+
+int RunVerify(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kVerifyFlags);
+  if (!flags.ok()) return UsageError("audit verify", flags.status());
+  if (flags->positional().size() != 1) {
+    return UsageError("audit verify", absl::InvalidArgumentError("expected one audit directory"));
+  }
+  const std::string& dir = flags->positional()[0];
+  absl::StatusOr<audit::VerifyReport> r = audit::Verify(dir);
+  if (!r.ok()) return ReadError("audit verify", r.status());
+  const bool intact = r->problems.empty();
+  if (flags->Has("json")) {
+    nlohmann::json j = {{"dir", dir},
+                        {"segments", r->segments},
+                        {"first_segment", r->first_segment},
+                        {"records", r->records},
+                        {"queries", r->queries},
+                        {"feedbacks", r->feedbacks},
+                        {"bytes", r->bytes},
+                        {"first_sequence", r->first_sequence},
+                        {"last_sequence", r->last_sequence},
+                        {"chain_intact", intact},
+                        {"chain_start_cut", r->chain_start_cut},
+                        {"problems", r->problems},
+                        {"notes", r->notes}};
+    std::printf("%s\n", Dump(j).c_str());
+    return intact ? kExitOk : kExitInvalidId;
+  }
+  std::printf("audit     %s\n", dir.c_str());
+  std::printf("segments  %llu (from %s)\n", static_cast<unsigned long long>(r->segments),
+              audit::SegmentFileName(r->first_segment).c_str());
+  std::printf("records   %llu (%llu queries, %llu feedbacks)\n",
+              static_cast<unsigned long long>(r->records),
+              static_cast<unsigned long long>(r->queries),
+              static_cast<unsigned long long>(r->feedbacks));
+  std::printf("bytes     %llu\n", static_cast<unsigned long long>(r->bytes));
+  std::printf("sequence  %llu..%llu\n", static_cast<unsigned long long>(r->first_sequence),
+              static_cast<unsigned long long>(r->last_sequence));
+  std::string chain = intact ? "intact"
+                             : absl::StrCat("BROKEN (", r->problems.size(),
+                                            r->problems.size() >= 100 ? "+" : "", " problems)");
+  if (r->chain_start_cut) {
+    absl::StrAppend(&chain, "; chain starts at segment ", r->first_segment,
+                    " (older segments removed by retention)");
+  }
+  std::printf("chain     %s\n", chain.c_str());
+  for (const std::string& note : r->notes) std::printf("note      %s\n", note.c_str());
+  for (const std::string& problem : r->problems) std::printf("problem   %s\n", problem.c_str());
+  return intact ? kExitOk : kExitInvalidId;
+}
+
+// Returns the instant a date (YYYY-MM-DD, China time) starts; `end` adds a day (an inclusive
+// --to).
+absl::StatusOr<int64_t> DateMicros(std::string_view flag, const std::string& text, bool end) {
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime("%Y-%m-%d", text, ChinaTime(), &t, &error)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--%s %s: expected YYYY-MM-DD", flag, text));
+  }
+  if (end) t += absl::Hours(24);
+  return absl::ToUnixMicros(t);
+}
+
+std::string MeasureList(const std::vector<uint16_t>& measures) {
+  return absl::StrJoin(measures, ",");
+}
+
+constexpr std::string_view ListingName(audit::Listing listing) {
+  switch (listing) {
+    case audit::Listing::kUnlisted:
+      return "unlisted";
+    case audit::Listing::kListed:
+      return "listed";
+    case audit::Listing::kRelated:
+      return "related";
+  }
+  return "unknown";
+}
+
+nlohmann::json EntryJson(const Entry& e) {
+  const std::string receipt = e.receipt.ToString();
+  if (e.type == RecordType::kQuery) {
+    const audit::QueryRecord& q = e.query;
+    return {{"type", "query"},
+            {"sequence", q.sequence},
+            {"time", FormatMicros(q.time_micros)},
+            {"receipt", receipt},
+            {"receipt_issued", q.receipt_issued},
+            {"opcode", q.opcode},
+            {"caller", q.caller},
+            {"operator", q.operator_id},
+            {"matter", q.matter},
+            {"purpose", q.purpose},
+            {"subject", q.subject},
+            {"kind", q.kind == 0 ? "person" : "organization"},
+            {"listing", ListingName(q.listing)},
+            {"agency", q.agency_filter},
+            {"scenario", q.scenario_filter},
+            {"as_of", q.as_of},
+            {"list_version", q.list_version},
+            {"generation", q.generation},
+            {"delta_sequence", q.delta_sequence},
+            {"measures", q.measures}};
+  }
+  const audit::FeedbackRecord& f = e.feedback;
+  nlohmann::json entries = nlohmann::json::array();
+  for (const audit::FeedbackEntry& x : f.entries) {
+    entries.push_back(
+        {{"measure", x.measure}, {"outcome", audit::OutcomeName(x.outcome)}, {"reason", x.reason}});
+  }
+  return {{"type", "feedback"},
+          {"sequence", f.sequence},
+          {"time", FormatMicros(f.time_micros)},
+          {"receipt", receipt},
+          {"for_receipt", f.receipt},
+          {"caller", f.caller},
+          {"operator", f.operator_id},
+          {"entries", entries}};
+}
+
+std::string EntryText(const Entry& e) {
+  const std::string receipt = e.receipt.ToString();
+  if (e.type == RecordType::kQuery) {
+    const audit::QueryRecord& q = e.query;
+    return absl::StrFormat(
+        "%s query seq=%u receipt=%s caller=%s operator=%s matter=%s subject=%s %s measures=%s "
+        "version=%s generation=%u%s",
+        FormatMicros(q.time_micros), q.sequence, receipt, q.caller, q.operator_id, q.matter,
+        q.subject, ListingName(q.listing), MeasureList(q.measures), q.list_version, q.generation,
+        q.purpose.empty() ? "" : absl::StrCat(" purpose=\"", std::string(q.purpose), "\""));
+  }
+  const audit::FeedbackRecord& f = e.feedback;
+  std::string line = absl::StrFormat("%s feedback seq=%u receipt=%s for=%s caller=%s operator=%s",
+                                     FormatMicros(f.time_micros), f.sequence, receipt, f.receipt,
+                                     f.caller, f.operator_id);
+  for (const audit::FeedbackEntry& x : f.entries) {
+    absl::StrAppend(&line, " ", x.measure, "=", std::string(audit::OutcomeName(x.outcome)));
+    if (!x.reason.empty()) absl::StrAppend(&line, "(\"", std::string(x.reason), "\")");
+  }
+  return line;
+}
+
+// What `audit query` selects.
+struct Selection {
+  std::optional<std::string> subject, caller, receipt;
+
+  bool Matches(const Entry& e) const {
+    const bool query = e.type == RecordType::kQuery;
+    if (subject && !(query && e.query.subject == *subject)) return false;
+    if (caller && (query ? e.query.caller : e.feedback.caller) != *caller) return false;
+    if (receipt && !(query ? e.receipt.ToString() == *receipt : e.feedback.receipt == *receipt)) {
+      return false;
+    }
+    return true;
+  }
+};
+
+int RunQuery(const std::vector<std::string>& args) {
+  constexpr std::string_view kCommand = "audit query";
+  absl::StatusOr<Flags> flags = Flags::Parse(args, kQueryFlags);
+  if (!flags.ok()) return UsageError(kCommand, flags.status());
+  if (flags->positional().size() != 1) {
+    return UsageError(kCommand, absl::InvalidArgumentError("expected one audit directory"));
+  }
+  Selection select{flags->Get("subject"), flags->Get("caller"), flags->Get("receipt")};
+  if (!select.subject && !select.caller && !select.receipt) {
+    return UsageError(
+        kCommand, absl::InvalidArgumentError("one of --subject, --caller, --receipt is needed"));
+  }
+  if (select.subject) {
+    // Records hold the normalised ID: accept the forms `check` accepts.
+    if (absl::StatusOr<Id> id = ParseId(*select.subject); id.ok()) {
+      select.subject = std::string(id->text());
+    }
+  }
+  if (select.receipt && !audit::Receipt::Parse(*select.receipt).ok()) {
+    return UsageError(kCommand, audit::Receipt::Parse(*select.receipt).status());
+  }
+  audit::ReadOptions range;
+  for (const auto& [flag, end] : {std::pair<std::string_view, bool>{"from", false}, {"to", true}}) {
+    if (std::optional<std::string> text = flags->Get(flag)) {
+      absl::StatusOr<int64_t> micros = DateMicros(flag, *text, end);
+      if (!micros.ok()) return UsageError(kCommand, micros.status());
+      (end ? range.to_micros : range.from_micros) = *micros;
+    }
+  }
+  const bool json = flags->Has("json");
+  const absl::Status status =
+      audit::ForEachRecord(flags->positional()[0], range, [&](const Entry& e) {
+        if (!select.Matches(e)) return true;
+        const std::string line = json ? Dump(EntryJson(e)) : EntryText(e);
+        std::printf("%s\n", line.c_str());
+        return true;
+      });
+  if (!status.ok()) return ReadError(kCommand, status);
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunAudit(const std::vector<std::string>& args) {
+  const std::string sub = args.empty() ? "" : args[0];
+  const std::vector<std::string> rest(args.empty() ? args.end() : args.begin() + 1, args.end());
+  if (sub == "verify") return RunVerify(rest);
+  if (sub == "query") return RunQuery(rest);
+  return UsageError("audit", absl::InvalidArgumentError("expected verify or query"));
+}
+
+}  // namespace shixin

@@ -1,0 +1,97 @@
+// End-to-end tests of `shixin audit verify` and `shixin audit query` on an audit written by
+// AuditLog: output, exit statuses, a damaged audit.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "audit/audit_log.h"
+#include "audit/audit_test_util.h"
+#include "audit/format.h"
+#include "tests/cli_run.h"
+
+namespace shixin::audit {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+using shixin::testing::RunResult;
+using shixin::testing::Shixin;
+
+class CliAuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AuditLog::Options o;
+    o.dir = dir_;
+    o.node = 0x9f2c41d0;
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    ASSERT_TRUE(log.ok());
+    // 2026-11-30T10:00:00+08:00 and a day later.
+    const int64_t t0 = int64_t{1796004000} * 1000000;
+    QueryRecord a = testing::TypicalQuery("110101199003074514", t0);
+    QueryRecord b = testing::TypicalQuery("91110000600037341L", t0 + int64_t{86400} * 1000000);
+    b.caller = "other";
+    absl::StatusOr<AuditLog::Appended> ra = (*log)->Append(&a);
+    ASSERT_TRUE(ra.ok() && (*log)->Append(&b).ok());
+    receipt_ = ra->receipt.ToString();
+    FeedbackRecord f;
+    f.time_micros = t0 + 1000;
+    f.caller = "court-agency-17";
+    f.receipt = receipt_;
+    f.entries = {{41, Outcome::kApplied, ""}, {52, Outcome::kNotApplied, "已履行"}};
+    ASSERT_TRUE((*log)->Append(&f).ok());
+    ASSERT_TRUE((*log)->SyncToDisk().ok());
+  }
+  testing::ScratchDir tmp_;
+  std::string dir_ = tmp_.path() + "/audit";
+  std::string receipt_;
+};
+
+TEST_F(CliAuditTest, VerifyCountsAndChain) {
+  const RunResult r = Shixin("audit verify " + dir_);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("records   3 (2 queries, 1 feedbacks)"));
+  EXPECT_THAT(r.out, HasSubstr("sequence  1..3"));
+  EXPECT_THAT(r.out, HasSubstr("chain     intact"));
+  const RunResult j = Shixin("audit verify --json " + dir_);
+  EXPECT_THAT(j.out, HasSubstr(R"("chain_intact":true)"));
+}
+
+TEST_F(CliAuditTest, VerifyNamesTheDamagedRecord) {
+  {
+    std::fstream f(SegmentPath(dir_, 1), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(kHeaderSize + 20));
+    f.put('#');
+  }
+  const RunResult r = Shixin("audit verify " + dir_);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("problem   " + SegmentPath(dir_, 1) + ": record 0 at offset 64"));
+}
+
+TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
+  RunResult r = Shixin("audit query " + dir_ + " --subject '110101 19900307 4514'");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("2026-11-30T10:00:00.000000+08:00 query seq=1 receipt=" + receipt_));
+  EXPECT_THAT(r.out, HasSubstr("measures=1,2,5,17,29,41,52"));
+  EXPECT_THAT(r.out, Not(HasSubstr("91110000600037341L")));
+  r = Shixin("audit query " + dir_ + " --receipt " + receipt_);
+  EXPECT_THAT(r.out, HasSubstr("feedback seq=3"));
+  EXPECT_THAT(r.out, HasSubstr("41=applied 52=not_applied(\"已履行\")"));
+  r = Shixin("audit query " + dir_ + " --caller other --json");
+  EXPECT_THAT(r.out, HasSubstr(R"("subject":"91110000600037341L")"));
+  EXPECT_THAT(r.out, Not(HasSubstr("110101199003074514")));
+  r = Shixin("audit query " + dir_ + " --caller other --from 2026-11-30 --to 2026-11-30");
+  EXPECT_EQ(r.out, "");
+  r = Shixin("audit query " + dir_ + " --caller other --from 2026-12-01 --to 2026-12-01");
+  EXPECT_THAT(r.out, HasSubstr("subject=91110000600037341L"));
+  EXPECT_EQ(Shixin("audit query " + dir_).status, 2);
+  EXPECT_EQ(Shixin("audit query " + dir_ + " --caller x --from 2026-13-01").status, 2);
+  EXPECT_EQ(Shixin("audit verify /nonexistent/audit").status, 3);
+}
+
+}  // namespace
+}  // namespace shixin::audit

@@ -1,0 +1,37 @@
+// Runs the shixin binary of this build tree for the CLI end-to-end tests.
+//
+// Thread safety: popen; one call at a time per test.
+#ifndef SHIXIN_TESTS_CLI_RUN_H_
+#define SHIXIN_TESTS_CLI_RUN_H_
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace shixin::testing {
+
+struct RunResult {
+  std::string out;
+  int status = -1;
+};
+
+// Runs the shixin binary with `args` (a shell-quoted string) in the source directory, capturing
+// stdout (stderr is dropped). Returns the output and the exit status (-1: not exited).
+inline RunResult Shixin(const std::string& args) {
+  const std::string command = std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args + " 2>/dev/null";
+  std::string with_dir = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR + " && " + command;
+  RunResult run;
+  FILE* pipe = popen(with_dir.c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) run.out.append(buf, n);
+  const int status = pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+}  // namespace shixin::testing
+
+#endif  // SHIXIN_TESTS_CLI_RUN_H_
