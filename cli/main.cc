@@ -6,6 +6,7 @@
 
 #include "cli/caller_commands.h"
 #include "cli/commands.h"
+#include "cli/report_commands.h"
 
 namespace {
 
@@ -47,6 +48,12 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          a new token for a caller (--replace: its only one)
   caller list --file F [--json]          the callers (never their token hashes)
   caller remove --file F --id ID         remove a caller
+  report   --audit DIR --quarter YYYYQN [--caller X] [--format csv|json|html] [-o FILE]
+           [--calendar DIR] [--catalog FILE]
+                                         the quarterly report of an audit directory: per
+                                         caller and agency, queries, hits, measures and the
+                                         feedback on them; its due date from the holiday
+                                         calendar [data/calendar] (format: html)
   help                                   this text
 
 flags:
@@ -97,6 +104,7 @@ int main(int argc, char** argv) {
   if (command == "gen") return shixin::RunGen(args);
   if (command == "compile") return shixin::RunCompile(args);
   if (command == "caller") return shixin::RunCaller(args);
+  if (command == "report") return shixin::RunReport(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
   return shixin::kExitUsage;
 }
