@@ -8,21 +8,14 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "report/report_test_util.h"
 
 namespace shixin::report {
 namespace {
 
 using ::testing::ElementsAre;
 
-const Catalog& Hegang() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> c =
-        Catalog::LoadFile(std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/measures/hegang-2018.json");
-    EXPECT_TRUE(c.ok()) << c.status();
-    return new Catalog(*std::move(c));
-  }();
-  return *catalog;
-}
+const Catalog& Hegang() { return TestCatalog(); }
 
 constexpr Quarter kQ4{2026, 4};
 const int64_t kInQ4 = kQ4.BeginMicros() + 1000;

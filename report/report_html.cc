@@ -112,7 +112,8 @@ void AppendCaller(const CallerReport& c, bool pending, std::string* out) {
 std::string RenderHtml(const QuarterlyReport& report) {
   const std::string quarter = report.quarter.ToString();
   std::string out;
-  HtmlBegin(absl::StrCat("联合惩戒季度报告 ", quarter), "", &out);
+  HtmlBegin(absl::StrCat("联合惩戒季度报告 ", quarter),
+            "th { word-break: keep-all; } table.meta th { width: 8em; }\n", &out);
   absl::StrAppend(&out,
                   "<h1>失信被执行人联合惩戒情况季度报告<br><span class=\"en\">Quarterly report "
                   "of joint punishment of dishonest judgment debtors</span></h1>\n",
