@@ -7,6 +7,7 @@
 #include "cli/audit_commands.h"
 #include "cli/caller_commands.h"
 #include "cli/commands.h"
+#include "cli/report_commands.h"
 
 namespace {
 
@@ -54,6 +55,12 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
            [--to YYYY-MM-DD] [--json]    the audit records of a subject, caller or receipt
                                          (a receipt's feedback too), one per line; dates in
                                          China time, --to inclusive
+  report   --audit DIR --quarter YYYYQN [--caller X] [--format csv|json|html] [-o FILE]
+           [--calendar DIR] [--catalog FILE]
+                                         the quarterly report of an audit directory: per
+                                         caller and agency, queries, hits, measures and the
+                                         feedback on them; its due date from the holiday
+                                         calendar [data/calendar] (format: html)
   help                                   this text
 
 flags:
@@ -105,6 +112,7 @@ int main(int argc, char** argv) {
   if (command == "compile") return shixin::RunCompile(args);
   if (command == "caller") return shixin::RunCaller(args);
   if (command == "audit") return shixin::RunAudit(args);
+  if (command == "report") return shixin::RunReport(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
   return shixin::kExitUsage;
 }

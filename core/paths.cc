@@ -17,6 +17,7 @@ namespace shixin {
 namespace {
 
 constexpr char kCatalogFile[] = "measures/hegang-2018.json";
+constexpr char kCalendarDir[] = "calendar";
 
 const char* FileTypeName(mode_t mode) {
   if (S_ISFIFO(mode)) return "a FIFO";
@@ -29,16 +30,31 @@ const char* FileTypeName(mode_t mode) {
 
 }  // namespace
 
-std::string DefaultCatalogPath() {
-  if (const char* env = std::getenv("SHIXIN_CATALOG"); env != nullptr && *env != '\0') return env;
+namespace {
+
+// Returns the shipped data file or directory `relative` (to data/): the installed copy, found
+// from the running binary's <prefix>/bin/, or the source tree's.
+std::string ShippedDataPath(const char* relative) {
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     const std::filesystem::path installed =
-        exe.parent_path().parent_path() / "share/shixin" / kCatalogFile;
+        exe.parent_path().parent_path() / "share/shixin" / relative;
     if (std::filesystem::exists(installed, ec)) return installed.string();
   }
-  return std::string(SHIXIN_SOURCE_DIR) + "/data/" + kCatalogFile;
+  return std::string(SHIXIN_SOURCE_DIR) + "/data/" + relative;
+}
+
+}  // namespace
+
+std::string DefaultCatalogPath() {
+  if (const char* env = std::getenv("SHIXIN_CATALOG"); env != nullptr && *env != '\0') return env;
+  return ShippedDataPath(kCatalogFile);
+}
+
+std::string DefaultCalendarDir() {
+  if (const char* env = std::getenv("SHIXIN_CALENDAR"); env != nullptr && *env != '\0') return env;
+  return ShippedDataPath(kCalendarDir);
 }
 
 absl::StatusOr<int> OpenRegularFile(const std::string& path) {

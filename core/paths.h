@@ -19,6 +19,11 @@ namespace shixin {
 // file need not exist; loading it reports that.
 std::string DefaultCatalogPath();
 
+// Returns the holiday calendar directory used when none is configured (data/calendar/, the
+// report's due dates): $SHIXIN_CALENDAR if set and non-empty, the installed copy
+// (<prefix>/share/shixin/calendar), or the source tree's data/calendar. It need not exist.
+std::string DefaultCalendarDir();
+
 // Opens `path` (following symbolic links) for reading, close-on-exec, and checks that it is a
 // regular file. The open itself does not block: a FIFO without a writer, a terminal or a
 // device is opened non-blocking, recognised with fstat and closed again. Returns the

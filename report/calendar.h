@@ -1,0 +1,95 @@
+// The holiday calendar of the quarterly report (issue 12): China's public holidays and the
+// weekend days made working days (调休), one data file per year (data/calendar/YYYY.toml, see
+// data/calendar/README.md), and the quarters and due dates computed from it.
+//
+// Thread safety: Quarter is a plain value; a Calendar is immutable after loading and safe to
+// share between threads.
+#ifndef SHIXIN_REPORT_CALENDAR_H_
+#define SHIXIN_REPORT_CALENDAR_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace shixin::report {
+
+// Returns China Standard Time (UTC+8, no daylight saving): the zone of quarters and due dates.
+absl::TimeZone ChinaStandardTime();
+
+// Returns `day` as "YYYY-MM-DD" / as the integer YYYYMMDD (INFO's next_report_due).
+std::string FormatDay(absl::CivilDay day);
+uint32_t DayNumber(absl::CivilDay day);
+
+// A calendar quarter, e.g. 2026Q4.
+struct Quarter {
+  int year = 0;
+  int q = 0;  // 1..4
+
+  // Parses "2026Q4" (also "2026q4"). Returns InvalidArgument saying what is wrong otherwise.
+  static absl::StatusOr<Quarter> Parse(std::string_view text);
+  // Returns the quarter that holds `day`.
+  static Quarter Of(absl::CivilDay day);
+
+  // Returns "2026Q4".
+  std::string ToString() const;
+  absl::CivilDay FirstDay() const;
+  absl::CivilDay LastDay() const;
+  Quarter Next() const;
+  Quarter Previous() const;
+  // Returns the quarter's time range in Unix microseconds, [begin, end), in China Standard Time.
+  int64_t BeginMicros() const;
+  int64_t EndMicros() const;
+
+  friend bool operator==(const Quarter& a, const Quarter& b) {
+    return a.year == b.year && a.q == b.q;
+  }
+};
+
+class Calendar {
+ public:
+  // Loads every YYYY.toml file of `dir` (other files, such as README.md, are ignored). Returns
+  // NotFound if `dir` cannot be read, InvalidArgument "FILE:LINE: what" for a malformed file:
+  // a syntax error, a missing or unknown key, a year other than the file name's, a date that is
+  // not YYYY-MM-DD of that year, a working day that is not a Saturday or Sunday, a day that is
+  // both a holiday and a working day, a day listed twice.
+  static absl::StatusOr<Calendar> LoadDir(const std::string& dir);
+  // Adds the year file whose text is `text`; `file_name` ("2026.toml") gives the year expected
+  // and names the file in errors. Errors as LoadDir().
+  absl::Status AddYear(std::string_view text, std::string_view file_name);
+
+  // Returns whether `day` is a working day: a Monday to Friday that is not a holiday, or a
+  // weekend day listed as a working day. NotFound "no calendar for YYYY: add
+  // data/calendar/YYYY.toml" if the year is not in the calendar.
+  absl::StatusOr<bool> IsWorkingDay(absl::CivilDay day) const;
+
+  // Returns the day the report of `quarter` is due: the memorandum's 每季度结束后的第五个工作日前
+  // ("before the fifth working day after the quarter ends"; domain.md: within the first five
+  // working days) read as the fifth working day after the quarter's last day, that day
+  // included (the report is late from the sixth working day on). Errors as IsWorkingDay().
+  absl::StatusOr<absl::CivilDay> DueDate(Quarter quarter) const;
+
+  // Returns the next due date as of `today`: that of the quarter that ended most recently if
+  // it is today or later, else that of the current quarter. Errors as IsWorkingDay().
+  absl::StatusOr<absl::CivilDay> NextDue(absl::CivilDay today) const;
+
+  // Returns the source notice of `year`'s data, or "" if the year is not loaded.
+  std::string Source(int year) const;
+
+ private:
+  struct Year {
+    std::string source;
+    absl::flat_hash_set<int64_t> holidays;      // days since 1970-01-01
+    absl::flat_hash_set<int64_t> working_days;  // weekend days that are working days
+  };
+  absl::flat_hash_map<int, Year> years_;
+};
+
+}  // namespace shixin::report
+
+#endif  // SHIXIN_REPORT_CALENDAR_H_

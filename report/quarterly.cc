@@ -1,0 +1,384 @@
+#include "report/quarterly.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "audit/reader.h"
+
+namespace shixin::report {
+namespace {
+
+struct ReceiptKey {
+  uint32_t node;
+  uint32_t segment;
+  uint64_t offset;
+
+  friend bool operator==(const ReceiptKey& a, const ReceiptKey& b) {
+    return a.node == b.node && a.segment == b.segment && a.offset == b.offset;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const ReceiptKey& k) {
+    return H::combine(std::move(h), k.node, k.segment, k.offset);
+  }
+};
+
+// A receipt that returned measures: whose it is, which measures (numbers < 64), and whether
+// any feedback named it.
+struct ReceiptState {
+  ReceiptKey key;
+  uint32_t caller;  // index into Impl::callers
+  bool has_feedback = false;
+  uint64_t measure_mask = 0;
+};
+
+// The latest feedback entry for one measure of one receipt.
+struct Latest {
+  audit::Outcome outcome;
+  uint32_t reason;  // index into Impl::reasons
+};
+
+// What is summed per caller while reading; the total is summed from the callers' in Finish().
+struct Acc {
+  std::string caller;
+  uint32_t index = 0;  // in Impl::callers
+  uint64_t queries = 0, listed = 0, related = 0, receipts_with_measures = 0;
+  uint64_t corrections = 0;
+  absl::flat_hash_set<uint64_t> subjects;  // XXH3 of the subject id
+  std::vector<uint64_t> returned;          // by measure number
+  std::vector<uint64_t> agency_queries;    // by agency index
+  std::vector<absl::flat_hash_set<uint64_t>> agency_subjects;
+};
+
+// Counts of the measures' feedback, per measure number, filled in by Finish().
+struct FeedbackCounts {
+  uint64_t applied = 0, not_applied = 0, cancelled = 0;
+  absl::flat_hash_map<uint32_t, uint64_t> not_applied_reasons, cancelled_reasons;
+};
+
+std::vector<ReasonCount> SortedReasons(const absl::flat_hash_map<uint32_t, uint64_t>& counts,
+                                       const std::vector<std::string>& reasons) {
+  std::vector<ReasonCount> out;
+  for (const auto& [reason, count] : counts) out.push_back({reasons[reason], count});
+  std::sort(out.begin(), out.end(), [](const ReasonCount& a, const ReasonCount& b) {
+    return a.count != b.count ? a.count > b.count : a.reason < b.reason;
+  });
+  return out;
+}
+
+}  // namespace
+
+struct QuarterlyBuilder::Impl {
+  const Catalog& catalog;
+  Quarter quarter;
+  std::string caller_filter;
+  int64_t begin_micros, end_micros;
+  std::vector<int> agency_of;  // by measure number, -1 none
+  size_t agency_count;
+
+  absl::flat_hash_map<std::string, uint32_t> caller_index;
+  std::vector<std::unique_ptr<Acc>> callers;
+  Acc total;
+  std::vector<uint64_t> agency_stamp;  // dedupes a query's agencies without allocating
+  uint64_t stamp = 0;
+
+  absl::flat_hash_map<ReceiptKey, uint32_t> receipt_index;
+  std::vector<ReceiptState> receipts;
+  absl::flat_hash_map<std::pair<uint32_t, uint16_t>, Latest> latest;  // (receipt, measure)
+  absl::flat_hash_map<std::string, uint32_t> reason_index;
+  std::vector<std::string> reasons;
+  uint64_t feedback_outside = 0, feedback_entries_ignored = 0;
+
+  Impl(const Catalog& c, Quarter q, std::string filter)
+      : catalog(c),
+        quarter(q),
+        caller_filter(std::move(filter)),
+        begin_micros(q.BeginMicros()),
+        end_micros(q.EndMicros()),
+        agency_count(c.agencies().size()),
+        agency_stamp(c.agencies().size(), 0) {
+    int max_no = 64;
+    for (const Measure& m : c.measures()) max_no = std::max(max_no, m.no);
+    agency_of.assign(max_no + 1, -1);
+    for (const Measure& m : c.measures()) agency_of[m.no] = m.agency;
+    InitAcc(&total);
+  }
+
+  void InitAcc(Acc* acc) {
+    acc->returned.assign(agency_of.size(), 0);
+    acc->agency_queries.assign(agency_count, 0);
+    acc->agency_subjects.resize(agency_count);
+  }
+
+  Acc* CallerAcc(std::string_view caller) {
+    auto it = caller_index.find(absl::string_view(caller.data(), caller.size()));
+    if (it != caller_index.end()) return callers[it->second].get();
+    const uint32_t index = static_cast<uint32_t>(callers.size());
+    caller_index.emplace(std::string(caller), index);
+    callers.push_back(std::make_unique<Acc>());
+    callers.back()->caller = std::string(caller);
+    callers.back()->index = index;
+    InitAcc(callers.back().get());
+    return callers.back().get();
+  }
+
+  uint32_t ReasonId(std::string_view reason) {
+    auto [it, inserted] = reason_index.try_emplace(absl::string_view(reason.data(), reason.size()),
+                                                   static_cast<uint32_t>(reasons.size()));
+    if (inserted) reasons.emplace_back(reason);
+    return it->second;
+  }
+
+  void AddQuery(const audit::QueryRecord& r, const audit::Receipt& receipt);
+  void AddFeedback(const audit::FeedbackRecord& r);
+  CallerReport Summarise(const Acc& acc, const std::vector<FeedbackCounts>& feedback,
+                         uint64_t pending, std::vector<std::string> pending_receipts) const;
+};
+
+void QuarterlyBuilder::Impl::AddQuery(const audit::QueryRecord& r, const audit::Receipt& receipt) {
+  if (r.time_micros < begin_micros || r.time_micros >= end_micros) return;
+  if (!caller_filter.empty() && r.caller != caller_filter) return;
+  Acc* acc = CallerAcc(r.caller);
+  const uint64_t subject = XXH3_64bits(r.subject.data(), r.subject.size());
+  ++acc->queries;
+  acc->subjects.insert(subject);  // the total's distinct subjects: the union, in Finish()
+  if (r.listing == audit::Listing::kListed) ++acc->listed;
+  if (r.listing == audit::Listing::kRelated) ++acc->related;
+  if (r.measures.empty()) return;
+  ++stamp;
+  uint64_t mask = 0;
+  for (uint16_t no : r.measures) {
+    if (no >= acc->returned.size()) {  // a number beyond the catalog's: rare, grow
+      agency_of.resize(no + 1, -1);
+      for (auto& c : callers) c->returned.resize(no + 1, 0);
+      total.returned.resize(no + 1, 0);
+    }
+    ++acc->returned[no];
+    if (no < 64) mask |= uint64_t{1} << no;
+    const int agency = agency_of[no];
+    if (agency < 0 || agency_stamp[agency] == stamp) continue;
+    agency_stamp[agency] = stamp;
+    ++acc->agency_queries[agency];
+    acc->agency_subjects[agency].insert(subject);
+  }
+  ++acc->receipts_with_measures;
+  const ReceiptKey key{receipt.node, receipt.segment, receipt.offset};
+  auto [it, inserted] = receipt_index.try_emplace(key, static_cast<uint32_t>(receipts.size()));
+  if (inserted) {
+    receipts.push_back(ReceiptState{key, acc->index, false, mask});
+  }
+}
+
+void QuarterlyBuilder::Impl::AddFeedback(const audit::FeedbackRecord& r) {
+  if (!caller_filter.empty() && r.caller != caller_filter) return;
+  absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(r.receipt);
+  auto it = receipt.ok()
+                ? receipt_index.find(ReceiptKey{receipt->node, receipt->segment, receipt->offset})
+                : receipt_index.end();
+  if (it == receipt_index.end()) {
+    ++feedback_outside;
+    return;
+  }
+  ReceiptState& state = receipts[it->second];
+  for (const audit::FeedbackEntry& e : r.entries) {
+    const bool returned = e.measure >= 64 || (state.measure_mask >> e.measure & 1) != 0;
+    if (!returned) {
+      ++feedback_entries_ignored;
+      continue;
+    }
+    state.has_feedback = true;
+    const Latest value{e.outcome, ReasonId(e.reason)};
+    auto [slot, inserted] = latest.try_emplace({it->second, e.measure}, value);
+    if (!inserted) {
+      slot->second = value;
+      ++callers[state.caller]->corrections;
+    }
+  }
+}
+
+CallerReport QuarterlyBuilder::Impl::Summarise(const Acc& acc,
+                                               const std::vector<FeedbackCounts>& feedback,
+                                               uint64_t pending,
+                                               std::vector<std::string> pending_receipts) const {
+  CallerReport out;
+  out.caller = acc.caller;
+  out.queries = acc.queries;
+  out.subjects = acc.subjects.size();
+  out.listed = acc.listed;
+  out.related = acc.related;
+  out.hits = acc.listed + acc.related;
+  out.receipts_with_measures = acc.receipts_with_measures;
+  out.receipts_without_feedback = pending;
+  out.corrections = acc.corrections;
+  out.pending_receipts = std::move(pending_receipts);
+  std::vector<AgencyLine> agencies(agency_count);
+  for (size_t no = 0; no < acc.returned.size(); ++no) {
+    const FeedbackCounts* f = no < feedback.size() ? &feedback[no] : nullptr;
+    const uint64_t applied = f ? f->applied : 0, not_applied = f ? f->not_applied : 0,
+                   cancelled = f ? f->cancelled : 0;
+    if (acc.returned[no] + applied + not_applied + cancelled == 0) continue;
+    MeasureLine line;
+    line.no = static_cast<int>(no);
+    line.agency = agency_of[no];
+    if (const Measure* m = catalog.FindMeasure(line.no)) line.title = m->title;
+    if (line.agency >= 0) line.agency_id = catalog.agencies()[line.agency].id;
+    line.returned = acc.returned[no];
+    line.applied = applied;
+    line.not_applied = not_applied;
+    line.cancelled = cancelled;
+    out.feedback_entries += applied + not_applied + cancelled;
+    if (f) {
+      line.not_applied_reasons = SortedReasons(f->not_applied_reasons, reasons);
+      line.cancelled_reasons = SortedReasons(f->cancelled_reasons, reasons);
+    }
+    if (line.agency >= 0) {
+      AgencyLine& a = agencies[line.agency];
+      a.returned += line.returned;
+      a.applied += applied;
+      a.not_applied += not_applied;
+      a.cancelled += cancelled;
+    }
+    out.measures.push_back(std::move(line));
+  }
+  for (size_t i = 0; i < agency_count; ++i) {
+    AgencyLine& a = agencies[i];
+    a.agency = static_cast<int>(i);
+    a.id = catalog.agencies()[i].id;
+    a.name = catalog.agencies()[i].name;
+    a.queries = acc.agency_queries[i];
+    a.subjects = acc.agency_subjects[i].size();
+    if (a.queries + a.applied + a.not_applied + a.cancelled > 0) {
+      out.agencies.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+QuarterlyBuilder::QuarterlyBuilder(const Catalog& catalog, Quarter quarter,
+                                   std::string caller_filter)
+    : impl_(std::make_unique<Impl>(catalog, quarter, std::move(caller_filter))) {}
+
+QuarterlyBuilder::~QuarterlyBuilder() = default;
+
+void QuarterlyBuilder::Add(const audit::QueryRecord& record, const audit::Receipt& receipt) {
+  impl_->AddQuery(record, receipt);
+}
+
+void QuarterlyBuilder::Add(const audit::FeedbackRecord& record) { impl_->AddFeedback(record); }
+
+QuarterlyReport QuarterlyBuilder::Finish() {
+  Impl& m = *impl_;
+  const size_t n = m.callers.size();
+  const size_t measures = m.agency_of.size();
+  std::vector<std::vector<FeedbackCounts>> feedback(n, std::vector<FeedbackCounts>(measures));
+  std::vector<FeedbackCounts> total_feedback(measures);
+  for (const auto& [key, value] : m.latest) {
+    const uint32_t caller = m.receipts[key.first].caller;
+    const uint16_t no = key.second;
+    if (no >= measures) continue;  // the receipt did not return it: cannot happen past AddFeedback
+    for (FeedbackCounts* f : {&feedback[caller][no], &total_feedback[no]}) {
+      switch (value.outcome) {
+        case audit::Outcome::kApplied:
+          ++f->applied;
+          break;
+        case audit::Outcome::kNotApplied:
+          ++f->not_applied;
+          ++f->not_applied_reasons[value.reason];
+          break;
+        case audit::Outcome::kCancelled:
+          ++f->cancelled;
+          ++f->cancelled_reasons[value.reason];
+          break;
+      }
+    }
+  }
+  std::vector<uint64_t> pending(n, 0);
+  std::vector<std::vector<std::string>> pending_receipts(n);
+  std::vector<std::string> total_pending;
+  for (const ReceiptState& r : m.receipts) {
+    if (r.has_feedback) continue;
+    ++pending[r.caller];
+    const std::string text = audit::Receipt{r.key.node, r.key.segment, r.key.offset}.ToString();
+    if (pending_receipts[r.caller].size() < kMaxPending) pending_receipts[r.caller].push_back(text);
+    if (total_pending.size() < kMaxPending) total_pending.push_back(text);
+  }
+
+  QuarterlyReport report;
+  report.quarter = m.quarter;
+  report.caller_filter = m.caller_filter;
+  report.catalog_id = m.catalog.id();
+  report.catalog_title = m.catalog.title();
+  report.feedback_outside = m.feedback_outside;
+  report.feedback_entries_ignored = m.feedback_entries_ignored;
+  std::vector<uint32_t> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return m.callers[a]->caller < m.callers[b]->caller; });
+  uint64_t total_pending_count = 0;
+  for (uint32_t i : order) {
+    Acc& acc = *m.callers[i];
+    total_pending_count += pending[i];
+    // The total sums the callers' counters; its distinct subjects are its own sets.
+    m.total.queries += acc.queries;
+    m.total.listed += acc.listed;
+    m.total.related += acc.related;
+    m.total.receipts_with_measures += acc.receipts_with_measures;
+    m.total.corrections += acc.corrections;
+    m.total.subjects.insert(acc.subjects.begin(), acc.subjects.end());
+    for (size_t a = 0; a < m.agency_count; ++a) {
+      m.total.agency_queries[a] += acc.agency_queries[a];
+      m.total.agency_subjects[a].insert(acc.agency_subjects[a].begin(),
+                                        acc.agency_subjects[a].end());
+    }
+    for (size_t no = 0; no < acc.returned.size(); ++no) m.total.returned[no] += acc.returned[no];
+    report.callers.push_back(
+        m.Summarise(acc, feedback[i], pending[i], std::move(pending_receipts[i])));
+  }
+  m.total.caller = "*";
+  report.total =
+      m.Summarise(m.total, total_feedback, total_pending_count, std::move(total_pending));
+  return report;
+}
+
+absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(const std::string& audit_dir, Quarter quarter,
+                                                     const std::string& caller_filter,
+                                                     const Catalog& catalog,
+                                                     const Calendar* calendar,
+                                                     std::string_view calendar_error,
+                                                     const AuditSource& source) {
+  QuarterlyBuilder builder(catalog, quarter, caller_filter);
+  absl::Status read = source(
+      audit_dir, quarter.BeginMicros(),
+      [&](const audit::QueryRecord& r, const audit::Receipt& receipt) { builder.Add(r, receipt); },
+      [&](const audit::FeedbackRecord& r) { builder.Add(r); });
+  if (!read.ok()) return read;
+  QuarterlyReport report = builder.Finish();
+  if (calendar == nullptr) {
+    report.due_note = std::string(calendar_error);
+  } else if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(quarter); due.ok()) {
+    report.due_date = FormatDay(*due);
+  } else {
+    report.due_note = std::string(due.status().message());
+  }
+  return report;
+}
+
+absl::Status ReadAudit(const std::string& dir, int64_t from_micros, const QueryVisitor& on_query,
+                       const FeedbackVisitor& on_feedback) {
+  audit::ReadOptions options;
+  options.from_micros = from_micros;
+  return audit::ForEachRecord(dir, options, [&](const audit::Entry& entry) {
+    if (entry.type == audit::RecordType::kQuery) {
+      on_query(entry.query, entry.receipt);
+    } else {
+      on_feedback(entry.feedback);
+    }
+    return true;
+  });
+}
+
+}  // namespace shixin::report

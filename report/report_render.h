@@ -1,0 +1,36 @@
+// The renderings of a quarterly report (report/quarterly.h): CSV (one table, a `level` column
+// telling caller, agency, measure and reason rows apart), JSON (one object), and HTML (one
+// self-contained page in Chinese and English that prints on A4).
+//
+// Thread safety: pure functions.
+#ifndef SHIXIN_REPORT_REPORT_RENDER_H_
+#define SHIXIN_REPORT_REPORT_RENDER_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "report/quarterly.h"
+
+namespace shixin::report {
+
+// The CSV header line's columns, in order.
+inline constexpr std::string_view kCsvColumns =
+    "quarter,caller,level,agency,measure,title,queries,subjects,hits,returned,applied,"
+    "not_applied,cancelled,receipts_with_measures,receipts_without_feedback,corrections,reason";
+
+// Returns the CSV (RFC 4180, header line first, "\r\n" line ends). The caller "*" rows are the
+// total over every caller. Reason rows carry their count in not_applied or cancelled.
+std::string RenderCsv(const QuarterlyReport& report);
+// Returns the JSON object (one line): quarter, due_date, due_note, caller_filter, catalog,
+// empty, feedback_outside, feedback_entries_ignored, total, callers.
+std::string RenderJson(const QuarterlyReport& report);
+// Returns the HTML page. Also for an empty quarter (it says "no queries in QUARTER").
+std::string RenderHtml(const QuarterlyReport& report);
+
+// Returns the rendering named `format` ("csv", "json" or "html"), or InvalidArgument.
+absl::StatusOr<std::string> Render(const QuarterlyReport& report, std::string_view format);
+
+}  // namespace shixin::report
+
+#endif  // SHIXIN_REPORT_REPORT_RENDER_H_
