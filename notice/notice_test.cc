@@ -124,9 +124,9 @@ TEST_F(NoticeTest, RelatedPersonShowsTheOrganisationsCasesAndRole) {
 TEST_F(NoticeTest, FeedbackListsOnlyTheMeasuresApplied) {
   NoticeInput in = Input("11010519491231002X", audit::Listing::kListed, {7, 41, 52});
   in.feedback = std::vector<audit::FeedbackEntry>{
-      {.measure = 7, .outcome = audit::Outcome::kApplied},
+      {.measure = 7, .outcome = audit::Outcome::kApplied, .reason = ""},
       {.measure = 41, .outcome = audit::Outcome::kNotApplied, .reason = "no hotel matter"},
-      {.measure = 52, .outcome = audit::Outcome::kApplied},
+      {.measure = 52, .outcome = audit::Outcome::kApplied, .reason = ""},
       {.measure = 52, .outcome = audit::Outcome::kCancelled, .reason = "corrected"}};
   const std::string text = RenderNoticeText(in);
   EXPECT_THAT(text, HasSubstr("本单位已依据上述备忘录对告知对象实施下列惩戒措施：\n"));
