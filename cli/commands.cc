@@ -57,8 +57,10 @@ std::vector<std::string> QueryInputs(const Flags& flags) {
   return inputs;
 }
 
-absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
-    const Flags& flags, const std::optional<std::string>& data = std::nullopt) {
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
+                                                         const std::optional<std::string>& data) {
   const std::optional<std::string> dir = data ? data : flags.Get("data");
   if (!dir) return absl::InvalidArgumentError("--data DIR is required");
   absl::StatusOr<uint64_t> max_errors = flags.GetUint("max-errors", 0);
@@ -72,6 +74,8 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
   }
   return snap;
 }
+
+namespace {
 
 // Returns `specs` with the flags of server mode (remote.h kConnectFlags).
 std::vector<FlagSpec> WithConnectFlags(std::vector<FlagSpec> specs) {
@@ -331,17 +335,13 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
 }
 
 int RunCompile(const std::vector<std::string>& args) {
-  std::vector<std::string> normalised = args;  // -o is short for --out
-  for (std::string& arg : normalised) {
-    if (arg == "-o") arg = "--out";
-  }
-  absl::StatusOr<Flags> flags = Flags::Parse(normalised, {{"data", true},
-                                                          {"snapshot", true},
-                                                          {"deltas", true},
-                                                          {"history-days", true},
-                                                          {"out", true},
-                                                          {"catalog", true},
-                                                          {"max-errors", true}});
+  absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), {{"data", true},
+                                                                  {"snapshot", true},
+                                                                  {"deltas", true},
+                                                                  {"history-days", true},
+                                                                  {"out", true},
+                                                                  {"catalog", true},
+                                                                  {"max-errors", true}});
   if (!flags.ok()) return UsageError("compile", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("compile", absl::InvalidArgumentError("-o FILE is required"));

@@ -6,13 +6,18 @@
 #ifndef SHIXIN_CLI_COMMANDS_H_
 #define SHIXIN_CLI_COMMANDS_H_
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cli/flags.h"
 #include "core/id.h"
+#include "core/snapshot.h"
 
 namespace shixin {
 
@@ -23,6 +28,12 @@ inline constexpr int kExitLoad = 3;
 
 // Prints "shixin COMMAND: MESSAGE (see shixin help)" on stderr; returns kExitUsage.
 int UsageError(std::string_view command, const absl::Status& status);
+
+// Returns the list loaded from the data directory `data`, or that of --data without it,
+// tolerating --max-errors bad lines (each reported on stderr). InvalidArgument when neither
+// names a directory; else LoadDataDir()'s errors.
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
+    const Flags& flags, const std::optional<std::string>& data = std::nullopt);
 
 // Runs `query` on each input that parses as an ID and prints the reason for each that does not
 // (as JSON with `json`). `query` returns an exit status; kExitLoad stops the run. Returns

@@ -75,4 +75,11 @@ absl::StatusOr<uint64_t> Flags::GetUint(std::string_view name, uint64_t fallback
   return n;
 }
 
+std::vector<std::string> WithShortOut(std::vector<std::string> args) {
+  for (std::string& arg : args) {
+    if (arg == "-o") arg = "--out";
+  }
+  return args;
+}
+
 }  // namespace shixin

@@ -22,6 +22,9 @@ struct FlagSpec {
   bool takes_value;
 };
 
+// Returns `args` with each "-o" spelled "--out" (its short form, for commands that write a file).
+std::vector<std::string> WithShortOut(std::vector<std::string> args);
+
 class Flags {
  public:
   // Parses args (without the program and command names) against `specs`.

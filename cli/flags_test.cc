@@ -97,5 +97,10 @@ TEST(CallerCredentialsTest, NoTokenOnTheCommandLine) {
   EXPECT_FALSE(ServerFlags({"--caller", "bank-a", "--token", "shx_secret"}).ok());
 }
 
+TEST(FlagsTest, ShortOut) {
+  EXPECT_EQ(WithShortOut({"-o", "f", "--data", "-o"}),
+            std::vector<std::string>({"--out", "f", "--data", "--out"}));
+}
+
 }  // namespace
 }  // namespace shixin

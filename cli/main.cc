@@ -8,6 +8,7 @@
 #include "cli/caller_commands.h"
 #include "cli/commands.h"
 #include "cli/report_commands.h"
+#include "cli/export_commands.h"
 
 namespace {
 
@@ -61,6 +62,17 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          caller and agency, queries, hits, measures and the
                                          feedback on them; its due date from the holiday
                                          calendar [data/calendar] (format: html)
+  export   --public -o FILE --format ndjson|csv --data DIR
+                                         what the public may see of every subject listed now:
+                                         names, persons' IDs masked, organisations' codes and
+                                         legal representatives' names, cases (court, number,
+                                         dates, conduct, performance); "-o -": standard output
+  notice   --receipt R --audit DIR --format html|txt --data DIR [-o FILE] [--callers FILE]
+           [--catalog FILE]              the punishment notice (惩戒告知书) of the MEASURES
+                                         answer of receipt R: the issuing caller (its name from
+                                         --callers), the subject, its cases, the measures (only
+                                         those reported applied, if the caller gave feedback),
+                                         how to object; HTML printable on A4 [standard output]
   help                                   this text
 
 flags:
@@ -113,6 +125,8 @@ int main(int argc, char** argv) {
   if (command == "caller") return shixin::RunCaller(args);
   if (command == "audit") return shixin::RunAudit(args);
   if (command == "report") return shixin::RunReport(args);
+  if (command == "export") return shixin::RunExport(args);
+  if (command == "notice") return shixin::RunNotice(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
   return shixin::kExitUsage;
 }

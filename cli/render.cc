@@ -137,11 +137,6 @@ std::string StretchLine(const CheckResult& r) {
 
 }  // namespace
 
-std::string FormatDate(uint32_t d) {
-  if (d == 0) return "";
-  return absl::StrFormat("%04d-%02d-%02d", d / 10000, d / 100 % 100, d % 100);
-}
-
 std::string CheckJson(const CheckResult& r) { return Dump(SubjectJson(r, /*with_cases=*/true)); }
 
 std::string MeasuresJson(const MeasuresResult& r) {

@@ -37,9 +37,6 @@ std::string ErrorText(std::string_view input, std::string_view error);
 std::string InfoText(const wire::InfoResponse& i, uint8_t version = 1);
 std::string CatalogText(const wire::CatalogResponse& c);
 
-// Returns "2019-01-14" for 20190114, or "" for 0.
-std::string FormatDate(uint32_t yyyymmdd);
-
 }  // namespace shixin
 
 #endif  // SHIXIN_CLI_RENDER_H_

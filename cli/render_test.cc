@@ -267,11 +267,6 @@ TEST(RenderTest, CatalogText) {
   EXPECT_NE(text.find("公布\n"), std::string::npos) << text;
 }
 
-TEST(RenderTest, FormatDate) {
-  EXPECT_EQ(FormatDate(20190714), "2019-07-14");
-  EXPECT_EQ(FormatDate(0), "");
-}
-
 TEST(RenderTest, ListedSubjectsShowTheirStretch) {
   CheckResult r;
   r.id = "11010519491231002X";

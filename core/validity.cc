@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
@@ -45,6 +46,11 @@ absl::StatusOr<int64_t> ParseInstant(std::string_view text) {
 
 std::string FormatInstant(int64_t instant) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", absl::FromUnixSeconds(instant), ChinaTime());
+}
+
+std::string FormatDate(uint32_t d) {
+  if (d == 0) return "";
+  return absl::StrFormat("%04d-%02d-%02d", d / 10000, d / 100 % 100, d % 100);
 }
 
 int64_t TermEndInstant(uint32_t term_end) {

@@ -39,6 +39,8 @@ uint32_t DayOf(int64_t instant);
 absl::StatusOr<int64_t> ParseInstant(std::string_view text);
 // Returns `instant` as RFC 3339 in China Standard Time, e.g. "2026-06-03T10:00:00+08:00".
 std::string FormatInstant(int64_t instant);
+// Returns the day `yyyymmdd` as "2019-01-14" (for 20190114), or "" for 0.
+std::string FormatDate(uint32_t yyyymmdd);
 
 // The instants [from, until) during which something counts; until == kForever: no known end.
 struct Interval {

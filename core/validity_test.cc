@@ -63,5 +63,10 @@ TEST(ValidityTest, EndReasonNames) {
   EXPECT_FALSE(RemoveReasonFromName("").has_value());
 }
 
+TEST(ValidityTest, FormatDate) {
+  EXPECT_EQ(FormatDate(20190714), "2019-07-14");
+  EXPECT_EQ(FormatDate(0), "");
+}
+
 }  // namespace
 }  // namespace shixin

@@ -2,7 +2,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "report/html.h"
+#include "base/html.h"
 #include "report/report_render.h"
 
 namespace shixin::report {

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
-#include "report/html.h"
+#include "base/html.h"
 
 namespace shixin::report {
 namespace {

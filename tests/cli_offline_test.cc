@@ -231,4 +231,55 @@ TEST(CliOfflineTest, CallerCommands) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// Returns the contents of `path` ("" if it cannot be read).
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Returns every person ID of the sample's feeds (the values of "cardNum" and "personId" that
+// are resident IDs: 18 characters, digits but the last).
+std::vector<std::string> SamplePersonIds() {
+  std::vector<std::string> ids;
+  const std::string dir = std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/sample/";
+  for (const char* file : {"debtors.ndjson", "relations.ndjson"}) {
+    const std::string text = ReadWholeFile(dir + file);
+    for (const std::string key : {"\"cardNum\":\"", "\"personId\":\""}) {
+      for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+        const std::string id = text.substr(at + key.size(), 18);
+        if (id.find_first_not_of("0123456789") >= 17) ids.push_back(id);
+      }
+    }
+  }
+  return ids;
+}
+
+// shixin export --public on the sample: every listed subject, no person's whole ID (nor its
+// old 15-digit form), the masked form instead; usage errors.
+TEST(CliOfflineTest, PublicExport) {
+  const std::vector<std::string> person_ids = SamplePersonIds();
+  ASSERT_GE(person_ids.size(), 15u);
+  for (const std::string format : {"ndjson", "csv"}) {
+    const std::string out = ::testing::TempDir() + "/public." + format;
+    const RunResult run =
+        Shixin("export --public -o " + out + " --format " + format + " --data data/sample");
+    EXPECT_EQ(run.status, 0) << format;
+    const std::string text = ReadWholeFile(out);
+    EXPECT_THAT(text, HasSubstr("1101051949****002X")) << format;
+    EXPECT_THAT(text, HasSubstr("泉州市恒泰贸易有限公司")) << format;
+    for (const std::string& id : person_ids) {
+      EXPECT_THAT(text, Not(HasSubstr(id))) << format;
+      EXPECT_THAT(text, Not(HasSubstr(id.substr(0, 6) + id.substr(8, 9)))) << format;  // 15-digit
+    }
+    std::remove(out.c_str());
+  }
+  ExpectShixin("export --public -o - --format ndjson --data data/sample", 0,
+               {R"({"kind":"organization","name":"鹤岗市龙腾煤业有限责任公司","id":"230987613",)"});
+  EXPECT_EQ(Shixin("export -o - --format csv --data data/sample").status, 2);
+  EXPECT_EQ(Shixin("export --public -o - --format xml --data data/sample").status, 2);
+  EXPECT_EQ(Shixin("export --public --format csv --data data/sample").status, 2);
+  EXPECT_EQ(Shixin("export --public -o - --format csv --data /nonexistent").status, 3);
+  EXPECT_EQ(Shixin("notice --receipt x --audit /tmp --format txt --data data/sample").status, 2);
+}
+
 }  // namespace

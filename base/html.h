@@ -3,13 +3,13 @@
 // assets; tables break across pages and repeat their header row).
 //
 // Thread safety: pure functions.
-#ifndef SHIXIN_REPORT_HTML_H_
-#define SHIXIN_REPORT_HTML_H_
+#ifndef SHIXIN_BASE_HTML_H_
+#define SHIXIN_BASE_HTML_H_
 
 #include <string>
 #include <string_view>
 
-namespace shixin::report {
+namespace shixin {
 
 // Returns `text` with &, <, >, " and ' escaped for HTML text and attribute values.
 std::string HtmlEscape(std::string_view text);
@@ -20,6 +20,6 @@ void HtmlBegin(std::string_view title, std::string_view extra_css, std::string* 
 // Appends the end of the page to `out`.
 void HtmlEnd(std::string* out);
 
-}  // namespace shixin::report
+}  // namespace shixin
 
-#endif  // SHIXIN_REPORT_HTML_H_
+#endif  // SHIXIN_BASE_HTML_H_

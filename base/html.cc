@@ -1,6 +1,6 @@
-#include "report/html.h"
+#include "base/html.h"
 
-namespace shixin::report {
+namespace shixin {
 namespace {
 
 // A4 with margins; tables split between rows and repeat their head on every page.
@@ -63,4 +63,4 @@ void HtmlBegin(std::string_view title, std::string_view extra_css, std::string* 
 
 void HtmlEnd(std::string* out) { out->append("</body>\n</html>\n"); }
 
-}  // namespace shixin::report
+}  // namespace shixin

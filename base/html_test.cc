@@ -1,0 +1,31 @@
+#include "base/html.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+TEST(HtmlTest, EscapesTextAndAttributeCharacters) {
+  EXPECT_EQ(HtmlEscape("a&<>\"'b"), "a&amp;&lt;&gt;&quot;&#39;b");
+  EXPECT_EQ(HtmlEscape("张三"), "张三");
+  EXPECT_EQ(HtmlEscape(""), "");
+}
+
+TEST(HtmlTest, PageFramePrintsOnA4WithoutExternalAssets) {
+  std::string page;
+  HtmlBegin("<标题>", "h1 { color: red; }", &page);
+  page += "<p>x</p>";
+  HtmlEnd(&page);
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(page.find("<title>&lt;标题&gt;</title>"), std::string::npos);
+  EXPECT_NE(page.find("size: A4"), std::string::npos);
+  EXPECT_NE(page.find("h1 { color: red; }"), std::string::npos);
+  EXPECT_EQ(page.find("http"), std::string::npos);
+  EXPECT_EQ(page.find("<link"), std::string::npos);
+  EXPECT_EQ(page.size() - page.rfind("</html>\n"), 8u);
+}
+
+}  // namespace
+}  // namespace shixin

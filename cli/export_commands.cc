@@ -1,0 +1,146 @@
+#include "cli/export_commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "callers/callers_file.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "core/catalog.h"
+#include "core/paths.h"
+#include "core/validity.h"
+#include "export/public_export.h"
+#include "notice/notice.h"
+
+namespace shixin {
+namespace {
+
+const std::vector<FlagSpec> kExportFlags = {
+    {"public", false}, {"out", true}, {"format", true}, {"data", true}, {"max-errors", true}};
+
+const std::vector<FlagSpec> kNoticeFlags = {
+    {"receipt", true}, {"audit", true},      {"format", true},  {"out", true},
+    {"data", true},    {"max-errors", true}, {"callers", true}, {"catalog", true}};
+
+// Prints "shixin COMMAND: MESSAGE" on stderr; returns kExitLoad.
+int LoadError(std::string_view command, const absl::Status& status) {
+  std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
+               std::string(status.message()).c_str());
+  return kExitLoad;
+}
+
+// Writes `text` to `path` ("-": standard output).
+absl::Status WriteOutput(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::cout << text << std::flush;
+    return std::cout ? absl::OkStatus() : absl::InternalError("cannot write standard output");
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+// Returns the issuing agency's name: the caller's name in the callers file at `callers_path`
+// (if given), else the caller id.
+absl::StatusOr<std::string> IssuerName(const std::optional<std::string>& callers_path,
+                                       std::string_view caller_id) {
+  if (!callers_path) return std::string(caller_id);
+  absl::StatusOr<CallerTable> table = LoadCallersFile(*callers_path);
+  if (!table.ok()) return table.status();
+  const Caller* caller = table->Find(caller_id);
+  return caller != nullptr ? caller->name : std::string(caller_id);
+}
+
+}  // namespace
+
+absl::StatusOr<AuditedAnswer> LookUpReceipt(const std::string& audit_dir,
+                                            const audit::Receipt& receipt) {
+  // TODO(lead, issue 12): wire to the audit reader once audit/ is merged: the query record of
+  // `receipt` (audit::AuditLog::Lookup or reader.h), its payload moved into `payloads`, and the
+  // feedback records whose receipt is receipt.ToString() (ForEachRecord), their entries in
+  // audit order.
+  return absl::UnimplementedError(absl::StrCat("looking up receipt ", receipt.ToString(), " in ",
+                                               audit_dir, ": the audit reader is not wired yet"));
+}
+
+int RunExport(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), kExportFlags);
+  if (!flags.ok()) return UsageError("export", flags.status());
+  if (!flags->Has("public")) {
+    return UsageError("export", absl::InvalidArgumentError(
+                                    "--public is required (the public export is the only one)"));
+  }
+  const std::optional<std::string> path = flags->Get("out");
+  if (!path) return UsageError("export", absl::InvalidArgumentError("-o FILE is required"));
+  const std::optional<ExportFormat> format = ParseExportFormat(flags->Get("format").value_or(""));
+  if (!format) {
+    return UsageError("export", absl::InvalidArgumentError("--format ndjson|csv is required"));
+  }
+  if (!flags->Get("data")) {
+    return UsageError("export", absl::InvalidArgumentError("--data DIR is required"));
+  }
+  auto snap = LoadData(*flags);
+  if (!snap.ok()) return LoadError("export", snap.status());
+  std::ofstream file;
+  if (*path != "-") file.open(*path, std::ios::binary | std::ios::trunc);
+  std::ostream& out = *path == "-" ? std::cout : file;
+  absl::StatusOr<ExportCounts> counts = WritePublicExport(**snap, NowSeconds(), *format, out);
+  if (counts.ok() && *path != "-") file.close();
+  if (!counts.ok() || (*path != "-" && !file)) {
+    return LoadError("export", counts.ok()
+                                   ? absl::InternalError(absl::StrCat("cannot write ", *path))
+                                   : counts.status());
+  }
+  std::fprintf(stderr, "shixin export: %llu subjects, %llu cases\n",
+               static_cast<unsigned long long>(counts->subjects),
+               static_cast<unsigned long long>(counts->cases));
+  return kExitOk;
+}
+
+int RunNotice(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), kNoticeFlags);
+  if (!flags.ok()) return UsageError("notice", flags.status());
+  const std::optional<std::string> receipt_text = flags->Get("receipt");
+  const std::optional<std::string> audit_dir = flags->Get("audit");
+  if (!receipt_text || !audit_dir || !flags->Get("data")) {
+    return UsageError("notice", absl::InvalidArgumentError(
+                                    "--receipt R, --audit DIR and --data DIR are required"));
+  }
+  const std::string format = flags->Get("format").value_or("");
+  if (format != "html" && format != "txt") {
+    return UsageError("notice", absl::InvalidArgumentError("--format html|txt is required"));
+  }
+  absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(*receipt_text);
+  if (!receipt.ok()) return UsageError("notice", receipt.status());
+  absl::StatusOr<Catalog> catalog =
+      Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
+  if (!catalog.ok()) return LoadError("notice", catalog.status());
+  absl::StatusOr<AuditedAnswer> answer = LookUpReceipt(*audit_dir, *receipt);
+  if (!answer.ok()) return LoadError("notice", answer.status());
+  absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->record.caller);
+  if (!issuer.ok()) return LoadError("notice", issuer.status());
+  auto snap = LoadData(*flags);
+  if (!snap.ok()) return LoadError("notice", snap.status());
+  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(**snap, answer->record);
+  if (!subject.ok()) return LoadError("notice", subject.status());
+  NoticeInput input{.record = answer->record,
+                    .receipt = *receipt,
+                    .issuer = *issuer,
+                    .subject = std::move(*subject),
+                    .catalog = &*catalog,
+                    .feedback = answer->feedback,
+                    .date = NowSeconds()};
+  const std::string text = format == "html" ? RenderNoticeHtml(input) : RenderNoticeText(input);
+  if (absl::Status s = WriteOutput(flags->Get("out").value_or("-"), text); !s.ok()) {
+    return LoadError("notice", s);
+  }
+  return kExitOk;
+}
+
+}  // namespace shixin

@@ -1,0 +1,47 @@
+// `shixin export --public` (the public export, export/public_export.h) and `shixin notice`
+// (the punishment notice of one receipt, notice/notice.h), both offline over a data directory.
+//
+// Thread safety: run from main() only.
+#ifndef SHIXIN_CLI_EXPORT_COMMANDS_H_
+#define SHIXIN_CLI_EXPORT_COMMANDS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "audit/receipt.h"
+#include "audit/record.h"
+
+namespace shixin {
+
+// The audit's record of one receipt and the caller's feedback on it.
+struct AuditedAnswer {
+  std::vector<std::unique_ptr<const std::string>> payloads;  // the bytes the records view
+  audit::QueryRecord record;
+  // Every feedback entry on the receipt in audit order (a correction after the entry it
+  // corrects); nullopt when the caller reported nothing.
+  std::optional<std::vector<audit::FeedbackEntry>> feedback;
+};
+
+// Returns the query record that `receipt` names in the audit directory `audit_dir`, with the
+// feedback recorded on it. NotFound for a receipt of another node or one that points at no query
+// record; the reader's DataLoss for a damaged audit.
+absl::StatusOr<AuditedAnswer> LookUpReceipt(const std::string& audit_dir,
+                                            const audit::Receipt& receipt);
+
+// export --public -o FILE --format ndjson|csv [--data DIR]: every subject listed now, its public
+// fields (export/public_export.h). "-o -" writes to standard output. Returns the exit status:
+// 0 ok, 2 usage error, 3 the data could not be loaded or the file written.
+int RunExport(const std::vector<std::string>& args);
+
+// notice --receipt R --audit DIR --format html|txt [-o FILE] [--data DIR] [--callers FILE]
+// [--catalog FILE]: the punishment notice of the MEASURES answer of receipt R. Returns the exit
+// status: 0 ok, 2 usage error, 3 the audit, data, callers or catalog could not be read, the
+// receipt was not found or is not of a notice, or the file could not be written.
+int RunNotice(const std::vector<std::string>& args);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CLI_EXPORT_COMMANDS_H_

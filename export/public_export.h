@@ -1,0 +1,48 @@
+// The public export (issue 12): what the public website may show of the list, every subject
+// listed at an instant, as NDJSON (one subject a line, its cases inside) or CSV (one case a
+// row). It carries names, persons' IDs masked (Id::Masked(): first 10 + "****" + last 4),
+// organisations' codes whole and their legal representatives' names, and per case the court,
+// case number, basis document, dates, conduct (失信行为情形) and performance. Never a related
+// person (an organisation's legal representative's name aside), never a whole person ID, and
+// no free texts (duty, performed and unperformed parts) that could carry a third party's ID.
+//
+// Thread safety: reentrant; the list is only read.
+#ifndef SHIXIN_EXPORT_PUBLIC_EXPORT_H_
+#define SHIXIN_EXPORT_PUBLIC_EXPORT_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/snapshot.h"
+
+namespace shixin {
+
+enum class ExportFormat : uint8_t { kNdjson = 0, kCsv = 1 };
+
+// Returns the format named "ndjson" or "csv", or nullopt.
+std::optional<ExportFormat> ParseExportFormat(std::string_view name);
+
+struct ExportCounts {
+  uint64_t subjects = 0;  // subjects written
+  uint64_t cases = 0;     // cases written (CSV rows but the header)
+};
+
+// Writes every subject of `list` listed at `at` (Unix seconds), in the snapshot's order, with
+// the cases that count at `at`, to `out` in `format` (CSV: a header line first; RFC 4180
+// quoting, CRLF-free rows ending in "\n"). Returns the counts, DataLoss when a snapshot file's
+// case data changed since it was opened, or Internal when `out` fails.
+absl::StatusOr<ExportCounts> WritePublicExport(const Snapshot& list, int64_t at,
+                                               ExportFormat format, std::ostream& out);
+
+// Returns `field` as one CSV field: as it is, or in double quotes (inner quotes doubled) when
+// it holds a comma, a double quote, CR or LF, or starts or ends with a space.
+std::string CsvField(std::string_view field);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_EXPORT_PUBLIC_EXPORT_H_

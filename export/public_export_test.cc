@@ -1,0 +1,152 @@
+#include "export/public_export.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "core/dataset.h"
+#include "core/id.h"
+#include "core/validity.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A day on which every sample case counts (none has a term end or a removal).
+constexpr int64_t kAt = 1767225600;  // 2026-01-01T08:00:00+08:00
+
+std::unique_ptr<const Snapshot> LoadSample() {
+  auto snap =
+      LoadDataDir(std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/sample", LoadOptions{}, nullptr);
+  EXPECT_TRUE(snap.ok()) << snap.status();
+  return snap.ok() ? std::move(*snap) : nullptr;
+}
+
+std::string Export(const Snapshot& snap, ExportFormat format, ExportCounts* counts = nullptr) {
+  std::ostringstream out;
+  absl::StatusOr<ExportCounts> c = WritePublicExport(snap, kAt, format, out);
+  EXPECT_TRUE(c.ok()) << c.status();
+  if (counts != nullptr && c.ok()) *counts = *c;
+  return out.str();
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Returns every 18-character resident ID in `text` whose check character is right, and every
+// run of 15 or more digits (an old 15-digit ID, or a longer number hiding one).
+std::vector<std::string> FullPersonIds(const std::string& text) {
+  std::vector<std::string> found;
+  for (size_t i = 0; i + 18 <= text.size(); ++i) {
+    bool digits = true;
+    for (size_t k = i; k < i + 17 && digits; ++k) digits = IsDigit(text[k]);
+    if (!digits) continue;
+    const char check = text[i + 17] == 'x' ? 'X' : text[i + 17];
+    if (ResidentCheckChar(std::string_view(text).substr(i, 17)) == check) {
+      found.push_back(text.substr(i, 18));
+    }
+  }
+  size_t run = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && IsDigit(text[i])) {
+      ++run;
+      continue;
+    }
+    if (run >= 15) found.push_back(text.substr(i - run, run));
+    run = 0;
+  }
+  return found;
+}
+
+TEST(PublicExportTest, ScannerFindsFullIds) {
+  EXPECT_THAT(FullPersonIds("x 11010519491231002X y"), testing::Contains("11010519491231002X"));
+  EXPECT_EQ(FullPersonIds("a110105491231002b"), std::vector<std::string>({"110105491231002"}));
+  EXPECT_TRUE(FullPersonIds("1101051949****002X 11010519491231 2018-07-13 230987613").empty());
+}
+
+TEST(PublicExportTest, SampleHasNoFullPersonIdInEitherFormat) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  for (ExportFormat format : {ExportFormat::kNdjson, ExportFormat::kCsv}) {
+    ExportCounts counts;
+    const std::string out = Export(*snap, format, &counts);
+    EXPECT_EQ(counts.subjects, 12u);
+    EXPECT_EQ(counts.cases, 14u);
+    EXPECT_THAT(FullPersonIds(out), testing::IsEmpty()) << out;
+    // Related persons never appear, but as an organisation's legal representative's name.
+    for (const char* related :
+         {"刘桂英", "周明", "吴丹", "钱宝成", "冯立新", "230402197203140038"}) {
+      EXPECT_THAT(out, Not(HasSubstr(related)));
+    }
+  }
+}
+
+TEST(PublicExportTest, NdjsonFields) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  const std::string out = Export(*snap, ExportFormat::kNdjson);
+  const std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 12u);
+  EXPECT_THAT(
+      out,
+      HasSubstr(R"({"kind":"person","name":"张秀兰","id":"1101051949****002X",)"
+                R"("since":"2015-09-08T00:00:00+08:00","until":null,"cases":[)"
+                R"({"case_code":"(2015)鹤向法执字第00232号","court":"鹤岗市向阳区人民法院",)"));
+  EXPECT_THAT(out,
+              HasSubstr(R"("publish_date":"2018-07-13","term_end":null,)"
+                        R"("conduct":"有履行能力而拒不履行生效法律文书确定义务,违反限制消费令",)"
+                        R"("performance":"全部未履行"})"));
+  // Organisations: the code whole, the legal representative's name.
+  EXPECT_THAT(out, HasSubstr(R"({"kind":"organization","name":"泉州市恒泰贸易有限公司",)"
+                             R"("id":"91350503MA2XK7R352","legal_representative_name":"陈海波",)"));
+  EXPECT_THAT(out, HasSubstr(R"("id":"230987613","legal_representative_name":"孙涛")"));
+  EXPECT_THAT(out, Not(HasSubstr("duty")));
+}
+
+TEST(PublicExportTest, CsvHeaderAndRows) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  const std::string out = Export(*snap, ExportFormat::kCsv);
+  const std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 15u);  // the header and 14 cases
+  EXPECT_EQ(lines[0],
+            "kind,name,id,legal_representative_name,case_code,court,area,gist_id,gist_unit,"
+            "reg_date,publish_date,term_end,conduct,performance");
+  // The conduct with two grounds holds a comma: quoted.
+  EXPECT_THAT(out, HasSubstr("person,张秀兰,1101051949****002X,,（2018）黑0402执恢45号,"));
+  EXPECT_THAT(out, HasSubstr(",2018-05-22,2018-07-13,,\"有履行能力而拒不履行生效法律文书确定义务,"
+                             "违反限制消费令\",全部未履行\n"));
+  EXPECT_THAT(out, HasSubstr("organization,鹤岗市龙腾煤业有限责任公司,230987613,孙涛,"));
+}
+
+TEST(PublicExportTest, CsvQuoting) {
+  EXPECT_EQ(CsvField(""), "");
+  EXPECT_EQ(CsvField("张秀兰"), "张秀兰");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("line1\nline2"), "\"line1\nline2\"");
+  EXPECT_EQ(CsvField("cr\r"), "\"cr\r\"");
+  EXPECT_EQ(CsvField(" padded"), "\" padded\"");
+  EXPECT_EQ(CsvField("'quote'"), "'quote'");
+}
+
+TEST(PublicExportTest, NothingListedBefore1970OrFormatNames) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  std::ostringstream out;
+  absl::StatusOr<ExportCounts> c = WritePublicExport(*snap, 0, ExportFormat::kNdjson, out);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->subjects, 0u);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_EQ(ParseExportFormat("csv"), ExportFormat::kCsv);
+  EXPECT_EQ(ParseExportFormat("ndjson"), ExportFormat::kNdjson);
+  EXPECT_EQ(ParseExportFormat("json"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace shixin
