@@ -54,7 +54,7 @@ struct CheckAnswerCopy {
   std::string name;
   int64_t since = 0;         // version 2, kListed: the listing stretch (0: since ever)
   int64_t until = kForever;  // kForever: no known end
-  std::string receipt;       // version 4, kListed and kRelated: "" = the server keeps no audit
+  std::string receipt = {};  // version 4, kListed and kRelated: "" = the server keeps no audit
 };
 
 // What a client authenticates with in HELLO (version 3, FORMAT.md 14). Both empty: none (open

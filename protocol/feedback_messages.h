@@ -40,7 +40,7 @@ std::string_view FeedbackOutcomeName(FeedbackOutcome outcome);
 struct FeedbackItem {
   uint16_t measure = 0;  // a measure number of the receipt's answer
   FeedbackOutcome outcome = FeedbackOutcome::kApplied;
-  std::string reason;  // required for kNotApplied and kCancelled; at most kMaxReasonBytes
+  std::string reason = {};  // required for kNotApplied and kCancelled; at most kMaxReasonBytes
 };
 struct FeedbackRequest {
   std::string receipt;              // of a CHECK or MEASURES answer (str8)

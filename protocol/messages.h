@@ -134,7 +134,7 @@ struct CheckAnswer {
   std::string_view name;                    // kListed, kRelated (at most 255 bytes)
   int64_t since = 0;                        // version 2, kListed: 0 = since ever
   int64_t until = kForever;                 // version 2, kListed: kForever = no known end
-  std::string_view receipt;                 // version 4, kListed, kRelated: "" = no audit
+  std::string_view receipt = {};            // version 4, kListed, kRelated: "" = no audit
 };
 
 // Appends one answer; the server calls this per ID without building a vector.
