@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "cli/feedback_command.h"
 #include "cli/flags.h"
 #include "cli/remote.h"
 #include "cli/render.h"
@@ -83,8 +84,13 @@ std::vector<FlagSpec> WithConnectFlags(std::vector<FlagSpec> specs) {
   return specs;
 }
 
-const std::vector<FlagSpec> kCheckFlags =
-    WithConnectFlags({{"json", false}, {"data", true}, {"max-errors", true}, {"as-of", true}});
+const std::vector<FlagSpec> kCheckFlags = WithConnectFlags({{"json", false},
+                                                            {"data", true},
+                                                            {"max-errors", true},
+                                                            {"as-of", true},
+                                                            kContextFlags[0],
+                                                            kContextFlags[1],
+                                                            kContextFlags[2]});
 
 const std::vector<FlagSpec> kMeasuresFlags = WithConnectFlags({{"json", false},
                                                                {"data", true},
@@ -93,7 +99,10 @@ const std::vector<FlagSpec> kMeasuresFlags = WithConnectFlags({{"json", false},
                                                                {"agency", true},
                                                                {"scenario", true},
                                                                {"officer", true},
-                                                               {"as-of", true}});
+                                                               {"as-of", true},
+                                                               kContextFlags[0],
+                                                               kContextFlags[1],
+                                                               kContextFlags[2]});
 
 // Returns the instant of --as-of (RFC 3339), or wire::kAsOfNow without it; InvalidArgument for
 // a malformed one.
@@ -163,6 +172,16 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
   return absl::OkStatus();
 }
 
+// The request context is for the daemon's audit: offline there is none to record it.
+absl::Status CheckContextFlags(const Flags& flags) {
+  if (!HasContextFlags(flags)) return absl::OkStatus();
+  if (!flags.Get("server")) {
+    return absl::InvalidArgumentError(
+        "--matter, --operator and --purpose need --server (the daemon records them)");
+  }
+  return ContextFromFlags(flags).status();
+}
+
 }  // namespace
 
 int ForEachId(const std::vector<std::string>& inputs, bool json,
@@ -188,6 +207,7 @@ int RunCheck(const std::vector<std::string>& args) {
   if (!flags.ok()) return UsageError("check", flags.status());
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("check", as_of.status());
+  if (absl::Status s = CheckContextFlags(*flags); !s.ok()) return UsageError("check", s);
   if (flags->Get("server")) return RemoteCheck(*flags, QueryInputs(*flags), *as_of);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
   if (!at.ok()) return UsageError("check", at.status());
@@ -214,6 +234,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   if (!officers.ok()) return UsageError("measures", officers.status());
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("measures", as_of.status());
+  if (absl::Status s = CheckContextFlags(*flags); !s.ok()) return UsageError("measures", s);
   if (flags->Get("server")) {
     return RemoteMeasures(*flags, QueryInputs(*flags), *officers, *as_of);
   }

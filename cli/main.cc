@@ -7,8 +7,9 @@
 #include "cli/audit_commands.h"
 #include "cli/caller_commands.h"
 #include "cli/commands.h"
-#include "cli/report_commands.h"
 #include "cli/export_commands.h"
+#include "cli/feedback_command.h"
+#include "cli/report_commands.h"
 
 namespace {
 
@@ -24,8 +25,14 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   catalog  [--json] [--catalog FILE]   the measure catalog: agencies and scenarios (the values
                                          of --agency and --scenario) and every measure; with
                                          --server HOST:PORT, the catalog the daemon serves
-  info     [--json] --server HOST:PORT  the daemon's snapshot, counts, reload status, and its
-                                         security: mode, the caller, per-caller counters
+  info     [--json] --server HOST:PORT  the daemon's snapshot, counts, reload status, its
+                                         security (mode, the caller, per-caller counters) and
+                                         audit (state, records, next report due)
+  feedback --server HOST:PORT --receipt R [--operator O] [--applied N]...
+           [--not-applied N=REASON]... [--cancel N=REASON]... [--json]
+                                         report what was done with each measure N of the
+                                         answer with receipt R (a reason is required for
+                                         not applied and cancelled measures)
   reload   --server HOST:PORT [--allow-shrink]
                                          make the daemon reload its list and wait for the
                                          outcome (admin); --allow-shrink accepts a list that
@@ -96,6 +103,9 @@ flags:
   --as-of T         check, detail, measures: answer as the list stood at instant T, RFC 3339
                     (2026-06-03T10:00:00+08:00), within the last 1826 days (the daemon's
                     history_days with --server)
+  --matter M        check, measures with --server: the matter code the query is for; with
+                    --operator O (the operator's id) and --purpose TEXT, recorded by the
+                    daemon's audit; the answer then shows its receipt (check asks CHECK)
   --json            one JSON object per queried ID
 
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,
@@ -120,6 +130,7 @@ int main(int argc, char** argv) {
   if (command == "catalog") return shixin::RunCatalog(args);
   if (command == "reload") return shixin::RunReload(args);
   if (command == "measures") return shixin::RunMeasures(args);
+  if (command == "feedback") return shixin::RunFeedback(args);
   if (command == "gen") return shixin::RunGen(args);
   if (command == "compile") return shixin::RunCompile(args);
   if (command == "caller") return shixin::RunCaller(args);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "callers/caller.h"
 #include "cli/commands.h"
+#include "cli/feedback_command.h"
 #include "cli/render.h"
 #include "protocol/client.h"
 
@@ -43,7 +44,7 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
   if (!client.ok()) return client;
   (*client)->set_timeout(absl::Milliseconds(*timeout_ms));
   // Version 2 carries the listing stretch, the cases' history fields and --as-of; version 3
-  // the credentials.
+  // the credentials; version 4 the request context, receipts and FEEDBACK.
   absl::StatusOr<Reply<wire::HelloResponse>> hello = (*client)->Hello("shixin-cli", *credentials);
   if (!hello.ok()) return hello.status();
   return client;
@@ -93,8 +94,10 @@ bool CheckScopeOnly(const Client& client) {
 }
 
 // Answers `id` with CHECK (no cases, roles or officers) for a caller without the detail scope.
-absl::StatusOr<Reply<CheckResult>> CheckWithoutDetail(Client& client, const Id& id, int64_t as_of) {
-  auto reply = client.Check({std::string(id.text())}, as_of);
+// The answer's receipt (version 4) goes in the reply's receipt.
+absl::StatusOr<Reply<CheckResult>> CheckWithoutDetail(Client& client, const Id& id, int64_t as_of,
+                                                      const wire::RequestContext& context) {
+  auto reply = client.Check({std::string(id.text())}, as_of, context);
   if (!reply.ok()) return reply.status();
   if (reply->value.size() != 1) return absl::InternalError("CHECK: not one answer");
   const CheckAnswerCopy& a = reply->value[0];
@@ -106,20 +109,23 @@ absl::StatusOr<Reply<CheckResult>> CheckWithoutDetail(Client& client, const Id& 
   r.name = a.name;
   r.since = a.since;
   r.until = a.until;
-  return Reply<CheckResult>{std::move(r), reply->generation, reply->stale};
+  return Reply<CheckResult>{std::move(r), reply->generation, reply->stale, a.receipt};
 }
 
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("check", client.status());
-  const bool check_only = CheckScopeOnly(**client);
+  // A query made for a matter is a CHECK (recorded, with a receipt); DETAIL is not recorded.
+  const wire::RequestContext context = ContextFromFlags(flags).value_or(wire::RequestContext());
+  const bool check_only = CheckScopeOnly(**client) || HasContextFlags(flags);
   return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
-    auto reply =
-        check_only ? CheckWithoutDetail(**client, id, as_of) : (*client)->Detail(id.text(), as_of);
+    auto reply = check_only ? CheckWithoutDetail(**client, id, as_of, context)
+                            : (*client)->Detail(id.text(), as_of);
     if (absl::IsOutOfRange(reply.status())) return AsOfRefused("check", reply.status());
     if (!reply.ok()) return ServerError("check", reply.status());
     WarnIfStale(reply->stale);
-    std::cout << (json ? CheckJson(reply->value) + "\n" : CheckText(reply->value));
+    std::cout << (json ? CheckJson(reply->value, reply->receipt) + "\n"
+                       : CheckText(reply->value, reply->receipt));
     return kExitOk;
   });
 }
@@ -133,6 +139,7 @@ int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
   request.scenario = flags.Get("scenario").value_or("");
   for (const Officer& o : officers) request.officers.emplace_back(o.role, std::string(o.id.text()));
   request.as_of = as_of;
+  request.context = ContextFromFlags(flags).value_or(wire::RequestContext());
   return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
     request.id = std::string(id.text());
     auto reply = (*client)->Measures(request);
@@ -147,7 +154,8 @@ int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
       return ServerError("measures", reply.status());
     }
     WarnIfStale(reply->stale);
-    std::cout << (json ? MeasuresJson(reply->value) + "\n" : MeasuresText(reply->value));
+    std::cout << (json ? MeasuresJson(reply->value, reply->receipt) + "\n"
+                       : MeasuresText(reply->value, reply->receipt));
     return kExitOk;
   });
 }
@@ -158,7 +166,8 @@ int RemoteInfo(const Flags& flags) {
   auto reply = (*client)->Info();
   if (!reply.ok()) return ServerError("info", reply.status());
   const wire::InfoResponse& i = reply->value;
-  const uint8_t version = (*client)->version();  // 2 the delta state, 3 the security block
+  // 2 the delta state, 3 the security block, 4 the audit block
+  const uint8_t version = (*client)->version();
   std::cout << (flags.Has("json") ? InfoJson(i, version) + "\n" : InfoText(i, version));
   return kExitOk;
 }
@@ -169,6 +178,24 @@ int RemoteCatalog(const Flags& flags) {
   auto reply = (*client)->Catalog();
   if (!reply.ok()) return ServerError("catalog", reply.status());
   std::cout << (flags.Has("json") ? CatalogJson(reply->value) + "\n" : CatalogText(reply->value));
+  return kExitOk;
+}
+
+int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request) {
+  auto client = ConnectTo(flags);
+  if (!client.ok()) return ServerError("feedback", client.status());
+  auto reply = (*client)->Feedback(request);
+  if (!reply.ok()) {
+    const absl::Status& s = reply.status();
+    // The server's word on this feedback: print it, exit as for a refused query.
+    if (absl::IsInvalidArgument(s) || absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
+      std::fprintf(stderr, "shixin feedback: refused: %s\n", std::string(s.message()).c_str());
+      return kExitInvalidId;
+    }
+    return ServerError("feedback", s);
+  }
+  std::cout << (flags.Has("json") ? FeedbackJson(request, reply->value) + "\n"
+                                  : FeedbackText(request, reply->value));
   return kExitOk;
 }
 

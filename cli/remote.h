@@ -31,14 +31,20 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
 
 // Each returns the process exit status (see commands.h).
 // Each connection starts with HELLO, with the caller's credentials if any, and speaks the
-// version the daemon agrees (3 with shixind).
+// version the daemon agrees (4 with shixind).
 // check/detail: one DETAIL per valid ID (invalid IDs are reported without a round trip), as of
-// `as_of` (wire::kAsOfNow: now).
+// `as_of` (wire::kAsOfNow: now); one CHECK instead, with the request context and showing the
+// receipt, when the flags give a context (--matter, --operator, --purpose) or the caller may
+// not DETAIL.
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of);
-// measures: one MEASURES per valid ID, with the flags' officers, agency and scenario.
+// measures: one MEASURES per valid ID, with the flags' officers, agency, scenario and request
+// context; prints each answer's receipt.
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of);
 int RemoteInfo(const Flags& flags);
+// feedback: sends `request`; kExitInvalidId when the server refuses it (INVALID_ARGUMENT,
+// NOT_FOUND, PERMISSION_DENIED), kExitLoad when it cannot be asked (AUDIT_UNAVAILABLE too).
+int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request);
 // catalog: the daemon's CATALOG answer, printed as offline mode prints the catalog file.
 int RemoteCatalog(const Flags& flags);
 // reload: waits for the reload that serves the request; exits kExitLoad if the daemon refused

@@ -135,12 +135,28 @@ std::string StretchLine(const CheckResult& r) {
                          r.until == kForever ? "no known end" : "until " + FormatInstant(r.until));
 }
 
+// The line of an answer's receipt (version 4), e.g. "  receipt 9f2c41d0-3-1048576"; "" if none.
+std::string ReceiptLine(std::string_view receipt) {
+  if (receipt.empty()) return "";
+  return absl::StrFormat("  receipt %s\n", receipt);
+}
+
+// The date of next_report_due, or "unknown".
+std::string DueDate(uint32_t yyyymmdd) {
+  return yyyymmdd == 0 ? std::string("unknown") : FormatDate(yyyymmdd);
+}
+
 }  // namespace
 
-std::string CheckJson(const CheckResult& r) { return Dump(SubjectJson(r, /*with_cases=*/true)); }
+std::string CheckJson(const CheckResult& r, std::string_view receipt) {
+  Json j = SubjectJson(r, /*with_cases=*/true);
+  if (!receipt.empty()) j["receipt"] = receipt;
+  return Dump(j);
+}
 
-std::string MeasuresJson(const MeasuresResult& r) {
+std::string MeasuresJson(const MeasuresResult& r, std::string_view receipt) {
   Json j = SubjectJson(r.subject, /*with_cases=*/false);
+  if (!receipt.empty()) j["receipt"] = receipt;
   Json measures = Json::array();
   for (const MeasureInfo& m : r.measures) {
     Json basis = Json::array();
@@ -219,6 +235,16 @@ std::string InfoJson(const wire::InfoResponse& i, uint8_t version) {
                          {"caller", sec.caller_id},
                          {"callers", std::move(callers)}};
   }
+  if (version >= 4) {
+    const wire::AuditInfo& a = i.audit;
+    j["audit"] = Json{{"state", wire::AuditStateName(a.state)},
+                      {"error", a.error},
+                      {"records", a.records},
+                      {"bytes", a.bytes},
+                      {"next_report_due", FormatDate(a.next_report_due)},
+                      {"due_note", a.due_note},
+                      {"receipts_without_feedback", a.receipts_without_feedback}};
+  }
   return Dump(j);
 }
 
@@ -249,10 +275,11 @@ std::string CatalogJson(const wire::CatalogResponse& c) {
   return Dump(j);
 }
 
-std::string CheckText(const CheckResult& r) {
+std::string CheckText(const CheckResult& r, std::string_view receipt) {
   std::string out =
       absl::StrFormat("%s  %s  %s  %s\n", r.id, StatusWord(r), SubjectKindName(r.kind), r.name);
   out += StretchLine(r);
+  out += ReceiptLine(receipt);
   for (const CaseInfo& c : r.cases) {
     absl::StrAppendFormat(&out, "  case %s  %s  filed %s  published %s  %s  %s\n", c.case_code,
                           c.court, FormatDate(c.reg_date), FormatDate(c.publish_date),
@@ -269,11 +296,12 @@ std::string CheckText(const CheckResult& r) {
   return out;
 }
 
-std::string MeasuresText(const MeasuresResult& r) {
+std::string MeasuresText(const MeasuresResult& r, std::string_view receipt) {
   std::string out =
       absl::StrFormat("%s  %s  %s  %s  %d measure(s)\n", r.subject.id, StatusWord(r.subject),
                       SubjectKindName(r.subject.kind), r.subject.name, r.measures.size());
   out += StretchLine(r.subject);
+  out += ReceiptLine(receipt);
   for (const MeasureInfo& m : r.measures) {
     absl::StrAppendFormat(&out, "  %2d  %-12s  %s  [%s]\n", m.no, EffectName(m.effect), m.title,
                           m.agency_name);
@@ -325,6 +353,44 @@ std::string InfoText(const wire::InfoResponse& i, uint8_t version) {
                           "  caller %s: %d requests, %d rate limited, %d denied, %d failed "
                           "authentications\n",
                           c.id, c.requests, c.rate_limited, c.denied, c.auth_failures);
+  }
+  if (version < 4) return out;
+  const wire::AuditInfo& a = i.audit;
+  absl::StrAppendFormat(
+      &out,
+      "  audit: %s, %d records, %d bytes; next report due %s%s, %d receipts "
+      "without feedback\n",
+      wire::AuditStateName(a.state), a.records, a.bytes, DueDate(a.next_report_due),
+      a.due_note.empty() ? "" : " (" + a.due_note + ")", a.receipts_without_feedback);
+  if (!a.error.empty()) absl::StrAppendFormat(&out, "  audit error: %s\n", a.error);
+  return out;
+}
+
+std::string FeedbackJson(const wire::FeedbackRequest& request,
+                         const wire::FeedbackResponse& response) {
+  Json items = Json::array();
+  for (const wire::FeedbackItem& item : request.items) {
+    Json o{{"measure", item.measure}, {"outcome", wire::FeedbackOutcomeName(item.outcome)}};
+    if (!item.reason.empty()) o["reason"] = item.reason;
+    items.push_back(std::move(o));
+  }
+  Json j = Json::object();
+  j["receipt"] = request.receipt;
+  j["operator"] = request.operator_id;
+  j["recorded"] = response.recorded;
+  j["feedback_receipt"] = response.feedback_receipt;
+  j["items"] = std::move(items);
+  return Dump(j);
+}
+
+std::string FeedbackText(const wire::FeedbackRequest& request,
+                         const wire::FeedbackResponse& response) {
+  std::string out = absl::StrFormat("feedback on %s recorded: %d measure(s), receipt %s\n",
+                                    request.receipt, response.recorded, response.feedback_receipt);
+  for (const wire::FeedbackItem& item : request.items) {
+    absl::StrAppendFormat(&out, "  %2d  %s%s\n", item.measure,
+                          wire::FeedbackOutcomeName(item.outcome),
+                          item.reason.empty() ? "" : ": " + item.reason);
   }
   return out;
 }

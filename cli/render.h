@@ -18,24 +18,33 @@
 
 namespace shixin {
 
-// Returns the JSON object (one line, no newline) for a check result.
-std::string CheckJson(const CheckResult& r);
-// Returns the JSON object for a measures result: the check fields plus "measures".
-std::string MeasuresJson(const MeasuresResult& r);
+// Returns the JSON object (one line, no newline) for a check result; with a "receipt" (protocol
+// version 4) when `receipt` is not "".
+std::string CheckJson(const CheckResult& r, std::string_view receipt = {});
+// Returns the JSON object for a measures result: the check fields plus "measures" (and
+// "receipt" when `receipt` is not "").
+std::string MeasuresJson(const MeasuresResult& r, std::string_view receipt = {});
 // Returns {"input": ..., "error": ...} for an ID that could not be queried.
 std::string ErrorJson(std::string_view input, std::string_view error);
 // Returns the JSON object for a server's INFO answer; one of protocol `version` 2 also has its
-// delta state ("deltas"), of version 3 its security block ("security": mode, caller, callers).
+// delta state ("deltas"), of version 3 its security block ("security": mode, caller, callers),
+// of version 4 its audit block ("audit").
 std::string InfoJson(const wire::InfoResponse& i, uint8_t version = 1);
 // Returns the JSON object for a measure catalog (a CATALOG answer, or a catalog file).
 std::string CatalogJson(const wire::CatalogResponse& c);
 
 // Human-readable forms (several lines, ending in a newline).
-std::string CheckText(const CheckResult& r);
-std::string MeasuresText(const MeasuresResult& r);
+// A receipt that is not "" gets a line "  receipt R" after the head.
+std::string CheckText(const CheckResult& r, std::string_view receipt = {});
+std::string MeasuresText(const MeasuresResult& r, std::string_view receipt = {});
 std::string ErrorText(std::string_view input, std::string_view error);
 std::string InfoText(const wire::InfoResponse& i, uint8_t version = 1);
 std::string CatalogText(const wire::CatalogResponse& c);
+// What `shixin feedback` prints: the request's items as the server recorded them.
+std::string FeedbackJson(const wire::FeedbackRequest& request,
+                         const wire::FeedbackResponse& response);
+std::string FeedbackText(const wire::FeedbackRequest& request,
+                         const wire::FeedbackResponse& response);
 
 }  // namespace shixin
 

@@ -289,5 +289,48 @@ TEST(RenderTest, ListedSubjectsShowTheirStretch) {
   EXPECT_EQ(CheckText(r).find("since"), std::string::npos) << CheckText(r);
 }
 
+// Version 4: receipts after the head, the audit block in INFO, what feedback recorded.
+TEST(RenderTest, ReceiptsAuditAndFeedback) {
+  CheckResult r;
+  r.id = "11010519491231002X";
+  r.listed = true;
+  EXPECT_EQ(CheckJson(r).find("receipt"), std::string::npos);  // none: as before
+  EXPECT_NE(CheckJson(r, "9f2c41d0-3-64").find(R"("receipt":"9f2c41d0-3-64")"), std::string::npos);
+  EXPECT_NE(CheckText(r, "9f2c41d0-3-64").find("\n  receipt 9f2c41d0-3-64\n"), std::string::npos)
+      << CheckText(r, "9f2c41d0-3-64");
+  MeasuresResult m;
+  m.subject = r;
+  EXPECT_NE(MeasuresJson(m, "9f2c41d0-3-64").find(R"("receipt":"9f2c41d0-3-64")"),
+            std::string::npos);
+  EXPECT_NE(MeasuresText(m, "9f2c41d0-3-64").find("  receipt 9f2c41d0-3-64\n"), std::string::npos);
+
+  wire::InfoResponse i;
+  i.audit = {wire::AuditState::kFailing, "disk full", 12, 3456, 20270108, "", 7};
+  EXPECT_EQ(InfoJson(i, 3).find("audit"), std::string::npos);  // version 3: as before
+  EXPECT_NE(InfoJson(i, 4).find(R"("audit":{"state":"failing","error":"disk full","records":12,)"
+                                R"("bytes":3456,"next_report_due":"2027-01-08","due_note":"",)"
+                                R"("receipts_without_feedback":7})"),
+            std::string::npos)
+      << InfoJson(i, 4);
+  EXPECT_NE(
+      InfoText(i, 4).find("  audit: failing, 12 records, 3456 bytes; next report due "
+                          "2027-01-08, 7 receipts without feedback\n  audit error: disk full\n"),
+      std::string::npos)
+      << InfoText(i, 4);
+
+  const wire::FeedbackRequest request{"9f2c41d0-3-64",
+                                      "op-7",
+                                      {{41, wire::FeedbackOutcome::kApplied, ""},
+                                       {52, wire::FeedbackOutcome::kNotApplied, "已履行"}}};
+  const wire::FeedbackResponse response{2, "9f2c41d0-3-200"};
+  EXPECT_EQ(FeedbackText(request, response),
+            "feedback on 9f2c41d0-3-64 recorded: 2 measure(s), receipt 9f2c41d0-3-200\n"
+            "  41  applied\n  52  not_applied: 已履行\n");
+  EXPECT_EQ(FeedbackJson(request, response),
+            R"({"receipt":"9f2c41d0-3-64","operator":"op-7","recorded":2,)"
+            R"("feedback_receipt":"9f2c41d0-3-200","items":[{"measure":41,"outcome":"applied"},)"
+            R"({"measure":52,"outcome":"not_applied","reason":"已履行"}]})");
+}
+
 }  // namespace
 }  // namespace shixin

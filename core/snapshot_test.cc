@@ -237,7 +237,9 @@ TEST(SnapshotTest, FindBatchFindsOrganisationsByEitherCode) {
     const int n = static_cast<int>(i - 3) / 2;
     EXPECT_EQ(out[i], snap->Find(ids[i])) << i;
     EXPECT_EQ(out[i] != kNoEntity, n % 2 == 0) << i;
-    if (out[i] != kNoEntity) EXPECT_EQ(snap->EntityId(out[i]), CreditCode(n)) << i;
+    if (out[i] != kNoEntity) {
+      EXPECT_EQ(snap->EntityId(out[i]), CreditCode(n)) << i;
+    }
   }
 }
 

@@ -43,6 +43,8 @@ std::optional<Scope> ScopeOf(wire::Opcode op) {
       return Scope::kMeasures;
     case wire::Opcode::kDetail:
       return Scope::kDetail;
+    case wire::Opcode::kFeedback:
+      return Scope::kFeedback;
     case wire::Opcode::kReload:
       return Scope::kAdmin;
     case wire::Opcode::kHello:

@@ -193,7 +193,7 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
                                                   const SnapshotHolder::ReadSection& read,
                                                   bool stale, Session& session, std::string* out,
                                                   ReloadRequest* reload) const {
-  if (!wire::IsKnownOpcode(opcode)) {
+  if (!wire::IsKnownOpcode(opcode, session.version)) {
     return Outcome::Error(wire::Status::kUnknownOpcode,
                           absl::StrFormat("unknown opcode %d", opcode));
   }
@@ -225,6 +225,13 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
       if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
       wire::Encode(wire::DescribeCatalog(d->catalog), out);
       return Outcome::Ok();
+    case wire::Opcode::kFeedback: {
+      // Version 4 framing only: the audit that records feedback comes with state_dir.
+      absl::StatusOr<wire::FeedbackRequest> request = wire::DecodeFeedbackRequest(payload);
+      if (!request.ok()) return Outcome::BadPayload(op, request.status());
+      return Outcome::Error(wire::Status::kAuditUnavailable,
+                            "no audit: the server has no state_dir");
+    }
   }
   return Outcome::Error(wire::Status::kInternal, "unhandled opcode");
 }

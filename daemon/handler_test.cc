@@ -621,23 +621,63 @@ class HandlerVersionTest : public HandlerTest {
 
 TEST_F(HandlerVersionTest, OnlyAFirstHelloNegotiates) {
   Start();
-  EXPECT_EQ(Hello(7), 3);  // min(max_version, 3)
-  EXPECT_EQ(session_.version, 3);
-  // A second HELLO (of version 1) is answered with the connection's version, in version 3.
+  EXPECT_EQ(Hello(7), 4);  // min(max_version, 4)
+  EXPECT_EQ(session_.version, 4);
+  // A second HELLO (of version 1) is answered with the connection's version, in version 4.
   const Answer again = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{1, 0, "t"}));
-  EXPECT_EQ(again.header.version, 3);
+  EXPECT_EQ(again.header.version, 4);
   absl::StatusOr<wire::HelloResponse> hello = wire::DecodeHelloResponse(again.payload);
   ASSERT_TRUE(hello.ok()) << hello.status();
-  EXPECT_EQ(hello->version, 3);
+  EXPECT_EQ(hello->version, 4);
   // Open mode until callers are enforced (FORMAT.md 14); no caller named.
   EXPECT_EQ(hello->mode, wire::SecurityMode::kOpen);
   EXPECT_EQ(hello->caller_id, "");
-  EXPECT_EQ(session_.version, 3);
+  EXPECT_EQ(session_.version, 4);
 
   session_ = Session();
   EXPECT_EQ(Call(wire::Opcode::kPing, "").status(), wire::Status::kOk);
   EXPECT_EQ(Hello(2), 1);  // late: the connection stays at version 1
   EXPECT_EQ(session_.version, 1);
+}
+
+// Version 4 without an audit (no state_dir): receipts "", FEEDBACK AUDIT_UNAVAILABLE, INFO's
+// audit block off. FEEDBACK is an unknown opcode before version 4.
+TEST_F(HandlerVersionTest, Version4WithoutAudit) {
+  Start();
+  ASSERT_EQ(Hello(3), 3);
+  const wire::FeedbackRequest feedback{"9f2c41d0-1-64", "", {{1, wire::FeedbackOutcome::kApplied}}};
+  EXPECT_EQ(Call(wire::Opcode::kFeedback, Payload(feedback), Handler::Next::kClose).status(),
+            wire::Status::kUnknownOpcode);
+  session_ = Session();
+  ASSERT_EQ(Hello(4), 4);
+  wire::CheckRequest check{{kZhang}};
+  check.context = {"HG-1", "op-7", "purpose"};
+  Answer a = Call(wire::Opcode::kCheck, Payload(check, 4));
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  absl::StatusOr<std::vector<wire::CheckAnswer>> answers = wire::DecodeCheckResponse(a.payload, 4);
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  ASSERT_EQ(answers->size(), 1u);
+  EXPECT_EQ((*answers)[0].status, wire::CheckStatus::kListed);
+  EXPECT_EQ((*answers)[0].receipt, "");
+  wire::MeasuresRequest measures;
+  measures.id = kZhang;
+  a = Call(wire::Opcode::kMeasures, Payload(measures, 4));
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  std::string receipt = "x";
+  ASSERT_TRUE(wire::DecodeMeasuresResponseAndReceipt(a.payload, 4, &receipt).ok());
+  EXPECT_EQ(receipt, "");
+  a = Call(wire::Opcode::kFeedback, Payload(feedback));
+  EXPECT_EQ(a.status(), wire::Status::kAuditUnavailable);
+  EXPECT_EQ(a.error(), "no audit: the server has no state_dir");
+  EXPECT_EQ(Call(wire::Opcode::kFeedback, "x", Handler::Next::kClose).status(),
+            wire::Status::kBadPayload);
+  session_ = Session();
+  ASSERT_EQ(Hello(4), 4);
+  absl::StatusOr<wire::InfoResponse> info =
+      wire::DecodeInfoResponse(Call(wire::Opcode::kInfo, "").payload, 4);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->audit.state, wire::AuditState::kOff);
+  EXPECT_EQ(info->audit.records, 0u);
 }
 
 TEST_F(HandlerVersionTest, Version1GetsVersion1Bytes) {

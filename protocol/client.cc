@@ -1,6 +1,7 @@
 #include "protocol/client.h"
 
 #include <fstream>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
@@ -51,6 +52,10 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message,
       return absl::UnauthenticatedError(text);
     case wire::Status::kRateLimited:
       return absl::ResourceExhaustedError(text);
+    case wire::Status::kNotFound:
+      return absl::NotFoundError(text);
+    case wire::Status::kAuditUnavailable:
+      return absl::UnavailableError(text);
     default:
       return absl::InternalError(text);
   }
@@ -228,6 +233,54 @@ absl::Status CheckCredentials(const Credentials& c, uint8_t max_version) {
   return absl::OkStatus();
 }
 
+// The request context needs version 4 (FORMAT.md 15) and must fit its fields.
+absl::Status CheckContext(std::string_view op, const wire::RequestContext& c, uint8_t version) {
+  if (c.matter.empty() && c.operator_id.empty() && c.purpose.empty()) return absl::OkStatus();
+  if (version < 4) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s with a matter, operator or purpose needs protocol version 4; this connection "
+        "speaks %d",
+        op, version));
+  }
+  for (const auto& [what, value, max] : {std::tuple<std::string_view, std::string_view, size_t>{
+                                             "matter", c.matter, wire::kMaxMatterBytes},
+                                         {"operator", c.operator_id, wire::kMaxOperatorBytes},
+                                         {"purpose", c.purpose, wire::kMaxPurposeBytes}}) {
+    if (value.size() > max) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("the %s of %d bytes exceeds the limit of %d", what, value.size(), max));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFeedback(const wire::FeedbackRequest& m, uint8_t version) {
+  if (version < 4) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("FEEDBACK needs protocol version 4; this connection speaks %d", version));
+  }
+  if (m.receipt.empty() || m.receipt.size() > 0xFF) {
+    return absl::InvalidArgumentError("FEEDBACK needs a receipt (at most 255 bytes)");
+  }
+  if (m.operator_id.size() > wire::kMaxOperatorBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("the operator of %d bytes exceeds the limit of %d", m.operator_id.size(),
+                        wire::kMaxOperatorBytes));
+  }
+  if (m.items.empty() || m.items.size() > wire::kMaxFeedbackItems) {
+    return absl::InvalidArgumentError(absl::StrFormat("FEEDBACK takes 1 to %d measures, not %d",
+                                                      wire::kMaxFeedbackItems, m.items.size()));
+  }
+  for (const wire::FeedbackItem& item : m.items) {
+    if (item.reason.size() > wire::kMaxReasonBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("measure %d: a reason of %d bytes exceeds the limit of %d", item.measure,
+                          item.reason.size(), wire::kMaxReasonBytes));
+    }
+  }
+  return wire::CheckFeedbackItems(m.items);
+}
+
 }  // namespace
 
 absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& caller,
@@ -293,8 +346,9 @@ absl::StatusOr<Reply<bool>> Client::Ping() {
 }
 
 absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
-    const std::vector<std::string>& ids, int64_t as_of) {
+    const std::vector<std::string>& ids, int64_t as_of, const wire::RequestContext& context) {
   SHIXIN_RETURN_IF_ERROR(CheckAsOf("CHECK", as_of, version_));
+  SHIXIN_RETURN_IF_ERROR(CheckContext("CHECK", context, version_));
   if (ids.empty() || ids.size() > 0xFFFF) {
     return absl::InvalidArgumentError(
         absl::StrFormat("CHECK takes 1 to 65535 IDs, not %d", ids.size()));
@@ -303,7 +357,7 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
     SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
   }
   std::string payload;
-  wire::Encode(wire::CheckRequest{ids, as_of}, &payload, version_);
+  wire::Encode(wire::CheckRequest{ids, as_of, context}, &payload, version_);
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kCheck, payload));
   absl::StatusOr<std::vector<wire::CheckAnswer>> answers =
       wire::DecodeCheckResponse(frame.payload, version_);
@@ -316,7 +370,8 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
   copies.reserve(answers->size());
   for (const wire::CheckAnswer& a : *answers) {
     copies.push_back(CheckAnswerCopy{a.status, std::string(a.error), std::string(a.id), a.kind,
-                                     a.cases, a.roles, std::string(a.name), a.since, a.until});
+                                     a.cases, a.roles, std::string(a.name), a.since, a.until,
+                                     std::string(a.receipt)});
   }
   return MakeReply(frame, std::move(copies));
 }
@@ -327,6 +382,7 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
                                                       request.officers.size(), wire::kMaxOfficers));
   }
   absl::Status s = CheckAsOf("MEASURES", request.as_of, version_);
+  if (s.ok()) s = CheckContext("MEASURES", request.context, version_);
   if (s.ok()) s = CheckIdSize("the ID", request.id);
   if (s.ok()) s = CheckIdSize("the agency", request.agency);
   if (s.ok()) s = CheckIdSize("the scenario", request.scenario);
@@ -337,9 +393,13 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
   std::string payload;
   wire::Encode(request, &payload, version_);
   SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kMeasures, payload));
-  absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(frame.payload, version_);
+  std::string receipt;
+  absl::StatusOr<MeasuresResult> result =
+      wire::DecodeMeasuresResponseAndReceipt(frame.payload, version_, &receipt);
   if (!result.ok()) return BadResponse(result.status());
-  return MakeReply(frame, *std::move(result));
+  Reply<MeasuresResult> reply = MakeReply(frame, *std::move(result));
+  reply.receipt = std::move(receipt);
+  return reply;
 }
 
 absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id, int64_t as_of) {
@@ -377,6 +437,17 @@ absl::StatusOr<Reply<wire::CatalogResponse>> Client::Catalog() {
   absl::StatusOr<wire::CatalogResponse> catalog = wire::DecodeCatalogResponse(frame.payload);
   if (!catalog.ok()) return BadResponse(catalog.status());
   return MakeReply(frame, *std::move(catalog));
+}
+
+absl::StatusOr<Reply<wire::FeedbackResponse>> Client::Feedback(
+    const wire::FeedbackRequest& request) {
+  SHIXIN_RETURN_IF_ERROR(CheckFeedback(request, version_));
+  std::string payload;
+  wire::Encode(request, &payload);
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kFeedback, payload));
+  absl::StatusOr<wire::FeedbackResponse> response = wire::DecodeFeedbackResponse(frame.payload);
+  if (!response.ok()) return BadResponse(response.status());
+  return MakeReply(frame, *std::move(response));
 }
 
 }  // namespace shixin

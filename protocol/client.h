@@ -40,6 +40,7 @@ struct Reply {
   T value;
   uint32_t generation = 0;
   bool stale = false;
+  std::string receipt = {};  // version 4 MEASURES: the answer's receipt; "" = no audit, or none
 };
 
 // A CHECK answer that owns its strings.
@@ -53,6 +54,7 @@ struct CheckAnswerCopy {
   std::string name;
   int64_t since = 0;         // version 2, kListed: the listing stretch (0: since ever)
   int64_t until = kForever;  // kForever: no known end
+  std::string receipt = {};  // version 4, kListed and kRelated: "" = the server keeps no audit
 };
 
 // What a client authenticates with in HELLO (version 3, FORMAT.md 14). Both empty: none (open
@@ -115,7 +117,7 @@ class Client {
   // the framing (a bad frame, an unexpected request id), the connection is closed (a late or
   // garbled answer would be taken for the next call's), and later calls return Unavailable. A
   // malformed payload in a well-framed response leaves the connection open. Hello() sends this
-  // client's highest version (max_version(), 3 unless set lower) and uses the one the server
+  // client's highest version (max_version(), 4 unless set lower) and uses the one the server
   // answers: the version of all later requests and responses. Non-empty `credentials` need version
   // 3 (InvalidArgument before sending if max_version() is lower or they are over their limits); a
   // server that refuses them answers UNAUTHENTICATED. The answer (also hello()) names the caller,
@@ -123,12 +125,19 @@ class Client {
   // seconds; wire::kAsOfNow: now), which needs version 2: on a version-1 connection an instant
   // fails with FailedPrecondition before anything is sent. An instant outside the server's history
   // window is OUT_OF_RANGE (OutOfRange). With version 2 the results carry the listing stretch
-  // (since, until) and the cases' version-2 fields.
+  // (since, until) and the cases' version-2 fields. Version 4 (FORMAT.md 15): Check() and
+  // Measures() send `context` (request.context), which needs version 4 when not all ""
+  // (FailedPrecondition before sending, InvalidArgument over its limits); their answers carry
+  // receipts (CheckAnswerCopy::receipt, Reply::receipt). Feedback() needs version 4
+  // (FailedPrecondition) and items that pass wire::CheckFeedbackItems() (InvalidArgument); the
+  // server answers NOT_FOUND (NotFound) for an unknown receipt and AUDIT_UNAVAILABLE
+  // (Unavailable) when it cannot record it.
   absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name,
                                                    const Credentials& credentials = {});
   absl::StatusOr<Reply<bool>> Ping();
-  absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Check(const std::vector<std::string>& ids,
-                                                            int64_t as_of = wire::kAsOfNow);
+  absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Check(
+      const std::vector<std::string>& ids, int64_t as_of = wire::kAsOfNow,
+      const wire::RequestContext& context = {});
   absl::StatusOr<Reply<MeasuresResult>> Measures(const wire::MeasuresRequest& request);
   absl::StatusOr<Reply<CheckResult>> Detail(std::string_view id, int64_t as_of = wire::kAsOfNow);
   // Info()'s answer has the delta state (InfoResponse::deltas) on a connection of version 2.
@@ -138,6 +147,7 @@ class Client {
   // Catalog() returns Unimplemented without sending anything when an earlier Hello() showed
   // that the server does not offer CATALOG (such a server would close the connection).
   absl::StatusOr<Reply<wire::CatalogResponse>> Catalog();
+  absl::StatusOr<Reply<wire::FeedbackResponse>> Feedback(const wire::FeedbackRequest& request);
 
   // Raw access. SendFrame() writes one request frame; SendBytes() writes arbitrary bytes (for
   // tests of malformed input); ReceiveFrame() reads the next response frame whole. Frames are
@@ -156,7 +166,7 @@ class Client {
   // ReceiveFrame() returns it without waiting.
   bool FrameBuffered() const;
 
-  // Sets the highest version a later Hello() offers (1 to 3; an older client, for tests).
+  // Sets the highest version a later Hello() offers (1 to 4; an older client, for tests).
   void set_max_version(uint8_t version) { max_version_ = version; }
   // Returns the connection's version: 1 until a Hello() negotiated another.
   uint8_t version() const { return version_; }

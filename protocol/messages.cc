@@ -8,38 +8,25 @@
 #include "base/coding.h"
 #include "base/enum_names.h"
 #include "base/status_macros.h"
+#include "protocol/codec.h"
 
 namespace shixin::wire {
 namespace {
 
+using codec::Count16;
+using codec::Count8;
+using codec::PutI64;
+using codec::PutStr;
+using codec::PutStr16;
+using codec::PutStr8;
+using codec::PutU16;
+using codec::PutU32;
+using codec::PutU64;
+using codec::PutU8;
+using codec::Reader;
+
 // ---------------------------------------------------------------------------------------------
 // Encoding.
-
-void PutU8(uint8_t v, std::string* out) { out->push_back(static_cast<char>(v)); }
-
-// FORMAT.md's integer types; big-endian (base/coding.h).
-void PutU16(uint16_t v, std::string* out) { PutBigEndian16(v, out); }
-void PutU32(uint32_t v, std::string* out) { PutBigEndian32(v, out); }
-void PutU64(uint64_t v, std::string* out) { PutBigEndian64(v, out); }
-
-void PutI64(int64_t v, std::string* out) { PutU64(static_cast<uint64_t>(v), out); }
-
-// A string with a `prefix`-byte length (1, 2 or 4), cut at a UTF-8 boundary if too long.
-void PutStr(int prefix, std::string_view s, std::string* out) {
-  size_t max = prefix == 1 ? 0xFF : prefix == 2 ? 0xFFFF : std::numeric_limits<uint32_t>::max();
-  s = TruncateUtf8(s, max);
-  if (prefix == 1) PutU8(static_cast<uint8_t>(s.size()), out);
-  if (prefix == 2) PutU16(static_cast<uint16_t>(s.size()), out);
-  if (prefix == 4) PutU32(static_cast<uint32_t>(s.size()), out);
-  out->append(s);
-}
-
-void PutStr8(std::string_view s, std::string* out) { PutStr(1, s, out); }
-void PutStr16(std::string_view s, std::string* out) { PutStr(2, s, out); }
-
-// The number of list entries written: lists longer than their count field are cut.
-size_t Count16(size_t n) { return std::min<size_t>(n, 0xFFFF); }
-size_t Count8(size_t n) { return std::min<size_t>(n, 0xFF); }
 
 uint8_t OptionalRole(const std::optional<Role>& role) {
   return role ? static_cast<uint8_t>(*role) : kNoRole;
@@ -135,105 +122,6 @@ void PutCase(const CaseInfo& c, uint8_t version, std::string* out) {
 
 // ---------------------------------------------------------------------------------------------
 // Decoding.
-
-// A bounds-checked reader over one payload. The first failure sticks: later reads return
-// zeros and empty strings, and Finish() reports the first failure, naming the field.
-class Reader {
- public:
-  // Reads `data` from byte `pos` on; `what` names the payload in messages.
-  Reader(std::string_view data, std::string_view what, size_t pos = 0)
-      : data_(data), what_(what), pos_(pos) {}
-
-  bool ok() const { return error_.empty(); }
-  size_t pos() const { return pos_; }
-
-  uint8_t U8(std::string_view field) { return static_cast<uint8_t>(Bytes(field, 1)); }
-  uint16_t U16(std::string_view field) { return static_cast<uint16_t>(Bytes(field, 2)); }
-  uint32_t U32(std::string_view field) { return static_cast<uint32_t>(Bytes(field, 4)); }
-  uint64_t U64(std::string_view field) { return Bytes(field, 8); }
-  int64_t I64(std::string_view field) { return static_cast<int64_t>(Bytes(field, 8)); }
-
-  // Reads a u8 that must be at most `max`.
-  uint8_t Enum(std::string_view field, uint8_t max) {
-    uint8_t v = U8(field);
-    if (v > max) Fail(field, absl::StrFormat("value %d out of range 0-%d", v, max), 1);
-    return ok() ? v : 0;
-  }
-  Role ReadRole(std::string_view field) { return static_cast<Role>(Enum(field, kRoleCount - 1)); }
-  // A role, or kNoRole (0xFF) for none.
-  std::optional<Role> OptionalRole(std::string_view field) {
-    uint8_t v = U8(field);
-    if (v == kNoRole || !ok()) return std::nullopt;
-    if (v >= kRoleCount) Fail(field, absl::StrFormat("%d is neither a role 0-6 nor 0xFF", v), 1);
-    return static_cast<Role>(v);
-  }
-  bool Bool(std::string_view field) { return Enum(field, 1) != 0; }
-
-  // Reads a string with a `prefix`-byte length; the view points into the payload.
-  std::string_view Str(std::string_view field, int prefix) {
-    uint64_t size = Bytes(field, prefix);
-    if (!ok()) return {};
-    if (size > data_.size() - pos_) {
-      Fail(field, absl::StrFormat("string of %d bytes, %d left", size, data_.size() - pos_), 0);
-      return {};
-    }
-    std::string_view s = data_.substr(pos_, size);
-    pos_ += size;
-    return s;
-  }
-  std::string_view Str8(std::string_view field) { return Str(field, 1); }
-  std::string_view Str16(std::string_view field) { return Str(field, 2); }
-
-  // Reads a list count and checks that the payload can hold that many entries of at least
-  // `min_entry` bytes, so that a bogus count fails before anything is allocated for it.
-  size_t Count(std::string_view field, int prefix, size_t max, size_t min_entry) {
-    uint64_t n = Bytes(field, prefix);
-    if (n > max) Fail(field, absl::StrFormat("%d exceeds the limit of %d", n, max), prefix);
-    if (ok() && n * min_entry > data_.size() - pos_) {
-      Fail(field,
-           absl::StrFormat("%d entries cannot fit in the %d bytes left", n, data_.size() - pos_),
-           prefix);
-    }
-    return ok() ? n : 0;
-  }
-
-  void Fail(std::string_view field, const std::string& reason, size_t back) {
-    if (!ok()) return;
-    error_ =
-        absl::StrFormat("%s: %s%s: %s (at byte %d)", what_, scope_, field, reason, pos_ - back);
-  }
-
-  // Names the fields read next "<scope><field>" in errors (e.g. scope "case."), until reset.
-  void set_scope(std::string_view scope) { scope_ = scope; }
-
-  // Returns the first failure, or InvalidArgument if bytes are left over.
-  absl::Status Finish() {
-    if (ok() && pos_ != data_.size()) {
-      error_ = absl::StrFormat("%s: %d trailing bytes after the payload (at byte %d)", what_,
-                               data_.size() - pos_, pos_);
-    }
-    return ok() ? absl::OkStatus() : absl::InvalidArgumentError(error_);
-  }
-
- private:
-  // Reads an n-byte big-endian unsigned integer.
-  uint64_t Bytes(std::string_view field, int n) {
-    if (!ok()) return 0;
-    if (data_.size() - pos_ < static_cast<size_t>(n)) {
-      Fail(field, absl::StrFormat("truncated: needs %d bytes, %d left", n, data_.size() - pos_), 0);
-      return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v = v << 8 | static_cast<unsigned char>(data_[pos_++]);
-    return v;
-  }
-
-  std::string_view data_;
-  std::string_view what_;
-  std::string_view scope_;
-  size_t pos_;
-  std::string error_;
-};
 
 constexpr std::string_view kCheckResponse = "CHECK response";
 
@@ -434,6 +322,7 @@ void AppendCheckAnswer(const CheckAnswer& a, std::string* out, uint8_t version) 
   PutU16(a.roles, out);
   PutStr8(a.name, out);
   if (version >= 2 && a.status == CheckStatus::kListed) PutStretch(a.since, a.until, out);
+  if (version >= 4) PutStr8(a.receipt, out);
 }
 
 void AppendCheckCount(uint16_t count, std::string* out) { PutU16(count, out); }
@@ -443,11 +332,13 @@ uint16_t PeekCheckCount(std::string_view payload) {
 }
 
 void AppendCheckRequest(size_t n, absl::FunctionRef<std::string_view(size_t)> id_at,
-                        std::string* out, uint8_t version, int64_t as_of) {
+                        std::string* out, uint8_t version, int64_t as_of,
+                        const RequestContext* context) {
   n = Count16(n);
   PutU16(static_cast<uint16_t>(n), out);
   for (size_t i = 0; i < n; ++i) PutStr8(id_at(i), out);
   if (version >= 2) PutI64(as_of, out);
+  if (version >= 4) codec::PutContext(context != nullptr ? *context : RequestContext(), out);
 }
 
 void AppendCheckRequest(std::string_view id, std::string* out) {
@@ -486,6 +377,7 @@ bool CheckResponseReader::Next(CheckAnswer* a) {
       if (version_ >= 2 && a->status == CheckStatus::kListed) {
         ReadStretch(r, "answer.", &a->since, &a->until);
       }
+      if (version_ >= 4) a->receipt = r.Str8("answer.receipt");
     }
   }
   if (!r.ok()) {
@@ -527,7 +419,8 @@ void Encode(const HelloResponse& m, std::string* out) {
 
 void Encode(const CheckRequest& m, std::string* out, uint8_t version) {
   AppendCheckRequest(
-      m.ids.size(), [&m](size_t i) -> std::string_view { return m.ids[i]; }, out, version, m.as_of);
+      m.ids.size(), [&m](size_t i) -> std::string_view { return m.ids[i]; }, out, version, m.as_of,
+      &m.context);
 }
 
 void Encode(const MeasuresRequest& m, std::string* out, uint8_t version) {
@@ -541,6 +434,7 @@ void Encode(const MeasuresRequest& m, std::string* out, uint8_t version) {
     PutStr8(m.officers[i].second, out);
   }
   if (version >= 2) PutI64(m.as_of, out);
+  if (version >= 4) codec::PutContext(m.context, out);
 }
 
 void Encode(const DetailRequest& m, std::string* out, uint8_t version) {
@@ -548,11 +442,12 @@ void Encode(const DetailRequest& m, std::string* out, uint8_t version) {
   if (version >= 2) PutI64(m.as_of, out);
 }
 
-void Encode(const MeasuresResult& m, std::string* out, uint8_t version) {
+void Encode(const MeasuresResult& m, std::string* out, uint8_t version, std::string_view receipt) {
   PutSubject(m.subject, version, out);
   size_t n = Count16(m.measures.size());
   PutU16(static_cast<uint16_t>(n), out);
   for (size_t i = 0; i < n; ++i) PutMeasure(m.measures[i], out);
+  if (version >= 4) PutStr8(receipt, out);
 }
 
 void Encode(const CheckResult& m, std::string* out, uint8_t version) {
@@ -609,6 +504,7 @@ void Encode(const InfoResponse& m, std::string* out, uint8_t version) {
       PutU64(count, out);
     }
   }
+  if (version >= 4) codec::PutAudit(m.audit, out);
 }
 
 void Encode(const ReloadRequest& m, std::string* out) {
@@ -728,6 +624,7 @@ absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload, uint8_
   m.ids.resize(r.Count("count", 2, 0xFFFF, kMinCheckId));
   for (std::string& id : m.ids) id = r.Str8("id");
   if (version >= 2) m.as_of = r.I64("as_of");
+  if (version >= 4) codec::ReadContext(r, &m.context);
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
@@ -755,6 +652,7 @@ absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload, 
     id = r.Str8("officer.id");
   }
   if (version >= 2) m.as_of = r.I64("as_of");
+  if (version >= 4) codec::ReadContext(r, &m.context);
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
@@ -769,11 +667,23 @@ absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload, uint
 }
 
 absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload, uint8_t version) {
+  return DecodeMeasuresResponseAndReceipt(payload, version, nullptr);
+}
+
+absl::StatusOr<MeasuresResult> DecodeMeasuresResponseAndReceipt(std::string_view payload,
+                                                                uint8_t version,
+                                                                std::string* receipt) {
   Reader r(payload, "MEASURES response");
   MeasuresResult m;
   m.subject = ReadSubject(r, version);
   m.measures.resize(r.Count("n_measures", 2, 0xFFFF, kMinMeasure));
   for (MeasureInfo& measure : m.measures) measure = ReadMeasure(r);
+  if (version >= 4) {
+    const std::string_view text = r.Str8("receipt");
+    if (receipt != nullptr) receipt->assign(text);
+  } else if (receipt != nullptr) {
+    receipt->clear();
+  }
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }
@@ -839,6 +749,7 @@ absl::StatusOr<InfoResponse> DecodeInfoResponse(std::string_view payload, uint8_
     d.delta_error = r.Str16("delta_error");
   }
   if (version >= 3) ReadSecurity(r, &m.security);
+  if (version >= 4) codec::ReadAudit(r, &m.audit);
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }

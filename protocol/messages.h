@@ -20,8 +20,11 @@
 // subject block, the case fields of version 2 (CaseField::wire_version) and the delta state to
 // INFO. Version 3 (FORMAT.md 14) adds callers: credentials to the HELLO request (when its
 // max_version is 3 or more), the caller to the HELLO response (when its version is 3 or more),
-// the security block to INFO, and the wait to a RATE_LIMITED error. Encoders of an older
-// version leave those out; its decoders leave them at their defaults.
+// the security block to INFO, and the wait to a RATE_LIMITED error. Version 4 (FORMAT.md 15)
+// adds the request context to CHECK and MEASURES requests, the receipt to CHECK answers of
+// status listed and related and to MEASURES responses, and the audit block to INFO
+// (protocol/feedback_messages.h: those structs and FEEDBACK). Encoders of an older version
+// leave those out; its decoders leave them at their defaults.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_PROTOCOL_MESSAGES_H_
@@ -42,6 +45,7 @@
 #include "core/snapshot.h"
 #include "core/types.h"
 #include "core/validity.h"
+#include "protocol/feedback_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin::wire {
@@ -111,7 +115,8 @@ struct HelloResponse {
 // IDs; the server answers kInvalidArgument for 0 or more than its max_batch.
 struct CheckRequest {
   std::vector<std::string> ids;
-  int64_t as_of = kAsOfNow;  // version 2: the instant asked about (Unix seconds), or now
+  int64_t as_of = kAsOfNow;     // version 2: the instant asked about (Unix seconds), or now
+  RequestContext context = {};  // version 4
 };
 
 enum class CheckStatus : uint8_t { kInvalid = 0, kUnlisted = 1, kListed = 2, kRelated = 3 };
@@ -129,6 +134,7 @@ struct CheckAnswer {
   std::string_view name;                    // kListed, kRelated (at most 255 bytes)
   int64_t since = 0;                        // version 2, kListed: 0 = since ever
   int64_t until = kForever;                 // version 2, kListed: kForever = no known end
+  std::string_view receipt = {};            // version 4, kListed, kRelated: "" = no audit
 };
 
 // Appends one answer; the server calls this per ID without building a vector.
@@ -140,11 +146,12 @@ void AppendCheckCount(uint16_t count, std::string* out);
 uint16_t PeekCheckCount(std::string_view payload);
 
 // Appends the CHECK request payload for the `n` IDs id_at(0) ... id_at(n - 1), cut to 65535
-// IDs of at most kMaxIdBytes each as Encode(CheckRequest) (built on it) cuts them, and in
-// version 2 `as_of`. Allocates nothing when `out` has the capacity: a client can encode each
-// request into one reused buffer.
+// IDs of at most kMaxIdBytes each as Encode(CheckRequest) (built on it) cuts them, in version 2
+// `as_of` and in version 4 `context` (nullptr: all ""). Allocates nothing when `out` has the
+// capacity: a client can encode each request into one reused buffer.
 void AppendCheckRequest(size_t n, absl::FunctionRef<std::string_view(size_t)> id_at,
-                        std::string* out, uint8_t version = 1, int64_t as_of = kAsOfNow);
+                        std::string* out, uint8_t version = 1, int64_t as_of = kAsOfNow,
+                        const RequestContext* context = nullptr);
 // Appends the CHECK request payload (version 1) for the single ID `id`.
 void AppendCheckRequest(std::string_view id, std::string* out);
 
@@ -188,7 +195,8 @@ struct MeasuresRequest {
   std::string agency;    // empty: all agencies
   std::string scenario;  // empty: all scenarios
   std::vector<std::pair<Role, std::string>> officers;
-  int64_t as_of = kAsOfNow;  // version 2: the instant asked about (Unix seconds), or now
+  int64_t as_of = kAsOfNow;     // version 2: the instant asked about (Unix seconds), or now
+  RequestContext context = {};  // version 4
 };
 
 // DETAIL: one subject's cases, roles and officers.
@@ -260,6 +268,7 @@ struct InfoResponse {
   std::string data_source;
   DeltaInfo deltas;       // version 2 only
   SecurityInfo security;  // version 3 only
+  AuditInfo audit;        // version 4 only
 };
 
 // RELOAD request: empty, or one flags byte (FORMAT.md 8.6). The flags byte is sent only when
@@ -315,12 +324,14 @@ void Encode(const HelloResponse& m, std::string* out);
 void Encode(const CheckRequest& m, std::string* out, uint8_t version = 1);
 void Encode(const MeasuresRequest& m, std::string* out, uint8_t version = 1);
 void Encode(const DetailRequest& m, std::string* out, uint8_t version = 1);
-// MEASURES response; m.subject.cases is not sent. REQUIRES: each measure's no is 0-65535.
-void Encode(const MeasuresResult& m, std::string* out, uint8_t version = 1);
+// MEASURES response; m.subject.cases is not sent; version 4 ends with `receipt` ("" = no
+// audit). REQUIRES: each measure's no is 0-65535.
+void Encode(const MeasuresResult& m, std::string* out, uint8_t version = 1,
+            std::string_view receipt = {});
 // DETAIL response.
 void Encode(const CheckResult& m, std::string* out, uint8_t version = 1);
 // INFO response; version 2 appends m.deltas (m.snapshot.delta_sequence is not sent), version 3
-// then m.security.
+// then m.security, version 4 then m.audit.
 void Encode(const InfoResponse& m, std::string* out, uint8_t version = 1);
 void Encode(const ReloadRequest& m, std::string* out);
 void Encode(const ReloadResponse& m, std::string* out);
@@ -352,8 +363,13 @@ absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view pa
 absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload,
                                                       uint8_t version = 1);
 absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload, uint8_t version = 1);
+// Version 4's receipt is checked and dropped; the overload below returns it.
 absl::StatusOr<MeasuresResult> DecodeMeasuresResponse(std::string_view payload,
                                                       uint8_t version = 1);
+// The same, storing version 4's receipt in `*receipt` ("" before version 4; may be null).
+absl::StatusOr<MeasuresResult> DecodeMeasuresResponseAndReceipt(std::string_view payload,
+                                                                uint8_t version,
+                                                                std::string* receipt);
 // Decodes only the subject block's head of a MEASURES or DETAIL response, without allocating
 // (on success); the rest of the payload is not checked.
 absl::StatusOr<SubjectHead> DecodeSubjectHead(std::string_view payload, uint8_t version = 1);

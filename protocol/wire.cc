@@ -20,17 +20,18 @@ Decoded Invalid(Status error, std::string message) {
 }  // namespace
 
 std::string_view OpcodeName(Opcode op) {
-  static constexpr std::string_view kNames[] = {"HELLO",  "PING", "CHECK",  "MEASURES",
-                                                "DETAIL", "INFO", "RELOAD", "CATALOG"};
+  static constexpr std::string_view kNames[] = {"HELLO", "PING",   "CHECK",   "MEASURES", "DETAIL",
+                                                "INFO",  "RELOAD", "CATALOG", "FEEDBACK"};
   return EnumName(op, kNames, "UNKNOWN", static_cast<int>(Opcode::kHello));
 }
 
-bool IsKnownOpcode(uint8_t op) {
-  return op >= static_cast<uint8_t>(Opcode::kHello) && op <= static_cast<uint8_t>(Opcode::kCatalog);
+bool IsKnownOpcode(uint8_t op, uint8_t version) {
+  const Opcode last = version >= 4 ? Opcode::kFeedback : Opcode::kCatalog;
+  return op >= static_cast<uint8_t>(Opcode::kHello) && op <= static_cast<uint8_t>(last);
 }
 
 std::string_view StatusName(Status status) {
-  static constexpr std::array<std::string_view, 17> kNames = {
+  static constexpr std::array<std::string_view, 19> kNames = {
       "OK",
       "BAD_FRAME",
       "UNSUPPORTED_VERSION",
@@ -48,6 +49,8 @@ std::string_view StatusName(Status status) {
       "OUT_OF_RANGE",
       "UNAUTHENTICATED",
       "RATE_LIMITED",
+      "NOT_FOUND",
+      "AUDIT_UNAVAILABLE",
   };
   auto i = static_cast<size_t>(status);
   return i < kNames.size() ? kNames[i] : "UNKNOWN_STATUS";

@@ -3,7 +3,7 @@
 //
 //   offset size field
 //   0      2    magic 0x53 0x58 ("SX")
-//   2      1    version (the connection's: 1, or 2 or 3 once a HELLO negotiated it)
+//   2      1    version (the connection's: 1, or 2 to 4 once a HELLO negotiated it)
 //   3      1    opcode
 //   4      2    flags (kFlagResponse, kFlagStale)
 //   6      2    status (responses; 0 in requests)
@@ -30,8 +30,10 @@ inline constexpr uint8_t kMagic1 = 0x58;  // 'X'
 inline constexpr uint8_t kVersion = 1;
 // The highest version this implementation speaks: version 2 adds as-of instants and the
 // listing stretch (FORMAT.md 13), version 3 callers: credentials in HELLO, the caller in its
-// answer, the security block of INFO and the wait of RATE_LIMITED (FORMAT.md 14).
-inline constexpr uint8_t kMaxVersion = 3;
+// answer, the security block of INFO and the wait of RATE_LIMITED (FORMAT.md 14), version 4
+// receipts and feedback: the request context, receipts, FEEDBACK, INFO's audit block (FORMAT.md
+// 15).
+inline constexpr uint8_t kMaxVersion = 4;
 inline constexpr size_t kHeaderSize = 20;
 // The largest payload any implementation must accept; servers may announce less in HELLO.
 inline constexpr uint32_t kMaxPayloadLimit = 16u << 20;
@@ -44,12 +46,14 @@ enum class Opcode : uint8_t {
   kDetail = 5,
   kInfo = 6,
   kReload = 7,
-  kCatalog = 8,  // added to version 1 later: announced by kCapabilityCatalog in HELLO
+  kCatalog = 8,   // added to version 1 later: announced by kCapabilityCatalog in HELLO
+  kFeedback = 9,  // version 4
 };
 // Returns "HELLO", "PING", ... or "UNKNOWN".
 std::string_view OpcodeName(Opcode op);
-// Returns whether `op` is one of Opcode (1-8); 0 and 9-255 are reserved.
-bool IsKnownOpcode(uint8_t op);
+// Returns whether `op` is an operation of a connection of `version`: 1-8, and 9 (FEEDBACK) from
+// version 4; 0 and the rest are reserved.
+bool IsKnownOpcode(uint8_t op, uint8_t version);
 
 // Bits of the HELLO response's capabilities. Clients ignore bits they do not know.
 inline constexpr uint32_t kCapabilityCatalog = 0x00000001;  // the server answers CATALOG
@@ -76,9 +80,11 @@ enum class Status : uint16_t {
   kPermissionDenied = 11,   // the caller's scopes do not allow this (or RELOAD from a non-admin)
   kReloadFailed = 12,       // RELOAD: the new list was refused; the old one keeps serving
   kInternal = 13,
-  kOutOfRange = 14,       // version 2: an as-of instant outside the history window
-  kUnauthenticated = 15,  // not authenticated, or HELLO's credentials were refused
-  kRateLimited = 16,      // over the caller's quota; version 3 errors carry the wait (ms)
+  kOutOfRange = 14,        // version 2: an as-of instant outside the history window
+  kUnauthenticated = 15,   // not authenticated, or HELLO's credentials were refused
+  kRateLimited = 16,       // over the caller's quota; version 3 errors carry the wait (ms)
+  kNotFound = 17,          // version 4: FEEDBACK for a receipt the server does not know
+  kAuditUnavailable = 18,  // version 4: the audit cannot be written (or there is none)
 };
 std::string_view StatusName(Status status);
 // Returns whether the server closes the connection after a response with this status.

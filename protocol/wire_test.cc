@@ -201,12 +201,17 @@ TEST(NamesTest, Opcodes) {
   EXPECT_EQ(OpcodeName(Opcode::kReload), "RELOAD");
   EXPECT_EQ(OpcodeName(Opcode::kCatalog), "CATALOG");
   EXPECT_EQ(OpcodeName(static_cast<Opcode>(0)), "UNKNOWN");
-  // 8 is CATALOG now (issue 9); the first unknown opcode moved to 9.
-  EXPECT_EQ(OpcodeName(static_cast<Opcode>(9)), "UNKNOWN");
-  EXPECT_FALSE(IsKnownOpcode(0));
-  for (uint8_t op = 1; op <= 8; ++op) EXPECT_TRUE(IsKnownOpcode(op)) << int{op};
-  EXPECT_FALSE(IsKnownOpcode(9));
-  EXPECT_FALSE(IsKnownOpcode(255));
+  // 8 is CATALOG (issue 9), 9 FEEDBACK (version 4, issue 12).
+  EXPECT_EQ(OpcodeName(Opcode::kFeedback), "FEEDBACK");
+  EXPECT_EQ(OpcodeName(static_cast<Opcode>(10)), "UNKNOWN");
+  for (uint8_t version = 1; version <= 4; ++version) {
+    EXPECT_FALSE(IsKnownOpcode(0, version));
+    for (uint8_t op = 1; op <= 8; ++op) EXPECT_TRUE(IsKnownOpcode(op, version)) << int{op};
+    // FEEDBACK exists from version 4: older connections keep answering UNKNOWN_OPCODE.
+    EXPECT_EQ(IsKnownOpcode(9, version), version >= 4) << int{version};
+    EXPECT_FALSE(IsKnownOpcode(10, version));
+    EXPECT_FALSE(IsKnownOpcode(255, version));
+  }
 }
 
 TEST(NamesTest, Statuses) {
@@ -219,6 +224,10 @@ TEST(NamesTest, Statuses) {
   EXPECT_EQ(StatusName(Status::kInternal), "INTERNAL");
   EXPECT_EQ(StatusName(Status::kPermissionDenied), "PERMISSION_DENIED");
   EXPECT_EQ(StatusName(Status::kUnauthenticated), "UNAUTHENTICATED");
+  EXPECT_EQ(StatusName(Status::kNotFound), "NOT_FOUND");
+  EXPECT_EQ(StatusName(Status::kAuditUnavailable), "AUDIT_UNAVAILABLE");
+  EXPECT_FALSE(IsFatal(Status::kNotFound));
+  EXPECT_FALSE(IsFatal(Status::kAuditUnavailable));
   EXPECT_EQ(StatusName(Status::kRateLimited), "RATE_LIMITED");
   EXPECT_FALSE(IsFatal(Status::kUnauthenticated));
   EXPECT_FALSE(IsFatal(Status::kRateLimited));

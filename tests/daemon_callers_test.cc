@@ -523,7 +523,7 @@ TEST(DaemonOpenModeTest, WithoutCallersEverythingWorksAsBefore) {
   auto v3 = daemon->Connect(absl::Seconds(5), /*hello=*/true);
   ASSERT_TRUE(v3.ok()) << v3.status();
   ASSERT_TRUE((*v3)->hello().has_value());
-  EXPECT_EQ((*v3)->version(), 3);
+  EXPECT_EQ((*v3)->version(), wire::kMaxVersion);  // 4 since issue 12
   EXPECT_EQ((*v3)->hello()->mode, wire::SecurityMode::kOpen);
   EXPECT_EQ((*v3)->hello()->caller_id, "");
   EXPECT_TRUE((*v3)->Check({kListed}).ok());

@@ -85,14 +85,14 @@ std::string EncodeErrorMessage(const std::string& message) {
 void DecodeEveryPayload(std::string_view p) {
   RoundTrip(p, DecodeHelloRequest, "HELLO request");
   RoundTrip(p, DecodeHelloResponse, "HELLO response");
-  for (uint8_t v : {uint8_t{1}, uint8_t{2}, uint8_t{3}}) {
+  for (uint8_t v : {uint8_t{1}, uint8_t{2}, uint8_t{3}, uint8_t{4}}) {
     RoundTrip(p, v, DecodeCheckRequest, "CHECK request");
     RoundTrip(
         p, [v](std::string_view q) { return DecodeCheckResponse(q, v); },
         [v](const std::vector<CheckAnswer>& a) { return EncodeAnswers(a, v); }, "CHECK response");
     RoundTrip(p, v, DecodeMeasuresRequest, "MEASURES request");
     RoundTrip(p, v, DecodeDetailRequest, "DETAIL request");
-    RoundTrip(p, v, DecodeMeasuresResponse, "MEASURES response");
+    if (v < 4) RoundTrip(p, v, DecodeMeasuresResponse, "MEASURES response");
     RoundTrip(p, v, DecodeDetailResponse, "DETAIL response");
     RoundTrip(p, v, DecodeInfoResponse, "INFO response");
   }
@@ -110,6 +110,19 @@ void DecodeEveryPayload(std::string_view p) {
         return out;
       },
       "RATE_LIMITED error");
+  // Version 4: the MEASURES response's receipt, FEEDBACK.
+  std::string receipt;
+  RoundTrip(
+      p,
+      [&receipt](std::string_view q) { return DecodeMeasuresResponseAndReceipt(q, 4, &receipt); },
+      [&receipt](const MeasuresResult& m) {
+        std::string out;
+        Encode(m, &out, 4, receipt);
+        return out;
+      },
+      "MEASURES response v4");
+  RoundTrip(p, DecodeFeedbackRequest, "FEEDBACK request");
+  RoundTrip(p, DecodeFeedbackResponse, "FEEDBACK response");
   Check(DecodeEmpty(p).ok() == p.empty(), "DecodeEmpty");
 }
 

@@ -1,0 +1,181 @@
+#include "protocol/feedback_messages.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "protocol/messages.h"
+#include "protocol/test_messages.h"
+
+namespace shixin::wire {
+namespace {
+
+FeedbackRequest ThreeItems() {
+  return {"9f2c41d0-3-1048576",
+          "op-7",
+          {{41, FeedbackOutcome::kApplied, ""},
+           {52, FeedbackOutcome::kNotApplied, "已履行"},
+           {29, FeedbackOutcome::kCancelled, "重复"}}};
+}
+
+TEST(FeedbackMessagesTest, RequestRoundTrip) {
+  const std::string payload = Enc(ThreeItems());
+  absl::StatusOr<FeedbackRequest> r = DecodeFeedbackRequest(payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->receipt, "9f2c41d0-3-1048576");
+  EXPECT_EQ(r->operator_id, "op-7");
+  ASSERT_EQ(r->items.size(), 3u);
+  EXPECT_EQ(r->items[2].measure, 29);
+  EXPECT_EQ(r->items[2].outcome, FeedbackOutcome::kCancelled);
+  EXPECT_EQ(r->items[1].reason, "已履行");
+  EXPECT_EQ(Enc(*r), payload);
+  // Every strict prefix is truncated, and a trailing byte is refused.
+  for (size_t n = 0; n < payload.size(); ++n) {
+    EXPECT_FALSE(DecodeFeedbackRequest(payload.substr(0, n)).ok()) << n;
+  }
+  EXPECT_FALSE(DecodeFeedbackRequest(payload + "x").ok());
+}
+
+TEST(FeedbackMessagesTest, ResponseRoundTrip) {
+  const std::string payload = Enc(FeedbackResponse{2, "9f2c41d0-3-2000"});
+  absl::StatusOr<FeedbackResponse> r = DecodeFeedbackResponse(payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->recorded, 2);
+  EXPECT_EQ(r->feedback_receipt, "9f2c41d0-3-2000");
+  EXPECT_FALSE(DecodeFeedbackResponse(payload.substr(0, 2)).ok());
+}
+
+TEST(FeedbackMessagesTest, RequestLimits) {
+  FeedbackRequest m = ThreeItems();
+  m.items.clear();
+  absl::StatusOr<FeedbackRequest> r = DecodeFeedbackRequest(Enc(m));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("n: 0 items"), std::string::npos) << r.status();
+
+  m.items.assign(kMaxFeedbackItems, {1, FeedbackOutcome::kApplied, ""});
+  EXPECT_TRUE(DecodeFeedbackRequest(Enc(m)).ok());
+  m.items.push_back({2, FeedbackOutcome::kApplied, ""});
+  EXPECT_FALSE(DecodeFeedbackRequest(Enc(m)).ok());
+
+  m = ThreeItems();
+  m.items[1].reason = std::string(kMaxReasonBytes, 'r');
+  EXPECT_TRUE(DecodeFeedbackRequest(Enc(m)).ok());
+  m.items[1].reason.push_back('r');
+  r = DecodeFeedbackRequest(Enc(m));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("item.reason"), std::string::npos) << r.status();
+
+  m = ThreeItems();
+  m.operator_id = std::string(kMaxOperatorBytes + 1, 'o');
+  EXPECT_FALSE(DecodeFeedbackRequest(Enc(m)).ok());
+
+  std::string bad_outcome = Enc(ThreeItems());
+  // receipt (1 + 18), operator (1 + 4), n (1), measure (2): the first item's outcome.
+  bad_outcome[1 + 18 + 1 + 4 + 1 + 2] = 3;
+  r = DecodeFeedbackRequest(bad_outcome);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("item.outcome"), std::string::npos) << r.status();
+}
+
+TEST(FeedbackMessagesTest, CheckFeedbackItems) {
+  EXPECT_TRUE(CheckFeedbackItems(ThreeItems().items).ok());
+  std::vector<FeedbackItem> items = ThreeItems().items;
+  items.push_back({52, FeedbackOutcome::kApplied, ""});
+  absl::Status s = CheckFeedbackItems(items);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(s.message().find("measure 52 is reported twice"), std::string::npos) << s;
+  items = {{7, FeedbackOutcome::kNotApplied, ""}};
+  s = CheckFeedbackItems(items);
+  EXPECT_NE(s.message().find("not_applied needs a reason"), std::string::npos) << s;
+  items = {{7, FeedbackOutcome::kCancelled, ""}};
+  EXPECT_FALSE(CheckFeedbackItems(items).ok());
+  items = {{0, FeedbackOutcome::kApplied, ""}};
+  EXPECT_FALSE(CheckFeedbackItems(items).ok());
+  EXPECT_EQ(FeedbackOutcomeName(FeedbackOutcome::kNotApplied), "not_applied");
+  EXPECT_EQ(FeedbackOutcomeName(static_cast<FeedbackOutcome>(9)), "unknown");
+}
+
+// Version 4 adds fields; versions 1 to 3 keep their bytes whatever the new fields hold.
+TEST(FeedbackMessagesTest, VersionGating) {
+  CheckRequest check{{"11010519491231002X"}};
+  MeasuresRequest measures;
+  measures.id = "11010519491231002X";
+  for (uint8_t version = 1; version <= 3; ++version) {
+    const std::string check_before = Enc(check, version);
+    const std::string measures_before = Enc(measures, version);
+    CheckRequest with = check;
+    with.context = {"m", "o", "p"};
+    MeasuresRequest mwith = measures;
+    mwith.context = {"m", "o", "p"};
+    EXPECT_EQ(Enc(with, version), check_before);
+    EXPECT_EQ(Enc(mwith, version), measures_before);
+    CheckAnswer listed;
+    listed.status = CheckStatus::kListed;
+    listed.id = "11010519491231002X";
+    std::string a, b;
+    AppendCheckAnswer(listed, &a, version);
+    listed.receipt = "r-1";
+    AppendCheckAnswer(listed, &b, version);
+    EXPECT_EQ(a, b);
+    InfoResponse info;
+    const std::string info_before = Enc(info, version);
+    info.audit.state = AuditState::kOk;
+    info.audit.records = 5;
+    EXPECT_EQ(Enc(info, version), info_before);
+  }
+  // Version 4: the context follows as_of (str8, str8, str16).
+  check.context = {"m", "o", "p"};
+  const std::string v3 = Enc(check, 3);
+  EXPECT_EQ(Enc(check, 4), v3 + std::string("\x01m\x01o\x00\x01p", 7));
+  check.context = {};
+  EXPECT_EQ(Enc(check, 4), v3 + std::string(4, '\0'));
+  // A receipt only on listed and related answers.
+  for (CheckStatus status : {CheckStatus::kInvalid, CheckStatus::kUnlisted}) {
+    CheckAnswer a;
+    a.status = status;
+    a.receipt = "r-1";
+    std::string v3a, v4a;
+    AppendCheckAnswer(a, &v3a, 3);
+    AppendCheckAnswer(a, &v4a, 4);
+    EXPECT_EQ(v3a, v4a);
+  }
+}
+
+TEST(FeedbackMessagesTest, ContextLimits) {
+  MeasuresRequest m;
+  m.id = "11010519491231002X";
+  m.context = {std::string(kMaxMatterBytes, 'm'), std::string(kMaxOperatorBytes, 'o'),
+               std::string(kMaxPurposeBytes, 'p')};
+  absl::StatusOr<MeasuresRequest> r = DecodeMeasuresRequest(Enc(m, 4), 4);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->context.purpose.size(), kMaxPurposeBytes);
+  for (int field = 0; field < 3; ++field) {
+    MeasuresRequest over = m;
+    std::string* s = field == 0   ? &over.context.matter
+                     : field == 1 ? &over.context.operator_id
+                                  : &over.context.purpose;
+    s->push_back('x');
+    EXPECT_FALSE(DecodeMeasuresRequest(Enc(over, 4), 4).ok()) << field;
+    CheckRequest check{{"11010519491231002X"}, kAsOfNow, over.context};
+    EXPECT_FALSE(DecodeCheckRequest(Enc(check, 4), 4).ok()) << field;
+  }
+}
+
+TEST(FeedbackMessagesTest, InfoAuditRoundTrip) {
+  InfoResponse info;
+  info.audit = {AuditState::kFailing, "disk full", 10, 2048, 20270108, "note", 3};
+  absl::StatusOr<InfoResponse> r = DecodeInfoResponse(Enc(info, 4), 4);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->audit.state, AuditState::kFailing);
+  EXPECT_EQ(r->audit.error, "disk full");
+  EXPECT_EQ(r->audit.records, 10u);
+  EXPECT_EQ(r->audit.bytes, 2048u);
+  EXPECT_EQ(r->audit.next_report_due, 20270108u);
+  EXPECT_EQ(r->audit.due_note, "note");
+  EXPECT_EQ(r->audit.receipts_without_feedback, 3u);
+  std::string bad = Enc(info, 4);
+  bad[Enc(info, 3).size()] = 3;  // audit state 3
+  EXPECT_FALSE(DecodeInfoResponse(bad, 4).ok());
+}
+
+}  // namespace
+}  // namespace shixin::wire

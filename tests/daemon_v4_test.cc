@@ -1,0 +1,88 @@
+// Protocol version 4 end to end against a shixind without an audit (no state_dir): the client
+// and the CLI negotiate 4, send the request context, get receipts "" and FEEDBACK refused with
+// AUDIT_UNAVAILABLE; an older client keeps version 3. (The audit itself: issue 12, wave 2.)
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "tests/daemon_harness.h"
+
+namespace shixin::e2e {
+namespace {
+
+constexpr char kListed[] = "11010519491231002X";
+
+TEST(DaemonV4Test, ClientSpeaksVersion4WithoutAudit) {
+  auto daemon = StartOrDie(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->version(), 4);
+  const wire::RequestContext context{"HG-ZJ-2026-1", "op-7", "公租房资格审查"};
+  auto check = (*client)->Check({kListed}, wire::kAsOfNow, context);
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->value.size(), 1u);
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  EXPECT_EQ(check->value[0].receipt, "");
+  wire::MeasuresRequest measures;
+  measures.id = kListed;
+  measures.context = context;
+  auto m = (*client)->Measures(measures);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_FALSE(m->value.measures.empty());
+  EXPECT_EQ(m->receipt, "");
+  auto info = (*client)->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.audit.state, wire::AuditState::kOff);
+  const wire::FeedbackRequest feedback{
+      "9f2c41d0-1-64", "op-7", {{4, wire::FeedbackOutcome::kApplied, ""}}};
+  auto fb = (*client)->Feedback(feedback);
+  EXPECT_TRUE(absl::IsUnavailable(fb.status())) << fb.status();
+  EXPECT_TRUE(absl::StrContains(fb.status().message(), "AUDIT_UNAVAILABLE: no audit"))
+      << fb.status();
+  // Refused before sending: a reason missing, a context on an older connection.
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      (*client)->Feedback({"r", "", {{4, wire::FeedbackOutcome::kCancelled, ""}}}).status()));
+  EXPECT_TRUE((*client)->Ping().ok());  // the connection is still usable
+
+  auto old = daemon->Connect(absl::Seconds(5));
+  ASSERT_TRUE(old.ok()) << old.status();
+  (*old)->set_max_version(3);
+  ASSERT_TRUE((*old)->Hello("old").ok());
+  EXPECT_EQ((*old)->version(), 3);
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition((*old)->Check({kListed}, wire::kAsOfNow, context).status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition((*old)->Feedback(feedback).status()));
+  EXPECT_TRUE((*old)->Check({kListed}).ok());
+}
+
+TEST(DaemonV4Test, CliContextAndFeedback) {
+  auto daemon = StartOrDie(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  const std::string shixin = BinDir() + "/shixin";
+  ProcessResult r = RunProcess({shixin, "check", "--server", daemon->address(), "--matter", "HG-1",
+                                "--operator", "op-7", "--json", kListed});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"listed\":true")) << r.out;
+  r = RunProcess({shixin, "measures", "--server", daemon->address(), "--purpose", "审查", kListed});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunProcess({shixin, "check", "--data", SampleDir(), "--matter", "HG-1", kListed});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "need --server")) << r.err;
+  r = RunProcess({shixin, "info", "--server", daemon->address()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "audit: off")) << r.out;
+  r = RunProcess({shixin, "feedback", "--server", daemon->address(), "--receipt", "9f2c41d0-1-64",
+                  "--applied", "4", "--not-applied", "5=已履行"});
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "no audit: the server has no state_dir")) << r.err;
+  r = RunProcess(
+      {shixin, "feedback", "--server", daemon->address(), "--receipt", "r", "--cancel", "5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "needs a reason")) << r.err;
+}
+
+}  // namespace
+}  // namespace shixin::e2e
