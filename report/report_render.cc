@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "nlohmann/json.hpp"
 #include "base/html.h"
+#include "nlohmann/json.hpp"
 
 namespace shixin::report {
 namespace {

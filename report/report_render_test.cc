@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "base/html.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "base/html.h"
 #include "report/report_test_util.h"
 
 namespace shixin::report {
