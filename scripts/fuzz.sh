@@ -7,6 +7,8 @@
 #   snapshot_file_fuzzer  core/fuzz/snapshot_file_fuzzer.cc: OpenSnapshotFile and every accessor
 #                         and query of what it accepts
 #   delta_fuzzer          core/fuzz/delta_fuzzer.cc: ParseDelta (one delta file's text)
+#   audit_fuzzer          audit/fuzz/audit_fuzzer.cc: audit segment headers, record frames and
+#                         payloads (seeded from audit/testdata/sample.audit)
 # Corpora persist in build-fuzz/corpus/<fuzzer>, seeded from protocol/testdata/vectors.txt (one
 # frame per file, plus all of them as one stream), from the lines of data/sample/*.ndjson and
 # the example deltas of docs/feed.md (each line, and all of them as one file), and
@@ -23,16 +25,19 @@ build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DSHIXIN_FUZZ=ON -DSHIXIN_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" \
-  --target frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer shixin
+  --target frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer shixin
 
 # Seeds: each vector "name: <hex>" as a binary file.
 frame_corpus=$build/corpus/frame_fuzzer
 record_corpus=$build/corpus/record_fuzzer
 snapshot_corpus=$build/corpus/snapshot_file_fuzzer
 delta_corpus=$build/corpus/delta_fuzzer
-mkdir -p "$frame_corpus" "$record_corpus" "$snapshot_corpus" "$delta_corpus" \
+audit_corpus=$build/corpus/audit_fuzzer
+mkdir -p "$frame_corpus" "$record_corpus" "$snapshot_corpus" "$delta_corpus" "$audit_corpus" \
   "$build/crashes/frame_fuzzer" "$build/crashes/record_fuzzer" \
-  "$build/crashes/snapshot_file_fuzzer" "$build/crashes/delta_fuzzer"
+  "$build/crashes/snapshot_file_fuzzer" "$build/crashes/delta_fuzzer" "$build/crashes/audit_fuzzer"
+# An audit segment of four queries and two feedbacks, as shixind wrote it (mode byte 0).
+{ printf '\000'; cat audit/testdata/sample.audit; } >"$audit_corpus/seed-sample-segment"
 stream=""
 while IFS= read -r line; do
   case "$line" in '#'* | '') continue ;; esac
@@ -122,7 +127,7 @@ done >"$dict"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
-for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer; do
+for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer; do
   extra=(-max_len=8192)
   case $fuzzer in
     record_fuzzer | delta_fuzzer) extra+=(-dict="$dict") ;;

@@ -1,0 +1,74 @@
+// libFuzzer target for the audit's readers (audit/FORMAT.md): what a damaged or forged segment
+// file can hand them. The first byte picks the mode: even, the rest is a segment file (header,
+// then record frames: each frame that parses is decoded by its type); odd, the rest is one
+// record payload, decoded as both types. Beyond the sanitizers it checks that a decoded record
+// encodes to a payload that decodes to the same encoding again (the encoder and the decoder
+// agree), and that the frame parser never reads past its input.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "audit/format.h"
+#include "audit/record.h"
+
+namespace shixin::audit {
+namespace {
+
+void Check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "audit_fuzzer: %s\n", what);
+    std::abort();
+  }
+}
+
+void RoundTrip(std::string_view payload) {
+  if (absl::StatusOr<QueryRecord> q = DecodeQuery(payload); q.ok()) {
+    std::string once;
+    EncodeQuery(*q, &once);
+    absl::StatusOr<QueryRecord> again = DecodeQuery(once);
+    Check(again.ok(), "a re-encoded query does not decode");
+    std::string twice;
+    EncodeQuery(*again, &twice);
+    Check(once == twice, "query encoding is not stable");
+  }
+  if (absl::StatusOr<FeedbackRecord> f = DecodeFeedback(payload); f.ok()) {
+    std::string once;
+    EncodeFeedback(*f, &once);
+    absl::StatusOr<FeedbackRecord> again = DecodeFeedback(once);
+    Check(again.ok(), "a re-encoded feedback does not decode");
+    std::string twice;
+    EncodeFeedback(*again, &twice);
+    Check(once == twice, "feedback encoding is not stable");
+  }
+}
+
+void Segment(std::string_view bytes) {
+  if (bytes.size() >= kHeaderSize) (void)DecodeHeader(bytes.substr(0, kHeaderSize));
+  std::string_view rest = bytes.size() >= kHeaderSize ? bytes.substr(kHeaderSize) : bytes;
+  while (!rest.empty()) {
+    FramedRecord r;
+    if (ParseRecord(rest, &r) != FrameStatus::kOk) break;
+    Check(r.size > 0 && r.size <= rest.size(), "frame size outside the input");
+    Check(r.payload.data() >= rest.data() &&
+              r.payload.data() + r.payload.size() <= rest.data() + rest.size(),
+          "payload outside the input");
+    RoundTrip(r.payload);
+    rest.remove_prefix(r.size);
+  }
+}
+
+}  // namespace
+}  // namespace shixin::audit
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if ((data[0] & 1) != 0) {
+    shixin::audit::RoundTrip(rest);
+  } else {
+    shixin::audit::Segment(rest);
+  }
+  return 0;
+}
