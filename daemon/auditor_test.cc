@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -21,6 +22,8 @@
 #include "audit/audit_test_util.h"
 #include "audit/reader.h"
 #include "audit/receipt.h"
+#include "callers/callers_file.h"
+#include "callers/token.h"
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
 #include "gmock/gmock.h"
@@ -563,6 +566,71 @@ TEST_F(HandlerAuditTest, FeedbackWithoutAnAuditIsAuditUnavailable) {
   ASSERT_EQ(Measures(kListed, &receipt).status(), wire::Status::kOk);
   EXPECT_EQ(receipt, "");
   EXPECT_EQ(SendFeedback("00000001-1-64", {Item(41)}).status(), wire::Status::kAuditUnavailable);
+}
+
+// Callers mode: "a" and "b" may check, ask measures and give feedback; "a" has one token.
+class HandlerAuditCallersTest : public HandlerAuditTest {
+ protected:
+  void SetUp() override {
+    std::vector<Caller> callers;
+    for (const char* id : {"a", "b"}) {
+      Caller c;
+      c.id = id;
+      c.name = absl::StrCat("Caller ", id);
+      c.sector = "other";
+      c.scopes = ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures) | ScopeBit(Scope::kFeedback);
+      c.view = View::kFull;
+      c.rate = c.id == "a" ? 0.001 : 1000;
+      c.burst = c.id == "a" ? 1 : 1000;
+      tokens_[c.id] = *NewToken();
+      c.token_hashes = {HashToken(tokens_[c.id])};
+      callers.push_back(std::move(c));
+    }
+    absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
+    ASSERT_TRUE(table.ok()) << table.status();
+    const std::string file = tmp_.path() + "/callers.toml";
+    ASSERT_TRUE(WriteCallersFile(file, *table).ok());
+    absl::StatusOr<std::unique_ptr<Access>> access = Access::FromFile(file, Sample()->catalog);
+    ASSERT_TRUE(access.ok()) << access.status();
+    access_ = *std::move(access);
+    holder_.Publish(Sample());
+    Open();
+    handler_ = std::make_unique<Handler>(config_, &holder_, NowSeconds, nullptr, access_.get(),
+                                         auditor_.get());
+  }
+
+  // Starts a connection of version 4 as caller `id`.
+  void HelloAs(const std::string& id) {
+    session_ = Session();
+    wire::HelloRequest hello{4, 0, "t"};
+    hello.caller_id = id;
+    hello.token = tokens_[id];
+    const Answer a = Call(wire::Opcode::kHello, Payload(hello));
+    ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  }
+
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<Access> access_;
+};
+
+TEST_F(HandlerAuditCallersTest, FeedbackOnAnotherCallersReceiptIsPermissionDenied) {
+  HelloAs("b");
+  std::string receipt;
+  ASSERT_EQ(Measures(kListed, &receipt).status(), wire::Status::kOk);
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  EXPECT_EQ(Records().at(0).caller, "b");
+  HelloAs("a");
+  EXPECT_EQ(SendFeedback(receipt, {Item(41)}).status(), wire::Status::kPermissionDenied);
+}
+
+// The replay answers a request admitted in the turn: it is not charged again.
+TEST_F(HandlerAuditCallersTest, AReplayIsNotChargedAgain) {
+  HelloAs("a");
+  ASSERT_EQ(Measures(kListed).status(), wire::Status::kOk);  // a's only token
+  session_.audit_replay = true;
+  EXPECT_EQ(Measures(kListed).status(), wire::Status::kAuditUnavailable);
+  session_.audit_replay = false;
+  EXPECT_EQ(Measures(kListed).status(), wire::Status::kRateLimited);
 }
 
 }  // namespace

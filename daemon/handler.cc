@@ -242,7 +242,8 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
                           absl::StrFormat("unknown opcode %d", opcode));
   }
   const auto op = static_cast<wire::Opcode>(opcode);
-  if (op != wire::Opcode::kHello && op != wire::Opcode::kPing) {
+  // A replay answers again a request admitted (and charged) in this turn.
+  if (op != wire::Opcode::kHello && op != wire::Opcode::kPing && !session.audit_replay) {
     if (std::optional<Outcome> refused = Admit(op, payload, session)) return refused;
   }
   const Dataset* d = read.dataset();
