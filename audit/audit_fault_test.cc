@@ -13,23 +13,10 @@
 namespace shixin::audit {
 namespace {
 
+using testing::FaultyOps;
 using ::testing::HasSubstr;
 using testing::ScratchDir;
 using testing::TypicalQuery;
-
-// POSIX, except that writes fail with `error` while it is set (after writing `partial` bytes:
-// a torn write).
-class FaultyOps : public FileOps {
- public:
-  ssize_t PWrite(int fd, const char* data, size_t n, off_t offset) override {
-    const int err = error.load();
-    if (err == 0) return FileOps::PWrite(fd, data, n, offset);
-    if (partial > 0) FileOps::PWrite(fd, data, std::min(n, partial), offset);
-    return -err;
-  }
-  std::atomic<int> error{0};
-  size_t partial = 0;
-};
 
 class AuditFaultTest : public ::testing::Test {
  protected:

@@ -1,4 +1,5 @@
-// Test helpers of the audit tests: a scratch directory and typical records.
+// Test helpers of the audit tests (and the daemon's): a scratch directory, typical records
+// and file operations that fail on demand.
 //
 // Thread safety: as plain values.
 #ifndef SHIXIN_AUDIT_AUDIT_TEST_UTIL_H_
@@ -6,9 +7,12 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <string>
 
+#include "audit/file_ops.h"
 #include "audit/record.h"
 
 namespace shixin::audit::testing {
@@ -46,6 +50,20 @@ inline QueryRecord TypicalQuery(std::string_view subject, int64_t time_micros) {
   r.receipt_issued = true;
   return r;
 }
+
+// POSIX, except that writes fail with `error` while it is set (after writing `partial` bytes:
+// a torn write).
+class FaultyOps : public FileOps {
+ public:
+  ssize_t PWrite(int fd, const char* data, size_t n, off_t offset) override {
+    const int err = error.load();
+    if (err == 0) return FileOps::PWrite(fd, data, n, offset);
+    if (partial > 0) FileOps::PWrite(fd, data, std::min(n, partial), offset);
+    return -err;
+  }
+  std::atomic<int> error{0};
+  size_t partial = 0;
+};
 
 }  // namespace shixin::audit::testing
 

@@ -98,17 +98,35 @@ absl::StatusOr<audit::AuditLog::Appended> Auditor::Record(audit::QueryRecord* re
   if (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures) &&
       !record->measures.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (awaiting_feedback_.size() < kMaxAwaiting) {
-      awaiting_feedback_.insert(ReceiptKey(appended->receipt));
-    } else {
-      ++untracked_;
-    }
+    pending_.push_back({appended->ticket, ReceiptKey(appended->receipt), false});
   }
   return appended;
 }
 
+void Auditor::Settle(uint64_t ticket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto undecided = std::partition(pending_.begin(), pending_.end(),
+                                        [&](const Pending& p) { return p.ticket <= ticket; });
+  if (undecided == pending_.begin()) return;
+  std::sort(pending_.begin(), undecided,
+            [](const Pending& a, const Pending& b) { return a.ticket < b.ticket; });
+  for (auto it = pending_.begin(); it != undecided; ++it) {
+    // Decided: returns at once, OK if the record was written, its failure if discarded.
+    if (!log_->Sync(it->ticket).ok()) continue;
+    if (it->feedback) {
+      awaiting_feedback_.erase(it->key);
+    } else if (awaiting_feedback_.size() < kMaxAwaiting) {
+      awaiting_feedback_.insert(it->key);
+    } else {
+      ++untracked_;
+    }
+  }
+  pending_.erase(pending_.begin(), undecided);
+}
+
 absl::Status Auditor::Sync(uint64_t ticket) {
   absl::Status s = log_->Sync(ticket);
+  if (!absl::IsInvalidArgument(s)) Settle(ticket);  // else no such ticket: nothing decided
   Observe(s);
   if (!s.ok())
     return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", s.message()));
@@ -149,7 +167,7 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    awaiting_feedback_.erase(ReceiptKey(*receipt));
+    pending_.push_back({appended->ticket, ReceiptKey(*receipt), true});
   }
   Recorded recorded;
   recorded.response.recorded = static_cast<uint16_t>(request.items.size());

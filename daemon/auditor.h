@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -82,13 +83,26 @@ class Auditor {
   const std::string calendar_error_;
   std::atomic<bool> failing_{false};
 
+  // Applies to awaiting_feedback_ the pending changes of records up to `ticket` that were
+  // written, and drops those of records the audit discarded. REQUIRES: the log decided
+  // `ticket` (its Sync returned).
+  void Settle(uint64_t ticket);
+
   // MEASURES receipts since the start that returned measures and have had no feedback yet
   // (keyed by segment and offset: the node is this one's), at most kMaxAwaiting; those beyond
-  // are only counted (`untracked_`) and stay counted after their feedback.
+  // are only counted (`untracked_`) and stay counted after their feedback. A record changes
+  // them only once it is written (a record the audit discards never counts): until then its
+  // change waits in `pending_`.
+  struct Pending {
+    uint64_t ticket;
+    uint64_t key;
+    bool feedback;  // the receipt's feedback (erase), else a new receipt (insert)
+  };
   static constexpr size_t kMaxAwaiting = size_t{4} << 20;
   mutable std::mutex mu_;
   absl::flat_hash_set<uint64_t> awaiting_feedback_;
   uint64_t untracked_ = 0;
+  std::vector<Pending> pending_;
 };
 
 }  // namespace shixin

@@ -17,6 +17,7 @@
 #include "core/overlay.h"
 #include "core/query.h"
 #include "core/test_util.h"
+#include "daemon/handler_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
@@ -26,63 +27,21 @@
 namespace shixin {
 namespace {
 
+using handler_testing::Answer;
+using handler_testing::Frames;
+using handler_testing::Payload;
+using handler_testing::Sample;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-std::string SourceDir() {
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  return dir != nullptr ? dir : "..";
-}
-
-DatasetSource SampleSource() {
-  return DatasetSource{SourceDir() + "/data/sample",
-                       SourceDir() + "/data/measures/hegang-2018.json", 0};
-}
-
-// Returns the sample list, its source time set to `source_time` (0: the files' own).
-std::unique_ptr<Dataset> Sample(int64_t source_time = 0) {
-  absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(SampleSource());
-  EXPECT_TRUE(d.ok()) << d.status();
-  if (source_time != 0) (*d)->source_time = source_time;
-  return *std::move(d);
-}
-
-// One response frame, decoded from what the handler appended.
-struct Answer {
-  wire::FrameHeader header;
-  std::string payload;
-  wire::Status status() const { return static_cast<wire::Status>(header.status); }
-  bool stale() const { return (header.flags & wire::kFlagStale) != 0; }
-  std::string error() const { return *wire::DecodeError(payload); }
-};
-
-// Decodes every frame in `out`, frames of a connection of `version`.
-std::vector<Answer> Frames(std::string_view out, uint8_t version = wire::kVersion) {
-  std::vector<Answer> frames;
-  while (!out.empty()) {
-    const wire::Decoded d = wire::DecodeFrame(out, wire::kMaxPayloadLimit, version);
-    EXPECT_EQ(d.result, wire::DecodeResult::kComplete);
-    if (d.result != wire::DecodeResult::kComplete) break;
-    frames.push_back(Answer{d.header, std::string(d.payload)});
-    out.remove_prefix(d.consumed);
-  }
-  return frames;
-}
-
 wire::FrameHeader Request(wire::Opcode op, uint32_t id) {
   wire::FrameHeader h;
   h.opcode = static_cast<uint8_t>(op);
   h.request_id = id;
   return h;
-}
-
-// Returns the payload of `request` in `version`.
-template <typename Request>
-std::string Payload(const Request& request, uint8_t version = wire::kVersion) {
-  return wire::Enc(request, version);
 }
 
 std::string CheckPayload(const std::vector<std::string>& ids) {

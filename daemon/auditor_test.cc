@@ -1,0 +1,637 @@
+// The daemon's audit: Auditor (records, feedback, INFO's block, the failing audit) and the
+// handler's use of it (receipts, records, fail closed, FEEDBACK's statuses).
+#include "daemon/auditor.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "audit/audit_test_util.h"
+#include "audit/reader.h"
+#include "audit/receipt.h"
+#include "callers/callers_file.h"
+#include "callers/token.h"
+#include "daemon/handler.h"
+#include "daemon/handler_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+using audit::testing::FaultyOps;
+using audit::testing::ScratchDir;
+using audit::testing::TypicalQuery;
+using handler_testing::Answer;
+using handler_testing::Frames;
+using handler_testing::Payload;
+using handler_testing::Sample;
+using handler_testing::SourceDir;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+// Unix seconds of `day` at noon, China time.
+int64_t NoonOf(absl::CivilDay day) {
+  return absl::ToUnixSeconds(
+      absl::FromCivil(absl::CivilSecond(day) + 12 * 3600, absl::FixedTimeZone(8 * 3600)));
+}
+
+wire::FeedbackItem Item(uint16_t measure, wire::FeedbackOutcome outcome = {},
+                        std::string reason = "") {
+  return wire::FeedbackItem{measure, outcome, std::move(reason)};
+}
+
+// A state directory, a calendar directory with 2026 only, and the config naming them.
+class AuditorTest : public ::testing::Test {
+ protected:
+  AuditorTest() {
+    config_.state_dir = tmp_.path() + "/state";
+    config_.calendar_dir = tmp_.path() + "/calendar";
+    std::filesystem::create_directory(config_.calendar_dir);
+    std::filesystem::copy_file(SourceDir() + "/data/calendar/2026.toml",
+                               config_.calendar_dir + "/2026.toml");
+    options_.file_ops = &ops_;
+    options_.retry_interval = absl::Seconds(1);
+    options_.now_micros = [this] { return now_micros_.load(); };
+  }
+
+  void Open() {
+    absl::StatusOr<std::unique_ptr<Auditor>> auditor = Auditor::Open(config_, options_, nullptr);
+    ASSERT_TRUE(auditor.ok()) << auditor.status();
+    auditor_ = *std::move(auditor);
+  }
+
+  // Records and writes a typical MEASURES record of `caller`; returns its receipt.
+  std::string RecordOne(std::string_view caller = "agency-a") {
+    audit::QueryRecord r = TypicalQuery("11010519491231002X", 0);
+    r.caller = caller;
+    absl::StatusOr<audit::AuditLog::Appended> a = auditor_->Record(&r);
+    EXPECT_TRUE(a.ok()) << a.status();
+    if (!a.ok()) return "";
+    EXPECT_TRUE(auditor_->Sync(a->ticket).ok());
+    return a->receipt.ToString();
+  }
+
+  absl::StatusOr<Auditor::Recorded> Feedback(std::string receipt,
+                                             std::vector<wire::FeedbackItem> items,
+                                             std::string_view caller = "agency-a") {
+    return auditor_->Feedback(caller, wire::FeedbackRequest{std::move(receipt), "op7", items});
+  }
+
+  // Makes the audit fail: writes get ENOSPC.
+  void FillDisk() { ops_.error = ENOSPC; }
+
+  ScratchDir tmp_;
+  Config config_;
+  FaultyOps ops_;
+  std::atomic<int64_t> now_micros_{absl::ToUnixMicros(absl::Now())};
+  audit::AuditLog::Options options_;
+  std::unique_ptr<Auditor> auditor_;
+};
+
+TEST_F(AuditorTest, OpenCreatesTheNodeIdAndAPrivateAuditDirectory) {
+  Open();
+  std::ifstream in(config_.state_dir + "/node_id");
+  std::stringstream node;
+  node << in.rdbuf();
+  EXPECT_THAT(node.str(), ::testing::MatchesRegex("[0-9a-f]{8}\n"));
+  struct stat st;
+  ASSERT_EQ(::stat((config_.state_dir + "/audit").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  // The receipts name this node.
+  absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(RecordOne());
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(absl::StrFormat("%08x\n", receipt->node), node.str());
+}
+
+TEST_F(AuditorTest, RecordedQueriesAreInTheFileAfterSync) {
+  Open();
+  const std::string first = RecordOne();
+  const std::string second = RecordOne("agency-b");
+  EXPECT_NE(first, second);
+  std::vector<std::string> callers;
+  ASSERT_TRUE(audit::ForEachRecord(config_.state_dir + "/audit", {}, [&](const audit::Entry& e) {
+                callers.emplace_back(e.query.caller);
+                EXPECT_EQ(e.receipt.ToString(), callers.size() == 1 ? first : second);
+                return true;
+              }).ok());
+  EXPECT_EQ(callers, (std::vector<std::string>{"agency-a", "agency-b"}));
+}
+
+TEST_F(AuditorTest, FeedbackIsRecordedAgainstTheReceipt) {
+  Open();
+  const std::string receipt = RecordOne();
+  absl::StatusOr<Auditor::Recorded> r =
+      Feedback(receipt, {Item(41), Item(52, wire::FeedbackOutcome::kNotApplied, "已履行")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->response.recorded, 2);
+  EXPECT_TRUE(audit::Receipt::Parse(r->response.feedback_receipt).ok());
+  EXPECT_NE(r->response.feedback_receipt, receipt);
+  ASSERT_TRUE(auditor_->Sync(r->ticket).ok());
+  int feedbacks = 0;
+  ASSERT_TRUE(audit::ForEachRecord(config_.state_dir + "/audit", {}, [&](const audit::Entry& e) {
+                if (e.type != audit::RecordType::kFeedback) return true;
+                ++feedbacks;
+                EXPECT_EQ(e.feedback.receipt, receipt);
+                EXPECT_EQ(e.feedback.caller, "agency-a");
+                EXPECT_EQ(e.feedback.operator_id, "op7");
+                EXPECT_EQ(e.feedback.entries.size(), 2u);
+                return true;
+              }).ok());
+  EXPECT_EQ(feedbacks, 1);
+  // A second feedback on the same measure is a correction, recorded too.
+  r = Feedback(receipt, {Item(41, wire::FeedbackOutcome::kCancelled, "撤销")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->response.recorded, 1);
+}
+
+TEST_F(AuditorTest, FeedbackIsRefusedWithTheRightCode) {
+  Open();
+  const std::string receipt = RecordOne();
+  absl::StatusOr<audit::Receipt> parsed = audit::Receipt::Parse(receipt);
+  ASSERT_TRUE(parsed.ok());
+  audit::Receipt unknown = *parsed;
+  unknown.offset += 1 << 20;  // beyond the file
+  EXPECT_EQ(Feedback(unknown.ToString(), {Item(41)}).status().code(), absl::StatusCode::kNotFound);
+  audit::Receipt other_node = *parsed;
+  other_node.node ^= 1;
+  EXPECT_EQ(Feedback(other_node.ToString(), {Item(41)}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Feedback("not a receipt", {Item(41)}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Feedback(receipt, {Item(41)}, "agency-b").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<Auditor::Recorded> r = Feedback(receipt, {Item(41), Item(3)});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("measure 3"));
+  EXPECT_EQ(Feedback(receipt, {Item(52, wire::FeedbackOutcome::kNotApplied)}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Feedback(receipt, {Item(41), Item(41)}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Nothing refused was recorded: one query record only.
+  EXPECT_EQ(auditor_->Info(0, true).records, 1u);
+}
+
+TEST_F(AuditorTest, InfoCountsRecordsAndReceiptsWithoutFeedback) {
+  Open();
+  const int64_t now = NoonOf(absl::CivilDay(2026, 10, 1));
+  wire::AuditInfo info = auditor_->Info(now, true);
+  EXPECT_EQ(info.state, wire::AuditState::kOk);
+  EXPECT_EQ(info.records, 0u);
+  EXPECT_EQ(info.receipts_without_feedback, 0u);
+  const uint64_t empty_bytes = info.bytes;
+  const std::string receipt = RecordOne();
+  RecordOne();
+  // A CHECK and a MEASURES without measures await no feedback.
+  audit::QueryRecord check = TypicalQuery("11010519491231002X", 0);
+  check.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
+  check.measures.clear();
+  ASSERT_TRUE(auditor_->Record(&check).ok());
+  audit::QueryRecord none = TypicalQuery("230402199001010015", 0);
+  none.measures.clear();
+  absl::StatusOr<audit::AuditLog::Appended> last = auditor_->Record(&none);
+  ASSERT_TRUE(last.ok());
+  ASSERT_TRUE(auditor_->Sync(last->ticket).ok());
+  info = auditor_->Info(now, true);
+  EXPECT_EQ(info.records, 4u);
+  EXPECT_GT(info.bytes, empty_bytes);
+  EXPECT_EQ(info.receipts_without_feedback, 2u);
+  absl::StatusOr<Auditor::Recorded> fed = Feedback(receipt, {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  // The feedback counts once it is written.
+  EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 2u);
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  info = auditor_->Info(now, true);
+  EXPECT_EQ(info.records, 5u);
+  EXPECT_EQ(info.receipts_without_feedback, 1u);
+  fed = Feedback(receipt, {Item(52, wire::FeedbackOutcome::kApplied)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 1u);
+}
+
+// 2026: Q3's report is due on the fifth working day after the National Day holidays
+// (8, 9, 10 (调休), 12, 13 October); Q4's needs 2027, which the calendar lacks.
+TEST_F(AuditorTest, InfoGivesTheNextReportDueDate) {
+  Open();
+  wire::AuditInfo info = auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 1)), false);
+  EXPECT_EQ(info.next_report_due, 20261013u);
+  EXPECT_EQ(info.due_note, "");
+  info = auditor_->Info(NoonOf(absl::CivilDay(2026, 11, 30)), false);
+  EXPECT_EQ(info.next_report_due, 0u);
+  EXPECT_THAT(info.due_note, HasSubstr("2027"));
+}
+
+TEST_F(AuditorTest, AMissingCalendarLeavesTheDueDateUnknown) {
+  config_.calendar_dir = tmp_.path() + "/nowhere";
+  Open();
+  const wire::AuditInfo info = auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 1)), false);
+  EXPECT_EQ(info.state, wire::AuditState::kOk);
+  EXPECT_EQ(info.next_report_due, 0u);
+  EXPECT_THAT(info.due_note, Not(IsEmpty()));
+}
+
+TEST_F(AuditorTest, AFullDiskFailsRecordsUntilSpaceReturns) {
+  Open();
+  const std::string receipt = RecordOne();
+  FillDisk();
+  audit::QueryRecord r = TypicalQuery("11010519491231002X", 0);
+  absl::StatusOr<audit::AuditLog::Appended> a = auditor_->Record(&r);
+  ASSERT_TRUE(a.ok()) << a.status();  // buffered; the write fails
+  const absl::Status synced = auditor_->Sync(a->ticket);
+  EXPECT_EQ(synced.code(), absl::StatusCode::kUnavailable) << synced;
+  EXPECT_EQ(auditor_->Record(&r).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Feedback(receipt, {Item(41)}).status().code(), absl::StatusCode::kUnavailable);
+  wire::AuditInfo info = auditor_->Info(0, true);
+  EXPECT_EQ(info.state, wire::AuditState::kFailing);
+  EXPECT_THAT(info.error, Not(IsEmpty()));
+  EXPECT_EQ(info.records, 1u);
+  EXPECT_EQ(auditor_->Info(0, false).error, "");  // the reason is for admins
+  // The lost record awaits no feedback.
+  EXPECT_EQ(info.receipts_without_feedback, 1u);
+  // Space returns; after the retry interval the audit is written again.
+  ops_.error = 0;
+  now_micros_ += 2'000'000;
+  RecordOne();
+  info = auditor_->Info(0, true);
+  EXPECT_EQ(info.state, wire::AuditState::kOk);
+  EXPECT_EQ(info.records, 2u);
+  EXPECT_EQ(info.receipts_without_feedback, 2u);
+}
+
+TEST_F(AuditorTest, AFeedbackLostToAFullDiskLeavesItsReceiptAwaiting) {
+  Open();
+  const std::string receipt = RecordOne();
+  absl::StatusOr<Auditor::Recorded> fed = Feedback(receipt, {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  FillDisk();
+  EXPECT_EQ(auditor_->Sync(fed->ticket).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 1u);
+  // Space returns: the feedback sent again counts.
+  ops_.error = 0;
+  now_micros_ += 2'000'000;
+  fed = Feedback(receipt, {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 0u);
+}
+
+// Many I/O threads record, write, give feedback and read INFO at once (run under TSan).
+TEST_F(AuditorTest, ConcurrentRecordsFeedbackAndInfo) {
+  Open();
+  constexpr int kThreads = 4, kEach = 100;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) auditor_->Info(0, true);
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string caller = absl::StrCat("agency-", t);
+      for (int i = 0; i < kEach; ++i) {
+        const std::string receipt = RecordOne(caller);
+        if (i % 2 == 0) continue;
+        absl::StatusOr<Auditor::Recorded> fed = Feedback(receipt, {Item(41)}, caller);
+        EXPECT_TRUE(fed.ok()) << fed.status();
+        if (fed.ok()) {
+          EXPECT_TRUE(auditor_->Sync(fed->ticket).ok());
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  done = true;
+  reader.join();
+  const wire::AuditInfo info = auditor_->Info(0, true);
+  EXPECT_EQ(info.records, uint64_t{kThreads} * kEach * 3 / 2);
+  EXPECT_EQ(info.receipts_without_feedback, uint64_t{kThreads} * kEach / 2);
+}
+
+constexpr char kListed[] = "11010519491231002X";    // 张秀兰
+constexpr char kRelated[] = "230402197203140038";   // 陈海波
+constexpr char kUnlisted[] = "230402199001010015";  // valid, on no list
+
+// A handler with the audit, speaking to one connection (session_).
+class HandlerAuditTest : public AuditorTest {
+ protected:
+  void Start(bool with_auditor = true) {
+    holder_.Publish(Sample());
+    if (with_auditor) Open();
+    handler_ = std::make_unique<Handler>(config_, &holder_, NowSeconds, nullptr, nullptr,
+                                         with_auditor ? auditor_.get() : nullptr);
+  }
+
+  // Negotiates `version` with the connection's first request.
+  void Hello(uint8_t version) {
+    const Answer a = Call(wire::Opcode::kHello, Payload(wire::HelloRequest{version, 0, "t"}));
+    ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+    ASSERT_EQ(session_.version, version);
+  }
+
+  Answer Call(wire::Opcode op, std::string_view payload) {
+    wire::FrameHeader h;
+    h.version = session_.version;
+    h.opcode = static_cast<uint8_t>(op);
+    h.request_id = ++last_id_;
+    std::string out;
+    ReloadRequest reload;
+    EXPECT_EQ(handler_->Handle(h, payload, Peer{"test", true}, &out, &reload, &session_),
+              Handler::Next::kContinue);
+    std::vector<Answer> frames = Frames(out, h.version);
+    EXPECT_EQ(frames.size(), 1u);
+    return frames.empty() ? Answer{} : frames[0];
+  }
+
+  // Returns the CHECK answers' receipts ("" for none) of `ids`.
+  std::vector<std::string> CheckReceipts(const std::vector<std::string>& ids) {
+    const Answer a = Call(wire::Opcode::kCheck,
+                          Payload(wire::CheckRequest{ids, wire::kAsOfNow, context_}, version()));
+    EXPECT_EQ(a.status(), wire::Status::kOk) << a.error();
+    absl::StatusOr<std::vector<wire::CheckAnswer>> answers =
+        wire::DecodeCheckResponse(a.payload, version());
+    EXPECT_TRUE(answers.ok()) << answers.status();
+    std::vector<std::string> receipts;
+    if (answers.ok()) {
+      for (const wire::CheckAnswer& c : *answers) receipts.emplace_back(c.receipt);
+    }
+    return receipts;
+  }
+
+  // Asks MEASURES of `id`; returns the answer, its receipt in `*receipt`.
+  Answer Measures(std::string_view id, std::string* receipt = nullptr) {
+    wire::MeasuresRequest request;
+    request.id = id;
+    request.context = context_;
+    const Answer a = Call(wire::Opcode::kMeasures, Payload(request, version()));
+    if (a.status() == wire::Status::kOk && receipt != nullptr) {
+      EXPECT_TRUE(wire::DecodeMeasuresResponseAndReceipt(a.payload, version(), receipt).ok());
+    }
+    return a;
+  }
+
+  Answer SendFeedback(std::string receipt, std::vector<wire::FeedbackItem> items) {
+    return Call(wire::Opcode::kFeedback,
+                Payload(wire::FeedbackRequest{std::move(receipt), "op7", std::move(items)}));
+  }
+
+  // Returns the audit's query records (owning copies of the fields the tests look at).
+  struct Seen {
+    std::string caller, operator_id, matter, purpose, subject;
+    uint8_t opcode;
+    audit::Listing listing;
+    std::vector<uint16_t> measures;
+    uint64_t generation;
+    bool receipt_issued;
+    std::string receipt;
+  };
+  std::vector<Seen> Records() {
+    std::vector<Seen> seen;
+    EXPECT_TRUE(audit::ForEachRecord(config_.state_dir + "/audit", {}, [&](const audit::Entry& e) {
+                  if (e.type != audit::RecordType::kQuery) return true;
+                  const audit::QueryRecord& q = e.query;
+                  seen.push_back(Seen{std::string(q.caller), std::string(q.operator_id),
+                                      std::string(q.matter), std::string(q.purpose),
+                                      std::string(q.subject), q.opcode, q.listing, q.measures,
+                                      q.generation, q.receipt_issued, e.receipt.ToString()});
+                  return true;
+                }).ok());
+    return seen;
+  }
+
+  // Makes the audit fail: a MEASURES whose record cannot be written.
+  void FailTheAudit() {
+    FillDisk();
+    ASSERT_EQ(Measures(kListed).status(), wire::Status::kOk);
+    ASSERT_FALSE(handler_->SyncAudit(session_.audit_ticket).ok());
+  }
+
+  uint8_t version() const { return session_.version; }
+
+  RcuThread rcu_;
+  SnapshotHolder holder_;
+  std::unique_ptr<Handler> handler_;
+  Session session_;
+  uint32_t last_id_ = 0;
+  wire::RequestContext context_{"11100000MB0143871P", "op0421", "贷款审批"};
+};
+
+TEST_F(HandlerAuditTest, Version4AnswersCarryReceiptsAndEveryQueryIsRecorded) {
+  Start();
+  Hello(4);
+  const std::vector<std::string> check =
+      CheckReceipts({kListed, kRelated, kUnlisted, "110105194912310021"});
+  ASSERT_EQ(check.size(), 4u);
+  EXPECT_TRUE(audit::Receipt::Parse(check[0]).ok()) << check[0];
+  EXPECT_TRUE(audit::Receipt::Parse(check[1]).ok()) << check[1];
+  EXPECT_NE(check[0], check[1]);
+  EXPECT_EQ(check[2], "");  // unlisted: recorded, no receipt
+  EXPECT_EQ(check[3], "");  // invalid: not recorded
+  std::string receipt;
+  const Answer a = Measures(kListed, &receipt);
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  EXPECT_TRUE(audit::Receipt::Parse(receipt).ok()) << receipt;
+  absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(a.payload, 4);
+  ASSERT_TRUE(result.ok()) << result.status();
+  std::vector<uint16_t> measures;
+  for (const MeasureInfo& m : result->measures) measures.push_back(static_cast<uint16_t>(m.no));
+  ASSERT_THAT(measures, Not(IsEmpty()));
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+
+  const std::vector<Seen> seen = Records();
+  ASSERT_EQ(seen.size(), 4u);
+  for (const Seen& s : seen) {
+    EXPECT_EQ(s.caller, "open");  // the open mode's caller
+    EXPECT_EQ(s.operator_id, "op0421");
+    EXPECT_EQ(s.matter, "11100000MB0143871P");
+    EXPECT_EQ(s.purpose, "贷款审批");
+    EXPECT_EQ(s.generation, 1u);
+  }
+  EXPECT_EQ(seen[0].subject, kListed);
+  EXPECT_EQ(seen[0].listing, audit::Listing::kListed);
+  EXPECT_EQ(seen[0].receipt, check[0]);
+  EXPECT_EQ(seen[1].subject, kRelated);
+  EXPECT_EQ(seen[1].listing, audit::Listing::kRelated);
+  EXPECT_EQ(seen[1].receipt, check[1]);
+  EXPECT_EQ(seen[2].subject, kUnlisted);
+  EXPECT_EQ(seen[2].listing, audit::Listing::kUnlisted);
+  EXPECT_FALSE(seen[2].receipt_issued);
+  EXPECT_EQ(seen[3].opcode, static_cast<uint8_t>(wire::Opcode::kMeasures));
+  EXPECT_EQ(seen[3].subject, kListed);
+  EXPECT_EQ(seen[3].measures, measures);
+  EXPECT_TRUE(seen[3].receipt_issued);
+  EXPECT_EQ(seen[3].receipt, receipt);
+}
+
+TEST_F(HandlerAuditTest, Version3GetsNoReceiptsButIsRecorded) {
+  Start();
+  Hello(3);
+  EXPECT_EQ(CheckReceipts({kListed}), std::vector<std::string>{""});
+  std::string receipt = "x";
+  ASSERT_EQ(Measures(kListed, &receipt).status(), wire::Status::kOk);
+  EXPECT_EQ(receipt, "");
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  const std::vector<Seen> seen = Records();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_FALSE(seen[0].receipt_issued);
+  EXPECT_FALSE(seen[1].receipt_issued);
+  EXPECT_EQ(seen[1].operator_id, "");  // version 3 carries no context
+}
+
+TEST_F(HandlerAuditTest, AFailingAuditRefusesMeasuresAndDropsCheckReceipts) {
+  Start();
+  Hello(4);
+  FailTheAudit();
+  const Answer a = Measures(kListed);
+  EXPECT_EQ(a.status(), wire::Status::kAuditUnavailable);
+  EXPECT_THAT(a.error(), HasSubstr("cannot be written"));
+  EXPECT_EQ(CheckReceipts({kListed, kRelated}), (std::vector<std::string>{"", ""}));
+  // Before version 4 the refusal is UNAVAILABLE.
+  session_ = Session();
+  Hello(3);
+  EXPECT_EQ(Measures(kListed).status(), wire::Status::kUnavailable);
+}
+
+TEST_F(HandlerAuditTest, AFailingAuditNotRequiredAnswersMeasuresWithoutReceipt) {
+  config_.audit_required = false;
+  Start();
+  Hello(4);
+  FailTheAudit();
+  std::string receipt = "x";
+  ASSERT_EQ(Measures(kListed, &receipt).status(), wire::Status::kOk);
+  EXPECT_EQ(receipt, "");
+}
+
+TEST_F(HandlerAuditTest, AReplayAnswersLikeTheFailingAuditAndRecordsNothing) {
+  Start();
+  Hello(4);
+  std::string receipt;
+  ASSERT_EQ(Measures(kListed, &receipt).status(), wire::Status::kOk);
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  session_.audit_replay = true;
+  EXPECT_EQ(Measures(kListed).status(), wire::Status::kAuditUnavailable);
+  EXPECT_EQ(CheckReceipts({kListed}), std::vector<std::string>{""});
+  EXPECT_EQ(SendFeedback(receipt, {Item(41)}).status(), wire::Status::kAuditUnavailable);
+  EXPECT_EQ(auditor_->Info(0, true).records, 1u);
+  EXPECT_EQ(Records().size(), 1u);
+}
+
+TEST_F(HandlerAuditTest, FeedbackStatuses) {
+  Start();
+  Hello(4);
+  std::string receipt;
+  const Answer m = Measures(kListed, &receipt);
+  ASSERT_EQ(m.status(), wire::Status::kOk);
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());  // as the connection does
+  absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(m.payload, 4);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result->measures, Not(IsEmpty()));
+  const auto measure = static_cast<uint16_t>(result->measures[0].no);
+  Answer a = SendFeedback(receipt, {Item(measure)});
+  ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  absl::StatusOr<wire::FeedbackResponse> r = wire::DecodeFeedbackResponse(a.payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->recorded, 1);
+  EXPECT_TRUE(audit::Receipt::Parse(r->feedback_receipt).ok());
+
+  absl::StatusOr<audit::Receipt> unknown = audit::Receipt::Parse(receipt);
+  ASSERT_TRUE(unknown.ok());
+  unknown->offset += 1 << 20;
+  EXPECT_EQ(SendFeedback(unknown->ToString(), {Item(measure)}).status(), wire::Status::kNotFound);
+  EXPECT_EQ(static_cast<int>(wire::Status::kNotFound), 17);
+  EXPECT_EQ(SendFeedback(RecordOne("agency-b"), {Item(41)}).status(),
+            wire::Status::kPermissionDenied);
+  EXPECT_EQ(SendFeedback(receipt, {Item(54)}).status(), wire::Status::kInvalidArgument);
+  EXPECT_EQ(SendFeedback(receipt, {Item(measure, wire::FeedbackOutcome::kCancelled)}).status(),
+            wire::Status::kInvalidArgument);
+}
+
+TEST_F(HandlerAuditTest, FeedbackWithoutAnAuditIsAuditUnavailable) {
+  Start(/*with_auditor=*/false);
+  Hello(4);
+  std::string receipt = "x";
+  ASSERT_EQ(Measures(kListed, &receipt).status(), wire::Status::kOk);
+  EXPECT_EQ(receipt, "");
+  EXPECT_EQ(SendFeedback("00000001-1-64", {Item(41)}).status(), wire::Status::kAuditUnavailable);
+}
+
+// Callers mode: "a" and "b" may check, ask measures and give feedback; "a" has one token.
+class HandlerAuditCallersTest : public HandlerAuditTest {
+ protected:
+  void SetUp() override {
+    std::vector<Caller> callers;
+    for (const char* id : {"a", "b"}) {
+      Caller c;
+      c.id = id;
+      c.name = absl::StrCat("Caller ", id);
+      c.sector = "other";
+      c.scopes = ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures) | ScopeBit(Scope::kFeedback);
+      c.view = View::kFull;
+      c.rate = c.id == "a" ? 0.001 : 1000;
+      c.burst = c.id == "a" ? 1 : 1000;
+      tokens_[c.id] = *NewToken();
+      c.token_hashes = {HashToken(tokens_[c.id])};
+      callers.push_back(std::move(c));
+    }
+    absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
+    ASSERT_TRUE(table.ok()) << table.status();
+    const std::string file = tmp_.path() + "/callers.toml";
+    ASSERT_TRUE(WriteCallersFile(file, *table).ok());
+    absl::StatusOr<std::unique_ptr<Access>> access = Access::FromFile(file, Sample()->catalog);
+    ASSERT_TRUE(access.ok()) << access.status();
+    access_ = *std::move(access);
+    holder_.Publish(Sample());
+    Open();
+    handler_ = std::make_unique<Handler>(config_, &holder_, NowSeconds, nullptr, access_.get(),
+                                         auditor_.get());
+  }
+
+  // Starts a connection of version 4 as caller `id`.
+  void HelloAs(const std::string& id) {
+    session_ = Session();
+    wire::HelloRequest hello{4, 0, "t"};
+    hello.caller_id = id;
+    hello.token = tokens_[id];
+    const Answer a = Call(wire::Opcode::kHello, Payload(hello));
+    ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
+  }
+
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<Access> access_;
+};
+
+TEST_F(HandlerAuditCallersTest, FeedbackOnAnotherCallersReceiptIsPermissionDenied) {
+  HelloAs("b");
+  std::string receipt;
+  ASSERT_EQ(Measures(kListed, &receipt).status(), wire::Status::kOk);
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  EXPECT_EQ(Records().at(0).caller, "b");
+  HelloAs("a");
+  EXPECT_EQ(SendFeedback(receipt, {Item(41)}).status(), wire::Status::kPermissionDenied);
+}
+
+// The replay answers a request admitted in the turn: it is not charged again.
+TEST_F(HandlerAuditCallersTest, AReplayIsNotChargedAgain) {
+  HelloAs("a");
+  ASSERT_EQ(Measures(kListed).status(), wire::Status::kOk);  // a's only token
+  session_.audit_replay = true;
+  EXPECT_EQ(Measures(kListed).status(), wire::Status::kAuditUnavailable);
+  session_.audit_replay = false;
+  EXPECT_EQ(Measures(kListed).status(), wire::Status::kRateLimited);
+}
+
+}  // namespace
+}  // namespace shixin
