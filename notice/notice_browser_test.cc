@@ -61,9 +61,7 @@ TEST(NoticeBrowserTest, RendersAndPrintsOnA4) {
   EXPECT_THAT(*dom, HasSubstr("协助法院进行住宿宾馆饭店限制"));
   EXPECT_THAT(*dom, HasSubstr("(2015)鹤向法执字第00232号"));
 
-  absl::StatusOr<std::string> pdf = browser::PrintToPdf(html_path, dir + "/notice.pdf");
-  ASSERT_TRUE(pdf.ok()) << pdf.status();
-  absl::StatusOr<browser::PdfInfo> info = browser::InspectPdf(*pdf);
+  absl::StatusOr<browser::PdfInfo> info = browser::PrintAndInspect(html_path, dir + "/notice.pdf");
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_TRUE(info->IsA4()) << info->width_pt << " x " << info->height_pt;
   EXPECT_GE(info->pages, 1);
