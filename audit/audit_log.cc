@@ -446,9 +446,8 @@ void AuditLog::ApplyRetention() {
 }
 
 absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) const {
-  const std::string text = receipt.ToString();
   if (receipt.node != options_.node) {
-    return absl::NotFoundError(absl::StrCat("receipt ", text, ": of another node"));
+    return absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": of another node"));
   }
   uint64_t limit = 0;
   {
@@ -459,35 +458,7 @@ absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) cons
       limit = FileSize(SegmentPath(options_.dir, receipt.segment));
     }
   }
-  const absl::Status not_found = absl::NotFoundError(absl::StrCat("receipt ", text, ": no record"));
-  if (receipt.offset < kHeaderSize || receipt.offset + kRecordOverhead > limit) return not_found;
-  const std::string path = SegmentPath(options_.dir, receipt.segment);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return not_found;
-  char prefix[kRecordPrefix];
-  LookedUp out;
-  bool read_ok = ::pread(fd, prefix, sizeof(prefix), static_cast<off_t>(receipt.offset)) ==
-                 static_cast<ssize_t>(sizeof(prefix));
-  const uint32_t n = read_ok ? DecodeLittleEndian32(prefix) : 0;
-  read_ok = read_ok && n <= kMaxPayload && receipt.offset + n + kRecordOverhead <= limit;
-  std::string frame;
-  if (read_ok) {
-    frame.resize(n + kRecordOverhead);
-    read_ok = ::pread(fd, frame.data(), frame.size(), static_cast<off_t>(receipt.offset)) ==
-              static_cast<ssize_t>(frame.size());
-  }
-  ::close(fd);
-  FramedRecord r;
-  if (!read_ok || ParseRecord(frame, &r) != FrameStatus::kOk || r.type != RecordType::kQuery) {
-    return not_found;
-  }
-  // Capacity beyond the small-string buffer: moving `out` keeps the bytes the views point at.
-  out.payload.reserve(std::max<size_t>(r.payload.size(), 64));
-  out.payload.assign(r.payload.data(), r.payload.size());
-  absl::StatusOr<QueryRecord> record = DecodeQuery(out.payload);
-  if (!record.ok()) return not_found;
-  out.record = *std::move(record);
-  return out;
+  return ReadQueryAt(SegmentPath(options_.dir, receipt.segment), receipt, limit);
 }
 
 AuditLog::Stats AuditLog::GetStats() const {

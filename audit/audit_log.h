@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "audit/file_ops.h"
 #include "audit/format.h"
+#include "audit/reader.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
 
@@ -60,10 +61,8 @@ class AuditLog {
     uint64_t ticket = 0;  // pass to Sync
   };
 
-  struct LookedUp {
-    std::string payload;  // owns the bytes `record` views
-    QueryRecord record;
-  };
+  // The record views its payload, owned on the heap so that moving keeps the views valid.
+  using LookedUp = OwnedQuery;
 
   struct Stats {
     bool failing = false;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "audit/format.h"
+#include "base/coding.h"
 #include "base/ordered_parallel.h"
 #include "base/status_macros.h"
 
@@ -278,6 +279,85 @@ absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
         return true;
       });
   return report;
+}
+
+absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,
+                                       uint64_t limit) {
+  const absl::Status not_found =
+      absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": no record"));
+  if (receipt.offset < kHeaderSize || receipt.offset + kRecordOverhead > limit) return not_found;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return not_found;
+  char prefix[kRecordPrefix];
+  bool read_ok = ::pread(fd, prefix, sizeof(prefix), static_cast<off_t>(receipt.offset)) ==
+                 static_cast<ssize_t>(sizeof(prefix));
+  const uint32_t n = read_ok ? DecodeLittleEndian32(prefix) : 0;
+  read_ok = read_ok && n <= kMaxPayload && receipt.offset + n + kRecordOverhead <= limit;
+  std::string frame;
+  if (read_ok) {
+    frame.resize(n + kRecordOverhead);
+    read_ok = ::pread(fd, frame.data(), frame.size(), static_cast<off_t>(receipt.offset)) ==
+              static_cast<ssize_t>(frame.size());
+  }
+  ::close(fd);
+  FramedRecord r;
+  if (!read_ok || ParseRecord(frame, &r) != FrameStatus::kOk || r.type != RecordType::kQuery) {
+    return not_found;
+  }
+  OwnedQuery out;
+  out.payload = std::make_unique<const std::string>(r.payload);
+  absl::StatusOr<QueryRecord> record = DecodeQuery(*out.payload);
+  if (!record.ok()) return not_found;
+  out.record = *std::move(record);
+  return out;
+}
+
+absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& receipt) {
+  const std::string path = SegmentPath(dir, receipt.segment);
+  const absl::Status not_found = absl::NotFoundError(
+      absl::StrCat("receipt ", receipt.ToString(), ": no such segment in ", dir));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return not_found;
+  char bytes[kHeaderSize];
+  struct stat st;
+  const bool read_ok = ::pread(fd, bytes, sizeof(bytes), 0) == static_cast<ssize_t>(kHeaderSize) &&
+                       ::fstat(fd, &st) == 0;
+  ::close(fd);
+  if (!read_ok) return not_found;
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(std::string_view(bytes, kHeaderSize));
+  if (!header.ok() || header->segment != receipt.segment) return not_found;
+  if (header->node != receipt.node) {
+    return absl::NotFoundError(absl::StrFormat("receipt %s: of another node (this audit is %08x)",
+                                               receipt.ToString(), header->node));
+  }
+  return ReadQueryAt(path, receipt, static_cast<uint64_t>(st.st_size));
+}
+
+absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Receipt& receipt) {
+  SHIXIN_ASSIGN_OR_RETURN(OwnedQuery query, LookUpQuery(dir, receipt));
+  ReceiptRecords out;
+  out.query = query.record;
+  out.payloads.push_back(std::move(query.payload));
+  const std::string text = receipt.ToString();
+  ReadOptions options;
+  options.from_micros = out.query.time_micros;
+  absl::Status status = absl::OkStatus();
+  SHIXIN_RETURN_IF_ERROR(ForEachRecord(dir, options, [&](const Entry& entry) {
+    if (entry.type != RecordType::kFeedback || entry.feedback.receipt != text) return true;
+    // The entry views the mapping: re-encode it into bytes of our own and view those.
+    auto payload = std::make_unique<std::string>();
+    EncodeFeedback(entry.feedback, payload.get());
+    absl::StatusOr<FeedbackRecord> record = DecodeFeedback(*payload);
+    if (!record.ok()) {
+      status = record.status();
+      return false;
+    }
+    out.feedback.push_back(*std::move(record));
+    out.payloads.push_back(std::move(payload));
+    return true;
+  }));
+  if (!status.ok()) return status;
+  return out;
 }
 
 }  // namespace shixin::audit

@@ -1,6 +1,7 @@
 // Reading the audit (audit/FORMAT.md) without the writer: ForEachRecord, the fast path for
-// reports and queries (checksums only), and Verify, the full check (checksums, the SHA-256
-// chain across segments, sequence continuity, headers).
+// reports and queries (checksums only); Verify, the full check (checksums, the SHA-256 chain
+// across segments, sequence continuity, headers); and the lookup of one receipt (its query
+// record read at its offset, and the feedback on it).
 //
 // Both read the segment files as they are; while a writer runs, an incomplete record at the end
 // of the last segment is a write in progress and ends the audit (Verify notes it).
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,37 @@ struct VerifyReport {
 // Verifies the whole audit in `dir`. Returns the report (problems empty: intact); NotFound if
 // `dir` is missing.
 absl::StatusOr<VerifyReport> Verify(const std::string& dir);
+
+// A query record that owns its bytes: `record` views `*payload`, a heap string that stays where
+// it is when the struct is moved (a std::string's own buffer would not for short payloads).
+struct OwnedQuery {
+  std::unique_ptr<const std::string> payload;
+  QueryRecord record;
+};
+
+// Returns the query record framed at `receipt.offset` of the segment file `path`, whose bytes
+// up to `limit` may be read (the file size, or less for records not written yet); checksum and
+// type checked. The one place that reads a record at an offset (AuditLog::Lookup uses it after
+// its own node and size checks). NotFound naming the receipt when there is no intact query
+// record there.
+absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,
+                                       uint64_t limit);
+
+// Returns the query record `receipt` points at in the audit directory `dir`. NotFound when its
+// segment is missing, the segment header names another node or segment number, or there is no
+// intact query record at its offset.
+absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& receipt);
+
+// A receipt's query record and the feedback recorded on it.
+struct ReceiptRecords {
+  std::vector<std::unique_ptr<const std::string>> payloads;  // the bytes the records view
+  QueryRecord query;
+  std::vector<FeedbackRecord> feedback;  // every feedback record naming the receipt, audit order
+};
+
+// Returns LookUpQuery(dir, receipt) and every feedback record on the receipt (read with
+// ForEachRecord from the query's time). LookUpQuery's NotFound; ForEachRecord's DataLoss.
+absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Receipt& receipt);
 
 }  // namespace shixin::audit
 

@@ -151,3 +151,94 @@ TEST(ReaderMissingTest, MissingDirectoryIsNotFound) {
 
 }  // namespace
 }  // namespace shixin::audit
+
+namespace shixin::audit {
+namespace {
+
+// A query on subject "a" (measures 41, 52), feedback on it, a correction, and feedback on
+// another receipt, over small segments so the feedback is in later segments.
+class LookUpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AuditLog::Options o;
+    o.dir = dir_;
+    o.node = 7;
+    o.segment_bytes = 600;
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    ASSERT_TRUE(log.ok()) << log.status();
+    QueryRecord q = testing::TypicalQuery("110101199003074514", kT0);
+    q.measures = {41, 52};
+    absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
+    ASSERT_TRUE(a.ok());
+    receipt_ = a->receipt;
+    QueryRecord other = testing::TypicalQuery("110101199003074515", kT0 + 1);
+    absl::StatusOr<AuditLog::Appended> b = (*log)->Append(&other);
+    ASSERT_TRUE(b.ok());
+    other_ = b->receipt;
+    const std::string text = receipt_.ToString(), other_text = other_.ToString();
+    for (int i = 0; i < 12; ++i) {
+      FeedbackRecord f;
+      f.time_micros = kT0 + 10 + i;
+      f.caller = "court-agency-17";
+      f.receipt = i % 4 == 0 ? text : other_text;
+      f.entries = {{41, i == 8 ? Outcome::kCancelled : Outcome::kApplied, i == 8 ? "更正" : ""}};
+      ASSERT_TRUE((*log)->Append(&f).ok());
+    }
+    ASSERT_TRUE((*log)->Sync((*log)->Append(&other)->ticket).ok());
+  }
+  testing::ScratchDir tmp_;
+  std::string dir_ = tmp_.path() + "/audit";
+  Receipt receipt_, other_;
+};
+
+TEST_F(LookUpTest, QueryAtItsOffsetSurvivesAMove) {
+  absl::StatusOr<OwnedQuery> found = LookUpQuery(dir_, receipt_);
+  ASSERT_TRUE(found.ok()) << found.status();
+  OwnedQuery moved = *std::move(found);  // a short payload: the views must still hold
+  EXPECT_EQ(moved.record.subject, "110101199003074514");
+  EXPECT_EQ(moved.record.caller, "court-agency-17");
+  EXPECT_THAT(moved.record.measures, ::testing::ElementsAre(41, 52));
+}
+
+TEST_F(LookUpTest, ReceiptWithItsFeedbackInAuditOrder) {
+  absl::StatusOr<ReceiptRecords> found = LookUpReceipt(dir_, receipt_);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ReceiptRecords r = *std::move(found);
+  EXPECT_EQ(r.query.subject, "110101199003074514");
+  ASSERT_EQ(r.feedback.size(), 3u);  // i = 0, 4, 8
+  EXPECT_LT(r.feedback[0].sequence, r.feedback[1].sequence);
+  EXPECT_LT(r.feedback[1].sequence, r.feedback[2].sequence);
+  EXPECT_EQ(r.feedback[2].entries[0].outcome, Outcome::kCancelled);
+  EXPECT_EQ(r.feedback[2].entries[0].reason, "更正");
+  EXPECT_EQ(r.feedback[0].receipt, receipt_.ToString());
+  EXPECT_EQ(LookUpReceipt(dir_, other_)->feedback.size(), 9u);
+}
+
+TEST_F(LookUpTest, NotFoundForOtherNodeOffsetSegmentOrFeedback) {
+  Receipt node = receipt_;
+  node.node = 8;
+  EXPECT_THAT(LookUpQuery(dir_, node).status().message(), HasSubstr("of another node"));
+  Receipt shifted = receipt_;
+  shifted.offset += 1;
+  EXPECT_EQ(LookUpQuery(dir_, shifted).status().code(), absl::StatusCode::kNotFound);
+  Receipt segment = receipt_;
+  segment.segment = 999;
+  EXPECT_EQ(LookUpReceipt(dir_, segment).status().code(), absl::StatusCode::kNotFound);
+  Receipt past_end = receipt_;
+  past_end.offset = 1 << 20;
+  EXPECT_EQ(LookUpQuery(dir_, past_end).status().code(), absl::StatusCode::kNotFound);
+  // A feedback record's own position is not a query record.
+  Receipt feedback = other_;
+  bool seen = false;
+  ASSERT_TRUE(ForEachRecord(dir_, {}, [&](const Entry& e) {
+                if (e.type != RecordType::kFeedback) return true;
+                feedback = e.receipt;
+                seen = true;
+                return false;
+              }).ok());
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(LookUpQuery(dir_, feedback).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace shixin::audit

@@ -7,6 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "audit/reader.h"
+#include "base/status_macros.h"
 #include "callers/callers_file.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -61,12 +63,17 @@ absl::StatusOr<std::string> IssuerName(const std::optional<std::string>& callers
 
 absl::StatusOr<AuditedAnswer> LookUpReceipt(const std::string& audit_dir,
                                             const audit::Receipt& receipt) {
-  // TODO(lead, issue 12): wire to the audit reader once audit/ is merged: the query record of
-  // `receipt` (audit::AuditLog::Lookup or reader.h), its payload moved into `payloads`, and the
-  // feedback records whose receipt is receipt.ToString() (ForEachRecord), their entries in
-  // audit order.
-  return absl::UnimplementedError(absl::StrCat("looking up receipt ", receipt.ToString(), " in ",
-                                               audit_dir, ": the audit reader is not wired yet"));
+  SHIXIN_ASSIGN_OR_RETURN(audit::ReceiptRecords found, audit::LookUpReceipt(audit_dir, receipt));
+  AuditedAnswer answer;
+  answer.payloads = std::move(found.payloads);
+  answer.record = found.query;
+  for (const audit::FeedbackRecord& f : found.feedback) {
+    // The daemon refuses feedback of another caller; an audit written otherwise is not trusted.
+    if (f.caller != answer.record.caller) continue;
+    if (!answer.feedback) answer.feedback.emplace();
+    answer.feedback->insert(answer.feedback->end(), f.entries.begin(), f.entries.end());
+  }
+  return answer;
 }
 
 int RunExport(const std::vector<std::string>& args) {
@@ -121,7 +128,7 @@ int RunNotice(const std::vector<std::string>& args) {
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadError("notice", catalog.status());
-  absl::StatusOr<AuditedAnswer> answer = LookUpReceipt(*audit_dir, *receipt);
+  absl::StatusOr<AuditedAnswer> answer = shixin::LookUpReceipt(*audit_dir, *receipt);
   if (!answer.ok()) return LoadError("notice", answer.status());
   absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->record.caller);
   if (!issuer.ok()) return LoadError("notice", issuer.status());

@@ -34,9 +34,7 @@ TEST(ReportBrowserTest, RendersAndPrintsOnA4) {
   EXPECT_THAT(*dom, HasSubstr("<thead>"));
   EXPECT_THAT(*dom, HasSubstr("授信限制"));
 
-  absl::StatusOr<std::string> pdf = browser::PrintToPdf(html_path, dir + "/report.pdf");
-  ASSERT_TRUE(pdf.ok()) << pdf.status();
-  absl::StatusOr<browser::PdfInfo> info = browser::InspectPdf(*pdf);
+  absl::StatusOr<browser::PdfInfo> info = browser::PrintAndInspect(html_path, dir + "/report.pdf");
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_TRUE(info->IsA4()) << info->width_pt << " x " << info->height_pt;
   EXPECT_GE(info->pages, 1);

@@ -17,9 +17,11 @@ struct RunResult {
 };
 
 // Runs the shixin binary with `args` (a shell-quoted string) in the source directory, capturing
-// stdout (stderr is dropped). Returns the output and the exit status (-1: not exited).
-inline RunResult Shixin(const std::string& args) {
-  const std::string command = std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args + " 2>/dev/null";
+// stdout (stderr is dropped, or captured too with `with_stderr`). Returns the output and the
+// exit status (-1: not exited).
+inline RunResult Shixin(const std::string& args, bool with_stderr = false) {
+  const std::string command = std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args +
+                              (with_stderr ? " 2>&1" : " 2>/dev/null");
   std::string with_dir = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR + " && " + command;
   RunResult run;
   FILE* pipe = popen(with_dir.c_str(), "r");

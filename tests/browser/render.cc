@@ -162,4 +162,10 @@ absl::StatusOr<PdfInfo> InspectPdf(std::string_view pdf) {
   return info;
 }
 
+absl::StatusOr<PdfInfo> PrintAndInspect(const std::string& html_path, const std::string& pdf_path) {
+  absl::StatusOr<std::string> pdf = PrintToPdf(html_path, pdf_path);
+  if (!pdf.ok()) return pdf.status();
+  return InspectPdf(*pdf);
+}
+
 }  // namespace shixin::browser

@@ -46,6 +46,9 @@ struct PdfInfo {
 // uncompressed). InvalidArgument if it is not a PDF or has no MediaBox.
 absl::StatusOr<PdfInfo> InspectPdf(std::string_view pdf);
 
+// Returns InspectPdf() of PrintToPdf(html_path, pdf_path): what the browser printed of a page.
+absl::StatusOr<PdfInfo> PrintAndInspect(const std::string& html_path, const std::string& pdf_path);
+
 }  // namespace shixin::browser
 
 #endif  // SHIXIN_TESTS_BROWSER_RENDER_H_

@@ -1,0 +1,173 @@
+// End-to-end tests of `shixin report` and `shixin notice` on an audit written by AuditLog:
+// MEASURES and CHECK answers on subjects of data/sample, feedback (applied, not applied,
+// cancelled, a correction); the numbers of the report in each format, a quarter without data,
+// a year without a calendar, the notice of a receipt in text and HTML, unknown receipts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "audit/audit_log.h"
+#include "audit/audit_test_util.h"
+#include "tests/cli_run.h"
+
+namespace shixin::audit {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+using shixin::testing::RunResult;
+using shixin::testing::Shixin;
+
+constexpr int64_t kT0 = 1780000000LL * 1000000;   // 2026-05-29T04:26:40+08:00 (2026Q2)
+constexpr char kPerson[] = "11010519491231002X";  // 张秀兰, listed in data/sample
+
+class CliReportNoticeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AuditLog::Options o;
+    o.dir = dir_;
+    o.node = 0x9f2c41d0;
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    ASSERT_TRUE(log.ok());
+    QueryRecord housing = Query("hegang-housing", 4, {7, 41}, kT0);
+    QueryRecord check = Query("hegang-housing", 3, {}, kT0 + 1000);
+    QueryRecord bank = Query("bank", 4, {41}, kT0 + 2000);
+    absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&housing);
+    absl::StatusOr<AuditLog::Appended> b = (*log)->Append(&check);
+    absl::StatusOr<AuditLog::Appended> c = (*log)->Append(&bank);
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    receipt_ = a->receipt.ToString();
+    bank_receipt_ = c->receipt.ToString();
+    // Housing: 7 applied, 41 not applied; then a correction: 41 cancelled.
+    ASSERT_TRUE(Feedback(log->get(), "hegang-housing", receipt_, kT0 + 5000,
+                         {{7, Outcome::kApplied, ""}, {41, Outcome::kNotApplied, "已履行"}}));
+    ASSERT_TRUE(Feedback(log->get(), "hegang-housing", receipt_, kT0 + 6000,
+                         {{41, Outcome::kCancelled, "误报更正"}}));
+    ASSERT_TRUE((*log)->SyncToDisk().ok());
+  }
+
+  QueryRecord Query(const char* caller, uint8_t opcode, std::vector<uint16_t> measures,
+                    int64_t time) {
+    QueryRecord q = testing::TypicalQuery(kPerson, time);
+    q.caller = caller;
+    q.opcode = opcode;
+    q.measures = std::move(measures);
+    return q;
+  }
+
+  static bool Feedback(AuditLog* log, const char* caller, const std::string& receipt, int64_t time,
+                       std::vector<FeedbackEntry> entries) {
+    FeedbackRecord f;
+    f.time_micros = time;
+    f.caller = caller;
+    f.receipt = receipt;
+    f.entries = std::move(entries);
+    return log->Append(&f).ok();
+  }
+
+  std::string Report(const std::string& quarter, const std::string& format) {
+    return absl::StrCat("report --audit ", dir_, " --quarter ", quarter, " --format ", format);
+  }
+  std::string Notice(const std::string& receipt, const std::string& format) {
+    return absl::StrCat("notice --receipt ", receipt, " --audit ", dir_,
+                        " --data data/sample --format ", format);
+  }
+
+  testing::ScratchDir tmp_;
+  std::string dir_ = tmp_.path() + "/audit";
+  std::string receipt_, bank_receipt_;
+};
+
+TEST_F(CliReportNoticeTest, ReportCsvCountsQueriesMeasuresFeedbackAndCorrections) {
+  const RunResult r = Shixin(Report("2026Q2", "csv"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  // Total: 3 queries on 1 subject, 2 receipts with measures, 1 without feedback, 1 correction.
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,*,caller,,,,3,1,3,,,,,2,1,1,\r\n"));
+  // The correction wins: 41 counts as cancelled, not as not applied.
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,hegang-housing,measure,public_security,41,"
+                               "协助法院进行住宿宾馆饭店限制,,,,1,0,0,1,,,,\r\n"));
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,hegang-housing,measure,staffing_office,7,"
+                               "担任事业单位法定代表人限制,,,,1,1,0,0,,,,\r\n"));
+  EXPECT_THAT(r.out, HasSubstr(",41,协助法院进行住宿宾馆饭店限制,,,,,,,1,,,,误报更正\r\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("已履行")));  // the corrected reason is gone
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,bank,caller,,,,1,1,1,,,,,1,1,0,\r\n"));
+}
+
+TEST_F(CliReportNoticeTest, ReportJsonAndHtml) {
+  const RunResult j = Shixin(Report("2026Q2", "json"));
+  ASSERT_EQ(j.status, 0);
+  EXPECT_THAT(j.out, HasSubstr(R"("due_date":"2026-07-07")"));
+  EXPECT_THAT(j.out, HasSubstr(R"("pending_receipts":[")" + bank_receipt_ + "\"]"));
+  EXPECT_THAT(j.out,
+              HasSubstr(R"("caller":"hegang-housing","corrections":1,"feedback_entries":2)"));
+  EXPECT_THAT(j.out, HasSubstr(R"("queries":3,"receipts_with_measures":2,)"
+                               R"("receipts_without_feedback":1)"));
+  const RunResult h = Shixin(Report("2026Q2", "html"));
+  ASSERT_EQ(h.status, 0);
+  EXPECT_THAT(h.out, HasSubstr("<td data-key=\"due_date\">2026-07-07</td>"));
+  EXPECT_THAT(h.out, HasSubstr("<td class=\"n\" data-key=\"queries\">3</td>"));
+  EXPECT_THAT(h.out, HasSubstr("<td>" + bank_receipt_ + "</td>"));
+  EXPECT_THAT(h.out, HasSubstr("误报更正 (1)"));
+}
+
+TEST_F(CliReportNoticeTest, ReportOfAQuarterWithoutData) {
+  const RunResult r = Shixin(Report("2026Q4", "json"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(R"("empty":true)"));
+  EXPECT_THAT(r.out, HasSubstr(R"("quarter":"2026Q4")"));
+  EXPECT_THAT(Shixin(Report("2026Q4", "html")).out, HasSubstr("no queries in 2026Q4"));
+}
+
+TEST_F(CliReportNoticeTest, ReportForAYearWithoutCalendarSaysWhichFileToAdd) {
+  const RunResult r = Shixin(Report("2031Q1", "html"), /*with_stderr=*/true);
+  EXPECT_THAT(r.out, HasSubstr("2031"));
+  EXPECT_THAT(r.out, HasSubstr("data/calendar/2031.toml"));
+}
+
+TEST_F(CliReportNoticeTest, NoticeTextOfAReceipt) {
+  const RunResult r = Shixin(Notice(receipt_, "txt"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("失信被执行人联合惩戒告知书\n\n张秀兰：\n"));
+  EXPECT_THAT(r.out, HasSubstr("公民身份号码：1101051949****002X\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr(kPerson)));
+  EXPECT_THAT(r.out, HasSubstr("(2015)鹤向法执字第00232号 | 鹤岗市向阳区人民法院"));
+  // Feedback: 7 applied; 41 cancelled by the correction, so not listed.
+  EXPECT_THAT(r.out, HasSubstr("  7 | 担任事业单位法定代表人限制 | 鹤岗市机构编制委员会办公室 |"));
+  EXPECT_THAT(r.out, Not(HasSubstr("协助法院进行住宿宾馆饭店限制")));
+  EXPECT_THAT(r.out, HasSubstr("第十一条，向执行法院（鹤岗市向阳区人民法院）书面申请纠正。"));
+  EXPECT_THAT(r.out, HasSubstr("回执编号：" + receipt_ + "\n"));
+}
+
+TEST_F(CliReportNoticeTest, NoticeHtmlOfAReceiptWithoutFeedbackListsTheMeasuresReturned) {
+  const RunResult r = Shixin(Notice(bank_receipt_, "html"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("<title>"));
+  EXPECT_THAT(r.out, HasSubstr("惩戒告知书"));
+  EXPECT_THAT(r.out, HasSubstr("张秀兰"));
+  EXPECT_THAT(r.out, HasSubstr("1101051949****002X"));
+  EXPECT_THAT(r.out, Not(HasSubstr(kPerson)));
+  EXPECT_THAT(r.out, HasSubstr("（2018）黑0402执恢45号"));
+  EXPECT_THAT(r.out, HasSubstr("协助法院进行住宿宾馆饭店限制"));
+  EXPECT_THAT(r.out, HasSubstr("书面申请纠正"));
+  EXPECT_THAT(r.out, HasSubstr("@page"));
+}
+
+TEST_F(CliReportNoticeTest, NoticeOfAnUnknownReceiptOrAnotherNodeFails) {
+  RunResult r = Shixin(Notice("9f2c41d0-1-65", "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("shixin notice: receipt 9f2c41d0-1-65: no record"));
+  r = Shixin(Notice("9f2c41d0-7-64", "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("receipt 9f2c41d0-7-64: no such segment"));
+  r = Shixin(Notice("0badc0de-1-64", "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("receipt 0badc0de-1-64: of another node"));
+  r = Shixin(Notice("not-a-receipt", "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 2);
+}
+
+}  // namespace
+}  // namespace shixin::audit
