@@ -19,7 +19,7 @@ namespace shixin {
 namespace {
 
 const std::vector<FlagSpec> kReportFlags = {{"audit", true},  {"quarter", true}, {"caller", true},
-                                            {"format", true}, {"o", true},       {"calendar", true},
+                                            {"format", true}, {"out", true},     {"calendar", true},
                                             {"catalog", true}};
 
 int Fail(const absl::Status& status) {
@@ -30,7 +30,7 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int RunReport(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = Flags::Parse(args, kReportFlags);
+  absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), kReportFlags);
   if (!flags.ok()) return UsageError("report", flags.status());
   const std::optional<std::string> audit_dir = flags->Get("audit");
   const std::optional<std::string> quarter_text = flags->Get("quarter");
@@ -62,7 +62,7 @@ int RunReport(const std::vector<std::string>& args) {
   if (!built.ok()) return Fail(built.status());
   absl::StatusOr<std::string> text = report::Render(*built, format);
   if (!text.ok()) return Fail(text.status());
-  if (std::optional<std::string> out = flags->Get("o"); out && *out != "-") {
+  if (std::optional<std::string> out = flags->Get("out"); out && *out != "-") {
     std::ofstream file(*out, std::ios::binary | std::ios::trunc);
     file << *text;
     file.close();

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/list.h"
@@ -117,21 +118,64 @@ struct CheckScratch {
   std::vector<int32_t> slot;      // per input: index into ids, or -1 - index into errors
   std::vector<std::string> errors;
   std::string masked_name;  // the answer's name, masked
+  std::string receipt;      // the answer's receipt
 };
+
+// The subject kind of an ID the list does not know: a resident ID is a person's.
+uint8_t KindOf(const Id& id) {
+  return static_cast<uint8_t>(id.kind() == IdKind::kResident ? SubjectKind::kPerson
+                                                             : SubjectKind::kOrganization);
+}
 
 }  // namespace
 
 Handler::Handler(const Config& config, const SnapshotHolder* holder, Clock clock,
-                 const Reloader* reloader, Access* access)
+                 const Reloader* reloader, Access* access, Auditor* auditor)
     : config_(config),
       holder_(holder),
       reloader_(reloader),
       own_access_(access != nullptr ? nullptr : Access::OpenMode()),
       access_(access != nullptr ? access : own_access_.get()),
+      auditor_(auditor),
       start_time_(absl::Now()),
       clock_(std::move(clock)) {}
 
-absl::Status Handler::SyncAudit(uint64_t /*ticket*/) const { return absl::OkStatus(); }
+absl::Status Handler::SyncAudit(uint64_t ticket) const {
+  return auditor_ != nullptr ? auditor_->Sync(ticket) : absl::OkStatus();
+}
+
+std::string Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& context,
+                           const Dataset& d, Session& session, absl::Status* failed) const {
+  if (auditor_ == nullptr) return "";
+  if (session.audit_replay) {  // the turn's records were lost: answer as the failing audit
+    *failed = absl::UnavailableError("the audit cannot be written");
+    return "";
+  }
+  thread_local uint64_t version = 0;
+  thread_local std::string version_text;
+  if (version != d.snapshot->info().version || version_text.empty()) {
+    version = d.snapshot->info().version;
+    version_text = absl::StrFormat("%016x", version);
+  }
+  record->caller = session.grant->caller.id;
+  record->operator_id = context.operator_id;
+  record->matter = context.matter;
+  record->purpose = context.purpose;
+  record->list_version = version_text;
+  record->generation = d.generation;
+  record->delta_sequence = d.sequence;
+  record->receipt_issued = session.version >= 4 && record->listing != audit::Listing::kUnlisted;
+  if (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures)) {
+    record->receipt_issued = session.version >= 4;
+  }
+  absl::StatusOr<audit::AuditLog::Appended> appended = auditor_->Record(record);
+  if (!appended.ok()) {
+    *failed = appended.status();
+    return "";
+  }
+  session.audit_ticket = std::max(session.audit_ticket, appended->ticket);
+  return record->receipt_issued ? appended->receipt.ToString() : "";
+}
 
 std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }
 
@@ -225,13 +269,8 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
       if (absl::Status s = wire::DecodeEmpty(payload); !s.ok()) return Outcome::BadPayload(op, s);
       wire::Encode(wire::DescribeCatalog(d->catalog), out);
       return Outcome::Ok();
-    case wire::Opcode::kFeedback: {
-      // Version 4 framing only: the audit that records feedback comes with state_dir.
-      absl::StatusOr<wire::FeedbackRequest> request = wire::DecodeFeedbackRequest(payload);
-      if (!request.ok()) return Outcome::BadPayload(op, request.status());
-      return Outcome::Error(wire::Status::kAuditUnavailable,
-                            "no audit: the server has no state_dir");
-    }
+    case wire::Opcode::kFeedback:
+      return Feedback(payload, session, out);
   }
   return Outcome::Error(wire::Status::kInternal, "unhandled opcode");
 }
@@ -350,8 +389,8 @@ std::optional<Handler::Outcome> Handler::InstantOf(int64_t as_of, int64_t* at) c
   return std::nullopt;
 }
 
-Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
-                                     const Session& session, std::string* out) const {
+Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d, Session& session,
+                                     std::string* out) const {
   const uint8_t version = session.version;
   const bool masked = session.grant->caller.view == View::kMasked;
   absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload, version);
@@ -416,13 +455,24 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
         a.until = listing->until;
       }
     }
+    if (auditor_ != nullptr) {
+      audit::QueryRecord record;
+      record.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
+      record.subject = a.id;
+      record.kind = e.found() ? static_cast<uint8_t>(list.Kind(e)) : KindOf(s.ids[slot]);
+      record.listing = static_cast<audit::Listing>(a.status);
+      record.as_of = request->as_of;
+      absl::Status failed;  // CHECK answers without a receipt while the audit fails
+      s.receipt = Audit(&record, request->context, d, session, &failed);
+      a.receipt = s.receipt;
+    }
     wire::AppendCheckAnswer(a, out, version);
   }
   return Outcome::Ok();
 }
 
 Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d, bool stale,
-                                     const Session& session, std::string* out) const {
+                                     Session& session, std::string* out) const {
   const uint8_t version = session.version;
   absl::StatusOr<wire::MeasuresRequest> request = wire::DecodeMeasuresRequest(payload, version);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kMeasures, request.status());
@@ -472,7 +522,57 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     });
   }
   Mask(caller.view, &*result);
-  wire::Encode(*result, out, version);
+  std::string receipt;
+  if (auditor_ != nullptr) {
+    audit::QueryRecord record;
+    record.opcode = static_cast<uint8_t>(wire::Opcode::kMeasures);
+    record.subject = result->subject.id;
+    record.kind = static_cast<uint8_t>(result->subject.kind);
+    record.listing = result->subject.listed    ? audit::Listing::kListed
+                     : result->subject.related ? audit::Listing::kRelated
+                                               : audit::Listing::kUnlisted;
+    record.agency_filter = request->agency;
+    record.scenario_filter = request->scenario;
+    record.as_of = request->as_of;
+    for (const MeasureInfo& m : result->measures)
+      record.measures.push_back(static_cast<uint16_t>(m.no));
+    absl::Status failed;
+    receipt = Audit(&record, request->context, d, session, &failed);
+    if (!failed.ok() && auditor_->required()) {  // fail closed: no measure without its record
+      return Outcome::Error(
+          version >= 4 ? wire::Status::kAuditUnavailable : wire::Status::kUnavailable,
+          absl::StrCat(failed.message(), "; MEASURES is refused until it can be"));
+    }
+  }
+  wire::Encode(*result, out, version, receipt);
+  return Outcome::Ok();
+}
+
+Handler::Outcome Handler::Feedback(std::string_view payload, Session& session,
+                                   std::string* out) const {
+  absl::StatusOr<wire::FeedbackRequest> request = wire::DecodeFeedbackRequest(payload);
+  if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kFeedback, request.status());
+  if (auditor_ == nullptr) {
+    return Outcome::Error(wire::Status::kAuditUnavailable, "no audit: the server has no state_dir");
+  }
+  if (session.audit_replay) {
+    return Outcome::Error(wire::Status::kAuditUnavailable, "the audit cannot be written");
+  }
+  absl::StatusOr<Auditor::Recorded> recorded =
+      auditor_->Feedback(session.grant->caller.id, *request);
+  if (!recorded.ok()) {
+    const std::string message(recorded.status().message());
+    switch (recorded.status().code()) {
+      case absl::StatusCode::kNotFound:
+        return Outcome::Error(wire::Status::kNotFound, message);
+      case absl::StatusCode::kUnavailable:
+        return Outcome::Error(wire::Status::kAuditUnavailable, message);
+      default:
+        return Outcome::FromCore(recorded.status());
+    }
+  }
+  session.audit_ticket = std::max(session.audit_ticket, recorded->ticket);
+  wire::Encode(recorded->response, out);
   return Outcome::Ok();
 }
 
@@ -521,6 +621,8 @@ Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::R
   }
   if (version >= 2) info.deltas = DeltaInfoOf(d, peer.admin_allowed);
   if (version >= 3) info.security = SecurityOf(session, peer.admin_allowed);
+  if (version >= 4 && auditor_ != nullptr)
+    info.audit = auditor_->Info(clock_(), peer.admin_allowed);
   wire::Encode(info, out, version);
   return Outcome::Ok();
 }

@@ -45,6 +45,7 @@
 #include "absl/time/time.h"
 #include "core/validity.h"
 #include "daemon/access.h"
+#include "daemon/auditor.h"
 #include "daemon/config.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
@@ -86,9 +87,10 @@ class Handler {
 
   // `config` supplies the limits and the staleness policy; `holder` the published list;
   // `reloader` the delta state for INFO (null: none applied); `access` the callers (null: open
-  // mode). They must outlive the Handler. `clock` is the real one but in tests.
+  // mode); `auditor` the audit (null: none, no receipts). They must outlive the Handler.
+  // `clock` is the real one but in tests.
   Handler(const Config& config, const SnapshotHolder* holder, Clock clock = NowSeconds,
-          const Reloader* reloader = nullptr, Access* access = nullptr);
+          const Reloader* reloader = nullptr, Access* access = nullptr, Auditor* auditor = nullptr);
 
   // Answers the complete request frame `request` + `payload` from `peer` on the connection of
   // `session` (nullptr: a fresh one, for a single request), appending one response frame to
@@ -148,9 +150,9 @@ class Handler {
   // Sets `*at` to the instant a request asks about: `as_of` if it is within the history
   // window, else (wire::kAsOfNow) now. Returns the OUT_OF_RANGE outcome otherwise.
   std::optional<Outcome> InstantOf(int64_t as_of, int64_t* at) const;
-  Outcome CheckBatch(std::string_view payload, const Dataset& d, const Session& session,
+  Outcome CheckBatch(std::string_view payload, const Dataset& d, Session& session,
                      std::string* out) const;
-  Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale, const Session& session,
+  Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale, Session& session,
                      std::string* out) const;
   Outcome Detail(std::string_view payload, const Dataset& d, const Session& session,
                  std::string* out) const;
@@ -158,6 +160,12 @@ class Handler {
                const Peer& peer, const Session& session, std::string* out) const;
   // Returns INFO's delta state of `d` (the answering dataset); the texts only for an admin.
   wire::DeltaInfo DeltaInfoOf(const Dataset& d, bool admin) const;
+  Outcome Feedback(std::string_view payload, Session& session, std::string* out) const;
+  // Records the query of `subject` answered from `d` for `session` (the audit's record), and
+  // returns its receipt ("" when the audit is off, or cannot be written: `*failed` then says
+  // why). REQUIRES: record->opcode, subject and listing set.
+  std::string Audit(audit::QueryRecord* record, const wire::RequestContext& context,
+                    const Dataset& d, Session& session, absl::Status* failed) const;
   // Returns nullopt (and sets `*reload`) when RELOAD is accepted.
   std::optional<Outcome> Reload(std::string_view payload, const Peer& peer,
                                 ReloadRequest* reload) const;
@@ -167,6 +175,7 @@ class Handler {
   const Reloader* const reloader_;
   std::unique_ptr<Access> own_access_;  // open mode when none is given
   Access* const access_;
+  Auditor* const auditor_;
   const absl::Time start_time_;
   const Clock clock_;
 };

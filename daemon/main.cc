@@ -14,6 +14,7 @@
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "daemon/access.h"
+#include "daemon/auditor.h"
 #include "daemon/config.h"
 #include "daemon/delta_watcher.h"
 #include "daemon/handler.h"
@@ -101,7 +102,26 @@ int Main(const std::vector<std::string>& args) {
     LogError("%s, not serving", std::string(access.status().message()));
     return kExitUsage;
   }
-  Server server(config, &holder, &reloader, access->get());
+  std::unique_ptr<Auditor> auditor;
+  if (!config.state_dir.empty()) {
+    // A full disk or a file-size limit must fail the write (EFBIG), not kill the daemon.
+    std::signal(SIGXFSZ, SIG_IGN);
+    audit::AuditLog::Recovery recovery;
+    absl::StatusOr<std::unique_ptr<Auditor>> opened = Auditor::Open(config, &recovery);
+    if (!opened.ok()) {
+      LogError("the audit in %s/audit: %s; not serving", config.state_dir,
+               std::string(opened.status().message()));
+      return kExitFailure;
+    }
+    auditor = *std::move(opened);
+    if (recovery.torn) LogWarning("the audit's last record was torn: %s", recovery.message);
+    LogInfo("audit: %s/audit, %d segments; MEASURES %s while it cannot be written",
+            config.state_dir, recovery.segments,
+            config.audit_required ? "fails closed" : "answers without receipts");
+  } else {
+    LogWarning("no state_dir: queries are not audited and answers carry no receipts");
+  }
+  Server server(config, &holder, &reloader, access->get(), auditor.get());
   // Watching starts before the first load replays the delta files, so that no file lands
   // unnoticed in between; the requests it makes wait for the reload thread.
   DeltaWatcher watcher(config.deltas_dir, [&reloader](const std::string& name) {

@@ -46,11 +46,12 @@ bool IsResourceError(const error_code& ec) {
 
 }  // namespace
 
-Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access)
+Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
+               Auditor* auditor)
     : config_(config),
       reloader_(reloader),
       access_(access),
-      handler_(config, holder, NowSeconds, reloader, access),
+      handler_(config, holder, NowSeconds, reloader, access, auditor),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),

@@ -44,9 +44,10 @@ namespace shixin {
 class Server {
  public:
   // Installs the signal handlers at once, so a signal that arrives during the first load is
-  // handled when Run() starts. `holder`, `reloader` and `access` (the callers) must outlive the
-  // Server. REQUIRES: Validate(config) is OK.
-  Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access);
+  // handled when Run() starts. `holder`, `reloader`, `access` (the callers) and `auditor` (the
+  // audit; null: none) must outlive the Server. REQUIRES: Validate(config) is OK.
+  Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
+         Auditor* auditor = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

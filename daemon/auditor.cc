@@ -1,0 +1,185 @@
+#include "daemon/auditor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "core/paths.h"
+#include "daemon/log.h"
+
+namespace shixin {
+namespace {
+
+uint64_t ReceiptKey(const audit::Receipt& r) { return uint64_t{r.segment} << 40 | r.offset; }
+
+// The audit's outcome for the wire's (the same three values, kept apart as storage and wire).
+audit::Outcome OutcomeOf(wire::FeedbackOutcome o) {
+  switch (o) {
+    case wire::FeedbackOutcome::kApplied:
+      return audit::Outcome::kApplied;
+    case wire::FeedbackOutcome::kNotApplied:
+      return audit::Outcome::kNotApplied;
+    case wire::FeedbackOutcome::kCancelled:
+      return audit::Outcome::kCancelled;
+  }
+  return audit::Outcome::kApplied;
+}
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+// China Standard Time: the calendar's days.
+const absl::TimeZone& ChinaTime() {
+  static const absl::TimeZone* zone = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
+  return *zone;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
+                                                       audit::AuditLog::Recovery* recovery) {
+  return Open(config, audit::AuditLog::Options{}, recovery);
+}
+
+absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
+                                                       audit::AuditLog::Options options,
+                                                       audit::AuditLog::Recovery* recovery) {
+  absl::StatusOr<uint32_t> node = audit::LoadOrCreateNodeId(config.state_dir);
+  if (!node.ok()) return node.status();
+  options.dir = config.state_dir + "/audit";
+  options.node = *node;
+  options.fsync_interval = absl::Milliseconds(config.audit_fsync_ms);
+  options.segment_bytes = uint64_t{config.audit_segment_mb} << 20;
+  options.retention_days = static_cast<int>(config.audit_retention_days);
+  absl::StatusOr<std::unique_ptr<audit::AuditLog>> log =
+      audit::AuditLog::Open(std::move(options), recovery);
+  if (!log.ok()) return log.status();
+  const std::string dir = config.calendar_dir.empty() ? DefaultCalendarDir() : config.calendar_dir;
+  absl::StatusOr<report::Calendar> calendar = report::Calendar::LoadDir(dir);
+  std::string calendar_error;
+  if (!calendar.ok()) {
+    calendar_error = std::string(calendar.status().message());
+    LogWarning("holiday calendar %s: %s; report due dates unknown", dir, calendar_error);
+  }
+  return std::unique_ptr<Auditor>(new Auditor(
+      *std::move(log), config.audit_required,
+      calendar.ok() ? std::optional<report::Calendar>(*std::move(calendar)) : std::nullopt,
+      std::move(calendar_error)));
+}
+
+Auditor::Auditor(std::unique_ptr<audit::AuditLog> log, bool required,
+                 std::optional<report::Calendar> calendar, std::string calendar_error)
+    : log_(std::move(log)),
+      required_(required),
+      calendar_(std::move(calendar)),
+      calendar_error_(std::move(calendar_error)) {}
+
+void Auditor::Observe(const absl::Status& status) {
+  const bool failing = !status.ok();
+  if (failing_.exchange(failing, std::memory_order_relaxed) == failing) return;
+  if (failing) {
+    LogError("the audit cannot be written: %s; %s", std::string(status.message()),
+             required_ ? "MEASURES is refused (AUDIT_UNAVAILABLE) until it can"
+                       : "answers carry no receipts until it can (audit_required = false)");
+  } else {
+    LogInfo("the audit is written again");
+  }
+}
+
+absl::StatusOr<audit::AuditLog::Appended> Auditor::Record(audit::QueryRecord* record) {
+  record->time_micros = NowMicros();
+  absl::StatusOr<audit::AuditLog::Appended> appended = log_->Append(record);
+  if (!appended.ok()) {
+    Observe(appended.status());
+    return absl::UnavailableError(
+        absl::StrCat("the audit cannot be written: ", appended.status().message()));
+  }
+  if (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures) &&
+      !record->measures.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (awaiting_feedback_.size() < kMaxAwaiting) {
+      awaiting_feedback_.insert(ReceiptKey(appended->receipt));
+    } else {
+      ++untracked_;
+    }
+  }
+  return appended;
+}
+
+absl::Status Auditor::Sync(uint64_t ticket) {
+  absl::Status s = log_->Sync(ticket);
+  Observe(s);
+  if (!s.ok())
+    return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", s.message()));
+  return s;
+}
+
+absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
+                                                    const wire::FeedbackRequest& request) {
+  if (absl::Status s = wire::CheckFeedbackItems(request.items); !s.ok()) return s;
+  absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(request.receipt);
+  if (!receipt.ok()) return absl::NotFoundError(receipt.status().message());
+  absl::StatusOr<audit::AuditLog::LookedUp> answer = log_->Lookup(*receipt);
+  if (!answer.ok()) return answer.status();
+  const audit::QueryRecord& asked = answer->record;
+  if (asked.caller != caller) {
+    return absl::PermissionDeniedError(
+        absl::StrFormat("receipt %s was issued to another caller", request.receipt));
+  }
+  audit::FeedbackRecord record;
+  for (const wire::FeedbackItem& item : request.items) {
+    if (std::find(asked.measures.begin(), asked.measures.end(), item.measure) ==
+        asked.measures.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("measure %d is not in the answer of receipt %s (it returned %d measures)",
+                          item.measure, request.receipt, asked.measures.size()));
+    }
+    record.entries.push_back({item.measure, OutcomeOf(item.outcome), item.reason});
+  }
+  record.time_micros = NowMicros();
+  record.caller = caller;
+  record.operator_id = request.operator_id;
+  record.receipt = request.receipt;
+  absl::StatusOr<audit::AuditLog::Appended> appended = log_->Append(&record);
+  if (!appended.ok()) {
+    Observe(appended.status());
+    return absl::UnavailableError(
+        absl::StrCat("the audit cannot be written: ", appended.status().message()));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    awaiting_feedback_.erase(ReceiptKey(*receipt));
+  }
+  Recorded recorded;
+  recorded.response.recorded = static_cast<uint16_t>(request.items.size());
+  recorded.response.feedback_receipt = appended->receipt.ToString();
+  recorded.ticket = appended->ticket;
+  return recorded;
+}
+
+wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
+  const audit::AuditLog::Stats stats = log_->GetStats();
+  wire::AuditInfo info;
+  info.state = stats.failing ? wire::AuditState::kFailing : wire::AuditState::kOk;
+  if (admin) info.error = stats.error;
+  info.records = stats.records;
+  info.bytes = stats.bytes;
+  if (calendar_.has_value()) {
+    const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), ChinaTime());
+    absl::StatusOr<absl::CivilDay> due = calendar_->NextDue(today);
+    if (due.ok()) {
+      info.next_report_due =
+          static_cast<uint32_t>(due->year() * 10000 + due->month() * 100 + due->day());
+    } else {
+      info.due_note = std::string(due.status().message());
+    }
+  } else {
+    info.due_note = calendar_error_;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  info.receipts_without_feedback = awaiting_feedback_.size() + untracked_;
+  return info;
+}
+
+}  // namespace shixin
