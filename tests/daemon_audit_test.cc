@@ -99,6 +99,13 @@ std::vector<uint16_t> Nos(const MeasuresResult& m) {
   return nos;
 }
 
+// MEASURES of `id` (every agency and scenario, now, no context).
+absl::StatusOr<Reply<MeasuresResult>> AskMeasures(Client& client, const std::string& id) {
+  wire::MeasuresRequest request;
+  request.id = id;
+  return client.Measures(request);
+}
+
 uint64_t DirBytes(const std::string& dir) {
   uint64_t bytes = 0;
   std::error_code ec;
@@ -352,9 +359,7 @@ TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
   // The restarted daemon continues the chain.
   auto client = Connect();
   ASSERT_NE(client, nullptr);
-  wire::MeasuresRequest request;
-  request.id = kListed;
-  auto m = client->Measures(request);
+  auto m = AskMeasures(*client, kListed);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_NE(m->receipt, "");
   EXPECT_EQ(by_receipt.count(m->receipt), 0u);
@@ -369,10 +374,8 @@ TEST_F(DaemonAuditTest, TornTailIsCutAtStart) {
   {
     auto client = Connect();
     ASSERT_NE(client, nullptr);
-    wire::MeasuresRequest request;
-    request.id = kListed;
     for (int i = 0; i < 5; ++i) {
-      auto m = client->Measures(request);
+      auto m = AskMeasures(*client, kListed);
       ASSERT_TRUE(m.ok()) << m.status();
       receipts.push_back(m->receipt);
     }
@@ -398,9 +401,7 @@ TEST_F(DaemonAuditTest, TornTailIsCutAtStart) {
   for (const std::string& r : receipts) EXPECT_NE(Find(*records, r), nullptr) << r;
   auto client = Connect();
   ASSERT_NE(client, nullptr);
-  wire::MeasuresRequest request;
-  request.id = kListed;
-  auto m = client->Measures(request);
+  auto m = AskMeasures(*client, kListed);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_NE(m->receipt, "");
   ExpectVerifies(AuditDir());
@@ -412,9 +413,7 @@ TEST_F(DaemonAuditTest, DiskFullFailsClosedAndRecovers) {
   {
     auto client = Connect();
     ASSERT_NE(client, nullptr);
-    wire::MeasuresRequest request;
-    request.id = kListed;
-    for (int i = 0; i < 200; ++i) ASSERT_TRUE(client->Measures(request).ok());
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(AskMeasures(*client, kListed).ok());
   }
   ASSERT_NO_FATAL_FAILURE(StopDaemon());
   const uint64_t limit = DirBytes(AuditDir()) + 4096;
@@ -445,9 +444,7 @@ TEST_F(DaemonAuditTest, DiskFullFailsClosedAndRecovers) {
     ASSERT_TRUE(old.ok()) << old.status();
     (*old)->set_max_version(3);
     ASSERT_TRUE((*old)->Hello("old").ok());
-    wire::MeasuresRequest request;
-    request.id = kListed;
-    absl::Status s = (*old)->Measures(request).status();
+    absl::Status s = AskMeasures(**old, kListed).status();
     EXPECT_TRUE(absl::IsUnavailable(s)) << s;
     EXPECT_TRUE(absl::StartsWith(s.message(), "UNAVAILABLE")) << s;
   }
