@@ -247,6 +247,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   std::vector<std::string> argv = {BinDir() + "/shixind", "--data", options.data_dir, "--listen",
                                    options.listen};
   argv.insert(argv.end(), options.flags.begin(), options.flags.end());
+  argv.insert(argv.begin(), options.wrapper.begin(), options.wrapper.end());
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);

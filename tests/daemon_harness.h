@@ -89,6 +89,9 @@ struct DaemonOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:0";
   std::vector<std::string> flags;  // more flags, e.g. {"--max-connections", "4"}
+  // A command that runs shixind, prepended to its argv (its first word a path), e.g.
+  // {"/usr/bin/prlimit", "--fsize=1000000"}; it must exec shixind in its own process.
+  std::vector<std::string> wrapper;
   absl::Duration start_timeout = absl::Seconds(30);
 };
 

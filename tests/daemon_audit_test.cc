@@ -1,0 +1,623 @@
+// End-to-end tests of shixind's audit (issue 12; FORMAT.md 15; docs/audit.md): receipts on
+// version-4 answers and the records behind them; kill -9 under pipelined load (every receipt a
+// client got is in the audit, which verifies and continues after a restart); a torn tail cut at
+// start; a full disk (shixind under `prlimit --fsize`: MEASURES fails closed, CHECK answers,
+// INFO says failing, nothing corrupt, receipts again once space returns); FEEDBACK and its
+// refusals in callers mode; audit_required=false. Every wait is bounded.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "audit/reader.h"
+#include "callers/callers_file.h"
+#include "callers/token.h"
+#include "tests/daemon_harness.h"
+
+namespace shixin::e2e {
+namespace {
+
+constexpr char kListed[] = "11010519491231002X";
+
+// An audit record, copied out of the reader's views.
+struct Record {
+  audit::RecordType type = audit::RecordType::kQuery;
+  uint8_t opcode = 0;
+  std::string caller, operator_id, matter, purpose, subject;
+  audit::Listing listing = audit::Listing::kUnlisted;
+  std::vector<uint16_t> measures;
+  bool receipt_issued = false;
+  std::string for_receipt;  // feedback: the receipt reported on
+  std::vector<std::pair<uint16_t, audit::Outcome>> entries;
+};
+
+// Returns the records of the audit in `dir`, by their own receipts, in order.
+absl::StatusOr<std::vector<std::pair<std::string, Record>>> ReadAudit(const std::string& dir) {
+  std::vector<std::pair<std::string, Record>> records;
+  absl::Status status = audit::ForEachRecord(dir, {}, [&](const audit::Entry& e) {
+    Record r;
+    r.type = e.type;
+    if (e.type == audit::RecordType::kQuery) {
+      r.opcode = e.query.opcode;
+      r.caller = std::string(e.query.caller);
+      r.operator_id = std::string(e.query.operator_id);
+      r.matter = std::string(e.query.matter);
+      r.purpose = std::string(e.query.purpose);
+      r.subject = std::string(e.query.subject);
+      r.listing = e.query.listing;
+      r.measures = e.query.measures;
+      r.receipt_issued = e.query.receipt_issued;
+    } else {
+      r.caller = std::string(e.feedback.caller);
+      r.operator_id = std::string(e.feedback.operator_id);
+      r.for_receipt = std::string(e.feedback.receipt);
+      for (const audit::FeedbackEntry& x : e.feedback.entries) {
+        r.entries.emplace_back(x.measure, x.outcome);
+      }
+    }
+    records.emplace_back(e.receipt.ToString(), std::move(r));
+    return true;
+  });
+  if (!status.ok()) return status;
+  return records;
+}
+
+// Returns the record of `receipt`, or null.
+const Record* Find(const std::vector<std::pair<std::string, Record>>& records,
+                   const std::string& receipt) {
+  for (const auto& [r, record] : records) {
+    if (r == receipt) return &record;
+  }
+  return nullptr;
+}
+
+// Expects Verify() of `dir` to succeed with no problems; returns its report.
+audit::VerifyReport ExpectVerifies(const std::string& dir) {
+  absl::StatusOr<audit::VerifyReport> report = audit::Verify(dir);
+  EXPECT_TRUE(report.ok()) << report.status();
+  if (!report.ok()) return {};
+  for (const std::string& p : report->problems) ADD_FAILURE() << "verify: " << p;
+  return *report;
+}
+
+std::vector<uint16_t> Nos(const MeasuresResult& m) {
+  std::vector<uint16_t> nos;
+  for (const MeasureInfo& x : m.measures) nos.push_back(static_cast<uint16_t>(x.no));
+  return nos;
+}
+
+// MEASURES of `id` (every agency and scenario, now, no context).
+absl::StatusOr<Reply<MeasuresResult>> AskMeasures(Client& client, const std::string& id) {
+  wire::MeasuresRequest request;
+  request.id = id;
+  return client.Measures(request);
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    if (f.is_regular_file(ec)) bytes += f.file_size(ec);
+  }
+  return bytes;
+}
+
+// The audit's last segment file ("" if none).
+std::string LastSegment(const std::string& dir) {
+  std::string last;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string path = f.path().string();
+    if (absl::EndsWith(path, ".audit") && path > last) last = path;
+  }
+  return last;
+}
+
+class DaemonAuditTest : public ::testing::Test {
+ protected:
+  std::string StateDir() const { return scratch_.Path("state"); }
+  std::string AuditDir() const { return scratch_.Path("state/audit"); }
+
+  // Starts shixind on the sample with the audit in StateDir() (daemon_); fatal on failure.
+  void StartDaemon(std::vector<std::string> flags = {}, std::vector<std::string> wrapper = {}) {
+    DaemonOptions options;
+    options.data_dir = SampleDir();
+    options.flags = {"--state-dir", StateDir()};
+    options.flags.insert(options.flags.end(), flags.begin(), flags.end());
+    options.wrapper = std::move(wrapper);
+    absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = std::move(*daemon);
+  }
+
+  // Stops daemon_ with SIGTERM and waits for it.
+  void StopDaemon() {
+    ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
+    absl::StatusOr<int> code = daemon_->WaitForExit(absl::Seconds(20));
+    ASSERT_TRUE(code.ok()) << code.status();
+    EXPECT_EQ(*code, 0) << daemon_->stderr_text();
+    daemon_.reset();
+  }
+
+  // A version-4 connection to daemon_ (open mode).
+  std::unique_ptr<Client> Connect() const {
+    absl::StatusOr<std::unique_ptr<Client>> client = daemon_->Connect(absl::Seconds(5), true);
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return nullptr;
+    EXPECT_EQ((*client)->version(), 4);
+    return std::move(*client);
+  }
+
+  // Asks MEASURES of `id` until the answer is not `ok` (or 2000 tries); returns the error.
+  absl::Status MeasuresUntilFailing(Client& client, const std::string& id) {
+    wire::MeasuresRequest request;
+    request.id = id;
+    for (int i = 0; i < 2000; ++i) {
+      absl::StatusOr<Reply<MeasuresResult>> m = client.Measures(request);
+      if (!m.ok()) return m.status();
+      if (m->receipt.empty()) return absl::OkStatus();  // answered without a receipt
+    }
+    return absl::DeadlineExceededError("MEASURES never failed");
+  }
+
+  ScratchDir scratch_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(DaemonAuditTest, ReceiptsAndTheirRecords) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  absl::StatusOr<IdSample> ids = SampleIdsOf(SampleDir(), 2);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  ASSERT_FALSE(ids->related_persons.empty());
+  ASSERT_FALSE(ids->unlisted.empty());
+  ASSERT_FALSE(ids->invalid.empty());
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  const wire::RequestContext context{"HG-ZJ-2026-1", "op-7", "公租房资格审查"};
+  auto check = client->Check({kListed, ids->related_persons[0], ids->unlisted[0], ids->invalid[0]},
+                             wire::kAsOfNow, context);
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->value.size(), 4u);
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  EXPECT_EQ(check->value[1].status, wire::CheckStatus::kRelated);
+  EXPECT_EQ(check->value[2].status, wire::CheckStatus::kUnlisted);
+  EXPECT_EQ(check->value[3].status, wire::CheckStatus::kInvalid);
+  EXPECT_NE(check->value[0].receipt, "");
+  EXPECT_NE(check->value[1].receipt, "");
+  EXPECT_NE(check->value[0].receipt, check->value[1].receipt);
+  EXPECT_EQ(check->value[2].receipt, "");
+  EXPECT_EQ(check->value[3].receipt, "");
+
+  wire::MeasuresRequest listed;
+  listed.id = kListed;
+  listed.context = context;
+  auto m = client->Measures(listed);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_FALSE(m->value.measures.empty());
+  EXPECT_NE(m->receipt, "");
+  wire::MeasuresRequest unlisted;
+  unlisted.id = ids->unlisted[0];
+  auto mu = client->Measures(unlisted);  // no context: recorded with "" fields
+  ASSERT_TRUE(mu.ok()) << mu.status();
+  EXPECT_NE(mu->receipt, "");  // every MEASURES answer has a receipt
+
+  auto records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  const Record* r = Find(*records, check->value[0].receipt);
+  ASSERT_NE(r, nullptr) << check->value[0].receipt;
+  EXPECT_EQ(r->opcode, 3);
+  EXPECT_EQ(r->caller, "open");  // open mode (docs/audit.md)
+  EXPECT_EQ(r->operator_id, "op-7");
+  EXPECT_EQ(r->matter, "HG-ZJ-2026-1");
+  EXPECT_EQ(r->purpose, "公租房资格审查");
+  EXPECT_EQ(r->subject, check->value[0].id);
+  EXPECT_EQ(r->listing, audit::Listing::kListed);
+  EXPECT_TRUE(r->receipt_issued);
+  r = Find(*records, check->value[1].receipt);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->subject, check->value[1].id);
+  EXPECT_EQ(r->listing, audit::Listing::kRelated);
+  // The unlisted ID of the CHECK is recorded, without a receipt issued.
+  int unlisted_records = 0;
+  for (const auto& [receipt, rec] : *records) {
+    if (rec.opcode == 3 && rec.subject == check->value[2].id) {
+      ++unlisted_records;
+      EXPECT_FALSE(rec.receipt_issued);
+      EXPECT_EQ(rec.listing, audit::Listing::kUnlisted);
+    }
+  }
+  EXPECT_EQ(unlisted_records, 1);
+  r = Find(*records, m->receipt);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->opcode, 4);
+  EXPECT_EQ(r->operator_id, "op-7");
+  EXPECT_EQ(r->subject, m->value.subject.id);
+  EXPECT_EQ(r->measures, Nos(m->value));
+  r = Find(*records, mu->receipt);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->matter, "");
+  EXPECT_TRUE(r->measures.empty());
+  ExpectVerifies(AuditDir());
+
+  // The CLI reads the same audit while the daemon writes it.
+  ProcessResult q = RunProcess(
+      {BinDir() + "/shixin", "audit", "query", AuditDir(), "--receipt", m->receipt, "--json"});
+  EXPECT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_TRUE(absl::StrContains(q.out, "\"operator\":\"op-7\"")) << q.out;
+  EXPECT_TRUE(absl::StrContains(q.out, "\"matter\":\"HG-ZJ-2026-1\"")) << q.out;
+  EXPECT_TRUE(absl::StrContains(q.out, absl::StrCat("\"subject\":\"", kListed, "\""))) << q.out;
+  q = RunProcess({BinDir() + "/shixin", "audit", "verify", AuditDir()});
+  EXPECT_EQ(q.exit_code, 0) << q.out << q.err;
+
+  auto info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.audit.state, wire::AuditState::kOk);
+  EXPECT_GE(info->value.audit.records, records->size());
+  EXPECT_GT(info->value.audit.bytes, 0u);
+}
+
+// One client of the kill -9 test: pipelines MEASURES `depth` at a time until `total` are
+// answered or the connection fails; keeps every receipt it was given.
+void Pipeline(const Daemon& daemon, const std::vector<std::string>& ids, int total, int depth,
+              std::atomic<int>* answered, std::vector<std::pair<std::string, std::string>>* got) {
+  absl::StatusOr<std::unique_ptr<Client>> client = daemon.Connect(absl::Seconds(5), true);
+  if (!client.ok() || (*client)->version() != 4) return;
+  (*client)->set_timeout(absl::Seconds(10));
+  int sent = 0;
+  while (sent < total) {
+    const int n = std::min(depth, total - sent);
+    for (int i = 0; i < n; ++i) {
+      wire::MeasuresRequest request;
+      request.id = ids[(sent + i) % ids.size()];
+      request.context.operator_id = "op-load";
+      std::string payload;
+      wire::Encode(request, &payload, 4);
+      if (!(*client)
+               ->QueueFrame(wire::Opcode::kMeasures, (*client)->NextRequestId(), payload)
+               .ok()) {
+        return;
+      }
+    }
+    if (!(*client)->Flush().ok()) return;
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<Frame> frame = (*client)->ReceiveFrame();
+      if (!frame.ok()) return;
+      if (frame->header.status != 0) continue;
+      std::string receipt;
+      auto m = wire::DecodeMeasuresResponseAndReceipt(frame->payload, 4, &receipt);
+      if (!m.ok()) continue;
+      got->emplace_back(receipt, std::string(m->subject.id));
+      answered->fetch_add(1);
+    }
+    sent += n;
+  }
+}
+
+TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  absl::StatusOr<IdSample> sample = SampleIdsOf(SampleDir(), 8);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  std::vector<std::string> ids = sample->listed_persons;
+  ids.insert(ids.end(), sample->listed_orgs.begin(), sample->listed_orgs.end());
+  ids.insert(ids.end(), sample->unlisted.begin(), sample->unlisted.end());
+  constexpr int kThreads = 4, kPerThread = 2500;
+  std::atomic<int> answered{0};
+  std::vector<std::vector<std::pair<std::string, std::string>>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back(Pipeline, std::cref(*daemon_), std::cref(ids), kPerThread, 16, &answered,
+                         &got[t]);
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (answered.load() < 3000 && absl::Now() < deadline) absl::SleepFor(absl::Microseconds(200));
+  ASSERT_TRUE(daemon_->Signal(SIGKILL).ok());
+  for (std::thread& t : threads) t.join();
+  const int at_kill = answered.load();
+  EXPECT_GE(at_kill, 3000);
+  EXPECT_LT(at_kill, kThreads * kPerThread) << "the kill came after the load: not a test";
+  ASSERT_FALSE(daemon_->WaitForExit(absl::Seconds(10)).ok());  // killed by a signal
+  daemon_.reset();
+
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  audit::VerifyReport report = ExpectVerifies(AuditDir());
+  auto records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  std::map<std::string, const Record*> by_receipt;
+  for (const auto& [receipt, record] : *records) by_receipt[receipt] = &record;
+  size_t receipts = 0, missing = 0;
+  for (const auto& list : got) {
+    for (const auto& [receipt, subject] : list) {
+      ++receipts;
+      EXPECT_NE(receipt, "");
+      auto it = by_receipt.find(receipt);
+      if (it == by_receipt.end()) {
+        if (++missing <= 5) ADD_FAILURE() << "receipt not in the audit: " << receipt;
+        continue;
+      }
+      EXPECT_EQ(it->second->subject, subject);
+      EXPECT_EQ(it->second->operator_id, "op-load");
+    }
+  }
+  EXPECT_EQ(missing, 0u) << "of " << receipts;
+  std::printf("killed after %d answers; %zu receipts, all in the audit of %llu records\n", at_kill,
+              receipts, static_cast<unsigned long long>(report.records));
+  EXPECT_GE(report.records, receipts);
+
+  // The restarted daemon continues the chain.
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  auto m = AskMeasures(*client, kListed);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_NE(m->receipt, "");
+  EXPECT_EQ(by_receipt.count(m->receipt), 0u);
+  audit::VerifyReport after = ExpectVerifies(AuditDir());
+  EXPECT_EQ(after.records, report.records + 1);
+  EXPECT_EQ(after.last_sequence, report.last_sequence + 1);
+}
+
+TEST_F(DaemonAuditTest, TornTailIsCutAtStart) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  std::vector<std::string> receipts;
+  {
+    auto client = Connect();
+    ASSERT_NE(client, nullptr);
+    for (int i = 0; i < 5; ++i) {
+      auto m = AskMeasures(*client, kListed);
+      ASSERT_TRUE(m.ok()) << m.status();
+      receipts.push_back(m->receipt);
+    }
+  }
+  ASSERT_NO_FATAL_FAILURE(StopDaemon());
+  const std::string segment = LastSegment(AuditDir());
+  ASSERT_NE(segment, "");
+  const uint64_t size = std::filesystem::file_size(segment);
+  {
+    // A record whose length says 200 bytes, of which 7 arrived.
+    std::FILE* f = std::fopen(segment.c_str(), "ab");
+    ASSERT_NE(f, nullptr);
+    const unsigned char partial[] = {200, 0, 0, 0, 1, 9, 8, 7, 6, 5, 4, 3};
+    ASSERT_EQ(std::fwrite(partial, 1, sizeof(partial), f), sizeof(partial));
+    std::fclose(f);
+  }
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_TRUE(daemon_->WaitForStderr("torn tail cut", absl::Seconds(10))) << daemon_->stderr_text();
+  EXPECT_EQ(std::filesystem::file_size(segment), size);
+  ExpectVerifies(AuditDir());
+  auto records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  for (const std::string& r : receipts) EXPECT_NE(Find(*records, r), nullptr) << r;
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  auto m = AskMeasures(*client, kListed);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_NE(m->receipt, "");
+  ExpectVerifies(AuditDir());
+}
+
+TEST_F(DaemonAuditTest, DiskFullFailsClosedAndRecovers) {
+  // Some audit first, so that the limit is above the size of the files at start.
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  {
+    auto client = Connect();
+    ASSERT_NE(client, nullptr);
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(AskMeasures(*client, kListed).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(StopDaemon());
+  const uint64_t limit = DirBytes(AuditDir()) + 4096;
+  ASSERT_NO_FATAL_FAILURE(
+      StartDaemon({}, {"/usr/bin/prlimit", absl::StrCat("--fsize=", limit, ":unlimited")}));
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  const absl::Status failed = MeasuresUntilFailing(*client, kListed);
+  EXPECT_TRUE(absl::IsUnavailable(failed)) << failed;
+  EXPECT_TRUE(absl::StartsWith(failed.message(), "AUDIT_UNAVAILABLE")) << failed;
+  EXPECT_TRUE(absl::StrContains(failed.message(), "audit")) << failed;
+  std::printf("MEASURES while the disk is full: %s\n", failed.ToString().c_str());
+  // CHECK still answers, without receipts.
+  auto check = client->Check({kListed});
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->value.size(), 1u);
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  EXPECT_EQ(check->value[0].receipt, "");
+  auto info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.audit.state, wire::AuditState::kFailing);
+  EXPECT_NE(info->value.audit.error, "");  // a loopback peer sees the full INFO in open mode
+  std::printf("INFO's audit_error: %s\n", info->value.audit.error.c_str());
+  EXPECT_TRUE(daemon_->WaitForStderr("audit", absl::Seconds(5))) << daemon_->stderr_text();
+  // A client of version 3 is not sent the new code.
+  {
+    absl::StatusOr<std::unique_ptr<Client>> old = daemon_->Connect(absl::Seconds(5));
+    ASSERT_TRUE(old.ok()) << old.status();
+    (*old)->set_max_version(3);
+    ASSERT_TRUE((*old)->Hello("old").ok());
+    absl::Status s = AskMeasures(**old, kListed).status();
+    EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+    EXPECT_TRUE(absl::StartsWith(s.message(), "UNAVAILABLE")) << s;
+  }
+  ExpectVerifies(AuditDir());
+  EXPECT_LE(DirBytes(AuditDir()), limit);
+
+  // Space returns: after the retry interval MEASURES get receipts again.
+  ProcessResult raise = RunProcess(
+      {"/usr/bin/prlimit", "--pid", std::to_string(daemon_->pid()), "--fsize=unlimited"});
+  ASSERT_EQ(raise.exit_code, 0) << raise.err;
+  std::string receipt;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  wire::MeasuresRequest request;
+  request.id = kListed;
+  while (receipt.empty() && absl::Now() < deadline) {
+    auto m = client->Measures(request);
+    if (m.ok()) {
+      receipt = m->receipt;
+    } else {
+      EXPECT_TRUE(absl::StartsWith(m.status().message(), "AUDIT_UNAVAILABLE")) << m.status();
+    }
+    if (receipt.empty()) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_NE(receipt, "") << "no receipt 10 s after the limit was raised";
+  info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.audit.state, wire::AuditState::kOk);
+  ExpectVerifies(AuditDir());
+  auto records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_NE(Find(*records, receipt), nullptr);
+}
+
+TEST_F(DaemonAuditTest, AuditNotRequiredAnswersWithoutReceipt) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--audit-required=false"}));
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  wire::MeasuresRequest request;
+  request.id = kListed;
+  auto first = client->Measures(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_NE(first->receipt, "");
+  // The disk fills up now: a limit just above what the audit holds.
+  const uint64_t limit = DirBytes(AuditDir()) + 2048;
+  ProcessResult lower = RunProcess({"/usr/bin/prlimit", "--pid", std::to_string(daemon_->pid()),
+                                    absl::StrCat("--fsize=", limit, ":unlimited")});
+  ASSERT_EQ(lower.exit_code, 0) << lower.err;
+  const absl::Status s = MeasuresUntilFailing(*client, kListed);
+  EXPECT_TRUE(s.ok()) << s;  // answered, without a receipt
+  auto m = client->Measures(request);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->receipt, "");
+  EXPECT_FALSE(m->value.measures.empty());
+  auto info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.audit.state, wire::AuditState::kFailing);
+  ExpectVerifies(AuditDir());
+}
+
+// FEEDBACK in callers mode: two callers with the feedback scope.
+class DaemonFeedbackTest : public DaemonAuditTest {
+ protected:
+  void SetUp() override {
+    std::vector<Caller> callers;
+    for (const std::string id : {"agency-a", "agency-b"}) {
+      absl::StatusOr<std::string> token = NewToken();
+      ASSERT_TRUE(token.ok());
+      tokens_[id] = *token;
+      Caller c;
+      c.id = id;
+      c.name = "Agency " + id;
+      c.sector = "other";
+      c.scopes = ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures) | ScopeBit(Scope::kFeedback);
+      c.view = View::kFull;
+      c.rate = 1e4;
+      c.burst = 1000;
+      c.token_hashes = {HashToken(*token)};
+      callers.push_back(std::move(c));
+    }
+    absl::StatusOr<CallerTable> table = CallerTable::Create(callers);
+    ASSERT_TRUE(table.ok()) << table.status();
+    ASSERT_TRUE(WriteCallersFile(scratch_.Path("callers.toml"), *table).ok());
+    ASSERT_NO_FATAL_FAILURE(StartDaemon({"--callers-file", scratch_.Path("callers.toml")}));
+  }
+
+  std::unique_ptr<Client> ConnectAs(const std::string& id) {
+    absl::StatusOr<std::unique_ptr<Client>> client = daemon_->Connect(absl::Seconds(5));
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return nullptr;
+    auto hello = (*client)->Hello("audit-test", Credentials{id, tokens_[id]});
+    EXPECT_TRUE(hello.ok()) << hello.status();
+    if (!hello.ok()) return nullptr;
+    return std::move(*client);
+  }
+
+  std::map<std::string, std::string> tokens_;
+};
+
+TEST_F(DaemonFeedbackTest, FeedbackRecordedAndRefused) {
+  auto a = ConnectAs("agency-a");
+  auto b = ConnectAs("agency-b");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  wire::MeasuresRequest request;
+  request.id = kListed;
+  request.context = {"HG-1", "op-a", ""};
+  auto m = a->Measures(request);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_NE(m->receipt, "");
+  const std::vector<uint16_t> nos = Nos(m->value);
+  ASSERT_GE(nos.size(), 3u);
+  using wire::FeedbackOutcome;
+  auto fb = a->Feedback({m->receipt,
+                         "op-a",
+                         {{nos[0], FeedbackOutcome::kApplied, ""},
+                          {nos[1], FeedbackOutcome::kNotApplied, "已履行"},
+                          {nos[2], FeedbackOutcome::kCancelled, "事项撤回"}}});
+  ASSERT_TRUE(fb.ok()) << fb.status();
+  EXPECT_EQ(fb->value.recorded, 3);
+  EXPECT_NE(fb->value.feedback_receipt, "");
+
+  // Another caller's receipt, an unknown one, a measure not in the receipt.
+  const wire::FeedbackRequest by_b{m->receipt, "op-b", {{nos[0], FeedbackOutcome::kApplied, ""}}};
+  absl::Status s = b->Feedback(by_b).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  s = a->Feedback({m->receipt + "0", "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
+  EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  s = a->Feedback({"no-such-receipt", "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
+  EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  uint16_t absent = 1;
+  while (std::find(nos.begin(), nos.end(), absent) != nos.end()) ++absent;
+  s = a->Feedback({m->receipt, "", {{absent, FeedbackOutcome::kApplied, ""}}}).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(a->Ping().ok());
+
+  // A second feedback for the same measure: a correction, recorded too.
+  auto again = a->Feedback({m->receipt, "op-a2", {{nos[0], FeedbackOutcome::kNotApplied, "更正"}}});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->value.recorded, 1);
+
+  auto records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  const Record* q = Find(*records, m->receipt);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->caller, "agency-a");
+  EXPECT_EQ(q->operator_id, "op-a");
+  const Record* f1 = Find(*records, fb->value.feedback_receipt);
+  ASSERT_NE(f1, nullptr);
+  EXPECT_EQ(f1->type, audit::RecordType::kFeedback);
+  EXPECT_EQ(f1->caller, "agency-a");
+  EXPECT_EQ(f1->for_receipt, m->receipt);
+  const std::vector<std::pair<uint16_t, audit::Outcome>> entries = {
+      {nos[0], audit::Outcome::kApplied},
+      {nos[1], audit::Outcome::kNotApplied},
+      {nos[2], audit::Outcome::kCancelled}};
+  EXPECT_EQ(f1->entries, entries);
+  const Record* f2 = Find(*records, again->value.feedback_receipt);
+  ASSERT_NE(f2, nullptr);
+  EXPECT_EQ(f2->for_receipt, m->receipt);
+  EXPECT_EQ(f2->operator_id, "op-a2");
+  ASSERT_EQ(f2->entries.size(), 1u);
+  EXPECT_EQ(f2->entries[0], std::make_pair(nos[0], audit::Outcome::kNotApplied));
+  int feedbacks = 0;
+  for (const auto& [receipt, record] : *records) {
+    if (record.type == audit::RecordType::kFeedback) ++feedbacks;
+  }
+  EXPECT_EQ(feedbacks, 2);  // the refused requests recorded nothing
+  ExpectVerifies(AuditDir());
+  ProcessResult r =
+      RunProcess({BinDir() + "/shixin", "audit", "query", AuditDir(), "--receipt", m->receipt});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "not_applied(\"更正\")")) << r.out;
+}
+
+}  // namespace
+}  // namespace shixin::e2e
