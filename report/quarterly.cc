@@ -338,7 +338,7 @@ QuarterlyReport QuarterlyBuilder::Finish() {
     report.callers.push_back(
         m.Summarise(acc, feedback[i], pending[i], std::move(pending_receipts[i])));
   }
-  m.total.caller = "*";
+  m.total.caller.assign(1, '*');  // not = "*": GCC 12 warns falsely (-Wrestrict)
   report.total =
       m.Summarise(m.total, total_feedback, total_pending_count, std::move(total_pending));
   return report;
