@@ -341,7 +341,7 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
   const bool truncate_first = needs_truncate_;
   if (unlock) lock.unlock();
   const absl::Time start = absl::Now();
-  long rc = truncate_first ? ops_->Truncate(fd, static_cast<off_t>(offset)) : 0;
+  ssize_t rc = truncate_first ? ops_->Truncate(fd, static_cast<off_t>(offset)) : 0;
   if (rc >= 0) rc = ops_->PWrite(fd, buffer.data(), buffer.size(), static_cast<off_t>(offset));
   const absl::Duration took = absl::Now() - start;
   if (unlock) lock.lock();
@@ -362,7 +362,7 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
     spare_.swap(buffer);
     return absl::OkStatus();
   }
-  const absl::Status status =
+  absl::Status status =
       FileOpStatus(rc, absl::StrCat("write ", SegmentPath(options_.dir, segment_)));
   // Cut a partial write back to the last record written, and forget every pending record.
   needs_truncate_ = ops_->Truncate(fd, static_cast<off_t>(file_size_)) < 0;

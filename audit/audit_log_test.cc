@@ -224,6 +224,7 @@ TEST(AuditLogTest, ConcurrentAppendAndSync) {
   std::unique_ptr<AuditLog> log = MustOpen(o);
   constexpr int kThreads = 4, kPerThread = 500;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::vector<std::vector<Receipt>> receipts(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {

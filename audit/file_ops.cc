@@ -60,7 +60,7 @@ FileOps* DefaultFileOps() {
   return ops;
 }
 
-absl::Status FileOpStatus(long result, const std::string& what) {
+absl::Status FileOpStatus(int64_t result, const std::string& what) {
   if (result >= 0) return absl::OkStatus();
   return absl::ErrnoToStatus(static_cast<int>(-result), what);
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -37,7 +38,7 @@ class FileOps {
 FileOps* DefaultFileOps();
 
 // Returns the status of a call that returned `result` (< 0: -errno), naming `what`.
-absl::Status FileOpStatus(long result, const std::string& what);
+absl::Status FileOpStatus(int64_t result, const std::string& what);
 
 }  // namespace shixin::audit
 

@@ -162,8 +162,9 @@ absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload) {
   r.delta_sequence = in.Varint("delta_sequence");
   const uint64_t n = in.Bounded("measures", payload.size());
   r.measures.reserve(n);
-  for (uint64_t i = 0; i < n; ++i)
+  for (uint64_t i = 0; i < n; ++i) {
     r.measures.push_back(static_cast<uint16_t>(in.Bounded("measure", 65535)));
+  }
   r.receipt_issued = in.Bounded("receipt_issued", 1) != 0;
   SHIXIN_RETURN_IF_ERROR(in.Finish("query"));
   return r;

@@ -70,7 +70,7 @@ const std::string& ReadAudit(int64_t* records) {
   }();
   static const std::string dir = [] {
     std::string pattern = (std::filesystem::temp_directory_path() / "audit_bench_XXXXXX").string();
-    const std::string d = std::string(mkdtemp(pattern.data())) + "/audit";
+    std::string d = std::string(mkdtemp(pattern.data())) + "/audit";
     std::unique_ptr<AuditLog> log = OpenLog(d);
     for (int64_t i = 0; i < n; ++i) {
       const std::string subject = absl::StrCat(110101199003000000 + i % 100000);
