@@ -25,8 +25,9 @@ absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
     for (const FlagSpec& s : specs) {
       if (s.name == name) spec = &s;
     }
-    if (spec == nullptr)
+    if (spec == nullptr) {
       return absl::InvalidArgumentError(absl::StrFormat("unknown flag --%s", name));
+    }
     if (spec->takes_value && !value) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(absl::StrFormat("flag --%s needs a value", name));

@@ -128,8 +128,9 @@ absl::Status Auditor::Sync(uint64_t ticket) {
   absl::Status s = log_->Sync(ticket);
   if (!absl::IsInvalidArgument(s)) Settle(ticket);  // else no such ticket: nothing decided
   Observe(s);
-  if (!s.ok())
+  if (!s.ok()) {
     return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", s.message()));
+  }
   return s;
 }
 

@@ -89,7 +89,8 @@ class AuditorTest : public ::testing::Test {
   absl::StatusOr<Auditor::Recorded> Feedback(std::string receipt,
                                              std::vector<wire::FeedbackItem> items,
                                              std::string_view caller = "agency-a") {
-    return auditor_->Feedback(caller, wire::FeedbackRequest{std::move(receipt), "op7", items});
+    return auditor_->Feedback(caller,
+                              wire::FeedbackRequest{std::move(receipt), "op7", std::move(items)});
   }
 
   // Makes the audit fail: writes get ENOSPC.
@@ -299,6 +300,7 @@ TEST_F(AuditorTest, ConcurrentRecordsFeedbackAndInfo) {
     while (!done.load()) auditor_->Info(0, true);
   });
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string caller = absl::StrCat("agency-", t);
@@ -376,7 +378,7 @@ class HandlerAuditTest : public AuditorTest {
     wire::MeasuresRequest request;
     request.id = id;
     request.context = context_;
-    const Answer a = Call(wire::Opcode::kMeasures, Payload(request, version()));
+    Answer a = Call(wire::Opcode::kMeasures, Payload(request, version()));
     if (a.status() == wire::Status::kOk && receipt != nullptr) {
       EXPECT_TRUE(wire::DecodeMeasuresResponseAndReceipt(a.payload, version(), receipt).ok());
     }

@@ -535,8 +535,9 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     record.agency_filter = request->agency;
     record.scenario_filter = request->scenario;
     record.as_of = request->as_of;
-    for (const MeasureInfo& m : result->measures)
+    for (const MeasureInfo& m : result->measures) {
       record.measures.push_back(static_cast<uint16_t>(m.no));
+    }
     absl::Status failed;
     receipt = Audit(&record, request->context, d, session, &failed);
     if (!failed.ok() && auditor_->required()) {  // fail closed: no measure without its record
@@ -622,8 +623,9 @@ Handler::Outcome Handler::Info(std::string_view payload, const SnapshotHolder::R
   }
   if (version >= 2) info.deltas = DeltaInfoOf(d, peer.admin_allowed);
   if (version >= 3) info.security = SecurityOf(session, peer.admin_allowed);
-  if (version >= 4 && auditor_ != nullptr)
+  if (version >= 4 && auditor_ != nullptr) {
     info.audit = auditor_->Info(clock_(), peer.admin_allowed);
+  }
   wire::Encode(info, out, version);
   return Outcome::Ok();
 }
