@@ -132,8 +132,9 @@ absl::StatusOr<ExportCounts> WritePublicExport(const Snapshot& list, int64_t at,
                                                ExportFormat format, std::ostream& out) {
   if (format == ExportFormat::kCsv) {
     std::string header;
-    for (std::string_view column : kSubjectColumns)
+    for (std::string_view column : kSubjectColumns) {
       absl::StrAppend(&header, std::string(column), ",");
+    }
     for (std::string_view column : kCaseColumns) absl::StrAppend(&header, std::string(column), ",");
     header.back() = '\n';
     out << header;
