@@ -33,7 +33,8 @@ class ReaderTest : public ::testing::Test {
     ASSERT_TRUE(log.ok()) << log.status();
     for (int i = 0; i < n; ++i) {
       now_ = kT0 + int64_t{i} * 1000000;
-      QueryRecord q = TypicalQuery(absl::StrCat("subject", i), now_);
+      const std::string subject = absl::StrCat("subject", i);  // the record views it
+      QueryRecord q = TypicalQuery(subject, now_);
       absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
       ASSERT_TRUE(a.ok());
       if (i % 10 == 9) {
