@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/id.h"
+#include "core/validity.h"
 #include "nlohmann/json.hpp"
 
 namespace shixin {
@@ -27,7 +28,6 @@ const std::vector<FlagSpec> kQueryFlags = {{"subject", true}, {"caller", true}, 
                                            {"from", true},    {"to", true},     {"json", false}};
 
 // Dates and times of the audit are shown and read in China Standard Time (UTC+8, no DST).
-absl::TimeZone ChinaTime() { return absl::FixedTimeZone(8 * 3600); }
 
 std::string FormatMicros(int64_t micros) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6S%Ez", absl::FromUnixMicros(micros), ChinaTime());

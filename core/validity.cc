@@ -9,15 +9,16 @@
 #include "absl/time/time.h"
 
 namespace shixin {
-namespace {
 
-// China Standard Time: a fixed offset, so no zone database is needed.
+// A fixed offset, so no zone database is needed.
 const absl::TimeZone& ChinaTime() {
-  static const absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
-  return zone;
+  static const absl::TimeZone* zone = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
+  return *zone;
 }
 
-}  // namespace
+uint32_t DayNumber(absl::CivilDay day) {
+  return static_cast<uint32_t>(day.year() * 10000 + day.month() * 100 + day.day());
+}
 
 int64_t NowSeconds() { return absl::ToUnixSeconds(absl::Now()); }
 
@@ -27,8 +28,7 @@ int64_t DayStart(uint32_t yyyymmdd) {
 }
 
 uint32_t DayOf(int64_t instant) {
-  const absl::CivilDay day = absl::ToCivilDay(absl::FromUnixSeconds(instant), ChinaTime());
-  return static_cast<uint32_t>(day.year() * 10000 + day.month() * 100 + day.day());
+  return DayNumber(absl::ToCivilDay(absl::FromUnixSeconds(instant), ChinaTime()));
 }
 
 absl::StatusOr<int64_t> ParseInstant(std::string_view text) {

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "core/record.h"
 
 namespace shixin {
@@ -33,6 +35,11 @@ int64_t NowSeconds();
 int64_t DayStart(uint32_t yyyymmdd);
 // Returns the day (YYYYMMDD, China Standard Time) that contains `instant`.
 uint32_t DayOf(int64_t instant);
+// Returns China Standard Time (UTC+8, no daylight saving): the zone of the list's dates,
+// quarters and report due dates.
+const absl::TimeZone& ChinaTime();
+// Returns `day` as the integer YYYYMMDD.
+uint32_t DayNumber(absl::CivilDay day);
 
 // Parses an RFC 3339 time with a zone ("2026-06-03T10:00:00+08:00", "2026-06-03T02:00:00Z";
 // fractions of a second are cut). Returns InvalidArgument naming what is wrong otherwise.

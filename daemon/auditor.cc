@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/paths.h"
+#include "core/validity.h"
 #include "daemon/log.h"
 
 namespace shixin {
@@ -28,12 +29,6 @@ audit::Outcome OutcomeOf(wire::FeedbackOutcome o) {
 }
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-// China Standard Time: the calendar's days.
-const absl::TimeZone& ChinaTime() {
-  static const absl::TimeZone* zone = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
-  return *zone;
-}
 
 }  // namespace
 
@@ -188,8 +183,7 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
     const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), ChinaTime());
     absl::StatusOr<absl::CivilDay> due = calendar_->NextDue(today);
     if (due.ok()) {
-      info.next_report_due =
-          static_cast<uint32_t>(due->year() * 10000 + due->month() * 100 + due->day());
+      info.next_report_due = DayNumber(*due);
     } else {
       info.due_note = std::string(due.status().message());
     }

@@ -13,6 +13,7 @@
 #include "base/status_macros.h"
 #include "base/toml.h"
 #include "core/paths.h"
+#include "core/validity.h"
 
 namespace shixin::report {
 namespace {
@@ -92,13 +93,7 @@ int YearOfFileName(std::string_view name) {
 
 }  // namespace
 
-absl::TimeZone ChinaStandardTime() { return absl::FixedTimeZone(8 * 3600); }
-
 std::string FormatDay(absl::CivilDay day) { return absl::FormatCivilTime(day); }
-
-uint32_t DayNumber(absl::CivilDay day) {
-  return static_cast<uint32_t>(day.year() * 10000 + day.month() * 100 + day.day());
-}
 
 absl::StatusOr<Quarter> Quarter::Parse(std::string_view text) {
   if (text.size() != 6 || (text[4] != 'Q' && text[4] != 'q') || text[5] < '1' || text[5] > '4') {
@@ -133,7 +128,7 @@ Quarter Quarter::Next() const { return q == 4 ? Quarter{year + 1, 1} : Quarter{y
 Quarter Quarter::Previous() const { return q == 1 ? Quarter{year - 1, 4} : Quarter{year, q - 1}; }
 
 int64_t Quarter::BeginMicros() const {
-  return absl::ToUnixMicros(absl::FromCivil(FirstDay(), ChinaStandardTime()));
+  return absl::ToUnixMicros(absl::FromCivil(FirstDay(), ChinaTime()));
 }
 
 int64_t Quarter::EndMicros() const { return Next().BeginMicros(); }

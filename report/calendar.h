@@ -19,12 +19,9 @@
 
 namespace shixin::report {
 
-// Returns China Standard Time (UTC+8, no daylight saving): the zone of quarters and due dates.
-absl::TimeZone ChinaStandardTime();
-
-// Returns `day` as "YYYY-MM-DD" / as the integer YYYYMMDD (INFO's next_report_due).
+// Returns `day` as "YYYY-MM-DD". (Its YYYYMMDD number and the zone of quarters and due dates,
+// China Standard Time, are core/validity.h's DayNumber and ChinaTime.)
 std::string FormatDay(absl::CivilDay day);
-uint32_t DayNumber(absl::CivilDay day);
 
 // A calendar quarter, e.g. 2026Q4.
 struct Quarter {
