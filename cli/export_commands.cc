@@ -3,12 +3,13 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "audit/reader.h"
-#include "base/status_macros.h"
 #include "callers/callers_file.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -20,6 +21,20 @@
 
 namespace shixin {
 namespace {
+
+// Returns the entries of the receipt's feedback records in audit order (a correction after the
+// entry it corrects), nullopt when there are none. Only the querying caller's: the daemon
+// refuses another caller's feedback, and an audit written otherwise is not trusted.
+std::optional<std::vector<audit::FeedbackEntry>> CallerFeedback(
+    const audit::ReceiptRecords& found) {
+  std::optional<std::vector<audit::FeedbackEntry>> entries;
+  for (const audit::FeedbackRecord& f : found.feedback) {
+    if (f.caller != found.query.caller) continue;
+    if (!entries) entries.emplace();
+    entries->insert(entries->end(), f.entries.begin(), f.entries.end());
+  }
+  return entries;
+}
 
 const std::vector<FlagSpec> kExportFlags = {
     {"public", false}, {"out", true}, {"format", true}, {"data", true}, {"max-errors", true}};
@@ -60,21 +75,6 @@ absl::StatusOr<std::string> IssuerName(const std::optional<std::string>& callers
 }
 
 }  // namespace
-
-absl::StatusOr<AuditedAnswer> LookUpReceipt(const std::string& audit_dir,
-                                            const audit::Receipt& receipt) {
-  SHIXIN_ASSIGN_OR_RETURN(audit::ReceiptRecords found, audit::LookUpReceipt(audit_dir, receipt));
-  AuditedAnswer answer;
-  answer.payloads = std::move(found.payloads);
-  answer.record = found.query;
-  for (const audit::FeedbackRecord& f : found.feedback) {
-    // The daemon refuses feedback of another caller; an audit written otherwise is not trusted.
-    if (f.caller != answer.record.caller) continue;
-    if (!answer.feedback) answer.feedback.emplace();
-    answer.feedback->insert(answer.feedback->end(), f.entries.begin(), f.entries.end());
-  }
-  return answer;
-}
 
 int RunExport(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), kExportFlags);
@@ -128,20 +128,20 @@ int RunNotice(const std::vector<std::string>& args) {
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadError("notice", catalog.status());
-  absl::StatusOr<AuditedAnswer> answer = shixin::LookUpReceipt(*audit_dir, *receipt);
+  absl::StatusOr<audit::ReceiptRecords> answer = audit::LookUpReceipt(*audit_dir, *receipt);
   if (!answer.ok()) return LoadError("notice", answer.status());
-  absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->record.caller);
+  absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->query.caller);
   if (!issuer.ok()) return LoadError("notice", issuer.status());
   auto snap = LoadData(*flags);
   if (!snap.ok()) return LoadError("notice", snap.status());
-  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(**snap, answer->record);
+  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(**snap, answer->query);
   if (!subject.ok()) return LoadError("notice", subject.status());
-  NoticeInput input{.record = answer->record,
+  NoticeInput input{.record = answer->query,
                     .receipt = *receipt,
                     .issuer = *issuer,
                     .subject = std::move(*subject),
                     .catalog = &*catalog,
-                    .feedback = answer->feedback,
+                    .feedback = CallerFeedback(*answer),
                     .date = NowSeconds()};
   const std::string text = format == "html" ? RenderNoticeHtml(input) : RenderNoticeText(input);
   if (absl::Status s = WriteOutput(flags->Get("out").value_or("-"), text); !s.ok()) {

@@ -5,31 +5,10 @@
 #ifndef SHIXIN_CLI_EXPORT_COMMANDS_H_
 #define SHIXIN_CLI_EXPORT_COMMANDS_H_
 
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "audit/receipt.h"
-#include "audit/record.h"
-
 namespace shixin {
-
-// The audit's record of one receipt and the caller's feedback on it.
-struct AuditedAnswer {
-  std::vector<std::unique_ptr<const std::string>> payloads;  // the bytes the records view
-  audit::QueryRecord record;
-  // Every feedback entry on the receipt in audit order (a correction after the entry it
-  // corrects); nullopt when the caller reported nothing.
-  std::optional<std::vector<audit::FeedbackEntry>> feedback;
-};
-
-// Returns the query record that `receipt` names in the audit directory `audit_dir`, with the
-// feedback recorded on it. NotFound for a receipt of another node or one that points at no query
-// record; the reader's DataLoss for a damaged audit.
-absl::StatusOr<AuditedAnswer> LookUpReceipt(const std::string& audit_dir,
-                                            const audit::Receipt& receipt);
 
 // export --public -o FILE --format ndjson|csv [--data DIR]: every subject listed now, its public
 // fields (export/public_export.h). "-o -" writes to standard output. Returns the exit status:
