@@ -1,7 +1,6 @@
 #include "audit/reader.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "base/coding.h"
 #include "base/ordered_parallel.h"
 #include "base/status_macros.h"
+#include "core/file_data.h"
 
 namespace shixin::audit {
 namespace {
@@ -24,47 +24,6 @@ constexpr size_t kMaxProblems = 100;
 // Record times come from the caller's clock, header times from the writer's: a margin keeps a
 // record stamped just before its segment's creation inside the range.
 constexpr int64_t kSlackMicros = int64_t{60} * 1000 * 1000;
-
-// A read-only mapping of a whole file.
-class MappedFile {
- public:
-  MappedFile() = default;
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  ~MappedFile() {
-    if (data_ != nullptr) ::munmap(data_, size_);
-  }
-
-  absl::Status Open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
-    struct stat st;
-    if (::fstat(fd, &st) < 0) {
-      const int err = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(err, absl::StrCat("stat ", path));
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        const int err = errno;
-        ::close(fd);
-        size_ = 0;
-        return absl::ErrnoToStatus(err, absl::StrCat("mmap ", path));
-      }
-      data_ = p;
-      ::madvise(data_, size_, MADV_SEQUENTIAL);
-    }
-    ::close(fd);
-    return absl::OkStatus();
-  }
-  std::string_view view() const { return {static_cast<const char*>(data_), size_}; }
-
- private:
-  void* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 // Returns the creation time in the header of `path`, if it has a valid one.
 std::optional<int64_t> HeaderTime(const std::string& path) {
@@ -138,9 +97,9 @@ absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
     }
     const std::optional<int64_t> created = HeaderTime(path);
     if (created.has_value() && *created - kSlackMicros >= options.to_micros) break;
-    MappedFile file;
+    FileData file;
     SHIXIN_RETURN_IF_ERROR(file.Open(path));
-    SHIXIN_ASSIGN_OR_RETURN(bool more, VisitSegment(path, file.view(), last, options, visit));
+    SHIXIN_ASSIGN_OR_RETURN(bool more, VisitSegment(path, file.data(), last, options, visit));
     if (!more) break;
   }
   return absl::OkStatus();
@@ -167,12 +126,12 @@ void AddProblem(std::vector<std::string>* problems, std::string text) {
 SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
   SegmentCheck check;
   check.path = path;
-  MappedFile file;
+  FileData file;
   if (absl::Status s = file.Open(path); !s.ok()) {
     AddProblem(&check.problems, std::string(s.message()));
     return check;
   }
-  const std::string_view data = file.view();
+  const std::string_view data = file.data();
   check.bytes = data.size();
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
   if (!header.ok()) {

@@ -1,10 +1,6 @@
 #include "core/ingest.h"
 
-#include <fcntl.h>
 #include <simdjson.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -20,6 +16,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "core/file_data.h"
 #include "core/paths.h"
 #include "core/validity.h"
 
@@ -518,57 +515,6 @@ absl::StatusOr<Record> ParseUnpadded(std::string_view json, std::string* scratch
 
 // ---------------------------------------------------------------------------------------------
 // Files.
-
-// A whole file, memory-mapped when it is a regular file: a national list is several GB, and
-// mapping it costs no copy and no heap.
-class FileData {
- public:
-  FileData() = default;
-  FileData(const FileData&) = delete;
-  FileData& operator=(const FileData&) = delete;
-  ~FileData() {
-    if (map_ != nullptr) munmap(map_, data_.size());
-  }
-
-  absl::Status Open(const std::string& path) {
-    absl::StatusOr<int> opened = OpenRegularFile(path);  // never blocks on a FIFO
-    if (!opened.ok()) return opened.status();
-    const int fd = *opened;
-    absl::Status status = Map(fd) ? absl::OkStatus() : Read(fd, path);
-    close(fd);
-    return status;
-  }
-  std::string_view data() const { return data_; }
-
- private:
-  bool Map(int fd) {
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return false;
-    void* map = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) return false;
-    madvise(map, st.st_size, MADV_SEQUENTIAL);
-    map_ = map;
-    data_ = std::string_view(static_cast<const char*>(map), st.st_size);
-    return true;
-  }
-
-  // Empty files, and files that cannot be mapped.
-  absl::Status Read(int fd, const std::string& path) {
-    char buffer[1 << 16];
-    ssize_t n;
-    while ((n = read(fd, buffer, sizeof(buffer))) != 0) {
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return absl::ErrnoToStatus(errno, path);
-      owned_.append(buffer, static_cast<size_t>(n));
-    }
-    data_ = owned_;
-    return absl::OkStatus();
-  }
-
-  void* map_ = nullptr;
-  std::string owned_;
-  std::string_view data_;
-};
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
