@@ -164,10 +164,10 @@ std::string Handler::Audit(audit::QueryRecord* record, const wire::RequestContex
   record->list_version = version_text;
   record->generation = d.generation;
   record->delta_sequence = d.sequence;
-  record->receipt_issued = session.version >= 4 && record->listing != audit::Listing::kUnlisted;
-  if (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures)) {
-    record->receipt_issued = session.version >= 4;
-  }
+  // Version 4 answers carry receipts: every MEASURES, and CHECK for listed and related IDs.
+  record->receipt_issued =
+      session.version >= 4 && (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures) ||
+                               record->listing != audit::Listing::kUnlisted);
   absl::StatusOr<audit::AuditLog::Appended> appended = auditor_->Record(record);
   if (!appended.ok()) {
     *failed = appended.status();

@@ -148,7 +148,7 @@ absl::StatusOr<Calendar> Calendar::LoadDir(const std::string& dir) {
   std::sort(names.begin(), names.end());
   Calendar calendar;
   for (const std::string& name : names) {
-    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(dir + "/" + name));
+    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(absl::StrCat(dir, "/", name)));
     SHIXIN_RETURN_IF_ERROR(calendar.AddYear(text, name));
   }
   return calendar;
