@@ -279,5 +279,25 @@ TEST(ConfigTest, NonLoopbackListenersNeedACallersFile) {
   std::remove(path);
 }
 
+TEST(ConfigTest, ValidatesTheAuditKeys) {
+  Config c;
+  c.data_dir = SourceDir() + "/data/sample";
+  c.state_dir = "/nonexistent/state";  // created at start
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+  c.state_dir = SourceDir() + "/data/sample/debtors.ndjson";
+  EXPECT_EQ(Error(Validate(c)), absl::StrCat("state_dir \"", c.state_dir, "\" is not a directory"));
+  c.state_dir = "";
+  c.calendar_dir = "/nonexistent/calendar";
+  EXPECT_EQ(Error(Validate(c)), "calendar_dir \"/nonexistent/calendar\": no such directory");
+  c.calendar_dir = SourceDir() + "/data/calendar";
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+  c.audit_fsync_ms = 0;
+  EXPECT_THAT(Error(Validate(c)), HasSubstr("audit_fsync_ms = 0 is out of range"));
+  c.audit_fsync_ms = 10;
+  Config f;
+  EXPECT_THAT(Error(ParseConfig("audit_required = \"yes\"\n", "t.toml", &f)),
+              HasSubstr("audit_required"));
+}
+
 }  // namespace
 }  // namespace shixin
