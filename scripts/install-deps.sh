@@ -10,6 +10,10 @@ packages=(
   clang clang-format clang-tidy libclang-rt-14-dev
   # Tests render the HTML reports and notices in a real browser, with Chinese fonts.
   chromium fonts-noto-cjk
+  # Metrics (Prometheus exposition), replicas behind a load balancer, the Debian package, the
+  # OpenAPI document's validation, and curl for the demo.
+  prometheus-cpp-dev haproxy lintian dpkg-dev python3-jsonschema python3-yaml
+  openapi-specification curl
 )
 
 missing=()
