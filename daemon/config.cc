@@ -61,6 +61,8 @@ const Key kKeys[] = {
      "[::1]:PORT for IPv6; port 0 picks one; \"\": TLS only", "", ""},
     {"tls_listen", &Config::tls_listen, 0, 0, "HOST:PORT", "TLS listener (needs tls_cert, tls_key)",
      "none", ""},
+    {"http_listen", &Config::http_listen, 0, 0, "HOST:PORT",
+     "HTTP listener: /healthz, /readyz, /metrics, /status, /v1/ (JSON API)", "none", ""},
     {"callers_file", &Config::callers_file, 0, 0, "FILE",
      "who may call, with what scopes and rates (docs/shixind.md);\nwithout one: open development "
      "mode, loopback only",
@@ -442,21 +444,26 @@ absl::Status ValidateListeners(const Config& config) {
   if (config.listen.empty() && config.tls_listen.empty()) {
     return absl::InvalidArgumentError("listen and tls_listen are both empty: nothing to serve");
   }
-  for (const std::string* address : {&config.listen, &config.tls_listen}) {
+  const auto key = [&config](const std::string* address) {
+    return address == &config.listen       ? "listen"
+           : address == &config.tls_listen ? "tls_listen"
+                                           : "http_listen";
+  };
+  for (const std::string* address : {&config.listen, &config.tls_listen, &config.http_listen}) {
     if (address->empty()) continue;
-    if (absl::StatusOr<ListenAddress> a = ParseListenAddress(*address); !a.ok()) {
-      if (address == &config.listen) return a.status();
-      return absl::InvalidArgumentError(absl::StrFormat("tls_%s", a.status().message()));
+    if (absl::StatusOr<ListenAddress> a = ParseHostPort(*address, key(address), PortZero::kAllow);
+        !a.ok()) {
+      return a.status();
     }
   }
   // Without callers anyone who reaches the port reads everything: loopback only.
   if (config.callers_file.empty()) {
-    for (const std::string* address : {&config.listen, &config.tls_listen}) {
+    for (const std::string* address : {&config.listen, &config.tls_listen, &config.http_listen}) {
       if (address->empty() || IsLoopbackHost(ParseListenAddress(*address)->host)) continue;
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s \"%s\" is not a loopback address: without callers_file shixind runs in open "
           "development mode and listens on loopback only (127.0.0.1, ::1, localhost)",
-          address == &config.listen ? "listen" : "tls_listen", *address));
+          key(address), *address));
     }
   }
   if (config.tls_listen.empty()) {
@@ -536,7 +543,8 @@ flight.
   for (const Key& key : kKeys) text += UsageLine(key, defaults);
   text += UsageLine("--version, --help", "");
   text += R"(
-Prints "listening on HOST:PORT" on standard output once it serves. Exit status: 0 after
+Prints "listening on HOST:PORT" on standard output once it serves (one line per listener,
+then "http listening on HOST:PORT" for http_listen). Exit status: 0 after
 SIGTERM or SIGINT, 1 if the first load or the listen fails, 2 for a bad configuration.
 )";
   return text;

@@ -20,9 +20,10 @@
 namespace shixin {
 
 struct Config {
-  std::string listen = "127.0.0.1:7411";  // HOST:PORT or [V6]:PORT; port 0 picks a free port
-                                          // ""; no plain listener (TLS only)
-  std::string tls_listen;                 // TLS on HOST:PORT; empty: no TLS listener
+  std::string listen = "127.0.0.1:7411";       // HOST:PORT or [V6]:PORT; port 0 picks a free port
+                                               // ""; no plain listener (TLS only)
+  std::string tls_listen;                      // TLS on HOST:PORT; empty: no TLS listener
+  std::string http_listen = "127.0.0.1:7412";  // HTTP (health, metrics, JSON API); "": none
   std::string callers_file;  // the callers (TOML, docs/shixind.md); empty: open mode, loopback only
   std::string tls_cert;      // PEM server certificate (and chain) for TLS
   std::string tls_key;       // PEM private key of tls_cert
@@ -79,11 +80,11 @@ struct CommandLine {
 absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config);
 
 // Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
-// range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen or
-// tls_listen address, neither listen nor tls_listen, a listener not on loopback without
-// callers_file, a missing callers_file, tls_listen without tls_cert and tls_key or with files
-// that do not make a TLS context (unreadable, a key not matching the certificate), tls_* files
-// without tls_listen, neither or both of data_dir and snapshot, a missing or unreadable data
+// range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen,
+// tls_listen or http_listen address, neither listen nor tls_listen, a listener not on loopback
+// without callers_file, a missing callers_file, tls_listen without tls_cert and tls_key or with
+// files that do not make a TLS context (unreadable, a key not matching the certificate), tls_*
+// files without tls_listen, neither or both of data_dir and snapshot, a missing or unreadable data
 // directory or snapshot file, a missing deltas_dir directory, a missing catalog file, a
 // state_dir that exists and is not a directory, a missing calendar_dir directory.
 absl::Status Validate(const Config& config);

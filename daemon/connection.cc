@@ -27,12 +27,6 @@ constexpr size_t kCompactThreshold = 64 * 1024;
 // idle connection holds little.
 constexpr size_t kKeptCapacity = 256 * 1024;
 
-bool IsLoopback(const asio::ip::address& a) {
-  if (a.is_loopback()) return true;
-  return a.is_v6() && a.to_v6().is_v4_mapped() &&
-         asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
-}
-
 // NextDeadline()'s reason for the idle deadline, which is logged as debug only.
 constexpr char kIdle[] = "idle";
 
@@ -43,6 +37,12 @@ void Release(std::string& s) {
 }
 
 }  // namespace
+
+bool IsLoopback(const asio::ip::address& a) {
+  if (a.is_loopback()) return true;
+  return a.is_v6() && a.to_v6().is_v4_mapped() &&
+         asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+}
 
 std::string EndpointText(const asio::ip::tcp::endpoint& endpoint) {
   const asio::ip::address a = endpoint.address();

@@ -52,6 +52,7 @@
 
 #include "daemon/buffer_budget.h"
 #include "daemon/connection_limits.h"
+#include "daemon/connection_manager.h"
 #include "daemon/handler.h"
 #include "daemon/reloader.h"
 #include "daemon/transport.h"
@@ -59,15 +60,13 @@
 
 namespace shixin {
 
-class ConnectionManager;
-
 // Returns "192.0.2.1:7411" or "[2001:db8::1]:7411".
 std::string EndpointText(const boost::asio::ip::tcp::endpoint& endpoint);
+// Returns whether `a` is a loopback address (IPv4-mapped ones included).
+bool IsLoopback(const boost::asio::ip::address& a);
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public ManagedConnection, public std::enable_shared_from_this<Connection> {
  public:
-  using Clock = std::chrono::steady_clock;
-
   struct Options {
     uint32_t max_payload = 1u << 20;
     uint32_t max_in_flight = 128;
@@ -90,32 +89,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // address).
   Connection(std::unique_ptr<Transport> transport, const boost::asio::ip::tcp::endpoint& remote,
              const Options& options, const Shared& shared, ConnectionManager* manager);
-  ~Connection();
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
-  void Start();
+  void Start() override;
   // Answers the requests that have reached the socket, reads no more, then closes; after a
   // grace period (10 s) closes regardless.
-  void Shutdown();
+  void Shutdown() override;
   // Closes the socket now; pending responses are dropped.
-  void Close();
+  void Close() override;
   // After the callers file was reloaded: looks the connection's caller up again, and closes
   // the connection now if its caller, token or certificate was revoked.
-  void Revalidate();
+  void Revalidate() override;
 
   // Returns whether the connection may be closed at `now` to make room for a new client: it
   // is serving, has no request in progress (a partial frame does not count), and its last
   // request (or its start) is at least kMinIdleToEvict old, so that a new client has the
   // time to send its first request.
-  bool Evictable(Clock::time_point now) const;
-  static constexpr std::chrono::milliseconds kMinIdleToEvict{200};
+  bool Evictable(Clock::time_point now) const override;
   // When the last complete request arrived (or the connection was accepted).
-  Clock::time_point last_request() const { return last_request_; }
+  Clock::time_point last_request() const override { return last_request_; }
 
   // Returns the peer's "address:port", for the log.
-  const std::string& peer() const { return peer_; }
+  const std::string& peer() const override { return peer_; }
 
  private:
   enum class Phase { kHandshake, kServing, kDraining, kLingering, kClosed };

@@ -7,8 +7,8 @@
 
 namespace shixin {
 
-void ConnectionManager::Add(std::shared_ptr<Connection> connection) {
-  Connection* raw = connection.get();
+void ConnectionManager::Add(std::shared_ptr<ManagedConnection> connection) {
+  ManagedConnection* raw = connection.get();
   connections_[raw] = std::move(connection);
   if (shutting_down_) {
     raw->Close();
@@ -17,9 +17,9 @@ void ConnectionManager::Add(std::shared_ptr<Connection> connection) {
   raw->Start();
 }
 
-bool ConnectionManager::AddByEvicting(std::shared_ptr<Connection> connection) {
-  Connection* oldest = nullptr;
-  const Connection::Clock::time_point now = Connection::Clock::now();
+bool ConnectionManager::AddByEvicting(std::shared_ptr<ManagedConnection> connection) {
+  ManagedConnection* oldest = nullptr;
+  const ManagedConnection::Clock::time_point now = ManagedConnection::Clock::now();
   if (!shutting_down_) {
     for (const auto& [raw, kept] : connections_) {
       if (raw->Evictable(now) &&
@@ -39,22 +39,22 @@ bool ConnectionManager::AddByEvicting(std::shared_ptr<Connection> connection) {
   return true;
 }
 
-void ConnectionManager::Remove(Connection* connection) { connections_.erase(connection); }
+void ConnectionManager::Remove(ManagedConnection* connection) { connections_.erase(connection); }
 
-std::vector<std::shared_ptr<Connection>> ConnectionManager::All() const {
-  std::vector<std::shared_ptr<Connection>> all;
+std::vector<std::shared_ptr<ManagedConnection>> ConnectionManager::All() const {
+  std::vector<std::shared_ptr<ManagedConnection>> all;
   all.reserve(connections_.size());
   for (const auto& [raw, connection] : connections_) all.push_back(connection);
   return all;
 }
 
 void ConnectionManager::RevalidateAll() {
-  for (const std::shared_ptr<Connection>& connection : All()) connection->Revalidate();
+  for (const std::shared_ptr<ManagedConnection>& connection : All()) connection->Revalidate();
 }
 
 void ConnectionManager::ShutdownAll() {
   shutting_down_ = true;
-  for (const std::shared_ptr<Connection>& connection : All()) connection->Shutdown();
+  for (const std::shared_ptr<ManagedConnection>& connection : All()) connection->Shutdown();
 }
 
 }  // namespace shixin

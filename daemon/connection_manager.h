@@ -1,20 +1,50 @@
-// ConnectionManager owns the open connections of one I/O thread, so that shutdown can reach
-// them: Add() starts a connection, AddByEvicting() starts one over the server's connection
-// limit by closing the oldest idle connection (or closes the new one if none is idle),
-// Remove() drops a connection once it has closed, ShutdownAll() asks each to finish
-// gracefully.
+// ConnectionManager owns the open connections of one I/O thread, of either kind (binary
+// Connection, HttpConnection: both are a ManagedConnection), so that shutdown can reach them: Add()
+// starts a connection, AddByEvicting() starts one over the server's connection limit by closing the
+// oldest idle connection (or closes the new one if none is idle), Remove() drops a connection once
+// it has closed, ShutdownAll() asks each to finish gracefully.
 //
 // Thread safety: not thread-safe; used only on its I/O thread.
 #ifndef SHIXIN_DAEMON_CONNECTION_MANAGER_H_
 #define SHIXIN_DAEMON_CONNECTION_MANAGER_H_
 
+#include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "daemon/connection.h"
 
 namespace shixin {
+
+// What the manager needs of a connection. Every method is called on the connection's I/O
+// thread.
+class ManagedConnection {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Evictable() is false until the last request (or the start) is this old, so that a new
+  // client has the time to send its first request.
+  static constexpr std::chrono::milliseconds kMinIdleToEvict{200};
+
+  virtual ~ManagedConnection() = default;
+  // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
+  virtual void Start() = 0;
+  // Answers the requests that have reached the socket, reads no more, then closes (bounded by
+  // a grace period).
+  virtual void Shutdown() = 0;
+  // Closes the socket now (and calls ConnectionManager::Remove()); pending responses are
+  // dropped.
+  virtual void Close() = 0;
+  // After the callers file was reloaded: closes the connection if its caller was revoked.
+  virtual void Revalidate() = 0;
+  // Returns whether the connection may be closed at `now` to make room for a new client: it
+  // serves, has no request in progress, and its last request is at least kMinIdleToEvict old.
+  virtual bool Evictable(Clock::time_point now) const = 0;
+  // When the last complete request arrived (or the connection was accepted).
+  virtual Clock::time_point last_request() const = 0;
+  // The peer's "address:port", for the log.
+  virtual const std::string& peer() const = 0;
+};
 
 class ConnectionManager {
  public:
@@ -23,26 +53,26 @@ class ConnectionManager {
   ConnectionManager& operator=(const ConnectionManager&) = delete;
 
   // Keeps `connection` and starts it; after Shutdown(), closes it instead.
-  void Add(std::shared_ptr<Connection> connection);
+  void Add(std::shared_ptr<ManagedConnection> connection);
   // Makes room for `connection` (over max_connections) by closing the evictable connection
   // whose last request is oldest, then keeps and starts it; if no connection is evictable,
   // closes `connection` at once. Returns whether it was admitted.
-  bool AddByEvicting(std::shared_ptr<Connection> connection);
+  bool AddByEvicting(std::shared_ptr<ManagedConnection> connection);
   // Forgets `connection` (it has closed); it is destroyed when its last handler has run.
-  void Remove(Connection* connection);
+  void Remove(ManagedConnection* connection);
   // Asks every connection to finish the requests it has read and close; later Add()s are
   // closed at once.
   void ShutdownAll();
-  // Has every connection look its caller up again (Connection::Revalidate()).
+  // Has every connection look its caller up again (ManagedConnection::Revalidate()).
   void RevalidateAll();
   // Returns the number of connections kept.
   size_t size() const { return connections_.size(); }
 
  private:
   // Returns a copy of the connections: closing one calls Remove(), so loops run over a copy.
-  std::vector<std::shared_ptr<Connection>> All() const;
+  std::vector<std::shared_ptr<ManagedConnection>> All() const;
 
-  absl::flat_hash_map<Connection*, std::shared_ptr<Connection>> connections_;
+  absl::flat_hash_map<ManagedConnection*, std::shared_ptr<ManagedConnection>> connections_;
   bool shutting_down_ = false;
 };
 

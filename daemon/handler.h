@@ -122,6 +122,9 @@ class Handler {
   // before it sends any of the answers.
   absl::Status SyncAudit(uint64_t ticket) const;
 
+  // Returns whether answers from `d` carry the STALE flag at Unix time `now`.
+  bool IsStale(const Dataset* d, int64_t now) const;
+
   // Returns the HELLO server name, e.g. "shixind/0.1.0".
   static std::string_view ServerName();
 
@@ -129,8 +132,6 @@ class Handler {
   struct Outcome;
   class Response;
 
-  // Returns whether answers from `d` carry the STALE flag at Unix time `now`.
-  bool IsStale(const Dataset* d, int64_t now) const;
   // Answers one request into `out` (the payload of the response). Returns its outcome, or
   // nullopt for an accepted RELOAD.
   std::optional<Outcome> Dispatch(uint8_t opcode, std::string_view payload, const Peer& peer,

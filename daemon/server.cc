@@ -56,9 +56,12 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),
       shared_{&handler_, reloader, &budget_, &limits_, access},
+      http_service_(&handler_, holder),
+      http_shared_{&http_service_, &budget_, &limits_},
       signals_(main_context_, SIGINT, SIGTERM, SIGHUP),
-      plain_(main_context_, false),
-      tls_(main_context_, true),
+      plain_(main_context_, Kind::kPlain),
+      tls_(main_context_, Kind::kTls),
+      http_(main_context_, Kind::kHttp),
       trim_timer_(main_context_) {
   unsigned threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -80,6 +83,9 @@ absl::StatusOr<Server::Bound> Server::Listen() {
   }
   if (!config_.listen.empty()) {
     SHIXIN_ASSIGN_OR_RETURN(bound.plain, Open(plain_, "listen", config_.listen));
+  }
+  if (!config_.http_listen.empty()) {
+    SHIXIN_ASSIGN_OR_RETURN(bound.http, Open(http_, "http_listen", config_.http_listen));
   }
   return bound;
 }
@@ -145,7 +151,7 @@ void Server::Run() {
     });
   }
   LogInfo("serving with %d I/O threads", io_threads_.size());
-  for (Listener* listener : {&plain_, &tls_}) {
+  for (Listener* listener : {&plain_, &tls_, &http_}) {
     if (listener->acceptor.is_open()) Accept(*listener);
   }
   WaitForSignal();
@@ -206,14 +212,8 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
     Accept(listener);
     return;
   }
-  std::unique_ptr<Transport> transport;
-  if (listener.tls) {
-    transport = std::make_unique<TlsTransport>(std::move(socket), tls_context_);
-  } else {
-    transport = std::make_unique<TcpTransport>(std::move(socket));
-  }
-  auto connection = std::make_shared<Connection>(std::move(transport), remote, connection_options_,
-                                                 shared_, &io->manager);
+  std::shared_ptr<ManagedConnection> connection =
+      MakeConnection(listener, std::move(socket), remote, io);
   if (admission == ConnectionLimits::Admission::kAdmitted) {
     asio::post(io->context, [io, connection = std::move(connection)]() mutable {
       io->manager.Add(std::move(connection));
@@ -229,6 +229,24 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
     });
   }
   Accept(listener);
+}
+
+std::shared_ptr<ManagedConnection> Server::MakeConnection(const Listener& listener,
+                                                          tcp::socket socket,
+                                                          const tcp::endpoint& remote,
+                                                          IoThread* io) {
+  if (listener.kind == Kind::kHttp) {
+    return std::make_shared<HttpConnection>(std::move(socket), remote, connection_options_,
+                                            http_shared_, &io->manager);
+  }
+  std::unique_ptr<Transport> transport;
+  if (listener.kind == Kind::kTls) {
+    transport = std::make_unique<TlsTransport>(std::move(socket), tls_context_);
+  } else {
+    transport = std::make_unique<TcpTransport>(std::move(socket));
+  }
+  return std::make_shared<Connection>(std::move(transport), remote, connection_options_, shared_,
+                                      &io->manager);
 }
 
 void Server::TrimMemoryLater() {
@@ -272,7 +290,7 @@ void Server::BeginShutdown(std::string_view why) {
   LogInfo("shutting down (%s): finishing the requests in flight", why);
   NotifyStopping("stopping: finishing the requests in flight");
   error_code ec;
-  for (Listener* listener : {&plain_, &tls_}) {
+  for (Listener* listener : {&plain_, &tls_, &http_}) {
     listener->acceptor.close(ec);
     listener->retry.cancel();
   }

@@ -1,14 +1,15 @@
 // Server is the daemon's network side: it listens (plain TCP on `listen`, TLS on `tls_listen`,
-// either or both), accepts connections and spreads them round-robin over its I/O threads, each
-// running its own io_context, and handles the signals: SIGHUP asks the Reloader for a reload,
-// rebuilds the TLS context from its files for the connections accepted after it (the open
-// ones keep theirs; a context that fails to build is logged and the old one kept), and reads
-// the callers file again (connections of revoked callers, tokens or certificates close; a
-// file that cannot be used is logged and the old callers kept), SIGTERM and
-// SIGINT stop it gracefully (stop accepting, answer the requests already read, write their
+// either or both, and HTTP on `http_listen`: daemon/http_connection.h), accepts connections and
+// spreads them round-robin over its I/O threads, each running its own io_context, and handles the
+// signals: SIGHUP asks the Reloader for a reload, rebuilds the TLS context from its files for the
+// connections accepted after it (the open ones keep theirs; a context that fails to build is logged
+// and the old one kept), and reads the callers file again (connections of revoked callers, tokens
+// or certificates close; a file that cannot be used is logged and the old callers kept), SIGTERM
+// and SIGINT stop it gracefully (stop accepting, answer the requests already read, write their
 // responses, return from Run()). A client over max_connections_per_ip is closed at once, before it
 // is read from; a client over max_connections gets the place of the oldest idle connection, or is
-// closed at once if none is idle. Neither counts against the limits once closed.
+// closed at once if none is idle. Neither counts against the limits once closed. HTTP
+// connections share the I/O threads, limits, buffer budget, deadlines and shutdown.
 //
 // Thread safety: construct, Listen() and Run() on the main thread; RequestStop() from any
 // thread.
@@ -36,6 +37,8 @@
 #include "daemon/connection_limits.h"
 #include "daemon/connection_manager.h"
 #include "daemon/handler.h"
+#include "daemon/http_connection.h"
+#include "daemon/http_service.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
 
@@ -57,10 +60,11 @@ class Server {
   struct Bound {
     std::string plain;
     std::string tls;
+    std::string http;
   };
-  // Builds the TLS context (if tls_listen is set), binds and listens on config.listen and
-  // config.tls_listen. Returns the bound addresses, Unavailable naming the address and the
-  // system's reason, or the TLS context's error (tls_context.h).
+  // Builds the TLS context (if tls_listen is set), binds and listens on config.listen,
+  // config.tls_listen and config.http_listen. Returns the bound addresses, Unavailable naming the
+  // address and the system's reason, or the TLS context's error (tls_context.h).
   absl::StatusOr<Bound> Listen();
 
   // Rebuilds the TLS context from the configured files, for the connections accepted later.
@@ -70,6 +74,9 @@ class Server {
   // Reads the callers file again (no-op in open mode) and has every connection revalidate its
   // caller. REQUIRES: called on the main thread (SIGHUP does).
   void ReloadCallers();
+
+  // The routes of the HTTP listener: set its slots before Run().
+  HttpService& http_service() { return http_service_; }
 
   // Serves until SIGTERM, SIGINT or RequestStop(), then shuts down gracefully and returns.
   // REQUIRES: Listen() succeeded.
@@ -86,15 +93,21 @@ class Server {
     std::thread thread;
   };
 
-  // A listening socket, plain or TLS.
+  // A listening socket: the binary protocol over plain TCP or TLS, or HTTP.
+  enum class Kind { kPlain, kTls, kHttp };
   struct Listener {
-    Listener(boost::asio::io_context& context, bool is_tls)
-        : acceptor(context), retry(context), tls(is_tls) {}
+    Listener(boost::asio::io_context& context, Kind listener_kind)
+        : acceptor(context), retry(context), kind(listener_kind) {}
     boost::asio::ip::tcp::acceptor acceptor;
     boost::asio::steady_timer retry;  // accepting again after running out of descriptors
-    const bool tls;
+    const Kind kind;
   };
 
+  // Returns a connection for `socket` accepted by `listener`, managed by `io`.
+  std::shared_ptr<ManagedConnection> MakeConnection(const Listener& listener,
+                                                    boost::asio::ip::tcp::socket socket,
+                                                    const boost::asio::ip::tcp::endpoint& remote,
+                                                    IoThread* io);
   // Opens `listener` on `address` (a listen key's value, named `key`); returns the bound address.
   absl::StatusOr<std::string> Open(Listener& listener, std::string_view key,
                                    const std::string& address);
@@ -115,10 +128,13 @@ class Server {
   BufferBudget budget_;
   ConnectionLimits limits_;
   const Connection::Shared shared_;
+  HttpService http_service_;
+  const HttpConnection::Shared http_shared_;
   boost::asio::io_context main_context_{1};
   boost::asio::signal_set signals_;
   Listener plain_;
   Listener tls_;
+  Listener http_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // for new TLS connections
   boost::asio::steady_timer trim_timer_;
   uint64_t buffered_high_ = 0;  // the buffers' high since the last trim

@@ -244,8 +244,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
 
   int out_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return Errno("pipe2", errno);
-  std::vector<std::string> argv = {BinDir() + "/shixind", "--data", options.data_dir, "--listen",
-                                   options.listen};
+  std::vector<std::string> argv = {
+      BinDir() + "/shixind", "--data",        options.data_dir,   "--listen",
+      options.listen,        "--http-listen", options.http_listen};
   argv.insert(argv.end(), options.flags.begin(), options.flags.end());
   argv.insert(argv.begin(), options.wrapper.begin(), options.wrapper.end());
   posix_spawn_file_actions_t actions;
@@ -264,11 +265,18 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     return absl::InternalError(absl::StrFormat("posix_spawn %s: %s", argv[0], std::strerror(rc)));
   }
 
-  // Reads standard output until the "listening on ADDR" line.
+  // Reads standard output until the "listening on ADDR" line (and the HTTP one, printed last).
+  constexpr std::string_view kHttpPrefix = "http listening on ";
   const absl::Time deadline = absl::Now() + options.start_timeout;
   std::string out;
   bool eof = false;
-  while (out.find('\n') == std::string::npos && !eof && absl::Now() < deadline) {
+  const auto complete = [&] {
+    if (out.find('\n') == std::string::npos) return false;
+    if (options.http_listen.empty()) return true;
+    const size_t http = out.find(kHttpPrefix);
+    return http != std::string::npos && out.find('\n', http) != std::string::npos;
+  };
+  while (!complete() && !eof && absl::Now() < deadline) {
     pollfd p = {d->stdout_fd_, POLLIN, 0};
     const int n = poll(&p, 1, std::min(PollMs(deadline), 100));
     if (n < 0 && errno != EINTR) return Errno("poll", errno);
@@ -302,6 +310,18 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   const int port = std::atoi(d->address_.c_str() + colon + 1);
   if (port <= 0 || port > 65535) return absl::InternalError("bad port in " + d->address_);
   d->port_ = static_cast<uint16_t>(port);
+  if (!options.http_listen.empty()) {
+    const size_t http = out.find(kHttpPrefix);
+    if (http == std::string::npos) {
+      return absl::InternalError(absl::StrFormat("shixind printed no HTTP address: %s", out));
+    }
+    const size_t end = out.find('\n', http);
+    const std::string address =
+        out.substr(http + kHttpPrefix.size(), end - http - kHttpPrefix.size());
+    const int http_port = std::atoi(address.c_str() + address.rfind(':') + 1);
+    if (http_port <= 0 || http_port > 65535) return absl::InternalError("bad port in " + address);
+    d->http_port_ = static_cast<uint16_t>(http_port);
+  }
   return d;
 }
 

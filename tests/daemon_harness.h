@@ -88,6 +88,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
 struct DaemonOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:0";
+  // --http-listen: "" (the default here) turns the HTTP listener off; "127.0.0.1:0" picks a
+  // free port (Daemon::http_port()). Never the daemon's default, which parallel tests share.
+  std::string http_listen;
   std::vector<std::string> flags;  // more flags, e.g. {"--max-connections", "4"}
   // A command that runs shixind, prepended to its argv (its first word a path), e.g.
   // {"/usr/bin/prlimit", "--fsize=1000000"}; it must exec shixind in its own process.
@@ -98,8 +101,9 @@ struct DaemonOptions {
 // A running shixind.
 class Daemon {
  public:
-  // Starts shixind --data DIR --listen ADDR FLAGS..., and waits (options.start_timeout) for
-  // "listening on ADDR" on its standard output. Its standard error goes to a file (stderr_text()).
+  // Starts shixind --data DIR --listen ADDR --http-listen ADDR FLAGS..., and waits
+  // (options.start_timeout) for "listening on ADDR" on its standard output (and, with
+  // http_listen, "http listening on ADDR"). Its standard error goes to a file (stderr_text()).
   // Returns FailedPrecondition with the exit status and standard error if it exits first,
   // DeadlineExceeded if it prints nothing in time (the child is killed).
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
@@ -114,6 +118,8 @@ class Daemon {
   const std::string& address() const { return address_; }
   // The host part, without brackets ("127.0.0.1", "::1").
   const std::string& host() const { return host_; }
+  // The HTTP listener's port; 0 without DaemonOptions::http_listen.
+  uint16_t http_port() const { return http_port_; }
 
   absl::Status Signal(int signo);
   // Waits up to `timeout` for the daemon to exit. Returns its exit status (0-255), Internal if
@@ -148,6 +154,7 @@ class Daemon {
   int wait_status_ = 0;
   int stdout_fd_ = -1;  // kept open so that later writes to stdout do not fail
   uint16_t port_ = 0;
+  uint16_t http_port_ = 0;
   std::string address_;
   std::string host_;
   std::string stderr_path_;

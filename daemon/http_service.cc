@@ -1,0 +1,76 @@
+#include "daemon/http_service.h"
+
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+
+namespace shixin {
+namespace {
+
+HttpReply Text(unsigned status, std::string body) {
+  HttpReply reply;
+  reply.status = status;
+  reply.content_type = "text/plain; charset=utf-8";
+  reply.body = std::move(body);
+  return reply;
+}
+
+HttpReply MethodNotAllowed(std::string_view method, std::string_view allow) {
+  HttpReply reply = JsonError(
+      405, "method_not_allowed",
+      absl::StrFormat("%s is not allowed here; use %s", std::string(method), std::string(allow)));
+  reply.headers.emplace_back("Allow", std::string(allow));
+  return reply;
+}
+
+// Calls `slot`, or answers 404 if the daemon set none.
+HttpReply Delegate(const HttpService::Slot& slot, const HttpRequest& request,
+                   std::string_view what) {
+  if (!slot) {
+    return JsonError(404, "not_found_path",
+                     absl::StrFormat("%s is not served by this daemon", std::string(what)));
+  }
+  return slot(request);
+}
+
+}  // namespace
+
+HttpService::HttpService(const Handler* handler, const SnapshotHolder* holder, Handler::Clock clock)
+    : handler_(handler), holder_(holder), clock_(std::move(clock)) {}
+
+HttpReply HttpService::Serve(const HttpRequest& request) const {
+  std::string_view path = request.target;
+  if (const size_t query = path.find('?'); query != std::string_view::npos) {
+    path = path.substr(0, query);
+  }
+  // The JSON API routes its own methods.
+  if (path.starts_with("/v1/")) return Delegate(api, request, "the JSON API");
+  const bool get = request.method == "GET";
+  if (path == "/healthz") return get ? Text(200, "ok\n") : MethodNotAllowed(request.method, "GET");
+  if (path == "/readyz") return get ? Ready() : MethodNotAllowed(request.method, "GET");
+  if (path == "/metrics") {
+    return get ? Delegate(metrics, request, "/metrics") : MethodNotAllowed(request.method, "GET");
+  }
+  if (path == "/status" || path.starts_with("/status/")) {
+    return get ? Delegate(status, request, "/status") : MethodNotAllowed(request.method, "GET");
+  }
+  return JsonError(404, "not_found_path",
+                   absl::StrFormat("no such path: %s", std::string(path.substr(0, 200))));
+}
+
+HttpReply HttpService::Ready() const {
+  SnapshotHolder::ReadSection read(*holder_);
+  const Dataset* d = read.dataset();
+  if (d == nullptr) return JsonError(503, "unavailable", "no list is loaded yet");
+  const int64_t now = clock_();
+  if (handler_->IsStale(d, now)) {
+    return JsonError(
+        503, "unavailable",
+        absl::StrFormat("the list is stale: its data is %d s old, past max_age_seconds",
+                        now - d->source_time));
+  }
+  return Text(200, "ready\n");
+}
+
+}  // namespace shixin
