@@ -27,8 +27,9 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# The prefix /usr is the default, and what make package needs: set here for older build trees.
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
