@@ -6,6 +6,7 @@
 # prefix is /usr.
 # Usage: package_test.sh BUILD_DIR PREFIX CONFIG_DIR UNIT_DIR VERSION (absolute paths)
 set -uo pipefail
+source "$(dirname "$0")/../scripts/daemon-lib.sh"
 build=$1 prefix=$2 etc=$3 units=$4 version=$5
 tmp=$(mktemp -d /tmp/shixin-package-test.XXXXXX)
 pid=""
@@ -59,12 +60,7 @@ env -u SHIXIN_CATALOG -u SHIXIN_CALENDAR "$root$prefix/bin/shixind" \
   --data "$root$prefix/share/shixin/sample" --listen 127.0.0.1:0 --state-dir "$tmp/state" \
   >"$tmp/stdout" 2>"$tmp/log" &
 pid=$!
-for _ in $(seq 300); do
-  grep -q '^listening on' "$tmp/stdout" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-address=$(sed -n 's/^listening on //p' "$tmp/stdout" | head -n1)
+address=$(shixind_wait_listening "$pid" "$tmp/stdout" 30)
 [ -n "$address" ] || fail "shixind did not start within 30 s"
 grep -q "catalog $root$prefix/share/shixin/measures/hegang-2018.json" "$tmp/log" ||
   fail "shixind did not use the installed catalog"
@@ -78,15 +74,10 @@ out=$(cli measures --data "$root$prefix/share/shixin/sample" --scenario hotel 91
   fail "offline shixin measures: $out"
 grep -q '^  41 ' <<<"$out" || fail "offline shixin measures printed: $out"
 
-kill -TERM "$pid"
-for _ in $(seq 100); do
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-kill -0 "$pid" 2>/dev/null && fail "shixind did not stop within 10 s of SIGTERM"
-wait "$pid"
+shixind_stop "$pid" 10
 status=$?
 pid=""
+[ "$status" = 124 ] && fail "shixind did not stop within 10 s of SIGTERM"
 [ "$status" = 0 ] || fail "shixind exited with status $status"
 grep -q 'stopped' "$tmp/log" || fail "shixind did not log its stop"
 

@@ -7,6 +7,7 @@
 # default 7412) on 127.0.0.1; the demo stops with a clear message if one is taken.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source scripts/daemon-lib.sh
 bin=${1:-build/bin}
 data=data/sample
 port=${SHIXIN_DEMO_PORT:-7411}
@@ -68,12 +69,7 @@ say "shixind ${args[*]}"
 "$bin/shixind" "${args[@]}" >"$tmp/stdout" 2>"$tmp/log" &
 pid=$!
 # Ready when it prints "listening on"; it loads the sample in milliseconds: 30 s is generous.
-for _ in $(seq 300); do
-  grep -q '^listening on' "$tmp/stdout" && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if ! grep -q '^listening on' "$tmp/stdout"; then
+if ! shixind_wait_listening "$pid" "$tmp/stdout" 30 >/dev/null; then
   echo "demo: shixind did not start; its log:" >&2
   sed 's/^/  /' "$tmp/log" >&2
   exit 1
@@ -100,18 +96,13 @@ echo "The status page: $http/status (keep the daemon running with: make run)"
 
 # Stop it as systemd would: SIGTERM, then wait (bounded) for a graceful exit.
 say "kill -TERM $pid"
-kill -TERM "$pid"
-for _ in $(seq 100); do
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$pid" 2>/dev/null; then
+shixind_stop "$pid" 10
+status=$?
+pid=""
+if [ "$status" = 124 ]; then
   echo "demo: shixind did not stop within 10 s of SIGTERM; killed" >&2
   exit 1
 fi
-wait "$pid"
-status=$?
-pid=""
 echo "shixind stopped, exit status $status; its log:"
 sed 's/^/  /' "$tmp/log"
 [ "$status" = 0 ] || exit 1
