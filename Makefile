@@ -1,5 +1,6 @@
 # The two commands of the quick start:
-#   make demo   installs what is missing, builds, and queries the shipped sample list
+#   make demo   installs what is missing, builds, queries the shipped sample list offline, then
+#               starts shixind on it, queries it (binary protocol and HTTP) and stops it
 #   make test   installs what is missing, builds, checks formatting, runs clang-tidy on the
 #               files of the last commit (make tidy: on every file) and runs every test:
 #               the Release suite, the whole suite again under AddressSanitizer and
@@ -18,7 +19,7 @@ TSAN_TARGETS ?= shixind shixin snapshot_holder_test daemon_reload_test delta_app
 # Sanitizer builds: -O1 without debug info keeps CI within its time on two cores.
 SAN_FLAGS ?= -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS="-O1 -g0" -DSHIXIN_BENCH=OFF
 
-.PHONY: all deps build demo test test-release test-asan test-tsan fuzz-smoke fuzz format \
+.PHONY: all deps build demo run package test test-release test-asan test-tsan fuzz-smoke fuzz format \
 	format-check tidy tidy-changed bench clean
 
 all: build
@@ -26,12 +27,29 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# The prefix /usr is the default, and what make package needs: set here for older build trees.
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
 	@scripts/demo.sh $(BUILD)/bin
+
+# shixind in the foreground on the sample list (Ctrl-C stops it): the binary protocol on
+# 127.0.0.1:7411, HTTP on its default 127.0.0.1:7412, the audit in $(BUILD)/run-state.
+run: build
+	@echo "shixind on data/sample, audit in $(BUILD)/run-state; Ctrl-C stops it"
+	@$(BUILD)/bin/shixind --data data/sample --listen 127.0.0.1:7411 \
+		--state-dir $(BUILD)/run-state
+
+# The Debian package (CPack, packaging/package.cmake) in $(BUILD)/package/, checked by lintian
+# (errors fail; warnings are printed). The build tree is configured for /usr (the unit's paths).
+package: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target shixind shixin
+	@rm -f $(BUILD)/package/*.deb
+	@cd $(BUILD) && cpack -G DEB -B package
+	@lintian --fail-on error $(BUILD)/package/*.deb && echo "lintian: no errors"
 
 test: format-check test-release tidy-changed test-asan test-tsan fuzz-smoke
 	@echo "make test: all suites passed"

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The Debian package end to end (ctest: package_deb): builds it with cpack from the build tree,
+# checks its control fields and conffiles, unpacks it into a scratch root (dpkg -x), starts the
+# installed shixind on the installed sample with the installed catalog, queries it with the
+# installed shixin, stops it, and runs lintian (no errors allowed) if it is installed and the
+# prefix is /usr.
+# Usage: package_test.sh BUILD_DIR PREFIX CONFIG_DIR UNIT_DIR VERSION (absolute paths)
+set -uo pipefail
+source "$(dirname "$0")/../scripts/daemon-lib.sh"
+build=$1 prefix=$2 etc=$3 units=$4 version=$5
+tmp=$(mktemp -d /tmp/shixin-package-test.XXXXXX)
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$tmp/log" ] && sed 's/^/  log: /' "$tmp/log" >&2; exit 1; }
+
+(cd "$build" && cpack -G DEB -B "$tmp/out") >"$tmp/cpack.txt" 2>&1 ||
+  { cat "$tmp/cpack.txt" >&2; fail "cpack"; }
+debs=("$tmp"/out/*.deb)
+[ "${#debs[@]}" = 1 ] && [ -f "${debs[0]}" ] || fail "expected one .deb in $tmp/out"
+deb=${debs[0]}
+
+# Control fields: the name, the version from the project, dependencies computed from the
+# binaries (dpkg-shlibdeps), and the configuration marked as conffiles.
+field() { dpkg-deb -f "$deb" "$1"; }
+[ "$(field Package)" = shixin ] || fail "Package: $(field Package)"
+[ "$(field Version)" = "$version-1" ] || fail "Version: $(field Version), want $version-1"
+[ "$(field Section)" = net ] || fail "Section: $(field Section)"
+for lib in libc6 libstdc++6 libssl3 libsystemd0; do
+  field Depends | grep -q "$lib" || fail "Depends lacks $lib: $(field Depends)"
+done
+dpkg-deb -e "$deb" "$tmp/control"
+printf '%s\n' "$etc/shixind.toml" "$etc/callers.toml.example" | diff - "$tmp/control/conffiles" ||
+  fail "conffiles"
+
+root=$tmp/root
+dpkg -x "$deb" "$root"
+for f in "$prefix/bin/shixind" "$prefix/bin/shixin"; do
+  [ -x "$root$f" ] || fail "$f missing"
+  file -L "$root$f" | grep -q 'not stripped' && fail "$f is not stripped"
+done
+# Only the two programs: no tests, benchmarks or tools.
+[ "$(ls "$root$prefix/bin" | tr '\n' ' ')" = "shixin shixind " ] ||
+  fail "unexpected programs: $(ls "$root$prefix/bin")"
+for f in "$etc/shixind.toml" "$etc/callers.toml.example" "$units/shixind.service" \
+  "$units/shixin-compact.service" "$units/shixin-compact.timer" \
+  "$prefix/share/shixin/measures/hegang-2018.json" "$prefix/share/shixin/sample/debtors.ndjson" \
+  "$prefix/share/doc/shixin/copyright" "$prefix/share/doc/shixin/changelog.Debian.gz" \
+  "$prefix/share/man/man8/shixind.8.gz" "$prefix/share/man/man1/shixin.1.gz"; do
+  [ -f "$root$f" ] || fail "$f missing"
+done
+grep -qx "ExecStart=$prefix/bin/shixind --config $etc/shixind.toml" "$root$units/shixind.service" ||
+  fail "the unit's ExecStart: $(grep ExecStart= "$root$units/shixind.service")"
+
+# The installed daemon on the installed sample; it must find the installed catalog on its own.
+env -u SHIXIN_CATALOG -u SHIXIN_CALENDAR "$root$prefix/bin/shixind" \
+  --data "$root$prefix/share/shixin/sample" --listen 127.0.0.1:0 --state-dir "$tmp/state" \
+  >"$tmp/stdout" 2>"$tmp/log" &
+pid=$!
+address=$(shixind_wait_listening "$pid" "$tmp/stdout" 30)
+[ -n "$address" ] || fail "shixind did not start within 30 s"
+grep -q "catalog $root$prefix/share/shixin/measures/hegang-2018.json" "$tmp/log" ||
+  fail "shixind did not use the installed catalog"
+cli() { env -u SHIXIN_CATALOG timeout 10 "$root$prefix/bin/shixin" "$@"; }
+out=$(cli check --server "$address" 11010519491231002X) || fail "shixin check: $out"
+grep -q '^11010519491231002X  LISTED  person' <<<"$out" || fail "shixin check printed: $out"
+out=$(cli measures --server "$address" --scenario hotel 91350503MA2XK7R352) ||
+  fail "shixin measures: $out"
+grep -q 'receipt ' <<<"$out" && grep -q '^  41 ' <<<"$out" || fail "shixin measures printed: $out"
+out=$(cli measures --data "$root$prefix/share/shixin/sample" --scenario hotel 91350503MA2XK7R352) ||
+  fail "offline shixin measures: $out"
+grep -q '^  41 ' <<<"$out" || fail "offline shixin measures printed: $out"
+
+shixind_stop "$pid" 10
+status=$?
+pid=""
+[ "$status" = 124 ] && fail "shixind did not stop within 10 s of SIGTERM"
+[ "$status" = 0 ] || fail "shixind exited with status $status"
+grep -q 'stopped' "$tmp/log" || fail "shixind did not log its stop"
+
+# A Debian package lives in /usr: under another prefix (an older build tree's /usr/local)
+# lintian would rightly refuse it.
+if [ "$prefix" != /usr ]; then
+  echo "package_test: prefix $prefix, not /usr: lintian not run"
+elif command -v lintian >/dev/null; then
+  lintian --fail-on error "$deb" >"$tmp/lintian.txt" 2>&1 || {
+    cat "$tmp/lintian.txt" >&2
+    fail "lintian reports errors"
+  }
+  sed 's/^/lintian: /' "$tmp/lintian.txt"
+fi
+echo "package_test: $(basename "$deb") ok"
