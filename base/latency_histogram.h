@@ -98,8 +98,9 @@ inline double LatencyHistogram::Counts::QuantileNs(double q) const {
 
 inline LatencyHistogram::Counts LatencyHistogram::Read() const {
   Counts out;
-  for (size_t i = 0; i < kBuckets; ++i)
+  for (size_t i = 0; i < kBuckets; ++i) {
     out.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
+  }
   out.sum_ns = sum_ns_.load(std::memory_order_relaxed);
   return out;
 }

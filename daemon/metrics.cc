@@ -194,7 +194,7 @@ void Metrics::CollectList(std::vector<MetricFamily>* out) const {
              MetricType::Gauge);
   info.metric.push_back(
       Value(MetricType::Gauge, 1,
-            {{"base_version", version}, {"generation", absl::StrFormat("%d", generation)}}));
+            {{"base_version", version}, {"generation", absl::StrFormat("%.0f", generation)}}));
   out->push_back(std::move(info));
   AddOne(out, "shixin_list_generation", "Generation of the serving list.", MetricType::Gauge,
          generation);

@@ -65,7 +65,9 @@ void ExpectHistogramsMonotone(const std::string& text, const std::string& name) 
       EXPECT_GE(value(), previous) << line;
       previous = value();
       ++buckets;
-      if (line.find("le=\"+Inf\"") != std::string::npos) EXPECT_EQ(value(), count) << line;
+      if (line.find("le=\"+Inf\"") != std::string::npos) {
+        EXPECT_EQ(value(), count) << line;
+      }
     }
   }
   EXPECT_EQ(buckets % LatencyHistogram::kBuckets, 0u) << name;

@@ -51,7 +51,8 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
     : config_(config),
       reloader_(reloader),
       access_(access),
-      handler_(config, holder, NowSeconds, reloader, access, auditor),
+      metrics_(MetricsSources{holder, reloader, access, &limits_, auditor}),
+      handler_(config, holder, NowSeconds, reloader, access, auditor, &metrics_),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),
@@ -136,6 +137,7 @@ absl::StatusOr<std::string> Server::Open(Listener& listener, std::string_view ke
 }
 
 void Server::Run() {
+  metrics_.StartSampler();  // the status page's history; joined when the Server goes
   for (auto& io : io_threads_) {
     io->work = asio::prefer(io->context.get_executor(), asio::execution::outstanding_work.tracked);
     IoThread* raw = io.get();

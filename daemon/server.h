@@ -36,6 +36,7 @@
 #include "daemon/connection_limits.h"
 #include "daemon/connection_manager.h"
 #include "daemon/handler.h"
+#include "daemon/metrics.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
 
@@ -78,6 +79,9 @@ class Server {
   // Begins the graceful shutdown, as SIGTERM does.
   void RequestStop();
 
+  // Returns the metrics every request is recorded in (for GET /metrics and GET /status).
+  const Metrics& metrics() const { return metrics_; }
+
  private:
   struct IoThread {
     boost::asio::io_context context{1};
@@ -110,6 +114,7 @@ class Server {
   const Config config_;
   Reloader* const reloader_;
   Access* const access_;
+  Metrics metrics_;  // before handler_, which records in it; reads limits_ only when scraped
   const Handler handler_;
   const Connection::Options connection_options_;
   BufferBudget budget_;

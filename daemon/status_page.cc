@@ -31,7 +31,7 @@ svg.chart polyline { fill: none; stroke-width: 1.8; }
 
 constexpr int kChartWidth = 640;
 constexpr int kChartHeight = 200;
-constexpr int kLeft = 60, kRight = 12, kTop = 14, kBottom = 26;
+constexpr int kLeft = 60, kRight = 12, kTop = 24, kBottom = 26;
 constexpr int64_t kWindowSeconds = 3600;
 
 std::string TimeText(int64_t unix_seconds) {
@@ -43,8 +43,9 @@ std::string TimeText(int64_t unix_seconds) {
 // Returns "2 d 3 h", "3 h 12 min", "5 min 3 s" or "42 s".
 std::string AgeText(int64_t seconds) {
   if (seconds < 0) seconds = 0;
-  if (seconds >= 86400)
+  if (seconds >= 86400) {
     return absl::StrFormat("%d d %d h", seconds / 86400, seconds % 86400 / 3600);
+  }
   if (seconds >= 3600) return absl::StrFormat("%d h %d min", seconds / 3600, seconds % 3600 / 60);
   if (seconds >= 60) return absl::StrFormat("%d min %d s", seconds / 60, seconds % 60);
   return absl::StrFormat("%d s", seconds);
@@ -108,7 +109,7 @@ void AppendChart(std::string_view id, std::string_view unit, const std::vector<i
                           px(now - int64_t{minutes} * 60), kChartHeight - 8,
                           minutes == 0 ? std::string("now") : absl::StrCat("−", minutes, " min"));
   }
-  absl::StrAppendFormat(out, "<text x=\"4\" y=\"%d\">%s</text>\n", kTop - 2, HtmlEscape(unit));
+  absl::StrAppendFormat(out, "<text x=\"4\" y=\"12\">%s</text>\n", HtmlEscape(unit));
   int legend_x = kLeft + 8;
   for (const Series& s : series) {
     if (!x.empty()) {
