@@ -349,6 +349,7 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
   cv_.notify_all();
   ++stats_.write_count;
   stats_.write_time += took;
+  write_latency_.Observe(absl::ToInt64Nanoseconds(took));
   if (rc >= 0) {
     file_size_ += buffer.size();
     written_ticket_ = batch_ticket;
@@ -395,6 +396,7 @@ absl::Status AuditLog::DataSyncCurrent(std::unique_lock<std::mutex>& lock) {
   cv_.notify_all();
   ++stats_.fsync_count;
   stats_.fsync_time += took;
+  fsync_latency_.Observe(absl::ToInt64Nanoseconds(took));
   if (rc < 0) {
     // The kernel may have dropped the dirty pages: the log is failing until a write succeeds.
     failing_ = true;

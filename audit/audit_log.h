@@ -28,6 +28,7 @@
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
+#include "base/latency_histogram.h"
 
 namespace shixin::audit {
 
@@ -112,6 +113,10 @@ class AuditLog {
 
   Stats GetStats() const;
   uint32_t node() const { return options_.node; }
+  // Returns the durations of the segment writes and of the fdatasyncs (for the metrics; read
+  // without the log's lock).
+  const LatencyHistogram& write_latency() const { return write_latency_; }
+  const LatencyHistogram& fsync_latency() const { return fsync_latency_; }
 
  private:
   explicit AuditLog(Options options);
@@ -169,6 +174,8 @@ class AuditLog {
   absl::Status failure_;
   int64_t retry_at_micros_ = 0;
   Stats stats_;
+  LatencyHistogram write_latency_;
+  LatencyHistogram fsync_latency_;
   std::thread fsync_thread_;
 };
 

@@ -71,6 +71,9 @@ class Auditor {
   // Returns INFO's audit block at Unix time `now`; the error text only for an admin.
   wire::AuditInfo Info(int64_t now, bool admin) const;
 
+  // Returns the audit log (its write and fsync latencies, for the metrics).
+  const audit::AuditLog& log() const { return *log_; }
+
  private:
   Auditor(std::unique_ptr<audit::AuditLog> log, bool required,
           std::optional<report::Calendar> calendar, std::string calendar_error);

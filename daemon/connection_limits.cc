@@ -18,12 +18,23 @@ ConnectionLimits::Key ConnectionLimits::KeyOf(const asio::ip::address& address) 
 ConnectionLimits::Admission ConnectionLimits::Admit(const asio::ip::address& address) {
   const Key key = KeyOf(address);
   std::lock_guard<std::mutex> lock(mu_);
-  if (open_ >= static_cast<int64_t>(max_total_) + kEvictionSlack) return Admission::kRefusedTotal;
+  if (open_ >= static_cast<int64_t>(max_total_) + kEvictionSlack) {
+    ++refused_;
+    return Admission::kRefusedTotal;
+  }
   uint32_t& count = per_address_[key];
-  if (max_per_address_ != 0 && count >= max_per_address_) return Admission::kRefusedAddress;
+  if (max_per_address_ != 0 && count >= max_per_address_) {
+    ++refused_;
+    return Admission::kRefusedAddress;
+  }
   ++count;
   ++open_;
   return open_ > static_cast<int64_t>(max_total_) ? Admission::kMustEvict : Admission::kAdmitted;
+}
+
+uint64_t ConnectionLimits::refused() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refused_;
 }
 
 void ConnectionLimits::Release(const asio::ip::address& address) {

@@ -41,6 +41,8 @@ class ConnectionLimits {
 
   // Returns the connections counted now.
   int64_t open() const;
+  // Returns the connections Admit() refused since the start (kRefusedAddress, kRefusedTotal).
+  uint64_t refused() const;
   uint32_t max_total() const { return max_total_; }
   uint32_t max_per_address() const { return max_per_address_; }
 
@@ -54,6 +56,7 @@ class ConnectionLimits {
   // which could then not see the lock.
   mutable std::mutex mu_;
   int64_t open_ = 0;                                // guarded by mu_
+  uint64_t refused_ = 0;                            // guarded by mu_
   absl::flat_hash_map<Key, uint32_t> per_address_;  // guarded by mu_
 };
 

@@ -1,6 +1,7 @@
 #include "daemon/handler.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -10,10 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/coding.h"
 #include "core/list.h"
 #include "core/masking.h"
 #include "core/query.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "protocol/messages.h"
 
 #ifndef SHIXIN_VERSION
@@ -130,13 +133,14 @@ uint8_t KindOf(const Id& id) {
 }  // namespace
 
 Handler::Handler(const Config& config, const SnapshotHolder* holder, Clock clock,
-                 const Reloader* reloader, Access* access, Auditor* auditor)
+                 const Reloader* reloader, Access* access, Auditor* auditor, Metrics* metrics)
     : config_(config),
       holder_(holder),
       reloader_(reloader),
       own_access_(access != nullptr ? nullptr : Access::OpenMode()),
       access_(access != nullptr ? access : own_access_.get()),
       auditor_(auditor),
+      metrics_(metrics),
       start_time_(absl::Now()),
       clock_(std::move(clock)) {}
 
@@ -189,6 +193,25 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
                               Session* session) const {
   Session single;
   Session& s = session != nullptr ? *session : single;
+  if (metrics_ == nullptr) return HandleFrame(request, payload, peer, out, reload, s);
+  const auto start = std::chrono::steady_clock::now();
+  const size_t frame = out->size();
+  const Next next = HandleFrame(request, payload, peer, out, reload, s);
+  const int64_t took_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count();
+  // The status the response frame carries (none for an accepted RELOAD: OK).
+  uint16_t status = 0;
+  if (out->size() >= frame + wire::kHeaderSize) status = DecodeBigEndian16(out->data() + frame + 6);
+  const std::string_view caller =
+      s.grant != nullptr ? std::string_view(s.grant->caller.id) : std::string_view();
+  metrics_->Record(request.opcode, status, caller, took_ns);
+  return next;
+}
+
+Handler::Next Handler::HandleFrame(const wire::FrameHeader& request, std::string_view payload,
+                                   const Peer& peer, std::string* out, ReloadRequest* reload,
+                                   Session& s) const {
   // A request's flags, status and generation are reserved (FORMAT.md): anything else is a
   // client that speaks another protocol, or a response sent back by mistake.
   if (request.flags != 0 || request.status != 0 || request.generation != 0) {

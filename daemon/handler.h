@@ -53,6 +53,8 @@
 
 namespace shixin {
 
+class Metrics;
+
 // Who sent a request.
 struct Peer {
   std::string_view address;          // for the log, e.g. "127.0.0.1:52314"
@@ -87,10 +89,11 @@ class Handler {
 
   // `config` supplies the limits and the staleness policy; `holder` the published list;
   // `reloader` the delta state for INFO (null: none applied); `access` the callers (null: open
-  // mode); `auditor` the audit (null: none, no receipts). They must outlive the Handler.
-  // `clock` is the real one but in tests.
+  // mode); `auditor` the audit (null: none, no receipts); `metrics` records every request
+  // (null: none). They must outlive the Handler. `clock` is the real one but in tests.
   Handler(const Config& config, const SnapshotHolder* holder, Clock clock = NowSeconds,
-          const Reloader* reloader = nullptr, Access* access = nullptr, Auditor* auditor = nullptr);
+          const Reloader* reloader = nullptr, Access* access = nullptr, Auditor* auditor = nullptr,
+          Metrics* metrics = nullptr);
 
   // Answers the complete request frame `request` + `payload` from `peer` on the connection of
   // `session` (nullptr: a fresh one, for a single request), appending one response frame to
@@ -132,6 +135,9 @@ class Handler {
   struct Outcome;
   class Response;
 
+  // Handle() without the metrics. REQUIRES: session is not null.
+  Next HandleFrame(const wire::FrameHeader& request, std::string_view payload, const Peer& peer,
+                   std::string* out, ReloadRequest* reload, Session& s) const;
   // Answers one request into `out` (the payload of the response). Returns its outcome, or
   // nullopt for an accepted RELOAD.
   std::optional<Outcome> Dispatch(uint8_t opcode, std::string_view payload, const Peer& peer,
@@ -177,6 +183,7 @@ class Handler {
   std::unique_ptr<Access> own_access_;  // open mode when none is given
   Access* const access_;
   Auditor* const auditor_;
+  Metrics* const metrics_;
   const absl::Time start_time_;
   const Clock clock_;
 };

@@ -122,8 +122,6 @@ int Main(const std::vector<std::string>& args) {
     LogWarning("no state_dir: queries are not audited and answers carry no receipts");
   }
   Server server(config, &holder, &reloader, access->get(), auditor.get());
-  // The HTTP routes /metrics, /status and /v1/ are not served yet (404): their slots in
-  // server.http_service() stay unset.
   // Watching starts before the first load replays the delta files, so that no file lands
   // unnoticed in between; the requests it makes wait for the reload thread.
   DeltaWatcher watcher(config.deltas_dir, [&reloader](const std::string& name) {

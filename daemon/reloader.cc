@@ -126,7 +126,7 @@ absl::Status Reloader::LoadFirst() {
   if (deltas_ != nullptr) deltas_->Apply(dataset->get());
   const std::string what = Describe(**dataset, absl::Now() - start);
   serving_subjects_ = (*dataset)->snapshot->info().subjects;
-  const uint32_t generation = holder_->Publish(*std::move(dataset));
+  const uint32_t generation = PublishLogged(*std::move(dataset), "load");
   LogInfo("loaded generation %d: %s", generation, what);
   return absl::OkStatus();
 }
@@ -201,7 +201,17 @@ void Reloader::Run() {
       batch.swap(queue_);
       running_ = true;
     }
+    const bool only_deltas = OnlyDeltas(batch);
+    const absl::Time start = absl::Now();
     const ReloadResult result = Reload(batch);
+    const int64_t took_ns = absl::ToInt64Nanoseconds(absl::Now() - start);
+    if (only_deltas) {
+      delta_latency_.Observe(took_ns);
+      delta_runs_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      reload_latency_.Observe(took_ns);
+      (result.status.ok() ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_ = false;
@@ -209,6 +219,41 @@ void Reloader::Run() {
     }
     Complete(batch, result);
   }
+}
+
+bool Reloader::OnlyDeltas(const std::vector<Pending>& batch) {
+  return std::all_of(batch.begin(), batch.end(),
+                     [](const Pending& p) { return p.request.deltas_only; });
+}
+
+uint32_t Reloader::PublishLogged(std::unique_ptr<Dataset> dataset, const char* kind) {
+  PublishedGeneration logged{0,
+                             Now(),
+                             dataset->snapshot->info().version,
+                             dataset->sequence,
+                             dataset->snapshot->info().subjects,
+                             kind};
+  const uint32_t generation = holder_->Publish(std::move(dataset));
+  logged.generation = generation;
+  std::lock_guard<std::mutex> lock(generations_mu_);
+  if (generations_.size() == kMaxGenerations) generations_.pop_front();
+  generations_.push_back(std::move(logged));
+  return generation;
+}
+
+ReloadStats Reloader::stats() const {
+  ReloadStats s;
+  s.reloads_ok = reloads_ok_.load(std::memory_order_relaxed);
+  s.reloads_failed = reloads_failed_.load(std::memory_order_relaxed);
+  s.delta_runs = delta_runs_.load(std::memory_order_relaxed);
+  s.reload_durations = reload_latency_.Read();
+  s.delta_durations = delta_latency_.Read();
+  return s;
+}
+
+std::vector<PublishedGeneration> Reloader::generations() const {
+  std::lock_guard<std::mutex> lock(generations_mu_);
+  return {generations_.begin(), generations_.end()};
 }
 
 void Reloader::Complete(std::vector<Pending>& batch, const ReloadResult& result) {
@@ -224,8 +269,9 @@ ReloadResult Reloader::ApplyArrivedDeltas() {
     if (read.dataset() != nullptr) current = std::make_unique<Dataset>(*read.dataset());
   }
   if (current != nullptr && deltas_ != nullptr) {
-    deltas_->Apply(current.get(),
-                   [this](std::unique_ptr<Dataset> next) { holder_->Publish(std::move(next)); });
+    deltas_->Apply(current.get(), [this](std::unique_ptr<Dataset> next) {
+      PublishLogged(std::move(next), "delta");
+    });
   }
   const uint32_t generation = holder_->generation();
   return ReloadResult{absl::OkStatus(), generation,
@@ -233,10 +279,7 @@ ReloadResult Reloader::ApplyArrivedDeltas() {
 }
 
 ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
-  if (std::all_of(batch.begin(), batch.end(),
-                  [](const Pending& p) { return p.request.deltas_only; })) {
-    return ApplyArrivedDeltas();
-  }
+  if (OnlyDeltas(batch)) return ApplyArrivedDeltas();
   std::string origin = batch.front().request.origin;
   if (batch.size() > 1) absl::StrAppendFormat(&origin, " and %d more", batch.size() - 1);
   const bool allow_shrink = std::any_of(batch.begin(), batch.end(),
@@ -277,7 +320,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
     deltas_->Apply(dataset->get());
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
-  const uint32_t generation = holder_->Publish(*std::move(dataset));
+  const uint32_t generation = PublishLogged(*std::move(dataset), "reload");
   serving_subjects_ = subjects;
   const std::string message = absl::StrFormat("generation %d: %s", generation, what);
   LogInfo("reloaded %s", message);

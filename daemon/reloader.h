@@ -28,8 +28,10 @@
 #ifndef SHIXIN_DAEMON_RELOADER_H_
 #define SHIXIN_DAEMON_RELOADER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +41,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/latency_histogram.h"
 #include "daemon/delta_applier.h"
 #include "daemon/snapshot_holder.h"
 
@@ -79,8 +82,30 @@ struct ReloadResult {
   std::string message;      // what happened, for the log and the client
 };
 
+// One generation the Reloader published, for the status page.
+struct PublishedGeneration {
+  uint32_t generation = 0;
+  int64_t time = 0;           // Unix seconds
+  uint64_t base_version = 0;  // the snapshot's version
+  uint64_t sequence = 0;      // the last delta applied on top (0: none)
+  uint64_t subjects = 0;      // of the base
+  std::string kind;           // "load" (the first), "reload" or "delta"
+};
+
+// What the Reloader has done since the start, for the metrics.
+struct ReloadStats {
+  uint64_t reloads_ok = 0;      // full reloads that published
+  uint64_t reloads_failed = 0;  // full reloads refused (the old list kept serving)
+  uint64_t delta_runs = 0;      // requests that only applied arrived delta files
+  LatencyHistogram::Counts reload_durations;
+  LatencyHistogram::Counts delta_durations;
+};
+
 class Reloader {
  public:
+  // How many published generations generations() keeps (the oldest are dropped).
+  static constexpr size_t kMaxGenerations = 1000;
+
   // Called once per accepted request, on the reload thread, when it is done.
   using Done = absl::AnyInvocable<void(const ReloadResult&) &&>;
 
@@ -114,6 +139,11 @@ class Reloader {
   // Returns the state of the delta application; a default one without a deltas_dir. May be
   // called from any thread (INFO).
   DeltaStatus delta_status() const;
+  // Returns the counts and durations of reloads. May be called from any thread.
+  ReloadStats stats() const;
+  // Returns the generations published, oldest first (at most kMaxGenerations). May be called
+  // from any thread.
+  std::vector<PublishedGeneration> generations() const;
 
  private:
   struct Pending {
@@ -122,6 +152,10 @@ class Reloader {
   };
 
   void Run();
+  // Publishes `dataset` and logs it in generations_ as `kind`. Returns its generation.
+  uint32_t PublishLogged(std::unique_ptr<Dataset> dataset, const char* kind);
+  // Returns whether every request of `batch` only asks for the arrived deltas.
+  static bool OnlyDeltas(const std::vector<Pending>& batch);
   // Loads and publishes the list for the requests of `batch`; returns the result.
   ReloadResult Reload(const std::vector<Pending>& batch);
   // Applies the delta files that arrived on top of the serving generation.
@@ -145,6 +179,14 @@ class Reloader {
   std::vector<Pending> queue_;    // guarded by mu_: the next reload's batch
   uint64_t reloads_ = 0;          // guarded by mu_
   std::thread thread_;
+
+  std::atomic<uint64_t> reloads_ok_{0};
+  std::atomic<uint64_t> reloads_failed_{0};
+  std::atomic<uint64_t> delta_runs_{0};
+  LatencyHistogram reload_latency_;
+  LatencyHistogram delta_latency_;
+  mutable std::mutex generations_mu_;
+  std::deque<PublishedGeneration> generations_;  // guarded by generations_mu_
 };
 
 }  // namespace shixin

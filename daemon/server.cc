@@ -13,6 +13,7 @@
 #include "base/status_macros.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/status_page.h"
 #include "daemon/tls_context.h"
 #include "daemon/transport.h"
 
@@ -51,7 +52,8 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
     : config_(config),
       reloader_(reloader),
       access_(access),
-      handler_(config, holder, NowSeconds, reloader, access, auditor),
+      metrics_(MetricsSources{holder, reloader, access, &limits_, auditor}),
+      handler_(config, holder, NowSeconds, reloader, access, auditor, &metrics_),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),
@@ -66,6 +68,10 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
   unsigned threads = config.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) io_threads_.push_back(std::make_unique<IoThread>());
+  http_service_.metrics = [this](const HttpRequest& r) { return ServeMetrics(metrics_, r); };
+  http_service_.status = [this](const HttpRequest& r) {
+    return ServeStatus(metrics_, config_.max_age_seconds, r);
+  };
 }
 
 Server::~Server() {
@@ -142,6 +148,7 @@ absl::StatusOr<std::string> Server::Open(Listener& listener, std::string_view ke
 }
 
 void Server::Run() {
+  metrics_.StartSampler();  // the status page's history; joined when the Server goes
   for (auto& io : io_threads_) {
     io->work = asio::prefer(io->context.get_executor(), asio::execution::outstanding_work.tracked);
     IoThread* raw = io.get();

@@ -39,6 +39,7 @@
 #include "daemon/handler.h"
 #include "daemon/http_connection.h"
 #include "daemon/http_service.h"
+#include "daemon/metrics.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
 
@@ -85,6 +86,9 @@ class Server {
   // Begins the graceful shutdown, as SIGTERM does.
   void RequestStop();
 
+  // Returns the metrics every request is recorded in (for GET /metrics and GET /status).
+  const Metrics& metrics() const { return metrics_; }
+
  private:
   struct IoThread {
     boost::asio::io_context context{1};
@@ -123,6 +127,7 @@ class Server {
   const Config config_;
   Reloader* const reloader_;
   Access* const access_;
+  Metrics metrics_;  // before handler_, which records in it; reads limits_ only when scraped
   const Handler handler_;
   const Connection::Options connection_options_;
   BufferBudget budget_;

@@ -1,0 +1,354 @@
+#include "daemon/metrics.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "daemon/access.h"
+#include "daemon/auditor.h"
+#include "daemon/connection_limits.h"
+#include "daemon/reloader.h"
+#include "daemon/snapshot_holder.h"
+#include "prometheus/text_serializer.h"
+#include "protocol/wire.h"
+
+namespace shixin {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+std::atomic<uint64_t> next_metrics_id{1};
+
+MetricFamily Family(std::string name, std::string help, MetricType type) {
+  return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+ClientMetric Value(MetricType type, double value, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  return m;
+}
+
+// Appends a family of one unlabelled sample.
+void AddOne(std::vector<MetricFamily>* out, std::string name, std::string help, MetricType type,
+            double value) {
+  MetricFamily f = Family(std::move(name), std::move(help), type);
+  f.metric.push_back(Value(type, value));
+  out->push_back(std::move(f));
+}
+
+// Returns `counts` as a Prometheus histogram in seconds.
+ClientMetric HistogramOf(const LatencyHistogram::Counts& counts,
+                         std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < LatencyHistogram::kBoundsNs.size(); ++i) {
+    cumulative += counts.buckets[i];
+    m.histogram.bucket.push_back(
+        {cumulative, static_cast<double>(LatencyHistogram::kBoundsNs[i]) / 1e9});
+  }
+  cumulative += counts.buckets.back();
+  m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+  m.histogram.sample_count = cumulative;
+  m.histogram.sample_sum = static_cast<double>(counts.sum_ns) / 1e9;
+  return m;
+}
+
+void AddHistogram(std::vector<MetricFamily>* out, std::string name, std::string help,
+                  const LatencyHistogram::Counts& counts) {
+  MetricFamily f = Family(std::move(name), std::move(help), MetricType::Histogram);
+  f.metric.push_back(HistogramOf(counts));
+  out->push_back(std::move(f));
+}
+
+std::string OpcodeLabel(size_t opcode) {
+  return std::string(wire::OpcodeName(static_cast<wire::Opcode>(opcode)));
+}
+
+}  // namespace
+
+uint64_t Metrics::CallerCells::Total() const {
+  uint64_t n = 0;
+  for (const auto& by_status : count) {
+    for (const std::atomic<uint64_t>& c : by_status) n += c.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+Metrics::Metrics(MetricsSources sources, int64_t start_time)
+    : sources_(sources),
+      start_time_(start_time != 0 ? start_time : static_cast<int64_t>(std::time(nullptr))),
+      id_(next_metrics_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+Metrics::~Metrics() { StopSampler(); }
+
+Metrics::CallerCells* Metrics::CellsOf(std::string_view caller) {
+  std::lock_guard<std::mutex> lock(callers_mu_);
+  auto it = callers_.find(caller);
+  if (it == callers_.end()) {
+    it = callers_.emplace(std::string(caller), std::make_unique<CallerCells>()).first;
+  }
+  return it->second.get();
+}
+
+void Metrics::Record(uint8_t opcode, uint16_t status, std::string_view caller,
+                     int64_t handling_ns) {
+  const size_t op = opcode < kOpcodes ? opcode : 0;
+  const size_t st = status < kStatuses ? status : static_cast<size_t>(wire::Status::kInternal);
+  latency_[op].Observe(handling_ns);
+  // A thread's cells of the Metrics `owner` (a request for another Metrics empties it).
+  struct CallerCache {
+    uint64_t owner = 0;
+    absl::flat_hash_map<std::string, CallerCells*> cells;
+  };
+  thread_local CallerCache cache;
+  if (cache.owner != id_) {
+    cache.cells.clear();
+    cache.owner = id_;
+  }
+  const absl::string_view key(caller.data(), caller.size());
+  auto it = cache.cells.find(key);
+  if (it == cache.cells.end()) it = cache.cells.emplace(key, CellsOf(caller)).first;
+  it->second->count[op][st].fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t Metrics::requests() const {
+  uint64_t n = 0;
+  for (const LatencyHistogram& h : latency_) n += h.Read().count();
+  return n;
+}
+
+std::map<std::string, uint64_t> Metrics::CallerTotals() const {
+  std::map<std::string, uint64_t> totals;
+  std::lock_guard<std::mutex> lock(callers_mu_);
+  for (const auto& [id, cells] : callers_) totals[id] = cells->Total();
+  return totals;
+}
+
+void Metrics::CollectRequests(std::vector<MetricFamily>* out) const {
+  MetricFamily requests =
+      Family("shixin_requests_total", "Requests handled, by caller, opcode and response status.",
+             MetricType::Counter);
+  {
+    std::lock_guard<std::mutex> lock(callers_mu_);
+    for (const auto& [id, cells] : callers_) {
+      for (size_t op = 0; op < kOpcodes; ++op) {
+        for (size_t st = 0; st < kStatuses; ++st) {
+          const uint64_t n = cells->count[op][st].load(std::memory_order_relaxed);
+          if (n == 0) continue;
+          requests.metric.push_back(
+              Value(MetricType::Counter, static_cast<double>(n),
+                    {{"caller", id.empty() ? "-" : id},
+                     {"opcode", OpcodeLabel(op)},
+                     {"status", std::string(wire::StatusName(static_cast<wire::Status>(st)))}}));
+        }
+      }
+    }
+  }
+  out->push_back(std::move(requests));
+  MetricFamily latency = Family("shixin_request_duration_seconds",
+                                "Time to handle a request (decode, answer, encode), by opcode.",
+                                MetricType::Histogram);
+  for (size_t op = 0; op < kOpcodes; ++op) {
+    const LatencyHistogram::Counts counts = latency_[op].Read();
+    if (counts.count() == 0) continue;
+    latency.metric.push_back(HistogramOf(counts, {{"opcode", OpcodeLabel(op)}}));
+  }
+  out->push_back(std::move(latency));
+}
+
+void Metrics::CollectList(std::vector<MetricFamily>* out) const {
+  if (sources_.holder == nullptr) return;
+  double loaded = 0, generation = 0, sequence = 0, subjects = 0, age = 0, loaded_age = 0;
+  std::string version;
+  {
+    SnapshotHolder::ReadSection read(*sources_.holder);
+    if (const Dataset* d = read.dataset(); d != nullptr) {
+      const int64_t now = static_cast<int64_t>(std::time(nullptr));
+      loaded = 1;
+      generation = d->generation;
+      sequence = static_cast<double>(d->sequence);
+      subjects = static_cast<double>(d->snapshot->info().subjects);
+      age = static_cast<double>(now - d->source_time);
+      loaded_age = static_cast<double>(now - d->loaded_time);
+      version = absl::StrFormat("%016x", d->snapshot->info().version);
+    }
+  }
+  AddOne(out, "shixin_list_loaded", "1 when a list is loaded.", MetricType::Gauge, loaded);
+  if (loaded == 0) return;
+  MetricFamily info =
+      Family("shixin_list_info", "The serving list: its base version and generation (value 1).",
+             MetricType::Gauge);
+  info.metric.push_back(
+      Value(MetricType::Gauge, 1,
+            {{"base_version", version}, {"generation", absl::StrFormat("%.0f", generation)}}));
+  out->push_back(std::move(info));
+  AddOne(out, "shixin_list_generation", "Generation of the serving list.", MetricType::Gauge,
+         generation);
+  AddOne(out, "shixin_list_delta_sequence", "Last delta file applied on top of the base.",
+         MetricType::Gauge, sequence);
+  AddOne(out, "shixin_list_subjects", "Subjects listed in the serving base.", MetricType::Gauge,
+         subjects);
+  AddOne(out, "shixin_list_age_seconds", "Age of the serving list's newest source data.",
+         MetricType::Gauge, age);
+  AddOne(out, "shixin_list_published_age_seconds",
+         "Time since the serving generation was published.", MetricType::Gauge, loaded_age);
+}
+
+void Metrics::CollectReloads(std::vector<MetricFamily>* out) const {
+  if (sources_.reloader == nullptr) return;
+  const ReloadStats stats = sources_.reloader->stats();
+  const DeltaStatus deltas = sources_.reloader->delta_status();
+  MetricFamily reloads =
+      Family("shixin_reloads_total", "Full reloads of the list, by result.", MetricType::Counter);
+  reloads.metric.push_back(
+      Value(MetricType::Counter, static_cast<double>(stats.reloads_ok), {{"result", "ok"}}));
+  reloads.metric.push_back(Value(MetricType::Counter, static_cast<double>(stats.reloads_failed),
+                                 {{"result", "failed"}}));
+  out->push_back(std::move(reloads));
+  AddHistogram(out, "shixin_reload_duration_seconds", "Duration of full reloads.",
+               stats.reload_durations);
+  AddHistogram(out, "shixin_delta_run_duration_seconds",
+               "Duration of applying arrived delta files.", stats.delta_durations);
+  AddOne(out, "shixin_deltas_applied_total", "Delta files applied.", MetricType::Counter,
+         static_cast<double>(deltas.applied_files));
+  AddOne(out, "shixin_deltas_refused_total", "Delta files refused.", MetricType::Counter,
+         static_cast<double>(deltas.refusals));
+  AddOne(out, "shixin_deltas_pending", "Delta files waiting to be applied.", MetricType::Gauge,
+         static_cast<double>(deltas.pending));
+}
+
+void Metrics::CollectAccess(std::vector<MetricFamily>* out) const {
+  if (sources_.connections != nullptr) {
+    AddOne(out, "shixin_connections_open", "Connections open now (binary and HTTP).",
+           MetricType::Gauge, static_cast<double>(sources_.connections->open()));
+    AddOne(out, "shixin_connections_refused_total",
+           "Connections refused by max_connections or the per-address limit.", MetricType::Counter,
+           static_cast<double>(sources_.connections->refused()));
+  }
+  if (sources_.access != nullptr) {
+    MetricFamily limited = Family("shixin_rate_limited_total",
+                                  "Requests refused RATE_LIMITED, by caller.", MetricType::Counter);
+    MetricFamily denied =
+        Family("shixin_permission_denied_total", "Requests refused PERMISSION_DENIED, by caller.",
+               MetricType::Counter);
+    MetricFamily auth =
+        Family("shixin_auth_failures_total",
+               "HELLOs whose credentials were refused, by caller named.", MetricType::Counter);
+    for (const CallerCount& c : sources_.access->Counts()) {
+      limited.metric.push_back(
+          Value(MetricType::Counter, static_cast<double>(c.rate_limited), {{"caller", c.id}}));
+      denied.metric.push_back(
+          Value(MetricType::Counter, static_cast<double>(c.denied), {{"caller", c.id}}));
+      auth.metric.push_back(
+          Value(MetricType::Counter, static_cast<double>(c.auth_failures), {{"caller", c.id}}));
+    }
+    out->push_back(std::move(limited));
+    out->push_back(std::move(denied));
+    out->push_back(std::move(auth));
+  }
+  if (sources_.auditor != nullptr) {
+    AddHistogram(out, "shixin_audit_write_duration_seconds", "Duration of audit segment writes.",
+                 sources_.auditor->log().write_latency().Read());
+    AddHistogram(out, "shixin_audit_fsync_duration_seconds", "Duration of audit fdatasyncs.",
+                 sources_.auditor->log().fsync_latency().Read());
+  }
+}
+
+void Metrics::CollectProcess(std::vector<MetricFamily>* out) const {
+  AddOne(out, "process_start_time_seconds", "Start time of the process since the Unix epoch.",
+         MetricType::Gauge, static_cast<double>(start_time_));
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return;
+  unsigned long size = 0, resident = 0;  // NOLINT(google-runtime-int): fscanf's %lu
+  const bool read = std::fscanf(f, "%lu %lu", &size, &resident) == 2;
+  std::fclose(f);
+  if (!read) return;
+  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  AddOne(out, "process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+         static_cast<double>(resident) * page);
+  AddOne(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
+         static_cast<double>(size) * page);
+}
+
+std::vector<MetricFamily> Metrics::Collect() const {
+  std::vector<MetricFamily> out;
+  CollectRequests(&out);
+  CollectList(&out);
+  CollectReloads(&out);
+  CollectAccess(&out);
+  CollectProcess(&out);
+  return out;
+}
+
+std::string Metrics::Scrape() const { return prometheus::TextSerializer().Serialize(Collect()); }
+
+void Metrics::TakeSample(int64_t now) {
+  LatencyHistogram::Counts latency;
+  for (const LatencyHistogram& h : latency_) latency.Add(h.Read());
+  std::map<std::string, uint64_t> callers = CallerTotals();
+  std::lock_guard<std::mutex> lock(history_mu_);
+  const LatencyHistogram::Counts window = latency.Minus(last_latency_);
+  Sample s;
+  s.time = now;
+  s.seconds = static_cast<double>(now - (last_sample_time_ != 0 ? last_sample_time_ : start_time_));
+  s.requests = window.count();
+  s.p50_us = window.QuantileNs(0.5) / 1e3;
+  s.p99_us = window.QuantileNs(0.99) / 1e3;
+  for (const auto& [id, total] : callers) {
+    const auto before = last_callers_.find(id);
+    const uint64_t n = total - (before != last_callers_.end() ? before->second : 0);
+    if (n != 0) s.callers.emplace_back(id, n);
+  }
+  if (history_.size() == kHistorySamples) history_.pop_front();
+  history_.push_back(std::move(s));
+  last_sample_time_ = now;
+  last_latency_ = latency;
+  last_callers_ = std::move(callers);
+}
+
+std::vector<Metrics::Sample> Metrics::History() const {
+  std::lock_guard<std::mutex> lock(history_mu_);
+  return {history_.begin(), history_.end()};
+}
+
+void Metrics::StartSampler() {
+  std::lock_guard<std::mutex> lock(sampler_mu_);
+  if (sampler_.joinable()) return;
+  sampler_stop_ = false;
+  sampler_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(sampler_mu_);
+    while (!sampler_wake_.wait_for(lock, absl::ToChronoSeconds(kSampleInterval),
+                                   [this] { return sampler_stop_; })) {
+      lock.unlock();
+      TakeSample(static_cast<int64_t>(std::time(nullptr)));
+      lock.lock();
+    }
+  });
+}
+
+void Metrics::StopSampler() {
+  std::thread sampler;
+  {
+    std::lock_guard<std::mutex> lock(sampler_mu_);
+    sampler_stop_ = true;
+    sampler.swap(sampler_);
+  }
+  sampler_wake_.notify_all();
+  if (sampler.joinable()) sampler.join();
+}
+
+}  // namespace shixin

@@ -1,0 +1,151 @@
+// Metrics: the daemon's Prometheus metrics (GET /metrics) and the request history behind the
+// status page (GET /status, daemon/status_page.h).
+//
+// Hot path: Handler::Handle calls Record() once per request (the binary protocol and the JSON
+// API alike). It takes no lock: the handling latency goes to a per-opcode LatencyHistogram
+// (relaxed atomics) and the count to the caller's own cells (opcode x status relaxed atomics),
+// found through a thread-local cache keyed by the caller id; only a cache miss (a thread's
+// first request of a caller) takes the mutex that guards the caller table. prometheus-cpp's own
+// Histogram takes a mutex per Observe() and Family::Add() one per lookup, so Metrics is a
+// prometheus::Collectable over these atomics instead (bench/metrics_benchmark.cc compares the
+// two); the library still provides the metric model and the text exposition.
+//
+// Scrape time: Collect() reads the sources (list, reloads and deltas, connections, callers'
+// refusals, audit write and fsync latency, process memory and start time) when asked.
+//
+// History: a sampler thread (StartSampler) takes a Sample every 10 s (request count, p50/p99
+// of the interval's latency, per-caller counts) into a ring covering the last hour. A thread
+// of its own rather than an Asio timer: it reads atomics only, needs no RCU registration, and
+// tests drive TakeSample() directly with their own clock.
+//
+// Thread safety: every method may be called from any thread. Collect()/Scrape() open an RCU
+// read section when a SnapshotHolder is set: REQUIRES the calling thread holds an RcuThread.
+#ifndef SHIXIN_DAEMON_METRICS_H_
+#define SHIXIN_DAEMON_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "base/latency_histogram.h"
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
+
+namespace shixin {
+
+class Access;
+class Auditor;
+class ConnectionLimits;
+class Reloader;
+class SnapshotHolder;
+
+// What Metrics reads at scrape time; any may be null (not part of this daemon). They must
+// outlive the Metrics.
+struct MetricsSources {
+  const SnapshotHolder* holder = nullptr;
+  const Reloader* reloader = nullptr;
+  const Access* access = nullptr;
+  const ConnectionLimits* connections = nullptr;
+  const Auditor* auditor = nullptr;
+};
+
+class Metrics : public prometheus::Collectable {
+ public:
+  static constexpr size_t kOpcodes = 16;   // opcode bytes beyond count as 0 ("unknown")
+  static constexpr size_t kStatuses = 32;  // status codes beyond count as kInternal
+  static constexpr absl::Duration kSampleInterval = absl::Seconds(10);
+  static constexpr size_t kHistorySamples = 360;  // one hour of 10 s samples
+
+  // One interval of the history: what happened between the previous sample and `time`.
+  struct Sample {
+    int64_t time = 0;       // Unix seconds
+    double seconds = 0;     // the interval's length
+    uint64_t requests = 0;  // handled in the interval
+    double p50_us = 0;      // handling latency percentiles in the interval (0: no request)
+    double p99_us = 0;
+    std::vector<std::pair<std::string, uint64_t>> callers;  // requests per caller (nonzero)
+  };
+
+  // `start_time` is the process's start (Unix seconds) for process_start_time_seconds.
+  explicit Metrics(MetricsSources sources = {}, int64_t start_time = 0);
+  ~Metrics() override;
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Records one handled request: its opcode, the response's status, the caller ("" when not
+  // authenticated) and how long it took. Lock-free but on a thread's first request of a caller.
+  void Record(uint8_t opcode, uint16_t status, std::string_view caller, int64_t handling_ns);
+
+  // Returns every metric family (prometheus::Collectable).
+  std::vector<prometheus::MetricFamily> Collect() const override;
+  // Returns the Prometheus text exposition (format 0.0.4) of Collect().
+  std::string Scrape() const;
+
+  // Appends a Sample of the interval since the previous one (or since the start) at Unix time
+  // `now`; the ring keeps the last kHistorySamples.
+  void TakeSample(int64_t now);
+  // Returns the samples, oldest first.
+  std::vector<Sample> History() const;
+  // Starts the sampler thread (TakeSample every kSampleInterval); StopSampler() (or the
+  // destructor) joins it. Idempotent.
+  void StartSampler();
+  void StopSampler();
+
+  const MetricsSources& sources() const { return sources_; }
+  int64_t start_time() const { return start_time_; }
+  // Returns the requests handled so far (all opcodes).
+  uint64_t requests() const;
+
+ private:
+  // One caller's request counts by opcode and status.
+  struct CallerCells {
+    std::array<std::array<std::atomic<uint64_t>, kStatuses>, kOpcodes> count{};
+    uint64_t Total() const;
+  };
+  // Returns the cells of `caller`, made on first use. Takes callers_mu_.
+  CallerCells* CellsOf(std::string_view caller);
+  // Returns each caller's total so far.
+  std::map<std::string, uint64_t> CallerTotals() const;
+
+  void CollectRequests(std::vector<prometheus::MetricFamily>* out) const;
+  void CollectList(std::vector<prometheus::MetricFamily>* out) const;
+  void CollectReloads(std::vector<prometheus::MetricFamily>* out) const;
+  void CollectAccess(std::vector<prometheus::MetricFamily>* out) const;
+  void CollectProcess(std::vector<prometheus::MetricFamily>* out) const;
+
+  const MetricsSources sources_;
+  const int64_t start_time_;
+  const uint64_t id_;  // tells the thread-local caches of two Metrics apart
+  std::array<LatencyHistogram, kOpcodes> latency_;
+
+  mutable std::mutex callers_mu_;
+  // Never shrinks: the cells' addresses stay valid for the thread-local caches.
+  std::map<std::string, std::unique_ptr<CallerCells>, std::less<>> callers_;
+
+  mutable std::mutex history_mu_;
+  std::deque<Sample> history_;  // guarded by history_mu_
+  // What the previous sample saw; guarded by history_mu_.
+  int64_t last_sample_time_ = 0;
+  LatencyHistogram::Counts last_latency_;
+  std::map<std::string, uint64_t> last_callers_;
+
+  std::mutex sampler_mu_;
+  std::condition_variable sampler_wake_;
+  bool sampler_stop_ = false;  // guarded by sampler_mu_
+  std::thread sampler_;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_METRICS_H_

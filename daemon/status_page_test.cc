@@ -1,0 +1,118 @@
+#include "daemon/status_page.h"
+
+#include <string>
+#include <vector>
+
+#include "daemon/handler_test_util.h"
+#include "daemon/snapshot_holder.h"
+#include "daemon/status_page_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Returns the points of each <polyline> inside the <svg> with `id`.
+std::vector<int> PolylinePoints(const std::string& html, const std::string& id) {
+  std::vector<int> points;
+  const size_t start = html.find("<svg class=\"chart\" id=\"" + id + "\"");
+  if (start == std::string::npos) return points;
+  const size_t end = html.find("</svg>", start);
+  for (size_t p = html.find("<polyline", start); p < end; p = html.find("<polyline", p + 1)) {
+    const size_t a = html.find("points=\"", p) + 8;
+    const std::string list = html.substr(a, html.find('"', a) - a);
+    int n = list.empty() ? 0 : 1;
+    for (char c : list) n += c == ' ';
+    points.push_back(n);
+  }
+  return points;
+}
+
+TEST(StatusPageTest, ShowsTheNumbers) {
+  const StatusView view = status_testing::FixedView();
+  const std::string html = RenderStatusPage(view);
+  EXPECT_THAT(html, HasSubstr("shixind/9.9.9 status"));
+  EXPECT_THAT(html, HasSubstr("<code>00c0ffee12345678</code>"));
+  EXPECT_THAT(html, HasSubstr("<td>1234567</td>"));  // subjects
+  EXPECT_THAT(html, HasSubstr("(age 2 h 0 min)"));   // source data
+  EXPECT_THAT(html, HasSubstr("STALE"));
+  EXPECT_THAT(html, HasSubstr("3 applied, 1 refused, 2 pending"));
+  EXPECT_THAT(html, HasSubstr("refused 00000000000000000042.ndjson"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"n\">41</td>"));  // a generation row
+  EXPECT_THAT(html, HasSubstr("<span id=\"report-due\">2027-01-15</span>"));
+  EXPECT_THAT(html, HasSubstr("<span id=\"requests-hour\">36000</span>"));  // 360 x 100
+  EXPECT_THAT(html, HasSubstr("<span id=\"rate-hour\">10.0</span>"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"n\">1.50</td>"));  // bank-a's rate
+  // Self-contained: no script, no link, no external source.
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("<link")));
+  EXPECT_THAT(html, Not(HasSubstr("src=")));
+}
+
+TEST(StatusPageTest, ChartsHaveAPointPerSample) {
+  const StatusView view = status_testing::FixedView();
+  const std::string html = RenderStatusPage(view);
+  EXPECT_EQ(PolylinePoints(html, "chart-rate"), std::vector<int>{360});
+  EXPECT_EQ(PolylinePoints(html, "chart-latency"), (std::vector<int>{360, 360}));
+  EXPECT_THAT(html, HasSubstr(">now</text>"));
+  EXPECT_THAT(html, HasSubstr(">−60 min</text>"));
+}
+
+TEST(StatusPageTest, EmptyHistoryDrawsAxesOnly) {
+  StatusView view = status_testing::FixedView();
+  view.history.clear();
+  view.callers.clear();
+  view.loaded = false;
+  const std::string html = RenderStatusPage(view);
+  EXPECT_TRUE(PolylinePoints(html, "chart-rate").empty());
+  EXPECT_THAT(html, HasSubstr("<svg class=\"chart\" id=\"chart-rate\""));
+  EXPECT_THAT(html, HasSubstr("no samples yet"));
+  EXPECT_THAT(html, HasSubstr("no list loaded"));
+  EXPECT_THAT(html, HasSubstr("No caller has sent a request."));
+}
+
+TEST(StatusPageTest, EscapesText) {
+  StatusView view = status_testing::FixedView();
+  view.callers[0].id = "<script>alert(1)</script>";
+  view.reload_message = "bad \"file\" & <more>";
+  const std::string html = RenderStatusPage(view);
+  EXPECT_THAT(html, Not(HasSubstr("<script>")));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_THAT(html, HasSubstr("bad &quot;file&quot; &amp; &lt;more&gt;"));
+}
+
+TEST(StatusPageTest, ViewOfTheLiveDaemon) {
+  RcuThread rcu;
+  SnapshotHolder holder;
+  Reloader reloader(handler_testing::SampleSource(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  Metrics metrics(MetricsSources{&holder, &reloader}, 1'000);
+  metrics.Record(static_cast<uint8_t>(wire::Opcode::kCheck), 0, "bank-a", 5'000);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  metrics.TakeSample(now);
+  const StatusView view = MakeStatusView(metrics, now, 0);
+  EXPECT_TRUE(view.loaded);
+  EXPECT_EQ(view.generation, 1u);
+  EXPECT_GT(view.subjects, 0u);
+  EXPECT_EQ(view.list_version.size(), 16u);
+  ASSERT_EQ(view.generations.size(), 1u);
+  EXPECT_EQ(view.generations[0].kind, "load");
+  ASSERT_EQ(view.history.size(), 1u);
+  ASSERT_EQ(view.callers.size(), 1u);
+  EXPECT_EQ(view.callers[0].id, "bank-a");
+  EXPECT_EQ(view.callers[0].requests, 1u);
+  EXPECT_EQ(view.audit_state, "off");
+  const HttpReply status = ServeStatus(metrics, 0, HttpRequest{});
+  EXPECT_EQ(status.status, 200u);
+  EXPECT_EQ(status.content_type, "text/html; charset=utf-8");
+  EXPECT_THAT(status.body, HasSubstr(view.list_version));
+  const HttpReply scrape = ServeMetrics(metrics, HttpRequest{});
+  EXPECT_EQ(scrape.content_type, "text/plain; version=0.0.4");
+  EXPECT_THAT(scrape.body, HasSubstr("shixin_list_generation 1"));
+}
+
+}  // namespace
+}  // namespace shixin
