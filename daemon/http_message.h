@@ -1,0 +1,41 @@
+// The HTTP request and reply the listener (daemon/http_connection.h) exchanges with the
+// handlers it routes to (the JSON API, metrics, the status page), and the JSON error body they
+// all answer errors with.
+//
+// Thread safety: plain values; JsonError is a pure function.
+#ifndef SHIXIN_DAEMON_HTTP_MESSAGE_H_
+#define SHIXIN_DAEMON_HTTP_MESSAGE_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "daemon/handler.h"
+
+namespace shixin {
+
+// One HTTP request as the listener read it (views into the connection's buffers).
+struct HttpRequest {
+  std::string_view method;         // "GET", "POST", ...
+  std::string_view target;         // as sent, e.g. "/v1/subjects/110105...?asOf=..."
+  std::string_view authorization;  // the Authorization header's value; "" if none
+  std::string_view content_type;   // "" if none
+  std::string_view body;
+  const Peer* peer = nullptr;  // never null when served
+};
+
+// The answer the listener writes.
+struct HttpReply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra: Retry-After, ...
+};
+
+// Returns the JSON error body {"error":{"code":"<code>","message":"<message>"}} for `status`.
+HttpReply JsonError(unsigned status, std::string_view code, std::string_view message);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_HTTP_MESSAGE_H_
