@@ -1,5 +1,6 @@
 #include "daemon/json_api.h"
 
+#include <cerrno>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "audit/audit_test_util.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
 #include "core/masking.h"
@@ -78,10 +80,13 @@ class JsonApiTest : public ::testing::Test {
     access_ = *std::move(access);
   }
 
+  // An audit whose writes fail while ops_.error is set.
   void WithAudit() {
     config_.state_dir = (dir_ / "state").string();
     config_.calendar_dir = SourceDir() + "/data/calendar";
-    absl::StatusOr<std::unique_ptr<Auditor>> auditor = Auditor::Open(config_, nullptr);
+    audit::AuditLog::Options options;
+    options.file_ops = &ops_;
+    absl::StatusOr<std::unique_ptr<Auditor>> auditor = Auditor::Open(config_, options, nullptr);
     ASSERT_TRUE(auditor.ok()) << auditor.status();
     auditor_ = *std::move(auditor);
   }
@@ -121,6 +126,7 @@ class JsonApiTest : public ::testing::Test {
   }
 
   RcuThread rcu_;
+  audit::testing::FaultyOps ops_;
   Config config_;
   std::filesystem::path dir_;
   SnapshotHolder holder_;
@@ -357,6 +363,23 @@ TEST_F(JsonApiTest, AnAuditedAnswerCarriesAReceiptForFeedback) {
   reply = Serve("POST", "/v1/feedback",
                 absl::StrCat("{\"receipt\":\"", receipt, "\",\"applied\":[\"41\", 0]}"), "full");
   EXPECT_EQ(BodyOf(reply)["error"]["message"], "applied[1]: no measure 0");
+}
+
+TEST_F(JsonApiTest, AnAuditThatCannotBeWrittenGivesNoReceipts) {
+  WithAudit();
+  Start();
+  ops_.error = ENOSPC;
+  // The check is answered again without records (audit_replay): no receipt.
+  HttpReply reply = Serve("POST", "/v1/check", absl::StrCat("{\"ids\":[\"", kListed, "\"]}"));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const Json j = BodyOf(reply);
+  EXPECT_EQ(j["results"][0]["listed"], true);
+  EXPECT_FALSE(j["results"][0].contains("receipt")) << reply.body;
+  // MEASURES fails closed (audit_required).
+  reply = Serve("POST", "/v1/measures", absl::StrCat("{\"id\":\"", kRelated, "\"}"));
+  EXPECT_EQ(reply.status, 503u) << reply.body;
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "audit_unavailable");
+  ops_.error = 0;
 }
 
 TEST(HttpStatusOfTest, MapsEveryWireStatus) {
