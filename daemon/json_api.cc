@@ -35,7 +35,9 @@ constexpr size_t kMaxCheckIds = 0xFFFF;
 absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view Std(absl::string_view s) { return {s.data(), s.size()}; }
 
-HttpReply BadRequest(std::string message) { return JsonError(400, "invalid_argument", message); }
+HttpReply BadRequest(std::string_view message) {
+  return JsonError(400, "invalid_argument", message);
+}
 
 // A request body field: its JSON name, and for a string the most bytes the protocol carries.
 struct Field {
@@ -83,8 +85,9 @@ absl::StatusOr<std::string> Member(const Json& body, const Field& field, bool re
 absl::StatusOr<int64_t> InstantOf(std::string_view what, std::string_view text) {
   if (text.empty()) return wire::kAsOfNow;
   absl::StatusOr<int64_t> at = ParseInstant(text);
-  if (!at.ok())
+  if (!at.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", what, at.status().message()));
+  }
   return *at;
 }
 
@@ -378,15 +381,16 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
   }
   if (post && request.method != "POST") return MethodNotAllowed("POST");
   if (subject && request.method != "GET") return MethodNotAllowed("GET");
+  // The epoch before the grant: a reload in between makes the handler look the grant up again.
+  Session session;
+  session.epoch = access_->epoch();
   absl::StatusOr<std::shared_ptr<const Grant>> grant = Authenticate(request);
   if (!grant.ok()) {
     return WireErrorReply(wire::Status::kUnauthenticated, Std(grant.status().message()));
   }
-  Session session;
   session.version = kApiVersion;
   session.started = true;
   session.grant = *std::move(grant);
-  session.epoch = access_->epoch();
   if (subject) return Subject(request, path.substr(kSubjects.size()), query, session);
   if (path == "/v1/check") return Check(request, session);
   if (path == "/v1/measures") return Measures(request, session);
@@ -420,6 +424,11 @@ JsonApi::Answer JsonApi::Call(wire::Opcode op, std::string_view payload, const P
   frame.append(payload);
   const wire::Decoded request = wire::DecodeFrame(frame, wire::kMaxPayloadLimit, session.version);
   Answer answer;
+  if (request.result != wire::DecodeResult::kComplete) {  // over the protocol's payload limit
+    answer.header.status = static_cast<uint16_t>(wire::Status::kFrameTooLarge);
+    wire::EncodeError(request.message, &answer.payload);
+    return answer;
+  }
   std::string out;
   ReloadRequest unused;
   const uint64_t ticket = session.audit_ticket;
@@ -434,6 +443,7 @@ JsonApi::Answer JsonApi::Call(wire::Opcode op, std::string_view payload, const P
   const wire::Decoded response = wire::DecodeFrame(out, wire::kMaxPayloadLimit, session.version);
   if (response.result != wire::DecodeResult::kComplete) {
     answer.header.status = static_cast<uint16_t>(wire::Status::kInternal);
+    wire::EncodeError("the handler's answer does not decode", &answer.payload);
     return answer;
   }
   answer.header = response.header;
