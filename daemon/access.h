@@ -131,6 +131,8 @@ class Access {
   // Returns the grant of `caller` for `credential`, with its bucket and counters.
   // REQUIRES: mu_ is held.
   std::shared_ptr<const Grant> MakeGrant(const Caller& caller, std::string credential) const;
+  // Returns Unauthenticated with the wait if `address` failed too often lately (at `now`).
+  absl::Status HeldOff(const boost::asio::ip::address& address, int64_t now);
   // Returns the current table. Thread safety: takes mu_.
   std::shared_ptr<const CallerTable> table() const;
 
