@@ -15,7 +15,6 @@
 #include "cli/feedback_command.h"
 #include "cli/flags.h"
 #include "cli/remote.h"
-#include "cli/render.h"
 #include "core/catalog.h"
 #include "core/compaction.h"
 #include "core/dataset.h"
@@ -24,6 +23,7 @@
 #include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "protocol/messages.h"
+#include "protocol/render.h"
 #include "synthetic/deltas.h"
 #include "synthetic/synthetic.h"
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "cli/remote.h"
-#include "cli/render.h"
+#include "protocol/render.h"
 
 namespace shixin {
 namespace {

@@ -10,8 +10,8 @@
 #include "callers/caller.h"
 #include "cli/commands.h"
 #include "cli/feedback_command.h"
-#include "cli/render.h"
 #include "protocol/client.h"
+#include "protocol/render.h"
 
 namespace shixin {
 namespace {
@@ -101,15 +101,8 @@ absl::StatusOr<Reply<CheckResult>> CheckWithoutDetail(Client& client, const Id& 
   if (!reply.ok()) return reply.status();
   if (reply->value.size() != 1) return absl::InternalError("CHECK: not one answer");
   const CheckAnswerCopy& a = reply->value[0];
-  CheckResult r;
-  r.id = a.id.empty() ? std::string(id.text()) : a.id;
-  r.kind = a.kind;
-  r.listed = a.status == wire::CheckStatus::kListed;
-  r.related = a.status == wire::CheckStatus::kRelated;
-  r.name = a.name;
-  r.since = a.since;
-  r.until = a.until;
-  return Reply<CheckResult>{std::move(r), reply->generation, reply->stale, a.receipt};
+  return Reply<CheckResult>{CheckResultOf(a, id.text()), reply->generation, reply->stale,
+                            a.receipt};
 }
 
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {

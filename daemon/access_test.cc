@@ -114,6 +114,32 @@ TEST_F(AccessTest, FiveFailuresBlockTheAddressEvenForTheRightToken) {
       access->Authenticate("bank", bank_token_, boost::asio::ip::make_address("192.0.2.8")).ok());
 }
 
+TEST_F(AccessTest, ABearerTokenAloneNamesItsCaller) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  for (const auto& [token, id] : std::vector<std::pair<std::string, std::string>>{
+           {bank_token_, "bank"}, {hotel_token_, "hotel"}}) {
+    absl::StatusOr<std::shared_ptr<const Grant>> g = access->AuthenticateToken(token, kClient);
+    ASSERT_TRUE(g.ok()) << g.status();
+    EXPECT_EQ((*g)->caller.id, id);
+    EXPECT_EQ((*g)->credential, "token:" + HashToken(token));
+    // The same credential as HELLO's: a reload keeps it.
+    EXPECT_NE(access->Revalidate(**g), nullptr);
+  }
+  absl::StatusOr<std::shared_ptr<const Grant>> wrong =
+      access->AuthenticateToken("shx_wrong", kClient);
+  EXPECT_TRUE(absl::IsUnauthenticated(wrong.status()));
+  EXPECT_TRUE(absl::IsUnauthenticated(access->AuthenticateToken("", kClient).status()));
+  // Failures count per address, as HELLO's: the right token is held off too.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(access->AuthenticateToken("shx_no", kClient).ok());
+  EXPECT_FALSE(access->AuthenticateToken(bank_token_, kClient).ok());
+  // Open mode needs no token.
+  std::unique_ptr<Access> open = Access::OpenMode();
+  absl::StatusOr<std::shared_ptr<const Grant>> g = open->AuthenticateToken("", kClient);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ((*g)->caller.id, "open");
+}
+
 TEST_F(AccessTest, ScopesAndTheRateAreEnforcedAndCounted) {
   std::unique_ptr<Access> access = Make();
   ASSERT_NE(access, nullptr);

@@ -148,6 +148,13 @@ absl::Status Handler::SyncAudit(uint64_t ticket) const {
   return auditor_ != nullptr ? auditor_->Sync(ticket) : absl::OkStatus();
 }
 
+std::optional<uint64_t> Handler::ListVersion(uint32_t generation) const {
+  const SnapshotHolder::ReadSection read(*holder_);
+  const Dataset* d = read.dataset();
+  if (d == nullptr || d->generation != generation) return std::nullopt;
+  return d->snapshot->info().version;
+}
+
 std::string Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& context,
                            const Dataset& d, Session& session, absl::Status* failed) const {
   if (auditor_ == nullptr) return "";

@@ -128,6 +128,10 @@ class Handler {
   // Returns whether answers from `d` carry the STALE flag at Unix time `now`.
   bool IsStale(const Dataset* d, int64_t now) const;
 
+  // Returns the content version (SnapshotInfo::version, as INFO shows it) of the list published
+  // as `generation`, or nullopt if that is not (or no longer) the one published.
+  std::optional<uint64_t> ListVersion(uint32_t generation) const;
+
   // Returns the HELLO server name, e.g. "shixind/0.1.0".
   static std::string_view ServerName();
 

@@ -58,6 +58,7 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),
       shared_{&handler_, reloader, &budget_, &limits_, access},
+      json_api_(&handler_, access),
       http_service_(&handler_, holder),
       http_shared_{&http_service_, &budget_, &limits_},
       signals_(main_context_, SIGINT, SIGTERM, SIGHUP),
@@ -72,6 +73,7 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
   http_service_.status = [this](const HttpRequest& r) {
     return ServeStatus(metrics_, config_.max_age_seconds, r);
   };
+  http_service_.api = [this](const HttpRequest& r) { return json_api_.Serve(r); };
 }
 
 Server::~Server() {

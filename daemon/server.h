@@ -39,6 +39,7 @@
 #include "daemon/handler.h"
 #include "daemon/http_connection.h"
 #include "daemon/http_service.h"
+#include "daemon/json_api.h"
 #include "daemon/metrics.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
@@ -133,6 +134,7 @@ class Server {
   BufferBudget budget_;
   ConnectionLimits limits_;
   const Connection::Shared shared_;
+  const JsonApi json_api_;  // POST /v1/check, ... over handler_
   HttpService http_service_;
   const HttpConnection::Shared http_shared_;
   boost::asio::io_context main_context_{1};

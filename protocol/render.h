@@ -1,14 +1,15 @@
-// Rendering of query results for the shixin CLI: one JSON object per queried ID (--json), or
-// a short text form for people. Offline and server modes render through these same functions,
-// so scripts can switch between them.
+// Rendering of query results: one JSON object per queried ID (the CLI's --json, and the bodies
+// of shixind's JSON API, daemon/json_api.h), or a short text form for people. The CLI's offline
+// and server modes and the JSON API render through these same functions, so scripts can switch
+// between them.
 //
 // The JSON is written by nlohmann::json, one line per object, keys in the documented order,
 // UTF-8 as is, control characters escaped; invalid UTF-8 (which ingest never lets in) is
 // written as U+FFFD.
 //
 // Thread safety: pure functions.
-#ifndef SHIXIN_CLI_RENDER_H_
-#define SHIXIN_CLI_RENDER_H_
+#ifndef SHIXIN_PROTOCOL_RENDER_H_
+#define SHIXIN_PROTOCOL_RENDER_H_
 
 #include <string>
 #include <string_view>
@@ -17,6 +18,22 @@
 #include "protocol/messages.h"
 
 namespace shixin {
+
+// Returns the result a CHECK answer `a` (wire::CheckAnswer, or the client's CheckAnswerCopy)
+// tells about the ID it answers: no cases, roles or officers, only the verdict, the name and
+// the listing stretch. `input` is the ID as typed, for an answer without a normalised ID.
+template <typename Answer>
+CheckResult CheckResultOf(const Answer& a, std::string_view input) {
+  CheckResult r;
+  r.id = a.id.empty() ? std::string(input) : std::string(a.id);
+  r.kind = a.kind;
+  r.listed = a.status == wire::CheckStatus::kListed;
+  r.related = a.status == wire::CheckStatus::kRelated;
+  r.name = std::string(a.name);
+  r.since = a.since;
+  r.until = a.until;
+  return r;
+}
 
 // Returns the JSON object (one line, no newline) for a check result; with a "receipt" (protocol
 // version 4) when `receipt` is not "".
@@ -48,4 +65,4 @@ std::string FeedbackText(const wire::FeedbackRequest& request,
 
 }  // namespace shixin
 
-#endif  // SHIXIN_CLI_RENDER_H_
+#endif  // SHIXIN_PROTOCOL_RENDER_H_

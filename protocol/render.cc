@@ -1,4 +1,4 @@
-#include "cli/render.h"
+#include "protocol/render.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,0 +1,551 @@
+#include "daemon/json_api.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "base/status_macros.h"
+#include "core/types.h"
+#include "core/validity.h"
+#include "protocol/feedback_messages.h"
+#include "protocol/messages.h"
+#include "protocol/render.h"
+
+namespace shixin {
+namespace {
+
+using Json = nlohmann::json;
+
+// The protocol version the API speaks to the handler: receipts, context and FEEDBACK.
+constexpr uint8_t kApiVersion = 4;
+// A CHECK request's count field (u16): more IDs cannot be encoded.
+constexpr size_t kMaxCheckIds = 0xFFFF;
+
+// absl::string_view is not std::string_view in this build (Debian Abseil).
+absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view Std(absl::string_view s) { return {s.data(), s.size()}; }
+
+HttpReply BadRequest(std::string_view message) {
+  return JsonError(400, "invalid_argument", message);
+}
+
+// A request body field: its JSON name, and for a string the most bytes the protocol carries.
+struct Field {
+  std::string_view name;
+  size_t max_bytes = 0;
+};
+
+// Returns InvalidArgument naming the first member of `body` that is not in `known`.
+absl::Status OnlyKnown(const Json& body, std::initializer_list<std::string_view> known) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    bool found = false;
+    for (std::string_view k : known) found |= it.key() == k;
+    if (!found) return absl::InvalidArgumentError(absl::StrCat("unknown field \"", it.key(), "\""));
+  }
+  return absl::OkStatus();
+}
+
+// Returns `value` as a string of at most `max_bytes` bytes; `what` names it in the error.
+absl::StatusOr<std::string> StringOf(const Json& value, std::string_view what, size_t max_bytes) {
+  if (!value.is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: expected a string, got %s", what, value.type_name()));
+  }
+  const std::string& s = value.get_ref<const std::string&>();
+  if (s.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %d bytes exceed the limit of %d", what, s.size(), max_bytes));
+  }
+  return s;
+}
+
+// Returns the string member `field` of `body` ("" if absent, or NotFound if `required`).
+absl::StatusOr<std::string> Member(const Json& body, const Field& field, bool required = false) {
+  const auto it = body.find(field.name);
+  if (it == body.end()) {
+    if (required) {
+      return absl::InvalidArgumentError(absl::StrFormat("missing field \"%s\"", field.name));
+    }
+    return std::string();
+  }
+  return StringOf(*it, field.name, field.max_bytes);
+}
+
+// Returns the instant of an RFC 3339 `text` ("" : wire::kAsOfNow); `what` names it.
+absl::StatusOr<int64_t> InstantOf(std::string_view what, std::string_view text) {
+  if (text.empty()) return wire::kAsOfNow;
+  absl::StatusOr<int64_t> at = ParseInstant(text);
+  if (!at.ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", what, at.status().message()));
+  }
+  return *at;
+}
+
+// Reads the request context and "asOf" of a CHECK or MEASURES body.
+absl::Status ReadContext(const Json& body, wire::RequestContext* context, int64_t* as_of) {
+  SHIXIN_ASSIGN_OR_RETURN(context->matter, Member(body, {"matter", wire::kMaxMatterBytes}));
+  SHIXIN_ASSIGN_OR_RETURN(context->operator_id,
+                          Member(body, {"operator", wire::kMaxOperatorBytes}));
+  SHIXIN_ASSIGN_OR_RETURN(context->purpose, Member(body, {"purpose", wire::kMaxPurposeBytes}));
+  SHIXIN_ASSIGN_OR_RETURN(const std::string text, Member(body, {"asOf", 64}));
+  SHIXIN_ASSIGN_OR_RETURN(*as_of, InstantOf("asOf", text));
+  return absl::OkStatus();
+}
+
+// Returns the parsed JSON object of a POST body, or the reply refusing it: 415 for another
+// content type, 400 "bad_request" for a body that is not JSON, 400 for one that is no object.
+std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
+  std::string_view type = request.content_type;
+  if (const size_t semicolon = type.find(';'); semicolon != std::string_view::npos) {
+    type = type.substr(0, semicolon);
+  }
+  if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(Absl(type)), "application/json")) {
+    return JsonError(415, "unsupported_media_type",
+                     absl::StrCat("send the body as application/json, not \"",
+                                  std::string(request.content_type), "\""));
+  }
+  Json body = Json::parse(request.body.begin(), request.body.end(), nullptr, false);
+  if (body.is_discarded()) return JsonError(400, "bad_request", "the body is not valid JSON");
+  if (!body.is_object()) {
+    return BadRequest(absl::StrCat("the body must be a JSON object, not ", body.type_name()));
+  }
+  return body;
+}
+
+// Returns the CHECK request of a /v1/check body.
+absl::StatusOr<wire::CheckRequest> CheckRequestOf(const Json& body) {
+  SHIXIN_RETURN_IF_ERROR(OnlyKnown(body, {"ids", "matter", "operator", "purpose", "asOf"}));
+  const auto ids = body.find("ids");
+  if (ids == body.end()) return absl::InvalidArgumentError("missing field \"ids\"");
+  if (!ids->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ids: expected an array of strings, got ", std::string(ids->type_name())));
+  }
+  if (ids->empty() || ids->size() > kMaxCheckIds) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("ids: %d IDs; send 1 to the server's max_batch", ids->size()));
+  }
+  wire::CheckRequest request;
+  request.ids.reserve(ids->size());
+  for (size_t i = 0; i < ids->size(); ++i) {
+    SHIXIN_ASSIGN_OR_RETURN(std::string id,
+                            StringOf((*ids)[i], absl::StrCat("ids[", i, "]"), wire::kMaxIdBytes));
+    request.ids.push_back(std::move(id));
+  }
+  SHIXIN_RETURN_IF_ERROR(ReadContext(body, &request.context, &request.as_of));
+  return request;
+}
+
+// Returns the officers of a /v1/measures body: [{"role": "legal_representative", "id": ...}].
+absl::Status ReadOfficers(const Json& body, wire::MeasuresRequest* request) {
+  const auto officers = body.find("officers");
+  if (officers == body.end()) return absl::OkStatus();
+  if (!officers->is_array()) return absl::InvalidArgumentError("officers: expected an array");
+  if (officers->size() > wire::kMaxOfficers) {
+    return absl::InvalidArgumentError(absl::StrFormat("officers: %d; MEASURES takes at most %d",
+                                                      officers->size(), wire::kMaxOfficers));
+  }
+  for (size_t i = 0; i < officers->size(); ++i) {
+    const Json& o = (*officers)[i];
+    const std::string what = absl::StrCat("officers[", i, "]");
+    if (!o.is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": expected {\"role\", \"id\"}"));
+    }
+    if (absl::Status s = OnlyKnown(o, {"role", "id"}); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.message()));
+    }
+    absl::StatusOr<std::string> role = Member(o, {"role", 64}, true);
+    absl::StatusOr<std::string> id = Member(o, {"id", wire::kMaxIdBytes}, true);
+    for (const absl::Status& s : {role.status(), id.status()}) {
+      if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.message()));
+    }
+    const std::optional<Role> r = RoleFromName(*role);
+    if (!r) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": unknown role \"", *role, "\""));
+    }
+    request->officers.emplace_back(*r, *std::move(id));
+  }
+  return absl::OkStatus();
+}
+
+// Returns the MEASURES request of a /v1/measures body.
+absl::StatusOr<wire::MeasuresRequest> MeasuresRequestOf(const Json& body) {
+  SHIXIN_RETURN_IF_ERROR(OnlyKnown(
+      body, {"id", "agency", "scenario", "officers", "matter", "operator", "purpose", "asOf"}));
+  wire::MeasuresRequest request;
+  SHIXIN_ASSIGN_OR_RETURN(request.id, Member(body, {"id", wire::kMaxIdBytes}, true));
+  SHIXIN_ASSIGN_OR_RETURN(request.agency, Member(body, {"agency", wire::kMaxIdBytes}));
+  SHIXIN_ASSIGN_OR_RETURN(request.scenario, Member(body, {"scenario", wire::kMaxIdBytes}));
+  SHIXIN_RETURN_IF_ERROR(ReadOfficers(body, &request));
+  SHIXIN_RETURN_IF_ERROR(ReadContext(body, &request.context, &request.as_of));
+  return request;
+}
+
+// Returns measure number `text` (a key of notApplied/cancelled, or an element of applied).
+absl::StatusOr<uint16_t> MeasureOf(const Json& value, std::string_view what) {
+  uint64_t n = 0;
+  if (value.is_number_unsigned()) {
+    n = value.get<uint64_t>();
+  } else if (!value.is_string() || !absl::SimpleAtoi(value.get_ref<const std::string&>(), &n)) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: expected a measure number", what));
+  }
+  if (n == 0 || n > 0xFFFF) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: no measure %d", what, n));
+  }
+  return static_cast<uint16_t>(n);
+}
+
+// Reads the {"<measure>": "reason"} object `key` of a feedback body as items of `outcome`.
+absl::Status ReadReasons(const Json& body, std::string_view key, wire::FeedbackOutcome outcome,
+                         std::vector<wire::FeedbackItem>* items) {
+  const auto it = body.find(key);
+  if (it == body.end()) return absl::OkStatus();
+  if (!it->is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: expected an object {\"<measure>\": \"reason\"}", key));
+  }
+  for (auto m = it->begin(); m != it->end(); ++m) {
+    const std::string what = absl::StrFormat("%s.%s", key, m.key());
+    SHIXIN_ASSIGN_OR_RETURN(const uint16_t measure, MeasureOf(Json(m.key()), what));
+    SHIXIN_ASSIGN_OR_RETURN(std::string reason, StringOf(m.value(), what, wire::kMaxReasonBytes));
+    items->push_back(wire::FeedbackItem{measure, outcome, std::move(reason)});
+  }
+  return absl::OkStatus();
+}
+
+// Returns the FEEDBACK request of a /v1/feedback body.
+absl::StatusOr<wire::FeedbackRequest> FeedbackRequestOf(const Json& body) {
+  SHIXIN_RETURN_IF_ERROR(
+      OnlyKnown(body, {"receipt", "operator", "applied", "notApplied", "cancelled"}));
+  wire::FeedbackRequest request;
+  SHIXIN_ASSIGN_OR_RETURN(request.receipt, Member(body, {"receipt", 0xFF}, true));
+  if (request.receipt.empty()) return absl::InvalidArgumentError("receipt: empty");
+  SHIXIN_ASSIGN_OR_RETURN(request.operator_id, Member(body, {"operator", wire::kMaxOperatorBytes}));
+  if (const auto applied = body.find("applied"); applied != body.end()) {
+    if (!applied->is_array()) {
+      return absl::InvalidArgumentError("applied: expected an array of measure numbers");
+    }
+    for (size_t i = 0; i < applied->size(); ++i) {
+      SHIXIN_ASSIGN_OR_RETURN(const uint16_t measure,
+                              MeasureOf((*applied)[i], absl::StrCat("applied[", i, "]")));
+      request.items.push_back(wire::FeedbackItem{measure, wire::FeedbackOutcome::kApplied});
+    }
+  }
+  SHIXIN_RETURN_IF_ERROR(
+      ReadReasons(body, "notApplied", wire::FeedbackOutcome::kNotApplied, &request.items));
+  SHIXIN_RETURN_IF_ERROR(
+      ReadReasons(body, "cancelled", wire::FeedbackOutcome::kCancelled, &request.items));
+  if (request.items.empty() || request.items.size() > wire::kMaxFeedbackItems) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%d measures; one feedback takes 1 to %d (applied, notApplied, "
+                        "cancelled)",
+                        request.items.size(), wire::kMaxFeedbackItems));
+  }
+  return request;
+}
+
+// Returns `text` with %XX escapes decoded (a path segment or a query value).
+std::string PercentDecoded(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && absl::ascii_isxdigit(text[i + 1]) &&
+        absl::ascii_isxdigit(text[i + 2])) {
+      const auto hex = [](char c) {
+        return absl::ascii_isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+      };
+      out.push_back(static_cast<char>(hex(text[i + 1]) << 4 | hex(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// Returns the value of parameter `name` in query string `query` ("" if absent).
+std::string QueryParam(std::string_view query, std::string_view name) {
+  for (std::string_view rest = query; !rest.empty();) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.substr(0, pair.find('=')) == name && pair.size() > name.size()) {
+      return PercentDecoded(pair.substr(name.size() + 1));
+    }
+  }
+  return "";
+}
+
+HttpReply JsonReply(std::string body) {
+  HttpReply reply;
+  reply.body = std::move(body);
+  return reply;
+}
+
+HttpReply MethodNotAllowed(std::string_view allow) {
+  HttpReply reply = JsonError(405, "method_not_allowed", absl::StrFormat("use %s", allow));
+  reply.headers.emplace_back("Allow", std::string(allow));
+  return reply;
+}
+
+}  // namespace
+
+HttpStatusCode HttpStatusOf(wire::Status status) {
+  using S = wire::Status;
+  switch (status) {
+    case S::kOk:
+      return {200, "ok"};
+    case S::kInvalidId:
+      return {400, "invalid_id"};
+    case S::kInvalidArgument:
+      return {400, "invalid_argument"};
+    case S::kOutOfRange:
+      return {400, "out_of_range"};
+    case S::kBadPayload:
+      return {400, "bad_payload"};
+    case S::kUnauthenticated:
+      return {401, "unauthenticated"};
+    case S::kPermissionDenied:
+      return {403, "permission_denied"};
+    case S::kNotFound:
+      return {404, "not_found"};
+    case S::kFrameTooLarge:
+      return {413, "frame_too_large"};
+    case S::kRateLimited:
+      return {429, "rate_limited"};
+    case S::kStaleRefused:
+      return {503, "stale_refused"};
+    case S::kBusy:
+      return {503, "busy"};
+    case S::kUnavailable:
+      return {503, "unavailable"};
+    case S::kAuditUnavailable:
+      return {503, "audit_unavailable"};
+    case S::kBadFrame:
+      return {500, "bad_frame"};
+    case S::kUnsupportedVersion:
+      return {500, "unsupported_version"};
+    case S::kUnknownOpcode:
+      return {500, "unknown_opcode"};
+    case S::kReloadFailed:
+      return {500, "reload_failed"};
+    case S::kInternal:
+      return {500, "internal"};
+  }
+  return {500, "internal"};
+}
+
+HttpReply WireErrorReply(wire::Status status, std::string_view message, uint32_t retry_after_ms) {
+  const HttpStatusCode s = HttpStatusOf(status);
+  HttpReply reply = JsonError(s.status, s.code, message);
+  if (status == wire::Status::kRateLimited) {
+    const uint32_t seconds = std::max<uint32_t>(1, (retry_after_ms + 999) / 1000);
+    reply.headers.emplace_back("Retry-After", absl::StrCat(seconds));
+  }
+  if (status == wire::Status::kUnauthenticated) {
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"shixind\"");
+  }
+  return reply;
+}
+
+JsonApi::JsonApi(const Handler* handler, Access* access)
+    : handler_(handler),
+      own_access_(access == nullptr ? Access::OpenMode() : nullptr),
+      access_(access != nullptr ? access : own_access_.get()) {}
+
+HttpReply JsonApi::Serve(const HttpRequest& request) const {
+  std::string_view path = request.target;
+  std::string_view query;
+  if (const size_t q = path.find('?'); q != std::string_view::npos) {
+    query = path.substr(q + 1);
+    path = path.substr(0, q);
+  }
+  constexpr std::string_view kSubjects = "/v1/subjects/";
+  const bool subject = path.substr(0, kSubjects.size()) == kSubjects &&
+                       path.size() > kSubjects.size() &&
+                       path.find('/', kSubjects.size()) == std::string_view::npos;
+  const bool post = path == "/v1/check" || path == "/v1/measures" || path == "/v1/feedback";
+  if (!subject && !post) {
+    return JsonError(
+        404, "not_found_path",
+        absl::StrCat("no such endpoint: ", std::string(path), " (see docs/openapi.yaml)"));
+  }
+  if (post && request.method != "POST") return MethodNotAllowed("POST");
+  if (subject && request.method != "GET") return MethodNotAllowed("GET");
+  // The epoch before the grant: a reload in between makes the handler look the grant up again.
+  Session session;
+  session.epoch = access_->epoch();
+  absl::StatusOr<std::shared_ptr<const Grant>> grant = Authenticate(request);
+  if (!grant.ok()) {
+    return WireErrorReply(wire::Status::kUnauthenticated, Std(grant.status().message()));
+  }
+  session.version = kApiVersion;
+  session.started = true;
+  session.grant = *std::move(grant);
+  if (subject) return Subject(request, path.substr(kSubjects.size()), query, session);
+  if (path == "/v1/check") return Check(request, session);
+  if (path == "/v1/measures") return Measures(request, session);
+  return Feedback(request, session);
+}
+
+absl::StatusOr<std::shared_ptr<const Grant>> JsonApi::Authenticate(
+    const HttpRequest& request) const {
+  if (access_->open()) return access_->Anonymous();
+  std::string_view value = Std(absl::StripAsciiWhitespace(Absl(request.authorization)));
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(Absl(value.substr(0, kScheme.size())), Absl(kScheme))) {
+    return absl::UnauthenticatedError(
+        "a bearer token is required: send Authorization: Bearer <token>");
+  }
+  value = Std(absl::StripLeadingAsciiWhitespace(Absl(value.substr(kScheme.size()))));
+  return access_->AuthenticateToken(value, request.peer->ip);
+}
+
+JsonApi::Answer JsonApi::Call(wire::Opcode op, std::string_view payload, const Peer& peer,
+                              Session& session) const {
+  // The request as a connection would have read it off the wire.
+  wire::FrameHeader h;
+  h.version = session.version;
+  h.opcode = static_cast<uint8_t>(op);
+  h.request_id = 1;
+  h.payload_size = static_cast<uint32_t>(payload.size());
+  std::string frame;
+  wire::AppendHeader(h, &frame);
+  frame.append(payload);
+  const wire::Decoded request = wire::DecodeFrame(frame, wire::kMaxPayloadLimit, session.version);
+  Answer answer;
+  if (request.result != wire::DecodeResult::kComplete) {  // over the protocol's payload limit
+    answer.header.status = static_cast<uint16_t>(wire::Status::kFrameTooLarge);
+    wire::EncodeError(request.message, &answer.payload);
+    return answer;
+  }
+  std::string out;
+  ReloadRequest unused;
+  const uint64_t ticket = session.audit_ticket;
+  handler_->Handle(request.header, request.payload, peer, &out, &unused, &session);
+  if (session.audit_ticket != ticket && !handler_->SyncAudit(session.audit_ticket).ok()) {
+    // The records are gone: the answer may not carry their receipts (Connection::SyncAudit).
+    session.audit_replay = true;
+    out.clear();
+    handler_->Handle(request.header, request.payload, peer, &out, &unused, &session);
+    session.audit_replay = false;
+  }
+  const wire::Decoded response = wire::DecodeFrame(out, wire::kMaxPayloadLimit, session.version);
+  if (response.result != wire::DecodeResult::kComplete) {
+    answer.header.status = static_cast<uint16_t>(wire::Status::kInternal);
+    wire::EncodeError("the handler's answer does not decode", &answer.payload);
+    return answer;
+  }
+  answer.header = response.header;
+  answer.payload = std::string(response.payload);
+  return answer;
+}
+
+HttpReply JsonApi::ErrorOf(const Answer& answer) {
+  const auto status = static_cast<wire::Status>(answer.header.status);
+  absl::StatusOr<wire::ErrorResponse> error =
+      wire::DecodeError(answer.payload, status, answer.header.version);
+  if (!error.ok()) return WireErrorReply(status, "(malformed error message)");
+  return WireErrorReply(status, error->message, error->retry_after_ms);
+}
+
+std::string JsonApi::WithList(std::string object, const Answer& answer) const {
+  const std::optional<uint64_t> version = handler_->ListVersion(answer.header.generation);
+  // The object's closing brace gives way to the list's fields.
+  if (!object.empty() && object.back() == '}') object.pop_back();
+  if (object.size() > 1) object.push_back(',');
+  absl::StrAppend(
+      &object,
+      "\"version\":", version ? absl::StrFormat("\"%016x\"", *version) : std::string("null"),
+      ",\"generation\":", answer.header.generation,
+      ",\"stale\":", (answer.header.flags & wire::kFlagStale) != 0 ? "true" : "false", "}");
+  return object;
+}
+
+HttpReply JsonApi::Check(const HttpRequest& request, Session& session) const {
+  std::variant<Json, HttpReply> body = ParseBody(request);
+  if (HttpReply* refused = std::get_if<HttpReply>(&body)) return std::move(*refused);
+  absl::StatusOr<wire::CheckRequest> check = CheckRequestOf(std::get<Json>(body));
+  if (!check.ok()) return BadRequest(std::string(check.status().message()));
+  std::string payload;
+  wire::Encode(*check, &payload, kApiVersion);
+  const Answer answer = Call(wire::Opcode::kCheck, payload, *request.peer, session);
+  if (answer.header.status != 0) return ErrorOf(answer);
+  wire::CheckResponseReader reader(answer.payload, kApiVersion);
+  std::string results = "{\"results\":[";
+  wire::CheckAnswer a;
+  for (size_t i = 0; reader.Next(&a); ++i) {
+    if (i > 0) results.push_back(',');
+    const std::string_view input = i < check->ids.size() ? check->ids[i] : std::string_view();
+    absl::StrAppend(&results, a.status == wire::CheckStatus::kInvalid
+                                  ? ErrorJson(input, a.error)
+                                  : CheckJson(CheckResultOf(a, input), a.receipt));
+  }
+  if (!reader.status().ok() || reader.count() != check->ids.size()) {
+    return JsonError(500, "internal", "the answer does not decode");
+  }
+  results += "]}";
+  return JsonReply(WithList(std::move(results), answer));
+}
+
+HttpReply JsonApi::Measures(const HttpRequest& request, Session& session) const {
+  std::variant<Json, HttpReply> body = ParseBody(request);
+  if (HttpReply* refused = std::get_if<HttpReply>(&body)) return std::move(*refused);
+  absl::StatusOr<wire::MeasuresRequest> measures = MeasuresRequestOf(std::get<Json>(body));
+  if (!measures.ok()) return BadRequest(std::string(measures.status().message()));
+  std::string payload;
+  wire::Encode(*measures, &payload, kApiVersion);
+  const Answer answer = Call(wire::Opcode::kMeasures, payload, *request.peer, session);
+  if (answer.header.status != 0) return ErrorOf(answer);
+  std::string receipt;
+  absl::StatusOr<MeasuresResult> result =
+      wire::DecodeMeasuresResponseAndReceipt(answer.payload, kApiVersion, &receipt);
+  if (!result.ok()) return JsonError(500, "internal", Std(result.status().message()));
+  return JsonReply(WithList(MeasuresJson(*result, receipt), answer));
+}
+
+HttpReply JsonApi::Subject(const HttpRequest& request, std::string_view id, std::string_view query,
+                           Session& session) const {
+  wire::DetailRequest detail;
+  detail.id = PercentDecoded(id);
+  if (detail.id.size() > wire::kMaxIdBytes) {
+    return BadRequest(absl::StrFormat("the ID: %d bytes exceed the limit of %d", detail.id.size(),
+                                      wire::kMaxIdBytes));
+  }
+  absl::StatusOr<int64_t> as_of = InstantOf("asOf", QueryParam(query, "asOf"));
+  if (!as_of.ok()) return BadRequest(std::string(as_of.status().message()));
+  detail.as_of = *as_of;
+  std::string payload;
+  wire::Encode(detail, &payload, kApiVersion);
+  const Answer answer = Call(wire::Opcode::kDetail, payload, *request.peer, session);
+  if (answer.header.status != 0) return ErrorOf(answer);
+  absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(answer.payload, kApiVersion);
+  if (!result.ok()) return JsonError(500, "internal", Std(result.status().message()));
+  return JsonReply(WithList(CheckJson(*result), answer));
+}
+
+HttpReply JsonApi::Feedback(const HttpRequest& request, Session& session) const {
+  std::variant<Json, HttpReply> body = ParseBody(request);
+  if (HttpReply* refused = std::get_if<HttpReply>(&body)) return std::move(*refused);
+  absl::StatusOr<wire::FeedbackRequest> feedback = FeedbackRequestOf(std::get<Json>(body));
+  if (!feedback.ok()) return BadRequest(std::string(feedback.status().message()));
+  std::string payload;
+  wire::Encode(*feedback, &payload);
+  const Answer answer = Call(wire::Opcode::kFeedback, payload, *request.peer, session);
+  if (answer.header.status != 0) return ErrorOf(answer);
+  absl::StatusOr<wire::FeedbackResponse> response = wire::DecodeFeedbackResponse(answer.payload);
+  if (!response.ok()) return JsonError(500, "internal", Std(response.status().message()));
+  return JsonReply(FeedbackJson(*feedback, *response));
+}
+
+}  // namespace shixin

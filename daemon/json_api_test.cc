@@ -1,0 +1,405 @@
+#include "daemon/json_api.h"
+
+#include <cerrno>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "audit/audit_test_util.h"
+#include "callers/callers_file.h"
+#include "callers/token.h"
+#include "core/masking.h"
+#include "daemon/auditor.h"
+#include "daemon/handler.h"
+#include "daemon/handler_test_util.h"
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+using handler_testing::Sample;
+using handler_testing::SourceDir;
+using Json = nlohmann::json;
+
+constexpr char kListed[] = "11010519491231002X";   // 张秀兰, two cases
+constexpr char kRelated[] = "230402197203140038";  // 陈海波, LR of a listed organisation
+constexpr char kUnlisted[] = "230402199001010015";
+constexpr char kUnlistedOrg[] = "912304216987123405";  // its director is listed
+constexpr char kListedDirector[] = "230402198503150611";
+constexpr char kInvalid[] = "110105194912310021";  // bad check character
+
+// A reply's body, parsed (discarded if it is not JSON).
+Json BodyOf(const HttpReply& reply) { return Json::parse(reply.body, nullptr, false); }
+
+// Returns the value of header `name` of `reply`, or "".
+std::string HeaderOf(const HttpReply& reply, std::string_view name) {
+  for (const auto& [key, value] : reply.headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+// The JSON API over a handler on the sample list: in open mode, or (WithCallers) with a
+// callers file of a full caller, a masked one, one without the detail scope, a tight one, and
+// (WithAudit) an audit.
+class JsonApiTest : public ::testing::Test {
+ protected:
+  JsonApiTest() {
+    config_.max_batch = 5;
+    dir_ = std::filesystem::temp_directory_path() /
+           absl::StrCat("json_api_test.", ::getpid(), ".", reinterpret_cast<uintptr_t>(this));
+    std::filesystem::create_directories(dir_);
+    holder_.Publish(Sample());
+  }
+  ~JsonApiTest() override { std::filesystem::remove_all(dir_); }
+
+  void Start() {
+    handler_ = std::make_unique<Handler>(
+        config_, &holder_, [] { return NowSeconds(); }, nullptr, access_.get(), auditor_.get());
+    api_ = std::make_unique<JsonApi>(handler_.get(), access_.get());
+  }
+
+  void WithCallers() {
+    std::vector<Caller> callers;
+    callers.push_back(MakeCaller("full", kAllScopes, View::kFull, 1000, 1000));
+    callers.push_back(MakeCaller("masked", kAllScopes, View::kMasked, 1000, 1000));
+    callers.push_back(MakeCaller("checker", ScopeBit(Scope::kCheck), View::kFull, 1000, 1000));
+    callers.push_back(MakeCaller("tight", ScopeBit(Scope::kCheck), View::kFull, 0.01, 2));
+    absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
+    ASSERT_TRUE(table.ok()) << table.status();
+    const std::string path = (dir_ / "callers.toml").string();
+    ASSERT_TRUE(WriteCallersFile(path, *table).ok());
+    absl::StatusOr<std::unique_ptr<Access>> access = Access::FromFile(path, Sample()->catalog);
+    ASSERT_TRUE(access.ok()) << access.status();
+    access_ = *std::move(access);
+  }
+
+  // An audit whose writes fail while ops_.error is set.
+  void WithAudit() {
+    config_.state_dir = (dir_ / "state").string();
+    config_.calendar_dir = SourceDir() + "/data/calendar";
+    audit::AuditLog::Options options;
+    options.file_ops = &ops_;
+    absl::StatusOr<std::unique_ptr<Auditor>> auditor = Auditor::Open(config_, options, nullptr);
+    ASSERT_TRUE(auditor.ok()) << auditor.status();
+    auditor_ = *std::move(auditor);
+  }
+
+  Caller MakeCaller(std::string id, ScopeSet scopes, View view, double rate, uint32_t burst) {
+    Caller c;
+    c.id = std::move(id);
+    c.name = "Caller " + c.id;
+    c.sector = "other";
+    c.scopes = scopes;
+    c.view = view;
+    c.rate = rate;
+    c.burst = burst;
+    tokens_[c.id] = *NewToken();
+    c.token_hashes = {HashToken(tokens_[c.id])};
+    return c;
+  }
+
+  // Serves `method` `target` with `body` as `caller` (its bearer token; "" none).
+  HttpReply Serve(std::string_view method, std::string_view target, std::string_view body = "",
+                  const std::string& caller = "",
+                  std::string_view content_type = "application/json") {
+    const std::string authorization = caller.empty() ? "" : "Bearer " + tokens_[caller];
+    return ServeRaw(method, target, body, authorization, content_type);
+  }
+  HttpReply ServeRaw(std::string_view method, std::string_view target, std::string_view body,
+                     std::string_view authorization,
+                     std::string_view content_type = "application/json") {
+    HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.authorization = authorization;
+    request.content_type = content_type;
+    request.body = body;
+    request.peer = &peer_;
+    return api_->Serve(request);
+  }
+
+  RcuThread rcu_;
+  audit::testing::FaultyOps ops_;
+  Config config_;
+  std::filesystem::path dir_;
+  SnapshotHolder holder_;
+  std::unique_ptr<Access> access_;
+  std::unique_ptr<Auditor> auditor_;
+  std::unique_ptr<Handler> handler_;
+  std::unique_ptr<JsonApi> api_;
+  std::map<std::string, std::string> tokens_;
+  Peer peer_{"192.0.2.7:4711", false, boost::asio::ip::make_address("192.0.2.7")};
+};
+
+TEST_F(JsonApiTest, CheckAnswersEachIdAsTheCliJsonDoes) {
+  Start();
+  const std::string body = absl::StrCat("{\"ids\":[\"", kListed, "\",\"", kUnlisted, "\",\"",
+                                        kInvalid, "\",\"", kRelated, "\"]}");
+  const HttpReply reply = Serve("POST", "/v1/check", body);
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  EXPECT_EQ(reply.content_type, "application/json");
+  const Json j = BodyOf(reply);
+  ASSERT_TRUE(j.is_object()) << reply.body;
+  ASSERT_EQ(j["results"].size(), 4u);
+  EXPECT_EQ(j["results"][0]["id"], kListed);
+  EXPECT_EQ(j["results"][0]["listed"], true);
+  EXPECT_EQ(j["results"][0]["name"], "张秀兰");
+  EXPECT_EQ(j["results"][1]["listed"], false);
+  EXPECT_EQ(j["results"][1]["related"], false);
+  EXPECT_EQ(j["results"][2]["input"], kInvalid);
+  EXPECT_TRUE(j["results"][2]["error"].is_string());
+  EXPECT_EQ(j["results"][3]["related"], true);
+  EXPECT_FALSE(j["results"][0].contains("receipt"));  // no audit
+  EXPECT_EQ(j["generation"], holder_.generation());
+  EXPECT_EQ(j["stale"], false);
+  ASSERT_TRUE(j["version"].is_string());
+  EXPECT_EQ(j["version"].get<std::string>().size(), 16u);
+}
+
+TEST_F(JsonApiTest, MeasuresAndSubjectAnswerAsTheCli) {
+  Start();
+  HttpReply reply =
+      Serve("POST", "/v1/measures", absl::StrCat("{\"id\":\"", kRelated, "\",\"asOf\":null}"));
+  EXPECT_EQ(reply.status, 400u) << reply.body;  // asOf must be a string
+  reply = Serve("POST", "/v1/measures", absl::StrCat("{\"id\":\"", kRelated, "\"}"));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  Json j = BodyOf(reply);
+  EXPECT_EQ(j["related"], true);
+  std::vector<int> numbers;
+  for (const Json& m : j["measures"]) numbers.push_back(m["no"].get<int>());
+  EXPECT_EQ(numbers, (std::vector<int>{26, 27, 29, 41, 46, 52}));
+  EXPECT_EQ(j["generation"], holder_.generation());
+
+  reply = Serve("POST", "/v1/measures",
+                absl::StrCat("{\"id\":\"", kRelated, "\",\"scenario\":\"no-such-scenario\"}"));
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "invalid_argument");
+
+  reply = Serve("GET", absl::StrCat("/v1/subjects/", kListed));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  j = BodyOf(reply);
+  EXPECT_EQ(j["name"], "张秀兰");
+  EXPECT_EQ(j["cases"].size(), 2u);
+
+  reply = Serve("GET", absl::StrCat("/v1/subjects/", kListed, "?asOf=1999-01-01T00%3A00%3A00Z"));
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "out_of_range");
+  reply = Serve("GET", absl::StrCat("/v1/subjects/", kListed, "?asOf=yesterday"));
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "invalid_argument");
+  reply = Serve("GET", absl::StrCat("/v1/subjects/", kInvalid));
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "invalid_id");
+}
+
+TEST_F(JsonApiTest, RoutesRefuseUnknownPathsAndMethods) {
+  Start();
+  HttpReply reply = Serve("GET", "/v1/nothing");
+  EXPECT_EQ(reply.status, 404u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "not_found_path");
+  reply = Serve("GET", "/v1/check");
+  EXPECT_EQ(reply.status, 405u);
+  EXPECT_EQ(HeaderOf(reply, "Allow"), "POST");
+  reply = Serve("POST", absl::StrCat("/v1/subjects/", kListed), "{}");
+  EXPECT_EQ(reply.status, 405u);
+  EXPECT_EQ(HeaderOf(reply, "Allow"), "GET");
+}
+
+TEST_F(JsonApiTest, BadBodiesAreRefusedPrecisely) {
+  Start();
+  const auto error = [&](std::string_view body, std::string_view type = "application/json") {
+    const HttpReply reply = Serve("POST", "/v1/check", body, "", type);
+    const Json j = BodyOf(reply);
+    return std::pair<unsigned, std::string>(
+        reply.status, j.contains("error") ? j["error"]["code"].get<std::string>() + ": " +
+                                                j["error"]["message"].get<std::string>()
+                                          : reply.body);
+  };
+  EXPECT_EQ(error("{\"ids\":[", "application/json").first, 400u);
+  EXPECT_EQ(error("{\"ids\":[").second, "bad_request: the body is not valid JSON");
+  EXPECT_EQ(error("", "application/json").second, "bad_request: the body is not valid JSON");
+  EXPECT_EQ(error("{\"ids\":[]}", "text/plain").first, 415u);
+  EXPECT_EQ(error("{\"ids\":[\"x\"]}", "").first, 415u);
+  EXPECT_EQ(error("{\"ids\":[\"" + std::string(kListed) + "\"]}", "Application/JSON; charset=utf-8")
+                .first,
+            200u);
+  EXPECT_EQ(error("[1]").second, "invalid_argument: the body must be a JSON object, not array");
+  EXPECT_EQ(error("{}").second, "invalid_argument: missing field \"ids\"");
+  EXPECT_EQ(error("{\"ids\":\"x\"}").second,
+            "invalid_argument: ids: expected an array of strings, got string");
+  EXPECT_EQ(error("{\"ids\":[1]}").second,
+            "invalid_argument: ids[0]: expected a string, got number");
+  EXPECT_EQ(error("{\"ids\":[\"a\"],\"extra\":1}").second,
+            "invalid_argument: unknown field \"extra\"");
+  EXPECT_EQ(error("{\"ids\":[\"a\"],\"matter\":\"" + std::string(65, 'm') + "\"}").second,
+            "invalid_argument: matter: 65 bytes exceed the limit of 64");
+  // Over the server's max_batch (5): the handler's own refusal.
+  EXPECT_EQ(error("{\"ids\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}").second,
+            "invalid_argument: CHECK of 6 IDs: send 1 to 5");
+  EXPECT_EQ(error("{\"ids\":[]}").first, 400u);
+}
+
+TEST_F(JsonApiTest, BearerTokensAuthenticateCallers) {
+  WithCallers();
+  Start();
+  const std::string body = absl::StrCat("{\"ids\":[\"", kListed, "\"]}");
+  HttpReply reply = Serve("POST", "/v1/check", body);
+  EXPECT_EQ(reply.status, 401u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "unauthenticated");
+  EXPECT_EQ(HeaderOf(reply, "WWW-Authenticate"), "Bearer realm=\"shixind\"");
+  reply = ServeRaw("POST", "/v1/check", body, "Bearer shx_wrong");
+  EXPECT_EQ(reply.status, 401u);
+  reply = ServeRaw("POST", "/v1/check", body, "Basic " + tokens_["full"]);
+  EXPECT_EQ(reply.status, 401u);
+  reply = ServeRaw("POST", "/v1/check", body, "bearer  " + tokens_["full"]);
+  EXPECT_EQ(reply.status, 200u) << reply.body;
+  reply = Serve("POST", "/v1/check", body, "full");
+  EXPECT_EQ(reply.status, 200u) << reply.body;
+  // 401 before the body is looked at.
+  EXPECT_EQ(Serve("POST", "/v1/check", "not json").status, 401u);
+}
+
+TEST_F(JsonApiTest, RepeatedWrongTokensHoldTheAddressOff) {
+  WithCallers();
+  Start();
+  const std::string body = absl::StrCat("{\"ids\":[\"", kListed, "\"]}");
+  std::string last;
+  for (int i = 0; i < 50; ++i) last = ServeRaw("POST", "/v1/check", body, "Bearer shx_no").body;
+  EXPECT_NE(last.find("too many failed authentications"), std::string::npos) << last;
+  EXPECT_EQ(Serve("POST", "/v1/check", body, "full").status, 401u);  // held off, even right
+}
+
+TEST_F(JsonApiTest, ScopesMaskingAndRatesAreTheBinaryPaths) {
+  WithCallers();
+  Start();
+  // A caller without the detail and measures scopes.
+  HttpReply reply = Serve("GET", absl::StrCat("/v1/subjects/", kListed), "", "checker");
+  EXPECT_EQ(reply.status, 403u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "permission_denied");
+  reply = Serve("POST", "/v1/measures", absl::StrCat("{\"id\":\"", kRelated, "\"}"), "checker");
+  EXPECT_EQ(reply.status, 403u);
+
+  // A masked caller: a related-only person's name is masked, a listed one's is not.
+  const std::string body = absl::StrCat("{\"ids\":[\"", kListed, "\",\"", kRelated, "\"]}");
+  const Json full = BodyOf(Serve("POST", "/v1/check", body, "full"));
+  const Json masked = BodyOf(Serve("POST", "/v1/check", body, "masked"));
+  ASSERT_EQ(masked["results"].size(), 2u) << masked.dump();
+  EXPECT_EQ(masked["results"][0]["name"], full["results"][0]["name"]);
+  EXPECT_EQ(masked["results"][1]["name"], MaskName(full["results"][1]["name"].get<std::string>()));
+  EXPECT_NE(masked["results"][1]["name"], full["results"][1]["name"]);
+
+  // A caller of burst 2: the third ID is over its rate.
+  reply = Serve("POST", "/v1/check",
+                absl::StrCat("{\"ids\":[\"", kListed, "\",\"", kListed, "\"]}"), "tight");
+  EXPECT_EQ(reply.status, 200u) << reply.body;
+  reply = Serve("POST", "/v1/check", absl::StrCat("{\"ids\":[\"", kListed, "\"]}"), "tight");
+  EXPECT_EQ(reply.status, 429u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "rate_limited");
+  int retry_after = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(HeaderOf(reply, "Retry-After"), &retry_after));
+  EXPECT_GE(retry_after, 1);
+}
+
+TEST_F(JsonApiTest, AnAuditedAnswerCarriesAReceiptForFeedback) {
+  WithCallers();
+  WithAudit();
+  Start();
+  HttpReply reply = Serve("POST", "/v1/check",
+                          absl::StrCat("{\"ids\":[\"", kListed, "\",\"", kUnlisted,
+                                       "\"],\"matter\":\"M-1\",\"operator\":\"op7\"}"),
+                          "full");
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  Json j = BodyOf(reply);
+  EXPECT_TRUE(j["results"][0]["receipt"].is_string()) << reply.body;
+  EXPECT_FALSE(j["results"][1].contains("receipt"));  // unlisted: nothing recorded
+
+  // An unlisted organisation, with its officers as the caller knows them.
+  reply = Serve(
+      "POST", "/v1/measures",
+      absl::StrCat("{\"id\":\"", kUnlistedOrg, "\",\"officers\":[{\"role\":\"director\",\"id\":\"",
+                   kListedDirector, "\"}],\"purpose\":\"loan\"}"),
+      "full");
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  EXPECT_FALSE(BodyOf(reply)["measures"].empty()) << reply.body;
+  reply = Serve("POST", "/v1/measures",
+                absl::StrCat("{\"id\":\"", kUnlistedOrg,
+                             "\",\"officers\":[{\"role\":\"boss\",\"id\":\"x\"}]}"),
+                "full");
+  EXPECT_EQ(BodyOf(reply)["error"]["message"], "officers[0]: unknown role \"boss\"");
+  reply = Serve("POST", "/v1/measures",
+                absl::StrCat("{\"id\":\"", kRelated, "\",\"purpose\":\"loan\"}"), "full");
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const std::string receipt = BodyOf(reply)["receipt"].get<std::string>();
+  ASSERT_FALSE(receipt.empty());
+
+  reply = Serve("POST", "/v1/feedback",
+                absl::StrCat("{\"receipt\":\"", receipt,
+                             "\",\"operator\":\"op7\",\"applied\":[41],\"notApplied\":{\"52\":"
+                             "\"no such asset\"},\"cancelled\":{\"29\":\"withdrawn\"}}"),
+                "full");
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  j = BodyOf(reply);
+  EXPECT_EQ(j["receipt"], receipt);
+  EXPECT_EQ(j["recorded"], 3);
+  EXPECT_TRUE(j["feedback_receipt"].is_string());
+  ASSERT_EQ(j["items"].size(), 3u);
+
+  reply = Serve("POST", "/v1/feedback", "{\"receipt\":\"nope-1-2\",\"applied\":[41]}", "full");
+  EXPECT_EQ(reply.status, 404u) << reply.body;
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "not_found");
+  reply = Serve("POST", "/v1/feedback", absl::StrCat("{\"receipt\":\"", receipt, "\"}"), "full");
+  EXPECT_EQ(reply.status, 400u);
+  reply =
+      Serve("POST", "/v1/feedback",
+            absl::StrCat("{\"receipt\":\"", receipt, "\",\"notApplied\":{\"x\":\"r\"}}"), "full");
+  EXPECT_EQ(BodyOf(reply)["error"]["message"], "notApplied.x: expected a measure number");
+  reply = Serve("POST", "/v1/feedback",
+                absl::StrCat("{\"receipt\":\"", receipt, "\",\"applied\":[\"41\", 0]}"), "full");
+  EXPECT_EQ(BodyOf(reply)["error"]["message"], "applied[1]: no measure 0");
+}
+
+TEST_F(JsonApiTest, AnAuditThatCannotBeWrittenGivesNoReceipts) {
+  WithAudit();
+  Start();
+  ops_.error = ENOSPC;
+  // The check is answered again without records (audit_replay): no receipt.
+  HttpReply reply = Serve("POST", "/v1/check", absl::StrCat("{\"ids\":[\"", kListed, "\"]}"));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  const Json j = BodyOf(reply);
+  EXPECT_EQ(j["results"][0]["listed"], true);
+  EXPECT_FALSE(j["results"][0].contains("receipt")) << reply.body;
+  // MEASURES fails closed (audit_required).
+  reply = Serve("POST", "/v1/measures", absl::StrCat("{\"id\":\"", kRelated, "\"}"));
+  EXPECT_EQ(reply.status, 503u) << reply.body;
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "audit_unavailable");
+  ops_.error = 0;
+}
+
+TEST(HttpStatusOfTest, MapsEveryWireStatus) {
+  EXPECT_EQ(HttpStatusOf(wire::Status::kRateLimited).status, 429u);
+  EXPECT_EQ(HttpStatusOf(wire::Status::kUnauthenticated).status, 401u);
+  EXPECT_EQ(HttpStatusOf(wire::Status::kPermissionDenied).status, 403u);
+  EXPECT_EQ(HttpStatusOf(wire::Status::kNotFound).status, 404u);
+  EXPECT_EQ(HttpStatusOf(wire::Status::kAuditUnavailable).status, 503u);
+  EXPECT_EQ(HttpStatusOf(wire::Status::kOutOfRange).status, 400u);
+  // Every code is the wire name in lower case.
+  for (uint16_t s = 1; s <= static_cast<uint16_t>(wire::Status::kAuditUnavailable); ++s) {
+    const auto status = static_cast<wire::Status>(s);
+    EXPECT_EQ(HttpStatusOf(status).code,
+              absl::AsciiStrToLower(std::string(wire::StatusName(status))));
+    EXPECT_GE(HttpStatusOf(status).status, 400u);
+  }
+  const HttpReply reply = WireErrorReply(wire::Status::kRateLimited, "slow down", 1500);
+  EXPECT_EQ(HeaderOf(reply, "Retry-After"), "2");
+  EXPECT_EQ(reply.body, R"({"error":{"code":"rate_limited","message":"slow down"}})");
+}
+
+}  // namespace
+}  // namespace shixin
