@@ -360,11 +360,10 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
   for (const std::string& id : ids) {
     SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
   }
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame,
-                          CallIdempotent(wire::Opcode::kCheck, [&](std::string* payload) {
-                            wire::Encode(wire::CheckRequest{ids, as_of, context}, payload,
-                                         version_);
-                          }));
+  SHIXIN_ASSIGN_OR_RETURN(
+      const Frame frame, CallIdempotent(wire::Opcode::kCheck, [&](std::string* payload) {
+        wire::Encode(wire::CheckRequest{ids, as_of, context}, payload, version_);
+      }));
   absl::StatusOr<std::vector<wire::CheckAnswer>> answers =
       wire::DecodeCheckResponse(frame.payload, version_);
   if (!answers.ok()) return BadResponse(answers.status());
@@ -396,10 +395,10 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
     if (s.ok()) s = CheckIdSize("an officer's ID", officer.second);
   }
   if (!s.ok()) return s;
-  SHIXIN_ASSIGN_OR_RETURN(
-      const Frame frame,
-      CallIdempotent(wire::Opcode::kMeasures,
-                     [&](std::string* payload) { wire::Encode(request, payload, version_); }));
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame,
+                          CallIdempotent(wire::Opcode::kMeasures, [&](std::string* payload) {
+                            wire::Encode(request, payload, version_);
+                          }));
   std::string receipt;
   absl::StatusOr<MeasuresResult> result =
       wire::DecodeMeasuresResponseAndReceipt(frame.payload, version_, &receipt);
@@ -412,11 +411,10 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
 absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id, int64_t as_of) {
   SHIXIN_RETURN_IF_ERROR(CheckAsOf("DETAIL", as_of, version_));
   SHIXIN_RETURN_IF_ERROR(CheckIdSize("the ID", id));
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame,
-                          CallIdempotent(wire::Opcode::kDetail, [&](std::string* payload) {
-                            wire::Encode(wire::DetailRequest{std::string(id), as_of}, payload,
-                                         version_);
-                          }));
+  SHIXIN_ASSIGN_OR_RETURN(
+      const Frame frame, CallIdempotent(wire::Opcode::kDetail, [&](std::string* payload) {
+        wire::Encode(wire::DetailRequest{std::string(id), as_of}, payload, version_);
+      }));
   absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame.payload, version_);
   if (!result.ok()) return BadResponse(result.status());
   return MakeReply(frame, *std::move(result));

@@ -256,9 +256,9 @@ class Client {
   uint64_t reconnects_ = 0;
   std::map<uint32_t, ListPosition> positions_;  // this connection's generations, by INFO
   std::optional<ListPosition> newest_;          // the newest position seen (no_going_back)
-  ssl_ctx_st* ssl_ctx_ = nullptr;     // TLS: owned
-  ssl_st* ssl_ = nullptr;             // TLS: owned
-  uint8_t version_ = wire::kVersion;  // the header's version: 1 until HELLO negotiates
+  ssl_ctx_st* ssl_ctx_ = nullptr;               // TLS: owned
+  ssl_st* ssl_ = nullptr;                       // TLS: owned
+  uint8_t version_ = wire::kVersion;            // the header's version: 1 until HELLO negotiates
   uint8_t max_version_ = wire::kMaxVersion;
   std::optional<wire::HelloResponse> hello_;  // the last HELLO answer, if one was sent
   absl::Duration timeout_ = absl::Seconds(10);

@@ -18,9 +18,9 @@ std::string Describe(const ListPosition& p) {
 }  // namespace
 
 ListPosition PositionOf(const wire::InfoResponse& info) {
-  return ListPosition{info.snapshot.source_time,
-                      std::max({info.snapshot.delta_sequence, info.deltas.base_sequence,
-                                info.deltas.sequence})};
+  return ListPosition{
+      info.snapshot.source_time,
+      std::max({info.snapshot.delta_sequence, info.deltas.base_sequence, info.deltas.sequence})};
 }
 
 absl::Status Client::Reconnect() {

@@ -637,11 +637,10 @@ TEST(ClientTest, StatusFromWireVersion3) {
   EXPECT_EQ(RetryAfter(StatusFromWire(wire::Status::kRateLimited, "x", 7)), absl::Milliseconds(7));
 }
 
-
 // Replicas (ClientOptions): a fake whose connections are numbered by their HELLO (1, 2, ...).
-// CHECK is answered (IDs starting with "1" listed) in version 2, with the connection's number as generation, except
-// that the CHECK numbers in `cut` get half their answer and the connection closed. INFO says
-// the connection's list is at delta `sequences[connection - 1]`.
+// CHECK is answered (IDs starting with "1" listed) in version 2, with the connection's number as
+// generation, except that the CHECK numbers in `cut` get half their answer and the connection
+// closed. INFO says the connection's list is at delta `sequences[connection - 1]`.
 struct ReplicaFake {
   std::vector<int> cut;
   std::vector<uint64_t> sequences = {10, 10, 10, 10};
@@ -748,7 +747,7 @@ TEST(ClientRetryTest, ReloadIsNeverRetried) {
 
 TEST(ClientRetryTest, AnOlderListIsAskedAgainElsewhere) {
   auto fake = std::make_shared<ReplicaFake>();
-  fake->cut = {2};                     // the second CHECK moves the client to connection 2
+  fake->cut = {2};                    // the second CHECK moves the client to connection 2
   fake->sequences = {10, 8, 12, 12};  // which is older; connection 3 is newer
   auto server = LoopbackServer::Start(
       AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
