@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Three shixind replicas on loopback behind HAProxy (docs/replicas.md).
 #
-#   scripts/replicas.sh start DIR     start r1 r2 r3 and haproxy; pid files and logs in DIR
+#   scripts/replicas.sh start DIR     start r1 r2 r3 and haproxy; pid files and logs in DIR (again:
+#                                     what is not running, on the ports of DIR/ports)
 #   scripts/replicas.sh status DIR    which processes run, each replica's generation and list
 #   scripts/replicas.sh refresh DIR   rolling refresh: SIGHUP each running replica in turn, each
 #                                     one after the previous one's new generation is serving
@@ -100,7 +101,8 @@ write_haproxy_cfg() {
 
 start() {
   mkdir -p "$dir"
-  write_ports >"$dir/ports"
+  # A second start in the same DIR starts what is not running, on the same ports.
+  [[ -f "$dir/ports" ]] || write_ports >"$dir/ports"
   # shellcheck disable=SC1091
   source "$dir/ports"
   local source_flags=(--data "${SHIXIN_DATA:-$root/data/sample}")
@@ -126,6 +128,10 @@ start() {
       exit 1
     fi
   done
+  if running "$dir/haproxy.pid"; then
+    echo "haproxy already runs (pid $(cat "$dir/haproxy.pid"))"
+    return
+  fi
   write_haproxy_cfg
   "$haproxy" -c -q -f "$dir/haproxy.cfg"
   "$haproxy" -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
