@@ -1,4 +1,5 @@
-// A synchronous client of shixind: one TCP connection, plain or TLS (OpenSSL), blocking calls
+// A synchronous client of shixind: one TCP connection at a time (a new one to retry a call
+// after a loss, ClientOptions), plain or TLS (OpenSSL), blocking calls
 // with a timeout, and raw frame access for pipelining (send many requests, then read the
 // responses by request id). Used by the CLI, the tests and the load tool.
 //
@@ -134,6 +135,7 @@ class Client {
   void set_timeout(absl::Duration timeout) { timeout_ = timeout; }
   // Sets the retry and no-going-back behaviour of later calls (ClientOptions).
   void set_options(const ClientOptions& options) { options_ = options; }
+  // Returns the options later calls follow.
   const ClientOptions& options() const { return options_; }
   // Returns how many times this client opened a new connection to retry a call.
   uint64_t reconnects() const { return reconnects_; }
@@ -250,7 +252,7 @@ class Client {
   TlsOptions tls_;
   absl::Duration connect_timeout_ = absl::Seconds(5);
   ClientOptions options_;
-  // The last HELLO's arguments, repeated on a new connection.
+  // The last HELLO's arguments, repeated on a new connection (the token is never logged).
   std::optional<std::pair<std::string, Credentials>> hello_args_;
   bool lost_ = false;  // the connection broke (EOF, reset) during the current call
   uint64_t reconnects_ = 0;

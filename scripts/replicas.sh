@@ -20,6 +20,8 @@
 #                          (default); tcp: a TCP connect to the binary port, for shixind builds
 #                          without http_listen
 # The ports used are written to DIR/ports (sourced by the other commands and by tests).
+# The ports and the check mode come from DIR/ports, sourced.
+# shellcheck disable=SC2154
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -11,6 +11,8 @@
 # SHIXIN_REPLICA_CHECK=tcp checks the binary ports instead of GET /readyz (shixind builds
 # without http_listen). Exit status 77 (skipped) without haproxy, or with the /readyz checks and
 # a shixind that has no --http-listen.
+# The ports and the check mode come from DIR/ports, sourced.
+# shellcheck disable=SC2154
 set -euo pipefail
 bin=$1
 seconds=${2:-8}
