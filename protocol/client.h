@@ -7,7 +7,6 @@
 #ifndef SHIXIN_PROTOCOL_CLIENT_H_
 #define SHIXIN_PROTOCOL_CLIENT_H_
 
-#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -15,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -100,7 +100,9 @@ struct ClientOptions {
 struct ListPosition {
   int64_t source_time = 0;
   uint64_t sequence = 0;
-  auto operator<=>(const ListPosition&) const = default;
+  bool operator<(const ListPosition& other) const {
+    return std::tie(source_time, sequence) < std::tie(other.source_time, other.sequence);
+  }
 };
 
 // Returns the position of the generation an INFO answer describes.
