@@ -93,6 +93,10 @@ flags:
   --tls             speak TLS to --server, verifying its certificate (and its name or IP)
   --ca FILE         with --tls: PEM CAs that sign the server's certificate [the system's]
   --cert FILE       with --tls: a client certificate (PEM) for mutual TLS, with --key FILE
+  --no-retry        server mode: do not ask CHECK, MEASURES or DETAIL again on a new connection
+                    after the connection was lost (by default they are, once; never FEEDBACK)
+  --no-going-back   server mode: refuse an answer from an older list than one already seen
+                    (replicas behind a balancer; asked once more elsewhere first; docs/replicas.md)
   --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)

@@ -43,6 +43,8 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
   auto client = Client::Connect(*flags.Get("server"), *tls, absl::Milliseconds(*timeout_ms));
   if (!client.ok()) return client;
   (*client)->set_timeout(absl::Milliseconds(*timeout_ms));
+  (*client)->set_options(ClientOptions{.retry_idempotent = !flags.Has("no-retry"),
+                                       .no_going_back = flags.Has("no-going-back")});
   // Version 2 carries the listing stretch, the cases' history fields and --as-of; version 3
   // the credentials; version 4 the request context, receipts and FEEDBACK.
   absl::StatusOr<Reply<wire::HelloResponse>> hello = (*client)->Hello("shixin-cli", *credentials);

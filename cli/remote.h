@@ -18,10 +18,14 @@ namespace shixin {
 
 // The flags every --server command takes besides --server: --timeout-ms, the caller's
 // credentials (--caller ID, --token-file FILE; never a token on the command line, which `ps`
-// shows) and TLS (--tls, --ca FILE, --cert FILE, --key FILE).
-inline constexpr FlagSpec kConnectFlags[] = {
-    {"server", true}, {"timeout-ms", true}, {"caller", true}, {"token-file", true},
-    {"tls", false},   {"ca", true},         {"cert", true},   {"key", true}};
+// shows), TLS (--tls, --ca FILE, --cert FILE, --key FILE) and replicas (--no-retry: no second
+// try of CHECK, MEASURES or DETAIL on a new connection after a loss; --no-going-back: refuse
+// an answer from an older list than one already seen; ClientOptions).
+inline constexpr FlagSpec kConnectFlags[] = {{"server", true},    {"timeout-ms", true},
+                                             {"caller", true},    {"token-file", true},
+                                             {"tls", false},      {"ca", true},
+                                             {"cert", true},      {"key", true},
+                                             {"no-retry", false}, {"no-going-back", false}};
 
 // Returns the credentials of --caller with the token of --token-file (its first line, without
 // surrounding white space) or else of `env_token` (SHIXIN_TOKEN's value, or null); none without

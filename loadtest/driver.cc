@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,8 +62,9 @@ struct Pending {
   uint32_t request_id;
   uint16_t n;  // IDs
   bool measures;
-  uint64_t seq;  // SwapTracker::seq() when sent
-  int64_t t0;    // when due (open loop) or sent (closed loop)
+  uint64_t seq;          // SwapTracker::seq() when sent
+  int64_t t0;            // when due (open loop) or sent (closed loop)
+  bool retried = false;  // sent again on a new connection (RunConfig::reconnect)
 };
 
 struct Expect {
@@ -114,6 +117,11 @@ class Loop {
   void Read(Conn* conn);
   void Complete(Conn* conn, const ParsedResponse& r, int64_t now);
   void Kill(Conn* conn, const std::string& why);
+  // Opens `conn` again and sends its pending requests once more (those sent twice are errors).
+  // Returns false if the connection or its handshake fails.
+  bool Reconnect(Conn* conn);
+  // Opens a connection for conns_[i] and registers it with epoll.
+  absl::Status Connect(size_t i);
   void Sample(const std::string& what) {
     if (r_.samples.size() < kMaxSamples) r_.samples.push_back(what);
   }
@@ -145,19 +153,25 @@ absl::Status Loop::Open() {
   const int n = c_.shape.connections / c_.shape.threads +
                 (index_ < c_.shape.connections % c_.shape.threads ? 1 : 0);
   conns_.resize(n);
-  for (int i = 0; i < n; ++i) {
-    Conn& conn = conns_[i];
-    absl::StatusOr<int> fd = ConnectTcp(c_.address);
-    if (!fd.ok()) return fd.status();
-    conn.fd = *fd;
-    conn.codec = c_.codec();
-    SHIXIN_RETURN_IF_ERROR(conn.codec->Handshake(conn.fd));
-    fcntl(conn.fd, F_SETFL, fcntl(conn.fd, F_GETFL) | O_NONBLOCK);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u32 = i;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, conn.fd, &ev);
-  }
+  for (int i = 0; i < n; ++i) SHIXIN_RETURN_IF_ERROR(Connect(i));
+  return absl::OkStatus();
+}
+
+absl::Status Loop::Connect(size_t i) {
+  Conn& conn = conns_[i];
+  absl::StatusOr<int> fd = ConnectTcp(c_.address);
+  if (!fd.ok()) return fd.status();
+  conn.fd = *fd;
+  if (!conn.codec) conn.codec = c_.codec();
+  // The handshake blocks: bound it, so that a lost server does not hang the thread.
+  const timeval hello_timeout{5, 0};
+  setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &hello_timeout, sizeof(hello_timeout));
+  SHIXIN_RETURN_IF_ERROR(conn.codec->Handshake(conn.fd));
+  fcntl(conn.fd, F_SETFL, fcntl(conn.fd, F_GETFL) | O_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = static_cast<uint32_t>(i);
+  epoll_ctl(ep_, EPOLL_CTL_ADD, conn.fd, &ev);
   return absl::OkStatus();
 }
 
@@ -245,6 +259,15 @@ void Loop::Flush(Conn* conn) {
 
 void Loop::Kill(Conn* conn, const std::string& why) {
   if (conn->dead) return;
+  epoll_ctl(ep_, EPOLL_CTL_DEL, conn->fd, nullptr);
+  close(conn->fd);
+  conn->fd = -1;
+  conn->in.clear();
+  conn->in_off = 0;
+  conn->out.clear();
+  conn->out_off = 0;
+  conn->want_write = false;
+  if (c_.reconnect && Reconnect(conn)) return;
   conn->dead = true;
   Sample(absl::StrFormat("connection lost (%s) with %d requests in flight", why,
                          conn->pending.size()));
@@ -252,9 +275,43 @@ void Loop::Kill(Conn* conn, const std::string& why) {
   in_flight_ -= conn->pending.size();
   conn->pending.clear();
   conn->expect.clear();
-  epoll_ctl(ep_, EPOLL_CTL_DEL, conn->fd, nullptr);
-  close(conn->fd);
-  conn->fd = -1;
+}
+
+bool Loop::Reconnect(Conn* conn) {
+  if (absl::Status s = Connect(static_cast<size_t>(conn - conns_.data())); !s.ok()) {
+    if (conn->fd >= 0) close(conn->fd);
+    conn->fd = -1;
+    Sample(absl::StrFormat("reconnection failed: %s", s.message()));
+    return false;
+  }
+  ++r_.reconnects;
+  std::deque<Pending> pending;
+  std::deque<Expect> expect;
+  pending.swap(conn->pending);
+  expect.swap(conn->expect);
+  for (Pending& p : pending) {
+    const auto first = expect.begin();
+    if (p.retried) {  // lost twice: an error at the application
+      ++r_.errors;
+      --in_flight_;
+      Sample(absl::StrFormat("request %d lost on two connections", p.request_id));
+      expect.erase(first, first + p.n);
+      continue;
+    }
+    p.retried = true;
+    ids_.clear();
+    for (size_t i = 0; i < p.n; ++i) ids_.push_back(first[i].id);
+    if (p.measures) {
+      conn->codec->AppendMeasures(p.request_id, *ids_[0], &conn->out);
+    } else {
+      conn->codec->AppendCheck(p.request_id, ids_.data(), p.n, &conn->out);
+    }
+    conn->expect.insert(conn->expect.end(), first, first + p.n);
+    expect.erase(first, first + p.n);
+    conn->pending.push_back(p);
+    ++r_.retried;
+  }
+  return true;
 }
 
 Second& Loop::SecondAt(int64_t now) {

@@ -117,6 +117,9 @@ struct RunConfig {
   int64_t drain_ns = 5'000'000'000;        // how long to wait for answers after the end
   bool per_second_histograms = false;
   uint64_t seed = 1;
+  // A lost connection is opened again (HELLO repeated) and its unanswered requests sent once
+  // more on it, as the C++ client retries (docs/replicas.md); a request lost twice is an error.
+  bool reconnect = false;
 };
 
 struct Second {
@@ -146,6 +149,8 @@ struct ThreadResult {
   uint64_t swap_wrong = 0;
   uint64_t swap_answers = 0;  // IDs answered during swaps, measured or not
   uint64_t unsent = 0;        // open loop: requests due but never sent (the client fell behind)
+  uint64_t reconnects = 0;    // connections opened again after a loss (RunConfig::reconnect)
+  uint64_t retried = 0;       // requests sent again on them
   int64_t last_send_ns = 0;
   std::vector<Second> seconds;         // by completion time, from start_ns
   std::vector<std::string> samples;    // the first errors and wrong answers, described

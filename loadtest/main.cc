@@ -73,6 +73,9 @@ ABSL_FLAG(std::string, json, "", "write the summary as JSON to this file (-: sta
 ABSL_FLAG(std::string, timeseries, "", "write one line per second to this file");
 ABSL_FLAG(std::string, plot, "", "plot latency over time to FILE.png or FILE.svg (gnuplot)");
 ABSL_FLAG(std::string, label, "", "a name for the run in the summaries");
+ABSL_FLAG(bool, reconnect, false,
+          "open a lost connection again (HELLO repeated) and send its unanswered requests once "
+          "more, as the C++ client retries; a request lost twice is an error");
 ABSL_FLAG(bool, quiet, false, "no progress lines on standard error");
 ABSL_FLAG(bool, load, false, "with --redis: SET every listed subject of --data, then stop");
 ABSL_FLAG(std::string, feed_deltas, "",
@@ -136,6 +139,7 @@ absl::StatusOr<Settings> ReadSettings() {
                absl::GetFlag(FLAGS_touched), absl::GetFlag(FLAGS_measures)};
   c.requests = absl::GetFlag(FLAGS_requests);
   c.seed = absl::GetFlag(FLAGS_seed);
+  c.reconnect = absl::GetFlag(FLAGS_reconnect);
   s.duration = absl::GetFlag(FLAGS_duration);
   s.warmup = absl::GetFlag(FLAGS_warmup);
   s.reload_every = absl::GetFlag(FLAGS_reload_every);

@@ -65,6 +65,8 @@ void MergeResults(std::vector<ThreadResult>* results, Report* r) {
     r->swap_wrong += t.swap_wrong;
     r->swap_answers += t.swap_answers;
     r->unsent += t.unsent;
+    r->reconnects += t.reconnects;
+    r->retried += t.retried;
     for (std::string& s : t.samples) {
       if (r->samples.size() < 10) r->samples.push_back(std::move(s));
     }
@@ -99,6 +101,10 @@ std::string TextSummary(const Report& r) {
       "  %.1f s measured: %d requests (%.0f/s), %d IDs (%.0f/s); errors %d, wrong answers %d", secs,
       r.requests, r.requests / secs, r.ids, r.ids / secs, r.errors, r.wrong);
   if (r.unsent > 0) out += absl::StrFormat(", %d due but never sent (client behind)", r.unsent);
+  if (r.reconnects > 0) {
+    out += absl::StrFormat("; %d connections lost and opened again, %d requests sent again",
+                           r.reconnects, r.retried);
+  }
   out += "\n  latency " + LatencyText(r.all) + "\n";
   if (!r.windows.empty()) {
     double swap_secs = 0;
@@ -164,6 +170,8 @@ std::string JsonSummary(const Report& r) {
       {"errors", r.errors},
       {"wrong", r.wrong},
       {"unsent", r.unsent},
+      {"reconnects", r.reconnects},
+      {"retried", r.retried},
       {"latency_us", LatencyJson(r.all)},
       {"swap",
        {{"refresh", d.refresh},

@@ -40,11 +40,11 @@ TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{
-                      "label",        "target",   "address", "mode",           "rate",
-                      "connections",  "depth",    "batch",   "threads",        "mix",
-                      "seconds",      "requests", "ids",     "throughput_rps", "throughput_ids",
-                      "errors",       "wrong",    "unsent",  "latency_us",     "swap",
-                      "outside_swap", "samples"}));
+                      "label",       "target",   "address",      "mode",           "rate",
+                      "connections", "depth",    "batch",        "threads",        "mix",
+                      "seconds",     "requests", "ids",          "throughput_rps", "throughput_ids",
+                      "errors",      "wrong",    "unsent",       "reconnects",     "retried",
+                      "latency_us",  "swap",     "outside_swap", "samples"}));
   EXPECT_EQ(j["label"], "d16 \"quoted\"\n");
   EXPECT_EQ(j["mode"], "open");
   EXPECT_EQ(j["rate"], 20000);

@@ -84,6 +84,7 @@ absl::Status Client::SendAll(std::string_view bytes) {
   while (!bytes.empty()) {
     absl::StatusOr<size_t> n = SendSome(bytes, deadline);
     if (!n.ok()) {
+      lost_ = !absl::IsDeadlineExceeded(n.status());
       Close();  // part of a frame may be out: the stream cannot be resumed
       return n.status();
     }
@@ -147,10 +148,12 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
     buffer_.resize(old + (n.ok() ? *n : 0));
     if (absl::IsDeadlineExceeded(n.status())) return n.status();
     if (!n.ok()) {
+      lost_ = true;
       Close();
       return n.status();
     }
     if (*n == 0) {
+      lost_ = true;
       Close();
       return absl::UnavailableError("connection closed by the server");
     }
@@ -336,6 +339,7 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client
   }
   version_ = response->version;
   hello_ = *response;
+  hello_args_.emplace(std::string(client_name), credentials);
   return MakeReply(frame, *std::move(response));
 }
 
@@ -356,9 +360,10 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
   for (const std::string& id : ids) {
     SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
   }
-  std::string payload;
-  wire::Encode(wire::CheckRequest{ids, as_of, context}, &payload, version_);
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kCheck, payload));
+  SHIXIN_ASSIGN_OR_RETURN(
+      const Frame frame, CallIdempotent(wire::Opcode::kCheck, [&](std::string* payload) {
+        wire::Encode(wire::CheckRequest{ids, as_of, context}, payload, version_);
+      }));
   absl::StatusOr<std::vector<wire::CheckAnswer>> answers =
       wire::DecodeCheckResponse(frame.payload, version_);
   if (!answers.ok()) return BadResponse(answers.status());
@@ -390,9 +395,10 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
     if (s.ok()) s = CheckIdSize("an officer's ID", officer.second);
   }
   if (!s.ok()) return s;
-  std::string payload;
-  wire::Encode(request, &payload, version_);
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kMeasures, payload));
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame,
+                          CallIdempotent(wire::Opcode::kMeasures, [&](std::string* payload) {
+                            wire::Encode(request, payload, version_);
+                          }));
   std::string receipt;
   absl::StatusOr<MeasuresResult> result =
       wire::DecodeMeasuresResponseAndReceipt(frame.payload, version_, &receipt);
@@ -405,9 +411,10 @@ absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresReque
 absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id, int64_t as_of) {
   SHIXIN_RETURN_IF_ERROR(CheckAsOf("DETAIL", as_of, version_));
   SHIXIN_RETURN_IF_ERROR(CheckIdSize("the ID", id));
-  std::string payload;
-  wire::Encode(wire::DetailRequest{std::string(id), as_of}, &payload, version_);
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kDetail, payload));
+  SHIXIN_ASSIGN_OR_RETURN(
+      const Frame frame, CallIdempotent(wire::Opcode::kDetail, [&](std::string* payload) {
+        wire::Encode(wire::DetailRequest{std::string(id), as_of}, payload, version_);
+      }));
   absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame.payload, version_);
   if (!result.ok()) return BadResponse(result.status());
   return MakeReply(frame, *std::move(result));

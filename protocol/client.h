@@ -1,4 +1,5 @@
-// A synchronous client of shixind: one TCP connection, plain or TLS (OpenSSL), blocking calls
+// A synchronous client of shixind: one TCP connection at a time (a new one to retry a call
+// after a loss, ClientOptions), plain or TLS (OpenSSL), blocking calls
 // with a timeout, and raw frame access for pipelining (send many requests, then read the
 // responses by request id). Used by the CLI, the tests and the load tool.
 //
@@ -7,10 +8,14 @@
 #define SHIXIN_PROTOCOL_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -76,6 +81,33 @@ absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& ca
                                             const std::optional<std::string>& token_file,
                                             const char* env_token);
 
+// What a Client does beyond one call on one connection, for replicas behind a load balancer
+// (docs/replicas.md).
+struct ClientOptions {
+  // CHECK, MEASURES and DETAIL are sent once more, on a new connection to the same address
+  // (with the HELLO of the first), when the connection is lost (EOF, reset, broken pipe) before
+  // their whole answer arrived. Never RELOAD or FEEDBACK, nor after a timeout or a fatal status.
+  bool retry_idempotent = true;
+  // Refuse an answer of CHECK, MEASURES or DETAIL from an older list than the newest this
+  // client has seen (ListPosition): it is asked once more on a new connection (another replica,
+  // behind a balancer), then the call fails with FailedPrecondition ("no going back: ...").
+  bool no_going_back = false;
+};
+
+// Where a replica's list stands, in the order one writer produces lists: the source time of
+// the base (kept by compaction), then the last delta in it (max of INFO's base_sequence and
+// sequence; version 1: the base's). Generations are per process and cannot be compared.
+struct ListPosition {
+  int64_t source_time = 0;
+  uint64_t sequence = 0;
+  bool operator<(const ListPosition& other) const {
+    return std::tie(source_time, sequence) < std::tie(other.source_time, other.sequence);
+  }
+};
+
+// Returns the position of the generation an INFO answer describes.
+ListPosition PositionOf(const wire::InfoResponse& info);
+
 // A raw response frame.
 struct Frame {
   wire::FrameHeader header;
@@ -103,6 +135,14 @@ class Client {
 
   // Sets the timeout of each later call (default 10 s).
   void set_timeout(absl::Duration timeout) { timeout_ = timeout; }
+  // Sets the retry and no-going-back behaviour of later calls (ClientOptions).
+  void set_options(const ClientOptions& options) { options_ = options; }
+  // Returns the options later calls follow.
+  const ClientOptions& options() const { return options_; }
+  // Returns how many times this client opened a new connection to retry a call.
+  uint64_t reconnects() const { return reconnects_; }
+  // Returns the newest list position seen with no_going_back, if any.
+  const std::optional<ListPosition>& newest_position() const { return newest_; }
 
   // Typed calls. A response with a non-zero status becomes an error whose message starts with
   // the status name (e.g. "INVALID_ID: ..."); its code follows the status (InvalidArgument for
@@ -131,7 +171,9 @@ class Client {
   // receipts (CheckAnswerCopy::receipt, Reply::receipt). Feedback() needs version 4
   // (FailedPrecondition) and items that pass wire::CheckFeedbackItems() (InvalidArgument); the
   // server answers NOT_FOUND (NotFound) for an unknown receipt and AUDIT_UNAVAILABLE
-  // (Unavailable) when it cannot record it.
+  // (Unavailable) when it cannot record it. Check(), Measures() and Detail() are retried and
+  // judged by list position as set_options() says (ClientOptions); a retry whose new connection
+  // cannot be opened returns the connection's loss, naming the reconnection's error.
   absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name,
                                                    const Credentials& credentials = {});
   absl::StatusOr<Reply<bool>> Ping();
@@ -180,10 +222,20 @@ class Client {
   std::string tls_version() const;
 
  private:
-  explicit Client(int fd) : fd_(fd) {}
+  Client(int fd, std::string_view address, const TlsOptions& tls, absl::Duration timeout)
+      : fd_(fd), address_(address), tls_(tls), connect_timeout_(timeout) {}
   // Sends a request with a fresh id and reads the frame answering it, which must come next.
   // Returns the frame if its status is OK, else the error (StatusFromWire).
   absl::StatusOr<Frame> Call(wire::Opcode op, std::string_view payload);
+  // Call() for CHECK, MEASURES and DETAIL: `encode` writes the payload in version_; retried on
+  // a new connection as ClientOptions says (client_retry.cc).
+  absl::StatusOr<Frame> CallIdempotent(wire::Opcode op,
+                                       const std::function<void(std::string*)>& encode);
+  // Opens a new connection to address_ and repeats the last HELLO on it.
+  absl::Status Reconnect();
+  // Returns an error if the answer of `generation` comes from an older list than the newest
+  // seen (`*older` set), or if INFO cannot tell its position; maps generations by INFO.
+  absl::Status CheckNotOlder(wire::Opcode op, uint32_t generation, bool* older);
   absl::StatusOr<Frame> ReceiveFrameBy(absl::Time deadline);
   void Close();
   // Sets up TLS on fd_ and runs the handshake by `deadline`.
@@ -198,9 +250,19 @@ class Client {
   absl::StatusOr<size_t> ReceiveSome(char* data, size_t size, absl::Time deadline);
 
   int fd_ = -1;
-  ssl_ctx_st* ssl_ctx_ = nullptr;     // TLS: owned
-  ssl_st* ssl_ = nullptr;             // TLS: owned
-  uint8_t version_ = wire::kVersion;  // the header's version: 1 until HELLO negotiates
+  std::string address_;  // of Connect(), for a retry's new connection
+  TlsOptions tls_;
+  absl::Duration connect_timeout_ = absl::Seconds(5);
+  ClientOptions options_;
+  // The last HELLO's arguments, repeated on a new connection (the token is never logged).
+  std::optional<std::pair<std::string, Credentials>> hello_args_;
+  bool lost_ = false;  // the connection broke (EOF, reset) during the current call
+  uint64_t reconnects_ = 0;
+  std::map<uint32_t, ListPosition> positions_;  // this connection's generations, by INFO
+  std::optional<ListPosition> newest_;          // the newest position seen (no_going_back)
+  ssl_ctx_st* ssl_ctx_ = nullptr;               // TLS: owned
+  ssl_st* ssl_ = nullptr;                       // TLS: owned
+  uint8_t version_ = wire::kVersion;            // the header's version: 1 until HELLO negotiates
   uint8_t max_version_ = wire::kMaxVersion;
   std::optional<wire::HelloResponse> hello_;  // the last HELLO answer, if one was sent
   absl::Duration timeout_ = absl::Seconds(10);

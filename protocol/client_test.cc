@@ -12,7 +12,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "core/scope.h"
 #include "gtest/gtest.h"
 
@@ -45,7 +47,7 @@ std::string ErrorResponse(const FrameHeader& request, wire::Status status, std::
 
 // A one-thread server on a loopback address and an ephemeral port. Each request frame goes to
 // the handler, whose return value is sent back as is (empty: nothing is sent; kClose: the
-// connection is closed).
+// connection is closed; kClose followed by bytes: they are sent, then the connection closed).
 class LoopbackServer {
  public:
   using Handler = std::function<std::string(const FrameHeader&, std::string_view payload)>;
@@ -120,7 +122,11 @@ class LoopbackServer {
         ++requests_;
         std::string reply = handler_(d.header, d.payload);
         buffer.erase(0, d.consumed);
-        if (reply == kClose) break;
+        if (reply.starts_with(kClose)) {
+          const std::string_view rest = std::string_view(reply).substr(sizeof(kClose) - 1);
+          if (!rest.empty()) send(conn, rest.data(), rest.size(), MSG_NOSIGNAL);
+          break;
+        }
         if (!reply.empty()) send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
         continue;
       }
@@ -499,7 +505,6 @@ TEST(ClientTest, NegotiatesVersion2AndAsksAsOf) {
   auto hello = client->Hello("client_test");
   ASSERT_TRUE(hello.ok()) << hello.status();
   EXPECT_EQ(hello->value.version, 2);
-  EXPECT_EQ(client->version(), 2);
 
   auto check = client->Check({"11010519491231002X"}, 5000);
   ASSERT_TRUE(check.ok()) << check.status();
@@ -630,6 +635,155 @@ TEST(ClientTest, StatusFromWireVersion3) {
   EXPECT_TRUE(absl::IsResourceExhausted(limited));
   EXPECT_EQ(RetryAfter(limited), std::nullopt);  // versions 1 and 2: only the text
   EXPECT_EQ(RetryAfter(StatusFromWire(wire::Status::kRateLimited, "x", 7)), absl::Milliseconds(7));
+}
+
+// Replicas (ClientOptions): a fake whose connections are numbered by their HELLO (1, 2, ...).
+// CHECK is answered (IDs starting with "1" listed) in version 2, with the connection's number as
+// generation, except that the CHECK numbers in `cut` get half their answer and the connection
+// closed. INFO says the connection's list is at delta `sequences[connection - 1]`.
+struct ReplicaFake {
+  std::vector<int> cut;
+  std::vector<uint64_t> sequences = {10, 10, 10, 10};
+  std::atomic<int> hellos{0};
+  std::atomic<int> checks{0};
+
+  std::string operator()(const FrameHeader& h, std::string_view payload) {
+    const auto op = static_cast<Opcode>(h.opcode);
+    const int connection = std::max(1, hellos.load() + (op == Opcode::kHello ? 1 : 0));
+    const auto generation = static_cast<uint32_t>(connection);
+    if (op == Opcode::kHello) {
+      ++hellos;
+      std::string out;
+      wire::Encode(wire::HelloResponse{2, 0, 1 << 20, 1000, 64, "fake/1", "hegang-2018"}, &out);
+      return Respond(h, out, wire::Status::kOk, wire::kFlagResponse, generation);
+    }
+    if (op == Opcode::kInfo) {
+      wire::InfoResponse info;
+      info.generation = generation;
+      info.snapshot.source_time = 1700000000;
+      info.deltas.sequence = sequences[std::min<size_t>(connection, sequences.size()) - 1];
+      std::string out;
+      wire::Encode(info, &out, h.version);
+      return Respond(h, out, wire::Status::kOk, wire::kFlagResponse, generation);
+    }
+    if (op == Opcode::kCheck) {
+      const int n = ++checks;
+      absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload, h.version);
+      if (!request.ok()) return ErrorResponse(h, wire::Status::kBadPayload, "bad CHECK");
+      std::string out;
+      wire::AppendCheckCount(static_cast<uint16_t>(request->ids.size()), &out);
+      for (const std::string& id : request->ids) {
+        wire::CheckAnswer a;
+        a.id = id;
+        a.status = id.starts_with("1") ? wire::CheckStatus::kListed : wire::CheckStatus::kUnlisted;
+        wire::AppendCheckAnswer(a, &out, h.version);
+      }
+      std::string reply = Respond(h, out, wire::Status::kOk, wire::kFlagResponse, generation);
+      if (std::find(cut.begin(), cut.end(), n) != cut.end()) {
+        return LoopbackServer::kClose + reply.substr(0, reply.size() / 2);
+      }
+      return reply;
+    }
+    if (op == Opcode::kReload) return LoopbackServer::kClose + std::string("\x53\x58");
+    return FakeShixind(h, payload);
+  }
+};
+
+std::unique_ptr<Client> HelloClient(const LoopbackServer& server, const ClientOptions& options) {
+  std::unique_ptr<Client> client = MustConnect(server.address());
+  if (client == nullptr) return nullptr;
+  client->set_options(options);
+  EXPECT_TRUE(client->Hello("replica-test").ok());
+  return client;
+}
+
+TEST(ClientRetryTest, CheckIsRetriedOnceOnANewConnectionWithHello) {
+  auto fake = std::make_shared<ReplicaFake>();
+  fake->cut = {1};
+  auto server = LoopbackServer::Start(
+      AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = HelloClient(*server, ClientOptions{});
+  ASSERT_NE(client, nullptr);
+  auto check = client->Check({"11010519491231002X"});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  EXPECT_EQ(check->generation, 2u);  // answered on the second connection
+  EXPECT_EQ(fake->hellos, 2);        // which said HELLO first, as the first did
+  EXPECT_EQ(client->reconnects(), 1u);
+}
+
+TEST(ClientRetryTest, OnlyOnceAndNotWhenDisabled) {
+  auto fake = std::make_shared<ReplicaFake>();
+  fake->cut = {1, 2, 3};
+  auto server = LoopbackServer::Start(
+      AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = HelloClient(*server, ClientOptions{});
+  ASSERT_NE(client, nullptr);
+  auto check = client->Check({"11010519491231002X"});
+  EXPECT_TRUE(absl::IsUnavailable(check.status())) << check.status();
+  EXPECT_EQ(fake->checks, 2);  // the first and one retry
+
+  std::unique_ptr<Client> plain = HelloClient(*server, ClientOptions{.retry_idempotent = false});
+  ASSERT_NE(plain, nullptr);
+  check = plain->Check({"11010519491231002X"});
+  EXPECT_TRUE(absl::IsUnavailable(check.status())) << check.status();
+  EXPECT_EQ(fake->checks, 3);
+}
+
+TEST(ClientRetryTest, ReloadIsNeverRetried) {
+  auto fake = std::make_shared<ReplicaFake>();
+  auto server = LoopbackServer::Start(
+      AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = HelloClient(*server, ClientOptions{});
+  ASSERT_NE(client, nullptr);
+  auto reload = client->Reload();
+  EXPECT_TRUE(absl::IsUnavailable(reload.status())) << reload.status();
+  EXPECT_EQ(fake->hellos, 1);
+  EXPECT_EQ(client->reconnects(), 0u);
+}
+
+TEST(ClientRetryTest, AnOlderListIsAskedAgainElsewhere) {
+  auto fake = std::make_shared<ReplicaFake>();
+  fake->cut = {2};                    // the second CHECK moves the client to connection 2
+  fake->sequences = {10, 8, 12, 12};  // which is older; connection 3 is newer
+  auto server = LoopbackServer::Start(
+      AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = HelloClient(*server, ClientOptions{.no_going_back = true});
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Check({"11010519491231002X"}).ok());
+  ASSERT_TRUE(client->newest_position().has_value());
+  EXPECT_EQ(client->newest_position()->sequence, 10u);
+  auto check = client->Check({"11010519491231002X"});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->generation, 3u);
+  EXPECT_EQ(client->newest_position()->sequence, 12u);
+  EXPECT_EQ(client->reconnects(), 2u);
+}
+
+TEST(ClientRetryTest, AnOlderListTwiceIsRefused) {
+  auto fake = std::make_shared<ReplicaFake>();
+  fake->cut = {2};
+  fake->sequences = {10, 8, 9, 12};
+  auto server = LoopbackServer::Start(
+      AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = HelloClient(*server, ClientOptions{.no_going_back = true});
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Check({"11010519491231002X"}).ok());
+  auto check = client->Check({"11010519491231002X"});
+  EXPECT_TRUE(absl::IsFailedPrecondition(check.status())) << check.status();
+  EXPECT_TRUE(absl::StrContains(check.status().message(), "no going back")) << check.status();
+  EXPECT_EQ(client->newest_position()->sequence, 10u);
+
+  // Without the option the older answer is taken (the fake serves one connection at a time).
+  client.reset();
+  std::unique_ptr<Client> lax = HelloClient(*server, ClientOptions{});
+  ASSERT_NE(lax, nullptr);
+  EXPECT_TRUE(lax->Check({"11010519491231002X"}).ok());
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string_view address
                                                         absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   SHIXIN_ASSIGN_OR_RETURN(const int fd, ConnectTcp(address, deadline));
-  std::unique_ptr<Client> client(new Client(fd));
+  std::unique_ptr<Client> client(new Client(fd, address, tls, timeout));
   if (tls.enabled) SHIXIN_RETURN_IF_ERROR(client->StartTls(address, tls, deadline));
   return client;
 }

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Three shixind replicas on loopback behind HAProxy (docs/replicas.md).
+#
+#   scripts/replicas.sh start DIR     start r1 r2 r3 and haproxy; pid files and logs in DIR (again:
+#                                     what is not running, on the ports of DIR/ports)
+#   scripts/replicas.sh status DIR    which processes run, each replica's generation and list
+#   scripts/replicas.sh refresh DIR   rolling refresh: SIGHUP each running replica in turn, each
+#                                     one after the previous one's new generation is serving
+#   scripts/replicas.sh stop DIR      SIGTERM everything, SIGKILL what is left after 10 s
+#
+# Environment (all optional):
+#   SHIXIND, SHIXIN        the binaries [build/bin/shixind, build/bin/shixin]
+#   HAPROXY                [haproxy, else /usr/sbin/haproxy]
+#   SHIXIN_DATA            the list every replica loads (--data) [data/sample]
+#   SHIXIN_SNAPSHOT        a snapshot file instead (--snapshot); the same file for all
+#   SHIXIN_DELTAS          a delta directory all replicas read (--deltas-dir)
+#   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; else the ports of
+#                          deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432; 7511, 7512)
+# The ports used are written to DIR/ports (sourced by the other commands and by tests).
+# The ports come from DIR/ports, sourced.
+# shellcheck disable=SC2154
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:-}
+dir=${2:-}
+if [[ -z "$cmd" || -z "$dir" ]]; then
+  echo "usage: $0 start|status|refresh|stop DIR" >&2
+  exit 2
+fi
+shixind=${SHIXIND:-$root/build/bin/shixind}
+shixin=${SHIXIN:-$root/build/bin/shixin}
+haproxy=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
+replicas=(r1 r2 r3)
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits up to $2 seconds for the file $1 to contain $3.
+wait_for_line() {
+  local deadline=$((SECONDS + $2))
+  until grep -q "$3" "$1" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.1
+  done
+}
+
+# Waits up to $2 seconds for 127.0.0.1:$1 to accept connections.
+wait_for_port() {
+  local deadline=$((SECONDS + $2))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.1
+  done
+}
+
+running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Returns a replica's generation (INFO), or nothing if it does not answer.
+generation() {
+  "$shixin" info --server "127.0.0.1:$1" --timeout-ms 2000 2>/dev/null |
+    grep -o -m1 'generation [0-9]*' | awk '{print $2}'
+}
+
+write_ports() {
+  if [[ "${SHIXIN_REPLICA_PORTS:-}" == auto ]]; then
+    local p=()
+    for _ in 1 2 3 4 5 6 7 8; do p+=("$(free_port)"); done
+    echo "r1_port=${p[0]} r1_http=${p[1]} r2_port=${p[2]} r2_http=${p[3]}"
+    echo "r3_port=${p[4]} r3_http=${p[5]} front_binary=${p[6]} front_http=${p[7]}"
+  else
+    echo "r1_port=7411 r1_http=7412 r2_port=7421 r2_http=7422"
+    echo "r3_port=7431 r3_http=7432 front_binary=7511 front_http=7512"
+  fi
+}
+
+# Writes DIR/haproxy.cfg: deploy/haproxy/haproxy.cfg with this run's ports.
+write_haproxy_cfg() {
+  awk -v r1="$r1_port" -v h1="$r1_http" -v r2="$r2_port" -v h2="$r2_http" \
+    -v r3="$r3_port" -v h3="$r3_http" -v fb="$front_binary" -v fh="$front_http" '
+    {
+      gsub(/127\.0\.0\.1:7411/, "127.0.0.1:" r1); gsub(/port 7412/, "port " h1)
+      gsub(/127\.0\.0\.1:7412/, "127.0.0.1:" h1)
+      gsub(/127\.0\.0\.1:7421/, "127.0.0.1:" r2); gsub(/port 7422/, "port " h2)
+      gsub(/127\.0\.0\.1:7422/, "127.0.0.1:" h2)
+      gsub(/127\.0\.0\.1:7431/, "127.0.0.1:" r3); gsub(/port 7432/, "port " h3)
+      gsub(/127\.0\.0\.1:7432/, "127.0.0.1:" h3)
+      gsub(/127\.0\.0\.1:7511/, "127.0.0.1:" fb); gsub(/127\.0\.0\.1:7512/, "127.0.0.1:" fh)
+      print
+    }' "$root/deploy/haproxy/haproxy.cfg" >"$dir/haproxy.cfg"
+}
+
+start() {
+  mkdir -p "$dir"
+  # A second start in the same DIR starts what is not running, on the same ports.
+  [[ -f "$dir/ports" ]] || write_ports >"$dir/ports"
+  # shellcheck disable=SC1091
+  source "$dir/ports"
+  local source_flags=(--data "${SHIXIN_DATA:-$root/data/sample}")
+  [[ -n "${SHIXIN_SNAPSHOT:-}" ]] && source_flags=(--snapshot "$SHIXIN_SNAPSHOT")
+  [[ -n "${SHIXIN_DELTAS:-}" ]] && source_flags+=(--deltas-dir "$SHIXIN_DELTAS")
+  for r in "${replicas[@]}"; do
+    local port_var="${r}_port" http_var="${r}_http"
+    mkdir -p "$dir/$r/state"
+    if running "$dir/$r/pid"; then
+      echo "$r already runs (pid $(cat "$dir/$r/pid"))" >&2
+      continue
+    fi
+    local flags=("${source_flags[@]}" --listen "127.0.0.1:${!port_var}"
+      --http-listen "127.0.0.1:${!http_var}" --state-dir "$dir/$r/state")
+    "$shixind" "${flags[@]}" >"$dir/$r/shixind.log" 2>&1 &
+    echo $! >"$dir/$r/pid"
+  done
+  for r in "${replicas[@]}"; do
+    if ! wait_for_line "$dir/$r/shixind.log" 60 "listening on"; then
+      echo "$r did not start within 60 s; its log:" >&2
+      tail -5 "$dir/$r/shixind.log" >&2
+      stop
+      exit 1
+    fi
+  done
+  if running "$dir/haproxy.pid"; then
+    echo "haproxy already runs (pid $(cat "$dir/haproxy.pid"))"
+    return
+  fi
+  write_haproxy_cfg
+  "$haproxy" -c -q -f "$dir/haproxy.cfg"
+  "$haproxy" -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+  echo $! >"$dir/haproxy.pid"
+  if ! wait_for_port "$front_binary" 10; then
+    echo "haproxy did not listen within 10 s; its log:" >&2
+    tail -5 "$dir/haproxy.log" >&2
+    stop
+    exit 1
+  fi
+  echo "replicas: 127.0.0.1:$r1_port 127.0.0.1:$r2_port 127.0.0.1:$r3_port (checked: GET /readyz)"
+  echo "haproxy: binary 127.0.0.1:$front_binary, http 127.0.0.1:$front_http"
+}
+
+status() {
+  # shellcheck disable=SC1091
+  source "$dir/ports"
+  local rc=0
+  for r in "${replicas[@]}"; do
+    local port_var="${r}_port"
+    if running "$dir/$r/pid"; then
+      echo "$r: pid $(cat "$dir/$r/pid"), 127.0.0.1:${!port_var}, generation $(generation "${!port_var}")"
+    else
+      echo "$r: not running"
+      rc=1
+    fi
+  done
+  if running "$dir/haproxy.pid"; then
+    echo "haproxy: pid $(cat "$dir/haproxy.pid"), binary 127.0.0.1:$front_binary, http 127.0.0.1:$front_http"
+  else
+    echo "haproxy: not running"
+    rc=1
+  fi
+  return $rc
+}
+
+refresh() {
+  # shellcheck disable=SC1091
+  source "$dir/ports"
+  for r in "${replicas[@]}"; do
+    local port_var="${r}_port"
+    running "$dir/$r/pid" || continue
+    local before
+    before=$(generation "${!port_var}")
+    kill -HUP "$(cat "$dir/$r/pid")"
+    local deadline=$((SECONDS + 60))
+    until [[ -n "$before" && "$(generation "${!port_var}")" -gt "$before" ]]; do
+      if ((SECONDS >= deadline)); then
+        echo "$r: no new generation within 60 s after SIGHUP" >&2
+        return 1
+      fi
+      sleep 0.1
+    done
+    echo "$r: generation $before -> $(generation "${!port_var}")"
+  done
+}
+
+stop() {
+  local pids=()
+  for f in "$dir/haproxy.pid" "$dir"/r?/pid; do
+    if running "$f"; then
+      pids+=("$(cat "$f")")
+      kill -TERM "$(cat "$f")" 2>/dev/null || true
+    fi
+  done
+  local deadline=$((SECONDS + 10))
+  for p in "${pids[@]}"; do
+    while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  rm -f "$dir/haproxy.pid" "$dir"/r?/pid
+}
+
+case "$cmd" in
+  start) start ;;
+  status) status ;;
+  refresh) refresh ;;
+  stop) stop ;;
+  *)
+    echo "usage: $0 start|status|refresh|stop DIR" >&2
+    exit 2
+    ;;
+esac

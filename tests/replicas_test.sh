@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Replicas behind HAProxy (docs/replicas.md, "The kill test"): three shixind replicas on free
+# loopback ports and haproxy in front (scripts/replicas.sh), open-loop load through HAProxy
+# from shixin-loadtest --reconnect (which retries a request lost with its connection once, as
+# the C++ client does); one replica SIGKILLed under load, then a rolling refresh (SIGHUP) of the
+# other two. Asserts 0 failed requests and 0 wrong answers at the application, that the kill
+# did cut connections (they were opened again), and that the CLI with --no-going-back is
+# answered through HAProxy afterwards; prints the latency blip (p99 and max per second).
+#
+# usage: replicas_test.sh BIN_DIR [SECONDS]
+# Exit status 77 (skipped) without haproxy. The ports come from DIR/ports, sourced.
+# shellcheck disable=SC2154
+set -euo pipefail
+bin=$1
+seconds=${2:-8}
+root=$(cd "$(dirname "$0")/.." && pwd)
+haproxy=$(command -v haproxy || echo /usr/sbin/haproxy)
+if [[ ! -x "$haproxy" ]]; then
+  echo "SKIP: haproxy is not installed (apt-get install haproxy)"
+  exit 77
+fi
+export SHIXIND=$bin/shixind SHIXIN=$bin/shixin SHIXIN_REPLICA_PORTS=auto
+dir=$(mktemp -d)
+cleanup() {
+  "$root/scripts/replicas.sh" stop "$dir" || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+"$root/scripts/replicas.sh" start "$dir"
+# shellcheck disable=SC1091
+source "$dir/ports"
+front=127.0.0.1:$front_binary
+
+# Open loop, so that latency is measured from when each request was due (a stall shows).
+timeout $((seconds + 60)) "$bin/shixin-loadtest" --server "$front" --data "$root/data/sample" \
+  --duration "$seconds" --rate 4000 --connections 12 --reconnect --quiet \
+  --timeseries "$dir/seconds.txt" --json "$dir/run.json" >"$dir/load.txt" 2>&1 &
+load=$!
+kill_at=3
+sleep "$kill_at"
+kill -KILL "$(cat "$dir/r1/pid")"
+echo "r1 killed (SIGKILL) at ${kill_at} s"
+sleep 2
+"$root/scripts/replicas.sh" refresh "$dir"
+status=0
+wait "$load" || status=$?
+cat "$dir/load.txt"
+echo "latency per second (second requests ids p50_us p99_us max_us errors wrong in_swap):"
+grep -v '^#' "$dir/seconds.txt"
+
+python3 - "$dir/run.json" "$dir/seconds.txt" "$kill_at" <<'EOF'
+import json, sys
+run = json.load(open(sys.argv[1]))
+kill = int(sys.argv[3])
+rows = [l.split() for l in open(sys.argv[2]) if not l.startswith("#")]
+def worst(secs):
+    sel = [r for r in rows if int(r[0]) in secs]
+    return (max(float(r[4]) for r in sel), max(float(r[5]) for r in sel)) if sel else (0, 0)
+before = worst(range(1, kill))
+around = worst(range(kill, kill + 2))
+print("blip: p99 %.0f us / max %.0f us before the kill, p99 %.0f us / max %.0f us around it"
+      % (before + around))
+print("requests %d, errors %d, wrong %d, reconnects %d, retried %d"
+      % (run["requests"], run["errors"], run["wrong"], run["reconnects"], run["retried"]))
+ok = run["errors"] == 0 and run["wrong"] == 0 and run["requests"] > 0
+if not ok:
+    print("FAIL: failed requests or wrong answers at the application:", run.get("samples"))
+if run["reconnects"] < 1:
+    print("FAIL: the kill cut no connection (nothing was retried)")
+    ok = False
+sys.exit(0 if ok else 1)
+EOF
+[[ $status -eq 0 ]] || { echo "FAIL: shixin-loadtest exited $status"; exit 1; }
+
+# After the kill and the refresh, the CLI is answered through HAProxy, by a newer list only.
+"$bin/shixin" check --server "$front" --no-going-back 11010519491231002X >"$dir/check.txt" || {
+  echo "FAIL: shixin check through HAProxy"
+  cat "$dir/check.txt"
+  exit 1
+}
+# The JSON API through HAProxy's HTTP frontend: answered by a live replica.
+curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
+  -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" >"$dir/http.json"
+grep -q '"listed":true' "$dir/http.json" || {
+  echo "FAIL: POST /v1/check through HAProxy"
+  cat "$dir/http.json"
+  exit 1
+}
+echo "PASS"
