@@ -14,6 +14,8 @@ packages=(
   # OpenAPI document's validation, and curl for the demo.
   prometheus-cpp-dev haproxy lintian dpkg-dev python3-jsonschema python3-yaml
   openapi-specification curl
+  # The HTTP API's load benchmark (scripts/bench-http.sh).
+  wrk
 )
 
 missing=()
