@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "callers/caller.h"
+#include "callers/token.h"
 #include "daemon/reloader.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
@@ -64,6 +66,23 @@ inline std::vector<Answer> Frames(std::string_view out, uint8_t version = wire::
 template <typename Request>
 std::string Payload(const Request& request, uint8_t version = wire::kVersion) {
   return wire::Enc(request, version);
+}
+
+// Returns a caller `id` with `scopes`, `view`, `rate` and `burst`, holding a fresh token, which
+// is stored in `*token`.
+inline Caller MakeCaller(std::string id, ScopeSet scopes, View view, double rate, uint32_t burst,
+                         std::string* token) {
+  Caller c;
+  c.id = std::move(id);
+  c.name = "Caller " + c.id;
+  c.sector = "other";
+  c.scopes = scopes;
+  c.view = view;
+  c.rate = rate;
+  c.burst = burst;
+  *token = *NewToken();
+  c.token_hashes = {HashToken(*token)};
+  return c;
 }
 
 }  // namespace shixin::handler_testing

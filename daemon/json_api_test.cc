@@ -91,18 +91,10 @@ class JsonApiTest : public ::testing::Test {
     auditor_ = *std::move(auditor);
   }
 
+  // A caller `id` with `scopes`, `view`, `rate` and `burst`, and a fresh token (tokens_).
   Caller MakeCaller(std::string id, ScopeSet scopes, View view, double rate, uint32_t burst) {
-    Caller c;
-    c.id = std::move(id);
-    c.name = "Caller " + c.id;
-    c.sector = "other";
-    c.scopes = scopes;
-    c.view = view;
-    c.rate = rate;
-    c.burst = burst;
-    tokens_[c.id] = *NewToken();
-    c.token_hashes = {HashToken(tokens_[c.id])};
-    return c;
+    const std::string name = id;
+    return handler_testing::MakeCaller(std::move(id), scopes, view, rate, burst, &tokens_[name]);
   }
 
   // Serves `method` `target` with `body` as `caller` (its bearer token; "" none).
