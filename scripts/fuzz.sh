@@ -9,6 +9,8 @@
 #   delta_fuzzer          core/fuzz/delta_fuzzer.cc: ParseDelta (one delta file's text)
 #   audit_fuzzer          audit/fuzz/audit_fuzzer.cc: audit segment headers, record frames and
 #                         payloads (seeded from audit/testdata/sample.audit)
+#   json_api_fuzzer       daemon/fuzz/json_api_fuzzer.cc: the HTTP JSON API's requests (bodies,
+#                         paths, methods; seeded from the examples of docs/openapi.yaml)
 # Corpora persist in build-fuzz/corpus/<fuzzer>, seeded from protocol/testdata/vectors.txt (one
 # frame per file, plus all of them as one stream), from the lines of data/sample/*.ndjson and
 # the example deltas of docs/feed.md (each line, and all of them as one file), and
@@ -25,7 +27,8 @@ build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DSHIXIN_FUZZ=ON -DSHIXIN_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" \
-  --target frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer shixin
+  --target frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer \
+  json_api_fuzzer shixin
 
 # Seeds: each vector "name: <hex>" as a binary file.
 frame_corpus=$build/corpus/frame_fuzzer
@@ -33,9 +36,26 @@ record_corpus=$build/corpus/record_fuzzer
 snapshot_corpus=$build/corpus/snapshot_file_fuzzer
 delta_corpus=$build/corpus/delta_fuzzer
 audit_corpus=$build/corpus/audit_fuzzer
+json_api_corpus=$build/corpus/json_api_fuzzer
 mkdir -p "$frame_corpus" "$record_corpus" "$snapshot_corpus" "$delta_corpus" "$audit_corpus" \
-  "$build/crashes/frame_fuzzer" "$build/crashes/record_fuzzer" \
-  "$build/crashes/snapshot_file_fuzzer" "$build/crashes/delta_fuzzer" "$build/crashes/audit_fuzzer"
+  "$json_api_corpus" "$build/crashes/frame_fuzzer" "$build/crashes/record_fuzzer" \
+  "$build/crashes/snapshot_file_fuzzer" "$build/crashes/delta_fuzzer" "$build/crashes/audit_fuzzer" \
+  "$build/crashes/json_api_fuzzer"
+# The JSON API: each request example of docs/openapi.yaml, prefixed with the byte of its endpoint.
+python3 - docs/openapi.yaml "$json_api_corpus" <<'PY'
+import sys, yaml, json, os
+doc = yaml.safe_load(open(sys.argv[1]))
+modes = {"/v1/check": 0, "/v1/measures": 1, "/v1/feedback": 2}
+for path, item in doc.get("paths", {}).items():
+    if path not in modes:
+        continue
+    content = item.get("post", {}).get("requestBody", {}).get("content", {})
+    for name, ex in content.get("application/json", {}).get("examples", {}).items():
+        with open(os.path.join(sys.argv[2], "seed-%s-%s" % (path.rsplit("/", 1)[1], name)), "wb") as f:
+            f.write(bytes([modes[path]]) + json.dumps(ex.get("value")).encode())
+PY
+printf '\003%s' 11010519491231002X >"$json_api_corpus/seed-subject"
+printf '\004%s\n' 'GET /v1/subjects/91350503MA2XK7R352?asOf=2020-01-01T00:00:00Z' >"$json_api_corpus/seed-get"
 # An audit segment of four queries and two feedbacks, as shixind wrote it (mode byte 0).
 { printf '\000'; cat audit/testdata/sample.audit; } >"$audit_corpus/seed-sample-segment"
 stream=""
@@ -127,7 +147,8 @@ done >"$dict"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
-for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer; do
+for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer \
+  json_api_fuzzer; do
   extra=(-max_len=8192)
   case $fuzzer in
     record_fuzzer | delta_fuzzer) extra+=(-dict="$dict") ;;
