@@ -24,7 +24,7 @@
 namespace shixin {
 namespace {
 
-void Check(bool ok, const char* what, std::string_view body) {
+void Expect(bool ok, const char* what, std::string_view body) {
   if (!ok) {
     std::fprintf(stderr, "json_api_fuzzer: %s: %.*s\n", what, static_cast<int>(body.size()),
                  body.data());
@@ -72,7 +72,7 @@ struct World {
 }  // namespace shixin
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using shixin::Check;
+  using shixin::Expect;
   static shixin::World* world = new shixin::World();
   if (size == 0) return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
@@ -113,13 +113,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const shixin::Peer peer{"127.0.0.1:40000", true, {}};
   request.peer = &peer;
   const shixin::HttpReply reply = world->api->Serve(request);
-  Check(reply.status >= 200 && reply.status <= 599, "HTTP status out of range", reply.body);
+  Expect(reply.status >= 200 && reply.status <= 599, "HTTP status out of range", reply.body);
   if (reply.status >= 400) {
     const nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false);
-    Check(!body.is_discarded() && body.is_object() && body.contains("error") &&
-              body["error"].is_object() && body["error"].contains("code") &&
-              body["error"]["code"].is_string() && body["error"].contains("message"),
-          "an error reply that is not {\"error\":{\"code\",\"message\"}}", reply.body);
+    Expect(!body.is_discarded() && body.is_object() && body.contains("error") &&
+               body["error"].is_object() && body["error"].contains("code") &&
+               body["error"]["code"].is_string() && body["error"].contains("message"),
+           "an error reply that is not {\"error\":{\"code\",\"message\"}}", reply.body);
   }
   return 0;
 }
