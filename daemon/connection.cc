@@ -46,10 +46,10 @@ void Connection::Start() {
 
 void Connection::OnHandshake(const error_code& ec) {
   if (phase_ != Phase::kHandshake) return;  // closed meanwhile
+  SSL* ssl = pump_.transport().ssl();
   if (ec) {
     // A refused client certificate: say why (expired, unknown CA, ...).
-    const long verify =
-        SSL_get_verify_result(pump_.transport().ssl());  // NOLINT(google-runtime-int)
+    const long verify = SSL_get_verify_result(ssl);  // NOLINT(google-runtime-int)
     LogLimited(
         LogKind::kTlsHandshake, LogLevel::kInfo, "closing connection from %s: TLS: %s%s",
         pump_.peer(), ec.message(),
@@ -57,7 +57,6 @@ void Connection::OnHandshake(const error_code& ec) {
     Close();
     return;
   }
-  SSL* ssl = pump_.transport().ssl();
   CertificateIdentity identity;  // empty without a client certificate
   if (X509* certificate = SSL_get0_peer_certificate(ssl)) identity = IdentityOf(certificate);
   if (!identity.fingerprint.empty() && shared_.access != nullptr) {

@@ -195,8 +195,9 @@ StreamPump::Deadlines StreamPump::NextDeadline() const {
   Deadlines next(settings_.idle_timeout);
   next.Add(closing_by_, "shutdown grace period over");
   if (state_ == State::kLingering) return next;
-  if (write_busy_)
+  if (write_busy_) {
     next.Add(last_written_ + settings_.write_timeout, "no write progress within write_timeout");
+  }
   owner_->AddDeadlines(&next);
   return next;
 }
