@@ -20,9 +20,11 @@
 // the server's BufferBudget is exhausted and this connection holds more than its share, the
 // connection stops reading until its writes drain.
 //
-// It reads and writes through a Transport (daemon/transport.h): plain TCP or TLS. A TLS
-// handshake must finish within frame_timeout; a TLS connection's close sends close_notify and
-// waits for the peer's while lingering, which the linger deadline bounds.
+// Its byte stream is a StreamPump (daemon/stream_pump.h), which owns the Transport (plain TCP
+// or TLS), the buffers, the budget's charge, the lingering and the deadline timer; the
+// connection keeps the framing, the answering and the phases. A TLS handshake must finish
+// within frame_timeout; a TLS connection's close sends close_notify and waits for the peer's
+// while lingering, which the linger deadline bounds.
 //
 // Deadlines that bytes cannot extend: a frame must arrive whole within frame_timeout of its
 // first byte; a connection with unwritten responses must make write progress within
@@ -41,9 +43,7 @@
 #ifndef SHIXIN_DAEMON_CONNECTION_H_
 #define SHIXIN_DAEMON_CONNECTION_H_
 
-#include <array>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -55,17 +55,15 @@
 #include "daemon/connection_manager.h"
 #include "daemon/handler.h"
 #include "daemon/reloader.h"
+#include "daemon/stream_pump.h"
 #include "daemon/transport.h"
 #include "protocol/wire.h"
 
 namespace shixin {
 
-// Returns "192.0.2.1:7411" or "[2001:db8::1]:7411".
-std::string EndpointText(const boost::asio::ip::tcp::endpoint& endpoint);
-// Returns whether `a` is a loopback address (IPv4-mapped ones included).
-bool IsLoopback(const boost::asio::ip::address& a);
-
-class Connection final : public ManagedConnection, public std::enable_shared_from_this<Connection> {
+class Connection final : public ManagedConnection,
+                         private StreamPump::Owner,
+                         public std::enable_shared_from_this<Connection> {
  public:
   struct Options {
     uint32_t max_payload = 1u << 20;
@@ -113,7 +111,7 @@ class Connection final : public ManagedConnection, public std::enable_shared_fro
   Clock::time_point last_request() const override { return last_request_; }
 
   // Returns the peer's "address:port", for the log.
-  const std::string& peer() const override { return peer_; }
+  const std::string& peer() const override { return pump_.peer(); }
 
  private:
   enum class Phase { kHandshake, kServing, kDraining, kLingering, kClosed };
@@ -132,15 +130,13 @@ class Connection final : public ManagedConnection, public std::enable_shared_fro
 
   // The transition function: answers what the input and the in-flight bound allow, starts
   // the writes and reads the state allows, moves to the next phase, and charges the budget.
-  void Advance();
-  // Answers the complete frames in the input while the in-flight bound allows, up to
-  // kInputPerTurn bytes of them; then posts the rest for a later turn, so that one client's
-  // long pipeline does not hold up the other connections of the thread.
-  // Answers what input_ holds (at most kInputPerTurn bytes in one turn), then has the audit
+  void Advance() override;
+  // Answers what the input holds (at most kInputPerTurn bytes in one turn), then has the audit
   // records of those answers written before any of them can be (SyncAudit()).
   void AnswerInput();
+  // Answers the complete frames in the input while the in-flight bound allows, up to
+  // kInputPerTurn bytes of them; then yields the rest to a later turn.
   void AnswerFrames();
-  static constexpr size_t kInputPerTurn = 64 * 1024;
   // Writes the audit records of this turn's answers; if they cannot be written, answers their
   // requests again as the failing audit allows (MEASURES refused, CHECK without receipts).
   void SyncAudit();
@@ -149,61 +145,25 @@ class Connection final : public ManagedConnection, public std::enable_shared_fro
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
   // Returns whether a read should be outstanding in the current state.
   bool ReadWanted();
-  void StartRead();
-  void OnRead(const boost::system::error_code& ec, size_t n);
-  void StartWrite();
-  void OnWrite(const boost::system::error_code& ec, size_t n);
   // Stops reading requests: kDraining.
   void Drain(DrainReason reason);
-  void EnterLingering();
-  // Lingering: ends the sending side (TLS: close_notify) and waits for the peer to close.
-  void StartWaitClose();
-  // Returns whether received bytes wait unread in the socket.
-  bool ReceivedUnread();
-  // Returns the earliest deadline of the current state (Clock::time_point::max() if none),
-  // and what closes the connection when it passes.
-  Clock::time_point NextDeadline(const char** what) const;
-  // Keeps the timer armed no later than NextDeadline().
-  void ArmTimer();
-  void OnTimer(const boost::system::error_code& ec);
-  size_t pending() const { return queued_ + writing_count_ + reloads_; }
-  // The memory the connection's buffers take (their capacity), charged to the budget.
-  uint64_t buffer_bytes() const {
-    return input_.capacity() + output_.capacity() + writing_.capacity();
-  }
-  // Whether input waits to be answered or answers to be written. Only a connection with such
-  // work pauses for the budget, so that a deadline (frame or write) always runs while it does.
-  bool has_pending_bytes() const {
-    return input_begin_ < input_.size() || !output_.empty() || written_ < writing_.size();
-  }
+  // StreamPump::Owner.
+  std::shared_ptr<void> KeepAlive() override { return shared_from_this(); }
+  void OnEndOfInput() override;
+  void AddDeadlines(StreamPump::Deadlines* deadlines) const override;
+  size_t pending() const { return pump_.unwritten() + reloads_; }
 
-  const std::unique_ptr<Transport> transport_;
-  boost::asio::steady_timer timer_;
   const Options options_;
   const Shared shared_;
   ConnectionManager* const manager_;
-  boost::asio::ip::address address_;  // counted in shared_.limits
-  std::string peer_;
+  StreamPump pump_;
   Session session_;  // the protocol version, negotiated by a first HELLO
   bool admin_allowed_ = false;
 
   Phase phase_;
   Input input_state_ = Input::kEmpty;
   DrainReason drain_reason_ = DrainReason::kNone;
-  bool reading_ = false;       // a read is outstanding
-  bool writing_busy_ = false;  // a write is outstanding
-  bool turn_posted_ = false;   // AnswerInput() yielded: an Advance() is posted
-
-  std::array<char, 16384> read_buffer_;
-  std::string input_;  // received bytes; input_[input_begin_..] not yet answered
-  size_t input_begin_ = 0;
-  std::string output_;        // responses not yet handed to a write
-  std::string writing_;       // the bytes of the write in progress
-  size_t written_ = 0;        // of writing_
-  size_t queued_ = 0;         // responses in output_
-  size_t writing_count_ = 0;  // responses in writing_
-  size_t reloads_ = 0;        // RELOADs waiting for their reload
-  uint64_t charged_ = 0;      // bytes charged to shared_.budget
+  size_t reloads_ = 0;  // RELOADs waiting for their reload
 
   // An answer of this turn that carries a receipt: where it is in output_, and its request.
   struct Audited {
@@ -213,12 +173,9 @@ class Connection final : public ManagedConnection, public std::enable_shared_fro
   };
   std::vector<Audited> audited_;  // this turn's, until SyncAudit()
 
-  Clock::time_point started_;                                // handshake deadline base
-  Clock::time_point last_request_;                           // idle deadline base
-  Clock::time_point frame_started_;                          // first byte of the partial frame
-  Clock::time_point last_written_;                           // write deadline base
-  Clock::time_point closing_by_ = Clock::time_point::max();  // lingering or shutdown
-  Clock::time_point timer_at_ = Clock::time_point::max();    // when the timer fires
+  Clock::time_point started_;        // handshake deadline base
+  Clock::time_point last_request_;   // idle deadline base
+  Clock::time_point frame_started_;  // first byte of the partial frame
 };
 
 }  // namespace shixin

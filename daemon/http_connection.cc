@@ -18,18 +18,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-// The same as a binary Connection's (daemon/connection.cc).
-constexpr std::chrono::seconds kLinger{1};
-constexpr std::chrono::seconds kShutdownGrace{10};
-constexpr size_t kCompactThreshold = 64 * 1024;
-constexpr size_t kKeptCapacity = 256 * 1024;
-constexpr char kIdle[] = "idle";
-
-void Release(std::string& s) {
-  s.clear();
-  if (s.capacity() > kKeptCapacity) std::string().swap(s);
-}
-
 std::string_view ToStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
 }  // namespace
@@ -50,32 +38,27 @@ std::string SerializeReply(const HttpReply& reply, bool close) {
 HttpConnection::HttpConnection(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote,
                                const Connection::Options& options, const Shared& shared,
                                ConnectionManager* manager)
-    : transport_(std::move(socket)),
-      timer_(transport_.socket().get_executor()),
-      options_(options),
+    : options_(options),
       shared_(shared),
       manager_(manager),
-      address_(remote.address()),
-      peer_(EndpointText(remote)),
-      last_request_(Clock::now()) {
-  peer_info_ = Peer{peer_, !options.admin_loopback_only || IsLoopback(address_), address_};
-  error_code ec;
-  transport_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-}
+      pump_(std::make_unique<TcpTransport>(std::move(socket)), remote,
+            {"HTTP connection", options.write_timeout, options.idle_timeout, shared.budget,
+             shared.limits},
+            this),
+      peer_info_{pump_.peer(), !options.admin_loopback_only || IsLoopback(remote.address()),
+                 remote.address()},
+      last_request_(Clock::now()) {}
 
-HttpConnection::~HttpConnection() {
-  shared_.budget->Charge(&charged_, 0);
-  shared_.limits->Release(address_);
-}
+HttpConnection::~HttpConnection() = default;
 
 void HttpConnection::Start() {
-  LogDebug("HTTP connection from %s", peer_);
+  LogDebug("HTTP connection from %s", pump_.peer());
   Advance();
 }
 
 void HttpConnection::Shutdown() {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
-  closing_by_ = Clock::now() + kShutdownGrace;
+  pump_.StartGrace();
   if (phase_ == Phase::kServing) Drain(DrainReason::kShutdown);
   Advance();
 }
@@ -83,48 +66,38 @@ void HttpConnection::Shutdown() {
 void HttpConnection::Close() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
-  transport_.Close();
-  timer_.cancel();
   parser_.reset();
-  shared_.budget->Charge(&charged_, 0);
-  LogDebug("closed HTTP connection from %s", peer_);
+  pump_.Close();
   manager_->Remove(this);
 }
 
 bool HttpConnection::Evictable(Clock::time_point now) const {
   return phase_ == Phase::kServing && pending() == 0 && input_state_ != Input::kHeldBack &&
-         !writing_busy_ && now - last_request_ >= kMinIdleToEvict;
+         pump_.quiet() && now - last_request_ >= kMinIdleToEvict;
 }
 
 void HttpConnection::Advance() {
-  if (phase_ == Phase::kClosed) return;
   if (phase_ == Phase::kServing || phase_ == Phase::kDraining) {
     AnswerRequests();
-    StartWrite();
-    if (!reading_ && ReadWanted()) StartRead();
-    // After a closing response an outstanding read goes on as the lingering one.
-    if (phase_ == Phase::kDraining && pending() == 0 && !writing_busy_ &&
-        input_state_ != Input::kHeldBack && (!reading_ || drain_reason_ == DrainReason::kClose)) {
-      EnterLingering();
+    pump_.StartWrite();
+    if (!pump_.reading() && ReadWanted()) pump_.StartRead();
+    if (phase_ == Phase::kDraining && pending() == 0 && input_state_ != Input::kHeldBack &&
+        pump_.Drained()) {
+      phase_ = Phase::kLingering;
+      parser_.reset();
+      pump_.Linger();
     }
   }
-  shared_.budget->Charge(&charged_, buffer_bytes());
-  ArmTimer();
+  pump_.Settle(buffer_bytes());
 }
 
 void HttpConnection::AnswerRequests() {
   if (drain_reason_ == DrainReason::kClose) return;
-  const size_t turn_end = input_begin_ + kInputPerTurn;
-  while (input_begin_ < input_.size() && drain_reason_ != DrainReason::kClose) {
-    if (input_begin_ >= turn_end || pending() >= options_.max_in_flight) {
+  size_t turn = 0;  // the bytes parsed in this turn
+  while (!pump_.input().empty() && drain_reason_ != DrainReason::kClose) {
+    if (turn >= StreamPump::kInputPerTurn || pending() >= options_.max_in_flight) {
       input_state_ = Input::kHeldBack;
-      if (input_begin_ >= turn_end && !turn_posted_) {
-        turn_posted_ = true;
-        asio::post(transport_.socket().get_executor(), [self = shared_from_this()] {
-          self->turn_posted_ = false;
-          self->Advance();
-        });
-      }
+      if (turn >= StreamPump::kInputPerTurn) pump_.YieldTurn();
       return;
     }
     if (!parser_) {
@@ -135,9 +108,10 @@ void HttpConnection::AnswerRequests() {
       request_started_ = Clock::now();
     }
     error_code ec;
-    const size_t used =
-        parser_->put(asio::buffer(input_.data() + input_begin_, input_.size() - input_begin_), ec);
-    input_begin_ += used;
+    const std::string_view input = pump_.input();
+    const size_t used = parser_->put(asio::buffer(input.data(), input.size()), ec);
+    pump_.Consume(used);
+    turn += used;
     if (ec == http::error::need_more || (!ec && used == 0 && !parser_->is_done())) break;
     if (ec) {
       AnswerBadRequest(ec);
@@ -147,13 +121,7 @@ void HttpConnection::AnswerRequests() {
   }
   if (drain_reason_ == DrainReason::kClose) return;
   input_state_ = parser_ ? Input::kPartial : Input::kEmpty;
-  if (input_begin_ == input_.size()) {
-    Release(input_);
-    input_begin_ = 0;
-  } else if (input_begin_ >= kCompactThreshold) {
-    input_.erase(0, input_begin_);
-    input_begin_ = 0;
-  }
+  pump_.CompactInput();
 }
 
 void HttpConnection::AnswerParsed() {
@@ -186,25 +154,25 @@ void HttpConnection::AnswerBadRequest(const error_code& ec) {
   } else {
     reply = JsonError(400, "bad_request", absl::StrCat("malformed HTTP request: ", ec.message()));
   }
-  LogLimited(LogKind::kBadFrame, LogLevel::kInfo, "closing HTTP connection from %s: %d %s", peer_,
-             reply.status, ec.message());
+  LogLimited(LogKind::kBadFrame, LogLevel::kInfo, "closing HTTP connection from %s: %d %s",
+             pump_.peer(), reply.status, ec.message());
   parser_.reset();
   Queue(reply, true);
   Drain(DrainReason::kClose);
 }
 
 void HttpConnection::Queue(const HttpReply& reply, bool close) {
-  output_ += SerializeReply(reply, close);
-  ++queued_;
+  pump_.output() += SerializeReply(reply, close);
+  pump_.CountQueued();
 }
 
 bool HttpConnection::ReadWanted() {
   switch (phase_) {
     case Phase::kServing:
       return input_state_ != Input::kHeldBack && pending() < options_.max_in_flight &&
-             !(has_pending_bytes() && shared_.budget->MustPause(buffer_bytes()));
+             !pump_.MustPause(buffer_bytes());
     case Phase::kDraining:
-      return drain_reason_ == DrainReason::kShutdown && transport_.ReceivedUnread();
+      return drain_reason_ == DrainReason::kShutdown && pump_.ReceivedUnread();
     case Phase::kLingering:
     case Phase::kClosed:
       return false;
@@ -212,152 +180,28 @@ bool HttpConnection::ReadWanted() {
   return false;
 }
 
-void HttpConnection::StartRead() {
-  reading_ = true;
-  transport_.AsyncReadSome(
-      asio::buffer(read_buffer_),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
-}
-
-void HttpConnection::OnRead(const error_code& ec, size_t n) {
-  reading_ = false;
-  if (phase_ == Phase::kClosed) return;
-  if (phase_ == Phase::kLingering) {
-    if (ec) {
-      Close();
-    } else {
-      StartWaitClose();
-    }
-    return;
-  }
-  if (ec == asio::error::eof) {
-    if (phase_ == Phase::kServing) Drain(DrainReason::kEndOfInput);
-  } else if (ec && ec != asio::error::operation_aborted) {
-    LogDebug("read from %s: %s", peer_, ec.message());
-    Close();
-    return;
-  } else if (!ec && drain_reason_ != DrainReason::kClose) {
-    input_.append(read_buffer_.data(), n);
-  }
-  Advance();
-}
-
-void HttpConnection::StartWrite() {
-  if (writing_busy_ || output_.empty()) return;
-  writing_busy_ = true;
-  writing_.swap(output_);
-  output_.clear();
-  written_ = 0;
-  writing_count_ = queued_;
-  queued_ = 0;
-  last_written_ = Clock::now();
-  transport_.AsyncWriteSome(
-      asio::buffer(writing_),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnWrite(ec, n); });
-}
-
-void HttpConnection::OnWrite(const error_code& ec, size_t n) {
-  if (phase_ == Phase::kClosed) return;
-  if (ec) {
-    if (ec != asio::error::operation_aborted) LogDebug("write to %s: %s", peer_, ec.message());
-    Close();
-    return;
-  }
-  written_ += n;
-  last_written_ = Clock::now();
-  if (written_ < writing_.size()) {
-    transport_.AsyncWriteSome(
-        asio::buffer(writing_.data() + written_, writing_.size() - written_),
-        [self = shared_from_this()](const error_code& e, size_t m) { self->OnWrite(e, m); });
-    return;
-  }
-  writing_busy_ = false;
-  writing_count_ = 0;
-  written_ = 0;
-  Release(writing_);
-  Advance();
+void HttpConnection::OnEndOfInput() {
+  if (phase_ == Phase::kServing) Drain(DrainReason::kEndOfInput);
 }
 
 void HttpConnection::Drain(DrainReason reason) {
   phase_ = Phase::kDraining;
   drain_reason_ = reason;
   if (reason == DrainReason::kClose) {
-    Release(input_);
-    input_begin_ = 0;
+    pump_.DiscardInput();
     input_state_ = Input::kEmpty;
     parser_.reset();
   }
-  if (reason == DrainReason::kShutdown && reading_ && !transport_.ReceivedUnread()) {
-    transport_.ShutdownReceive();
-  }
+  if (reason == DrainReason::kShutdown) pump_.StopWaitingForInput();
 }
 
-void HttpConnection::EnterLingering() {
-  phase_ = Phase::kLingering;
-  transport_.ShutdownSend();
-  closing_by_ = std::min(closing_by_, Clock::now() + kLinger);
-  Release(input_);
-  Release(output_);
-  parser_.reset();
-  if (!reading_) StartWaitClose();
-}
-
-void HttpConnection::StartWaitClose() {
-  reading_ = true;
-  transport_.AsyncWaitClose([self = shared_from_this()](const error_code&) {
-    self->reading_ = false;
-    self->Close();
-  });
-}
-
-HttpConnection::Clock::time_point HttpConnection::NextDeadline(const char** what) const {
-  Clock::time_point next = Clock::time_point::max();
-  const auto consider = [&](Clock::time_point when, const char* why) {
-    if (when < next) {
-      next = when;
-      *what = why;
-    }
-  };
-  consider(closing_by_, "shutdown grace period over");
-  if (phase_ == Phase::kLingering) return next;
+void HttpConnection::AddDeadlines(StreamPump::Deadlines* deadlines) const {
   if (input_state_ == Input::kPartial) {
-    consider(request_started_ + options_.frame_timeout,
-             "an HTTP request not complete within frame_timeout");
+    deadlines->Add(request_started_ + options_.frame_timeout,
+                   "an HTTP request not complete within frame_timeout");
   }
-  if (writing_busy_) {
-    consider(last_written_ + options_.write_timeout, "no write progress within write_timeout");
-  }
-  if (phase_ == Phase::kServing && options_.idle_timeout.count() > 0 && pending() == 0 &&
-      input_state_ == Input::kEmpty) {
-    consider(last_request_ + options_.idle_timeout, kIdle);
-  }
-  return next;
-}
-
-void HttpConnection::ArmTimer() {
-  const char* what = nullptr;
-  const Clock::time_point next = NextDeadline(&what);
-  if (next >= timer_at_) return;
-  timer_at_ = next;
-  timer_.expires_at(next);
-  timer_.async_wait([self = shared_from_this()](const error_code& ec) { self->OnTimer(ec); });
-}
-
-void HttpConnection::OnTimer(const error_code& ec) {
-  if (ec == asio::error::operation_aborted || phase_ == Phase::kClosed) return;
-  timer_at_ = Clock::time_point::max();
-  const char* what = "";
-  if (Clock::now() >= NextDeadline(&what)) {
-    if (what == kIdle) {
-      LogDebug("closing idle HTTP connection from %s", peer_);
-    } else if (phase_ != Phase::kLingering) {
-      LogLimited(LogKind::kDeadline, LogLevel::kInfo, "closing HTTP connection from %s: %s", peer_,
-                 what);
-    }
-    Close();
-    return;
-  }
-  ArmTimer();
+  deadlines->AddIdle(phase_ == Phase::kServing && pending() == 0 && input_state_ == Input::kEmpty,
+                     last_request_);
 }
 
 }  // namespace shixin

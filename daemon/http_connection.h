@@ -24,16 +24,17 @@
 // a connection with unwritten responses must make write progress within write_timeout; one
 // with nothing in progress is closed idle_timeout after its last request.
 //
-// Plain TCP only: TLS for HTTP is not offered (a TLS-terminating proxy may front it).
+// Its byte stream is a StreamPump (daemon/stream_pump.h), as a binary Connection's: the
+// buffers, the budget's charge, the lingering and the timer are the pump's; the parsing, the
+// answering and the phases are the connection's. Plain TCP only: TLS for HTTP is not offered
+// (a TLS-terminating proxy may front it).
 //
 // Thread safety: an HttpConnection belongs to one io_context run by one thread; every method
 // is called on that thread.
 #ifndef SHIXIN_DAEMON_HTTP_CONNECTION_H_
 #define SHIXIN_DAEMON_HTTP_CONNECTION_H_
 
-#include <array>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
@@ -47,6 +48,7 @@
 #include "daemon/connection_manager.h"
 #include "daemon/http_message.h"
 #include "daemon/http_service.h"
+#include "daemon/stream_pump.h"
 #include "daemon/transport.h"
 
 namespace shixin {
@@ -56,6 +58,7 @@ namespace shixin {
 std::string SerializeReply(const HttpReply& reply, bool close);
 
 class HttpConnection final : public ManagedConnection,
+                             private StreamPump::Owner,
                              public std::enable_shared_from_this<HttpConnection> {
  public:
   // The largest request line and headers together.
@@ -77,14 +80,21 @@ class HttpConnection final : public ManagedConnection,
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
+  // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
   void Start() override;
+  // Answers the requests that have reached the socket, reads no more, then closes; after a
+  // grace period (10 s) closes regardless.
   void Shutdown() override;
+  // Closes the socket now; pending responses are dropped.
   void Close() override;
   // Does nothing: HTTP requests carry their credentials each (the JSON API checks them).
   void Revalidate() override {}
+  // Returns whether the connection may be closed at `now` for a new client (as a Connection's).
   bool Evictable(Clock::time_point now) const override;
+  // When the last request was answered (or the connection was accepted).
   Clock::time_point last_request() const override { return last_request_; }
-  const std::string& peer() const override { return peer_; }
+  // Returns the peer's "address:port", for the log.
+  const std::string& peer() const override { return pump_.peer(); }
 
  private:
   enum class Phase { kServing, kDraining, kLingering, kClosed };
@@ -103,69 +113,43 @@ class HttpConnection final : public ManagedConnection,
 
   // The transition function: answers what the input and the in-flight bound allow, starts the
   // writes and reads the state allows, moves to the next phase, and charges the budget.
-  void Advance();
-  // Parses and answers the whole requests in the input (at most kInputPerTurn bytes a turn;
-  // the rest in a posted turn, so that one long pipeline does not hold up the thread).
+  void Advance() override;
+  // Parses and answers the whole requests in the input (at most StreamPump::kInputPerTurn
+  // bytes a turn; the rest in a later turn, so that one long pipeline does not hold up the
+  // thread).
   void AnswerRequests();
-  static constexpr size_t kInputPerTurn = 64 * 1024;
   // Answers the request parser_ holds, and resets it.
   void AnswerParsed();
   // Queues the response to a request Beast could not parse (`ec`) and closes after it.
   void AnswerBadRequest(const boost::system::error_code& ec);
   void Queue(const HttpReply& reply, bool close);
+  // Returns whether a read should be outstanding in the current state.
   bool ReadWanted();
-  void StartRead();
-  void OnRead(const boost::system::error_code& ec, size_t n);
-  void StartWrite();
-  void OnWrite(const boost::system::error_code& ec, size_t n);
+  // Stops reading requests: kDraining.
   void Drain(DrainReason reason);
-  void EnterLingering();
-  void StartWaitClose();
-  // Returns the earliest deadline of the current state, and what closes the connection then.
-  Clock::time_point NextDeadline(const char** what) const;
-  void ArmTimer();
-  void OnTimer(const boost::system::error_code& ec);
-  size_t pending() const { return queued_ + writing_count_; }
+  // StreamPump::Owner.
+  std::shared_ptr<void> KeepAlive() override { return shared_from_this(); }
+  void OnEndOfInput() override;
+  void AddDeadlines(StreamPump::Deadlines* deadlines) const override;
+  size_t pending() const { return pump_.unwritten(); }
+  // The memory the buffers take, the parsed body's included.
   uint64_t buffer_bytes() const {
-    return input_.capacity() + output_.capacity() + writing_.capacity() +
-           (parser_ ? parser_->get().body().capacity() : 0);
-  }
-  bool has_pending_bytes() const {
-    return input_begin_ < input_.size() || !output_.empty() || written_ < writing_.size();
+    return pump_.buffer_bytes() + (parser_ ? parser_->get().body().capacity() : 0);
   }
 
-  TcpTransport transport_;
-  boost::asio::steady_timer timer_;
   const Connection::Options options_;
   const Shared shared_;
   ConnectionManager* const manager_;
-  boost::asio::ip::address address_;  // counted in shared_.limits
-  std::string peer_;
+  StreamPump pump_;
   Peer peer_info_;  // what requests carry (HttpRequest::peer)
 
   Phase phase_ = Phase::kServing;
   Input input_state_ = Input::kEmpty;
   DrainReason drain_reason_ = DrainReason::kNone;
-  bool reading_ = false;
-  bool writing_busy_ = false;
-  bool turn_posted_ = false;
-
-  std::array<char, 16384> read_buffer_;
-  std::string input_;  // received bytes; input_[input_begin_..] not yet parsed
-  size_t input_begin_ = 0;
   std::optional<Parser> parser_;  // the request being parsed, if one has begun
-  std::string output_;            // responses not yet handed to a write
-  std::string writing_;           // the bytes of the write in progress
-  size_t written_ = 0;
-  size_t queued_ = 0;         // responses in output_
-  size_t writing_count_ = 0;  // responses in writing_
-  uint64_t charged_ = 0;      // bytes charged to shared_.budget
 
   Clock::time_point last_request_;
   Clock::time_point request_started_;  // the first byte of the partial request
-  Clock::time_point last_written_;
-  Clock::time_point closing_by_ = Clock::time_point::max();
-  Clock::time_point timer_at_ = Clock::time_point::max();
 };
 
 }  // namespace shixin

@@ -1,6 +1,7 @@
-// Transport is the byte stream a Connection reads requests from and writes responses to: plain
-// TCP (TcpTransport) or TLS over TCP (TlsTransport, Boost.Asio's ssl::stream). Connection
-// drives either through the same asynchronous calls, so that it stays one state machine.
+// Transport is the byte stream a connection reads requests from and writes responses to: plain
+// TCP (TcpTransport) or TLS over TCP (TlsTransport, Boost.Asio's ssl::stream). A StreamPump
+// (daemon/stream_pump.h) drives either through the same asynchronous calls, so that each
+// connection stays one state machine.
 //
 // The handlers run on the socket's executor (the connection's I/O thread). At most one read
 // and one write may be outstanding at a time, and no read while AsyncWaitClose() is.

@@ -1,0 +1,146 @@
+#include "daemon/stream_pump.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace shixin {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// An owner that echoes each input line and records the callbacks.
+class EchoOwner : public StreamPump::Owner, public std::enable_shared_from_this<EchoOwner> {
+ public:
+  EchoOwner(tcp::socket socket, const StreamPump::Settings& settings)
+      : pump_(std::make_unique<TcpTransport>(std::move(socket)),
+              tcp::endpoint(asio::ip::make_address("127.0.0.1"), 1), settings, this) {}
+
+  std::shared_ptr<void> KeepAlive() override { return shared_from_this(); }
+  void Advance() override {
+    ++advances_;
+    const std::string_view input = pump_.input();
+    if (!input.empty()) {
+      pump_.output().append(input);
+      pump_.CountQueued();
+      pump_.Consume(input.size());
+      pump_.CompactInput();
+    }
+    pump_.StartWrite();
+    if (!pump_.reading() && !ended_ && !pump_.closed()) pump_.StartRead();
+    if (ended_ && pump_.Drained() && !lingering_) {
+      lingering_ = true;
+      pump_.Linger();
+    }
+    pump_.Settle(pump_.buffer_bytes());
+  }
+  void OnEndOfInput() override { ended_ = true; }
+  void AddDeadlines(StreamPump::Deadlines* deadlines) const override {
+    deadlines->AddIdle(pump_.unwritten() == 0, started_);
+  }
+  void Close() override {
+    if (!pump_.closed()) pump_.Close();
+    closed_ = true;
+  }
+
+  StreamPump pump_;
+  StreamPump::Clock::time_point started_ = StreamPump::Clock::now();
+  int advances_ = 0;
+  bool ended_ = false;
+  bool lingering_ = false;
+  bool closed_ = false;
+};
+
+class StreamPumpTest : public ::testing::Test {
+ protected:
+  // Connects a client socket to a server socket over loopback.
+  void SetUp() override {
+    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    client_.connect(acceptor.local_endpoint());
+    server_ = acceptor.accept();
+    limits_.Admit(asio::ip::make_address("127.0.0.1"));
+  }
+
+  StreamPump::Settings Settings(std::chrono::seconds idle) {
+    return {"test connection", std::chrono::seconds(5), idle, &budget_, &limits_};
+  }
+
+  // Runs the io_context until `done` or 5 s.
+  template <typename Done>
+  void RunUntil(Done done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done() && std::chrono::steady_clock::now() < until) {
+      io_.run_for(std::chrono::milliseconds(10));
+      io_.restart();
+    }
+  }
+
+  // Destroyed after io_, whose pending handlers may hold the last reference to a pump.
+  BufferBudget budget_{1 << 20, 10};
+  ConnectionLimits limits_{10, 0};
+  asio::io_context io_;
+  tcp::socket client_{io_};
+  tcp::socket server_{io_};
+};
+
+TEST_F(StreamPumpTest, WritesWhatTheOwnerQueuesLingersAtEndOfInputAndGivesEverythingBack) {
+  {
+    auto owner =
+        std::make_shared<EchoOwner>(std::move(server_), Settings(std::chrono::seconds(60)));
+    owner->Advance();
+    asio::write(client_, asio::buffer(std::string("hello\n")));
+    std::string echoed(6, '\0');
+    RunUntil([&] { return client_.available() >= 6; });
+    asio::read(client_, asio::buffer(echoed));
+    EXPECT_EQ(echoed, "hello\n");
+    EXPECT_GT(budget_.used(), 0u);
+
+    client_.shutdown(tcp::socket::shutdown_send);
+    RunUntil([&] { return owner->lingering_; });
+    EXPECT_TRUE(owner->lingering_);
+    // Lingering shut the server's sending side down: the client reads the end of input.
+    boost::system::error_code ec;
+    char byte;
+    client_.read_some(asio::buffer(&byte, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+    // The client's end of input was its close: lingering ends.
+    RunUntil([&] { return owner->closed_; });
+    EXPECT_TRUE(owner->closed_);
+    EXPECT_EQ(budget_.used(), 0u);
+  }
+  io_.run_for(std::chrono::milliseconds(50));  // the last handlers drop their references
+  EXPECT_EQ(limits_.open(), 0);
+}
+
+TEST_F(StreamPumpTest, TheIdleDeadlineClosesTheConnection) {
+  auto owner = std::make_shared<EchoOwner>(std::move(server_), Settings(std::chrono::seconds(1)));
+  owner->Advance();
+  const auto start = std::chrono::steady_clock::now();
+  RunUntil([&] { return owner->closed_; });
+  EXPECT_TRUE(owner->closed_);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST_F(StreamPumpTest, DiscardedInputIsDroppedAndLaterReadsIgnored) {
+  auto owner = std::make_shared<EchoOwner>(std::move(server_), Settings(std::chrono::seconds(60)));
+  owner->pump_.DiscardInput();
+  EXPECT_TRUE(owner->pump_.discarding());
+  owner->Advance();
+  asio::write(client_, asio::buffer(std::string("ignored")));
+  const int before = owner->advances_;
+  RunUntil([&] { return owner->advances_ > before; });
+  EXPECT_TRUE(owner->pump_.input().empty());
+  EXPECT_TRUE(owner->pump_.quiet());
+  owner->Close();
+  io_.run_for(std::chrono::milliseconds(50));
+}
+
+}  // namespace
+}  // namespace shixin
