@@ -239,12 +239,14 @@ TEST(DaemonHttpTest, AnOversizedBodyAnswers413) {
   EXPECT_EQ(r->status, 413) << r->head;
   EXPECT_THAT(r->body, HasSubstr("\"code\":\"payload_too_large\""));
   EXPECT_TRUE(s.WaitClose(absl::Seconds(5)));
-  // A body within the limit is read (and answered: here 404, no API is set).
-  r = RoundTrip(*daemon, absl::StrCat("POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Length: "
+  // A body within the limit is read, and answered by the API: it is no JSON.
+  r = RoundTrip(*daemon, absl::StrCat("POST /v1/check HTTP/1.1\r\nHost: t\r\n"
+                                      "Content-Type: application/json\r\nContent-Length: "
                                       "1000\r\n\r\n",
                                       std::string(1000, '{')));
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("\"code\":\"bad_request\""));
 }
 
 TEST(DaemonHttpTest, ASlowClientIsClosedAtTheFrameTimeout) {
