@@ -291,11 +291,12 @@ bool Loop::Reconnect(Conn* conn) {
   expect.swap(conn->expect);
   for (Pending& p : pending) {
     const auto first = expect.begin();
+    const auto last = first + static_cast<std::ptrdiff_t>(p.n);
     if (p.retried) {  // lost twice: an error at the application
       ++r_.errors;
       --in_flight_;
       Sample(absl::StrFormat("request %d lost on two connections", p.request_id));
-      expect.erase(first, first + p.n);
+      expect.erase(first, last);
       continue;
     }
     p.retried = true;
@@ -306,8 +307,8 @@ bool Loop::Reconnect(Conn* conn) {
     } else {
       conn->codec->AppendCheck(p.request_id, ids_.data(), p.n, &conn->out);
     }
-    conn->expect.insert(conn->expect.end(), first, first + p.n);
-    expect.erase(first, first + p.n);
+    conn->expect.insert(conn->expect.end(), first, last);
+    expect.erase(first, last);
     conn->pending.push_back(p);
     ++r_.retried;
   }
