@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -301,7 +302,7 @@ bool Loop::Reconnect(Conn* conn) {
     }
     p.retried = true;
     ids_.clear();
-    for (size_t i = 0; i < p.n; ++i) ids_.push_back(first[i].id);
+    for (auto it = first; it != last; ++it) ids_.push_back(it->id);
     if (p.measures) {
       conn->codec->AppendMeasures(p.request_id, *ids_[0], &conn->out);
     } else {
