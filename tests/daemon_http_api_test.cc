@@ -90,8 +90,9 @@ class DaemonHttpApiTest : public ::testing::Test {
 
   // Starts shixind on `data_dir` with the callers file, an audit and max_batch 5.
   void StartDaemon(const std::string& data_dir = SampleDir()) {
-    daemon_ = StartHttpDaemon(data_dir, {"--callers-file", scratch_.Path("callers.toml"),
-                                         "--state-dir", scratch_.Path("state"), "--max-batch", "5"});
+    daemon_ =
+        StartHttpDaemon(data_dir, {"--callers-file", scratch_.Path("callers.toml"), "--state-dir",
+                                   scratch_.Path("state"), "--max-batch", "5"});
     ASSERT_NE(daemon_, nullptr);
   }
 
@@ -241,8 +242,10 @@ TEST_F(DaemonHttpApiTest, ACallerOverItsRateIsToldWhenToComeBack) {
   std::optional<HttpResponse> limited;
   for (int i = 0; i < 10 && !limited; ++i) {  // burst 2, 0.2/s: the third at the latest
     HttpResponse r = Post("/v1/check", body, "slow");
-    if (r.status == 429) limited = r;
-    else EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status == 429)
+      limited = r;
+    else
+      EXPECT_EQ(r.status, 200) << r.body;
   }
   ASSERT_TRUE(limited.has_value());
   EXPECT_EQ(ErrorCode(*limited), "rate_limited") << limited->body;
@@ -348,8 +351,8 @@ TEST_F(DaemonHttpApiTest, ScrapesDuringReloadsAllSucceedAndFollowTheList) {
   }
   stop = true;
   scraper.join();
-  EXPECT_TRUE(failures.empty()) << failures.size() << " failed scrapes, the first: "
-                                << failures.front();
+  EXPECT_TRUE(failures.empty()) << failures.size()
+                                << " failed scrapes, the first: " << failures.front();
   EXPECT_GE(scrapes.load(), kReloads);
 
   std::optional<HttpResponse> m = HttpRoundTrip(*daemon_, HttpGet("/metrics"));

@@ -115,8 +115,8 @@ TEST(DaemonHttpTest, AnOversizedBodyAnswers413) {
   EXPECT_TRUE(s.WaitClose(absl::Seconds(5)));
   // A body within the limit is read and answered (by the JSON API: no Content-Type, 415).
   r = HttpRoundTrip(*daemon, absl::StrCat("POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Length: "
-                                      "1000\r\n\r\n",
-                                      std::string(1000, '{')));
+                                          "1000\r\n\r\n",
+                                          std::string(1000, '{')));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 415) << r->head;
 }
