@@ -242,10 +242,11 @@ TEST_F(DaemonHttpApiTest, ACallerOverItsRateIsToldWhenToComeBack) {
   std::optional<HttpResponse> limited;
   for (int i = 0; i < 10 && !limited; ++i) {  // burst 2, 0.2/s: the third at the latest
     HttpResponse r = Post("/v1/check", body, "slow");
-    if (r.status == 429)
+    if (r.status == 429) {
       limited = r;
-    else
+    } else {
       EXPECT_EQ(r.status, 200) << r.body;
+    }
   }
   ASSERT_TRUE(limited.has_value());
   EXPECT_EQ(ErrorCode(*limited), "rate_limited") << limited->body;
@@ -260,14 +261,14 @@ TEST_F(DaemonHttpApiTest, ACallerOverItsRateIsToldWhenToComeBack) {
 // Returns "" if `text` is a Prometheus text exposition (0.0.4) line by line, else the first
 // line that is not.
 std::string BadExpositionLine(const std::string& text) {
-  static const std::regex kSample(
+  static const std::regex sample_line(
       R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? )"
       R"(([-+]?[0-9.eE+-]+|NaN|[+-]Inf)( -?[0-9]+)?$)");
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (line.empty() || absl::StartsWith(line, "# HELP ") || absl::StartsWith(line, "# TYPE ")) {
       continue;
     }
-    if (!std::regex_match(line.begin(), line.end(), kSample)) return std::string(line);
+    if (!std::regex_match(line.begin(), line.end(), sample_line)) return std::string(line);
   }
   return "";
 }

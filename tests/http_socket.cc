@@ -29,7 +29,7 @@ HttpSocket::HttpSocket(uint16_t port, const std::string& source) {
   sockaddr_in local{};
   local.sin_family = AF_INET;
   inet_pton(AF_INET, source.c_str(), &local.sin_addr);
-  bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
+  (void)bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));  // else: connect fails
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

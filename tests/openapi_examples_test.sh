@@ -8,10 +8,11 @@
 set -euo pipefail
 bin=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../scripts/daemon-lib.sh
+# shellcheck disable=SC1091  # scripts/daemon-lib.sh
 source "$root/scripts/daemon-lib.sh"
 dir=$(mktemp -d)
 pid=
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then shixind_stop "$pid" 10 || true; fi
   rm -rf "$dir"
