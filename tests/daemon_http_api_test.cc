@@ -30,6 +30,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/daemon_harness.h"
 #include "tests/http_socket.h"
+#include "tests/test_callers.h"
 
 namespace shixin::e2e {
 namespace {
@@ -43,18 +44,6 @@ constexpr char kRelatedName[] = "陈海波";
 
 constexpr ScopeSet kQueries =
     ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures) | ScopeBit(Scope::kDetail);
-
-Caller MakeCaller(const std::string& id, ScopeSet scopes, View view, double rate, uint32_t burst) {
-  Caller c;
-  c.id = id;
-  c.name = "Test caller " + id;
-  c.sector = "other";
-  c.scopes = scopes;
-  c.view = view;
-  c.rate = rate;
-  c.burst = burst;
-  return c;
-}
 
 // Returns `body` parsed, or a discarded value.
 Json Parse(const std::string& body) { return Json::parse(body, nullptr, false); }
@@ -71,22 +60,16 @@ class DaemonHttpApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(scratch_.path().empty());
-    Add(MakeCaller("full", kQueries | ScopeBit(Scope::kFeedback), View::kFull, 1e4, 1000));
-    Add(MakeCaller("masked", kQueries, View::kMasked, 1e4, 1000));
-    Add(MakeCaller("checker", ScopeBit(Scope::kCheck), View::kFull, 1e4, 1000));
-    Add(MakeCaller("slow", kQueries, View::kFull, 0.2, 2));
+    Add(MakeTestCaller("full", kQueries | ScopeBit(Scope::kFeedback), View::kFull, 1e4, 1000));
+    Add(MakeTestCaller("masked", kQueries, View::kMasked, 1e4, 1000));
+    Add(MakeTestCaller("checker", ScopeBit(Scope::kCheck), View::kFull, 1e4, 1000));
+    Add(MakeTestCaller("slow", kQueries, View::kFull, 0.2, 2));
     absl::StatusOr<CallerTable> table = CallerTable::Create(callers_);
     ASSERT_TRUE(table.ok()) << table.status();
     ASSERT_TRUE(WriteCallersFile(scratch_.Path("callers.toml"), *table).ok());
   }
 
-  void Add(Caller c) {
-    absl::StatusOr<std::string> token = NewToken();
-    ASSERT_TRUE(token.ok());
-    tokens_[c.id] = *token;
-    c.token_hashes = {HashToken(*token)};
-    callers_.push_back(std::move(c));
-  }
+  void Add(Caller c) { ASSERT_TRUE(AddTestCaller(std::move(c), &callers_, &tokens_)); }
 
   // Starts shixind on `data_dir` with the callers file, an audit and max_batch 5.
   void StartDaemon(const std::string& data_dir = SampleDir()) {
