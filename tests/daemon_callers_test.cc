@@ -22,6 +22,7 @@
 #include "callers/token.h"
 #include "core/masking.h"
 #include "tests/daemon_harness.h"
+#include "tests/test_callers.h"
 #include "tests/tls_certs.h"
 
 namespace shixin::e2e {
@@ -52,41 +53,21 @@ wire::MeasuresRequest Ask(const std::string& id) {
 constexpr ScopeSet kQueries =
     ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures) | ScopeBit(Scope::kDetail);
 
-// A caller of the tests' callers file.
-Caller MakeCaller(const std::string& id, ScopeSet scopes, View view, double rate, uint32_t burst) {
-  Caller c;
-  c.id = id;
-  c.name = "Test caller " + id;
-  c.sector = "other";
-  c.scopes = scopes;
-  c.view = view;
-  c.rate = rate;
-  c.burst = burst;
-  return c;
-}
-
 class DaemonCallersTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const auto& [id, scopes] : ScopeSets()) {
-      Add(MakeCaller(id, scopes, View::kFull, 1e4, 1000));
+      Add(MakeTestCaller(id, scopes, View::kFull, 1e4, 1000));
     }
-    Add(MakeCaller("full", kQueries, View::kFull, 1e4, 1000));
-    Add(MakeCaller("masked", kQueries, View::kMasked, 1e4, 1000));
-    Add(MakeCaller("slow", kQueries, View::kFull, 20, 20));
-    Add(MakeCaller("steady", kQueries, View::kFull, 20, 20));
-    Add(MakeCaller("admin", kQueries | ScopeBit(Scope::kAdmin), View::kFull, 1e4, 1000));
+    Add(MakeTestCaller("full", kQueries, View::kFull, 1e4, 1000));
+    Add(MakeTestCaller("masked", kQueries, View::kMasked, 1e4, 1000));
+    Add(MakeTestCaller("slow", kQueries, View::kFull, 20, 20));
+    Add(MakeTestCaller("steady", kQueries, View::kFull, 20, 20));
+    Add(MakeTestCaller("admin", kQueries | ScopeBit(Scope::kAdmin), View::kFull, 1e4, 1000));
     ASSERT_NO_FATAL_FAILURE(WriteCallers());
   }
 
-  // Adds `c` with a fresh token (tokens_[c.id]).
-  void Add(Caller c) {
-    absl::StatusOr<std::string> token = NewToken();
-    ASSERT_TRUE(token.ok());
-    tokens_[c.id] = *token;
-    c.token_hashes = {HashToken(*token)};
-    callers_.push_back(std::move(c));
-  }
+  void Add(Caller c) { ASSERT_TRUE(AddTestCaller(std::move(c), &callers_, &tokens_)); }
 
   void WriteCallers() {
     absl::StatusOr<CallerTable> table = CallerTable::Create(callers_);
@@ -578,7 +559,7 @@ class DaemonCallersTlsTest : public DaemonCallersTest {
       ASSERT_TRUE(pem.ok());
       ASSERT_TRUE(tls_test::WritePem(*pem, Path(cn + ".pem"), Path(cn + ".key")).ok());
     }
-    Caller hotel = MakeCaller("hotel", ScopeBit(Scope::kCheck), View::kMasked, 1e4, 1000);
+    Caller hotel = MakeTestCaller("hotel", ScopeBit(Scope::kCheck), View::kMasked, 1e4, 1000);
     hotel.certificates = {"cn:pms-front-desk"};
     callers_.push_back(hotel);
     ASSERT_NO_FATAL_FAILURE(WriteCallers());

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -48,7 +49,9 @@ absl::Status RunChromium(const std::string& html_path, const std::vector<std::st
                                    "--hide-scrollbars",
                                    "--user-data-dir=" + profile};
   args.insert(args.end(), extra.begin(), extra.end());
-  args.push_back("file://" + std::filesystem::absolute(html_path).string());
+  // A page of a live server is loaded as is; a file by its absolute file:// URL.
+  const bool url = html_path.rfind("http://", 0) == 0;
+  args.push_back(url ? html_path : "file://" + std::filesystem::absolute(html_path).string());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -98,8 +101,20 @@ std::string ChromiumPath() {
   return access(path.c_str(), X_OK) == 0 ? path : "";
 }
 
+namespace {
+
+// Returns where Chromium's standard output about `html_path` goes: beside the file, or for a URL
+// a file of this process in /tmp.
+std::string SideFile(const std::string& html_path, const char* suffix) {
+  if (html_path.rfind("http://", 0) != 0) return absl::StrCat(html_path, suffix);
+  static std::atomic<int> next{0};
+  return absl::StrCat("/tmp/shixin-chromium-", getpid(), "-", next++, suffix);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> DumpDom(const std::string& html_path, absl::Duration timeout) {
-  const std::string out = html_path + ".dom";
+  const std::string out = SideFile(html_path, ".dom");
   absl::Status s = RunChromium(html_path, {"--dump-dom"}, out, timeout);
   if (!s.ok()) return s;
   std::string dom = ReadAll(out);
@@ -110,9 +125,10 @@ absl::StatusOr<std::string> DumpDom(const std::string& html_path, absl::Duration
 absl::StatusOr<std::string> PrintToPdf(const std::string& html_path, const std::string& pdf_path,
                                        absl::Duration timeout) {
   std::remove(pdf_path.c_str());
+  const std::string out = SideFile(html_path, ".out");
   absl::Status s = RunChromium(html_path, {"--no-pdf-header-footer", "--print-to-pdf=" + pdf_path},
-                               html_path + ".out", timeout);
-  std::remove((html_path + ".out").c_str());
+                               out, timeout);
+  std::remove(out.c_str());
   if (!s.ok()) return s;
   if (access(pdf_path.c_str(), R_OK) != 0) {
     return absl::NotFoundError(absl::StrCat(pdf_path, ": chromium wrote no PDF"));
@@ -123,10 +139,11 @@ absl::StatusOr<std::string> PrintToPdf(const std::string& html_path, const std::
 absl::Status Screenshot(const std::string& html_path, const std::string& png_path, int width,
                         int height, absl::Duration timeout) {
   std::remove(png_path.c_str());
+  const std::string out = SideFile(html_path, ".out");
   absl::Status s = RunChromium(
       html_path, {"--screenshot=" + png_path, absl::StrCat("--window-size=", width, ",", height)},
-      html_path + ".out", timeout);
-  std::remove((html_path + ".out").c_str());
+      out, timeout);
+  std::remove(out.c_str());
   if (!s.ok()) return s;
   if (access(png_path.c_str(), R_OK) != 0) {
     return absl::NotFoundError(absl::StrCat(png_path, ": chromium wrote no screenshot"));

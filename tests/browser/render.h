@@ -19,6 +19,8 @@ namespace shixin::browser {
 // not executable (a test then skips: GTEST_SKIP).
 std::string ChromiumPath();
 
+// `html_path` is a file, or an http:// URL (a page of a live daemon on loopback).
+
 // Returns the DOM of `html_path` as Chromium serialises it once the page has loaded
 // (--dump-dom). DeadlineExceeded if Chromium runs longer than `timeout` (it is killed);
 // Internal with its exit status otherwise.
