@@ -33,15 +33,23 @@ shixin=${SHIXIN:-$root/build/bin/shixin}
 haproxy=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
 replicas=(r1 r2 r3)
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# Prints $1 distinct free loopback ports: all bound at once, so that none is handed out twice.
+free_ports() {
+  python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
-# Waits up to $2 seconds for the file $1 to contain $3.
+# Waits up to $2 seconds for the file $1 to contain $3; gives up at once if the process of pid
+# file $4 (when given) has exited.
 wait_for_line() {
   local deadline=$((SECONDS + $2))
   until grep -q "$3" "$1" 2>/dev/null; do
     if ((SECONDS >= deadline)); then return 1; fi
+    if [[ -n "${4:-}" ]] && ! running "$4"; then return 1; fi
     sleep 0.1
   done
 }
@@ -65,8 +73,8 @@ generation() {
 
 write_ports() {
   if [[ "${SHIXIN_REPLICA_PORTS:-}" == auto ]]; then
-    local p=()
-    for _ in 1 2 3 4 5 6 7 8; do p+=("$(free_port)"); done
+    local p
+    read -r -a p <<<"$(free_ports 8)"
     echo "r1_port=${p[0]} r1_http=${p[1]} r2_port=${p[2]} r2_http=${p[3]}"
     echo "r3_port=${p[4]} r3_http=${p[5]} front_binary=${p[6]} front_http=${p[7]}"
   else
@@ -113,8 +121,8 @@ start() {
     echo $! >"$dir/$r/pid"
   done
   for r in "${replicas[@]}"; do
-    if ! wait_for_line "$dir/$r/shixind.log" 60 "listening on"; then
-      echo "$r did not start within 60 s; its log:" >&2
+    if ! wait_for_line "$dir/$r/shixind.log" 60 "listening on" "$dir/$r/pid"; then
+      echo "$r did not start (exited, or not listening within 60 s); its log:" >&2
       tail -5 "$dir/$r/shixind.log" >&2
       stop
       exit 1
