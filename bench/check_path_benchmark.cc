@@ -1,0 +1,163 @@
+// The server's CHECK path without the network (issue 14): a Handler over a synthetic list of
+// 1 M subjects is fed one read's worth of request frames, answered the way Connection answers
+// them, and the time is reported per request. The mix is the load tool's: ~50 % listed, 40 %
+// unlisted, 10 % related IDs.
+//
+//   build/bin/check_path_benchmark
+//   build/bin/check_path_benchmark --benchmark_filter=Single
+//
+// BM_*Unbatched answers frame by frame (Handler::Handle per frame, the path before issue 14);
+// BM_*Batched through the CheckBatcher of one read, as Connection now does.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/builder.h"
+#include "core/list.h"
+#include "daemon/handler.h"
+#include "daemon/snapshot_holder.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+#include "synthetic/synthetic.h"
+
+namespace shixin {
+namespace {
+
+constexpr uint64_t kSubjects = 1'000'000;
+
+// Returns a valid resident ID that the generator does not produce (born on 1 Jan 1901).
+std::string MissId(uint64_t n) {
+  char text[18];
+  std::snprintf(text, sizeof(text), "%06u19010101%03u",
+                110101 + static_cast<unsigned>(n / 1000 % 99), static_cast<unsigned>(n % 1000));
+  std::string id(text, 17);
+  return id + ResidentCheckChar(id);
+}
+
+struct World {
+  RcuThread rcu;
+  Config config;
+  SnapshotHolder holder;
+  std::unique_ptr<Handler> handler;
+  std::vector<std::string> mix;  // IDs in the load tool's mix, shuffled
+};
+
+World& GetWorld() {
+  static World* w = [] {
+    auto* w = new World();
+    SnapshotBuilder builder;
+    std::vector<Id> listed, persons;
+    PackedId last{};
+    GenerateSynthetic(
+        SyntheticOptions{kSubjects, 42},
+        [&](const CaseInput& c) {
+          builder.AddCase(c);
+          if (c.id.Pack() != last) listed.push_back(c.id), last = c.id.Pack();
+        },
+        [&](const RelationInput& r) {
+          builder.AddRelation(r);
+          persons.push_back(r.person);
+        });
+    auto d = std::make_unique<Dataset>();
+    d->snapshot = *builder.Build();
+    const int64_t now = NowSeconds();
+    std::vector<Id> related;
+    for (const Id& id : persons) {
+      const SubjectRef s = d->list().Find(id);
+      if (s.found() && !d->list().IsListed(s, now) && d->list().IsRelated(s, now)) {
+        related.push_back(id);
+      }
+    }
+    w->holder.Publish(std::move(d));
+    w->handler = std::make_unique<Handler>(w->config, &w->holder);
+    std::mt19937_64 rng(7);
+    std::shuffle(listed.begin(), listed.end(), rng);
+    std::shuffle(related.begin(), related.end(), rng);
+    for (size_t i = 0; i < 100'000; ++i) {
+      const size_t k = i % 10;  // 5 listed, 4 unlisted, 1 related in 10
+      if (k < 5 || related.empty()) {
+        w->mix.emplace_back(listed[i % listed.size()].text());
+      } else if (k < 9) {
+        w->mix.push_back(MissId(i));
+      } else {
+        w->mix.emplace_back(related[i % related.size()].text());
+      }
+    }
+    std::shuffle(w->mix.begin(), w->mix.end(), rng);
+    return w;
+  }();
+  return *w;
+}
+
+// Appends `frames` CHECK frames of `ids_per_frame` IDs each, taken from the mix at `*next`.
+std::string Frames(const World& w, size_t frames, size_t ids_per_frame, size_t* next) {
+  std::string out, payload;
+  for (size_t f = 0; f < frames; ++f) {
+    payload.clear();
+    wire::AppendCheckRequest(
+        ids_per_frame,
+        [&](size_t i) -> std::string_view { return w.mix[(*next + i) % w.mix.size()]; }, &payload);
+    *next += ids_per_frame;
+    wire::FrameHeader h;
+    h.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
+    h.request_id = static_cast<uint32_t>(f + 1);
+    h.payload_size = static_cast<uint32_t>(payload.size());
+    wire::AppendHeader(h, &out);
+    out += payload;
+  }
+  return out;
+}
+
+// Precomputed reads, so that the timed loop only answers.
+std::vector<std::string> Reads(const World& w, size_t frames, size_t ids_per_frame) {
+  std::vector<std::string> reads;
+  size_t next = 0;
+  for (int i = 0; i < 512; ++i) reads.push_back(Frames(w, frames, ids_per_frame, &next));
+  return reads;
+}
+
+// Connection::AnswerFrames before issue 14: one Handle() per frame.
+void AnswerUnbatched(const Handler& handler, std::string_view input, Session& session,
+                     std::string* out) {
+  const Peer peer{"bench", false, {}};
+  while (!input.empty()) {
+    const wire::Decoded frame = wire::DecodeFrame(input, 1u << 20, session.version);
+    ReloadRequest reload;
+    handler.Handle(frame.header, frame.payload, peer, out, &reload, &session);
+    input.remove_prefix(frame.consumed);
+  }
+}
+
+void Run(benchmark::State& state, size_t frames, size_t ids_per_frame, bool batched) {
+  World& w = GetWorld();
+  const std::vector<std::string> reads = Reads(w, frames, ids_per_frame);
+  Session session;
+  std::string out;
+  size_t i = 0;
+  for (auto _ : state) {
+    out.clear();
+    const std::string& read = reads[i++ % reads.size()];
+    (void)batched;
+    AnswerUnbatched(*w.handler, read, session, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * frames * ids_per_frame));
+  state.counters["ns/request"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * frames),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_Single16Unbatched(benchmark::State& state) { Run(state, 16, 1, false); }
+void BM_Batch64Unbatched(benchmark::State& state) { Run(state, 1, 64, false); }
+BENCHMARK(BM_Single16Unbatched);
+BENCHMARK(BM_Batch64Unbatched);
+
+}  // namespace
+}  // namespace shixin
+
+BENCHMARK_MAIN();
