@@ -198,7 +198,26 @@ absl::Status BadCharAt(const Normalised& n, int i) {
   return BadCharError(n.trimmed, n.offset[i], n.position[i]);
 }
 
+// Normalise() for input already in the normal form (1 to 18 digits and capital letters, nothing
+// to trim or drop), without decoding UTF-8: served IDs come so. Returns false (and leaves `n`
+// as it was) for any other input.
+bool NormaliseAscii(std::string_view input, Normalised& n) {
+  if (input.empty() || input.size() > 18) return false;
+  for (char c : input) {
+    if (!IsDigit(c) && !(c >= 'A' && c <= 'Z')) return false;
+  }
+  n.trimmed = input;
+  n.size = static_cast<int>(input.size());
+  for (int i = 0; i < n.size; ++i) {
+    n.text[i] = input[i];
+    n.offset[i] = static_cast<size_t>(i);
+    n.position[i] = i + 1;
+  }
+  return true;
+}
+
 absl::Status Normalise(std::string_view input, Normalised& n) {
+  if (NormaliseAscii(input, n)) return absl::OkStatus();
   n.trimmed = Trim(input);
   if (n.trimmed.empty()) return absl::InvalidArgumentError("empty ID");
   int position = 0;

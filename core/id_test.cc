@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <cctype>
 #include <random>
 #include <set>
 #include <string>
@@ -682,6 +683,93 @@ TEST(PackTest, PackOrderIsTextOrderWithinKind) {
     EXPECT_EQ(e.Pack() < f.Pack(), e.text() < f.text()) << e.text() << " " << f.text();
   }
 }
+
+namespace fast_path {
+
+// Returns `s` with every ASCII digit and letter made full-width (U+FF10.., U+FF21..).
+std::string FullWidth(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const uint32_t cp = c >= '0' && c <= '9'   ? 0xFF10 + (c - '0')
+                        : c >= 'A' && c <= 'Z' ? 0xFF21 + (c - 'A')
+                                               : static_cast<uint32_t>(c);
+    if (cp < 0x80) {
+      out += c;
+      continue;
+    }
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+void ExpectSameResult(const absl::StatusOr<Id>& a, const absl::StatusOr<Id>& b,
+                      std::string_view input) {
+  ASSERT_EQ(a.ok(), b.ok()) << input;
+  if (a.ok()) {
+    EXPECT_EQ(*a, *b) << input;
+  } else {
+    EXPECT_EQ(a.status(), b.status()) << input;
+  }
+}
+
+// Inputs of the normal form take the fast path; a trailing space (trimmed away, so that the
+// trimmed text and every position stay the same) sends the same text down the slow path.
+TEST(ParseIdFastPathTest, SameResultAsTheSlowPathOnGeneratedIds) {
+  const absl::CivilDay today(2026, 6, 1);
+  std::mt19937_64 rng(14);
+  static constexpr std::string_view kChars = "0123456789ABCDEFGHJKLMNPQRTUWXYZIOSV";
+  int valid = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const int kind = static_cast<int>(rng() % 6);
+    if (kind <= 1) {  // resident IDs, most valid, some with a wrong check character
+      text = absl::StrFormat("%06d%04d%02d%02d%03d", 110000 + rng() % 560000, 1900 + rng() % 130,
+                             1 + rng() % 12, 1 + rng() % 31, rng() % 1000);
+      text += kind == 0 ? ResidentCheckChar(text) : static_cast<char>('0' + rng() % 10);
+    } else if (kind == 2) {  // credit codes around a valid embedded organisation code
+      std::string org;
+      for (int k = 0; k < 8; ++k) org += static_cast<char>('0' + rng() % 10);
+      text = absl::StrFormat("91%06d", 110000 + rng() % 500000) + org + OrgCodeCheckChar(org);
+      text += CreditCodeCheckChar(text);
+    } else if (kind == 3) {  // organisation codes
+      for (int k = 0; k < 8; ++k) text += kChars[rng() % 10];
+      text += rng() % 4 == 0 ? 'X' : OrgCodeCheckChar(text);
+    } else {  // random strings of the charset, of any length up to 19
+      const size_t n = rng() % 20;
+      for (size_t k = 0; k < n; ++k) text += kChars[rng() % kChars.size()];
+    }
+    const absl::StatusOr<Id> fast = ParseId(text, today);
+    valid += fast.ok();
+    ExpectSameResult(fast, ParseId(text + " ", today), text);
+    // Lower case and full width normalise to the same Id.
+    std::string lower = text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (fast.ok()) {
+      EXPECT_EQ(*ParseId(lower, today), *fast) << lower;
+      EXPECT_EQ(*ParseId(FullWidth(text), today), *fast) << text;
+    } else {
+      EXPECT_FALSE(ParseId(lower, today).ok()) << lower;
+    }
+  }
+  EXPECT_GT(valid, 5000);  // the generator is not all noise
+}
+
+TEST(ParseIdFastPathTest, OtherFormsStillTakeTheSlowPath) {
+  const absl::CivilDay today(2026, 6, 1);
+  const Id id = *ParseId("11010519491231002X", today);
+  EXPECT_EQ(*ParseId("11010519491231002x", today), id);
+  EXPECT_EQ(*ParseId(" 110105 19491231 002X ", today), id);
+  EXPECT_EQ(*ParseId(FullWidth("11010519491231002X"), today), id);
+  EXPECT_EQ(*ParseId("55269853-1", today), *ParseId("552698531", today));
+  EXPECT_FALSE(ParseId("", today).ok());
+  EXPECT_FALSE(ParseId("1101051949123100 2X", today).ok());
+  EXPECT_EQ(ParseId("11010519491231002!", today).status().message(),
+            "bad character '!' at position 18");
+}
+
+}  // namespace fast_path
 
 }  // namespace
 }  // namespace shixin

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/coding.h"
 #include "core/list.h"
 #include "core/masking.h"
@@ -115,10 +116,11 @@ std::string Printable(std::string_view s) {
 
 // Scratch space of the CHECK path, reused across requests on a thread.
 struct CheckScratch {
-  std::vector<Id> ids;            // the valid IDs, in order
-  std::vector<SubjectRef> found;  // FindBatch's answers
-  std::vector<EntityNo> base;     // FindBatch's scratch
-  std::vector<int32_t> slot;      // per input: index into ids, or -1 - index into errors
+  wire::CheckRequestView request;  // the IDs: views into the request's payload
+  std::vector<Id> ids;             // the valid IDs, in order
+  std::vector<SubjectRef> found;   // FindBatch's answers
+  std::vector<EntityNo> base;      // FindBatch's scratch
+  std::vector<int32_t> slot;       // per input: index into ids, or -1 - index into errors
   std::vector<std::string> errors;
   std::string masked_name;  // the answer's name, masked
   std::string receipt;      // the answer's receipt
@@ -424,8 +426,11 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
                                      std::string* out) const {
   const uint8_t version = session.version;
   const bool masked = session.grant->caller.view == View::kMasked;
-  absl::StatusOr<wire::CheckRequest> request = wire::DecodeCheckRequest(payload, version);
-  if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kCheck, request.status());
+  thread_local CheckScratch s;
+  wire::CheckRequestView* request = &s.request;
+  if (absl::Status decoded = wire::DecodeCheckRequest(payload, version, request); !decoded.ok()) {
+    return Outcome::BadPayload(wire::Opcode::kCheck, decoded);
+  }
   const size_t n = request->ids.size();
   if (n == 0 || n > config_.max_batch) {
     return Outcome::FromCore(absl::InvalidArgumentError(
@@ -433,12 +438,12 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
   }
   int64_t at = 0;
   if (std::optional<Outcome> refused = InstantOf(request->as_of, &at)) return *std::move(refused);
-  thread_local CheckScratch s;
   s.ids.clear();
   s.slot.clear();
   s.errors.clear();
-  for (const std::string& input : request->ids) {
-    absl::StatusOr<Id> id = ParseId(input);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());  // once
+  for (std::string_view input : request->ids) {
+    absl::StatusOr<Id> id = ParseId(input, today);
     if (id.ok()) {
       s.slot.push_back(static_cast<int32_t>(s.ids.size()));
       s.ids.push_back(*id);

@@ -618,14 +618,28 @@ absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload) {
   return m;
 }
 
-absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload, uint8_t version) {
+absl::Status DecodeCheckRequest(std::string_view payload, uint8_t version, CheckRequestView* m) {
   Reader r(payload, "CHECK request");
+  m->ids.resize(r.Count("count", 2, 0xFFFF, kMinCheckId));
+  for (std::string_view& id : m->ids) id = r.Str8("id");
+  m->as_of = version >= 2 ? r.I64("as_of") : kAsOfNow;
+  if (version >= 4) {
+    codec::ReadContext(r, &m->context);
+  } else {  // clear() keeps the storage for the next request
+    m->context.matter.clear();
+    m->context.operator_id.clear();
+    m->context.purpose.clear();
+  }
+  return r.Finish();
+}
+
+absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload, uint8_t version) {
+  CheckRequestView view;
+  SHIXIN_RETURN_IF_ERROR(DecodeCheckRequest(payload, version, &view));
   CheckRequest m;
-  m.ids.resize(r.Count("count", 2, 0xFFFF, kMinCheckId));
-  for (std::string& id : m.ids) id = r.Str8("id");
-  if (version >= 2) m.as_of = r.I64("as_of");
-  if (version >= 4) codec::ReadContext(r, &m.context);
-  SHIXIN_RETURN_IF_ERROR(r.Finish());
+  m.ids.assign(view.ids.begin(), view.ids.end());
+  m.as_of = view.as_of;
+  m.context = std::move(view.context);
   return m;
 }
 

@@ -119,6 +119,14 @@ struct CheckRequest {
   RequestContext context = {};  // version 4
 };
 
+// CHECK as the server decodes it, without a copy per ID: the IDs are views into the payload.
+// Decoding into the same value again reuses its storage.
+struct CheckRequestView {
+  std::vector<std::string_view> ids;
+  int64_t as_of = kAsOfNow;
+  RequestContext context = {};
+};
+
 enum class CheckStatus : uint8_t { kInvalid = 0, kUnlisted = 1, kListed = 2, kRelated = 3 };
 // Returns "invalid", "unlisted", "listed", "related".
 std::string_view CheckStatusName(CheckStatus status);
@@ -357,6 +365,9 @@ absl::Status DecodeEmpty(std::string_view payload);
 absl::StatusOr<HelloRequest> DecodeHelloRequest(std::string_view payload);
 absl::StatusOr<HelloResponse> DecodeHelloResponse(std::string_view payload);
 absl::StatusOr<CheckRequest> DecodeCheckRequest(std::string_view payload, uint8_t version = 1);
+// Decodes the CHECK request `payload` into `*m` as DecodeCheckRequest() does, its IDs views into
+// `payload` (which must outlive them). Returns what DecodeCheckRequest() returns on error.
+absl::Status DecodeCheckRequest(std::string_view payload, uint8_t version, CheckRequestView* m);
 // The answers' views point into `payload`.
 absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload,
                                                              uint8_t version = 1);
