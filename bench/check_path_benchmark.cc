@@ -7,7 +7,7 @@
 //   build/bin/check_path_benchmark --benchmark_filter=Single
 //
 // BM_*Unbatched answers frame by frame (Handler::Handle per frame, the path before issue 14);
-// BM_*Batched through the CheckBatcher of one read, as Connection now does.
+// BM_*LookAhead with Handler::LookAhead() over the read first, as Connection now does.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -27,6 +27,8 @@
 
 namespace shixin {
 namespace {
+
+constexpr size_t kMixIds = 1'000'000;  // IDs asked, in a shuffled mix
 
 constexpr uint64_t kSubjects = 1'000'000;
 
@@ -78,7 +80,7 @@ World& GetWorld() {
     std::mt19937_64 rng(7);
     std::shuffle(listed.begin(), listed.end(), rng);
     std::shuffle(related.begin(), related.end(), rng);
-    for (size_t i = 0; i < 100'000; ++i) {
+    for (size_t i = 0; i < kMixIds; ++i) {
       const size_t k = i % 10;  // 5 listed, 4 unlisted, 1 related in 10
       if (k < 5 || related.empty()) {
         w->mix.emplace_back(listed[i % listed.size()].text());
@@ -117,16 +119,26 @@ std::string Frames(const World& w, size_t frames, size_t ids_per_frame, size_t* 
 std::vector<std::string> Reads(const World& w, size_t frames, size_t ids_per_frame) {
   std::vector<std::string> reads;
   size_t next = 0;
-  for (int i = 0; i < 512; ++i) reads.push_back(Frames(w, frames, ids_per_frame, &next));
+  // As many IDs as the mix holds: tables of 1 M subjects do not fit in the cache, and neither
+  // do the lines of 1 M IDs, so the lookups miss as a server's do.
+  const size_t count = kMixIds / (frames * ids_per_frame);
+  for (size_t i = 0; i < count; ++i) reads.push_back(Frames(w, frames, ids_per_frame, &next));
   return reads;
 }
 
-// Connection::AnswerFrames before issue 14: one Handle() per frame.
-void AnswerUnbatched(const Handler& handler, std::string_view input, Session& session,
-                     std::string* out) {
+// Connection::AnswerFrames: one Handle() per frame, after Handler::LookAhead() over the
+// frames not looked ahead yet (`look_ahead`), or without (before issue 14).
+void Answer(const Handler& handler, std::string_view input, Session& session, std::string* out,
+            bool look_ahead) {
   const Peer peer{"bench", false, {}};
+  size_t turn = 0;
+  size_t looked_ahead = 0;
   while (!input.empty()) {
+    if (look_ahead && turn >= looked_ahead) {
+      looked_ahead = turn + handler.LookAhead(input, session.version);
+    }
     const wire::Decoded frame = wire::DecodeFrame(input, 1u << 20, session.version);
+    turn += frame.consumed;
     ReloadRequest reload;
     handler.Handle(frame.header, frame.payload, peer, out, &reload, &session);
     input.remove_prefix(frame.consumed);
@@ -142,8 +154,7 @@ void Run(benchmark::State& state, size_t frames, size_t ids_per_frame, bool batc
   for (auto _ : state) {
     out.clear();
     const std::string& read = reads[i++ % reads.size()];
-    (void)batched;
-    AnswerUnbatched(*w.handler, read, session, &out);
+    Answer(*w.handler, read, session, &out, batched);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * frames * ids_per_frame));
@@ -154,8 +165,12 @@ void Run(benchmark::State& state, size_t frames, size_t ids_per_frame, bool batc
 
 void BM_Single16Unbatched(benchmark::State& state) { Run(state, 16, 1, false); }
 void BM_Batch64Unbatched(benchmark::State& state) { Run(state, 1, 64, false); }
+void BM_Single16LookAhead(benchmark::State& state) { Run(state, 16, 1, true); }
+void BM_Batch64LookAhead(benchmark::State& state) { Run(state, 1, 64, true); }
 BENCHMARK(BM_Single16Unbatched);
+BENCHMARK(BM_Single16LookAhead);
 BENCHMARK(BM_Batch64Unbatched);
+BENCHMARK(BM_Batch64LookAhead);
 
 }  // namespace
 }  // namespace shixin

@@ -129,6 +129,10 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today);
 // that is not pure. For interactive and served queries, where "in the future" means now.
 absl::StatusOr<Id> ParseId(std::string_view input);
 
+// Returns the date in UTC at Unix time `seconds`: ParseId()'s `today` for a served query.
+// Remembers the last day per thread (the civil conversion costs more than a request's lookup).
+absl::CivilDay UtcDayAt(int64_t seconds);
+
 // Returns an Id without validation. REQUIRES: `text` is a valid normalised Id of `kind`
 // (as produced by the generator or by Id::text()). For trusted, already-validated data only.
 Id MakeIdUnchecked(IdKind kind, std::string_view text);

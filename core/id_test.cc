@@ -361,6 +361,19 @@ TEST(OrgCodeTest, BadCheckCharacter) {
 
 // ---- General rejections ----------------------------------------------------------------------
 
+TEST(UtcDayAtTest, IsTheCivilDayInUtcAcrossDayBoundaries) {
+  for (int64_t t : {int64_t{0}, int64_t{86399}, int64_t{86400}, int64_t{-1}, int64_t{-86400},
+                    int64_t{-86401}, int64_t{951782399}, int64_t{951782400}, int64_t{1764547200},
+                    int64_t{1764547199}, int64_t{4102444800}}) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(UtcDayAt(t), absl::ToCivilDay(absl::FromUnixSeconds(t), absl::UTCTimeZone()));
+  }
+  // Back and forth within one day and across: the remembered day never leaks into another.
+  EXPECT_EQ(UtcDayAt(86400 * 3 + 5), absl::CivilDay(1970, 1, 4));
+  EXPECT_EQ(UtcDayAt(86400 * 3 - 1), absl::CivilDay(1970, 1, 3));
+  EXPECT_EQ(UtcDayAt(86400 * 3 + 86399), absl::CivilDay(1970, 1, 4));
+}
+
 TEST(ParseIdTest, Empty) {
   ExpectRejected({
       {"", "empty ID"},

@@ -35,6 +35,12 @@ void ListView::FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,
   }
 }
 
+void ListView::PrefetchAnswers(std::span<const SubjectRef> found) const {
+  for (const SubjectRef& s : found) {
+    if (s.base != kNoEntity && s.changed == nullptr) base_.PrefetchAnswer(s.base);
+  }
+}
+
 Id ListView::SubjectId(SubjectRef s) const {
   return s.changed != nullptr ? s.changed->id() : base_.EntityId(s.base);
 }

@@ -51,9 +51,15 @@ class ListView {
   void FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,
                  std::span<EntityNo> scratch) const;
 
+  // Prefetches what answering about `found` reads beyond the entity line FindBatch verified
+  // (names, links), so that an answer loop over them waits on no miss after the first.
+  void PrefetchAnswers(std::span<const SubjectRef> found) const;
+
   // REQUIRES for these: s.found().
   Id SubjectId(SubjectRef s) const;
-  SubjectKind Kind(SubjectRef s) const { return SubjectId(s).subject_kind(); }
+  SubjectKind Kind(SubjectRef s) const {
+    return s.changed != nullptr ? s.changed->id().subject_kind() : base_.EntityKind(s.base);
+  }
   std::string_view Name(SubjectRef s) const;
   // Returns the stretch of listing that holds `t`, or nullopt if `s` is not listed at `t`.
   std::optional<Interval> ListingAt(SubjectRef s, int64_t t) const;

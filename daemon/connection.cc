@@ -160,7 +160,8 @@ void Connection::AnswerFrames() {
   const Peer peer{pump_.peer(), admin_allowed_, pump_.address()};
   std::string& output = pump_.output();
   const Input before = input_state_;
-  size_t turn = 0;  // the bytes answered in this turn
+  size_t turn = 0;          // the bytes answered in this turn
+  size_t looked_ahead = 0;  // the bytes of this turn whose IDs were looked up together
   bool answered = false;
   while (!pump_.input().empty()) {
     if (turn >= StreamPump::kInputPerTurn) {
@@ -169,6 +170,8 @@ void Connection::AnswerFrames() {
       return;
     }
     const std::string_view data = pump_.input();
+    if (turn >= looked_ahead)
+      looked_ahead = turn + shared_.handler->LookAhead(data, session_.version);
     const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload, session_.version);
     if (frame.result == wire::DecodeResult::kNeedMore) {
       input_state_ = Input::kPartial;

@@ -441,7 +441,7 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
   s.ids.clear();
   s.slot.clear();
   s.errors.clear();
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());  // once
+  const absl::CivilDay today = UtcDayAt(request->as_of == wire::kAsOfNow ? at : clock_());
   for (std::string_view input : request->ids) {
     absl::StatusOr<Id> id = ParseId(input, today);
     if (id.ok()) {
@@ -456,6 +456,7 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
   s.found.resize(s.ids.size());
   s.base.resize(s.ids.size());
   list.FindBatch(s.ids, s.found, s.base);
+  list.PrefetchAnswers(s.found);
   wire::AppendCheckCount(static_cast<uint16_t>(n), out);
   for (int32_t slot : s.slot) {
     wire::CheckAnswer a;

@@ -103,6 +103,14 @@ class Handler {
   Next Handle(const wire::FrameHeader& request, std::string_view payload, const Peer& peer,
               std::string* out, ReloadRequest* reload, Session* session = nullptr) const;
 
+  // Looks up, together, the IDs of the complete CHECK frames at the front of `input` (frames
+  // of the connection's `version`, up to kLookAheadIds IDs), prefetching what their answers
+  // read, so that Handle() then finds them in the cache: one read's pipelined requests wait
+  // on their cache misses at once instead of one after the other. Answers nothing and changes
+  // nothing. Returns the bytes of the frames it covered (0 if the first is not a CHECK).
+  size_t LookAhead(std::string_view input, uint8_t version) const;
+  static constexpr size_t kLookAheadIds = 256;
+
   // Appends the response to RELOAD request `request_id` once the reload is done, in the
   // connection's `version`.
   void AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out,

@@ -216,6 +216,52 @@ TEST_F(HandlerTest, CheckAnswersEachIdIncludingInvalidOnes) {
   EXPECT_EQ((*answers)[4].id, "230402199001010015");
 }
 
+// Handler::LookAhead only warms the cache: it covers the complete CHECK frames at the front
+// of a read, and the answers are the same byte for byte as without it.
+TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
+  Start();
+  const std::vector<std::string> payloads = {
+      CheckPayload({"11010519491231002X", "230402197203140038"}),
+      CheckPayload({"110105194912310021", " 110105491231002 ", "23098761-3"}),
+      CheckPayload({"230402199001010015"}), "", CheckPayload({"91350503MA2XK7R352"})};
+  std::string input;
+  std::vector<size_t> ends;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    wire::FrameHeader h;
+    h.opcode = static_cast<uint8_t>(i == 3 ? wire::Opcode::kPing : wire::Opcode::kCheck);
+    h.request_id = static_cast<uint32_t>(i + 1);
+    h.payload_size = static_cast<uint32_t>(payloads[i].size());
+    wire::AppendHeader(h, &input);
+    input += payloads[i];
+    ends.push_back(input.size());
+  }
+  const uint8_t v = wire::kVersion;
+  EXPECT_EQ(handler_->LookAhead(input, v), ends[2]);  // the three CHECKs before the PING
+  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[2]), v), 0u);  // a PING
+  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[3]), v), ends[4] - ends[3]);
+  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(0, ends[1] - 1), v), ends[0]);
+  EXPECT_EQ(handler_->LookAhead("", v), 0u);
+
+  // Answer the read frame by frame, once with and once without looking ahead.
+  const auto answer = [&](bool look_ahead) {
+    Session session;
+    std::string out;
+    std::string_view rest = input;
+    while (!rest.empty()) {
+      if (look_ahead) handler_->LookAhead(rest, session.version);
+      const wire::Decoded frame = wire::DecodeFrame(rest, config_.max_payload, session.version);
+      EXPECT_EQ(frame.result, wire::DecodeResult::kComplete);
+      ReloadRequest reload;
+      handler_->Handle(frame.header, frame.payload, Peer{"test", false}, &out, &reload, &session);
+      rest.remove_prefix(frame.consumed);
+    }
+    return out;
+  };
+  const std::string with = answer(true);
+  EXPECT_EQ(with, answer(false));
+  EXPECT_EQ(Frames(with).size(), payloads.size());
+}
+
 TEST_F(HandlerTest, CheckFindsAnOrganisationByItsOrgCode) {
   Start();
   const Answer a = Call(wire::Opcode::kCheck, CheckPayload({"23098761-3", "91350503MA2XK7R352"}));
