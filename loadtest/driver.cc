@@ -360,6 +360,8 @@ void Loop::Complete(Conn* conn, const ParsedResponse& r, int64_t now) {
   r_.wrong += wrong;
   sec.wrong += wrong;
   if (in_swap) r_.swap_wrong += wrong;
+  ++r_.whole_requests;
+  r_.whole_ids += p.n;
   if (p.t0 < c_.start_ns + c_.warmup_ns) return;
   const uint64_t latency = static_cast<uint64_t>(std::max<int64_t>(0, now - p.t0));
   r_.all.Record(latency);

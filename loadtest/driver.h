@@ -143,8 +143,10 @@ struct ThreadResult {
   Histogram outside;      // the others
   uint64_t requests = 0;  // measured, answered
   uint64_t ids = 0;
-  uint64_t errors = 0;  // error answers, broken connections, timeouts (all requests)
-  uint64_t wrong = 0;   // wrong answers (all requests)
+  uint64_t whole_requests = 0;  // answered over the whole run, warm-up included (server CPU per
+  uint64_t whole_ids = 0;       // request is measured over the whole run)
+  uint64_t errors = 0;          // error answers, broken connections, timeouts (all requests)
+  uint64_t wrong = 0;           // wrong answers (all requests)
   uint64_t swap_errors = 0;
   uint64_t swap_wrong = 0;
   uint64_t swap_answers = 0;  // IDs answered during swaps, measured or not

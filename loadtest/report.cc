@@ -59,6 +59,8 @@ void MergeResults(std::vector<ThreadResult>* results, Report* r) {
     r->outside.Merge(t.outside);
     r->requests += t.requests;
     r->ids += t.ids;
+    r->whole_requests += t.whole_requests;
+    r->whole_ids += t.whole_ids;
     r->errors += t.errors;
     r->wrong += t.wrong;
     r->swap_errors += t.swap_errors;
@@ -167,6 +169,7 @@ std::string JsonSummary(const Report& r) {
       {"ids", r.ids},
       {"throughput_rps", Round(r.requests / secs, 1)},
       {"throughput_ids", Round(r.ids / secs, 1)},
+      {"whole_run", {{"requests", r.whole_requests}, {"ids", r.whole_ids}}},
       {"errors", r.errors},
       {"wrong", r.wrong},
       {"unsent", r.unsent},

@@ -40,6 +40,7 @@ struct Report {
   double measured_seconds = 0;  // from the end of the warm-up to the last send
   Histogram all, in_swap, outside;
   uint64_t requests = 0, ids = 0, errors = 0, wrong = 0;
+  uint64_t whole_requests = 0, whole_ids = 0;  // answered over the whole run, warm-up included
   uint64_t swap_errors = 0, swap_wrong = 0, swap_answers = 0, unsent = 0;
   uint64_t reconnects = 0, retried = 0;  // --reconnect: connections opened again, requests resent
   std::vector<SwapTracker::Window> windows;  // times relative to the run's start

@@ -25,6 +25,8 @@ Report Sample() {
   r.in_swap.Record(5555);
   r.requests = 3;
   r.ids = 7;
+  r.whole_requests = 5;
+  r.whole_ids = 11;
   r.wrong = 1;
   r.windows.push_back({1'000'000'000, 1'234'567'890, false, "bad list"});
   r.samples = {"one", "two"};
@@ -40,17 +42,19 @@ TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{
-                      "label",       "target",   "address",      "mode",           "rate",
-                      "connections", "depth",    "batch",        "threads",        "mix",
-                      "seconds",     "requests", "ids",          "throughput_rps", "throughput_ids",
-                      "errors",      "wrong",    "unsent",       "reconnects",     "retried",
-                      "latency_us",  "swap",     "outside_swap", "samples"}));
+                      "label",       "target",     "address", "mode",           "rate",
+                      "connections", "depth",      "batch",   "threads",        "mix",
+                      "seconds",     "requests",   "ids",     "throughput_rps", "throughput_ids",
+                      "whole_run",   "errors",     "wrong",   "unsent",         "reconnects",
+                      "retried",     "latency_us", "swap",    "outside_swap",   "samples"}));
   EXPECT_EQ(j["label"], "d16 \"quoted\"\n");
   EXPECT_EQ(j["mode"], "open");
   EXPECT_EQ(j["rate"], 20000);
   EXPECT_EQ(j["mix"]["hit"], 0.5);
   EXPECT_EQ(j["throughput_rps"], 1.5);
   EXPECT_EQ(j["throughput_ids"], 3.5);
+  EXPECT_EQ(j["whole_run"]["requests"], 5);  // warm-up included: server CPU is per whole run
+  EXPECT_EQ(j["whole_run"]["ids"], 11);
   EXPECT_EQ(j["latency_us"]["count"], 100);
   EXPECT_EQ(j["latency_us"]["mean"], 50.5);
   EXPECT_EQ(j["swap"]["refresh"], "shixind RELOAD");
@@ -61,6 +65,21 @@ TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
   EXPECT_EQ(j["swap"]["requests"], 1);
   EXPECT_EQ(j["outside_swap"]["latency_us"]["count"], 0);
   EXPECT_EQ(j["samples"], (std::vector<std::string>{"one", "two"}));
+}
+
+TEST(ReportTest, MergeResultsAddsTheWholeRunApartFromTheMeasuredPart) {
+  std::vector<ThreadResult> threads(2);
+  threads[0].requests = 3;
+  threads[0].whole_requests = 4;
+  threads[0].whole_ids = 40;
+  threads[1].requests = 5;
+  threads[1].whole_requests = 7;
+  threads[1].whole_ids = 70;
+  Report r;
+  MergeResults(&threads, &r);
+  EXPECT_EQ(r.requests, 8);
+  EXPECT_EQ(r.whole_requests, 11);
+  EXPECT_EQ(r.whole_ids, 110);
 }
 
 TEST(ReportTest, InvalidUtf8IsReplacedNotFatal) {

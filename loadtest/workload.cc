@@ -112,6 +112,13 @@ std::string_view FieldValue(std::string_view line, std::string_view key) {
   return {};
 }
 
+bool CaseCountsAt(std::string_view line, int64_t now) {
+  const std::optional<uint32_t> publish = ParseFeedDate(FieldValue(line, "\"publishDate\":\""));
+  const std::optional<uint32_t> term_end = ParseFeedDate(FieldValue(line, "\"termEnd\":\""));
+  if (!publish || !term_end) return false;
+  return Interval{*publish == 0 ? 0 : DayStart(*publish), TermEndInstant(*term_end)}.Contains(now);
+}
+
 absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IdPool pool;
@@ -131,14 +138,7 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
       return;
     }
     known.insert(HashPackedId(id->Pack()));
-    // The case counts now (docs/feed.md): from its publish date to the end of its term.
-    const std::optional<uint32_t> publish = ParseFeedDate(FieldValue(line, "\"publishDate\":\""));
-    const std::optional<uint32_t> term_end = ParseFeedDate(FieldValue(line, "\"termEnd\":\""));
-    if (!publish || !term_end) return;
-    if (!(Interval{*publish == 0 ? 0 : DayStart(*publish), TermEndInstant(*term_end)}.Contains(
-            now))) {
-      return;
-    }
+    if (!CaseCountsAt(line, now)) return;
     if (listed.insert(HashPackedId(id->Pack())).second) {
       Offer(&pool.hits, options.sample, &seen, &rng, *id);
     }

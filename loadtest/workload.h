@@ -66,6 +66,12 @@ absl::Status ForEachLine(const std::string& path, absl::FunctionRef<void(std::st
 // empty view. `key` is given with its quotes and colon, e.g. "\"cardNum\":\"".
 std::string_view FieldValue(std::string_view line, std::string_view key);
 
+// Returns whether the case on one debtors.ndjson `line` counts at `now` (Unix seconds): from its
+// publish date (none: from the start) to the end of its term (docs/feed.md); a date that is
+// there but not a real date makes it not count.
+// The workload expects listed, and the Redis loader loads, exactly the subjects with such a case.
+bool CaseCountsAt(std::string_view line, int64_t now);
+
 // A small, fast random number generator (splitmix64).
 class Rng {
  public:
