@@ -170,8 +170,9 @@ void Connection::AnswerFrames() {
       return;
     }
     const std::string_view data = pump_.input();
-    if (turn >= looked_ahead)
+    if (turn >= looked_ahead) {
       looked_ahead = turn + shared_.handler->LookAhead(data, session_.version);
+    }
     const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload, session_.version);
     if (frame.result == wire::DecodeResult::kNeedMore) {
       input_state_ = Input::kPartial;
