@@ -14,9 +14,11 @@
 #include <deque>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "base/enum_names.h"
 #include "base/socket.h"
 #include "base/status_macros.h"
+#include "protocol/client.h"
 
 namespace shixin::loadtest {
 
@@ -279,10 +281,20 @@ void Loop::Kill(Conn* conn, const std::string& why) {
 }
 
 bool Loop::Reconnect(Conn* conn) {
-  if (absl::Status s = Connect(static_cast<size_t>(conn - conns_.data())); !s.ok()) {
+  // A new connection that fails before it carries a request (refused, or closed during HELLO:
+  // a load balancer still sending it to the replica that just died) is opened again, as the
+  // C++ client does (ClientOptions::kReconnectAttempts).
+  absl::Status s;
+  for (int attempt = 0; attempt < ClientOptions::kReconnectAttempts; ++attempt) {
+    if (attempt > 0) absl::SleepFor(ClientOptions::kReconnectPause * attempt);
+    s = Connect(static_cast<size_t>(conn - conns_.data()));
+    if (s.ok()) break;
     if (conn->fd >= 0) close(conn->fd);
     conn->fd = -1;
-    Sample(absl::StrFormat("reconnection failed: %s", s.message()));
+  }
+  if (!s.ok()) {
+    Sample(absl::StrFormat("reconnection failed %d times: %s", ClientOptions::kReconnectAttempts,
+                           s.message()));
     return false;
   }
   ++r_.reconnects;

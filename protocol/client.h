@@ -87,7 +87,12 @@ struct ClientOptions {
   // CHECK, MEASURES and DETAIL are sent once more, on a new connection to the same address
   // (with the HELLO of the first), when the connection is lost (EOF, reset, broken pipe) before
   // their whole answer arrived. Never RELOAD or FEEDBACK, nor after a timeout or a fatal status.
+  // The new connection itself is opened up to kReconnectAttempts times, kReconnectPause x n
+  // apart, while it fails before carrying the request (refused, or closed during HELLO: a
+  // balancer may still send it to the replica that just died).
   bool retry_idempotent = true;
+  static constexpr int kReconnectAttempts = 3;
+  static constexpr absl::Duration kReconnectPause = absl::Milliseconds(50);
   // Refuse an answer of CHECK, MEASURES or DETAIL from an older list than the newest this
   // client has seen (ListPosition): it is asked once more on a new connection (another replica,
   // behind a balancer), then the call fails with FailedPrecondition ("no going back: ...").
@@ -231,8 +236,11 @@ class Client {
   // a new connection as ClientOptions says (client_retry.cc).
   absl::StatusOr<Frame> CallIdempotent(wire::Opcode op,
                                        const std::function<void(std::string*)>& encode);
-  // Opens a new connection to address_ and repeats the last HELLO on it.
+  // Opens a new connection to address_ and repeats the last HELLO on it; tries up to
+  // ClientOptions::kReconnectAttempts times while that fails.
   absl::Status Reconnect();
+  // One attempt of Reconnect().
+  absl::Status ConnectAgain();
   // Returns an error if the answer of `generation` comes from an older list than the newest
   // seen (`*older` set), or if INFO cannot tell its position; maps generations by INFO.
   absl::Status CheckNotOlder(wire::Opcode op, uint32_t generation, bool* older);

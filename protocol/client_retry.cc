@@ -24,6 +24,16 @@ ListPosition PositionOf(const wire::InfoResponse& info) {
 }
 
 absl::Status Client::Reconnect() {
+  absl::Status s;
+  for (int attempt = 0; attempt < ClientOptions::kReconnectAttempts; ++attempt) {
+    if (attempt > 0) absl::SleepFor(ClientOptions::kReconnectPause * attempt);
+    s = ConnectAgain();
+    if (s.ok() || address_.empty()) break;
+  }
+  return s;
+}
+
+absl::Status Client::ConnectAgain() {
   Close();
   positions_.clear();
   hello_.reset();
