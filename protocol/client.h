@@ -91,7 +91,7 @@ struct ClientOptions {
   // apart, while it fails before carrying the request (refused, or closed during HELLO: a
   // balancer may still send it to the replica that just died).
   bool retry_idempotent = true;
-  static constexpr int kReconnectAttempts = 3;
+  static constexpr int kReconnectAttempts = 5;
   static constexpr absl::Duration kReconnectPause = absl::Milliseconds(50);
   // Refuse an answer of CHECK, MEASURES or DETAIL from an older list than the newest this
   // client has seen (ListPosition): it is asked once more on a new connection (another replica,

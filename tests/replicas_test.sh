@@ -26,6 +26,16 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+# On a failure: HAProxy's view (server state changes, and sessions that did not end normally:
+# their termination state is not "--" or "----") and the end of each replica's log.
+dump_logs() {
+  echo "--- haproxy.log (state changes and abnormal sessions):"
+  grep -v ' -- \| ---- ' "$dir/haproxy.log" | tail -40 || true
+  for r in r1 r2 r3; do
+    echo "--- $r/shixind.log:"
+    tail -15 "$dir/$r/shixind.log" || true
+  done
+}
 
 "$root/scripts/replicas.sh" start "$dir"
 # shellcheck disable=SC1091
@@ -49,7 +59,7 @@ cat "$dir/load.txt"
 echo "latency per second (second requests ids p50_us p99_us max_us errors wrong in_swap):"
 grep -v '^#' "$dir/seconds.txt"
 
-python3 - "$dir/run.json" "$dir/seconds.txt" "$kill_at" <<'EOF'
+if ! python3 - "$dir/run.json" "$dir/seconds.txt" "$kill_at" <<'EOF'
 import json, sys
 run = json.load(open(sys.argv[1]))
 kill = int(sys.argv[3])
@@ -71,7 +81,15 @@ if run["reconnects"] < 1:
     ok = False
 sys.exit(0 if ok else 1)
 EOF
-[[ $status -eq 0 ]] || { echo "FAIL: shixin-loadtest exited $status"; exit 1; }
+then
+  dump_logs
+  exit 1
+fi
+if [[ $status -ne 0 ]]; then
+  echo "FAIL: shixin-loadtest exited $status"
+  dump_logs
+  exit 1
+fi
 
 # After the kill and the refresh, the CLI is answered through HAProxy, by a newer list only.
 "$bin/shixin" check --server "$front" --no-going-back 11010519491231002X >"$dir/check.txt" || {
