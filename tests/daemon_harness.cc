@@ -301,6 +301,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
         d->stderr_text()));
   }
   d->address_ = out.substr(kPrefix.size(), newline - kPrefix.size());
+  if (const std::string_view rest = std::string_view(out).substr(newline + 1);
+      rest.starts_with(kPrefix) && rest.find('\n') != std::string_view::npos) {
+    d->second_address_ = std::string(rest.substr(kPrefix.size(), rest.find('\n') - kPrefix.size()));
+  }
   const size_t colon = d->address_.rfind(':');
   if (colon == std::string::npos) return absl::InternalError("no port in " + d->address_);
   d->host_ = d->address_.substr(0, colon);

@@ -116,6 +116,9 @@ class Daemon {
   uint16_t port() const { return port_; }
   // What the daemon printed: "127.0.0.1:PORT" or "[::1]:PORT".
   const std::string& address() const { return address_; }
+  // The second listener's address when it serves a plain and a TLS listener (printed second,
+  // in the same write as the first); empty otherwise.
+  const std::string& second_address() const { return second_address_; }
   // The host part, without brackets ("127.0.0.1", "::1").
   const std::string& host() const { return host_; }
   // The HTTP listener's port; 0 without DaemonOptions::http_listen.
@@ -156,6 +159,7 @@ class Daemon {
   uint16_t port_ = 0;
   uint16_t http_port_ = 0;
   std::string address_;
+  std::string second_address_;
   std::string host_;
   std::string stderr_path_;
   std::unique_ptr<ScratchDir> scratch_;  // holds the stderr file
