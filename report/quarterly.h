@@ -114,8 +114,7 @@ class QuarterlyBuilder {
 };
 
 // Reads the audit directory `dir`, calling `on_query` and `on_feedback` for each record written
-// at or after `from_micros`, in order. TODO(issue 12): wired to audit/reader.h's ForEachRecord
-// by the lead once the reader is merged; returns Unimplemented until then.
+// at or after `from_micros`, in order (audit/reader.h's ForEachRecord). Returns its errors.
 using QueryVisitor = std::function<void(const audit::QueryRecord&, const audit::Receipt&)>;
 using FeedbackVisitor = std::function<void(const audit::FeedbackRecord&)>;
 absl::Status ReadAudit(const std::string& dir, int64_t from_micros, const QueryVisitor& on_query,

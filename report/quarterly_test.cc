@@ -85,6 +85,40 @@ TEST(QuarterlyTest, CountsQueriesSubjectsHitsAndMeasures) {
   EXPECT_EQ(r.total.receipts_without_feedback, 3u);
 }
 
+// Enough repeats that the distinct sets compact while reading (past 4,096 ids), overlapping
+// between callers: the per-caller, per-agency and total counts are exact.
+TEST(QuarterlyTest, DistinctSubjectsAreExactAcrossCompactions) {
+  QuarterlyBuilder b(Hegang(), kQ4, "");
+  uint64_t offset = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 10000; ++i) {  // hotel: S0..S9999, 41 (public security) on even ones
+      const bool even = i % 2 == 0;
+      b.Add(Query("hotel", absl::StrCat("S", i), audit::Listing::kListed,
+                  even ? std::vector<uint16_t>{41} : std::vector<uint16_t>{}),
+            {1, 1, ++offset});
+    }
+    for (int i = 5000; i < 15000; ++i) {  // bank: S5000..S14999, 41 on multiples of 3
+      b.Add(Query("bank", absl::StrCat("S", i), audit::Listing::kListed,
+                  i % 3 == 0 ? std::vector<uint16_t>{41} : std::vector<uint16_t>{}),
+            {1, 1, ++offset});
+    }
+  }
+  const QuarterlyReport r = b.Finish();
+  ASSERT_EQ(r.callers.size(), 2u);
+  EXPECT_EQ(r.callers[0].caller, "bank");
+  EXPECT_EQ(r.callers[0].queries, 30000u);
+  EXPECT_EQ(r.callers[0].subjects, 10000u);
+  EXPECT_EQ(r.callers[1].subjects, 10000u);
+  EXPECT_EQ(r.total.subjects, 15000u);
+  ASSERT_EQ(r.callers[0].agencies.size(), 1u);
+  EXPECT_EQ(r.callers[0].agencies[0].subjects, 3333u);  // 5001, 5004, ..., 14997
+  EXPECT_EQ(r.callers[1].agencies[0].subjects, 5000u);
+  // The union: 5,000 even hotel subjects, plus bank's odd multiples of 3 (5,001..14,997: 1,667)
+  // and its even multiples of 3 above 9,999 (10,002..14,994: 833).
+  ASSERT_EQ(r.total.agencies.size(), 1u);
+  EXPECT_EQ(r.total.agencies[0].subjects, 5000u + 1667u + 833u);
+}
+
 TEST(QuarterlyTest, FeedbackCorrectionsReasonsAndUnknownReceipts) {
   QuarterlyBuilder b(Hegang(), kQ4, "");
   b.Add(Query("bank", "C", audit::Listing::kListed, {50, 52}), {1, 2, 64});
