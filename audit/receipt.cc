@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace shixin::audit {
 namespace {
@@ -23,7 +22,9 @@ bool ParseDecimal(std::string_view text, uint64_t max, uint64_t* value) {
 }  // namespace
 
 std::string Receipt::ToString() const {
-  return absl::StrFormat("%08x-%u-%u", node, segment, offset);
+  // StrCat, not StrFormat: this runs for every audited answer (StrFormat was ~3 % of the
+  // daemon's CPU at depth 16).
+  return absl::StrCat(absl::Hex(node, absl::kZeroPad8), "-", segment, "-", offset);
 }
 
 absl::StatusOr<Receipt> Receipt::Parse(std::string_view text) {
