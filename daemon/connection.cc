@@ -163,6 +163,8 @@ void Connection::AnswerFrames() {
   size_t turn = 0;          // the bytes answered in this turn
   size_t looked_ahead = 0;  // the bytes of this turn whose IDs were looked up together
   bool answered = false;
+  // One clock read per turn and one per request: Handle() moves it to each request's end.
+  Clock::time_point now = Clock::now();
   while (!pump_.input().empty()) {
     if (turn >= StreamPump::kInputPerTurn) {
       input_state_ = Input::kHeldBack;
@@ -176,7 +178,7 @@ void Connection::AnswerFrames() {
     const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload, session_.version);
     if (frame.result == wire::DecodeResult::kNeedMore) {
       input_state_ = Input::kPartial;
-      if (before != Input::kPartial || answered) frame_started_ = Clock::now();
+      if (before != Input::kPartial || answered) frame_started_ = now;
       return;
     }
     if (frame.result == wire::DecodeResult::kInvalid) {
@@ -194,15 +196,15 @@ void Connection::AnswerFrames() {
     ReloadRequest reload;
     const uint64_t audit_ticket = session_.audit_ticket;
     const size_t begin = output.size();
-    const Handler::Next next =
-        shared_.handler->Handle(frame.header, frame.payload, peer, &output, &reload, &session_);
+    const Handler::Next next = shared_.handler->Handle(frame.header, frame.payload, peer, &output,
+                                                       &reload, &session_, &now);
     if (session_.audit_ticket != audit_ticket) {
       audited_.push_back({begin, output.size(), std::string(data.substr(0, frame.consumed))});
     }
     pump_.Consume(frame.consumed);
     turn += frame.consumed;
     answered = true;
-    last_request_ = Clock::now();
+    last_request_ = now;
     if (next == Handler::Next::kReload) {
       StartReload(frame.header.request_id, std::move(reload));
       continue;

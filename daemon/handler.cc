@@ -199,16 +199,17 @@ bool Handler::IsStale(const Dataset* d, int64_t now) const {
 
 Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view payload,
                               const Peer& peer, std::string* out, ReloadRequest* reload,
-                              Session* session) const {
+                              Session* session,
+                              std::chrono::steady_clock::time_point* turn_clock) const {
   Session single;
   Session& s = session != nullptr ? *session : single;
   if (metrics_ == nullptr) return HandleFrame(request, payload, peer, out, reload, s);
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = turn_clock != nullptr ? *turn_clock : std::chrono::steady_clock::now();
   const size_t frame = out->size();
   const Next next = HandleFrame(request, payload, peer, out, reload, s);
-  const int64_t took_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-          .count();
+  const auto end = std::chrono::steady_clock::now();
+  if (turn_clock != nullptr) *turn_clock = end;
+  const int64_t took_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
   // The status the response frame carries (none for an accepted RELOAD: OK).
   uint16_t status = 0;
   if (out->size() >= frame + wire::kHeaderSize) status = DecodeBigEndian16(out->data() + frame + 6);

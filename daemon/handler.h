@@ -35,6 +35,7 @@
 #ifndef SHIXIN_DAEMON_HANDLER_H_
 #define SHIXIN_DAEMON_HANDLER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -99,9 +100,13 @@ class Handler {
   // `session` (nullptr: a fresh one, for a single request), appending one response frame to
   // `out` (none for kReload). Returns what the caller must do next; for kReload, `*reload` is
   // set to the reload the request asks for (its origin names `peer`).
+  // `turn_clock` (may be null) lets a connection time a turn's requests with one clock read
+  // each: the request's latency counts from *turn_clock (the turn's start or the previous
+  // request's end), and *turn_clock is set to its end.
   // REQUIRES: request.version == the session's version (as wire::DecodeFrame checks).
   Next Handle(const wire::FrameHeader& request, std::string_view payload, const Peer& peer,
-              std::string* out, ReloadRequest* reload, Session* session = nullptr) const;
+              std::string* out, ReloadRequest* reload, Session* session = nullptr,
+              std::chrono::steady_clock::time_point* turn_clock = nullptr) const;
 
   // Looks up, together, the IDs of the complete CHECK frames at the front of `input` (frames
   // of the connection's `version`, up to kLookAheadIds IDs), prefetching what their answers
