@@ -135,7 +135,7 @@ void Answer(const Handler& handler, std::string_view input, Session& session, st
   size_t looked_ahead = 0;
   while (!input.empty()) {
     if (look_ahead && turn >= looked_ahead) {
-      looked_ahead = turn + handler.LookAhead(input, session.version);
+      looked_ahead = turn + handler.LookAhead(input, session);
     }
     const wire::Decoded frame = wire::DecodeFrame(input, 1u << 20, session.version);
     turn += frame.consumed;

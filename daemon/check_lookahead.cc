@@ -1,8 +1,13 @@
-// Handler::LookAhead (issue 14): the pipelined CHECK requests of one read looked up together.
-// Handle() answers each frame on its own, with all its per-request rules (authentication,
-// quotas, audit, metrics); looking the IDs up first through the prefetch pipeline leaves it
-// nothing to wait for. Only the cache is changed, so a snapshot swapped in between, a frame
-// refused later or an ID that fails to parse cost time, never a wrong answer.
+// Handler::LookAhead (issue 14): the pipelined CHECK requests of one read parsed and looked up
+// together, through the prefetch pipeline, so that one read's requests wait on their cache
+// misses at once instead of one after the other. Handle() still answers each frame on its own,
+// with all its per-request rules (authentication, quotas, audit, metrics), but takes the
+// frame's parsed IDs and lookups from LookedAhead when they are of the same session, the same
+// place in the input, the same generation and the same day; anything else (a snapshot swapped
+// in between, an ID that fails to parse) is answered the long way: it costs time, never a
+// wrong answer.
+#include "daemon/check_lookahead.h"
+
 #include <vector>
 
 #include "core/list.h"
@@ -10,63 +15,55 @@
 #include "protocol/messages.h"
 
 namespace shixin {
-namespace {
 
-struct LookAheadScratch {
-  wire::CheckRequestView request;
-  std::vector<Id> ids;
-  std::vector<SubjectRef> found;
-  std::vector<EntityNo> base;
-};
+LookedAhead& ThreadLookedAhead() {
+  thread_local LookedAhead looked_ahead;
+  return looked_ahead;
+}
 
-// Returns the bytes of the complete CHECK frames at the front of `input` (at most `max_ids`
-// IDs by their counts) and, in `*frames`, how many.
-size_t CheckFrames(std::string_view input, uint32_t max_payload, uint8_t version, size_t max_ids,
-                   size_t* frames) {
+size_t Handler::LookAhead(std::string_view input, const Session& session) const {
+  LookedAhead& m = ThreadLookedAhead();
+  m.Clear();
+  SnapshotHolder::ReadSection read(*holder_);
+  const Dataset* d = read.dataset();
+  if (d == nullptr) return 0;
+  const absl::CivilDay today = UtcDayAt(clock_());
+  m.Start(session, d->generation, today);
+  thread_local wire::CheckRequestView request;
   size_t covered = 0;
-  size_t ids = 0;
-  *frames = 0;
-  while (!input.empty() && ids < max_ids) {
-    const wire::Decoded frame = wire::DecodeFrame(input, max_payload, version);
+  std::vector<Id>& ids = m.ids();
+  // One pass: each complete CHECK frame at the front is decoded and its IDs parsed.
+  for (std::string_view rest = input; !rest.empty() && ids.size() < kLookAheadIds;) {
+    const wire::Decoded frame = wire::DecodeFrame(rest, config_.max_payload, session.version);
     if (frame.result != wire::DecodeResult::kComplete ||
         frame.header.opcode != static_cast<uint8_t>(wire::Opcode::kCheck)) {
       break;
     }
-    ids += wire::PeekCheckCount(frame.payload);
     covered += frame.consumed;
-    input.remove_prefix(frame.consumed);
-    ++*frames;
-  }
-  return covered;
-}
-
-}  // namespace
-
-size_t Handler::LookAhead(std::string_view input, uint8_t version) const {
-  size_t frames = 0;
-  const size_t covered = CheckFrames(input, config_.max_payload, version, kLookAheadIds, &frames);
-  if (frames < 2) return covered;  // one frame's IDs are looked up together by Handle() itself
-  thread_local LookAheadScratch s;
-  s.ids.clear();
-  const absl::CivilDay today = UtcDayAt(clock_());
-  for (std::string_view rest = input.substr(0, covered); !rest.empty();) {
-    const wire::Decoded frame = wire::DecodeFrame(rest, config_.max_payload, version);
     rest.remove_prefix(frame.consumed);
-    if (!wire::DecodeCheckRequest(frame.payload, version, &s.request).ok()) continue;
-    for (std::string_view text : s.request.ids) {
+    if (!wire::DecodeCheckRequest(frame.payload, session.version, &request).ok()) continue;
+    const auto first = static_cast<uint32_t>(ids.size());
+    bool all = true;
+    for (std::string_view text : request.ids) {
       absl::StatusOr<Id> id = ParseId(text, today);
-      if (id.ok()) s.ids.push_back(*id);
+      if (id.ok()) {
+        ids.push_back(*id);
+      } else {
+        all = false;
+      }
     }
+    // A frame with an ID that does not parse is answered the long way (its error message).
+    if (all && !request.ids.empty()) m.AddFrame(frame.payload, first);
   }
-  if (s.ids.size() < 2) return covered;
-  SnapshotHolder::ReadSection read(*holder_);
-  const Dataset* d = read.dataset();
-  if (d == nullptr) return covered;
+  if (ids.empty()) {
+    m.Clear();
+    return covered;
+  }
   const ListView list = d->list();
-  s.found.resize(s.ids.size());
-  s.base.resize(s.ids.size());
-  list.FindBatch(s.ids, s.found, s.base);
-  list.PrefetchAnswers(s.found);
+  m.found().resize(ids.size());
+  m.base().resize(ids.size());
+  list.FindBatch(ids, m.found(), m.base());
+  list.PrefetchAnswers(m.found());
   return covered;
 }
 

@@ -173,7 +173,7 @@ void Connection::AnswerFrames() {
     }
     const std::string_view data = pump_.input();
     if (turn >= looked_ahead) {
-      looked_ahead = turn + shared_.handler->LookAhead(data, session_.version);
+      looked_ahead = turn + shared_.handler->LookAhead(data, session_);
     }
     const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload, session_.version);
     if (frame.result == wire::DecodeResult::kNeedMore) {

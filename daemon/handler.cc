@@ -16,6 +16,7 @@
 #include "core/list.h"
 #include "core/masking.h"
 #include "core/query.h"
+#include "daemon/check_lookahead.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "protocol/messages.h"
@@ -443,21 +444,30 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
   s.slot.clear();
   s.errors.clear();
   const absl::CivilDay today = UtcDayAt(request->as_of == wire::kAsOfNow ? at : clock_());
-  for (std::string_view input : request->ids) {
-    absl::StatusOr<Id> id = ParseId(input, today);
-    if (id.ok()) {
-      s.slot.push_back(static_cast<int32_t>(s.ids.size()));
-      s.ids.push_back(*id);
-    } else {
-      s.slot.push_back(-1 - static_cast<int32_t>(s.errors.size()));
-      s.errors.emplace_back(id.status().message());
-    }
-  }
   const ListView list = d.list();
-  s.found.resize(s.ids.size());
-  s.base.resize(s.ids.size());
-  list.FindBatch(s.ids, s.found, s.base);
-  list.PrefetchAnswers(s.found);
+  LookedAhead& ahead = ThreadLookedAhead();
+  if (const LookedAhead::Frame* f = ahead.Take(session, payload, d.generation, today);
+      f != nullptr && f->count == n) {
+    // Parsed and looked up with the turn's other frames (daemon/check_lookahead.h).
+    s.ids.assign(ahead.ids().begin() + f->first, ahead.ids().begin() + f->first + n);
+    s.found.assign(ahead.found().begin() + f->first, ahead.found().begin() + f->first + n);
+    for (size_t i = 0; i < n; ++i) s.slot.push_back(static_cast<int32_t>(i));
+  } else {
+    for (std::string_view input : request->ids) {
+      absl::StatusOr<Id> id = ParseId(input, today);
+      if (id.ok()) {
+        s.slot.push_back(static_cast<int32_t>(s.ids.size()));
+        s.ids.push_back(*id);
+      } else {
+        s.slot.push_back(-1 - static_cast<int32_t>(s.errors.size()));
+        s.errors.emplace_back(id.status().message());
+      }
+    }
+    s.found.resize(s.ids.size());
+    s.base.resize(s.ids.size());
+    list.FindBatch(s.ids, s.found, s.base);
+    list.PrefetchAnswers(s.found);
+  }
   wire::AppendCheckCount(static_cast<uint16_t>(n), out);
   for (int32_t slot : s.slot) {
     wire::CheckAnswer a;

@@ -108,12 +108,15 @@ class Handler {
               std::string* out, ReloadRequest* reload, Session* session = nullptr,
               std::chrono::steady_clock::time_point* turn_clock = nullptr) const;
 
-  // Looks up, together, the IDs of the complete CHECK frames at the front of `input` (frames
-  // of the connection's `version`, up to kLookAheadIds IDs), prefetching what their answers
-  // read, so that Handle() then finds them in the cache: one read's pipelined requests wait
-  // on their cache misses at once instead of one after the other. Answers nothing and changes
-  // nothing. Returns the bytes of the frames it covered (0 if the first is not a CHECK).
-  size_t LookAhead(std::string_view input, uint8_t version) const;
+  // Parses and looks up, together, the IDs of the complete CHECK frames at the front of
+  // `input` (frames of `session`'s version, up to about kLookAheadIds IDs), prefetching what
+  // their answers read, and leaves them to this thread's Handle() calls for those frames on
+  // `session` (daemon/check_lookahead.h): one read's pipelined requests wait on their cache
+  // misses at once instead of one after the other. Answers nothing. Returns the bytes of the
+  // frames it covered (0 if the first is not a CHECK).
+  // REQUIRES: the frames are answered by Handle() on this thread, from this same `input`
+  // buffer, before the next LookAhead() on it.
+  size_t LookAhead(std::string_view input, const Session& session) const;
   static constexpr size_t kLookAheadIds = 256;
 
   // Appends the response to RELOAD request `request_id` once the reload is done, in the

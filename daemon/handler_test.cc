@@ -222,7 +222,8 @@ TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
   Start();
   const std::vector<std::string> payloads = {
       CheckPayload({"11010519491231002X", "230402197203140038"}),
-      CheckPayload({"110105194912310021", " 110105491231002 ", "23098761-3"}),
+      CheckPayload({"110105194912310021", " 110105491231002 ", "23098761-3",
+                    "110105194912310022"}),  // the last: a wrong check digit
       CheckPayload({"230402199001010015"}), "", CheckPayload({"91350503MA2XK7R352"})};
   std::string input;
   std::vector<size_t> ends;
@@ -235,7 +236,7 @@ TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
     input += payloads[i];
     ends.push_back(input.size());
   }
-  const uint8_t v = wire::kVersion;
+  const Session v;
   EXPECT_EQ(handler_->LookAhead(input, v), ends[2]);  // the three CHECKs before the PING
   EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[2]), v), 0u);  // a PING
   EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[3]), v), ends[4] - ends[3]);
@@ -248,7 +249,7 @@ TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
     std::string out;
     std::string_view rest = input;
     while (!rest.empty()) {
-      if (look_ahead) handler_->LookAhead(rest, session.version);
+      if (look_ahead) handler_->LookAhead(rest, session);
       const wire::Decoded frame = wire::DecodeFrame(rest, config_.max_payload, session.version);
       EXPECT_EQ(frame.result, wire::DecodeResult::kComplete);
       ReloadRequest reload;
@@ -260,6 +261,66 @@ TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
   const std::string with = answer(true);
   EXPECT_EQ(with, answer(false));
   EXPECT_EQ(Frames(with).size(), payloads.size());
+}
+
+// Frames of single-ID CHECKs, one per ID, and where each frame ends.
+std::string CheckFrames(const std::vector<std::string>& ids) {
+  std::string input;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string payload = CheckPayload({ids[i]});
+    wire::FrameHeader h;
+    h.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
+    h.request_id = static_cast<uint32_t>(i + 1);
+    h.payload_size = static_cast<uint32_t>(payload.size());
+    wire::AppendHeader(h, &input);
+    input += payload;
+  }
+  return input;
+}
+
+// What LookAhead() leaves is only taken for the same bytes at the same place, looked up in the
+// same generation: new bytes read into the same buffer, or a snapshot swapped in between, are
+// answered from what is there now.
+TEST_F(HandlerTest, LookAheadIsNotTakenForOtherBytesOrAnotherGeneration) {
+  Start();
+  const std::vector<std::string> first = {"11010519491231002X", "230402199001010015",
+                                          "230402197203140038"};
+  const std::vector<std::string> then = {"230402197203140038", "11010519491231002X",
+                                         "230402199001010015"};
+  const auto answer_all = [&](std::string_view input, Session& session) {
+    std::string out;
+    while (!input.empty()) {
+      const wire::Decoded frame = wire::DecodeFrame(input, config_.max_payload, session.version);
+      EXPECT_EQ(frame.result, wire::DecodeResult::kComplete);
+      ReloadRequest reload;
+      handler_->Handle(frame.header, frame.payload, Peer{"test", false}, &out, &reload, &session);
+      input.remove_prefix(frame.consumed);
+    }
+    return out;
+  };
+  Session fresh;
+  const std::string expected = answer_all(CheckFrames(then), fresh);
+  std::string input = CheckFrames(first);
+  const std::string replaced = CheckFrames(then);
+  ASSERT_EQ(input.size(), replaced.size());
+  EXPECT_EQ(handler_->LookAhead(input, session_), input.size());
+  input.replace(0, input.size(), replaced);  // in place: same buffer, same frame sizes
+  EXPECT_EQ(answer_all(input, session_), expected);
+
+  // Looked ahead in generation 1, answered in generation 2 (under ASan, a lookup of the freed
+  // generation would be a use after free).
+  input = CheckFrames(first);
+  Session fresh2;
+  const std::string before = answer_all(input, fresh2);
+  EXPECT_EQ(handler_->LookAhead(input, session_), input.size());
+  holder_.Publish(Sample());
+  const std::string after = answer_all(input, session_);
+  const std::vector<Answer> frames = Frames(after);
+  ASSERT_EQ(frames.size(), first.size());
+  EXPECT_EQ(frames[0].header.generation, 2u);
+  EXPECT_EQ(frames.size(), Frames(before).size());
+  for (size_t i = 0; i < frames.size(); ++i)
+    EXPECT_EQ(frames[i].payload, Frames(before)[i].payload);
 }
 
 TEST_F(HandlerTest, CheckFindsAnOrganisationByItsOrgCode) {
