@@ -75,7 +75,8 @@ bool DeltaApplier::Accepted(const std::string& path, const FileVersion& version,
   return false;
 }
 
-void DeltaApplier::Applied(const std::string& path, const Delta& delta, const DeltaReport& report) {
+int64_t DeltaApplier::Applied(const std::string& path, const Delta& delta,
+                              const DeltaReport& report) {
   const int64_t now = Now();
   const int64_t newest = NewestAt(delta);
   {
@@ -91,8 +92,17 @@ void DeltaApplier::Applied(const std::string& path, const Delta& delta, const De
     status_.last_delta_time = now;
     status_.lag_seconds = newest > 0 ? now - newest : 0;
   }
-  LogInfo("applied delta %s: %d changes, %d notes, %d s after its newest change", delta.name,
-          report.changes, report.notes.size(), newest > 0 ? now - newest : 0);
+  return newest > 0 ? now - newest : 0;
+}
+
+void DeltaApplier::LogApplied(const Delta& delta, const DeltaReport& report, int64_t lag,
+                              const Timing& timing) {
+  const auto ms = [](absl::Duration d) { return absl::ToDoubleMilliseconds(d); };
+  LogInfo(
+      "applied delta %s: %d changes, %d notes, %d s after its newest change; read %.0f ms, "
+      "prepare %.0f ms, apply %.0f ms, publish %.0f ms",
+      delta.name, report.changes, report.notes.size(), lag, ms(timing.read), ms(timing.prepare),
+      ms(timing.apply), ms(timing.publish));
 }
 
 DeltaStatus DeltaApplier::status() const {
@@ -123,6 +133,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     bool still_refused = false;
     absl::StatusOr<Delta> delta;
     PreparedDelta prepared;  // the base states of the subjects it names, built on the worker
+    Timing timing;
   };
   const std::string refused_path = refused_path_;  // the workers read copies
   const FileVersion refused_version = refused_version_;
@@ -131,10 +142,14 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   const Snapshot& base = *dataset->snapshot;
   ChangedEntities changed(base.entity_count());  // what the run's applied files gave a state
   auto read = [&](size_t i) {
-    Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta()};
+    Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta(), {}};
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
+    const absl::Time t0 = absl::Now();
     if (!r.still_refused) r.delta = ReadDelta(next[i].path);
+    const absl::Time t1 = absl::Now();
     if (r.delta.ok()) r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed);
+    r.timing.read = t1 - t0;
+    r.timing.prepare = absl::Now() - t1;
     return r;
   };
   std::unique_ptr<OverlayBuilder> builder;  // one table for the files of a fold
@@ -146,8 +161,10 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       builder = std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get());
     }
     DeltaReport report;
+    const absl::Time t0 = absl::Now();
     const absl::Status status =
         r.delta.ok() ? builder->Apply(*r.delta, &report, &r.prepared) : r.delta.status();
+    r.timing.apply = absl::Now() - t0;
     if (!Accepted(next[i].path, r.version, status)) return false;
     changed.Add(r.prepared);
     for (const std::string& note : report.notes) {
@@ -157,13 +174,17 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     dataset->sequence = next[i].sequence;
     dataset->source_time = std::max<int64_t>(dataset->source_time, r.version.mtime_ns / 1000000000);
     ++applied;
-    Applied(next[i].path, *r.delta, report);
+    // Recorded before the swap: a client that sees the new generation sees it counted.
+    const int64_t lag = Applied(next[i].path, *r.delta, report);
     if (publish != nullptr) {
+      const absl::Time t1 = absl::Now();
       dataset->overlay = builder->Finish();
       builder.reset();
       built = 0;
       (*publish)(std::make_unique<Dataset>(*dataset));
+      r.timing.publish = absl::Now() - t1;
     }
+    LogApplied(*r.delta, report, lag, r.timing);
     return true;
   };
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));

@@ -85,8 +85,16 @@ class DeltaApplier {
   // Returns whether `status` (of reading or applying the file at `path`) is OK; otherwise logs
   // it and, unless the file may be being replaced, records the file as refused.
   bool Accepted(const std::string& path, const FileVersion& version, const absl::Status& status);
-  // Records and logs an applied file.
-  void Applied(const std::string& path, const Delta& delta, const DeltaReport& report);
+  // Where an applied file's time went (the log line shows it; the visibility target of issue
+  // 10 is their sum and the wait for the file's turn).
+  struct Timing {
+    absl::Duration read, prepare, apply, publish;  // publish: Finish() and the swap
+  };
+  // Records an applied file. Returns the seconds from its newest change to now (0: unknown).
+  int64_t Applied(const std::string& path, const Delta& delta, const DeltaReport& report);
+  // Logs an applied file: `lag` as Applied() returned it, and where its time went.
+  static void LogApplied(const Delta& delta, const DeltaReport& report, int64_t lag,
+                         const Timing& timing);
 
   const std::string dir_;
   // The refused file's path and version; read and written by Apply()/Forget() only.

@@ -85,7 +85,7 @@ TEST(QuarterlyTest, CountsQueriesSubjectsHitsAndMeasures) {
   EXPECT_EQ(r.total.receipts_without_feedback, 3u);
 }
 
-// Enough repeats that the distinct sets compact while reading (past 4,096 ids), overlapping
+// Enough repeats that the distinct sets compact while reading (past 1,024 ids), overlapping
 // between callers: the per-caller, per-agency and total counts are exact.
 TEST(QuarterlyTest, DistinctSubjectsAreExactAcrossCompactions) {
   QuarterlyBuilder b(Hegang(), kQ4, "");
