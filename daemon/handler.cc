@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -449,8 +450,10 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
   if (const LookedAhead::Frame* f = ahead.Take(session, payload, d.generation, today);
       f != nullptr && f->count == n) {
     // Parsed and looked up with the turn's other frames (daemon/check_lookahead.h).
-    s.ids.assign(ahead.ids().begin() + f->first, ahead.ids().begin() + f->first + n);
-    s.found.assign(ahead.found().begin() + f->first, ahead.found().begin() + f->first + n);
+    const std::span<const Id> ids(ahead.ids().data() + f->first, n);
+    const std::span<const SubjectRef> found(ahead.found().data() + f->first, n);
+    s.ids.assign(ids.begin(), ids.end());
+    s.found.assign(found.begin(), found.end());
     for (size_t i = 0; i < n; ++i) s.slot.push_back(static_cast<int32_t>(i));
   } else {
     for (std::string_view input : request->ids) {

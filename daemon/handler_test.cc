@@ -318,9 +318,11 @@ TEST_F(HandlerTest, LookAheadIsNotTakenForOtherBytesOrAnotherGeneration) {
   const std::vector<Answer> frames = Frames(after);
   ASSERT_EQ(frames.size(), first.size());
   EXPECT_EQ(frames[0].header.generation, 2u);
-  EXPECT_EQ(frames.size(), Frames(before).size());
-  for (size_t i = 0; i < frames.size(); ++i)
-    EXPECT_EQ(frames[i].payload, Frames(before)[i].payload);
+  const std::vector<Answer> before_frames = Frames(before);
+  ASSERT_EQ(before_frames.size(), frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i].payload, before_frames[i].payload);
+  }
 }
 
 TEST_F(HandlerTest, CheckFindsAnOrganisationByItsOrgCode) {

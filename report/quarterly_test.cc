@@ -231,6 +231,7 @@ TEST(QuarterlyTest, CostPerRecord) {
   constexpr int kRecords = 1'000'000;
   const std::string callers[] = {"bank", "hotel", "housing", "procurement"};
   std::vector<std::string> subjects;
+  subjects.reserve(200'000);
   for (int i = 0; i < 200'000; ++i) subjects.push_back(absl::StrCat("1101051949123100", i));
   audit::QueryRecord hit = Query("", "", audit::Listing::kListed, {41, 46, 52});
   audit::QueryRecord miss = Query("", "", audit::Listing::kUnlisted, {});
