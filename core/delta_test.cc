@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -67,6 +68,39 @@ constexpr char kAdd[] =
     R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
     R"("businessEntity":"","age":"46","sexy":"男","termEnd":"2028-05-31"})"
     "\n";
+
+// A large file (3,000 lines, a BOM, CRLF blank lines): every change keeps its line number, and
+// of two bad lines the first one refuses the file.
+TEST(DeltaParseTest, LargeFileParsesInLineOrder) {
+  constexpr int kLines = 3000;  // ~1.3 MB
+  std::string text = "\xEF\xBB\xBF";
+  for (int i = 0; i < kLines; ++i) {
+    text += kAdd;
+    if (i % 500 == 0) text += "\r\n";  // blank lines count as lines
+  }
+  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  ASSERT_EQ(delta->changes.size(), static_cast<size_t>(kLines));
+  uint64_t line = 0;
+  for (int i = 0; i < kLines; ++i) {
+    line += 1 + (i > 0 && (i - 1) % 500 == 0 ? 1 : 0);
+    ASSERT_EQ(delta->changes[i].line, line) << i;
+  }
+  // Two bad lines, one near the end and one near the start: the first one refuses the file.
+  std::string bad = text;
+  constexpr std::string_view kOp = "\"op\":\"add\"";
+  const size_t late = bad.rfind(kOp);
+  bad.replace(late, kOp.size(), "\"op\":\"adx\"");
+  EXPECT_THAT(ErrorOf(bad), HasSubstr(absl::StrCat(kName, ":", line, ": ")));
+  const size_t early = bad.find(kOp, 1000);
+  bad.replace(early, kOp.size(), "\"op\":\"adx\"");
+  const auto early_line = 1 + std::count(bad.begin(), bad.begin() + early, '\n');
+  EXPECT_GT(early_line, 2);
+  EXPECT_THAT(ErrorOf(bad), HasSubstr(absl::StrCat(kName, ":", early_line, ": ")));
+  // The last line cut short.
+  EXPECT_THAT(ErrorOf(text.substr(0, text.size() - 1)),
+              HasSubstr(absl::StrCat(kName, ":", line, ": cut short")));
+}
 
 TEST(DeltaParseTest, AddParsesEveryField) {
   absl::StatusOr<Delta> delta = ParseDelta(kName, kAdd);

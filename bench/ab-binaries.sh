@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Side by side: two shixind binaries (e.g. before and after a change) on the same snapshot, each
+# pinned to the server core with one I/O thread, the load tool pinned to the other core and
+# alternating between them (the order swapped each round), so that a noisy machine moves both.
+# docs/performance.md reports its figures as new/old per round.
+#
+#   bench/ab-binaries.sh OLD_SHIXIND NEW_SHIXIND SNAPSHOT DATA_DIR
+#
+# Environment: DEPTHS (default "16 1"), ROUNDS (3), DURATION (6 s, of which 1 s warm-up),
+# SERVER_CPU (1), CLIENT_CPU (0), LOADTEST (build/bin/shixin-loadtest), EXTRA (more load-tool
+# flags, e.g. "--protocol 4 --measures 1"), A_FLAGS / B_FLAGS (more shixind flags for one side,
+# e.g. B_FLAGS="--state-dir /tmp/state" with the same binary twice: audit off against on).
+# Prints one line per run: round, side, depth, requests/s, the latency line, wrong answers.
+set -euo pipefail
+if [ $# -ne 4 ]; then
+  echo "usage: $0 OLD_SHIXIND NEW_SHIXIND SNAPSHOT DATA_DIR" >&2
+  exit 2
+fi
+old=$1 new=$2 snapshot=$3 data=$4
+loadtest=${LOADTEST:-build/bin/shixin-loadtest}
+server_cpu=${SERVER_CPU:-1} client_cpu=${CLIENT_CPU:-0}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# start BINARY LOG FLAGS...: starts a pinned shixind on a free port in the background.
+start() {
+  local bin=$1 log=$2
+  shift 2
+  taskset -c "$server_cpu" "$bin" --snapshot "$snapshot" --listen 127.0.0.1:0 --http-listen "" \
+    --threads 1 "$@" >"$log" 2>&1 &
+  pids+=($!)
+}
+# address LOG: waits (at most 60 s) for the address shixind prints.
+address() {
+  for _ in $(seq 1 600); do
+    if grep -q '^listening on' "$1"; then
+      sed -n 's/^listening on //p' "$1" | head -1
+      return
+    fi
+    sleep 0.1
+  done
+  echo "shixind did not start: $(tail -3 "$1")" >&2
+  exit 1
+}
+
+# shellcheck disable=SC2086  # the flags are word lists
+start "$old" "$tmp/a.log" ${A_FLAGS:-}
+# shellcheck disable=SC2086
+start "$new" "$tmp/b.log" ${B_FLAGS:-}
+a=$(address "$tmp/a.log")
+b=$(address "$tmp/b.log")
+for round in $(seq 1 "${ROUNDS:-3}"); do
+  order="A B"
+  [ $((round % 2)) = 0 ] && order="B A"
+  for depth in ${DEPTHS:-16 1}; do
+    for side in $order; do
+      server=$a
+      [ "$side" = B ] && server=$b
+      # shellcheck disable=SC2086
+      out=$(taskset -c "$client_cpu" "$loadtest" --server "$server" --data "$data" \
+        --connections 50 --depth "$depth" --duration "${DURATION:-6}" --warmup 1 ${EXTRA:-} 2>&1)
+      rate=$(grep -o 'requests ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
+      echo "round=$round $side depth=$depth rate=$rate $(grep latency <<<"$out" | tr -s ' ')" \
+        "$(grep -o 'wrong answers [0-9]*' <<<"$out" | head -1)"
+    done
+  done
+done
