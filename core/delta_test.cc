@@ -94,7 +94,7 @@ TEST(DeltaParseTest, LargeFileParsesInLineOrder) {
   EXPECT_THAT(ErrorOf(bad), HasSubstr(absl::StrCat(kName, ":", line, ": ")));
   const size_t early = bad.find(kOp, 1000);
   bad.replace(early, kOp.size(), "\"op\":\"adx\"");
-  const auto early_line = 1 + std::count(bad.begin(), bad.begin() + early, '\n');
+  const auto early_line = 1 + std::count(bad.data(), bad.data() + early, '\n');
   EXPECT_GT(early_line, 2);
   EXPECT_THAT(ErrorOf(bad), HasSubstr(absl::StrCat(kName, ":", early_line, ": ")));
   // The last line cut short.
