@@ -48,6 +48,14 @@ std::string CheckPayload(const std::vector<std::string>& ids) {
   return Payload(wire::CheckRequest{ids});
 }
 
+// Appends the request frame `op` #`id` with `payload` to `input`.
+void AppendFrame(wire::Opcode op, uint32_t id, std::string_view payload, std::string* input) {
+  wire::FrameHeader h = Request(op, id);
+  h.payload_size = static_cast<uint32_t>(payload.size());
+  wire::AppendHeader(h, input);
+  input->append(payload);
+}
+
 std::string MeasuresPayload(const std::string& id, const std::string& agency = "",
                             const std::string& scenario = "") {
   return Payload(
@@ -88,6 +96,22 @@ class HandlerTest : public ::testing::Test {
     EXPECT_EQ(frames[0].header.opcode, op);
     EXPECT_TRUE(frames[0].header.flags & wire::kFlagResponse);
     return frames[0];
+  }
+
+  // Answers the complete frames of `input` one by one on `session`, each after a LookAhead()
+  // over the rest when `look_ahead`; returns the responses.
+  std::string AnswerAll(std::string_view input, Session& session, bool look_ahead) {
+    std::string out;
+    while (!input.empty()) {
+      if (look_ahead) handler_->LookAhead(input, session);
+      const wire::Decoded frame = wire::DecodeFrame(input, config_.max_payload, session.version);
+      EXPECT_EQ(frame.result, wire::DecodeResult::kComplete);
+      if (frame.result != wire::DecodeResult::kComplete) break;
+      ReloadRequest reload;
+      handler_->Handle(frame.header, frame.payload, Peer{"test", false}, &out, &reload, &session);
+      input.remove_prefix(frame.consumed);
+    }
+    return out;
   }
 
   RcuThread rcu_;
@@ -228,12 +252,8 @@ TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
   std::string input;
   std::vector<size_t> ends;
   for (size_t i = 0; i < payloads.size(); ++i) {
-    wire::FrameHeader h;
-    h.opcode = static_cast<uint8_t>(i == 3 ? wire::Opcode::kPing : wire::Opcode::kCheck);
-    h.request_id = static_cast<uint32_t>(i + 1);
-    h.payload_size = static_cast<uint32_t>(payloads[i].size());
-    wire::AppendHeader(h, &input);
-    input += payloads[i];
+    AppendFrame(i == 3 ? wire::Opcode::kPing : wire::Opcode::kCheck, static_cast<uint32_t>(i + 1),
+                payloads[i], &input);
     ends.push_back(input.size());
   }
   const Session v;
@@ -244,36 +264,17 @@ TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
   EXPECT_EQ(handler_->LookAhead("", v), 0u);
 
   // Answer the read frame by frame, once with and once without looking ahead.
-  const auto answer = [&](bool look_ahead) {
-    Session session;
-    std::string out;
-    std::string_view rest = input;
-    while (!rest.empty()) {
-      if (look_ahead) handler_->LookAhead(rest, session);
-      const wire::Decoded frame = wire::DecodeFrame(rest, config_.max_payload, session.version);
-      EXPECT_EQ(frame.result, wire::DecodeResult::kComplete);
-      ReloadRequest reload;
-      handler_->Handle(frame.header, frame.payload, Peer{"test", false}, &out, &reload, &session);
-      rest.remove_prefix(frame.consumed);
-    }
-    return out;
-  };
-  const std::string with = answer(true);
-  EXPECT_EQ(with, answer(false));
+  Session with_session, without_session;
+  const std::string with = AnswerAll(input, with_session, true);
+  EXPECT_EQ(with, AnswerAll(input, without_session, false));
   EXPECT_EQ(Frames(with).size(), payloads.size());
 }
 
-// Frames of single-ID CHECKs, one per ID, and where each frame ends.
+// Returns the frames of single-ID CHECKs, one per ID.
 std::string CheckFrames(const std::vector<std::string>& ids) {
   std::string input;
   for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string payload = CheckPayload({ids[i]});
-    wire::FrameHeader h;
-    h.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
-    h.request_id = static_cast<uint32_t>(i + 1);
-    h.payload_size = static_cast<uint32_t>(payload.size());
-    wire::AppendHeader(h, &input);
-    input += payload;
+    AppendFrame(wire::Opcode::kCheck, static_cast<uint32_t>(i + 1), CheckPayload({ids[i]}), &input);
   }
   return input;
 }
@@ -287,34 +288,23 @@ TEST_F(HandlerTest, LookAheadIsNotTakenForOtherBytesOrAnotherGeneration) {
                                           "230402197203140038"};
   const std::vector<std::string> then = {"230402197203140038", "11010519491231002X",
                                          "230402199001010015"};
-  const auto answer_all = [&](std::string_view input, Session& session) {
-    std::string out;
-    while (!input.empty()) {
-      const wire::Decoded frame = wire::DecodeFrame(input, config_.max_payload, session.version);
-      EXPECT_EQ(frame.result, wire::DecodeResult::kComplete);
-      ReloadRequest reload;
-      handler_->Handle(frame.header, frame.payload, Peer{"test", false}, &out, &reload, &session);
-      input.remove_prefix(frame.consumed);
-    }
-    return out;
-  };
   Session fresh;
-  const std::string expected = answer_all(CheckFrames(then), fresh);
+  const std::string expected = AnswerAll(CheckFrames(then), fresh, false);
   std::string input = CheckFrames(first);
   const std::string replaced = CheckFrames(then);
   ASSERT_EQ(input.size(), replaced.size());
   EXPECT_EQ(handler_->LookAhead(input, session_), input.size());
   input.replace(0, input.size(), replaced);  // in place: same buffer, same frame sizes
-  EXPECT_EQ(answer_all(input, session_), expected);
+  EXPECT_EQ(AnswerAll(input, session_, false), expected);
 
   // Looked ahead in generation 1, answered in generation 2 (under ASan, a lookup of the freed
   // generation would be a use after free).
   input = CheckFrames(first);
   Session fresh2;
-  const std::string before = answer_all(input, fresh2);
+  const std::string before = AnswerAll(input, fresh2, false);
   EXPECT_EQ(handler_->LookAhead(input, session_), input.size());
   holder_.Publish(Sample());
-  const std::string after = answer_all(input, session_);
+  const std::string after = AnswerAll(input, session_, false);
   const std::vector<Answer> frames = Frames(after);
   ASSERT_EQ(frames.size(), first.size());
   EXPECT_EQ(frames[0].header.generation, 2u);
