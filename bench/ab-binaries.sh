@@ -12,6 +12,8 @@
 # e.g. B_FLAGS="--state-dir /tmp/state" with the same binary twice: audit off against on).
 # Prints one line per run: round, side, depth, requests/s, the latency line, wrong answers.
 set -euo pipefail
+# shellcheck source=scripts/daemon-lib.sh
+source "$(dirname "$0")/../scripts/daemon-lib.sh"
 if [ $# -ne 4 ]; then
   echo "usage: $0 OLD_SHIXIND NEW_SHIXIND SNAPSHOT DATA_DIR" >&2
   exit 2
@@ -21,51 +23,37 @@ loadtest=${LOADTEST:-build/bin/shixin-loadtest}
 server_cpu=${SERVER_CPU:-1} client_cpu=${CLIENT_CPU:-0}
 tmp=$(mktemp -d)
 pids=()
+declare -A address  # by side
 cleanup() {
-  if [ ${#pids[@]} -gt 0 ]; then
-    kill "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
-  fi
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then shixind_stop "$pid" 30 || true; fi
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# start BINARY LOG FLAGS...: starts a pinned shixind on a free port in the background.
+# start SIDE BINARY FLAGS...: starts a pinned shixind on a free port; sets address[SIDE].
 start() {
-  local bin=$1 log=$2
+  local side=$1 bin=$2
   shift 2
   taskset -c "$server_cpu" "$bin" --snapshot "$snapshot" --listen 127.0.0.1:0 --http-listen "" \
-    --threads 1 "$@" >"$log" 2>&1 &
+    --threads 1 "$@" >"$tmp/$side.out" 2>"$tmp/$side.err" &
   pids+=($!)
-}
-# address LOG: waits (at most 60 s) for the address shixind prints.
-address() {
-  for _ in $(seq 1 600); do
-    if grep -q '^listening on' "$1"; then
-      sed -n 's/^listening on //p' "$1" | head -1
-      return
-    fi
-    sleep 0.1
-  done
-  echo "shixind did not start: $(tail -3 "$1")" >&2
-  exit 1
+  address[$side]=$(shixind_wait_listening "$!" "$tmp/$side.out" 120) ||
+    { echo "$bin did not start: $(tail -3 "$tmp/$side.err")" >&2; exit 1; }
 }
 
 # shellcheck disable=SC2086  # the flags are word lists
-start "$old" "$tmp/a.log" ${A_FLAGS:-}
+start A "$old" ${A_FLAGS:-}
 # shellcheck disable=SC2086
-start "$new" "$tmp/b.log" ${B_FLAGS:-}
-a=$(address "$tmp/a.log")
-b=$(address "$tmp/b.log")
+start B "$new" ${B_FLAGS:-}
 for round in $(seq 1 "${ROUNDS:-3}"); do
   order="A B"
   [ $((round % 2)) = 0 ] && order="B A"
   for depth in ${DEPTHS:-16 1}; do
     for side in $order; do
-      server=$a
-      [ "$side" = B ] && server=$b
       # shellcheck disable=SC2086
-      out=$(taskset -c "$client_cpu" "$loadtest" --server "$server" --data "$data" \
+      out=$(taskset -c "$client_cpu" "$loadtest" --server "${address[$side]}" --data "$data" \
         --connections 50 --depth "$depth" --duration "${DURATION:-6}" --warmup 1 ${EXTRA:-} 2>&1)
       rate=$(grep -o 'requests ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
       echo "round=$round $side depth=$depth rate=$rate $(grep latency <<<"$out" | tr -s ' ')" \
