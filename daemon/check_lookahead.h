@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -61,7 +62,10 @@ class LookedAhead {
   const Frame* Take(const Session& session, std::string_view payload, uint32_t generation,
                     absl::CivilDay today) {
     if (&session != session_ || generation != generation_ || today != today_) return nullptr;
-    while (next_ < frames_.size() && frames_[next_].payload < payload.data()) ++next_;
+    // std::less: the payload may be in another buffer, where `<` on pointers is unspecified.
+    while (next_ < frames_.size() && std::less<>()(frames_[next_].payload, payload.data())) {
+      ++next_;
+    }
     if (next_ == frames_.size() || frames_[next_].payload != payload.data() ||
         frames_[next_].size != payload.size() ||
         frames_[next_].hash != XXH3_64bits(payload.data(), payload.size())) {
