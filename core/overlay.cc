@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/allocator.h"
 #include "base/status_macros.h"
 #include "core/case_codec.h"
 
@@ -19,11 +20,6 @@ namespace {
 constexpr size_t kBlocksAt = sizeof(OverlayEntity);
 static_assert(kBlocksAt % alignof(Interval) == 0 && sizeof(Interval) % alignof(OverlayLink) == 0);
 static_assert(sizeof(OverlayLink) % alignof(uint32_t) == 0);
-
-// glibc's malloc: a chunk is the request plus an 8-byte header, in 16-byte steps, at least 32.
-size_t MallocBytes(size_t request) {
-  return std::max<size_t>(32, (request + 8 + 15) & ~size_t{15});
-}
 
 }  // namespace
 
@@ -50,9 +46,9 @@ CaseView OverlayEntity::Case(size_t i) const {
 }
 
 size_t OverlayEntity::Bytes() const {
-  return MallocBytes(kBlocksAt + block_count_ * sizeof(Interval) +
-                     link_count_ * sizeof(OverlayLink) + case_count_ * sizeof(uint32_t) +
-                     name_size_ + records_size_);
+  return AllocationSize(kBlocksAt + block_count_ * sizeof(Interval) +
+                        link_count_ * sizeof(OverlayLink) + case_count_ * sizeof(uint32_t) +
+                        name_size_ + records_size_);
 }
 
 void OverlaySegment::Free(const OverlayEntity* e) {
@@ -158,12 +154,12 @@ size_t Overlay::Bytes() const {
   const size_t capacity = entities_.capacity();
   const size_t table =
       capacity == 0 ? 0
-                    : MallocBytes(capacity + 16 +
-                                  capacity * sizeof(std::pair<PackedId, const OverlayEntity*>));
+                    : AllocationSize(capacity + 16 +
+                                     capacity * sizeof(std::pair<PackedId, const OverlayEntity*>));
   size_t segments = segments_.capacity() * sizeof(segments_[0]);
   for (const auto& segment : segments_) {
-    segments += MallocBytes(sizeof(OverlaySegment)) +
-                MallocBytes(segment->entities.capacity() * (1 + sizeof(void*)) + 16);
+    segments += AllocationSize(sizeof(OverlaySegment)) +
+                AllocationSize(segment->entities.capacity() * (1 + sizeof(void*)) + 16);
   }
   return sizeof(*this) + table + segments + changed_base_.capacity() * sizeof(uint64_t) +
          entity_bytes_;

@@ -1,7 +1,5 @@
 // shixind: the shixin lookup daemon. See UsageText() in config.cc, and systemd/ for the unit
 // and the example configuration.
-#include <malloc.h>
-
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "base/allocator.h"
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "daemon/access.h"
@@ -168,8 +167,7 @@ int Main(const std::vector<std::string>& args) {
 }  // namespace shixin
 
 int main(int argc, char** argv) {
-  // Connection buffers over 256 KiB get their own mappings, returned to the system when freed:
-  // the memory that abusive clients made the daemon hold comes back after they leave.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  // The memory that abusive clients made the daemon hold comes back after they leave.
+  shixin::ConfigureAllocator();
   return shixin::Main(std::vector<std::string>(argv + 1, argv + argc));
 }

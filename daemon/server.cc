@@ -1,7 +1,5 @@
 #include "daemon/server.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "base/allocator.h"
 #include "base/status_macros.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
@@ -264,7 +263,7 @@ void Server::TrimMemoryLater() {
     if (ec || stopping_) return;
     const uint64_t used = budget_.used();
     if (buffered_high_ > used + kTrimStep) {
-      malloc_trim(0);
+      ReleaseFreeMemory();
       buffered_high_ = used;
     }
     buffered_high_ = std::max(buffered_high_, used);

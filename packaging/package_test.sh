@@ -29,7 +29,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = shixin ] || fail "Package: $(field Package)"
 [ "$(field Version)" = "$version-1" ] || fail "Version: $(field Version), want $version-1"
 [ "$(field Section)" = net ] || fail "Section: $(field Section)"
-for lib in libc6 libstdc++6 libssl3 libsystemd0; do
+for lib in libc6 libstdc++6 libssl3 libsystemd0 libjemalloc2; do
   field Depends | grep -q "$lib" || fail "Depends lacks $lib: $(field Depends)"
 done
 dpkg-deb -e "$deb" "$tmp/control"

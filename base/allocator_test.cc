@@ -1,0 +1,78 @@
+#include "base/allocator.h"
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// Returns this process's resident memory in bytes (VmRSS), or 0.
+size_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
+// The accounting matches the allocator that actually serves malloc in this binary: were
+// jemalloc named but glibc linked (or the reverse), the sizes would differ.
+TEST(AllocatorTest, AllocationSizeIsWhatMallocHandsOut) {
+  if (kSanitized) GTEST_SKIP() << "the sanitizers' allocators round differently";
+  for (size_t request : {1, 8, 24, 25, 100, 1000, 4097, 70000, 1 << 20}) {
+    void* p = std::malloc(request);
+    ASSERT_NE(p, nullptr);
+    const size_t usable = malloc_usable_size(p);
+    std::free(p);
+    EXPECT_GE(AllocationSize(request), request);
+    if (AllocatorName() == "jemalloc") {
+      EXPECT_EQ(AllocationSize(request), usable) << request;
+    } else if (request < 128 * 1024) {  // below glibc's mmap threshold: a heap chunk
+      EXPECT_EQ(AllocationSize(request), usable + 8) << request;
+    }
+  }
+}
+
+#ifdef SHIXIN_JEMALLOC
+TEST(AllocatorTest, ReleaseBuildsUseJemalloc) { EXPECT_EQ(AllocatorName(), "jemalloc"); }
+#endif
+
+TEST(AllocatorTest, ReleaseFreeMemoryGivesFreedMemoryBack) {
+  if (kSanitized) GTEST_SKIP() << "the sanitizers keep freed memory in quarantine";
+  ConfigureAllocator();
+  constexpr size_t kPieces = 256;
+  constexpr size_t kPiece = 512 * 1024;  // 128 MiB in all
+  std::vector<char*> pieces;
+  for (size_t i = 0; i < kPieces; ++i) {
+    pieces.push_back(static_cast<char*>(std::malloc(kPiece)));
+    ASSERT_NE(pieces.back(), nullptr);
+    std::memset(pieces.back(), 1, kPiece);
+  }
+  const size_t peak = ResidentBytes();
+  for (char* p : pieces) std::free(p);
+  ReleaseFreeMemory();
+  const size_t after = ResidentBytes();
+  EXPECT_LE(after + kPieces * kPiece / 2, peak) << "peak " << peak << " after " << after;
+}
+
+}  // namespace
+}  // namespace shixin
