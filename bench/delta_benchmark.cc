@@ -3,6 +3,7 @@
 // fold of K pending files (read on up to 4 threads and applied with one table, as the daemon
 // does); the memory per changed case; and ListView lookups with and without an overlay.
 //
+//   BM_ParseDelta/N         parse one file of 20,000 changes (its text in memory): lines/s
 //   BM_ApplyDelta/N/prior   one file after `prior` files: changes/s; the resulting overlay's
 //                           bytes beyond the text per case version it holds (bytes_per_case)
 //                           and per change applied since the base (bytes_per_change)
@@ -30,7 +31,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
@@ -144,6 +147,23 @@ void BM_ApplyDelta(benchmark::State& state) {
   if (next != nullptr) MemoryCounters(state, *next, (prior + 1) * kChangesPerDelta);
 }
 
+void BM_ParseDelta(benchmark::State& state) {
+  const World& w = GetWorld(static_cast<uint64_t>(state.range(0)));
+  std::ifstream in(w.files[0].path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string name = w.files[0].path.substr(w.files[0].path.find_last_of('/') + 1);
+  size_t lines = 0;
+  for (auto _ : state) {
+    absl::StatusOr<Delta> delta = ParseDelta(name, text);
+    if (!delta.ok()) state.SkipWithError(std::string(delta.status().message()).c_str());
+    lines += delta.ok() ? delta->changes.size() : 0;
+  }
+  state.counters["lines/s"] =
+      benchmark::Counter(static_cast<double>(lines), benchmark::Counter::kIsRate);
+  state.counters["MB/s"] = benchmark::Counter(
+      static_cast<double>(text.size() * state.iterations()) / 1e6, benchmark::Counter::kIsRate);
+}
+
 // Parses the first `k` files on up to 4 threads and folds them in one batch, as a restart does.
 std::unique_ptr<const Overlay> FoldFromFiles(const World& w, size_t k) {
   OverlayBuilder builder(*w.base, nullptr);
@@ -220,6 +240,9 @@ void BM_Lookup(benchmark::State& state) {
 
 void Register() {
   const int64_t n = static_cast<int64_t>(kSubjects);
+  benchmark::RegisterBenchmark("BM_ParseDelta", BM_ParseDelta)
+      ->Arg(n)
+      ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_ApplyDelta", BM_ApplyDelta)
       ->Args({n, 0})
       ->Args({n, 1})

@@ -34,10 +34,11 @@ absl::Status Prefixed(std::string_view prefix, const absl::Status& status) {
   return absl::InvalidArgumentError(absl::StrFormat("%s: %s", prefix, status.message()));
 }
 
-// The delta's own keys, read with ParseStringFields (a line's record or relation keys are read
-// by ingest's parsers). Each op reads only those it uses.
-enum Key : size_t { kAtKey, kCaseCodeKey, kCardNumKey, kReasonKey, kKeyCount };
-constexpr std::string_view kKeys[kKeyCount] = {"at", "caseCode", "cardNum", "reason"};
+// The delta's own keys, read in one pass with RecordParser::StringFields (a line's record or
+// relation keys by its Case() and Relation()). Each op uses only some: the others may be
+// anything, so their errors are kept apart and reported only for the keys the op uses.
+enum Key : size_t { kOpKey, kAtKey, kCaseCodeKey, kCardNumKey, kReasonKey, kKeyCount };
+constexpr std::string_view kKeys[kKeyCount] = {"op", "at", "caseCode", "cardNum", "reason"};
 using Values = std::array<std::optional<std::string_view>, kKeyCount>;
 
 absl::StatusOr<int64_t> ParseAt(const std::optional<std::string_view>& at) {
@@ -47,10 +48,17 @@ absl::StatusOr<int64_t> ParseAt(const std::optional<std::string_view>& at) {
   return *instant;
 }
 
+// A file's lines are parsed with one parser. The delta's keys and the record's values have
+// scratches of their own: the keys' values are still read after the record is parsed.
+struct LineParser {
+  RecordParser json;
+  std::string keys_scratch;
+  std::string record_scratch;
+};
+
 // add, correct: the court's record; `at` optional for an add.
-absl::Status ParseCaseChange(std::string_view line, const Values& values, std::string* scratch,
-                             DeltaChange* change) {
-  SHIXIN_ASSIGN_OR_RETURN(const CaseInput input, ParseCaseRecord(line, scratch));
+absl::Status ParseCaseChange(LineParser& parser, const Values& values, DeltaChange* change) {
+  SHIXIN_ASSIGN_OR_RETURN(const CaseInput input, parser.json.Case(&parser.record_scratch));
   change->id = input.id;
   change->name = std::string(input.name);
   change->record = ConvertCase<CaseInfo>(static_cast<const CaseView&>(input));
@@ -81,12 +89,11 @@ absl::Status ParseEndChange(const Values& values, DeltaChange* change) {
 }
 
 // relate, unrelate: a relations line (personName optional for an unrelate) and `at`.
-absl::Status ParseRelationChange(std::string_view line, const Values& values, std::string* scratch,
-                                 DeltaChange* change) {
+absl::Status ParseRelationChange(LineParser& parser, const Values& values, DeltaChange* change) {
   const PersonName person_name =
       change->op == DeltaOp::kUnrelate ? PersonName::kOptional : PersonName::kRequired;
   SHIXIN_ASSIGN_OR_RETURN(const RelationInput input,
-                          ParseRelationRecord(line, scratch, person_name));
+                          parser.json.Relation(&parser.record_scratch, person_name));
   change->org = input.org;
   change->id = input.person;
   change->name = std::string(input.person_name);
@@ -96,28 +103,30 @@ absl::Status ParseRelationChange(std::string_view line, const Values& values, st
 }
 
 // Parses one non-blank line. Errors name the op once it is known ("remove: reason: ...").
-absl::Status ParseLine(std::string_view line, std::string* scratch, DeltaChange* change) {
-  constexpr std::string_view kOpKey[] = {"op"};
-  std::optional<std::string_view> op_value;
-  SHIXIN_RETURN_IF_ERROR(ParseStringFields(line, kOpKey, {&op_value, 1}, scratch));
+absl::Status ParseLine(std::string_view line, LineParser& parser, DeltaChange* change) {
+  Values values;
+  std::array<absl::Status, kKeyCount> errors;
+  parser.json.Load(line);
+  SHIXIN_RETURN_IF_ERROR(parser.json.StringFields(kKeys, values, &parser.keys_scratch, errors));
+  SHIXIN_RETURN_IF_ERROR(errors[kOpKey]);
+  const std::optional<std::string_view>& op_value = values[kOpKey];
   if (!op_value) return FeedFieldError("op", "missing");
   const auto* op = std::find_if(std::begin(kOps), std::end(kOps),
                                 [&](const auto& entry) { return entry.first == *op_value; });
   if (op == std::end(kOps)) return FeedFieldError("op", "unknown " + QuoteFeedValue(*op_value));
   change->op = op->second;
 
-  // Only the remove's keys include `reason`; the others' lists stop before it.
-  const size_t key_count = change->op == DeltaOp::kRemove   ? kKeyCount
-                           : change->op == DeltaOp::kRevoke ? kReasonKey
-                                                            : kAtKey + 1;
-  Values values;
-  absl::Status status = ParseStringFields(line, std::span(kKeys, key_count),
-                                          std::span(values.data(), key_count), scratch);
+  // The keys this op uses: a remove's all, a revoke's up to `reason`, the others' only `at`.
+  const size_t used = change->op == DeltaOp::kRemove   ? kKeyCount
+                      : change->op == DeltaOp::kRevoke ? kReasonKey
+                                                       : kAtKey + 1;
+  absl::Status status;
+  for (size_t k = kAtKey; k < used && status.ok(); ++k) status = errors[k];
   if (status.ok()) {
     switch (change->op) {
       case DeltaOp::kAdd:
       case DeltaOp::kCorrect:
-        status = ParseCaseChange(line, values, scratch, change);
+        status = ParseCaseChange(parser, values, change);
         break;
       case DeltaOp::kRemove:
       case DeltaOp::kRevoke:
@@ -125,7 +134,7 @@ absl::Status ParseLine(std::string_view line, std::string* scratch, DeltaChange*
         break;
       case DeltaOp::kRelate:
       case DeltaOp::kUnrelate:
-        status = ParseRelationChange(line, values, scratch, change);
+        status = ParseRelationChange(parser, values, change);
         break;
     }
   }
@@ -179,7 +188,8 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
         absl::StrFormat("%s: not a delta file name (20 digits, then .ndjson)", name));
   }
   delta.sequence = *sequence;
-  std::string scratch;
+  delta.changes.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')));
+  LineParser parser;
   size_t pos = 0;
   for (uint64_t line = 1; pos < text.size(); ++line) {
     const auto error = [&](absl::string_view reason) {
@@ -197,7 +207,7 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
     if (IsBlank(content)) continue;
     DeltaChange change;
     change.line = line;
-    absl::Status status = ParseLine(content, &scratch, &change);
+    absl::Status status = ParseLine(content, parser, &change);
     if (!status.ok()) return error(status.message());
     delta.changes.push_back(std::move(change));
   }

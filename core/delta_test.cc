@@ -247,6 +247,28 @@ TEST(DeltaParseTest, UnrelateParsesEveryFieldWithoutAName) {
   EXPECT_EQ(c.at, kJune10At9);
 }
 
+// Escaped values in the delta's keys and in the record or relation of the same line: each is
+// unescaped into its own place, none overwrites another (`at` is read after the record).
+TEST(DeltaParseTest, EscapesInTheKeysAndTheRecordOfOneLine) {
+  DeltaChange c = OnlyChange(
+      R"({"op":"correct","caseCode":"（2015）鹤向法执字第00232号","iname":"\u5f20\u79c0\u5170",)"
+      R"("cardNum":"11010519491231002X","courtName":"\u9e64\u5c97\u5e02\u5411\u9633\u533a",)"
+      R"("publishDate":"2015-09-08","at":"2026-06-10T09:00:00\u002B08:00"})"
+      "\n");
+  EXPECT_EQ(c.name, "张秀兰");
+  EXPECT_EQ(c.record.court, "鹤岗市向阳区");
+  EXPECT_EQ(c.at, kJune10At9);
+  EXPECT_EQ(c.record.start, kJune10At9);
+
+  c = OnlyChange(
+      absl::StrFormat(R"({"op":"relate","orgId":"%s","personId":"%s","personName":"\u674e\u660e",)"
+                      R"("role":"legal_representative","at":"2026-06-10T09:00:00\u002B08:00"})"
+                      "\n",
+                      Org(), PersonB()));
+  EXPECT_EQ(c.name, "李明");
+  EXPECT_EQ(c.at, kJune10At9);
+}
+
 TEST(DeltaParseTest, OpNames) {
   for (DeltaOp op : {DeltaOp::kAdd, DeltaOp::kRemove, DeltaOp::kRevoke, DeltaOp::kCorrect,
                      DeltaOp::kRelate, DeltaOp::kUnrelate}) {
@@ -371,6 +393,16 @@ TEST(DeltaParseTest, KeysOfTheWrongType) {
       "\n",
       kPerson));
   EXPECT_EQ(c.at, kJune10At9);
+  c = OnlyChange(absl::StrFormat(
+      R"({"op":"unrelate","orgId":"%s","personId":"%s","role":"director","caseCode":[1],)"
+      R"("cardNum":{},"reason":null,"at":"2026-06-10T09:00:00+08:00"})"
+      "\n",
+      Org(), PersonB()));
+  EXPECT_EQ(c.op, DeltaOp::kUnrelate);
+  EXPECT_EQ(c.at, kJune10At9);
+  EXPECT_EQ(ErrorOf(R"({"op":5,"at":"2026-06-10T09:00:00Z"})"
+                    "\n"),
+            absl::StrCat(kName, ":1: op: expected a string, found a number"));
 }
 
 TEST(DeltaParseTest, RemoveOfAnUnknownReason) {

@@ -437,14 +437,21 @@ absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, s
 // Relations.
 
 // Reads the strings at `keys` of the object in [data, data + len) into `values` (reset first).
+// With `errors` (else empty), a key's value that is not a string goes to its error instead.
 absl::Status ReadStringKeys(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
                             StringStore& strings, std::span<const std::string_view> keys,
-                            std::span<std::optional<std::string_view>> values) {
+                            std::span<std::optional<std::string_view>> values,
+                            std::span<absl::Status> errors = {}) {
   std::fill(values.begin(), values.end(), std::nullopt);
+  std::fill(errors.begin(), errors.end(), absl::OkStatus());
   return IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
     auto it = std::find(keys.begin(), keys.end(), key);
     if (it == keys.end()) return absl::OkStatus();
-    return ReadString(v, key, strings, &values[it - keys.begin()]);
+    const size_t i = static_cast<size_t>(it - keys.begin());
+    absl::Status status = ReadString(v, key, strings, &values[i]);
+    if (status.ok() || errors.empty()) return status;
+    errors[i] = std::move(status);
+    return absl::OkStatus();
   });
 }
 
@@ -488,29 +495,6 @@ absl::Status ParseRelation(ondemand::parser& parser, const char* data, size_t le
 absl::Status ParseRequiredRelation(ondemand::parser& parser, const char* data, size_t len,
                                    size_t capacity, StringStore& strings, RelationInput* out) {
   return ParseRelation(parser, data, len, capacity, strings, PersonName::kRequired, out);
-}
-
-// Parses one unpadded object: copies it into a padded buffer, calls
-// parse(parser, data, len, capacity, strings) on the copy, and moves the raw views back onto
-// `json` so that they outlive the copy.
-template <typename ParseFn>
-absl::Status ParsePadded(std::string_view json, std::string* scratch, ParseFn parse) {
-  std::string padded(json.size() + kPadding, '\0');
-  json.copy(padded.data(), json.size());
-  ondemand::parser parser;
-  StringStore strings(scratch, padded.data(), json.data(), json.size());
-  return parse(parser, padded.data(), json.size(), padded.size(), strings);
-}
-
-// Parses one unpadded record with parse(parser, data, len, capacity, strings, &record).
-template <typename Record, typename ParseFn>
-absl::StatusOr<Record> ParseUnpadded(std::string_view json, std::string* scratch, ParseFn parse) {
-  Record record;
-  SHIXIN_RETURN_IF_ERROR(ParsePadded(
-      json, scratch,
-      [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-          StringStore& strings) { return parse(parser, data, len, capacity, strings, &record); }));
-  return record;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -702,28 +686,68 @@ std::string QuoteFeedValue(std::string_view value) {
   return absl::StrFormat("\"%s\"", value);
 }
 
+struct RecordParser::Impl {
+  ondemand::parser parser;
+  std::string padded;     // the line, then kPadding zeros
+  std::string_view json;  // the line as given to Load()
+};
+
+RecordParser::RecordParser() : impl_(std::make_unique<Impl>()) {}
+RecordParser::~RecordParser() = default;
+
+void RecordParser::Load(std::string_view json) {
+  impl_->json = json;
+  impl_->padded.resize(json.size() + kPadding);
+  json.copy(impl_->padded.data(), json.size());
+  std::memset(impl_->padded.data() + json.size(), 0, kPadding);
+}
+
+absl::Status RecordParser::StringFields(std::span<const std::string_view> keys,
+                                        std::span<std::optional<std::string_view>> values,
+                                        std::string* scratch, std::span<absl::Status> errors) {
+  Impl& m = *impl_;
+  StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
+  return ReadStringKeys(m.parser, m.padded.data(), m.json.size(), m.padded.size(), strings, keys,
+                        values, errors);
+}
+
+absl::StatusOr<CaseInput> RecordParser::Case(std::string* scratch) {
+  Impl& m = *impl_;
+  StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
+  CaseInput out;
+  SHIXIN_RETURN_IF_ERROR(
+      ParseCase(m.parser, m.padded.data(), m.json.size(), m.padded.size(), strings, &out));
+  return out;
+}
+
+absl::StatusOr<RelationInput> RecordParser::Relation(std::string* scratch, PersonName person_name) {
+  Impl& m = *impl_;
+  StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
+  RelationInput out;
+  SHIXIN_RETURN_IF_ERROR(ParseRelation(m.parser, m.padded.data(), m.json.size(), m.padded.size(),
+                                       strings, person_name, &out));
+  return out;
+}
+
 absl::StatusOr<CaseInput> ParseCaseRecord(std::string_view json, std::string* scratch) {
-  return ParseUnpadded<CaseInput>(json, scratch, ParseCase);
+  RecordParser parser;
+  parser.Load(json);
+  return parser.Case(scratch);
 }
 
 absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::string* scratch,
                                                   PersonName person_name) {
-  return ParseUnpadded<RelationInput>(
-      json, scratch,
-      [person_name](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                    StringStore& strings, RelationInput* out) {
-        return ParseRelation(parser, data, len, capacity, strings, person_name, out);
-      });
+  RecordParser parser;
+  parser.Load(json);
+  return parser.Relation(scratch, person_name);
 }
 
 absl::Status ParseStringFields(std::string_view json, std::span<const std::string_view> keys,
                                std::span<std::optional<std::string_view>> values,
                                std::string* scratch) {
-  return ParsePadded(json, scratch,
-                     [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                         StringStore& strings) {
-                       return ReadStringKeys(parser, data, len, capacity, strings, keys, values);
-                     });
+  RecordParser parser;
+  parser.Load(json);
+  return parser.StringFields(keys, values, scratch);
 }
 
 absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,

@@ -10,6 +10,7 @@
 #define SHIXIN_CORE_INGEST_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -63,6 +64,36 @@ absl::StatusOr<RelationInput> ParseRelationRecord(std::string_view json, std::st
 absl::Status ParseStringFields(std::string_view json, std::span<const std::string_view> keys,
                                std::span<std::optional<std::string_view>> values,
                                std::string* scratch);
+
+// Parses single lines of the feed (JSON objects, need not be padded), one line after another,
+// with one parser and one padded copy that grow to the longest line and are then reused: a
+// file's lines cost no allocation each. Each call below parses the line Load() took again; the
+// views in its result point into that line or into its `scratch`, which it overwrites.
+//
+// Thread safety: not thread-safe; one per thread.
+class RecordParser {
+ public:
+  RecordParser();
+  ~RecordParser();
+  RecordParser(const RecordParser&) = delete;
+  RecordParser& operator=(const RecordParser&) = delete;
+
+  // Takes `json` as the line to parse. REQUIRES: `json` outlives the views of the results.
+  void Load(std::string_view json);
+  // As ParseStringFields(), ParseCaseRecord() and ParseRelationRecord() on the line. With
+  // `errors` (REQUIRES: errors.size() == keys.size()), a key whose value is not a string does
+  // not fail the call: errors[i] says why keys[i] has no value (OK if it has one or is absent).
+  absl::Status StringFields(std::span<const std::string_view> keys,
+                            std::span<std::optional<std::string_view>> values, std::string* scratch,
+                            std::span<absl::Status> errors = {});
+  absl::StatusOr<CaseInput> Case(std::string* scratch);
+  absl::StatusOr<RelationInput> Relation(std::string* scratch,
+                                         PersonName person_name = PersonName::kRequired);
+
+ private:
+  struct Impl;  // simdjson stays out of this header
+  std::unique_ptr<Impl> impl_;
+};
 
 // Reads the debtor file at `path` and calls `sink` with each valid case.
 // Returns OK when the bad lines (counted in `report` across calls) are within
