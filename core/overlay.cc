@@ -1,6 +1,8 @@
 #include "core/overlay.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -20,6 +22,7 @@ namespace {
 constexpr size_t kBlocksAt = sizeof(OverlayEntity);
 static_assert(kBlocksAt % alignof(Interval) == 0 && sizeof(Interval) % alignof(OverlayLink) == 0);
 static_assert(sizeof(OverlayLink) % alignof(uint32_t) == 0);
+static_assert(kBlocksAt == 40, "the header of docs/feed.md");
 
 }  // namespace
 
@@ -51,13 +54,45 @@ size_t OverlayEntity::Bytes() const {
                         name_size_ + records_size_);
 }
 
-void OverlaySegment::Free(const OverlayEntity* e) {
+namespace {
+
+// Destroys and frees an entity made by EntityDraft::Freeze().
+void Destroy(OverlayEntity* e) {
   e->~OverlayEntity();
-  std::free(const_cast<OverlayEntity*>(e));  // the segment made it: the only const_cast
+  std::free(e);
+}
+
+}  // namespace
+
+// Ids are not reused while the daemon runs unless 2^32 segments were made: one a delta file.
+OverlaySegment::OverlaySegment() {
+  static std::atomic<uint32_t> next_id{1};
+  id_ = next_id.fetch_add(1, std::memory_order_relaxed);
 }
 
 OverlaySegment::~OverlaySegment() {
-  for (const OverlayEntity* e : entities) Free(e);
+  for (OverlayEntity* e : entities_) Destroy(e);
+}
+
+void OverlaySegment::Adopt(OverlayEntity* e) {
+  e->segment_ = id_;
+  e->place_ = static_cast<uint32_t>(entities_.size());
+  entities_.push_back(e);
+}
+
+void OverlaySegment::Free(const OverlayEntity* e) {
+  assert(Holds(e));
+  OverlayEntity* own = entities_[e->place_];
+  OverlayEntity* last = entities_.back();
+  last->place_ = own->place_;
+  entities_[last->place_] = last;
+  entities_.pop_back();
+  Destroy(own);
+}
+
+size_t OverlaySegment::ListBytes() const {
+  return AllocationSize(sizeof(OverlaySegment)) +
+         AllocationSize(entities_.capacity() * sizeof(void*));  // a pointer each
 }
 
 // One subject's state while deltas are applied to it: editable, then frozen into an entity.
@@ -145,7 +180,7 @@ const OverlayEntity* EntityDraft::Freeze(OverlaySegment* segment) const {
   append(offsets.data(), offsets.size() * sizeof(uint32_t));
   append(name.data(), name.size());
   append(records.data(), records.size());
-  segment->entities.insert(e);
+  segment->Adopt(e);
   return e;
 }
 
@@ -158,8 +193,7 @@ size_t Overlay::Bytes() const {
                                      capacity * sizeof(std::pair<PackedId, const OverlayEntity*>));
   size_t segments = segments_.capacity() * sizeof(segments_[0]);
   for (const auto& segment : segments_) {
-    segments += AllocationSize(sizeof(OverlaySegment)) +
-                AllocationSize(segment->entities.capacity() * (1 + sizeof(void*)) + 16);
+    segments += segment->ListBytes();
   }
   return sizeof(*this) + table + segments + changed_base_.capacity() * sizeof(uint64_t) +
          entity_bytes_;
@@ -488,11 +522,9 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
     const OverlayEntity*& slot = table_->entities_[key];
     // A superseded entity stays with its segment, unless this batch made it: then no
     // generation holds it.
-    if (auto own = segment_->entities.find(slot);
-        slot != nullptr && own != segment_->entities.end()) {
+    if (slot != nullptr && segment_->Holds(slot)) {
       table_->entity_bytes_ -= slot->Bytes();
-      segment_->entities.erase(own);
-      OverlaySegment::Free(slot);
+      segment_->Free(slot);
     }
     slot = frozen;
   }

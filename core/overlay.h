@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "core/delta.h"
 #include "core/id.h"
@@ -45,10 +44,11 @@ struct OverlayLink {
 };
 
 // One subject's state in a generation: everything the base held for it and every change since.
-// One allocation holds it all (docs/feed.md, section 3): a 40-byte header (reference count, key,
+// One allocation holds it all (docs/feed.md, section 3): a 40-byte header (its segment, key,
 // sizes), then the listing blocks, the links, the case versions' offsets, the name and the case
-// versions encoded back to back (core/case_codec.h). Immutable once made; owned by the
-// OverlaySegment of the application that made it, which every later generation shares.
+// versions encoded back to back (core/case_codec.h). Immutable once a reader can see it (until
+// then its place in its segment's list may change); owned by the OverlaySegment of the
+// application that made it, which every later generation shares.
 class alignas(8) OverlayEntity {
  public:
   OverlayEntity(const OverlayEntity&) = delete;
@@ -72,12 +72,13 @@ class alignas(8) OverlayEntity {
   size_t Bytes() const;
 
  private:
-  friend struct OverlaySegment;
+  friend class OverlaySegment;
   friend struct EntityDraft;
   OverlayEntity() = default;
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }
 
-  uint32_t reserved_ = 0;  // keeps the 40-byte header (and the blocks' 8-byte alignment)
+  uint32_t segment_ = 0;  // its segment's id, and its place in that segment's list
+  uint32_t place_ = 0;
   PackedId key_;
   uint32_t block_count_ = 0;
   uint32_t link_count_ = 0;
@@ -92,15 +93,29 @@ class alignas(8) OverlayEntity {
 // pointer). Entities a later delta supersedes stay until their segment goes, with the overlay
 // at the next base (compaction, reload), except within one batch, whose intermediate states no
 // reader ever sees: there a superseded entity of the batch's own segment is freed at once.
-struct OverlaySegment {
-  OverlaySegment() = default;
+// An entity knows its segment and its place in the segment's list, so that telling whether a
+// batch made an entity, and freeing it, touch no hash table.
+class OverlaySegment {
+ public:
+  OverlaySegment();
   OverlaySegment(const OverlaySegment&) = delete;
   OverlaySegment& operator=(const OverlaySegment&) = delete;
   ~OverlaySegment();
-  // Destroys and frees an entity (made by EntityDraft::Freeze()).
-  static void Free(const OverlayEntity* e);
 
-  absl::flat_hash_set<const OverlayEntity*> entities;
+  // Takes `e`, just made by EntityDraft::Freeze(), into this segment.
+  void Adopt(OverlayEntity* e);
+  // Whether this segment holds `e`.
+  bool Holds(const OverlayEntity* e) const {
+    return e->segment_ == id_ && e->place_ < entities_.size() && entities_[e->place_] == e;
+  }
+  // Destroys and frees `e`. REQUIRES: Holds(e), and no reader can reach `e`.
+  void Free(const OverlayEntity* e);
+  // Returns the bytes the segment's list takes (its entities' not included).
+  size_t ListBytes() const;
+
+ private:
+  uint32_t id_;                           // unique among the segments alive
+  std::vector<OverlayEntity*> entities_;  // entities_[e->place_] == e
 };
 
 // What an application noted without refusing the delta: a repeated or late message.

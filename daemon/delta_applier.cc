@@ -157,11 +157,11 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   size_t built = 0;  // files applied by `builder`
   auto apply = [&](size_t i, Read& r) {
     if (r.still_refused) return false;
+    const absl::Time t0 = absl::Now();  // the table's copy counts in `apply`
     if (builder == nullptr) {
       builder = std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get());
     }
     DeltaReport report;
-    const absl::Time t0 = absl::Now();
     const absl::Status status =
         r.delta.ok() ? builder->Apply(*r.delta, &report, &r.prepared) : r.delta.status();
     r.timing.apply = absl::Now() - t0;
