@@ -110,6 +110,13 @@ DeltaStatus DeltaApplier::status() const {
   return status_;
 }
 
+std::unique_ptr<OverlayBuilder> DeltaApplier::TakeSpare(const Dataset& dataset) {
+  Spare spare = std::move(spare_);
+  spare_ = Spare();
+  if (spare.snapshot != dataset.snapshot || spare.overlay != dataset.overlay) return nullptr;
+  return std::move(spare.builder);
+}
+
 size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir_);
   if (!files.ok()) {
@@ -158,6 +165,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   auto apply = [&](size_t i, Read& r) {
     if (r.still_refused) return false;
     const absl::Time t0 = absl::Now();  // the table's copy counts in `apply`
+    if (builder == nullptr) builder = TakeSpare(*dataset);
     if (builder == nullptr) {
       builder = std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get());
     }
@@ -190,6 +198,13 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   RunOrdered<Read>(run, threads, 2 * static_cast<size_t>(threads), read, apply);
   if (built > 0) dataset->overlay = builder->Finish();
+  if (publish != nullptr && (spare_.builder == nullptr || spare_.snapshot != dataset->snapshot ||
+                             spare_.overlay != dataset->overlay)) {
+    spare_ = Spare{dataset->snapshot, dataset->overlay,
+                   std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get())};
+  } else if (publish == nullptr) {
+    spare_ = Spare();  // a fold: its dataset replaces the one online application started from
+  }
   const std::span<const DeltaFile> waiting = next.subspan(applied);
   const bool gap = applied == run && !waiting.empty();
   if (gap) {

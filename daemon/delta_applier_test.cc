@@ -183,5 +183,30 @@ TEST_F(DeltaApplierTest, PublishesAGenerationPerFile) {
   EXPECT_FALSE(Listed());
 }
 
+// Online application leaves a builder ready for the next file; a dataset that starts elsewhere
+// (a reload's fold from the base) must not use it: it would start after file 1 and refuse it.
+TEST_F(DeltaApplierTest, TheNextFilesBuilderIsUsedOnlyForTheDatasetItWasMadeFrom) {
+  const Dataset base = *dataset_;
+  Write(1, kRemove);
+  DeltaApplier applier(dir_);
+  std::vector<uint64_t> published;
+  auto publish = [&](std::unique_ptr<Dataset> d) { published.push_back(d->sequence); };
+  EXPECT_EQ(applier.Apply(dataset_.get(), publish), 1u);
+  Write(2, kRemove);  // repeated: a note
+  EXPECT_EQ(applier.Apply(dataset_.get(), publish), 1u);
+  EXPECT_EQ(published, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(dataset_->sequence, 2u);
+
+  Write(3, kRemove);
+  auto reloaded = std::make_unique<Dataset>(base);  // as a reload of the base would give
+  EXPECT_EQ(applier.Apply(reloaded.get()), 3u);
+  EXPECT_EQ(reloaded->sequence, 3u);
+  const DeltaStatus s = applier.status();
+  EXPECT_EQ(s.refusals, 0u) << s.refused_reason;
+  dataset_ = std::move(reloaded);
+  EXPECT_FALSE(Listed());
+  EXPECT_EQ(applier.Apply(dataset_.get(), publish), 0u);
+}
+
 }  // namespace
 }  // namespace shixin
