@@ -8,22 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "base/sanitizers.h"
 #include "gtest/gtest.h"
 
 namespace shixin {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // Returns this process's resident memory in bytes (VmRSS), or 0.
 size_t ResidentBytes() {
@@ -37,7 +26,7 @@ size_t ResidentBytes() {
 // The accounting matches the allocator that actually serves malloc in this binary: were
 // jemalloc named but glibc linked (or the reverse), the sizes would differ.
 TEST(AllocatorTest, AllocationSizeIsWhatMallocHandsOut) {
-  if (kSanitized) GTEST_SKIP() << "the sanitizers' allocators round differently";
+  if (kSanitizedBuild) GTEST_SKIP() << "the sanitizers' allocators round differently";
   for (size_t request : {1, 8, 24, 25, 100, 1000, 4097, 70000, 1 << 20}) {
     void* p = std::malloc(request);
     ASSERT_NE(p, nullptr);
@@ -57,7 +46,7 @@ TEST(AllocatorTest, ReleaseBuildsUseJemalloc) { EXPECT_EQ(AllocatorName(), "jema
 #endif
 
 TEST(AllocatorTest, ReleaseFreeMemoryGivesFreedMemoryBack) {
-  if (kSanitized) GTEST_SKIP() << "the sanitizers keep freed memory in quarantine";
+  if (kSanitizedBuild) GTEST_SKIP() << "the sanitizers keep freed memory in quarantine";
   ConfigureAllocator();
   constexpr size_t kPieces = 256;
   constexpr size_t kPiece = 512 * 1024;  // 128 MiB in all

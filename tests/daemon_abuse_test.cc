@@ -20,17 +20,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/sanitizers.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// The sanitizers' allocators keep freed memory and slow everything down.
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // Returns the daemon's resident memory in bytes (VmRSS), or 0.
 uint64_t ResidentBytes(pid_t pid) {
@@ -290,9 +284,9 @@ TEST(DaemonAbuseTest, ClientsThatPipelineAndNeverReadAreBoundedAndClosed) {
   // The bounds leave room for a machine shared with other tests; docs/performance.md has the
   // figures of a quiet one.
   EXPECT_LE(latencies[latencies.size() * 9 / 10],
-            kSanitized ? absl::Milliseconds(500) : absl::Milliseconds(100))
+            kSanitizedBuild ? absl::Milliseconds(500) : absl::Milliseconds(100))
       << "median " << latencies[latencies.size() / 2];
-  EXPECT_LE(latencies.back(), kSanitized ? absl::Seconds(3) : absl::Seconds(1));
+  EXPECT_LE(latencies.back(), kSanitizedBuild ? absl::Seconds(3) : absl::Seconds(1));
   std::printf("%d non-reading clients: RSS %.1f -> %.1f MiB; PING p50 %s p90 %s max %s\n", kAbusers,
               baseline / 1048576.0, peak / 1048576.0,
               absl::FormatDuration(latencies[latencies.size() / 2]).c_str(),
@@ -300,7 +294,7 @@ TEST(DaemonAbuseTest, ClientsThatPipelineAndNeverReadAreBoundedAndClosed) {
               absl::FormatDuration(latencies.back()).c_str());
   // Without the budget, each would hold up to 128 answers of ~30 KB (about 150 MB in all).
   // (The sanitizers' allocators keep freed memory in quarantine: RSS says nothing there.)
-  if (!kSanitized) {
+  if (!kSanitizedBuild) {
     EXPECT_LE(peak, baseline + (96u << 20)) << "baseline " << baseline << " peak " << peak;
   }
 
@@ -312,7 +306,7 @@ TEST(DaemonAbuseTest, ClientsThatPipelineAndNeverReadAreBoundedAndClosed) {
   }
   EXPECT_TRUE(all_closed) << OpenDescriptors(daemon->pid()) << " descriptors open, baseline "
                           << baseline_fds;
-  if (!kSanitized) {
+  if (!kSanitizedBuild) {
     // Given back by the daemon's trim timer (each second) and the allocator's decay (~10 s).
     uint64_t after = ResidentBytes(daemon->pid());
     for (int i = 0; i < 200 && after > baseline + (16u << 20); ++i) {
