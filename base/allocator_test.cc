@@ -1,27 +1,19 @@
 #include "base/allocator.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "base/process_memory.h"
 #include "base/sanitizers.h"
 #include "gtest/gtest.h"
 
 namespace shixin {
 namespace {
-
-// Returns this process's resident memory in bytes (VmRSS), or 0.
-size_t ResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  }
-  return 0;
-}
 
 // The accounting matches the allocator that actually serves malloc in this binary: were
 // jemalloc named but glibc linked (or the reverse), the sizes would differ.
@@ -56,10 +48,10 @@ TEST(AllocatorTest, ReleaseFreeMemoryGivesFreedMemoryBack) {
     ASSERT_NE(pieces.back(), nullptr);
     std::memset(pieces.back(), 1, kPiece);
   }
-  const size_t peak = ResidentBytes();
+  const size_t peak = ResidentBytes(getpid());
   for (char* p : pieces) std::free(p);
   ReleaseFreeMemory();
-  const size_t after = ResidentBytes();
+  const size_t after = ResidentBytes(getpid());
   EXPECT_LE(after + kPieces * kPiece / 2, peak) << "peak " << peak << " after " << after;
 }
 

@@ -113,8 +113,7 @@ DeltaStatus DeltaApplier::status() const {
 std::unique_ptr<OverlayBuilder> DeltaApplier::TakeSpare(const Dataset& dataset) {
   Spare spare = std::move(spare_);
   spare_ = Spare();
-  if (spare.snapshot != dataset.snapshot || spare.overlay != dataset.overlay) return nullptr;
-  return std::move(spare.builder);
+  return spare.For(dataset) ? std::move(spare.builder) : nullptr;
 }
 
 size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
@@ -198,8 +197,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   RunOrdered<Read>(run, threads, 2 * static_cast<size_t>(threads), read, apply);
   if (built > 0) dataset->overlay = builder->Finish();
-  if (publish != nullptr && (spare_.builder == nullptr || spare_.snapshot != dataset->snapshot ||
-                             spare_.overlay != dataset->overlay)) {
+  if (publish != nullptr && !spare_.For(*dataset)) {
     spare_ = Spare{dataset->snapshot, dataset->overlay,
                    std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get())};
   } else if (publish == nullptr) {

@@ -110,6 +110,10 @@ class DeltaApplier {
     std::shared_ptr<const Snapshot> snapshot;
     std::shared_ptr<const Overlay> overlay;
     std::unique_ptr<OverlayBuilder> builder;
+    // Whether `builder` (not null) starts from `dataset`'s base and overlay.
+    bool For(const Dataset& dataset) const {
+      return builder != nullptr && snapshot == dataset.snapshot && overlay == dataset.overlay;
+    }
   };
   Spare spare_;
   // The refused file's path and version; read and written by Apply()/Forget() only.

@@ -20,24 +20,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/process_memory.h"
 #include "base/sanitizers.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {
 namespace {
-
-// Returns the daemon's resident memory in bytes (VmRSS), or 0.
-uint64_t ResidentBytes(pid_t pid) {
-  std::ifstream in(absl::StrFormat("/proc/%d/status", pid));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
-    std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    uint64_t kib = 0;
-    if (parts.size() >= 2 && absl::SimpleAtoi(parts[1], &kib)) return kib * 1024;
-  }
-  return 0;
-}
 
 // Returns the CPU time the daemon has used, in clock ticks.
 int64_t CpuTicks(pid_t pid) {
