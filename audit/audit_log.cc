@@ -263,19 +263,23 @@ absl::Status AuditLog::CheckWritable() {
 
 template <typename Encode>
 absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode encode) {
-  thread_local std::string payload;
   std::unique_lock<std::mutex> lock(mu_);
   SHIXIN_RETURN_IF_ERROR(CheckWritable());
-  payload.clear();
-  encode(sequence_ + 1, &payload);
-  if (!segment_empty_ && end_offset_ + payload.size() + kRecordOverhead > options_.segment_bytes) {
+  // Encoded in place: the pending buffer is the record's only copy before the write. Encoded
+  // again after a rotation, whose waits let other records take this one's sequence number.
+  size_t start = 0, size = 0;
+  for (;;) {
+    start = BeginRecord(type, &pending_);
+    encode(sequence_ + 1, &pending_);
+    size = pending_.size() - start + kRecordOverhead - kRecordPrefix;
+    if (segment_empty_ || end_offset_ + size <= options_.segment_bytes) break;
+    pending_.resize(start);
     SHIXIN_RETURN_IF_ERROR(Rotate(lock));
   }
   Appended appended;
   appended.receipt = Receipt{options_.node, segment_, end_offset_};
-  const size_t before = pending_.size();
-  chain_ = AppendRecord(chain_, type, payload, &pending_);
-  end_offset_ += pending_.size() - before;
+  chain_ = FinishRecord(chain_, start, &pending_);
+  end_offset_ += size;
   ++sequence_;
   segment_empty_ = false;
   appended.ticket = ++ticket_;

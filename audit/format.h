@@ -51,6 +51,13 @@ ChainHash NextChain(const ChainHash& prev, RecordType type, std::string_view pay
 ChainHash AppendRecord(const ChainHash& prev, RecordType type, std::string_view payload,
                        std::string* out);
 
+// The same in two steps, for a payload encoded straight into `out`: BeginRecord appends the
+// frame's prefix and returns where the frame starts; the caller appends the payload (at most
+// kMaxPayload bytes); FinishRecord sets the length, appends the checksum and the chain, and
+// returns the chain value.
+size_t BeginRecord(RecordType type, std::string* out);
+ChainHash FinishRecord(const ChainHash& prev, size_t start, std::string* out);
+
 struct FramedRecord {
   RecordType type = RecordType::kQuery;
   std::string_view payload;  // views the parsed bytes

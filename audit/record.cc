@@ -1,5 +1,7 @@
 #include "audit/record.h"
 
+#include <cstring>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -32,24 +34,44 @@ namespace {
 
 // Payload primitives (audit/FORMAT.md): LEB128 varints, zigzag for signed, strings as varint
 // length + bytes.
-void PutVarint(uint64_t value, std::string* out) {
-  char bytes[10];
-  int n = 0;
-  while (value >= 0x80) {
-    bytes[n++] = static_cast<char>(value | 0x80);
-    value >>= 7;
+constexpr size_t kMaxVarint = 10;
+
+// Writes a payload through a cursor into `out`, grown once by the most the payload can take
+// (one append per field cost more than the rest of a record's framing).
+class PayloadWriter {
+ public:
+  PayloadWriter(size_t max_size, std::string* out) : out_(out) {
+    const size_t start = out->size();
+    out->resize(start + max_size);
+    p_ = out->data() + start;
   }
-  bytes[n++] = static_cast<char>(value);
-  out->append(bytes, n);
-}
+  // Cuts `out` to what was written.
+  ~PayloadWriter() { out_->resize(static_cast<size_t>(p_ - out_->data())); }
+  PayloadWriter(const PayloadWriter&) = delete;
+  PayloadWriter& operator=(const PayloadWriter&) = delete;
+
+  void Varint(uint64_t value) {
+    while (value >= 0x80) {
+      *p_++ = static_cast<char>(value | 0x80);
+      value >>= 7;
+    }
+    *p_++ = static_cast<char>(value);
+  }
+  void String(std::string_view s) {
+    Varint(s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+
+ private:
+  std::string* const out_;
+  char* p_;
+};
+
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-void PutString(std::string_view s, std::string* out) {
-  PutVarint(s.size(), out);
-  out->append(s.data(), s.size());
-}
 
 // Reads the payload front to back; the first failure names its field and sticks.
 class PayloadReader {
@@ -104,38 +126,48 @@ class PayloadReader {
 }  // namespace
 
 void EncodeQuery(const QueryRecord& r, std::string* out) {
-  PutVarint(r.sequence, out);
-  PutVarint(ZigZag(r.time_micros), out);
-  PutVarint(r.opcode, out);
-  PutString(r.caller, out);
-  PutString(r.operator_id, out);
-  PutString(r.matter, out);
-  PutString(r.purpose, out);
-  PutString(r.subject, out);
-  PutVarint(r.kind, out);
-  PutVarint(static_cast<uint8_t>(r.listing), out);
-  PutString(r.agency_filter, out);
-  PutString(r.scenario_filter, out);
-  PutVarint(ZigZag(r.as_of), out);
-  PutString(r.list_version, out);
-  PutVarint(r.generation, out);
-  PutVarint(r.delta_sequence, out);
-  PutVarint(r.measures.size(), out);
-  for (uint16_t m : r.measures) PutVarint(m, out);
-  PutVarint(r.receipt_issued ? 1 : 0, out);
+  constexpr size_t kVarints = 18;  // the fields below, measures apart
+  PayloadWriter w(kVarints * kMaxVarint + 3 * r.measures.size() + r.caller.size() +
+                      r.operator_id.size() + r.matter.size() + r.purpose.size() + r.subject.size() +
+                      r.agency_filter.size() + r.scenario_filter.size() + r.list_version.size(),
+                  out);
+  w.Varint(r.sequence);
+  w.Varint(ZigZag(r.time_micros));
+  w.Varint(r.opcode);
+  w.String(r.caller);
+  w.String(r.operator_id);
+  w.String(r.matter);
+  w.String(r.purpose);
+  w.String(r.subject);
+  w.Varint(r.kind);
+  w.Varint(static_cast<uint8_t>(r.listing));
+  w.String(r.agency_filter);
+  w.String(r.scenario_filter);
+  w.Varint(ZigZag(r.as_of));
+  w.String(r.list_version);
+  w.Varint(r.generation);
+  w.Varint(r.delta_sequence);
+  w.Varint(r.measures.size());
+  for (uint16_t m : r.measures) w.Varint(m);
+  w.Varint(r.receipt_issued ? 1 : 0);
 }
 
 void EncodeFeedback(const FeedbackRecord& r, std::string* out) {
-  PutVarint(r.sequence, out);
-  PutVarint(ZigZag(r.time_micros), out);
-  PutString(r.caller, out);
-  PutString(r.operator_id, out);
-  PutString(r.receipt, out);
-  PutVarint(r.entries.size(), out);
+  constexpr size_t kVarints = 6;  // the fields below, entries apart
+  size_t max_size =
+      kVarints * kMaxVarint + r.caller.size() + r.operator_id.size() + r.receipt.size();
+  for (const FeedbackEntry& e : r.entries) max_size += 3 + 1 + kMaxVarint + e.reason.size();
+  PayloadWriter w(max_size, out);
+  w.Varint(r.sequence);
+  w.Varint(ZigZag(r.time_micros));
+  w.String(r.caller);
+  w.String(r.operator_id);
+  w.String(r.receipt);
+  w.Varint(r.entries.size());
   for (const FeedbackEntry& e : r.entries) {
-    PutVarint(e.measure, out);
-    PutVarint(static_cast<uint8_t>(e.outcome), out);
-    PutString(e.reason, out);
+    w.Varint(e.measure);
+    w.Varint(static_cast<uint8_t>(e.outcome));
+    w.String(e.reason);
   }
 }
 

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+
 #include "audit/audit_test_util.h"
 
 namespace shixin::audit {
@@ -38,6 +41,45 @@ TEST(RecordTest, QueryRoundTrip) {
   const size_t strings = r.caller.size() + r.operator_id.size() + r.matter.size() +
                          r.subject.size() + r.agency_filter.size() + r.list_version.size();
   EXPECT_LE(bytes.size(), strings + 40);
+}
+
+// Every varint at its longest (10 bytes) and long strings: the encoder's one-time growth must
+// cover the worst case (ASan checks the writes), and what it wrote must be all that is kept.
+TEST(RecordTest, LargestValuesRoundTripAppendedAfterOtherBytes) {
+  const std::string text(300, 'x');
+  QueryRecord r = testing::TypicalQuery(text, std::numeric_limits<int64_t>::min());
+  r.sequence = std::numeric_limits<uint64_t>::max();
+  r.opcode = 255;
+  r.caller = r.operator_id = r.matter = r.purpose = r.agency_filter = r.scenario_filter = text;
+  r.list_version = text;
+  r.as_of = std::numeric_limits<int64_t>::max();
+  r.generation = r.delta_sequence = std::numeric_limits<uint64_t>::max();
+  r.measures.assign(1000, 65535);
+  std::string bytes = "prefix";
+  EncodeQuery(r, &bytes);
+  ASSERT_EQ(bytes.substr(0, 6), "prefix");
+  absl::StatusOr<QueryRecord> back = DecodeQuery(std::string_view(bytes).substr(6));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->sequence, r.sequence);
+  EXPECT_EQ(back->time_micros, r.time_micros);
+  EXPECT_EQ(back->as_of, r.as_of);
+  EXPECT_EQ(back->generation, r.generation);
+  EXPECT_EQ(back->scenario_filter, text);
+  EXPECT_EQ(back->list_version, text);
+  EXPECT_EQ(back->measures, r.measures);
+
+  FeedbackRecord f;
+  f.sequence = std::numeric_limits<uint64_t>::max();
+  f.time_micros = std::numeric_limits<int64_t>::min();
+  f.caller = f.operator_id = f.receipt = text;
+  f.entries.assign(200, FeedbackEntry{65535, Outcome::kCancelled, text});
+  std::string fb = "p";
+  EncodeFeedback(f, &fb);
+  absl::StatusOr<FeedbackRecord> fback = DecodeFeedback(std::string_view(fb).substr(1));
+  ASSERT_TRUE(fback.ok()) << fback.status();
+  EXPECT_EQ(fback->sequence, f.sequence);
+  ASSERT_EQ(fback->entries.size(), 200u);
+  EXPECT_EQ(fback->entries[199].reason, text);
 }
 
 TEST(RecordTest, FeedbackRoundTrip) {

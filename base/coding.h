@@ -57,10 +57,18 @@ inline uint64_t DecodeBigEndian64(const char* p) {
   return uint64_t{DecodeBigEndian32(p)} << 32 | DecodeBigEndian32(p + 4);
 }
 
-// Little-endian. Appends 4 or 8 bytes to `out`.
+// Little-endian. Writes 4 bytes at `out`.
+inline void EncodeLittleEndian32(uint32_t value, char* out) {
+  out[0] = static_cast<char>(value);
+  out[1] = static_cast<char>(value >> 8);
+  out[2] = static_cast<char>(value >> 16);
+  out[3] = static_cast<char>(value >> 24);
+}
+
+// Appends 4 or 8 little-endian bytes to `out`.
 inline void PutLittleEndian32(uint32_t value, std::string* out) {
-  const char bytes[4] = {static_cast<char>(value), static_cast<char>(value >> 8),
-                         static_cast<char>(value >> 16), static_cast<char>(value >> 24)};
+  char bytes[4];
+  EncodeLittleEndian32(value, bytes);
   out->append(bytes, sizeof(bytes));
 }
 inline void PutLittleEndian64(uint64_t value, std::string* out) {
