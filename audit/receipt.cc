@@ -19,12 +19,37 @@ bool ParseDecimal(std::string_view text, uint64_t max, uint64_t* value) {
   return ec == std::errc() && ptr == end && *value <= max;
 }
 
+// Writes `value` in decimal at `p` (at most 20 digits); returns the end.
+char* PutDecimal(uint64_t value, char* p) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (n > 0) *p++ = digits[--n];
+  return p;
+}
+
 }  // namespace
 
 std::string Receipt::ToString() const {
-  // StrCat, not StrFormat: this runs for every audited answer (StrFormat was ~3 % of the
-  // daemon's CPU at depth 16).
-  return absl::StrCat(absl::Hex(node, absl::kZeroPad8), "-", segment, "-", offset);
+  std::string text;
+  AppendTo(&text);
+  return text;
+}
+
+void Receipt::AppendTo(std::string* out) const {
+  // By hand: this runs for every audited answer (StrFormat was ~3 % of the daemon's CPU at
+  // depth 16, StrCat and its string ~1 %).
+  char text[kMaxText];
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 8; ++i) text[i] = kHex[(node >> (28 - 4 * i)) & 0xF];
+  text[8] = '-';
+  char* p = PutDecimal(segment, text + 9);
+  *p++ = '-';
+  p = PutDecimal(offset, p);
+  out->append(text, static_cast<size_t>(p - text));
 }
 
 absl::StatusOr<Receipt> Receipt::Parse(std::string_view text) {

@@ -23,6 +23,8 @@ struct Receipt {
 
   // Returns the text form: node as 8 lower-case hex digits, segment and offset in decimal.
   std::string ToString() const;
+  // Appends the text form to `out` (for a reused buffer: no allocation once it is large enough).
+  void AppendTo(std::string* out) const;
   // Parses the text form. Returns InvalidArgument saying what is wrong otherwise (at most 40
   // bytes, no leading zeros but "0", no sign).
   static absl::StatusOr<Receipt> Parse(std::string_view text);

@@ -1,5 +1,7 @@
 #include "audit/receipt.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace shixin::audit {
@@ -13,6 +15,17 @@ TEST(ReceiptTest, RoundTrips) {
   EXPECT_EQ(*parsed, r);
   EXPECT_EQ(Receipt{}.ToString(), "00000000-0-0");
   EXPECT_TRUE(Receipt::Parse("00000000-0-0").ok());
+}
+
+TEST(ReceiptTest, LargestValuesFitAndAppendKeepsWhatWasThere) {
+  const Receipt r{0xffffffff, 4294967295u, 18446744073709551615u};
+  std::string text = "receipt ";
+  r.AppendTo(&text);
+  EXPECT_EQ(text, "receipt ffffffff-4294967295-18446744073709551615");
+  auto parsed = Receipt::Parse(text.substr(8));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, r);
+  EXPECT_EQ((Receipt{0x0000a00b, 0, 7}.ToString()), "0000a00b-0-7");
 }
 
 TEST(ReceiptTest, RefusesMalformedText) {

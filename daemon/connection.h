@@ -165,13 +165,16 @@ class Connection final : public ManagedConnection,
   DrainReason drain_reason_ = DrainReason::kNone;
   size_t reloads_ = 0;  // RELOADs waiting for their reload
 
-  // An answer of this turn that carries a receipt: where it is in output_, and its request.
+  // An answer of this turn that has an audit record: where it is in output_, and where its
+  // request is in audited_frames_ (one buffer: no allocation per answer).
   struct Audited {
     size_t begin = 0;
     size_t end = 0;
-    std::string frame;
+    size_t frame_begin = 0;
+    size_t frame_end = 0;
   };
   std::vector<Audited> audited_;  // this turn's, until SyncAudit()
+  std::string audited_frames_;
 
   Clock::time_point started_;        // handshake deadline base
   Clock::time_point last_request_;   // idle deadline base

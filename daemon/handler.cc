@@ -159,12 +159,14 @@ std::optional<uint64_t> Handler::ListVersion(uint32_t generation) const {
   return d->snapshot->info().version;
 }
 
-std::string Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& context,
-                           const Dataset& d, Session& session, absl::Status* failed) const {
-  if (auditor_ == nullptr) return "";
+void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& context,
+                    const Dataset& d, Session& session, std::string* receipt,
+                    absl::Status* failed) const {
+  receipt->clear();
+  if (auditor_ == nullptr) return;
   if (session.audit_replay) {  // the turn's records were lost: answer as the failing audit
     *failed = absl::UnavailableError("the audit cannot be written");
-    return "";
+    return;
   }
   thread_local uint64_t version = 0;
   thread_local std::string version_text;
@@ -186,10 +188,10 @@ std::string Handler::Audit(audit::QueryRecord* record, const wire::RequestContex
   absl::StatusOr<audit::AuditLog::Appended> appended = auditor_->Record(record);
   if (!appended.ok()) {
     *failed = appended.status();
-    return "";
+    return;
   }
   session.audit_ticket = std::max(session.audit_ticket, appended->ticket);
-  return record->receipt_issued ? appended->receipt.ToString() : "";
+  if (record->receipt_issued) appended->receipt.AppendTo(receipt);
 }
 
 std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }
@@ -514,7 +516,7 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
       record.listing = static_cast<audit::Listing>(a.status);
       record.as_of = request->as_of;
       absl::Status failed;  // CHECK answers without a receipt while the audit fails
-      s.receipt = Audit(&record, request->context, d, session, &failed);
+      Audit(&record, request->context, d, session, &s.receipt, &failed);
       a.receipt = s.receipt;
     }
     wire::AppendCheckAnswer(a, out, version);
@@ -589,7 +591,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
       record.measures.push_back(static_cast<uint16_t>(m.no));
     }
     absl::Status failed;
-    receipt = Audit(&record, request->context, d, session, &failed);
+    Audit(&record, request->context, d, session, &receipt, &failed);
     if (!failed.ok() && auditor_->required()) {  // fail closed: no measure without its record
       return Outcome::Error(
           version >= 4 ? wire::Status::kAuditUnavailable : wire::Status::kUnavailable,

@@ -189,10 +189,11 @@ class Handler {
   wire::DeltaInfo DeltaInfoOf(const Dataset& d, bool admin) const;
   Outcome Feedback(std::string_view payload, Session& session, std::string* out) const;
   // Records the query of `subject` answered from `d` for `session` (the audit's record), and
-  // returns its receipt ("" when the audit is off, or cannot be written: `*failed` then says
-  // why). REQUIRES: record->opcode, subject and listing set.
-  std::string Audit(audit::QueryRecord* record, const wire::RequestContext& context,
-                    const Dataset& d, Session& session, absl::Status* failed) const;
+  // sets `*receipt` to its receipt ("" when the answer carries none, the audit is off, or it
+  // cannot be written: `*failed` then says why). REQUIRES: record->opcode, subject and listing
+  // set.
+  void Audit(audit::QueryRecord* record, const wire::RequestContext& context, const Dataset& d,
+             Session& session, std::string* receipt, absl::Status* failed) const;
   // Returns nullopt (and sets `*reload`) when RELOAD is accepted.
   std::optional<Outcome> Reload(std::string_view payload, const Peer& peer,
                                 ReloadRequest* reload) const;
