@@ -50,6 +50,7 @@ class AuditFaultTest : public ::testing::Test {
       ASSERT_TRUE(a.ok());
       ASSERT_TRUE(log_->Sync(a->ticket).ok());
     }
+    EXPECT_EQ(log_->discards(), 0u);
     ops_.error = ENOSPC;
     ops_.partial = partial;
     std::vector<uint64_t> tickets;
@@ -61,7 +62,8 @@ class AuditFaultTest : public ::testing::Test {
     absl::Status first = log_->Sync(tickets[1]);
     EXPECT_EQ(first.code(), absl::StatusCode::kResourceExhausted) << first;
     for (uint64_t t : tickets) EXPECT_EQ(log_->Sync(t).code(), first.code());  // all discarded
-    ExpectClean(5);  // nothing half-written stays in the file
+    EXPECT_EQ(log_->discards(), 1u);  // one failed write discarded the three
+    ExpectClean(5);                   // nothing half-written stays in the file
     const AuditLog::Stats stats = log_->GetStats();
     EXPECT_TRUE(stats.failing);
     EXPECT_THAT(stats.error, HasSubstr("write"));
