@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -421,6 +422,7 @@ absl::Status AuditLog::SyncToDisk() {
 }
 
 void AuditLog::FsyncLoop() {
+  pthread_setname_np(pthread_self(), "shixind-audit");  // for top -H and perf
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     stop_cv_.wait_for(lock, absl::ToChronoMicroseconds(options_.fsync_interval),
