@@ -30,6 +30,7 @@ class CliReportNoticeTest : public ::testing::Test {
     AuditLog::Options o;
     o.dir = dir_;
     o.node = 0x9f2c41d0;
+    o.now_micros = [] { return kT0; };  // the segment is created when its records are stamped
     absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
     ASSERT_TRUE(log.ok());
     QueryRecord housing = Query("hegang-housing", 4, {7, 41}, kT0);
