@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 
@@ -266,8 +267,9 @@ template <typename Encode>
 absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode encode) {
   std::unique_lock<std::mutex> lock(mu_);
   SHIXIN_RETURN_IF_ERROR(CheckWritable());
-  // Encoded in place: the pending buffer is the record's only copy before the write. Encoded
-  // again after a rotation, whose waits let other records take this one's sequence number.
+  // Encoded in place: the pending buffer is the record's only copy before the write. When it
+  // does not fit, the segment rotates once no write or fdatasync is in progress; it is encoded
+  // again then, as waiting lets other records take its sequence number (or rotate first).
   size_t start = 0, size = 0;
   for (;;) {
     start = BeginRecord(type, &pending_);
@@ -275,7 +277,12 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode 
     size = pending_.size() - start + kRecordOverhead - kRecordPrefix;
     if (segment_empty_ || end_offset_ + size <= options_.segment_bytes) break;
     pending_.resize(start);
-    SHIXIN_RETURN_IF_ERROR(Rotate(lock));
+    if (writing_ || fsyncing_) {
+      cv_.wait(lock);
+      SHIXIN_RETURN_IF_ERROR(CheckWritable());
+    } else {
+      SHIXIN_RETURN_IF_ERROR(Rotate(lock));
+    }
   }
   Appended appended;
   appended.receipt = Receipt{options_.node, segment_, end_offset_};
@@ -302,7 +309,7 @@ absl::StatusOr<AuditLog::Appended> AuditLog::Append(FeedbackRecord* record) {
 }
 
 absl::Status AuditLog::Rotate(std::unique_lock<std::mutex>& lock) {
-  while (writing_ || fsyncing_) cv_.wait(lock);
+  assert(!writing_ && !fsyncing_);
   SHIXIN_RETURN_IF_ERROR(WritePending(lock, false));
   absl::Status status = FileOpStatus(ops_->DataSync(fd_), "fdatasync audit segment");
   if (status.ok()) status = CreateSegment(segment_ + 1);

@@ -132,6 +132,8 @@ class AuditLog {
   template <typename Encode>
   absl::StatusOr<Appended> AppendWith(RecordType type, Encode encode);
   absl::Status CheckWritable();
+  // Writes what is pending, fdatasyncs and starts the next segment. REQUIRES: no write or
+  // fdatasync in progress.
   absl::Status Rotate(std::unique_lock<std::mutex>& lock);
   // Writes the pending buffer (the caller holds `lock`, and writing_ is false); releases the
   // lock during the write when `unlock` is true.
