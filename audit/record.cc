@@ -1,5 +1,7 @@
 #include "audit/record.h"
 
+#include <cassert>
+#include <cstddef>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -44,13 +46,17 @@ class PayloadWriter {
     const size_t start = out->size();
     out->resize(start + max_size);
     p_ = out->data() + start;
+    end_ = p_ + max_size;
   }
   // Cuts `out` to what was written.
   ~PayloadWriter() { out_->resize(static_cast<size_t>(p_ - out_->data())); }
   PayloadWriter(const PayloadWriter&) = delete;
   PayloadWriter& operator=(const PayloadWriter&) = delete;
 
+  // REQUIRES (both): room left in the size the writer was made with (a field added to an
+  // encoder without adding it to that size fails here in the debug and sanitizer builds).
   void Varint(uint64_t value) {
+    assert(end_ - p_ >= static_cast<ptrdiff_t>(kMaxVarint));
     while (value >= 0x80) {
       *p_++ = static_cast<char>(value | 0x80);
       value >>= 7;
@@ -59,6 +65,7 @@ class PayloadWriter {
   }
   void String(std::string_view s) {
     Varint(s.size());
+    assert(static_cast<size_t>(end_ - p_) >= s.size());
     if (!s.empty()) std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
   }
@@ -66,6 +73,7 @@ class PayloadWriter {
  private:
   std::string* const out_;
   char* p_;
+  const char* end_;
 };
 
 uint64_t ZigZag(int64_t v) {
