@@ -12,6 +12,13 @@
 //   BM_Lookup/N/overlay     Find + IsListed of unchanged listed subjects (overlay 0: none, 1:
 //                           `many` files applied): ns per lookup
 //
+// With SHIXIN_DELTA_SNAPSHOT=FILE and SHIXIN_DELTA_DIR=DIR (e.g. `shixin gen --deltas` and
+// `shixin compile` at 10 M), the phases of one file online over a snapshot file, the base's
+// cases read from the file as the daemon reads them (files 1..8 of DIR in turn):
+//   BM_FileRead       ReadDelta: the file read and parsed
+//   BM_FilePrepare    PrepareDelta over the base alone: the starting states of its subjects
+//   BM_FileApply      OverlayBuilder::Apply with those states, files 1..8 one after the other
+//
 // "Text" is the case versions' encoding (core/case_codec.h: the fixed fields and the texts
 // with their lengths), counted by OverlayStats::record_bytes; the bytes beyond it are the
 // entity headers, blocks, links, offsets, names, malloc's overhead and the table's slots and
@@ -45,6 +52,7 @@
 #include "core/delta.h"
 #include "core/list.h"
 #include "core/overlay.h"
+#include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "synthetic/deltas.h"
 #include "synthetic/synthetic.h"
@@ -238,7 +246,84 @@ void BM_Lookup(benchmark::State& state) {
       overlay != nullptr ? static_cast<double>(overlay->size()) : 0;
 }
 
+// The snapshot file and delta directory of the file-backed benchmarks.
+struct FileWorld {
+  std::unique_ptr<const Snapshot> base;
+  std::vector<DeltaFile> files;
+};
+
+const FileWorld& GetFileWorld() {
+  static const FileWorld* world = [] {
+    auto* w = new FileWorld();
+    auto base = OpenSnapshotFile(std::getenv("SHIXIN_DELTA_SNAPSHOT"), 0);
+    auto files = ListDeltaFiles(std::getenv("SHIXIN_DELTA_DIR"));
+    if (!base.ok() || !files.ok() || files->empty()) std::abort();
+    w->base = *std::move(base);
+    w->files = *std::move(files);
+    return w;
+  }();
+  return *world;
+}
+
+constexpr size_t kFileRounds = 8;  // the files the file-backed benchmarks take in turn
+
+void BM_FileRead(benchmark::State& state) {
+  const FileWorld& w = GetFileWorld();
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::StatusOr<Delta> delta = ReadDelta(w.files[i++ % kFileRounds % w.files.size()].path);
+    if (!delta.ok()) state.SkipWithError(std::string(delta.status().message()).c_str());
+  }
+}
+
+void BM_FilePrepare(benchmark::State& state) {
+  const FileWorld& w = GetFileWorld();
+  std::vector<Delta> deltas;
+  for (size_t i = 0; i < std::min(kFileRounds, w.files.size()); ++i) {
+    deltas.push_back(*ReadDelta(w.files[i].path));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    PreparedDelta prepared = PrepareDelta(*w.base, nullptr, deltas[i++ % deltas.size()]);
+    benchmark::DoNotOptimize(&prepared);
+  }
+}
+
+void BM_FileApply(benchmark::State& state) {
+  const FileWorld& w = GetFileWorld();
+  // Online: each file over the overlay of those before it, on a builder made ahead (the daemon
+  // copies the table after the previous swap).
+  std::unique_ptr<const Overlay> previous;
+  size_t i = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const absl::StatusOr<Delta> delta = ReadDelta(w.files[i++].path);
+    if (!delta.ok()) {
+      state.SkipWithError(std::string(delta.status().message()).c_str());
+      break;
+    }
+    PreparedDelta prepared = PrepareDelta(*w.base, previous.get(), *delta);
+    OverlayBuilder builder(*w.base, previous.get());
+    state.ResumeTiming();
+    DeltaReport report;
+    const absl::Status applied = builder.Apply(*delta, &report, &prepared);
+    if (!applied.ok()) {
+      state.SkipWithError(std::string(applied.message()).c_str());
+      break;
+    }
+    previous = builder.Finish();
+  }
+}
+
 void Register() {
+  if (std::getenv("SHIXIN_DELTA_SNAPSHOT") != nullptr &&
+      std::getenv("SHIXIN_DELTA_DIR") != nullptr) {
+    benchmark::RegisterBenchmark("BM_FileRead", BM_FileRead)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_FilePrepare", BM_FilePrepare)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_FileApply", BM_FileApply)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(static_cast<int64_t>(std::min(kFileRounds, GetFileWorld().files.size())));
+  }
   const int64_t n = static_cast<int64_t>(kSubjects);
   benchmark::RegisterBenchmark("BM_ParseDelta", BM_ParseDelta)
       ->Arg(n)

@@ -8,7 +8,7 @@ namespace shixin {
 SubjectRef ListView::FromBase(EntityNo e) const {
   SubjectRef s{e, nullptr};
   if (overlay_ != nullptr && overlay_->Changed(e)) {
-    s.changed = overlay_->Find(base_.EntityId(e).Pack());
+    s.changed = overlay_->Find(base_.EntityKey(e));
   }
   return s;
 }

@@ -97,7 +97,7 @@ size_t OverlaySegment::ListBytes() const {
 
 // One subject's state while deltas are applied to it: editable, then frozen into an entity.
 struct EntityDraft {
-  Id id;
+  PackedId key;
   EntityNo base = kNoEntity;  // its base entity, if any
   std::string name;
   std::vector<OverlayLink> links;
@@ -144,7 +144,7 @@ void EntityDraft::EndCase(size_t i, int64_t at, EndReason end) {
 
 EntityDraft EntityDraft::Thaw(const OverlayEntity& e) {
   EntityDraft d;
-  d.id = e.id();
+  d.key = e.key();
   d.name = std::string(e.name());
   d.links.assign(e.links().begin(), e.links().end());
   const char* records = e.name().data() + e.name_size_;
@@ -164,7 +164,7 @@ const OverlayEntity* EntityDraft::Freeze(OverlaySegment* segment) const {
   void* memory = std::malloc(size);
   if (memory == nullptr) std::abort();  // as operator new without exceptions
   auto* e = new (memory) OverlayEntity();
-  e->key_ = id.Pack();
+  e->key_ = key;
   e->block_count_ = static_cast<uint32_t>(blocks.size());
   e->link_count_ = static_cast<uint32_t>(links.size());
   e->case_count_ = static_cast<uint32_t>(offsets.size());
@@ -240,7 +240,7 @@ bool SameCase(std::string_view a, std::string_view b) {
 // empty state). REQUIRES: *state is empty.
 absl::Status LoadBase(const Snapshot& base, EntityNo e, const Id& id, CaseBuffer& buffer,
                       EntityDraft* state) {
-  state->id = e != kNoEntity ? base.EntityId(e) : id;
+  state->key = e != kNoEntity ? base.EntityKey(e) : id.Pack();
   state->base = e;
   if (e == kNoEntity) return absl::OkStatus();
   state->name = std::string(base.EntityName(e));
@@ -258,7 +258,7 @@ absl::Status LoadBase(const Snapshot& base, EntityNo e, const Id& id, CaseBuffer
   for (uint32_t i = 0; i < links; ++i) {
     const LinkView link = base.Link(e, i);
     state->links.push_back(
-        OverlayLink{base.EntityId(link.other).Pack(), link.role, base.LinkValid(e, i)});
+        OverlayLink{base.EntityKey(link.other), link.role, base.LinkValid(e, i)});
   }
   return absl::OkStatus();
 }
@@ -300,21 +300,28 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
   prepared.states_ = std::make_unique<PreparedDelta::States>();
   auto& by_id = prepared.states_->by_id;
   by_id.reserve(delta.changes.size());
-  CaseBuffer buffer;
-  auto name = [&](const Id& id) {
-    auto [it, fresh] = by_id.try_emplace(id.Pack());
-    if (!fresh) return;
-    PreparedDelta::Named& named = it->second;
-    named.base = base.Find(id);
-    named.key = named.base != kNoEntity ? base.EntityId(named.base).Pack() : id.Pack();
-    if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) return;
-    if (previous != nullptr && previous->Find(named.key) != nullptr) return;
-    auto draft = std::make_unique<EntityDraft>();
-    if (LoadBase(base, named.base, id, buffer, draft.get()).ok()) named.draft = std::move(draft);
-  };
+  // The base's index is looked up in one batch: its misses overlap.
+  std::vector<Id> ids;
+  ids.reserve(delta.changes.size());
   for (const DeltaChange& c : delta.changes) {
-    name(c.id);
-    if (c.op == DeltaOp::kRelate || c.op == DeltaOp::kUnrelate) name(c.org);
+    ids.push_back(c.id);
+    if (c.op == DeltaOp::kRelate || c.op == DeltaOp::kUnrelate) ids.push_back(c.org);
+  }
+  std::vector<EntityNo> found(ids.size());
+  base.FindBatch(ids, found);
+  CaseBuffer buffer;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto [it, fresh] = by_id.try_emplace(ids[i].Pack());
+    if (!fresh) continue;
+    PreparedDelta::Named& named = it->second;
+    named.base = found[i];
+    named.key = named.base != kNoEntity ? base.EntityKey(named.base) : it->first;
+    if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) continue;
+    if (previous != nullptr && previous->Find(named.key) != nullptr) continue;
+    auto draft = std::make_unique<EntityDraft>();
+    if (LoadBase(base, named.base, ids[i], buffer, draft.get()).ok()) {
+      named.draft = std::move(draft);
+    }
   }
   return prepared;
 }
@@ -355,7 +362,7 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
   PreparedDelta::Named* named = prepared_ != nullptr ? prepared_->Lookup(id) : nullptr;
   const EntityNo e = named != nullptr ? named->base : base_.Find(id);
   const PackedId key =
-      named != nullptr ? named->key : (e != kNoEntity ? base_.EntityId(e).Pack() : id.Pack());
+      named != nullptr ? named->key : (e != kNoEntity ? base_.EntityKey(e) : id.Pack());
   if (auto it = touched_.find(key); it != touched_.end()) return it->second.get();
   std::unique_ptr<EntityDraft> draft;
   if (const OverlayEntity* old = table_.Find(key)) {
@@ -430,8 +437,8 @@ static OverlayLink* OpenLink(EntityDraft& e, const PackedId& other, Role role) {
 absl::Status OverlayApplier::Relate(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
-  const PackedId org_key = org->id.Pack();
-  const PackedId person_key = person->id.Pack();
+  const PackedId org_key = org->key;
+  const PackedId person_key = person->key;
   if (OpenLink(*org, person_key, c.role) != nullptr) {
     *note = absl::StrFormat("%s is %s of %s already", c.id.text(), RoleName(c.role), c.org.text());
     return absl::OkStatus();
@@ -445,8 +452,8 @@ absl::Status OverlayApplier::Relate(const DeltaChange& c, std::string* note) {
 absl::Status OverlayApplier::Unrelate(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * org, Mutable(c.org));
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * person, Mutable(c.id));
-  OverlayLink* from_org = OpenLink(*org, person->id.Pack(), c.role);
-  OverlayLink* from_person = OpenLink(*person, org->id.Pack(), c.role);
+  OverlayLink* from_org = OpenLink(*org, person->key, c.role);
+  OverlayLink* from_person = OpenLink(*person, org->key, c.role);
   if (from_org == nullptr || from_person == nullptr || c.at < from_org->valid.from) {
     *note = absl::StrFormat("%s is not %s of %s: nothing to end", c.id.text(), RoleName(c.role),
                             c.org.text());

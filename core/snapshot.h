@@ -134,6 +134,8 @@ class Snapshot {
   // Entity accessors. REQUIRES: e < entity_count().
   size_t entity_count() const { return entities_.size() - 1; }
   Id EntityId(EntityNo e) const { return Id::Unpack(entities_[e].id); }
+  // Returns EntityId(e).Pack() without unpacking it.
+  const PackedId& EntityKey(EntityNo e) const { return entities_[e].id; }
   SubjectKind EntityKind(EntityNo e) const;
   std::string_view EntityName(EntityNo e) const;
   // Whether a case of `e` counts at the instant `t` (Unix seconds). Nothing counts before 1970
