@@ -159,6 +159,49 @@ TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
   EXPECT_GT(changed, 500u);
 }
 
+// Returns the number of entities of `a` that `b` lacks or holds in another state, plus the
+// difference in size.
+size_t Differences(const Overlay& a, const Overlay& b) {
+  size_t different = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  a.ForEach([&](const OverlayEntity& e) {
+    const OverlayEntity* other = b.Find(e.key());
+    different += other == nullptr || !SameEntity(e, *other);
+  });
+  return different;
+}
+
+// The starting states PrepareDelta() builds ahead change nothing: online (over the previous
+// generation) and in a batch whose files were all prepared before the first was applied (every
+// mark of ChangedEntities late, so states the batch already changed are built and must be
+// dropped), the overlays equal those applied without them.
+TEST_F(OverlayReplayTest, PreparedStatesChangeNothing) {
+  std::unique_ptr<const Overlay> plain, prepared;
+  for (const Delta& d : deltas_) {
+    DeltaReport report;
+    auto next = ApplyDelta(*base_, plain.get(), d, &report);
+    ASSERT_TRUE(next.ok()) << next.status();
+    plain = *std::move(next);
+    PreparedDelta states = PrepareDelta(*base_, prepared.get(), d);
+    OverlayBuilder builder(*base_, prepared.get());
+    ASSERT_TRUE(builder.Apply(d, &report, &states).ok());
+    prepared = builder.Finish();
+    EXPECT_EQ(Differences(*plain, *prepared), 0u) << d.name;
+  }
+
+  ChangedEntities changed(base_->entity_count());
+  std::vector<PreparedDelta> ahead;
+  for (const Delta& d : deltas_) ahead.push_back(PrepareDelta(*base_, nullptr, d, &changed));
+  OverlayBuilder batch(*base_, nullptr);
+  for (size_t k = 0; k < deltas_.size(); ++k) {
+    DeltaReport report;
+    ASSERT_TRUE(batch.Apply(deltas_[k], &report, &ahead[k]).ok());
+    changed.Add(ahead[k]);
+  }
+  const std::unique_ptr<const Overlay> folded = batch.Finish();
+  EXPECT_EQ(Differences(*plain, *folded), 0u);
+  EXPECT_GT(folded->size(), 1000u);  // the deltas changed many subjects
+}
+
 // A batch stops at the first refused delta with the refusal a file-by-file application gives,
 // keeps the files before it whole and none of its lines, and notes the same lines.
 TEST_F(OverlayReplayTest, BatchRefusesAndNotesAsFileByFile) {
