@@ -46,23 +46,6 @@ std::string Describe(const ListView& view, const Id& id, int64_t t) {
   return s;
 }
 
-// Returns whether two entities hold the same state.
-bool SameEntity(const OverlayEntity& a, const OverlayEntity& b) {
-  if (a.key() != b.key() || a.name() != b.name() || a.case_count() != b.case_count() ||
-      a.links().size() != b.links().size() || a.blocks().size() != b.blocks().size() ||
-      a.record_bytes() != b.record_bytes()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.case_count(); ++i) {
-    if (!(a.Case(i) == b.Case(i))) return false;
-  }
-  for (size_t i = 0; i < a.links().size(); ++i) {
-    const OverlayLink &x = a.links()[i], &y = b.links()[i];
-    if (x.other != y.other || x.role != y.role || !(x.valid == y.valid)) return false;
-  }
-  return std::equal(a.blocks().begin(), a.blocks().end(), b.blocks().begin());
-}
-
 class OverlayReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -137,12 +120,7 @@ TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
     const Overlay& applied = *online[k - 1];
     EXPECT_EQ(replayed.sequence(), applied.sequence());
     ASSERT_EQ(replayed.size(), applied.size());
-    size_t different = 0;
-    applied.ForEach([&](const OverlayEntity& e) {
-      const OverlayEntity* r = replayed.Find(e.key());
-      different += r == nullptr || !SameEntity(e, *r);
-    });
-    EXPECT_EQ(different, 0u) << "generation " << k;
+    EXPECT_EQ(testing::OverlayDifferences(applied, replayed), 0u) << "generation " << k;
     const ListView a(*base_, &applied), b(*base_, &replayed);
     size_t wrong = 0;
     for (const Id& id : ids_) {
@@ -157,17 +135,6 @@ TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
     changed += Describe(base_view, id, last_at_ + 1) != Describe(last, id, last_at_ + 1);
   }
   EXPECT_GT(changed, 500u);
-}
-
-// Returns the number of entities of `a` that `b` lacks or holds in another state, plus the
-// difference in size.
-size_t Differences(const Overlay& a, const Overlay& b) {
-  size_t different = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
-  a.ForEach([&](const OverlayEntity& e) {
-    const OverlayEntity* other = b.Find(e.key());
-    different += other == nullptr || !SameEntity(e, *other);
-  });
-  return different;
 }
 
 // The starting states PrepareDelta() builds ahead change nothing: online (over the previous
@@ -185,7 +152,7 @@ TEST_F(OverlayReplayTest, PreparedStatesChangeNothing) {
     OverlayBuilder builder(*base_, prepared.get());
     ASSERT_TRUE(builder.Apply(d, &report, &states).ok());
     prepared = builder.Finish();
-    EXPECT_EQ(Differences(*plain, *prepared), 0u) << d.name;
+    EXPECT_EQ(testing::OverlayDifferences(*plain, *prepared), 0u) << d.name;
   }
 
   ChangedEntities changed(base_->entity_count());
@@ -198,7 +165,7 @@ TEST_F(OverlayReplayTest, PreparedStatesChangeNothing) {
     changed.Add(ahead[k]);
   }
   const std::unique_ptr<const Overlay> folded = batch.Finish();
-  EXPECT_EQ(Differences(*plain, *folded), 0u);
+  EXPECT_EQ(testing::OverlayDifferences(*plain, *folded), 0u);
   EXPECT_GT(folded->size(), 1000u);  // the deltas changed many subjects
 }
 
@@ -247,12 +214,7 @@ TEST_F(OverlayReplayTest, BatchRefusesAndNotesAsFileByFile) {
   ASSERT_NE(batch.overlay, nullptr);
   EXPECT_EQ(batch.overlay->sequence(), 2u);
   ASSERT_EQ(batch.overlay->size(), overlay->size());
-  size_t different = 0;
-  overlay->ForEach([&](const OverlayEntity& e) {
-    const OverlayEntity* r = batch.overlay->Find(e.key());
-    different += r == nullptr || !SameEntity(e, *r);
-  });
-  EXPECT_EQ(different, 0u);
+  EXPECT_EQ(testing::OverlayDifferences(*overlay, *batch.overlay), 0u);
   // Going on from a generation equals going on from scratch; a wrong sequence is refused.
   DeltaReport more;
   DeltaBatchResult rest =

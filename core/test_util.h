@@ -1,15 +1,18 @@
-// Helpers shared by the core tests: valid IDs made from a number, and case/relation inputs.
+// Helpers shared by the core tests and fuzzers: valid IDs made from a number, case/relation
+// inputs, and the comparison of overlay entities.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_CORE_TEST_UTIL_H_
 #define SHIXIN_CORE_TEST_UTIL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "absl/strings/str_format.h"
 #include "core/id.h"
+#include "core/overlay.h"
 #include "core/record.h"
 #include "core/validity.h"
 
@@ -17,6 +20,35 @@ namespace shixin::testing {
 
 // "Now" for tests whose data carries no dates that could end before it.
 inline const int64_t kNow = NowSeconds();
+
+// Returns whether two overlay entities hold the same state: key, name, case versions, links and
+// listing blocks.
+inline bool SameEntity(const OverlayEntity& a, const OverlayEntity& b) {
+  if (a.key() != b.key() || a.name() != b.name() || a.case_count() != b.case_count() ||
+      a.links().size() != b.links().size() || a.blocks().size() != b.blocks().size() ||
+      a.record_bytes() != b.record_bytes()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.case_count(); ++i) {
+    if (!(a.Case(i) == b.Case(i))) return false;
+  }
+  for (size_t i = 0; i < a.links().size(); ++i) {
+    const OverlayLink &x = a.links()[i], &y = b.links()[i];
+    if (x.other != y.other || x.role != y.role || !(x.valid == y.valid)) return false;
+  }
+  return std::equal(a.blocks().begin(), a.blocks().end(), b.blocks().begin());
+}
+
+// Returns the number of entities of `a` that `b` lacks or holds in another state, plus the
+// difference in their sizes: 0 when the overlays hold the same states.
+inline size_t OverlayDifferences(const Overlay& a, const Overlay& b) {
+  size_t different = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  a.ForEach([&](const OverlayEntity& e) {
+    const OverlayEntity* other = b.Find(e.key());
+    different += other == nullptr || !SameEntity(e, *other);
+  });
+  return different;
+}
 
 // Returns a valid resident ID born 1980-01-01 in Hegang (230400) with sequence `n` (< 1000).
 inline Id PersonId(int n) {

@@ -6,7 +6,8 @@
 #   record_fuzzer         core/fuzz/record_fuzzer.cc: ParseCaseRecord, ParseRelationRecord
 #   snapshot_file_fuzzer  core/fuzz/snapshot_file_fuzzer.cc: OpenSnapshotFile and every accessor
 #                         and query of what it accepts
-#   delta_fuzzer          core/fuzz/delta_fuzzer.cc: ParseDelta (one delta file's text)
+#   delta_fuzzer          core/fuzz/delta_fuzzer.cc: ParseDelta (one delta file's text), and
+#                         its application to data/sample
 #   audit_fuzzer          audit/fuzz/audit_fuzzer.cc: audit segment headers, record frames and
 #                         payloads (seeded from audit/testdata/sample.audit)
 #   json_api_fuzzer       daemon/fuzz/json_api_fuzzer.cc: the HTTP JSON API's requests (bodies,
@@ -81,6 +82,23 @@ sed 's/^{/{"op":"add",/' data/sample/debtors.ndjson |
   split -l 4 -d -a 3 - "$delta_corpus/seed-sample-adds-"  # within -max_len
 sed 's/^{/{"op":"relate","at":"2026-06-10T09:00:00+08:00",/' data/sample/relations.ndjson \
   >"$delta_corpus/seed-sample-relates"
+sed 's/^{/{"op":"unrelate","at":"2026-06-10T09:00:00+08:00",/' data/sample/relations.ndjson \
+  >"$delta_corpus/seed-sample-unrelates"
+# Removes, revokes and corrects of the sample's cases (the fuzzer applies deltas to the sample).
+python3 - data/sample/debtors.ndjson "$delta_corpus" <<'PY'
+import json, sys
+at = "2026-06-10T09:00:00+08:00"
+lines = {"removes": [], "revokes": [], "corrects": []}
+for text in open(sys.argv[1], encoding="utf-8"):
+    case = json.loads(text)
+    key = {"caseCode": case["caseCode"], "cardNum": case["cardNum"], "at": at}
+    lines["removes"].append(dict(op="remove", reason="performed", **key))
+    lines["revokes"].append(dict(op="revoke", **key))
+    lines["corrects"].append(dict(case, op="correct", at=at, performance="部分履行"))
+for name, changes in lines.items():
+    with open("%s/seed-sample-%s" % (sys.argv[2], name), "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in changes[:4])
+PY
 
 # Snapshot files compiled by this build's shixin (against the default catalog, whose fingerprint
 # the fuzzer's mode bit 2 expects), each prefixed with a mode byte: 0 as is, 1 resealed, 3 packed
