@@ -36,6 +36,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -252,12 +253,21 @@ struct FileWorld {
   std::vector<DeltaFile> files;
 };
 
+// Exits with `status`'s message unless it is OK.
+void ExitUnlessOk(const absl::Status& status) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "delta_benchmark: %s\n", std::string(status.message()).c_str());
+  std::exit(1);
+}
+
 const FileWorld& GetFileWorld() {
   static const FileWorld* world = [] {
     auto* w = new FileWorld();
     auto base = OpenSnapshotFile(std::getenv("SHIXIN_DELTA_SNAPSHOT"), 0);
+    ExitUnlessOk(base.status());
     auto files = ListDeltaFiles(std::getenv("SHIXIN_DELTA_DIR"));
-    if (!base.ok() || !files.ok() || files->empty()) std::abort();
+    ExitUnlessOk(files.status());
+    if (files->empty()) ExitUnlessOk(absl::NotFoundError("SHIXIN_DELTA_DIR has no delta file"));
     w->base = *std::move(base);
     w->files = *std::move(files);
     return w;
@@ -266,6 +276,17 @@ const FileWorld& GetFileWorld() {
 }
 
 constexpr size_t kFileRounds = 8;  // the files the file-backed benchmarks take in turn
+
+// Returns the first kFileRounds files of the world, parsed.
+std::vector<Delta> FirstFiles(const FileWorld& w) {
+  std::vector<Delta> deltas;
+  for (size_t i = 0; i < std::min(kFileRounds, w.files.size()); ++i) {
+    absl::StatusOr<Delta> delta = ReadDelta(w.files[i].path);
+    ExitUnlessOk(delta.status());
+    deltas.push_back(*std::move(delta));
+  }
+  return deltas;
+}
 
 void BM_FileRead(benchmark::State& state) {
   const FileWorld& w = GetFileWorld();
@@ -278,10 +299,7 @@ void BM_FileRead(benchmark::State& state) {
 
 void BM_FilePrepare(benchmark::State& state) {
   const FileWorld& w = GetFileWorld();
-  std::vector<Delta> deltas;
-  for (size_t i = 0; i < std::min(kFileRounds, w.files.size()); ++i) {
-    deltas.push_back(*ReadDelta(w.files[i].path));
-  }
+  const std::vector<Delta> deltas = FirstFiles(w);
   size_t i = 0;
   for (auto _ : state) {
     PreparedDelta prepared = PrepareDelta(*w.base, nullptr, deltas[i++ % deltas.size()]);
