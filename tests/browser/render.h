@@ -21,20 +21,24 @@ std::string ChromiumPath();
 
 // `html_path` is a file, or an http:// URL (a page of a live daemon on loopback).
 
+// How long Chromium may run by default: a cold start, its files read back from disk on a
+// loaded machine, once took over 20 s in CI (a page renders in about a second once it runs).
+inline constexpr absl::Duration kChromiumTimeout = absl::Seconds(60);
+
 // Returns the DOM of `html_path` as Chromium serialises it once the page has loaded
 // (--dump-dom). DeadlineExceeded if Chromium runs longer than `timeout` (it is killed);
 // Internal with its exit status otherwise.
 absl::StatusOr<std::string> DumpDom(const std::string& html_path,
-                                    absl::Duration timeout = absl::Seconds(20));
+                                    absl::Duration timeout = kChromiumTimeout);
 
 // Prints `html_path` to `pdf_path` (no header or footer; the page's @page rules apply) and
 // returns the PDF's bytes. Errors as DumpDom(), or NotFound if no PDF was written.
 absl::StatusOr<std::string> PrintToPdf(const std::string& html_path, const std::string& pdf_path,
-                                       absl::Duration timeout = absl::Seconds(20));
+                                       absl::Duration timeout = kChromiumTimeout);
 
 // Writes a screenshot of `html_path` at `width` x `height` CSS pixels to `png_path`.
 absl::Status Screenshot(const std::string& html_path, const std::string& png_path, int width,
-                        int height, absl::Duration timeout = absl::Seconds(20));
+                        int height, absl::Duration timeout = kChromiumTimeout);
 
 struct PdfInfo {
   int pages = 0;        // page objects (/Type /Page)
