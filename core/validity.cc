@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -39,7 +40,66 @@ uint32_t DayOf(int64_t instant) {
   return DayNumber(absl::ToCivilDay(absl::FromUnixSeconds(instant), ChinaTime()));
 }
 
+namespace {
+
+// Returns the digits text[at, at + n) as a number, or -1 if any is not a digit.
+int Digits(std::string_view text, size_t at, size_t n) {
+  int value = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+// Days from 1970-01-01 to the proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+int DaysInMonth(int y, int m) {
+  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+// The feeds' own form, "2026-06-03T10:00:00+08:00" or "...Z", parsed without absl::ParseTime
+// (~10x its speed: a delta file has one per line). Returns nullopt for anything else, which
+// the general parser then accepts or refuses: leap seconds, fractions, lower-case letters.
+std::optional<int64_t> ParseCanonicalInstant(std::string_view t) {
+  if (t.size() != 20 && t.size() != 25) return std::nullopt;
+  if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':') {
+    return std::nullopt;
+  }
+  const int year = Digits(t, 0, 4), month = Digits(t, 5, 2), day = Digits(t, 8, 2);
+  const int hour = Digits(t, 11, 2), minute = Digits(t, 14, 2), second = Digits(t, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) ||
+      hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return std::nullopt;
+  }
+  int offset = 0;  // seconds east of UTC
+  if (t.size() == 20) {
+    if (t[19] != 'Z') return std::nullopt;
+  } else {
+    const int off_hour = Digits(t, 20, 2), off_minute = Digits(t, 23, 2);
+    if ((t[19] != '+' && t[19] != '-') || t[22] != ':' || off_hour < 0 || off_hour > 23 ||
+        off_minute < 0 || off_minute > 59) {
+      return std::nullopt;
+    }
+    offset = (t[19] == '-' ? -1 : 1) * (off_hour * 3600 + off_minute * 60);
+  }
+  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+}
+
+}  // namespace
+
 absl::StatusOr<int64_t> ParseInstant(std::string_view text) {
+  if (const std::optional<int64_t> instant = ParseCanonicalInstant(text)) return *instant;
   absl::Time time;
   std::string error;
   // RFC 3339 requires the 'T' and a zone; absl's %Ez accepts "Z" and "+08:00".

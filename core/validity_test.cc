@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <random>
+#include <string>
 #include <vector>
+
+#include "absl/time/time.h"
 
 namespace shixin {
 namespace {
@@ -29,6 +34,43 @@ TEST(ValidityTest, ParsesAndFormatsRfc3339) {
     absl::StatusOr<int64_t> t = ParseInstant(bad);
     EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
+}
+
+// ParseInstant's own parser of the feeds' form must agree with absl's RFC 3339 parser, which
+// it replaces for that form, on every string of that shape: good, out of range or malformed.
+TEST(ValidityTest, CanonicalInstantsParseAsAbslDoes) {
+  std::mt19937_64 rng(20261201);
+  const auto reference = [](const std::string& text) -> std::optional<int64_t> {
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return std::nullopt;
+    return absl::ToUnixSeconds(time);
+  };
+  const std::string templates[] = {"2026-06-03T10:00:00+08:00", "2026-06-03T10:00:00Z",
+                                   "2026-06-03T10:00:00-05:30"};
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text = templates[i % std::size(templates)];
+    // Random digits everywhere a digit stands (so months 00-99, days 00-99, hours 00-99...),
+    // and now and then any byte at any place.
+    for (char& c : text) {
+      if (c >= '0' && c <= '9') c = static_cast<char>('0' + rng() % (i % 2 == 0 ? 10 : 3));
+    }
+    if (i % 7 == 0) text[rng() % text.size()] = "0T:-+Zzt 9x."[rng() % 12];
+    if (i % 11 == 0) text.resize(rng() % (text.size() + 1));
+    const absl::StatusOr<int64_t> got = ParseInstant(text);
+    const std::optional<int64_t> want =
+        text.size() < 20 || (text[10] != 'T' && text[10] != 't') ? std::nullopt : reference(text);
+    ASSERT_EQ(got.ok(), want.has_value()) << text;
+    if (want) {
+      ASSERT_EQ(*got, *want) << text;
+      ++accepted;
+    }
+  }
+  EXPECT_GT(accepted, 10000);  // the loop reached real times, not only refusals
+  EXPECT_EQ(*ParseInstant("2024-02-29T23:59:59-00:01"), *reference("2024-02-29T23:59:59-00:01"));
+  EXPECT_EQ(*ParseInstant("1969-12-31T23:59:59Z"), -1);
+  EXPECT_FALSE(ParseInstant("2025-02-29T00:00:00Z").ok());
 }
 
 TEST(ValidityTest, CaseIntervalEndsAtTermOrChange) {
