@@ -269,6 +269,60 @@ TEST(DeltaParseTest, EscapesInTheKeysAndTheRecordOfOneLine) {
   EXPECT_EQ(c.at, kJune10At9);
 }
 
+// Returns `line` (one JSON object, `{"op":"...",` first) with its op moved to the end.
+std::string OpLast(std::string_view line) {
+  const size_t comma = line.find(',');
+  const std::string_view op = line.substr(1, comma - 1);
+  std::string_view rest = line.substr(comma + 1);
+  rest.remove_suffix(2);  // "}\n"
+  return "{" + std::string(rest) + "," + std::string(op) + "}\n";
+}
+
+// Returns kAdd with `keys` (",key":value...) appended to its object.
+std::string AddWith(std::string_view keys) {
+  return std::string(kAdd, sizeof(kAdd) - 3) + std::string(keys) + "}\n";
+}
+
+// Adds and corrects whose op leads the line are read in one pass over the JSON, others by the
+// general path: both give the same change, or the same refusal.
+TEST(DeltaParseTest, ALeadingOpReadsAsTheGeneralPathDoes) {
+  const std::string lines[] = {
+      kAdd,
+      R"({"op":"correct","caseCode":"（2015）鹤向法执字第00232号","iname":"\u5f20\u79c0\u5170",)"
+      R"("cardNum":"11010519491231002X","courtName":"\u9e64\u5c97\u5e02\u5411\u9633\u533a",)"
+      R"("publishDate":"2015-09-08","at":"2026-06-10T09:00:00\u002B08:00"})"
+      "\n",
+      AddWith(R"(,"at":"2026-06-10T09:00:00+08:00","reason":7,"orgId":null)"),
+  };
+  for (const std::string& line : lines) {
+    SCOPED_TRACE(line);
+    const DeltaChange fast = OnlyChange(line);
+    const DeltaChange general = OnlyChange(OpLast(line));
+    EXPECT_EQ(fast.op, general.op);
+    EXPECT_EQ(fast.id, general.id);
+    EXPECT_EQ(fast.name, general.name);
+    EXPECT_EQ(fast.record, general.record);
+    EXPECT_EQ(fast.at, general.at);
+    EXPECT_EQ(fast.reason, general.reason);
+    EXPECT_EQ(fast.org, general.org);
+  }
+  EXPECT_EQ(OnlyChange(lines[2]).at, kJune10At9);
+  // Refusals: the leading path leaves them to the general one, which names them.
+  const std::string bad[] = {
+      AddWith(R"(,"at":"yesterday")"),
+      AddWith(R"(,"at":5)"),
+      AddWith(R"(,"age":"old")"),
+      std::string(kAdd).replace(std::string_view(kAdd).find("1101"), 4, "1102"),
+  };
+  for (const std::string& line : bad) {
+    const std::string error = ErrorOf(line);
+    EXPECT_THAT(error, HasSubstr(absl::StrCat(kName, ":1: "))) << line;
+    EXPECT_EQ(error, ErrorOf(OpLast(line))) << line;
+  }
+  // Of two ops the last counts, whichever path reads the line.
+  EXPECT_THAT(ErrorOf(AddWith(R"(,"op":"remove")")), HasSubstr(":1: remove: reason: missing"));
+}
+
 TEST(DeltaParseTest, OpNames) {
   for (DeltaOp op : {DeltaOp::kAdd, DeltaOp::kRemove, DeltaOp::kRevoke, DeltaOp::kCorrect,
                      DeltaOp::kRelate, DeltaOp::kUnrelate}) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <span>
@@ -420,14 +421,23 @@ absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t le
   return absl::OkStatus();
 }
 
+// Keys other than the record's, read as strings along with it (RecordParser::Case).
+struct ExtraKeys {
+  std::span<const std::string_view> keys;
+  std::span<std::optional<std::string_view>> values;
+};
+
 absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                       StringStore& strings, CaseInput* out) {
+                       StringStore& strings, CaseInput* out, ExtraKeys extra) {
   *out = CaseInput();
   CaseState state;
   state.out = out;
+  std::fill(extra.values.begin(), extra.values.end(), std::nullopt);
   absl::Status status =
       IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
-        return ReadCaseField(key, v, strings, &state);
+        const auto it = std::find(extra.keys.begin(), extra.keys.end(), key);
+        if (it == extra.keys.end()) return ReadCaseField(key, v, strings, &state);
+        return ReadString(v, key, strings, &extra.values[it - extra.keys.begin()]);
       });
   if (!status.ok()) return status;
   return FinishCase(state);
@@ -711,12 +721,15 @@ absl::Status RecordParser::StringFields(std::span<const std::string_view> keys,
                         values, errors);
 }
 
-absl::StatusOr<CaseInput> RecordParser::Case(std::string* scratch) {
+absl::StatusOr<CaseInput> RecordParser::Case(std::string* scratch,
+                                             std::span<const std::string_view> keys,
+                                             std::span<std::optional<std::string_view>> values) {
+  assert(keys.size() == values.size());
   Impl& m = *impl_;
   StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
   CaseInput out;
-  SHIXIN_RETURN_IF_ERROR(
-      ParseCase(m.parser, m.padded.data(), m.json.size(), m.padded.size(), strings, &out));
+  SHIXIN_RETURN_IF_ERROR(ParseCase(m.parser, m.padded.data(), m.json.size(), m.padded.size(),
+                                   strings, &out, ExtraKeys{keys, values}));
   return out;
 }
 
@@ -752,7 +765,11 @@ absl::Status ParseStringFields(std::string_view json, std::span<const std::strin
 
 absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
                           absl::FunctionRef<void(const CaseInput&)> sink, LoadReport* report) {
-  return LoadFile(path, options, /*allow_array=*/true, ParseCase, sink, report);
+  const auto parse = [](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                        StringStore& strings, CaseInput* out) {
+    return ParseCase(parser, data, len, capacity, strings, out, ExtraKeys{});
+  };
+  return LoadFile(path, options, /*allow_array=*/true, parse, sink, report);
 }
 
 absl::Status LoadRelationFile(const std::string& path, const LoadOptions& options,

@@ -86,7 +86,11 @@ class RecordParser {
   absl::Status StringFields(std::span<const std::string_view> keys,
                             std::span<std::optional<std::string_view>> values, std::string* scratch,
                             std::span<absl::Status> errors = {});
-  absl::StatusOr<CaseInput> Case(std::string* scratch);
+  // With `keys`, the line's keys among them that are not the record's own are read as by
+  // StringFields() into `values` (REQUIRES: values.size() == keys.size()) in the same pass; a
+  // value there that is not a string fails the call.
+  absl::StatusOr<CaseInput> Case(std::string* scratch, std::span<const std::string_view> keys = {},
+                                 std::span<std::optional<std::string_view>> values = {});
   absl::StatusOr<RelationInput> Relation(std::string* scratch,
                                          PersonName person_name = PersonName::kRequired);
 
