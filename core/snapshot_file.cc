@@ -25,6 +25,7 @@
 #include "base/status_macros.h"
 #include "core/block_checksum.h"
 #include "core/case_codec.h"
+#include "core/case_offset_index.h"
 #include "core/huge_pages.h"
 #include "core/id.h"
 #include "core/link.h"
@@ -214,11 +215,11 @@ class SnapshotFile {
                                   const std::string& path);
   // Reads the hot sections into `hot` (at their file offsets) and verifies, on `threads`
   // threads, every section's checksum and that the case offsets delimit the records (below);
-  // `hashes` receives the hashes of every section's blocks. The cold sections are read into a
-  // buffer and left in the file.
+  // `hashes` receives the hashes of every section's blocks, `offset_index` the case offsets.
+  // The cold sections are read into a buffer and left in the file.
   static absl::Status ReadAndVerifySections(int fd, char* hot, const Sections& sections,
                                             const std::string& path, unsigned threads,
-                                            BlockHashes* hashes);
+                                            BlockHashes* hashes, CaseOffsetIndex* offset_index);
   // Points the snapshot's hot tables at their sections in `hot` (indexed by file offset).
   static void ViewSections(const char* hot, const Sections& sections, Snapshot& snap);
   // With `parallel`, the indexes are checked on another thread meanwhile.
@@ -245,9 +246,11 @@ class SnapshotFile::Storage final : public Snapshot::FileStorage {
     hot_ = hot;
     hot_size_ = size;
   }
-  void SetCaseSections(VerifiedRegion offsets, VerifiedRegion records) {
+  void SetCaseSections(VerifiedRegion offsets, VerifiedRegion records,
+                       CaseOffsetIndex offset_index) {
     offsets_ = std::move(offsets);
     records_ = std::move(records);
+    offset_index_ = std::move(offset_index);
   }
 
   absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
@@ -260,8 +263,9 @@ class SnapshotFile::Storage final : public Snapshot::FileStorage {
   int fd_;
   void* hot_ = nullptr;
   size_t hot_size_ = 0;
-  VerifiedRegion offsets_;  // the case_offsets section
-  VerifiedRegion records_;  // the case_blob section
+  VerifiedRegion offsets_;        // the case_offsets section
+  VerifiedRegion records_;        // the case_blob section
+  CaseOffsetIndex offset_index_;  // offsets_, in memory as far as it can hold them
 };
 
 SnapshotFile::Storage::~Storage() {
@@ -283,11 +287,16 @@ absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t firs
   const uint64_t cases = offsets_.size / sizeof(uint64_t);
   const uint64_t end_case = uint64_t{first} + count;
   assert(end_case <= cases);
-  const absl::StatusOr<std::string_view> offsets =
-      ReadVerified(fd_, offsets_, first * sizeof(uint64_t),
-                   std::min(end_case + 1, cases) * sizeof(uint64_t), buffer.offsets_);
-  if (!offsets.ok()) return unreadable(offsets.status());
+  // The offsets come from memory, or for a group too wide for it from the file.
+  const bool in_memory = offset_index_.Holds(first, end_case);
+  absl::StatusOr<std::string_view> offsets;
+  if (!in_memory) {
+    offsets = ReadVerified(fd_, offsets_, first * sizeof(uint64_t),
+                           std::min(end_case + 1, cases) * sizeof(uint64_t), buffer.offsets_);
+    if (!offsets.ok()) return unreadable(offsets.status());
+  }
   const auto boundary = [&](uint32_t i) {
+    if (in_memory) return offset_index_.Offset(first + i);
     if (first + i == cases) return records_.size;
     uint64_t offset;
     std::memcpy(&offset, offsets->data() + i * sizeof(uint64_t), sizeof(offset));
@@ -501,7 +510,8 @@ absl::Status SnapshotFile::CheckLayout(const FileHeader& h, const Sections& sect
 
 absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sections& sections,
                                                  const std::string& path, unsigned threads,
-                                                 BlockHashes* hashes) {
+                                                 BlockHashes* hashes,
+                                                 CaseOffsetIndex* offset_index) {
   // The threads take stripes of 64 MiB; a stripe is read and hashed in pieces that stay in the
   // core's cache: a hot piece straight into its place in `hot`, a cold one into a buffer.
   constexpr uint64_t kStripe = 64u << 20;
@@ -525,6 +535,8 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
   }
   const uint64_t blob_size = sections[kCaseBlob - 1].size;
   const uint64_t case_count = sections[kCaseOffsets - 1].size / sizeof(uint64_t);
+  *offset_index = CaseOffsetIndex(case_count, blob_size);
+  static_assert(kPiece % (CaseOffsetIndex::kGroup * sizeof(uint64_t)) == 0);
   std::vector<OffsetRun> runs((sections[kCaseOffsets - 1].size + kStripe - 1) / kStripe);
   std::atomic<size_t> next{0};
   std::atomic<bool> read_error{false};
@@ -544,6 +556,7 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
               BlockHash(data + b, std::min(kChecksumBlock, m - b));
         }
         if (s.kind != kCaseOffsets) continue;
+        offset_index->Fill(at / sizeof(uint64_t), data, m / sizeof(uint64_t));
         OffsetRun& run = runs[begin / kStripe];  // a piece holds whole offsets
         for (size_t b = 0; b < m; b += sizeof(uint64_t)) {
           uint64_t offset;
@@ -717,13 +730,15 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   }
   storage->TakeHot(hot, hot_size);
   BlockHashes hashes;
-  SHIXIN_RETURN_IF_ERROR(ReadAndVerifySections(fd, hot, sections, path, threads, &hashes));
+  CaseOffsetIndex offset_index;
+  SHIXIN_RETURN_IF_ERROR(
+      ReadAndVerifySections(fd, hot, sections, path, threads, &hashes, &offset_index));
   const auto cold = [&](Kind kind) {
     const SectionEntry& s = sections[kind - 1];
     return VerifiedRegion{absl::StrCat("the snapshot file's ", Format(kind).name, " section"),
                           s.offset, s.size, std::move(hashes[kind - 1])};
   };
-  storage->SetCaseSections(cold(kCaseOffsets), cold(kCaseBlob));
+  storage->SetCaseSections(cold(kCaseOffsets), cold(kCaseBlob), std::move(offset_index));
   ::posix_fadvise(fd, static_cast<off_t>(hot_size), 0, POSIX_FADV_RANDOM);  // DETAIL's reads
   // The structure is checked on the verified copy.
   std::unique_ptr<Snapshot> snap(new Snapshot());
