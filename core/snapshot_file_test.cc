@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -616,11 +617,11 @@ TEST_F(SnapshotFileTest, FileReplacedInPlaceByAnotherSnapshotGivesErrorsNotItsCa
 TEST_F(SnapshotFileTest, CasesOfAWideGroupReadTheirOffsetsFromTheFile) {
   SnapshotBuilder builder;
   constexpr int kSubjects = 100;
+  std::deque<std::string> texts;  // the builder keeps views until Build()
   for (int i = 0; i < kSubjects; ++i) {
-    CaseInput c = testing::MakeCase(testing::PersonId(i + 1), "张三",
-                                    absl::StrCat("（2018）黑04执", i, "号"));
-    std::string duty(i == 40 ? 70000 : 100, 'x');  // subject 40's record alone is 70 KB
-    c.duty = duty;
+    const std::string& code = texts.emplace_back(absl::StrCat("（2018）黑04执", i, "号"));
+    CaseInput c = testing::MakeCase(testing::PersonId(i + 1), "张三", code);
+    c.duty = texts.emplace_back(i == 40 ? 70000 : 100, 'x');  // subject 40's record: 70 KB
     builder.AddCase(c);
   }
   absl::StatusOr<std::unique_ptr<const Snapshot>> built = builder.Build();
