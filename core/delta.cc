@@ -49,18 +49,40 @@ absl::StatusOr<int64_t> ParseAt(const std::optional<std::string_view>& at) {
 }
 
 // A file's lines are parsed with one parser. The delta's keys and the record's values have
-// scratches of their own: the keys' values are still read after the record is parsed.
+// scratches of their own: the keys' values are still read after the record is parsed. The
+// texts a change keeps are views into `texts`: of its text, or of a copy of an unescaped value.
 struct LineParser {
   RecordParser json;
   std::string keys_scratch;
   std::string record_scratch;
+  DeltaTexts* texts = nullptr;
+
+  // Returns `value` (a view into the file's text or a scratch) as a view that lives as long as
+  // `texts` does.
+  std::string_view Keep(std::string_view value) {
+    const std::string& text = texts->text;
+    if (value.empty()) return {};
+    if (value.data() >= text.data() && value.data() + value.size() <= text.data() + text.size()) {
+      return value;
+    }
+    return texts->unescaped.emplace_back(value);
+  }
 };
 
 // add, correct: the court's record; `at` optional for an add.
-absl::Status ParseCaseChange(const CaseInput& input, const Values& values, DeltaChange* change) {
+absl::Status ParseCaseChange(LineParser& parser, const CaseInput& input, const Values& values,
+                             DeltaChange* change) {
   change->id = input.id;
-  change->name = std::string(input.name);
-  change->record = ConvertCase<CaseInfo>(static_cast<const CaseView&>(input));
+  change->name = parser.Keep(input.name);
+  ForEachCaseField(
+      [&]<typename M>(const CaseField&, M& to, const M& from) {
+        if constexpr (kIsCaseText<M>) {
+          to = parser.Keep(from);
+        } else {
+          to = from;
+        }
+      },
+      change->record, static_cast<const CaseView&>(input));
   if (change->op == DeltaOp::kAdd && !values[kAtKey]) return absl::OkStatus();
   SHIXIN_ASSIGN_OR_RETURN(change->at, ParseAt(values[kAtKey]));
   change->record.start = std::max(change->record.start, change->at);
@@ -68,10 +90,10 @@ absl::Status ParseCaseChange(const CaseInput& input, const Values& values, Delta
 }
 
 // remove, revoke: the case's name (caseCode, cardNum), the reason of a remove, and `at`.
-absl::Status ParseEndChange(const Values& values, DeltaChange* change) {
+absl::Status ParseEndChange(LineParser& parser, const Values& values, DeltaChange* change) {
   const std::optional<std::string_view>& code = values[kCaseCodeKey];
   if (!code || code->empty()) return FeedFieldError("caseCode", "missing or empty");
-  change->record.case_code = std::string(*code);
+  change->record.case_code = parser.Keep(*code);
   if (!values[kCardNumKey]) return FeedFieldError("cardNum", "missing");
   absl::StatusOr<Id> id = ParseId(*values[kCardNumKey]);
   if (!id.ok()) return Prefixed("cardNum", id.status());
@@ -95,7 +117,7 @@ absl::Status ParseRelationChange(LineParser& parser, const Values& values, Delta
                           parser.json.Relation(&parser.record_scratch, person_name));
   change->org = input.org;
   change->id = input.person;
-  change->name = std::string(input.person_name);
+  change->name = parser.Keep(input.person_name);
   change->role = input.role;
   SHIXIN_ASSIGN_OR_RETURN(change->at, ParseAt(values[kAtKey]));
   return absl::OkStatus();
@@ -129,7 +151,7 @@ bool ParseLeadingCaseLine(std::string_view line, LineParser& parser, DeltaChange
   change->op = *op;
   Values keys;
   keys[kAtKey] = values[1];
-  return ParseCaseChange(*input, keys, change).ok();
+  return ParseCaseChange(parser, *input, keys, change).ok();
 }
 
 // Parses one non-blank line. Errors name the op once it is known ("remove: reason: ...").
@@ -160,14 +182,14 @@ absl::Status ParseLine(std::string_view line, LineParser& parser, DeltaChange* c
       case DeltaOp::kCorrect:
         if (absl::StatusOr<CaseInput> input = parser.json.Case(&parser.record_scratch);
             input.ok()) {
-          status = ParseCaseChange(*input, values, change);
+          status = ParseCaseChange(parser, *input, values, change);
         } else {
           status = input.status();
         }
         break;
       case DeltaOp::kRemove:
       case DeltaOp::kRevoke:
-        status = ParseEndChange(values, change);
+        status = ParseEndChange(parser, values, change);
         break;
       case DeltaOp::kRelate:
       case DeltaOp::kUnrelate:
@@ -216,7 +238,10 @@ std::optional<uint64_t> DeltaSequence(std::string_view file_name) {
   return sequence;
 }
 
-absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
+absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string file_text) {
+  auto texts = std::make_shared<DeltaTexts>();
+  texts->text = std::move(file_text);
+  const std::string_view text = texts->text;
   Delta delta;
   delta.name = std::string(name);
   const std::optional<uint64_t> sequence = DeltaSequence(name);
@@ -227,6 +252,7 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
   delta.sequence = *sequence;
   delta.changes.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')));
   LineParser parser;
+  parser.texts = texts.get();
   size_t pos = 0;
   for (uint64_t line = 1; pos < text.size(); ++line) {
     const auto error = [&](absl::string_view reason) {
@@ -246,8 +272,9 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text) {
     change.line = line;
     absl::Status status = ParseLine(content, parser, &change);
     if (!status.ok()) return error(status.message());
-    delta.changes.push_back(std::move(change));
+    delta.changes.push_back(change);
   }
+  delta.texts = std::move(texts);
   return delta;
 }
 
@@ -293,7 +320,7 @@ absl::StatusOr<Delta> ReadDelta(const std::string& path, absl::FunctionRef<void(
     return absl::UnavailableError(
         absl::StrCat(path, ": changed while it was read (size or mtime); try again later"));
   }
-  return ParseDelta(path.substr(path.find_last_of('/') + 1), *text);
+  return ParseDelta(path.substr(path.find_last_of('/') + 1), *std::move(text));
 }
 
 }  // namespace delta_internal

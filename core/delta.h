@@ -7,6 +7,8 @@
 #define SHIXIN_CORE_DELTA_H_
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +27,8 @@ enum class DeltaOp : uint8_t { kAdd, kRemove, kRevoke, kCorrect, kRelate, kUnrel
 // Returns the feed's name of `op` ("add", "remove", ...).
 std::string_view DeltaOpName(DeltaOp op);
 
-// One line of a delta file. Which members are set depends on `op`:
+// One line of a delta file. Its texts are views into its Delta's `texts` (or, for a change made
+// by hand, into whatever the maker keeps alive). Which members are set depends on `op`:
 //   kAdd, kCorrect: id, name, record (every field the line gave; record.start is 00:00 of the
 //                   publishDate, or `at` when that is later), at (0 if an add has none);
 //   kRemove:        id, record.case_code, reason, at;
@@ -34,14 +37,21 @@ std::string_view DeltaOpName(DeltaOp op);
 //   kUnrelate:      org, id (the person), role, at.
 struct DeltaChange {
   DeltaOp op = DeltaOp::kAdd;
-  uint64_t line = 0;  // 1-based, in its file
-  Id id;              // cardNum, or personId for relate/unrelate
-  std::string name;   // iname, or personName
-  CaseInfo record;
+  uint64_t line = 0;      // 1-based, in its file
+  Id id;                  // cardNum, or personId for relate/unrelate
+  std::string_view name;  // iname, or personName
+  CaseView record;
   EndReason reason = EndReason::kNone;  // kRemove: one of kPerformed .. kOther
   int64_t at = 0;                       // Unix seconds
   Id org;                               // orgId
   Role role = Role::kLegalRepresentative;
+};
+
+// The bytes a parsed delta's changes point into: the file's text (most values, which have no
+// escapes, are views of it) and the values that had escapes, unescaped.
+struct DeltaTexts {
+  std::string text;
+  std::deque<std::string> unescaped;  // a deque: adding one moves none of the others
 };
 
 // One delta file, parsed whole.
@@ -49,6 +59,8 @@ struct Delta {
   uint64_t sequence = 0;
   std::string name;  // the file's name, for messages ("00000000000000000042.ndjson")
   std::vector<DeltaChange> changes;
+  // Shared, so that a copy of the delta keeps its changes' texts alive too.
+  std::shared_ptr<const DeltaTexts> texts;
 };
 
 // Returns "<20-digit sequence>.ndjson".
@@ -63,7 +75,8 @@ std::optional<uint64_t> DeltaSequence(std::string_view file_name);
 // the whole file, as does a last line without its newline, or text that is not UTF-8; also a
 // `name` that is not a delta file's. Blank lines, a leading UTF-8 BOM and "\r\n" line ends are
 // accepted; keys a line's op does not use are ignored.
-absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text);
+// The delta keeps `text`: its changes' texts are views of it (Delta::texts).
+absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string text);
 
 // Reads and parses the delta file at `path`. Besides ParseDelta's errors: NotFound if it does
 // not exist, Unavailable if it changed while it was read (size or mtime; try again later).

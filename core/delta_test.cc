@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,21 +42,29 @@ std::string Message(const absl::Status& status) {
 
 // Parses `text` as the file kName and returns its error message ("" if it parsed).
 std::string ErrorOf(std::string_view text) {
-  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text));
   if (delta.ok()) return "";
   EXPECT_TRUE(absl::IsInvalidArgument(delta.status())) << delta.status();
   return Message(delta.status());
 }
 
+// A parsed change with the texts its views point into.
+struct OwnedChange : DeltaChange {
+  std::shared_ptr<const DeltaTexts> texts;
+};
+
 // Parses `text`, which must hold exactly one change, and returns it.
-DeltaChange OnlyChange(std::string_view text) {
-  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+OwnedChange OnlyChange(std::string_view text) {
+  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text));
   EXPECT_TRUE(delta.ok()) << delta.status();
   if (!delta.ok() || delta->changes.size() != 1) {
     ADD_FAILURE() << "expected one change";
-    return DeltaChange();
+    return OwnedChange();
   }
-  return delta->changes[0];
+  OwnedChange change;
+  static_cast<DeltaChange&>(change) = delta->changes[0];
+  change.texts = delta->texts;
+  return change;
 }
 
 std::string Org() { return std::string(testing::CreditCode(1).text()); }
@@ -78,7 +88,7 @@ TEST(DeltaParseTest, LargeFileParsesInLineOrder) {
     text += kAdd;
     if (i % 500 == 0) text += "\r\n";  // blank lines count as lines
   }
-  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text));
   ASSERT_TRUE(delta.ok()) << delta.status();
   ASSERT_EQ(delta->changes.size(), static_cast<size_t>(kLines));
   uint64_t line = 0;
@@ -133,7 +143,7 @@ TEST(DeltaParseTest, AddParsesEveryField) {
                           .sex = Sex::kMale,
                           .term_end = 20280531,
                           .start = kJune1};
-  EXPECT_EQ(c.record, expected);
+  EXPECT_EQ(ConvertCase<CaseInfo>(c.record), expected);
 }
 
 TEST(DeltaParseTest, AddStartsAtAtOnlyWhenLaterThanItsPublishDate) {
@@ -141,16 +151,16 @@ TEST(DeltaParseTest, AddStartsAtAtOnlyWhenLaterThanItsPublishDate) {
       R"({"op":"add","caseCode":"c1","iname":"张三","cardNum":"%s","courtName":"某法院",)"
       R"("publishDate":"2026-06-01")",
       kPerson);
-  DeltaChange later = OnlyChange(base + R"(,"at":"2026-06-10T09:00:00+08:00"})" + "\n");
+  OwnedChange later = OnlyChange(base + R"(,"at":"2026-06-10T09:00:00+08:00"})" + "\n");
   EXPECT_EQ(later.at, kJune10At9);
   EXPECT_EQ(later.record.start, kJune10At9);
-  DeltaChange earlier = OnlyChange(base + R"(,"at":"2026-05-31T15:00:00Z"})" + "\n");
+  OwnedChange earlier = OnlyChange(base + R"(,"at":"2026-05-31T15:00:00Z"})" + "\n");
   EXPECT_EQ(earlier.at, kJune1 - 3600);
   EXPECT_EQ(earlier.record.start, kJune1);
 }
 
 TEST(DeltaParseTest, RemoveParsesEveryField) {
-  DeltaChange c = OnlyChange(
+  OwnedChange c = OnlyChange(
       R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002x",)"
       R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
       "\n");
@@ -175,7 +185,7 @@ TEST(DeltaParseTest, RemoveTakesEveryReasonOfTheFeed) {
       {"term_ended", EndReason::kTermEnded},
       {"other", EndReason::kOther}};
   for (const auto& [name, reason] : kReasons) {
-    DeltaChange c = OnlyChange(absl::StrFormat(
+    OwnedChange c = OnlyChange(absl::StrFormat(
         R"({"op":"remove","caseCode":"c","cardNum":"%s","reason":"%s","at":"2026-06-09T07:30:00Z"})"
         "\n",
         kPerson, name));
@@ -185,7 +195,7 @@ TEST(DeltaParseTest, RemoveTakesEveryReasonOfTheFeed) {
 }
 
 TEST(DeltaParseTest, RevokeParsesEveryField) {
-  DeltaChange c = OnlyChange(
+  OwnedChange c = OnlyChange(
       absl::StrFormat(R"({"op":"revoke","caseCode":"（2020）黑0403执567号","cardNum":"%s",)"
                       R"("at":"2026-06-10T09:00:00+08:00"})"
                       "\n",
@@ -198,7 +208,7 @@ TEST(DeltaParseTest, RevokeParsesEveryField) {
 }
 
 TEST(DeltaParseTest, CorrectParsesEveryFieldAndStartsAtAt) {
-  DeltaChange c = OnlyChange(
+  OwnedChange c = OnlyChange(
       R"({"op":"correct","caseCode":"（2015）鹤向法执字第00232号","iname":"张秀兰",)"
       R"("cardNum":"11010519491231002X","courtName":"鹤岗市向阳区人民法院",)"
       R"("publishDate":"2015-09-08","duty":"偿还借款本金8万元及利息","performance":"部分未履行",)"
@@ -216,11 +226,11 @@ TEST(DeltaParseTest, CorrectParsesEveryFieldAndStartsAtAt) {
   expected.duty = "偿还借款本金8万元及利息";
   expected.performance = "部分未履行";
   expected.start = kJune10At9;  // later than the publishDate
-  EXPECT_EQ(c.record, expected);
+  EXPECT_EQ(ConvertCase<CaseInfo>(c.record), expected);
 }
 
 TEST(DeltaParseTest, RelateParsesEveryField) {
-  DeltaChange c = OnlyChange(
+  OwnedChange c = OnlyChange(
       absl::StrFormat(R"({"op":"relate","orgId":"%s","personId":"%s","personName":"李明",)"
                       R"("role":"legal_representative","at":"2026-06-10T09:00:00+08:00"})"
                       "\n",
@@ -234,7 +244,7 @@ TEST(DeltaParseTest, RelateParsesEveryField) {
 }
 
 TEST(DeltaParseTest, UnrelateParsesEveryFieldWithoutAName) {
-  DeltaChange c = OnlyChange(
+  OwnedChange c = OnlyChange(
       absl::StrFormat(R"({"op":"unrelate","orgId":"%s","personId":"%s","role":"director",)"
                       R"("at":"2026-06-10T09:00:00+08:00"})"
                       "\n",
@@ -250,7 +260,7 @@ TEST(DeltaParseTest, UnrelateParsesEveryFieldWithoutAName) {
 // Escaped values in the delta's keys and in the record or relation of the same line: each is
 // unescaped into its own place, none overwrites another (`at` is read after the record).
 TEST(DeltaParseTest, EscapesInTheKeysAndTheRecordOfOneLine) {
-  DeltaChange c = OnlyChange(
+  OwnedChange c = OnlyChange(
       R"({"op":"correct","caseCode":"（2015）鹤向法执字第00232号","iname":"\u5f20\u79c0\u5170",)"
       R"("cardNum":"11010519491231002X","courtName":"\u9e64\u5c97\u5e02\u5411\u9633\u533a",)"
       R"("publishDate":"2015-09-08","at":"2026-06-10T09:00:00\u002B08:00"})"
@@ -296,8 +306,8 @@ TEST(DeltaParseTest, ALeadingOpReadsAsTheGeneralPathDoes) {
   };
   for (const std::string& line : lines) {
     SCOPED_TRACE(line);
-    const DeltaChange fast = OnlyChange(line);
-    const DeltaChange general = OnlyChange(OpLast(line));
+    const OwnedChange fast = OnlyChange(line);
+    const OwnedChange general = OnlyChange(OpLast(line));
     EXPECT_EQ(fast.op, general.op);
     EXPECT_EQ(fast.id, general.id);
     EXPECT_EQ(fast.name, general.name);
@@ -321,6 +331,34 @@ TEST(DeltaParseTest, ALeadingOpReadsAsTheGeneralPathDoes) {
   }
   // Of two ops the last counts, whichever path reads the line.
   EXPECT_THAT(ErrorOf(AddWith(R"(,"op":"remove")")), HasSubstr(":1: remove: reason: missing"));
+}
+
+// A change's texts are views into its delta: of the file's text, or of the values that had
+// escapes, each kept apart (the parser's scratch is reused line after line); a copy of the
+// delta keeps them alive after the original is gone.
+TEST(DeltaParseTest, ChangesKeepTheirTextsWithTheirDelta) {
+  std::string text;
+  const char* names[] = {"\\u5f20\\u4e00", "\\u674e\\u4e8c", "王三"};
+  for (const char* name : names) {
+    text += absl::StrFormat(
+        R"({"op":"correct","caseCode":"c\u0031","iname":"%s","cardNum":"11010519491231002X",)"
+        R"("courtName":"x","at":"2026-06-10T09:00:00+08:00"})"
+        "\n",
+        name);
+  }
+  std::optional<Delta> copy;
+  {
+    absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+    ASSERT_TRUE(delta.ok()) << delta.status();
+    copy = *delta;
+  }
+  text.assign(text.size(), '#');  // the caller's text is not what the changes point into
+  ASSERT_EQ(copy->changes.size(), 3u);
+  EXPECT_EQ(copy->changes[0].name, "张一");
+  EXPECT_EQ(copy->changes[1].name, "李二");
+  EXPECT_EQ(copy->changes[2].name, "王三");
+  for (const DeltaChange& c : copy->changes) EXPECT_EQ(c.record.case_code, "c1");
+  EXPECT_EQ(copy->changes[2].record.court, "x");
 }
 
 TEST(DeltaParseTest, OpNames) {
@@ -349,7 +387,7 @@ TEST(DeltaParseTest, LinesKeepTheirOrderAndNumbers) {
 TEST(DeltaParseTest, BlankLinesCrLfAndABomAreAccepted) {
   const std::string text =
       absl::StrCat("\xEF\xBB\xBF\n   \n\t\r\n", std::string(kAdd, sizeof(kAdd) - 2), "\r\n\n");
-  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text));
   ASSERT_TRUE(delta.ok()) << delta.status();
   ASSERT_EQ(delta->changes.size(), 1u);
   EXPECT_EQ(delta->changes[0].line, 4u);
@@ -442,7 +480,7 @@ TEST(DeltaParseTest, KeysOfTheWrongType) {
                                     kPerson)),
             absl::StrCat(kName, ":1: remove: reason: expected a string, found an array"));
   // A key the op does not use is not read.
-  DeltaChange c = OnlyChange(absl::StrFormat(
+  OwnedChange c = OnlyChange(absl::StrFormat(
       R"({"op":"revoke","caseCode":"k","cardNum":"%s","reason":5,"at":"2026-06-10T01:00:00Z"})"
       "\n",
       kPerson));

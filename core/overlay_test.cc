@@ -59,7 +59,7 @@ DeltaChange Change(DeltaOp op, const Id& id, std::string_view code, int64_t at) 
   DeltaChange c;
   c.op = op;
   c.id = id;
-  c.record.case_code = std::string(code);
+  c.record.case_code = code;  // the callers' literals outlive the change
   c.at = at;
   c.reason = op == DeltaOp::kRemove ? EndReason::kPerformed : EndReason::kNone;
   return c;
@@ -68,8 +68,8 @@ DeltaChange Change(DeltaOp op, const Id& id, std::string_view code, int64_t at) 
 DeltaChange Add(const Id& id, std::string_view name, std::string_view code, int64_t start) {
   DeltaChange c = Change(DeltaOp::kAdd, id, code, 0);
   CaseInput in = MakeCase(id, name, code);
-  c.name = std::string(name);
-  c.record = ConvertCase<CaseInfo>(static_cast<const CaseView&>(in));
+  c.name = name;
+  c.record = in;
   c.record.start = start;
   return c;
 }

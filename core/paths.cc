@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -81,15 +82,25 @@ absl::StatusOr<int> OpenRegularFile(const std::string& path) {
 }
 
 absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path) {
-  std::string content;
-  char buffer[1 << 16];
+  // Read straight into the string, sized from the file's size and position (one byte more, so
+  // that the end is seen without growing), growing it only if the file grows meanwhile.
+  struct stat st {};
+  const off_t position = ::lseek(fd, 0, SEEK_CUR);
+  size_t expected = 0;
+  if (::fstat(fd, &st) == 0 && position >= 0 && st.st_size > position) {
+    expected = static_cast<size_t>(st.st_size - position);
+  }
+  std::string content(expected + 1, '\0');
+  size_t done = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (done == content.size()) content.resize(std::max<size_t>(2 * content.size(), 1 << 16));
+    const ssize_t n = ::read(fd, content.data() + done, content.size() - done);
     if (n == 0) break;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read"));
-    content.append(buffer, static_cast<size_t>(n));
+    done += static_cast<size_t>(n);
   }
+  content.resize(done);
   return content;
 }
 
