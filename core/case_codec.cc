@@ -76,4 +76,28 @@ CaseView DecodeCase(const char* p, const char* end, size_t* size) {
   return v;
 }
 
+CaseView DecodeCaseHead(const char* p, const char* end) {
+  CaseView v;
+  if (static_cast<size_t>(end - p) < CaseFixedBytes()) return v;
+  auto read = [&p, end](const CaseField&, auto& f) { ReadField(p, end, &f); };
+  record_internal::ForEachCaseFieldOfKind<false>(read, v);
+  ReadField(p, end, &v.case_code);
+  return v;
+}
+
+void SetEncodedCaseEnd(char* p, int64_t ended_at, EndReason end) {
+  CaseView v;
+  const char* in = p;
+  auto read = [&in, p](const CaseField&, auto& f) { ReadField(in, p + CaseFixedBytes(), &f); };
+  record_internal::ForEachCaseFieldOfKind<false>(read, v);
+  v.ended_at = ended_at;
+  v.end = end;
+  char* out = p;
+  auto write = [&out](const CaseField&, const auto& f) {
+    std::memcpy(out, &f, sizeof(f));
+    out += sizeof(f);
+  };
+  record_internal::ForEachCaseFieldOfKind<false>(write, v);
+}
+
 }  // namespace shixin

@@ -8,6 +8,7 @@
 #define SHIXIN_CORE_CASE_CODEC_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/record.h"
@@ -23,6 +24,14 @@ void EncodeCase(const CaseView& c, std::string* out);
 // empty: never a read out of bounds.
 // REQUIRES: p <= end.
 CaseView DecodeCase(const char* p, const char* end, size_t* size = nullptr);
+
+// As DecodeCase, but only the fixed-width fields and the case code (the first text): all that
+// finding a case's current version and its interval needs, without reading the other texts.
+CaseView DecodeCaseHead(const char* p, const char* end);
+
+// Sets ended_at and end of the case encoded at `p` in place: fixed-width fields, so nothing
+// else moves. REQUIRES: [p, p + CaseFixedBytes()) is an encoded case's start.
+void SetEncodedCaseEnd(char* p, int64_t ended_at, EndReason end);
 
 }  // namespace shixin
 

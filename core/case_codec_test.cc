@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <type_traits>
 
 namespace shixin {
 namespace {
@@ -75,6 +76,33 @@ TEST(CaseCodecTest, ACutRecordDecodesToWhatItHas) {
   EXPECT_EQ(cut.area, std::string_view("黑", 1));
   EXPECT_EQ(cut.duty, "");
   EXPECT_EQ(cut.age, 58);
+}
+
+// The head is the fixed-width fields and the case code, as DecodeCase reads them; the end is
+// set in place to what encoding the changed case gives.
+TEST(CaseCodecTest, HeadAndEndInPlace) {
+  const std::string duty(200, 'x');
+  const CaseView c = SomeCase(duty);
+  std::string out;
+  EncodeCase(c, &out);
+  CaseView head = c;
+  ForEachCaseField(
+      [](const CaseField& field, auto& m) {
+        if constexpr (kIsCaseText<std::remove_cvref_t<decltype(m)>>) {
+          if (field.name != "case_code") m = {};
+        }
+      },
+      head);
+  EXPECT_EQ(DecodeCaseHead(out.data(), out.data() + out.size()), head);
+  EXPECT_EQ(DecodeCaseHead(out.data(), out.data() + 30), CaseView());  // cut in the fixed part
+
+  CaseView ended = c;
+  ended.ended_at = 1781053200;
+  ended.end = EndReason::kPerformed;
+  std::string want;
+  EncodeCase(ended, &want);
+  SetEncodedCaseEnd(out.data(), ended.ended_at, ended.end);
+  EXPECT_EQ(out, want);
 }
 
 TEST(CaseRecordTest, ConvertsBetweenStringTypes) {

@@ -106,9 +106,13 @@ struct EntityDraft {
   std::vector<Interval> intervals;  // each one's CaseInterval()
 
   size_t case_count() const { return offsets.size(); }
-  CaseView Case(size_t i) const {
-    const char* end = records.data() + (i + 1 < offsets.size() ? offsets[i + 1] : records.size());
-    return DecodeCase(records.data() + offsets[i], end);
+  CaseView Case(size_t i) const { return DecodeCase(records.data() + offsets[i], RecordEnd(i)); }
+  // Case(i)'s fixed-width fields and case code only.
+  CaseView Head(size_t i) const {
+    return DecodeCaseHead(records.data() + offsets[i], RecordEnd(i));
+  }
+  const char* RecordEnd(size_t i) const {
+    return records.data() + (i + 1 < offsets.size() ? offsets[i + 1] : records.size());
   }
   void AddCase(const CaseView& c) {
     offsets.push_back(static_cast<uint32_t>(records.size()));
@@ -125,21 +129,8 @@ struct EntityDraft {
 };
 
 void EntityDraft::EndCase(size_t i, int64_t at, EndReason end) {
-  // Re-encode version i: its size may change, the versions after it move.
-  CaseView c = Case(i);
-  c.ended_at = at;
-  c.end = end;
-  intervals[i] = CaseInterval(c);
-  std::string encoded;
-  EncodeCase(c, &encoded);
-  const size_t begin = offsets[i];
-  const size_t old_end = i + 1 < offsets.size() ? offsets[i + 1] : records.size();
-  records.replace(begin, old_end - begin, encoded);
-  const int64_t shift =
-      static_cast<int64_t>(encoded.size()) - static_cast<int64_t>(old_end - begin);
-  for (size_t k = i + 1; k < offsets.size(); ++k) {
-    offsets[k] = static_cast<uint32_t>(offsets[k] + shift);
-  }
+  SetEncodedCaseEnd(records.data() + offsets[i], at, end);  // in place: nothing moves
+  intervals[i] = CaseInterval(Head(i));
 }
 
 EntityDraft EntityDraft::Thaw(const OverlayEntity& e) {
@@ -152,7 +143,7 @@ EntityDraft EntityDraft::Thaw(const OverlayEntity& e) {
   const auto* offsets = reinterpret_cast<const uint32_t*>(e.links().data() + e.link_count_);
   d.offsets.assign(offsets, offsets + e.case_count_);
   d.intervals.reserve(e.case_count_);
-  for (size_t i = 0; i < e.case_count_; ++i) d.intervals.push_back(CaseInterval(e.Case(i)));
+  for (size_t i = 0; i < e.case_count_; ++i) d.intervals.push_back(CaseInterval(d.Head(i)));
   return d;
 }
 
@@ -251,7 +242,7 @@ absl::Status LoadBase(const Snapshot& base, EntityNo e, const Id& id, CaseBuffer
   state->offsets.assign(records.offsets.begin(), records.offsets.end());
   state->intervals.reserve(records.offsets.size());
   for (size_t i = 0; i < state->offsets.size(); ++i) {
-    state->intervals.push_back(CaseInterval(state->Case(i)));
+    state->intervals.push_back(CaseInterval(state->Head(i)));
   }
   const uint32_t links = base.LinkCount(e);
   state->links.reserve(links);
@@ -380,7 +371,7 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
 // Returns the index of the version of case `code` that has not ended by a change, or -1.
 static int CurrentVersion(const EntityDraft& e, std::string_view code) {
   for (size_t i = e.case_count(); i-- > 0;) {
-    const CaseView c = e.Case(i);
+    const CaseView c = e.Head(i);
     if (c.end == EndReason::kNone && SameCase(c.case_code, code)) {
       return static_cast<int>(i);
     }
@@ -391,19 +382,19 @@ static int CurrentVersion(const EntityDraft& e, std::string_view code) {
 absl::Status OverlayApplier::AddCase(const DeltaChange& c) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
-  if (i >= 0 && CaseInterval(e->Case(static_cast<size_t>(i))).until > c.record.start) {
+  if (i >= 0 && e->intervals[static_cast<size_t>(i)].until > c.record.start) {
     return absl::InvalidArgumentError(
         absl::StrFormat("case %s of %s is listed already", c.record.case_code, c.id.text()));
   }
   if (e->name.empty()) e->name = c.name;
-  e->AddCase(ConvertCase<CaseView>(c.record));
+  e->AddCase(c.record);
   return absl::OkStatus();
 }
 
 absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
-  if (i < 0 || !(c.at < CaseInterval(e->Case(static_cast<size_t>(i))).until)) {
+  if (i < 0 || !(c.at < e->intervals[static_cast<size_t>(i)].until)) {
     *note = absl::StrFormat("case %s of %s %s: nothing to end", c.record.case_code, c.id.text(),
                             i < 0 ? "is not in the list" : "no longer counts");
     return absl::OkStatus();
@@ -421,7 +412,7 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c) {
         "case %s of %s is unknown, removed or revoked", c.record.case_code, c.id.text()));
   }
   e->EndCase(static_cast<size_t>(i), c.at, EndReason::kCorrected);
-  e->AddCase(ConvertCase<CaseView>(c.record));
+  e->AddCase(c.record);
   if (!c.name.empty()) e->name = c.name;
   return absl::OkStatus();
 }
