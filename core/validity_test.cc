@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace shixin {
@@ -22,6 +23,12 @@ TEST(ValidityTest, DaysAreChinaStandardTime) {
   EXPECT_EQ(TermEndInstant(20260603), kJune3 + 86400);
   EXPECT_EQ(TermEndInstant(0), kForever);
   EXPECT_EQ(DayStart(20240229) + 86400, DayStart(20240301));
+  // Every day from 1900 to 2100 as absl's civil time gives it.
+  for (absl::CivilDay day(1900, 1, 1); day.year() <= 2100; day += 1) {
+    const int64_t want = absl::ToUnixSeconds(absl::FromCivil(day, ChinaTime()));
+    ASSERT_EQ(DayStart(DayNumber(day)), want) << day;
+    ASSERT_EQ(TermEndInstant(DayNumber(day)), want + 86400) << day;
+  }
 }
 
 TEST(ValidityTest, ParsesAndFormatsRfc3339) {
