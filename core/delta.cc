@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <functional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -62,7 +63,9 @@ struct LineParser {
   std::string_view Keep(std::string_view value) {
     const std::string& text = texts->text;
     if (value.empty()) return {};
-    if (value.data() >= text.data() && value.data() + value.size() <= text.data() + text.size()) {
+    const std::less_equal<const char*> before_or_at;  // total order, unlike <= on raw pointers
+    if (before_or_at(text.data(), value.data()) &&
+        before_or_at(value.data() + value.size(), text.data() + text.size())) {
       return value;
     }
     return texts->unescaped.emplace_back(value);

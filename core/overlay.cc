@@ -106,8 +106,7 @@ struct EntityDraft {
   std::vector<Interval> intervals;  // each one's CaseInterval()
 
   size_t case_count() const { return offsets.size(); }
-  CaseView Case(size_t i) const { return DecodeCase(records.data() + offsets[i], RecordEnd(i)); }
-  // Case(i)'s fixed-width fields and case code only.
+  // Version i's fixed-width fields and case code (all that finding and ending it needs).
   CaseView Head(size_t i) const {
     return DecodeCaseHead(records.data() + offsets[i], RecordEnd(i));
   }
