@@ -25,16 +25,6 @@ int Digits(std::string_view text, size_t at, size_t n) {
   return value;
 }
 
-// Days from 1970-01-01 to the proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 int DaysInMonth(int y, int m) {
   constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -66,7 +56,8 @@ std::optional<int64_t> ParseCanonicalInstant(std::string_view t) {
     }
     offset = (t[19] == '-' ? -1 : 1) * (off_hour * 3600 + off_minute * 60);
   }
-  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  return DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+         hour * 3600 + minute * 60 + second - offset;
 }
 
 }  // namespace
@@ -92,9 +83,7 @@ int64_t NowSeconds() {
 int64_t DayStart(uint32_t yyyymmdd) {
   // Arithmetic, not absl::FromCivil (a case's start is computed for every line of a feed).
   constexpr int64_t kChinaOffset = 8 * 3600;
-  return DaysFromCivil(yyyymmdd / 10000, static_cast<int>(yyyymmdd / 100 % 100),
-                       static_cast<int>(yyyymmdd % 100)) *
-             86400 -
+  return DaysFromCivil(yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100) * 86400 -
          kChinaOffset;
 }
 

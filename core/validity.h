@@ -35,6 +35,16 @@ int64_t NowSeconds();
 int64_t DayStart(uint32_t yyyymmdd);
 // Returns the day (YYYYMMDD, China Standard Time) that contains `instant`.
 uint32_t DayOf(int64_t instant);
+// Returns the days from 1970-01-01 to the proleptic Gregorian date y-m-d (H. Hinnant's
+// days_from_civil). REQUIRES: 1 <= m <= 12, 1 <= d <= 31.
+constexpr int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
 // Returns China Standard Time (UTC+8, no daylight saving): the zone of the list's dates,
 // quarters and report due dates.
 const absl::TimeZone& ChinaTime();

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/id.h"
+#include "core/validity.h"
 #include "synthetic/tables.h"
 
 namespace shixin::synthetic_internal {
@@ -111,16 +112,8 @@ class Text {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Dates (proleptic Gregorian, days since 1970-01-01; H. Hinnant's algorithms).
-
-constexpr int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+// Dates (proleptic Gregorian, days since 1970-01-01; H. Hinnant's algorithms; DaysFromCivil
+// is core/validity.h's).
 
 // Returns the date `z` as YYYYMMDD.
 inline uint32_t CivilFromDays(int64_t z) {
