@@ -17,6 +17,9 @@
 // cases read from the file as the daemon reads them (files 1..8 of DIR in turn):
 //   BM_FileRead       ReadDelta: the file read and parsed
 //   BM_FilePrepare    PrepareDelta over the base alone: the starting states of its subjects
+//   BM_FilePrepareCold/P  the same after P % of the snapshot file's pages (256 KiB chunks spread
+//                     over it) left the page cache, as a reclaim of pages not read for a while
+//                     leaves them: the reads from the disk a file's preparation waits for
 //   BM_FileApply      OverlayBuilder::Apply with those states, files 1..8 one after the other
 //
 // "Text" is the case versions' encoding (core/case_codec.h: the fixed fields and the texts
@@ -32,6 +35,8 @@
 //   build/bin/delta_benchmark --benchmark_filter=BM_Fold/
 // The delta files are generated once per run in $TMPDIR (`shixin gen --deltas`'s generator).
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -307,6 +312,34 @@ void BM_FilePrepare(benchmark::State& state) {
   }
 }
 
+// Drops `percent` % of the snapshot file's pages from the page cache: every 256 KiB chunk whose
+// number falls in that share of a spread-out sequence.
+void EvictSnapshot(int percent) {
+  const int fd = ::open(std::getenv("SHIXIN_DELTA_SNAPSHOT"), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    constexpr off_t kChunk = 256 << 10;
+    for (off_t c = 0; c * kChunk < st.st_size; ++c) {
+      if (c * 37 % 100 < percent) ::posix_fadvise(fd, c * kChunk, kChunk, POSIX_FADV_DONTNEED);
+    }
+  }
+  ::close(fd);
+}
+
+void BM_FilePrepareCold(benchmark::State& state) {
+  const FileWorld& w = GetFileWorld();
+  const std::vector<Delta> deltas = FirstFiles(w);
+  size_t i = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    EvictSnapshot(static_cast<int>(state.range(0)));
+    state.ResumeTiming();
+    PreparedDelta prepared = PrepareDelta(*w.base, nullptr, deltas[i++ % deltas.size()]);
+    benchmark::DoNotOptimize(&prepared);
+  }
+}
+
 void BM_FileApply(benchmark::State& state) {
   const FileWorld& w = GetFileWorld();
   // Online: each file over the overlay of those before it, on a builder made ahead (the daemon
@@ -338,6 +371,12 @@ void Register() {
       std::getenv("SHIXIN_DELTA_DIR") != nullptr) {
     benchmark::RegisterBenchmark("BM_FileRead", BM_FileRead)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("BM_FilePrepare", BM_FilePrepare)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_FilePrepareCold", BM_FilePrepareCold)
+        ->Arg(12)
+        ->Arg(100)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(static_cast<int64_t>(kFileRounds))
+        ->UseRealTime();
     benchmark::RegisterBenchmark("BM_FileApply", BM_FileApply)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(static_cast<int64_t>(std::min(kFileRounds, GetFileWorld().files.size())));

@@ -1,5 +1,7 @@
 #include "core/block_checksum.h"
 
+#include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -84,8 +86,24 @@ char* ReadBuffer::Reserve(size_t size) {
   return data_.get();
 }
 
+namespace {
+
+// As pread(), but with `nowait` fails with EAGAIN instead of waiting for a page that is not in
+// the page cache (after reading those before it). A file system that cannot tell is waited for.
+ssize_t ReadAt(int fd, char* data, size_t size, uint64_t offset, bool nowait) {
+  if (nowait) {
+    iovec io{data, size};
+    const ssize_t n = ::preadv2(fd, &io, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+    if (n >= 0 || errno != EOPNOTSUPP) return n;
+  }
+  return ::pread(fd, data, size, static_cast<off_t>(offset));
+}
+
+}  // namespace
+
 absl::StatusOr<std::string_view> ReadVerified(int fd, const VerifiedRegion& region, uint64_t begin,
-                                              uint64_t end, ReadBuffer& buffer) {
+                                              uint64_t end, ReadBuffer& buffer,
+                                              OnCacheMiss on_miss) {
   if (begin == end) return std::string_view();
   const uint64_t first_block = begin / kChecksumBlock;
   const uint64_t read_begin = first_block * kChecksumBlock;
@@ -99,10 +117,16 @@ absl::StatusOr<std::string_view> ReadVerified(int fd, const VerifiedRegion& regi
         absl::StrFormat("%s: block %d (file bytes %d-%d) %s", region.name, block, at, last, what));
   };
   for (uint64_t done = 0; done < size;) {
-    const ssize_t n = ::pread(fd, data + done, size - done,
-                              static_cast<off_t>(region.offset + read_begin + done));
+    const uint64_t at = region.offset + read_begin + done;
+    const ssize_t n = ReadAt(fd, data + done, size - done, at, on_miss == OnCacheMiss::kPrefetch);
     if (n < 0 && errno == EINTR) continue;
     const uint64_t block = (read_begin + done) / kChecksumBlock;
+    if (n < 0 && errno == EAGAIN && on_miss == OnCacheMiss::kPrefetch) {
+      ::posix_fadvise(fd, static_cast<off_t>(at), static_cast<off_t>(size - done),
+                      POSIX_FADV_WILLNEED);
+      return absl::UnavailableError(
+          absl::StrFormat("%s: block %d is not in memory: being read", region.name, block));
+    }
     if (n < 0) return changed(block, absl::StrCat("cannot be read: ", std::strerror(errno)));
     if (n == 0) {
       return changed(block, "is past the end of the file: truncated after it was verified");

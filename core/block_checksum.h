@@ -95,13 +95,23 @@ struct VerifiedRegion {
   std::vector<uint64_t> block_hashes;  // BlockCount(size) of them
 };
 
+// What ReadVerified() does when some of the bytes are not in memory (the page cache).
+enum class OnCacheMiss {
+  kWait,      // reads them from the disk and waits
+  kPrefetch,  // starts reading them in the background and returns Unavailable at once
+};
+
 // Reads bytes [begin, end) of `region` from `fd`, in the whole blocks that hold them, into
 // `buffer` and returns a view of the bytes asked for (valid until `buffer` is used again) once
 // every block read matches its hash. Returns DataLoss if a block is past the end of the file
 // (truncated), cannot be read or fails its hash (the message names the region, the block and its
-// bytes). REQUIRES: begin <= end <= region.size.
+// bytes). With OnCacheMiss::kPrefetch returns Unavailable, without waiting for the disk, if a
+// block is not in the page cache, having started to read the blocks from it on: a caller with
+// other work defers the read, and many reads deferred so wait for the disk together.
+// REQUIRES: begin <= end <= region.size.
 absl::StatusOr<std::string_view> ReadVerified(int fd, const VerifiedRegion& region, uint64_t begin,
-                                              uint64_t end, ReadBuffer& buffer);
+                                              uint64_t end, ReadBuffer& buffer,
+                                              OnCacheMiss on_miss = OnCacheMiss::kWait);
 
 }  // namespace shixin
 

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_format.h"
+#include "core/test_util.h"
 
 namespace shixin {
 namespace {
@@ -48,6 +51,32 @@ class BlockChecksumTest : public ::testing::Test {
   int fd_ = -1;
   VerifiedRegion region_;
 };
+
+// Blocks not in the page cache: kPrefetch does not wait for them but starts reading them, so
+// that a later kPrefetch finds them; kWait reads them.
+TEST_F(BlockChecksumTest, PrefetchDoesNotWaitForTheDiskButStartsReading) {
+  ReadBuffer buffer;
+  auto cached = ReadVerified(fd_, region_, 10, 5000, buffer, OnCacheMiss::kPrefetch);
+  ASSERT_TRUE(cached.ok()) << cached.status();  // just written: in memory
+  EXPECT_EQ(*cached, bytes_.substr(10, 4990));
+  const int64_t resident = testing::DropFromPageCache(path_);
+  if (resident != 0) GTEST_SKIP() << "the page cache kept " << resident << " pages (tmpfs?)";
+  auto missed = ReadVerified(fd_, region_, 4100, 9000, buffer, OnCacheMiss::kPrefetch);
+  EXPECT_EQ(missed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(missed.status().message(), HasSubstr("the test region: block 1 is not in memory"));
+  // The disk answers within a bounded time; the same read then needs no wait.
+  absl::StatusOr<std::string_view> later = missed.status();
+  for (int i = 0; i < 5000 && !later.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    later = ReadVerified(fd_, region_, 4100, 9000, buffer, OnCacheMiss::kPrefetch);
+  }
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(*later, bytes_.substr(4100, 4900));
+  ASSERT_EQ(testing::DropFromPageCache(path_), 0);
+  auto waited = ReadVerified(fd_, region_, 0, bytes_.size(), buffer);
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_EQ(*waited, bytes_);
+}
 
 TEST_F(BlockChecksumTest, ReadsAnyRangeOfAnIntactFile) {
   ReadBuffer buffer;

@@ -227,16 +227,18 @@ bool SameCase(std::string_view a, std::string_view b) {
 }
 
 // Sets *state to the base's state of `id`, whose base entity is `e` (kNoEntity: none, then an
-// empty state). REQUIRES: *state is empty.
+// empty state). Returns Snapshot::ReadCaseRecords()'s error (Unavailable, with `on_miss`
+// kPrefetch, if the cases are not in memory yet). REQUIRES: *state is empty.
 absl::Status LoadBase(const Snapshot& base, EntityNo e, const Id& id, CaseBuffer& buffer,
-                      EntityDraft* state) {
+                      EntityDraft* state, OnCacheMiss on_miss = OnCacheMiss::kWait) {
   state->key = e != kNoEntity ? base.EntityKey(e) : id.Pack();
   state->base = e;
   if (e == kNoEntity) return absl::OkStatus();
   state->name = std::string(base.EntityName(e));
   // The snapshot's records are EncodeCase()'s: copied as they are, decoded only for intervals.
-  SHIXIN_ASSIGN_OR_RETURN(const CaseRecords records,
-                          base.ReadCaseRecords(base.FirstCase(e), base.CaseCount(e), buffer));
+  SHIXIN_ASSIGN_OR_RETURN(
+      const CaseRecords records,
+      base.ReadCaseRecords(base.FirstCase(e), base.CaseCount(e), buffer, on_miss));
   state->records.assign(records.bytes);
   state->offsets.assign(records.offsets.begin(), records.offsets.end());
   state->intervals.reserve(records.offsets.size());
@@ -300,6 +302,9 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
   std::vector<EntityNo> found(ids.size());
   base.FindBatch(ids, found);
   CaseBuffer buffer;
+  // States whose cases are not in the page cache are built last: by then the disk has read
+  // them, all at once, while the others were built (their places in `ids`).
+  std::vector<size_t> deferred;
   for (size_t i = 0; i < ids.size(); ++i) {
     auto [it, fresh] = by_id.try_emplace(ids[i].Pack());
     if (!fresh) continue;
@@ -308,6 +313,17 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
     named.key = named.base != kNoEntity ? base.EntityKey(named.base) : it->first;
     if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) continue;
     if (previous != nullptr && previous->Find(named.key) != nullptr) continue;
+    auto draft = std::make_unique<EntityDraft>();
+    const absl::Status loaded =
+        LoadBase(base, named.base, ids[i], buffer, draft.get(), OnCacheMiss::kPrefetch);
+    if (loaded.ok()) {
+      named.draft = std::move(draft);
+    } else if (absl::IsUnavailable(loaded)) {
+      deferred.push_back(i);
+    }
+  }
+  for (const size_t i : deferred) {
+    PreparedDelta::Named& named = by_id.find(ids[i].Pack())->second;
     auto draft = std::make_unique<EntityDraft>();
     if (LoadBase(base, named.base, ids[i], buffer, draft.get()).ok()) {
       named.draft = std::move(draft);

@@ -18,6 +18,7 @@
 #include "core/list.h"
 #include "core/overlay.h"
 #include "core/query.h"
+#include "core/snapshot_file.h"
 #include "core/test_util.h"
 #include "synthetic/deltas.h"
 #include "synthetic/synthetic.h"
@@ -167,6 +168,30 @@ TEST_F(OverlayReplayTest, PreparedStatesChangeNothing) {
   const std::unique_ptr<const Overlay> folded = batch.Finish();
   EXPECT_EQ(testing::OverlayDifferences(*plain, *folded), 0u);
   EXPECT_GT(folded->size(), 1000u);  // the deltas changed many subjects
+}
+
+// States prepared over a snapshot file whose pages have left the page cache (most reads are
+// deferred until the disk has them) are those prepared over the snapshot it was written from.
+TEST_F(OverlayReplayTest, StatesPreparedOutOfThePageCacheAreTheSame) {
+  const std::string path = dir_ + "/base.snap";
+  ASSERT_TRUE(WriteSnapshotFile(*base_, CatalogIdentity{"test", 1}, path).ok());
+  auto file = OpenSnapshotFile(path, 1);
+  ASSERT_TRUE(file.ok()) << file.status();
+  std::unique_ptr<const Overlay> plain, cold;
+  for (const Delta& d : deltas_) {
+    DeltaReport report;
+    auto next = ApplyDelta(*base_, plain.get(), d, &report);
+    ASSERT_TRUE(next.ok()) << next.status();
+    plain = *std::move(next);
+    const int64_t resident = testing::DropFromPageCache(path);
+    if (resident != 0) GTEST_SKIP() << "the page cache kept " << resident << " pages (tmpfs?)";
+    PreparedDelta states = PrepareDelta(**file, cold.get(), d);
+    OverlayBuilder builder(**file, cold.get());
+    ASSERT_TRUE(builder.Apply(d, &report, &states).ok());
+    cold = builder.Finish();
+    EXPECT_EQ(testing::OverlayDifferences(*plain, *cold), 0u) << d.name;
+  }
+  EXPECT_GT(cold->size(), 1000u);
 }
 
 // A batch stops at the first refused delta with the refusal a file-by-file application gives,

@@ -167,8 +167,9 @@ absl::StatusOr<std::span<const CaseView>> Snapshot::ReadCases(uint32_t first, ui
 }
 
 absl::StatusOr<CaseRecords> Snapshot::ReadCaseRecords(uint32_t first, uint32_t count,
-                                                      CaseBuffer& buffer) const {
-  if (file_ != nullptr) return file_->ReadCaseRecords(first, count, buffer);
+                                                      CaseBuffer& buffer,
+                                                      OnCacheMiss on_miss) const {
+  if (file_ != nullptr) return file_->ReadCaseRecords(first, count, buffer, on_miss);
   buffer.built_records_.clear();
   buffer.record_offsets_.clear();
   const char* end = case_blob_.data() + case_blob_.size();

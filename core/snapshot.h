@@ -170,10 +170,12 @@ class Snapshot {
   absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
                                                       CaseBuffer& buffer) const;
   // Returns the same cases as ReadCases() as their encoded records, without decoding them (an
-  // overlay copies them as they are), in `buffer`, with the same errors.
+  // overlay copies them as they are), in `buffer`, with the same errors. With
+  // OnCacheMiss::kPrefetch a snapshot file's cases not in the page cache are not waited for:
+  // returns Unavailable and they are being read, so that a later call finds them sooner.
   // REQUIRES: first + count <= info().cases.
-  absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count,
-                                              CaseBuffer& buffer) const;
+  absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count, CaseBuffer& buffer,
+                                              OnCacheMiss on_miss = OnCacheMiss::kWait) const;
 
   const SnapshotInfo& info() const { return info_; }
 
@@ -278,7 +280,8 @@ class Snapshot {
                                                                 CaseBuffer& buffer) const = 0;
     // As Snapshot::ReadCaseRecords() for a snapshot file.
     virtual absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count,
-                                                        CaseBuffer& buffer) const = 0;
+                                                        CaseBuffer& buffer,
+                                                        OnCacheMiss on_miss) const = 0;
     // Returns the bytes of the case tables in the file.
     virtual size_t CaseBytes() const = 0;
   };

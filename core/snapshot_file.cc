@@ -255,8 +255,8 @@ class SnapshotFile::Storage final : public Snapshot::FileStorage {
 
   absl::StatusOr<std::span<const CaseView>> ReadCases(uint32_t first, uint32_t count,
                                                       CaseBuffer& buffer) const override;
-  absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count,
-                                              CaseBuffer& buffer) const override;
+  absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count, CaseBuffer& buffer,
+                                              OnCacheMiss on_miss) const override;
   size_t CaseBytes() const override { return offsets_.size + records_.size; }
 
  private:
@@ -274,10 +274,12 @@ SnapshotFile::Storage::~Storage() {
 }
 
 absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t first, uint32_t count,
-                                                                   CaseBuffer& buffer) const {
+                                                                   CaseBuffer& buffer,
+                                                                   OnCacheMiss on_miss) const {
   buffer.record_offsets_.clear();
   if (count == 0) return CaseRecords{};
   const auto unreadable = [](const absl::Status& s) {
+    if (absl::IsUnavailable(s)) return s;  // not in memory yet: not a fault of the file
     return absl::DataLossError(absl::StrCat(
         "cannot read the cases: ", s.message(),
         "; a snapshot file must be replaced by renaming a new one over it, then reloaded"));
@@ -291,8 +293,9 @@ absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t firs
   const bool in_memory = offset_index_.Holds(first, end_case);
   absl::StatusOr<std::string_view> offsets;
   if (!in_memory) {
-    offsets = ReadVerified(fd_, offsets_, first * sizeof(uint64_t),
-                           std::min(end_case + 1, cases) * sizeof(uint64_t), buffer.offsets_);
+    offsets =
+        ReadVerified(fd_, offsets_, first * sizeof(uint64_t),
+                     std::min(end_case + 1, cases) * sizeof(uint64_t), buffer.offsets_, on_miss);
     if (!offsets.ok()) return unreadable(offsets.status());
   }
   const auto boundary = [&](uint32_t i) {
@@ -313,7 +316,7 @@ absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t firs
   }
   const uint64_t begin = boundary(0);
   const absl::StatusOr<std::string_view> records =
-      ReadVerified(fd_, records_, begin, boundary(count), buffer.records_);
+      ReadVerified(fd_, records_, begin, boundary(count), buffer.records_, on_miss);
   if (!records.ok()) return unreadable(records.status());
   buffer.record_offsets_.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
@@ -325,7 +328,8 @@ absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t firs
 absl::StatusOr<std::span<const CaseView>> SnapshotFile::Storage::ReadCases(
     uint32_t first, uint32_t count, CaseBuffer& buffer) const {
   buffer.cases_.clear();
-  SHIXIN_ASSIGN_OR_RETURN(const CaseRecords records, ReadCaseRecords(first, count, buffer));
+  SHIXIN_ASSIGN_OR_RETURN(const CaseRecords records,
+                          ReadCaseRecords(first, count, buffer, OnCacheMiss::kWait));
   const char* data = records.bytes.data();
   for (uint32_t i = 0; i < count; ++i) {
     const char* end = data + (i + 1 < count ? records.offsets[i + 1] : records.bytes.size());

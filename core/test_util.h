@@ -1,14 +1,20 @@
 // Helpers shared by the core tests and fuzzers: valid IDs made from a number, case/relation
-// inputs, and the comparison of overlay entities.
+// inputs, the comparison of overlay entities, and a file dropped from the page cache.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_CORE_TEST_UTIL_H_
 #define SHIXIN_CORE_TEST_UTIL_H_
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "core/id.h"
@@ -17,6 +23,32 @@
 #include "core/validity.h"
 
 namespace shixin::testing {
+
+// Drops the file at `path` from the page cache (written back first). Returns how many of its
+// pages are still in memory afterwards (as on a tmpfs, where nothing can be dropped), or -1 if
+// it could not tell.
+inline int64_t DropFromPageCache(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st {};
+  int64_t resident = -1;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0 && ::fdatasync(fd) == 0 &&
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0) {
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map != MAP_FAILED) {
+      const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+      std::vector<unsigned char> in_core((size + page - 1) / page);
+      if (::mincore(map, size, in_core.data()) == 0) {
+        resident = std::count_if(in_core.begin(), in_core.end(),
+                                 [](unsigned char c) { return (c & 1) != 0; });
+      }
+      ::munmap(map, size);
+    }
+  }
+  ::close(fd);
+  return resident;
+}
 
 // "Now" for tests whose data carries no dates that could end before it.
 inline const int64_t kNow = NowSeconds();
