@@ -121,6 +121,15 @@ struct EntityDraft {
   // Replaces version `i`'s end. REQUIRES: i < case_count().
   void EndCase(size_t i, int64_t at, EndReason end);
 
+  // Asks the CPU for the memory Freeze() reads (the start of the records: most are short).
+  void Prefetch() const {
+    for (size_t at = 0; at < std::min<size_t>(records.size(), 512); at += 64) {
+      __builtin_prefetch(records.data() + at);
+    }
+    __builtin_prefetch(offsets.data());
+    __builtin_prefetch(intervals.data());
+  }
+
   // Returns the draft of `e`'s state.
   static EntityDraft Thaw(const OverlayEntity& e);
   // Returns the entity of this state, its blocks computed, owned by `segment`.
@@ -345,9 +354,9 @@ class OverlayApplier {
   // Applies one line: returns an error refusing the delta, or OK (with a note, maybe).
   absl::Status Apply(const DeltaChange& c, std::string* note);
 
-  absl::flat_hash_map<PackedId, std::unique_ptr<EntityDraft>, PackedIdHash>& touched() {
-    return touched_;
-  }
+  // Returns the drafts in the order they were first touched: that of the changes, in which
+  // the prepared ones were allocated, so that reading them in it follows memory.
+  const std::vector<EntityDraft*>& drafts() const { return drafts_; }
 
  private:
   absl::Status AddCase(const DeltaChange& c);
@@ -362,6 +371,7 @@ class OverlayApplier {
   CaseBuffer buffer_;        // the base's cases being copied into a draft (reused: no allocation)
   // Drafts by key; on the heap, so that a pointer to one outlives the map's growth.
   absl::flat_hash_map<PackedId, std::unique_ptr<EntityDraft>, PackedIdHash> touched_;
+  std::vector<EntityDraft*> drafts_;  // touched_'s, in the order they were added
 };
 
 absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
@@ -380,7 +390,10 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
     draft = std::make_unique<EntityDraft>();
     SHIXIN_RETURN_IF_ERROR(LoadBase(base_, e, id, buffer_, draft.get()));
   }
-  return touched_.emplace(key, std::move(draft)).first->second.get();
+  assert(draft->key == key);
+  EntityDraft* added = touched_.emplace(key, std::move(draft)).first->second.get();
+  drafts_.push_back(added);
+  return added;
 }
 
 // Returns the index of the version of case `code` that has not ended by a change, or -1.
@@ -526,13 +539,21 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
   for (std::string& note : notes) report->notes.push_back(std::move(note));
 
   table_->sequence_ = delta.sequence;
-  for (auto& [key, draft] : applier.touched()) {
-    const EntityDraft& state = *draft;
+  // The drafts were last touched many changes ago and their table slots are anywhere: both
+  // are asked for a few drafts ahead, so that their cache misses overlap.
+  const std::vector<EntityDraft*>& drafts = applier.drafts();
+  constexpr size_t kAhead = 4;
+  for (size_t i = 0; i < drafts.size(); ++i) {
+    if (i + kAhead < drafts.size()) {
+      drafts[i + kAhead]->Prefetch();
+      table_->entities_.prefetch(drafts[i + kAhead]->key);
+    }
+    const EntityDraft& state = *drafts[i];
     const EntityNo e = state.base;
     if (e != kNoEntity) table_->changed_base_[e / 64] |= uint64_t{1} << (e % 64);
     const OverlayEntity* frozen = state.Freeze(segment_.get());
     table_->entity_bytes_ += frozen->Bytes();
-    const OverlayEntity*& slot = table_->entities_[key];
+    const OverlayEntity*& slot = table_->entities_[state.key];
     // A superseded entity stays with its segment, unless this batch made it: then no
     // generation holds it.
     if (slot != nullptr && segment_->Holds(slot)) {
