@@ -90,8 +90,15 @@ class DeltaApplier {
   // Where an applied file's time went (the log line shows it; the visibility target of issue
   // 10 is their sum and the wait for the file's turn).
   struct Timing {
-    absl::Duration read, prepare, apply, publish;  // publish: Finish() and the swap
+    // The time a phase took, and the CPU time its thread used meanwhile: the rest it waited
+    // (for a core, or the disk).
+    struct Phase {
+      absl::Duration wall, cpu;
+    };
+    Phase read, prepare, apply;
+    absl::Duration publish;  // Finish() and the swap
   };
+  class Stopwatch;  // times the phases of a file on one thread
   // Records an applied file. Returns the seconds from its newest change to now (0: unknown).
   int64_t Applied(const std::string& path, const Delta& delta, const DeltaReport& report);
   // Logs an applied file: `lag` as Applied() returned it, and where its time went.
