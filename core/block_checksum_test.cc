@@ -59,19 +59,34 @@ TEST_F(BlockChecksumTest, PrefetchDoesNotWaitForTheDiskButStartsReading) {
   auto cached = ReadVerified(fd_, region_, 10, 5000, buffer, OnCacheMiss::kPrefetch);
   ASSERT_TRUE(cached.ok()) << cached.status();  // just written: in memory
   EXPECT_EQ(*cached, bytes_.substr(10, 4990));
-  const int64_t resident = testing::DropFromPageCache(path_);
-  if (resident != 0) GTEST_SKIP() << "the page cache kept " << resident << " pages (tmpfs?)";
-  auto missed = ReadVerified(fd_, region_, 4100, 9000, buffer, OnCacheMiss::kPrefetch);
-  EXPECT_EQ(missed.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(missed.status().message(), HasSubstr("the test region: block 1 is not in memory"));
-  // The disk answers within a bounded time; the same read then needs no wait.
-  absl::StatusOr<std::string_view> later = missed.status();
-  for (int i = 0; i < 5000 && !later.ok(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    later = ReadVerified(fd_, region_, 4100, 9000, buffer, OnCacheMiss::kPrefetch);
+  // The read itself starts the disk, which may answer before the read returns: tries, each
+  // from a cold page cache, until one returns without the bytes.
+  int missed = 0;
+  for (int attempt = 0; attempt < 20 && missed == 0; ++attempt) {
+    const int64_t resident = testing::DropFromPageCache(path_);
+    if (resident != 0) GTEST_SKIP() << "the page cache kept " << resident << " pages (tmpfs?)";
+    auto read = ReadVerified(fd_, region_, 4100, 9000, buffer, OnCacheMiss::kPrefetch);
+    if (read.ok()) {
+      EXPECT_EQ(*read, bytes_.substr(4100, 4900));
+      continue;
+    }
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(read.status().message(), HasSubstr("the test region: block 1 is not in memory"));
+    ++missed;
   }
-  ASSERT_TRUE(later.ok()) << later.status();
-  EXPECT_EQ(*later, bytes_.substr(4100, 4900));
+  EXPECT_EQ(missed, 1);
+  // The disk answers within a bounded time; the same read then needs no wait.
+  bool found = false;
+  for (int i = 0; i < 5000 && !found; ++i) {
+    auto later = ReadVerified(fd_, region_, 4100, 9000, buffer, OnCacheMiss::kPrefetch);
+    if (later.ok()) {
+      EXPECT_EQ(*later, bytes_.substr(4100, 4900));
+      found = true;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  EXPECT_TRUE(found);
   ASSERT_EQ(testing::DropFromPageCache(path_), 0);
   auto waited = ReadVerified(fd_, region_, 0, bytes_.size(), buffer);
   ASSERT_TRUE(waited.ok()) << waited.status();

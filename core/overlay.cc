@@ -321,7 +321,7 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
     named.base = found[i];
     named.key = named.base != kNoEntity ? base.EntityKey(named.base) : it->first;
     if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) continue;
-    if (previous != nullptr && previous->Find(named.key) != nullptr) continue;
+    if (previous != nullptr && previous->Find(named.base, named.key) != nullptr) continue;
     auto draft = std::make_unique<EntityDraft>();
     const absl::Status loaded =
         LoadBase(base, named.base, ids[i], buffer, draft.get(), OnCacheMiss::kPrefetch);
@@ -381,7 +381,7 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
       named != nullptr ? named->key : (e != kNoEntity ? base_.EntityKey(e) : id.Pack());
   if (auto it = touched_.find(key); it != touched_.end()) return it->second.get();
   std::unique_ptr<EntityDraft> draft;
-  if (const OverlayEntity* old = table_.Find(key)) {
+  if (const OverlayEntity* old = table_.Find(e, key)) {
     draft = std::make_unique<EntityDraft>(EntityDraft::Thaw(*old));  // copy on write
     draft->base = e;
   } else if (named != nullptr && named->draft != nullptr) {

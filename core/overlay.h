@@ -148,6 +148,12 @@ class Overlay {
   bool Changed(EntityNo e) const {
     return e < changed_base_.size() * 64 && (changed_base_[e / 64] >> (e % 64) & 1) != 0;
   }
+  // Returns Find(key) for the subject whose canonical ID packs to `key` and whose base entity
+  // is `e` (kNoEntity: none): an unchanged base subject is told by its bit, without the
+  // table's cache miss.
+  const OverlayEntity* Find(EntityNo e, const PackedId& key) const {
+    return e != kNoEntity && !Changed(e) ? nullptr : Find(key);
+  }
   // Calls f(const OverlayEntity&) for every subject with a state here, in no order.
   template <typename F>
   void ForEach(F&& f) const {
