@@ -6,6 +6,12 @@
 
 #ifdef SHIXIN_JEMALLOC
 #include <jemalloc/jemalloc.h>
+
+// Read by jemalloc before its first allocation (MALLOC_CONF adds to it). Allocations over
+// 8 MiB (the overlay's table, copied for every generation, a delta file's text) go by default
+// to an arena that gives their pages back when they are freed, so the next one faults all of
+// its pages in again; kept for the decay time like the others, they are reused.
+const char* malloc_conf = "oversize_threshold:0";
 #endif
 
 namespace shixin {

@@ -12,6 +12,10 @@
 #include "base/sanitizers.h"
 #include "gtest/gtest.h"
 
+#ifdef SHIXIN_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 namespace shixin {
 namespace {
 
@@ -35,6 +39,14 @@ TEST(AllocatorTest, AllocationSizeIsWhatMallocHandsOut) {
 
 #ifdef SHIXIN_JEMALLOC
 TEST(AllocatorTest, ReleaseBuildsUseJemalloc) { EXPECT_EQ(AllocatorName(), "jemalloc"); }
+
+// Large allocations are kept when freed like the others (base/allocator.cc's malloc_conf).
+TEST(AllocatorTest, LargeAllocationsHaveNoArenaOfTheirOwn) {
+  size_t threshold = 1;
+  size_t size = sizeof(threshold);
+  ASSERT_EQ(mallctl("opt.oversize_threshold", &threshold, &size, nullptr, 0), 0);
+  EXPECT_EQ(threshold, 0u);
+}
 #endif
 
 TEST(AllocatorTest, ReleaseFreeMemoryGivesFreedMemoryBack) {
