@@ -30,15 +30,30 @@ Answer Evaluate(const ListView& list, const Id& id, int64_t at) {
   return r->listed ? Answer::kListed : r->related ? Answer::kRelated : Answer::kUnlisted;
 }
 
-// The IDs one delta may change the answer of: those its lines name, and the persons holding
-// a role in an organisation it names (their "related" follows the organisation's listing).
-void CollectTouched(const ListView& list, const Delta& delta, int64_t at, std::vector<Id>* out) {
+// Whether change `c` changes an answer at an instant in [from, until]: its own instant, or the
+// start or end of term of the case it adds or corrects.
+bool TakesEffectWithin(const DeltaChange& c, int64_t from, int64_t until) {
+  const auto within = [&](int64_t t) { return from <= t && t <= until; };
+  if (within(c.at)) return true;
+  if (c.op != DeltaOp::kAdd && c.op != DeltaOp::kCorrect) return false;
+  const Interval counts = CaseInterval(c.record);
+  return within(counts.from) || within(counts.until);
+}
+
+// The IDs the changes `pick` selects of one delta may change the answer of: those their lines
+// name, and the persons holding a role in an organisation they name (their "related" follows
+// the organisation's listing).
+template <typename Pick>
+void CollectTouched(const ListView& list, const Delta& delta, int64_t at, Pick pick,
+                    std::vector<Id>* out) {
+  const size_t first = out->size();
   for (const DeltaChange& c : delta.changes) {
+    if (!pick(c)) continue;
     out->push_back(c.id);
     if (c.op == DeltaOp::kRelate || c.op == DeltaOp::kUnrelate) out->push_back(c.org);
   }
   const size_t named = out->size();
-  for (size_t i = 0; i < named; ++i) {
+  for (size_t i = first; i < named; ++i) {
     const SubjectRef s = list.Find((*out)[i]);
     if (!s.found() || list.Kind(s) != SubjectKind::kOrganization) continue;
     list.ForEachRole(s, at, [&](const RoleLink& l) {
@@ -50,20 +65,29 @@ void CollectTouched(const ListView& list, const Delta& delta, int64_t at, std::v
 // The state of a plan being made: the list after each file, and the touched IDs so far.
 class Planner {
  public:
-  Planner(const Snapshot& base, size_t cap, int64_t at) : base_(base), cap_(cap), at_(at) {}
+  Planner(const Snapshot& base, size_t cap, int64_t at, int64_t horizon)
+      : base_(base), cap_(cap), at_(at), horizon_(horizon) {}
 
   // Applies `delta` on top of the current overlay: a file the daemon has already (`feeding`
   // false, before Freeze()), or one fed, which adds a row of expectations.
   absl::Status Apply(const Delta& delta, bool feeding) {
     DeltaReport report;
-    std::vector<Id> touched;
-    if (feeding) CollectTouched(Current(), delta, at_, &touched);
+    std::vector<Id> touched, timed;
+    const auto all = [](const DeltaChange&) { return true; };
+    // A minute's slack before the plan: the daemon's clock and this one's may differ.
+    const auto in_run = [&](const DeltaChange& c) {
+      return TakesEffectWithin(c, at_ - 60, at_ + horizon_);
+    };
+    if (feeding) CollectTouched(Current(), delta, at_, all, &touched);
+    CollectTouched(Current(), delta, at_, in_run, &timed);
     SHIXIN_ASSIGN_OR_RETURN(std::unique_ptr<const Overlay> next,
                             ApplyDelta(base_, current_.get(), delta, &report));
     current_ = std::move(next);
-    if (!feeding) return absl::OkStatus();
     // After the file too: an organisation it adds may bring persons it relates.
-    CollectTouched(Current(), delta, at_, &touched);
+    CollectTouched(Current(), delta, at_, in_run, &timed);
+    for (const Id& id : timed) timed_.insert(id.Pack());
+    if (!feeding) return absl::OkStatus();
+    CollectTouched(Current(), delta, at_, all, &touched);
     for (const Id& id : touched) Add(id);
     ++rows_;
     for (size_t i = 0; i < ids_.size(); ++i) {
@@ -76,14 +100,28 @@ class Planner {
   void Freeze() { before_ = current_; }
 
   void TakeInto(FeedPlan* plan) {
-    const size_t rows = rows_ + 1;
-    plan->touched.reserve(ids_.size());
-    plan->expected.resize(rows * ids_.size());
-    for (size_t i = 0; i < ids_.size(); ++i) {
-      plan->touched.push_back(MakeFixedId(ids_[i].text()));
-      for (size_t k = 0; k < rows; ++k) plan->expected[k * ids_.size() + i] = answers_[i][k];
-    }
     plan->untracked = std::move(excluded_);
+    std::vector<size_t> judged;
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      if (timed_.contains(ids_[i].Pack())) {
+        plan->untracked.push_back(MakeFixedId(ids_[i].text()));
+      } else {
+        judged.push_back(i);
+      }
+    }
+    const size_t rows = rows_ + 1;
+    plan->touched.reserve(judged.size());
+    plan->expected.resize(rows * judged.size());
+    for (size_t j = 0; j < judged.size(); ++j) {
+      plan->touched.push_back(MakeFixedId(ids_[judged[j]].text()));
+      for (size_t k = 0; k < rows; ++k) {
+        plan->expected[k * judged.size() + j] = answers_[judged[j]][k];
+      }
+    }
+    // Timed IDs that no fed file touches are in the pool's other classes: out of them too.
+    for (const PackedId& key : timed_) {
+      if (!seen_.contains(key)) plan->untracked.push_back(MakeFixedId(Id::Unpack(key).text()));
+    }
   }
 
  private:
@@ -105,6 +143,8 @@ class Planner {
   const Snapshot& base_;
   const size_t cap_;
   const int64_t at_;
+  const int64_t horizon_;
+  absl::flat_hash_set<PackedId, PackedIdHash> timed_;  // answers change during the run
   std::shared_ptr<const Overlay> current_;
   std::shared_ptr<const Overlay> before_;
   absl::flat_hash_set<PackedId, PackedIdHash> seen_;
@@ -123,7 +163,7 @@ absl::StatusOr<FeedPlan> PlanFeed(const FeedOptions& options) {
       OpenSnapshotFile(options.snapshot, options.catalog_fingerprint, nullptr, 0));
   FeedPlan plan;
   plan.at = NowSeconds();
-  Planner planner(*base, options.touched, plan.at);
+  Planner planner(*base, options.touched, plan.at, options.horizon);
   uint64_t last = 0;
   absl::StatusOr<std::vector<DeltaFile>> present = ListDeltaFiles(options.deltas_dir);
   if (!present.ok() && !absl::IsNotFound(present.status())) return present.status();

@@ -37,13 +37,18 @@ struct FeedOptions {
   size_t touched = 20'000;           // the most touched IDs judged (the first ones; each costs a
                                      // Check per file fed while planning)
   uint64_t catalog_fingerprint = 0;  // of the snapshot; 0: not checked
+  // How long after the plan answers are judged, in seconds. The expectations are for the
+  // plan's instant and the daemon answers for its clock's, so the IDs of a change that takes
+  // effect meanwhile (its `at`, a case's start or end of term) are left out of the pool.
+  int64_t horizon = 3600;
 };
 
 struct FeedPlan {
   std::vector<std::string> files;  // the paths to feed, in order
   uint64_t first_sequence = 0;     // the sequence of files[0]
   std::vector<FixedId> touched;    // the IDs whose answers the feed may change (judged)
-  std::vector<FixedId> untracked;  // more such IDs, beyond FeedOptions::touched (not asked)
+  std::vector<FixedId> untracked;  // more such IDs, beyond FeedOptions::touched or whose
+                                   // answer changes within FeedOptions::horizon (not asked)
   // expected[k * touched.size() + i]: the answer for touched[i] once k files are fed.
   std::vector<Answer> expected;
   int64_t at = 0;  // Unix seconds: the instant the expectations were computed for

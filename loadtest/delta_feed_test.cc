@@ -1,8 +1,18 @@
 #include "loadtest/delta_feed.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "core/builder.h"
+#include "core/snapshot_file.h"
+#include "core/test_util.h"
+#include "core/validity.h"
 #include "gtest/gtest.h"
 
 namespace shixin::loadtest {
@@ -65,6 +75,52 @@ TEST(DeltaFeedTest, TouchedIdsLeaveTheStaticClasses) {
   EXPECT_EQ(pool.hits[0].view(), "110105194912310021");
   EXPECT_TRUE(pool.misses.empty());
   EXPECT_EQ(pool.touched.size(), 2u);
+}
+
+// The plan's expectations are for its own instant and the daemon answers for its clock's: a
+// subject whose answer changes between them (a removal that takes effect during the run) is
+// left out of the pool, one whose change took effect before is judged.
+TEST(DeltaFeedTest, SubjectsWhoseAnswerChangesDuringTheRunAreNotJudged) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / absl::StrFormat("delta_feed_test_%d", getpid()))
+          .string();
+  std::filesystem::create_directories(dir + "/live");
+  std::filesystem::create_directories(dir + "/feed");
+  SnapshotBuilder builder;
+  for (int n : {1, 2}) {
+    builder.AddCase(testing::MakeCase(testing::PersonId(n), "李明", "（2018）黑04执1号"));
+  }
+  auto built = builder.Build();
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE(WriteSnapshotFile(**built, {"test", 1}, dir + "/base.snap").ok());
+  const auto remove = [](const Id& id, int64_t at) {
+    return absl::StrFormat(
+        R"({"op":"remove","caseCode":"（2018）黑04执1号","cardNum":"%s","reason":"performed",)"
+        R"("at":"%s"})"
+        "\n",
+        id.text(), FormatInstant(at));
+  };
+  const int64_t now = NowSeconds();
+  std::ofstream(dir + "/feed/00000000000000000001.ndjson")
+      << remove(testing::PersonId(1), now - 2 * 86400) << remove(testing::PersonId(2), now + 120);
+
+  FeedOptions options{dir + "/base.snap", dir + "/live", dir + "/feed"};
+  options.horizon = 600;
+  absl::StatusOr<FeedPlan> plan = PlanFeed(options);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->touched.size(), 1u);
+  EXPECT_EQ(plan->touched[0].view(), testing::PersonId(1).text());
+  EXPECT_EQ(plan->Expected(0, 0), Answer::kListed);
+  EXPECT_EQ(plan->Expected(1, 0), Answer::kUnlisted);
+  ASSERT_EQ(plan->untracked.size(), 1u);
+  EXPECT_EQ(plan->untracked[0].view(), testing::PersonId(2).text());
+
+  options.horizon = 60;  // the removal comes after the run: judged, still listed
+  plan = PlanFeed(options);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->touched.size(), 2u);
+  EXPECT_TRUE(plan->untracked.empty());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -155,6 +155,10 @@ absl::StatusOr<Settings> ReadSettings() {
                        absl::GetFlag(FLAGS_feed_deltas), absl::GetFlag(FLAGS_feeds),
                        absl::GetFlag(FLAGS_touched_ids)};
   s.feed_every = absl::GetFlag(FLAGS_feed_every);
+  // Answers are judged until the run ends: planning, the run, and the feed if it runs longer
+  // (the files beyond --feeds are not known yet: a day of them at most).
+  const double feeding = static_cast<double>(s.feed.files > 0 ? s.feed.files : 1000) * s.feed_every;
+  s.feed.horizon = 600 + static_cast<int64_t>(2 * std::max(absl::GetFlag(FLAGS_duration), feeding));
   const std::string caller = absl::GetFlag(FLAGS_caller);
   const std::string token_file = absl::GetFlag(FLAGS_token_file);
   SHIXIN_ASSIGN_OR_RETURN(
