@@ -137,7 +137,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   RemoveTempSegments(dir, ops_);
   SHIXIN_ASSIGN_OR_RETURN(segments_, ListSegments(dir));
   recovery->segments = segments_.size();
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   if (segments_.empty()) return CreateSegment(1);
   for (size_t i = 0; i + 1 < segments_.size(); ++i) {
     other_bytes_ += FileSize(SegmentPath(dir, segments_[i]));
@@ -192,7 +192,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   }
   recovery->records = index;
   file_size_ = end_offset_ = cut;
-  written_chain_ = chain_ = last;
+  written_chain_ = last;
   written_sequence_ = sequence_ = sequence;
   segment_empty_ = index == 0;
   ApplyRetention();
@@ -201,12 +201,12 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
 
 AuditLog::~AuditLog() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     stop_ = true;
   }
   stop_cv_.notify_all();
   if (fsync_thread_.joinable()) fsync_thread_.join();
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   while (writing_ || fsyncing_) cv_.wait(lock);
   if (fd_ >= 0) {
     if (!WritePending(lock, false).ok()) {
@@ -226,7 +226,7 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   header.node = options_.node;
   header.segment = number;
   header.first_sequence = sequence_ + 1;
-  header.prev_chain = chain_;
+  header.prev_chain = written_chain_;  // every record before it is written: Rotate()
   header.created_micros = Now();
   const std::string bytes = EncodeHeader(header);
   const std::string path = SegmentPath(options_.dir, number);
@@ -265,7 +265,7 @@ absl::Status AuditLog::CheckWritable() {
 
 template <typename Encode>
 absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode encode) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   SHIXIN_RETURN_IF_ERROR(CheckWritable());
   // Encoded in place: the pending buffer is the record's only copy before the write. When it
   // does not fit, the segment rotates once no write or fdatasync is in progress; it is encoded
@@ -286,7 +286,7 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode 
   }
   Appended appended;
   appended.receipt = Receipt{options_.node, segment_, end_offset_};
-  chain_ = FinishRecord(chain_, start, &pending_);
+  FrameRecord(start, &pending_);  // sealed (checksum, chain) by WritePending, outside the lock
   end_offset_ += size;
   ++sequence_;
   segment_empty_ = false;
@@ -308,7 +308,7 @@ absl::StatusOr<AuditLog::Appended> AuditLog::Append(FeedbackRecord* record) {
   });
 }
 
-absl::Status AuditLog::Rotate(std::unique_lock<std::mutex>& lock) {
+absl::Status AuditLog::Rotate(std::unique_lock<AdaptiveMutex>& lock) {
   assert(!writing_ && !fsyncing_);
   SHIXIN_RETURN_IF_ERROR(WritePending(lock, false));
   absl::Status status = FileOpStatus(ops_->DataSync(fd_), "fdatasync audit segment");
@@ -325,7 +325,7 @@ absl::Status AuditLog::Rotate(std::unique_lock<std::mutex>& lock) {
 }
 
 absl::Status AuditLog::Sync(uint64_t ticket) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   for (;;) {
     for (auto it = failed_.rbegin(); it != failed_.rend(); ++it) {
       if (ticket > it->from && ticket <= it->to) return it->status;
@@ -340,18 +340,20 @@ absl::Status AuditLog::Sync(uint64_t ticket) {
   }
 }
 
-absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unlock) {
+absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool unlock) {
   if (pending_.empty()) return absl::OkStatus();
   writing_ = true;
   std::string buffer;
   buffer.swap(spare_);
   buffer.swap(pending_);  // pending_ takes the spare buffer: Appends go on during the write
   const uint64_t batch_ticket = ticket_, batch_sequence = sequence_;
-  const ChainHash batch_chain = chain_;
+  const ChainHash prev_chain = written_chain_;
   const uint64_t offset = file_size_;
   const int fd = fd_;
   const bool truncate_first = needs_truncate_;
   if (unlock) lock.unlock();
+  // Only one write at a time (writing_): the chain goes on from the last written record.
+  const ChainHash batch_chain = SealRecords(prev_chain, buffer.data(), buffer.size());
   const absl::Time start = absl::Now();
   ssize_t rc = truncate_first ? ops_->Truncate(fd, static_cast<off_t>(offset)) : 0;
   if (rc >= 0) rc = ops_->PWrite(fd, buffer.data(), buffer.size(), static_cast<off_t>(offset));
@@ -384,7 +386,6 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
   discards_.fetch_add(1, std::memory_order_release);
   written_ticket_ = ticket_;
   pending_.clear();
-  chain_ = written_chain_;
   sequence_ = written_sequence_;
   end_offset_ = file_size_;
   segment_empty_ = file_size_ == kHeaderSize;
@@ -394,7 +395,7 @@ absl::Status AuditLog::WritePending(std::unique_lock<std::mutex>& lock, bool unl
   return status;
 }
 
-absl::Status AuditLog::DataSyncCurrent(std::unique_lock<std::mutex>& lock) {
+absl::Status AuditLog::DataSyncCurrent(std::unique_lock<AdaptiveMutex>& lock) {
   while (fsyncing_) cv_.wait(lock);
   if (!dirty_) return absl::OkStatus();
   fsyncing_ = true;
@@ -422,7 +423,7 @@ absl::Status AuditLog::DataSyncCurrent(std::unique_lock<std::mutex>& lock) {
 }
 
 absl::Status AuditLog::SyncToDisk() {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   while (writing_) cv_.wait(lock);
   SHIXIN_RETURN_IF_ERROR(WritePending(lock, true));
   return DataSyncCurrent(lock);
@@ -430,7 +431,7 @@ absl::Status AuditLog::SyncToDisk() {
 
 void AuditLog::FsyncLoop() {
   pthread_setname_np(pthread_self(), "shixind-audit");  // for top -H and perf
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<AdaptiveMutex> lock(mu_);
   while (!stop_) {
     stop_cv_.wait_for(lock, absl::ToChronoMicroseconds(options_.fsync_interval),
                       [this] { return stop_; });
@@ -467,7 +468,7 @@ absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) cons
   }
   uint64_t limit = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     if (receipt.segment == segment_) {
       limit = file_size_;
     } else if (std::binary_search(segments_.begin(), segments_.end(), receipt.segment)) {
@@ -478,7 +479,7 @@ absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) cons
 }
 
 AuditLog::Stats AuditLog::GetStats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<AdaptiveMutex> lock(mu_);
   Stats stats = stats_;
   stats.failing = failing_;
   stats.error = failing_ ? std::string(failure_.message()) : "";

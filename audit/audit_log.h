@@ -1,12 +1,14 @@
 // AuditLog: the writer of the durable audit (issue 12; layout in audit/FORMAT.md). Append frames
-// and chains a record into a pending buffer and returns its receipt and a ticket; Sync(ticket)
-// writes every pending record in one write (group write: after it returns OK the records survive
-// kill -9); a background thread fdatasyncs at most every fsync_interval (group commit).
+// a record into a pending buffer and returns its receipt and a ticket; Sync(ticket) seals every
+// pending record (checksum, chain: outside the lock Appends take) and writes them in one write
+// (group write: after it returns OK the records survive kill -9); a background thread
+// fdatasyncs at most every fsync_interval (group commit).
 //
 // Open recovers a torn tail of the last segment (cut off, reported in Recovery); it checks only
 // the last segment: damage in older segments is found by Verify (reader.h).
 //
-// Thread safety: thread-safe. Append does not wait for a write in progress (double buffer).
+// Thread safety: thread-safe. Append does not wait for a write in progress (double buffer); its
+// lock spins before it sleeps (AdaptiveMutex): the I/O threads take it once a record.
 #ifndef SHIXIN_AUDIT_AUDIT_LOG_H_
 #define SHIXIN_AUDIT_AUDIT_LOG_H_
 
@@ -29,6 +31,7 @@
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
+#include "base/adaptive_mutex.h"
 #include "base/latency_histogram.h"
 
 namespace shixin::audit {
@@ -134,11 +137,11 @@ class AuditLog {
   absl::Status CheckWritable();
   // Writes what is pending, fdatasyncs and starts the next segment. REQUIRES: no write or
   // fdatasync in progress.
-  absl::Status Rotate(std::unique_lock<std::mutex>& lock);
+  absl::Status Rotate(std::unique_lock<AdaptiveMutex>& lock);
   // Writes the pending buffer (the caller holds `lock`, and writing_ is false); releases the
   // lock during the write when `unlock` is true.
-  absl::Status WritePending(std::unique_lock<std::mutex>& lock, bool unlock);
-  absl::Status DataSyncCurrent(std::unique_lock<std::mutex>& lock);
+  absl::Status WritePending(std::unique_lock<AdaptiveMutex>& lock, bool unlock);
+  absl::Status DataSyncCurrent(std::unique_lock<AdaptiveMutex>& lock);
   void ApplyRetention();
   void FsyncLoop();
   int64_t Now() const;
@@ -146,10 +149,10 @@ class AuditLog {
   Options options_;
   FileOps* ops_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;       // writing_ / fsyncing_ changes
-  std::condition_variable stop_cv_;  // stop_
-  int fd_ = -1;                      // the current segment
+  mutable AdaptiveMutex mu_;
+  std::condition_variable_any cv_;       // writing_ / fsyncing_ changes
+  std::condition_variable_any stop_cv_;  // stop_
+  int fd_ = -1;                          // the current segment
   uint32_t segment_ = 0;
   std::vector<uint32_t> segments_;  // on disk, ascending (the current one last)
   uint64_t other_bytes_ = 0;        // bytes of the segments before the current one
@@ -162,7 +165,6 @@ class AuditLog {
   // The appended state: written + pending.
   std::string pending_;
   std::string spare_;  // the other buffer (written last time), reused
-  ChainHash chain_{};
   uint64_t sequence_ = 0;
   uint64_t ticket_ = 0;
   uint64_t end_offset_ = 0;

@@ -86,27 +86,36 @@ ChainHash AppendRecord(const ChainHash& prev, RecordType type, std::string_view 
                        std::string* out) {
   const size_t start = BeginRecord(type, out);
   out->append(payload.data(), payload.size());
-  return FinishRecord(prev, start, out);
+  FrameRecord(start, out);
+  return SealRecords(prev, out->data() + start, out->size() - start);
 }
 
 size_t BeginRecord(RecordType type, std::string* out) {
   const size_t start = out->size();
-  PutLittleEndian32(0, out);  // the length, set by FinishRecord
+  PutLittleEndian32(0, out);  // the length, set by FrameRecord
   out->push_back(static_cast<char>(type));
   return start;
 }
 
-ChainHash FinishRecord(const ChainHash& prev, size_t start, std::string* out) {
+void FrameRecord(size_t start, std::string* out) {
   const size_t payload_size = out->size() - start - kRecordPrefix;
   assert(payload_size <= kMaxPayload);
-  const size_t end = out->size();
-  out->resize(end + 4 + kChainSize);
-  char* frame = out->data() + start;
-  EncodeLittleEndian32(static_cast<uint32_t>(payload_size), frame);
-  EncodeLittleEndian32(FrameChecksum(frame, payload_size), frame + kRecordPrefix + payload_size);
-  const ChainHash chain = NextChain(prev, static_cast<RecordType>(frame[4]),
-                                    std::string_view(frame + kRecordPrefix, payload_size));
-  std::memcpy(frame + kRecordPrefix + payload_size + 4, chain.data(), kChainSize);
+  EncodeLittleEndian32(static_cast<uint32_t>(payload_size), out->data() + start);
+  out->resize(out->size() + 4 + kChainSize);  // checksum and chain: SealRecords
+}
+
+ChainHash SealRecords(const ChainHash& prev, char* frames, size_t size) {
+  ChainHash chain = prev;
+  for (size_t at = 0; at < size;) {
+    char* frame = frames + at;
+    const uint32_t payload_size = DecodeLittleEndian32(frame);
+    assert(at + payload_size + kRecordOverhead <= size);
+    EncodeLittleEndian32(FrameChecksum(frame, payload_size), frame + kRecordPrefix + payload_size);
+    chain = NextChain(chain, static_cast<RecordType>(frame[4]),
+                      std::string_view(frame + kRecordPrefix, payload_size));
+    std::memcpy(frame + kRecordPrefix + payload_size + 4, chain.data(), kChainSize);
+    at += payload_size + kRecordOverhead;
+  }
   return chain;
 }
 

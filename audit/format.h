@@ -51,12 +51,15 @@ ChainHash NextChain(const ChainHash& prev, RecordType type, std::string_view pay
 ChainHash AppendRecord(const ChainHash& prev, RecordType type, std::string_view payload,
                        std::string* out);
 
-// The same in two steps, for a payload encoded straight into `out`: BeginRecord appends the
-// frame's prefix and returns where the frame starts; the caller appends the payload (at most
-// kMaxPayload bytes); FinishRecord sets the length, appends the checksum and the chain, and
-// returns the chain value.
+// The same in steps, for records encoded straight into the writer's buffer and sealed later,
+// outside its lock: BeginRecord appends the frame's prefix and returns where the frame starts;
+// the caller appends the payload (at most kMaxPayload bytes); FrameRecord sets the length and
+// leaves room for the checksum and the chain; SealRecords fills both in for every frame in
+// [frames, frames + size) (whole frames, in order) and returns the last one's chain (`prev`
+// if there is none).
 size_t BeginRecord(RecordType type, std::string* out);
-ChainHash FinishRecord(const ChainHash& prev, size_t start, std::string* out);
+void FrameRecord(size_t start, std::string* out);
+ChainHash SealRecords(const ChainHash& prev, char* frames, size_t size);
 
 struct FramedRecord {
   RecordType type = RecordType::kQuery;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 namespace shixin::audit {
 namespace {
 
@@ -52,6 +55,28 @@ TEST(FormatTest, RecordFraming) {
   bad = out;
   bad[3] = '\x7f';
   EXPECT_EQ(ParseRecord(bad, &r), FrameStatus::kBadLength);
+}
+
+TEST(FormatTest, RecordsFramedThenSealedAreTheRecordsAppended) {
+  const ChainHash prev = NextChain(ChainHash{}, RecordType::kQuery, "before");
+  std::string appended;
+  ChainHash chain = AppendRecord(prev, RecordType::kQuery, "first payload", &appended);
+  chain = AppendRecord(chain, RecordType::kFeedback, "", &appended);
+  chain = AppendRecord(chain, RecordType::kQuery, std::string(300, 'x'), &appended);
+
+  std::string framed = "spare";  // frames need not start the buffer
+  for (const auto& [type, payload] : {std::pair{RecordType::kQuery, std::string("first payload")},
+                                      std::pair{RecordType::kFeedback, std::string()},
+                                      std::pair{RecordType::kQuery, std::string(300, 'x')}}) {
+    const size_t start = BeginRecord(type, &framed);
+    framed += payload;
+    FrameRecord(start, &framed);
+  }
+  EXPECT_EQ(framed.size(), 5 + appended.size());
+  EXPECT_NE(framed.substr(5), appended);  // no checksum or chain yet
+  EXPECT_EQ(SealRecords(prev, framed.data() + 5, framed.size() - 5), chain);
+  EXPECT_EQ(framed.substr(5), appended);
+  EXPECT_EQ(SealRecords(prev, framed.data() + 5, 0), prev);
 }
 
 TEST(FormatTest, SegmentNames) {

@@ -92,14 +92,14 @@ absl::StatusOr<audit::AuditLog::Appended> Auditor::Record(audit::QueryRecord* re
   }
   if (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures) &&
       !record->measures.empty()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     pending_.push_back({appended->ticket, ReceiptKey(appended->receipt), false});
   }
   return appended;
 }
 
 void Auditor::Settle(uint64_t ticket) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<AdaptiveMutex> lock(mu_);
   const auto undecided = std::partition(pending_.begin(), pending_.end(),
                                         [&](const Pending& p) { return p.ticket <= ticket; });
   if (undecided == pending_.begin()) return;
@@ -164,7 +164,7 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
         absl::StrCat("the audit cannot be written: ", appended.status().message()));
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<AdaptiveMutex> lock(mu_);
     pending_.push_back({appended->ticket, ReceiptKey(*receipt), true});
   }
   Recorded recorded;
@@ -192,7 +192,7 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
   } else {
     info.due_note = calendar_error_;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<AdaptiveMutex> lock(mu_);
   info.receipts_without_feedback = awaiting_feedback_.size() + untracked_;
   return info;
 }

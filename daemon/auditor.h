@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "audit/audit_log.h"
+#include "base/adaptive_mutex.h"
 #include "daemon/config.h"
 #include "protocol/feedback_messages.h"
 #include "report/calendar.h"
@@ -102,7 +103,7 @@ class Auditor {
     bool feedback;  // the receipt's feedback (erase), else a new receipt (insert)
   };
   static constexpr size_t kMaxAwaiting = size_t{4} << 20;
-  mutable std::mutex mu_;
+  mutable AdaptiveMutex mu_;
   absl::flat_hash_set<uint64_t> awaiting_feedback_;
   uint64_t untracked_ = 0;
   std::vector<Pending> pending_;

@@ -20,10 +20,12 @@ using boost::system::error_code;
 }  // namespace
 
 Connection::Connection(std::unique_ptr<Transport> transport, const asio::ip::tcp::endpoint& remote,
-                       const Options& options, const Shared& shared, ConnectionManager* manager)
+                       const Options& options, const Shared& shared, ConnectionManager* manager,
+                       AuditBatch* audit_batch)
     : options_(options),
       shared_(shared),
       manager_(manager),
+      audit_batch_(audit_batch),
       pump_(
           std::move(transport), remote,
           {"connection", options.write_timeout, options.idle_timeout, shared.budget, shared.limits},
@@ -114,8 +116,16 @@ bool Connection::Evictable(Clock::time_point now) const {
 
 void Connection::Advance() {
   if (phase_ == Phase::kServing || phase_ == Phase::kDraining) {
-    AnswerInput();
-    pump_.StartWrite();
+    AnswerFrames();
+    if (!audited_.empty() && output_state_ == Output::kWritable) {
+      if (manager_->size() > 1) {
+        output_state_ = Output::kAwaitingAudit;
+        audit_batch_->Join(this, shared_from_this());
+      } else {
+        SyncAudit();  // alone on the thread: nothing to share, no turn of the loop to wait for
+      }
+    }
+    if (output_state_ == Output::kWritable) pump_.StartWrite();
     if (!pump_.reading() && ReadWanted()) pump_.StartRead();
     if (phase_ == Phase::kDraining && pending() == 0 && input_state_ != Input::kHeldBack &&
         pump_.Drained()) {
@@ -126,9 +136,11 @@ void Connection::Advance() {
   pump_.Settle(pump_.buffer_bytes());
 }
 
-void Connection::AnswerInput() {
-  AnswerFrames();
+void Connection::OnAuditTurn() {
+  output_state_ = Output::kWritable;
+  if (phase_ == Phase::kClosed) return;
   SyncAudit();
+  Advance();
 }
 
 void Connection::SyncAudit() {

@@ -31,6 +31,13 @@
 // write_timeout; a connection with nothing in progress is closed idle_timeout after its last
 // complete request. A connection waiting for a RELOAD has none of these.
 //
+// Audit: an answer that carries a receipt is held until its record is in the audit file. A turn
+// that answered audited requests joins the I/O thread's AuditBatch (output kAwaitingAudit);
+// once the thread's ready handlers have run, the batch's one write covers every connection
+// that joined, and OnAuditTurn() makes the output writable again (or answers the requests
+// again as a failing audit allows). The only connection of its thread writes its records at
+// once instead.
+//
 // Closing: after a fatal error response (bad frame, unknown opcode, bad payload, frame too
 // large) the connection writes what it holds, shuts down its sending side and discards input
 // for a moment before closing, so that the client reads the response rather than a reset.
@@ -50,6 +57,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/audit_batch.h"
 #include "daemon/buffer_budget.h"
 #include "daemon/connection_limits.h"
 #include "daemon/connection_manager.h"
@@ -63,6 +71,7 @@ namespace shixin {
 
 class Connection final : public ManagedConnection,
                          private StreamPump::Owner,
+                         private AuditBatch::Waiter,
                          public std::enable_shared_from_this<Connection> {
  public:
   struct Options {
@@ -84,9 +93,10 @@ class Connection final : public ManagedConnection,
   };
 
   // Takes `transport`, connected to `remote` and counted by shared.limits->Admit(remote's
-  // address).
+  // address). `manager` and `audit_batch` are the I/O thread's.
   Connection(std::unique_ptr<Transport> transport, const boost::asio::ip::tcp::endpoint& remote,
-             const Options& options, const Shared& shared, ConnectionManager* manager);
+             const Options& options, const Shared& shared, ConnectionManager* manager,
+             AuditBatch* audit_batch);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -131,15 +141,14 @@ class Connection final : public ManagedConnection,
   // The transition function: answers what the input and the in-flight bound allow, starts
   // the writes and reads the state allows, moves to the next phase, and charges the budget.
   void Advance() override;
-  // Answers what the input holds (at most kInputPerTurn bytes in one turn), then has the audit
-  // records of those answers written before any of them can be (SyncAudit()).
-  void AnswerInput();
   // Answers the complete frames in the input while the in-flight bound allows, up to
   // kInputPerTurn bytes of them; then yields the rest to a later turn.
   void AnswerFrames();
-  // Writes the audit records of this turn's answers; if they cannot be written, answers their
-  // requests again as the failing audit allows (MEASURES refused, CHECK without receipts).
+  // Writes the audit records of the answers held for them; if they cannot be written, answers
+  // their requests again as the failing audit allows (MEASURES refused, CHECK without receipts).
   void SyncAudit();
+  // AuditBatch::Waiter: the thread's turn is over; the held answers' records are written.
+  void OnAuditTurn() override;
   void OnHandshake(const boost::system::error_code& ec);
   void StartReload(uint32_t request_id, ReloadRequest request);
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
@@ -156,12 +165,21 @@ class Connection final : public ManagedConnection,
   const Options options_;
   const Shared shared_;
   ConnectionManager* const manager_;
+  AuditBatch* const audit_batch_;
   StreamPump pump_;
   Session session_;  // the protocol version, negotiated by a first HELLO
   bool admin_allowed_ = false;
 
+  // Whether the output may be written: answers whose audit records are not yet written wait
+  // for the thread's AuditBatch (one write for the turn of all its connections).
+  enum class Output {
+    kWritable,
+    kAwaitingAudit,  // joined the AuditBatch; OnAuditTurn() makes it writable
+  };
+
   Phase phase_;
   Input input_state_ = Input::kEmpty;
+  Output output_state_ = Output::kWritable;
   DrainReason drain_reason_ = DrainReason::kNone;
   size_t reloads_ = 0;  // RELOADs waiting for their reload
 
@@ -173,7 +191,7 @@ class Connection final : public ManagedConnection,
     size_t frame_begin = 0;
     size_t frame_end = 0;
   };
-  std::vector<Audited> audited_;  // this turn's, until SyncAudit()
+  std::vector<Audited> audited_;  // held for the AuditBatch, until SyncAudit()
   std::string audited_frames_;
 
   Clock::time_point started_;        // handshake deadline base

@@ -254,7 +254,7 @@ std::shared_ptr<ManagedConnection> Server::MakeConnection(const Listener& listen
     transport = std::make_unique<TcpTransport>(std::move(socket));
   }
   return std::make_shared<Connection>(std::move(transport), remote, connection_options_, shared_,
-                                      &io->manager);
+                                      &io->manager, &io->audit_batch);
 }
 
 void Server::TrimMemoryLater() {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/audit_batch.h"
 #include "daemon/buffer_budget.h"
 #include "daemon/config.h"
 #include "daemon/connection.h"
@@ -95,6 +96,7 @@ class Server {
     boost::asio::io_context context{1};
     boost::asio::any_io_executor work;  // keeps `context` running until shutdown
     ConnectionManager manager;
+    AuditBatch audit_batch{context.get_executor()};
     std::thread thread;
   };
 
