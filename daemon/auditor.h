@@ -1,7 +1,7 @@
 // Auditor: the daemon's side of the audit (issue 12; docs/audit.md). It owns the AuditLog of
 // state_dir (audit/audit_log.h): the handler records every answered query through it before the
-// answer leaves (the connection calls Sync() once per turn), it answers FEEDBACK against the
-// receipts it issued, and it fills INFO's audit block (state, size, the next report due date
+// answer leaves (once per turn of an I/O thread: daemon/audit_batch.h), it answers FEEDBACK against
+// the receipts it issued, and it fills INFO's audit block (state, size, the next report due date
 // from the holiday calendar, receipts still without feedback).
 //
 // While the audit cannot be written, Record() fails: MEASURES is refused when `required()`
