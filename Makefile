@@ -13,10 +13,10 @@ FUZZ_SECONDS ?= 15
 # state (buckets, failures, grants revalidated across I/O threads), and the audit's writer and
 # the daemon's Auditor, the metrics (recorded by every I/O thread, scraped by another) and the
 # HTTP listener run under ThreadSanitizer, and the targets they need.
-TSAN_TESTS ?= SnapshotHolder|Reloader|Swap|DeltaApplier|DaemonDelta|TokenBucket|AuthFailures|Access|DaemonCallers|Auditor|AuditLog|AuditFault|MetricsTest|LatencyHistogram|DaemonHttp
+TSAN_TESTS ?= AdaptiveMutex|SnapshotHolder|Reloader|Swap|DeltaApplier|DaemonDelta|TokenBucket|AuthFailures|Access|DaemonCallers|Auditor|AuditLog|AuditFault|MetricsTest|LatencyHistogram|DaemonHttp
 TSAN_TARGETS ?= shixind shixin snapshot_holder_test daemon_reload_test delta_applier_test \
 	daemon_delta_test rate_limiter_test auth_failures_test access_test daemon_callers_test \
-	auditor_test audit_log_test audit_fault_test metrics_test daemon_http_test
+	auditor_test audit_log_test audit_fault_test metrics_test daemon_http_test adaptive_mutex_test
 # Sanitizer builds: -O1 without debug info keeps CI within its time on two cores.
 SAN_FLAGS ?= -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS="-O1 -g0" -DSHIXIN_BENCH=OFF
 

@@ -407,6 +407,59 @@ TEST_F(DaemonAuditTest, TornTailIsCutAtStart) {
   ExpectVerifies(AuditDir());
 }
 
+TEST_F(DaemonAuditTest, DiskFullUnderPipelinedLoadReceiptsOnlyWrittenRecords) {
+  // Connections on one I/O thread share each audit write (daemon/audit_batch.h): when the
+  // file-size limit cuts such a write, each of them must answer its requests again as the
+  // failing audit allows, and no answer may carry a receipt whose record is not in the file.
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  {
+    auto client = Connect();
+    ASSERT_NE(client, nullptr);
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(AskMeasures(*client, kListed).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(StopDaemon());
+  const uint64_t limit = DirBytes(AuditDir()) + 64 * 1024;
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(
+      {"--threads", "1"}, {"/usr/bin/prlimit", absl::StrCat("--fsize=", limit, ":unlimited")}));
+  absl::StatusOr<IdSample> sample = SampleIdsOf(SampleDir(), 8);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  std::vector<std::string> ids = sample->listed_persons;
+  ids.insert(ids.end(), sample->unlisted.begin(), sample->unlisted.end());
+  constexpr int kThreads = 4, kPerThread = 1500;
+  std::atomic<int> answered{0};
+  std::vector<std::vector<std::pair<std::string, std::string>>> got(kThreads);
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back(Pipeline, std::cref(*daemon_), std::cref(ids), kPerThread, 16, &answered,
+                         &got[t]);
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_LT(answered.load(), kThreads * kPerThread) << "the limit was never reached: not a test";
+  ExpectVerifies(AuditDir());
+  EXPECT_LE(DirBytes(AuditDir()), limit);
+  auto records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  std::map<std::string, const Record*> by_receipt;
+  for (const auto& [receipt, record] : *records) by_receipt[receipt] = &record;
+  size_t receipts = 0, missing = 0;
+  for (const auto& list : got) {
+    for (const auto& [receipt, subject] : list) {
+      ++receipts;
+      auto it = by_receipt.find(receipt);
+      if (it == by_receipt.end()) {
+        if (++missing <= 5) ADD_FAILURE() << "receipt not in the audit: " << receipt;
+        continue;
+      }
+      EXPECT_EQ(it->second->subject, subject);
+    }
+  }
+  EXPECT_EQ(missing, 0u) << "of " << receipts;
+  std::printf("%zu of %d MEASURES answered with a receipt before the limit, all in the audit\n",
+              receipts, kThreads * kPerThread);
+}
+
 TEST_F(DaemonAuditTest, DiskFullFailsClosedAndRecovers) {
   // Some audit first, so that the limit is above the size of the files at start.
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
