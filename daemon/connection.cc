@@ -138,7 +138,13 @@ void Connection::Advance() {
 
 void Connection::OnAuditTurn() {
   output_state_ = Output::kWritable;
-  if (phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kClosed) {
+    // Closed since it joined: no answer leaves, but its records are written now, as the
+    // other answered ones are, rather than whenever another request comes.
+    shared_.handler->SyncAudit(session_.audit_ticket).IgnoreError();
+    audited_.clear();
+    return;
+  }
   SyncAudit();
   Advance();
 }
