@@ -25,9 +25,7 @@ tmp=$(mktemp -d)
 pids=()
 declare -A address  # by side
 cleanup() {
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then shixind_stop "$pid" 30 || true; fi
-  done
+  shixind_stop_all 30 "${pids[@]}"
   rm -rf "$tmp"
 }
 trap cleanup EXIT

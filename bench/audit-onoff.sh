@@ -23,9 +23,7 @@ loadtest=${LOADTEST:-build/bin/shixin-loadtest}
 tmp=$(mktemp -d)
 pids=() names=() addresses=()
 cleanup() {
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then shixind_stop "$pid" 30 || true; fi
-  done
+  shixind_stop_all 30 "${pids[@]}"
   rm -rf "$tmp"
 }
 trap cleanup EXIT

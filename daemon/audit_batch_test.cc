@@ -15,7 +15,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Records each resumption in `events`; `again` joins once more from the first one.
+// Records each resumption in `events`; `rejoin`, if set, runs (once) from the first one.
 class RecordingWaiter : public AuditBatch::Waiter {
  public:
   RecordingWaiter(std::string name, std::vector<std::string>* events)
@@ -31,12 +31,20 @@ class RecordingWaiter : public AuditBatch::Waiter {
   std::vector<std::string>* const events_;
 };
 
-TEST(AuditBatchTest, OneFlushResumesEveryWaiterOnceInTheOrderTheyJoined) {
-  asio::io_context context(1);
-  AuditBatch batch(context.get_executor());
-  std::vector<std::string> events;
-  auto a = std::make_shared<RecordingWaiter>("a", &events);
-  auto b = std::make_shared<RecordingWaiter>("b", &events);
+class AuditBatchTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<RecordingWaiter> MakeWaiter(std::string name) {
+    return std::make_shared<RecordingWaiter>(std::move(name), &events);
+  }
+
+  asio::io_context context{1};
+  AuditBatch batch{context.get_executor()};
+  std::vector<std::string> events;  // in the order they happened
+};
+
+TEST_F(AuditBatchTest, OneFlushResumesEveryWaiterOnceInTheOrderTheyJoined) {
+  auto a = MakeWaiter("a");
+  auto b = MakeWaiter("b");
   batch.Join(a.get(), a);
   batch.Join(b.get(), b);
   EXPECT_EQ(batch.waiting(), 2u);
@@ -46,12 +54,9 @@ TEST(AuditBatchTest, OneFlushResumesEveryWaiterOnceInTheOrderTheyJoined) {
   EXPECT_EQ(batch.waiting(), 0u);
 }
 
-TEST(AuditBatchTest, TheFlushRunsAfterTheHandlersQueuedBeforeTheJoin) {
-  asio::io_context context(1);
-  AuditBatch batch(context.get_executor());
-  std::vector<std::string> events;
-  auto a = std::make_shared<RecordingWaiter>("flush a", &events);
-  auto b = std::make_shared<RecordingWaiter>("flush b", &events);
+TEST_F(AuditBatchTest, TheFlushRunsAfterTheHandlersQueuedBeforeTheJoin) {
+  auto a = MakeWaiter("flush a");
+  auto b = MakeWaiter("flush b");
   // Two connections' turns that were ready together: the second one's answers join the same
   // write as the first one's.
   asio::post(context, [&] {
@@ -66,11 +71,8 @@ TEST(AuditBatchTest, TheFlushRunsAfterTheHandlersQueuedBeforeTheJoin) {
   EXPECT_EQ(events, (std::vector<std::string>{"turn a", "turn b", "flush a", "flush b"}));
 }
 
-TEST(AuditBatchTest, AWaiterThatJoinsWhileResumedWaitsForTheNextFlush) {
-  asio::io_context context(1);
-  AuditBatch batch(context.get_executor());
-  std::vector<std::string> events;
-  auto a = std::make_shared<RecordingWaiter>("a", &events);
+TEST_F(AuditBatchTest, AWaiterThatJoinsWhileResumedWaitsForTheNextFlush) {
+  auto a = MakeWaiter("a");
   a->rejoin = [&] { batch.Join(a.get(), a); };
   batch.Join(a.get(), a);
   EXPECT_EQ(context.run(), 2u);
@@ -78,11 +80,8 @@ TEST(AuditBatchTest, AWaiterThatJoinsWhileResumedWaitsForTheNextFlush) {
   EXPECT_EQ(batch.waiting(), 0u);
 }
 
-TEST(AuditBatchTest, KeepsTheWaiterAliveUntilItIsResumed) {
-  asio::io_context context(1);
-  AuditBatch batch(context.get_executor());
-  std::vector<std::string> events;
-  auto a = std::make_shared<RecordingWaiter>("a", &events);
+TEST_F(AuditBatchTest, KeepsTheWaiterAliveUntilItIsResumed) {
+  auto a = MakeWaiter("a");
   const std::weak_ptr<RecordingWaiter> watch = a;
   batch.Join(a.get(), a);
   a.reset();  // the connection's own handlers are gone

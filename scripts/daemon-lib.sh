@@ -39,3 +39,13 @@ shixind_stop() {
   fi
   wait "$pid"
 }
+
+# shixind_stop (SECONDS each) for every PID still running; for the cleanup trap of the bench
+# scripts, which start several.
+shixind_stop_all() {
+  local seconds=$1 pid
+  shift
+  for pid in "$@"; do
+    if kill -0 "$pid" 2>/dev/null; then shixind_stop "$pid" "$seconds" || true; fi
+  done
+}

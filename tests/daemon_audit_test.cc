@@ -269,7 +269,7 @@ TEST_F(DaemonAuditTest, ReceiptsAndTheirRecords) {
   EXPECT_GT(info->value.audit.bytes, 0u);
 }
 
-// One client of the kill -9 test: pipelines MEASURES `depth` at a time until `total` are
+// One client of PipelinedLoad: pipelines MEASURES `depth` at a time until `total` are
 // answered or the connection fails; keeps every receipt it was given.
 void Pipeline(const Daemon& daemon, const std::vector<std::string>& ids, int total, int depth,
               std::atomic<int>* answered, std::vector<std::pair<std::string, std::string>>* got) {
@@ -306,28 +306,85 @@ void Pipeline(const Daemon& daemon, const std::vector<std::string>& ids, int tot
   }
 }
 
-TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+// The IDs the pipelined tests ask about: listed persons and organisations, and unlisted IDs.
+std::vector<std::string> LoadIds() {
   absl::StatusOr<IdSample> sample = SampleIdsOf(SampleDir(), 8);
-  ASSERT_TRUE(sample.ok()) << sample.status();
+  EXPECT_TRUE(sample.ok()) << sample.status();
+  if (!sample.ok()) return {};
   std::vector<std::string> ids = sample->listed_persons;
   ids.insert(ids.end(), sample->listed_orgs.begin(), sample->listed_orgs.end());
   ids.insert(ids.end(), sample->unlisted.begin(), sample->unlisted.end());
-  constexpr int kThreads = 4, kPerThread = 2500;
-  std::atomic<int> answered{0};
-  std::vector<std::vector<std::pair<std::string, std::string>>> got(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back(Pipeline, std::cref(*daemon_), std::cref(ids), kPerThread, 16, &answered,
-                         &got[t]);
+  return ids;
+}
+
+// Pipelined MEASURES from `connections` client threads (Pipeline(), depth 16), `per_connection`
+// each, and the receipts they were given.
+class PipelinedLoad {
+ public:
+  PipelinedLoad(const Daemon& daemon, int connections, int per_connection)
+      : ids_(LoadIds()), got_(connections) {
+    threads_.reserve(connections);
+    for (int t = 0; t < connections; ++t) {
+      threads_.emplace_back(Pipeline, std::cref(daemon), std::cref(ids_), per_connection, 16,
+                            &answered_, &got_[t]);
+    }
   }
+  ~PipelinedLoad() { Join(); }
+  PipelinedLoad(const PipelinedLoad&) = delete;
+  PipelinedLoad& operator=(const PipelinedLoad&) = delete;
+
+  // Waits for every client thread.
+  void Join() {
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  // Returns the answers with a receipt so far.
+  int answered() const { return answered_.load(); }
+
+  // Expects every receipt given to name a record of `records` about the subject asked, by the
+  // load's operator. Returns the number of receipts. REQUIRES: Join() returned.
+  size_t ExpectReceiptsIn(const std::vector<std::pair<std::string, Record>>& records) const {
+    std::map<std::string, const Record*> by_receipt;
+    for (const auto& [receipt, record] : records) by_receipt[receipt] = &record;
+    size_t receipts = 0, missing = 0;
+    for (const auto& list : got_) {
+      for (const auto& [receipt, subject] : list) {
+        ++receipts;
+        EXPECT_NE(receipt, "");
+        auto it = by_receipt.find(receipt);
+        if (it == by_receipt.end()) {
+          if (++missing <= 5) ADD_FAILURE() << "receipt not in the audit: " << receipt;
+          continue;
+        }
+        EXPECT_EQ(it->second->subject, subject);
+        EXPECT_EQ(it->second->operator_id, "op-load");
+      }
+    }
+    EXPECT_EQ(missing, 0u) << "of " << receipts;
+    return receipts;
+  }
+
+ private:
+  const std::vector<std::string> ids_;
+  std::atomic<int> answered_{0};
+  std::vector<std::vector<std::pair<std::string, std::string>>> got_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  constexpr int kConnections = 4, kPerConnection = 2500;
+  PipelinedLoad load(*daemon_, kConnections, kPerConnection);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (answered.load() < 3000 && absl::Now() < deadline) absl::SleepFor(absl::Microseconds(200));
+  while (load.answered() < 3000 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Microseconds(200));
+  }
   ASSERT_TRUE(daemon_->Signal(SIGKILL).ok());
-  for (std::thread& t : threads) t.join();
-  const int at_kill = answered.load();
+  load.Join();
+  const int at_kill = load.answered();
   EXPECT_GE(at_kill, 3000);
-  EXPECT_LT(at_kill, kThreads * kPerThread) << "the kill came after the load: not a test";
+  EXPECT_LT(at_kill, kConnections * kPerConnection) << "the kill came after the load: not a test";
   ASSERT_FALSE(daemon_->WaitForExit(absl::Seconds(10)).ok());  // killed by a signal
   daemon_.reset();
 
@@ -335,23 +392,7 @@ TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
   audit::VerifyReport report = ExpectVerifies(AuditDir());
   auto records = ReadAudit(AuditDir());
   ASSERT_TRUE(records.ok()) << records.status();
-  std::map<std::string, const Record*> by_receipt;
-  for (const auto& [receipt, record] : *records) by_receipt[receipt] = &record;
-  size_t receipts = 0, missing = 0;
-  for (const auto& list : got) {
-    for (const auto& [receipt, subject] : list) {
-      ++receipts;
-      EXPECT_NE(receipt, "");
-      auto it = by_receipt.find(receipt);
-      if (it == by_receipt.end()) {
-        if (++missing <= 5) ADD_FAILURE() << "receipt not in the audit: " << receipt;
-        continue;
-      }
-      EXPECT_EQ(it->second->subject, subject);
-      EXPECT_EQ(it->second->operator_id, "op-load");
-    }
-  }
-  EXPECT_EQ(missing, 0u) << "of " << receipts;
+  const size_t receipts = load.ExpectReceiptsIn(*records);
   std::printf("killed after %d answers; %zu receipts, all in the audit of %llu records\n", at_kill,
               receipts, static_cast<unsigned long long>(report.records));
   EXPECT_GE(report.records, receipts);
@@ -362,7 +403,7 @@ TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
   auto m = AskMeasures(*client, kListed);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_NE(m->receipt, "");
-  EXPECT_EQ(by_receipt.count(m->receipt), 0u);
+  EXPECT_EQ(Find(*records, m->receipt), nullptr);
   audit::VerifyReport after = ExpectVerifies(AuditDir());
   EXPECT_EQ(after.records, report.records + 1);
   EXPECT_EQ(after.last_sequence, report.last_sequence + 1);
@@ -421,43 +462,19 @@ TEST_F(DaemonAuditTest, DiskFullUnderPipelinedLoadReceiptsOnlyWrittenRecords) {
   const uint64_t limit = DirBytes(AuditDir()) + 64 * 1024;
   ASSERT_NO_FATAL_FAILURE(StartDaemon(
       {"--threads", "1"}, {"/usr/bin/prlimit", absl::StrCat("--fsize=", limit, ":unlimited")}));
-  absl::StatusOr<IdSample> sample = SampleIdsOf(SampleDir(), 8);
-  ASSERT_TRUE(sample.ok()) << sample.status();
-  std::vector<std::string> ids = sample->listed_persons;
-  ids.insert(ids.end(), sample->unlisted.begin(), sample->unlisted.end());
-  constexpr int kThreads = 4, kPerThread = 1500;
-  std::atomic<int> answered{0};
-  std::vector<std::vector<std::pair<std::string, std::string>>> got(kThreads);
-  std::vector<std::thread> threads;
-  threads.reserve(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back(Pipeline, std::cref(*daemon_), std::cref(ids), kPerThread, 16, &answered,
-                         &got[t]);
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_GT(answered.load(), 0);
-  EXPECT_LT(answered.load(), kThreads * kPerThread) << "the limit was never reached: not a test";
+  constexpr int kConnections = 4, kPerConnection = 1500;
+  PipelinedLoad load(*daemon_, kConnections, kPerConnection);
+  load.Join();
+  EXPECT_GT(load.answered(), 0);
+  EXPECT_LT(load.answered(), kConnections * kPerConnection)
+      << "the limit was never reached: not a test";
   ExpectVerifies(AuditDir());
   EXPECT_LE(DirBytes(AuditDir()), limit);
   auto records = ReadAudit(AuditDir());
   ASSERT_TRUE(records.ok()) << records.status();
-  std::map<std::string, const Record*> by_receipt;
-  for (const auto& [receipt, record] : *records) by_receipt[receipt] = &record;
-  size_t receipts = 0, missing = 0;
-  for (const auto& list : got) {
-    for (const auto& [receipt, subject] : list) {
-      ++receipts;
-      auto it = by_receipt.find(receipt);
-      if (it == by_receipt.end()) {
-        if (++missing <= 5) ADD_FAILURE() << "receipt not in the audit: " << receipt;
-        continue;
-      }
-      EXPECT_EQ(it->second->subject, subject);
-    }
-  }
-  EXPECT_EQ(missing, 0u) << "of " << receipts;
+  const size_t receipts = load.ExpectReceiptsIn(*records);
   std::printf("%zu of %d MEASURES answered with a receipt before the limit, all in the audit\n",
-              receipts, kThreads * kPerThread);
+              receipts, kConnections * kPerConnection);
 }
 
 TEST_F(DaemonAuditTest, DiskFullFailsClosedAndRecovers) {
