@@ -2,8 +2,9 @@
 # The audit's cost (issue 12): one shixind without the audit and one or more with it (each with
 # its own --state-dir; e.g. the binary before a change and after), on the same snapshot, not
 # pinned (the default deployment: I/O threads on both cores), the load tool running against
-# each in turn, ROUNDS rounds. Per run: requests/s, its ratio to the round's audit-off run, and
-# the daemon's CPU time per answered request (utime + stime from /proc/PID/stat over the run).
+# each in turn, ROUNDS rounds. Per run: requests/s, its ratio to the round's audit-off run, the
+# daemon's CPU time per answered request (utime + stime from /proc/PID/stat over the run) and
+# the 99th percentile latency (CONNECTIONS=1 DEPTH=1 for issue 12's depth-1 target).
 # docs/performance.md ("The audit") reports its figures.
 #
 #   bench/audit-onoff.sh SNAPSHOT DATA_DIR OFF_SHIXIND ON_SHIXIND...
@@ -63,10 +64,11 @@ for round in $(seq 1 "${ROUNDS:-5}"); do
     requests=$(grep -o '[0-9]* requests' <<<"$out" | head -1 | tr -dc 0-9)
     rate=$(grep -o 'requests ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
     [ "${names[$k]}" = off ] && off_rate=$rate
+    p99=$(grep -o 'p99 [0-9.]*' <<<"$out" | head -1 | cut -d' ' -f2)
     wrong=$(grep -o 'wrong answers [0-9]*' <<<"$out" | head -1)
     awk -v r="$round" -v n="${names[$k]}" -v rate="$rate" -v off="$off_rate" -v t="$ticks" \
-      -v cpu=$((after - before)) -v req="$requests" -v wrong="$wrong" 'BEGIN {
-        printf "round=%s %s rate=%s on/off=%.3f cpu_us_per_request=%.3f %s\n",
-               r, n, rate, rate / off, cpu * 1e6 / t / req, wrong }'
+      -v cpu=$((after - before)) -v req="$requests" -v p99="$p99" -v wrong="$wrong" 'BEGIN {
+        printf "round=%s %s rate=%s on/off=%.3f cpu_us_per_request=%.3f p99_us=%s %s\n",
+               r, n, rate, rate / off, cpu * 1e6 / t / req, p99, wrong }'
   done
 done

@@ -143,6 +143,7 @@ void Connection::OnAuditTurn() {
     // other answered ones are, rather than whenever another request comes.
     shared_.handler->SyncAudit(session_.audit_ticket).IgnoreError();
     audited_.clear();
+    audited_frames_.clear();
     return;
   }
   SyncAudit();
