@@ -161,6 +161,23 @@ class DaemonAuditTest : public ::testing::Test {
     return std::move(*client);
   }
 
+  // Restarts daemon_ (with `flags`) under a file-size limit `headroom` bytes above the audit's
+  // size after `primed` audited MEASURES, so that the limit lies above the files at start.
+  // Returns the limit; fatal on failure.
+  void StartUnderFileSizeLimit(int primed, uint64_t headroom, std::vector<std::string> flags,
+                               uint64_t* limit) {
+    ASSERT_NO_FATAL_FAILURE(StartDaemon());
+    {
+      auto client = Connect();
+      ASSERT_NE(client, nullptr);
+      for (int i = 0; i < primed; ++i) ASSERT_TRUE(AskMeasures(*client, kListed).ok());
+    }
+    ASSERT_NO_FATAL_FAILURE(StopDaemon());
+    *limit = DirBytes(AuditDir()) + headroom;
+    ASSERT_NO_FATAL_FAILURE(StartDaemon(
+        std::move(flags), {"/usr/bin/prlimit", absl::StrCat("--fsize=", *limit, ":unlimited")}));
+  }
+
   // Asks MEASURES of `id` until the answer is not `ok` (or 2000 tries); returns the error.
   absl::Status MeasuresUntilFailing(Client& client, const std::string& id) {
     wire::MeasuresRequest request;
@@ -452,16 +469,8 @@ TEST_F(DaemonAuditTest, DiskFullUnderPipelinedLoadReceiptsOnlyWrittenRecords) {
   // Connections on one I/O thread share each audit write (daemon/audit_batch.h): when the
   // file-size limit cuts such a write, each of them must answer its requests again as the
   // failing audit allows, and no answer may carry a receipt whose record is not in the file.
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  {
-    auto client = Connect();
-    ASSERT_NE(client, nullptr);
-    for (int i = 0; i < 50; ++i) ASSERT_TRUE(AskMeasures(*client, kListed).ok());
-  }
-  ASSERT_NO_FATAL_FAILURE(StopDaemon());
-  const uint64_t limit = DirBytes(AuditDir()) + 64 * 1024;
-  ASSERT_NO_FATAL_FAILURE(StartDaemon(
-      {"--threads", "1"}, {"/usr/bin/prlimit", absl::StrCat("--fsize=", limit, ":unlimited")}));
+  uint64_t limit = 0;
+  ASSERT_NO_FATAL_FAILURE(StartUnderFileSizeLimit(50, 64 * 1024, {"--threads", "1"}, &limit));
   constexpr int kConnections = 4, kPerConnection = 1500;
   PipelinedLoad load(*daemon_, kConnections, kPerConnection);
   load.Join();
@@ -478,17 +487,8 @@ TEST_F(DaemonAuditTest, DiskFullUnderPipelinedLoadReceiptsOnlyWrittenRecords) {
 }
 
 TEST_F(DaemonAuditTest, DiskFullFailsClosedAndRecovers) {
-  // Some audit first, so that the limit is above the size of the files at start.
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
-  {
-    auto client = Connect();
-    ASSERT_NE(client, nullptr);
-    for (int i = 0; i < 200; ++i) ASSERT_TRUE(AskMeasures(*client, kListed).ok());
-  }
-  ASSERT_NO_FATAL_FAILURE(StopDaemon());
-  const uint64_t limit = DirBytes(AuditDir()) + 4096;
-  ASSERT_NO_FATAL_FAILURE(
-      StartDaemon({}, {"/usr/bin/prlimit", absl::StrCat("--fsize=", limit, ":unlimited")}));
+  uint64_t limit = 0;
+  ASSERT_NO_FATAL_FAILURE(StartUnderFileSizeLimit(200, 4096, {}, &limit));
   auto client = Connect();
   ASSERT_NE(client, nullptr);
   const absl::Status failed = MeasuresUntilFailing(*client, kListed);
