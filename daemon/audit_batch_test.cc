@@ -16,7 +16,7 @@ namespace {
 namespace asio = boost::asio;
 
 // Records each resumption in `events`; `rejoin`, if set, runs (once) from the first one.
-class RecordingWaiter : public AuditBatch::Waiter {
+class RecordingWaiter final : public AuditBatch::Waiter {
  public:
   RecordingWaiter(std::string name, std::vector<std::string>* events)
       : name_(std::move(name)), events_(events) {}

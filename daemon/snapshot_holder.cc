@@ -5,10 +5,12 @@
 #include <ctime>
 #include <utility>
 
+#include "base/sanitizers.h"
+
 // ThreadSanitizer does not see the ordering that liburcu provides (membarrier, and the library
 // is not instrumented); these annotations tell it: a publication happens before the reads
 // that see it, and every read section ends before the grace period that follows it.
-#if defined(__SANITIZE_THREAD__)
+#if defined(SHIXIN_THREAD_SANITIZER)
 #include <sanitizer/tsan_interface.h>
 #define SHIXIN_TSAN_ACQUIRE(addr) \
   if ((addr) != nullptr) __tsan_acquire(const_cast<void*>(static_cast<const void*>(addr)))

@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 // An owner that echoes each input line and records the callbacks.
-class EchoOwner : public StreamPump::Owner, public std::enable_shared_from_this<EchoOwner> {
+class EchoOwner final : public StreamPump::Owner, public std::enable_shared_from_this<EchoOwner> {
  public:
   EchoOwner(tcp::socket socket, const StreamPump::Settings& settings)
       : pump_(std::make_unique<TcpTransport>(std::move(socket)),

@@ -260,7 +260,10 @@ absl::StatusOr<RedisLoadStats> RedisLoad(const std::string& address, const std::
     const size_t at = info->find("used_memory:");
     if (at != std::string::npos) {
       const size_t end = info->find("\r\n", at);
-      absl::SimpleAtoi(info->substr(at + 12, end - at - 12), &stats.used_memory);
+      // A value that does not parse leaves the memory unknown (0), as when INFO fails.
+      if (!absl::SimpleAtoi(info->substr(at + 12, end - at - 12), &stats.used_memory)) {
+        stats.used_memory = 0;
+      }
     }
   }
   return stats;

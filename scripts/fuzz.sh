@@ -19,14 +19,22 @@
 # between one subject's cases (listing blocks), a small generated list and an empty one (each as is, resealed and packed: the fuzzer's first input byte is a mode).
 # Crash inputs land in build-fuzz/crashes/<fuzzer>/. Exits non-zero if a fuzzer fails.
 #
-# Usage: scripts/fuzz.sh [SECONDS]
+# With FUZZ_BUILD=DIR the fuzzers build in that tree, which must be configured with
+# -DSHIXIN_FUZZ=ON (make fuzz-smoke: the ASan tree of make test-asan, built once for both).
+#
+# Usage: [FUZZ_BUILD=DIR] scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
-build=build-fuzz
+build=${FUZZ_BUILD:-build-fuzz}
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -DSHIXIN_FUZZ=ON -DSHIXIN_BENCH=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+if [ -z "${FUZZ_BUILD:-}" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$build" -DSHIXIN_FUZZ=ON -DSHIXIN_BENCH=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+elif ! grep -qx 'SHIXIN_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+  echo "fuzz: $build is not a build tree configured with -DSHIXIN_FUZZ=ON" >&2
+  exit 2
+fi
 cmake --build "$build" -j"$(nproc)" \
   --target frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer \
   json_api_fuzzer shixin

@@ -26,23 +26,23 @@ class CliAuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // 2026-11-30T10:00:00+08:00 and a day later.
-    const int64_t t0 = int64_t{1796004000} * 1000000;
+    constexpr int64_t kStart = int64_t{1796004000} * 1000000;
     AuditLog::Options o;
     o.dir = dir_;
     o.node = 0x9f2c41d0;
     // The segment is created when its records are stamped, as in the daemon: the reader skips
     // a segment created after a --to (on the real clock this test failed from 2026-12-02 on).
-    o.now_micros = [t0] { return t0; };
+    o.now_micros = [] { return kStart; };
     absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
     ASSERT_TRUE(log.ok());
-    QueryRecord a = testing::TypicalQuery("110101199003074514", t0);
-    QueryRecord b = testing::TypicalQuery("91110000600037341L", t0 + int64_t{86400} * 1000000);
+    QueryRecord a = testing::TypicalQuery("110101199003074514", kStart);
+    QueryRecord b = testing::TypicalQuery("91110000600037341L", kStart + int64_t{86400} * 1000000);
     b.caller = "other";
     absl::StatusOr<AuditLog::Appended> ra = (*log)->Append(&a);
     ASSERT_TRUE(ra.ok() && (*log)->Append(&b).ok());
     receipt_ = ra->receipt.ToString();
     FeedbackRecord f;
-    f.time_micros = t0 + 1000;
+    f.time_micros = kStart + 1000;
     f.caller = "court-agency-17";
     f.receipt = receipt_;
     f.entries = {{41, Outcome::kApplied, ""}, {52, Outcome::kNotApplied, "已履行"}};
