@@ -21,7 +21,8 @@ start_daemon() {
   # A fresh file: the new process truncates it only once it runs, and the loop below must not
   # read the previous daemon's address meanwhile.
   rm -f "$dir/out"
-  "$bin/shixind" "$@" --listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
+  # Both listeners on free ports: tests run side by side (HTTP's default is 127.0.0.1:7412).
+  "$bin/shixind" "$@" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 100); do
     grep -qs '^listening on ' "$dir/out" && break

@@ -56,8 +56,10 @@ grep -qx "ExecStart=$prefix/bin/shixind --config $etc/shixind.toml" "$root$units
   fail "the unit's ExecStart: $(grep ExecStart= "$root$units/shixind.service")"
 
 # The installed daemon on the installed sample; it must find the installed catalog on its own.
+# Both listeners on free ports: tests run side by side (HTTP's default is 127.0.0.1:7412).
 env -u SHIXIN_CATALOG -u SHIXIN_CALENDAR "$root$prefix/bin/shixind" \
-  --data "$root$prefix/share/shixin/sample" --listen 127.0.0.1:0 --state-dir "$tmp/state" \
+  --data "$root$prefix/share/shixin/sample" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+  --state-dir "$tmp/state" \
   >"$tmp/stdout" 2>"$tmp/log" &
 pid=$!
 address=$(shixind_wait_listening "$pid" "$tmp/stdout" 30)
