@@ -6,26 +6,27 @@
 #ifndef SHIXIN_BASE_SANITIZERS_H_
 #define SHIXIN_BASE_SANITIZERS_H_
 
-// SHIXIN_THREAD_SANITIZER is defined under ThreadSanitizer, whichever compiler says so (GCC
-// defines __SANITIZE_THREAD__, clang has __has_feature).
+// SHIXIN_ADDRESS_SANITIZER and SHIXIN_THREAD_SANITIZER are defined under those sanitizers,
+// whichever compiler says so (GCC defines __SANITIZE_*__, clang has __has_feature).
+#if defined(__SANITIZE_ADDRESS__)
+#define SHIXIN_ADDRESS_SANITIZER 1
+#endif
 #if defined(__SANITIZE_THREAD__)
 #define SHIXIN_THREAD_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(SHIXIN_ADDRESS_SANITIZER)
+#define SHIXIN_ADDRESS_SANITIZER 1
+#endif
+#if __has_feature(thread_sanitizer) && !defined(SHIXIN_THREAD_SANITIZER)
 #define SHIXIN_THREAD_SANITIZER 1
 #endif
 #endif
 
 namespace shixin {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(SHIXIN_ADDRESS_SANITIZER) || defined(SHIXIN_THREAD_SANITIZER)
 inline constexpr bool kSanitizedBuild = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool kSanitizedBuild = true;
-#else
-inline constexpr bool kSanitizedBuild = false;
-#endif
 #else
 inline constexpr bool kSanitizedBuild = false;
 #endif
