@@ -4,7 +4,8 @@
 # pinned (the default deployment: I/O threads on both cores), the load tool running against
 # each in turn, ROUNDS rounds. Per run: requests/s, its ratio to the round's audit-off run, the
 # daemon's CPU time per answered request (utime + stime from /proc/PID/stat over the run) and
-# the 99th percentile latency (CONNECTIONS=1 DEPTH=1 for issue 12's depth-1 target).
+# the 99th percentile latency (CONNECTIONS=1 DEPTH=1 for issue 12's depth-1 target); odd rounds
+# run the daemons in order, even rounds in reverse; last, each daemon's medians over the rounds.
 # docs/performance.md ("The audit") reports its figures.
 #
 #   bench/audit-onoff.sh SNAPSHOT DATA_DIR OFF_SHIXIND ON_SHIXIND...
@@ -54,21 +55,46 @@ for bin in "$@"; do
 done
 ticks=$(getconf CLK_TCK)
 for round in $(seq 1 "${ROUNDS:-5}"); do
-  off_rate=
-  for k in "${!names[@]}"; do
+  # Odd rounds run the daemons in order, even rounds in reverse: a drift of the machine's speed
+  # within a round favours none of them.
+  order=("${!names[@]}")
+  if ((round % 2 == 0)); then
+    order=()
+    for ((k = ${#names[@]} - 1; k >= 0; k--)); do order+=("$k"); done
+  fi
+  declare -A rates=() cpus=() counts=() p99s=() wrongs=()
+  for k in "${order[@]}"; do
     before=$(cpu "${pids[$k]}")
     out=$("$loadtest" --server "${addresses[$k]}" --protocol 4 --data "$data" --quiet \
       --connections "${CONNECTIONS:-50}" --depth "${DEPTH:-16}" --measures "${MEASURES:-0}" \
       --duration "${DURATION:-5}" --warmup 0 2>&1)
     after=$(cpu "${pids[$k]}")
-    requests=$(grep -o '[0-9]* requests' <<<"$out" | head -1 | tr -dc 0-9)
-    rate=$(grep -o 'requests ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
-    [ "${names[$k]}" = off ] && off_rate=$rate
-    p99=$(grep -o 'p99 [0-9.]*' <<<"$out" | head -1 | cut -d' ' -f2)
-    wrong=$(grep -o 'wrong answers [0-9]*' <<<"$out" | head -1)
-    awk -v r="$round" -v n="${names[$k]}" -v rate="$rate" -v off="$off_rate" -v t="$ticks" \
-      -v cpu=$((after - before)) -v req="$requests" -v p99="$p99" -v wrong="$wrong" 'BEGIN {
-        printf "round=%s %s rate=%s on/off=%.3f cpu_us_per_request=%.3f p99_us=%s %s\n",
-               r, n, rate, rate / off, cpu * 1e6 / t / req, p99, wrong }'
+    counts[$k]=$(grep -o '[0-9]* requests' <<<"$out" | head -1 | tr -dc 0-9)
+    rates[$k]=$(grep -o 'requests ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
+    cpus[$k]=$((after - before))
+    p99s[$k]=$(grep -o 'p99 [0-9.]*' <<<"$out" | head -1 | cut -d' ' -f2)
+    wrongs[$k]=$(grep -o 'wrong answers [0-9]*' <<<"$out" | head -1)
   done
+  for k in "${!names[@]}"; do
+    awk -v r="$round" -v n="${names[$k]}" -v rate="${rates[$k]}" -v off="${rates[0]}" \
+      -v t="$ticks" -v cpu="${cpus[$k]}" -v req="${counts[$k]}" -v p99="${p99s[$k]}" \
+      -v wrong="${wrongs[$k]}" 'BEGIN {
+        printf "round=%s %s rate=%s on/off=%.3f cpu_us_per_request=%.3f p99_us=%s %s\n",
+               r, n, rate, rate / off, cpu * 1e6 / t / req, p99, wrong }' | tee -a "$tmp/runs"
+  done
+done
+# Medians over the rounds, per daemon.
+for name in "${names[@]}"; do
+  awk -v n="$name" '$2 == n {
+      for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = v[kv[1]] " " kv[2] }
+    }
+    function median(list,   a, m, i, j, x) {
+      m = split(list, a, " ")
+      for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+      return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+    }
+    END {
+      printf "median %s rate=%s on/off=%s cpu_us_per_request=%s p99_us=%s\n", n,
+             median(v["rate"]), median(v["on/off"]), median(v["cpu_us_per_request"]), median(v["p99_us"])
+    }' "$tmp/runs"
 done
