@@ -478,6 +478,11 @@ absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) cons
   return ReadQueryAt(SegmentPath(options_.dir, receipt.segment), receipt, limit);
 }
 
+uint64_t AuditLog::decided_ticket() const {
+  std::lock_guard<AdaptiveMutex> lock(mu_);
+  return written_ticket_;
+}
+
 AuditLog::Stats AuditLog::GetStats() const {
   std::lock_guard<AdaptiveMutex> lock(mu_);
   Stats stats = stats_;

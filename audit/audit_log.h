@@ -115,6 +115,10 @@ class AuditLog {
   // node or does not point at a written query record of this audit.
   absl::StatusOr<LookedUp> Lookup(const Receipt& receipt) const;
 
+  // Returns the last ticket decided: every record appended up to it is written, or discarded by
+  // a failed write (Sync of it returns at once).
+  uint64_t decided_ticket() const;
+
   // Returns how many writes have failed (each discarding its pending records) since Open: while
   // it is 0, every ticket that a returned Sync covered was written. Read without the lock.
   uint64_t discards() const { return discards_.load(std::memory_order_acquire); }

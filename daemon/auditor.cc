@@ -123,7 +123,9 @@ void Auditor::Settle(uint64_t ticket) {
 
 absl::Status Auditor::Sync(uint64_t ticket) {
   absl::Status s = log_->Sync(ticket);
-  if (!absl::IsInvalidArgument(s)) Settle(ticket);  // else no such ticket: nothing decided
+  // Everything the log has decided, not only up to `ticket`: the first connection of a turn to
+  // sync settles the records of all of them, and the others find nothing left to partition.
+  if (!absl::IsInvalidArgument(s)) Settle(log_->decided_ticket());
   Observe(s);
   if (!s.ok()) {
     return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", s.message()));

@@ -225,6 +225,24 @@ TEST_F(AuditorTest, InfoCountsRecordsAndReceiptsWithoutFeedback) {
   EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 1u);
 }
 
+TEST_F(AuditorTest, OneSyncSettlesEveryRecordItsWriteCovered) {
+  // As in a turn of an I/O thread: several connections append, the first to sync writes the
+  // records of all of them, and that settles them all (the later syncs find nothing left).
+  Open();
+  const int64_t now = NoonOf(absl::CivilDay(2026, 10, 1));
+  std::vector<uint64_t> tickets;
+  for (const char* subject : {"11010519491231002X", "230402199001010015", "110101199003074514"}) {
+    audit::QueryRecord r = TypicalQuery(subject, 0);
+    absl::StatusOr<audit::AuditLog::Appended> a = auditor_->Record(&r);
+    ASSERT_TRUE(a.ok()) << a.status();
+    tickets.push_back(a->ticket);
+  }
+  ASSERT_TRUE(auditor_->Sync(tickets.front()).ok());
+  EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 3u);
+  for (uint64_t t : tickets) ASSERT_TRUE(auditor_->Sync(t).ok());
+  EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 3u);
+}
+
 // 2026: Q3's report is due on the fifth working day after the National Day holidays
 // (8, 9, 10 (调休), 12, 13 October); Q4's needs 2027, which the calendar lacks.
 TEST_F(AuditorTest, InfoGivesTheNextReportDueDate) {
