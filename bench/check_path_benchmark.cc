@@ -13,17 +13,16 @@
 // fdatasync every 10 ms): its ns/request beside BM_*LookAhead's is the audit's cost per
 // request on one thread.
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "audit/audit_test_util.h"
 #include "core/builder.h"
 #include "core/list.h"
 #include "daemon/auditor.h"
@@ -65,13 +64,10 @@ struct AuditedWorld {
 };
 
 AuditedWorld& GetAuditedWorld(const SnapshotHolder& holder) {
+  static const audit::testing::ScratchDir tmp;  // removed at exit
   static AuditedWorld* w = [&holder] {
     auto* w = new AuditedWorld();
-    std::string dir = (std::filesystem::temp_directory_path() / "check_path_XXXXXX").string();
-    if (mkdtemp(dir.data()) == nullptr) std::abort();
-    static const std::string state_dir = dir;
-    std::atexit([] { std::filesystem::remove_all(state_dir); });
-    w->config.state_dir = state_dir;
+    w->config.state_dir = tmp.path();
     absl::StatusOr<std::unique_ptr<Auditor>> auditor = Auditor::Open(w->config, nullptr);
     if (!auditor.ok()) std::abort();
     w->auditor = *std::move(auditor);
