@@ -1,8 +1,10 @@
 #include "base/allocator.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #ifdef SHIXIN_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -38,6 +40,51 @@ void ReleaseFreeMemory() {
 // A size class: jemalloc keeps no header beside the allocation.
 size_t AllocationSize(size_t request) { return nallocx(std::max<size_t>(request, 1), 0); }
 
+namespace {
+
+// The bulk arena's extent hooks: jemalloc's own, whose new memory is advised for huge pages.
+extent_hooks_t* default_hooks = nullptr;
+extent_hooks_t huge_page_hooks;
+
+void* AllocateHugePages(extent_hooks_t* /*hooks*/, void* new_addr, size_t size, size_t alignment,
+                        bool* zero, bool* commit, unsigned arena_index) {
+  void* p =
+      default_hooks->alloc(default_hooks, new_addr, size, alignment, zero, commit, arena_index);
+  if (p != nullptr) madvise(p, size, MADV_HUGEPAGE);  // a hint: without THP it changes nothing
+  return p;
+}
+
+// Returns the flags that select the bulk arena (made at the first call), or 0 if jemalloc
+// refused to make it (bulk memory is then malloc's). No thread cache: its cached regions may
+// come from another arena.
+int BulkFlags() {
+  static const int flags = [] {
+    size_t size = sizeof(extent_hooks_t*);
+    if (mallctl("arena.0.extent_hooks", &default_hooks, &size, nullptr, 0) != 0) return 0;
+    huge_page_hooks = *default_hooks;
+    huge_page_hooks.alloc = AllocateHugePages;
+    extent_hooks_t* hooks = &huge_page_hooks;
+    unsigned arena = 0;
+    size = sizeof(arena);
+    if (mallctl("arenas.create", &arena, &size, &hooks, sizeof(extent_hooks_t*)) != 0) {
+      return 0;
+    }
+    return static_cast<int>(MALLOCX_ARENA(arena)) | MALLOCX_TCACHE_NONE;
+  }();
+  return flags;
+}
+
+}  // namespace
+
+void* AllocateBulk(size_t size) {
+  const int flags = BulkFlags();
+  return flags == 0 ? std::malloc(size) : mallocx(std::max<size_t>(size, 1), flags);
+}
+
+void FreeBulk(void* p) {
+  if (p != nullptr) dallocx(p, MALLOCX_TCACHE_NONE);
+}
+
 #else
 
 std::string_view AllocatorName() { return "glibc"; }
@@ -48,6 +95,10 @@ void ConfigureAllocator() {
 }
 
 void ReleaseFreeMemory() { malloc_trim(0); }
+
+void* AllocateBulk(size_t size) { return std::malloc(size); }
+
+void FreeBulk(void* p) { std::free(p); }
 
 // A chunk is the request plus an 8-byte header, in 16-byte steps, at least 32.
 size_t AllocationSize(size_t request) {

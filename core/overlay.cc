@@ -59,7 +59,7 @@ namespace {
 // Destroys and frees an entity made by EntityDraft::Freeze().
 void Destroy(OverlayEntity* e) {
   e->~OverlayEntity();
-  std::free(e);
+  FreeBulk(e);
 }
 
 }  // namespace
@@ -160,7 +160,8 @@ const OverlayEntity* EntityDraft::Freeze(OverlaySegment* segment) const {
   const size_t size = kBlocksAt + blocks.size() * sizeof(Interval) +
                       links.size() * sizeof(OverlayLink) + offsets.size() * sizeof(uint32_t) +
                       name.size() + records.size();
-  void* memory = std::malloc(size);
+  // Huge pages: a fold of many files makes gigabytes of entities (docs/performance.md).
+  void* memory = AllocateBulk(size);
   if (memory == nullptr) std::abort();  // as operator new without exceptions
   auto* e = new (memory) OverlayEntity();
   e->key_ = key;

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,6 +28,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "base/allocator.h"
 #include "core/delta.h"
 #include "core/id.h"
 #include "core/record.h"
@@ -176,7 +178,9 @@ class Overlay {
   Overlay() = default;
 
   // The key inline: copying the table reads no entity.
-  absl::flat_hash_map<PackedId, const OverlayEntity*, PackedIdHash> entities_;
+  absl::flat_hash_map<PackedId, const OverlayEntity*, PackedIdHash, std::equal_to<PackedId>,
+                      BulkAllocator<std::pair<const PackedId, const OverlayEntity*>>>
+      entities_;
   std::vector<std::shared_ptr<const OverlaySegment>> segments_;  // every entity's owner
   std::vector<uint64_t> changed_base_;                           // a bit per base entity
   uint64_t sequence_ = 0;
