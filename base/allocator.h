@@ -42,7 +42,10 @@ void* AllocateBulk(size_t size);
 void FreeBulk(void* p);
 
 // A standard allocator over AllocateBulk(), for a container that holds such objects (the
-// overlay's table: millions of slots, copied for every generation online).
+// overlay's table: millions of slots, copied for every generation online). Unlike
+// core/huge_pages.h's HugePageAllocator (a mapping of its own per table, for the snapshot's
+// tables made once per list), freed memory stays in the arena and the next copy reuses it
+// without faulting it in again.
 template <typename T>
 struct BulkAllocator {
   using value_type = T;

@@ -1,7 +1,8 @@
 // HugePageAllocator: a std allocator for the snapshot's big tables. Allocations of 2 MiB and
 // more are mapped with mmap and advised MADV_HUGEPAGE, so random lookups into a table of
 // hundreds of megabytes miss the TLB far less often (this machine's THP mode is "madvise").
-// Smaller allocations use operator new.
+// Smaller allocations use operator new. (Memory made and freed over and over, as the overlay's,
+// is base/allocator.h's AllocateBulk(): an arena reuses it.)
 //
 // Thread safety: stateless; safe from any thread.
 #ifndef SHIXIN_CORE_HUGE_PAGES_H_
