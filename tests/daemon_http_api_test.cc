@@ -313,16 +313,20 @@ TEST_F(DaemonHttpApiTest, ScrapesDuringReloadsAllSucceedAndFollowTheList) {
     const std::string text =
         i % 2 == 1 ? absl::StrReplaceAll(*sample, {{"张秀兰", "张秀英"}}) : *sample;
     ASSERT_TRUE(WriteFileAtomically(debtors_path, text).ok());
+    const int scraped = scrapes.load();
     ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
     const double want = i + 1;
-    // The gauges of a scrape after the reload show the new generation and a new version.
+    // The gauges of a scrape after the reload show the new generation and a new version. The
+    // next reload waits for a scrape of the scraper's since this one began (a slow machine may
+    // reload faster than the scraper scrapes).
     std::optional<HttpResponse> m;
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     do {
       absl::SleepFor(absl::Milliseconds(20));
       m = HttpRoundTrip(*daemon_, HttpGet("/metrics"));
     } while (absl::Now() < deadline &&
-             !(m.has_value() && SampleValue(m->body, "shixin_list_generation") == want));
+             !(m.has_value() && SampleValue(m->body, "shixin_list_generation") == want &&
+               scrapes.load() > scraped));
     ASSERT_TRUE(m.has_value());
     ASSERT_EQ(SampleValue(m->body, "shixin_list_generation"), want) << daemon_->stderr_text();
     EXPECT_EQ(SampleValue(m->body, "shixin_list_subjects"), 12.0);
