@@ -112,11 +112,11 @@ std::string_view FieldValue(std::string_view line, std::string_view key) {
   return {};
 }
 
-bool CaseCountsAt(std::string_view line, int64_t now) {
+Interval CaseCounts(std::string_view line) {
   const std::optional<uint32_t> publish = ParseFeedDate(FieldValue(line, "\"publishDate\":\""));
   const std::optional<uint32_t> term_end = ParseFeedDate(FieldValue(line, "\"termEnd\":\""));
-  if (!publish || !term_end) return false;
-  return Interval{*publish == 0 ? 0 : DayStart(*publish), TermEndInstant(*term_end)}.Contains(now);
+  if (!publish || !term_end) return Interval{0, 0};
+  return Interval{*publish == 0 ? 0 : DayStart(*publish), TermEndInstant(*term_end)};
 }
 
 absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
@@ -126,8 +126,11 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
   absl::flat_hash_set<uint64_t> listed;       // subjects with a case that counts now
   absl::flat_hash_set<uint64_t> known;        // subjects with any case: never a miss
   absl::flat_hash_set<uint64_t> listed_orgs;  // by credit code and by organisation code
+  absl::flat_hash_set<uint64_t> hits;         // subjects listed throughout [now, stable)
+  absl::flat_hash_set<uint64_t> changing;     // subjects with a case starting or ending in it
   uint64_t seen = 0;
   const int64_t now = NowSeconds();
+  const int64_t stable = now + options.stable_seconds;
   const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), absl::UTCTimeZone());
   absl::Status s = ForEachLine(options.data_dir + "/debtors.ndjson", [&](std::string_view line) {
     const std::string_view raw = FieldValue(line, "\"cardNum\":\"");
@@ -137,9 +140,20 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
       ++pool.invalid_ids;
       return;
     }
-    known.insert(HashPackedId(id->Pack()));
-    if (!CaseCountsAt(line, now)) return;
-    if (listed.insert(HashPackedId(id->Pack())).second) {
+    const uint64_t h = HashPackedId(id->Pack());
+    known.insert(h);
+    const Interval counts = CaseCounts(line);
+    if (!counts.empty() && ((now < counts.from && counts.from < stable) ||
+                            (now < counts.until && counts.until < stable))) {
+      changing.insert(h);
+      if (id->kind() == IdKind::kCreditCode) {
+        changing.insert(HashPackedId(id->EmbeddedOrgCode().Pack()));
+      }
+    }
+    if (!counts.Contains(now)) return;
+    listed.insert(h);
+    // Listed all along by this case whatever the others do.
+    if (counts.until >= stable && hits.insert(h).second) {
       Offer(&pool.hits, options.sample, &seen, &rng, *id);
     }
     // An organisation listed by its credit code is the same as its embedded organisation code
@@ -169,7 +183,14 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
                             (org->kind() == IdKind::kCreditCode &&
                              listed_orgs.contains(HashPackedId(org->EmbeddedOrgCode().Pack())));
     if (!org_listed || listed.contains(h)) return;
-    if (related.insert(h).second) Offer(&pool.related, options.sample, &seen, &rng, *person);
+    // Left out of the pool (not of related_total) if its own listing or its organisation's
+    // changes while the answers must hold.
+    const bool org_changing = changing.contains(HashPackedId(org->Pack())) ||
+                              (org->kind() == IdKind::kCreditCode &&
+                               changing.contains(HashPackedId(org->EmbeddedOrgCode().Pack())));
+    if (related.insert(h).second && !org_changing && !changing.contains(h)) {
+      Offer(&pool.related, options.sample, &seen, &rng, *person);
+    }
   });
   if (!s.ok() && !absl::IsNotFound(s)) return s;
   pool.related_total = related.size();

@@ -23,6 +23,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/validity.h"
 
 namespace shixin::loadtest {
 
@@ -55,6 +56,9 @@ struct PoolOptions {
   std::string data_dir;
   size_t sample = 1'000'000;  // the most IDs kept per class
   uint64_t seed = 1;
+  // The pool's answers hold this long from when it is loaded: an ID whose answer a case's
+  // publication or end of term changes meanwhile (at midnight in China, say) is left out.
+  int64_t stable_seconds = 2 * 86400;
 };
 
 absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options);
@@ -66,11 +70,15 @@ absl::Status ForEachLine(const std::string& path, absl::FunctionRef<void(std::st
 // empty view. `key` is given with its quotes and colon, e.g. "\"cardNum\":\"".
 std::string_view FieldValue(std::string_view line, std::string_view key);
 
-// Returns whether the case on one debtors.ndjson `line` counts at `now` (Unix seconds): from its
-// publish date (none: from the start) to the end of its term (docs/feed.md); a date that is
-// there but not a real date makes it not count.
-// The workload expects listed, and the Redis loader loads, exactly the subjects with such a case.
-bool CaseCountsAt(std::string_view line, int64_t now);
+// Returns when the case on one debtors.ndjson `line` counts (Unix seconds): from its publish date
+// (none: from the start) to the end of its term (docs/feed.md); never (an empty interval) if a
+// date that is there is not a real date.
+Interval CaseCounts(std::string_view line);
+// Returns whether the case on `line` counts at `now`. The workload expects listed, and the Redis
+// loader loads, exactly the subjects with such a case.
+inline bool CaseCountsAt(std::string_view line, int64_t now) {
+  return CaseCounts(line).Contains(now);
+}
 
 // A small, fast random number generator (splitmix64).
 class Rng {
