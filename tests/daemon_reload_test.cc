@@ -317,6 +317,9 @@ TEST_F(DaemonReloadTest, ReloadIsAnsweredLastAndRequestsDuringItAreCoalesced) {
   auto other = daemon_->Connect();
   ASSERT_TRUE(other.ok());
   Client& c = *client_;
+  // Four reloads of 0.5 s each, ten times as long under ThreadSanitizer on a busy machine.
+  c.set_timeout(absl::Seconds(60));
+  (*other)->set_timeout(absl::Seconds(60));
   ASSERT_TRUE(c.SendFrame(wire::Opcode::kReload, 1, "").ok());
   for (uint32_t id = 2; id <= 6; ++id) ASSERT_TRUE(c.SendFrame(wire::Opcode::kPing, id, "").ok());
   // The PINGs come back while the reload runs.
