@@ -2,9 +2,15 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <utility>
 
 #ifdef SHIXIN_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -46,8 +52,56 @@ namespace {
 extent_hooks_t* default_hooks = nullptr;
 extent_hooks_t huge_page_hooks;
 
+// The arena grows by at most this much at a time, so that the memory faulted in ahead serves
+// its growth without waste (jemalloc's default grows by ever larger steps).
+constexpr size_t kGrowth = 2 << 20;
+
+// Memory faulted in ahead (PrefaultBulk()), not yet handed to the arena: the regions in the
+// order they were made, the first one's used part cut off.
+struct Prefaulted {
+  std::mutex mu;
+  std::deque<std::pair<char*, size_t>> regions;
+  size_t bytes = 0;  // their sum
+};
+
+Prefaulted& prefaulted() {
+  static auto* p = new Prefaulted();  // never destroyed: the arena may grow until exit
+  return *p;
+}
+
+// Returns `size` bytes aligned at `alignment` from the prefaulted regions, or null.
+void* TakePrefaulted(size_t size, size_t alignment) {
+  Prefaulted& p = prefaulted();
+  std::lock_guard<std::mutex> lock(p.mu);
+  while (!p.regions.empty()) {
+    auto& [at, left] = p.regions.front();
+    const size_t skip = (alignment - reinterpret_cast<uintptr_t>(at) % alignment) % alignment;
+    if (skip + size <= left) {
+      void* taken = at + skip;
+      at += skip + size;
+      left -= skip + size;
+      p.bytes -= skip + size;
+      return taken;
+    }
+    if (left >= kGrowth) return nullptr;  // a larger request than the arena's growth: kept
+    // A rest smaller than one growth goes back to the system (whole pages: so are the sizes
+    // and alignments the arena asks for).
+    if (left > 0) munmap(at, left);
+    p.bytes -= left;
+    p.regions.pop_front();
+  }
+  return nullptr;
+}
+
 void* AllocateHugePages(extent_hooks_t* /*hooks*/, void* new_addr, size_t size, size_t alignment,
                         bool* zero, bool* commit, unsigned arena_index) {
+  if (new_addr == nullptr) {
+    if (void* p = TakePrefaulted(size, alignment)) {
+      *zero = true;  // faulted in by the kernel, never written
+      *commit = true;
+      return p;
+    }
+  }
   void* p =
       default_hooks->alloc(default_hooks, new_addr, size, alignment, zero, commit, arena_index);
   if (p != nullptr) madvise(p, size, MADV_HUGEPAGE);  // a hint: without THP it changes nothing
@@ -69,12 +123,52 @@ int BulkFlags() {
     if (mallctl("arenas.create", &arena, &size, &hooks, sizeof(extent_hooks_t*)) != 0) {
       return 0;
     }
+    const std::string limit = "arena." + std::to_string(arena) + ".retain_grow_limit";
+    size_t growth = kGrowth;
+    mallctl(limit.c_str(), nullptr, nullptr, &growth, sizeof(growth));
     return static_cast<int>(MALLOCX_ARENA(arena)) | MALLOCX_TCACHE_NONE;
   }();
   return flags;
 }
 
 }  // namespace
+
+size_t PrefaultBulk(size_t bytes) {
+  Prefaulted& p = prefaulted();
+  size_t held = 0;
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    held = p.bytes;
+  }
+  if (held >= bytes || BulkFlags() == 0) return held;
+  const size_t size = (bytes - held + kGrowth - 1) / kGrowth * kGrowth;
+  // Aligned at 2 MiB, so that each huge page is whole.
+  void* mapped = mmap(nullptr, size + kGrowth, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapped == MAP_FAILED) return held;
+  char* const start = static_cast<char*>(mapped);
+  char* const at = start + (kGrowth - reinterpret_cast<uintptr_t>(start) % kGrowth) % kGrowth;
+  if (at > start) munmap(start, static_cast<size_t>(at - start));
+  if (at + size < start + size + kGrowth) {
+    munmap(at + size, static_cast<size_t>(start + size + kGrowth - (at + size)));
+  }
+  madvise(at, size, MADV_HUGEPAGE);
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+  if (madvise(at, size, MADV_POPULATE_WRITE) != 0) {
+    // An older kernel: a write faults a page in (a read would map the shared zero page), and
+    // zero keeps it as the kernel made it.
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    for (size_t offset = 0; offset < size; offset += page) {
+      static_cast<volatile char*>(static_cast<void*>(at))[offset] = 0;
+    }
+  }
+  std::lock_guard<std::mutex> lock(p.mu);
+  p.regions.emplace_back(at, size);
+  p.bytes += size;
+  return p.bytes;
+}
 
 void* AllocateBulk(size_t size) {
   const int flags = BulkFlags();
@@ -99,6 +193,8 @@ void ReleaseFreeMemory() { malloc_trim(0); }
 void* AllocateBulk(size_t size) { return std::malloc(size); }
 
 void FreeBulk(void* p) { std::free(p); }
+
+size_t PrefaultBulk(size_t /*bytes*/) { return 0; }
 
 // A chunk is the request plus an 8-byte header, in 16-byte steps, at least 32.
 size_t AllocationSize(size_t request) {

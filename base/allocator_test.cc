@@ -126,6 +126,33 @@ TEST(AllocatorTest, OnlyBulkMemoryIsAdvisedForHugePages) {
 }
 #endif
 
+#ifdef SHIXIN_JEMALLOC
+// Memory faulted in ahead is resident once PrefaultBulk() returns, and the bulk allocations after
+// it take it: they add (almost) nothing to the resident memory.
+TEST(AllocatorTest, BulkAllocationsGrowIntoPrefaultedMemory) {
+  if (kSanitizedBuild) GTEST_SKIP() << "the sanitizers' allocators hold no bulk arena";
+  constexpr size_t kBytes = 32 << 20;
+  FreeBulk(AllocateBulk(1));  // the arena made
+  const uint64_t before = ResidentBytes(getpid());
+  ASSERT_GE(PrefaultBulk(kBytes), kBytes);
+  const uint64_t prefaulted = ResidentBytes(getpid());
+  EXPECT_GE(prefaulted, before + kBytes) << "before " << before << " after " << prefaulted;
+  EXPECT_GE(PrefaultBulk(kBytes / 2), kBytes) << "what is held ready is not made again";
+  EXPECT_LE(ResidentBytes(getpid()), prefaulted + kBytes / 8);
+  std::vector<void*> pieces;
+  for (size_t made = 0; made < kBytes * 3 / 4; made += 1000) {
+    pieces.push_back(AllocateBulk(1000));
+    ASSERT_NE(pieces.back(), nullptr);
+    std::memset(pieces.back(), 1, 1000);
+  }
+  const uint64_t used = ResidentBytes(getpid());
+  EXPECT_LE(used, prefaulted + kBytes / 8) << "prefaulted " << prefaulted << " used " << used;
+  // Not all of it: the arena reuses what it was given back first (the tests before).
+  EXPECT_LT(PrefaultBulk(0), kBytes) << "the allocations took none of it";
+  for (void* p : pieces) FreeBulk(p);
+}
+#endif
+
 TEST(AllocatorTest, ReleaseFreeMemoryGivesFreedMemoryBack) {
   if (kSanitizedBuild) GTEST_SKIP() << "the sanitizers keep freed memory in quarantine";
   ConfigureAllocator();

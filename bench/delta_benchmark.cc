@@ -16,11 +16,13 @@
 // `shixin compile` at 10 M), the phases of one file online over a snapshot file, the base's
 // cases read from the file as the daemon reads them (files 1..8 of DIR in turn):
 //   BM_FileRead       ReadDelta: the file read and parsed
-//   BM_FilePrepare    PrepareDelta over the base alone: the starting states of its subjects
+//   BM_FilePrepare/T  PrepareDelta over the base alone: the starting states of its subjects, on
+//                     T threads (wall time: 2 is the daemon's for a file online, alone)
 //   BM_FilePrepareCold/P  the same after P % of the snapshot file's pages (256 KiB chunks spread
 //                     over it) left the page cache, as a reclaim of pages not read for a while
 //                     leaves them: the reads from the disk a file's preparation waits for
-//   BM_FileApply      OverlayBuilder::Apply with those states, files 1..8 one after the other
+//   BM_FileApply/F    OverlayBuilder::Apply with those states, files 1..8 one after the other;
+//                     F=1: each after PrefaultBulk(), as the daemon online
 //
 // "Text" is the case versions' encoding (core/case_codec.h: the fixed fields and the texts
 // with their lengths), counted by OverlayStats::record_bytes; the bytes beyond it are the
@@ -53,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "base/allocator.h"
 #include "base/ordered_parallel.h"
 #include "core/builder.h"
 #include "core/delta.h"
@@ -307,7 +310,8 @@ void BM_FilePrepare(benchmark::State& state) {
   const std::vector<Delta> deltas = FirstFiles(w);
   size_t i = 0;
   for (auto _ : state) {
-    PreparedDelta prepared = PrepareDelta(*w.base, nullptr, deltas[i++ % deltas.size()]);
+    PreparedDelta prepared = PrepareDelta(*w.base, nullptr, deltas[i++ % deltas.size()], nullptr,
+                                          static_cast<int>(state.range(0)));
     benchmark::DoNotOptimize(&prepared);
   }
 }
@@ -355,6 +359,7 @@ void BM_FileApply(benchmark::State& state) {
     }
     PreparedDelta prepared = PrepareDelta(*w.base, previous.get(), *delta);
     OverlayBuilder builder(*w.base, previous.get());
+    if (state.range(0) != 0) PrefaultBulk(24 << 20);  // as the daemon after a file
     state.ResumeTiming();
     DeltaReport report;
     const absl::Status applied = builder.Apply(*delta, &report, &prepared);
@@ -370,14 +375,20 @@ void Register() {
   if (std::getenv("SHIXIN_DELTA_SNAPSHOT") != nullptr &&
       std::getenv("SHIXIN_DELTA_DIR") != nullptr) {
     benchmark::RegisterBenchmark("BM_FileRead", BM_FileRead)->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("BM_FilePrepare", BM_FilePrepare)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_FilePrepare", BM_FilePrepare)  // arg: threads
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
     benchmark::RegisterBenchmark("BM_FilePrepareCold", BM_FilePrepareCold)
         ->Arg(12)
         ->Arg(100)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(static_cast<int64_t>(kFileRounds))
         ->UseRealTime();
-    benchmark::RegisterBenchmark("BM_FileApply", BM_FileApply)
+    benchmark::RegisterBenchmark("BM_FileApply", BM_FileApply)  // arg: memory faulted in ahead
+        ->Arg(0)
+        ->Arg(1)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(static_cast<int64_t>(std::min(kFileRounds, GetFileWorld().files.size())));
   }

@@ -1,11 +1,15 @@
 #include "core/overlay.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -282,6 +286,13 @@ PreparedDelta::~PreparedDelta() = default;
 PreparedDelta::PreparedDelta(PreparedDelta&&) noexcept = default;
 PreparedDelta& PreparedDelta::operator=(PreparedDelta&&) noexcept = default;
 
+size_t PreparedDelta::size() const {
+  if (states_ == nullptr) return 0;
+  size_t n = 0;
+  for (const auto& [id, named] : states_->by_id) n += named.draft != nullptr;
+  return n;
+}
+
 PreparedDelta::Named* PreparedDelta::Lookup(const Id& id) {
   return states_ == nullptr ? nullptr : states_->Lookup(id);
 }
@@ -296,12 +307,19 @@ void ChangedEntities::Add(const PreparedDelta& applied) {
   }
 }
 
+// PrepareDelta()'s threads claim this many states at a time (~25 us of work): a helper the
+// queries keep from a core holds up the caller's end by no more than that and its wait.
+constexpr size_t kChunk = 4;
+// A helper is started for every this many states (~0.4 ms): fewer are not worth a thread.
+constexpr size_t kMinShare = 64;
+// The helpers' nice value: they take a core when it is idle, not from the I/O threads.
+constexpr int kHelperNice = 10;
+
 PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
-                           const ChangedEntities* changed) {
+                           const ChangedEntities* changed, int threads) {
   PreparedDelta prepared;
   prepared.states_ = std::make_unique<PreparedDelta::States>();
   auto& by_id = prepared.states_->by_id;
-  by_id.reserve(delta.changes.size());
   // The base's index is looked up in one batch: its misses overlap.
   std::vector<Id> ids;
   ids.reserve(delta.changes.size());
@@ -309,12 +327,12 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
     ids.push_back(c.id);
     if (c.op == DeltaOp::kRelate || c.op == DeltaOp::kUnrelate) ids.push_back(c.org);
   }
+  by_id.reserve(ids.size());
   std::vector<EntityNo> found(ids.size());
   base.FindBatch(ids, found);
-  CaseBuffer buffer;
-  // States whose cases are not in the page cache are built last: by then the disk has read
-  // them, all at once, while the others were built (their places in `ids`).
-  std::vector<size_t> deferred;
+  // The subjects whose states are built: first every one is named (the map no longer changes
+  // after, so its entries stay put while threads fill them in).
+  std::vector<std::pair<size_t, PreparedDelta::Named*>> todo;
   for (size_t i = 0; i < ids.size(); ++i) {
     auto [it, fresh] = by_id.try_emplace(ids[i].Pack());
     if (!fresh) continue;
@@ -323,22 +341,43 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
     named.key = named.base != kNoEntity ? base.EntityKey(named.base) : it->first;
     if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) continue;
     if (previous != nullptr && previous->Find(named.base, named.key) != nullptr) continue;
-    auto draft = std::make_unique<EntityDraft>();
-    const absl::Status loaded =
-        LoadBase(base, named.base, ids[i], buffer, draft.get(), OnCacheMiss::kPrefetch);
-    if (loaded.ok()) {
-      named.draft = std::move(draft);
-    } else if (absl::IsUnavailable(loaded)) {
-      deferred.push_back(i);
-    }
+    todo.emplace_back(i, &named);
   }
-  for (const size_t i : deferred) {
-    PreparedDelta::Named& named = by_id.find(ids[i].Pack())->second;
-    auto draft = std::make_unique<EntityDraft>();
-    if (LoadBase(base, named.base, ids[i], buffer, draft.get()).ok()) {
-      named.draft = std::move(draft);
+  // The states are built in chunks claimed in turn. The caller's thread claims them until none
+  // is left; helpers, at a lower priority, claim what they get to on cores nothing else wants
+  // (under load the queries keep those, and the caller builds nearly all as alone).
+  std::atomic<size_t> claimed{0};
+  auto build = [&base, &ids, &todo, &claimed](bool helper) {
+    if (helper) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kHelperNice);
+    CaseBuffer buffer;
+    // States whose cases are not in the page cache are built last: by then the disk has read
+    // them, all at once, while the others were built.
+    std::vector<std::pair<size_t, PreparedDelta::Named*>> deferred;
+    for (size_t c; (c = claimed.fetch_add(kChunk, std::memory_order_relaxed)) < todo.size();) {
+      for (size_t k = c; k < std::min(c + kChunk, todo.size()); ++k) {
+        const auto [i, named] = todo[k];
+        auto draft = std::make_unique<EntityDraft>();
+        const absl::Status loaded =
+            LoadBase(base, named->base, ids[i], buffer, draft.get(), OnCacheMiss::kPrefetch);
+        if (loaded.ok()) {
+          named->draft = std::move(draft);
+        } else if (absl::IsUnavailable(loaded)) {
+          deferred.emplace_back(i, named);
+        }
+      }
     }
-  }
+    for (const auto& [i, named] : deferred) {
+      auto draft = std::make_unique<EntityDraft>();
+      if (LoadBase(base, named->base, ids[i], buffer, draft.get()).ok()) {
+        named->draft = std::move(draft);
+      }
+    }
+  };
+  const size_t helpers_wanted = std::min<size_t>(std::max(threads, 1) - 1, todo.size() / kMinShare);
+  std::vector<std::thread> helpers;
+  for (size_t t = 0; t < helpers_wanted; ++t) helpers.emplace_back(build, true);
+  build(false);
+  for (std::thread& helper : helpers) helper.join();
   return prepared;
 }
 

@@ -204,12 +204,16 @@ class PreparedDelta {
   PreparedDelta(PreparedDelta&&) noexcept;
   PreparedDelta& operator=(PreparedDelta&&) noexcept;
 
+  // Returns how many states it holds (not yet spent by an application).
+  size_t size() const;
+
  private:
   friend class OverlayBuilder;
   friend class OverlayApplier;
   friend class ChangedEntities;
   friend PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous,
-                                    const Delta& delta, const ChangedEntities* changed);
+                                    const Delta& delta, const ChangedEntities* changed,
+                                    int threads);
   // A named subject: its base entity, its canonical key, and its base state (null: not built).
   struct Named {
     EntityNo base = kNoEntity;
@@ -245,9 +249,12 @@ class ChangedEntities {
 // Returns the base states of the subjects `delta` names, except those `previous` (may be null)
 // has a state for and the base entities `changed` (may be null) has marked. A subject whose
 // cases cannot be read is left out: the application reads it again and reports the error.
+// Builds them on up to `threads` threads: the caller's, and helpers it starts at nice 10, which
+// take idle cores only (a file applied online, alone, is visible sooner on an idle machine,
+// and the queries of a busy one keep their cores); the result is the same for any number.
 // Requires `base` and `previous` to be immutable meanwhile.
 PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
-                           const ChangedEntities* changed = nullptr);
+                           const ChangedEntities* changed = nullptr, int threads = 1);
 
 // Applies deltas one after another on top of an overlay, building one table for all of them:
 // a batch (a restart's fold of the pending files) costs the previous overlay's size once plus

@@ -139,9 +139,9 @@ TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
 }
 
 // The starting states PrepareDelta() builds ahead change nothing: online (over the previous
-// generation) and in a batch whose files were all prepared before the first was applied (every
-// mark of ChangedEntities late, so states the batch already changed are built and must be
-// dropped), the overlays equal those applied without them.
+// generation, built on three threads) and in a batch whose files were all prepared before the
+// first was applied (on one thread; every mark of ChangedEntities late, so states the batch
+// already changed are built and must be dropped), the overlays equal those applied without them.
 TEST_F(OverlayReplayTest, PreparedStatesChangeNothing) {
   std::unique_ptr<const Overlay> plain, prepared;
   for (const Delta& d : deltas_) {
@@ -149,7 +149,11 @@ TEST_F(OverlayReplayTest, PreparedStatesChangeNothing) {
     auto next = ApplyDelta(*base_, plain.get(), d, &report);
     ASSERT_TRUE(next.ok()) << next.status();
     plain = *std::move(next);
-    PreparedDelta states = PrepareDelta(*base_, prepared.get(), d);
+    PreparedDelta states = PrepareDelta(*base_, prepared.get(), d, nullptr, /*threads=*/3);
+    // Every share was built: as many states as one thread builds, most of the subjects named.
+    const size_t built = states.size();
+    EXPECT_EQ(built, PrepareDelta(*base_, prepared.get(), d).size()) << d.name;
+    EXPECT_GT(built, d.changes.size() / 2) << d.name;
     OverlayBuilder builder(*base_, prepared.get());
     ASSERT_TRUE(builder.Apply(d, &report, &states).ok());
     prepared = builder.Finish();
@@ -171,7 +175,8 @@ TEST_F(OverlayReplayTest, PreparedStatesChangeNothing) {
 }
 
 // States prepared over a snapshot file whose pages have left the page cache (most reads are
-// deferred until the disk has them) are those prepared over the snapshot it was written from.
+// deferred until the disk has them, by each of two threads) are those prepared over the
+// snapshot it was written from.
 TEST_F(OverlayReplayTest, StatesPreparedOutOfThePageCacheAreTheSame) {
   const std::string path = dir_ + "/base.snap";
   ASSERT_TRUE(WriteSnapshotFile(*base_, CatalogIdentity{"test", 1}, path).ok());
@@ -185,7 +190,7 @@ TEST_F(OverlayReplayTest, StatesPreparedOutOfThePageCacheAreTheSame) {
     plain = *std::move(next);
     const int64_t resident = testing::DropFromPageCache(path);
     if (resident != 0) GTEST_SKIP() << "the page cache kept " << resident << " pages (tmpfs?)";
-    PreparedDelta states = PrepareDelta(**file, cold.get(), d);
+    PreparedDelta states = PrepareDelta(**file, cold.get(), d, nullptr, /*threads=*/2);
     OverlayBuilder builder(**file, cold.get());
     ASSERT_TRUE(builder.Apply(d, &report, &states).ok());
     cold = builder.Finish();

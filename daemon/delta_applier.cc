@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "base/allocator.h"
 #include "base/ordered_parallel.h"
 #include "core/delta.h"
 #include "core/overlay.h"
@@ -22,6 +23,11 @@ namespace shixin {
 namespace {
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// The bulk memory faulted in ahead of the next file online: half as much again as the last one
+// added, within these bounds (20,000 changes at 10 M add ~16 MiB).
+constexpr size_t kMinPrefault = 4 << 20;
+constexpr size_t kMaxPrefault = 64 << 20;
 
 // Returns the CPU time the calling thread has used.
 absl::Duration ThreadCpu() {
@@ -174,19 +180,26 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   const std::shared_ptr<const Overlay> start = dataset->overlay;
   const Snapshot& base = *dataset->snapshot;
   ChangedEntities changed(base.entity_count());  // what the run's applied files gave a state
+  // The cores the workers leave idle (a file online, alone) prepare its states with them.
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  const int prepare_threads =
+      std::max(1, threads / static_cast<int>(std::clamp<size_t>(run, 1, threads)));
   auto read = [&](size_t i) {
     Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta(), {}};
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
     Stopwatch watch;
     if (!r.still_refused) r.delta = ReadDelta(next[i].path);
     r.timing.read = watch.Lap();
-    if (r.delta.ok()) r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed);
+    if (r.delta.ok()) {
+      r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed, prepare_threads);
+    }
     r.timing.prepare = watch.Lap();
     return r;
   };
   std::unique_ptr<OverlayBuilder> builder;  // one table for the files of a fold
   size_t applied = 0;
-  size_t built = 0;  // files applied by `builder`
+  size_t built = 0;   // files applied by `builder`
+  size_t growth = 0;  // online: the most a file's generation added to the overlay's bytes
   auto apply = [&](size_t i, Read& r) {
     if (r.still_refused) return false;
     Stopwatch watch;  // the table's copy counts in `apply`
@@ -211,7 +224,10 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     const int64_t lag = Applied(next[i].path, *r.delta, report);
     if (publish != nullptr) {
       const absl::Time t1 = absl::Now();
+      const size_t before = dataset->overlay != nullptr ? dataset->overlay->Bytes() : 0;
       dataset->overlay = builder->Finish();
+      const size_t after = dataset->overlay->Bytes();
+      growth = std::max(growth, after > before ? after - before : 0);
       builder.reset();
       built = 0;
       (*publish)(std::make_unique<Dataset>(*dataset));
@@ -220,7 +236,6 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     LogApplied(*r.delta, report, lag, r.timing);
     return true;
   };
-  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   RunOrdered<Read>(run, threads, 2 * static_cast<size_t>(threads), read, apply);
   if (built > 0) dataset->overlay = builder->Finish();
   if (publish != nullptr && !spare_.For(*dataset)) {
@@ -228,6 +243,10 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
                    std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get())};
   } else if (publish == nullptr) {
     spare_ = Spare();  // a fold: its dataset replaces the one online application started from
+  }
+  if (growth > 0) {
+    // The next file's entities then need no fresh page faulted in while it is applied.
+    PrefaultBulk(std::clamp<size_t>(growth / 2 * 3, kMinPrefault, kMaxPrefault));
   }
   const std::span<const DeltaFile> waiting = next.subspan(applied);
   const bool gap = applied == run && !waiting.empty();

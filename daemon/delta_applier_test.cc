@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "base/allocator.h"
 #include "core/compaction.h"
 #include "core/delta.h"
 #include "core/id.h"
@@ -181,6 +182,10 @@ TEST_F(DeltaApplierTest, PublishesAGenerationPerFile) {
   });
   EXPECT_EQ(published, (std::vector<uint64_t>{1, 2}));
   EXPECT_FALSE(Listed());
+  // The next file's entities will grow into memory faulted in now.
+  if (AllocatorName() == "jemalloc") {
+    EXPECT_GE(PrefaultBulk(0), size_t{4} << 20);
+  }
 }
 
 // Online application leaves a builder ready for the next file; a dataset that starts elsewhere
