@@ -10,8 +10,9 @@
 #    are renamed in one every EVERY seconds, and each file's visibility (rename to
 #    shixin_list_delta_sequence showing it on /metrics, polled every millisecond) is timed.
 #
-# ROUNDS rounds of each [2], the binaries alternating (even rounds NEW first) so that a drift of
-# the machine's speed favours neither; the medians of the rounds come last. Loopback only.
+# ROUNDS rounds of each [2] (PARTS=online or PARTS=restart: only that one), the binaries
+# alternating (even rounds NEW first) so that a drift of the machine's speed favours neither;
+# the medians of the rounds come last. Loopback only.
 set -euo pipefail
 old=${1:?usage: bench/deltas-ab.sh OLD NEW SNAPSHOT DELTAS_DIR}
 new=${2:?usage}
@@ -20,6 +21,7 @@ deltas=${4:?usage}
 rounds=${ROUNDS:-2}
 files=${FILES:-20}
 every=${EVERY:-2}
+parts=${PARTS:-restart online}  # which of the two runs
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -51,7 +53,8 @@ print(seconds, minflt, ticks / hz, *(s / 1000 for s in sums))
 EOF
 }
 
-# online BINARY: prints "p50_ms max_ms apply_ms" (apply: the median of the files' apply CPU).
+# online BINARY: prints "p50_ms max_ms apply_ms prepare_ms" (the medians of the files' apply CPU
+# and prepare wall time).
 online() {
   local live="$work/live" log="$work/online.log"
   rm -rf "$live"
@@ -90,20 +93,24 @@ EOF
   wait "$pid" || true
   python3 - "$log" <<'EOF'
 import re, statistics, sys
-cpu = [int(m) for m in re.findall(r'apply \d+ ms \(cpu (\d+)\)', open(sys.argv[1]).read())]
-print(statistics.median(cpu) if cpu else 'nan')
+text = open(sys.argv[1]).read()
+cpu = [int(m) for m in re.findall(r'apply \d+ ms \(cpu (\d+)\)', text)]
+wall = [int(m) for m in re.findall(r'prepare (\d+) ms', text)]
+print(statistics.median(cpu) if cpu else 'nan', statistics.median(wall) if wall else 'nan')
 EOF
 }
 
 echo "restart: loaded_s minflt cpu_s read_cpu_s prepare_cpu_s apply_cpu_s"
-echo "online:  visibility_p50_ms visibility_max_ms apply_cpu_ms (median of the files)"
+echo "online:  visibility_p50_ms visibility_max_ms apply_cpu_ms prepare_ms (median of the files)"
 for r in $(seq 1 "$rounds"); do
   if ((r % 2 == 1)); then order="old new"; else order="new old"; fi
   for side in $order; do
+    [[ $parts == *restart* ]] || break
     if [[ $side == old ]]; then binary=$old; else binary=$new; fi
     echo "round $r $side restart: $(restart "$binary")" | tee -a "$work/results"
   done
   for side in $order; do
+    [[ $parts == *online* ]] || break
     if [[ $side == old ]]; then binary=$old; else binary=$new; fi
     echo "round $r $side online: $(online "$binary")" | tee -a "$work/results"
   done
