@@ -178,17 +178,18 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
       ++pool.invalid_ids;
       return;
     }
+    // Whether `orgs` holds the organisation by the ID the relation names or, for a credit code,
+    // by the organisation code within it.
+    const auto holds_org = [&org](const absl::flat_hash_set<uint64_t>& orgs) {
+      return orgs.contains(HashPackedId(org->Pack())) ||
+             (org->kind() == IdKind::kCreditCode &&
+              orgs.contains(HashPackedId(org->EmbeddedOrgCode().Pack())));
+    };
     const uint64_t h = HashPackedId(person->Pack());
-    const bool org_listed = listed_orgs.contains(HashPackedId(org->Pack())) ||
-                            (org->kind() == IdKind::kCreditCode &&
-                             listed_orgs.contains(HashPackedId(org->EmbeddedOrgCode().Pack())));
-    if (!org_listed || listed.contains(h)) return;
+    if (!holds_org(listed_orgs) || listed.contains(h)) return;
     // Left out of the pool (not of related_total) if its own listing or its organisation's
     // changes while the answers must hold.
-    const bool org_changing = changing.contains(HashPackedId(org->Pack())) ||
-                              (org->kind() == IdKind::kCreditCode &&
-                               changing.contains(HashPackedId(org->EmbeddedOrgCode().Pack())));
-    if (related.insert(h).second && !org_changing && !changing.contains(h)) {
+    if (related.insert(h).second && !holds_org(changing) && !changing.contains(h)) {
       Offer(&pool.related, options.sample, &seen, &rng, *person);
     }
   });
