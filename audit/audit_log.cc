@@ -48,11 +48,12 @@ uint64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// Returns the offset of the first valid frame after `from` in `data`, or 0 if none.
-size_t FindValidFrameAfter(std::string_view data, size_t from) {
-  for (size_t q = from + 1; q + kRecordOverhead <= data.size(); ++q) {
+// Returns the offset of the first valid frame after `from` in `data` (a segment of format
+// `version`), or 0 if none.
+size_t FindValidFrameAfter(std::string_view data, size_t from, uint32_t version) {
+  for (size_t q = from + 1; q + RecordOverhead(version) <= data.size(); ++q) {
     FramedRecord r;
-    if (ParseRecord(data.substr(q), &r) == FrameStatus::kOk) return q;
+    if (ParseRecord(data.substr(q), version, &r) == FrameStatus::kOk) return q;
   }
   return 0;
 }
@@ -147,39 +148,45 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   SHIXIN_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
   if (!header.ok()) return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
-  ChainHash prev = header->prev_chain, last = header->prev_chain;
-  uint64_t sequence = header->first_sequence - 1, prev_sequence = sequence;
-  size_t offset = kHeaderSize, index = 0, last_offset = 0;
+  // The audit ends after the last frame whose chain value follows: a record, in format 1; a
+  // seal, in format 2 (the records of a write without its seal were never acknowledged).
+  const uint32_t version = header->version;
+  ChainCheck chain(version, header->prev_chain);
+  uint64_t sequence = header->first_sequence - 1, index = 0;
+  size_t offset = kHeaderSize;
+  struct {
+    size_t end = kHeaderSize;
+    ChainHash chain;
+    uint64_t sequence = 0, index = 0;
+  } good{kHeaderSize, header->prev_chain, sequence, 0};
   FramedRecord r;
   FrameStatus status = FrameStatus::kOk;
-  while (offset < data.size() &&
-         (status = ParseRecord(std::string_view(data).substr(offset), &r)) == FrameStatus::kOk) {
-    prev = last;
-    last = r.chain;
-    prev_sequence = sequence;
-    sequence = PayloadSequence(r.payload);
-    last_offset = offset;
-    offset += r.size;
-    ++index;
-  }
-  size_t cut = offset;
   std::string why;
+  while (offset < data.size() && (status = ParseRecord(std::string_view(data).substr(offset),
+                                                       version, &r)) == FrameStatus::kOk) {
+    if (!chain.Add(r)) {
+      why = absl::StrFormat("record %u at offset %u: chain mismatch", index, offset);
+      break;
+    }
+    if (r.type != RecordType::kSeal) {
+      sequence = PayloadSequence(r.payload);
+      ++index;
+    }
+    offset += r.size;
+    if (chain.unsealed() == 0) good = {offset, chain.chain(), sequence, index};
+  }
   if (offset < data.size()) {
-    if (const size_t q = FindValidFrameAfter(data, offset); q != 0) {
+    if (const size_t q = FindValidFrameAfter(data, offset, version); q != 0) {
       return absl::DataLossError(absl::StrFormat(
           "%s: record %u at offset %u: %s, followed by a valid record at offset %u: damage, not "
           "a torn tail (run `shixin audit verify`)",
-          path, index, offset, FrameStatusName(status), q));
+          path, index, offset, why.empty() ? FrameStatusName(status) : "chain mismatch", q));
     }
-    why = absl::StrFormat("%s at offset %u", FrameStatusName(status), offset);
-  } else if (index > 0 && NextChain(prev, r.type, r.payload) != last) {
-    // The last record's chain does not follow from the one before: cut it too.
-    cut = last_offset;
-    why = absl::StrFormat("record %u at offset %u: chain mismatch", index - 1, last_offset);
-    last = prev;
-    --index;
-    sequence = prev_sequence;
+    if (why.empty()) why = absl::StrFormat("%s at offset %u", FrameStatusName(status), offset);
+  } else if (good.end < data.size()) {
+    why = absl::StrFormat("%u records after the last seal", index - good.index);
   }
+  const size_t cut = good.end;
   fd_ = ops_->Open(path, O_RDWR, 0600);
   SHIXIN_RETURN_IF_ERROR(FileOpStatus(fd_, absl::StrCat("open ", path)));
   if (cut < data.size()) {
@@ -190,11 +197,13 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
     recovery->message = absl::StrFormat("%s: torn tail cut: %u bytes from offset %u (%s)", path,
                                         data.size() - cut, cut, why);
   }
-  recovery->records = index;
+  recovery->records = good.index;
   file_size_ = end_offset_ = cut;
-  written_chain_ = last;
-  written_sequence_ = sequence_ = sequence;
-  segment_empty_ = index == 0;
+  written_chain_ = good.chain;
+  written_sequence_ = sequence_ = good.sequence;
+  segment_empty_ = good.index == 0;
+  // A segment of an older format is not appended to: the next one goes on from it.
+  if (version != kFormatVersion) SHIXIN_RETURN_IF_ERROR(CreateSegment(segment_ + 1));
   ApplyRetention();
   return absl::OkStatus();
 }
@@ -275,7 +284,8 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode 
     start = BeginRecord(type, &pending_);
     encode(sequence_ + 1, &pending_);
     size = pending_.size() - start + kRecordOverhead - kRecordPrefix;
-    if (segment_empty_ || end_offset_ + size <= options_.segment_bytes) break;
+    // Room for the seal that ends the write it goes out with.
+    if (segment_empty_ || end_offset_ + size + kSealSize <= options_.segment_bytes) break;
     pending_.resize(start);
     if (writing_ || fsyncing_) {
       cv_.wait(lock);
@@ -286,7 +296,7 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode 
   }
   Appended appended;
   appended.receipt = Receipt{options_.node, segment_, end_offset_};
-  FrameRecord(start, &pending_);  // sealed (checksum, chain) by WritePending, outside the lock
+  FrameRecord(start, &pending_);  // sealed (checksums, chain) by WritePending, outside the lock
   end_offset_ += size;
   ++sequence_;
   segment_empty_ = false;
@@ -351,9 +361,10 @@ absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool 
   const uint64_t offset = file_size_;
   const int fd = fd_;
   const bool truncate_first = needs_truncate_;
+  end_offset_ += kSealSize;  // the records appended from now on follow this write's seal
   if (unlock) lock.unlock();
-  // Only one write at a time (writing_): the chain goes on from the last written record.
-  const ChainHash batch_chain = SealRecords(prev_chain, buffer.data(), buffer.size());
+  // Only one write at a time (writing_): the chain goes on from the last written seal.
+  const ChainHash batch_chain = SealBatch(prev_chain, &buffer);
   const absl::Time start = absl::Now();
   ssize_t rc = truncate_first ? ops_->Truncate(fd, static_cast<off_t>(offset)) : 0;
   if (rc >= 0) rc = ops_->PWrite(fd, buffer.data(), buffer.size(), static_cast<off_t>(offset));

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -148,11 +149,13 @@ TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   std::atomic<int64_t> now{int64_t{1700000000} * 1000000};
   o.now_micros = [&now] { return now.load(); };
   std::unique_ptr<AuditLog> log = MustOpen(o);
-  AppendQueries(log.get(), 30);
+  const uint32_t current = AppendQueries(log.get(), 30).back().segment;
   const uint64_t before = log->GetStats().segments;
   ASSERT_GE(before, 3u);
   now += int64_t{11} * 86400 * 1000000;  // everything written so far is 11 days old
-  AppendQueries(log.get(), 12);          // rotates: the old segments go
+  // Appends until the log rotates once: the old segments go.
+  for (int i = 0; i < 100 && AppendQueries(log.get(), 1).at(0).segment == current; ++i) {
+  }
   const AuditLog::Stats stats = log->GetStats();
   EXPECT_LE(stats.segments, 2u);
   log.reset();
@@ -193,7 +196,7 @@ TEST(AuditLogTest, BadChecksumOfTheLastRecordIsCut) {
   const uint64_t size = std::filesystem::file_size(path);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(size - 30));
+    f.seekp(static_cast<std::streamoff>(size - 10));  // the last write's seal
     f.put('\xee');
   }
   AuditLog::Recovery rec;
@@ -202,6 +205,59 @@ TEST(AuditLogTest, BadChecksumOfTheLastRecordIsCut) {
   EXPECT_THAT(rec.message, HasSubstr("checksum"));
   EXPECT_EQ(rec.records, 4u);
   ExpectVerifies(o.dir, 4);
+}
+
+TEST(AuditLogTest, RecordsOfAWriteWithoutItsSealAreCut) {
+  ScratchDir tmp;
+  const AuditLog::Options o = MakeOptions(tmp.path());
+  std::string path;
+  {
+    std::unique_ptr<AuditLog> log = MustOpen(o);
+    AppendQueries(log.get(), 3);
+    // Two more in one write, whose seal is then lost: never acknowledged, so cut.
+    uint64_t ticket = 0;
+    for (int i = 0; i < 2; ++i) {
+      QueryRecord q = TypicalQuery("110101199003071234", 1780000001000000 + i);
+      absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+      ASSERT_TRUE(a.ok());
+      ticket = a->ticket;
+    }
+    ASSERT_TRUE(log->Sync(ticket).ok());
+    path = SegmentPath(o.dir, 1);
+  }
+  const uint64_t size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size - kSealSize);
+  AuditLog::Recovery rec;
+  std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
+  EXPECT_TRUE(rec.torn);
+  EXPECT_THAT(rec.message, HasSubstr("2 records after the last seal"));
+  EXPECT_EQ(rec.records, 3u);
+  AppendQueries(log.get(), 1);
+  ExpectVerifies(o.dir, 4);
+}
+
+TEST(AuditLogTest, AFormatOneAuditGoesOnInANewSegment) {
+  ScratchDir tmp;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  const char* source = std::getenv("SHIXIN_SOURCE_DIR");
+  std::filesystem::create_directories(o.dir);
+  std::filesystem::copy_file(
+      std::string(source != nullptr ? source : "..") + "/audit/testdata/sample.audit",
+      SegmentPath(o.dir, 1));
+  absl::StatusOr<VerifyReport> before = Verify(o.dir);
+  ASSERT_TRUE(before.ok());
+  ASSERT_THAT(before->problems, ::testing::IsEmpty());
+  ASSERT_GT(before->records, 0u);
+  AuditLog::Recovery rec;
+  std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
+  EXPECT_FALSE(rec.torn);
+  EXPECT_EQ(rec.records, before->records);
+  const std::vector<Receipt> receipts = AppendQueries(log.get(), 3);
+  ASSERT_EQ(receipts.size(), 3u);
+  EXPECT_EQ(receipts[0].segment, 2u);
+  EXPECT_TRUE(log->Lookup(receipts[2]).ok());
+  log.reset();
+  ExpectVerifies(o.dir, before->records + 3);
 }
 
 TEST(AuditLogTest, BadRecordFollowedByGoodOnesRefusesToOpen) {

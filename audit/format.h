@@ -1,6 +1,7 @@
-// The segment file layout of the audit (audit/FORMAT.md): the 64-byte segment header and the
-// record framing (length, type, payload, checksum, chain). The one encoder/decoder of both; the
-// writer (audit_log.h) and the reader (reader.h) use nothing else.
+// The segment file layout of the audit (audit/FORMAT.md): the 64-byte segment header, the
+// record framing (length, type, payload, checksum) and the chain (per record in format 1, per
+// write in format 2). The one encoder/decoder of all three; the writer (audit_log.h) and the
+// reader (reader.h) use nothing else.
 //
 // Thread safety: plain values and pure functions.
 #ifndef SHIXIN_AUDIT_FORMAT_H_
@@ -19,11 +20,20 @@
 namespace shixin::audit {
 
 inline constexpr size_t kHeaderSize = 64;
-inline constexpr uint32_t kFormatVersion = 1;
+// The writer writes version 2; the readers read 1 and 2. Version 1 chained every record;
+// version 2 chains every write: a seal record ends it (audit/FORMAT.md).
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr size_t kChainSize = 16;
-// u32 length + u8 type before the payload; u32 checksum + 16 bytes chain after it.
+// u32 length + u8 type before the payload.
 inline constexpr size_t kRecordPrefix = 5;
-inline constexpr size_t kRecordOverhead = kRecordPrefix + 4 + kChainSize;
+// Returns the bytes a frame adds to its payload in a segment of format `version`: the prefix,
+// then a u32 checksum (version 1: and the record's 16-byte chain).
+constexpr size_t RecordOverhead(uint32_t version) {
+  return kRecordPrefix + 4 + (version == 1 ? kChainSize : 0);
+}
+inline constexpr size_t kRecordOverhead = RecordOverhead(kFormatVersion);
+// A whole seal frame (version 2): its payload is the chain value.
+inline constexpr size_t kSealSize = kRecordOverhead + kChainSize;
 // A longer length field is damage, not a record (records are a few hundred bytes).
 inline constexpr uint32_t kMaxPayload = 1 << 20;
 
@@ -44,27 +54,26 @@ std::string EncodeHeader(const SegmentHeader& header);
 // version, checksum).
 absl::StatusOr<SegmentHeader> DecodeHeader(std::string_view bytes);
 
-// Returns the chain value after a record: SHA-256(prev || type || payload)[0..16).
+// Returns the chain value after a version-1 record: SHA-256(prev || type || payload)[0..16).
 ChainHash NextChain(const ChainHash& prev, RecordType type, std::string_view payload);
 
-// Appends the framed record to `out` and returns its chain value (prev: the previous record's).
-ChainHash AppendRecord(const ChainHash& prev, RecordType type, std::string_view payload,
-                       std::string* out);
+// Returns the chain value of a version-2 seal: SHA-256(prev || frames)[0..16), `frames` the
+// whole frames written since the seal before (prev: its chain value, or the header's).
+ChainHash BatchChain(const ChainHash& prev, std::string_view frames);
 
-// The same in steps, for records encoded straight into the writer's buffer and sealed later,
-// outside its lock: BeginRecord appends the frame's prefix and returns where the frame starts;
-// the caller appends the payload (at most kMaxPayload bytes); FrameRecord sets the length and
-// leaves room for the checksum and the chain; SealRecords fills both in for every frame in
-// [frames, frames + size) (whole frames, in order) and returns the last one's chain (`prev`
-// if there is none).
+// Records encoded straight into the writer's buffer and sealed later, outside its lock
+// (version 2): BeginRecord appends the frame's prefix and returns where the frame starts; the
+// caller appends the payload (at most kMaxPayload bytes); FrameRecord sets the length and
+// leaves room for the checksum; SealBatch fills in the checksum of every frame in `*batch`
+// (whole frames, in order), appends the seal over them and returns its chain value.
 size_t BeginRecord(RecordType type, std::string* out);
 void FrameRecord(size_t start, std::string* out);
-ChainHash SealRecords(const ChainHash& prev, char* frames, size_t size);
+ChainHash SealBatch(const ChainHash& prev, std::string* batch);
 
 struct FramedRecord {
   RecordType type = RecordType::kQuery;
   std::string_view payload;  // views the parsed bytes
-  ChainHash chain{};         // as stored
+  ChainHash chain{};         // version 1: as stored; a version-2 seal: its payload
   size_t size = 0;           // the whole frame
 };
 
@@ -72,12 +81,35 @@ enum class FrameStatus {
   kOk,
   kIncomplete,   // the bytes end inside the frame (or before its length)
   kBadLength,    // the length is over kMaxPayload
-  kBadChecksum,  // complete but the checksum (or the type) does not match
+  kBadChecksum,  // complete but the checksum (or the type, or a seal's size) does not match
 };
 
-// Parses the frame at the start of `bytes` (not the chain: that needs the previous record).
-FrameStatus ParseRecord(std::string_view bytes, FramedRecord* record);
+// Parses the frame of a segment of format `version` at the start of `bytes` (not the chain:
+// that needs the frames before; see ChainCheck).
+FrameStatus ParseRecord(std::string_view bytes, uint32_t version, FramedRecord* record);
 const char* FrameStatusName(FrameStatus status);
+
+// Follows the chain through the frames of one segment, in order: version 1 checks every
+// record's chain value, version 2 every seal's (over the frames since the seal before).
+// Frames must be parsed from one contiguous buffer (a segment's bytes).
+class ChainCheck {
+ public:
+  ChainCheck(uint32_t version, const ChainHash& prev) : version_(version), chain_(prev) {}
+
+  // Feeds the next frame. Returns false when it carries a chain value that does not follow
+  // (the check goes on from the stored value).
+  bool Add(const FramedRecord& record);
+  // Returns the last chain value fed (the header's previous chain before any).
+  const ChainHash& chain() const { return chain_; }
+  // Returns the records fed since the last seal (version 1: 0).
+  uint64_t unsealed() const { return unsealed_; }
+
+ private:
+  uint32_t version_;
+  ChainHash chain_;
+  const char* batch_begin_ = nullptr;  // the first frame since the last seal
+  uint64_t unsealed_ = 0;
+};
 
 // Returns the first sequence number in a record payload (both encodings start with it), 0 if
 // the payload does not start with a varint.

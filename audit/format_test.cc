@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
-#include <utility>
+#include <vector>
 
 namespace shixin::audit {
 namespace {
@@ -34,49 +37,113 @@ TEST(FormatTest, HeaderRoundTripAndChecksum) {
   EXPECT_FALSE(DecodeHeader(bytes.substr(0, 63)).ok());
 }
 
-TEST(FormatTest, RecordFraming) {
-  std::string out;
-  const ChainHash zero{};
-  const ChainHash c1 = AppendRecord(zero, RecordType::kQuery, "hello", &out);
-  const ChainHash c2 = AppendRecord(c1, RecordType::kFeedback, "", &out);
-  EXPECT_EQ(out.size(), 5 + kRecordOverhead + kRecordOverhead);
-  FramedRecord r;
-  ASSERT_EQ(ParseRecord(out, &r), FrameStatus::kOk);
-  EXPECT_EQ(r.payload, "hello");
-  EXPECT_EQ(r.chain, c1);
-  EXPECT_EQ(NextChain(zero, RecordType::kQuery, "hello"), c1);
-  ASSERT_EQ(ParseRecord(std::string_view(out).substr(r.size), &r), FrameStatus::kOk);
-  EXPECT_EQ(r.type, RecordType::kFeedback);
-  EXPECT_EQ(r.chain, c2);
-  EXPECT_EQ(ParseRecord(std::string_view(out).substr(0, 20), &r), FrameStatus::kIncomplete);
-  std::string bad = out;
-  bad[6] ^= 1;
-  EXPECT_EQ(ParseRecord(bad, &r), FrameStatus::kBadChecksum);
-  bad = out;
-  bad[3] = '\x7f';
-  EXPECT_EQ(ParseRecord(bad, &r), FrameStatus::kBadLength);
+// Frames `payloads` (a query, then alternately feedback and query) and seals them.
+std::string SealedBatch(const ChainHash& prev, const std::vector<std::string>& payloads,
+                        ChainHash* chain) {
+  std::string batch;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    const size_t start =
+        BeginRecord(i % 2 == 0 ? RecordType::kQuery : RecordType::kFeedback, &batch);
+    batch += payloads[i];
+    FrameRecord(start, &batch);
+  }
+  *chain = SealBatch(prev, &batch);
+  return batch;
 }
 
-TEST(FormatTest, RecordsFramedThenSealedAreTheRecordsAppended) {
-  const ChainHash prev = NextChain(ChainHash{}, RecordType::kQuery, "before");
-  std::string appended;
-  ChainHash chain = AppendRecord(prev, RecordType::kQuery, "first payload", &appended);
-  chain = AppendRecord(chain, RecordType::kFeedback, "", &appended);
-  chain = AppendRecord(chain, RecordType::kQuery, std::string(300, 'x'), &appended);
+TEST(FormatTest, RecordFramingAndTheSealOfAWrite) {
+  const ChainHash zero{};
+  ChainHash chain;
+  const std::string out = SealedBatch(zero, {"hello", ""}, &chain);
+  ASSERT_EQ(out.size(), 5 + kRecordOverhead + kRecordOverhead + kSealSize);
+  FramedRecord r;
+  ASSERT_EQ(ParseRecord(out, kFormatVersion, &r), FrameStatus::kOk);
+  EXPECT_EQ(r.type, RecordType::kQuery);
+  EXPECT_EQ(r.payload, "hello");
+  EXPECT_EQ(r.size, 5 + kRecordOverhead);
+  ASSERT_EQ(ParseRecord(std::string_view(out).substr(r.size), kFormatVersion, &r),
+            FrameStatus::kOk);
+  EXPECT_EQ(r.type, RecordType::kFeedback);
+  const size_t seal_at = out.size() - kSealSize;
+  ASSERT_EQ(ParseRecord(std::string_view(out).substr(seal_at), kFormatVersion, &r),
+            FrameStatus::kOk);
+  EXPECT_EQ(r.type, RecordType::kSeal);
+  EXPECT_EQ(r.chain, chain);
+  EXPECT_EQ(BatchChain(zero, std::string_view(out).substr(0, seal_at)), chain);
+  // A seal is no record of format 1, whose frames also carry a chain each.
+  EXPECT_NE(ParseRecord(std::string_view(out).substr(seal_at), 1, &r), FrameStatus::kOk);
 
-  std::string framed = "spare";  // frames need not start the buffer
-  for (const auto& [type, payload] : {std::pair{RecordType::kQuery, std::string("first payload")},
-                                      std::pair{RecordType::kFeedback, std::string()},
-                                      std::pair{RecordType::kQuery, std::string(300, 'x')}}) {
-    const size_t start = BeginRecord(type, &framed);
-    framed += payload;
-    FrameRecord(start, &framed);
+  EXPECT_EQ(ParseRecord(std::string_view(out).substr(0, 13), kFormatVersion, &r),
+            FrameStatus::kIncomplete);
+  std::string bad = out;
+  bad[6] ^= 1;
+  EXPECT_EQ(ParseRecord(bad, kFormatVersion, &r), FrameStatus::kBadChecksum);
+  bad = out;
+  bad[3] = '\x7f';
+  EXPECT_EQ(ParseRecord(bad, kFormatVersion, &r), FrameStatus::kBadLength);
+}
+
+// Feeds every frame of `frames` to a format-2 ChainCheck from `prev`; returns how many failed.
+int ChainFailures(const ChainHash& prev, std::string_view frames, ChainHash* last = nullptr) {
+  ChainCheck check(kFormatVersion, prev);
+  int failures = 0;
+  while (!frames.empty()) {
+    FramedRecord r;
+    EXPECT_EQ(ParseRecord(frames, kFormatVersion, &r), FrameStatus::kOk);
+    if (!check.Add(r)) ++failures;
+    frames.remove_prefix(r.size);
   }
-  EXPECT_EQ(framed.size(), 5 + appended.size());
-  EXPECT_NE(framed.substr(5), appended);  // no checksum or chain yet
-  EXPECT_EQ(SealRecords(prev, framed.data() + 5, framed.size() - 5), chain);
-  EXPECT_EQ(framed.substr(5), appended);
-  EXPECT_EQ(SealRecords(prev, framed.data() + 5, 0), prev);
+  EXPECT_EQ(check.unsealed(), 0u);
+  if (last != nullptr) *last = check.chain();
+  return failures;
+}
+
+TEST(FormatTest, TheSealFindsARecordRemovedOrReorderedWithItsChecksumIntact) {
+  const ChainHash prev = BatchChain(ChainHash{}, "before");
+  ChainHash c1, c2;
+  const std::string first = SealedBatch(prev, {"one", "two", std::string(300, 'x')}, &c1);
+  const std::string second = SealedBatch(c1, {"four"}, &c2);
+  ChainHash last;
+  EXPECT_EQ(ChainFailures(prev, first + second, &last), 0);
+  EXPECT_EQ(last, c2);
+  // The second write alone does not follow `prev`; nor does the first one's seal after a
+  // record removed (every frame's checksum still valid).
+  EXPECT_EQ(ChainFailures(prev, second), 1);
+  ChainHash unused;
+  const std::string two = SealedBatch(prev, {"one", "two"}, &unused);
+  const std::string removed =
+      two.substr(0, two.size() - kSealSize) + first.substr(first.size() - kSealSize);
+  EXPECT_EQ(ChainFailures(prev, removed), 1);
+  const std::string swapped = SealedBatch(prev, {"two", "one", std::string(300, 'x')}, &unused);
+  EXPECT_EQ(ChainFailures(prev, swapped.substr(0, swapped.size() - kSealSize) +
+                                    first.substr(first.size() - kSealSize)),
+            1);
+}
+
+TEST(FormatTest, FormatOneSegmentsStillRead) {
+  // audit/testdata/sample.audit was written by the format-1 writer: every record chained.
+  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
+  const std::string path =
+      std::string(dir != nullptr ? dir : "..") + "/audit/testdata/sample.audit";
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << path;
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->version, 1u);
+  ChainCheck check(1, header->prev_chain);
+  std::string_view rest = std::string_view(data).substr(kHeaderSize);
+  int records = 0;
+  while (!rest.empty()) {
+    FramedRecord r;
+    ASSERT_EQ(ParseRecord(rest, 1, &r), FrameStatus::kOk) << records;
+    EXPECT_EQ(r.size, r.payload.size() + RecordOverhead(1));
+    EXPECT_TRUE(check.Add(r)) << records;
+    EXPECT_EQ(check.unsealed(), 0u);
+    rest.remove_prefix(r.size);
+    ++records;
+  }
+  EXPECT_GT(records, 0);
 }
 
 TEST(FormatTest, SegmentNames) {

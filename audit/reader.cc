@@ -60,20 +60,23 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
   entry.receipt.node = header->node;
   entry.receipt.segment = header->segment;
   size_t offset = kHeaderSize;
-  for (uint64_t index = 0; offset < data.size(); ++index) {
+  for (uint64_t index = 0; offset < data.size();) {
     FramedRecord r;
-    const FrameStatus status = ParseRecord(data.substr(offset), &r);
+    const FrameStatus status = ParseRecord(data.substr(offset), header->version, &r);
     if (status == FrameStatus::kIncomplete && last) break;  // a write in progress
     if (status != FrameStatus::kOk) {
       return absl::DataLossError(absl::StrFormat("%s: record %u at offset %u: %s", path, index,
                                                  offset, FrameStatusName(status)));
     }
+    const size_t at = offset;
+    offset += r.size;
+    if (r.type == RecordType::kSeal) continue;  // not a record: Verify checks it
     if (absl::Status s = DecodeInto(r.type, r.payload, &entry); !s.ok()) {
       return absl::DataLossError(
-          absl::StrFormat("%s: record %u at offset %u: %s", path, index, offset, s.message()));
+          absl::StrFormat("%s: record %u at offset %u: %s", path, index, at, s.message()));
     }
-    entry.offset = entry.receipt.offset = offset;
-    offset += r.size;
+    ++index;
+    entry.offset = entry.receipt.offset = at;
     const int64_t time =
         r.type == RecordType::kQuery ? entry.query.time_micros : entry.feedback.time_micros;
     if (time < options.from_micros || time >= options.to_micros) continue;
@@ -143,13 +146,14 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     AddProblem(&check.problems,
                absl::StrFormat("%s: header says segment %u", path, header->segment));
   }
-  ChainHash chain = header->prev_chain;
+  ChainCheck chain(header->version, header->prev_chain);
   uint64_t next_sequence = header->first_sequence;
-  size_t offset = kHeaderSize;
+  size_t offset = kHeaderSize, sealed_end = kHeaderSize;
+  uint64_t batch_first = 0;  // the index of the first record since the last seal
   Entry entry;
-  for (uint64_t index = 0; offset < data.size(); ++index) {
+  for (uint64_t index = 0; offset < data.size();) {
     FramedRecord r;
-    const FrameStatus status = ParseRecord(data.substr(offset), &r);
+    const FrameStatus status = ParseRecord(data.substr(offset), header->version, &r);
     const std::string where = absl::StrFormat("%s: record %u at offset %u", path, index, offset);
     if (status == FrameStatus::kIncomplete && last) {
       check.notes.push_back(absl::StrCat(where, ": incomplete (a write in progress, or a torn ",
@@ -160,11 +164,22 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
       AddProblem(&check.problems, absl::StrCat(where, ": ", FrameStatusName(status)));
       return check;
     }
-    if (NextChain(chain, r.type, r.payload) != r.chain) {
+    if (r.type == RecordType::kSeal) {
+      if (!chain.Add(r)) {
+        AddProblem(&check.problems,
+                   absl::StrFormat("%s: seal at offset %u: chain mismatch over records %u to %u "
+                                   "(a record changed, removed or inserted)",
+                                   path, offset, batch_first, index - 1));
+      }
+      offset += r.size;
+      sealed_end = offset;
+      batch_first = index;
+      continue;
+    }
+    if (!chain.Add(r)) {
       AddProblem(&check.problems,
                  absl::StrCat(where, ": chain mismatch (record changed, removed or inserted)"));
     }
-    chain = r.chain;
     const uint64_t sequence = PayloadSequence(r.payload);
     if (sequence != next_sequence) {
       AddProblem(&check.problems,
@@ -177,9 +192,20 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     ++check.records;
     ++(r.type == RecordType::kQuery ? check.queries : check.feedbacks);
     offset += r.size;
+    ++index;
+  }
+  if (chain.unsealed() > 0) {
+    const std::string what = absl::StrFormat("%s: %u records from offset %u without a seal", path,
+                                             chain.unsealed(), sealed_end);
+    if (last) {
+      check.notes.push_back(absl::StrCat(what, " (a write in progress, or a torn tail the ",
+                                         "writer cuts at its next start)"));
+    } else {
+      AddProblem(&check.problems, absl::StrCat(what, " (a segment ends with a seal)"));
+    }
   }
   check.complete = true;
-  check.last_chain = chain;
+  check.last_chain = chain.chain();
   check.next_sequence = next_sequence;
   return check;
 }
@@ -199,8 +225,8 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
           check.header->prev_chain != ChainHash{} || check.header->first_sequence != 1;
     } else if (prev->complete) {
       if (check.header->prev_chain != prev->last_chain) {
-        problem(absl::StrCat(check.path, ": header's previous chain does not match the last ",
-                             "record of the previous segment"));
+        problem(absl::StrCat(check.path, ": header's previous chain does not match the end of ",
+                             "the previous segment"));
       }
       if (check.header->first_sequence != prev->next_sequence) {
         problem(absl::StrFormat("%s: header's first sequence %u, expected %u", check.path,
@@ -244,23 +270,32 @@ absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& r
                                        uint64_t limit) {
   const absl::Status not_found =
       absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": no record"));
-  if (receipt.offset < kHeaderSize || receipt.offset + kRecordOverhead > limit) return not_found;
+  if (receipt.offset < kHeaderSize || receipt.offset + kRecordPrefix > limit) return not_found;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return not_found;
+  // The header says the segment's format, and so the frame's size.
+  char head[kHeaderSize];
+  bool read_ok = ::pread(fd, head, sizeof(head), 0) == static_cast<ssize_t>(sizeof(head));
+  absl::StatusOr<SegmentHeader> header = read_ok
+                                             ? DecodeHeader(std::string_view(head, sizeof(head)))
+                                             : absl::StatusOr<SegmentHeader>(not_found);
+  const size_t overhead = header.ok() ? RecordOverhead(header->version) : 0;
   char prefix[kRecordPrefix];
-  bool read_ok = ::pread(fd, prefix, sizeof(prefix), static_cast<off_t>(receipt.offset)) ==
-                 static_cast<ssize_t>(sizeof(prefix));
+  read_ok =
+      header.ok() && ::pread(fd, prefix, sizeof(prefix), static_cast<off_t>(receipt.offset)) ==
+                         static_cast<ssize_t>(sizeof(prefix));
   const uint32_t n = read_ok ? DecodeLittleEndian32(prefix) : 0;
-  read_ok = read_ok && n <= kMaxPayload && receipt.offset + n + kRecordOverhead <= limit;
+  read_ok = read_ok && n <= kMaxPayload && receipt.offset + n + overhead <= limit;
   std::string frame;
   if (read_ok) {
-    frame.resize(n + kRecordOverhead);
+    frame.resize(n + overhead);
     read_ok = ::pread(fd, frame.data(), frame.size(), static_cast<off_t>(receipt.offset)) ==
               static_cast<ssize_t>(frame.size());
   }
   ::close(fd);
   FramedRecord r;
-  if (!read_ok || ParseRecord(frame, &r) != FrameStatus::kOk || r.type != RecordType::kQuery) {
+  if (!read_ok || ParseRecord(frame, header->version, &r) != FrameStatus::kOk ||
+      r.type != RecordType::kQuery) {
     return not_found;
   }
   OwnedQuery out;

@@ -111,7 +111,8 @@ TEST_F(ReaderTest, VerifyCountsAndFindsAFlippedByteInAnOldSegment) {
     std::string data((std::istreambuf_iterator<char>(in)), {});
     for (int i = 0; i < 2; ++i) {
       FramedRecord r;
-      ASSERT_EQ(ParseRecord(std::string_view(data).substr(offset), &r), FrameStatus::kOk);
+      ASSERT_EQ(ParseRecord(std::string_view(data).substr(offset), kFormatVersion, &r),
+                FrameStatus::kOk);
       offset += r.size;
     }
   }
@@ -135,6 +136,35 @@ TEST_F(ReaderTest, VerifyCountsAndFindsAFlippedByteInAnOldSegment) {
   o.dir = dir_;
   o.node = 7;
   EXPECT_TRUE(AuditLog::Open(o, nullptr).ok());
+}
+
+TEST_F(ReaderTest, VerifyFindsARecordRemovedWithEveryChecksumIntact) {
+  Write(100);
+  const std::string path = SegmentPath(dir_, 2);
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Cut record 1 out whole: every frame left still parses, only the seal can tell.
+  size_t offset = kHeaderSize;
+  FramedRecord r;
+  ASSERT_EQ(ParseRecord(std::string_view(data).substr(offset), kFormatVersion, &r),
+            FrameStatus::kOk);
+  offset += r.size;
+  ASSERT_EQ(ParseRecord(std::string_view(data).substr(offset), kFormatVersion, &r),
+            FrameStatus::kOk);
+  ASSERT_NE(r.type, RecordType::kSeal);
+  data.erase(offset, r.size);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << data;
+  }
+  absl::StatusOr<VerifyReport> report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems,
+              ::testing::Contains(::testing::AllOf(HasSubstr("0000000002.audit: seal at offset"),
+                                                   HasSubstr("chain mismatch over records 0 to"))));
 }
 
 TEST_F(ReaderTest, VerifyFindsARemovedSegment) {

@@ -22,6 +22,7 @@ namespace shixin::audit {
 enum class RecordType : uint8_t {
   kQuery = 1,     // one subject asked in a CHECK or MEASURES request, and the answer
   kFeedback = 2,  // a caller's report of what it did with the measures of one receipt
+  kSeal = 3,      // format 2: the chain value ending one write (audit/format.h); no payload here
 };
 
 // What the answer said about the subject (as CHECK's statuses 1-3).

@@ -9,7 +9,7 @@
 #   delta_fuzzer          core/fuzz/delta_fuzzer.cc: ParseDelta (one delta file's text), and
 #                         its application to data/sample
 #   audit_fuzzer          audit/fuzz/audit_fuzzer.cc: audit segment headers, record frames and
-#                         payloads (seeded from audit/testdata/sample.audit)
+#                         payloads (seeded from audit/testdata/sample*.audit)
 #   json_api_fuzzer       daemon/fuzz/json_api_fuzzer.cc: the HTTP JSON API's requests (bodies,
 #                         paths, methods; seeded from the examples of docs/openapi.yaml)
 # Corpora persist in build-fuzz/corpus/<fuzzer>, seeded from protocol/testdata/vectors.txt (one
@@ -65,8 +65,10 @@ for path, item in doc.get("paths", {}).items():
 PY
 printf '\003%s' 11010519491231002X >"$json_api_corpus/seed-subject"
 printf '\004%s\n' 'GET /v1/subjects/91350503MA2XK7R352?asOf=2020-01-01T00:00:00Z' >"$json_api_corpus/seed-get"
-# An audit segment of four queries and two feedbacks, as shixind wrote it (mode byte 0).
+# Audit segments as shixind wrote them (mode byte 0): four queries and two feedbacks in format 1
+# (a chain per record); three queries and two feedbacks in format 2 (a seal per write).
 { printf '\000'; cat audit/testdata/sample.audit; } >"$audit_corpus/seed-sample-segment"
+{ printf '\000'; cat audit/testdata/sample-v2.audit; } >"$audit_corpus/seed-sample-segment-v2"
 stream=""
 while IFS= read -r line; do
   case "$line" in '#'* | '') continue ;; esac

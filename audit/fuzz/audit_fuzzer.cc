@@ -1,6 +1,7 @@
 // libFuzzer target for the audit's readers (audit/FORMAT.md): what a damaged or forged segment
 // file can hand them. The first byte picks the mode: even, the rest is a segment file (header,
-// then record frames: each frame that parses is decoded by its type); odd, the rest is one
+// then record frames, in the header's format or both: each frame that parses is decoded by its
+// type and fed to the chain check); odd, the rest is one
 // record payload, decoded as both types. Beyond the sanitizers it checks that a decoded record
 // encodes to a payload that decodes to the same encoding again (the encoder and the decoder
 // agree), and that the frame parser never reads past its input.
@@ -44,18 +45,28 @@ void RoundTrip(std::string_view payload) {
   }
 }
 
+// The frames after the header, in the header's format (or, without a valid header, in each),
+// with the chain followed as the readers follow it.
 void Segment(std::string_view bytes) {
-  if (bytes.size() >= kHeaderSize) (void)DecodeHeader(bytes.substr(0, kHeaderSize));
-  std::string_view rest = bytes.size() >= kHeaderSize ? bytes.substr(kHeaderSize) : bytes;
-  while (!rest.empty()) {
-    FramedRecord r;
-    if (ParseRecord(rest, &r) != FrameStatus::kOk) break;
-    Check(r.size > 0 && r.size <= rest.size(), "frame size outside the input");
-    Check(r.payload.data() >= rest.data() &&
-              r.payload.data() + r.payload.size() <= rest.data() + rest.size(),
-          "payload outside the input");
-    RoundTrip(r.payload);
-    rest.remove_prefix(r.size);
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(bytes);
+  std::string_view frames = bytes.size() >= kHeaderSize ? bytes.substr(kHeaderSize) : bytes;
+  for (uint32_t version = 1; version <= kFormatVersion; ++version) {
+    if (header.ok() && header->version != version) continue;
+    ChainCheck chain(version, header.ok() ? header->prev_chain : ChainHash{});
+    std::string_view rest = frames;
+    while (!rest.empty()) {
+      FramedRecord r;
+      if (ParseRecord(rest, version, &r) != FrameStatus::kOk) break;
+      Check(r.size > 0 && r.size <= rest.size(), "frame size outside the input");
+      Check(r.payload.data() >= rest.data() &&
+                r.payload.data() + r.payload.size() <= rest.data() + rest.size(),
+            "payload outside the input");
+      Check(r.type != RecordType::kSeal || (version >= 2 && r.payload.size() == kChainSize),
+            "a seal outside format 2 or of the wrong size");
+      (void)chain.Add(r);
+      if (r.type != RecordType::kSeal) RoundTrip(r.payload);
+      rest.remove_prefix(r.size);
+    }
   }
 }
 
