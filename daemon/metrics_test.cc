@@ -33,7 +33,7 @@ constexpr auto kRateLimited = static_cast<uint16_t>(wire::Status::kRateLimited);
 // Returns every sample line of an exposition: "name{labels}" -> value. Fails the test on a line
 // that is neither a comment nor a well-formed sample.
 std::map<std::string, double> Parse(const std::string& text) {
-  static const std::regex kSample(
+  static const std::regex sample_re(
       R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? (\S+)$)");
   std::map<std::string, double> samples;
   std::istringstream in(text);
@@ -41,7 +41,7 @@ std::map<std::string, double> Parse(const std::string& text) {
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     std::smatch m;
-    EXPECT_TRUE(std::regex_match(line, m, kSample)) << line;
+    EXPECT_TRUE(std::regex_match(line, m, sample_re)) << line;
     if (m.empty()) continue;
     const size_t space = line.rfind(' ');
     samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
@@ -146,6 +146,7 @@ TEST(MetricsTest, ScrapeWhileOtherThreadsRecord) {
   constexpr int kPerThread = 20'000;
   std::atomic<bool> done{false};
   std::vector<std::thread> writers;
+  writers.reserve(2);
   for (int t = 0; t < 2; ++t) {
     writers.emplace_back([&metrics, t] {
       const std::string caller = "caller-" + std::to_string(t % 2);
