@@ -28,6 +28,7 @@ trap 'rm -rf "$work"' EXIT
 # restart BINARY: prints "loaded_s minflt cpu_s read_s prepare_s apply_s".
 restart() {
   local log="$work/restart.log"
+  rm -f "$log"  # else the wait below may read the run before's "listening"
   "$1" --snapshot "$snapshot" --deltas-dir "$deltas" --listen 127.0.0.1:7496 > "$log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 6000); do

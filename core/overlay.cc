@@ -52,11 +52,13 @@ CaseView OverlayEntity::Case(size_t i) const {
   return DecodeCase(records + offsets[i], end);
 }
 
-size_t OverlayEntity::Bytes() const {
-  return AllocationSize(kBlocksAt + block_count_ * sizeof(Interval) +
-                        link_count_ * sizeof(OverlayLink) + case_count_ * sizeof(uint32_t) +
-                        name_size_ + records_size_);
+size_t OverlayEntity::Size() const {
+  return kBlocksAt + size_t{block_count_} * sizeof(Interval) +
+         size_t{link_count_} * sizeof(OverlayLink) + size_t{case_count_} * sizeof(uint32_t) +
+         name_size_ + records_size_;
 }
+
+size_t OverlayEntity::Bytes() const { return AllocationSize(Size()); }
 
 namespace {
 

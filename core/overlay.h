@@ -75,9 +75,12 @@ class alignas(8) OverlayEntity {
 
  private:
   friend class OverlaySegment;
+  friend class OverlayCheckpoint;
   friend struct EntityDraft;
   OverlayEntity() = default;
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+  // The bytes of the header and the data, as its counts and sizes say.
+  size_t Size() const;
 
   uint32_t segment_ = 0;  // its segment's id, and its place in that segment's list
   uint32_t place_ = 0;
@@ -175,6 +178,7 @@ class Overlay {
 
  private:
   friend class OverlayBuilder;
+  friend class OverlayCheckpoint;
   Overlay() = default;
 
   // The key inline: copying the table reads no entity.

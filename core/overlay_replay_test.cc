@@ -8,95 +8,20 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "core/builder.h"
 #include "core/delta.h"
 #include "core/list.h"
 #include "core/overlay.h"
-#include "core/query.h"
 #include "core/snapshot_file.h"
+#include "core/synthetic_deltas_test.h"
 #include "core/test_util.h"
-#include "synthetic/deltas.h"
-#include "synthetic/synthetic.h"
 
 namespace shixin {
 namespace {
 
-constexpr int kFiles = 6;
-
-// Returns everything Check() says of `id` at `t`, as text to compare.
-std::string Describe(const ListView& view, const Id& id, int64_t t) {
-  absl::StatusOr<CheckResult> r = Check(view, id, t, true);
-  if (!r.ok()) return r.status().ToString();
-  std::string s = absl::StrCat(r->id, " ", r->listed, r->related, " ", r->name, " ", r->since, "-",
-                               r->until, "\n");
-  for (const CaseInfo& c : r->cases) {
-    absl::StrAppend(&s, " case ", c.case_code, " ", c.start, " ", c.ended_at, " ",
-                    static_cast<int>(c.end), " ", c.publish_date, "\n");
-  }
-  for (const auto* roles : {&r->roles, &r->officers}) {
-    for (const RoleInfo& l : *roles) {
-      absl::StrAppend(&s, " role ", static_cast<int>(l.role), " ", l.id, " ", l.name, " ", l.listed,
-                      "\n");
-    }
-  }
-  return s;
-}
-
-class OverlayReplayTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() / absl::StrCat("overlay_replay_test_", getpid()))
-               .string();
-    const SyntheticOptions list{.subjects = 3000, .seed = 11, .today = 20251231};
-    ASSERT_TRUE(
-        WriteSyntheticDeltas(list, {.deltas = kFiles, .changes_per_delta = 500}, dir_).ok());
-    SnapshotBuilder builder;
-    GenerateSynthetic(
-        list,
-        [&](const CaseInput& c) {
-          builder.AddCase(c);
-          ids_.push_back(c.id);
-        },
-        [&](const RelationInput& r) {
-          builder.AddRelation(r);
-          ids_.push_back(r.person);
-          ids_.push_back(r.org);
-        });
-    auto base = builder.Build();
-    ASSERT_TRUE(base.ok()) << base.status();
-    base_ = *std::move(base);
-    auto files = ListDeltaFiles(dir_);
-    ASSERT_TRUE(files.ok()) << files.status();
-    ASSERT_EQ(files->size(), static_cast<size_t>(kFiles));
-    for (const DeltaFile& f : *files) {
-      auto delta = ReadDelta(f.path);
-      ASSERT_TRUE(delta.ok()) << delta.status();
-      for (const DeltaChange& c : delta->changes) {
-        ids_.push_back(c.id);
-        if (!c.org.empty()) ids_.push_back(c.org);
-        last_at_ = std::max(last_at_, c.at);
-      }
-      deltas_.push_back(*std::move(delta));
-    }
-    // Mostly unlisted IDs: valid resident IDs of a fixed birth day and area.
-    for (int i = 0; i < 500; ++i) ids_.push_back(testing::PersonId(i));
-    std::mt19937_64 rng(5);
-    std::shuffle(ids_.begin(), ids_.end(), rng);
-    ids_.resize(std::min<size_t>(ids_.size(), 10000));
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string dir_;
-  std::unique_ptr<const Snapshot> base_;
-  std::vector<Delta> deltas_;
-  std::vector<Id> ids_;
-  int64_t last_at_ = 0;
-};
+class OverlayReplayTest : public testing::SyntheticDeltasTest {};
 
 TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
   ASSERT_GE(ids_.size(), 5000u);
@@ -125,7 +50,9 @@ TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
     const ListView a(*base_, &applied), b(*base_, &replayed);
     size_t wrong = 0;
     for (const Id& id : ids_) {
-      for (int64_t t : instants) wrong += Describe(a, id, t) != Describe(b, id, t);
+      for (int64_t t : instants) {
+        wrong += testing::DescribeCheck(a, id, t) != testing::DescribeCheck(b, id, t);
+      }
     }
     EXPECT_EQ(wrong, 0u) << "generation " << k;
   }
@@ -133,7 +60,8 @@ TEST_F(OverlayReplayTest, BatchReplayAnswersAsOnlineAtEveryGeneration) {
   size_t changed = 0;
   const ListView base_view(*base_), last(*base_, online.back().get());
   for (const Id& id : ids_) {
-    changed += Describe(base_view, id, last_at_ + 1) != Describe(last, id, last_at_ + 1);
+    changed += testing::DescribeCheck(base_view, id, last_at_ + 1) !=
+               testing::DescribeCheck(last, id, last_at_ + 1);
   }
   EXPECT_GT(changed, 500u);
 }

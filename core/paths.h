@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace shixin {
@@ -39,6 +41,13 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path);
 // Returns what is left of the open file `fd` (read to its end), or Internal "PATH: read:
 // REASON" (`path` only names it in the message). Leaves `fd` open.
 absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path);
+
+// Replaces `path` atomically by what `write` writes: `write(fd, tmp)` fills the new file `tmp`
+// (`path` + ".tmp", open for writing) and returns its error; the file is then fsync'ed, renamed
+// over `path`, and the directory fsync'ed. Returns `write`'s error or the file system's, naming
+// the file; `path` is then unchanged and the temporary file removed.
+absl::Status WriteFileAtomically(
+    const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write);
 
 }  // namespace shixin
 

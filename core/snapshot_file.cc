@@ -398,7 +398,7 @@ absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const Catalog
   h.file_size = offset;
   h.header_checksum = HeaderChecksum(h, table.data(), kSectionCount);
   if (::pwrite(fd, &h, sizeof(h), 0) != sizeof(h) ||
-      ::pwrite(fd, table.data(), sizeof(table), sizeof(h)) != sizeof(table) || ::fsync(fd) != 0) {
+      ::pwrite(fd, table.data(), sizeof(table), sizeof(h)) != sizeof(table)) {
     return fail();
   }
   return absl::OkStatus();
@@ -410,29 +410,8 @@ absl::Status SnapshotFile::Write(const Snapshot& snap, const CatalogIdentity& ca
     return absl::FailedPreconditionError(
         absl::StrCat("cannot write ", path, ": the snapshot was opened from a file, not built"));
   }
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));
-  absl::Status s = WriteFile(fd, snap, catalog, tmp);
-  if (::close(fd) != 0 && s.ok()) {
-    s = absl::ErrnoToStatus(errno, tmp);
-  }
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = absl::ErrnoToStatus(errno, absl::StrCat("cannot rename ", tmp, " to ", path));
-  }
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  // Make the rename durable too.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(
+      path, [&](int fd, const std::string& tmp) { return WriteFile(fd, snap, catalog, tmp); });
 }
 
 absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::string& path,

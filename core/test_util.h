@@ -1,5 +1,6 @@
 // Helpers shared by the core tests and fuzzers: valid IDs made from a number, case/relation
-// inputs, the comparison of overlay entities, and a file dropped from the page cache.
+// inputs, the comparison of overlay entities and of answers, and a file dropped from the page
+// cache.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_CORE_TEST_UTIL_H_
@@ -16,9 +17,12 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/id.h"
+#include "core/list.h"
 #include "core/overlay.h"
+#include "core/query.h"
 #include "core/record.h"
 #include "core/validity.h"
 
@@ -69,6 +73,25 @@ inline bool SameEntity(const OverlayEntity& a, const OverlayEntity& b) {
     if (x.other != y.other || x.role != y.role || !(x.valid == y.valid)) return false;
   }
   return std::equal(a.blocks().begin(), a.blocks().end(), b.blocks().begin());
+}
+
+// Returns everything Check() says of `id` at `t`, as text to compare.
+inline std::string DescribeCheck(const ListView& view, const Id& id, int64_t t) {
+  absl::StatusOr<CheckResult> r = Check(view, id, t, true);
+  if (!r.ok()) return r.status().ToString();
+  std::string s = absl::StrCat(r->id, " ", r->listed, r->related, " ", r->name, " ", r->since, "-",
+                               r->until, "\n");
+  for (const CaseInfo& c : r->cases) {
+    absl::StrAppend(&s, " case ", c.case_code, " ", c.start, " ", c.ended_at, " ",
+                    static_cast<int>(c.end), " ", c.publish_date, "\n");
+  }
+  for (const auto* roles : {&r->roles, &r->officers}) {
+    for (const RoleInfo& l : *roles) {
+      absl::StrAppend(&s, " role ", static_cast<int>(l.role), " ", l.id, " ", l.name, " ", l.listed,
+                      "\n");
+    }
+  }
+  return s;
 }
 
 // Returns the number of entities of `a` that `b` lacks or holds in another state, plus the

@@ -46,12 +46,13 @@ struct Config {
   uint32_t max_age_seconds = 0;              // answers from an older list are STALE; 0: off
   uint32_t history_days = wire::kDefaultHistoryDays;  // as-of answers reach back this far
   bool refuse_stale = false;                          // MEASURES from a stale list: STALE_REFUSED
-  bool admin_loopback_only = true;  // open mode: RELOAD and the full INFO only for loopback peers
-  double max_shrink = 0.05;         // a reload removing more subjects is refused; 1: off
-  bool verbose = false;             // debug log lines
-  std::string state_dir;            // the audit and the node id (docs/audit.md); empty: no audit
-  uint32_t audit_fsync_ms = 10;     // group commit: fsync the audit at most this often
-  uint32_t audit_segment_mb = 64;   // start a new audit segment beyond this size
+  bool admin_loopback_only = true;    // open mode: RELOAD and the full INFO only for loopback peers
+  double max_shrink = 0.05;           // a reload removing more subjects is refused; 1: off
+  bool verbose = false;               // debug log lines
+  std::string state_dir;              // the audit and the node id (docs/audit.md); empty: no audit
+  uint32_t checkpoint_seconds = 300;  // write the overlay checkpoint at most this often; 0: never
+  uint32_t audit_fsync_ms = 10;       // group commit: fsync the audit at most this often
+  uint32_t audit_segment_mb = 64;     // start a new audit segment beyond this size
   uint32_t audit_retention_days = 1826;  // delete audit segments older than this
   bool audit_required = true;  // MEASURES fails closed (AUDIT_UNAVAILABLE) when the audit fails
   std::string calendar_dir;    // public holidays for report due dates; empty: the shipped one

@@ -14,6 +14,7 @@
 #include "core/paths.h"
 #include "daemon/access.h"
 #include "daemon/auditor.h"
+#include "daemon/checkpointer.h"
 #include "daemon/config.h"
 #include "daemon/delta_watcher.h"
 #include "daemon/handler.h"
@@ -93,8 +94,12 @@ int Main(const std::vector<std::string>& args) {
           config.listen.empty() ? std::string("(none)") : config.listen);
 
   SnapshotHolder holder;
+  // The deltas applied are kept in state_dir, so that a restart need not replay them all.
+  const std::string checkpoint = config.state_dir.empty() || config.deltas_dir.empty()
+                                     ? std::string()
+                                     : config.state_dir + "/overlay.checkpoint";
   Reloader reloader(DatasetSource{config.data_dir, config.catalog, config.max_errors,
-                                  config.snapshot, 0, config.deltas_dir},
+                                  config.snapshot, 0, config.deltas_dir, checkpoint},
                     &holder, config.max_shrink);
   absl::StatusOr<std::unique_ptr<Access>> access = OpenAccess(config);
   if (!access.ok()) {
@@ -155,10 +160,18 @@ int Main(const std::vector<std::string>& args) {
   std::fflush(stdout);
   NotifyReady(absl::StrFormat("serving generation %d on %s", holder.generation(),
                               bound->plain.empty() ? bound->tls + " (TLS)" : bound->plain));
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (!checkpoint.empty() && config.checkpoint_seconds > 0) {
+    checkpointer = std::make_unique<Checkpointer>(checkpoint, &holder,
+                                                  absl::Seconds(config.checkpoint_seconds));
+    checkpointer->Holds(reloader.resumed().base_version, reloader.resumed().sequence);
+    checkpointer->Start();
+  }
   reloader.Start();
   server.Run();
   watcher.Stop();
   reloader.Stop();
+  if (checkpointer != nullptr) checkpointer->Stop();  // writes what the file lacks
   LogInfo("stopped");
   return kExitOk;
 }

@@ -123,12 +123,38 @@ absl::Status Reloader::LoadFirst() {
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadDataset(source_);
   if (!dataset.ok()) return dataset.status();
-  if (deltas_ != nullptr) deltas_->Apply(dataset->get());
+  if (deltas_ != nullptr) {
+    resumed_ = Resume(dataset->get());
+    deltas_->Apply(dataset->get());
+  }
   const std::string what = Describe(**dataset, absl::Now() - start);
   serving_subjects_ = (*dataset)->snapshot->info().subjects;
   const uint32_t generation = PublishLogged(*std::move(dataset), "load");
   LogInfo("loaded generation %d: %s", generation, what);
   return absl::OkStatus();
+}
+
+CheckpointInfo Reloader::Resume(Dataset* dataset) const {
+  if (source_.checkpoint.empty() || dataset->overlay != nullptr) return {};
+  const absl::Time start = absl::Now();
+  CheckpointInfo info;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      OverlayCheckpoint::Read(*dataset->snapshot, source_.checkpoint, &info);
+  if (!overlay.ok()) {
+    const std::string why(overlay.status().message());
+    if (absl::IsFailedPrecondition(overlay.status())) {  // of the base before a compaction
+      LogInfo("overlay checkpoint not used, the delta files are replayed: %s", why);
+    } else if (!absl::IsNotFound(overlay.status())) {
+      LogWarning("overlay checkpoint not used, the delta files are replayed: %s", why);
+    }
+    return {};
+  }
+  LogInfo("overlay checkpoint %s: %d subjects at delta %d, read in %d ms", source_.checkpoint,
+          info.entities, info.sequence, absl::ToInt64Milliseconds(absl::Now() - start));
+  dataset->overlay = *std::move(overlay);
+  dataset->sequence = info.sequence;
+  dataset->source_time = std::max(dataset->source_time, info.source_time);
+  return info;
 }
 
 void Reloader::Start() {
@@ -317,6 +343,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   }
   if (deltas_ != nullptr) {
     deltas_->Forget();  // RELOAD tries a refused file again
+    Resume(dataset->get());
     deltas_->Apply(dataset->get());
   }
   const std::string what = Describe(**dataset, absl::Now() - start);

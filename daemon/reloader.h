@@ -15,7 +15,8 @@
 // published (DeltaApplier, daemon/delta_applier.h), so that a generation never shows a base
 // without its deltas; a reload also forgets a refused file, which is tried again. A request
 // with `deltas_only` (a file arrived) applies the new files on top of the serving generation,
-// one generation per file, without reloading the base.
+// one generation per file, without reloading the base. With a `checkpoint`, the overlay it
+// holds (made over the same base) is taken first and only the files after it are folded.
 //
 // Coalescing: one reload runs at a time, and requests are never refused while the daemon
 // runs. Every request that arrives while a reload runs joins the next batch, and the whole
@@ -42,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/latency_histogram.h"
+#include "core/overlay_checkpoint.h"
 #include "daemon/delta_applier.h"
 #include "daemon/snapshot_holder.h"
 
@@ -55,6 +57,9 @@ struct DatasetSource {
   std::string snapshot = {};    // a snapshot file from shixin compile; if set, used, not data_dir
   unsigned verify_threads = 0;  // threads reading and verifying `snapshot`; 0: one per core
   std::string deltas_dir = {};  // delta files applied on top; empty: none
+  // the overlay checkpoint (core/overlay_checkpoint.h) read before the delta files, if it was
+  // made over the loaded base; empty: none
+  std::string checkpoint = {};
 };
 
 // Loads and validates a dataset from `source` without publishing it; logs the bad lines
@@ -136,6 +141,9 @@ class Reloader {
 
   // Returns how many reloads have ended (for tests); each serves a batch of requests.
   uint64_t reloads() const;
+  // Returns what the overlay checkpoint held when LoadFirst() took it (sequence 0: none taken).
+  // REQUIRES: after LoadFirst(), before Start().
+  const CheckpointInfo& resumed() const { return resumed_; }
   // Returns the state of the delta application; a default one without a deltas_dir. May be
   // called from any thread (INFO).
   DeltaStatus delta_status() const;
@@ -160,6 +168,9 @@ class Reloader {
   ReloadResult Reload(const std::vector<Pending>& batch);
   // Applies the delta files that arrived on top of the serving generation.
   ReloadResult ApplyArrivedDeltas();
+  // Takes the overlay of the checkpoint into `dataset` if it was made over its base, and logs
+  // why not otherwise (a missing one silently). Returns what it held (sequence 0: not taken).
+  CheckpointInfo Resume(Dataset* dataset) const;
   // Completes every request of `batch` with `result`.
   static void Complete(std::vector<Pending>& batch, const ReloadResult& result);
 
@@ -170,6 +181,7 @@ class Reloader {
   // The subjects of the list this Reloader published last; written before Start() and then
   // on the reload thread only.
   uint64_t serving_subjects_ = 0;
+  CheckpointInfo resumed_;  // written by LoadFirst()
   // A std::mutex rather than absl::Mutex: ThreadSanitizer understands it (Debian's Abseil
   // is not instrumented).
   mutable std::mutex mu_;

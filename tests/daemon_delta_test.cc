@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -246,6 +248,64 @@ TEST_F(DaemonDeltaTest, RestartReplaysTheFilesToTheSameAnswers) {
   ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
   ASSERT_NO_FATAL_FAILURE(Start());
   EXPECT_EQ(Answers(ids), before);  // replayed before serving: no wait
+}
+
+// With a state_dir the applied deltas are kept in its overlay checkpoint: a restart reads it and
+// needs no file it holds (they are moved away here to show it), and goes on with the next file.
+// A damaged checkpoint is named in the log and the files are replayed instead.
+TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
+  const std::string state = scratch_.Path("state");
+  const std::vector<std::string> flags = {"--deltas-dir",         deltas_, "--state-dir", state,
+                                          "--checkpoint-seconds", "1"};
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(flags));
+  Write(1, kRemove);
+  Write(2, kAdd);
+  ASSERT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  ASSERT_TRUE(WaitForLog("subjects at delta 2 in"));  // written within a second
+  const std::vector<std::string> ids = {kOneCase, kNew, "11010519491231002X"};
+  const std::string before = Answers(ids);
+  ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
+  ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
+
+  const std::string held = scratch_.Path("held");
+  ASSERT_EQ(::mkdir(held.c_str(), 0755), 0);
+  const auto move_files = [](const std::string& from, const std::string& to) {
+    for (uint64_t sequence : {1, 2}) {
+      const std::string name = DeltaFileName(sequence);
+      ASSERT_EQ(
+          std::rename(absl::StrCat(from, "/", name).c_str(), absl::StrCat(to, "/", name).c_str()),
+          0);
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(move_files(deltas_, held));
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(flags));
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "2 subjects at delta 2, read in"))
+      << daemon_->stderr_text();
+  EXPECT_EQ(Answers(ids), before);
+  absl::SleepFor(absl::Milliseconds(1500));  // a checkpointer's turn: the file holds it all
+  EXPECT_FALSE(absl::StrContains(daemon_->stderr_text(), " written: ")) << daemon_->stderr_text();
+  Write(3, kRemove);  // a late message: noted, applied as file 3
+  auto v2 = daemon_->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  auto info = WaitForInfo(**v2, [](const wire::DeltaInfo& d) { return d.sequence == 3; });
+  EXPECT_EQ(Counts(info.value.deltas),
+            "base 0 sequence 3 pending 0 files 1 changes 1 notes 1 refusals 0 gap 0/0 overlay 2");
+  EXPECT_TRUE(WaitForLog("subjects at delta 3 in"));
+  ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
+  ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
+
+  // One byte of the checkpoint changed: replayed from the files, which are back.
+  ASSERT_NO_FATAL_FAILURE(move_files(held, deltas_));
+  const std::string checkpoint = state + "/overlay.checkpoint";
+  absl::StatusOr<std::string> bytes = ReadFile(checkpoint);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  (*bytes)[bytes->size() / 2] ^= 1;
+  ASSERT_TRUE(WriteFileAtomically(checkpoint, *bytes).ok());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(flags));
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(),
+                                "overlay checkpoint not used, the delta files are replayed"))
+      << daemon_->stderr_text();
+  EXPECT_EQ(Answers(ids), before);
 }
 
 TEST_F(DaemonDeltaTest, ReloadRebuildsTheOverlayOnTheNewBase) {

@@ -30,9 +30,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "core/block_checksum.h"
 #include "core/dataset.h"
 #include "core/id.h"
 #include "core/ingest.h"
+#include "core/paths.h"
 #include "synthetic/synthetic.h"
 
 extern char** environ;
@@ -136,22 +138,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {
-  const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno(tmp, errno);
-  while (!content.empty()) {
-    const ssize_t n = write(fd, content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      close(fd);
-      return Errno(tmp, error);
-    }
-    content.remove_prefix(static_cast<size_t>(n));
-  }
-  if (close(fd) != 0) return Errno(tmp, errno);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return Errno(path, errno);
-  return absl::OkStatus();
+  return shixin::WriteFileAtomically(path, [&](int fd, const std::string& tmp) {
+    return WriteAll(fd, content.data(), content.size()) ? absl::OkStatus() : Errno(tmp, errno);
+  });
 }
 
 absl::Status CopyDataDir(const std::string& from, const std::string& to) {

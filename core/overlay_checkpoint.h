@@ -1,0 +1,56 @@
+// An overlay checkpoint: the daemon's overlay (core/overlay.h) written to one file, so that a
+// restart reads the subjects the deltas changed instead of replaying every delta since the
+// base (docs/feed.md, section 5, "The overlay checkpoint", which shows the file's layout).
+//
+// The file holds the base it was made over (its content hash and entity count), the last delta
+// applied, each changed subject's entity as the overlay holds it and the bit per base entity,
+// under an XXH3-64 of every byte. A checkpoint of another base, another sequence than the
+// caller can use, another layout (format version, byte order) or with any byte wrong is refused
+// with a precise error, and the caller replays the deltas instead: a checkpoint only saves time.
+//
+// Thread safety: pure functions; Write() reads an immutable overlay, so it may run beside the
+// threads that query it.
+#ifndef SHIXIN_CORE_OVERLAY_CHECKPOINT_H_
+#define SHIXIN_CORE_OVERLAY_CHECKPOINT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/overlay.h"
+#include "core/snapshot.h"
+
+namespace shixin {
+
+// What a checkpoint holds beside the overlay.
+struct CheckpointInfo {
+  uint64_t base_version = 0;  // SnapshotInfo::version of the base it was made over
+  uint64_t sequence = 0;      // the last delta applied (Overlay::sequence())
+  int64_t source_time = 0;    // Unix seconds: the newest mtime of the files it contains
+  uint64_t entities = 0;      // changed subjects
+  uint64_t bytes = 0;         // the file's size
+};
+
+class OverlayCheckpoint {
+ public:
+  // Writes `overlay` (made over `base`) to `path` atomically: a temporary file beside it,
+  // fsync'ed, then renamed over `path` (and the directory fsync'ed). Returns the error of the
+  // file system, naming the path; `path` is then unchanged.
+  static absl::Status Write(const Snapshot& base, const Overlay& overlay, int64_t source_time,
+                            const std::string& path);
+
+  // Reads the checkpoint at `path` made over `base`. Returns NotFound if there is none;
+  // FailedPrecondition if it was made over another base or by another layout; DataLoss naming
+  // the byte offset if it is truncated, longer than its header says, or any byte is wrong;
+  // another error of the file system. `info`, if not null, receives what the header says (also
+  // on FailedPrecondition).
+  static absl::StatusOr<std::unique_ptr<const Overlay>> Read(const Snapshot& base,
+                                                             const std::string& path,
+                                                             CheckpointInfo* info = nullptr);
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_CORE_OVERLAY_CHECKPOINT_H_

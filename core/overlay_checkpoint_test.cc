@@ -1,0 +1,161 @@
+#include "core/overlay_checkpoint.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/builder.h"
+#include "core/list.h"
+#include "core/overlay.h"
+#include "core/synthetic_deltas_test.h"
+#include "core/test_util.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+class OverlayCheckpointTest : public testing::SyntheticDeltasTest {
+ protected:
+  // Returns the overlay of the first `k` delta files folded over the base.
+  std::unique_ptr<const Overlay> Fold(size_t k) {
+    DeltaReport report;
+    DeltaBatchResult batch =
+        ApplyDeltas(*base_, nullptr, std::span<const Delta>(deltas_).first(k), &report);
+    EXPECT_TRUE(batch.refusal.ok()) << batch.refusal;
+    return std::move(batch.overlay);
+  }
+  // Returns how many of the IDs get another answer from `a` than from `b` at a few instants.
+  size_t WrongAnswers(const Overlay& a, const Overlay& b) const {
+    const ListView x(*base_, &a), y(*base_, &b);
+    size_t wrong = 0;
+    for (const Id& id : ids_) {
+      for (int64_t t : {last_at_ - 86400 * 30, last_at_ + 1}) {
+        wrong += testing::DescribeCheck(x, id, t) != testing::DescribeCheck(y, id, t);
+      }
+    }
+    return wrong;
+  }
+  std::string File(const std::string& name) const { return absl::StrCat(dir_, "/", name); }
+  static std::string Bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  static void Put(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  }
+};
+
+TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
+  const std::unique_ptr<const Overlay> folded = Fold(4);
+  ASSERT_GT(folded->size(), 500u);
+  const std::string path = File("overlay.checkpoint");
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *folded, 1234, path).ok());
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  CheckpointInfo info;
+  auto read = OverlayCheckpoint::Read(*base_, path, &info);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(info.sequence, 4u);
+  EXPECT_EQ(info.source_time, 1234);
+  EXPECT_EQ(info.entities, folded->size());
+  EXPECT_EQ(info.base_version, base_->info().version);
+  EXPECT_EQ(info.bytes, std::filesystem::file_size(path));
+  const Overlay& loaded = **read;
+  EXPECT_EQ(loaded.sequence(), 4u);
+  EXPECT_EQ(testing::OverlayDifferences(*folded, loaded), 0u);
+  EXPECT_EQ(loaded.Stats().record_bytes, folded->Stats().record_bytes);
+  EXPECT_EQ(loaded.Stats().entities, folded->size());
+  EXPECT_EQ(WrongAnswers(*folded, loaded), 0u);
+  // The bit per base entity came along: an unchanged base subject is told by it.
+  for (EntityNo e = 0; e < base_->entity_count(); ++e) {
+    ASSERT_EQ(loaded.Changed(e), folded->Changed(e)) << "entity " << e;
+  }
+}
+
+// Deltas applied on top of a checkpoint give what the whole fold gives (a restart from it).
+TEST_F(OverlayCheckpointTest, DeltasAfterACheckpointAnswerAsTheWholeFold) {
+  const std::string path = File("overlay.checkpoint");
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(3), 0, path).ok());
+  auto read = OverlayCheckpoint::Read(*base_, path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  DeltaReport report;
+  DeltaBatchResult rest =
+      ApplyDeltas(*base_, read->get(), std::span<const Delta>(deltas_).subspan(3), &report);
+  ASSERT_TRUE(rest.refusal.ok()) << rest.refusal;
+  const std::unique_ptr<const Overlay> whole = Fold(kFiles);
+  EXPECT_EQ(rest.overlay->sequence(), whole->sequence());
+  EXPECT_EQ(testing::OverlayDifferences(*whole, *rest.overlay), 0u);
+  EXPECT_EQ(WrongAnswers(*whole, *rest.overlay), 0u);
+  // The checkpoint's overlay is shared by the generation after it and still reads the same.
+  EXPECT_EQ(WrongAnswers(*Fold(3), **read), 0u);
+}
+
+TEST_F(OverlayCheckpointTest, NoFileIsNotFound) {
+  auto read = OverlayCheckpoint::Read(*base_, File("none"));
+  EXPECT_TRUE(absl::IsNotFound(read.status())) << read.status();
+}
+
+TEST_F(OverlayCheckpointTest, AnotherBaseIsRefused) {
+  const std::string path = File("overlay.checkpoint");
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, path).ok());
+  SnapshotBuilder other;
+  other.AddCase(testing::MakeCase(testing::PersonId(1), "张三", "(2019)黑0402执1号"));
+  auto other_base = other.Build();
+  ASSERT_TRUE(other_base.ok());
+  CheckpointInfo info;
+  auto read = OverlayCheckpoint::Read(**other_base, path, &info);
+  EXPECT_TRUE(absl::IsFailedPrecondition(read.status())) << read.status();
+  EXPECT_THAT(read.status().message(), HasSubstr("made over base"));
+  EXPECT_EQ(info.sequence, 2u);  // what the header says, for the log
+}
+
+// Any byte changed, the file cut short or grown: refused, never a wrong overlay.
+TEST_F(OverlayCheckpointTest, DamagedFilesAreRefusedAsDataLoss) {
+  const std::string path = File("overlay.checkpoint");
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, path).ok());
+  const std::string good = Bytes(path);
+  ASSERT_GT(good.size(), 10000u);
+  const std::string bad = File("bad.checkpoint");
+  // A byte of the header, of the bits, of an entity's head, of its records, and the last.
+  for (size_t at : {size_t{40}, size_t{100}, good.size() / 3, good.size() / 2, good.size() - 1}) {
+    std::string bytes = good;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x20);
+    Put(bad, bytes);
+    auto read = OverlayCheckpoint::Read(*base_, bad);
+    EXPECT_TRUE(absl::IsDataLoss(read.status())) << "byte " << at << ": " << read.status();
+  }
+  for (size_t size : {size_t{0}, size_t{50}, good.size() / 2, good.size() - 1}) {
+    Put(bad, good.substr(0, size));
+    auto read = OverlayCheckpoint::Read(*base_, bad);
+    EXPECT_TRUE(absl::IsDataLoss(read.status())) << size << " bytes: " << read.status();
+  }
+  Put(bad, good + "x");
+  auto grown = OverlayCheckpoint::Read(*base_, bad);
+  EXPECT_TRUE(absl::IsDataLoss(grown.status())) << grown.status();
+  EXPECT_THAT(grown.status().message(), HasSubstr("the header says"));
+  Put(bad, good);
+  EXPECT_TRUE(OverlayCheckpoint::Read(*base_, bad).ok());
+}
+
+TEST_F(OverlayCheckpointTest, AFailedWriteLeavesTheOldCheckpoint) {
+  const std::string path = File("overlay.checkpoint");
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, path).ok());
+  const std::string before = Bytes(path);
+  // The temporary file cannot be made: a directory stands at its name.
+  std::filesystem::create_directory(path + ".tmp");
+  const absl::Status s = OverlayCheckpoint::Write(*base_, *Fold(3), 0, path);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr(path + ".tmp"));
+  EXPECT_EQ(Bytes(path), before);
+}
+
+}  // namespace
+}  // namespace shixin

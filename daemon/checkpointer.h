@@ -1,0 +1,62 @@
+// Checkpointer writes the serving generation's overlay to the overlay checkpoint
+// (core/overlay_checkpoint.h) in the background, so that a restart reads the changed subjects
+// instead of replaying every delta file since the base: at most every `interval` while the
+// serving generation has deltas the checkpoint lacks, and once more when it stops. A write
+// that fails is logged and tried again at the next turn; the old checkpoint stays meanwhile.
+//
+// Thread safety: Start() and Stop() from the thread that owns it; written() from any thread.
+#ifndef SHIXIN_DAEMON_CHECKPOINTER_H_
+#define SHIXIN_DAEMON_CHECKPOINTER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "core/overlay_checkpoint.h"
+#include "daemon/snapshot_holder.h"
+
+namespace shixin {
+
+class Checkpointer {
+ public:
+  // Writes to `path` what `holder` serves; `holder` must outlive this.
+  Checkpointer(std::string path, const SnapshotHolder* holder, absl::Duration interval);
+  ~Checkpointer();
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Tells what the checkpoint file holds (the daemon resumed from it): it is not written again
+  // until the serving generation differs. REQUIRES: before Start().
+  void Holds(uint64_t base_version, uint64_t sequence);
+  // Starts the background thread (at nice 10: the queries keep their cores).
+  void Start();
+  // Writes the serving generation if the checkpoint lacks it, and joins the thread.
+  // Idempotent.
+  void Stop();
+  // Returns how many checkpoints were written.
+  uint64_t written() const;
+
+ private:
+  void Run();
+  // Writes the serving generation if it has an overlay the checkpoint lacks.
+  void WriteIfChanged();
+
+  const std::string path_;
+  const SnapshotHolder* const holder_;
+  const absl::Duration interval_;
+  std::thread thread_;
+  mutable std::mutex mu_;  // guards the three below
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  uint64_t written_ = 0;
+  // What the checkpoint holds: the base's content hash and the last delta (on the thread only).
+  uint64_t base_version_ = 0;
+  uint64_t sequence_ = 0;
+};
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_CHECKPOINTER_H_
