@@ -4,7 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <memory>
+#include <string>
+#include <system_error>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -20,6 +23,8 @@ Checkpointer::~Checkpointer() { Stop(); }
 void Checkpointer::Holds(uint64_t base_version, uint64_t sequence) {
   base_version_ = base_version;
   sequence_ = sequence;
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.sequence = sequence;
 }
 
 void Checkpointer::Start() {
@@ -40,18 +45,21 @@ void Checkpointer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-uint64_t Checkpointer::written() const {
+CheckpointStatus Checkpointer::status() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return written_;
+  return status_;
 }
 
 void Checkpointer::Run() {
   std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, absl::ToChronoSeconds(interval_), [this] { return stopping_; });
+  for (;;) {
+    // A write that began after the stop was asked for is the last one.
+    const bool last =
+        wake_.wait_for(lock, absl::ToChronoSeconds(interval_), [this] { return stopping_; });
     lock.unlock();
-    WriteIfChanged();  // after each interval, and once more when stopping
+    WriteIfChanged();
     lock.lock();
+    if (last) return;
   }
 }
 
@@ -70,16 +78,27 @@ void Checkpointer::WriteIfChanged() {
   if (base->info().version == base_version_ && overlay->sequence() == sequence_) return;
   const absl::Time start = absl::Now();
   const absl::Status s = OverlayCheckpoint::Write(*base, *overlay, source_time, path_);
+  const absl::Time end = absl::Now();
   if (!s.ok()) {
     LogError("overlay checkpoint not written (the old one stays): %s", std::string(s.message()));
+    std::lock_guard<std::mutex> lock(mu_);
+    ++status_.failed;
+    status_.error = std::string(s.message());
     return;
   }
   base_version_ = base->info().version;
   sequence_ = overlay->sequence();
-  LogInfo("overlay checkpoint %s written: %d subjects at delta %d in %d ms", path_, overlay->size(),
-          sequence_, absl::ToInt64Milliseconds(absl::Now() - start));
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(path_, ec);
+  LogInfo("overlay checkpoint %s written: %d subjects at delta %d, %d bytes in %d ms", path_,
+          overlay->size(), sequence_, ec ? 0 : bytes, absl::ToInt64Milliseconds(end - start));
   std::lock_guard<std::mutex> lock(mu_);
-  ++written_;
+  ++status_.written;
+  status_.sequence = sequence_;
+  status_.bytes = ec ? 0 : bytes;
+  status_.last_time = absl::ToUnixSeconds(end);
+  status_.last_seconds = absl::ToDoubleSeconds(end - start);
+  status_.error.clear();
 }
 
 }  // namespace shixin

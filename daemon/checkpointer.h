@@ -4,7 +4,8 @@
 // serving generation has deltas the checkpoint lacks, and once more when it stops. A write
 // that fails is logged and tried again at the next turn; the old checkpoint stays meanwhile.
 //
-// Thread safety: Start() and Stop() from the thread that owns it; written() from any thread.
+// Thread safety: Holds(), Start() and Stop() from the thread that owns it; status() from any
+// thread.
 #ifndef SHIXIN_DAEMON_CHECKPOINTER_H_
 #define SHIXIN_DAEMON_CHECKPOINTER_H_
 
@@ -19,6 +20,17 @@
 #include "daemon/snapshot_holder.h"
 
 namespace shixin {
+
+// What the checkpointer has done, for /metrics and the tests.
+struct CheckpointStatus {
+  uint64_t written = 0;     // checkpoints written since start
+  uint64_t failed = 0;      // writes that failed
+  uint64_t sequence = 0;    // the last delta the checkpoint file holds (0: none known)
+  uint64_t bytes = 0;       // its size, if written since start
+  int64_t last_time = 0;    // Unix seconds: the last write's end (0: none)
+  double last_seconds = 0;  // how long the last write took
+  std::string error;        // why the last write failed, or empty once one succeeds
+};
 
 class Checkpointer {
  public:
@@ -36,8 +48,8 @@ class Checkpointer {
   // Writes the serving generation if the checkpoint lacks it, and joins the thread.
   // Idempotent.
   void Stop();
-  // Returns how many checkpoints were written.
-  uint64_t written() const;
+  // Returns a copy of the status.
+  CheckpointStatus status() const;
 
  private:
   void Run();
@@ -51,7 +63,7 @@ class Checkpointer {
   mutable std::mutex mu_;  // guards the three below
   std::condition_variable wake_;
   bool stopping_ = false;
-  uint64_t written_ = 0;
+  CheckpointStatus status_;
   // What the checkpoint holds: the base's content hash and the last delta (on the thread only).
   uint64_t base_version_ = 0;
   uint64_t sequence_ = 0;

@@ -125,7 +125,12 @@ int Main(const std::vector<std::string>& args) {
   } else {
     LogWarning("no state_dir: queries are not audited and answers carry no receipts");
   }
-  Server server(config, &holder, &reloader, access->get(), auditor.get());
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (!checkpoint.empty() && config.checkpoint_seconds > 0) {
+    checkpointer = std::make_unique<Checkpointer>(checkpoint, &holder,
+                                                  absl::Seconds(config.checkpoint_seconds));
+  }
+  Server server(config, &holder, &reloader, access->get(), auditor.get(), checkpointer.get());
   // Watching starts before the first load replays the delta files, so that no file lands
   // unnoticed in between; the requests it makes wait for the reload thread.
   DeltaWatcher watcher(config.deltas_dir, [&reloader](const std::string& name) {
@@ -160,10 +165,7 @@ int Main(const std::vector<std::string>& args) {
   std::fflush(stdout);
   NotifyReady(absl::StrFormat("serving generation %d on %s", holder.generation(),
                               bound->plain.empty() ? bound->tls + " (TLS)" : bound->plain));
-  std::unique_ptr<Checkpointer> checkpointer;
-  if (!checkpoint.empty() && config.checkpoint_seconds > 0) {
-    checkpointer = std::make_unique<Checkpointer>(checkpoint, &holder,
-                                                  absl::Seconds(config.checkpoint_seconds));
+  if (checkpointer != nullptr) {
     checkpointer->Holds(reloader.resumed().base_version, reloader.resumed().sequence);
     checkpointer->Start();
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "daemon/access.h"
 #include "daemon/auditor.h"
+#include "daemon/checkpointer.h"
 #include "daemon/connection_limits.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
@@ -231,6 +232,29 @@ void Metrics::CollectReloads(std::vector<MetricFamily>* out) const {
          static_cast<double>(deltas.pending));
 }
 
+void Metrics::CollectCheckpoint(std::vector<MetricFamily>* out) const {
+  if (sources_.checkpointer == nullptr) return;
+  const CheckpointStatus checkpoint = sources_.checkpointer->status();
+  MetricFamily writes = Family("shixin_checkpoint_writes_total",
+                               "Overlay checkpoints written, by result.", MetricType::Counter);
+  writes.metric.push_back(
+      Value(MetricType::Counter, static_cast<double>(checkpoint.written), {{"result", "ok"}}));
+  writes.metric.push_back(
+      Value(MetricType::Counter, static_cast<double>(checkpoint.failed), {{"result", "failed"}}));
+  out->push_back(std::move(writes));
+  AddOne(out, "shixin_checkpoint_delta_sequence",
+         "Last delta file the overlay checkpoint holds (0: none known).", MetricType::Gauge,
+         static_cast<double>(checkpoint.sequence));
+  AddOne(out, "shixin_checkpoint_bytes", "Size of the last overlay checkpoint written.",
+         MetricType::Gauge, static_cast<double>(checkpoint.bytes));
+  AddOne(out, "shixin_checkpoint_last_write_seconds",
+         "Duration of the last overlay checkpoint write.", MetricType::Gauge,
+         checkpoint.last_seconds);
+  AddOne(out, "shixin_checkpoint_last_write_time_seconds",
+         "Unix time of the last overlay checkpoint written (0: none).", MetricType::Gauge,
+         static_cast<double>(checkpoint.last_time));
+}
+
 void Metrics::CollectAccess(std::vector<MetricFamily>* out) const {
   if (sources_.connections != nullptr) {
     AddOne(out, "shixin_connections_open", "Connections open now (binary and HTTP).",
@@ -289,6 +313,7 @@ std::vector<MetricFamily> Metrics::Collect() const {
   CollectRequests(&out);
   CollectList(&out);
   CollectReloads(&out);
+  CollectCheckpoint(&out);
   CollectAccess(&out);
   CollectProcess(&out);
   return out;

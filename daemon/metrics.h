@@ -10,8 +10,9 @@
 // prometheus::Collectable over these atomics instead (bench/metrics_benchmark.cc compares the
 // two); the library still provides the metric model and the text exposition.
 //
-// Scrape time: Collect() reads the sources (list, reloads and deltas, connections, callers'
-// refusals, audit write and fsync latency, process memory and start time) when asked.
+// Scrape time: Collect() reads the sources (list, reloads, deltas and the checkpoint,
+// connections, callers' refusals, audit write and fsync latency, process memory and start
+// time) when asked.
 //
 // History: a sampler thread (StartSampler) takes a Sample every 10 s (request count, p50/p99
 // of the interval's latency, per-caller counts) into a ring covering the last hour. A thread
@@ -46,6 +47,7 @@ namespace shixin {
 
 class Access;
 class Auditor;
+class Checkpointer;
 class ConnectionLimits;
 class Reloader;
 class SnapshotHolder;
@@ -58,6 +60,7 @@ struct MetricsSources {
   const Access* access = nullptr;
   const ConnectionLimits* connections = nullptr;
   const Auditor* auditor = nullptr;
+  const Checkpointer* checkpointer = nullptr;
 };
 
 class Metrics : public prometheus::Collectable {
@@ -121,6 +124,7 @@ class Metrics : public prometheus::Collectable {
   void CollectRequests(std::vector<prometheus::MetricFamily>* out) const;
   void CollectList(std::vector<prometheus::MetricFamily>* out) const;
   void CollectReloads(std::vector<prometheus::MetricFamily>* out) const;
+  void CollectCheckpoint(std::vector<prometheus::MetricFamily>* out) const;
   void CollectAccess(std::vector<prometheus::MetricFamily>* out) const;
   void CollectProcess(std::vector<prometheus::MetricFamily>* out) const;
 

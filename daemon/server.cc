@@ -47,11 +47,11 @@ bool IsResourceError(const error_code& ec) {
 }  // namespace
 
 Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
-               Auditor* auditor)
+               Auditor* auditor, const Checkpointer* checkpointer)
     : config_(config),
       reloader_(reloader),
       access_(access),
-      metrics_(MetricsSources{holder, reloader, access, &limits_, auditor}),
+      metrics_(MetricsSources{holder, reloader, access, &limits_, auditor, checkpointer}),
       handler_(config, holder, NowSeconds, reloader, access, auditor, &metrics_),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),

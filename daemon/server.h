@@ -50,10 +50,11 @@ namespace shixin {
 class Server {
  public:
   // Installs the signal handlers at once, so a signal that arrives during the first load is
-  // handled when Run() starts. `holder`, `reloader`, `access` (the callers) and `auditor` (the
-  // audit; null: none) must outlive the Server. REQUIRES: Validate(config) is OK.
+  // handled when Run() starts. `holder`, `reloader`, `access` (the callers), `auditor` (the
+  // audit; null: none) and `checkpointer` (for /metrics; null: none) must outlive the Server.
+  // REQUIRES: Validate(config) is OK.
   Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
-         Auditor* auditor = nullptr);
+         Auditor* auditor = nullptr, const Checkpointer* checkpointer = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

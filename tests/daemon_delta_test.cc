@@ -261,7 +261,7 @@ TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   Write(1, kRemove);
   Write(2, kAdd);
   ASSERT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
-  ASSERT_TRUE(WaitForLog("subjects at delta 2 in"));  // written within a second
+  ASSERT_TRUE(WaitForLog("written: 2 subjects at delta 2, "));  // written within a second
   const std::vector<std::string> ids = {kOneCase, kNew, "11010519491231002X"};
   const std::string before = Answers(ids);
   ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
@@ -290,7 +290,7 @@ TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   auto info = WaitForInfo(**v2, [](const wire::DeltaInfo& d) { return d.sequence == 3; });
   EXPECT_EQ(Counts(info.value.deltas),
             "base 0 sequence 3 pending 0 files 1 changes 1 notes 1 refusals 0 gap 0/0 overlay 2");
-  EXPECT_TRUE(WaitForLog("subjects at delta 3 in"));
+  EXPECT_TRUE(WaitForLog("written: 2 subjects at delta 3, "));
   ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
   ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
 

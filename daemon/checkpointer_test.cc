@@ -1,0 +1,123 @@
+#include "daemon/checkpointer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/delta.h"
+#include "core/overlay_checkpoint.h"
+#include "daemon/delta_applier.h"
+#include "daemon/metrics.h"
+#include "daemon/reloader.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Removes 高丽's one case from the sample.
+const char kRemove[] =
+    R"({"op":"remove","caseCode":"（2017）黑04执31号","cardNum":"230407199103150045",)"
+    R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+    "\n";
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "checkpointer_test_" + std::to_string(getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ + "/deltas");
+    std::ofstream(dir_ + "/deltas/" + DeltaFileName(1)) << kRemove;
+    const char* source = std::getenv("SHIXIN_SOURCE_DIR");
+    const std::string root = source != nullptr ? source : "..";
+    absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(
+        DatasetSource{root + "/data/sample", root + "/data/measures/hegang-2018.json", 0});
+    ASSERT_TRUE(d.ok()) << d.status();
+    DeltaApplier applier(dir_ + "/deltas");
+    ASSERT_EQ(applier.Apply(d->get()), 1u);
+    base_ = (*d)->snapshot;
+    holder_.Publish(*std::move(d));
+    path_ = dir_ + "/overlay.checkpoint";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Waits at most 5 s until `c` has written `n` checkpoints; returns whether it did.
+  static bool WaitForWrites(const Checkpointer& c, uint64_t n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (c.status().written < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+    return c.status().written == n;
+  }
+
+  RcuThread rcu_;  // Scrape() reads the serving generation
+  std::string dir_;
+  std::string path_;
+  SnapshotHolder holder_;
+  std::shared_ptr<const Snapshot> base_;
+};
+
+TEST_F(CheckpointerTest, WritesTheServingOverlayOnceUntilItChanges) {
+  Checkpointer checkpointer(path_, &holder_, absl::Milliseconds(20));
+  checkpointer.Start();
+  ASSERT_TRUE(WaitForWrites(checkpointer, 1));
+  absl::SleepFor(absl::Milliseconds(200));  // ten turns: nothing new to write
+  const CheckpointStatus s = checkpointer.status();
+  EXPECT_EQ(s.written, 1u);
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_EQ(s.sequence, 1u);
+  EXPECT_EQ(s.bytes, std::filesystem::file_size(path_));
+  EXPECT_GE(s.last_time, absl::ToUnixSeconds(absl::Now()) - 60);
+  auto read = OverlayCheckpoint::Read(*base_, path_);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ((*read)->sequence(), 1u);
+  EXPECT_EQ((*read)->size(), 1u);  // 高丽
+
+  Metrics metrics(MetricsSources{&holder_, nullptr, nullptr, nullptr, nullptr, &checkpointer});
+  const std::string text = metrics.Scrape();
+  EXPECT_THAT(text, HasSubstr("shixin_checkpoint_writes_total{result=\"ok\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("shixin_checkpoint_writes_total{result=\"failed\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("shixin_checkpoint_delta_sequence 1\n"));
+  checkpointer.Stop();
+  EXPECT_EQ(checkpointer.status().written, 1u);  // the stop found nothing to add
+}
+
+TEST_F(CheckpointerTest, WhatTheFileHoldsIsNotWrittenAgain) {
+  Checkpointer checkpointer(path_, &holder_, absl::Milliseconds(20));
+  checkpointer.Holds(base_->info().version, 1);
+  checkpointer.Start();
+  absl::SleepFor(absl::Milliseconds(200));
+  checkpointer.Stop();
+  EXPECT_EQ(checkpointer.status().written, 0u);
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(CheckpointerTest, StopWritesWhatTheFileLacks) {
+  Checkpointer checkpointer(path_, &holder_, absl::Hours(1));
+  checkpointer.Start();
+  checkpointer.Stop();
+  EXPECT_EQ(checkpointer.status().written, 1u);
+  EXPECT_TRUE(OverlayCheckpoint::Read(*base_, path_).ok());
+}
+
+TEST_F(CheckpointerTest, AFailedWriteIsCountedAndNamed) {
+  const std::string path = dir_ + "/missing/overlay.checkpoint";
+  Checkpointer checkpointer(path, &holder_, absl::Hours(1));
+  checkpointer.Start();
+  checkpointer.Stop();
+  const CheckpointStatus s = checkpointer.status();
+  EXPECT_EQ(s.written, 0u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_THAT(s.error, HasSubstr(path + ".tmp"));
+  Metrics metrics(MetricsSources{&holder_, nullptr, nullptr, nullptr, nullptr, &checkpointer});
+  EXPECT_THAT(metrics.Scrape(), HasSubstr("shixin_checkpoint_writes_total{result=\"failed\"} 1\n"));
+}
+
+}  // namespace
+}  // namespace shixin
