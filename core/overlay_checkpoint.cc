@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/coding.h"
 #include "core/block_checksum.h"
 #include "core/paths.h"
@@ -64,8 +66,14 @@ struct FreeState {
 // Appends to a file through a buffer, hashing what it writes.
 class HashingWriter {
  public:
-  HashingWriter(int fd, const std::string& path)
-      : fd_(fd), path_(path), state_(XXH3_createState()) {
+  // Writes after `offset` at `pace`.
+  HashingWriter(int fd, uint64_t offset, CheckpointPace pace, const std::string& path)
+      : fd_(fd),
+        offset_(offset),
+        pace_(pace),
+        path_(path),
+        state_(XXH3_createState()),
+        start_(absl::Now()) {
     XXH3_64bits_reset(state_.get());
     buffer_.reserve(kChunk);
   }
@@ -86,13 +94,25 @@ class HashingWriter {
     if (status_.ok() && !WriteAll(fd_, buffer_.data(), buffer_.size())) {
       status_ = absl::ErrnoToStatus(errno, absl::StrCat(path_, ": write"));
     }
+    // The chunk goes to the disk now, not in one burst at the fsync: a burst of writeback
+    // takes the cores from the queries (docs/performance.md).
+    ::sync_file_range(fd_, static_cast<off_t>(offset_ + bytes_), static_cast<off_t>(buffer_.size()),
+                      SYNC_FILE_RANGE_WRITE);
     XXH3_64bits_update(state_.get(), buffer_.data(), buffer_.size());
     bytes_ += buffer_.size();
     buffer_.clear();
+    if (pace_.bytes_per_second > 0 && (pace_.hurry == nullptr || !pace_.hurry->load())) {
+      const absl::Time due = start_ + absl::Seconds(static_cast<double>(bytes_) /
+                                                    static_cast<double>(pace_.bytes_per_second));
+      absl::SleepFor(due - absl::Now());
+    }
   }
   const int fd_;
+  const uint64_t offset_;
+  const CheckpointPace pace_;
   const std::string& path_;
   std::unique_ptr<XXH3_state_t, FreeState> state_;
+  const absl::Time start_;
   std::string buffer_;
   uint64_t bytes_ = 0;
   absl::Status status_;
@@ -159,11 +179,12 @@ class HashingReader {
 }  // namespace
 
 absl::Status OverlayCheckpoint::Write(const Snapshot& base, const Overlay& overlay,
-                                      int64_t source_time, const std::string& path) {
+                                      int64_t source_time, const std::string& path,
+                                      CheckpointPace pace) {
   return WriteFileAtomically(path, [&](int fd, const std::string& tmp) -> absl::Status {
     FileHeader h{};
     if (!WriteAll(fd, &h, sizeof(h))) return absl::ErrnoToStatus(errno, tmp);  // later
-    HashingWriter out(fd, tmp);
+    HashingWriter out(fd, sizeof(FileHeader), pace, tmp);
     out.Append(overlay.changed_base_.data(), overlay.changed_base_.size() * sizeof(uint64_t));
     overlay.ForEach([&out](const OverlayEntity& e) {
       char head[kEntityHead];

@@ -13,6 +13,7 @@
 #ifndef SHIXIN_CORE_OVERLAY_CHECKPOINT_H_
 #define SHIXIN_CORE_OVERLAY_CHECKPOINT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,13 +34,21 @@ struct CheckpointInfo {
   uint64_t bytes = 0;         // the file's size
 };
 
+// How fast OverlayCheckpoint::Write() goes.
+struct CheckpointPace {
+  uint64_t bytes_per_second = 0;  // 0: as fast as the disk takes it
+  // If not null: once it is true, the rest is written without pauses (the daemon stops).
+  const std::atomic<bool>* hurry = nullptr;
+};
+
 class OverlayCheckpoint {
  public:
   // Writes `overlay` (made over `base`) to `path` atomically: a temporary file beside it,
-  // fsync'ed, then renamed over `path` (and the directory fsync'ed). Returns the error of the
-  // file system, naming the path; `path` is then unchanged.
+  // fsync'ed, then renamed over `path` (and the directory fsync'ed), at `pace` (the file's
+  // writeback starts chunk by chunk either way). Returns the error of the file system, naming
+  // the path; `path` is then unchanged.
   static absl::Status Write(const Snapshot& base, const Overlay& overlay, int64_t source_time,
-                            const std::string& path);
+                            const std::string& path, CheckpointPace pace = {});
 
   // Reads the checkpoint at `path` made over `base`. Returns NotFound if there is none;
   // FailedPrecondition if it was made over another base or by another layout; DataLoss naming

@@ -41,6 +41,7 @@ void Checkpointer::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  hurry_ = true;  // a write under way finishes at the disk's speed
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -77,7 +78,8 @@ void Checkpointer::WriteIfChanged() {
   }
   if (base->info().version == base_version_ && overlay->sequence() == sequence_) return;
   const absl::Time start = absl::Now();
-  const absl::Status s = OverlayCheckpoint::Write(*base, *overlay, source_time, path_);
+  const absl::Status s =
+      OverlayCheckpoint::Write(*base, *overlay, source_time, path_, {kBytesPerSecond, &hurry_});
   const absl::Time end = absl::Now();
   if (!s.ok()) {
     LogError("overlay checkpoint not written (the old one stays): %s", std::string(s.message()));

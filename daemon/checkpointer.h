@@ -1,7 +1,8 @@
 // Checkpointer writes the serving generation's overlay to the overlay checkpoint
 // (core/overlay_checkpoint.h) in the background, so that a restart reads the changed subjects
 // instead of replaying every delta file since the base: at most every `interval` while the
-// serving generation has deltas the checkpoint lacks, and once more when it stops. A write
+// serving generation has deltas the checkpoint lacks (at 64 MiB/s), and once more when it
+// stops (as fast as the disk takes it). A write
 // that fails is logged and tried again at the next turn; the old checkpoint stays meanwhile.
 //
 // Thread safety: Holds(), Start() and Stop() from the thread that owns it; status() from any
@@ -9,6 +10,7 @@
 #ifndef SHIXIN_DAEMON_CHECKPOINTER_H_
 #define SHIXIN_DAEMON_CHECKPOINTER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -52,6 +54,10 @@ class Checkpointer {
   CheckpointStatus status() const;
 
  private:
+  // A background write's pace: writing (and its writeback) faster takes the cores from the
+  // queries (docs/performance.md, "A restart from the overlay checkpoint").
+  static constexpr uint64_t kBytesPerSecond = uint64_t{64} << 20;
+
   void Run();
   // Writes the serving generation if it has an overlay the checkpoint lacks.
   void WriteIfChanged();
@@ -64,6 +70,7 @@ class Checkpointer {
   std::condition_variable wake_;
   bool stopping_ = false;
   CheckpointStatus status_;
+  std::atomic<bool> hurry_{false};  // set by Stop(): no more pauses
   // What the checkpoint holds: the base's content hash and the last delta (on the thread only).
   uint64_t base_version_ = 0;
   uint64_t sequence_ = 0;
