@@ -56,7 +56,7 @@ void Checkpointer::Run() {
   for (;;) {
     // A write that began after the stop was asked for is the last one.
     const bool last =
-        wake_.wait_for(lock, absl::ToChronoSeconds(interval_), [this] { return stopping_; });
+        wake_.wait_for(lock, absl::ToChronoMilliseconds(interval_), [this] { return stopping_; });
     lock.unlock();
     WriteIfChanged();
     lock.lock();

@@ -2,8 +2,8 @@
 // (core/overlay_checkpoint.h) in the background, so that a restart reads the changed subjects
 // instead of replaying every delta file since the base: at most every `interval` while the
 // serving generation has deltas the checkpoint lacks (at 64 MiB/s), and once more when it
-// stops (as fast as the disk takes it). A write
-// that fails is logged and tried again at the next turn; the old checkpoint stays meanwhile.
+// stops (as fast as the disk takes it). A write that fails is logged and tried again at the
+// next turn; the old checkpoint stays meanwhile.
 //
 // Thread safety: Holds(), Start() and Stop() from the thread that owns it; status() from any
 // thread.
@@ -66,7 +66,7 @@ class Checkpointer {
   const SnapshotHolder* const holder_;
   const absl::Duration interval_;
   std::thread thread_;
-  mutable std::mutex mu_;  // guards the three below
+  mutable std::mutex mu_;  // guards stopping_ and status_
   std::condition_variable wake_;
   bool stopping_ = false;
   CheckpointStatus status_;
