@@ -149,17 +149,12 @@ class HashingReader {
   absl::Status Refill() {
     if (left_ == 0) return absl::DataLossError(absl::StrCat(path_, ": the body ends early"));
     buffer_.resize(std::min<uint64_t>(kChunk, left_));
-    size_t got = 0;
-    while (got < buffer_.size()) {
-      const ssize_t n = ::pread(fd_, buffer_.data() + got, buffer_.size() - got,
-                                static_cast<off_t>(offset_ + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat(path_, ": read"));
-      if (n == 0) {
-        return absl::DataLossError(
-            absl::StrFormat("%s: truncated at byte %d while being read", path_, offset_ + got));
-      }
-      got += static_cast<size_t>(n);
+    errno = 0;  // stays 0 if the file ends early
+    if (!ReadAllAt(fd_, buffer_.data(), buffer_.size(), offset_)) {
+      // The size was checked at the open: the file shrank meanwhile, or the disk failed.
+      return absl::DataLossError(absl::StrFormat("%s: cannot read bytes %d to %d: %s", path_,
+                                                 offset_, offset_ + buffer_.size(),
+                                                 errno != 0 ? std::strerror(errno) : "cut short"));
     }
     XXH3_64bits_update(state_.get(), buffer_.data(), buffer_.size());
     offset_ += buffer_.size();
@@ -222,8 +217,7 @@ namespace {
 // Returns the header of the checkpoint open as `fd` of `size` bytes, checked against `base`.
 absl::Status ReadHeader(int fd, uint64_t size, const Snapshot& base, const std::string& path,
                         FileHeader* h, CheckpointInfo* info) {
-  if (size < sizeof(FileHeader) ||
-      ::pread(fd, h, sizeof(FileHeader), 0) != static_cast<ssize_t>(sizeof(FileHeader))) {
+  if (size < sizeof(FileHeader) || !ReadAllAt(fd, h, sizeof(FileHeader), 0)) {
     return absl::DataLossError(absl::StrFormat("%s: %d bytes, shorter than a header", path, size));
   }
   if (std::memcmp(h->magic, kMagic, sizeof(kMagic)) != 0) {
