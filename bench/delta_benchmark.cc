@@ -15,7 +15,7 @@
 // With SHIXIN_DELTA_SNAPSHOT=FILE and SHIXIN_DELTA_DIR=DIR (e.g. `shixin gen --deltas` and
 // `shixin compile` at 10 M), the phases of one file online over a snapshot file, the base's
 // cases read from the file as the daemon reads them (files 1..8 of DIR in turn):
-//   BM_FileRead       ReadDelta: the file read and parsed
+//   BM_FileRead/T     ReadDelta: the file read and parsed on T threads (wall time)
 //   BM_FilePrepare/T  PrepareDelta over the base alone: the starting states of its subjects, on
 //                     T threads (wall time: 2 is the daemon's for a file online, alone)
 //   BM_FilePrepareCold/P  the same after P % of the snapshot file's pages (256 KiB chunks spread
@@ -23,6 +23,8 @@
 //                     leaves them: the reads from the disk a file's preparation waits for
 //   BM_FileApply/F    OverlayBuilder::Apply with those states, files 1..8 one after the other;
 //                     F=1: each after PrefaultBulk(), as the daemon online
+//   BM_FilePrepareApply/A  both, wall time, as the daemon online (2 threads, memory faulted in
+//                     ahead): A=0 the states prepared ahead of the application, A=1 alongside
 //
 // "Text" is the case versions' encoding (core/case_codec.h: the fixed fields and the texts
 // with their lengths), counted by OverlayStats::record_bytes; the bytes beyond it are the
@@ -300,7 +302,8 @@ void BM_FileRead(benchmark::State& state) {
   const FileWorld& w = GetFileWorld();
   size_t i = 0;
   for (auto _ : state) {
-    absl::StatusOr<Delta> delta = ReadDelta(w.files[i++ % kFileRounds % w.files.size()].path);
+    absl::StatusOr<Delta> delta = ReadDelta(w.files[i++ % kFileRounds % w.files.size()].path,
+                                            static_cast<int>(state.range(0)));
     if (!delta.ok()) state.SkipWithError(std::string(delta.status().message()).c_str());
   }
 }
@@ -371,10 +374,40 @@ void BM_FileApply(benchmark::State& state) {
   }
 }
 
+void BM_FilePrepareApply(benchmark::State& state) {
+  const FileWorld& w = GetFileWorld();
+  const Prepare when = state.range(0) != 0 ? Prepare::kAlongside : Prepare::kAhead;
+  std::unique_ptr<const Overlay> previous;
+  size_t i = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const absl::StatusOr<Delta> delta = ReadDelta(w.files[i++].path);
+    if (!delta.ok()) {
+      state.SkipWithError(std::string(delta.status().message()).c_str());
+      break;
+    }
+    OverlayBuilder builder(*w.base, previous.get());
+    PrefaultBulk(24 << 20);
+    state.ResumeTiming();
+    PreparedDelta prepared = PrepareDelta(*w.base, previous.get(), *delta, nullptr, 2, when);
+    DeltaReport report;
+    const absl::Status applied = builder.Apply(*delta, &report, &prepared);
+    if (!applied.ok()) {
+      state.SkipWithError(std::string(applied.message()).c_str());
+      break;
+    }
+    previous = builder.Finish();
+  }
+}
+
 void Register() {
   if (std::getenv("SHIXIN_DELTA_SNAPSHOT") != nullptr &&
       std::getenv("SHIXIN_DELTA_DIR") != nullptr) {
-    benchmark::RegisterBenchmark("BM_FileRead", BM_FileRead)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_FileRead", BM_FileRead)  // arg: threads
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
     benchmark::RegisterBenchmark("BM_FilePrepare", BM_FilePrepare)  // arg: threads
         ->Arg(1)
         ->Arg(2)
@@ -390,6 +423,12 @@ void Register() {
         ->Arg(0)
         ->Arg(1)
         ->Unit(benchmark::kMillisecond)
+        ->Iterations(static_cast<int64_t>(std::min(kFileRounds, GetFileWorld().files.size())));
+    benchmark::RegisterBenchmark("BM_FilePrepareApply", BM_FilePrepareApply)  // arg: alongside
+        ->Arg(0)
+        ->Arg(1)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
         ->Iterations(static_cast<int64_t>(std::min(kFileRounds, GetFileWorld().files.size())));
   }
   const int64_t n = static_cast<int64_t>(kSubjects);

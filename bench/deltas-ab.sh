@@ -8,7 +8,8 @@
 #    summed from its log (read, prepare, apply).
 # 2. Online, idle: each binary serves SNAPSHOT with an empty deltas_dir; the first FILES files
 #    are renamed in one every EVERY seconds, and each file's visibility (rename to
-#    shixin_list_delta_sequence showing it on /metrics, polled every millisecond) is timed.
+#    shixin_list_delta_sequence showing it on /metrics, polled every POLL_MS milliseconds,
+#    default 1: each poll takes CPU from the daemon's idle core) is timed.
 #
 # ROUNDS rounds of each [2] (PARTS=online or PARTS=restart: only that one), the binaries
 # alternating (even rounds NEW first) so that a drift of the machine's speed favours neither;
@@ -22,6 +23,7 @@ rounds=${ROUNDS:-2}
 files=${FILES:-20}
 every=${EVERY:-2}
 parts=${PARTS:-restart online}  # which of the two runs
+poll_ms=${POLL_MS:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -54,8 +56,8 @@ print(seconds, minflt, ticks / hz, *(s / 1000 for s in sums))
 EOF
 }
 
-# online BINARY: prints "p50_ms max_ms apply_ms prepare_ms" (the medians of the files' apply CPU
-# and prepare wall time).
+# online BINARY: prints "p50_ms max_ms apply_ms prepare_ms read_ms apply_wall_ms" (the medians of
+# the files' apply CPU and the phases' wall times).
 online() {
   local live="$work/live" log="$work/online.log"
   rm -rf "$live"
@@ -63,9 +65,10 @@ online() {
   "$1" --snapshot "$snapshot" --deltas-dir "$live" --listen 127.0.0.1:7496 \
     --http-listen 127.0.0.1:7495 > "$log" 2>&1 &
   local pid=$!
-  python3 - "$deltas" "$live" "$files" "$every" <<'EOF' || true
+  python3 - "$deltas" "$live" "$files" "$every" "$poll_ms" <<'EOF' || true
 import http.client, os, shutil, statistics, sys, time
 deltas, live, files, every = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+poll = float(sys.argv[5]) / 1000
 conn = None
 for _ in range(6000):
     try:
@@ -85,7 +88,7 @@ for i, name in enumerate(names, 1):
     start = time.monotonic()
     os.rename(os.path.join(live, '.' + name), os.path.join(live, name))
     while sequence() < int(name.split('.')[0]) and time.monotonic() - start < 60:
-        time.sleep(0.001)
+        time.sleep(poll)
     took.append((time.monotonic() - start) * 1000)
     time.sleep(every)
 print(round(statistics.median(took)), round(max(took)), end=' ')
@@ -95,14 +98,16 @@ EOF
   python3 - "$log" <<'EOF'
 import re, statistics, sys
 text = open(sys.argv[1]).read()
-cpu = [int(m) for m in re.findall(r'apply \d+ ms \(cpu (\d+)\)', text)]
-wall = [int(m) for m in re.findall(r'prepare (\d+) ms', text)]
-print(statistics.median(cpu) if cpu else 'nan', statistics.median(wall) if wall else 'nan')
+def median(pattern):
+    values = [int(m) for m in re.findall(pattern, text)]
+    return statistics.median(values) if values else 'nan'
+print(median(r'apply \d+ ms \(cpu (\d+)\)'), median(r'prepare (\d+) ms'), median(r'read (\d+) ms'),
+      median(r'apply (\d+) ms'))
 EOF
 }
 
 echo "restart: loaded_s minflt cpu_s read_cpu_s prepare_cpu_s apply_cpu_s"
-echo "online:  visibility_p50_ms visibility_max_ms apply_cpu_ms prepare_ms (median of the files)"
+echo "online:  visibility_p50_ms visibility_max_ms apply_cpu_ms prepare_ms read_ms apply_ms (medians)"
 for r in $(seq 1 "$rounds"); do
   if ((r % 2 == 1)); then order="old new"; else order="new old"; fi
   for side in $order; do

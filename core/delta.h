@@ -48,10 +48,11 @@ struct DeltaChange {
 };
 
 // The bytes a parsed delta's changes point into: the file's text (most values, which have no
-// escapes, are views of it) and the values that had escapes, unescaped.
+// escapes, are views of it) and the values that had escapes, unescaped: one deque per piece of
+// the file parsed apart (sized before the parse; adding to a deque moves none of its strings).
 struct DeltaTexts {
   std::string text;
-  std::deque<std::string> unescaped;  // a deque: adding one moves none of the others
+  std::vector<std::deque<std::string>> unescaped;
 };
 
 // One delta file, parsed whole.
@@ -76,11 +77,15 @@ std::optional<uint64_t> DeltaSequence(std::string_view file_name);
 // `name` that is not a delta file's. Blank lines, a leading UTF-8 BOM and "\r\n" line ends are
 // accepted; keys a line's op does not use are ignored.
 // The delta keeps `text`: its changes' texts are views of it (Delta::texts).
-absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string text);
+// With `threads` > 1 the file is parsed in pieces claimed in turn by the caller's thread and
+// helpers in the background (base/background.h: they take idle cores only); the result is the
+// same for any number.
+absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string text, int threads = 1);
 
-// Reads and parses the delta file at `path`. Besides ParseDelta's errors: NotFound if it does
-// not exist, Unavailable if it changed while it was read (size or mtime; try again later).
-absl::StatusOr<Delta> ReadDelta(const std::string& path);
+// Reads and parses the delta file at `path` (on up to `threads` threads, as ParseDelta).
+// Besides ParseDelta's errors: NotFound if it does not exist, Unavailable if it changed while
+// it was read (size or mtime; try again later).
+absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads = 1);
 
 // A delta file in a directory.
 struct DeltaFile {
@@ -95,7 +100,8 @@ absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir);
 namespace delta_internal {
 // ReadDelta, calling `between` after the file is read and before it is checked for changes:
 // the seam through which the tests change a file while it is read.
-absl::StatusOr<Delta> ReadDelta(const std::string& path, absl::FunctionRef<void()> between);
+absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads,
+                                absl::FunctionRef<void()> between);
 }  // namespace delta_internal
 
 }  // namespace shixin

@@ -40,9 +40,10 @@ std::string Message(const absl::Status& status) {
   return std::string(status.message().data(), status.message().size());
 }
 
-// Parses `text` as the file kName and returns its error message ("" if it parsed).
-std::string ErrorOf(std::string_view text) {
-  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text));
+// Parses `text` as the file kName (on `threads` threads) and returns its error message ("" if
+// it parsed).
+std::string ErrorOf(std::string_view text, int threads = 1) {
+  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text), threads);
   if (delta.ok()) return "";
   EXPECT_TRUE(absl::IsInvalidArgument(delta.status())) << delta.status();
   return Message(delta.status());
@@ -79,37 +80,49 @@ constexpr char kAdd[] =
     R"("businessEntity":"","age":"46","sexy":"男","termEnd":"2028-05-31"})"
     "\n";
 
-// A large file (3,000 lines, a BOM, CRLF blank lines): every change keeps its line number, and
-// of two bad lines the first one refuses the file.
+// A large file (3,000 lines, a BOM, CRLF blank lines, values with escapes), parsed on one
+// thread and in pieces on three: every change keeps its line number and its texts, and of two
+// bad lines the first one refuses the file, wherever the pieces are cut.
 TEST(DeltaParseTest, LargeFileParsesInLineOrder) {
   constexpr int kLines = 3000;  // ~1.3 MB
+  constexpr char kEscaped[] =
+      R"({"op":"correct","caseCode":"c\u0031","iname":"\u5f20\u4e00","cardNum":"11010519491231002X",)"
+      R"("courtName":"x","at":"2026-06-10T09:00:00+08:00"})"
+      "\n";
   std::string text = "\xEF\xBB\xBF";
   for (int i = 0; i < kLines; ++i) {
-    text += kAdd;
+    text += i % 7 == 3 ? kEscaped : kAdd;
     if (i % 500 == 0) text += "\r\n";  // blank lines count as lines
   }
-  absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text));
-  ASSERT_TRUE(delta.ok()) << delta.status();
-  ASSERT_EQ(delta->changes.size(), static_cast<size_t>(kLines));
-  uint64_t line = 0;
-  for (int i = 0; i < kLines; ++i) {
-    line += 1 + (i > 0 && (i - 1) % 500 == 0 ? 1 : 0);
-    ASSERT_EQ(delta->changes[i].line, line) << i;
+  for (const int threads : {1, 3}) {
+    SCOPED_TRACE(threads);
+    absl::StatusOr<Delta> delta = ParseDelta(kName, std::string(text), threads);
+    ASSERT_TRUE(delta.ok()) << delta.status();
+    ASSERT_EQ(delta->changes.size(), static_cast<size_t>(kLines));
+    uint64_t line = 0;
+    for (int i = 0; i < kLines; ++i) {
+      line += 1 + (i > 0 && (i - 1) % 500 == 0 ? 1 : 0);
+      const DeltaChange& c = delta->changes[i];
+      ASSERT_EQ(c.line, line) << i;
+      ASSERT_EQ(c.name, i % 7 == 3 ? "张一" : "李明") << i;
+      ASSERT_EQ(c.record.case_code, i % 7 == 3 ? "c1" : "（2026）黑0402执88号") << i;
+    }
+    // Two bad lines, one near the end and one near the start: the first one refuses the file.
+    std::string bad = text;
+    constexpr std::string_view kOp = "\"op\":\"add\"";
+    const size_t late = bad.rfind(kOp);
+    bad.replace(late, kOp.size(), "\"op\":\"adx\"");
+    const auto late_line = 1 + std::count(bad.data(), bad.data() + late, '\n');
+    EXPECT_THAT(ErrorOf(bad, threads), HasSubstr(absl::StrCat(kName, ":", late_line, ": ")));
+    const size_t early = bad.find(kOp, 1000);
+    bad.replace(early, kOp.size(), "\"op\":\"adx\"");
+    const auto early_line = 1 + std::count(bad.data(), bad.data() + early, '\n');
+    EXPECT_GT(early_line, 2);
+    EXPECT_THAT(ErrorOf(bad, threads), HasSubstr(absl::StrCat(kName, ":", early_line, ": ")));
+    // The last line cut short.
+    EXPECT_THAT(ErrorOf(text.substr(0, text.size() - 1), threads),
+                HasSubstr(absl::StrCat(kName, ":", line, ": cut short")));
   }
-  // Two bad lines, one near the end and one near the start: the first one refuses the file.
-  std::string bad = text;
-  constexpr std::string_view kOp = "\"op\":\"add\"";
-  const size_t late = bad.rfind(kOp);
-  bad.replace(late, kOp.size(), "\"op\":\"adx\"");
-  EXPECT_THAT(ErrorOf(bad), HasSubstr(absl::StrCat(kName, ":", line, ": ")));
-  const size_t early = bad.find(kOp, 1000);
-  bad.replace(early, kOp.size(), "\"op\":\"adx\"");
-  const auto early_line = 1 + std::count(bad.data(), bad.data() + early, '\n');
-  EXPECT_GT(early_line, 2);
-  EXPECT_THAT(ErrorOf(bad), HasSubstr(absl::StrCat(kName, ":", early_line, ": ")));
-  // The last line cut short.
-  EXPECT_THAT(ErrorOf(text.substr(0, text.size() - 1)),
-              HasSubstr(absl::StrCat(kName, ":", line, ": cut short")));
 }
 
 TEST(DeltaParseTest, AddParsesEveryField) {
@@ -705,7 +718,7 @@ TEST_F(DeltaFilesTest, ReadingADirectoryFails) {
 
 TEST_F(DeltaFilesTest, AFileThatGrowsWhileItIsReadIsUnavailable) {
   const std::string path = Write(kName, kAdd);
-  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, [&] {
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, [&] {
     std::ofstream(path, std::ios::binary | std::ios::app) << kAdd;  // the writer goes on
   });
   EXPECT_TRUE(absl::IsUnavailable(delta.status())) << delta.status();
@@ -719,7 +732,7 @@ TEST_F(DeltaFilesTest, AFileThatGrowsWhileItIsReadIsUnavailable) {
 TEST_F(DeltaFilesTest, AFileRewrittenInPlaceWhileItIsReadIsUnavailable) {
   const std::string path = Write(kName, kAdd);
   // The same size, another modification time: only the time tells.
-  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, [&] {
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, [&] {
     const struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 5}};
     ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
   });
@@ -729,7 +742,7 @@ TEST_F(DeltaFilesTest, AFileRewrittenInPlaceWhileItIsReadIsUnavailable) {
 TEST_F(DeltaFilesTest, AFileReplacedByRenameWhileItIsReadIsReadAsItWas) {
   const std::string path = Write(kName, kAdd);
   // The open file stays what it was: what was read is consistent.
-  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, [&] {
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, [&] {
     const std::string next = Write("next.tmp", std::string(kAdd) + kAdd);
     std::error_code error;
     std::filesystem::rename(next, path, error);

@@ -1,8 +1,5 @@
 #include "core/overlay.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cassert>
@@ -16,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/allocator.h"
+#include "base/background.h"
 #include "base/status_macros.h"
 #include "core/case_codec.h"
 
@@ -273,13 +271,98 @@ absl::Status LoadBase(const Snapshot& base, EntityNo e, const Id& id, CaseBuffer
 
 }  // namespace
 
-// The states by the ID a change names (an alias or the canonical ID).
+// A helper is started for every this many states (~0.4 ms): fewer are not worth a thread.
+constexpr size_t kMinShare = 64;
+// Alongside the application: when it catches up with the helpers, they move on this many
+// states past it and it builds those between itself (~0.6 ms), so that both work instead of
+// one waiting for the other.
+constexpr size_t kLead = 64;
+
+// The states by the ID a change names (an alias or the canonical ID), and the work of
+// building them: slot k of `todo` is built by whoever moves progress[k] from kPending.
 struct PreparedDelta::States {
-  absl::flat_hash_map<PackedId, Named, PackedIdHash> by_id;
+  enum Progress : uint8_t { kPending, kBuilding, kDone };
+
+  absl::flat_hash_map<PackedId, Named, PackedIdHash> by_id;  // fixed once named
+  std::vector<Id> ids;                                       // the IDs the changes name
+  std::vector<std::pair<size_t, Named*>> todo;               // (index in ids, the subject)
+  std::unique_ptr<std::atomic<uint8_t>[]> progress;          // one per todo slot
+  std::atomic<size_t> claimed{0};                            // the next slot to claim
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> helpers;
+
+  ~States() { Join(); }
 
   Named* Lookup(const Id& id) {
     auto it = by_id.find(id.Pack());
     return it == by_id.end() ? nullptr : &it->second;
+  }
+
+  // Moves slot k from kPending to kBuilding; false if another thread has it.
+  bool Claim(size_t k) {
+    uint8_t pending = kPending;
+    return progress[k].compare_exchange_strong(pending, kBuilding, std::memory_order_acquire);
+  }
+
+  // Claims and builds states until none is left (or stop): on a helper at nice 10, or on the
+  // caller of PrepareDelta().
+  void Build(const Snapshot& base, bool helper) {
+    if (helper) RunInBackground();  // it takes a core when it is idle, not from the I/O threads
+    CaseBuffer buffer;
+    // States whose cases are not in the page cache are built last: by then the disk has read
+    // them, all at once, while the others were built. Until then anyone may claim them again.
+    std::vector<size_t> deferred;
+    for (size_t k; (k = claimed.fetch_add(1, std::memory_order_relaxed)) < todo.size() &&
+                   !stop.load(std::memory_order_relaxed);) {
+      if (!Claim(k)) continue;
+      if (BuildOne(base, k, buffer, OnCacheMiss::kPrefetch)) {
+        progress[k].store(kDone, std::memory_order_release);
+      } else {
+        progress[k].store(kPending, std::memory_order_release);
+        deferred.push_back(k);
+      }
+    }
+    for (const size_t k : deferred) {
+      if (stop.load(std::memory_order_relaxed)) break;
+      if (!Claim(k)) continue;
+      BuildOne(base, k, buffer, OnCacheMiss::kWait);
+      progress[k].store(kDone, std::memory_order_release);
+    }
+  }
+
+  // Builds the state of slot k (claimed). Returns false if its cases are not in memory yet
+  // and `on_miss` is kPrefetch; a state that cannot be read is left null.
+  bool BuildOne(const Snapshot& base, size_t k, CaseBuffer& buffer, OnCacheMiss on_miss) {
+    const auto [i, named] = todo[k];
+    auto draft = std::make_unique<EntityDraft>();
+    const absl::Status loaded = LoadBase(base, named->base, ids[i], buffer, draft.get(), on_miss);
+    if (loaded.ok()) named->draft = std::move(draft);
+    return !absl::IsUnavailable(loaded) || on_miss == OnCacheMiss::kWait;
+  }
+
+  void Settle(const Named& named) {
+    if (named.slot == kNotBuilt) return;
+    const size_t k = named.slot;
+    if (progress[k].load(std::memory_order_acquire) == kDone) return;  // built ahead
+    if (Claim(k)) {
+      progress[k].store(kDone, std::memory_order_relaxed);  // the caller reads the base itself
+      // Caught up with the helpers if they claim next at or before it.
+      size_t at = claimed.load(std::memory_order_relaxed);
+      if (at <= k + 1) claimed.compare_exchange_strong(at, k + kLead, std::memory_order_relaxed);
+    } else if (progress[k].load(std::memory_order_acquire) != kDone) {
+      // Caught up with a helper building it.
+      size_t at = claimed.load(std::memory_order_relaxed);
+      while (at < k + kLead &&
+             !claimed.compare_exchange_weak(at, k + kLead, std::memory_order_relaxed)) {
+      }
+      while (progress[k].load(std::memory_order_acquire) != kDone) std::this_thread::yield();
+    }
+  }
+
+  void Join() {
+    stop.store(true, std::memory_order_relaxed);
+    for (std::thread& helper : helpers) helper.join();
+    helpers.clear();
   }
 };
 
@@ -299,6 +382,14 @@ PreparedDelta::Named* PreparedDelta::Lookup(const Id& id) {
   return states_ == nullptr ? nullptr : states_->Lookup(id);
 }
 
+void PreparedDelta::Settle(const Named& named) {
+  if (states_ != nullptr) states_->Settle(named);
+}
+
+void PreparedDelta::Join() {
+  if (states_ != nullptr) states_->Join();
+}
+
 void ChangedEntities::Add(const PreparedDelta& applied) {
   if (applied.states_ == nullptr) return;
   for (const auto& [id, named] : applied.states_->by_id) {
@@ -309,21 +400,14 @@ void ChangedEntities::Add(const PreparedDelta& applied) {
   }
 }
 
-// PrepareDelta()'s threads claim this many states at a time (~25 us of work): a helper the
-// queries keep from a core holds up the caller's end by no more than that and its wait.
-constexpr size_t kChunk = 4;
-// A helper is started for every this many states (~0.4 ms): fewer are not worth a thread.
-constexpr size_t kMinShare = 64;
-// The helpers' nice value: they take a core when it is idle, not from the I/O threads.
-constexpr int kHelperNice = 10;
-
 PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
-                           const ChangedEntities* changed, int threads) {
+                           const ChangedEntities* changed, int threads, Prepare when) {
   PreparedDelta prepared;
   prepared.states_ = std::make_unique<PreparedDelta::States>();
-  auto& by_id = prepared.states_->by_id;
+  PreparedDelta::States& states = *prepared.states_;
+  auto& by_id = states.by_id;
   // The base's index is looked up in one batch: its misses overlap.
-  std::vector<Id> ids;
+  std::vector<Id>& ids = states.ids;
   ids.reserve(delta.changes.size());
   for (const DeltaChange& c : delta.changes) {
     ids.push_back(c.id);
@@ -334,7 +418,6 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
   base.FindBatch(ids, found);
   // The subjects whose states are built: first every one is named (the map no longer changes
   // after, so its entries stay put while threads fill them in).
-  std::vector<std::pair<size_t, PreparedDelta::Named*>> todo;
   for (size_t i = 0; i < ids.size(); ++i) {
     auto [it, fresh] = by_id.try_emplace(ids[i].Pack());
     if (!fresh) continue;
@@ -343,43 +426,26 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
     named.key = named.base != kNoEntity ? base.EntityKey(named.base) : it->first;
     if (changed != nullptr && named.base != kNoEntity && changed->Has(named.base)) continue;
     if (previous != nullptr && previous->Find(named.base, named.key) != nullptr) continue;
-    todo.emplace_back(i, &named);
+    named.slot = static_cast<uint32_t>(states.todo.size());
+    states.todo.emplace_back(i, &named);
   }
-  // The states are built in chunks claimed in turn. The caller's thread claims them until none
-  // is left; helpers, at a lower priority, claim what they get to on cores nothing else wants
-  // (under load the queries keep those, and the caller builds nearly all as alone).
-  std::atomic<size_t> claimed{0};
-  auto build = [&base, &ids, &todo, &claimed](bool helper) {
-    if (helper) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kHelperNice);
-    CaseBuffer buffer;
-    // States whose cases are not in the page cache are built last: by then the disk has read
-    // them, all at once, while the others were built.
-    std::vector<std::pair<size_t, PreparedDelta::Named*>> deferred;
-    for (size_t c; (c = claimed.fetch_add(kChunk, std::memory_order_relaxed)) < todo.size();) {
-      for (size_t k = c; k < std::min(c + kChunk, todo.size()); ++k) {
-        const auto [i, named] = todo[k];
-        auto draft = std::make_unique<EntityDraft>();
-        const absl::Status loaded =
-            LoadBase(base, named->base, ids[i], buffer, draft.get(), OnCacheMiss::kPrefetch);
-        if (loaded.ok()) {
-          named->draft = std::move(draft);
-        } else if (absl::IsUnavailable(loaded)) {
-          deferred.emplace_back(i, named);
-        }
-      }
-    }
-    for (const auto& [i, named] : deferred) {
-      auto draft = std::make_unique<EntityDraft>();
-      if (LoadBase(base, named->base, ids[i], buffer, draft.get()).ok()) {
-        named->draft = std::move(draft);
-      }
-    }
-  };
-  const size_t helpers_wanted = std::min<size_t>(std::max(threads, 1) - 1, todo.size() / kMinShare);
-  std::vector<std::thread> helpers;
-  for (size_t t = 0; t < helpers_wanted; ++t) helpers.emplace_back(build, true);
-  build(false);
-  for (std::thread& helper : helpers) helper.join();
+  states.progress = std::make_unique<std::atomic<uint8_t>[]>(states.todo.size());
+  for (size_t k = 0; k < states.todo.size(); ++k) {
+    states.progress[k].store(PreparedDelta::States::kPending, std::memory_order_relaxed);
+  }
+  // The states are claimed one by one in turn. The caller's thread (ahead) or the
+  // application (alongside) claims them until none is left; helpers, at a lower priority, claim
+  // what they get to on cores nothing else wants (under load the queries keep those, and the
+  // caller builds nearly all as alone).
+  const size_t helpers = std::min<size_t>(std::max(threads, 1) - 1, states.todo.size() / kMinShare);
+  for (size_t t = 0; t < helpers; ++t) {
+    states.helpers.emplace_back([&states, &base] { states.Build(base, true); });
+  }
+  if (when == Prepare::kAhead) {
+    states.Build(base, false);
+    for (std::thread& helper : states.helpers) helper.join();
+    states.helpers.clear();
+  }
   return prepared;
 }
 
@@ -426,11 +492,14 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
   if (const OverlayEntity* old = table_.Find(e, key)) {
     draft = std::make_unique<EntityDraft>(EntityDraft::Thaw(*old));  // copy on write
     draft->base = e;
-  } else if (named != nullptr && named->draft != nullptr) {
-    draft = std::move(named->draft);  // the same state as below, built ahead
   } else {
-    draft = std::make_unique<EntityDraft>();
-    SHIXIN_RETURN_IF_ERROR(LoadBase(base_, e, id, buffer_, draft.get()));
+    if (named != nullptr) prepared_->Settle(*named);
+    if (named != nullptr && named->draft != nullptr) {
+      draft = std::move(named->draft);  // the same state as below, built ahead or alongside
+    } else {
+      draft = std::make_unique<EntityDraft>();
+      SHIXIN_RETURN_IF_ERROR(LoadBase(base_, e, id, buffer_, draft.get()));
+    }
   }
   assert(draft->key == key);
   EntityDraft* added = touched_.emplace(key, std::move(draft)).first->second.get();
@@ -569,14 +638,20 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
   }
   OverlayApplier applier(base_, *table_, prepared);
   std::vector<std::string> notes;
+  absl::Status refusal;
   for (const DeltaChange& c : delta.changes) {
     std::string note;
     const absl::Status s = applier.Apply(c, &note);
     if (s.ok() && note.empty()) continue;
     const std::string where = absl::StrFormat("%s:%d: %s: ", delta.name, c.line, DeltaOpName(c.op));
-    if (!s.ok()) return absl::Status(s.code(), where + std::string(s.message()));
+    if (!s.ok()) {
+      refusal = absl::Status(s.code(), where + std::string(s.message()));
+      break;
+    }
     notes.push_back(where + note);
   }
+  if (prepared != nullptr) prepared->Join();  // states built alongside: every helper is done
+  if (!refusal.ok()) return refusal;
   report->changes += delta.changes.size();
   for (std::string& note : notes) report->notes.push_back(std::move(note));
 

@@ -191,24 +191,33 @@ class Overlay {
   size_t entity_bytes_ = 0;  // the sum of the segments' entities' Bytes()
 };
 
-// The starting states, from the base alone, of the subjects one delta names: built ahead of the
-// delta's application by PrepareDelta(), on any thread (the base is immutable), so that
-// OverlayBuilder::Apply() need not read the base's cases in its ordered, single-threaded part.
-// A state the application does not use (its subject changed by an earlier delta of the batch,
-// or the delta refused) is dropped; the result is the same as without it.
+// The starting states, from the base alone, of the subjects one delta names: built by
+// PrepareDelta(), on any thread (the base is immutable), ahead of the delta's application or
+// alongside it, so that OverlayBuilder::Apply() need not read the base's cases in its ordered,
+// single-threaded part. A state the application does not use (its subject changed by an
+// earlier delta of the batch, or the delta refused) is dropped; the result is the same as
+// without it.
 //
-// Thread safety: not thread-safe; made on one thread and handed to another.
+// Thread safety: handed from the thread that made it to the one applying the delta; while
+// states are built alongside, that thread and the helpers meet only through atomics.
 struct EntityDraft;
 class ChangedEntities;
+
+// When PrepareDelta() builds the states.
+enum class Prepare {
+  kAhead,      // all of them before it returns
+  kAlongside,  // on helpers while the application runs, which builds those it reaches first
+};
 
 class PreparedDelta {
  public:
   PreparedDelta();
-  ~PreparedDelta();
+  ~PreparedDelta();  // waits for the helpers of Prepare::kAlongside
   PreparedDelta(PreparedDelta&&) noexcept;
   PreparedDelta& operator=(PreparedDelta&&) noexcept;
 
-  // Returns how many states it holds (not yet spent by an application).
+  // Returns how many states it holds (not yet spent by an application). REQUIRES: no helper
+  // is building (Prepare::kAhead, or after the application).
   size_t size() const;
 
  private:
@@ -216,17 +225,25 @@ class PreparedDelta {
   friend class OverlayApplier;
   friend class ChangedEntities;
   friend PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous,
-                                    const Delta& delta, const ChangedEntities* changed,
-                                    int threads);
-  // A named subject: its base entity, its canonical key, and its base state (null: not built).
+                                    const Delta& delta, const ChangedEntities* changed, int threads,
+                                    Prepare when);
+  // A named subject: its base entity, its canonical key, its base state (null: not built), and
+  // its place in the list of states to build (kNotBuilt: none is).
+  static constexpr uint32_t kNotBuilt = ~uint32_t{0};
   struct Named {
     EntityNo base = kNoEntity;
     PackedId key;
     std::unique_ptr<EntityDraft> draft;
+    uint32_t slot = kNotBuilt;
   };
   struct States;
   // Returns the subject `id` names, or null if it was not prepared.
   Named* Lookup(const Id& id);
+  // Returns once `named`'s state is built or left to the caller (then its draft stays null and
+  // the caller reads the base itself): a state no helper has begun is the caller's.
+  void Settle(const Named& named);
+  // Stops the helpers and waits for them. Afterwards nothing but the caller touches the states.
+  void Join();
   std::unique_ptr<States> states_;
 };
 
@@ -253,12 +270,16 @@ class ChangedEntities {
 // Returns the base states of the subjects `delta` names, except those `previous` (may be null)
 // has a state for and the base entities `changed` (may be null) has marked. A subject whose
 // cases cannot be read is left out: the application reads it again and reports the error.
-// Builds them on up to `threads` threads: the caller's, and helpers it starts at nice 10, which
-// take idle cores only (a file applied online, alone, is visible sooner on an idle machine,
-// and the queries of a busy one keep their cores); the result is the same for any number.
-// Requires `base` and `previous` to be immutable meanwhile.
+// kAhead builds them on up to `threads` threads before it returns: the caller's, and helpers
+// it starts at nice 10, which take idle cores only (the queries of a busy machine keep their
+// cores). kAlongside returns once the subjects are named and leaves the states to `threads` - 1
+// helpers at nice 10 and to the application, which it should follow at once: on an idle
+// machine the file's preparation and application then share the cores instead of taking
+// turns. The result is the same for any number and either way. Requires `base` to be
+// immutable until the states are built, `previous` until it returns.
 PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const Delta& delta,
-                           const ChangedEntities* changed = nullptr, int threads = 1);
+                           const ChangedEntities* changed = nullptr, int threads = 1,
+                           Prepare when = Prepare::kAhead);
 
 // Applies deltas one after another on top of an overlay, building one table for all of them:
 // a batch (a restart's fold of the pending files) costs the previous overlay's size once plus

@@ -1,8 +1,6 @@
 #include "daemon/checkpointer.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -11,6 +9,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "base/background.h"
 #include "daemon/log.h"
 
 namespace shixin {
@@ -30,7 +29,7 @@ void Checkpointer::Holds(uint64_t base_version, uint64_t sequence) {
 void Checkpointer::Start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "shixind-ckpt");
-    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+    RunInBackground();
     RcuThread rcu;  // reads the serving generation
     Run();
   });

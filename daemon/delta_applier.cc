@@ -171,7 +171,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     FileVersion version;
     bool still_refused = false;
     absl::StatusOr<Delta> delta;
-    PreparedDelta prepared;  // the base states of the subjects it names, built on the worker
+    PreparedDelta prepared;  // the base states of the subjects it names
     Timing timing;
   };
   const std::string refused_path = refused_path_;  // the workers read copies
@@ -180,18 +180,20 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   const std::shared_ptr<const Overlay> start = dataset->overlay;
   const Snapshot& base = *dataset->snapshot;
   ChangedEntities changed(base.entity_count());  // what the run's applied files gave a state
-  // The cores the workers leave idle (a file online, alone) prepare its states with them.
+  // The cores the workers leave idle (a file online, alone) parse it and prepare its states
+  // with them; a file alone is prepared alongside its application, those of a fold ahead.
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
-  const int prepare_threads =
+  const int file_threads =
       std::max(1, threads / static_cast<int>(std::clamp<size_t>(run, 1, threads)));
+  const Prepare when = run == 1 ? Prepare::kAlongside : Prepare::kAhead;
   auto read = [&](size_t i) {
     Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta(), {}};
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
     Stopwatch watch;
-    if (!r.still_refused) r.delta = ReadDelta(next[i].path);
+    if (!r.still_refused) r.delta = ReadDelta(next[i].path, file_threads);
     r.timing.read = watch.Lap();
     if (r.delta.ok()) {
-      r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed, prepare_threads);
+      r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed, file_threads, when);
     }
     r.timing.prepare = watch.Lap();
     return r;
