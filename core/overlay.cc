@@ -279,9 +279,15 @@ constexpr size_t kMinShare = 64;
 constexpr size_t kLead = 64;
 
 // The states by the ID a change names (an alias or the canonical ID), and the work of
-// building them: slot k of `todo` is built by whoever moves progress[k] from kPending.
+// building them: slot k of `todo` is built by whoever moves progress[k] from kPending, or by
+// the application if it takes the slot first.
 struct PreparedDelta::States {
-  enum Progress : uint8_t { kPending, kBuilding, kDone };
+  enum Progress : uint8_t {
+    kPending,   // nobody has begun it
+    kBuilding,  // a helper is building it
+    kDone,      // built (its draft null if its cases could not be read): the application's
+    kTaken,     // the application reads the base itself; a helper building it keeps its copy
+  };
 
   absl::flat_hash_map<PackedId, Named, PackedIdHash> by_id;  // fixed once named
   std::vector<Id> ids;                                       // the IDs the changes name
@@ -298,10 +304,10 @@ struct PreparedDelta::States {
     return it == by_id.end() ? nullptr : &it->second;
   }
 
-  // Moves slot k from kPending to kBuilding; false if another thread has it.
-  bool Claim(size_t k) {
-    uint8_t pending = kPending;
-    return progress[k].compare_exchange_strong(pending, kBuilding, std::memory_order_acquire);
+  // Moves slot k from `from` to `to`; false if it was not at `from`.
+  bool Move(size_t k, Progress from, Progress to) {
+    uint8_t expected = from;
+    return progress[k].compare_exchange_strong(expected, to, std::memory_order_acq_rel);
   }
 
   // Claims and builds states until none is left (or stop): on a helper at nice 10, or on the
@@ -314,24 +320,24 @@ struct PreparedDelta::States {
     std::vector<size_t> deferred;
     for (size_t k; (k = claimed.fetch_add(1, std::memory_order_relaxed)) < todo.size() &&
                    !stop.load(std::memory_order_relaxed);) {
-      if (!Claim(k)) continue;
+      if (!Move(k, kPending, kBuilding)) continue;
       if (BuildOne(base, k, buffer, OnCacheMiss::kPrefetch)) {
-        progress[k].store(kDone, std::memory_order_release);
-      } else {
-        progress[k].store(kPending, std::memory_order_release);
+        Move(k, kBuilding, kDone);
+      } else if (Move(k, kBuilding, kPending)) {
         deferred.push_back(k);
       }
     }
     for (const size_t k : deferred) {
       if (stop.load(std::memory_order_relaxed)) break;
-      if (!Claim(k)) continue;
+      if (!Move(k, kPending, kBuilding)) continue;
       BuildOne(base, k, buffer, OnCacheMiss::kWait);
-      progress[k].store(kDone, std::memory_order_release);
+      Move(k, kBuilding, kDone);
     }
   }
 
-  // Builds the state of slot k (claimed). Returns false if its cases are not in memory yet
-  // and `on_miss` is kPrefetch; a state that cannot be read is left null.
+  // Builds the state of slot k (claimed) into its draft, which nobody else touches until the
+  // slot is kDone. Returns false if its cases are not in memory yet and `on_miss` is
+  // kPrefetch; a state that cannot be read is left null.
   bool BuildOne(const Snapshot& base, size_t k, CaseBuffer& buffer, OnCacheMiss on_miss) {
     const auto [i, named] = todo[k];
     auto draft = std::make_unique<EntityDraft>();
@@ -340,23 +346,24 @@ struct PreparedDelta::States {
     return !absl::IsUnavailable(loaded) || on_miss == OnCacheMiss::kWait;
   }
 
-  void Settle(const Named& named) {
-    if (named.slot == kNotBuilt) return;
+  bool Settle(const Named& named) {
+    if (named.slot == kNotBuilt) return false;
     const size_t k = named.slot;
-    if (progress[k].load(std::memory_order_acquire) == kDone) return;  // built ahead
-    if (Claim(k)) {
-      progress[k].store(kDone, std::memory_order_relaxed);  // the caller reads the base itself
-      // Caught up with the helpers if they claim next at or before it.
-      size_t at = claimed.load(std::memory_order_relaxed);
-      if (at <= k + 1) claimed.compare_exchange_strong(at, k + kLead, std::memory_order_relaxed);
-    } else if (progress[k].load(std::memory_order_acquire) != kDone) {
-      // Caught up with a helper building it.
-      size_t at = claimed.load(std::memory_order_relaxed);
+    uint8_t seen = progress[k].load(std::memory_order_acquire);
+    if (seen == kDone) return true;  // built ahead, or by a helper in time
+    // Not built yet: the caller builds it rather than wait.
+    while (!progress[k].compare_exchange_weak(seen, kTaken, std::memory_order_acq_rel)) {
+      if (seen == kDone) return true;
+    }
+    // Caught up with the helpers if one was building it or they claim next at or before it:
+    // they move on ahead of the caller, which builds the states between.
+    size_t at = claimed.load(std::memory_order_relaxed);
+    if (seen == kBuilding || at <= k + 1) {
       while (at < k + kLead &&
              !claimed.compare_exchange_weak(at, k + kLead, std::memory_order_relaxed)) {
       }
-      while (progress[k].load(std::memory_order_acquire) != kDone) std::this_thread::yield();
     }
+    return false;
   }
 
   void Join() {
@@ -382,8 +389,8 @@ PreparedDelta::Named* PreparedDelta::Lookup(const Id& id) {
   return states_ == nullptr ? nullptr : states_->Lookup(id);
 }
 
-void PreparedDelta::Settle(const Named& named) {
-  if (states_ != nullptr) states_->Settle(named);
+bool PreparedDelta::Settle(const Named& named) {
+  return states_ != nullptr && states_->Settle(named);
 }
 
 void PreparedDelta::Join() {
@@ -493,8 +500,7 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
     draft = std::make_unique<EntityDraft>(EntityDraft::Thaw(*old));  // copy on write
     draft->base = e;
   } else {
-    if (named != nullptr) prepared_->Settle(*named);
-    if (named != nullptr && named->draft != nullptr) {
+    if (named != nullptr && prepared_->Settle(*named) && named->draft != nullptr) {
       draft = std::move(named->draft);  // the same state as below, built ahead or alongside
     } else {
       draft = std::make_unique<EntityDraft>();

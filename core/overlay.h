@@ -239,9 +239,10 @@ class PreparedDelta {
   struct States;
   // Returns the subject `id` names, or null if it was not prepared.
   Named* Lookup(const Id& id);
-  // Returns once `named`'s state is built or left to the caller (then its draft stays null and
-  // the caller reads the base itself): a state no helper has begun is the caller's.
-  void Settle(const Named& named);
+  // Returns whether `named`'s draft is built (null if its cases could not be read) and the
+  // caller's to take; false if the caller is to read the base itself, which it does for a
+  // state not built yet rather than wait for a helper (that helper's copy is then dropped).
+  bool Settle(const Named& named);
   // Stops the helpers and waits for them. Afterwards nothing but the caller touches the states.
   void Join();
   std::unique_ptr<States> states_;
