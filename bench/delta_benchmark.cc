@@ -53,6 +53,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -347,10 +348,12 @@ void BM_FilePrepareCold(benchmark::State& state) {
   }
 }
 
-void BM_FileApply(benchmark::State& state) {
+// Applies files 1..8 online, each over the overlay of those before it, on a builder made ahead
+// (the daemon copies the table after the previous swap), after PrefaultBulk() if `prefault`.
+// Times the application, and with `when` set the preparation too (on 2 threads, as the
+// daemon's file alone); without, the states are prepared ahead, untimed.
+void ApplyFilesOnline(benchmark::State& state, bool prefault, std::optional<Prepare> when) {
   const FileWorld& w = GetFileWorld();
-  // Online: each file over the overlay of those before it, on a builder made ahead (the daemon
-  // copies the table after the previous swap).
   std::unique_ptr<const Overlay> previous;
   size_t i = 0;
   for (auto _ : state) {
@@ -360,10 +363,12 @@ void BM_FileApply(benchmark::State& state) {
       state.SkipWithError(std::string(delta.status().message()).c_str());
       break;
     }
-    PreparedDelta prepared = PrepareDelta(*w.base, previous.get(), *delta);
+    PreparedDelta prepared;
+    if (!when) prepared = PrepareDelta(*w.base, previous.get(), *delta);
     OverlayBuilder builder(*w.base, previous.get());
-    if (state.range(0) != 0) PrefaultBulk(24 << 20);  // as the daemon after a file
+    if (prefault) PrefaultBulk(24 << 20);  // as the daemon after a file
     state.ResumeTiming();
+    if (when) prepared = PrepareDelta(*w.base, previous.get(), *delta, nullptr, 2, *when);
     DeltaReport report;
     const absl::Status applied = builder.Apply(*delta, &report, &prepared);
     if (!applied.ok()) {
@@ -374,30 +379,12 @@ void BM_FileApply(benchmark::State& state) {
   }
 }
 
+void BM_FileApply(benchmark::State& state) {
+  ApplyFilesOnline(state, state.range(0) != 0, std::nullopt);
+}
+
 void BM_FilePrepareApply(benchmark::State& state) {
-  const FileWorld& w = GetFileWorld();
-  const Prepare when = state.range(0) != 0 ? Prepare::kAlongside : Prepare::kAhead;
-  std::unique_ptr<const Overlay> previous;
-  size_t i = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    const absl::StatusOr<Delta> delta = ReadDelta(w.files[i++].path);
-    if (!delta.ok()) {
-      state.SkipWithError(std::string(delta.status().message()).c_str());
-      break;
-    }
-    OverlayBuilder builder(*w.base, previous.get());
-    PrefaultBulk(24 << 20);
-    state.ResumeTiming();
-    PreparedDelta prepared = PrepareDelta(*w.base, previous.get(), *delta, nullptr, 2, when);
-    DeltaReport report;
-    const absl::Status applied = builder.Apply(*delta, &report, &prepared);
-    if (!applied.ok()) {
-      state.SkipWithError(std::string(applied.message()).c_str());
-      break;
-    }
-    previous = builder.Finish();
-  }
+  ApplyFilesOnline(state, true, state.range(0) != 0 ? Prepare::kAlongside : Prepare::kAhead);
 }
 
 void Register() {
