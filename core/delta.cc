@@ -317,10 +317,14 @@ std::vector<Piece> CutIntoPieces(std::string_view text, int threads) {
     piece.begin = begin;
     piece.end = end;
     piece.first_line = first_line;
-    first_line += static_cast<uint64_t>(std::count(text.begin() + begin, text.begin() + end, '\n'));
-    piece.changes.reserve((end - begin) / std::max<size_t>(text.size() / (lines + 1), 1) + 1);
+    if (end == text.size()) {
+      piece.changes.reserve(lines - static_cast<size_t>(first_line - 1) + 1);
+      break;
+    }
+    const auto piece_lines = std::count(text.begin() + begin, text.begin() + end, '\n');
+    piece.changes.reserve(static_cast<size_t>(piece_lines));
+    first_line += static_cast<uint64_t>(piece_lines);
     begin = end;
-    if (end == text.size()) break;
   }
   return pieces;
 }
@@ -363,9 +367,11 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string file_text, i
     if (!piece.status.ok()) return piece.status;  // the first bad line of the file
     changes += piece.changes.size();
   }
+  // The first piece's changes are kept as they are: a file parsed on one thread is not copied.
+  delta.changes = std::move(pieces.front().changes);
   delta.changes.reserve(changes);
-  for (const Piece& piece : pieces) {
-    delta.changes.insert(delta.changes.end(), piece.changes.begin(), piece.changes.end());
+  for (size_t k = 1; k < pieces.size(); ++k) {
+    delta.changes.insert(delta.changes.end(), pieces[k].changes.begin(), pieces[k].changes.end());
   }
   delta.texts = std::move(texts);
   return delta;
