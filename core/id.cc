@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <limits>
@@ -307,8 +308,9 @@ int ParseDigits(std::string_view s) {
   return v;
 }
 
+// Returns why the birth date `date` is impossible ("" if no such day), or nullptr if it is not.
 // REQUIRES: `date` is 8 digits YYYYMMDD.
-absl::Status CheckBirthDate(std::string_view date, absl::CivilDay today) {
+const char* BirthDateFault(std::string_view date, absl::CivilDay today) {
   const int y = ParseDigits(date.substr(0, 4));
   const int m = ParseDigits(date.substr(4, 2));
   const int d = ParseDigits(date.substr(6, 2));
@@ -316,15 +318,18 @@ absl::Status CheckBirthDate(std::string_view date, absl::CivilDay today) {
   // rest of a served lookup.
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  const char* why = nullptr;
-  if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && leap ? 1 : 0)) {
-    why = "";
-  } else if (y < 1900) {
-    why = " (before 1900)";
-  } else if (std::make_tuple(y, m, d) >
-             std::make_tuple(static_cast<int>(today.year()), today.month(), today.day())) {
-    why = " (in the future)";
+  if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && leap ? 1 : 0)) return "";
+  if (y < 1900) return " (before 1900)";
+  if (std::make_tuple(y, m, d) >
+      std::make_tuple(static_cast<int>(today.year()), today.month(), today.day())) {
+    return " (in the future)";
   }
+  return nullptr;
+}
+
+// REQUIRES: as BirthDateFault().
+absl::Status CheckBirthDate(std::string_view date, absl::CivilDay today) {
+  const char* why = BirthDateFault(date, today);
   if (why == nullptr) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat("impossible birth date %s%s", date, why));
 }
@@ -361,6 +366,27 @@ absl::Status ValidateCreditCode(const Normalised& n) {
         text.substr(8, 8), text[16], org_expected, text[16]));
   }
   return absl::OkStatus();
+}
+
+// A valid resident ID in the normal form (17 digits and its check character), as served IDs
+// come: the Id in one pass over the bytes, without Normalise()'s bookkeeping of positions. Any
+// other input, or one that fails a check, returns nullopt and takes the general path, which
+// gives the same Id or says what is wrong.
+std::optional<Id> ParseNormalResident(std::string_view input, absl::CivilDay today) {
+  if (input.size() != 18) return std::nullopt;
+  bool digits = true;
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) {
+    const int d = static_cast<unsigned char>(input[i]) - '0';
+    digits = digits && d >= 0 && d <= 9;
+    sum += d * kResidentWeights[i];
+  }
+  if (!digits || input[17] != kResidentCheckChars[sum % 11] ||
+      !IsProvince(ParseDigits(input.substr(0, 2))) ||
+      BirthDateFault(input.substr(6, 8), today) != nullptr) {
+    return std::nullopt;
+  }
+  return MakeIdUnchecked(IdKind::kResident, input);
 }
 
 absl::StatusOr<Id> Parse18(const Normalised& n, absl::CivilDay today) {
@@ -461,6 +487,7 @@ char OrgCodeCheckChar(std::string_view first8) {
 }
 
 absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
+  if (std::optional<Id> id = ParseNormalResident(input, today)) return *id;
   Normalised n;
   SHIXIN_RETURN_IF_ERROR(Normalise(input, n));
   if (n.size != 18 && n.size != 15 && n.size != 9) {
@@ -517,6 +544,23 @@ Id Id::EmbeddedOrgCode() const {
   return MakeIdUnchecked(IdKind::kOrgCode, text().substr(8, 9));
 }
 
+namespace {
+
+// Returns the value of the 8 ASCII digits at `p`: three multiplications (SWAR) where a loop
+// takes eight dependent ones, a third of a served lookup's packing.
+uint64_t Digits8(const char* p) {
+  static_assert(std::endian::native == std::endian::little);
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  v -= 0x3030303030303030;  // each byte a digit, the first in the lowest byte
+  v = v * 10 + (v >> 8);    // pairs: 10 * d[i] + d[i + 1] in every other byte
+  return (((v & 0x000000FF000000FF) * (100 + (1000000ULL << 32))) +
+          (((v >> 16) & 0x000000FF000000FF) * (1 + (10000ULL << 32)))) >>
+         32;
+}
+
+}  // namespace
+
 // Packing reads the characters as one big-endian number per kind, so PackedId order within
 // a kind is text order.
 PackedId Id::Pack() const {
@@ -524,8 +568,8 @@ PackedId Id::Pack() const {
   if (size_ == 0) return p;
   switch (kind_) {
     case IdKind::kResident: {
-      uint64_t v = 0;
-      for (int i = 0; i < 17; ++i) v = v * 10 + static_cast<uint64_t>(text_[i] - '0');
+      const uint64_t v = Digits8(text_) * 1'000'000'000 + Digits8(text_ + 8) * 10 +
+                         static_cast<uint64_t>(text_[16] - '0');
       p.w[0] = static_cast<uint32_t>(v);
       p.w[1] = static_cast<uint32_t>(v >> 32);
       break;

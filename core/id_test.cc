@@ -512,6 +512,23 @@ TEST(PackTest, ResidentLayout) {
   EXPECT_EQ(p.w[2], 1u << 30);
 }
 
+// Resident IDs pack 8 digits at a time: the value is the 17 digits' whatever they are.
+TEST(PackTest, ResidentValueOfEveryDigitPattern) {
+  std::mt19937_64 rng(17);
+  std::vector<std::string> texts = {"000000000000000000", "999999999999999999"};
+  for (int i = 0; i < 10000; ++i) {
+    std::string t;
+    for (int k = 0; k < 17; ++k) t += static_cast<char>('0' + rng() % 10);
+    texts.push_back(t + "X");
+  }
+  for (const std::string& t : texts) {
+    uint64_t v = 0;
+    for (int k = 0; k < 17; ++k) v = v * 10 + static_cast<uint64_t>(t[k] - '0');
+    const PackedId p = MakeIdUnchecked(IdKind::kResident, t).Pack();
+    ASSERT_EQ((static_cast<uint64_t>(p.w[1]) << 32) | p.w[0], v) << t;
+  }
+}
+
 TEST(PackTest, OrgCodeLayout) {
   const PackedId p = ParseId("55269853-1")->Pack();
   uint64_t v = 0;
