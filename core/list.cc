@@ -39,6 +39,10 @@ void ListView::PrefetchAnswers(std::span<const SubjectRef> found) const {
   for (const SubjectRef& s : found) {
     if (s.base != kNoEntity && s.changed == nullptr) base_.PrefetchAnswer(s.base);
   }
+  // A second pass, one level deeper, once the first pass's lines are on their way.
+  for (const SubjectRef& s : found) {
+    if (s.base != kNoEntity && s.changed == nullptr) base_.PrefetchLinked(s.base);
+  }
 }
 
 Id ListView::SubjectId(SubjectRef s) const {

@@ -52,7 +52,8 @@ class ListView {
                  std::span<EntityNo> scratch) const;
 
   // Prefetches what answering about `found` reads beyond the entity line FindBatch verified
-  // (names, links), so that an answer loop over them waits on no miss after the first.
+  // (names, links, the entities of the organisations a person's links name), so that an answer
+  // loop over them waits on no miss after the first.
   void PrefetchAnswers(std::span<const SubjectRef> found) const;
 
   // REQUIRES for these: s.found().

@@ -487,7 +487,7 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
     const std::optional<Interval> listing =
         e.found() ? list.ListingAt(e, at) : std::optional<Interval>();
     const bool listed = listing.has_value();
-    const bool related = e.found() && list.IsRelated(e, at);
+    const bool related = !listed && e.found() && list.IsRelated(e, at);  // listed comes first
     if (!listed && !related) {
       a.status = wire::CheckStatus::kUnlisted;
     } else {
