@@ -389,6 +389,28 @@ std::optional<Id> ParseNormalResident(std::string_view input, absl::CivilDay tod
   return MakeIdUnchecked(IdKind::kResident, input);
 }
 
+// A valid credit code in the normal form with a letter among its first 17 characters (an
+// all-digit one may be a resident ID, which the general path decides): the Id, else nullopt,
+// as ParseNormalResident().
+std::optional<Id> ParseNormalCreditCode(std::string_view input) {
+  if (input.size() != 18) return std::nullopt;
+  bool digits17 = true;
+  for (int i = 0; i < 18; ++i) {
+    const auto c = static_cast<unsigned char>(input[i]);
+    if (c >= kCreditValue.size() || kCreditValue[c] < 0) return std::nullopt;
+    digits17 = digits17 && (i == 17 || IsDigit(input[i]));
+  }
+  if (digits17) return std::nullopt;
+  for (int i = 2; i < 8; ++i) {
+    if (!IsDigit(input[i])) return std::nullopt;
+  }
+  if (input[17] != CreditCodeCheckChar(input.substr(0, 17)) ||
+      input[16] != OrgCodeCheckChar(input.substr(8, 8))) {
+    return std::nullopt;
+  }
+  return MakeIdUnchecked(IdKind::kCreditCode, input);
+}
+
 absl::StatusOr<Id> Parse18(const Normalised& n, absl::CivilDay today) {
   const std::string_view text = n.view();
   bool digits17 = true;
@@ -488,6 +510,7 @@ char OrgCodeCheckChar(std::string_view first8) {
 
 absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
   if (std::optional<Id> id = ParseNormalResident(input, today)) return *id;
+  if (std::optional<Id> id = ParseNormalCreditCode(input)) return *id;
   Normalised n;
   SHIXIN_RETURN_IF_ERROR(Normalise(input, n));
   if (n.size != 18 && n.size != 15 && n.size != 9) {

@@ -758,11 +758,14 @@ TEST(ParseIdFastPathTest, SameResultAsTheSlowPathOnGeneratedIds) {
       text = absl::StrFormat("%06d%04d%02d%02d%03d", 110000 + rng() % 560000, 1900 + rng() % 130,
                              1 + rng() % 12, 1 + rng() % 31, rng() % 1000);
       text += kind == 0 ? ResidentCheckChar(text) : static_cast<char>('0' + rng() % 10);
-    } else if (kind == 2) {  // credit codes around a valid embedded organisation code
+    } else if (kind == 2) {  // credit codes around an embedded organisation code
+      // Digits, or letters too (some outside the credit charset); some check characters wrong.
+      const size_t charset = rng() % 2 == 0 ? 10 : kChars.size();
       std::string org;
-      for (int k = 0; k < 8; ++k) org += static_cast<char>('0' + rng() % 10);
-      text = absl::StrFormat("91%06d", 110000 + rng() % 500000) + org + OrgCodeCheckChar(org);
-      text += CreditCodeCheckChar(text);
+      for (int k = 0; k < 8; ++k) org += kChars[rng() % charset];
+      text = absl::StrFormat("91%06d", 110000 + rng() % 500000) + org +
+             (rng() % 8 == 0 ? '0' : OrgCodeCheckChar(org));
+      text += rng() % 8 == 0 ? 'A' : CreditCodeCheckChar(text);
     } else if (kind == 3) {  // organisation codes
       for (int k = 0; k < 8; ++k) text += kChars[rng() % 10];
       text += rng() % 4 == 0 ? 'X' : OrgCodeCheckChar(text);
