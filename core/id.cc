@@ -570,7 +570,7 @@ Id Id::EmbeddedOrgCode() const {
 namespace {
 
 // Returns the value of the 8 ASCII digits at `p`: three multiplications (SWAR) where a loop
-// takes eight dependent ones, a third of a served lookup's packing.
+// takes eight dependent ones.
 uint64_t Digits8(const char* p) {
   static_assert(std::endian::native == std::endian::little);
   uint64_t v;

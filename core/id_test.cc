@@ -512,7 +512,7 @@ TEST(PackTest, ResidentLayout) {
   EXPECT_EQ(p.w[2], 1u << 30);
 }
 
-// Resident IDs pack 8 digits at a time: the value is the 17 digits' whatever they are.
+// Resident IDs pack 8 digits at a time: the value is that of the 17 digits, whatever they are.
 TEST(PackTest, ResidentValueOfEveryDigitPattern) {
   std::mt19937_64 rng(17);
   std::vector<std::string> texts = {"000000000000000000", "999999999999999999"};
