@@ -374,14 +374,10 @@ absl::Status ValidateCreditCode(const Normalised& n) {
 // gives the same Id or says what is wrong.
 std::optional<Id> ParseNormalResident(std::string_view input, absl::CivilDay today) {
   if (input.size() != 18) return std::nullopt;
-  bool digits = true;
-  int sum = 0;
   for (int i = 0; i < 17; ++i) {
-    const int d = static_cast<unsigned char>(input[i]) - '0';
-    digits = digits && d >= 0 && d <= 9;
-    sum += d * kResidentWeights[i];
+    if (!IsDigit(input[i])) return std::nullopt;
   }
-  if (!digits || input[17] != kResidentCheckChars[sum % 11] ||
+  if (input[17] != ResidentCheckChar(input.substr(0, 17)) ||
       !IsProvince(ParseDigits(input.substr(0, 2))) ||
       BirthDateFault(input.substr(6, 8), today) != nullptr) {
     return std::nullopt;
