@@ -38,8 +38,9 @@
 # `getconf CLK_TCK`, all its threads) is read just before the load tool starts and just after it
 # exits, so it covers the whole run: the warm-up, the drain and (swap run) the refresh. It is
 # divided by the requests answered over that same whole run, warm-up included (`whole_run` in the
-# load tool's JSON), not by the measured requests: "CPU us/req". Throughput and latency are those
-# of the measured part (after the warm-up).
+# load tool's JSON), not by the measured requests: "CPU us/req", and the stime part of it alone:
+# "of it sys", the kernel's (the sockets'), which a server's own code does not shorten.
+# Throughput and latency are those of the measured part (after the warm-up).
 #
 # The last line is machine-readable; ratios are shixind over Redis, from the pinned table
 # (cpu/request from the open loop at the common rate: the same work for both; memory: resident
@@ -137,8 +138,8 @@ free_port() {
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-# utime + stime of all the process's threads, in clock ticks (the fields after "(comm) ").
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# utime and stime of all the process's threads, in clock ticks (the fields after "(comm) ").
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
 
 # --- Redis (pinned; the shared table widens its affinity) ---
 redis_port=$(free_port)
@@ -181,8 +182,8 @@ start_shixind() {
   log "shixind ready on $addr in $shixind_start s ($*)"
 }
 
-# run DIR NAME SERVER_PID TARGET_FLAG ADDRESS ARGS...: one run; the server's CPU time over it
-# (microseconds) goes to DIR/NAME.cpu. Uses client_prefix and threads.
+# run DIR NAME SERVER_PID TARGET_FLAG ADDRESS ARGS...: one run; the server's user and system CPU
+# time over it (microseconds) go to DIR/NAME.cpu. Uses client_prefix and threads.
 run() {
   local dir=$1 name=$2 pid=$3 flag=$4 address=$5 before after
   shift 5
@@ -192,7 +193,8 @@ run() {
     --duration "$duration" --connections 50 --threads "$threads" --quiet --label "$name" \
     --json "$dir/$name.json" "$@" >&2 || true
   after=$(cpu_ticks "$pid")
-  echo "($after - $before) * 1000000 / $clk_tck" | bc >"$dir/$name.cpu"
+  echo "$before $after" | awk -v hz="$clk_tck" '{printf "%d %d\n", ($3 - $1) * 1e6 / hz, ($4 - $2) * 1e6 / hz}' \
+    >"$dir/$name.cpu"
 }
 rps() { jq -r '.throughput_rps' "$1"; }
 
@@ -254,13 +256,14 @@ def table(name, title):
   d = f"{out}/{name}"
   def j(run):
     r = json.load(open(f"{d}/{run}.json"))
-    cpu_us = float(open(f"{d}/{run}.cpu").read())
+    user_us, sys_us = (float(x) for x in open(f"{d}/{run}.cpu").read().split())
     whole = r.get("whole_run", {}).get("requests", 0)
-    r["cpu_per_req"] = cpu_us / whole if whole else float("inf")
+    r["cpu_per_req"] = (user_us + sys_us) / whole if whole else float("inf")
+    r["sys_per_req"] = sys_us / whole if whole else float("inf")
     return r
   print(title)
   print(f"{'run':36} {'server':7} {'req/s':>10} {'IDs/s':>11} {'p50 us':>9} {'p99 us':>9} "
-        f"{'p99.9 us':>9} {'max us':>9} {'CPU us/req':>10} {'wrong':>6}")
+        f"{'p99.9 us':>9} {'max us':>9} {'CPU us/req':>10} {'of it sys':>9} {'wrong':>6}")
   runs = {}
   for label, key in rows:
     for t in ("shixin", "redis"):
@@ -269,13 +272,13 @@ def table(name, title):
       if label and key in ("half", "swap"): label = f"{label} {r['rate']:,}/s"
       print(f"{label:36} {t:7} {r['throughput_rps']:10.0f} {r['throughput_ids']:11.0f} "
             f"{l['p50']:9.1f} {l['p99']:9.1f} {l['p999']:9.1f} {l['max']:9.1f} "
-            f"{r['cpu_per_req']:10.2f} {r['wrong']:6d}")
+            f"{r['cpu_per_req']:10.2f} {r['sys_per_req']:9.2f} {r['wrong']:6d}")
       if key == "swap":
         w, o = r["swap"], r["outside_swap"]["latency_us"]
         sl = w["latency_us"]
         win = sum(x["end_s"] - x["begin_s"] for x in w["windows"])
         print(f"{'  inside the swap window':36} {t:7} {'':10} {'':11} {sl['p50']:9.1f} "
-              f"{sl['p99']:9.1f} {sl['p999']:9.1f} {sl['max']:9.1f} {'':10} "
+              f"{sl['p99']:9.1f} {sl['p999']:9.1f} {sl['max']:9.1f} {'':10} {'':9} "
               f"{w['wrong']:6d}  ({win:.1f} s, {w['refresh']})")
         print(f"{'  outside it':36} {t:7} {'':10} {'':11} {o['p50']:9.1f} "
               f"{o['p99']:9.1f} {o['p999']:9.1f} {o['max']:9.1f}")
@@ -286,7 +289,8 @@ def table(name, title):
   return runs
 
 print(f"subjects {subjects:,}; 50 connections; {duration:g} s per run of which 2 s warm-up; "
-      f"CPU us/req: the server's CPU time over the whole run / requests answered over it")
+      f"CPU us/req: the server's CPU time over the whole run / requests answered over it; of it "
+      f"sys: the part in the kernel (system time)")
 p = table("pinned", f"pinned: servers on cores {server_cpus} (shixind --threads 1, redis "
           f"single-threaded), load tool on cores {client_cpus} ({client_threads} thread(s))")
 print()
@@ -309,6 +313,9 @@ def in_out(r): return ratio(r["swap"]["latency_us"]["p999"], r["outside_swap"]["
 print(f"open loop at {p['redis-half']['rate']:,}/s: p99 shixin {p['shixin-half']['latency_us']['p99']:.0f} us, "
       f"redis {p['redis-half']['latency_us']['p99']:.0f} us "
       f"({ratio(p['shixin-half']['latency_us']['p99'], p['redis-half']['latency_us']['p99']):.2f}x)")
+def split(r): return f"{r['cpu_per_req'] - r['sys_per_req']:.2f} user + {r['sys_per_req']:.2f} sys"
+print(f"CPU us/request at {p['redis-half']['rate']:,}/s: shixin {split(p['shixin-half'])}, "
+      f"redis {split(p['redis-half'])}")
 print(f"shixin/redis per core: "
       f"depth16 {ratio(p['shixin-d16']['throughput_rps'], p['redis-d16']['throughput_rps']):.2f}x, "
       f"depth1 {ratio(p['shixin-d1']['throughput_rps'], p['redis-d1']['throughput_rps']):.2f}x, "
