@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <optional>
 #include <span>
 #include <utility>
@@ -79,10 +78,7 @@ class Handler::Response {
     }
     header_.status = static_cast<uint16_t>(outcome.status);
     header_.payload_size = static_cast<uint32_t>(size);
-    thread_local std::string encoded;
-    encoded.clear();
-    wire::AppendHeader(header_, &encoded);
-    std::memcpy(out_->data() + start_, encoded.data(), wire::kHeaderSize);
+    wire::EncodeHeader(header_, out_->data() + start_);
   }
 
   // Removes the reserved header: no response is sent now.

@@ -87,17 +87,21 @@ Status FromAbsl(const absl::Status& status) {
   }
 }
 
+void EncodeHeader(const FrameHeader& h, char* out) {
+  out[0] = static_cast<char>(kMagic0);
+  out[1] = static_cast<char>(kMagic1);
+  out[2] = static_cast<char>(h.version);
+  out[3] = static_cast<char>(h.opcode);
+  EncodeBigEndian16(h.flags, out + 4);
+  EncodeBigEndian16(h.status, out + 6);
+  EncodeBigEndian32(h.request_id, out + 8);
+  EncodeBigEndian32(h.generation, out + 12);
+  EncodeBigEndian32(h.payload_size, out + 16);
+}
+
 void AppendHeader(const FrameHeader& h, std::string* out) {
   char bytes[kHeaderSize];
-  bytes[0] = static_cast<char>(kMagic0);
-  bytes[1] = static_cast<char>(kMagic1);
-  bytes[2] = static_cast<char>(h.version);
-  bytes[3] = static_cast<char>(h.opcode);
-  EncodeBigEndian16(h.flags, bytes + 4);
-  EncodeBigEndian16(h.status, bytes + 6);
-  EncodeBigEndian32(h.request_id, bytes + 8);
-  EncodeBigEndian32(h.generation, bytes + 12);
-  EncodeBigEndian32(h.payload_size, bytes + 16);
+  EncodeHeader(h, bytes);
   out->append(bytes, sizeof(bytes));
 }
 

@@ -106,6 +106,9 @@ struct FrameHeader {
   uint32_t payload_size = 0;
 };
 
+// Writes the 20-byte encoding of `h` (magic included) to `out[0..20)`.
+void EncodeHeader(const FrameHeader& h, char* out);
+
 // Appends the 20-byte encoding of `h` to `out` (magic included).
 void AppendHeader(const FrameHeader& h, std::string* out);
 
