@@ -8,13 +8,15 @@
 //
 // BM_*Unbatched answers frame by frame (Handler::Handle per frame, the path before issue 14);
 // BM_*LookAhead with Handler::LookAhead() over the read first, as Connection now does;
-// BM_*Audited the same with the audit of issue 12 (a state directory in $TMPDIR, its records
-// written once every 8 reads, as a daemon's turn writes those of all its connections,
-// fdatasync every 10 ms): its ns/request beside BM_*LookAhead's is the audit's cost per
-// request on one thread.
+// BM_Single16Metrics the same with the request metrics the daemon records (daemon/metrics.h:
+// a clock read and a Metrics::Record per request); BM_*Audited the same with the audit of issue 12
+// (a state directory in $TMPDIR, its records written once every 8 reads, as a daemon's turn writes
+// those of all its connections, fdatasync every 10 ms): its ns/request beside BM_*LookAhead's is
+// the audit's cost per request on one thread.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -27,6 +29,7 @@
 #include "core/list.h"
 #include "daemon/auditor.h"
 #include "daemon/handler.h"
+#include "daemon/metrics.h"
 #include "daemon/snapshot_holder.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
@@ -53,7 +56,9 @@ struct World {
   Config config;
   SnapshotHolder holder;
   std::unique_ptr<Handler> handler;
-  std::vector<std::string> mix;  // IDs in the load tool's mix, shuffled
+  Metrics metrics;
+  std::unique_ptr<Handler> recording;  // the handler with metrics, as the daemon's
+  std::vector<std::string> mix;        // IDs in the load tool's mix, shuffled
 };
 
 // A Handler with the audit in a fresh state directory (removed at exit).
@@ -106,6 +111,8 @@ World& GetWorld() {
     }
     w->holder.Publish(std::move(d));
     w->handler = std::make_unique<Handler>(w->config, &w->holder);
+    w->recording = std::make_unique<Handler>(w->config, &w->holder, NowSeconds, nullptr, nullptr,
+                                             nullptr, &w->metrics);
     std::mt19937_64 rng(7);
     std::shuffle(listed.begin(), listed.end(), rng);
     std::shuffle(related.begin(), related.end(), rng);
@@ -162,6 +169,7 @@ void Answer(const Handler& handler, std::string_view input, Session& session, st
   const Peer peer{"bench", false, {}};
   size_t turn = 0;
   size_t looked_ahead = 0;
+  auto now = std::chrono::steady_clock::now();  // one clock read a turn, then one a request
   while (!input.empty()) {
     if (look_ahead && turn >= looked_ahead) {
       looked_ahead = turn + handler.LookAhead(input, session);
@@ -169,7 +177,7 @@ void Answer(const Handler& handler, std::string_view input, Session& session, st
     const wire::Decoded frame = wire::DecodeFrame(input, 1u << 20, session.version);
     turn += frame.consumed;
     ReloadRequest reload;
-    handler.Handle(frame.header, frame.payload, peer, out, &reload, &session);
+    handler.Handle(frame.header, frame.payload, peer, out, &reload, &session, &now);
     input.remove_prefix(frame.consumed);
   }
 }
@@ -177,9 +185,11 @@ void Answer(const Handler& handler, std::string_view input, Session& session, st
 constexpr size_t kReadsPerAuditWrite = 8;
 
 void Run(benchmark::State& state, size_t frames, size_t ids_per_frame, bool batched,
-         bool audited = false) {
+         bool audited = false, bool recorded = false) {
   World& w = GetWorld();
-  const Handler& handler = audited ? *GetAuditedWorld(w.holder).handler : *w.handler;
+  const Handler& handler = audited    ? *GetAuditedWorld(w.holder).handler
+                           : recorded ? *w.recording
+                                      : *w.handler;
   const std::vector<std::string> reads = Reads(w, frames, ids_per_frame);
   Session session;
   std::string out;
@@ -204,10 +214,12 @@ void BM_Single16Unbatched(benchmark::State& state) { Run(state, 16, 1, false); }
 void BM_Batch64Unbatched(benchmark::State& state) { Run(state, 1, 64, false); }
 void BM_Single16LookAhead(benchmark::State& state) { Run(state, 16, 1, true); }
 void BM_Batch64LookAhead(benchmark::State& state) { Run(state, 1, 64, true); }
+void BM_Single16Metrics(benchmark::State& state) { Run(state, 16, 1, true, false, true); }
 void BM_Single16Audited(benchmark::State& state) { Run(state, 16, 1, true, true); }
 void BM_Batch64Audited(benchmark::State& state) { Run(state, 1, 64, true, true); }
 BENCHMARK(BM_Single16Unbatched);
 BENCHMARK(BM_Single16LookAhead);
+BENCHMARK(BM_Single16Metrics);
 BENCHMARK(BM_Single16Audited);
 BENCHMARK(BM_Batch64Unbatched);
 BENCHMARK(BM_Batch64LookAhead);

@@ -7,7 +7,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "daemon/access.h"
 #include "daemon/auditor.h"
@@ -96,46 +95,66 @@ Metrics::Metrics(MetricsSources sources, int64_t start_time)
 
 Metrics::~Metrics() { StopSampler(); }
 
-Metrics::CallerCells* Metrics::CellsOf(std::string_view caller) {
-  std::lock_guard<std::mutex> lock(callers_mu_);
-  auto it = callers_.find(caller);
-  if (it == callers_.end()) {
-    it = callers_.emplace(std::string(caller), std::make_unique<CallerCells>()).first;
+Metrics::Shard* Metrics::ShardOfThisThread() {
+  std::lock_guard<std::mutex> lock(shards_mu_);
+  const std::thread::id me = std::this_thread::get_id();
+  for (auto& [thread, shard] : shards_) {
+    if (thread == me) return shard.get();
   }
-  return it->second.get();
+  return shards_.emplace_back(me, std::make_unique<Shard>()).second.get();
+}
+
+Metrics::CallerCells* Metrics::CellsOf(Shard* shard, std::string_view caller) {
+  if (shard->last_cells != nullptr && shard->last_caller == caller) return shard->last_cells;
+  auto it = shard->callers.find(caller);  // only this thread changes the map: no lock to read
+  if (it == shard->callers.end()) {
+    std::lock_guard<std::mutex> lock(shard->mu);
+    it = shard->callers.emplace(std::string(caller), std::make_unique<CallerCells>()).first;
+  }
+  shard->last_caller.assign(caller);
+  shard->last_cells = it->second.get();
+  return shard->last_cells;
 }
 
 void Metrics::Record(uint8_t opcode, uint16_t status, std::string_view caller,
                      int64_t handling_ns) {
   const size_t op = opcode < kOpcodes ? opcode : 0;
   const size_t st = status < kStatuses ? status : static_cast<size_t>(wire::Status::kInternal);
-  latency_[op].Observe(handling_ns);
-  // A thread's cells of the Metrics `owner` (a request for another Metrics empties it).
-  struct CallerCache {
+  // The thread's shard of the Metrics `owner` (a request for another Metrics looks it up).
+  struct ShardCache {
     uint64_t owner = 0;
-    absl::flat_hash_map<std::string, CallerCells*> cells;
+    Shard* shard = nullptr;
   };
-  thread_local CallerCache cache;
+  thread_local ShardCache cache;
   if (cache.owner != id_) {
-    cache.cells.clear();
+    cache.shard = ShardOfThisThread();
     cache.owner = id_;
   }
-  const absl::string_view key(caller.data(), caller.size());
-  auto it = cache.cells.find(key);
-  if (it == cache.cells.end()) it = cache.cells.emplace(key, CellsOf(caller)).first;
-  it->second->count[op][st].fetch_add(1, std::memory_order_relaxed);
+  Shard* shard = cache.shard;
+  shard->latency[op].ObserveAlone(handling_ns);
+  LatencyHistogram::Bump(CellsOf(shard, caller)->count[op][st], 1);
+}
+
+LatencyHistogram::Counts Metrics::LatencyOf(size_t op) const {
+  LatencyHistogram::Counts counts;
+  std::lock_guard<std::mutex> lock(shards_mu_);
+  for (const auto& [thread, shard] : shards_) counts.Add(shard->latency[op].Read());
+  return counts;
 }
 
 uint64_t Metrics::requests() const {
   uint64_t n = 0;
-  for (const LatencyHistogram& h : latency_) n += h.Read().count();
+  for (size_t op = 0; op < kOpcodes; ++op) n += LatencyOf(op).count();
   return n;
 }
 
 std::map<std::string, uint64_t> Metrics::CallerTotals() const {
   std::map<std::string, uint64_t> totals;
-  std::lock_guard<std::mutex> lock(callers_mu_);
-  for (const auto& [id, cells] : callers_) totals[id] = cells->Total();
+  std::lock_guard<std::mutex> lock(shards_mu_);
+  for (const auto& [thread, shard] : shards_) {
+    std::lock_guard<std::mutex> shard_lock(shard->mu);
+    for (const auto& [id, cells] : shard->callers) totals[id] += cells->Total();
+  }
   return totals;
 }
 
@@ -144,11 +163,26 @@ void Metrics::CollectRequests(std::vector<MetricFamily>* out) const {
       Family("shixin_requests_total", "Requests handled, by caller, opcode and response status.",
              MetricType::Counter);
   {
-    std::lock_guard<std::mutex> lock(callers_mu_);
-    for (const auto& [id, cells] : callers_) {
+    // Each caller's counts summed over the shards, in the callers' order.
+    std::map<std::string, std::array<std::array<uint64_t, kStatuses>, kOpcodes>> sums;
+    {
+      std::lock_guard<std::mutex> lock(shards_mu_);
+      for (const auto& [thread, shard] : shards_) {
+        std::lock_guard<std::mutex> shard_lock(shard->mu);
+        for (const auto& [id, cells] : shard->callers) {
+          auto& sum = sums.try_emplace(id).first->second;
+          for (size_t op = 0; op < kOpcodes; ++op) {
+            for (size_t st = 0; st < kStatuses; ++st) {
+              sum[op][st] += cells->count[op][st].load(std::memory_order_relaxed);
+            }
+          }
+        }
+      }
+    }
+    for (const auto& [id, counts] : sums) {
       for (size_t op = 0; op < kOpcodes; ++op) {
         for (size_t st = 0; st < kStatuses; ++st) {
-          const uint64_t n = cells->count[op][st].load(std::memory_order_relaxed);
+          const uint64_t n = counts[op][st];
           if (n == 0) continue;
           requests.metric.push_back(
               Value(MetricType::Counter, static_cast<double>(n),
@@ -164,7 +198,7 @@ void Metrics::CollectRequests(std::vector<MetricFamily>* out) const {
                                 "Time to handle a request (decode, answer, encode), by opcode.",
                                 MetricType::Histogram);
   for (size_t op = 0; op < kOpcodes; ++op) {
-    const LatencyHistogram::Counts counts = latency_[op].Read();
+    const LatencyHistogram::Counts counts = LatencyOf(op);
     if (counts.count() == 0) continue;
     latency.metric.push_back(HistogramOf(counts, {{"opcode", OpcodeLabel(op)}}));
   }
@@ -323,7 +357,7 @@ std::string Metrics::Scrape() const { return prometheus::TextSerializer().Serial
 
 void Metrics::TakeSample(int64_t now) {
   LatencyHistogram::Counts latency;
-  for (const LatencyHistogram& h : latency_) latency.Add(h.Read());
+  for (size_t op = 0; op < kOpcodes; ++op) latency.Add(LatencyOf(op));
   std::map<std::string, uint64_t> callers = CallerTotals();
   std::lock_guard<std::mutex> lock(history_mu_);
   const LatencyHistogram::Counts window = latency.Minus(last_latency_);

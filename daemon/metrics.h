@@ -87,7 +87,9 @@ class Metrics : public prometheus::Collectable {
   Metrics& operator=(const Metrics&) = delete;
 
   // Records one handled request: its opcode, the response's status, the caller ("" when not
-  // authenticated) and how long it took. Lock-free but on a thread's first request of a caller.
+  // authenticated) and how long it took, in the calling thread's own cells (no locked
+  // instruction, no line shared with another I/O thread); takes a lock only on a thread's
+  // first request, and on its first request of a caller.
   void Record(uint8_t opcode, uint16_t status, std::string_view caller, int64_t handling_ns);
 
   // Returns every metric family (prometheus::Collectable).
@@ -116,8 +118,23 @@ class Metrics : public prometheus::Collectable {
     std::array<std::array<std::atomic<uint64_t>, kStatuses>, kOpcodes> count{};
     uint64_t Total() const;
   };
-  // Returns the cells of `caller`, made on first use. Takes callers_mu_.
-  CallerCells* CellsOf(std::string_view caller);
+  // What one recording thread counts: only that thread writes the cells (Record()), any
+  // thread reads them.
+  struct Shard {
+    std::array<LatencyHistogram, kOpcodes> latency;
+    mutable std::mutex mu;  // guards the map's structure: its thread inserts, readers iterate
+    std::map<std::string, std::unique_ptr<CallerCells>, std::less<>> callers;
+    // The cells of the caller recorded last (a turn's requests are one connection's).
+    std::string last_caller;
+    CallerCells* last_cells = nullptr;
+  };
+  // Returns the calling thread's shard, made on its first use. Takes shards_mu_.
+  Shard* ShardOfThisThread();
+  // Returns the cells of `caller` in `shard`, made on first use (under shard->mu).
+  // REQUIRES: called by the shard's thread.
+  static CallerCells* CellsOf(Shard* shard, std::string_view caller);
+  // Returns the latency of opcode `op` summed over the shards.
+  LatencyHistogram::Counts LatencyOf(size_t op) const;
   // Returns each caller's total so far.
   std::map<std::string, uint64_t> CallerTotals() const;
 
@@ -131,11 +148,11 @@ class Metrics : public prometheus::Collectable {
   const MetricsSources sources_;
   const int64_t start_time_;
   const uint64_t id_;  // tells the thread-local caches of two Metrics apart
-  std::array<LatencyHistogram, kOpcodes> latency_;
 
-  mutable std::mutex callers_mu_;
-  // Never shrinks: the cells' addresses stay valid for the thread-local caches.
-  std::map<std::string, std::unique_ptr<CallerCells>, std::less<>> callers_;
+  mutable std::mutex shards_mu_;
+  // One per thread that recorded (a thread id reused after its thread ended takes its shard
+  // over); never shrinks, so that the thread-local caches' pointers stay valid.
+  std::vector<std::pair<std::thread::id, std::unique_ptr<Shard>>> shards_;
 
   mutable std::mutex history_mu_;
   std::deque<Sample> history_;  // guarded by history_mu_

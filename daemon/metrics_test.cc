@@ -133,8 +133,13 @@ TEST(MetricsTest, TwoMetricsDoNotShareAThreadsCache) {
   a.Record(kCheck, kOk, "x", 1'000);
   b.Record(kCheck, kOk, "x", 1'000);
   b.Record(kCheck, kOk, "x", 1'000);
+  a.Record(kCheck, kOk, "y", 1'000);  // back to a: its shard of this thread again
+  a.Record(kCheck, kOk, "x", 1'000);
   EXPECT_EQ(Parse(a.Scrape()).at(R"(shixin_requests_total{caller="x",opcode="CHECK",status="OK"})"),
+            2);
+  EXPECT_EQ(Parse(a.Scrape()).at(R"(shixin_requests_total{caller="y",opcode="CHECK",status="OK"})"),
             1);
+  EXPECT_EQ(a.requests(), 3u);
   EXPECT_EQ(Parse(b.Scrape()).at(R"(shixin_requests_total{caller="x",opcode="CHECK",status="OK"})"),
             2);
 }
