@@ -219,7 +219,7 @@ Access::Decision Access::Admit(const Grant& grant, std::optional<Scope> scope,
       return Decision{wire::Status::kRateLimited, wait};
     }
   }
-  grant.counters->requests.fetch_add(1, std::memory_order_relaxed);
+  grant.counters->requests.Add();
   return Decision{};
 }
 
@@ -229,7 +229,7 @@ std::vector<CallerCount> Access::Counts() const {
   auto add = [&](const std::string& id) {
     const auto it = counters_.find(id);
     if (it == counters_.end()) return;
-    counts.push_back(CallerCount{id, it->second->requests.load(std::memory_order_relaxed),
+    counts.push_back(CallerCount{id, it->second->requests.Read(),
                                  it->second->rate_limited.load(std::memory_order_relaxed),
                                  it->second->denied.load(std::memory_order_relaxed),
                                  it->second->auth_failures.load(std::memory_order_relaxed)});

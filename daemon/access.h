@@ -29,6 +29,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/striped_counter.h"
 #include "callers/caller.h"
 #include "callers/caller_table.h"
 #include "core/catalog.h"
@@ -40,7 +41,7 @@ namespace shixin {
 
 // One caller's counters since the daemon started (they survive reloads of the callers file).
 struct CallerCounters {
-  std::atomic<uint64_t> requests{0};       // requests admitted
+  StripedCounter requests;                 // requests admitted (every request: striped)
   std::atomic<uint64_t> rate_limited{0};   // refused RATE_LIMITED
   std::atomic<uint64_t> denied{0};         // refused PERMISSION_DENIED (scopes)
   std::atomic<uint64_t> auth_failures{0};  // HELLOs naming it whose token was refused
