@@ -52,6 +52,7 @@ TEST(AllocatorTest, LargeAllocationsHaveNoArenaOfTheirOwn) {
 }
 #endif
 
+#ifdef SHIXIN_JEMALLOC  // the huge-page test's helpers
 // Returns the transparent huge page mode ("always", "madvise", "never"; "" if unknown).
 std::string HugePageMode() {
   std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
@@ -86,6 +87,7 @@ std::string MappingField(const void* p, const std::string& field) {
   }
   return "";
 }
+#endif
 
 TEST(AllocatorTest, BulkMemoryIsMallocsSizeAndComesBack) {
   std::vector<void*> pieces;

@@ -165,7 +165,9 @@ bool ParseLeadingCaseLine(std::string_view line, LineParser& parser, DeltaChange
 // Parses one non-blank line. Errors name the op once it is known ("remove: reason: ...").
 absl::Status ParseLine(std::string_view line, LineParser& parser, DeltaChange* change) {
   if (ParseLeadingCaseLine(line, parser, change)) return absl::OkStatus();
-  *change = DeltaChange{.line = change->line};
+  const uint64_t line_number = change->line;
+  *change = DeltaChange();
+  change->line = line_number;
   Values values;
   std::array<absl::Status, kKeyCount> errors;
   parser.json.Load(line);

@@ -57,9 +57,10 @@ void ExpectId(std::string_view input, IdKind kind, SubjectKind subject, std::str
 }
 
 // An input that ParseId must reject, and a part of the message it must give.
+// Views: the cases live in ExpectRejected()'s argument list, until the call has returned.
 struct Rejection {
-  std::string input;
-  std::string reason;
+  std::string_view input;
+  std::string_view reason;
 };
 
 // Expects ParseId to reject each input with its reason.
@@ -406,7 +407,10 @@ TEST(ParseIdTest, BadCharacters) {
       {"1101\xc0\xb1"
        "0519491231002X",
        "invalid UTF-8 byte 0xC0 at position 5"},  // overlong '1'
-      {std::string("1101\0", 5) + "0519491231002X", "bad character U+0000 at position 5"},
+      {std::string_view("1101\0"
+                        "0519491231002X",
+                        19),
+       "bad character U+0000 at position 5"},
   });
 }
 

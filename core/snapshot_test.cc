@@ -65,7 +65,8 @@ TEST(SnapshotTest, CaseFieldsRoundTrip) {
   CaseInput c = MakeCase(CreditCode(1), "鹤岗市某商贸有限公司", "(2019)黑04执恢5号");
   c.gist_id = "(2018)黑0402民初1234号";
   c.gist_unit = "鹤岗市向阳区人民法院";
-  const std::string duty = std::string(300, 'x') + "\n偿还借款";  // longer than one varint byte
+  std::string duty(300, 'x');  // longer than one varint byte
+  duty += "\n偿还借款";
   c.duty = duty;  // a view: the string must outlive the builder's AddCase()
   c.performed_part = "暂无";
   c.unperform_part = "暂无";

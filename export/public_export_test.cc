@@ -22,8 +22,7 @@ using ::testing::Not;
 constexpr int64_t kAt = 1767225600;  // 2026-01-01T08:00:00+08:00
 
 std::unique_ptr<const Snapshot> LoadSample() {
-  auto snap =
-      LoadDataDir(std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/sample", LoadOptions{}, nullptr);
+  auto snap = LoadDataDir(SHIXIN_TEST_SOURCE_DIR "/data/sample", LoadOptions{}, nullptr);
   EXPECT_TRUE(snap.ok()) << snap.status();
   return snap.ok() ? std::move(*snap) : nullptr;
 }

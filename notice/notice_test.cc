@@ -22,8 +22,7 @@ constexpr int64_t kNoticeDay = 1780041600;                 // 2026-05-29T16:00:0
 class NoticeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto snap =
-        LoadDataDir(std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/sample", LoadOptions{}, nullptr);
+    auto snap = LoadDataDir(SHIXIN_TEST_SOURCE_DIR "/data/sample", LoadOptions{}, nullptr);
     ASSERT_TRUE(snap.ok()) << snap.status();
     snap_ = std::move(*snap);
     absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());

@@ -19,8 +19,13 @@ void* operator new(size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   std::abort();
 }
+// These replace the global operators, so new's memory is malloc's: GCC's check that free() is
+// not given operator new's pointer does not apply.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace shixin::wire {
 namespace {

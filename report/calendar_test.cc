@@ -11,8 +11,7 @@ namespace {
 using ::testing::HasSubstr;
 
 Calendar Shipped() {
-  absl::StatusOr<Calendar> calendar =
-      Calendar::LoadDir(std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/calendar");
+  absl::StatusOr<Calendar> calendar = Calendar::LoadDir(SHIXIN_TEST_SOURCE_DIR "/data/calendar");
   EXPECT_TRUE(calendar.ok()) << calendar.status();
   return calendar.ok() ? *std::move(calendar) : Calendar();
 }
