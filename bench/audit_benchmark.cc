@@ -3,6 +3,9 @@
 //   BM_AppendSync/B     B typical MEASURES records appended, then one Sync (a write(2)); the
 //                       background fdatasync every 10 ms runs as in the daemon. Counters:
 //                       time_per_record, bytes_per_record (the segment bytes / records)
+//   BM_AppendShared     the same with 16 records a Sync, on 1 and 2 threads appending to one log
+//                       (two I/O threads of a daemon): what the threads' meeting on the log's
+//                       lock and pending buffer costs (real time per record over all threads)
 //   BM_ForEachRecord    decode every record of an audit of N records (checksums, payloads):
 //                       items_per_second is records/s (one thread)
 //   BM_Verify           the full check (SHA-256 chain too, segments on up to 4 threads)
@@ -61,6 +64,36 @@ void BM_AppendSync(benchmark::State& state) {
   state.counters["fsyncs"] = static_cast<double>(stats.fsync_count);
 }
 BENCHMARK(BM_AppendSync)->Arg(1)->Arg(16)->UseRealTime();
+
+void BM_AppendShared(benchmark::State& state) {
+  constexpr int kBatch = 16;
+  static std::unique_ptr<testing::ScratchDir> tmp;
+  static std::unique_ptr<AuditLog> log;
+  if (state.thread_index() == 0) {  // before the threads' common start
+    tmp = std::make_unique<testing::ScratchDir>();
+    log = OpenLog(tmp->path() + "/audit");
+  }
+  const std::string subject = absl::StrCat(110101199003074514 + state.thread_index());
+  int64_t i = 0;
+  for (auto _ : state) {
+    uint64_t ticket = 0;
+    for (int b = 0; b < kBatch; ++b, ++i) {
+      QueryRecord q = testing::TypicalQuery(subject, kT0 + i);
+      absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+      if (!a.ok()) std::abort();
+      ticket = a->ticket;
+    }
+    if (!log->Sync(ticket).ok()) std::abort();
+  }
+  state.SetItemsProcessed(i);
+  state.counters["time_per_record"] = benchmark::Counter(
+      kBatch, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  if (state.thread_index() == 0) {  // after the threads' common end
+    log.reset();
+    tmp.reset();
+  }
+}
+BENCHMARK(BM_AppendShared)->Threads(1)->Threads(2)->UseRealTime();
 
 // The audit of N records the readers run on, written once.
 const std::string& ReadAudit(int64_t* records) {
