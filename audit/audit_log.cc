@@ -58,8 +58,9 @@ size_t FindValidFrameAfter(std::string_view data, size_t from, uint32_t version)
   return 0;
 }
 
-// Removes segment files left half-created (NNN.audit.tmp) by a crash during rotation.
-void RemoveTempSegments(const std::string& dir, FileOps* ops) {
+// Removes the segment files of `stream` left half-created (NNN.audit.tmp) by a crash during
+// rotation (another stream's writer may be creating one of its own).
+void RemoveTempSegments(const std::string& dir, uint32_t stream, FileOps* ops) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return;
   std::vector<std::string> names;
@@ -67,7 +68,8 @@ void RemoveTempSegments(const std::string& dir, FileOps* ops) {
     std::string_view name = e->d_name;
     uint32_t segment;
     if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp" &&
-        ParseSegmentFileName(name.substr(0, name.size() - 4), &segment)) {
+        ParseSegmentFileName(name.substr(0, name.size() - 4), &segment) &&
+        StreamOf(segment) == stream) {
       names.emplace_back(name);
     }
   }
@@ -125,6 +127,10 @@ AuditLog::AuditLog(Options options)
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options, Recovery* recovery) {
   if (options.dir.empty()) return absl::InvalidArgumentError("audit: no directory");
+  if (options.stream >= kMaxStreams) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("audit: stream ", options.stream, " (at most ", kMaxStreams - 1, ")"));
+  }
   std::unique_ptr<AuditLog> log(new AuditLog(std::move(options)));
   Recovery local;
   SHIXIN_RETURN_IF_ERROR(log->Recover(recovery != nullptr ? recovery : &local));
@@ -135,11 +141,14 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options, Recove
 absl::Status AuditLog::Recover(Recovery* recovery) {
   const std::string& dir = options_.dir;
   SHIXIN_RETURN_IF_ERROR(FileOpStatus(ops_->MakeDir(dir, 0700), absl::StrCat("mkdir ", dir)));
-  RemoveTempSegments(dir, ops_);
-  SHIXIN_ASSIGN_OR_RETURN(segments_, ListSegments(dir));
+  RemoveTempSegments(dir, options_.stream, ops_);
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListSegments(dir));
+  for (uint32_t segment : all) {
+    if (StreamOf(segment) == options_.stream) segments_.push_back(segment);
+  }
   recovery->segments = segments_.size();
   std::unique_lock<AdaptiveMutex> lock(mu_);
-  if (segments_.empty()) return CreateSegment(1);
+  if (segments_.empty()) return CreateSegment(FirstSegment(options_.stream));
   for (size_t i = 0; i + 1 < segments_.size(); ++i) {
     other_bytes_ += FileSize(SegmentPath(dir, segments_[i]));
   }
@@ -231,6 +240,10 @@ int64_t AuditLog::Now() const {
 }
 
 absl::Status AuditLog::CreateSegment(uint32_t number) {
+  if (StreamOf(number) != options_.stream) {  // 2^24 segments: not before a petabyte
+    return absl::ResourceExhaustedError(
+        absl::StrCat("audit stream ", options_.stream, " has no segment number left"));
+  }
   SegmentHeader header;
   header.node = options_.node;
   header.segment = number;
@@ -476,6 +489,10 @@ void AuditLog::ApplyRetention() {
 absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) const {
   if (receipt.node != options_.node) {
     return absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": of another node"));
+  }
+  if (StreamOf(receipt.segment) != options_.stream) {
+    return absl::NotFoundError(
+        absl::StrCat("receipt ", receipt.ToString(), ": of stream ", StreamOf(receipt.segment)));
   }
   uint64_t limit = 0;
   {

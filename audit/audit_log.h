@@ -4,11 +4,15 @@
 // (group write: after it returns OK the records survive kill -9); a background thread
 // fdatasyncs at most every fsync_interval (group commit).
 //
-// Open recovers a torn tail of the last segment (cut off, reported in Recovery); it checks only
-// the last segment: damage in older segments is found by Verify (reader.h).
+// A log writes one stream of the directory (audit/format.h: several logs, one per I/O thread,
+// share a directory without sharing a lock, a sequence or a chain).
+//
+// Open recovers a torn tail of the stream's last segment (cut off, reported in Recovery); it
+// checks only that segment: damage in older segments is found by Verify (reader.h).
 //
 // Thread safety: thread-safe. Append does not wait for a write in progress (double buffer); its
-// lock spins before it sleeps (AdaptiveMutex): the I/O threads take it once a record.
+// lock spins before it sleeps (AdaptiveMutex). The daemon gives each I/O thread a log (stream)
+// of its own: one write at a time per log, and threads sharing one wait for each other's.
 #ifndef SHIXIN_AUDIT_AUDIT_LOG_H_
 #define SHIXIN_AUDIT_AUDIT_LOG_H_
 
@@ -51,10 +55,11 @@ class AuditLog {
     FileOps* file_ops = nullptr;          // nullptr: DefaultFileOps()
     std::function<int64_t()> now_micros;  // empty: the real clock
     uint32_t node = 0;                    // from LoadOrCreateNodeId
+    uint32_t stream = 0;                  // < kMaxStreams: the segments it numbers and owns
   };
 
   struct Recovery {
-    uint64_t segments = 0;  // segment files found
+    uint64_t segments = 0;  // segment files of the stream found
     uint64_t records = 0;   // records in the last segment (after the cut)
     bool torn = false;      // a torn tail was cut off
     uint64_t cut_bytes = 0;

@@ -63,8 +63,12 @@ void ExpectVerifies(const std::string& dir, uint64_t records) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(report->problems, ::testing::IsEmpty());
   EXPECT_EQ(report->records, records);
+  uint64_t sequences = 0;  // each stream numbers its records 1, 2, ...
+  for (const VerifyReport::Stream& s : report->streams) {
+    sequences += s.last_sequence - s.first_sequence + 1;
+  }
   if (records > 0) {
-    EXPECT_EQ(report->last_sequence - report->first_sequence + 1, records);
+    EXPECT_EQ(sequences, records);
   }
 }
 
@@ -141,6 +145,60 @@ TEST(AuditLogTest, RotatesBySizeAndChainsAcrossSegments) {
   ExpectVerifies(o.dir, 55);
 }
 
+TEST(AuditLogTest, StreamsShareTheDirectoryEachWithItsChainAndSequence) {
+  ScratchDir tmp;
+  AuditLog::Options o0 = MakeOptions(tmp.path()), o1 = MakeOptions(tmp.path());
+  o0.segment_bytes = o1.segment_bytes = 1000;
+  o1.stream = 1;
+  std::vector<Receipt> r0, r1;
+  {
+    std::unique_ptr<AuditLog> log0 = MustOpen(o0), log1 = MustOpen(o1);
+    // Interleaved on two threads, as two I/O threads append.
+    std::thread t([&] { r1 = AppendQueries(log1.get(), 40); });
+    r0 = AppendQueries(log0.get(), 30);
+    t.join();
+    EXPECT_EQ(log0->GetStats().records, 30u);
+    EXPECT_EQ(log1->GetStats().records, 40u);
+    ASSERT_FALSE(r1.empty());
+    EXPECT_EQ(StreamOf(r0.back().segment), 0u);
+    EXPECT_EQ(StreamOf(r1.front().segment), 1u);
+    EXPECT_EQ(r1.front().segment, FirstSegment(1));
+    EXPECT_GT(r1.back().segment, FirstSegment(1));  // rotated within its range
+    for (const Receipt& r : r1) EXPECT_TRUE(log1->Lookup(r).ok()) << r.ToString();
+    absl::Status other = log0->Lookup(r1[0]).status();
+    EXPECT_TRUE(absl::IsNotFound(other)) << other;
+    EXPECT_THAT(other.message(), HasSubstr("of stream 1"));
+  }
+  absl::StatusOr<VerifyReport> report = Verify(o0.dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  EXPECT_EQ(report->records, 70u);
+  ASSERT_EQ(report->streams.size(), 2u);
+  EXPECT_EQ(report->streams[0].last_sequence, 30u);
+  EXPECT_EQ(report->streams[1].stream, 1u);
+  EXPECT_EQ(report->streams[1].first_segment, FirstSegment(1));
+  EXPECT_EQ(report->streams[1].first_sequence, 1u);
+  EXPECT_EQ(report->streams[1].last_sequence, 40u);
+  EXPECT_EQ(report->streams[1].records, 40u);
+  uint64_t visited = 0;
+  ASSERT_TRUE(ForEachRecord(o0.dir, {}, [&](const Entry&) { return ++visited > 0; }).ok());
+  EXPECT_EQ(visited, 70u);
+  // Reopened, each goes on from its own last record; stream 0's tail is recovered alone.
+  AuditLog::Recovery rec;
+  std::unique_ptr<AuditLog> log1 = MustOpen(o1, &rec);
+  EXPECT_EQ(rec.segments, report->streams[1].segments);
+  QueryRecord q = TypicalQuery("110101199003074514", 5);
+  absl::StatusOr<AuditLog::Appended> a = log1->Append(&q);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(q.sequence, 41u);
+  ASSERT_TRUE(log1->Sync(a->ticket).ok());
+  ExpectVerifies(o0.dir, 71);
+  // A stream beyond the segment numbers' range is refused.
+  AuditLog::Options bad = MakeOptions(tmp.path());
+  bad.stream = kMaxStreams;
+  EXPECT_TRUE(absl::IsInvalidArgument(AuditLog::Open(bad, nullptr).status()));
+}
+
 TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   ScratchDir tmp;
   AuditLog::Options o = MakeOptions(tmp.path());
@@ -162,8 +220,9 @@ TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   absl::StatusOr<VerifyReport> report = Verify(o.dir);
   ASSERT_TRUE(report.ok());
   EXPECT_THAT(report->problems, ::testing::IsEmpty());
-  EXPECT_TRUE(report->chain_start_cut);
-  EXPECT_GT(report->first_segment, 1u);
+  ASSERT_EQ(report->streams.size(), 1u);
+  EXPECT_TRUE(report->streams[0].chain_start_cut);
+  EXPECT_GT(report->streams[0].first_segment, 1u);
 }
 
 // Appends `n` records, closes, and returns the segment path.

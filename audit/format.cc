@@ -228,6 +228,15 @@ absl::StatusOr<std::vector<uint32_t>> ListSegments(const std::string& dir) {
   return segments;
 }
 
+std::vector<std::vector<uint32_t>> SplitByStream(const std::vector<uint32_t>& segments) {
+  std::vector<std::vector<uint32_t>> streams;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (i == 0 || StreamOf(segments[i]) != StreamOf(segments[i - 1])) streams.emplace_back();
+    streams.back().push_back(segments[i]);
+  }
+  return streams;
+}
+
 std::string SegmentPath(const std::string& dir, uint32_t segment) {
   return absl::StrCat(dir, "/", SegmentFileName(segment));
 }

@@ -115,12 +115,30 @@ class ChainCheck {
 // the payload does not start with a varint.
 uint64_t PayloadSequence(std::string_view payload);
 
+// Streams: each writer (an I/O thread of the daemon) appends its own chain of segments, with its
+// own sequence numbers, in the same directory; a segment's stream is its number's top 8 bits, so
+// that a receipt (node, segment, offset) still names its file. Stream s numbers its segments
+// from FirstSegment(s); stream 0's are the audit's segments before streams existed.
+inline constexpr int kStreamShift = 24;
+inline constexpr uint32_t kMaxStreams = 256;
+inline constexpr uint32_t StreamOf(uint32_t segment) { return segment >> kStreamShift; }
+inline constexpr uint32_t FirstSegment(uint32_t stream) { return stream << kStreamShift | 1; }
+// Returns the last segment number of `stream`'s range.
+inline constexpr uint32_t LastSegment(uint32_t stream) {
+  return (stream << kStreamShift) + ((uint32_t{1} << kStreamShift) - 1);
+}
+
 // "0000000042.audit" and back (false: not a segment file name).
 std::string SegmentFileName(uint32_t segment);
 bool ParseSegmentFileName(std::string_view name, uint32_t* segment);
 
-// Returns the segment numbers in `dir`, ascending. NotFound if `dir` does not exist.
+// Returns the segment numbers in `dir`, ascending (so grouped by stream). NotFound if `dir` does
+// not exist.
 absl::StatusOr<std::vector<uint32_t>> ListSegments(const std::string& dir);
+
+// Returns the segments of `segments` (ascending) split by stream, each run ascending, streams
+// ascending.
+std::vector<std::vector<uint32_t>> SplitByStream(const std::vector<uint32_t>& segments);
 
 // Returns dir + "/" + SegmentFileName(segment).
 std::string SegmentPath(const std::string& dir, uint32_t segment);

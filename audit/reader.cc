@@ -89,21 +89,23 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
 
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                            const std::function<bool(const Entry&)>& visit) {
-  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const std::string path = SegmentPath(dir, segments[i]);
-    const bool last = i + 1 == segments.size();
-    // Segment i holds records from its creation until the next segment's creation.
-    if (!last) {
-      const std::optional<int64_t> next = HeaderTime(SegmentPath(dir, segments[i + 1]));
-      if (next.has_value() && *next + kSlackMicros < options.from_micros) continue;
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListSegments(dir));
+  for (const std::vector<uint32_t>& segments : SplitByStream(all)) {
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const std::string path = SegmentPath(dir, segments[i]);
+      const bool last = i + 1 == segments.size();
+      // Segment i holds records from its creation until the next segment's creation.
+      if (!last) {
+        const std::optional<int64_t> next = HeaderTime(SegmentPath(dir, segments[i + 1]));
+        if (next.has_value() && *next + kSlackMicros < options.from_micros) continue;
+      }
+      const std::optional<int64_t> created = HeaderTime(path);
+      if (created.has_value() && *created - kSlackMicros >= options.to_micros) break;
+      FileData file;
+      SHIXIN_RETURN_IF_ERROR(file.Open(path));
+      SHIXIN_ASSIGN_OR_RETURN(bool more, VisitSegment(path, file.data(), last, options, visit));
+      if (!more) return absl::OkStatus();
     }
-    const std::optional<int64_t> created = HeaderTime(path);
-    if (created.has_value() && *created - kSlackMicros >= options.to_micros) break;
-    FileData file;
-    SHIXIN_RETURN_IF_ERROR(file.Open(path));
-    SHIXIN_ASSIGN_OR_RETURN(bool more, VisitSegment(path, file.data(), last, options, visit));
-    if (!more) break;
   }
   return absl::OkStatus();
 }
@@ -210,18 +212,18 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
   return check;
 }
 
-// Adds the problems of `check` and its link to the segment before (`prev`, null for the first)
-// to `report`.
+// Adds the problems of `check` and its link to the segment before in its stream (`prev`, null
+// for the stream's first) to `report` and to the stream's summary `stream`.
 void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, SegmentCheck& check,
-           VerifyReport* report) {
+           VerifyReport* report, VerifyReport::Stream* stream) {
   auto problem = [report](std::string text) { AddProblem(&report->problems, std::move(text)); };
   if (prev != nullptr && number != prev_number + 1) {
     problem(absl::StrFormat("%s: segment %u is missing", check.path, prev_number + 1));
   }
   if (check.header.has_value()) {
     if (prev == nullptr) {
-      report->first_sequence = check.header->first_sequence;
-      report->chain_start_cut =
+      stream->first_sequence = check.header->first_sequence;
+      stream->chain_start_cut =
           check.header->prev_chain != ChainHash{} || check.header->first_sequence != 1;
     } else if (prev->complete) {
       if (check.header->prev_chain != prev->last_chain) {
@@ -240,7 +242,9 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
   report->queries += check.queries;
   report->feedbacks += check.feedbacks;
   report->bytes += check.bytes;
-  if (check.records > 0) report->last_sequence = check.next_sequence - 1;
+  ++stream->segments;
+  stream->records += check.records;
+  if (check.records > 0) stream->last_sequence = check.next_sequence - 1;
 }
 
 }  // namespace
@@ -249,17 +253,29 @@ absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
   VerifyReport report;
   report.segments = segments.size();
-  if (!segments.empty()) report.first_segment = segments.front();
+  // Where each segment's stream begins (its first segment's index).
+  std::vector<size_t> stream_start(segments.size(), 0);
+  for (size_t i = 1; i < segments.size(); ++i) {
+    stream_start[i] = StreamOf(segments[i]) == StreamOf(segments[i - 1]) ? stream_start[i - 1] : i;
+  }
   // The SHA-256 chain dominates: segments are checked on up to 4 threads.
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   std::optional<SegmentCheck> prev;
   RunOrdered<SegmentCheck>(
       segments.size(), threads, static_cast<size_t>(threads) * 2,
       [&](size_t i) {
-        return CheckSegment(SegmentPath(dir, segments[i]), segments[i], i + 1 == segments.size());
+        const bool last = i + 1 == segments.size() || stream_start[i + 1] != stream_start[i];
+        return CheckSegment(SegmentPath(dir, segments[i]), segments[i], last);
       },
       [&](size_t i, SegmentCheck& check) {
-        Merge(prev ? &*prev : nullptr, i > 0 ? segments[i - 1] : 0, segments[i], check, &report);
+        const bool first = stream_start[i] == i;
+        if (first) {
+          report.streams.emplace_back();
+          report.streams.back().stream = StreamOf(segments[i]);
+          report.streams.back().first_segment = segments[i];
+        }
+        Merge(first ? nullptr : &*prev, first ? 0 : segments[i - 1], segments[i], check, &report,
+              &report.streams.back());
         prev = std::move(check);
         return true;
       });
@@ -351,6 +367,11 @@ absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Recei
     return true;
   }));
   if (!status.ok()) return status;
+  // The streams are read one after another: in time order, the feedback of all of them.
+  std::stable_sort(out.feedback.begin(), out.feedback.end(),
+                   [](const FeedbackRecord& a, const FeedbackRecord& b) {
+                     return a.time_micros < b.time_micros;
+                   });
   return out;
 }
 

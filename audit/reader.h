@@ -40,25 +40,33 @@ struct ReadOptions {
   int64_t to_micros = std::numeric_limits<int64_t>::max();
 };
 
-// Visits every record of the audit in `dir` in order (segments by number) until `visit`
-// returns false. The entry's views are valid during the call only. Returns DataLoss naming the
-// file, offset and record index on a bad header, checksum or payload; NotFound if `dir` is
-// missing.
+// Visits every record of the audit in `dir`, stream after stream, each in order (segments by
+// number), until `visit` returns false: a record of one stream may come before an older one of
+// another (the feedback on a receipt of another stream before its query). The entry's views are
+// valid during the call only. Returns DataLoss naming the file, offset and record index on a bad
+// header, checksum or payload; NotFound if `dir` is missing.
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                            const std::function<bool(const Entry&)>& visit);
 
 struct VerifyReport {
+  // The totals over every stream.
   uint64_t segments = 0, records = 0, queries = 0, feedbacks = 0, bytes = 0;
-  uint64_t first_sequence = 0, last_sequence = 0;
-  uint32_t first_segment = 0;
-  // The first segment follows removed ones (retention): the chain starts at first_segment.
-  bool chain_start_cut = false;
+  // Each stream (audit/format.h) on its own: its chain and sequence numbers.
+  struct Stream {
+    uint32_t stream = 0;
+    uint64_t segments = 0, records = 0;
+    uint64_t first_sequence = 0, last_sequence = 0;
+    uint32_t first_segment = 0;
+    // The first segment follows removed ones (retention): the chain starts at first_segment.
+    bool chain_start_cut = false;
+  };
+  std::vector<Stream> streams;        // ascending
   std::vector<std::string> problems;  // each names the segment file and record index/offset
   std::vector<std::string> notes;     // not problems (e.g. a write in progress at the end)
 };
 
-// Verifies the whole audit in `dir`. Returns the report (problems empty: intact); NotFound if
-// `dir` is missing.
+// Verifies the whole audit in `dir`, each stream's chain and sequence apart. Returns the report
+// (problems empty: intact); NotFound if `dir` is missing.
 absl::StatusOr<VerifyReport> Verify(const std::string& dir);
 
 // A query record that owns its bytes: `record` views `*payload`, a heap string that stays where
@@ -85,7 +93,7 @@ absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& re
 struct ReceiptRecords {
   std::vector<std::unique_ptr<const std::string>> payloads;  // the bytes the records view
   QueryRecord query;
-  std::vector<FeedbackRecord> feedback;  // every feedback record naming the receipt, audit order
+  std::vector<FeedbackRecord> feedback;  // every feedback record naming the receipt, by time
 };
 
 // Returns LookUpQuery(dir, receipt) and every feedback record on the receipt (read with

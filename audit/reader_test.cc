@@ -22,11 +22,13 @@ constexpr int64_t kT0 = int64_t{1780000000} * 1000000;
 
 class ReaderTest : public ::testing::Test {
  protected:
-  // Writes `n` queries one second apart (and a feedback after every 10th) over small segments.
-  void Write(int n) {
+  // Writes `n` queries one second apart (and a feedback after every 10th) over small segments,
+  // in `stream`.
+  void Write(int n, uint32_t stream = 0) {
     AuditLog::Options o;
     o.dir = dir_;
     o.node = 7;
+    o.stream = stream;
     o.segment_bytes = 2000;
     o.now_micros = [this] { return now_; };
     absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
@@ -99,9 +101,10 @@ TEST_F(ReaderTest, VerifyCountsAndFindsAFlippedByteInAnOldSegment) {
   EXPECT_EQ(clean->records, 110u);
   EXPECT_EQ(clean->queries, 100u);
   EXPECT_EQ(clean->feedbacks, 10u);
-  EXPECT_EQ(clean->first_sequence, 1u);
-  EXPECT_EQ(clean->last_sequence, 110u);
-  EXPECT_FALSE(clean->chain_start_cut);
+  ASSERT_EQ(clean->streams.size(), 1u);
+  EXPECT_EQ(clean->streams[0].first_sequence, 1u);
+  EXPECT_EQ(clean->streams[0].last_sequence, 110u);
+  EXPECT_FALSE(clean->streams[0].chain_start_cut);
   ASSERT_GE(clean->segments, 3u);
   // Flip a byte in the payload of record 2 of segment 2.
   const std::string path = SegmentPath(dir_, 2);
@@ -174,6 +177,43 @@ TEST_F(ReaderTest, VerifyFindsARemovedSegment) {
   ASSERT_TRUE(report.ok());
   ASSERT_FALSE(report->problems.empty());
   EXPECT_THAT(report->problems[0], HasSubstr("segment 2 is missing"));
+}
+
+TEST_F(ReaderTest, StreamsAreReadAndVerifiedEachApart) {
+  Write(50, 0);
+  Write(50, 1);
+  absl::StatusOr<VerifyReport> clean = Verify(dir_);
+  ASSERT_TRUE(clean.ok());
+  EXPECT_THAT(clean->problems, ::testing::IsEmpty());
+  EXPECT_EQ(clean->records, 110u);
+  ASSERT_EQ(clean->streams.size(), 2u);
+  for (const VerifyReport::Stream& s : clean->streams) {
+    EXPECT_EQ(s.first_sequence, 1u);
+    EXPECT_EQ(s.last_sequence, 55u);
+    EXPECT_FALSE(s.chain_start_cut);
+  }
+  // A time range takes the records of both streams in it (each stream's segments skipped by
+  // their own header times).
+  ReadOptions range;
+  range.from_micros = kT0 + 20 * 1000000;
+  range.to_micros = kT0 + 30 * 1000000;
+  int queries[2] = {0, 0};
+  ASSERT_TRUE(ForEachRecord(dir_, range, [&](const Entry& e) {
+                if (e.type == RecordType::kQuery) ++queries[StreamOf(e.segment)];
+                return true;
+              }).ok());
+  EXPECT_EQ(queries[0], 10);
+  EXPECT_EQ(queries[1], 10);
+  // A segment removed from stream 1 is named; stream 0 is intact.
+  std::filesystem::remove(SegmentPath(dir_, FirstSegment(1) + 1));
+  absl::StatusOr<VerifyReport> report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  ASSERT_FALSE(report->problems.empty());
+  EXPECT_THAT(report->problems[0],
+              HasSubstr(absl::StrCat("segment ", FirstSegment(1) + 1, " is missing")));
+  for (const std::string& p : report->problems) {  // the gap breaks stream 1's links only
+    EXPECT_THAT(p, HasSubstr(SegmentFileName(FirstSegment(1) + 2))) << p;
+  }
 }
 
 TEST(ReaderMissingTest, MissingDirectoryIsNotFound) {

@@ -54,39 +54,48 @@ int RunVerify(const std::vector<std::string>& args) {
   if (!r.ok()) return ReadError("audit verify", r.status());
   const bool intact = r->problems.empty();
   if (flags->Has("json")) {
+    nlohmann::json streams = nlohmann::json::array();
+    for (const audit::VerifyReport::Stream& st : r->streams) {
+      streams.push_back({{"stream", st.stream},
+                         {"segments", st.segments},
+                         {"first_segment", st.first_segment},
+                         {"records", st.records},
+                         {"first_sequence", st.first_sequence},
+                         {"last_sequence", st.last_sequence},
+                         {"chain_start_cut", st.chain_start_cut}});
+    }
     nlohmann::json j = {{"dir", dir},
                         {"segments", r->segments},
-                        {"first_segment", r->first_segment},
                         {"records", r->records},
                         {"queries", r->queries},
                         {"feedbacks", r->feedbacks},
                         {"bytes", r->bytes},
-                        {"first_sequence", r->first_sequence},
-                        {"last_sequence", r->last_sequence},
+                        {"streams", streams},
                         {"chain_intact", intact},
-                        {"chain_start_cut", r->chain_start_cut},
                         {"problems", r->problems},
                         {"notes", r->notes}};
     std::printf("%s\n", Dump(j).c_str());
     return intact ? kExitOk : kExitInvalidId;
   }
   std::printf("audit     %s\n", dir.c_str());
-  std::printf("segments  %llu (from %s)\n", static_cast<unsigned long long>(r->segments),
-              audit::SegmentFileName(r->first_segment).c_str());
+  std::printf("segments  %llu\n", static_cast<unsigned long long>(r->segments));
   std::printf("records   %llu (%llu queries, %llu feedbacks)\n",
               static_cast<unsigned long long>(r->records),
               static_cast<unsigned long long>(r->queries),
               static_cast<unsigned long long>(r->feedbacks));
   std::printf("bytes     %llu\n", static_cast<unsigned long long>(r->bytes));
-  std::printf("sequence  %llu..%llu\n", static_cast<unsigned long long>(r->first_sequence),
-              static_cast<unsigned long long>(r->last_sequence));
-  std::string chain = intact ? "intact"
-                             : absl::StrCat("BROKEN (", r->problems.size(),
-                                            r->problems.size() >= 100 ? "+" : "", " problems)");
-  if (r->chain_start_cut) {
-    absl::StrAppend(&chain, "; chain starts at segment ", r->first_segment,
-                    " (older segments removed by retention)");
+  // A stream a line: its segments and sequence numbers (each stream has its own chain).
+  for (const audit::VerifyReport::Stream& st : r->streams) {
+    std::string line = absl::StrFormat(
+        "stream    %u: %u segments from %s, %u records, sequence %u..%u", st.stream, st.segments,
+        audit::SegmentFileName(st.first_segment), st.records, st.first_sequence, st.last_sequence);
+    if (st.chain_start_cut) absl::StrAppend(&line, " (older segments removed by retention)");
+    std::printf("%s\n", line.c_str());
   }
+  const std::string chain = intact
+                                ? "intact"
+                                : absl::StrCat("BROKEN (", r->problems.size(),
+                                               r->problems.size() >= 100 ? "+" : "", " problems)");
   std::printf("chain     %s\n", chain.c_str());
   for (const std::string& note : r->notes) std::printf("note      %s\n", note.c_str());
   for (const std::string& problem : r->problems) std::printf("problem   %s\n", problem.c_str());

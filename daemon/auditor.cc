@@ -13,7 +13,14 @@
 namespace shixin {
 namespace {
 
-uint64_t ReceiptKey(const audit::Receipt& r) { return uint64_t{r.segment} << 40 | r.offset; }
+// Offsets are below 2^32 (audit_segment_mb <= 4096).
+uint64_t ReceiptKey(const audit::Receipt& r) { return uint64_t{r.segment} << 32 | r.offset; }
+
+// At most this many streams: each one's group commit is an fdatasync of its own every
+// audit_fsync_ms, so beyond it the I/O threads share streams.
+constexpr unsigned kMaxAuditStreams = 8;
+
+std::atomic<uint64_t> next_auditor_id{1};
 
 // The audit's outcome for the wire's (the same three values, kept apart as storage and wire).
 audit::Outcome OutcomeOf(wire::FeedbackOutcome o) {
@@ -47,9 +54,31 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
   options.fsync_interval = absl::Milliseconds(config.audit_fsync_ms);
   options.segment_bytes = uint64_t{config.audit_segment_mb} << 20;
   options.retention_days = static_cast<int>(config.audit_retention_days);
-  absl::StatusOr<std::unique_ptr<audit::AuditLog>> log =
-      audit::AuditLog::Open(std::move(options), recovery);
-  if (!log.ok()) return log.status();
+  // A stream per I/O thread, and every stream already on disk (a start with fewer threads
+  // still recovers their tails and answers feedback on their receipts).
+  uint32_t streams = std::min(IoThreads(config), kMaxAuditStreams);
+  if (absl::StatusOr<std::vector<uint32_t>> on_disk = audit::ListSegments(options.dir);
+      on_disk.ok() && !on_disk->empty()) {
+    streams = std::max(streams, audit::StreamOf(on_disk->back()) + 1);
+  }
+  std::vector<std::unique_ptr<audit::AuditLog>> logs;
+  audit::AuditLog::Recovery total;
+  for (uint32_t stream = 0; stream < streams; ++stream) {
+    audit::AuditLog::Options o = options;
+    o.stream = stream;
+    audit::AuditLog::Recovery r;
+    absl::StatusOr<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(std::move(o), &r);
+    if (!log.ok()) return log.status();
+    logs.push_back(*std::move(log));
+    total.segments += r.segments;
+    total.records += r.records;
+    total.torn = total.torn || r.torn;
+    total.cut_bytes += r.cut_bytes;
+    if (!r.message.empty()) {
+      absl::StrAppend(&total.message, total.message.empty() ? "" : "; ", r.message);
+    }
+  }
+  if (recovery != nullptr) *recovery = std::move(total);
   const std::string dir = config.calendar_dir.empty() ? DefaultCalendarDir() : config.calendar_dir;
   absl::StatusOr<report::Calendar> calendar = report::Calendar::LoadDir(dir);
   std::string calendar_error;
@@ -58,14 +87,15 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
     LogWarning("holiday calendar %s: %s; report due dates unknown", dir, calendar_error);
   }
   return std::unique_ptr<Auditor>(new Auditor(
-      *std::move(log), config.audit_required,
+      std::move(logs), config.audit_required,
       calendar.ok() ? std::optional<report::Calendar>(*std::move(calendar)) : std::nullopt,
       std::move(calendar_error)));
 }
 
-Auditor::Auditor(std::unique_ptr<audit::AuditLog> log, bool required,
+Auditor::Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool required,
                  std::optional<report::Calendar> calendar, std::string calendar_error)
-    : log_(std::move(log)),
+    : logs_(std::move(logs)),
+      id_(next_auditor_id.fetch_add(1, std::memory_order_relaxed)),
       required_(required),
       calendar_(std::move(calendar)),
       calendar_error_(std::move(calendar_error)) {}
@@ -82,14 +112,26 @@ void Auditor::Observe(const absl::Status& status) {
   }
 }
 
+uint32_t Auditor::StreamOfThread() {
+  thread_local uint64_t owner = 0;  // the auditor the stream below is of
+  thread_local uint32_t stream = 0;
+  if (owner != id_) {
+    owner = id_;
+    stream = next_stream_.fetch_add(1, std::memory_order_relaxed) % logs_.size();
+  }
+  return stream;
+}
+
 absl::StatusOr<audit::AuditLog::Appended> Auditor::Record(audit::QueryRecord* record) {
   record->time_micros = NowMicros();
-  absl::StatusOr<audit::AuditLog::Appended> appended = log_->Append(record);
+  const uint32_t stream = StreamOfThread();
+  absl::StatusOr<audit::AuditLog::Appended> appended = logs_[stream]->Append(record);
   if (!appended.ok()) {
     Observe(appended.status());
     return absl::UnavailableError(
         absl::StrCat("the audit cannot be written: ", appended.status().message()));
   }
+  appended->ticket = Ticket(stream, appended->ticket);
   if (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures) &&
       !record->measures.empty()) {
     std::lock_guard<AdaptiveMutex> lock(mu_);
@@ -98,18 +140,20 @@ absl::StatusOr<audit::AuditLog::Appended> Auditor::Record(audit::QueryRecord* re
   return appended;
 }
 
-void Auditor::Settle(uint64_t ticket) {
+void Auditor::Settle(uint32_t stream, uint64_t log_ticket) {
   std::lock_guard<AdaptiveMutex> lock(mu_);
-  const auto undecided = std::partition(pending_.begin(), pending_.end(),
-                                        [&](const Pending& p) { return p.ticket <= ticket; });
+  const auto undecided = std::partition(pending_.begin(), pending_.end(), [&](const Pending& p) {
+    return TicketStream(p.ticket) == stream && LogTicket(p.ticket) <= log_ticket;
+  });
   if (undecided == pending_.begin()) return;
   std::sort(pending_.begin(), undecided,
             [](const Pending& a, const Pending& b) { return a.ticket < b.ticket; });
   // Until a write fails, every decided record was written: no need to ask the log for each.
-  const bool all_written = log_->discards() == 0;
+  audit::AuditLog& log = *logs_[stream];
+  const bool all_written = log.discards() == 0;
   for (auto it = pending_.begin(); it != undecided; ++it) {
     // Decided: returns at once, OK if the record was written, its failure if discarded.
-    if (!all_written && !log_->Sync(it->ticket).ok()) continue;
+    if (!all_written && !log.Sync(LogTicket(it->ticket)).ok()) continue;
     if (it->feedback) {
       awaiting_feedback_.erase(it->key);
     } else if (awaiting_feedback_.size() < kMaxAwaiting) {
@@ -122,10 +166,15 @@ void Auditor::Settle(uint64_t ticket) {
 }
 
 absl::Status Auditor::Sync(uint64_t ticket) {
-  absl::Status s = log_->Sync(ticket);
+  const uint32_t stream = TicketStream(ticket);
+  if (stream >= logs_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("no ticket ", ticket));
+  }
+  audit::AuditLog& log = *logs_[stream];
+  absl::Status s = log.Sync(LogTicket(ticket));
   // Everything the log has decided, not only up to `ticket`: the first connection of a turn to
   // sync settles the records of all of them, and the others find nothing left to partition.
-  if (!absl::IsInvalidArgument(s)) Settle(log_->decided_ticket());
+  if (!absl::IsInvalidArgument(s)) Settle(stream, log.decided_ticket());
   Observe(s);
   if (!s.ok()) {
     return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", s.message()));
@@ -138,7 +187,11 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   if (absl::Status s = wire::CheckFeedbackItems(request.items); !s.ok()) return s;
   absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(request.receipt);
   if (!receipt.ok()) return absl::NotFoundError(receipt.status().message());
-  absl::StatusOr<audit::AuditLog::LookedUp> answer = log_->Lookup(*receipt);
+  const uint32_t receipt_stream = audit::StreamOf(receipt->segment);
+  if (receipt_stream >= logs_.size()) {
+    return absl::NotFoundError(absl::StrCat("receipt ", request.receipt, ": no such stream"));
+  }
+  absl::StatusOr<audit::AuditLog::LookedUp> answer = logs_[receipt_stream]->Lookup(*receipt);
   if (!answer.ok()) return answer.status();
   const audit::QueryRecord& asked = answer->record;
   if (asked.caller != caller) {
@@ -159,12 +212,14 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   record.caller = caller;
   record.operator_id = request.operator_id;
   record.receipt = request.receipt;
-  absl::StatusOr<audit::AuditLog::Appended> appended = log_->Append(&record);
+  const uint32_t stream = StreamOfThread();
+  absl::StatusOr<audit::AuditLog::Appended> appended = logs_[stream]->Append(&record);
   if (!appended.ok()) {
     Observe(appended.status());
     return absl::UnavailableError(
         absl::StrCat("the audit cannot be written: ", appended.status().message()));
   }
+  appended->ticket = Ticket(stream, appended->ticket);
   {
     std::lock_guard<AdaptiveMutex> lock(mu_);
     pending_.push_back({appended->ticket, ReceiptKey(*receipt), true});
@@ -177,12 +232,17 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
 }
 
 wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
-  const audit::AuditLog::Stats stats = log_->GetStats();
   wire::AuditInfo info;
-  info.state = stats.failing ? wire::AuditState::kFailing : wire::AuditState::kOk;
-  if (admin) info.error = stats.error;
-  info.records = stats.records;
-  info.bytes = stats.bytes;
+  info.state = wire::AuditState::kOk;
+  for (const std::unique_ptr<audit::AuditLog>& log : logs_) {
+    const audit::AuditLog::Stats stats = log->GetStats();
+    if (stats.failing && info.state != wire::AuditState::kFailing) {
+      info.state = wire::AuditState::kFailing;
+      if (admin) info.error = stats.error;
+    }
+    info.records += stats.records;
+    info.bytes += stats.bytes;
+  }
   if (calendar_.has_value()) {
     const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), ChinaTime());
     absl::StatusOr<absl::CivilDay> due = calendar_->NextDue(today);
@@ -197,6 +257,18 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
   std::lock_guard<AdaptiveMutex> lock(mu_);
   info.receipts_without_feedback = awaiting_feedback_.size() + untracked_;
   return info;
+}
+
+LatencyHistogram::Counts Auditor::WriteLatency() const {
+  LatencyHistogram::Counts counts;
+  for (const std::unique_ptr<audit::AuditLog>& log : logs_) counts.Add(log->write_latency().Read());
+  return counts;
+}
+
+LatencyHistogram::Counts Auditor::FsyncLatency() const {
+  LatencyHistogram::Counts counts;
+  for (const std::unique_ptr<audit::AuditLog>& log : logs_) counts.Add(log->fsync_latency().Read());
+  return counts;
 }
 
 }  // namespace shixin

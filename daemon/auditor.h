@@ -1,4 +1,4 @@
-// Auditor: the daemon's side of the audit (issue 12; docs/audit.md). It owns the AuditLog of
+// Auditor: the daemon's side of the audit (issue 12; docs/audit.md). It owns the AuditLogs of
 // state_dir (audit/audit_log.h): the handler records every answered query through it before the
 // answer leaves (once per turn of an I/O thread: daemon/audit_batch.h), it answers FEEDBACK against
 // the receipts it issued, and it fills INFO's audit block (state, size, the next report due date
@@ -7,6 +7,9 @@
 // While the audit cannot be written, Record() fails: MEASURES is refused when `required()`
 // (fail closed), CHECK answers without receipts. The failure and the recovery are logged once
 // each.
+//
+// The audit is written in streams (audit/format.h), one AuditLog each: each I/O thread appends
+// to its own, so that the threads share no lock and no write; a ticket names its stream.
 //
 // Thread safety: thread-safe; every method may be called from any I/O thread.
 #ifndef SHIXIN_DAEMON_AUDITOR_H_
@@ -26,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "audit/audit_log.h"
 #include "base/adaptive_mutex.h"
+#include "base/latency_histogram.h"
 #include "daemon/config.h"
 #include "protocol/feedback_messages.h"
 #include "report/calendar.h"
@@ -72,25 +76,48 @@ class Auditor {
   // Returns INFO's audit block at Unix time `now`; the error text only for an admin.
   wire::AuditInfo Info(int64_t now, bool admin) const;
 
-  // Returns the audit log (its write and fsync latencies, for the metrics).
-  const audit::AuditLog& log() const { return *log_; }
+  // Returns the durations of the audit's segment writes and fdatasyncs, every stream's (for the
+  // metrics).
+  LatencyHistogram::Counts WriteLatency() const;
+  LatencyHistogram::Counts FsyncLatency() const;
+
+  // Returns how many streams the audit is written in (one log each).
+  size_t streams() const { return logs_.size(); }
 
  private:
-  Auditor(std::unique_ptr<audit::AuditLog> log, bool required,
+  Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool required,
           std::optional<report::Calendar> calendar, std::string calendar_error);
   // Logs the audit's state when it changes (failing, writable again).
   void Observe(const absl::Status& status);
+  // Returns the stream the calling thread appends to: threads take streams in turn the first
+  // time they append (an I/O thread keeps its stream, so a connection's records share one).
+  uint32_t StreamOfThread();
 
-  const std::unique_ptr<audit::AuditLog> log_;
+  // A ticket of the auditor: the stream in the top bits, the stream's log's ticket below.
+  static constexpr int kTicketStreamShift = 56;
+  static uint64_t Ticket(uint32_t stream, uint64_t log_ticket) {
+    return uint64_t{stream} << kTicketStreamShift | log_ticket;
+  }
+  static uint32_t TicketStream(uint64_t ticket) {
+    return static_cast<uint32_t>(ticket >> kTicketStreamShift);
+  }
+  static uint64_t LogTicket(uint64_t ticket) {
+    return ticket & ((uint64_t{1} << kTicketStreamShift) - 1);
+  }
+
+  // One log per stream (audit/format.h), logs_[s] writing stream s; the I/O threads share none.
+  const std::vector<std::unique_ptr<audit::AuditLog>> logs_;
+  const uint64_t id_;  // tells this auditor's thread assignments from another's
+  std::atomic<uint32_t> next_stream_{0};
   const bool required_;
   const std::optional<report::Calendar> calendar_;
   const std::string calendar_error_;
   std::atomic<bool> failing_{false};
 
-  // Applies to awaiting_feedback_ the pending changes of records up to `ticket` that were
-  // written, and drops those of records the audit discarded. REQUIRES: the log decided
-  // `ticket` (its Sync returned).
-  void Settle(uint64_t ticket);
+  // Applies to awaiting_feedback_ the pending changes of `stream`'s records up to its log's
+  // ticket `log_ticket` that were written, and drops those of records the audit discarded.
+  // REQUIRES: the stream's log decided `log_ticket` (its Sync returned).
+  void Settle(uint32_t stream, uint64_t log_ticket);
 
   // MEASURES receipts since the start that returned measures and have had no feedback yet
   // (keyed by segment and offset: the node is this one's), at most kMaxAwaiting; those beyond
@@ -98,7 +125,7 @@ class Auditor {
   // them only once it is written (a record the audit discards never counts): until then its
   // change waits in `pending_`.
   struct Pending {
-    uint64_t ticket;
+    uint64_t ticket;  // the auditor's (stream and log ticket)
     uint64_t key;
     bool feedback;  // the receipt's feedback (erase), else a new receipt (insert)
   };

@@ -243,6 +243,51 @@ TEST_F(AuditorTest, OneSyncSettlesEveryRecordItsWriteCovered) {
   EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 3u);
 }
 
+TEST_F(AuditorTest, EachThreadAppendsToAStreamOfItsOwn) {
+  config_.threads = 2;
+  Open();
+  ASSERT_EQ(auditor_->streams(), 2u);
+  const int64_t now = NoonOf(absl::CivilDay(2026, 10, 1));
+  // The first thread to record takes stream 0, the second stream 1.
+  const std::string first = RecordOne();
+  std::string second;
+  std::thread([&] {
+    second = RecordOne();
+    RecordOne();
+  }).join();
+  absl::StatusOr<audit::Receipt> r0 = audit::Receipt::Parse(first);
+  absl::StatusOr<audit::Receipt> r1 = audit::Receipt::Parse(second);
+  ASSERT_TRUE(r0.ok() && r1.ok());
+  EXPECT_EQ(audit::StreamOf(r0->segment), 0u);
+  EXPECT_EQ(audit::StreamOf(r1->segment), 1u);
+  wire::AuditInfo info = auditor_->Info(now, true);
+  EXPECT_EQ(info.records, 3u);  // both streams'
+  EXPECT_EQ(info.receipts_without_feedback, 3u);
+  // Feedback on a receipt of stream 1, from this thread (stream 0): found, recorded here.
+  absl::StatusOr<Auditor::Recorded> fed = Feedback(second, {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 2u);
+  // A receipt of a stream the audit does not have.
+  audit::Receipt beyond = *r1;
+  beyond.segment = audit::FirstSegment(5);
+  EXPECT_TRUE(absl::IsNotFound(Feedback(beyond.ToString(), {Item(41)}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(auditor_->Sync(uint64_t{5} << 56 | 1)));
+  // Reopened with one I/O thread: the second stream is still opened, its receipts answered.
+  auditor_.reset();
+  config_.threads = 1;
+  Open();
+  EXPECT_EQ(auditor_->streams(), 2u);
+  fed = Feedback(second, {Item(52, wire::FeedbackOutcome::kCancelled, "paid")});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  absl::StatusOr<audit::VerifyReport> report = audit::Verify(config_.state_dir + "/audit");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems, IsEmpty());
+  EXPECT_EQ(report->records, 5u);
+  EXPECT_EQ(report->streams.size(), 2u);
+}
+
 // 2026: Q3's report is due on the fifth working day after the National Day holidays
 // (8, 9, 10 (调休), 12, 13 October); Q4's needs 2027, which the calendar lacks.
 TEST_F(AuditorTest, InfoGivesTheNextReportDueDate) {

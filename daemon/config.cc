@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "absl/strings/numbers.h"
@@ -552,6 +554,10 @@ then "http listening on HOST:PORT" for http_listen). Exit status: 0 after
 SIGTERM or SIGINT, 1 if the first load or the listen fails, 2 for a bad configuration.
 )";
   return text;
+}
+
+unsigned IoThreads(const Config& config) {
+  return config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace shixin

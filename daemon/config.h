@@ -28,7 +28,7 @@ struct Config {
   std::string tls_cert;      // PEM server certificate (and chain) for TLS
   std::string tls_key;       // PEM private key of tls_cert
   std::string tls_client_ca;                 // PEM CA bundle; set: clients need a certificate
-  uint32_t threads = 0;                      // I/O threads; 0: one per hardware core
+  uint32_t threads = 0;                      // I/O threads; 0: one per hardware core (IoThreads)
   std::string data_dir;                      // debtors.ndjson and relations.ndjson
   std::string snapshot;                      // a compiled snapshot file; exclusive with data_dir
   std::string deltas_dir;                    // delta files applied online; empty: none
@@ -59,6 +59,9 @@ struct Config {
 
   bool operator==(const Config&) const = default;
 };
+
+// Returns the I/O threads `config` asks for: config.threads, or one per hardware core.
+unsigned IoThreads(const Config& config);
 
 // Reads the TOML file at `path` into `config`, leaving keys it does not set unchanged.
 // Returns NotFound if the file cannot be read, InvalidArgument naming the file, line and key

@@ -320,9 +320,9 @@ void Metrics::CollectAccess(std::vector<MetricFamily>* out) const {
   }
   if (sources_.auditor != nullptr) {
     AddHistogram(out, "shixin_audit_write_duration_seconds", "Duration of audit segment writes.",
-                 sources_.auditor->log().write_latency().Read());
+                 sources_.auditor->WriteLatency());
     AddHistogram(out, "shixin_audit_fsync_duration_seconds", "Duration of audit fdatasyncs.",
-                 sources_.auditor->log().fsync_latency().Read());
+                 sources_.auditor->FsyncLatency());
   }
 }
 

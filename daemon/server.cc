@@ -65,8 +65,7 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       tls_(main_context_, Kind::kTls),
       http_(main_context_, Kind::kHttp),
       trim_timer_(main_context_) {
-  unsigned threads = config.threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = IoThreads(config);
   for (unsigned i = 0; i < threads; ++i) io_threads_.push_back(std::make_unique<IoThread>());
   http_service_.metrics = [this](const HttpRequest& r) { return ServeMetrics(metrics_, r); };
   http_service_.status = [this](const HttpRequest& r) {

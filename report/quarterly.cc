@@ -38,7 +38,8 @@ struct ReceiptState {
 // The latest feedback entry for one measure of one receipt.
 struct Latest {
   audit::Outcome outcome;
-  uint32_t reason;  // index into Impl::reasons
+  uint32_t reason;      // index into Impl::reasons
+  int64_t time_micros;  // of the feedback record: the latest wins, whatever the reading order
 };
 
 // The distinct values of a stream of dense ids (interned subjects). Appending is sequential;
@@ -130,6 +131,9 @@ struct QuarterlyBuilder::Impl {
   absl::flat_hash_map<std::string, uint32_t> reason_index;
   std::vector<std::string> reasons;
   uint64_t feedback_outside = 0, feedback_entries_ignored = 0;
+  // Feedback read before its query (another stream of the audit, read later): its payload, to
+  // be counted once every query is in.
+  std::vector<std::string> early_feedback;
 
   Impl(const Catalog& c, Quarter q, std::string filter)
       : catalog(c),
@@ -172,7 +176,8 @@ struct QuarterlyBuilder::Impl {
   }
 
   void AddQuery(const audit::QueryRecord& r, const audit::Receipt& receipt);
-  void AddFeedback(const audit::FeedbackRecord& r);
+  // Counts `r`, or keeps it for later when its receipt is not known yet and `defer`.
+  void AddFeedback(const audit::FeedbackRecord& r, bool defer);
   CallerReport Summarise(Acc& acc, const std::vector<FeedbackCounts>& feedback, uint64_t pending,
                          std::vector<std::string> pending_receipts) const;
 };
@@ -214,12 +219,16 @@ void QuarterlyBuilder::Impl::AddQuery(const audit::QueryRecord& r, const audit::
   }
 }
 
-void QuarterlyBuilder::Impl::AddFeedback(const audit::FeedbackRecord& r) {
+void QuarterlyBuilder::Impl::AddFeedback(const audit::FeedbackRecord& r, bool defer) {
   if (!caller_filter.empty() && r.caller != caller_filter) return;
   absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(r.receipt);
   auto it = receipt.ok()
                 ? receipt_index.find(ReceiptKey{receipt->node, receipt->segment, receipt->offset})
                 : receipt_index.end();
+  if (it == receipt_index.end() && defer && receipt.ok()) {
+    audit::EncodeFeedback(r, &early_feedback.emplace_back());
+    return;
+  }
   if (it == receipt_index.end()) {
     ++feedback_outside;
     return;
@@ -232,10 +241,10 @@ void QuarterlyBuilder::Impl::AddFeedback(const audit::FeedbackRecord& r) {
       continue;
     }
     state.has_feedback = true;
-    const Latest value{e.outcome, ReasonId(e.reason)};
+    const Latest value{e.outcome, ReasonId(e.reason), r.time_micros};
     auto [slot, inserted] = latest.try_emplace({it->second, e.measure}, value);
     if (!inserted) {
-      slot->second = value;
+      if (value.time_micros >= slot->second.time_micros) slot->second = value;
       ++callers[state.caller]->corrections;
     }
   }
@@ -309,10 +318,17 @@ void QuarterlyBuilder::Add(const audit::QueryRecord& record, const audit::Receip
   impl_->AddQuery(record, receipt);
 }
 
-void QuarterlyBuilder::Add(const audit::FeedbackRecord& record) { impl_->AddFeedback(record); }
+void QuarterlyBuilder::Add(const audit::FeedbackRecord& record) {
+  impl_->AddFeedback(record, true);
+}
 
 QuarterlyReport QuarterlyBuilder::Finish() {
   Impl& m = *impl_;
+  for (const std::string& payload : m.early_feedback) {
+    absl::StatusOr<audit::FeedbackRecord> record = audit::DecodeFeedback(payload);
+    if (record.ok()) m.AddFeedback(*record, false);  // encoded here: decodes
+  }
+  m.early_feedback.clear();
   const size_t n = m.callers.size();
   const size_t measures = m.agency_of.size();
   std::vector<std::vector<FeedbackCounts>> feedback(n, std::vector<FeedbackCounts>(measures));

@@ -100,9 +100,10 @@ class QuarterlyBuilder {
   // Counts a query record whose time is in the quarter (others are skipped); `receipt` is
   // where the record is (its receipt, whether or not the answer carried it).
   void Add(const audit::QueryRecord& record, const audit::Receipt& receipt);
-  // Counts a feedback record toward the receipt it names, whenever it was written (the audit
-  // is read in order, so it comes after its query). A later entry for the same measure of a
-  // receipt replaces the earlier one (a correction).
+  // Counts a feedback record toward the receipt it names, whenever it was written, and whether
+  // it comes before or after its query (the audit's streams are read one after another). The
+  // latest entry (by its record's time) for the same measure of a receipt replaces the earlier
+  // ones (a correction).
   void Add(const audit::FeedbackRecord& record);
 
   // Returns the report. The due date fields are left for the caller (SetDueDate()).

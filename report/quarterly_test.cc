@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "audit/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "report/report_test_util.h"
@@ -152,6 +153,33 @@ TEST(QuarterlyTest, FeedbackCorrectionsReasonsAndUnknownReceipts) {
   EXPECT_THAT(bank.pending_receipts, ElementsAre("00000001-2-256"));
   EXPECT_EQ(r.total.corrections, 1u);
   EXPECT_EQ(FindMeasure(r.total, 52)->cancelled, 1u);
+}
+
+// The audit's streams are read one after another: feedback written in stream 0 on a receipt of
+// stream 1 comes before its query, and a correction may come before what it corrects.
+TEST(QuarterlyTest, FeedbackBeforeItsQueryAndCorrectionsByTime) {
+  const uint32_t s1 = audit::FirstSegment(1);
+  const std::string receipt = absl::StrCat("00000001-", s1, "-64");
+  QuarterlyBuilder b(Hegang(), kQ4, "");
+  audit::FeedbackRecord later = Feedback("bank", receipt, {{52, audit::Outcome::kApplied, ""}});
+  later.time_micros = kInQ4 + 3000;
+  audit::FeedbackRecord earlier =
+      Feedback("bank", receipt, {{52, audit::Outcome::kNotApplied, "loan withdrawn"}});
+  earlier.time_micros = kInQ4 + 2000;
+  b.Add(Feedback("bank", "00000001-9-999", {{52, audit::Outcome::kApplied, ""}}));  // unknown
+  b.Add(later);                                                           // stream 0, read first
+  b.Add(Query("bank", "C", audit::Listing::kListed, {52}), {1, s1, 64});  // stream 1
+  b.Add(earlier);
+  const QuarterlyReport r = b.Finish();
+  ASSERT_EQ(r.callers.size(), 1u);
+  const CallerReport& bank = r.callers[0];
+  EXPECT_EQ(bank.corrections, 1u);
+  EXPECT_EQ(r.feedback_outside, 1u);
+  const MeasureLine* m52 = FindMeasure(bank, 52);
+  ASSERT_NE(m52, nullptr);
+  EXPECT_EQ(m52->applied, 1u);  // the later feedback, though read before the earlier
+  EXPECT_EQ(m52->not_applied, 0u);
+  EXPECT_EQ(bank.receipts_without_feedback, 0u);
 }
 
 TEST(QuarterlyTest, ReasonsAreCountedByText) {

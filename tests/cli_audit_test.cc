@@ -58,7 +58,8 @@ TEST_F(CliAuditTest, VerifyCountsAndChain) {
   const RunResult r = Shixin("audit verify " + dir_);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("records   3 (2 queries, 1 feedbacks)"));
-  EXPECT_THAT(r.out, HasSubstr("sequence  1..3"));
+  EXPECT_THAT(r.out, HasSubstr("stream    0: 1 segments from 0000000001.audit, 3 records, "
+                               "sequence 1..3"));
   EXPECT_THAT(r.out, HasSubstr("chain     intact"));
   const RunResult j = Shixin("audit verify --json " + dir_);
   EXPECT_THAT(j.out, HasSubstr(R"("chain_intact":true)"));
