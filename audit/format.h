@@ -123,10 +123,6 @@ inline constexpr int kStreamShift = 24;
 inline constexpr uint32_t kMaxStreams = 256;
 inline constexpr uint32_t StreamOf(uint32_t segment) { return segment >> kStreamShift; }
 inline constexpr uint32_t FirstSegment(uint32_t stream) { return stream << kStreamShift | 1; }
-// Returns the last segment number of `stream`'s range.
-inline constexpr uint32_t LastSegment(uint32_t stream) {
-  return (stream << kStreamShift) + ((uint32_t{1} << kStreamShift) - 1);
-}
 
 // "0000000042.audit" and back (false: not a segment file name).
 std::string SegmentFileName(uint32_t segment);
