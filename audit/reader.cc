@@ -253,22 +253,21 @@ absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
   VerifyReport report;
   report.segments = segments.size();
-  // Where each segment's stream begins (its first segment's index).
-  std::vector<size_t> stream_start(segments.size(), 0);
-  for (size_t i = 1; i < segments.size(); ++i) {
-    stream_start[i] = StreamOf(segments[i]) == StreamOf(segments[i - 1]) ? stream_start[i - 1] : i;
-  }
+  // Whether segments i and j (ascending: grouped by stream) are of one stream.
+  auto same_stream = [&](size_t i, size_t j) {
+    return StreamOf(segments[i]) == StreamOf(segments[j]);
+  };
   // The SHA-256 chain dominates: segments are checked on up to 4 threads.
   const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   std::optional<SegmentCheck> prev;
   RunOrdered<SegmentCheck>(
       segments.size(), threads, static_cast<size_t>(threads) * 2,
       [&](size_t i) {
-        const bool last = i + 1 == segments.size() || stream_start[i + 1] != stream_start[i];
+        const bool last = i + 1 == segments.size() || !same_stream(i, i + 1);
         return CheckSegment(SegmentPath(dir, segments[i]), segments[i], last);
       },
       [&](size_t i, SegmentCheck& check) {
-        const bool first = stream_start[i] == i;
+        const bool first = i == 0 || !same_stream(i - 1, i);
         if (first) {
           report.streams.emplace_back();
           report.streams.back().stream = StreamOf(segments[i]);

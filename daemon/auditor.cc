@@ -37,6 +37,15 @@ audit::Outcome OutcomeOf(wire::FeedbackOutcome o) {
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
+// Returns the histogram `histogram` of every log, summed.
+LatencyHistogram::Counts SumOverLogs(const std::vector<std::unique_ptr<audit::AuditLog>>& logs,
+                                     const LatencyHistogram& (audit::AuditLog::*histogram)()
+                                         const) {
+  LatencyHistogram::Counts counts;
+  for (const std::unique_ptr<audit::AuditLog>& log : logs) counts.Add(((*log).*histogram)().Read());
+  return counts;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
@@ -260,15 +269,11 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
 }
 
 LatencyHistogram::Counts Auditor::WriteLatency() const {
-  LatencyHistogram::Counts counts;
-  for (const std::unique_ptr<audit::AuditLog>& log : logs_) counts.Add(log->write_latency().Read());
-  return counts;
+  return SumOverLogs(logs_, &audit::AuditLog::write_latency);
 }
 
 LatencyHistogram::Counts Auditor::FsyncLatency() const {
-  LatencyHistogram::Counts counts;
-  for (const std::unique_ptr<audit::AuditLog>& log : logs_) counts.Add(log->fsync_latency().Read());
-  return counts;
+  return SumOverLogs(logs_, &audit::AuditLog::fsync_latency);
 }
 
 }  // namespace shixin
