@@ -12,7 +12,8 @@
 // a clock read and a Metrics::Record per request); BM_*Audited the same with the audit of issue 12
 // (a state directory in $TMPDIR, its records written once every 8 reads, as a daemon's turn writes
 // those of all its connections, fdatasync every 10 ms): its ns/request beside BM_*LookAhead's is
-// the audit's cost per request on one thread.
+// the audit's cost per request on one thread. BM_Measures16* send single-ID MEASURES frames
+// (no filter, no officers) of the same mix.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -26,7 +27,9 @@
 
 #include "audit/audit_test_util.h"
 #include "core/builder.h"
+#include "core/catalog.h"
 #include "core/list.h"
+#include "core/paths.h"
 #include "daemon/auditor.h"
 #include "daemon/handler.h"
 #include "daemon/metrics.h"
@@ -101,6 +104,9 @@ World& GetWorld() {
         });
     auto d = std::make_unique<Dataset>();
     d->snapshot = *builder.Build();
+    absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+    if (!catalog.ok()) std::abort();
+    d->catalog = *std::move(catalog);
     const int64_t now = NowSeconds();
     std::vector<Id> related;
     for (const Id& id : persons) {
@@ -132,17 +138,26 @@ World& GetWorld() {
   return *w;
 }
 
-// Appends `frames` CHECK frames of `ids_per_frame` IDs each, taken from the mix at `*next`.
-std::string Frames(const World& w, size_t frames, size_t ids_per_frame, size_t* next) {
+// Appends `frames` CHECK frames of `ids_per_frame` IDs each, taken from the mix at `*next`;
+// with `measures`, MEASURES frames of one ID each (`ids_per_frame` must be 1).
+std::string Frames(const World& w, size_t frames, size_t ids_per_frame, size_t* next,
+                   bool measures) {
   std::string out, payload;
   for (size_t f = 0; f < frames; ++f) {
     payload.clear();
-    wire::AppendCheckRequest(
-        ids_per_frame,
-        [&](size_t i) -> std::string_view { return w.mix[(*next + i) % w.mix.size()]; }, &payload);
+    if (measures) {
+      wire::MeasuresRequest request;
+      request.id = w.mix[*next % w.mix.size()];
+      wire::Encode(request, &payload);
+    } else {
+      wire::AppendCheckRequest(
+          ids_per_frame,
+          [&](size_t i) -> std::string_view { return w.mix[(*next + i) % w.mix.size()]; },
+          &payload);
+    }
     *next += ids_per_frame;
     wire::FrameHeader h;
-    h.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
+    h.opcode = static_cast<uint8_t>(measures ? wire::Opcode::kMeasures : wire::Opcode::kCheck);
     h.request_id = static_cast<uint32_t>(f + 1);
     h.payload_size = static_cast<uint32_t>(payload.size());
     wire::AppendHeader(h, &out);
@@ -152,13 +167,15 @@ std::string Frames(const World& w, size_t frames, size_t ids_per_frame, size_t* 
 }
 
 // Precomputed reads, so that the timed loop only answers.
-std::vector<std::string> Reads(const World& w, size_t frames, size_t ids_per_frame) {
+std::vector<std::string> Reads(const World& w, size_t frames, size_t ids_per_frame, bool measures) {
   std::vector<std::string> reads;
   size_t next = 0;
   // As many IDs as the mix holds: tables of 1 M subjects do not fit in the cache, and neither
   // do the lines of 1 M IDs, so the lookups miss as a server's do.
   const size_t count = kMixIds / (frames * ids_per_frame);
-  for (size_t i = 0; i < count; ++i) reads.push_back(Frames(w, frames, ids_per_frame, &next));
+  for (size_t i = 0; i < count; ++i) {
+    reads.push_back(Frames(w, frames, ids_per_frame, &next, measures));
+  }
   return reads;
 }
 
@@ -185,12 +202,12 @@ void Answer(const Handler& handler, std::string_view input, Session& session, st
 constexpr size_t kReadsPerAuditWrite = 8;
 
 void Run(benchmark::State& state, size_t frames, size_t ids_per_frame, bool batched,
-         bool audited = false, bool recorded = false) {
+         bool audited = false, bool recorded = false, bool measures = false) {
   World& w = GetWorld();
   const Handler& handler = audited    ? *GetAuditedWorld(w.holder).handler
                            : recorded ? *w.recording
                                       : *w.handler;
-  const std::vector<std::string> reads = Reads(w, frames, ids_per_frame);
+  const std::vector<std::string> reads = Reads(w, frames, ids_per_frame, measures);
   Session session;
   std::string out;
   size_t i = 0;
@@ -217,6 +234,8 @@ void BM_Batch64LookAhead(benchmark::State& state) { Run(state, 1, 64, true); }
 void BM_Single16Metrics(benchmark::State& state) { Run(state, 16, 1, true, false, true); }
 void BM_Single16Audited(benchmark::State& state) { Run(state, 16, 1, true, true); }
 void BM_Batch64Audited(benchmark::State& state) { Run(state, 1, 64, true, true); }
+void BM_Measures16(benchmark::State& state) { Run(state, 16, 1, true, false, false, true); }
+void BM_Measures16Audited(benchmark::State& state) { Run(state, 16, 1, true, true, false, true); }
 BENCHMARK(BM_Single16Unbatched);
 BENCHMARK(BM_Single16LookAhead);
 BENCHMARK(BM_Single16Metrics);
@@ -224,6 +243,8 @@ BENCHMARK(BM_Single16Audited);
 BENCHMARK(BM_Batch64Unbatched);
 BENCHMARK(BM_Batch64LookAhead);
 BENCHMARK(BM_Batch64Audited);
+BENCHMARK(BM_Measures16);
+BENCHMARK(BM_Measures16Audited);
 
 }  // namespace
 }  // namespace shixin

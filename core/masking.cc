@@ -162,30 +162,50 @@ void Mask(View view, CheckResult* r) {
   MaskRoles(r->officers);
 }
 
-void Mask(View view, MeasuresResult* r) {
-  if (view == View::kFull) return;
+namespace {
+
+// Masks `subject` and the bases `for_each_basis(f)` calls f(Basis&) on (it is called twice)
+// for `view`, as Mask(View, MeasuresResult*) says. REQUIRES: view != kFull.
+template <typename ForEachBasis>
+void MaskMeasures(View view, CheckResult* subject, ForEachBasis for_each_basis) {
   // The persons known to be listed: officers the subject's answer marks listed, and officers
   // of one-hop officer bases (listed by definition). A two-hop officer is listed only if known
   // so from these; its name is masked otherwise.
   absl::flat_hash_set<std::string> listed;
-  for (const RoleInfo& officer : r->subject.officers) {
+  for (const RoleInfo& officer : subject->officers) {
     if (officer.listed) listed.insert(officer.id);
   }
-  for (const MeasureInfo& m : r->measures) {
-    for (const Basis& b : m.basis) {
-      if (b.type == BasisType::kOfficer && b.via.empty()) listed.insert(b.officer);
+  for_each_basis([&](const Basis& b) {
+    if (b.type == BasisType::kOfficer && b.via.empty()) listed.insert(b.officer);
+  });
+  Mask(view, subject);
+  for_each_basis([&](Basis& b) {
+    if (!b.via.empty()) b.via = MaskIdText(b.via);
+    if (!b.officer.empty()) {
+      if (!listed.contains(b.officer)) b.officer_name = MaskName(b.officer_name);
+      b.officer = MaskIdText(b.officer);
     }
-  }
-  Mask(view, &r->subject);
-  for (MeasureInfo& m : r->measures) {
-    for (Basis& b : m.basis) {
-      if (!b.via.empty()) b.via = MaskIdText(b.via);
-      if (!b.officer.empty()) {
-        if (!listed.contains(b.officer)) b.officer_name = MaskName(b.officer_name);
-        b.officer = MaskIdText(b.officer);
-      }
+  });
+}
+
+}  // namespace
+
+void Mask(View view, MeasuresResult* r) {
+  if (view == View::kFull) return;
+  MaskMeasures(view, &r->subject, [r](const auto& f) {
+    for (MeasureInfo& m : r->measures) {
+      for (Basis& b : m.basis) f(b);
     }
-  }
+  });
+}
+
+void Mask(View view, MeasureMatches* r) {
+  if (view == View::kFull) return;
+  MaskMeasures(view, &r->subject, [r](const auto& f) {
+    for (const MeasureMatch& m : r->measures) {
+      for (Basis& b : r->BasesOf(m)) f(b);
+    }
+  });
 }
 
 }  // namespace shixin

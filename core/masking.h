@@ -48,6 +48,8 @@ void Mask(View view, CheckResult* r);
 // the IDs `via` and `officer` are masked; `via_name` stays (a `via` organisation is listed);
 // `officer_name` stays only for a listed officer. Measures' titles and agencies stay.
 void Mask(View view, MeasuresResult* r);
+// The same for MatchMeasures()'s answer: the bases of `r->measures` only.
+void Mask(View view, MeasureMatches* r);
 
 }  // namespace shixin
 

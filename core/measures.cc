@@ -1,5 +1,7 @@
 // Measures(): which measures of a catalog apply to a subject, and on what basis.
 #include <algorithm>
+#include <iterator>
+#include <span>
 #include <tuple>
 
 #include "absl/status/status.h"
@@ -109,16 +111,20 @@ absl::Status ValidateQuery(const Catalog& catalog, const Id& id, const MeasureQu
 
 }  // namespace
 
-absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& catalog, const Id& id,
-                                        const MeasureQuery& query) {
+absl::Status MatchMeasures(const ListView& list, const Catalog& catalog, const Id& id,
+                           const MeasureQuery& query, MeasureMatches* out) {
   SHIXIN_RETURN_IF_ERROR(ValidateQuery(catalog, id, query));
-  MeasuresResult result;
-  SHIXIN_ASSIGN_OR_RETURN(result.subject, Check(list, id, query.at, /*with_cases=*/false));
+  out->measures.clear();
+  out->bases.clear();
+  // At most one measure a catalog entry; most answers have a basis a measure (no regrowth).
+  out->measures.reserve(catalog.measures().size());
+  out->bases.reserve(catalog.measures().size());
   const SubjectRef s = list.Find(id);
+  SHIXIN_ASSIGN_OR_RETURN(out->subject, Check(list, id, s, query.at, /*with_cases=*/false));
   Grounds g;
   g.kind = id.subject_kind();
   g.at = query.at;
-  g.listed = result.subject.listed;
+  g.listed = out->subject.listed;
   if (g.kind == SubjectKind::kPerson && s.found()) {
     list.ForEachRole(s, g.at, [&](const RoleLink& link) {
       if (link.other.found() && list.IsListed(link.other, g.at)) {
@@ -131,12 +137,29 @@ absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& cat
   for (const Measure& m : catalog.measures()) {
     if (query.agency >= 0 && m.agency != query.agency) continue;
     if (query.scenario >= 0 && (m.scenarios >> query.scenario & 1) == 0) continue;
-    std::vector<Basis> basis;
-    MatchMeasure(list, m, g, s, &basis);
-    if (basis.empty()) continue;
-    const Agency& agency = catalog.agencies()[m.agency];
-    result.measures.push_back(
-        MeasureInfo{m.no, m.title, agency.id, agency.name, m.effect, std::move(basis)});
+    const size_t first = out->bases.size();
+    MatchMeasure(list, m, g, s, &out->bases);
+    if (out->bases.size() == first) continue;
+    out->measures.push_back(MeasureMatch{&m, &catalog.agencies()[m.agency],
+                                         static_cast<uint32_t>(first),
+                                         static_cast<uint32_t>(out->bases.size() - first)});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& catalog, const Id& id,
+                                        const MeasureQuery& query) {
+  MeasureMatches matches;
+  SHIXIN_RETURN_IF_ERROR(MatchMeasures(list, catalog, id, query, &matches));
+  MeasuresResult result;
+  result.subject = std::move(matches.subject);
+  result.measures.reserve(matches.measures.size());
+  for (const MeasureMatch& m : matches.measures) {
+    const std::span<Basis> basis = matches.BasesOf(m);
+    result.measures.push_back(MeasureInfo{
+        m.measure->no, m.measure->title, m.agency->id, m.agency->name, m.measure->effect,
+        std::vector<Basis>(std::make_move_iterator(basis.begin()),
+                           std::make_move_iterator(basis.end()))});
   }
   return result;
 }

@@ -10,10 +10,14 @@
 namespace shixin {
 
 absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, int64_t at, bool with_cases) {
+  return Check(list, id, list.Find(id), at, with_cases);
+}
+
+absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef s, int64_t at,
+                                  bool with_cases) {
   CheckResult r;
   r.id = std::string(id.text());
   r.kind = id.subject_kind();
-  const SubjectRef s = list.Find(id);
   if (!s.found()) return r;
   if (const std::optional<Interval> block = list.ListingAt(s, at)) {
     r.listed = true;

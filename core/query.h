@@ -1,7 +1,8 @@
 // The query engine: "is this ID listed?" (Check) and "which measures apply to this subject,
 // and why?" (Measures), at an instant: now, or an earlier one within the history window
 // (docs/feed.md, section 4). Results own their strings, so they outlive the snapshot and can be
-// printed or sent over the wire; the daemon's compact CHECK path reads the Snapshot directly.
+// printed or sent over the wire; the daemon's compact CHECK path reads the Snapshot directly, and
+// its MEASURES path takes MeasureMatches, which refer to the catalog's texts.
 //
 // Thread safety: the functions only read the (immutable) snapshot and catalog.
 #ifndef SHIXIN_CORE_QUERY_H_
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,9 @@ struct CheckResult {
 // the cases, returns Snapshot::ReadCases()'s DataLoss when a snapshot file's case data changed
 // after it was opened.
 absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, int64_t at, bool with_cases);
+// The same for a subject already looked up. REQUIRES: s == list.Find(id).
+absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef s, int64_t at,
+                                  bool with_cases);
 
 // Returns OK if an answer as of `as_of` can be given at `now`, with `history_days` days of
 // history kept; OutOfRange naming the window otherwise (before it, or after now).
@@ -131,6 +136,34 @@ struct MeasuresResult {
 // or if the agency or scenario index is out of range.
 absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& catalog, const Id& id,
                                         const MeasureQuery& query);
+
+// A measure that applies, by reference into the catalog (MatchMeasures()).
+struct MeasureMatch {
+  const Measure* measure = nullptr;
+  const Agency* agency = nullptr;  // the measure's
+  uint32_t first_basis = 0;        // its bases: MeasureMatches::bases[first_basis, + basis_count)
+  uint32_t basis_count = 0;        // never 0
+};
+
+// Measures()'s answer without a copy of the catalog's texts per measure: what the daemon
+// encodes. Valid while the catalog is.
+struct MeasureMatches {
+  CheckResult subject;                 // without cases
+  std::vector<MeasureMatch> measures;  // in catalog order
+  std::vector<Basis> bases;            // the measures', in the order of `measures`
+
+  std::span<const Basis> BasesOf(const MeasureMatch& m) const {
+    return std::span<const Basis>(bases).subspan(m.first_basis, m.basis_count);
+  }
+  std::span<Basis> BasesOf(const MeasureMatch& m) {
+    return std::span<Basis>(bases).subspan(m.first_basis, m.basis_count);
+  }
+};
+
+// As Measures(), into `out` (its vectors cleared first, their capacity kept). Returns the same
+// errors; `out` is unspecified after one.
+absl::Status MatchMeasures(const ListView& list, const Catalog& catalog, const Id& id,
+                           const MeasureQuery& query, MeasureMatches* out);
 
 }  // namespace shixin
 

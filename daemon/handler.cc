@@ -560,31 +560,36 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   if (std::optional<Outcome> refused = InstantOf(request->as_of, &query.at)) {
     return *std::move(refused);
   }
-  absl::StatusOr<MeasuresResult> result = Measures(d.list(), d.catalog, *id, query);
-  if (!result.ok()) return Outcome::FromCore(result.status());
+  // The catalog's texts are encoded from the catalog: no copy of them per measure; the
+  // thread's vectors are reused: no allocation for them per answer.
+  thread_local MeasureMatches result;
+  if (absl::Status matched = MatchMeasures(d.list(), d.catalog, *id, query, &result);
+      !matched.ok()) {
+    return Outcome::FromCore(matched);
+  }
   const Caller& caller = session.grant->caller;
   if (request->agency.empty() && !caller.agencies.empty()) {
     // The caller's agencies are the default filter; naming another agency is allowed.
-    std::erase_if(result->measures, [&](const MeasureInfo& m) {
-      return std::find(caller.agencies.begin(), caller.agencies.end(), m.agency) ==
+    std::erase_if(result.measures, [&](const MeasureMatch& m) {
+      return std::find(caller.agencies.begin(), caller.agencies.end(), m.agency->id) ==
              caller.agencies.end();
     });
   }
-  Mask(caller.view, &*result);
+  Mask(caller.view, &result);
   std::string receipt;
   if (auditor_ != nullptr) {
     audit::QueryRecord record;
     record.opcode = static_cast<uint8_t>(wire::Opcode::kMeasures);
-    record.subject = result->subject.id;
-    record.kind = static_cast<uint8_t>(result->subject.kind);
-    record.listing = result->subject.listed    ? audit::Listing::kListed
-                     : result->subject.related ? audit::Listing::kRelated
-                                               : audit::Listing::kUnlisted;
+    record.subject = result.subject.id;
+    record.kind = static_cast<uint8_t>(result.subject.kind);
+    record.listing = result.subject.listed    ? audit::Listing::kListed
+                     : result.subject.related ? audit::Listing::kRelated
+                                              : audit::Listing::kUnlisted;
     record.agency_filter = request->agency;
     record.scenario_filter = request->scenario;
     record.as_of = request->as_of;
-    for (const MeasureInfo& m : result->measures) {
-      record.measures.push_back(static_cast<uint16_t>(m.no));
+    for (const MeasureMatch& m : result.measures) {
+      record.measures.push_back(static_cast<uint16_t>(m.measure->no));
     }
     absl::Status failed;
     Audit(&record, request->context, d, session, &receipt, &failed);
@@ -594,7 +599,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
           absl::StrCat(failed.message(), "; MEASURES is refused until it can be"));
     }
   }
-  wire::Encode(*result, out, version, receipt);
+  wire::Encode(result, out, version, receipt);
   return Outcome::Ok();
 }
 

@@ -902,6 +902,16 @@ class HandlerCallersTest : public HandlerTest {
     }
     callers.push_back(MakeCaller("masked", ScopeBit(Scope::kCheck), View::kMasked, 1000, 1000));
     callers.push_back(MakeCaller("tight", ScopeBit(Scope::kCheck), View::kFull, 0.01, 2));
+    // Masked, and by default only the agencies of the officer and related-person measures.
+    Caller scoped = MakeCaller("scoped", kAllScopes, View::kMasked, 1000, 1000);
+    const Catalog& catalog = Sample()->catalog;
+    for (const Measure& m : catalog.measures()) {
+      if (m.no == 18 || m.no == 26 || m.no == 52) {
+        scoped.agencies.push_back(catalog.agencies()[m.agency].id);
+      }
+    }
+    scoped_agencies_ = scoped.agencies;
+    callers.push_back(std::move(scoped));
     absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
     ASSERT_TRUE(table.ok()) << table.status();
     ASSERT_TRUE(WriteCallersFile(dir_ + "/callers.toml", *table).ok());
@@ -992,6 +1002,7 @@ class HandlerCallersTest : public HandlerTest {
   static constexpr char kRelatedId[] = "230402197203140038";  // related, not listed
   std::string dir_;
   std::map<std::string, std::string> tokens_;
+  std::vector<std::string> scoped_agencies_;  // caller "scoped"'s
   std::unique_ptr<Access> access_;
 };
 
@@ -1038,6 +1049,66 @@ TEST_F(HandlerCallersTest, AMaskedCheckMasksTheNameOfARelatedOnlyPerson) {
   EXPECT_EQ(masked[1], MaskName(full[1]));
   EXPECT_NE(masked[1], full[1]);
   EXPECT_FALSE(full[1].empty());
+}
+
+// MEASURES answers the bytes of Measures()'s result, filtered by the caller's agencies and
+// masked for its view (what the handler did before it encoded from the catalog), for every
+// subject of the sample and, for an organisation, with officers given too.
+TEST_F(HandlerCallersTest, MeasuresAreMeasuresFilteredAndMaskedForEverySubject) {
+  constexpr int64_t kNow = 1767225600;  // 2026-01-01
+  clock_ = [] { return kNow; };
+  handler_ = std::make_unique<Handler>(config_, &holder_, clock_, nullptr, access_.get());
+  const std::unique_ptr<Dataset> d = Sample();
+  const Snapshot& snap = *d->snapshot;
+  std::vector<Officer> officers;  // the sample's first persons, as officers of every organisation
+  for (EntityNo e = 0; e < snap.entity_count() && officers.size() < 3; ++e) {
+    const Id id = snap.EntityId(e);
+    if (id.subject_kind() == SubjectKind::kPerson) {
+      officers.push_back(Officer{static_cast<Role>(officers.size()), id});
+    }
+  }
+  ASSERT_EQ(officers.size(), 3u);
+  std::map<BasisType, int> bases;
+  size_t filtered = 0;
+  for (const std::string caller : {"c63", "scoped"}) {
+    HelloAs(caller);
+    for (EntityNo e = 0; e < snap.entity_count(); ++e) {
+      const Id id = snap.EntityId(e);
+      for (bool with_officers : {false, true}) {
+        if (with_officers && id.subject_kind() != SubjectKind::kOrganization) continue;
+        wire::MeasuresRequest request{
+            .id = std::string(id.text()), .agency = "", .scenario = "", .officers = {}};
+        MeasureQuery query;
+        query.at = kNow;
+        if (with_officers) {
+          query.officers = officers;
+          for (const Officer& o : officers) request.officers.emplace_back(o.role, o.id.text());
+        }
+        absl::StatusOr<MeasuresResult> expected = Measures(d->list(), d->catalog, id, query);
+        ASSERT_TRUE(expected.ok()) << expected.status();
+        for (const MeasureInfo& m : expected->measures) {
+          for (const Basis& b : m.basis) ++bases[b.type];
+        }
+        if (caller == "scoped") {
+          filtered += std::erase_if(expected->measures, [&](const MeasureInfo& m) {
+            return std::find(scoped_agencies_.begin(), scoped_agencies_.end(), m.agency) ==
+                   scoped_agencies_.end();
+          });
+          Mask(View::kMasked, &*expected);
+        }
+        std::string bytes;
+        wire::Encode(*expected, &bytes, 3);
+        Answer a;
+        ASSERT_EQ(StatusOf(wire::Opcode::kMeasures, Payload(request, 3), &a), wire::Status::kOk)
+            << a.error();
+        EXPECT_EQ(a.payload, bytes) << caller << " " << id.text();
+      }
+    }
+  }
+  EXPECT_GT(bases[BasisType::kListed], 0);
+  EXPECT_GT(bases[BasisType::kRelated], 0);
+  EXPECT_GT(bases[BasisType::kOfficer], 0);
+  EXPECT_GT(filtered, 0u);
 }
 
 // A CHECK costs one token per ID: its big-endian count, not more (a one-ID CHECK once cost

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -71,15 +72,16 @@ void PutBasis(const Basis& b, std::string* out) {
   PutStr16(b.officer_name, out);
 }
 
-void PutMeasure(const MeasureInfo& m, std::string* out) {
-  PutU16(static_cast<uint16_t>(m.no), out);
-  PutU8(static_cast<uint8_t>(m.effect), out);
-  PutStr8(m.agency, out);
-  PutStr16(m.agency_name, out);
-  PutStr16(m.title, out);
-  size_t n = Count8(m.basis.size());
+void PutMeasure(int no, Effect effect, std::string_view agency, std::string_view agency_name,
+                std::string_view title, std::span<const Basis> basis, std::string* out) {
+  PutU16(static_cast<uint16_t>(no), out);
+  PutU8(static_cast<uint8_t>(effect), out);
+  PutStr8(agency, out);
+  PutStr16(agency_name, out);
+  PutStr16(title, out);
+  size_t n = Count8(basis.size());
   PutU8(static_cast<uint8_t>(n), out);
-  for (size_t i = 0; i < n; ++i) PutBasis(m.basis[i], out);
+  for (size_t i = 0; i < n; ++i) PutBasis(basis[i], out);
 }
 
 void PutCatalogMeasure(const CatalogMeasure& m, std::string* out) {
@@ -442,12 +444,41 @@ void Encode(const DetailRequest& m, std::string* out, uint8_t version) {
   if (version >= 2) PutI64(m.as_of, out);
 }
 
-void Encode(const MeasuresResult& m, std::string* out, uint8_t version, std::string_view receipt) {
-  PutSubject(m.subject, version, out);
-  size_t n = Count16(m.measures.size());
+namespace {
+
+// A MEASURES answer of `subject` and `count` measures, put_measure(i) appending the i-th.
+template <typename PutMeasureAt>
+void EncodeMeasures(const CheckResult& subject, size_t count, PutMeasureAt put_measure,
+                    uint8_t version, std::string_view receipt, std::string* out) {
+  PutSubject(subject, version, out);
+  const size_t n = Count16(count);
   PutU16(static_cast<uint16_t>(n), out);
-  for (size_t i = 0; i < n; ++i) PutMeasure(m.measures[i], out);
+  for (size_t i = 0; i < n; ++i) put_measure(i);
   if (version >= 4) PutStr8(receipt, out);
+}
+
+}  // namespace
+
+void Encode(const MeasuresResult& m, std::string* out, uint8_t version, std::string_view receipt) {
+  EncodeMeasures(
+      m.subject, m.measures.size(),
+      [&](size_t i) {
+        const MeasureInfo& info = m.measures[i];
+        PutMeasure(info.no, info.effect, info.agency, info.agency_name, info.title, info.basis,
+                   out);
+      },
+      version, receipt, out);
+}
+
+void Encode(const MeasureMatches& m, std::string* out, uint8_t version, std::string_view receipt) {
+  EncodeMeasures(
+      m.subject, m.measures.size(),
+      [&](size_t i) {
+        const MeasureMatch& match = m.measures[i];
+        PutMeasure(match.measure->no, match.measure->effect, match.agency->id, match.agency->name,
+                   match.measure->title, m.BasesOf(match), out);
+      },
+      version, receipt, out);
 }
 
 void Encode(const CheckResult& m, std::string* out, uint8_t version) {

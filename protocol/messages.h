@@ -336,6 +336,9 @@ void Encode(const DetailRequest& m, std::string* out, uint8_t version = 1);
 // audit). REQUIRES: each measure's no is 0-65535.
 void Encode(const MeasuresResult& m, std::string* out, uint8_t version = 1,
             std::string_view receipt = {});
+// The same answer from MatchMeasures()'s (the same bytes as Encode(Measures()'s)).
+void Encode(const MeasureMatches& m, std::string* out, uint8_t version = 1,
+            std::string_view receipt = {});
 // DETAIL response.
 void Encode(const CheckResult& m, std::string* out, uint8_t version = 1);
 // INFO response; version 2 appends m.deltas (m.snapshot.delta_sequence is not sent), version 3
