@@ -108,12 +108,12 @@ class Handler {
               std::string* out, ReloadRequest* reload, Session* session = nullptr,
               std::chrono::steady_clock::time_point* turn_clock = nullptr) const;
 
-  // Parses and looks up, together, the IDs of the complete CHECK frames at the front of
-  // `input` (frames of `session`'s version, up to about kLookAheadIds IDs), prefetching what
-  // their answers read, and leaves them to this thread's Handle() calls for those frames on
-  // `session` (daemon/check_lookahead.h): one read's pipelined requests wait on their cache
-  // misses at once instead of one after the other. Answers nothing. Returns the bytes of the
-  // frames it covered (0 if the first is not a CHECK).
+  // Parses and looks up, together, the IDs of the complete CHECK and MEASURES frames at the
+  // front of `input` (frames of `session`'s version, up to about kLookAheadIds IDs), prefetching
+  // what their answers read, and leaves the CHECK frames' to this thread's Handle() calls for
+  // those frames on `session` (daemon/check_lookahead.h): one read's pipelined requests wait on
+  // their cache misses at once instead of one after the other. Answers nothing. Returns the
+  // bytes of the frames it covered (0 if the first is neither a CHECK nor a MEASURES).
   // REQUIRES: the frames are answered by Handle() on this thread, from this same `input`
   // buffer, before the next LookAhead() on it.
   size_t LookAhead(std::string_view input, const Session& session) const;

@@ -242,32 +242,41 @@ TEST_F(HandlerTest, CheckAnswersEachIdIncludingInvalidOnes) {
 
 // Handler::LookAhead only warms the cache: it covers the complete CHECK frames at the front
 // of a read, and the answers are the same byte for byte as without it.
-TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndChangesNoAnswer) {
+TEST_F(HandlerTest, LookAheadCoversTheLeadingChecksAndMeasuresAndChangesNoAnswer) {
   Start();
-  const std::vector<std::string> payloads = {
-      CheckPayload({"11010519491231002X", "230402197203140038"}),
-      CheckPayload({"110105194912310021", " 110105491231002 ", "23098761-3",
-                    "110105194912310022"}),  // the last: a wrong check digit
-      CheckPayload({"230402199001010015"}), "", CheckPayload({"91350503MA2XK7R352"})};
+  using enum wire::Opcode;
+  const std::vector<std::pair<wire::Opcode, std::string>> requests = {
+      {kCheck, CheckPayload({"11010519491231002X", "230402197203140038"})},
+      {kMeasures, MeasuresPayload("230402197203140038")},
+      {kCheck, CheckPayload({"110105194912310021", " 110105491231002 ", "23098761-3",
+                             "110105194912310022"})},  // the last: a wrong check digit
+      {kMeasures, MeasuresPayload("110105194912310022")},
+      {kCheck, CheckPayload({"230402199001010015"})},
+      {kPing, ""},
+      {kCheck, CheckPayload({"91350503MA2XK7R352"})}};
   std::string input;
   std::vector<size_t> ends;
-  for (size_t i = 0; i < payloads.size(); ++i) {
-    AppendFrame(i == 3 ? wire::Opcode::kPing : wire::Opcode::kCheck, static_cast<uint32_t>(i + 1),
-                payloads[i], &input);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    AppendFrame(requests[i].first, static_cast<uint32_t>(i + 1), requests[i].second, &input);
     ends.push_back(input.size());
   }
   const Session v;
-  EXPECT_EQ(handler_->LookAhead(input, v), ends[2]);  // the three CHECKs before the PING
-  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[2]), v), 0u);  // a PING
-  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[3]), v), ends[4] - ends[3]);
-  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(0, ends[1] - 1), v), ends[0]);
+  EXPECT_EQ(handler_->LookAhead(input, v), ends[4]);  // the five frames before the PING
+  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[4]), v), 0u);  // a PING
+  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[5]), v), ends[6] - ends[5]);
+  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(0, ends[2] - 1), v), ends[1]);
+  EXPECT_EQ(handler_->LookAhead(std::string_view(input).substr(ends[0], ends[1] - ends[0]), v),
+            ends[1] - ends[0]);  // a MEASURES alone
   EXPECT_EQ(handler_->LookAhead("", v), 0u);
 
   // Answer the read frame by frame, once with and once without looking ahead.
   Session with_session, without_session;
   const std::string with = AnswerAll(input, with_session, true);
   EXPECT_EQ(with, AnswerAll(input, without_session, false));
-  EXPECT_EQ(Frames(with).size(), payloads.size());
+  const std::vector<Answer> answers = Frames(with);
+  ASSERT_EQ(answers.size(), requests.size());
+  EXPECT_EQ(answers[1].status(), wire::Status::kOk);
+  EXPECT_EQ(answers[3].status(), wire::Status::kInvalidId);
 }
 
 // Returns the frames of single-ID CHECKs, one per ID.

@@ -685,6 +685,13 @@ absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view pa
   return answers;
 }
 
+std::optional<std::string_view> PeekMeasuresId(std::string_view payload) {
+  Reader r(payload, "MEASURES request");
+  const std::string_view id = r.Str8("id");  // the first field, as DecodeMeasuresRequest() reads
+  if (!r.ok()) return std::nullopt;
+  return id;
+}
+
 absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload, uint8_t version) {
   Reader r(payload, "MEASURES request");
   MeasuresRequest m;

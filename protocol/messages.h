@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -374,6 +375,9 @@ absl::Status DecodeCheckRequest(std::string_view payload, uint8_t version, Check
 // The answers' views point into `payload`.
 absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view payload,
                                                              uint8_t version = 1);
+// Returns the ID a MEASURES request asks about (a view into `payload`), or nullopt if the
+// payload does not start with one; the rest is not checked (DecodeMeasuresRequest() does).
+std::optional<std::string_view> PeekMeasuresId(std::string_view payload);
 absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload,
                                                       uint8_t version = 1);
 absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload, uint8_t version = 1);

@@ -494,6 +494,18 @@ TEST(MessagesTest, BadEnumsAreRejected) {
   EXPECT_THAT(Patched(DecodeHelloResponse, Enc(HelloResponse{}), 0, 0), Mentions("version"));
 }
 
+TEST(MessagesTest, PeekMeasuresIdReadsTheIdOfEveryVersion) {
+  MeasuresRequest request{"91350503MA2XK7R352", "housing", "hotel", {{Role::kDirector, "b"}}};
+  request.context.matter = "m-1";
+  for (uint8_t version = 1; version <= 4; ++version) {
+    EXPECT_EQ(PeekMeasuresId(Enc(request, version)), "91350503MA2XK7R352") << int{version};
+  }
+  const std::string payload = Enc(request);
+  EXPECT_EQ(PeekMeasuresId(""), std::nullopt);
+  EXPECT_EQ(PeekMeasuresId(payload.substr(0, 10)), std::nullopt);          // the ID cut short
+  EXPECT_EQ(PeekMeasuresId(payload.substr(0, 19)), "91350503MA2XK7R352");  // the rest unchecked
+}
+
 TEST(MessagesTest, CountsOverTheLimitsAreRejected) {
   MeasuresRequest seventeen{"a", "", "", {}};
   for (int i = 0; i < 17; ++i) seventeen.officers.push_back({Role::kDirector, "b"});
