@@ -140,9 +140,9 @@ absl::Status MatchMeasures(const ListView& list, const Catalog& catalog, const I
     const size_t first = out->bases.size();
     MatchMeasure(list, m, g, s, &out->bases);
     if (out->bases.size() == first) continue;
-    out->measures.push_back(MeasureMatch{&m, &catalog.agencies()[m.agency],
-                                         static_cast<uint32_t>(first),
-                                         static_cast<uint32_t>(out->bases.size() - first)});
+    out->measures.push_back(MeasureMatch{
+        &m, static_cast<uint32_t>(&m - catalog.measures().data()), &catalog.agencies()[m.agency],
+        static_cast<uint32_t>(first), static_cast<uint32_t>(out->bases.size() - first)});
   }
   return absl::OkStatus();
 }

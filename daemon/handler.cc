@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <span>
 #include <utility>
@@ -599,7 +600,13 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
           absl::StrCat(failed.message(), "; MEASURES is refused until it can be"));
     }
   }
-  wire::Encode(result, out, version, receipt);
+  // The measures' heads encoded once per catalog (by content: its fingerprint) and thread.
+  thread_local std::unique_ptr<const wire::MeasureHeads> heads;
+  if (heads == nullptr || heads->fingerprint() != d.catalog.fingerprint() ||
+      heads->size() != d.catalog.measures().size()) {
+    heads = std::make_unique<const wire::MeasureHeads>(d.catalog);
+  }
+  wire::Encode(result, *heads, out, version, receipt);
   return Outcome::Ok();
 }
 

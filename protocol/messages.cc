@@ -72,13 +72,16 @@ void PutBasis(const Basis& b, std::string* out) {
   PutStr16(b.officer_name, out);
 }
 
-void PutMeasure(int no, Effect effect, std::string_view agency, std::string_view agency_name,
-                std::string_view title, std::span<const Basis> basis, std::string* out) {
+// A measure's entry: its head (MeasureHeads), then its bases.
+void PutMeasureHead(int no, Effect effect, std::string_view agency, std::string_view agency_name,
+                    std::string_view title, std::string* out) {
   PutU16(static_cast<uint16_t>(no), out);
   PutU8(static_cast<uint8_t>(effect), out);
   PutStr8(agency, out);
   PutStr16(agency_name, out);
   PutStr16(title, out);
+}
+void PutBases(std::span<const Basis> basis, std::string* out) {
   size_t n = Count8(basis.size());
   PutU8(static_cast<uint8_t>(n), out);
   for (size_t i = 0; i < n; ++i) PutBasis(basis[i], out);
@@ -464,19 +467,28 @@ void Encode(const MeasuresResult& m, std::string* out, uint8_t version, std::str
       m.subject, m.measures.size(),
       [&](size_t i) {
         const MeasureInfo& info = m.measures[i];
-        PutMeasure(info.no, info.effect, info.agency, info.agency_name, info.title, info.basis,
-                   out);
+        PutMeasureHead(info.no, info.effect, info.agency, info.agency_name, info.title, out);
+        PutBases(info.basis, out);
       },
       version, receipt, out);
 }
 
-void Encode(const MeasureMatches& m, std::string* out, uint8_t version, std::string_view receipt) {
+MeasureHeads::MeasureHeads(const Catalog& catalog) : fingerprint_(catalog.fingerprint()) {
+  for (const Measure& m : catalog.measures()) {
+    const Agency& agency = catalog.agencies()[m.agency];
+    PutMeasureHead(m.no, m.effect, agency.id, agency.name, m.title, &bytes_);
+    ends_.push_back(static_cast<uint32_t>(bytes_.size()));
+  }
+}
+
+void Encode(const MeasureMatches& m, const MeasureHeads& heads, std::string* out, uint8_t version,
+            std::string_view receipt) {
   EncodeMeasures(
       m.subject, m.measures.size(),
       [&](size_t i) {
         const MeasureMatch& match = m.measures[i];
-        PutMeasure(match.measure->no, match.measure->effect, match.agency->id, match.agency->name,
-                   match.measure->title, m.BasesOf(match), out);
+        out->append(heads.Of(match.measure_index));
+        PutBases(m.BasesOf(match), out);
       },
       version, receipt, out);
 }

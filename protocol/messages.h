@@ -337,9 +337,33 @@ void Encode(const DetailRequest& m, std::string* out, uint8_t version = 1);
 // audit). REQUIRES: each measure's no is 0-65535.
 void Encode(const MeasuresResult& m, std::string* out, uint8_t version = 1,
             std::string_view receipt = {});
+// Each measure's fixed part of its entry in a MEASURES answer (number, effect, agency id and
+// name, title: FORMAT.md 8.3), encoded once for a catalog so that an answer copies one run of
+// bytes per measure. Immutable once made: may be shared between threads.
+class MeasureHeads {
+ public:
+  // REQUIRES: each measure's no is 0-65535.
+  explicit MeasureHeads(const Catalog& catalog);
+  // Returns Catalog::fingerprint() of the catalog it was made from.
+  uint64_t fingerprint() const { return fingerprint_; }
+  // Returns the number of measures.
+  size_t size() const { return ends_.size(); }
+  // Returns the head of the measure at `index` in Catalog::measures(). REQUIRES: index < size().
+  std::string_view Of(size_t index) const {
+    const size_t begin = index == 0 ? 0 : ends_[index - 1];
+    return std::string_view(bytes_).substr(begin, ends_[index] - begin);
+  }
+
+ private:
+  uint64_t fingerprint_;
+  std::string bytes_;           // the heads, one after the other
+  std::vector<uint32_t> ends_;  // where each ends in bytes_
+};
+
 // The same answer from MatchMeasures()'s (the same bytes as Encode(Measures()'s)).
-void Encode(const MeasureMatches& m, std::string* out, uint8_t version = 1,
-            std::string_view receipt = {});
+// REQUIRES: `heads` was made from a catalog with the fingerprint of the one `m` refers to.
+void Encode(const MeasureMatches& m, const MeasureHeads& heads, std::string* out,
+            uint8_t version = 1, std::string_view receipt = {});
 // DETAIL response.
 void Encode(const CheckResult& m, std::string* out, uint8_t version = 1);
 // INFO response; version 2 appends m.deltas (m.snapshot.delta_sequence is not sent), version 3

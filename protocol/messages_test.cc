@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "core/catalog.h"
+#include "core/paths.h"
+#include "core/query.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/test_messages.h"
@@ -504,6 +507,45 @@ TEST(MessagesTest, PeekMeasuresIdReadsTheIdOfEveryVersion) {
   EXPECT_EQ(PeekMeasuresId(""), std::nullopt);
   EXPECT_EQ(PeekMeasuresId(payload.substr(0, 10)), std::nullopt);          // the ID cut short
   EXPECT_EQ(PeekMeasuresId(payload.substr(0, 19)), "91350503MA2XK7R352");  // the rest unchecked
+}
+
+// MatchMeasures()'s answer encoded with the catalog's heads is the answer Measures() gives,
+// byte for byte, for every measure of the shipped catalog, with bases of every kind.
+TEST(MessagesTest, MeasureMatchesEncodeAsTheirMeasuresResult) {
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  const MeasureHeads heads(*catalog);
+  EXPECT_EQ(heads.fingerprint(), catalog->fingerprint());
+  ASSERT_EQ(heads.size(), catalog->measures().size());
+  MeasuresResult result;
+  MeasureMatches matches;
+  result.subject.id = matches.subject.id = "91350503MA2XK7R352";
+  result.subject.kind = matches.subject.kind = SubjectKind::kOrganization;
+  const std::vector<Basis> kinds = {Basis{},
+                                    Basis{BasisType::kRelated, Role::kDirector,
+                                          "91350503MA2XK7R352", "某公司", std::nullopt, "", ""},
+                                    Basis{BasisType::kOfficer, Role::kLegalRepresentative, "", "",
+                                          std::nullopt, "11010519491231002X", "张三"}};
+  for (size_t i = 0; i < catalog->measures().size(); ++i) {
+    const Measure& m = catalog->measures()[i];
+    const Agency& agency = catalog->agencies()[m.agency];
+    const std::vector<Basis> basis(kinds.begin(),
+                                   kinds.begin() + static_cast<ptrdiff_t>(1 + i % kinds.size()));
+    result.measures.push_back(MeasureInfo{m.no, m.title, agency.id, agency.name, m.effect, basis});
+    matches.measures.push_back(MeasureMatch{&m, static_cast<uint32_t>(i), &agency,
+                                            static_cast<uint32_t>(matches.bases.size()),
+                                            static_cast<uint32_t>(basis.size())});
+    matches.bases.insert(matches.bases.end(), basis.begin(), basis.end());
+  }
+  for (uint8_t version = 1; version <= 4; ++version) {
+    std::string expected, encoded;
+    Encode(result, &expected, version, "r-1");
+    Encode(matches, heads, &encoded, version, "r-1");
+    EXPECT_EQ(encoded, expected) << int{version};
+    absl::StatusOr<MeasuresResult> decoded = DecodeMeasuresResponse(encoded, version);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(decoded->measures, result.measures);
+  }
 }
 
 TEST(MessagesTest, CountsOverTheLimitsAreRejected) {
