@@ -913,7 +913,8 @@ class HandlerCallersTest : public HandlerTest {
     callers.push_back(MakeCaller("tight", ScopeBit(Scope::kCheck), View::kFull, 0.01, 2));
     // Masked, and by default only the agencies of the officer and related-person measures.
     Caller scoped = MakeCaller("scoped", kAllScopes, View::kMasked, 1000, 1000);
-    const Catalog& catalog = Sample()->catalog;
+    const std::unique_ptr<Dataset> sample = Sample();
+    const Catalog& catalog = sample->catalog;
     for (const Measure& m : catalog.measures()) {
       if (m.no == 18 || m.no == 26 || m.no == 52) {
         scoped.agencies.push_back(catalog.agencies()[m.agency].id);
