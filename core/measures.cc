@@ -140,9 +140,9 @@ absl::Status MatchMeasures(const ListView& list, const Catalog& catalog, const I
     const size_t first = out->bases.size();
     MatchMeasure(list, m, g, s, &out->bases);
     if (out->bases.size() == first) continue;
-    out->measures.push_back(MeasureMatch{
-        &m, static_cast<uint32_t>(&m - catalog.measures().data()), &catalog.agencies()[m.agency],
-        static_cast<uint32_t>(first), static_cast<uint32_t>(out->bases.size() - first)});
+    out->measures.push_back(MeasureMatch{&m, static_cast<uint32_t>(&m - catalog.measures().data()),
+                                         static_cast<uint32_t>(first),
+                                         static_cast<uint32_t>(out->bases.size() - first)});
   }
   return absl::OkStatus();
 }
@@ -156,10 +156,11 @@ absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& cat
   result.measures.reserve(matches.measures.size());
   for (const MeasureMatch& m : matches.measures) {
     const std::span<Basis> basis = matches.BasesOf(m);
-    result.measures.push_back(MeasureInfo{
-        m.measure->no, m.measure->title, m.agency->id, m.agency->name, m.measure->effect,
-        std::vector<Basis>(std::make_move_iterator(basis.begin()),
-                           std::make_move_iterator(basis.end()))});
+    const Agency& agency = catalog.agencies()[m.measure->agency];
+    result.measures.push_back(
+        MeasureInfo{m.measure->no, m.measure->title, agency.id, agency.name, m.measure->effect,
+                    std::vector<Basis>(std::make_move_iterator(basis.begin()),
+                                       std::make_move_iterator(basis.end()))});
   }
   return result;
 }

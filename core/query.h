@@ -140,10 +140,9 @@ absl::StatusOr<MeasuresResult> Measures(const ListView& list, const Catalog& cat
 // A measure that applies, by reference into the catalog (MatchMeasures()).
 struct MeasureMatch {
   const Measure* measure = nullptr;
-  uint32_t measure_index = 0;      // its place in Catalog::measures()
-  const Agency* agency = nullptr;  // the measure's
-  uint32_t first_basis = 0;        // its bases: MeasureMatches::bases[first_basis, + basis_count)
-  uint32_t basis_count = 0;        // never 0
+  uint32_t measure_index = 0;  // its place in Catalog::measures()
+  uint32_t first_basis = 0;    // its bases: MeasureMatches::bases[first_basis, + basis_count)
+  uint32_t basis_count = 0;    // never 0
 };
 
 // Measures()'s answer without a copy of the catalog's texts per measure: what the daemon

@@ -572,7 +572,8 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   if (request->agency.empty() && !caller.agencies.empty()) {
     // The caller's agencies are the default filter; naming another agency is allowed.
     std::erase_if(result.measures, [&](const MeasureMatch& m) {
-      return std::find(caller.agencies.begin(), caller.agencies.end(), m.agency->id) ==
+      const std::string& agency = d.catalog.agencies()[m.measure->agency].id;
+      return std::find(caller.agencies.begin(), caller.agencies.end(), agency) ==
              caller.agencies.end();
     });
   }

@@ -532,7 +532,7 @@ TEST(MessagesTest, MeasureMatchesEncodeAsTheirMeasuresResult) {
     const std::vector<Basis> basis(kinds.begin(),
                                    kinds.begin() + static_cast<ptrdiff_t>(1 + i % kinds.size()));
     result.measures.push_back(MeasureInfo{m.no, m.title, agency.id, agency.name, m.effect, basis});
-    matches.measures.push_back(MeasureMatch{&m, static_cast<uint32_t>(i), &agency,
+    matches.measures.push_back(MeasureMatch{&m, static_cast<uint32_t>(i),
                                             static_cast<uint32_t>(matches.bases.size()),
                                             static_cast<uint32_t>(basis.size())});
     matches.bases.insert(matches.bases.end(), basis.begin(), basis.end());
