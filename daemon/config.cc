@@ -76,6 +76,10 @@ const Key kKeys[] = {
     {"catalog", &Config::catalog, 0, 0, "FILE", "measure catalog", "the shipped hegang-2018.json",
      ""},
     {"threads", &Config::threads, 0, 1024, "N", "I/O threads", "one per core", ""},
+    {"io_uring", &Config::io_uring, 0, 0, "",
+     "plain TCP connections read and write through io_uring\n(one system call a turn); false, or "
+     "a kernel without it: epoll",
+     "", ""},
     {"max_errors", &Config::max_errors, 0, std::numeric_limits<uint64_t>::max(), "N",
      "bad input lines tolerated per load", "", ""},
     {"max_connections", &Config::max_connections, 1, 1000000, "N",

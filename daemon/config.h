@@ -29,6 +29,7 @@ struct Config {
   std::string tls_key;       // PEM private key of tls_cert
   std::string tls_client_ca;                 // PEM CA bundle; set: clients need a certificate
   uint32_t threads = 0;                      // I/O threads; 0: one per hardware core (IoThreads)
+  bool io_uring = true;                      // plain TCP I/O through io_uring if the kernel can
   std::string data_dir;                      // debtors.ndjson and relations.ndjson
   std::string snapshot;                      // a compiled snapshot file; exclusive with data_dir
   std::string deltas_dir;                    // delta files applied online; empty: none

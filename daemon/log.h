@@ -49,6 +49,7 @@ enum class LogKind {
   kCaseData,           // cases that could not be read (a snapshot file changed in place)
   kDeltaNote,          // a delta line that changed nothing (a repeated or late message)
   kTlsHandshake,       // a TLS handshake that failed (bad or missing client certificate, ...)
+  kUring,              // io_uring refused a submission or its eventfd failed
   kCount,              // the number of kinds; not a kind
 };
 

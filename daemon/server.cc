@@ -15,6 +15,7 @@
 #include "daemon/status_page.h"
 #include "daemon/tls_context.h"
 #include "daemon/transport.h"
+#include "daemon/uring_transport.h"
 
 namespace shixin {
 namespace {
@@ -67,6 +68,7 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       trim_timer_(main_context_) {
   const unsigned threads = IoThreads(config);
   for (unsigned i = 0; i < threads; ++i) io_threads_.push_back(std::make_unique<IoThread>());
+  if (config.io_uring) StartUring();
   http_service_.metrics = [this](const HttpRequest& r) { return ServeMetrics(metrics_, r); };
   http_service_.status = [this](const HttpRequest& r) {
     return ServeStatus(metrics_, config_.max_age_seconds, r);
@@ -78,6 +80,19 @@ Server::~Server() {
   for (auto& io : io_threads_) {
     io->work = asio::any_io_executor();
     if (io->thread.joinable()) io->thread.join();
+  }
+}
+
+void Server::StartUring() {
+  for (auto& io : io_threads_) {
+    absl::StatusOr<std::unique_ptr<UringLoop>> loop = UringLoop::Create(io->context);
+    if (!loop.ok()) {
+      LogWarning("io_uring unavailable, plain connections use epoll: %s",
+                 std::string(loop.status().message()));
+      for (auto& other : io_threads_) other->uring.reset();
+      return;
+    }
+    io->uring = *std::move(loop);
   }
 }
 
@@ -196,6 +211,7 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
     return;
   }
   error_code endpoint_error;
+  socket.set_option(tcp::no_delay(true), endpoint_error);  // answers leave as they are written
   const tcp::endpoint remote = socket.remote_endpoint(endpoint_error);
   if (endpoint_error) {  // the client has already gone
     socket.close(endpoint_error);
@@ -249,6 +265,8 @@ std::shared_ptr<ManagedConnection> Server::MakeConnection(const Listener& listen
   std::unique_ptr<Transport> transport;
   if (listener.kind == Kind::kTls) {
     transport = std::make_unique<TlsTransport>(std::move(socket), tls_context_);
+  } else if (io->uring != nullptr) {
+    transport = std::make_unique<UringTransport>(std::move(socket), io->uring.get());
   } else {
     transport = std::make_unique<TcpTransport>(std::move(socket));
   }

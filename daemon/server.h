@@ -44,6 +44,7 @@
 #include "daemon/metrics.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
+#include "daemon/uring_loop.h"
 
 namespace shixin {
 
@@ -98,6 +99,9 @@ class Server {
     boost::asio::any_io_executor work;  // keeps `context` running until shutdown
     ConnectionManager manager;
     AuditBatch audit_batch{context.get_executor()};
+    // Plain connections' reads and writes; null: the reactor's. Destroyed first: what it may
+    // still hold (a stopped context's connections) refers to the members above.
+    std::unique_ptr<UringLoop> uring;
     std::thread thread;
   };
 
@@ -111,6 +115,8 @@ class Server {
     const Kind kind;
   };
 
+  // Gives each I/O thread a UringLoop, or none if the kernel refuses one of them.
+  void StartUring();
   // Returns a connection for `socket` accepted by `listener`, managed by `io`.
   std::shared_ptr<ManagedConnection> MakeConnection(const Listener& listener,
                                                     boost::asio::ip::tcp::socket socket,

@@ -42,15 +42,12 @@ std::string EndpointText(const asio::ip::tcp::endpoint& endpoint) {
 StreamPump::StreamPump(std::unique_ptr<Transport> transport, const asio::ip::tcp::endpoint& remote,
                        const Settings& settings, Owner* owner)
     : transport_(std::move(transport)),
-      timer_(transport_->socket().get_executor()),
+      timer_(transport_->executor()),
       settings_(settings),
       budget_(settings.budget),
       owner_(owner),
       address_(remote.address()),
-      peer_(EndpointText(remote)) {
-  error_code ec;
-  transport_->socket().set_option(asio::ip::tcp::no_delay(true), ec);
-}
+      peer_(EndpointText(remote)) {}
 
 StreamPump::~StreamPump() {
   budget_->Charge(&charged_, 0);

@@ -120,7 +120,7 @@ class StreamPump {
   StreamPump& operator=(const StreamPump&) = delete;
 
   Transport& transport() { return *transport_; }
-  boost::asio::any_io_executor executor() { return transport_->socket().get_executor(); }
+  boost::asio::any_io_executor executor() { return transport_->executor(); }
   const boost::asio::ip::address& address() const { return address_; }
   // The peer's "address:port", for the log.
   const std::string& peer() const { return peer_; }

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "daemon/uring_transport.h"
+
 namespace shixin {
 namespace {
 
@@ -19,9 +21,9 @@ using asio::ip::tcp;
 // An owner that echoes each input line and records the callbacks.
 class EchoOwner final : public StreamPump::Owner, public std::enable_shared_from_this<EchoOwner> {
  public:
-  EchoOwner(tcp::socket socket, const StreamPump::Settings& settings)
-      : pump_(std::make_unique<TcpTransport>(std::move(socket)),
-              tcp::endpoint(asio::ip::make_address("127.0.0.1"), 1), settings, this) {}
+  EchoOwner(std::unique_ptr<Transport> transport, const StreamPump::Settings& settings)
+      : pump_(std::move(transport), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 1), settings,
+              this) {}
 
   std::shared_ptr<void> KeepAlive() override { return shared_from_this(); }
   void Advance() override {
@@ -58,14 +60,30 @@ class EchoOwner final : public StreamPump::Owner, public std::enable_shared_from
   bool closed_ = false;
 };
 
-class StreamPumpTest : public ::testing::Test {
+// Each test runs over the reactor (TcpTransport) and over io_uring (UringTransport).
+class StreamPumpTest : public ::testing::TestWithParam<bool> {
  protected:
   // Connects a client socket to a server socket over loopback.
   void SetUp() override {
+    if (GetParam()) {
+      absl::StatusOr<std::unique_ptr<UringLoop>> loop = UringLoop::Create(io_);
+      if (!loop.ok()) GTEST_SKIP() << loop.status();
+      uring_ = *std::move(loop);
+    }
     tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     client_.connect(acceptor.local_endpoint());
     server_ = acceptor.accept();
     limits_.Admit(asio::ip::make_address("127.0.0.1"));
+  }
+
+  std::shared_ptr<EchoOwner> MakeOwner(std::chrono::seconds idle) {
+    std::unique_ptr<Transport> transport;
+    if (uring_ != nullptr) {
+      transport = std::make_unique<UringTransport>(std::move(server_), uring_.get());
+    } else {
+      transport = std::make_unique<TcpTransport>(std::move(server_));
+    }
+    return std::make_shared<EchoOwner>(std::move(transport), Settings(idle));
   }
 
   StreamPump::Settings Settings(std::chrono::seconds idle) {
@@ -88,12 +106,17 @@ class StreamPumpTest : public ::testing::Test {
   asio::io_context io_;
   tcp::socket client_{io_};
   tcp::socket server_{io_};
+  std::unique_ptr<UringLoop> uring_;  // destroyed before io_, whose handlers may name it
 };
 
-TEST_F(StreamPumpTest, WritesWhatTheOwnerQueuesLingersAtEndOfInputAndGivesEverythingBack) {
+INSTANTIATE_TEST_SUITE_P(Transports, StreamPumpTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Uring" : "Reactor";
+                         });
+
+TEST_P(StreamPumpTest, WritesWhatTheOwnerQueuesLingersAtEndOfInputAndGivesEverythingBack) {
   {
-    auto owner =
-        std::make_shared<EchoOwner>(std::move(server_), Settings(std::chrono::seconds(60)));
+    auto owner = MakeOwner(std::chrono::seconds(60));
     owner->Advance();
     asio::write(client_, asio::buffer(std::string("hello\n")));
     std::string echoed(6, '\0');
@@ -119,8 +142,8 @@ TEST_F(StreamPumpTest, WritesWhatTheOwnerQueuesLingersAtEndOfInputAndGivesEveryt
   EXPECT_EQ(limits_.open(), 0);
 }
 
-TEST_F(StreamPumpTest, TheIdleDeadlineClosesTheConnection) {
-  auto owner = std::make_shared<EchoOwner>(std::move(server_), Settings(std::chrono::seconds(1)));
+TEST_P(StreamPumpTest, TheIdleDeadlineClosesTheConnection) {
+  auto owner = MakeOwner(std::chrono::seconds(1));
   owner->Advance();
   const auto start = std::chrono::steady_clock::now();
   RunUntil([&] { return owner->closed_; });
@@ -128,8 +151,8 @@ TEST_F(StreamPumpTest, TheIdleDeadlineClosesTheConnection) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
 }
 
-TEST_F(StreamPumpTest, DiscardedInputIsDroppedAndLaterReadsIgnored) {
-  auto owner = std::make_shared<EchoOwner>(std::move(server_), Settings(std::chrono::seconds(60)));
+TEST_P(StreamPumpTest, DiscardedInputIsDroppedAndLaterReadsIgnored) {
+  auto owner = MakeOwner(std::chrono::seconds(60));
   owner->pump_.DiscardInput();
   EXPECT_TRUE(owner->pump_.discarding());
   owner->Advance();

@@ -1,5 +1,6 @@
 // Transport is the byte stream a connection reads requests from and writes responses to: plain
-// TCP (TcpTransport) or TLS over TCP (TlsTransport, Boost.Asio's ssl::stream). A StreamPump
+// TCP through the reactor (TcpTransport) or through io_uring (UringTransport,
+// daemon/uring_transport.h), or TLS over TCP (TlsTransport, Boost.Asio's ssl::stream). A StreamPump
 // (daemon/stream_pump.h) drives either through the same asynchronous calls, so that each
 // connection stays one state machine.
 //
@@ -54,8 +55,8 @@ class Transport {
   virtual bool ReceivedUnread() = 0;
   // Closes the socket: outstanding operations complete with operation_aborted.
   virtual void Close() = 0;
-  // The TCP socket underneath.
-  virtual boost::asio::ip::tcp::socket& socket() = 0;
+  // The executor of the connection's I/O thread, on which the handlers run.
+  virtual boost::asio::any_io_executor executor() = 0;
   // The TLS connection, or nullptr for plain TCP.
   virtual SSL* ssl() { return nullptr; }
 };
@@ -74,7 +75,7 @@ class TcpTransport final : public Transport {
   void AsyncWaitClose(Handler handler) override;
   bool ReceivedUnread() override;
   void Close() override;
-  boost::asio::ip::tcp::socket& socket() override { return socket_; }
+  boost::asio::any_io_executor executor() override { return socket_.get_executor(); }
 
  private:
   void DiscardUntilClose(Handler handler);
@@ -104,10 +105,12 @@ class TlsTransport final : public Transport {
   void AsyncWaitClose(Handler handler) override;
   bool ReceivedUnread() override;
   void Close() override;
-  boost::asio::ip::tcp::socket& socket() override { return stream_.next_layer(); }
+  boost::asio::any_io_executor executor() override { return stream_.get_executor(); }
   SSL* ssl() override { return stream_.native_handle(); }
 
  private:
+  boost::asio::ip::tcp::socket& socket() { return stream_.next_layer(); }
+
   std::shared_ptr<boost::asio::ssl::context> context_;
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
 };

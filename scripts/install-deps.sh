@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libabsl-dev libsimdjson-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libboost-dev libjemalloc-dev liburcu-dev libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev libssl-dev
+  libboost-dev libjemalloc-dev liburcu-dev libtomlplusplus-dev libsystemd-dev liburing-dev nlohmann-json3-dev libssl-dev
   clang clang-format clang-tidy libclang-rt-14-dev
   # Tests render the HTML reports and notices in a real browser, with Chinese fonts.
   chromium fonts-noto-cjk
