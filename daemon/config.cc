@@ -77,8 +77,8 @@ const Key kKeys[] = {
      ""},
     {"threads", &Config::threads, 0, 1024, "N", "I/O threads", "one per core", ""},
     {"io_uring", &Config::io_uring, 0, 0, "",
-     "plain TCP connections read and write through io_uring\n(one system call a turn); false, or "
-     "a kernel without it: epoll",
+     "plain TCP connections (binary, HTTP) read and write through\nio_uring (one system call a "
+     "turn); false, or a kernel without it:\nepoll",
      "", ""},
     {"max_errors", &Config::max_errors, 0, std::numeric_limits<uint64_t>::max(), "N",
      "bad input lines tolerated per load", "", ""},

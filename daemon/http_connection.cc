@@ -35,13 +35,14 @@ std::string SerializeReply(const HttpReply& reply, bool close) {
   return out;
 }
 
-HttpConnection::HttpConnection(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote,
+HttpConnection::HttpConnection(std::unique_ptr<Transport> transport,
+                               const asio::ip::tcp::endpoint& remote,
                                const Connection::Options& options, const Shared& shared,
                                ConnectionManager* manager)
     : options_(options),
       shared_(shared),
       manager_(manager),
-      pump_(std::make_unique<TcpTransport>(std::move(socket)), remote,
+      pump_(std::move(transport), remote,
             {"HTTP connection", options.write_timeout, options.idle_timeout, shared.budget,
              shared.limits},
             this),

@@ -71,9 +71,10 @@ class HttpConnection final : public ManagedConnection,
     ConnectionLimits* limits = nullptr;  // Release()d when the connection is destroyed
   };
 
-  // Takes `socket`, connected to `remote` and counted by shared.limits->Admit(remote's
-  // address). Uses options' max_payload (the body limit), max_in_flight and the timeouts.
-  HttpConnection(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& remote,
+  // Takes `transport` (plain TCP), connected to `remote` and counted by shared.limits->Admit(
+  // remote's address). Uses options' max_payload (the body limit), max_in_flight and the
+  // timeouts.
+  HttpConnection(std::unique_ptr<Transport> transport, const boost::asio::ip::tcp::endpoint& remote,
                  const Connection::Options& options, const Shared& shared,
                  ConnectionManager* manager);
   ~HttpConnection() override;

@@ -258,10 +258,6 @@ std::shared_ptr<ManagedConnection> Server::MakeConnection(const Listener& listen
                                                           tcp::socket socket,
                                                           const tcp::endpoint& remote,
                                                           IoThread* io) {
-  if (listener.kind == Kind::kHttp) {
-    return std::make_shared<HttpConnection>(std::move(socket), remote, connection_options_,
-                                            http_shared_, &io->manager);
-  }
   std::unique_ptr<Transport> transport;
   if (listener.kind == Kind::kTls) {
     transport = std::make_unique<TlsTransport>(std::move(socket), tls_context_);
@@ -269,6 +265,10 @@ std::shared_ptr<ManagedConnection> Server::MakeConnection(const Listener& listen
     transport = std::make_unique<UringTransport>(std::move(socket), io->uring.get());
   } else {
     transport = std::make_unique<TcpTransport>(std::move(socket));
+  }
+  if (listener.kind == Kind::kHttp) {
+    return std::make_shared<HttpConnection>(std::move(transport), remote, connection_options_,
+                                            http_shared_, &io->manager);
   }
   return std::make_shared<Connection>(std::move(transport), remote, connection_options_, shared_,
                                       &io->manager, &io->audit_batch);
