@@ -172,7 +172,8 @@ void Server::Run() {
       raw->context.run();
     });
   }
-  LogInfo("serving with %d I/O threads", io_threads_.size());
+  LogInfo("serving with %d I/O threads (plain connections through %s)", io_threads_.size(),
+          io_threads_.front()->uring != nullptr ? "io_uring" : "epoll");
   for (Listener* listener : {&plain_, &tls_, &http_}) {
     if (listener->acceptor.is_open()) Accept(*listener);
   }
