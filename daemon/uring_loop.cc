@@ -103,7 +103,8 @@ io_uring_sqe* UringLoop::NextEntry() {
   return sqe;
 }
 
-void UringLoop::Recv(int fd, void* data, size_t size, Operation* op) {
+template <typename Prepare>
+void UringLoop::Queue(Operation* op, const Prepare& prepare) {
   ++in_flight_;
   io_uring_sqe* sqe = NextEntry();
   if (sqe == nullptr) {  // the kernel takes nothing: fail the operation in a later handler
@@ -113,24 +114,17 @@ void UringLoop::Recv(int fd, void* data, size_t size, Operation* op) {
     });
     return;
   }
-  io_uring_prep_recv(sqe, fd, data, size, 0);
+  prepare(sqe);
   io_uring_sqe_set_data(sqe, op);
   ScheduleSubmit();
 }
 
+void UringLoop::Recv(int fd, void* data, size_t size, Operation* op) {
+  Queue(op, [&](io_uring_sqe* sqe) { io_uring_prep_recv(sqe, fd, data, size, 0); });
+}
+
 void UringLoop::Send(int fd, const void* data, size_t size, Operation* op) {
-  ++in_flight_;
-  io_uring_sqe* sqe = NextEntry();
-  if (sqe == nullptr) {
-    asio::post(executor_, [this, op] {
-      --in_flight_;
-      op->Complete(-EAGAIN);
-    });
-    return;
-  }
-  io_uring_prep_send(sqe, fd, data, size, MSG_NOSIGNAL);
-  io_uring_sqe_set_data(sqe, op);
-  ScheduleSubmit();
+  Queue(op, [&](io_uring_sqe* sqe) { io_uring_prep_send(sqe, fd, data, size, MSG_NOSIGNAL); });
 }
 
 void UringLoop::Cancel(Operation* op) {
@@ -168,8 +162,9 @@ void UringLoop::Submit() {
 }
 
 void UringLoop::Reap() {
-  // A completion may queue operations, never reap: the loop ends with the entries the
-  // kernel has posted (it posts more only when this thread enters it).
+  // A completion may queue operations, never reap. The kernel posts entries only when this
+  // thread enters it: peeking does so while the ring's flag says task work waits, so the loop
+  // ends once what had arrived is reaped.
   io_uring_cqe* cqe = nullptr;
   while (io_uring_peek_cqe(&ring_, &cqe) == 0 && cqe != nullptr) {
     auto* op = static_cast<Operation*>(io_uring_cqe_get_data(cqe));

@@ -76,6 +76,9 @@ class UringLoop {
 
   // Returns a free submission entry, submitting the queued ones first if none is free.
   io_uring_sqe* NextEntry();
+  // Queues `op`, its entry filled by prepare(io_uring_sqe*).
+  template <typename Prepare>
+  void Queue(Operation* op, const Prepare& prepare);
   // Has Submit() run once the handlers ready now have.
   void ScheduleSubmit();
   void Submit();
