@@ -1,7 +1,7 @@
 // Transport is the byte stream a connection reads requests from and writes responses to: plain
 // TCP through the reactor (TcpTransport) or through io_uring (UringTransport,
 // daemon/uring_transport.h), or TLS over TCP (TlsTransport, Boost.Asio's ssl::stream). A StreamPump
-// (daemon/stream_pump.h) drives either through the same asynchronous calls, so that each
+// (daemon/stream_pump.h) drives any of them through the same asynchronous calls, so that each
 // connection stays one state machine.
 //
 // The handlers run on the socket's executor (the connection's I/O thread). At most one read
