@@ -11,8 +11,24 @@ namespace shixin {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-void TcpTransport::AsyncHandshake(Handler handler) {
-  asio::post(socket_.get_executor(), [handler = std::move(handler)] { handler(error_code()); });
+void PlainTransport::AsyncHandshake(Handler handler) {
+  asio::post(executor(), [handler = std::move(handler)] { handler(error_code()); });
+}
+
+void PlainTransport::AsyncWaitClose(Handler handler) {
+  ShutdownSend();
+  DiscardUntilClose(std::move(handler));
+}
+
+void PlainTransport::DiscardUntilClose(Handler handler) {
+  AsyncReadSome(asio::buffer(discard_),
+                [this, handler = std::move(handler)](const error_code& ec, size_t) mutable {
+                  if (ec) {
+                    handler(ec);
+                  } else {
+                    DiscardUntilClose(std::move(handler));
+                  }
+                });
 }
 
 void TcpTransport::AsyncReadSome(asio::mutable_buffer buffer, IoHandler handler) {
@@ -31,22 +47,6 @@ void TcpTransport::ShutdownSend() {
 void TcpTransport::ShutdownReceive() {
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
-}
-
-void TcpTransport::AsyncWaitClose(Handler handler) {
-  ShutdownSend();
-  DiscardUntilClose(std::move(handler));
-}
-
-void TcpTransport::DiscardUntilClose(Handler handler) {
-  socket_.async_read_some(asio::buffer(discard_), [this, handler = std::move(handler)](
-                                                      const error_code& ec, size_t) mutable {
-    if (ec) {
-      handler(ec);
-    } else {
-      DiscardUntilClose(std::move(handler));
-    }
-  });
 }
 
 bool TcpTransport::ReceivedUnread() {

@@ -61,27 +61,36 @@ class Transport {
   virtual SSL* ssl() { return nullptr; }
 };
 
-// Plain TCP.
-class TcpTransport final : public Transport {
+// What every plain TCP transport does the same way: no handshake, and the close's wait as a
+// FIN and then reads (through AsyncReadSome) discarded until the peer closes.
+class PlainTransport : public Transport {
+ public:
+  bool NeedsHandshake() const final { return false; }
+  // Completes at once, in a handler of executor().
+  void AsyncHandshake(Handler handler) final;
+  void AsyncWaitClose(Handler handler) final;
+
+ private:
+  void DiscardUntilClose(Handler handler);
+
+  std::array<char, 4096> discard_;
+};
+
+// Plain TCP through the io_context's reactor.
+class TcpTransport final : public PlainTransport {
  public:
   explicit TcpTransport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 
-  bool NeedsHandshake() const override { return false; }
-  void AsyncHandshake(Handler handler) override;
   void AsyncReadSome(boost::asio::mutable_buffer buffer, IoHandler handler) override;
   void AsyncWriteSome(boost::asio::const_buffer buffer, IoHandler handler) override;
   void ShutdownSend() override;
   void ShutdownReceive() override;
-  void AsyncWaitClose(Handler handler) override;
   bool ReceivedUnread() override;
   void Close() override;
   boost::asio::any_io_executor executor() override { return socket_.get_executor(); }
 
  private:
-  void DiscardUntilClose(Handler handler);
-
   boost::asio::ip::tcp::socket socket_;
-  std::array<char, 4096> discard_;
 };
 
 // TLS over TCP, as the server. Keeps its context alive (a SIGHUP may replace the server's).

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <boost/asio/error.hpp>
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <utility>
 
@@ -54,10 +53,6 @@ void UringTransport::Op::Abandon(std::vector<std::function<void()>>* graveyard) 
   handler = nullptr;
 }
 
-void UringTransport::AsyncHandshake(Handler handler) {
-  asio::post(executor_, [handler = std::move(handler)] { handler(error_code()); });
-}
-
 void UringTransport::AsyncReadSome(asio::mutable_buffer buffer, IoHandler handler) {
   read_.handler = std::move(handler);
   read_.in_flight = true;
@@ -76,22 +71,6 @@ void UringTransport::ShutdownSend() {
 
 void UringTransport::ShutdownReceive() {
   if (fd() >= 0) ::shutdown(fd(), SHUT_RD);
-}
-
-void UringTransport::AsyncWaitClose(Handler handler) {
-  ShutdownSend();
-  DiscardUntilClose(std::move(handler));
-}
-
-void UringTransport::DiscardUntilClose(Handler handler) {
-  AsyncReadSome(asio::buffer(discard_),
-                [this, handler = std::move(handler)](const error_code& ec, size_t) mutable {
-                  if (ec) {
-                    handler(ec);
-                  } else {
-                    DiscardUntilClose(std::move(handler));
-                  }
-                });
 }
 
 bool UringTransport::ReceivedUnread() {

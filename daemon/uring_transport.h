@@ -10,7 +10,6 @@
 #ifndef SHIXIN_DAEMON_URING_TRANSPORT_H_
 #define SHIXIN_DAEMON_URING_TRANSPORT_H_
 
-#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <vector>
@@ -20,7 +19,7 @@
 
 namespace shixin {
 
-class UringTransport final : public Transport {
+class UringTransport final : public PlainTransport {
  public:
   // Takes `socket`, which must be open and belong to `loop`'s io_context; `loop` must outlive
   // the transport.
@@ -31,13 +30,10 @@ class UringTransport final : public Transport {
   UringTransport(const UringTransport&) = delete;
   UringTransport& operator=(const UringTransport&) = delete;
 
-  bool NeedsHandshake() const override { return false; }
-  void AsyncHandshake(Handler handler) override;
   void AsyncReadSome(boost::asio::mutable_buffer buffer, IoHandler handler) override;
   void AsyncWriteSome(boost::asio::const_buffer buffer, IoHandler handler) override;
   void ShutdownSend() override;
   void ShutdownReceive() override;
-  void AsyncWaitClose(Handler handler) override;
   bool ReceivedUnread() override;
   // Cancels the operations in flight (they complete with operation_aborted) and closes the
   // descriptor; the kernel lets go of the socket when they have ended.
@@ -59,7 +55,6 @@ class UringTransport final : public Transport {
     UringTransport* const transport_;
   };
 
-  void DiscardUntilClose(Handler handler);
   // Closes the descriptor once Close() was called and no operation is in flight: an
   // operation queued but not yet submitted names the descriptor by its number, which a new
   // socket could take.
@@ -73,7 +68,6 @@ class UringTransport final : public Transport {
   bool closing_ = false;
   Op read_{this};
   Op write_{this};
-  std::array<char, 4096> discard_;
 };
 
 }  // namespace shixin
