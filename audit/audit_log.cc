@@ -134,6 +134,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options, Recove
   std::unique_ptr<AuditLog> log(new AuditLog(std::move(options)));
   Recovery local;
   SHIXIN_RETURN_IF_ERROR(log->Recover(recovery != nullptr ? recovery : &local));
+  log->open_segment_ = log->segment_;
+  log->open_offset_ = log->end_offset_;
   log->fsync_thread_ = std::thread([raw = log.get()] { raw->FsyncLoop(); });
   return log;
 }
@@ -286,7 +288,8 @@ absl::Status AuditLog::CheckWritable() {
 }
 
 template <typename Encode>
-absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode encode) {
+absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, bool awaits_feedback,
+                                                        Encode encode) {
   std::unique_lock<AdaptiveMutex> lock(mu_);
   SHIXIN_RETURN_IF_ERROR(CheckWritable());
   // Encoded in place: the pending buffer is the record's only copy before the write. When it
@@ -313,19 +316,21 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, Encode 
   end_offset_ += size;
   ++sequence_;
   segment_empty_ = false;
+  pending_awaiting_ += awaits_feedback ? 1 : 0;
   appended.ticket = ++ticket_;
   return appended;
 }
 
 absl::StatusOr<AuditLog::Appended> AuditLog::Append(QueryRecord* record) {
-  return AppendWith(RecordType::kQuery, [record](uint64_t sequence, std::string* out) {
-    record->sequence = sequence;
-    EncodeQuery(*record, out);
-  });
+  return AppendWith(RecordType::kQuery, AwaitsFeedback(*record),
+                    [record](uint64_t sequence, std::string* out) {
+                      record->sequence = sequence;
+                      EncodeQuery(*record, out);
+                    });
 }
 
 absl::StatusOr<AuditLog::Appended> AuditLog::Append(FeedbackRecord* record) {
-  return AppendWith(RecordType::kFeedback, [record](uint64_t sequence, std::string* out) {
+  return AppendWith(RecordType::kFeedback, false, [record](uint64_t sequence, std::string* out) {
     record->sequence = sequence;
     EncodeFeedback(*record, out);
   });
@@ -370,6 +375,8 @@ absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool 
   buffer.swap(spare_);
   buffer.swap(pending_);  // pending_ takes the spare buffer: Appends go on during the write
   const uint64_t batch_ticket = ticket_, batch_sequence = sequence_;
+  const uint64_t batch_awaiting = pending_awaiting_;
+  pending_awaiting_ = 0;
   const ChainHash prev_chain = written_chain_;
   const uint64_t offset = file_size_;
   const int fd = fd_;
@@ -393,6 +400,7 @@ absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool 
     written_ticket_ = batch_ticket;
     written_chain_ = batch_chain;
     written_sequence_ = batch_sequence;
+    written_awaiting_ += batch_awaiting;
     dirty_ = true;
     needs_truncate_ = false;
     failing_ = false;
@@ -410,6 +418,7 @@ absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool 
   discards_.fetch_add(1, std::memory_order_release);
   written_ticket_ = ticket_;
   pending_.clear();
+  pending_awaiting_ = 0;
   sequence_ = written_sequence_;
   end_offset_ = file_size_;
   segment_empty_ = file_size_ == kHeaderSize;
@@ -506,6 +515,12 @@ absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) cons
   return ReadQueryAt(SegmentPath(options_.dir, receipt.segment), receipt, limit);
 }
 
+bool AuditLog::IssuedSinceOpen(const Receipt& receipt) const {
+  return receipt.node == options_.node && StreamOf(receipt.segment) == options_.stream &&
+         (receipt.segment > open_segment_ ||
+          (receipt.segment == open_segment_ && receipt.offset >= open_offset_));
+}
+
 uint64_t AuditLog::decided_ticket() const {
   std::lock_guard<AdaptiveMutex> lock(mu_);
   return written_ticket_;
@@ -518,6 +533,7 @@ AuditLog::Stats AuditLog::GetStats() const {
   stats.error = failing_ ? std::string(failure_.message()) : "";
   stats.records = written_sequence_;
   stats.bytes = other_bytes_ + file_size_;
+  stats.awaiting_feedback = written_awaiting_;
   stats.segments = segments_.size();
   return stats;
 }

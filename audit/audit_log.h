@@ -81,6 +81,8 @@ class AuditLog {
     // removed by retention too).
     uint64_t records = 0;
     uint64_t bytes = 0;  // bytes of all segment files (written)
+    // Query records written since Open whose receipt awaits feedback (AwaitsFeedback).
+    uint64_t awaiting_feedback = 0;
     uint64_t segments = 0;
     uint64_t write_count = 0;
     absl::Duration write_time;
@@ -120,6 +122,10 @@ class AuditLog {
   // node or does not point at a written query record of this audit.
   absl::StatusOr<LookedUp> Lookup(const Receipt& receipt) const;
 
+  // Returns whether `receipt` points at a record appended since Open (of this log's stream and
+  // at or after the position the first one took).
+  bool IssuedSinceOpen(const Receipt& receipt) const;
+
   // Returns the last ticket decided: every record appended up to it is written, or discarded by
   // a failed write (Sync of it returns at once).
   uint64_t decided_ticket() const;
@@ -141,8 +147,9 @@ class AuditLog {
   absl::Status Recover(Recovery* recovery);
   absl::Status CreateSegment(uint32_t number);
   // Encodes (encode(sequence, &payload)), frames and chains one record.
+  // `awaits_feedback`: the record counts in Stats::awaiting_feedback once written.
   template <typename Encode>
-  absl::StatusOr<Appended> AppendWith(RecordType type, Encode encode);
+  absl::StatusOr<Appended> AppendWith(RecordType type, bool awaits_feedback, Encode encode);
   absl::Status CheckWritable();
   // Writes what is pending, fdatasyncs and starts the next segment. REQUIRES: no write or
   // fdatasync in progress.
@@ -170,13 +177,18 @@ class AuditLog {
   ChainHash written_chain_{};
   uint64_t written_sequence_ = 0;  // the last written record's sequence
   uint64_t written_ticket_ = 0;
-  bool segment_empty_ = true;  // the current segment has no record (written or pending)
+  uint64_t written_awaiting_ = 0;  // Stats::awaiting_feedback
+  bool segment_empty_ = true;      // the current segment has no record (written or pending)
   // The appended state: written + pending.
   std::string pending_;
   std::string spare_;  // the other buffer (written last time), reused
   uint64_t sequence_ = 0;
   uint64_t ticket_ = 0;
   uint64_t end_offset_ = 0;
+  uint64_t pending_awaiting_ = 0;  // pending records that await feedback
+  // Where the first record appended since Open went (or a later one): set by Open.
+  uint32_t open_segment_ = 0;
+  uint64_t open_offset_ = 0;
   bool writing_ = false;
   bool fsyncing_ = false;
   bool dirty_ = false;  // written since the last fdatasync

@@ -127,6 +127,52 @@ TEST(AuditLogTest, LookupRefusesOtherNodeFeedbackAndUnwritten) {
   EXPECT_TRUE(log->Lookup(receipts[1]).ok());
 }
 
+// INFO's "receipts without feedback" rests on these: the written records that await feedback,
+// and whether a receipt is of this run.
+TEST(AuditLogTest, CountsWrittenRecordsAwaitingFeedbackAndKnowsReceiptsSinceOpen) {
+  ScratchDir tmp;
+  testing::FaultyOps ops;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  o.file_ops = &ops;
+  o.retry_interval = absl::ZeroDuration();
+  const std::vector<Receipt> before = AppendQueries(MustOpen(o).get(), 2);
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  EXPECT_EQ(log->GetStats().awaiting_feedback, 0u);  // counted since Open
+  QueryRecord awaits = TypicalQuery("11010519491231002X", 1);
+  QueryRecord check = TypicalQuery("11010519491231002X", 2);
+  check.measures.clear();  // a CHECK answer: no measures
+  QueryRecord v3 = TypicalQuery("11010519491231002X", 3);
+  v3.receipt_issued = false;  // the answer carried no receipt
+  uint64_t ticket = 0;
+  for (QueryRecord* q : {&awaits, &check, &v3, &awaits}) {
+    absl::StatusOr<AuditLog::Appended> a = log->Append(q);
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_TRUE(log->IssuedSinceOpen(a->receipt));
+    ticket = a->ticket;
+  }
+  EXPECT_EQ(log->GetStats().awaiting_feedback, 0u);  // not yet written
+  ASSERT_TRUE(log->Sync(ticket).ok());
+  EXPECT_EQ(log->GetStats().awaiting_feedback, 2u);
+  // A failed write discards its records: they await nothing.
+  ops.error = ENOSPC;
+  absl::StatusOr<AuditLog::Appended> lost = log->Append(&awaits);
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  EXPECT_FALSE(log->Sync(lost->ticket).ok());
+  ops.error = 0;
+  EXPECT_EQ(AppendQueries(log.get(), 1).size(), 1u);
+  EXPECT_EQ(log->GetStats().awaiting_feedback, 3u);
+  // The receipts of the previous run, of another node or stream, are not of this one.
+  for (const Receipt& r : before) EXPECT_FALSE(log->IssuedSinceOpen(r));
+  Receipt other = before.back();
+  other.offset += 100000;
+  EXPECT_TRUE(log->IssuedSinceOpen(other));
+  other.node ^= 1;
+  EXPECT_FALSE(log->IssuedSinceOpen(other));
+  other = before.back();
+  other.segment = FirstSegment(1);
+  EXPECT_FALSE(log->IssuedSinceOpen(other));
+}
+
 TEST(AuditLogTest, RotatesBySizeAndChainsAcrossSegments) {
   ScratchDir tmp;
   AuditLog::Options o = MakeOptions(tmp.path());

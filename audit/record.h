@@ -56,6 +56,12 @@ struct QueryRecord {
   bool receipt_issued = false;       // the answer carried this record's receipt
 };
 
+// Returns whether the caller owes feedback on `record`'s receipt: a receipt was issued for an
+// answer that returned measures (a MEASURES answer; CHECK answers return none).
+inline bool AwaitsFeedback(const QueryRecord& record) {
+  return record.receipt_issued && !record.measures.empty();
+}
+
 struct FeedbackEntry {
   uint16_t measure = 0;  // a measure number of the receipt
   Outcome outcome = Outcome::kApplied;

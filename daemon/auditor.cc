@@ -1,11 +1,13 @@
 #include "daemon/auditor.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
+#include "absl/time/civil_time.h"
 #include "core/paths.h"
 #include "core/validity.h"
 #include "daemon/log.h"
@@ -35,7 +37,13 @@ audit::Outcome OutcomeOf(wire::FeedbackOutcome o) {
   return audit::Outcome::kApplied;
 }
 
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+// Read for every audited answer: clock_gettime is half of absl::Now()'s cost here (27 ns
+// against 55).
+int64_t NowMicros() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+}
 
 // Returns the histogram `histogram` of every log, summed.
 LatencyHistogram::Counts SumOverLogs(const std::vector<std::unique_ptr<audit::AuditLog>>& logs,
@@ -141,11 +149,6 @@ absl::StatusOr<audit::AuditLog::Appended> Auditor::Record(audit::QueryRecord* re
         absl::StrCat("the audit cannot be written: ", appended.status().message()));
   }
   appended->ticket = Ticket(stream, appended->ticket);
-  if (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures) &&
-      !record->measures.empty()) {
-    std::lock_guard<AdaptiveMutex> lock(mu_);
-    pending_.push_back({appended->ticket, ReceiptKey(appended->receipt), false});
-  }
   return appended;
 }
 
@@ -154,24 +157,19 @@ void Auditor::Settle(uint32_t stream, uint64_t log_ticket) {
   const auto undecided = std::partition(pending_.begin(), pending_.end(), [&](const Pending& p) {
     return TicketStream(p.ticket) == stream && LogTicket(p.ticket) <= log_ticket;
   });
-  if (undecided == pending_.begin()) return;
-  std::sort(pending_.begin(), undecided,
-            [](const Pending& a, const Pending& b) { return a.ticket < b.ticket; });
-  // Until a write fails, every decided record was written: no need to ask the log for each.
   audit::AuditLog& log = *logs_[stream];
-  const bool all_written = log.discards() == 0;
   for (auto it = pending_.begin(); it != undecided; ++it) {
     // Decided: returns at once, OK if the record was written, its failure if discarded.
-    if (!all_written && !log.Sync(LogTicket(it->ticket)).ok()) continue;
-    if (it->feedback) {
-      awaiting_feedback_.erase(it->key);
-    } else if (awaiting_feedback_.size() < kMaxAwaiting) {
-      awaiting_feedback_.insert(it->key);
+    if (!log.Sync(LogTicket(it->ticket)).ok()) continue;
+    if (fed_back_.contains(it->key)) continue;
+    if (fed_back_.size() < kMaxFedBack) {
+      fed_back_.insert(it->key);
     } else {
       ++untracked_;
     }
   }
   pending_.erase(pending_.begin(), undecided);
+  pending_count_.store(pending_.size(), std::memory_order_relaxed);
 }
 
 absl::Status Auditor::Sync(uint64_t ticket) {
@@ -182,8 +180,11 @@ absl::Status Auditor::Sync(uint64_t ticket) {
   audit::AuditLog& log = *logs_[stream];
   absl::Status s = log.Sync(LogTicket(ticket));
   // Everything the log has decided, not only up to `ticket`: the first connection of a turn to
-  // sync settles the records of all of them, and the others find nothing left to partition.
-  if (!absl::IsInvalidArgument(s)) Settle(stream, log.decided_ticket());
+  // sync settles the feedback of all of them, and the others find nothing left to partition.
+  // Feedback is rare: most syncs have none pending and take no lock here.
+  if (!absl::IsInvalidArgument(s) && pending_count_.load(std::memory_order_relaxed) != 0) {
+    Settle(stream, log.decided_ticket());
+  }
   Observe(s);
   if (!s.ok()) {
     return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", s.message()));
@@ -229,9 +230,11 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
         absl::StrCat("the audit cannot be written: ", appended.status().message()));
   }
   appended->ticket = Ticket(stream, appended->ticket);
-  {
+  // Only feedback on a receipt counted as awaiting it (issued since Open, with measures).
+  if (audit::AwaitsFeedback(asked) && logs_[receipt_stream]->IssuedSinceOpen(*receipt)) {
     std::lock_guard<AdaptiveMutex> lock(mu_);
-    pending_.push_back({appended->ticket, ReceiptKey(*receipt), true});
+    pending_.push_back({appended->ticket, ReceiptKey(*receipt)});
+    pending_count_.store(pending_.size(), std::memory_order_relaxed);
   }
   Recorded recorded;
   recorded.response.recorded = static_cast<uint16_t>(request.items.size());
@@ -243,6 +246,7 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
 wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
   wire::AuditInfo info;
   info.state = wire::AuditState::kOk;
+  uint64_t awaiting = 0;
   for (const std::unique_ptr<audit::AuditLog>& log : logs_) {
     const audit::AuditLog::Stats stats = log->GetStats();
     if (stats.failing && info.state != wire::AuditState::kFailing) {
@@ -251,6 +255,7 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
     }
     info.records += stats.records;
     info.bytes += stats.bytes;
+    awaiting += stats.awaiting_feedback;
   }
   if (calendar_.has_value()) {
     const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), ChinaTime());
@@ -264,7 +269,8 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
     info.due_note = calendar_error_;
   }
   std::lock_guard<AdaptiveMutex> lock(mu_);
-  info.receipts_without_feedback = awaiting_feedback_.size() + untracked_;
+  const uint64_t fed_back = fed_back_.size() + untracked_;
+  info.receipts_without_feedback = awaiting > fed_back ? awaiting - fed_back : 0;
   return info;
 }
 

@@ -114,26 +114,27 @@ class Auditor {
   const std::string calendar_error_;
   std::atomic<bool> failing_{false};
 
-  // Applies to awaiting_feedback_ the pending changes of `stream`'s records up to its log's
-  // ticket `log_ticket` that were written, and drops those of records the audit discarded.
+  // Counts in fed_back_ the feedback records of `stream` up to its log's ticket `log_ticket`
+  // that were written, and drops those the audit discarded.
   // REQUIRES: the stream's log decided `log_ticket` (its Sync returned).
   void Settle(uint32_t stream, uint64_t log_ticket);
 
-  // MEASURES receipts since the start that returned measures and have had no feedback yet
-  // (keyed by segment and offset: the node is this one's), at most kMaxAwaiting; those beyond
-  // are only counted (`untracked_`) and stay counted after their feedback. A record changes
-  // them only once it is written (a record the audit discards never counts): until then its
-  // change waits in `pending_`.
+  // Receipts without feedback = the query records awaiting feedback that the logs wrote since
+  // Open (AuditLog::Stats, counted there: nothing per record here) minus the receipts of them
+  // that have had feedback since: fed_back_ (keyed by segment and offset: the node is this
+  // one's), at most kMaxFedBack; feedback on receipts beyond that is only counted
+  // (`untracked_`), a second feedback on one of those counting again. A feedback record counts
+  // only once it is written: until then it waits in `pending_`.
   struct Pending {
     uint64_t ticket;  // the auditor's (stream and log ticket)
     uint64_t key;
-    bool feedback;  // the receipt's feedback (erase), else a new receipt (insert)
   };
-  static constexpr size_t kMaxAwaiting = size_t{4} << 20;
+  static constexpr size_t kMaxFedBack = size_t{4} << 20;
   mutable AdaptiveMutex mu_;
-  absl::flat_hash_set<uint64_t> awaiting_feedback_;
+  absl::flat_hash_set<uint64_t> fed_back_;
   uint64_t untracked_ = 0;
   std::vector<Pending> pending_;
+  std::atomic<size_t> pending_count_{0};  // pending_.size(), read by Sync without the lock
 };
 
 }  // namespace shixin

@@ -225,6 +225,34 @@ TEST_F(AuditorTest, InfoCountsRecordsAndReceiptsWithoutFeedback) {
   EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 1u);
 }
 
+TEST_F(AuditorTest, ReceiptsWithoutFeedbackCountThoseIssuedSinceTheStart) {
+  Open();
+  const std::string old_receipt = RecordOne();
+  auditor_.reset();
+  Open();
+  const std::string receipt = RecordOne();
+  audit::QueryRecord v3 = TypicalQuery("230402199001010015", 0);
+  v3.caller = "agency-a";
+  v3.receipt_issued = false;  // a version 3 answer: no receipt, no feedback owed
+  absl::StatusOr<audit::AuditLog::Appended> a = auditor_->Record(&v3);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(auditor_->Sync(a->ticket).ok());
+  EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 1u);
+  // Feedback on the receipt of the previous run and on the record without a receipt is
+  // recorded, but was not counted as owed.
+  for (const std::string& r : {old_receipt, a->receipt.ToString()}) {
+    absl::StatusOr<Auditor::Recorded> fed = Feedback(r, {Item(41)});
+    ASSERT_TRUE(fed.ok()) << fed.status();
+    ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+    EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 1u);
+  }
+  absl::StatusOr<Auditor::Recorded> fed = Feedback(receipt, {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 0u);
+  EXPECT_EQ(auditor_->Info(0, true).records, 6u);  // 3 queries, 3 feedback records
+}
+
 TEST_F(AuditorTest, OneSyncSettlesEveryRecordItsWriteCovered) {
   // As in a turn of an I/O thread: several connections append, the first to sync writes the
   // records of all of them, and that settles them all (the later syncs find nothing left).

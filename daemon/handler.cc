@@ -578,9 +578,13 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     });
   }
   Mask(caller.view, &result);
-  std::string receipt;
+  thread_local std::string receipt;  // reused, as the record's measures: no allocation each
+  receipt.clear();
   if (auditor_ != nullptr) {
+    thread_local std::vector<uint16_t> numbers;
     audit::QueryRecord record;
+    record.measures.swap(numbers);
+    record.measures.clear();
     record.opcode = static_cast<uint8_t>(wire::Opcode::kMeasures);
     record.subject = result.subject.id;
     record.kind = static_cast<uint8_t>(result.subject.kind);
@@ -595,6 +599,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     }
     absl::Status failed;
     Audit(&record, request->context, d, session, &receipt, &failed);
+    numbers.swap(record.measures);
     if (!failed.ok() && auditor_->required()) {  // fail closed: no measure without its record
       return Outcome::Error(
           version >= 4 ? wire::Status::kAuditUnavailable : wire::Status::kUnavailable,
