@@ -415,7 +415,6 @@ absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool 
   needs_truncate_ = ops_->Truncate(fd, static_cast<off_t>(file_size_)) < 0;
   if (failed_.size() == kMaxFailedRanges) failed_.erase(failed_.begin());
   failed_.push_back({written_ticket_, ticket_, status});
-  discards_.fetch_add(1, std::memory_order_release);
   written_ticket_ = ticket_;
   pending_.clear();
   pending_awaiting_ = 0;

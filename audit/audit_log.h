@@ -16,7 +16,6 @@
 #ifndef SHIXIN_AUDIT_AUDIT_LOG_H_
 #define SHIXIN_AUDIT_AUDIT_LOG_H_
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -130,10 +129,6 @@ class AuditLog {
   // a failed write (Sync of it returns at once).
   uint64_t decided_ticket() const;
 
-  // Returns how many writes have failed (each discarding its pending records) since Open: while
-  // it is 0, every ticket that a returned Sync covered was written. Read without the lock.
-  uint64_t discards() const { return discards_.load(std::memory_order_acquire); }
-
   Stats GetStats() const;
   uint32_t node() const { return options_.node; }
   // Returns the durations of the segment writes and of the fdatasyncs (for the metrics; read
@@ -200,7 +195,6 @@ class AuditLog {
     absl::Status status;
   };
   std::vector<FailedRange> failed_;
-  std::atomic<uint64_t> discards_{0};
   bool failing_ = false;
   absl::Status failure_;
   int64_t retry_at_micros_ = 0;
