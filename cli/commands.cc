@@ -23,6 +23,7 @@
 #include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/render.h"
 #include "synthetic/deltas.h"
 #include "synthetic/synthetic.h"

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/feedback_command.h"
 #include "protocol/client.h"
+#include "protocol/operator_messages.h"
 #include "protocol/render.h"
 
 namespace shixin {

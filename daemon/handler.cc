@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 
 #ifndef SHIXIN_VERSION
 #define SHIXIN_VERSION "0.0.0"

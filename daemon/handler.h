@@ -50,6 +50,7 @@
 #include "daemon/config.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
+#include "protocol/operator_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin {

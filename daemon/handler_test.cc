@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/test_messages.h"
 #include "protocol/wire.h"
 

@@ -15,6 +15,7 @@
 #include "core/snapshot_file.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 namespace {

@@ -27,6 +27,7 @@
 #include "core/overlay.h"
 #include "core/snapshot.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 

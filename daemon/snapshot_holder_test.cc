@@ -25,6 +25,7 @@
 #include "daemon/reloader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 namespace {

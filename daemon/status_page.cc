@@ -14,6 +14,7 @@
 #include "daemon/auditor.h"
 #include "daemon/handler.h"
 #include "daemon/snapshot_holder.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 namespace {

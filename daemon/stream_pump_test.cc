@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "daemon/io_test_util.h"
 #include "daemon/uring_transport.h"
 
 namespace shixin {
@@ -90,16 +91,6 @@ class StreamPumpTest : public ::testing::TestWithParam<bool> {
     return {"test connection", std::chrono::seconds(5), idle, &budget_, &limits_};
   }
 
-  // Runs the io_context until `done` or 5 s.
-  template <typename Done>
-  void RunUntil(Done done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done() && std::chrono::steady_clock::now() < until) {
-      io_.run_for(std::chrono::milliseconds(10));
-      io_.restart();
-    }
-  }
-
   // Destroyed after io_, whose pending handlers may hold the last reference to a pump.
   BufferBudget budget_{1 << 20, 10};
   ConnectionLimits limits_{10, 0};
@@ -120,13 +111,13 @@ TEST_P(StreamPumpTest, WritesWhatTheOwnerQueuesLingersAtEndOfInputAndGivesEveryt
     owner->Advance();
     asio::write(client_, asio::buffer(std::string("hello\n")));
     std::string echoed(6, '\0');
-    RunUntil([&] { return client_.available() >= 6; });
+    RunIoUntil(io_, [&] { return client_.available() >= 6; });
     asio::read(client_, asio::buffer(echoed));
     EXPECT_EQ(echoed, "hello\n");
     EXPECT_GT(budget_.used(), 0u);
 
     client_.shutdown(tcp::socket::shutdown_send);
-    RunUntil([&] { return owner->lingering_; });
+    RunIoUntil(io_, [&] { return owner->lingering_; });
     EXPECT_TRUE(owner->lingering_);
     // Lingering shut the server's sending side down: the client reads the end of input.
     boost::system::error_code ec;
@@ -134,7 +125,7 @@ TEST_P(StreamPumpTest, WritesWhatTheOwnerQueuesLingersAtEndOfInputAndGivesEveryt
     client_.read_some(asio::buffer(&byte, 1), ec);
     EXPECT_EQ(ec, asio::error::eof);
     // The client's end of input was its close: lingering ends.
-    RunUntil([&] { return owner->closed_; });
+    RunIoUntil(io_, [&] { return owner->closed_; });
     EXPECT_TRUE(owner->closed_);
     EXPECT_EQ(budget_.used(), 0u);
   }
@@ -146,7 +137,7 @@ TEST_P(StreamPumpTest, TheIdleDeadlineClosesTheConnection) {
   auto owner = MakeOwner(std::chrono::seconds(1));
   owner->Advance();
   const auto start = std::chrono::steady_clock::now();
-  RunUntil([&] { return owner->closed_; });
+  RunIoUntil(io_, [&] { return owner->closed_; });
   EXPECT_TRUE(owner->closed_);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
 }
@@ -158,7 +149,7 @@ TEST_P(StreamPumpTest, DiscardedInputIsDroppedAndLaterReadsIgnored) {
   owner->Advance();
   asio::write(client_, asio::buffer(std::string("ignored")));
   const int before = owner->advances_;
-  RunUntil([&] { return owner->advances_ > before; });
+  RunIoUntil(io_, [&] { return owner->advances_ > before; });
   EXPECT_TRUE(owner->pump_.input().empty());
   EXPECT_TRUE(owner->pump_.quiet());
   owner->Close();

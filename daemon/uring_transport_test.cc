@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/io_test_util.h"
+
 namespace shixin {
 namespace {
 
@@ -31,16 +33,6 @@ class UringTransportTest : public ::testing::Test {
     tcp::socket client(io_);
     client.connect(acceptor_.local_endpoint());
     return {std::move(client), std::make_unique<UringTransport>(acceptor_.accept(), loop_.get())};
-  }
-
-  // Runs the io_context until `done` or 5 s.
-  template <typename Done>
-  void RunUntil(Done done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done() && std::chrono::steady_clock::now() < until) {
-      io_.run_for(std::chrono::milliseconds(10));
-      io_.restart();
-    }
   }
 
   asio::io_context io_;
@@ -76,7 +68,7 @@ TEST_F(UringTransportTest, ATurnsReadsAndWritesOfManyConnectionsAreOneSubmission
   for (int i = 0; i < kConnections; ++i) {
     asio::write(clients[i], asio::buffer("request " + std::to_string(i)));
   }
-  RunUntil([&] { return done == kConnections; });
+  RunIoUntil(io_, [&] { return done == kConnections; });
   for (int i = 0; i < kConnections; ++i) {
     EXPECT_EQ(received[i], "request " + std::to_string(i));
   }
@@ -93,7 +85,7 @@ TEST_F(UringTransportTest, ATurnsReadsAndWritesOfManyConnectionsAreOneSubmission
       });
     }
   });
-  RunUntil([&] { return written == kConnections; });
+  RunIoUntil(io_, [&] { return written == kConnections; });
   EXPECT_EQ(loop_->submits(), before + 1);
   for (tcp::socket& client : clients) {
     char answer[7];
@@ -140,7 +132,7 @@ TEST_F(UringTransportTest, CloseAbortsTheReadAndLeavesANewSocketsInputAlone) {
   next.connect(acceptor_.local_endpoint());
   tcp::socket next_peer = acceptor_.accept();
   asio::write(next_peer, asio::buffer(std::string("mine")));
-  RunUntil([&] { return done; });
+  RunIoUntil(io_, [&] { return done; });
   EXPECT_EQ(result, asio::error::operation_aborted);
   EXPECT_EQ(got, 0u);
   EXPECT_EQ(next.available(), 4u);  // still there for its own reader
@@ -179,7 +171,7 @@ TEST_F(UringTransportTest, AShutdownReceiveEndsAWaitingRead) {
   io_.restart();
   EXPECT_FALSE(done);
   server->ShutdownReceive();
-  RunUntil([&] { return done; });
+  RunIoUntil(io_, [&] { return done; });
   EXPECT_EQ(result, asio::error::eof);
 }
 

@@ -20,6 +20,7 @@
 #include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "protocol/client.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin::loadtest {
 namespace {

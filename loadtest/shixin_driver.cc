@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin::loadtest {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "base/socket.h"
 #include "base/status_macros.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 namespace {

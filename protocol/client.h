@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/wire.h"
 
 // OpenSSL's connection and context (openssl/ssl.h), used only by client.cc.

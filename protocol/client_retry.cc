@@ -7,6 +7,7 @@
 #include "base/socket.h"
 #include "base/status_macros.h"
 #include "protocol/client.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 namespace {

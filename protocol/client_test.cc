@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "core/scope.h"
 #include "gtest/gtest.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 namespace {

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/test_messages.h"
 
 namespace shixin::wire {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "core/delta.h"
 #include "core/validity.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 namespace {

@@ -16,6 +16,7 @@
 
 #include "core/query.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 
 namespace shixin {
 

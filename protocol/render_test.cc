@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol/operator_messages.h"
 #include "protocol/test_messages.h"
 
 namespace shixin {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin::wire {

@@ -7,6 +7,7 @@
 #include "core/scope.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/test_messages.h"
 #include "protocol/vectors_fixture.h"
 #include "protocol/wire.h"

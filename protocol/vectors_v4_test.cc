@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "protocol/feedback_messages.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/test_messages.h"
 #include "protocol/vectors_fixture.h"
 #include "protocol/wire.h"

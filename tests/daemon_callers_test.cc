@@ -21,6 +21,7 @@
 #include "callers/callers_file.h"
 #include "callers/token.h"
 #include "core/masking.h"
+#include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
 #include "tests/test_callers.h"
 #include "tests/tls_certs.h"

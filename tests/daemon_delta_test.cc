@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "core/delta.h"
 #include "core/test_util.h"
+#include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {

@@ -35,6 +35,7 @@
 #include "core/id.h"
 #include "core/ingest.h"
 #include "core/paths.h"
+#include "protocol/operator_messages.h"
 #include "synthetic/synthetic.h"
 
 extern char** environ;

@@ -28,6 +28,7 @@
 #include "core/snapshot.h"
 #include "protocol/client.h"
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin::e2e {

@@ -18,6 +18,7 @@
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "core/query.h"
+#include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {

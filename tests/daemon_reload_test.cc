@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {

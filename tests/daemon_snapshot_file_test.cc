@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "core/query.h"
+#include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {

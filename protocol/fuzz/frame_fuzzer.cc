@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "protocol/messages.h"
+#include "protocol/operator_messages.h"
 #include "protocol/wire.h"
 
 namespace shixin::wire {

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protocol/operator_messages.h"
 #include "tests/browser/render.h"
 #include "tests/daemon_harness.h"
 #include "tests/http_socket.h"
