@@ -1,5 +1,6 @@
-// Helpers of the handler tests (handler_test.cc, handler_audit_test.cc): the sample list and
-// the decoding of the frames a Handler appended.
+// Helpers of the tests that drive a Handler (handler_test.cc and the fixture of
+// handler_test_fixture.h, auditor_test.cc, http_service_test.cc, ...): the sample list and the
+// decoding of the frames a Handler appended.
 //
 // Thread safety: plain functions and values.
 #ifndef SHIXIN_DAEMON_HANDLER_TEST_UTIL_H_
