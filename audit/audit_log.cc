@@ -325,7 +325,7 @@ absl::StatusOr<AuditLog::Appended> AuditLog::Append(QueryRecord* record) {
   return AppendWith(RecordType::kQuery, AwaitsFeedback(*record),
                     [record](uint64_t sequence, std::string* out) {
                       record->sequence = sequence;
-                      EncodeQuery(*record, out);
+                      EncodeQuery(*record, kFormatVersion, out);
                     });
 }
 

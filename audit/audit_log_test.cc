@@ -341,18 +341,28 @@ TEST(AuditLogTest, RecordsOfAWriteWithoutItsSealAreCut) {
   ExpectVerifies(o.dir, 4);
 }
 
-TEST(AuditLogTest, AFormatOneAuditGoesOnInANewSegment) {
+// An audit left by an older writer (testdata: a format-1 and a format-2 segment) verifies, its
+// records are found by receipt, and the writer goes on in a new segment of its own format.
+class OlderFormatTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OlderFormatTest, AnAuditOfAnOlderFormatGoesOnInANewSegment) {
   ScratchDir tmp;
   AuditLog::Options o = MakeOptions(tmp.path());
   const char* source = std::getenv("SHIXIN_SOURCE_DIR");
   std::filesystem::create_directories(o.dir);
   std::filesystem::copy_file(
-      std::string(source != nullptr ? source : "..") + "/audit/testdata/sample.audit",
+      std::string(source != nullptr ? source : "..") + "/audit/testdata/" + GetParam(),
       SegmentPath(o.dir, 1));
   absl::StatusOr<VerifyReport> before = Verify(o.dir);
   ASSERT_TRUE(before.ok());
   ASSERT_THAT(before->problems, ::testing::IsEmpty());
-  ASSERT_GT(before->records, 0u);
+  ASSERT_GT(before->queries, 0u);
+  std::vector<Receipt> old;
+  ASSERT_TRUE(ForEachRecord(o.dir, ReadOptions{}, [&old](const Entry& e) {
+                if (e.type == RecordType::kQuery) old.push_back(e.receipt);
+                return true;
+              }).ok());
+  ASSERT_EQ(old.size(), before->queries);
   AuditLog::Recovery rec;
   std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
   EXPECT_FALSE(rec.torn);
@@ -362,8 +372,21 @@ TEST(AuditLogTest, AFormatOneAuditGoesOnInANewSegment) {
   EXPECT_EQ(receipts[0].segment, 2u);
   EXPECT_TRUE(log->Lookup(receipts[2]).ok());
   log.reset();
+  // Found by its receipt (another node's: the reader's lookup, as `shixin audit query`).
+  absl::StatusOr<OwnedQuery> first = LookUpQuery(o.dir, old.front());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->record.subject.empty());
   ExpectVerifies(o.dir, before->records + 3);
+  std::ifstream in(SegmentPath(o.dir, 2), std::ios::binary);
+  std::string head(kHeaderSize, '\0');
+  ASSERT_TRUE(in.read(head.data(), static_cast<std::streamsize>(head.size())));
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(head);
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->version, kFormatVersion);
 }
+
+INSTANTIATE_TEST_SUITE_P(Testdata, OlderFormatTest,
+                         ::testing::Values("sample.audit", "sample-v2.audit"));
 
 TEST(AuditLogTest, BadRecordFollowedByGoodOnesRefusesToOpen) {
   ScratchDir tmp;

@@ -20,9 +20,10 @@
 namespace shixin::audit {
 
 inline constexpr size_t kHeaderSize = 64;
-// The writer writes version 2; the readers read 1 and 2. Version 1 chained every record;
-// version 2 chains every write: a seal record ends it (audit/FORMAT.md).
-inline constexpr uint32_t kFormatVersion = 2;
+// The writer writes version 3; the readers read 1 to 3. Version 1 chained every record;
+// version 2 chains every write: a seal record ends it (audit/FORMAT.md); version 3 frames as 2
+// and may write a query's measure numbers as a bitmap (audit/record.h).
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr size_t kChainSize = 16;
 // u32 length + u8 type before the payload.
 inline constexpr size_t kRecordPrefix = 5;

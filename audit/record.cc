@@ -69,12 +69,44 @@ class PayloadWriter {
     if (!s.empty()) std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
   }
+  // Writes `bytes` bytes with bit m % 8 of byte m / 8 set for each m in `numbers`.
+  // REQUIRES: each number < 8 * bytes.
+  void Bitmap(const std::vector<uint16_t>& numbers, size_t bytes) {
+    assert(static_cast<size_t>(end_ - p_) >= bytes);
+    std::memset(p_, 0, bytes);
+    for (uint16_t m : numbers) p_[m / 8] = static_cast<char>(p_[m / 8] | 1 << (m % 8));
+    p_ += bytes;
+  }
 
  private:
   std::string* const out_;
   char* p_;
   const char* end_;
 };
+
+// From format 3 a query's measure numbers may be a bitmap (audit/FORMAT.md).
+constexpr uint32_t kBitmapFormat = 3;
+// A bitmap covers measure numbers 0..65535.
+constexpr uint64_t kMaxBitmapBytes = 65536 / 8;
+
+size_t VarintLength(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+// Returns the bytes of the bitmap form of `measures`, or 0 when that form is not the one to
+// write: the numbers not strictly ascending (a bitmap has no order), or the list as short.
+size_t BitmapBytes(const std::vector<uint16_t>& measures) {
+  if (measures.empty()) return 0;
+  size_t list = 0;
+  for (size_t i = 0; i < measures.size(); ++i) {
+    if (i > 0 && measures[i] <= measures[i - 1]) return 0;
+    list += VarintLength(measures[i]);
+  }
+  const size_t bitmap = measures.back() / 8 + 1;
+  return bitmap < list ? bitmap : 0;
+}
 
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -105,7 +137,9 @@ class PayloadReader {
   int64_t Signed(const char* field) { return UnZigZag(Varint(field)); }
   std::string_view String(const char* field) {
     const uint64_t n = Varint(field);
-    if (!error_.empty()) return {};
+    return error_.empty() ? Bytes(field, n) : std::string_view();
+  }
+  std::string_view Bytes(const char* field, uint64_t n) {
     if (n > static_cast<uint64_t>(end_ - p_)) {
       Fail(field, "truncated");
       return {};
@@ -119,6 +153,7 @@ class PayloadReader {
     p_ = end_;
     return 0;
   }
+  bool ok() const { return error_.empty(); }
   absl::Status Finish(const char* what) {
     if (error_.empty() && p_ != end_) error_ = "trailing bytes";
     if (error_.empty()) return absl::OkStatus();
@@ -133,8 +168,8 @@ class PayloadReader {
 
 }  // namespace
 
-void EncodeQuery(const QueryRecord& r, std::string* out) {
-  constexpr size_t kVarints = 18;  // the fields below, measures apart
+void EncodeQuery(const QueryRecord& r, uint32_t format, std::string* out) {
+  constexpr size_t kVarints = 19;  // the fields below, measures apart
   PayloadWriter w(kVarints * kMaxVarint + 3 * r.measures.size() + r.caller.size() +
                       r.operator_id.size() + r.matter.size() + r.purpose.size() + r.subject.size() +
                       r.agency_filter.size() + r.scenario_filter.size() + r.list_version.size(),
@@ -156,7 +191,13 @@ void EncodeQuery(const QueryRecord& r, std::string* out) {
   w.Varint(r.generation);
   w.Varint(r.delta_sequence);
   w.Varint(r.measures.size());
-  for (uint16_t m : r.measures) w.Varint(m);
+  const size_t bitmap = format >= kBitmapFormat ? BitmapBytes(r.measures) : 0;
+  if (format >= kBitmapFormat && !r.measures.empty()) w.Varint(bitmap);
+  if (bitmap > 0) {
+    w.Bitmap(r.measures, bitmap);
+  } else {
+    for (uint16_t m : r.measures) w.Varint(m);
+  }
   w.Varint(r.receipt_issued ? 1 : 0);
 }
 
@@ -179,7 +220,7 @@ void EncodeFeedback(const FeedbackRecord& r, std::string* out) {
   }
 }
 
-absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload) {
+absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload, uint32_t format) {
   PayloadReader in(payload);
   QueryRecord r;
   r.sequence = in.Varint("sequence");
@@ -200,10 +241,30 @@ absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload) {
   r.list_version = in.String("list_version");
   r.generation = in.Varint("generation");
   r.delta_sequence = in.Varint("delta_sequence");
-  const uint64_t n = in.Bounded("measures", payload.size());
+  // A listed measure takes a byte at least, a measure of a bitmap a bit.
+  const uint64_t n =
+      in.Bounded("measures", format >= kBitmapFormat ? 8 * payload.size() : payload.size());
+  const uint64_t bitmap =
+      format >= kBitmapFormat && n > 0 ? in.Bounded("measures.bitmap", kMaxBitmapBytes) : 0;
   r.measures.reserve(n);
-  for (uint64_t i = 0; i < n; ++i) {
-    r.measures.push_back(static_cast<uint16_t>(in.Bounded("measure", 65535)));
+  if (bitmap > 0) {
+    const std::string_view bits = in.Bytes("measures.bitmap", bitmap);
+    for (size_t i = 0; i < bits.size(); ++i) {
+      const auto byte = static_cast<unsigned char>(bits[i]);
+      for (int b = 0; b < 8; ++b) {
+        if ((byte >> b & 1) != 0) r.measures.push_back(static_cast<uint16_t>(8 * i + b));
+      }
+    }
+  } else {
+    if (n > payload.size()) in.Fail("measures", "out of range");
+    for (uint64_t i = 0; i < n && in.ok(); ++i) {
+      r.measures.push_back(static_cast<uint16_t>(in.Bounded("measure", 65535)));
+    }
+  }
+  // One encoding per list: the form and the bitmap's size are those the encoder chooses.
+  if (format >= kBitmapFormat && n > 0 &&
+      (r.measures.size() != n || BitmapBytes(r.measures) != bitmap)) {
+    in.Fail("measures.bitmap", "not the encoding of its measures");
   }
   r.receipt_issued = in.Bounded("receipt_issued", 1) != 0;
   SHIXIN_RETURN_IF_ERROR(in.Finish("query"));

@@ -77,14 +77,16 @@ struct FeedbackRecord {
   std::vector<FeedbackEntry> entries;
 };
 
-// Appends the payload encoding of `record` to `out` (audit/format.h frames it).
-void EncodeQuery(const QueryRecord& record, std::string* out);
+// Appends the payload encoding of `record` to `out` (audit/format.h frames it). A query's
+// layout depends on the segment's `format` (audit/format.h): from format 3 its measure numbers
+// may be a bitmap; formats 1 and 2 list them.
+void EncodeQuery(const QueryRecord& record, uint32_t format, std::string* out);
 void EncodeFeedback(const FeedbackRecord& record, std::string* out);
 
-// Decodes a payload of the given type. Returns DataLoss naming the field when `payload` is not
-// a valid encoding (truncated, trailing bytes, a value out of range). The result views
-// `payload`.
-absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload);
+// Decodes a payload of the given type (a query of a segment of `format`). Returns DataLoss
+// naming the field when `payload` is not a valid encoding (truncated, trailing bytes, a value
+// out of range, a form the encoder does not write). The result views `payload`.
+absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload, uint32_t format);
 absl::StatusOr<FeedbackRecord> DecodeFeedback(std::string_view payload);
 
 }  // namespace shixin::audit

@@ -5,8 +5,12 @@
 
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "audit/audit_test_util.h"
+#include "audit/format.h"
 
 namespace shixin::audit {
 namespace {
@@ -19,8 +23,8 @@ TEST(RecordTest, QueryRoundTrip) {
   r.as_of = -86400;
   r.agency_filter = "税务";
   std::string bytes;
-  EncodeQuery(r, &bytes);
-  absl::StatusOr<QueryRecord> back = DecodeQuery(bytes);
+  EncodeQuery(r, kFormatVersion, &bytes);
+  absl::StatusOr<QueryRecord> back = DecodeQuery(bytes, kFormatVersion);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->sequence, 1234567u);
   EXPECT_EQ(back->time_micros, -5);
@@ -56,9 +60,9 @@ TEST(RecordTest, LargestValuesRoundTripAppendedAfterOtherBytes) {
   r.generation = r.delta_sequence = std::numeric_limits<uint64_t>::max();
   r.measures.assign(1000, 65535);
   std::string bytes = "prefix";
-  EncodeQuery(r, &bytes);
+  EncodeQuery(r, kFormatVersion, &bytes);
   ASSERT_EQ(bytes.substr(0, 6), "prefix");
-  absl::StatusOr<QueryRecord> back = DecodeQuery(std::string_view(bytes).substr(6));
+  absl::StatusOr<QueryRecord> back = DecodeQuery(std::string_view(bytes).substr(6), kFormatVersion);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->sequence, r.sequence);
   EXPECT_EQ(back->time_micros, r.time_micros);
@@ -107,11 +111,11 @@ TEST(RecordTest, FeedbackRoundTrip) {
 
 TEST(RecordTest, TruncatedAndTrailingBytesRefused) {
   std::string bytes;
-  EncodeQuery(testing::TypicalQuery("110101199003074514", 1), &bytes);
+  EncodeQuery(testing::TypicalQuery("110101199003074514", 1), kFormatVersion, &bytes);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_FALSE(DecodeQuery(std::string_view(bytes).substr(0, n)).ok()) << n;
+    EXPECT_FALSE(DecodeQuery(std::string_view(bytes).substr(0, n), kFormatVersion).ok()) << n;
   }
-  absl::StatusOr<QueryRecord> trailing = DecodeQuery(bytes + "x");
+  absl::StatusOr<QueryRecord> trailing = DecodeQuery(bytes + "x", kFormatVersion);
   ASSERT_FALSE(trailing.ok());
   EXPECT_EQ(trailing.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(trailing.status().message(), HasSubstr("trailing"));
@@ -140,8 +144,77 @@ TEST(RecordTest, OutOfRangeValuesRefused) {
   QueryRecord q = testing::TypicalQuery("x", 1);
   q.listing = static_cast<Listing>(0);
   std::string qb;
-  EncodeQuery(q, &qb);
-  EXPECT_THAT(DecodeQuery(qb).status().message(), HasSubstr("listing"));
+  EncodeQuery(q, kFormatVersion, &qb);
+  EXPECT_THAT(DecodeQuery(qb, kFormatVersion).status().message(), HasSubstr("listing"));
+}
+
+// Format 3 writes an ascending list of measures as a bitmap when that is shorter; formats 1 and
+// 2 (and format 3 otherwise) list the numbers. Each decodes to the list it was given.
+TEST(RecordTest, MeasuresAsABitmapFromFormatThree) {
+  QueryRecord r = testing::TypicalQuery("110101199003074514", 1);
+  const std::vector<std::vector<uint16_t>> lists = {
+      {},                  // nothing: the count alone
+      {41},                // one: its number is shorter than a bitmap reaching it
+      {0},                 // a bitmap of one byte is no shorter than the list
+      {1, 2, 3},           // a bitmap of one byte
+      {18, 3, 26},         // not ascending: listed, in order
+      {5, 5},              // repeated: listed
+      {1, 2, 300, 65535},  // sparse and high: listed
+  };
+  std::vector<uint16_t> many;  // a listed subject's answer: 49 of measures 1-53
+  for (uint16_t m = 1; m <= 53; ++m) {
+    if (m != 8 && m != 12 && m != 15 && m != 31) many.push_back(m);
+  }
+  std::vector<std::vector<uint16_t>> all = lists;
+  all.push_back(many);
+  for (const std::vector<uint16_t>& measures : all) {
+    r.measures = measures;
+    std::string v2, v3;
+    EncodeQuery(r, 2, &v2);
+    EncodeQuery(r, 3, &v3);
+    for (const auto& [format, bytes] : {std::pair{2u, &v2}, std::pair{3u, &v3}}) {
+      absl::StatusOr<QueryRecord> back = DecodeQuery(*bytes, format);
+      ASSERT_TRUE(back.ok()) << back.status() << " format " << format;
+      EXPECT_EQ(back->measures, measures) << "format " << format;
+      EXPECT_TRUE(back->receipt_issued);
+    }
+    // The bitmap's size byte is all format 3 adds to a list.
+    EXPECT_LE(v3.size(), v2.size() + (measures.empty() ? 0 : 1));
+  }
+  r.measures = many;
+  std::string v2, v3;
+  EncodeQuery(r, 2, &v2);
+  EncodeQuery(r, 3, &v3);
+  EXPECT_EQ(v2.size() - v3.size(), 49u - 1 - 7);  // 49 bytes listed; size and 7 bytes of bitmap
+}
+
+// A format-3 query's measures in every form but the encoder's are damage, as a bad value is.
+TEST(RecordTest, FormatThreeRefusesMeasuresInAnotherForm) {
+  QueryRecord r = testing::TypicalQuery("x", 1);
+  r.measures.clear();
+  std::string head;
+  EncodeQuery(r, 3, &head);
+  ASSERT_EQ(head.substr(head.size() - 2), std::string("\x00\x01", 2));  // no measures; receipt
+  head.resize(head.size() - 2);
+  const auto decode = [&head](std::string_view measures) {
+    return DecodeQuery(head + std::string(measures) + "\x01", 3);
+  };
+  absl::StatusOr<QueryRecord> ok = decode(std::string_view("\x03\x01\x0e", 3));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->measures, (std::vector<uint16_t>{1, 2, 3}));
+  for (std::string_view bad : {
+           std::string_view("\x03\x00\x01\x02\x03", 5),  // listed where the bitmap is shorter
+           std::string_view("\x03\x02\x0e\x00", 4),      // a bitmap longer than needed
+           std::string_view("\x02\x01\x0e", 3),          // three bits for a count of two
+           std::string_view("\x04\x01\x0e", 3),          // and for four
+       }) {
+    absl::StatusOr<QueryRecord> back = decode(bad);
+    ASSERT_FALSE(back.ok()) << absl::CEscape(absl::string_view(bad.data(), bad.size()));
+    EXPECT_EQ(back.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(back.status().message(), HasSubstr("measures"));
+  }
+  // Format 2 reads the same bytes as a list: 0x03 measures 0x01 0x0e ... then runs short.
+  EXPECT_FALSE(DecodeQuery(head + std::string("\x03\x01\x0e\x01", 4), 2).ok());
 }
 
 TEST(RecordTest, OutcomeNames) {

@@ -2,9 +2,9 @@
 // file can hand them. The first byte picks the mode: even, the rest is a segment file (header,
 // then record frames, in the header's format or both: each frame that parses is decoded by its
 // type and fed to the chain check); odd, the rest is one
-// record payload, decoded as both types. Beyond the sanitizers it checks that a decoded record
-// encodes to a payload that decodes to the same encoding again (the encoder and the decoder
-// agree), and that the frame parser never reads past its input.
+// record payload, decoded as both types in each payload layout. Beyond the sanitizers it checks
+// that a decoded record encodes to a payload that decodes to the same encoding again (the encoder
+// and the decoder agree), and that the frame parser never reads past its input.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -24,14 +24,15 @@ void Check(bool ok, const char* what) {
   }
 }
 
-void RoundTrip(std::string_view payload) {
-  if (absl::StatusOr<QueryRecord> q = DecodeQuery(payload); q.ok()) {
+// A payload of a segment of `format`.
+void RoundTrip(std::string_view payload, uint32_t format) {
+  if (absl::StatusOr<QueryRecord> q = DecodeQuery(payload, format); q.ok()) {
     std::string once;
-    EncodeQuery(*q, &once);
-    absl::StatusOr<QueryRecord> again = DecodeQuery(once);
+    EncodeQuery(*q, format, &once);
+    absl::StatusOr<QueryRecord> again = DecodeQuery(once, format);
     Check(again.ok(), "a re-encoded query does not decode");
     std::string twice;
-    EncodeQuery(*again, &twice);
+    EncodeQuery(*again, format, &twice);
     Check(once == twice, "query encoding is not stable");
   }
   if (absl::StatusOr<FeedbackRecord> f = DecodeFeedback(payload); f.ok()) {
@@ -64,7 +65,7 @@ void Segment(std::string_view bytes) {
       Check(r.type != RecordType::kSeal || (version >= 2 && r.payload.size() == kChainSize),
             "a seal outside format 2 or of the wrong size");
       (void)chain.Add(r);
-      if (r.type != RecordType::kSeal) RoundTrip(r.payload);
+      if (r.type != RecordType::kSeal) RoundTrip(r.payload, version);
       rest.remove_prefix(r.size);
     }
   }
@@ -77,7 +78,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   if ((data[0] & 1) != 0) {
-    shixin::audit::RoundTrip(rest);
+    // Formats 1 and 2 share a payload layout.
+    for (uint32_t format = 2; format <= shixin::audit::kFormatVersion; ++format) {
+      shixin::audit::RoundTrip(rest, format);
+    }
   } else {
     shixin::audit::Segment(rest);
   }
