@@ -167,6 +167,11 @@ TEST(RecordTest, MeasuresAsABitmapFromFormatThree) {
   }
   std::vector<std::vector<uint16_t>> all = lists;
   all.push_back(many);
+  std::vector<uint16_t> spread, late;  // bitmaps over several 64-bit words, the first empty
+  for (uint16_t m = 0; m < 200; m += 2) spread.push_back(m);
+  for (uint16_t m = 70; m <= 200; ++m) late.push_back(m);
+  all.push_back(spread);
+  all.push_back(late);
   for (const std::vector<uint16_t>& measures : all) {
     r.measures = measures;
     std::string v2, v3;
@@ -180,6 +185,7 @@ TEST(RecordTest, MeasuresAsABitmapFromFormatThree) {
     }
     // The bitmap's size byte is all format 3 adds to a list.
     EXPECT_LE(v3.size(), v2.size() + (measures.empty() ? 0 : 1));
+    if (measures.size() > 50) EXPECT_LT(v3.size() + 50, v2.size());
   }
   r.measures = many;
   std::string v2, v3;
