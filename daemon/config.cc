@@ -109,6 +109,10 @@ const Key kKeys[] = {
     {"max_shrink", &Config::max_shrink, 0, 1, "FRACTION",
      "refuse a reload that removes more than this share of the\nsubjects, unless asked",
      "never refuse", ""},
+    {"background_nice", &Config::background_nice, 0, kMaxNice, "N",
+     "nice value of a full reload's load, a delta's helper threads\nand the overlay checkpoint: "
+     "a core the I/O threads want goes\nto them first; 0: they compete as equals",
+     "", ""},
     {"verbose", &Config::verbose, 0, 0, "", "debug log lines", "", ""},
     {"state_dir", &Config::state_dir, 0, 0, "DIR",
      "keep the audit (answers carry receipts) and the overlay\ncheckpoint here", "no audit", ""},

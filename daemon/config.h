@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/background.h"
 #include "base/host_port.h"
 #include "protocol/messages.h"
 
@@ -47,9 +48,10 @@ struct Config {
   uint32_t max_age_seconds = 0;              // answers from an older list are STALE; 0: off
   uint32_t history_days = wire::kDefaultHistoryDays;  // as-of answers reach back this far
   bool refuse_stale = false;                          // MEASURES from a stale list: STALE_REFUSED
-  bool admin_loopback_only = true;    // open mode: RELOAD and the full INFO only for loopback peers
-  double max_shrink = 0.05;           // a reload removing more subjects is refused; 1: off
-  bool verbose = false;               // debug log lines
+  bool admin_loopback_only = true;  // open mode: RELOAD and the full INFO only for loopback peers
+  double max_shrink = 0.05;         // a reload removing more subjects is refused; 1: off
+  uint32_t background_nice = kBackgroundNice;  // a reload's load, a delta's helpers; 0: as I/O
+  bool verbose = false;                        // debug log lines
   std::string state_dir;              // the audit and the node id (docs/audit.md); empty: no audit
   uint32_t checkpoint_seconds = 300;  // write the overlay checkpoint at most this often; 0: never
   uint32_t audit_fsync_ms = 10;       // group commit: fsync the audit at most this often

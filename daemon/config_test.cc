@@ -39,6 +39,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_FALSE(c.refuse_stale);
   EXPECT_TRUE(c.admin_loopback_only);
   EXPECT_EQ(c.max_shrink, 0.05);
+  EXPECT_EQ(c.background_nice, 10u);
 }
 
 TEST(ConfigTest, ParsesEveryKey) {
@@ -59,6 +60,7 @@ refuse_stale = true
 admin_loopback_only = false
 verbose = true
 max_shrink = 0.25
+background_nice = 0
 )",
                           "test.toml", &c)
                   .ok());
@@ -77,6 +79,7 @@ max_shrink = 0.25
   EXPECT_FALSE(c.admin_loopback_only);
   EXPECT_TRUE(c.verbose);
   EXPECT_EQ(c.max_shrink, 0.25);
+  EXPECT_EQ(c.background_nice, 0u);
 }
 
 TEST(ConfigTest, MaxShrinkIsAShareFromZeroToOne) {
@@ -294,6 +297,10 @@ TEST(ConfigTest, ValidatesTheAuditKeys) {
   c.audit_fsync_ms = 0;
   EXPECT_THAT(Error(Validate(c)), HasSubstr("audit_fsync_ms = 0 is out of range"));
   c.audit_fsync_ms = 10;
+  c.background_nice = 20;  // Linux's nice values end at 19
+  EXPECT_THAT(Error(Validate(c)), HasSubstr("background_nice = 20 is out of range (0..19)"));
+  c.background_nice = 19;
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
   Config f;
   EXPECT_THAT(Error(ParseConfig("audit_required = \"yes\"\n", "t.toml", &f)),
               HasSubstr("audit_required"));

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "base/allocator.h"
+#include "base/background.h"
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "daemon/access.h"
@@ -88,6 +89,7 @@ int Main(const std::vector<std::string>& args) {
   Config config;
   if (std::optional<int> exit = ReadConfig(args, &config)) return *exit;
   SetLogVerbose(config.verbose);
+  SetBackgroundNice(static_cast<int>(config.background_nice));
   LogInfo("%s starting: %s %s, catalog %s, listen %s", Handler::ServerName(),
           config.snapshot.empty() ? "data" : "snapshot",
           config.snapshot.empty() ? config.data_dir : config.snapshot, config.catalog,
