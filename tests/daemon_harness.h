@@ -1,6 +1,7 @@
 // A harness for end-to-end tests of shixind: runs the built daemon as a child process on a
 // loopback address, reads the port it prints, sends it signals and waits for its exit; plus
-// raw sockets for malformed input, scratch directories, data-set helpers, a fixture for tests
+// raw sockets for malformed input, scratch directories, data-set helpers (IDs picked from a list:
+// tests/id_sample.h), a fixture for tests
 // that change their own copy of the sample list (SampleListTest) and a runner for the shixin
 // CLI.
 //
@@ -30,6 +31,7 @@
 #include "protocol/messages.h"
 #include "protocol/operator_messages.h"
 #include "protocol/wire.h"
+#include "tests/id_sample.h"
 
 namespace shixin::e2e {
 
@@ -244,34 +246,6 @@ std::string CheckPayload(const std::vector<std::string>& ids, uint8_t version = 
 std::string MeasuresPayload(const wire::MeasuresRequest& request);
 // The error message of an error frame, or "(undecodable)".
 std::string ErrorMessage(const Frame& frame);
-
-// A valid resident ID: area (6 digits), birth date YYYYMMDD, sequence 0-999.
-std::string MakeResidentId(std::string_view area, std::string_view birth, int sequence);
-// A valid unified social credit code "91" + area + the 8-character organisation code
-// `org8` (digits and capitals) with its check characters.
-std::string MakeCreditCode(std::string_view area, std::string_view org8);
-
-// IDs picked from a snapshot, by what the snapshot says of them.
-struct IdSample {
-  std::vector<std::string> listed_persons;   // listed, resident IDs
-  std::vector<std::string> listed_orgs;      // listed, credit or organisation codes
-  std::vector<std::string> related_persons;  // not listed, related to a listed organisation
-  std::vector<std::string> other_entities;   // known but neither listed nor related
-  std::vector<std::string> unlisted;         // valid IDs the snapshot does not know
-  std::vector<std::string> invalid;          // inputs ParseId() rejects
-  std::vector<std::string> typed;            // listed IDs as people type them
-  // Everything above, interleaved.
-  std::vector<std::string> All() const;
-};
-// Picks up to `per_kind` IDs of each kind, spread over the snapshot.
-IdSample SampleIds(const Snapshot& snap, size_t per_kind);
-// Loads the list in `dir` (LoadSnapshot) and picks IDs from it as SampleIds() does. Returns an
-// error if it does not load.
-absl::StatusOr<IdSample> SampleIdsOf(const std::string& dir, size_t per_kind);
-
-// A readable, complete dump of a result, for comparisons whose failure shows the difference.
-std::string Dump(const CheckResult& r);
-std::string Dump(const MeasuresResult& r);
 
 }  // namespace shixin::e2e
 
