@@ -3,8 +3,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <thread>
+#include <utility>
 
 #include "gtest/gtest.h"
 
@@ -13,7 +13,6 @@ namespace {
 
 // The nice value of the calling thread.
 int ThreadNice() {
-  errno = 0;
   return getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
 }
 
