@@ -12,9 +12,7 @@ namespace shixin {
 namespace {
 
 // The nice value of the calling thread.
-int ThreadNice() {
-  return getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-}
+int ThreadNice() { return getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())); }
 
 // Runs RunInBackground() in a new thread; returns the nice values it then had and a thread it
 // started.

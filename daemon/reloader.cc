@@ -235,8 +235,7 @@ void Reloader::Run() {
     const ReloadResult result = Reload(batch);
     const int64_t took_ns = absl::ToInt64Nanoseconds(absl::Now() - start);
     if (only_deltas) {
-      delta_latency_.Observe(took_ns);
-      delta_runs_.fetch_add(1, std::memory_order_relaxed);
+      CountDeltaRun(absl::Nanoseconds(took_ns));
     } else {
       reload_latency_.Observe(took_ns);
       (result.status.ok() ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed);
@@ -244,6 +243,38 @@ void Reloader::Run() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_ = false;
+      ++reloads_;
+    }
+    Complete(batch, result);
+  }
+}
+
+void Reloader::CountDeltaRun(absl::Duration took) {
+  delta_latency_.Observe(absl::ToInt64Nanoseconds(took));
+  delta_runs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Reloader::ServeDeltasDuringLoad() {
+  const auto wants_deltas = [](const Pending& p) { return p.request.deltas_only; };
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] {
+        return load_done_ || stopping_ || std::any_of(queue_.begin(), queue_.end(), wants_deltas);
+      });
+      if (load_done_ || stopping_) return;
+      // The other requests stay queued, in their order, for the next reload.
+      auto first = std::stable_partition(queue_.begin(), queue_.end(),
+                                         [&](const Pending& p) { return !wants_deltas(p); });
+      batch.assign(std::make_move_iterator(first), std::make_move_iterator(queue_.end()));
+      queue_.erase(first, queue_.end());
+    }
+    const absl::Time start = absl::Now();
+    const ReloadResult result = ApplyArrivedDeltas();
+    CountDeltaRun(absl::Now() - start);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       ++reloads_;
     }
     Complete(batch, result);
@@ -330,11 +361,22 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   // latency stays the queries' (issue 14); on idle cores the load runs at full speed. (Not
   // the reload thread itself: it applies the deltas, whose visibility has a deadline.)
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = absl::UnknownError("not loaded");
-  std::thread loader([&dataset, &source] {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    load_done_ = false;
+  }
+  std::thread loader([this, &dataset, &source] {
     pthread_setname_np(pthread_self(), "shixind-load");  // for top -H and perf
     RunInBackground();
-    dataset = LoadDataset(source);
+    dataset = load_(source);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      load_done_ = true;
+    }
+    wake_.notify_all();
   });
+  // Meanwhile delta files that land go on the old list (and again into the new one below).
+  if (deltas_ != nullptr) ServeDeltasDuringLoad();
   loader.join();
   if (dataset.ok() && !allow_shrink) {
     absl::Status guard =

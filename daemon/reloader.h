@@ -15,11 +15,15 @@
 // published (DeltaApplier, daemon/delta_applier.h), so that a generation never shows a base
 // without its deltas; a reload also forgets a refused file, which is tried again. A request
 // with `deltas_only` (a file arrived) applies the new files on top of the serving generation,
-// one generation per file, without reloading the base. With a `checkpoint`, the overlay it
-// holds (made over the same base) is taken first and only the files after it are folded.
+// one generation per file, without reloading the base; such a request that arrives while a
+// reload loads its base is served at once, on top of the generation still serving, so that a
+// removal stays visible within its deadline however long the load takes (the load runs at
+// background priority). With a `checkpoint`, the overlay it holds (made over the same base) is
+// taken first and only the files after it are folded.
 //
 // Coalescing: one reload runs at a time, and requests are never refused while the daemon
-// runs. Every request that arrives while a reload runs joins the next batch, and the whole
+// runs. Every request that arrives while a reload runs (but a deltas-only one while the load
+// runs, above) joins the next batch, and the whole
 // batch is served by exactly one reload that starts when the running one ends, so the newest
 // files always win; each request's `done` receives the result of the reload that served it.
 // It tells systemd RELOADING=1 and READY=1 around each reload.
@@ -33,6 +37,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -139,6 +144,13 @@ class Reloader {
   // Same as Request(ReloadRequest{origin}, done).
   bool Request(std::string origin, Done done);
 
+  // The function that loads a dataset for a reload (LoadDataset, unless a test sets another).
+  using LoadFunction =
+      std::function<absl::StatusOr<std::unique_ptr<Dataset>>(const DatasetSource&)>;
+  // For tests: reloads load with `load` (e.g. one that waits to be let go).
+  // REQUIRES: before Start().
+  void SetLoadFunctionForTesting(LoadFunction load) { load_ = std::move(load); }
+
   // Returns how many reloads have ended (for tests); each serves a batch of requests.
   uint64_t reloads() const;
   // Returns what the overlay checkpoint held when LoadFirst() took it (sequence 0: none taken).
@@ -168,6 +180,11 @@ class Reloader {
   ReloadResult Reload(const std::vector<Pending>& batch);
   // Applies the delta files that arrived on top of the serving generation.
   ReloadResult ApplyArrivedDeltas();
+  // Serves the deltas-only requests that arrive while a reload's load runs (ApplyArrivedDeltas
+  // on the serving generation); returns when the load is done or the Reloader stops.
+  void ServeDeltasDuringLoad();
+  // Counts a request (or batch) that applied arrived deltas in `took`, for the metrics.
+  void CountDeltaRun(absl::Duration took);
   // Takes the overlay of the checkpoint into `dataset` if it was made over its base, and logs
   // why not otherwise (a missing one silently). Returns what it held (sequence 0: not taken).
   CheckpointInfo Resume(Dataset* dataset) const;
@@ -178,6 +195,7 @@ class Reloader {
   SnapshotHolder* const holder_;
   const double max_shrink_;
   const std::unique_ptr<DeltaApplier> deltas_;  // null without a deltas_dir
+  LoadFunction load_ = LoadDataset;
   // The subjects of the list this Reloader published last; written before Start() and then
   // on the reload thread only.
   uint64_t serving_subjects_ = 0;
@@ -185,9 +203,10 @@ class Reloader {
   // A std::mutex rather than absl::Mutex: ThreadSanitizer understands it (Debian's Abseil
   // is not instrumented).
   mutable std::mutex mu_;
-  std::condition_variable wake_;  // queue_ or stopping_ was set
+  std::condition_variable wake_;  // queue_, stopping_ or load_done_ was set
   bool stopping_ = false;         // guarded by mu_
   bool running_ = false;          // guarded by mu_: a reload is running
+  bool load_done_ = false;        // guarded by mu_: the running reload's load has ended
   std::vector<Pending> queue_;    // guarded by mu_: the next reload's batch
   uint64_t reloads_ = 0;          // guarded by mu_
   std::thread thread_;

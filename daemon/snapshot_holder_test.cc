@@ -21,7 +21,11 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_format.h"
 #include "core/builder.h"
+#include "core/delta.h"
+#include "core/id.h"
+#include "core/list.h"
 #include "core/test_util.h"
+#include "core/validity.h"
 #include "daemon/reloader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -45,6 +49,11 @@ class Event {
   void Wait() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return set_; });
+  }
+  // Waits at most `timeout`; returns whether it was notified.
+  bool WaitFor(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return set_; });
   }
 
  private:
@@ -477,6 +486,73 @@ TEST_F(ReloaderTest, NonRegularFilesAreRefusedWithoutBlocking) {
   EXPECT_THAT(LoadUnblocked(source, fifo), HasSubstr("not a regular file (a FIFO)"));
   source.snapshot = dir_ + "/a-directory";
   EXPECT_THAT(LoadUnblocked(source, ""), HasSubstr("not a regular file (a directory)"));
+}
+
+// reloader.h: a delta file that lands while a reload loads its base goes on the serving
+// generation at once, not after the load (which may take long at background priority), and is
+// in the reloaded generation too.
+TEST_F(ReloaderTest, ADeltaLandingDuringALoadAppliesAtOnce) {
+  const std::string deltas = dir_ + "/deltas";
+  std::filesystem::create_directories(deltas);
+  DatasetSource source = Source();
+  source.deltas_dir = deltas;
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  Event loading;
+  Event let_go;
+  reloader.SetLoadFunctionForTesting([&](const DatasetSource& s) {
+    loading.Notify();
+    let_go.Wait();
+    return LoadDataset(s);
+  });
+  reloader.Start();
+  const Id listed = *ParseId("230407199103150045");  // the sample's 高丽, one case
+  const auto is_listed = [&] {
+    SnapshotHolder::ReadSection read(holder);
+    const ListView list = read.dataset()->list();
+    return list.IsListed(list.Find(listed), NowSeconds());
+  };
+  ASSERT_TRUE(is_listed());
+
+  Event reloaded;
+  ReloadResult reload;
+  ASSERT_TRUE(reloader.Request("test", [&](const ReloadResult& r) {
+    reload = r;
+    reloaded.Notify();
+  }));
+  ASSERT_TRUE(loading.WaitFor(std::chrono::seconds(10)));
+  std::ofstream(deltas + "/" + DeltaFileName(1))
+      << R"({"op":"remove","caseCode":"（2017）黑04执31号","cardNum":"230407199103150045",)"
+         R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+         "\n";
+  Event applied;
+  ReloadResult delta;
+  ASSERT_TRUE(reloader.Request(ReloadRequest{"delta 1", false, /*deltas_only=*/true},
+                               [&](const ReloadResult& r) {
+                                 delta = r;
+                                 applied.Notify();
+                               }));
+  const bool in_time = applied.WaitFor(std::chrono::seconds(10));
+  EXPECT_TRUE(in_time) << "the delta waited for the load";
+  EXPECT_FALSE(reloaded.WaitFor(std::chrono::milliseconds(0))) << "the load was let go early";
+  if (in_time) {
+    EXPECT_TRUE(delta.status.ok()) << delta.status;
+    EXPECT_EQ(delta.generation, 2u);
+    EXPECT_FALSE(is_listed());
+  }
+
+  let_go.Notify();
+  ASSERT_TRUE(reloaded.WaitFor(std::chrono::seconds(10)));
+  EXPECT_TRUE(reload.status.ok()) << reload.status;
+  EXPECT_EQ(reload.generation, 3u);
+  {
+    SnapshotHolder::ReadSection read(holder);
+    EXPECT_EQ(read.dataset()->sequence, 1u);
+  }
+  EXPECT_FALSE(is_listed());
+  EXPECT_EQ(reloader.stats().delta_runs, 1u);
+  reloader.Stop();
 }
 
 TEST_F(ReloaderTest, AnEmptyListIsRefused) {
