@@ -23,9 +23,9 @@
 //
 // Coalescing: one reload runs at a time, and requests are never refused while the daemon
 // runs. Every request that arrives while a reload runs (but a deltas-only one while the load
-// runs, above) joins the next batch, and the whole
-// batch is served by exactly one reload that starts when the running one ends, so the newest
-// files always win; each request's `done` receives the result of the reload that served it.
+// runs, above) joins the next batch, and the whole batch is served by exactly one reload that
+// starts when the running one ends, so the newest files always win; each request's `done`
+// receives the result of the reload that served it.
 // It tells systemd RELOADING=1 and READY=1 around each reload.
 //
 // Thread safety: Request() may be called from any thread; the other methods from the thread
