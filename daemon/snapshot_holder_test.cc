@@ -496,11 +496,17 @@ TEST_F(ReloaderTest, ADeltaLandingDuringALoadAppliesAtOnce) {
   std::filesystem::create_directories(deltas);
   DatasetSource source = Source();
   source.deltas_dir = deltas;
+  Event loading;  // before the Reloader: its threads use them until it is gone
+  Event let_go;
   SnapshotHolder holder;
   Reloader reloader(source, &holder);
+  // However the test ends (an ASSERT returns early), the load is let go before the Reloader
+  // joins its threads.
+  struct LetGo {
+    Event* event;
+    ~LetGo() { event->Notify(); }
+  } guard{&let_go};
   ASSERT_TRUE(reloader.LoadFirst().ok());
-  Event loading;
-  Event let_go;
   reloader.SetLoadFunctionForTesting([&](const DatasetSource& s) {
     loading.Notify();
     let_go.Wait();
