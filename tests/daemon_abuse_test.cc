@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,7 +17,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/process_memory.h"
 #include "base/sanitizers.h"
@@ -29,13 +27,8 @@ namespace {
 
 // Returns the CPU time the daemon has used, in clock ticks.
 int64_t CpuTicks(pid_t pid) {
-  std::ifstream in(absl::StrFormat("/proc/%d/stat", pid));
-  std::string line;
-  std::getline(in, line);
-  // After "pid (comm) ", utime and stime are the 12th and 13th fields.
-  const size_t paren = line.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::vector<std::string> fields = absl::StrSplit(line.substr(paren + 2), ' ');
+  const std::vector<std::string> fields = ProcStatFields(absl::StrFormat("/proc/%d/stat", pid));
+  // utime and stime are proc(5)'s fields 14 and 15.
   int64_t utime = 0, stime = 0;
   if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
       !absl::SimpleAtoi(fields[12], &stime)) {

@@ -28,6 +28,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
 #include "core/block_checksum.h"
@@ -614,6 +616,15 @@ absl::StatusOr<std::vector<Frame>> SplitFrames(std::string_view bytes, std::stri
   }
   if (rest != nullptr) *rest = std::string(bytes);
   return frames;
+}
+
+std::vector<std::string> ProcStatFields(const std::string& path) {
+  absl::StatusOr<std::string> stat = ReadFile(path);
+  if (!stat.ok()) return {};
+  const size_t paren = stat->rfind(')');  // comm may hold spaces and parentheses
+  if (paren == std::string::npos || paren + 2 > stat->size()) return {};
+  return absl::StrSplit(
+      absl::StripTrailingAsciiWhitespace(absl::string_view(*stat).substr(paren + 2)), ' ');
 }
 
 std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view payload) {

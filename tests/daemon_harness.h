@@ -239,6 +239,10 @@ class RawSocket {
 // whole frame. Returns an error if the bytes are not frames.
 absl::StatusOr<std::vector<Frame>> SplitFrames(std::string_view bytes, std::string* rest);
 
+// The fields of the /proc stat file at `path` (a process's or a thread's) after "pid (comm) ":
+// element 0 is proc(5)'s field 3 (state). Empty if it cannot be read.
+std::vector<std::string> ProcStatFields(const std::string& path);
+
 // Request frames.
 std::string RequestFrame(wire::Opcode op, uint32_t request_id, std::string_view payload);
 // A CHECK payload of `version` (the connection's), asking for now.

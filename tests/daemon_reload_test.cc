@@ -22,7 +22,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
@@ -530,12 +529,8 @@ int ThreadNiceOf(pid_t pid, absl::string_view name) {
   for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
     auto comm = ReadFile(task.path().string() + "/comm");
     if (!comm.ok() || absl::StripTrailingAsciiWhitespace(*comm) != name) continue;
-    auto stat = ReadFile(task.path().string() + "/stat");
-    if (!stat.ok()) continue;
-    // After "pid (comm) ", nice is the 17th field (proc(5): field 19 of the whole line).
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(absl::string_view(*stat).substr(stat->rfind(')') + 2), ' ');
-    int nice = 0;
+    const std::vector<std::string> fields = ProcStatFields(task.path().string() + "/stat");
+    int nice = 0;  // proc(5)'s field 19
     if (fields.size() > 16 && absl::SimpleAtoi(fields[16], &nice)) return nice;
   }
   return -100;
