@@ -1,6 +1,6 @@
 // Helpers shared by the core tests and fuzzers: valid IDs made from a number, case/relation
-// inputs, the comparison of overlay entities and of answers, and a file dropped from the page
-// cache.
+// inputs, the comparison of overlay entities and of answers, a file dropped from the page
+// cache, and the source tree.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_CORE_TEST_UTIL_H_
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,13 @@ inline int64_t DropFromPageCache(const std::string& path) {
   }
   ::close(fd);
   return resident;
+}
+
+// Returns the source tree (SHIXIN_SOURCE_DIR, set by ctest; else "..", the build directory's
+// parent).
+inline std::string SourceDir() {
+  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
+  return dir != nullptr ? dir : "..";
 }
 
 // "Now" for tests whose data carries no dates that could end before it.

@@ -68,6 +68,19 @@ void DeltaApplier::Forget() {
   status_.refused_reason.clear();
 }
 
+void DeltaApplier::Adopt(const DeltaApplier& fold) {
+  const DeltaStatus folded = fold.status();
+  refused_path_ = fold.refused_path_;
+  refused_version_ = fold.refused_version_;
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.applied_files += folded.applied_files;
+  status_.applied_changes += folded.applied_changes;
+  status_.notes += folded.notes;
+  status_.refusals += folded.refusals;
+  status_.refused_file = folded.refused_file;
+  status_.refused_reason = folded.refused_reason;
+}
+
 bool DeltaApplier::Accepted(const std::string& path, const FileVersion& version,
                             const absl::Status& status) {
   if (status.ok()) return true;

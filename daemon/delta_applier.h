@@ -8,11 +8,12 @@
 // below the sequence are skipped. Notes are logged (rate-limited) and counted. Its state is kept
 // for INFO (DeltaStatus).
 //
-// The Reloader owns it and calls it on its thread: at start and on a reload the files are
-// folded into the dataset before it is published (one generation); when a file arrives
-// (inotify, daemon/delta_watcher.h) each applied file is published as its own generation, and
-// the builder of the next one (a copy of the overlay's table) is made right after, while no file
-// waits for it.
+// The Reloader owns it and calls it on its thread: at start the files are folded into the
+// dataset before it is published (one generation; a reload folds them on its loader's thread
+// with an applier of its own, then Adopt()s it and applies what landed meanwhile); when a file
+// arrives (inotify, daemon/delta_watcher.h) each applied file is published as its own generation,
+// and the builder of the next one (a copy of the overlay's table) is made right after, while no
+// file waits for it.
 //
 // Thread safety: Apply() and Forget() from one thread at a time; status() from any thread.
 #ifndef SHIXIN_DAEMON_DELTA_APPLIER_H_
@@ -68,6 +69,11 @@ class DeltaApplier {
 
   // Forgets the refused file: the next Apply() tries it again (RELOAD).
   void Forget();
+  // Takes over what `fold`, an applier of the same directory that folded the files into a
+  // reload's new base on another thread while this one kept applying arrivals online, did: its
+  // counts add to these, and its refused file (or none) replaces the one refused here, since the
+  // reload tried the files again (as Forget()). REQUIRES: `fold` is not in use.
+  void Adopt(const DeltaApplier& fold);
 
   // Returns a copy of the state.
   DeltaStatus status() const;

@@ -14,6 +14,7 @@
 
 #include "callers/caller.h"
 #include "callers/token.h"
+#include "core/test_util.h"
 #include "daemon/reloader.h"
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
@@ -22,11 +23,7 @@
 
 namespace shixin::handler_testing {
 
-// Returns the source tree (SHIXIN_SOURCE_DIR, set by ctest; else "..").
-inline std::string SourceDir() {
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  return dir != nullptr ? dir : "..";
-}
+using testing::SourceDir;
 
 inline DatasetSource SampleSource() {
   return DatasetSource{SourceDir() + "/data/sample",

@@ -338,6 +338,24 @@ ReloadResult Reloader::ApplyArrivedDeltas() {
                       absl::StrFormat("serving generation %d", generation)};
 }
 
+absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSource& source,
+                                                               bool allow_shrink,
+                                                               DeltaApplier* fold) const {
+  absl::StatusOr<std::unique_ptr<Dataset>> dataset = load_(source);
+  if (!dataset.ok()) return dataset;
+  if (!allow_shrink) {
+    absl::Status guard =
+        CheckShrink(serving_subjects_, (*dataset)->snapshot->info().subjects, max_shrink_);
+    if (!guard.ok()) return guard;
+  }
+  if (fold != nullptr) {
+    Resume(dataset->get());
+    fold->Apply(dataset->get());
+  }
+  if (folded_) folded_(**dataset);
+  return dataset;
+}
+
 ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   if (OnlyDeltas(batch)) return ApplyArrivedDeltas();
   std::string origin = batch.front().request.origin;
@@ -356,33 +374,30 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   if (source.verify_threads == 0) {
     source.verify_threads = std::max(1u, std::thread::hardware_concurrency() / 2);
   }
-  // The load runs in a thread of its own at background priority, as do its verifying helpers
-  // (they inherit it): on a core an I/O thread wants, the I/O thread goes first and the swap's
-  // latency stays the queries' (issue 14); on idle cores the load runs at full speed. (Not
-  // the reload thread itself: it applies the deltas, whose visibility has a deadline.)
+  // The load and the fold run in a thread of its own at background priority, as do their
+  // helpers (they inherit it): on a core an I/O thread wants, the I/O thread goes first and the
+  // swap's latency stays the queries' (issue 14); on idle cores they run at full speed. The
+  // fold has an applier of its own, so that the reload thread keeps applying the files that
+  // land to the serving list meanwhile (their visibility has a deadline).
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = absl::UnknownError("not loaded");
+  const std::unique_ptr<DeltaApplier> fold =
+      deltas_ != nullptr ? std::make_unique<DeltaApplier>(source_.deltas_dir) : nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     load_done_ = false;
   }
-  std::thread loader([this, &dataset, &source] {
+  std::thread loader([&] {
     pthread_setname_np(pthread_self(), "shixind-load");  // for top -H and perf
     RunInBackground();
-    dataset = load_(source);
+    dataset = LoadNewBase(source, allow_shrink, fold.get());
     {
       std::lock_guard<std::mutex> lock(mu_);
       load_done_ = true;
     }
     wake_.notify_all();
   });
-  // Meanwhile delta files that land go on the old list (and again into the new one below).
   if (deltas_ != nullptr) ServeDeltasDuringLoad();
   loader.join();
-  if (dataset.ok() && !allow_shrink) {
-    absl::Status guard =
-        CheckShrink(serving_subjects_, (*dataset)->snapshot->info().subjects, max_shrink_);
-    if (!guard.ok()) dataset = guard;
-  }
   if (!dataset.ok()) {
     const std::string message = std::string(dataset.status().message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);
@@ -397,9 +412,8 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
                subjects, serving_subjects_, origin);
   }
   if (deltas_ != nullptr) {
-    deltas_->Forget();  // RELOAD tries a refused file again
-    Resume(dataset->get());
-    deltas_->Apply(dataset->get());
+    deltas_->Adopt(*fold);
+    deltas_->Apply(dataset->get());  // the files that landed during the fold
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = PublishLogged(*std::move(dataset), "reload");

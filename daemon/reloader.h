@@ -13,18 +13,20 @@
 // Deltas: with a `deltas_dir`, the delta files after the base's sequence (a base carries none
 // yet: 0, so all of them) are folded into the first load and into every reload before it is
 // published (DeltaApplier, daemon/delta_applier.h), so that a generation never shows a base
-// without its deltas; a reload also forgets a refused file, which is tried again. A request
-// with `deltas_only` (a file arrived) applies the new files on top of the serving generation,
-// one generation per file, without reloading the base; such a request that arrives while a
-// reload loads its base is served at once, on top of the generation still serving, so that a
-// removal stays visible within its deadline however long the load takes (the load runs at
-// background priority). With a `checkpoint`, the overlay it holds (made over the same base) is
-// taken first and only the files after it are folded.
+// without its deltas; a reload also tries a refused file again. A request with `deltas_only`
+// (a file arrived) applies the new files on top of the serving generation, one generation per
+// file, without reloading the base. A reload loads its base and folds the files into it on a
+// loader thread at background priority, with an applier of its own, and meanwhile serves the
+// deltas-only requests that arrive at once, on top of the generation still serving, so that a
+// removal stays visible within its deadline however long the load and the fold take; the new
+// base then gets the files that landed meanwhile, on the reload thread, before its swap. With a
+// `checkpoint`, the overlay it holds (made over the same base) is taken first and only the
+// files after it are folded.
 //
 // Coalescing: one reload runs at a time, and requests are never refused while the daemon
 // runs. Every request that arrives while a reload runs (but a deltas-only one while the load
-// runs, above) joins the next batch, and the whole batch is served by exactly one reload that
-// starts when the running one ends, so the newest files always win; each request's `done`
+// and fold run, above) joins the next batch, and the whole batch is served by exactly one reload
+// that starts when the running one ends, so the newest files always win; each request's `done`
 // receives the result of the reload that served it.
 // It tells systemd RELOADING=1 and READY=1 around each reload.
 //
@@ -150,6 +152,12 @@ class Reloader {
   // For tests: reloads load with `load` (e.g. one that waits to be let go).
   // REQUIRES: before Start().
   void SetLoadFunctionForTesting(LoadFunction load) { load_ = std::move(load); }
+  // For tests: `folded` is called on the loader thread with a reload's new base once the delta
+  // files are folded into it, before the reload thread takes it (e.g. one that waits).
+  // REQUIRES: before Start().
+  void SetFoldedHookForTesting(std::function<void(const Dataset&)> folded) {
+    folded_ = std::move(folded);
+  }
 
   // Returns how many reloads have ended (for tests); each serves a batch of requests.
   uint64_t reloads() const;
@@ -178,10 +186,16 @@ class Reloader {
   static bool OnlyDeltas(const std::vector<Pending>& batch);
   // Loads and publishes the list for the requests of `batch`; returns the result.
   ReloadResult Reload(const std::vector<Pending>& batch);
+  // Loads a reload's new base from `source`, refuses it if it shrinks too much (unless
+  // `allow_shrink`) and folds the delta files into it with `fold` (null: no deltas_dir). Runs on
+  // the loader thread.
+  absl::StatusOr<std::unique_ptr<Dataset>> LoadNewBase(const DatasetSource& source,
+                                                       bool allow_shrink, DeltaApplier* fold) const;
   // Applies the delta files that arrived on top of the serving generation.
   ReloadResult ApplyArrivedDeltas();
-  // Serves the deltas-only requests that arrive while a reload's load runs (ApplyArrivedDeltas
-  // on the serving generation); returns when the load is done or the Reloader stops.
+  // Serves the deltas-only requests that arrive while a reload's load and fold run
+  // (ApplyArrivedDeltas on the serving generation); returns when they are done or the Reloader
+  // stops.
   void ServeDeltasDuringLoad();
   // Counts a request (or batch) that applied arrived deltas in `took`, for the metrics.
   void CountDeltaRun(absl::Duration took);
@@ -196,6 +210,7 @@ class Reloader {
   const double max_shrink_;
   const std::unique_ptr<DeltaApplier> deltas_;  // null without a deltas_dir
   LoadFunction load_ = LoadDataset;
+  std::function<void(const Dataset&)> folded_;  // null unless a test sets it
   // The subjects of the list this Reloader published last; written before Start() and then
   // on the reload thread only.
   uint64_t serving_subjects_ = 0;
@@ -206,7 +221,7 @@ class Reloader {
   std::condition_variable wake_;  // queue_, stopping_ or load_done_ was set
   bool stopping_ = false;         // guarded by mu_
   bool running_ = false;          // guarded by mu_: a reload is running
-  bool load_done_ = false;        // guarded by mu_: the running reload's load has ended
+  bool load_done_ = false;        // guarded by mu_: the running reload's load and fold ended
   std::vector<Pending> queue_;    // guarded by mu_: the next reload's batch
   uint64_t reloads_ = 0;          // guarded by mu_
   std::thread thread_;

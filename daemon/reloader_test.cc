@@ -1,0 +1,575 @@
+// Tests of Reloader (load, validate, swap; a failed reload keeps the old list; deltas during a
+// reload) and CheckShrink.
+#include "daemon/reloader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/functional/function_ref.h"
+#include "absl/strings/str_format.h"
+#include "core/delta.h"
+#include "core/id.h"
+#include "core/list.h"
+#include "core/test_util.h"
+#include "core/validity.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "protocol/operator_messages.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::SourceDir;
+
+// A one-shot event. (Not Event: Debian's Abseil is not instrumented for
+// ThreadSanitizer, which would then report the ordering it provides as races.)
+class Event {
+ public:
+  // Notifies under the lock: the waiter may destroy the event as soon as it wakes.
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return set_; });
+  }
+  // Waits at most `timeout`; returns whether it was notified.
+  bool WaitFor(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return set_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
+// A copy of the sample list in a temporary directory, which the tests may spoil.
+class ReloaderTest : public ::testing::Test {
+ protected:
+  ReloaderTest()
+      : dir_(::testing::TempDir() + "reloader_test_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    for (const char* f : {"debtors.ndjson", "relations.ndjson"}) {
+      std::filesystem::copy_file(SourceDir() + "/data/sample/" + f, dir_ + "/" + f);
+    }
+  }
+  ~ReloaderTest() override { std::filesystem::remove_all(dir_); }
+
+  DatasetSource Source() const {
+    return DatasetSource{dir_, SourceDir() + "/data/measures/hegang-2018.json", 0};
+  }
+
+  void Spoil() { std::ofstream(dir_ + "/debtors.ndjson", std::ios::app) << "{not json\n"; }
+
+  // Requests a reload and waits for its result.
+  static ReloadResult ReloadAndWait(Reloader& reloader,
+                                    ReloadRequest request = ReloadRequest{"test"}) {
+    Event done;
+    ReloadResult result;
+    EXPECT_TRUE(reloader.Request(std::move(request), [&](const ReloadResult& r) {
+      result = r;
+      done.Notify();
+    }));
+    done.Wait();
+    return result;
+  }
+
+  // Copies the sample list over whatever the test left.
+  void CopySample() const {
+    for (const char* f : {"debtors.ndjson", "relations.ndjson"}) {
+      std::filesystem::copy_file(SourceDir() + "/data/sample/" + f, dir_ + "/" + f,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+  }
+
+  // Keeps the first `lines` lines of debtors.ndjson (written beside it, then renamed over it).
+  void CutDebtorsTo(int lines) const {
+    std::ifstream in(dir_ + "/debtors.ndjson");
+    std::ofstream out(dir_ + "/debtors.tmp");
+    std::string line;
+    for (int i = 0; i < lines && std::getline(in, line); ++i) out << line << "\n";
+    out.close();
+    std::filesystem::rename(dir_ + "/debtors.tmp", dir_ + "/debtors.ndjson");
+  }
+
+  // Keeps the shortest prefix of debtors.ndjson that lists `subjects` subjects.
+  void CutDebtorsToSubjects(uint64_t subjects) const {
+    std::ifstream in(dir_ + "/debtors.ndjson");
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line)) ++lines;
+    for (int n = 1; n <= lines; ++n) {
+      CutDebtorsTo(n);
+      absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(Source());
+      if (d.ok() && (*d)->snapshot->info().subjects == subjects) return;
+      CopySample();
+    }
+    ADD_FAILURE() << "no prefix of the sample lists " << subjects << " subjects";
+  }
+
+  // A reload of a list cut short, and what the holder serves after it.
+  struct CutReload {
+    ReloadResult result;
+    uint64_t subjects = 0;
+    uint32_t generation = 0;
+  };
+  // Loads a fresh copy of the sample with `max_shrink`, cuts it with `cut` and reloads.
+  CutReload ReloadAfterCut(double max_shrink, absl::FunctionRef<void()> cut) const {
+    CopySample();
+    SnapshotHolder holder;
+    Reloader reloader(Source(), &holder, max_shrink);
+    if (const absl::Status s = reloader.LoadFirst(); !s.ok()) {
+      ADD_FAILURE() << s;
+      return {};
+    }
+    reloader.Start();
+    cut();
+    CutReload out{ReloadAndWait(reloader), Subjects(holder), holder.generation()};
+    reloader.Stop();
+    return out;
+  }
+
+  static uint64_t Subjects(const SnapshotHolder& holder) {
+    SnapshotHolder::ReadSection read(holder);
+    return read.dataset()->snapshot->info().subjects;
+  }
+
+  // Loads `source` on another thread and returns its error. If the load is still running after
+  // 5 s (blocked opening the FIFO `fifo`), opens `fifo` for writing to let it go, and fails.
+  static std::string LoadUnblocked(const DatasetSource& source, const std::string& fifo) {
+    auto load = std::async(std::launch::async, [&] { return LoadDataset(source).status(); });
+    if (load.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      ADD_FAILURE() << "the load blocked for 5 s on " << fifo;
+      if (!fifo.empty()) ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));
+    }
+    const absl::Status s = load.get();
+    EXPECT_FALSE(s.ok());
+    return std::string(s.message());
+  }
+
+  // The sample's 高丽 and 王建国, each listed by one case.
+  static constexpr char kGaoLi[] = "230407199103150045";
+  static constexpr char kGaoLiCase[] = "（2017）黑04执31号";
+  static constexpr char kWangJianguo[] = "230402198503150611";
+  static constexpr char kWangJianguoCase[] = "（2020）黑0403执567号";
+
+  // Writes delta file `sequence` into `deltas`: the removal of case `case_code` of `card_num`.
+  static void WriteRemoval(const std::string& deltas, uint64_t sequence, std::string_view case_code,
+                           std::string_view card_num) {
+    std::ofstream(deltas + "/" + DeltaFileName(sequence))
+        << absl::StrFormat(R"({"op":"remove","caseCode":"%s","cardNum":"%s",)"
+                           R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+                           "\n",
+                           case_code, card_num);
+  }
+
+  // Returns whether the generation `holder` serves lists `id` now.
+  static bool IsListed(const SnapshotHolder& holder, std::string_view id) {
+    SnapshotHolder::ReadSection read(holder);
+    const ListView list = read.dataset()->list();
+    return list.IsListed(list.Find(*ParseId(id)), NowSeconds());
+  }
+
+  ReloadStatus Status(const SnapshotHolder& holder) {
+    SnapshotHolder::ReadSection read(holder);
+    return read.reload_status();
+  }
+
+  RcuThread rcu_;
+  const std::string dir_;
+};
+
+TEST_F(ReloaderTest, FirstLoadThenReload) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  EXPECT_EQ(holder.generation(), 1u);
+  {
+    SnapshotHolder::ReadSection read(holder);
+    EXPECT_EQ(read.dataset()->snapshot->info().subjects, 12u);
+    EXPECT_EQ(read.dataset()->catalog.id(), "hegang-2018");
+    EXPECT_EQ(read.dataset()->data_source, dir_);
+    EXPECT_GT(read.dataset()->source_time, 0);
+  }
+  reloader.Start();
+  const ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.generation, 2u);
+  EXPECT_EQ(holder.generation(), 2u);
+  EXPECT_EQ(holder.released(), 1u);
+  EXPECT_EQ(Status(holder).state, wire::ReloadState::kOk);
+  EXPECT_THAT(Status(holder).message, HasSubstr("generation 2"));
+}
+
+TEST_F(ReloaderTest, FailedReloadKeepsTheOldList) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  reloader.Start();
+  Spoil();
+  const ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(absl::IsAborted(r.status)) << r.status;
+  EXPECT_EQ(r.generation, 1u);
+  EXPECT_THAT(r.message, HasSubstr("debtors.ndjson"));
+  EXPECT_EQ(holder.generation(), 1u);
+  EXPECT_EQ(holder.released(), 0u);
+  EXPECT_EQ(Status(holder).state, wire::ReloadState::kFailed);
+  SnapshotHolder::ReadSection read(holder);
+  EXPECT_EQ(read.dataset()->snapshot->info().subjects, 12u);
+}
+
+// Requests are never refused: those queued while the reload thread is busy (here: before it
+// starts, then from inside a done callback) are served together by one more reload.
+TEST_F(ReloaderTest, QueuedRequestsAreCoalescedIntoOneReload) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  constexpr int kLater = 10;
+  std::mutex mu;
+  std::vector<uint32_t> first, later;  // the generations each request was answered with
+  Event done;
+  const auto answer = [&](std::vector<uint32_t>* to) {
+    return [&, to](const ReloadResult& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      EXPECT_TRUE(r.status.ok()) << r.status;
+      to->push_back(r.generation);
+      if (later.size() == kLater) done.Notify();
+    };
+  };
+  ASSERT_TRUE(reloader.Request("first", [&](const ReloadResult& r) {
+    answer (&first)(r);
+    // The reload thread is busy until this returns: these all wait for the next reload.
+    for (int i = 0; i < kLater; ++i) {
+      EXPECT_TRUE(reloader.Request(ReloadRequest{absl::StrFormat("later %d", i)}, answer(&later)));
+    }
+  }));
+  ASSERT_TRUE(reloader.Request("second", answer(&first)));  // queued, not refused
+  reloader.Start();
+  done.Wait();
+  EXPECT_THAT(first, ::testing::ElementsAre(2u, 2u));
+  EXPECT_EQ(later, std::vector<uint32_t>(kLater, 3u));
+  EXPECT_EQ(reloader.reloads(), 2u);
+  EXPECT_EQ(holder.generation(), 3u);
+  // Free again once done.
+  EXPECT_EQ(ReloadAndWait(reloader).generation, 4u);
+}
+
+TEST_F(ReloaderTest, StopCompletesAQueuedRequest) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  ReloadResult result;
+  ASSERT_TRUE(reloader.Request("late", [&](const ReloadResult& r) { result = r; }));
+  reloader.Stop();
+  EXPECT_TRUE(absl::IsUnavailable(result.status)) << result.status;
+  EXPECT_FALSE(reloader.Request("after stop", nullptr));
+}
+
+TEST_F(ReloaderTest, FirstLoadFailuresPublishNothing) {
+  SnapshotHolder holder;
+  Spoil();
+  Reloader reloader(Source(), &holder);
+  const absl::Status s = reloader.LoadFirst();
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("debtors.ndjson"));
+  EXPECT_EQ(holder.generation(), 0u);
+
+  DatasetSource missing = Source();
+  missing.catalog_path = dir_ + "/no-catalog.json";
+  EXPECT_THAT(Reloader(missing, &holder).LoadFirst().message(), HasSubstr("catalog"));
+}
+
+TEST(CheckShrinkTest, RefusesMoreThanTheShareByCount) {
+  EXPECT_TRUE(CheckShrink(100, 95, 0.05).ok());
+  EXPECT_TRUE(CheckShrink(100, 100, 0.0).ok());
+  EXPECT_TRUE(CheckShrink(100, 250, 0.0).ok());  // growth is never refused
+  EXPECT_TRUE(CheckShrink(100, 0, 1.0).ok());    // 1.0: off
+  EXPECT_TRUE(CheckShrink(0, 0, 0.0).ok());
+  EXPECT_TRUE(absl::IsAborted(CheckShrink(100, 94, 0.05)));
+  EXPECT_TRUE(absl::IsAborted(CheckShrink(100, 99, 0.0)));
+  const absl::Status s = CheckShrink(200000, 1, 0.05);
+  EXPECT_TRUE(absl::IsAborted(s));
+  EXPECT_THAT(s.message(), HasSubstr("the new list has 1 subjects, 199999 (100.0%) fewer than "
+                                     "the 200000 serving, more than max_shrink (5.0%)"));
+  EXPECT_THAT(s.message(), HasSubstr("old list keeps serving"));
+  EXPECT_THAT(s.message(), HasSubstr("--allow-shrink"));
+}
+
+// The attack: debtors.ndjson cut to one line, then a reload. Refused (the 12 subjects keep
+// serving) unless the request allows the shrink; the first load is not guarded.
+TEST_F(ReloaderTest, AListCutShortIsRefusedUnlessTheShrinkIsAllowed) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder, /*max_shrink=*/0.05);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  reloader.Start();
+  CutDebtorsTo(1);
+  ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(absl::IsAborted(r.status)) << r.status;
+  EXPECT_THAT(r.message, HasSubstr("fewer than the 12 serving, more than max_shrink (5.0%)"));
+  EXPECT_EQ(r.generation, 1u);
+  EXPECT_EQ(holder.generation(), 1u);
+  EXPECT_EQ(Status(holder).state, wire::ReloadState::kFailed);
+  EXPECT_THAT(Status(holder).message, HasSubstr("max_shrink"));
+  EXPECT_EQ(Subjects(holder), 12u);
+  std::printf("list cut to 1 line: %d subjects serving after the reload (was 12)\n",
+              static_cast<int>(Subjects(holder)));
+
+  r = ReloadAndWait(reloader, ReloadRequest{"operator", /*allow_shrink=*/true});
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.generation, 2u);
+  const uint64_t shrunk = Subjects(holder);
+  EXPECT_LT(shrunk, 12u);
+  // The shrunk list is now the reference: reloading it again needs no flag.
+  EXPECT_TRUE(ReloadAndWait(reloader).status.ok());
+  EXPECT_EQ(Subjects(holder), shrunk);
+
+  // A fresh daemon loads the short list at start without a question.
+  SnapshotHolder fresh;
+  EXPECT_TRUE(Reloader(Source(), &fresh, 0.05).LoadFirst().ok());
+}
+
+TEST_F(ReloaderTest, MaxShrinkSetsTheShareAndOneDisablesTheGuard) {
+  // One of the 12 subjects gone (8.3 %): within 10 %, not within 5 %.
+  const auto one_subject_gone = [this] { CutDebtorsToSubjects(11); };
+  const CutReload tolerant = ReloadAfterCut(/*max_shrink=*/0.10, one_subject_gone);
+  EXPECT_TRUE(tolerant.result.status.ok());
+  EXPECT_EQ(tolerant.subjects, 11u);
+  EXPECT_TRUE(absl::IsAborted(ReloadAfterCut(/*max_shrink=*/0.05, one_subject_gone).result.status));
+  // 1.0 disables the guard.
+  const CutReload off = ReloadAfterCut(/*max_shrink=*/1.0, [this] { CutDebtorsTo(1); });
+  EXPECT_TRUE(off.result.status.ok());
+  EXPECT_EQ(off.generation, 2u);
+}
+
+// The attack: a FIFO (or a directory) at a path the daemon reads. Each load fails at once
+// instead of blocking the reload thread for ever.
+TEST_F(ReloaderTest, NonRegularFilesAreRefusedWithoutBlocking) {
+  const std::string debtors = dir_ + "/debtors.ndjson";
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::filesystem::create_directory(dir_ + "/a-directory");
+
+  DatasetSource source = Source();
+  std::filesystem::remove(debtors);
+  ASSERT_EQ(::mkfifo(debtors.c_str(), 0600), 0);
+  EXPECT_THAT(LoadUnblocked(source, debtors), HasSubstr("not a regular file (a FIFO)"));
+  std::filesystem::remove(debtors);
+  std::filesystem::create_directory(debtors);
+  EXPECT_THAT(LoadUnblocked(source, ""), HasSubstr("not a regular file (a directory)"));
+  std::filesystem::remove(debtors);
+  CopySample();
+
+  source = Source();
+  source.catalog_path = fifo;
+  EXPECT_THAT(LoadUnblocked(source, fifo), HasSubstr("not a regular file (a FIFO)"));
+  source.catalog_path = "/dev/zero";
+  EXPECT_THAT(LoadUnblocked(source, ""), HasSubstr("not a regular file (a character device)"));
+
+  source = Source();
+  source.snapshot = fifo;
+  EXPECT_THAT(LoadUnblocked(source, fifo), HasSubstr("not a regular file (a FIFO)"));
+  source.snapshot = dir_ + "/a-directory";
+  EXPECT_THAT(LoadUnblocked(source, ""), HasSubstr("not a regular file (a directory)"));
+}
+
+// reloader.h: a delta file that lands while a reload loads its base goes on the serving
+// generation at once, not after the load (which may take long at background priority), and is
+// in the reloaded generation too.
+TEST_F(ReloaderTest, ADeltaLandingDuringALoadAppliesAtOnce) {
+  const std::string deltas = dir_ + "/deltas";
+  std::filesystem::create_directories(deltas);
+  DatasetSource source = Source();
+  source.deltas_dir = deltas;
+  Event loading;  // before the Reloader: its threads use them until it is gone
+  Event let_go;
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  // However the test ends (an ASSERT returns early), the load is let go before the Reloader
+  // joins its threads.
+  struct LetGo {
+    Event* event;
+    ~LetGo() { event->Notify(); }
+  } guard{&let_go};
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  reloader.SetLoadFunctionForTesting([&](const DatasetSource& s) {
+    loading.Notify();
+    let_go.Wait();
+    return LoadDataset(s);
+  });
+  reloader.Start();
+  const auto is_listed = [&] { return IsListed(holder, kGaoLi); };
+  ASSERT_TRUE(is_listed());
+
+  Event reloaded;
+  ReloadResult reload;
+  ASSERT_TRUE(reloader.Request("test", [&](const ReloadResult& r) {
+    reload = r;
+    reloaded.Notify();
+  }));
+  ASSERT_TRUE(loading.WaitFor(std::chrono::seconds(10)));
+  WriteRemoval(deltas, 1, kGaoLiCase, kGaoLi);
+  Event applied;
+  ReloadResult delta;
+  ASSERT_TRUE(reloader.Request(ReloadRequest{"delta 1", false, /*deltas_only=*/true},
+                               [&](const ReloadResult& r) {
+                                 delta = r;
+                                 applied.Notify();
+                               }));
+  const bool in_time = applied.WaitFor(std::chrono::seconds(10));
+  EXPECT_TRUE(in_time) << "the delta waited for the load";
+  EXPECT_FALSE(reloaded.WaitFor(std::chrono::milliseconds(0))) << "the load was let go early";
+  if (in_time) {
+    EXPECT_TRUE(delta.status.ok()) << delta.status;
+    EXPECT_EQ(delta.generation, 2u);
+    EXPECT_FALSE(is_listed());
+  }
+
+  let_go.Notify();
+  ASSERT_TRUE(reloaded.WaitFor(std::chrono::seconds(10)));
+  EXPECT_TRUE(reload.status.ok()) << reload.status;
+  EXPECT_EQ(reload.generation, 3u);
+  {
+    SnapshotHolder::ReadSection read(holder);
+    EXPECT_EQ(read.dataset()->sequence, 1u);
+  }
+  EXPECT_FALSE(is_listed());
+  EXPECT_EQ(reloader.stats().delta_runs, 1u);
+  reloader.Stop();
+}
+
+// reloader.h: a reload folds the delta files into its new base on its loader thread, and a file
+// that lands meanwhile goes on the serving generation at once; the new base gets it before its
+// swap, on the reload thread.
+TEST_F(ReloaderTest, ADeltaLandingDuringTheFoldAppliesAtOnce) {
+  const std::string deltas = dir_ + "/deltas";
+  std::filesystem::create_directories(deltas);
+  WriteRemoval(deltas, 1, kWangJianguoCase, kWangJianguo);
+  DatasetSource source = Source();
+  source.deltas_dir = deltas;
+  Event folded;  // before the Reloader: its threads use them until it is gone
+  Event let_go;
+  uint64_t folded_sequence = 0;
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  struct LetGo {
+    Event* event;
+    ~LetGo() { event->Notify(); }
+  } guard{&let_go};
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  ASSERT_FALSE(IsListed(holder, kWangJianguo));
+  reloader.SetFoldedHookForTesting([&](const Dataset& d) {
+    folded_sequence = d.sequence;
+    folded.Notify();
+    let_go.Wait();
+  });
+  reloader.Start();
+  Event reloaded;
+  ReloadResult reload;
+  ASSERT_TRUE(reloader.Request("test", [&](const ReloadResult& r) {
+    reload = r;
+    reloaded.Notify();
+  }));
+  ASSERT_TRUE(folded.WaitFor(std::chrono::seconds(10)));
+  EXPECT_EQ(folded_sequence, 1u);  // folded on the loader thread, before the reload thread
+
+  WriteRemoval(deltas, 2, kGaoLiCase, kGaoLi);
+  Event applied;
+  ReloadResult delta;
+  ASSERT_TRUE(reloader.Request(ReloadRequest{"delta 2", false, /*deltas_only=*/true},
+                               [&](const ReloadResult& r) {
+                                 delta = r;
+                                 applied.Notify();
+                               }));
+  const bool in_time = applied.WaitFor(std::chrono::seconds(10));
+  EXPECT_TRUE(in_time) << "the delta waited for the fold";
+  EXPECT_FALSE(reloaded.WaitFor(std::chrono::milliseconds(0))) << "the fold was let go early";
+  if (in_time) {
+    EXPECT_TRUE(delta.status.ok()) << delta.status;
+    EXPECT_EQ(delta.generation, 2u);
+    EXPECT_FALSE(IsListed(holder, kGaoLi));
+  }
+
+  let_go.Notify();
+  ASSERT_TRUE(reloaded.WaitFor(std::chrono::seconds(10)));
+  EXPECT_TRUE(reload.status.ok()) << reload.status;
+  EXPECT_EQ(reload.generation, 3u);
+  {
+    SnapshotHolder::ReadSection read(holder);
+    EXPECT_EQ(read.dataset()->sequence, 2u);  // file 2 caught up with on the reload thread
+  }
+  EXPECT_FALSE(IsListed(holder, kGaoLi));
+  EXPECT_FALSE(IsListed(holder, kWangJianguo));
+  const DeltaStatus status = reloader.delta_status();
+  EXPECT_EQ(status.sequence, 2u);
+  EXPECT_EQ(status.pending, 0u);
+  // Each application counts: file 1 at the first load and in the fold, file 2 online and in the
+  // catch-up (the fold's counts are adopted).
+  EXPECT_EQ(status.applied_files, 4u);
+  reloader.Stop();
+}
+
+// A file that the reload's fold refuses is the reloader's refused file afterwards (the reload
+// tried it again), counted once, and the serving list keeps what came before it.
+TEST_F(ReloaderTest, AFileTheFoldRefusesStaysRefused) {
+  const std::string deltas = dir_ + "/deltas";
+  std::filesystem::create_directories(deltas);
+  WriteRemoval(deltas, 1, kWangJianguoCase, kWangJianguo);
+  DatasetSource source = Source();
+  source.deltas_dir = deltas;
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  reloader.Start();
+  std::ofstream(deltas + "/" + DeltaFileName(2)) << R"({"op":"explode"})"
+                                                 << "\n";
+  const ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  const DeltaStatus status = reloader.delta_status();
+  EXPECT_EQ(status.sequence, 1u);
+  EXPECT_EQ(status.pending, 1u);
+  EXPECT_EQ(status.refusals, 1u);
+  EXPECT_EQ(status.refused_file, deltas + "/" + DeltaFileName(2));
+  EXPECT_THAT(status.refused_reason, HasSubstr(DeltaFileName(2) + ":1:"));
+  EXPECT_FALSE(IsListed(holder, kWangJianguo));
+  {
+    SnapshotHolder::ReadSection read(holder);
+    EXPECT_EQ(read.dataset()->sequence, 1u);
+  }
+  // Replaced by the court: the next reload applies it.
+  WriteRemoval(deltas, 2, kGaoLiCase, kGaoLi);
+  EXPECT_TRUE(ReloadAndWait(reloader).status.ok());
+  EXPECT_FALSE(IsListed(holder, kGaoLi));
+  EXPECT_EQ(reloader.delta_status().refused_file, "");
+  reloader.Stop();
+}
+
+TEST_F(ReloaderTest, AnEmptyListIsRefused) {
+  std::ofstream(dir_ + "/debtors.ndjson", std::ios::trunc);    // NOLINT(bugprone-unused-raii)
+  std::ofstream(dir_ + "/relations.ndjson", std::ios::trunc);  // NOLINT(bugprone-unused-raii)
+  SnapshotHolder holder;
+  const absl::Status s = Reloader(Source(), &holder).LoadFirst();
+  EXPECT_THAT(s.message(), HasSubstr("the list is empty"));
+  EXPECT_EQ(holder.generation(), 0u);
+}
+
+}  // namespace
+}  // namespace shixin
