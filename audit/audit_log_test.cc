@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -20,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "audit/audit_test_util.h"
 #include "audit/reader.h"
+#include "core/test_util.h"
 
 namespace shixin::audit {
 namespace {
@@ -348,11 +348,9 @@ class OlderFormatTest : public ::testing::TestWithParam<const char*> {};
 TEST_P(OlderFormatTest, AnAuditOfAnOlderFormatGoesOnInANewSegment) {
   ScratchDir tmp;
   AuditLog::Options o = MakeOptions(tmp.path());
-  const char* source = std::getenv("SHIXIN_SOURCE_DIR");
   std::filesystem::create_directories(o.dir);
-  std::filesystem::copy_file(
-      std::string(source != nullptr ? source : "..") + "/audit/testdata/" + GetParam(),
-      SegmentPath(o.dir, 1));
+  std::filesystem::copy_file(shixin::testing::SourceDir() + "/audit/testdata/" + GetParam(),
+                             SegmentPath(o.dir, 1));
   absl::StatusOr<VerifyReport> before = Verify(o.dir);
   ASSERT_TRUE(before.ok());
   ASSERT_THAT(before->problems, ::testing::IsEmpty());

@@ -2,11 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include "core/test_util.h"
 
 namespace shixin::audit {
 namespace {
@@ -122,9 +123,7 @@ TEST(FormatTest, TheSealFindsARecordRemovedOrReorderedWithItsChecksumIntact) {
 
 TEST(FormatTest, FormatOneSegmentsStillRead) {
   // audit/testdata/sample.audit was written by the format-1 writer: every record chained.
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  const std::string path =
-      std::string(dir != nullptr ? dir : "..") + "/audit/testdata/sample.audit";
+  const std::string path = testing::SourceDir() + "/audit/testdata/sample.audit";
   std::ifstream in(path, std::ios::binary);
   ASSERT_TRUE(in) << path;
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

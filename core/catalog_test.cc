@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "core/test_util.h"
 
 namespace shixin {
 namespace {
@@ -24,11 +24,7 @@ constexpr RoleSet kDr = RoleBit(Role::kDirectlyResponsible);
 constexpr RoleSet kOfficers = kLr | kAc | RoleBit(Role::kDirector) | RoleBit(Role::kSupervisor) |
                               RoleBit(Role::kSeniorManager);
 
-std::string HegangPath() {
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  // The test runner sets SHIXIN_SOURCE_DIR; by hand the test usually runs from the source root.
-  return absl::StrCat(dir != nullptr ? dir : ".", "/data/measures/hegang-2018.json");
-}
+std::string HegangPath() { return testing::SourceDir() + "/data/measures/hegang-2018.json"; }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

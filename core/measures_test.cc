@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,10 +21,7 @@ using testing::MakeCase;
 using testing::MakeRelation;
 using testing::PersonId;
 
-std::string CatalogPath() {
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  return std::string(dir != nullptr ? dir : "..") + "/data/measures/hegang-2018.json";
-}
+std::string CatalogPath() { return testing::SourceDir() + "/data/measures/hegang-2018.json"; }
 
 // The world of the test:
 //   org 1 listed; its LR person 1, PR person 2, AC person 3, DR person 4, director person 5

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -41,10 +40,7 @@ constexpr size_t kTableOffset = 256;
 constexpr int kSections = 9;
 constexpr size_t kEntityBytes = 32;
 
-std::string SourceDir() {
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  return dir != nullptr ? dir : ".";
-}
+using testing::SourceDir;
 
 std::string TempPath(const std::string& name) {
   return absl::StrFormat("%ssnapshot_file_test_%d_%s", ::testing::TempDir(), getpid(), name);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -14,6 +13,7 @@
 #include "absl/time/time.h"
 #include "core/delta.h"
 #include "core/overlay_checkpoint.h"
+#include "core/test_util.h"
 #include "daemon/delta_applier.h"
 #include "daemon/metrics.h"
 #include "daemon/reloader.h"
@@ -36,8 +36,7 @@ class CheckpointerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ + "/deltas");
     std::ofstream(dir_ + "/deltas/" + DeltaFileName(1)) << kRemove;
-    const char* source = std::getenv("SHIXIN_SOURCE_DIR");
-    const std::string root = source != nullptr ? source : "..";
+    const std::string root = testing::SourceDir();
     absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(
         DatasetSource{root + "/data/sample", root + "/data/measures/hegang-2018.json", 0});
     ASSERT_TRUE(d.ok()) << d.status();

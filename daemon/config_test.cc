@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -16,10 +17,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string SourceDir() {
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  return dir != nullptr ? dir : "..";
-}
+using testing::SourceDir;
 
 // Returns the message of `s`, which must be an error.
 std::string Error(const absl::Status& s) {

@@ -1,6 +1,5 @@
 // The usage text and the shipped example configuration against Config's defaults, which are
 // written once (config.h).
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "core/test_util.h"
 #include "daemon/config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -75,8 +75,7 @@ TEST(UsageTest, ListsOnlyKnownFlags) {
 // systemd/shixind.toml shows each key's default as a comment ("# max_batch = 1000"); the
 // example paths of snapshot, deltas_dir, state_dir and catalog are not defaults.
 TEST(UsageTest, TheExampleConfigurationShowsTheDefaults) {
-  const char* dir = std::getenv("SHIXIN_SOURCE_DIR");
-  std::ifstream in(std::string(dir != nullptr ? dir : "..") + "/systemd/shixind.toml");
+  std::ifstream in(testing::SourceDir() + "/systemd/shixind.toml");
   ASSERT_TRUE(in) << "SHIXIN_SOURCE_DIR";
   std::string line, toml;
   int shown = 0;

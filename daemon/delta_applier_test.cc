@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +17,7 @@
 #include "core/delta.h"
 #include "core/id.h"
 #include "core/snapshot_file.h"
+#include "core/test_util.h"
 #include "daemon/reloader.h"
 
 namespace shixin {
@@ -42,8 +42,7 @@ std::string Counts(const DeltaStatus& s) {
 class DeltaApplierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* source = std::getenv("SHIXIN_SOURCE_DIR");
-    const std::string root = source != nullptr ? source : "..";
+    const std::string root = testing::SourceDir();
     absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(
         DatasetSource{root + "/data/sample", root + "/data/measures/hegang-2018.json", 0});
     ASSERT_TRUE(d.ok()) << d.status();
@@ -97,8 +96,7 @@ TEST_F(DeltaApplierTest, ACompactedBaseReplaysOnlyTheLaterFiles) {
   ASSERT_TRUE(WriteSnapshotFile(**compacted,
                                 {dataset_->catalog.id(), dataset_->catalog.fingerprint()}, snap)
                   .ok());
-  const char* source = std::getenv("SHIXIN_SOURCE_DIR");
-  const std::string root = source != nullptr ? source : "..";
+  const std::string root = testing::SourceDir();
   absl::StatusOr<std::unique_ptr<Dataset>> d =
       LoadDataset(DatasetSource{"", root + "/data/measures/hegang-2018.json", 0, snap, 1, dir_});
   ASSERT_TRUE(d.ok()) << d.status();
