@@ -25,6 +25,9 @@ namespace {
 // The skipped lines logged per load; the rest are counted.
 constexpr size_t kLoggedErrors = 20;
 
+// The most rounds a reload's fold runs to catch up with the files that keep landing.
+constexpr int kFoldRounds = 4;
+
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // Returns "N subjects (...), ...; catalog ID; loaded in T", before `d` is published.
@@ -350,7 +353,10 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSour
   }
   if (fold != nullptr) {
     Resume(dataset->get());
-    fold->Apply(dataset->get());
+    // Files land while it folds: it folds again until a round finds none, so that the reload
+    // thread, which applies the rest before the swap while arrivals wait, has few left.
+    for (int round = 0; round < kFoldRounds && fold->Apply(dataset->get()) > 0; ++round) {
+    }
   }
   if (folded_) folded_(**dataset);
   return dataset;

@@ -79,7 +79,7 @@ class Planner {
     const auto in_run = [&](const DeltaChange& c) {
       return TakesEffectWithin(c, at_ - 60, at_ + horizon_);
     };
-    if (feeding) CollectTouched(Current(), delta, at_, all, &touched);
+    CollectTouched(Current(), delta, at_, all, &touched);
     CollectTouched(Current(), delta, at_, in_run, &timed);
     SHIXIN_ASSIGN_OR_RETURN(std::unique_ptr<const Overlay> next,
                             ApplyDelta(base_, current_.get(), delta, &report));
@@ -87,8 +87,11 @@ class Planner {
     // After the file too: an organisation it adds may bring persons it relates.
     CollectTouched(Current(), delta, at_, in_run, &timed);
     for (const Id& id : timed) timed_.insert(id.Pack());
-    if (!feeding) return absl::OkStatus();
     CollectTouched(Current(), delta, at_, all, &touched);
+    if (!feeding) {
+      for (const Id& id : touched) applied_.insert(id.Pack());
+      return absl::OkStatus();
+    }
     for (const Id& id : touched) Add(id);
     ++rows_;
     for (size_t i = 0; i < ids_.size(); ++i) {
@@ -119,9 +122,15 @@ class Planner {
         plan->expected[k * judged.size() + j] = answers_[judged[j]][k];
       }
     }
-    // Timed IDs that no fed file touches are in the pool's other classes: out of them too.
+    // Timed IDs that no fed file touches are in the pool's other classes: out of them too, as
+    // are those the files already applied touched (the pool has the base's answers).
     for (const PackedId& key : timed_) {
       if (!seen_.contains(key)) plan->untracked.push_back(MakeFixedId(Id::Unpack(key).text()));
+    }
+    for (const PackedId& key : applied_) {
+      if (!seen_.contains(key) && !timed_.contains(key)) {
+        plan->untracked.push_back(MakeFixedId(Id::Unpack(key).text()));
+      }
     }
   }
 
@@ -145,7 +154,8 @@ class Planner {
   const size_t cap_;
   const int64_t at_;
   const int64_t horizon_;
-  absl::flat_hash_set<PackedId, PackedIdHash> timed_;  // answers change during the run
+  absl::flat_hash_set<PackedId, PackedIdHash> timed_;    // answers change during the run
+  absl::flat_hash_set<PackedId, PackedIdHash> applied_;  // touched by the files applied already
   std::shared_ptr<const Overlay> current_;
   std::shared_ptr<const Overlay> before_;
   absl::flat_hash_set<PackedId, PackedIdHash> seen_;

@@ -48,7 +48,9 @@ struct FeedPlan {
   uint64_t first_sequence = 0;     // the sequence of files[0]
   std::vector<FixedId> touched;    // the IDs whose answers the feed may change (judged)
   std::vector<FixedId> untracked;  // more such IDs, beyond FeedOptions::touched or whose
-                                   // answer changes within FeedOptions::horizon (not asked)
+                                   // answer changes within FeedOptions::horizon, and those the
+                                   // files already applied touched (not asked: the pool holds
+                                   // the base's answers)
   // expected[k * touched.size() + i]: the answer for touched[i] once k files are fed.
   std::vector<Answer> expected;
   int64_t at = 0;  // Unix seconds: the instant the expectations were computed for

@@ -123,5 +123,47 @@ TEST(DeltaFeedTest, SubjectsWhoseAnswerChangesDuringTheRunAreNotJudged) {
   std::filesystem::remove_all(dir);
 }
 
+// The pool holds the base's answers: the IDs that the files the daemon has applied already
+// touched are left out of it, unless a fed file touches them too (then judged from the list
+// after those files).
+TEST(DeltaFeedTest, SubjectsTouchedByTheFilesAppliedAlreadyAreLeftOutOfThePool) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / absl::StrFormat("delta_feed_applied_%d", getpid()))
+          .string();
+  std::filesystem::create_directories(dir + "/live");
+  std::filesystem::create_directories(dir + "/feed");
+  SnapshotBuilder builder;
+  for (int n : {1, 2, 3}) {
+    builder.AddCase(testing::MakeCase(testing::PersonId(n), "李明", "（2018）黑04执1号"));
+  }
+  auto built = builder.Build();
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE(WriteSnapshotFile(**built, {"test", 1}, dir + "/base.snap").ok());
+  const int64_t at = NowSeconds() - 2 * 86400;
+  const auto remove = [&](int n) {
+    return absl::StrFormat(
+        R"({"op":"remove","caseCode":"（2018）黑04执1号","cardNum":"%s","reason":"performed",)"
+        R"("at":"%s"})"
+        "\n",
+        testing::PersonId(n).text(), FormatInstant(at));
+  };
+  std::ofstream(dir + "/live/00000000000000000001.ndjson") << remove(1) << remove(2);
+  std::ofstream(dir + "/feed/00000000000000000002.ndjson") << remove(2) << remove(3);
+
+  absl::StatusOr<FeedPlan> plan =
+      PlanFeed(FeedOptions{dir + "/base.snap", dir + "/live", dir + "/feed"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->first_sequence, 2u);
+  ASSERT_EQ(plan->untracked.size(), 1u);
+  EXPECT_EQ(plan->untracked[0].view(), testing::PersonId(1).text());
+  ASSERT_EQ(plan->touched.size(), 2u);  // 2 (a repeated removal: a note) and 3
+  for (size_t i = 0; i < plan->touched.size(); ++i) {
+    const bool two = plan->touched[i].view() == testing::PersonId(2).text();
+    EXPECT_EQ(plan->Expected(0, i), two ? Answer::kUnlisted : Answer::kListed);
+    EXPECT_EQ(plan->Expected(1, i), Answer::kUnlisted);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace shixin::loadtest
