@@ -362,6 +362,38 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSour
   return dataset;
 }
 
+absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadInBackground(bool allow_shrink,
+                                                                    DeltaApplier* fold) {
+  // A reload runs beside the serving threads: it takes at most half of the cores.
+  DatasetSource source = source_;
+  if (source.verify_threads == 0) {
+    source.verify_threads = std::max(1u, std::thread::hardware_concurrency() / 2);
+  }
+  // The load and the fold run in a thread of their own at background priority, as do their
+  // helpers (they inherit it): on a core an I/O thread wants, the I/O thread goes first and the
+  // swap's latency stays the queries' (issue 14); on idle cores they run at full speed. The
+  // fold has an applier of its own, so that this thread keeps applying the files that land to
+  // the serving list meanwhile (their visibility has a deadline).
+  absl::StatusOr<std::unique_ptr<Dataset>> dataset = absl::UnknownError("not loaded");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    load_done_ = false;
+  }
+  std::thread loader([&] {
+    pthread_setname_np(pthread_self(), "shixind-load");  // for top -H and perf
+    RunInBackground();
+    dataset = LoadNewBase(source, allow_shrink, fold);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      load_done_ = true;
+    }
+    wake_.notify_all();
+  });
+  if (deltas_ != nullptr) ServeDeltasDuringLoad();
+  loader.join();
+  return dataset;
+}
+
 ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   if (OnlyDeltas(batch)) return ApplyArrivedDeltas();
   std::string origin = batch.front().request.origin;
@@ -375,35 +407,9 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   holder_->SetReloadStatus(
       ReloadStatus{wire::ReloadState::kRunning, Now(), "requested by " + origin});
   const absl::Time start = absl::Now();
-  // A reload runs beside the serving threads: it takes at most half of the cores.
-  DatasetSource source = source_;
-  if (source.verify_threads == 0) {
-    source.verify_threads = std::max(1u, std::thread::hardware_concurrency() / 2);
-  }
-  // The load and the fold run in a thread of its own at background priority, as do their
-  // helpers (they inherit it): on a core an I/O thread wants, the I/O thread goes first and the
-  // swap's latency stays the queries' (issue 14); on idle cores they run at full speed. The
-  // fold has an applier of its own, so that the reload thread keeps applying the files that
-  // land to the serving list meanwhile (their visibility has a deadline).
-  absl::StatusOr<std::unique_ptr<Dataset>> dataset = absl::UnknownError("not loaded");
   const std::unique_ptr<DeltaApplier> fold =
       deltas_ != nullptr ? std::make_unique<DeltaApplier>(source_.deltas_dir) : nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    load_done_ = false;
-  }
-  std::thread loader([&] {
-    pthread_setname_np(pthread_self(), "shixind-load");  // for top -H and perf
-    RunInBackground();
-    dataset = LoadNewBase(source, allow_shrink, fold.get());
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      load_done_ = true;
-    }
-    wake_.notify_all();
-  });
-  if (deltas_ != nullptr) ServeDeltasDuringLoad();
-  loader.join();
+  absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadInBackground(allow_shrink, fold.get());
   if (!dataset.ok()) {
     const std::string message = std::string(dataset.status().message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);

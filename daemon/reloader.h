@@ -186,6 +186,9 @@ class Reloader {
   static bool OnlyDeltas(const std::vector<Pending>& batch);
   // Loads and publishes the list for the requests of `batch`; returns the result.
   ReloadResult Reload(const std::vector<Pending>& batch);
+  // Runs LoadNewBase() on a loader thread at background priority while this thread serves the
+  // deltas-only requests that arrive (ServeDeltasDuringLoad); returns what it loaded.
+  absl::StatusOr<std::unique_ptr<Dataset>> LoadInBackground(bool allow_shrink, DeltaApplier* fold);
   // Loads a reload's new base from `source`, refuses it if it shrinks too much (unless
   // `allow_shrink`) and folds the delta files into it with `fold` (null: no deltas_dir). Runs on
   // the loader thread.
