@@ -22,13 +22,21 @@ void* AllocateHuge(size_t bytes) {
   void* raw =
       mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
-  auto begin = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned = (begin + kHugePage - 1) & ~(kHugePage - 1);
-  if (aligned > begin) munmap(raw, aligned - begin);
-  const uintptr_t end = begin + size + kHugePage;
-  if (end > aligned + size) munmap(reinterpret_cast<void*>(aligned + size), end - (aligned + size));
-  madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
-  return reinterpret_cast<void*>(aligned);
+  const size_t misaligned = reinterpret_cast<uintptr_t>(raw) % kHugePage;
+  const size_t lead = misaligned == 0 ? 0 : kHugePage - misaligned;
+  char* aligned = static_cast<char*>(raw) + lead;
+  if (lead > 0) munmap(raw, lead);
+  if (kHugePage > lead) munmap(aligned + size, kHugePage - lead);  // the tail past the table
+  madvise(aligned, size, MADV_HUGEPAGE);
+  return aligned;
+}
+
+void AdviseHugePages(void* p, size_t bytes) {
+  const size_t misaligned = reinterpret_cast<uintptr_t>(p) % kHugePage;
+  const size_t lead = misaligned == 0 ? 0 : kHugePage - misaligned;  // to the first boundary
+  if (bytes < lead + kHugePage) return;
+  const size_t whole = (bytes - lead) / kHugePage * kHugePage;
+  madvise(static_cast<char*>(p) + lead, whole, MADV_HUGEPAGE);
 }
 
 void FreeHuge(void* p, size_t bytes) {

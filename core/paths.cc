@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/huge_pages.h"
 
 namespace shixin {
 namespace {
@@ -90,7 +91,10 @@ absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path) {
   if (::fstat(fd, &st) == 0 && position >= 0 && st.st_size > position) {
     expected = static_cast<size_t>(st.st_size - position);
   }
-  std::string content(expected + 1, '\0');
+  std::string content;
+  content.reserve(expected + 1);
+  AdviseHugePages(content.data(), content.capacity());  // before the pages are touched
+  content.resize(expected + 1);
   size_t done = 0;
   for (;;) {
     if (done == content.size()) content.resize(std::max<size_t>(2 * content.size(), 1 << 16));
