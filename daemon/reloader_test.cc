@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -187,6 +188,33 @@ class ReloaderTest : public ::testing::Test {
     SnapshotHolder::ReadSection read(holder);
     const ListView list = read.dataset()->list();
     return list.IsListed(list.Find(*ParseId(id)), NowSeconds());
+  }
+
+  // While a reload is held (`reloaded` not notified yet), writes delta file `sequence` removing
+  // 高丽's case, asks for it as the watcher would, and expects it applied at once, as generation
+  // 2, while the reload still waits.
+  static void ExpectRemovalAppliesAtOnce(Reloader& reloader, const SnapshotHolder& holder,
+                                         const std::string& deltas, uint64_t sequence,
+                                         Event& reloaded) {
+    WriteRemoval(deltas, sequence, kGaoLiCase, kGaoLi);
+    struct Outcome {
+      Event applied;
+      ReloadResult result;
+    };
+    // Shared with the callback: if it comes late, it comes after this function returned.
+    auto delta = std::make_shared<Outcome>();
+    ASSERT_TRUE(reloader.Request(ReloadRequest{"delta", false, /*deltas_only=*/true},
+                                 [delta](const ReloadResult& r) {
+                                   delta->result = r;
+                                   delta->applied.Notify();
+                                 }));
+    const bool in_time = delta->applied.WaitFor(std::chrono::seconds(10));
+    EXPECT_TRUE(in_time) << "the delta waited for the reload";
+    EXPECT_FALSE(reloaded.WaitFor(std::chrono::milliseconds(0))) << "the reload was let go early";
+    if (!in_time) return;
+    EXPECT_TRUE(delta->result.status.ok()) << delta->result.status;
+    EXPECT_EQ(delta->result.generation, 2u);
+    EXPECT_FALSE(IsListed(holder, kGaoLi));
   }
 
   ReloadStatus Status(const SnapshotHolder& holder) {
@@ -426,22 +454,7 @@ TEST_F(ReloaderTest, ADeltaLandingDuringALoadAppliesAtOnce) {
     reloaded.Notify();
   }));
   ASSERT_TRUE(loading.WaitFor(std::chrono::seconds(10)));
-  WriteRemoval(deltas, 1, kGaoLiCase, kGaoLi);
-  Event applied;
-  ReloadResult delta;
-  ASSERT_TRUE(reloader.Request(ReloadRequest{"delta 1", false, /*deltas_only=*/true},
-                               [&](const ReloadResult& r) {
-                                 delta = r;
-                                 applied.Notify();
-                               }));
-  const bool in_time = applied.WaitFor(std::chrono::seconds(10));
-  EXPECT_TRUE(in_time) << "the delta waited for the load";
-  EXPECT_FALSE(reloaded.WaitFor(std::chrono::milliseconds(0))) << "the load was let go early";
-  if (in_time) {
-    EXPECT_TRUE(delta.status.ok()) << delta.status;
-    EXPECT_EQ(delta.generation, 2u);
-    EXPECT_FALSE(is_listed());
-  }
+  ExpectRemovalAppliesAtOnce(reloader, holder, deltas, 1, reloaded);
 
   let_go.Notify();
   ASSERT_TRUE(reloaded.WaitFor(std::chrono::seconds(10)));
@@ -491,22 +504,7 @@ TEST_F(ReloaderTest, ADeltaLandingDuringTheFoldAppliesAtOnce) {
   ASSERT_TRUE(folded.WaitFor(std::chrono::seconds(10)));
   EXPECT_EQ(folded_sequence, 1u);  // folded on the loader thread, before the reload thread
 
-  WriteRemoval(deltas, 2, kGaoLiCase, kGaoLi);
-  Event applied;
-  ReloadResult delta;
-  ASSERT_TRUE(reloader.Request(ReloadRequest{"delta 2", false, /*deltas_only=*/true},
-                               [&](const ReloadResult& r) {
-                                 delta = r;
-                                 applied.Notify();
-                               }));
-  const bool in_time = applied.WaitFor(std::chrono::seconds(10));
-  EXPECT_TRUE(in_time) << "the delta waited for the fold";
-  EXPECT_FALSE(reloaded.WaitFor(std::chrono::milliseconds(0))) << "the fold was let go early";
-  if (in_time) {
-    EXPECT_TRUE(delta.status.ok()) << delta.status;
-    EXPECT_EQ(delta.generation, 2u);
-    EXPECT_FALSE(IsListed(holder, kGaoLi));
-  }
+  ExpectRemovalAppliesAtOnce(reloader, holder, deltas, 2, reloaded);
 
   let_go.Notify();
   ASSERT_TRUE(reloaded.WaitFor(std::chrono::seconds(10)));
