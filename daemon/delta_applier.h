@@ -15,7 +15,8 @@
 // and the builder of the next one (a copy of the overlay's table) is made right after, while no
 // file waits for it.
 //
-// Thread safety: Apply() and Forget() from one thread at a time; status() from any thread.
+// Thread safety: Apply(), Forget() and Adopt() from one thread at a time; status() from any
+// thread.
 #ifndef SHIXIN_DAEMON_DELTA_APPLIER_H_
 #define SHIXIN_DAEMON_DELTA_APPLIER_H_
 
