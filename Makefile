@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 15
 # metrics (recorded by every I/O thread, scraped by another) and the HTTP listener run under
 # ThreadSanitizer, and the targets they need.
 TSAN_TESTS ?= AdaptiveMutex|SnapshotHolder|Reloader|Swap|StatesBuiltAlongside|LargeFileParsesInLineOrder|DeltaApplier|DaemonDelta|TokenBucket|AuthFailures|Access|DaemonCallers|Auditor|AuditLog|AuditFault|MetricsTest|LatencyHistogram|DaemonHttp
-TSAN_TARGETS ?= shixind shixin snapshot_holder_test daemon_reload_test delta_applier_test \
+TSAN_TARGETS ?= shixind shixin snapshot_holder_test reloader_test daemon_reload_test delta_applier_test \
 	daemon_delta_test overlay_replay_test delta_test rate_limiter_test auth_failures_test \
 	access_test daemon_callers_test auditor_test audit_log_test audit_fault_test metrics_test \
 	daemon_http_test adaptive_mutex_test
