@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -65,28 +64,6 @@ std::string HugePageMode() {
              : line.substr(open + 1, close - open - 1);
 }
 
-// Returns the value of `field` ("THPeligible") in /proc/self/smaps for the mapping that holds
-// `p`, or "" if there is none.
-std::string MappingField(const void* p, const std::string& field) {
-  std::ifstream smaps("/proc/self/smaps");
-  const auto at = reinterpret_cast<uintptr_t>(p);
-  bool inside = false;
-  for (std::string line; std::getline(smaps, line);) {
-    uintptr_t begin = 0;
-    uintptr_t end = 0;
-    char dash = 0;
-    std::istringstream header(line);
-    if (header >> std::hex >> begin >> dash >> end && dash == '-') {
-      inside = begin <= at && at < end;
-    } else if (inside && line.rfind(field + ":", 0) == 0) {
-      std::istringstream value(line.substr(field.size() + 1));
-      std::string v;
-      value >> v;
-      return v;
-    }
-  }
-  return "";
-}
 #endif
 
 TEST(AllocatorTest, BulkMemoryIsMallocsSizeAndComesBack) {
