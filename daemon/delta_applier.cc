@@ -60,14 +60,6 @@ size_t DeltaApplier::Apply(Dataset* dataset, PublishFn publish) {
   return ApplyFiles(dataset, &publish);
 }
 
-void DeltaApplier::Forget() {
-  refused_path_.clear();
-  refused_version_ = FileVersion{};
-  std::lock_guard<std::mutex> lock(mu_);
-  status_.refused_file.clear();
-  status_.refused_reason.clear();
-}
-
 void DeltaApplier::Adopt(const DeltaApplier& fold) {
   const DeltaStatus folded = fold.status();
   refused_path_ = fold.refused_path_;

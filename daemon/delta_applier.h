@@ -3,10 +3,10 @@
 // to 4 files at once on worker threads, a few files ahead), applies them in order with an
 // OverlayBuilder on top of the dataset's overlay (a fold builds its table once, however many
 // files), and hands over the next generation. It enforces the feed's rules: a refused file is not
-// applied and stays refused until it changes (inode, size or mtime) or Forget() is called (RELOAD),
-// and the files after it wait; a gap stops application and is reported, never skipped; files at or
-// below the sequence are skipped. Notes are logged (rate-limited) and counted. Its state is kept
-// for INFO (DeltaStatus).
+// applied and stays refused until it changes (inode, size or mtime) or a reload tries it again
+// (Adopt()), and the files after it wait; a gap stops application and is reported, never skipped;
+// files at or below the sequence are skipped. Notes are logged (rate-limited) and counted. Its
+// state is kept for INFO (DeltaStatus).
 //
 // The Reloader owns it and calls it on its thread: at start the files are folded into the
 // dataset before it is published (one generation; a reload folds them on its loader's thread
@@ -15,8 +15,7 @@
 // and the builder of the next one (a copy of the overlay's table) is made right after, while no
 // file waits for it.
 //
-// Thread safety: Apply(), Forget() and Adopt() from one thread at a time; status() from any
-// thread.
+// Thread safety: Apply() and Adopt() from one thread at a time; status() from any thread.
 #ifndef SHIXIN_DAEMON_DELTA_APPLIER_H_
 #define SHIXIN_DAEMON_DELTA_APPLIER_H_
 
@@ -68,12 +67,10 @@ class DeltaApplier {
   // as it is after that file), so that queries see every file as soon as it is applied.
   size_t Apply(Dataset* dataset, PublishFn publish);
 
-  // Forgets the refused file: the next Apply() tries it again (RELOAD).
-  void Forget();
   // Takes over what `fold`, an applier of the same directory that folded the files into a
   // reload's new base on another thread while this one kept applying arrivals online, did: its
   // counts add to these, and its refused file (or none) replaces the one refused here, since the
-  // reload tried the files again (as Forget()). REQUIRES: `fold` is not in use.
+  // reload tried the files again. REQUIRES: `fold` is not in use.
   void Adopt(const DeltaApplier& fold);
 
   // Returns a copy of the state.
@@ -130,7 +127,7 @@ class DeltaApplier {
     }
   };
   Spare spare_;
-  // The refused file's path and version; read and written by Apply()/Forget() only.
+  // The refused file's path and version; read and written by Apply()/Adopt() only.
   std::string refused_path_;
   FileVersion refused_version_;
   mutable std::mutex mu_;  // guards status_

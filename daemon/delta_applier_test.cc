@@ -112,7 +112,7 @@ TEST_F(DeltaApplierTest, ACompactedBaseReplaysOnlyTheLaterFiles) {
   EXPECT_FALSE(Listed());
 }
 
-TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrForgotten) {
+TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrTriedAgainByAReload) {
   Write(1, std::string(kRemove) + kBad);
   Write(2, kRemove);
   DeltaApplier applier(dir_);
@@ -124,9 +124,10 @@ TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrForgotten) {
   EXPECT_EQ(Counts(s), "sequence 0 files 0 changes 0 notes 0 refusals 1 pending 2 gap 0");
   EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
   EXPECT_EQ(applier.status().refusals, 1u);  // the same version: not tried, not counted again
-  applier.Forget();
+  applier.Adopt(DeltaApplier(dir_));         // a reload's fold that found nothing to refuse
+  EXPECT_EQ(applier.status().refused_file, "");
   EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
-  EXPECT_EQ(applier.status().refusals, 2u);  // tried again after Forget()
+  EXPECT_EQ(applier.status().refusals, 2u);  // tried again after the reload
 
   Write(1, kRemove);
   EXPECT_EQ(applier.Apply(dataset_.get()), 2u);

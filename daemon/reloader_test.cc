@@ -222,8 +222,27 @@ class ReloaderTest : public ::testing::Test {
     return read.reload_status();
   }
 
+  // Asks `reloader` for a reload that a test's hook holds until let_go_; its outcome is reload_,
+  // and reloaded_ is notified with it.
+  bool RequestHeldReload(Reloader& reloader) {
+    return reloader.Request("test", [this](const ReloadResult& r) {
+      reload_ = r;
+      reloaded_.Notify();
+    });
+  }
+  // Lets the held reload go however the test ends (an ASSERT returns early): declared after the
+  // Reloader, it runs before the Reloader joins its threads.
+  struct LetGo {
+    Event* event;
+    ~LetGo() { event->Notify(); }
+  };
+
   RcuThread rcu_;
   const std::string dir_;
+  // The held reload's; members, so that they outlive the Reloader's threads.
+  Event let_go_;
+  Event reloaded_;
+  ReloadResult reload_;
 };
 
 TEST_F(ReloaderTest, FirstLoadThenReload) {
@@ -427,39 +446,28 @@ TEST_F(ReloaderTest, ADeltaLandingDuringALoadAppliesAtOnce) {
   std::filesystem::create_directories(deltas);
   DatasetSource source = Source();
   source.deltas_dir = deltas;
-  Event loading;  // before the Reloader: its threads use them until it is gone
-  Event let_go;
+  Event loading;  // before the Reloader: its threads use it until it is gone
   SnapshotHolder holder;
   Reloader reloader(source, &holder);
-  // However the test ends (an ASSERT returns early), the load is let go before the Reloader
-  // joins its threads.
-  struct LetGo {
-    Event* event;
-    ~LetGo() { event->Notify(); }
-  } guard{&let_go};
+  const LetGo guard{&let_go_};
   ASSERT_TRUE(reloader.LoadFirst().ok());
   reloader.SetLoadFunctionForTesting([&](const DatasetSource& s) {
     loading.Notify();
-    let_go.Wait();
+    let_go_.Wait();
     return LoadDataset(s);
   });
   reloader.Start();
   const auto is_listed = [&] { return IsListed(holder, kGaoLi); };
   ASSERT_TRUE(is_listed());
 
-  Event reloaded;
-  ReloadResult reload;
-  ASSERT_TRUE(reloader.Request("test", [&](const ReloadResult& r) {
-    reload = r;
-    reloaded.Notify();
-  }));
+  ASSERT_TRUE(RequestHeldReload(reloader));
   ASSERT_TRUE(loading.WaitFor(std::chrono::seconds(10)));
-  ExpectRemovalAppliesAtOnce(reloader, holder, deltas, 1, reloaded);
+  ExpectRemovalAppliesAtOnce(reloader, holder, deltas, 1, reloaded_);
 
-  let_go.Notify();
-  ASSERT_TRUE(reloaded.WaitFor(std::chrono::seconds(10)));
-  EXPECT_TRUE(reload.status.ok()) << reload.status;
-  EXPECT_EQ(reload.generation, 3u);
+  let_go_.Notify();
+  ASSERT_TRUE(reloaded_.WaitFor(std::chrono::seconds(10)));
+  EXPECT_TRUE(reload_.status.ok()) << reload_.status;
+  EXPECT_EQ(reload_.generation, 3u);
   {
     SnapshotHolder::ReadSection read(holder);
     EXPECT_EQ(read.dataset()->sequence, 1u);
@@ -479,37 +487,28 @@ TEST_F(ReloaderTest, ADeltaLandingDuringTheFoldAppliesAtOnce) {
   DatasetSource source = Source();
   source.deltas_dir = deltas;
   Event folded;  // before the Reloader: its threads use them until it is gone
-  Event let_go;
   uint64_t folded_sequence = 0;
   SnapshotHolder holder;
   Reloader reloader(source, &holder);
-  struct LetGo {
-    Event* event;
-    ~LetGo() { event->Notify(); }
-  } guard{&let_go};
+  const LetGo guard{&let_go_};
   ASSERT_TRUE(reloader.LoadFirst().ok());
   ASSERT_FALSE(IsListed(holder, kWangJianguo));
   reloader.SetFoldedHookForTesting([&](const Dataset& d) {
     folded_sequence = d.sequence;
     folded.Notify();
-    let_go.Wait();
+    let_go_.Wait();
   });
   reloader.Start();
-  Event reloaded;
-  ReloadResult reload;
-  ASSERT_TRUE(reloader.Request("test", [&](const ReloadResult& r) {
-    reload = r;
-    reloaded.Notify();
-  }));
+  ASSERT_TRUE(RequestHeldReload(reloader));
   ASSERT_TRUE(folded.WaitFor(std::chrono::seconds(10)));
   EXPECT_EQ(folded_sequence, 1u);  // folded on the loader thread, before the reload thread
 
-  ExpectRemovalAppliesAtOnce(reloader, holder, deltas, 2, reloaded);
+  ExpectRemovalAppliesAtOnce(reloader, holder, deltas, 2, reloaded_);
 
-  let_go.Notify();
-  ASSERT_TRUE(reloaded.WaitFor(std::chrono::seconds(10)));
-  EXPECT_TRUE(reload.status.ok()) << reload.status;
-  EXPECT_EQ(reload.generation, 3u);
+  let_go_.Notify();
+  ASSERT_TRUE(reloaded_.WaitFor(std::chrono::seconds(10)));
+  EXPECT_TRUE(reload_.status.ok()) << reload_.status;
+  EXPECT_EQ(reload_.generation, 3u);
   {
     SnapshotHolder::ReadSection read(holder);
     EXPECT_EQ(read.dataset()->sequence, 2u);  // file 2 caught up with on the reload thread
