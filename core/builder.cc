@@ -101,7 +101,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
   snap->case_blob_storage_ = std::move(case_blob_);
   snap->ViewOwnedStorage();
   FillInfo(*snap);
-  BuildIndexes(*snap);
+  snap->BuildIndexes();
 
   // Release the pending tables: the builder is left empty.
   pending_index_ = {};
@@ -259,22 +259,6 @@ void SnapshotBuilder::FillInfo(Snapshot& snap) const {
   }
   info.version = XXH3_64bits_digest(state);
   XXH3_freeState(state);
-}
-
-void SnapshotBuilder::BuildIndexes(Snapshot& snap) {
-  const auto n = static_cast<EntityNo>(snap.entity_count());
-  snap.index_ = IdIndex::Build(
-      n, [](uint32_t i) { return i; },
-      [&snap](uint32_t e) { return HashPackedId(snap.entities_[e].id); });
-  std::vector<EntityNo> credit_codes;
-  for (EntityNo e = 0; e < n; ++e) {
-    if (PackedKind(snap.entities_[e].id) == IdKind::kCreditCode) {
-      credit_codes.push_back(e);
-    }
-  }
-  snap.org_code_index_ = IdIndex::Build(
-      static_cast<uint32_t>(credit_codes.size()), [&](uint32_t i) { return credit_codes[i]; },
-      [&snap](uint32_t e) { return HashPackedId(snap.OrgCodeKey(e)); });
 }
 
 }  // namespace shixin

@@ -78,7 +78,6 @@ class SnapshotBuilder {
   // Sets each entity's last listing block and the table of earlier ones, from its cases.
   void LayOutListings(Snapshot& snap) const;
   void FillInfo(Snapshot& snap) const;
-  static void BuildIndexes(Snapshot& snap);
 
   absl::flat_hash_map<PackedId, uint32_t, PackedIdHash> pending_index_;
   std::vector<PendingEntity> pending_;

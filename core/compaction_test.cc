@@ -131,7 +131,7 @@ TEST(CompactionTest, FoldedDeltasAnswerAsTheOverlay) {
   SnapshotFileHeader header;
   std::unique_ptr<const Snapshot> opened =
       OpenSnapshotFile(dir.path() + "/new.snap", 0, &header).value();
-  EXPECT_EQ(header.format_version, 4u);
+  EXPECT_EQ(header.format_version, kSnapshotFormatVersion);
   EXPECT_EQ(opened->info().delta_sequence, 5u);
   EXPECT_EQ(opened->info().version, built->info().version);
 

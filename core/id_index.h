@@ -1,11 +1,14 @@
 // IdIndex: the immutable hash index from an ID to its entity number, laid out for lookups whose
-// cost is memory latency. Each 64-byte bucket (one cache line) holds 8 slots of a 32-bit
-// fingerprint and a 32-bit entity number; an entry lives in the bucket its hash picks or, when
-// that is full, in the following ones (linear probing over buckets, load factor at most 0.9).
-// A lookup touches one bucket line and then, for a candidate, the entity itself, and both can
-// be prefetched ahead: batches keep many lookups in flight instead of waiting on each miss.
+// cost is memory latency. Each 64-byte bucket (one cache line) holds 16 slots of 32 bits: the
+// entry (an entity number) in the low bits, as many as entries below the index's limit need,
+// and a fingerprint of the hash in the bits above (8 at 13.8 M entities). An entry lives in the
+// bucket its hash picks or, when that is full, in the following ones (linear probing over
+// buckets, load factor at most 0.9). A lookup touches one bucket line and then, for a
+// candidate, the entity itself, and both can be prefetched ahead: batches keep many lookups in
+// flight instead of waiting on each miss.
 //
-// The fingerprint only filters: callers always verify a candidate against the full ID.
+// The fingerprint only filters: callers always verify a candidate against the full ID (a short
+// fingerprint lets a few more candidates through, for half the memory of a 32-bit one).
 // Plain arrays of integers, so a snapshot file can map them directly: an index either owns its
 // buckets (Build()) or views buckets held elsewhere (View(), e.g. a mapped snapshot file).
 //
@@ -26,11 +29,11 @@ namespace shixin {
 class IdIndex {
  public:
   static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
-  static constexpr int kSlots = 8;
+  static constexpr int kSlots = 16;
 
   struct alignas(64) Bucket {
-    uint32_t fingerprint[kSlots];
-    uint32_t entity[kSlots];  // kEmpty for a free slot; slots fill from 0 upward
+    // kEmpty for a free slot (the entry bits all ones: never an entry); slots fill from 0 up.
+    uint32_t slot[kSlots];
   };
   static_assert(sizeof(Bucket) == 64);
 
@@ -42,13 +45,15 @@ class IdIndex {
   IdIndex& operator=(const IdIndex&) = delete;
 
   // Returns an index of the entries entry_of(0) .. entry_of(count - 1), entry x having hash
-  // `hash_of(x)`. REQUIRES: count < kEmpty and no entry is kEmpty.
-  static IdIndex Build(uint32_t count, absl::FunctionRef<uint32_t(uint32_t)> entry_of,
+  // `hash_of(x)`. REQUIRES: count <= limit < kEmpty and every entry below `limit`.
+  static IdIndex Build(uint32_t count, uint32_t limit,
+                       absl::FunctionRef<uint32_t(uint32_t)> entry_of,
                        absl::FunctionRef<uint64_t(uint32_t)> hash_of);
-  // Returns an index over `buckets`, which must outlive it. A bucket array that Build() did
-  // not make is safe to search (every search ends) but may miss entries; callers still verify
-  // every entry they use against their own tables.
-  static IdIndex View(std::span<const Bucket> buckets);
+  // Returns an index over `buckets`, built with `limit`, which must outlive it. A bucket array
+  // that Build() did not make is safe to search (every search ends) but may miss entries or
+  // return wrong ones; callers check its entries against their tables (EntryOf()) and still
+  // verify every entry they use. REQUIRES: limit < kEmpty.
+  static IdIndex View(std::span<const Bucket> buckets, uint32_t limit);
 
   // Prefetches the bucket line where the search for `hash` starts, and the next one, where
   // it continues when that bucket is full (nearly always on the same page: no second TLB
@@ -71,6 +76,9 @@ class IdIndex {
     return Find(hash, [](uint32_t) { return true; });
   }
 
+  // Returns the entry that occupied slot `slot` (not kEmpty) holds.
+  uint32_t EntryOf(uint32_t slot) const { return slot & entry_mask_; }
+
   // Returns the bytes of the bucket array.
   size_t bytes() const { return buckets_.size_bytes(); }
   size_t bucket_count() const { return buckets_.size(); }
@@ -81,10 +89,16 @@ class IdIndex {
     // Multiply-shift maps the high hash bits onto any bucket count without a division.
     return static_cast<size_t>(((hash >> 32) * buckets_.size()) >> 32);
   }
-  static uint32_t FingerprintOf(uint64_t hash) { return static_cast<uint32_t>(hash); }
+  // The fingerprint sits in a slot's bits above the entry's (the low hash half: the bucket
+  // comes from the high one).
+  uint32_t FingerprintOf(uint64_t hash) const { return static_cast<uint32_t>(hash) & ~entry_mask_; }
+  // Returns the mask of the entry bits that entries below `limit` need, with all ones (kEmpty's)
+  // never an entry.
+  static uint32_t EntryMask(uint32_t limit);
 
   std::vector<Bucket, HugePageAllocator<Bucket>> owned_;  // empty for a View()
   std::span<const Bucket> buckets_;                       // owned_, or the viewed array
+  uint32_t entry_mask_ = 0;
 };
 
 template <typename Match>
@@ -95,9 +109,11 @@ uint32_t IdIndex::Find(uint64_t hash, Match is_match) const {
   for (size_t probes = 0; probes < buckets_.size(); ++probes) {
     const Bucket& bucket = buckets_[b];
     for (int s = 0; s < kSlots; ++s) {
-      const uint32_t entry = bucket.entity[s];
-      if (entry == kEmpty) return kEmpty;  // the chain ends at the first free slot
-      if (bucket.fingerprint[s] == fingerprint && is_match(entry)) return entry;
+      const uint32_t slot = bucket.slot[s];
+      if (slot == kEmpty) return kEmpty;  // the chain ends at the first free slot
+      if ((slot & ~entry_mask_) == fingerprint && is_match(slot & entry_mask_)) {
+        return slot & entry_mask_;
+      }
     }
     if (++b == buckets_.size()) b = 0;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <vector>
 
 #include "core/case_codec.h"
 #include "core/link.h"
@@ -181,6 +182,20 @@ absl::StatusOr<CaseRecords> Snapshot::ReadCaseRecords(uint32_t first, uint32_t c
     buffer.built_records_.append(record, size);
   }
   return CaseRecords{buffer.built_records_, buffer.record_offsets_};
+}
+
+void Snapshot::BuildIndexes() {
+  const auto n = static_cast<EntityNo>(entity_count());
+  index_ = IdIndex::Build(
+      n, n, [](uint32_t i) { return i; },
+      [this](uint32_t e) { return HashPackedId(entities_[e].id); });
+  std::vector<EntityNo> credit_codes;
+  for (EntityNo e = 0; e < n; ++e) {
+    if (PackedKind(entities_[e].id) == IdKind::kCreditCode) credit_codes.push_back(e);
+  }
+  org_code_index_ = IdIndex::Build(
+      static_cast<uint32_t>(credit_codes.size()), n, [&](uint32_t i) { return credit_codes[i]; },
+      [this](uint32_t e) { return HashPackedId(OrgCodeKey(e)); });
 }
 
 size_t Snapshot::IndexBytes() const {

@@ -253,6 +253,10 @@ class Snapshot {
   // Returns the embedded organisation code of credit-code entity `e`.
   PackedId OrgCodeKey(EntityNo e) const;
 
+  // Builds the two indexes over the entity table (a builder's, or a file's whose index layout
+  // is an older one). REQUIRES: the entities are final, with canonical IDs.
+  void BuildIndexes();
+
   // Points the table views at the owned storage. Called by the builder once the storage is
   // final (a std::string's buffer may move with it).
   void ViewOwnedStorage();

@@ -1,6 +1,7 @@
 #include "core/snapshot_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -137,7 +138,11 @@ constexpr SectionFormat IndexSection(Kind kind, const char* name) {
             std::string_view(reinterpret_cast<const char*>(b.data()), b.size_bytes()));
       },
       [](const char* data, size_t count, Snapshot& snap) {
-        snap.*kIndex = IdIndex::View(std::span(reinterpret_cast<const Bucket*>(data), count));
+        // The entry bits follow the entity count (checked against the table later).
+        const auto limit =
+            static_cast<uint32_t>(std::min<uint64_t>(snap.info().entities, kMaxEntities));
+        snap.*kIndex =
+            IdIndex::View(std::span(reinterpret_cast<const Bucket*>(data), count), limit);
       },
   };
 }
@@ -422,11 +427,12 @@ absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::str
     return absl::InvalidArgumentError(
         absl::StrFormat("%s: not a shixin snapshot file (no SHIXSNAP magic)", path));
   }
-  if (file_size >= 12 && h->format_version != kSnapshotFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s: snapshot format version %d, this build reads %d; compile the list "
-                        "again with this build's shixin compile",
-                        path, h->format_version, kSnapshotFormatVersion));
+  if (file_size >= 12 && (h->format_version < kOldestSnapshotFormatVersion ||
+                          h->format_version > kSnapshotFormatVersion)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: snapshot format version %d, this build reads %d and %d; compile the list again "
+        "with this build's shixin compile",
+        path, h->format_version, kOldestSnapshotFormatVersion, kSnapshotFormatVersion));
   }
   const uint64_t table_end = sizeof(FileHeader) + kSectionCount * sizeof(SectionEntry);
   if (file_size < table_end) {
@@ -601,8 +607,9 @@ absl::Status SnapshotFile::CheckIndex(const Snapshot& snap, const IdIndex& index
                                       bool credit_codes) {
   const size_t n = snap.entity_count();
   for (const IdIndex::Bucket& b : index.buckets()) {
-    for (uint32_t e : b.entity) {
-      if (e == IdIndex::kEmpty) continue;
+    for (const uint32_t slot : b.slot) {
+      if (slot == IdIndex::kEmpty) continue;
+      const uint32_t e = index.EntryOf(slot);
       if (e >= n) {
         return absl::DataLossError(absl::StrFormat("index entry %d >= %d entities", e, n));
       }
@@ -631,6 +638,7 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
   }
   absl::Status indexes;
   const auto check_indexes = [&] {
+    if (h.format_version != kSnapshotFormatVersion) return;  // built again after this check
     indexes = CheckIndex(snap, snap.index_, false);
     if (indexes.ok()) indexes = CheckIndex(snap, snap.org_code_index_, true);
   };
@@ -725,14 +733,23 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   ::posix_fadvise(fd, static_cast<off_t>(hot_size), 0, POSIX_FADV_RANDOM);  // DETAIL's reads
   // The structure is checked on the verified copy.
   std::unique_ptr<Snapshot> snap(new Snapshot());
+  snap->info_ = h.info;  // before the views: the indexes' entry bits follow its entity count
   ViewSections(hot, sections, *snap);
-  snap->info_ = h.info;
   snap->file_ = std::move(storage);
   const absl::Status structure =
       CheckTables(*snap, h, sections[kCaseOffsets - 1].size / sizeof(uint64_t), threads > 1);
   if (!structure.ok()) {
     return absl::DataLossError(
         absl::StrFormat("%s: inconsistent tables: %s", path, structure.message()));
+  }
+  if (h.format_version != kSnapshotFormatVersion) {
+    // An older layout of the indexes: built again from the checked entities, and the memory
+    // of the file's copy given back.
+    snap->BuildIndexes();
+    for (const Kind kind : {kIdIndex, kOrgCodeIndex}) {
+      const SectionEntry& s = sections[kind - 1];
+      ::madvise(hot + s.offset, s.size & ~uint64_t{4095}, MADV_DONTNEED);
+    }
   }
   if (out != nullptr) {
     *out = SnapshotFileHeader{h.format_version, h.write_time, h.file_size,

@@ -34,8 +34,11 @@
 
 namespace shixin {
 
-// The format version this build writes and reads.
-inline constexpr uint32_t kSnapshotFormatVersion = 4;
+// The format version this build writes and reads. It also reads the version before, so that a
+// base compiled by the previous build keeps serving (and compacting) after an upgrade: that
+// file's indexes are built again at open instead of read (SNAPSHOT_FORMAT.md, "Compatibility").
+inline constexpr uint32_t kSnapshotFormatVersion = 5;
+inline constexpr uint32_t kOldestSnapshotFormatVersion = 4;
 
 // The identity of the measure catalog a snapshot file is compiled against.
 struct CatalogIdentity {

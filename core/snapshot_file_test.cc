@@ -383,9 +383,9 @@ TEST_F(SnapshotFileTest, WrongMagicAndVersionAreRefused) {
   s = OpenBytes(bad);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(),
-              HasSubstr(absl::StrFormat("snapshot format version %d, this build "
-                                        "reads %d",
-                                        kSnapshotFormatVersion + 1, kSnapshotFormatVersion)));
+              HasSubstr(absl::StrFormat("snapshot format version %d, this build reads %d and %d",
+                                        kSnapshotFormatVersion + 1, kOldestSnapshotFormatVersion,
+                                        kSnapshotFormatVersion)));
   // Files of the formats before per-block checksums (1), case validity (2) and compaction (3):
   // refused by their version.
   for (uint32_t old : {1, 2, 3}) {
@@ -393,9 +393,32 @@ TEST_F(SnapshotFileTest, WrongMagicAndVersionAreRefused) {
     Put<uint32_t>(bad, kVersionOffset, old);
     s = OpenBytes(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_THAT(s.message(), HasSubstr(absl::StrFormat("snapshot format version %d, this build "
-                                                       "reads %d; compile the list again",
-                                                       old, kSnapshotFormatVersion)));
+    EXPECT_THAT(s.message(),
+                HasSubstr(absl::StrFormat(
+                    "snapshot format version %d, this build reads %d and %d; compile the list "
+                    "again",
+                    old, kOldestSnapshotFormatVersion, kSnapshotFormatVersion)));
+  }
+}
+
+// A file of the format before (4) opens: its indexes (another layout) are built again from
+// the entities, never read, so an upgraded daemon keeps serving and compacting its base.
+TEST_F(SnapshotFileTest, AFileOfTheFormatBeforeOpensWithItsIndexesBuiltAgain) {
+  std::string old = bytes_;
+  Put<uint32_t>(old, kVersionOffset, kOldestSnapshotFormatVersion);
+  for (const int index : {0, 2}) {  // id_index and org_code_index: bytes no reader may use
+    const Section s = SectionOf(old, index);
+    std::memset(old.data() + s.offset, 0xAB, s.size);
+    Reseal(old, index);
+  }
+  WriteBytes(path_, old);
+  SnapshotFileHeader header;
+  for (unsigned threads : {1u, 3u}) {
+    auto opened = OpenSnapshotFile(path_, kFingerprint, &header, threads);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EXPECT_EQ(header.format_version, kOldestSnapshotFormatVersion);
+    ExpectSameSnapshot(*built_, **opened);
+    EXPECT_EQ((*opened)->IndexBytes(), built_->IndexBytes());
   }
 }
 

@@ -256,6 +256,7 @@ class Tables {
   explicit Tables(std::string_view file);
 
   size_t entity_count() const { return entity_count_; }
+  uint32_t version() const { return version_; }
   size_t case_count() const { return section_[kCaseOffsets].size() / 8; }
   std::string_view section(Kind kind) const { return section_[kind]; }
 
@@ -312,6 +313,7 @@ class Tables {
 
   std::string_view section_[kSections + 1];                                  // by kind
   std::vector<std::optional<std::pair<uint32_t, uint32_t>>> link_interval_;  // by link
+  uint32_t version_ = 0;
   size_t entity_count_ = 0;
   std::vector<size_t> blocks_begin_;  // by entity, plus the end
 };
@@ -372,7 +374,9 @@ void Tables::CheckLinkIntervals() {
 Tables::Tables(std::string_view file) {
   Require(file.size() >= kTableEnd, "accepted: a file shorter than its section table");
   Require(file.substr(0, 8) == std::string_view(kMagic, 8), "accepted: bad magic");
-  Require(Load<uint32_t>(file, kVersionAt) == kSnapshotFormatVersion, "accepted: bad version");
+  version_ = Load<uint32_t>(file, kVersionAt);
+  Require(version_ == kSnapshotFormatVersion || version_ == kOldestSnapshotFormatVersion,
+          "accepted: bad version");
   Require(Load<uint32_t>(file, kEndianAt) == 0x01020304u, "accepted: bad endianness marker");
   Require(Load<uint32_t>(file, kHeaderSizeAt) == 256 &&
               Load<uint32_t>(file, kSectionCountAt) == kSections,
@@ -421,8 +425,10 @@ Tables::Tables(std::string_view file) {
   for (size_t i = 0; i < section_[kLinks].size() / 4; ++i) {
     Require((Link(i) >> 3) < n && (Link(i) & 7) < kRoleCount, "accepted: link out of range");
   }
-  CheckIndex(kIdIndex);
-  CheckIndex(kOrgCodeIndex);
+  if (version_ == kSnapshotFormatVersion) {  // the older format's indexes are built again
+    CheckIndex(kIdIndex);
+    CheckIndex(kOrgCodeIndex);
+  }
   CheckBlocks();
   CheckLinkIntervals();
   for (size_t c = 0; c < case_count(); ++c) {
@@ -435,10 +441,14 @@ Tables::Tables(std::string_view file) {
 
 void Tables::CheckIndex(Kind kind) const {
   const std::string_view buckets = section_[kind];
+  // A slot's entity is its low b bits, b the bit width of the entity count.
+  const uint32_t entity_mask =
+      entity_count_ == 0 ? 0 : kFreeSlot >> (32 - std::bit_width(entity_count_));
   for (size_t bucket = 0; bucket < buckets.size(); bucket += 64) {
-    for (size_t slot = 0; slot < 8; ++slot) {
-      const uint32_t e = Load<uint32_t>(buckets, bucket + 32 + 4 * slot);
-      if (e == kFreeSlot) continue;
+    for (size_t slot = 0; slot < 16; ++slot) {
+      const uint32_t s = Load<uint32_t>(buckets, bucket + 4 * slot);
+      if (s == kFreeSlot) continue;
+      const uint32_t e = s & entity_mask;
       Require(e < entity_count_, "accepted: index entry out of range");
       Require(kind != kOrgCodeIndex || KindOf(Id(e)) == IdKind::kCreditCode,
               "accepted: organisation-code index entry is not a credit code");
@@ -598,15 +608,17 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
   const size_t n = t.entity_count();
   Require(snap.from_file() && snap.entity_count() == n, "entity_count()");
   Require(std::memcmp(&snap.info(), file.data() + kInfoAt, kInfoBytes) == 0, "info()");
-  Require(snap.IndexBytes() == t.section(kIdIndex).size() + t.section(kEntities).size() +
-                                   t.section(kOrgCodeIndex).size() + t.section(kNames).size() +
-                                   t.section(kLinks).size() + t.section(kBlocks).size() +
-                                   t.section(kLinkIntervals).size(),
+  const size_t tables = t.section(kEntities).size() + t.section(kNames).size() +
+                        t.section(kLinks).size() + t.section(kBlocks).size() +
+                        t.section(kLinkIntervals).size();
+  const size_t indexes = t.section(kIdIndex).size() + t.section(kOrgCodeIndex).size();
+  Require(t.version() == kSnapshotFormatVersion ? snap.IndexBytes() == tables + indexes
+                                                : snap.IndexBytes() >= tables,
           "IndexBytes()");
   Require(snap.CaseBytes() == t.section(kCaseOffsets).size() + t.section(kCaseBlob).size(),
           "CaseBytes()");
   const std::string_view catalog_id = file.substr(kCatalogIdAt, kCatalogIdBytes);
-  Require(header.format_version == kSnapshotFormatVersion && header.file_size == file.size() &&
+  Require(header.format_version == t.version() && header.file_size == file.size() &&
               header.write_time == Load<int64_t>(file, kWriteTimeAt) &&
               header.catalog.id == catalog_id.substr(0, catalog_id.find('\0')) &&
               header.catalog.fingerprint == Load<uint64_t>(file, kFingerprintAt),
