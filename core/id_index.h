@@ -16,6 +16,11 @@
 #ifndef SHIXIN_CORE_ID_INDEX_H_
 #define SHIXIN_CORE_ID_INDEX_H_
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -95,6 +100,10 @@ class IdIndex {
   // Returns the mask of the entry bits that entries below `limit` need, with all ones (kEmpty's)
   // never an entry.
   static uint32_t EntryMask(uint32_t limit);
+  // Sets bit s of *free for each free slot s of `bucket`, and of *matches for each slot whose
+  // bits under `mask` equal `value`. REQUIRES: both start at 0.
+  static void Match16(const Bucket& bucket, uint32_t mask, uint32_t value, uint32_t* free,
+                      uint32_t* matches);
 
   std::vector<Bucket, HugePageAllocator<Bucket>> owned_;  // empty for a View()
   std::span<const Bucket> buckets_;                       // owned_, or the viewed array
@@ -108,16 +117,42 @@ uint32_t IdIndex::Find(uint64_t hash, Match is_match) const {
   size_t b = BucketOf(hash);
   for (size_t probes = 0; probes < buckets_.size(); ++probes) {
     const Bucket& bucket = buckets_[b];
-    for (int s = 0; s < kSlots; ++s) {
-      const uint32_t slot = bucket.slot[s];
-      if (slot == kEmpty) return kEmpty;  // the chain ends at the first free slot
-      if ((slot & ~entry_mask_) == fingerprint && is_match(slot & entry_mask_)) {
-        return slot & entry_mask_;
-      }
+    uint32_t free = 0;
+    uint32_t candidates = 0;
+    Match16(bucket, ~entry_mask_, fingerprint, &free, &candidates);
+    // The chain ends at the first free slot: only the slots before it count.
+    candidates &= free == 0 ? 0xFFFFu : (free & (0u - free)) - 1;
+    for (; candidates != 0; candidates &= candidates - 1) {
+      const uint32_t entry = bucket.slot[std::countr_zero(candidates)] & entry_mask_;
+      if (is_match(entry)) return entry;
     }
+    if (free != 0) return kEmpty;
     if (++b == buckets_.size()) b = 0;
   }
   return kEmpty;
+}
+
+inline void IdIndex::Match16(const Bucket& bucket, uint32_t mask, uint32_t value, uint32_t* free,
+                             uint32_t* matches) {
+#if defined(__SSE2__)
+  // Four compares of four slots each instead of a branch per slot: a miss scans whole buckets.
+  const __m128i empty = _mm_set1_epi32(-1);
+  const __m128i m = _mm_set1_epi32(static_cast<int>(mask));
+  const __m128i v = _mm_set1_epi32(static_cast<int>(value));
+  for (int i = 0; i < kSlots / 4; ++i) {
+    const __m128i x = _mm_load_si128(reinterpret_cast<const __m128i*>(bucket.slot) + i);
+    const auto bits = [](__m128i eq) {
+      return static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(eq)));
+    };
+    *free |= bits(_mm_cmpeq_epi32(x, empty)) << (4 * i);
+    *matches |= bits(_mm_cmpeq_epi32(_mm_and_si128(x, m), v)) << (4 * i);
+  }
+#else
+  for (int s = 0; s < kSlots; ++s) {
+    *free |= static_cast<uint32_t>(bucket.slot[s] == kEmpty) << s;
+    *matches |= static_cast<uint32_t>((bucket.slot[s] & mask) == value) << s;
+  }
+#endif
 }
 
 }  // namespace shixin
