@@ -338,22 +338,29 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> CompileBase(const Flags& flags,
 }
 
 // Returns the base with the delta files of --deltas folded in (compaction), or the base alone.
+// A snapshot file without --deltas is compacted on its own: written again in this build's
+// format (an upgrade's path for a base of the format before), less the expired history.
 absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
                                                            std::unique_ptr<const Snapshot> base) {
   const std::optional<std::string> dir = flags.Get("deltas");
-  if (!dir) return base;
+  if (!dir && !base->from_file()) return base;
   SHIXIN_ASSIGN_OR_RETURN(const int64_t history_days,
                           flags.GetUint("history-days", kDefaultHistoryDays));
-  DeltaReport report;
-  absl::StatusOr<std::unique_ptr<const Overlay>> overlay = ApplyDeltaDir(*base, *dir, &report);
-  if (!overlay.ok()) {
-    return absl::Status(overlay.status().code(), absl::StrFormat("deltas %s: %s; nothing written",
-                                                                 *dir, overlay.status().message()));
+  std::unique_ptr<const Overlay> overlay;
+  if (dir) {
+    DeltaReport report;
+    absl::StatusOr<std::unique_ptr<const Overlay>> applied = ApplyDeltaDir(*base, *dir, &report);
+    if (!applied.ok()) {
+      return absl::Status(
+          applied.status().code(),
+          absl::StrFormat("deltas %s: %s; nothing written", *dir, applied.status().message()));
+    }
+    for (const std::string& note : report.notes) {
+      std::fprintf(stderr, "shixin compile: note: %s\n", note.c_str());
+    }
+    overlay = *std::move(applied);
   }
-  for (const std::string& note : report.notes) {
-    std::fprintf(stderr, "shixin compile: note: %s\n", note.c_str());
-  }
-  return Compact(ListView(*base, overlay->get()), CompactionOptions{.history_days = history_days});
+  return Compact(ListView(*base, overlay.get()), CompactionOptions{.history_days = history_days});
 }
 
 int RunCompile(const std::vector<std::string>& args) {

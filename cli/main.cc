@@ -47,7 +47,9 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          --snapshot (compiled against the catalog)
   compile  --snapshot FILE|[--data] DIR --deltas DIR -o FILE [--history-days N]
                                          fold the delta files into a new base snapshot
-                                         (compaction; keeps N days of history [1826])
+                                         (compaction; keeps N days of history [1826]);
+                                         --snapshot without --deltas writes the base again
+                                         in this build's snapshot format
   caller add --file F --id ID --name N --sector S --scopes check,measures,...
            --view full|masked --rate R --burst B [--agencies A,..] [--scenarios S,..]
            [--certificate sha256:HEX|cn:NAME]...

@@ -207,7 +207,8 @@ void Metrics::CollectRequests(std::vector<MetricFamily>* out) const {
 
 void Metrics::CollectList(std::vector<MetricFamily>* out) const {
   if (sources_.holder == nullptr) return;
-  double loaded = 0, generation = 0, sequence = 0, subjects = 0, age = 0, loaded_age = 0;
+  double loaded = 0, generation = 0, sequence = 0, subjects = 0, age = 0, loaded_age = 0,
+         format = 0;
   std::string version;
   {
     SnapshotHolder::ReadSection read(*sources_.holder);
@@ -217,6 +218,7 @@ void Metrics::CollectList(std::vector<MetricFamily>* out) const {
       generation = d->generation;
       sequence = static_cast<double>(d->sequence);
       subjects = static_cast<double>(d->snapshot->info().subjects);
+      format = d->snapshot_format;
       age = static_cast<double>(now - d->source_time);
       loaded_age = static_cast<double>(now - d->loaded_time);
       version = absl::StrFormat("%016x", d->snapshot->info().version);
@@ -237,6 +239,9 @@ void Metrics::CollectList(std::vector<MetricFamily>* out) const {
          MetricType::Gauge, sequence);
   AddOne(out, "shixin_list_subjects", "Subjects listed in the serving base.", MetricType::Gauge,
          subjects);
+  AddOne(out, "shixin_list_snapshot_format",
+         "Format version of the base's snapshot file (0: loaded from a data directory).",
+         MetricType::Gauge, format);
   AddOne(out, "shixin_list_age_seconds", "Age of the serving list's newest source data.",
          MetricType::Gauge, age);
   AddOne(out, "shixin_list_published_age_seconds",

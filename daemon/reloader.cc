@@ -39,14 +39,17 @@ std::string Describe(const Dataset& d, absl::Duration took) {
       info.subjects, info.persons, info.organizations, info.cases, info.relations, d.catalog.id(),
       absl::FormatDuration(absl::Trunc(took, absl::Milliseconds(1))));
   if (d.sequence > 0) absl::StrAppendFormat(&what, "; deltas applied up to %d", d.sequence);
+  if (d.snapshot_format > 0)
+    absl::StrAppendFormat(&what, "; snapshot format %d", d.snapshot_format);
   return what;
 }
 
 // Maps and verifies the snapshot file of `source`, compiled against `catalog`.
 absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& source,
                                                       Catalog catalog) {
+  SnapshotFileHeader header;
   absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot =
-      OpenSnapshotFile(source.snapshot, catalog.fingerprint(), nullptr, source.verify_threads);
+      OpenSnapshotFile(source.snapshot, catalog.fingerprint(), &header, source.verify_threads);
   if (!snapshot.ok()) {
     return absl::Status(snapshot.status().code(),
                         absl::StrFormat("snapshot %s", snapshot.status().message()));
@@ -62,6 +65,14 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
   // A compacted base contains the deltas up to its sequence: only later files are replayed.
   dataset->sequence = dataset->snapshot->info().delta_sequence;
   dataset->data_source = source.snapshot;
+  dataset->snapshot_format = header.format_version;
+  if (header.format_version < kSnapshotFormatVersion) {
+    LogWarning(
+        "snapshot %s is format %d (this build writes %d): its indexes were built again at open; "
+        "compile it again (shixin compile --snapshot FILE -o NEW, or the nightly compaction) to "
+        "open it faster",
+        source.snapshot, header.format_version, kSnapshotFormatVersion);
+  }
   return dataset;
 }
 

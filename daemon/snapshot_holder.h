@@ -43,6 +43,9 @@ struct Dataset {
   int64_t source_time = 0;  // Unix seconds: newest mtime of the data files
   int64_t loaded_time = 0;  // Unix seconds: when it was published
   std::string data_source;  // the data directory or snapshot file it was loaded from
+  // The snapshot file's format version (0: built from a data directory). One older than this
+  // build writes had its indexes built at open; the next compaction writes the current one.
+  uint32_t snapshot_format = 0;
 
   // Returns the list as queries read it: the base with the overlay. Valid while this is.
   ListView list() const { return ListView(*snapshot, overlay.get()); }

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/html.h"
+#include "core/snapshot_file.h"
 #include "daemon/access.h"
 #include "daemon/auditor.h"
 #include "daemon/handler.h"
@@ -144,6 +145,15 @@ void AppendList(const StatusView& v, std::string* out) {
   Row("Generation", absl::StrCat(v.generation), out);
   Row("Delta sequence", absl::StrCat(v.delta_sequence), out);
   Row("Subjects", absl::StrCat(v.subjects), out);
+  if (v.snapshot_format > 0) {
+    Row("Snapshot format",
+        v.snapshot_format < kSnapshotFormatVersion
+            ? absl::StrFormat("<span class=\"stale\">%d</span> (this build writes %d: the "
+                              "indexes were built at open; compile the base again)",
+                              v.snapshot_format, kSnapshotFormatVersion)
+            : absl::StrCat(v.snapshot_format),
+        out);
+  }
   Row("Source data",
       absl::StrCat(TimeText(v.source_time), " (age ", AgeText(v.now - v.source_time), ")",
                    v.stale ? " <span class=\"stale\">STALE</span>" : ""),
@@ -274,6 +284,7 @@ void FillList(const SnapshotHolder& holder, uint64_t max_age_seconds, StatusView
   view->generation = d->generation;
   view->delta_sequence = d->sequence;
   view->subjects = d->snapshot->info().subjects;
+  view->snapshot_format = d->snapshot_format;
   view->source_time = d->source_time;
   view->stale =
       max_age_seconds > 0 && view->now - d->source_time > static_cast<int64_t>(max_age_seconds);

@@ -33,8 +33,9 @@ struct StatusView {
   uint32_t generation = 0;
   uint64_t delta_sequence = 0;
   uint64_t subjects = 0;
-  int64_t source_time = 0;  // Unix seconds: the list's newest source data
-  bool stale = false;       // older than max_age_seconds
+  uint32_t snapshot_format = 0;  // the base's snapshot file format (0: from a data directory)
+  int64_t source_time = 0;       // Unix seconds: the list's newest source data
+  bool stale = false;            // older than max_age_seconds
 
   // Generations published in the last kStatusDays, newest first.
   std::vector<PublishedGeneration> generations;

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "core/snapshot_file.h"
 #include "daemon/handler_test_util.h"
 #include "daemon/snapshot_holder.h"
 #include "daemon/status_page_test_util.h"
@@ -50,6 +52,19 @@ TEST(StatusPageTest, ShowsTheNumbers) {
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("<link")));
   EXPECT_THAT(html, Not(HasSubstr("src=")));
+}
+
+// A base from a snapshot file shows its format; one older than this build writes stands out.
+TEST(StatusPageTest, ShowsTheSnapshotFormat) {
+  StatusView view = status_testing::FixedView();
+  EXPECT_THAT(RenderStatusPage(view), Not(HasSubstr("Snapshot format")));  // a data directory
+  view.snapshot_format = kSnapshotFormatVersion;
+  EXPECT_THAT(RenderStatusPage(view),
+              HasSubstr(absl::StrCat("Snapshot format</th><td>", kSnapshotFormatVersion, "<")));
+  view.snapshot_format = kOldestSnapshotFormatVersion;
+  EXPECT_THAT(RenderStatusPage(view),
+              HasSubstr(absl::StrCat("<span class=\"stale\">", kOldestSnapshotFormatVersion,
+                                     "</span> (this build writes ", kSnapshotFormatVersion)));
 }
 
 TEST(StatusPageTest, ChartsHaveAPointPerSample) {
@@ -112,6 +127,28 @@ TEST(StatusPageTest, ViewOfTheLiveDaemon) {
   const HttpReply scrape = ServeMetrics(metrics, HttpRequest{});
   EXPECT_EQ(scrape.content_type, "text/plain; version=0.0.4");
   EXPECT_THAT(scrape.body, HasSubstr("shixin_list_generation 1"));
+  EXPECT_THAT(scrape.body, HasSubstr("shixin_list_snapshot_format 0"));  // a data directory
+}
+
+TEST(StatusPageTest, ViewOfADaemonOnASnapshotFile) {
+  absl::StatusOr<std::unique_ptr<Dataset>> built = LoadDataset(handler_testing::SampleSource());
+  ASSERT_TRUE(built.ok()) << built.status();
+  DatasetSource source = handler_testing::SampleSource();
+  source.snapshot = ::testing::TempDir() + "/status_page_test.snap";
+  const Catalog& catalog = (*built)->catalog;
+  ASSERT_TRUE(WriteSnapshotFile(*(*built)->snapshot,
+                                CatalogIdentity{catalog.id(), catalog.fingerprint()},
+                                source.snapshot)
+                  .ok());
+  RcuThread rcu;
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  Metrics metrics(MetricsSources{&holder, &reloader}, 1'000);
+  const StatusView view = MakeStatusView(metrics, absl::ToUnixSeconds(absl::Now()), 0);
+  EXPECT_EQ(view.snapshot_format, kSnapshotFormatVersion);
+  EXPECT_THAT(ServeMetrics(metrics, HttpRequest{}).body,
+              HasSubstr(absl::StrCat("shixin_list_snapshot_format ", kSnapshotFormatVersion)));
 }
 
 }  // namespace
