@@ -3,7 +3,7 @@
 // entry (an entity number) in the low bits, as many as entries below the index's limit need,
 // and a fingerprint of the hash in the bits above (8 at 13.8 M entities). An entry lives in the
 // bucket its hash picks or, when that is full, in the following ones (linear probing over
-// buckets, load factor at most 0.9). A lookup touches one bucket line and then, for a
+// buckets, load factor at most 0.75). A lookup touches one bucket line and then, for a
 // candidate, the entity itself, and both can be prefetched ahead: batches keep many lookups in
 // flight instead of waiting on each miss.
 //
