@@ -180,7 +180,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
       break;
     }
     if (r.type != RecordType::kSeal) {
-      sequence = PayloadSequence(r.payload);
+      sequence = PayloadSequence(r.type, r.payload, *header);
       ++index;
     }
     offset += r.size;
@@ -213,6 +213,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   written_chain_ = good.chain;
   written_sequence_ = sequence_ = good.sequence;
   segment_empty_ = good.index == 0;
+  query_base_ = header->query_base();
   // A segment of an older format is not appended to: the next one goes on from it.
   if (version != kFormatVersion) SHIXIN_RETURN_IF_ERROR(CreateSegment(segment_ + 1));
   ApplyRetention();
@@ -279,6 +280,7 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   if (segments_.empty() || segments_.back() != number) segments_.push_back(number);
   file_size_ = end_offset_ = kHeaderSize;
   segment_empty_ = true;
+  query_base_ = header.query_base();
   return absl::OkStatus();
 }
 
@@ -298,7 +300,7 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, bool aw
   size_t start = 0, size = 0;
   for (;;) {
     start = BeginRecord(type, &pending_);
-    encode(sequence_ + 1, &pending_);
+    encode(sequence_ + 1, query_base_, &pending_);
     size = pending_.size() - start + kRecordOverhead - kRecordPrefix;
     // Room for the seal that ends the write it goes out with.
     if (segment_empty_ || end_offset_ + size + kSealSize <= options_.segment_bytes) break;
@@ -323,17 +325,18 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, bool aw
 
 absl::StatusOr<AuditLog::Appended> AuditLog::Append(QueryRecord* record) {
   return AppendWith(RecordType::kQuery, AwaitsFeedback(*record),
-                    [record](uint64_t sequence, std::string* out) {
+                    [record](uint64_t sequence, const QueryBase& base, std::string* out) {
                       record->sequence = sequence;
-                      EncodeQuery(*record, kFormatVersion, out);
+                      EncodeQuery(*record, base, out);
                     });
 }
 
 absl::StatusOr<AuditLog::Appended> AuditLog::Append(FeedbackRecord* record) {
-  return AppendWith(RecordType::kFeedback, false, [record](uint64_t sequence, std::string* out) {
-    record->sequence = sequence;
-    EncodeFeedback(*record, out);
-  });
+  return AppendWith(RecordType::kFeedback, false,
+                    [record](uint64_t sequence, const QueryBase&, std::string* out) {
+                      record->sequence = sequence;
+                      EncodeFeedback(*record, out);
+                    });
 }
 
 absl::Status AuditLog::Rotate(std::unique_lock<AdaptiveMutex>& lock) {

@@ -141,7 +141,7 @@ class AuditLog {
 
   absl::Status Recover(Recovery* recovery);
   absl::Status CreateSegment(uint32_t number);
-  // Encodes (encode(sequence, &payload)), frames and chains one record.
+  // Encodes (encode(sequence, the segment's QueryBase, &payload)), frames and chains one record.
   // `awaits_feedback`: the record counts in Stats::awaiting_feedback once written.
   template <typename Encode>
   absl::StatusOr<Appended> AppendWith(RecordType type, bool awaits_feedback, Encode encode);
@@ -174,6 +174,7 @@ class AuditLog {
   uint64_t written_ticket_ = 0;
   uint64_t written_awaiting_ = 0;  // Stats::awaiting_feedback
   bool segment_empty_ = true;      // the current segment has no record (written or pending)
+  QueryBase query_base_;           // what the current segment's queries are encoded against
   // The appended state: written + pending.
   std::string pending_;
   std::string spare_;  // the other buffer (written last time), reused

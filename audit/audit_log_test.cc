@@ -341,7 +341,7 @@ TEST(AuditLogTest, RecordsOfAWriteWithoutItsSealAreCut) {
   ExpectVerifies(o.dir, 4);
 }
 
-// An audit left by an older writer (testdata: a format-1 and a format-2 segment) verifies, its
+// An audit left by an older writer (testdata: a format-1, -2 and -3 segment) verifies, its
 // records are found by receipt, and the writer goes on in a new segment of its own format.
 class OlderFormatTest : public ::testing::TestWithParam<const char*> {};
 
@@ -384,7 +384,7 @@ TEST_P(OlderFormatTest, AnAuditOfAnOlderFormatGoesOnInANewSegment) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Testdata, OlderFormatTest,
-                         ::testing::Values("sample.audit", "sample-v2.audit"));
+                         ::testing::Values("sample.audit", "sample-v2.audit", "sample-v3.audit"));
 
 TEST(AuditLogTest, BadRecordFollowedByGoodOnesRefusesToOpen) {
   ScratchDir tmp;

@@ -43,7 +43,7 @@ inline QueryRecord TypicalQuery(std::string_view subject, int64_t time_micros) {
   r.subject = subject;
   r.kind = 0;
   r.listing = Listing::kListed;
-  r.list_version = "20261130.3";
+  r.list_version = 0x7beca307fd538fafULL;
   r.generation = 412;
   r.delta_sequence = 77;
   r.measures = {1, 2, 5, 17, 29, 41, 52};

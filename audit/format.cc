@@ -188,12 +188,15 @@ const char* FrameStatusName(FrameStatus status) {
   return "unknown";
 }
 
-uint64_t PayloadSequence(std::string_view payload) {
+uint64_t PayloadSequence(RecordType type, std::string_view payload, const SegmentHeader& header) {
+  const uint64_t base = type == RecordType::kQuery && header.version >= kRelativeQueryFormat
+                            ? header.first_sequence
+                            : 0;
   uint64_t value = 0;
   for (size_t i = 0; i < payload.size() && i < 10; ++i) {
     const auto byte = static_cast<unsigned char>(payload[i]);
     value |= uint64_t{byte & 0x7fu} << (7 * i);
-    if ((byte & 0x80) == 0) return value;
+    if ((byte & 0x80) == 0) return base + value;
   }
   return 0;
 }

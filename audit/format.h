@@ -20,10 +20,11 @@
 namespace shixin::audit {
 
 inline constexpr size_t kHeaderSize = 64;
-// The writer writes version 3; the readers read 1 to 3. Version 1 chained every record;
+// The writer writes version 4; the readers read 1 to 4. Version 1 chained every record;
 // version 2 chains every write: a seal record ends it (audit/FORMAT.md); version 3 frames as 2
-// and may write a query's measure numbers as a bitmap (audit/record.h).
-inline constexpr uint32_t kFormatVersion = 3;
+// and may write a query's measure numbers as a bitmap; version 4 writes a query's sequence and
+// time as differences from its segment's and its list version in 8 bytes (audit/record.h).
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr size_t kChainSize = 16;
 // u32 length + u8 type before the payload.
 inline constexpr size_t kRecordPrefix = 5;
@@ -47,6 +48,9 @@ struct SegmentHeader {
   uint64_t first_sequence = 0;  // the sequence of the segment's first record
   ChainHash prev_chain{};       // the chain of the previous segment's last record (zeros: none)
   int64_t created_micros = 0;
+
+  // Returns what the segment's query payloads are encoded against.
+  QueryBase query_base() const { return QueryBase{version, first_sequence, created_micros}; }
 };
 
 // Returns the 64 header bytes.
@@ -112,9 +116,10 @@ class ChainCheck {
   uint64_t unsealed_ = 0;
 };
 
-// Returns the first sequence number in a record payload (both encodings start with it), 0 if
-// the payload does not start with a varint.
-uint64_t PayloadSequence(std::string_view payload);
+// Returns the sequence number of a record of `type` in the segment of `header` (both payloads
+// start with it; a query's from format 4 as a difference), 0 if the payload does not start with
+// a varint.
+uint64_t PayloadSequence(RecordType type, std::string_view payload, const SegmentHeader& header);
 
 // Streams: each writer (an I/O thread of the daemon) appends its own chain of segments, with its
 // own sequence numbers, in the same directory; a segment's stream is its number's top 8 bits, so

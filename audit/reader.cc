@@ -38,12 +38,13 @@ std::optional<int64_t> HeaderTime(const std::string& path) {
   return header->created_micros;
 }
 
-// Decodes the payload of a segment of `format` into `entry` (its type set). Returns the
-// payload's error.
-absl::Status DecodeInto(RecordType type, std::string_view payload, uint32_t format, Entry* entry) {
+// Decodes the payload of a record of the segment of `header` into `entry` (its type set).
+// Returns the payload's error.
+absl::Status DecodeInto(RecordType type, std::string_view payload, const SegmentHeader& header,
+                        Entry* entry) {
   entry->type = type;
   if (type == RecordType::kQuery) {
-    SHIXIN_ASSIGN_OR_RETURN(entry->query, DecodeQuery(payload, format));
+    SHIXIN_ASSIGN_OR_RETURN(entry->query, DecodeQuery(payload, header.query_base()));
   } else {
     SHIXIN_ASSIGN_OR_RETURN(entry->feedback, DecodeFeedback(payload));
   }
@@ -72,7 +73,7 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
     const size_t at = offset;
     offset += r.size;
     if (r.type == RecordType::kSeal) continue;  // not a record: Verify checks it
-    if (absl::Status s = DecodeInto(r.type, r.payload, header->version, &entry); !s.ok()) {
+    if (absl::Status s = DecodeInto(r.type, r.payload, *header, &entry); !s.ok()) {
       return absl::DataLossError(
           absl::StrFormat("%s: record %u at offset %u: %s", path, index, at, s.message()));
     }
@@ -183,13 +184,13 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
       AddProblem(&check.problems,
                  absl::StrCat(where, ": chain mismatch (record changed, removed or inserted)"));
     }
-    const uint64_t sequence = PayloadSequence(r.payload);
+    const uint64_t sequence = PayloadSequence(r.type, r.payload, *header);
     if (sequence != next_sequence) {
       AddProblem(&check.problems,
                  absl::StrFormat("%s: sequence %u, expected %u", where, sequence, next_sequence));
     }
     next_sequence = sequence + 1;
-    if (absl::Status s = DecodeInto(r.type, r.payload, header->version, &entry); !s.ok()) {
+    if (absl::Status s = DecodeInto(r.type, r.payload, *header, &entry); !s.ok()) {
       AddProblem(&check.problems, absl::StrCat(where, ": ", s.message()));
     }
     ++check.records;
@@ -316,7 +317,7 @@ absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& r
   }
   OwnedQuery out;
   out.payload = std::make_unique<const std::string>(r.payload);
-  absl::StatusOr<QueryRecord> record = DecodeQuery(*out.payload, header->version);
+  absl::StatusOr<QueryRecord> record = DecodeQuery(*out.payload, header->query_base());
   if (!record.ok()) return not_found;
   out.record = *std::move(record);
   return out;

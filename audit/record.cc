@@ -7,6 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/coding.h"
 #include "base/status_macros.h"
 
 namespace shixin::audit {
@@ -31,6 +33,10 @@ bool OutcomeFromName(std::string_view name, Outcome* outcome) {
     }
   }
   return false;
+}
+
+std::string ListVersionText(const QueryRecord& record) {
+  return absl::StrFormat("%016x", record.list_version);
 }
 
 namespace {
@@ -70,6 +76,12 @@ class PayloadWriter {
     if (!s.empty()) std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
   }
+  void Fixed64(uint64_t value) {
+    assert(end_ - p_ >= 8);
+    EncodeLittleEndian32(static_cast<uint32_t>(value), p_);
+    EncodeLittleEndian32(static_cast<uint32_t>(value >> 32), p_ + 4);
+    p_ += 8;
+  }
   // Writes `bytes` bytes with bit m % 8 of byte m / 8 set for each m in `numbers`.
   // REQUIRES: `numbers` ascending, each < 8 * bytes.
   void Bitmap(const std::vector<uint16_t>& numbers, size_t bytes) {
@@ -105,6 +117,7 @@ class PayloadWriter {
 
 // From format 3 a query's measure numbers may be a bitmap (audit/FORMAT.md).
 constexpr uint32_t kBitmapFormat = 3;
+constexpr size_t kVersionDigits = 16;
 // A bitmap covers measure numbers 0..65535.
 constexpr uint64_t kMaxBitmapBytes = 65536 / 8;
 
@@ -181,16 +194,39 @@ class PayloadReader {
   std::string error_;
 };
 
+// Returns the version whose 16 lower-case hex digits are `digits` (formats 1-3 wrote them so),
+// failing `in` for any other text: one encoding per version.
+uint64_t ParseVersionDigits(std::string_view digits, PayloadReader* in) {
+  if (!in->ok()) return 0;
+  if (digits.size() != kVersionDigits) return in->Fail("list_version", "not 16 hex digits");
+  uint64_t v = 0;
+  for (const char c : digits) {
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return in->Fail("list_version", "not 16 hex digits");
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
 }  // namespace
 
-void EncodeQuery(const QueryRecord& r, uint32_t format, std::string* out) {
+void EncodeQuery(const QueryRecord& r, const QueryBase& base, std::string* out) {
   constexpr size_t kVarints = 19;  // the fields below, measures apart
+  const uint32_t format = base.format;
   PayloadWriter w(kVarints * kMaxVarint + 3 * r.measures.size() + r.caller.size() +
                       r.operator_id.size() + r.matter.size() + r.purpose.size() + r.subject.size() +
-                      r.agency_filter.size() + r.scenario_filter.size() + r.list_version.size(),
+                      r.agency_filter.size() + r.scenario_filter.size() + kVersionDigits,
                   out);
-  w.Varint(r.sequence);
-  w.Varint(ZigZag(r.time_micros));
+  if (format >= kRelativeQueryFormat) {
+    assert(r.sequence >= base.first_sequence);
+    w.Varint(r.sequence - base.first_sequence);
+    // Wrapping arithmetic: the decoder adds it back the same way.
+    w.Varint(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(r.time_micros) -
+                                         static_cast<uint64_t>(base.created_micros))));
+  } else {
+    w.Varint(r.sequence);
+    w.Varint(ZigZag(r.time_micros));
+  }
   w.Varint(r.opcode);
   w.String(r.caller);
   w.String(r.operator_id);
@@ -202,7 +238,13 @@ void EncodeQuery(const QueryRecord& r, uint32_t format, std::string* out) {
   w.String(r.agency_filter);
   w.String(r.scenario_filter);
   w.Varint(ZigZag(r.as_of));
-  w.String(r.list_version);
+  if (format >= kRelativeQueryFormat) {
+    w.Fixed64(r.list_version);
+  } else {
+    char digits[kVersionDigits + 1];
+    absl::SNPrintF(digits, sizeof(digits), "%016x", r.list_version);
+    w.String(std::string_view(digits, kVersionDigits));
+  }
   w.Varint(r.generation);
   w.Varint(r.delta_sequence);
   w.Varint(r.measures.size());
@@ -235,11 +277,18 @@ void EncodeFeedback(const FeedbackRecord& r, std::string* out) {
   }
 }
 
-absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload, uint32_t format) {
+absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload, const QueryBase& base) {
+  const uint32_t format = base.format;
   PayloadReader in(payload);
   QueryRecord r;
   r.sequence = in.Varint("sequence");
   r.time_micros = in.Signed("time");
+  if (format >= kRelativeQueryFormat) {
+    if (r.sequence > ~uint64_t{0} - base.first_sequence) in.Fail("sequence", "out of range");
+    r.sequence += base.first_sequence;
+    r.time_micros = static_cast<int64_t>(static_cast<uint64_t>(r.time_micros) +
+                                         static_cast<uint64_t>(base.created_micros));
+  }
   r.opcode = static_cast<uint8_t>(in.Bounded("opcode", 255));
   r.caller = in.String("caller");
   r.operator_id = in.String("operator");
@@ -253,7 +302,12 @@ absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload, uint32_t forma
   r.agency_filter = in.String("agency_filter");
   r.scenario_filter = in.String("scenario_filter");
   r.as_of = in.Signed("as_of");
-  r.list_version = in.String("list_version");
+  if (format >= kRelativeQueryFormat) {
+    const std::string_view bytes = in.Bytes("list_version", 8);
+    if (in.ok()) r.list_version = DecodeLittleEndian64(bytes.data());
+  } else {
+    r.list_version = ParseVersionDigits(in.String("list_version"), &in);
+  }
   r.generation = in.Varint("generation");
   r.delta_sequence = in.Varint("delta_sequence");
   // A listed measure takes a byte at least, a measure of a bitmap a bit.

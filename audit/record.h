@@ -49,12 +49,16 @@ struct QueryRecord {
   std::string_view agency_filter;    // MEASURES: the agency asked for ("" = all)
   std::string_view scenario_filter;  // MEASURES: the scenario asked for ("" = all)
   int64_t as_of = 0;                 // the instant asked about (Unix seconds), 0 = now
-  std::string_view list_version;     // the answering snapshot's version
+  uint64_t list_version = 0;         // the answering snapshot's version (SnapshotInfo::version)
   uint64_t generation = 0;           // its generation
   uint64_t delta_sequence = 0;       // the last delta applied in it (0 = none)
   std::vector<uint16_t> measures;    // MEASURES: the numbers returned, in order
   bool receipt_issued = false;       // the answer carried this record's receipt
 };
+
+// Returns `record`'s list version as 16 lower-case hex digits, as INFO and the status page
+// show versions.
+std::string ListVersionText(const QueryRecord& record);
 
 // Returns whether the caller owes feedback on `record`'s receipt: a receipt was issued for an
 // answer that returned measures (a MEASURES answer; CHECK answers return none).
@@ -77,16 +81,28 @@ struct FeedbackRecord {
   std::vector<FeedbackEntry> entries;
 };
 
+// What a query's payload is encoded against: its segment's format version (audit/format.h)
+// and, from format 4, the segment's first sequence and creation time, from which the record's
+// are written as differences. A zero base makes the differences the values themselves.
+inline constexpr uint32_t kRelativeQueryFormat = 4;  // the first format with differences
+struct QueryBase {
+  uint32_t format = 0;
+  uint64_t first_sequence = 0;
+  int64_t created_micros = 0;
+};
+
 // Appends the payload encoding of `record` to `out` (audit/format.h frames it). A query's
-// layout depends on the segment's `format` (audit/format.h): from format 3 its measure numbers
-// may be a bitmap; formats 1 and 2 list them.
-void EncodeQuery(const QueryRecord& record, uint32_t format, std::string* out);
+// layout depends on its segment (`base`): from format 4 the sequence and time are differences
+// and the list version 8 bytes (formats 1-3: its 16 hex digits); from format 3 its measure
+// numbers may be a bitmap (formats 1 and 2 list them). REQUIRES: record.sequence >=
+// base.first_sequence.
+void EncodeQuery(const QueryRecord& record, const QueryBase& base, std::string* out);
 void EncodeFeedback(const FeedbackRecord& record, std::string* out);
 
-// Decodes a payload of the given type (a query of a segment of `format`). Returns DataLoss
+// Decodes a payload of the given type (a query of the segment of `base`). Returns DataLoss
 // naming the field when `payload` is not a valid encoding (truncated, trailing bytes, a value
 // out of range, a form the encoder does not write). The result views `payload`.
-absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload, uint32_t format);
+absl::StatusOr<QueryRecord> DecodeQuery(std::string_view payload, const QueryBase& base);
 absl::StatusOr<FeedbackRecord> DecodeFeedback(std::string_view payload);
 
 }  // namespace shixin::audit

@@ -17,17 +17,20 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// A segment of the current format: its first sequence and creation time.
+constexpr QueryBase kSegment{kFormatVersion, 1234000, 1780000000000000};
+
 TEST(RecordTest, QueryRoundTrip) {
-  QueryRecord r = testing::TypicalQuery("110101199003074514", -5);
+  QueryRecord r = testing::TypicalQuery("110101199003074514", kSegment.created_micros + 123456);
   r.sequence = 1234567;
   r.as_of = -86400;
   r.agency_filter = "税务";
   std::string bytes;
-  EncodeQuery(r, kFormatVersion, &bytes);
-  absl::StatusOr<QueryRecord> back = DecodeQuery(bytes, kFormatVersion);
+  EncodeQuery(r, kSegment, &bytes);
+  absl::StatusOr<QueryRecord> back = DecodeQuery(bytes, kSegment);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->sequence, 1234567u);
-  EXPECT_EQ(back->time_micros, -5);
+  EXPECT_EQ(back->time_micros, r.time_micros);
   EXPECT_EQ(back->opcode, 4);
   EXPECT_EQ(back->caller, "court-agency-17");
   EXPECT_EQ(back->operator_id, "op0421");
@@ -36,15 +39,64 @@ TEST(RecordTest, QueryRoundTrip) {
   EXPECT_EQ(back->listing, Listing::kListed);
   EXPECT_EQ(back->agency_filter, "税务");
   EXPECT_EQ(back->as_of, -86400);
-  EXPECT_EQ(back->list_version, "20261130.3");
+  EXPECT_EQ(back->list_version, 0x7beca307fd538fafULL);
+  EXPECT_EQ(ListVersionText(*back), "7beca307fd538faf");
   EXPECT_EQ(back->generation, 412u);
   EXPECT_EQ(back->delta_sequence, 77u);
   EXPECT_EQ(back->measures, r.measures);
   EXPECT_TRUE(back->receipt_issued);
-  // Compact: the strings plus about one byte per other field (the time takes 8).
+  // Compact: the strings, the version's 8 bytes and about one byte per other field.
   const size_t strings = r.caller.size() + r.operator_id.size() + r.matter.size() +
-                         r.subject.size() + r.agency_filter.size() + r.list_version.size();
-  EXPECT_LE(bytes.size(), strings + 40);
+                         r.subject.size() + r.agency_filter.size();
+  EXPECT_LE(bytes.size(), strings + 8 + 32);
+  // The same record in a segment of format 3: the sequence, the time and the version's 16
+  // digits in full.
+  std::string v3;
+  EncodeQuery(r, QueryBase{3}, &v3);
+  back = DecodeQuery(v3, QueryBase{3});
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->sequence, 1234567u);
+  EXPECT_EQ(back->time_micros, r.time_micros);
+  EXPECT_EQ(back->list_version, r.list_version);
+  EXPECT_THAT(v3, HasSubstr("7beca307fd538faf"));
+  EXPECT_GE(v3.size(), bytes.size() + 9 + 5);
+}
+
+// Format 4's differences: a record before its segment's creation (another thread's clock), and
+// a sequence whose difference would overflow, which is damage.
+TEST(RecordTest, DifferencesFromTheSegment) {
+  QueryRecord r = testing::TypicalQuery("x", kSegment.created_micros - 5);
+  r.sequence = kSegment.first_sequence;
+  std::string bytes;
+  EncodeQuery(r, kSegment, &bytes);
+  absl::StatusOr<QueryRecord> back = DecodeQuery(bytes, kSegment);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->time_micros, kSegment.created_micros - 5);
+  EXPECT_EQ(back->sequence, kSegment.first_sequence);
+  EXPECT_EQ(bytes.substr(0, 2), std::string("\x00\x09", 2));  // 0; zigzag(-5)
+
+  r.sequence = std::numeric_limits<uint64_t>::max();
+  std::string far;
+  EncodeQuery(r, QueryBase{kFormatVersion, 0, 0}, &far);
+  back = DecodeQuery(far, kSegment);
+  ASSERT_FALSE(back.ok());
+  EXPECT_THAT(back.status().message(), HasSubstr("sequence: out of range"));
+}
+
+// Formats 1-3 wrote the version as its 16 lower-case hex digits: any other text is damage.
+TEST(RecordTest, OlderFormatsRefuseAVersionThatIsNotSixteenHexDigits) {
+  const QueryRecord r = testing::TypicalQuery("x", 1);
+  std::string bytes;
+  EncodeQuery(r, QueryBase{3}, &bytes);
+  const size_t at = bytes.find("7beca307fd538faf");
+  ASSERT_NE(at, std::string::npos);
+  for (const char bad : {'G', 'A', '.'}) {
+    std::string damaged = bytes;
+    damaged[at + 3] = bad;
+    absl::StatusOr<QueryRecord> back = DecodeQuery(damaged, QueryBase{3});
+    ASSERT_FALSE(back.ok()) << bad;
+    EXPECT_THAT(back.status().message(), HasSubstr("list_version: not 16 hex digits"));
+  }
 }
 
 // Every varint at its longest (10 bytes) and long strings: the encoder's one-time growth must
@@ -55,21 +107,21 @@ TEST(RecordTest, LargestValuesRoundTripAppendedAfterOtherBytes) {
   r.sequence = std::numeric_limits<uint64_t>::max();
   r.opcode = 255;
   r.caller = r.operator_id = r.matter = r.purpose = r.agency_filter = r.scenario_filter = text;
-  r.list_version = text;
+  r.list_version = std::numeric_limits<uint64_t>::max();
   r.as_of = std::numeric_limits<int64_t>::max();
   r.generation = r.delta_sequence = std::numeric_limits<uint64_t>::max();
   r.measures.assign(1000, 65535);
   std::string bytes = "prefix";
-  EncodeQuery(r, kFormatVersion, &bytes);
+  EncodeQuery(r, kSegment, &bytes);  // differences that wrap around
   ASSERT_EQ(bytes.substr(0, 6), "prefix");
-  absl::StatusOr<QueryRecord> back = DecodeQuery(std::string_view(bytes).substr(6), kFormatVersion);
+  absl::StatusOr<QueryRecord> back = DecodeQuery(std::string_view(bytes).substr(6), kSegment);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->sequence, r.sequence);
   EXPECT_EQ(back->time_micros, r.time_micros);
   EXPECT_EQ(back->as_of, r.as_of);
   EXPECT_EQ(back->generation, r.generation);
   EXPECT_EQ(back->scenario_filter, text);
-  EXPECT_EQ(back->list_version, text);
+  EXPECT_EQ(back->list_version, r.list_version);
   EXPECT_EQ(back->measures, r.measures);
 
   FeedbackRecord f;
@@ -111,11 +163,13 @@ TEST(RecordTest, FeedbackRoundTrip) {
 
 TEST(RecordTest, TruncatedAndTrailingBytesRefused) {
   std::string bytes;
-  EncodeQuery(testing::TypicalQuery("110101199003074514", 1), kFormatVersion, &bytes);
+  QueryRecord r = testing::TypicalQuery("110101199003074514", 1);
+  r.sequence = kSegment.first_sequence + 1;
+  EncodeQuery(r, kSegment, &bytes);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_FALSE(DecodeQuery(std::string_view(bytes).substr(0, n), kFormatVersion).ok()) << n;
+    EXPECT_FALSE(DecodeQuery(std::string_view(bytes).substr(0, n), kSegment).ok()) << n;
   }
-  absl::StatusOr<QueryRecord> trailing = DecodeQuery(bytes + "x", kFormatVersion);
+  absl::StatusOr<QueryRecord> trailing = DecodeQuery(bytes + "x", kSegment);
   ASSERT_FALSE(trailing.ok());
   EXPECT_EQ(trailing.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(trailing.status().message(), HasSubstr("trailing"));
@@ -142,10 +196,11 @@ TEST(RecordTest, OutOfRangeValuesRefused) {
   EXPECT_THAT(back.status().message(), HasSubstr("outcome"));
 
   QueryRecord q = testing::TypicalQuery("x", 1);
+  q.sequence = kSegment.first_sequence;
   q.listing = static_cast<Listing>(0);
   std::string qb;
-  EncodeQuery(q, kFormatVersion, &qb);
-  EXPECT_THAT(DecodeQuery(qb, kFormatVersion).status().message(), HasSubstr("listing"));
+  EncodeQuery(q, kSegment, &qb);
+  EXPECT_THAT(DecodeQuery(qb, kSegment).status().message(), HasSubstr("listing"));
 }
 
 // Format 3 writes an ascending list of measures as a bitmap when that is shorter; formats 1 and
@@ -175,10 +230,10 @@ TEST(RecordTest, MeasuresAsABitmapFromFormatThree) {
   for (const std::vector<uint16_t>& measures : all) {
     r.measures = measures;
     std::string v2, v3;
-    EncodeQuery(r, 2, &v2);
-    EncodeQuery(r, 3, &v3);
+    EncodeQuery(r, QueryBase{2}, &v2);
+    EncodeQuery(r, QueryBase{3}, &v3);
     for (const auto& [format, bytes] : {std::pair{2u, &v2}, std::pair{3u, &v3}}) {
-      absl::StatusOr<QueryRecord> back = DecodeQuery(*bytes, format);
+      absl::StatusOr<QueryRecord> back = DecodeQuery(*bytes, QueryBase{format});
       ASSERT_TRUE(back.ok()) << back.status() << " format " << format;
       EXPECT_EQ(back->measures, measures) << "format " << format;
       EXPECT_TRUE(back->receipt_issued);
@@ -189,8 +244,8 @@ TEST(RecordTest, MeasuresAsABitmapFromFormatThree) {
   }
   r.measures = many;
   std::string v2, v3;
-  EncodeQuery(r, 2, &v2);
-  EncodeQuery(r, 3, &v3);
+  EncodeQuery(r, QueryBase{2}, &v2);
+  EncodeQuery(r, QueryBase{3}, &v3);
   EXPECT_EQ(v2.size() - v3.size(), 49u - 1 - 7);  // 49 bytes listed; size and 7 bytes of bitmap
 }
 
@@ -199,11 +254,11 @@ TEST(RecordTest, FormatThreeRefusesMeasuresInAnotherForm) {
   QueryRecord r = testing::TypicalQuery("x", 1);
   r.measures.clear();
   std::string head;
-  EncodeQuery(r, 3, &head);
+  EncodeQuery(r, QueryBase{3}, &head);
   ASSERT_EQ(head.substr(head.size() - 2), std::string("\x00\x01", 2));  // no measures; receipt
   head.resize(head.size() - 2);
   const auto decode = [&head](std::string_view measures) {
-    return DecodeQuery(head + std::string(measures) + "\x01", 3);
+    return DecodeQuery(head + std::string(measures) + "\x01", QueryBase{3});
   };
   absl::StatusOr<QueryRecord> ok = decode(std::string_view("\x03\x01\x0e", 3));
   ASSERT_TRUE(ok.ok()) << ok.status();
@@ -220,7 +275,7 @@ TEST(RecordTest, FormatThreeRefusesMeasuresInAnotherForm) {
     EXPECT_THAT(back.status().message(), HasSubstr("measures"));
   }
   // Format 2 reads the same bytes as a list: 0x03 measures 0x01 0x0e ... then runs short.
-  EXPECT_FALSE(DecodeQuery(head + std::string("\x03\x01\x0e\x01", 4), 2).ok());
+  EXPECT_FALSE(DecodeQuery(head + std::string("\x03\x01\x0e\x01", 4), QueryBase{2}).ok());
 }
 
 TEST(RecordTest, OutcomeNames) {

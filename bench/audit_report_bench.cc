@@ -108,7 +108,7 @@ int Write(const std::string& dir, uint64_t n) {
       q.operator_id = "op0421";
       q.matter = "11100000MB0143871P";
       q.subject = subjects[rng() % kSubjects];
-      q.list_version = "20260930.3";
+      q.list_version = 0x20260930;
       q.generation = 412;
       q.delta_sequence = 77;
       const bool measures = roll >= 900;

@@ -150,7 +150,7 @@ nlohmann::json EntryJson(const Entry& e) {
             {"agency", q.agency_filter},
             {"scenario", q.scenario_filter},
             {"as_of", q.as_of},
-            {"list_version", q.list_version},
+            {"list_version", audit::ListVersionText(q)},
             {"generation", q.generation},
             {"delta_sequence", q.delta_sequence},
             {"measures", q.measures}};
@@ -179,7 +179,8 @@ std::string EntryText(const Entry& e) {
         "%s query seq=%u receipt=%s caller=%s operator=%s matter=%s subject=%s %s measures=%s "
         "version=%s generation=%u%s",
         FormatMicros(q.time_micros), q.sequence, receipt, q.caller, q.operator_id, q.matter,
-        q.subject, ListingName(q.listing), MeasureList(q.measures), q.list_version, q.generation,
+        q.subject, ListingName(q.listing), MeasureList(q.measures), audit::ListVersionText(q),
+        q.generation,
         q.purpose.empty() ? "" : absl::StrCat(" purpose=\"", std::string(q.purpose), "\""));
   }
   const audit::FeedbackRecord& f = e.feedback;

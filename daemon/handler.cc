@@ -166,17 +166,11 @@ void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& cont
     *failed = absl::UnavailableError("the audit cannot be written");
     return;
   }
-  thread_local uint64_t version = 0;
-  thread_local std::string version_text;
-  if (version != d.snapshot->info().version || version_text.empty()) {
-    version = d.snapshot->info().version;
-    version_text = absl::StrFormat("%016x", version);
-  }
   record->caller = session.grant->caller.id;
   record->operator_id = context.operator_id;
   record->matter = context.matter;
   record->purpose = context.purpose;
-  record->list_version = version_text;
+  record->list_version = d.snapshot->info().version;
   record->generation = d.generation;
   record->delta_sequence = d.sequence;
   // Version 4 answers carry receipts: every MEASURES, and CHECK for listed and related IDs.

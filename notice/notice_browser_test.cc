@@ -33,7 +33,7 @@ TEST(NoticeBrowserTest, RendersAndPrintsOnA4) {
   in.record.caller = "hegang-housing";
   in.record.subject = "11010519491231002X";
   in.record.listing = audit::Listing::kListed;
-  in.record.list_version = "00c0ffee12345678";
+  in.record.list_version = 0x00c0ffee12345678;
   in.record.generation = 3;
   in.record.measures = {7, 41};
   in.receipt = audit::Receipt{.node = 0x9f2c41d0, .segment = 3, .offset = 1048576};

@@ -40,7 +40,7 @@ class NoticeTest : public ::testing::Test {
     in.record.caller = "hegang-housing";
     in.record.subject = subject_;
     in.record.listing = listing;
-    in.record.list_version = "00c0ffee12345678";
+    in.record.list_version = 0x00c0ffee12345678;
     in.record.generation = 3;
     in.record.measures = std::move(measures);
     in.receipt = audit::Receipt{.node = 0x9f2c41d0, .segment = 3, .offset = 1048576};
