@@ -275,8 +275,11 @@ TEST(CliOfflineTest, PublicExport) {
   ASSERT_GE(person_ids.size(), 15u);
   for (const std::string format : {"ndjson", "csv"}) {
     const std::string out = ::testing::TempDir() + "/public." + format;
-    const RunResult run =
-        Shixin("export --public -o " + out + " --format " + format + " --data data/sample");
+    const RunResult run = Shixin(std::string("export --public -o ")
+                                     .append(out)
+                                     .append(" --format ")
+                                     .append(format)
+                                     .append(" --data data/sample"));
     EXPECT_EQ(run.status, 0) << format;
     const std::string text = ReadWholeFile(out);
     EXPECT_THAT(text, HasSubstr("1101051949****002X")) << format;
