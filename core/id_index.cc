@@ -20,7 +20,7 @@ IdIndex IdIndex::Build(uint32_t count, uint32_t limit,
   if (count == 0) return index;
   // At most 3/4 of the slots are used. A miss scans until a bucket with a free slot: at 0.9
   // that took 3.9 buckets on average, 40 % of the misses going past the two prefetched (a
-  // dependent miss each); at 0.75, 1.3 buckets and 6 %, for 1.1 bytes more a subject.
+  // dependent miss each); at 0.75, 1.3 buckets and 6 %, for ~1.3 bytes more a subject.
   const size_t buckets = (static_cast<size_t>(count) * 4 / 3 + kSlots - 1) / kSlots + 1;
   index.owned_.resize(buckets);
   index.buckets_ = index.owned_;

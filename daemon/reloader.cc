@@ -39,8 +39,9 @@ std::string Describe(const Dataset& d, absl::Duration took) {
       info.subjects, info.persons, info.organizations, info.cases, info.relations, d.catalog.id(),
       absl::FormatDuration(absl::Trunc(took, absl::Milliseconds(1))));
   if (d.sequence > 0) absl::StrAppendFormat(&what, "; deltas applied up to %d", d.sequence);
-  if (d.snapshot_format > 0)
+  if (d.snapshot_format > 0) {
     absl::StrAppendFormat(&what, "; snapshot format %d", d.snapshot_format);
+  }
   return what;
 }
 
