@@ -11,6 +11,8 @@
 //   BM_FoldFileByFile/N/K   the same file by file (ApplyDelta each, a table copy per file)
 //   BM_Lookup/N/overlay     Find + IsListed of unchanged listed subjects (overlay 0: none, 1:
 //                           `many` files applied): ns per lookup
+//   BM_LookupBatch/N/overlay  ListView::FindBatch of 1,024 IDs, listed and unknown alternating
+//                           (an unknown ID asks the overlay too): IDs/s
 //
 // With SHIXIN_DELTA_SNAPSHOT=FILE and SHIXIN_DELTA_DIR=DIR (e.g. `shixin gen --deltas` and
 // `shixin compile` at 10 M), the phases of one file online over a snapshot file, the base's
@@ -258,6 +260,32 @@ void BM_Lookup(benchmark::State& state) {
       overlay != nullptr ? static_cast<double>(overlay->size()) : 0;
 }
 
+void BM_LookupBatch(benchmark::State& state) {
+  const World& w = GetWorld(static_cast<uint64_t>(state.range(0)));
+  const std::unique_ptr<const Overlay> overlay = state.range(1) != 0 ? Prior(w, kMany) : nullptr;
+  const ListView view(*w.base, overlay.get());
+  // Listed subjects and IDs the list never knew, alternating: each miss asks the overlay.
+  std::vector<Id> ids;
+  for (size_t i = 0; i < w.listed.size(); ++i) {
+    ids.push_back(w.listed[i]);
+    ids.push_back(UnlistedId(i));
+  }
+  constexpr size_t kBatch = 1024;
+  std::vector<SubjectRef> out(kBatch);
+  std::vector<EntityNo> scratch(kBatch);
+  size_t i = 0, found = 0;
+  for (auto _ : state) {
+    if (i + kBatch > ids.size()) i = 0;
+    view.FindBatch(std::span<const Id>(ids).subspan(i, kBatch), out, scratch);
+    for (const SubjectRef& s : out) found += s.found();
+    i += kBatch;
+  }
+  benchmark::DoNotOptimize(found);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+  state.counters["overlay_entities"] =
+      overlay != nullptr ? static_cast<double>(overlay->size()) : 0;
+}
+
 // The snapshot file and delta directory of the file-backed benchmarks.
 struct FileWorld {
   std::unique_ptr<const Snapshot> base;
@@ -436,6 +464,7 @@ void Register() {
       ->Unit(benchmark::kMillisecond)
       ->Iterations(1);
   benchmark::RegisterBenchmark("BM_Lookup", BM_Lookup)->Args({n, 0})->Args({n, 1});
+  benchmark::RegisterBenchmark("BM_LookupBatch", BM_LookupBatch)->Args({n, 0})->Args({n, 1});
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "core/id.h"
@@ -243,6 +245,14 @@ SyntheticStats GenerateSynthetic(const SyntheticOptions& options,
   const uint64_t subjects = std::min(options.subjects, synthetic_internal::kMaxSubjects);
   for (uint64_t i = 0; i < subjects; ++i) generator.GenerateSubject(i);
   return generator.stats();
+}
+
+Id UnlistedId(uint64_t n) {
+  char first17[18];
+  std::snprintf(first17, sizeof(first17), "%06u19010101%03u",
+                110101 + static_cast<unsigned>(n / 1000 % 99), static_cast<unsigned>(n % 1000));
+  const std::string text(first17, 17);
+  return MakeIdUnchecked(IdKind::kResident, text + ResidentCheckChar(text));
 }
 
 }  // namespace shixin

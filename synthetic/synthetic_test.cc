@@ -202,6 +202,21 @@ TEST_F(SyntheticDataTest, EveryIdParsesAndIsNormalised) {
   }
 }
 
+// UnlistedId(): valid, normalised IDs, 99,000 distinct ones, none of them in a data set.
+TEST_F(SyntheticDataTest, UnlistedIdsAreValidAndNeverGenerated) {
+  std::set<std::string> unlisted;
+  for (uint64_t n = 0; n < 99'000; n += 7) {
+    const Id id = UnlistedId(n);
+    absl::StatusOr<Id> parsed = ParseId(id.text());
+    ASSERT_TRUE(parsed.ok()) << id.text() << ": " << parsed.status();
+    EXPECT_EQ(*parsed, id);
+    EXPECT_EQ(UnlistedId(n + 99'000), id);
+    EXPECT_TRUE(unlisted.insert(std::string(id.text())).second) << id.text();
+  }
+  for (const CaseCopy& c : data_->cases) EXPECT_EQ(unlisted.count(c.id), 0u) << c.id;
+  for (const RelationCopy& r : data_->relations) EXPECT_EQ(unlisted.count(r.person), 0u);
+}
+
 TEST_F(SyntheticDataTest, ListedIdsAreDistinct) {
   std::set<std::string> ids;
   for (const Subject& s : *subjects_) EXPECT_TRUE(ids.insert(s.id).second) << s.id;
