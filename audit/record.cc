@@ -241,9 +241,7 @@ void EncodeQuery(const QueryRecord& r, const QueryBase& base, std::string* out) 
   if (format >= kRelativeQueryFormat) {
     w.Fixed64(r.list_version);
   } else {
-    char digits[kVersionDigits + 1];
-    absl::SNPrintF(digits, sizeof(digits), "%016x", r.list_version);
-    w.String(std::string_view(digits, kVersionDigits));
+    w.String(ListVersionText(r));  // formats 1-3: only tests and the fuzzer write them
   }
   w.Varint(r.generation);
   w.Varint(r.delta_sequence);

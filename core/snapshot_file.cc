@@ -748,7 +748,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
     snap->BuildIndexes();
     for (const Kind kind : {kIdIndex, kOrgCodeIndex}) {
       const SectionEntry& s = sections[kind - 1];
-      ::madvise(hot + s.offset, s.size & ~uint64_t{4095}, MADV_DONTNEED);
+      ::madvise(hot + s.offset, s.size / kAlignment * kAlignment, MADV_DONTNEED);
     }
   }
   if (out != nullptr) {
