@@ -178,6 +178,15 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
   EXPECT_EQ(
       Shixin("compile --snapshot " + dir + "/base.snap data/sample -o " + dir + "/x.snap").status,
       2);
+  // A base written again from a file that is not a snapshot: refused by name, nothing written.
+  WriteFile(dir + "/not.snap", "debtors, not a snapshot\n");
+  const RunResult bad =
+      Shixin("compile --snapshot " + dir + "/not.snap -o " + dir + "/never2.snap", true);
+  EXPECT_EQ(bad.status, 3);
+  EXPECT_THAT(bad.out, HasSubstr("not.snap: not a shixin snapshot file"));
+  FILE* never2 = std::fopen((dir + "/never2.snap").c_str(), "r");
+  EXPECT_EQ(never2, nullptr) << "a refused base was written";
+  if (never2 != nullptr) std::fclose(never2);
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
