@@ -73,6 +73,12 @@ struct PackedIdHash {
   size_t operator()(const PackedId& id) const { return HashPackedId(id); }
 };
 
+// An ID packed and its HashPackedId(), as a batched lookup computes them for the next one.
+struct HashedId {
+  PackedId key;
+  uint64_t hash = 0;
+};
+
 // A valid, normalised identifier.
 class Id {
  public:

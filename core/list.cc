@@ -23,14 +23,28 @@ SubjectRef ListView::Find(const Id& id) const {
 void ListView::FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,
                          std::span<EntityNo> scratch) const {
   assert(ids.size() == out.size() && ids.size() == scratch.size());
-  base_.FindBatch(ids, scratch);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (overlay_ == nullptr || overlay_->size() == 0) {
-      out[i] = SubjectRef{scratch[i], nullptr};
-    } else if (scratch[i] != kNoEntity) {
-      out[i] = FromBase(scratch[i]);
-    } else {
-      out[i] = SubjectRef{kNoEntity, ids[i].empty() ? nullptr : overlay_->Find(ids[i].Pack())};
+  if (overlay_ == nullptr || overlay_->size() == 0) {
+    base_.FindBatch(ids, scratch);
+    for (size_t i = 0; i < ids.size(); ++i) out[i] = SubjectRef{scratch[i], nullptr};
+    return;
+  }
+  // A group at a time, so that the base's keys and hashes are at hand for the overlay's.
+  HashedId keys[Snapshot::kFindGroup];
+  for (size_t at = 0; at < ids.size(); at += Snapshot::kFindGroup) {
+    const size_t n = std::min(Snapshot::kFindGroup, ids.size() - at);
+    base_.FindBatch(ids.subspan(at, n), scratch.subspan(at, n), std::span(keys, n));
+    for (size_t i = 0; i < n; ++i) {
+      const EntityNo e = scratch[at + i];
+      if (e != kNoEntity && overlay_->Changed(e)) overlay_->Prefetch(base_.EntityKey(e));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const EntityNo e = scratch[at + i];
+      if (e != kNoEntity) {
+        out[at + i] = FromBase(e);
+      } else {
+        out[at + i] = SubjectRef{
+            kNoEntity, ids[at + i].empty() ? nullptr : overlay_->Find(keys[i].key, keys[i].hash)};
+      }
     }
   }
 }

@@ -199,8 +199,15 @@ size_t Overlay::Bytes() const {
   for (const auto& segment : segments_) {
     segments += segment->ListBytes();
   }
-  return sizeof(*this) + table + segments + changed_base_.capacity() * sizeof(uint64_t) +
-         entity_bytes_;
+  return sizeof(*this) + table + filter_.Bytes() + segments +
+         changed_base_.capacity() * sizeof(uint64_t) + entity_bytes_;
+}
+
+void Overlay::ReserveFilter(size_t keys) {
+  assert(keys >= entities_.size());
+  if (keys <= filter_.capacity()) return;
+  filter_.Reset(keys * 2);  // doubling: the keys are inserted again a bounded number of times
+  for (const auto& [key, e] : entities_) filter_.Insert(HashPackedId(key));
 }
 
 OverlayStats Overlay::Stats() const {
@@ -621,6 +628,7 @@ OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
     : base_(base), table_(new Overlay()), segment_(std::make_shared<OverlaySegment>()) {
   if (previous != nullptr) {
     table_->entities_ = previous->entities_;
+    table_->filter_ = previous->filter_;
     table_->segments_ = previous->segments_;
     table_->changed_base_ = previous->changed_base_;
     table_->sequence_ = previous->sequence_;
@@ -665,6 +673,7 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
   // The drafts were last touched many changes ago and their table slots are anywhere: both
   // are asked for a few drafts ahead, so that their cache misses overlap.
   const std::vector<EntityDraft*>& drafts = applier.drafts();
+  table_->ReserveFilter(table_->entities_.size() + drafts.size());
   constexpr size_t kAhead = 4;
   for (size_t i = 0; i < drafts.size(); ++i) {
     if (i + kAhead < drafts.size()) {
@@ -677,6 +686,7 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
     const OverlayEntity* frozen = state.Freeze(segment_.get());
     table_->entity_bytes_ += frozen->Bytes();
     const OverlayEntity*& slot = table_->entities_[state.key];
+    table_->filter_.Insert(HashPackedId(state.key));
     // A superseded entity stays with its segment, unless this batch made it: then no
     // generation holds it.
     if (slot != nullptr && segment_->Holds(slot)) {

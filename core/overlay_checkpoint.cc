@@ -300,6 +300,7 @@ absl::StatusOr<std::unique_ptr<const Overlay>> OverlayCheckpoint::Read(const Sna
                                                h.entity_count, h.body_bytes));
   }
   overlay->entities_.reserve(h.entity_count);
+  overlay->ReserveFilter(h.entity_count);
   for (uint64_t n = 0; n < h.entity_count; ++n) {
     const uint64_t at = in.offset();
     const auto bad = [&](absl::string_view why) {
@@ -329,6 +330,7 @@ absl::StatusOr<std::unique_ptr<const Overlay>> OverlayCheckpoint::Read(const Sna
       return bad("its case offsets are out of order or past its records");
     }
     if (!overlay->entities_.emplace(e->key_, e).second) return bad("a subject held twice");
+    overlay->filter_.Insert(HashPackedId(e->key_));
     overlay->entity_bytes_ += e->Bytes();
   }
   if (in.left() != 0) {

@@ -27,6 +27,7 @@ using testing::CreditCode;
 using ::testing::HasSubstr;
 using testing::MakeCase;
 using testing::MakeRelation;
+using testing::OrgCode;
 using testing::PersonId;
 
 // 2026-06-01T00:00:00+08:00 and one day.
@@ -281,6 +282,43 @@ TEST_F(OverlayTest, SequencesFollowOneAnother) {
 
 // The generator's delta stream, parsed and applied: every line fits the list it was written
 // for (no refusal, no note), and each removal ends its case at its instant.
+// The overlay's filter of its keys grows from room for a few subjects to thousands: every
+// subject it holds is still found, alone and in batches (which reuse the base's hashes), and
+// IDs the list never knew are not.
+TEST_F(OverlayTest, BatchesFindWhatSingleLookupsFindAsTheOverlayGrows) {
+  std::vector<Id> ids = {PersonId(1),   PersonId(2), PersonId(3),   PersonId(4),
+                         CreditCode(1), OrgCode(1),  CreditCode(2), Id()};
+  constexpr int kFiles = 30, kAdds = 70;
+  std::vector<std::string> codes;  // the changes view their case codes
+  codes.reserve(kFiles * kAdds);
+  for (int f = 0; f < kFiles; ++f) {
+    std::vector<DeltaChange> changes;
+    for (int i = 0; i < kAdds; ++i) {
+      const Id id = CreditCode(1000 + f * kAdds + i);
+      codes.push_back(absl::StrCat("（2026）黑04执", 1000 + f * kAdds + i, "号"));
+      changes.push_back(Add(id, "新公司", codes.back(), kJune1));
+      ids.push_back(id);
+    }
+    if (f == 0) changes.push_back(Add(PersonId(1), "张一", "（2026）黑04执999号", kJune1));
+    ASSERT_TRUE(Apply(MakeDelta(f + 1, std::move(changes))).ok());
+  }
+  ASSERT_EQ(overlays_.back()->size(), size_t{kFiles * kAdds + 1});
+  for (int i = 0; i < 2000; ++i) ids.push_back(CreditCode(100'000 + i));  // never listed
+  const ListView view = View();
+  std::vector<SubjectRef> found(ids.size());
+  std::vector<EntityNo> scratch(ids.size());
+  view.FindBatch(ids, found, scratch);
+  size_t changed = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSERT_EQ(found[i], view.Find(ids[i])) << i << " " << ids[i].text();
+    changed += found[i].changed != nullptr;
+  }
+  EXPECT_EQ(changed, size_t{kFiles * kAdds + 1});
+  EXPECT_TRUE(found[0].changed != nullptr && found[0].base != kNoEntity);  // person 1, changed
+  EXPECT_TRUE(found[1].changed == nullptr && found[1].base != kNoEntity);  // person 2, not
+  EXPECT_FALSE(found.back().found());
+}
+
 TEST(OverlaySyntheticTest, GeneratedDeltasApplyCleanly) {
   const std::string dir =
       (std::filesystem::temp_directory_path() / ("overlay_test_" + std::to_string(getpid())))

@@ -48,35 +48,45 @@ EntityNo Snapshot::Find(const Id& id) const {
 
 void Snapshot::FindBatch(std::span<const Id> ids, std::span<EntityNo> out) const {
   assert(ids.size() == out.size());
+  HashedId keys[kFindGroup];
+  for (size_t at = 0; at < ids.size(); at += kFindGroup) {
+    FindGroup(ids.data() + at, std::min(kFindGroup, ids.size() - at), out.data() + at, keys);
+  }
+}
+
+void Snapshot::FindBatch(std::span<const Id> ids, std::span<EntityNo> out,
+                         std::span<HashedId> keys) const {
+  assert(ids.size() == out.size() && ids.size() == keys.size());
+  for (size_t at = 0; at < ids.size(); at += kFindGroup) {
+    FindGroup(ids.data() + at, std::min(kFindGroup, ids.size() - at), out.data() + at,
+              keys.data() + at);
+  }
+}
+
+void Snapshot::FindGroup(const Id* ids, size_t n, EntityNo* out, HashedId* keys) const {
   // Group prefetching: each stage runs over a whole group before the next stage starts, so
   // the lines one stage prefetches arrive while it works on the rest of the group (a group's
   // packing and hashing takes longer than a miss). On this class of machine a dependent miss
   // costs hundreds of nanoseconds, overlapped ones a few each.
-  constexpr size_t kGroup = 32;
-  PackedId packed[kGroup];
-  uint64_t hash[kGroup];
-  EntityNo candidate[kGroup];
-  for (size_t base = 0; base < ids.size(); base += kGroup) {
-    const size_t n = std::min(kGroup, ids.size() - base);
-    const Id* group = ids.data() + base;
-    for (size_t i = 0; i < n; ++i) {
-      packed[i] = group[i].Pack();
-      hash[i] = HashPackedId(packed[i]);
-      index_.Prefetch(hash[i]);
-    }
-    for (size_t i = 0; i < n; ++i) {
-      candidate[i] = group[i].empty() ? kNoEntity : index_.FirstCandidate(hash[i]);
-      if (candidate[i] != kNoEntity) __builtin_prefetch(&entities_[candidate[i]]);
-    }
-    for (size_t i = 0; i < n; ++i) {
-      const EntityNo c = candidate[i];
-      if (c != kNoEntity && entities_[c].id == packed[i]) {
-        out[base + i] = c;
-      } else if (group[i].empty() || (c == kNoEntity && !IsOrgCode(packed[i]))) {
-        out[base + i] = kNoEntity;  // no fingerprint matched: not in the index
-      } else {
-        out[base + i] = FindPacked(packed[i], hash[i]);  // a fingerprint collision, or an org code
-      }
+  EntityNo candidate[kFindGroup];
+  for (size_t i = 0; i < n; ++i) {
+    keys[i].key = ids[i].Pack();
+    keys[i].hash = HashPackedId(keys[i].key);
+    index_.Prefetch(keys[i].hash);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    candidate[i] = ids[i].empty() ? kNoEntity : index_.FirstCandidate(keys[i].hash);
+    if (candidate[i] != kNoEntity) __builtin_prefetch(&entities_[candidate[i]]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const EntityNo c = candidate[i];
+    const PackedId& key = keys[i].key;
+    if (c != kNoEntity && entities_[c].id == key) {
+      out[i] = c;
+    } else if (ids[i].empty() || (c == kNoEntity && !IsOrgCode(key))) {
+      out[i] = kNoEntity;  // no fingerprint matched: not in the index
+    } else {
+      out[i] = FindPacked(key, keys[i].hash);  // a fingerprint collision, or an org code
     }
   }
 }

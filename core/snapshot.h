@@ -122,6 +122,13 @@ class Snapshot {
   // Looks up `ids` in a batch with software prefetching; out[i] = Find(ids[i]).
   // REQUIRES: out.size() == ids.size().
   void FindBatch(std::span<const Id> ids, std::span<EntityNo> out) const;
+  // The same, and keys[i] = ids[i] packed and its HashPackedId(), which the lookup computed:
+  // the misses' next lookup (the overlay's) need not compute them again. REQUIRES:
+  // out.size() == ids.size() == keys.size().
+  void FindBatch(std::span<const Id> ids, std::span<EntityNo> out, std::span<HashedId> keys) const;
+  // The IDs whose misses the batched lookups overlap: a caller batching in groups of this size
+  // loses nothing.
+  static constexpr size_t kFindGroup = 32;
 
   // Prefetches the lines an answer about `e` reads besides its entity: the next entity (where
   // its name and links end), its name and its first links. REQUIRES: e < entity_count().
@@ -250,6 +257,8 @@ class Snapshot {
   // Returns the entity whose ID packs to `id` (hashing to `hash`), or kNoEntity; an
   // organisation code also finds a credit-code entity embedding it.
   EntityNo FindPacked(const PackedId& id, uint64_t hash) const;
+  // FindBatch() of ids[0, n) into out and keys. REQUIRES: n <= kFindGroup.
+  void FindGroup(const Id* ids, size_t n, EntityNo* out, HashedId* keys) const;
   // Returns the embedded organisation code of credit-code entity `e`.
   PackedId OrgCodeKey(EntityNo e) const;
 
