@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -42,6 +43,40 @@ inline void PutStr(int prefix, std::string_view s, std::string* out) {
 
 inline void PutStr8(std::string_view s, std::string* out) { PutStr(1, s, out); }
 inline void PutStr16(std::string_view s, std::string* out) { PutStr(2, s, out); }
+
+// Returns `s` cut at a UTF-8 boundary to fit a 1-byte length (TruncateUtf8), inline for the
+// short strings that fit.
+inline std::string_view Fit8(std::string_view s) {
+  return s.size() <= 0xFF ? s : TruncateUtf8(s, 0xFF);
+}
+
+// Writes fields into bytes reserved ahead: an encoder that runs for every answer sizes its
+// bytes first and then checks no capacity per field.
+class RawWriter {
+ public:
+  // REQUIRES: the bytes from `p` on are reserved for what is written.
+  explicit RawWriter(char* p) : p_(p) {}
+  void U8(uint8_t v) { *p_++ = static_cast<char>(v); }
+  void U16(uint16_t v) {
+    EncodeBigEndian16(v, p_);
+    p_ += 2;
+  }
+  void I64(int64_t v) {
+    EncodeBigEndian64(static_cast<uint64_t>(v), p_);
+    p_ += 8;
+  }
+  // REQUIRES: s.size() <= 0xFF (Fit8).
+  void Str8(std::string_view s) {
+    U8(static_cast<uint8_t>(s.size()));
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  // Returns where the next byte would go.
+  char* end() const { return p_; }
+
+ private:
+  char* p_;
+};
 
 // The number of list entries written: lists longer than their count field are cut.
 inline size_t Count16(size_t n) { return std::min<size_t>(n, 0xFFFF); }

@@ -1,6 +1,7 @@
 #include "protocol/messages.h"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 #include <span>
 #include <utility>
@@ -268,19 +269,40 @@ std::string_view CheckStatusName(CheckStatus status) {
 }
 
 void AppendCheckAnswer(const CheckAnswer& a, std::string* out, uint8_t version) {
-  PutU8(static_cast<uint8_t>(a.status), out);
   if (a.status == CheckStatus::kInvalid) {
+    PutU8(static_cast<uint8_t>(a.status), out);
     PutStr8(a.error, out);
     return;
   }
-  PutStr8(a.id, out);
-  if (a.status == CheckStatus::kUnlisted) return;
-  PutU8(static_cast<uint8_t>(a.kind), out);
-  PutU16(a.cases, out);
-  PutU16(a.roles, out);
-  PutStr8(a.name, out);
-  if (version >= 2 && a.status == CheckStatus::kListed) PutStretch(a.since, a.until, out);
-  if (version >= 4) PutStr8(a.receipt, out);
+  // Every ID of every CHECK passes here: sized first, then written without a capacity check
+  // per field (those were a tenth of a batch's CPU).
+  const std::string_view id = codec::Fit8(a.id);
+  const bool unlisted = a.status == CheckStatus::kUnlisted;
+  const std::string_view name = unlisted ? std::string_view() : codec::Fit8(a.name);
+  const bool stretch = !unlisted && version >= 2 && a.status == CheckStatus::kListed;
+  const bool receipt = !unlisted && version >= 4;
+  const std::string_view receipt_text = receipt ? codec::Fit8(a.receipt) : std::string_view();
+  const size_t size =
+      2 + id.size() +
+      (unlisted ? 0
+                : 6 + name.size() + (stretch ? 16 : 0) + (receipt ? 1 + receipt_text.size() : 0));
+  const size_t at = out->size();
+  out->resize(at + size);
+  codec::RawWriter w(out->data() + at);
+  w.U8(static_cast<uint8_t>(a.status));
+  w.Str8(id);
+  if (!unlisted) {
+    w.U8(static_cast<uint8_t>(a.kind));
+    w.U16(a.cases);
+    w.U16(a.roles);
+    w.Str8(name);
+    if (stretch) {
+      w.I64(a.since);
+      w.I64(WireUntil(a.until));
+    }
+    if (receipt) w.Str8(receipt_text);
+  }
+  assert(w.end() == out->data() + out->size());
 }
 
 void AppendCheckCount(uint16_t count, std::string* out) { PutU16(count, out); }

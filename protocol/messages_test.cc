@@ -551,6 +551,23 @@ TEST(MessagesTest, CheckNameIsTruncatedAtAUtf8Boundary) {
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ((*a)[0].name.size(), 253u);  // 1 + 84 * 3: 255 would split the 85th 张
   EXPECT_EQ((*a)[0].name, name.substr(0, 253));
+  // Version 4: the stretch and the receipt follow the cut name.
+  out.clear();
+  AppendCheckCount(2, &out);
+  CheckAnswer listed{CheckStatus::kListed, "", "230987613", SubjectKind::kOrganization, 1, 0, name};
+  listed.since = 1780452000;
+  listed.receipt = "0a0b0c0d-3-4096";
+  AppendCheckAnswer(listed, &out, 4);
+  AppendCheckAnswer(listed, &out, 4);
+  a = DecodeCheckResponse(out, 4);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 2u);
+  for (const CheckAnswer& decoded : *a) {
+    EXPECT_EQ(decoded.name, name.substr(0, 253));
+    EXPECT_EQ(decoded.since, 1780452000);
+    EXPECT_EQ(decoded.until, kForever);
+    EXPECT_EQ(decoded.receipt, "0a0b0c0d-3-4096");
+  }
 }
 
 TEST(MessagesTest, Str16IsTruncatedAtAUtf8Boundary) {
