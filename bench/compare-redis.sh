@@ -5,7 +5,7 @@
 #
 #   bench/compare-redis.sh [--subjects N] [--duration S] [--redis-refresh swapdb|flushall]
 #                          [--server-cpus LIST] [--client-cpus LIST] [--no-shared]
-#                          [--bin DIR] [--work DIR]
+#                          [--bin DIR] [--work DIR] [--shixind-flag FLAG]...
 #
 # --subjects N       listed subjects (default 10000000; the files take ~1.1 KB per subject)
 # --duration S       seconds per run (default 10), of which the first 2 s are an unmeasured warm-up
@@ -16,6 +16,7 @@
 # --client-cpus LIST cores of the load tool in the pinned table (default 0); one load thread each
 # --no-shared        skip the second table (both servers and the load tool on all cores)
 # --bin DIR          the built binaries (default build/bin)
+# --shixind-flag F   one more shixind flag in both tables (repeatable), e.g. --reload-sched-idle
 # --work DIR         data sets and results (default /tmp/shixin-bench); a data set of the same
 #                    size is reused
 #
@@ -58,6 +59,7 @@ work=/tmp/shixin-bench
 server_cpus=1
 client_cpus=0
 shared=1
+shixind_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --subjects) subjects=$2; shift 2 ;;
@@ -67,6 +69,7 @@ while [ $# -gt 0 ]; do
     --client-cpus) client_cpus=$2; shift 2 ;;
     --no-shared) shared=0; shift ;;
     --bin) bin=$2; shift 2 ;;
+    --shixind-flag) shixind_flags+=("$2"); shift 2 ;;
     --work) work=$2; shift 2 ;;
     *) echo "compare-redis: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -167,7 +170,7 @@ start_shixind() {
   local t0
   t0=$(now)
   : >"$out/shixind.out"
-  "${prefix[@]}" "$bin/shixind" --snapshot "$snap" --listen 127.0.0.1:0 "$@" \
+  "${prefix[@]}" "$bin/shixind" --snapshot "$snap" --listen 127.0.0.1:0 "$@" "${shixind_flags[@]}" \
     >"$out/shixind.out" 2>"$out/shixind.err" &
   shixind_pid=$!
   addr=
