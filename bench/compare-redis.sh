@@ -182,7 +182,7 @@ start_shixind() {
   done
   [ -n "$addr" ] || { log "shixind did not start in 10 minutes"; exit 1; }
   shixind_start=$(echo "$(now) - $t0" | bc)
-  log "shixind ready on $addr in $shixind_start s ($*)"
+  log "shixind ready on $addr in $shixind_start s ($* ${shixind_flags[*]})"
 }
 
 # run DIR NAME SERVER_PID TARGET_FLAG ADDRESS ARGS...: one run; the server's user and system CPU
