@@ -68,6 +68,7 @@ class RawWriter {
   // REQUIRES: s.size() <= 0xFF (Fit8).
   void Str8(std::string_view s) {
     U8(static_cast<uint8_t>(s.size()));
+    if (s.empty()) return;  // an empty view's data() may be null, which memcpy must not see
     std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
   }
