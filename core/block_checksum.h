@@ -7,7 +7,8 @@
 // Also the whole-buffer read and write loops the snapshot file code uses.
 //
 // Thread safety: the functions are reentrant (ReadVerified() uses pread, so threads may share
-// the descriptor); a BlockHashingWriter belongs to one thread.
+// the descriptor; ReadVerifiedBatch() a ring of the calling thread); a BlockHashingWriter belongs
+// to one thread.
 #ifndef SHIXIN_CORE_BLOCK_CHECKSUM_H_
 #define SHIXIN_CORE_BLOCK_CHECKSUM_H_
 
@@ -112,6 +113,21 @@ enum class OnCacheMiss {
 absl::StatusOr<std::string_view> ReadVerified(int fd, const VerifiedRegion& region, uint64_t begin,
                                               uint64_t end, ReadBuffer& buffer,
                                               OnCacheMiss on_miss = OnCacheMiss::kWait);
+
+// One read of ReadVerifiedBatch(): ReadVerified()'s bytes and buffer, and its result.
+struct VerifiedRead {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  ReadBuffer* buffer = nullptr;
+  absl::StatusOr<std::string_view> result;
+};
+
+// Performs every read of `reads` as ReadVerified() would (the same results and errors), their
+// first reads from the file submitted together (base/scattered_read.h): one system call for
+// the batch instead of one a read. REQUIRES: each read's begin <= end <= region.size, and
+// distinct buffers.
+void ReadVerifiedBatch(int fd, const VerifiedRegion& region, std::span<VerifiedRead> reads,
+                       OnCacheMiss on_miss = OnCacheMiss::kWait);
 
 }  // namespace shixin
 

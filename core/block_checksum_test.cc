@@ -138,6 +138,40 @@ TEST_F(BlockChecksumTest, AChangedBlockIsDataLossAndTheOthersStillRead) {
   EXPECT_TRUE(ReadVerified(fd_, region_, 8192, 8200, buffer).ok());
 }
 
+// A batch reads as each read alone would: the bytes, and each read's own error (a changed
+// block, a truncated file) without failing the others.
+TEST_F(BlockChecksumTest, ABatchReadsAsEachReadAlone) {
+  const std::vector<std::pair<uint64_t, uint64_t>> ranges = {
+      {0, 1},       {10, 4096},           {4095, 4097},
+      {5, 5},       {100, bytes_.size()}, {12300, bytes_.size()},
+      {4000, 4100}, {8192, 8200},         {0, 2 * kChecksumBlock}};
+  // Returns how many reads failed.
+  const auto check = [&](const char* when) {
+    int failed = 0;
+    std::vector<ReadBuffer> buffers(ranges.size());
+    std::vector<VerifiedRead> batch;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      batch.push_back(VerifiedRead{ranges[i].first, ranges[i].second, &buffers[i], ""});
+    }
+    ReadVerifiedBatch(fd_, region_, batch);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      ReadBuffer alone;
+      auto single = ReadVerified(fd_, region_, ranges[i].first, ranges[i].second, alone);
+      EXPECT_EQ(batch[i].result.status(), single.status()) << when << ", read " << i;
+      if (single.ok() && batch[i].result.ok()) {
+        EXPECT_EQ(*batch[i].result, *single);
+      }
+      failed += !batch[i].result.ok();
+    }
+    return failed;
+  };
+  EXPECT_EQ(check("intact"), 0);
+  ASSERT_EQ(::pwrite(fd_, "x", 1, kSkip + 5000), 1);  // in block 1
+  EXPECT_EQ(check("block 1 changed"), 4);
+  ASSERT_EQ(::ftruncate(fd_, static_cast<off_t>(kSkip + 2 * kChecksumBlock + 10)), 0);
+  EXPECT_EQ(check("truncated in block 2"), 6);
+}
+
 TEST_F(BlockChecksumTest, ATruncatedFileIsDataLoss) {
   ASSERT_EQ(::ftruncate(fd_, static_cast<off_t>(kSkip + 2 * kChecksumBlock + 10)), 0);
   ReadBuffer buffer;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/allocator.h"
@@ -247,33 +248,68 @@ bool SameCase(std::string_view a, std::string_view b) {
   return i == a.size() && j == b.size();
 }
 
-// Sets *state to the base's state of `id`, whose base entity is `e` (kNoEntity: none, then an
-// empty state). Returns Snapshot::ReadCaseRecords()'s error (Unavailable, with `on_miss`
-// kPrefetch, if the cases are not in memory yet). REQUIRES: *state is empty.
+// A subject whose base state LoadBases() builds: its base entity (kNoEntity: none, then an empty
+// state), its ID, the state to fill (empty) and, after, the outcome.
+struct BaseLoad {
+  EntityNo e = kNoEntity;
+  const Id* id = nullptr;
+  EntityDraft* state = nullptr;
+  absl::Status status;  // Snapshot::ReadCaseRecords()'s error: Unavailable, with `on_miss`
+                        // kPrefetch, if the cases are not in memory yet
+};
+
+// The states one batch of LoadBases() builds at most: their cases are read with one system call.
+constexpr size_t kLoadBatch = 16;
+
+// Sets each load's state to the base's state of its subject, the cases of all read together.
+// REQUIRES: loads.size() <= buffers.size().
+void LoadBases(const Snapshot& base, std::span<BaseLoad> loads, std::span<CaseBuffer> buffers,
+               OnCacheMiss on_miss = OnCacheMiss::kWait) {
+  absl::InlinedVector<CaseRecordsRead, kLoadBatch> reads;
+  for (size_t i = 0; i < loads.size(); ++i) {
+    const BaseLoad& load = loads[i];
+    if (load.e == kNoEntity) continue;
+    reads.push_back(CaseRecordsRead{base.FirstCase(load.e), base.CaseCount(load.e), &buffers[i],
+                                    CaseRecords{}});
+  }
+  base.ReadCaseRecordsBatch(std::span<CaseRecordsRead>(reads.data(), reads.size()), on_miss);
+  size_t r = 0;
+  for (BaseLoad& load : loads) {
+    EntityDraft* state = load.state;
+    const EntityNo e = load.e;
+    state->key = e != kNoEntity ? base.EntityKey(e) : load.id->Pack();
+    state->base = e;
+    load.status = absl::OkStatus();
+    if (e == kNoEntity) continue;
+    const absl::StatusOr<CaseRecords>& records = reads[r++].result;
+    if (!records.ok()) {
+      load.status = records.status();
+      continue;
+    }
+    state->name = std::string(base.EntityName(e));
+    // The snapshot's records are EncodeCase()'s: copied as they are, decoded only for intervals.
+    state->records.assign(records->bytes);
+    state->offsets.assign(records->offsets.begin(), records->offsets.end());
+    state->intervals.reserve(records->offsets.size());
+    for (size_t i = 0; i < state->offsets.size(); ++i) {
+      state->intervals.push_back(CaseInterval(state->Head(i)));
+    }
+    const uint32_t links = base.LinkCount(e);
+    state->links.reserve(links);
+    for (uint32_t i = 0; i < links; ++i) {
+      const LinkView link = base.Link(e, i);
+      state->links.push_back(
+          OverlayLink{base.EntityKey(link.other), link.role, base.LinkValid(e, i)});
+    }
+  }
+}
+
+// LoadBases() for one subject: returns its status.
 absl::Status LoadBase(const Snapshot& base, EntityNo e, const Id& id, CaseBuffer& buffer,
-                      EntityDraft* state, OnCacheMiss on_miss = OnCacheMiss::kWait) {
-  state->key = e != kNoEntity ? base.EntityKey(e) : id.Pack();
-  state->base = e;
-  if (e == kNoEntity) return absl::OkStatus();
-  state->name = std::string(base.EntityName(e));
-  // The snapshot's records are EncodeCase()'s: copied as they are, decoded only for intervals.
-  SHIXIN_ASSIGN_OR_RETURN(
-      const CaseRecords records,
-      base.ReadCaseRecords(base.FirstCase(e), base.CaseCount(e), buffer, on_miss));
-  state->records.assign(records.bytes);
-  state->offsets.assign(records.offsets.begin(), records.offsets.end());
-  state->intervals.reserve(records.offsets.size());
-  for (size_t i = 0; i < state->offsets.size(); ++i) {
-    state->intervals.push_back(CaseInterval(state->Head(i)));
-  }
-  const uint32_t links = base.LinkCount(e);
-  state->links.reserve(links);
-  for (uint32_t i = 0; i < links; ++i) {
-    const LinkView link = base.Link(e, i);
-    state->links.push_back(
-        OverlayLink{base.EntityKey(link.other), link.role, base.LinkValid(e, i)});
-  }
-  return absl::OkStatus();
+                      EntityDraft* state) {
+  BaseLoad load{e, &id, state, absl::OkStatus()};
+  LoadBases(base, {&load, 1}, {&buffer, 1});
+  return load.status;
 }
 
 }  // namespace
@@ -303,6 +339,7 @@ struct PreparedDelta::States {
   std::atomic<size_t> claimed{0};                            // the next slot to claim
   std::atomic<bool> stop{false};
   std::vector<std::thread> helpers;
+  std::vector<CaseBuffer> own_buffers;  // the application's, for Take()
 
   ~States() { Join(); }
 
@@ -318,47 +355,92 @@ struct PreparedDelta::States {
   }
 
   // Claims and builds states until none is left (or stop): on a helper at nice 10, or on the
-  // caller of PrepareDelta().
+  // caller of PrepareDelta(). Claims kLoadBatch slots at a time, whose cases it reads together.
   void Build(const Snapshot& base, bool helper) {
     if (helper) RunInBackground();  // it takes a core when it is idle, not from the I/O threads
-    CaseBuffer buffer;
+    std::vector<CaseBuffer> buffers(kLoadBatch);
     // States whose cases are not in the page cache are built last: by then the disk has read
     // them, all at once, while the others were built. Until then anyone may claim them again.
     std::vector<size_t> deferred;
-    for (size_t k; (k = claimed.fetch_add(1, std::memory_order_relaxed)) < todo.size() &&
-                   !stop.load(std::memory_order_relaxed);) {
-      if (!Move(k, kPending, kBuilding)) continue;
-      if (BuildOne(base, k, buffer, OnCacheMiss::kPrefetch)) {
-        Move(k, kBuilding, kDone);
-      } else if (Move(k, kBuilding, kPending)) {
-        deferred.push_back(k);
+    absl::InlinedVector<size_t, kLoadBatch> batch;
+    for (size_t first;
+         (first = claimed.fetch_add(kLoadBatch, std::memory_order_relaxed)) < todo.size() &&
+         !stop.load(std::memory_order_relaxed);) {
+      batch.clear();
+      for (size_t k = first; k < std::min(first + kLoadBatch, todo.size()); ++k) {
+        if (Move(k, kPending, kBuilding)) batch.push_back(k);
       }
+      BuildBatch(base, batch, buffers, OnCacheMiss::kPrefetch, &deferred);
     }
-    for (const size_t k : deferred) {
-      if (stop.load(std::memory_order_relaxed)) break;
-      if (!Move(k, kPending, kBuilding)) continue;
-      BuildOne(base, k, buffer, OnCacheMiss::kWait);
+    for (size_t at = 0; at < deferred.size() && !stop.load(std::memory_order_relaxed);) {
+      batch.clear();
+      for (; at < deferred.size() && batch.size() < kLoadBatch; ++at) {
+        if (Move(deferred[at], kPending, kBuilding)) batch.push_back(deferred[at]);
+      }
+      BuildBatch(base, batch, buffers, OnCacheMiss::kWait, nullptr);
+    }
+  }
+
+  // Builds the states of `slots` (each claimed: kBuilding) into their drafts, which nobody
+  // else touches until a slot is kDone, their cases read together (and with those of `also`,
+  // if not null: a state of the application's, first), and marks them kDone; a state that
+  // cannot be read is left null. With OnCacheMiss::kPrefetch a slot whose cases are not in
+  // memory yet goes back to kPending and onto `deferred`.
+  void BuildBatch(const Snapshot& base, std::span<const size_t> slots,
+                  std::span<CaseBuffer> buffers, OnCacheMiss on_miss, std::vector<size_t>* deferred,
+                  BaseLoad* also = nullptr) {
+    absl::InlinedVector<std::unique_ptr<EntityDraft>, kLoadBatch> drafts;
+    absl::InlinedVector<BaseLoad, kLoadBatch> loads;
+    if (also != nullptr) loads.push_back(*also);
+    for (const size_t k : slots) {
+      const auto [i, named] = todo[k];
+      drafts.push_back(std::make_unique<EntityDraft>());
+      loads.push_back(BaseLoad{named->base, &ids[i], drafts.back().get(), absl::OkStatus()});
+    }
+    LoadBases(base, std::span<BaseLoad>(loads.data(), loads.size()), buffers, on_miss);
+    const size_t skip = also != nullptr ? 1 : 0;
+    if (also != nullptr) *also = loads[0];
+    for (size_t j = 0; j < slots.size(); ++j) {
+      const size_t k = slots[j];
+      const absl::Status& status = loads[skip + j].status;
+      if (on_miss == OnCacheMiss::kPrefetch && absl::IsUnavailable(status)) {
+        if (Move(k, kBuilding, kPending)) deferred->push_back(k);
+        continue;
+      }
+      if (status.ok()) todo[k].second->draft = std::move(drafts[j]);
       Move(k, kBuilding, kDone);
     }
   }
 
-  // Builds the state of slot k (claimed) into its draft, which nobody else touches until the
-  // slot is kDone. Returns false if its cases are not in memory yet and `on_miss` is
-  // kPrefetch; a state that cannot be read is left null.
-  bool BuildOne(const Snapshot& base, size_t k, CaseBuffer& buffer, OnCacheMiss on_miss) {
-    const auto [i, named] = todo[k];
+  // Returns the application's state of `named` (whose ID is `id`): built ahead or alongside,
+  // or else built now, together with the pending states after it (claimed as a helper claims
+  // them); or the error of reading its cases. Called by the application only.
+  absl::StatusOr<std::unique_ptr<EntityDraft>> Take(const Snapshot& base, Named& named,
+                                                    const Id& id) {
+    if (named.slot != kNotBuilt && Settle(named.slot) && named.draft != nullptr) {
+      return std::move(named.draft);
+    }
+    // Not prepared, taken from the helpers, or its cases could not be read (read again for
+    // the error).
     auto draft = std::make_unique<EntityDraft>();
-    const absl::Status loaded = LoadBase(base, named->base, ids[i], buffer, draft.get(), on_miss);
-    if (loaded.ok()) named->draft = std::move(draft);
-    return !absl::IsUnavailable(loaded) || on_miss == OnCacheMiss::kWait;
+    absl::InlinedVector<size_t, kLoadBatch> batch;
+    if (named.slot != kNotBuilt) {
+      for (size_t k = named.slot + 1; k < todo.size() && batch.size() + 1 < kLoadBatch; ++k) {
+        if (Move(k, kPending, kBuilding)) batch.push_back(k);
+      }
+    }
+    if (own_buffers.empty()) own_buffers = std::vector<CaseBuffer>(kLoadBatch);
+    BaseLoad load{named.base, &id, draft.get(), absl::OkStatus()};
+    BuildBatch(base, batch, own_buffers, OnCacheMiss::kWait, nullptr, &load);
+    SHIXIN_RETURN_IF_ERROR(load.status);
+    return draft;
   }
 
-  bool Settle(const Named& named) {
-    if (named.slot == kNotBuilt) return false;
-    const size_t k = named.slot;
+  // Returns whether slot k is built; if not, takes it for the application (which then builds
+  // it rather than wait for a helper).
+  bool Settle(size_t k) {
     uint8_t seen = progress[k].load(std::memory_order_acquire);
     if (seen == kDone) return true;  // built ahead, or by a helper in time
-    // Not built yet: the caller builds it rather than wait.
     while (!progress[k].compare_exchange_weak(seen, kTaken, std::memory_order_acq_rel)) {
       if (seen == kDone) return true;
     }
@@ -396,8 +478,9 @@ PreparedDelta::Named* PreparedDelta::Lookup(const Id& id) {
   return states_ == nullptr ? nullptr : states_->Lookup(id);
 }
 
-bool PreparedDelta::Settle(const Named& named) {
-  return states_ != nullptr && states_->Settle(named);
+absl::StatusOr<std::unique_ptr<EntityDraft>> PreparedDelta::Take(const Snapshot& base, Named& named,
+                                                                 const Id& id) {
+  return states_->Take(base, named, id);
 }
 
 void PreparedDelta::Join() {
@@ -506,13 +589,11 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
   if (const OverlayEntity* old = table_.Find(e, key)) {
     draft = std::make_unique<EntityDraft>(EntityDraft::Thaw(*old));  // copy on write
     draft->base = e;
+  } else if (named != nullptr) {
+    SHIXIN_ASSIGN_OR_RETURN(draft, prepared_->Take(base_, *named, id));
   } else {
-    if (named != nullptr && prepared_->Settle(*named) && named->draft != nullptr) {
-      draft = std::move(named->draft);  // the same state as below, built ahead or alongside
-    } else {
-      draft = std::make_unique<EntityDraft>();
-      SHIXIN_RETURN_IF_ERROR(LoadBase(base_, e, id, buffer_, draft.get()));
-    }
+    draft = std::make_unique<EntityDraft>();
+    SHIXIN_RETURN_IF_ERROR(LoadBase(base_, e, id, buffer_, draft.get()));
   }
   assert(draft->key == key);
   EntityDraft* added = touched_.emplace(key, std::move(draft)).first->second.get();

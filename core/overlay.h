@@ -253,10 +253,11 @@ class PreparedDelta {
   struct States;
   // Returns the subject `id` names, or null if it was not prepared.
   Named* Lookup(const Id& id);
-  // Returns whether `named`'s draft is built (null if its cases could not be read) and the
-  // caller's to take; false if the caller is to read the base itself, which it does for a
-  // state not built yet rather than wait for a helper (that helper's copy is then dropped).
-  bool Settle(const Named& named);
+  // Returns the state of `named` (its ID `id`) for the application: built ahead or alongside,
+  // or else read from the base now, together with the states after it that nobody has begun
+  // (the application does not wait for a helper). Returns the error of reading its cases.
+  absl::StatusOr<std::unique_ptr<EntityDraft>> Take(const Snapshot& base, Named& named,
+                                                    const Id& id);
   // Stops the helpers and waits for them. Afterwards nothing but the caller touches the states.
   void Join();
   std::unique_ptr<States> states_;

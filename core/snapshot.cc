@@ -194,6 +194,11 @@ absl::StatusOr<CaseRecords> Snapshot::ReadCaseRecords(uint32_t first, uint32_t c
   return CaseRecords{buffer.built_records_, buffer.record_offsets_};
 }
 
+void Snapshot::ReadCaseRecordsBatch(std::span<CaseRecordsRead> reads, OnCacheMiss on_miss) const {
+  if (file_ != nullptr) return file_->ReadCaseRecordsBatch(reads, on_miss);
+  for (CaseRecordsRead& r : reads) r.result = ReadCaseRecords(r.first, r.count, *r.buffer, on_miss);
+}
+
 void Snapshot::BuildIndexes() {
   const auto n = static_cast<EntityNo>(entity_count());
   index_ = IdIndex::Build(

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
@@ -262,9 +263,15 @@ class SnapshotFile::Storage final : public Snapshot::FileStorage {
                                                       CaseBuffer& buffer) const override;
   absl::StatusOr<CaseRecords> ReadCaseRecords(uint32_t first, uint32_t count, CaseBuffer& buffer,
                                               OnCacheMiss on_miss) const override;
+  void ReadCaseRecordsBatch(std::span<CaseRecordsRead> reads, OnCacheMiss on_miss) const override;
   size_t CaseBytes() const override { return offsets_.size + records_.size; }
 
  private:
+  // Sets buffer.record_offsets_ to where each of the cases [first, first + count) begins and,
+  // last, where the group ends, from the group's start, and returns the group's start in the
+  // case blob; or the error of reading or checking the offsets. REQUIRES: count > 0.
+  absl::StatusOr<uint64_t> PlanCaseRecords(uint32_t first, uint32_t count, CaseBuffer& buffer,
+                                           OnCacheMiss on_miss) const;
   int fd_;
   void* hot_ = nullptr;
   size_t hot_size_ = 0;
@@ -278,17 +285,65 @@ SnapshotFile::Storage::~Storage() {
   if (hot_ != nullptr) FreeHuge(hot_, hot_size_);
 }
 
+namespace {
+
+absl::Status Unreadable(const absl::Status& s) {
+  if (absl::IsUnavailable(s)) return s;  // not in memory yet: not a fault of the file
+  return absl::DataLossError(absl::StrCat(
+      "cannot read the cases: ", s.message(),
+      "; a snapshot file must be replaced by renaming a new one over it, then reloaded"));
+}
+
+}  // namespace
+
 absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t first, uint32_t count,
                                                                    CaseBuffer& buffer,
                                                                    OnCacheMiss on_miss) const {
-  buffer.record_offsets_.clear();
-  if (count == 0) return CaseRecords{};
-  const auto unreadable = [](const absl::Status& s) {
-    if (absl::IsUnavailable(s)) return s;  // not in memory yet: not a fault of the file
-    return absl::DataLossError(absl::StrCat(
-        "cannot read the cases: ", s.message(),
-        "; a snapshot file must be replaced by renaming a new one over it, then reloaded"));
-  };
+  CaseRecordsRead read{first, count, &buffer, CaseRecords{}};
+  ReadCaseRecordsBatch({&read, 1}, on_miss);
+  return std::move(read.result);
+}
+
+void SnapshotFile::Storage::ReadCaseRecordsBatch(std::span<CaseRecordsRead> reads,
+                                                 OnCacheMiss on_miss) const {
+  // First each group's bytes in the case blob, then the blob's reads together.
+  absl::InlinedVector<VerifiedRead, 1> verified;
+  absl::InlinedVector<CaseRecordsRead*, 1> readers;
+  for (CaseRecordsRead& read : reads) {
+    CaseBuffer& buffer = *read.buffer;
+    buffer.record_offsets_.clear();
+    read.result = CaseRecords{};
+    if (read.count == 0) continue;
+    absl::StatusOr<uint64_t> begin = PlanCaseRecords(read.first, read.count, buffer, on_miss);
+    if (!begin.ok()) {
+      read.result = Unreadable(begin.status());
+      continue;
+    }
+    const uint64_t end = *begin + buffer.record_offsets_.back();
+    verified.push_back(VerifiedRead{*begin, end, &buffer.records_, std::string_view()});
+    readers.push_back(&read);
+  }
+  if (verified.size() == 1) {
+    VerifiedRead& v = verified[0];
+    v.result = ReadVerified(fd_, records_, v.begin, v.end, *v.buffer, on_miss);
+  } else {
+    ReadVerifiedBatch(fd_, records_, std::span<VerifiedRead>(verified.data(), verified.size()),
+                      on_miss);
+  }
+  for (size_t k = 0; k < verified.size(); ++k) {
+    CaseRecordsRead& read = *readers[k];
+    if (!verified[k].result.ok()) {
+      read.result = Unreadable(verified[k].result.status());
+      continue;
+    }
+    read.buffer->record_offsets_.pop_back();  // the end, which PlanCaseRecords() appended
+    read.result = CaseRecords{*verified[k].result, read.buffer->record_offsets_};
+  }
+}
+
+absl::StatusOr<uint64_t> SnapshotFile::Storage::PlanCaseRecords(uint32_t first, uint32_t count,
+                                                                CaseBuffer& buffer,
+                                                                OnCacheMiss on_miss) const {
   // Case c's record is the bytes from its offset to the next case's (the last case's to the end
   // of the blob): the cases' offsets and the next one delimit them.
   const uint64_t cases = offsets_.size / sizeof(uint64_t);
@@ -301,7 +356,7 @@ absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t firs
     offsets =
         ReadVerified(fd_, offsets_, first * sizeof(uint64_t),
                      std::min(end_case + 1, cases) * sizeof(uint64_t), buffer.offsets_, on_miss);
-    if (!offsets.ok()) return unreadable(offsets.status());
+    if (!offsets.ok()) return offsets.status();
   }
   const auto boundary = [&](uint32_t i) {
     if (in_memory) return offset_index_.Offset(first + i);
@@ -315,19 +370,16 @@ absl::StatusOr<CaseRecords> SnapshotFile::Storage::ReadCaseRecords(uint32_t firs
   for (uint32_t i = 0; i < count; ++i) {
     if (boundary(i) >= boundary(i + 1) || boundary(i + 1) > records_.size ||
         boundary(i + 1) - boundary(0) > UINT32_MAX) {
-      return unreadable(absl::DataLossError(
-          absl::StrFormat("case offsets %d and %d out of order", first + i, first + i + 1)));
+      return absl::DataLossError(
+          absl::StrFormat("case offsets %d and %d out of order", first + i, first + i + 1));
     }
   }
   const uint64_t begin = boundary(0);
-  const absl::StatusOr<std::string_view> records =
-      ReadVerified(fd_, records_, begin, boundary(count), buffer.records_, on_miss);
-  if (!records.ok()) return unreadable(records.status());
-  buffer.record_offsets_.reserve(count);
-  for (uint32_t i = 0; i < count; ++i) {
+  buffer.record_offsets_.reserve(count + 1);
+  for (uint32_t i = 0; i <= count; ++i) {
     buffer.record_offsets_.push_back(static_cast<uint32_t>(boundary(i) - begin));
   }
-  return CaseRecords{*records, buffer.record_offsets_};
+  return begin;
 }
 
 absl::StatusOr<std::span<const CaseView>> SnapshotFile::Storage::ReadCases(

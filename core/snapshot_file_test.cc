@@ -170,6 +170,39 @@ std::vector<Range> BytesRead(const std::string& file, uint64_t first, uint64_t c
   return ranges;
 }
 
+// Reads the case records of every entity of `snap` in batches (of 7, so that batches mix
+// entities and, after a change in place, failures with reads that succeed) and expects each
+// result to be the one ReadCaseRecords() alone returns. Returns the number of failed reads.
+int ExpectBatchesReadAsSingleReads(const Snapshot& snap) {
+  std::vector<EntityNo> entities;
+  for (EntityNo e = 0; e < snap.entity_count(); ++e) {
+    if (snap.CaseCount(e) > 0) entities.push_back(e);
+  }
+  int failed = 0;
+  for (size_t at = 0; at < entities.size(); at += 7) {
+    std::vector<CaseBuffer> buffers(7);
+    std::vector<CaseRecordsRead> reads;
+    for (size_t i = at; i < std::min(at + 7, entities.size()); ++i) {
+      reads.push_back(CaseRecordsRead{snap.FirstCase(entities[i]), snap.CaseCount(entities[i]),
+                                      &buffers[i - at], CaseRecords{}});
+    }
+    snap.ReadCaseRecordsBatch(reads);
+    for (const CaseRecordsRead& read : reads) {
+      CaseBuffer alone;
+      auto single = snap.ReadCaseRecords(read.first, read.count, alone);
+      EXPECT_EQ(read.result.status(), single.status()) << "case " << read.first;
+      if (!single.ok() || !read.result.ok()) {
+        ++failed;
+        continue;
+      }
+      EXPECT_EQ(read.result->bytes, single->bytes) << "case " << read.first;
+      EXPECT_THAT(read.result->offsets, ::testing::ElementsAreArray(single->offsets));
+      EXPECT_EQ(read.result->offsets.size(), read.count);
+    }
+  }
+  return failed;
+}
+
 // Reads the cases of every entity of `snap`, opened from the file `before` that has since been
 // changed in place into `after`: a read whose bytes are unchanged returns the cases of `built`,
 // any other returns DataLoss. Returns the number of reads that failed.
@@ -202,6 +235,7 @@ int ExpectReadsAfterChange(const Snapshot& snap, const Snapshot& built, const st
       ADD_FAILURE() << "entity " << e << ": " << cases.status();
     }
   }
+  EXPECT_EQ(ExpectBatchesReadAsSingleReads(snap), failed);
   return failed;
 }
 
@@ -261,6 +295,8 @@ void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b) {
   std::vector<EntityNo> found(ids.size());
   b.FindBatch(ids, found);
   for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(found[i], i);
+  EXPECT_EQ(ExpectBatchesReadAsSingleReads(a), 0);
+  EXPECT_EQ(ExpectBatchesReadAsSingleReads(b), 0);
 }
 
 class SnapshotFileTest : public ::testing::Test {
