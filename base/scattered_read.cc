@@ -89,6 +89,10 @@ ThreadRing& Ring() {
 }  // namespace
 
 void ReadScattered(std::span<ScatteredRead> reads, bool nowait) {
+  if (reads.size() == 1) {  // no call to save: a thread that only reads so makes no ring
+    reads[0].result = ReadOne(reads[0], nowait);
+    return;
+  }
   ThreadRing& ring = Ring();
   for (size_t at = 0; at < reads.size(); at += kRingEntries) {
     const std::span<ScatteredRead> batch =
