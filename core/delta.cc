@@ -333,10 +333,14 @@ std::vector<Piece> CutIntoPieces(std::string_view text, int threads) {
 
 }  // namespace
 
-absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string file_text, int threads) {
+absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text, int threads) {
+  return ParseDelta(name, FileBytes::Copy(text), threads);
+}
+
+absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes file_text, int threads) {
   auto texts = std::make_shared<DeltaTexts>();
   texts->text = std::move(file_text);
-  const std::string_view text = texts->text;
+  const std::string_view text = texts->text.view();
   Delta delta;
   delta.name = std::string(name);
   const std::optional<uint64_t> sequence = DeltaSequence(name);
@@ -409,9 +413,9 @@ absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads,
   SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));
   struct stat before {};
   struct stat after {};
-  absl::StatusOr<std::string> text = ::fstat(fd, &before) == 0
-                                         ? ReadOpenFile(fd, path)
-                                         : absl::ErrnoToStatus(errno, path + ": stat");
+  absl::StatusOr<FileBytes> text = ::fstat(fd, &before) == 0
+                                       ? ReadOpenFile(fd, path)
+                                       : absl::ErrnoToStatus(errno, path + ": stat");
   if (text.ok()) {
     between();
     if (::fstat(fd, &after) != 0) text = absl::ErrnoToStatus(errno, path + ": stat");

@@ -17,6 +17,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/id.h"
+#include "core/paths.h"
 #include "core/record.h"
 #include "core/types.h"
 
@@ -51,7 +52,7 @@ struct DeltaChange {
 // escapes, are views of it) and the values that had escapes, unescaped: one deque per piece of
 // the file parsed apart (sized before the parse; adding to a deque moves none of its strings).
 struct DeltaTexts {
-  std::string text;
+  FileBytes text;
   std::vector<std::deque<std::string>> unescaped;
 };
 
@@ -80,7 +81,9 @@ std::optional<uint64_t> DeltaSequence(std::string_view file_name);
 // With `threads` > 1 the file is parsed in pieces claimed in turn by the caller's thread and
 // helpers in the background (base/background.h: they take idle cores only); the result is the
 // same for any number.
-absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string text, int threads = 1);
+absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes text, int threads = 1);
+// The same for text held in a string (copied).
+absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text, int threads = 1);
 
 // Reads and parses the delta file at `path` (on up to `threads` threads, as ParseDelta).
 // Besides ParseDelta's errors: NotFound if it does not exist, Unavailable if it changed while

@@ -31,14 +31,6 @@ void* AllocateHuge(size_t bytes) {
   return aligned;
 }
 
-void AdviseHugePages(void* p, size_t bytes) {
-  const size_t misaligned = reinterpret_cast<uintptr_t>(p) % kHugePage;
-  const size_t lead = misaligned == 0 ? 0 : kHugePage - misaligned;  // to the first boundary
-  if (bytes < lead + kHugePage) return;
-  const size_t whole = (bytes - lead) / kHugePage * kHugePage;
-  madvise(static_cast<char*>(p) + lead, whole, MADV_HUGEPAGE);
-}
-
 void FreeHuge(void* p, size_t bytes) {
   if (p == nullptr) return;
   if (bytes < kHugePage) {

@@ -19,12 +19,6 @@ void* AllocateHuge(size_t bytes);
 // Frees memory from AllocateHuge(). REQUIRES: `bytes` is the size it was allocated with.
 void FreeHuge(void* p, size_t bytes);
 
-// Advises the whole 2 MiB pages within [p, p + bytes) MADV_HUGEPAGE, so that memory about to be
-// filled at once (a file read into a fresh buffer) faults 2 MiB at a time instead of 4 KiB: on
-// this VM, whose faults are dear, reading an 8 MB delta file took half the time. Does nothing
-// for less than a whole huge page, or where the kernel has no transparent huge pages.
-void AdviseHugePages(void* p, size_t bytes);
-
 template <typename T>
 struct HugePageAllocator {
   using value_type = T;

@@ -13,7 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "core/huge_pages.h"
+#include "base/allocator.h"
 
 namespace shixin {
 namespace {
@@ -82,8 +82,28 @@ absl::StatusOr<int> OpenRegularFile(const std::string& path) {
   return fd;
 }
 
-absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path) {
-  // Read straight into the string, sized from the file's size and position (one byte more, so
+void FileBytes::Free::operator()(char* p) const { FreeBulk(p); }
+
+FileBytes FileBytes::Copy(std::string_view text) {
+  FileBytes bytes;
+  bytes.Reserve(text.size());
+  if (!text.empty()) std::memcpy(bytes.data_.get(), text.data(), text.size());
+  bytes.size_ = text.size();
+  return bytes;
+}
+
+void FileBytes::Reserve(size_t capacity) {
+  if (capacity <= capacity_ && data_ != nullptr) return;
+  std::unique_ptr<char[], Free> grown(
+      static_cast<char*>(AllocateBulk(std::max<size_t>(capacity, 1))));
+  if (grown == nullptr) std::abort();  // as operator new without exceptions
+  if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+  data_ = std::move(grown);
+  capacity_ = capacity;
+}
+
+absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path) {
+  // Read straight into the buffer, sized from the file's size and position (one byte more, so
   // that the end is seen without growing), growing it only if the file grows meanwhile.
   struct stat st {};
   const off_t position = ::lseek(fd, 0, SEEK_CUR);
@@ -91,29 +111,29 @@ absl::StatusOr<std::string> ReadOpenFile(int fd, const std::string& path) {
   if (::fstat(fd, &st) == 0 && position >= 0 && st.st_size > position) {
     expected = static_cast<size_t>(st.st_size - position);
   }
-  std::string content;
-  content.reserve(expected + 1);
-  AdviseHugePages(content.data(), content.capacity());  // before the pages are touched
-  content.resize(expected + 1);
-  size_t done = 0;
+  FileBytes content;
+  content.Reserve(expected + 1);
   for (;;) {
-    if (done == content.size()) content.resize(std::max<size_t>(2 * content.size(), 1 << 16));
-    const ssize_t n = ::read(fd, content.data() + done, content.size() - done);
+    if (content.size_ == content.capacity_) {
+      content.Reserve(std::max<size_t>(2 * content.capacity_, 1 << 16));
+    }
+    const ssize_t n =
+        ::read(fd, content.data_.get() + content.size_, content.capacity_ - content.size_);
     if (n == 0) break;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read"));
-    done += static_cast<size_t>(n);
+    content.size_ += static_cast<size_t>(n);
   }
-  content.resize(done);
   return content;
 }
 
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
   absl::StatusOr<int> fd = OpenRegularFile(path);
   if (!fd.ok()) return fd.status();
-  absl::StatusOr<std::string> content = ReadOpenFile(*fd, path);
+  absl::StatusOr<FileBytes> content = ReadOpenFile(*fd, path);
   ::close(*fd);
-  return content;
+  if (!content.ok()) return content.status();
+  return std::string(content->view());
 }
 
 absl::Status WriteFileAtomically(

@@ -1,0 +1,95 @@
+#include "core/paths.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+
+namespace shixin {
+namespace {
+
+// A file in the test's temporary directory, removed at the end.
+class PathsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::path(::testing::TempDir()) /
+            ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  void Write(const std::string& content) { std::ofstream(path_, std::ios::binary) << content; }
+
+  std::filesystem::path path_;
+};
+
+// Every byte, NULs and a last line without its newline included, from the descriptor's
+// position to the end; the buffer is not zeroed first, so each byte must be the file's.
+TEST_F(PathsTest, ReadOpenFileReadsTheRestOfTheFileExactly) {
+  std::string content(3 << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 131 % 251);
+  Write(content);
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::lseek(fd, 1000, SEEK_SET), 1000);
+  absl::StatusOr<FileBytes> bytes = ReadOpenFile(fd, path_);
+  ::close(fd);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->size(), content.size() - 1000);
+  EXPECT_TRUE(bytes->view() == std::string_view(content).substr(1000));
+}
+
+TEST_F(PathsTest, ReadOpenFileOfAnEmptyFileIsEmpty) {
+  Write("");
+  absl::StatusOr<std::string> text = ReadRegularFile(path_);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(*text, "");
+}
+
+// A source whose size fstat does not tell (a pipe: 0) grows the buffer as it reads, keeping
+// what it had read.
+TEST_F(PathsTest, ReadOpenFileGrowsPastTheSizeItExpected) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string content;
+  for (int i = 0; content.size() < (700 << 10); ++i) content += std::to_string(i) + "\n";
+  std::thread writer([&] {
+    for (size_t done = 0; done < content.size();) {
+      const ssize_t n = ::write(fds[1], content.data() + done, content.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fds[1]);
+  });
+  absl::StatusOr<FileBytes> bytes = ReadOpenFile(fds[0], "a pipe");
+  writer.join();
+  ::close(fds[0]);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_TRUE(bytes->view() == content);
+}
+
+TEST_F(PathsTest, ReadOpenFileNamesThePathWhenTheReadFails) {
+  const int fd = ::open(::testing::TempDir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  absl::StatusOr<FileBytes> bytes = ReadOpenFile(fd, "the-directory");
+  ::close(fd);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_TRUE(absl::StrContains(bytes.status().message(), "the-directory: read")) << bytes.status();
+}
+
+TEST(FileBytesTest, CopyHoldsTheText) {
+  const std::string text("a\0b\nc", 5);
+  const FileBytes bytes = FileBytes::Copy(text);
+  EXPECT_EQ(bytes.view(), text);
+  EXPECT_EQ(FileBytes::Copy("").size(), 0u);
+  EXPECT_EQ(FileBytes().view(), "");
+}
+
+}  // namespace
+}  // namespace shixin
