@@ -16,6 +16,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "base/allocator.h"
 #include "core/id.h"
 #include "core/paths.h"
 #include "core/record.h"
@@ -56,11 +57,14 @@ struct DeltaTexts {
   std::vector<std::deque<std::string>> unescaped;
 };
 
+// A delta's changes, in its file's order.
+using DeltaChanges = std::vector<DeltaChange, BulkAllocator<DeltaChange>>;
+
 // One delta file, parsed whole.
 struct Delta {
   uint64_t sequence = 0;
   std::string name;  // the file's name, for messages ("00000000000000000042.ndjson")
-  std::vector<DeltaChange> changes;
+  DeltaChanges changes;
   // Shared, so that a copy of the delta keeps its changes' texts alive too.
   std::shared_ptr<const DeltaTexts> texts;
 };

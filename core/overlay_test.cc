@@ -88,7 +88,7 @@ Delta MakeDelta(uint64_t sequence, std::vector<DeltaChange> changes) {
   d.sequence = sequence;
   d.name = DeltaFileName(sequence);
   for (size_t i = 0; i < changes.size(); ++i) changes[i].line = i + 1;
-  d.changes = std::move(changes);
+  d.changes.assign(changes.begin(), changes.end());
   return d;
 }
 
