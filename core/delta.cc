@@ -354,7 +354,8 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes file_text, int
   std::vector<Piece> pieces = CutIntoPieces(text, threads, &lines);
   texts->unescaped.resize(pieces.size());
   // From the bulk arena (base/allocator.h), which reuses the memory of the file before: ~300
-  // bytes a line, faulted in afresh for every file, took as long as parsing them.
+  // bytes a line, faulted in afresh for every file and merged from the pieces, were a quarter
+  // of the read on two threads.
   delta.changes.resize(lines);
   // The pieces are claimed in turn by the caller and the helpers, each with a parser of its own.
   std::atomic<size_t> claimed{0};
