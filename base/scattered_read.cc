@@ -27,7 +27,9 @@ class ThreadRing {
   ThreadRing() {
     io_uring_params params{};
     // Reads from the page cache complete within the submission; the rest need no interrupt.
-    params.flags = IORING_SETUP_COOP_TASKRUN;
+    // An entry the kernel refuses must not stop the submission of those after it (which would
+    // then wait in the ring, and go out with the next batch, naming this batch's buffers).
+    params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL;
     int r = io_uring_queue_init_params(kRingEntries, &ring_, &params);
     if (r == -EINVAL) {  // a kernel before 5.19
       params = io_uring_params{};
@@ -48,7 +50,8 @@ class ThreadRing {
   }
 
   // Reads `reads` (at most kRingEntries) with one submission. Returns false if the ring failed
-  // (then the reads not completed have result -ECANCELED and the caller reads them itself).
+  // or took only some of them (then the reads not completed have result -ECANCELED, and the
+  // caller disables the ring, which drops the entries not taken, and reads them itself).
   bool Read(std::span<ScatteredRead> reads, bool nowait) {
     for (size_t i = 0; i < reads.size(); ++i) {
       ScatteredRead& r = reads[i];
@@ -64,7 +67,9 @@ class ThreadRing {
       submitted = io_uring_submit_and_wait(&ring_, static_cast<unsigned>(reads.size()));
     }
     if (submitted < 0) return false;
-    while (done < reads.size()) {
+    // Only what was submitted completes (a kernel before 5.18 stops at an entry it refuses).
+    const size_t expected = std::min(static_cast<size_t>(submitted), reads.size());
+    while (done < expected) {
       io_uring_cqe* cqe = nullptr;
       const int r = io_uring_wait_cqe(&ring_, &cqe);
       if (r == -EINTR) continue;
@@ -73,7 +78,7 @@ class ThreadRing {
       io_uring_cqe_seen(&ring_, cqe);
       ++done;
     }
-    return true;
+    return expected == reads.size();
   }
 
  private:
