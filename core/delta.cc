@@ -386,8 +386,8 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes file_text, int
   return delta;
 }
 
-absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads) {
-  return delta_internal::ReadDelta(path, threads, [] {});
+absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads, size_t max_bytes) {
+  return delta_internal::ReadDelta(path, threads, max_bytes, [] {});
 }
 
 absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir) {
@@ -411,13 +411,13 @@ absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir) {
 
 namespace delta_internal {
 
-absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads,
+absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads, size_t max_bytes,
                                 absl::FunctionRef<void()> between) {
   SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));
   struct stat before {};
   struct stat after {};
   absl::StatusOr<FileBytes> text = ::fstat(fd, &before) == 0
-                                       ? ReadOpenFile(fd, path)
+                                       ? ReadOpenFile(fd, path, max_bytes)
                                        : absl::ErrnoToStatus(errno, path + ": stat");
   if (text.ok()) {
     between();

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,8 +92,11 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text, i
 
 // Reads and parses the delta file at `path` (on up to `threads` threads, as ParseDelta).
 // Besides ParseDelta's errors: NotFound if it does not exist, Unavailable if it changed while
-// it was read (size or mtime; try again later).
-absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads = 1);
+// it was read (size or mtime; try again later), ResourceExhausted "PATH: more than N bytes" if
+// it is larger than `max_bytes` (refused before it is read: a file of any size must not take
+// the reader's memory; its changes take about twice its text again once parsed).
+absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads = 1,
+                                size_t max_bytes = std::numeric_limits<size_t>::max());
 
 // A delta file in a directory.
 struct DeltaFile {
@@ -107,7 +111,7 @@ absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir);
 namespace delta_internal {
 // ReadDelta, calling `between` after the file is read and before it is checked for changes:
 // the seam through which the tests change a file while it is read.
-absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads,
+absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads, size_t max_bytes,
                                 absl::FunctionRef<void()> between);
 }  // namespace delta_internal
 

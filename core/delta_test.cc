@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@ constexpr char kPerson[] = "11010519491231002X";
 constexpr int64_t kJune10At9 = 1781053200;
 constexpr int64_t kJune9At1530 = 1780990200;
 constexpr int64_t kJune1 = 1780243200;
+constexpr size_t kNoLimit = std::numeric_limits<size_t>::max();
 
 std::string Message(const absl::Status& status) {
   return std::string(status.message().data(), status.message().size());
@@ -705,6 +707,18 @@ TEST_F(DeltaFilesTest, ReadingReportsTheFileByItsName) {
   EXPECT_EQ(Message(delta.status()), absl::StrCat(kName, ":1: op: unknown \"x\""));
 }
 
+// Exactly at the limit it reads; one byte over, it is refused by name before it is parsed.
+TEST_F(DeltaFilesTest, AFileLargerThanTheLimitIsRefused) {
+  const std::string path = Write(kName, std::string(kAdd) + kAdd);
+  const size_t size = 2 * std::string_view(kAdd).size();
+  absl::StatusOr<Delta> at_limit = ReadDelta(path, 1, size);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status();
+  EXPECT_EQ(at_limit->changes.size(), 2u);
+  absl::StatusOr<Delta> over = ReadDelta(path, 1, size - 1);
+  EXPECT_TRUE(absl::IsResourceExhausted(over.status())) << over.status();
+  EXPECT_EQ(Message(over.status()), absl::StrCat(path, ": more than ", size - 1, " bytes"));
+}
+
 TEST_F(DeltaFilesTest, ReadingAMissingFile) {
   absl::StatusOr<Delta> delta = ReadDelta(absl::StrCat(dir_, "/", kName));
   EXPECT_TRUE(absl::IsNotFound(delta.status())) << delta.status();
@@ -718,7 +732,7 @@ TEST_F(DeltaFilesTest, ReadingADirectoryFails) {
 
 TEST_F(DeltaFilesTest, AFileThatGrowsWhileItIsReadIsUnavailable) {
   const std::string path = Write(kName, kAdd);
-  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, [&] {
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, kNoLimit, [&] {
     std::ofstream(path, std::ios::binary | std::ios::app) << kAdd;  // the writer goes on
   });
   EXPECT_TRUE(absl::IsUnavailable(delta.status())) << delta.status();
@@ -732,7 +746,7 @@ TEST_F(DeltaFilesTest, AFileThatGrowsWhileItIsReadIsUnavailable) {
 TEST_F(DeltaFilesTest, AFileRewrittenInPlaceWhileItIsReadIsUnavailable) {
   const std::string path = Write(kName, kAdd);
   // The same size, another modification time: only the time tells.
-  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, [&] {
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, kNoLimit, [&] {
     const struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 5}};
     ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
   });
@@ -742,7 +756,7 @@ TEST_F(DeltaFilesTest, AFileRewrittenInPlaceWhileItIsReadIsUnavailable) {
 TEST_F(DeltaFilesTest, AFileReplacedByRenameWhileItIsReadIsReadAsItWas) {
   const std::string path = Write(kName, kAdd);
   // The open file stays what it was: what was read is consistent.
-  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, [&] {
+  absl::StatusOr<Delta> delta = delta_internal::ReadDelta(path, 1, kNoLimit, [&] {
     const std::string next = Write("next.tmp", std::string(kAdd) + kAdd);
     std::error_code error;
     std::filesystem::rename(next, path, error);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -102,7 +103,10 @@ void FileBytes::Reserve(size_t capacity) {
   capacity_ = capacity;
 }
 
-absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path) {
+absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path, size_t max_bytes) {
+  const auto too_large = [&] {
+    return absl::ResourceExhaustedError(absl::StrCat(path, ": more than ", max_bytes, " bytes"));
+  };
   // Read straight into the buffer, sized from the file's size and position (one byte more, so
   // that the end is seen without growing), growing it only if the file grows meanwhile.
   struct stat st {};
@@ -111,11 +115,14 @@ absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path) {
   if (::fstat(fd, &st) == 0 && position >= 0 && st.st_size > position) {
     expected = static_cast<size_t>(st.st_size - position);
   }
+  if (expected > max_bytes) return too_large();
+  // One byte past the limit is read, so that reaching it is told from passing it.
+  const size_t most = max_bytes == std::numeric_limits<size_t>::max() ? max_bytes : max_bytes + 1;
   FileBytes content;
   content.Reserve(expected + 1);
   for (;;) {
     if (content.size_ == content.capacity_) {
-      content.Reserve(std::max<size_t>(2 * content.capacity_, 1 << 16));
+      content.Reserve(std::min(std::max<size_t>(2 * content.capacity_, 1 << 16), most));
     }
     const ssize_t n =
         ::read(fd, content.data_.get() + content.size_, content.capacity_ - content.size_);
@@ -123,6 +130,7 @@ absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read"));
     content.size_ += static_cast<size_t>(n);
+    if (content.size_ > max_bytes) return too_large();
   }
   return content;
 }

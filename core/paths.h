@@ -8,6 +8,7 @@
 #define SHIXIN_CORE_PATHS_H_
 
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -65,12 +66,16 @@ class FileBytes {
   size_t size_ = 0;
   size_t capacity_ = 0;
 
-  friend absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path);
+  friend absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path, size_t max_bytes);
 };
 
 // Returns what is left of the open file `fd` (read to its end), or Internal "PATH: read:
-// REASON" (`path` only names it in the message). Leaves `fd` open.
-absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path);
+// REASON" (`path` only names it in the message), or ResourceExhausted "PATH: more than
+// MAX_BYTES bytes" if more than `max_bytes` are left: refused from fstat's size before reading,
+// or as soon as a file growing while read passes it (at most max_bytes + 1 bytes are held).
+// Leaves `fd` open.
+absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path,
+                                       size_t max_bytes = std::numeric_limits<size_t>::max());
 
 // Replaces `path` atomically by what `write` writes: `write(fd, tmp)` fills the new file `tmp`
 // (`path` + ".tmp", open for writing) and returns its error; the file is then fsync'ed, renamed

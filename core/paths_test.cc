@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -72,6 +73,40 @@ TEST_F(PathsTest, ReadOpenFileGrowsPastTheSizeItExpected) {
   ::close(fds[0]);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   EXPECT_TRUE(bytes->view() == content);
+}
+
+// A file larger than the limit is refused from its size, before it is read.
+TEST_F(PathsTest, ReadOpenFileRefusesAFileLargerThanTheLimit) {
+  Write(std::string(1000, 'x'));
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  absl::StatusOr<FileBytes> over = ReadOpenFile(fd, "f", 999);
+  EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), 0);  // nothing read
+  absl::StatusOr<FileBytes> exact = ReadOpenFile(fd, "f", 1000);
+  ::close(fd);
+  EXPECT_TRUE(absl::IsResourceExhausted(over.status())) << over.status();
+  EXPECT_EQ(over.status().message(), "f: more than 999 bytes");
+  ASSERT_TRUE(exact.ok()) << exact.status();
+  EXPECT_EQ(exact->size(), 1000u);
+}
+
+// A source that grows past the limit while it is read (a stream socket's size is unknown
+// beforehand) is refused once it passes it, whatever comes after.
+TEST_F(PathsTest, ReadOpenFileStopsWhereAGrowingSourcePassesTheLimit) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  std::thread writer([&] {
+    const std::string chunk(4096, 'y');
+    for (int i = 0; i < 256; ++i) {  // 1 MiB, unless the reader stops first
+      if (::send(fds[1], chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) break;
+    }
+    ::close(fds[1]);
+  });
+  absl::StatusOr<FileBytes> bytes = ReadOpenFile(fds[0], "a socket", 100000);
+  ::shutdown(fds[0], SHUT_RDWR);  // the writer's next send fails: it stops
+  ::close(fds[0]);
+  writer.join();
+  EXPECT_TRUE(absl::IsResourceExhausted(bytes.status())) << bytes.status();
 }
 
 TEST_F(PathsTest, ReadOpenFileNamesThePathWhenTheReadFails) {

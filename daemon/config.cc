@@ -59,6 +59,10 @@ const Key kKeys[] = {
      "", ""},
     {"deltas_dir", &Config::deltas_dir, 0, 0, "DIR",
      "delta files (docs/feed.md), applied as they arrive", "none", ""},
+    {"max_delta_mb", &Config::max_delta_mb, 1, 65536, "MB",
+     "a larger delta file is refused unread (split it, or fold it\ninto a base with shixin "
+     "compile --deltas)",
+     "", ""},
     {"listen", &Config::listen, 0, 0, "HOST:PORT",
      "[::1]:PORT for IPv6; port 0 picks one; \"\": TLS only", "", ""},
     {"tls_listen", &Config::tls_listen, 0, 0, "HOST:PORT", "TLS listener (needs tls_cert, tls_key)",

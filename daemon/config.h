@@ -34,6 +34,7 @@ struct Config {
   std::string data_dir;                      // debtors.ndjson and relations.ndjson
   std::string snapshot;                      // a compiled snapshot file; exclusive with data_dir
   std::string deltas_dir;                    // delta files applied online; empty: none
+  uint32_t max_delta_mb = 256;               // a larger delta file is refused unread
   std::string catalog;                       // measure catalog; empty: DefaultCatalogPath()
   uint64_t max_errors = 0;                   // bad input lines tolerated per load
   uint32_t max_connections = 1024;           // more displace the oldest idle one, or are closed

@@ -52,7 +52,8 @@ DeltaApplier::FileVersion DeltaApplier::StatVersion(const std::string& path) {
           static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
-DeltaApplier::DeltaApplier(std::string dir) : dir_(std::move(dir)) {}
+DeltaApplier::DeltaApplier(std::string dir, uint64_t max_bytes)
+    : dir_(std::move(dir)), max_bytes_(max_bytes) {}
 
 size_t DeltaApplier::Apply(Dataset* dataset) { return ApplyFiles(dataset, nullptr); }
 
@@ -82,7 +83,12 @@ bool DeltaApplier::Accepted(const std::string& path, const FileVersion& version,
     return false;
   }
   if (path != refused_path_ || version != refused_version_) {
-    const std::string reason(status.message());
+    std::string reason(status.message());
+    if (absl::IsResourceExhausted(status)) {
+      absl::StrAppend(&reason,
+                      " (max_delta_mb): split it into smaller files, or fold it into a new base "
+                      "with shixin compile --deltas");
+    }
     LogError("delta refused, it and the files after it wait until it is replaced: %s", reason);
     refused_path_ = path;
     refused_version_ = version;
@@ -195,7 +201,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta(), {}};
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
     Stopwatch watch;
-    if (!r.still_refused) r.delta = ReadDelta(next[i].path, file_threads);
+    if (!r.still_refused) r.delta = ReadDelta(next[i].path, file_threads, max_bytes_);
     r.timing.read = watch.Lap();
     if (r.delta.ok()) {
       r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed, file_threads, when);

@@ -54,8 +54,8 @@ class DeltaApplier {
   // Called with each generation made while applying online.
   using PublishFn = absl::FunctionRef<void(std::unique_ptr<Dataset>)>;
 
-  // `dir` is the delta directory (deltas_dir).
-  explicit DeltaApplier(std::string dir);
+  // `dir` is the delta directory (deltas_dir); a file larger than `max_bytes` is refused unread.
+  explicit DeltaApplier(std::string dir, uint64_t max_bytes = UINT64_MAX);
   DeltaApplier(const DeltaApplier&) = delete;
   DeltaApplier& operator=(const DeltaApplier&) = delete;
 
@@ -114,6 +114,7 @@ class DeltaApplier {
   std::unique_ptr<OverlayBuilder> TakeSpare(const Dataset& dataset);
 
   const std::string dir_;
+  const uint64_t max_bytes_;
   // The builder of the next online generation, made once a run of files has been published:
   // copying the overlay's table (tens of ms for a million changed subjects) then happens while
   // no file waits, not after the next file arrives. It holds what it starts from.

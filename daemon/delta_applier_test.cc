@@ -136,6 +136,29 @@ TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrTriedAgainByAReload) {
   EXPECT_EQ(Counts(s), "sequence 2 files 2 changes 2 notes 1 refusals 2 pending 0 gap 0");
 }
 
+// A file over the size limit is refused unread, with the setting and the remedies named; a
+// smaller file put in its place applies, and so do the files waiting behind it.
+TEST_F(DeltaApplierTest, AFileOverTheSizeLimitIsRefusedUntilReplaced) {
+  const std::string remove(kRemove);
+  Write(1, remove + remove);  // the removal, then the same again: a note
+  Write(2, kRemove);
+  DeltaApplier applier(dir_, remove.size() + 1);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  EXPECT_TRUE(Listed());
+  const DeltaStatus s = applier.status();
+  EXPECT_TRUE(absl::EndsWith(s.refused_file, DeltaFileName(1)));
+  EXPECT_TRUE(absl::StrContains(s.refused_reason,
+                                absl::StrCat(DeltaFileName(1), ": more than ", remove.size() + 1,
+                                             " bytes (max_delta_mb): split it")))
+      << s.refused_reason;
+  EXPECT_EQ(Counts(s), "sequence 0 files 0 changes 0 notes 0 refusals 1 pending 2 gap 0");
+
+  Write(1, kRemove);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 2u);
+  EXPECT_FALSE(Listed());
+  EXPECT_EQ(applier.status().refused_file, "");
+}
+
 // A fold of many files (read ahead in parallel, one table) keeps the files before a refused one
 // whole and nothing of it, and the refused file's lines before its bad one are not visible.
 TEST_F(DeltaApplierTest, FoldStopsAtARefusedFileKeepingTheFilesBefore) {

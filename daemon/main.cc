@@ -100,9 +100,10 @@ int Main(const std::vector<std::string>& args) {
   const std::string checkpoint = config.state_dir.empty() || config.deltas_dir.empty()
                                      ? std::string()
                                      : config.state_dir + "/overlay.checkpoint";
-  Reloader reloader(DatasetSource{config.data_dir, config.catalog, config.max_errors,
-                                  config.snapshot, 0, config.deltas_dir, checkpoint},
-                    &holder, config.max_shrink);
+  Reloader reloader(
+      DatasetSource{config.data_dir, config.catalog, config.max_errors, config.snapshot, 0,
+                    config.deltas_dir, uint64_t{config.max_delta_mb} << 20, checkpoint},
+      &holder, config.max_shrink);
   absl::StatusOr<std::unique_ptr<Access>> access = OpenAccess(config);
   if (!access.ok()) {
     LogError("%s, not serving", std::string(access.status().message()));

@@ -132,8 +132,9 @@ Reloader::Reloader(DatasetSource source, SnapshotHolder* holder, double max_shri
     : source_(std::move(source)),
       holder_(holder),
       max_shrink_(max_shrink),
-      deltas_(source_.deltas_dir.empty() ? nullptr
-                                         : std::make_unique<DeltaApplier>(source_.deltas_dir)) {}
+      deltas_(source_.deltas_dir.empty()
+                  ? nullptr
+                  : std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes)) {}
 
 Reloader::~Reloader() { Stop(); }
 
@@ -420,7 +421,9 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
       ReloadStatus{wire::ReloadState::kRunning, Now(), "requested by " + origin});
   const absl::Time start = absl::Now();
   const std::unique_ptr<DeltaApplier> fold =
-      deltas_ != nullptr ? std::make_unique<DeltaApplier>(source_.deltas_dir) : nullptr;
+      deltas_ != nullptr
+          ? std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes)
+          : nullptr;
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadInBackground(allow_shrink, fold.get());
   if (!dataset.ok()) {
     const std::string message = std::string(dataset.status().message());

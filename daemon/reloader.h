@@ -64,6 +64,7 @@ struct DatasetSource {
   std::string snapshot = {};    // a snapshot file from shixin compile; if set, used, not data_dir
   unsigned verify_threads = 0;  // threads reading and verifying `snapshot`; 0: one per core
   std::string deltas_dir = {};  // delta files applied on top; empty: none
+  uint64_t max_delta_bytes = UINT64_MAX;  // a larger delta file is refused unread
   // the overlay checkpoint (core/overlay_checkpoint.h) read before the delta files, if it was
   // made over the loaded base; empty: none
   std::string checkpoint = {};

@@ -188,6 +188,26 @@ TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplac
   EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
 }
 
+// max_delta_mb reaches the applier: a file over it is refused unread, and INFO says why.
+TEST_F(DaemonDeltaTest, AFileOverMaxDeltaMbIsRefusedUntilReplaced) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--deltas-dir", deltas_, "--max-delta-mb", "1"}));
+  std::string large;
+  while (large.size() <= (1u << 20)) large += kRemove;  // the removal, then notes
+  Write(1, large);
+  ASSERT_TRUE(WaitForLog("delta refused")) << daemon_->stderr_text();
+  auto v2 = daemon_->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  Reply<wire::InfoResponse> r =
+      WaitForInfo(**v2, [](const wire::DeltaInfo& d) { return d.refusals == 1; });
+  EXPECT_TRUE(absl::StrContains(r.value.deltas.refused,
+                                DeltaFileName(1) + ": more than 1048576 bytes (max_delta_mb)"))
+      << r.value.deltas.refused;
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
+
+  Write(1, kRemove);
+  EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+}
+
 TEST_F(DaemonDeltaTest, GapIsReportedAndNotSkipped) {
   ASSERT_NO_FATAL_FAILURE(Start());
   Write(2, kAdd);
