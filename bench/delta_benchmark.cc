@@ -66,6 +66,7 @@
 #include "core/delta.h"
 #include "core/list.h"
 #include "core/overlay.h"
+#include "core/prepared_delta.h"
 #include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "synthetic/deltas.h"

@@ -17,6 +17,7 @@
 #include "base/ordered_parallel.h"
 #include "core/delta.h"
 #include "core/overlay.h"
+#include "core/prepared_delta.h"
 #include "daemon/log.h"
 
 namespace shixin {

@@ -16,6 +16,7 @@
 #include "core/delta.h"
 #include "core/list.h"
 #include "core/overlay.h"
+#include "core/prepared_delta.h"
 #include "core/query.h"
 #include "core/test_util.h"
 #include "core/validity.h"
