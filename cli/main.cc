@@ -7,6 +7,7 @@
 #include "cli/audit_commands.h"
 #include "cli/caller_commands.h"
 #include "cli/commands.h"
+#include "cli/delta_commands.h"
 #include "cli/export_commands.h"
 #include "cli/feedback_command.h"
 #include "cli/report_commands.h"
@@ -50,6 +51,12 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          (compaction; keeps N days of history [1826]);
                                          --snapshot without --deltas writes the base again
                                          in this build's snapshot format
+  delta check [--snapshot FILE | --data DIR] [--deltas DIR] [--max-delta-mb N] FILE...
+                                         delta files checked before they are pushed, as
+                                         shixind takes them: each parsed whole and its size
+                                         checked [256 MB]; with a base (and the files applied
+                                         on it already), applied after it in sequence order.
+                                         Exit 1 if shixind would refuse one (or wait: a gap)
   caller add --file F --id ID --name N --sector S --scopes check,measures,...
            --view full|masked --rate R --burst B [--agencies A,..] [--scenarios S,..]
            [--certificate sha256:HEX|cn:NAME]...
@@ -139,6 +146,7 @@ int main(int argc, char** argv) {
   if (command == "feedback") return shixin::RunFeedback(args);
   if (command == "gen") return shixin::RunGen(args);
   if (command == "compile") return shixin::RunCompile(args);
+  if (command == "delta") return shixin::RunDelta(args);
   if (command == "caller") return shixin::RunCaller(args);
   if (command == "audit") return shixin::RunAudit(args);
   if (command == "report") return shixin::RunReport(args);

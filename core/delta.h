@@ -90,6 +90,10 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes text, int thre
 // The same for text held in a string (copied).
 absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text, int threads = 1);
 
+// The largest delta file shixind takes by default (its max_delta_mb) and `shixin delta check`
+// checks against: a day's changes at national scale are ~6 MB.
+inline constexpr uint32_t kDefaultMaxDeltaMb = 256;
+
 // Reads and parses the delta file at `path` (on up to `threads` threads, as ParseDelta).
 // Besides ParseDelta's errors: NotFound if it does not exist, Unavailable if it changed while
 // it was read (size or mtime; try again later), ResourceExhausted "PATH: more than N bytes" if

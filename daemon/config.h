@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "base/background.h"
 #include "base/host_port.h"
+#include "core/delta.h"
 #include "protocol/messages.h"
 
 namespace shixin {
@@ -28,21 +29,21 @@ struct Config {
   std::string callers_file;  // the callers (TOML, docs/shixind.md); empty: open mode, loopback only
   std::string tls_cert;      // PEM server certificate (and chain) for TLS
   std::string tls_key;       // PEM private key of tls_cert
-  std::string tls_client_ca;                 // PEM CA bundle; set: clients need a certificate
-  uint32_t threads = 0;                      // I/O threads; 0: one per hardware core (IoThreads)
-  bool io_uring = true;                      // plain TCP I/O through io_uring if the kernel can
-  std::string data_dir;                      // debtors.ndjson and relations.ndjson
-  std::string snapshot;                      // a compiled snapshot file; exclusive with data_dir
-  std::string deltas_dir;                    // delta files applied online; empty: none
-  uint32_t max_delta_mb = 256;               // a larger delta file is refused unread
-  std::string catalog;                       // measure catalog; empty: DefaultCatalogPath()
-  uint64_t max_errors = 0;                   // bad input lines tolerated per load
-  uint32_t max_connections = 1024;           // more displace the oldest idle one, or are closed
-  uint32_t max_connections_per_ip = 256;     // from one client address; 0: no limit
-  uint32_t max_payload = 1u << 20;           // bytes in one request payload
-  uint32_t max_batch = 1000;                 // IDs in one CHECK
-  uint32_t max_in_flight = 128;              // unanswered requests read ahead per connection
-  uint32_t idle_timeout_seconds = 60;        // close a connection idle this long; 0: never
+  std::string tls_client_ca;                   // PEM CA bundle; set: clients need a certificate
+  uint32_t threads = 0;                        // I/O threads; 0: one per hardware core (IoThreads)
+  bool io_uring = true;                        // plain TCP I/O through io_uring if the kernel can
+  std::string data_dir;                        // debtors.ndjson and relations.ndjson
+  std::string snapshot;                        // a compiled snapshot file; exclusive with data_dir
+  std::string deltas_dir;                      // delta files applied online; empty: none
+  uint32_t max_delta_mb = kDefaultMaxDeltaMb;  // a larger delta file is refused unread
+  std::string catalog;                         // measure catalog; empty: DefaultCatalogPath()
+  uint64_t max_errors = 0;                     // bad input lines tolerated per load
+  uint32_t max_connections = 1024;             // more displace the oldest idle one, or are closed
+  uint32_t max_connections_per_ip = 256;       // from one client address; 0: no limit
+  uint32_t max_payload = 1u << 20;             // bytes in one request payload
+  uint32_t max_batch = 1000;                   // IDs in one CHECK
+  uint32_t max_in_flight = 128;                // unanswered requests read ahead per connection
+  uint32_t idle_timeout_seconds = 60;          // close a connection idle this long; 0: never
   uint32_t frame_timeout_seconds = 10;       // a frame must arrive whole this soon after its start
   uint32_t write_timeout_seconds = 30;       // close a connection whose writes stall this long
   uint64_t max_buffered_bytes = 256u << 20;  // all connections' unanswered and unwritten bytes

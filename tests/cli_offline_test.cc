@@ -128,6 +128,64 @@ TEST(CliOfflineTest, GenDatesTheListAndItsDeltasOnToday) {
   EXPECT_EQ(Shixin("gen --subjects 50 --today 2025 --out " + dir + "/x").status, 2);
 }
 
+// `delta check` finds before a file is pushed what shixind would refuse or wait for: a bad line
+// or size alone; with the list and the files applied on it, a change the list contradicts and a
+// gap. Files are taken in sequence order, and a refused one holds up those after it.
+TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
+  const std::string dir = ::testing::TempDir() + "/cli_delta_check";
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/applied " + dir + "/push").c_str()),
+      0);
+  const std::string file1 = "00000000000000000001.ndjson", file2 = "00000000000000000002.ndjson",
+                    file3 = "00000000000000000003.ndjson", file4 = "00000000000000000004.ndjson";
+  WriteFile(dir + "/applied/" + file1,
+            R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("reason":"performed","at":"2026-06-01T09:00:00+08:00"})"
+            "\n");
+  WriteFile(dir + "/push/" + file2,
+            R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("at":"2026-06-02T09:00:00+08:00"})"
+            "\n");
+  WriteFile(dir + "/push/" + file3,
+            R"({"op":"correct","caseCode":"（2018）黑0402执恢45号","iname":"张秀兰",)"
+            R"("cardNum":"11010519491231002X","courtName":"鹤岗市向阳区人民法院",)"
+            R"("publishDate":"2015-09-08","duty":"偿还借款","performance":"全部未履行",)"
+            R"("at":"2026-06-10T09:00:00+08:00"})"
+            "\n");
+  WriteFile(dir + "/push/" + file4, "");
+  const std::string base = "delta check --data data/sample --deltas " + dir + "/applied ";
+
+  // Alone, the revoke parses; against the list, its case was removed already: a note.
+  ExpectShixin("delta check " + dir + "/push/" + file2, 0,
+               {file2 + ": ok, 1 changes (1 revoke), not checked against a list"});
+  ExpectShixin(
+      base + dir + "/push/" + file2, 0,
+      {file2 + ": note: " + file2 + ":1: revoke: ", file2 + ": ok, 1 changes (1 revoke), 1 notes"});
+  // A correct of the removed case is refused, and file 4 waits behind it, in any order given.
+  const RunResult refused = Shixin(base + dir + "/push/" + file4 + " " + dir + "/push/" + file3 +
+                                   " " + dir + "/push/" + file2);
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_THAT(refused.out, HasSubstr(file2 + ": ok"));
+  EXPECT_THAT(refused.out, HasSubstr(file3 + ": refused: " + file3 + ":1: correct: "));
+  EXPECT_THAT(refused.out, HasSubstr(file4 + ": waits behind " + file3));
+  // Without file 2 and 3, file 4 waits for the missing one.
+  ExpectShixin(base + dir + "/push/" + file4, 1, {file4 + ": waits: " + file2 + " is missing"});
+  // A bad line, and a file over the size limit, need no list.
+  WriteFile(dir + "/push/" + file1, "{\"op\":\"frobnicate\"}\n");
+  ExpectShixin("delta check " + dir + "/push/" + file1, 1,
+               {file1 + ": refused: " + file1 + ":1: op: unknown \"frobnicate\""});
+  const std::string line = "{\"op\":\"revoke\"}\n";  // never parsed: refused by its size
+  std::string large;
+  while (large.size() <= (1u << 20)) large += line;
+  WriteFile(dir + "/push/" + file1, large);
+  ExpectShixin("delta check --max-delta-mb 1 " + dir + "/push/" + file1, 1,
+               {"more than 1048576 bytes (--max-delta-mb)"});
+  EXPECT_EQ(Shixin("delta check --data data/sample").status, 2);              // no file
+  EXPECT_EQ(Shixin("delta check --deltas " + dir + "/applied x").status, 2);  // no base
+  EXPECT_EQ(Shixin("delta check --max-delta-mb 0 x").status, 2);
+  EXPECT_EQ(Shixin("delta frobnicate").status, 2);
+}
+
 // `compile --snapshot X --deltas D -o Y` folds the delta files into a new base, which a later
 // compaction continues, and `compile --snapshot X -o Y` writes a base again; a refused delta
 // writes nothing.

@@ -1,0 +1,194 @@
+#include "cli/delta_commands.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "core/catalog.h"
+#include "core/compaction.h"
+#include "core/delta.h"
+#include "core/overlay.h"
+#include "core/paths.h"
+#include "core/snapshot.h"
+#include "core/snapshot_file.h"
+
+namespace shixin {
+namespace {
+
+constexpr std::string_view kCommand = "delta check";
+constexpr uint64_t kMaxDeltaMbLimit = 65536;  // as shixind's max_delta_mb
+
+// Returns "N changes (A add, R remove, ...)": the ops a file holds, in the feed's order.
+std::string Summary(const Delta& delta) {
+  std::array<size_t, 6> counts{};
+  for (const DeltaChange& c : delta.changes) ++counts[static_cast<size_t>(c.op)];
+  std::vector<std::string> parts;
+  for (size_t op = 0; op < counts.size(); ++op) {
+    if (counts[op] > 0) {
+      parts.push_back(
+          absl::StrCat(counts[op], " ", std::string(DeltaOpName(static_cast<DeltaOp>(op)))));
+    }
+  }
+  return absl::StrFormat("%d changes (%s)", delta.changes.size(), absl::StrJoin(parts, ", "));
+}
+
+// The list the files are applied after: a base and the files of --deltas folded into it.
+struct Start {
+  std::unique_ptr<const Snapshot> base;
+  std::unique_ptr<const Overlay> overlay;
+};
+
+// Returns the start of --snapshot or --data (and --deltas), or nullopt without either; or the
+// error loading it, naming what failed.
+absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags) {
+  const std::optional<std::string> snapshot = flags.Get("snapshot");
+  if (!snapshot && !flags.Get("data")) return std::optional<Start>();
+  Start start;
+  if (snapshot) {
+    const std::string catalog_path = flags.Get("catalog").value_or(DefaultCatalogPath());
+    absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
+    if (!catalog.ok()) return catalog.status();
+    absl::StatusOr<std::unique_ptr<const Snapshot>> file =
+        OpenSnapshotFile(*snapshot, catalog->fingerprint());
+    if (!file.ok()) return file.status();
+    start.base = *std::move(file);
+  } else {
+    absl::StatusOr<std::unique_ptr<const Snapshot>> data = LoadData(flags);
+    if (!data.ok()) return data.status();
+    start.base = *std::move(data);
+  }
+  if (const std::optional<std::string> dir = flags.Get("deltas")) {
+    DeltaReport report;  // the notes of files applied already were the daemon's to give
+    absl::StatusOr<std::unique_ptr<const Overlay>> applied =
+        ApplyDeltaDir(*start.base, *dir, &report);
+    if (!applied.ok()) {
+      return absl::Status(applied.status().code(),
+                          absl::StrCat("deltas ", *dir, ": ", applied.status().message()));
+    }
+    start.overlay = *std::move(applied);
+  }
+  return std::optional<Start>(std::move(start));
+}
+
+// The files of the command line in sequence order (a name that is not a delta file's last,
+// where ParseDelta() refuses it).
+std::vector<std::string> InSequenceOrder(std::vector<std::string> paths) {
+  const auto sequence = [](const std::string& path) {
+    return DeltaSequence(path.substr(path.find_last_of('/') + 1))
+        .value_or(std::numeric_limits<uint64_t>::max());
+  };
+  std::stable_sort(paths.begin(), paths.end(), [&](const std::string& a, const std::string& b) {
+    return sequence(a) < sequence(b);
+  });
+  return paths;
+}
+
+int CheckFiles(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags = Flags::Parse(args, {{"snapshot", true},
+                                                    {"data", true},
+                                                    {"deltas", true},
+                                                    {"catalog", true},
+                                                    {"max-errors", true},
+                                                    {"max-delta-mb", true}});
+  if (!flags.ok()) return UsageError(kCommand, flags.status());
+  if (flags->positional().empty()) {
+    return UsageError(kCommand, absl::InvalidArgumentError("expected one or more delta files"));
+  }
+  if (flags->Get("snapshot") && flags->Get("data")) {
+    return UsageError(
+        kCommand, absl::InvalidArgumentError("one base: --snapshot FILE or --data DIR, not both"));
+  }
+  if (flags->Get("deltas") && !flags->Get("snapshot") && !flags->Get("data")) {
+    return UsageError(kCommand,
+                      absl::InvalidArgumentError("--deltas needs a base: --snapshot or --data"));
+  }
+  absl::StatusOr<uint64_t> max_mb = flags->GetUint("max-delta-mb", kDefaultMaxDeltaMb);
+  if (max_mb.ok() && (*max_mb < 1 || *max_mb > kMaxDeltaMbLimit)) {
+    max_mb = absl::InvalidArgumentError(
+        absl::StrFormat("--max-delta-mb %d is out of range (1..%d)", *max_mb, kMaxDeltaMbLimit));
+  }
+  if (!max_mb.ok()) return UsageError(kCommand, max_mb.status());
+
+  absl::StatusOr<std::optional<Start>> start = LoadStart(*flags);
+  if (!start.ok()) {
+    std::fprintf(stderr, "shixin delta check: %s\n", std::string(start.status().message()).c_str());
+    return kExitLoad;
+  }
+  std::unique_ptr<OverlayBuilder> builder;
+  if (*start) builder = std::make_unique<OverlayBuilder>(*(*start)->base, (*start)->overlay.get());
+
+  bool all_ok = true;
+  std::optional<uint64_t> last;  // the sequence the next file must follow, where known
+  if (builder != nullptr) last = builder->sequence();
+  std::string blocked;  // the file that holds up the ones after it
+  for (const std::string& path : InSequenceOrder(flags->positional())) {
+    const std::string name = path.substr(path.find_last_of('/') + 1);
+    const auto say = [&](const std::string& what) {
+      std::printf("%s: %s\n", name.c_str(), what.c_str());
+    };
+    if (!blocked.empty()) {
+      say(absl::StrCat("waits behind ", blocked));
+      continue;
+    }
+    absl::StatusOr<Delta> delta = ReadDelta(path, 1, *max_mb << 20);
+    if (!delta.ok()) {
+      say(absl::StrCat("refused: ", delta.status().message(),
+                       absl::IsResourceExhausted(delta.status()) ? " (--max-delta-mb)" : ""));
+      all_ok = false;
+      blocked = name;
+      continue;
+    }
+    if (last && delta->sequence <= *last) {
+      say(absl::StrFormat("skipped: at or below the sequence applied (%d), as shixind skips it",
+                          *last));
+      continue;
+    }
+    if (last && delta->sequence != *last + 1) {
+      say(absl::StrCat("waits: ", DeltaFileName(*last + 1), " is missing before it"));
+      all_ok = false;
+      blocked = name;
+      continue;
+    }
+    DeltaReport report;
+    if (builder != nullptr) {
+      if (const absl::Status s = builder->Apply(*delta, &report); !s.ok()) {
+        say(absl::StrCat("refused: ", s.message()));
+        all_ok = false;
+        blocked = name;
+        continue;
+      }
+    }
+    for (const std::string& note : report.notes) say(absl::StrCat("note: ", note));
+    say(absl::StrCat("ok, ", Summary(*delta),
+                     builder != nullptr ? absl::StrCat(", ", report.notes.size(), " notes")
+                                        : ", not checked against a list"));
+    last = delta->sequence;
+  }
+  return all_ok ? kExitOk : 1;
+}
+
+}  // namespace
+
+int RunDelta(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "check") {
+    return UsageError("delta", absl::InvalidArgumentError("expected check"));
+  }
+  return CheckFiles(std::vector<std::string>(args.begin() + 1, args.end()));
+}
+
+}  // namespace shixin
