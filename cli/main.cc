@@ -125,7 +125,8 @@ IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social cred
 9-character organisation codes, optionally grouped as printed ("230402 19720314 0038",
 "91 110000 600037341L", "55269853-1"). With no ID, or "-", IDs are read from standard input.
 
-exit status: 0 ok, 1 an ID was invalid, 2 usage error, 3 data or catalog could not be loaded.
+exit status: 0 ok, 1 an ID was invalid or a check failed (delta check: a file shixind would
+refuse; audit verify: problems), 2 usage error, 3 data or catalog could not be loaded.
 )";
 
 }  // namespace
