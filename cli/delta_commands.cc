@@ -31,7 +31,6 @@ namespace shixin {
 namespace {
 
 constexpr std::string_view kCommand = "delta check";
-constexpr uint64_t kMaxDeltaMbLimit = 65536;  // as shixind's max_delta_mb
 
 // Returns "N changes (A add, R remove, ...)": the ops a file holds, in the feed's order.
 std::string Summary(const Delta& delta) {

@@ -93,6 +93,8 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text, i
 // The largest delta file shixind takes by default (its max_delta_mb) and `shixin delta check`
 // checks against: a day's changes at national scale are ~6 MB.
 inline constexpr uint32_t kDefaultMaxDeltaMb = 256;
+// The largest value either accepts for it.
+inline constexpr uint32_t kMaxDeltaMbLimit = 65536;
 
 // Reads and parses the delta file at `path` (on up to `threads` threads, as ParseDelta).
 // Besides ParseDelta's errors: NotFound if it does not exist, Unavailable if it changed while

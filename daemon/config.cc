@@ -59,7 +59,7 @@ const Key kKeys[] = {
      "", ""},
     {"deltas_dir", &Config::deltas_dir, 0, 0, "DIR",
      "delta files (docs/feed.md), applied as they arrive", "none", ""},
-    {"max_delta_mb", &Config::max_delta_mb, 1, 65536, "MB",
+    {"max_delta_mb", &Config::max_delta_mb, 1, kMaxDeltaMbLimit, "MB",
      "a larger delta file is refused unread (split it, or fold it\ninto a base with shixin "
      "compile --deltas)",
      "", ""},
