@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
-# SECONDS (default 20):
+# SECONDS (default 20), as many at a time as there are cores:
 #   frame_fuzzer          protocol/fuzz/frame_fuzzer.cc: wire::DecodeFrame and every payload
 #                         decoder
 #   record_fuzzer         core/fuzz/record_fuzzer.cc: ParseCaseRecord, ParseRelationRecord
@@ -174,23 +174,43 @@ done >"$dict"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-status=0
-for fuzzer in frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer \
-  json_api_fuzzer; do
-  extra=(-max_len=8192)
+# Runs fuzzer $1 for the time given; its log in $build/$1.log, its exit status in
+# $build/$1.status.
+run_fuzzer() {
+  local fuzzer=$1 extra=(-max_len=8192) rc=0
   case $fuzzer in
     record_fuzzer | delta_fuzzer) extra+=(-dict="$dict") ;;
     # The unpacked seeds are 8 - 33 KiB (sections start at multiples of 4096).
     snapshot_file_fuzzer) extra=(-max_len=65536) ;;
   esac
-  echo "fuzz: running $fuzzer for ${seconds}s" >&2
-  if ! "$build/bin/$fuzzer" -max_total_time="$seconds" -print_final_stats=1 \
+  "$build/bin/$fuzzer" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$build/crashes/$fuzzer/" "${extra[@]}" "$build/corpus/$fuzzer" \
-    2>"$build/$fuzzer.log"; then
+    2>"$build/$fuzzer.log" || rc=$?
+  echo "$rc" >"$build/$fuzzer.status"
+}
+# As many fuzzers at a time as there are cores (each is one process on one core).
+fuzzers=(frame_fuzzer record_fuzzer snapshot_file_fuzzer delta_fuzzer audit_fuzzer json_api_fuzzer)
+jobs=$(nproc)
+running=0
+for fuzzer in "${fuzzers[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  echo "fuzz: running $fuzzer for ${seconds}s" >&2
+  rm -f "$build/$fuzzer.status"
+  run_fuzzer "$fuzzer" &
+  running=$((running + 1))
+done
+wait || true
+status=0
+for fuzzer in "${fuzzers[@]}"; do
+  if [ "$(cat "$build/$fuzzer.status" 2>/dev/null)" != 0 ]; then
     echo "fuzz: $fuzzer FAILED; see $build/$fuzzer.log and $build/crashes/$fuzzer/" >&2
     tail -40 "$build/$fuzzer.log" >&2
     status=1
   else
+    echo "fuzz: $fuzzer:" >&2
     grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$build/$fuzzer.log" >&2 || true
   fi
 done
