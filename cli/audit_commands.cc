@@ -37,12 +37,6 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-int ReadError(std::string_view command, const absl::Status& status) {
-  std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
-               std::string(status.message()).c_str());
-  return kExitLoad;
-}
-
 int RunVerify(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kVerifyFlags);
   if (!flags.ok()) return UsageError("audit verify", flags.status());
@@ -51,7 +45,7 @@ int RunVerify(const std::vector<std::string>& args) {
   }
   const std::string& dir = flags->positional()[0];
   absl::StatusOr<audit::VerifyReport> r = audit::Verify(dir);
-  if (!r.ok()) return ReadError("audit verify", r.status());
+  if (!r.ok()) return LoadFailed("audit verify", r.status());
   const bool intact = r->problems.empty();
   if (flags->Has("json")) {
     nlohmann::json streams = nlohmann::json::array();
@@ -246,7 +240,7 @@ int RunQuery(const std::vector<std::string>& args) {
         std::printf("%s\n", line.c_str());
         return true;
       });
-  if (!status.ok()) return ReadError(kCommand, status);
+  if (!status.ok()) return LoadFailed(kCommand, status);
   return kExitOk;
 }
 

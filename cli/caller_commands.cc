@@ -67,17 +67,9 @@ int WriteCallers(std::string_view command, const std::string& path, std::vector<
   absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
   if (!table.ok()) return UsageError(command, table.status());
   if (absl::Status s = WriteCallersFile(path, *table); !s.ok()) {
-    std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
-                 std::string(s.message()).c_str());
-    return kExitLoad;
+    return LoadFailed(command, s);
   }
   return kExitOk;
-}
-
-int LoadError(std::string_view command, const absl::Status& status) {
-  std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
-               std::string(status.message()).c_str());
-  return kExitLoad;
 }
 
 // Prints a new token once; the file keeps only its hash.
@@ -127,7 +119,7 @@ int Add(const Flags& flags) {
   if (!caller->agencies.empty() || !caller->scenarios.empty()) {
     absl::StatusOr<Catalog> catalog =
         Catalog::LoadFile(flags.Get("catalog").value_or(DefaultCatalogPath()));
-    if (!catalog.ok()) return LoadError("caller add", catalog.status());
+    if (!catalog.ok()) return LoadFailed("caller add", catalog.status());
     absl::StatusOr<CallerTable> one = CallerTable::Create({*caller});
     if (!one.ok()) return UsageError("caller add", one.status());
     if (absl::Status s = one->ValidateAgainstCatalog(*catalog); !s.ok()) {
@@ -135,7 +127,7 @@ int Add(const Flags& flags) {
     }
   }
   absl::StatusOr<std::vector<Caller>> callers = ReadCallers(*path);
-  if (!callers.ok()) return LoadError("caller add", callers.status());
+  if (!callers.ok()) return LoadFailed("caller add", callers.status());
   for (const Caller& c : *callers) {
     if (c.id == caller->id) {
       return UsageError("caller add",
@@ -144,7 +136,7 @@ int Add(const Flags& flags) {
     }
   }
   absl::StatusOr<std::string> token = NewToken();
-  if (!token.ok()) return LoadError("caller add", token.status());
+  if (!token.ok()) return LoadFailed("caller add", token.status());
   caller->token_hashes.push_back(HashToken(*token));
   const std::string id = caller->id;
   callers->push_back(*std::move(caller));
@@ -163,7 +155,7 @@ int ChangeCaller(std::string_view command, const Flags& flags,
   absl::StatusOr<std::string> id = Required(flags, "id");
   if (!id.ok()) return UsageError(command, id.status());
   absl::StatusOr<CallerTable> table = LoadCallersFile(*path);
-  if (!table.ok()) return LoadError(command, table.status());
+  if (!table.ok()) return LoadFailed(command, table.status());
   std::vector<Caller> callers = table->callers();
   for (size_t i = 0; i < callers.size(); ++i) {
     if (callers[i].id != *id) continue;
@@ -176,7 +168,7 @@ int ChangeCaller(std::string_view command, const Flags& flags,
 
 int Token(const Flags& flags) {
   absl::StatusOr<std::string> token = NewToken();
-  if (!token.ok()) return LoadError("caller token", token.status());
+  if (!token.ok()) return LoadFailed("caller token", token.status());
   const int status =
       ChangeCaller("caller token", flags, [&](std::vector<Caller>& callers, size_t i) {
         if (flags.Has("replace")) callers[i].token_hashes.clear();
@@ -198,7 +190,7 @@ int List(const Flags& flags) {
   absl::StatusOr<std::string> path = Required(flags, "file");
   if (!path.ok()) return UsageError("caller list", path.status());
   absl::StatusOr<CallerTable> table = LoadCallersFile(*path);
-  if (!table.ok()) return LoadError("caller list", table.status());
+  if (!table.ok()) return LoadFailed("caller list", table.status());
   for (const Caller& c : table->callers()) {
     const std::vector<std::string> scopes = ScopeNames(c.scopes);
     if (flags.Has("json")) {

@@ -36,6 +36,12 @@ int UsageError(std::string_view command, const absl::Status& status) {
   return kExitUsage;
 }
 
+int LoadFailed(std::string_view command, const absl::Status& status) {
+  std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
+               std::string(status.message()).c_str());
+  return kExitLoad;
+}
+
 namespace {
 
 // The IDs to query: the positional arguments, or standard input (one per line) when there are

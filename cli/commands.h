@@ -28,6 +28,8 @@ inline constexpr int kExitLoad = 3;
 
 // Prints "shixin COMMAND: MESSAGE (see shixin help)" on stderr; returns kExitUsage.
 int UsageError(std::string_view command, const absl::Status& status);
+// Prints "shixin COMMAND: MESSAGE" on stderr; returns kExitLoad.
+int LoadFailed(std::string_view command, const absl::Status& status);
 
 // Returns the list loaded from the data directory `data`, or that of --data without it,
 // tolerating --max-errors bad lines (each reported on stderr). InvalidArgument when neither

@@ -43,13 +43,6 @@ const std::vector<FlagSpec> kNoticeFlags = {
     {"receipt", true}, {"audit", true},      {"format", true},  {"out", true},
     {"data", true},    {"max-errors", true}, {"callers", true}, {"catalog", true}};
 
-// Prints "shixin COMMAND: MESSAGE" on stderr; returns kExitLoad.
-int LoadError(std::string_view command, const absl::Status& status) {
-  std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
-               std::string(status.message()).c_str());
-  return kExitLoad;
-}
-
 // Writes `text` to `path` ("-": standard output).
 absl::Status WriteOutput(const std::string& path, const std::string& text) {
   if (path == "-") {
@@ -93,16 +86,16 @@ int RunExport(const std::vector<std::string>& args) {
     return UsageError("export", absl::InvalidArgumentError("--data DIR is required"));
   }
   auto snap = LoadData(*flags);
-  if (!snap.ok()) return LoadError("export", snap.status());
+  if (!snap.ok()) return LoadFailed("export", snap.status());
   std::ofstream file;
   if (*path != "-") file.open(*path, std::ios::binary | std::ios::trunc);
   std::ostream& out = *path == "-" ? std::cout : file;
   absl::StatusOr<ExportCounts> counts = WritePublicExport(**snap, NowSeconds(), *format, out);
   if (counts.ok() && *path != "-") file.close();
   if (!counts.ok() || (*path != "-" && !file)) {
-    return LoadError("export", counts.ok()
-                                   ? absl::InternalError(absl::StrCat("cannot write ", *path))
-                                   : counts.status());
+    return LoadFailed("export", counts.ok()
+                                    ? absl::InternalError(absl::StrCat("cannot write ", *path))
+                                    : counts.status());
   }
   std::fprintf(stderr, "shixin export: %llu subjects, %llu cases\n",
                static_cast<unsigned long long>(counts->subjects),
@@ -127,15 +120,15 @@ int RunNotice(const std::vector<std::string>& args) {
   if (!receipt.ok()) return UsageError("notice", receipt.status());
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
-  if (!catalog.ok()) return LoadError("notice", catalog.status());
+  if (!catalog.ok()) return LoadFailed("notice", catalog.status());
   absl::StatusOr<audit::ReceiptRecords> answer = audit::LookUpReceipt(*audit_dir, *receipt);
-  if (!answer.ok()) return LoadError("notice", answer.status());
+  if (!answer.ok()) return LoadFailed("notice", answer.status());
   absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->query.caller);
-  if (!issuer.ok()) return LoadError("notice", issuer.status());
+  if (!issuer.ok()) return LoadFailed("notice", issuer.status());
   auto snap = LoadData(*flags);
-  if (!snap.ok()) return LoadError("notice", snap.status());
+  if (!snap.ok()) return LoadFailed("notice", snap.status());
   absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(**snap, answer->query);
-  if (!subject.ok()) return LoadError("notice", subject.status());
+  if (!subject.ok()) return LoadFailed("notice", subject.status());
   NoticeInput input{.record = answer->query,
                     .receipt = *receipt,
                     .issuer = *issuer,
@@ -145,7 +138,7 @@ int RunNotice(const std::vector<std::string>& args) {
                     .date = NowSeconds()};
   const std::string text = format == "html" ? RenderNoticeHtml(input) : RenderNoticeText(input);
   if (absl::Status s = WriteOutput(flags->Get("out").value_or("-"), text); !s.ok()) {
-    return LoadError("notice", s);
+    return LoadFailed("notice", s);
   }
   return kExitOk;
 }
