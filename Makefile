@@ -20,11 +20,9 @@ TSAN_TARGETS ?= shixind shixin snapshot_holder_test reloader_test daemon_reload_
 	access_test daemon_callers_test auditor_test audit_log_test audit_fault_test metrics_test \
 	daemon_http_test adaptive_mutex_test
 # Sanitizer builds: clang (faster than g++ on the tests), -O1 without debug info (tests -O0)
-# and unity builds (a library's sources compiled eight to a file: half its compile time) keep
-# CI within its time on two cores. The ASan tree also has libFuzzer's coverage, so that
+# keeps CI within its time on two cores. The ASan tree also has libFuzzer's coverage, so that
 # fuzz-smoke builds its fuzzers there instead of in a tree of their own.
-SAN_FLAGS ?= -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS="-O1 -g0" -DSHIXIN_BENCH=OFF \
-	-DCMAKE_UNITY_BUILD=ON
+SAN_FLAGS ?= -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS="-O1 -g0" -DSHIXIN_BENCH=OFF
 SAN_CMAKE = CC=clang CXX=clang++ cmake -S . $(SAN_FLAGS)
 ASAN_CONFIGURE = $(SAN_CMAKE) -B build-asan -DSHIXIN_SANITIZE=ON -DSHIXIN_FUZZ=ON >/dev/null
 

@@ -14,22 +14,30 @@ else
   files=$( (git diff --name-only HEAD~1 HEAD 2>/dev/null || true; git diff --name-only HEAD) |
     { grep '\.cc$' || true; } | sort -u)  # a commit may change no source file
 fi
+if [ -z "$files" ]; then
+  echo "tidy: no changed source files"
+  exit 0
+fi
+# The build compiles its sources eight to a file (a unity build): clang-tidy gets the compile
+# commands of each file alone, from a tree configured (not built) without it beside the build's.
+db=$build/tidy
+mkdir -p "$db"
+cmake -S . -B "$db/tree" -DCMAKE_BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' \
+  "$build/CMakeCache.txt")" -DCMAKE_UNITY_BUILD=OFF >/dev/null
+# clang cannot read GCC's precompiled header of the tests: clang-tidy gets the compile commands
+# without it (each test includes GoogleTest itself).
+sed -E 's# -Winvalid-pch -include [^ ]*/cmake_pch\.hxx##' "$db/tree/compile_commands.json" \
+  >"$db/compile_commands.json"
 # Only translation units the build compiles (fuzzers need clang's fuzzing build).
 list=()
 for f in $files; do
-  [ -f "$f" ] && grep -q "\"file\": \"$PWD/$f\"" "$build/compile_commands.json" && list+=("$f")
+  [ -f "$f" ] && grep -q "\"file\": \"$PWD/$f\"" "$db/compile_commands.json" && list+=("$f")
 done
 if [ ${#list[@]} -eq 0 ]; then
   echo "tidy: no changed source files"
   exit 0
 fi
 echo "tidy: ${#list[@]} files"
-# clang cannot read GCC's precompiled header of the tests: clang-tidy gets the build's compile
-# commands without it (each test includes GoogleTest itself).
-db=$build/tidy
-mkdir -p "$db"
-sed -E 's# -Winvalid-pch -include [^ ]*/cmake_pch\.hxx##' "$build/compile_commands.json" \
-  >"$db/compile_commands.json"
 status=0
 out=$(printf '%s\n' "${list[@]}" | xargs -P "$(nproc)" -n 1 clang-tidy -p "$db" --quiet \
   --warnings-as-errors='*' 2>&1) || status=$?
