@@ -240,7 +240,9 @@ TEST(RecordTest, MeasuresAsABitmapFromFormatThree) {
     }
     // The bitmap's size byte is all format 3 adds to a list.
     EXPECT_LE(v3.size(), v2.size() + (measures.empty() ? 0 : 1));
-    if (measures.size() > 50) EXPECT_LT(v3.size() + 50, v2.size());
+    if (measures.size() > 50) {
+      EXPECT_LT(v3.size() + 50, v2.size());
+    }
   }
   r.measures = many;
   std::string v2, v3;
