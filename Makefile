@@ -74,7 +74,7 @@ test-tsan: deps
 	@$(SAN_CMAKE) -B build-tsan -DSHIXIN_TSAN=ON >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target $(TSAN_TARGETS)
 	@TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/scripts/tsan.supp" \
-		ctest --test-dir build-tsan --output-on-failure -R '$(TSAN_TESTS)'
+		ctest --test-dir build-tsan --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
 fuzz-smoke: deps
 	@$(ASAN_CONFIGURE)

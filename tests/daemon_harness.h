@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/sanitizers.h"
 #include "core/snapshot.h"
 #include "protocol/client.h"
 #include "protocol/messages.h"
@@ -69,6 +70,12 @@ absl::Status CopyDataDir(const std::string& from, const std::string& to);
 absl::Status SetDataDirMtime(const std::string& dir, absl::Time when);
 // Writes a synthetic data set of `subjects` subjects into `dir`.
 absl::Status MakeSyntheticDataDir(const std::string& dir, uint64_t subjects, uint64_t seed = 1);
+// Returns the size of a synthetic list whose reload takes at least as long as one of `subjects`
+// in a Release build: a fifth of it under the sanitizers, whose daemon loads ~10x slower (the
+// reload tests are about order and swaps, not size; CI's time on two cores).
+constexpr uint64_t ReloadSubjects(uint64_t subjects) {
+  return kSanitizedBuild ? subjects / 5 : subjects;
+}
 
 // Returns the lines of `text` (NDJSON) that do not mention `id`.
 std::string LinesWithout(const std::string& text, const std::string& id);

@@ -179,7 +179,8 @@ TEST_F(DaemonReloadTest, CorruptListIsRefusedAndTheOldOneKeepsServing) {
 // subject C (listed in even generations only): every answer must match the generation that
 // the response carries.
 TEST_F(DaemonReloadTest, QueriesAcrossManySwapsNeverFail) {
-  ASSERT_TRUE(MakeSyntheticDataDir(dir_, 10000, 7).ok());
+  constexpr int kSubjects = static_cast<int>(ReloadSubjects(10000));
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, kSubjects, 7).ok());
   auto snap = LoadSnapshot(dir_);
   ASSERT_TRUE(snap.ok()) << snap.status();
   const IdSample sample = SampleIds(**snap, 20);
@@ -306,7 +307,7 @@ TEST_F(DaemonReloadTest, QueriesAcrossManySwapsNeverFail) {
   std::printf(
       "%d reloads of %d subjects (longest %s); %d threads, %lld CHECKs of %d IDs; max CHECK "
       "latency %s\n",
-      kReloads, 10000, absl::FormatDuration(longest_reload).c_str(), kThreads,
+      kReloads, kSubjects, absl::FormatDuration(longest_reload).c_str(), kThreads,
       static_cast<long long>(all.requests), static_cast<int>(batch.size()),
       absl::FormatDuration(all.max_latency).c_str());
   RecordProperty("max_check_latency_us",
@@ -323,7 +324,7 @@ TEST_F(DaemonReloadTest, QueriesAcrossManySwapsNeverFail) {
 // requests sent behind it; a RELOAD and a SIGHUP that arrive during the reload are not refused
 // but served together by exactly one more reload.
 TEST_F(DaemonReloadTest, ReloadIsAnsweredLastAndRequestsDuringItAreCoalesced) {
-  ASSERT_TRUE(MakeSyntheticDataDir(dir_, 50000, 3).ok());  // a reload of some 0.5 s
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, ReloadSubjects(50000), 3).ok());  // a reload of some 0.5 s
   // This test is about order, not priority: the reload competes as an equal with the tests
   // that ctest runs beside it (at nice 10 it took ten times as long under AddressSanitizer).
   StartDaemon({"--background-nice", "0"});
@@ -385,7 +386,7 @@ TEST_F(DaemonReloadTest, ReloadIsAnsweredLastAndRequestsDuringItAreCoalesced) {
 // list grows by one subject five times, each time followed by a SIGHUP: the last list must be
 // the one serving.
 TEST_F(DaemonReloadTest, TheNewestListAlwaysWinsAfterABurstOfSighups) {
-  ASSERT_TRUE(MakeSyntheticDataDir(dir_, 30000, 5).ok());  // a reload of some 0.3 s
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, ReloadSubjects(30000), 5).ok());  // a reload of some 0.3 s
   auto base = ReadFile(Debtors());
   ASSERT_TRUE(base.ok());
   StartDaemon({"--background-nice", "0"});  // about order, not priority (as above)
@@ -426,7 +427,7 @@ TEST_F(DaemonReloadTest, TheNewestListAlwaysWinsAfterABurstOfSighups) {
 // subjects became 1). Refused by the shrink guard, whichever way the reload is asked for; the
 // old list keeps serving and INFO says why; the operator's --allow-shrink accepts it.
 TEST_F(DaemonReloadTest, AListCutShortIsRefusedUnlessTheOperatorAllowsIt) {
-  ASSERT_TRUE(MakeSyntheticDataDir(dir_, 30000, 9).ok());
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, ReloadSubjects(30000), 9).ok());
   const absl::StatusOr<IdSample> sample = SampleIdsOf(dir_, 3);
   ASSERT_TRUE(sample.ok()) << sample.status();
   auto full = ReadFile(Debtors());
@@ -538,7 +539,7 @@ int ThreadNiceOf(pid_t pid, absl::string_view name) {
 
 // docs/shixind.md, systemd/shixind.toml: a full reload's load runs at background_nice.
 TEST_F(DaemonReloadTest, AReloadLoadsAtTheConfiguredNiceValue) {
-  ASSERT_TRUE(MakeSyntheticDataDir(dir_, 50000, 4).ok());  // a reload of some 0.5 s
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, ReloadSubjects(50000), 4).ok());  // a reload of some 0.5 s
   StartDaemon({"--background-nice", "7"});
   client_->set_timeout(absl::Seconds(60));
   ASSERT_TRUE(client_->SendFrame(wire::Opcode::kReload, 1, "").ok());
