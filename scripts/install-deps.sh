@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libabsl-dev libsimdjson-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libjemalloc-dev liburcu-dev libtomlplusplus-dev libsystemd-dev liburing-dev nlohmann-json3-dev libssl-dev
-  clang clang-format clang-tidy libclang-rt-14-dev
+  clang clang-format clang-tidy libclang-rt-14-dev lld
   # Tests render the HTML reports and notices in a real browser, with Chinese fonts.
   chromium fonts-noto-cjk
   # Metrics (Prometheus exposition), replicas behind a load balancer, the Debian package, the
