@@ -510,8 +510,8 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
   Normalised n;
   SHIXIN_RETURN_IF_ERROR(Normalise(input, n));
   if (n.size != 18 && n.size != 15 && n.size != 9) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("wrong length: %d characters (expected 18, 15 or 9)", n.size));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "wrong length: %d character%s (expected 18, 15 or 9)", n.size, n.size == 1 ? "" : "s"));
   }
   if (n.separators > 0 && !Grouped(n, std::nullopt)) return GroupingError(n, std::nullopt);
   absl::StatusOr<Id> id = n.size == 18   ? Parse18(n, today)

@@ -387,7 +387,7 @@ TEST(ParseIdTest, WrongLength) {
   ExpectRejected({
       {"11010519491231002", "wrong length: 17 characters (expected 18, 15 or 9)"},
       {"11010519491231002X1", "wrong length: 19 characters"},
-      {"1", "wrong length: 1 characters"},
+      {"1", "wrong length: 1 character (expected"},
       {std::string(1000, '1'), "wrong length: 1000 characters"},
   });
 }

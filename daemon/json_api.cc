@@ -103,7 +103,8 @@ absl::Status ReadContext(const Json& body, wire::RequestContext* context, int64_
 }
 
 // Returns the parsed JSON object of a POST body, or the reply refusing it: 415 for another
-// content type, 400 "bad_request" for a body that is not JSON, 400 for one that is no object.
+// content type, 400 "bad_request" for a body that is not JSON or names a field twice in one
+// object, 400 for one that is no object.
 std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
   std::string_view type = request.content_type;
   if (const size_t semicolon = type.find(';'); semicolon != std::string_view::npos) {
@@ -114,8 +115,30 @@ std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
                      absl::StrCat("send the body as application/json, not \"",
                                   std::string(request.content_type), "\""));
   }
-  Json body = Json::parse(request.body.begin(), request.body.end(), nullptr, false);
+  // A name given twice is refused rather than resolved: a gateway that read the first "ids"
+  // while shixin answered (and audited) the last would disagree about what was asked.
+  std::vector<std::vector<std::string>> names;  // of each object being parsed, innermost last
+  std::string duplicate;
+  const Json::parser_callback_t check_names = [&](int /*depth*/, Json::parse_event_t event,
+                                                  Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      names.emplace_back();
+    } else if (event == Json::parse_event_t::object_end) {
+      names.pop_back();
+    } else if (event == Json::parse_event_t::key && duplicate.empty()) {
+      std::vector<std::string>& seen = names.back();
+      const std::string& name = parsed.get_ref<const std::string&>();
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) duplicate = name;
+      seen.push_back(name);
+    }
+    return true;
+  };
+  Json body = Json::parse(request.body.begin(), request.body.end(), check_names, false);
   if (body.is_discarded()) return JsonError(400, "bad_request", "the body is not valid JSON");
+  if (!duplicate.empty()) {
+    return JsonError(400, "bad_request",
+                     absl::StrCat("the body names field \"", duplicate, "\" twice"));
+  }
   if (!body.is_object()) {
     return BadRequest(absl::StrCat("the body must be a JSON object, not ", body.type_name()));
   }

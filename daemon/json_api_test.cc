@@ -222,6 +222,13 @@ TEST_F(JsonApiTest, BadBodiesAreRefusedPrecisely) {
   EXPECT_EQ(error("{\"ids\":[\"" + std::string(kListed) + "\"]}", "Application/JSON; charset=utf-8")
                 .first,
             200u);
+  EXPECT_EQ(error("{\"ids\":[\"" + std::string(kListed) + "\"],\"ids\":[\"a\"]}").second,
+            "bad_request: the body names field \"ids\" twice");
+  EXPECT_EQ(error("{\"a\":{\"k\":1,\"k\":2},\"ids\":[]}").second,
+            "bad_request: the body names field \"k\" twice");
+  // The same name in two objects is no duplicate.
+  EXPECT_EQ(error("{\"x\":{\"ids\":1},\"ids\":[\"a\"]}").second,
+            "invalid_argument: unknown field \"x\"");
   EXPECT_EQ(error("[1]").second, "invalid_argument: the body must be a JSON object, not array");
   EXPECT_EQ(error("{}").second, "invalid_argument: missing field \"ids\"");
   EXPECT_EQ(error("{\"ids\":\"x\"}").second,

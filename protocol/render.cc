@@ -142,6 +142,11 @@ std::string ReceiptLine(std::string_view receipt) {
   return absl::StrFormat("  receipt %s\n", receipt);
 }
 
+// An INFO time (Unix seconds) as RFC 3339 in China time, or `none` for 0.
+std::string InstantOr(int64_t unix_seconds, std::string_view none) {
+  return unix_seconds == 0 ? std::string(none) : FormatInstant(unix_seconds);
+}
+
 // The date of next_report_due, or "unknown".
 std::string DueDate(uint32_t yyyymmdd) {
   return yyyymmdd == 0 ? std::string("unknown") : FormatDate(yyyymmdd);
@@ -321,23 +326,25 @@ std::string InfoText(const wire::InfoResponse& i, uint8_t version) {
   std::string out = absl::StrFormat(
       "snapshot %016x generation %d%s\n"
       "  %d subjects (%d persons, %d organizations), %d cases, %d relations, %d related persons\n"
-      "  built %d, list written %d, uptime %ds, catalog %s (%016x)\n"
-      "  last reload: %s %s\n  data: %s\n",
+      "  built %s, list written %s, uptime %ds, catalog %s (%016x)\n"
+      "  last reload: %s%s%s\n  data: %s\n",
       i.snapshot.version, i.generation, i.stale ? " STALE" : "", i.snapshot.subjects,
       i.snapshot.persons, i.snapshot.organizations, i.snapshot.cases, i.snapshot.relations,
-      i.snapshot.related_persons, i.snapshot.build_time, i.snapshot.source_time, i.uptime_seconds,
-      i.catalog_id, i.catalog_fingerprint, wire::ReloadStateName(i.reload_state),
-      i.last_reload_message, i.data_source);
+      i.snapshot.related_persons, InstantOr(i.snapshot.build_time, "unknown"),
+      InstantOr(i.snapshot.source_time, "unknown"), i.uptime_seconds, i.catalog_id,
+      i.catalog_fingerprint, wire::ReloadStateName(i.reload_state),
+      i.last_reload_time == 0 ? "" : " at " + FormatInstant(i.last_reload_time),
+      i.last_reload_message.empty() ? "" : ": " + i.last_reload_message, i.data_source);
   if (version < 2) return out;
   const wire::DeltaInfo& d = i.deltas;
-  absl::StrAppendFormat(&out,
-                        "  deltas: base up to %d, applied up to %d, %d pending, last applied %d "
-                        "(lag %ds)\n"
-                        "  since start: %d files, %d changes, %d notes, %d refusals; overlay %d "
-                        "subjects, %d bytes\n",
-                        d.base_sequence, d.sequence, d.pending, d.last_delta_time, d.lag_seconds,
-                        d.applied_files, d.applied_changes, d.notes, d.refusals, d.overlay_subjects,
-                        d.overlay_bytes);
+  absl::StrAppendFormat(
+      &out,
+      "  deltas: base up to %d, applied up to %d, %d pending, last applied %s "
+      "(lag %ds)\n"
+      "  since start: %d files, %d changes, %d notes, %d refusals; overlay %d "
+      "subjects, %d bytes\n",
+      d.base_sequence, d.sequence, d.pending, InstantOr(d.last_delta_time, "never"), d.lag_seconds,
+      d.applied_files, d.applied_changes, d.notes, d.refusals, d.overlay_subjects, d.overlay_bytes);
   if (d.gap) {
     absl::StrAppendFormat(&out, "  delta gap: %s is missing\n", DeltaFileName(d.gap_after + 1));
   }

@@ -159,6 +159,27 @@ wire::InfoResponse InfoWithDeltas() {
   return i;
 }
 
+TEST(RenderTest, InfoTextShowsItsTimesInChinaTime) {
+  wire::InfoResponse i;
+  i.snapshot.build_time = 1780452000;
+  EXPECT_NE(InfoText(i).find("  built 2026-06-03T10:00:00+08:00, list written unknown, uptime 0s"),
+            std::string::npos)
+      << InfoText(i);
+  EXPECT_NE(InfoText(i).find("  last reload: none\n"), std::string::npos) << InfoText(i);
+  i.reload_state = wire::ReloadState::kFailed;
+  i.last_reload_time = 1780452061;
+  i.last_reload_message = "snapshot x.snap: truncated";
+  EXPECT_NE(InfoText(i).find("  last reload: failed at 2026-06-03T10:01:01+08:00: snapshot x.snap: "
+                             "truncated\n"),
+            std::string::npos)
+      << InfoText(i);
+  EXPECT_NE(InfoText(InfoWithDeltas(), 2).find("last applied 2026-06-03T10:00:00+08:00"),
+            std::string::npos);
+  i.deltas = wire::DeltaInfo();
+  EXPECT_NE(InfoText(i, 2).find("last applied never (lag 0s)"), std::string::npos)
+      << InfoText(i, 2);
+}
+
 TEST(RenderTest, InfoJsonOfVersion2HasTheDeltaState) {
   const wire::InfoResponse i = InfoWithDeltas();
   EXPECT_EQ(InfoJson(i).find("deltas"), std::string::npos);  // version 1: as before
@@ -179,7 +200,7 @@ TEST(RenderTest, InfoTextOfVersion2HasTheDeltaLines) {
   EXPECT_EQ(InfoText(i).find("deltas"), std::string::npos);
   std::string text = InfoText(i, 2);
   EXPECT_NE(text.find("  deltas: base up to 40, applied up to 43, 2 pending, last applied "
-                      "1780452000 (lag 95s)\n"
+                      "2026-06-03T10:00:00+08:00 (lag 95s)\n"
                       "  since start: 3 files, 41230 changes, 12 notes, 1 refusals; overlay 38911 "
                       "subjects, 5242880 bytes\n"
                       "  delta gap: 00000000000000000044.ndjson is missing\n"
