@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -191,22 +192,39 @@ absl::Status CheckContextFlags(const Flags& flags) {
 
 }  // namespace
 
+InputIds::InputIds(const std::vector<std::string>& inputs, bool json) : json_(json) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (absl::StatusOr<Id> id = ParseId(inputs[i]); id.ok()) {
+      ids_.push_back(*id);
+      input_of_.push_back(i);
+    } else {
+      invalid_.push_back({i, inputs[i], std::string(id.status().message())});
+    }
+  }
+}
+
+void InputIds::Reach(size_t j) {
+  const size_t end = j < input_of_.size() ? input_of_[j] : SIZE_MAX;
+  for (; next_invalid_ < invalid_.size() && invalid_[next_invalid_].input < end; ++next_invalid_) {
+    const Invalid& bad = invalid_[next_invalid_];
+    std::cout << (json_ ? ErrorJson(bad.text, bad.reason) + "\n" : ErrorText(bad.text, bad.reason));
+    Record(kExitInvalidId);
+  }
+}
+
+void InputIds::Record(int status) {
+  if (status != kExitOk && status_ != kExitLoad) status_ = status;
+}
+
 int ForEachId(const std::vector<std::string>& inputs, bool json,
               absl::FunctionRef<int(const Id&, bool json)> query) {
-  int status = kExitOk;
-  for (const std::string& input : inputs) {
-    absl::StatusOr<Id> id = ParseId(input);
-    if (!id.ok()) {
-      const std::string reason(id.status().message());
-      std::cout << (json ? ErrorJson(input, reason) + "\n" : ErrorText(input, reason));
-      status = kExitInvalidId;
-      continue;
-    }
-    const int result = query(*id, json);
-    if (result == kExitLoad) return result;
-    if (result != kExitOk) status = result;
+  InputIds in(inputs, json);
+  for (size_t j = 0; j < in.ids().size() && !in.stopped(); ++j) {
+    in.Reach(j);
+    in.Record(query(in.ids()[j], json));
   }
-  return status;
+  if (!in.stopped()) in.Reach(in.ids().size());
+  return in.status();
 }
 
 int RunCheck(const std::vector<std::string>& args) {

@@ -37,9 +37,42 @@ int LoadFailed(std::string_view command, const absl::Status& status);
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
     const Flags& flags, const std::optional<std::string>& data = std::nullopt);
 
+// The inputs of a query: the IDs that parse, in order, and the reason for each input that does
+// not, printed (as JSON with `json`) in its place among the answers that the caller prints.
+class InputIds {
+ public:
+  InputIds(const std::vector<std::string>& inputs, bool json);
+
+  // Returns the inputs that parse as IDs, in their order.
+  const std::vector<Id>& ids() const { return ids_; }
+  // Prints the reasons of the invalid inputs before ids()[j], or of all those left for
+  // j == ids().size(). REQUIRES: j does not decrease from call to call.
+  void Reach(size_t j);
+  // Records the exit status of an answer; kExitLoad stops the run.
+  void Record(int status);
+  // Returns whether a kExitLoad was recorded: nothing more is to be printed.
+  bool stopped() const { return status_ == kExitLoad; }
+  // Returns kExitLoad, else kExitInvalidId if any input (reached) or answer failed, else kExitOk.
+  int status() const { return status_; }
+
+ private:
+  bool json_;
+  std::vector<Id> ids_;
+  std::vector<size_t> input_of_;  // ids_[j] is input number input_of_[j]
+  // The invalid inputs: number, text and reason; those before next_invalid_ are printed.
+  struct Invalid {
+    size_t input;
+    std::string text;
+    std::string reason;
+  };
+  std::vector<Invalid> invalid_;
+  size_t next_invalid_ = 0;
+  int status_ = kExitOk;
+};
+
 // Runs `query` on each input that parses as an ID and prints the reason for each that does not
-// (as JSON with `json`). `query` returns an exit status; kExitLoad stops the run. Returns
-// kExitLoad, else kExitInvalidId if any input or query failed, else kExitOk.
+// (InputIds). `query` returns an exit status; kExitLoad stops the run. Returns
+// InputIds::status().
 int ForEachId(const std::vector<std::string>& inputs, bool json,
               absl::FunctionRef<int(const Id&, bool json)> query);
 

@@ -1,10 +1,14 @@
 #include "cli/remote.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "callers/caller.h"
@@ -96,64 +100,142 @@ bool CheckScopeOnly(const Client& client) {
          HasScope(hello->scopes, Scope::kCheck) && !HasScope(hello->scopes, Scope::kDetail);
 }
 
-// Answers `id` with CHECK (no cases, roles or officers) for a caller without the detail scope.
-// The answer's receipt (version 4) goes in the reply's receipt.
-absl::StatusOr<Reply<CheckResult>> CheckWithoutDetail(Client& client, const Id& id, int64_t as_of,
-                                                      const wire::RequestContext& context) {
-  auto reply = client.Check({std::string(id.text())}, as_of, context);
-  if (!reply.ok()) return reply.status();
-  if (reply->value.size() != 1) return absl::InternalError("CHECK: not one answer");
-  const CheckAnswerCopy& a = reply->value[0];
-  return Reply<CheckResult>{CheckResultOf(a, id.text()), reply->generation, reply->stale,
-                            a.receipt};
+namespace {
+
+// Answers `ids` with CHECK (no cases, roles or officers), in CHECKs of up to the server's
+// max_batch IDs, and passes each answer, with its receipt (version 4), to `answer(j, ...)` in
+// order. Returns the error that stopped it (an as-of instant refused is each ID's answer).
+absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int64_t as_of,
+                       const wire::RequestContext& context,
+                       absl::FunctionRef<void(size_t, absl::StatusOr<Reply<CheckResult>>)> answer) {
+  const size_t batch =
+      client.hello().has_value() ? std::max<size_t>(client.hello()->max_batch, 1) : size_t{1};
+  for (size_t first = 0; first < ids.size(); first += batch) {
+    const std::vector<std::string> part(
+        ids.begin() + static_cast<ptrdiff_t>(first),
+        ids.begin() + static_cast<ptrdiff_t>(std::min(first + batch, ids.size())));
+    auto reply = client.Check(part, as_of, context);
+    for (size_t k = 0; k < part.size(); ++k) {
+      if (!reply.ok()) {
+        answer(first + k, reply.status());
+        continue;
+      }
+      const CheckAnswerCopy& a = reply->value[k];  // Check() returns one answer per ID
+      answer(first + k, Reply<CheckResult>{CheckResultOf(a, part[k]), reply->generation,
+                                           reply->stale, a.receipt});
+    }
+    if (!reply.ok() && !absl::IsOutOfRange(reply.status())) return reply.status();
+  }
+  return absl::OkStatus();
 }
+
+// DETAIL and MEASURES requests a run of many IDs keeps unanswered (HELLO's max_in_flight caps
+// it): each round trip then carries dozens of answers instead of one.
+constexpr size_t kPipelineWindow = 64;
+
+// Prints a check's answer (or its error); returns the exit status.
+int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json) {
+  if (absl::IsOutOfRange(reply.status())) return AsOfRefused("check", reply.status());
+  if (!reply.ok()) return ServerError("check", reply.status());
+  WarnIfStale(reply->stale);
+  std::cout << (json ? CheckJson(reply->value, reply->receipt) + "\n"
+                     : CheckText(reply->value, reply->receipt));
+  return kExitOk;
+}
+
+// Prints a MEASURES answer for `id` (or its error); returns the exit status.
+int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> reply, bool json) {
+  if (absl::IsOutOfRange(reply.status())) return AsOfRefused("measures", reply.status());
+  if (!reply.ok()) {
+    // The server's word on this query (e.g. an unknown scenario, a stale list refused).
+    if (absl::IsInvalidArgument(reply.status()) || absl::IsFailedPrecondition(reply.status())) {
+      const std::string reason = ServerReason(reply.status());
+      std::cout << (json ? ErrorJson(id, reason) + "\n" : ErrorText(id, reason));
+      return kExitInvalidId;
+    }
+    return ServerError("measures", reply.status());
+  }
+  WarnIfStale(reply->stale);
+  std::cout << (json ? MeasuresJson(reply->value, reply->receipt) + "\n"
+                     : MeasuresText(reply->value, reply->receipt));
+  return kExitOk;
+}
+
+// Asks `each` (a pipelined call of the client) about the valid IDs of `inputs` and prints its
+// answers, and the reasons of the invalid inputs, in the inputs' order (as ForEachId()).
+// `each` gets the IDs' texts and a callback for the j-th answer's exit status, called after
+// Reach(j) and the answer's printing by `print`.
+template <typename ReplyT>
+int Pipelined(std::string_view command, const std::vector<std::string>& inputs, bool json,
+              absl::FunctionRef<absl::Status(const std::vector<std::string>&,
+                                             absl::FunctionRef<void(size_t, ReplyT)>)>
+                  each,
+              absl::FunctionRef<int(size_t, ReplyT)> print) {
+  InputIds in(inputs, json);
+  std::vector<std::string> ids;
+  ids.reserve(in.ids().size());
+  for (const Id& id : in.ids()) ids.emplace_back(id.text());
+  const absl::Status s = each(ids, [&](size_t j, ReplyT reply) {
+    if (in.stopped()) return;  // after a fatal answer the rest is not printed
+    in.Reach(j);
+    in.Record(print(j, std::move(reply)));
+  });
+  if (in.stopped()) return in.status();
+  if (!s.ok()) return ServerError(command, s);
+  in.Reach(ids.size());
+  return in.status();
+}
+
+}  // namespace
 
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("check", client.status());
+  const bool json = flags.Has("json");
   // A query made for a matter is a CHECK (recorded, with a receipt); DETAIL is not recorded.
   const wire::RequestContext context = ContextFromFlags(flags).value_or(wire::RequestContext());
   const bool check_only = CheckScopeOnly(**client) || HasContextFlags(flags);
-  return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
-    auto reply = check_only ? CheckWithoutDetail(**client, id, as_of, context)
-                            : (*client)->Detail(id.text(), as_of);
-    if (absl::IsOutOfRange(reply.status())) return AsOfRefused("check", reply.status());
-    if (!reply.ok()) return ServerError("check", reply.status());
-    WarnIfStale(reply->stale);
-    std::cout << (json ? CheckJson(reply->value, reply->receipt) + "\n"
-                       : CheckText(reply->value, reply->receipt));
-    return kExitOk;
-  });
+  if (!check_only && (*client)->options().no_going_back) {
+    return ForEachId(inputs, json, [&](const Id& id, bool json) {
+      return PrintCheck((*client)->Detail(id.text(), as_of), json);
+    });
+  }
+  using R = absl::StatusOr<Reply<CheckResult>>;
+  return Pipelined<R>(
+      "check", inputs, json,
+      [&](const std::vector<std::string>& ids, absl::FunctionRef<void(size_t, R)> answer) {
+        return check_only ? CheckEach(**client, ids, as_of, context, answer)
+                          : (*client)->DetailEach(ids, as_of, kPipelineWindow, answer);
+      },
+      [&](size_t, R reply) { return PrintCheck(std::move(reply), json); });
 }
 
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ServerError("measures", client.status());
+  const bool json = flags.Has("json");
   wire::MeasuresRequest request;
   request.agency = flags.Get("agency").value_or("");
   request.scenario = flags.Get("scenario").value_or("");
   for (const Officer& o : officers) request.officers.emplace_back(o.role, std::string(o.id.text()));
   request.as_of = as_of;
   request.context = ContextFromFlags(flags).value_or(wire::RequestContext());
-  return ForEachId(inputs, flags.Has("json"), [&](const Id& id, bool json) {
-    request.id = std::string(id.text());
-    auto reply = (*client)->Measures(request);
-    if (absl::IsOutOfRange(reply.status())) return AsOfRefused("measures", reply.status());
-    if (!reply.ok()) {
-      // The server's word on this query (e.g. an unknown scenario, a stale list refused).
-      if (absl::IsInvalidArgument(reply.status()) || absl::IsFailedPrecondition(reply.status())) {
-        const std::string reason = ServerReason(reply.status());
-        std::cout << (json ? ErrorJson(id.text(), reason) + "\n" : ErrorText(id.text(), reason));
-        return kExitInvalidId;
-      }
-      return ServerError("measures", reply.status());
-    }
-    WarnIfStale(reply->stale);
-    std::cout << (json ? MeasuresJson(reply->value, reply->receipt) + "\n"
-                       : MeasuresText(reply->value, reply->receipt));
-    return kExitOk;
-  });
+  if ((*client)->options().no_going_back) {
+    return ForEachId(inputs, json, [&](const Id& id, bool json) {
+      request.id = std::string(id.text());
+      return PrintMeasures(id.text(), (*client)->Measures(request), json);
+    });
+  }
+  using R = absl::StatusOr<Reply<MeasuresResult>>;
+  const std::vector<std::string>* asked = nullptr;
+  return Pipelined<R>(
+      "measures", inputs, json,
+      [&](const std::vector<std::string>& ids, absl::FunctionRef<void(size_t, R)> answer) {
+        asked = &ids;
+        return (*client)->MeasuresEach(request, ids, kPipelineWindow, answer);
+      },
+      [&](size_t j, R reply) { return PrintMeasures((*asked)[j], std::move(reply), json); });
 }
 
 int RemoteInfo(const Flags& flags) {

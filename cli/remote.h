@@ -37,12 +37,13 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
 // Each connection starts with HELLO, with the caller's credentials if any, and speaks the
 // version the daemon agrees (4 with shixind).
 // check/detail: one DETAIL per valid ID (invalid IDs are reported without a round trip), as of
-// `as_of` (wire::kAsOfNow: now); one CHECK instead, with the request context and showing the
-// receipt, when the flags give a context (--matter, --operator, --purpose) or the caller may
-// not DETAIL.
+// `as_of` (wire::kAsOfNow: now), up to 64 in flight (Client::DetailEach; one at a time with
+// --no-going-back); CHECKs of up to the server's max_batch IDs instead, with the request context
+// and showing the receipts, when the flags give a context (--matter, --operator, --purpose) or
+// the caller may not DETAIL. Answers print in the inputs' order.
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of);
 // measures: one MEASURES per valid ID, with the flags' officers, agency, scenario and request
-// context; prints each answer's receipt.
+// context, pipelined as check's DETAILs; prints each answer's receipt.
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of);
 int RemoteInfo(const Flags& flags);

@@ -165,7 +165,10 @@ absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload) {
   absl::Time deadline = absl::Now() + timeout_;
   uint32_t id = NextRequestId();
   SHIXIN_RETURN_IF_ERROR(SendFrame(op, id, payload));
-  absl::StatusOr<Frame> frame = ReceiveFrameBy(deadline);
+  return Judge(op, id, ReceiveFrameBy(deadline));
+}
+
+absl::StatusOr<Frame> Client::Judge(wire::Opcode op, uint32_t id, absl::StatusOr<Frame> frame) {
   if (absl::IsDeadlineExceeded(frame.status())) {
     Close();  // the late answer would be taken for the next call's
     return absl::DeadlineExceededError(
@@ -382,43 +385,100 @@ absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
   return MakeReply(frame, std::move(copies));
 }
 
-absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresRequest& request) {
+namespace {
+
+// Returns why MEASURES `request` cannot be sent in `version`, or OK.
+absl::Status CheckMeasuresRequest(const wire::MeasuresRequest& request, uint8_t version) {
   if (request.officers.size() > wire::kMaxOfficers) {
     return absl::InvalidArgumentError(absl::StrFormat("%d officers; MEASURES takes at most %d",
                                                       request.officers.size(), wire::kMaxOfficers));
   }
-  absl::Status s = CheckAsOf("MEASURES", request.as_of, version_);
-  if (s.ok()) s = CheckContext("MEASURES", request.context, version_);
-  if (s.ok()) s = CheckIdSize("the ID", request.id);
-  if (s.ok()) s = CheckIdSize("the agency", request.agency);
-  if (s.ok()) s = CheckIdSize("the scenario", request.scenario);
+  SHIXIN_RETURN_IF_ERROR(CheckAsOf("MEASURES", request.as_of, version));
+  SHIXIN_RETURN_IF_ERROR(CheckContext("MEASURES", request.context, version));
+  SHIXIN_RETURN_IF_ERROR(CheckIdSize("the ID", request.id));
+  SHIXIN_RETURN_IF_ERROR(CheckIdSize("the agency", request.agency));
+  SHIXIN_RETURN_IF_ERROR(CheckIdSize("the scenario", request.scenario));
   for (const auto& officer : request.officers) {
-    if (s.ok()) s = CheckIdSize("an officer's ID", officer.second);
+    SHIXIN_RETURN_IF_ERROR(CheckIdSize("an officer's ID", officer.second));
   }
-  if (!s.ok()) return s;
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame,
-                          CallIdempotent(wire::Opcode::kMeasures, [&](std::string* payload) {
-                            wire::Encode(request, payload, version_);
-                          }));
+  return absl::OkStatus();
+}
+
+// Returns the reply in a MEASURES answer `frame` (or the error it is) of `version`.
+absl::StatusOr<Reply<MeasuresResult>> MeasuresReply(absl::StatusOr<Frame> frame, uint8_t version) {
+  if (!frame.ok()) return frame.status();
   std::string receipt;
   absl::StatusOr<MeasuresResult> result =
-      wire::DecodeMeasuresResponseAndReceipt(frame.payload, version_, &receipt);
+      wire::DecodeMeasuresResponseAndReceipt(frame->payload, version, &receipt);
   if (!result.ok()) return BadResponse(result.status());
-  Reply<MeasuresResult> reply = MakeReply(frame, *std::move(result));
+  Reply<MeasuresResult> reply = MakeReply(*frame, *std::move(result));
   reply.receipt = std::move(receipt);
   return reply;
+}
+
+// Returns the reply in a DETAIL answer `frame` (or the error it is) of `version`.
+absl::StatusOr<Reply<CheckResult>> DetailReply(absl::StatusOr<Frame> frame, uint8_t version) {
+  if (!frame.ok()) return frame.status();
+  absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame->payload, version);
+  if (!result.ok()) return BadResponse(result.status());
+  return MakeReply(*frame, *std::move(result));
+}
+
+}  // namespace
+
+absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresRequest& request) {
+  SHIXIN_RETURN_IF_ERROR(CheckMeasuresRequest(request, version_));
+  return MeasuresReply(
+      CallIdempotent(wire::Opcode::kMeasures,
+                     [&](std::string* payload) { wire::Encode(request, payload, version_); }),
+      version_);
 }
 
 absl::StatusOr<Reply<CheckResult>> Client::Detail(std::string_view id, int64_t as_of) {
   SHIXIN_RETURN_IF_ERROR(CheckAsOf("DETAIL", as_of, version_));
   SHIXIN_RETURN_IF_ERROR(CheckIdSize("the ID", id));
-  SHIXIN_ASSIGN_OR_RETURN(
-      const Frame frame, CallIdempotent(wire::Opcode::kDetail, [&](std::string* payload) {
-        wire::Encode(wire::DetailRequest{std::string(id), as_of}, payload, version_);
-      }));
-  absl::StatusOr<CheckResult> result = wire::DecodeDetailResponse(frame.payload, version_);
-  if (!result.ok()) return BadResponse(result.status());
-  return MakeReply(frame, *std::move(result));
+  return DetailReply(
+      CallIdempotent(wire::Opcode::kDetail,
+                     [&](std::string* payload) {
+                       wire::Encode(wire::DetailRequest{std::string(id), as_of}, payload, version_);
+                     }),
+      version_);
+}
+
+absl::Status Client::DetailEach(
+    const std::vector<std::string>& ids, int64_t as_of, size_t window,
+    absl::FunctionRef<void(size_t, absl::StatusOr<Reply<CheckResult>>)> answer) {
+  SHIXIN_RETURN_IF_ERROR(CheckAsOf("DETAIL", as_of, version_));
+  for (const std::string& id : ids) SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
+  wire::DetailRequest request{"", as_of};
+  return CallPipelined(
+      wire::Opcode::kDetail, ids.size(), window,
+      [&](size_t i, std::string* payload) {
+        request.id = ids[i];
+        wire::Encode(request, payload, version_);
+      },
+      [&](size_t i, absl::StatusOr<Frame> frame) {
+        answer(i, DetailReply(std::move(frame), version_));
+      });
+}
+
+absl::Status Client::MeasuresEach(
+    const wire::MeasuresRequest& request, const std::vector<std::string>& ids, size_t window,
+    absl::FunctionRef<void(size_t, absl::StatusOr<Reply<MeasuresResult>>)> answer) {
+  wire::MeasuresRequest each = request;
+  for (const std::string& id : ids) {
+    each.id = id;
+    SHIXIN_RETURN_IF_ERROR(CheckMeasuresRequest(each, version_));
+  }
+  return CallPipelined(
+      wire::Opcode::kMeasures, ids.size(), window,
+      [&](size_t i, std::string* payload) {
+        each.id = ids[i];
+        wire::Encode(each, payload, version_);
+      },
+      [&](size_t i, absl::StatusOr<Frame> frame) {
+        answer(i, MeasuresReply(std::move(frame), version_));
+      });
 }
 
 absl::StatusOr<Reply<wire::InfoResponse>> Client::Info() {

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "protocol/messages.h"
@@ -188,6 +189,21 @@ class Client {
       const wire::RequestContext& context = {});
   absl::StatusOr<Reply<MeasuresResult>> Measures(const wire::MeasuresRequest& request);
   absl::StatusOr<Reply<CheckResult>> Detail(std::string_view id, int64_t as_of = wire::kAsOfNow);
+  // Detail() and Measures() for many subjects, pipelined: up to `window` requests unanswered
+  // (capped by HELLO's max_in_flight), and `answer(i, reply or error)` called for each request
+  // in order, with what the single call would return. A lost connection is retried on a new one
+  // from the first unanswered request if options().retry_idempotent, once per loss after some
+  // progress. Returns OK once every request has had its answer, else the error that ended the
+  // stream (the later requests get none). InvalidArgument or FailedPrecondition before anything
+  // is sent for a request the single call would refuse so, and FailedPrecondition with
+  // options().no_going_back (its check asks INFO between two answers: use the single calls).
+  absl::Status DetailEach(
+      const std::vector<std::string>& ids, int64_t as_of, size_t window,
+      absl::FunctionRef<void(size_t, absl::StatusOr<Reply<CheckResult>>)> answer);
+  // MeasuresEach() asks `request` about each of `ids` in turn (its own id is not used).
+  absl::Status MeasuresEach(
+      const wire::MeasuresRequest& request, const std::vector<std::string>& ids, size_t window,
+      absl::FunctionRef<void(size_t, absl::StatusOr<Reply<MeasuresResult>>)> answer);
   // Info()'s answer has the delta state (InfoResponse::deltas) on a connection of version 2.
   absl::StatusOr<Reply<wire::InfoResponse>> Info();
   // Reload() waits for the reload to finish (set a timeout that allows for it).
@@ -233,6 +249,15 @@ class Client {
   // Sends a request with a fresh id and reads the frame answering it, which must come next.
   // Returns the frame if its status is OK, else the error (StatusFromWire).
   absl::StatusOr<Frame> Call(wire::Opcode op, std::string_view payload);
+  // Returns `frame`, received for request `id` of `op`, if it is that request's OK answer; else
+  // the error as Call() returns it (closing the connection where Call() does).
+  absl::StatusOr<Frame> Judge(wire::Opcode op, uint32_t id, absl::StatusOr<Frame> frame);
+  // The pipelining of DetailEach() and MeasuresEach(): sends the payloads `encode(i, payload)`
+  // writes for i in [0, count) with up to `window` unanswered and calls `answer(i, frame or its
+  // error)` in order of i; retries after a loss as DetailEach() says.
+  absl::Status CallPipelined(wire::Opcode op, size_t count, size_t window,
+                             absl::FunctionRef<void(size_t, std::string*)> encode,
+                             absl::FunctionRef<void(size_t, absl::StatusOr<Frame>)> answer);
   // Call() for CHECK, MEASURES and DETAIL: `encode` writes the payload in version_; retried on
   // a new connection as ClientOptions says (client_retry.cc).
   absl::StatusOr<Frame> CallIdempotent(wire::Opcode op,
@@ -240,6 +265,10 @@ class Client {
   // Opens a new connection to address_ and repeats the last HELLO on it; tries up to
   // ClientOptions::kReconnectAttempts times while that fails.
   absl::Status Reconnect();
+  // Reconnect() for a retry of `op` after `failure`; returns `failure` extended with the
+  // reconnection's error, or Unavailable if the new connection speaks another version than
+  // `version`.
+  absl::Status ReconnectToRetry(wire::Opcode op, const absl::Status& failure, uint8_t version);
   // One attempt of Reconnect().
   absl::Status ConnectAgain();
   // Returns an error if the answer of `generation` comes from an older list than the newest

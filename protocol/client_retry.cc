@@ -1,7 +1,8 @@
-// The Client's behaviour across connections (ClientOptions): a retry of an idempotent call on a
-// new connection after a loss, and the refusal of answers from an older list than one seen
-// (replicas behind a load balancer; docs/replicas.md).
+// The Client's behaviour across connections (ClientOptions): a retry of an idempotent call (or
+// of a pipeline's unanswered rest) on a new connection after a loss, and the refusal of answers
+// from an older list than one seen (replicas behind a load balancer; docs/replicas.md).
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/str_format.h"
 #include "base/socket.h"
@@ -75,6 +76,20 @@ absl::Status Client::CheckNotOlder(wire::Opcode op, uint32_t generation, bool* o
   return absl::OkStatus();
 }
 
+absl::Status Client::ReconnectToRetry(wire::Opcode op, const absl::Status& failure,
+                                      uint8_t version) {
+  if (absl::Status r = Reconnect(); !r.ok()) {
+    return absl::Status(failure.code(), absl::StrFormat("%s (a new connection failed too: %s)",
+                                                        failure.message(), r.message()));
+  }
+  if (version_ != version) {
+    return absl::UnavailableError(
+        absl::StrFormat("%s: the new connection speaks version %d, not %d (not retried)",
+                        wire::OpcodeName(op), version_, version));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Frame> Client::CallIdempotent(wire::Opcode op,
                                              const std::function<void(std::string*)>& encode) {
   const uint8_t version = version_;
@@ -92,15 +107,63 @@ absl::StatusOr<Frame> Client::CallIdempotent(wire::Opcode op,
     const bool lost = lost_ && options_.retry_idempotent && !retried_loss;
     if (!lost && !(older && !retried_older)) return s;
     (lost ? retried_loss : retried_older) = true;
-    if (absl::Status r = Reconnect(); !r.ok()) {
-      return absl::Status(s.code(), absl::StrFormat("%s (a new connection failed too: %s)",
-                                                    s.message(), r.message()));
+    SHIXIN_RETURN_IF_ERROR(ReconnectToRetry(op, s, version));
+  }
+}
+
+absl::Status Client::CallPipelined(wire::Opcode op, size_t count, size_t window,
+                                   absl::FunctionRef<void(size_t, std::string*)> encode,
+                                   absl::FunctionRef<void(size_t, absl::StatusOr<Frame>)> answer) {
+  if (options_.no_going_back) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: pipelined calls cannot check that no answer goes back (no_going_back)",
+                        wire::OpcodeName(op)));
+  }
+  const uint8_t version = version_;
+  size_t answered = 0;
+  size_t answered_at_loss = SIZE_MAX;  // no loss yet
+  std::string payload;
+  for (;;) {
+    // On this connection, request i (resumed <= i < sent) has the id first_id + (i - resumed).
+    const size_t resumed = answered;
+    const uint32_t first_id = last_request_id_ + 1;
+    const size_t cap =
+        hello_.has_value() && hello_->max_in_flight > 0 ? hello_->max_in_flight : size_t{1};
+    const size_t depth = std::clamp<size_t>(window, 1, cap);
+    size_t sent = answered;
+    absl::Status s;
+    lost_ = false;
+    while (s.ok() && answered < count) {
+      if (sent < count && sent - answered <= depth / 2) {  // refill in batches: fewer writes
+        for (; s.ok() && sent < count && sent - answered < depth; ++sent) {
+          payload.clear();
+          encode(sent, &payload);
+          s = QueueFrame(op, NextRequestId(), payload);
+        }
+        if (s.ok()) s = Flush();
+        if (!s.ok()) break;
+      }
+      const auto id = static_cast<uint32_t>(first_id + (answered - resumed));
+      absl::StatusOr<Frame> frame = ReceiveFrameBy(absl::Now() + timeout_);
+      // A frame for this request (or a fatal error for none) is its answer, whatever its
+      // status; a timeout, a loss or a frame for another request ends the connection's stream.
+      const bool addressed = frame.ok() && (frame->header.flags & wire::kFlagResponse) != 0 &&
+                             (frame->header.request_id == id ||
+                              (frame->header.request_id == 0 &&
+                               wire::IsFatal(static_cast<wire::Status>(frame->header.status))));
+      frame = Judge(op, id, std::move(frame));
+      if (!addressed) {
+        s = frame.status();
+        break;
+      }
+      answer(answered++, std::move(frame));
     }
-    if (version_ != version) {
-      return absl::UnavailableError(
-          absl::StrFormat("%s: the new connection speaks version %d, not %d (not retried)",
-                          wire::OpcodeName(op), version_, version));
-    }
+    if (s.ok()) return s;
+    queued_.clear();
+    const bool progress = answered_at_loss == SIZE_MAX || answered > answered_at_loss;
+    if (!(lost_ && options_.retry_idempotent && progress)) return s;
+    answered_at_loss = answered;
+    SHIXIN_RETURN_IF_ERROR(ReconnectToRetry(op, s, version));
   }
 }
 

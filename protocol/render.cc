@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "core/delta.h"
+#include "core/id.h"
 #include "core/validity.h"
 #include "protocol/operator_messages.h"
 
@@ -153,6 +154,12 @@ std::string DueDate(uint32_t yyyymmdd) {
 }
 
 }  // namespace
+
+SubjectKind KindOfNormalisedId(std::string_view id) {
+  // Any day will do: the kind does not depend on a resident ID's birth date being past.
+  const absl::StatusOr<Id> parsed = ParseId(id, absl::CivilDay(9999, 12, 31));
+  return parsed.ok() ? parsed->subject_kind() : SubjectKind::kPerson;
+}
 
 std::string CheckJson(const CheckResult& r, std::string_view receipt) {
   Json j = SubjectJson(r, /*with_cases=*/true);

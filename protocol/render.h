@@ -20,6 +20,10 @@
 
 namespace shixin {
 
+// Returns the kind of subject the normalised ID `id` names (a resident ID: a person), as offline
+// mode reports it: an unlisted answer carries none.
+SubjectKind KindOfNormalisedId(std::string_view id);
+
 // Returns the result a CHECK answer `a` (wire::CheckAnswer, or the client's CheckAnswerCopy)
 // tells about the ID it answers: no cases, roles or officers, only the verdict, the name and
 // the listing stretch. `input` is the ID as typed, for an answer without a normalised ID.
@@ -27,9 +31,11 @@ template <typename Answer>
 CheckResult CheckResultOf(const Answer& a, std::string_view input) {
   CheckResult r;
   r.id = a.id.empty() ? std::string(input) : std::string(a.id);
-  r.kind = a.kind;
+  r.kind = a.status == wire::CheckStatus::kUnlisted ? KindOfNormalisedId(r.id) : a.kind;
   r.listed = a.status == wire::CheckStatus::kListed;
-  r.related = a.status == wire::CheckStatus::kRelated;
+  // A listed subject that also holds roles in listed organisations is answered as listed.
+  r.related = a.status == wire::CheckStatus::kRelated ||
+              (a.status == wire::CheckStatus::kListed && a.roles > 0);
   r.name = std::string(a.name);
   r.since = a.since;
   r.until = a.until;

@@ -86,6 +86,30 @@ TEST(RenderTest, CheckJsonHasTheDocumentedKeys) {
       << json;
 }
 
+TEST(RenderTest, ACheckAnswerSaysWhatDetailWouldOfKindAndRelation) {
+  wire::CheckAnswer a;  // unlisted: the wire carries the normalised ID only
+  a.id = "91350503MA2XK7R352";
+  CheckResult r = CheckResultOf(a, "91 350503 MA2XK7R352");
+  EXPECT_EQ(r.kind, SubjectKind::kOrganization);
+  EXPECT_NE(CheckJson(r).find(R"("kind":"organization")"), std::string::npos) << CheckJson(r);
+  a.id = "552698531";
+  EXPECT_EQ(CheckResultOf(a, a.id).kind, SubjectKind::kOrganization);
+  a.id = "11010519491231002X";
+  EXPECT_EQ(CheckResultOf(a, a.id).kind, SubjectKind::kPerson);
+  a.id = "";  // no normalised ID: the input stands for it
+  EXPECT_EQ(CheckResultOf(a, "913505 03MA2XK7R35 2").kind, SubjectKind::kPerson);
+  // A listed or related answer carries its kind.
+  a.status = wire::CheckStatus::kListed;
+  a.id = "11010519491231002X";
+  a.kind = SubjectKind::kOrganization;
+  EXPECT_EQ(CheckResultOf(a, a.id).kind, SubjectKind::kOrganization);
+  // Listed, and holding roles in listed organisations: related too, as DETAIL says.
+  EXPECT_FALSE(CheckResultOf(a, a.id).related);
+  a.roles = 1;
+  EXPECT_TRUE(CheckResultOf(a, a.id).related);
+  EXPECT_TRUE(CheckResultOf(a, a.id).listed);
+}
+
 TEST(RenderTest, MeasuresJsonCarriesBasis) {
   MeasuresResult r;
   r.subject.id = "11010519491231002X";

@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "core/query.h"
@@ -208,8 +210,10 @@ void DaemonQueryTest::ExpectCliModesAgree(const std::vector<std::string>& args,
 TEST_F(DaemonQueryTest, CliServerModePrintsExactlyWhatOfflineModePrints) {
   const std::vector<std::string> ids = sample_.All();
   ASSERT_GE(ids.size(), 200u);
-  ExpectCliModesAgree({"check", "--json"}, ids);
+  ExpectCliModesAgree({"check", "--json"}, ids);  // pipelined (Client::DetailEach)
+  ExpectCliModesAgree({"check", "--json", "--no-going-back"}, ids);  // one request at a time
   ExpectCliModesAgree({"measures", "--json"}, ids);
+  ExpectCliModesAgree({"measures", "--json", "--no-going-back"}, ids);
   ExpectCliModesAgree({"measures", "--json", "--scenario", "hotel"}, ids);
   ExpectCliModesAgree({"measures", "--json", "--agency", "housing"}, ids);
 }
@@ -235,6 +239,54 @@ TEST_F(DaemonQueryTest, CliServerModeWithOfficersPrintsWhatOfflineModePrints) {
 TEST_F(DaemonQueryTest, CliServerModeWithOfficersForPersonsPrintsWhatOfflineModePrints) {
   const std::string officer = "legal_representative=" + sample_.listed_persons.at(3);
   ExpectCliModesAgree({"measures", "--json", "--officer", officer}, sample_.All());
+}
+
+// A check for a matter is a CHECK (recorded, no cases): sent in CHECKs of max_batch IDs, its
+// answers agree with offline mode's on every field a CHECK carries, in the inputs' order.
+TEST_F(DaemonQueryTest, CliChecksForAMatterInBatchesAgreeWithOfflineMode) {
+  DaemonOptions options;
+  options.data_dir = data_dir_;
+  options.flags = {"--max-batch", "7"};
+  auto small = Daemon::Start(options);
+  ASSERT_TRUE(small.ok()) << small.status();
+  std::string list;
+  for (const std::string& id : sample_.All()) list += id + "\n";
+  const std::string ids_path = scratch_.Path("matter-ids.txt");
+  ASSERT_TRUE(WriteFileAtomically(ids_path, list).ok());
+  const std::string shixin = BinDir() + "/shixin";
+  const ProcessResult offline =
+      RunProcess({shixin, "check", "--json", "--data", data_dir_, "-"}, ids_path);
+  const ProcessResult server = RunProcess(
+      {shixin, "check", "--json", "--matter", "HG-7", "--server", (*small)->address(), "-"},
+      ids_path);
+  EXPECT_EQ(server.exit_code, offline.exit_code) << server.err;
+  const std::vector<std::string> a = absl::StrSplit(offline.out, '\n');
+  const std::vector<std::string> b = absl::StrSplit(server.out, '\n');
+  ASSERT_EQ(a.size(), sample_.All().size() + 1);
+  ASSERT_EQ(b.size(), a.size());
+  size_t listed = 0;
+  for (size_t i = 0; i + 1 < a.size(); ++i) {
+    const nlohmann::json x = nlohmann::json::parse(a[i]);
+    const nlohmann::json y = nlohmann::json::parse(b[i]);
+    if (x.contains("error")) {
+      EXPECT_EQ(x, y) << i;
+      continue;
+    }
+    // A CHECK names listed and related subjects only (offline mode knows more names).
+    const bool named = x["listed"].get<bool>() || x["related"].get<bool>();
+    if (!named) {
+      EXPECT_TRUE(y["name"].is_null()) << b[i];
+    }
+    for (const char* key : {"id", "listed", "related", "kind", "since", "until"}) {
+      EXPECT_EQ(x.value(key, nlohmann::json()), y.value(key, nlohmann::json()))
+          << key << " of line " << i << ":\n  offline: " << a[i] << "\n  server:  " << b[i];
+    }
+    if (named) {
+      EXPECT_EQ(x["name"], y["name"]) << b[i];
+    }
+    listed += x["listed"].get<bool>();
+  }
+  EXPECT_GE(listed, sample_.All().size() / 10);
 }
 
 TEST_F(DaemonQueryTest, DetailAndMeasuresMatchTheCore) {
