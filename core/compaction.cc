@@ -13,7 +13,9 @@ namespace shixin {
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
                                                              const std::string& dir,
                                                              DeltaReport* report) {
-  SHIXIN_ASSIGN_OR_RETURN(const std::vector<DeltaFile> files, ListDeltaFiles(dir));
+  std::vector<std::string> misnamed;
+  SHIXIN_ASSIGN_OR_RETURN(const std::vector<DeltaFile> files, ListDeltaFiles(dir, &misnamed));
+  for (const std::string& path : misnamed) report->notes.push_back(MisnamedDeltaWarning(path));
   std::unique_ptr<const Overlay> overlay;
   uint64_t last = base.info().delta_sequence;
   for (const DeltaFile& f : files) {

@@ -36,7 +36,8 @@ struct CompactionOptions {
 // ones it contains (base.info().delta_sequence), or null if there are none. Compaction never
 // folds past a bad file: returns the first error, naming the file (and line): a file that does
 // not parse or that the list refuses (InvalidArgument), a gap in the sequence
-// (FailedPrecondition), a file that cannot be read. `report` receives the applications' notes.
+// (FailedPrecondition), a file that cannot be read. `report` receives the applications' notes,
+// after one for each file that looks like a misnamed delta file (MisnamedDeltaWarning()).
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
                                                              const std::string& dir,
                                                              DeltaReport* report);

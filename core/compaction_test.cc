@@ -234,6 +234,12 @@ TEST(CompactionTest, TheNewBaseContinuesTheSequence) {
   ASSERT_NE(next, nullptr);
   EXPECT_EQ(next->sequence(), 3u);
   EXPECT_EQ(next->size(), 2u);  // organisation 1 and person 6: deltas 1-2 are in the base
+  // A file that looks like a misnamed delta is not folded, and is noted.
+  std::ofstream(dir.path() + "/4.ndjson")
+      << RoleLine("relate", CreditCode(1), PersonId(7), "2026-06-05T09:00:00+08:00") << "\n";
+  report.notes.clear();
+  EXPECT_EQ(ApplyDeltaDir(*base, dir.path(), &report).value()->sequence(), 3u);
+  EXPECT_EQ(report.notes.front(), MisnamedDeltaWarning(dir.path() + "/4.ndjson"));
 }
 
 // Versions that stopped counting before the window are dropped, and subjects left with

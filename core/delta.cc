@@ -390,15 +390,20 @@ absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads, size_t max
   return delta_internal::ReadDelta(path, threads, max_bytes, [] {});
 }
 
-absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir) {
+absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir,
+                                                      std::vector<std::string>* misnamed) {
   DIR* listing = ::opendir(dir.c_str());
   if (listing == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat(dir, ": cannot list"));
   const std::string prefix = dir.ends_with('/') ? dir : dir + "/";
   std::vector<DeltaFile> files;
+  if (misnamed != nullptr) misnamed->clear();
   errno = 0;
   while (const struct dirent* entry = ::readdir(listing)) {
-    if (std::optional<uint64_t> sequence = DeltaSequence(entry->d_name)) {
+    const std::string_view name = entry->d_name;
+    if (std::optional<uint64_t> sequence = DeltaSequence(name)) {
       files.push_back(DeltaFile{*sequence, prefix + entry->d_name});
+    } else if (misnamed != nullptr && EndsAsDeltaFile(name)) {
+      misnamed->push_back(prefix + entry->d_name);
     }
   }
   const int error = errno;  // readdir returns nullptr at the end and on errors
@@ -406,7 +411,16 @@ absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir) {
   if (error != 0) return absl::ErrnoToStatus(error, absl::StrCat(dir, ": cannot list"));
   std::sort(files.begin(), files.end(),
             [](const DeltaFile& a, const DeltaFile& b) { return a.sequence < b.sequence; });
+  if (misnamed != nullptr) std::sort(misnamed->begin(), misnamed->end());
   return files;
+}
+
+bool EndsAsDeltaFile(std::string_view file_name) { return file_name.ends_with(kSuffix); }
+
+std::string MisnamedDeltaWarning(std::string_view path) {
+  return absl::StrFormat(
+      "%s is not applied: a delta file is named by its sequence number in %d digits, e.g. %s", path,
+      kSequenceDigits, DeltaFileName(1));
 }
 
 namespace delta_internal {

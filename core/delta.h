@@ -110,9 +110,17 @@ struct DeltaFile {
   std::string path;
 };
 
-// Returns the delta files of `dir` in sequence order (other names ignored), or the error that
-// listing it gave (NotFound for a missing directory).
-absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir);
+// Returns the delta files of `dir` in sequence order, or the error that listing it gave
+// (NotFound for a missing directory). Other names are ignored (a pusher's files in the making);
+// the paths of those that end in ".ndjson" all the same, likely delta files misnamed, go to
+// `*misnamed` in name order if it is not null.
+absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir,
+                                                      std::vector<std::string>* misnamed = nullptr);
+
+// Returns whether `file_name` ends in ".ndjson": a delta file's, or one misnamed.
+bool EndsAsDeltaFile(std::string_view file_name);
+// Returns the warning for a misnamed delta file at `path`, which is never applied.
+std::string MisnamedDeltaWarning(std::string_view path);
 
 namespace delta_internal {
 // ReadDelta, calling `between` after the file is read and before it is checked for changes:

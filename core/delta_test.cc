@@ -676,10 +676,17 @@ TEST_F(DeltaFilesTest, ListsDeltaFilesInSequenceOrder) {
                                std::pair(uint64_t{100000000000},
                                          dir_ + "/" + DeltaFileName(100000000000))));
   // A trailing slash does not double.
-  absl::StatusOr<std::vector<DeltaFile>> again = ListDeltaFiles(dir_ + "/");
+  std::vector<std::string> misnamed = {"left over"};
+  absl::StatusOr<std::vector<DeltaFile>> again = ListDeltaFiles(dir_ + "/", &misnamed);
   ASSERT_TRUE(again.ok()) << again.status();
   ASSERT_EQ(again->size(), 4u);
   EXPECT_EQ((*again)[0].path, dir_ + "/" + DeltaFileName(7));
+  // The names ending in .ndjson that are not a delta file's, for a warning; not the temporary.
+  EXPECT_THAT(misnamed, ElementsAre(dir_ + "/0000000000000000045.ndjson", dir_ + "/abc.ndjson",
+                                    dir_ + "/debtors.ndjson"));
+  EXPECT_EQ(MisnamedDeltaWarning("d/42.ndjson"),
+            "d/42.ndjson is not applied: a delta file is named by its sequence number in 20 "
+            "digits, e.g. 00000000000000000001.ndjson");
 }
 
 TEST_F(DeltaFilesTest, ListingAnEmptyOrMissingDirectory) {

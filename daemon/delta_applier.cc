@@ -162,7 +162,12 @@ std::unique_ptr<OverlayBuilder> DeltaApplier::TakeSpare(const Dataset& dataset) 
 }
 
 size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
-  absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir_);
+  std::vector<std::string> misnamed;
+  absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir_, &misnamed);
+  for (const std::string& path : misnamed) {
+    if (warned_misnamed_.insert(path).second)
+      LogWarning("deltas_dir: %s", MisnamedDeltaWarning(path));
+  }
   if (!files.ok()) {
     const std::string error = absl::StrFormat("deltas_dir %s: %s", dir_, files.status().message());
     LogError("%s", error);

@@ -5,7 +5,8 @@
 // files), and hands over the next generation. It enforces the feed's rules: a refused file is not
 // applied and stays refused until it changes (inode, size or mtime) or a reload tries it again
 // (Adopt()), and the files after it wait; a gap stops application and is reported, never skipped;
-// files at or below the sequence are skipped. Notes are logged (rate-limited) and counted. Its
+// files at or below the sequence are skipped; a misnamed file (ListDeltaFiles()) is warned about
+// once. Notes are logged (rate-limited) and counted. Its
 // state is kept for INFO (DeltaStatus).
 //
 // The Reloader owns it and calls it on its thread: at start the files are folded into the
@@ -24,6 +25,7 @@
 #include <mutex>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "core/delta.h"
@@ -128,6 +130,8 @@ class DeltaApplier {
     }
   };
   Spare spare_;
+  // The misnamed files warned about (once each); read and written by Apply() only.
+  absl::flat_hash_set<std::string> warned_misnamed_;
   // The refused file's path and version; read and written by Apply()/Adopt() only.
   std::string refused_path_;
   FileVersion refused_version_;

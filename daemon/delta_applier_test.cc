@@ -83,6 +83,22 @@ TEST_F(DeltaApplierTest, AppliesInOrderCountsNotesAndSkipsWhatIsApplied) {
   EXPECT_EQ(applier.Apply(dataset_.get()), 0u);  // nothing after 2
 }
 
+TEST_F(DeltaApplierTest, AMisnamedFileIsWarnedAboutOnceAndNeverApplied) {
+  Write(1, kRemove);
+  std::ofstream(dir_ + "/2.ndjson") << kRemove;
+  std::ofstream(dir_ + "/" + DeltaFileName(2) + ".tmp") << kRemove;  // in the making: silent
+  DeltaApplier applier(dir_);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(applier.Apply(dataset_.get()), 1u);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  const std::string warning = MisnamedDeltaWarning(dir_ + "/2.ndjson");
+  EXPECT_NE(log.find(warning), std::string::npos) << log;
+  EXPECT_EQ(log.find(warning), log.rfind(warning)) << log;  // once
+  EXPECT_EQ(log.find(".tmp"), std::string::npos) << log;
+  EXPECT_EQ(dataset_->sequence, 1u);
+}
+
 // A compacted base that contains delta 1 starts the dataset at 1: file 1 is not replayed (here
 // replaced by a file that would be refused), file 2 is.
 TEST_F(DeltaApplierTest, ACompactedBaseReplaysOnlyTheLaterFiles) {

@@ -76,7 +76,8 @@ void DeltaWatcher::Run() {
       if ((event->mask & IN_Q_OVERFLOW) != 0) arrived = "(events overflowed)";
       if (event->len == 0) continue;
       const std::string name(event->name);
-      if (DeltaSequence(name).has_value()) arrived = name;
+      // A misnamed file too: the applier warns about it.
+      if (EndsAsDeltaFile(name)) arrived = name;
     }
     if (!arrived.empty()) arrived_(arrived);
   }

@@ -1,8 +1,9 @@
 // DeltaWatcher notices delta files arriving in `deltas_dir` (inotify: IN_CLOSE_WRITE and
-// IN_MOVED_TO of a name that is a delta file's) and calls `arrived` on its own thread, which
-// only asks the Reloader to apply them (Reloader::Request with deltas_only): the files are read
-// and applied on the reload thread, never on the I/O threads, and arrivals that come while an
-// application runs are coalesced into the next one.
+// IN_MOVED_TO of a name that ends in .ndjson: a delta file's, or one misnamed, which the applier
+// warns about) and calls `arrived` on its own thread, which only asks the Reloader to apply them
+// (Reloader::Request with deltas_only): the files are read and applied on the reload thread,
+// never on the I/O threads, and arrivals that come while an application runs are coalesced into
+// the next one.
 //
 // Thread safety: Start() and Stop() from the owning thread; `arrived` runs on the watcher's
 // thread.

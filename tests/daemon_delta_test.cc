@@ -220,6 +220,19 @@ TEST_F(DaemonDeltaTest, GapIsReportedAndNotSkipped) {
   EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
 }
 
+// A pusher that names a file by the date instead of its sequence is told, not silently ignored.
+TEST_F(DaemonDeltaTest, AMisnamedFileIsWarnedAboutAndNotApplied) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  ASSERT_TRUE(WriteFileAtomically(deltas_ + "/2026-06-09.ndjson", kRemove).ok());
+  ASSERT_TRUE(
+      WaitForLog("2026-06-09.ndjson is not applied: a delta file is named by its "
+                 "sequence number in 20 digits"))
+      << daemon_->stderr_text();
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
+  Write(1, kRemove);  // named right, it applies
+  EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+}
+
 TEST_F(DaemonDeltaTest, QueriesAcrossManyDeltaGenerationsNeverFail) {
   ASSERT_NO_FATAL_FAILURE(Start());
   std::atomic<bool> done{false};
