@@ -165,8 +165,9 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   std::vector<std::string> misnamed;
   absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir_, &misnamed);
   for (const std::string& path : misnamed) {
-    if (warned_misnamed_.insert(path).second)
+    if (warned_misnamed_.insert(path).second) {
       LogWarning("deltas_dir: %s", MisnamedDeltaWarning(path));
+    }
   }
   if (!files.ok()) {
     const std::string error = absl::StrFormat("deltas_dir %s: %s", dir_, files.status().message());

@@ -68,6 +68,7 @@ struct PipelineFake {
 // 200 IDs, every seventh "bad", the others alternately listed ("1...") and not ("2...").
 std::vector<std::string> Ids() {
   std::vector<std::string> ids;
+  ids.reserve(200);
   for (int i = 0; i < 200; ++i) {
     ids.push_back(i % 7 == 3 ? "bad" : std::to_string(1 + i % 2) + std::to_string(1000 + i));
   }
@@ -182,7 +183,7 @@ TEST_F(ClientPipelineTest, NoGoingBackAndOversizedIdsAreRefusedBeforeSending) {
   EXPECT_EQ(fake_->queries, 0);
   // As of an instant needs version 2; the fake speaks 1.
   EXPECT_TRUE(absl::IsFailedPrecondition(client_->DetailEach(
-      {"1"}, 1700000000, 8, [](size_t, absl::StatusOr<Reply<CheckResult>>) {})));
+      {"1"}, 1700000000, 8, [](size_t, const absl::StatusOr<Reply<CheckResult>>&) {})));
 }
 
 }  // namespace
