@@ -163,8 +163,8 @@ int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> rep
 
 // Asks `each` (a pipelined call of the client) about the valid IDs of `inputs` and prints its
 // answers, and the reasons of the invalid inputs, in the inputs' order (as ForEachId()).
-// `each` gets the IDs' texts and a callback for the j-th answer's exit status, called after
-// Reach(j) and the answer's printing by `print`.
+// `each` gets the IDs' texts and a callback to pass the j-th reply to, in order of j; `print`
+// prints a reply and returns its exit status.
 template <typename ReplyT>
 int Pipelined(std::string_view command, const std::vector<std::string>& inputs, bool json,
               absl::FunctionRef<absl::Status(const std::vector<std::string>&,
