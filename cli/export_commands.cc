@@ -49,11 +49,7 @@ absl::Status WriteOutput(const std::string& path, const std::string& text) {
     std::cout << text << std::flush;
     return std::cout ? absl::OkStatus() : absl::InternalError("cannot write standard output");
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  return WriteFileAtomically(path, text);  // a notice replaced whole or not at all
 }
 
 // Returns the issuing agency's name: the caller's name in the callers file at `callers_path`
@@ -87,16 +83,22 @@ int RunExport(const std::vector<std::string>& args) {
   }
   auto snap = LoadData(*flags);
   if (!snap.ok()) return LoadFailed("export", snap.status());
-  std::ofstream file;
-  if (*path != "-") file.open(*path, std::ios::binary | std::ios::trunc);
-  std::ostream& out = *path == "-" ? std::cout : file;
-  absl::StatusOr<ExportCounts> counts = WritePublicExport(**snap, NowSeconds(), *format, out);
-  if (counts.ok() && *path != "-") file.close();
-  if (!counts.ok() || (*path != "-" && !file)) {
-    return LoadFailed("export", counts.ok()
-                                    ? absl::InternalError(absl::StrCat("cannot write ", *path))
-                                    : counts.status());
+  absl::StatusOr<ExportCounts> counts = absl::UnknownError("not written");
+  absl::Status written;
+  if (*path == "-") {
+    counts = WritePublicExport(**snap, NowSeconds(), *format, std::cout);
+    written = counts.status();
+  } else {
+    // The file the website serves is replaced whole or not at all (a full disk, a kill).
+    written = WriteFileAtomically(*path, [&](int /*fd*/, const std::string& tmp) {
+      std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+      counts = WritePublicExport(**snap, NowSeconds(), *format, file);
+      if (!counts.ok()) return counts.status();
+      file.close();
+      return file ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write ", tmp));
+    });
   }
+  if (!written.ok()) return LoadFailed("export", written);
   std::fprintf(stderr, "shixin export: %llu subjects, %llu cases\n",
                static_cast<unsigned long long>(counts->subjects),
                static_cast<unsigned long long>(counts->cases));

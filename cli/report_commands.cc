@@ -1,7 +1,6 @@
 #include "cli/report_commands.h"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -63,10 +62,8 @@ int RunReport(const std::vector<std::string>& args) {
   absl::StatusOr<std::string> text = report::Render(*built, format);
   if (!text.ok()) return Fail(text.status());
   if (std::optional<std::string> out = flags->Get("out"); out && *out != "-") {
-    std::ofstream file(*out, std::ios::binary | std::ios::trunc);
-    file << *text;
-    file.close();
-    if (!file) return Fail(absl::InternalError(absl::StrCat(*out, ": cannot write")));
+    // A report replaced whole or not at all.
+    if (absl::Status s = WriteFileAtomically(*out, *text); !s.ok()) return Fail(s);
   } else {
     std::fwrite(text->data(), 1, text->size(), stdout);
   }

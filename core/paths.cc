@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/allocator.h"
+#include "core/block_checksum.h"
 
 namespace shixin {
 namespace {
@@ -169,6 +170,14 @@ absl::Status WriteFileAtomically(
     ::close(dir_fd);
   }
   return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {
+  return WriteFileAtomically(path, [&](int fd, const std::string& tmp) {
+    return WriteAll(fd, content.data(), content.size())
+               ? absl::OkStatus()
+               : absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": write"));
+  });
 }
 
 }  // namespace shixin

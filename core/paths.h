@@ -83,6 +83,8 @@ absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path,
 // the file; `path` is then unchanged and the temporary file removed.
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write);
+// WriteFileAtomically() of the bytes `content`.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
 
 }  // namespace shixin
 

@@ -10,7 +10,9 @@
 #include "audit/reader.h"
 
 namespace shixin::report {
-namespace {
+// Named, not anonymous: QuarterlyBuilder::Impl holds these, and GCC warns of a class with
+// members of an anonymous namespace's types when the file is not the main one (a unity build).
+namespace quarterly_internal {
 
 struct ReceiptKey {
   uint32_t node;
@@ -108,7 +110,15 @@ std::vector<ReasonCount> SortedReasons(const absl::flat_hash_map<uint32_t, uint6
   return out;
 }
 
-}  // namespace
+}  // namespace quarterly_internal
+
+using quarterly_internal::Acc;
+using quarterly_internal::DistinctIds;
+using quarterly_internal::FeedbackCounts;
+using quarterly_internal::Latest;
+using quarterly_internal::ReceiptKey;
+using quarterly_internal::ReceiptState;
+using quarterly_internal::SortedReasons;
 
 struct QuarterlyBuilder::Impl {
   const Catalog& catalog;

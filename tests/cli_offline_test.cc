@@ -357,6 +357,19 @@ TEST(CliOfflineTest, PublicExport) {
     }
     std::remove(out.c_str());
   }
+  // A file that cannot be written whole leaves the previous export as it was.
+  const std::string kept = ::testing::TempDir() + "/public-kept.csv";
+  std::ofstream(kept) << "the previous export\n";
+  const std::string limited = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR +
+                              " && (ulimit -f 2; exec " + SHIXIN_TEST_BIN_DIR +
+                              "/shixin export --public -o " + kept +
+                              " --format ndjson --data data/sample) 2>/dev/null";
+  EXPECT_NE(std::system(limited.c_str()), 0);  // SIGXFSZ past 1 KiB (2 blocks of 512 bytes)
+  EXPECT_EQ(ReadWholeFile(kept), "the previous export\n");
+  std::remove((kept + ".tmp").c_str());
+  EXPECT_EQ(Shixin("export --public -o " + kept + " --format csv --data data/sample").status, 0);
+  EXPECT_THAT(ReadWholeFile(kept), HasSubstr("1101051949****002X"));
+  std::remove(kept.c_str());
   ExpectShixin("export --public -o - --format ndjson --data data/sample", 0,
                {R"({"kind":"organization","name":"鹤岗市龙腾煤业有限责任公司","id":"230987613",)"});
   EXPECT_EQ(Shixin("export -o - --format csv --data data/sample").status, 2);

@@ -139,12 +139,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return text;
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {
-  return shixin::WriteFileAtomically(path, [&](int fd, const std::string& tmp) {
-    return WriteAll(fd, content.data(), content.size()) ? absl::OkStatus() : Errno(tmp, errno);
-  });
-}
-
 absl::Status CopyDataDir(const std::string& from, const std::string& to) {
   for (const char* name : {kDebtorsFile, kRelationsFile}) {
     absl::StatusOr<std::string> text = ReadFile(absl::StrFormat("%s/%s", from, name));

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/sanitizers.h"
+#include "core/paths.h"
 #include "core/snapshot.h"
 #include "protocol/client.h"
 #include "protocol/messages.h"
@@ -62,8 +63,8 @@ class ScratchDir {
 
 // Files.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
-// Writes `path`.tmp and renames it over `path`, as a feed updater would.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
+// WriteFileAtomically(path, content) (core/paths.h) writes `path`.tmp and renames it over
+// `path`, as a feed updater would.
 // Copies debtors.ndjson and relations.ndjson from `from` to `to` (which must exist).
 absl::Status CopyDataDir(const std::string& from, const std::string& to);
 // Sets the access and modification times of both data files of `dir` to `when`.
