@@ -300,9 +300,13 @@ TEST(AuditLogTest, BadChecksumOfTheLastRecordIsCut) {
   const std::string path = WriteAndClose(o, 5);
   const uint64_t size = std::filesystem::file_size(path);
   {
+    // The last write's seal, changed whatever it was (setting a byte of a hash to a constant
+    // would leave it as it was once in 256 runs).
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(size - 10));  // the last write's seal
-    f.put('\xee');
+    f.seekg(static_cast<std::streamoff>(size - 10));
+    const int c = f.get();
+    f.seekp(static_cast<std::streamoff>(size - 10));
+    f.put(static_cast<char>(c ^ 0xff));
   }
   AuditLog::Recovery rec;
   std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
@@ -392,8 +396,10 @@ TEST(AuditLogTest, BadRecordFollowedByGoodOnesRefusesToOpen) {
   const std::string path = WriteAndClose(o, 5);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(kHeaderSize + 10));
+    const int c = f.get();
     f.seekp(static_cast<std::streamoff>(kHeaderSize + 10));
-    f.put('\xee');
+    f.put(static_cast<char>(c ^ 0xff));  // changed, whatever it was
   }
   const uint64_t size = std::filesystem::file_size(path);
   absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
