@@ -168,6 +168,12 @@ absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload) {
   return Judge(op, id, ReceiveFrameBy(deadline));
 }
 
+bool Client::Answers(const wire::FrameHeader& h, uint32_t id) {
+  return (h.flags & wire::kFlagResponse) != 0 &&
+         (h.request_id == id ||
+          (h.request_id == 0 && wire::IsFatal(static_cast<wire::Status>(h.status))));
+}
+
 absl::StatusOr<Frame> Client::Judge(wire::Opcode op, uint32_t id, absl::StatusOr<Frame> frame) {
   if (absl::IsDeadlineExceeded(frame.status())) {
     Close();  // the late answer would be taken for the next call's
@@ -177,10 +183,7 @@ absl::StatusOr<Frame> Client::Judge(wire::Opcode op, uint32_t id, absl::StatusOr
   if (!frame.ok()) return frame.status();
   const wire::FrameHeader& h = frame->header;
   auto status = static_cast<wire::Status>(h.status);
-  // A fatal error about a frame the server could not read carries request id 0.
-  bool unaddressed_fatal = wire::IsFatal(status) && h.request_id == 0;
-  if ((h.flags & wire::kFlagResponse) == 0 || (h.request_id != id && !unaddressed_fatal) ||
-      (status == wire::Status::kOk && h.opcode != static_cast<uint8_t>(op))) {
+  if (!Answers(h, id) || (status == wire::Status::kOk && h.opcode != static_cast<uint8_t>(op))) {
     Close();
     return absl::InternalError(
         absl::StrFormat("%s: unexpected response id %u opcode %d flags 0x%04x (expected id %u)",

@@ -252,6 +252,9 @@ class Client {
   // Returns `frame`, received for request `id` of `op`, if it is that request's OK answer; else
   // the error as Call() returns it (closing the connection where Call() does).
   absl::StatusOr<Frame> Judge(wire::Opcode op, uint32_t id, absl::StatusOr<Frame> frame);
+  // Returns true if `h` is a response to request `id`, or a fatal error about a frame the server
+  // could not read (request id 0), which answers whatever request is waiting.
+  static bool Answers(const wire::FrameHeader& h, uint32_t id);
   // The pipelining of DetailEach() and MeasuresEach(): sends the payloads `encode(i, payload)`
   // writes for i in [0, count) with up to `window` unanswered and calls `answer(i, frame or its
   // error)` in order of i; retries after a loss as DetailEach() says.

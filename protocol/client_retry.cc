@@ -147,10 +147,7 @@ absl::Status Client::CallPipelined(wire::Opcode op, size_t count, size_t window,
       absl::StatusOr<Frame> frame = ReceiveFrameBy(absl::Now() + timeout_);
       // A frame for this request (or a fatal error for none) is its answer, whatever its
       // status; a timeout, a loss or a frame for another request ends the connection's stream.
-      const bool addressed = frame.ok() && (frame->header.flags & wire::kFlagResponse) != 0 &&
-                             (frame->header.request_id == id ||
-                              (frame->header.request_id == 0 &&
-                               wire::IsFatal(static_cast<wire::Status>(frame->header.status))));
+      const bool addressed = frame.ok() && Answers(frame->header, id);
       frame = Judge(op, id, std::move(frame));
       if (!addressed) {
         s = frame.status();
@@ -159,7 +156,7 @@ absl::Status Client::CallPipelined(wire::Opcode op, size_t count, size_t window,
       answer(answered++, std::move(frame));
     }
     if (s.ok()) return s;
-    queued_.clear();
+    if (sent > answered) Close();  // answers still due would be taken for the next call's
     const bool progress = answered_at_loss == SIZE_MAX || answered > answered_at_loss;
     if (!(lost_ && options_.retry_idempotent && progress)) return s;
     answered_at_loss = answered;
