@@ -48,16 +48,6 @@ uint64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// Returns the offset of the first valid frame after `from` in `data` (a segment of format
-// `version`), or 0 if none.
-size_t FindValidFrameAfter(std::string_view data, size_t from, uint32_t version) {
-  for (size_t q = from + 1; q + RecordOverhead(version) <= data.size(); ++q) {
-    FramedRecord r;
-    if (ParseRecord(data.substr(q), version, &r) == FrameStatus::kOk) return q;
-  }
-  return 0;
-}
-
 // Removes the segment files of `stream` left half-created (NNN.audit.tmp) by a crash during
 // rotation (another stream's writer may be creating one of its own).
 void RemoveTempSegments(const std::string& dir, uint32_t stream, FileOps* ops) {

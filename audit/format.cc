@@ -155,6 +155,14 @@ FrameStatus ParseRecord(std::string_view bytes, uint32_t version, FramedRecord* 
   return FrameStatus::kOk;
 }
 
+size_t FindValidFrameAfter(std::string_view data, size_t from, uint32_t version) {
+  for (size_t q = from + 1; q + RecordOverhead(version) <= data.size(); ++q) {
+    FramedRecord r;
+    if (ParseRecord(data.substr(q), version, &r) == FrameStatus::kOk) return q;
+  }
+  return 0;
+}
+
 bool ChainCheck::Add(const FramedRecord& record) {
   const char* frame = record.payload.data() - kRecordPrefix;
   if (version_ == 1) {

@@ -93,6 +93,10 @@ enum class FrameStatus {
 // that needs the frames before; see ChainCheck).
 FrameStatus ParseRecord(std::string_view bytes, uint32_t version, FramedRecord* record);
 const char* FrameStatusName(FrameStatus status);
+// Returns the offset of the first valid frame after `from` in `data` (a segment of format
+// `version`), or 0 if none. A frame that does not parse at `from` is a torn tail (the writer
+// cuts it at its next start) only if none follows it; otherwise it is damage.
+size_t FindValidFrameAfter(std::string_view data, size_t from, uint32_t version);
 
 // Follows the chain through the frames of one segment, in order: version 1 checks every
 // record's chain value, version 2 every seal's (over the frames since the seal before).

@@ -38,6 +38,17 @@ std::optional<int64_t> HeaderTime(const std::string& path) {
   return header->created_micros;
 }
 
+// ListSegments(), NotFound if there are none: a directory without segments is not an audit
+// (shixind creates the first segment when it starts), most likely the wrong one.
+absl::StatusOr<std::vector<uint32_t>> ListAuditSegments(const std::string& dir) {
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
+  if (segments.empty()) {
+    return absl::NotFoundError(absl::StrCat("no audit segments (NNNNNNNNNN.audit) in ", dir,
+                                            ": the audit is state_dir/audit"));
+  }
+  return segments;
+}
+
 // Decodes the payload of a record of the segment of `header` into `entry` (its type set).
 // Returns the payload's error.
 absl::Status DecodeInto(RecordType type, std::string_view payload, const SegmentHeader& header,
@@ -65,10 +76,12 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
   for (uint64_t index = 0; offset < data.size();) {
     FramedRecord r;
     const FrameStatus status = ParseRecord(data.substr(offset), header->version, &r);
-    if (status == FrameStatus::kIncomplete && last) break;  // a write in progress
     if (status != FrameStatus::kOk) {
-      return absl::DataLossError(absl::StrFormat("%s: record %u at offset %u: %s", path, index,
-                                                 offset, FrameStatusName(status)));
+      const size_t next = FindValidFrameAfter(data, offset, header->version);
+      if (last && next == 0) break;  // a write in progress, or a torn tail
+      return absl::DataLossError(absl::StrFormat(
+          "%s: record %u at offset %u: %s%s", path, index, offset, FrameStatusName(status),
+          next == 0 ? "" : absl::StrFormat(", followed by a valid record at offset %u", next)));
     }
     const size_t at = offset;
     offset += r.size;
@@ -91,7 +104,7 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
 
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                            const std::function<bool(const Entry&)>& visit) {
-  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListSegments(dir));
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListAuditSegments(dir));
   for (const std::vector<uint32_t>& segments : SplitByStream(all)) {
     for (size_t i = 0; i < segments.size(); ++i) {
       const std::string path = SegmentPath(dir, segments[i]);
@@ -151,7 +164,8 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
                absl::StrFormat("%s: header says segment %u", path, header->segment));
   }
   ChainCheck chain(header->version, header->prev_chain);
-  uint64_t next_sequence = header->first_sequence;
+  uint64_t& next_sequence = check.next_sequence;  // as far as the records parsed go
+  next_sequence = header->first_sequence;
   size_t offset = kHeaderSize, sealed_end = kHeaderSize;
   uint64_t batch_first = 0;  // the index of the first record since the last seal
   Entry entry;
@@ -159,13 +173,19 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     FramedRecord r;
     const FrameStatus status = ParseRecord(data.substr(offset), header->version, &r);
     const std::string where = absl::StrFormat("%s: record %u at offset %u", path, index, offset);
-    if (status == FrameStatus::kIncomplete && last) {
-      check.notes.push_back(absl::StrCat(where, ": incomplete (a write in progress, or a torn ",
-                                         "tail the writer cuts at its next start)"));
-      break;
-    }
     if (status != FrameStatus::kOk) {
-      AddProblem(&check.problems, absl::StrCat(where, ": ", FrameStatusName(status)));
+      const size_t next = FindValidFrameAfter(data, offset, header->version);
+      if (last && next == 0) {  // the rule by which the writer cuts a torn tail at its start
+        check.notes.push_back(absl::StrCat(where, ": ", FrameStatusName(status),
+                                           " (a write in progress, or a torn tail the writer "
+                                           "cuts at its next start)"));
+        break;
+      }
+      AddProblem(&check.problems,
+                 next == 0 ? absl::StrCat(where, ": ", FrameStatusName(status))
+                           : absl::StrFormat("%s: %s, followed by a valid record at offset %u: "
+                                             "damage, not a torn tail",
+                                             where, FrameStatusName(status), next));
       return check;
     }
     if (r.type == RecordType::kSeal) {
@@ -210,7 +230,6 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
   }
   check.complete = true;
   check.last_chain = chain.chain();
-  check.next_sequence = next_sequence;
   return check;
 }
 
@@ -252,7 +271,7 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
 }  // namespace
 
 absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
-  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListSegments(dir));
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListAuditSegments(dir));
   VerifyReport report;
   report.segments = segments.size();
   // Whether segments i and j (ascending: grouped by stream) are of one stream.

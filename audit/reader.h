@@ -44,7 +44,7 @@ struct ReadOptions {
 // number), until `visit` returns false: a record of one stream may come before an older one of
 // another (the feedback on a receipt of another stream before its query). The entry's views are
 // valid during the call only. Returns DataLoss naming the file, offset and record index on a bad
-// header, checksum or payload; NotFound if `dir` is missing.
+// header, checksum or payload; NotFound if `dir` is missing or holds no segment.
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                            const std::function<bool(const Entry&)>& visit);
 
@@ -66,7 +66,7 @@ struct VerifyReport {
 };
 
 // Verifies the whole audit in `dir`, each stream's chain and sequence apart. Returns the report
-// (problems empty: intact); NotFound if `dir` is missing.
+// (problems empty: intact); NotFound if `dir` is missing or holds no segment.
 absl::StatusOr<VerifyReport> Verify(const std::string& dir);
 
 // A query record that owns its bytes: `record` views `*payload`, a heap string that stays where

@@ -216,8 +216,64 @@ TEST_F(ReaderTest, StreamsAreReadAndVerifiedEachApart) {
   }
 }
 
+// The writer's rule for the last segment's tail: a frame that does not parse is a torn tail
+// (cut at the next start) if nothing valid follows it, else damage. Verify, the reader and the
+// writer apply the same rule.
+TEST_F(ReaderTest, TheLastSegmentsTailIsJudgedAsTheWriterJudgesIt) {
+  Write(100);
+  std::vector<uint32_t> segments = *ListSegments(dir_);
+  const std::string path = SegmentPath(dir_, segments.back());
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(data.size(), kHeaderSize + 100);
+  auto write = [&](const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  auto open_writer = [&] {
+    AuditLog::Options o;
+    o.dir = dir_;
+    o.node = 7;
+    return AuditLog::Open(o, nullptr).status();
+  };
+  // The first record's length damaged: the records after it still parse.
+  std::string damaged = data;
+  damaged[kHeaderSize] = static_cast<char>(damaged[kHeaderSize] ^ 0x01);
+  write(damaged);
+  absl::StatusOr<VerifyReport> report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  ASSERT_FALSE(report->problems.empty());
+  EXPECT_THAT(report->problems[0], HasSubstr("damage, not a torn tail"));
+  EXPECT_LT(report->streams[0].last_sequence, 110u);  // as far as it reads: no wrap
+  EXPECT_EQ(ForEachRecord(dir_, {}, [](const Entry&) { return true; }).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(open_writer().code(), absl::StatusCode::kDataLoss);
+  // Cut inside the last frame: a torn tail, noted; the records before it are read.
+  write(data.substr(0, data.size() - 3));
+  report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  ASSERT_FALSE(report->notes.empty());  // the cut frame, and the records its seal would seal
+  EXPECT_THAT(report->notes[0], HasSubstr("torn tail"));
+  int records = 0;
+  EXPECT_TRUE(ForEachRecord(dir_, {}, [&](const Entry&) { return ++records > 0; }).ok());
+  EXPECT_GT(records, 90);
+  EXPECT_TRUE(open_writer().ok());
+}
+
 TEST(ReaderMissingTest, MissingDirectoryIsNotFound) {
   EXPECT_EQ(Verify("/nonexistent/audit").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ReaderMissingTest, ADirectoryWithoutSegmentsIsNotFound) {
+  ScratchDir tmp;
+  const absl::Status verify = Verify(tmp.path()).status();
+  EXPECT_EQ(verify.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(verify.message(), HasSubstr("no audit segments"));
+  EXPECT_EQ(ForEachRecord(tmp.path(), {}, [](const Entry&) { return true; }).code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

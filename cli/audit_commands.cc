@@ -80,9 +80,12 @@ int RunVerify(const std::vector<std::string>& args) {
   std::printf("bytes     %llu\n", static_cast<unsigned long long>(r->bytes));
   // A stream a line: its segments and sequence numbers (each stream has its own chain).
   for (const audit::VerifyReport::Stream& st : r->streams) {
-    std::string line = absl::StrFormat(
-        "stream    %u: %u segments from %s, %u records, sequence %u..%u", st.stream, st.segments,
-        audit::SegmentFileName(st.first_segment), st.records, st.first_sequence, st.last_sequence);
+    std::string line =
+        absl::StrFormat("stream    %u: %u segments from %s, %u records", st.stream, st.segments,
+                        audit::SegmentFileName(st.first_segment), st.records);
+    if (st.records > 0) {
+      absl::StrAppendFormat(&line, ", sequence %u..%u", st.first_sequence, st.last_sequence);
+    }
     if (st.chain_start_cut) absl::StrAppend(&line, " (older segments removed by retention)");
     std::printf("%s\n", line.c_str());
   }
