@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -62,23 +63,43 @@ absl::StatusOr<std::vector<Caller>> ReadCallers(const std::string& path) {
   return table->callers();
 }
 
-// Builds the table of `callers` and writes it to `path`; the table's errors are usage errors.
-int WriteCallers(std::string_view command, const std::string& path, std::vector<Caller> callers) {
-  absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
-  if (!table.ok()) return UsageError(command, table.status());
-  if (absl::Status s = WriteCallersFile(path, *table); !s.ok()) {
-    return LoadFailed(command, s);
-  }
-  return kExitOk;
-}
-
-// Prints a new token once; the file keeps only its hash.
-void PrintToken(const std::string& token, const std::string& id, const std::string& path) {
+// Prints a new token once; the file keeps only its hash. Returns whether it reached standard
+// output (a full disk, a closed pipe: the token would be lost).
+bool PrintToken(const std::string& token, const std::string& id, const std::string& path) {
   std::printf("%s\n", token.c_str());
   std::printf(
       "# the token of caller \"%s\", shown only now: %s stores only its hash. Hand it to the "
       "caller over a secure channel.\n",
       id.c_str(), path.c_str());
+  return std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
+}
+
+// A new token to print for caller `id`.
+struct NewTokenOf {
+  const std::string& token;
+  const std::string& id;
+};
+
+// Builds the table of `callers` and writes it to `path`; the table's errors are usage errors.
+// With `printed`, prints that token first: the file keeps its hash only once the token is out.
+int WriteCallers(std::string_view command, const std::string& path, std::vector<Caller> callers,
+                 std::optional<NewTokenOf> printed = std::nullopt) {
+  absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
+  if (!table.ok()) return UsageError(command, table.status());
+  if (printed.has_value() && !PrintToken(printed->token, printed->id, path)) {
+    return LoadFailed(
+        command, absl::ErrnoToStatus(
+                     errno, absl::StrCat("cannot print the new token (", path, " is unchanged)")));
+  }
+  if (absl::Status s = WriteCallersFile(path, *table); !s.ok()) {
+    if (printed.has_value()) {
+      return LoadFailed(command, absl::Status(s.code(), absl::StrCat(s.message(),
+                                                                     " (the token printed is not "
+                                                                     "valid)")));
+    }
+    return LoadFailed(command, s);
+  }
+  return kExitOk;
 }
 
 // Returns the caller described by the flags of `caller add` (without a token yet).
@@ -140,16 +161,14 @@ int Add(const Flags& flags) {
   caller->token_hashes.push_back(HashToken(*token));
   const std::string id = caller->id;
   callers->push_back(*std::move(caller));
-  if (int status = WriteCallers("caller add", *path, *std::move(callers)); status != kExitOk) {
-    return status;
-  }
-  PrintToken(*token, id, *path);
-  return kExitOk;
+  return WriteCallers("caller add", *path, *std::move(callers), NewTokenOf{*token, id});
 }
 
-// Applies `change` to the caller --id of --file and writes the file back.
+// Applies `change` to the caller --id of --file and writes the file back (printing `token`
+// first, if given: WriteCallers()).
 int ChangeCaller(std::string_view command, const Flags& flags,
-                 absl::FunctionRef<int(std::vector<Caller>&, size_t)> change) {
+                 absl::FunctionRef<int(std::vector<Caller>&, size_t)> change,
+                 const std::string* token = nullptr) {
   absl::StatusOr<std::string> path = Required(flags, "file");
   if (!path.ok()) return UsageError(command, path.status());
   absl::StatusOr<std::string> id = Required(flags, "id");
@@ -160,7 +179,8 @@ int ChangeCaller(std::string_view command, const Flags& flags,
   for (size_t i = 0; i < callers.size(); ++i) {
     if (callers[i].id != *id) continue;
     if (int status = change(callers, i); status != kExitOk) return status;
-    return WriteCallers(command, *path, std::move(callers));
+    if (token == nullptr) return WriteCallers(command, *path, std::move(callers));
+    return WriteCallers(command, *path, std::move(callers), NewTokenOf{*token, *id});
   }
   return UsageError(command,
                     absl::NotFoundError(absl::StrFormat("no caller \"%s\" in %s", *id, *path)));
@@ -169,14 +189,14 @@ int ChangeCaller(std::string_view command, const Flags& flags,
 int Token(const Flags& flags) {
   absl::StatusOr<std::string> token = NewToken();
   if (!token.ok()) return LoadFailed("caller token", token.status());
-  const int status =
-      ChangeCaller("caller token", flags, [&](std::vector<Caller>& callers, size_t i) {
+  return ChangeCaller(
+      "caller token", flags,
+      [&](std::vector<Caller>& callers, size_t i) {
         if (flags.Has("replace")) callers[i].token_hashes.clear();
         callers[i].token_hashes.push_back(HashToken(*token));
         return kExitOk;
-      });
-  if (status == kExitOk) PrintToken(*token, *flags.Get("id"), *flags.Get("file"));
-  return status;
+      },
+      &*token);
 }
 
 int Remove(const Flags& flags) {

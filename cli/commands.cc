@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -45,9 +46,9 @@ int LoadFailed(std::string_view command, const absl::Status& status) {
 
 namespace {
 
-// The IDs to query: the positional arguments, or standard input (one per line) when there are
-// none or one is "-".
-std::vector<std::string> QueryInputs(const Flags& flags) {
+// The IDs to query: the positional arguments, or standard input (one per line; a UTF-8 byte
+// order mark, as Windows editors write, ignored) when there are none or one is "-".
+absl::StatusOr<std::vector<std::string>> QueryInputs(const Flags& flags) {
   std::vector<std::string> inputs;
   bool read_stdin = flags.positional().empty();
   for (const std::string& arg : flags.positional()) {
@@ -57,11 +58,15 @@ std::vector<std::string> QueryInputs(const Flags& flags) {
       inputs.push_back(arg);
     }
   }
-  if (read_stdin) {
-    std::string line;
-    while (std::getline(std::cin, line)) {
-      if (line.find_first_not_of(" \t\r") != std::string::npos) inputs.push_back(line);
-    }
+  if (!read_stdin) return inputs;
+  SHIXIN_ASSIGN_OR_RETURN(FileBytes bytes, ReadOpenFile(STDIN_FILENO, "standard input"));
+  std::string_view text = bytes.view();
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos) inputs.emplace_back(line);
+    text.remove_prefix(std::min(end + 1, text.size()));
   }
   return inputs;
 }
@@ -80,6 +85,11 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
   for (const LoadError& e : report.first_errors) {
     std::fprintf(stderr, "shixin: skipped %s:%llu: %s\n", e.file.c_str(),
                  static_cast<unsigned long long>(e.line), e.reason.c_str());
+  }
+  // As shixind: an empty list (a feed cut short) would answer "not listed" for everyone.
+  if ((*snap)->info().subjects == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: the list is empty (no valid record in debtors.ndjson)", *dir));
   }
   return snap;
 }
@@ -233,7 +243,9 @@ int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("check", as_of.status());
   if (absl::Status s = CheckContextFlags(*flags); !s.ok()) return UsageError("check", s);
-  if (flags->Get("server")) return RemoteCheck(*flags, QueryInputs(*flags), *as_of);
+  absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
+  if (!inputs.ok()) return LoadFailed("check", inputs.status());
+  if (flags->Get("server")) return RemoteCheck(*flags, *inputs, *as_of);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
   if (!at.ok()) return UsageError("check", at.status());
   auto snap = LoadData(*flags);
@@ -241,7 +253,7 @@ int RunCheck(const std::vector<std::string>& args) {
     std::fprintf(stderr, "shixin check: %s\n", std::string(snap.status().message()).c_str());
     return flags->Get("data") ? kExitLoad : kExitUsage;
   }
-  return ForEachId(QueryInputs(*flags), flags->Has("json"), [&](const Id& id, bool json) {
+  return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
     absl::StatusOr<CheckResult> r = Check(**snap, id, *at, /*with_cases=*/true);
     if (!r.ok()) {  // only a snapshot file's cases can fail to read; this one is built
       std::fprintf(stderr, "shixin check: %s\n", std::string(r.status().message()).c_str());
@@ -260,9 +272,9 @@ int RunMeasures(const std::vector<std::string>& args) {
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("measures", as_of.status());
   if (absl::Status s = CheckContextFlags(*flags); !s.ok()) return UsageError("measures", s);
-  if (flags->Get("server")) {
-    return RemoteMeasures(*flags, QueryInputs(*flags), *officers, *as_of);
-  }
+  absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
+  if (!inputs.ok()) return LoadFailed("measures", inputs.status());
+  if (flags->Get("server")) return RemoteMeasures(*flags, *inputs, *officers, *as_of);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
   if (!at.ok()) return UsageError("measures", at.status());
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
@@ -282,7 +294,7 @@ int RunMeasures(const std::vector<std::string>& args) {
     std::fprintf(stderr, "shixin measures: %s\n", std::string(snap.status().message()).c_str());
     return flags->Get("data") ? kExitLoad : kExitUsage;
   }
-  return ForEachId(QueryInputs(*flags), flags->Has("json"), [&](const Id& id, bool json) {
+  return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
     absl::StatusOr<MeasuresResult> r = Measures(**snap, *catalog, id, query);
     if (!r.ok()) {
       const std::string reason(r.status().message());

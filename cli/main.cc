@@ -1,7 +1,10 @@
 // shixin: the command-line tool. Offline mode loads a data directory into its own process.
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/audit_commands.h"
@@ -120,25 +123,43 @@ flags:
                     --operator O (the operator's id) and --purpose TEXT, recorded by the
                     daemon's audit; the answer then shows its receipt (check asks CHECK)
   --json            one JSON object per queried ID
+  --help            (after COMMAND) that command's usage
 
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,
 9-character organisation codes, optionally grouped as printed ("230402 19720314 0038",
 "91 110000 600037341L", "55269853-1"). With no ID, or "-", IDs are read from standard input.
 
 exit status: 0 ok, 1 an ID was invalid or a check failed (delta check: a file shixind would
-refuse; audit verify: problems), 2 usage error, 3 data or catalog could not be loaded.
+refuse; audit verify: problems), 2 usage error, 3 data or catalog could not be loaded (or the
+output could not be written).
 )";
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
-      std::strcmp(argv[1], "-h") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? shixin::kExitUsage : shixin::kExitOk;
+// Returns the lines of kUsage about `command` (its entries and their continuation lines), or
+// "" for an unknown command.
+std::string UsageOf(std::string_view command) {
+  std::string out;
+  bool in = false;
+  std::string_view rest = kUsage;
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find('\n'), rest.size());
+    const std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    if (line.starts_with("  ") && !line.starts_with("   ")) {  // an entry: "  check ..."
+      std::string_view name = line.substr(2);
+      name = name.substr(0, name.find(' '));
+      in = name == command;
+    } else if (!line.starts_with("   ")) {
+      in = false;
+    }
+    if (in) out.append(line).append("\n");
   }
-  const std::string command = argv[1];
-  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (out.empty()) return out;
+  return "usage: shixin " + std::string(command) + " ...\n\n" + out +
+         "\nflags, IDs and exit status: shixin help\n";
+}
+
+// Runs `command`; returns its exit status.
+int Run(const std::string& command, const std::vector<std::string>& args) {
   if (command == "check" || command == "detail") return shixin::RunCheck(args);
   if (command == "info") return shixin::RunInfo(args);
   if (command == "catalog") return shixin::RunCatalog(args);
@@ -155,4 +176,32 @@ int main(int argc, char** argv) {
   if (command == "notice") return shixin::RunNotice(args);
   std::fprintf(stderr, "shixin: unknown command \"%s\"\n%s", command.c_str(), kUsage);
   return shixin::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
+      std::strcmp(argv[1], "-h") == 0) {
+    // "shixin help check": that command's lines.
+    const std::string usage = argc > 2 ? UsageOf(argv[2]) : "";
+    std::fputs(usage.empty() ? kUsage : usage.c_str(), argc < 2 ? stderr : stdout);
+    return argc < 2 ? shixin::kExitUsage : shixin::kExitOk;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  int status;
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h") && !UsageOf(command).empty()) {
+    std::fputs(UsageOf(command).c_str(), stdout);
+    status = shixin::kExitOk;
+  } else {
+    status = Run(command, args);
+  }
+  // Output lost to a full disk or a closed file is a failure, not a silent success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    std::fprintf(stderr, "shixin %s: cannot write to standard output: %s\n", command.c_str(),
+                 std::strerror(errno));
+    return shixin::kExitLoad;
+  }
+  return status;
 }

@@ -146,8 +146,30 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
 }
 
 absl::Status WriteFileAtomically(
-    const std::string& path,
+    const std::string& given,
     absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write) {
+  std::string path = given;
+  struct stat st;
+  if (::stat(given.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device, a FIFO, /dev/stdout: there is nothing to replace; write through it.
+    if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(given + " is a directory");
+    const int fd = ::open(given.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", given));
+    absl::Status s = write(fd, given);
+    if (::close(fd) != 0 && s.ok()) s = absl::ErrnoToStatus(errno, given);
+    return s;
+  }
+  // A symbolic link stays one: its target is replaced.
+  if (struct stat lst; ::lstat(given.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    std::error_code error;
+    std::filesystem::path target = std::filesystem::canonical(given, error);
+    if (error) {  // a dangling link: the file it names is created
+      target = std::filesystem::read_symlink(given, error);
+      if (error) return absl::FailedPreconditionError(absl::StrCat(given, ": ", error.message()));
+      if (target.is_relative()) target = std::filesystem::path(given).parent_path() / target;
+    }
+    path = target.string();
+  }
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));

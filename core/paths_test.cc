@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -116,6 +117,39 @@ TEST_F(PathsTest, ReadOpenFileNamesThePathWhenTheReadFails) {
   ::close(fd);
   ASSERT_FALSE(bytes.ok());
   EXPECT_TRUE(absl::StrContains(bytes.status().message(), "the-directory: read")) << bytes.status();
+}
+
+std::string Slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST_F(PathsTest, WriteFileAtomicallyReplacesASymbolicLinksTargetAndKeepsTheLink) {
+  const std::filesystem::path target = path_.string() + "-target";
+  std::ofstream(target) << "old";
+  std::filesystem::create_symlink(target.filename(), path_);  // relative, as ln -s makes it
+  ASSERT_TRUE(WriteFileAtomically(path_.string(), "new").ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(path_));
+  EXPECT_EQ(Slurp(target), "new");
+  // A link to a file not yet there creates that file.
+  std::filesystem::remove(target);
+  ASSERT_TRUE(WriteFileAtomically(path_.string(), "created").ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(path_));
+  EXPECT_EQ(Slurp(target), "created");
+  std::filesystem::remove(target);
+}
+
+TEST_F(PathsTest, WriteFileAtomicallyWritesThroughAFifo) {
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  std::string read;
+  std::thread reader([&] { read = Slurp(path_); });
+  const absl::Status s = WriteFileAtomically(path_.string(), "through");
+  reader.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(read, "through");
+  EXPECT_EQ(std::filesystem::status(path_).type(), std::filesystem::file_type::fifo);
+  const absl::Status dir = WriteFileAtomically(::testing::TempDir(), "x");
+  EXPECT_TRUE(absl::IsFailedPrecondition(dir)) << dir;
 }
 
 TEST(FileBytesTest, CopyHoldsTheText) {

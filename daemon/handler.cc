@@ -572,6 +572,15 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
              caller.agencies.end();
     });
   }
+  if (request->scenario.empty() && !caller.scenarios.empty()) {
+    // So are its scenarios (checked against the catalog when the callers file was read).
+    uint64_t scenarios = 0;
+    for (const std::string& scenario : caller.scenarios) {
+      if (const int i = d.catalog.FindScenario(scenario); i >= 0) scenarios |= uint64_t{1} << i;
+    }
+    std::erase_if(result.measures,
+                  [&](const MeasureMatch& m) { return (m.measure->scenarios & scenarios) == 0; });
+  }
   Mask(caller.view, &result);
   thread_local std::string receipt;  // reused, as the record's measures: no allocation each
   receipt.clear();

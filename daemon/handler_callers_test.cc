@@ -57,6 +57,9 @@ class HandlerCallersTest : public HandlerTest {
     }
     scoped_agencies_ = scoped.agencies;
     callers.push_back(std::move(scoped));
+    Caller hotel = MakeCaller("hotel", kAllScopes, View::kFull, 1000, 1000);
+    hotel.scenarios = {"hotel"};  // by default only the measures governing hotel stays
+    callers.push_back(std::move(hotel));
     absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
     ASSERT_TRUE(table.ok()) << table.status();
     ASSERT_TRUE(WriteCallersFile(dir_ + "/callers.toml", *table).ok());
@@ -215,7 +218,9 @@ TEST_F(HandlerCallersTest, MeasuresAreMeasuresFilteredAndMaskedForEverySubject) 
   ASSERT_EQ(officers.size(), 3u);
   std::map<BasisType, int> bases;
   size_t filtered = 0;
-  for (const std::string caller : {"c63", "scoped"}) {
+  const int hotel = d->catalog.FindScenario("hotel");
+  ASSERT_GE(hotel, 0);
+  for (const std::string caller : {"c63", "scoped", "hotel"}) {
     HelloAs(caller);
     for (EntityNo e = 0; e < snap.entity_count(); ++e) {
       const Id id = snap.EntityId(e);
@@ -225,6 +230,7 @@ TEST_F(HandlerCallersTest, MeasuresAreMeasuresFilteredAndMaskedForEverySubject) 
             .id = std::string(id.text()), .agency = "", .scenario = "", .officers = {}};
         MeasureQuery query;
         query.at = kNow;
+        if (caller == "hotel") query.scenario = hotel;  // the caller's default filter
         if (with_officers) {
           query.officers = officers;
           for (const Officer& o : officers) request.officers.emplace_back(o.role, o.id.text());
@@ -254,6 +260,21 @@ TEST_F(HandlerCallersTest, MeasuresAreMeasuresFilteredAndMaskedForEverySubject) 
   EXPECT_GT(bases[BasisType::kRelated], 0);
   EXPECT_GT(bases[BasisType::kOfficer], 0);
   EXPECT_GT(filtered, 0u);
+  // Naming a scenario overrides the caller's: the hotel caller asks about bank credit.
+  HelloAs("hotel");
+  const Id listed = snap.EntityId(0);
+  MeasureQuery bank;
+  bank.at = kNow;
+  bank.scenario = d->catalog.FindScenario("bank_credit");
+  absl::StatusOr<MeasuresResult> expected = Measures(d->list(), d->catalog, listed, bank);
+  ASSERT_TRUE(expected.ok());
+  std::string bytes;
+  wire::Encode(*expected, &bytes, 3);
+  Answer a;
+  const wire::MeasuresRequest request{
+      .id = std::string(listed.text()), .agency = "", .scenario = "bank_credit", .officers = {}};
+  ASSERT_EQ(StatusOf(wire::Opcode::kMeasures, Payload(request, 3), &a), wire::Status::kOk);
+  EXPECT_EQ(a.payload, bytes);
 }
 
 // A CHECK costs one token per ID: its big-endian count, not more (a one-ID CHECK once cost

@@ -76,6 +76,33 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
   EXPECT_EQ(Shixin("frobnicate").status, 2);
 }
 
+// Output lost to a full disk is an error (exit 3), not a silent success.
+TEST(CliOfflineTest, OutputThatCannotBeWrittenFails) {
+  const std::string errors = ::testing::TempDir() + "/cli_full_stderr";
+  const int status =
+      std::system((std::string("cd ") + SHIXIN_TEST_SOURCE_DIR + " && " + SHIXIN_TEST_BIN_DIR +
+                   "/shixin check --data data/sample 11010519491231002X >/dev/full 2>" + errors)
+                      .c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
+  std::ifstream in(errors);
+  EXPECT_THAT(std::string(std::istreambuf_iterator<char>(in), {}),
+              HasSubstr("cannot write to standard output: No space left on device"));
+  std::remove(errors.c_str());
+  EXPECT_EQ(Shixin("catalog --json >/dev/full").status, 3);
+}
+
+// shixin COMMAND --help and shixin help COMMAND: that command's usage.
+TEST(CliOfflineTest, HelpOfOneCommand) {
+  for (const std::string args : {"measures --help", "measures -h", "help measures"}) {
+    const RunResult help = Shixin(args);
+    EXPECT_EQ(help.status, 0) << args;
+    EXPECT_THAT(help.out, HasSubstr("usage: shixin measures")) << args;
+    EXPECT_THAT(help.out, HasSubstr("--scenario S")) << args;
+    EXPECT_THAT(help.out, Not(HasSubstr("caller add"))) << args;
+  }
+  EXPECT_THAT(Shixin("help").out, HasSubstr("caller add"));  // everything
+}
+
 // --as-of: an instant outside the last 1826 days (before, or in the future) or malformed is a
 // usage error, and nothing is answered.
 TEST(CliOfflineTest, AsOfOutsideTheHistoryIsAUsageError) {
@@ -93,11 +120,32 @@ TEST(CliOfflineTest, ReadsIdsFromStandardInput) {
   const std::string input = ::testing::TempDir() + "/ids.txt";
   FILE* f = std::fopen(input.c_str(), "w");
   ASSERT_NE(f, nullptr);
-  std::fputs("11010519491231002X\n\n230402199001010015\n", f);
+  // A byte order mark first (Notepad's UTF-8), blank lines, CRLF and no last newline.
+  std::fputs(
+      "\xEF\xBB\xBF"
+      "11010519491231002X\r\n\n230402199001010015",
+      f);
   std::fclose(f);
   ExpectShixin("check --json --data data/sample - < " + input, 0,
                {R"("id":"11010519491231002X","listed":true)",
                 R"("id":"230402199001010015","listed":false)"});
+  // Input that cannot be read is an error, not an empty run.
+  EXPECT_EQ(Shixin("check --data data/sample < " + ::testing::TempDir()).status, 3);
+}
+
+// As shixind, offline mode never answers from an empty list ("not listed" for everyone).
+TEST(CliOfflineTest, AnEmptyListIsRefused) {
+  const std::string dir = ::testing::TempDir() + "/cli_empty_list";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + " && : > " + dir +
+                         "/debtors.ndjson && : > " + dir + "/relations.ndjson")
+                            .c_str()),
+            0);
+  const RunResult check = Shixin("check --data " + dir + " 11010519491231002X", true);
+  EXPECT_EQ(check.status, 3);
+  EXPECT_THAT(check.out, HasSubstr("the list is empty"));
+  EXPECT_EQ(Shixin("compile --data " + dir + " -o " + dir + "/list.snap").status, 3);
+  EXPECT_EQ(Shixin("export --public -o - --format csv --data " + dir).status, 3);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
 // Writes `text` to `path`.
@@ -250,6 +298,12 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
 
 // shixin caller add|token|list|remove on a callers file: a token is printed once and only its
 // hash is written.
+// Returns the contents of `path` ("" if it cannot be read).
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 TEST(CliOfflineTest, CallerCommands) {
   const std::string dir = ::testing::TempDir() + "/cli_callers";
   ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
@@ -309,13 +363,16 @@ TEST(CliOfflineTest, CallerCommands) {
   EXPECT_THAT(left.out, Not(HasSubstr("acme-bank")));
   EXPECT_THAT(left.out, HasSubstr("hotel\t"));
   EXPECT_EQ(Shixin("caller frobnicate " + file).status, 2);
+  // A token that cannot be printed is not stored: the file stays as it was.
+  const std::string before = ReadWholeFile(dir + "/callers.toml");
+  EXPECT_EQ(Shixin("caller token " + file + " --id hotel --replace >/dev/full").status, 3);
+  EXPECT_EQ(Shixin("caller add " + file +
+                   " --id lost --name L --sector bank --scopes check --view full --rate 1 "
+                   "--burst 1 >/dev/full")
+                .status,
+            3);
+  EXPECT_EQ(ReadWholeFile(dir + "/callers.toml"), before);
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
-}
-
-// Returns the contents of `path` ("" if it cannot be read).
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Returns every person ID of the sample's feeds (the values of "cardNum" and "personId" that
