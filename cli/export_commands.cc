@@ -3,18 +3,25 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "audit/reader.h"
+#include "base/status_macros.h"
 #include "callers/callers_file.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/catalog.h"
+#include "core/compaction.h"
+#include "core/list.h"
+#include "core/overlay.h"
 #include "core/paths.h"
+#include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "export/public_export.h"
 #include "notice/notice.h"
@@ -40,8 +47,42 @@ const std::vector<FlagSpec> kExportFlags = {
     {"public", false}, {"out", true}, {"format", true}, {"data", true}, {"max-errors", true}};
 
 const std::vector<FlagSpec> kNoticeFlags = {
-    {"receipt", true}, {"audit", true},      {"format", true},  {"out", true},
-    {"data", true},    {"max-errors", true}, {"callers", true}, {"catalog", true}};
+    {"receipt", true}, {"audit", true},    {"format", true}, {"out", true},
+    {"data", true},    {"snapshot", true}, {"deltas", true}, {"max-errors", true},
+    {"callers", true}, {"catalog", true}};
+
+// The list a notice is drawn from: a base and the delta files applied on it.
+struct NoticeList {
+  std::unique_ptr<const Snapshot> base;
+  std::unique_ptr<const Overlay> overlay;  // null: the base alone
+  uint64_t sequence = 0;                   // the last delta in it
+};
+
+// Returns the list of --data or --snapshot with the delta files of --deltas. FailedPrecondition
+// if it is older than the answer `record` documents: a notice must not cite a case of an older
+// list (a case since removed as performed) nor miss one the answer rested on.
+absl::StatusOr<NoticeList> LoadNoticeList(const Flags& flags, const Catalog& catalog,
+                                          const audit::QueryRecord& record) {
+  NoticeList list;
+  if (const std::optional<std::string> snapshot = flags.Get("snapshot")) {
+    SHIXIN_ASSIGN_OR_RETURN(list.base, OpenSnapshotFile(*snapshot, catalog.fingerprint()));
+  } else {
+    SHIXIN_ASSIGN_OR_RETURN(list.base, LoadData(flags));
+  }
+  list.sequence = list.base->info().delta_sequence;
+  if (const std::optional<std::string> dir = flags.Get("deltas")) {
+    DeltaReport report;
+    SHIXIN_ASSIGN_OR_RETURN(list.overlay, ApplyDeltaDir(*list.base, *dir, &report));
+    if (list.overlay != nullptr) list.sequence = list.overlay->sequence();
+  }
+  if (list.sequence < record.delta_sequence) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the answer was given from the list with deltas up to %u, the list given has them up "
+        "to %u: give the daemon's --deltas DIR (and its base)",
+        record.delta_sequence, list.sequence));
+  }
+  return list;
+}
 
 // Writes `text` to `path` ("-": standard output).
 absl::Status WriteOutput(const std::string& path, const std::string& text) {
@@ -110,9 +151,10 @@ int RunNotice(const std::vector<std::string>& args) {
   if (!flags.ok()) return UsageError("notice", flags.status());
   const std::optional<std::string> receipt_text = flags->Get("receipt");
   const std::optional<std::string> audit_dir = flags->Get("audit");
-  if (!receipt_text || !audit_dir || !flags->Get("data")) {
-    return UsageError("notice", absl::InvalidArgumentError(
-                                    "--receipt R, --audit DIR and --data DIR are required"));
+  if (!receipt_text || !audit_dir || !flags->Get("data") == !flags->Get("snapshot")) {
+    return UsageError("notice",
+                      absl::InvalidArgumentError("--receipt R, --audit DIR and one of --data DIR "
+                                                 "or --snapshot FILE are required"));
   }
   const std::string format = flags->Get("format").value_or("");
   if (format != "html" && format != "txt") {
@@ -127,9 +169,10 @@ int RunNotice(const std::vector<std::string>& args) {
   if (!answer.ok()) return LoadFailed("notice", answer.status());
   absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->query.caller);
   if (!issuer.ok()) return LoadFailed("notice", issuer.status());
-  auto snap = LoadData(*flags);
-  if (!snap.ok()) return LoadFailed("notice", snap.status());
-  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(**snap, answer->query);
+  absl::StatusOr<NoticeList> list = LoadNoticeList(*flags, *catalog, answer->query);
+  if (!list.ok()) return LoadFailed("notice", list.status());
+  absl::StatusOr<NoticeSubject> subject =
+      NoticeSubjectFromList(ListView(*list->base, list->overlay.get()), answer->query);
   if (!subject.ok()) return LoadFailed("notice", subject.status());
   NoticeInput input{.record = answer->query,
                     .receipt = *receipt,

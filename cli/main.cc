@@ -86,12 +86,14 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          names, persons' IDs masked, organisations' codes and
                                          legal representatives' names, cases (court, number,
                                          dates, conduct, performance); "-o -": standard output
-  notice   --receipt R --audit DIR --format html|txt --data DIR [-o FILE] [--callers FILE]
-           [--catalog FILE]              the punishment notice (惩戒告知书) of the MEASURES
+  notice   --receipt R --audit DIR --format html|txt (--data DIR | --snapshot FILE)
+           [--deltas DIR] [-o FILE] [--callers FILE] [--catalog FILE]
+                                         the punishment notice (惩戒告知书) of the MEASURES
                                          answer of receipt R: the issuing caller (its name from
                                          --callers), the subject, its cases, the measures (only
                                          those reported applied, if the caller gave feedback),
-                                         how to object; HTML printable on A4 [standard output]
+                                         how to object; HTML printable on A4 [standard output].
+                                         The list as the daemon had it: its base and deltas
   help                                   this text
 
 flags:

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +56,7 @@ class CliReportNoticeTest : public ::testing::Test {
   QueryRecord Query(const char* caller, uint8_t opcode, std::vector<uint16_t> measures,
                     int64_t time) {
     QueryRecord q = testing::TypicalQuery(kPerson, time);
+    q.delta_sequence = 0;  // answered from data/sample alone
     q.caller = caller;
     q.opcode = opcode;
     q.measures = std::move(measures);
@@ -154,6 +158,39 @@ TEST_F(CliReportNoticeTest, NoticeHtmlOfAReceiptWithoutFeedbackListsTheMeasuresR
   EXPECT_THAT(r.out, HasSubstr("协助法院进行住宿宾馆饭店限制"));
   EXPECT_THAT(r.out, HasSubstr("书面申请纠正"));
   EXPECT_THAT(r.out, HasSubstr("@page"));
+}
+
+// The notice of an answer given from a list with deltas is drawn from that list: with the
+// delta files (a case removed as performed is not cited), never from an older list.
+TEST_F(CliReportNoticeTest, NoticeOfAnAnswerAfterDeltasNeedsThem) {
+  const std::string deltas = tmp_.path() + "/deltas";
+  ASSERT_EQ(std::system(("mkdir -p " + deltas).c_str()), 0);
+  std::ofstream(deltas + "/00000000000000000001.ndjson")
+      << R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":")" << kPerson
+      << R"(","reason":"performed","at":"2026-05-01T00:00:00+08:00"})"
+      << "\n";
+  std::string receipt;
+  {
+    AuditLog::Options o;
+    o.dir = dir_;
+    o.node = 0x9f2c41d0;
+    o.now_micros = [] { return kT0 + 10000; };
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    ASSERT_TRUE(log.ok());
+    QueryRecord q = Query("bank", 4, {41}, kT0 + 10000);
+    q.delta_sequence = 1;
+    absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
+    ASSERT_TRUE(a.ok());
+    receipt = a->receipt.ToString();
+    ASSERT_TRUE((*log)->SyncToDisk().ok());
+  }
+  RunResult r = Shixin(Notice(receipt, "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("with deltas up to 1, the list given has them up to 0"));
+  r = Shixin(Notice(receipt, "txt") + " --deltas " + deltas);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("（2018）黑0402执恢45号"));
+  EXPECT_THAT(r.out, Not(HasSubstr("(2015)鹤向法执字第00232号")));
 }
 
 TEST_F(CliReportNoticeTest, NoticeOfAnUnknownReceiptOrAnotherNodeFails) {
