@@ -223,7 +223,7 @@ void InputIds::Reach(size_t j) {
 }
 
 void InputIds::Record(int status) {
-  if (status != kExitOk && status_ != kExitLoad) status_ = status;
+  if (status != kExitOk && !stopped()) status_ = status;
 }
 
 int ForEachId(const std::vector<std::string>& inputs, bool json,

@@ -48,10 +48,11 @@ class InputIds {
   // Prints the reasons of the invalid inputs before ids()[j], or of all those left for
   // j == ids().size(). REQUIRES: j does not decrease from call to call.
   void Reach(size_t j);
-  // Records the exit status of an answer; kExitLoad stops the run.
+  // Records the exit status of an answer; kExitLoad, and kExitUsage (the request itself is
+  // wrong: every ID would fail alike), stop the run.
   void Record(int status);
-  // Returns whether a kExitLoad was recorded: nothing more is to be printed.
-  bool stopped() const { return status_ == kExitLoad; }
+  // Returns whether the run was stopped: nothing more is to be printed.
+  bool stopped() const { return status_ == kExitLoad || status_ == kExitUsage; }
   // Returns kExitLoad, else kExitInvalidId if any input (reached) or answer failed, else kExitOk.
   int status() const { return status_; }
 

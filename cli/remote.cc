@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "callers/caller.h"
 #include "cli/commands.h"
 #include "cli/feedback_command.h"
@@ -75,8 +78,9 @@ std::string ServerReason(const absl::Status& status) {
   return message;
 }
 
-// An --as-of outside the daemon's history window: a usage error, as offline (UsageError).
-int AsOfRefused(std::string_view command, const absl::Status& status) {
+// A request the daemon refuses whatever the ID (an --as-of outside its history window, an
+// unknown --scenario or --agency): a usage error, as offline (UsageError), printed once.
+int RequestRefused(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %.*s: %s (see shixin help)\n", static_cast<int>(command.size()),
                command.data(), ServerReason(status).c_str());
   return kExitUsage;
@@ -102,19 +106,46 @@ bool CheckScopeOnly(const Client& client) {
 
 namespace {
 
+// Returns whether the connection's caller has a rate limit (a version-3 server said so in
+// HELLO): a run of many IDs then paces itself by the server's RATE_LIMITED waits.
+bool RateLimited(const Client& client) {
+  const std::optional<wire::HelloResponse>& hello = client.hello();
+  return hello.has_value() && hello->version >= 3 && hello->rate > 0;
+}
+
+// The RATE_LIMITED answers one request may wait out before its error is printed.
+constexpr int kRateWaits = 100;
+
+// Returns `call()`, asked again after the wait the server announced while it answers
+// RATE_LIMITED (a screening run outpaces its caller's rate; it should slow down, not fail).
+template <typename T>
+absl::StatusOr<T> PacedByRate(absl::FunctionRef<absl::StatusOr<T>()> call) {
+  absl::StatusOr<T> reply = call();
+  for (int waits = 0; waits < kRateWaits && !reply.ok(); ++waits) {
+    const std::optional<absl::Duration> wait = RetryAfter(reply.status());
+    if (!wait.has_value()) break;
+    absl::SleepFor(*wait);
+    reply = call();
+  }
+  return reply;
+}
+
 // Answers `ids` with CHECK (no cases, roles or officers), in CHECKs of up to the server's
-// max_batch IDs, and passes each answer, with its receipt (version 4), to `answer(j, ...)` in
-// order. Returns the error that stopped it (an as-of instant refused is each ID's answer).
+// max_batch IDs (and the caller's burst: a CHECK costs one token per ID), and passes each
+// answer, with its receipt (version 4), to `answer(j, ...)` in order. Returns the error that
+// stopped it (an as-of instant refused is each ID's answer).
 absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int64_t as_of,
                        const wire::RequestContext& context,
                        absl::FunctionRef<void(size_t, absl::StatusOr<Reply<CheckResult>>)> answer) {
-  const size_t batch =
+  size_t batch =
       client.hello().has_value() ? std::max<size_t>(client.hello()->max_batch, 1) : size_t{1};
+  if (RateLimited(client)) batch = std::clamp<size_t>(client.hello()->burst, 1, batch);
   for (size_t first = 0; first < ids.size(); first += batch) {
     const std::vector<std::string> part(
         ids.begin() + static_cast<ptrdiff_t>(first),
         ids.begin() + static_cast<ptrdiff_t>(std::min(first + batch, ids.size())));
-    auto reply = client.Check(part, as_of, context);
+    auto reply = PacedByRate<Reply<std::vector<CheckAnswerCopy>>>(
+        [&] { return client.Check(part, as_of, context); });
     for (size_t k = 0; k < part.size(); ++k) {
       if (!reply.ok()) {
         answer(first + k, reply.status());
@@ -135,7 +166,7 @@ constexpr size_t kPipelineWindow = 64;
 
 // Prints a check's answer (or its error); returns the exit status.
 int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json) {
-  if (absl::IsOutOfRange(reply.status())) return AsOfRefused("check", reply.status());
+  if (absl::IsOutOfRange(reply.status())) return RequestRefused("check", reply.status());
   if (!reply.ok()) return ServerError("check", reply.status());
   WarnIfStale(reply->stale);
   std::cout << (json ? CheckJson(reply->value, reply->receipt) + "\n"
@@ -145,9 +176,9 @@ int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json) {
 
 // Prints a MEASURES answer for `id` (or its error); returns the exit status.
 int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> reply, bool json) {
-  if (absl::IsOutOfRange(reply.status())) return AsOfRefused("measures", reply.status());
+  if (absl::IsOutOfRange(reply.status())) return RequestRefused("measures", reply.status());
   if (!reply.ok()) {
-    // The server's word on this query (e.g. an unknown scenario, a stale list refused).
+    // The server's word on this query (e.g. officers for a person, a stale list refused).
     if (absl::IsInvalidArgument(reply.status()) || absl::IsFailedPrecondition(reply.status())) {
       const std::string reason = ServerReason(reply.status());
       std::cout << (json ? ErrorJson(id, reason) + "\n" : ErrorText(id, reason));
@@ -195,9 +226,11 @@ int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int6
   // A query made for a matter is a CHECK (recorded, with a receipt); DETAIL is not recorded.
   const wire::RequestContext context = ContextFromFlags(flags).value_or(wire::RequestContext());
   const bool check_only = CheckScopeOnly(**client) || HasContextFlags(flags);
-  if (!check_only && (*client)->options().no_going_back) {
+  if (!check_only && ((*client)->options().no_going_back || RateLimited(**client))) {
     return ForEachId(inputs, json, [&](const Id& id, bool json) {
-      return PrintCheck((*client)->Detail(id.text(), as_of), json);
+      return PrintCheck(
+          PacedByRate<Reply<CheckResult>>([&] { return (*client)->Detail(id.text(), as_of); }),
+          json);
     });
   }
   using R = absl::StatusOr<Reply<CheckResult>>;
@@ -210,6 +243,32 @@ int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int6
       [&](size_t, R reply) { return PrintCheck(std::move(reply), json); });
 }
 
+namespace {
+
+// Returns OK if the catalog the server applies (CATALOG, where offered) knows `request`'s agency
+// (an id or a name) and scenario; else InvalidArgument as the server's, which would refuse
+// every ID alike.
+absl::Status CheckFilters(Client& client, const wire::MeasuresRequest& request) {
+  if (request.agency.empty() && request.scenario.empty()) return absl::OkStatus();
+  const auto catalog = client.Catalog();
+  if (!catalog.ok()) return absl::OkStatus();  // an older server: it says so per ID
+  const wire::CatalogResponse& c = catalog->value;
+  if (!request.agency.empty() &&
+      std::none_of(c.agencies.begin(), c.agencies.end(), [&](const wire::CatalogAgency& a) {
+        return a.id == request.agency || a.name == request.agency;
+      })) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown agency \"%s\"", request.agency));
+  }
+  if (!request.scenario.empty() &&
+      std::none_of(c.scenarios.begin(), c.scenarios.end(),
+                   [&](const wire::CatalogScenario& s) { return s.id == request.scenario; })) {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown scenario \"%s\"", request.scenario));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of) {
   auto client = ConnectTo(flags);
@@ -221,10 +280,13 @@ int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
   for (const Officer& o : officers) request.officers.emplace_back(o.role, std::string(o.id.text()));
   request.as_of = as_of;
   request.context = ContextFromFlags(flags).value_or(wire::RequestContext());
-  if ((*client)->options().no_going_back) {
+  if (absl::Status s = CheckFilters(**client, request); !s.ok()) return UsageError("measures", s);
+  if ((*client)->options().no_going_back || RateLimited(**client)) {
     return ForEachId(inputs, json, [&](const Id& id, bool json) {
       request.id = std::string(id.text());
-      return PrintMeasures(id.text(), (*client)->Measures(request), json);
+      return PrintMeasures(
+          id.text(),
+          PacedByRate<Reply<MeasuresResult>>([&] { return (*client)->Measures(request); }), json);
     });
   }
   using R = absl::StatusOr<Reply<MeasuresResult>>;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -497,6 +498,42 @@ TEST(DaemonCallersCliTest, CallersMadeWithTheCliAuthenticateAndTokensRotate) {
   EXPECT_TRUE(absl::StrContains(refused.err, "UNAUTHENTICATED")) << refused.err;
   EXPECT_FALSE(absl::StrContains(refused.err, token));
   EXPECT_EQ(check(new_token).exit_code, 0);
+}
+
+// A caller screening more IDs than its burst: the CLI sends CHECKs no larger than the burst
+// and waits out RATE_LIMITED as the server says, so every ID is answered (it was refused
+// whole: a CHECK larger than the burst, or one RATE_LIMITED error per pipelined ID).
+TEST(DaemonCallersCliTest, AScreeningRunIsPacedByTheCallersRate) {
+  ScratchDir scratch;
+  const std::string file = scratch.Path("callers.toml");
+  const std::string shixin = BinDir() + "/shixin";
+  ProcessResult add = RunProcess({shixin, "caller", "add", "--file", file, "--id", "desk", "--name",
+                                  "Desk", "--sector", "hotel", "--scopes", "check,detail,measures",
+                                  "--view", "full", "--rate", "8", "--burst", "2"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  auto daemon = StartOrDie(SampleDir(), {"--callers-file", file});
+  ASSERT_NE(daemon, nullptr);
+  const std::string token_path = scratch.Path("token");
+  ASSERT_TRUE(WriteFileAtomically(token_path, PrintedToken(add) + "\n").ok());
+  const std::string ids_path = scratch.Path("ids");
+  std::string ids;
+  for (int i = 0; i < 6; ++i) absl::StrAppend(&ids, kListed, "\n");
+  ASSERT_TRUE(WriteFileAtomically(ids_path, ids).ok());
+  const std::vector<std::string> connect = {"--server",     daemon->address(), "--caller", "desk",
+                                            "--token-file", token_path,        "--json"};
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"check", "--matter", "M-1"}, {"check"}, {"measures"}}) {
+    std::vector<std::string> argv = {shixin};
+    argv.insert(argv.end(), command.begin(), command.end());
+    argv.insert(argv.end(), connect.begin(), connect.end());
+    const ProcessResult run = RunProcess(argv, ids_path);
+    EXPECT_EQ(run.exit_code, 0) << command[0] << " " << command.size() << ": " << run.err;
+    const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+    EXPECT_EQ(lines.size(), 6u) << run.out;
+    for (const std::string& line : lines) {
+      EXPECT_TRUE(absl::StrContains(line, "\"listed\":true")) << line;
+    }
+  }
 }
 
 TEST(DaemonOpenModeTest, WithoutCallersEverythingWorksAsBefore) {

@@ -218,6 +218,34 @@ TEST_F(DaemonQueryTest, CliServerModePrintsExactlyWhatOfflineModePrints) {
   ExpectCliModesAgree({"measures", "--json", "--agency", "housing"}, ids);
 }
 
+// A request the daemon would refuse for every ID (an unknown scenario or agency, an instant
+// outside its history) is a usage error printed once, as offline, not an error per ID.
+TEST_F(DaemonQueryTest, CliRequestErrorsArePrintedOnceAsOffline) {
+  const std::string ids_path = scratch_.Path("three.txt");
+  ASSERT_TRUE(WriteFileAtomically(ids_path, absl::StrCat(sample_.listed_persons.at(0), "\n",
+                                                         sample_.listed_persons.at(1), "\n",
+                                                         sample_.listed_persons.at(2), "\n"))
+                  .ok());
+  const std::string shixin = BinDir() + "/shixin";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"measures", "--scenario", "bogus"},
+                                             {"measures", "--agency", "nobody"},
+                                             {"check", "--as-of", "2000-01-01T00:00:00Z"},
+                                             {"measures", "--as-of", "2000-01-01T00:00:00Z"}}) {
+    std::vector<std::string> argv = {shixin};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> offline = argv;
+    offline.insert(offline.end(), {"--data", data_dir_});
+    argv.insert(argv.end(), {"--server", daemon_->address()});
+    const ProcessResult a = RunProcess(offline, ids_path, absl::Seconds(30));
+    const ProcessResult b = RunProcess(argv, ids_path, absl::Seconds(30));
+    EXPECT_EQ(a.exit_code, 2) << args[1];
+    EXPECT_EQ(b.exit_code, 2) << args[1] << ": " << b.err;
+    EXPECT_EQ(b.out, "") << args[1];
+    EXPECT_EQ(CountOf(b.err, "\n"), 1u) << args[1] << ": " << b.err;
+  }
+}
+
 // Officers apply to organisations: the subjects here are organisations (and invalid IDs).
 TEST_F(DaemonQueryTest, CliServerModeWithOfficersPrintsWhatOfflineModePrints) {
   std::vector<std::string> ids;
