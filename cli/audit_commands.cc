@@ -11,6 +11,7 @@
 #include "audit/format.h"
 #include "audit/reader.h"
 #include "audit/receipt.h"
+#include "base/terminal.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/id.h"
@@ -172,21 +173,24 @@ std::string EntryText(const Entry& e) {
   const std::string receipt = e.receipt.ToString();
   if (e.type == RecordType::kQuery) {
     const audit::QueryRecord& q = e.query;
+    // What callers sent (operator, matter, purpose; the subject as typed if it did not parse)
+    // is made safe: one record a line, no escape sequence reaching the terminal.
     return absl::StrFormat(
         "%s query seq=%u receipt=%s caller=%s operator=%s matter=%s subject=%s %s measures=%s "
         "version=%s generation=%u%s",
-        FormatMicros(q.time_micros), q.sequence, receipt, q.caller, q.operator_id, q.matter,
-        q.subject, ListingName(q.listing), MeasureList(q.measures), audit::ListVersionText(q),
-        q.generation,
-        q.purpose.empty() ? "" : absl::StrCat(" purpose=\"", std::string(q.purpose), "\""));
+        FormatMicros(q.time_micros), q.sequence, receipt, TerminalSafe(q.caller),
+        TerminalSafe(q.operator_id), TerminalSafe(q.matter), TerminalSafe(q.subject),
+        ListingName(q.listing), MeasureList(q.measures), audit::ListVersionText(q), q.generation,
+        q.purpose.empty() ? "" : absl::StrCat(" purpose=\"", TerminalSafe(q.purpose), "\""));
   }
   const audit::FeedbackRecord& f = e.feedback;
-  std::string line = absl::StrFormat("%s feedback seq=%u receipt=%s for=%s caller=%s operator=%s",
-                                     FormatMicros(f.time_micros), f.sequence, receipt, f.receipt,
-                                     f.caller, f.operator_id);
+  std::string line =
+      absl::StrFormat("%s feedback seq=%u receipt=%s for=%s caller=%s operator=%s",
+                      FormatMicros(f.time_micros), f.sequence, receipt, TerminalSafe(f.receipt),
+                      TerminalSafe(f.caller), TerminalSafe(f.operator_id));
   for (const audit::FeedbackEntry& x : f.entries) {
     absl::StrAppend(&line, " ", x.measure, "=", std::string(audit::OutcomeName(x.outcome)));
-    if (!x.reason.empty()) absl::StrAppend(&line, "(\"", std::string(x.reason), "\")");
+    if (!x.reason.empty()) absl::StrAppend(&line, "(\"", TerminalSafe(x.reason), "\")");
   }
   return line;
 }

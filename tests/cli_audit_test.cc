@@ -38,6 +38,7 @@ class CliAuditTest : public ::testing::Test {
     QueryRecord a = testing::TypicalQuery("110101199003074514", kStart);
     QueryRecord b = testing::TypicalQuery("91110000600037341L", kStart + int64_t{86400} * 1000000);
     b.caller = "other";
+    b.purpose = "two\nlines \x1b[2J";  // a caller's text: one line, no escape sequence
     absl::StatusOr<AuditLog::Appended> ra = (*log)->Append(&a);
     ASSERT_TRUE(ra.ok() && (*log)->Append(&b).ok());
     receipt_ = ra->receipt.ToString();
@@ -92,6 +93,8 @@ TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
   EXPECT_EQ(r.out, "");
   r = Shixin("audit query " + dir_ + " --caller other --from 2026-12-01 --to 2026-12-01");
   EXPECT_THAT(r.out, HasSubstr("subject=91110000600037341L"));
+  EXPECT_THAT(r.out, HasSubstr(R"( purpose="two\nlines \x1b[2J")"));
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one record, one line";
   EXPECT_EQ(Shixin("audit query " + dir_).status, 2);
   EXPECT_EQ(Shixin("audit query " + dir_ + " --caller x --from 2026-13-01").status, 2);
   EXPECT_EQ(Shixin("audit verify /nonexistent/audit").status, 3);

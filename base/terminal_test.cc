@@ -1,0 +1,22 @@
+#include "base/terminal.h"
+
+#include <gtest/gtest.h>
+
+namespace shixin {
+namespace {
+
+TEST(TerminalSafeTest, ControlsAreEscapedAndTextIsKept) {
+  EXPECT_EQ(TerminalSafe("查询 ok"), "查询 ok");
+  EXPECT_EQ(TerminalSafe("a\nb\r\tc"), "a\\nb\\r\\tc");
+  EXPECT_EQ(TerminalSafe("\x1b[2J"), "\\x1b[2J");
+  EXPECT_EQ(TerminalSafe(std::string_view("\0\x7f", 2)), "\\x00\\x7f");
+  EXPECT_EQ(TerminalSafe("say \"hi\" \\ bye"), "say \\\"hi\\\" \\\\ bye");
+  EXPECT_EQ(TerminalSafe("\xc2\x9b"
+                         "31m"),
+            "\\u009b31m");                          // U+009B, a C1 CSI
+  EXPECT_EQ(TerminalSafe("\xc2\xa0"), "\xc2\xa0");  // U+00A0 is text
+  EXPECT_EQ(TerminalSafe("\xc2"), "\xc2");          // a lone lead byte stays
+}
+
+}  // namespace
+}  // namespace shixin
