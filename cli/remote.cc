@@ -44,6 +44,7 @@ absl::StatusOr<TlsOptions> TlsFlags(const Flags& flags) {
 absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
   absl::StatusOr<uint64_t> timeout_ms = flags.GetUint("timeout-ms", 5000);
   if (!timeout_ms.ok()) return timeout_ms.status();
+  if (*timeout_ms == 0) return absl::InvalidArgumentError("--timeout-ms must be at least 1");
   absl::StatusOr<Credentials> credentials = CallerCredentials(flags, std::getenv(kTokenEnv));
   if (!credentials.ok()) return credentials.status();
   absl::StatusOr<TlsOptions> tls = TlsFlags(flags);
@@ -64,6 +65,13 @@ int ServerError(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %.*s: %s\n", static_cast<int>(command.size()), command.data(),
                std::string(status.message()).c_str());
   return kExitLoad;
+}
+
+// ConnectTo()'s InvalidArgument is the flags' (an address, a timeout, TLS files without
+// --tls, a token too long): a usage error; anything else, the server's or the network's.
+int ConnectFailed(std::string_view command, const absl::Status& status) {
+  return absl::IsInvalidArgument(status) ? UsageError(command, status)
+                                         : ServerError(command, status);
 }
 
 // Returns the server's message without the status name the client puts in front of it
@@ -221,7 +229,7 @@ int Pipelined(std::string_view command, const std::vector<std::string>& inputs, 
 
 int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
-  if (!client.ok()) return ServerError("check", client.status());
+  if (!client.ok()) return ConnectFailed("check", client.status());
   const bool json = flags.Has("json");
   // A query made for a matter is a CHECK (recorded, with a receipt); DETAIL is not recorded.
   const wire::RequestContext context = ContextFromFlags(flags).value_or(wire::RequestContext());
@@ -272,7 +280,7 @@ absl::Status CheckFilters(Client& client, const wire::MeasuresRequest& request) 
 int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of) {
   auto client = ConnectTo(flags);
-  if (!client.ok()) return ServerError("measures", client.status());
+  if (!client.ok()) return ConnectFailed("measures", client.status());
   const bool json = flags.Has("json");
   wire::MeasuresRequest request;
   request.agency = flags.Get("agency").value_or("");
@@ -302,7 +310,7 @@ int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
 
 int RemoteInfo(const Flags& flags) {
   auto client = ConnectTo(flags);
-  if (!client.ok()) return ServerError("info", client.status());
+  if (!client.ok()) return ConnectFailed("info", client.status());
   auto reply = (*client)->Info();
   if (!reply.ok()) return ServerError("info", reply.status());
   const wire::InfoResponse& i = reply->value;
@@ -314,7 +322,7 @@ int RemoteInfo(const Flags& flags) {
 
 int RemoteCatalog(const Flags& flags) {
   auto client = ConnectTo(flags);
-  if (!client.ok()) return ServerError("catalog", client.status());
+  if (!client.ok()) return ConnectFailed("catalog", client.status());
   auto reply = (*client)->Catalog();
   if (!reply.ok()) return ServerError("catalog", reply.status());
   std::cout << (flags.Has("json") ? CatalogJson(reply->value) + "\n" : CatalogText(reply->value));
@@ -323,7 +331,7 @@ int RemoteCatalog(const Flags& flags) {
 
 int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request) {
   auto client = ConnectTo(flags);
-  if (!client.ok()) return ServerError("feedback", client.status());
+  if (!client.ok()) return ConnectFailed("feedback", client.status());
   auto reply = (*client)->Feedback(request);
   if (!reply.ok()) {
     const absl::Status& s = reply.status();
@@ -341,7 +349,7 @@ int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request) {
 
 int RemoteReload(const Flags& flags) {
   auto client = ConnectTo(flags);
-  if (!client.ok()) return ServerError("reload", client.status());
+  if (!client.ok()) return ConnectFailed("reload", client.status());
   // A reload of a national list takes a while, and one may be running already (the daemon then
   // answers after the reload that follows it): wait for it.
   (*client)->set_timeout(absl::Minutes(10));

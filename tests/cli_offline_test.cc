@@ -74,6 +74,11 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
       Shixin("measures --data data/sample --officer king=11010519491231002X 230987613").status, 2);
   EXPECT_EQ(Shixin("check --data /nonexistent 11010519491231002X").status, 3);
   EXPECT_EQ(Shixin("frobnicate").status, 2);
+  // Server mode: a bad address or flag is a usage error; a refused connection is not.
+  EXPECT_EQ(Shixin("check --server 127.0.0.1 11010519491231002X").status, 2);
+  EXPECT_EQ(Shixin("info --server 127.0.0.1:1 --timeout-ms 0").status, 2);
+  EXPECT_EQ(Shixin("info --server 127.0.0.1:1 --ca ca.pem").status, 2);
+  EXPECT_EQ(Shixin("info --server 127.0.0.1:1").status, 3);
 }
 
 // Output lost to a full disk is an error (exit 3), not a silent success.
