@@ -173,14 +173,14 @@ std::string EntryText(const Entry& e) {
   const std::string receipt = e.receipt.ToString();
   if (e.type == RecordType::kQuery) {
     const audit::QueryRecord& q = e.query;
-    // What callers sent (operator, matter, purpose; the subject as typed if it did not parse)
-    // is made safe: one record a line, no escape sequence reaching the terminal.
+    // What callers sent (operator, matter, purpose) is made safe: one record a line, no
+    // escape sequence reaching the terminal.
     return absl::StrFormat(
         "%s query seq=%u receipt=%s caller=%s operator=%s matter=%s subject=%s %s measures=%s "
         "version=%s generation=%u%s",
         FormatMicros(q.time_micros), q.sequence, receipt, TerminalSafe(q.caller),
-        TerminalSafe(q.operator_id), TerminalSafe(q.matter), TerminalSafe(q.subject),
-        ListingName(q.listing), MeasureList(q.measures), audit::ListVersionText(q), q.generation,
+        TerminalSafe(q.operator_id), TerminalSafe(q.matter), q.subject, ListingName(q.listing),
+        MeasureList(q.measures), audit::ListVersionText(q), q.generation,
         q.purpose.empty() ? "" : absl::StrCat(" purpose=\"", TerminalSafe(q.purpose), "\""));
   }
   const audit::FeedbackRecord& f = e.feedback;
@@ -224,9 +224,12 @@ int RunQuery(const std::vector<std::string>& args) {
   }
   if (select.subject) {
     // Records hold the normalised ID: accept the forms `check` accepts.
-    if (absl::StatusOr<Id> id = ParseId(*select.subject); id.ok()) {
-      select.subject = std::string(id->text());
+    absl::StatusOr<Id> id = ParseId(*select.subject);
+    if (!id.ok()) {  // it would match no record
+      return UsageError(kCommand, absl::InvalidArgumentError(absl::StrFormat(
+                                      "--subject %s: %s", *select.subject, id.status().message())));
     }
+    select.subject = std::string(id->text());
   }
   if (select.receipt && !audit::Receipt::Parse(*select.receipt).ok()) {
     return UsageError(kCommand, audit::Receipt::Parse(*select.receipt).status());
@@ -238,6 +241,9 @@ int RunQuery(const std::vector<std::string>& args) {
       if (!micros.ok()) return UsageError(kCommand, micros.status());
       (end ? range.to_micros : range.from_micros) = *micros;
     }
+  }
+  if (range.from_micros >= range.to_micros) {
+    return UsageError(kCommand, absl::InvalidArgumentError("--from is after --to"));
   }
   const bool json = flags->Has("json");
   const absl::Status status =

@@ -309,10 +309,7 @@ int RunMeasures(const std::vector<std::string>& args) {
 int RunCatalog(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kCatalogFlags);
   if (!flags.ok()) return UsageError("catalog", flags.status());
-  if (!flags->positional().empty()) {
-    return UsageError("catalog", absl::InvalidArgumentError(absl::StrFormat(
-                                     "unexpected argument \"%s\"", flags->positional()[0])));
-  }
+  if (absl::Status s = flags->NoPositional(); !s.ok()) return UsageError("catalog", s);
   if (flags->Get("server")) {
     if (flags->Get("catalog")) {
       return UsageError("catalog", absl::InvalidArgumentError(
@@ -339,6 +336,7 @@ int RunServerOnly(std::string_view command, const std::vector<std::string>& args
   if (!flags->Get("server")) {
     return UsageError(command, absl::InvalidArgumentError("--server HOST:PORT is required"));
   }
+  if (absl::Status s = flags->NoPositional(); !s.ok()) return UsageError(command, s);
   return remote(*flags);
 }
 

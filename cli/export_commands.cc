@@ -113,11 +113,16 @@ int RunExport(const std::vector<std::string>& args) {
     return UsageError("export", absl::InvalidArgumentError(
                                     "--public is required (the public export is the only one)"));
   }
+  if (absl::Status s = flags->NoPositional(); !s.ok()) return UsageError("export", s);
   const std::optional<std::string> path = flags->Get("out");
   if (!path) return UsageError("export", absl::InvalidArgumentError("-o FILE is required"));
-  const std::optional<ExportFormat> format = ParseExportFormat(flags->Get("format").value_or(""));
+  const std::optional<std::string> format_text = flags->Get("format");
+  const std::optional<ExportFormat> format = ParseExportFormat(format_text.value_or(""));
   if (!format) {
-    return UsageError("export", absl::InvalidArgumentError("--format ndjson|csv is required"));
+    return UsageError(
+        "export", absl::InvalidArgumentError(format_text ? absl::StrCat("--format ", *format_text,
+                                                                        ": expected ndjson or csv")
+                                                         : "--format ndjson|csv is required"));
   }
   if (!flags->Get("data")) {
     return UsageError("export", absl::InvalidArgumentError("--data DIR is required"));
@@ -149,6 +154,7 @@ int RunExport(const std::vector<std::string>& args) {
 int RunNotice(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), kNoticeFlags);
   if (!flags.ok()) return UsageError("notice", flags.status());
+  if (absl::Status s = flags->NoPositional(); !s.ok()) return UsageError("notice", s);
   const std::optional<std::string> receipt_text = flags->Get("receipt");
   const std::optional<std::string> audit_dir = flags->Get("audit");
   if (!receipt_text || !audit_dir || !flags->Get("data") == !flags->Get("snapshot")) {
@@ -158,7 +164,11 @@ int RunNotice(const std::vector<std::string>& args) {
   }
   const std::string format = flags->Get("format").value_or("");
   if (format != "html" && format != "txt") {
-    return UsageError("notice", absl::InvalidArgumentError("--format html|txt is required"));
+    return UsageError(
+        "notice",
+        absl::InvalidArgumentError(flags->Get("format")
+                                       ? absl::StrCat("--format ", format, ": expected html or txt")
+                                       : "--format html|txt is required"));
   }
   absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(*receipt_text);
   if (!receipt.ok()) return UsageError("notice", receipt.status());

@@ -83,4 +83,9 @@ std::vector<std::string> WithShortOut(std::vector<std::string> args) {
   return args;
 }
 
+absl::Status Flags::NoPositional() const {
+  if (positional_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("unexpected argument \"%s\"", positional_[0]));
+}
+
 }  // namespace shixin

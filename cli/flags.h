@@ -43,6 +43,9 @@ class Flags {
   absl::StatusOr<uint64_t> GetUint(std::string_view name, uint64_t fallback) const;
 
   const std::vector<std::string>& positional() const { return positional_; }
+  // Returns OK if there are no positional arguments, else InvalidArgument naming the first
+  // (a command that takes none must not ignore one).
+  absl::Status NoPositional() const;
 
  private:
   std::vector<std::pair<std::string, std::string>> values_;

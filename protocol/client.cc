@@ -1,5 +1,6 @@
 #include "protocol/client.h"
 
+#include <filesystem>
 #include <fstream>
 #include <tuple>
 
@@ -306,6 +307,11 @@ absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& ca
   Credentials credentials{*caller, ""};
   if (token_file.has_value()) {
     std::ifstream in(*token_file);
+    std::error_code error;
+    if (std::filesystem::is_directory(*token_file, error)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--token-file %s: is a directory", *token_file));
+    }
     if (!in) {
       return absl::InvalidArgumentError(
           absl::StrFormat("--token-file %s: cannot read it", *token_file));

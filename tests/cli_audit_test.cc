@@ -97,6 +97,10 @@ TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
   EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one record, one line";
   EXPECT_EQ(Shixin("audit query " + dir_).status, 2);
   EXPECT_EQ(Shixin("audit query " + dir_ + " --caller x --from 2026-13-01").status, 2);
+  EXPECT_EQ(Shixin("audit query " + dir_ + " --caller x --from 2026-12-02 --to 2026-12-01").status,
+            2);
+  EXPECT_EQ(Shixin("audit query " + dir_ + " --subject bogus").status, 2);  // matches nothing
+  EXPECT_EQ(Shixin("audit verify " + tmp_.path()).status, 3);  // the state dir: no segments
   EXPECT_EQ(Shixin("audit verify /nonexistent/audit").status, 3);
 }
 

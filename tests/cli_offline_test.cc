@@ -79,6 +79,11 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1 --timeout-ms 0").status, 2);
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1 --ca ca.pem").status, 2);
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1").status, 3);
+  EXPECT_EQ(Shixin("info --server 127.0.0.1:1 extra").status, 2);
+  EXPECT_EQ(Shixin("export --public -o - --format csv --data data/sample extra").status, 2);
+  const RunResult format = Shixin("export --public -o - --format CSV --data data/sample", true);
+  EXPECT_EQ(format.status, 2);
+  EXPECT_THAT(format.out, HasSubstr("--format CSV: expected ndjson or csv"));
 }
 
 // Output lost to a full disk is an error (exit 3), not a silent success.
