@@ -351,6 +351,10 @@ absl::Status ValidateCreditCode(const Normalised& n) {
     if (kCreditValue[static_cast<unsigned char>(n.text[i])] < 0) return BadCharAt(n, i);
   }
   const std::string_view text = n.view();
+  if (text[0] == '0') {  // GB 32100-2015: no registration authority has code 0
+    return absl::InvalidArgumentError(
+        "bad registration authority 0 (a credit code's first character is never 0)");
+  }
   for (int i = 2; i < 8; ++i) {
     if (!IsDigit(text[i])) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -396,7 +400,7 @@ std::optional<Id> ParseNormalCreditCode(std::string_view input) {
     if (c >= kCreditValue.size() || kCreditValue[c] < 0) return std::nullopt;
     digits17 = digits17 && (i == 17 || IsDigit(input[i]));
   }
-  if (digits17) return std::nullopt;
+  if (digits17 || input[0] == '0') return std::nullopt;
   for (int i = 2; i < 8; ++i) {
     if (!IsDigit(input[i])) return std::nullopt;
   }

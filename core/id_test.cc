@@ -289,6 +289,17 @@ TEST(CreditCodeTest, AreaCodeMustBeDigits) {
   });
 }
 
+// GB 32100-2015's registration authorities are 1-9 and letters: a form's placeholder of zeros
+// is no code (it was answered "not listed", screening the subject clean).
+TEST(CreditCodeTest, NoRegistrationAuthorityZero) {
+  std::string with_letters = "01440300MA5EUHC64";
+  with_letters += CreditCodeCheckChar(with_letters);
+  ExpectRejected({
+      {"000000000000000000", "bad registration authority 0"},
+      {with_letters, "bad registration authority 0"},
+  });
+}
+
 TEST(CreditCodeTest, BadCheckCharacter) {
   ExpectRejected({
       {"91440300MA5EUHC64A", "bad check character: expected 7, found A"},
@@ -664,7 +675,8 @@ class RandomIds {
   std::string CreditCode() {
     static constexpr std::string_view kCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
     std::string s;
-    for (int i = 0; i < 2; ++i) s += kCharset[Uniform(kCharset.size())];
+    s += kCharset[1 + Uniform(kCharset.size() - 1)];  // no registration authority 0
+    s += kCharset[Uniform(kCharset.size())];
     for (int i = 0; i < 6; ++i) s += static_cast<char>('0' + Uniform(10));
     for (int i = 0; i < 8; ++i) s += kCharset[Uniform(kCharset.size())];
     s += OrgCodeCheckChar(s.substr(8, 8));
