@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +22,36 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 
 std::string_view ToStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+// Returns the refusal of a request whose header `message` frames or names it ambiguously, or
+// nullopt. A gateway in front that read the header differently would smuggle or misattribute
+// requests: a Transfer-Encoding other than chunked (Beast reads "gzip" as no body, and the body
+// as the next request), or a field given twice that the daemon reads once.
+std::optional<HttpReply> HeaderRefusal(const http::request<http::string_body>& message) {
+  const size_t encodings = message.count(http::field::transfer_encoding);
+  if (encodings > 0) {
+    const boost::beast::string_view coding = message[http::field::transfer_encoding];
+    if (encodings > 1 || !boost::beast::iequals(coding, "chunked")) {
+      return JsonError(
+          400, "bad_request",
+          absl::StrFormat("Transfer-Encoding \"%s\" is not supported: send a Content-Length or "
+                          "Transfer-Encoding: chunked",
+                          encodings > 1 ? "(twice)" : std::string(ToStd(coding.substr(0, 100)))));
+    }
+    if (message.version() < 11) {  // RFC 9112 6.1: its framing is faulty
+      return JsonError(400, "bad_request", "an HTTP/1.0 request may not be chunked");
+    }
+  }
+  for (const http::field field :
+       {http::field::content_length, http::field::content_type, http::field::authorization}) {
+    if (message.count(field) > 1) {
+      return JsonError(
+          400, "bad_request",
+          absl::StrCat("the request names ", std::string(ToStd(http::to_string(field))), " twice"));
+    }
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -105,7 +138,8 @@ void HttpConnection::AnswerRequests() {
       parser_.emplace();
       parser_->header_limit(kHeaderLimit);
       parser_->body_limit(options_.max_payload);
-      parser_->eager(true);
+      // Not eager until the header is checked (CheckHeader): Beast stops after it.
+      parser_->eager(false);
       request_started_ = Clock::now();
     }
     error_code ec;
@@ -113,11 +147,25 @@ void HttpConnection::AnswerRequests() {
     const size_t used = parser_->put(asio::buffer(input.data(), input.size()), ec);
     pump_.Consume(used);
     turn += used;
-    if (ec == http::error::need_more || (!ec && used == 0 && !parser_->is_done())) break;
+    if (ec == http::error::need_more) {
+      // Beast takes in a chunk's body as it comes but holds back an unfinished chunk-size line
+      // or trailer section without limit: the header's limit bounds them.
+      if (parser_->is_header_done() && pump_.input().size() > kHeaderLimit) {
+        Refuse(
+            JsonError(431, "headers_too_large",
+                      absl::StrFormat("a chunk-size line or the trailer section exceeds %d bytes",
+                                      kHeaderLimit)),
+            "chunk header or trailer over the limit");
+        return;
+      }
+      break;
+    }
+    if (!ec && used == 0 && !parser_->is_done()) break;
     if (ec) {
       AnswerBadRequest(ec);
       return;
     }
+    if (parser_->is_header_done() && !parser_->eager() && !CheckHeader()) return;
     if (parser_->is_done()) AnswerParsed();
   }
   if (drain_reason_ == DrainReason::kClose) return;
@@ -155,8 +203,21 @@ void HttpConnection::AnswerBadRequest(const error_code& ec) {
   } else {
     reply = JsonError(400, "bad_request", absl::StrCat("malformed HTTP request: ", ec.message()));
   }
+  Refuse(reply, ec.message());
+}
+
+bool HttpConnection::CheckHeader() {
+  if (std::optional<HttpReply> refusal = HeaderRefusal(parser_->get())) {
+    Refuse(*refusal, "ambiguous framing or fields");
+    return false;
+  }
+  parser_->eager(true);
+  return true;
+}
+
+void HttpConnection::Refuse(const HttpReply& reply, std::string_view why) {
   LogLimited(LogKind::kBadFrame, LogLevel::kInfo, "closing HTTP connection from %s: %d %s",
-             pump_.peer(), reply.status, ec.message());
+             pump_.peer(), reply.status, std::string(why));
   parser_.reset();
   Queue(reply, true);
   Drain(DrainReason::kClose);

@@ -16,9 +16,11 @@
 // of an exhausted BufferBudget stops reading until its writes drain. A request without
 // keep-alive (HTTP/1.0, "Connection: close") is answered with "Connection: close" and closes.
 //
-// Bad input: headers over kHeaderLimit answer 431 headers_too_large, a body over max_payload 413
-// payload_too_large, anything Beast cannot parse 400 bad_request; each closes the connection
-// after its response is written (input after it is discarded).
+// Bad input: headers over kHeaderLimit answer 431 headers_too_large (and so do a chunk-size
+// line or a trailer section over it), a body over max_payload 413 payload_too_large, anything
+// Beast cannot parse 400 bad_request, and so does a header that frames or names the request
+// ambiguously (CheckHeader); each closes the connection after its response is written (input
+// after it is discarded).
 //
 // Deadlines: a request's header and body must arrive within frame_timeout of its first byte;
 // a connection with unwritten responses must make write progress within write_timeout; one
@@ -41,6 +43,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "daemon/buffer_budget.h"
 #include "daemon/connection.h"
@@ -123,6 +126,12 @@ class HttpConnection final : public ManagedConnection,
   void AnswerParsed();
   // Queues the response to a request Beast could not parse (`ec`) and closes after it.
   void AnswerBadRequest(const boost::system::error_code& ec);
+  // Checks the header parser_ has just read, before its body: refuses (and returns false) a
+  // Transfer-Encoding but chunked, and Content-Length, Content-Type or Authorization twice.
+  // Else makes the parser eager (the body is parsed as it comes) and returns true.
+  bool CheckHeader();
+  // Queues `reply` with Connection: close and closes after it; `why` goes to the log.
+  void Refuse(const HttpReply& reply, std::string_view why);
   void Queue(const HttpReply& reply, bool close);
   // Returns whether a read should be outstanding in the current state.
   bool ReadWanted();

@@ -123,6 +123,90 @@ TEST(DaemonHttpTest, AnOversizedBodyAnswers413) {
   EXPECT_THAT(r->body, HasSubstr("\"code\":\"bad_request\""));
 }
 
+// Sends `request` on a fresh connection and expects a refusal of `status` with `code`, with
+// Connection: close, then the close: whatever followed the request is not answered.
+void ExpectRefusedAndClosed(const Daemon& daemon, const std::string& request, int status,
+                            const std::string& code) {
+  SCOPED_TRACE(request.substr(0, 200));
+  HttpSocket s(daemon.http_port());
+  ASSERT_TRUE(s.connected());
+  s.Send(request);  // the daemon may close before taking all of it
+  std::optional<HttpResponse> r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, status) << r->head << r->body;
+  EXPECT_THAT(r->body, HasSubstr(absl::StrCat("\"code\":\"", code, "\"")));
+  EXPECT_THAT(r->head, HasSubstr("Connection: close\r\n"));
+  EXPECT_TRUE(s.WaitClose(absl::Seconds(5)));
+  EXPECT_EQ(s.buffered(), "");
+}
+
+TEST(DaemonHttpTest, ATransferEncodingButChunkedIsRefusedAndCloses) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  // What follows the header would be read as a next request (smuggled) if the coding were
+  // taken for "no body".
+  const std::string smuggled = HttpGet("/healthz");
+  for (const char* coding : {"gzip", "identity", "chunked, gzip", "gzip, chunked", "xchunked"}) {
+    ExpectRefusedAndClosed(*daemon,
+                           absl::StrCat("POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                                        "application/json\r\nTransfer-Encoding: ",
+                                        coding, "\r\n\r\n", smuggled),
+                           400, "bad_request");
+  }
+  ExpectRefusedAndClosed(*daemon, HttpGet("/healthz", "Transfer-Encoding: gzip\r\n") + smuggled,
+                         400, "bad_request");
+  ExpectRefusedAndClosed(*daemon,
+                         "GET /healthz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+                             smuggled,
+                         400, "bad_request");
+  // Chunked, in any case, with an extension and a trailer, is read.
+  HttpSocket s(daemon->http_port());
+  ASSERT_TRUE(s.connected());
+  ASSERT_TRUE(
+      s.Send(absl::StrCat("POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                          "Transfer-Encoding: Chunked\r\n\r\n",
+                          "8;name=value\r\n{\"ids\":[\r\n", "16\r\n\"11010519491231002X\"]}\r\n",
+                          "0\r\nX-Trailer: 1\r\n\r\n", smuggled)));
+  std::optional<HttpResponse> r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200) << r->head << r->body;
+  r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "ok\n");
+}
+
+TEST(DaemonHttpTest, AnOverlongChunkSizeLineOrTrailerAnswers431) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  const std::string head =
+      "POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  // Neither ends: the daemon answers once it holds more than the header limit of either.
+  ExpectRefusedAndClosed(*daemon, absl::StrCat(head, "1;ext=", std::string(20000, 'a')), 431,
+                         "headers_too_large");
+  ExpectRefusedAndClosed(*daemon,
+                         absl::StrCat(head, "1\r\n{\r\n0\r\nX-T: ", std::string(20000, 'b')), 431,
+                         "headers_too_large");
+}
+
+TEST(DaemonHttpTest, AFieldTheDaemonReadsOnceIsRefusedTwice) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  const std::string body = "{\"ids\":[\"11010519491231002X\"]}";
+  for (const std::string& twice :
+       {std::string("Authorization: Bearer a\r\nAuthorization: Bearer b\r\n"),
+        absl::StrCat("Content-Length: ", body.size(), "\r\n"),
+        std::string("Content-Type: application/json\r\n")}) {
+    ExpectRefusedAndClosed(*daemon, HttpPost("/v1/check", body, "application/json", twice), 400,
+                           "bad_request");
+  }
+  // Once each, it is answered.
+  std::optional<HttpResponse> r = HttpRoundTrip(*daemon, HttpPost("/v1/check", body));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
 TEST(DaemonHttpTest, ASlowClientIsClosedAtTheFrameTimeout) {
   std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir(), {"--frame-timeout-seconds", "1"});
   ASSERT_NE(daemon, nullptr);
