@@ -21,6 +21,22 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
+constexpr std::string_view kConnectionClose = "Connection: close\r\n";
+constexpr std::string_view kConnectionKeepAlive = "Connection: keep-alive\r\n";
+
+// Returns the Connection header line of `connection` ("" for kNone).
+std::string_view ConnectionLineOf(ConnectionHeader connection) {
+  switch (connection) {
+    case ConnectionHeader::kNone:
+      return "";
+    case ConnectionHeader::kClose:
+      return kConnectionClose;
+    case ConnectionHeader::kKeepAlive:
+      return kConnectionKeepAlive;
+  }
+  return "";
+}
+
 std::string_view ToStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
 // Returns the refusal of a request whose header `message` frames or names it ambiguously, or
@@ -55,16 +71,16 @@ std::optional<HttpReply> HeaderRefusal(const http::request<http::string_body>& m
 
 }  // namespace
 
-std::string SerializeReply(const HttpReply& reply, bool close) {
+std::string SerializeReply(const HttpReply& reply, ConnectionHeader connection, bool head_only) {
   const boost::beast::string_view reason = http::obsolete_reason(http::int_to_status(reply.status));
   std::string out = absl::StrFormat(
       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nCache-Control: no-store\r\n",
       reply.status, std::string(reason.data(), reason.size()), reply.content_type,
       reply.body.size());
   for (const auto& [name, value] : reply.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
-  if (close) out += "Connection: close\r\n";
+  out += ConnectionLineOf(connection);
   out += "\r\n";
-  out += reply.body;
+  if (!head_only) out += reply.body;
   return out;
 }
 
@@ -93,6 +109,12 @@ void HttpConnection::Start() {
 void HttpConnection::Shutdown() {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
   pump_.StartGrace();
+  // The requests answered after this say close (AnswerParsed); so does the last one answered
+  // before it, if it is not yet being written.
+  if (last_queued_ && !pump_.output().empty()) {
+    pump_.output().replace(last_queued_->at, last_queued_->size, kConnectionClose);
+  }
+  last_queued_.reset();
   if (phase_ == Phase::kServing) Drain(DrainReason::kShutdown);
   Advance();
 }
@@ -184,9 +206,13 @@ void HttpConnection::AnswerParsed() {
   request.peer = &peer_info_;
   const HttpReply reply = shared_.service->Serve(request);
   const bool close = !message.keep_alive() || phase_ != Phase::kServing;
+  const ConnectionHeader connection = close                    ? ConnectionHeader::kClose
+                                      : message.version() < 11 ? ConnectionHeader::kKeepAlive
+                                                               : ConnectionHeader::kNone;
+  const bool head = message.method() == http::verb::head;
   parser_.reset();
   last_request_ = Clock::now();
-  Queue(reply, close);
+  Queue(reply, connection, head);
   if (close && drain_reason_ != DrainReason::kShutdown) Drain(DrainReason::kClose);
 }
 
@@ -212,19 +238,36 @@ bool HttpConnection::CheckHeader() {
     return false;
   }
   parser_->eager(true);
+  MaybeContinue();
   return true;
+}
+
+void HttpConnection::MaybeContinue() {
+  const http::request<http::string_body>& message = parser_->get();
+  if (parser_->is_done() || !pump_.input().empty() || message.version() < 11 ||
+      !boost::beast::iequals(message[http::field::expect], "100-continue")) {
+    return;
+  }
+  if (pump_.output().empty()) last_queued_.reset();  // it has gone to a write
+  pump_.output() += "HTTP/1.1 100 Continue\r\n\r\n";
 }
 
 void HttpConnection::Refuse(const HttpReply& reply, std::string_view why) {
   LogLimited(LogKind::kBadFrame, LogLevel::kInfo, "closing HTTP connection from %s: %d %s",
              pump_.peer(), reply.status, std::string(why));
   parser_.reset();
-  Queue(reply, true);
+  Queue(reply, ConnectionHeader::kClose);
   Drain(DrainReason::kClose);
 }
 
-void HttpConnection::Queue(const HttpReply& reply, bool close) {
-  pump_.output() += SerializeReply(reply, close);
+void HttpConnection::Queue(const HttpReply& reply, ConnectionHeader connection, bool head_only) {
+  std::string& output = pump_.output();
+  const std::string bytes = SerializeReply(reply, connection, head_only);
+  // The Connection line is the last of the head, before the blank line.
+  const size_t line = ConnectionLineOf(connection).size();
+  const size_t blank = bytes.find("\r\n\r\n") + 2;
+  last_queued_ = ConnectionLine{output.size() + blank - line, line};
+  output += bytes;
   pump_.CountQueued();
 }
 

@@ -14,7 +14,10 @@
 // Keep-alive and pipelining: requests are answered in order, each response written after the
 // one before; at most max_in_flight responses wait unwritten, and a connection over its share
 // of an exhausted BufferBudget stops reading until its writes drain. A request without
-// keep-alive (HTTP/1.0, "Connection: close") is answered with "Connection: close" and closes.
+// keep-alive (HTTP/1.0, "Connection: close") is answered with "Connection: close" and closes;
+// an HTTP/1.0 one with "Connection: keep-alive" is answered with it and stays open (RFC 9112
+// 9.3). HEAD is answered as GET without the body. "Expect: 100-continue" is answered
+// "100 Continue" once the header is accepted, if the body has not begun to arrive.
 //
 // Bad input: headers over kHeaderLimit answer 431 headers_too_large (and so do a chunk-size
 // line or a trailer section over it), a body over max_payload 413 payload_too_large, anything
@@ -56,9 +59,18 @@
 
 namespace shixin {
 
+// What a response says in its Connection header (the last of its headers), if anything.
+enum class ConnectionHeader {
+  kNone,       // HTTP/1.1 keep-alive, the default
+  kClose,      // "Connection: close": the connection closes after it
+  kKeepAlive,  // "Connection: keep-alive": an HTTP/1.0 request asked to keep it open
+};
+
 // Returns the bytes of the HTTP/1.1 response `reply`, with Content-Type, Content-Length,
-// Cache-Control: no-store, its extra headers and, if `close`, Connection: close.
-std::string SerializeReply(const HttpReply& reply, bool close);
+// Cache-Control: no-store, its extra headers, the Connection header `connection` says, and the
+// body unless `head_only` (the answer to a HEAD: Content-Length is still the body's).
+std::string SerializeReply(const HttpReply& reply, ConnectionHeader connection,
+                           bool head_only = false);
 
 class HttpConnection final : public ManagedConnection,
                              private StreamPump::Owner,
@@ -87,7 +99,8 @@ class HttpConnection final : public ManagedConnection,
   // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
   void Start() override;
   // Answers the requests that have reached the socket, reads no more, then closes; after a
-  // grace period (10 s) closes regardless.
+  // grace period (10 s) closes regardless. Every response not yet handed to a write says
+  // Connection: close (those already written cannot).
   void Shutdown() override;
   // Closes the socket now; pending responses are dropped.
   void Close() override;
@@ -132,7 +145,10 @@ class HttpConnection final : public ManagedConnection,
   bool CheckHeader();
   // Queues `reply` with Connection: close and closes after it; `why` goes to the log.
   void Refuse(const HttpReply& reply, std::string_view why);
-  void Queue(const HttpReply& reply, bool close);
+  void Queue(const HttpReply& reply, ConnectionHeader connection, bool head_only = false);
+  // Queues "100 Continue" if the request parser_ holds asks for it and its body has not begun
+  // to arrive.
+  void MaybeContinue();
   // Returns whether a read should be outstanding in the current state.
   bool ReadWanted();
   // Stops reading requests: kDraining.
@@ -157,6 +173,13 @@ class HttpConnection final : public ManagedConnection,
   Input input_state_ = Input::kEmpty;
   DrainReason drain_reason_ = DrainReason::kNone;
   std::optional<Parser> parser_;  // the request being parsed, if one has begun
+  // Where the Connection header of the last response queued is (or would go), while that
+  // response waits in pump_.output(): Shutdown() makes it "close".
+  struct ConnectionLine {
+    size_t at = 0;
+    size_t size = 0;
+  };
+  std::optional<ConnectionLine> last_queued_;
 
   Clock::time_point last_request_;
   Clock::time_point request_started_;  // the first byte of the partial request

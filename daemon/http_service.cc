@@ -46,14 +46,16 @@ HttpReply HttpService::Serve(const HttpRequest& request) const {
   }
   // The JSON API routes its own methods.
   if (path.starts_with("/v1/")) return Delegate(api, request, "the JSON API");
-  const bool get = request.method == "GET";
-  if (path == "/healthz") return get ? Text(200, "ok\n") : MethodNotAllowed(request.method, "GET");
-  if (path == "/readyz") return get ? Ready() : MethodNotAllowed(request.method, "GET");
+  // HEAD is GET without the body (the connection drops it): load balancers probe with it.
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  constexpr std::string_view kGet = "GET, HEAD";
+  if (path == "/healthz") return get ? Text(200, "ok\n") : MethodNotAllowed(request.method, kGet);
+  if (path == "/readyz") return get ? Ready() : MethodNotAllowed(request.method, kGet);
   if (path == "/metrics") {
-    return get ? Delegate(metrics, request, "/metrics") : MethodNotAllowed(request.method, "GET");
+    return get ? Delegate(metrics, request, "/metrics") : MethodNotAllowed(request.method, kGet);
   }
   if (path == "/status" || path.starts_with("/status/")) {
-    return get ? Delegate(status, request, "/status") : MethodNotAllowed(request.method, "GET");
+    return get ? Delegate(status, request, "/status") : MethodNotAllowed(request.method, kGet);
   }
   return JsonError(404, "not_found_path",
                    absl::StrFormat("no such path: %s", std::string(path.substr(0, 200))));

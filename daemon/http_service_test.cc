@@ -97,7 +97,7 @@ TEST_F(HttpServiceTest, WrongMethodIsNotAllowedWithAllow) {
     const HttpReply r = Get(target, "POST");
     EXPECT_EQ(r.status, 405u) << target;
     EXPECT_THAT(r.body, HasSubstr("\"code\":\"method_not_allowed\"")) << target;
-    EXPECT_THAT(r.headers, ::testing::Contains(Pair("Allow", "GET"))) << target;
+    EXPECT_THAT(r.headers, ::testing::Contains(Pair("Allow", "GET, HEAD"))) << target;
   }
 }
 

@@ -404,7 +404,10 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
         absl::StrCat("no such endpoint: ", std::string(path), " (see docs/openapi.yaml)"));
   }
   if (post && request.method != "POST") return MethodNotAllowed("POST");
-  if (subject && request.method != "GET") return MethodNotAllowed("GET");
+  // HEAD is GET (the listener drops the body); it is looked up and audited as GET is.
+  if (subject && request.method != "GET" && request.method != "HEAD") {
+    return MethodNotAllowed("GET, HEAD");
+  }
   // The epoch before the grant: a reload in between makes the handler look the grant up again.
   Session session;
   session.epoch = access_->epoch();

@@ -202,7 +202,10 @@ TEST_F(JsonApiTest, RoutesRefuseUnknownPathsAndMethods) {
   EXPECT_EQ(HeaderOf(reply, "Allow"), "POST");
   reply = Serve("POST", absl::StrCat("/v1/subjects/", kListed), "{}");
   EXPECT_EQ(reply.status, 405u);
-  EXPECT_EQ(HeaderOf(reply, "Allow"), "GET");
+  EXPECT_EQ(HeaderOf(reply, "Allow"), "GET, HEAD");
+  // HEAD is GET (the listener drops the body).
+  EXPECT_EQ(Serve("HEAD", absl::StrCat("/v1/subjects/", kListed)).body,
+            Serve("GET", absl::StrCat("/v1/subjects/", kListed)).body);
 }
 
 TEST_F(JsonApiTest, BadBodiesAreRefusedPrecisely) {

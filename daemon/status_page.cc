@@ -364,7 +364,6 @@ HttpReply ServeStatus(const Metrics& metrics, uint64_t max_age_seconds,
   reply.content_type = "text/html; charset=utf-8";
   reply.body =
       RenderStatusPage(MakeStatusView(metrics, absl::ToUnixSeconds(absl::Now()), max_age_seconds));
-  reply.headers.emplace_back("Cache-Control", "no-store");
   return reply;
 }
 

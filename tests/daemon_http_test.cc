@@ -3,6 +3,7 @@
 // pipelining, connection limits shared with the binary listener, and SIGTERM.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <memory>
@@ -67,7 +68,7 @@ TEST(DaemonHttpTest, UnknownPathAndWrongMethod) {
   r = HttpRoundTrip(*daemon, "DELETE /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 405);
-  EXPECT_THAT(r->head, HasSubstr("Allow: GET\r\n"));
+  EXPECT_THAT(r->head, HasSubstr("Allow: GET, HEAD\r\n"));
   EXPECT_THAT(r->body, HasSubstr("\"code\":\"method_not_allowed\""));
 }
 
@@ -279,6 +280,108 @@ TEST(DaemonHttpTest, HttpAndBinaryConnectionsShareThePerAddressLimit) {
   std::optional<HttpResponse> r = other.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200);
+}
+
+TEST(DaemonHttpTest, HeadIsAnsweredAsGetWithoutTheBody) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  HttpSocket s(daemon->http_port());
+  ASSERT_TRUE(s.connected());
+  for (const std::string target :
+       {"/healthz", "/readyz", "/metrics", "/status", "/v1/subjects/11010519491231002X"}) {
+    SCOPED_TRACE(target);
+    ASSERT_TRUE(s.Send(absl::StrCat("HEAD ", target, " HTTP/1.1\r\nHost: t\r\n\r\n")));
+    std::optional<HttpResponse> head = s.ReadHead();
+    ASSERT_TRUE(head.has_value());
+    EXPECT_EQ(head->status, 200) << head->head;
+    // No body follows: the next response on the connection is the GET's.
+    ASSERT_TRUE(s.Send(HttpGet(target)));
+    std::optional<HttpResponse> get = s.Read();
+    ASSERT_TRUE(get.has_value());
+    EXPECT_EQ(get->status, 200) << get->head;
+    EXPECT_EQ(head->Header("Content-Type"), get->Header("Content-Type"));
+    // /metrics and /status change between the two.
+    if (target != "/metrics" && target != "/status") {
+      EXPECT_EQ(head->Header("Content-Length"), absl::StrCat(get->body.size()));
+    }
+    // Said once, by the listener.
+    EXPECT_EQ(get->head.find("Cache-Control:"), get->head.rfind("Cache-Control:"));
+  }
+}
+
+TEST(DaemonHttpTest, Http10KeepAliveIsAnsweredWithKeepAlive) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  HttpSocket s(daemon->http_port());
+  ASSERT_TRUE(s.connected());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(s.Send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    std::optional<HttpResponse> r = s.Read();
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->body, "ok\n");
+    EXPECT_EQ(r->Header("Connection"), "keep-alive") << r->head;
+  }
+  // Without it, HTTP/1.0 closes.
+  ASSERT_TRUE(s.Send("GET /healthz HTTP/1.0\r\n\r\n"));
+  std::optional<HttpResponse> r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->Header("Connection"), "close") << r->head;
+  EXPECT_TRUE(s.WaitClose(absl::Seconds(5)));
+}
+
+TEST(DaemonHttpTest, Expect100ContinueIsAnsweredBeforeTheBody) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  const std::string body = "{\"ids\":[\"11010519491231002X\"]}";
+  const std::string request =
+      HttpPost("/v1/check", body, "application/json", "Expect: 100-continue\r\n");
+  HttpSocket s(daemon->http_port());
+  ASSERT_TRUE(s.connected());
+  ASSERT_TRUE(s.Send(request.substr(0, request.size() - body.size())));
+  std::optional<HttpResponse> r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->head, "HTTP/1.1 100 Continue\r\n");
+  ASSERT_TRUE(s.Send(body));
+  r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200) << r->head << r->body;
+  // A body sent with the header needs no 100.
+  ASSERT_TRUE(s.Send(request));
+  r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200) << r->head;
+}
+
+TEST(DaemonHttpTest, SigtermMakesTheLastQueuedAnswerSayClose) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  // Big answers to a reader with a small window: the daemon's write stalls, and the answers
+  // after the first write's wait queued.
+  std::string ids;
+  for (int i = 0; i < 1000; ++i) absl::StrAppend(&ids, i == 0 ? "" : ",", "\"x", i, "\"");
+  const std::string check = HttpPost("/v1/check", absl::StrCat("{\"ids\":[", ids, "]}"));
+  std::optional<HttpResponse> one = HttpRoundTrip(*daemon, check);
+  ASSERT_TRUE(one.has_value());
+  ASSERT_EQ(one->status, 200) << one->body;
+  // Well past the socket buffers (at most 4 MiB each way here), within max_in_flight (128).
+  const size_t count = std::min<size_t>(120, 12'000'000 / one->body.size() + 1);
+  HttpSocket s(daemon->http_port(), "127.0.0.1", 4096);
+  ASSERT_TRUE(s.connected());
+  std::string batch;
+  for (size_t i = 0; i < count; ++i) batch += check;
+  ASSERT_TRUE(s.Send(batch + HttpGet("/healthz")));
+  absl::SleepFor(absl::Milliseconds(500));  // all answered, most waiting to be written
+  ASSERT_TRUE(daemon->Signal(SIGTERM).ok());
+  for (size_t i = 0; i < count; ++i) {
+    std::optional<HttpResponse> r = s.Read();
+    ASSERT_TRUE(r.has_value()) << i;
+    ASSERT_EQ(r->status, 200) << i;
+  }
+  std::optional<HttpResponse> last = s.Read();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->body, "ok\n");
+  EXPECT_EQ(last->Header("Connection"), "close") << last->head;
+  EXPECT_TRUE(s.WaitClose(absl::Seconds(5)));
 }
 
 TEST(DaemonHttpTest, SigtermAnswersWhatWasSentThenExits) {

@@ -24,8 +24,11 @@ std::string HttpResponse::Header(std::string_view name) const {
   return head.substr(from, head.find("\r\n", from) - from);
 }
 
-HttpSocket::HttpSocket(uint16_t port, const std::string& source) {
+HttpSocket::HttpSocket(uint16_t port, const std::string& source, int receive_buffer) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (receive_buffer > 0) {  // before connect(): it sets the window offered
+    (void)setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+  }
   sockaddr_in local{};
   local.sin_family = AF_INET;
   inet_pton(AF_INET, source.c_str(), &local.sin_addr);
@@ -50,7 +53,7 @@ bool HttpSocket::Send(std::string_view bytes) {
   return true;
 }
 
-std::optional<HttpResponse> HttpSocket::Read(absl::Duration timeout) {
+std::optional<HttpResponse> HttpSocket::Read(absl::Duration timeout, bool with_body) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     const size_t end = buffer_.find("\r\n\r\n");
@@ -59,7 +62,7 @@ std::optional<HttpResponse> HttpSocket::Read(absl::Duration timeout) {
       r.head = buffer_.substr(0, end + 2);
       size_t length = 0;
       const size_t at = r.head.find("Content-Length: ");
-      if (at != std::string::npos) {
+      if (at != std::string::npos && with_body) {
         const size_t eol = r.head.find("\r\n", at);
         (void)absl::SimpleAtoi(r.head.substr(at + 16, eol - at - 16), &length);
       }

@@ -31,8 +31,10 @@ struct HttpResponse {
 // A blocking loopback HTTP client with bounded reads.
 class HttpSocket {
  public:
-  // Connects to 127.0.0.1:`port` from `source`.
-  explicit HttpSocket(uint16_t port, const std::string& source = "127.0.0.1");
+  // Connects to 127.0.0.1:`port` from `source`, with a receive buffer of `receive_buffer`
+  // bytes (0: the system's).
+  explicit HttpSocket(uint16_t port, const std::string& source = "127.0.0.1",
+                      int receive_buffer = 0);
   ~HttpSocket();
   HttpSocket(const HttpSocket&) = delete;
   HttpSocket& operator=(const HttpSocket&) = delete;
@@ -42,13 +44,20 @@ class HttpSocket {
   // Returns whether all of `bytes` were sent.
   bool Send(std::string_view bytes);
   // Reads one whole response (by its Content-Length); nullopt on close or after `timeout`.
-  std::optional<HttpResponse> Read(absl::Duration timeout = absl::Seconds(5));
+  std::optional<HttpResponse> Read(absl::Duration timeout = absl::Seconds(5)) {
+    return Read(timeout, true);
+  }
+  // Reads the answer to a HEAD: a head whose Content-Length has no body after it.
+  std::optional<HttpResponse> ReadHead(absl::Duration timeout = absl::Seconds(5)) {
+    return Read(timeout, false);
+  }
   // Reads until the peer closes (true) or `timeout` passes (false); what arrived stays
   // buffered for Read().
   bool WaitClose(absl::Duration timeout);
   const std::string& buffered() const { return buffer_; }
 
  private:
+  std::optional<HttpResponse> Read(absl::Duration timeout, bool with_body);
   // Appends what arrives before `deadline`; false on close, error or timeout.
   bool Fill(absl::Time deadline);
 
