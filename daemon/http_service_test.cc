@@ -113,7 +113,7 @@ TEST_F(HttpServiceTest, UnsetSlotsAreNotFound) {
 TEST_F(HttpServiceTest, SlotsGetTheirPaths) {
   Make(0);
   std::string seen;
-  const auto slot = [&seen](std::string name) {
+  const auto slot = [&seen](const std::string& name) {
     return [&seen, name](const HttpRequest& request) {
       seen = name + " " + std::string(request.method) + " " + std::string(request.target);
       HttpReply reply;
