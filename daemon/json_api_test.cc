@@ -251,7 +251,8 @@ TEST_F(JsonApiTest, BadBodiesAreRefusedPrecisely) {
 
 TEST_F(JsonApiTest, ManyNamesInOneObjectAreCheckedInLinearTime) {
   Start();
-  // 200,000 names: the quadratic duplicate check took minutes; a linear one well under a second.
+  // 200,000 names: the quadratic duplicate check took 82 s (Release); a linear one ~0.7 s. The
+  // bound leaves room for sanitizers on a loaded machine and still tells the two apart.
   std::string body = "{";
   for (int i = 0; i < 200000; ++i) absl::StrAppend(&body, i == 0 ? "" : ",", "\"k", i, "\":0");
   body += ",\"k7\":1}";  // the last name repeats one: still found
@@ -262,7 +263,7 @@ TEST_F(JsonApiTest, ManyNamesInOneObjectAreCheckedInLinearTime) {
   body.resize(body.rfind(','));
   reply = Serve("POST", "/v1/check", body + "}");
   EXPECT_EQ(BodyOf(reply)["error"]["code"], "invalid_argument");  // an unknown field
-  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(60));
 }
 
 TEST_F(JsonApiTest, BearerTokensAuthenticateCallers) {
