@@ -18,6 +18,7 @@
 #include "base/status_macros.h"
 #include "core/types.h"
 #include "core/validity.h"
+#include "daemon/log.h"
 #include "protocol/feedback_messages.h"
 #include "protocol/messages.h"
 #include "protocol/render.h"
@@ -412,7 +413,10 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
   Session session;
   session.epoch = access_->epoch();
   absl::StatusOr<std::shared_ptr<const Grant>> grant = Authenticate(request);
-  if (!grant.ok()) {
+  if (!grant.ok()) {  // logged as a refused HELLO is: never the token
+    LogLimited(LogKind::kAuthentication, LogLevel::kWarning, "HTTP %s %s from %s refused: %s",
+               std::string(request.method), std::string(path), request.peer->address,
+               grant.status().message());
     return WireErrorReply(wire::Status::kUnauthenticated, Std(grant.status().message()));
   }
   session.version = kApiVersion;

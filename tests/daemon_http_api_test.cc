@@ -121,6 +121,9 @@ TEST_F(DaemonHttpApiTest, ABearerTokenIsAnsweredAndAMissingOrWrongOneIsNot) {
   EXPECT_EQ(wrong.status, 401) << wrong.head;
   EXPECT_EQ(ErrorCode(wrong), "unauthenticated") << wrong.body;
   EXPECT_THAT(wrong.Header("WWW-Authenticate"), HasSubstr("Bearer")) << wrong.head;
+  // Logged as a refused HELLO is, without the token.
+  EXPECT_TRUE(daemon_->WaitForStderr("HTTP POST /v1/check from 127.0.0.1:"))
+      << daemon_->stderr_text();
   EXPECT_EQ(daemon_->stderr_text().find("not-a-token-of-anyone"), std::string::npos);
 }
 
