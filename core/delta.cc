@@ -50,6 +50,12 @@ absl::StatusOr<int64_t> ParseAt(const std::optional<std::string_view>& at) {
   if (!at) return FeedFieldError("at", "missing");
   absl::StatusOr<int64_t> instant = ParseInstant(*at);
   if (!instant.ok()) return Prefixed("at", instant.status());
+  if (*instant < kFirstDeltaInstant || *instant > kLastDeltaInstant) {
+    return FeedFieldError("at",
+                          "outside the list's range (after 1970-01-01T00:00:00Z, before "
+                          "2106-02-07T06:28:15Z): " +
+                              QuoteFeedValue(*at));
+  }
   return *instant;
 }
 

@@ -569,6 +569,34 @@ TEST(DeltaParseTest, DatesAndTimesInTheWrongForm) {
   EXPECT_THAT(ErrorOf(with_at), HasSubstr(":1: add: at: not an RFC 3339 time"));
 }
 
+TEST(DeltaParseTest, TimesOutsideTheListsRangeAreRefused) {
+  // Instant 0 is a case record's "not ended", 2^32 - 1 seconds the snapshot's "no end".
+  const auto revoke = [](std::string_view at) {
+    return absl::StrFormat(R"({"op":"revoke","caseCode":"k","cardNum":"%s","at":"%s"})"
+                           "\n",
+                           kPerson, at);
+  };
+  const std::string reason =
+      ":1: revoke: at: outside the list's range (after 1970-01-01T00:00:00Z, before "
+      "2106-02-07T06:28:15Z): ";
+  for (std::string_view at :
+       {"1970-01-01T00:00:00Z", "1970-01-01T08:00:00+08:00", "1969-12-31T23:59:59Z",
+        "2106-02-07T06:28:15Z", "9999-12-31T23:59:59Z"}) {
+    EXPECT_EQ(ErrorOf(revoke(at)), absl::StrCat(kName, reason, "\"", std::string(at), "\"")) << at;
+  }
+  EXPECT_EQ(OnlyChange(revoke("1970-01-01T00:00:01Z")).at, 1);
+  EXPECT_EQ(OnlyChange(revoke("2106-02-07T06:28:14Z")).at, 4294967294);
+  std::string add = kAdd;
+  add.insert(add.find("\"termEnd\""), R"("at":"1970-01-01T08:00:00+08:00",)");
+  EXPECT_THAT(ErrorOf(add), HasSubstr(":1: add: at: outside the list's range"));
+  // Dates stop at 2100, well inside: a term ending on its last day ends before 2106.
+  std::string last_day = kAdd;
+  last_day.replace(last_day.find("2028-05-31"), 10, "2100-12-31");
+  EXPECT_EQ(ErrorOf(last_day), "");
+  last_day.replace(last_day.find("2100-12-31"), 10, "2101-01-01");
+  EXPECT_THAT(ErrorOf(last_day), HasSubstr(":1: add: termEnd: not a date"));
+}
+
 TEST(DeltaParseTest, TermEndBeforePublishDate) {
   std::string add = kAdd;
   add.replace(add.find("2028-05-31"), 10, "2026-05-31");

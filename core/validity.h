@@ -26,6 +26,11 @@ namespace shixin {
 
 // An instant that never comes: an open end.
 inline constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+// The instants a change in a delta may name (its `at`): after 1970-01-01T00:00:00Z, which a case
+// record's ended_at uses for "not ended", and before 2106-02-07T06:28:15Z, the u32 seconds of
+// the snapshot's tables, whose largest value means "no end" (docs/feed.md, section 2).
+inline constexpr int64_t kFirstDeltaInstant = 1;
+inline constexpr int64_t kLastDeltaInstant = 0xFFFFFFFE;  // 2106-02-07T06:28:14Z
 
 // Returns the clock's time, Unix seconds.
 int64_t NowSeconds();
