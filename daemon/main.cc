@@ -144,6 +144,7 @@ int Main(const std::vector<std::string>& args) {
       LogError("%s, not serving", std::string(s.message()));
       return kExitFailure;
     }
+    reloader.SetReloadHook([&watcher] { watcher.Rewatch(); });
   }
   NotifyStatus("loading the list");
   if (absl::Status s = reloader.LoadFirst(); !s.ok()) {

@@ -202,6 +202,7 @@ void Reloader::Stop() {
 bool Reloader::Request(ReloadRequest request, Done done) {
   const std::string origin = request.origin;
   const bool origin_logged = !request.deltas_only;
+  if (origin_logged && reload_hook_) reload_hook_();
   bool behind = false;
   size_t waiting = 0;
   {

@@ -44,6 +44,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -146,6 +147,9 @@ class Reloader {
   bool Request(ReloadRequest request, Done done);
   // Same as Request(ReloadRequest{origin}, done).
   bool Request(std::string origin, Done done);
+  // Calls `hook` on the requesting thread for each request that is not deltas-only (RELOAD,
+  // SIGHUP): the delta watcher then watches a lost deltas_dir again. REQUIRES: before Start().
+  void SetReloadHook(absl::AnyInvocable<void()> hook) { reload_hook_ = std::move(hook); }
 
   // The function that loads a dataset for a reload (LoadDataset, unless a test sets another).
   using LoadFunction =
@@ -215,6 +219,7 @@ class Reloader {
   const std::unique_ptr<DeltaApplier> deltas_;  // null without a deltas_dir
   LoadFunction load_ = LoadDataset;
   std::function<void(const Dataset&)> folded_;  // null unless a test sets it
+  absl::AnyInvocable<void()> reload_hook_;      // may be empty
   // The subjects of the list this Reloader published last; written before Start() and then
   // on the reload thread only.
   uint64_t serving_subjects_ = 0;

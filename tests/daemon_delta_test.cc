@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -206,6 +207,36 @@ TEST_F(DaemonDeltaTest, AFileOverMaxDeltaMbIsRefusedUntilReplaced) {
 
   Write(1, kRemove);
   EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+}
+
+// A deltas_dir deleted (or moved away) loses its inotify watch: INFO says the directory is
+// missing, and once it is made again its files apply, the later ones too.
+TEST_F(DaemonDeltaTest, ADeltasDirDeletedAndMadeAgainIsWatchedAgain) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto v2 = daemon_->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  Client& client = **v2;
+  std::filesystem::remove_all(deltas_);
+  Reply<wire::InfoResponse> r =
+      WaitForInfo(client, [](const wire::DeltaInfo& d) { return !d.delta_error.empty(); });
+  EXPECT_TRUE(absl::StrContains(r.value.deltas.delta_error, deltas_)) << r.value.deltas.delta_error;
+  EXPECT_TRUE(WaitForLog("no delta file is applied until it is back")) << daemon_->stderr_text();
+
+  ASSERT_EQ(::mkdir(deltas_.c_str(), 0755), 0);
+  Write(1, kRemove);
+  EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
+  Write(2, kAdd);  // lands after the directory is watched again
+  EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  r = WaitForInfo(client, [](const wire::DeltaInfo& d) { return d.delta_error.empty(); });
+  EXPECT_EQ(r.value.deltas.delta_error, "");
+
+  // Deleted and made again at once, as `rm -rf deltas; mkdir deltas` does (the watcher may see
+  // the new directory at once, or a second later).
+  std::filesystem::remove_all(deltas_);
+  ASSERT_EQ(::mkdir(deltas_.c_str(), 0755), 0);
+  Write(3, kRemove);
+  r = WaitForInfo(client, [](const wire::DeltaInfo& d) { return d.sequence == 3; });
+  EXPECT_EQ(r.value.deltas.sequence, 3u);
 }
 
 TEST_F(DaemonDeltaTest, GapIsReportedAndNotSkipped) {
