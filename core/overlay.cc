@@ -228,7 +228,7 @@ class OverlayApplier {
  private:
   absl::Status AddCase(const DeltaChange& c);
   absl::Status EndCase(const DeltaChange& c, std::string* note);
-  absl::Status Correct(const DeltaChange& c);
+  absl::Status Correct(const DeltaChange& c, std::string* note);
   absl::Status Relate(const DeltaChange& c, std::string* note);
   absl::Status Unrelate(const DeltaChange& c, std::string* note);
 
@@ -274,6 +274,39 @@ static int CurrentVersion(const EntityDraft& e, std::string_view code) {
   return -1;
 }
 
+// Returns the index of the last version of case `code` (ended or not), or -1.
+static int LastVersion(const EntityDraft& e, std::string_view code) {
+  for (size_t i = e.case_count(); i-- > 0;) {
+    if (SameCase(e.Head(i).case_code, code)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Returns the instant of the last correction of case `code` (the end of its version it
+// replaced), or 0 if it was never corrected.
+static int64_t LastCorrection(const EntityDraft& e, std::string_view code) {
+  int64_t last = 0;
+  for (size_t i = 0; i < e.case_count(); ++i) {
+    const CaseView c = e.Head(i);
+    if (c.end == EndReason::kCorrected && SameCase(c.case_code, code)) {
+      last = std::max(last, c.ended_at);
+    }
+  }
+  return last;
+}
+
+// Returns the instant change `c` of case `c.record.case_code` applies at: its `at`, or the
+// case's last correction if that is later, since the version before it has ended at it
+// already (docs/feed.md, section 3); notes that in `note`.
+static int64_t EffectiveAt(const EntityDraft& e, const DeltaChange& c, std::string* note) {
+  const int64_t corrected = LastCorrection(e, c.record.case_code);
+  if (c.at >= corrected) return c.at;
+  *note = absl::StrFormat("case %s of %s: at %s is before its correction at %s: applied at %s",
+                          c.record.case_code, c.id.text(), FormatInstant(c.at),
+                          FormatInstant(corrected), FormatInstant(corrected));
+  return corrected;
+}
+
 absl::Status OverlayApplier::AddCase(const DeltaChange& c) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
@@ -289,25 +322,42 @@ absl::Status OverlayApplier::AddCase(const DeltaChange& c) {
 absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
-  if (i < 0 || !(c.at < e->intervals[static_cast<size_t>(i)].until)) {
-    *note = absl::StrFormat("case %s of %s %s: nothing to end", c.record.case_code, c.id.text(),
-                            i < 0 ? "is not in the list" : "no longer counts");
+  if (i < 0) {
+    // Every version has ended by a change: say which, e.g. a revocation still to come.
+    const int last = LastVersion(*e, c.record.case_code);
+    if (last < 0) {
+      *note = absl::StrFormat("case %s of %s is not in the list: nothing to end",
+                              c.record.case_code, c.id.text());
+    } else {
+      const CaseView v = e->Head(static_cast<size_t>(last));
+      *note = absl::StrFormat(
+          "case %s of %s is %s from %s on already: nothing to end", c.record.case_code, c.id.text(),
+          v.end == EndReason::kRevoked ? "revoked" : "removed", FormatInstant(v.ended_at));
+    }
     return absl::OkStatus();
   }
-  e->EndCase(static_cast<size_t>(i), c.at,
-             c.op == DeltaOp::kRevoke ? EndReason::kRevoked : c.reason);
+  const int64_t at = EffectiveAt(*e, c, note);
+  if (!(at < e->intervals[static_cast<size_t>(i)].until)) {
+    *note = absl::StrFormat("case %s of %s no longer counts: nothing to end", c.record.case_code,
+                            c.id.text());
+    return absl::OkStatus();
+  }
+  e->EndCase(static_cast<size_t>(i), at, c.op == DeltaOp::kRevoke ? EndReason::kRevoked : c.reason);
   return absl::OkStatus();
 }
 
-absl::Status OverlayApplier::Correct(const DeltaChange& c) {
+absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i < 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "case %s of %s is unknown, removed or revoked", c.record.case_code, c.id.text()));
   }
-  e->EndCase(static_cast<size_t>(i), c.at, EndReason::kCorrected);
-  e->AddCase(c.record);
+  const int64_t at = EffectiveAt(*e, c, note);
+  e->EndCase(static_cast<size_t>(i), at, EndReason::kCorrected);
+  CaseView record = c.record;
+  record.start = std::max(record.start, at);
+  e->AddCase(record);
   if (!c.name.empty()) e->name = c.name;
   return absl::OkStatus();
 }
@@ -358,7 +408,7 @@ absl::Status OverlayApplier::Apply(const DeltaChange& c, std::string* note) {
     case DeltaOp::kRevoke:
       return EndCase(c, note);
     case DeltaOp::kCorrect:
-      return Correct(c);
+      return Correct(c, note);
     case DeltaOp::kRelate:
       return Relate(c, note);
     case DeltaOp::kUnrelate:

@@ -188,6 +188,58 @@ TEST_F(OverlayTest, CorrectReplacesTheCaseFromItsInstantWithoutABreak) {
   EXPECT_EQ(after.since, DayStart(20180713));
 }
 
+// A change of a case whose `at` is before the case's last correction applies at that
+// correction, where the version before it ended already, and is noted: in one file or two.
+TEST_F(OverlayTest, AChangeBeforeTheCasesLastCorrectionAppliesAtItWithANote) {
+  constexpr std::string_view kCode = "（2018）黑04执1号";
+  const int64_t nine = kJune1 + 9 * 3600, ten = kJune1 + 10 * 3600;
+  const auto correct = [&](int64_t at, std::string_view duty) {
+    DeltaChange c = Add(PersonId(1), "张一", kCode, at);  // start: `at`, as the parser makes it
+    c.op = DeltaOp::kCorrect;
+    c.at = at;
+    c.record.duty = duty;
+    return c;
+  };
+  ASSERT_TRUE(Apply(MakeDelta(1, {correct(ten, "十点")})).ok());
+  ASSERT_TRUE(Apply(MakeDelta(2, {correct(nine, "九点")})).ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_EQ(report_.notes[0],
+            absl::StrCat(DeltaFileName(2), ":1: correct: case ", std::string(kCode), " of ",
+                         std::string(PersonId(1).text()),
+                         ": at 2026-06-01T09:00:00+08:00 is before its correction at "
+                         "2026-06-01T10:00:00+08:00: applied at 2026-06-01T10:00:00+08:00"));
+  // 09:30 sees the base's version only, 10:00 the last correction's.
+  const CheckResult half_past = Check(View(), PersonId(1), nine + 1800, true).value();
+  ASSERT_EQ(half_past.cases.size(), 1u);
+  EXPECT_EQ(half_past.cases[0].duty, "");
+  const CheckResult at_ten = Check(View(), PersonId(1), ten, true).value();
+  ASSERT_EQ(at_ten.cases.size(), 1u);
+  EXPECT_EQ(at_ten.cases[0].duty, "九点");
+
+  report_ = DeltaReport();
+  ASSERT_TRUE(Apply(MakeDelta(3, {correct(ten + 3600, "十一点"),
+                                  Change(DeltaOp::kRemove, PersonId(1), kCode, ten)}))
+                  .ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_THAT(report_.notes[0], HasSubstr(":2: remove: case "));
+  EXPECT_THAT(report_.notes[0], HasSubstr("applied at 2026-06-01T11:00:00+08:00"));
+  EXPECT_TRUE(Listed(PersonId(1), ten + 3599));
+  EXPECT_FALSE(Listed(PersonId(1), ten + 3600));
+  const CheckResult before = Check(View(), PersonId(1), ten + 3599, true).value();
+  EXPECT_EQ(before.until, ten + 3600);  // the removal, at the correction
+}
+
+// A remove of a case revoked from a later instant on says so, not that the case is unknown.
+TEST_F(OverlayTest, ARemoveOfACaseRevokedLaterSaysSo) {
+  constexpr std::string_view kCode = "（2018）黑04执1号";
+  ASSERT_TRUE(Apply(MakeDelta(1, {Change(DeltaOp::kRevoke, PersonId(1), kCode, kJune1 + kDay),
+                                  Change(DeltaOp::kRemove, PersonId(1), kCode, kJune1)}))
+                  .ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_THAT(report_.notes[0],
+              HasSubstr("is revoked from 2026-06-02T00:00:00+08:00 on already: nothing to end"));
+}
+
 TEST_F(OverlayTest, RolesRelateAndUnrelateAtTheirInstants) {
   ASSERT_TRUE(Apply(MakeDelta(1, {Role(DeltaOp::kRelate, CreditCode(1), PersonId(8),
                                        Role::kPrincipal, kJune1)}))
