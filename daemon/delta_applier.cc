@@ -105,6 +105,7 @@ int64_t DeltaApplier::Applied(const std::string& path, const Delta& delta,
                               const DeltaReport& report) {
   const int64_t now = Now();
   const int64_t newest = NewestAt(delta);
+  const int64_t lag = newest > 0 ? now - newest : 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (path == refused_path_) {
@@ -116,18 +117,21 @@ int64_t DeltaApplier::Applied(const std::string& path, const Delta& delta,
     status_.applied_changes += report.changes;
     status_.notes += report.notes.size();
     status_.last_delta_time = now;
-    status_.lag_seconds = newest > 0 ? now - newest : 0;
+    // A change dated in the future (a removal that takes effect later) is no lag.
+    status_.lag_seconds = std::max<int64_t>(lag, 0);
   }
-  return newest > 0 ? now - newest : 0;
+  return lag;
 }
 
 void DeltaApplier::LogApplied(const Delta& delta, const DeltaReport& report, int64_t lag,
                               const Timing& timing) {
   const auto ms = [](absl::Duration d) { return absl::ToDoubleMilliseconds(d); };
+  const std::string when = lag >= 0 ? absl::StrFormat("%d s after its newest change", lag)
+                                    : absl::StrFormat("its newest change %d s in the future", -lag);
   LogInfo(
-      "applied delta %s: %d changes, %d notes, %d s after its newest change; read %.0f ms "
-      "(cpu %.0f), prepare %.0f ms (cpu %.0f), apply %.0f ms (cpu %.0f), publish %.0f ms",
-      delta.name, report.changes, report.notes.size(), lag, ms(timing.read.wall),
+      "applied delta %s: %d changes, %d notes, %s; read %.0f ms (cpu %.0f), prepare %.0f ms "
+      "(cpu %.0f), apply %.0f ms (cpu %.0f), publish %.0f ms",
+      delta.name, report.changes, report.notes.size(), when, ms(timing.read.wall),
       ms(timing.read.cpu), ms(timing.prepare.wall), ms(timing.prepare.cpu), ms(timing.apply.wall),
       ms(timing.apply.cpu), ms(timing.publish));
 }

@@ -48,7 +48,8 @@ struct DeltaStatus {
   bool gap = false;              // sequence + 1 is missing while a later file exists
   std::string error;             // the directory could not be listed, or empty
   int64_t last_delta_time = 0;   // Unix seconds: when the last file was applied
-  int64_t lag_seconds = 0;       // of that file: application time minus its newest change's at
+  // Of that file: application time minus its newest change's at; 0 if that is in the future.
+  int64_t lag_seconds = 0;
 };
 
 class DeltaApplier {
@@ -105,7 +106,8 @@ class DeltaApplier {
     absl::Duration publish;  // Finish() and the swap
   };
   class Stopwatch;  // times the phases of a file on one thread
-  // Records an applied file. Returns the seconds from its newest change to now (0: unknown).
+  // Records an applied file. Returns the seconds from its newest change to now (0: unknown;
+  // negative: it is dated in the future).
   int64_t Applied(const std::string& path, const Delta& delta, const DeltaReport& report);
   // Logs an applied file: `lag` as Applied() returned it, and where its time went.
   static void LogApplied(const Delta& delta, const DeltaReport& report, int64_t lag,

@@ -83,6 +83,22 @@ TEST_F(DeltaApplierTest, AppliesInOrderCountsNotesAndSkipsWhatIsApplied) {
   EXPECT_EQ(applier.Apply(dataset_.get()), 0u);  // nothing after 2
 }
 
+// A removal dated in the future applies now and ends the listing at its `at`: no lag, and the
+// log says how far ahead it is.
+TEST_F(DeltaApplierTest, AChangeDatedInTheFutureHasNoLag) {
+  std::string later = kRemove;
+  later.replace(later.find("2026-06-09"), 10, "2099-06-09");
+  Write(1, later);
+  DeltaApplier applier(dir_);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(applier.Apply(dataset_.get()), 1u);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(applier.status().lag_seconds, 0);
+  EXPECT_TRUE(absl::StrContains(log, "its newest change ")) << log;
+  EXPECT_TRUE(absl::StrContains(log, " s in the future;")) << log;
+  EXPECT_TRUE(Listed());  // until 2099
+}
+
 TEST_F(DeltaApplierTest, AMisnamedFileIsWarnedAboutOnceAndNeverApplied) {
   Write(1, kRemove);
   std::ofstream(dir_ + "/2.ndjson") << kRemove;
