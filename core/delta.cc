@@ -64,7 +64,7 @@ absl::StatusOr<int64_t> ParseAt(const std::optional<std::string_view>& at) {
 // texts a change keeps are views of the file's text, or of a copy of an unescaped value in the
 // deque of the piece being parsed.
 struct LineParser {
-  RecordParser json;
+  RecordParser json{/*unique_keys=*/true};  // a key given twice refuses the line
   std::string keys_scratch;
   std::string record_scratch;
   std::string_view text;                         // the file's
@@ -161,7 +161,7 @@ bool ParseLeadingCaseLine(std::string_view line, LineParser& parser, DeltaChange
   std::array<std::optional<std::string_view>, 2> values;
   parser.json.Load(line);
   absl::StatusOr<CaseInput> input = parser.json.Case(&parser.record_scratch, kCaseLineKeys, values);
-  if (!input.ok() || values[0] != DeltaOpName(*op)) return false;  // the last "op" counts
+  if (!input.ok() || values[0] != DeltaOpName(*op)) return false;
   change->op = *op;
   Values keys;
   keys[kAtKey] = values[1];

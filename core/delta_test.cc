@@ -344,8 +344,31 @@ TEST(DeltaParseTest, ALeadingOpReadsAsTheGeneralPathDoes) {
     EXPECT_THAT(error, HasSubstr(absl::StrCat(kName, ":1: "))) << line;
     EXPECT_EQ(error, ErrorOf(OpLast(line))) << line;
   }
-  // Of two ops the last counts, whichever path reads the line.
-  EXPECT_THAT(ErrorOf(AddWith(R"(,"op":"remove")")), HasSubstr(":1: remove: reason: missing"));
+  // A key given twice refuses the line, whichever path reads it.
+  EXPECT_EQ(ErrorOf(AddWith(R"(,"op":"remove")")),
+            absl::StrCat(kName, ":1: names key \"op\" twice"));
+}
+
+TEST(DeltaParseTest, AKeyGivenTwiceRefusesTheLine) {
+  const std::string remove = absl::StrFormat(
+      R"({"op":"remove","op":"add","caseCode":"k","cardNum":"%s","reason":"performed",)"
+      R"("at":"2026-06-10T09:00:00Z"})"
+      "\n",
+      kPerson);
+  EXPECT_EQ(ErrorOf(remove), absl::StrCat(kName, ":1: names key \"op\" twice"));
+  // Escaped, a record's key, a key no op uses: each is still the same key.
+  std::string escaped = remove;
+  escaped.replace(escaped.find(R"("op":"add")"), 4, R"("o\u0070")");
+  EXPECT_EQ(ErrorOf(escaped), absl::StrCat(kName, ":1: names key \"op\" twice"));
+  std::string name = kAdd;
+  name.insert(name.find("\"termEnd\""), R"("iname":"李四",)");
+  EXPECT_EQ(ErrorOf(name), absl::StrCat(kName, ":1: names key \"iname\" twice"));
+  std::string extra = remove;
+  extra.replace(extra.find(R"("op":"add",)"), 11, R"("x":1,"x":2,)");
+  EXPECT_EQ(ErrorOf(extra), absl::StrCat(kName, ":1: names key \"x\" twice"));
+  // Nested objects are not the line's keys.
+  extra.replace(extra.find(R"("x":1,"x":2,)"), 12, R"("x":{"a":1},"y":{"a":2},)");
+  EXPECT_EQ(ErrorOf(extra), "");
 }
 
 // A change's texts are views into its delta: of the file's text, or of the values that had

@@ -10,6 +10,7 @@
 #include <span>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -394,11 +395,18 @@ simdjson::error_code FieldKey(ondemand::field& field, const char* end, std::stri
   return simdjson::SUCCESS;
 }
 
+// The keys of one object seen so far, to refuse one given twice: a hash set, so that a line of
+// n keys is checked in O(n). Its views live as long as the document (the text or the parser's
+// string buffer).
+using KeySet = absl::flat_hash_set<std::string_view>;
+
 // Iterates the top-level object in [data, data + len) and calls `on_field` with each key and
-// value. REQUIRES: capacity >= len + kPadding bytes are readable at `data`.
+// value. With `seen` (cleared first), a key given twice is refused. REQUIRES: capacity >= len +
+// kPadding bytes are readable at `data`.
 template <typename OnField>
 absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                           OnField on_field) {
+                           OnField on_field, KeySet* seen = nullptr) {
+  if (seen != nullptr) seen->clear();
   ondemand::document doc;
   if (auto error = parser.iterate(data, len, capacity).get(doc)) return JsonError(error);
   ondemand::object object;
@@ -411,6 +419,9 @@ absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t le
     std::string_view key;
     if (auto error = std::move(result).get(field)) return JsonError(error);
     if (auto error = FieldKey(field, data + len, &key)) return JsonError(error);
+    if (seen != nullptr && !seen->insert(key).second) {
+      return absl::InvalidArgumentError(absl::StrCat("names key ", QuoteFeedValue(key), " twice"));
+    }
     SHIXIN_RETURN_IF_ERROR(on_field(key, field.value()));
   }
   // current_location() fails with OUT_OF_BOUNDS exactly when nothing follows the object.
@@ -428,17 +439,20 @@ struct ExtraKeys {
 };
 
 absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                       StringStore& strings, CaseInput* out, ExtraKeys extra) {
+                       StringStore& strings, CaseInput* out, ExtraKeys extra,
+                       KeySet* seen = nullptr) {
   *out = CaseInput();
   CaseState state;
   state.out = out;
   std::fill(extra.values.begin(), extra.values.end(), std::nullopt);
-  absl::Status status =
-      IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
+  absl::Status status = IterateObject(
+      parser, data, len, capacity,
+      [&](std::string_view key, ondemand::value& v) {
         const auto it = std::find(extra.keys.begin(), extra.keys.end(), key);
         if (it == extra.keys.end()) return ReadCaseField(key, v, strings, &state);
         return ReadString(v, key, strings, &extra.values[it - extra.keys.begin()]);
-      });
+      },
+      seen);
   if (!status.ok()) return status;
   return FinishCase(state);
 }
@@ -451,18 +465,21 @@ absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, s
 absl::Status ReadStringKeys(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
                             StringStore& strings, std::span<const std::string_view> keys,
                             std::span<std::optional<std::string_view>> values,
-                            std::span<absl::Status> errors = {}) {
+                            std::span<absl::Status> errors = {}, KeySet* seen = nullptr) {
   std::fill(values.begin(), values.end(), std::nullopt);
   std::fill(errors.begin(), errors.end(), absl::OkStatus());
-  return IterateObject(parser, data, len, capacity, [&](std::string_view key, ondemand::value& v) {
-    auto it = std::find(keys.begin(), keys.end(), key);
-    if (it == keys.end()) return absl::OkStatus();
-    const size_t i = static_cast<size_t>(it - keys.begin());
-    absl::Status status = ReadString(v, key, strings, &values[i]);
-    if (status.ok() || errors.empty()) return status;
-    errors[i] = std::move(status);
-    return absl::OkStatus();
-  });
+  return IterateObject(
+      parser, data, len, capacity,
+      [&](std::string_view key, ondemand::value& v) {
+        auto it = std::find(keys.begin(), keys.end(), key);
+        if (it == keys.end()) return absl::OkStatus();
+        const size_t i = static_cast<size_t>(it - keys.begin());
+        absl::Status status = ReadString(v, key, strings, &values[i]);
+        if (status.ok() || errors.empty()) return status;
+        errors[i] = std::move(status);
+        return absl::OkStatus();
+      },
+      seen);
 }
 
 constexpr std::string_view kRelationKeys[] = {"orgId", "personId", "personName", "role"};
@@ -700,9 +717,15 @@ struct RecordParser::Impl {
   ondemand::parser parser;
   std::string padded;     // the line, then kPadding zeros
   std::string_view json;  // the line as given to Load()
+  bool unique_keys = false;
+  KeySet seen;  // if unique_keys: the line's keys
+
+  KeySet* seen_keys() { return unique_keys ? &seen : nullptr; }
 };
 
-RecordParser::RecordParser() : impl_(std::make_unique<Impl>()) {}
+RecordParser::RecordParser(bool unique_keys) : impl_(std::make_unique<Impl>()) {
+  impl_->unique_keys = unique_keys;
+}
 RecordParser::~RecordParser() = default;
 
 void RecordParser::Load(std::string_view json) {
@@ -718,7 +741,7 @@ absl::Status RecordParser::StringFields(std::span<const std::string_view> keys,
   Impl& m = *impl_;
   StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
   return ReadStringKeys(m.parser, m.padded.data(), m.json.size(), m.padded.size(), strings, keys,
-                        values, errors);
+                        values, errors, m.seen_keys());
 }
 
 absl::StatusOr<CaseInput> RecordParser::Case(std::string* scratch,
@@ -729,7 +752,7 @@ absl::StatusOr<CaseInput> RecordParser::Case(std::string* scratch,
   StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
   CaseInput out;
   SHIXIN_RETURN_IF_ERROR(ParseCase(m.parser, m.padded.data(), m.json.size(), m.padded.size(),
-                                   strings, &out, ExtraKeys{keys, values}));
+                                   strings, &out, ExtraKeys{keys, values}, m.seen_keys()));
   return out;
 }
 

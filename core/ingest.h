@@ -73,7 +73,9 @@ absl::Status ParseStringFields(std::string_view json, std::span<const std::strin
 // Thread safety: not thread-safe; one per thread.
 class RecordParser {
  public:
-  RecordParser();
+  // With `unique_keys`, StringFields() and Case() refuse a line that names a key twice
+  // ("names key \"op\" twice"), as the delta files require; otherwise the last one counts.
+  explicit RecordParser(bool unique_keys = false);
   ~RecordParser();
   RecordParser(const RecordParser&) = delete;
   RecordParser& operator=(const RecordParser&) = delete;
