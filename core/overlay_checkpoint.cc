@@ -176,40 +176,44 @@ class HashingReader {
 absl::Status OverlayCheckpoint::Write(const Snapshot& base, const Overlay& overlay,
                                       int64_t source_time, const std::string& path,
                                       CheckpointPace pace) {
-  return WriteFileAtomically(path, [&](int fd, const std::string& tmp) -> absl::Status {
-    FileHeader h{};
-    if (!WriteAll(fd, &h, sizeof(h))) return absl::ErrnoToStatus(errno, tmp);  // later
-    HashingWriter out(fd, sizeof(FileHeader), pace, tmp);
-    out.Append(overlay.changed_base_.data(), overlay.changed_base_.size() * sizeof(uint64_t));
-    overlay.ForEach([&out](const OverlayEntity& e) {
-      char head[kEntityHead];
-      std::memcpy(head, e.key_.w, sizeof(e.key_.w));
-      const uint32_t counts[] = {e.block_count_, e.link_count_, e.case_count_, e.name_size_,
-                                 e.records_size_};
-      for (size_t i = 0; i < 5; ++i) EncodeLittleEndian32(counts[i], head + 12 + 4 * i);
-      out.Append(head, sizeof(head));
-      out.Append(e.data(), e.Size() - sizeof(OverlayEntity));
-    });
-    if (absl::Status s = out.Finish(); !s.ok()) return s;
-    std::memcpy(h.magic, kMagic, sizeof(kMagic));
-    h.format_version = kFormatVersion;
-    h.endian = kEndianMarker;
-    h.header_size = sizeof(FileHeader);
-    h.interval_size = sizeof(Interval);
-    h.link_size = sizeof(OverlayLink);
-    h.base_version = base.info().version;
-    h.base_entities = base.entity_count();
-    h.sequence = overlay.sequence();
-    h.source_time = source_time;
-    h.entity_count = overlay.size();
-    h.body_bytes = out.bytes();
-    h.body_hash = out.hash();
-    h.header_hash = HeaderHash(h);
-    if (::pwrite(fd, &h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h))) {
-      return absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": write"));
-    }
-    return absl::OkStatus();
-  });
+  // 0600: state_dir's files are the service user's only (docs/audit.md).
+  return WriteFileAtomically(
+      path,
+      [&](int fd, const std::string& tmp) -> absl::Status {
+        FileHeader h{};
+        if (!WriteAll(fd, &h, sizeof(h))) return absl::ErrnoToStatus(errno, tmp);  // later
+        HashingWriter out(fd, sizeof(FileHeader), pace, tmp);
+        out.Append(overlay.changed_base_.data(), overlay.changed_base_.size() * sizeof(uint64_t));
+        overlay.ForEach([&out](const OverlayEntity& e) {
+          char head[kEntityHead];
+          std::memcpy(head, e.key_.w, sizeof(e.key_.w));
+          const uint32_t counts[] = {e.block_count_, e.link_count_, e.case_count_, e.name_size_,
+                                     e.records_size_};
+          for (size_t i = 0; i < 5; ++i) EncodeLittleEndian32(counts[i], head + 12 + 4 * i);
+          out.Append(head, sizeof(head));
+          out.Append(e.data(), e.Size() - sizeof(OverlayEntity));
+        });
+        if (absl::Status s = out.Finish(); !s.ok()) return s;
+        std::memcpy(h.magic, kMagic, sizeof(kMagic));
+        h.format_version = kFormatVersion;
+        h.endian = kEndianMarker;
+        h.header_size = sizeof(FileHeader);
+        h.interval_size = sizeof(Interval);
+        h.link_size = sizeof(OverlayLink);
+        h.base_version = base.info().version;
+        h.base_entities = base.entity_count();
+        h.sequence = overlay.sequence();
+        h.source_time = source_time;
+        h.entity_count = overlay.size();
+        h.body_bytes = out.bytes();
+        h.body_hash = out.hash();
+        h.header_hash = HeaderHash(h);
+        if (::pwrite(fd, &h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h))) {
+          return absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": write"));
+        }
+        return absl::OkStatus();
+      },
+      /*mode=*/0600);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -58,8 +59,13 @@ TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
   const std::unique_ptr<const Overlay> folded = Fold(4);
   ASSERT_GT(folded->size(), 500u);
   const std::string path = File("overlay.checkpoint");
+  std::ofstream(path + ".tmp") << "left by a crash, 0644";
+  ASSERT_EQ(::chmod((path + ".tmp").c_str(), 0644), 0);
   ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *folded, 1234, path).ok());
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);  // state_dir's files are the service user's only
   CheckpointInfo info;
   auto read = OverlayCheckpoint::Read(*base_, path, &info);
   ASSERT_TRUE(read.ok()) << read.status();

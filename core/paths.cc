@@ -146,8 +146,8 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
 }
 
 absl::Status WriteFileAtomically(
-    const std::string& given,
-    absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write) {
+    const std::string& given, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
+    mode_t mode) {
   std::string path = given;
   struct stat st;
   if (::stat(given.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -171,9 +171,14 @@ absl::Status WriteFileAtomically(
     path = target.string();
   }
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));
-  absl::Status s = write(fd, tmp);
+  // A temporary file left by a crash keeps its old mode: narrowed to `mode`, never widened.
+  struct stat st {};
+  absl::Status s = ::fstat(fd, &st) == 0 && ::fchmod(fd, st.st_mode & mode & 07777) == 0
+                       ? absl::OkStatus()
+                       : absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": chmod"));
+  if (s.ok()) s = write(fd, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": fsync"));
   if (::close(fd) != 0 && s.ok()) s = absl::ErrnoToStatus(errno, tmp);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -7,6 +7,8 @@
 #ifndef SHIXIN_CORE_PATHS_H_
 #define SHIXIN_CORE_PATHS_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <limits>
 #include <memory>
@@ -79,12 +81,14 @@ absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path,
 
 // Replaces `path` atomically by what `write` writes: `write(fd, tmp)` fills the new file `tmp`
 // (`path` + ".tmp", open for writing) and returns its error; the file is then fsync'ed, renamed
-// over `path`, and the directory fsync'ed. Returns `write`'s error or the file system's, naming
-// the file; `path` is then unchanged and the temporary file removed. A symbolic link's target is
+// over `path`, and the directory fsync'ed. The file gets permissions `mode` (0600 for a file
+// only the service user may read). Returns `write`'s error or the file system's, naming the
+// file; `path` is then unchanged and the temporary file removed. A symbolic link's target is
 // replaced so; a device or FIFO (`/dev/stdout`) is written through, as it cannot be replaced;
 // a directory is FailedPrecondition.
 absl::Status WriteFileAtomically(
-    const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write);
+    const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
+    mode_t mode = 0644);
 // WriteFileAtomically() of the bytes `content`.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
 
