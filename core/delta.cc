@@ -424,6 +424,14 @@ absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir,
 bool EndsAsDeltaFile(std::string_view file_name) { return file_name.ends_with(kSuffix); }
 
 std::string MisnamedDeltaWarning(std::string_view path) {
+  const std::string_view name = path.substr(path.find_last_of('/') + 1);  // npos + 1 == 0
+  const std::string_view digits = name.substr(0, name.size() - kSuffix.size());
+  if (name.size() == kSequenceDigits + kSuffix.size() &&
+      digits.find_first_not_of("0123456789") == std::string_view::npos) {
+    return absl::StrFormat(
+        "%s is not applied: its sequence number is out of range (the largest is %d)", path,
+        UINT64_MAX);
+  }
   return absl::StrFormat(
       "%s is not applied: a delta file is named by its sequence number in %d digits, e.g. %s", path,
       kSequenceDigits, DeltaFileName(1));

@@ -738,6 +738,10 @@ TEST_F(DeltaFilesTest, ListsDeltaFilesInSequenceOrder) {
   EXPECT_EQ(MisnamedDeltaWarning("d/42.ndjson"),
             "d/42.ndjson is not applied: a delta file is named by its sequence number in 20 "
             "digits, e.g. 00000000000000000001.ndjson");
+  // 20 digits all the same, but above the largest sequence.
+  EXPECT_EQ(MisnamedDeltaWarning("d/18446744073709551625.ndjson"),
+            "d/18446744073709551625.ndjson is not applied: its sequence number is out of range "
+            "(the largest is 18446744073709551615)");
 }
 
 TEST_F(DeltaFilesTest, ListingAnEmptyOrMissingDirectory) {
