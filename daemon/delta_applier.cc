@@ -66,6 +66,9 @@ void DeltaApplier::Adopt(const DeltaApplier& fold) {
   const DeltaStatus folded = fold.status();
   refused_path_ = fold.refused_path_;
   refused_version_ = fold.refused_version_;
+  for (const auto& [sequence, version] : fold.applied_versions_) {
+    applied_versions_[sequence] = version;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   status_.applied_files += folded.applied_files;
   status_.applied_changes += folded.applied_changes;
@@ -159,6 +162,27 @@ DeltaStatus DeltaApplier::status() const {
   return status_;
 }
 
+void DeltaApplier::WarnChangedAfterApplied(const std::vector<DeltaFile>& files,
+                                           const Dataset& dataset) {
+  // Those a compacted base contains are its own now.
+  absl::erase_if(applied_versions_, [&](const auto& entry) {
+    return entry.first <= dataset.snapshot->info().delta_sequence;
+  });
+  for (const DeltaFile& f : files) {
+    if (f.sequence > dataset.sequence) break;
+    const auto it = applied_versions_.find(f.sequence);
+    if (it == applied_versions_.end()) continue;
+    const FileVersion now = StatVersion(f.path);
+    if (now == it->second) continue;
+    it->second = now;
+    // A restart without the checkpoint, or a compaction, would read what it holds now.
+    LogWarning(
+        "delta %s changed after it was applied (size, mtime or inode): it is not applied again; "
+        "a change must come as a new file, the next sequence",
+        f.path);
+  }
+}
+
 std::unique_ptr<OverlayBuilder> DeltaApplier::TakeSpare(const Dataset& dataset) {
   Spare spare = std::move(spare_);
   spare_ = Spare();
@@ -181,6 +205,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     status_.sequence = dataset->sequence;
     return 0;
   }
+  WarnChangedAfterApplied(*files, *dataset);
   // Only the files after the dataset's sequence count; those at or below it are skipped. The
   // run of consecutive ones is read ahead in parallel and applied in order.
   const std::span<const DeltaFile> next(
@@ -241,6 +266,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       LogLimited(LogKind::kDeltaNote, LogLevel::kWarning, "delta note: %s", note);
     }
     ++built;
+    applied_versions_[next[i].sequence] = r.version;
     dataset->sequence = next[i].sequence;
     dataset->source_time = std::max<int64_t>(dataset->source_time, r.version.mtime_ns / 1000000000);
     ++applied;

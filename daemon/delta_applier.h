@@ -6,7 +6,8 @@
 // applied and stays refused until it changes (inode, size or mtime) or a reload tries it again
 // (Adopt()), and the files after it wait; a gap stops application and is reported, never skipped;
 // files at or below the sequence are skipped; a misnamed file (ListDeltaFiles()) is warned about
-// once. Notes are logged (rate-limited) and counted. Its
+// once; a file applied already that changes (appended to in place) is warned about and not
+// applied again. Notes are logged (rate-limited) and counted. Its
 // state is kept for INFO (DeltaStatus).
 //
 // The Reloader owns it and calls it on its thread: at start the files are folded into the
@@ -24,7 +25,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -132,8 +135,15 @@ class DeltaApplier {
     }
   };
   Spare spare_;
+  // Warns about the files at or below `dataset`'s sequence that changed since this applier
+  // applied them (each change once): they are never applied again.
+  void WarnChangedAfterApplied(const std::vector<DeltaFile>& files, const Dataset& dataset);
+
   // The misnamed files warned about (once each); read and written by Apply() only.
   absl::flat_hash_set<std::string> warned_misnamed_;
+  // The version of each file applied over the serving base, by sequence, as it was read; read
+  // and written by Apply()/Adopt() only.
+  absl::flat_hash_map<uint64_t, FileVersion> applied_versions_;
   // The refused file's path and version; read and written by Apply()/Adopt() only.
   std::string refused_path_;
   FileVersion refused_version_;

@@ -99,6 +99,24 @@ TEST_F(DeltaApplierTest, AChangeDatedInTheFutureHasNoLag) {
   EXPECT_TRUE(Listed());  // until 2099
 }
 
+// A file appended to in place after it was applied is warned about once and not applied again:
+// a change must come as a new file.
+TEST_F(DeltaApplierTest, AFileChangedAfterItWasAppliedIsWarnedAboutOnce) {
+  Write(1, kRemove);
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 1u);
+  std::ofstream(dir_ + "/" + DeltaFileName(1), std::ios::app) << kBad;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  const std::string warning = DeltaFileName(1) + " changed after it was applied";
+  EXPECT_NE(log.find(warning), std::string::npos) << log;
+  EXPECT_EQ(log.find(warning), log.rfind(warning)) << log;  // once
+  EXPECT_EQ(Counts(applier.status()),
+            "sequence 1 files 1 changes 1 notes 0 refusals 0 pending 0 gap 0");
+}
+
 TEST_F(DeltaApplierTest, AMisnamedFileIsWarnedAboutOnceAndNeverApplied) {
   Write(1, kRemove);
   std::ofstream(dir_ + "/2.ndjson") << kRemove;
