@@ -174,8 +174,8 @@ absl::Status WriteFileAtomically(
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));
   // A temporary file left by a crash keeps its old mode: narrowed to `mode`, never widened.
-  struct stat st {};
-  absl::Status s = ::fstat(fd, &st) == 0 && ::fchmod(fd, st.st_mode & mode & 07777) == 0
+  struct stat created {};
+  absl::Status s = ::fstat(fd, &created) == 0 && ::fchmod(fd, created.st_mode & mode & 07777) == 0
                        ? absl::OkStatus()
                        : absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": chmod"));
   if (s.ok()) s = write(fd, tmp);
