@@ -190,8 +190,18 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
   return absl::OkStatus();
 }
 
-// The request context is for the daemon's audit: offline there is none to record it.
-absl::Status CheckContextFlags(const Flags& flags) {
+// The flags of one mode only: offline's list and catalog are not the daemon's (ignoring them
+// would answer from another list than the user named), and the request context is for the
+// daemon's audit (offline there is none to record it).
+absl::Status CheckModeFlags(const Flags& flags) {
+  if (flags.Get("server")) {
+    for (const char* offline : {"data", "max-errors", "catalog"}) {
+      if (flags.Get(offline)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "--%s and --server: the daemon answers from its own list and catalog", offline));
+      }
+    }
+  }
   if (!HasContextFlags(flags)) return absl::OkStatus();
   if (!flags.Get("server")) {
     return absl::InvalidArgumentError(
@@ -242,7 +252,7 @@ int RunCheck(const std::vector<std::string>& args) {
   if (!flags.ok()) return UsageError("check", flags.status());
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("check", as_of.status());
-  if (absl::Status s = CheckContextFlags(*flags); !s.ok()) return UsageError("check", s);
+  if (absl::Status s = CheckModeFlags(*flags); !s.ok()) return UsageError("check", s);
   absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
   if (!inputs.ok()) return LoadFailed("check", inputs.status());
   if (flags->Get("server")) return RemoteCheck(*flags, *inputs, *as_of);
@@ -271,7 +281,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   if (!officers.ok()) return UsageError("measures", officers.status());
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("measures", as_of.status());
-  if (absl::Status s = CheckContextFlags(*flags); !s.ok()) return UsageError("measures", s);
+  if (absl::Status s = CheckModeFlags(*flags); !s.ok()) return UsageError("measures", s);
   absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
   if (!inputs.ok()) return LoadFailed("measures", inputs.status());
   if (flags->Get("server")) return RemoteMeasures(*flags, *inputs, *officers, *as_of);

@@ -80,6 +80,8 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1 --ca ca.pem").status, 2);
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1").status, 3);
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1 extra").status, 2);
+  EXPECT_EQ(Shixin("check --server 127.0.0.1:1 --data /nonexistent 11010519491231002X").status, 2);
+  EXPECT_EQ(Shixin("measures --server 127.0.0.1:1 --catalog x.json 11010519491231002X").status, 2);
   EXPECT_EQ(Shixin("export --public -o - --format csv --data data/sample extra").status, 2);
   const RunResult format = Shixin("export --public -o - --format CSV --data data/sample", true);
   EXPECT_EQ(format.status, 2);
