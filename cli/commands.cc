@@ -86,10 +86,14 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
     std::fprintf(stderr, "shixin: skipped %s:%llu: %s\n", e.file.c_str(),
                  static_cast<unsigned long long>(e.line), e.reason.c_str());
   }
-  // As shixind: an empty list (a feed cut short) would answer "not listed" for everyone.
-  if ((*snap)->info().subjects == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s: the list is empty (no valid record in debtors.ndjson)", *dir));
+  return snap;
+}
+
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadListToAnswer(const Flags& flags) {
+  SHIXIN_ASSIGN_OR_RETURN(std::unique_ptr<const Snapshot> snap, LoadData(flags));
+  if (snap->info().subjects == 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: the list is empty (no valid record in debtors.ndjson)", *flags.Get("data")));
   }
   return snap;
 }
@@ -258,7 +262,7 @@ int RunCheck(const std::vector<std::string>& args) {
   if (flags->Get("server")) return RemoteCheck(*flags, *inputs, *as_of);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
   if (!at.ok()) return UsageError("check", at.status());
-  auto snap = LoadData(*flags);
+  auto snap = LoadListToAnswer(*flags);
   if (!snap.ok()) {
     std::fprintf(stderr, "shixin check: %s\n", std::string(snap.status().message()).c_str());
     return flags->Get("data") ? kExitLoad : kExitUsage;
@@ -299,7 +303,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   if (absl::Status s = ParseFilters(*flags, *catalog, &query); !s.ok()) {
     return UsageError("measures", s);
   }
-  auto snap = LoadData(*flags);
+  auto snap = LoadListToAnswer(*flags);
   if (!snap.ok()) {
     std::fprintf(stderr, "shixin measures: %s\n", std::string(snap.status().message()).c_str());
     return flags->Get("data") ? kExitLoad : kExitUsage;

@@ -36,6 +36,10 @@ int LoadFailed(std::string_view command, const absl::Status& status);
 // names a directory; else LoadDataDir()'s errors.
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
     const Flags& flags, const std::optional<std::string>& data = std::nullopt);
+// LoadData() of --data for a command that answers from the list (check, measures, export,
+// notice): FailedPrecondition for an empty one, as shixind refuses to serve one (a feed cut
+// short would answer "not listed" for everyone). compile may write it: shixind refuses it then.
+absl::StatusOr<std::unique_ptr<const Snapshot>> LoadListToAnswer(const Flags& flags);
 
 // The inputs of a query: the IDs that parse, in order, and the reason for each input that does
 // not, printed (as JSON with `json`) in its place among the answers that the caller prints.

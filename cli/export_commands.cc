@@ -67,7 +67,7 @@ absl::StatusOr<NoticeList> LoadNoticeList(const Flags& flags, const Catalog& cat
   if (const std::optional<std::string> snapshot = flags.Get("snapshot")) {
     SHIXIN_ASSIGN_OR_RETURN(list.base, OpenSnapshotFile(*snapshot, catalog.fingerprint()));
   } else {
-    SHIXIN_ASSIGN_OR_RETURN(list.base, LoadData(flags));
+    SHIXIN_ASSIGN_OR_RETURN(list.base, LoadListToAnswer(flags));
   }
   list.sequence = list.base->info().delta_sequence;
   if (const std::optional<std::string> dir = flags.Get("deltas")) {
@@ -127,7 +127,7 @@ int RunExport(const std::vector<std::string>& args) {
   if (!flags->Get("data")) {
     return UsageError("export", absl::InvalidArgumentError("--data DIR is required"));
   }
-  auto snap = LoadData(*flags);
+  auto snap = LoadListToAnswer(*flags);
   if (!snap.ok()) return LoadFailed("export", snap.status());
   absl::StatusOr<ExportCounts> counts = absl::UnknownError("not written");
   absl::Status written;

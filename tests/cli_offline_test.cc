@@ -155,8 +155,9 @@ TEST(CliOfflineTest, AnEmptyListIsRefused) {
   const RunResult check = Shixin("check --data " + dir + " 11010519491231002X", true);
   EXPECT_EQ(check.status, 3);
   EXPECT_THAT(check.out, HasSubstr("the list is empty"));
-  EXPECT_EQ(Shixin("compile --data " + dir + " -o " + dir + "/list.snap").status, 3);
   EXPECT_EQ(Shixin("export --public -o - --format csv --data " + dir).status, 3);
+  // compile writes it (a fuzzer's seed): shixind refuses to serve it.
+  EXPECT_EQ(Shixin("compile --data " + dir + " -o " + dir + "/list.snap").status, 0);
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
