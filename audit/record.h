@@ -20,7 +20,7 @@
 namespace shixin::audit {
 
 enum class RecordType : uint8_t {
-  kQuery = 1,     // one subject asked in a CHECK or MEASURES request, and the answer
+  kQuery = 1,     // one subject asked in a CHECK, MEASURES or DETAIL request, and the answer
   kFeedback = 2,  // a caller's report of what it did with the measures of one receipt
   kSeal = 3,      // format 2: the chain value ending one write (audit/format.h); no payload here
 };
@@ -38,7 +38,7 @@ bool OutcomeFromName(std::string_view name, Outcome* outcome);
 struct QueryRecord {
   uint64_t sequence = 0;         // set by AuditLog::Append: 1, 2, ... over the whole audit
   int64_t time_micros = 0;       // Unix time of the answer, microseconds
-  uint8_t opcode = 0;            // wire::Opcode: 3 CHECK, 4 MEASURES (8 for HTTP later: same codes)
+  uint8_t opcode = 0;            // wire::Opcode: 3 CHECK, 4 MEASURES, 5 DETAIL (HTTP: the same)
   std::string_view caller;       // the caller id ("" in open mode)
   std::string_view operator_id;  // the person at the agency who asked, as the request gave it
   std::string_view matter;       // the matter code (事项编码), as given, or ""

@@ -174,9 +174,10 @@ void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& cont
   record->generation = d.generation;
   record->delta_sequence = d.sequence;
   // Version 4 answers carry receipts: every MEASURES, and CHECK for listed and related IDs.
-  record->receipt_issued =
-      session.version >= 4 && (record->opcode == static_cast<uint8_t>(wire::Opcode::kMeasures) ||
-                               record->listing != audit::Listing::kUnlisted);
+  const auto op = static_cast<wire::Opcode>(record->opcode);
+  record->receipt_issued = session.version >= 4 && (op == wire::Opcode::kMeasures ||
+                                                    (op == wire::Opcode::kCheck &&
+                                                     record->listing != audit::Listing::kUnlisted));
   absl::StatusOr<audit::AuditLog::Appended> appended = auditor_->Record(record);
   if (!appended.ok()) {
     *failed = appended.status();
@@ -648,7 +649,7 @@ Handler::Outcome Handler::Feedback(std::string_view payload, Session& session,
   return Outcome::Ok();
 }
 
-Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, const Session& session,
+Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, Session& session,
                                  std::string* out) const {
   const uint8_t version = session.version;
   absl::StatusOr<wire::DetailRequest> request = wire::DecodeDetailRequest(payload, version);
@@ -663,6 +664,19 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, con
     LogLimited(LogKind::kCaseData, LogLevel::kError, "DETAIL %s: %s: %s", id->Masked(),
                d.data_source, result.status().message());
     return Outcome::FromCore(result.status());
+  }
+  if (auditor_ != nullptr) {  // a look at a subject's cases is a query like CHECK's
+    audit::QueryRecord record;
+    record.opcode = static_cast<uint8_t>(wire::Opcode::kDetail);
+    record.subject = result->id;
+    record.kind = static_cast<uint8_t>(result->kind);
+    record.listing = result->listed    ? audit::Listing::kListed
+                     : result->related ? audit::Listing::kRelated
+                                       : audit::Listing::kUnlisted;
+    record.as_of = request->as_of;
+    thread_local std::string no_receipt;  // DETAIL answers carry none (FORMAT.md 8.4)
+    absl::Status failed;                  // answered while the audit fails, as CHECK is
+    Audit(&record, wire::RequestContext{}, d, session, &no_receipt, &failed);
   }
   wire::Encode(*result, out, version);
   return Outcome::Ok();

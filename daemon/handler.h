@@ -182,7 +182,7 @@ class Handler {
                      std::string* out) const;
   Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale, Session& session,
                      std::string* out) const;
-  Outcome Detail(std::string_view payload, const Dataset& d, const Session& session,
+  Outcome Detail(std::string_view payload, const Dataset& d, Session& session,
                  std::string* out) const;
   Outcome Info(std::string_view payload, const SnapshotHolder::ReadSection& read, bool stale,
                const Peer& peer, const Session& session, std::string* out) const;

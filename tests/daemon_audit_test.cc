@@ -269,6 +269,19 @@ TEST_F(DaemonAuditTest, ReceiptsAndTheirRecords) {
   EXPECT_TRUE(r->measures.empty());
   ExpectVerifies(AuditDir());
 
+  // A DETAIL (a subject's case texts) is recorded too; its answer carries no receipt.
+  auto detail = client->Detail(kListed);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_FALSE(records->empty());
+  const Record& last = records->back().second;
+  EXPECT_EQ(last.opcode, 5);
+  EXPECT_EQ(last.caller, "open");
+  EXPECT_EQ(last.subject, detail->value.id);
+  EXPECT_EQ(last.listing, audit::Listing::kListed);
+  EXPECT_FALSE(last.receipt_issued);
+
   // The CLI reads the same audit while the daemon writes it.
   ProcessResult q = RunProcess(
       {BinDir() + "/shixin", "audit", "query", AuditDir(), "--receipt", m->receipt, "--json"});
