@@ -216,12 +216,14 @@ absl::StatusOr<wire::MeasuresRequest> MeasuresRequestOf(const Json& body) {
   return request;
 }
 
-// Returns measure number `text` (a key of notApplied/cancelled, or an element of applied).
+// Returns the measure number of `value`: an element of applied (an integer), or a key of
+// notApplied/cancelled (its decimal digits, as the integer prints: no sign, space or leading 0).
 absl::StatusOr<uint16_t> MeasureOf(const Json& value, std::string_view what) {
   uint64_t n = 0;
   if (value.is_number_unsigned()) {
     n = value.get<uint64_t>();
-  } else if (!value.is_string() || !absl::SimpleAtoi(value.get_ref<const std::string&>(), &n)) {
+  } else if (!value.is_string() || !absl::SimpleAtoi(value.get_ref<const std::string&>(), &n) ||
+             value.get_ref<const std::string&>() != absl::StrCat(n)) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: expected a measure number", what));
   }
   if (n == 0 || n > 0xFFFF) {
@@ -261,8 +263,11 @@ absl::StatusOr<wire::FeedbackRequest> FeedbackRequestOf(const Json& body) {
       return absl::InvalidArgumentError("applied: expected an array of measure numbers");
     }
     for (size_t i = 0; i < applied->size(); ++i) {
-      SHIXIN_ASSIGN_OR_RETURN(const uint16_t measure,
-                              MeasureOf((*applied)[i], absl::StrCat("applied[", i, "]")));
+      const std::string what = absl::StrCat("applied[", i, "]");
+      if (!(*applied)[i].is_number()) {  // a number, as the schema says ("41" is a key's form)
+        return absl::InvalidArgumentError(absl::StrCat(what, ": expected a measure number"));
+      }
+      SHIXIN_ASSIGN_OR_RETURN(const uint16_t measure, MeasureOf((*applied)[i], what));
       request.items.push_back(wire::FeedbackItem{measure, wire::FeedbackOutcome::kApplied});
     }
   }

@@ -381,8 +381,21 @@ TEST_F(JsonApiTest, AnAuditedAnswerCarriesAReceiptForFeedback) {
             absl::StrCat("{\"receipt\":\"", receipt, "\",\"notApplied\":{\"x\":\"r\"}}"), "full");
   EXPECT_EQ(BodyOf(reply)["error"]["message"], "notApplied.x: expected a measure number");
   reply = Serve("POST", "/v1/feedback",
-                absl::StrCat("{\"receipt\":\"", receipt, "\",\"applied\":[\"41\", 0]}"), "full");
+                absl::StrCat("{\"receipt\":\"", receipt, "\",\"applied\":[41, 0]}"), "full");
   EXPECT_EQ(BodyOf(reply)["error"]["message"], "applied[1]: no measure 0");
+  // Numbers as the schema says: not a string in applied, nothing but digits in a key.
+  reply = Serve("POST", "/v1/feedback",
+                absl::StrCat("{\"receipt\":\"", receipt, "\",\"applied\":[\"41\"]}"), "full");
+  EXPECT_EQ(BodyOf(reply)["error"]["message"], "applied[0]: expected a measure number");
+  for (const char* key : {" 52", "+52", "052", "52 "}) {
+    reply = Serve("POST", "/v1/feedback",
+                  absl::StrCat("{\"receipt\":\"", receipt, "\",\"cancelled\":{\"", key,
+                               "\":\"r\"}}"),
+                  "full");
+    EXPECT_EQ(reply.status, 400u) << key;
+    EXPECT_EQ(BodyOf(reply)["error"]["message"], absl::StrCat("cancelled.", key,
+                                                             ": expected a measure number"));
+  }
 }
 
 TEST_F(JsonApiTest, AnAuditThatCannotBeWrittenGivesNoReceipts) {

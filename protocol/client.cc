@@ -28,8 +28,8 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message,
                             std::optional<uint32_t> retry_after_ms) {
   std::string text = absl::StrFormat("%s: %s", wire::StatusName(status), message);
   if (status == wire::Status::kRateLimited && retry_after_ms.has_value()) {
-    absl::Status limited = absl::ResourceExhaustedError(
-        absl::StrFormat("%s (retry after %u ms)", text, *retry_after_ms));
+    // The wait is the payload's; the message already says it in words (shixind's does).
+    absl::Status limited = absl::ResourceExhaustedError(text);
     limited.SetPayload(kRetryAfterUrl, absl::Cord(absl::StrCat(*retry_after_ms)));
     return limited;
   }

@@ -156,7 +156,7 @@ class Client {
   // INVALID_ID and INVALID_ARGUMENT, FailedPrecondition for STALE_REFUSED, Unavailable for
   // UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED, PermissionDenied for PERMISSION_DENIED,
   // Unauthenticated for UNAUTHENTICATED, ResourceExhausted for RATE_LIMITED with the wait in
-  // the message and in RetryAfter(), Internal otherwise). A broken connection gives Unavailable, a
+  // RetryAfter() (shixind's message says it too), Internal otherwise). A broken connection gives Unavailable, a
   // timeout DeadlineExceeded, a response this client cannot read (bad frame, wrong request id,
   // malformed payload) Internal. Requests over the protocol's limits (an ID, agency or scenario
   // over 255 bytes, more than 16 officers, 0 or more than 65535 IDs) fail with InvalidArgument
@@ -313,8 +313,8 @@ class Client {
 };
 
 // Returns the absl status for a response's non-zero wire status and error message; for
-// RATE_LIMITED with a known wait (version 3), `retry_after_ms` is in the message and the
-// status's payload (RetryAfter).
+// RATE_LIMITED with a known wait (version 3), `retry_after_ms` is in the status's payload
+// (RetryAfter).
 absl::Status StatusFromWire(wire::Status status, std::string_view message,
                             std::optional<uint32_t> retry_after_ms = std::nullopt);
 // Returns the wait a RATE_LIMITED error of a version-3 connection announced, if any.
