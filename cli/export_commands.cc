@@ -44,26 +44,27 @@ std::optional<std::vector<audit::FeedbackEntry>> CallerFeedback(
 }
 
 const std::vector<FlagSpec> kExportFlags = {
-    {"public", false}, {"out", true}, {"format", true}, {"data", true}, {"max-errors", true}};
+    {"public", false},   {"out", true},    {"format", true},     {"data", true},
+    {"snapshot", true},  {"deltas", true}, {"max-errors", true}, {"catalog", true}};
 
 const std::vector<FlagSpec> kNoticeFlags = {
     {"receipt", true}, {"audit", true},    {"format", true}, {"out", true},
     {"data", true},    {"snapshot", true}, {"deltas", true}, {"max-errors", true},
     {"callers", true}, {"catalog", true}};
 
-// The list a notice is drawn from: a base and the delta files applied on it.
-struct NoticeList {
+// The list a notice or the export is drawn from: a base and the delta files applied on it.
+struct LoadedList {
   std::unique_ptr<const Snapshot> base;
   std::unique_ptr<const Overlay> overlay;  // null: the base alone
   uint64_t sequence = 0;                   // the last delta in it
+
+  ListView view() const { return ListView(*base, overlay.get()); }
 };
 
-// Returns the list of --data or --snapshot with the delta files of --deltas. FailedPrecondition
-// if it is older than the answer `record` documents: a notice must not cite a case of an older
-// list (a case since removed as performed) nor miss one the answer rested on.
-absl::StatusOr<NoticeList> LoadNoticeList(const Flags& flags, const Catalog& catalog,
-                                          const audit::QueryRecord& record) {
-  NoticeList list;
+// Returns the list of --data or --snapshot (checked against `catalog`) with the delta files of
+// --deltas applied, as shixind would serve it. REQUIRES: one of --data, --snapshot.
+absl::StatusOr<LoadedList> LoadList(const Flags& flags, const Catalog& catalog) {
+  LoadedList list;
   if (const std::optional<std::string> snapshot = flags.Get("snapshot")) {
     SHIXIN_ASSIGN_OR_RETURN(list.base, OpenSnapshotFile(*snapshot, catalog.fingerprint()));
   } else {
@@ -75,6 +76,15 @@ absl::StatusOr<NoticeList> LoadNoticeList(const Flags& flags, const Catalog& cat
     SHIXIN_ASSIGN_OR_RETURN(list.overlay, ApplyDeltaDir(*list.base, *dir, &report));
     if (list.overlay != nullptr) list.sequence = list.overlay->sequence();
   }
+  return list;
+}
+
+// Returns LoadList(), or FailedPrecondition if the list is older than the answer `record`
+// documents: a notice must not cite a case of an older list (a case since removed as
+// performed) nor miss one the answer rested on.
+absl::StatusOr<LoadedList> LoadNoticeList(const Flags& flags, const Catalog& catalog,
+                                          const audit::QueryRecord& record) {
+  SHIXIN_ASSIGN_OR_RETURN(LoadedList list, LoadList(flags, catalog));
   if (list.sequence < record.delta_sequence) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "the answer was given from the list with deltas up to %u, the list given has them up "
@@ -124,21 +134,26 @@ int RunExport(const std::vector<std::string>& args) {
                                                                         ": expected ndjson or csv")
                                                          : "--format ndjson|csv is required"));
   }
-  if (!flags->Get("data")) {
-    return UsageError("export", absl::InvalidArgumentError("--data DIR is required"));
+  if (!flags->Get("data") == !flags->Get("snapshot")) {
+    return UsageError("export", absl::InvalidArgumentError(
+                                    "one of --data DIR or --snapshot FILE is required (and "
+                                    "--deltas DIR: the list as shixind serves it)"));
   }
-  auto snap = LoadListToAnswer(*flags);
-  if (!snap.ok()) return LoadFailed("export", snap.status());
+  absl::StatusOr<Catalog> catalog =
+      Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
+  if (!catalog.ok()) return LoadFailed("export", catalog.status());
+  absl::StatusOr<LoadedList> list = LoadList(*flags, *catalog);
+  if (!list.ok()) return LoadFailed("export", list.status());
   absl::StatusOr<ExportCounts> counts = absl::UnknownError("not written");
   absl::Status written;
   if (*path == "-") {
-    counts = WritePublicExport(**snap, NowSeconds(), *format, std::cout);
+    counts = WritePublicExport(list->view(), NowSeconds(), *format, std::cout);
     written = counts.status();
   } else {
     // The file the website serves is replaced whole or not at all (a full disk, a kill).
     written = WriteFileAtomically(*path, [&](int /*fd*/, const std::string& tmp) {
       std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-      counts = WritePublicExport(**snap, NowSeconds(), *format, file);
+      counts = WritePublicExport(list->view(), NowSeconds(), *format, file);
       if (!counts.ok()) return counts.status();
       file.close();
       return file ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write ", tmp));
@@ -179,10 +194,9 @@ int RunNotice(const std::vector<std::string>& args) {
   if (!answer.ok()) return LoadFailed("notice", answer.status());
   absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->query.caller);
   if (!issuer.ok()) return LoadFailed("notice", issuer.status());
-  absl::StatusOr<NoticeList> list = LoadNoticeList(*flags, *catalog, answer->query);
+  absl::StatusOr<LoadedList> list = LoadNoticeList(*flags, *catalog, answer->query);
   if (!list.ok()) return LoadFailed("notice", list.status());
-  absl::StatusOr<NoticeSubject> subject =
-      NoticeSubjectFromList(ListView(*list->base, list->overlay.get()), answer->query);
+  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(list->view(), answer->query);
   if (!subject.ok()) return LoadFailed("notice", subject.status());
   NoticeInput input{.record = answer->query,
                     .receipt = *receipt,

@@ -81,11 +81,14 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          caller and agency, queries, hits, measures and the
                                          feedback on them; its due date from the holiday
                                          calendar [data/calendar] (format: html)
-  export   --public -o FILE --format ndjson|csv --data DIR
+  export   --public -o FILE --format ndjson|csv (--data DIR | --snapshot FILE)
+           [--deltas DIR] [--catalog FILE]
                                          what the public may see of every subject listed now:
                                          names, persons' IDs masked, organisations' codes and
                                          legal representatives' names, cases (court, number,
-                                         dates, conduct, performance); "-o -": standard output
+                                         dates, conduct, performance); "-o -": standard output.
+                                         The list as the daemon has it: its base and deltas
+                                         (removed and revoked cases are not published)
   notice   --receipt R --audit DIR --format html|txt (--data DIR | --snapshot FILE)
            [--deltas DIR] [-o FILE] [--callers FILE] [--catalog FILE]
                                          the punishment notice (惩戒告知书) of the MEASURES

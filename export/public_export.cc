@@ -1,7 +1,9 @@
 #include "export/public_export.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -116,10 +118,14 @@ std::optional<ExportFormat> ParseExportFormat(std::string_view name) {
 }
 
 std::string CsvField(std::string_view field) {
+  constexpr std::string_view kFormulaStart = "=+-@\t\r";
+  const bool formula =
+      !field.empty() && kFormulaStart.find(field.front()) != std::string_view::npos;
   const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos ||
                      (!field.empty() && (field.front() == ' ' || field.back() == ' '));
-  if (!quote) return std::string(field);
-  std::string out = "\"";
+  std::string out = quote ? "\"" : "";
+  if (formula) out += '\'';
+  if (!quote) return out.append(field);
   for (char c : field) {
     if (c == '"') out += '"';
     out += c;
@@ -128,10 +134,10 @@ std::string CsvField(std::string_view field) {
   return out;
 }
 
-absl::StatusOr<ExportCounts> WritePublicExport(const Snapshot& list, int64_t at,
+absl::StatusOr<ExportCounts> WritePublicExport(const ListView& list, int64_t at,
                                                ExportFormat format, std::ostream& out) {
   if (format == ExportFormat::kCsv) {
-    std::string header;
+    std::string header = "\xEF\xBB\xBF";  // the byte order mark
     for (std::string_view column : kSubjectColumns) {
       absl::StrAppend(&header, std::string(column), ",");
     }
@@ -140,15 +146,28 @@ absl::StatusOr<ExportCounts> WritePublicExport(const Snapshot& list, int64_t at,
     out << header;
   }
   ExportCounts counts;
-  for (EntityNo e = 0; e < list.entity_count(); ++e) {
-    if (!list.IsListed(e, at)) continue;
-    const Id id = list.EntityId(e);
-    SHIXIN_ASSIGN_OR_RETURN(const CheckResult r, Check(list, id, at, /*with_cases=*/true));
-    const PublicSubject s = ToPublic(id, r);
-    out << (format == ExportFormat::kNdjson ? NdjsonLine(s, r) : CsvRows(s, r));
+  auto write = [&](const Id& id) -> absl::Status {
+    const SubjectRef s = list.Find(id);
+    if (!list.IsListed(s, at)) return absl::OkStatus();
+    SHIXIN_ASSIGN_OR_RETURN(const CheckResult r, Check(list, id, s, at, /*with_cases=*/true));
+    const PublicSubject p = ToPublic(id, r);
+    out << (format == ExportFormat::kNdjson ? NdjsonLine(p, r) : CsvRows(p, r));
     ++counts.subjects;
     counts.cases += r.cases.size();
-    if (!out) return absl::InternalError("the public export could not be written");
+    return out ? absl::OkStatus() : absl::InternalError("the public export could not be written");
+  };
+  const Snapshot& base = list.base();
+  for (EntityNo e = 0; e < base.entity_count(); ++e) {
+    SHIXIN_RETURN_IF_ERROR(write(base.EntityId(e)));
+  }
+  if (list.overlay() != nullptr) {  // the subjects the deltas brought, in a stable order
+    std::vector<Id> added;
+    list.overlay()->ForEach([&](const OverlayEntity& e) {
+      if (base.Find(e.id()) == kNoEntity) added.push_back(e.id());
+    });
+    std::sort(added.begin(), added.end(),
+              [](const Id& a, const Id& b) { return a.text() < b.text(); });
+    for (const Id& id : added) SHIXIN_RETURN_IF_ERROR(write(id));
   }
   out.flush();
   if (!out) return absl::InternalError("the public export could not be written");

@@ -18,7 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "core/snapshot.h"
+#include "core/list.h"
 
 namespace shixin {
 
@@ -32,15 +32,19 @@ struct ExportCounts {
   uint64_t cases = 0;     // cases written (CSV rows but the header)
 };
 
-// Writes every subject of `list` listed at `at` (Unix seconds), in the snapshot's order, with
-// the cases that count at `at`, to `out` in `format` (CSV: a header line first; RFC 4180
-// quoting, CRLF-free rows ending in "\n"). Returns the counts, DataLoss when a snapshot file's
-// case data changed since it was opened, or Internal when `out` fails.
-absl::StatusOr<ExportCounts> WritePublicExport(const Snapshot& list, int64_t at,
+// Writes every subject of `list` (a base and the deltas applied on it) listed at `at` (Unix
+// seconds), with the cases that count at `at`, to `out` in `format`: the base's subjects in
+// its order, then those the deltas brought, by ID. CSV: a UTF-8 byte order mark (spreadsheets
+// on Chinese Windows read UTF-8 only with it) and a header line first; RFC 4180 quoting,
+// CRLF-free rows ending in "\n". Returns the counts, DataLoss when a snapshot file's case data
+// changed since it was opened, or Internal when `out` fails.
+absl::StatusOr<ExportCounts> WritePublicExport(const ListView& list, int64_t at,
                                                ExportFormat format, std::ostream& out);
 
 // Returns `field` as one CSV field: as it is, or in double quotes (inner quotes doubled) when
-// it holds a comma, a double quote, CR or LF, or starts or ends with a space.
+// it holds a comma, a double quote, CR or LF, or starts or ends with a space. A field a
+// spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) gets a leading
+// apostrophe, which spreadsheets show as text (OWASP's CSV injection advice).
 std::string CsvField(std::string_view field);
 
 }  // namespace shixin

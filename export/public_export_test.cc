@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_split.h"
 #include "core/dataset.h"
+#include "core/delta.h"
+#include "core/overlay.h"
 #include "core/id.h"
 #include "core/validity.h"
 
@@ -27,7 +29,7 @@ std::unique_ptr<const Snapshot> LoadSample() {
   return snap.ok() ? std::move(*snap) : nullptr;
 }
 
-std::string Export(const Snapshot& snap, ExportFormat format, ExportCounts* counts = nullptr) {
+std::string Export(const ListView& snap, ExportFormat format, ExportCounts* counts = nullptr) {
   std::ostringstream out;
   absl::StatusOr<ExportCounts> c = WritePublicExport(snap, kAt, format, out);
   EXPECT_TRUE(c.ok()) << c.status();
@@ -114,6 +116,7 @@ TEST(PublicExportTest, CsvHeaderAndRows) {
   const std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 15u);  // the header and 14 cases
   EXPECT_EQ(lines[0],
+            "\xEF\xBB\xBF"
             "kind,name,id,legal_representative_name,case_code,court,area,gist_id,gist_unit,"
             "reg_date,publish_date,term_end,conduct,performance");
   // The conduct with two grounds holds a comma: quoted.
@@ -132,6 +135,53 @@ TEST(PublicExportTest, CsvQuoting) {
   EXPECT_EQ(CsvField("cr\r"), "\"cr\r\"");
   EXPECT_EQ(CsvField(" padded"), "\" padded\"");
   EXPECT_EQ(CsvField("'quote'"), "'quote'");
+  // What a spreadsheet would run as a formula is text with a leading apostrophe.
+  EXPECT_EQ(CsvField("=1+1"), "'=1+1");
+  EXPECT_EQ(CsvField("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+  EXPECT_EQ(CsvField("-旧法人"), "'-旧法人");
+  EXPECT_EQ(CsvField("@SUM(1)"), "'@SUM(1)");
+  EXPECT_EQ(CsvField("\tx"), "'\tx");
+  EXPECT_EQ(CsvField("=HYPERLINK(\"http://e/\",\"x\")"), "\"'=HYPERLINK(\"\"http://e/\"\",\"\"x\"\")\"");
+  EXPECT_EQ(CsvField("a=b"), "a=b");
+}
+
+// The export of a base with deltas: a subject whose cases were removed is not published, one
+// the deltas added is (after the base's subjects).
+TEST(PublicExportTest, DeltasAreApplied) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  constexpr char kDelta[] =
+      R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2025-12-01T00:00:00Z"})"
+      "\n"
+      R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2025-12-01T00:00:00Z"})"
+      "\n"
+      R"x({"op":"add","caseCode":"（2025）黑0402执9号","iname":"=HYPERLINK(\"http://e/\")",)x"
+      R"("cardNum":"230402199001011237","partyTypeName":"0","courtName":"鹤岗市向阳区人民法院",)"
+      R"("areaName":"黑龙江","gistId":"(2025)黑0402民初1号","gistUnit":"鹤岗市向阳区人民法院",)"
+      R"("regDate":"20250310","publishDate":"2025-06-01","duty":"偿还借款","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("businessEntity":"","age":"35","sexy":"男","termEnd":"2027-05-31"})"
+      "\n";
+  absl::StatusOr<Delta> delta = ParseDelta("00000000000000000001.ndjson", kDelta);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  DeltaReport report;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      ApplyDelta(*snap, nullptr, *delta, &report);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  ExportCounts counts;
+  const std::string out = Export(ListView(*snap, overlay->get()), ExportFormat::kCsv, &counts);
+  EXPECT_EQ(counts.subjects, 12u);  // one gone, one come
+  EXPECT_EQ(counts.cases, 13u);
+  EXPECT_THAT(out, Not(HasSubstr("张秀兰")));
+  ASSERT_TRUE(out.starts_with("\xEF\xBB\xBF" "kind,name,id,"));
+  EXPECT_TRUE(out.ends_with("person,\"'=HYPERLINK(\"\"http://e/\"\")\",2304021990****1237,,"
+                            "（2025）黑0402执9号,鹤岗市向阳区人民法院,黑龙江,(2025)黑0402民初1号,"
+                            "鹤岗市向阳区人民法院,2025-03-10,2025-06-01,2027-05-31,违反财产报告制度,"
+                            "全部未履行\n"))
+      << out;
+  EXPECT_THAT(FullPersonIds(out), testing::IsEmpty());
 }
 
 TEST(PublicExportTest, NothingListedBefore1970OrFormatNames) {

@@ -446,7 +446,33 @@ TEST(CliOfflineTest, PublicExport) {
   EXPECT_EQ(Shixin("export --public -o - --format xml --data data/sample").status, 2);
   EXPECT_EQ(Shixin("export --public --format csv --data data/sample").status, 2);
   EXPECT_EQ(Shixin("export --public -o - --format csv --data /nonexistent").status, 3);
+  EXPECT_EQ(Shixin("export --public -o - --format csv").status, 2);  // no list
   EXPECT_EQ(Shixin("notice --receipt x --audit /tmp --format txt --data data/sample").status, 2);
+
+  // The list as shixind serves it: a base (a directory or a compiled snapshot) and its deltas.
+  // A subject removed since the base is not published.
+  const std::string deltas = ::testing::TempDir() + "/export-deltas";
+  ASSERT_EQ(std::system(("rm -rf " + deltas + " && mkdir -p " + deltas).c_str()), 0);
+  std::ofstream(deltas + "/00000000000000000001.ndjson")
+      << R"({"op":"revoke","caseCode":"(2015)鹤向法执字第00232号","cardNum":"11010519491231002X",)"
+      << R"("at":"2025-12-01T00:00:00Z"})" << "\n"
+      << R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+      << R"("reason":"performed","at":"2025-12-01T00:00:00Z"})" << "\n";
+  const std::string snap = ::testing::TempDir() + "/export-sample.snap";
+  ASSERT_EQ(Shixin("compile --data data/sample -o " + snap).status, 0);
+  for (const std::string& list : {std::string("--data data/sample"), "--snapshot " + snap}) {
+    const RunResult run = Shixin("export --public -o - --format ndjson " + list);
+    EXPECT_EQ(run.status, 0) << list;
+    EXPECT_THAT(run.out, HasSubstr("1101051949****002X")) << list;
+    const RunResult after =
+        Shixin("export --public -o - --format ndjson " + list + " --deltas " + deltas);
+    EXPECT_EQ(after.status, 0) << list;
+    EXPECT_THAT(after.out, Not(HasSubstr("1101051949****002X"))) << list;
+    EXPECT_THAT(after.out, HasSubstr("泉州市恒泰贸易有限公司")) << list;
+  }
+  EXPECT_EQ(Shixin("export --public -o - --format csv --data data/sample --snapshot " + snap).status,
+            2);
+  std::remove(snap.c_str());
 }
 
 }  // namespace
