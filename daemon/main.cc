@@ -24,6 +24,7 @@
 #include "daemon/reloader.h"
 #include "daemon/server.h"
 #include "daemon/snapshot_holder.h"
+#include "daemon/state_dir_lock.h"
 
 namespace shixin {
 namespace {
@@ -109,8 +110,16 @@ int Main(const std::vector<std::string>& args) {
     LogError("%s, not serving", std::string(access.status().message()));
     return kExitUsage;
   }
+  // Held until the daemon ends: the audit and the checkpoint in state_dir are this daemon's.
+  std::optional<StateDirLock> state_lock;
   std::unique_ptr<Auditor> auditor;
   if (!config.state_dir.empty()) {
+    absl::StatusOr<StateDirLock> locked = StateDirLock::Acquire(config.state_dir);
+    if (!locked.ok()) {
+      LogError("%s; not serving", std::string(locked.status().message()));
+      return kExitFailure;
+    }
+    state_lock.emplace(*std::move(locked));
     // A full disk or a file-size limit must fail the write (EFBIG), not kill the daemon.
     std::signal(SIGXFSZ, SIG_IGN);
     audit::AuditLog::Recovery recovery;

@@ -445,6 +445,24 @@ TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
   EXPECT_EQ(last_sequences(after), last_sequences(report) + 1);
 }
 
+// One daemon per state_dir: a second one on it would overwrite the first's audit records and
+// hand out its receipts again.
+TEST_F(DaemonAuditTest, ASecondDaemonOnTheStateDirRefusesToStart) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  const ProcessResult second =
+      RunProcess({BinDir() + "/shixind", "--data", SampleDir(), "--listen", "127.0.0.1:0",
+                  "--http-listen", "", "--state-dir", StateDir()},
+                 "", absl::Seconds(30));
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_TRUE(absl::StrContains(second.err, "is in use by another shixind (pid ")) << second.err;
+  EXPECT_FALSE(absl::StrContains(second.out, "listening")) << second.out;
+  auto client = Connect();  // the first serves on
+  ASSERT_NE(client, nullptr);
+  auto m = AskMeasures(*client, kListed);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_NE(m->receipt, "");
+}
+
 TEST_F(DaemonAuditTest, TornTailIsCutAtStart) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   std::vector<std::string> receipts;
