@@ -1,11 +1,14 @@
 // shixind: the shixin lookup daemon. See UsageText() in config.cc, and systemd/ for the unit
 // and the example configuration.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -85,12 +88,27 @@ absl::StatusOr<std::unique_ptr<Access>> OpenAccess(const Config& config) {
   return access;
 }
 
+// Says so once at start if background threads cannot lower their priority (a seccomp filter
+// denying setpriority, e.g. systemd's ~@resources): reloads would then compete with queries.
+void WarnIfBackgroundNiceFails() {
+  if (BackgroundNice() == 0) return;
+  int error = 0;
+  std::thread probe([&error] { error = RunInBackground() ? 0 : errno; });
+  probe.join();
+  if (error != 0) {
+    LogWarning("background_nice %d cannot be applied (setpriority: %s): reloads, delta helpers "
+               "and the checkpoint compete with the queries for the cores; allow setpriority",
+               BackgroundNice(), std::strerror(error));
+  }
+}
+
 int Main(const std::vector<std::string>& args) {
   std::signal(SIGPIPE, SIG_IGN);
   Config config;
   if (std::optional<int> exit = ReadConfig(args, &config)) return *exit;
   SetLogVerbose(config.verbose);
   SetBackgroundNice(static_cast<int>(config.background_nice));
+  WarnIfBackgroundNiceFails();
   LogInfo("%s starting: %s %s, catalog %s, listen %s", Handler::ServerName(),
           config.snapshot.empty() ? "data" : "snapshot",
           config.snapshot.empty() ? config.data_dir : config.snapshot, config.catalog,

@@ -232,6 +232,26 @@ TEST_F(DaemonBadListTest, RefusesToStartOnACorruptOrEmptyList) {
   EXPECT_TRUE(absl::StrContains(r.err, kRelationsFile)) << r.err;
 }
 
+// Under a system-call filter that denies setpriority (systemd's ~@resources) the background
+// threads cannot lower themselves: shixind serves, and says so once at start.
+TEST(DaemonLifecycleTest, WarnsWhenBackgroundThreadsCannotLowerTheirPriority) {
+  for (const bool denied : {false, true}) {
+    SCOPED_TRACE(denied ? "setpriority denied" : "allowed");
+    DaemonOptions options;
+    options.data_dir = SampleDir();
+    if (denied) options.wrapper = {"/usr/bin/python3", SourceDir() + "/tests/deny_setpriority.py"};
+    absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    auto client = (*daemon)->Connect();
+    ASSERT_TRUE(client.ok()) << client.status();
+    EXPECT_TRUE((*client)->Ping().ok());
+    EXPECT_EQ(absl::StrContains((*daemon)->stderr_text(),
+                                "background_nice 10 cannot be applied (setpriority: "),
+              denied)
+        << (*daemon)->stderr_text();
+  }
+}
+
 TEST(DaemonLifecycleTest, RefusesBadFlags) {
   const ProcessResult r = RunDaemonToExit(
       {"--data", SampleDir(), "--listen", "127.0.0.1:0", "--max-connections", "many"});
