@@ -4,8 +4,8 @@
 #   scripts/replicas.sh start DIR     start r1 r2 r3 and haproxy; pid files and logs in DIR (again:
 #                                     what is not running, on the ports of DIR/ports)
 #   scripts/replicas.sh status DIR    which processes run, each replica's generation and list
-#   scripts/replicas.sh refresh DIR   rolling refresh: SIGHUP each running replica in turn, each
-#                                     one after the previous one's new generation is serving
+#   scripts/replicas.sh refresh DIR   rolling refresh: reload each running replica in turn (RELOAD,
+#                                     which waits for the new list to serve); stops at a refusal
 #   scripts/replicas.sh stop DIR      SIGTERM everything, SIGKILL what is left after 10 s
 #
 # Environment (all optional):
@@ -174,18 +174,15 @@ refresh() {
   for r in "${replicas[@]}"; do
     local port_var="${r}_port"
     running "$dir/$r/pid" || continue
-    local before
+    local before out
     before=$(generation "${!port_var}")
-    kill -HUP "$(cat "$dir/$r/pid")"
-    local deadline=$((SECONDS + 60))
-    until [[ -n "$before" && "$(generation "${!port_var}")" -gt "$before" ]]; do
-      if ((SECONDS >= deadline)); then
-        echo "$r: no new generation within 60 s after SIGHUP" >&2
-        return 1
-      fi
-      sleep 0.1
-    done
-    echo "$r: generation $before -> $(generation "${!port_var}")"
+    # RELOAD waits for this reload's outcome (a delta applied meanwhile also makes a new
+    # generation: waiting for one would take it for the reload) and says why it was refused.
+    if ! out=$("$shixin" reload --server "127.0.0.1:${!port_var}" --timeout-ms 600000 2>&1); then
+      echo "$r: reload refused, generation ${before:-?} keeps serving: $out" >&2
+      return 1
+    fi
+    echo "$r: generation ${before:-?} -> $(generation "${!port_var}")"
   done
 }
 

@@ -2,10 +2,11 @@
 # Replicas behind HAProxy (docs/replicas.md, "The kill test"): three shixind replicas on free
 # loopback ports and haproxy in front (scripts/replicas.sh), open-loop load through HAProxy
 # from shixin-loadtest --reconnect (which retries a request lost with its connection once, as
-# the C++ client does); one replica SIGKILLed under load, then a rolling refresh (SIGHUP) of the
-# other two. Asserts 0 failed requests and 0 wrong answers at the application, that the kill
-# did cut connections (they were opened again), and that the CLI with --no-going-back is
-# answered through HAProxy afterwards; prints the latency blip (p99 and max per second).
+# the C++ client does); one replica SIGKILLed under load, then a rolling refresh of the other
+# two. Asserts 0 failed requests and 0 wrong answers at the application, that the kill did cut
+# connections (they were opened again), that the CLI with --no-going-back is answered through
+# HAProxy afterwards, and that a refresh onto a broken list is refused with the reason; prints
+# the latency blip (p99 and max per second).
 #
 # usage: replicas_test.sh BIN_DIR [SECONDS]
 # Exit status 77 (skipped) without haproxy. The ports come from DIR/ports, sourced.
@@ -37,6 +38,9 @@ dump_logs() {
   done
 }
 
+# The replicas' list is a copy, so that the end can break it.
+cp -r "$root/data/sample" "$dir/list"
+export SHIXIN_DATA=$dir/list
 "$root/scripts/replicas.sh" start "$dir"
 # shellcheck disable=SC1091
 source "$dir/ports"
@@ -103,6 +107,24 @@ curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
 grep -q '"listed":true' "$dir/http.json" || {
   echo "FAIL: POST /v1/check through HAProxy"
   cat "$dir/http.json"
+  exit 1
+}
+# A refresh onto a list the replicas refuse stops at the first, says why and fails; the old
+# list keeps serving.
+echo '{"broken' >>"$dir/list/debtors.ndjson"
+if "$root/scripts/replicas.sh" refresh "$dir" >"$dir/refresh.txt" 2>&1; then
+  echo "FAIL: a refresh onto a broken list succeeded"
+  cat "$dir/refresh.txt"
+  exit 1
+fi
+grep -q "reload refused, generation .* keeps serving: .*debtors.ndjson" "$dir/refresh.txt" || {
+  echo "FAIL: the refused refresh does not say why"
+  cat "$dir/refresh.txt"
+  exit 1
+}
+"$bin/shixin" check --server "$front" 11010519491231002X >"$dir/check.txt" || {
+  echo "FAIL: no answer after a refused refresh"
+  cat "$dir/check.txt"
   exit 1
 }
 echo "PASS"
