@@ -186,8 +186,9 @@ int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json) {
 int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> reply, bool json) {
   if (absl::IsOutOfRange(reply.status())) return RequestRefused("measures", reply.status());
   if (!reply.ok()) {
-    // The server's word on this query (e.g. officers for a person, a stale list refused).
-    if (absl::IsInvalidArgument(reply.status()) || absl::IsFailedPrecondition(reply.status())) {
+    // The server's word on this query (e.g. officers for a person). A stale list refused
+    // (FailedPrecondition) is the service's state, not the ID's: ServerError stops the run.
+    if (absl::IsInvalidArgument(reply.status())) {
       const std::string reason = ServerReason(reply.status());
       std::cout << (json ? ErrorJson(id, reason) + "\n" : ErrorText(id, reason));
       return kExitInvalidId;
