@@ -47,8 +47,14 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
     return kExitOk;
   }
   if (cl.ok() && !cl->config_file.empty()) {
+    // A list named by a flag replaces the file's, whichever kind (data_dir or snapshot) it is.
+    const bool source_flag = !config->data_dir.empty() || !config->snapshot.empty();
     *config = Config();
     absl::Status s = LoadConfigFile(cl->config_file, config);
+    if (s.ok() && source_flag) {
+      config->data_dir.clear();
+      config->snapshot.clear();
+    }
     if (s.ok()) cl = ApplyFlags(args, config);  // flags override the file
     if (!s.ok()) cl = s;
   }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -250,6 +251,24 @@ TEST(DaemonLifecycleTest, WarnsWhenBackgroundThreadsCannotLowerTheirPriority) {
               denied)
         << (*daemon)->stderr_text();
   }
+}
+
+// Flags override the file: --data replaces the file's snapshot (they are exclusive in one
+// place, not across the two).
+TEST(DaemonLifecycleTest, AListFlagReplacesTheConfigFilesList) {
+  ScratchDir scratch;
+  const std::string config = scratch.Path("shixind.toml");
+  std::ofstream(config) << "snapshot = \"" << scratch.Path("missing.snap") << "\"\n";
+  DaemonOptions options;
+  options.data_dir = SampleDir();
+  options.flags = {"--config", config};
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  auto client = (*daemon)->Connect();
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto check = (*client)->Check({kListed});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
 }
 
 TEST(DaemonLifecycleTest, RefusesBadFlags) {
