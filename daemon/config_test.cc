@@ -167,6 +167,7 @@ TEST(ConfigTest, TheShippedExampleLoads) {
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(c.listen, "127.0.0.1:7411");
   EXPECT_EQ(c.data_dir, "/var/lib/shixin");
+  EXPECT_EQ(c.state_dir, "/var/lib/shixind");  // audited as installed: the unit's StateDirectory
 }
 
 TEST(ConfigTest, FlagsOverride) {
