@@ -39,9 +39,9 @@ constexpr std::array<std::string_view, 6> kTopKeys = {"id",        "title",    "
                                                       "scenarios", "agencies", "measures"};
 constexpr std::array<std::string_view, 2> kScenarioKeys = {"id", "description"};
 constexpr std::array<std::string_view, 3> kAgencyKeys = {"id", "section", "name"};
-constexpr std::array<std::string_view, 11> kMeasureKeys = {
-    "no",       "agency",  "title",  "clause",    "subjects", "related_roles",
-    "officers", "two_hop", "effect", "scenarios", "note",
+constexpr std::array<std::string_view, 12> kMeasureKeys = {
+    "no",      "agency", "title",     "clause",            "subjects", "related_roles", "officers",
+    "two_hop", "effect", "scenarios", "related_scenarios", "note",
 };
 constexpr std::array<std::string_view, 1> kOfficerKeys = {"listed_roles"};
 constexpr std::array<std::string_view, 2> kTwoHopKeys = {"officer_roles", "via_roles"};
@@ -231,6 +231,9 @@ class Loader {
   absl::Status CheckCoverage(object obj, std::string_view where, Measure* m);
   absl::Status LoadEffect(object obj, std::string_view where, Measure* m);
   absl::Status LoadMeasureScenarios(object obj, std::string_view where, Measure* m);
+  // ORs into `*mask` the bits of the scenario ids of array `key` (required).
+  absl::Status ScenarioMask(object obj, std::string_view key, std::string_view where,
+                            uint64_t* mask);
   absl::Status CheckNumbering();
 
   std::string origin_;
@@ -428,18 +431,37 @@ absl::Status Loader::LoadEffect(object obj, std::string_view where, Measure* m) 
   return absl::OkStatus();
 }
 
-absl::Status Loader::LoadMeasureScenarios(object obj, std::string_view where, Measure* m) {
+absl::Status Loader::ScenarioMask(object obj, std::string_view key, std::string_view where,
+                                  uint64_t* mask) {
   array items;
-  if (obj.at_key("scenarios").error()) return absl::OkStatus();  // optional: no scenario
-  SHIXIN_RETURN_IF_ERROR(GetArray(obj, "scenarios", where, &items));
+  SHIXIN_RETURN_IF_ERROR(GetArray(obj, key, where, &items));
   for (element item : items) {
     std::string_view id;
-    if (item.get_string().get(id)) return Invalid(where, "\"scenarios\" must hold strings");
+    if (item.get_string().get(id)) {
+      return Invalid(where, absl::StrCat(Quote(key), " must hold strings"));
+    }
     const int index = IndexOfScenario(draft_->scenarios, id);
     if (index < 0) return Invalid(where, absl::StrCat("unknown scenario ", Quote(id)));
     const uint64_t bit = uint64_t{1} << index;
-    if (m->scenarios & bit) return Invalid(where, absl::StrCat("duplicate scenario ", Quote(id)));
-    m->scenarios |= bit;
+    if (*mask & bit) return Invalid(where, absl::StrCat("duplicate scenario ", Quote(id)));
+    *mask |= bit;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::LoadMeasureScenarios(object obj, std::string_view where, Measure* m) {
+  if (!obj.at_key("scenarios").error()) {  // optional: no scenario
+    SHIXIN_RETURN_IF_ERROR(ScenarioMask(obj, "scenarios", where, &m->scenarios));
+  }
+  m->related_scenarios = m->scenarios;
+  if (obj.at_key("related_scenarios").error()) return absl::OkStatus();
+  if (m->related_roles == 0 && m->officer_listed_roles == 0 && m->two_hop_officer_roles == 0) {
+    return Invalid(where, "\"related_scenarios\" without related_roles, officers or two_hop");
+  }
+  m->related_scenarios = 0;
+  SHIXIN_RETURN_IF_ERROR(ScenarioMask(obj, "related_scenarios", where, &m->related_scenarios));
+  if ((m->related_scenarios & ~m->scenarios) != 0) {
+    return Invalid(where, "\"related_scenarios\" must be some of the measure's \"scenarios\"");
   }
   return absl::OkStatus();
 }

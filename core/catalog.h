@@ -64,6 +64,10 @@ struct Measure {
   RoleSet two_hop_via_roles = 0;
   Effect effect = Effect::kRestrict;
   uint64_t scenarios = 0;  // bit i = Catalog::scenarios()[i]
+  // The scenarios in which the measure reaches beyond the listed subject (related roles,
+  // listed officers, two hops): `scenarios` unless the catalog narrows them (measure 52: a
+  // listed debtor's accounts are restricted, its legal representative's only credit).
+  uint64_t related_scenarios = 0;
 };
 
 class Catalog {

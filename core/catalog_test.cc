@@ -157,6 +157,12 @@ TEST_F(HegangTest, Scenarios) {
   EXPECT_TRUE(HasScenario(M(29), "real_estate_signing"));
   EXPECT_FALSE(HasScenario(M(29), "hotel"));
   EXPECT_TRUE(HasScenario(M(52), "bank_credit"));
+  // Measure 52 restricts a listed debtor's own accounts, its legal representative's credit only.
+  const uint64_t credit = uint64_t{1} << catalog_->FindScenario("bank_credit");
+  const uint64_t account = uint64_t{1} << catalog_->FindScenario("bank_account");
+  EXPECT_EQ(M(52).scenarios, credit | account);
+  EXPECT_EQ(M(52).related_scenarios, credit);
+  EXPECT_EQ(M(41).related_scenarios, M(41).scenarios);  // by default, all of them
   EXPECT_EQ(catalog_->FindScenario("no_such_scenario"), -1);
   // Each scenario keeps its description (served by CATALOG).
   const Scenario& hotel = catalog_->scenarios()[catalog_->FindScenario("hotel")];
@@ -343,6 +349,28 @@ TEST(CatalogParseTest, MissingEffect) {
 TEST(CatalogParseTest, UnknownScenario) {
   ExpectInvalid(DocWithM2(R"("subjects": ["person"], "effect": "restrict", "scenarios": ["golf"])"),
                 R"(t.json: measure 2: unknown scenario "golf")");
+}
+
+TEST(CatalogParseTest, RelatedScenarios) {
+  const std::string rules =
+      R"("subjects": ["organization"], "related_roles": ["legal_representative"],
+         "effect": "restrict", "scenarios": ["hotel", "travel"], )";
+  absl::StatusOr<Catalog> catalog =
+      Catalog::Parse(DocWithM2(rules + R"("related_scenarios": ["travel"])"), "t.json");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_EQ(catalog->FindMeasure(2)->scenarios, 3u);
+  EXPECT_EQ(catalog->FindMeasure(2)->related_scenarios, 2u);
+  ExpectInvalid(DocWithM2(rules + R"("related_scenarios": ["travel", "travel"])"),
+                R"(t.json: measure 2: duplicate scenario "travel")");
+  ExpectInvalid(DocWithM2(rules + R"("related_scenarios": ["golf"])"),
+                R"(t.json: measure 2: unknown scenario "golf")");
+  ExpectInvalid(
+      DocWithM2(R"("subjects": ["organization"], "related_roles": ["legal_representative"],
+                   "effect": "restrict", "scenarios": ["hotel"], "related_scenarios": ["travel"])"),
+      R"(t.json: measure 2: "related_scenarios" must be some of the measure's "scenarios")");
+  ExpectInvalid(DocWithM2(R"("subjects": ["person"], "effect": "restrict", "scenarios": ["hotel"],
+                             "related_scenarios": ["hotel"])"),
+                R"(t.json: measure 2: "related_scenarios" without related_roles, officers or two_hop)");
 }
 
 TEST(CatalogParseTest, EmptyTitle) {

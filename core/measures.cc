@@ -50,12 +50,14 @@ Basis OfficerBasis(const ListView& list, Role role, const Id& officer, SubjectRe
   return b;
 }
 
-// Appends to `out` every basis on which measure `m` applies to the subject.
+// Appends to `out` every basis on which measure `m` applies to the subject; only the listing
+// itself unless `beyond_listed` (the scenarios asked for are some of m.related_scenarios).
 void MatchMeasure(const ListView& list, const Measure& m, const Grounds& g, SubjectRef subject,
-                  std::vector<Basis>* out) {
+                  bool beyond_listed, std::vector<Basis>* out) {
   const bool kind_ok =
       g.kind == SubjectKind::kPerson ? m.applies_to_person : m.applies_to_organization;
   if (g.listed && kind_ok) out->push_back(Basis{});
+  if (!beyond_listed) return;
   for (const auto& [role, org] : g.related) {
     if (!RoleSetHas(m.related_roles, role)) continue;
     Basis b;
@@ -134,11 +136,13 @@ absl::Status MatchMeasures(const ListView& list, const Catalog& catalog, const I
   } else if (g.kind == SubjectKind::kOrganization) {
     CollectOfficers(list, s, query.officers, &g);
   }
+  const uint64_t scenarios = query.scenario >= 0 ? uint64_t{1} << query.scenario : query.scenarios;
   for (const Measure& m : catalog.measures()) {
     if (query.agency >= 0 && m.agency != query.agency) continue;
-    if (query.scenario >= 0 && (m.scenarios >> query.scenario & 1) == 0) continue;
+    if (scenarios != 0 && (m.scenarios & scenarios) == 0) continue;
     const size_t first = out->bases.size();
-    MatchMeasure(list, m, g, s, &out->bases);
+    MatchMeasure(list, m, g, s, scenarios == 0 || (m.related_scenarios & scenarios) != 0,
+                 &out->bases);
     if (out->bases.size() == first) continue;
     out->measures.push_back(MeasureMatch{&m, static_cast<uint32_t>(&m - catalog.measures().data()),
                                          static_cast<uint32_t>(first),

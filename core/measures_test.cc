@@ -228,6 +228,34 @@ TEST_F(MeasuresTest, ScenarioAndAgencyFilters) {
   EXPECT_EQ(Applicable(CreditCode(1), housing), std::vector<int>{29});
 }
 
+// Measure 52 restricts the listed debtor's own accounts (依法限制其银行账户的结算与取现), but its
+// legal representative and the enterprise it leads lose credit only: in bank_account the
+// related and two-hop bases do not count (related_scenarios), in bank_credit they do.
+TEST_F(MeasuresTest, AccountsOfTheListedDebtorOnly) {
+  MeasureQuery account;
+  account.scenario = catalog_->FindScenario("bank_account");
+  MeasureQuery credit;
+  credit.scenario = catalog_->FindScenario("bank_credit");
+  ASSERT_GE(account.scenario, 0);
+  ASSERT_GE(credit.scenario, 0);
+  EXPECT_TRUE(Has(Applicable(CreditCode(1), account), 52));  // listed
+  EXPECT_TRUE(Has(Applicable(PersonId(20), account), 52));   // listed
+  EXPECT_FALSE(Has(Applicable(PersonId(1), account), 52));   // LR of listed org 1
+  EXPECT_TRUE(Has(Applicable(PersonId(1), credit), 52));
+  EXPECT_TRUE(Has(Applicable(PersonId(1)), 52));  // no filter: every basis
+  MeasureQuery two_hop = account;
+  two_hop.officers.push_back(Officer{Role::kLegalRepresentative, PersonId(1)});
+  EXPECT_TRUE(Applicable(CreditCode(3), two_hop).empty());
+  two_hop.scenario = credit.scenario;
+  EXPECT_EQ(Applicable(CreditCode(3), two_hop), std::vector<int>{52});
+  // A caller's default scenarios (a mask) filter alike.
+  MeasureQuery caller_default;
+  caller_default.scenarios = uint64_t{1} << account.scenario;
+  EXPECT_FALSE(Has(Applicable(PersonId(1), caller_default), 52));
+  caller_default.scenarios |= uint64_t{1} << credit.scenario;
+  EXPECT_TRUE(Has(Applicable(PersonId(1), caller_default), 52));
+}
+
 TEST_F(MeasuresTest, UnlistedUnrelatedPersonHasNoMeasures) {
   EXPECT_TRUE(Applicable(PersonId(99)).empty());
 }

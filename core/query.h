@@ -119,6 +119,9 @@ struct MeasureQuery {
   std::vector<Officer> officers;  // the queried organisation's officers known to the caller
   int agency = -1;                // only this agency (Catalog::agencies() index), or -1
   int scenario = -1;              // only this scenario (Catalog::scenarios() index), or -1
+  // When `scenario` is -1: only these scenarios (bit i = Catalog::scenarios()[i]; a caller's
+  // default), or 0 for all.
+  uint64_t scenarios = 0;
   int64_t at = 0;                 // the instant asked about (Unix seconds)
 };
 

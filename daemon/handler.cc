@@ -538,11 +538,20 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
           absl::StrFormat("unknown agency \"%s\"", wire::TruncateUtf8(request->agency, 64))));
     }
   }
+  const Caller& caller = session.grant->caller;
   if (!request->scenario.empty()) {
     query.scenario = d.catalog.FindScenario(request->scenario);
     if (query.scenario < 0) {
       return Outcome::FromCore(absl::InvalidArgumentError(
           absl::StrFormat("unknown scenario \"%s\"", wire::TruncateUtf8(request->scenario, 64))));
+    }
+  } else {
+    // The caller's scenarios are the default filter (checked against the catalog when the
+    // callers file was read); naming another scenario is allowed.
+    for (const std::string& scenario : caller.scenarios) {
+      if (const int i = d.catalog.FindScenario(scenario); i >= 0) {
+        query.scenarios |= uint64_t{1} << i;
+      }
     }
   }
   for (size_t i = 0; i < request->officers.size(); ++i) {
@@ -564,7 +573,6 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
       !matched.ok()) {
     return Outcome::FromCore(matched);
   }
-  const Caller& caller = session.grant->caller;
   if (request->agency.empty() && !caller.agencies.empty()) {
     // The caller's agencies are the default filter; naming another agency is allowed.
     std::erase_if(result.measures, [&](const MeasureMatch& m) {
@@ -572,15 +580,6 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
       return std::find(caller.agencies.begin(), caller.agencies.end(), agency) ==
              caller.agencies.end();
     });
-  }
-  if (request->scenario.empty() && !caller.scenarios.empty()) {
-    // So are its scenarios (checked against the catalog when the callers file was read).
-    uint64_t scenarios = 0;
-    for (const std::string& scenario : caller.scenarios) {
-      if (const int i = d.catalog.FindScenario(scenario); i >= 0) scenarios |= uint64_t{1} << i;
-    }
-    std::erase_if(result.measures,
-                  [&](const MeasureMatch& m) { return (m.measure->scenarios & scenarios) == 0; });
   }
   Mask(caller.view, &result);
   thread_local std::string receipt;  // reused, as the record's measures: no allocation each
