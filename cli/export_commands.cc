@@ -44,8 +44,8 @@ std::optional<std::vector<audit::FeedbackEntry>> CallerFeedback(
 }
 
 const std::vector<FlagSpec> kExportFlags = {
-    {"public", false},   {"out", true},    {"format", true},     {"data", true},
-    {"snapshot", true},  {"deltas", true}, {"max-errors", true}, {"catalog", true}};
+    {"public", false},  {"out", true},    {"format", true},     {"data", true},
+    {"snapshot", true}, {"deltas", true}, {"max-errors", true}, {"catalog", true}};
 
 const std::vector<FlagSpec> kNoticeFlags = {
     {"receipt", true}, {"audit", true},    {"format", true}, {"out", true},

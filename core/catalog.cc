@@ -40,8 +40,8 @@ constexpr std::array<std::string_view, 6> kTopKeys = {"id",        "title",    "
 constexpr std::array<std::string_view, 2> kScenarioKeys = {"id", "description"};
 constexpr std::array<std::string_view, 3> kAgencyKeys = {"id", "section", "name"};
 constexpr std::array<std::string_view, 12> kMeasureKeys = {
-    "no",      "agency", "title",     "clause",            "subjects", "related_roles", "officers",
-    "two_hop", "effect", "scenarios", "related_scenarios", "note",
+    "no",       "agency",  "title",  "clause",    "subjects",          "related_roles",
+    "officers", "two_hop", "effect", "scenarios", "related_scenarios", "note",
 };
 constexpr std::array<std::string_view, 1> kOfficerKeys = {"listed_roles"};
 constexpr std::array<std::string_view, 2> kTwoHopKeys = {"officer_roles", "via_roles"};

@@ -368,9 +368,10 @@ TEST(CatalogParseTest, RelatedScenarios) {
       DocWithM2(R"("subjects": ["organization"], "related_roles": ["legal_representative"],
                    "effect": "restrict", "scenarios": ["hotel"], "related_scenarios": ["travel"])"),
       R"(t.json: measure 2: "related_scenarios" must be some of the measure's "scenarios")");
-  ExpectInvalid(DocWithM2(R"("subjects": ["person"], "effect": "restrict", "scenarios": ["hotel"],
+  ExpectInvalid(
+      DocWithM2(R"("subjects": ["person"], "effect": "restrict", "scenarios": ["hotel"],
                              "related_scenarios": ["hotel"])"),
-                R"(t.json: measure 2: "related_scenarios" without related_roles, officers or two_hop)");
+      R"(t.json: measure 2: "related_scenarios" without related_roles, officers or two_hop)");
 }
 
 TEST(CatalogParseTest, EmptyTitle) {

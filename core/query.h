@@ -122,7 +122,7 @@ struct MeasureQuery {
   // When `scenario` is -1: only these scenarios (bit i = Catalog::scenarios()[i]; a caller's
   // default), or 0 for all.
   uint64_t scenarios = 0;
-  int64_t at = 0;                 // the instant asked about (Unix seconds)
+  int64_t at = 0;  // the instant asked about (Unix seconds)
 };
 
 struct MeasuresResult {

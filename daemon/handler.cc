@@ -175,9 +175,10 @@ void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& cont
   record->delta_sequence = d.sequence;
   // Version 4 answers carry receipts: every MEASURES, and CHECK for listed and related IDs.
   const auto op = static_cast<wire::Opcode>(record->opcode);
-  record->receipt_issued = session.version >= 4 && (op == wire::Opcode::kMeasures ||
-                                                    (op == wire::Opcode::kCheck &&
-                                                     record->listing != audit::Listing::kUnlisted));
+  record->receipt_issued =
+      session.version >= 4 &&
+      (op == wire::Opcode::kMeasures ||
+       (op == wire::Opcode::kCheck && record->listing != audit::Listing::kUnlisted));
   absl::StatusOr<audit::AuditLog::Appended> appended = auditor_->Record(record);
   if (!appended.ok()) {
     *failed = appended.status();

@@ -388,13 +388,13 @@ TEST_F(JsonApiTest, AnAuditedAnswerCarriesAReceiptForFeedback) {
                 absl::StrCat("{\"receipt\":\"", receipt, "\",\"applied\":[\"41\"]}"), "full");
   EXPECT_EQ(BodyOf(reply)["error"]["message"], "applied[0]: expected a measure number");
   for (const char* key : {" 52", "+52", "052", "52 "}) {
-    reply = Serve("POST", "/v1/feedback",
-                  absl::StrCat("{\"receipt\":\"", receipt, "\",\"cancelled\":{\"", key,
-                               "\":\"r\"}}"),
-                  "full");
+    reply =
+        Serve("POST", "/v1/feedback",
+              absl::StrCat("{\"receipt\":\"", receipt, "\",\"cancelled\":{\"", key, "\":\"r\"}}"),
+              "full");
     EXPECT_EQ(reply.status, 400u) << key;
-    EXPECT_EQ(BodyOf(reply)["error"]["message"], absl::StrCat("cancelled.", key,
-                                                             ": expected a measure number"));
+    EXPECT_EQ(BodyOf(reply)["error"]["message"],
+              absl::StrCat("cancelled.", key, ": expected a measure number"));
   }
 }
 

@@ -102,9 +102,10 @@ void WarnIfBackgroundNiceFails() {
   std::thread probe([&error] { error = RunInBackground() ? 0 : errno; });
   probe.join();
   if (error != 0) {
-    LogWarning("background_nice %d cannot be applied (setpriority: %s): reloads, delta helpers "
-               "and the checkpoint compete with the queries for the cores; allow setpriority",
-               BackgroundNice(), std::strerror(error));
+    LogWarning(
+        "background_nice %d cannot be applied (setpriority: %s): reloads, delta helpers "
+        "and the checkpoint compete with the queries for the cores; allow setpriority",
+        BackgroundNice(), std::strerror(error));
   }
 }
 

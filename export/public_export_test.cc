@@ -10,8 +10,8 @@
 #include "absl/strings/str_split.h"
 #include "core/dataset.h"
 #include "core/delta.h"
-#include "core/overlay.h"
 #include "core/id.h"
+#include "core/overlay.h"
 #include "core/validity.h"
 
 namespace shixin {
@@ -141,7 +141,8 @@ TEST(PublicExportTest, CsvQuoting) {
   EXPECT_EQ(CsvField("-旧法人"), "'-旧法人");
   EXPECT_EQ(CsvField("@SUM(1)"), "'@SUM(1)");
   EXPECT_EQ(CsvField("\tx"), "'\tx");
-  EXPECT_EQ(CsvField("=HYPERLINK(\"http://e/\",\"x\")"), "\"'=HYPERLINK(\"\"http://e/\"\",\"\"x\"\")\"");
+  EXPECT_EQ(CsvField("=HYPERLINK(\"http://e/\",\"x\")"),
+            "\"'=HYPERLINK(\"\"http://e/\"\",\"\"x\"\")\"");
   EXPECT_EQ(CsvField("a=b"), "a=b");
 }
 
@@ -175,11 +176,14 @@ TEST(PublicExportTest, DeltasAreApplied) {
   EXPECT_EQ(counts.subjects, 12u);  // one gone, one come
   EXPECT_EQ(counts.cases, 13u);
   EXPECT_THAT(out, Not(HasSubstr("张秀兰")));
-  ASSERT_TRUE(out.starts_with("\xEF\xBB\xBF" "kind,name,id,"));
-  EXPECT_TRUE(out.ends_with("person,\"'=HYPERLINK(\"\"http://e/\"\")\",2304021990****1237,,"
-                            "（2025）黑0402执9号,鹤岗市向阳区人民法院,黑龙江,(2025)黑0402民初1号,"
-                            "鹤岗市向阳区人民法院,2025-03-10,2025-06-01,2027-05-31,违反财产报告制度,"
-                            "全部未履行\n"))
+  ASSERT_TRUE(
+      out.starts_with("\xEF\xBB\xBF"
+                      "kind,name,id,"));
+  EXPECT_TRUE(
+      out.ends_with("person,\"'=HYPERLINK(\"\"http://e/\"\")\",2304021990****1237,,"
+                    "（2025）黑0402执9号,鹤岗市向阳区人民法院,黑龙江,(2025)黑0402民初1号,"
+                    "鹤岗市向阳区人民法院,2025-03-10,2025-06-01,2027-05-31,违反财产报告制度,"
+                    "全部未履行\n"))
       << out;
   EXPECT_THAT(FullPersonIds(out), testing::IsEmpty());
 }

@@ -156,24 +156,24 @@ class Client {
   // INVALID_ID and INVALID_ARGUMENT, FailedPrecondition for STALE_REFUSED, Unavailable for
   // UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED, PermissionDenied for PERMISSION_DENIED,
   // Unauthenticated for UNAUTHENTICATED, ResourceExhausted for RATE_LIMITED with the wait in
-  // RetryAfter() (shixind's message says it too), Internal otherwise). A broken connection gives Unavailable, a
-  // timeout DeadlineExceeded, a response this client cannot read (bad frame, wrong request id,
-  // malformed payload) Internal. Requests over the protocol's limits (an ID, agency or scenario
-  // over 255 bytes, more than 16 officers, 0 or more than 65535 IDs) fail with InvalidArgument
-  // before anything is sent. After a timeout, a fatal status, or an error of the connection or of
-  // the framing (a bad frame, an unexpected request id), the connection is closed (a late or
-  // garbled answer would be taken for the next call's), and later calls return Unavailable. A
-  // malformed payload in a well-framed response leaves the connection open. Hello() sends this
-  // client's highest version (max_version(), 4 unless set lower) and uses the one the server
-  // answers: the version of all later requests and responses. Non-empty `credentials` need version
-  // 3 (InvalidArgument before sending if max_version() is lower or they are over their limits); a
-  // server that refuses them answers UNAUTHENTICATED. The answer (also hello()) names the caller,
-  // its scopes and view in version 3. Check(), Measures() and Detail() ask as of `as_of` (Unix
-  // seconds; wire::kAsOfNow: now), which needs version 2: on a version-1 connection an instant
-  // fails with FailedPrecondition before anything is sent. An instant outside the server's history
-  // window is OUT_OF_RANGE (OutOfRange). With version 2 the results carry the listing stretch
-  // (since, until) and the cases' version-2 fields. Version 4 (FORMAT.md 15): Check() and
-  // Measures() send `context` (request.context), which needs version 4 when not all ""
+  // RetryAfter() (shixind's message says it too), Internal otherwise). A broken connection gives
+  // Unavailable, a timeout DeadlineExceeded, a response this client cannot read (bad frame, wrong
+  // request id, malformed payload) Internal. Requests over the protocol's limits (an ID, agency or
+  // scenario over 255 bytes, more than 16 officers, 0 or more than 65535 IDs) fail with
+  // InvalidArgument before anything is sent. After a timeout, a fatal status, or an error of the
+  // connection or of the framing (a bad frame, an unexpected request id), the connection is closed
+  // (a late or garbled answer would be taken for the next call's), and later calls return
+  // Unavailable. A malformed payload in a well-framed response leaves the connection open. Hello()
+  // sends this client's highest version (max_version(), 4 unless set lower) and uses the one the
+  // server answers: the version of all later requests and responses. Non-empty `credentials` need
+  // version 3 (InvalidArgument before sending if max_version() is lower or they are over their
+  // limits); a server that refuses them answers UNAUTHENTICATED. The answer (also hello()) names
+  // the caller, its scopes and view in version 3. Check(), Measures() and Detail() ask as of
+  // `as_of` (Unix seconds; wire::kAsOfNow: now), which needs version 2: on a version-1 connection
+  // an instant fails with FailedPrecondition before anything is sent. An instant outside the
+  // server's history window is OUT_OF_RANGE (OutOfRange). With version 2 the results carry the
+  // listing stretch (since, until) and the cases' version-2 fields. Version 4 (FORMAT.md 15):
+  // Check() and Measures() send `context` (request.context), which needs version 4 when not all ""
   // (FailedPrecondition before sending, InvalidArgument over its limits); their answers carry
   // receipts (CheckAnswerCopy::receipt, Reply::receipt). Feedback() needs version 4
   // (FailedPrecondition) and items that pass wire::CheckFeedbackItems() (InvalidArgument); the

@@ -455,9 +455,11 @@ TEST(CliOfflineTest, PublicExport) {
   ASSERT_EQ(std::system(("rm -rf " + deltas + " && mkdir -p " + deltas).c_str()), 0);
   std::ofstream(deltas + "/00000000000000000001.ndjson")
       << R"({"op":"revoke","caseCode":"(2015)鹤向法执字第00232号","cardNum":"11010519491231002X",)"
-      << R"("at":"2025-12-01T00:00:00Z"})" << "\n"
+      << R"("at":"2025-12-01T00:00:00Z"})"
+      << "\n"
       << R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
-      << R"("reason":"performed","at":"2025-12-01T00:00:00Z"})" << "\n";
+      << R"("reason":"performed","at":"2025-12-01T00:00:00Z"})"
+      << "\n";
   const std::string snap = ::testing::TempDir() + "/export-sample.snap";
   ASSERT_EQ(Shixin("compile --data data/sample -o " + snap).status, 0);
   for (const std::string& list : {std::string("--data data/sample"), "--snapshot " + snap}) {
@@ -470,8 +472,8 @@ TEST(CliOfflineTest, PublicExport) {
     EXPECT_THAT(after.out, Not(HasSubstr("1101051949****002X"))) << list;
     EXPECT_THAT(after.out, HasSubstr("泉州市恒泰贸易有限公司")) << list;
   }
-  EXPECT_EQ(Shixin("export --public -o - --format csv --data data/sample --snapshot " + snap).status,
-            2);
+  EXPECT_EQ(
+      Shixin("export --public -o - --format csv --data data/sample --snapshot " + snap).status, 2);
   std::remove(snap.c_str());
 }
 

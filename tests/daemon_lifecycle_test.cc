@@ -348,8 +348,8 @@ TEST_F(DaemonStaleTest, RefuseStaleRefusesMeasuresButStillChecks) {
   EXPECT_TRUE(detail->stale);
 
   // The CLI says so once and stops (exit 3): a service condition, not an invalid ID per line.
-  const ProcessResult cli = RunProcess({BinDir() + "/shixin", "measures", "--server",
-                                        daemon_->address(), kListedOrg, kListed});
+  const ProcessResult cli = RunProcess(
+      {BinDir() + "/shixin", "measures", "--server", daemon_->address(), kListedOrg, kListed});
   EXPECT_EQ(cli.exit_code, 3) << cli.out << cli.err;
   EXPECT_FALSE(absl::StrContains(cli.out, "INVALID")) << cli.out;
   EXPECT_TRUE(absl::StrContains(cli.err, "STALE_REFUSED: the list is older than 1 seconds"))
