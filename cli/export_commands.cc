@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "audit/reader.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "callers/callers_file.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -50,7 +51,7 @@ const std::vector<FlagSpec> kExportFlags = {
 const std::vector<FlagSpec> kNoticeFlags = {
     {"receipt", true}, {"audit", true},    {"format", true}, {"out", true},
     {"data", true},    {"snapshot", true}, {"deltas", true}, {"max-errors", true},
-    {"callers", true}, {"catalog", true}};
+    {"callers", true}, {"catalog", true},  {"issuer", true}};
 
 // The list a notice or the export is drawn from: a base and the delta files applied on it.
 struct LoadedList {
@@ -103,15 +104,17 @@ absl::Status WriteOutput(const std::string& path, const std::string& text) {
   return WriteFileAtomically(path, text);  // a notice replaced whole or not at all
 }
 
-// Returns the issuing agency's name: the caller's name in the callers file at `callers_path`
-// (if given), else the caller id.
-absl::StatusOr<std::string> IssuerName(const std::optional<std::string>& callers_path,
-                                       std::string_view caller_id) {
-  if (!callers_path) return std::string(caller_id);
+// Returns the issuing agency's name: --issuer, else the caller's name in the callers file of
+// --callers, else "" (the notice leaves a blank to fill in by hand: a caller id such as "open"
+// or "bank-a" is not the name of a unit).
+absl::StatusOr<std::string> IssuerName(const Flags& flags, std::string_view caller_id) {
+  if (std::optional<std::string> issuer = flags.Get("issuer")) return *std::move(issuer);
+  const std::optional<std::string> callers_path = flags.Get("callers");
+  if (!callers_path) return std::string();
   absl::StatusOr<CallerTable> table = LoadCallersFile(*callers_path);
   if (!table.ok()) return table.status();
   const Caller* caller = table->Find(caller_id);
-  return caller != nullptr ? caller->name : std::string(caller_id);
+  return caller != nullptr ? caller->name : std::string();
 }
 
 }  // namespace
@@ -192,11 +195,12 @@ int RunNotice(const std::vector<std::string>& args) {
   if (!catalog.ok()) return LoadFailed("notice", catalog.status());
   absl::StatusOr<audit::ReceiptRecords> answer = audit::LookUpReceipt(*audit_dir, *receipt);
   if (!answer.ok()) return LoadFailed("notice", answer.status());
-  absl::StatusOr<std::string> issuer = IssuerName(flags->Get("callers"), answer->query.caller);
+  absl::StatusOr<std::string> issuer = IssuerName(*flags, answer->query.caller);
   if (!issuer.ok()) return LoadFailed("notice", issuer.status());
   absl::StatusOr<LoadedList> list = LoadNoticeList(*flags, *catalog, answer->query);
   if (!list.ok()) return LoadFailed("notice", list.status());
-  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(list->view(), answer->query);
+  absl::StatusOr<NoticeSubject> subject =
+      NoticeSubjectFromList(list->view(), *catalog, answer->query);
   if (!subject.ok()) return LoadFailed("notice", subject.status());
   NoticeInput input{.record = answer->query,
                     .receipt = *receipt,
@@ -205,6 +209,17 @@ int RunNotice(const std::vector<std::string>& args) {
                     .catalog = &*catalog,
                     .feedback = CallerFeedback(*answer),
                     .date = NowSeconds()};
+  if (ListedMeasures(input).empty()) {
+    return LoadFailed("notice", absl::FailedPreconditionError(
+                                    "the caller reported none of the answer's measures applied: "
+                                    "no punishment notice"));
+  }
+  if (input.issuer.empty()) {
+    std::fprintf(stderr,
+                 "shixin notice: no name for caller \"%s\" (give --issuer NAME or --callers "
+                 "FILE): the issuing unit is left blank, to fill in by hand\n",
+                 TerminalSafe(answer->query.caller).c_str());
+  }
   const std::string text = format == "html" ? RenderNoticeHtml(input) : RenderNoticeText(input);
   if (absl::Status s = WriteOutput(flags->Get("out").value_or("-"), text); !s.ok()) {
     return LoadFailed("notice", s);

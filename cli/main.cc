@@ -90,10 +90,14 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
                                          The list as the daemon has it: its base and deltas
                                          (removed and revoked cases are not published)
   notice   --receipt R --audit DIR --format html|txt (--data DIR | --snapshot FILE)
-           [--deltas DIR] [-o FILE] [--callers FILE] [--catalog FILE]
+           [--deltas DIR] [-o FILE] [--issuer NAME | --callers FILE] [--catalog FILE]
                                          the punishment notice (惩戒告知书) of the MEASURES
-                                         answer of receipt R: the issuing caller (its name from
-                                         --callers), the subject, its cases, the measures (only
+                                         answer of receipt R (none if it returned no measure,
+                                         or the caller reported none applied): the issuing
+                                         unit (--issuer, or the caller's name in --callers;
+                                         else left blank), the subject, why each measure
+                                         applies and the cases behind it (as of the answer's
+                                         instant, later changes flagged), the measures (only
                                          those reported applied, if the caller gave feedback),
                                          how to object; HTML printable on A4 [standard output].
                                          The list as the daemon had it: its base and deltas

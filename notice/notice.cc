@@ -1,13 +1,16 @@
 #include "notice/notice.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "base/html.h"
 #include "base/status_macros.h"
 #include "core/id.h"
@@ -20,6 +23,7 @@ namespace {
 
 // wire::Opcode::kMeasures: the audit keeps the wire's opcodes (notice/ does not see protocol/).
 constexpr uint8_t kMeasuresOpcode = 4;
+constexpr int64_t kMicrosPerSecond = 1000000;
 
 constexpr char kRulesTitle[] = "《最高人民法院关于公布失信被执行人名单信息的若干规定》";
 
@@ -27,6 +31,7 @@ constexpr char kRulesTitle[] = "《最高人民法院关于公布失信被执行
 struct Table {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
+  std::string html_class = {};  // the HTML table's class (kStyle sizes its columns), or ""
 };
 struct Section {
   std::string heading;
@@ -42,11 +47,29 @@ struct Document {
   std::vector<std::string> footnote;  // receipt, list version, time of the answer
 };
 
+// A blank to fill in by hand: the issuer's name when none is known, a subject's name the list
+// does not know.
+constexpr char kBlank[] = "＿＿＿＿＿＿＿＿＿＿";
+
 const char* RoleChineseName(Role role) {
   static constexpr std::array<const char*, kRoleCount> kNames = {
       "法定代表人", "主要负责人", "实际控制人",  "影响债务履行的直接责任人员",
       "董事",       "监事",       "高级管理人员"};
   return kNames[static_cast<int>(role)];
+}
+
+// Returns the roles of `set` as "法定代表人、董事或者监事".
+std::string RoleAlternatives(RoleSet set) {
+  std::vector<std::string> names;
+  for (int i = 0; i < kRoleCount; ++i) {
+    if (RoleSetHas(set, static_cast<Role>(i))) {
+      names.emplace_back(RoleChineseName(static_cast<Role>(i)));
+    }
+  }
+  if (names.size() < 2) return absl::StrJoin(names, "");
+  const std::string last = names.back();
+  names.pop_back();
+  return absl::StrCat(absl::StrJoin(names, "、"), "或者", last);
 }
 
 // Returns "2018年07月13日" for 20180713, "（不详）" for 0.
@@ -55,47 +78,241 @@ std::string ChineseDate(uint32_t d) {
   return absl::StrFormat("%04d年%02d月%02d日", d / 10000, d / 100 % 100, d % 100);
 }
 
-// The subject's ID as the notice shows it: a person's masked, an organisation's code whole.
-std::string ShownId(const NoticeSubject& s) {
-  return s.kind == SubjectKind::kPerson ? MaskIdText(s.id) : s.id;
+// Returns `instant` as "2026年11月01日12时00分00秒" in China Standard Time.
+std::string ChineseTime(int64_t instant) {
+  return absl::FormatTime("%Y年%m月%d日%H时%M分%S秒", absl::FromUnixSeconds(instant), ChinaTime());
+}
+
+// The instant the answer was about: the as-of instant asked for, or the time of the answer.
+int64_t AnswerInstant(const audit::QueryRecord& record) {
+  return record.as_of != 0 ? record.as_of : record.time_micros / kMicrosPerSecond;
+}
+
+// An ID as the notice shows it: a person's masked, an organisation's code whole.
+std::string ShownId(std::string_view id, SubjectKind kind) {
+  return kind == SubjectKind::kPerson ? MaskIdText(id) : std::string(id);
+}
+
+// Returns "name（ID as shown）", or the ID alone when the name is unknown.
+std::string PartyText(const std::string& name, const std::string& id, SubjectKind kind) {
+  if (name.empty()) return ShownId(id, kind);
+  return absl::StrCat(name, "（", ShownId(id, kind), "）");
+}
+
+// Returns the ID of the listed party a basis rests on (NoticeParty::id).
+std::string_view PartyOf(const NoticeSubject& s, const Basis& b) {
+  if (b.type == BasisType::kListed) return s.id;
+  if (b.type == BasisType::kOfficer && b.via.empty()) return b.officer;
+  return b.via;
+}
+
+// Returns why a measure applies on basis `b`, as a clause of a sentence. Roles link a person to
+// an organisation, so `via` is an organisation and `officer` a person.
+std::string BasisText(const Basis& b) {
+  constexpr SubjectKind kOrg = SubjectKind::kOrganization;
+  switch (b.type) {
+    case BasisType::kListed:
+      return "告知对象已被纳入失信被执行人名单";
+    case BasisType::kRelated:
+      return absl::StrCat("告知对象系失信被执行人", PartyText(b.via_name, b.via, kOrg), "的",
+                          RoleChineseName(*b.role));
+    case BasisType::kOfficer:
+      break;
+  }
+  const std::string officer =
+      absl::StrCat("告知对象的", RoleChineseName(*b.role),
+                   PartyText(b.officer_name, b.officer, SubjectKind::kPerson));
+  if (b.via.empty()) return absl::StrCat(officer, "已被纳入失信被执行人名单");
+  return absl::StrCat(officer, "系失信被执行人", PartyText(b.via_name, b.via, kOrg), "的",
+                      RoleChineseName(*b.via_role));
+}
+
+// Why measure `m` applied when only officers the caller sent made it apply (the audit does not
+// keep them): the measure's officer rules, naming no one.
+std::string GivenOfficersText(const Measure& m) {
+  std::vector<std::string> rules;
+  if (m.officer_listed_roles != 0) {
+    rules.push_back(absl::StrCat("告知对象的", RoleAlternatives(m.officer_listed_roles),
+                                 "中有人已被纳入失信被执行人名单"));
+  }
+  if (m.two_hop_officer_roles != 0) {
+    rules.push_back(absl::StrCat("告知对象的", RoleAlternatives(m.two_hop_officer_roles),
+                                 "中有人系失信被执行人（单位）的",
+                                 RoleAlternatives(m.two_hop_via_roles)));
+  }
+  return absl::StrCat(absl::StrJoin(rules, "，或者"),
+                      "（该人员由本单位在查询时提供，查询记录未保存其身份）");
+}
+
+const NoticeMeasure* FindNoticeMeasure(const NoticeSubject& s, uint16_t no) {
+  for (const NoticeMeasure& m : s.measures) {
+    if (m.no == no) return &m;
+  }
+  return nullptr;
+}
+
+const NoticeParty* FindParty(const NoticeSubject& s, std::string_view id) {
+  for (const NoticeParty& p : s.parties) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+// Returns the reasons measure `no` applied, one clause each.
+std::vector<std::string> MeasureReasons(const NoticeInput& in, uint16_t no) {
+  std::vector<std::string> reasons;
+  const NoticeMeasure* nm = FindNoticeMeasure(in.subject, no);
+  if (nm == nullptr) return reasons;
+  for (const Basis& b : nm->basis) reasons.push_back(BasisText(b));
+  const Measure* m = in.catalog->FindMeasure(no);
+  if (reasons.empty() && m != nullptr) reasons.push_back(GivenOfficersText(*m));
+  return reasons;
+}
+
+// What the notice rests on, for the measures it lists: each reason once, and each listed party
+// behind them once, in order.
+struct Grounds {
+  std::vector<std::string> reasons;
+  std::vector<const NoticeParty*> parties;
+  bool subject_listed = false;  // a reason is the subject's own listing
+  bool through_others = false;  // a reason is a role, an officer, or two hops
+};
+
+Grounds GroundsOf(const NoticeInput& in, const std::vector<uint16_t>& measures) {
+  Grounds g;
+  for (uint16_t no : measures) {
+    for (std::string& r : MeasureReasons(in, no)) {
+      if (std::find(g.reasons.begin(), g.reasons.end(), r) == g.reasons.end()) {
+        g.reasons.push_back(std::move(r));
+      }
+    }
+    const NoticeMeasure* nm = FindNoticeMeasure(in.subject, no);
+    if (nm == nullptr) continue;
+    if (nm->basis.empty()) g.through_others = true;
+    for (const Basis& b : nm->basis) {
+      (b.type == BasisType::kListed ? g.subject_listed : g.through_others) = true;
+      const NoticeParty* p = FindParty(in.subject, PartyOf(in.subject, b));
+      if (p != nullptr && std::find(g.parties.begin(), g.parties.end(), p) == g.parties.end()) {
+        g.parties.push_back(p);
+      }
+    }
+  }
+  return g;
+}
+
+// The grounds of a removal by EndReason (Art. 10, the end of the term, other); kNone, kRevoked
+// and kCorrected (the last two) are not removals.
+constexpr std::array<const char*, kEndReasonCount> kRemovalGrounds = {"未删除",
+                                                                      "已履行全部义务",
+                                                                      "执行和解协议已履行完毕",
+                                                                      "申请执行人书面申请删除",
+                                                                      "终结本次执行程序",
+                                                                      "中止执行",
+                                                                      "不予执行",
+                                                                      "终结执行",
+                                                                      "期限届满",
+                                                                      "其他"};
+
+// How a case that counted at the answer's instant changed after it (LaterChange()).
+enum class Change : uint8_t { kNone, kRevoked, kRemoved, kCorrected, kTermEnded };
+struct CaseChange {
+  Change kind = Change::kNone;
+  std::string text;  // e.g. "2026年11月02日10时00分00秒撤销（不应纳入）"
+};
+
+// Returns the later change of case `c`: a revocation, removal or correction (its ended_at is
+// after the answer's instant), or the end of its term by the notice's date.
+CaseChange LaterChange(const CaseInfo& c, int64_t notice_date) {
+  const Interval counted = CaseInterval(c);
+  if (c.end != EndReason::kNone && c.ended_at == counted.until) {
+    const std::string when = ChineseTime(c.ended_at);
+    if (c.end == EndReason::kRevoked) {
+      return {Change::kRevoked, absl::StrCat(when, "撤销（不应纳入）")};
+    }
+    if (c.end == EndReason::kCorrected) return {Change::kCorrected, absl::StrCat(when, "更正")};
+    return {Change::kRemoved,
+            absl::StrCat(when, "删除（", kRemovalGrounds[static_cast<int>(c.end)], "）")};
+  }
+  if (counted.until != kForever && counted.until <= notice_date) {
+    return {Change::kTermEnded, absl::StrCat(ChineseDate(c.term_end), "纳入期限届满")};
+  }
+  return {};
+}
+
+// Returns what the changes of `kinds` (bit i: Change i) mean, for the notice's reader.
+std::string ChangesExplained(unsigned kinds) {
+  std::vector<std::string> clauses;
+  const char* rules = kRulesTitle;  // cited in full once, then "该规定"
+  auto cite = [&rules] { return std::exchange(rules, "该规定"); };
+  if ((kinds >> static_cast<int>(Change::kRevoked) & 1) != 0) {
+    clauses.push_back(
+        absl::StrCat("撤销，系人民法院认定不应纳入失信被执行人名单（", cite(), "第九条）"));
+  }
+  if ((kinds >> static_cast<int>(Change::kRemoved) & 1) != 0) {
+    clauses.push_back(absl::StrCat("删除，系人民法院依据", cite(), "第十条将其删除"));
+  }
+  if ((kinds >> static_cast<int>(Change::kCorrected) & 1) != 0) {
+    clauses.push_back("更正，系该案件信息已被人民法院更正");
+  }
+  if ((kinds >> static_cast<int>(Change::kTermEnded) & 1) != 0) {
+    clauses.push_back("纳入期限届满，系该案件的纳入期限已满");
+  }
+  return absl::StrCat("“其后变动”栏载明上述时点之后案件的变化：", absl::StrJoin(clauses, "；"),
+                      "。");
 }
 
 Section SubjectSection(const NoticeSubject& s) {
   Section section{.heading = "一、告知对象"};
   const bool person = s.kind == SubjectKind::kPerson;
-  section.before.push_back(absl::StrCat(person ? "姓名：" : "名称：", s.name));
   section.before.push_back(
-      absl::StrCat(person ? "公民身份号码：" : "统一社会信用代码（组织机构代码）：", ShownId(s)));
-  for (const NoticeListing& l : s.listings) {
-    if (!l.role) continue;
-    section.before.push_back(absl::StrCat("与失信被执行人的关系：", l.name, "（", l.id, "）的",
-                                          RoleChineseName(*l.role)));
-  }
+      absl::StrCat(person ? "姓名：" : "名称：", s.name.empty() ? kBlank : s.name));
+  section.before.push_back(absl::StrCat(
+      person ? "公民身份号码：" : "统一社会信用代码（组织机构代码）：", ShownId(s.id, s.kind)));
   return section;
 }
 
-Section CasesSection(const NoticeInput& in) {
+// Why the measures apply, and the court cases behind them, as the list stood at the instant the
+// answer was about (stated when it was an as-of answer), each case's later change flagged.
+Section CasesSection(const NoticeInput& in, const Grounds& g) {
   Section section{.heading = "二、失信情况"};
-  const NoticeSubject& s = in.subject;
-  if (s.related) {
-    for (const NoticeListing& l : s.listings) {
-      section.before.push_back(
-          absl::StrCat("告知对象担任", RoleChineseName(*l.role), "的", l.name, "（", l.id,
-                       "）已被人民法院依法纳入失信被执行人名单。该单位的案件如下："));
-    }
-  } else {
-    section.before.push_back("告知对象已被人民法院依法纳入失信被执行人名单，据以纳入的案件如下：");
+  if (in.record.as_of != 0) {
+    section.before.push_back(absl::StrCat("本单位查询的是失信被执行人名单在",
+                                          ChineseTime(in.record.as_of),
+                                          "（北京时间）的状态，以下所述均为该时点的情况。"));
   }
-  section.table.header = {"序号", "案号", "执行法院", "发布日期", "失信行为情形"};
-  if (s.related) section.table.header.insert(section.table.header.begin() + 1, "失信被执行人");
-  for (const NoticeListing& l : s.listings) {
-    for (const CaseInfo& c : l.cases) {
-      std::vector<std::string> row = {absl::StrCat(section.table.rows.size() + 1), c.case_code,
-                                      c.court, ChineseDate(c.publish_date), c.disrupt_type};
-      if (s.related) row.insert(row.begin() + 1, l.name);
-      section.table.rows.push_back(std::move(row));
+  if (g.reasons.size() == 1) {
+    section.before.push_back(absl::StrCat("告知对象受到下列惩戒措施，系因", g.reasons[0], "。"));
+  } else if (!g.reasons.empty()) {
+    section.before.push_back("告知对象受到下列惩戒措施，事由如下：");
+    for (size_t i = 0; i < g.reasons.size(); ++i) {
+      section.before.push_back(absl::StrCat("（", i + 1, "）", g.reasons[i], "。"));
     }
   }
+  bool others = false;
+  unsigned changes = 0;  // bit i: a case changed by Change i
+  std::vector<std::pair<const NoticeParty*, const CaseInfo*>> cases;
+  for (const NoticeParty* p : g.parties) {
+    others = others || p->id != in.subject.id;
+    for (const CaseInfo& c : p->cases) {
+      cases.emplace_back(p, &c);
+      changes |= 1U << static_cast<int>(LaterChange(c, in.date).kind);
+    }
+  }
+  if (cases.empty()) return section;
+  const bool changed = (changes & ~1U) != 0;  // bit 0: Change::kNone
+  section.before.push_back("据以纳入失信被执行人名单的案件如下：");
+  Table& t = section.table;
+  t.header = {"序号", "案号", "执行法院", "发布日期", "失信行为情形"};
+  if (others) t.header.insert(t.header.begin() + 1, "失信被执行人");
+  if (changed) t.header.emplace_back("其后变动");
+  for (const auto& [p, c] : cases) {
+    std::vector<std::string> row = {absl::StrCat(t.rows.size() + 1), c->case_code, c->court,
+                                    ChineseDate(c->publish_date), c->disrupt_type};
+    if (others) row.insert(row.begin() + 1, PartyText(p->name, p->id, p->kind));
+    if (changed) row.push_back(LaterChange(*c, in.date).text);
+    t.rows.push_back(std::move(row));
+  }
+  if (changed) section.after.push_back(ChangesExplained(changes));
   return section;
 }
 
@@ -105,24 +322,8 @@ Section BasisSection(const NoticeInput& in) {
   return section;
 }
 
-// Returns the measures to list: those reported applied (the latest entry per measure), or,
-// without feedback, every measure returned.
-std::vector<uint16_t> ListedMeasures(const NoticeInput& in) {
-  if (!in.feedback) return in.record.measures;
-  std::vector<uint16_t> applied;
-  for (uint16_t no : in.record.measures) {
-    const audit::FeedbackEntry* latest = nullptr;
-    for (const audit::FeedbackEntry& e : *in.feedback) {
-      if (e.measure == no) latest = &e;
-    }
-    if (latest != nullptr && latest->outcome == audit::Outcome::kApplied) applied.push_back(no);
-  }
-  return applied;
-}
-
-Section MeasuresSection(const NoticeInput& in) {
+Section MeasuresSection(const NoticeInput& in, const std::vector<uint16_t>& measures) {
   Section section{.heading = "四、惩戒措施"};
-  const std::vector<uint16_t> measures = ListedMeasures(in);
   if (in.feedback) {
     section.before.push_back(measures.empty()
                                  ? "本单位未对告知对象实施上述备忘录规定的惩戒措施。"
@@ -131,44 +332,60 @@ Section MeasuresSection(const NoticeInput& in) {
     section.before.push_back("依据上述备忘录，下列惩戒措施适用于告知对象：");
   }
   if (measures.empty()) return section;
-  section.table.header = {"编号", "措施", "实施单位", "备忘录条款"};
+  section.table.header = {"编号", "措施", "实施单位", "适用事由", "备忘录条款"};
+  section.table.html_class = "measures";
   for (uint16_t no : measures) {
     const Measure* m = in.catalog->FindMeasure(no);
     if (m == nullptr) {
-      section.table.rows.push_back({absl::StrCat(no), "（措施目录中无此编号）", "", ""});
+      section.table.rows.push_back({absl::StrCat(no), "（措施目录中无此编号）", "", "", ""});
       continue;
     }
-    section.table.rows.push_back(
-        {absl::StrCat(no), m->title, in.catalog->agencies()[m->agency].name, m->clause});
+    section.table.rows.push_back({absl::StrCat(no), m->title,
+                                  in.catalog->agencies()[m->agency].name,
+                                  absl::StrJoin(MeasureReasons(in, no), "；"), m->clause});
   }
   return section;
 }
 
-// The enforcing courts of the cases, each once, in order.
-std::vector<std::string> EnforcingCourts(const NoticeSubject& s) {
+// Returns "执行法院（A、B）" for the enforcing courts of the cases of `parties` (each once, in
+// order) that are (`subject`) or are not the subject, or "执行法院" when none is known.
+std::string CourtsText(const Grounds& g, std::string_view subject_id, bool subject) {
   std::vector<std::string> courts;
-  for (const NoticeListing& l : s.listings) {
-    for (const CaseInfo& c : l.cases) {
+  for (const NoticeParty* p : g.parties) {
+    if ((p->id == subject_id) != subject) continue;
+    for (const CaseInfo& c : p->cases) {
       if (!c.court.empty() && std::find(courts.begin(), courts.end(), c.court) == courts.end()) {
         courts.push_back(c.court);
       }
     }
   }
-  return courts;
+  if (courts.empty()) return "执行法院";
+  return absl::StrCat("执行法院（", absl::StrJoin(courts, "、"), "）");
 }
 
 // Art. 11-12 of the SPC rules (docs/court-rules.md): a written application to the enforcing
-// court, reviewed within 15 days, corrected within 3 working days; reconsideration by the
-// court one level up, decided within 15 days; the listing stays in force meanwhile.
-Section ObjectionSection(const NoticeInput& in) {
+// court by the listed party, reviewed within 15 days, corrected within 3 working days;
+// reconsideration by the court one level up, decided within 15 days; the listing stays in force
+// meanwhile. A subject restricted through a role or an officer is not on the list itself: what
+// it may dispute is the role (to the issuing unit), and the listing is the listed party's to
+// dispute.
+Section ObjectionSection(const NoticeInput& in, const Grounds& g) {
   Section section{.heading = "五、异议途径"};
-  const std::vector<std::string> courts = EnforcingCourts(in.subject);
-  const std::string court_text =
-      courts.empty() ? "执行法院" : absl::StrCat("执行法院（", absl::StrJoin(courts, "、"), "）");
-  section.before.push_back(absl::StrCat(
-      "告知对象认为不应被纳入失信被执行人名单、记载和公布的失信信息不准确或者失信情形已经消除的，"
-      "可以依据",
-      kRulesTitle, "第十一条，向", court_text, "书面申请纠正。"));
+  constexpr char kArt11[] =
+      "认为不应被纳入失信被执行人名单、记载和公布的失信信息不准确或者失信情形已经消除的，可以依据";
+  if (g.subject_listed) {
+    section.before.push_back(absl::StrCat("告知对象", kArt11, kRulesTitle, "第十一条，向",
+                                          CourtsText(g, in.subject.id, true), "书面申请纠正。"));
+  }
+  if (g.through_others) {
+    section.before.push_back(
+        absl::StrCat(in.subject.kind == SubjectKind::kPerson
+                         ? "告知对象认为其未担任或者已不再担任上述职务的"
+                         : "告知对象认为上述人员未担任或者已不再担任其所列职务的",
+                     "，可以向本单位提出异议并提供相关材料，本单位核实后依法处理。"));
+    section.before.push_back(absl::StrCat("上述失信被执行人", kArt11, kRulesTitle, "第十一条，向",
+                                          CourtsText(g, in.subject.id, false), "书面申请纠正。"));
+  }
   section.before.push_back(
       "依据该规定第十二条，执行法院自收到书面纠正申请之日起十五日内审查，理由成立的，"
       "在三个工作日内纠正；理由不成立的，决定驳回。对驳回决定不服的，可以自决定书送达之日起"
@@ -181,20 +398,26 @@ Section ObjectionSection(const NoticeInput& in) {
 }
 
 Document BuildDocument(const NoticeInput& in) {
+  const std::vector<uint16_t> measures = ListedMeasures(in);
+  const Grounds grounds = GroundsOf(in, measures);
   Document doc;
   doc.title = "失信被执行人联合惩戒告知书";
-  doc.addressee = absl::StrCat(in.subject.name, "：");
+  doc.addressee = absl::StrCat(in.subject.name.empty() ? kBlank : in.subject.name, "：");
   doc.sections.push_back(SubjectSection(in.subject));
-  doc.sections.push_back(CasesSection(in));
+  doc.sections.push_back(CasesSection(in, grounds));
   doc.sections.push_back(BasisSection(in));
-  doc.sections.push_back(MeasuresSection(in));
-  doc.sections.push_back(ObjectionSection(in));
-  doc.closing = {absl::StrCat("告知单位：", in.issuer.empty() ? "（未登记）" : in.issuer),
+  doc.sections.push_back(MeasuresSection(in, measures));
+  doc.sections.push_back(ObjectionSection(in, grounds));
+  doc.closing = {absl::StrCat("告知单位：", in.issuer.empty() ? kBlank : in.issuer),
                  absl::StrCat("告知日期：", ChineseDate(DayOf(in.date)))};
-  doc.footnote = {absl::StrCat("回执编号：", in.receipt.ToString()),
-                  absl::StrCat("名单版本：", audit::ListVersionText(in.record), "（第 ",
-                               in.record.generation, " 代）"),
-                  absl::StrCat("查询时间：", FormatInstant(in.record.time_micros / 1000000))};
+  doc.footnote = {
+      absl::StrCat("回执编号：", in.receipt.ToString()),
+      absl::StrCat("名单版本：", audit::ListVersionText(in.record), "（第 ", in.record.generation,
+                   " 代）"),
+      absl::StrCat("查询时间：", FormatInstant(in.record.time_micros / kMicrosPerSecond))};
+  if (in.record.as_of != 0) {
+    doc.footnote.push_back(absl::StrCat("查询所针对的时点：", FormatInstant(in.record.as_of)));
+  }
   return doc;
 }
 
@@ -208,7 +431,9 @@ void AppendTextTable(const Table& table, std::string* out) {
 
 void AppendHtmlTable(const Table& table, std::string* out) {
   if (table.header.empty()) return;
-  absl::StrAppend(out, "<table>\n<thead><tr>");
+  absl::StrAppend(out, "<table",
+                  table.html_class.empty() ? "" : absl::StrCat(" class=\"", table.html_class, "\""),
+                  ">\n<thead><tr>");
   for (const std::string& h : table.header) absl::StrAppend(out, "<th>", HtmlEscape(h), "</th>");
   absl::StrAppend(out, "</tr></thead>\n<tbody>\n");
   for (const std::vector<std::string>& row : table.rows) {
@@ -230,7 +455,10 @@ p.addressee { text-indent: 0; }
 table { width: 100%; border-collapse: collapse; margin: 0.4em 0; page-break-inside: auto; }
 tr { page-break-inside: avoid; }
 th, td { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; font-size: 10pt; }
-th { background: #eee; }
+th { background: #eee; white-space: nowrap; }
+table.measures th:nth-child(1) { width: 2.5em; }
+table.measures th:nth-child(2), table.measures th:nth-child(3) { width: 6.5em; white-space: normal; }
+table.measures th:nth-child(4) { width: 28%; }
 .closing { text-align: right; margin-top: 2em; }
 .closing p { text-indent: 0; }
 .footnote { margin-top: 2em; font-size: 9pt; color: #333; border-top: 1px solid #999; }
@@ -239,38 +467,66 @@ th { background: #eee; }
 
 }  // namespace
 
-absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list,
+absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
                                                     const audit::QueryRecord& record) {
   if (record.opcode != kMeasuresOpcode) {
     return absl::FailedPreconditionError("a punishment notice is of a MEASURES answer only");
   }
-  if (record.listing == audit::Listing::kUnlisted) {
+  if (record.measures.empty()) {
+    return absl::FailedPreconditionError("the answer returned no measure: no punishment notice");
+  }
+  if (!audit::AwaitsFeedback(record)) {
     return absl::FailedPreconditionError(
-        "the subject was neither listed nor related when asked: no punishment notice");
+        "the answer carried no receipt (protocol version 3): no punishment notice");
   }
   SHIXIN_ASSIGN_OR_RETURN(const Id id, ParseId(record.subject));
-  const int64_t at = record.as_of != 0 ? record.as_of : record.time_micros / 1000000;
-  SHIXIN_ASSIGN_OR_RETURN(const CheckResult r, Check(list, id, at, /*with_cases=*/true));
-  if (r.name.empty() && !r.listed && !r.related) {
-    return absl::NotFoundError(
-        absl::StrCat("the list does not know ", std::string(record.subject)));
-  }
-  NoticeSubject s{.id = r.id,
-                  .kind = r.kind,
-                  .name = r.name,
-                  .related = record.listing == audit::Listing::kRelated};
-  if (!s.related) {
-    s.listings.push_back(NoticeListing{.id = r.id, .name = r.name, .cases = r.cases});
-    return s;
-  }
-  for (const RoleInfo& role : r.roles) {
-    if (!role.listed) continue;
-    SHIXIN_ASSIGN_OR_RETURN(const Id org_id, ParseId(role.id));
-    SHIXIN_ASSIGN_OR_RETURN(CheckResult org, Check(list, org_id, at, /*with_cases=*/true));
-    s.listings.push_back(NoticeListing{
-        .id = role.id, .name = role.name, .role = role.role, .cases = std::move(org.cases)});
+  const int64_t at = AnswerInstant(record);
+  // The answer again, without the officers the caller sent (the audit does not keep them).
+  MeasureQuery query;
+  query.at = at;
+  SHIXIN_ASSIGN_OR_RETURN(MeasuresResult again, Measures(list, catalog, id, query));
+  NoticeSubject s{.id = again.subject.id, .kind = again.subject.kind, .name = again.subject.name};
+  for (const uint16_t no : record.measures) {
+    NoticeMeasure nm{.no = no};
+    auto found = std::find_if(again.measures.begin(), again.measures.end(),
+                              [no](const MeasureInfo& m) { return m.no == no; });
+    if (found != again.measures.end()) {
+      nm.basis = std::move(found->basis);
+    } else if (const Measure* m = catalog.FindMeasure(no);
+               m == nullptr || s.kind != SubjectKind::kOrganization ||
+               (m->officer_listed_roles | m->two_hop_officer_roles) == 0) {
+      // Not through officers the caller sent: the list or catalog is not the answer's.
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "measure %d of the answer does not apply to %s on the list given, at %s: give the "
+          "list and catalog the answer was given from",
+          no, std::string(record.subject), FormatInstant(at)));
+    }
+    for (const Basis& b : nm.basis) {
+      const std::string_view party = PartyOf(s, b);
+      if (FindParty(s, party) != nullptr) continue;
+      SHIXIN_ASSIGN_OR_RETURN(const Id party_id, ParseId(party));
+      SHIXIN_ASSIGN_OR_RETURN(CheckResult r, Check(list, party_id, at, /*with_cases=*/true));
+      s.parties.push_back(NoticeParty{.id = std::move(r.id),
+                                      .kind = r.kind,
+                                      .name = std::move(r.name),
+                                      .cases = std::move(r.cases)});
+    }
+    s.measures.push_back(std::move(nm));
   }
   return s;
+}
+
+std::vector<uint16_t> ListedMeasures(const NoticeInput& in) {
+  if (!in.feedback) return in.record.measures;
+  std::vector<uint16_t> applied;
+  for (uint16_t no : in.record.measures) {
+    const audit::FeedbackEntry* latest = nullptr;
+    for (const audit::FeedbackEntry& e : *in.feedback) {
+      if (e.measure == no) latest = &e;
+    }
+    if (latest != nullptr && latest->outcome == audit::Outcome::kApplied) applied.push_back(no);
+  }
+  return applied;
 }
 
 std::string RenderNoticeText(const NoticeInput& input) {

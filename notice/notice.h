@@ -1,10 +1,12 @@
 // The punishment notice (惩戒告知书, issue 12): what an agency prints from the system to tell a
 // subject which joint-punishment measures it applied and why (the memorandum, section 四). Built
-// from the audit record of a MEASURES answer and its receipt, the list (the court cases behind
-// the listing), the catalog (each measure's title and clause, the memorandum's title) and,
-// when the agency reported back, its feedback (only the measures reported applied are listed).
-// Rendered in Chinese as plain text or as self-contained HTML printable on A4; the subject's
-// ID masked for a person (Id::Masked()), an organisation's code whole; every text escaped.
+// from the audit record of a MEASURES answer that returned measures and its receipt, the list
+// at the answer's instant (why each measure applied, recomputed, and the court cases behind
+// it), the catalog (each measure's title and clause, the memorandum's title) and, when the
+// agency reported back, its feedback (only the measures reported applied are listed). States
+// the instant of an as-of answer and flags cases revoked, removed, corrected or expired since.
+// Rendered in Chinese as plain text or as self-contained HTML printable on A4 from one
+// document; persons' IDs masked (Id::Masked()), organisations' codes whole; every text escaped.
 //
 // Thread safety: plain values and pure functions (the list and catalog are only read).
 #ifndef SHIXIN_NOTICE_NOTICE_H_
@@ -20,34 +22,45 @@
 #include "audit/record.h"
 #include "core/catalog.h"
 #include "core/list.h"
+#include "core/query.h"
 #include "core/record.h"
 #include "core/types.h"
 
 namespace shixin {
 
-// A listed party behind the subject's listing: the subject itself, or (a related person) a
-// listed organisation in which it holds `role`.
-struct NoticeListing {
-  std::string id;  // normalised
-  std::string name;
-  std::optional<Role> role = {};  // the subject's role in this organisation (related persons)
-  std::vector<CaseInfo> cases;    // the cases that counted at the instant of the answer
-};
-
-// The subject of a notice, as the list says.
-struct NoticeSubject {
+// A listed party behind a basis of the notice's measures: the subject itself, a listed
+// organisation in which it holds a role (or, two hops, in which its officer does), or its
+// listed officer.
+struct NoticeParty {
   std::string id;  // normalised
   SubjectKind kind = SubjectKind::kPerson;
   std::string name;
-  bool related = false;  // listed through organisations (the listings are theirs)
-  std::vector<NoticeListing> listings = {};
+  std::vector<CaseInfo> cases = {};  // the cases that counted at the answer's instant
+};
+
+// One measure of the answer and why it applied.
+struct NoticeMeasure {
+  uint16_t no = 0;
+  // The bases the list gives at the answer's instant (Measures() with the officers of the
+  // relations feed). Empty when the measure applied only through officers the caller sent with
+  // the request, which the audit does not keep: the notice then says so and names no one.
+  std::vector<Basis> basis = {};
+};
+
+// The subject of a notice and the facts behind its measures, as the list says.
+struct NoticeSubject {
+  std::string id;  // normalised
+  SubjectKind kind = SubjectKind::kPerson;
+  std::string name;                          // "" when the list does not know the subject
+  std::vector<NoticeMeasure> measures = {};  // the answer's, in its order
+  std::vector<NoticeParty> parties = {};     // each party of the bases once, in basis order
 };
 
 struct NoticeInput {
   // The audit record of the MEASURES answer (its views must outlive the call) and its receipt.
   audit::QueryRecord record;
   audit::Receipt receipt;
-  std::string issuer;  // the issuing agency: the caller's name (callers file), or its id
+  std::string issuer;  // the issuing agency's name; "" leaves a blank to fill in by hand
   NoticeSubject subject;
   const Catalog* catalog = nullptr;  // the catalog the answer was given against
   // The caller's feedback on the receipt, the latest entry per measure winning; nullopt when it
@@ -56,14 +69,19 @@ struct NoticeInput {
   int64_t date = 0;  // the notice's date, Unix seconds (shown as the day in China)
 };
 
-// Returns the subject of `record` as `list` says at the instant of the answer (its as_of, or
-// its time): name and, for a listed subject, its cases; for a related person, each listed
-// organisation in which it held a role then, with the organisation's cases. Returns
-// FailedPrecondition when the record is not of a MEASURES answer or of an unlisted subject,
-// NotFound when the list does not know the subject (a list older than the record's),
-// InvalidArgument for a malformed subject, and Snapshot::ReadCases()'s DataLoss.
-absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list,
+// Returns the subject of `record` and the basis of each of its measures as `list` says at the
+// instant of the answer (its as_of, or its time), with the cases of every listed party behind
+// them. Returns FailedPrecondition when the record is not of a MEASURES answer with a receipt
+// and at least one measure (audit::AwaitsFeedback: no measure, no notice), or when the list
+// (or `catalog`) does not give one of its measures at that instant (not the list the answer
+// was given from); InvalidArgument for a malformed subject, and Snapshot::ReadCases()'s
+// DataLoss.
+absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
                                                     const audit::QueryRecord& record);
+
+// Returns the numbers of the measures the notice lists: those of the answer reported applied
+// (the latest entry per measure winning), or, without feedback, every measure returned.
+std::vector<uint16_t> ListedMeasures(const NoticeInput& input);
 
 // Returns the notice as UTF-8 text (lines ending in "\n").
 // REQUIRES: input.catalog != nullptr.

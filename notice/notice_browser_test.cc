@@ -36,11 +36,12 @@ TEST(NoticeBrowserTest, RendersAndPrintsOnA4) {
   in.record.list_version = 0x00c0ffee12345678;
   in.record.generation = 3;
   in.record.measures = {7, 41};
+  in.record.receipt_issued = true;
   in.receipt = audit::Receipt{.node = 0x9f2c41d0, .segment = 3, .offset = 1048576};
   in.issuer = "鹤岗市住房保障局";
   in.catalog = &*catalog;
   in.date = 1780041600;
-  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(**snap, in.record);
+  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(**snap, *catalog, in.record);
   ASSERT_TRUE(subject.ok()) << subject.status();
   in.subject = std::move(*subject);
 
@@ -60,6 +61,7 @@ TEST(NoticeBrowserTest, RendersAndPrintsOnA4) {
   EXPECT_THAT(*dom, HasSubstr("担任事业单位法定代表人限制"));
   EXPECT_THAT(*dom, HasSubstr("协助法院进行住宿宾馆饭店限制"));
   EXPECT_THAT(*dom, HasSubstr("(2015)鹤向法执字第00232号"));
+  EXPECT_THAT(*dom, HasSubstr("<th>适用事由</th>"));
 
   absl::StatusOr<browser::PdfInfo> info = browser::PrintAndInspect(html_path, dir + "/notice.pdf");
   ASSERT_TRUE(info.ok()) << info.status();

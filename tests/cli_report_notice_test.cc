@@ -1,7 +1,9 @@
 // End-to-end tests of `shixin report` and `shixin notice` on an audit written by AuditLog:
 // MEASURES and CHECK answers on subjects of data/sample, feedback (applied, not applied,
 // cancelled, a correction); the numbers of the report in each format, a quarter without data,
-// a year without a calendar, the notice of a receipt in text and HTML, unknown receipts.
+// a year without a calendar, the notice of a receipt in text and HTML (its issuer, an answer
+// without measures or with none applied, an officer's measure, an as-of answer and a case
+// revoked since), unknown receipts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -73,12 +75,41 @@ class CliReportNoticeTest : public ::testing::Test {
     return log->Append(&f).ok();
   }
 
+  // Appends `q` and, if `entries` is not empty, its caller's feedback on it; returns its
+  // receipt.
+  std::string Append(QueryRecord q, std::vector<FeedbackEntry> entries = {}) {
+    AuditLog::Options o;
+    o.dir = dir_;
+    o.node = 0x9f2c41d0;
+    o.now_micros = [t = q.time_micros] { return t; };
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    EXPECT_TRUE(log.ok());
+    if (!log.ok()) return "";
+    absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
+    EXPECT_TRUE(a.ok());
+    if (!a.ok()) return "";
+    std::string receipt = a->receipt.ToString();
+    if (!entries.empty()) {
+      EXPECT_TRUE(Feedback(log->get(), std::string(q.caller).c_str(), receipt, q.time_micros + 1000,
+                           std::move(entries)));
+    }
+    EXPECT_TRUE((*log)->SyncToDisk().ok());
+    return receipt;
+  }
+
   std::string Report(const std::string& quarter, const std::string& format) {
     return absl::StrCat("report --audit ", dir_, " --quarter ", quarter, " --format ", format);
   }
   std::string Notice(const std::string& receipt, const std::string& format) {
     return absl::StrCat("notice --receipt ", receipt, " --audit ", dir_,
                         " --data data/sample --format ", format);
+  }
+  // A delta directory with `lines` as its file 1.
+  std::string Deltas(const std::string& lines) {
+    std::string deltas = tmp_.path() + "/deltas";
+    EXPECT_EQ(std::system(("mkdir -p " + deltas).c_str()), 0);
+    std::ofstream(deltas + "/00000000000000000001.ndjson") << lines;
+    return deltas;
   }
 
   testing::ScratchDir tmp_;
@@ -163,27 +194,12 @@ TEST_F(CliReportNoticeTest, NoticeHtmlOfAReceiptWithoutFeedbackListsTheMeasuresR
 // The notice of an answer given from a list with deltas is drawn from that list: with the
 // delta files (a case removed as performed is not cited), never from an older list.
 TEST_F(CliReportNoticeTest, NoticeOfAnAnswerAfterDeltasNeedsThem) {
-  const std::string deltas = tmp_.path() + "/deltas";
-  ASSERT_EQ(std::system(("mkdir -p " + deltas).c_str()), 0);
-  std::ofstream(deltas + "/00000000000000000001.ndjson")
-      << R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":")" << kPerson
-      << R"(","reason":"performed","at":"2026-05-01T00:00:00+08:00"})"
-      << "\n";
-  std::string receipt;
-  {
-    AuditLog::Options o;
-    o.dir = dir_;
-    o.node = 0x9f2c41d0;
-    o.now_micros = [] { return kT0 + 10000; };
-    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
-    ASSERT_TRUE(log.ok());
-    QueryRecord q = Query("bank", 4, {41}, kT0 + 10000);
-    q.delta_sequence = 1;
-    absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
-    ASSERT_TRUE(a.ok());
-    receipt = a->receipt.ToString();
-    ASSERT_TRUE((*log)->SyncToDisk().ok());
-  }
+  const std::string deltas = Deltas(
+      absl::StrCat(R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":")", kPerson,
+                   R"(","reason":"performed","at":"2026-05-01T00:00:00+08:00"})", "\n"));
+  QueryRecord q = Query("bank", 4, {41}, kT0 + 10000);
+  q.delta_sequence = 1;
+  const std::string receipt = Append(q);
   RunResult r = Shixin(Notice(receipt, "txt"), /*with_stderr=*/true);
   EXPECT_EQ(r.status, 3);
   EXPECT_THAT(r.out, HasSubstr("with deltas up to 1, the list given has them up to 0"));
@@ -191,6 +207,76 @@ TEST_F(CliReportNoticeTest, NoticeOfAnAnswerAfterDeltasNeedsThem) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("（2018）黑0402执恢45号"));
   EXPECT_THAT(r.out, Not(HasSubstr("(2015)鹤向法执字第00232号")));
+}
+
+// The issuing unit is --issuer, else the caller's name in --callers, else a blank to fill in
+// by hand (open mode has the caller id "open", never a unit's name).
+TEST_F(CliReportNoticeTest, NoticeIssuerIsNamedOrLeftBlank) {
+  RunResult r = Shixin(Notice(receipt_, "txt"), /*with_stderr=*/true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\n告知单位：＿＿＿＿＿＿＿＿＿＿\n"));
+  EXPECT_THAT(r.out, HasSubstr("shixin notice: no name for caller \"hegang-housing\" (give "
+                               "--issuer NAME or --callers FILE)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("告知单位：hegang-housing")));
+  r = Shixin(Notice(receipt_, "txt") + " --issuer 鹤岗市住房保障局", /*with_stderr=*/true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\n告知单位：鹤岗市住房保障局\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("no name for caller")));
+}
+
+// No measure, no notice: an answer that returned none (a supervisor of a listed organisation),
+// or one whose measures the caller reported none applied.
+TEST_F(CliReportNoticeTest, NoticeOfNoMeasureIsRefused) {
+  QueryRecord supervisor = Query("bank", 4, {}, kT0 + 20000);
+  supervisor.subject = "230407198812250028";
+  supervisor.listing = Listing::kRelated;
+  RunResult r = Shixin(Notice(Append(supervisor), "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("shixin notice: the answer returned no measure: no punishment "
+                               "notice"));
+  const std::string none_applied =
+      Append(Query("bank", 4, {7, 41}, kT0 + 30000),
+             {{7, Outcome::kNotApplied, "无申请"}, {41, Outcome::kNotApplied, "无申请"}});
+  r = Shixin(Notice(none_applied, "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("reported none of the answer's measures applied"));
+}
+
+// An unlisted organisation restricted through an officer the caller sent (not in the audit)
+// gets its notice once the measure is reported applied.
+TEST_F(CliReportNoticeTest, NoticeOfAnOfficerMeasure) {
+  QueryRecord q = Query("bank", 4, {18, 22}, kT0 + 20000);
+  q.subject = "91230400MA1DDDDD69";
+  q.kind = 1;
+  q.listing = Listing::kUnlisted;
+  const std::string receipt =
+      Append(q, {{18, Outcome::kNotApplied, "无申请"}, {22, Outcome::kApplied, ""}});
+  const RunResult r = Shixin(Notice(receipt, "txt"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("统一社会信用代码（组织机构代码）：91230400MA1DDDDD69\n"));
+  EXPECT_THAT(r.out,
+              HasSubstr("  22 | 授予市内慈善类奖项限制 | 鹤岗市民政局 | 告知对象的法定代表人、"
+                        "实际控制人、董事、监事或者高级管理人员中有人已被纳入失信被执行人"
+                        "名单（该人员由本单位在查询时提供，查询记录未保存其身份） | "));
+  EXPECT_THAT(r.out, Not(HasSubstr("  18 | ")));
+}
+
+// An as-of answer's notice says the instant it was about, and flags a case revoked since.
+TEST_F(CliReportNoticeTest, NoticeOfAnAsOfAnswerFlagsARevocationSince) {
+  const std::string deltas =
+      Deltas(absl::StrCat(R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":")",
+                          kPerson, R"(","at":"2026-05-29T00:00:00+08:00"})", "\n"));
+  QueryRecord q = Query("bank", 4, {41}, kT0 + 20000);
+  q.as_of = 1779940800;  // 2026-05-28T12:00:00+08:00
+  q.delta_sequence = 1;
+  const RunResult r = Shixin(Notice(Append(q), "txt") + " --deltas " + deltas);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("本单位查询的是失信被执行人名单在2026年05月28日12时00分00秒"
+                               "（北京时间）的状态，以下所述均为该时点的情况。"));
+  EXPECT_THAT(r.out,
+              HasSubstr(" | （2018）黑0402执恢45号 | 鹤岗市向阳区人民法院 | 2018年07月13日 | "));
+  EXPECT_THAT(r.out, HasSubstr(" | 2026年05月29日00时00分00秒撤销（不应纳入）\n"));
+  EXPECT_THAT(r.out, HasSubstr("查询所针对的时点：2026-05-28T12:00:00+08:00\n"));
 }
 
 TEST_F(CliReportNoticeTest, NoticeOfAnUnknownReceiptOrAnotherNodeFails) {
