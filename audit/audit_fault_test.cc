@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cerrno>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
 #include "audit/file_ops.h"
@@ -97,6 +99,35 @@ TEST_F(AuditFaultTest, DiskFullFailsClosedAndRecoversWhenSpaceReturns) {
   ASSERT_TRUE(log_->Sync(a->ticket).ok());
   EXPECT_FALSE(log_->GetStats().failing);
   EXPECT_TRUE(log_->Lookup(a->receipt).ok());
+  ASSERT_TRUE(log_->SyncToDisk().ok());
+  ExpectClean(6);
+}
+
+// A log nobody appends to (a replica whose /readyz took it out of the pool while its audit
+// failed) finds out by itself that space has returned: its fsync thread probes it once a retry
+// is due, and the probe leaves nothing in the file.
+TEST_F(AuditFaultTest, AFailingLogProbesItselfAndRecoversWithoutAppends) {
+  FailWhileFull(0);
+  const uint64_t bytes = log_->GetStats().bytes;
+  // Still full when the retry is due: the probe fails, the log keeps failing.
+  now_ += 1000001;
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_TRUE(log_->GetStats().failing);
+  ExpectClean(5);
+  // Space back: the next probe ends the failing state, without a record.
+  ops_.error = 0;
+  now_ += 1000001;
+  bool failing = true;
+  for (int i = 0; i < 500 && failing; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    failing = log_->GetStats().failing;
+  }
+  EXPECT_FALSE(failing);
+  EXPECT_EQ(log_->GetStats().bytes, bytes);
+  ExpectClean(5);
+  absl::StatusOr<AuditLog::Appended> a = AppendOne();
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(log_->Sync(a->ticket).ok());
   ASSERT_TRUE(log_->SyncToDisk().ok());
   ExpectClean(6);
 }

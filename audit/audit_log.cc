@@ -3,10 +3,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <cstring>
@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "base/coding.h"
 #include "base/status_macros.h"
+#include "base/thread.h"
 
 namespace shixin::audit {
 namespace {
@@ -126,7 +127,10 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options, Recove
   SHIXIN_RETURN_IF_ERROR(log->Recover(recovery != nullptr ? recovery : &local));
   log->open_segment_ = log->segment_;
   log->open_offset_ = log->end_offset_;
-  log->fsync_thread_ = std::thread([raw = log.get()] { raw->FsyncLoop(); });
+  absl::StatusOr<std::thread> fsync =
+      StartThread("shixind-audit", [raw = log.get()] { raw->FsyncLoop(); });
+  if (!fsync.ok()) return fsync.status();
+  log->fsync_thread_ = *std::move(fsync);
   return log;
 }
 
@@ -455,13 +459,40 @@ absl::Status AuditLog::SyncToDisk() {
 }
 
 void AuditLog::FsyncLoop() {
-  pthread_setname_np(pthread_self(), "shixind-audit");  // for top -H and perf
   std::unique_lock<AdaptiveMutex> lock(mu_);
   while (!stop_) {
     stop_cv_.wait_for(lock, absl::ToChronoMicroseconds(options_.fsync_interval),
                       [this] { return stop_; });
     if (stop_) break;
     if (dirty_) DataSyncCurrent(lock).IgnoreError();  // recorded in the failing state
+    // Once a retry is due, as an Append would retry.
+    if (failing_ && !writing_ && !fsyncing_ &&
+        Now() >= std::max(retry_at_micros_, probe_at_micros_)) {
+      Probe(lock);
+    }
+  }
+}
+
+void AuditLog::Probe(std::unique_lock<AdaptiveMutex>& lock) {
+  // About a group commit's write: a disk that takes it takes the next records.
+  constexpr size_t kProbeBytes = size_t{64} << 10;
+  probe_at_micros_ = Now() + absl::ToInt64Microseconds(options_.retry_interval);
+  if (fd_ < 0) return;
+  writing_ = true;  // no record is written meanwhile
+  const int fd = fd_;
+  const auto end = static_cast<off_t>(file_size_);
+  lock.unlock();
+  const std::string zeros(kProbeBytes, '\0');
+  const ssize_t wrote = ops_->PWrite(fd, zeros.data(), zeros.size(), end);
+  const int cut = ops_->Truncate(fd, end);
+  const int synced = wrote >= 0 && cut >= 0 ? ops_->DataSync(fd) : 0;
+  lock.lock();
+  writing_ = false;
+  cv_.notify_all();
+  if (cut < 0) needs_truncate_ = true;  // cut again before the next write
+  if (wrote >= 0 && cut >= 0 && synced >= 0) {
+    failing_ = false;
+    failure_ = absl::OkStatus();
   }
 }
 

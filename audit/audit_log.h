@@ -92,7 +92,8 @@ class AuditLog {
 
   // Opens (or creates) the audit in options.dir. Returns DataLoss naming the segment file,
   // offset and record index when the last segment is damaged before its tail, or a header is
-  // bad; the errors of the file calls otherwise. `recovery` (may be null) gets what was found.
+  // bad; the errors of the file calls otherwise, or StartThread()'s (base/thread.h) if the
+  // fsync thread cannot be created. `recovery` (may be null) gets what was found.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Options options, Recovery* recovery);
 
   // Stops the fsync thread, writes and fdatasyncs what is pending (errors ignored: call Sync
@@ -153,6 +154,12 @@ class AuditLog {
   // lock during the write when `unlock` is true.
   absl::Status WritePending(std::unique_lock<AdaptiveMutex>& lock, bool unlock);
   absl::Status DataSyncCurrent(std::unique_lock<AdaptiveMutex>& lock);
+  // Tests whether a failing log can be written again: writes kProbeBytes of zeros past the end
+  // of the current segment, cuts them off and fdatasyncs; a success ends the failing state. The
+  // fsync thread probes every retry_interval while the log fails, so that a log nobody appends
+  // to (a replica whose /readyz took it out of the pool for it) learns that it is writable.
+  // REQUIRES: the caller holds `lock`; no write or fdatasync in progress.
+  void Probe(std::unique_lock<AdaptiveMutex>& lock);
   void ApplyRetention();
   void FsyncLoop();
   int64_t Now() const;
@@ -199,6 +206,7 @@ class AuditLog {
   bool failing_ = false;
   absl::Status failure_;
   int64_t retry_at_micros_ = 0;
+  int64_t probe_at_micros_ = 0;  // the fsync thread's next Probe() while failing
   Stats stats_;
   LatencyHistogram write_latency_;
   LatencyHistogram fsync_latency_;

@@ -16,11 +16,14 @@
 #include <thread>
 #include <vector>
 
+#include "base/thread.h"
+
 namespace shixin {
 
 // Calls produce(i) for i in [0, n) on `threads` threads (at least 1), never more than `window`
 // items ahead of the one consumed, and consume(i, result) for i = 0, 1, ... in order on the
-// caller's thread, until consume returns false or every item is consumed. Returns the number
+// caller's thread, until consume returns false or every item is consumed (if the system cannot
+// create a thread, with fewer, or on the caller's thread alone). Returns the number
 // of items consumed (those for which consume returned true, plus the one that returned false).
 template <typename T>
 size_t RunOrdered(size_t n, int threads, size_t window, const std::function<T(size_t)>& produce,
@@ -45,12 +48,17 @@ size_t RunOrdered(size_t n, int threads, size_t window, const std::function<T(si
       cv.notify_all();
     }
   };
-  std::vector<std::thread> workers;
   const size_t count = std::min<size_t>(std::max(threads, 1), std::max<size_t>(n, 1));
-  for (size_t t = 0; t < count; ++t) workers.emplace_back(work);
+  std::vector<std::thread> workers = StartHelpers(count, work);
   size_t done = 0;
   for (size_t i = 0; i < n; ++i) {
     std::optional<T> item;
+    if (workers.empty()) {  // the system created none: the caller makes each item itself
+      ++done;
+      T made = produce(i);
+      if (!consume(i, made)) break;
+      continue;
+    }
     {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return slots[i].has_value(); });

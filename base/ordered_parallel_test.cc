@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "base/thread.h"
+
 namespace shixin {
 namespace {
 
@@ -23,6 +25,23 @@ TEST(RunOrderedTest, ConsumesEveryItemInOrder) {
     ASSERT_EQ(seen.size(), 50u);
     for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
   }
+}
+
+// No thread can be created (the task limit; before: std::thread threw and the process aborted):
+// the caller makes and consumes every item itself, and stops when consume says so.
+TEST(RunOrderedTest, WorksWithoutAnyThread) {
+  ScopedThreadStartFailure no_tasks("");
+  std::vector<size_t> seen;
+  const size_t done = RunOrdered<std::string>(
+      50, 3, 4, [](size_t i) { return std::to_string(i); },
+      [&](size_t i, std::string& s) {
+        EXPECT_EQ(s, std::to_string(i));
+        seen.push_back(i);
+        return i < 19;
+      });
+  EXPECT_EQ(done, 20u);
+  ASSERT_EQ(seen.size(), 20u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
 }
 
 TEST(RunOrderedTest, StopsWhenConsumeSaysSoAndReadsBoundedAhead) {

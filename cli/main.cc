@@ -40,7 +40,8 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
   reload   --server HOST:PORT [--allow-shrink]
                                          make the daemon reload its list and wait for the
                                          outcome (admin); --allow-shrink accepts a list that
-                                         removes more subjects than the daemon's max_shrink
+                                         removes more subjects or relations than the daemon's
+                                         max_shrink
   gen      --subjects N [--seed S] --out DIR [--deltas N [--changes-per-delta K]]
            [--today YYYYMMDD]            write a deterministic synthetic data set, exported
                                          on --today [the current day]; with --deltas, also

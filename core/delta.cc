@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "base/background.h"
 #include "base/status_macros.h"
+#include "base/thread.h"
 #include "core/ingest.h"
 #include "core/paths.h"
 #include "core/validity.h"
@@ -374,10 +375,10 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes file_text, int
       ParsePiece(name, text, parser, &pieces[k], delta.changes.data());
     }
   };
-  std::vector<std::thread> helpers;
-  for (int t = 1; t < threads && static_cast<size_t>(t) < pieces.size(); ++t) {
-    helpers.emplace_back(parse, true);
-  }
+  // One helper per piece beyond the caller's, as many as the system creates.
+  const size_t helper_count =
+      std::min<size_t>(threads > 1 ? threads - 1 : 0, pieces.empty() ? 0 : pieces.size() - 1);
+  std::vector<std::thread> helpers = StartHelpers(helper_count, [&parse] { parse(true); });
   parse(false);
   for (std::thread& helper : helpers) helper.join();
   size_t blank = 0;

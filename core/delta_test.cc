@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/thread.h"
 #include "core/test_util.h"
 #include "core/validity.h"
 
@@ -125,6 +126,11 @@ TEST(DeltaParseTest, LargeFileParsesInLineOrder) {
     EXPECT_THAT(ErrorOf(text.substr(0, text.size() - 1), threads),
                 HasSubstr(absl::StrCat(kName, ":", line, ": cut short")));
   }
+  // No helper the system can create (the task limit): the caller parses every piece.
+  ScopedThreadStartFailure no_tasks("");
+  absl::StatusOr<Delta> alone = ParseDelta(kName, std::string(text), 3);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  EXPECT_EQ(alone->changes.size(), static_cast<size_t>(kLines));
 }
 
 TEST(DeltaParseTest, AddParsesEveryField) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,7 +36,9 @@ struct FileHeader {
   uint32_t header_size;
   uint32_t interval_size;  // sizeof(Interval): the layout of an entity's data
   uint32_t link_size;      // sizeof(OverlayLink)
-  uint32_t reserved;
+  // Unix seconds when the last delta was applied; 0: unknown (format 1 before 2026-12-06 wrote
+  // 0 here, reserved)
+  uint32_t applied_time;
   uint64_t base_version;
   uint64_t base_entities;
   uint64_t sequence;
@@ -174,8 +177,8 @@ class HashingReader {
 }  // namespace
 
 absl::Status OverlayCheckpoint::Write(const Snapshot& base, const Overlay& overlay,
-                                      int64_t source_time, const std::string& path,
-                                      CheckpointPace pace) {
+                                      int64_t source_time, int64_t applied_time,
+                                      const std::string& path, CheckpointPace pace) {
   // 0600: state_dir's files are the service user's only (docs/audit.md).
   return WriteFileAtomically(
       path,
@@ -204,6 +207,8 @@ absl::Status OverlayCheckpoint::Write(const Snapshot& base, const Overlay& overl
         h.base_entities = base.entity_count();
         h.sequence = overlay.sequence();
         h.source_time = source_time;
+        h.applied_time = static_cast<uint32_t>(
+            std::clamp<int64_t>(applied_time, 0, std::numeric_limits<uint32_t>::max()));
         h.entity_count = overlay.size();
         h.body_bytes = out.bytes();
         h.body_hash = out.hash();
@@ -238,7 +243,8 @@ absl::Status ReadHeader(int fd, uint64_t size, const Snapshot& base, const std::
         h->format_version, kFormatVersion));
   }
   if (info != nullptr) {
-    *info = CheckpointInfo{h->base_version, h->sequence, h->source_time, h->entity_count, size};
+    *info = CheckpointInfo{h->base_version, h->sequence,     h->source_time,
+                           h->applied_time, h->entity_count, size};
   }
   if (h->base_version != base.info().version || h->base_entities != base.entity_count()) {
     return absl::FailedPreconditionError(

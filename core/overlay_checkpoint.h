@@ -30,6 +30,7 @@ struct CheckpointInfo {
   uint64_t base_version = 0;  // SnapshotInfo::version of the base it was made over
   uint64_t sequence = 0;      // the last delta applied (Overlay::sequence())
   int64_t source_time = 0;    // Unix seconds: the newest mtime of the files it contains
+  int64_t applied_time = 0;   // Unix seconds: when its last delta was applied (0: unknown)
   uint64_t entities = 0;      // changed subjects
   uint64_t bytes = 0;         // the file's size
 };
@@ -46,9 +47,11 @@ class OverlayCheckpoint {
   // Writes `overlay` (made over `base`) to `path` atomically: a temporary file beside it,
   // fsync'ed, then renamed over `path` (and the directory fsync'ed), at `pace` (the file's
   // writeback starts chunk by chunk either way). Returns the error of the file system, naming
-  // the path; `path` is then unchanged.
+  // the path; `path` is then unchanged. `source_time` and `applied_time` are kept for
+  // CheckpointInfo.
   static absl::Status Write(const Snapshot& base, const Overlay& overlay, int64_t source_time,
-                            const std::string& path, CheckpointPace pace = {});
+                            int64_t applied_time, const std::string& path,
+                            CheckpointPace pace = {});
 
   // Reads the checkpoint at `path` made over `base`. Returns NotFound if there is none;
   // FailedPrecondition if it was made over another base or by another layout; DataLoss naming

@@ -61,7 +61,7 @@ TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
   const std::string path = File("overlay.checkpoint");
   std::ofstream(path + ".tmp") << "left by a crash, 0644";
   ASSERT_EQ(::chmod((path + ".tmp").c_str(), 0644), 0);
-  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *folded, 1234, path).ok());
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *folded, 1234, 5678, path).ok());
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
@@ -71,6 +71,7 @@ TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(info.sequence, 4u);
   EXPECT_EQ(info.source_time, 1234);
+  EXPECT_EQ(info.applied_time, 5678);
   EXPECT_EQ(info.entities, folded->size());
   EXPECT_EQ(info.base_version, base_->info().version);
   EXPECT_EQ(info.bytes, std::filesystem::file_size(path));
@@ -89,7 +90,7 @@ TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
 // Deltas applied on top of a checkpoint give what the whole fold gives (a restart from it).
 TEST_F(OverlayCheckpointTest, DeltasAfterACheckpointAnswerAsTheWholeFold) {
   const std::string path = File("overlay.checkpoint");
-  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(3), 0, path).ok());
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(3), 0, 0, path).ok());
   auto read = OverlayCheckpoint::Read(*base_, path);
   ASSERT_TRUE(read.ok()) << read.status();
   DeltaReport report;
@@ -111,7 +112,7 @@ TEST_F(OverlayCheckpointTest, NoFileIsNotFound) {
 
 TEST_F(OverlayCheckpointTest, AnotherBaseIsRefused) {
   const std::string path = File("overlay.checkpoint");
-  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, path).ok());
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, 0, path).ok());
   SnapshotBuilder other;
   other.AddCase(testing::MakeCase(testing::PersonId(1), "张三", "(2019)黑0402执1号"));
   auto other_base = other.Build();
@@ -126,7 +127,7 @@ TEST_F(OverlayCheckpointTest, AnotherBaseIsRefused) {
 // Any byte changed, the file cut short or grown: refused, never a wrong overlay.
 TEST_F(OverlayCheckpointTest, DamagedFilesAreRefusedAsDataLoss) {
   const std::string path = File("overlay.checkpoint");
-  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, path).ok());
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, 0, path).ok());
   const std::string good = Bytes(path);
   ASSERT_GT(good.size(), 10000u);
   const std::string bad = File("bad.checkpoint");
@@ -153,11 +154,11 @@ TEST_F(OverlayCheckpointTest, DamagedFilesAreRefusedAsDataLoss) {
 
 TEST_F(OverlayCheckpointTest, AFailedWriteLeavesTheOldCheckpoint) {
   const std::string path = File("overlay.checkpoint");
-  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, path).ok());
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, 0, path).ok());
   const std::string before = Bytes(path);
   // The temporary file cannot be made: a directory stands at its name.
   std::filesystem::create_directory(path + ".tmp");
-  const absl::Status s = OverlayCheckpoint::Write(*base_, *Fold(3), 0, path);
+  const absl::Status s = OverlayCheckpoint::Write(*base_, *Fold(3), 0, 0, path);
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr(path + ".tmp"));
   EXPECT_EQ(Bytes(path), before);

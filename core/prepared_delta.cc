@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "base/background.h"
 #include "base/status_macros.h"
+#include "base/thread.h"
 #include "core/entity_draft.h"
 #include "core/overlay.h"
 
@@ -235,9 +236,7 @@ PreparedDelta PrepareDelta(const Snapshot& base, const Overlay* previous, const 
   // what they get to on cores nothing else wants (under load the queries keep those, and the
   // caller builds nearly all as alone).
   const size_t helpers = std::min<size_t>(std::max(threads, 1) - 1, states.todo.size() / kMinShare);
-  for (size_t t = 0; t < helpers; ++t) {
-    states.helpers.emplace_back([&states, &base] { states.Build(base, true); });
-  }
+  states.helpers = StartHelpers(helpers, [&states, &base] { states.Build(base, true); });
   if (when == Prepare::kAhead) {
     states.Build(base, false);
     for (std::thread& helper : states.helpers) helper.join();

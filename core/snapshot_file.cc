@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "base/thread.h"
 #include "core/block_checksum.h"
 #include "core/case_codec.h"
 #include "core/case_offset_index.h"
@@ -613,8 +614,8 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
       }
     }
   };
-  std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back(work);
+  // Fewer workers if the system cannot create them all: the stripes are claimed as they go.
+  std::vector<std::thread> workers = StartHelpers(threads > 0 ? threads - 1 : 0, work);
   work();
   for (std::thread& t : workers) t.join();
   if (read_error) return absl::DataLossError(absl::StrFormat("%s: read error", path));
@@ -695,7 +696,10 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
     if (indexes.ok()) indexes = CheckIndex(snap, snap.org_code_index_, true);
   };
   std::thread index_checker;
-  if (parallel) index_checker = std::thread(check_indexes);
+  if (parallel) {
+    absl::StatusOr<std::thread> checker = StartThread("", check_indexes);
+    if (checker.ok()) index_checker = *std::move(checker);  // else checked below, on this thread
+  }
   absl::Status tables = CheckEntitiesAndLinks(snap);
   for (size_t i = 0; tables.ok() && i < snap.blocks_.size(); ++i) {
     const Snapshot::Block& b = snap.blocks_[i];
@@ -710,7 +714,7 @@ absl::Status SnapshotFile::CheckTables(const Snapshot& snap, const FileHeader& h
       tables = absl::DataLossError(absl::StrFormat("link interval %d out of order or range", i));
     }
   }
-  if (parallel) {
+  if (index_checker.joinable()) {
     index_checker.join();
   } else {
     check_indexes();

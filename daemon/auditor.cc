@@ -243,6 +243,16 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   return recorded;
 }
 
+absl::Status Auditor::Writable() const {
+  for (const std::unique_ptr<audit::AuditLog>& log : logs_) {
+    const audit::AuditLog::Stats stats = log->GetStats();
+    if (stats.failing) {
+      return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", stats.error));
+    }
+  }
+  return absl::OkStatus();
+}
+
 wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
   wire::AuditInfo info;
   info.state = wire::AuditState::kOk;

@@ -73,6 +73,11 @@ class Auditor {
   };
   absl::StatusOr<Recorded> Feedback(std::string_view caller, const wire::FeedbackRequest& request);
 
+  // Returns OK while every stream of the audit can be written, else Unavailable with the reason
+  // (a write's error). A failing stream is probed by the log's own thread (AuditLog), so this
+  // turns OK again once the disk takes writes, without a query. For /readyz and the metrics.
+  absl::Status Writable() const;
+
   // Returns INFO's audit block at Unix time `now`; the error text only for an admin.
   wire::AuditInfo Info(int64_t now, bool admin) const;
 

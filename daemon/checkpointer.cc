@@ -1,7 +1,5 @@
 #include "daemon/checkpointer.h"
 
-#include <pthread.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -10,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "base/background.h"
+#include "base/thread.h"
 #include "daemon/log.h"
 
 namespace shixin {
@@ -26,13 +25,15 @@ void Checkpointer::Holds(uint64_t base_version, uint64_t sequence) {
   status_.sequence = sequence;
 }
 
-void Checkpointer::Start() {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "shixind-ckpt");
+absl::Status Checkpointer::Start() {
+  absl::StatusOr<std::thread> thread = StartThread("shixind-ckpt", [this] {
     RunInBackground();
     RcuThread rcu;  // reads the serving generation
     Run();
   });
+  if (!thread.ok()) return thread.status();
+  thread_ = *std::move(thread);
+  return absl::OkStatus();
 }
 
 void Checkpointer::Stop() {
@@ -67,6 +68,7 @@ void Checkpointer::WriteIfChanged() {
   std::shared_ptr<const Snapshot> base;
   std::shared_ptr<const Overlay> overlay;
   int64_t source_time = 0;
+  int64_t applied_time = 0;
   {
     SnapshotHolder::ReadSection read(*holder_);
     const Dataset* d = read.dataset();
@@ -74,11 +76,12 @@ void Checkpointer::WriteIfChanged() {
     base = d->snapshot;
     overlay = d->overlay;
     source_time = d->source_time;
+    applied_time = d->delta_time;
   }
   if (base->info().version == base_version_ && overlay->sequence() == sequence_) return;
   const absl::Time start = absl::Now();
-  const absl::Status s =
-      OverlayCheckpoint::Write(*base, *overlay, source_time, path_, {kBytesPerSecond, &hurry_});
+  const absl::Status s = OverlayCheckpoint::Write(*base, *overlay, source_time, applied_time, path_,
+                                                  {kBytesPerSecond, &hurry_});
   const absl::Time end = absl::Now();
   if (!s.ok()) {
     LogError("overlay checkpoint not written (the old one stays): %s", std::string(s.message()));

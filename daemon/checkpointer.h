@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/overlay_checkpoint.h"
 #include "daemon/snapshot_holder.h"
@@ -45,8 +46,9 @@ class Checkpointer {
   // Tells what the checkpoint file holds (the daemon resumed from it): it is not written again
   // until the serving generation differs. REQUIRES: before Start().
   void Holds(uint64_t base_version, uint64_t sequence);
-  // Starts the background thread (at nice 10: the queries keep their cores).
-  void Start();
+  // Starts the background thread (at nice 10: the queries keep their cores). Returns the
+  // error of StartThread() (base/thread.h) if the system cannot create it.
+  absl::Status Start();
   // Writes the serving generation if the checkpoint lacks it, and joins the thread.
   // Idempotent.
   void Stop();

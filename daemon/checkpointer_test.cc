@@ -64,7 +64,7 @@ class CheckpointerTest : public ::testing::Test {
 
 TEST_F(CheckpointerTest, WritesTheServingOverlayOnceUntilItChanges) {
   Checkpointer checkpointer(path_, &holder_, absl::Milliseconds(20));
-  checkpointer.Start();
+  ASSERT_TRUE(checkpointer.Start().ok());
   ASSERT_TRUE(WaitForWrites(checkpointer, 1));
   absl::SleepFor(absl::Milliseconds(200));  // ten turns: nothing new to write
   const CheckpointStatus s = checkpointer.status();
@@ -90,7 +90,7 @@ TEST_F(CheckpointerTest, WritesTheServingOverlayOnceUntilItChanges) {
 TEST_F(CheckpointerTest, WhatTheFileHoldsIsNotWrittenAgain) {
   Checkpointer checkpointer(path_, &holder_, absl::Milliseconds(20));
   checkpointer.Holds(base_->info().version, 1);
-  checkpointer.Start();
+  ASSERT_TRUE(checkpointer.Start().ok());
   absl::SleepFor(absl::Milliseconds(200));
   checkpointer.Stop();
   EXPECT_EQ(checkpointer.status().written, 0u);
@@ -99,7 +99,7 @@ TEST_F(CheckpointerTest, WhatTheFileHoldsIsNotWrittenAgain) {
 
 TEST_F(CheckpointerTest, StopWritesWhatTheFileLacks) {
   Checkpointer checkpointer(path_, &holder_, absl::Hours(1));
-  checkpointer.Start();
+  ASSERT_TRUE(checkpointer.Start().ok());
   checkpointer.Stop();
   EXPECT_EQ(checkpointer.status().written, 1u);
   EXPECT_TRUE(OverlayCheckpoint::Read(*base_, path_).ok());
@@ -108,7 +108,7 @@ TEST_F(CheckpointerTest, StopWritesWhatTheFileLacks) {
 TEST_F(CheckpointerTest, AFailedWriteIsCountedAndNamed) {
   const std::string path = dir_ + "/missing/overlay.checkpoint";
   Checkpointer checkpointer(path, &holder_, absl::Hours(1));
-  checkpointer.Start();
+  ASSERT_TRUE(checkpointer.Start().ok());
   checkpointer.Stop();
   const CheckpointStatus s = checkpointer.status();
   EXPECT_EQ(s.written, 0u);

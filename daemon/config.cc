@@ -111,7 +111,8 @@ const Key kKeys[] = {
     {"admin_loopback_only", &Config::admin_loopback_only, 0, 0, "",
      "open mode: RELOAD and the full INFO only for loopback peers", "", ""},
     {"max_shrink", &Config::max_shrink, 0, 1, "FRACTION",
-     "refuse a reload that removes more than this share of the\nsubjects, unless asked",
+     "refuse a reload that removes more than this share of the\nsubjects or relations, unless "
+     "asked",
      "never refuse", ""},
     {"background_nice", &Config::background_nice, 0, kMaxNice, "N",
      "nice value of a full reload's load, a delta's helper threads\nand the overlay checkpoint: "

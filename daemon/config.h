@@ -51,7 +51,7 @@ struct Config {
   uint32_t history_days = wire::kDefaultHistoryDays;  // as-of answers reach back this far
   bool refuse_stale = false;                          // MEASURES from a stale list: STALE_REFUSED
   bool admin_loopback_only = true;  // open mode: RELOAD and the full INFO only for loopback peers
-  double max_shrink = 0.05;         // a reload removing more subjects is refused; 1: off
+  double max_shrink = 0.05;         // a reload removing more subjects/relations: refused; 1: off
   uint32_t background_nice = kBackgroundNice;  // a reload's load, a delta's helpers; 0: as I/O
   bool verbose = false;                        // debug log lines
   std::string state_dir;              // the audit and the node id (docs/audit.md); empty: no audit

@@ -105,8 +105,7 @@ bool DeltaApplier::Accepted(const std::string& path, const FileVersion& version,
 }
 
 int64_t DeltaApplier::Applied(const std::string& path, const Delta& delta,
-                              const DeltaReport& report) {
-  const int64_t now = Now();
+                              const DeltaReport& report, int64_t now) {
   const int64_t newest = NewestAt(delta);
   const int64_t lag = newest > 0 ? now - newest : 0;
   {
@@ -206,6 +205,12 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     return 0;
   }
   WarnChangedAfterApplied(*files, *dataset);
+  {
+    // A dataset resumed from the overlay checkpoint: its last file was applied before the
+    // restart, at the time the checkpoint kept.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.last_delta_time == 0) status_.last_delta_time = dataset->delta_time;
+  }
   // Only the files after the dataset's sequence count; those at or below it are skipped. The
   // run of consecutive ones is read ahead in parallel and applied in order.
   const std::span<const DeltaFile> next(
@@ -270,8 +275,9 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     dataset->sequence = next[i].sequence;
     dataset->source_time = std::max<int64_t>(dataset->source_time, r.version.mtime_ns / 1000000000);
     ++applied;
+    dataset->delta_time = Now();
     // Recorded before the swap: a client that sees the new generation sees it counted.
-    const int64_t lag = Applied(next[i].path, *r.delta, report);
+    const int64_t lag = Applied(next[i].path, *r.delta, report, dataset->delta_time);
     if (publish != nullptr) {
       const absl::Time t1 = absl::Now();
       const size_t before = dataset->overlay != nullptr ? dataset->overlay->Bytes() : 0;

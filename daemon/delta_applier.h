@@ -50,8 +50,11 @@ struct DeltaStatus {
   uint64_t gap_after = 0;        // if gap: the missing file's predecessor (the last applied)
   bool gap = false;              // sequence + 1 is missing while a later file exists
   std::string error;             // the directory could not be listed, or empty
-  int64_t last_delta_time = 0;   // Unix seconds: when the last file was applied
-  // Of that file: application time minus its newest change's at; 0 if that is in the future.
+  // Unix seconds: when the last file was applied (before a restart, if it resumed from the
+  // overlay checkpoint and none was applied since; 0: never, or a checkpoint of an older build)
+  int64_t last_delta_time = 0;
+  // Of that file: application time minus its newest change's at; 0 if that is in the future, or
+  // if it was applied before a restart.
   int64_t lag_seconds = 0;
 };
 
@@ -109,9 +112,10 @@ class DeltaApplier {
     absl::Duration publish;  // Finish() and the swap
   };
   class Stopwatch;  // times the phases of a file on one thread
-  // Records an applied file. Returns the seconds from its newest change to now (0: unknown;
-  // negative: it is dated in the future).
-  int64_t Applied(const std::string& path, const Delta& delta, const DeltaReport& report);
+  // Records a file applied at Unix time `now`. Returns the seconds from its newest change to now
+  // (0: unknown; negative: it is dated in the future).
+  int64_t Applied(const std::string& path, const Delta& delta, const DeltaReport& report,
+                  int64_t now);
   // Logs an applied file: `lag` as Applied() returned it, and where its time went.
   static void LogApplied(const Delta& delta, const DeltaReport& report, int64_t lag,
                          const Timing& timing);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "base/thread.h"
 #include "core/delta.h"
 #include "daemon/log.h"
 
@@ -48,7 +49,15 @@ absl::Status DeltaWatcher::Start() {
     inotify_fd_ = -1;
     return absl::InternalError(absl::StrFormat("eventfd: %s", std::strerror(error)));
   }
-  thread_ = std::thread([this] { Run(); });
+  absl::StatusOr<std::thread> thread = StartThread("shixind-watch", [this] { Run(); });
+  if (!thread.ok()) {
+    ::close(wake_fd_);
+    wake_fd_ = -1;
+    ::close(inotify_fd_);
+    inotify_fd_ = -1;
+    return thread.status();
+  }
+  thread_ = *std::move(thread);
   running_.store(true);
   return absl::OkStatus();
 }

@@ -36,7 +36,8 @@ class DeltaWatcher {
   DeltaWatcher(const DeltaWatcher&) = delete;
   DeltaWatcher& operator=(const DeltaWatcher&) = delete;
 
-  // Starts watching. Returns the error of inotify (e.g. too many watches); nothing runs then.
+  // Starts watching. Returns the error of inotify (e.g. too many watches) or of starting its
+  // thread (StartThread(), base/thread.h); nothing runs then.
   // REQUIRES: called once.
   absl::Status Start();
   // Stops watching and joins the thread. Idempotent.

@@ -145,6 +145,12 @@ class Handler {
   // Returns whether answers from `d` carry the STALE flag at Unix time `now`.
   bool IsStale(const Dataset* d, int64_t now) const;
 
+  // Returns OK unless MEASURES is refused for the audit: it cannot be written (Auditor::Writable)
+  // and audit_required is set; then Unavailable with the reason. OK without an audit.
+  absl::Status MeasuresAudited() const {
+    return auditor_ == nullptr || !auditor_->required() ? absl::OkStatus() : auditor_->Writable();
+  }
+
   // Returns the content version (SnapshotInfo::version, as INFO shows it) of the list published
   // as `generation`, or nullopt if that is not (or no longer) the one published.
   std::optional<uint64_t> ListVersion(uint32_t generation) const;

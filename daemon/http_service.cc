@@ -72,6 +72,13 @@ HttpReply HttpService::Ready() const {
         absl::StrFormat("the list is stale: its data is %d s old, past max_age_seconds",
                         now - d->source_time));
   }
+  // A replica that refuses every MEASURES (audit_required) leaves the pool until its audit is
+  // written again (the audit probes itself: no query needs to reach it).
+  if (const absl::Status audited = handler_->MeasuresAudited(); !audited.ok()) {
+    return JsonError(
+        503, "audit_unavailable",
+        absl::StrFormat("%s; MEASURES is refused (audit_required)", audited.message()));
+  }
   return Text(200, "ready\n");
 }
 

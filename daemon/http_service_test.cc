@@ -1,11 +1,19 @@
 #include "daemon/http_service.h"
 
+#include <atomic>
+#include <cerrno>
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "audit/audit_test_util.h"
+#include "daemon/auditor.h"
 #include "daemon/config.h"
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
+#include "daemon/metrics.h"
 #include "daemon/snapshot_holder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -80,6 +88,63 @@ TEST_F(HttpServiceTest, ReadyzWithoutMaxAgeIsNeverStale) {
   holder_.Publish(handler_testing::Sample(kNow - 365 * 86400));
   Make(0);
   EXPECT_EQ(Get("/readyz").status, 200u);
+}
+
+// The attack: the audit cannot be written (a full disk) with audit_required, so that every
+// MEASURES is refused (before: /readyz stayed 200, the load balancer kept the replica in its
+// pool, and /metrics had no audit state). /readyz answers 503 audit_unavailable and
+// shixin_audit_writable is 0 until the audit is written again; without audit_required the
+// replica stays ready (MEASURES answers without receipts).
+TEST_F(HttpServiceTest, ReadyzIsUnavailableWhileTheRequiredAuditFails) {
+  audit::testing::ScratchDir dir;
+  audit::testing::FaultyOps ops;
+  std::atomic<int64_t> now_micros{absl::ToUnixMicros(absl::Now())};
+  audit::AuditLog::Options options;
+  options.file_ops = &ops;
+  options.now_micros = [&now_micros] { return now_micros.load(); };
+  holder_.Publish(handler_testing::Sample(kNow - 100));
+  for (const bool required : {true, false}) {
+    SCOPED_TRACE(required);
+    config_.state_dir = dir.path() + (required ? "/required" : "/optional");
+    config_.audit_required = required;
+    absl::StatusOr<std::unique_ptr<Auditor>> auditor = Auditor::Open(config_, options, nullptr);
+    ASSERT_TRUE(auditor.ok()) << auditor.status();
+    handler_ = std::make_unique<Handler>(
+        config_, &holder_, [] { return kNow; }, nullptr, nullptr, auditor->get());
+    service_ = std::make_unique<HttpService>(handler_.get(), &holder_, [] { return kNow; });
+    const Metrics metrics(MetricsSources{&holder_, nullptr, nullptr, nullptr, auditor->get()});
+    EXPECT_EQ(Get("/readyz").status, 200u);
+    EXPECT_THAT(metrics.Scrape(), HasSubstr("\nshixin_audit_writable 1\n"));
+
+    ops.error = ENOSPC;
+    audit::QueryRecord record = audit::testing::TypicalQuery("11010519491231002X", 0);
+    absl::StatusOr<audit::AuditLog::Appended> appended = (*auditor)->Record(&record);
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    ASSERT_FALSE((*auditor)->Sync(appended->ticket).ok());
+    const HttpReply r = Get("/readyz");
+    if (required) {
+      EXPECT_EQ(r.status, 503u);
+      EXPECT_THAT(r.body, HasSubstr("\"code\":\"audit_unavailable\""));
+      EXPECT_THAT(r.body, HasSubstr("the audit cannot be written: write "));
+      EXPECT_THAT(r.body, HasSubstr("MEASURES is refused (audit_required)"));
+    } else {
+      EXPECT_EQ(r.status, 200u);
+    }
+    EXPECT_THAT(metrics.Scrape(), HasSubstr("\nshixin_audit_writable 0\n"));
+
+    // Space returns: the audit probes itself once a retry is due, without a query.
+    ops.error = 0;
+    now_micros += 2'000'000;
+    bool writable = false;
+    for (int i = 0; i < 500 && !writable; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+      writable = absl::StrContains(metrics.Scrape(), "\nshixin_audit_writable 1\n");
+    }
+    EXPECT_TRUE(writable);
+    EXPECT_EQ(Get("/readyz").status, 200u);
+    handler_.reset();
+    service_.reset();
+  }
 }
 
 TEST_F(HttpServiceTest, UnknownPathIsNotFound) {

@@ -33,7 +33,7 @@ namespace shixin {
 namespace {
 
 constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;  // the first load or the listen failed
+constexpr int kExitFailure = 1;  // the first load, the listen or a thread's start failed
 constexpr int kExitUsage = 2;    // bad flags or configuration
 
 // Reads the configuration: the file named by --config, then the flags over it. Returns the
@@ -190,6 +190,18 @@ int Main(const std::vector<std::string>& args) {
     LogError("%s", std::string(bound.status().message()));
     return kExitFailure;
   }
+  // Every thread starts before the daemon says it listens: one the system cannot create (the
+  // unit's TasksMax) fails the start.
+  absl::Status started = server.Start();
+  if (started.ok() && checkpointer != nullptr) {
+    checkpointer->Holds(reloader.resumed().base_version, reloader.resumed().sequence);
+    started = checkpointer->Start();
+  }
+  if (started.ok()) started = reloader.Start();
+  if (!started.ok()) {
+    LogError("%s, not serving", std::string(started.message()));
+    return kExitFailure;
+  }
   // One line per listener, the plain one first.
   for (const std::string* address : {&bound->plain, &bound->tls}) {
     if (address->empty()) continue;
@@ -203,11 +215,6 @@ int Main(const std::vector<std::string>& args) {
   std::fflush(stdout);
   NotifyReady(absl::StrFormat("serving generation %d on %s", holder.generation(),
                               bound->plain.empty() ? bound->tls + " (TLS)" : bound->plain));
-  if (checkpointer != nullptr) {
-    checkpointer->Holds(reloader.resumed().base_version, reloader.resumed().sequence);
-    checkpointer->Start();
-  }
-  reloader.Start();
   server.Run();
   watcher.Stop();
   reloader.Stop();

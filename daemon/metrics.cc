@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "base/thread.h"
 #include "daemon/access.h"
 #include "daemon/auditor.h"
 #include "daemon/checkpointer.h"
@@ -324,6 +325,10 @@ void Metrics::CollectAccess(std::vector<MetricFamily>* out) const {
     out->push_back(std::move(auth));
   }
   if (sources_.auditor != nullptr) {
+    AddOne(out, "shixin_audit_writable",
+           "1 while every stream of the audit can be written, 0 while it fails (with "
+           "audit_required, MEASURES is refused and /readyz answers 503 meanwhile).",
+           MetricType::Gauge, sources_.auditor->Writable().ok() ? 1.0 : 0.0);
     AddHistogram(out, "shixin_audit_write_duration_seconds", "Duration of audit segment writes.",
                  sources_.auditor->WriteLatency());
     AddHistogram(out, "shixin_audit_fsync_duration_seconds", "Duration of audit fdatasyncs.",
@@ -389,11 +394,11 @@ std::vector<Metrics::Sample> Metrics::History() const {
   return {history_.begin(), history_.end()};
 }
 
-void Metrics::StartSampler() {
+absl::Status Metrics::StartSampler() {
   std::lock_guard<std::mutex> lock(sampler_mu_);
-  if (sampler_.joinable()) return;
+  if (sampler_.joinable()) return absl::OkStatus();
   sampler_stop_ = false;
-  sampler_ = std::thread([this] {
+  absl::StatusOr<std::thread> sampler = StartThread("shixind-sample", [this] {
     std::unique_lock<std::mutex> lock(sampler_mu_);
     while (!sampler_wake_.wait_for(lock, absl::ToChronoSeconds(kSampleInterval),
                                    [this] { return sampler_stop_; })) {
@@ -402,6 +407,9 @@ void Metrics::StartSampler() {
       lock.lock();
     }
   });
+  if (!sampler.ok()) return sampler.status();
+  sampler_ = *std::move(sampler);
+  return absl::OkStatus();
 }
 
 void Metrics::StopSampler() {

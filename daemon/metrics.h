@@ -11,8 +11,8 @@
 // two); the library still provides the metric model and the text exposition.
 //
 // Scrape time: Collect() reads the sources (list, reloads, deltas and the checkpoint,
-// connections, callers' refusals, audit write and fsync latency, process memory and start
-// time) when asked.
+// connections, callers' refusals, the audit's state and write and fsync latency, process
+// memory and start time) when asked.
 //
 // History: a sampler thread (StartSampler) takes a Sample every 10 s (request count, p50/p99
 // of the interval's latency, per-caller counts) into a ring covering the last hour. A thread
@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "base/latency_histogram.h"
 #include "prometheus/collectable.h"
@@ -103,8 +104,9 @@ class Metrics : public prometheus::Collectable {
   // Returns the samples, oldest first.
   std::vector<Sample> History() const;
   // Starts the sampler thread (TakeSample every kSampleInterval); StopSampler() (or the
-  // destructor) joins it. Idempotent.
-  void StartSampler();
+  // destructor) joins it. Idempotent. Returns the error of StartThread() (base/thread.h) if the
+  // system cannot create it.
+  absl::Status StartSampler();
   void StopSampler();
 
   const MetricsSources& sources() const { return sources_; }

@@ -203,8 +203,8 @@ TEST(MetricsTest, HistorySamplesIntervals) {
 
 TEST(MetricsTest, SamplerStartsAndStops) {
   Metrics metrics;
-  metrics.StartSampler();
-  metrics.StartSampler();
+  ASSERT_TRUE(metrics.StartSampler().ok());
+  ASSERT_TRUE(metrics.StartSampler().ok());
   metrics.StopSampler();
   metrics.StopSampler();
 }
@@ -249,7 +249,7 @@ TEST(MetricsTest, ScrapeDuringReloads) {
   Metrics metrics(MetricsSources{&holder, &reloader, nullptr, &connections});
   EXPECT_EQ(Parse(metrics.Scrape()).at("shixin_list_loaded"), 0);
   ASSERT_TRUE(reloader.LoadFirst().ok());
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   constexpr int kReloads = 3;
   std::atomic<int> finished{0};
   for (int i = 0; i < kReloads; ++i) {

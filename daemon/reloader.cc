@@ -1,7 +1,5 @@
 #include "daemon/reloader.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <ctime>
 #include <string>
@@ -10,9 +8,11 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/background.h"
+#include "base/thread.h"
 #include "core/dataset.h"
 #include "core/snapshot_file.h"
 #include "daemon/log.h"
@@ -79,18 +79,29 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
 
 }  // namespace
 
-absl::Status CheckShrink(uint64_t serving, uint64_t loaded, double max_shrink) {
-  if (loaded >= serving) return absl::OkStatus();
-  const uint64_t removed = serving - loaded;
-  if (static_cast<double>(removed) <= max_shrink * static_cast<double>(serving)) {
-    return absl::OkStatus();
-  }
+ListCounts CountsOf(const Dataset& dataset) {
+  const SnapshotInfo& info = dataset.snapshot->info();
+  return ListCounts{info.subjects, info.relations};
+}
+
+absl::Status CheckShrink(ListCounts serving, ListCounts loaded, double max_shrink) {
+  std::vector<std::string> shrunk;
+  const auto check = [&](uint64_t before, uint64_t after, const char* what) {
+    if (after >= before) return;
+    const uint64_t removed = before - after;
+    if (static_cast<double>(removed) <= max_shrink * static_cast<double>(before)) return;
+    shrunk.push_back(absl::StrFormat(
+        "%d %s, %d (%.1f%%) fewer than the %d serving", after, what, removed,
+        100.0 * static_cast<double>(removed) / static_cast<double>(before), before));
+  };
+  check(serving.subjects, loaded.subjects, "subjects");
+  check(serving.relations, loaded.relations, "relations");
+  if (shrunk.empty()) return absl::OkStatus();
   return absl::AbortedError(absl::StrFormat(
-      "refused: the new list has %d subjects, %d (%.1f%%) fewer than the %d serving, more than "
-      "max_shrink (%.1f%%); the old list keeps serving. If the shrink is intended: shixin "
-      "reload --allow-shrink (RELOAD flag ALLOW_SHRINK), or raise max_shrink",
-      loaded, removed, 100.0 * static_cast<double>(removed) / static_cast<double>(serving), serving,
-      100.0 * max_shrink));
+      "refused: the new list has %s, more than max_shrink (%.1f%%); the old list keeps serving. "
+      "If the shrink is intended: shixin reload --allow-shrink (RELOAD flag ALLOW_SHRINK), or "
+      "raise max_shrink",
+      absl::StrJoin(shrunk, " and "), 100.0 * max_shrink));
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source) {
@@ -147,7 +158,7 @@ absl::Status Reloader::LoadFirst() {
     deltas_->Apply(dataset->get());
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
-  serving_subjects_ = (*dataset)->snapshot->info().subjects;
+  serving_counts_ = CountsOf(**dataset);
   const uint32_t generation = PublishLogged(*std::move(dataset), "load");
   LogInfo("loaded generation %d: %s", generation, what);
   return absl::OkStatus();
@@ -173,14 +184,15 @@ CheckpointInfo Reloader::Resume(Dataset* dataset) const {
   dataset->overlay = *std::move(overlay);
   dataset->sequence = info.sequence;
   dataset->source_time = std::max(dataset->source_time, info.source_time);
+  dataset->delta_time = info.applied_time;
   return info;
 }
 
-void Reloader::Start() {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "shixind-reload");  // for top -H and perf
-    Run();
-  });
+absl::Status Reloader::Start() {
+  absl::StatusOr<std::thread> thread = StartThread("shixind-reload", [this] { Run(); });
+  if (!thread.ok()) return thread.status();
+  thread_ = *std::move(thread);
+  return absl::OkStatus();
 }
 
 void Reloader::Stop() {
@@ -361,8 +373,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSour
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = load_(source);
   if (!dataset.ok()) return dataset;
   if (!allow_shrink) {
-    absl::Status guard =
-        CheckShrink(serving_subjects_, (*dataset)->snapshot->info().subjects, max_shrink_);
+    absl::Status guard = CheckShrink(serving_counts_, CountsOf(**dataset), max_shrink_);
     if (!guard.ok()) return guard;
   }
   if (fold != nullptr) {
@@ -393,8 +404,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadInBackground(bool allow_s
     std::lock_guard<std::mutex> lock(mu_);
     load_done_ = false;
   }
-  std::thread loader([&] {
-    pthread_setname_np(pthread_self(), "shixind-load");  // for top -H and perf
+  absl::StatusOr<std::thread> loader = StartThread("shixind-load", [&] {
     RunInBackground();
     dataset = LoadNewBase(source, allow_shrink, fold);
     {
@@ -403,8 +413,9 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadInBackground(bool allow_s
     }
     wake_.notify_all();
   });
+  if (!loader.ok()) return loader.status();  // a failed reload: the old list keeps serving
   if (deltas_ != nullptr) ServeDeltasDuringLoad();
-  loader.join();
+  loader->join();
   return dataset;
 }
 
@@ -434,10 +445,13 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
     NotifyReady(absl::StrFormat("serving generation %d; last reload failed: %s", serving, message));
     return ReloadResult{absl::AbortedError(message), serving, message};
   }
-  const uint64_t subjects = (*dataset)->snapshot->info().subjects;
-  if (!CheckShrink(serving_subjects_, subjects, max_shrink_).ok()) {
-    LogWarning("accepting a list of %d subjects instead of %d: the shrink was allowed by %s",
-               subjects, serving_subjects_, origin);
+  const ListCounts counts = CountsOf(**dataset);
+  if (!CheckShrink(serving_counts_, counts, max_shrink_).ok()) {
+    LogWarning(
+        "accepting a list of %d subjects and %d relations instead of %d and %d: the shrink was "
+        "allowed by %s",
+        counts.subjects, counts.relations, serving_counts_.subjects, serving_counts_.relations,
+        origin);
   }
   if (deltas_ != nullptr) {
     deltas_->Adopt(*fold);
@@ -445,7 +459,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = PublishLogged(*std::move(dataset), "reload");
-  serving_subjects_ = subjects;
+  serving_counts_ = counts;
   const std::string message = absl::StrFormat("generation %d: %s", generation, what);
   LogInfo("reloaded %s", message);
   holder_->SetReloadStatus(ReloadStatus{wire::ReloadState::kOk, Now(), message});

@@ -6,9 +6,10 @@
 // regular files are read: a FIFO or a device at a configured path fails the load at once.
 //
 // Shrink guard: a reloaded list that removes more than `max_shrink` of the serving list's
-// subjects (by count) is refused unless the request allows it (RELOAD's ALLOW_SHRINK flag,
-// shixin reload --allow-shrink); a feed cut short must not unlist debtors. The first load is
-// not guarded.
+// subjects, or of its relations (the links that list an organisation's legal representative and
+// other related persons), by count, is refused unless the request allows it (RELOAD's
+// ALLOW_SHRINK flag, shixin reload --allow-shrink); a feed cut short must not unlist debtors
+// nor the persons related to them. The first load is not guarded.
 //
 // Deltas: with a `deltas_dir`, the delta files after the base's sequence (a base carries none
 // yet: 0, so all of them) are folded into the first load and into every reload before it is
@@ -77,15 +78,26 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
 
 // One request for a reload.
 struct ReloadRequest {
-  std::string origin;         // for the log, e.g. "SIGHUP", "RELOAD from 127.0.0.1:52314"
-  bool allow_shrink = false;  // accept a list that removes more than max_shrink of the subjects
-  bool deltas_only = false;   // only apply the delta files that arrived (no base reload)
+  std::string origin;  // for the log, e.g. "SIGHUP", "RELOAD from 127.0.0.1:52314"
+  bool allow_shrink =
+      false;  // accept a list that removes more than max_shrink (subjects, relations)
+  bool deltas_only = false;  // only apply the delta files that arrived (no base reload)
 };
 
-// Returns OK if replacing a list of `serving` subjects by one of `loaded` subjects removes at
-// most `max_shrink` (0..1) of them, else Aborted saying how many would go, that the old list
-// keeps serving, and how to accept the shrink.
-absl::Status CheckShrink(uint64_t serving, uint64_t loaded, double max_shrink);
+// What the shrink guard counts of a list (its base snapshot's SnapshotInfo).
+struct ListCounts {
+  uint64_t subjects = 0;
+  uint64_t relations = 0;  // (organisation, person, role) links
+};
+
+// Returns the counts the shrink guard compares for `dataset`'s base.
+ListCounts CountsOf(const Dataset& dataset);
+
+// Returns OK if replacing the `serving` list by the `loaded` one removes at most `max_shrink`
+// (0..1) of its subjects and at most `max_shrink` of its relations, else Aborted naming each
+// count that shrinks too much (loaded and serving), that the old list keeps serving, and how to
+// accept the shrink.
+absl::Status CheckShrink(ListCounts serving, ListCounts loaded, double max_shrink);
 
 // The outcome of one reload request.
 struct ReloadResult {
@@ -135,8 +147,9 @@ class Reloader {
   // REQUIRES: called once, before Start().
   absl::Status LoadFirst();
 
-  // Starts the reload thread.
-  void Start();
+  // Starts the reload thread. Returns its error (StartThread(), base/thread.h) if the system
+  // cannot create it; the Reloader then serves no request (Stop() completes them).
+  absl::Status Start();
   // Waits for a running reload to finish and joins the thread; the requests queued behind it
   // are completed with Unavailable. Idempotent.
   void Stop();
@@ -192,7 +205,8 @@ class Reloader {
   // Loads and publishes the list for the requests of `batch`; returns the result.
   ReloadResult Reload(const std::vector<Pending>& batch);
   // Runs LoadNewBase() on a loader thread at background priority while this thread serves the
-  // deltas-only requests that arrive (ServeDeltasDuringLoad); returns what it loaded.
+  // deltas-only requests that arrive (ServeDeltasDuringLoad); returns what it loaded, or the
+  // error of starting the loader thread (the reload fails; the old list keeps serving).
   absl::StatusOr<std::unique_ptr<Dataset>> LoadInBackground(bool allow_shrink, DeltaApplier* fold);
   // Loads a reload's new base from `source`, refuses it if it shrinks too much (unless
   // `allow_shrink`) and folds the delta files into it with `fold` (null: no deltas_dir). Runs on
@@ -220,9 +234,9 @@ class Reloader {
   LoadFunction load_ = LoadDataset;
   std::function<void(const Dataset&)> folded_;  // null unless a test sets it
   absl::AnyInvocable<void()> reload_hook_;      // may be empty
-  // The subjects of the list this Reloader published last; written before Start() and then
-  // on the reload thread only.
-  uint64_t serving_subjects_ = 0;
+  // The counts of the list this Reloader published last; written before Start() and then on
+  // the reload thread only.
+  ListCounts serving_counts_;
   CheckpointInfo resumed_;  // written by LoadFirst()
   // A std::mutex rather than absl::Mutex: ThreadSanitizer understands it (Debian's Abseil
   // is not instrumented).

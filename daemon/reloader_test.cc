@@ -20,6 +20,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_format.h"
+#include "base/thread.h"
 #include "core/delta.h"
 #include "core/id.h"
 #include "core/list.h"
@@ -33,6 +34,7 @@ namespace shixin {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::SourceDir;
 
 // A one-shot event. (Not Event: Debian's Abseil is not instrumented for
@@ -142,7 +144,10 @@ class ReloaderTest : public ::testing::Test {
       ADD_FAILURE() << s;
       return {};
     }
-    reloader.Start();
+    if (const absl::Status s = reloader.Start(); !s.ok()) {
+      ADD_FAILURE() << s;
+      return {};
+    }
     cut();
     CutReload out{ReloadAndWait(reloader), Subjects(holder), holder.generation()};
     reloader.Stop();
@@ -152,6 +157,10 @@ class ReloaderTest : public ::testing::Test {
   static uint64_t Subjects(const SnapshotHolder& holder) {
     SnapshotHolder::ReadSection read(holder);
     return read.dataset()->snapshot->info().subjects;
+  }
+  static uint64_t Relations(const SnapshotHolder& holder) {
+    SnapshotHolder::ReadSection read(holder);
+    return read.dataset()->snapshot->info().relations;
   }
 
   // Loads `source` on another thread and returns its error. If the load is still running after
@@ -257,7 +266,7 @@ TEST_F(ReloaderTest, FirstLoadThenReload) {
     EXPECT_EQ(read.dataset()->data_source, dir_);
     EXPECT_GT(read.dataset()->source_time, 0);
   }
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   const ReloadResult r = ReloadAndWait(reloader);
   EXPECT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(r.generation, 2u);
@@ -271,7 +280,7 @@ TEST_F(ReloaderTest, FailedReloadKeepsTheOldList) {
   SnapshotHolder holder;
   Reloader reloader(Source(), &holder);
   ASSERT_TRUE(reloader.LoadFirst().ok());
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   Spoil();
   const ReloadResult r = ReloadAndWait(reloader);
   EXPECT_TRUE(absl::IsAborted(r.status)) << r.status;
@@ -310,7 +319,7 @@ TEST_F(ReloaderTest, QueuedRequestsAreCoalescedIntoOneReload) {
     }
   }));
   ASSERT_TRUE(reloader.Request("second", answer(&first)));  // queued, not refused
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   done.Wait();
   EXPECT_THAT(first, ::testing::ElementsAre(2u, 2u));
   EXPECT_EQ(later, std::vector<uint32_t>(kLater, 3u));
@@ -345,20 +354,42 @@ TEST_F(ReloaderTest, FirstLoadFailuresPublishNothing) {
   EXPECT_THAT(Reloader(missing, &holder).LoadFirst().message(), HasSubstr("catalog"));
 }
 
+// Counts of subjects only (as many relations on both sides).
+ListCounts OnlySubjects(uint64_t subjects) { return ListCounts{subjects, 0}; }
+
 TEST(CheckShrinkTest, RefusesMoreThanTheShareByCount) {
-  EXPECT_TRUE(CheckShrink(100, 95, 0.05).ok());
-  EXPECT_TRUE(CheckShrink(100, 100, 0.0).ok());
-  EXPECT_TRUE(CheckShrink(100, 250, 0.0).ok());  // growth is never refused
-  EXPECT_TRUE(CheckShrink(100, 0, 1.0).ok());    // 1.0: off
-  EXPECT_TRUE(CheckShrink(0, 0, 0.0).ok());
-  EXPECT_TRUE(absl::IsAborted(CheckShrink(100, 94, 0.05)));
-  EXPECT_TRUE(absl::IsAborted(CheckShrink(100, 99, 0.0)));
-  const absl::Status s = CheckShrink(200000, 1, 0.05);
+  EXPECT_TRUE(CheckShrink(OnlySubjects(100), OnlySubjects(95), 0.05).ok());
+  EXPECT_TRUE(CheckShrink(OnlySubjects(100), OnlySubjects(100), 0.0).ok());
+  EXPECT_TRUE(
+      CheckShrink(OnlySubjects(100), OnlySubjects(250), 0.0).ok());  // growth is never refused
+  EXPECT_TRUE(CheckShrink(OnlySubjects(100), OnlySubjects(0), 1.0).ok());  // 1.0: off
+  EXPECT_TRUE(CheckShrink(OnlySubjects(0), OnlySubjects(0), 0.0).ok());
+  EXPECT_TRUE(absl::IsAborted(CheckShrink(OnlySubjects(100), OnlySubjects(94), 0.05)));
+  EXPECT_TRUE(absl::IsAborted(CheckShrink(OnlySubjects(100), OnlySubjects(99), 0.0)));
+  const absl::Status s = CheckShrink(OnlySubjects(200000), OnlySubjects(1), 0.05);
   EXPECT_TRUE(absl::IsAborted(s));
   EXPECT_THAT(s.message(), HasSubstr("the new list has 1 subjects, 199999 (100.0%) fewer than "
                                      "the 200000 serving, more than max_shrink (5.0%)"));
   EXPECT_THAT(s.message(), HasSubstr("old list keeps serving"));
   EXPECT_THAT(s.message(), HasSubstr("--allow-shrink"));
+}
+
+// The relations are guarded as the subjects are: without them every related person (a listed
+// company's legal representative) would be answered "not listed".
+TEST(CheckShrinkTest, GuardsTheRelationsToo) {
+  EXPECT_TRUE(CheckShrink({100, 40}, {100, 38}, 0.05).ok());
+  EXPECT_TRUE(CheckShrink({100, 40}, {100, 0}, 1.0).ok());
+  EXPECT_TRUE(CheckShrink({100, 0}, {100, 0}, 0.0).ok());
+  absl::Status s = CheckShrink({100, 40}, {100, 0}, 0.05);
+  EXPECT_TRUE(absl::IsAborted(s));
+  EXPECT_THAT(s.message(), HasSubstr("the new list has 0 relations, 40 (100.0%) fewer than the "
+                                     "40 serving, more than max_shrink (5.0%)"));
+  EXPECT_THAT(s.message(), Not(HasSubstr("subjects")));
+  s = CheckShrink({100, 40}, {50, 30}, 0.05);
+  EXPECT_THAT(
+      s.message(),
+      HasSubstr("the new list has 50 subjects, 50 (50.0%) fewer than the 100 serving and "
+                "30 relations, 10 (25.0%) fewer than the 40 serving, more than max_shrink"));
 }
 
 // The attack: debtors.ndjson cut to one line, then a reload. Refused (the 12 subjects keep
@@ -367,7 +398,7 @@ TEST_F(ReloaderTest, AListCutShortIsRefusedUnlessTheShrinkIsAllowed) {
   SnapshotHolder holder;
   Reloader reloader(Source(), &holder, /*max_shrink=*/0.05);
   ASSERT_TRUE(reloader.LoadFirst().ok());
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   CutDebtorsTo(1);
   ReloadResult r = ReloadAndWait(reloader);
   EXPECT_TRUE(absl::IsAborted(r.status)) << r.status;
@@ -392,6 +423,80 @@ TEST_F(ReloaderTest, AListCutShortIsRefusedUnlessTheShrinkIsAllowed) {
   // A fresh daemon loads the short list at start without a question.
   SnapshotHolder fresh;
   EXPECT_TRUE(Reloader(Source(), &fresh, 0.05).LoadFirst().ok());
+}
+
+// A reload whose loader thread cannot be created (the unit's TasksMax reached; before:
+// std::thread threw and the daemon aborted) fails: the old list keeps serving, INFO and the
+// metrics say so, and the next reload works.
+TEST_F(ReloaderTest, AReloadWithoutALoaderThreadFailsAndTheOldListServes) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  ASSERT_TRUE(reloader.Start().ok());
+  {
+    ScopedThreadStartFailure no_tasks("shixind-load");
+    const ReloadResult r = ReloadAndWait(reloader);
+    EXPECT_TRUE(absl::IsAborted(r.status)) << r.status;
+    EXPECT_EQ(r.message, "cannot start thread shixind-load: Resource temporarily unavailable");
+    EXPECT_EQ(r.generation, 1u);
+  }
+  EXPECT_EQ(holder.generation(), 1u);
+  EXPECT_EQ(Status(holder).state, wire::ReloadState::kFailed);
+  EXPECT_THAT(Status(holder).message, HasSubstr("cannot start thread"));
+  EXPECT_EQ(reloader.stats().reloads_failed, 1u);
+  EXPECT_EQ(Subjects(holder), 12u);
+  const ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(holder.generation(), 2u);
+}
+
+TEST_F(ReloaderTest, StartFailsWithoutAReloadThread) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  ScopedThreadStartFailure no_tasks("shixind-reload");
+  EXPECT_TRUE(absl::IsResourceExhausted(reloader.Start()));
+  bool completed = false;
+  EXPECT_TRUE(reloader.Request("test", [&](const ReloadResult& r) {
+    completed = true;
+    EXPECT_TRUE(absl::IsUnavailable(r.status));
+  }));
+  reloader.Stop();
+  EXPECT_TRUE(completed);
+}
+
+// The attack: relations.ndjson emptied (a feed copy that failed), or cut at a line boundary,
+// then a reload (before: accepted, and every related person was answered "not listed"). Refused
+// by the shrink guard, naming the relation counts, unless the request allows it.
+TEST_F(ReloaderTest, RelationsCutShortAreRefusedUnlessTheShrinkIsAllowed) {
+  SnapshotHolder holder;
+  Reloader reloader(Source(), &holder, /*max_shrink=*/0.05);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  const uint64_t relations = Relations(holder);
+  ASSERT_GT(relations, 2u);
+  ASSERT_TRUE(reloader.Start().ok());
+  for (const int kept_lines : {0, 2}) {
+    {
+      std::ifstream in(dir_ + "/relations.ndjson");
+      std::ofstream out(dir_ + "/relations.tmp");
+      std::string line;
+      for (int i = 0; i < kept_lines && std::getline(in, line); ++i) out << line << "\n";
+    }
+    std::filesystem::rename(dir_ + "/relations.tmp", dir_ + "/relations.ndjson");
+    const ReloadResult r = ReloadAndWait(reloader);
+    EXPECT_TRUE(absl::IsAborted(r.status)) << kept_lines << " lines kept: " << r.status;
+    EXPECT_THAT(r.message, HasSubstr(absl::StrFormat("has %d relations, %d (", kept_lines,
+                                                     relations - kept_lines)));
+    EXPECT_THAT(r.message, HasSubstr(absl::StrFormat("fewer than the %d serving", relations)));
+    EXPECT_EQ(holder.generation(), 1u);
+    EXPECT_EQ(Relations(holder), relations);
+    CopySample();
+  }
+  std::filesystem::resize_file(dir_ + "/relations.ndjson", 0);
+  const ReloadResult r = ReloadAndWait(reloader, ReloadRequest{"operator", /*allow_shrink=*/true});
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(Relations(holder), 0u);
+  EXPECT_EQ(Subjects(holder), 12u);
 }
 
 TEST_F(ReloaderTest, MaxShrinkSetsTheShareAndOneDisablesTheGuard) {
@@ -456,7 +561,7 @@ TEST_F(ReloaderTest, ADeltaLandingDuringALoadAppliesAtOnce) {
     let_go_.Wait();
     return LoadDataset(s);
   });
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   const auto is_listed = [&] { return IsListed(holder, kGaoLi); };
   ASSERT_TRUE(is_listed());
 
@@ -498,7 +603,7 @@ TEST_F(ReloaderTest, ADeltaLandingDuringTheFoldAppliesAtOnce) {
     folded.Notify();
     let_go_.Wait();
   });
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   ASSERT_TRUE(RequestHeldReload(reloader));
   ASSERT_TRUE(folded.WaitFor(std::chrono::seconds(10)));
   EXPECT_EQ(folded_sequence, 1u);  // folded on the loader thread, before the reload thread
@@ -535,7 +640,7 @@ TEST_F(ReloaderTest, AFileTheFoldRefusesStaysRefused) {
   SnapshotHolder holder;
   Reloader reloader(source, &holder);
   ASSERT_TRUE(reloader.LoadFirst().ok());
-  reloader.Start();
+  ASSERT_TRUE(reloader.Start().ok());
   std::ofstream(deltas + "/" + DeltaFileName(2)) << R"({"op":"explode"})"
                                                  << "\n";
   const ReloadResult r = ReloadAndWait(reloader);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "base/allocator.h"
 #include "base/status_macros.h"
+#include "base/thread.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/status_page.h"
@@ -162,16 +163,29 @@ absl::StatusOr<std::string> Server::Open(Listener& listener, std::string_view ke
   return EndpointText(local);
 }
 
-void Server::Run() {
-  metrics_.StartSampler();  // the status page's history; joined when the Server goes
+absl::Status Server::Start() {
+  // The status page's history; joined when the Server goes.
+  SHIXIN_RETURN_IF_ERROR(metrics_.StartSampler());
   for (auto& io : io_threads_) {
     io->work = asio::prefer(io->context.get_executor(), asio::execution::outstanding_work.tracked);
     IoThread* raw = io.get();
-    io->thread = std::thread([raw] {
+    absl::StatusOr<std::thread> thread = StartThread("shixind-io", [raw] {
       RcuThread rcu;  // the handler reads the published list on this thread
       raw->context.run();
     });
+    if (!thread.ok()) {
+      // The threads started end at once; the destructor joins them.
+      for (auto& started : io_threads_) started->context.stop();
+      return absl::Status(thread.status().code(),
+                          absl::StrFormat("%s (threads = %d I/O threads)",
+                                          thread.status().message(), io_threads_.size()));
+    }
+    io->thread = *std::move(thread);
   }
+  return absl::OkStatus();
+}
+
+void Server::Run() {
   LogInfo("serving with %d I/O threads (plain connections through %s)", io_threads_.size(),
           io_threads_.front()->uring != nullptr ? "io_uring" : "epoll");
   for (Listener* listener : {&plain_, &tls_, &http_}) {

@@ -83,8 +83,12 @@ class Server {
   // The routes of the HTTP listener: set its slots before Run().
   HttpService& http_service() { return http_service_; }
 
+  // Starts the I/O threads and the metrics sampler. Returns the error of StartThread()
+  // (base/thread.h) if the system cannot create one (the unit's TasksMax below `threads`); the
+  // destructor joins those started. REQUIRES: Listen() succeeded.
+  absl::Status Start();
   // Serves until SIGTERM, SIGINT or RequestStop(), then shuts down gracefully and returns.
-  // REQUIRES: Listen() succeeded.
+  // REQUIRES: Start() succeeded.
   void Run();
 
   // Begins the graceful shutdown, as SIGTERM does.

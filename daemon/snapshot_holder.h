@@ -42,6 +42,9 @@ struct Dataset {
   uint32_t generation = 0;  // set by Publish(): 1 for the first, +1 per swap
   int64_t source_time = 0;  // Unix seconds: newest mtime of the data files
   int64_t loaded_time = 0;  // Unix seconds: when it was published
+  // Unix seconds: when its last delta was applied, here or before a restart (the overlay
+  // checkpoint keeps it); 0: none, or unknown
+  int64_t delta_time = 0;
   std::string data_source;  // the data directory or snapshot file it was loaded from
   // The snapshot file's format version (0: built from a data directory). One older than this
   // build writes had its indexes built at open; the next compaction writes the current one.

@@ -82,6 +82,7 @@ struct InfoResponse {
 inline constexpr uint8_t kReloadAllowShrink = 0x01;  // accept a list that shrinks a lot
 struct ReloadRequest {
   bool allow_shrink = false;  // accept a list that removes more than the server's max_shrink
+                              // of the subjects or relations
 };
 
 // RELOAD's successful answer.

@@ -329,6 +329,15 @@ TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   ASSERT_TRUE(WaitForLog("written: 2 subjects at delta 2, "));  // written within a second
   const std::vector<std::string> ids = {kOneCase, kNew, "11010519491231002X"};
   const std::string before = Answers(ids);
+  // When file 2 was applied: INFO says so after the restart too (before: "never").
+  const auto applied_time = [this] {
+    auto v2 = daemon_->Connect(absl::Seconds(5), /*hello=*/true);
+    if (!v2.ok()) return int64_t{-1};
+    return WaitForInfo(**v2, [](const wire::DeltaInfo& d) { return d.sequence == 2; })
+        .value.deltas.last_delta_time;
+  };
+  const int64_t applied_at = applied_time();
+  EXPECT_GT(applied_at, 0);
   ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
   ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
 
@@ -347,6 +356,7 @@ TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "2 subjects at delta 2, read in"))
       << daemon_->stderr_text();
   EXPECT_EQ(Answers(ids), before);
+  EXPECT_EQ(applied_time(), applied_at);
   absl::SleepFor(absl::Milliseconds(1500));  // a checkpointer's turn: the file holds it all
   EXPECT_FALSE(absl::StrContains(daemon_->stderr_text(), " written: ")) << daemon_->stderr_text();
   Write(3, kRemove);  // a late message: noted, applied as file 3
