@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "base/allocator.h"
 #include "base/background.h"
+#include "base/thread.h"
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "daemon/access.h"
@@ -99,8 +100,10 @@ absl::StatusOr<std::unique_ptr<Access>> OpenAccess(const Config& config) {
 void WarnIfBackgroundNiceFails() {
   if (BackgroundNice() == 0) return;
   int error = 0;
-  std::thread probe([&error] { error = RunInBackground() ? 0 : errno; });
-  probe.join();
+  absl::StatusOr<std::thread> probe =
+      StartThread("shixind-nice", [&error] { error = RunInBackground() ? 0 : errno; });
+  if (!probe.ok()) return;  // the threads that follow will say so
+  probe->join();
   if (error != 0) {
     LogWarning(
         "background_nice %d cannot be applied (setpriority: %s): reloads, delta helpers "
