@@ -19,7 +19,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string TempStateDir(const std::string& name) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/state-lock-", name, "-", ::getpid());
+  std::string dir = absl::StrCat(::testing::TempDir(), "/state-lock-", name, "-", ::getpid());
   EXPECT_EQ(std::system(absl::StrCat("rm -rf ", dir).c_str()), 0);
   return dir;
 }
