@@ -55,10 +55,13 @@ StreamPump::~StreamPump() {
 }
 
 void StreamPump::CompactInput() {
-  if (input_begin_ == input_.size()) {
+  const size_t unanswered = input_.size() - input_begin_;
+  if (unanswered == 0) {
     Release(input_);
     input_begin_ = 0;
-  } else if (input_begin_ >= kCompactThreshold) {
+  } else if (input_begin_ >= kCompactThreshold && input_begin_ >= unanswered) {
+    // Moves no more bytes than were answered since the last move (copying costs at most a
+    // byte per byte answered); the buffer holds at most about twice the unanswered input.
     input_.erase(0, input_begin_);
     input_begin_ = 0;
   }
@@ -105,6 +108,9 @@ void StreamPump::OnRead(const error_code& ec, size_t n) {
     owner_->Close();
     return;
   } else if (!ec && !discarding_) {
+    // The owner's turn may end inside a frame (a pipelining client's reads rarely end on a
+    // frame boundary): the answered bytes before it are dropped here, before the buffer grows.
+    CompactInput();
     input_.append(read_buffer_.data(), n);
     // TLS: the rest of what arrived with it, so that this turn answers it all in one write.
     while ((n = transport_->ReadBuffered(asio::buffer(read_buffer_))) > 0) {

@@ -130,7 +130,10 @@ class StreamPump {
   std::string_view input() const { return std::string_view(input_).substr(input_begin_); }
   // Marks the first `n` bytes of input() answered. REQUIRES: n <= input().size().
   void Consume(size_t n) { input_begin_ += n; }
-  // Frees the answered input (all of the buffer once it is all answered).
+  // Frees the answered input: all of the buffer once it is all answered, else the answered
+  // prefix once it is large (64 KiB) and at least as long as the rest. Each read does this
+  // too before it appends, so that the buffer stays within about twice the unanswered input
+  // (plus 64 KiB) however the owner's turns end; an owner calls it to free the memory at once.
   void CompactInput();
   // Drops the input, and all that later reads take in (the connection ignores the rest).
   void DiscardInput();

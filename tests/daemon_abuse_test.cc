@@ -1,6 +1,7 @@
 // End-to-end tests of shixind against hostile clients (issue 9), in short bounded versions:
-// slowloris, frames that never complete, clients that pipeline and never read, connect/close
-// floods, and the connection limits (per address, and the oldest idle connection giving way).
+// slowloris, frames that never complete, clients that pipeline and never read (and one that
+// pipelines large requests correctly and must be served on), connect/close floods, and the
+// connection limits (per address, and the oldest idle connection giving way).
 // Each attack runs a few seconds on loopback and stops by itself.
 #include <gtest/gtest.h>
 #include <sys/types.h>
@@ -297,6 +298,36 @@ TEST(DaemonAbuseTest, ClientsThatPipelineAndNeverReadAreBoundedAndClosed) {
     EXPECT_LE(after, baseline + (16u << 20)) << "baseline " << baseline << " after " << after;
   }
   EXPECT_TRUE((*client)->Ping().ok());
+}
+
+TEST(DaemonAbuseTest, AClientPipeliningLargeChecksWithinTheBoundIsServedOnAndOn) {
+  // FORMAT.md 3: a client that keeps at most max_in_flight requests unanswered is served
+  // indefinitely. This one keeps 64 CHECKs of 999 IDs (19 KB each) outstanding, and sends one
+  // for each answer it reads: the daemon's reads rarely end on a frame boundary, and the
+  // answered bytes before a partial frame must not pile up until the budget stops its reads
+  // (the frame deadline then blamed the client). 8 MiB of budget: that took some 200 answers.
+  std::unique_ptr<Daemon> daemon =
+      StartOrDie(SampleDir(), {"--max-buffered-bytes", absl::StrCat(8 << 20)});
+  ASSERT_NE(daemon, nullptr);
+  auto socket = RawSocket::Connect(daemon->host(), daemon->port());
+  ASSERT_TRUE(socket.ok()) << socket.status();
+  const std::string frame = BigCheckFrame(999);
+  constexpr int kOutstanding = 64;  // under max_in_flight (128)
+  const int answers = kSanitizedBuild ? 600 : 1500;
+  std::string first;
+  for (int i = 0; i < kOutstanding; ++i) first += frame;
+  ASSERT_TRUE((*socket)->Send(first).ok());
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < answers; ++i) {
+    absl::StatusOr<Frame> answer = (*socket)->ReadFrame(absl::Seconds(5));
+    ASSERT_TRUE(answer.ok()) << "answer " << i << ": " << answer.status();
+    ASSERT_EQ(answer->header.status, 0) << ErrorMessage(*answer);
+    ASSERT_TRUE((*socket)->Send(frame).ok()) << "after answer " << i;
+  }
+  const absl::Duration took = absl::Now() - start;
+  std::printf("%d pipelined CHECKs of 999 IDs (%d outstanding): %s, RSS %.1f MiB\n", answers,
+              kOutstanding, absl::FormatDuration(took).c_str(),
+              ResidentBytes(daemon->pid()) / 1048576.0);
 }
 
 TEST(DaemonAbuseTest, AConnectCloseFloodHoldsNoDescriptorsAndLocksOutNobody) {
