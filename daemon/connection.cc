@@ -110,8 +110,12 @@ void Connection::Close() {
 }
 
 bool Connection::Evictable(Clock::time_point now) const {
-  return phase_ == Phase::kServing && pending() == 0 && input_state_ != Input::kHeldBack &&
-         pump_.quiet() && now - last_request_ >= kMinIdleToEvict;
+  // A TLS handshake in progress is no request in progress: a client that never finishes it
+  // must not hold a slot for frame_timeout.
+  const bool idle =
+      phase_ == Phase::kHandshake || (phase_ == Phase::kServing && pending() == 0 &&
+                                      input_state_ != Input::kHeldBack && pump_.quiet());
+  return idle && now - last_request_ >= kMinIdleToEvict;
 }
 
 void Connection::Advance() {

@@ -113,9 +113,9 @@ class Connection final : public ManagedConnection,
   void Revalidate() override;
 
   // Returns whether the connection may be closed at `now` to make room for a new client: it
-  // is serving, has no request in progress (a partial frame does not count), and its last
-  // request (or its start) is at least kMinIdleToEvict old, so that a new client has the
-  // time to send its first request.
+  // is in its TLS handshake, or serving with no request in progress (a partial frame does not
+  // count); and its last request (or its start) is at least kMinIdleToEvict old, so that a
+  // new client has the time to finish its handshake and send its first request.
   bool Evictable(Clock::time_point now) const override;
   // When the last complete request arrived (or the connection was accepted).
   Clock::time_point last_request() const override { return last_request_; }

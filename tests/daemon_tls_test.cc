@@ -1,7 +1,8 @@
 // End-to-end tests of shixind's TLS listener (docs/shixind.md, "TLS") with certificates made
 // in the test (tls_certs.h): a TLS 1.3 round trip, mutual TLS and the client identity, client
 // certificates refused (none, expired, another CA's), plain and TLS clients on the wrong port,
-// and SIGHUP replacing the certificate (or keeping the old one when the new one is broken).
+// handshakes never finished giving way at the connection limit, and SIGHUP replacing the
+// certificate (or keeping the old one when the new one is broken).
 // Also unit tests of the TLS context, the certificate identity and the TLS configuration keys.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "daemon/config.h"
@@ -135,6 +137,13 @@ class DaemonTlsTest : public ::testing::Test {
       tls.key_file = Path(absl::StrFormat("%s.key", client));
     }
     return tls;
+  }
+
+  // The TLS listener's port.
+  uint16_t TlsPort() const {
+    uint32_t port = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(tls_address_.substr(tls_address_.rfind(':') + 1), &port));
+    return static_cast<uint16_t>(port);
   }
 
   // Waits up to 10 s for `text` in the daemon's standard error.
@@ -279,6 +288,40 @@ TEST_F(DaemonTlsTest, TlsClientOnThePlainPortFailsCleanly) {
   auto tls = Client::Connect(tls_address_, Tls());
   ASSERT_TRUE(tls.ok()) << tls.status();
   EXPECT_TRUE((*tls)->Ping().ok());
+}
+
+TEST_F(DaemonTlsTest, HandshakesNeverFinishedGiveWayAtTheConnectionLimit) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false, /*tls_only=*/false,
+                                      {"--max-connections", "4", "--max-connections-per-ip", "0",
+                                       "--threads", "1"}));  // one thread: one eviction order
+  // Every slot taken by a TLS connection that sends nothing (or the start of a ClientHello).
+  std::vector<std::unique_ptr<RawSocket>> silent;
+  for (int i = 0; i < 4; ++i) {
+    auto raw = RawSocket::Connect(daemon_->host(), TlsPort());
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    if (i % 2 == 1) {
+      ASSERT_TRUE((*raw)->Send(std::string("\x16\x03\x01\x02\x00", 5)).ok());
+    }
+    silent.push_back(*std::move(raw));
+  }
+  absl::SleepFor(absl::Milliseconds(300));  // older than kMinIdleToEvict (200 ms)
+  // Well within frame_timeout (10 s), which would close them otherwise.
+  const absl::Time start = absl::Now();
+  auto plain = daemon_->Connect();
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  (*plain)->set_timeout(absl::Seconds(2));
+  EXPECT_TRUE((*plain)->Ping().ok());
+  auto tls = Client::Connect(tls_address_, Tls(), absl::Seconds(2));
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  (*tls)->set_timeout(absl::Seconds(2));
+  EXPECT_TRUE((*tls)->Ping().ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  // The two oldest gave way: closed without a byte.
+  for (int i = 0; i < 2; ++i) {
+    const RawSocket::ReadResult r = silent[i]->ReadUntilClose(absl::Seconds(1));
+    EXPECT_NE(r.end, RawSocket::End::kTimeout) << i;
+    EXPECT_TRUE(r.bytes.empty()) << i;
+  }
 }
 
 TEST_F(DaemonTlsTest, SighupSwapsTheCertificateForNewConnections) {
