@@ -169,6 +169,10 @@ void AppendReload(const StatusView& v, std::string* out) {
                    TimeText(v.reload_time)),
       out);
   if (!v.reload_message.empty()) Row("Message", HtmlEscape(v.reload_message), out);
+  if (v.admin_texts_withheld && (v.reload_state == "failed" || !v.delta_problem.empty())) {
+    Row("Details",
+        "for admins only: INFO as an admin caller (<code>shixin info</code>), or the log", out);
+  }
   Row("Delta files",
       absl::StrFormat("%d applied, %d refused, %d pending", v.deltas_applied, v.deltas_refused,
                       v.deltas_pending),
@@ -276,7 +280,7 @@ void FillList(const SnapshotHolder& holder, uint64_t max_age_seconds, StatusView
   const ReloadStatus& reload = read.reload_status();
   view->reload_state = std::string(wire::ReloadStateName(reload.state));
   view->reload_time = reload.time;
-  view->reload_message = reload.message;
+  if (!view->admin_texts_withheld) view->reload_message = reload.message;
   const Dataset* d = read.dataset();
   if (d == nullptr) return;
   view->loaded = true;
@@ -295,13 +299,15 @@ void FillReloads(const Reloader& reloader, StatusView* view) {
   view->deltas_applied = deltas.applied_files;
   view->deltas_refused = deltas.refusals;
   view->deltas_pending = deltas.pending;
+  const bool withheld = view->admin_texts_withheld;
   if (!deltas.refused_file.empty()) {
     view->delta_problem =
-        absl::StrCat("refused ", deltas.refused_file, ": ", deltas.refused_reason);
+        withheld ? "a delta file was refused"
+                 : absl::StrCat("refused ", deltas.refused_file, ": ", deltas.refused_reason);
   } else if (deltas.gap) {
     view->delta_problem = absl::StrFormat("the delta file after %d is missing", deltas.gap_after);
-  } else {
-    view->delta_problem = deltas.error;
+  } else if (!deltas.error.empty()) {
+    view->delta_problem = withheld ? "the delta directory cannot be read" : deltas.error;
   }
   const int64_t since = view->now - int64_t{kStatusDays} * 86400;
   std::vector<PublishedGeneration> all = reloader.generations();
@@ -342,6 +348,8 @@ StatusView MakeStatusView(const Metrics& metrics, int64_t now, uint64_t max_age_
   view.server = std::string(Handler::ServerName());
   view.start_time = metrics.start_time();
   const MetricsSources& sources = metrics.sources();
+  // Open mode listens on loopback only: there the page shows what an admin's INFO does.
+  view.admin_texts_withheld = sources.access != nullptr && !sources.access->open();
   if (sources.holder != nullptr) FillList(*sources.holder, max_age_seconds, &view);
   if (sources.reloader != nullptr) FillReloads(*sources.reloader, &view);
   for (Metrics::Sample& s : metrics.History()) {

@@ -43,6 +43,10 @@ struct StatusView {
   std::string reload_state;  // "none", "ok", "failed", "running"
   int64_t reload_time = 0;   // Unix seconds; 0: never
   std::string reload_message;
+  // Callers mode, where the page may be reachable beyond loopback: the reload message and the
+  // refused delta file and its reason, which INFO gives to admins only (FORMAT.md 8.5), are
+  // left out, and the page says where to read them.
+  bool admin_texts_withheld = false;
   uint64_t deltas_applied = 0;
   uint64_t deltas_refused = 0;
   uint64_t deltas_pending = 0;
@@ -70,7 +74,8 @@ inline constexpr int kStatusDays = 7;
 std::string RenderStatusPage(const StatusView& view);
 
 // Returns the view of the daemon that `metrics` observes at Unix time `now`; `max_age_seconds`
-// (0: never) decides `stale`.
+// (0: never) decides `stale`. With callers (metrics.sources().access in callers mode) the
+// admin texts are withheld (StatusView::admin_texts_withheld).
 StatusView MakeStatusView(const Metrics& metrics, int64_t now, uint64_t max_age_seconds);
 
 // The HTTP adapters the daemon plugs into the listener's slots: the page as text/html, and

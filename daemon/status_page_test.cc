@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "callers/callers_file.h"
 #include "core/snapshot_file.h"
+#include "daemon/access.h"
 #include "daemon/handler_test_util.h"
 #include "daemon/snapshot_holder.h"
 #include "daemon/status_page_test_util.h"
@@ -128,6 +130,43 @@ TEST(StatusPageTest, ViewOfTheLiveDaemon) {
   EXPECT_EQ(scrape.content_type, "text/plain; version=0.0.4");
   EXPECT_THAT(scrape.body, HasSubstr("shixin_list_generation 1"));
   EXPECT_THAT(scrape.body, HasSubstr("shixin_list_snapshot_format 0"));  // a data directory
+}
+
+// Callers mode: the page may be reachable beyond loopback, and shows what INFO shows a caller
+// that is not admin (FORMAT.md 8.5); open mode (loopback only) shows the texts.
+TEST(StatusPageTest, WithCallersTheReloadAndDeltaTextsAreForAdminsOnly) {
+  const std::string callers = ::testing::TempDir() + "/status_page_test_callers.toml";
+  std::string token;
+  absl::StatusOr<CallerTable> table = CallerTable::Create({handler_testing::MakeCaller(
+      "bank-a", ScopeBit(Scope::kCheck), View::kFull, 10, 10, &token)});
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_TRUE(WriteCallersFile(callers, *table).ok());
+  absl::StatusOr<std::unique_ptr<Access>> access =
+      Access::FromFile(callers, handler_testing::Sample()->catalog);
+  ASSERT_TRUE(access.ok()) << access.status();
+
+  RcuThread rcu;
+  SnapshotHolder holder;
+  Reloader reloader(handler_testing::SampleSource(), &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  constexpr char kError[] = "data dir /srv/secret/list: debtors.ndjson:15: malformed JSON";
+  holder.SetReloadStatus({wire::ReloadState::kFailed, now - 60, kError});
+
+  Metrics open_metrics(MetricsSources{&holder, &reloader}, 1'000);
+  const std::string open_page = RenderStatusPage(MakeStatusView(open_metrics, now, 0));
+  EXPECT_THAT(open_page, HasSubstr(kError));
+  EXPECT_THAT(open_page, Not(HasSubstr("for admins only")));
+
+  Metrics metrics(MetricsSources{&holder, &reloader, access->get()}, 1'000);
+  const StatusView view = MakeStatusView(metrics, now, 0);
+  EXPECT_TRUE(view.admin_texts_withheld);
+  EXPECT_EQ(view.reload_message, "");
+  const std::string page = RenderStatusPage(view);
+  EXPECT_THAT(page, Not(HasSubstr("/srv/secret")));
+  EXPECT_THAT(page, Not(HasSubstr("malformed JSON")));
+  EXPECT_THAT(page, HasSubstr(">failed</span> at "));  // the state and the time stay
+  EXPECT_THAT(page, HasSubstr("for admins only"));
 }
 
 TEST(StatusPageTest, ViewOfADaemonOnASnapshotFile) {
