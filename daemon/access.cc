@@ -37,6 +37,8 @@ bool Holds(const Caller& caller, std::string_view credential_text) {
 
 }  // namespace
 
+bool Grant::ByCertificate() const { return credential.starts_with(kCertificateCredential); }
+
 std::optional<Scope> ScopeOf(wire::Opcode op) {
   switch (op) {
     case wire::Opcode::kCheck:

@@ -57,6 +57,8 @@ struct Grant {
   std::shared_ptr<CallerCounters> counters;  // never null
   // Returns whether the caller holds `scope`.
   bool Has(Scope scope) const { return HasScope(caller.scopes, scope); }
+  // Returns whether a TLS client certificate proved it.
+  bool ByCertificate() const;
 };
 
 // A caller's counters, read for INFO.

@@ -321,6 +321,18 @@ Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, cons
       return Outcome::Error(wire::Status::kUnauthenticated,
                             "credentials are accepted only in a connection's first request");
     }
+    // A TLS client certificate has named the caller: HELLO may confirm it, not change it.
+    const bool certified = session.grant != nullptr && session.grant->ByCertificate();
+    if (certified && request->caller_id != session.grant->caller.id) {
+      LogLimited(LogKind::kAuthentication, LogLevel::kWarning,
+                 "HELLO from %s as caller \"%s\" refused: its certificate is caller \"%s\"",
+                 peer.address, Printable(request->caller_id), session.grant->caller.id);
+      return Outcome::Error(
+          wire::Status::kUnauthenticated,
+          absl::StrFormat("this connection's TLS client certificate is caller \"%s\": a HELLO "
+                          "may name no other",
+                          session.grant->caller.id));
+    }
     absl::StatusOr<std::shared_ptr<const Grant>> grant =
         access_->Authenticate(request->caller_id, request->token, peer.ip);
     if (!grant.ok()) {  // never the token in the log
@@ -329,8 +341,10 @@ Handler::Outcome Handler::Hello(std::string_view payload, const Dataset* d, cons
                  Printable(request->caller_id), grant.status().message());
       return Outcome::FromCore(grant.status());  // a refused HELLO negotiates nothing
     }
-    session.grant = *std::move(grant);
-    session.epoch = access_->epoch();
+    if (!certified) {  // the certificate's grant stays: revoking it closes the connection
+      session.grant = *std::move(grant);
+      session.epoch = access_->epoch();
+    }
     LogDebug("%s authenticated as caller \"%s\"", peer.address, session.grant->caller.id);
   }
   if (!session.started) session.version = std::min(request->max_version, wire::kMaxVersion);

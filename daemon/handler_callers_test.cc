@@ -44,7 +44,9 @@ class HandlerCallersTest : public HandlerTest {
     for (ScopeSet set = 0; set < (ScopeSet{1} << kScopeCount); ++set) {
       callers.push_back(MakeCaller(absl::StrCat("c", set), set, View::kFull, 1000, 1000));
     }
-    callers.push_back(MakeCaller("masked", ScopeBit(Scope::kCheck), View::kMasked, 1000, 1000));
+    Caller masked = MakeCaller("masked", ScopeBit(Scope::kCheck), View::kMasked, 1000, 1000);
+    masked.certificates = {"cn:masked-desk"};  // mutual TLS names it too
+    callers.push_back(std::move(masked));
     callers.push_back(MakeCaller("tight", ScopeBit(Scope::kCheck), View::kFull, 0.01, 2));
     // Masked, and by default only the agencies of the officer and related-person measures.
     Caller scoped = MakeCaller("scoped", kAllScopes, View::kMasked, 1000, 1000);
@@ -157,6 +159,42 @@ class HandlerCallersTest : public HandlerTest {
 TEST_F(HandlerCallersTest, BeforeAuthenticationOnlyHelloAndPingAnswer) {
   for (const auto& [op, status] : EveryOpcode()) {
     EXPECT_EQ(status, op == "PING" ? wire::Status::kOk : wire::Status::kUnauthenticated) << op;
+  }
+}
+
+TEST_F(HandlerCallersTest, AConnectionOfACertificateStaysItsCaller) {
+  struct Case {
+    std::string id;
+    std::string token;
+    wire::Status status;
+  };
+  const Case cases[] = {
+      {"c63", tokens_["c63"], wire::Status::kUnauthenticated},  // another caller's credentials
+      {"masked", "shx_wrong", wire::Status::kUnauthenticated},  // its own id, a wrong token
+      {"masked", tokens_["masked"], wire::Status::kOk},         // its own credentials
+      {"", "", wire::Status::kOk},                              // none: the certificate's
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.id + " " + c.token);
+    session_ = Session();  // a new TLS connection whose client certificate is caller "masked"
+    absl::StatusOr<std::shared_ptr<const Grant>> grant =
+        access_->ForCertificate("sha256:00", "masked-desk");
+    ASSERT_TRUE(grant.ok()) << grant.status();
+    session_.grant = *grant;
+    wire::HelloRequest hello;
+    hello.max_version = 3;
+    hello.client_name = "handler_test";
+    hello.caller_id = c.id;
+    hello.token = c.token;
+    Answer a;
+    const wire::Status status = StatusOf(wire::Opcode::kHello, Payload(hello), &a);
+    EXPECT_EQ(status, c.status) << (status != wire::Status::kOk ? a.error() : "");
+    ASSERT_NE(session_.grant, nullptr);
+    EXPECT_EQ(session_.grant->caller.id, "masked");
+    EXPECT_TRUE(session_.grant->ByCertificate());
+    EXPECT_EQ(StatusOf(wire::Opcode::kDetail,
+                       Payload(wire::DetailRequest{.id = kListedId}, session_.version)),
+              wire::Status::kPermissionDenied);
   }
 }
 

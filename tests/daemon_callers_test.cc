@@ -2,8 +2,8 @@
 // tried as an attacker and as a user would: requests before HELLO, refused credentials (alike,
 // never logged), failed HELLOs holding off their source, a replayed HELLO until its token is
 // revoked, HELLO after requests, the scope matrix, the masked view (protocol and CLI), the
-// rate per caller, mutual TLS naming the caller, a broken callers file on SIGHUP, open mode,
-// and clients of versions 1 and 2. Every wait is bounded.
+// rate per caller, mutual TLS naming the caller (a HELLO cannot name another), a broken callers
+// file on SIGHUP, open mode, and clients of versions 1 and 2. Every wait is bounded.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -647,6 +647,18 @@ TEST_F(DaemonCallersTlsTest, ACertificateOfNoCallerNeedsAToken) {
   ASSERT_TRUE(hello.ok()) << hello.status();
   EXPECT_EQ(hello->value.caller_id, "full");
   EXPECT_TRUE((*hello_first)->Detail(kListed).ok());
+}
+
+TEST_F(DaemonCallersTlsTest, AHelloCannotMakeACertificatesConnectionAnotherCaller) {
+  auto client = TlsConnect("pms-front-desk");
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto hello = (*client)->Hello("pms", Credentials{"admin", tokens_["admin"]});
+  EXPECT_TRUE(absl::IsUnauthenticated(hello.status())) << hello.status();
+  // Still the certificate's caller: masked, check only, no admin.
+  EXPECT_TRUE((*client)->Check({kListed}).ok());
+  EXPECT_TRUE(absl::IsPermissionDenied((*client)->Detail(kListed).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied((*client)->Reload().status()));
+  EXPECT_TRUE(daemon_->WaitForStderr("its certificate is caller \"hotel\""));
 }
 
 TEST_F(DaemonCallersTlsTest, RemovingTheCertificateClosesAnIdleConnectionWithinASecond) {
