@@ -1,8 +1,10 @@
 #include "daemon/handler.h"
 
 #include <ctime>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/test_util.h"
@@ -12,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
 #include "protocol/operator_messages.h"
+#include "protocol/vectors_fixture.h"
 #include "protocol/wire.h"
 
 namespace shixin {
@@ -580,6 +583,41 @@ TEST_F(HandlerTest, PipelinedResponsesAppendInOrder) {
   EXPECT_THAT(std::vector<uint32_t>({frames[0].header.request_id, frames[1].header.request_id,
                                      frames[2].header.request_id}),
               ElementsAre(1u, 2u, 3u));
+}
+
+// The vectors of FORMAT.md 12 agree with what this server answers from the sample list: the
+// CHECK and the INVALID_ID error byte for byte (the messages are the server's), and the
+// officers of MEASURES in the order of 8.3 (the vector's other texts are illustrative: the
+// sample does not name that organisation).
+TEST_F(HandlerTest, TheVectorsAgreeWithWhatTheServerAnswers) {
+  Start();
+  const std::map<std::string, std::string> vectors = wire::LoadVectors();
+  ASSERT_FALSE(vectors.empty()) << "SHIXIN_SOURCE_DIR is not set";
+  // Returns the server's answer to the request vector `request` and the vector `response`.
+  const auto answer = [&](const std::string& request, const std::string& response) {
+    EXPECT_TRUE(vectors.contains(request) && vectors.contains(response));
+    const wire::Decoded asked =
+        wire::DecodeFrame(vectors.at(request), config_.max_payload, wire::kVersion);
+    const wire::Decoded vector =
+        wire::DecodeFrame(vectors.at(response), wire::kMaxPayloadLimit, wire::kVersion);
+    EXPECT_EQ(asked.result, wire::DecodeResult::kComplete);
+    EXPECT_EQ(vector.result, wire::DecodeResult::kComplete);
+    const Answer a = Call(static_cast<wire::Opcode>(asked.header.opcode), asked.payload);
+    EXPECT_EQ(a.header.status, vector.header.status) << response;
+    return std::make_pair(a.payload, std::string(vector.payload));
+  };
+  for (const auto& [request, response] :
+       {std::pair<std::string, std::string>{"check_request", "check_response"},
+        {"detail_request_invalid", "error_response"}}) {
+    const auto [server, vector] = answer(request, response);
+    EXPECT_EQ(server, vector) << response;
+  }
+  const auto [server, vector] = answer("measures_request_officers", "measures_response_officers");
+  const absl::StatusOr<MeasuresResult> ours = wire::DecodeMeasuresResponse(server);
+  const absl::StatusOr<MeasuresResult> theirs = wire::DecodeMeasuresResponse(vector);
+  ASSERT_TRUE(ours.ok() && theirs.ok());
+  ASSERT_FALSE(ours->subject.officers.empty());
+  EXPECT_EQ(ours->subject.officers, theirs->subject.officers);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ constexpr char kHengtaiId[] = "91350503MA2XK7R352";
 constexpr char kJinshanId[] = "912304216987123405";
 constexpr char kJinshan[] = "萝北县金山石墨科技有限公司";
 constexpr char kWangId[] = "230402198503150611";
-constexpr char kBadCheck[] = "bad check character (expected X, found 1)";
+constexpr char kBadCheck[] = "bad check character: expected X, found 1";
 
 TEST_F(VectorsTest, Hello) {
   HelloRequest req{1, 0, "bank-loan-gw/2.1"};
@@ -159,9 +159,10 @@ TEST_F(VectorsTest, MeasuresOfficer) {
   resp.subject.id = kJinshanId;
   resp.subject.kind = SubjectKind::kOrganization;
   resp.subject.name = kJinshan;
+  // By the officer's ID (FORMAT.md 8.3), not by role.
   resp.subject.officers = {
-      MakeRole(Role::kLegalRepresentative, "230421197506030011", "冯立新", false),
-      MakeRole(Role::kDirector, kWangId, "王建国", true)};
+      MakeRole(Role::kDirector, kWangId, "王建国", true),
+      MakeRole(Role::kLegalRepresentative, "230421197506030011", "冯立新", false)};
   MeasureInfo m;
   m.no = 18;
   m.effect = Effect::kReview;
@@ -181,8 +182,10 @@ TEST_F(VectorsTest, MeasuresOfficer) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->subject.kind, SubjectKind::kOrganization);
   ASSERT_EQ(s->subject.officers.size(), 2u);
-  EXPECT_FALSE(s->subject.officers[0].listed);
-  EXPECT_EQ(s->subject.officers[1].role, Role::kDirector);
+  EXPECT_EQ(s->subject.officers[0].role, Role::kDirector);
+  EXPECT_TRUE(s->subject.officers[0].listed);
+  EXPECT_FALSE(s->subject.officers[1].listed);
+  EXPECT_LT(s->subject.officers[0].id, s->subject.officers[1].id);
   ASSERT_EQ(s->measures.size(), 1u);
   EXPECT_EQ(s->measures[0].effect, Effect::kReview);
   EXPECT_EQ(s->measures[0].basis[0].type, BasisType::kOfficer);

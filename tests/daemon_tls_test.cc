@@ -281,6 +281,14 @@ TEST_F(DaemonTlsTest, TlsClientOnThePlainPortFailsCleanly) {
   EXPECT_FALSE(client.ok());
   EXPECT_TRUE(absl::IsUnavailable(client.status())) << client.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));
+  // What it is sent (FORMAT.md 1 and 2): the fatal BAD_FRAME answer to a bad magic byte.
+  auto raw = RawSocket::Connect(daemon_->host(), daemon_->port());
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_TRUE((*raw)->Send(std::string("\x16\x03\x01\x02\x00", 5)).ok());
+  absl::StatusOr<Frame> answer = (*raw)->ReadFrame(absl::Seconds(5));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.status, static_cast<uint8_t>(wire::Status::kBadFrame));
+  EXPECT_EQ(ErrorMessage(*answer), "bad magic byte 0x16");
   // Both listeners serve.
   auto plain = daemon_->Connect();
   ASSERT_TRUE(plain.ok());
