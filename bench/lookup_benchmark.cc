@@ -1,10 +1,11 @@
 // In-process lookup speed at 1 M and 10 M subjects (hit and miss, one at a time and batched
-// with prefetching), the resident bytes per subject of the index and summary tables, and the
-// cost of DETAIL without the network (Check() with the cases; ReadCases() alone).
-// The snapshots are built in memory from `shixin gen`'s generator; with SHIXIN_SNAPSHOT set to
-// a compiled snapshot file, the BM_File* runs also query that file as shixind serves it (its
-// hot tables read into huge pages; a freshly built snapshot's tables get huge pages only where
-// the kernel can find free 2 MiB blocks).
+// with prefetching; the misses resident IDs, and credit codes apart, hits and misses: a credit
+// code that misses also looks up the organisation code it embeds), the resident bytes per
+// subject of the index and summary tables, and the cost of DETAIL without the network (Check()
+// with the cases; ReadCases() alone). The snapshots are built in memory from `shixin gen`'s
+// generator; with SHIXIN_SNAPSHOT set to a compiled snapshot file, the BM_File* runs also query
+// that file as shixind serves it (its hot tables read into huge pages; a freshly built
+// snapshot's tables get huge pages only where the kernel can find free 2 MiB blocks).
 //
 //   build/bin/lookup_benchmark                         # both sizes
 //   build/bin/lookup_benchmark --benchmark_filter=/1000000   # 1 M only
@@ -18,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/builder.h"
@@ -30,17 +32,36 @@ namespace {
 
 struct World {
   std::unique_ptr<const Snapshot> snap;
-  std::vector<Id> hits;    // listed subjects, shuffled
-  std::vector<Id> misses;  // valid IDs that are not in the snapshot
+  std::vector<Id> hits;         // listed subjects, shuffled
+  std::vector<Id> misses;       // valid IDs that are not in the snapshot
+  std::vector<Id> credit_hits;  // the hits that are credit codes
+  // valid credit codes that are not in the snapshot, nor the organisation codes they embed
+  std::vector<Id> credit_misses;
 };
 
-// Shuffles the hits (keeping at most 4 M) and adds 1 M shuffled misses.
+// Returns a credit code of an organisation that is not listed: the generator's organisation
+// codes are digits or begin with MA, these begin with Y.
+Id UnlistedCreditCode(uint64_t n) {
+  char org8[9];
+  std::snprintf(org8, sizeof(org8), "Y%07u", static_cast<unsigned>(n % 10'000'000));
+  const std::string first17 = std::string("91110101") + org8 + OrgCodeCheckChar(org8);
+  return MakeIdUnchecked(IdKind::kCreditCode, first17 + CreditCodeCheckChar(first17));
+}
+
+// Shuffles the hits (keeping at most 4 M) and adds 1 M shuffled misses of each kind.
 void ShuffleHitsAndAddMisses(World& w) {
   std::mt19937_64 rng(7);
   std::shuffle(w.hits.begin(), w.hits.end(), rng);
   w.hits.resize(std::min<size_t>(w.hits.size(), 4'000'000));
-  for (size_t i = 0; i < 1'000'000; ++i) w.misses.push_back(UnlistedId(i));
+  for (const Id& id : w.hits) {
+    if (id.kind() == IdKind::kCreditCode) w.credit_hits.push_back(id);
+  }
+  for (size_t i = 0; i < 1'000'000; ++i) {
+    w.misses.push_back(UnlistedId(i));
+    w.credit_misses.push_back(UnlistedCreditCode(i));
+  }
   std::shuffle(w.misses.begin(), w.misses.end(), rng);
+  std::shuffle(w.credit_misses.begin(), w.credit_misses.end(), rng);
 }
 
 const World& GetWorld(uint64_t subjects) {
@@ -99,9 +120,26 @@ void SetCounters(benchmark::State& state, const World& w) {
       static_cast<double>(w.snap->IndexBytes()) / static_cast<double>(info.entities);
 }
 
-void Lookup(benchmark::State& state, bool hit) {
+// Which IDs a lookup benchmark asks.
+enum class Asked { kHits, kMisses, kCreditHits, kCreditMisses };
+
+const std::vector<Id>& IdsAsked(const World& w, Asked asked) {
+  switch (asked) {
+    case Asked::kHits:
+      return w.hits;
+    case Asked::kMisses:
+      return w.misses;
+    case Asked::kCreditHits:
+      return w.credit_hits;
+    case Asked::kCreditMisses:
+      break;
+  }
+  return w.credit_misses;
+}
+
+void Lookup(benchmark::State& state, Asked asked) {
   const World& w = WorldOf(state);
-  const std::vector<Id>& ids = hit ? w.hits : w.misses;
+  const std::vector<Id>& ids = IdsAsked(w, asked);
   size_t i = 0;
   uint64_t found = 0;
   for (auto _ : state) {
@@ -113,9 +151,9 @@ void Lookup(benchmark::State& state, bool hit) {
   SetCounters(state, w);
 }
 
-void LookupBatch(benchmark::State& state, bool hit) {
+void LookupBatch(benchmark::State& state, Asked asked) {
   const World& w = WorldOf(state);
-  const std::vector<Id>& ids = hit ? w.hits : w.misses;
+  const std::vector<Id>& ids = IdsAsked(w, asked);
   const size_t batch = static_cast<size_t>(state.range(1));
   std::vector<EntityNo> out(batch);
   size_t i = 0;
@@ -174,13 +212,22 @@ void BM_ReadCases(benchmark::State& state) {
       static_cast<double>(cases) / static_cast<double>(state.iterations());
 }
 
-void BM_LookupHit(benchmark::State& state) { Lookup(state, true); }
-void BM_LookupMiss(benchmark::State& state) { Lookup(state, false); }
-void BM_LookupBatchHit(benchmark::State& state) { LookupBatch(state, true); }
-void BM_LookupBatchMiss(benchmark::State& state) { LookupBatch(state, false); }
+void BM_LookupHit(benchmark::State& state) { Lookup(state, Asked::kHits); }
+void BM_LookupMiss(benchmark::State& state) { Lookup(state, Asked::kMisses); }
+// Credit codes that miss: they also look up the organisation code they embed.
+void BM_LookupMissCreditCode(benchmark::State& state) { Lookup(state, Asked::kCreditMisses); }
+void BM_LookupBatchHit(benchmark::State& state) { LookupBatch(state, Asked::kHits); }
+void BM_LookupBatchMiss(benchmark::State& state) { LookupBatch(state, Asked::kMisses); }
+void BM_LookupBatchHitCreditCode(benchmark::State& state) {
+  LookupBatch(state, Asked::kCreditHits);
+}
+void BM_LookupBatchMissCreditCode(benchmark::State& state) {
+  LookupBatch(state, Asked::kCreditMisses);
+}
 
 BENCHMARK(BM_LookupHit)->Arg(1'000'000)->Arg(10'000'000);
 BENCHMARK(BM_LookupMiss)->Arg(1'000'000)->Arg(10'000'000);
+BENCHMARK(BM_LookupMissCreditCode)->Arg(1'000'000)->Arg(10'000'000);
 BENCHMARK(BM_Detail)->Arg(1'000'000);
 BENCHMARK(BM_ReadCases)->Arg(1'000'000);
 BENCHMARK(BM_LookupBatchHit)
@@ -193,6 +240,8 @@ BENCHMARK(BM_LookupBatchMiss)
     ->Args({1'000'000, 1024})
     ->Args({10'000'000, 64})
     ->Args({10'000'000, 1024});
+BENCHMARK(BM_LookupBatchHitCreditCode)->Args({1'000'000, 1024})->Args({10'000'000, 1024});
+BENCHMARK(BM_LookupBatchMissCreditCode)->Args({1'000'000, 1024})->Args({10'000'000, 1024});
 
 // Range 0 means the snapshot file.
 void RegisterFileBenchmarks() {
@@ -204,6 +253,10 @@ void RegisterFileBenchmarks() {
       ->Args({0, 64})
       ->Args({0, 1024});
   benchmark::RegisterBenchmark("BM_FileLookupBatchMiss", BM_LookupBatchMiss)->Args({0, 1024});
+  benchmark::RegisterBenchmark("BM_FileLookupBatchHitCreditCode", BM_LookupBatchHitCreditCode)
+      ->Args({0, 1024});
+  benchmark::RegisterBenchmark("BM_FileLookupBatchMissCreditCode", BM_LookupBatchMissCreditCode)
+      ->Args({0, 1024});
 }
 
 }  // namespace
