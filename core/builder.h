@@ -1,9 +1,10 @@
 // SnapshotBuilder collects cases and relations and produces an immutable Snapshot.
 //
 // Cases of one subject may arrive in any order, from any line; a subject's name is taken from
-// its first case. Duplicate relations are merged. A relation naming an organisation by its
-// 9-character organisation code is attached to the organisation listed under the credit code
-// that embeds it, when there is one.
+// its first case. Duplicate relations are merged. An organisation named by its 9-character
+// organisation code (in a case or a relation) is one entity with the one named by a credit code
+// embedding it, keyed by the credit code, when there is one; else it stays under its
+// organisation code, which Snapshot::Find() gives for a credit code embedding it.
 //
 // Thread safety: a builder is used by one thread at a time.
 #ifndef SHIXIN_CORE_BUILDER_H_

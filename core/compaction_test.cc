@@ -186,6 +186,49 @@ std::string RoleLine(std::string_view op, const Id& org, const Id& person, std::
       op, org.text(), person.text(), at);
 }
 
+// A delta line adding case `code` of organisation `id`, published 2026-06-01, without a term.
+std::string OrgCaseLine(const Id& id, std::string_view code) {
+  return absl::StrFormat(
+      R"({"op":"add","caseCode":"%s","iname":"鹤岗市新煤业有限公司","cardNum":"%s",)"
+      R"("partyTypeName":"1","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+      R"("gistId":"(2025)黑0402民初13号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20260310",)"
+      R"("publishDate":"2026-06-01","duty":"偿还借款50万元","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无",)"
+      R"("disruptTypeName":"有履行能力而拒不履行生效法律文书确定义务"})",
+      code, id.text());
+}
+
+// An organisation the deltas brought under its organisation code, then named by its credit
+// code (a case, a role), is one subject in the overlay and in the new base, found by either
+// code, with both cases and the role.
+TEST(CompactionTest, AnOrganisationAddedUnderBothCodesIsOneSubject) {
+  const TempDir dir("org_codes");
+  const std::unique_ptr<const Snapshot> base = SmallBase();
+  const Id org_code = testing::OrgCode(5);
+  const Id credit = testing::CreditCodeEmbedding(org_code);
+  dir.WriteDelta(1, {OrgCaseLine(org_code, "（2026）黑04执51号")});
+  dir.WriteDelta(2, {OrgCaseLine(credit, "（2026）黑04执52号"),
+                     RoleLine("relate", credit, PersonId(5), "2026-06-01T09:00:00+08:00")});
+  DeltaReport report;
+  const std::unique_ptr<const Overlay> overlay = ApplyDeltaDir(*base, dir.path(), &report).value();
+  EXPECT_TRUE(report.notes.empty());
+  const ListView list(*base, overlay.get());
+  const int64_t now = DayStart(20260610);
+  const std::unique_ptr<const Snapshot> compacted =
+      Compact(list, {.now = now, .history_days = kKeepAll}).value();
+  const ListView folded(*compacted);
+  for (int64_t t : {DayStart(20260601) - 1, now}) {
+    for (const Id& id : {org_code, credit, PersonId(5)}) {
+      EXPECT_EQ(Ask(folded, id, t), Ask(list, id, t)) << id.text() << " at " << t;
+    }
+  }
+  const Answer org = Ask(folded, credit, now);
+  EXPECT_TRUE(org.listed);
+  EXPECT_EQ(org.cases.size(), 2u);
+  EXPECT_EQ(compacted->EntityId(compacted->Find(credit)), org_code);
+  EXPECT_TRUE(Ask(folded, PersonId(5), now).related);
+}
+
 // Roles begun and ended by deltas keep their intervals in the new base: a person related
 // during a while only is related then, and not before or after.
 TEST(CompactionTest, RolesKeepTheirIntervals) {

@@ -49,11 +49,20 @@ constexpr std::array<int8_t, 128> kCreditValue = [] {
   return table;
 }();
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // GB 11714 value of a digit or capital letter: 0-9, A=10 ... Z=35.
-int OrgValue(char c) { return IsDigit(c) ? c - '0' : c - 'A' + 10; }
+constexpr int OrgValue(char c) { return IsDigit(c) ? c - '0' : c - 'A' + 10; }
 char OrgChar(int v) { return static_cast<char>(v < 10 ? '0' + v : 'A' + v - 10); }
+
+// The GB 11714 value of the character of each credit-code charset value (0 past the charset).
+constexpr std::array<uint8_t, 32> kOrgValueOfCredit = [] {
+  std::array<uint8_t, 32> table{};
+  for (size_t i = 0; i < kCreditCharset.size(); ++i) {
+    table[i] = static_cast<uint8_t>(OrgValue(kCreditCharset[i]));
+  }
+  return table;
+}();
 
 bool IsProvince(int p) {
   return (p >= 11 && p <= 15) || (p >= 21 && p <= 23) || (p >= 31 && p <= 37) ||
@@ -565,6 +574,24 @@ std::string Id::Masked() const {
 Id Id::EmbeddedOrgCode() const {
   assert(kind_ == IdKind::kCreditCode);
   return MakeIdUnchecked(IdKind::kOrgCode, text().substr(8, 9));
+}
+
+HashedId EmbeddedOrgCodeKey(const PackedId& credit_code) {
+  assert(PackedKind(credit_code) == IdKind::kCreditCode);
+  // Without unpacking (a lookup of a credit code that misses takes this): characters 9-16 are
+  // bits 5-44 of the packed credit code, 5 bits each, the 16th lowest; Pack() keeps them as an
+  // organisation code's 8 characters in 6 bits each, the 8th lowest (its check is not kept).
+  const uint64_t low = (uint64_t{credit_code.w[1]} << 32) | credit_code.w[0];
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v |= uint64_t{kOrgValueOfCredit[(low >> (5 + 5 * i)) & 31]} << (6 * i);
+  }
+  HashedId embedded;
+  embedded.key.w[0] = static_cast<uint32_t>(v);
+  embedded.key.w[1] = static_cast<uint32_t>(v >> 32);
+  embedded.key.w[2] = static_cast<uint32_t>(IdKind::kOrgCode) << kPackedKindShift;
+  embedded.hash = HashPackedId(embedded.key);
+  return embedded;
 }
 
 namespace {

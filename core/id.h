@@ -79,6 +79,10 @@ struct HashedId {
   uint64_t hash = 0;
 };
 
+// Returns the packed organisation code that the credit code packed as `credit_code` embeds
+// (Id::EmbeddedOrgCode()), and its hash. REQUIRES: `credit_code` is the Pack() of a credit code.
+HashedId EmbeddedOrgCodeKey(const PackedId& credit_code);
+
 // A valid, normalised identifier.
 class Id {
  public:

@@ -326,6 +326,27 @@ TEST(CreditCodeTest, EmbeddedOrgCode) {
   EXPECT_EQ(ParseId("91110108D2143569X0")->EmbeddedOrgCode().text(), "D2143569X");
 }
 
+// EmbeddedOrgCodeKey() reads the packed credit code's bits: the same key as unpacking it, taking
+// its organisation code and packing that, for every charset character at every place.
+TEST(CreditCodeTest, EmbeddedOrgCodeKeyIsThePackedEmbeddedCode) {
+  constexpr std::string_view kCharset = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  std::mt19937_64 rng(23);
+  std::vector<std::string> first17s = {"91350500156488989", "91110108D2143569X",
+                                       "YYYYYYYYYYYYYYYYY", "00000000000000000"};
+  for (int i = 0; i < 10000; ++i) {
+    std::string t;
+    for (int k = 0; k < 17; ++k) t += kCharset[rng() % kCharset.size()];
+    first17s.push_back(t);
+  }
+  for (const std::string& first17 : first17s) {
+    const Id credit = MakeIdUnchecked(IdKind::kCreditCode, first17 + CreditCodeCheckChar(first17));
+    const PackedId want = credit.EmbeddedOrgCode().Pack();
+    const HashedId got = EmbeddedOrgCodeKey(credit.Pack());
+    ASSERT_EQ(got.key, want) << credit.text();
+    ASSERT_EQ(got.hash, HashPackedId(want)) << credit.text();
+  }
+}
+
 // ---- Organisation codes ----------------------------------------------------------------------
 
 TEST(OrgCodeTest, RealExampleWithAndWithoutHyphen) {

@@ -17,7 +17,7 @@ SubjectRef ListView::Find(const Id& id) const {
   const EntityNo e = base_.Find(id);
   if (e != kNoEntity) return FromBase(e);
   if (overlay_ == nullptr || id.empty()) return SubjectRef{};
-  return SubjectRef{kNoEntity, overlay_->Find(id.Pack())};
+  return SubjectRef{kNoEntity, overlay_->FindNamed(id.Pack())};
 }
 
 void ListView::FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,
@@ -42,8 +42,9 @@ void ListView::FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,
       if (e != kNoEntity) {
         out[at + i] = FromBase(e);
       } else {
-        out[at + i] = SubjectRef{
-            kNoEntity, ids[at + i].empty() ? nullptr : overlay_->Find(keys[i].key, keys[i].hash)};
+        out[at + i] = SubjectRef{kNoEntity, ids[at + i].empty()
+                                                ? nullptr
+                                                : overlay_->FindNamed(keys[i].key, keys[i].hash)};
       }
     }
   }

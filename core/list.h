@@ -44,8 +44,9 @@ class ListView {
   ListView(const Snapshot& base, const Overlay* overlay = nullptr)
       : base_(base), overlay_(overlay) {}
 
-  // Returns the subject with this ID (an organisation code also finds the organisation listed
-  // by the credit code embedding it); !found() if the list never knew it.
+  // Returns the subject with this ID, an organisation under either of its codes as
+  // Snapshot::Find() (the deltas' subjects too: Overlay::FindNamed()); !found() if the list
+  // never knew it.
   SubjectRef Find(const Id& id) const;
   // out[i] = Find(ids[i]), looked up in a batch. REQUIRES: out.size() == ids.size().
   void FindBatch(std::span<const Id> ids, std::span<SubjectRef> out,

@@ -19,6 +19,7 @@ using testing::CreditCode;
 using testing::kNow;
 using testing::MakeCase;
 using testing::MakeRelation;
+using testing::OrgCode;
 using testing::PersonId;
 
 std::string CatalogPath() { return testing::SourceDir() + "/data/measures/hegang-2018.json"; }
@@ -26,7 +27,8 @@ std::string CatalogPath() { return testing::SourceDir() + "/data/measures/hegang
 // The world of the test:
 //   org 1 listed; its LR person 1, PR person 2, AC person 3, DR person 4, director person 5
 //   (persons 1-5 unlisted); person 10 listed; org 2 unlisted with director person 10 (listed)
-//   in the feed; org 3 unlisted, no feed; person 20 listed, LR of nothing.
+//   in the feed; org 3 unlisted, no feed; person 20 listed, LR of nothing; org 4 listed only by
+//   its old organisation code, its LR person 30 (unlisted) named under that code too.
 class MeasuresTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -43,6 +45,8 @@ class MeasuresTest : public ::testing::Test {
       b.AddRelation(MakeRelation(CreditCode(1), PersonId(i + 1), "某", roles[i]));
     }
     b.AddRelation(MakeRelation(CreditCode(2), PersonId(10), "李四", Role::kDirector));
+    b.AddCase(MakeCase(OrgCode(4), "丁公司", "c4"));
+    b.AddRelation(MakeRelation(OrgCode(4), PersonId(30), "赵六", Role::kLegalRepresentative));
     snap_ = b.Build()->release();
   }
   static void TearDownTestSuite() {
@@ -254,6 +258,32 @@ TEST_F(MeasuresTest, AccountsOfTheListedDebtorOnly) {
   EXPECT_FALSE(Has(Applicable(PersonId(1), caller_default), 52));
   caller_default.scenarios |= uint64_t{1} << credit.scenario;
   EXPECT_TRUE(Has(Applicable(PersonId(1), caller_default), 52));
+}
+
+// Banks and procurement key organisations by credit code: one asked about an organisation the
+// list has only under the old code it embeds gets that organisation's measures, and so do its
+// LR and an organisation the LR leads (two hops), on bases naming it as the list does.
+TEST_F(MeasuresTest, ACreditCodeGetsTheMeasuresOfItsOrganisationListedByOrgCode) {
+  const Id credit = testing::CreditCodeEmbedding(OrgCode(4));
+  const std::vector<int> numbers = Applicable(credit);
+  EXPECT_EQ(numbers, Applicable(OrgCode(4)));
+  EXPECT_EQ(numbers, Applicable(CreditCode(1)));  // a listed organisation's
+  MeasureQuery bank;
+  bank.scenario = catalog_->FindScenario("bank_credit");
+  ASSERT_GE(bank.scenario, 0);
+  EXPECT_FALSE(Applicable(credit, bank).empty());
+  auto lr = Measures(*snap_, *catalog_, PersonId(30), {});
+  ASSERT_TRUE(lr.ok());
+  EXPECT_TRUE(lr->subject.related);
+  ASSERT_FALSE(lr->measures.empty());
+  EXPECT_EQ(lr->measures[0].basis[0].via, OrgCode(4).text());
+  MeasureQuery led;
+  led.officers.push_back(Officer{Role::kLegalRepresentative, PersonId(30)});
+  auto two_hop = Measures(*snap_, *catalog_, CreditCode(3), led);
+  ASSERT_TRUE(two_hop.ok());
+  ASSERT_EQ(two_hop->measures.size(), 1u);
+  EXPECT_EQ(two_hop->measures[0].no, 52);
+  EXPECT_EQ(two_hop->measures[0].basis[0].via, OrgCode(4).text());
 }
 
 TEST_F(MeasuresTest, UnlistedUnrelatedPersonHasNoMeasures) {

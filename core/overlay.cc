@@ -147,13 +147,28 @@ const OverlayEntity* EntityDraft::Freeze(OverlaySegment* segment) const {
   return e;
 }
 
+namespace {
+
+// Returns the bytes of a hash table of `capacity` slots of `slot` bytes: one allocation of a
+// control byte per slot (plus a group's clones) and the slots.
+size_t TableBytes(size_t capacity, size_t slot) {
+  return capacity == 0 ? 0 : AllocationSize(capacity + 16 + capacity * slot);
+}
+
+// Notes in `codes` the organisation code that `key` embeds if it is a credit code, keeping the
+// least credit code of several that embed one, whatever the order they come in.
+void AddOrgCode(absl::flat_hash_map<PackedId, PackedId, PackedIdHash>& codes, const PackedId& key) {
+  if (PackedKind(key) != IdKind::kCreditCode) return;
+  const auto [it, fresh] = codes.try_emplace(EmbeddedOrgCodeKey(key).key, key);
+  if (!fresh && key < it->second) it->second = key;
+}
+
+}  // namespace
+
 size_t Overlay::Bytes() const {
-  // The table: one allocation of a control byte per slot (plus a group's clones) and the slots.
-  const size_t capacity = entities_.capacity();
   const size_t table =
-      capacity == 0 ? 0
-                    : AllocationSize(capacity + 16 +
-                                     capacity * sizeof(std::pair<PackedId, const OverlayEntity*>));
+      TableBytes(entities_.capacity(), sizeof(std::pair<PackedId, const OverlayEntity*>)) +
+      TableBytes(org_codes_.capacity(), sizeof(std::pair<PackedId, PackedId>));
   size_t segments = segments_.capacity() * sizeof(segments_[0]);
   for (const auto& segment : segments_) {
     segments += segment->ListBytes();
@@ -161,6 +176,25 @@ size_t Overlay::Bytes() const {
   return sizeof(*this) + table + filter_.Bytes() + segments +
          changed_base_.capacity() * sizeof(uint64_t) + entity_bytes_;
 }
+
+const OverlayEntity* Overlay::FindNamed(const PackedId& id, uint64_t hash) const {
+  if (const OverlayEntity* e = Find(id, hash)) return e;
+  switch (PackedKind(id)) {
+    case IdKind::kCreditCode: {
+      const HashedId embedded = EmbeddedOrgCodeKey(id);
+      return Find(embedded.key, embedded.hash);
+    }
+    case IdKind::kOrgCode: {
+      if (org_codes_.empty()) return nullptr;
+      const auto it = org_codes_.find(id);
+      return it == org_codes_.end() ? nullptr : Find(it->second);
+    }
+    default:
+      return nullptr;
+  }
+}
+
+void Overlay::AddOrgCodeOf(const PackedId& key) { AddOrgCode(org_codes_, key); }
 
 void Overlay::ReserveFilter(size_t keys) {
   assert(keys >= entities_.size());
@@ -217,6 +251,10 @@ class OverlayApplier {
 
   // Returns the editable state of `id`, from this delta, the table or the base.
   absl::StatusOr<EntityDraft*> Mutable(const Id& id);
+  // Returns the key of the subject that `key`, the packed ID of a subject the base does not
+  // know, names among those the deltas brought (this one's drafts, then the table): itself, or
+  // the organisation under its other code (Overlay::FindNamed()); `key` if none is there.
+  PackedId AddedSubjectKey(const PackedId& key) const;
 
   // Applies one line: returns an error refusing the delta, or OK (with a note, maybe).
   absl::Status Apply(const DeltaChange& c, std::string* note);
@@ -239,13 +277,28 @@ class OverlayApplier {
   // Drafts by key; on the heap, so that a pointer to one outlives the map's growth.
   absl::flat_hash_map<PackedId, std::unique_ptr<EntityDraft>, PackedIdHash> touched_;
   std::vector<EntityDraft*> drafts_;  // touched_'s, in the order they were added
+  // The organisation code each credit-code subject this delta brought embeds, to its key.
+  absl::flat_hash_map<PackedId, PackedId, PackedIdHash> touched_org_codes_;
 };
+
+PackedId OverlayApplier::AddedSubjectKey(const PackedId& key) const {
+  if (touched_.contains(key)) return key;
+  if (const OverlayEntity* e = table_.FindNamed(key)) return e->key();
+  if (PackedKind(key) == IdKind::kCreditCode) {
+    const PackedId embedded = EmbeddedOrgCodeKey(key).key;
+    if (touched_.contains(embedded)) return embedded;
+  } else if (PackedKind(key) == IdKind::kOrgCode) {
+    if (auto it = touched_org_codes_.find(key); it != touched_org_codes_.end()) return it->second;
+  }
+  return key;
+}
 
 absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
   PreparedDelta::Named* named = prepared_ != nullptr ? prepared_->Lookup(id) : nullptr;
   const EntityNo e = named != nullptr ? named->base : base_.Find(id);
-  const PackedId key =
-      named != nullptr ? named->key : (e != kNoEntity ? base_.EntityKey(e) : id.Pack());
+  PackedId key = named != nullptr ? named->key : (e != kNoEntity ? base_.EntityKey(e) : id.Pack());
+  // An organisation the deltas brought under one of its codes is named by either.
+  if (e == kNoEntity) key = AddedSubjectKey(key);
   if (auto it = touched_.find(key); it != touched_.end()) return it->second.get();
   std::unique_ptr<EntityDraft> draft;
   if (const OverlayEntity* old = table_.Find(e, key)) {
@@ -260,6 +313,7 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
   assert(draft->key == key);
   EntityDraft* added = touched_.emplace(key, std::move(draft)).first->second.get();
   drafts_.push_back(added);
+  if (e == kNoEntity) AddOrgCode(touched_org_codes_, key);
   return added;
 }
 
@@ -422,6 +476,7 @@ OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
   if (previous != nullptr) {
     table_->entities_ = previous->entities_;
     table_->filter_ = previous->filter_;
+    table_->org_codes_ = previous->org_codes_;
     table_->segments_ = previous->segments_;
     table_->changed_base_ = previous->changed_base_;
     table_->sequence_ = previous->sequence_;
@@ -480,6 +535,7 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
     table_->entity_bytes_ += frozen->Bytes();
     const OverlayEntity*& slot = table_->entities_[state.key];
     table_->filter_.Insert(HashPackedId(state.key));
+    table_->AddOrgCodeOf(state.key);
     // A superseded entity stays with its segment, unless this batch made it: then no
     // generation holds it.
     if (slot != nullptr && segment_->Holds(slot)) {

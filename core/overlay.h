@@ -157,6 +157,14 @@ class Overlay {
     auto it = entities_.find(id, hash);
     return it == entities_.end() ? nullptr : it->second;
   }
+  // Returns the state of the subject that the ID packed as `id` names among those the base
+  // does not know: Find(id), or else the organisation under its other code (as
+  // Snapshot::Find()): for a credit code, the subject keyed by the organisation code it embeds;
+  // for an organisation code, a subject keyed by a credit code embedding it. Null if none.
+  const OverlayEntity* FindNamed(const PackedId& id, uint64_t hash) const;
+  const OverlayEntity* FindNamed(const PackedId& id) const {
+    return FindNamed(id, HashPackedId(id));
+  }
   // Whether base entity `e` has a state here (then Find(its ID) returns it).
   bool Changed(EntityNo e) const {
     return e < changed_base_.size() * 64 && (changed_base_[e / 64] >> (e % 64) & 1) != 0;
@@ -177,11 +185,11 @@ class Overlay {
   // The last delta applied, and how many subjects have a state here.
   uint64_t sequence() const { return sequence_; }
   size_t size() const { return entities_.size(); }
-  // Returns the bytes the overlay holds: the table's slots and control bytes, the bit per
-  // base entity, and every entity's allocation with malloc's overhead, those superseded by a
-  // later delta included (they stay with their segment; entities shared with another
-  // generation counted in full). O(1): kept as the entities are added, so that INFO may ask
-  // at any time.
+  // Returns the bytes the overlay holds: the table's slots and control bytes (and those of the
+  // organisation codes' table), the bit per base entity, and every entity's allocation with
+  // malloc's overhead, those superseded by a later delta included (they stay with their
+  // segment; entities shared with another generation counted in full). O(1): kept as the
+  // entities are added, so that INFO may ask at any time.
   size_t Bytes() const;
   // Returns the counts above and Bytes(); O(size()).
   OverlayStats Stats() const;
@@ -193,12 +201,18 @@ class Overlay {
   // Makes room in the filter for `keys` keys, inserting every key of the table again when it
   // grows. REQUIRES: keys >= entities_.size().
   void ReserveFilter(size_t keys);
+  // Notes the organisation code that `key`, a subject's key here, embeds if it is a credit
+  // code. Of several credit codes embedding one code the least is kept, whatever the order
+  // they come in (a checkpoint's or the deltas').
+  void AddOrgCodeOf(const PackedId& key);
 
   // The key inline: copying the table reads no entity.
   absl::flat_hash_map<PackedId, const OverlayEntity*, PackedIdHash, std::equal_to<PackedId>,
                       BulkAllocator<std::pair<const PackedId, const OverlayEntity*>>>
       entities_;
   HashFilter filter_;  // every key of entities_ (the table's hashes): an unknown ID's question
+  // The organisation code each credit-code key of entities_ embeds, to that key (FindNamed()).
+  absl::flat_hash_map<PackedId, PackedId, PackedIdHash> org_codes_;
   std::vector<std::shared_ptr<const OverlaySegment>> segments_;  // every entity's owner
   std::vector<uint64_t> changed_base_;                           // a bit per base entity
   uint64_t sequence_ = 0;

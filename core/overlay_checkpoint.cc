@@ -36,8 +36,7 @@ struct FileHeader {
   uint32_t header_size;
   uint32_t interval_size;  // sizeof(Interval): the layout of an entity's data
   uint32_t link_size;      // sizeof(OverlayLink)
-  // Unix seconds when the last delta was applied; 0: unknown (format 1 before 2026-12-06 wrote
-  // 0 here, reserved)
+  // Unix seconds when the last delta was applied; 0: unknown
   uint32_t applied_time;
   uint64_t base_version;
   uint64_t base_entities;
@@ -51,7 +50,10 @@ struct FileHeader {
 static_assert(sizeof(FileHeader) == 96);
 
 constexpr char kMagic[8] = {'S', 'H', 'X', 'O', 'V', 'L', 'Y', '1'};
-constexpr uint32_t kFormatVersion = 1;
+// 2: the layout of 1, but a credit code names an organisation the base lists by its old
+// organisation code (Snapshot::Find()): a checkpoint of 1 may hold such a code's cases as a
+// subject of its own, which no lookup reaches now, so it is replayed instead.
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint32_t kEndianMarker = 0x01020304;
 // An entity in the body: its key (12 bytes), then its five counts and sizes (4 bytes each,
 // little-endian), then its data as in memory (blocks, links, case offsets, name, records).
@@ -341,6 +343,7 @@ absl::StatusOr<std::unique_ptr<const Overlay>> OverlayCheckpoint::Read(const Sna
     }
     if (!overlay->entities_.emplace(e->key_, e).second) return bad("a subject held twice");
     overlay->filter_.Insert(HashPackedId(e->key_));
+    overlay->AddOrgCodeOf(e->key_);
     overlay->entity_bytes_ += e->Bytes();
   }
   if (in.left() != 0) {

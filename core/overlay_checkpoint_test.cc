@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -18,6 +19,7 @@
 #include "core/overlay.h"
 #include "core/synthetic_deltas_test.h"
 #include "core/test_util.h"
+#include "xxhash.h"
 
 namespace shixin {
 namespace {
@@ -150,6 +152,48 @@ TEST_F(OverlayCheckpointTest, DamagedFilesAreRefusedAsDataLoss) {
   EXPECT_THAT(grown.status().message(), HasSubstr("the header says"));
   Put(bad, good);
   EXPECT_TRUE(OverlayCheckpoint::Read(*base_, bad).ok());
+}
+
+// A credit-code subject a delta brought is found by its organisation code after a read too (the
+// overlay notes the codes again). A checkpoint of format 1 may hold a case added under a
+// credit code as a subject apart from the organisation the base lists by the code it embeds,
+// which lookups no longer reach: it is refused, and the deltas are replayed.
+TEST_F(OverlayCheckpointTest, OrgCodesFindTheirOrganisationsAndFormat1IsReplayed) {
+  const Id credit = testing::CreditCodeEmbedding(testing::OrgCode(901));
+  ASSERT_EQ(base_->Find(credit), kNoEntity);
+  const CaseInput added = testing::MakeCase(credit, "新公司", "（2026）黑04执901号");
+  Delta delta;
+  delta.sequence = 1;
+  delta.name = DeltaFileName(1);
+  DeltaChange& change = delta.changes.emplace_back();
+  change.line = 1;
+  change.id = credit;
+  change.name = added.name;
+  change.record = added;
+  change.record.start = DayStart(20260601);
+  DeltaReport report;
+  auto overlay = ApplyDelta(*base_, nullptr, delta, &report);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  const std::string path = File("overlay.checkpoint");
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, **overlay, 0, 0, path).ok());
+  auto read = OverlayCheckpoint::Read(*base_, path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  const ListView view(*base_, read->get());
+  const SubjectRef s = view.Find(testing::OrgCode(901));
+  ASSERT_TRUE(s.found());
+  EXPECT_EQ(view.SubjectId(s), credit);
+  EXPECT_EQ(view.Find(credit), s);
+
+  std::string bytes = Bytes(path);
+  constexpr size_t kVersionAt = 8, kHeaderHashAt = 88;  // docs/feed.md, the checkpoint's header
+  const uint32_t format1 = 1;
+  std::memcpy(bytes.data() + kVersionAt, &format1, sizeof(format1));
+  const uint64_t header_hash = XXH3_64bits(bytes.data(), kHeaderHashAt);
+  std::memcpy(bytes.data() + kHeaderHashAt, &header_hash, sizeof(header_hash));
+  Put(File("format1.checkpoint"), bytes);
+  auto old = OverlayCheckpoint::Read(*base_, File("format1.checkpoint"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(old.status())) << old.status();
+  EXPECT_THAT(old.status().message(), HasSubstr("format 1 of another layout"));
 }
 
 TEST_F(OverlayCheckpointTest, AFailedWriteLeavesTheOldCheckpoint) {

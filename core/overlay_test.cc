@@ -24,6 +24,7 @@ namespace shixin {
 namespace {
 
 using testing::CreditCode;
+using testing::CreditCodeEmbedding;
 using ::testing::HasSubstr;
 using testing::MakeCase;
 using testing::MakeRelation;
@@ -369,6 +370,92 @@ TEST_F(OverlayTest, BatchesFindWhatSingleLookupsFindAsTheOverlayGrows) {
   EXPECT_TRUE(found[0].changed != nullptr && found[0].base != kNoEntity);  // person 1, changed
   EXPECT_TRUE(found[1].changed == nullptr && found[1].base != kNoEntity);  // person 2, not
   EXPECT_FALSE(found.back().found());
+}
+
+// An organisation is one subject under both its codes (Snapshot::Find()), also when the deltas
+// brought it: a case added under the old organisation code is found by the credit code
+// embedding it, in a batch as alone, and a later case under the credit code joins it.
+TEST_F(OverlayTest, ACreditCodeFindsTheOrganisationADeltaAddedByItsOrgCode) {
+  const Id org_code = OrgCode(7);
+  const Id credit = CreditCodeEmbedding(org_code);
+  ASSERT_TRUE(Apply(MakeDelta(1, {Add(org_code, "戊公司", "（2026）黑04执7号", kJune1)})).ok());
+  const SubjectRef s = View().Find(org_code);
+  ASSERT_TRUE(s.found());
+  EXPECT_EQ(View().Find(credit), s);
+  EXPECT_TRUE(Listed(credit, kJune1 + kDay));
+  EXPECT_FALSE(Listed(CreditCodeEmbedding(OrgCode(8)), kJune1 + kDay));
+  const std::vector<Id> ids = {PersonId(1), credit, CreditCode(1), org_code, PersonId(9)};
+  std::vector<SubjectRef> found(ids.size());
+  std::vector<EntityNo> scratch(ids.size());
+  View().FindBatch(ids, found, scratch);
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(found[i], View().Find(ids[i])) << i;
+  EXPECT_EQ(found[1], s);
+
+  ASSERT_TRUE(Apply(MakeDelta(2, {Add(credit, "戊公司", "（2026）黑04执8号", kJune1),
+                                  Role(DeltaOp::kRelate, credit, PersonId(8),
+                                       Role::kLegalRepresentative, kJune1)}))
+                  .ok());
+  const SubjectRef after = View().Find(credit);
+  EXPECT_EQ(View().Find(org_code), after);
+  EXPECT_EQ(View().SubjectId(after), org_code);
+  EXPECT_EQ(View().CaseCount(after), 2u);
+  EXPECT_EQ(overlays_.back()->size(), 2u);  // the organisation and person 8
+  EXPECT_TRUE(Related(PersonId(8), kJune1 + kDay));
+}
+
+// The other way: a subject a delta brought under its credit code is found by its organisation
+// code, and a case or a role named by that code, in the same delta or a later one, joins it.
+TEST_F(OverlayTest, AnOrgCodeFindsTheOrganisationADeltaAddedByItsCreditCode) {
+  const Id credit = CreditCode(7);
+  const Id org_code = credit.EmbeddedOrgCode();
+  ASSERT_TRUE(Apply(MakeDelta(1, {Add(credit, "己公司", "（2026）黑04执7号", kJune1),
+                                  Add(org_code, "己公司", "（2026）黑04执8号", kJune1)}))
+                  .ok());
+  const SubjectRef s = View().Find(org_code);
+  ASSERT_TRUE(s.found());
+  EXPECT_EQ(View().Find(credit), s);
+  EXPECT_EQ(View().SubjectId(s), credit);
+  EXPECT_EQ(View().CaseCount(s), 2u);
+  ASSERT_TRUE(Apply(MakeDelta(2, {Role(DeltaOp::kRelate, org_code, PersonId(8),
+                                       Role::kLegalRepresentative, kJune1)}))
+                  .ok());
+  EXPECT_TRUE(Related(PersonId(8), kJune1 + kDay));
+  EXPECT_EQ(overlays_.back()->size(), 2u);
+  CheckResult lr = Check(View(), PersonId(8), kJune1 + kDay, false).value();
+  ASSERT_EQ(lr.roles.size(), 1u);
+  EXPECT_EQ(lr.roles[0].id, credit.text());
+}
+
+// A base listing an organisation only by its organisation code (with its LR, person 5): a
+// delta naming its credit code changes that subject, and an answer as of before the delta
+// still sees the base's state.
+TEST_F(OverlayTest, ADeltaByCreditCodeChangesTheOrganisationTheBaseListsByOrgCode) {
+  SnapshotBuilder b;
+  b.AddCase(shixin::Listed(OrgCode(1), "丙公司", "（2018）黑04执5号"));
+  b.AddRelation(MakeRelation(OrgCode(1), PersonId(5), "张五", Role::kLegalRepresentative));
+  base_ = *b.Build();
+  const Id credit = CreditCodeEmbedding(OrgCode(1));
+  const SubjectRef before = View().Find(credit);
+  ASSERT_TRUE(before.found());
+  EXPECT_EQ(before, View().Find(OrgCode(1)));
+  EXPECT_TRUE(Listed(credit, kJune1));
+  EXPECT_TRUE(Related(PersonId(5), kJune1));
+
+  ASSERT_TRUE(
+      Apply(MakeDelta(1, {Change(DeltaOp::kRemove, credit, "（2018）黑04执5号", kJune1),
+                          Role(DeltaOp::kRelate, credit, PersonId(6), Role::kPrincipal, kJune1)}))
+          .ok());
+  EXPECT_TRUE(report_.notes.empty());
+  const SubjectRef after = View().Find(credit);
+  EXPECT_EQ(after.base, before.base);
+  ASSERT_NE(after.changed, nullptr);
+  EXPECT_EQ(View().Find(OrgCode(1)), after);
+  EXPECT_FALSE(Listed(credit, kJune1 + 1));
+  EXPECT_FALSE(Listed(OrgCode(1), kJune1 + 1));
+  EXPECT_TRUE(Listed(credit, kJune1 - 1));
+  EXPECT_TRUE(Related(PersonId(5), kJune1 - 1));
+  EXPECT_FALSE(Related(PersonId(5), kJune1 + 1));
+  EXPECT_EQ(overlays_.back()->size(), 2u);  // the organisation and person 6
 }
 
 TEST(OverlaySyntheticTest, GeneratedDeltasApplyCleanly) {

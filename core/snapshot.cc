@@ -28,16 +28,23 @@ void Snapshot::ViewOwnedStorage() {
   case_blob_ = case_blob_storage_;
 }
 
-PackedId Snapshot::OrgCodeKey(EntityNo e) const {
-  return Id::Unpack(entities_[e].id).EmbeddedOrgCode().Pack();
+PackedId Snapshot::OrgCodeKey(EntityNo e) const { return EmbeddedOrgCodeKey(entities_[e].id).key; }
+
+EntityNo Snapshot::FindEmbedded(const HashedId& embedded) const {
+  return index_.Find(embedded.hash, [&](EntityNo c) { return entities_[c].id == embedded.key; });
 }
 
 EntityNo Snapshot::FindPacked(const PackedId& id, uint64_t hash) const {
-  EntityNo e = index_.Find(hash, [&](EntityNo c) { return entities_[c].id == id; });
-  if (e == kNoEntity && IsOrgCode(id)) {
-    e = org_code_index_.Find(hash, [&](EntityNo c) { return OrgCodeKey(c) == id; });
+  const EntityNo e = index_.Find(hash, [&](EntityNo c) { return entities_[c].id == id; });
+  if (e != kNoEntity) return e;
+  switch (PackedKind(id)) {
+    case IdKind::kOrgCode:
+      return org_code_index_.Find(hash, [&](EntityNo c) { return OrgCodeKey(c) == id; });
+    case IdKind::kCreditCode:
+      return HasOrgCodeEntities() ? FindEmbedded(EmbeddedOrgCodeKey(id)) : kNoEntity;
+    default:
+      return kNoEntity;
   }
-  return e;
 }
 
 EntityNo Snapshot::Find(const Id& id) const {
@@ -74,9 +81,22 @@ void Snapshot::FindGroup(const Id* ids, size_t n, EntityNo* out, HashedId* keys)
     keys[i].hash = HashPackedId(keys[i].key);
     index_.Prefetch(keys[i].hash);
   }
+  // A credit code no fingerprint matched is looked up again, as the organisation code it
+  // embeds, once the group's other lines have had time to arrive (its own stage below).
+  uint32_t credit_misses[kFindGroup];
+  HashedId embedded[kFindGroup];
+  size_t credit_miss_count = 0;
+  const bool bare_org_codes = HasOrgCodeEntities();
   for (size_t i = 0; i < n; ++i) {
     candidate[i] = ids[i].empty() ? kNoEntity : index_.FirstCandidate(keys[i].hash);
-    if (candidate[i] != kNoEntity) __builtin_prefetch(&entities_[candidate[i]]);
+    if (candidate[i] != kNoEntity) {
+      __builtin_prefetch(&entities_[candidate[i]]);
+    } else if (bare_org_codes && !ids[i].empty() &&
+               PackedKind(keys[i].key) == IdKind::kCreditCode) {
+      embedded[credit_miss_count] = EmbeddedOrgCodeKey(keys[i].key);
+      index_.Prefetch(embedded[credit_miss_count].hash);
+      credit_misses[credit_miss_count++] = static_cast<uint32_t>(i);
+    }
   }
   for (size_t i = 0; i < n; ++i) {
     const EntityNo c = candidate[i];
@@ -88,6 +108,9 @@ void Snapshot::FindGroup(const Id* ids, size_t n, EntityNo* out, HashedId* keys)
     } else {
       out[i] = FindPacked(key, keys[i].hash);  // a fingerprint collision, or an org code
     }
+  }
+  for (size_t j = 0; j < credit_miss_count; ++j) {
+    out[credit_misses[j]] = FindEmbedded(embedded[j]);
   }
 }
 

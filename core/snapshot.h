@@ -13,7 +13,10 @@
 //              entity's full ID;
 //   org_code_index_  the same over credit-code entities, keyed by their embedded organisation
 //              code, so a query by the old 9-character code finds an organisation listed by its
-//              credit code;
+//              credit code (the other way, a credit code the index_ lacks is looked up again in
+//              the index_ as the organisation code it embeds: an organisation listed only by its
+//              old code; entities keyed by organisation codes sort last, so the entity table's
+//              last entity tells whether there are any);
 //   links_     4 bytes each: (entity << 3 | role); a person's links name the organisations where
 //              it holds roles, an organisation's links name its related persons;
 //   link_intervals_  the few links that hold only for a while (a role begun or ended by a
@@ -125,8 +128,11 @@ class Snapshot {
   Snapshot& operator=(const Snapshot&) = delete;
   ~Snapshot();
 
-  // Returns the entity with this ID (for an organisation code, also the organisation listed by
-  // the credit code embedding it), or kNoEntity.
+  // Returns the entity with this ID, or kNoEntity. An organisation is one entity under both its
+  // codes (GB 32100: a credit code's characters 9-17 are its organisation code): an
+  // organisation code also finds the organisation listed by the credit code embedding it, and
+  // a credit code the snapshot lacks finds the organisation listed by the bare organisation
+  // code it embeds (older court records). Never another credit code embedding the same code.
   EntityNo Find(const Id& id) const;
   // Looks up `ids` in a batch with software prefetching; out[i] = Find(ids[i]).
   // REQUIRES: out.size() == ids.size().
@@ -269,13 +275,21 @@ class Snapshot {
 
   Snapshot();
 
-  // Returns the entity whose ID packs to `id` (hashing to `hash`), or kNoEntity; an
-  // organisation code also finds a credit-code entity embedding it.
+  // Returns Find() of the ID that packs to `id` (hashing to `hash`).
   EntityNo FindPacked(const PackedId& id, uint64_t hash) const;
   // FindBatch() of ids[0, n) into out and keys. REQUIRES: n <= kFindGroup.
   void FindGroup(const Id* ids, size_t n, EntityNo* out, HashedId* keys) const;
   // Returns the embedded organisation code of credit-code entity `e`.
   PackedId OrgCodeKey(EntityNo e) const;
+  // Whether some entity is keyed by an organisation code (only then can a credit code missing
+  // from the index be an organisation listed by its old code).
+  bool HasOrgCodeEntities() const {
+    return entities_.size() > 1 &&
+           PackedKind(entities_[entities_.size() - 2].id) == IdKind::kOrgCode;
+  }
+  // Returns the entity keyed by organisation code `embedded` (EmbeddedOrgCodeKey() of a credit
+  // code), or kNoEntity.
+  EntityNo FindEmbedded(const HashedId& embedded) const;
 
   // Builds the two indexes over the entity table (a builder's, or a file's whose index layout
   // is an older one). REQUIRES: the entities are final, with canonical IDs.

@@ -13,6 +13,7 @@ namespace shixin {
 namespace {
 
 using testing::CreditCode;
+using testing::CreditCodeEmbedding;
 using testing::kNow;
 using testing::MakeCase;
 using testing::MakeRelation;
@@ -182,6 +183,55 @@ TEST(SnapshotTest, OrgCodeFindsOrganisationListedByCreditCode) {
   EXPECT_EQ(snap->info().entities, 3u);
 }
 
+// An organisation listed only under its old organisation code (older court records) is found by
+// its credit code too: GB 32100 makes characters 9-17 of a credit code the organisation code.
+TEST(SnapshotTest, CreditCodeFindsOrganisationListedByItsOrgCode) {
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(OrgCode(1), "丙公司", "c1"));
+  builder.AddRelation(MakeRelation(OrgCode(1), PersonId(1), "周九", Role::kLegalRepresentative));
+  builder.AddCase(MakeCase(PersonId(2), "李四", "c2"));
+  auto snap = BuildOrDie(builder);
+  const EntityNo org = snap->Find(OrgCode(1));
+  ASSERT_NE(org, kNoEntity);
+  EXPECT_EQ(snap->EntityId(org), OrgCode(1));
+  EXPECT_EQ(snap->Find(CreditCodeEmbedding(OrgCode(1))), org);
+  EXPECT_EQ(snap->Find(CreditCodeEmbedding(OrgCode(2))), kNoEntity);  // another organisation
+  EXPECT_EQ(snap->Find(CreditCode(1)), kNoEntity);
+  EXPECT_TRUE(snap->IsRelated(snap->Find(PersonId(1)), kNow));
+  // In a batch, among persons' IDs and misses of every kind, as alone.
+  std::vector<Id> ids = {PersonId(2), CreditCodeEmbedding(OrgCode(1)), PersonId(3), CreditCode(1),
+                         OrgCode(1),  CreditCodeEmbedding(OrgCode(2)), Id(),        OrgCode(2)};
+  for (int n = 0; n < 70; ++n) {
+    ids.push_back(CreditCodeEmbedding(OrgCode(n % 3 == 0 ? 1 : 100 + n)));
+  }
+  std::vector<EntityNo> out(ids.size());
+  snap->FindBatch(ids, out);
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(out[i], snap->Find(ids[i])) << i;
+  EXPECT_EQ(out[1], org);
+  EXPECT_EQ(out[8], org);
+  EXPECT_EQ(out[9], kNoEntity);
+}
+
+// The court lists an organisation under its old code, the relations feed names it by its credit
+// code: one subject, keyed by the credit code, found by either, with every role.
+TEST(SnapshotTest, ListingUnderOrgCodeAndRolesUnderCreditCodeAreOneSubject) {
+  const Id credit = CreditCodeEmbedding(OrgCode(1));
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(OrgCode(1), "丙公司", "c1"));
+  builder.AddRelation(MakeRelation(credit, PersonId(1), "周九", Role::kLegalRepresentative));
+  builder.AddRelation(MakeRelation(OrgCode(1), PersonId(2), "吴十", Role::kDirector));
+  auto snap = BuildOrDie(builder);
+  EXPECT_EQ(snap->info().entities, 3u);
+  const EntityNo org = snap->Find(credit);
+  ASSERT_NE(org, kNoEntity);
+  EXPECT_EQ(snap->Find(OrgCode(1)), org);
+  EXPECT_EQ(snap->EntityId(org), credit);
+  EXPECT_TRUE(snap->IsListed(org, kNow));
+  EXPECT_EQ(snap->LinkCount(org), 2u);
+  EXPECT_TRUE(snap->IsRelated(snap->Find(PersonId(1)), kNow));
+  EXPECT_TRUE(snap->IsRelated(snap->Find(PersonId(2)), kNow));
+}
+
 TEST(SnapshotTest, VersionIsAContentHashIndependentOfInputOrder) {
   auto build = [](bool reversed) {
     SnapshotBuilder builder;
@@ -273,6 +323,44 @@ TEST(QueryTest, CheckReportsCasesRolesAndOfficers) {
   EXPECT_FALSE(unknown.related);
   EXPECT_TRUE(unknown.name.empty());
   EXPECT_EQ(unknown.id, PersonId(3).text());
+}
+
+// A credit code asked about an organisation listed by its old organisation code gets that
+// organisation's answer, now and as of an earlier instant; the answer's id is the ID asked, and
+// the roles of its officers name the organisation as the list does.
+TEST(QueryTest, CheckByCreditCodeAnswersForTheOrganisationListedByItsOrgCode) {
+  SnapshotBuilder builder;
+  CaseInput listed = MakeCase(OrgCode(1), "丙公司", "c1");
+  listed.start = DayStart(listed.publish_date);
+  builder.AddCase(listed);
+  builder.AddRelation(MakeRelation(OrgCode(1), PersonId(1), "周九", Role::kLegalRepresentative));
+  auto snap = BuildOrDie(builder);
+  const Id credit = CreditCodeEmbedding(OrgCode(1));
+
+  const CheckResult r = Check(*snap, credit, kNow, true).value();
+  EXPECT_TRUE(r.listed);
+  EXPECT_EQ(r.id, credit.text());
+  EXPECT_EQ(r.kind, SubjectKind::kOrganization);
+  EXPECT_EQ(r.name, "丙公司");
+  EXPECT_EQ(r.since, listed.start);
+  ASSERT_EQ(r.cases.size(), 1u);
+  EXPECT_EQ(r.cases[0].case_code, "c1");
+  ASSERT_EQ(r.officers.size(), 1u);
+  EXPECT_EQ(r.officers[0].id, PersonId(1).text());
+  CheckResult by_org_code = Check(*snap, OrgCode(1), kNow, true).value();
+  EXPECT_EQ(by_org_code.id, OrgCode(1).text());
+  by_org_code.id = r.id;
+  EXPECT_EQ(r, by_org_code);
+
+  const CheckResult before = Check(*snap, credit, listed.start - 1, true).value();
+  EXPECT_FALSE(before.listed);
+  EXPECT_EQ(before.name, "丙公司");  // known, not listed then
+
+  const CheckResult lr = Check(*snap, PersonId(1), kNow, true).value();
+  EXPECT_TRUE(lr.related);
+  ASSERT_EQ(lr.roles.size(), 1u);
+  EXPECT_EQ(lr.roles[0].id, OrgCode(1).text());
+  EXPECT_TRUE(lr.roles[0].listed);
 }
 
 }  // namespace

@@ -133,6 +133,14 @@ inline Id OrgCode(int n) {
   return MakeIdUnchecked(IdKind::kOrgCode, org8 + OrgCodeCheckChar(org8));
 }
 
+// Returns the credit code "91230400" + `org`: an organisation's code since GB 32100, embedding
+// its old organisation code. REQUIRES: `org` is an organisation code of credit-code characters
+// (no I, O, S, V, Z), as OrgCode()'s are.
+inline Id CreditCodeEmbedding(const Id& org) {
+  std::string first17 = "91230400" + std::string(org.text());
+  return MakeIdUnchecked(IdKind::kCreditCode, first17 + CreditCodeCheckChar(first17));
+}
+
 // Returns a case of `id` named `name` with case number `code`.
 inline CaseInput MakeCase(const Id& id, std::string_view name, std::string_view code) {
   CaseInput c;

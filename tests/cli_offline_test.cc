@@ -41,6 +41,18 @@ TEST(CliOfflineTest, TolerantInputIsNormalised) {
                 R"({"id":"230987613","listed":true,"related":false,"kind":"organization")"});
 }
 
+// The sample lists 230987613 by its old organisation code only; banks ask by the credit code
+// embedding it (characters 9-17, GB 32100): the same subject, listed, with its measures; the
+// answer's id is the ID asked.
+TEST(CliOfflineTest, ACreditCodeFindsTheOrganisationListedByItsOrgCode) {
+  ExpectShixin("check --json --data data/sample 912304002309876133", 0,
+               {R"({"id":"912304002309876133","listed":true,"related":false,"kind":"organization",)"
+                R"("name":"鹤岗市龙腾煤业有限责任公司")",
+                R"("case_code":"(2016)黑0403执302号")"});
+  ExpectShixin("measures --json --data data/sample --scenario bank_credit 912304002309876133", 0,
+               {R"("measures":[{"no":52,)", R"("basis":[{"type":"listed"}])"});
+}
+
 TEST(CliOfflineTest, RelatedPersonAndItsMeasures) {
   ExpectShixin(
       "measures --json --data data/sample --scenario real_estate_signing 230402197203140038", 0,

@@ -172,6 +172,35 @@ TEST_F(DaemonDeltaTest, RemovalAndAdditionApplyOnline) {
   EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
 }
 
+// An organisation is one subject under both its codes (GB 32100: a credit code's characters
+// 9-17 are its organisation code): the sample's 230987613, listed by that old code only, is
+// listed when asked by its credit code, and so is one a delta adds by its organisation code.
+// Each answer's id is the ID asked.
+TEST_F(DaemonDeltaTest, ACreditCodeFindsTheOrganisationListedByItsOrgCode) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto reply = client_->Check({"912304002309876133", "230987613"});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  for (const CheckAnswerCopy& a : reply->value) {
+    EXPECT_EQ(a.status, wire::CheckStatus::kListed) << a.id;
+    EXPECT_EQ(a.name, "鹤岗市龙腾煤业有限责任公司") << a.id;
+  }
+  EXPECT_EQ(reply->value[0].id, "912304002309876133");
+  EXPECT_EQ(reply->value[1].id, "230987613");
+
+  constexpr char kNewCredit[] = "91230400230987621X";  // embeds 230987621, not in the sample
+  ASSERT_EQ(StatusOf(kNewCredit), wire::CheckStatus::kUnlisted);
+  Write(1,
+        R"({"op":"add","caseCode":"（2026）黑0402执89号","iname":"鹤岗市新煤业有限公司",)"
+        R"("cardNum":"230987621","partyTypeName":"1","courtName":"鹤岗市向阳区人民法院",)"
+        R"("areaName":"黑龙江","gistId":"(2025)黑0402民初13号","gistUnit":"鹤岗市向阳区人民法院",)"
+        R"("regDate":"20260310","publishDate":"2026-06-01","duty":"偿还借款50万元",)"
+        R"("performance":"全部未履行","performedPart":"暂无","unperformPart":"暂无",)"
+        R"("disruptTypeName":"有履行能力而拒不履行生效法律文书确定义务"})"
+        "\n");
+  EXPECT_TRUE(WaitForStatus(kNewCredit, wire::CheckStatus::kListed));
+  EXPECT_EQ(StatusOf("230987621"), wire::CheckStatus::kListed);
+}
+
 // The thread that applies deltas runs at a lower priority than the I/O threads (nice 10), so
 // that a swap does not take the cores from the queries.
 TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplaced) {

@@ -127,6 +127,26 @@ TEST_F(DaemonHttpApiTest, ABearerTokenIsAnsweredAndAMissingOrWrongOneIsNot) {
   EXPECT_EQ(daemon_->stderr_text().find("not-a-token-of-anyone"), std::string::npos);
 }
 
+// The JSON API answers a credit code about the organisation the sample lists by the old
+// organisation code it embeds (230987613), with the ID asked as the answer's id.
+TEST_F(DaemonHttpApiTest, ACreditCodeFindsTheOrganisationListedByItsOrgCode) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  HttpResponse r = Post("/v1/check", R"({"ids":["912304002309876133","230987613"]})", "full");
+  ASSERT_EQ(r.status, 200) << r.head << r.body;
+  const Json j = Parse(r.body);
+  ASSERT_TRUE(j.is_object() && j["results"].is_array() && j["results"].size() == 2u) << r.body;
+  EXPECT_EQ(j["results"][0]["id"], "912304002309876133") << r.body;
+  EXPECT_EQ(j["results"][1]["id"], "230987613") << r.body;
+  for (const Json& answer : j["results"]) {
+    EXPECT_EQ(answer["listed"], true) << r.body;
+    EXPECT_EQ(answer["name"], "鹤岗市龙腾煤业有限责任公司") << r.body;
+  }
+  HttpResponse m =
+      Post("/v1/measures", R"({"id":"912304002309876133","scenario":"bank_credit"})", "full");
+  ASSERT_EQ(m.status, 200) << m.head << m.body;
+  EXPECT_THAT(m.body, HasSubstr(R"("no":52)"));
+}
+
 TEST_F(DaemonHttpApiTest, ACallerWithoutTheScopeIsDeniedWithAStableCode) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   const std::string body = absl::StrFormat(R"({"id":"%s"})", kListed);

@@ -456,16 +456,30 @@ void Tables::CheckIndex(Kind kind) const {
   }
 }
 
-// Checks that `found` = Find(id) is a possible answer: no entity, the entity with this ID, or,
-// for an organisation code, a credit-code entity embedding it (a crafted index may miss).
+// Checks that `found` = Find(id) is a possible answer: no entity, the entity with this ID, for
+// an organisation code a credit-code entity embedding it, or for a credit code the entity of
+// the organisation code it embeds (a crafted index may miss).
 void CheckFound(const Snapshot& snap, const Tables& t, const Id& id, EntityNo found) {
   if (found == kNoEntity) return;
   Require(found < t.entity_count(), "Find returned an entity out of range");
   const PackedId key = id.Pack();
   if (t.Id(found) == key) return;
+  if (id.kind() == IdKind::kCreditCode) {
+    Require(t.Id(found) == id.EmbeddedOrgCode().Pack(), "Find returned an entity with another ID");
+    return;
+  }
   Require(id.kind() == IdKind::kOrgCode && KindOf(t.Id(found)) == IdKind::kCreditCode &&
               snap.EntityId(found).EmbeddedOrgCode().Pack() == key,
           "Find returned an entity with another ID");
+}
+
+// Returns a credit code embedding organisation code `org`, or nullopt if one of its characters
+// is not a credit code's (I, O, S, V, Z).
+std::optional<Id> CreditCodeEmbedding(const Id& org) {
+  static constexpr std::string_view kCreditChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  if (org.text().find_first_not_of(kCreditChars) != std::string_view::npos) return std::nullopt;
+  const std::string first17 = "91230400" + std::string(org.text());
+  return MakeIdUnchecked(IdKind::kCreditCode, first17 + CreditCodeCheckChar(first17));
 }
 
 // Requires `got` to be case `c` of `t`, decoded from an exact-size heap copy of its record.
@@ -675,6 +689,9 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
     CheckFound(snap, t, id, snap.Find(id));
     ids.push_back(id);
     if (id.kind() == IdKind::kCreditCode) ids.push_back(id.EmbeddedOrgCode());
+    if (id.kind() == IdKind::kOrgCode) {
+      if (const std::optional<Id> credit = CreditCodeEmbedding(id)) ids.push_back(*credit);
+    }
     PackedId next = packed;  // most likely not in the snapshot
     ++next.w[0];
     if (IsCanonical(next)) ids.push_back(Id::Unpack(next));
@@ -696,6 +713,11 @@ void Verify(const Snapshot& snap, std::string_view file, const SnapshotFileHeade
     Query(snap, t, catalog, id, persons, k, at);
     if (id.kind() == IdKind::kCreditCode) {
       Query(snap, t, catalog, id.EmbeddedOrgCode(), persons, k, at);
+    }
+    if (id.kind() == IdKind::kOrgCode) {
+      if (const std::optional<Id> credit = CreditCodeEmbedding(id)) {
+        Query(snap, t, catalog, *credit, persons, k, at);
+      }
     }
   }
 }
