@@ -133,10 +133,14 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
     std::string_view caller_id, std::string_view token, const boost::asio::ip::address& address) {
   if (open()) return open_grant_;
   const int64_t now = MonotonicNanos();
-  SHIXIN_RETURN_IF_ERROR(HeldOff(address, now));
+  if (absl::Status held = HeldOff(address, now); !held.ok()) {
+    CountRefused(AuthVia::kHello);
+    return held;
+  }
   const std::shared_ptr<const CallerTable> t = table();
   absl::StatusOr<const Caller*> caller = t->Authenticate(caller_id, token);
   if (!caller.ok()) {
+    CountRefused(AuthVia::kHello);
     failures_.RecordFailure(address, now);
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto it = counters_.find(std::string(caller_id)); it != counters_.end()) {
@@ -153,7 +157,10 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::AuthenticateToken(
     std::string_view token, const boost::asio::ip::address& address) {
   if (open()) return open_grant_;
   const int64_t now = MonotonicNanos();
-  SHIXIN_RETURN_IF_ERROR(HeldOff(address, now));
+  if (absl::Status held = HeldOff(address, now); !held.ok()) {
+    CountRefused(AuthVia::kBearer);
+    return held;
+  }
   const std::shared_ptr<const CallerTable> t = table();
   // Every stored hash is compared, in constant time: the time does not tell which one matched.
   const std::string hash = HashToken(token);
@@ -166,6 +173,7 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::AuthenticateToken(
     }
   }
   if (found == nullptr) {
+    CountRefused(AuthVia::kBearer);
     failures_.RecordFailure(address, now);
     return absl::UnauthenticatedError("unknown or wrong token");
   }

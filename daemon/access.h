@@ -16,6 +16,7 @@
 #ifndef SHIXIN_DAEMON_ACCESS_H_
 #define SHIXIN_DAEMON_ACCESS_H_
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
@@ -69,6 +70,9 @@ struct CallerCount {
   uint64_t denied = 0;
   uint64_t auth_failures = 0;
 };
+
+// How a refused authentication came: HELLO (binary protocol) or a bearer token (JSON API).
+enum class AuthVia { kHello, kBearer };
 
 class Access {
  public:
@@ -126,6 +130,16 @@ class Access {
 
   // Returns every caller's counters, in the table's order (and, in open mode, "open"'s).
   std::vector<CallerCount> Counts() const;
+  // Counts a refused authentication that never reached Authenticate() or AuthenticateToken()
+  // (e.g. a request without an Authorization header); those two count their own.
+  void CountRefused(AuthVia via) const {
+    refused_[static_cast<int>(via)].fetch_add(1, std::memory_order_relaxed);
+  }
+  // Returns the authentications refused `via` since start, whoever they named (an unknown
+  // caller or token too), unlike Counts()' auth_failures, which count per caller named.
+  uint64_t refused(AuthVia via) const {
+    return refused_[static_cast<int>(via)].load(std::memory_order_relaxed);
+  }
   // Returns the error of the last Reload() ("" if it succeeded), for INFO and the log.
   std::string last_error() const;
 
@@ -144,6 +158,7 @@ class Access {
   std::shared_ptr<const Grant> open_grant_;
   std::atomic<uint64_t> epoch_{1};
   AuthFailures failures_{AuthFailures::Options{}};
+  mutable std::array<std::atomic<uint64_t>, 2> refused_{};  // by AuthVia
 
   mutable std::mutex mu_;
   std::shared_ptr<const CallerTable> table_;  // guarded by mu_

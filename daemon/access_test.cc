@@ -98,6 +98,11 @@ TEST_F(AccessTest, AuthenticatesTheRightTokenOnly) {
     EXPECT_TRUE(absl::IsUnauthenticated(g.status())) << id;
     EXPECT_EQ(g.status().message(), "unknown caller or wrong token");
   }
+  EXPECT_EQ(access->Counts()[0].auth_failures, 2u);  // those naming "bank"
+  EXPECT_EQ(access->refused(AuthVia::kHello), 3u);   // "nobody" too
+  EXPECT_EQ(access->refused(AuthVia::kBearer), 0u);
+  EXPECT_FALSE(access->AuthenticateToken("shx_wrong", kClient).ok());
+  EXPECT_EQ(access->refused(AuthVia::kBearer), 1u);
 }
 
 TEST_F(AccessTest, FiveFailuresBlockTheAddressEvenForTheRightToken) {

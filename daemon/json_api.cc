@@ -440,6 +440,7 @@ absl::StatusOr<std::shared_ptr<const Grant>> JsonApi::Authenticate(
   constexpr std::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size() ||
       !absl::EqualsIgnoreCase(Absl(value.substr(0, kScheme.size())), Absl(kScheme))) {
+    access_->CountRefused(AuthVia::kBearer);
     return absl::UnauthenticatedError(
         "a bearer token is required: send Authorization: Bearer <token>");
   }

@@ -323,6 +323,18 @@ void Metrics::CollectAccess(std::vector<MetricFamily>* out) const {
     out->push_back(std::move(limited));
     out->push_back(std::move(denied));
     out->push_back(std::move(auth));
+    MetricFamily refused =
+        Family("shixin_auth_refused_total",
+               "Authentications refused, whoever they named: via hello (binary protocol) or bearer "
+               "(the JSON API's Authorization header, missing ones too).",
+               MetricType::Counter);
+    for (const auto& [via, name] :
+         {std::pair{AuthVia::kHello, "hello"}, std::pair{AuthVia::kBearer, "bearer"}}) {
+      refused.metric.push_back(Value(MetricType::Counter,
+                                     static_cast<double>(sources_.access->refused(via)),
+                                     {{"via", name}}));
+    }
+    out->push_back(std::move(refused));
   }
   if (sources_.auditor != nullptr) {
     AddOne(out, "shixin_audit_writable",

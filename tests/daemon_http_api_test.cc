@@ -125,6 +125,11 @@ TEST_F(DaemonHttpApiTest, ABearerTokenIsAnsweredAndAMissingOrWrongOneIsNot) {
   EXPECT_TRUE(daemon_->WaitForStderr("HTTP POST /v1/check from 127.0.0.1:"))
       << daemon_->stderr_text();
   EXPECT_EQ(daemon_->stderr_text().find("not-a-token-of-anyone"), std::string::npos);
+  // Both refusals are counted for the operator, though they name no caller.
+  std::optional<HttpResponse> m = HttpRoundTrip(*daemon_, HttpGet("/metrics"));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_THAT(m->body, HasSubstr("shixin_auth_refused_total{via=\"bearer\"} 2\n"));
+  EXPECT_THAT(m->body, HasSubstr("shixin_auth_refused_total{via=\"hello\"} 0\n"));
 }
 
 // The JSON API answers a credit code about the organisation the sample lists by the old
