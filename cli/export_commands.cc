@@ -104,17 +104,26 @@ absl::Status WriteOutput(const std::string& path, const std::string& text) {
   return WriteFileAtomically(path, text);  // a notice replaced whole or not at all
 }
 
-// Returns the issuing agency's name: --issuer, else the caller's name in the callers file of
-// --callers, else "" (the notice leaves a blank to fill in by hand: a caller id such as "open"
-// or "bank-a" is not the name of a unit).
-absl::StatusOr<std::string> IssuerName(const Flags& flags, std::string_view caller_id) {
-  if (std::optional<std::string> issuer = flags.Get("issuer")) return *std::move(issuer);
+// What the notice takes from the callers file of --callers about the caller who asked.
+struct CallerFacts {
+  std::string name;        // "" without --callers, or if it lists no such caller
+  uint64_t scenarios = 0;  // its default scenarios, as a mask of `catalog`'s indexes
+};
+
+// Returns the facts of `caller_id` in the callers file of --callers (none without it).
+absl::StatusOr<CallerFacts> FactsOfCaller(const Flags& flags, const Catalog& catalog,
+                                          std::string_view caller_id) {
   const std::optional<std::string> callers_path = flags.Get("callers");
-  if (!callers_path) return std::string();
+  if (!callers_path) return CallerFacts{};
   absl::StatusOr<CallerTable> table = LoadCallersFile(*callers_path);
   if (!table.ok()) return table.status();
   const Caller* caller = table->Find(caller_id);
-  return caller != nullptr ? caller->name : std::string();
+  if (caller == nullptr) return CallerFacts{};
+  CallerFacts facts{.name = caller->name};
+  for (const std::string& scenario : caller->scenarios) {
+    if (const int i = catalog.FindScenario(scenario); i >= 0) facts.scenarios |= uint64_t{1} << i;
+  }
+  return facts;
 }
 
 }  // namespace
@@ -195,16 +204,18 @@ int RunNotice(const std::vector<std::string>& args) {
   if (!catalog.ok()) return LoadFailed("notice", catalog.status());
   absl::StatusOr<audit::ReceiptRecords> answer = audit::LookUpReceipt(*audit_dir, *receipt);
   if (!answer.ok()) return LoadFailed("notice", answer.status());
-  absl::StatusOr<std::string> issuer = IssuerName(*flags, answer->query.caller);
-  if (!issuer.ok()) return LoadFailed("notice", issuer.status());
+  absl::StatusOr<CallerFacts> caller = FactsOfCaller(*flags, *catalog, answer->query.caller);
+  if (!caller.ok()) return LoadFailed("notice", caller.status());
   absl::StatusOr<LoadedList> list = LoadNoticeList(*flags, *catalog, answer->query);
   if (!list.ok()) return LoadFailed("notice", list.status());
   absl::StatusOr<NoticeSubject> subject =
-      NoticeSubjectFromList(list->view(), *catalog, answer->query);
+      NoticeSubjectFromList(list->view(), *catalog, answer->query, caller->scenarios);
   if (!subject.ok()) return LoadFailed("notice", subject.status());
   NoticeInput input{.record = answer->query,
                     .receipt = *receipt,
-                    .issuer = *issuer,
+                    // The issuing agency: --issuer, else the caller's name; else a blank to
+                    // fill in by hand (a caller id such as "bank-a" is not a unit's name).
+                    .issuer = flags->Get("issuer").value_or(caller->name),
                     .subject = std::move(*subject),
                     .catalog = &*catalog,
                     .feedback = CallerFeedback(*answer),

@@ -465,10 +465,18 @@ table.measures th:nth-child(4) { width: 28%; }
 .footnote p { text-indent: 0; }
 )";
 
+absl::Status NotInCatalog(std::string_view what, std::string_view id) {
+  return absl::FailedPreconditionError(
+      absl::StrFormat("the answer's %s \"%s\" is not in the catalog given: give the catalog the "
+                      "answer was given against",
+                      what, std::string(id)));
+}
+
 }  // namespace
 
 absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
-                                                    const audit::QueryRecord& record) {
+                                                    const audit::QueryRecord& record,
+                                                    uint64_t default_scenarios) {
   if (record.opcode != kMeasuresOpcode) {
     return absl::FailedPreconditionError("a punishment notice is of a MEASURES answer only");
   }
@@ -481,9 +489,20 @@ absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const 
   }
   SHIXIN_ASSIGN_OR_RETURN(const Id id, ParseId(record.subject));
   const int64_t at = AnswerInstant(record);
-  // The answer again, without the officers the caller sent (the audit does not keep them).
+  // The answer again, filtered as it was, without the officers the caller sent (the audit does
+  // not keep them): a scenario or agency filter decides which bases count (related_scenarios).
   MeasureQuery query;
   query.at = at;
+  if (!record.agency_filter.empty()) {
+    query.agency = catalog.FindAgency(record.agency_filter);
+    if (query.agency < 0) return NotInCatalog("agency", record.agency_filter);
+  }
+  if (!record.scenario_filter.empty()) {
+    query.scenario = catalog.FindScenario(record.scenario_filter);
+    if (query.scenario < 0) return NotInCatalog("scenario", record.scenario_filter);
+  } else {
+    query.scenarios = default_scenarios;
+  }
   SHIXIN_ASSIGN_OR_RETURN(MeasuresResult again, Measures(list, catalog, id, query));
   NoticeSubject s{.id = again.subject.id, .kind = again.subject.kind, .name = again.subject.name};
   for (const uint16_t no : record.measures) {

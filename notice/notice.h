@@ -70,14 +70,17 @@ struct NoticeInput {
 };
 
 // Returns the subject of `record` and the basis of each of its measures as `list` says at the
-// instant of the answer (its as_of, or its time), with the cases of every listed party behind
-// them. Returns FailedPrecondition when the record is not of a MEASURES answer with a receipt
-// and at least one measure (audit::AwaitsFeedback: no measure, no notice), or when the list
-// (or `catalog`) does not give one of its measures at that instant (not the list the answer
-// was given from); InvalidArgument for a malformed subject, and Snapshot::ReadCases()'s
-// DataLoss.
+// instant of the answer (its as_of, or its time) under the answer's agency and scenario filters
+// (without a scenario, `default_scenarios`: the caller's default scenarios as a mask of catalog
+// indexes, 0 = none), with the cases of every listed party behind them. Returns
+// FailedPrecondition when the record is not of a MEASURES answer with a receipt and at least one
+// measure (audit::AwaitsFeedback: no measure, no notice), or when the list (or `catalog`) does
+// not give one of its measures at that instant or lacks its agency or scenario (not the list or
+// catalog the answer was given from); InvalidArgument for a malformed subject, and
+// Snapshot::ReadCases()'s DataLoss.
 absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
-                                                    const audit::QueryRecord& record);
+                                                    const audit::QueryRecord& record,
+                                                    uint64_t default_scenarios = 0);
 
 // Returns the numbers of the measures the notice lists: those of the answer reported applied
 // (the latest entry per measure winning), or, without feedback, every measure returned.

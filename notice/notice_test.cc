@@ -271,6 +271,53 @@ TEST_F(NoticeTest, AsOfAnswerStatesItsInstantAndFlagsLaterChanges) {
   EXPECT_THAT(text, Not(HasSubstr("查询所针对的时点")));
 }
 
+// Measure 52 in bank_account restricts a listed debtor's own accounts, not its legal
+// representative's (related_scenarios): a notice of such an answer about a person both listed
+// and the LR of a listed organisation states the listing, not the role; without the scenario
+// both count, and so with a caller's default scenarios that include bank_credit.
+TEST_F(NoticeTest, BasesFollowTheAnswersScenario) {
+  ApplyDelta(
+      R"({"op":"add","caseCode":"（2025）黑0402执7号","iname":"陈海波","cardNum":"230402197203140038",)"
+      R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+      R"("gistId":"(2024)黑0402民初3号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20250110",)"
+      R"("publishDate":"2025-01-20","duty":"偿还借款5万元","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("businessEntity":"","age":"54","sexy":"男"})"
+      "\n");
+  audit::QueryRecord record;
+  record.time_micros = kAnswerMicros;
+  record.opcode = 4;
+  record.subject = "230402197203140038";
+  record.listing = audit::Listing::kListed;
+  record.measures = {52};
+  record.receipt_issued = true;
+  const ListView list(*snap_, overlay_.get());
+  auto bases = [&](uint64_t default_scenarios) {
+    absl::StatusOr<NoticeSubject> s =
+        NoticeSubjectFromList(list, *catalog_, record, default_scenarios);
+    EXPECT_TRUE(s.ok()) << s.status();
+    std::vector<BasisType> types;
+    if (s.ok() && s->measures.size() == 1) {
+      for (const Basis& b : s->measures[0].basis) types.push_back(b.type);
+    }
+    return types;
+  };
+  EXPECT_EQ(bases(0), (std::vector<BasisType>{BasisType::kListed, BasisType::kRelated}));
+  record.scenario_filter = "bank_account";
+  EXPECT_EQ(bases(0), std::vector<BasisType>{BasisType::kListed});
+  const int account = catalog_->FindScenario("bank_account");
+  const int credit = catalog_->FindScenario("bank_credit");
+  record.scenario_filter = "";
+  EXPECT_EQ(bases(uint64_t{1} << account), std::vector<BasisType>{BasisType::kListed});
+  EXPECT_EQ(bases((uint64_t{1} << account) | (uint64_t{1} << credit)),
+            (std::vector<BasisType>{BasisType::kListed, BasisType::kRelated}));
+  // A filter the catalog given does not know: not the catalog of the answer.
+  record.scenario_filter = "golf";
+  absl::StatusOr<NoticeSubject> s = NoticeSubjectFromList(list, *catalog_, record);
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+  EXPECT_THAT(s.status().message(), HasSubstr("scenario \"golf\" is not in the catalog given"));
+}
+
 TEST_F(NoticeTest, FeedbackListsOnlyTheMeasuresApplied) {
   NoticeInput in = Input(kPerson, audit::Listing::kListed, {7, 41, 52});
   in.feedback = std::vector<audit::FeedbackEntry>{
