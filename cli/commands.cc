@@ -16,6 +16,7 @@
 #include "base/status_macros.h"
 #include "cli/feedback_command.h"
 #include "cli/flags.h"
+#include "cli/list_source.h"
 #include "cli/remote.h"
 #include "core/catalog.h"
 #include "core/compaction.h"
@@ -106,25 +107,24 @@ std::vector<FlagSpec> WithConnectFlags(std::vector<FlagSpec> specs) {
   return specs;
 }
 
-const std::vector<FlagSpec> kCheckFlags = WithConnectFlags({{"json", false},
-                                                            {"data", true},
-                                                            {"max-errors", true},
-                                                            {"as-of", true},
-                                                            kContextFlags[0],
-                                                            kContextFlags[1],
-                                                            kContextFlags[2]});
+// Returns `specs` with the flags of offline mode (list_source.h kListSourceFlags).
+std::vector<FlagSpec> WithListFlags(std::vector<FlagSpec> specs) {
+  specs.insert(specs.end(), std::begin(kListSourceFlags), std::end(kListSourceFlags));
+  return specs;
+}
 
-const std::vector<FlagSpec> kMeasuresFlags = WithConnectFlags({{"json", false},
-                                                               {"data", true},
-                                                               {"max-errors", true},
-                                                               {"catalog", true},
-                                                               {"agency", true},
-                                                               {"scenario", true},
-                                                               {"officer", true},
-                                                               {"as-of", true},
-                                                               kContextFlags[0],
-                                                               kContextFlags[1],
-                                                               kContextFlags[2]});
+const std::vector<FlagSpec> kCheckFlags = WithListFlags(WithConnectFlags(
+    {{"json", false}, {"as-of", true}, kContextFlags[0], kContextFlags[1], kContextFlags[2]}));
+
+const std::vector<FlagSpec> kMeasuresFlags = WithListFlags(WithConnectFlags({{"json", false},
+                                                                             {"catalog", true},
+                                                                             {"agency", true},
+                                                                             {"scenario", true},
+                                                                             {"officer", true},
+                                                                             {"as-of", true},
+                                                                             kContextFlags[0],
+                                                                             kContextFlags[1],
+                                                                             kContextFlags[2]}));
 
 // Returns the instant of --as-of (RFC 3339), or wire::kAsOfNow without it; InvalidArgument for
 // a malformed one.
@@ -199,7 +199,7 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
 // daemon's audit (offline there is none to record it).
 absl::Status CheckModeFlags(const Flags& flags) {
   if (flags.Get("server")) {
-    for (const char* offline : {"data", "max-errors", "catalog"}) {
+    for (const char* offline : {"data", "snapshot", "deltas", "max-errors", "catalog"}) {
       if (flags.Get(offline)) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "--%s and --server: the daemon answers from its own list and catalog", offline));
@@ -262,14 +262,12 @@ int RunCheck(const std::vector<std::string>& args) {
   if (flags->Get("server")) return RemoteCheck(*flags, *inputs, *as_of);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
   if (!at.ok()) return UsageError("check", at.status());
-  auto snap = LoadListToAnswer(*flags);
-  if (!snap.ok()) {
-    std::fprintf(stderr, "shixin check: %s\n", std::string(snap.status().message()).c_str());
-    return flags->Get("data") ? kExitLoad : kExitUsage;
-  }
+  if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("check", s);
+  absl::StatusOr<LoadedList> list = LoadList(*flags, /*catalog_fingerprint=*/0);
+  if (!list.ok()) return LoadFailed("check", list.status());
   return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
-    absl::StatusOr<CheckResult> r = Check(**snap, id, *at, /*with_cases=*/true);
-    if (!r.ok()) {  // only a snapshot file's cases can fail to read; this one is built
+    absl::StatusOr<CheckResult> r = Check(list->view(), id, *at, /*with_cases=*/true);
+    if (!r.ok()) {  // a snapshot file's cases may fail to read (DataLoss)
       std::fprintf(stderr, "shixin check: %s\n", std::string(r.status().message()).c_str());
       return kExitLoad;
     }
@@ -291,6 +289,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   if (flags->Get("server")) return RemoteMeasures(*flags, *inputs, *officers, *as_of);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
   if (!at.ok()) return UsageError("measures", at.status());
+  if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("measures", s);
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
   if (!catalog.ok()) {
@@ -303,13 +302,10 @@ int RunMeasures(const std::vector<std::string>& args) {
   if (absl::Status s = ParseFilters(*flags, *catalog, &query); !s.ok()) {
     return UsageError("measures", s);
   }
-  auto snap = LoadListToAnswer(*flags);
-  if (!snap.ok()) {
-    std::fprintf(stderr, "shixin measures: %s\n", std::string(snap.status().message()).c_str());
-    return flags->Get("data") ? kExitLoad : kExitUsage;
-  }
+  absl::StatusOr<LoadedList> list = LoadList(*flags, catalog->fingerprint());
+  if (!list.ok()) return LoadFailed("measures", list.status());
   return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
-    absl::StatusOr<MeasuresResult> r = Measures(**snap, *catalog, id, query);
+    absl::StatusOr<MeasuresResult> r = Measures(list->view(), *catalog, id, query);
     if (!r.ok()) {
       const std::string reason(r.status().message());
       std::cout << (json ? ErrorJson(id.text(), reason) + "\n" : ErrorText(id.text(), reason));

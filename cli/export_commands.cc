@@ -17,6 +17,7 @@
 #include "callers/callers_file.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/list_source.h"
 #include "core/catalog.h"
 #include "core/compaction.h"
 #include "core/list.h"
@@ -53,39 +54,12 @@ const std::vector<FlagSpec> kNoticeFlags = {
     {"data", true},    {"snapshot", true}, {"deltas", true}, {"max-errors", true},
     {"callers", true}, {"catalog", true},  {"issuer", true}};
 
-// The list a notice or the export is drawn from: a base and the delta files applied on it.
-struct LoadedList {
-  std::unique_ptr<const Snapshot> base;
-  std::unique_ptr<const Overlay> overlay;  // null: the base alone
-  uint64_t sequence = 0;                   // the last delta in it
-
-  ListView view() const { return ListView(*base, overlay.get()); }
-};
-
-// Returns the list of --data or --snapshot (checked against `catalog`) with the delta files of
-// --deltas applied, as shixind would serve it. REQUIRES: one of --data, --snapshot.
-absl::StatusOr<LoadedList> LoadList(const Flags& flags, const Catalog& catalog) {
-  LoadedList list;
-  if (const std::optional<std::string> snapshot = flags.Get("snapshot")) {
-    SHIXIN_ASSIGN_OR_RETURN(list.base, OpenSnapshotFile(*snapshot, catalog.fingerprint()));
-  } else {
-    SHIXIN_ASSIGN_OR_RETURN(list.base, LoadListToAnswer(flags));
-  }
-  list.sequence = list.base->info().delta_sequence;
-  if (const std::optional<std::string> dir = flags.Get("deltas")) {
-    DeltaReport report;
-    SHIXIN_ASSIGN_OR_RETURN(list.overlay, ApplyDeltaDir(*list.base, *dir, &report));
-    if (list.overlay != nullptr) list.sequence = list.overlay->sequence();
-  }
-  return list;
-}
-
 // Returns LoadList(), or FailedPrecondition if the list is older than the answer `record`
 // documents: a notice must not cite a case of an older list (a case since removed as
 // performed) nor miss one the answer rested on.
 absl::StatusOr<LoadedList> LoadNoticeList(const Flags& flags, const Catalog& catalog,
                                           const audit::QueryRecord& record) {
-  SHIXIN_ASSIGN_OR_RETURN(LoadedList list, LoadList(flags, catalog));
+  SHIXIN_ASSIGN_OR_RETURN(LoadedList list, LoadList(flags, catalog.fingerprint()));
   if (list.sequence < record.delta_sequence) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "the answer was given from the list with deltas up to %u, the list given has them up "
@@ -146,15 +120,11 @@ int RunExport(const std::vector<std::string>& args) {
                                                                         ": expected ndjson or csv")
                                                          : "--format ndjson|csv is required"));
   }
-  if (!flags->Get("data") == !flags->Get("snapshot")) {
-    return UsageError("export", absl::InvalidArgumentError(
-                                    "one of --data DIR or --snapshot FILE is required (and "
-                                    "--deltas DIR: the list as shixind serves it)"));
-  }
+  if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("export", s);
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadFailed("export", catalog.status());
-  absl::StatusOr<LoadedList> list = LoadList(*flags, *catalog);
+  absl::StatusOr<LoadedList> list = LoadList(*flags, catalog->fingerprint());
   if (!list.ok()) return LoadFailed("export", list.status());
   absl::StatusOr<ExportCounts> counts = absl::UnknownError("not written");
   absl::Status written;

@@ -21,7 +21,8 @@ constexpr char kUsage[] = R"(usage: shixin COMMAND [FLAGS] [ID...]
 
 Queries the list of dishonest judgment debtors (失信被执行人名单).
 
-commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
+commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or against a daemon with
+--server HOST:PORT):
   check    [--json] --data DIR ID...    is each ID listed? kind, name, cases, roles
   detail   (the same as check)
   measures [--json] --data DIR [--agency A] [--scenario S] [--officer ROLE=ID]... ID...
@@ -106,6 +107,9 @@ commands (offline with --data DIR, or against a daemon with --server HOST:PORT):
 
 flags:
   --data DIR        directory holding debtors.ndjson and relations.ndjson
+  --snapshot FILE   check, measures, export, notice: a compiled snapshot instead (shixin compile)
+  --deltas DIR      with --data or --snapshot: the delta files applied on it, as shixind
+                    applies them (history and revocations for --as-of)
   --server H:P      ask a running shixind instead (e.g. 127.0.0.1:7411, [::1]:7411)
   --timeout-ms N    per-request timeout in server mode [5000]
   --caller ID       server mode: authenticate as caller ID, with the token read from

@@ -137,6 +137,28 @@ std::string StretchLine(const CheckResult& r) {
                          r.until == kForever ? "no known end" : "until " + FormatInstant(r.until));
 }
 
+// What a case line adds about the case's validity: its fixed term, and how it ended after the
+// instant answered for (an as-of answer), e.g. "  term until 2028-05-31" or
+// "  revoked since 2026-05-20T10:00:00+08:00 (should never have been listed)".
+std::string CaseValidityText(const CaseInfo& c) {
+  std::string out;
+  if (c.term_end != 0) absl::StrAppend(&out, "  term until ", FormatDate(c.term_end));
+  if (c.ended_at == 0) return out;
+  const std::string at = FormatInstant(c.ended_at);
+  switch (c.end) {
+    case EndReason::kRevoked:
+      absl::StrAppend(&out, "  revoked since ", at, " (should never have been listed)");
+      break;
+    case EndReason::kCorrected:
+      absl::StrAppend(&out, "  corrected since ", at);
+      break;
+    default:
+      absl::StrAppend(&out, "  removed since ", at, " (", std::string(EndReasonName(c.end)), ")");
+      break;
+  }
+  return out;
+}
+
 // The line of an answer's receipt (version 4), e.g. "  receipt 9f2c41d0-3-1048576"; "" if none.
 std::string ReceiptLine(std::string_view receipt) {
   if (receipt.empty()) return "";
@@ -294,9 +316,9 @@ std::string CheckText(const CheckResult& r, std::string_view receipt) {
   out += StretchLine(r);
   out += ReceiptLine(receipt);
   for (const CaseInfo& c : r.cases) {
-    absl::StrAppendFormat(&out, "  case %s  %s  filed %s  published %s  %s  %s\n", c.case_code,
+    absl::StrAppendFormat(&out, "  case %s  %s  filed %s  published %s  %s  %s%s\n", c.case_code,
                           c.court, FormatDate(c.reg_date), FormatDate(c.publish_date),
-                          c.performance, c.disrupt_type);
+                          c.performance, c.disrupt_type, CaseValidityText(c));
   }
   for (const RoleInfo& role : r.roles) {
     absl::StrAppendFormat(&out, "  %s of %s %s%s\n", RoleName(role.role), role.id, role.name,

@@ -1,5 +1,6 @@
 #include "protocol/render.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "protocol/operator_messages.h"
@@ -7,6 +8,8 @@
 
 namespace shixin {
 namespace {
+
+using ::testing::HasSubstr;
 
 TEST(RenderTest, EscapesAndKeepsUtf8) {
   EXPECT_EQ(ErrorJson("x\"y\\z\n\x01", "鹤岗"), R"({"input":"x\"y\\z\n\u0001","error":"鹤岗"})");
@@ -333,6 +336,26 @@ TEST(RenderTest, ListedSubjectsShowTheirStretch) {
   r.listed = false;  // only a listed subject has a stretch
   EXPECT_EQ(CheckJson(r).find("since"), std::string::npos) << CheckJson(r);
   EXPECT_EQ(CheckText(r).find("since"), std::string::npos) << CheckText(r);
+}
+
+// An as-of answer shows a case that counted then but was revoked, removed or corrected since,
+// and a fixed term, in text as in JSON.
+TEST(RenderTest, CaseLinesShowTheTermAndALaterEnd) {
+  CheckResult r;
+  r.id = "11010519491231002X";
+  r.listed = true;
+  r.cases = {FullCase()};
+  EXPECT_THAT(CheckText(r), HasSubstr("  违反财产报告制度  term until 2020-08-20  removed since "
+                                      "2019-06-09T10:10:00+08:00 (settled)\n"));
+  r.cases[0].end = EndReason::kRevoked;
+  EXPECT_THAT(CheckText(r),
+              HasSubstr("  term until 2020-08-20  revoked since "
+                        "2019-06-09T10:10:00+08:00 (should never have been listed)\n"));
+  r.cases[0].end = EndReason::kCorrected;
+  EXPECT_THAT(CheckText(r), HasSubstr("  corrected since 2019-06-09T10:10:00+08:00\n"));
+  r.cases[0] = CaseInfo();
+  r.cases[0].disrupt_type = "违反财产报告制度";
+  EXPECT_THAT(CheckText(r), HasSubstr("  违反财产报告制度\n"));  // no term, no end: nothing added
 }
 
 // Version 4: receipts after the head, the audit block in INFO, what feedback recorded.

@@ -321,6 +321,47 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// check and measures answer offline from the list as shixind serves it: a data directory or
+// a compiled snapshot, with delta files; an as-of answer shows a case revoked since.
+TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
+  const std::string dir = ::testing::TempDir() + "/cli_snapshot_deltas";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  ExpectShixin("compile --data data/sample -o " + dir + "/base.snap", 0, {"wrote"});
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("at":"2026-06-02T09:00:00+08:00"})"
+            "\n");
+  const std::string deltas = " --deltas " + dir + "/deltas";
+  for (const std::string& base :
+       {std::string("--data data/sample"), "--snapshot " + dir + "/base.snap"}) {
+    const RunResult then =
+        Shixin("check " + base + deltas + " --as-of 2026-06-01T12:00:00+08:00 11010519491231002X");
+    EXPECT_EQ(then.status, 0) << base;
+    EXPECT_THAT(then.out, HasSubstr("（2018）黑0402执恢45号"));
+    EXPECT_THAT(then.out, HasSubstr("  revoked since 2026-06-02T09:00:00+08:00 (should never have "
+                                    "been listed)\n"))
+        << base << then.out;
+    const RunResult now = Shixin("check " + base + deltas + " 11010519491231002X");
+    EXPECT_EQ(now.status, 0) << base;
+    EXPECT_THAT(now.out, Not(HasSubstr("（2018）黑0402执恢45号"))) << base << now.out;
+    ExpectShixin("measures " + base + deltas + " --scenario hotel 11010519491231002X", 0,
+                 {"41  restrict"});
+  }
+  const RunResult both =
+      Shixin("check --data data/sample --snapshot " + dir + "/base.snap 11010519491231002X", true);
+  EXPECT_EQ(both.status, 2);
+  EXPECT_THAT(both.out, HasSubstr("one of --data DIR or --snapshot FILE is required"));
+  EXPECT_EQ(Shixin("check --server 127.0.0.1:1 --snapshot x.snap 11010519491231002X").status, 2);
+  EXPECT_EQ(Shixin("measures --server 127.0.0.1:1 --deltas d 11010519491231002X").status, 2);
+  EXPECT_EQ(Shixin("check --snapshot " + dir + "/none.snap 11010519491231002X").status, 3);
+  WriteFile(dir + "/deltas/00000000000000000002.ndjson", "{\"op\":\"frobnicate\"}\n");
+  const RunResult refused =
+      Shixin("check --data data/sample" + deltas + " 11010519491231002X", true);
+  EXPECT_EQ(refused.status, 3);
+  EXPECT_THAT(refused.out, HasSubstr("00000000000000000002.ndjson"));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // shixin caller add|token|list|remove on a callers file: a token is printed once and only its
 // hash is written.
 // Returns the contents of `path` ("" if it cannot be read).
