@@ -17,6 +17,7 @@
 #include "core/id.h"
 #include "core/validity.h"
 #include "nlohmann/json.hpp"
+#include "protocol/wire.h"
 
 namespace shixin {
 namespace {
@@ -175,13 +176,22 @@ std::string EntryText(const Entry& e) {
     const audit::QueryRecord& q = e.query;
     // What callers sent (operator, matter, purpose) is made safe: one record a line, no
     // escape sequence reaching the terminal.
-    return absl::StrFormat(
-        "%s query seq=%u receipt=%s caller=%s operator=%s matter=%s subject=%s %s measures=%s "
-        "version=%s generation=%u%s",
-        FormatMicros(q.time_micros), q.sequence, receipt, TerminalSafe(q.caller),
-        TerminalSafe(q.operator_id), TerminalSafe(q.matter), q.subject, ListingName(q.listing),
-        MeasureList(q.measures), audit::ListVersionText(q), q.generation,
-        q.purpose.empty() ? "" : absl::StrCat(" purpose=\"", TerminalSafe(q.purpose), "\""));
+    // A record whose receipt the answer did not carry (DETAIL, an unlisted CHECK, protocol
+    // 1-3) is named record=, not receipt=: the caller never saw it.
+    std::string line = absl::StrFormat(
+        "%s query seq=%u %s=%s caller=%s operator=%s matter=%s subject=%s %s measures=%s "
+        "version=%s generation=%u op=%s",
+        FormatMicros(q.time_micros), q.sequence, q.receipt_issued ? "receipt" : "record", receipt,
+        TerminalSafe(q.caller), TerminalSafe(q.operator_id), TerminalSafe(q.matter), q.subject,
+        ListingName(q.listing), MeasureList(q.measures), audit::ListVersionText(q), q.generation,
+        std::string(wire::OpcodeName(static_cast<wire::Opcode>(q.opcode))));
+    if (q.as_of != 0) absl::StrAppend(&line, " as_of=", FormatInstant(q.as_of));
+    if (!q.agency_filter.empty()) absl::StrAppend(&line, " agency=", TerminalSafe(q.agency_filter));
+    if (!q.scenario_filter.empty()) {
+      absl::StrAppend(&line, " scenario=", TerminalSafe(q.scenario_filter));
+    }
+    if (!q.purpose.empty()) absl::StrAppend(&line, " purpose=\"", TerminalSafe(q.purpose), "\"");
+    return line;
   }
   const audit::FeedbackRecord& f = e.feedback;
   std::string line =

@@ -205,7 +205,10 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   int status;
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h") && !UsageOf(command).empty()) {
+  // --help anywhere ("shixin caller add --help", "shixin check --data d --help") asks for usage.
+  const bool help = std::any_of(args.begin(), args.end(),
+                                [](const std::string& a) { return a == "--help" || a == "-h"; });
+  if (help && !UsageOf(command).empty()) {
     std::fputs(UsageOf(command).c_str(), stdout);
     status = shixin::kExitOk;
   } else {

@@ -354,7 +354,8 @@ std::string ErrorText(std::string_view input, std::string_view error) {
 std::string InfoText(const wire::InfoResponse& i, uint8_t version) {
   std::string out = absl::StrFormat(
       "snapshot %016x generation %d%s\n"
-      "  %d subjects (%d persons, %d organizations), %d cases, %d relations, %d related persons\n"
+      "  base: %d subjects (%d persons, %d organizations), %d cases, %d relations, %d related "
+      "persons\n"
       "  built %s, list written %s, uptime %ds, catalog %s (%016x)\n"
       "  last reload: %s%s%s\n  data: %s\n",
       i.snapshot.version, i.generation, i.stale ? " STALE" : "", i.snapshot.subjects,

@@ -39,6 +39,9 @@ class CliAuditTest : public ::testing::Test {
     QueryRecord b = testing::TypicalQuery("91110000600037341L", kStart + int64_t{86400} * 1000000);
     b.caller = "other";
     b.purpose = "two\nlines \x1b[2J";  // a caller's text: one line, no escape sequence
+    b.receipt_issued = false;          // e.g. protocol version 3
+    b.as_of = 1780000000;              // 2026-05-29T04:26:40+08:00
+    b.scenario_filter = "hotel";
     absl::StatusOr<AuditLog::Appended> ra = (*log)->Append(&a);
     ASSERT_TRUE(ra.ok() && (*log)->Append(&b).ok());
     receipt_ = ra->receipt.ToString();
@@ -82,10 +85,16 @@ TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
   EXPECT_EQ(r.status, 0);
   EXPECT_THAT(r.out, HasSubstr("2026-11-30T10:00:00.000000+08:00 query seq=1 receipt=" + receipt_));
   EXPECT_THAT(r.out, HasSubstr("measures=1,2,5,17,29,41,52"));
+  EXPECT_THAT(r.out, HasSubstr(" op=MEASURES"));
   EXPECT_THAT(r.out, Not(HasSubstr("91110000600037341L")));
   r = Shixin("audit query " + dir_ + " --receipt " + receipt_);
   EXPECT_THAT(r.out, HasSubstr("feedback seq=3"));
   EXPECT_THAT(r.out, HasSubstr("41=applied 52=not_applied(\"已履行\")"));
+  // What makes an answer what it was: the operation, the instant asked about, the filters; a
+  // receipt the caller never got is named record=.
+  r = Shixin("audit query " + dir_ + " --caller other");
+  EXPECT_THAT(r.out, HasSubstr(" query seq=2 record="));
+  EXPECT_THAT(r.out, HasSubstr(" op=MEASURES as_of=2026-05-29T04:26:40+08:00 scenario=hotel"));
   r = Shixin("audit query " + dir_ + " --caller other --json");
   EXPECT_THAT(r.out, HasSubstr(R"("subject":"91110000600037341L")"));
   EXPECT_THAT(r.out, Not(HasSubstr("110101199003074514")));

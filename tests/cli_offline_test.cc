@@ -125,6 +125,13 @@ TEST(CliOfflineTest, HelpOfOneCommand) {
     EXPECT_THAT(help.out, Not(HasSubstr("caller add"))) << args;
   }
   EXPECT_THAT(Shixin("help").out, HasSubstr("caller add"));  // everything
+  // After a two-word command, or after other flags.
+  for (const std::string args :
+       {"caller add --help", "delta check --help", "check --data data/sample -h"}) {
+    const RunResult help = Shixin(args);
+    EXPECT_EQ(help.status, 0) << args << help.out;
+    EXPECT_THAT(help.out, HasSubstr("usage: shixin ")) << args;
+  }
 }
 
 // --as-of: an instant outside the last 1826 days (before, or in the future) or malformed is a
@@ -321,6 +328,32 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// Returns the contents of `path` ("" if it cannot be read).
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The example delta lines of docs/feed.md are a file shixind takes as it is: a pusher starting
+// from the docs must not get its first file refused.
+TEST(CliOfflineTest, TheFeedDocsExamplesAreAValidDelta) {
+  const std::string doc = ReadWholeFile(std::string(SHIXIN_TEST_SOURCE_DIR) + "/docs/feed.md");
+  const size_t intro = doc.find("Examples (one line each in the file):");
+  ASSERT_NE(intro, std::string::npos);
+  const size_t from = doc.find("```json\n", intro);
+  ASSERT_NE(from, std::string::npos);
+  const size_t begin = from + std::string_view("```json\n").size();
+  const size_t end = doc.find("```", begin);
+  ASSERT_NE(end, std::string::npos);
+  const std::string dir = ::testing::TempDir() + "/cli_feed_examples";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  WriteFile(dir + "/00000000000000000001.ndjson", doc.substr(begin, end - begin));
+  ExpectShixin("delta check --data data/sample " + dir + "/00000000000000000001.ndjson", 0,
+               {"ok, 6 changes (1 add, 1 remove, 1 revoke, 1 correct, 1 relate, 1 unrelate), 0 "
+                "notes"});
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // check and measures answer offline from the list as shixind serves it: a data directory or
 // a compiled snapshot, with delta files; an as-of answer shows a case revoked since.
 TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
@@ -364,12 +397,6 @@ TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
 
 // shixin caller add|token|list|remove on a callers file: a token is printed once and only its
 // hash is written.
-// Returns the contents of `path` ("" if it cannot be read).
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 TEST(CliOfflineTest, CallerCommands) {
   const std::string dir = ::testing::TempDir() + "/cli_callers";
   ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
