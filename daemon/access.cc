@@ -121,10 +121,13 @@ std::shared_ptr<const Grant> Access::MakeGrant(const Caller& caller, std::string
   return grant;
 }
 
-absl::Status Access::HeldOff(const boost::asio::ip::address& address, int64_t now) {
-  if (const int64_t wait = failures_.BlockedFor(address, now); wait > 0) {
+absl::Status Access::HeldOff(const boost::asio::ip::address& address, std::string_view identity,
+                             int64_t now) {
+  if (const int64_t wait = failures_.BlockedFor(address, now, identity); wait > 0) {
     return absl::UnauthenticatedError(absl::StrFormat(
-        "too many failed authentications from this address; try again in %d s", wait));
+        "too many failed authentications with these credentials from this address; try again "
+        "in %d s",
+        wait));
   }
   return absl::OkStatus();
 }
@@ -133,7 +136,8 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
     std::string_view caller_id, std::string_view token, const boost::asio::ip::address& address) {
   if (open()) return open_grant_;
   const int64_t now = MonotonicNanos();
-  if (absl::Status held = HeldOff(address, now); !held.ok()) {
+  const std::string identity = std::string("hello:").append(caller_id);
+  if (absl::Status held = HeldOff(address, identity, now); !held.ok()) {
     CountRefused(AuthVia::kHello);
     return held;
   }
@@ -141,14 +145,14 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
   absl::StatusOr<const Caller*> caller = t->Authenticate(caller_id, token);
   if (!caller.ok()) {
     CountRefused(AuthVia::kHello);
-    failures_.RecordFailure(address, now);
+    failures_.RecordFailure(address, now, identity);
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto it = counters_.find(std::string(caller_id)); it != counters_.end()) {
       it->second->auth_failures.fetch_add(1, std::memory_order_relaxed);
     }
     return caller.status();
   }
-  failures_.RecordSuccess(address);
+  failures_.RecordSuccess(address, identity);
   std::lock_guard<std::mutex> lock(mu_);
   return MakeGrant(**caller, absl::StrCat(kTokenCredential, HashToken(token)));
 }
@@ -157,13 +161,14 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::AuthenticateToken(
     std::string_view token, const boost::asio::ip::address& address) {
   if (open()) return open_grant_;
   const int64_t now = MonotonicNanos();
-  if (absl::Status held = HeldOff(address, now); !held.ok()) {
+  // Every stored hash is compared, in constant time: the time does not tell which one matched.
+  const std::string hash = HashToken(token);
+  const std::string identity = absl::StrCat("bearer:", hash);
+  if (absl::Status held = HeldOff(address, identity, now); !held.ok()) {
     CountRefused(AuthVia::kBearer);
     return held;
   }
   const std::shared_ptr<const CallerTable> t = table();
-  // Every stored hash is compared, in constant time: the time does not tell which one matched.
-  const std::string hash = HashToken(token);
   const Caller* found = nullptr;
   for (const Caller& caller : t->callers()) {
     for (const std::string& stored : caller.token_hashes) {
@@ -174,10 +179,9 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::AuthenticateToken(
   }
   if (found == nullptr) {
     CountRefused(AuthVia::kBearer);
-    failures_.RecordFailure(address, now);
+    failures_.RecordFailure(address, now, identity);
     return absl::UnauthenticatedError("unknown or wrong token");
   }
-  failures_.RecordSuccess(address);
   std::lock_guard<std::mutex> lock(mu_);
   return MakeGrant(*found, absl::StrCat(kTokenCredential, hash));
 }

@@ -92,12 +92,12 @@ class Access {
 
   // Checks HELLO's credentials from `address`. Returns the grant, or Unauthenticated: the id
   // or token is wrong (the message says no more than that), or the address (its /64 for
-  // IPv6) failed too often lately and must wait (daemon/auth_failures.h).
+  // IPv6) failed too often lately naming this caller and must wait (daemon/auth_failures.h).
   absl::StatusOr<std::shared_ptr<const Grant>> Authenticate(
       std::string_view caller_id, std::string_view token, const boost::asio::ip::address& address);
   // Checks a bearer `token` (the JSON API's Authorization header) from `address`: the caller
   // whose entry holds the token's hash. Returns its grant (in open mode the open grant, whatever
-  // the token), or Unauthenticated as Authenticate() does, failures counted alike.
+  // the token), or Unauthenticated as Authenticate() does, failures counted per token.
   absl::StatusOr<std::shared_ptr<const Grant>> AuthenticateToken(
       std::string_view token, const boost::asio::ip::address& address);
   // Returns the grant of the caller holding the TLS client certificate with `fingerprint`
@@ -148,8 +148,10 @@ class Access {
   // Returns the grant of `caller` for `credential`, with its bucket and counters.
   // REQUIRES: mu_ is held.
   std::shared_ptr<const Grant> MakeGrant(const Caller& caller, std::string credential) const;
-  // Returns Unauthenticated with the wait if `address` failed too often lately (at `now`).
-  absl::Status HeldOff(const boost::asio::ip::address& address, int64_t now);
+  // Returns Unauthenticated with the wait if `address` failed too often lately (at `now`) with
+  // `identity` (what it claims: "hello:<caller id>" or "bearer:<token hash>").
+  absl::Status HeldOff(const boost::asio::ip::address& address, std::string_view identity,
+                       int64_t now);
   // Returns the current table. Thread safety: takes mu_.
   std::shared_ptr<const CallerTable> table() const;
 

@@ -105,7 +105,7 @@ TEST_F(AccessTest, AuthenticatesTheRightTokenOnly) {
   EXPECT_EQ(access->refused(AuthVia::kBearer), 1u);
 }
 
-TEST_F(AccessTest, FiveFailuresBlockTheAddressEvenForTheRightToken) {
+TEST_F(AccessTest, FiveFailuresHoldTheCallerOffFromTheAddressEvenWithTheRightToken) {
   std::unique_ptr<Access> access = Make();
   ASSERT_NE(access, nullptr);
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(access->Authenticate("bank", "shx_no", kClient).ok());
@@ -114,9 +114,17 @@ TEST_F(AccessTest, FiveFailuresBlockTheAddressEvenForTheRightToken) {
       access->Authenticate("bank", bank_token_, kClient);
   EXPECT_TRUE(absl::IsUnauthenticated(g.status()));
   EXPECT_NE(g.status().message().find("too many failed authentications"), std::string::npos);
-  // Another address is not held off.
+  // Another address is not held off, nor another caller from this one (a proxy's clients).
   EXPECT_TRUE(
       access->Authenticate("bank", bank_token_, boost::asio::ip::make_address("192.0.2.8")).ok());
+  EXPECT_TRUE(access->Authenticate("hotel", hotel_token_, kClient).ok());
+  // Bearer tokens alike: a wrong token retried is held off, a right one is not.
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(access->AuthenticateToken("shx_stale", kClient).ok());
+  absl::StatusOr<std::shared_ptr<const Grant>> stale =
+      access->AuthenticateToken("shx_stale", kClient);
+  EXPECT_NE(stale.status().message().find("too many failed authentications"), std::string::npos)
+      << stale.status();
+  EXPECT_TRUE(access->AuthenticateToken(hotel_token_, kClient).ok());
 }
 
 TEST_F(AccessTest, ABearerTokenAloneNamesItsCaller) {
@@ -135,9 +143,12 @@ TEST_F(AccessTest, ABearerTokenAloneNamesItsCaller) {
       access->AuthenticateToken("shx_wrong", kClient);
   EXPECT_TRUE(absl::IsUnauthenticated(wrong.status()));
   EXPECT_TRUE(absl::IsUnauthenticated(access->AuthenticateToken("", kClient).status()));
-  // Failures count per address, as HELLO's: the right token is held off too.
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(access->AuthenticateToken("shx_no", kClient).ok());
-  EXPECT_FALSE(access->AuthenticateToken(bank_token_, kClient).ok());
+  // Failures count per address and token: the token that failed is held off, the right one not.
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(access->AuthenticateToken("shx_no", kClient).ok());
+  EXPECT_NE(std::string(access->AuthenticateToken("shx_no", kClient).status().message())
+                .find("too many failed authentications"),
+            std::string::npos);
+  EXPECT_TRUE(access->AuthenticateToken(bank_token_, kClient).ok());
   // Open mode needs no token.
   std::unique_ptr<Access> open = Access::OpenMode();
   absl::StatusOr<std::shared_ptr<const Grant>> g = open->AuthenticateToken("", kClient);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <mutex>
 
+#include "xxhash.h"
+
 namespace shixin {
 namespace {
 
@@ -34,8 +36,14 @@ AuthFailures::Key AuthFailures::KeyOf(const asio::ip::address& address) {
   return key;
 }
 
-int64_t AuthFailures::BlockedFor(const asio::ip::address& address, int64_t now_ns) {
-  const Key key = KeyOf(address);
+AuthFailures::EntryKey AuthFailures::EntryKeyOf(const asio::ip::address& address,
+                                                std::string_view identity) {
+  return EntryKey{KeyOf(address), XXH3_64bits(identity.data(), identity.size())};
+}
+
+int64_t AuthFailures::BlockedFor(const asio::ip::address& address, int64_t now_ns,
+                                 std::string_view identity) {
+  const EntryKey key = EntryKeyOf(address, identity);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.blocked_until == 0) return 0;
@@ -48,8 +56,9 @@ int64_t AuthFailures::BlockedFor(const asio::ip::address& address, int64_t now_n
   return std::min((left + kNsPerSecond - 1) / kNsPerSecond, options_.block_seconds);
 }
 
-void AuthFailures::RecordFailure(const asio::ip::address& address, int64_t now_ns) {
-  const Key key = KeyOf(address);
+void AuthFailures::RecordFailure(const asio::ip::address& address, int64_t now_ns,
+                                 std::string_view identity) {
+  const EntryKey key = EntryKeyOf(address, identity);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) {
@@ -80,8 +89,8 @@ void AuthFailures::RecordFailure(const asio::ip::address& address, int64_t now_n
   }
 }
 
-void AuthFailures::RecordSuccess(const asio::ip::address& address) {
-  const Key key = KeyOf(address);
+void AuthFailures::RecordSuccess(const asio::ip::address& address, std::string_view identity) {
+  const EntryKey key = EntryKeyOf(address, identity);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
   if (it != entries_.end()) EraseLocked(it);
@@ -92,13 +101,13 @@ size_t AuthFailures::size() const {
   return entries_.size();
 }
 
-void AuthFailures::EraseLocked(absl::flat_hash_map<Key, Entry>::iterator it) {
+void AuthFailures::EraseLocked(absl::flat_hash_map<EntryKey, Entry>::iterator it) {
   (it->second.blocked_until != 0 ? blocked_ : counting_).erase(it->second.position);
   entries_.erase(it);
 }
 
 void AuthFailures::EvictOneLocked() {
-  const Key& victim = !counting_.empty() ? counting_.front() : blocked_.front();
+  const EntryKey& victim = !counting_.empty() ? counting_.front() : blocked_.front();
   EraseLocked(entries_.find(victim));
 }
 

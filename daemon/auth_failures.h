@@ -1,7 +1,11 @@
-// AuthFailures limits failed authentications per source (issue 11): after max_failures failed
-// attempts within `window`, the source is refused for `block`. A source is an IPv4 address
-// (IPv4-mapped IPv6 counts as IPv4) or an IPv6 /64, since whoever has one IPv6 address
-// normally has its whole /64.
+// AuthFailures limits failed authentications per source and identity (issue 11): after
+// max_failures failed attempts within `window`, the source is refused for `block` when it
+// names that identity again. A source is an IPv4 address (IPv4-mapped IPv6 counts as IPv4) or
+// an IPv6 /64, since whoever has one IPv6 address normally has its whole /64. The identity is
+// what the attempt claimed (the caller id a HELLO names; for a bearer token, the token): behind
+// a proxy every client has the proxy's address, and one client retrying a stale token must not
+// lock out the others (tokens are 256-bit random: the limit slows scanning, it does not guard
+// guessable secrets).
 //
 // Memory is bounded: at most max_addresses sources are remembered. When full, a new source
 // displaces the one whose last failure is oldest among those not blocked, or if all are
@@ -21,6 +25,8 @@
 #include <cstdint>
 #include <list>
 #include <mutex>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -40,16 +46,19 @@ class AuthFailures {
   AuthFailures(const AuthFailures&) = delete;
   AuthFailures& operator=(const AuthFailures&) = delete;
 
-  // Returns 0 if `address` may try to authenticate at `now_ns`, else the seconds (rounded up,
-  // at most block_seconds) until it may. A block that has ended is forgotten.
-  int64_t BlockedFor(const boost::asio::ip::address& address, int64_t now_ns);
+  // Returns 0 if `address` may try to authenticate as `identity` at `now_ns`, else the seconds
+  // (rounded up, at most block_seconds) until it may. A block that has ended is forgotten.
+  int64_t BlockedFor(const boost::asio::ip::address& address, int64_t now_ns,
+                     std::string_view identity = {});
 
-  // Counts a failed attempt from `address` at `now_ns`; the max_failures-th within the window
-  // blocks its source for block_seconds from `now_ns`. A failure while blocked changes nothing.
-  void RecordFailure(const boost::asio::ip::address& address, int64_t now_ns);
+  // Counts a failed attempt from `address` as `identity` at `now_ns`; the max_failures-th
+  // within the window blocks that (source, identity) for block_seconds from `now_ns`. A failure
+  // while blocked changes nothing.
+  void RecordFailure(const boost::asio::ip::address& address, int64_t now_ns,
+                     std::string_view identity = {});
 
-  // Forgets the failures of `address`'s source (it authenticated).
-  void RecordSuccess(const boost::asio::ip::address& address);
+  // Forgets the failures of `address`'s source as `identity` (it authenticated).
+  void RecordSuccess(const boost::asio::ip::address& address, std::string_view identity = {});
 
   // Returns the number of sources remembered.
   size_t size() const;
@@ -61,7 +70,18 @@ class AuthFailures {
   static Key KeyOf(const boost::asio::ip::address& address);
 
  private:
-  using Order = std::list<Key>;
+  // What failures are counted by: a source and a hash of the identity it claimed.
+  struct EntryKey {
+    Key source;
+    uint64_t identity;
+    bool operator==(const EntryKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const EntryKey& k) {
+      return H::combine(std::move(h), k.source, k.identity);
+    }
+  };
+  static EntryKey EntryKeyOf(const boost::asio::ip::address& address, std::string_view identity);
+  using Order = std::list<EntryKey>;
   struct Entry {
     std::vector<int64_t> failures;  // within the window, oldest first; empty when blocked
     int64_t blocked_until = 0;      // 0: not blocked
@@ -69,15 +89,15 @@ class AuthFailures {
   };
 
   // Forgets the entry of `it`. REQUIRES: mu_ held.
-  void EraseLocked(absl::flat_hash_map<Key, Entry>::iterator it);
+  void EraseLocked(absl::flat_hash_map<EntryKey, Entry>::iterator it);
   // Makes room for one more entry. REQUIRES: mu_ held, entries_ not empty.
   void EvictOneLocked();
 
   const Options options_;
   mutable std::mutex mu_;
-  absl::flat_hash_map<Key, Entry> entries_;  // guarded by mu_
-  Order counting_;                           // not blocked, by last failure; guarded by mu_
-  Order blocked_;                            // blocked, by block start; guarded by mu_
+  absl::flat_hash_map<EntryKey, Entry> entries_;  // guarded by mu_
+  Order counting_;                                // not blocked, by last failure; guarded by mu_
+  Order blocked_;                                 // blocked, by block start; guarded by mu_
 };
 
 }  // namespace shixin

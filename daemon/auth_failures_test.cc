@@ -190,5 +190,20 @@ TEST(AuthFailuresTest, TwoThreadsCountEveryFailure) {
   }
 }
 
+// Failures count per (source, identity): a source held off naming one caller or token may
+// still name another (the clients of one proxy), and a success forgets only its own.
+TEST(AuthFailuresTest, IdentitiesAreCountedApart) {
+  AuthFailures f(AuthFailures::Options{});
+  for (int i = 0; i < 5; ++i) f.RecordFailure(kA, kT0 + i * kSecond, "hello:stale");
+  EXPECT_EQ(f.BlockedFor(kA, kT0 + 5 * kSecond, "hello:stale"), 299);
+  EXPECT_EQ(f.BlockedFor(kA, kT0 + 5 * kSecond, "hello:other"), 0);
+  EXPECT_EQ(f.BlockedFor(kA, kT0 + 5 * kSecond), 0);
+  for (int i = 0; i < 4; ++i) f.RecordFailure(kA, kT0 + i * kSecond, "bearer:x");
+  f.RecordSuccess(kA, "bearer:y");
+  f.RecordFailure(kA, kT0 + 4 * kSecond, "bearer:x");
+  EXPECT_EQ(f.BlockedFor(kA, kT0 + 4 * kSecond, "bearer:x"), 300);
+  EXPECT_EQ(f.size(), 2u);
+}
+
 }  // namespace
 }  // namespace shixin
