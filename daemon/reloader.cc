@@ -79,9 +79,32 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
 
 }  // namespace
 
-ListCounts CountsOf(const Dataset& dataset) {
+ListCounts CountsOf(const Dataset& dataset, int64_t now) {
   const SnapshotInfo& info = dataset.snapshot->info();
-  return ListCounts{info.subjects, info.relations};
+  ListCounts counts{info.subjects, info.relations};
+  if (dataset.overlay == nullptr) return counts;
+  const ListView list = dataset.list();
+  int64_t subjects = 0;
+  int64_t relations = 0;
+  dataset.overlay->ForEach([&](const OverlayEntity& e) {
+    const SubjectRef now_ref = list.Find(e.id());
+    const SubjectRef base_ref{now_ref.base, nullptr};
+    const bool in_base = base_ref.found();
+    subjects +=
+        (list.IsListed(now_ref, now) ? 1 : 0) - (in_base && list.IsListed(base_ref, now) ? 1 : 0);
+    // A relation is a link of its organisation (and of its person): counted on one side.
+    if (list.Kind(now_ref) != SubjectKind::kOrganization) return;
+    const auto count_links = [&](SubjectRef s) {
+      int64_t n = 0;
+      list.ForEachLink(s, [&](const Id&, Role, Interval) { ++n; });
+      return n;
+    };
+    relations += count_links(now_ref) - (in_base ? count_links(base_ref) : 0);
+  });
+  const auto adjusted = [](uint64_t base, int64_t change) {
+    return static_cast<uint64_t>(std::max<int64_t>(static_cast<int64_t>(base) + change, 0));
+  };
+  return ListCounts{adjusted(counts.subjects, subjects), adjusted(counts.relations, relations)};
 }
 
 absl::Status CheckShrink(ListCounts serving, ListCounts loaded, double max_shrink) {
@@ -158,7 +181,6 @@ absl::Status Reloader::LoadFirst() {
     deltas_->Apply(dataset->get());
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
-  serving_counts_ = CountsOf(**dataset);
   const uint32_t generation = PublishLogged(*std::move(dataset), "load");
   LogInfo("loaded generation %d: %s", generation, what);
   return absl::OkStatus();
@@ -315,7 +337,23 @@ bool Reloader::OnlyDeltas(const std::vector<Pending>& batch) {
                      [](const Pending& p) { return p.request.deltas_only; });
 }
 
+ListCounts Reloader::ServingCounts() const {
+  Dataset serving;
+  {
+    std::lock_guard<std::mutex> lock(serving_mu_);
+    if (serving_base_ == nullptr) return {};
+    serving.snapshot = serving_base_;
+    serving.overlay = serving_overlay_;
+  }
+  return CountsOf(serving, Now());
+}
+
 uint32_t Reloader::PublishLogged(std::unique_ptr<Dataset> dataset, const char* kind) {
+  {
+    std::lock_guard<std::mutex> lock(serving_mu_);
+    serving_base_ = dataset->snapshot;
+    serving_overlay_ = dataset->overlay;
+  }
   PublishedGeneration logged{0,
                              Now(),
                              dataset->snapshot->info().version,
@@ -373,7 +411,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSour
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = load_(source);
   if (!dataset.ok()) return dataset;
   if (!allow_shrink) {
-    absl::Status guard = CheckShrink(serving_counts_, CountsOf(**dataset), max_shrink_);
+    absl::Status guard = CheckShrink(ServingCounts(), CountsOf(**dataset, Now()), max_shrink_);
     if (!guard.ok()) return guard;
   }
   if (fold != nullptr) {
@@ -445,13 +483,12 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
     NotifyReady(absl::StrFormat("serving generation %d; last reload failed: %s", serving, message));
     return ReloadResult{absl::AbortedError(message), serving, message};
   }
-  const ListCounts counts = CountsOf(**dataset);
-  if (!CheckShrink(serving_counts_, counts, max_shrink_).ok()) {
+  const ListCounts counts = CountsOf(**dataset, Now());
+  if (const ListCounts serving = ServingCounts(); !CheckShrink(serving, counts, max_shrink_).ok()) {
     LogWarning(
         "accepting a list of %d subjects and %d relations instead of %d and %d: the shrink was "
         "allowed by %s",
-        counts.subjects, counts.relations, serving_counts_.subjects, serving_counts_.relations,
-        origin);
+        counts.subjects, counts.relations, serving.subjects, serving.relations, origin);
   }
   if (deltas_ != nullptr) {
     deltas_->Adopt(*fold);
@@ -459,7 +496,6 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = PublishLogged(*std::move(dataset), "reload");
-  serving_counts_ = counts;
   const std::string message = absl::StrFormat("generation %d: %s", generation, what);
   LogInfo("reloaded %s", message);
   holder_->SetReloadStatus(ReloadStatus{wire::ReloadState::kOk, Now(), message});

@@ -90,8 +90,10 @@ struct ListCounts {
   uint64_t relations = 0;  // (organisation, person, role) links
 };
 
-// Returns the counts the shrink guard compares for `dataset`'s base.
-ListCounts CountsOf(const Dataset& dataset);
+// Returns the counts the shrink guard compares for `dataset` at `now` (Unix seconds): its base's
+// (the snapshot's header), with what the deltas applied on it changed (its overlay's subjects
+// listed at `now`, and their links, against their base states). O(overlay size).
+ListCounts CountsOf(const Dataset& dataset, int64_t now);
 
 // Returns OK if replacing the `serving` list by the `loaded` one removes at most `max_shrink`
 // (0..1) of its subjects and at most `max_shrink` of its relations, else Aborted naming each
@@ -234,10 +236,15 @@ class Reloader {
   LoadFunction load_ = LoadDataset;
   std::function<void(const Dataset&)> folded_;  // null unless a test sets it
   absl::AnyInvocable<void()> reload_hook_;      // may be empty
-  // The counts of the list this Reloader published last; written before Start() and then on
-  // the reload thread only.
-  ListCounts serving_counts_;
-  CheckpointInfo resumed_;  // written by LoadFirst()
+  // Returns CountsOf() the generation published last, now: a compaction of the day's deltas
+  // is compared with what is served, not with the old base alone.
+  ListCounts ServingCounts() const;
+  // The base and overlay PublishLogged() published last (the reload thread and the delta
+  // application publish), for ServingCounts().
+  mutable std::mutex serving_mu_;
+  std::shared_ptr<const Snapshot> serving_base_;    // guarded by serving_mu_
+  std::shared_ptr<const Overlay> serving_overlay_;  // guarded by serving_mu_
+  CheckpointInfo resumed_;                          // written by LoadFirst()
   // A std::mutex rather than absl::Mutex: ThreadSanitizer understands it (Debian's Abseil
   // is not instrumented).
   mutable std::mutex mu_;
