@@ -205,6 +205,17 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     return 0;
   }
   WarnChangedAfterApplied(*files, *dataset);
+  if (!refused_path_.empty() && std::none_of(files->begin(), files->end(), [&](const DeltaFile& f) {
+        return f.path == refused_path_;
+      })) {
+    // The operator removed it: INFO no longer names it (a gap it leaves is reported below).
+    LogInfo("delta %s, refused, is gone", refused_path_);
+    refused_path_.clear();
+    refused_version_ = FileVersion();
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.refused_file.clear();
+    status_.refused_reason.clear();
+  }
   {
     // A dataset resumed from the overlay checkpoint: its last file was applied before the
     // restart, at the time the checkpoint kept.

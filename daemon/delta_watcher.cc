@@ -18,8 +18,11 @@
 namespace shixin {
 namespace {
 
-// The events of a file landing, and of the directory itself going away (IN_IGNORED comes too).
-constexpr uint32_t kWatched = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF;
+// The events of a file landing or leaving (an operator removing a refused file or a stray one:
+// INFO's refusal and gap are then looked at again), and of the directory itself going away
+// (IN_IGNORED comes too).
+constexpr uint32_t kWatched =
+    IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF;
 constexpr uint32_t kGone = IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF;
 
 }  // namespace

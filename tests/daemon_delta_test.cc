@@ -156,6 +156,17 @@ TEST_F(DaemonDeltaTest, InfoOfVersion2ReportsTheRefusedFileAndTheGap) {
             "base 0 sequence 3 pending 1 files 3 changes 3 notes 1 refusals 1 gap 1/3 overlay 2");
   EXPECT_EQ(r.value.deltas.refused, "");
   EXPECT_EQ(StatusOf(kNew), wire::CheckStatus::kListed);
+
+  // A refused file the operator deletes is no longer reported, without waiting for another
+  // file or a RELOAD (the gap stays: 4 is still missing).
+  Write(4, kUnknownOp);
+  r = WaitForInfo(client, [](const wire::DeltaInfo& d) { return !d.refused.empty(); });
+  EXPECT_TRUE(absl::StartsWith(r.value.deltas.refused, DeltaFileName(4) + ":1:"))
+      << r.value.deltas.refused;
+  ASSERT_EQ(std::remove((deltas_ + "/" + DeltaFileName(4)).c_str()), 0);
+  r = WaitForInfo(client, [](const wire::DeltaInfo& d) { return d.refused.empty() && d.gap; });
+  EXPECT_EQ(r.value.deltas.refused, "");
+  EXPECT_TRUE(r.value.deltas.gap);
 }
 
 TEST_F(DaemonDeltaTest, RemovalAndAdditionApplyOnline) {
