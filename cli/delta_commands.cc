@@ -52,9 +52,9 @@ struct Start {
   std::unique_ptr<const Overlay> overlay;
 };
 
-// Returns the start of --snapshot or --data (and --deltas), or nullopt without either; or the
-// error loading it, naming what failed.
-absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags) {
+// Returns the start of --snapshot or --data (and the files of --deltas up to sequence `up_to`),
+// or nullopt without either; or the error loading it, naming what failed.
+absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags, uint64_t up_to) {
   const std::optional<std::string> snapshot = flags.Get("snapshot");
   if (!snapshot && !flags.Get("data")) return std::optional<Start>();
   Start start;
@@ -74,7 +74,7 @@ absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags) {
   if (const std::optional<std::string> dir = flags.Get("deltas")) {
     DeltaReport report;  // the notes of files applied already were the daemon's to give
     absl::StatusOr<std::unique_ptr<const Overlay>> applied =
-        ApplyDeltaDir(*start.base, *dir, &report);
+        ApplyDeltaDir(*start.base, *dir, &report, up_to);
     if (!applied.ok()) {
       return absl::Status(applied.status().code(),
                           absl::StrCat("deltas ", *dir, ": ", applied.status().message()));
@@ -123,7 +123,15 @@ int CheckFiles(const std::vector<std::string>& args) {
   }
   if (!max_mb.ok()) return UsageError(kCommand, max_mb.status());
 
-  absl::StatusOr<std::optional<Start>> start = LoadStart(*flags);
+  // The directory's files before the first one checked: a file checked replaces the
+  // directory's of its sequence (the fix of a refused file, the one that fills a gap).
+  uint64_t up_to = std::numeric_limits<uint64_t>::max();
+  for (const std::string& path : flags->positional()) {
+    if (std::optional<uint64_t> s = DeltaSequence(path.substr(path.find_last_of('/') + 1))) {
+      up_to = std::min(up_to, *s > 0 ? *s - 1 : 0);
+    }
+  }
+  absl::StatusOr<std::optional<Start>> start = LoadStart(*flags, up_to);
   if (!start.ok()) {
     std::fprintf(stderr, "shixin delta check: %s\n", std::string(start.status().message()).c_str());
     return kExitLoad;

@@ -12,7 +12,7 @@ namespace shixin {
 
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
                                                              const std::string& dir,
-                                                             DeltaReport* report) {
+                                                             DeltaReport* report, uint64_t up_to) {
   std::vector<std::string> misnamed;
   SHIXIN_ASSIGN_OR_RETURN(const std::vector<DeltaFile> files, ListDeltaFiles(dir, &misnamed));
   for (const std::string& path : misnamed) report->notes.push_back(MisnamedDeltaWarning(path));
@@ -20,6 +20,7 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
   uint64_t last = base.info().delta_sequence;
   for (const DeltaFile& f : files) {
     if (f.sequence <= last) continue;  // folded into the base already
+    if (f.sequence > up_to) break;
     if (f.sequence != last + 1) {
       return absl::FailedPreconditionError(
           absl::StrFormat("delta gap: %s is missing before %s (folded up to %d)",

@@ -14,6 +14,7 @@
 #define SHIXIN_CORE_COMPACTION_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -38,9 +39,11 @@ struct CompactionOptions {
 // not parse or that the list refuses (InvalidArgument), a gap in the sequence
 // (FailedPrecondition), a file that cannot be read. `report` receives the applications' notes,
 // after one for each file that looks like a misnamed delta file (MisnamedDeltaWarning()).
-absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
-                                                             const std::string& dir,
-                                                             DeltaReport* report);
+// Files after sequence `up_to` are left out (shixin delta check folds the files before the
+// ones it checks, which may fill a gap or replace a refused file).
+absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(
+    const Snapshot& base, const std::string& dir, DeltaReport* report,
+    uint64_t up_to = std::numeric_limits<uint64_t>::max());
 
 // Returns a snapshot holding the whole state of `list` (its base with its overlay), less what
 // is older than the history window, with delta_sequence the overlay's sequence (the base's

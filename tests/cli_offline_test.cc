@@ -250,6 +250,15 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
   EXPECT_THAT(refused.out, HasSubstr(file4 + ": waits behind " + file3));
   // Without file 2 and 3, file 4 waits for the missing one.
   ExpectShixin(base + dir + "/push/" + file4, 1, {file4 + ": waits: " + file2 + " is missing"});
+  // The file that unblocks a stuck feed is checked against the files before it: one filling a
+  // gap (3 there, 2 missing), one replacing a refused file (a bad 2 there).
+  ASSERT_EQ(std::system(("cp " + dir + "/push/" + file3 + " " + dir + "/applied/").c_str()), 0);
+  ExpectShixin(base + dir + "/push/" + file2, 0, {file2 + ": ok, 1 changes (1 revoke), 1 notes"});
+  WriteFile(dir + "/applied/" + file2, "{\"op\":\"frobnicate\"}\n");
+  ExpectShixin(base + dir + "/push/" + file2, 0, {file2 + ": ok, 1 changes (1 revoke), 1 notes"});
+  ASSERT_EQ(
+      std::system(("rm " + dir + "/applied/" + file2 + " " + dir + "/applied/" + file3).c_str()),
+      0);
   // A bad line, and a file over the size limit, need no list.
   WriteFile(dir + "/push/" + file1, "{\"op\":\"frobnicate\"}\n");
   ExpectShixin("delta check " + dir + "/push/" + file1, 1,
