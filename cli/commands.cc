@@ -390,6 +390,14 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
   if (!dir && !base->from_file()) return base;
   SHIXIN_ASSIGN_OR_RETURN(const int64_t history_days,
                           flags.GetUint("history-days", kDefaultHistoryDays));
+  // shixind's history_days range: a base keeping less history than the daemon answers for
+  // would answer "not listed" about instants it no longer holds.
+  constexpr int64_t kMaxHistoryDays = 36500;
+  if (history_days < 1 || history_days > kMaxHistoryDays) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--history-days %d is out of range (1..%d, as shixind's history_days)",
+                        history_days, kMaxHistoryDays));
+  }
   std::unique_ptr<const Overlay> overlay;
   if (dir) {
     DeltaReport report;

@@ -325,6 +325,11 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
   EXPECT_EQ(
       Shixin("compile --snapshot " + dir + "/base.snap data/sample -o " + dir + "/x.snap").status,
       2);
+  // Less history than a daemon keeps would answer "not listed" about instants it dropped.
+  const RunResult no_history = Shixin(
+      "compile --snapshot " + dir + "/new3.snap --history-days 0 -o " + dir + "/h0.snap", true);
+  EXPECT_NE(no_history.status, 0);
+  EXPECT_THAT(no_history.out, HasSubstr("--history-days 0 is out of range (1..36500"));
   // A base written again from a file that is not a snapshot: refused by name, nothing written.
   WriteFile(dir + "/not.snap", "debtors, not a snapshot\n");
   const RunResult bad =
