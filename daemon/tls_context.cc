@@ -5,6 +5,9 @@
 #include <openssl/ssl.h>
 
 #include <boost/system/error_code.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 
@@ -29,7 +32,20 @@ std::string OpenSslReason(const boost::system::error_code& ec) {
 
 absl::Status FileError(std::string_view key, const std::string& path,
                        const boost::system::error_code& ec) {
-  return absl::InvalidArgumentError(absl::StrFormat("%s \"%s\": %s", key, path, OpenSslReason(ec)));
+  // OpenSSL says only "system lib" for a file it cannot open, "PEM lib" for one without PEM.
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    const int error = errno;
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s \"%s\": %s", key, path, std::strerror(error)));
+  }
+  std::fclose(file);
+  std::string reason = OpenSslReason(ec);
+  if (reason == "PEM lib" || reason == "no start line") {
+    reason = "no PEM data of the kind expected in it (-----BEGIN ...-----)";
+  }
+  return absl::InvalidArgumentError(absl::StrFormat("%s \"%s\": %s", key, path, reason));
 }
 
 }  // namespace

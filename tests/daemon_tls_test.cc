@@ -381,6 +381,13 @@ TEST_F(DaemonTlsTest, ContextRefusesBadFiles) {
   auto missing = MakeServerTlsContext({Path("nope.pem"), Path("server.key"), ""});
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(absl::StrContains(missing.status().message(), "tls_cert")) << missing.status();
+  // The reason, not OpenSSL's library name ("system lib", "PEM lib").
+  EXPECT_TRUE(absl::StrContains(missing.status().message(), "No such file or directory"))
+      << missing.status();
+  auto not_pem = MakeServerTlsContext({Path("server.pem"), Path("server.pem"), ""});
+  ASSERT_FALSE(not_pem.ok());
+  EXPECT_TRUE(absl::StrContains(not_pem.status().message(), "tls_key")) << not_pem.status();
+  EXPECT_FALSE(absl::StrContains(not_pem.status().message(), " lib")) << not_pem.status();
   auto mismatch = MakeServerTlsContext({Path("server.pem"), Path("good.key"), ""});
   ASSERT_FALSE(mismatch.ok());
   EXPECT_TRUE(absl::StrContains(mismatch.status().message(), "does not match"))
