@@ -51,14 +51,19 @@ int RunReport(const std::vector<std::string>& args) {
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return Fail(catalog.status());
+  const std::string caller = flags->Get("caller").value_or("");
   // A calendar problem must not block the report: it goes where the due date would.
   absl::StatusOr<report::Calendar> calendar =
       report::Calendar::LoadDir(flags->Get("calendar").value_or(DefaultCalendarDir()));
-  absl::StatusOr<report::QuarterlyReport> built =
-      report::BuildQuarterlyReport(*audit_dir, *quarter, flags->Get("caller").value_or(""),
-                                   *catalog, calendar.ok() ? &*calendar : nullptr,
-                                   calendar.ok() ? "" : std::string(calendar.status().message()));
+  absl::StatusOr<report::QuarterlyReport> built = report::BuildQuarterlyReport(
+      *audit_dir, *quarter, caller, *catalog, calendar.ok() ? &*calendar : nullptr,
+      calendar.ok() ? "" : std::string(calendar.status().message()));
   if (!built.ok()) return Fail(built.status());
+  // A mistyped caller id would look like a caller that asked nothing: say so, and report anyway.
+  if (!caller.empty() && built->empty() && built->feedback_outside == 0) {
+    std::fprintf(stderr, "shixin report: no record of caller \"%s\" in the audit for %s\n",
+                 caller.c_str(), quarter->ToString().c_str());
+  }
   absl::StatusOr<std::string> text = report::Render(*built, format);
   if (!text.ok()) return Fail(text.status());
   if (std::optional<std::string> out = flags->Get("out"); out && *out != "-") {

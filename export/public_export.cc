@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/csv.h"
 #include "base/status_macros.h"
 #include "core/query.h"
 #include "core/validity.h"
@@ -117,27 +118,10 @@ std::optional<ExportFormat> ParseExportFormat(std::string_view name) {
   return std::nullopt;
 }
 
-std::string CsvField(std::string_view field) {
-  constexpr std::string_view kFormulaStart = "=+-@\t\r";
-  const bool formula =
-      !field.empty() && kFormulaStart.find(field.front()) != std::string_view::npos;
-  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos ||
-                     (!field.empty() && (field.front() == ' ' || field.back() == ' '));
-  std::string out = quote ? "\"" : "";
-  if (formula) out += '\'';
-  if (!quote) return out.append(field);
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 absl::StatusOr<ExportCounts> WritePublicExport(const ListView& list, int64_t at,
                                                ExportFormat format, std::ostream& out) {
   if (format == ExportFormat::kCsv) {
-    std::string header = "\xEF\xBB\xBF";  // the byte order mark
+    std::string header(kUtf8Bom);
     for (std::string_view column : kSubjectColumns) {
       absl::StrAppend(&header, std::string(column), ",");
     }

@@ -41,12 +41,6 @@ struct ExportCounts {
 absl::StatusOr<ExportCounts> WritePublicExport(const ListView& list, int64_t at,
                                                ExportFormat format, std::ostream& out);
 
-// Returns `field` as one CSV field: as it is, or in double quotes (inner quotes doubled) when
-// it holds a comma, a double quote, CR or LF, or starts or ends with a space. A field a
-// spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) gets a leading
-// apostrophe, which spreadsheets show as text (OWASP's CSV injection advice).
-std::string CsvField(std::string_view field);
-
 }  // namespace shixin
 
 #endif  // SHIXIN_EXPORT_PUBLIC_EXPORT_H_

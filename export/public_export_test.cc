@@ -126,26 +126,6 @@ TEST(PublicExportTest, CsvHeaderAndRows) {
   EXPECT_THAT(out, HasSubstr("organization,鹤岗市龙腾煤业有限责任公司,230987613,孙涛,"));
 }
 
-TEST(PublicExportTest, CsvQuoting) {
-  EXPECT_EQ(CsvField(""), "");
-  EXPECT_EQ(CsvField("张秀兰"), "张秀兰");
-  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
-  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
-  EXPECT_EQ(CsvField("line1\nline2"), "\"line1\nline2\"");
-  EXPECT_EQ(CsvField("cr\r"), "\"cr\r\"");
-  EXPECT_EQ(CsvField(" padded"), "\" padded\"");
-  EXPECT_EQ(CsvField("'quote'"), "'quote'");
-  // What a spreadsheet would run as a formula is text with a leading apostrophe.
-  EXPECT_EQ(CsvField("=1+1"), "'=1+1");
-  EXPECT_EQ(CsvField("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
-  EXPECT_EQ(CsvField("-旧法人"), "'-旧法人");
-  EXPECT_EQ(CsvField("@SUM(1)"), "'@SUM(1)");
-  EXPECT_EQ(CsvField("\tx"), "'\tx");
-  EXPECT_EQ(CsvField("=HYPERLINK(\"http://e/\",\"x\")"),
-            "\"'=HYPERLINK(\"\"http://e/\"\",\"\"x\"\")\"");
-  EXPECT_EQ(CsvField("a=b"), "a=b");
-}
-
 // The export of a base with deltas: a subject whose cases were removed is not published, one
 // the deltas added is (after the base's subjects).
 TEST(PublicExportTest, DeltasAreApplied) {

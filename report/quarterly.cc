@@ -221,6 +221,8 @@ void QuarterlyBuilder::Impl::AddQuery(const audit::QueryRecord& r, const audit::
     ++acc->agency_queries[agency];
     acc->agency_subjects[agency].Add(subject);
   }
+  // An answer of protocol versions 1-3 returned measures but no receipt: nothing is owed on it.
+  if (!audit::AwaitsFeedback(r)) return;
   ++acc->receipts_with_measures;
   const ReceiptKey key{receipt.node, receipt.segment, receipt.offset};
   auto [it, inserted] = receipt_index.try_emplace(key, static_cast<uint32_t>(receipts.size()));

@@ -58,7 +58,7 @@ struct CallerReport {
   uint64_t hits = 0;      // answers listed or related
   uint64_t listed = 0;
   uint64_t related = 0;
-  uint64_t receipts_with_measures = 0;        // MEASURES answers with >= 1 measure
+  uint64_t receipts_with_measures = 0;        // answers that await feedback (AwaitsFeedback)
   uint64_t receipts_without_feedback = 0;     // of those, with no feedback at all
   uint64_t feedback_entries = 0;              // counted entries (after corrections)
   uint64_t corrections = 0;                   // entries replaced by a later one
@@ -74,8 +74,8 @@ struct QuarterlyReport {
   std::vector<CallerReport> callers;  // by caller id
   CallerReport total;                 // every caller together (caller "*")
   // Feedback records naming a receipt not issued in the quarter (unknown, another quarter's,
-  // or one without measures): ignored, but counted. Entries naming a measure the receipt did
-  // not return are ignored and counted too.
+  // one without measures, or one the answer did not carry): ignored, but counted. Entries naming a
+  // measure the receipt did not return are ignored and counted too.
   uint64_t feedback_outside = 0;
   uint64_t feedback_entries_ignored = 0;
   // The due date, as report/calendar.h computes it, or why it is unknown.

@@ -84,6 +84,30 @@ TEST(QuarterlyTest, CountsQueriesSubjectsHitsAndMeasures) {
   EXPECT_EQ(r.total.receipts_without_feedback, 3u);
 }
 
+// An answer of protocol versions 1-3 carried no receipt: its measures count as returned, but no
+// receipt is owed feedback, and feedback naming it counts as outside (as INFO and the notice).
+TEST(QuarterlyTest, AnswersWithoutReceiptOweNoFeedback) {
+  QuarterlyBuilder b(Hegang(), kQ4, "");
+  audit::QueryRecord old = Query("load", "A", audit::Listing::kListed, {41});
+  old.receipt_issued = false;
+  b.Add(old, {1, 1, 100});
+  b.Add(Query("load", "B", audit::Listing::kListed, {41}), {1, 1, 200});
+  b.Add(Feedback("load", "00000001-1-100", {{41, audit::Outcome::kApplied, ""}}));
+  const QuarterlyReport r = b.Finish();
+  ASSERT_EQ(r.callers.size(), 1u);
+  const CallerReport& load = r.callers[0];
+  EXPECT_EQ(load.queries, 2u);
+  ASSERT_NE(FindMeasure(load, 41), nullptr);
+  EXPECT_EQ(FindMeasure(load, 41)->returned, 2u);
+  EXPECT_EQ(FindMeasure(load, 41)->applied, 0u);
+  EXPECT_EQ(load.receipts_with_measures, 1u);
+  EXPECT_EQ(load.receipts_without_feedback, 1u);
+  EXPECT_THAT(load.pending_receipts, ElementsAre("00000001-1-200"));
+  EXPECT_EQ(r.total.receipts_with_measures, 1u);
+  EXPECT_EQ(r.total.receipts_without_feedback, 1u);
+  EXPECT_EQ(r.feedback_outside, 1u);
+}
+
 // Enough repeats that the distinct sets compact while reading (past 1,024 ids), overlapping
 // between callers: the per-caller, per-agency and total counts are exact.
 TEST(QuarterlyTest, DistinctSubjectsAreExactAcrossCompactions) {

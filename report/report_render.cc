@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/csv.h"
 #include "base/html.h"
 #include "nlohmann/json.hpp"
 
@@ -13,22 +14,10 @@ namespace {
 
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-// Returns `field` quoted for CSV when it holds a comma, quote or line break.
-std::string CsvField(std::string_view field) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
-  std::string out = "\"";
-  for (const char c : field) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
 // One CSV row; empty strings for the columns a level does not use.
 struct CsvRow {
   std::string level, agency, measure, title, queries, subjects, hits, returned, applied,
-      not_applied, cancelled, with_measures, without_feedback, corrections, reason;
+      not_applied, cancelled, with_measures, without_feedback, corrections, reason, detail;
 };
 
 void AppendCsvRow(const QuarterlyReport& r, const std::string& caller, const CsvRow& row,
@@ -36,7 +25,8 @@ void AppendCsvRow(const QuarterlyReport& r, const std::string& caller, const Csv
   const std::string* fields[] = {
       &row.level,     &row.agency,        &row.measure,          &row.title,       &row.queries,
       &row.subjects,  &row.hits,          &row.returned,         &row.applied,     &row.not_applied,
-      &row.cancelled, &row.with_measures, &row.without_feedback, &row.corrections, &row.reason};
+      &row.cancelled, &row.with_measures, &row.without_feedback, &row.corrections, &row.reason,
+      &row.detail};
   absl::StrAppend(out, CsvField(r.quarter.ToString()), ",", CsvField(caller));
   for (const std::string* f : fields) absl::StrAppend(out, ",", CsvField(*f));
   out->append("\r\n");
@@ -44,33 +34,43 @@ void AppendCsvRow(const QuarterlyReport& r, const std::string& caller, const Csv
 
 std::string N(uint64_t n) { return absl::StrCat(n); }
 
-void AppendCsvCaller(const QuarterlyReport& r, const CallerReport& c, std::string* out) {
-  AppendCsvRow(r, c.caller,
-               {"caller", "", "", "", N(c.queries), N(c.subjects), N(c.hits), "", "", "", "",
-                N(c.receipts_with_measures), N(c.receipts_without_feedback), N(c.corrections), ""},
-               out);
+// Appends the rows of `c`; its pending receipts' rows when `list_pending`.
+void AppendCsvCaller(const QuarterlyReport& r, const CallerReport& c, bool list_pending,
+                     std::string* out) {
+  AppendCsvRow(
+      r, c.caller,
+      {"caller", "", "", "", N(c.queries), N(c.subjects), N(c.hits), "", "", "", "",
+       N(c.receipts_with_measures), N(c.receipts_without_feedback), N(c.corrections), "", ""},
+      out);
   for (const AgencyLine& a : c.agencies) {
     AppendCsvRow(r, c.caller,
                  {"agency", a.id, "", a.name, N(a.queries), N(a.subjects), "", N(a.returned),
-                  N(a.applied), N(a.not_applied), N(a.cancelled), "", "", "", ""},
+                  N(a.applied), N(a.not_applied), N(a.cancelled), "", "", "", "", ""},
                  out);
   }
   for (const MeasureLine& m : c.measures) {
     CsvRow row{"measure",    m.agency_id,      N(m.no),        m.title, "", "", "", N(m.returned),
-               N(m.applied), N(m.not_applied), N(m.cancelled), "",      "", "", ""};
+               N(m.applied), N(m.not_applied), N(m.cancelled), "",      "", "", "", ""};
     AppendCsvRow(r, c.caller, row, out);
     for (const ReasonCount& reason : m.not_applied_reasons) {
       AppendCsvRow(r, c.caller,
                    {"not_applied_reason", "", N(m.no), m.title, "", "", "", "", "", N(reason.count),
-                    "", "", "", "", reason.reason},
+                    "", "", "", "", reason.reason, ""},
                    out);
     }
     for (const ReasonCount& reason : m.cancelled_reasons) {
       AppendCsvRow(r, c.caller,
                    {"cancelled_reason", "", N(m.no), m.title, "", "", "", "", "", "",
-                    N(reason.count), "", "", "", reason.reason},
+                    N(reason.count), "", "", "", reason.reason, ""},
                    out);
     }
+  }
+  for (const std::string& receipt : c.pending_receipts) {
+    if (!list_pending) break;
+    CsvRow row;
+    row.level = "pending_receipt";
+    row.detail = receipt;
+    AppendCsvRow(r, c.caller, row, out);
   }
 }
 
@@ -123,9 +123,15 @@ nlohmann::json CallerJson(const CallerReport& c) {
 }  // namespace
 
 std::string RenderCsv(const QuarterlyReport& report) {
-  std::string out = absl::StrCat(Sv(kCsvColumns), "\r\n");
-  AppendCsvCaller(report, report.total, &out);
-  for (const CallerReport& c : report.callers) AppendCsvCaller(report, c, &out);
+  std::string out = absl::StrCat(Sv(kUtf8Bom), Sv(kCsvColumns), "\r\n");
+  CsvRow due;
+  due.level = "due_date";
+  due.reason = report.due_note;
+  due.detail = report.due_date;
+  AppendCsvRow(report, report.total.caller, due, &out);
+  // The total's pending receipts are the callers' again: listed per caller only.
+  AppendCsvCaller(report, report.total, /*list_pending=*/false, &out);
+  for (const CallerReport& c : report.callers) AppendCsvCaller(report, c, true, &out);
   return out;
 }
 

@@ -17,10 +17,14 @@ namespace shixin::report {
 // The CSV header line's columns, in order.
 inline constexpr std::string_view kCsvColumns =
     "quarter,caller,level,agency,measure,title,queries,subjects,hits,returned,applied,"
-    "not_applied,cancelled,receipts_with_measures,receipts_without_feedback,corrections,reason";
+    "not_applied,cancelled,receipts_with_measures,receipts_without_feedback,corrections,reason,"
+    "detail";
 
-// Returns the CSV (RFC 4180, header line first, "\r\n" line ends). The caller "*" rows are the
-// total over every caller. Reason rows carry their count in not_applied or cancelled.
+// Returns the CSV: a UTF-8 byte order mark, the header line, then the rows (RFC 4180, fields
+// as base/csv.h writes them, "\r\n" line ends). The first row (level `due_date`) has the due
+// date in `detail` (or "" and the note why in `reason`); the caller "*" rows are the total over
+// every caller; reason rows carry their count in not_applied or cancelled; a `pending_receipt`
+// row per receipt without feedback (its caller's first kMaxPending) has it in `detail`.
 std::string RenderCsv(const QuarterlyReport& report);
 // Returns the JSON object (one line): quarter, due_date, due_note, caller_filter, catalog,
 // empty, feedback_outside, feedback_entries_ignored, total, callers.

@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/csv.h"
 #include "base/html.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,17 +22,63 @@ TEST(RenderCsvTest, HeaderAndRows) {
   const std::string csv = RenderCsv(TestReport());
   std::vector<std::string> lines = absl::StrSplit(csv, "\r\n", absl::SkipEmpty());
   ASSERT_GE(lines.size(), 6u);
-  EXPECT_EQ(lines[0], std::string(kCsvColumns));
-  EXPECT_EQ(lines[1], "2026Q3,*,caller,,,,47,10,10,,,,,10,8,1,");
-  EXPECT_THAT(csv, HasSubstr("\r\n2026Q3,hotel,caller,,,,42,10,7,,,,,7,6,0,\r\n"));
+  EXPECT_EQ(lines[0], std::string(kUtf8Bom) + std::string(kCsvColumns));  // read as UTF-8
+  EXPECT_EQ(lines[1], "2026Q3,*,due_date,,,,,,,,,,,,,,,2026-10-13");
+  EXPECT_EQ(lines[2], "2026Q3,*,caller,,,,47,10,10,,,,,10,8,1,,");
+  EXPECT_THAT(csv, HasSubstr("\r\n2026Q3,hotel,caller,,,,42,10,7,,,,,7,6,0,,\r\n"));
   EXPECT_THAT(csv, HasSubstr("2026Q3,hotel,measure,public_security,41,"));
   // A reason with a comma is quoted.
-  EXPECT_THAT(csv, HasSubstr(",1,,,,,\"guest, left\"\r\n"));
+  EXPECT_THAT(csv, HasSubstr(",1,,,,,\"guest, left\",\r\n"));
   EXPECT_THAT(csv,
-              HasSubstr("2026Q3,bank,cancelled_reason,,52,授信限制,,,,,,,1,,,,paid <in full>"));
+              HasSubstr("2026Q3,bank,cancelled_reason,,52,授信限制,,,,,,,1,,,,paid <in full>,"));
   for (const std::string& line : lines) {
-    EXPECT_GE(std::count(line.begin(), line.end(), ','), 16) << line;
+    EXPECT_GE(std::count(line.begin(), line.end(), ','), 17) << line;
   }
+}
+
+// The receipts to chase are listed once, under their caller; the total's count says how many.
+TEST(RenderCsvTest, PendingReceiptsAndDueNote) {
+  QuarterlyReport r = TestReport();
+  const std::string csv = RenderCsv(r);
+  EXPECT_THAT(csv, HasSubstr("\r\n2026Q3,hotel,pending_receipt,,,,,,,,,,,,,,,abcdef01-1-1001\r\n"));
+  EXPECT_THAT(csv, HasSubstr("\r\n2026Q3,bank,pending_receipt,,,,,,,,,,,,,,,abcdef01-2-2001\r\n"));
+  EXPECT_THAT(csv, Not(HasSubstr("2026Q3,*,pending_receipt")));
+  const auto count = [&](std::string_view what) {
+    size_t n = 0;
+    for (size_t at = csv.find(what); at != std::string::npos; at = csv.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(",pending_receipt,"), r.total.receipts_without_feedback);
+  r.due_date = "";
+  r.due_note = "no calendar for 2027: add data/calendar/2027.toml";
+  EXPECT_THAT(RenderCsv(r),
+              HasSubstr("\r\n2026Q3,*,due_date,,,,,,,,,,,,,,no calendar for 2027: add "
+                        "data/calendar/2027.toml,\r\n"));
+}
+
+// Callers' reasons are free text: what a spreadsheet would run is text, control characters go.
+TEST(RenderCsvTest, ReasonsCannotBeFormulas) {
+  QuarterlyBuilder b(TestCatalog(), {2026, 3}, "");
+  audit::QueryRecord q;
+  q.time_micros = Quarter{2026, 3}.BeginMicros() + 1;
+  q.caller = "bank";
+  q.subject = "S";
+  q.listing = audit::Listing::kListed;
+  q.measures = {50, 51, 52};
+  q.receipt_issued = true;
+  b.Add(q, {0xabcdef01, 1, 100});
+  audit::FeedbackRecord f;
+  f.caller = "bank";
+  f.receipt = "abcdef01-1-100";
+  f.entries = {{50, audit::Outcome::kNotApplied, "=HYPERLINK(\"http://evil\",\"点击\")"},
+               {51, audit::Outcome::kNotApplied, "+1+1"},
+               {52, audit::Outcome::kCancelled, "@SUM(1)\x1b[2J"}};
+  b.Add(f);
+  const std::string csv = RenderCsv(b.Finish());
+  EXPECT_THAT(csv, HasSubstr(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"点击\"\")\","));
+  EXPECT_THAT(csv, HasSubstr(",'+1+1,"));
+  EXPECT_THAT(csv, HasSubstr(",'@SUM(1)\xEF\xBF\xBD[2J,"));
+  EXPECT_THAT(csv, Not(HasSubstr("\x1b")));
 }
 
 TEST(RenderJsonTest, Parses) {
@@ -69,7 +117,7 @@ TEST(RenderHtmlTest, EmptyQuarterAndCalendarNote) {
   const std::string html = RenderHtml(r);
   EXPECT_THAT(html, HasSubstr("no queries in 2026Q4"));
   EXPECT_THAT(html, HasSubstr("no calendar for 2027: add data/calendar/2027.toml"));
-  EXPECT_EQ(RenderCsv(r).substr(0, kCsvColumns.size()), kCsvColumns);
+  EXPECT_EQ(RenderCsv(r).substr(kUtf8Bom.size(), kCsvColumns.size()), kCsvColumns);
   EXPECT_THAT(RenderJson(r), HasSubstr("\"empty\":true"));
 }
 

@@ -27,6 +27,7 @@ inline QuarterlyReport TestReport(Quarter quarter = {2026, 3}) {
   QuarterlyBuilder b(TestCatalog(), quarter, "");
   audit::QueryRecord r;
   r.time_micros = quarter.BeginMicros() + 1;
+  r.receipt_issued = true;
   const std::string subjects[] = {"S0", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9"};
   r.caller = "hotel";
   for (uint64_t i = 0; i < 42; ++i) {

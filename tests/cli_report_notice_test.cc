@@ -1,8 +1,9 @@
 // End-to-end tests of `shixin report` and `shixin notice` on an audit written by AuditLog:
 // MEASURES and CHECK answers on subjects of data/sample, feedback (applied, not applied,
-// cancelled, a correction); the numbers of the report in each format, a quarter without data,
-// a year without a calendar, the notice of a receipt in text and HTML (its issuer, an answer
-// without measures or with none applied, an officer's measure, an as-of answer and a case
+// cancelled, a correction); the numbers of the report in each format (answers without receipt
+// owing nothing, reasons that would be formulas), a quarter without data, a caller without
+// record, a year without a calendar, the notice of a receipt in text and HTML (its issuer, an
+// answer without measures or with none applied, an officer's measure, an as-of answer and a case
 // revoked since), unknown receipts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -120,16 +121,55 @@ class CliReportNoticeTest : public ::testing::Test {
 TEST_F(CliReportNoticeTest, ReportCsvCountsQueriesMeasuresFeedbackAndCorrections) {
   const RunResult r = Shixin(Report("2026Q2", "csv"));
   ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, 12), "\xEF\xBB\xBFquarter,");  // the byte order mark: read as UTF-8
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,*,due_date,,,,,,,,,,,,,,,2026-07-07\r\n"));
   // Total: 3 queries on 1 subject, 2 receipts with measures, 1 without feedback, 1 correction.
-  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,*,caller,,,,3,1,3,,,,,2,1,1,\r\n"));
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,*,caller,,,,3,1,3,,,,,2,1,1,,\r\n"));
   // The correction wins: 41 counts as cancelled, not as not applied.
   EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,hegang-housing,measure,public_security,41,"
-                               "协助法院进行住宿宾馆饭店限制,,,,1,0,0,1,,,,\r\n"));
+                               "协助法院进行住宿宾馆饭店限制,,,,1,0,0,1,,,,,\r\n"));
   EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,hegang-housing,measure,staffing_office,7,"
-                               "担任事业单位法定代表人限制,,,,1,1,0,0,,,,\r\n"));
-  EXPECT_THAT(r.out, HasSubstr(",41,协助法院进行住宿宾馆饭店限制,,,,,,,1,,,,误报更正\r\n"));
+                               "担任事业单位法定代表人限制,,,,1,1,0,0,,,,,\r\n"));
+  EXPECT_THAT(r.out, HasSubstr(",41,协助法院进行住宿宾馆饭店限制,,,,,,,1,,,,误报更正,\r\n"));
   EXPECT_THAT(r.out, Not(HasSubstr("已履行")));  // the corrected reason is gone
-  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,bank,caller,,,,1,1,1,,,,,1,1,0,\r\n"));
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,bank,caller,,,,1,1,1,,,,,1,1,0,,\r\n"));
+  // The receipt to chase, under its caller.
+  EXPECT_THAT(r.out,
+              HasSubstr("\r\n2026Q2,bank,pending_receipt,,,,,,,,,,,,,,," + bank_receipt_ + "\r\n"));
+}
+
+// An answer to a client of versions 1-3 returned measures but carried no receipt: the report
+// owes no feedback on it (as INFO and the notice).
+TEST_F(CliReportNoticeTest, ReportOwesNoFeedbackOnAnswersWithoutReceipt) {
+  QueryRecord v3 = Query("loadtest", 4, {41}, kT0 + 3000);
+  v3.receipt_issued = false;
+  const std::string never_issued = Append(v3);
+  const RunResult r = Shixin(Report("2026Q2", "csv"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,loadtest,caller,,,,1,1,1,,,,,0,0,0,,\r\n"));
+  EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,*,caller,,,,4,1,4,,,,,2,1,1,,\r\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr(never_issued)));
+}
+
+// A caller id with no record looks like a caller that asked nothing: the report says so.
+TEST_F(CliReportNoticeTest, ReportOfACallerWithoutRecordSaysSo) {
+  RunResult r = Shixin(Report("2026Q2", "csv") + " --caller nobody", /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("no record of caller \"nobody\" in the audit for 2026Q2"));
+  r = Shixin(Report("2026Q2", "csv") + " --caller bank", /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, Not(HasSubstr("no record")));
+}
+
+// Callers' reasons are free text; the credit office opens the CSV in a spreadsheet.
+TEST_F(CliReportNoticeTest, ReportCsvReasonsAreNeverFormulas) {
+  Append(Query("bank", 4, {41, 52}, kT0 + 3000),
+         {{41, Outcome::kNotApplied, "=HYPERLINK(\"http://evil\",\"点击\")"},
+          {52, Outcome::kCancelled, "+1+1"}});
+  const RunResult r = Shixin(Report("2026Q2", "csv"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"点击\"\")\",\r\n"));
+  EXPECT_THAT(r.out, HasSubstr(",'+1+1,\r\n"));
 }
 
 TEST_F(CliReportNoticeTest, ReportJsonAndHtml) {

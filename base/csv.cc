@@ -1,0 +1,39 @@
+#include "base/csv.h"
+
+namespace shixin {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+constexpr char kDelete = 0x7F;
+
+// Whether `c` is a control character that has no business in a CSV cell.
+bool IsStrayControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == kDelete;
+}
+
+}  // namespace
+
+std::string CsvField(std::string_view field) {
+  constexpr std::string_view kFormulaStart = "=+-@\t\r";
+  const bool formula =
+      !field.empty() && kFormulaStart.find(field.front()) != std::string_view::npos;
+  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos ||
+                     (!field.empty() && (field.front() == ' ' || field.back() == ' '));
+  std::string out;
+  out.reserve(field.size() + 3);
+  if (quote) out += '"';
+  if (formula) out += '\'';
+  for (const char c : field) {
+    if (IsStrayControl(c)) {
+      out.append(kReplacement);
+      continue;
+    }
+    if (quote && c == '"') out += '"';
+    out += c;
+  }
+  if (quote) out += '"';
+  return out;
+}
+
+}  // namespace shixin
