@@ -330,10 +330,12 @@ absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& r
   }
   ::close(fd);
   FramedRecord r;
-  if (!read_ok || ParseRecord(frame, header->version, &r) != FrameStatus::kOk ||
-      r.type != RecordType::kQuery) {
-    return not_found;
+  if (!read_ok || ParseRecord(frame, header->version, &r) != FrameStatus::kOk) return not_found;
+  if (r.type == RecordType::kFeedback) {  // a receipt the FEEDBACK answer gave
+    return absl::NotFoundError(
+        absl::StrCat("receipt ", receipt.ToString(), " is of a feedback record, not of an answer"));
   }
+  if (r.type != RecordType::kQuery) return not_found;
   OwnedQuery out;
   out.payload = std::make_unique<const std::string>(r.payload);
   absl::StatusOr<QueryRecord> record = DecodeQuery(*out.payload, header->query_base());

@@ -80,7 +80,7 @@ struct OwnedQuery {
 // up to `limit` may be read (the file size, or less for records not written yet); checksum and
 // type checked. The one place that reads a record at an offset (AuditLog::Lookup uses it after
 // its own node and size checks). NotFound naming the receipt when there is no intact query
-// record there.
+// record there (saying so when it is a feedback record's receipt).
 absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,
                                        uint64_t limit);
 

@@ -11,12 +11,21 @@ namespace {
 
 constexpr size_t kMaxText = 40;
 
-// Parses a decimal field without sign or leading zeros (but "0") into `*value`.
-bool ParseDecimal(std::string_view text, uint64_t max, uint64_t* value) {
-  if (text.empty() || (text.size() > 1 && text[0] == '0')) return false;
+// Parses a decimal field without sign or leading zeros (but "0") into `*value`. Returns OK, or
+// InvalidArgument whose message completes "the segment " or "the offset ".
+absl::Status ParseDecimal(std::string_view text, uint64_t max, uint64_t* value) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, *value);
-  return ec == std::errc() && ptr == end && *value <= max;
+  if (text.empty() || ec == std::errc::invalid_argument || ptr != end) {
+    return absl::InvalidArgumentError("is not a decimal number");
+  }
+  if (text.size() > 1 && text[0] == '0') {  // one receipt has one text
+    return absl::InvalidArgumentError("has a leading zero");
+  }
+  if (ec != std::errc() || *value > max) {
+    return absl::InvalidArgumentError(absl::StrCat("is out of range (at most ", max, ")"));
+  }
+  return absl::OkStatus();
 }
 
 // Writes `value` in decimal at `p` (at most 20 digits); returns the end.
@@ -75,16 +84,18 @@ absl::StatusOr<Receipt> Receipt::Parse(std::string_view text) {
   }
   receipt.node = static_cast<uint32_t>(node_value);
   uint64_t segment = 0;
-  if (!ParseDecimal(text.substr(first + 1, second - first - 1),
-                    std::numeric_limits<uint32_t>::max(), &segment)) {
+  if (absl::Status s = ParseDecimal(text.substr(first + 1, second - first - 1),
+                                    std::numeric_limits<uint32_t>::max(), &segment);
+      !s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("receipt \"", shown, "\": the segment is not a decimal number"));
+        absl::StrCat("receipt \"", shown, "\": the segment ", s.message()));
   }
   receipt.segment = static_cast<uint32_t>(segment);
-  if (!ParseDecimal(text.substr(second + 1), std::numeric_limits<uint64_t>::max(),
-                    &receipt.offset)) {
+  if (absl::Status s = ParseDecimal(text.substr(second + 1), std::numeric_limits<uint64_t>::max(),
+                                    &receipt.offset);
+      !s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("receipt \"", shown, "\": the offset is not a decimal number"));
+        absl::StrCat("receipt \"", shown, "\": the offset ", s.message()));
   }
   return receipt;
 }

@@ -38,5 +38,26 @@ TEST(ReceiptTest, RefusesMalformedText) {
   }
 }
 
+// The message says what is wrong, not merely that something is.
+TEST(ReceiptTest, SaysWhatIsWrong) {
+  const auto message = [](std::string_view text) {
+    return std::string(Receipt::Parse(text).status().message());
+  };
+  EXPECT_EQ(message("ee2a7ac7-01-293"),
+            "receipt \"ee2a7ac7-01-293\": the segment has a leading zero");
+  EXPECT_EQ(message("ee2a7ac7-1-0293"),
+            "receipt \"ee2a7ac7-1-0293\": the offset has a leading zero");
+  EXPECT_EQ(message("ee2a7ac7-x-293"),
+            "receipt \"ee2a7ac7-x-293\": the segment is not a decimal number");
+  EXPECT_EQ(message("ee2a7ac7--293"),
+            "receipt \"ee2a7ac7--293\": the segment is not a decimal number");
+  EXPECT_EQ(message("ee2a7ac7-4294967296-1"),
+            "receipt \"ee2a7ac7-4294967296-1\": the segment is out of range (at most 4294967295)");
+  EXPECT_EQ(message("ee2a7ac7-1-18446744073709551616"),
+            "receipt \"ee2a7ac7-1-18446744073709551616\": the offset is out of range (at most "
+            "18446744073709551615)");
+  EXPECT_EQ(Receipt::Parse("ee2a7ac7-01-293").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace shixin::audit

@@ -29,7 +29,7 @@ absl::StatusOr<wire::FeedbackItem> ParseItem(std::string_view flag, const std::s
     return absl::InvalidArgumentError(
         absl::StrFormat("--applied %s: an applied measure takes no reason", value));
   }
-  if (outcome != wire::FeedbackOutcome::kApplied && item.reason.empty()) {
+  if (outcome != wire::FeedbackOutcome::kApplied && wire::IsBlankReason(item.reason)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--%s %s: needs a reason, as --%s %d=\"why\"", flag, value, flag, measure));
   }

@@ -50,6 +50,8 @@ TEST(FeedbackFlagsTest, RefusesBadItems) {
   EXPECT_NE(Refusal({"--not-applied", "52"}).find("needs a reason"), std::string::npos);
   EXPECT_NE(Refusal({"--not-applied", "52="}).find("needs a reason"), std::string::npos);
   EXPECT_NE(Refusal({"--cancel", "29"}).find("needs a reason"), std::string::npos);
+  EXPECT_NE(Refusal({"--not-applied", "50=   "}).find("needs a reason"), std::string::npos);
+  EXPECT_NE(Refusal({"--cancel", "29=\xE3\x80\x80"}).find("needs a reason"), std::string::npos);
   EXPECT_NE(Refusal({"--applied", "41=ok"}).find("takes no reason"), std::string::npos);
   EXPECT_NE(Refusal({"--applied", "41", "--cancel", "41=x"}).find("reported twice"),
             std::string::npos);

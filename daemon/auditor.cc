@@ -7,10 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "core/paths.h"
 #include "core/validity.h"
 #include "daemon/log.h"
+#include "protocol/wire.h"
 
 namespace shixin {
 namespace {
@@ -35,6 +37,39 @@ audit::Outcome OutcomeOf(wire::FeedbackOutcome o) {
       return audit::Outcome::kCancelled;
   }
   return audit::Outcome::kApplied;
+}
+
+// Returns why a write was refused, said once: the log's refusals while it fails already begin
+// with what Unwritable() adds.
+absl::string_view WhyUnwritable(const absl::Status& status) {
+  absl::string_view why = status.message();
+  absl::ConsumePrefix(&why, "audit cannot be written: ");
+  return why;
+}
+
+// Returns Unavailable for a write the audit refused with `status`.
+absl::Status Unwritable(const absl::Status& status) {
+  return absl::UnavailableError(
+      absl::StrCat("the audit cannot be written: ", WhyUnwritable(status)));
+}
+
+// Returns OK if feedback can name `asked`'s receipt `receipt`: its answer carried the receipt
+// and returned measures (audit::AwaitsFeedback); else why not.
+absl::Status CheckFeedbackTarget(const audit::QueryRecord& asked, std::string_view receipt) {
+  if (!asked.receipt_issued) {  // an answer to a client of versions 1-3, or an unlisted CHECK
+    return absl::NotFoundError(absl::StrFormat(
+        "no answer carried receipt %s: feedback names a receipt a MEASURES answer gave", receipt));
+  }
+  if (!asked.measures.empty()) return absl::OkStatus();
+  if (asked.opcode == static_cast<uint8_t>(wire::Opcode::kMeasures)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "receipt %s is of a MEASURES answer that returned no measure: there is nothing to report",
+        receipt));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("receipt %s is of a %s answer, which carries no measures; feedback is for "
+                      "MEASURES answers",
+                      receipt, wire::OpcodeName(static_cast<wire::Opcode>(asked.opcode))));
 }
 
 // Read for every audited answer: clock_gettime is half of absl::Now()'s cost here (27 ns
@@ -121,7 +156,7 @@ void Auditor::Observe(const absl::Status& status) {
   const bool failing = !status.ok();
   if (failing_.exchange(failing, std::memory_order_relaxed) == failing) return;
   if (failing) {
-    LogError("the audit cannot be written: %s; %s", std::string(status.message()),
+    LogError("the audit cannot be written: %s; %s", std::string(WhyUnwritable(status)),
              required_ ? "MEASURES is refused (AUDIT_UNAVAILABLE) until it can"
                        : "answers carry no receipts until it can (audit_required = false)");
   } else {
@@ -145,8 +180,7 @@ absl::StatusOr<audit::AuditLog::Appended> Auditor::Record(audit::QueryRecord* re
   absl::StatusOr<audit::AuditLog::Appended> appended = logs_[stream]->Append(record);
   if (!appended.ok()) {
     Observe(appended.status());
-    return absl::UnavailableError(
-        absl::StrCat("the audit cannot be written: ", appended.status().message()));
+    return Unwritable(appended.status());
   }
   appended->ticket = Ticket(stream, appended->ticket);
   return appended;
@@ -187,7 +221,7 @@ absl::Status Auditor::Sync(uint64_t ticket) {
   }
   Observe(s);
   if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", s.message()));
+    return Unwritable(s);
   }
   return s;
 }
@@ -196,7 +230,7 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
                                                     const wire::FeedbackRequest& request) {
   if (absl::Status s = wire::CheckFeedbackItems(request.items); !s.ok()) return s;
   absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(request.receipt);
-  if (!receipt.ok()) return absl::NotFoundError(receipt.status().message());
+  if (!receipt.ok()) return receipt.status();  // InvalidArgument: not a receipt's form
   const uint32_t receipt_stream = audit::StreamOf(receipt->segment);
   if (receipt_stream >= logs_.size()) {
     return absl::NotFoundError(absl::StrCat("receipt ", request.receipt, ": no such stream"));
@@ -204,10 +238,13 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   absl::StatusOr<audit::AuditLog::LookedUp> answer = logs_[receipt_stream]->Lookup(*receipt);
   if (!answer.ok()) return answer.status();
   const audit::QueryRecord& asked = answer->record;
+  // Before the caller: a receipt no answer carried was issued to no one.
+  if (!asked.receipt_issued) return CheckFeedbackTarget(asked, request.receipt);
   if (asked.caller != caller) {
     return absl::PermissionDeniedError(
         absl::StrFormat("receipt %s was issued to another caller", request.receipt));
   }
+  if (absl::Status s = CheckFeedbackTarget(asked, request.receipt); !s.ok()) return s;
   audit::FeedbackRecord record;
   for (const wire::FeedbackItem& item : request.items) {
     if (std::find(asked.measures.begin(), asked.measures.end(), item.measure) ==
@@ -226,8 +263,7 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   absl::StatusOr<audit::AuditLog::Appended> appended = logs_[stream]->Append(&record);
   if (!appended.ok()) {
     Observe(appended.status());
-    return absl::UnavailableError(
-        absl::StrCat("the audit cannot be written: ", appended.status().message()));
+    return Unwritable(appended.status());
   }
   appended->ticket = Ticket(stream, appended->ticket);
   // Only feedback on a receipt counted as awaiting it (issued since Open, with measures).

@@ -63,10 +63,11 @@ class Auditor {
   absl::Status Sync(uint64_t ticket);
 
   // Records FEEDBACK from caller `caller` ("" in open mode). Returns the response and the ticket
-  // of its record; NotFound for a receipt this audit did not issue (or not for a MEASURES or
-  // CHECK answer), PermissionDenied for another caller's receipt, InvalidArgument for a measure
-  // that the receipt's answer did not return or items that break wire::CheckFeedbackItems,
-  // Unavailable when the audit cannot be written.
+  // of its record; InvalidArgument for text that is not a receipt; NotFound for a receipt this
+  // audit has no answer of, or whose answer did not carry it (versions 1-3, an unlisted CHECK);
+  // PermissionDenied for another caller's receipt; InvalidArgument for the receipt of an answer
+  // without measures (CHECK), a measure that the receipt's answer did not return, or items that
+  // break wire::CheckFeedbackItems; Unavailable when the audit cannot be written.
   struct Recorded {
     wire::FeedbackResponse response;
     uint64_t ticket = 0;

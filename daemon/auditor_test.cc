@@ -173,7 +173,16 @@ TEST_F(AuditorTest, FeedbackIsRefusedWithTheRightCode) {
   other_node.node ^= 1;
   EXPECT_EQ(Feedback(other_node.ToString(), {Item(41)}).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(Feedback("not a receipt", {Item(41)}).status().code(), absl::StatusCode::kNotFound);
+  // Text that is not a receipt is an invalid argument, saying what is wrong.
+  absl::Status malformed = Feedback("not a receipt", {Item(41)}).status();
+  EXPECT_EQ(malformed.code(), absl::StatusCode::kInvalidArgument);
+  malformed = Feedback("EE2A7AC7-1-293", {Item(41)}).status();
+  EXPECT_EQ(malformed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(malformed.message(), HasSubstr("8 lower-case hex digits"));
+  malformed =
+      Feedback(absl::StrFormat("%08x-01-%d", parsed->node, parsed->offset), {Item(41)}).status();
+  EXPECT_EQ(malformed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(malformed.message(), HasSubstr("the segment has a leading zero"));
   EXPECT_EQ(Feedback(receipt, {Item(41)}, "agency-b").status().code(),
             absl::StatusCode::kPermissionDenied);
   absl::StatusOr<Auditor::Recorded> r = Feedback(receipt, {Item(41), Item(3)});
@@ -185,6 +194,55 @@ TEST_F(AuditorTest, FeedbackIsRefusedWithTheRightCode) {
             absl::StatusCode::kInvalidArgument);
   // Nothing refused was recorded: one query record only.
   EXPECT_EQ(auditor_->Info(0, true).records, 1u);
+}
+
+// Feedback is for the receipts of answers that returned measures; the refusals say what the
+// receipt named is instead.
+TEST_F(AuditorTest, FeedbackOnAReceiptOwedNoneSaysWhy) {
+  Open();
+  const auto record = [&](audit::QueryRecord r) {
+    r.caller = "agency-a";
+    absl::StatusOr<audit::AuditLog::Appended> a = auditor_->Record(&r);
+    EXPECT_TRUE(a.ok()) << a.status();
+    if (!a.ok()) return std::string();
+    EXPECT_TRUE(auditor_->Sync(a->ticket).ok());
+    return a->receipt.ToString();
+  };
+  audit::QueryRecord v3 = TypicalQuery("11010519491231002X", 0);
+  v3.receipt_issued = false;  // a version 3 answer: it carried no receipt
+  const std::string v3_receipt = record(v3);
+  absl::Status s = Feedback(v3_receipt, {Item(41)}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_THAT(s.message(), HasSubstr("no answer carried receipt " + v3_receipt));
+  // Whosever it was: it was issued to no one.
+  EXPECT_EQ(Feedback(v3_receipt, {Item(41)}, "agency-b").status().code(),
+            absl::StatusCode::kNotFound);
+
+  audit::QueryRecord check = TypicalQuery("11010519491231002X", 0);
+  check.opcode = static_cast<uint8_t>(wire::Opcode::kCheck);
+  check.measures.clear();
+  const std::string check_receipt = record(check);
+  s = Feedback(check_receipt, {Item(41)}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), absl::StrCat("receipt ", check_receipt,
+                                      " is of a CHECK answer, which carries no measures; feedback "
+                                      "is for MEASURES answers"));
+
+  audit::QueryRecord none = TypicalQuery("230402199001010015", 0);
+  none.measures.clear();
+  s = Feedback(record(none), {Item(41)}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("returned no measure"));
+
+  absl::StatusOr<Auditor::Recorded> fed = Feedback(RecordOne(), {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  const std::string& feedback_receipt = fed->response.feedback_receipt;
+  s = Feedback(feedback_receipt, {Item(41)}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_EQ(s.message(), absl::StrCat("receipt ", feedback_receipt,
+                                      " is of a feedback record, not of an answer"));
+  EXPECT_EQ(auditor_->Info(0, true).records, 5u);  // 4 queries, 1 feedback
 }
 
 TEST_F(AuditorTest, InfoCountsRecordsAndReceiptsWithoutFeedback) {
@@ -238,19 +296,18 @@ TEST_F(AuditorTest, ReceiptsWithoutFeedbackCountThoseIssuedSinceTheStart) {
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(auditor_->Sync(a->ticket).ok());
   EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 1u);
-  // Feedback on the receipt of the previous run and on the record without a receipt is
-  // recorded, but was not counted as owed.
-  for (const std::string& r : {old_receipt, a->receipt.ToString()}) {
-    absl::StatusOr<Auditor::Recorded> fed = Feedback(r, {Item(41)});
-    ASSERT_TRUE(fed.ok()) << fed.status();
-    ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
-    EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 1u);
-  }
-  absl::StatusOr<Auditor::Recorded> fed = Feedback(receipt, {Item(41)});
+  // Feedback on the receipt of the previous run is recorded, but was not counted as owed; on
+  // the record without a receipt it is refused (no answer carried that receipt).
+  absl::StatusOr<Auditor::Recorded> fed = Feedback(old_receipt, {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 1u);
+  EXPECT_TRUE(absl::IsNotFound(Feedback(a->receipt.ToString(), {Item(41)}).status()));
+  fed = Feedback(receipt, {Item(41)});
   ASSERT_TRUE(fed.ok()) << fed.status();
   ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
   EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 0u);
-  EXPECT_EQ(auditor_->Info(0, true).records, 6u);  // 3 queries, 3 feedback records
+  EXPECT_EQ(auditor_->Info(0, true).records, 5u);  // 3 queries, 2 feedback records
 }
 
 TEST_F(AuditorTest, OneSyncSettlesEveryRecordItsWriteCovered) {
@@ -347,7 +404,13 @@ TEST_F(AuditorTest, AFullDiskFailsRecordsUntilSpaceReturns) {
   const absl::Status synced = auditor_->Sync(a->ticket);
   EXPECT_EQ(synced.code(), absl::StatusCode::kUnavailable) << synced;
   EXPECT_EQ(auditor_->Record(&r).status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(Feedback(receipt, {Item(41)}).status().code(), absl::StatusCode::kUnavailable);
+  const absl::Status refused = Feedback(receipt, {Item(41)}).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  // Said once, whichever layer refused.
+  EXPECT_THAT(refused.message(), HasSubstr("the audit cannot be written: "));
+  EXPECT_THAT(refused.message(), Not(HasSubstr("written: audit cannot be written")));
+  EXPECT_THAT(auditor_->Record(&r).status().message(),
+              Not(HasSubstr("written: audit cannot be written")));
   wire::AuditInfo info = auditor_->Info(0, true);
   EXPECT_EQ(info.state, wire::AuditState::kFailing);
   EXPECT_THAT(info.error, Not(IsEmpty()));
@@ -645,6 +708,8 @@ TEST_F(HandlerAuditTest, FeedbackStatuses) {
   unknown->offset += 1 << 20;
   EXPECT_EQ(SendFeedback(unknown->ToString(), {Item(measure)}).status(), wire::Status::kNotFound);
   EXPECT_EQ(static_cast<int>(wire::Status::kNotFound), 17);
+  EXPECT_EQ(SendFeedback("EE2A7AC7-1-293", {Item(measure)}).status(),
+            wire::Status::kInvalidArgument);
   EXPECT_EQ(SendFeedback(RecordOne("agency-b"), {Item(41)}).status(),
             wire::Status::kPermissionDenied);
   EXPECT_EQ(SendFeedback(receipt, {Item(54)}).status(), wire::Status::kInvalidArgument);

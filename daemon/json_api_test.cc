@@ -373,9 +373,20 @@ TEST_F(JsonApiTest, AnAuditedAnswerCarriesAReceiptForFeedback) {
   EXPECT_TRUE(j["feedback_receipt"].is_string());
   ASSERT_EQ(j["items"].size(), 3u);
 
+  // Text that is not a receipt is a bad request; a receipt the server does not know, not found.
   reply = Serve("POST", "/v1/feedback", "{\"receipt\":\"nope-1-2\",\"applied\":[41]}", "full");
+  EXPECT_EQ(reply.status, 400u) << reply.body;
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "invalid_argument");
+  reply = Serve("POST", "/v1/feedback", "{\"receipt\":\"9f2c41d0-7-64\",\"applied\":[41]}", "full");
   EXPECT_EQ(reply.status, 404u) << reply.body;
   EXPECT_EQ(BodyOf(reply)["error"]["code"], "not_found");
+  // A reason of spaces only is no reason.
+  reply = Serve("POST", "/v1/feedback",
+                absl::StrCat("{\"receipt\":\"", receipt, "\",\"notApplied\":{\"52\":\"   \"}}"),
+                "full");
+  EXPECT_EQ(reply.status, 400u) << reply.body;
+  EXPECT_EQ(BodyOf(reply)["error"]["message"],
+            "measure 52: not_applied needs a reason (not only spaces)");
   reply = Serve("POST", "/v1/feedback", absl::StrCat("{\"receipt\":\"", receipt, "\"}"), "full");
   EXPECT_EQ(reply.status, 400u);
   reply =

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "base/enum_names.h"
 #include "base/status_macros.h"
@@ -79,6 +80,20 @@ std::string_view AuditStateName(AuditState state) {
   return EnumName(state, kNames, "unknown");
 }
 
+bool IsBlankReason(std::string_view reason) {
+  constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";  // U+3000 in UTF-8
+  while (!reason.empty()) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(reason.front()))) {
+      reason.remove_prefix(1);
+    } else if (reason.starts_with(kIdeographicSpace)) {
+      reason.remove_prefix(kIdeographicSpace.size());
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::Status CheckFeedbackItems(const std::vector<FeedbackItem>& items) {
   std::set<uint16_t> seen;
   for (const FeedbackItem& item : items) {
@@ -87,9 +102,10 @@ absl::Status CheckFeedbackItems(const std::vector<FeedbackItem>& items) {
       return absl::InvalidArgumentError(
           absl::StrFormat("measure %d is reported twice in one request", item.measure));
     }
-    if (item.outcome != FeedbackOutcome::kApplied && item.reason.empty()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "measure %d: %s needs a reason", item.measure, FeedbackOutcomeName(item.outcome)));
+    if (item.outcome != FeedbackOutcome::kApplied && IsBlankReason(item.reason)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("measure %d: %s needs a reason (not only spaces)", item.measure,
+                          FeedbackOutcomeName(item.outcome)));
     }
   }
   return absl::OkStatus();

@@ -43,7 +43,7 @@ struct FeedbackItem {
   std::string reason = {};  // required for kNotApplied and kCancelled; at most kMaxReasonBytes
 };
 struct FeedbackRequest {
-  std::string receipt;              // of a CHECK or MEASURES answer (str8)
+  std::string receipt;              // of a MEASURES answer with measures (str8)
   std::string operator_id;          // at most kMaxOperatorBytes; "" = none
   std::vector<FeedbackItem> items;  // 1 .. kMaxFeedbackItems
 };
@@ -52,9 +52,13 @@ struct FeedbackResponse {
   std::string feedback_receipt;  // the receipt of the feedback record itself
 };
 
+// Returns whether `reason` says nothing: it is empty or only white space (ASCII white space and
+// U+3000, the ideographic space of Chinese input methods).
+bool IsBlankReason(std::string_view reason);
+
 // Returns OK, or InvalidArgument (the server answers INVALID_ARGUMENT) when a measure is 0 or
-// appears twice, or a kNotApplied or kCancelled item has no reason. The one check of these
-// rules, for the server and for clients that check before sending.
+// appears twice, or a kNotApplied or kCancelled item has no reason (IsBlankReason). The one
+// check of these rules, for the server and for clients that check before sending.
 absl::Status CheckFeedbackItems(const std::vector<FeedbackItem>& items);
 
 // INFO's audit block (version 4).

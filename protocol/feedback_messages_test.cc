@@ -91,6 +91,18 @@ TEST(FeedbackMessagesTest, CheckFeedbackItems) {
   EXPECT_FALSE(CheckFeedbackItems(items).ok());
   items = {{0, FeedbackOutcome::kApplied, ""}};
   EXPECT_FALSE(CheckFeedbackItems(items).ok());
+  // A reason of white space only says nothing: refused as a missing one.
+  for (const char* blank : {" ", "   ", " \t\r\n", "\xE3\x80\x80", " \xE3\x80\x80 "}) {
+    items = {{7, FeedbackOutcome::kNotApplied, blank}};
+    EXPECT_TRUE(absl::IsInvalidArgument(CheckFeedbackItems(items))) << blank;
+    items = {{7, FeedbackOutcome::kCancelled, blank}};
+    EXPECT_TRUE(absl::IsInvalidArgument(CheckFeedbackItems(items))) << blank;
+  }
+  items = {{7, FeedbackOutcome::kNotApplied, " 已结清 "}};
+  EXPECT_TRUE(CheckFeedbackItems(items).ok());
+  EXPECT_TRUE(IsBlankReason(""));
+  EXPECT_FALSE(IsBlankReason("\xE3\x80"));  // a cut ideographic space is not white space
+  EXPECT_FALSE(IsBlankReason(" x"));
   EXPECT_EQ(FeedbackOutcomeName(FeedbackOutcome::kNotApplied), "not_applied");
   EXPECT_EQ(FeedbackOutcomeName(static_cast<FeedbackOutcome>(9)), "unknown");
 }
