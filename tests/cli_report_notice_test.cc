@@ -121,7 +121,7 @@ class CliReportNoticeTest : public ::testing::Test {
 TEST_F(CliReportNoticeTest, ReportCsvCountsQueriesMeasuresFeedbackAndCorrections) {
   const RunResult r = Shixin(Report("2026Q2", "csv"));
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(r.out.substr(0, 12), "\xEF\xBB\xBFquarter,");  // the byte order mark: read as UTF-8
+  EXPECT_EQ(r.out.substr(0, 11), "\xEF\xBB\xBFquarter,");  // the byte order mark: read as UTF-8
   EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,*,due_date,,,,,,,,,,,,,,,2026-07-07\r\n"));
   // Total: 3 queries on 1 subject, 2 receipts with measures, 1 without feedback, 1 correction.
   EXPECT_THAT(r.out, HasSubstr("\r\n2026Q2,*,caller,,,,3,1,3,,,,,2,1,1,,\r\n"));

@@ -680,8 +680,10 @@ TEST_F(DaemonFeedbackTest, FeedbackRecordedAndRefused) {
   EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
   s = a->Feedback({m->receipt + "0", "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
   EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  // Text that is not a receipt is an invalid argument, not an unknown receipt.
   s = a->Feedback({"no-such-receipt", "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
-  EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "8 lower-case hex digits")) << s;
   uint16_t absent = 1;
   while (std::find(nos.begin(), nos.end(), absent) != nos.end()) ++absent;
   s = a->Feedback({m->receipt, "", {{absent, FeedbackOutcome::kApplied, ""}}}).status();
