@@ -92,7 +92,7 @@ TEST_F(AuditFaultTest, DiskFullFailsClosedAndRecoversWhenSpaceReturns) {
   // Space back; after the interval appends work, the chain continues.
   ops_.error = 0;
   now_ += 1000001;
-  QueryRecord q = TypicalQuery("110101199003074514", 1);
+  QueryRecord q = TypicalQuery("110101199003074514", now_.load());
   absl::StatusOr<AuditLog::Appended> a = log_->Append(&q);
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(q.sequence, 6u);  // the discarded records' sequence numbers are reused

@@ -21,7 +21,6 @@ namespace shixin::audit {
 namespace {
 
 constexpr size_t kMaxFailedRanges = 1024;
-constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000 * 1000;
 
 // Reads a whole file (plain POSIX: recovery and retention, not the write path).
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -156,14 +155,15 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   // The audit ends after the last frame whose chain value follows: a record, in format 1; a
   // seal, in format 2 (the records of a write without its seal were never acknowledged).
   const uint32_t version = header->version;
-  ChainCheck chain(version, header->prev_chain);
+  const ChainHash start = StartChain(*header);
+  ChainCheck chain(version, start);
   uint64_t sequence = header->first_sequence - 1, index = 0;
   size_t offset = kHeaderSize;
   struct {
     size_t end = kHeaderSize;
     ChainHash chain;
     uint64_t sequence = 0, index = 0;
-  } good{kHeaderSize, header->prev_chain, sequence, 0};
+  } good{kHeaderSize, start, sequence, 0};
   FramedRecord r;
   FrameStatus status = FrameStatus::kOk;
   std::string why;
@@ -211,6 +211,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   // A segment of an older format is not appended to: the next one goes on from it.
   if (version != kFormatVersion) SHIXIN_RETURN_IF_ERROR(CreateSegment(segment_ + 1));
   ApplyRetention();
+  recovery->segments = segments_.size();
   return absl::OkStatus();
 }
 
@@ -271,6 +272,7 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   }
   fd_ = fd;
   segment_ = number;
+  written_chain_ = StartChain(header);  // the first seal goes on from the header
   if (segments_.empty() || segments_.back() != number) segments_.push_back(number);
   file_size_ = end_offset_ = kHeaderSize;
   segment_empty_ = true;
@@ -501,18 +503,21 @@ void AuditLog::ApplyRetention() {
   const int64_t cutoff = Now() - int64_t{options_.retention_days} * kMicrosPerDay;
   // A segment's newest record is older than the next segment's creation time.
   while (segments_.size() >= 2) {
-    const std::string next = SegmentPath(options_.dir, segments_[1]);
-    char bytes[kHeaderSize];
-    const int fd = ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    const ssize_t n = ::pread(fd, bytes, sizeof(bytes), 0);
-    ::close(fd);
-    if (n != static_cast<ssize_t>(kHeaderSize)) return;
-    absl::StatusOr<SegmentHeader> header = DecodeHeader(std::string_view(bytes, kHeaderSize));
-    if (!header.ok() || header->created_micros >= cutoff) return;
+    absl::StatusOr<SegmentHeader> next = ReadHeader(SegmentPath(options_.dir, segments_[1]));
+    if (!next.ok() || next->created_micros >= cutoff) return;
     const std::string old = SegmentPath(options_.dir, segments_[0]);
     const uint64_t size = FileSize(old);
+    // Its span from the two headers (reading its records would cost the whole segment).
+    absl::StatusOr<SegmentHeader> header = ReadHeader(old);
     if (ops_->Unlink(old) < 0) return;
+    if (options_.log_info) {
+      options_.log_info(absl::StrFormat(
+          "audit: retention (%d days) deleted %s (%u bytes): records %s to %u, written %s to %s",
+          options_.retention_days, old, size,
+          header.ok() ? absl::StrCat(header->first_sequence) : "?", next->first_sequence - 1,
+          header.ok() ? FormatUtcMicros(header->created_micros) : "?",
+          FormatUtcMicros(next->created_micros)));
+    }
     other_bytes_ -= std::min(other_bytes_, size);
     segments_.erase(segments_.begin());
   }

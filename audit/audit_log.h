@@ -55,10 +55,13 @@ class AuditLog {
     std::function<int64_t()> now_micros;  // empty: the real clock
     uint32_t node = 0;                    // from LoadOrCreateNodeId
     uint32_t stream = 0;                  // < kMaxStreams: the segments it numbers and owns
+    // Called with a line saying which segment retention deleted (the daemon's info log: the
+    // audit is the legal record, its deletion must show). Empty: not said.
+    std::function<void(const std::string&)> log_info;
   };
 
   struct Recovery {
-    uint64_t segments = 0;  // segment files of the stream found
+    uint64_t segments = 0;  // segment files of the stream kept (after retention)
     uint64_t records = 0;   // records in the last segment (after the cut)
     bool torn = false;      // a torn tail was cut off
     uint64_t cut_bytes = 0;

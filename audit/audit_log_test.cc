@@ -43,8 +43,11 @@ std::unique_ptr<AuditLog> MustOpen(const AuditLog::Options& o, AuditLog::Recover
   return log.ok() ? *std::move(log) : nullptr;
 }
 
-// Appends and syncs `n` typical queries; returns their receipts.
-std::vector<Receipt> AppendQueries(AuditLog* log, int n, int64_t time = 1780000000000000) {
+// Records are dated now: verify checks them against their segment's creation time.
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+// Appends and syncs `n` typical queries dated `time` (+1 us each); returns their receipts.
+std::vector<Receipt> AppendQueries(AuditLog* log, int n, int64_t time = NowMicros()) {
   std::vector<Receipt> receipts;
   for (int i = 0; i < n; ++i) {
     const std::string subject = absl::StrCat("1101011990030", 10000 + i);
@@ -91,7 +94,7 @@ TEST(AuditLogTest, AppendSyncReopenContinuesChainAndSequence) {
   std::unique_ptr<AuditLog> log = MustOpen(o, &rec);
   EXPECT_FALSE(rec.torn);
   EXPECT_EQ(rec.records, 10u);
-  QueryRecord q = TypicalQuery("110101199003074514", 5);
+  QueryRecord q = TypicalQuery("110101199003074514", NowMicros());
   absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(q.sequence, 11u);
@@ -138,10 +141,10 @@ TEST(AuditLogTest, CountsWrittenRecordsAwaitingFeedbackAndKnowsReceiptsSinceOpen
   const std::vector<Receipt> before = AppendQueries(MustOpen(o).get(), 2);
   std::unique_ptr<AuditLog> log = MustOpen(o);
   EXPECT_EQ(log->GetStats().awaiting_feedback, 0u);  // counted since Open
-  QueryRecord awaits = TypicalQuery("11010519491231002X", 1);
-  QueryRecord check = TypicalQuery("11010519491231002X", 2);
+  QueryRecord awaits = TypicalQuery("11010519491231002X", NowMicros());
+  QueryRecord check = TypicalQuery("11010519491231002X", NowMicros());
   check.measures.clear();  // a CHECK answer: no measures
-  QueryRecord v3 = TypicalQuery("11010519491231002X", 3);
+  QueryRecord v3 = TypicalQuery("11010519491231002X", NowMicros());
   v3.receipt_issued = false;  // the answer carried no receipt
   uint64_t ticket = 0;
   for (QueryRecord* q : {&awaits, &check, &v3, &awaits}) {
@@ -233,7 +236,7 @@ TEST(AuditLogTest, StreamsShareTheDirectoryEachWithItsChainAndSequence) {
   AuditLog::Recovery rec;
   std::unique_ptr<AuditLog> log1 = MustOpen(o1, &rec);
   EXPECT_EQ(rec.segments, report->streams[1].segments);
-  QueryRecord q = TypicalQuery("110101199003074514", 5);
+  QueryRecord q = TypicalQuery("110101199003074514", NowMicros());
   absl::StatusOr<AuditLog::Appended> a = log1->Append(&q);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(q.sequence, 41u);
@@ -252,16 +255,31 @@ TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   o.retention_days = 10;
   std::atomic<int64_t> now{int64_t{1700000000} * 1000000};
   o.now_micros = [&now] { return now.load(); };
+  std::vector<std::string> logged;
+  o.log_info = [&logged](const std::string& line) { logged.push_back(line); };
   std::unique_ptr<AuditLog> log = MustOpen(o);
-  const uint32_t current = AppendQueries(log.get(), 30).back().segment;
+  const uint32_t current = AppendQueries(log.get(), 30, now.load()).back().segment;
   const uint64_t before = log->GetStats().segments;
   ASSERT_GE(before, 3u);
   now += int64_t{11} * 86400 * 1000000;  // everything written so far is 11 days old
   // Appends until the log rotates once: the old segments go.
-  for (int i = 0; i < 100 && AppendQueries(log.get(), 1).at(0).segment == current; ++i) {
+  for (int i = 0; i < 100 && AppendQueries(log.get(), 1, now.load()).at(0).segment == current;
+       ++i) {
   }
   const AuditLog::Stats stats = log->GetStats();
   EXPECT_LE(stats.segments, 2u);
+  log.reset();
+  // Each deletion said, with the file and its records.
+  ASSERT_EQ(logged.size(), before + 1 - stats.segments);
+  EXPECT_THAT(logged[0], HasSubstr("retention (10 days) deleted "));
+  EXPECT_THAT(logged[0], HasSubstr("0000000001.audit"));
+  EXPECT_THAT(logged[0], HasSubstr("records 1 to "));
+  // A start counts the segments it keeps, after retention.
+  now += int64_t{11} * 86400 * 1000000;
+  AuditLog::Recovery rec;
+  log = MustOpen(o, &rec);
+  EXPECT_EQ(rec.segments, log->GetStats().segments);
+  EXPECT_EQ(rec.segments, 1u);
   log.reset();
   absl::StatusOr<VerifyReport> report = Verify(o.dir);
   ASSERT_TRUE(report.ok());
@@ -388,7 +406,8 @@ TEST_P(OlderFormatTest, AnAuditOfAnOlderFormatGoesOnInANewSegment) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Testdata, OlderFormatTest,
-                         ::testing::Values("sample.audit", "sample-v2.audit", "sample-v3.audit"));
+                         ::testing::Values("sample.audit", "sample-v2.audit", "sample-v3.audit",
+                                           "sample-v4.audit"));
 
 TEST(AuditLogTest, BadRecordFollowedByGoodOnesRefusesToOpen) {
   ScratchDir tmp;
@@ -420,7 +439,7 @@ TEST(AuditLogTest, ConcurrentAppendAndSync) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        QueryRecord q = TypicalQuery("110101199003074514", i);
+        QueryRecord q = TypicalQuery("110101199003074514", NowMicros() + i);
         absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
         ASSERT_TRUE(a.ok());
         ASSERT_TRUE(log->Sync(a->ticket).ok());
@@ -453,7 +472,7 @@ TEST(AuditLogTest, ConcurrentAppendAcrossRotations) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string subject = absl::StrCat("subject-", t, "-", i);
-        QueryRecord q = TypicalQuery(subject, i);
+        QueryRecord q = TypicalQuery(subject, NowMicros() + i);
         absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
         ASSERT_TRUE(a.ok()) << a.status();
         if (i % 3 == 2) {  // some left for others' writes
@@ -489,7 +508,7 @@ TEST(AuditLogTest, KillNineLosesNothingAcknowledged) {
     absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
     if (!log.ok()) _exit(2);
     for (int i = 0; i < 10000; ++i) {
-      QueryRecord q = TypicalQuery("110101199003074514", i);
+      QueryRecord q = TypicalQuery("110101199003074514", NowMicros() + i);
       absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
       if (!a.ok() || !(*log)->Sync(a->ticket).ok()) _exit(3);
       const std::string line = a->receipt.ToString() + "\n";

@@ -1,6 +1,8 @@
 #include "audit/format.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 // SHA256_Init and friends are deprecated in OpenSSL 3 but kept; see NextChain.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
@@ -15,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "base/coding.h"
 
 namespace shixin::audit {
@@ -97,6 +100,26 @@ ChainHash BatchChain(const ChainHash& prev, std::string_view frames) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256_Final(digest, &ctx);
   return Truncated(digest);
+}
+
+absl::StatusOr<SegmentHeader> ReadHeader(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  char bytes[kHeaderSize];
+  const ssize_t n = ::pread(fd, bytes, sizeof(bytes), 0);
+  const int err = errno;
+  ::close(fd);
+  if (n < 0) return absl::ErrnoToStatus(err, absl::StrCat("read ", path));
+  return DecodeHeader(std::string_view(bytes, static_cast<size_t>(n)));
+}
+
+std::string FormatUtcMicros(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(micros), absl::UTCTimeZone());
+}
+
+ChainHash StartChain(const SegmentHeader& header) {
+  if (header.version < kChainedHeaderFormat) return header.prev_chain;
+  return BatchChain(header.prev_chain, EncodeHeader(header));
 }
 
 size_t BeginRecord(RecordType type, std::string* out) {

@@ -20,11 +20,14 @@
 namespace shixin::audit {
 
 inline constexpr size_t kHeaderSize = 64;
-// The writer writes version 4; the readers read 1 to 4. Version 1 chained every record;
+inline constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000 * 1000;
+// The writer writes version 5; the readers read 1 to 5. Version 1 chained every record;
 // version 2 chains every write: a seal record ends it (audit/FORMAT.md); version 3 frames as 2
 // and may write a query's measure numbers as a bitmap; version 4 writes a query's sequence and
-// time as differences from its segment's and its list version in 8 bytes (audit/record.h).
-inline constexpr uint32_t kFormatVersion = 4;
+// time as differences from its segment's and its list version in 8 bytes (audit/record.h);
+// version 5 chains the segment header too (StartChain), as 4's query times depend on it.
+inline constexpr uint32_t kFormatVersion = 5;
+inline constexpr uint32_t kChainedHeaderFormat = 5;  // the first format whose header is chained
 inline constexpr size_t kChainSize = 16;
 // u32 length + u8 type before the payload.
 inline constexpr size_t kRecordPrefix = 5;
@@ -58,6 +61,19 @@ std::string EncodeHeader(const SegmentHeader& header);
 // Decodes the first 64 bytes of `bytes`. Returns DataLoss saying what is wrong (short, magic,
 // version, checksum).
 absl::StatusOr<SegmentHeader> DecodeHeader(std::string_view bytes);
+
+// Returns the decoded header of the segment file `path` (its first 64 bytes). The open or read
+// error, or DecodeHeader's DataLoss.
+absl::StatusOr<SegmentHeader> ReadHeader(const std::string& path);
+
+// Returns `micros` as "2026-12-06T05:59:25Z" (UTC), as verify and the retention log say times.
+std::string FormatUtcMicros(int64_t micros);
+
+// Returns the chain value a segment's first seal goes on from: from version 5
+// SHA-256(prev_chain || the 64 header bytes)[0..16), so that changing the header (its creation
+// time, which query times are stored against, node or first sequence) breaks the chain; before,
+// the header's previous chain alone.
+ChainHash StartChain(const SegmentHeader& header);
 
 // Returns the chain value after a version-1 record: SHA-256(prev || type || payload)[0..16).
 ChainHash NextChain(const ChainHash& prev, RecordType type, std::string_view payload);

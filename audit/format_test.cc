@@ -145,6 +145,23 @@ TEST(FormatTest, FormatOneSegmentsStillRead) {
   EXPECT_GT(records, 0);
 }
 
+TEST(FormatTest, TheChainStartsFromTheWholeHeaderFromFormatFive) {
+  SegmentHeader h;
+  h.prev_chain[3] = 1;
+  h.created_micros = 1780000000000000;
+  const ChainHash start = StartChain(h);
+  EXPECT_NE(start, h.prev_chain);
+  for (auto change :
+       {+[](SegmentHeader* x) { ++x->created_micros; }, +[](SegmentHeader* x) { ++x->node; },
+        +[](SegmentHeader* x) { ++x->first_sequence; }}) {
+    SegmentHeader changed = h;
+    change(&changed);
+    EXPECT_NE(StartChain(changed), start);
+  }
+  h.version = 4;  // formats 1-4: the previous chain alone
+  EXPECT_EQ(StartChain(h), h.prev_chain);
+}
+
 TEST(FormatTest, SegmentNames) {
   EXPECT_EQ(SegmentFileName(42), "0000000042.audit");
   uint32_t n = 0;

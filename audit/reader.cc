@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "audit/format.h"
 #include "base/coding.h"
 #include "base/ordered_parallel.h"
@@ -27,13 +28,7 @@ constexpr int64_t kSlackMicros = int64_t{60} * 1000 * 1000;
 
 // Returns the creation time in the header of `path`, if it has a valid one.
 std::optional<int64_t> HeaderTime(const std::string& path) {
-  char bytes[kHeaderSize];
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  const ssize_t n = ::pread(fd, bytes, sizeof(bytes), 0);
-  ::close(fd);
-  if (n != static_cast<ssize_t>(kHeaderSize)) return std::nullopt;
-  absl::StatusOr<SegmentHeader> header = DecodeHeader(std::string_view(bytes, kHeaderSize));
+  absl::StatusOr<SegmentHeader> header = ReadHeader(path);
   if (!header.ok()) return std::nullopt;
   return header->created_micros;
 }
@@ -137,6 +132,7 @@ struct SegmentCheck {
   bool complete = false;  // every byte parsed as records (the end is known)
   ChainHash last_chain{};
   uint64_t next_sequence = 0;
+  std::optional<int64_t> last_time;  // the newest record's time
 };
 
 void AddProblem(std::vector<std::string>* problems, std::string text) {
@@ -163,7 +159,9 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     AddProblem(&check.problems,
                absl::StrFormat("%s: header says segment %u", path, header->segment));
   }
-  ChainCheck chain(header->version, header->prev_chain);
+  ChainCheck chain(header->version, StartChain(*header));
+  uint64_t early = 0;  // records dated before the segment's creation
+  std::string first_early;
   uint64_t& next_sequence = check.next_sequence;  // as far as the records parsed go
   next_sequence = header->first_sequence;
   size_t offset = kHeaderSize, sealed_end = kHeaderSize;
@@ -190,10 +188,14 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     }
     if (r.type == RecordType::kSeal) {
       if (!chain.Add(r)) {
-        AddProblem(&check.problems,
-                   absl::StrFormat("%s: seal at offset %u: chain mismatch over records %u to %u "
-                                   "(a record changed, removed or inserted)",
-                                   path, offset, batch_first, index - 1));
+        AddProblem(
+            &check.problems,
+            absl::StrFormat("%s: seal at offset %u: chain mismatch over records %u to %u "
+                            "(a record changed, removed or inserted%s)",
+                            path, offset, batch_first, index - 1,
+                            sealed_end == kHeaderSize && header->version >= kChainedHeaderFormat
+                                ? ", or the segment header changed"
+                                : ""));
       }
       offset += r.size;
       sealed_end = offset;
@@ -212,11 +214,24 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     next_sequence = sequence + 1;
     if (absl::Status s = DecodeInto(r.type, r.payload, *header, &entry); !s.ok()) {
       AddProblem(&check.problems, absl::StrCat(where, ": ", s.message()));
+    } else {
+      const int64_t time =
+          r.type == RecordType::kQuery ? entry.query.time_micros : entry.feedback.time_micros;
+      if (time < header->created_micros - kSlackMicros && early++ == 0) {
+        first_early = absl::StrCat(where, ", dated ", FormatUtcMicros(time));
+      }
+      check.last_time = std::max(check.last_time.value_or(time), time);
     }
     ++check.records;
     ++(r.type == RecordType::kQuery ? check.queries : check.feedbacks);
     offset += r.size;
     ++index;
+  }
+  if (early > 0) {
+    AddProblem(&check.problems,
+               absl::StrFormat("%s: %u records dated before the segment's creation %s (the "
+                               "header's time was changed?), the first %s",
+                               path, early, FormatUtcMicros(header->created_micros), first_early));
   }
   if (chain.unsealed() > 0) {
     const std::string what = absl::StrFormat("%s: %u records from offset %u without a seal", path,
@@ -246,7 +261,22 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
       stream->first_sequence = check.header->first_sequence;
       stream->chain_start_cut =
           check.header->prev_chain != ChainHash{} || check.header->first_sequence != 1;
-    } else if (prev->complete) {
+      stream->first_created_micros = check.header->created_micros;
+    } else if (prev->header.has_value()) {
+      const int64_t created = check.header->created_micros;
+      if (created < prev->header->created_micros - kSlackMicros) {
+        problem(absl::StrFormat("%s: created %s, before the previous segment (%s)", check.path,
+                                FormatUtcMicros(created),
+                                FormatUtcMicros(prev->header->created_micros)));
+      } else if (prev->last_time.has_value() && created < *prev->last_time - kSlackMicros) {
+        problem(absl::StrFormat(
+            "%s: created %s, before the last record of the previous segment "
+            "(%s)",
+            check.path, FormatUtcMicros(created), FormatUtcMicros(*prev->last_time)));
+      }
+    }
+    if (check.header->version < kChainedHeaderFormat) ++stream->unchained_headers;
+    if (prev != nullptr && prev->complete) {
       if (check.header->prev_chain != prev->last_chain) {
         problem(absl::StrCat(check.path, ": header's previous chain does not match the end of ",
                              "the previous segment"));
@@ -268,9 +298,35 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
   if (check.records > 0) stream->last_sequence = check.next_sequence - 1;
 }
 
+// Adds the problems and notes that concern whole streams: segments removed too early for
+// retention, and headers outside the chain.
+void CheckStreams(const std::string& dir, const VerifyOptions& options, VerifyReport* report) {
+  const int64_t now =
+      options.now_micros != 0 ? options.now_micros : absl::ToUnixMicros(absl::Now());
+  const int64_t retention = int64_t{options.retention_days} * kMicrosPerDay;
+  for (const VerifyReport::Stream& st : report->streams) {
+    const std::string path = SegmentPath(dir, st.first_segment);
+    if (options.retention_days > 0 && st.chain_start_cut &&
+        st.first_created_micros > now - retention) {
+      AddProblem(
+          &report->problems,
+          absl::StrFormat("%s: the segments before it were removed, but it was created "
+                          "%s, less than %d days ago: retention would have kept them "
+                          "(deleted early)",
+                          path, FormatUtcMicros(st.first_created_micros), options.retention_days));
+    }
+    if (st.unchained_headers > 0) {
+      report->notes.push_back(absl::StrFormat(
+          "stream %u: %u segments of format 4 or older from %s: their headers (creation time, "
+          "node, first sequence) are not chained, only checksummed",
+          st.stream, st.unchained_headers, path));
+    }
+  }
+}
+
 }  // namespace
 
-absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
+absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListAuditSegments(dir));
   VerifyReport report;
   report.segments = segments.size();
@@ -299,7 +355,24 @@ absl::StatusOr<VerifyReport> Verify(const std::string& dir) {
         prev = std::move(check);
         return true;
       });
+  CheckStreams(dir, options, &report);
   return report;
+}
+
+absl::StatusOr<std::optional<int64_t>> CompleteSince(const std::string& dir) {
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListAuditSegments(dir));
+  std::optional<int64_t> since;
+  for (const std::vector<uint32_t>& segments : SplitByStream(all)) {
+    const std::string path = SegmentPath(dir, segments.front());
+    absl::StatusOr<SegmentHeader> header = ReadHeader(path);
+    if (!header.ok()) {
+      return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
+    }
+    if (header->first_sequence != 1 || header->prev_chain != ChainHash{}) {
+      since = std::max(since.value_or(header->created_micros), header->created_micros);
+    }
+  }
+  return since;
 }
 
 absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,

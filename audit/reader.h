@@ -14,6 +14,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,15 +60,35 @@ struct VerifyReport {
     uint32_t first_segment = 0;
     // The first segment follows removed ones (retention): the chain starts at first_segment.
     bool chain_start_cut = false;
+    int64_t first_created_micros = 0;  // the first segment's creation time
+    // Segments of formats 1 to 4, whose headers (creation time, node, first sequence) are
+    // outside the chain: only their own checksum protects them.
+    uint64_t unchained_headers = 0;
   };
   std::vector<Stream> streams;        // ascending
   std::vector<std::string> problems;  // each names the segment file and record index/offset
   std::vector<std::string> notes;     // not problems (e.g. a write in progress at the end)
 };
 
-// Verifies the whole audit in `dir`, each stream's chain and sequence apart. Returns the report
+struct VerifyOptions {
+  // > 0: the daemon's audit_retention_days. A stream whose first segment follows removed ones
+  // although it was created less than this long ago (retention removes a segment only once its
+  // successor is that old) is a problem: segments were deleted early.
+  int retention_days = 0;
+  int64_t now_micros = 0;  // 0: the real clock
+};
+
+// Verifies the whole audit in `dir`, each stream's chain and sequence apart, and the times:
+// a segment created before the one before it in its stream, a record dated before its
+// segment's creation or after the next segment's (with a minute's margin). Returns the report
 // (problems empty: intact); NotFound if `dir` is missing or holds no segment.
-absl::StatusOr<VerifyReport> Verify(const std::string& dir);
+absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options = {});
+
+// Returns the time from which the audit in `dir` holds every record: the latest creation time
+// of a stream's first segment among the streams whose older segments were removed (retention;
+// records written before it may be gone), or nullopt when every stream starts at its first
+// record. NotFound if `dir` is missing or holds no segment; a header's DataLoss.
+absl::StatusOr<std::optional<int64_t>> CompleteSince(const std::string& dir);
 
 // A query record that owns its bytes: `record` views `*payload`, a heap string that stays where
 // it is when the struct is moved (a std::string's own buffer would not for short payloads).

@@ -10,6 +10,7 @@
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
 #include "audit/format.h"
+#include "core/test_util.h"
 
 namespace shixin::audit {
 namespace {
@@ -261,6 +262,112 @@ TEST_F(ReaderTest, TheLastSegmentsTailIsJudgedAsTheWriterJudgesIt) {
   EXPECT_TRUE(ForEachRecord(dir_, {}, [&](const Entry&) { return ++records > 0; }).ok());
   EXPECT_GT(records, 90);
   EXPECT_TRUE(open_writer().ok());
+}
+
+// Moves the creation time in the header of `path` by `delta` microseconds, with the header's
+// checksum recomputed (as anyone can: it is a plain XXH32).
+void ShiftCreated(const std::string& path, int64_t delta) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string head(kHeaderSize, '\0');
+  ASSERT_TRUE(f.read(head.data(), static_cast<std::streamsize>(head.size())));
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(head);
+  ASSERT_TRUE(header.ok()) << header.status();
+  header->created_micros += delta;
+  f.seekp(0);
+  f << EncodeHeader(*header);
+}
+
+constexpr int64_t kDay = int64_t{86400} * 1000000;
+
+TEST_F(ReaderTest, AHeaderTimeRewrittenBreaksTheChain) {
+  Write(100);
+  // Within the minute's margin of the time checks: only the chain can tell.
+  ShiftCreated(SegmentPath(dir_, 2), 30 * 1000000);
+  absl::StatusOr<VerifyReport> report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems,
+              ::testing::Contains(::testing::AllOf(HasSubstr("0000000002.audit: seal at offset"),
+                                                   HasSubstr("the segment header changed"))));
+}
+
+TEST_F(ReaderTest, VerifyFindsSegmentTimesGoingBackwards) {
+  Write(30);
+  // The writer's clock set back a day: the next segments are "created" before the first.
+  AuditLog::Options o;
+  o.dir = dir_;
+  o.node = 7;
+  o.segment_bytes = 2000;
+  o.now_micros = [this] { return now_; };
+  now_ = kT0 - kDay;
+  {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 30; ++i) {
+      QueryRecord q = TypicalQuery("subject", now_);
+      ASSERT_TRUE((*log)->Append(&q).ok());
+    }
+  }
+  absl::StatusOr<VerifyReport> report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr("before the previous segment")));
+}
+
+TEST_F(ReaderTest, RetentionDaysFindSegmentsRemovedTooEarly) {
+  Write(100);
+  std::filesystem::remove(SegmentPath(dir_, 1));
+  std::filesystem::remove(SegmentPath(dir_, 2));
+  absl::StatusOr<VerifyReport> report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());  // without the retention: not known
+  ASSERT_EQ(report->streams.size(), 1u);
+  EXPECT_TRUE(report->streams[0].chain_start_cut);
+  VerifyOptions options;
+  options.retention_days = 30;
+  options.now_micros = kT0 + kDay;
+  report = Verify(dir_, options);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_THAT(report->problems[0], HasSubstr("0000000003.audit: the segments before it were "
+                                             "removed"));
+  EXPECT_THAT(report->problems[0], HasSubstr("less than 30 days ago"));
+  options.now_micros = kT0 + 31 * kDay;  // retention would have removed them by now
+  report = Verify(dir_, options);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+}
+
+TEST_F(ReaderTest, CompleteSinceIsTheFirstKeptSegmentAfterARemoval) {
+  Write(100);
+  absl::StatusOr<std::optional<int64_t>> since = CompleteSince(dir_);
+  ASSERT_TRUE(since.ok()) << since.status();
+  EXPECT_FALSE(since->has_value());
+  absl::StatusOr<SegmentHeader> second = ReadHeader(SegmentPath(dir_, 2));
+  ASSERT_TRUE(second.ok());
+  std::filesystem::remove(SegmentPath(dir_, 1));
+  since = CompleteSince(dir_);
+  ASSERT_TRUE(since.ok()) << since.status();
+  EXPECT_EQ(*since, second->created_micros);
+}
+
+// A format-4 audit (testdata, written by that writer) verifies by its own rule: the header
+// outside the chain, said in a note. Its header time moved checks against the feedback records,
+// whose times are stored in full.
+TEST(ReaderFormatFourTest, VerifiesWithANoteAndFindsAHeaderTimeMoved) {
+  ScratchDir tmp;
+  const std::string path = SegmentPath(tmp.path(), 1);
+  std::filesystem::copy_file(shixin::testing::SourceDir() + "/audit/testdata/sample-v4.audit",
+                             path);
+  absl::StatusOr<VerifyReport> report = Verify(tmp.path());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  EXPECT_GT(report->feedbacks, 0u);
+  EXPECT_THAT(report->notes, ::testing::Contains(HasSubstr("are not chained")));
+  ShiftCreated(path, 30 * kDay);  // every query moves with it
+  report = Verify(tmp.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::Contains(::testing::AllOf(
+                                    HasSubstr("0000000001.audit: "),
+                                    HasSubstr("records dated before the segment's creation"))));
 }
 
 TEST(ReaderMissingTest, MissingDirectoryIsNotFound) {

@@ -25,7 +25,9 @@ namespace {
 using audit::Entry;
 using audit::RecordType;
 
-const std::vector<FlagSpec> kVerifyFlags = {{"json", false}};
+const std::vector<FlagSpec> kVerifyFlags = {{"json", false}, {"retention-days", true}};
+// Over a century: surely not a number of days meant.
+constexpr uint64_t kMaxRetentionDays = 36525;
 const std::vector<FlagSpec> kQueryFlags = {{"subject", true}, {"caller", true}, {"receipt", true},
                                            {"from", true},    {"to", true},     {"json", false}};
 
@@ -46,7 +48,15 @@ int RunVerify(const std::vector<std::string>& args) {
     return UsageError("audit verify", absl::InvalidArgumentError("expected one audit directory"));
   }
   const std::string& dir = flags->positional()[0];
-  absl::StatusOr<audit::VerifyReport> r = audit::Verify(dir);
+  absl::StatusOr<uint64_t> retention = flags->GetUint("retention-days", 0);
+  if (retention.ok() && *retention > kMaxRetentionDays) {
+    retention = absl::InvalidArgumentError(
+        absl::StrCat("--retention-days ", *retention, ": at most ", kMaxRetentionDays));
+  }
+  if (!retention.ok()) return UsageError("audit verify", retention.status());
+  audit::VerifyOptions options;
+  options.retention_days = static_cast<int>(*retention);
+  absl::StatusOr<audit::VerifyReport> r = audit::Verify(dir, options);
   if (!r.ok()) return LoadFailed("audit verify", r.status());
   const bool intact = r->problems.empty();
   if (flags->Has("json")) {

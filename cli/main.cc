@@ -71,8 +71,10 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          a new token for a caller (--replace: its only one)
   caller list --file F [--json]          the callers (never their token hashes)
   caller remove --file F --id ID         remove a caller
-  audit verify DIR [--json]              check the audit in DIR (state_dir/audit): checksums,
-                                         the hash chain, sequence; counts. Exit 1 on problems
+  audit verify DIR [--retention-days N] [--json]
+                                         check the audit in DIR (state_dir/audit): checksums,
+                                         the hash chain, sequence, times; counts. Exit 1 on
+                                         problems (with N: segments removed before retention)
   audit query DIR (--subject ID | --caller X | --receipt R) [--from YYYY-MM-DD]
            [--to YYYY-MM-DD] [--json]    the audit records of a subject, caller or receipt
                                          (a receipt's feedback too), one per line; dates in

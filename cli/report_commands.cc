@@ -64,6 +64,10 @@ int RunReport(const std::vector<std::string>& args) {
     std::fprintf(stderr, "shixin report: no record of caller \"%s\" in the audit for %s\n",
                  caller.c_str(), quarter->ToString().c_str());
   }
+  // Also on the terminal: whoever files the report must not miss it.
+  if (!built->incomplete_note.empty()) {
+    std::fprintf(stderr, "shixin report: %s\n", built->incomplete_note.c_str());
+  }
   absl::StatusOr<std::string> text = report::Render(*built, format);
   if (!text.ok()) return Fail(text.status());
   if (std::optional<std::string> out = flags->Get("out"); out && *out != "-") {

@@ -8,6 +8,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "audit/reader.h"
+#include "core/validity.h"
 
 namespace shixin::report {
 // Named, not anonymous: QuarterlyBuilder::Impl holds these, and GCC warns of a class with
@@ -425,19 +426,25 @@ QuarterlyReport QuarterlyBuilder::Finish() {
   return report;
 }
 
-absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(const std::string& audit_dir, Quarter quarter,
-                                                     const std::string& caller_filter,
-                                                     const Catalog& catalog,
-                                                     const Calendar* calendar,
-                                                     std::string_view calendar_error,
-                                                     const AuditSource& source) {
+absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
+    const std::string& audit_dir, Quarter quarter, const std::string& caller_filter,
+    const Catalog& catalog, const Calendar* calendar, std::string_view calendar_error,
+    const AuditSource& source, const AuditStart& start) {
   QuarterlyBuilder builder(catalog, quarter, caller_filter);
   absl::Status read = source(
       audit_dir, quarter.BeginMicros(),
       [&](const audit::QueryRecord& r, const audit::Receipt& receipt) { builder.Add(r, receipt); },
       [&](const audit::FeedbackRecord& r) { builder.Add(r); });
   if (!read.ok()) return read;
+  absl::StatusOr<std::optional<int64_t>> since = start(audit_dir);
+  if (!since.ok()) return since.status();
   QuarterlyReport report = builder.Finish();
+  if (since->has_value() && **since > quarter.BeginMicros()) {
+    report.incomplete_before_micros = **since;
+    report.incomplete_note = absl::StrCat(
+        "the audit starts at ", FormatInstant(**since / 1000000),
+        " (older segments were removed), after the quarter began: this report is incomplete");
+  }
   if (calendar == nullptr) {
     report.due_note = std::string(calendar_error);
   } else if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(quarter); due.ok()) {

@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "audit/reader.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
 #include "core/catalog.h"
@@ -81,6 +83,10 @@ struct QuarterlyReport {
   // The due date, as report/calendar.h computes it, or why it is unknown.
   std::string due_date;  // "YYYY-MM-DD" or ""
   std::string due_note;  // e.g. "no calendar for 2027: add data/calendar/2027.toml"
+  // Set when the audit's older segments were removed (retention) and it holds every record only
+  // from after the quarter's start: the report undercounts. audit::CompleteSince(); 0: complete.
+  int64_t incomplete_before_micros = 0;
+  std::string incomplete_note;  // says so, "" when complete
 
   // Returns whether the quarter has no query (of the caller filtered on).
   bool empty() const { return total.queries == 0; }
@@ -125,15 +131,17 @@ absl::Status ReadAudit(const std::string& dir, int64_t from_micros, const QueryV
 using AuditSource = std::function<absl::Status(const std::string& dir, int64_t from_micros,
                                                const QueryVisitor&, const FeedbackVisitor&)>;
 
+// Where the audit holds every record from (audit::CompleteSince(); tests pass their own).
+using AuditStart = std::function<absl::StatusOr<std::optional<int64_t>>(const std::string& dir)>;
+
 // Returns the report of `quarter` over the audit in `audit_dir` read through `source` from the
 // quarter's start (feedback written later counts), with its due date from `calendar` (nullptr:
-// `calendar_error` is the note). Returns the source's error.
-absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(const std::string& audit_dir, Quarter quarter,
-                                                     const std::string& caller_filter,
-                                                     const Catalog& catalog,
-                                                     const Calendar* calendar,
-                                                     std::string_view calendar_error,
-                                                     const AuditSource& source = ReadAudit);
+// `calendar_error` is the note) and, from `start`, whether the audit still holds the quarter's
+// beginning. Returns the source's or `start`'s error.
+absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
+    const std::string& audit_dir, Quarter quarter, const std::string& caller_filter,
+    const Catalog& catalog, const Calendar* calendar, std::string_view calendar_error,
+    const AuditSource& source = ReadAudit, const AuditStart& start = audit::CompleteSince);
 
 }  // namespace shixin::report
 

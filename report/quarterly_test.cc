@@ -254,15 +254,36 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
     on_feedback(Feedback("hotel", "00000001-1-7", {{41, audit::Outcome::kApplied, ""}}));
     return absl::OkStatus();
   };
+  auto complete = [](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
+    return std::nullopt;
+  };
   absl::StatusOr<QuarterlyReport> r =
-      BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "no calendar here", source);
+      BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "no calendar here", source, complete);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->due_note, "no calendar here");
+  EXPECT_EQ(r->incomplete_note, "");
   EXPECT_EQ(r->total.receipts_without_feedback, 0u);
   Calendar calendar;
-  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), &calendar, "", source);
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), &calendar, "", source, complete);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->due_note, "no calendar for 2027: add data/calendar/2027.toml");
+  // Older segments removed (retention): an audit complete only from after the quarter's start
+  // says so; from before it, the quarter is whole.
+  const int64_t day = int64_t{86400} * 1000000;
+  int64_t since = kQ4.BeginMicros() + 10 * day;
+  auto cut = [&since](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
+    return since;
+  };
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->incomplete_before_micros, since);
+  EXPECT_EQ(r->incomplete_note,
+            "the audit starts at 2026-10-11T00:00:00+08:00 (older segments were removed), after "
+            "the quarter began: this report is incomplete");
+  since = kQ4.BeginMicros() - day;
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->incomplete_note, "");
   // The reader's error reaches the caller: no audit in a missing directory.
   EXPECT_EQ(
       BuildQuarterlyReport("/nonexistent/audit", kQ4, "", Hegang(), nullptr, "").status().code(),

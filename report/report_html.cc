@@ -125,6 +125,10 @@ std::string RenderHtml(const QuarterlyReport& report) {
                   "</tr><tr>", Th("调用单位", "caller"),
                   TdText(report.caller_filter.empty() ? "全部 / all" : report.caller_filter),
                   "</tr></tbody></table>\n");
+  if (!report.incomplete_note.empty()) {
+    absl::StrAppend(&out, "<p class=\"note\" data-key=\"incomplete\">本季度的审计记录不完整 / ",
+                    HtmlEscape(report.incomplete_note), "</p>\n");
+  }
   if (report.empty()) {
     absl::StrAppend(&out, "<p class=\"empty\" data-key=\"empty\">本季度无查询记录 / no queries in ",
                     HtmlEscape(quarter), "</p>\n");

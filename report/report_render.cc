@@ -124,6 +124,12 @@ nlohmann::json CallerJson(const CallerReport& c) {
 
 std::string RenderCsv(const QuarterlyReport& report) {
   std::string out = absl::StrCat(Sv(kUtf8Bom), Sv(kCsvColumns), "\r\n");
+  if (!report.incomplete_note.empty()) {
+    CsvRow row;
+    row.level = "incomplete";
+    row.reason = report.incomplete_note;
+    AppendCsvRow(report, "*", row, &out);
+  }
   CsvRow due;
   due.level = "due_date";
   due.reason = report.due_note;
@@ -139,6 +145,8 @@ std::string RenderJson(const QuarterlyReport& report) {
   nlohmann::json j = {{"quarter", report.quarter.ToString()},
                       {"due_date", report.due_date},
                       {"due_note", report.due_note},
+                      {"incomplete", !report.incomplete_note.empty()},
+                      {"incomplete_note", report.incomplete_note},
                       {"caller_filter", report.caller_filter},
                       {"catalog", report.catalog_id},
                       {"empty", report.empty()},

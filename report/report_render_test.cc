@@ -121,6 +121,18 @@ TEST(RenderHtmlTest, EmptyQuarterAndCalendarNote) {
   EXPECT_THAT(RenderJson(r), HasSubstr("\"empty\":true"));
 }
 
+TEST(RenderTest, AnIncompleteAuditIsSaidInEveryFormat) {
+  QuarterlyReport r = TestReport();
+  r.incomplete_note = "the audit starts at X: this report is incomplete";
+  EXPECT_THAT(RenderCsv(r), HasSubstr(",incomplete,"));
+  EXPECT_THAT(RenderCsv(r), HasSubstr("the audit starts at X: this report is incomplete\r\n"));
+  EXPECT_THAT(RenderJson(r), HasSubstr("\"incomplete\":true"));
+  EXPECT_THAT(RenderJson(r), HasSubstr("this report is incomplete"));
+  EXPECT_THAT(RenderHtml(r), HasSubstr("data-key=\"incomplete\""));
+  EXPECT_THAT(RenderHtml(r), HasSubstr("this report is incomplete"));
+  EXPECT_THAT(RenderJson(TestReport()), HasSubstr("\"incomplete\":false"));
+}
+
 TEST(RenderTest, Formats) {
   const QuarterlyReport r = TestReport();
   EXPECT_TRUE(Render(r, "csv").ok());

@@ -80,6 +80,32 @@ TEST_F(CliAuditTest, VerifyNamesTheDamagedRecord) {
   EXPECT_THAT(r.out, HasSubstr("problem   " + SegmentPath(dir_, 1) + ": record 0 at offset 64"));
 }
 
+// The tester's rewrite: the header's creation time moved (every query's time with it, as they
+// are stored against it) and its XXH32 recomputed. The chain covers the header.
+TEST_F(CliAuditTest, VerifyFindsAHeaderTimeRewritten) {
+  {
+    std::fstream f(SegmentPath(dir_, 1), std::ios::in | std::ios::out | std::ios::binary);
+    std::string head(kHeaderSize, '\0');
+    ASSERT_TRUE(f.read(head.data(), static_cast<std::streamsize>(head.size())));
+    absl::StatusOr<SegmentHeader> header = DecodeHeader(head);
+    ASSERT_TRUE(header.ok());
+    header->created_micros += int64_t{25} * 86400 * 1000000;
+    f.seekp(0);
+    f << EncodeHeader(*header);
+  }
+  const RunResult r = Shixin("audit verify " + dir_);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("problem   " + SegmentPath(dir_, 1) + ": seal at offset"));
+  EXPECT_THAT(r.out, HasSubstr("or the segment header changed"));
+}
+
+TEST_F(CliAuditTest, VerifyTakesTheRetention) {
+  // Nothing removed: whatever the retention, intact.
+  EXPECT_EQ(Shixin("audit verify --retention-days 30 " + dir_).status, 0);
+  EXPECT_EQ(Shixin("audit verify --retention-days x " + dir_).status, 2);
+  EXPECT_EQ(Shixin("audit verify --retention-days 99999999 " + dir_).status, 2);
+}
+
 TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
   RunResult r = Shixin("audit query " + dir_ + " --subject '110101 19900307 4514'");
   EXPECT_EQ(r.status, 0);

@@ -1,9 +1,9 @@
 // End-to-end tests of shixind's audit (issue 12; FORMAT.md 15; docs/audit.md): receipts on
 // version-4 answers and the records behind them; kill -9 under pipelined load (every receipt a
 // client got is in the audit, which verifies and continues after a restart); a torn tail cut at
-// start; a full disk (shixind under `prlimit --fsize`: MEASURES fails closed, CHECK answers,
-// INFO says failing, nothing corrupt, receipts again once space returns); FEEDBACK and its
-// refusals in callers mode; audit_required=false. Every wait is bounded.
+// start; retention's deletions logged; a full disk (shixind under `prlimit --fsize`: MEASURES fails
+// closed, CHECK answers, INFO says failing, nothing corrupt, receipts again once space returns);
+// FEEDBACK and its refusals in callers mode; audit_required=false. Every wait is bounded.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -22,6 +22,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "audit/audit_log.h"
+#include "audit/audit_test_util.h"
 #include "audit/reader.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
@@ -499,6 +501,40 @@ TEST_F(DaemonAuditTest, TornTailIsCutAtStart) {
   auto m = AskMeasures(*client, kListed);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_NE(m->receipt, "");
+  ExpectVerifies(AuditDir());
+}
+
+// Retention at start: each deleted segment is logged, before the line that counts the kept ones.
+TEST_F(DaemonAuditTest, RetentionLogsEachSegmentItDeletes) {
+  {
+    absl::StatusOr<uint32_t> node = audit::LoadOrCreateNodeId(StateDir());
+    ASSERT_TRUE(node.ok()) << node.status();
+    audit::AuditLog::Options o;
+    o.dir = AuditDir();
+    o.node = *node;
+    o.segment_bytes = 1000;
+    const int64_t old = absl::ToUnixMicros(absl::Now() - absl::Hours(24 * 100));
+    o.now_micros = [old] { return old; };
+    absl::StatusOr<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(o, nullptr);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 30; ++i) {
+      audit::QueryRecord q = audit::testing::TypicalQuery(kListed, old);
+      ASSERT_TRUE((*log)->Append(&q).ok());
+    }
+    ASSERT_TRUE((*log)->SyncToDisk().ok());
+  }
+  ASSERT_GE(audit::ListSegments(AuditDir())->size(), 3u);
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--audit-retention-days=30"}));
+  ASSERT_TRUE(daemon_->WaitForStderr("segments; MEASURES", absl::Seconds(10)))
+      << daemon_->stderr_text();
+  const std::string text = daemon_->stderr_text();
+  const size_t deleted =
+      text.find("audit: retention (30 days) deleted " + audit::SegmentPath(AuditDir(), 1) + " (");
+  EXPECT_NE(deleted, std::string::npos) << text;
+  EXPECT_LT(deleted, text.find("segments; MEASURES")) << text;
+  EXPECT_NE(text.find(audit::SegmentPath(AuditDir(), 2) + " ("), std::string::npos) << text;
+  EXPECT_EQ(std::filesystem::exists(audit::SegmentPath(AuditDir(), 1)), false);
+  ASSERT_NO_FATAL_FAILURE(StopDaemon());
   ExpectVerifies(AuditDir());
 }
 

@@ -55,7 +55,7 @@ void Segment(std::string_view bytes) {
   std::string_view frames = bytes.size() >= kHeaderSize ? bytes.substr(kHeaderSize) : bytes;
   for (uint32_t version = 1; version <= kFormatVersion; ++version) {
     if (header.ok() && header->version != version) continue;
-    ChainCheck chain(version, header.ok() ? header->prev_chain : ChainHash{});
+    ChainCheck chain(version, header.ok() ? StartChain(*header) : ChainHash{});
     std::string_view rest = frames;
     while (!rest.empty()) {
       FramedRecord r;
