@@ -264,7 +264,7 @@ class OverlayApplier {
   const std::vector<EntityDraft*>& drafts() const { return drafts_; }
 
  private:
-  absl::Status AddCase(const DeltaChange& c);
+  absl::Status AddCase(const DeltaChange& c, std::string* note);
   absl::Status EndCase(const DeltaChange& c, std::string* note);
   absl::Status Correct(const DeltaChange& c, std::string* note);
   absl::Status Relate(const DeltaChange& c, std::string* note);
@@ -361,15 +361,84 @@ static int64_t EffectiveAt(const EntityDraft& e, const DeltaChange& c, std::stri
   return corrected;
 }
 
-absl::Status OverlayApplier::AddCase(const DeltaChange& c) {
+// Returns the note of change `c` whose `at` is before its case version counts from `from`.
+static std::string BeforeStartNote(const DeltaChange& c, int64_t at, int64_t from) {
+  return absl::StrFormat("case %s of %s: at %s is before it counts from %s: applied at %s",
+                         c.record.case_code, c.id.text(), FormatInstant(at), FormatInstant(from),
+                         FormatInstant(from));
+}
+
+// Returns the court's keys (docs/feed.md, section 1) that `old` has and `now` leaves empty,
+// comma-separated, or "" if none.
+static std::string EmptiedKeys(const CaseView& old, const CaseView& now) {
+  const std::pair<std::string_view, bool> keys[] = {
+      {"areaName", !old.area.empty() && now.area.empty()},
+      {"gistId", !old.gist_id.empty() && now.gist_id.empty()},
+      {"gistUnit", !old.gist_unit.empty() && now.gist_unit.empty()},
+      {"regDate", old.reg_date != 0 && now.reg_date == 0},
+      {"publishDate", old.publish_date != 0 && now.publish_date == 0},
+      {"duty", !old.duty.empty() && now.duty.empty()},
+      {"performance", !old.performance.empty() && now.performance.empty()},
+      {"performedPart", !old.performed_part.empty() && now.performed_part.empty()},
+      {"unperformPart", !old.unperform_part.empty() && now.unperform_part.empty()},
+      {"disruptTypeName", !old.disrupt_type.empty() && now.disrupt_type.empty()},
+      {"businessEntity", !old.business_entity.empty() && now.business_entity.empty()},
+      {"age", old.age != 0 && now.age == 0},
+      {"sexy", old.sex != Sex::kUnknown && now.sex == Sex::kUnknown},
+      {"termEnd", old.term_end != 0 && now.term_end == 0},
+  };
+  std::string out;
+  for (const auto& [key, emptied] : keys) {
+    if (!emptied) continue;
+    if (!out.empty()) out.append(", ");
+    out.append(key);
+  }
+  return out;
+}
+
+// Appends `more` to the note `note` of one change ("; " between two).
+static void AppendNote(std::string* note, std::string_view more) {
+  if (!note->empty()) note->append("; ");
+  note->append(more);
+}
+
+// An add of a case that has a version without an end counting at or after the add's start is
+// refused; one whose earlier listing ends after that start (a removal scheduled later, or one
+// after a `publishDate` the re-listing counts from) starts at that end, noted, so that no two
+// versions of one case count at once (docs/feed.md, section 3).
+absl::Status OverlayApplier::AddCase(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
-  const int i = CurrentVersion(*e, c.record.case_code);
-  if (i >= 0 && e->intervals[static_cast<size_t>(i)].until > c.record.start) {
+  const std::string_view code = c.record.case_code;
+  const int open = CurrentVersion(*e, code);
+  if (open >= 0 && e->intervals[static_cast<size_t>(open)].until > c.record.start) {
+    const int64_t from = e->intervals[static_cast<size_t>(open)].from;
+    // A case in its grace period does not count yet: say from when it does.
     return absl::InvalidArgumentError(
-        absl::StrFormat("case %s of %s is listed already", c.record.case_code, c.id.text()));
+        from > 0 ? absl::StrFormat("case %s of %s is on the list already (counting from %s)", code,
+                                   c.id.text(), FormatInstant(from))
+                 : absl::StrFormat("case %s of %s is on the list already", code, c.id.text()));
+  }
+  CaseView record = c.record;
+  int64_t previous_end = 0;
+  for (size_t i = 0; i < e->case_count(); ++i) {
+    const Interval v = e->intervals[i];
+    if (v.until > record.start && v.from < v.until && SameCase(e->Head(i).case_code, code)) {
+      previous_end = std::max(previous_end, v.until);
+    }
+  }
+  if (previous_end > record.start) {
+    *note = absl::StrFormat(
+        "case %s of %s counts until %s by its earlier listing: listed again from %s, not %s", code,
+        c.id.text(), FormatInstant(previous_end), FormatInstant(previous_end),
+        FormatInstant(record.start));
+    record.start = previous_end;
+  }
+  if (record.term_end != 0 && TermEndInstant(record.term_end) <= record.start) {
+    AppendNote(note, absl::StrFormat("case %s of %s: its term ended on %s: it never counts", code,
+                                     c.id.text(), FormatDate(record.term_end)));
   }
   if (e->name.empty()) e->name = c.name;
-  e->AddCase(c.record);
+  e->AddCase(record);
   return absl::OkStatus();
 }
 
@@ -390,7 +459,14 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
     }
     return absl::OkStatus();
   }
-  const int64_t at = EffectiveAt(*e, c, note);
+  int64_t at = EffectiveAt(*e, c, note);
+  const int64_t from = e->intervals[static_cast<size_t>(i)].from;
+  // A removal before the version counts: it was listed from its start, and no earlier. (A
+  // revocation before it is kept as it stands: the case should never have counted at all.)
+  if (c.op == DeltaOp::kRemove && at < from) {
+    *note = BeforeStartNote(c, at, from);
+    at = from;
+  }
   if (!(at < e->intervals[static_cast<size_t>(i)].until)) {
     *note = absl::StrFormat("case %s of %s no longer counts: nothing to end", c.record.case_code,
                             c.id.text());
@@ -407,7 +483,20 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "case %s of %s is unknown, removed or revoked", c.record.case_code, c.id.text()));
   }
-  const int64_t at = EffectiveAt(*e, c, note);
+  int64_t at = EffectiveAt(*e, c, note);
+  const int64_t from = e->intervals[static_cast<size_t>(i)].from;
+  if (at < from) {  // the new version follows the one it replaces, never before its start
+    *note = BeforeStartNote(c, at, from);
+    at = from;
+  }
+  const size_t v = static_cast<size_t>(i);
+  const CaseView replaced = DecodeCase(e->records.data() + e->offsets[v], e->RecordEnd(v));
+  const std::string emptied = EmptiedKeys(replaced, c.record);
+  if (!emptied.empty()) {
+    AppendNote(note, absl::StrFormat("case %s of %s: the correction empties %s (a correct "
+                                     "replaces the whole record)",
+                                     c.record.case_code, c.id.text(), emptied));
+  }
   e->EndCase(static_cast<size_t>(i), at, EndReason::kCorrected);
   CaseView record = c.record;
   record.start = std::max(record.start, at);
@@ -457,7 +546,7 @@ absl::Status OverlayApplier::Unrelate(const DeltaChange& c, std::string* note) {
 absl::Status OverlayApplier::Apply(const DeltaChange& c, std::string* note) {
   switch (c.op) {
     case DeltaOp::kAdd:
-      return AddCase(c);
+      return AddCase(c, note);
     case DeltaOp::kRemove:
     case DeltaOp::kRevoke:
       return EndCase(c, note);

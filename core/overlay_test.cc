@@ -241,6 +241,116 @@ TEST_F(OverlayTest, ARemoveOfACaseRevokedLaterSaysSo) {
               HasSubstr("is revoked from 2026-06-02T00:00:00+08:00 on already: nothing to end"));
 }
 
+// An add of a case whose removal is still to come starts where that removal ends it: the
+// case is never listed twice (the removal stays), and the add is noted.
+TEST_F(OverlayTest, AnAddOfACaseWhoseRemovalIsToComeStartsAtTheRemoval) {
+  constexpr std::string_view kCode = "（2018）黑04执1号";
+  const int64_t removal = kJune1 + 6 * 3600, add = kJune1 + 300;
+  ASSERT_TRUE(Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), kCode, removal)})).ok());
+  ASSERT_TRUE(Apply(MakeDelta(2, {Add(PersonId(1), "张一", kCode, add)})).ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_THAT(report_.notes[0],
+              HasSubstr(":1: add: case （2018）黑04执1号 of " + std::string(PersonId(1).text()) +
+                        " counts until 2026-06-01T06:00:00+08:00 by its earlier listing: listed "
+                        "again from 2026-06-01T06:00:00+08:00, not 2026-06-01T00:05:00+08:00"));
+  for (const int64_t t : {add, removal - 1, removal, removal + kDay}) {
+    const CheckResult r = Check(View(), PersonId(1), t, true).value();
+    EXPECT_TRUE(r.listed) << t;
+    ASSERT_EQ(r.cases.size(), 1u) << t;
+    EXPECT_EQ(r.cases[0].start, t < removal ? DayStart(20180713) : removal) << t;
+  }
+  EXPECT_EQ(Check(View(), PersonId(1), add, true).value().cases[0].end, EndReason::kPerformed);
+}
+
+// A re-listing of a case removed at 12:00 that counts from its old publishDate starts at the
+// removal: as of 11:00 the case is listed once, as it was.
+TEST_F(OverlayTest, AReListingFromAnOldPublishDateFollowsTheRemoval) {
+  constexpr std::string_view kCode = "（2018）黑04执1号";
+  const int64_t noon = kJune1 + 12 * 3600;
+  ASSERT_TRUE(Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), kCode, noon)})).ok());
+  ASSERT_TRUE(Apply(MakeDelta(2, {Add(PersonId(1), "张一", kCode, DayStart(20170630))})).ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_THAT(report_.notes[0], HasSubstr("listed again from 2026-06-01T12:00:00+08:00, not "
+                                          "2017-06-30T00:00:00+08:00"));
+  const CheckResult eleven = Check(View(), PersonId(1), noon - 3600, true).value();
+  ASSERT_EQ(eleven.cases.size(), 1u);
+  EXPECT_EQ(eleven.cases[0].ended_at, noon);
+  const CheckResult one = Check(View(), PersonId(1), noon + 3600, true).value();
+  ASSERT_EQ(one.cases.size(), 1u);
+  EXPECT_EQ(one.cases[0].start, noon);
+}
+
+// A case in its grace period is on the list: an add of it again is refused, saying from when
+// it counts; an add whose term has ended at its start is applied and noted.
+TEST_F(OverlayTest, AnAddSaysWhenTheCaseCountsOrThatItNeverDoes) {
+  const int64_t later = kJune1 + 10 * kDay;
+  ASSERT_TRUE(Apply(MakeDelta(1, {Add(PersonId(9), "新人", "c9", later)})).ok());
+  const absl::Status s = Apply(MakeDelta(2, {Add(PersonId(9), "新人", "c9", kJune1)}));
+  EXPECT_THAT(s.message(), HasSubstr(":1: add: case c9 of " + std::string(PersonId(9).text()) +
+                                     " is on the list already (counting from "
+                                     "2026-06-11T00:00:00+08:00)"));
+  DeltaChange ended = Add(PersonId(8), "新人", "c8", kJune1);
+  ended.record.term_end = 20260531;
+  ASSERT_TRUE(Apply(MakeDelta(2, {ended})).ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_THAT(report_.notes[0], HasSubstr(":1: add: case c8 of " + std::string(PersonId(8).text()) +
+                                          ": its term ended on 2026-05-31: it never counts"));
+  EXPECT_FALSE(Listed(PersonId(8), kJune1 - 1));
+  EXPECT_FALSE(Listed(PersonId(8), kJune1));
+}
+
+// A remove whose `at` is before its case version counts ends it at its start, and a correct
+// before it starts the new version there: both noted. A revoke before it stands.
+TEST_F(OverlayTest, AChangeBeforeTheVersionCountsAppliesAtItsStartWithANote) {
+  const int64_t start = kJune1 + 3600;
+  ASSERT_TRUE(Apply(MakeDelta(1, {Add(PersonId(9), "新人", "c9", start),
+                                  Add(PersonId(8), "新人", "c8", start),
+                                  Add(PersonId(7), "新人", "c7", start)}))
+                  .ok());
+  DeltaChange correct = Add(PersonId(9), "新人", "c9", kJune1);  // start: `at`, as parsed
+  correct.op = DeltaOp::kCorrect;
+  correct.at = kJune1;
+  correct.record.duty = "更正后的义务";
+  ASSERT_TRUE(Apply(MakeDelta(2, {correct, Change(DeltaOp::kRemove, PersonId(8), "c8", kJune1),
+                                  Change(DeltaOp::kRevoke, PersonId(7), "c7", kJune1)}))
+                  .ok());
+  ASSERT_EQ(report_.notes.size(), 2u);
+  for (const std::string& note : report_.notes) {
+    EXPECT_THAT(note, HasSubstr(": at 2026-06-01T00:00:00+08:00 is before it counts from "
+                                "2026-06-01T01:00:00+08:00: applied at 2026-06-01T01:00:00+08:00"));
+  }
+  EXPECT_THAT(report_.notes[0], HasSubstr(":1: correct: case c9 of "));
+  EXPECT_THAT(report_.notes[1], HasSubstr(":2: remove: case c8 of "));
+  EXPECT_FALSE(Listed(PersonId(9), start - 1));  // the correction did not move the start back
+  const CheckResult r = Check(View(), PersonId(9), start, true).value();
+  ASSERT_EQ(r.cases.size(), 1u);
+  EXPECT_EQ(r.cases[0].duty, "更正后的义务");
+  EXPECT_EQ(r.cases[0].start, start);
+  EXPECT_FALSE(Listed(PersonId(8), start));
+  EXPECT_FALSE(Listed(PersonId(7), start));
+}
+
+// A correct replaces the whole record: the keys it leaves out that the replaced version had
+// are named in a note.
+TEST_F(OverlayTest, ACorrectThatEmptiesFieldsNamesThem) {
+  DeltaChange correct = Add(PersonId(1), "张一", "（2018）黑04执1号", kJune1);
+  correct.op = DeltaOp::kCorrect;
+  correct.at = kJune1;
+  correct.record.area = "";
+  correct.record.disrupt_type = "";
+  correct.record.reg_date = 0;
+  ASSERT_TRUE(Apply(MakeDelta(1, {correct})).ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_THAT(
+      report_.notes[0],
+      HasSubstr(":1: correct: case （2018）黑04执1号 of " + std::string(PersonId(1).text()) +
+                ": the correction empties areaName, regDate, disruptTypeName (a correct "
+                "replaces the whole record)"));
+  const CheckResult r = Check(View(), PersonId(1), kJune1, true).value();
+  ASSERT_EQ(r.cases.size(), 1u);
+  EXPECT_EQ(r.cases[0].area, "");
+}
+
 TEST_F(OverlayTest, RolesRelateAndUnrelateAtTheirInstants) {
   ASSERT_TRUE(Apply(MakeDelta(1, {Role(DeltaOp::kRelate, CreditCode(1), PersonId(8),
                                        Role::kPrincipal, kJune1)}))
@@ -287,7 +397,8 @@ TEST_F(OverlayTest, ContradictionsRefuseTheWholeDelta) {
   EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("00000000000000000001.ndjson:2: add: case "
                                                   "（2018）黑04执1号 of ",
                                                   std::string(PersonId(1).text()))));
-  EXPECT_THAT(s.message(), HasSubstr("is listed already"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("is on the list already (counting from 2018-07-13T00:00:00+08:00)"));
   EXPECT_TRUE(overlays_.empty());
   EXPECT_FALSE(Listed(PersonId(9), kJune1));  // line 1 was not applied either
 
