@@ -125,7 +125,7 @@ TEST(RenderTest, AnIncompleteAuditIsSaidInEveryFormat) {
   QuarterlyReport r = TestReport();
   r.incomplete_note = "the audit starts at X: this report is incomplete";
   EXPECT_THAT(RenderCsv(r), HasSubstr(",incomplete,"));
-  EXPECT_THAT(RenderCsv(r), HasSubstr("the audit starts at X: this report is incomplete\r\n"));
+  EXPECT_THAT(RenderCsv(r), HasSubstr("the audit starts at X: this report is incomplete,\r\n"));
   EXPECT_THAT(RenderJson(r), HasSubstr("\"incomplete\":true"));
   EXPECT_THAT(RenderJson(r), HasSubstr("this report is incomplete"));
   EXPECT_THAT(RenderHtml(r), HasSubstr("data-key=\"incomplete\""));
