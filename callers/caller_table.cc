@@ -1,5 +1,7 @@
 #include "callers/caller_table.h"
 
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -87,6 +89,14 @@ absl::Status CallerTable::ValidateAgainstCatalog(const Catalog& catalog) const {
     }
   }
   return absl::OkStatus();
+}
+
+uint64_t DefaultScenarioMask(const Caller& caller, const Catalog& catalog) {
+  uint64_t mask = 0;
+  for (const std::string& scenario : caller.scenarios) {
+    if (const int i = catalog.FindScenario(scenario); i >= 0) mask |= uint64_t{1} << i;
+  }
+  return mask;
 }
 
 }  // namespace shixin

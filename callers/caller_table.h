@@ -6,6 +6,7 @@
 #ifndef SHIXIN_CALLERS_CALLER_TABLE_H_
 #define SHIXIN_CALLERS_CALLER_TABLE_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,10 @@ class CallerTable {
   absl::flat_hash_map<std::string, size_t> by_id_;
   absl::flat_hash_map<std::string, size_t> by_certificate_;  // "sha256:..." and "cn:..."
 };
+
+// Returns `caller`'s default scenarios as a mask of `catalog`'s scenario indexes (the filter of
+// a MEASURES that names none; MeasureQuery::scenarios), leaving out ids the catalog lacks.
+uint64_t DefaultScenarioMask(const Caller& caller, const Catalog& catalog);
 
 }  // namespace shixin
 

@@ -14,6 +14,7 @@
 #include "audit/reader.h"
 #include "base/status_macros.h"
 #include "base/terminal.h"
+#include "callers/caller_table.h"
 #include "callers/callers_file.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -93,11 +94,7 @@ absl::StatusOr<CallerFacts> FactsOfCaller(const Flags& flags, const Catalog& cat
   if (!table.ok()) return table.status();
   const Caller* caller = table->Find(caller_id);
   if (caller == nullptr) return CallerFacts{};
-  CallerFacts facts{.name = caller->name};
-  for (const std::string& scenario : caller->scenarios) {
-    if (const int i = catalog.FindScenario(scenario); i >= 0) facts.scenarios |= uint64_t{1} << i;
-  }
-  return facts;
+  return CallerFacts{.name = caller->name, .scenarios = DefaultScenarioMask(*caller, catalog)};
 }
 
 }  // namespace

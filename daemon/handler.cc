@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/coding.h"
+#include "callers/caller_table.h"
 #include "core/list.h"
 #include "core/masking.h"
 #include "core/query.h"
@@ -563,11 +564,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   } else {
     // The caller's scenarios are the default filter (checked against the catalog when the
     // callers file was read); naming another scenario is allowed.
-    for (const std::string& scenario : caller.scenarios) {
-      if (const int i = d.catalog.FindScenario(scenario); i >= 0) {
-        query.scenarios |= uint64_t{1} << i;
-      }
-    }
+    query.scenarios = DefaultScenarioMask(caller, d.catalog);
   }
   for (size_t i = 0; i < request->officers.size(); ++i) {
     const auto& [role, text] = request->officers[i];
