@@ -138,12 +138,14 @@ absl::StatusOr<int64_t> AsOfFlag(const Flags& flags) {
   return *at;
 }
 
-// Returns the instant an offline query answers for: `as_of` within the default history window
-// (as shixind checks it), or now. OutOfRange outside the window.
-absl::StatusOr<int64_t> OfflineInstant(int64_t as_of) {
+// Returns the instant an offline query of `list` answers for: `as_of` within the default
+// history window and the list's base's history (as shixind checks it), or now. OutOfRange
+// outside the window.
+absl::StatusOr<int64_t> OfflineInstant(int64_t as_of, const ListView& list) {
   const int64_t now = NowSeconds();
   if (as_of == wire::kAsOfNow) return now;
-  SHIXIN_RETURN_IF_ERROR(ValidateAsOf(as_of, now, static_cast<int>(wire::kDefaultHistoryDays)));
+  SHIXIN_RETURN_IF_ERROR(ValidateAsOf(as_of, now, static_cast<int>(wire::kDefaultHistoryDays),
+                                      list.base().history_from()));
   return as_of;
 }
 
@@ -260,11 +262,11 @@ int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
   if (!inputs.ok()) return LoadFailed("check", inputs.status());
   if (flags->Get("server")) return RemoteCheck(*flags, *inputs, *as_of);
-  absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
-  if (!at.ok()) return UsageError("check", at.status());
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("check", s);
   absl::StatusOr<LoadedList> list = LoadList(*flags, /*catalog_fingerprint=*/0);
   if (!list.ok()) return LoadFailed("check", list.status());
+  absl::StatusOr<int64_t> at = OfflineInstant(*as_of, list->view());
+  if (!at.ok()) return UsageError("check", at.status());
   return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
     absl::StatusOr<CheckResult> r = Check(list->view(), id, *at, /*with_cases=*/true);
     if (!r.ok()) {  // a snapshot file's cases may fail to read (DataLoss)
@@ -287,8 +289,6 @@ int RunMeasures(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
   if (!inputs.ok()) return LoadFailed("measures", inputs.status());
   if (flags->Get("server")) return RemoteMeasures(*flags, *inputs, *officers, *as_of);
-  absl::StatusOr<int64_t> at = OfflineInstant(*as_of);
-  if (!at.ok()) return UsageError("measures", at.status());
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("measures", s);
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
@@ -298,12 +298,14 @@ int RunMeasures(const std::vector<std::string>& args) {
   }
   MeasureQuery query;
   query.officers = *std::move(officers);
-  query.at = *at;
   if (absl::Status s = ParseFilters(*flags, *catalog, &query); !s.ok()) {
     return UsageError("measures", s);
   }
   absl::StatusOr<LoadedList> list = LoadList(*flags, catalog->fingerprint());
   if (!list.ok()) return LoadFailed("measures", list.status());
+  absl::StatusOr<int64_t> at = OfflineInstant(*as_of, list->view());
+  if (!at.ok()) return UsageError("measures", at.status());
+  query.at = *at;
   return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
     absl::StatusOr<MeasuresResult> r = Measures(list->view(), *catalog, id, query);
     if (!r.ok()) {
@@ -472,6 +474,9 @@ int RunCompile(const std::vector<std::string>& args) {
       static_cast<long long>(ms(built - start)), static_cast<long long>(ms(done - built)));
   if (info.delta_sequence != 0) {
     std::printf("deltas folded up to %llu\n", static_cast<unsigned long long>(info.delta_sequence));
+  }
+  if ((*snap)->history_from() != 0) {
+    std::printf("history kept from %s\n", FormatInstant((*snap)->history_from()).c_str());
   }
   return kExitOk;
 }

@@ -234,6 +234,7 @@ void SnapshotBuilder::FillInfo(Snapshot& snap) const {
   info.build_time = build_time_ != 0 ? build_time_ : static_cast<int64_t>(std::time(nullptr));
   info.source_time = source_time_;
   info.delta_sequence = delta_sequence_;
+  snap.history_from_ = history_from_;
   info.entities = snap.entity_count();
   info.cases = snap.case_offsets_.size();
   info.relations = relation_count_;

@@ -44,6 +44,9 @@ class SnapshotBuilder {
   void set_source_time(int64_t unix_seconds) { source_time_ = unix_seconds; }
   // Sets the last delta folded into the snapshot (compaction); the default is 0, none.
   void set_delta_sequence(uint64_t sequence) { delta_sequence_ = sequence; }
+  // Sets the instant before which the input's history is not whole (compaction dropped what
+  // ended before it; Snapshot::history_from()); the default is 0, whole.
+  void set_history_from(int64_t unix_seconds) { history_from_ = unix_seconds; }
 
   // Returns the snapshot. The builder is left empty.
   // Returns ResourceExhausted if a table outgrows its 32-bit offsets.
@@ -90,6 +93,7 @@ class SnapshotBuilder {
   int64_t build_time_ = 0;
   int64_t source_time_ = 0;
   uint64_t delta_sequence_ = 0;
+  int64_t history_from_ = 0;
 };
 
 }  // namespace shixin

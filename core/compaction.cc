@@ -1,5 +1,6 @@
 #include "core/compaction.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -75,6 +76,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> Compact(const ListView& list,
   builder.set_source_time(base.info().source_time);
   builder.set_delta_sequence(list.overlay() != nullptr ? list.overlay()->sequence()
                                                        : base.info().delta_sequence);
+  builder.set_history_from(std::max(cutoff, base.history_from()));
   CaseBuffer buffer;
   for (EntityNo e = 0; e < base.entity_count(); ++e) {
     SHIXIN_RETURN_IF_ERROR(Fold(list, list.Find(base.EntityId(e)), cutoff, buffer, builder));

@@ -322,6 +322,12 @@ TEST(CompactionTest, RetentionDropsWhatEndedBeforeTheWindow) {
   ASSERT_NE(kept->Find(PersonId(4)), kNoEntity);
   EXPECT_TRUE(kept->IsListed(kept->Find(PersonId(4)), now - 101 * kDay));
   EXPECT_EQ(kept->info().cases, 2u);
+  // The new base says from when its history is whole; compacting it again never moves that
+  // back, whatever the window.
+  EXPECT_EQ(base->history_from(), 0);
+  EXPECT_EQ(kept->history_from(), now - kDefaultHistoryDays * kDay);
+  const auto again = Compact(ListView(*kept), {.now = now + kDay, .history_days = 3000}).value();
+  EXPECT_EQ(again->history_from(), kept->history_from());
   // A longer window keeps everything.
   EXPECT_EQ(Compact(ListView(*base), {.now = now, .history_days = kKeepAll}).value()->info().cases,
             5u);

@@ -426,17 +426,33 @@ TEST_P(ListingTest, CheckListsOnlyTheCaseVersionsThatCountThen) {
 TEST(ValidateAsOfTest, InsideTheWindowOnly) {
   const int64_t now = At("2026-06-10T12:00:00+08:00");
   const int64_t first = now - 1826 * int64_t{86400};
-  EXPECT_TRUE(ValidateAsOf(now, now, 1826).ok());
-  EXPECT_TRUE(ValidateAsOf(first, now, 1826).ok());
-  EXPECT_TRUE(ValidateAsOf(now - 86400, now, 1826).ok());
+  EXPECT_TRUE(ValidateAsOf(now, now, 1826, 0).ok());
+  EXPECT_TRUE(ValidateAsOf(first, now, 1826, 0).ok());
+  EXPECT_TRUE(ValidateAsOf(now - 86400, now, 1826, 0).ok());
   for (int64_t t : {first - 1, now + 1, int64_t{0}, kForever}) {
-    const absl::Status s = ValidateAsOf(t, now, 1826);
+    const absl::Status s = ValidateAsOf(t, now, 1826, 0);
     EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << t;
     EXPECT_THAT(s.message(), HasSubstr("history window"));
     EXPECT_THAT(s.message(), HasSubstr(FormatInstant(first)));
     EXPECT_THAT(s.message(), HasSubstr(FormatInstant(now)));
   }
-  EXPECT_EQ(ValidateAsOf(now - 86400, now, 0).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(ValidateAsOf(now - 86400, now, 0, 0).code(), absl::StatusCode::kOutOfRange);
+}
+
+// A base compacted with less history than the window: its cut starts the window, and the
+// error says why.
+TEST(ValidateAsOfTest, ABaseWithLessHistoryStartsTheWindowAtItsCut) {
+  const int64_t now = At("2026-06-10T12:00:00+08:00");
+  const int64_t cut = now - 30 * int64_t{86400};
+  EXPECT_TRUE(ValidateAsOf(cut, now, 1826, cut).ok());
+  const absl::Status s = ValidateAsOf(cut - 1, now, 1826, cut);
+  EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(s.message(), HasSubstr(FormatInstant(cut) + " to now"));
+  EXPECT_THAT(s.message(), HasSubstr("the base snapshot holds no earlier history"));
+  // A cut older than the window changes nothing.
+  const int64_t first = now - 1826 * int64_t{86400};
+  EXPECT_EQ(ValidateAsOf(first - 1, now, 1826, first - 86400).message(),
+            ValidateAsOf(first - 1, now, 1826, 0).message());
 }
 
 TEST_P(ListingTest, InstantsAtTheExtremes) {

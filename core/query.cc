@@ -56,12 +56,18 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef
   return r;
 }
 
-absl::Status ValidateAsOf(int64_t as_of, int64_t now, int history_days) {
-  const int64_t first = now - int64_t{history_days} * 86400;
+absl::Status ValidateAsOf(int64_t as_of, int64_t now, int history_days, int64_t history_from) {
+  const int64_t kept = now - int64_t{history_days} * 86400;
+  const int64_t first = std::max(kept, history_from);
   if (as_of < first || as_of > now) {
+    // A base compacted with a shorter history than the window names the cause.
+    const char* why =
+        history_from > kept && as_of < first
+            ? "; the base snapshot holds no earlier history (shixin compile --history-days)"
+            : "";
     return absl::OutOfRangeError(
         absl::StrCat("as-of ", FormatInstant(as_of), " is outside the history window (",
-                     FormatInstant(first), " to now, ", FormatInstant(now), ")"));
+                     FormatInstant(first), " to now, ", FormatInstant(now), why, ")"));
   }
   return absl::OkStatus();
 }

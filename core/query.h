@@ -65,8 +65,9 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef
                                   bool with_cases);
 
 // Returns OK if an answer as of `as_of` can be given at `now`, with `history_days` days of
-// history kept; OutOfRange naming the window otherwise (before it, or after now).
-absl::Status ValidateAsOf(int64_t as_of, int64_t now, int history_days);
+// history kept, over a base whose history is whole from `history_from`
+// (Snapshot::history_from()); OutOfRange naming the window otherwise (before it, or after now).
+absl::Status ValidateAsOf(int64_t as_of, int64_t now, int history_days, int64_t history_from);
 
 // Why a measure applies.
 enum class BasisType : uint8_t {

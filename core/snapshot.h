@@ -215,6 +215,10 @@ class Snapshot {
                             OnCacheMiss on_miss = OnCacheMiss::kWait) const;
 
   const SnapshotInfo& info() const { return info_; }
+  // Returns the instant (Unix seconds) from which the snapshot holds the whole history: a
+  // compaction dropped the case versions and roles that ended before it, so an answer as of an
+  // earlier instant could miss them. 0: the history is whole (built from a data directory).
+  int64_t history_from() const { return history_from_; }
 
   // Returns the bytes of the index and summary tables (entities, names, links, indexes),
   // and of the case tables, for the memory report. For a snapshot file the case tables are
@@ -311,6 +315,7 @@ class Snapshot {
   IdIndex index_;           // by the entity's ID
   IdIndex org_code_index_;  // credit-code entities, by their embedded organisation code
   SnapshotInfo info_;
+  int64_t history_from_ = 0;
 
   // Owned storage of a built snapshot (empty for a snapshot file).
   EntityTable entity_storage_;

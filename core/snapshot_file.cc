@@ -52,7 +52,7 @@ struct FileHeader {
   uint32_t section_count;
   uint64_t file_size;
   int64_t write_time;
-  uint64_t reserved0;
+  int64_t history_from;  // Snapshot::history_from(); 0 in files of earlier builds
   SnapshotInfo info;
   char catalog_id[kCatalogIdBytes];  // NUL-padded
   uint64_t catalog_fingerprint;
@@ -438,6 +438,7 @@ absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const Catalog
   h.header_size = sizeof(FileHeader);
   h.section_count = kSectionCount;
   h.write_time = static_cast<int64_t>(std::time(nullptr));
+  h.history_from = snap.history_from();
   h.info = snap.info();
   std::memcpy(h.catalog_id, catalog.id.data(), std::min(catalog.id.size(), kCatalogIdBytes - 1));
   h.catalog_fingerprint = catalog.fingerprint;
@@ -511,6 +512,10 @@ absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::str
     return absl::DataLossError(
         absl::StrFormat("%s: header checksum mismatch (computed %016x, stored %016x)", path, sum,
                         h->header_checksum));
+  }
+  if (h->history_from < 0) {
+    return absl::DataLossError(
+        absl::StrFormat("%s: corrupt header (history kept from %d)", path, h->history_from));
   }
   for (const SectionEntry& s : table) {
     if (s.kind < 1 || s.kind > kSectionCount || (*sections)[s.kind - 1].kind != 0) {
@@ -790,6 +795,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   // The structure is checked on the verified copy.
   std::unique_ptr<Snapshot> snap(new Snapshot());
   snap->info_ = h.info;  // before the views: the indexes' entry bits follow its entity count
+  snap->history_from_ = h.history_from;
   ViewSections(hot, sections, *snap);
   snap->file_ = std::move(storage);
   const absl::Status structure =

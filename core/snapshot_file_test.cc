@@ -241,6 +241,7 @@ int ExpectReadsAfterChange(const Snapshot& snap, const Snapshot& built, const st
 }
 
 void ExpectSameSnapshot(const Snapshot& a, const Snapshot& b) {
+  EXPECT_EQ(a.history_from(), b.history_from());
   const SnapshotInfo& x = a.info();
   const SnapshotInfo& y = b.info();
   EXPECT_EQ(x.version, y.version);
@@ -413,6 +414,31 @@ TEST_F(SnapshotFileTest, FlippedByteInEverySectionIsRefused) {
   std::string bad = bytes_;
   bad[100] ^= 1;  // in the SnapshotInfo
   EXPECT_THAT(OpenBytes(bad).message(), HasSubstr("header checksum mismatch"));
+}
+
+// The instant from which a compacted base holds the whole history is kept in the header (bytes
+// 40-47, zero in the files of earlier builds: a whole history); a negative one is refused.
+TEST_F(SnapshotFileTest, TheHistoryCutRoundTrips) {
+  EXPECT_EQ(built_->history_from(), 0);
+  EXPECT_EQ(OpenSnapshotFile(path_, kFingerprint).value()->history_from(), 0);
+  SnapshotBuilder builder;
+  builder.AddCase(testing::MakeCase(testing::PersonId(1), "张一", "（2024）黑04执1号"));
+  const int64_t cut = 1700000000;
+  builder.set_history_from(cut);
+  const std::unique_ptr<const Snapshot> cut_base = builder.Build().value();
+  EXPECT_EQ(cut_base->history_from(), cut);
+  ASSERT_TRUE(WriteSnapshotFile(*cut_base, kCatalog, path_).ok());
+  std::string bytes = ReadBytes(path_);
+  EXPECT_EQ(Get<int64_t>(bytes, 40), cut);
+  const auto opened = OpenSnapshotFile(path_, kFingerprint);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ExpectSameSnapshot(*cut_base, **opened);
+
+  Put<int64_t>(bytes, 40, -1);
+  Reseal(bytes, 0);
+  const absl::Status s = OpenBytes(bytes);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("corrupt header (history kept from -1)"));
 }
 
 TEST_F(SnapshotFileTest, WrongMagicAndVersionAreRefused) {

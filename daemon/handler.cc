@@ -425,11 +425,14 @@ std::optional<Handler::Outcome> Handler::Admit(wire::Opcode op, std::string_view
   }
 }
 
-std::optional<Handler::Outcome> Handler::InstantOf(int64_t as_of, int64_t* at) const {
+std::optional<Handler::Outcome> Handler::InstantOf(int64_t as_of, const Dataset& d,
+                                                   int64_t* at) const {
   const int64_t now = clock_();
   *at = now;
   if (as_of == wire::kAsOfNow) return std::nullopt;
-  if (absl::Status s = ValidateAsOf(as_of, now, static_cast<int>(config_.history_days)); !s.ok()) {
+  if (absl::Status s = ValidateAsOf(as_of, now, static_cast<int>(config_.history_days),
+                                    d.snapshot->history_from());
+      !s.ok()) {
     return Outcome::FromCore(s);
   }
   *at = as_of;
@@ -451,7 +454,9 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
         absl::StrFormat("CHECK of %d IDs: send 1 to %d", n, config_.max_batch)));
   }
   int64_t at = 0;
-  if (std::optional<Outcome> refused = InstantOf(request->as_of, &at)) return *std::move(refused);
+  if (std::optional<Outcome> refused = InstantOf(request->as_of, d, &at)) {
+    return *std::move(refused);
+  }
   s.ids.clear();
   s.slot.clear();
   s.errors.clear();
@@ -575,7 +580,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     }
     query.officers.push_back(Officer{role, *officer});
   }
-  if (std::optional<Outcome> refused = InstantOf(request->as_of, &query.at)) {
+  if (std::optional<Outcome> refused = InstantOf(request->as_of, d, &query.at)) {
     return *std::move(refused);
   }
   // The catalog's texts are encoded from the catalog: no copy of them per measure; the
@@ -668,7 +673,9 @@ Handler::Outcome Handler::Detail(std::string_view payload, const Dataset& d, Ses
   absl::StatusOr<Id> id = ParseId(request->id);
   if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
   int64_t at = 0;
-  if (std::optional<Outcome> refused = InstantOf(request->as_of, &at)) return *std::move(refused);
+  if (std::optional<Outcome> refused = InstantOf(request->as_of, d, &at)) {
+    return *std::move(refused);
+  }
   absl::StatusOr<CheckResult> result = Check(d.list(), *id, at, /*with_cases=*/true);
   if (result.ok()) Mask(session.grant->caller.view, &*result);
   if (!result.ok()) {  // the snapshot file was changed in place: other requests keep working

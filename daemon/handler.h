@@ -182,8 +182,9 @@ class Handler {
   // Returns INFO's security block for `session`'s caller (every caller's counts for an admin).
   wire::SecurityInfo SecurityOf(const Session& session, bool admin) const;
   // Sets `*at` to the instant a request asks about: `as_of` if it is within the history
-  // window, else (wire::kAsOfNow) now. Returns the OUT_OF_RANGE outcome otherwise.
-  std::optional<Outcome> InstantOf(int64_t as_of, int64_t* at) const;
+  // window (and `d`'s base's history), else (wire::kAsOfNow) now. Returns the OUT_OF_RANGE
+  // outcome otherwise.
+  std::optional<Outcome> InstantOf(int64_t as_of, const Dataset& d, int64_t* at) const;
   Outcome CheckBatch(std::string_view payload, const Dataset& d, Session& session,
                      std::string* out) const;
   Outcome MeasuresOf(std::string_view payload, const Dataset& d, bool stale, Session& session,

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "core/compaction.h"
 #include "core/delta.h"
 #include "core/overlay.h"
 #include "core/query.h"
@@ -196,6 +197,31 @@ TEST_F(HandlerVersionTest, AsOfOutsideTheHistoryWindowIsOutOfRange) {
   const Answer ok =
       Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}, kNow - 86400}, 2));
   EXPECT_EQ(ok.status(), wire::Status::kOk);
+}
+
+// A base compacted with 30 days of history answers no earlier instant, though the daemon's
+// window is longer: it would miss the case versions the compaction dropped.
+TEST_F(HandlerVersionTest, AsOfBeforeTheBasesHistoryIsOutOfRange) {
+  std::unique_ptr<Dataset> d = Sample();
+  absl::StatusOr<std::unique_ptr<const Snapshot>> compacted =
+      Compact(d->list(), {.now = kNow, .history_days = 30});
+  ASSERT_TRUE(compacted.ok()) << compacted.status();
+  d->snapshot = *std::move(compacted);
+  Start(std::move(d));
+  ASSERT_EQ(Hello(2), 2);
+  const int64_t cut = kNow - 30 * 86400;
+  const Answer before =
+      Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}, cut - 1}, 2));
+  EXPECT_EQ(before.status(), wire::Status::kOutOfRange);
+  EXPECT_THAT(before.error(), HasSubstr("the base snapshot holds no earlier history"));
+  const Answer d_before =
+      Call(wire::Opcode::kDetail, Payload(wire::DetailRequest{kZhang, cut - 1}, 2));
+  EXPECT_EQ(d_before.status(), wire::Status::kOutOfRange);
+  wire::MeasuresRequest request{.id = kZhang, .agency = "", .scenario = "", .officers = {}};
+  request.as_of = cut - 1;
+  EXPECT_EQ(Call(wire::Opcode::kMeasures, Payload(request, 2)).status(), wire::Status::kOutOfRange);
+  const Answer after = Call(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kZhang}, cut}, 2));
+  EXPECT_EQ(after.status(), wire::Status::kOk) << after.error();
 }
 
 // A person not in the sample, added by delta 1 with termEnd 2026-06-30: listed until

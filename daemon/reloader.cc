@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -15,6 +16,7 @@
 #include "base/thread.h"
 #include "core/dataset.h"
 #include "core/snapshot_file.h"
+#include "core/validity.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "protocol/operator_messages.h"
@@ -41,6 +43,9 @@ std::string Describe(const Dataset& d, absl::Duration took) {
   if (d.sequence > 0) absl::StrAppendFormat(&what, "; deltas applied up to %d", d.sequence);
   if (d.snapshot_format > 0) {
     absl::StrAppendFormat(&what, "; snapshot format %d", d.snapshot_format);
+  }
+  if (d.snapshot->history_from() != 0) {  // as-of answers start there at the earliest
+    absl::StrAppend(&what, "; history from ", FormatInstant(d.snapshot->history_from()));
   }
   return what;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -330,6 +331,28 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
       "compile --snapshot " + dir + "/new3.snap --history-days 0 -o " + dir + "/h0.snap", true);
   EXPECT_NE(no_history.status, 0);
   EXPECT_THAT(no_history.out, HasSubstr("--history-days 0 is out of range (1..36500"));
+  // A base that keeps 30 days answers no earlier instant, offline as in shixind: it would miss
+  // what the compaction dropped.
+  ExpectShixin("compile --snapshot " + dir + "/new3.snap --history-days 30 -o " + dir + "/h30.snap",
+               0, {"wrote", "history kept from "});
+  const auto days_ago = [](int days) {
+    const std::time_t t = std::time(nullptr) - days * 86400;
+    char text[32];
+    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S+00:00", std::gmtime(&t));
+    return std::string(text);
+  };
+  for (const char* command : {"check", "measures"}) {
+    const RunResult cut = Shixin(std::string(command) + " --snapshot " + dir +
+                                     "/h30.snap --as-of " + days_ago(40) + " 11010519491231002X",
+                                 true);
+    EXPECT_EQ(cut.status, 2) << cut.out;
+    EXPECT_THAT(cut.out, HasSubstr("the base snapshot holds no earlier history")) << command;
+    EXPECT_EQ(Shixin(std::string(command) + " --snapshot " + dir + "/h30.snap --as-of " +
+                     days_ago(20) + " 11010519491231002X")
+                  .status,
+              0)
+        << command;
+  }
   // A base written again from a file that is not a snapshot: refused by name, nothing written.
   WriteFile(dir + "/not.snap", "debtors, not a snapshot\n");
   const RunResult bad =
@@ -379,20 +402,21 @@ TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
             R"("at":"2026-06-02T09:00:00+08:00"})"
             "\n");
   const std::string deltas = " --deltas " + dir + "/deltas";
-  for (const std::string& base :
-       {std::string("--data data/sample"), "--snapshot " + dir + "/base.snap"}) {
+  // Each list source with the deltas on it.
+  std::string from_snapshot = "--snapshot " + dir + "/base.snap";
+  from_snapshot += deltas;
+  for (const std::string& base : {"--data data/sample" + deltas, from_snapshot}) {
     const RunResult then =
-        Shixin("check " + base + deltas + " --as-of 2026-06-01T12:00:00+08:00 11010519491231002X");
+        Shixin("check " + base + " --as-of 2026-06-01T12:00:00+08:00 11010519491231002X");
     EXPECT_EQ(then.status, 0) << base;
     EXPECT_THAT(then.out, HasSubstr("（2018）黑0402执恢45号"));
     EXPECT_THAT(then.out, HasSubstr("  revoked since 2026-06-02T09:00:00+08:00 (should never have "
                                     "been listed)\n"))
         << base << then.out;
-    const RunResult now = Shixin("check " + base + deltas + " 11010519491231002X");
+    const RunResult now = Shixin("check " + base + " 11010519491231002X");
     EXPECT_EQ(now.status, 0) << base;
     EXPECT_THAT(now.out, Not(HasSubstr("（2018）黑0402执恢45号"))) << base << now.out;
-    ExpectShixin("measures " + base + deltas + " --scenario hotel 11010519491231002X", 0,
-                 {"41  restrict"});
+    ExpectShixin("measures " + base + " --scenario hotel 11010519491231002X", 0, {"41  restrict"});
   }
   const RunResult both =
       Shixin("check --data data/sample --snapshot " + dir + "/base.snap 11010519491231002X", true);
@@ -556,12 +580,14 @@ TEST(CliOfflineTest, PublicExport) {
       << "\n";
   const std::string snap = ::testing::TempDir() + "/export-sample.snap";
   ASSERT_EQ(Shixin("compile --data data/sample -o " + snap).status, 0);
+  const std::string with_deltas = " --deltas " + deltas;
   for (const std::string& list : {std::string("--data data/sample"), "--snapshot " + snap}) {
     const RunResult run = Shixin("export --public -o - --format ndjson " + list);
     EXPECT_EQ(run.status, 0) << list;
     EXPECT_THAT(run.out, HasSubstr("1101051949****002X")) << list;
-    const RunResult after =
-        Shixin("export --public -o - --format ndjson " + list + " --deltas " + deltas);
+    std::string command = "export --public -o - --format ndjson " + list;
+    command += with_deltas;
+    const RunResult after = Shixin(command);
     EXPECT_EQ(after.status, 0) << list;
     EXPECT_THAT(after.out, Not(HasSubstr("1101051949****002X"))) << list;
     EXPECT_THAT(after.out, HasSubstr("泉州市恒泰贸易有限公司")) << list;
