@@ -130,8 +130,9 @@ Decoded DecodeFrame(std::string_view data, uint32_t max_payload, uint8_t version
     Decoded invalid =
         Invalid(Status::kUnsupportedVersion,
                 version == kVersion
-                    ? absl::StrFormat("unsupported version %d (this side speaks 1 to %d)",
-                                      d.header.version, kVersion)
+                    ? absl::StrFormat("unsupported version %d (this connection speaks version "
+                                      "1 until a HELLO negotiates another)",
+                                      d.header.version)
                     : absl::StrFormat("unsupported version %d (this connection speaks version %d)",
                                       d.header.version, version));
     invalid.header = d.header;
