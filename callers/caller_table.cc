@@ -1,10 +1,13 @@
 #include "callers/caller_table.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "callers/token.h"
 
 namespace shixin {
@@ -89,6 +92,20 @@ absl::Status CallerTable::ValidateAgainstCatalog(const Catalog& catalog) const {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckMayApply(const Caller& caller, const Catalog& catalog, int no) {
+  const Measure* measure = catalog.FindMeasure(no);
+  if (caller.agencies.empty() || measure == nullptr) return absl::OkStatus();
+  const Agency& agency = catalog.agencies()[measure->agency];
+  if (std::find(caller.agencies.begin(), caller.agencies.end(), agency.id) !=
+      caller.agencies.end()) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrFormat(
+      "measure %d is applied by %s (%s), and caller %s acts for %s: report it not applied or "
+      "cancelled",
+      no, agency.id, agency.name, caller.id, absl::StrJoin(caller.agencies, ", ")));
 }
 
 uint64_t DefaultScenarioMask(const Caller& caller, const Catalog& catalog) {

@@ -58,6 +58,12 @@ class CallerTable {
 // a MEASURES that names none; MeasureQuery::scenarios), leaving out ids the catalog lacks.
 uint64_t DefaultScenarioMask(const Caller& caller, const Catalog& catalog);
 
+// Returns OK if `caller` may report measure `no` of `catalog` applied: it names no agencies, or
+// the measure's implementing agency is one of them (or the catalog lacks the measure: the
+// receipt's check refuses it). PermissionDenied naming both agencies otherwise: a bank does not
+// apply the police's measure, though it may report it not applied.
+absl::Status CheckMayApply(const Caller& caller, const Catalog& catalog, int no);
+
 }  // namespace shixin
 
 #endif  // SHIXIN_CALLERS_CALLER_TABLE_H_

@@ -726,12 +726,13 @@ TEST_F(HandlerAuditTest, FeedbackWithoutAnAuditIsAuditUnavailable) {
   EXPECT_EQ(SendFeedback("00000001-1-64", {Item(41)}).status(), wire::Status::kAuditUnavailable);
 }
 
-// Callers mode: "a" and "b" may check, ask measures and give feedback; "a" has one token.
+// Callers mode: "a", "b" and "bank" may check, ask measures and give feedback; "a" has one
+// token; "bank" acts for the banking regulator.
 class HandlerAuditCallersTest : public HandlerAuditTest {
  protected:
   void SetUp() override {
     std::vector<Caller> callers;
-    for (const char* id : {"a", "b"}) {
+    for (const char* id : {"a", "b", "bank"}) {
       Caller c;
       c.id = id;
       c.name = absl::StrCat("Caller ", id);
@@ -740,6 +741,7 @@ class HandlerAuditCallersTest : public HandlerAuditTest {
       c.view = View::kFull;
       c.rate = c.id == "a" ? 0.001 : 1000;
       c.burst = c.id == "a" ? 1 : 1000;
+      if (c.id == "bank") c.agencies = {"banking_regulator"};
       tokens_[c.id] = *NewToken();
       c.token_hashes = {HashToken(tokens_[c.id])};
       callers.push_back(std::move(c));
@@ -779,6 +781,38 @@ TEST_F(HandlerAuditCallersTest, FeedbackOnAnotherCallersReceiptIsPermissionDenie
   EXPECT_EQ(Records().at(0).caller, "b");
   HelloAs("a");
   EXPECT_EQ(SendFeedback(receipt, {Item(41)}).status(), wire::Status::kPermissionDenied);
+}
+
+// A caller acting for named agencies reports applied only their measures: the bank asked for
+// the police's (public_security: 41, 43) may report them not applied, never applied.
+TEST_F(HandlerAuditCallersTest, ACallerAppliesOnlyItsAgenciesMeasures) {
+  HelloAs("bank");
+  wire::MeasuresRequest police;
+  police.id = kListed;
+  police.agency = "public_security";
+  const Answer m = Call(wire::Opcode::kMeasures, Payload(police, 4));
+  ASSERT_EQ(m.status(), wire::Status::kOk) << m.error();
+  std::string receipt;
+  ASSERT_TRUE(wire::DecodeMeasuresResponseAndReceipt(m.payload, 4, &receipt).ok());
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  const Answer applied = SendFeedback(receipt, {Item(43)});
+  EXPECT_EQ(applied.status(), wire::Status::kPermissionDenied);
+  EXPECT_THAT(applied.error(), HasSubstr("measure 43 is applied by public_security"));
+  EXPECT_THAT(applied.error(), HasSubstr("caller bank acts for banking_regulator"));
+  EXPECT_EQ(SendFeedback(receipt, {Item(43, wire::FeedbackOutcome::kNotApplied, "非本单位措施")})
+                .status(),
+            wire::Status::kOk);
+
+  std::string own;
+  ASSERT_EQ(Measures(kListed, &own).status(), wire::Status::kOk);  // its default: the bank's
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  EXPECT_EQ(SendFeedback(own, {Item(52)}).status(), wire::Status::kOk);
+  // A caller that names no agency reports any measure it was answered.
+  HelloAs("b");
+  std::string any;
+  ASSERT_EQ(Measures(kListed, &any).status(), wire::Status::kOk);
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  EXPECT_EQ(SendFeedback(any, {Item(43)}).status(), wire::Status::kOk);
 }
 
 // The replay answers a request admitted in the turn: it is not charged again.

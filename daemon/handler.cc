@@ -303,7 +303,7 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
       wire::Encode(wire::DescribeCatalog(d->catalog), out);
       return Outcome::Ok();
     case wire::Opcode::kFeedback:
-      return Feedback(payload, session, out);
+      return Feedback(payload, *d, session, out);
   }
   return Outcome::Error(wire::Status::kInternal, "unhandled opcode");
 }
@@ -637,10 +637,16 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   return Outcome::Ok();
 }
 
-Handler::Outcome Handler::Feedback(std::string_view payload, Session& session,
+Handler::Outcome Handler::Feedback(std::string_view payload, const Dataset& d, Session& session,
                                    std::string* out) const {
   absl::StatusOr<wire::FeedbackRequest> request = wire::DecodeFeedbackRequest(payload);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kFeedback, request.status());
+  for (const wire::FeedbackItem& item : request->items) {
+    if (item.outcome != wire::FeedbackOutcome::kApplied) continue;
+    if (absl::Status s = CheckMayApply(session.grant->caller, d.catalog, item.measure); !s.ok()) {
+      return Outcome::FromCore(s);
+    }
+  }
   if (auditor_ == nullptr) {
     return Outcome::Error(wire::Status::kAuditUnavailable, "no audit: the server has no state_dir");
   }

@@ -195,7 +195,8 @@ class Handler {
                const Peer& peer, const Session& session, std::string* out) const;
   // Returns INFO's delta state of `d` (the answering dataset); the texts only for an admin.
   wire::DeltaInfo DeltaInfoOf(const Dataset& d, bool admin) const;
-  Outcome Feedback(std::string_view payload, Session& session, std::string* out) const;
+  Outcome Feedback(std::string_view payload, const Dataset& d, Session& session,
+                   std::string* out) const;
   // Records the query of `subject` answered from `d` for `session` (the audit's record), and
   // sets `*receipt` to its receipt ("" when the answer carries none, the audit is off, or it
   // cannot be written: `*failed` then says why). REQUIRES: record->opcode, subject and listing
