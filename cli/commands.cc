@@ -392,8 +392,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
   if (!dir && !base->from_file()) return base;
   SHIXIN_ASSIGN_OR_RETURN(const int64_t history_days,
                           flags.GetUint("history-days", kDefaultHistoryDays));
-  // shixind's history_days range: a base keeping less history than the daemon answers for
-  // would answer "not listed" about instants it no longer holds.
+  // shixind's history_days range (a base records from when its history is whole).
   constexpr int64_t kMaxHistoryDays = 36500;
   if (history_days < 1 || history_days > kMaxHistoryDays) {
     return absl::InvalidArgumentError(
@@ -401,8 +400,8 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
                         history_days, kMaxHistoryDays));
   }
   std::unique_ptr<const Overlay> overlay;
+  DeltaReport report;
   if (dir) {
-    DeltaReport report;
     absl::StatusOr<std::unique_ptr<const Overlay>> applied = ApplyDeltaDir(*base, *dir, &report);
     if (!applied.ok()) {
       return absl::Status(
@@ -414,7 +413,9 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
     }
     overlay = *std::move(applied);
   }
-  return Compact(ListView(*base, overlay.get()), CompactionOptions{.history_days = history_days});
+  return Compact(
+      ListView(*base, overlay.get()),
+      CompactionOptions{.history_days = history_days, .source_time = report.newest_file_time});
 }
 
 int RunCompile(const std::vector<std::string>& args) {

@@ -1,5 +1,7 @@
 #include "core/compaction.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -33,6 +35,10 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
                           absl::StrFormat("%s: %s", f.path, delta.status().message()));
     }
     SHIXIN_ASSIGN_OR_RETURN(overlay, ApplyDelta(base, overlay.get(), *delta, report));
+    struct stat st {};
+    if (::stat(f.path.c_str(), &st) == 0) {
+      report->newest_file_time = std::max<int64_t>(report->newest_file_time, st.st_mtim.tv_sec);
+    }
     last = f.sequence;
   }
   return overlay;
@@ -73,7 +79,9 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> Compact(const ListView& list,
   const int64_t cutoff = now - options.history_days * 86400;
   SnapshotBuilder builder;
   builder.set_build_time(now);
-  builder.set_source_time(base.info().source_time);
+  // As fresh as the newest file folded in: the deltas made the served list so (a compaction
+  // that kept the old base's time would turn a fresh list STALE); a clock ahead is not trusted.
+  builder.set_source_time(std::min(now, std::max(base.info().source_time, options.source_time)));
   builder.set_delta_sequence(list.overlay() != nullptr ? list.overlay()->sequence()
                                                        : base.info().delta_sequence);
   builder.set_history_from(std::max(cutoff, base.history_from()));

@@ -31,6 +31,9 @@ inline constexpr int64_t kDefaultHistoryDays = 1826;
 struct CompactionOptions {
   int64_t now = 0;  // Unix seconds: the new base's build time and the window's end; 0: the clock
   int64_t history_days = kDefaultHistoryDays;  // history kept before `now`
+  // The newest source folded in besides the base (DeltaReport::newest_file_time): the new
+  // base's source time is the later of this and the base's, never after `now`.
+  int64_t source_time = 0;
 };
 
 // Returns the overlay made by applying to `base`, in order, the delta files of `dir` after the

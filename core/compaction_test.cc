@@ -1,6 +1,8 @@
 #include "core/compaction.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,6 +259,39 @@ TEST(CompactionTest, RolesKeepTheirIntervals) {
   EXPECT_TRUE(compacted->IsRelated(compacted->Find(PersonId(3)), related - 1));  // undated
   EXPECT_EQ(compacted->info().delta_sequence, 2u);
   EXPECT_EQ(compacted->info().relations, 3u);
+}
+
+// The new base is as fresh as the newest file folded in (a base of the last full export
+// would make the compacted list STALE), and never fresher than its build time.
+TEST(CompactionTest, TheNewBaseIsAsFreshAsTheFilesFoldedIn) {
+  const TempDir dir("freshness");
+  const std::unique_ptr<const Snapshot> base = SmallBase();  // source time 0
+  dir.WriteDelta(1, {RoleLine("relate", CreditCode(1), PersonId(5), "2026-06-01T09:00:00+08:00")});
+  dir.WriteDelta(2,
+                 {RoleLine("unrelate", CreditCode(1), PersonId(5), "2026-06-03T09:00:00+08:00")});
+  const int64_t now = DayStart(20260605);
+  const auto set_mtime = [&](int sequence, int64_t t) {
+    const struct timespec times[2] = {{t, 0}, {t, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dir.path() + "/" + DeltaFileName(sequence)).c_str(), times, 0),
+              0);
+  };
+  set_mtime(1, now - 2 * kDay);
+  set_mtime(2, now - kDay);
+  DeltaReport report;
+  const auto overlay = ApplyDeltaDir(*base, dir.path(), &report).value();
+  EXPECT_EQ(report.newest_file_time, now - kDay);
+  const ListView list(*base, overlay.get());
+  EXPECT_EQ(Compact(list, {.now = now, .history_days = kKeepAll, .source_time = now - kDay})
+                .value()
+                ->info()
+                .source_time,
+            now - kDay);
+  // A file's clock ahead of the compaction's: no fresher than the build.
+  EXPECT_EQ(Compact(list, {.now = now, .history_days = kKeepAll, .source_time = now + kDay})
+                .value()
+                ->info()
+                .source_time,
+            now);
 }
 
 // A base that contains deltas 1-2 takes delta 3 next, and refuses another 2.

@@ -130,6 +130,9 @@ class OverlaySegment {
 struct DeltaReport {
   uint64_t changes = 0;            // lines applied
   std::vector<std::string> notes;  // "00000000000000000042.ndjson:7: remove: case not listed"
+  // ApplyDeltaDir(): the latest modification time of the files it applied (Unix seconds; 0:
+  // none), which makes the list as fresh as they are (docs/feed.md, freshness).
+  int64_t newest_file_time = 0;
 };
 
 // What an overlay holds, for INFO and the benchmarks (Overlay::Stats()).
