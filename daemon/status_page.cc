@@ -232,8 +232,9 @@ void AppendCallers(const StatusView& v, std::string* out) {
     return;
   }
   out->append(
-      "<table id=\"callers\"><thead><tr><th>Caller</th><th>Requests (last hour)</th>"
-      "<th>Per second</th><th>Rate-limited</th><th>Denied</th></tr></thead><tbody>\n");
+      "<table id=\"callers\"><thead><tr><th>Caller</th><th>Requests (last hour, every "
+      "answer)</th><th>Per second</th><th>Rate-limited (since start)</th><th>Denied (since "
+      "start)</th></tr></thead><tbody>\n");
   for (const StatusView::CallerRate& c : v.callers) {
     absl::StrAppendFormat(out,
                           "<tr><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%s</td>"

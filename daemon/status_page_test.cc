@@ -91,6 +91,15 @@ TEST(StatusPageTest, EmptyHistoryDrawsAxesOnly) {
   EXPECT_THAT(html, HasSubstr("No caller has sent a request."));
 }
 
+// The callers table mixes windows (the last hour's answers, the refusals since the start): its
+// headings say which, as INFO's counters differ from both.
+TEST(StatusPageTest, TheCallersTableNamesItsWindows) {
+  const std::string html = RenderStatusPage(status_testing::FixedView());
+  EXPECT_THAT(html, HasSubstr("<th>Requests (last hour, every answer)</th>"));
+  EXPECT_THAT(html, HasSubstr("<th>Rate-limited (since start)</th>"));
+  EXPECT_THAT(html, HasSubstr("<th>Denied (since start)</th>"));
+}
+
 TEST(StatusPageTest, EscapesText) {
   StatusView view = status_testing::FixedView();
   view.callers[0].id = "<script>alert(1)</script>";
