@@ -425,6 +425,12 @@ ThreadResult Loop::Run() {
     return std::move(r_);
   }
   limit_ = c_.requests / c_.shape.threads + (index_ == 0 ? c_.requests % c_.shape.threads : 0);
+  // The closed loop starts at the run's start too: a request sent before it would not be
+  // measured (a short --requests run could end before the start, measuring nothing).
+  if (const int64_t early = c_.start_ns - NowNs(); early > 0) {
+    const timespec ts{early / 1'000'000'000, early % 1'000'000'000};
+    nanosleep(&ts, nullptr);
+  }
   if (c_.shape.rate > 0) {
     interval_ns_ = 1e9 * c_.shape.threads / c_.shape.rate;
     first_due_ = c_.start_ns + static_cast<int64_t>(interval_ns_ * index_ / c_.shape.threads);

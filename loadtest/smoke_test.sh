@@ -43,6 +43,10 @@ grep -q '"errors":0,' "$dir/r.json"
 grep -Eq '"requests":[1-9]' "$dir/r.json"
 grep -q '"ok":true' "$dir/r.json"  # the reload happened and succeeded
 [ "$(grep -vc '^#' "$dir/ts.txt")" -ge 2 ]
+# A run of a fixed number of requests measures every one (none sent before the run's start).
+"$bin/shixin-loadtest" --server "$addr" --data "$dir/data" --connections 2 --requests 1000 \
+  --duration 0 --json "$dir/n.json" --quiet
+grep -q '"requests":1000,' "$dir/n.json" || { cat "$dir/n.json"; exit 1; }
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 
 "$bin/shixin" gen --subjects 3000 --seed 7 --out "$dir/data" --deltas 6 \
