@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/thread.h"
+#include "core/id.h"
 #include "core/test_util.h"
 #include "core/validity.h"
 
@@ -632,6 +633,27 @@ TEST(DeltaParseTest, TermEndBeforePublishDate) {
   EXPECT_EQ(ErrorOf(add), absl::StrCat(kName,
                                        ":1: add: termEnd: 2026-05-31 is before publishDate "
                                        "2026-06-01"));
+}
+
+// SPC rules Art. 4: an add or a correct of a minor's case refuses the whole file.
+TEST(DeltaParseTest, AMinorOnThePublishDateRefusesTheFile) {
+  const std::string minor =
+      std::string("11010520100301001") + ResidentCheckChar("11010520100301001");
+  std::string add = kAdd;
+  add.replace(add.find("11010519491231002x"), 18, minor);
+  const std::string reason =
+      ": cardNum: born 2010-03-01, under 18 on publishDate 2026-06-01 (of age on 2028-03-01): SPC "
+      "rules Art. 4: minors are not listed";
+  EXPECT_EQ(ErrorOf(std::string(kAdd) + add), absl::StrCat(kName, ":2: add", reason));
+  std::string correct = add;
+  correct.replace(correct.find("\"add\""), 5, "\"correct\"");
+  correct.insert(correct.size() - 2, R"(,"at":"2026-06-10T09:00:00+08:00")");
+  EXPECT_EQ(ErrorOf(correct), absl::StrCat(kName, ":1: correct", reason));
+  // Of age on the publishDate: accepted.
+  std::string adult = add;
+  adult.replace(adult.find("2026-06-01"), 10, "2028-03-01");
+  adult.replace(adult.find("2028-05-31"), 10, "2030-05-31");
+  EXPECT_TRUE(ParseDelta(kName, adult).ok());
 }
 
 TEST(DeltaParseTest, AFileCutShortIsRefused) {

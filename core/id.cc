@@ -564,6 +564,12 @@ Id MakeIdUnchecked(IdKind kind, std::string_view text) {
   return id;
 }
 
+absl::CivilDay Id::BirthDate() const {
+  const std::string_view date = text().substr(6, 8);
+  return absl::CivilDay(ParseDigits(date.substr(0, 4)), ParseDigits(date.substr(4, 2)),
+                        ParseDigits(date.substr(6, 2)));
+}
+
 std::string Id::Masked() const {
   if (kind_ == IdKind::kOrgCode || size_ != 18) return std::string(text());
   std::string masked(text());

@@ -102,6 +102,10 @@ class Id {
   // first 10 + "****" + last 4; organisation codes unmasked.
   std::string Masked() const;
 
+  // Returns the birth date a resident ID carries (characters 7-14; an old 15-digit ID is
+  // converted to 18 digits by ParseId()). REQUIRES: kind() == IdKind::kResident.
+  absl::CivilDay BirthDate() const;
+
   // Returns the packed binary key.
   PackedId Pack() const;
   // Returns the Id whose Pack() is `packed`. REQUIRES: IsCanonicalPacked(packed), or `packed`

@@ -198,6 +198,12 @@ TEST(ResidentTest, FutureBirthDateRejectedTodayAccepted) {
   });
 }
 
+TEST(ResidentTest, BirthDateOf18And15DigitIds) {
+  EXPECT_EQ(ParseId(WithResidentCheck("11010520080229002"))->BirthDate(),
+            absl::CivilDay(2008, 2, 29));
+  EXPECT_EQ(ParseId("110105491231002")->BirthDate(), absl::CivilDay(1949, 12, 31));
+}
+
 TEST(ResidentTest, BirthDateIsCheckedAgainstTheGivenDay) {
   const std::string born = WithResidentCheck("11010520000102002");  // 2000-01-02
   EXPECT_TRUE(ParseId(born, absl::CivilDay(2000, 1, 2)).ok());

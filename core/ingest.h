@@ -2,7 +2,8 @@
 //
 // Debtor files are NDJSON (one case per line) or a single JSON array of cases; relation files
 // are NDJSON. Every bad line (malformed JSON, missing or ill-typed field, invalid ID, unknown
-// party type or role, a party type that contradicts the ID) is reported with its file, line
+// party type or role, a party type that contradicts the ID, a person under 18 on the
+// publishDate by the ID's birth date: SPC rules Art. 4) is reported with its file, line
 // number and reason. A load fails as a whole when the errors exceed LoadOptions::max_errors.
 //
 // Thread safety: the functions are reentrant; each call uses its own parser.

@@ -300,6 +300,37 @@ TEST(ParseCaseRecordTest, PartyTypeMustAgreeWithId) {
       "partyTypeName: 0 (person) contradicts cardNum (org_code)");
 }
 
+// SPC rules Art. 4: a person under 18 on the case's publishDate, by the ID's birth date, is
+// refused; 18 years from birth to the day is of age, 29 February is of age on 1 March.
+TEST(ParseCaseRecordTest, MinorOnPublishDateIsRefused) {
+  const auto record = [](std::string_view id, std::string_view published) {
+    return Json(
+        With(With(PersonFields(), "cardNum", Quoted(id)), "publishDate", Quoted(published)));
+  };
+  const std::string born_2015 = ResidentId("23040220150101001");
+  ExpectCaseError(record(born_2015, "2025-03-01"),
+                  "cardNum: born 2015-01-01, under 18 on publishDate 2025-03-01 (of age on "
+                  "2033-01-01): SPC rules Art. 4: minors are not listed");
+  ExpectCaseError(record(born_2015, "2032-12-31"), "cardNum: born 2015-01-01, under 18");
+  std::string scratch;
+  EXPECT_TRUE(ParseCaseRecord(record(born_2015, "2033-01-01"), &scratch).ok());
+  // Born 29 February 2008: still a minor on 28 February 2026, of age on 1 March.
+  const std::string born_leap = ResidentId("11010520080229001");
+  ExpectCaseError(record(born_leap, "2026-02-28"),
+                  "cardNum: born 2008-02-29, under 18 on publishDate 2026-02-28 (of age on "
+                  "2026-03-01)");
+  EXPECT_TRUE(ParseCaseRecord(record(born_leap, "2026-03-01"), &scratch).ok());
+  // An old 15-digit ID: born 1999-05-01 (19YYMMDD), a minor in 2017.
+  ExpectCaseError(record("110105990501001", "2017-04-30"), "cardNum: born 1999-05-01, under 18");
+  EXPECT_TRUE(ParseCaseRecord(record("110105990501001", "2017-05-01"), &scratch).ok());
+  // The stamp counts as the publishDate; no publish date at all: nothing to compare.
+  ExpectCaseError(Json(With(With(PersonFields(), "cardNum", Quoted(born_2015)), "publishDateStamp",
+                            "1740787200")),
+                  "cardNum: born 2015-01-01, under 18 on publishDate 2025-03-01");
+  EXPECT_TRUE(
+      ParseCaseRecord(Json(With(PersonFields(), "cardNum", Quoted(born_2015))), &scratch).ok());
+}
+
 TEST(ParseCaseRecordTest, MissingRequiredFields) {
   ExpectCaseError(CaseJson("cardNum", std::nullopt), "cardNum: missing");
   ExpectCaseError(CaseJson("cardNum", "null"), "cardNum: missing");
@@ -603,6 +634,25 @@ TEST_F(LoadTest, ErrorLinesAreNumberedAndBadLinesSkipped) {
   EXPECT_EQ(report_.lines, 8u);
   EXPECT_EQ(report_.records, 4u);
   EXPECT_EQ(report_.errors, 4u);
+}
+
+TEST_F(LoadTest, MinorIsABadLine) {
+  // Line 2: a person born 2015-01-01, published 2025-03-01.
+  const std::string lines = Case("A") + "\n" +
+                            Json(With(With(With(PersonFields(), "caseCode", R"("B")"), "cardNum",
+                                           Quoted(ResidentId("23040220150101001"))),
+                                      "publishDate", R"("2025-03-01")")) +
+                            "\n" + Case("C") + "\n";
+  absl::Status status = LoadCases(lines, /*max_errors=*/1);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(cases_, ElementsAre("A", "C"));
+  EXPECT_THAT(Errors(), ElementsAre(std::pair<uint64_t, std::string>(
+                            2,
+                            "cardNum: born 2015-01-01, under 18 on publishDate 2025-03-01 (of "
+                            "age on 2033-01-01): SPC rules Art. 4: minors are not listed")));
+  cases_.clear();
+  report_ = LoadReport();
+  EXPECT_EQ(LoadCases(lines).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(LoadTest, MaxErrorsTolerance) {
