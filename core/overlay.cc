@@ -472,6 +472,21 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
                             c.id.text());
     return absl::OkStatus();
   }
+  if (c.op == DeltaOp::kRemove && c.reason == EndReason::kTermEnded) {
+    // Art. 10 deletes "when the term ended": a term that is still running, or none at all
+    // (ground (1), Art. 2), makes that ground false; the court decides, the operator is told.
+    const uint32_t term_end = e->Head(static_cast<size_t>(i)).term_end;
+    if (term_end == 0) {
+      AppendNote(note, absl::StrFormat("case %s of %s: removed as term_ended at %s, but it has no "
+                                       "fixed term (SPC rules Art. 2, 10)",
+                                       c.record.case_code, c.id.text(), FormatInstant(at)));
+    } else if (at < DayStart(term_end)) {
+      AppendNote(note, absl::StrFormat("case %s of %s: removed as term_ended at %s, but its term "
+                                       "runs until %s (SPC rules Art. 10)",
+                                       c.record.case_code, c.id.text(), FormatInstant(at),
+                                       FormatDate(term_end)));
+    }
+  }
   e->EndCase(static_cast<size_t>(i), at, c.op == DeltaOp::kRevoke ? EndReason::kRevoked : c.reason);
   return absl::OkStatus();
 }

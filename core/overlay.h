@@ -126,7 +126,8 @@ class OverlaySegment {
   std::vector<OverlayEntity*> entities_;  // entities_[e->place_] == e
 };
 
-// What an application noted without refusing the delta: a repeated or late message.
+// What an application noted without refusing the delta: a repeated or late message, or a
+// change the court's rules would not allow (docs/feed.md, section 3).
 struct DeltaReport {
   uint64_t changes = 0;            // lines applied
   std::vector<std::string> notes;  // "00000000000000000042.ndjson:7: remove: case not listed"
@@ -241,7 +242,8 @@ class OverlayBuilder {
   // reason if a line contradicts the list (an add of a case that counts at its start, a correct
   // of a case that is unknown, removed or revoked): nothing of the delta is applied then, and
   // nothing is added to `report`. Lines that change nothing (a removal of a case that does not
-  // count, a role added twice or ended twice) are noted in `report`.
+  // count, a role added twice or ended twice) are noted in `report`, and so are lines that apply
+  // against the SPC rules (Art. 10: a term_ended removal of a term still running or of no term).
   // `prepared`, if not null, is PrepareDelta()'s for `delta` over the same base: the states it
   // holds are used instead of reading the base again (it is spent).
   absl::Status Apply(const Delta& delta, DeltaReport* report, PreparedDelta* prepared = nullptr);

@@ -332,6 +332,45 @@ TEST_F(OverlayTest, AChangeBeforeTheVersionCountsAppliesAtItsStartWithANote) {
 
 // A correct replaces the whole record: the keys it leaves out that the replaced version had
 // are named in a note.
+DeltaChange RemoveFor(const Id& id, std::string_view code, int64_t at, EndReason reason) {
+  DeltaChange c = Change(DeltaOp::kRemove, id, code, at);
+  c.reason = reason;
+  return c;
+}
+
+// SPC rules Art. 2, 10: a removal because the term ended, of a case without a term or before
+// its last day, is noted and applied; one on its last day is not noted.
+TEST_F(OverlayTest, ARemovalForAnEndedTermThatHasNotEndedIsNoted) {
+  DeltaChange running = Add(PersonId(9), "新人", "c9", kJune1);
+  running.record.term_end = 20270109;
+  DeltaChange last_day = Add(PersonId(8), "新人", "c8", kJune1);
+  last_day.record.term_end = 20260610;
+  ASSERT_TRUE(Apply(MakeDelta(1, {running, last_day})).ok());
+  const int64_t at = kJune1 + 3 * kDay + 10 * 3600;
+  ASSERT_TRUE(
+      Apply(MakeDelta(
+                2, {RemoveFor(PersonId(1), "（2018）黑04执1号", at, EndReason::kTermEnded),
+                    RemoveFor(PersonId(9), "c9", at, EndReason::kTermEnded),
+                    RemoveFor(PersonId(8), "c8", DayStart(20260610) + 3600, EndReason::kTermEnded),
+                    RemoveFor(PersonId(2), "（2018）黑04执2号", at, EndReason::kPerformed)}))
+          .ok());
+  ASSERT_EQ(report_.notes.size(), 2u);
+  EXPECT_EQ(report_.notes[0],
+            "00000000000000000002.ndjson:1: remove: case （2018）黑04执1号 of " +
+                std::string(PersonId(1).text()) +
+                ": removed as term_ended at 2026-06-04T10:00:00+08:00, but it has no fixed term "
+                "(SPC rules Art. 2, 10)");
+  EXPECT_EQ(report_.notes[1], "00000000000000000002.ndjson:2: remove: case c9 of " +
+                                  std::string(PersonId(9).text()) +
+                                  ": removed as term_ended at 2026-06-04T10:00:00+08:00, but its "
+                                  "term runs until 2027-01-09 (SPC rules Art. 10)");
+  // Applied all the same.
+  EXPECT_FALSE(Listed(PersonId(1), at));
+  EXPECT_FALSE(Listed(PersonId(9), at));
+  EXPECT_TRUE(Listed(PersonId(9), at - 1));
+  EXPECT_EQ(Check(View(), PersonId(9), at - 1, true).value().cases[0].end, EndReason::kTermEnded);
+}
+
 TEST_F(OverlayTest, ACorrectThatEmptiesFieldsNamesThem) {
   DeltaChange correct = Add(PersonId(1), "张一", "（2018）黑04执1号", kJune1);
   correct.op = DeltaOp::kCorrect;

@@ -260,6 +260,16 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
   ASSERT_EQ(
       std::system(("rm " + dir + "/applied/" + file2 + " " + dir + "/applied/" + file3).c_str()),
       0);
+  // A removal because the term ended, of a case without a term: applied, and noted (Art. 10).
+  WriteFile(dir + "/push/" + file1,
+            R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("reason":"term_ended","at":"2026-06-01T09:00:00+08:00"})"
+            "\n");
+  ExpectShixin("delta check --data data/sample " + dir + "/push/" + file1, 0,
+               {file1 + ": note: " + file1 +
+                    ":1: remove: case （2018）黑0402执恢45号 of 11010519491231002X: removed as "
+                    "term_ended at 2026-06-01T09:00:00+08:00, but it has no fixed term",
+                file1 + ": ok, 1 changes (1 remove), 1 notes"});
   // A bad line, and a file over the size limit, need no list.
   WriteFile(dir + "/push/" + file1, "{\"op\":\"frobnicate\"}\n");
   ExpectShixin("delta check " + dir + "/push/" + file1, 1,
