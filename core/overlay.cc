@@ -11,6 +11,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "base/allocator.h"
 #include "base/status_macros.h"
 #include "core/case_codec.h"
@@ -402,6 +404,35 @@ static void AppendNote(std::string* note, std::string_view more) {
   note->append(more);
 }
 
+// Returns the instant 6 calendar months after `t` in China Standard Time; a day the month lacks
+// is its last day (31 August: the end of February), as periods in months are counted.
+static int64_t SixMonthsAfter(int64_t t) {
+  const absl::CivilSecond s = absl::ToCivilSecond(absl::FromUnixSeconds(t), ChinaTime());
+  const absl::CivilMonth month = absl::CivilMonth(s) + 6;
+  const absl::CivilDay last = absl::CivilDay(month + 1) - 1;
+  const absl::CivilSecond then(month.year(), month.month(), std::min<int>(s.day(), last.day()),
+                               s.hour(), s.minute(), s.second());
+  return absl::ToUnixSeconds(absl::FromCivil(then, ChinaTime()));
+}
+
+// Returns the version of `e` (any case) deleted at the creditor's request at or before `start`
+// and less than 6 months before it, the latest such, or -1 (SPC rules Art. 10).
+static int LastCreditorRequestDeletion(const EntityDraft& e, int64_t start) {
+  int last = -1;
+  int64_t last_at = 0;
+  for (size_t i = 0; i < e.case_count(); ++i) {
+    const CaseView v = e.Head(i);
+    if (v.end != EndReason::kCreditorRequest || v.ended_at > start || v.ended_at < last_at) {
+      continue;
+    }
+    if (start < SixMonthsAfter(v.ended_at)) {
+      last = static_cast<int>(i);
+      last_at = v.ended_at;
+    }
+  }
+  return last;
+}
+
 // An add of a case that has a version without an end counting at or after the add's start is
 // refused; one whose earlier listing ends after that start (a removal scheduled later, or one
 // after a `publishDate` the re-listing counts from) starts at that end, noted, so that no two
@@ -436,6 +467,16 @@ absl::Status OverlayApplier::AddCase(const DeltaChange& c, std::string* note) {
   if (record.term_end != 0 && TermEndInstant(record.term_end) <= record.start) {
     AppendNote(note, absl::StrFormat("case %s of %s: its term ended on %s: it never counts", code,
                                      c.id.text(), FormatDate(record.term_end)));
+  }
+  const int last_deleted = LastCreditorRequestDeletion(*e, record.start);
+  if (last_deleted >= 0) {
+    const CaseView v = e->Head(static_cast<size_t>(last_deleted));
+    AppendNote(note, absl::StrFormat("%s is listed again from %s, less than 6 months after case %s "
+                                     "was deleted at the creditor's request at %s (SPC rules "
+                                     "Art. 10: not before %s)",
+                                     c.id.text(), FormatInstant(record.start), v.case_code,
+                                     FormatInstant(v.ended_at),
+                                     FormatInstant(SixMonthsAfter(v.ended_at))));
   }
   if (e->name.empty()) e->name = c.name;
   e->AddCase(record);

@@ -243,7 +243,8 @@ class OverlayBuilder {
   // of a case that is unknown, removed or revoked): nothing of the delta is applied then, and
   // nothing is added to `report`. Lines that change nothing (a removal of a case that does not
   // count, a role added twice or ended twice) are noted in `report`, and so are lines that apply
-  // against the SPC rules (Art. 10: a term_ended removal of a term still running or of no term).
+  // against the SPC rules (Art. 10: a term_ended removal of a term still running or of no term,
+  // a re-listing within 6 months of a deletion at the creditor's request).
   // `prepared`, if not null, is PrepareDelta()'s for `delta` over the same base: the states it
   // holds are used instead of reading the base again (it is spent).
   absl::Status Apply(const Delta& delta, DeltaReport* report, PreparedDelta* prepared = nullptr);

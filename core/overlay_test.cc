@@ -371,6 +371,48 @@ TEST_F(OverlayTest, ARemovalForAnEndedTermThatHasNotEndedIsNoted) {
   EXPECT_EQ(Check(View(), PersonId(9), at - 1, true).value().cases[0].end, EndReason::kTermEnded);
 }
 
+// SPC rules Art. 10: a subject listed again less than 6 months after a deletion at the
+// creditor's request is noted (the add applies: the court decides); after 6 months, or after a
+// deletion on another ground, it is not.
+TEST_F(OverlayTest, AReListingWithin6MonthsOfACreditorRequestDeletionIsNoted) {
+  const int64_t removed = kJune1 + 10 * 3600;  // 2026-06-01T10:00:00+08:00
+  ASSERT_TRUE(
+      Apply(
+          MakeDelta(
+              1, {RemoveFor(PersonId(1), "（2018）黑04执1号", removed, EndReason::kCreditorRequest),
+                  RemoveFor(PersonId(2), "（2018）黑04执2号", removed, EndReason::kPerformed)}))
+          .ok());
+  const int64_t early = DayStart(20261201) + 10 * 3600 - 1;  // a second short of 6 months
+  ASSERT_TRUE(Apply(MakeDelta(2, {Add(PersonId(1), "张一", "c1", kJune1 + 30 * kDay),
+                                  Add(PersonId(1), "张一", "（2018）黑04执1号", early),
+                                  Add(PersonId(1), "张一", "c2", early + 1),
+                                  Add(PersonId(2), "张二", "c3", kJune1 + 30 * kDay)}))
+                  .ok());
+  ASSERT_EQ(report_.notes.size(), 2u);
+  const std::string id(PersonId(1).text());
+  EXPECT_EQ(report_.notes[0], "00000000000000000002.ndjson:1: add: " + id +
+                                  " is listed again from 2026-07-01T00:00:00+08:00, less than 6 "
+                                  "months after case （2018）黑04执1号 was deleted at the "
+                                  "creditor's request at 2026-06-01T10:00:00+08:00 (SPC rules "
+                                  "Art. 10: not before 2026-12-01T10:00:00+08:00)");
+  EXPECT_THAT(report_.notes[1], HasSubstr(":2: add: " + id +
+                                          " is listed again from "
+                                          "2026-12-01T09:59:59+08:00, less than 6 months"));
+  EXPECT_TRUE(Listed(PersonId(1), kJune1 + 30 * kDay));
+  // 6 months after 31 August is the end of February (2027-02-28).
+  const int64_t august31 = DayStart(20260831) + 10 * 3600;
+  const int64_t february28 = DayStart(20270228) + 10 * 3600;
+  ASSERT_TRUE(Apply(MakeDelta(3, {RemoveFor(PersonId(2), "（2019）黑04执3号", august31,
+                                            EndReason::kCreditorRequest),
+                                  Add(PersonId(2), "张二", "c4", february28 - 1),
+                                  Add(PersonId(2), "张二", "c5", february28)}))
+                  .ok());
+  ASSERT_EQ(report_.notes.size(), 3u);
+  EXPECT_THAT(report_.notes[2], HasSubstr(":2: add: " + std::string(PersonId(2).text()) +
+                                          " is listed again from 2027-02-28T09:59:59+08:00"));
+  EXPECT_THAT(report_.notes[2], HasSubstr("not before 2027-02-28T10:00:00+08:00)"));
+}
+
 TEST_F(OverlayTest, ACorrectThatEmptiesFieldsNamesThem) {
   DeltaChange correct = Add(PersonId(1), "张一", "（2018）黑04执1号", kJune1);
   correct.op = DeltaOp::kCorrect;

@@ -86,6 +86,7 @@ constexpr Reason kReasons[] = {
     {"terminated", 50}, {"term_ended", 50}, {"other", 50},
 };
 constexpr std::string_view kTermEnded = "term_ended";
+constexpr std::string_view kCreditorRequest = "creditor_request";
 
 // Roles a relate gives (a legal representative changes as unrelate + relate, rarer).
 constexpr Role kRelatedRoles[] = {
@@ -148,6 +149,9 @@ class ChangeMaker {
     } else {
       a.subject = kNewSubject | new_subjects_++;
     }
+    // Art. 10: not listed again within 6 months of a deletion at the creditor's request (the
+    // deltas span days): a new subject instead, which shixin would otherwise note.
+    if (creditor_deleted_.contains(a.subject)) a.subject = kNewSubject | new_subjects_++;
     a.decided = static_cast<uint32_t>((at + kChinaOffset) / kDay);
     added_.push_back(a);
     BuildAdded(added_.size() - 1, &record_);
@@ -163,6 +167,7 @@ class ChangeMaker {
     out->AddField("op", revoke ? "revoke" : "remove", /*first=*/true);
     out->AddField("caseCode", record_.c.case_code);
     out->AddField("cardNum", record_.c.id.text());
+    std::string_view reason;
     if (!revoke) {
       uint32_t w = rng.Below(1000);
       int i = 0;
@@ -171,14 +176,19 @@ class ChangeMaker {
       // case counting at `at` has not passed it); otherwise shixin notes it (Art. 10).
       const bool no_term = kReasons[i].name == kTermEnded &&
                            (record_.c.term_end == 0 || at < DayStart(record_.c.term_end));
-      out->AddField("reason", no_term ? kReasons[0].name : kReasons[i].name);
+      reason = no_term ? kReasons[0].name : kReasons[i].name;
+      out->AddField("reason", reason);
     }
     AddAtAndEnd(at, out);
+    uint32_t subject = 0;
     if (*key < base_.cases()) {
       dead_[*key / 64] |= uint64_t{1} << (*key % 64);
+      subject = static_cast<uint32_t>(base_.Locate(*key).first);
     } else {
       added_[*key - base_.cases()].gone = true;
+      subject = added_[*key - base_.cases()].subject;
     }
+    if (reason == kCreditorRequest) creditor_deleted_.insert(subject);
     ++(revoke ? stats_.revokes : stats_.removes);
     return true;
   }
@@ -413,8 +423,9 @@ class ChangeMaker {
   uint32_t new_subjects_ = 0;
   uint64_t related_ = 0;  // persons given a role so far
   std::vector<AddedRole> added_roles_;
-  absl::flat_hash_set<uint64_t> role_keys_;    // RoleKey of every role a relate gave
-  absl::flat_hash_set<uint64_t> ended_roles_;  // org * kMaxRoles + slot of base roles ended
+  absl::flat_hash_set<uint64_t> role_keys_;         // RoleKey of every role a relate gave
+  absl::flat_hash_set<uint64_t> ended_roles_;       // org * kMaxRoles + slot of base roles ended
+  absl::flat_hash_set<uint32_t> creditor_deleted_;  // subjects of a creditor_request removal
   CaseRecord record_;
   SubjectInfo subject_;
   SyntheticDeltaStats stats_;

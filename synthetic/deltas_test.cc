@@ -75,6 +75,7 @@ struct Replay {
   std::map<std::string, CaseState> cases;  // caseCode + " " + cardNum
   std::set<std::string> roles;             // orgId personId role
   std::set<std::string> base_ids;
+  std::set<std::string> creditor_deleted;  // cardNums of a creditor_request removal
   std::map<std::string, uint64_t> ops;
   std::map<std::string, uint64_t> reasons;
   uint64_t adds_of_listed = 0, adds_of_new = 0, adds_with_term = 0, adds_in_grace = 0;
@@ -132,6 +133,9 @@ void ApplyLine(const Json& j, const std::string& where, Replay* replay) {
     auto [it, inserted] = replay->cases.emplace(CaseKey(j), CaseState{RecordOf(j)});
     EXPECT_TRUE(inserted) << where << ": an add of a known case";
     CheckTerm(j, where);
+    // SPC rules Art. 10: not listed again within 6 months of a deletion at the creditor's
+    // request (the stream spans days).
+    EXPECT_EQ(replay->creditor_deleted.count(Text(j, "cardNum")), 0u) << where;
     const bool listed = replay->base_ids.count(Text(j, "cardNum")) > 0;
     replay->adds_of_listed += listed;
     replay->adds_of_new += !listed;
@@ -160,6 +164,7 @@ void ApplyLine(const Json& j, const std::string& where, Replay* replay) {
       EXPECT_NE(term_end, 0u) << where;
       EXPECT_GE(*at, DayStart(term_end)) << where;
     }
+    if (reason == "creditor_request") replay->creditor_deleted.insert(Text(j, "cardNum"));
   }
   if (op != "correct") {
     it->second.gone = true;
