@@ -89,6 +89,17 @@ LatencyHistogram::Counts SumOverLogs(const std::vector<std::unique_ptr<audit::Au
   return counts;
 }
 
+// Returns OK while no log fails, else Unavailable with the first failing one's error.
+absl::Status StreamsWritable(const std::vector<std::unique_ptr<audit::AuditLog>>& logs) {
+  for (const std::unique_ptr<audit::AuditLog>& log : logs) {
+    const audit::AuditLog::Stats stats = log->GetStats();
+    if (stats.failing) {
+      return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", stats.error));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
@@ -153,16 +164,26 @@ Auditor::Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool requir
       calendar_(std::move(calendar)),
       calendar_error_(std::move(calendar_error)) {}
 
-void Auditor::Observe(const absl::Status& status) {
-  const bool failing = !status.ok();
-  if (failing_.exchange(failing, std::memory_order_relaxed) == failing) return;
+void Auditor::Observe(const absl::Status& status) const {
+  // Rare: only an outcome that disagrees with the logged state is checked against the streams.
+  if (status.ok() != failing_.load(std::memory_order_relaxed)) return;
+  Reconcile().IgnoreError();
+}
+
+absl::Status Auditor::Reconcile() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  absl::Status writable = StreamsWritable(logs_);
+  const bool failing = !writable.ok();
+  if (failing_.load(std::memory_order_relaxed) == failing) return writable;
+  failing_.store(failing, std::memory_order_relaxed);
   if (failing) {
-    LogError("the audit cannot be written: %s; %s", std::string(WhyUnwritable(status)),
+    LogError("%s; %s", writable.message(),
              required_ ? "MEASURES is refused (AUDIT_UNAVAILABLE) until it can"
                        : "answers carry no receipts until it can (audit_required = false)");
   } else {
     LogInfo("the audit is written again");
   }
+  return writable;
 }
 
 uint32_t Auditor::StreamOfThread() {
@@ -281,13 +302,11 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
 }
 
 absl::Status Auditor::Writable() const {
-  for (const std::unique_ptr<audit::AuditLog>& log : logs_) {
-    const audit::AuditLog::Stats stats = log->GetStats();
-    if (stats.failing) {
-      return absl::UnavailableError(absl::StrCat("the audit cannot be written: ", stats.error));
-    }
-  }
-  return absl::OkStatus();
+  absl::Status writable = StreamsWritable(logs_);
+  // A recovery the log's probe found with no query to observe it is logged here, with the
+  // gauge or /readyz that shows it.
+  if (writable.ok() == failing_.load(std::memory_order_relaxed)) return Reconcile();
+  return writable;
 }
 
 wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {

@@ -5,8 +5,9 @@
 // from the holiday calendar, receipts still without feedback).
 //
 // While the audit cannot be written, Record() fails: MEASURES is refused when `required()`
-// (fail closed), CHECK answers without receipts. The failure and the recovery are logged once
-// each.
+// (fail closed), CHECK answers without receipts. The audit fails while any stream fails (as
+// Writable() says); the start of a failure and the recovery of every stream are logged once
+// each, whatever the streams' writes do in between.
 //
 // The audit is written in streams (audit/format.h), one AuditLog each: each I/O thread appends
 // to its own, so that the threads share no lock and no write; a ticket names its stream.
@@ -76,7 +77,8 @@ class Auditor {
 
   // Returns OK while every stream of the audit can be written, else Unavailable with the reason
   // (a write's error). A failing stream is probed by the log's own thread (AuditLog), so this
-  // turns OK again once the disk takes writes, without a query. For /readyz and the metrics.
+  // turns OK again once the disk takes writes, without a query; the recovery is logged then
+  // if no query logged it before. For /readyz and the metrics.
   absl::Status Writable() const;
 
   // Returns INFO's audit block at Unix time `now`; the error text only for an admin.
@@ -93,8 +95,12 @@ class Auditor {
  private:
   Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool required,
           std::optional<report::Calendar> calendar, std::string calendar_error);
-  // Logs the audit's state when it changes (failing, writable again).
-  void Observe(const absl::Status& status);
+  // Called with the outcome of a write (Append, Sync): logs the audit's state when it changes.
+  // The state is the streams' (Writable()), not the outcome's: a stream writing while another
+  // fails, or the OK of a ticket written before the failure, changes nothing.
+  void Observe(const absl::Status& status) const;
+  // Sets the logged state to the streams' and logs a change. Returns the streams' state.
+  absl::Status Reconcile() const;
   // Returns the stream the calling thread appends to: threads take streams in turn the first
   // time they append (an I/O thread keeps its stream, so a connection's records share one).
   uint32_t StreamOfThread();
@@ -118,7 +124,10 @@ class Auditor {
   const bool required_;
   const std::optional<report::Calendar> calendar_;
   const std::string calendar_error_;
-  std::atomic<bool> failing_{false};
+  // The state last logged: whether the audit fails. Read without state_mu_ on every write's
+  // outcome; changed (and logged) under it, so that two threads do not log one change twice.
+  mutable std::atomic<bool> failing_{false};
+  mutable std::mutex state_mu_;
 
   // Counts in fed_back_ the feedback records of `stream` up to its log's ticket `log_ticket`
   // that were written, and drops those the audit discarded.

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <barrier>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,11 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "audit/audit_test_util.h"
+#include "audit/format.h"
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "callers/callers_file.h"
@@ -426,6 +431,88 @@ TEST_F(AuditorTest, AFullDiskFailsRecordsUntilSpaceReturns) {
   EXPECT_EQ(info.state, wire::AuditState::kOk);
   EXPECT_EQ(info.records, 2u);
   EXPECT_EQ(info.receipts_without_feedback, 2u);
+}
+
+// POSIX, except that writes to the segment at `path` fail with EFBIG while `fail` is set: one
+// stream full (a file-size limit) while the others write.
+class OneStreamFullOps : public audit::FileOps {
+ public:
+  explicit OneStreamFullOps(std::string path) : path_(std::move(path)) {}
+  int Open(const std::string& path, int flags, mode_t mode) override {
+    const int fd = FileOps::Open(path, flags, mode);
+    if (path == path_ || path == path_ + ".tmp") fd_ = fd;  // created, or reopened
+    return fd;
+  }
+  ssize_t PWrite(int fd, const char* data, size_t n, off_t offset) override {
+    if (fail.load() && fd == fd_.load()) return -EFBIG;
+    return FileOps::PWrite(fd, data, n, offset);
+  }
+  std::atomic<bool> fail{false};
+
+ private:
+  const std::string path_;
+  std::atomic<int> fd_{-1};
+};
+
+// Returns the lines of `log` that contain `text`.
+size_t LinesWith(const std::string& log, const std::string& text) {
+  size_t n = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) n += absl::StrContains(line, text);
+  return n;
+}
+
+// Stream 0 full, stream 1 writing, their outcomes interleaved: one error line when the audit
+// starts failing, none while the streams' writes disagree, one info line when both write.
+TEST_F(AuditorTest, AFailingStreamIsLoggedOnceAndTheRecoveryWhenEveryStreamWrites) {
+  config_.threads = 2;
+  OneStreamFullOps ops(audit::SegmentPath(config_.state_dir + "/audit", audit::FirstSegment(0)));
+  options_.file_ops = &ops;
+  Open();
+  ASSERT_EQ(auditor_->streams(), 2u);
+  RecordOne();  // this thread takes stream 0
+  auto record_and_sync = [this] {
+    audit::QueryRecord r = TypicalQuery("11010519491231002X", 0);
+    absl::StatusOr<audit::AuditLog::Appended> a = auditor_->Record(&r);
+    return a.ok() ? auditor_->Sync(a->ticket) : a.status();
+  };
+  ::testing::internal::CaptureStderr();
+  ops.fail = true;
+  constexpr int kRounds = 50;
+  std::barrier turn(2);
+  int written = 0;
+  std::thread other([&] {  // the second thread to record: stream 1
+    for (int i = 0; i < kRounds; ++i) {
+      turn.arrive_and_wait();  // after stream 0's failure
+      written += record_and_sync().ok();
+      turn.arrive_and_wait();
+    }
+  });
+  int refused = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    refused += !record_and_sync().ok();
+    turn.arrive_and_wait();
+    turn.arrive_and_wait();
+    EXPECT_FALSE(auditor_->Writable().ok());  // the gauge and /readyz, as the log says
+  }
+  other.join();
+  EXPECT_EQ(refused, kRounds);
+  EXPECT_EQ(written, kRounds);
+  EXPECT_EQ(auditor_->Info(0, true).state, wire::AuditState::kFailing);
+  // Space returns: the log's own probe finds it, with no query; Writable() reports and logs it.
+  ops.fail = false;
+  now_micros_ += 2'000'000;
+  for (int i = 0; i < 500 && !auditor_->Writable().ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(auditor_->Writable().ok());
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(record_and_sync().ok());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(LinesWith(log, "the audit cannot be written: write "), 1u) << log;
+  EXPECT_EQ(LinesWith(log, "File too large; MEASURES is refused (AUDIT_UNAVAILABLE)"), 1u) << log;
+  EXPECT_EQ(LinesWith(log, "the audit is written again"), 1u) << log;
+  EXPECT_LT(log.find("cannot be written"), log.find("written again")) << log;
+  EXPECT_EQ(auditor_->Info(0, true).state, wire::AuditState::kOk);
+  auditor_.reset();  // before `ops`, which its logs write through
 }
 
 TEST_F(AuditorTest, AFeedbackLostToAFullDiskLeavesItsReceiptAwaiting) {
