@@ -358,7 +358,7 @@ static int64_t EffectiveAt(const EntityDraft& e, const DeltaChange& c, std::stri
   const int64_t corrected = LastCorrection(e, c.record.case_code);
   if (c.at >= corrected) return c.at;
   *note = absl::StrFormat("case %s of %s: at %s is before its correction at %s: applied at %s",
-                          c.record.case_code, c.id.text(), FormatInstant(c.at),
+                          c.record.case_code, c.id.Masked(), FormatInstant(c.at),
                           FormatInstant(corrected), FormatInstant(corrected));
   return corrected;
 }
@@ -366,7 +366,7 @@ static int64_t EffectiveAt(const EntityDraft& e, const DeltaChange& c, std::stri
 // Returns the note of change `c` whose `at` is before its case version counts from `from`.
 static std::string BeforeStartNote(const DeltaChange& c, int64_t at, int64_t from) {
   return absl::StrFormat("case %s of %s: at %s is before it counts from %s: applied at %s",
-                         c.record.case_code, c.id.text(), FormatInstant(at), FormatInstant(from),
+                         c.record.case_code, c.id.Masked(), FormatInstant(at), FormatInstant(from),
                          FormatInstant(from));
 }
 
@@ -446,8 +446,8 @@ absl::Status OverlayApplier::AddCase(const DeltaChange& c, std::string* note) {
     // A case in its grace period does not count yet: say from when it does.
     return absl::InvalidArgumentError(
         from > 0 ? absl::StrFormat("case %s of %s is on the list already (counting from %s)", code,
-                                   c.id.text(), FormatInstant(from))
-                 : absl::StrFormat("case %s of %s is on the list already", code, c.id.text()));
+                                   c.id.Masked(), FormatInstant(from))
+                 : absl::StrFormat("case %s of %s is on the list already", code, c.id.Masked()));
   }
   CaseView record = c.record;
   int64_t previous_end = 0;
@@ -460,13 +460,13 @@ absl::Status OverlayApplier::AddCase(const DeltaChange& c, std::string* note) {
   if (previous_end > record.start) {
     *note = absl::StrFormat(
         "case %s of %s counts until %s by its earlier listing: listed again from %s, not %s", code,
-        c.id.text(), FormatInstant(previous_end), FormatInstant(previous_end),
+        c.id.Masked(), FormatInstant(previous_end), FormatInstant(previous_end),
         FormatInstant(record.start));
     record.start = previous_end;
   }
   if (record.term_end != 0 && TermEndInstant(record.term_end) <= record.start) {
     AppendNote(note, absl::StrFormat("case %s of %s: its term ended on %s: it never counts", code,
-                                     c.id.text(), FormatDate(record.term_end)));
+                                     c.id.Masked(), FormatDate(record.term_end)));
   }
   const int last_deleted = LastCreditorRequestDeletion(*e, record.start);
   if (last_deleted >= 0) {
@@ -491,12 +491,13 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
     const int last = LastVersion(*e, c.record.case_code);
     if (last < 0) {
       *note = absl::StrFormat("case %s of %s is not in the list: nothing to end",
-                              c.record.case_code, c.id.text());
+                              c.record.case_code, c.id.Masked());
     } else {
       const CaseView v = e->Head(static_cast<size_t>(last));
-      *note = absl::StrFormat(
-          "case %s of %s is %s from %s on already: nothing to end", c.record.case_code, c.id.text(),
-          v.end == EndReason::kRevoked ? "revoked" : "removed", FormatInstant(v.ended_at));
+      *note = absl::StrFormat("case %s of %s is %s from %s on already: nothing to end",
+                              c.record.case_code, c.id.Masked(),
+                              v.end == EndReason::kRevoked ? "revoked" : "removed",
+                              FormatInstant(v.ended_at));
     }
     return absl::OkStatus();
   }
@@ -510,7 +511,7 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
   }
   if (!(at < e->intervals[static_cast<size_t>(i)].until)) {
     *note = absl::StrFormat("case %s of %s no longer counts: nothing to end", c.record.case_code,
-                            c.id.text());
+                            c.id.Masked());
     return absl::OkStatus();
   }
   if (c.op == DeltaOp::kRemove && c.reason == EndReason::kTermEnded) {
@@ -537,7 +538,7 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i < 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "case %s of %s is unknown, removed or revoked", c.record.case_code, c.id.text()));
+        "case %s of %s is unknown, removed or revoked", c.record.case_code, c.id.Masked()));
   }
   int64_t at = EffectiveAt(*e, c, note);
   const int64_t from = e->intervals[static_cast<size_t>(i)].from;
@@ -551,7 +552,7 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
   if (!emptied.empty()) {
     AppendNote(note, absl::StrFormat("case %s of %s: the correction empties %s (a correct "
                                      "replaces the whole record)",
-                                     c.record.case_code, c.id.text(), emptied));
+                                     c.record.case_code, c.id.Masked(), emptied));
   }
   e->EndCase(static_cast<size_t>(i), at, EndReason::kCorrected);
   CaseView record = c.record;
@@ -575,7 +576,8 @@ absl::Status OverlayApplier::Relate(const DeltaChange& c, std::string* note) {
   const PackedId org_key = org->key;
   const PackedId person_key = person->key;
   if (OpenLink(*org, person_key, c.role) != nullptr) {
-    *note = absl::StrFormat("%s is %s of %s already", c.id.text(), RoleName(c.role), c.org.text());
+    *note =
+        absl::StrFormat("%s is %s of %s already", c.id.Masked(), RoleName(c.role), c.org.Masked());
     return absl::OkStatus();
   }
   org->links.push_back(OverlayLink{person_key, c.role, Interval{c.at, kForever}});
@@ -590,8 +592,8 @@ absl::Status OverlayApplier::Unrelate(const DeltaChange& c, std::string* note) {
   OverlayLink* from_org = OpenLink(*org, person->key, c.role);
   OverlayLink* from_person = OpenLink(*person, org->key, c.role);
   if (from_org == nullptr || from_person == nullptr || c.at < from_org->valid.from) {
-    *note = absl::StrFormat("%s is not %s of %s: nothing to end", c.id.text(), RoleName(c.role),
-                            c.org.text());
+    *note = absl::StrFormat("%s is not %s of %s: nothing to end", c.id.Masked(), RoleName(c.role),
+                            c.org.Masked());
     return absl::OkStatus();
   }
   from_org->valid.until = c.at;

@@ -28,6 +28,7 @@ using testing::CreditCodeEmbedding;
 using ::testing::HasSubstr;
 using testing::MakeCase;
 using testing::MakeRelation;
+using ::testing::Not;
 using testing::OrgCode;
 using testing::PersonId;
 
@@ -206,7 +207,7 @@ TEST_F(OverlayTest, AChangeBeforeTheCasesLastCorrectionAppliesAtItWithANote) {
   ASSERT_EQ(report_.notes.size(), 1u);
   EXPECT_EQ(report_.notes[0],
             absl::StrCat(DeltaFileName(2), ":1: correct: case ", std::string(kCode), " of ",
-                         std::string(PersonId(1).text()),
+                         PersonId(1).Masked(),
                          ": at 2026-06-01T09:00:00+08:00 is before its correction at "
                          "2026-06-01T10:00:00+08:00: applied at 2026-06-01T10:00:00+08:00"));
   // 09:30 sees the base's version only, 10:00 the last correction's.
@@ -250,7 +251,7 @@ TEST_F(OverlayTest, AnAddOfACaseWhoseRemovalIsToComeStartsAtTheRemoval) {
   ASSERT_TRUE(Apply(MakeDelta(2, {Add(PersonId(1), "张一", kCode, add)})).ok());
   ASSERT_EQ(report_.notes.size(), 1u);
   EXPECT_THAT(report_.notes[0],
-              HasSubstr(":1: add: case （2018）黑04执1号 of " + std::string(PersonId(1).text()) +
+              HasSubstr(":1: add: case （2018）黑04执1号 of " + PersonId(1).Masked() +
                         " counts until 2026-06-01T06:00:00+08:00 by its earlier listing: listed "
                         "again from 2026-06-01T06:00:00+08:00, not 2026-06-01T00:05:00+08:00"));
   for (const int64_t t : {add, removal - 1, removal, removal + kDay}) {
@@ -286,14 +287,14 @@ TEST_F(OverlayTest, AnAddSaysWhenTheCaseCountsOrThatItNeverDoes) {
   const int64_t later = kJune1 + 10 * kDay;
   ASSERT_TRUE(Apply(MakeDelta(1, {Add(PersonId(9), "新人", "c9", later)})).ok());
   const absl::Status s = Apply(MakeDelta(2, {Add(PersonId(9), "新人", "c9", kJune1)}));
-  EXPECT_THAT(s.message(), HasSubstr(":1: add: case c9 of " + std::string(PersonId(9).text()) +
+  EXPECT_THAT(s.message(), HasSubstr(":1: add: case c9 of " + PersonId(9).Masked() +
                                      " is on the list already (counting from "
                                      "2026-06-11T00:00:00+08:00)"));
   DeltaChange ended = Add(PersonId(8), "新人", "c8", kJune1);
   ended.record.term_end = 20260531;
   ASSERT_TRUE(Apply(MakeDelta(2, {ended})).ok());
   ASSERT_EQ(report_.notes.size(), 1u);
-  EXPECT_THAT(report_.notes[0], HasSubstr(":1: add: case c8 of " + std::string(PersonId(8).text()) +
+  EXPECT_THAT(report_.notes[0], HasSubstr(":1: add: case c8 of " + PersonId(8).Masked() +
                                           ": its term ended on 2026-05-31: it never counts"));
   EXPECT_FALSE(Listed(PersonId(8), kJune1 - 1));
   EXPECT_FALSE(Listed(PersonId(8), kJune1));
@@ -422,11 +423,10 @@ TEST_F(OverlayTest, ACorrectThatEmptiesFieldsNamesThem) {
   correct.record.reg_date = 0;
   ASSERT_TRUE(Apply(MakeDelta(1, {correct})).ok());
   ASSERT_EQ(report_.notes.size(), 1u);
-  EXPECT_THAT(
-      report_.notes[0],
-      HasSubstr(":1: correct: case （2018）黑04执1号 of " + std::string(PersonId(1).text()) +
-                ": the correction empties areaName, regDate, disruptTypeName (a correct "
-                "replaces the whole record)"));
+  EXPECT_THAT(report_.notes[0],
+              HasSubstr(":1: correct: case （2018）黑04执1号 of " + PersonId(1).Masked() +
+                        ": the correction empties areaName, regDate, disruptTypeName (a correct "
+                        "replaces the whole record)"));
   const CheckResult r = Check(View(), PersonId(1), kJune1, true).value();
   ASSERT_EQ(r.cases.size(), 1u);
   EXPECT_EQ(r.cases[0].area, "");
@@ -477,7 +477,7 @@ TEST_F(OverlayTest, ContradictionsRefuseTheWholeDelta) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("00000000000000000001.ndjson:2: add: case "
                                                   "（2018）黑04执1号 of ",
-                                                  std::string(PersonId(1).text()))));
+                                                  PersonId(1).Masked())));
   EXPECT_THAT(s.message(),
               HasSubstr("is on the list already (counting from 2018-07-13T00:00:00+08:00)"));
   EXPECT_TRUE(overlays_.empty());
@@ -487,8 +487,10 @@ TEST_F(OverlayTest, ContradictionsRefuseTheWholeDelta) {
   correct.op = DeltaOp::kCorrect;
   correct.at = kJune1;
   s = Apply(MakeDelta(1, {correct}));
-  EXPECT_THAT(s.message(), HasSubstr(":1: correct: case no such case of "));
-  EXPECT_THAT(s.message(), HasSubstr("is unknown, removed or revoked"));
+  EXPECT_THAT(s.message(), HasSubstr(":1: correct: case no such case of " + PersonId(1).Masked() +
+                                     " is unknown, removed or revoked"));
+  // The daemon logs refusals and shows them in INFO and on /status: no ID in full.
+  EXPECT_THAT(s.message(), Not(HasSubstr(PersonId(1).text())));
 
   // A correct of a removed case, within one delta.
   s = Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), "（2018）黑04执1号", kJune1), [&] {
@@ -513,6 +515,16 @@ TEST_F(OverlayTest, RepeatsAreNotedNotRefused) {
   EXPECT_THAT(report_.notes[1], HasSubstr(":2: relate: "));
   EXPECT_THAT(report_.notes[1], HasSubstr("already"));
   EXPECT_THAT(report_.notes[2], HasSubstr(":3: unrelate: "));
+  // Notes are logged: IDs masked, a person's and an organisation's credit code alike.
+  EXPECT_THAT(report_.notes[0], HasSubstr("case nope of " + PersonId(1).Masked() + " is not"));
+  EXPECT_THAT(report_.notes[1], HasSubstr(": relate: " + PersonId(3).Masked() + " is "));
+  EXPECT_THAT(report_.notes[1], HasSubstr(" of " + CreditCode(1).Masked() + " already"));
+  for (const std::string& note : report_.notes) {
+    EXPECT_THAT(note, Not(HasSubstr(PersonId(1).text())));
+    EXPECT_THAT(note, Not(HasSubstr(PersonId(3).text())));
+    EXPECT_THAT(note, Not(HasSubstr(CreditCode(1).text())));
+    EXPECT_THAT(note, Not(HasSubstr(CreditCode(2).text())));
+  }
   EXPECT_TRUE(Listed(PersonId(1), kJune1));
 }
 

@@ -117,6 +117,34 @@ TEST_F(DeltaApplierTest, AFileChangedAfterItWasAppliedIsWarnedAboutOnce) {
             "sequence 1 files 1 changes 1 notes 0 refusals 0 pending 0 gap 0");
 }
 
+// A note (a removal repeated) and a refusal (a correct of the removed case) as the daemon logs
+// them and shows them (INFO, /status): the ID masked, never in full (docs/shixind.md, Logging).
+TEST_F(DeltaApplierTest, NotesAndRefusalsMaskTheId) {
+  const std::string masked = ParseId(kId)->Masked();
+  ASSERT_EQ(masked, "2304071991****0045");
+  Write(1, kRemove);
+  Write(2, kRemove);
+  Write(3, R"({"op":"correct","caseCode":"（2017）黑04执31号","iname":"高丽",)"
+           R"("cardNum":"230407199103150045","courtName":"鹤岗市中级人民法院",)"
+           R"("publishDate":"2017-06-30","at":"2026-06-10T09:00:00+08:00"})"
+           "\n");
+  DeltaApplier applier(dir_);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(applier.Apply(dataset_.get()), 2u);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(absl::StrContains(log, "delta note: " + DeltaFileName(2) +
+                                         ":1: remove: case （2017）黑04执31号 of " + masked + " "))
+      << log;
+  EXPECT_TRUE(absl::StrContains(log, DeltaFileName(3) + ":1: correct: case （2017）黑04执31号 of " +
+                                         masked + " is unknown, removed or revoked"))
+      << log;
+  EXPECT_FALSE(absl::StrContains(log, kId)) << log;
+  const DeltaStatus s = applier.status();
+  EXPECT_EQ(s.refusals, 1u);
+  EXPECT_TRUE(absl::StrContains(s.refused_reason, masked)) << s.refused_reason;
+  EXPECT_FALSE(absl::StrContains(s.refused_reason, kId)) << s.refused_reason;
+}
+
 TEST_F(DeltaApplierTest, AMisnamedFileIsWarnedAboutOnceAndNeverApplied) {
   Write(1, kRemove);
   std::ofstream(dir_ + "/2.ndjson") << kRemove;

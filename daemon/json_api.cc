@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
+#include "core/masking.h"
 #include "core/types.h"
 #include "core/validity.h"
 #include "daemon/log.h"
@@ -418,9 +419,12 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
   Session session;
   session.epoch = access_->epoch();
   absl::StatusOr<std::shared_ptr<const Grant>> grant = Authenticate(request);
-  if (!grant.ok()) {  // logged as a refused HELLO is: never the token
+  if (!grant.ok()) {  // logged as a refused HELLO is: never the token, never an ID in full
+    const std::string logged =
+        subject ? std::string(kSubjects) + MaskIdText(PercentDecoded(path.substr(kSubjects.size())))
+                : std::string(path);
     LogLimited(LogKind::kAuthentication, LogLevel::kWarning, "HTTP %s %s from %s refused: %s",
-               std::string(request.method), std::string(path), request.peer->address,
+               std::string(request.method), logged, request.peer->address,
                grant.status().message());
     return WireErrorReply(wire::Status::kUnauthenticated, Std(grant.status().message()));
   }

@@ -1,5 +1,6 @@
 #include "daemon/json_api.h"
 
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <map>
@@ -19,6 +20,7 @@
 #include "daemon/auditor.h"
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
+#include "daemon/log.h"
 #include "gtest/gtest.h"
 
 namespace shixin {
@@ -284,6 +286,40 @@ TEST_F(JsonApiTest, BearerTokensAuthenticateCallers) {
   EXPECT_EQ(reply.status, 200u) << reply.body;
   // 401 before the body is looked at.
   EXPECT_EQ(Serve("POST", "/v1/check", "not json").status, 401u);
+}
+
+// A refused request is logged with its path, the ID in it masked (docs/shixind.md, Logging):
+// a client with a stale token must not write the IDs it looks up into the journal.
+TEST_F(JsonApiTest, ARefusedRequestIsLoggedWithTheIdMasked) {
+  WithCallers();
+  Start();
+  // A clock that leaps 10 s per line: the rate limit of earlier tests' refusals does not apply.
+  SetLogClockForTesting([] {
+    static std::atomic<int64_t> now{0};
+    return now += int64_t{10'000'000'000};
+  });
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(Serve("GET", absl::StrCat("/v1/subjects/", kListed)).status, 401u);
+  EXPECT_EQ(
+      ServeRaw("HEAD", "/v1/subjects/11010519491231002%78?asOf=2026-06-01", "", "Bearer shx_wrong")
+          .status,
+      401u);
+  EXPECT_EQ(Serve("GET", "/v1/subjects/not-an-id").status, 401u);
+  EXPECT_EQ(Serve("POST", "/v1/check", "{}").status, 401u);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  SetLogClockForTesting(nullptr);
+  const std::string masked = MaskIdText(kListed);
+  ASSERT_EQ(masked, "1101051949****002X");
+  EXPECT_NE(log.find("HTTP GET /v1/subjects/" + masked + " from 192.0.2.7:4711 refused: "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("HTTP HEAD /v1/subjects/" + masked + " from 192.0.2.7:4711 refused: "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("HTTP GET /v1/subjects/n******** from"), std::string::npos) << log;
+  EXPECT_NE(log.find("HTTP POST /v1/check from"), std::string::npos) << log;
+  EXPECT_EQ(log.find("11010519491231002"), std::string::npos) << log;
+  EXPECT_EQ(log.find("not-an-id"), std::string::npos) << log;
 }
 
 TEST_F(JsonApiTest, RepeatedWrongTokensAreHeldOffButNotTheRightOnes) {
