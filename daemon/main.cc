@@ -52,17 +52,22 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
     const bool source_flag = !config->data_dir.empty() || !config->snapshot.empty();
     *config = Config();
     absl::Status s = LoadConfigFile(cl->config_file, config);
-    if (s.ok() && source_flag) {
+    if (!s.ok()) {
+      // It names the file and line: --help is not where to look.
+      LogError("shixind: %s", s.message());
+      return kExitUsage;
+    }
+    if (source_flag) {
       config->data_dir.clear();
       config->snapshot.clear();
     }
-    if (s.ok()) cl = ApplyFlags(args, config);  // flags override the file
-    if (!s.ok()) cl = s;
+    cl = ApplyFlags(args, config);  // flags override the file
   }
   if (cl.ok() && config->catalog.empty()) config->catalog = DefaultCatalogPath();
   absl::Status s = cl.ok() ? Validate(*config) : cl.status();
   if (!s.ok()) {
-    std::fprintf(stderr, "shixind: %s (see shixind --help)\n", std::string(s.message()).c_str());
+    // An error like any other fatal one at start: with its priority for journald.
+    LogError("shixind: %s (see shixind --help)", s.message());
     return kExitUsage;
   }
   // Absolute, so that the log and INFO say where the list is; symlinks are kept, so that a

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "core/dataset.h"
@@ -278,6 +279,26 @@ TEST(DaemonLifecycleTest, RefusesBadFlags) {
   EXPECT_TRUE(absl::StrContains(r.err, "max-connections") ||
               absl::StrContains(r.err, "max_connections"))
       << r.err;
+}
+
+// Configuration errors are fatal errors like the others: under systemd (stderr not a terminal)
+// they carry the error priority, so that `journalctl -p err` shows why the service did not start.
+TEST(DaemonLifecycleTest, ConfigurationErrorsAreLoggedAsErrors) {
+  ScratchDir scratch;
+  const std::string config = scratch.Path("shixind.toml");
+  std::ofstream(config) << "# edited\n\nlisten = \"127.0.0.1:0\"\nmax_batch = 0\n";
+  ProcessResult r = RunDaemonToExit({"--data", SampleDir(), "--config", config});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // The file and line say where: no pointer to --help.
+  EXPECT_EQ(r.err,
+            absl::StrCat("<3>shixind: ", config, ":4: max_batch = 0 is out of range (1..65535)\n"));
+  r = RunDaemonToExit({"--data", scratch.Path("missing"), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.err, "<3>shixind: data_dir ")) << r.err;
+  EXPECT_TRUE(absl::EndsWith(r.err, " (see shixind --help)\n")) << r.err;
+  r = RunDaemonToExit({"--data", SampleDir(), "--max-connections", "many"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.err, "<3>shixind: ")) << r.err;
 }
 
 // ---- STALE ----
