@@ -474,7 +474,7 @@ absl::Status OverlayApplier::AddCase(const DeltaChange& c, std::string* note) {
     AppendNote(note, absl::StrFormat("%s is listed again from %s, less than 6 months after case %s "
                                      "was deleted at the creditor's request at %s (SPC rules "
                                      "Art. 10: not before %s)",
-                                     c.id.text(), FormatInstant(record.start), v.case_code,
+                                     c.id.Masked(), FormatInstant(record.start), v.case_code,
                                      FormatInstant(v.ended_at),
                                      FormatInstant(SixMonthsAfter(v.ended_at))));
   }
@@ -521,11 +521,11 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
     if (term_end == 0) {
       AppendNote(note, absl::StrFormat("case %s of %s: removed as term_ended at %s, but it has no "
                                        "fixed term (SPC rules Art. 2, 10)",
-                                       c.record.case_code, c.id.text(), FormatInstant(at)));
+                                       c.record.case_code, c.id.Masked(), FormatInstant(at)));
     } else if (at < DayStart(term_end)) {
       AppendNote(note, absl::StrFormat("case %s of %s: removed as term_ended at %s, but its term "
                                        "runs until %s (SPC rules Art. 10)",
-                                       c.record.case_code, c.id.text(), FormatInstant(at),
+                                       c.record.case_code, c.id.Masked(), FormatInstant(at),
                                        FormatDate(term_end)));
     }
   }

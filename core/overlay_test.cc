@@ -358,11 +358,11 @@ TEST_F(OverlayTest, ARemovalForAnEndedTermThatHasNotEndedIsNoted) {
   ASSERT_EQ(report_.notes.size(), 2u);
   EXPECT_EQ(report_.notes[0],
             "00000000000000000002.ndjson:1: remove: case （2018）黑04执1号 of " +
-                std::string(PersonId(1).text()) +
+                PersonId(1).Masked() +
                 ": removed as term_ended at 2026-06-04T10:00:00+08:00, but it has no fixed term "
                 "(SPC rules Art. 2, 10)");
   EXPECT_EQ(report_.notes[1], "00000000000000000002.ndjson:2: remove: case c9 of " +
-                                  std::string(PersonId(9).text()) +
+                                  PersonId(9).Masked() +
                                   ": removed as term_ended at 2026-06-04T10:00:00+08:00, but its "
                                   "term runs until 2027-01-09 (SPC rules Art. 10)");
   // Applied all the same.
@@ -390,7 +390,7 @@ TEST_F(OverlayTest, AReListingWithin6MonthsOfACreditorRequestDeletionIsNoted) {
                                   Add(PersonId(2), "张二", "c3", kJune1 + 30 * kDay)}))
                   .ok());
   ASSERT_EQ(report_.notes.size(), 2u);
-  const std::string id(PersonId(1).text());
+  const std::string id = PersonId(1).Masked();
   EXPECT_EQ(report_.notes[0], "00000000000000000002.ndjson:1: add: " + id +
                                   " is listed again from 2026-07-01T00:00:00+08:00, less than 6 "
                                   "months after case （2018）黑04执1号 was deleted at the "
@@ -409,7 +409,7 @@ TEST_F(OverlayTest, AReListingWithin6MonthsOfACreditorRequestDeletionIsNoted) {
                                   Add(PersonId(2), "张二", "c5", february28)}))
                   .ok());
   ASSERT_EQ(report_.notes.size(), 3u);
-  EXPECT_THAT(report_.notes[2], HasSubstr(":2: add: " + std::string(PersonId(2).text()) +
+  EXPECT_THAT(report_.notes[2], HasSubstr(":2: add: " + PersonId(2).Masked() +
                                           " is listed again from 2027-02-28T09:59:59+08:00"));
   EXPECT_THAT(report_.notes[2], HasSubstr("not before 2027-02-28T10:00:00+08:00)"));
 }

@@ -267,7 +267,7 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
             "\n");
   ExpectShixin("delta check --data data/sample " + dir + "/push/" + file1, 0,
                {file1 + ": note: " + file1 +
-                    ":1: remove: case （2018）黑0402执恢45号 of 11010519491231002X: removed as "
+                    ":1: remove: case （2018）黑0402执恢45号 of 1101051949****002X: removed as "
                     "term_ended at 2026-06-01T09:00:00+08:00, but it has no fixed term",
                 file1 + ": ok, 1 changes (1 remove), 1 notes"});
   // A bad line, and a file over the size limit, need no list.
