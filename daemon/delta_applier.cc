@@ -18,6 +18,7 @@
 #include "core/delta.h"
 #include "core/overlay.h"
 #include "core/prepared_delta.h"
+#include "core/validity.h"
 #include "daemon/log.h"
 
 namespace shixin {
@@ -44,11 +45,25 @@ int64_t NewestAt(const Delta& delta) {
   return newest;
 }
 
+// Returns the source time the file at `path` gives the list when applied at `now`: its mtime,
+// but not after its arrival (`ctime`) nor `now`. Warns about an mtime later than that: it would
+// keep the list "fresh" until then whether or not another file comes.
+int64_t SourceTime(const std::string& path, int64_t mtime, int64_t ctime, int64_t now) {
+  const int64_t arrived = ctime > 0 ? std::min(ctime, now) : now;
+  if (mtime <= arrived) return mtime;
+  LogWarning(
+      "delta %s: its mtime %s is after it arrived (%s): the list counts as fresh from its arrival, "
+      "not its mtime; check the clock of the host that wrote it",
+      path, FormatInstant(mtime), FormatInstant(arrived));
+  return arrived;
+}
+
 }  // namespace
 
-DeltaApplier::FileVersion DeltaApplier::StatVersion(const std::string& path) {
+DeltaApplier::FileVersion DeltaApplier::StatVersion(const std::string& path, int64_t* ctime) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return {};
+  if (ctime != nullptr) *ctime = static_cast<int64_t>(st.st_ctim.tv_sec);
   return {static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
           static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
@@ -232,6 +247,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   while (run < next.size() && next[run].sequence == dataset->sequence + run + 1) ++run;
   struct Read {
     FileVersion version;
+    int64_t ctime = 0;  // when it arrived (renamed into place): a touch cannot move it ahead
     bool still_refused = false;
     absl::StatusOr<Delta> delta;
     PreparedDelta prepared;  // the base states of the subjects it names
@@ -250,7 +266,8 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       std::max(1, threads / static_cast<int>(std::clamp<size_t>(run, 1, threads)));
   const Prepare when = run == 1 ? Prepare::kAlongside : Prepare::kAhead;
   auto read = [&](size_t i) {
-    Read r{StatVersion(next[i].path), false, absl::UnknownError("not read"), PreparedDelta(), {}};
+    Read r{{}, 0, false, absl::UnknownError("not read"), PreparedDelta(), {}};
+    r.version = StatVersion(next[i].path, &r.ctime);
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
     Stopwatch watch;
     if (!r.still_refused) r.delta = ReadDelta(next[i].path, file_threads, max_bytes_);
@@ -284,9 +301,11 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     ++built;
     applied_versions_[next[i].sequence] = r.version;
     dataset->sequence = next[i].sequence;
-    dataset->source_time = std::max<int64_t>(dataset->source_time, r.version.mtime_ns / 1000000000);
     ++applied;
     dataset->delta_time = Now();
+    dataset->source_time = std::max(
+        dataset->source_time,
+        SourceTime(next[i].path, r.version.mtime_ns / 1000000000, r.ctime, dataset->delta_time));
     // Recorded before the swap: a client that sees the new generation sees it counted.
     const int64_t lag = Applied(next[i].path, *r.delta, report, dataset->delta_time);
     if (publish != nullptr) {

@@ -7,8 +7,10 @@
 // (Adopt()), and the files after it wait; a gap stops application and is reported, never skipped;
 // files at or below the sequence are skipped; a misnamed file (ListDeltaFiles()) is warned about
 // once; a file applied already that changes (appended to in place) is warned about and not
-// applied again. Notes are logged (rate-limited) and counted. Its
-// state is kept for INFO (DeltaStatus).
+// applied again. A file makes the list as fresh as its mtime, but never fresher than its arrival
+// (its ctime) nor than its application: an mtime in the future (a pusher's skewed clock, a
+// `touch`) is warned about and clamped, so that it cannot switch off STALE. Notes are logged
+// (rate-limited) and counted. Its state is kept for INFO (DeltaStatus).
 //
 // The Reloader owns it and calls it on its thread: at start the files are folded into the
 // dataset before it is published (one generation; a reload folds them on its loader's thread
@@ -94,8 +96,9 @@ class DeltaApplier {
     bool operator==(const FileVersion&) const = default;
   };
 
-  // Returns the version of the file at `path` (all zero if it cannot be stat'ed).
-  static FileVersion StatVersion(const std::string& path);
+  // Returns the version of the file at `path` (all zero if it cannot be stat'ed), and its
+  // change time (Unix seconds) in `*ctime` if not null.
+  static FileVersion StatVersion(const std::string& path, int64_t* ctime = nullptr);
   size_t ApplyFiles(Dataset* dataset, const PublishFn* publish);
   // Returns whether `status` (of reading or applying the file at `path`) is OK; otherwise logs
   // it and, unless the file may be being replaced, records the file as refused.

@@ -1,6 +1,8 @@
 #include "daemon/delta_applier.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -18,6 +20,7 @@
 #include "core/id.h"
 #include "core/snapshot_file.h"
 #include "core/test_util.h"
+#include "core/validity.h"
 #include "daemon/reloader.h"
 
 namespace shixin {
@@ -97,6 +100,26 @@ TEST_F(DeltaApplierTest, AChangeDatedInTheFutureHasNoLag) {
   EXPECT_TRUE(absl::StrContains(log, "its newest change ")) << log;
   EXPECT_TRUE(absl::StrContains(log, " s in the future;")) << log;
   EXPECT_TRUE(Listed());  // until 2099
+}
+
+// A file whose mtime is in the future (a pusher's skewed clock, a touch) gives the list the time
+// it arrived, not that mtime, and is warned about: it cannot keep the list "fresh" for days.
+TEST_F(DeltaApplierTest, AnMtimeInTheFutureCountsFromTheFilesArrival) {
+  Write(1, kRemove);
+  const int64_t before = static_cast<int64_t>(std::time(nullptr));
+  const std::string path = dir_ + "/" + DeltaFileName(1);
+  const timespec ahead[2] = {{before + 2 * 86400, 0}, {before + 2 * 86400, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), ahead, 0), 0);
+  DeltaApplier applier(dir_);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(applier.Apply(dataset_.get()), 1u);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_GE(dataset_->source_time, before);
+  EXPECT_LE(dataset_->source_time, static_cast<int64_t>(std::time(nullptr)));
+  EXPECT_TRUE(absl::StrContains(log, "delta " + path + ": its mtime " +
+                                         FormatInstant(before + 2 * 86400) +
+                                         " is after it arrived"))
+      << log;
 }
 
 // A file appended to in place after it was applied is warned about once and not applied again:

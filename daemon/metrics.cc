@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -220,7 +221,8 @@ void Metrics::CollectList(std::vector<MetricFamily>* out) const {
       sequence = static_cast<double>(d->sequence);
       subjects = static_cast<double>(d->snapshot->info().subjects);
       format = d->snapshot_format;
-      age = static_cast<double>(now - d->source_time);
+      // Never negative (a clock stepped back): an alert on the age must still be able to fire.
+      age = static_cast<double>(std::max<int64_t>(now - d->source_time, 0));
       loaded_age = static_cast<double>(now - d->loaded_time);
       version = absl::StrFormat("%016x", d->snapshot->info().version);
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -50,6 +51,19 @@ std::string Describe(const Dataset& d, absl::Duration took) {
   return what;
 }
 
+// A source time in the future (a data file's mtime set ahead, the clock of the host that made
+// it) would keep the list "fresh" until then, STALE and refuse_stale off: it counts from the
+// load instead, and the log says so.
+void ClampSourceTime(Dataset* dataset, std::string_view what) {
+  const int64_t now = Now();
+  if (dataset->source_time <= now) return;
+  LogWarning(
+      "%s: its source time %s is in the future: the list counts as fresh from its load (%s), "
+      "not from then; check the clock of the host that made it",
+      what, FormatInstant(dataset->source_time), FormatInstant(now));
+  dataset->source_time = now;
+}
+
 // Maps and verifies the snapshot file of `source`, compiled against `catalog`.
 absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& source,
                                                       Catalog catalog) {
@@ -68,6 +82,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
   dataset->snapshot = *std::move(snapshot);
   dataset->catalog = std::move(catalog);
   dataset->source_time = dataset->snapshot->info().source_time;
+  ClampSourceTime(dataset.get(), absl::StrCat("snapshot ", source.snapshot));
   // A compacted base contains the deltas up to its sequence: only later files are replayed.
   dataset->sequence = dataset->snapshot->info().delta_sequence;
   dataset->data_source = source.snapshot;
@@ -163,6 +178,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
   dataset->snapshot = *std::move(snapshot);
   dataset->catalog = *std::move(catalog);
   dataset->source_time = dataset->snapshot->info().source_time;
+  ClampSourceTime(dataset.get(), absl::StrCat("data dir ", source.data_dir));
   dataset->data_source = source.data_dir;
   return dataset;
 }
@@ -210,7 +226,10 @@ CheckpointInfo Reloader::Resume(Dataset* dataset) const {
           info.entities, info.sequence, absl::ToInt64Milliseconds(absl::Now() - start));
   dataset->overlay = *std::move(overlay);
   dataset->sequence = info.sequence;
-  dataset->source_time = std::max(dataset->source_time, info.source_time);
+  // Not fresher than its last file's application (a checkpoint of an earlier build may hold
+  // a file's mtime in the future).
+  const int64_t applied = info.applied_time > 0 ? info.applied_time : Now();
+  dataset->source_time = std::max(dataset->source_time, std::min(info.source_time, applied));
   dataset->delta_time = info.applied_time;
   return info;
 }

@@ -276,6 +276,20 @@ TEST_F(ReloaderTest, FirstLoadThenReload) {
   EXPECT_THAT(Status(holder).message, HasSubstr("generation 2"));
 }
 
+// Data files dated in the future make the list as fresh as its load, not as then, and say so.
+TEST_F(ReloaderTest, ASourceTimeInTheFutureCountsFromTheLoad) {
+  const int64_t ahead = NowSeconds() + 2 * 86400;
+  const timespec times[2] = {{ahead, 0}, {ahead, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ + "/debtors.ndjson").c_str(), times, 0), 0);
+  ::testing::internal::CaptureStderr();
+  absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(Source());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_LE((*d)->source_time, NowSeconds());
+  EXPECT_THAT(log, HasSubstr("data dir " + dir_ + ": its source time " + FormatInstant(ahead) +
+                             " is in the future"));
+}
+
 TEST_F(ReloaderTest, FailedReloadKeepsTheOldList) {
   SnapshotHolder holder;
   Reloader reloader(Source(), &holder);
