@@ -247,6 +247,10 @@ void Metrics::CollectList(std::vector<MetricFamily>* out) const {
          MetricType::Gauge, format);
   AddOne(out, "shixin_list_age_seconds", "Age of the serving list's newest source data.",
          MetricType::Gauge, age);
+  // Beside the age, so that an alert on staleness need not repeat the configured limit.
+  AddOne(out, "shixin_list_max_age_seconds",
+         "The configured max_age_seconds: a list older than it is STALE (0: no limit).",
+         MetricType::Gauge, static_cast<double>(sources_.max_age_seconds));
   AddOne(out, "shixin_list_published_age_seconds",
          "Time since the serving generation was published.", MetricType::Gauge, loaded_age);
 }

@@ -62,6 +62,7 @@ struct MetricsSources {
   const ConnectionLimits* connections = nullptr;
   const Auditor* auditor = nullptr;
   const Checkpointer* checkpointer = nullptr;
+  uint32_t max_age_seconds = 0;  // the configured staleness limit, exported as is (0: none)
 };
 
 class Metrics : public prometheus::Collectable {

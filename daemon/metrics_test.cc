@@ -214,7 +214,9 @@ TEST(MetricsTest, HandlerRecordsRequests) {
   RcuThread rcu;
   SnapshotHolder holder;
   holder.Publish(handler_testing::Sample());
-  Metrics metrics(MetricsSources{&holder});
+  MetricsSources sources{&holder};
+  sources.max_age_seconds = 90000;
+  Metrics metrics(sources);
   Config config;
   Handler handler(config, &holder, NowSeconds, nullptr, nullptr, nullptr, &metrics);
   wire::FrameHeader ping;
@@ -234,6 +236,7 @@ TEST(MetricsTest, HandlerRecordsRequests) {
   EXPECT_EQ(s.at("shixin_list_generation"), 1);
   EXPECT_EQ(s.at("shixin_list_loaded"), 1);
   EXPECT_GT(s.at("shixin_list_subjects"), 0);
+  EXPECT_EQ(s.at("shixin_list_max_age_seconds"), 90000);
 }
 
 // The scrape-time sources: the list, reloads, connections. A scrape during reloads is safe

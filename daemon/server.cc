@@ -51,9 +51,11 @@ bool IsResourceError(const error_code& ec) {
 Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
                Auditor* auditor, const Checkpointer* checkpointer)
     : config_(config),
+      holder_(holder),
       reloader_(reloader),
       access_(access),
-      metrics_(MetricsSources{holder, reloader, access, &limits_, auditor, checkpointer}),
+      metrics_(MetricsSources{holder, reloader, access, &limits_, auditor, checkpointer,
+                              config.max_age_seconds}),
       handler_(config, holder, NowSeconds, reloader, access, auditor, &metrics_),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
@@ -66,7 +68,9 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       plain_(main_context_, Kind::kPlain),
       tls_(main_context_, Kind::kTls),
       http_(main_context_, Kind::kHttp),
-      trim_timer_(main_context_) {
+      trim_timer_(main_context_),
+      freshness_timer_(main_context_),
+      stale_watch_(config.max_age_seconds, config.refuse_stale) {
   const unsigned threads = IoThreads(config);
   for (unsigned i = 0; i < threads; ++i) io_threads_.push_back(std::make_unique<IoThread>());
   if (config.io_uring) StartUring();
@@ -186,6 +190,7 @@ absl::Status Server::Start() {
 }
 
 void Server::Run() {
+  RcuThread rcu;  // WatchFreshness() reads the published list on this thread
   LogInfo("serving with %d I/O threads (plain connections through %s)", io_threads_.size(),
           io_threads_.front()->uring != nullptr ? "io_uring" : "epoll");
   for (Listener* listener : {&plain_, &tls_, &http_}) {
@@ -193,6 +198,7 @@ void Server::Run() {
   }
   WaitForSignal();
   TrimMemoryLater();
+  WatchFreshness();
   main_context_.run();
   for (auto& io : io_threads_) io->thread.join();
   LogInfo("all connections closed");
@@ -303,6 +309,25 @@ void Server::TrimMemoryLater() {
   });
 }
 
+void Server::WatchFreshness() {
+  if (config_.max_age_seconds == 0) return;
+  int64_t source_time = 0;
+  uint32_t generation = 0;
+  {
+    SnapshotHolder::ReadSection read(*holder_);
+    const Dataset* d = read.dataset();
+    if (d == nullptr) return;  // not in a serving daemon: Run() follows the first load
+    source_time = d->source_time;
+    generation = d->generation;
+  }
+  stale_watch_.Observe(NowSeconds(), source_time, generation);
+  freshness_timer_.expires_after(std::chrono::seconds(1));
+  freshness_timer_.async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    WatchFreshness();
+  });
+}
+
 void Server::WaitForSignal() {
   signals_.async_wait([this](const error_code& ec, int signo) {
     if (ec) return;
@@ -335,6 +360,7 @@ void Server::BeginShutdown(std::string_view why) {
     listener->retry.cancel();
   }
   trim_timer_.cancel();
+  freshness_timer_.cancel();
   signals_.cancel();
   for (auto& io : io_threads_) {
     IoThread* raw = io.get();

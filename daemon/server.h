@@ -44,6 +44,7 @@
 #include "daemon/metrics.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
+#include "daemon/stale_watch.h"
 #include "daemon/uring_loop.h"
 
 namespace shixin {
@@ -135,10 +136,14 @@ class Server {
   // Every second: gives freed buffer memory back to the system once the buffers in use have
   // shrunk by more than kTrimStep since their last high (after abusive clients have left).
   void TrimMemoryLater();
+  // Now and every second (with a max_age_seconds): logs the serving list's crossings of
+  // max_age_seconds (StaleWatch), at start too.
+  void WatchFreshness();
   void WaitForSignal();
   void BeginShutdown(std::string_view why);
 
   const Config config_;
+  const SnapshotHolder* const holder_;
   Reloader* const reloader_;
   Access* const access_;
   Metrics metrics_;  // before handler_, which records in it; reads limits_ only when scraped
@@ -158,6 +163,8 @@ class Server {
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // for new TLS connections
   boost::asio::steady_timer trim_timer_;
   uint64_t buffered_high_ = 0;  // the buffers' high since the last trim
+  boost::asio::steady_timer freshness_timer_;
+  StaleWatch stale_watch_;
   std::vector<std::unique_ptr<IoThread>> io_threads_;
   size_t next_io_thread_ = 0;
   bool stopping_ = false;

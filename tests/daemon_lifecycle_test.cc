@@ -330,6 +330,25 @@ TEST_F(DaemonStaleTest, AnswersFromAnOldListAreFlaggedStale) {
   EXPECT_EQ(info->value.snapshot.source_time, absl::ToUnixSeconds(old));
 }
 
+// The journal says when and why the list is stale: at start already, and when a fresh list
+// crosses max_age_seconds while serving.
+TEST_F(DaemonStaleTest, BecomingStaleIsLoggedAtStartAndWhileServing) {
+  ASSERT_TRUE(SetDataDirMtime(dir_, absl::Now() - absl::Hours(1)).ok());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-age-seconds", "60", "--refuse-stale"}));
+  EXPECT_TRUE(daemon_->WaitForStderr("the list is stale: generation 1's data is 3"))
+      << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "past max_age_seconds 60"));
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "MEASURES is refused (refuse_stale)"));
+  client_.reset();
+  daemon_.reset();
+  ASSERT_TRUE(SetDataDirMtime(dir_, absl::Now()).ok());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-age-seconds", "2"}));
+  EXPECT_FALSE(absl::StrContains(daemon_->stderr_text(), "the list is stale"));
+  EXPECT_TRUE(daemon_->WaitForStderr("s old (source time", absl::Seconds(15)))
+      << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "past max_age_seconds 2"));
+}
+
 TEST_F(DaemonStaleTest, AnswersFromAFreshListAreNotFlagged) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-age-seconds", "3600"}));
   auto check = client_->Check({kListed});
