@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "base/background.h"
 #include "base/thread.h"
 #include "core/dataset.h"
+#include "core/delta.h"
 #include "core/snapshot_file.h"
 #include "core/validity.h"
 #include "daemon/log.h"
@@ -98,6 +101,29 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
 }
 
 }  // namespace
+
+absl::Status CheckNotGoingBack(const Dataset& loaded, uint64_t served,
+                               const std::string& deltas_dir, std::string_view refused_reason) {
+  if (loaded.sequence >= served) return absl::OkStatus();
+  const std::string first = DeltaFileName(loaded.sequence + 1);
+  std::string why;
+  if (deltas_dir.empty()) {
+    why = "there is no deltas_dir";
+  } else if (std::error_code error;
+             !std::filesystem::exists(absl::StrCat(deltas_dir, "/", first), error)) {
+    why = absl::StrFormat("%s is missing from %s", first, deltas_dir);
+  } else {
+    why = absl::StrFormat("%s was not applied: %s", first,
+                          refused_reason.empty() ? "see the log" : refused_reason);
+  }
+  return absl::AbortedError(absl::StrFormat(
+      "refused: the new list holds the deltas up to %d (its base up to %d) but the serving one "
+      "up to %d: it would undo %s to %s, and %s; the old list keeps serving. Put the files "
+      "back, or reload a base that contains them (shixin compile --deltas); if going back is "
+      "intended: shixin reload --allow-shrink (RELOAD flag ALLOW_SHRINK)",
+      loaded.sequence, loaded.snapshot->info().delta_sequence, served, first, DeltaFileName(served),
+      why));
+}
 
 ListCounts CountsOf(const Dataset& dataset, int64_t now) {
   const SnapshotInfo& info = dataset.snapshot->info();
@@ -377,6 +403,7 @@ uint32_t Reloader::PublishLogged(std::unique_ptr<Dataset> dataset, const char* k
     std::lock_guard<std::mutex> lock(serving_mu_);
     serving_base_ = dataset->snapshot;
     serving_overlay_ = dataset->overlay;
+    serving_sequence_ = dataset->sequence;
   }
   PublishedGeneration logged{0,
                              Now(),
@@ -390,6 +417,11 @@ uint32_t Reloader::PublishLogged(std::unique_ptr<Dataset> dataset, const char* k
   if (generations_.size() == kMaxGenerations) generations_.pop_front();
   generations_.push_back(std::move(logged));
   return generation;
+}
+
+uint64_t Reloader::ServingSequence() const {
+  std::lock_guard<std::mutex> lock(serving_mu_);
+  return serving_sequence_;
 }
 
 ReloadStats Reloader::stats() const {
@@ -499,14 +531,15 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
           ? std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes)
           : nullptr;
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadInBackground(allow_shrink, fold.get());
-  if (!dataset.ok()) {
-    const std::string message = std::string(dataset.status().message());
+  const auto fail = [&](const absl::Status& status) {
+    const std::string message(status.message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);
     holder_->SetReloadStatus(ReloadStatus{wire::ReloadState::kFailed, Now(), message});
     if (deltas_ != nullptr) ApplyArrivedDeltas();  // the old list still takes its new deltas
     NotifyReady(absl::StrFormat("serving generation %d; last reload failed: %s", serving, message));
     return ReloadResult{absl::AbortedError(message), serving, message};
-  }
+  };
+  if (!dataset.ok()) return fail(dataset.status());
   const ListCounts counts = CountsOf(**dataset, Now());
   if (const ListCounts serving = ServingCounts(); !CheckShrink(serving, counts, max_shrink_).ok()) {
     LogWarning(
@@ -517,6 +550,14 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   if (deltas_ != nullptr) {
     deltas_->Adopt(*fold);
     deltas_->Apply(dataset->get());  // the files that landed during the fold
+  }
+  const uint64_t served = ServingSequence();
+  if (absl::Status back =
+          CheckNotGoingBack(**dataset, served, source_.deltas_dir, delta_status().refused_reason);
+      !back.ok()) {
+    if (!allow_shrink) return fail(back);
+    LogWarning("accepting a list with the deltas up to %d instead of %d: allowed by %s",
+               (*dataset)->sequence, served, origin);
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = PublishLogged(*std::move(dataset), "reload");

@@ -9,7 +9,9 @@
 // subjects, or of its relations (the links that list an organisation's legal representative and
 // other related persons), by count, is refused unless the request allows it (RELOAD's
 // ALLOW_SHRINK flag, shixin reload --allow-shrink); a feed cut short must not unlist debtors
-// nor the persons related to them. The first load is not guarded.
+// nor the persons related to them. The same flag lets a reload take the list back to an
+// earlier delta sequence than it serves (CheckNotGoingBack: applied files removed before a base
+// contains them), which is refused otherwise. The first load is not guarded.
 //
 // Deltas: with a `deltas_dir`, the delta files after the base's sequence (a base carries none
 // yet: 0, so all of them) are folded into the first load and into every reload before it is
@@ -44,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -100,6 +103,14 @@ ListCounts CountsOf(const Dataset& dataset, int64_t now);
 // count that shrinks too much (loaded and serving), that the old list keeps serving, and how to
 // accept the shrink.
 absl::Status CheckShrink(ListCounts serving, ListCounts loaded, double max_shrink);
+
+// Returns OK if the `loaded` list holds the delta files up to at least `served` (the serving
+// generation's sequence), else Aborted: a reload must not take the list back in time (a file
+// applied and served, then removed before a base contains it, or refused when folded again).
+// The error names the first file the new list lacks and why (missing from `deltas_dir`, or
+// `refused_reason`), that the old list keeps serving, and the override (RELOAD's ALLOW_SHRINK).
+absl::Status CheckNotGoingBack(const Dataset& loaded, uint64_t served,
+                               const std::string& deltas_dir, std::string_view refused_reason);
 
 // The outcome of one reload request.
 struct ReloadResult {
@@ -244,7 +255,10 @@ class Reloader {
   mutable std::mutex serving_mu_;
   std::shared_ptr<const Snapshot> serving_base_;    // guarded by serving_mu_
   std::shared_ptr<const Overlay> serving_overlay_;  // guarded by serving_mu_
-  CheckpointInfo resumed_;                          // written by LoadFirst()
+  uint64_t serving_sequence_ = 0;                   // guarded by serving_mu_
+  // Returns the delta sequence of the generation published last.
+  uint64_t ServingSequence() const;
+  CheckpointInfo resumed_;  // written by LoadFirst()
   // A std::mutex rather than absl::Mutex: ThreadSanitizer understands it (Debian's Abseil
   // is not instrumented).
   mutable std::mutex mu_;

@@ -678,6 +678,39 @@ TEST_F(ReloaderTest, AFileTheFoldRefusesStaysRefused) {
   reloader.Stop();
 }
 
+// A reload whose replay ends below the delta served (an applied file removed before a base
+// contains it) would undo that file: it is refused, naming it, and the old list keeps serving,
+// unless going back is allowed (ALLOW_SHRINK).
+TEST_F(ReloaderTest, AReloadThatWouldUndoServedDeltasIsRefusedUnlessAllowed) {
+  const std::string deltas = dir_ + "/deltas";
+  std::filesystem::create_directories(deltas);
+  WriteRemoval(deltas, 1, kGaoLiCase, kGaoLi);
+  WriteRemoval(deltas, 2, kWangJianguoCase, kWangJianguo);
+  DatasetSource source = Source();
+  source.deltas_dir = deltas;
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  ASSERT_TRUE(reloader.Start().ok());
+  ASSERT_FALSE(IsListed(holder, kWangJianguo));
+  std::filesystem::remove(deltas + "/" + DeltaFileName(2));
+  ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(absl::IsAborted(r.status)) << r.status;
+  EXPECT_THAT(r.message, HasSubstr("holds the deltas up to 1 (its base up to 0) but the serving "
+                                   "one up to 2"));
+  EXPECT_THAT(r.message, HasSubstr(DeltaFileName(2) + " is missing from " + deltas));
+  EXPECT_EQ(holder.generation(), 1u);
+  EXPECT_EQ(Status(holder).state, wire::ReloadState::kFailed);
+  EXPECT_FALSE(IsListed(holder, kWangJianguo));  // file 2 still served
+  EXPECT_EQ(reloader.delta_status().sequence, 2u);
+  r = ReloadAndWait(reloader, ReloadRequest{"test", /*allow_shrink=*/true});
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(holder.generation(), 2u);
+  EXPECT_TRUE(IsListed(holder, kWangJianguo));
+  EXPECT_FALSE(IsListed(holder, kGaoLi));
+  reloader.Stop();
+}
+
 TEST_F(ReloaderTest, AnEmptyListIsRefused) {
   std::ofstream(dir_ + "/debtors.ndjson", std::ios::trunc);    // NOLINT(bugprone-unused-raii)
   std::ofstream(dir_ + "/relations.ndjson", std::ios::trunc);  // NOLINT(bugprone-unused-raii)
