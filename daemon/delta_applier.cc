@@ -85,9 +85,8 @@ void DeltaApplier::Adopt(const DeltaApplier& fold) {
     applied_versions_[sequence] = version;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  status_.applied_files += folded.applied_files;
-  status_.applied_changes += folded.applied_changes;
-  status_.notes += folded.notes;
+  for (const AppliedFile& file : fold.applied_log_) Count(file);
+  applied_log_.clear();  // only a fold's are adopted
   status_.refusals += folded.refusals;
   status_.refused_file = folded.refused_file;
   status_.refused_reason = folded.refused_reason;
@@ -119,10 +118,23 @@ bool DeltaApplier::Accepted(const std::string& path, const FileVersion& version,
   return false;
 }
 
-int64_t DeltaApplier::Applied(const std::string& path, const Delta& delta,
+void DeltaApplier::Count(const AppliedFile& file) {
+  if (file.sequence <= counted_through_) {
+    ++status_.replayed_files;
+    return;
+  }
+  counted_through_ = file.sequence;
+  ++status_.applied_files;
+  status_.applied_changes += file.changes;
+  status_.notes += file.notes;
+}
+
+int64_t DeltaApplier::Applied(uint64_t sequence, const std::string& path, const Delta& delta,
                               const DeltaReport& report, int64_t now) {
   const int64_t newest = NewestAt(delta);
   const int64_t lag = newest > 0 ? now - newest : 0;
+  const AppliedFile file{sequence, report.changes, report.notes.size()};
+  applied_log_.push_back(file);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (path == refused_path_) {
@@ -130,9 +142,7 @@ int64_t DeltaApplier::Applied(const std::string& path, const Delta& delta,
       status_.refused_file.clear();
       status_.refused_reason.clear();
     }
-    ++status_.applied_files;
-    status_.applied_changes += report.changes;
-    status_.notes += report.notes.size();
+    Count(file);
     status_.last_delta_time = now;
     // A change dated in the future (a removal that takes effect later) is no lag.
     status_.lag_seconds = std::max<int64_t>(lag, 0);
@@ -236,6 +246,9 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     // restart, at the time the checkpoint kept.
     std::lock_guard<std::mutex> lock(mu_);
     if (status_.last_delta_time == 0) status_.last_delta_time = dataset->delta_time;
+    // Nor does this process count the files it holds already (a checkpoint's, a compacted
+    // base's) when a reload replays them.
+    counted_through_ = std::max(counted_through_, dataset->sequence);
   }
   // Only the files after the dataset's sequence count; those at or below it are skipped. The
   // run of consecutive ones is read ahead in parallel and applied in order.
@@ -307,7 +320,8 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
         dataset->source_time,
         SourceTime(next[i].path, r.version.mtime_ns / 1000000000, r.ctime, dataset->delta_time));
     // Recorded before the swap: a client that sees the new generation sees it counted.
-    const int64_t lag = Applied(next[i].path, *r.delta, report, dataset->delta_time);
+    const int64_t lag =
+        Applied(next[i].sequence, next[i].path, *r.delta, report, dataset->delta_time);
     if (publish != nullptr) {
       const absl::Time t1 = absl::Now();
       const size_t before = dataset->overlay != nullptr ? dataset->overlay->Bytes() : 0;

@@ -41,11 +41,15 @@ namespace shixin {
 
 // What the delta application has done so far, and why it stopped, for INFO and the tests.
 struct DeltaStatus {
-  uint64_t sequence = 0;         // the last delta applied (of the serving base)
-  uint64_t pending = 0;          // delta files after `sequence` not applied yet
-  uint64_t applied_files = 0;    // since the daemon started
+  uint64_t sequence = 0;  // the last delta applied (of the serving base)
+  uint64_t pending = 0;   // delta files after `sequence` not applied yet
+  // Files applied for the first time since the daemon started: a reload's replay of a file it
+  // applied already counts in `replayed_files` instead, so that replicas fed the same files
+  // agree however often they reload.
+  uint64_t applied_files = 0;
   uint64_t applied_changes = 0;  // lines of those files
-  uint64_t notes = 0;            // lines that changed nothing (repeated or late messages)
+  uint64_t notes = 0;            // lines of those files that changed nothing (repeated or late)
+  uint64_t replayed_files = 0;   // files applied again by a reload (or a later fold)
   uint64_t refusals = 0;         // files refused (each version of a file counted once)
   std::string refused_file;      // the file refused and waiting to change, or empty
   std::string refused_reason;    // why ("00000000000000000042.ndjson:17: remove: ...")
@@ -79,9 +83,10 @@ class DeltaApplier {
   size_t Apply(Dataset* dataset, PublishFn publish);
 
   // Takes over what `fold`, an applier of the same directory that folded the files into a
-  // reload's new base on another thread while this one kept applying arrivals online, did: its
-  // counts add to these, and its refused file (or none) replaces the one refused here, since the
-  // reload tried the files again. REQUIRES: `fold` is not in use.
+  // reload's new base on another thread while this one kept applying arrivals online, did: the
+  // files it applied count as applied if this one never applied their sequence, else as
+  // replayed, its refusals add to these, and its refused file (or none) replaces the one refused
+  // here, since the reload tried the files again. REQUIRES: `fold` is not in use.
   void Adopt(const DeltaApplier& fold);
 
   // Returns a copy of the state.
@@ -115,10 +120,19 @@ class DeltaApplier {
     absl::Duration publish;  // Finish() and the swap
   };
   class Stopwatch;  // times the phases of a file on one thread
-  // Records a file applied at Unix time `now`. Returns the seconds from its newest change to now
-  // (0: unknown; negative: it is dated in the future).
-  int64_t Applied(const std::string& path, const Delta& delta, const DeltaReport& report,
-                  int64_t now);
+  // Records file `sequence` applied at Unix time `now`. Returns the seconds from its newest
+  // change to now (0: unknown; negative: it is dated in the future).
+  int64_t Applied(uint64_t sequence, const std::string& path, const Delta& delta,
+                  const DeltaReport& report, int64_t now);
+  // One applied file's counts: a fold's are counted by the applier that adopts it.
+  struct AppliedFile {
+    uint64_t sequence = 0;
+    uint64_t changes = 0;
+    uint64_t notes = 0;
+  };
+  // Counts `file` as applied, or as replayed if a file of its sequence was counted already.
+  // REQUIRES: mu_ held.
+  void Count(const AppliedFile& file);
   // Logs an applied file: `lag` as Applied() returned it, and where its time went.
   static void LogApplied(const Delta& delta, const DeltaReport& report, int64_t lag,
                          const Timing& timing);
@@ -154,8 +168,14 @@ class DeltaApplier {
   // The refused file's path and version; read and written by Apply()/Adopt() only.
   std::string refused_path_;
   FileVersion refused_version_;
-  mutable std::mutex mu_;  // guards status_
+  // The files applied since the last Adopt() (a fold's, for the applier that adopts it); read
+  // and written by Apply()/Adopt() only.
+  std::vector<AppliedFile> applied_log_;
+  mutable std::mutex mu_;  // guards status_ and counted_through_
   DeltaStatus status_;
+  // The highest sequence counted in applied_files, or held before this process applied any
+  // (a checkpoint's, a compacted base's); guarded by mu_.
+  uint64_t counted_through_ = 0;
 };
 
 }  // namespace shixin

@@ -213,6 +213,44 @@ TEST_F(DeltaApplierTest, ACompactedBaseReplaysOnlyTheLaterFiles) {
   EXPECT_FALSE(Listed());
 }
 
+// A reload's fold replays the files served already: they count once, as applied, and their
+// replays apart, so that replicas fed the same files agree however often they reload.
+TEST_F(DeltaApplierTest, AReloadsReplayIsCountedApartFromTheFilesApplied) {
+  const Dataset base = *dataset_;
+  Write(1, kRemove);
+  Write(2, kRemove);
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 2u);
+  Write(3, kRemove);
+  for (int reload = 0; reload < 2; ++reload) {
+    Dataset fresh = base;
+    DeltaApplier fold(dir_);
+    EXPECT_EQ(fold.Apply(&fresh), 3u);
+    applier.Adopt(fold);
+    EXPECT_EQ(applier.Apply(&fresh), 0u);
+  }
+  const DeltaStatus s = applier.status();
+  EXPECT_EQ(Counts(s), "sequence 3 files 3 changes 3 notes 2 refusals 0 pending 0 gap 0");
+  EXPECT_EQ(s.replayed_files, 5u);  // 1 and 2 at the first reload, 1 to 3 at the second
+}
+
+// The files a restart took from the overlay checkpoint were not applied by this process: a
+// reload that replays them does not count them either.
+TEST_F(DeltaApplierTest, TheFilesOfACheckpointAreNotCountedWhenReplayed) {
+  const Dataset base = *dataset_;
+  Write(1, kRemove);
+  Write(2, kRemove);
+  dataset_->sequence = 2;  // as resumed from a checkpoint
+  DeltaApplier applier(dir_);
+  EXPECT_EQ(applier.Apply(dataset_.get()), 0u);
+  Dataset fresh = base;
+  DeltaApplier fold(dir_);
+  EXPECT_EQ(fold.Apply(&fresh), 2u);
+  applier.Adopt(fold);
+  EXPECT_EQ(applier.status().applied_files, 0u);
+  EXPECT_EQ(applier.status().replayed_files, 2u);
+}
+
 TEST_F(DeltaApplierTest, RefusedFileWaitsUntilReplacedOrTriedAgainByAReload) {
   Write(1, std::string(kRemove) + kBad);
   Write(2, kRemove);

@@ -270,8 +270,12 @@ void Metrics::CollectReloads(std::vector<MetricFamily>* out) const {
                stats.reload_durations);
   AddHistogram(out, "shixin_delta_run_duration_seconds",
                "Duration of applying arrived delta files.", stats.delta_durations);
-  AddOne(out, "shixin_deltas_applied_total", "Delta files applied.", MetricType::Counter,
-         static_cast<double>(deltas.applied_files));
+  AddOne(out, "shixin_deltas_applied_total",
+         "Delta files applied for the first time since the start (not their replays).",
+         MetricType::Counter, static_cast<double>(deltas.applied_files));
+  AddOne(out, "shixin_deltas_replayed_total",
+         "Delta files applied again by a reload (already counted as applied).", MetricType::Counter,
+         static_cast<double>(deltas.replayed_files));
   AddOne(out, "shixin_deltas_refused_total", "Delta files refused.", MetricType::Counter,
          static_cast<double>(deltas.refusals));
   AddOne(out, "shixin_deltas_pending", "Delta files waiting to be applied.", MetricType::Gauge,

@@ -277,6 +277,7 @@ TEST(MetricsTest, ScrapeDuringReloads) {
   EXPECT_EQ(s.at("shixin_connections_open"), 1);
   EXPECT_EQ(s.at("shixin_connections_refused_total"), 1);
   EXPECT_EQ(s.at("shixin_deltas_applied_total"), 0);
+  EXPECT_EQ(s.at("shixin_deltas_replayed_total"), 0);
   ExpectHistogramsMonotone(text, "shixin_reload_duration_seconds");
   const std::vector<PublishedGeneration> generations = reloader.generations();
   ASSERT_EQ(generations.size(), holder.generation());
