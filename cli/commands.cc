@@ -425,7 +425,8 @@ int RunCompile(const std::vector<std::string>& args) {
                                                                   {"history-days", true},
                                                                   {"out", true},
                                                                   {"catalog", true},
-                                                                  {"max-errors", true}});
+                                                                  {"max-errors", true},
+                                                                  {"allow-empty", false}});
   if (!flags.ok()) return UsageError("compile", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("compile", absl::InvalidArgumentError("-o FILE is required"));
@@ -448,6 +449,15 @@ int RunCompile(const std::vector<std::string>& args) {
   auto snap = FoldDeltas(*flags, *std::move(base));
   if (!snap.ok()) {
     std::fprintf(stderr, "shixin compile: %s\n", std::string(snap.status().message()).c_str());
+    return kExitLoad;
+  }
+  // shixind never serves an empty list ("not listed" for everyone): a feed job's
+  // `compile && mv` must not install one that the next restart fails on.
+  if ((*snap)->info().subjects == 0 && !flags->Has("allow-empty")) {
+    std::fprintf(stderr,
+                 "shixin compile: the list is empty (0 subjects), which shixind refuses to "
+                 "serve; %s not written\n",
+                 out->c_str());
     return kExitLoad;
   }
   const absl::Time built = absl::Now();

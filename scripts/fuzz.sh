@@ -150,7 +150,7 @@ for list in sample blocks gen empty roles; do
     "$build/bin/shixin" compile data/sample --deltas "$seeds/roles-deltas" \
       -o "$seeds/$list.snap" >/dev/null
   else
-    "$build/bin/shixin" compile --data "$dir" -o "$seeds/$list.snap" >/dev/null
+    "$build/bin/shixin" compile --allow-empty --data "$dir" -o "$seeds/$list.snap" >/dev/null
   fi
   { printf '\000'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-raw"
   { printf '\001'; cat "$seeds/$list.snap"; } >"$snapshot_corpus/seed-$list-resealed"
