@@ -2,14 +2,16 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <string_view>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "core/paths.h"
 
 namespace shixin {
 namespace {
@@ -30,22 +32,37 @@ std::string OpenSslReason(const boost::system::error_code& ec) {
   return ec ? ec.message() : "unknown error";
 }
 
-absl::Status FileError(std::string_view key, const std::string& path,
-                       const boost::system::error_code& ec) {
-  // OpenSSL says only "system lib" for a file it cannot open, "PEM lib" for one without PEM.
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    const int error = errno;
-    ERR_clear_error();
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s \"%s\": %s", key, path, std::strerror(error)));
-  }
-  std::fclose(file);
+// Returns the bytes of the file `path` (configured as `key`), read as every configured file is:
+// a FIFO or a device fails at once instead of blocking the signal thread (core/paths.h).
+absl::StatusOr<std::string> ReadTlsFile(std::string_view key, const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path);
+  if (bytes.ok()) return bytes;
+  absl::string_view reason = bytes.status().message();
+  absl::ConsumePrefix(&reason, path + ": ");
+  return absl::InvalidArgumentError(absl::StrFormat("%s \"%s\": %s", key, path, reason));
+}
+
+// Returns the error of a file that was read but that OpenSSL refused.
+absl::Status PemError(std::string_view key, const std::string& path,
+                      const boost::system::error_code& ec) {
   std::string reason = OpenSslReason(ec);
   if (reason == "PEM lib" || reason == "no start line") {
     reason = "no PEM data of the kind expected in it (-----BEGIN ...-----)";
   }
   return absl::InvalidArgumentError(absl::StrFormat("%s \"%s\": %s", key, path, reason));
+}
+
+// Names the CAs of the PEM bundle `pem` in the certificate request, so that clients pick the
+// right certificate (SSL_load_client_CA_file() for bytes already read).
+void SetClientCaNames(SSL_CTX* ctx, const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return;
+  while (X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    SSL_CTX_add_client_CA(ctx, certificate);  // copies the subject name
+    X509_free(certificate);
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the end of the bundle reads as "no start line"
 }
 
 }  // namespace
@@ -60,18 +77,23 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFile
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
     return absl::InternalError("TLS 1.2 cipher list refused by OpenSSL");
   }
+  // Read here, not by OpenSSL, which would block on a FIFO.
+  absl::StatusOr<std::string> cert = ReadTlsFile("tls_cert", files.cert);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadTlsFile("tls_key", files.key);
+  if (!key.ok()) return key.status();
   boost::system::error_code ec;
-  if (context->use_certificate_chain_file(files.cert, ec); ec) {
-    return FileError("tls_cert", files.cert, ec);
+  if (context->use_certificate_chain(boost::asio::buffer(*cert), ec); ec) {
+    return PemError("tls_cert", files.cert, ec);
   }
-  if (context->use_private_key_file(files.key, ssl::context::pem, ec); ec) {
+  if (context->use_private_key(boost::asio::buffer(*key), ssl::context::pem, ec); ec) {
     // Asio puts the OpenSSL error code in `ec`.
     if (ERR_GET_REASON(static_cast<uint32_t>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
       ERR_clear_error();
       return absl::InvalidArgumentError(
           absl::StrFormat("tls_key \"%s\" does not match tls_cert \"%s\"", files.key, files.cert));
     }
-    return FileError("tls_key", files.key, ec);
+    return PemError("tls_key", files.key, ec);
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return absl::InvalidArgumentError(
@@ -79,13 +101,12 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFile
                         OpenSslReason({})));
   }
   if (!files.client_ca.empty()) {
-    if (context->load_verify_file(files.client_ca, ec); ec) {
-      return FileError("tls_client_ca", files.client_ca, ec);
+    absl::StatusOr<std::string> client_ca = ReadTlsFile("tls_client_ca", files.client_ca);
+    if (!client_ca.ok()) return client_ca.status();
+    if (context->add_certificate_authority(boost::asio::buffer(*client_ca), ec); ec) {
+      return PemError("tls_client_ca", files.client_ca, ec);
     }
-    // Names the accepted CAs in the certificate request, so clients pick the right certificate.
-    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(files.client_ca.c_str())) {
-      SSL_CTX_set_client_CA_list(ctx, names);
-    }
+    SetClientCaNames(ctx, *client_ca);
     context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
   } else {
     context->set_verify_mode(ssl::verify_none, ec);

@@ -29,8 +29,9 @@ struct TlsFiles {
   std::string client_ca;  // PEM bundle of the CAs that sign client certificates; empty: none
 };
 
-// Returns a server context for `files`, or InvalidArgument naming the file and OpenSSL's
-// reason: a file missing or unreadable, not PEM, or a key that does not match the certificate.
+// Returns a server context for `files`, or InvalidArgument naming the file and the reason: a file
+// missing or unreadable, not a regular file ("not a regular file (a FIFO)": a FIFO or a device is
+// refused at once, never waited on), not PEM, or a key that does not match the certificate.
 absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
     const TlsFiles& files);
 

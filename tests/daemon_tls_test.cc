@@ -2,15 +2,20 @@
 // in the test (tls_certs.h): a TLS 1.3 round trip, mutual TLS and the client identity, client
 // certificates refused (none, expired, another CA's), plain and TLS clients on the wrong port,
 // handshakes never finished giving way at the connection limit, and SIGHUP replacing the
-// certificate (or keeping the old one when the new one is broken).
+// certificate (or keeping the old one when the new one is broken or a FIFO).
 // Also unit tests of the TLS context, the certificate identity and the TLS configuration keys.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -74,6 +79,38 @@ CertRequest ServerCert(const std::string& cn, std::vector<std::string> ips) {
   request.server = true;
   return request;
 }
+
+// A FIFO at `path` that no one writes to (an operator's mistake). From `release` on, a writer
+// opens it and closes it at once every 50 ms: code that blocks opening it (the bug) then reads
+// nothing and fails, instead of hanging the test.
+class Fifo {
+ public:
+  Fifo(const std::string& path, absl::Duration release) {
+    unlink(path.c_str());
+    ok_ = mkfifo(path.c_str(), 0600) == 0;
+    releaser_ = std::thread([this, path, release] {
+      const absl::Time from = absl::Now() + release;
+      for (; !done_; absl::SleepFor(absl::Milliseconds(50))) {
+        if (absl::Now() < from) continue;
+        const int fd = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);  // ENXIO: no reader
+        if (fd >= 0) close(fd);
+      }
+    });
+  }
+  ~Fifo() {
+    done_ = true;
+    releaser_.join();
+  }
+  Fifo(const Fifo&) = delete;
+  Fifo& operator=(const Fifo&) = delete;
+
+  bool ok() const { return ok_; }
+
+ private:
+  bool ok_ = false;
+  std::atomic<bool> done_{false};
+  std::thread releaser_;
+};
 
 class DaemonTlsTest : public ::testing::Test {
  protected:
@@ -366,6 +403,47 @@ TEST_F(DaemonTlsTest, SighupWithABrokenCertificateKeepsTheOldOne) {
 
 // ---- Unit tests: the context, the identity, the configuration ----
 
+TEST_F(DaemonTlsTest, SighupWithAFifoAsTheKeyKeepsServingWithTheOldOne) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false, /*tls_only=*/false));
+  Fifo fifo(Path("server.key"), absl::Seconds(20));
+  ASSERT_TRUE(fifo.ok());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  ASSERT_TRUE(WaitForLog("TLS certificate was not reloaded")) << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "not a regular file (a FIFO)"))
+      << daemon_->stderr_text();
+  // Both listeners accept at once, the TLS one with the old context.
+  auto tls_client = Client::Connect(tls_address_, Tls());
+  ASSERT_TRUE(tls_client.ok()) << tls_client.status();
+  EXPECT_TRUE((*tls_client)->Ping().ok());
+  auto plain_client = daemon_->Connect();
+  ASSERT_TRUE(plain_client.ok()) << plain_client.status();
+  EXPECT_TRUE((*plain_client)->Check({kListed}).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  tls_client->reset();
+  plain_client->reset();
+  ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit = daemon_->WaitForExit(absl::Seconds(10));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(*exit, 0);
+}
+
+TEST_F(DaemonTlsTest, AFifoAsTheKeyFailsTheStartAtOnce) {
+  Fifo fifo(Path("fifo.key"), absl::Seconds(20));
+  ASSERT_TRUE(fifo.ok());
+  const absl::Time start = absl::Now();
+  const ProcessResult result =
+      RunProcess({BinDir() + "/shixind", "--data", SampleDir(), "--listen", "127.0.0.1:0",
+                  "--http-listen", "", "--tls-listen", "127.0.0.1:0", "--tls-cert",
+                  Path("server.pem"), "--tls-key", Path("fifo.key")},
+                 "", absl::Seconds(30));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_TRUE(absl::StrContains(
+      result.err, "tls_key \"" + Path("fifo.key") + "\": not a regular file (a FIFO)"))
+      << result.err;
+}
+
 TEST_F(DaemonTlsTest, IdentityIsTheDerFingerprintAndTheCn) {
   X509* certificate = ParseCertificate(good_.certificate);
   ASSERT_NE(certificate, nullptr);
@@ -395,6 +473,34 @@ TEST_F(DaemonTlsTest, ContextRefusesBadFiles) {
   auto bad_ca = MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("nope")});
   ASSERT_FALSE(bad_ca.ok());
   EXPECT_TRUE(absl::StrContains(bad_ca.status().message(), "tls_client_ca")) << bad_ca.status();
+  auto no_ca = MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("server.key")});
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_TRUE(absl::StrContains(no_ca.status().message(), "tls_client_ca")) << no_ca.status();
+  EXPECT_TRUE(MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("ca.pem")}).ok());
+}
+
+TEST_F(DaemonTlsTest, ContextRefusesAFifoOrADirectoryAtOnce) {
+  const std::string cert = Path("server.pem");
+  const std::string key = Path("server.key");
+  const std::string fifo_path = Path("fifo.pem");
+  Fifo fifo(fifo_path, absl::Seconds(5));
+  ASSERT_TRUE(fifo.ok());
+  const struct {
+    TlsFiles files;
+    std::string expected;
+  } cases[] = {
+      {{fifo_path, key, ""}, "tls_cert \"" + fifo_path + "\": not a regular file (a FIFO)"},
+      {{cert, fifo_path, ""}, "tls_key \"" + fifo_path + "\": not a regular file (a FIFO)"},
+      {{cert, key, fifo_path}, "tls_client_ca \"" + fifo_path + "\": not a regular file (a FIFO)"},
+      {{cert, scratch_.path(), ""}, "not a regular file (a directory)"},
+  };
+  for (const auto& c : cases) {
+    const absl::Time start = absl::Now();
+    auto context = MakeServerTlsContext(c.files);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+    ASSERT_FALSE(context.ok());
+    EXPECT_TRUE(absl::StrContains(context.status().message(), c.expected)) << context.status();
+  }
 }
 
 TEST_F(DaemonTlsTest, ConfigValidatesTheTlsKeys) {
