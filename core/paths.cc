@@ -23,16 +23,18 @@ namespace {
 constexpr char kCatalogFile[] = "measures/hegang-2018.json";
 constexpr char kCalendarDir[] = "calendar";
 
+}  // namespace
+
 const char* FileTypeName(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
   if (S_ISFIFO(mode)) return "a FIFO";
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
   return "not a file";
 }
-
-}  // namespace
 
 namespace {
 

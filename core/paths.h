@@ -32,6 +32,10 @@ std::string DefaultCatalogPath();
 // (<prefix>/share/shixin/calendar), or the source tree's data/calendar. It need not exist.
 std::string DefaultCalendarDir();
 
+// Returns what the file type of `mode` (stat's st_mode) is, for messages: "a regular file",
+// "a directory", "a FIFO", "a character device", "a block device", "a socket", "a symbolic link".
+const char* FileTypeName(mode_t mode);
+
 // Opens `path` (following symbolic links) for reading, close-on-exec, and checks that it is a
 // regular file. The open itself does not block: a FIFO without a writer, a terminal or a
 // device is opened non-blocking, recognised with fstat and closed again. Returns the

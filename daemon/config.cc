@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <string>
@@ -18,6 +21,7 @@
 #include "base/enum_names.h"
 #include "base/status_macros.h"
 #include "base/toml.h"
+#include "core/paths.h"
 #include "daemon/tls_context.h"
 #include "protocol/wire.h"
 
@@ -280,6 +284,44 @@ absl::Status SetFromFlag(const Key& key, std::string_view flag, std::string_view
   return SetNumber(key, value, config);
 }
 
+// What a configured path must be.
+enum class PathKind { kFile, kDirectory };
+
+// Returns why `path` is not a `want` (following symbolic links), or nullopt if it is one: "no
+// such file" ("no such directory"), "is a directory", "not a regular file (a FIFO)", "is not a
+// directory (a regular file)", or the system's reason ("Permission denied"). A relative path
+// that cannot be found also names the working directory it was looked up in (systemd's is /).
+std::optional<std::string> PathProblem(const std::string& path, PathKind want) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    std::string reason = error == ENOENT
+                             ? (want == PathKind::kFile ? "no such file" : "no such directory")
+                             : std::strerror(error);
+    std::error_code ec;
+    if (!path.starts_with('/')) {
+      const std::filesystem::path cwd = std::filesystem::current_path(ec);
+      if (!ec) absl::StrAppendFormat(&reason, " (relative to the working directory %s)", cwd);
+    }
+    return reason;
+  }
+  if (want == PathKind::kFile) {
+    if (S_ISREG(st.st_mode)) return std::nullopt;
+    if (S_ISDIR(st.st_mode)) return "is a directory";
+    return absl::StrFormat("not a regular file (%s)", FileTypeName(st.st_mode));
+  }
+  if (S_ISDIR(st.st_mode)) return std::nullopt;
+  return absl::StrFormat("is not a directory (%s)", FileTypeName(st.st_mode));
+}
+
+// Returns InvalidArgument `KEY "PATH": PROBLEM` if `path` (the value of `key`) is not a `want`.
+absl::Status CheckPath(std::string_view key, const std::string& path, PathKind want) {
+  if (std::optional<std::string> problem = PathProblem(path, want)) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s \"%s\": %s", key, path, *problem));
+  }
+  return absl::OkStatus();
+}
+
 // Exactly one of data_dir and snapshot, and it must be readable.
 absl::Status ValidateSource(const Config& config) {
   if (config.data_dir.empty() == config.snapshot.empty()) {
@@ -289,22 +331,15 @@ absl::Status ValidateSource(const Config& config) {
               "--snapshot FILE (snapshot)"
             : "data_dir and snapshot are exclusive: give one of them");
   }
-  struct stat st;
   if (!config.snapshot.empty()) {
-    if (::stat(config.snapshot.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("snapshot \"%s\": no such file", config.snapshot));
-    }
+    SHIXIN_RETURN_IF_ERROR(CheckPath("snapshot", config.snapshot, PathKind::kFile));
     if (::access(config.snapshot.c_str(), R_OK) != 0) {
       return absl::InvalidArgumentError(
           absl::StrFormat("snapshot \"%s\": not readable", config.snapshot));
     }
     return absl::OkStatus();
   }
-  if (::stat(config.data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("data_dir \"%s\": no such directory", config.data_dir));
-  }
+  SHIXIN_RETURN_IF_ERROR(CheckPath("data_dir", config.data_dir, PathKind::kDirectory));
   if (::access(config.data_dir.c_str(), R_OK | X_OK) != 0) {
     return absl::InvalidArgumentError(
         absl::StrFormat("data_dir \"%s\": not readable", config.data_dir));
@@ -393,18 +428,14 @@ absl::Status ParseConfig(std::string_view text, std::string_view origin, Config*
 }
 
 absl::Status LoadConfigFile(const std::string& path, Config* config) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("config file ", path));
+  if (std::optional<std::string> problem = PathProblem(path, PathKind::kFile)) {
+    return absl::NotFoundError(absl::StrFormat("config file %s: %s", path, *problem));
   }
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return absl::NotFoundError(absl::StrFormat("config file %s: read error", path));
-  return ParseConfig(text, path, config);
+  absl::StatusOr<std::string> text = ReadRegularFile(path);  // never blocks on a FIFO
+  if (!text.ok()) {
+    return absl::NotFoundError(absl::StrFormat("config file %s", text.status().message()));
+  }
+  return ParseConfig(*text, path, config);
 }
 
 absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config) {
@@ -494,6 +525,11 @@ absl::Status ValidateListeners(const Config& config) {
   if (config.tls_cert.empty() || config.tls_key.empty()) {
     return absl::InvalidArgumentError("tls_listen needs tls_cert and tls_key");
   }
+  SHIXIN_RETURN_IF_ERROR(CheckPath("tls_cert", config.tls_cert, PathKind::kFile));
+  SHIXIN_RETURN_IF_ERROR(CheckPath("tls_key", config.tls_key, PathKind::kFile));
+  if (!config.tls_client_ca.empty()) {
+    SHIXIN_RETURN_IF_ERROR(CheckPath("tls_client_ca", config.tls_client_ca, PathKind::kFile));
+  }
   return MakeServerTlsContext(TlsFiles{config.tls_cert, config.tls_key, config.tls_client_ca})
       .status();
 }
@@ -517,32 +553,21 @@ absl::Status Validate(const Config& config) {
   SHIXIN_RETURN_IF_ERROR(ValidateUnbounded(config));
   SHIXIN_RETURN_IF_ERROR(ValidateListeners(config));
   SHIXIN_RETURN_IF_ERROR(ValidateSource(config));
-  struct stat st;
-  if (!config.deltas_dir.empty() &&
-      (::stat(config.deltas_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("deltas_dir \"%s\": no such directory", config.deltas_dir));
+  if (!config.deltas_dir.empty()) {
+    SHIXIN_RETURN_IF_ERROR(CheckPath("deltas_dir", config.deltas_dir, PathKind::kDirectory));
   }
-  if (!config.callers_file.empty() &&
-      (::stat(config.callers_file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("callers_file \"%s\": no such file", config.callers_file));
+  if (!config.callers_file.empty()) {
+    SHIXIN_RETURN_IF_ERROR(CheckPath("callers_file", config.callers_file, PathKind::kFile));
   }
-  if (!config.catalog.empty() &&
-      (::stat(config.catalog.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("catalog \"%s\": no such file", config.catalog));
+  if (!config.catalog.empty()) {
+    SHIXIN_RETURN_IF_ERROR(CheckPath("catalog", config.catalog, PathKind::kFile));
   }
   // A missing state_dir is created at start; something else in its place is an error now.
-  if (!config.state_dir.empty() && ::stat(config.state_dir.c_str(), &st) == 0 &&
-      !S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("state_dir \"%s\" is not a directory", config.state_dir));
+  if (struct stat st; !config.state_dir.empty() && ::stat(config.state_dir.c_str(), &st) == 0) {
+    SHIXIN_RETURN_IF_ERROR(CheckPath("state_dir", config.state_dir, PathKind::kDirectory));
   }
-  if (!config.calendar_dir.empty() &&
-      (::stat(config.calendar_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("calendar_dir \"%s\": no such directory", config.calendar_dir));
+  if (!config.calendar_dir.empty()) {
+    SHIXIN_RETURN_IF_ERROR(CheckPath("calendar_dir", config.calendar_dir, PathKind::kDirectory));
   }
   return absl::OkStatus();
 }

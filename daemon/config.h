@@ -69,8 +69,10 @@ struct Config {
 unsigned IoThreads(const Config& config);
 
 // Reads the TOML file at `path` into `config`, leaving keys it does not set unchanged.
-// Returns NotFound if the file cannot be read, InvalidArgument naming the file, line and key
-// for a syntax error, an unknown key, a value of the wrong type or a negative number.
+// Returns NotFound if the file cannot be read, saying why ("no such file" with the working
+// directory of a relative path, "is a directory", "not a regular file (a FIFO)": never waited
+// on), InvalidArgument naming the file, line and key for a syntax error, an unknown key, a value
+// of the wrong type or a negative number.
 absl::Status LoadConfigFile(const std::string& path, Config* config);
 // Same as LoadConfigFile() on the TOML text `toml`; `origin` names it in messages.
 absl::Status ParseConfig(std::string_view toml, std::string_view origin, Config* config);
@@ -95,7 +97,10 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 // files that do not make a TLS context (unreadable, a key not matching the certificate), tls_*
 // files without tls_listen, neither or both of data_dir and snapshot, a missing or unreadable data
 // directory or snapshot file, a missing deltas_dir directory, a missing catalog file, a
-// state_dir that exists and is not a directory, a missing calendar_dir directory.
+// state_dir that exists and is not a directory, a missing calendar_dir directory. A path of the
+// wrong kind is named for what it is (`snapshot "P": is a directory`, `not a regular file (a
+// FIFO)`, `data_dir "P": is not a directory (a regular file)`); a relative path not found names
+// the working directory it was looked up in.
 absl::Status Validate(const Config& config);
 
 // A listen address split into host (without brackets) and port.

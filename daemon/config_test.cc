@@ -1,9 +1,11 @@
 #include "daemon/config.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -161,6 +163,80 @@ TEST(ConfigTest, MissingFile) {
   EXPECT_THAT(s.message(), HasSubstr("/nonexistent/shixind.toml"));
 }
 
+// A path of the wrong kind is named for what it is, not reported missing; a relative path not
+// found names the working directory it was looked up in.
+TEST(ConfigTest, PathsOfTheWrongKindSayWhatTheyAre) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / absl::StrCat("config_paths.", getpid());
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(std::filesystem::create_directories(dir));
+  const std::string fifo = (dir / "fifo.snap").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string sample = SourceDir() + "/data/sample";
+  const std::string file = sample + "/debtors.ndjson";
+  const std::string d = dir.string();
+  const auto validate = [&](auto set) {
+    Config c;
+    c.data_dir = sample;
+    set(c);
+    return Error(Validate(c));
+  };
+  EXPECT_EQ(validate([&](Config& c) {
+              c.data_dir.clear();
+              c.snapshot = fifo;
+            }),
+            absl::StrCat("snapshot \"", fifo, "\": not a regular file (a FIFO)"));
+  EXPECT_EQ(validate([&](Config& c) {
+              c.data_dir.clear();
+              c.snapshot = d;
+            }),
+            absl::StrCat("snapshot \"", d, "\": is a directory"));
+  EXPECT_EQ(validate([&](Config& c) { c.data_dir = file; }),
+            absl::StrCat("data_dir \"", file, "\": is not a directory (a regular file)"));
+  EXPECT_EQ(validate([&](Config& c) { c.deltas_dir = fifo; }),
+            absl::StrCat("deltas_dir \"", fifo, "\": is not a directory (a FIFO)"));
+  EXPECT_EQ(validate([&](Config& c) { c.calendar_dir = file; }),
+            absl::StrCat("calendar_dir \"", file, "\": is not a directory (a regular file)"));
+  EXPECT_EQ(validate([&](Config& c) { c.catalog = d; }),
+            absl::StrCat("catalog \"", d, "\": is a directory"));
+  EXPECT_EQ(validate([&](Config& c) { c.callers_file = d; }),
+            absl::StrCat("callers_file \"", d, "\": is a directory"));
+  EXPECT_EQ(validate([&](Config& c) { c.state_dir = fifo; }),
+            absl::StrCat("state_dir \"", fifo, "\": is not a directory (a FIFO)"));
+  EXPECT_EQ(validate([&](Config& c) {
+              c.tls_listen = "127.0.0.1:0";
+              c.tls_cert = fifo;
+              c.tls_key = fifo;
+            }),
+            absl::StrCat("tls_cert \"", fifo, "\": not a regular file (a FIFO)"));
+  const std::string cwd = std::filesystem::current_path().string();
+  EXPECT_EQ(validate([&](Config& c) {
+              c.data_dir.clear();
+              c.snapshot = "no-such-list.snap";
+            }),
+            absl::StrCat("snapshot \"no-such-list.snap\": no such file (relative to the working "
+                         "directory ",
+                         cwd, ")"));
+  EXPECT_EQ(validate([&](Config& c) {
+              c.snapshot.clear();
+              c.data_dir = "/nonexistent/list";
+            }),
+            "data_dir \"/nonexistent/list\": no such directory");
+
+  Config c;
+  absl::Status s = LoadConfigFile(d, &c);
+  EXPECT_TRUE(absl::IsNotFound(s));
+  EXPECT_EQ(s.message(), absl::StrCat("config file ", d, ": is a directory"));
+  // A FIFO is refused at once, not waited on.
+  s = LoadConfigFile(fifo, &c);
+  EXPECT_EQ(s.message(), absl::StrCat("config file ", fifo, ": not a regular file (a FIFO)"));
+  s = LoadConfigFile("no-such.toml", &c);
+  EXPECT_EQ(s.message(), absl::StrCat("config file no-such.toml: no such file (relative to the "
+                                      "working directory ",
+                                      cwd, ")"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ConfigTest, TheShippedExampleLoads) {
   Config c;
   const absl::Status s = LoadConfigFile(SourceDir() + "/systemd/shixind.toml", &c);
@@ -287,7 +363,8 @@ TEST(ConfigTest, ValidatesTheAuditKeys) {
   c.state_dir = "/nonexistent/state";  // created at start
   EXPECT_TRUE(Validate(c).ok()) << Validate(c);
   c.state_dir = SourceDir() + "/data/sample/debtors.ndjson";
-  EXPECT_EQ(Error(Validate(c)), absl::StrCat("state_dir \"", c.state_dir, "\" is not a directory"));
+  EXPECT_EQ(Error(Validate(c)),
+            absl::StrCat("state_dir \"", c.state_dir, "\": is not a directory (a regular file)"));
   c.state_dir = "";
   c.calendar_dir = "/nonexistent/calendar";
   EXPECT_EQ(Error(Validate(c)), "calendar_dir \"/nonexistent/calendar\": no such directory");

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -207,6 +208,34 @@ TEST(DaemonLifecycleTest, RefusesToStartWithoutItsDataDirectory) {
   EXPECT_EQ(r.exit_code, 2) << r.err;  // configuration error
   EXPECT_TRUE(absl::StrContains(r.err, "data_dir")) << r.err;
   EXPECT_FALSE(absl::StrContains(r.out, "listening")) << r.out;
+}
+
+// A path that exists but is of the wrong kind is named for what it is (an operator who runs ls
+// sees it), and a FIFO as the config file is refused at once, not waited on.
+TEST(DaemonLifecycleTest, RefusesAPathOfTheWrongKindSayingWhatItIs) {
+  ScratchDir scratch;
+  const std::string fifo = scratch.Path("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string debtors = SampleDir() + "/debtors.ndjson";
+  const struct {
+    std::vector<std::string> args;
+    std::string expected;
+  } cases[] = {
+      {{"--snapshot", fifo}, "snapshot \"" + fifo + "\": not a regular file (a FIFO)"},
+      {{"--snapshot", scratch.path()}, "snapshot \"" + scratch.path() + "\": is a directory"},
+      {{"--data", debtors}, "data_dir \"" + debtors + "\": is not a directory (a regular file)"},
+      {{"--config", scratch.path()}, "config file " + scratch.path() + ": is a directory"},
+      {{"--config", fifo}, "config file " + fifo + ": not a regular file (a FIFO)"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args[0]);
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--listen", "127.0.0.1:0", "--http-listen", ""});
+    const ProcessResult r = RunDaemonToExit(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, c.expected)) << r.err;
+    EXPECT_FALSE(absl::StrContains(r.err, "no such")) << r.err;
+  }
 }
 
 using DaemonBadListTest = SampleListTest;
