@@ -14,7 +14,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -499,12 +501,20 @@ absl::Status ValidateListeners(const Config& config) {
            : address == &config.tls_listen ? "tls_listen"
                                            : "http_listen";
   };
+  std::vector<std::pair<const std::string*, ListenAddress>> parsed;
   for (const std::string* address : {&config.listen, &config.tls_listen, &config.http_listen}) {
     if (address->empty()) continue;
-    if (absl::StatusOr<ListenAddress> a = ParseHostPort(*address, key(address), PortZero::kAllow);
-        !a.ok()) {
-      return a.status();
+    absl::StatusOr<ListenAddress> a = ParseHostPort(*address, key(address), PortZero::kAllow);
+    if (!a.ok()) return a.status();
+    // Two listeners on one address would fail only at the bind; port 0 picks one each.
+    for (const auto& [other, seen] : parsed) {
+      if (a->port != 0 && a->port == seen.port && a->host == seen.host) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s and %s are the same address \"%s\": give each its own port",
+                            key(other), key(address), *address));
+      }
     }
+    parsed.emplace_back(address, *std::move(a));
   }
   // Without callers anyone who reaches the port reads everything: loopback only.
   if (config.callers_file.empty()) {

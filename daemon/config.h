@@ -92,7 +92,8 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 
 // Returns OK if `config` can be served, or InvalidArgument naming the key: a value out of
 // range, idle_timeout_seconds = 0 together with a limit of 0 (none), a malformed listen,
-// tls_listen or http_listen address, neither listen nor tls_listen, a listener not on loopback
+// tls_listen or http_listen address, two of them on the same address (a port other than 0),
+// neither listen nor tls_listen, a listener not on loopback
 // without callers_file, a missing callers_file, tls_listen without tls_cert and tls_key or with
 // files that do not make a TLS context (unreadable, a key not matching the certificate), tls_*
 // files without tls_listen, neither or both of data_dir and snapshot, a missing or unreadable data

@@ -328,6 +328,22 @@ TEST(ConfigTest, SnapshotIsExclusiveWithDataDir) {
   EXPECT_EQ(f.snapshot, "/x.snap");
 }
 
+// Two listeners on one address would fail only at the bind: the check names both keys.
+TEST(ConfigTest, ListenersOnTheSameAddressAreRefused) {
+  Config c;
+  c.data_dir = SourceDir() + "/data/sample";
+  c.listen = "127.0.0.1:17891";
+  c.http_listen = "127.0.0.1:17891";
+  EXPECT_EQ(Error(Validate(c)),
+            "listen and http_listen are the same address \"127.0.0.1:17891\": give each its own "
+            "port");
+  c.http_listen = "127.0.0.1:17892";
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+  c.listen = "127.0.0.1:0";  // each picks a free port
+  c.http_listen = "127.0.0.1:0";
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+}
+
 // Without callers every listener must be loopback; with a callers file any address may serve.
 TEST(ConfigTest, NonLoopbackListenersNeedACallersFile) {
   Config c;

@@ -176,6 +176,13 @@ int Main(const std::vector<std::string>& args) {
                                                   absl::Seconds(config.checkpoint_seconds));
   }
   Server server(config, &holder, &reloader, access->get(), auditor.get(), checkpointer.get());
+  // Bound before the load, which takes a minute at national scale: a port in use fails the start
+  // at once. Connections wait in the backlog until the list serves.
+  absl::StatusOr<Server::Bound> bound = server.Listen();
+  if (!bound.ok()) {
+    LogError("%s, not serving", std::string(bound.status().message()));
+    return kExitFailure;
+  }
   // Watching starts before the first load replays the delta files, so that no file lands
   // unnoticed in between; the requests it makes wait for the reload thread.
   DeltaWatcher watcher(config.deltas_dir, [&reloader](const std::string& name) {
@@ -191,11 +198,6 @@ int Main(const std::vector<std::string>& args) {
   NotifyStatus("loading the list");
   if (absl::Status s = reloader.LoadFirst(); !s.ok()) {
     LogError("the first load failed, not serving: %s", std::string(s.message()));
-    return kExitFailure;
-  }
-  absl::StatusOr<Server::Bound> bound = server.Listen();
-  if (!bound.ok()) {
-    LogError("%s", std::string(bound.status().message()));
     return kExitFailure;
   }
   // Every thread starts before the daemon says it listens: one the system cannot create (the

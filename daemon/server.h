@@ -69,8 +69,9 @@ class Server {
     std::string http;
   };
   // Builds the TLS context (if tls_listen is set), binds and listens on config.listen,
-  // config.tls_listen and config.http_listen. Returns the bound addresses, Unavailable naming the
-  // address and the system's reason, or the TLS context's error (tls_context.h).
+  // config.tls_listen and config.http_listen; connections are accepted from Run() on (the kernel
+  // queues them meanwhile). Returns the bound addresses, Unavailable naming the address and the
+  // system's reason, or the TLS context's error (tls_context.h).
   absl::StatusOr<Bound> Listen();
 
   // Rebuilds the TLS context from the configured files, for the connections accepted later.

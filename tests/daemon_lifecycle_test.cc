@@ -238,6 +238,33 @@ TEST(DaemonLifecycleTest, RefusesAPathOfTheWrongKindSayingWhatItIs) {
   }
 }
 
+// The ports are bound before the list is loaded (a minute at national scale): a port in use
+// fails the start at once, not after the load.
+TEST(DaemonLifecycleTest, APortInUseFailsTheStartBeforeTheLoad) {
+  const int taken = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(taken, 1), 0);
+  socklen_t size = sizeof(address);
+  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  const std::string in_use = absl::StrFormat("127.0.0.1:%d", ntohs(address.sin_port));
+  for (const char* flag : {"--listen", "--http-listen"}) {
+    SCOPED_TRACE(flag);
+    std::vector<std::string> args = {"--data",      SampleDir(),     "--listen",
+                                     "127.0.0.1:0", "--http-listen", "127.0.0.1:0"};
+    args[std::string(flag) == "--listen" ? 3 : 5] = in_use;
+    const ProcessResult r = RunDaemonToExit(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, in_use + ": bind: Address already in use")) << r.err;
+    EXPECT_FALSE(absl::StrContains(r.err, "loaded generation")) << r.err;
+    EXPECT_FALSE(absl::StrContains(r.out, "listening")) << r.out;
+  }
+  close(taken);
+}
+
 using DaemonBadListTest = SampleListTest;
 
 TEST_F(DaemonBadListTest, RefusesToStartOnACorruptOrEmptyList) {
