@@ -3,8 +3,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -117,6 +119,15 @@ void WarnIfBackgroundNiceFails() {
   }
 }
 
+// Ends the process without waiting for the load that a thread runs (it cannot be interrupted:
+// the threads are not joined, the objects they use not destroyed). A load writes nothing, so
+// nothing is lost; the audit is closed first (no I/O thread records any more).
+[[noreturn]] void ExitLeavingTheLoad(std::unique_ptr<Auditor>* auditor) {
+  auditor->reset();
+  std::fflush(stdout);
+  std::_Exit(kExitOk);
+}
+
 int Main(const std::vector<std::string>& args) {
   std::signal(SIGPIPE, SIG_IGN);
   Config config;
@@ -196,7 +207,13 @@ int Main(const std::vector<std::string>& args) {
     reloader.SetReloadHook([&watcher] { watcher.Rewatch(); });
   }
   NotifyStatus("loading the list");
-  if (absl::Status s = reloader.LoadFirst(); !s.ok()) {
+  // SIGTERM during the load (a minute at national scale) stops the daemon at once, unannounced.
+  if (absl::Status s = server.RunFirstLoad([&reloader] { return reloader.LoadFirst(); });
+      absl::IsCancelled(s)) {
+    LogInfo("stopped before serving (%s)", std::string(s.message()));
+    NotifyStopping("stopped before serving");
+    ExitLeavingTheLoad(&auditor);
+  } else if (!s.ok()) {
     LogError("the first load failed, not serving: %s", std::string(s.message()));
     return kExitFailure;
   }
@@ -227,6 +244,14 @@ int Main(const std::vector<std::string>& args) {
                               bound->plain.empty() ? bound->tls + " (TLS)" : bound->plain));
   server.Run();
   watcher.Stop();
+  if (reloader.busy()) {
+    // A reload takes minutes at background priority: stopping does not wait for it. What it
+    // loaded is dropped; the checkpoint is of the generation that served.
+    LogInfo("the reload in progress is abandoned");
+    if (checkpointer != nullptr) checkpointer->Stop();
+    LogInfo("stopped");
+    ExitLeavingTheLoad(&auditor);
+  }
   reloader.Stop();
   if (checkpointer != nullptr) checkpointer->Stop();  // writes what the file lacks
   LogInfo("stopped");

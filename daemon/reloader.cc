@@ -316,6 +316,11 @@ uint64_t Reloader::reloads() const {
   return reloads_;
 }
 
+bool Reloader::busy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_;
+}
+
 DeltaStatus Reloader::delta_status() const {
   return deltas_ != nullptr ? deltas_->status() : DeltaStatus{};
 }

@@ -192,6 +192,9 @@ class Reloader {
 
   // Returns how many reloads have ended (for tests); each serves a batch of requests.
   uint64_t reloads() const;
+  // Returns whether a reload (or an application of arrived delta files) is running. May be
+  // called from any thread.
+  bool busy() const;
   // Returns what the overlay checkpoint held when LoadFirst() took it (sequence 0: none taken).
   // REQUIRES: after LoadFirst(), before Start().
   const CheckpointInfo& resumed() const { return resumed_; }

@@ -328,20 +328,68 @@ void Server::WatchFreshness() {
   });
 }
 
+absl::Status Server::RunFirstLoad(absl::AnyInvocable<absl::Status() &&> load) {
+  // Shared with the load thread, which outlives this call if a stop signal comes first.
+  struct Shared {
+    absl::AnyInvocable<absl::Status() &&> load;
+    absl::Status status;
+    bool done = false;  // read and written on this thread only (posted)
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->load = std::move(load);
+  absl::StatusOr<std::thread> loader = StartThread("shixind-load", [this, shared] {
+    shared->status = std::move(shared->load)();
+    asio::post(main_context_, [this, shared] {
+      shared->done = true;
+      main_context_.stop();
+    });
+  });
+  if (!loader.ok()) return loader.status();
+  int stop_signal = 0;
+  WaitForStopWhileLoading(&stop_signal);
+  main_context_.run();
+  signals_.cancel();  // the signals that come now stay queued for Run()
+  main_context_.restart();
+  if (!shared->done) {
+    loader->detach();
+    return absl::CancelledError(
+        absl::StrFormat("%s during the load", stop_signal == SIGINT ? "SIGINT" : "SIGTERM"));
+  }
+  loader->join();
+  return shared->status;
+}
+
+void Server::WaitForStopWhileLoading(int* stop_signal) {
+  signals_.async_wait([this, stop_signal](const error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      OnSighup();
+      WaitForStopWhileLoading(stop_signal);
+      return;
+    }
+    *stop_signal = signo;
+    main_context_.stop();
+  });
+}
+
+void Server::OnSighup() {
+  if (absl::Status s = ReloadTls(); !s.ok()) {
+    LogError("SIGHUP: the TLS certificate was not reloaded, the old one serves on: %s",
+             std::string(s.message()));
+  } else if (!config_.tls_listen.empty()) {
+    LogInfo("SIGHUP: TLS certificate reloaded for new connections");
+  }
+  ReloadCallers();
+  if (!reloader_->Request("SIGHUP", nullptr)) {
+    LogWarning("SIGHUP ignored: the daemon is stopping");
+  }
+}
+
 void Server::WaitForSignal() {
   signals_.async_wait([this](const error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      if (absl::Status s = ReloadTls(); !s.ok()) {
-        LogError("SIGHUP: the TLS certificate was not reloaded, the old one serves on: %s",
-                 std::string(s.message()));
-      } else if (!config_.tls_listen.empty()) {
-        LogInfo("SIGHUP: TLS certificate reloaded for new connections");
-      }
-      ReloadCallers();
-      if (!reloader_->Request("SIGHUP", nullptr)) {
-        LogWarning("SIGHUP ignored: the daemon is stopping");
-      }
+      OnSighup();
       WaitForSignal();
       return;
     }

@@ -6,13 +6,14 @@
 // and the old one kept), and reads the callers file again (connections of revoked callers, tokens
 // or certificates close; a file that cannot be used is logged and the old callers kept), SIGTERM
 // and SIGINT stop it gracefully (stop accepting, answer the requests already read, write their
-// responses, return from Run()). A client over max_connections_per_ip is closed at once, before it
-// is read from; a client over max_connections gets the place of the oldest idle connection, or is
-// closed at once if none is idle. Neither counts against the limits once closed. HTTP
-// connections share the I/O threads, limits, buffer budget, deadlines and shutdown.
+// responses, return from Run()), or during the first load (RunFirstLoad()) at once. A client over
+// max_connections_per_ip is closed at once, before it is read from; a client over max_connections
+// gets the place of the oldest idle connection, or is closed at once if none is idle. Neither
+// counts against the limits once closed. HTTP connections share the I/O threads, limits, buffer
+// budget, deadlines and shutdown.
 //
-// Thread safety: construct, Listen() and Run() on the main thread; RequestStop() from any
-// thread.
+// Thread safety: construct, Listen(), RunFirstLoad() and Run() on the main thread; RequestStop()
+// from any thread.
 #ifndef SHIXIN_DAEMON_SERVER_H_
 #define SHIXIN_DAEMON_SERVER_H_
 
@@ -30,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "daemon/audit_batch.h"
 #include "daemon/buffer_budget.h"
@@ -51,8 +53,8 @@ namespace shixin {
 
 class Server {
  public:
-  // Installs the signal handlers at once, so a signal that arrives during the first load is
-  // handled when Run() starts. `holder`, `reloader`, `access` (the callers), `auditor` (the
+  // Installs the signal handlers at once, so a signal that arrives before RunFirstLoad() or
+  // Run() is handled when it starts. `holder`, `reloader`, `access` (the callers), `auditor` (the
   // audit; null: none) and `checkpointer` (for /metrics; null: none) must outlive the Server.
   // REQUIRES: Validate(config) is OK.
   Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
@@ -73,6 +75,14 @@ class Server {
   // queues them meanwhile). Returns the bound addresses, Unavailable naming the address and the
   // system's reason, or the TLS context's error (tls_context.h).
   absl::StatusOr<Bound> Listen();
+
+  // Runs `load` (the first load) on a thread of its own while this thread waits for it and
+  // handles the signals: SIGHUP as Run() does (its list reload waits for the reload thread),
+  // SIGTERM or SIGINT by giving up the wait. Returns `load`'s status; Cancelled "SIGTERM during
+  // the load" (or SIGINT) if a stop signal came first: the load thread then runs on, detached, and
+  // the caller must end the process without destroying what `load` uses (std::_Exit); or the
+  // error of StartThread() (base/thread.h). REQUIRES: Listen() succeeded, before Start().
+  absl::Status RunFirstLoad(absl::AnyInvocable<absl::Status() &&> load);
 
   // Rebuilds the TLS context from the configured files, for the connections accepted later.
   // Returns its error, and keeps the old context then. Does nothing without tls_listen.
@@ -141,6 +151,11 @@ class Server {
   // max_age_seconds (StaleWatch), at start too.
   void WatchFreshness();
   void WaitForSignal();
+  // Handles SIGHUP: TLS files, callers, and a list reload requested.
+  void OnSighup();
+  // Waits for a signal while the first load runs: sets `*stop_signal` and stops main_context_
+  // on SIGTERM or SIGINT.
+  void WaitForStopWhileLoading(int* stop_signal);
   void BeginShutdown(std::string_view why);
 
   const Config config_;

@@ -249,6 +249,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     d->pid_ = -1;
     return absl::InternalError(absl::StrFormat("posix_spawn %s: %s", argv[0], std::strerror(rc)));
   }
+  if (!options.wait_for_listening) return d;
 
   // Reads standard output until the "listening on ADDR" line (and the HTTP one, printed last).
   constexpr std::string_view kHttpPrefix = "http listening on ";
@@ -325,6 +326,18 @@ Daemon::~Daemon() {
 void Daemon::Reap(int wait_status) {
   exited_ = true;
   wait_status_ = wait_status;
+}
+
+std::string Daemon::stdout_text() {
+  for (;;) {
+    pollfd p = {stdout_fd_, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) break;
+    char buf[512];
+    const ssize_t got = read(stdout_fd_, buf, sizeof(buf));
+    if (got <= 0) break;
+    stdout_.append(buf, static_cast<size_t>(got));
+  }
+  return stdout_;
 }
 
 absl::Status Daemon::Signal(int signo) {

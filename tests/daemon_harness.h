@@ -107,6 +107,9 @@ struct DaemonOptions {
   // {"/usr/bin/prlimit", "--fsize=1000000"}; it must exec shixind in its own process.
   std::vector<std::string> wrapper;
   absl::Duration start_timeout = absl::Seconds(30);
+  // false: Daemon::Start() returns once the process runs, without waiting for its addresses
+  // (port() and the addresses are then unknown; a test of the start itself).
+  bool wait_for_listening = true;
 };
 
 // A running shixind.
@@ -144,6 +147,8 @@ class Daemon {
 
   // The daemon's standard error so far.
   std::string stderr_text() const;
+  // What the daemon printed on standard output so far, past the lines Start() read.
+  std::string stdout_text();
   const std::string& stderr_path() const { return stderr_path_; }
   // Returns whether `text` appears in the daemon's standard error within `timeout` (polled).
   bool WaitForStderr(std::string_view text, absl::Duration timeout = absl::Seconds(10)) const;
@@ -167,6 +172,7 @@ class Daemon {
   bool exited_ = false;
   int wait_status_ = 0;
   int stdout_fd_ = -1;  // kept open so that later writes to stdout do not fail
+  std::string stdout_;  // read by stdout_text()
   uint16_t port_ = 0;
   uint16_t http_port_ = 0;
   std::string address_;

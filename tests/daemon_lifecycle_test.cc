@@ -199,6 +199,63 @@ TEST(DaemonLifecycleTest, RequestReceivedJustBeforeSigtermIsAnswered) {
   EXPECT_EQ(dropped, 0);
 }
 
+// A list whose load takes a moment (about 0.6 s in a Release build, more under the sanitizers).
+class DaemonSlowLoadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = scratch_.Path("list");
+    ASSERT_EQ(mkdir(dir_.c_str(), 0755), 0);
+    ASSERT_TRUE(MakeSyntheticDataDir(dir_, ReloadSubjects(100000)).ok());
+  }
+
+  ScratchDir scratch_;
+  std::string dir_;
+};
+
+// SIGTERM during the first load (a minute at national scale, longer than the unit's
+// TimeoutStopSec) stops the daemon at once: it never accepts a client, prints its ports nor
+// announces readiness.
+TEST_F(DaemonSlowLoadTest, SigtermDuringTheFirstLoadStopsWithoutServing) {
+  DaemonOptions options;
+  options.data_dir = dir_;
+  options.http_listen = "127.0.0.1:0";
+  options.wait_for_listening = false;
+  absl::StatusOr<std::unique_ptr<Daemon>> started = Daemon::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  Daemon& daemon = **started;
+  ASSERT_TRUE(daemon.WaitForStderr("starting")) << daemon.stderr_text();
+  if (absl::StrContains(daemon.stderr_text(), "loaded generation")) {
+    GTEST_SKIP() << "the load ended before the signal could be sent";
+  }
+  ASSERT_TRUE(daemon.Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit = daemon.WaitForExit(absl::Seconds(30));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(*exit, 0);
+  const std::string err = daemon.stderr_text();
+  EXPECT_TRUE(absl::StrContains(err, "stopped before serving (SIGTERM during the load)")) << err;
+  EXPECT_FALSE(absl::StrContains(err, "loaded generation")) << err;
+  EXPECT_FALSE(absl::StrContains(err, "listening on")) << err;
+  EXPECT_EQ(daemon.stdout_text(), "");
+}
+
+// SIGTERM during a reload (minutes at background priority) does not wait for it: the
+// connections close, and the reload is abandoned.
+TEST_F(DaemonSlowLoadTest, SigtermDuringAReloadDoesNotWaitForIt) {
+  std::unique_ptr<Daemon> daemon = StartOrDie(dir_);
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(daemon->Signal(SIGHUP).ok());
+  ASSERT_TRUE(daemon->WaitForStderr("reload requested by SIGHUP")) << daemon->stderr_text();
+  if (absl::StrContains(daemon->stderr_text(), "reloaded generation")) {
+    GTEST_SKIP() << "the reload ended before the signal could be sent";
+  }
+  ASSERT_TRUE(daemon->Signal(SIGTERM).ok());
+  ExpectExitZero(daemon.get(), absl::Seconds(30));
+  const std::string err = daemon->stderr_text();
+  EXPECT_TRUE(absl::StrContains(err, "the reload in progress is abandoned")) << err;
+  EXPECT_FALSE(absl::StrContains(err, "reloaded generation")) << err;
+  EXPECT_TRUE(absl::StrContains(err, "<6>stopped\n")) << err;
+}
+
 // ---- Refusing to start ----
 
 TEST(DaemonLifecycleTest, RefusesToStartWithoutItsDataDirectory) {
