@@ -359,6 +359,15 @@ void Metrics::CollectAccess(std::vector<MetricFamily>* out) const {
 }
 
 void Metrics::CollectProcess(std::vector<MetricFamily>* out) const {
+  if (sources_.tls_not_after != nullptr) {
+    // An alert on renewal: shixin_tls_certificate_expiry_timestamp_seconds - time() < 14 days.
+    if (const int64_t t = sources_.tls_not_after->load(std::memory_order_relaxed); t != 0) {
+      AddOne(out, "shixin_tls_certificate_expiry_timestamp_seconds",
+             "When the server certificate (tls_cert, as last loaded) expires, since the Unix "
+             "epoch.",
+             MetricType::Gauge, static_cast<double>(t));
+    }
+  }
   AddOne(out, "process_start_time_seconds", "Start time of the process since the Unix epoch.",
          MetricType::Gauge, static_cast<double>(start_time_));
   std::FILE* f = std::fopen("/proc/self/statm", "r");

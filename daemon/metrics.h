@@ -63,6 +63,8 @@ struct MetricsSources {
   const Auditor* auditor = nullptr;
   const Checkpointer* checkpointer = nullptr;
   uint32_t max_age_seconds = 0;  // the configured staleness limit, exported as is (0: none)
+  // When the server certificate expires (Unix seconds; 0: no TLS listener), as last loaded.
+  const std::atomic<int64_t>* tls_not_after = nullptr;
 };
 
 class Metrics : public prometheus::Collectable {

@@ -239,6 +239,18 @@ TEST(MetricsTest, HandlerRecordsRequests) {
   EXPECT_EQ(s.at("shixin_list_max_age_seconds"), 90000);
 }
 
+// The server certificate's end, once TLS loaded one; nothing without TLS.
+TEST(MetricsTest, TheTlsCertificatesExpiryOnceLoaded) {
+  std::atomic<int64_t> not_after{0};
+  MetricsSources sources;
+  sources.tls_not_after = &not_after;
+  Metrics metrics(sources);
+  EXPECT_EQ(Parse(metrics.Scrape()).count("shixin_tls_certificate_expiry_timestamp_seconds"), 0u);
+  not_after = 1798761600;
+  EXPECT_EQ(Parse(metrics.Scrape()).at("shixin_tls_certificate_expiry_timestamp_seconds"),
+            1798761600);
+}
+
 // The scrape-time sources: the list, reloads, connections. A scrape during reloads is safe
 // (the TSan build runs this).
 TEST(MetricsTest, ScrapeDuringReloads) {

@@ -55,7 +55,7 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       reloader_(reloader),
       access_(access),
       metrics_(MetricsSources{holder, reloader, access, &limits_, auditor, checkpointer,
-                              config.max_age_seconds}),
+                              config.max_age_seconds, &tls_not_after_}),
       handler_(config, holder, NowSeconds, reloader, access, auditor, &metrics_),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
@@ -121,6 +121,19 @@ absl::Status Server::ReloadTls() {
   absl::StatusOr<std::shared_ptr<asio::ssl::context>> context =
       MakeServerTlsContext(TlsFiles{config_.tls_cert, config_.tls_key, config_.tls_client_ca});
   if (!context.ok()) return context.status();
+  // A certificate that expired is still served (the operator may be renewing it), but said.
+  if (absl::StatusOr<CertificateValidity> validity = ServerCertificateValidity(**context);
+      validity.ok()) {
+    tls_not_after_.store(validity->not_after, std::memory_order_relaxed);
+    const int64_t now = NowSeconds();
+    const std::string warning = CertificateValidityWarning(config_.tls_cert, *validity, now);
+    const bool refused = now >= validity->not_after || now < validity->not_before;
+    if (refused) {
+      LogError("%s", warning);
+    } else if (!warning.empty()) {
+      LogWarning("%s", warning);  // renewal due
+    }
+  }
   tls_context_ = *std::move(context);
   return absl::OkStatus();
 }

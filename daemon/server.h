@@ -177,6 +177,7 @@ class Server {
   Listener tls_;
   Listener http_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // for new TLS connections
+  std::atomic<int64_t> tls_not_after_{0};  // its certificate's expiry, for the metrics
   boost::asio::steady_timer trim_timer_;
   uint64_t buffered_high_ = 0;  // the buffers' high since the last trim
   boost::asio::steady_timer freshness_timer_;

@@ -7,10 +7,13 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
+#include <ctime>
+#include <optional>
 #include <string_view>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "core/paths.h"
 
 namespace shixin {
@@ -116,6 +119,48 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFile
   static constexpr unsigned char kSessionContext[] = "shixind";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
   return context;
+}
+
+absl::StatusOr<CertificateValidity> ServerCertificateValidity(ssl::context& context) {
+  const X509* certificate = SSL_CTX_get0_certificate(context.native_handle());
+  if (certificate == nullptr) return absl::InvalidArgumentError("no server certificate");
+  const auto seconds = [](const ASN1_TIME* t) -> std::optional<int64_t> {
+    struct tm tm {};
+    if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+    return static_cast<int64_t>(timegm(&tm));
+  };
+  const std::optional<int64_t> from = seconds(X509_get0_notBefore(certificate));
+  const std::optional<int64_t> to = seconds(X509_get0_notAfter(certificate));
+  if (!from || !to) return absl::InvalidArgumentError("unreadable certificate validity");
+  return CertificateValidity{*from, *to};
+}
+
+std::string CertificateValidityWarning(const std::string& path, const CertificateValidity& validity,
+                                       int64_t now) {
+  const auto utc = [](int64_t t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t), absl::UTCTimeZone());
+  };
+  if (now >= validity.not_after) {
+    return absl::StrFormat(
+        "tls_cert \"%s\" expired at %s: TLS clients refuse the handshake; renew it and send "
+        "SIGHUP",
+        path, utc(validity.not_after));
+  }
+  if (now < validity.not_before) {
+    return absl::StrFormat(
+        "tls_cert \"%s\" is not valid before %s: TLS clients refuse the "
+        "handshake until then",
+        path, utc(validity.not_before));
+  }
+  const int64_t days = (validity.not_after - now) / 86400;
+  if (days < kCertificateRenewalDays) {
+    const std::string in = days == 0   ? "within a day"
+                           : days == 1 ? "in 1 day"
+                                       : absl::StrFormat("in %d days", days);
+    return absl::StrFormat("tls_cert \"%s\" expires at %s, %s: renew it and send SIGHUP", path,
+                           utc(validity.not_after), in);
+  }
+  return "";
 }
 
 CertificateIdentity IdentityOf(X509* certificate) {

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include <boost/asio/ssl/context.hpp>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,23 @@ struct TlsFiles {
 // refused at once, never waited on), not PEM, or a key that does not match the certificate.
 absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
     const TlsFiles& files);
+
+// When a certificate is valid (Unix seconds).
+struct CertificateValidity {
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+};
+
+// Returns the validity of the server certificate of `context` (made by MakeServerTlsContext()),
+// or InvalidArgument if it has none or its times cannot be read.
+absl::StatusOr<CertificateValidity> ServerCertificateValidity(boost::asio::ssl::context& context);
+
+// Returns what an operator must hear about a server certificate (tls_cert at `path`) valid
+// during `validity`, at `now`: that it has expired or is not valid yet (clients refuse the
+// handshake), or expires within `kCertificateRenewalDays`; "" otherwise.
+inline constexpr int64_t kCertificateRenewalDays = 30;
+std::string CertificateValidityWarning(const std::string& path, const CertificateValidity& validity,
+                                       int64_t now);
 
 // The identity of a client certificate, as a callers file names it.
 struct CertificateIdentity {

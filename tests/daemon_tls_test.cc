@@ -387,6 +387,32 @@ TEST_F(DaemonTlsTest, SighupSwapsTheCertificateForNewConnections) {
   EXPECT_TRUE((*old_client)->Check({kListed}).ok());
 }
 
+// A certificate near its end is said at each load (an expired one as an error): nothing else
+// would tell the operator before the clients fail.
+TEST_F(DaemonTlsTest, ACertificateDueForRenewalIsLogged) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false));
+  // SetUp's certificate is valid for a day.
+  EXPECT_TRUE(WaitForLog("<4>tls_cert")) << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "renew it and send SIGHUP"))
+      << daemon_->stderr_text();
+  CertRequest soon = ServerCert("shixind", {"127.0.0.1"});
+  soon.not_after = 5 * 86400 + 3600;
+  auto server = ca_->Issue(soon);
+  ASSERT_TRUE(server.ok());
+  ASSERT_TRUE(tls_test::WritePem(*server, Path("server.pem"), Path("server.key")).ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  ASSERT_TRUE(WaitForLog(", in 5 days: renew it and send SIGHUP")) << daemon_->stderr_text();
+  CertRequest gone = ServerCert("shixind", {"127.0.0.1"});
+  gone.not_before = -2 * 86400;
+  gone.not_after = -86400;
+  server = ca_->Issue(gone);
+  ASSERT_TRUE(server.ok());
+  ASSERT_TRUE(tls_test::WritePem(*server, Path("server.pem"), Path("server.key")).ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  ASSERT_TRUE(WaitForLog("expired at")) << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "<3>tls_cert")) << daemon_->stderr_text();
+}
+
 TEST_F(DaemonTlsTest, SighupWithABrokenCertificateKeepsTheOldOne) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/false));
   auto old_client = Client::Connect(tls_address_, Tls());
@@ -477,6 +503,29 @@ TEST_F(DaemonTlsTest, ContextRefusesBadFiles) {
   ASSERT_FALSE(no_ca.ok());
   EXPECT_TRUE(absl::StrContains(no_ca.status().message(), "tls_client_ca")) << no_ca.status();
   EXPECT_TRUE(MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("ca.pem")}).ok());
+}
+
+TEST_F(DaemonTlsTest, TheCertificatesValidityIsReadAndJudged) {
+  auto context = MakeServerTlsContext({Path("server.pem"), Path("server.key"), ""});
+  ASSERT_TRUE(context.ok()) << context.status();
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  absl::StatusOr<CertificateValidity> validity = ServerCertificateValidity(**context);
+  ASSERT_TRUE(validity.ok()) << validity.status();
+  EXPECT_NEAR(validity->not_before, now - 3600, 60);  // as issued in SetUp
+  EXPECT_NEAR(validity->not_after, now + 86400, 60);
+  const CertificateValidity v{1767225600, 1798761600};  // 2026-01-01 to 2027-01-01 UTC
+  EXPECT_EQ(CertificateValidityWarning("c.pem", v, v.not_after - 31 * 86400), "");
+  EXPECT_EQ(CertificateValidityWarning("c.pem", v, v.not_after - 29 * 86400 - 1),
+            "tls_cert \"c.pem\" expires at 2027-01-01T00:00:00Z, in 29 days: renew it and send "
+            "SIGHUP");
+  EXPECT_TRUE(absl::StrContains(CertificateValidityWarning("c.pem", v, v.not_after - 86400 - 1),
+                                ", in 1 day: "));
+  EXPECT_EQ(CertificateValidityWarning("c.pem", v, v.not_after),
+            "tls_cert \"c.pem\" expired at 2027-01-01T00:00:00Z: TLS clients refuse the "
+            "handshake; renew it and send SIGHUP");
+  EXPECT_EQ(CertificateValidityWarning("c.pem", v, v.not_before - 1),
+            "tls_cert \"c.pem\" is not valid before 2026-01-01T00:00:00Z: TLS clients refuse the "
+            "handshake until then");
 }
 
 TEST_F(DaemonTlsTest, ContextRefusesAFifoOrADirectoryAtOnce) {
