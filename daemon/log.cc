@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 namespace shixin {
 namespace {
@@ -74,6 +76,31 @@ bool LogRateLimiter::Allow(int64_t now_ns, uint64_t* suppressed) {
   *suppressed = suppressed_;
   suppressed_ = 0;
   return true;
+}
+
+bool LogRateLimiter::TakeSuppressed(int64_t now_ns, uint64_t* suppressed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (suppressed_ == 0 || next_ns_ > now_ns) return false;
+  next_ns_ = now_ns + interval_ns_;
+  *suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
+void FlushSuppressedLogLines() {
+  static constexpr std::string_view kWhat[] = {
+      "a bad frame",       "a refused connection", "an accept error", "a permission denied",
+      "an authentication", "a reload request",     "a deadline",      "case data",
+      "a delta note",      "a TLS handshake",      "io_uring",
+  };
+  static_assert(std::size(kWhat) == static_cast<size_t>(LogKind::kCount));
+  const int64_t now = log_clock.load(std::memory_order_relaxed)();
+  for (size_t kind = 0; kind < std::size(kWhat); ++kind) {
+    uint64_t suppressed = 0;
+    if (!Limiter(static_cast<LogKind>(kind)).TakeSuppressed(now, &suppressed)) continue;
+    LogLine(LogLevel::kInfo,
+            absl::StrFormat("%d lines of the kind '%s' suppressed", suppressed, kWhat[kind]));
+  }
 }
 
 void SetLogClockForTesting(int64_t (*now_ns)()) {

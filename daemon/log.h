@@ -69,6 +69,10 @@ class LogRateLimiter {
   // Returns whether an event at `now_ns` may be logged; if so, sets `*suppressed` to the number
   // of events held back since the last one let through.
   bool Allow(int64_t now_ns, uint64_t* suppressed);
+  // Returns whether events were held back and the flood is over (an event at `now_ns` would be
+  // let through); if so, sets `*suppressed` to their number, which the next Allow() no longer
+  // reports, and takes an event's place in the schedule.
+  bool TakeSuppressed(int64_t now_ns, uint64_t* suppressed);
 
  private:
   // The generic cell rate algorithm: one timestamp instead of a token count and a refill time.
@@ -82,6 +86,11 @@ class LogRateLimiter {
 // Sets the clock of LogLimited() (monotonic nanoseconds); nullptr restores the steady clock.
 // For tests; call it before any other thread logs.
 void SetLogClockForTesting(int64_t (*now_ns)());
+
+// Writes, for each LogKind whose flood is over, the number of its lines held back since its last
+// line ("1694 lines of the kind 'a bad frame' suppressed"), which would otherwise wait for the
+// next line of that kind. The daemon calls it once a second.
+void FlushSuppressedLogLines();
 
 // Returns whether a LogLimited() line of `kind` may be written now; if so, `*suppressed` is the
 // number of lines of that kind held back before it.

@@ -138,6 +138,28 @@ TEST_F(LogLimitedTest, AFloodOfBadFramesIsCutToAFewLinesWithACount) {
   std::printf("10001 bad frames in 1 s: %d lines\n", kLimitedBurst + 1);
 }
 
+// A flood's count is written once it is over, without waiting for the next line of its kind.
+TEST_F(LogLimitedTest, TheCountOfAFloodIsFlushedOnceItIsOver) {
+  for (int i = 0; i < 100; ++i) {
+    LogLimited(LogKind::kDeadline, LogLevel::kInfo, "closing connection %d: deadline", i);
+  }
+  FlushSuppressedLogLines();  // still in the flood: nothing
+  ASSERT_EQ(Lines().size(), static_cast<size_t>(kLimitedBurst));
+  now_ += 2 * kSecond;
+  FlushSuppressedLogLines();
+  FlushSuppressedLogLines();  // once
+  std::vector<std::string> lines = Lines();
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kLimitedBurst + 1));
+  EXPECT_THAT(lines.back(), EndsWith(absl::StrFormat("%d lines of the kind 'a deadline' suppressed",
+                                                     100 - kLimitedBurst)));
+  // The next line of the kind does not count them again.
+  now_ += kSecond;
+  LogLimited(LogKind::kDeadline, LogLevel::kInfo, "closing connection %s: deadline", "later");
+  lines = Lines();
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kLimitedBurst + 2));
+  EXPECT_THAT(lines.back(), EndsWith("later: deadline"));
+}
+
 TEST_F(LogLimitedTest, DebugLinesAreNeitherWrittenNorCounted) {
   for (int i = 0; i < 100; ++i) LogLimited(LogKind::kPermissionDenied, LogLevel::kDebug, "x %d", i);
   LogLimited(LogKind::kPermissionDenied, LogLevel::kWarning, "refused");

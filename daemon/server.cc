@@ -312,6 +312,7 @@ void Server::TrimMemoryLater() {
   trim_timer_.expires_after(std::chrono::seconds(1));
   trim_timer_.async_wait([this](const error_code& ec) {
     if (ec || stopping_) return;
+    FlushSuppressedLogLines();  // a flood's count, once it is over
     const uint64_t used = budget_.used();
     if (buffered_high_ > used + kTrimStep) {
       ReleaseFreeMemory();
