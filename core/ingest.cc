@@ -373,12 +373,10 @@ absl::Status FinishCase(const CaseState& state) {
     if (!date) return FeedFieldError("publishDateStamp", "out of range: " + Shown(state.stamp));
     out->publish_date = *date;
   }
-  const auto day = [](uint32_t d) {
-    return absl::StrFormat("%04d-%02d-%02d", d / 10000, d / 100 % 100, d % 100);
-  };
   if (out->term_end != 0 && out->term_end < out->publish_date) {
-    return FeedFieldError("termEnd", absl::StrCat(day(out->term_end), " is before publishDate ",
-                                                  day(out->publish_date)));
+    return FeedFieldError("termEnd",
+                          absl::StrCat(FormatDate(out->term_end), " is before publishDate ",
+                                       FormatDate(out->publish_date)));
   }
   if (out->id.kind() == IdKind::kResident && out->publish_date != 0) {
     // Of age on the 18th birthday; one born on 29 February on 1 March of a common year, which
@@ -391,7 +389,7 @@ absl::Status FinishCase(const CaseState& state) {
       return FeedFieldError(
           "cardNum", absl::StrFormat("born %s, under 18 on publishDate %s (of age on %s): SPC "
                                      "rules Art. 4: minors are not listed",
-                                     absl::FormatCivilTime(born), day(out->publish_date),
+                                     absl::FormatCivilTime(born), FormatDate(out->publish_date),
                                      absl::FormatCivilTime(of_age)));
     }
   }
