@@ -54,10 +54,38 @@ void AppendPrefix(LogLevel level, std::string* line) {
                         static_cast<int>(ts.tv_nsec / 1000000), LevelLetter(level));
 }
 
+constexpr size_t kKinds = static_cast<size_t>(LogKind::kCount);
+
+// Each LogKind's metric label and its name in a line about suppressed lines.
+struct KindNames {
+  std::string_view label;
+  std::string_view what;
+};
+constexpr KindNames kKindNames[] = {
+    {"bad_frame", "a bad frame"},
+    {"refused_connection", "a refused connection"},
+    {"accept_error", "an accept error"},
+    {"permission_denied", "a permission denied"},
+    {"authentication", "an authentication"},
+    {"reload_request", "a reload request"},
+    {"deadline", "a deadline"},
+    {"case_data", "case data"},
+    {"delta_note", "a delta note"},
+    {"tls_handshake", "a TLS handshake"},
+    {"uring", "io_uring"},
+};
+static_assert(std::size(kKindNames) == kKinds);
+
 // One limiter per LogKind, never destroyed (lines may be logged during exit).
 LogRateLimiter& Limiter(LogKind kind) {
-  static auto* limiters = new std::array<LogRateLimiter, static_cast<size_t>(LogKind::kCount)>();
+  static auto* limiters = new std::array<LogRateLimiter, kKinds>();
   return (*limiters)[static_cast<size_t>(kind)];
+}
+
+// Events per LogKind, logged or suppressed.
+std::atomic<uint64_t>& EventCount(LogKind kind) {
+  static auto* counts = new std::array<std::atomic<uint64_t>, kKinds>();
+  return (*counts)[static_cast<size_t>(kind)];
 }
 
 }  // namespace
@@ -88,26 +116,25 @@ bool LogRateLimiter::TakeSuppressed(int64_t now_ns, uint64_t* suppressed) {
 }
 
 void FlushSuppressedLogLines() {
-  static constexpr std::string_view kWhat[] = {
-      "a bad frame",       "a refused connection", "an accept error", "a permission denied",
-      "an authentication", "a reload request",     "a deadline",      "case data",
-      "a delta note",      "a TLS handshake",      "io_uring",
-  };
-  static_assert(std::size(kWhat) == static_cast<size_t>(LogKind::kCount));
   const int64_t now = log_clock.load(std::memory_order_relaxed)();
-  for (size_t kind = 0; kind < std::size(kWhat); ++kind) {
+  for (size_t kind = 0; kind < kKinds; ++kind) {
     uint64_t suppressed = 0;
     if (!Limiter(static_cast<LogKind>(kind)).TakeSuppressed(now, &suppressed)) continue;
-    LogLine(LogLevel::kInfo,
-            absl::StrFormat("%d lines of the kind '%s' suppressed", suppressed, kWhat[kind]));
+    LogLine(LogLevel::kInfo, absl::StrFormat("%d lines of the kind '%s' suppressed", suppressed,
+                                             kKindNames[kind].what));
   }
 }
+
+std::string_view LogKindLabel(LogKind kind) { return kKindNames[static_cast<size_t>(kind)].label; }
+
+uint64_t LogKindEvents(LogKind kind) { return EventCount(kind).load(std::memory_order_relaxed); }
 
 void SetLogClockForTesting(int64_t (*now_ns)()) {
   log_clock.store(now_ns != nullptr ? now_ns : &SteadyNowNs, std::memory_order_relaxed);
 }
 
 bool LogLimitedAllow(LogKind kind, uint64_t* suppressed) {
+  EventCount(kind).fetch_add(1, std::memory_order_relaxed);
   const int64_t now = log_clock.load(std::memory_order_relaxed)();
   return Limiter(kind).Allow(now, suppressed);
 }

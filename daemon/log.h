@@ -92,14 +92,21 @@ void SetLogClockForTesting(int64_t (*now_ns)());
 // next line of that kind. The daemon calls it once a second.
 void FlushSuppressedLogLines();
 
-// Returns whether a LogLimited() line of `kind` may be written now; if so, `*suppressed` is the
-// number of lines of that kind held back before it.
+// Returns `kind`'s name as a metric label: "bad_frame", "deadline", ...
+std::string_view LogKindLabel(LogKind kind);
+// Returns the number of LogLimited() events of `kind` since start, logged or suppressed (those at
+// a disabled level are not events).
+uint64_t LogKindEvents(LogKind kind);
+
+// Counts an event of `kind` and returns whether its LogLimited() line may be written now; if so,
+// `*suppressed` is the number of lines of that kind held back before it.
 bool LogLimitedAllow(LogKind kind, uint64_t* suppressed);
 // Writes `message`, followed by " (N similar suppressed)" when `suppressed` > 0.
 void LogLimitedLine(LogLevel level, std::string_view message, uint64_t suppressed);
 
-// Logs like LogError() etc. at `level`, unless lines of `kind` exceed their rate (see above).
-// The arguments are formatted only for the lines that are written.
+// Logs like LogError() etc. at `level`, unless lines of `kind` exceed their rate (see above);
+// counts the event either way (unless `level` is disabled: verbose off). The arguments are
+// formatted only for the lines that are written.
 template <typename... Args>
 void LogLimited(LogKind kind, LogLevel level, const absl::FormatSpec<Args...>& format,
                 const Args&... args) {

@@ -118,6 +118,8 @@ class LogLimitedTest : public ::testing::Test {
 std::atomic<int64_t> LogLimitedTest::now_{0};
 
 TEST_F(LogLimitedTest, AFloodOfBadFramesIsCutToAFewLinesWithACount) {
+  const uint64_t bad_frames = LogKindEvents(LogKind::kBadFrame);
+  const uint64_t accept_errors = LogKindEvents(LogKind::kAcceptError);
   for (int i = 0; i < 10000; ++i) {
     LogLimited(LogKind::kBadFrame, LogLevel::kInfo, "closing connection from 127.0.0.1:%d: bad", i);
   }
@@ -135,6 +137,10 @@ TEST_F(LogLimitedTest, AFloodOfBadFramesIsCutToAFewLinesWithACount) {
   EXPECT_THAT(
       lines[kLimitedBurst + 1],
       EndsWith(absl::StrFormat("from later: bad (%d similar suppressed)", 10000 - kLimitedBurst)));
+  // The metric counts every event, the suppressed ones too.
+  EXPECT_EQ(LogKindEvents(LogKind::kBadFrame) - bad_frames, 10001u);
+  EXPECT_EQ(LogKindEvents(LogKind::kAcceptError) - accept_errors, 1u);
+  EXPECT_EQ(LogKindLabel(LogKind::kBadFrame), "bad_frame");
   std::printf("10001 bad frames in 1 s: %d lines\n", kLimitedBurst + 1);
 }
 

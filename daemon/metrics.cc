@@ -14,6 +14,7 @@
 #include "daemon/auditor.h"
 #include "daemon/checkpointer.h"
 #include "daemon/connection_limits.h"
+#include "daemon/log.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
 #include "prometheus/text_serializer.h"
@@ -359,6 +360,17 @@ void Metrics::CollectAccess(std::vector<MetricFamily>* out) const {
 }
 
 void Metrics::CollectProcess(std::vector<MetricFamily>* out) const {
+  MetricFamily events =
+      Family("shixin_log_events_total",
+             "Events of the kinds whose log lines are rate-limited (bad frames, deadlines, TLS "
+             "handshakes, ...), logged or suppressed, by kind.",
+             MetricType::Counter);
+  for (size_t kind = 0; kind < static_cast<size_t>(LogKind::kCount); ++kind) {
+    events.metric.push_back(
+        Value(MetricType::Counter, static_cast<double>(LogKindEvents(static_cast<LogKind>(kind))),
+              {{"kind", std::string(LogKindLabel(static_cast<LogKind>(kind)))}}));
+  }
+  out->push_back(std::move(events));
   if (sources_.tls_not_after != nullptr) {
     // An alert on renewal: shixin_tls_certificate_expiry_timestamp_seconds - time() < 14 days.
     if (const int64_t t = sources_.tls_not_after->load(std::memory_order_relaxed); t != 0) {

@@ -13,6 +13,7 @@
 #include "daemon/connection_limits.h"
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
+#include "daemon/log.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
 #include "gmock/gmock.h"
@@ -249,6 +250,15 @@ TEST(MetricsTest, TheTlsCertificatesExpiryOnceLoaded) {
   not_after = 1798761600;
   EXPECT_EQ(Parse(metrics.Scrape()).at("shixin_tls_certificate_expiry_timestamp_seconds"),
             1798761600);
+}
+
+// Events whose log lines are rate-limited are counted by kind, every kind present from the start.
+TEST(MetricsTest, LogEventsByKind) {
+  Metrics metrics;
+  const double before = Parse(metrics.Scrape()).at(R"(shixin_log_events_total{kind="deadline"})");
+  EXPECT_EQ(Parse(metrics.Scrape()).count(R"(shixin_log_events_total{kind="tls_handshake"})"), 1u);
+  for (int i = 0; i < 3; ++i) LogLimited(LogKind::kDeadline, LogLevel::kInfo, "deadline %d", i);
+  EXPECT_EQ(Parse(metrics.Scrape()).at(R"(shixin_log_events_total{kind="deadline"})"), before + 3);
 }
 
 // The scrape-time sources: the list, reloads, connections. A scrape during reloads is safe
