@@ -11,12 +11,17 @@
 # Environment (all optional):
 #   SHIXIND, SHIXIN        the binaries [build/bin/shixind, build/bin/shixin]
 #   HAPROXY                [haproxy, else /usr/sbin/haproxy]
+#   SHIXIN_HAPROXY_CFG     the HAProxy configuration copied with this run's ports
+#                          [deploy/haproxy/haproxy.cfg]
 #   SHIXIN_DATA            the list every replica loads (--data) [data/sample]
 #   SHIXIN_SNAPSHOT        a snapshot file instead (--snapshot); the same file for all
 #   SHIXIN_DELTAS          a delta directory all replicas read (--deltas-dir)
 #   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; else the ports of
 #                          deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432; 7511, 7512)
 # The ports used are written to DIR/ports (sourced by the other commands and by tests).
+#
+# Exit status: 0 done; 2 usage. start: 1 something did not start, or the HAProxy configuration
+# was refused (what is printed; everything in DIR is stopped).
 # The ports come from DIR/ports, sourced.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -31,6 +36,7 @@ fi
 shixind=${SHIXIND:-$root/build/bin/shixind}
 shixin=${SHIXIN:-$root/build/bin/shixin}
 haproxy=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
+template=${SHIXIN_HAPROXY_CFG:-$root/deploy/haproxy/haproxy.cfg}
 replicas=(r1 r2 r3)
 
 # Prints $1 distinct free loopback ports: all bound at once, so that none is handed out twice.
@@ -96,7 +102,15 @@ write_haproxy_cfg() {
       gsub(/127\.0\.0\.1:7432/, "127.0.0.1:" h3)
       gsub(/127\.0\.0\.1:7511/, "127.0.0.1:" fb); gsub(/127\.0\.0\.1:7512/, "127.0.0.1:" fh)
       print
-    }' "$root/deploy/haproxy/haproxy.cfg" >"$dir/haproxy.cfg"
+    }' "$template" >"$dir/haproxy.cfg"
+}
+
+# Says why start failed, stops everything in DIR and exits 1.
+start_failed() {
+  echo "$1" >&2
+  echo "stopping what runs in $dir" >&2
+  stop
+  exit 1
 }
 
 start() {
@@ -105,6 +119,16 @@ start() {
   [[ -f "$dir/ports" ]] || write_ports >"$dir/ports"
   # shellcheck disable=SC1091
   source "$dir/ports"
+  # HAProxy's configuration is checked before any replica starts.
+  local out
+  if ! running "$dir/haproxy.pid"; then
+    if ! out=$(write_haproxy_cfg 2>&1); then
+      start_failed "cannot write $dir/haproxy.cfg from $template: $out"
+    fi
+    if ! out=$("$haproxy" -c -q -f "$dir/haproxy.cfg" 2>&1); then
+      start_failed "$haproxy -c refused $dir/haproxy.cfg: ${out:-(no message)}"
+    fi
+  fi
   local source_flags=(--data "${SHIXIN_DATA:-$root/data/sample}")
   [[ -n "${SHIXIN_SNAPSHOT:-}" ]] && source_flags=(--snapshot "$SHIXIN_SNAPSHOT")
   [[ -n "${SHIXIN_DELTAS:-}" ]] && source_flags+=(--deltas-dir "$SHIXIN_DELTAS")
@@ -122,25 +146,19 @@ start() {
   done
   for r in "${replicas[@]}"; do
     if ! wait_for_line "$dir/$r/shixind.log" 60 "listening on" "$dir/$r/pid"; then
-      echo "$r did not start (exited, or not listening within 60 s); its log:" >&2
-      tail -5 "$dir/$r/shixind.log" >&2
-      stop
-      exit 1
+      start_failed "$r did not start (exited, or not listening within 60 s); its log:
+$(tail -5 "$dir/$r/shixind.log")"
     fi
   done
   if running "$dir/haproxy.pid"; then
     echo "haproxy already runs (pid $(cat "$dir/haproxy.pid"))"
     return
   fi
-  write_haproxy_cfg
-  "$haproxy" -c -q -f "$dir/haproxy.cfg"
   "$haproxy" -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
   echo $! >"$dir/haproxy.pid"
   if ! wait_for_port "$front_binary" 10; then
-    echo "haproxy did not listen within 10 s; its log:" >&2
-    tail -5 "$dir/haproxy.log" >&2
-    stop
-    exit 1
+    start_failed "haproxy did not listen within 10 s; its log:
+$(tail -5 "$dir/haproxy.log")"
   fi
   echo "replicas: 127.0.0.1:$r1_port 127.0.0.1:$r2_port 127.0.0.1:$r3_port (checked: GET /readyz)"
   echo "haproxy: binary 127.0.0.1:$front_binary, http 127.0.0.1:$front_http"
