@@ -16,6 +16,9 @@
 #   SHIXIN_DATA            the list every replica loads (--data) [data/sample]
 #   SHIXIN_SNAPSHOT        a snapshot file instead (--snapshot); the same file for all
 #   SHIXIN_DELTAS          a delta directory all replicas read (--deltas-dir)
+#   SHIXIN_CALLERS_FILE    the replicas' callers file (--callers-file). Without it they run in open
+#                          development mode, where every client through HAProxy looks like a
+#                          loopback admin: start then refuses a HAProxy `bind` that is not loopback
 #   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; else the ports of
 #                          deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432; 7511, 7512)
 # The ports used are written to DIR/ports (sourced by the other commands and by tests).
@@ -77,6 +80,24 @@ generation() {
     grep -o -m1 'generation [0-9]*' | awk '{print $2}'
 }
 
+# Refuses open mode with a HAProxy frontend that is not loopback: behind HAProxy every client
+# is loopback to the replicas, so they would give anyone reaching it RELOAD and the admin INFO.
+check_open_mode() {
+  [[ -n "${SHIXIN_CALLERS_FILE:-}" ]] && return 0
+  local bind
+  while read -r bind; do
+    case "$bind" in
+      127.* | localhost:* | "[::1]:"* | ::1:*) ;;
+      *)
+        echo "open mode (no SHIXIN_CALLERS_FILE) behind a frontend that is not loopback" \
+          "(bind $bind in $1): every client would be a loopback admin of the replicas;" \
+          "set SHIXIN_CALLERS_FILE" >&2
+        return 1
+        ;;
+    esac
+  done < <(awk '$1 == "bind" { n = split($2, a, ","); for (i = 1; i <= n; i++) print a[i] }' "$1")
+}
+
 write_ports() {
   if [[ "${SHIXIN_REPLICA_PORTS:-}" == auto ]]; then
     local p
@@ -125,6 +146,9 @@ start() {
     if ! out=$(write_haproxy_cfg 2>&1); then
       start_failed "cannot write $dir/haproxy.cfg from $template: $out"
     fi
+    if ! check_open_mode "$dir/haproxy.cfg"; then
+      start_failed "nothing started"
+    fi
     if ! out=$("$haproxy" -c -q -f "$dir/haproxy.cfg" 2>&1); then
       start_failed "$haproxy -c refused $dir/haproxy.cfg: ${out:-(no message)}"
     fi
@@ -132,6 +156,7 @@ start() {
   local source_flags=(--data "${SHIXIN_DATA:-$root/data/sample}")
   [[ -n "${SHIXIN_SNAPSHOT:-}" ]] && source_flags=(--snapshot "$SHIXIN_SNAPSHOT")
   [[ -n "${SHIXIN_DELTAS:-}" ]] && source_flags+=(--deltas-dir "$SHIXIN_DELTAS")
+  [[ -n "${SHIXIN_CALLERS_FILE:-}" ]] && source_flags+=(--callers-file "$SHIXIN_CALLERS_FILE")
   for r in "${replicas[@]}"; do
     local port_var="${r}_port" http_var="${r}_http"
     mkdir -p "$dir/$r/state"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/replicas.sh and deploy/haproxy/haproxy.cfg as an operator runs them (docs/replicas.md),
 # on free loopback ports:
-#   - start: a HAProxy configuration that is refused (haproxy -c, a missing file) starts
-#     nothing and says why;
+#   - start: a HAProxy configuration that is refused (haproxy -c, a missing file, open mode
+#     behind a frontend that is not loopback) starts nothing and says why;
 #
 # usage: replicas_ops_test.sh BIN_DIR
 # Exit status 77 (skipped) without haproxy. The ports come from DIR/ports, sourced.
@@ -54,6 +54,11 @@ grep -q 'refused .*haproxy.cfg' "$tmp/out" || fail "no reason for the refused co
 nothing_runs "$tmp/run-bad"
 SHIXIN_HAPROXY_CFG=$tmp/missing.cfg expect_exit 1 start "$tmp/run-bad"
 grep -q "cannot write .*missing.cfg" "$tmp/out" || fail "no reason for the missing file" "$tmp/out"
+nothing_runs "$tmp/run-bad"
+# Open mode behind a frontend other hosts reach: every client would be a loopback admin.
+sed 's/bind 127.0.0.1:7512/bind 0.0.0.0:7512/' "$root/deploy/haproxy/haproxy.cfg" >"$tmp/wide.cfg"
+SHIXIN_HAPROXY_CFG=$tmp/wide.cfg expect_exit 1 start "$tmp/run-bad"
+grep -q 'SHIXIN_CALLERS_FILE' "$tmp/out" || fail "open mode behind 0.0.0.0 not refused" "$tmp/out"
 nothing_runs "$tmp/run-bad"
 echo "ok: refused configurations start nothing"
 
