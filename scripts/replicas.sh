@@ -4,6 +4,7 @@
 #   scripts/replicas.sh start DIR     start r1 r2 r3 and haproxy; pid files and logs in DIR (again:
 #                                     what is not running, on the ports of DIR/ports)
 #   scripts/replicas.sh status DIR    which processes run, each replica's generation and list
+#                                     (snapshot version, deltas applied up to N)
 #   scripts/replicas.sh refresh DIR   rolling refresh: reload each running replica in turn (RELOAD,
 #                                     which waits for the new list to serve); stops at a refusal
 #   scripts/replicas.sh stop DIR      SIGTERM everything, SIGKILL what is left after 10 s
@@ -24,7 +25,8 @@
 # The ports used are written to DIR/ports (sourced by the other commands and by tests).
 #
 # Exit status: 0 done; 2 usage. start: 1 something did not start, or the HAProxy configuration
-# was refused (what is printed; everything in DIR is stopped).
+# was refused (what is printed; everything in DIR is stopped). status: 1 a process is not
+# running or a replica does not answer INFO.
 # The ports come from DIR/ports, sourced.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -74,10 +76,22 @@ wait_for_port() {
 
 running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# Returns a replica's generation (INFO), or nothing if it does not answer.
-generation() {
-  "$shixin" info --server "127.0.0.1:$1" --timeout-ms 2000 2>/dev/null |
-    grep -o -m1 'generation [0-9]*' | awk '{print $2}'
+# Runs `shixin info` against 127.0.0.1:$1; prints "snapshot V generation G, deltas applied up to
+# N (P pending)[, STALE]", or shixin's error (on failure, with shixin's exit status).
+replica_info() {
+  local out status=0
+  out=$("$shixin" info --server "127.0.0.1:$1" --timeout-ms 2000 --json 2>&1) || status=$?
+  if ((status != 0)); then
+    echo "$out"
+    return "$status"
+  fi
+  python3 -c '
+import json, sys
+i = json.loads(sys.argv[1])
+d = i["deltas"]
+print("snapshot %s generation %d, deltas applied up to %d (%d pending)%s" % (
+    i["version"], i["generation"], max(d["base_sequence"], d["sequence"]), d["pending"],
+    ", STALE" if i["stale"] else ""))' "$out"
 }
 
 # Refuses open mode with a HAProxy frontend that is not loopback: behind HAProxy every client
@@ -194,11 +208,14 @@ status() {
   source "$dir/ports"
   local rc=0
   for r in "${replicas[@]}"; do
-    local port_var="${r}_port"
-    if running "$dir/$r/pid"; then
-      echo "$r: pid $(cat "$dir/$r/pid"), 127.0.0.1:${!port_var}, generation $(generation "${!port_var}")"
-    else
+    local port_var="${r}_port" info
+    if ! running "$dir/$r/pid"; then
       echo "$r: not running"
+      rc=1
+    elif info=$(replica_info "${!port_var}"); then
+      echo "$r: pid $(cat "$dir/$r/pid"), 127.0.0.1:${!port_var}, $info"
+    else
+      echo "$r: pid $(cat "$dir/$r/pid"), 127.0.0.1:${!port_var}, INFO failed: $info"
       rc=1
     fi
   done
@@ -208,7 +225,7 @@ status() {
     echo "haproxy: not running"
     rc=1
   fi
-  return $rc
+  return "$rc"
 }
 
 refresh() {
@@ -218,14 +235,16 @@ refresh() {
     local port_var="${r}_port"
     running "$dir/$r/pid" || continue
     local before out
-    before=$(generation "${!port_var}")
+    before=$(replica_info "${!port_var}")
+    before=${before#* generation }
+    before=${before%%,*}
     # RELOAD waits for this reload's outcome (a delta applied meanwhile also makes a new
     # generation: waiting for one would take it for the reload) and says why it was refused.
     if ! out=$("$shixin" reload --server "127.0.0.1:${!port_var}" --timeout-ms 600000 2>&1); then
       echo "$r: reload refused, generation ${before:-?} keeps serving: $out" >&2
       return 1
     fi
-    echo "$r: generation ${before:-?} -> $(generation "${!port_var}")"
+    echo "$r: $out (was generation $before)"
   done
 }
 

@@ -46,6 +46,15 @@ export SHIXIN_DATA=$dir/list
 source "$dir/ports"
 front=127.0.0.1:$front_binary
 
+# status names each replica's list: the snapshot version and the deltas applied.
+"$root/scripts/replicas.sh" status "$dir" >"$dir/status.txt"
+[[ $(grep -c 'snapshot [0-9a-f]* generation 1, deltas applied up to 0 (0 pending)$' \
+  "$dir/status.txt") -eq 3 ]] || {
+  echo "FAIL: status does not show each replica's list"
+  cat "$dir/status.txt"
+  exit 1
+}
+
 # Open loop, so that latency is measured from when each request was due (a stall shows).
 timeout $((seconds + 60)) "$bin/shixin-loadtest" --server "$front" --data "$root/data/sample" \
   --duration "$seconds" --rate 4000 --connections 12 --reconnect --quiet \
