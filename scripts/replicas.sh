@@ -6,7 +6,7 @@
 #   scripts/replicas.sh status DIR    which processes run, each replica's generation and list
 #                                     (snapshot version, deltas applied up to N)
 #   scripts/replicas.sh refresh DIR   rolling refresh: reload each running replica in turn (RELOAD,
-#                                     which waits for the new list to serve); stops at a refusal
+#                                     which waits for the new list to serve); stops at a failure
 #   scripts/replicas.sh stop DIR      SIGTERM everything, SIGKILL what is left after 10 s
 #
 # Environment (all optional):
@@ -20,13 +20,19 @@
 #   SHIXIN_CALLERS_FILE    the replicas' callers file (--callers-file). Without it they run in open
 #                          development mode, where every client through HAProxy looks like a
 #                          loopback admin: start then refuses a HAProxy `bind` that is not loopback
+#   SHIXIN_CALLER, SHIXIN_TOKEN_FILE (or SHIXIN_TOKEN)
+#                          with a callers file: an `admin` caller's credentials, for the INFO of
+#                          status and refresh and the RELOAD of refresh
 #   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; else the ports of
 #                          deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432; 7511, 7512)
 # The ports used are written to DIR/ports (sourced by the other commands and by tests).
 #
 # Exit status: 0 done; 2 usage. start: 1 something did not start, or the HAProxy configuration
 # was refused (what is printed; everything in DIR is stopped). status: 1 a process is not
-# running or a replica does not answer INFO.
+# running or a replica does not answer INFO. refresh, at the first replica that fails (the later
+# ones are not reloaded): 1 it refused the new list (RELOAD_FAILED: its old generation keeps
+# serving); 3 it did not answer INFO or RELOAD (connection refused, lost or timed out: is it
+# running?); 4 it refused the request itself (UNAUTHENTICATED, PERMISSION_DENIED: credentials).
 # The ports come from DIR/ports, sourced.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -76,11 +82,17 @@ wait_for_port() {
 
 running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# The admin credentials for INFO and RELOAD (SHIXIN_TOKEN, if set, is read by shixin itself).
+credentials=()
+[[ -n "${SHIXIN_CALLER:-}" ]] && credentials+=(--caller "$SHIXIN_CALLER")
+[[ -n "${SHIXIN_TOKEN_FILE:-}" ]] && credentials+=(--token-file "$SHIXIN_TOKEN_FILE")
+
 # Runs `shixin info` against 127.0.0.1:$1; prints "snapshot V generation G, deltas applied up to
 # N (P pending)[, STALE]", or shixin's error (on failure, with shixin's exit status).
 replica_info() {
   local out status=0
-  out=$("$shixin" info --server "127.0.0.1:$1" --timeout-ms 2000 --json 2>&1) || status=$?
+  out=$("$shixin" info --server "127.0.0.1:$1" --timeout-ms 2000 --json \
+    ${credentials[@]+"${credentials[@]}"} 2>&1) || status=$?
   if ((status != 0)); then
     echo "$out"
     return "$status"
@@ -92,6 +104,29 @@ d = i["deltas"]
 print("snapshot %s generation %d, deltas applied up to %d (%d pending)%s" % (
     i["version"], i["generation"], max(d["base_sequence"], d["sequence"]), d["pending"],
     ", STALE" if i["stale"] else ""))' "$out"
+}
+
+# How a failed INFO or RELOAD of replica $1 failed, from shixin's output $2, the request's name
+# $3 and shixin's exit status $4: prints the message and returns refresh's exit status for it.
+request_failed() {
+  if (($4 == 2)); then
+    echo "$1: the $3 was not sent (SHIXIN_CALLER, SHIXIN_TOKEN_FILE?): $2" >&2
+    return 4
+  fi
+  if grep -q 'RELOAD_FAILED: ' <<<"$2"; then
+    echo "$1: reload refused, the old generation keeps serving: $2" >&2
+    return 1
+  fi
+  # The server's own answer names its status ("shixin reload: UNAUTHENTICATED: ..."); a
+  # connection's failure does not ("connect: Connection refused", "HELLO: no response in 2s").
+  local answered='(UNAUTHENTICATED|PERMISSION_DENIED|RATE_LIMITED|INVALID_ARGUMENT|BUSY|UNAVAILABLE'
+  answered+='|INTERNAL|UNSUPPORTED_VERSION|UNKNOWN_OPCODE|BAD_FRAME|BAD_PAYLOAD|FRAME_TOO_LARGE)'
+  if grep -Eq "^shixin [a-z]+: $answered: " <<<"$2"; then
+    echo "$1 refused the $3 (credentials? SHIXIN_CALLER, SHIXIN_TOKEN_FILE): $2" >&2
+    return 4
+  fi
+  echo "$1 did not answer the $3: $2; is it running? (status DIR, its log)" >&2
+  return 3
 }
 
 # Refuses open mode with a HAProxy frontend that is not loopback: behind HAProxy every client
@@ -233,18 +268,26 @@ refresh() {
   source "$dir/ports"
   for r in "${replicas[@]}"; do
     local port_var="${r}_port"
-    running "$dir/$r/pid" || continue
-    local before out
-    before=$(replica_info "${!port_var}")
-    before=${before#* generation }
-    before=${before%%,*}
+    if ! running "$dir/$r/pid"; then
+      echo "$r: not running, not reloaded (it loads the current files when started)" >&2
+      continue
+    fi
+    local before out status=0
+    before=$(replica_info "${!port_var}") || status=$?
+    if ((status != 0)); then
+      request_failed "$r" "$before" INFO "$status"
+      return
+    fi
     # RELOAD waits for this reload's outcome (a delta applied meanwhile also makes a new
     # generation: waiting for one would take it for the reload) and says why it was refused.
-    if ! out=$("$shixin" reload --server "127.0.0.1:${!port_var}" --timeout-ms 600000 2>&1); then
-      echo "$r: reload refused, generation ${before:-?} keeps serving: $out" >&2
-      return 1
+    out=$("$shixin" reload --server "127.0.0.1:${!port_var}" --timeout-ms 600000 \
+      ${credentials[@]+"${credentials[@]}"} 2>&1) || status=$?
+    if ((status != 0)); then
+      request_failed "$r" "$out" reload "$status"
+      return
     fi
-    echo "$r: $out (was generation $before)"
+    before=${before#* generation }
+    echo "$r: $out (was generation ${before%%,*})"
   done
 }
 

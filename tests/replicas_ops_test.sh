@@ -3,6 +3,10 @@
 # on free loopback ports:
 #   - start: a HAProxy configuration that is refused (haproxy -c, a missing file, open mode
 #     behind a frontend that is not loopback) starts nothing and says why;
+#   - callers mode (SHIXIN_CALLERS_FILE): status and refresh fail, saying why, without an admin's
+#     credentials and work with SHIXIN_CALLER / SHIXIN_TOKEN_FILE; status shows each replica's
+#     snapshot version and delta sequence;
+#   - refresh tells a replica that did not answer the RELOAD from one that refused the list.
 #
 # usage: replicas_ops_test.sh BIN_DIR
 # Exit status 77 (skipped) without haproxy. The ports come from DIR/ports, sourced.
@@ -61,5 +65,57 @@ SHIXIN_HAPROXY_CFG=$tmp/wide.cfg expect_exit 1 start "$tmp/run-bad"
 grep -q 'SHIXIN_CALLERS_FILE' "$tmp/out" || fail "open mode behind 0.0.0.0 not refused" "$tmp/out"
 nothing_runs "$tmp/run-bad"
 echo "ok: refused configurations start nothing"
+
+# Callers mode: an admin (ops) and a bank.
+"$bin/shixin" caller add --file "$tmp/callers.toml" --id ops --name Ops --sector admin \
+  --scopes check,admin --view full --rate 1000 --burst 1000 >"$tmp/ops.token"
+"$bin/shixin" caller add --file "$tmp/callers.toml" --id bank --name Bank --sector bank \
+  --scopes check,measures,feedback --view full --rate 1000 --burst 1000 >"$tmp/bank.token"
+export SHIXIN_CALLERS_FILE=$tmp/callers.toml
+run=$tmp/run-callers
+"$replicas" start "$run" >/dev/null
+# shellcheck disable=SC1091
+source "$run/ports"
+
+expect_exit 1 status "$run"
+[[ $(grep -c 'INFO failed: .*UNAUTHENTICATED' "$tmp/out") -eq 3 ]] ||
+  fail "status without credentials does not say why" "$tmp/out"
+expect_exit 4 refresh "$run"
+grep -q '^r1 refused the INFO (credentials' "$tmp/out" ||
+  fail "refresh without credentials does not say why" "$tmp/out"
+export SHIXIN_CALLER=ops SHIXIN_TOKEN_FILE=$tmp/ops.token
+expect_exit 0 status "$run"
+version=$("$bin/shixin" info --server "127.0.0.1:$r1_port" --caller ops \
+  --token-file "$tmp/ops.token" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+[[ $(grep -c "snapshot $version generation 1, deltas applied up to 0 (0 pending)$" \
+  "$tmp/out") -eq 3 ]] || fail "status does not show each replica's list" "$tmp/out"
+expect_exit 0 refresh "$run"
+[[ $(grep -c '^r[123]: reloaded generation 2' "$tmp/out") -eq 3 ]] ||
+  fail "refresh with credentials" "$tmp/out"
+echo "ok: status and refresh with and without an admin's credentials"
+
+# A hung replica: its INFO times out; the replicas before it were reloaded.
+kill -STOP "$(cat "$run/r2/pid")"
+expect_exit 3 refresh "$run"
+kill -CONT "$(cat "$run/r2/pid")"
+grep -q '^r1: reloaded generation 3' "$tmp/out" || fail "r1 not reloaded" "$tmp/out"
+grep -q '^r2 did not answer the INFO: .*is it running?' "$tmp/out" ||
+  fail "a hung replica is not reported" "$tmp/out"
+grep -q '^r3' "$tmp/out" && fail "refresh went on past a replica that did not answer" "$tmp/out"
+# A replica that dies before its RELOAD is answered: "did not answer", not "refused". The
+# wrapper kills the replica the reload is for, then runs the reload.
+cat >"$tmp/shixin-kill" <<EOF
+#!/usr/bin/env bash
+if [[ \$1 == reload ]]; then kill -KILL \$(cat "$run/r1/pid"); sleep 0.2; fi
+exec "$bin/shixin" "\$@"
+EOF
+chmod +x "$tmp/shixin-kill"
+SHIXIN=$tmp/shixin-kill expect_exit 3 refresh "$run"
+grep -q '^r1 did not answer the reload: .*is it running?' "$tmp/out" ||
+  fail "a replica dead during its reload is not reported as such" "$tmp/out"
+grep -q 'keeps serving' "$tmp/out" && fail "a dead replica reported as serving" "$tmp/out"
+echo "ok: a replica that does not answer is told from one that refuses"
+"$replicas" stop "$run"
+unset SHIXIN_CALLERS_FILE SHIXIN_CALLER SHIXIN_TOKEN_FILE
 
 echo "PASS"

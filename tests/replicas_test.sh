@@ -118,15 +118,18 @@ grep -q '"listed":true' "$dir/http.json" || {
   cat "$dir/http.json"
   exit 1
 }
-# A refresh onto a list the replicas refuse stops at the first, says why and fails; the old
-# list keeps serving.
+# A refresh onto a list the replicas refuse stops at the first, says why and fails with 1; the
+# old list keeps serving.
 echo '{"broken' >>"$dir/list/debtors.ndjson"
-if "$root/scripts/replicas.sh" refresh "$dir" >"$dir/refresh.txt" 2>&1; then
-  echo "FAIL: a refresh onto a broken list succeeded"
+refresh_status=0
+"$root/scripts/replicas.sh" refresh "$dir" >"$dir/refresh.txt" 2>&1 || refresh_status=$?
+if [[ $refresh_status -ne 1 ]]; then
+  echo "FAIL: a refresh onto a broken list exited $refresh_status, not 1"
   cat "$dir/refresh.txt"
   exit 1
 fi
-grep -q "reload refused, generation .* keeps serving: .*debtors.ndjson" "$dir/refresh.txt" || {
+grep -q "reload refused, the old generation keeps serving: .*RELOAD_FAILED: .*debtors.ndjson" \
+  "$dir/refresh.txt" || {
   echo "FAIL: the refused refresh does not say why"
   cat "$dir/refresh.txt"
   exit 1
