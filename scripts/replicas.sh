@@ -25,7 +25,9 @@
 #                          status and refresh and the RELOAD of refresh
 #   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; else the ports of
 #                          deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432; 7511, 7512)
-# The ports used are written to DIR/ports (sourced by the other commands and by tests).
+# The ports used are written to DIR/ports (sourced by the other commands and by tests). The
+# replicas run with max_connections_per_ip 0: behind HAProxy all clients share its address, and
+# the configuration's per-server maxconn limits them (docs/replicas.md).
 #
 # Exit status: 0 done; 2 usage. start: 1 something did not start, or the HAProxy configuration
 # was refused (what is printed; everything in DIR is stopped). status: 1 a process is not
@@ -213,8 +215,10 @@ start() {
       echo "$r already runs (pid $(cat "$dir/$r/pid"))" >&2
       continue
     fi
+    # HAProxy's clients all come from its address; its per-server maxconn limits them.
     local flags=("${source_flags[@]}" --listen "127.0.0.1:${!port_var}"
-      --http-listen "127.0.0.1:${!http_var}" --state-dir "$dir/$r/state")
+      --http-listen "127.0.0.1:${!http_var}" --state-dir "$dir/$r/state"
+      --max-connections-per-ip 0)
     "$shixind" "${flags[@]}" >"$dir/$r/shixind.log" 2>&1 &
     echo $! >"$dir/$r/pid"
   done

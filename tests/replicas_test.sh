@@ -118,6 +118,23 @@ grep -q '"listed":true' "$dir/http.json" || {
   cat "$dir/http.json"
   exit 1
 }
+# 800 client connections through HAProxy, to the two replicas left: HAProxy's per-server
+# maxconn, not the replicas' per-address limit (all of HAProxy's connections come from one
+# address), bounds them.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 4000 ]]; then
+  echo "800 connections: skipped (ulimit -n $(ulimit -n))"
+elif ! timeout 60 "$bin/shixin-loadtest" --server "$front" --data "$root/data/sample" \
+  --duration 2 --rate 1000 --connections 800 --quiet >"$dir/load800.txt" 2>&1 ||
+  ! grep -q 'errors 0, wrong answers 0' "$dir/load800.txt"; then
+  echo "FAIL: 800 connections through HAProxy"
+  cat "$dir/load800.txt"
+  grep -h refusing "$dir"/r?/shixind.log | tail -3
+  exit 1
+else
+  grep 'errors' "$dir/load800.txt"
+fi
+
 # A refresh onto a list the replicas refuse stops at the first, says why and fails with 1; the
 # old list keeps serving.
 echo '{"broken' >>"$dir/list/debtors.ndjson"
