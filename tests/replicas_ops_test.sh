@@ -6,6 +6,7 @@
 #   - callers mode (SHIXIN_CALLERS_FILE): status and refresh fail, saying why, without an admin's
 #     credentials and work with SHIXIN_CALLER / SHIXIN_TOKEN_FILE; status shows each replica's
 #     snapshot version and delta sequence;
+#   - a caller's FEEDBACK through the HTTP frontend reaches the replica that issued the receipt;
 #   - refresh tells a replica that did not answer the RELOAD from one that refused the list.
 #
 # usage: replicas_ops_test.sh BIN_DIR
@@ -93,6 +94,21 @@ expect_exit 0 refresh "$run"
 [[ $(grep -c '^r[123]: reloaded generation 2' "$tmp/out") -eq 3 ]] ||
   fail "refresh with credentials" "$tmp/out"
 echo "ok: status and refresh with and without an admin's credentials"
+
+# FEEDBACK through the HTTP frontend, three times: each reaches the issuing replica.
+token=$(head -1 "$tmp/bank.token")
+post() {
+  curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $token" -d "$2" "http://127.0.0.1:$front_http/v1/$1"
+}
+receipt=$(post measures '{"id":"11010519491231002X"}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"])')
+for _ in 1 2 3; do
+  post feedback "{\"receipt\":\"$receipt\",\"applied\":[1]}" >"$tmp/feedback.json"
+  grep -q '"recorded":1' "$tmp/feedback.json" ||
+    fail "FEEDBACK through HAProxy did not reach the issuing replica" "$tmp/feedback.json"
+done
+echo "ok: FEEDBACK through HAProxy reaches the replica that issued the receipt"
 
 # A hung replica: its INFO times out; the replicas before it were reloaded.
 kill -STOP "$(cat "$run/r2/pid")"
