@@ -17,6 +17,7 @@
 #   SHIXIN_DATA            the list every replica loads (--data) [data/sample]
 #   SHIXIN_SNAPSHOT        a snapshot file instead (--snapshot); the same file for all
 #   SHIXIN_DELTAS          a delta directory all replicas read (--deltas-dir)
+#   SHIXIND_FLAGS          more flags for every replica, split at blanks (--max-age-seconds N)
 #   SHIXIN_CALLERS_FILE    the replicas' callers file (--callers-file). Without it they run in open
 #                          development mode, where every client through HAProxy looks like a
 #                          loopback admin: start then refuses a HAProxy `bind` that is not loopback
@@ -208,6 +209,8 @@ start() {
   [[ -n "${SHIXIN_SNAPSHOT:-}" ]] && source_flags=(--snapshot "$SHIXIN_SNAPSHOT")
   [[ -n "${SHIXIN_DELTAS:-}" ]] && source_flags+=(--deltas-dir "$SHIXIN_DELTAS")
   [[ -n "${SHIXIN_CALLERS_FILE:-}" ]] && source_flags+=(--callers-file "$SHIXIN_CALLERS_FILE")
+  local extra_flags
+  read -r -a extra_flags <<<"${SHIXIND_FLAGS:-}"
   for r in "${replicas[@]}"; do
     local port_var="${r}_port" http_var="${r}_http"
     mkdir -p "$dir/$r/state"
@@ -218,7 +221,7 @@ start() {
     # HAProxy's clients all come from its address; its per-server maxconn limits them.
     local flags=("${source_flags[@]}" --listen "127.0.0.1:${!port_var}"
       --http-listen "127.0.0.1:${!http_var}" --state-dir "$dir/$r/state"
-      --max-connections-per-ip 0)
+      --max-connections-per-ip 0 ${extra_flags[@]+"${extra_flags[@]}"})
     "$shixind" "${flags[@]}" >"$dir/$r/shixind.log" 2>&1 &
     echo $! >"$dir/$r/pid"
   done

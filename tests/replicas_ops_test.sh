@@ -7,7 +7,8 @@
 #     credentials and work with SHIXIN_CALLER / SHIXIN_TOKEN_FILE; status shows each replica's
 #     snapshot version and delta sequence;
 #   - a caller's FEEDBACK through the HTTP frontend reaches the replica that issued the receipt;
-#   - refresh tells a replica that did not answer the RELOAD from one that refused the list.
+#   - refresh tells a replica that did not answer the RELOAD from one that refused the list;
+#   - all replicas stale together: CHECK is still answered through HAProxy, flagged STALE.
 #
 # usage: replicas_ops_test.sh BIN_DIR
 # Exit status 77 (skipped) without haproxy. The ports come from DIR/ports, sourced.
@@ -134,4 +135,27 @@ echo "ok: a replica that does not answer is told from one that refuses"
 "$replicas" stop "$run"
 unset SHIXIN_CALLERS_FILE SHIXIN_CALLER SHIXIN_TOKEN_FILE
 
+# Every replica stale (data files 3 days old, max_age_seconds 1 day): once HAProxy has taken
+# them all out of the ready pool, CHECK is still answered through it, flagged STALE.
+mkdir "$tmp/old"
+cp "$root"/data/sample/*.ndjson "$tmp/old/"
+touch -d '3 days ago' "$tmp"/old/*.ndjson
+run=$tmp/run-stale
+SHIXIN_DATA=$tmp/old SHIXIND_FLAGS="--max-age-seconds 86400" "$replicas" start "$run" >/dev/null
+# shellcheck disable=SC1091
+source "$run/ports"
+for _ in $(seq 1 100); do
+  grep -q "backend shixind_http has no server available" "$run/haproxy.log" &&
+    grep -q "backend shixind_binary has no server available" "$run/haproxy.log" && break
+  sleep 0.1
+done
+grep -q "backend shixind_binary has no server available" "$run/haproxy.log" ||
+  fail "HAProxy did not take the stale replicas out of the ready pool" "$run/haproxy.log"
+"$bin/shixin" check --server "127.0.0.1:$front_binary" 11010519491231002X >"$tmp/out" 2>&1 ||
+  fail "CHECK through HAProxy refused while the list is stale" "$tmp/out"
+grep -q "older than its limit" "$tmp/out" || fail "the stale answer is not flagged" "$tmp/out"
+curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
+  -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" >"$tmp/out"
+grep -q '"stale":true' "$tmp/out" || fail "POST /v1/check while stale" "$tmp/out"
+echo "ok: a stale pool still answers CHECK through HAProxy, flagged STALE"
 echo "PASS"
