@@ -110,6 +110,9 @@ for _ in 1 2 3; do
     fail "FEEDBACK through HAProxy did not reach the issuing replica" "$tmp/feedback.json"
 done
 echo "ok: FEEDBACK through HAProxy reaches the replica that issued the receipt"
+# /metrics stays open to operators on the host (the frontend denies it to other sources only).
+curl -sSf --max-time 5 -o /dev/null "http://127.0.0.1:$front_http/metrics" ||
+  fail "GET /metrics through HAProxy from loopback"
 
 # A hung replica: its INFO times out; the replicas before it were reloaded.
 kill -STOP "$(cat "$run/r2/pid")"
