@@ -137,14 +137,13 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
   if (open()) return open_grant_;
   const int64_t now = MonotonicNanos();
   const std::string identity = std::string("hello:").append(caller_id);
-  if (absl::Status held = HeldOff(address, identity, now); !held.ok()) {
-    CountRefused(AuthVia::kHello);
-    return held;
-  }
+  // The credentials are checked first: a hold refuses wrong ones only, so that anyone who can
+  // name a caller (ids are not secret) cannot lock it out from a proxy's shared address.
   const std::shared_ptr<const CallerTable> t = table();
   absl::StatusOr<const Caller*> caller = t->Authenticate(caller_id, token);
   if (!caller.ok()) {
     CountRefused(AuthVia::kHello);
+    if (absl::Status held = HeldOff(address, identity, now); !held.ok()) return held;
     failures_.RecordFailure(address, now, identity);
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto it = counters_.find(std::string(caller_id)); it != counters_.end()) {
@@ -152,7 +151,8 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
     }
     return caller.status();
   }
-  failures_.RecordSuccess(address, identity);
+  // A success during a hold leaves the hold to the wrong credentials it was made by.
+  if (failures_.BlockedFor(address, now, identity) == 0) failures_.RecordSuccess(address, identity);
   std::lock_guard<std::mutex> lock(mu_);
   return MakeGrant(**caller, absl::StrCat(kTokenCredential, HashToken(token)));
 }
@@ -164,10 +164,6 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::AuthenticateToken(
   // Every stored hash is compared, in constant time: the time does not tell which one matched.
   const std::string hash = HashToken(token);
   const std::string identity = absl::StrCat("bearer:", hash);
-  if (absl::Status held = HeldOff(address, identity, now); !held.ok()) {
-    CountRefused(AuthVia::kBearer);
-    return held;
-  }
   const std::shared_ptr<const CallerTable> t = table();
   const Caller* found = nullptr;
   for (const Caller& caller : t->callers()) {
@@ -177,8 +173,9 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::AuthenticateToken(
       if (same && found == nullptr) found = &caller;
     }
   }
-  if (found == nullptr) {
+  if (found == nullptr) {  // a hold refuses wrong tokens only, as Authenticate()'s
     CountRefused(AuthVia::kBearer);
+    if (absl::Status held = HeldOff(address, identity, now); !held.ok()) return held;
     failures_.RecordFailure(address, now, identity);
     return absl::UnauthenticatedError("unknown or wrong token");
   }

@@ -91,8 +91,10 @@ class Access {
   std::shared_ptr<const Grant> Anonymous() const { return open_grant_; }
 
   // Checks HELLO's credentials from `address`. Returns the grant, or Unauthenticated: the id
-  // or token is wrong (the message says no more than that), or the address (its /64 for
-  // IPv6) failed too often lately naming this caller and must wait (daemon/auth_failures.h).
+  // or token is wrong (the message says no more than that, or, when the address (its /64 for
+  // IPv6) failed too often lately naming this caller, how long it must wait:
+  // daemon/auth_failures.h). Right credentials pass during a hold: it guards against guessing,
+  // and must not let whoever can name a caller lock it out.
   absl::StatusOr<std::shared_ptr<const Grant>> Authenticate(
       std::string_view caller_id, std::string_view token, const boost::asio::ip::address& address);
   // Checks a bearer `token` (the JSON API's Authorization header) from `address`: the caller

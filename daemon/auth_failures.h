@@ -5,7 +5,8 @@
 // what the attempt claimed (the caller id a HELLO names; for a bearer token, the token): behind
 // a proxy every client has the proxy's address, and one client retrying a stale token must not
 // lock out the others (tokens are 256-bit random: the limit slows scanning, it does not guard
-// guessable secrets).
+// guessable secrets). The daemon checks credentials before the hold (daemon/access.h): a hold
+// refuses wrong ones only, so that naming a caller five times cannot lock that caller out.
 //
 // Memory is bounded: at most max_addresses sources are remembered. When full, a new source
 // displaces the one whose last failure is oldest among those not blocked, or if all are

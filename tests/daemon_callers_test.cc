@@ -168,15 +168,23 @@ TEST_F(DaemonCallersTest, RefusedCredentialsLookAlikeAndTheTokenIsNeverLogged) {
   EXPECT_FALSE(absl::StrContains(daemon_->stderr_text(), tokens_["masked"]));
 }
 
-TEST_F(DaemonCallersTest, FiveFailedHellosHoldTheCallerOffFromTheSourceButNotAnother) {
+TEST_F(DaemonCallersTest, FiveFailedHellosHoldWrongTokensOffButNeverTheRightOne) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   for (int i = 0; i < 5; ++i) {
     auto client = Connect("full", *NewToken());
     EXPECT_TRUE(absl::IsUnauthenticated(client.status())) << client.status();
   }
-  auto blocked = Connect("full");
+  auto blocked = Connect("full", *NewToken());
   ASSERT_FALSE(blocked.ok());
   EXPECT_TRUE(absl::IsUnauthenticated(blocked.status()));
+  EXPECT_TRUE(absl::StrContains(blocked.status().message(), "too many failed")) << blocked.status();
+  // Caller ids are not secret: five bad HELLOs naming "full" from the address every client of
+  // a proxy shares must not lock the real "full" out. Its right token passes the hold, and
+  // the hold goes on for wrong ones.
+  auto right = Connect("full");
+  ASSERT_TRUE(right.ok()) << right.status();
+  EXPECT_TRUE((*right)->Check({kListed}).ok());
+  blocked = Connect("full", *NewToken());
   EXPECT_TRUE(absl::StrContains(blocked.status().message(), "too many failed")) << blocked.status();
   // Another caller from the same address is served: behind a proxy every client has the
   // proxy's address, and one retrying a stale token must not lock out the others.
