@@ -80,6 +80,7 @@ void Connection::OnHandshake(const error_code& ec) {
            identity.fingerprint.empty() ? "none" : identity.fingerprint, identity.cn);
   phase_ = Phase::kServing;
   last_request_ = Clock::now();
+  started_ = last_request_;  // the time to authenticate runs from here
   Advance();
 }
 
@@ -109,7 +110,15 @@ void Connection::Close() {
   manager_->Remove(this);
 }
 
+bool Connection::Unproven() const {
+  return (phase_ == Phase::kServing || phase_ == Phase::kDraining) && session_.grant == nullptr &&
+         shared_.access != nullptr && !shared_.access->open();
+}
+
 bool Connection::Evictable(Clock::time_point now) const {
+  // A PING every few milliseconds keeps a connection busy; one that has proved no caller must
+  // not hold a slot by it.
+  if (Unproven()) return now - started_ >= kMinIdleToEvict;
   // A TLS handshake in progress is no request in progress: a client that never finishes it
   // must not hold a slot for frame_timeout.
   const bool idle =
@@ -319,6 +328,7 @@ void Connection::AddDeadlines(StreamPump::Deadlines* deadlines) const {
     deadlines->Add(frame_started_ + options_.frame_timeout,
                    "a frame not complete within frame_timeout");
   }
+  if (Unproven()) deadlines->Add(started_ + kAuthTimeout, "not authenticated within 5 s");
   deadlines->AddIdle(phase_ == Phase::kServing && pending() == 0 && input_state_ == Input::kEmpty,
                      last_request_);
 }

@@ -29,7 +29,8 @@
 // Deadlines that bytes cannot extend: a frame must arrive whole within frame_timeout of its
 // first byte; a connection with unwritten responses must make write progress within
 // write_timeout; a connection with nothing in progress is closed idle_timeout after its last
-// complete request. A connection waiting for a RELOAD has none of these.
+// complete request. A connection waiting for a RELOAD has none of these. In callers mode a
+// connection that has not authenticated kAuthTimeout after it began serving is closed.
 //
 // Audit: an answer that carries a receipt is held until its record is in the audit file. A turn
 // that answered audited requests joins the I/O thread's AuditBatch (output kAwaitingAudit);
@@ -115,8 +116,16 @@ class Connection final : public ManagedConnection,
   // Returns whether the connection may be closed at `now` to make room for a new client: it
   // is in its TLS handshake, or serving with no request in progress (a partial frame does not
   // count); and its last request (or its start) is at least kMinIdleToEvict old, so that a
-  // new client has the time to finish its handshake and send its first request.
+  // new client has the time to finish its handshake and send its first request. An
+  // Unproven() one is evictable kMinIdleToEvict after it began serving, busy or not.
   bool Evictable(Clock::time_point now) const override;
+  // In callers mode: serving and not authenticated (no HELLO with credentials accepted, no
+  // client certificate of a caller). Such a connection is closed kAuthTimeout after it began
+  // serving (the TLS handshake's end, or its acceptance).
+  bool Unproven() const override;
+
+  // How long a connection may serve before it authenticates, in callers mode.
+  static constexpr std::chrono::seconds kAuthTimeout{5};
   // When the last complete request arrived (or the connection was accepted).
   Clock::time_point last_request() const override { return last_request_; }
 
@@ -194,7 +203,7 @@ class Connection final : public ManagedConnection,
   std::vector<Audited> audited_;  // held for the AuditBatch, until SyncAudit()
   std::string audited_frames_;
 
-  Clock::time_point started_;        // handshake deadline base
+  Clock::time_point started_;        // handshake deadline base, then the authentication's
   Clock::time_point last_request_;   // idle deadline base
   Clock::time_point frame_started_;  // first byte of the partial frame
 };

@@ -19,12 +19,17 @@ void ConnectionManager::Add(std::shared_ptr<ManagedConnection> connection) {
 
 bool ConnectionManager::AddByEvicting(std::shared_ptr<ManagedConnection> connection) {
   ManagedConnection* oldest = nullptr;
+  bool oldest_unproven = false;
   const ManagedConnection::Clock::time_point now = ManagedConnection::Clock::now();
   if (!shutting_down_) {
     for (const auto& [raw, kept] : connections_) {
-      if (raw->Evictable(now) &&
-          (oldest == nullptr || raw->last_request() < oldest->last_request())) {
+      if (!raw->Evictable(now)) continue;
+      // Unproven connections go first: they hold no caller's work.
+      const bool unproven = raw->Unproven();
+      if (oldest == nullptr || (unproven && !oldest_unproven) ||
+          (unproven == oldest_unproven && raw->last_request() < oldest->last_request())) {
         oldest = raw;
+        oldest_unproven = unproven;
       }
     }
   }

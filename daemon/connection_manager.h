@@ -38,8 +38,14 @@ class ManagedConnection {
   // After the callers file was reloaded: closes the connection if its caller was revoked.
   virtual void Revalidate() = 0;
   // Returns whether the connection may be closed at `now` to make room for a new client: it
-  // serves, has no request in progress, and its last request is at least kMinIdleToEvict old.
+  // serves, has no request in progress, and its last request is at least kMinIdleToEvict old;
+  // or it is Unproven() and was accepted at least kMinIdleToEvict ago, whatever it sends.
   virtual bool Evictable(Clock::time_point now) const = 0;
+  // Returns whether, in callers mode, the connection has proved no caller yet (a binary one
+  // not authenticated; an HTTP one none of whose requests carried accepted credentials). Such
+  // connections are evicted before any other: a client that can reach the port but holds no
+  // credentials must not keep the agencies out by sending PINGs (or /healthz) to stay busy.
+  virtual bool Unproven() const = 0;
   // When the last complete request arrived (or the connection was accepted).
   virtual Clock::time_point last_request() const = 0;
   // The peer's "address:port", for the log.
@@ -54,9 +60,10 @@ class ConnectionManager {
 
   // Keeps `connection` and starts it; after Shutdown(), closes it instead.
   void Add(std::shared_ptr<ManagedConnection> connection);
-  // Makes room for `connection` (over max_connections) by closing the evictable connection
-  // whose last request is oldest, then keeps and starts it; if no connection is evictable,
-  // closes `connection` at once. Returns whether it was admitted.
+  // Makes room for `connection` (over max_connections) by closing an evictable connection, an
+  // Unproven() one first, else the one whose last request is oldest, then keeps and starts it;
+  // if no connection is evictable, closes `connection` at once. Returns whether it was
+  // admitted.
   bool AddByEvicting(std::shared_ptr<ManagedConnection> connection);
   // Forgets `connection` (it has closed); it is destroyed when its last handler has run.
   void Remove(ManagedConnection* connection);

@@ -97,7 +97,8 @@ HttpConnection::HttpConnection(std::unique_ptr<Transport> transport,
             this),
       peer_info_{pump_.peer(), !options.admin_loopback_only || IsLoopback(remote.address()),
                  remote.address()},
-      last_request_(Clock::now()) {}
+      accepted_(Clock::now()),
+      last_request_(accepted_) {}
 
 HttpConnection::~HttpConnection() = default;
 
@@ -128,6 +129,7 @@ void HttpConnection::Close() {
 }
 
 bool HttpConnection::Evictable(Clock::time_point now) const {
+  if (Unproven()) return phase_ != Phase::kClosed && now - accepted_ >= kMinIdleToEvict;
   return phase_ == Phase::kServing && pending() == 0 && input_state_ != Input::kHeldBack &&
          pump_.quiet() && now - last_request_ >= kMinIdleToEvict;
 }
@@ -205,6 +207,7 @@ void HttpConnection::AnswerParsed() {
   request.body = message.body();
   request.peer = &peer_info_;
   const HttpReply reply = shared_.service->Serve(request);
+  proven_ = proven_ || reply.caller_proven;
   const bool close = !message.keep_alive() || phase_ != Phase::kServing;
   const ConnectionHeader connection = close                    ? ConnectionHeader::kClose
                                       : message.version() < 11 ? ConnectionHeader::kKeepAlive

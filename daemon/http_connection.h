@@ -84,6 +84,7 @@ class HttpConnection final : public ManagedConnection,
     const HttpService* service = nullptr;
     BufferBudget* budget = nullptr;
     ConnectionLimits* limits = nullptr;  // Release()d when the connection is destroyed
+    bool callers = false;                // callers mode: Unproven() connections go first
   };
 
   // Takes `transport` (plain TCP), connected to `remote` and counted by shared.limits->Admit(
@@ -106,8 +107,13 @@ class HttpConnection final : public ManagedConnection,
   void Close() override;
   // Does nothing: HTTP requests carry their credentials each (the JSON API checks them).
   void Revalidate() override {}
-  // Returns whether the connection may be closed at `now` for a new client (as a Connection's).
+  // Returns whether the connection may be closed at `now` for a new client (as a Connection's:
+  // an Unproven() one kMinIdleToEvict after its acceptance, busy or not).
   bool Evictable(Clock::time_point now) const override;
+  // In callers mode: none of its requests carried credentials that were accepted (health
+  // checks, metrics, refused tokens). Each HTTP request authenticates on its own, so an
+  // evicted client loses nothing but its connection.
+  bool Unproven() const override { return shared_.callers && !proven_; }
   // When the last request was answered (or the connection was accepted).
   Clock::time_point last_request() const override { return last_request_; }
   // Returns the peer's "address:port", for the log.
@@ -181,8 +187,10 @@ class HttpConnection final : public ManagedConnection,
   };
   std::optional<ConnectionLine> last_queued_;
 
+  Clock::time_point accepted_;
   Clock::time_point last_request_;
   Clock::time_point request_started_;  // the first byte of the partial request
+  bool proven_ = false;                // a request's credentials were accepted
 };
 
 }  // namespace shixin

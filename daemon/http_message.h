@@ -30,6 +30,7 @@ struct HttpReply {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra: Retry-After, ...
+  bool caller_proven = false;  // callers mode: the request's credentials were accepted
 };
 
 // Returns the JSON error body {"error":{"code":"<code>","message":"<message>"}} for `status`.

@@ -431,10 +431,12 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
   session.version = kApiVersion;
   session.started = true;
   session.grant = *std::move(grant);
-  if (subject) return Subject(request, path.substr(kSubjects.size()), query, session);
-  if (path == "/v1/check") return Check(request, session);
-  if (path == "/v1/measures") return Measures(request, session);
-  return Feedback(request, session);
+  HttpReply reply = subject ? Subject(request, path.substr(kSubjects.size()), query, session)
+                    : path == "/v1/check"    ? Check(request, session)
+                    : path == "/v1/measures" ? Measures(request, session)
+                                             : Feedback(request, session);
+  reply.caller_proven = !access_->open();
+  return reply;
 }
 
 absl::StatusOr<std::shared_ptr<const Grant>> JsonApi::Authenticate(

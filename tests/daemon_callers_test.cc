@@ -200,6 +200,53 @@ TEST_F(DaemonCallersTest, FiveFailedHellosHoldWrongTokensOffButNeverTheRightOne)
       << ErrorMessage(*answer);
 }
 
+// Anyone who can reach the port can open connections and PING (FORMAT.md 14 allows PING before
+// HELLO). A PING every 50 ms used to keep such a connection from ever being idle, so a few
+// addresses held every slot and no caller got in. A connection that has not authenticated goes
+// first when the daemon is full, busy or not, and is closed 5 s after it began serving.
+TEST_F(DaemonCallersTest, UnauthenticatedPingersGiveWayAndAreClosedUnauthenticated) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-connections", "4"}));
+  std::vector<std::unique_ptr<RawSocket>> pingers;
+  for (int i = 0; i < 4; ++i) {
+    auto socket = RawSocket::Connect(daemon_->host(), daemon_->port());
+    ASSERT_TRUE(socket.ok()) << socket.status();
+    pingers.push_back(*std::move(socket));
+  }
+  uint32_t id = 0;
+  auto ping_all = [&] {
+    for (const std::unique_ptr<RawSocket>& p : pingers) {
+      if (!p->Send(RequestFrame(wire::Opcode::kPing, ++id, "")).ok()) continue;
+      p->ReadFrame(absl::Seconds(2)).IgnoreError();
+    }
+  };
+  for (int i = 0; i < 10; ++i) {  // 500 ms of PINGs every 50 ms: none is ever idle 200 ms
+    ping_all();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ping_all();
+  auto caller = Connect("full");
+  ASSERT_TRUE(caller.ok()) << "an unauthenticated connection must give way: " << caller.status();
+  EXPECT_TRUE((*caller)->Check({kListed}).ok());
+  // The pingers that are left are closed once 5 s have passed without authenticating; the
+  // caller's connection stays.
+  const absl::Time start = absl::Now();
+  bool all_closed = false;
+  while (!all_closed && absl::Now() - start < absl::Seconds(9)) {
+    all_closed = true;
+    for (const std::unique_ptr<RawSocket>& p : pingers) {
+      if (p->Send(RequestFrame(wire::Opcode::kPing, ++id, "")).ok() &&
+          p->ReadFrame(absl::Seconds(2)).ok()) {
+        all_closed = false;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(all_closed);
+  EXPECT_GE(absl::Now() - start, absl::Seconds(3));
+  EXPECT_TRUE((*caller)->Check({kListed}).ok());
+  EXPECT_TRUE(daemon_->WaitForStderr("not authenticated within 5 s", absl::Seconds(1)));
+}
+
 // Tokens are bearer credentials: whoever holds the bytes of a HELLO holds the token, so a
 // replay on another connection authenticates as the same caller (use TLS beyond a trusted
 // network, FORMAT.md 14). What the server must do is stop honouring it once revoked.

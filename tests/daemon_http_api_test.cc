@@ -71,11 +71,14 @@ class DaemonHttpApiTest : public ::testing::Test {
 
   void Add(Caller c) { ASSERT_TRUE(AddTestCaller(std::move(c), &callers_, &tokens_)); }
 
-  // Starts shixind on `data_dir` with the callers file, an audit and max_batch 5.
-  void StartDaemon(const std::string& data_dir = SampleDir()) {
-    daemon_ =
-        StartHttpDaemon(data_dir, {"--callers-file", scratch_.Path("callers.toml"), "--state-dir",
-                                   scratch_.Path("state"), "--max-batch", "5"});
+  // Starts shixind on `data_dir` with the callers file, an audit, max_batch 5 and `flags`.
+  void StartDaemon(const std::string& data_dir = SampleDir(), std::vector<std::string> flags = {}) {
+    for (const char* flag : {"--callers-file", "", "--state-dir", "", "--max-batch", "5"}) {
+      flags.emplace_back(flag);
+    }
+    flags[flags.size() - 5] = scratch_.Path("callers.toml");
+    flags[flags.size() - 3] = scratch_.Path("state");
+    daemon_ = StartHttpDaemon(data_dir, flags);
     ASSERT_NE(daemon_, nullptr);
   }
 
@@ -130,6 +133,30 @@ TEST_F(DaemonHttpApiTest, ABearerTokenIsAnsweredAndAMissingOrWrongOneIsNot) {
   ASSERT_TRUE(m.has_value());
   EXPECT_THAT(m->body, HasSubstr("shixin_auth_refused_total{via=\"bearer\"} 2\n"));
   EXPECT_THAT(m->body, HasSubstr("shixin_auth_refused_total{via=\"hello\"} 0\n"));
+}
+
+// HTTP clients without credentials (a /healthz poller, say) give way to a caller when the
+// daemon is full, however often they poll.
+TEST_F(DaemonHttpApiTest, ConnectionsWithoutCredentialsGiveWayWhenTheDaemonIsFull) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(SampleDir(), {"--max-connections", "3"}));
+  std::vector<std::unique_ptr<HttpSocket>> pollers;
+  for (int i = 0; i < 3; ++i) {
+    pollers.push_back(std::make_unique<HttpSocket>(daemon_->http_port()));
+    ASSERT_TRUE(pollers.back()->connected());
+  }
+  auto poll_all = [&] {
+    for (const std::unique_ptr<HttpSocket>& p : pollers) {
+      if (p->Send(HttpGet("/healthz"))) p->Read(absl::Seconds(2));
+    }
+  };
+  for (int i = 0; i < 10; ++i) {
+    poll_all();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  poll_all();
+  const std::string body = absl::StrFormat(R"({"ids":["%s"]})", kListed);
+  HttpResponse ok = Post("/v1/check", body, "full");
+  EXPECT_EQ(ok.status, 200) << ok.head << ok.body;
 }
 
 // The JSON API answers a credit code about the organisation the sample lists by the old
