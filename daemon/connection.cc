@@ -110,6 +110,11 @@ void Connection::Close() {
   manager_->Remove(this);
 }
 
+bool Connection::NeedsCaller(uint8_t opcode) {
+  return opcode != static_cast<uint8_t>(wire::Opcode::kHello) &&
+         opcode != static_cast<uint8_t>(wire::Opcode::kPing);
+}
+
 bool Connection::Unproven() const {
   return (phase_ == Phase::kServing || phase_ == Phase::kDraining) && session_.grant == nullptr &&
          shared_.access != nullptr && !shared_.access->open();
@@ -209,10 +214,39 @@ void Connection::AnswerFrames() {
       return;
     }
     const std::string_view data = pump_.input();
+    if (skip_ > 0) {  // the rest of a frame refused from its header
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(skip_, data.size()));
+      pump_.Consume(n);
+      turn += n;
+      skip_ -= n;
+      answered = answered || skip_ == 0;
+      continue;
+    }
     if (turn >= looked_ahead) {
       looked_ahead = turn + shared_.handler->LookAhead(data, session_);
     }
     const wire::Decoded frame = wire::DecodeFrame(data, options_.max_payload, session_.version);
+    if (frame.result == wire::DecodeResult::kNeedMore && data.size() >= wire::kHeaderSize &&
+        Unproven() && NeedsCaller(frame.header.opcode) && pending() < options_.max_in_flight) {
+      // Answered from its header (UNAUTHENTICATED, or a fatal error the header shows): the
+      // payload of a request this connection may not make is discarded as it comes, not
+      // buffered up to max_payload first.
+      frame_started_ = now;
+      ReloadRequest unused;  // RELOAD is refused before authentication
+      const Handler::Next next =
+          shared_.handler->Handle(frame.header, {}, peer, &output, &unused, &session_, &now);
+      pump_.CountQueued();
+      skip_ = frame.header.payload_size - (data.size() - wire::kHeaderSize);
+      pump_.Consume(data.size());
+      turn += data.size();
+      answered = answered || skip_ == 0;
+      last_request_ = now;
+      if (next == Handler::Next::kClose) {
+        Drain(DrainReason::kFatal);
+        return;
+      }
+      continue;
+    }
     if (frame.result == wire::DecodeResult::kNeedMore) {
       input_state_ = Input::kPartial;
       if (before != Input::kPartial || answered) frame_started_ = now;
@@ -257,7 +291,7 @@ void Connection::AnswerFrames() {
       return;
     }
   }
-  input_state_ = Input::kEmpty;
+  input_state_ = skip_ > 0 ? Input::kPartial : Input::kEmpty;  // a refused frame's deadline runs
   pump_.CompactInput();
 }
 

@@ -161,6 +161,9 @@ class Connection final : public ManagedConnection,
   void OnHandshake(const boost::system::error_code& ec);
   void StartReload(uint32_t request_id, ReloadRequest request);
   void OnReloadDone(uint32_t request_id, const ReloadResult& result);
+  // Returns whether a request of `opcode` is refused before authentication: all but HELLO and
+  // PING (an unknown opcode too: it is answered UNKNOWN_OPCODE from its header).
+  static bool NeedsCaller(uint8_t opcode);
   // Returns whether a read should be outstanding in the current state.
   bool ReadWanted();
   // Stops reading requests: kDraining.
@@ -191,6 +194,7 @@ class Connection final : public ManagedConnection,
   Output output_state_ = Output::kWritable;
   DrainReason drain_reason_ = DrainReason::kNone;
   size_t reloads_ = 0;  // RELOADs waiting for their reload
+  uint64_t skip_ = 0;   // payload bytes still to discard of a frame answered from its header
 
   // An answer of this turn that has an audit record: where it is in output_, and where its
   // request is in audited_frames_ (one buffer: no allocation per answer).

@@ -240,6 +240,20 @@ bool HttpConnection::CheckHeader() {
     Refuse(*refusal, "ambiguous framing or fields");
     return false;
   }
+  const http::request<http::string_body>& message = parser_->get();
+  const std::string_view target = ToStd(message.target());
+  if (shared_.callers && !parser_->is_done() && target.starts_with("/v1/") &&
+      message.count(http::field::authorization) == 0) {
+    // The API's answer to a request without credentials does not depend on its body: answered
+    // from the header (no 100 Continue), and the body is not read.
+    HttpRequest request;
+    request.method = ToStd(message.method_string());
+    request.target = target;
+    request.content_type = ToStd(message[http::field::content_type]);
+    request.peer = &peer_info_;
+    Refuse(shared_.service->Serve(request), "no Authorization; the body is not read");
+    return false;
+  }
   parser_->eager(true);
   MaybeContinue();
   return true;

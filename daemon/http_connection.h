@@ -17,7 +17,9 @@
 // keep-alive (HTTP/1.0, "Connection: close") is answered with "Connection: close" and closes;
 // an HTTP/1.0 one with "Connection: keep-alive" is answered with it and stays open (RFC 9112
 // 9.3). HEAD is answered as GET without the body. "Expect: 100-continue" is answered
-// "100 Continue" once the header is accepted, if the body has not begun to arrive.
+// "100 Continue" once the header is accepted, if the body has not begun to arrive. In callers
+// mode a request under /v1/ without an Authorization header is answered (401) from its header,
+// before its body arrives, and the connection closes after it: its body is never read.
 //
 // Bad input: headers over kHeaderLimit answer 431 headers_too_large (and so do a chunk-size
 // line or a trailer section over it), a body over max_payload 413 payload_too_large, anything
@@ -146,8 +148,9 @@ class HttpConnection final : public ManagedConnection,
   // Queues the response to a request Beast could not parse (`ec`) and closes after it.
   void AnswerBadRequest(const boost::system::error_code& ec);
   // Checks the header parser_ has just read, before its body: refuses (and returns false) a
-  // Transfer-Encoding but chunked, and Content-Length, Content-Type or Authorization twice.
-  // Else makes the parser eager (the body is parsed as it comes) and returns true.
+  // Transfer-Encoding but chunked, and Content-Length, Content-Type or Authorization twice,
+  // and answers a request of the API that carries no credentials (callers mode) before its
+  // body. Else makes the parser eager (the body is parsed as it comes) and returns true.
   bool CheckHeader();
   // Queues `reply` with Connection: close and closes after it; `why` goes to the log.
   void Refuse(const HttpReply& reply, std::string_view why);

@@ -247,6 +247,28 @@ TEST_F(DaemonCallersTest, UnauthenticatedPingersGiveWayAndAreClosedUnauthenticat
   EXPECT_TRUE(daemon_->WaitForStderr("not authenticated within 5 s", absl::Seconds(1)));
 }
 
+// A frame an unauthenticated connection may not send is answered from its header: the daemon
+// does not take in up to max_payload bytes of it first (a thousand such connections held about
+// twice max_buffered_bytes). Its payload is discarded as it comes; the connection goes on.
+TEST_F(DaemonCallersTest, AnUnauthenticatedFrameIsRefusedFromItsHeader) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  auto socket = RawSocket::Connect(daemon_->host(), daemon_->port());
+  ASSERT_TRUE(socket.ok()) << socket.status();
+  const std::string frame = RequestFrame(wire::Opcode::kCheck, 7, std::string(1'000'000, 'x'));
+  ASSERT_TRUE((*socket)->Send(frame.substr(0, 120)).ok());
+  absl::StatusOr<Frame> answer = (*socket)->ReadFrame(absl::Seconds(3));
+  ASSERT_TRUE(answer.ok()) << "not answered before its payload: " << answer.status();
+  EXPECT_EQ(answer->header.request_id, 7u);
+  EXPECT_EQ(answer->header.status, static_cast<uint16_t>(wire::Status::kUnauthenticated))
+      << ErrorMessage(*answer);
+  ASSERT_TRUE((*socket)->Send(frame.substr(120)).ok());
+  ASSERT_TRUE((*socket)->Send(RequestFrame(wire::Opcode::kPing, 8, "")).ok());
+  answer = (*socket)->ReadFrame(absl::Seconds(3));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->header.request_id, 8u);
+  EXPECT_EQ(answer->header.status, 0) << ErrorMessage(*answer);
+}
+
 // Tokens are bearer credentials: whoever holds the bytes of a HELLO holds the token, so a
 // replay on another connection authenticates as the same caller (use TLS beyond a trusted
 // network, FORMAT.md 14). What the server must do is stop honouring it once revoked.

@@ -135,6 +135,45 @@ TEST_F(DaemonHttpApiTest, ABearerTokenIsAnsweredAndAMissingOrWrongOneIsNot) {
   EXPECT_THAT(m->body, HasSubstr("shixin_auth_refused_total{via=\"hello\"} 0\n"));
 }
 
+// A request without credentials is refused from its header: the daemon neither says
+// "100 Continue" nor takes in a body (up to max_payload) only to answer 401, and it closes the
+// connection rather than read the body it did not want.
+TEST_F(DaemonHttpApiTest, ARequestWithoutCredentialsIsRefusedBeforeItsBody) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  HttpSocket socket(daemon_->http_port());
+  ASSERT_TRUE(socket.connected());
+  ASSERT_TRUE(
+      socket.Send("POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n"));
+  std::optional<HttpResponse> r = socket.Read(absl::Seconds(3));
+  ASSERT_TRUE(r.has_value()) << "no answer before the body: " << socket.buffered();
+  EXPECT_EQ(r->status, 401) << r->head;
+  EXPECT_EQ(ErrorCode(*r), "unauthenticated") << r->body;
+  EXPECT_THAT(r->Header("Connection"), HasSubstr("close")) << r->head;
+  EXPECT_TRUE(socket.WaitClose(absl::Seconds(5)));
+  // Without Expect too: half the body sent, the answer is already there.
+  HttpSocket plain(daemon_->http_port());
+  ASSERT_TRUE(plain.connected());
+  ASSERT_TRUE(plain.Send(
+      absl::StrCat("POST /v1/measures HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 100000\r\n\r\n",
+                   std::string(1000, ' '))));
+  r = plain.Read(absl::Seconds(3));
+  ASSERT_TRUE(r.has_value()) << plain.buffered();
+  EXPECT_EQ(r->status, 401) << r->head;
+  // A request with credentials still gets its 100 Continue.
+  HttpSocket authorised(daemon_->http_port());
+  ASSERT_TRUE(authorised.Send(
+      absl::StrCat("POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Authorization: Bearer ",
+                   Token("full"),
+                   "\r\nContent-Length: 30\r\n"
+                   "Expect: 100-continue\r\n\r\n")));
+  r = authorised.ReadHead(absl::Seconds(3));
+  ASSERT_TRUE(r.has_value()) << authorised.buffered();
+  EXPECT_EQ(r->status, 100) << r->head;
+}
+
 // HTTP clients without credentials (a /healthz poller, say) give way to a caller when the
 // daemon is full, however often they poll.
 TEST_F(DaemonHttpApiTest, ConnectionsWithoutCredentialsGiveWayWhenTheDaemonIsFull) {
