@@ -159,8 +159,8 @@ std::optional<uint64_t> Handler::ListVersion(uint32_t generation) const {
 }
 
 void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& context,
-                    const Dataset& d, Session& session, std::string* receipt,
-                    absl::Status* failed) const {
+                    const Dataset& d, Session& session, std::string* receipt, absl::Status* failed,
+                    bool officer) const {
   receipt->clear();
   if (auditor_ == nullptr) return;
   if (session.audit_replay) {  // the turn's records were lost: answer as the failing audit
@@ -174,10 +174,11 @@ void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& cont
   record->list_version = d.snapshot->info().version;
   record->generation = d.generation;
   record->delta_sequence = d.sequence;
-  // Version 4 answers carry receipts: every MEASURES, and CHECK for listed and related IDs.
+  // Version 4 answers carry receipts: every MEASURES, and CHECK for listed and related IDs; a
+  // MEASURES' officers' records none (the answer carries its subject's).
   const auto op = static_cast<wire::Opcode>(record->opcode);
   record->receipt_issued =
-      session.version >= 4 &&
+      session.version >= 4 && !officer &&
       (op == wire::Opcode::kMeasures ||
        (op == wire::Opcode::kCheck && record->listing != audit::Listing::kUnlisted));
   absl::StatusOr<audit::AuditLog::Appended> appended = auditor_->Record(record);
@@ -391,15 +392,24 @@ std::optional<Handler::Outcome> Handler::Admit(wire::Opcode op, std::string_view
                           "a TLS client certificate");
   }
   // A CHECK costs one token per ID, so that the rate bounds enumeration whatever the batch
-  // size; a malformed payload costs one.
-  const uint32_t cost =
-      op == wire::Opcode::kCheck ? std::max<uint32_t>(1, wire::PeekCheckCount(payload)) : 1;
+  // size; a MEASURES one for its subject and one per officer the caller sent (each is looked
+  // up, and the answer's bases tell whether it is listed); a malformed payload costs one.
   const Caller& c = grant->caller;
+  uint32_t cost = 1;
+  if (op == wire::Opcode::kCheck) cost = std::max<uint32_t>(1, wire::PeekCheckCount(payload));
+  if (op == wire::Opcode::kMeasures) {
+    cost += std::min<uint32_t>(wire::PeekMeasuresOfficerCount(payload), wire::kMaxOfficers);
+  }
   if (grant->bucket != nullptr && cost > c.burst) {
-    return Outcome::Error(wire::Status::kInvalidArgument,
-                          absl::StrFormat("a CHECK of %d IDs is more than caller \"%s\"'s burst "
-                                          "of %d: send at most %d IDs at a time",
-                                          cost, c.id, c.burst, c.burst));
+    return Outcome::Error(
+        wire::Status::kInvalidArgument,
+        op == wire::Opcode::kCheck
+            ? absl::StrFormat("a CHECK of %d IDs is more than caller \"%s\"'s burst of %d: send "
+                              "at most %d IDs at a time",
+                              cost, c.id, c.burst, c.burst)
+            : absl::StrFormat("a MEASURES with %d officers costs %d (one per ID), more than "
+                              "caller \"%s\"'s burst of %d: send at most %d officers",
+                              cost - 1, cost, c.id, c.burst, c.burst - 1));
   }
   const std::optional<Scope> scope = ScopeOf(op);
   const Access::Decision decision = access_->Admit(*grant, scope, cost);
@@ -621,6 +631,27 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
     absl::Status failed;
     Audit(&record, request->context, d, session, &receipt, &failed);
     numbers.swap(record.measures);
+    // Each officer the caller sent was looked up, and the answer's bases tell whether it is
+    // listed or holds a role in a listed organisation: a query of that person, recorded after
+    // the subject's (no measures, no receipt), so that the audit shows who was asked about.
+    const ListView list = d.list();
+    std::string no_receipt;
+    for (const Officer& officer : query.officers) {
+      if (!failed.ok()) break;
+      audit::QueryRecord asked;
+      asked.opcode = record.opcode;
+      asked.subject = officer.id.text();
+      const SubjectRef e = list.Find(officer.id);
+      asked.kind = e.found() ? static_cast<uint8_t>(list.Kind(e)) : KindOf(officer.id);
+      asked.listing = !e.found()                    ? audit::Listing::kUnlisted
+                      : list.ListingAt(e, query.at) ? audit::Listing::kListed
+                      : list.IsRelated(e, query.at) ? audit::Listing::kRelated
+                                                    : audit::Listing::kUnlisted;
+      asked.agency_filter = request->agency;
+      asked.scenario_filter = request->scenario;
+      asked.as_of = request->as_of;
+      Audit(&asked, request->context, d, session, &no_receipt, &failed, /*officer=*/true);
+    }
     if (!failed.ok() && auditor_->required()) {  // fail closed: no measure without its record
       return Outcome::Error(
           version >= 4 ? wire::Status::kAuditUnavailable : wire::Status::kUnavailable,

@@ -18,7 +18,9 @@
 // be (HELLO's credentials, or a TLS client certificate; in open mode every connection holds the
 // open grant). Without one, everything but HELLO and PING is answered UNAUTHENTICATED. Every
 // other request is charged to the caller: its scope (PERMISSION_DENIED) and its rate (a CHECK
-// costs one token per ID: RATE_LIMITED with the wait). A masked caller's answers are masked
+// costs one token per ID, a MEASURES one plus one per officer it sends: RATE_LIMITED with the
+// wait). A MEASURES' officers are audited as queries of their own. A masked caller's answers
+// are masked
 // (core/masking.h). When the callers file was reloaded, a connection's grant is looked up again
 // before its next request; a revoked one is answered UNAUTHENTICATED and the connection closes.
 //
@@ -199,10 +201,12 @@ class Handler {
                    std::string* out) const;
   // Records the query of `subject` answered from `d` for `session` (the audit's record), and
   // sets `*receipt` to its receipt ("" when the answer carries none, the audit is off, or it
-  // cannot be written: `*failed` then says why). REQUIRES: record->opcode, subject and listing
-  // set.
+  // cannot be written: `*failed` then says why). `officer`: the record of an officer a
+  // MEASURES request sent, whose answer carries no receipt of its own. REQUIRES:
+  // record->opcode, subject and listing set.
   void Audit(audit::QueryRecord* record, const wire::RequestContext& context, const Dataset& d,
-             Session& session, std::string* receipt, absl::Status* failed) const;
+             Session& session, std::string* receipt, absl::Status* failed,
+             bool officer = false) const;
   // Returns nullopt (and sets `*reload`) when RELOAD is accepted.
   std::optional<Outcome> Reload(std::string_view payload, const Peer& peer,
                                 ReloadRequest* reload) const;

@@ -48,6 +48,8 @@ class HandlerCallersTest : public HandlerTest {
     masked.certificates = {"cn:masked-desk"};  // mutual TLS names it too
     callers.push_back(std::move(masked));
     callers.push_back(MakeCaller("tight", ScopeBit(Scope::kCheck), View::kFull, 0.01, 2));
+    callers.push_back(
+        MakeCaller("tight-measures", ScopeBit(Scope::kMeasures), View::kFull, 0.01, 3));
     // Masked, and by default only the agencies of the officer and related-person measures.
     Caller scoped = MakeCaller("scoped", kAllScopes, View::kMasked, 1000, 1000);
     const std::unique_ptr<Dataset> sample = Sample();
@@ -333,6 +335,26 @@ TEST_F(HandlerCallersTest, ACheckCostsOneTokenPerId) {
       wire::DecodeError(a.payload, wire::Status::kRateLimited, 3);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_GT(e->retry_after_ms, 0u);
+}
+
+// A MEASURES costs one token for its subject and one per officer it sends: each officer is
+// looked up (the bases say whether it is listed), so 16 officers were 16 IDs for one token.
+TEST_F(HandlerCallersTest, AMeasuresCostsOneTokenPerIdItsOfficersIncluded) {
+  HelloAs("tight-measures");  // burst 3, a token per 100 s
+  auto measures = [](size_t officers) {
+    wire::MeasuresRequest r{
+        .id = "912304216987123405", .agency = "", .scenario = "", .officers = {}};
+    for (size_t i = 0; i < officers; ++i) r.officers.emplace_back(Role::kDirector, kRelatedId);
+    return Payload(r, 3);
+  };
+  Answer a;
+  EXPECT_EQ(StatusOf(wire::Opcode::kMeasures, measures(3), &a), wire::Status::kInvalidArgument);
+  absl::StatusOr<wire::ErrorResponse> e =
+      wire::DecodeError(a.payload, wire::Status::kInvalidArgument, 3);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_NE(e->message.find("send at most 2 officers"), std::string::npos) << e->message;
+  EXPECT_EQ(StatusOf(wire::Opcode::kMeasures, measures(2)), wire::Status::kOk);
+  EXPECT_EQ(StatusOf(wire::Opcode::kMeasures, measures(0)), wire::Status::kRateLimited);
 }
 
 }  // namespace

@@ -570,6 +570,15 @@ absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view pa
   return answers;
 }
 
+uint8_t PeekMeasuresOfficerCount(std::string_view payload) {
+  Reader r(payload, "MEASURES request");
+  r.Str8("id");  // the fields before the count, as DecodeMeasuresRequest() reads them
+  r.Str8("agency");
+  r.Str8("scenario");
+  const uint8_t count = r.U8("officer_count");
+  return r.ok() ? count : 0;
+}
+
 std::optional<std::string_view> PeekMeasuresId(std::string_view payload) {
   Reader r(payload, "MEASURES request");
   const std::string_view id = r.Str8("id");  // the first field, as DecodeMeasuresRequest() reads

@@ -297,6 +297,9 @@ absl::StatusOr<std::vector<CheckAnswer>> DecodeCheckResponse(std::string_view pa
 // Returns the ID a MEASURES request asks about (a view into `payload`), or nullopt if the
 // payload does not start with one; the rest is not checked (DecodeMeasuresRequest() does).
 std::optional<std::string_view> PeekMeasuresId(std::string_view payload);
+// Returns the officer count a MEASURES request announces (after its id, agency and scenario),
+// or 0 if the payload is too short to hold it; the rest is not checked.
+uint8_t PeekMeasuresOfficerCount(std::string_view payload);
 absl::StatusOr<MeasuresRequest> DecodeMeasuresRequest(std::string_view payload,
                                                       uint8_t version = 1);
 absl::StatusOr<DetailRequest> DecodeDetailRequest(std::string_view payload, uint8_t version = 1);

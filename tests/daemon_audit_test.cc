@@ -404,6 +404,49 @@ class PipelinedLoad {
   std::vector<std::thread> threads_;
 };
 
+// The officers a MEASURES request carries are looked up (its answer's bases say which are
+// listed, or hold a role in a listed organisation): each is a query of that person, recorded
+// after the subject's record with its own listing, no measures and no receipt.
+TEST_F(DaemonAuditTest, TheOfficersAMeasuresSentAreRecorded) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  absl::StatusOr<IdSample> ids = SampleIdsOf(SampleDir(), 2);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  ASSERT_FALSE(ids->related_persons.empty());
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  constexpr char kUnlistedPerson[] = "230402199001010015";
+  wire::MeasuresRequest request;
+  request.id = "912304216987123405";  // an organisation the sample does not list
+  request.context = wire::RequestContext{"M-1", "op-3", "procurement"};
+  request.officers = {{Role::kLegalRepresentative, kListed},
+                      {Role::kPrincipal, ids->related_persons[0]},
+                      {Role::kLegalRepresentative, kUnlistedPerson}};
+  auto m = client->Measures(request);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_NE(m->receipt, "");
+  auto records = ReadAudit(AuditDir());
+  ASSERT_TRUE(records.ok()) << records.status();
+  size_t at = 0;
+  while (at < records->size() && (*records)[at].first != m->receipt) ++at;
+  ASSERT_LT(at + 3, records->size()) << "the subject's record and one per officer";
+  EXPECT_EQ((*records)[at].second.subject, "912304216987123405");
+  EXPECT_TRUE((*records)[at].second.receipt_issued);
+  const std::vector<std::pair<std::string, audit::Listing>> officers = {
+      {kListed, audit::Listing::kListed},
+      {ids->related_persons[0], audit::Listing::kRelated},
+      {kUnlistedPerson, audit::Listing::kUnlisted}};
+  for (size_t i = 0; i < officers.size(); ++i) {
+    const Record& r = (*records)[at + 1 + i].second;
+    EXPECT_EQ(r.opcode, 4) << i;
+    EXPECT_EQ(r.subject, officers[i].first) << i;
+    EXPECT_EQ(r.listing, officers[i].second) << i;
+    EXPECT_EQ(r.matter, "M-1") << i;
+    EXPECT_TRUE(r.measures.empty()) << i;
+    EXPECT_FALSE(r.receipt_issued) << i;
+  }
+  ExpectVerifies(AuditDir());
+}
+
 TEST_F(DaemonAuditTest, KillNineUnderLoadLosesNoReceipt) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   constexpr int kConnections = 4, kPerConnection = 2500;
