@@ -127,6 +127,9 @@ struct CheckScratch {
   std::string receipt;      // the answer's receipt
 };
 
+// The payload bytes of a FEEDBACK that cost one rate token.
+constexpr size_t kFeedbackBytesPerToken = 1024;
+
 // The subject kind of an ID the list does not know: a resident ID is a person's.
 uint8_t KindOf(const Id& id) {
   return static_cast<uint8_t>(id.kind() == IdKind::kResident ? SubjectKind::kPerson
@@ -393,12 +396,20 @@ std::optional<Handler::Outcome> Handler::Admit(wire::Opcode op, std::string_view
   }
   // A CHECK costs one token per ID, so that the rate bounds enumeration whatever the batch
   // size; a MEASURES one for its subject and one per officer the caller sent (each is looked
-  // up, and the answer's bases tell whether it is listed); a malformed payload costs one.
+  // up, and the answer's bases tell whether it is listed); a malformed payload costs one. A
+  // FEEDBACK, which the audit keeps whole (reasons of up to 1 KiB a measure, corrections
+  // included), costs one per KiB of its payload, at most the burst: a query record is ~100
+  // bytes a token, and feedback must not fill the audit's disk many times faster.
   const Caller& c = grant->caller;
   uint32_t cost = 1;
   if (op == wire::Opcode::kCheck) cost = std::max<uint32_t>(1, wire::PeekCheckCount(payload));
   if (op == wire::Opcode::kMeasures) {
     cost += std::min<uint32_t>(wire::PeekMeasuresOfficerCount(payload), wire::kMaxOfficers);
+  }
+  if (op == wire::Opcode::kFeedback) {
+    cost = static_cast<uint32_t>(std::max<size_t>(
+        1, (payload.size() + kFeedbackBytesPerToken - 1) / kFeedbackBytesPerToken));
+    if (grant->bucket != nullptr) cost = std::min(cost, c.burst);
   }
   if (grant->bucket != nullptr && cost > c.burst) {
     return Outcome::Error(

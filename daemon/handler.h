@@ -18,9 +18,9 @@
 // be (HELLO's credentials, or a TLS client certificate; in open mode every connection holds the
 // open grant). Without one, everything but HELLO and PING is answered UNAUTHENTICATED. Every
 // other request is charged to the caller: its scope (PERMISSION_DENIED) and its rate (a CHECK
-// costs one token per ID, a MEASURES one plus one per officer it sends: RATE_LIMITED with the
-// wait). A MEASURES' officers are audited as queries of their own. A masked caller's answers
-// are masked
+// costs one token per ID, a MEASURES one plus one per officer it sends, a FEEDBACK one per KiB
+// of payload up to the burst: RATE_LIMITED with the wait). A MEASURES' officers are audited
+// as queries of their own. A masked caller's answers are masked
 // (core/masking.h). When the callers file was reloaded, a connection's grant is looked up again
 // before its next request; a revoked one is answered UNAUTHENTICATED and the connection closes.
 //

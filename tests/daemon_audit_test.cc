@@ -696,7 +696,7 @@ class DaemonFeedbackTest : public DaemonAuditTest {
  protected:
   void SetUp() override {
     std::vector<Caller> callers;
-    for (const std::string id : {"agency-a", "agency-b"}) {
+    for (const std::string id : {"agency-a", "agency-b", "agency-slow"}) {
       absl::StatusOr<std::string> token = NewToken();
       ASSERT_TRUE(token.ok());
       tokens_[id] = *token;
@@ -706,8 +706,8 @@ class DaemonFeedbackTest : public DaemonAuditTest {
       c.sector = "other";
       c.scopes = ScopeBit(Scope::kCheck) | ScopeBit(Scope::kMeasures) | ScopeBit(Scope::kFeedback);
       c.view = View::kFull;
-      c.rate = 1e4;
-      c.burst = 1000;
+      c.rate = id == "agency-slow" ? 0.01 : 1e4;
+      c.burst = id == "agency-slow" ? 24 : 1000;
       c.token_hashes = {HashToken(*token)};
       callers.push_back(std::move(c));
     }
@@ -729,6 +729,33 @@ class DaemonFeedbackTest : public DaemonAuditTest {
 
   std::map<std::string, std::string> tokens_;
 };
+
+// The audit keeps a FEEDBACK whole: 49 reasons of 1 KiB were 50 KB of audit for one rate token,
+// repeatable as corrections. It costs one token per KiB of payload (at most the burst).
+TEST_F(DaemonFeedbackTest, FeedbackCostsATokenPerKibOfPayload) {
+  auto a = ConnectAs("agency-slow");  // burst 24, a token per 100 s
+  ASSERT_NE(a, nullptr);
+  wire::MeasuresRequest request;
+  request.id = kListed;
+  auto m = a->Measures(request);  // 1 token
+  ASSERT_TRUE(m.ok()) << m.status();
+  const std::vector<uint16_t> nos = Nos(m->value);
+  ASSERT_GE(nos.size(), 10u);
+  wire::FeedbackRequest big{m->receipt, "op", {}};
+  const std::string reason(1000, 'r');
+  for (size_t i = 0; i < 10; ++i) {
+    big.items.push_back({nos[i], wire::FeedbackOutcome::kNotApplied, reason});
+  }
+  auto fb = a->Feedback(big);  // ~10 KB: 10 tokens
+  ASSERT_TRUE(fb.ok()) << fb.status();
+  fb = a->Feedback(big);  // 10 more
+  ASSERT_TRUE(fb.ok()) << fb.status();
+  absl::Status s = a->Feedback(big).status();  // 3 left
+  EXPECT_TRUE(absl::StrContains(s.message(), "over its rate")) << s;
+  // A small one still fits.
+  fb = a->Feedback({m->receipt, "op", {{nos[0], wire::FeedbackOutcome::kApplied, ""}}});
+  EXPECT_TRUE(fb.ok()) << fb.status();
+}
 
 TEST_F(DaemonFeedbackTest, FeedbackRecordedAndRefused) {
   auto a = ConnectAs("agency-a");
