@@ -127,6 +127,10 @@ struct CheckScratch {
   std::string receipt;      // the answer's receipt
 };
 
+// What a request refused for the audit is told, whoever asks and whatever failed.
+constexpr std::string_view kAuditRefused =
+    "the audit cannot be written; MEASURES and FEEDBACK are refused until it can be";
+
 // The payload bytes of a FEEDBACK that cost one rate token.
 constexpr size_t kFeedbackBytesPerToken = 1024;
 
@@ -664,9 +668,11 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
       Audit(&asked, request->context, d, session, &no_receipt, &failed, /*officer=*/true);
     }
     if (!failed.ok() && auditor_->required()) {  // fail closed: no measure without its record
+      // One text for every refusal: the reason names state_dir's files and the error, which
+      // only an admin's INFO shows (FORMAT.md 15); the log has it too.
       return Outcome::Error(
           version >= 4 ? wire::Status::kAuditUnavailable : wire::Status::kUnavailable,
-          absl::StrCat(failed.message(), "; MEASURES is refused until it can be"));
+          std::string(kAuditRefused));
     }
   }
   // The measures' heads encoded once per catalog (by content: its fingerprint) and thread.
@@ -693,7 +699,7 @@ Handler::Outcome Handler::Feedback(std::string_view payload, const Dataset& d, S
     return Outcome::Error(wire::Status::kAuditUnavailable, "no audit: the server has no state_dir");
   }
   if (session.audit_replay) {
-    return Outcome::Error(wire::Status::kAuditUnavailable, "the audit cannot be written");
+    return Outcome::Error(wire::Status::kAuditUnavailable, std::string(kAuditRefused));
   }
   absl::StatusOr<Auditor::Recorded> recorded =
       auditor_->Feedback(session.grant->caller.id, *request);
@@ -702,8 +708,8 @@ Handler::Outcome Handler::Feedback(std::string_view payload, const Dataset& d, S
     switch (recorded.status().code()) {
       case absl::StatusCode::kNotFound:
         return Outcome::Error(wire::Status::kNotFound, message);
-      case absl::StatusCode::kUnavailable:
-        return Outcome::Error(wire::Status::kAuditUnavailable, message);
+      case absl::StatusCode::kUnavailable:  // the reason is for admins (INFO), as MEASURES'
+        return Outcome::Error(wire::Status::kAuditUnavailable, std::string(kAuditRefused));
       default:
         return Outcome::FromCore(recorded.status());
     }

@@ -613,6 +613,14 @@ TEST_F(DaemonAuditTest, DiskFullFailsClosedAndRecovers) {
   EXPECT_TRUE(absl::StartsWith(failed.message(), "AUDIT_UNAVAILABLE")) << failed;
   EXPECT_TRUE(absl::StrContains(failed.message(), "audit")) << failed;
   std::printf("MEASURES while the disk is full: %s\n", failed.ToString().c_str());
+  // Every refusal says the same, and none names state_dir's files or the error (FORMAT.md 15:
+  // those are an admin's INFO's): the first refusal and the later ones once differed.
+  EXPECT_FALSE(absl::StrContains(failed.message(), StateDir())) << failed;
+  EXPECT_FALSE(absl::StrContains(failed.message(), "File too large")) << failed;
+  for (int i = 0; i < 3; ++i) {
+    const absl::Status again = AskMeasures(*client, kListed).status();
+    EXPECT_EQ(again.message(), failed.message()) << i;
+  }
   // CHECK still answers, without receipts.
   auto check = client->Check({kListed});
   ASSERT_TRUE(check.ok()) << check.status();
