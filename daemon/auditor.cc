@@ -323,6 +323,12 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
     info.bytes += stats.bytes;
     awaiting += stats.awaiting_feedback;
   }
+  if (!admin) {
+    // The audit's totals are every caller's: polled, they would tell one agency how many
+    // queries the others make and how much feedback they owe (FORMAT.md 15).
+    info.records = 0;
+    info.bytes = 0;
+  }
   if (calendar_.has_value()) {
     const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), ChinaTime());
     absl::StatusOr<absl::CivilDay> due = calendar_->NextDue(today);
@@ -334,6 +340,7 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
   } else {
     info.due_note = calendar_error_;
   }
+  if (!admin) return info;
   std::lock_guard<AdaptiveMutex> lock(mu_);
   const uint64_t fed_back = fed_back_.size() + untracked_;
   info.receipts_without_feedback = awaiting > fed_back ? awaiting - fed_back : 0;

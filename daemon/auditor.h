@@ -81,7 +81,9 @@ class Auditor {
   // if no query logged it before. For /readyz and the metrics.
   absl::Status Writable() const;
 
-  // Returns INFO's audit block at Unix time `now`; the error text only for an admin.
+  // Returns INFO's audit block at Unix time `now`: the state and the report due date for
+  // anyone; the error text, the records, the bytes and the receipts without feedback (every
+  // caller's) only for an admin (else "" and 0).
   wire::AuditInfo Info(int64_t now, bool admin) const;
 
   // Returns the durations of the audit's segment writes and fdatasyncs, every stream's (for the

@@ -286,6 +286,14 @@ TEST_F(AuditorTest, InfoCountsRecordsAndReceiptsWithoutFeedback) {
   ASSERT_TRUE(fed.ok()) << fed.status();
   ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
   EXPECT_EQ(auditor_->Info(now, true).receipts_without_feedback, 1u);
+  // The totals are every caller's: a caller that is not an admin gets the state and the due
+  // date, not the other agencies' traffic or feedback backlog.
+  info = auditor_->Info(now, false);
+  EXPECT_EQ(info.state, wire::AuditState::kOk);
+  EXPECT_EQ(info.records, 0u);
+  EXPECT_EQ(info.bytes, 0u);
+  EXPECT_EQ(info.receipts_without_feedback, 0u);
+  EXPECT_NE(info.next_report_due, 0u);
 }
 
 TEST_F(AuditorTest, ReceiptsWithoutFeedbackCountThoseIssuedSinceTheStart) {
