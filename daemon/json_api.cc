@@ -84,9 +84,14 @@ absl::StatusOr<std::string> Member(const Json& body, const Field& field, bool re
   return StringOf(*it, field.name, field.max_bytes);
 }
 
-// Returns the instant of an RFC 3339 `text` ("" : wire::kAsOfNow); `what` names it.
+// Returns the instant of an RFC 3339 `text`; `what` names it. An empty one is refused, not
+// taken as now: only an absent asOf means now, so a caller's as-of question is never answered
+// for another instant.
 absl::StatusOr<int64_t> InstantOf(std::string_view what, std::string_view text) {
-  if (text.empty()) return wire::kAsOfNow;
+  if (text.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s is empty: send an RFC 3339 instant, or leave %s out for now", what, what));
+  }
   absl::StatusOr<int64_t> at = ParseInstant(text);
   if (!at.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", what, at.status().message()));
@@ -100,8 +105,11 @@ absl::Status ReadContext(const Json& body, wire::RequestContext* context, int64_
   SHIXIN_ASSIGN_OR_RETURN(context->operator_id,
                           Member(body, {"operator", wire::kMaxOperatorBytes}));
   SHIXIN_ASSIGN_OR_RETURN(context->purpose, Member(body, {"purpose", wire::kMaxPurposeBytes}));
-  SHIXIN_ASSIGN_OR_RETURN(const std::string text, Member(body, {"asOf", 64}));
-  SHIXIN_ASSIGN_OR_RETURN(*as_of, InstantOf("asOf", text));
+  *as_of = wire::kAsOfNow;
+  if (body.contains("asOf")) {
+    SHIXIN_ASSIGN_OR_RETURN(const std::string text, Member(body, {"asOf", 64}));
+    SHIXIN_ASSIGN_OR_RETURN(*as_of, InstantOf("asOf", text));
+  }
   return absl::OkStatus();
 }
 
@@ -303,17 +311,28 @@ std::string PercentDecoded(std::string_view text) {
   return out;
 }
 
-// Returns the value of parameter `name` in query string `query` ("" if absent).
-std::string QueryParam(std::string_view query, std::string_view name) {
+// Returns the as-of instant of a /v1/subjects query string: wire::kAsOfNow without "asOf".
+// Names are matched once percent-decoded; an unknown name, an "asOf" given twice or empty are
+// refused, as a body's unknown or ill-typed fields are: else a misspelled asOf ("asof") would
+// be answered for now, and nothing in the answer would tell.
+absl::StatusOr<int64_t> SubjectAsOf(std::string_view query) {
+  std::optional<std::string> as_of;
   for (std::string_view rest = query; !rest.empty();) {
     const size_t amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (pair.substr(0, pair.find('=')) == name && pair.size() > name.size()) {
-      return PercentDecoded(pair.substr(name.size() + 1));
+    if (pair.empty()) continue;  // "a=1&" or "&&"
+    const size_t equals = pair.find('=');
+    const std::string name = PercentDecoded(pair.substr(0, equals));
+    if (name != "asOf") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "unknown query parameter \"%s\"; the only one is asOf", name.substr(0, 64)));
     }
+    if (as_of) return absl::InvalidArgumentError("asOf is given twice");
+    as_of = equals == std::string_view::npos ? "" : PercentDecoded(pair.substr(equals + 1));
   }
-  return "";
+  if (!as_of) return wire::kAsOfNow;
+  return InstantOf("asOf", *as_of);
 }
 
 HttpReply JsonReply(std::string body) {
@@ -565,7 +584,7 @@ HttpReply JsonApi::Subject(const HttpRequest& request, std::string_view id, std:
     return BadRequest(absl::StrFormat("the ID: %d bytes exceed the limit of %d", detail.id.size(),
                                       wire::kMaxIdBytes));
   }
-  absl::StatusOr<int64_t> as_of = InstantOf("asOf", QueryParam(query, "asOf"));
+  absl::StatusOr<int64_t> as_of = SubjectAsOf(query);
   if (!as_of.ok()) return BadRequest(std::string(as_of.status().message()));
   detail.as_of = *as_of;
   std::string payload;

@@ -194,6 +194,49 @@ TEST_F(JsonApiTest, MeasuresAndSubjectAnswerAsTheCli) {
   EXPECT_EQ(BodyOf(reply)["error"]["code"], "invalid_id");
 }
 
+// A query or body asOf that is misspelled, empty or repeated is refused, not answered for now
+// (nothing in the answer says which instant it is for); parameter names are percent-decoded.
+TEST_F(JsonApiTest, AnAsOfThatIsNotOneInstantIsRefused) {
+  Start();
+  const auto error = [&](std::string_view method, std::string_view target,
+                         std::string_view body = "") {
+    const HttpReply reply = Serve(method, target, body);
+    const Json j = BodyOf(reply);
+    return absl::StrCat(reply.status, " ",
+                        j.contains("error") ? j["error"]["code"].get<std::string>() + ": " +
+                                                  j["error"]["message"].get<std::string>()
+                                            : "ok");
+  };
+  const std::string subject = absl::StrCat("/v1/subjects/", kListed);
+  EXPECT_EQ(error("GET", subject + "?asof=2026-11-02T12:00:00Z"),
+            "400 invalid_argument: unknown query parameter \"asof\"; the only one is asOf");
+  EXPECT_EQ(error("GET", subject + "?as_of=2026-11-02T12:00:00Z"),
+            "400 invalid_argument: unknown query parameter \"as_of\"; the only one is asOf");
+  EXPECT_EQ(error("GET", subject + "?asOf=2026-11-02T12:00:00Z&x"),
+            "400 invalid_argument: unknown query parameter \"x\"; the only one is asOf");
+  // Decoded, "%61sOf" is asOf: here out of the history window.
+  EXPECT_EQ(error("GET", subject + "?%61sOf=1999-01-01T00:00:00Z").substr(0, 16),
+            "400 out_of_range");
+  EXPECT_EQ(error("GET", subject + "?asOf="),
+            "400 invalid_argument: asOf is empty: send an RFC 3339 instant, or leave asOf out "
+            "for now");
+  EXPECT_EQ(error("GET", subject + "?asOf"),
+            "400 invalid_argument: asOf is empty: send an RFC 3339 instant, or leave asOf out "
+            "for now");
+  EXPECT_EQ(error("GET", subject + "?asOf=2026-12-01T00:00:00Z&asOf=2026-11-02T12:00:00Z"),
+            "400 invalid_argument: asOf is given twice");
+  EXPECT_EQ(error("GET", subject + "?"), "200 ok");
+  EXPECT_EQ(error("GET", subject + "?&"), "200 ok");
+  const std::string ids = absl::StrCat("{\"ids\":[\"", kListed, "\"]");
+  EXPECT_EQ(error("POST", "/v1/check", ids + ",\"asOf\":\"\"}"),
+            "400 invalid_argument: asOf is empty: send an RFC 3339 instant, or leave asOf out "
+            "for now");
+  EXPECT_EQ(error("POST", "/v1/measures", absl::StrCat("{\"id\":\"", kListed, "\",\"asOf\":\"\"}"))
+                .substr(0, 31),
+            "400 invalid_argument: asOf is e");
+  EXPECT_EQ(error("POST", "/v1/check", ids + "}"), "200 ok");
+}
+
 TEST_F(JsonApiTest, RoutesRefuseUnknownPathsAndMethods) {
   Start();
   HttpReply reply = Serve("GET", "/v1/nothing");
