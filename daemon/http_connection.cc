@@ -6,6 +6,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
+#include <iterator>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -64,6 +65,42 @@ std::optional<HttpReply> HeaderRefusal(const http::request<http::string_body>& m
       return JsonError(
           400, "bad_request",
           absl::StrCat("the request names ", std::string(ToStd(http::to_string(field))), " twice"));
+    }
+  }
+  return std::nullopt;
+}
+
+// Returns the refusal of a chunked request whose trailer section (the fields of `message`
+// after its first `header_fields`, which Beast adds to the same container) carries a field that
+// only the header section may carry (RFC 9110 6.5.1: framing, routing, authentication, content
+// format, connection control), or nullopt; other trailer fields are ignored (never read). A
+// proxy in front authorises and routes on the header section and streams trailers through: an
+// Authorization or Content-Type first seen in the trailer is one it never saw.
+std::optional<HttpReply> TrailerRefusal(const http::request<http::string_body>& message,
+                                        size_t header_fields) {
+  size_t i = 0;
+  for (const auto& field : message) {
+    if (i++ < header_fields) continue;
+    switch (field.name()) {
+      case http::field::authorization:
+      case http::field::proxy_authorization:
+      case http::field::content_type:
+      case http::field::content_length:
+      case http::field::content_encoding:
+      case http::field::transfer_encoding:
+      case http::field::host:
+      case http::field::connection:
+      case http::field::keep_alive:
+      case http::field::expect:
+      case http::field::te:
+      case http::field::trailer:
+      case http::field::upgrade:
+        return JsonError(400, "bad_request",
+                         absl::StrCat("the trailer section may not carry ",
+                                      std::string(ToStd(field.name_string())),
+                                      ": send it in the header section"));
+      default:
+        break;
     }
   }
   return std::nullopt;
@@ -190,7 +227,7 @@ void HttpConnection::AnswerRequests() {
       return;
     }
     if (parser_->is_header_done() && !parser_->eager() && !CheckHeader()) return;
-    if (parser_->is_done()) AnswerParsed();
+    if (parser_->is_done() && CheckTrailer()) AnswerParsed();
   }
   if (drain_reason_ == DrainReason::kClose) return;
   input_state_ = parser_ ? Input::kPartial : Input::kEmpty;
@@ -254,8 +291,20 @@ bool HttpConnection::CheckHeader() {
     Refuse(shared_.service->Serve(request), "no Authorization; the body is not read");
     return false;
   }
+  // Beast adds a chunked body's trailer fields after these (CheckTrailer).
+  header_fields_ =
+      parser_->chunked() ? std::distance(parser_->get().begin(), parser_->get().end()) : 0;
   parser_->eager(true);
   MaybeContinue();
+  return true;
+}
+
+bool HttpConnection::CheckTrailer() {
+  if (!parser_->chunked()) return true;
+  if (std::optional<HttpReply> refusal = TrailerRefusal(parser_->get(), header_fields_)) {
+    Refuse(*refusal, "a trailer field the header section must carry");
+    return false;
+  }
   return true;
 }
 

@@ -24,8 +24,9 @@
 // Bad input: headers over kHeaderLimit answer 431 headers_too_large (and so do a chunk-size
 // line or a trailer section over it), a body over max_payload 413 payload_too_large, anything
 // Beast cannot parse 400 bad_request, and so does a header that frames or names the request
-// ambiguously (CheckHeader); each closes the connection after its response is written (input
-// after it is discarded).
+// ambiguously (CheckHeader) or a trailer section carrying a field that belongs in the header
+// (CheckTrailer); each closes the connection after its response is written (input after it is
+// discarded).
 //
 // Deadlines: a request's header and body must arrive within frame_timeout of its first byte;
 // a connection with unwritten responses must make write progress within write_timeout; one
@@ -152,6 +153,10 @@ class HttpConnection final : public ManagedConnection,
   // and answers a request of the API that carries no credentials (callers mode) before its
   // body. Else makes the parser eager (the body is parsed as it comes) and returns true.
   bool CheckHeader();
+  // Checks the trailer section of the chunked request parser_ has just read: refuses (and
+  // returns false) one carrying a field that belongs in the header section (Authorization,
+  // Content-Type, ...: TrailerRefusal); other trailer fields are ignored.
+  bool CheckTrailer();
   // Queues `reply` with Connection: close and closes after it; `why` goes to the log.
   void Refuse(const HttpReply& reply, std::string_view why);
   void Queue(const HttpReply& reply, ConnectionHeader connection, bool head_only = false);
@@ -182,6 +187,7 @@ class HttpConnection final : public ManagedConnection,
   Input input_state_ = Input::kEmpty;
   DrainReason drain_reason_ = DrainReason::kNone;
   std::optional<Parser> parser_;  // the request being parsed, if one has begun
+  size_t header_fields_ = 0;      // of a chunked parser_'s header section (CheckTrailer)
   // Where the Connection header of the last response queued is (or would go), while that
   // response waits in pump_.output(): Shutdown() makes it "close".
   struct ConnectionLine {

@@ -208,6 +208,31 @@ TEST(DaemonHttpTest, AFieldTheDaemonReadsOnceIsRefusedTwice) {
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
+// Beast adds a chunked body's trailer fields to the header's: a trailer must not supply (or
+// repeat) what a proxy in front read from the header section (RFC 9110 6.5.1).
+TEST(DaemonHttpTest, ATrailerMayNotCarryAFieldOfTheHeaderSection) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  const std::string body = "{\"ids\":[\"11010519491231002X\"]}";
+  const std::string head = "POST /v1/check HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n";
+  const std::string chunked = absl::StrCat(absl::Hex(body.size()), "\r\n", body, "\r\n0\r\n");
+  const std::string typed = head + "Content-Type: application/json\r\n\r\n";
+  for (const std::string& trailer :
+       {std::string("Authorization: Bearer a\r\n"), std::string("Content-Length: 3\r\n"),
+        std::string("Content-Type: application/json\r\n"), std::string("Host: u\r\n"),
+        std::string("Connection: close\r\n")}) {
+    ExpectRefusedAndClosed(*daemon, typed + chunked + trailer + "\r\n", 400, "bad_request");
+  }
+  // The Content-Type only in the trailer: refused, not taken.
+  ExpectRefusedAndClosed(*daemon,
+                         head + "\r\n" + chunked + "Content-Type: application/json\r\n\r\n", 400,
+                         "bad_request");
+  // Other trailer fields are ignored.
+  std::optional<HttpResponse> r = HttpRoundTrip(*daemon, typed + chunked + "X-Checksum: 1\r\n\r\n");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
 TEST(DaemonHttpTest, ASlowClientIsClosedAtTheFrameTimeout) {
   std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir(), {"--frame-timeout-seconds", "1"});
   ASSERT_NE(daemon, nullptr);
