@@ -147,13 +147,16 @@ void HttpConnection::Start() {
 void HttpConnection::Shutdown() {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
   pump_.StartGrace();
-  // The requests answered after this say close (AnswerParsed); so does the last one answered
-  // before it, if it is not yet being written.
+  // The last response answered says close if it is not yet being written, else the next one
+  // (AnswerParsed); nothing after it is processed (RFC 9112 9.6): the requests not yet answered
+  // are dropped, and the client retries them elsewhere.
   if (last_queued_ && !pump_.output().empty()) {
     pump_.output().replace(last_queued_->at, last_queued_->size, kConnectionClose);
+    Drain(DrainReason::kClose);
+  } else if (phase_ == Phase::kServing || drain_reason_ == DrainReason::kEndOfInput) {
+    Drain(DrainReason::kShutdown);
   }
   last_queued_.reset();
-  if (phase_ == Phase::kServing) Drain(DrainReason::kShutdown);
   Advance();
 }
 
@@ -245,7 +248,7 @@ void HttpConnection::AnswerParsed() {
   request.peer = &peer_info_;
   const HttpReply reply = shared_.service->Serve(request);
   proven_ = proven_ || reply.caller_proven;
-  const bool close = !message.keep_alive() || phase_ != Phase::kServing;
+  const bool close = !message.keep_alive() || LastBeforeClosing();
   const ConnectionHeader connection = close                    ? ConnectionHeader::kClose
                                       : message.version() < 11 ? ConnectionHeader::kKeepAlive
                                                                : ConnectionHeader::kNone;
@@ -253,7 +256,12 @@ void HttpConnection::AnswerParsed() {
   parser_.reset();
   last_request_ = Clock::now();
   Queue(reply, connection, head);
-  if (close && drain_reason_ != DrainReason::kShutdown) Drain(DrainReason::kClose);
+  if (close) Drain(DrainReason::kClose);
+}
+
+bool HttpConnection::LastBeforeClosing() const {
+  return drain_reason_ == DrainReason::kShutdown ||
+         (drain_reason_ == DrainReason::kEndOfInput && pump_.input().empty());
 }
 
 void HttpConnection::AnswerBadRequest(const error_code& ec) {

@@ -16,10 +16,11 @@
 // of an exhausted BufferBudget stops reading until its writes drain. A request without
 // keep-alive (HTTP/1.0, "Connection: close") is answered with "Connection: close" and closes;
 // an HTTP/1.0 one with "Connection: keep-alive" is answered with it and stays open (RFC 9112
-// 9.3). HEAD is answered as GET without the body. "Expect: 100-continue" is answered
-// "100 Continue" once the header is accepted, if the body has not begun to arrive. In callers
-// mode a request under /v1/ without an Authorization header is answered (401) from its header,
-// before its body arrives, and the connection closes after it: its body is never read.
+// 9.3). After the end of input, the last request received is answered with "Connection: close".
+// HEAD is answered as GET without the body. "Expect: 100-continue" is answered "100 Continue" once
+// the header is accepted, if the body has not begun to arrive. In callers mode a request
+// under /v1/ without an Authorization header is answered (401) from its header, before its body
+// arrives, and the connection closes after it: its body is never read.
 //
 // Bad input: headers over kHeaderLimit answer 431 headers_too_large (and so do a chunk-size
 // line or a trailer section over it), a body over max_payload 413 payload_too_large, anything
@@ -102,9 +103,10 @@ class HttpConnection final : public ManagedConnection,
 
   // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
   void Start() override;
-  // Answers the requests that have reached the socket, reads no more, then closes; after a
-  // grace period (10 s) closes regardless. Every response not yet handed to a write says
-  // Connection: close (those already written cannot).
+  // Stops serving: the last response not yet handed to a write says Connection: close and
+  // nothing after it is processed (RFC 9112 9.6); if every response has gone to a write, the
+  // next request that has reached the socket is answered with close, and nothing after it.
+  // Then closes; after a grace period (10 s) closes regardless.
   void Shutdown() override;
   // Closes the socket now; pending responses are dropped.
   void Close() override;
@@ -157,6 +159,9 @@ class HttpConnection final : public ManagedConnection,
   // returns false) one carrying a field that belongs in the header section (Authorization,
   // Content-Type, ...: TrailerRefusal); other trailer fields are ignored.
   bool CheckTrailer();
+  // Returns whether the request being answered is the last this connection processes though it
+  // asked to stay open: after Shutdown(), or the last one received before the end of input.
+  bool LastBeforeClosing() const;
   // Queues `reply` with Connection: close and closes after it; `why` goes to the log.
   void Refuse(const HttpReply& reply, std::string_view why);
   void Queue(const HttpReply& reply, ConnectionHeader connection, bool head_only = false);
