@@ -49,20 +49,20 @@ std::optional<HttpReply> HeaderRefusal(const http::request<http::string_body>& m
   if (encodings > 0) {
     const boost::beast::string_view coding = message[http::field::transfer_encoding];
     if (encodings > 1 || !boost::beast::iequals(coding, "chunked")) {
-      return JsonError(
+      return HttpRefusal(
           400, "bad_request",
           absl::StrFormat("Transfer-Encoding \"%s\" is not supported: send a Content-Length or "
                           "Transfer-Encoding: chunked",
                           encodings > 1 ? "(twice)" : std::string(ToStd(coding.substr(0, 100)))));
     }
     if (message.version() < 11) {  // RFC 9112 6.1: its framing is faulty
-      return JsonError(400, "bad_request", "an HTTP/1.0 request may not be chunked");
+      return HttpRefusal(400, "bad_request", "an HTTP/1.0 request may not be chunked");
     }
   }
   for (const http::field field :
        {http::field::content_length, http::field::content_type, http::field::authorization}) {
     if (message.count(field) > 1) {
-      return JsonError(
+      return HttpRefusal(
           400, "bad_request",
           absl::StrCat("the request names ", std::string(ToStd(http::to_string(field))), " twice"));
     }
@@ -95,10 +95,10 @@ std::optional<HttpReply> TrailerRefusal(const http::request<http::string_body>& 
       case http::field::te:
       case http::field::trailer:
       case http::field::upgrade:
-        return JsonError(400, "bad_request",
-                         absl::StrCat("the trailer section may not carry ",
-                                      std::string(ToStd(field.name_string())),
-                                      ": send it in the header section"));
+        return HttpRefusal(400, "bad_request",
+                           absl::StrCat("the trailer section may not carry ",
+                                        std::string(ToStd(field.name_string())),
+                                        ": send it in the header section"));
       default:
         break;
     }
@@ -216,9 +216,9 @@ void HttpConnection::AnswerRequests() {
       // or trailer section without limit: the header's limit bounds them.
       if (parser_->is_header_done() && pump_.input().size() > kHeaderLimit) {
         Refuse(
-            JsonError(431, "headers_too_large",
-                      absl::StrFormat("a chunk-size line or the trailer section exceeds %d bytes",
-                                      kHeaderLimit)),
+            HttpRefusal(431, "headers_too_large",
+                        absl::StrFormat("a chunk-size line or the trailer section exceeds %d bytes",
+                                        kHeaderLimit)),
             "chunk header or trailer over the limit");
         return;
       }
@@ -268,14 +268,14 @@ void HttpConnection::AnswerBadRequest(const error_code& ec) {
   HttpReply reply;
   if (ec == http::error::header_limit) {
     reply =
-        JsonError(431, "headers_too_large",
-                  absl::StrFormat("the request line and headers exceed %d bytes", kHeaderLimit));
+        HttpRefusal(431, "headers_too_large",
+                    absl::StrFormat("the request line and headers exceed %d bytes", kHeaderLimit));
   } else if (ec == http::error::body_limit) {
-    reply =
-        JsonError(413, "payload_too_large",
-                  absl::StrFormat("the body exceeds max_payload (%d bytes)", options_.max_payload));
+    reply = HttpRefusal(
+        413, "payload_too_large",
+        absl::StrFormat("the body exceeds max_payload (%d bytes)", options_.max_payload));
   } else {
-    reply = JsonError(400, "bad_request", absl::StrCat("malformed HTTP request: ", ec.message()));
+    reply = HttpRefusal(400, "bad_request", absl::StrCat("malformed HTTP request: ", ec.message()));
   }
   Refuse(reply, ec.message());
 }

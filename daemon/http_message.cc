@@ -1,8 +1,17 @@
 #include "daemon/http_message.h"
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 namespace shixin {
+namespace {
+
+std::array<std::atomic<uint64_t>, kHttpRefusalCodes.size()>& RefusalCounts() {
+  static auto* counts = new std::array<std::atomic<uint64_t>, kHttpRefusalCodes.size()>();
+  return *counts;
+}
+
+}  // namespace
 
 HttpReply JsonError(unsigned status, std::string_view code, std::string_view message) {
   nlohmann::json body;
@@ -12,6 +21,17 @@ HttpReply JsonError(unsigned status, std::string_view code, std::string_view mes
   reply.status = status;
   reply.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return reply;
+}
+
+HttpReply HttpRefusal(unsigned status, std::string_view code, std::string_view message) {
+  for (size_t i = 0; i < kHttpRefusalCodes.size(); ++i) {
+    if (kHttpRefusalCodes[i] == code) RefusalCounts()[i].fetch_add(1, std::memory_order_relaxed);
+  }
+  return JsonError(status, code, message);
+}
+
+uint64_t HttpRefusals(size_t index) {
+  return RefusalCounts()[index].load(std::memory_order_relaxed);
 }
 
 }  // namespace shixin

@@ -1,10 +1,13 @@
 // The HTTP request and reply that the HTTP listener (daemon/http_connection.h) hands to the
 // services behind it (daemon/http_service.h), and the JSON error body they answer with.
 //
-// Thread safety: plain values; JsonError() is reentrant.
+// Thread safety: plain values; the functions are thread-safe.
 #ifndef SHIXIN_DAEMON_HTTP_MESSAGE_H_
 #define SHIXIN_DAEMON_HTTP_MESSAGE_H_
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +38,19 @@ struct HttpReply {
 
 // Returns the JSON error body {"error":{"code":"<code>","message":"<message>"}} for `status`.
 HttpReply JsonError(unsigned status, std::string_view code, std::string_view message);
+
+// The codes of the requests refused before they reach an operation (which Handler::Handle
+// counts in shixin_requests_total): shixin_http_refused_total{code}.
+inline constexpr std::array<std::string_view, 7> kHttpRefusalCodes = {
+    "bad_request",        "unsupported_media_type", "invalid_argument", "not_found_path",
+    "method_not_allowed", "headers_too_large",      "payload_too_large"};
+
+// Returns JsonError(status, code, message) and counts it (HttpRefusals), for a request refused
+// before it reaches an operation: one that does not parse, an unknown path or method, a body
+// that is not JSON or not the request's. Lock-free (a relaxed atomic).
+HttpReply HttpRefusal(unsigned status, std::string_view code, std::string_view message);
+// Returns how many refusals of kHttpRefusalCodes[index] were counted (in the process).
+uint64_t HttpRefusals(size_t index);
 
 }  // namespace shixin
 

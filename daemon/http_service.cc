@@ -17,7 +17,7 @@ HttpReply Text(unsigned status, std::string body) {
 }
 
 HttpReply MethodNotAllowed(std::string_view method, std::string_view allow) {
-  HttpReply reply = JsonError(
+  HttpReply reply = HttpRefusal(
       405, "method_not_allowed",
       absl::StrFormat("%s is not allowed here; use %s", std::string(method), std::string(allow)));
   reply.headers.emplace_back("Allow", std::string(allow));
@@ -28,8 +28,8 @@ HttpReply MethodNotAllowed(std::string_view method, std::string_view allow) {
 HttpReply Delegate(const HttpService::Slot& slot, const HttpRequest& request,
                    std::string_view what) {
   if (!slot) {
-    return JsonError(404, "not_found_path",
-                     absl::StrFormat("%s is not served by this daemon", std::string(what)));
+    return HttpRefusal(404, "not_found_path",
+                       absl::StrFormat("%s is not served by this daemon", std::string(what)));
   }
   return slot(request);
 }
@@ -57,8 +57,8 @@ HttpReply HttpService::Serve(const HttpRequest& request) const {
   if (path == "/status" || path.starts_with("/status/")) {
     return get ? Delegate(status, request, "/status") : MethodNotAllowed(request.method, kGet);
   }
-  return JsonError(404, "not_found_path",
-                   absl::StrFormat("no such path: %s", std::string(path.substr(0, 200))));
+  return HttpRefusal(404, "not_found_path",
+                     absl::StrFormat("no such path: %s", std::string(path.substr(0, 200))));
 }
 
 HttpReply HttpService::Ready() const {

@@ -38,8 +38,9 @@ constexpr size_t kMaxCheckIds = 0xFFFF;
 absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view Std(absl::string_view s) { return {s.data(), s.size()}; }
 
+// A body or query refused before it reaches an operation (counted: HttpRefusal).
 HttpReply BadRequest(std::string_view message) {
-  return JsonError(400, "invalid_argument", message);
+  return HttpRefusal(400, "invalid_argument", message);
 }
 
 // A request body field: its JSON name, and for a string the most bytes the protocol carries.
@@ -122,9 +123,9 @@ std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
     type = type.substr(0, semicolon);
   }
   if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(Absl(type)), "application/json")) {
-    return JsonError(415, "unsupported_media_type",
-                     absl::StrCat("send the body as application/json, not \"",
-                                  std::string(request.content_type), "\""));
+    return HttpRefusal(415, "unsupported_media_type",
+                       absl::StrCat("send the body as application/json, not \"",
+                                    std::string(request.content_type), "\""));
   }
   // A name given twice is refused rather than resolved: a gateway that read the first "ids"
   // while shixin answered (and audited) the last would disagree about what was asked.
@@ -145,10 +146,10 @@ std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
     return true;
   };
   Json body = Json::parse(request.body.begin(), request.body.end(), check_names, false);
-  if (body.is_discarded()) return JsonError(400, "bad_request", "the body is not valid JSON");
+  if (body.is_discarded()) return HttpRefusal(400, "bad_request", "the body is not valid JSON");
   if (!duplicate.empty()) {
-    return JsonError(400, "bad_request",
-                     absl::StrCat("the body names field \"", duplicate, "\" twice"));
+    return HttpRefusal(400, "bad_request",
+                       absl::StrCat("the body names field \"", duplicate, "\" twice"));
   }
   if (!body.is_object()) {
     return BadRequest(absl::StrCat("the body must be a JSON object, not ", body.type_name()));
@@ -342,7 +343,7 @@ HttpReply JsonReply(std::string body) {
 }
 
 HttpReply MethodNotAllowed(std::string_view allow) {
-  HttpReply reply = JsonError(405, "method_not_allowed", absl::StrFormat("use %s", allow));
+  HttpReply reply = HttpRefusal(405, "method_not_allowed", absl::StrFormat("use %s", allow));
   reply.headers.emplace_back("Allow", std::string(allow));
   return reply;
 }
@@ -425,7 +426,7 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
                        path.find('/', kSubjects.size()) == std::string_view::npos;
   const bool post = path == "/v1/check" || path == "/v1/measures" || path == "/v1/feedback";
   if (!subject && !post) {
-    return JsonError(
+    return HttpRefusal(
         404, "not_found_path",
         absl::StrCat("no such endpoint: ", std::string(path), " (see docs/openapi.yaml)"));
   }

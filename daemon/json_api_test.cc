@@ -294,6 +294,39 @@ TEST_F(JsonApiTest, BadBodiesAreRefusedPrecisely) {
   EXPECT_EQ(error("{\"ids\":[]}").first, 400u);
 }
 
+// Requests refused before they reach an operation (which counts in shixin_requests_total)
+// are counted by code: shixin_http_refused_total.
+TEST_F(JsonApiTest, RefusalsBeforeAnOperationAreCounted) {
+  Start();
+  const auto count = [](std::string_view code) {
+    for (size_t i = 0; i < kHttpRefusalCodes.size(); ++i) {
+      if (kHttpRefusalCodes[i] == code) return HttpRefusals(i);
+    }
+    return uint64_t{0};
+  };
+  const uint64_t bad = count("bad_request");
+  const uint64_t media = count("unsupported_media_type");
+  const uint64_t invalid = count("invalid_argument");
+  const uint64_t path = count("not_found_path");
+  const uint64_t method = count("method_not_allowed");
+  EXPECT_EQ(Serve("POST", "/v1/check", "{\"ids\":[").status, 400u);
+  EXPECT_EQ(Serve("POST", "/v1/check", "{\"ids\":[\"1\"]}", "", "").status, 415u);
+  EXPECT_EQ(Serve("POST", "/v1/check", "{\"ids\":[\"1\"],\"x\":1}").status, 400u);
+  EXPECT_EQ(Serve("POST", "/v1/check", "{\"ids\":[1]}").status, 400u);
+  EXPECT_EQ(Serve("GET", "/v1/nothing").status, 404u);
+  EXPECT_EQ(Serve("GET", "/v1/check").status, 405u);
+  EXPECT_EQ(Serve("GET", absl::StrCat("/v1/subjects/", kListed, "?asof=x")).status, 400u);
+  EXPECT_EQ(count("bad_request"), bad + 1);
+  EXPECT_EQ(count("unsupported_media_type"), media + 1);
+  EXPECT_EQ(count("invalid_argument"), invalid + 3);
+  EXPECT_EQ(count("not_found_path"), path + 1);
+  EXPECT_EQ(count("method_not_allowed"), method + 1);
+  // An operation's own refusal is the handler's to count.
+  EXPECT_EQ(Serve("POST", "/v1/check", "{\"ids\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}").status,
+            400u);
+  EXPECT_EQ(count("invalid_argument"), invalid + 3);
+}
+
 TEST_F(JsonApiTest, ManyNamesInOneObjectAreCheckedInLinearTime) {
   Start();
   // 200,000 names: the quadratic duplicate check took 82 s (Release); a linear one ~0.7 s. The

@@ -14,6 +14,7 @@
 #include "daemon/auditor.h"
 #include "daemon/checkpointer.h"
 #include "daemon/connection_limits.h"
+#include "daemon/http_message.h"
 #include "daemon/log.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
@@ -371,6 +372,17 @@ void Metrics::CollectProcess(std::vector<MetricFamily>* out) const {
               {{"kind", std::string(LogKindLabel(static_cast<LogKind>(kind)))}}));
   }
   out->push_back(std::move(events));
+  MetricFamily refused =
+      Family("shixin_http_refused_total",
+             "HTTP requests refused before they reach an operation (a request that does not "
+             "parse, an unknown path or method, a body that is not JSON or not the request's), "
+             "by error code.",
+             MetricType::Counter);
+  for (size_t i = 0; i < kHttpRefusalCodes.size(); ++i) {
+    refused.metric.push_back(Value(MetricType::Counter, static_cast<double>(HttpRefusals(i)),
+                                   {{"code", std::string(kHttpRefusalCodes[i])}}));
+  }
+  out->push_back(std::move(refused));
   if (sources_.tls_not_after != nullptr) {
     // An alert on renewal: shixin_tls_certificate_expiry_timestamp_seconds - time() < 14 days.
     if (const int64_t t = sources_.tls_not_after->load(std::memory_order_relaxed); t != 0) {

@@ -13,6 +13,7 @@
 #include "daemon/connection_limits.h"
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
+#include "daemon/http_message.h"
 #include "daemon/log.h"
 #include "daemon/reloader.h"
 #include "daemon/snapshot_holder.h"
@@ -259,6 +260,18 @@ TEST(MetricsTest, LogEventsByKind) {
   EXPECT_EQ(Parse(metrics.Scrape()).count(R"(shixin_log_events_total{kind="tls_handshake"})"), 1u);
   for (int i = 0; i < 3; ++i) LogLimited(LogKind::kDeadline, LogLevel::kInfo, "deadline %d", i);
   EXPECT_EQ(Parse(metrics.Scrape()).at(R"(shixin_log_events_total{kind="deadline"})"), before + 3);
+}
+
+// HTTP requests refused before an operation are counted by code, every code present from the
+// start.
+TEST(MetricsTest, HttpRefusalsByCode) {
+  Metrics metrics;
+  const std::string key = R"(shixin_http_refused_total{code="unsupported_media_type"})";
+  const double before = Parse(metrics.Scrape()).at(key);
+  EXPECT_EQ(Parse(metrics.Scrape()).count(R"(shixin_http_refused_total{code="not_found_path"})"),
+            1u);
+  for (int i = 0; i < 2; ++i) HttpRefusal(415, "unsupported_media_type", "send JSON");
+  EXPECT_EQ(Parse(metrics.Scrape()).at(key), before + 2);
 }
 
 // The scrape-time sources: the list, reloads, connections. A scrape during reloads is safe
