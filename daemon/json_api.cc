@@ -114,18 +114,96 @@ absl::Status ReadContext(const Json& body, wire::RequestContext* context, int64_
   return absl::OkStatus();
 }
 
-// Returns the parsed JSON object of a POST body, or the reply refusing it: 415 for another
-// content type, 400 "bad_request" for a body that is not JSON or names a field twice in one
-// object, 400 for one that is no object.
-std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
-  std::string_view type = request.content_type;
-  if (const size_t semicolon = type.find(';'); semicolon != std::string_view::npos) {
-    type = type.substr(0, semicolon);
+// Returns the refusal (415) of a body whose Content-Type `content_type` is not
+// application/json, or declares a charset but UTF-8 (RFC 8259 8.1: the body is read as UTF-8,
+// and would be refused later as "not JSON" for the wrong reason), or nullopt.
+std::optional<HttpReply> MediaTypeRefusal(std::string_view content_type) {
+  // No allocation: every POST passes here.
+  const size_t semicolon = std::min(content_type.find(';'), content_type.size());
+  if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(Absl(content_type.substr(0, semicolon))),
+                              "application/json")) {
+    return HttpRefusal(
+        415, "unsupported_media_type",
+        absl::StrCat("send the body as application/json, not \"", std::string(content_type), "\""));
   }
-  if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(Absl(type)), "application/json")) {
-    return HttpRefusal(415, "unsupported_media_type",
-                       absl::StrCat("send the body as application/json, not \"",
-                                    std::string(request.content_type), "\""));
+  for (std::string_view rest = content_type.substr(semicolon); !rest.empty();) {
+    rest.remove_prefix(1);  // the ';'
+    const std::string_view param = rest.substr(0, rest.find(';'));
+    rest.remove_prefix(param.size());
+    const size_t equals = std::min(param.find('='), param.size());
+    if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(Absl(param.substr(0, equals))),
+                                "charset")) {
+      continue;
+    }
+    absl::string_view charset =
+        absl::StripAsciiWhitespace(Absl(param.substr(std::min(equals + 1, param.size()))));
+    if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
+      charset = charset.substr(1, charset.size() - 2);
+    }
+    if (!absl::EqualsIgnoreCase(charset, "utf-8")) {
+      return HttpRefusal(415, "unsupported_media_type",
+                         absl::StrCat("the body must be UTF-8, not charset \"",
+                                      std::string(charset.substr(0, 64)), "\""));
+    }
+  }
+  return std::nullopt;
+}
+
+// Returns why `text` does not parse as JSON, as the parser says it, with where: "at line 1,
+// column 28: syntax error while parsing value - unexpected end of input; ...", or for a number
+// out of range (1e400: valid JSON, but no double holds it) "at line 1, column 18: number
+// overflow parsing '1e400'". Parses again with a SAX that keeps the error: the error path only.
+std::string JsonSyntaxError(std::string_view text) {
+  class ErrorSax final : public Json::json_sax_t {
+   public:
+    explicit ErrorSax(std::string_view text) : text_(text) {}
+    bool null() override { return true; }
+    bool boolean(bool /*val*/) override { return true; }
+    bool number_integer(number_integer_t /*val*/) override { return true; }
+    bool number_unsigned(number_unsigned_t /*val*/) override { return true; }
+    bool number_float(number_float_t /*val*/, const string_t& /*s*/) override { return true; }
+    bool string(string_t& /*val*/) override { return true; }
+    bool binary(binary_t& /*val*/) override { return true; }
+    bool start_object(std::size_t /*elements*/) override { return true; }
+    bool key(string_t& /*val*/) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t /*elements*/) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t position, const std::string& last_token,
+                     const nlohmann::detail::exception& ex) override {
+      // "[json.exception.parse_error.101] parse error at line 1, column 2: ...".
+      absl::string_view what = ex.what();
+      if (const size_t bracket = what.find("] "); bracket != absl::string_view::npos) {
+        what.remove_prefix(bracket + 2);
+      }
+      what = absl::StripPrefix(what, "parse error ");
+      if (!absl::StartsWith(what, "at line")) {  // a number out of range: where it begins
+        const std::string_view before = text_.substr(
+            0, std::min(text_.size(), position - std::min(position, last_token.size())));
+        const size_t newline = before.rfind('\n');
+        absl::StrAppend(
+            &error_, "at line ", std::count(before.begin(), before.end(), '\n') + 1, ", column ",
+            before.size() - (newline == std::string_view::npos ? 0 : newline + 1) + 1, ": ");
+      }
+      absl::StrAppend(&error_, what.substr(0, 300));
+      return false;
+    }
+    const std::string& error() const { return error_; }
+
+   private:
+    const std::string_view text_;
+    std::string error_;
+  } sax(text);
+  Json::sax_parse(text.begin(), text.end(), &sax);
+  return sax.error().empty() ? std::string("it does not parse") : sax.error();
+}
+
+// Returns the parsed JSON object of a POST body, or the reply refusing it: 415 for another
+// content type or charset, 400 "bad_request" for a body that is not JSON (saying where and
+// why) or names a field twice in one object, 400 for one that is no object.
+std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
+  if (std::optional<HttpReply> refusal = MediaTypeRefusal(request.content_type)) {
+    return *std::move(refusal);
   }
   // A name given twice is refused rather than resolved: a gateway that read the first "ids"
   // while shixin answered (and audited) the last would disagree about what was asked.
@@ -146,7 +224,10 @@ std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
     return true;
   };
   Json body = Json::parse(request.body.begin(), request.body.end(), check_names, false);
-  if (body.is_discarded()) return HttpRefusal(400, "bad_request", "the body is not valid JSON");
+  if (body.is_discarded()) {
+    return HttpRefusal(400, "bad_request",
+                       absl::StrCat("the body is not valid JSON: ", JsonSyntaxError(request.body)));
+  }
   if (!duplicate.empty()) {
     return HttpRefusal(400, "bad_request",
                        absl::StrCat("the body names field \"", duplicate, "\" twice"));

@@ -21,6 +21,7 @@
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
 #include "daemon/log.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace shixin {
@@ -264,8 +265,33 @@ TEST_F(JsonApiTest, BadBodiesAreRefusedPrecisely) {
                                           : reply.body);
   };
   EXPECT_EQ(error("{\"ids\":[", "application/json").first, 400u);
-  EXPECT_EQ(error("{\"ids\":[").second, "bad_request: the body is not valid JSON");
-  EXPECT_EQ(error("", "application/json").second, "bad_request: the body is not valid JSON");
+  // The parser's diagnostic: where, and why.
+  EXPECT_EQ(error("{\"ids\":[").second,
+            "bad_request: the body is not valid JSON: at line 1, column 9: syntax error while "
+            "parsing value - unexpected end of input; expected '[', '{', or a literal");
+  EXPECT_EQ(error("", "application/json").second,
+            "bad_request: the body is not valid JSON: at line 1, column 1: syntax error while "
+            "parsing value - unexpected end of input; expected '[', '{', or a literal");
+  EXPECT_THAT(error("{\"ids\":[\"a\"]} xx").second,
+              ::testing::StartsWith("bad_request: the body is not valid JSON: at line 1, column "
+                                    "15: syntax error while parsing value - invalid literal"));
+  EXPECT_THAT(error("{\"ids\":[\"\xff\xfe\"]}").second,
+              ::testing::HasSubstr("at line 1, column 10: syntax error while parsing value - "
+                                   "invalid string: ill-formed UTF-8 byte"));
+  EXPECT_THAT(error("{\"ids\":[\"\\ud800\"]}").second,
+              ::testing::HasSubstr("surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF"));
+  // 1e400 is JSON, but no double holds it: refused as such, not as "not JSON" alone.
+  EXPECT_EQ(error("{\"ids\":[\"a\"],\n\"x\":1e400}").second,
+            "bad_request: the body is not valid JSON: at line 2, column 5: number overflow parsing "
+            "'1e400'");
+  EXPECT_EQ(
+      error("{\"ids\":[\"a\"],\"x\":[-1e400]}").second,
+      "bad_request: the body is not valid JSON: at line 1, column 19: number overflow parsing "
+      "'-1e400'");
+  // A charset but UTF-8 is refused with the media type, not read as UTF-8.
+  EXPECT_EQ(error("{\"ids\":[\"a\"]}", "application/json; charset=iso-8859-1").first, 415u);
+  EXPECT_EQ(error("{\"ids\":[\"a\"]}", "application/json;charset=\"latin1\"").second,
+            "unsupported_media_type: the body must be UTF-8, not charset \"latin1\"");
   EXPECT_EQ(error("{\"ids\":[]}", "text/plain").first, 415u);
   EXPECT_EQ(error("{\"ids\":[\"x\"]}", "").first, 415u);
   EXPECT_EQ(error("{\"ids\":[\"" + std::string(kListed) + "\"]}", "Application/JSON; charset=utf-8")
