@@ -198,6 +198,7 @@ void HttpConnection::AnswerRequests() {
       if (turn >= StreamPump::kInputPerTurn) pump_.YieldTurn();
       return;
     }
+    if (!parser_ && !SkipEmptyLines()) break;
     if (!parser_) {
       parser_.emplace();
       parser_->header_limit(kHeaderLimit);
@@ -305,6 +306,22 @@ bool HttpConnection::CheckHeader() {
   parser_->eager(true);
   MaybeContinue();
   return true;
+}
+
+bool HttpConnection::SkipEmptyLines() {
+  const std::string_view input = pump_.input();
+  size_t skipped = 0;
+  while (skipped < input.size()) {
+    if (input[skipped] == '\n') {
+      ++skipped;
+    } else if (input.substr(skipped, 2) == "\r\n") {
+      skipped += 2;
+    } else {
+      break;
+    }
+  }
+  pump_.Consume(skipped);
+  return !pump_.input().empty() && pump_.input() != "\r";
 }
 
 bool HttpConnection::CheckTrailer() {

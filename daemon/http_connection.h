@@ -16,11 +16,12 @@
 // of an exhausted BufferBudget stops reading until its writes drain. A request without
 // keep-alive (HTTP/1.0, "Connection: close") is answered with "Connection: close" and closes;
 // an HTTP/1.0 one with "Connection: keep-alive" is answered with it and stays open (RFC 9112
-// 9.3). After the end of input, the last request received is answered with "Connection: close".
-// HEAD is answered as GET without the body. "Expect: 100-continue" is answered "100 Continue" once
-// the header is accepted, if the body has not begun to arrive. In callers mode a request
-// under /v1/ without an Authorization header is answered (401) from its header, before its body
-// arrives, and the connection closes after it: its body is never read.
+// 9.3). Empty lines before a request line are skipped (RFC 9112 2.2). After the end of input, the
+// last request received is answered with "Connection: close". HEAD is answered as GET without the
+// body. "Expect: 100-continue" is answered "100 Continue" once the header is accepted, if the body
+// has not begun to arrive. In callers mode a request under /v1/ without an
+// Authorization header is answered (401) from its header, before its body arrives, and the
+// connection closes after it: its body is never read.
 //
 // Bad input: headers over kHeaderLimit answer 431 headers_too_large (and so do a chunk-size
 // line or a trailer section over it), a body over max_payload 413 payload_too_large, anything
@@ -159,6 +160,9 @@ class HttpConnection final : public ManagedConnection,
   // returns false) one carrying a field that belongs in the header section (Authorization,
   // Content-Type, ...: TrailerRefusal); other trailer fields are ignored.
   bool CheckTrailer();
+  // Consumes the empty lines (CRLF, or LF) before a request line: RFC 9112 2.2 (some clients
+  // send one after a body). Returns whether input that may begin a request remains.
+  bool SkipEmptyLines();
   // Returns whether the request being answered is the last this connection processes though it
   // asked to stay open: after Shutdown(), or the last one received before the end of input.
   bool LastBeforeClosing() const;

@@ -233,6 +233,32 @@ TEST(DaemonHttpTest, ATrailerMayNotCarryAFieldOfTheHeaderSection) {
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
+// RFC 9112 2.2: empty lines before a request line (some clients send one after a body) are
+// skipped, not answered 400.
+TEST(DaemonHttpTest, EmptyLinesBeforeARequestLineAreSkipped) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  HttpSocket s(daemon->http_port());
+  ASSERT_TRUE(s.connected());
+  ASSERT_TRUE(s.Send("\r\n\r\n" + HttpGet("/healthz") + "\r\n" +
+                     HttpPost("/v1/check", "{\"ids\":[\"11010519491231002X\"]}") + "\r\n\n" +
+                     HttpGet("/readyz")));
+  for (const char* body : {"ok\n", "\"results\"", "ready\n"}) {
+    std::optional<HttpResponse> r = s.Read();
+    ASSERT_TRUE(r.has_value()) << body;
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_THAT(r->body, HasSubstr(body));
+    EXPECT_EQ(r->Header("Connection"), "");
+  }
+  // A lone CR waits for its LF.
+  ASSERT_TRUE(s.Send("\r"));
+  absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_TRUE(s.Send("\n" + HttpGet("/healthz")));
+  std::optional<HttpResponse> r = s.Read();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
 TEST(DaemonHttpTest, ASlowClientIsClosedAtTheFrameTimeout) {
   std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir(), {"--frame-timeout-seconds", "1"});
   ASSERT_NE(daemon, nullptr);
