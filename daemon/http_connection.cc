@@ -1,16 +1,19 @@
 #include "daemon/http_connection.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
+#include <ctime>
 #include <iterator>
 #include <optional>
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/log.h"
@@ -40,6 +43,26 @@ std::string_view ConnectionLineOf(ConnectionHeader connection) {
 
 std::string_view ToStd(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
+// Returns the refusal of an HTTP/1.1 request without a Host field, and of any request with
+// two or one whose value is no uri-host[:port] (RFC 9112 3.2: a proxy routes on it), or
+// nullopt. An empty Host is valid (a target without authority).
+std::optional<HttpReply> HostRefusal(const http::request<http::string_body>& message) {
+  const size_t hosts = message.count(http::field::host);
+  if (hosts == 0 && message.version() >= 11) {
+    return HttpRefusal(400, "bad_request", "an HTTP/1.1 request must name its Host");
+  }
+  if (hosts > 1) return HttpRefusal(400, "bad_request", "the request names Host twice");
+  for (const char c : ToStd(message[http::field::host])) {
+    // unreserved, sub-delims, '%' (pct-encoded), ':' (port, IPv6) and '[' ']' (IP-literal)
+    if (absl::ascii_isalnum(c) ||
+        std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos) {
+      continue;
+    }
+    return HttpRefusal(400, "bad_request", "the Host field is not a host[:port]");
+  }
+  return std::nullopt;
+}
+
 // Returns the refusal of a request whose header `message` frames or names it ambiguously, or
 // nullopt. A gateway in front that read the header differently would smuggle or misattribute
 // requests: a Transfer-Encoding other than chunked (Beast reads "gzip" as no body, and the body
@@ -59,6 +82,7 @@ std::optional<HttpReply> HeaderRefusal(const http::request<http::string_body>& m
       return HttpRefusal(400, "bad_request", "an HTTP/1.0 request may not be chunked");
     }
   }
+  if (std::optional<HttpReply> refusal = HostRefusal(message)) return refusal;
   for (const http::field field :
        {http::field::content_length, http::field::content_type, http::field::authorization}) {
     if (message.count(field) > 1) {
@@ -68,6 +92,27 @@ std::optional<HttpReply> HeaderRefusal(const http::request<http::string_body>& m
     }
   }
   return std::nullopt;
+}
+
+// Returns the IMF-fixdate of now ("Sun, 06 Nov 1994 08:49:37 GMT": RFC 9110 5.6.7), formatted
+// once a second per thread.
+std::string_view HttpDate() {
+  thread_local time_t formatted = -1;
+  thread_local std::array<char, 32> text{};
+  const time_t now = std::time(nullptr);
+  if (now != formatted) {
+    static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                         "Thu", "Fri", "Sat"};
+    static constexpr std::array<const char*, 12> kMonths = {
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct tm t {};
+    gmtime_r(&now, &t);
+    absl::SNPrintF(text.data(), text.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                   kDays[t.tm_wday % 7], t.tm_mday, kMonths[t.tm_mon % 12], t.tm_year + 1900,
+                   t.tm_hour, t.tm_min, t.tm_sec);
+    formatted = now;
+  }
+  return {text.data(), 29};
 }
 
 // Returns the refusal of a chunked request whose trailer section (the fields of `message`
@@ -111,8 +156,9 @@ std::optional<HttpReply> TrailerRefusal(const http::request<http::string_body>& 
 std::string SerializeReply(const HttpReply& reply, ConnectionHeader connection, bool head_only) {
   const boost::beast::string_view reason = http::obsolete_reason(http::int_to_status(reply.status));
   std::string out = absl::StrFormat(
-      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nCache-Control: no-store\r\n",
-      reply.status, std::string(reason.data(), reason.size()), reply.content_type,
+      "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+      "Cache-Control: no-store\r\n",
+      reply.status, std::string(reason.data(), reason.size()), HttpDate(), reply.content_type,
       reply.body.size());
   for (const auto& [name, value] : reply.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
   out += ConnectionLineOf(connection);

@@ -26,9 +26,9 @@
 // Bad input: headers over kHeaderLimit answer 431 headers_too_large (and so do a chunk-size
 // line or a trailer section over it), a body over max_payload 413 payload_too_large, anything
 // Beast cannot parse 400 bad_request, and so does a header that frames or names the request
-// ambiguously (CheckHeader) or a trailer section carrying a field that belongs in the header
-// (CheckTrailer); each closes the connection after its response is written (input after it is
-// discarded).
+// ambiguously or lacks a valid Host (CheckHeader) or a trailer section carrying a field that
+// belongs in the header (CheckTrailer); each closes the connection after its response is written
+// (input after it is discarded).
 //
 // Deadlines: a request's header and body must arrive within frame_timeout of its first byte;
 // a connection with unwritten responses must make write progress within write_timeout; one
@@ -71,9 +71,10 @@ enum class ConnectionHeader {
   kKeepAlive,  // "Connection: keep-alive": an HTTP/1.0 request asked to keep it open
 };
 
-// Returns the bytes of the HTTP/1.1 response `reply`, with Content-Type, Content-Length,
-// Cache-Control: no-store, its extra headers, the Connection header `connection` says, and the
-// body unless `head_only` (the answer to a HEAD: Content-Length is still the body's).
+// Returns the bytes of the HTTP/1.1 response `reply`, with Date (formatted once a second),
+// Content-Type, Content-Length, Cache-Control: no-store, its extra headers, the Connection header
+// `connection` says, and the body unless `head_only` (the answer to a HEAD: Content-Length is still
+// the body's).
 std::string SerializeReply(const HttpReply& reply, ConnectionHeader connection,
                            bool head_only = false);
 
@@ -152,9 +153,10 @@ class HttpConnection final : public ManagedConnection,
   // Queues the response to a request Beast could not parse (`ec`) and closes after it.
   void AnswerBadRequest(const boost::system::error_code& ec);
   // Checks the header parser_ has just read, before its body: refuses (and returns false) a
-  // Transfer-Encoding but chunked, and Content-Length, Content-Type or Authorization twice,
-  // and answers a request of the API that carries no credentials (callers mode) before its
-  // body. Else makes the parser eager (the body is parsed as it comes) and returns true.
+  // Transfer-Encoding but chunked, Content-Length, Content-Type or Authorization twice, and a
+  // missing (HTTP/1.1), repeated or invalid Host; answers a request of the API that carries no
+  // credentials (callers mode) before its body. Else makes the parser eager (the body is parsed
+  // as it comes) and returns true.
   bool CheckHeader();
   // Checks the trailer section of the chunked request parser_ has just read: refuses (and
   // returns false) one carrying a field that belongs in the header section (Authorization,

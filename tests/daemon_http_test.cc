@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/daemon_harness.h"
@@ -233,6 +234,27 @@ TEST(DaemonHttpTest, ATrailerMayNotCarryAFieldOfTheHeaderSection) {
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
+// RFC 9112 3.2: an HTTP/1.1 request names one valid Host (a proxy routes on it).
+TEST(DaemonHttpTest, AMissingRepeatedOrInvalidHostIsRefused) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  for (const std::string& request :
+       {std::string("GET /healthz HTTP/1.1\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: a/b@c\r\n\r\n")}) {
+    ExpectRefusedAndClosed(*daemon, request, 400, "bad_request");
+  }
+  for (const std::string& request :
+       {std::string("GET /healthz HTTP/1.0\r\n\r\n"),  // HTTP/1.0 needs none
+        std::string("GET /healthz HTTP/1.1\r\nHost: [::1]:7412\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: \r\n\r\n")}) {
+    std::optional<HttpResponse> r = HttpRoundTrip(*daemon, request);
+    ASSERT_TRUE(r.has_value()) << request;
+    EXPECT_EQ(r->status, 200) << request << r->body;
+  }
+}
+
 // RFC 9112 2.2: empty lines before a request line (some clients send one after a body) are
 // skipped, not answered 400.
 TEST(DaemonHttpTest, EmptyLinesBeforeARequestLineAreSkipped) {
@@ -257,6 +279,24 @@ TEST(DaemonHttpTest, EmptyLinesBeforeARequestLineAreSkipped) {
   std::optional<HttpResponse> r = s.Read();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200) << r->body;
+}
+
+// RFC 9110 6.6.1: every response carries Date (an IMF-fixdate of now).
+TEST(DaemonHttpTest, ResponsesCarryADate) {
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  for (const char* target : {"/healthz", "/nowhere"}) {
+    std::optional<HttpResponse> r = HttpRoundTrip(*daemon, HttpGet(target));
+    ASSERT_TRUE(r.has_value());
+    const std::string date = r->Header("Date");
+    absl::Time at;
+    std::string error;
+    ASSERT_TRUE(
+        absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", date, absl::UTCTimeZone(), &at, &error))
+        << "\"" << date << "\": " << error;
+    EXPECT_EQ(date.size(), 29u) << date;
+    EXPECT_LT(absl::AbsDuration(absl::Now() - at), absl::Seconds(60)) << date;
+  }
 }
 
 TEST(DaemonHttpTest, ASlowClientIsClosedAtTheFrameTimeout) {
