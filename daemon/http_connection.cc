@@ -7,8 +7,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
+#include <cstdint>
 #include <ctime>
-#include <iterator>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -115,37 +115,45 @@ std::string_view HttpDate() {
   return {text.data(), 29};
 }
 
-// Returns the refusal of a chunked request whose trailer section (the fields of `message`
-// after its first `header_fields`, which Beast adds to the same container) carries a field that
-// only the header section may carry (RFC 9110 6.5.1: framing, routing, authentication, content
-// format, connection control), or nullopt; other trailer fields are ignored (never read). A
-// proxy in front authorises and routes on the header section and streams trailers through: an
-// Authorization or Content-Type first seen in the trailer is one it never saw.
+// The fields a trailer section may not carry (RFC 9110 6.5.1: framing, routing,
+// authentication, content format, connection control). A proxy in front authorises and routes
+// on the header section and streams trailers through: an Authorization or Content-Type first
+// seen in the trailer is one it never saw.
+constexpr std::array<http::field, 13> kHeaderOnly = {http::field::authorization,
+                                                     http::field::proxy_authorization,
+                                                     http::field::content_type,
+                                                     http::field::content_length,
+                                                     http::field::content_encoding,
+                                                     http::field::transfer_encoding,
+                                                     http::field::host,
+                                                     http::field::connection,
+                                                     http::field::keep_alive,
+                                                     http::field::expect,
+                                                     http::field::te,
+                                                     http::field::trailer,
+                                                     http::field::upgrade};
+
+// Returns how often `message` names each field of kHeaderOnly.
+std::array<uint32_t, 13> HeaderOnlyCounts(const http::request<http::string_body>& message) {
+  std::array<uint32_t, 13> counts{};
+  for (size_t i = 0; i < kHeaderOnly.size(); ++i) {
+    counts[i] = static_cast<uint32_t>(message.count(kHeaderOnly[i]));
+  }
+  return counts;
+}
+
+// Returns the refusal of a chunked request whose trailer section carries a field of
+// kHeaderOnly (Beast adds trailer fields to the header's container, next to a field of the same
+// name: `header` holds the counts of the header section alone), or nullopt; other trailer
+// fields are ignored (never read).
 std::optional<HttpReply> TrailerRefusal(const http::request<http::string_body>& message,
-                                        size_t header_fields) {
-  size_t i = 0;
-  for (const auto& field : message) {
-    if (i++ < header_fields) continue;
-    switch (field.name()) {
-      case http::field::authorization:
-      case http::field::proxy_authorization:
-      case http::field::content_type:
-      case http::field::content_length:
-      case http::field::content_encoding:
-      case http::field::transfer_encoding:
-      case http::field::host:
-      case http::field::connection:
-      case http::field::keep_alive:
-      case http::field::expect:
-      case http::field::te:
-      case http::field::trailer:
-      case http::field::upgrade:
-        return HttpRefusal(400, "bad_request",
-                           absl::StrCat("the trailer section may not carry ",
-                                        std::string(ToStd(field.name_string())),
-                                        ": send it in the header section"));
-      default:
-        break;
+                                        const std::array<uint32_t, 13>& header) {
+  for (size_t i = 0; i < kHeaderOnly.size(); ++i) {
+    if (message.count(kHeaderOnly[i]) > header[i]) {
+      return HttpRefusal(400, "bad_request",
+                         absl::StrCat("the trailer section may not carry ",
+                                      std::string(ToStd(http::to_string(kHeaderOnly[i]))),
+                                      ": send it in the header section"));
     }
   }
   return std::nullopt;
@@ -346,9 +354,8 @@ bool HttpConnection::CheckHeader() {
     Refuse(shared_.service->Serve(request), "no Authorization; the body is not read");
     return false;
   }
-  // Beast adds a chunked body's trailer fields after these (CheckTrailer).
-  header_fields_ =
-      parser_->chunked() ? std::distance(parser_->get().begin(), parser_->get().end()) : 0;
+  // Beast adds a chunked body's trailer fields to these (CheckTrailer).
+  if (parser_->chunked()) header_only_ = HeaderOnlyCounts(parser_->get());
   parser_->eager(true);
   MaybeContinue();
   return true;
@@ -372,7 +379,7 @@ bool HttpConnection::SkipEmptyLines() {
 
 bool HttpConnection::CheckTrailer() {
   if (!parser_->chunked()) return true;
-  if (std::optional<HttpReply> refusal = TrailerRefusal(parser_->get(), header_fields_)) {
+  if (std::optional<HttpReply> refusal = TrailerRefusal(parser_->get(), header_only_)) {
     Refuse(*refusal, "a trailer field the header section must carry");
     return false;
   }

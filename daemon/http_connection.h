@@ -44,6 +44,7 @@
 #ifndef SHIXIN_DAEMON_HTTP_CONNECTION_H_
 #define SHIXIN_DAEMON_HTTP_CONNECTION_H_
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -198,7 +199,9 @@ class HttpConnection final : public ManagedConnection,
   Input input_state_ = Input::kEmpty;
   DrainReason drain_reason_ = DrainReason::kNone;
   std::optional<Parser> parser_;  // the request being parsed, if one has begun
-  size_t header_fields_ = 0;      // of a chunked parser_'s header section (CheckTrailer)
+  // Of a chunked parser_'s header section: how often it names each field a trailer may not
+  // carry (CheckTrailer).
+  std::array<uint32_t, 13> header_only_{};
   // Where the Connection header of the last response queued is (or would go), while that
   // response waits in pump_.output(): Shutdown() makes it "close".
   struct ConnectionLine {
