@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -223,7 +224,8 @@ TEST(DaemonHttpTest, ATrailerMayNotCarryAFieldOfTheHeaderSection) {
        {std::string("Authorization: Bearer a\r\n"), std::string("Content-Length: 3\r\n"),
         std::string("Content-Type: application/json\r\n"), std::string("Host: u\r\n"),
         std::string("Connection: close\r\n")}) {
-    ExpectRefusedAndClosed(*daemon, typed + chunked + trailer + "\r\n", 400, "bad_request");
+    ExpectRefusedAndClosed(*daemon, absl::StrCat(typed, chunked, trailer, "\r\n"), 400,
+                           "bad_request");
   }
   // The Content-Type only in the trailer: refused, not taken.
   ExpectRefusedAndClosed(*daemon,
@@ -451,6 +453,22 @@ TEST(DaemonHttpTest, Expect100ContinueIsAnsweredBeforeTheBody) {
   EXPECT_EQ(r->status, 200) << r->head;
 }
 
+// Returns the CHECKs `daemon` has answered (shixin_requests_total), or -1.
+double ChecksAnswered(const Daemon& daemon) {
+  std::optional<HttpResponse> m = HttpRoundTrip(daemon, HttpGet("/metrics"));
+  if (!m.has_value()) return -1;
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(m->body, '\n')) {
+    double n = 0;
+    if (absl::StartsWith(line, "shixin_requests_total{") &&
+        absl::StrContains(line, "opcode=\"CHECK\"") &&
+        absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &n)) {
+      total += n;
+    }
+  }
+  return total;
+}
+
 TEST(DaemonHttpTest, SigtermMakesTheLastQueuedAnswerSayClose) {
   std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir());
   ASSERT_NE(daemon, nullptr);
@@ -469,7 +487,12 @@ TEST(DaemonHttpTest, SigtermMakesTheLastQueuedAnswerSayClose) {
   std::string batch;
   for (size_t i = 0; i < count; ++i) batch += check;
   ASSERT_TRUE(s.Send(batch + HttpGet("/healthz")));
-  absl::SleepFor(absl::Milliseconds(500));  // all answered, most waiting to be written
+  // All answered, most waiting to be written (nothing after the answer that says close is
+  // processed: a SIGTERM before the last is answered would drop it).
+  for (int i = 0; i < 200 && ChecksAnswered(*daemon) < static_cast<double>(count + 1); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  absl::SleepFor(absl::Milliseconds(100));  // and the /healthz after them
   ASSERT_TRUE(daemon->Signal(SIGTERM).ok());
   for (size_t i = 0; i < count; ++i) {
     std::optional<HttpResponse> r = s.Read();
