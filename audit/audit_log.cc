@@ -16,6 +16,7 @@
 #include "base/coding.h"
 #include "base/status_macros.h"
 #include "base/thread.h"
+#include "core/file_data.h"
 
 namespace shixin::audit {
 namespace {
@@ -48,18 +49,20 @@ uint64_t FileSize(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// Removes the segment files of `stream` left half-created (NNN.audit.tmp) by a crash during
-// rotation (another stream's writer may be creating one of its own).
+// Removes the segment and marks files of `stream` left half-created (NNN.audit.tmp,
+// NNN.marks.tmp) by a crash during rotation (another stream's writer may be creating its own).
 void RemoveTempSegments(const std::string& dir, uint32_t stream, FileOps* ops) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return;
   std::vector<std::string> names;
   while (const dirent* e = readdir(d)) {
-    std::string_view name = e->d_name;
-    uint32_t segment;
-    if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp" &&
-        ParseSegmentFileName(name.substr(0, name.size() - 4), &segment) &&
-        StreamOf(segment) == stream) {
+    const std::string_view name = e->d_name;
+    if (name.size() <= 4 || name.substr(name.size() - 4) != ".tmp") continue;
+    // NNN.audit.tmp, or NNN.marks.tmp (a marks file's, audit/marks.h).
+    std::string file(name.substr(0, name.size() - 4));
+    if (file.size() == 16 && file.substr(10) == ".marks") file.replace(10, 6, ".audit");
+    uint32_t segment = 0;
+    if (ParseSegmentFileName(file, &segment) && StreamOf(segment) == stream) {
       names.emplace_back(name);
     }
   }
@@ -167,8 +170,10 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   FramedRecord r;
   FrameStatus status = FrameStatus::kOk;
   std::string why;
+  marks_ = FirstMarks();
   while (offset < data.size() && (status = ParseRecord(std::string_view(data).substr(offset),
                                                        version, &r)) == FrameStatus::kOk) {
+    AddMark(offset, &marks_);
     if (!chain.Add(r)) {
       why = absl::StrFormat("record %u at offset %u: chain mismatch", index, offset);
       break;
@@ -192,6 +197,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
     why = absl::StrFormat("%u records after the last seal", index - good.index);
   }
   const size_t cut = good.end;
+  while (marks_.size() > 1 && marks_.back() >= cut) marks_.pop_back();
   fd_ = ops_->Open(path, O_RDWR, 0600);
   SHIXIN_RETURN_IF_ERROR(FileOpStatus(fd_, absl::StrCat("open ", path)));
   if (cut < data.size()) {
@@ -211,8 +217,31 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   // A segment of an older format is not appended to: the next one goes on from it.
   if (version != kFormatVersion) SHIXIN_RETURN_IF_ERROR(CreateSegment(segment_ + 1));
   ApplyRetention();
+  IndexOlderSegments();
   recovery->segments = segments_.size();
   return absl::OkStatus();
+}
+
+void AuditLog::IndexOlderSegments() {
+  uint64_t built = 0;
+  for (uint32_t segment : segments_) {
+    if (segment == segment_ || ReadMarks(options_.dir, segment).ok()) continue;
+    // Once per segment (the audit's segments from before marks, or a marks file a crash lost):
+    // its length fields are read once here, so that no lookup reads more than a stride of it.
+    FileData file;
+    absl::StatusOr<SegmentHeader> header = ReadHeader(SegmentPath(options_.dir, segment));
+    if (!header.ok() || !file.Open(SegmentPath(options_.dir, segment)).ok()) continue;
+    SegmentMarks marks = ScanMarks(file.data(), header->version);
+    ++built;
+    if (!WriteMarks(ops_, options_.dir, segment, marks).ok()) {
+      unsaved_marks_.emplace_back(segment, std::move(marks));
+    }
+  }
+  if (built > 0 && options_.log_info) {
+    options_.log_info(absl::StrFormat(
+        "audit: stream %u: indexed the record boundaries of %u segments (NNNNNNNNNN.marks)",
+        options_.stream, built));
+  }
 }
 
 AuditLog::~AuditLog() {
@@ -269,7 +298,13 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   if (fd_ >= 0) {
     other_bytes_ += file_size_;
     ops_->Close(fd_);
+    // The closed segment's marks, for lookups after it (not fdatasynced: Open rebuilds them).
+    SegmentMarks marks{file_size_, std::move(marks_)};
+    if (!WriteMarks(ops_, options_.dir, segment_, marks).ok()) {
+      unsaved_marks_.emplace_back(segment_, std::move(marks));
+    }
   }
+  marks_ = FirstMarks();
   fd_ = fd;
   segment_ = number;
   written_chain_ = StartChain(header);  // the first seal goes on from the header
@@ -400,6 +435,7 @@ absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool 
     written_chain_ = batch_chain;
     written_sequence_ = batch_sequence;
     written_awaiting_ += batch_awaiting;
+    AddFrameMarks(offset, buffer, kFormatVersion, &marks_);
     dirty_ = true;
     needs_truncate_ = false;
     failing_ = false;
@@ -510,6 +546,8 @@ void AuditLog::ApplyRetention() {
     // Its span from the two headers (reading its records would cost the whole segment).
     absl::StatusOr<SegmentHeader> header = ReadHeader(old);
     if (ops_->Unlink(old) < 0) return;
+    ops_->Unlink(MarksPath(options_.dir, segments_[0]));
+    std::erase_if(unsaved_marks_, [&](const auto& m) { return m.first == segments_[0]; });
     if (options_.log_info) {
       options_.log_info(absl::StrFormat(
           "audit: retention (%d days) deleted %s (%u bytes): records %s to %u, written %s to %s",
@@ -531,16 +569,34 @@ absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) cons
     return absl::NotFoundError(
         absl::StrCat("receipt ", receipt.ToString(), ": of stream ", StreamOf(receipt.segment)));
   }
-  uint64_t limit = 0;
+  if (receipt.offset < kHeaderSize) {
+    return absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": no record"));
+  }
+  uint64_t limit = 0, from = 0;  // from: the last record boundary known before the offset
+  bool closed = false;
   {
     std::lock_guard<AdaptiveMutex> lock(mu_);
     if (receipt.segment == segment_) {
       limit = file_size_;
+      from = MarkBefore(marks_, receipt.offset);
     } else if (std::binary_search(segments_.begin(), segments_.end(), receipt.segment)) {
       limit = FileSize(SegmentPath(options_.dir, receipt.segment));
+      closed = true;
+      for (const auto& [segment, marks] : unsaved_marks_) {
+        if (segment == receipt.segment) from = MarkBefore(marks.offsets, receipt.offset);
+      }
     }
   }
-  return ReadQueryAt(SegmentPath(options_.dir, receipt.segment), receipt, limit);
+  if (closed && from == 0) {  // a closed segment's marks are in its marks file (Open made it)
+    absl::StatusOr<SegmentMarks> marks = ReadMarks(options_.dir, receipt.segment);
+    if (!marks.ok()) {
+      return absl::NotFoundError(absl::StrCat(
+          "receipt ", receipt.ToString(), ": the segment's record boundaries are not known (",
+          marks.status().message(), "; shixind rebuilds them when it starts)"));
+    }
+    from = MarkBefore(marks->offsets, receipt.offset);
+  }
+  return ReadQueryAt(SegmentPath(options_.dir, receipt.segment), receipt, limit, from);
 }
 
 bool AuditLog::IssuedSinceOpen(const Receipt& receipt) const {

@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "audit/file_ops.h"
 #include "audit/format.h"
+#include "audit/marks.h"
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
@@ -122,7 +123,9 @@ class AuditLog {
   absl::Status SyncToDisk();
 
   // Returns the query record of `receipt` as written. NotFound when the receipt is of another
-  // node or does not point at a written query record of this audit.
+  // node or does not point at a written query record of this audit (a record boundary: an
+  // offset inside a record is none). Reads at most a marks file and kMarkStride bytes and the
+  // record, walked from the last mark before the offset (audit/marks.h).
   absl::StatusOr<LookedUp> Lookup(const Receipt& receipt) const;
 
   // Returns whether `receipt` points at a record appended since Open (of this log's stream and
@@ -144,6 +147,9 @@ class AuditLog {
   explicit AuditLog(Options options);
 
   absl::Status Recover(Recovery* recovery);
+  // Writes the marks file of every segment of the stream but the current one that lacks a
+  // whole one (the segments written before marks existed, or whose file a crash lost).
+  void IndexOlderSegments();
   absl::Status CreateSegment(uint32_t number);
   // Encodes (encode(sequence, the segment's QueryBase, &payload)), frames and chains one record.
   // `awaits_feedback`: the record counts in Stats::awaiting_feedback once written.
@@ -185,6 +191,9 @@ class AuditLog {
   uint64_t written_awaiting_ = 0;  // Stats::awaiting_feedback
   bool segment_empty_ = true;      // the current segment has no record (written or pending)
   QueryBase query_base_;           // what the current segment's queries are encoded against
+  std::vector<uint64_t> marks_ = FirstMarks();  // the current segment's written boundaries
+  // Closed segments whose marks file could not be written: their marks (Lookup's fallback).
+  std::vector<std::pair<uint32_t, SegmentMarks>> unsaved_marks_;
   // The appended state: written + pending.
   std::string pending_;
   std::string spare_;  // the other buffer (written last time), reused

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "audit/file_ops.h"
+#include "audit/format.h"
 #include "audit/record.h"
 
 namespace shixin::audit::testing {
@@ -64,6 +65,18 @@ class FaultyOps : public FileOps {
   std::atomic<int> error{0};
   size_t partial = 0;
 };
+
+// Returns a whole query frame of the current format for `record`, encoded against `base`, with
+// a valid checksum (anyone can compute it) and a forged seal after it: what a caller may send
+// as text (a purpose, an operator, a reason) to plant a record inside its own.
+inline std::string ForgedQueryFrame(const QueryRecord& record, const QueryBase& base) {
+  std::string frame;
+  const size_t start = BeginRecord(RecordType::kQuery, &frame);
+  EncodeQuery(record, base, &frame);
+  FrameRecord(start, &frame);
+  SealBatch(ChainHash{}, &frame);  // the checksum, and the seal
+  return frame;
+}
 
 }  // namespace shixin::audit::testing
 

@@ -22,6 +22,9 @@ namespace shixin::audit {
 namespace {
 
 constexpr size_t kMaxProblems = 100;
+// ReadQueryAt reads the length fields before a receipt's offset in chunks of this size: one
+// read for the daemon's walk from a mark (audit/marks.h).
+constexpr size_t kWalkChunk = size_t{68} << 10;
 // Record times come from the caller's clock, header times from the writer's: a margin keeps a
 // record stamped just before its segment's creation inside the range.
 constexpr int64_t kSlackMicros = int64_t{60} * 1000 * 1000;
@@ -376,10 +379,13 @@ absl::StatusOr<std::optional<int64_t>> CompleteSince(const std::string& dir) {
 }
 
 absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,
-                                       uint64_t limit) {
+                                       uint64_t limit, uint64_t from) {
   const absl::Status not_found =
       absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": no record"));
-  if (receipt.offset < kHeaderSize || receipt.offset + kRecordPrefix > limit) return not_found;
+  if (receipt.offset < kHeaderSize || from < kHeaderSize || from > receipt.offset ||
+      receipt.offset + kRecordPrefix > limit) {
+    return not_found;
+  }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return not_found;
   // The header says the segment's format, and so the frame's size.
@@ -389,10 +395,28 @@ absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& r
                                              ? DecodeHeader(std::string_view(head, sizeof(head)))
                                              : absl::StatusOr<SegmentHeader>(not_found);
   const size_t overhead = header.ok() ? RecordOverhead(header->version) : 0;
+  // A frame at an offset the walk steps over is inside another record (its payload may hold a
+  // forged frame with a valid checksum): only a boundary the writer produced resolves. The
+  // length fields are read a chunk at a time, up to the offset (never past `limit`).
+  uint64_t at = from;
+  std::string chunk;
+  while (header.ok() && at < receipt.offset) {
+    chunk.resize(std::min<uint64_t>(kWalkChunk, receipt.offset - at + 4));
+    const ssize_t got = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(at));
+    if (got < 4) break;
+    size_t i = 0;
+    while (at + i < receipt.offset && i + 4 <= static_cast<size_t>(got)) {
+      const uint32_t n = DecodeLittleEndian32(chunk.data() + i);
+      if (n > kMaxPayload) break;
+      i += n + overhead;
+    }
+    if (at + i < receipt.offset && i + 4 <= static_cast<size_t>(got)) break;  // a bad length
+    at += i;
+  }
   char prefix[kRecordPrefix];
-  read_ok =
-      header.ok() && ::pread(fd, prefix, sizeof(prefix), static_cast<off_t>(receipt.offset)) ==
-                         static_cast<ssize_t>(sizeof(prefix));
+  read_ok = header.ok() && at == receipt.offset &&
+            ::pread(fd, prefix, sizeof(prefix), static_cast<off_t>(receipt.offset)) ==
+                static_cast<ssize_t>(sizeof(prefix));
   const uint32_t n = read_ok ? DecodeLittleEndian32(prefix) : 0;
   read_ok = read_ok && n <= kMaxPayload && receipt.offset + n + overhead <= limit;
   std::string frame;
@@ -435,7 +459,9 @@ absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& re
     return absl::NotFoundError(absl::StrFormat("receipt %s: of another node (this audit is %08x)",
                                                receipt.ToString(), header->node));
   }
-  return ReadQueryAt(path, receipt, static_cast<uint64_t>(st.st_size));
+  // No marks are trusted here: the walk starts at the segment's first record (at most a
+  // segment's length fields, read once by a local command).
+  return ReadQueryAt(path, receipt, static_cast<uint64_t>(st.st_size), kHeaderSize);
 }
 
 absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Receipt& receipt) {

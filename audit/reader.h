@@ -99,15 +99,19 @@ struct OwnedQuery {
 
 // Returns the query record framed at `receipt.offset` of the segment file `path`, whose bytes
 // up to `limit` may be read (the file size, or less for records not written yet); checksum and
-// type checked. The one place that reads a record at an offset (AuditLog::Lookup uses it after
-// its own node and size checks). NotFound naming the receipt when there is no intact query
-// record there (saying so when it is a feedback record's receipt).
+// type checked. `from` is a record boundary the writer produced at or before the offset (the
+// header's end, or a mark: audit/marks.h): the frames' length fields are walked from it, and an
+// offset the walk steps over (inside a record's payload, where a caller's text may hold a
+// forged frame) is no record. Reads at most `receipt.offset - from` bytes and the record. The one
+// place that reads a record at an offset (AuditLog::Lookup uses it after its own node and size
+// checks). NotFound naming the receipt when there is no intact query record there (saying so
+// when it is a feedback record's receipt).
 absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,
-                                       uint64_t limit);
+                                       uint64_t limit, uint64_t from);
 
-// Returns the query record `receipt` points at in the audit directory `dir`. NotFound when its
-// segment is missing, the segment header names another node or segment number, or there is no
-// intact query record at its offset.
+// Returns the query record `receipt` points at in the audit directory `dir`, walking its
+// segment from the first record (ReadQueryAt). NotFound when its segment is missing, the segment
+// header names another node or segment number, or there is no intact query record at its offset.
 absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& receipt);
 
 // A receipt's query record and the feedback recorded on it.

@@ -9,6 +9,9 @@
 //   BM_ForEachRecord    decode every record of an audit of N records (checksums, payloads):
 //                       items_per_second is records/s (one thread)
 //   BM_Verify           the full check (SHA-256 chain too, segments on up to 4 threads)
+//   BM_Lookup           the daemon's lookup of a receipt (FEEDBACK): a walk from the mark
+//                       before it (audit/marks.h), receipts spread over the audit's segments
+//   BM_LookUpQuery      the commands' (notice, audit query): a walk from the segment's start
 //
 // N defaults to 1,000,000 (SHIXIN_AUDIT_RECORDS); the audit is written once per run in $TMPDIR.
 #include <benchmark/benchmark.h>
@@ -19,6 +22,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "audit/audit_log.h"
@@ -146,6 +150,44 @@ void BM_Verify(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_Verify)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Every 997th query receipt of the read audit.
+std::vector<Receipt> SomeReceipts(const std::string& dir) {
+  std::vector<Receipt> receipts;
+  int64_t i = 0;
+  if (!ForEachRecord(dir, {}, [&](const Entry& e) {
+         if (i++ % 997 == 0) receipts.push_back(e.receipt);
+         return true;
+       }).ok()) {
+    std::abort();
+  }
+  return receipts;
+}
+
+void BM_Lookup(benchmark::State& state) {
+  int64_t n = 0;
+  const std::string& dir = ReadAudit(&n);
+  std::unique_ptr<AuditLog> log = OpenLog(dir);  // the first open writes the marks files
+  const std::vector<Receipt> receipts = SomeReceipts(dir);
+  size_t i = 0;
+  for (auto _ : state) {
+    if (!log->Lookup(receipts[i++ % receipts.size()]).ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Lookup)->UseRealTime();
+
+void BM_LookUpQuery(benchmark::State& state) {
+  int64_t n = 0;
+  const std::string& dir = ReadAudit(&n);
+  const std::vector<Receipt> receipts = SomeReceipts(dir);
+  size_t i = 0;
+  for (auto _ : state) {
+    if (!LookUpQuery(dir, receipts[i++ % receipts.size()]).ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LookUpQuery)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace shixin::audit

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -918,6 +919,43 @@ TEST_F(HandlerAuditCallersTest, AReplayIsNotChargedAgain) {
   EXPECT_EQ(Measures(kListed).status(), wire::Status::kAuditUnavailable);
   session_.audit_replay = false;
   EXPECT_EQ(Measures(kListed).status(), wire::Status::kRateLimited);
+}
+
+// Finding 12 of /tmp/x11: a caller sends a whole query frame (its checksum is anyone's to
+// compute) as its purpose, operator or matter code; FEEDBACK on the frame's offset inside the
+// caller's record is NOT_FOUND, and the genuine receipts keep working.
+TEST_F(AuditorTest, FeedbackOnAFramePlantedInACallersTextIsNotFound) {
+  Open();
+  const std::string genuine = RecordOne();
+  absl::StatusOr<audit::Receipt> parsed = audit::Receipt::Parse(genuine);
+  ASSERT_TRUE(parsed.ok());
+  const std::string segment = audit::SegmentPath(config_.state_dir + "/audit", parsed->segment);
+  absl::StatusOr<audit::SegmentHeader> header = audit::ReadHeader(segment);
+  ASSERT_TRUE(header.ok());
+  audit::QueryRecord forged = TypicalQuery("230402199001010015", now_micros_.load());
+  forged.caller = "agency-a";
+  forged.measures = {41, 52};
+  forged.sequence = 2;
+  const std::string frame = audit::testing::ForgedQueryFrame(forged, header->query_base());
+  for (int field = 0; field < 3; ++field) {
+    audit::QueryRecord carrier = TypicalQuery("11010519491231002X", now_micros_.load());
+    (field == 0 ? carrier.purpose : field == 1 ? carrier.operator_id : carrier.matter) = frame;
+    absl::StatusOr<audit::AuditLog::Appended> a = auditor_->Record(&carrier);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(auditor_->Sync(a->ticket).ok());
+  }
+  std::ifstream in(segment, std::ios::binary);
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  int planted = 0;
+  for (size_t at = data.find(frame); at != std::string::npos; at = data.find(frame, at + 1)) {
+    ++planted;
+    const audit::Receipt receipt{parsed->node, parsed->segment, at};
+    absl::Status s = Feedback(receipt.ToString(), {Item(41)}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << receipt.ToString() << ": " << s;
+    EXPECT_THAT(s.message(), HasSubstr("no record"));
+  }
+  EXPECT_EQ(planted, 3);
+  EXPECT_TRUE(Feedback(genuine, {Item(41)}).ok());
 }
 
 }  // namespace

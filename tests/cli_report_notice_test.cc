@@ -10,12 +10,15 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
+#include "audit/format.h"
+#include "audit/receipt.h"
 #include "tests/cli_run.h"
 
 namespace shixin::audit {
@@ -331,6 +334,35 @@ TEST_F(CliReportNoticeTest, NoticeOfAnUnknownReceiptOrAnotherNodeFails) {
   EXPECT_THAT(r.out, HasSubstr("receipt 0badc0de-1-64: of another node"));
   r = Shixin(Notice("not-a-receipt", "txt"), /*with_stderr=*/true);
   EXPECT_EQ(r.status, 2);
+}
+
+// Finding 12 of /tmp/x11: a caller sends a whole query frame of another caller (checksum
+// included) as its purpose; the offset of that frame inside its record is no receipt: no
+// notice, no query, and the audit verifies (the bytes are the caller's own text).
+TEST_F(CliReportNoticeTest, NoticeOfAFramePlantedInACallersTextFails) {
+  absl::StatusOr<SegmentHeader> header = ReadHeader(SegmentPath(dir_, 1));
+  ASSERT_TRUE(header.ok());
+  QueryRecord forged = Query("bank", 4, {41}, kT0 + 3000);
+  forged.sequence = 4;
+  const std::string frame = testing::ForgedQueryFrame(forged, header->query_base());
+  QueryRecord carrier = Query("hegang-housing", 4, {7}, kT0 + 3000);
+  carrier.purpose = frame;
+  const std::string genuine = Append(carrier);
+  std::ifstream in(SegmentPath(dir_, 1), std::ios::binary);
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = data.find(frame);
+  ASSERT_NE(at, std::string::npos);
+  const std::string receipt = Receipt{0x9f2c41d0, 1, at}.ToString();
+  RunResult r = Shixin(Notice(receipt, "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("receipt " + receipt + ": no record"));
+  // audit query reads the records in order: none is at that offset.
+  r = Shixin("audit query " + dir_ + " --receipt " + receipt, /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(Shixin("audit query " + dir_ + " --receipt " + genuine).out,
+              HasSubstr("receipt=" + genuine));
+  EXPECT_EQ(Shixin("audit verify " + dir_).status, 0);
 }
 
 }  // namespace

@@ -1,0 +1,248 @@
+#include "audit/marks.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "audit/audit_log.h"
+#include "audit/audit_test_util.h"
+#include "audit/format.h"
+#include "audit/reader.h"
+#include "core/test_util.h"
+
+namespace shixin::audit {
+namespace {
+
+using testing::ForgedQueryFrame;
+using ::testing::HasSubstr;
+using testing::ScratchDir;
+using testing::TypicalQuery;
+
+constexpr uint32_t kNode = 0x0750feee;
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+AuditLog::Options MakeOptions(const std::string& dir) {
+  AuditLog::Options o;
+  o.dir = dir + "/audit";
+  o.node = kNode;
+  o.segment_bytes = 512 << 10;
+  return o;
+}
+
+std::unique_ptr<AuditLog> MustOpen(const AuditLog::Options& o) {
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+  EXPECT_TRUE(log.ok()) << log.status();
+  return log.ok() ? *std::move(log) : nullptr;
+}
+
+template <typename Record>
+Receipt AppendOne(AuditLog* log, Record* record) {
+  absl::StatusOr<AuditLog::Appended> a = log->Append(record);
+  EXPECT_TRUE(a.ok()) << a.status();
+  if (!a.ok()) return {};
+  EXPECT_TRUE(log->Sync(a->ticket).ok());
+  return a->receipt;
+}
+
+std::vector<Receipt> AppendQueries(AuditLog* log, int n) {
+  std::vector<Receipt> receipts;
+  for (int i = 0; i < n; ++i) {
+    const std::string subject = absl::StrCat("1101011990030", 10000 + i);
+    QueryRecord q = TypicalQuery(subject, NowMicros());
+    receipts.push_back(AppendOne(log, &q));
+  }
+  return receipts;
+}
+
+TEST(MarksTest, ScanFindsABoundaryEveryStride) {
+  std::string segment(kHeaderSize, '\0');
+  std::vector<uint64_t> written = FirstMarks();
+  for (int i = 0; i < 3000; ++i) {
+    std::string batch;
+    const size_t start = BeginRecord(RecordType::kFeedback, &batch);
+    batch.append(100 + i % 50, 'x');
+    FrameRecord(start, &batch);
+    SealBatch(ChainHash{}, &batch);
+    AddFrameMarks(segment.size(), batch, kFormatVersion, &written);
+    segment += batch;
+  }
+  const SegmentMarks marks = ScanMarks(segment, kFormatVersion);
+  EXPECT_EQ(marks.covered, segment.size());
+  // The writer's marks (per write) are the walk's (per frame): the same rule.
+  EXPECT_EQ(marks.offsets, written);
+  ASSERT_GE(marks.offsets.size(), segment.size() / kMarkStride);
+  for (size_t i = 1; i < marks.offsets.size(); ++i) {
+    EXPECT_GE(marks.offsets[i] - marks.offsets[i - 1], kMarkStride);
+    EXPECT_LT(marks.offsets[i] - marks.offsets[i - 1], kMarkStride + 200);
+  }
+  EXPECT_EQ(MarkBefore(marks.offsets, kHeaderSize), kHeaderSize);
+  EXPECT_EQ(MarkBefore(marks.offsets, marks.offsets[2]), marks.offsets[2]);
+  EXPECT_EQ(MarkBefore(marks.offsets, marks.offsets[2] + 1), marks.offsets[2]);
+  // A torn tail: the walk stops before it.
+  const SegmentMarks torn = ScanMarks(segment.substr(0, segment.size() - 3), kFormatVersion);
+  EXPECT_LT(torn.covered, segment.size() - 3);
+}
+
+TEST(MarksTest, FileRoundTripsAndDamageIsRefused) {
+  ScratchDir tmp;
+  SegmentMarks marks{300000, {kHeaderSize, 70000, 140000, 210000}};
+  ASSERT_TRUE(WriteMarks(DefaultFileOps(), tmp.path(), 7, marks).ok());
+  absl::StatusOr<SegmentMarks> read = ReadMarks(tmp.path(), 7);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->covered, marks.covered);
+  EXPECT_EQ(read->offsets, marks.offsets);
+  EXPECT_TRUE(absl::IsNotFound(ReadMarks(tmp.path(), 8).status()));
+  std::filesystem::copy_file(MarksPath(tmp.path(), 7), MarksPath(tmp.path(), 8));
+  EXPECT_TRUE(absl::IsDataLoss(ReadMarks(tmp.path(), 8).status()));  // another segment's
+  std::string bytes = ReadFile(MarksPath(tmp.path(), 7));
+  bytes[30] ^= 1;
+  std::ofstream(MarksPath(tmp.path(), 7), std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_TRUE(absl::IsDataLoss(ReadMarks(tmp.path(), 7).status()));
+}
+
+// Finding 12 of /tmp/x11: a caller sends a whole query frame (checksum included) as its own
+// purpose, operator, matter code or feedback reason, then uses the receipt of the frame's
+// offset inside its record. Only record boundaries the writer produced resolve: by the daemon
+// (AuditLog::Lookup, FEEDBACK) and by the commands (LookUpQuery: notice, audit query) alike,
+// in the current segment, after a restart, after rotation and with the marks files rebuilt.
+class ForgedFrameTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    o_ = MakeOptions(tmp_.path());
+    log_ = MustOpen(o_);
+    genuine_ = AppendQueries(log_.get(), 1500);  // past the first marks
+    absl::StatusOr<SegmentHeader> header = ReadHeader(SegmentPath(o_.dir, 1));
+    ASSERT_TRUE(header.ok());
+    QueryRecord forged = TypicalQuery("11010519491231002X", NowMicros());
+    forged.caller = "bank-a";
+    forged.operator_id = "teller-9";
+    forged.matter = "LOAN-2026-77";
+    forged.sequence = 3;
+    frame_ = ForgedQueryFrame(forged, header->query_base());
+    for (int field = 0; field < 3; ++field) {
+      QueryRecord q = TypicalQuery("230402199001010015", NowMicros());
+      q.caller = "fb2";
+      (field == 0 ? q.purpose : field == 1 ? q.operator_id : q.matter) = frame_;
+      genuine_.push_back(AppendOne(log_.get(), &q));
+    }
+    FeedbackRecord f;
+    f.time_micros = NowMicros();
+    f.caller = "fb2";
+    f.receipt = genuine_.back().ToString();
+    f.entries = {{1, Outcome::kNotApplied, frame_}};
+    AppendOne(log_.get(), &f);
+    const std::string data = ReadFile(SegmentPath(o_.dir, 1));
+    for (size_t at = data.find(frame_); at != std::string::npos; at = data.find(frame_, at + 1)) {
+      FramedRecord r;  // the attack's premise: a frame that parses at that offset
+      ASSERT_EQ(ParseRecord(std::string_view(data).substr(at), kFormatVersion, &r),
+                FrameStatus::kOk);
+      forged_.push_back(Receipt{kNode, 1, at});
+    }
+    ASSERT_EQ(forged_.size(), 4u);
+  }
+
+  void ExpectOnlyGenuineResolve() {
+    for (const Receipt& r : forged_) {
+      absl::Status daemon = log_->Lookup(r).status();
+      EXPECT_TRUE(absl::IsNotFound(daemon)) << r.ToString() << ": " << daemon;
+      absl::Status command = LookUpQuery(o_.dir, r).status();
+      EXPECT_TRUE(absl::IsNotFound(command)) << r.ToString() << ": " << command;
+      EXPECT_TRUE(absl::IsNotFound(LookUpReceipt(o_.dir, r).status()));
+    }
+    for (const Receipt& r : genuine_) {
+      ASSERT_TRUE(log_->Lookup(r).ok()) << r.ToString() << ": " << log_->Lookup(r).status();
+      ASSERT_TRUE(LookUpQuery(o_.dir, r).ok()) << r.ToString();
+    }
+    absl::StatusOr<VerifyReport> report = Verify(o_.dir);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  }
+
+  ScratchDir tmp_;
+  AuditLog::Options o_;
+  std::unique_ptr<AuditLog> log_;
+  std::string frame_;
+  std::vector<Receipt> genuine_, forged_;
+};
+
+TEST_F(ForgedFrameTest, IsNoRecordInTheCurrentSegment) { ExpectOnlyGenuineResolve(); }
+
+TEST_F(ForgedFrameTest, IsNoRecordAfterARestart) {
+  log_.reset();
+  log_ = MustOpen(o_);
+  ExpectOnlyGenuineResolve();
+}
+
+TEST_F(ForgedFrameTest, IsNoRecordAfterRotationWithTheMarksFileOrWithout) {
+  while (log_->GetStats().segments < 3) {
+    for (const Receipt& r : AppendQueries(log_.get(), 100)) genuine_.push_back(r);
+  }
+  ExpectOnlyGenuineResolve();
+  // The writer's marks of a closed segment are those a walk finds.
+  absl::StatusOr<SegmentMarks> marks = ReadMarks(o_.dir, 1);
+  ASSERT_TRUE(marks.ok()) << marks.status();
+  const SegmentMarks scanned = ScanMarks(ReadFile(SegmentPath(o_.dir, 1)), kFormatVersion);
+  EXPECT_EQ(marks->offsets, scanned.offsets);
+  EXPECT_EQ(marks->covered, scanned.covered);
+  // A missing marks file is not trusted into existence: that segment's receipts are unknown
+  // to the running daemon (never to the commands) until the next start rebuilds it, as it
+  // builds those of an audit written before marks existed.
+  std::filesystem::remove(MarksPath(o_.dir, 1));
+  EXPECT_THAT(log_->Lookup(genuine_[0]).status().message(), HasSubstr("record boundaries"));
+  EXPECT_TRUE(LookUpQuery(o_.dir, genuine_[0]).ok());
+  std::ofstream(MarksPath(o_.dir, 2), std::ios::trunc) << "torn";
+  std::ofstream(MarksPath(o_.dir, 2) + ".tmp") << "left by a crash";
+  log_.reset();
+  log_ = MustOpen(o_);
+  EXPECT_FALSE(std::filesystem::exists(MarksPath(o_.dir, 2) + ".tmp"));
+  EXPECT_TRUE(ReadMarks(o_.dir, 1).ok());
+  EXPECT_TRUE(ReadMarks(o_.dir, 2).ok());
+  ExpectOnlyGenuineResolve();
+}
+
+TEST(ReceiptLookupTest, GenuineReceiptsOfAnOlderFormatStillResolve) {
+  ScratchDir tmp;
+  const std::string dir = tmp.path() + "/audit";
+  std::filesystem::create_directory(dir);
+  std::filesystem::copy_file(shixin::testing::SourceDir() + "/audit/testdata/sample-v4.audit",
+                             SegmentPath(dir, 1));
+  absl::StatusOr<SegmentHeader> header = ReadHeader(SegmentPath(dir, 1));
+  ASSERT_TRUE(header.ok());
+  std::vector<Receipt> receipts;
+  ASSERT_TRUE(ForEachRecord(dir, {}, [&](const Entry& e) {
+                if (e.type == RecordType::kQuery) receipts.push_back(e.receipt);
+                return true;
+              }).ok());
+  ASSERT_FALSE(receipts.empty());
+  AuditLog::Options o;
+  o.dir = dir;
+  o.node = header->node;
+  o.retention_days = 0;
+  std::unique_ptr<AuditLog> log = MustOpen(o);  // goes on in segment 2, of format 5
+  EXPECT_TRUE(ReadMarks(dir, 1).ok());
+  for (const Receipt& r : receipts) {
+    EXPECT_TRUE(log->Lookup(r).ok()) << r.ToString();
+    EXPECT_TRUE(LookUpQuery(dir, r).ok()) << r.ToString();
+    Receipt inside = r;
+    inside.offset += 7;
+    EXPECT_TRUE(absl::IsNotFound(log->Lookup(inside).status()));
+  }
+}
+
+}  // namespace
+}  // namespace shixin::audit
