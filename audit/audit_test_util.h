@@ -6,11 +6,16 @@
 #define SHIXIN_AUDIT_AUDIT_TEST_UTIL_H_
 
 #include <stdlib.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 #include "audit/file_ops.h"
 #include "audit/format.h"
@@ -50,6 +55,33 @@ inline QueryRecord TypicalQuery(std::string_view subject, int64_t time_micros) {
   r.measures = {1, 2, 5, 17, 29, 41, 52};
   r.receipt_issued = true;
   return r;
+}
+
+// Replaces the first `from` in the segment file `path` by `to` (as long) and recomputes the
+// checksum of the record it is in, not the seals: what only the chain can tell. Returns whether
+// `from` was found in a record.
+inline bool RewriteRecord(const std::string& path, std::string_view from, std::string_view to) {
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t at = data.find(from);
+  if (at == std::string::npos || from.size() != to.size()) return false;
+  data.replace(at, to.size(), to);
+  for (size_t offset = kHeaderSize; offset + kRecordOverhead <= data.size();) {
+    const auto* p = reinterpret_cast<const uint8_t*>(data.data() + offset);
+    const size_t n = p[0] | p[1] << 8 | p[2] << 16 | size_t{p[3]} << 24;
+    const size_t end = offset + kRecordPrefix + n;
+    if (at >= offset && at < end) {
+      const auto sum = static_cast<uint32_t>(XXH3_64bits(data.data() + offset, kRecordPrefix + n));
+      for (int i = 0; i < 4; ++i) data[end + i] = static_cast<char>(sum >> (8 * i));
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+      return true;
+    }
+    offset = end + 4;
+  }
+  return false;
 }
 
 // POSIX, except that writes fail with `error` while it is set (after writing `partial` bytes:

@@ -60,12 +60,40 @@ absl::Status DecodeInto(RecordType type, std::string_view payload, const Segment
   return absl::OkStatus();
 }
 
-// Visits the records of one mapped segment. Returns false when `visit` asked to stop.
+void AddProblem(std::vector<std::string>* problems, std::string text) {
+  if (problems->size() < kMaxProblems) problems->push_back(std::move(text));
+}
+
+// Where the read of a stream stands: what the next segment read must follow from.
+struct StreamRead {
+  bool whole = false;  // the segment before was read to its end
+  ChainHash chain{};   // its last chain value
+  uint64_t next_sequence = 0;
+};
+
+// Visits the records of one mapped segment. Returns false when `visit` asked to stop. With
+// `check`, follows the chain and the sequence numbers from `link` (the segment read before) and
+// adds what does not follow to it; `link` then says where this segment ends.
 absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data, bool last,
                                   const ReadOptions& options,
-                                  const std::function<bool(const Entry&)>& visit) {
+                                  const std::function<bool(const Entry&)>& visit, StreamRead* link,
+                                  ReadCheck* check) {
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
   if (!header.ok()) return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
+  auto problem = [&](const std::string& text) {
+    if (check != nullptr) AddProblem(&check->problems, absl::StrCat(path, ": ", text));
+  };
+  if (check != nullptr && link->whole) {
+    if (header->prev_chain != link->chain) {
+      problem("header's previous chain does not match the end of the previous segment");
+    }
+    if (header->first_sequence != link->next_sequence) {
+      problem(absl::StrFormat("header's first sequence %u, expected %u", header->first_sequence,
+                              link->next_sequence));
+    }
+  }
+  ChainCheck chain(header->version, StartChain(*header));
+  uint64_t next_sequence = header->first_sequence, batch_first = next_sequence;
   Entry entry;
   entry.segment = header->segment;
   entry.receipt.node = header->node;
@@ -83,27 +111,51 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
     }
     const size_t at = offset;
     offset += r.size;
-    if (r.type == RecordType::kSeal) continue;  // not a record: Verify checks it
+    // The chain only when asked: the SHA-256 is most of a read's time.
+    const bool chained = check == nullptr || chain.Add(r);
+    if (r.type == RecordType::kSeal) {  // not a record
+      if (!chained) {
+        problem(
+            absl::StrFormat("seal at offset %u: chain mismatch over records seq=%u to %u (a "
+                            "record changed, removed or inserted)",
+                            at, batch_first, next_sequence - 1));
+      }
+      batch_first = next_sequence;
+      continue;
+    }
+    if (!chained) problem(absl::StrFormat("record at offset %u: chain mismatch", at));
     if (absl::Status s = DecodeInto(r.type, r.payload, *header, &entry); !s.ok()) {
       return absl::DataLossError(
           absl::StrFormat("%s: record %u at offset %u: %s", path, index, at, s.message()));
     }
     ++index;
+    const bool query = r.type == RecordType::kQuery;
+    const uint64_t sequence = query ? entry.query.sequence : entry.feedback.sequence;
+    if (sequence != next_sequence) {
+      problem(absl::StrFormat("record at offset %u: sequence %u, expected %u", at, sequence,
+                              next_sequence));
+    }
+    next_sequence = sequence + 1;
     entry.offset = entry.receipt.offset = at;
-    const int64_t time =
-        r.type == RecordType::kQuery ? entry.query.time_micros : entry.feedback.time_micros;
+    const int64_t time = query ? entry.query.time_micros : entry.feedback.time_micros;
     if (time < options.from_micros || time >= options.to_micros) continue;
     if (!visit(entry)) return false;
   }
+  if (check != nullptr && !last && chain.unsealed() > 0) {
+    problem(absl::StrFormat("%u records at its end without a seal (a segment ends with a seal)",
+                            chain.unsealed()));
+  }
+  *link = {true, chain.chain(), next_sequence};
   return true;
 }
 
 }  // namespace
 
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
-                           const std::function<bool(const Entry&)>& visit) {
+                           const std::function<bool(const Entry&)>& visit, ReadCheck* check) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListAuditSegments(dir));
   for (const std::vector<uint32_t>& segments : SplitByStream(all)) {
+    StreamRead link;
     for (size_t i = 0; i < segments.size(); ++i) {
       const std::string path = SegmentPath(dir, segments[i]);
       const bool last = i + 1 == segments.size();
@@ -114,9 +166,16 @@ absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
       }
       const std::optional<int64_t> created = HeaderTime(path);
       if (created.has_value() && *created - kSlackMicros >= options.to_micros) break;
+      // A segment missing before one read may have held records of the range.
+      if (check != nullptr && i > 0 && segments[i] != segments[i - 1] + 1) {
+        AddProblem(&check->problems,
+                   absl::StrFormat("%s: segment %u is missing", path, segments[i - 1] + 1));
+        link.whole = false;
+      }
       FileData file;
       SHIXIN_RETURN_IF_ERROR(file.Open(path));
-      SHIXIN_ASSIGN_OR_RETURN(bool more, VisitSegment(path, file.data(), last, options, visit));
+      SHIXIN_ASSIGN_OR_RETURN(bool more,
+                              VisitSegment(path, file.data(), last, options, visit, &link, check));
       if (!more) return absl::OkStatus();
     }
   }
@@ -137,10 +196,6 @@ struct SegmentCheck {
   uint64_t next_sequence = 0;
   std::optional<int64_t> last_time;  // the newest record's time
 };
-
-void AddProblem(std::vector<std::string>* problems, std::string text) {
-  if (problems->size() < kMaxProblems) problems->push_back(std::move(text));
-}
 
 SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
   SegmentCheck check;

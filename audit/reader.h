@@ -41,13 +41,28 @@ struct ReadOptions {
   int64_t to_micros = std::numeric_limits<int64_t>::max();
 };
 
+// What ForEachRecord found wrong without stopping: the records are visited as they are, and a
+// reader that states what it read (a report, `audit query`) says that they may not be what was
+// written.
+struct ReadCheck {
+  // Each names the segment file: a seal whose chain does not follow (a record changed, removed
+  // or inserted since it was written), a segment missing from a stream, a segment whose first
+  // sequence or previous chain does not follow from the segment read before it, a sequence gap
+  // inside a segment, records without a seal at the end of a segment that is not its stream's
+  // last. Only what the read covered is checked (segments skipped by the time range are not).
+  std::vector<std::string> problems;
+};
+
 // Visits every record of the audit in `dir`, stream after stream, each in order (segments by
 // number), until `visit` returns false: a record of one stream may come before an older one of
 // another (the feedback on a receipt of another stream before its query). The entry's views are
 // valid during the call only. Returns DataLoss naming the file, offset and record index on a bad
-// header, checksum or payload; NotFound if `dir` is missing or holds no segment.
+// header, checksum or payload; NotFound if `dir` is missing or holds no segment. `check` (may be
+// null) gets the damage the checksums cannot see, found as the chain and the sequence numbers
+// are followed through the segments read.
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
-                           const std::function<bool(const Entry&)>& visit);
+                           const std::function<bool(const Entry&)>& visit,
+                           ReadCheck* check = nullptr);
 
 struct VerifyReport {
   // The totals over every stream.

@@ -171,6 +171,49 @@ TEST_F(ReaderTest, VerifyFindsARecordRemovedWithEveryChecksumIntact) {
                                                    HasSubstr("chain mismatch over records 0 to"))));
 }
 
+// What the checksums cannot see, a reader that counts the records (a report, `audit query`)
+// learns as it reads: a record changed with its checksum recomputed, a record or a segment
+// removed.
+TEST_F(ReaderTest, ForEachRecordFindsWhatOnlyTheChainAndTheSequenceShow) {
+  Write(100);
+  auto read = [this] {
+    ReadCheck check;
+    EXPECT_TRUE(ForEachRecord(
+                    dir_, {}, [](const Entry&) { return true; }, &check)
+                    .ok());
+    return check.problems;
+  };
+  EXPECT_THAT(read(), ::testing::IsEmpty());
+  ASSERT_TRUE(testing::RewriteRecord(SegmentPath(dir_, 2), "subject2", "subject9"));
+  EXPECT_THAT(read(), ::testing::ElementsAre(
+                          ::testing::AllOf(HasSubstr("0000000002.audit: seal at offset"),
+                                           HasSubstr("chain mismatch over records seq="))));
+  std::filesystem::remove(SegmentPath(dir_, 3));
+  EXPECT_THAT(read(), ::testing::Contains(HasSubstr("0000000004.audit: segment 3 is missing")));
+}
+
+TEST_F(ReaderTest, ForEachRecordFindsARecordRemovedWhole) {
+  Write(100);
+  const std::string path = SegmentPath(dir_, 2);
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  FramedRecord r;
+  ASSERT_EQ(ParseRecord(std::string_view(data).substr(kHeaderSize), kFormatVersion, &r),
+            FrameStatus::kOk);
+  data.erase(kHeaderSize, r.size);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+  ReadCheck check;
+  ASSERT_TRUE(ForEachRecord(
+                  dir_, {}, [](const Entry&) { return true; }, &check)
+                  .ok());
+  EXPECT_THAT(check.problems, ::testing::Contains(HasSubstr("0000000002.audit: record at offset "
+                                                            "64: sequence")));
+  EXPECT_THAT(check.problems, ::testing::Contains(HasSubstr("0000000002.audit: seal at offset")));
+}
+
 TEST_F(ReaderTest, VerifyFindsARemovedSegment) {
   Write(100);
   std::filesystem::remove(SegmentPath(dir_, 2));

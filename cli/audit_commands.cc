@@ -266,14 +266,26 @@ int RunQuery(const std::vector<std::string>& args) {
     return UsageError(kCommand, absl::InvalidArgumentError("--from is after --to"));
   }
   const bool json = flags->Has("json");
-  const absl::Status status =
-      audit::ForEachRecord(flags->positional()[0], range, [&](const Entry& e) {
+  audit::ReadCheck check;
+  const absl::Status status = audit::ForEachRecord(
+      flags->positional()[0], range,
+      [&](const Entry& e) {
         if (!select.Matches(e)) return true;
         const std::string line = json ? Dump(EntryJson(e)) : EntryText(e);
         std::printf("%s\n", line.c_str());
         return true;
-      });
+      },
+      &check);
   if (!status.ok()) return LoadFailed(kCommand, status);
+  // The records printed are as they are in the files: a damaged audit is said, not hidden.
+  for (const std::string& problem : check.problems) {
+    std::fprintf(stderr, "shixin audit query: damaged audit: %s\n", problem.c_str());
+  }
+  if (!check.problems.empty()) {
+    std::fprintf(stderr,
+                 "shixin audit query: the records printed may not be as written (run `shixin audit "
+                 "verify`)\n");
+  }
   return kExitOk;
 }
 

@@ -65,8 +65,8 @@ int RunReport(const std::vector<std::string>& args) {
                  caller.c_str(), quarter->ToString().c_str());
   }
   // Also on the terminal: whoever files the report must not miss it.
-  if (!built->incomplete_note.empty()) {
-    std::fprintf(stderr, "shixin report: %s\n", built->incomplete_note.c_str());
+  for (const std::string* note : {&built->incomplete_note, &built->damage_note}) {
+    if (!note->empty()) std::fprintf(stderr, "shixin report: %s\n", note->c_str());
   }
   absl::StatusOr<std::string> text = report::Render(*built, format);
   if (!text.ok()) return Fail(text.status());

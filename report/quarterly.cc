@@ -426,15 +426,33 @@ QuarterlyReport QuarterlyBuilder::Finish() {
   return report;
 }
 
+namespace {
+
+// Returns what the report says of an audit the read found damaged ("" if it found nothing).
+std::string DamageNote(const audit::ReadCheck& check) {
+  if (check.problems.empty()) return "";
+  std::string more;
+  if (check.problems.size() > 1) {
+    more = absl::StrCat(" (and ", check.problems.size() - 1,
+                        check.problems.size() >= 100 ? "+" : "", " more problems)");
+  }
+  return absl::StrCat("the audit is damaged: ", check.problems.front(), more,
+                      ": this report may count records changed since they were written, or miss "
+                      "some (run `shixin audit verify`)");
+}
+
+}  // namespace
+
 absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
     const std::string& audit_dir, Quarter quarter, const std::string& caller_filter,
     const Catalog& catalog, const Calendar* calendar, std::string_view calendar_error,
     const AuditSource& source, const AuditStart& start) {
   QuarterlyBuilder builder(catalog, quarter, caller_filter);
+  audit::ReadCheck check;
   absl::Status read = source(
       audit_dir, quarter.BeginMicros(),
       [&](const audit::QueryRecord& r, const audit::Receipt& receipt) { builder.Add(r, receipt); },
-      [&](const audit::FeedbackRecord& r) { builder.Add(r); });
+      [&](const audit::FeedbackRecord& r) { builder.Add(r); }, &check);
   if (!read.ok()) return read;
   absl::StatusOr<std::optional<int64_t>> since = start(audit_dir);
   if (!since.ok()) return since.status();
@@ -445,6 +463,7 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
         "the audit starts at ", FormatInstant(**since / 1000000),
         " (older segments were removed), after the quarter began: this report is incomplete");
   }
+  report.damage_note = DamageNote(check);
   if (calendar == nullptr) {
     report.due_note = std::string(calendar_error);
   } else if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(quarter); due.ok()) {
@@ -456,17 +475,20 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
 }
 
 absl::Status ReadAudit(const std::string& dir, int64_t from_micros, const QueryVisitor& on_query,
-                       const FeedbackVisitor& on_feedback) {
+                       const FeedbackVisitor& on_feedback, audit::ReadCheck* check) {
   audit::ReadOptions options;
   options.from_micros = from_micros;
-  return audit::ForEachRecord(dir, options, [&](const audit::Entry& entry) {
-    if (entry.type == audit::RecordType::kQuery) {
-      on_query(entry.query, entry.receipt);
-    } else {
-      on_feedback(entry.feedback);
-    }
-    return true;
-  });
+  return audit::ForEachRecord(
+      dir, options,
+      [&](const audit::Entry& entry) {
+        if (entry.type == audit::RecordType::kQuery) {
+          on_query(entry.query, entry.receipt);
+        } else {
+          on_feedback(entry.feedback);
+        }
+        return true;
+      },
+      check);
 }
 
 }  // namespace shixin::report

@@ -87,6 +87,10 @@ struct QuarterlyReport {
   // from after the quarter's start: the report undercounts. audit::CompleteSince(); 0: complete.
   int64_t incomplete_before_micros = 0;
   std::string incomplete_note;  // says so, "" when complete
+  // Set when the read found damage the checksums cannot see (audit::ReadCheck: a seal whose
+  // chain does not follow, a segment missing, a sequence gap): the records counted may not be
+  // those written. Says what and where; "" when none.
+  std::string damage_note;
 
   // Returns whether the quarter has no query (of the caller filtered on).
   bool empty() const { return total.queries == 0; }
@@ -121,15 +125,17 @@ class QuarterlyBuilder {
 };
 
 // Reads the audit directory `dir`, calling `on_query` and `on_feedback` for each record written
-// at or after `from_micros`, in order (audit/reader.h's ForEachRecord). Returns its errors.
+// at or after `from_micros`, in order (audit/reader.h's ForEachRecord), and adds the damage found
+// on the way to `check`. Returns its errors.
 using QueryVisitor = std::function<void(const audit::QueryRecord&, const audit::Receipt&)>;
 using FeedbackVisitor = std::function<void(const audit::FeedbackRecord&)>;
 absl::Status ReadAudit(const std::string& dir, int64_t from_micros, const QueryVisitor& on_query,
-                       const FeedbackVisitor& on_feedback);
+                       const FeedbackVisitor& on_feedback, audit::ReadCheck* check);
 
 // The reading of an audit directory, as ReadAudit() (tests pass their own records).
-using AuditSource = std::function<absl::Status(const std::string& dir, int64_t from_micros,
-                                               const QueryVisitor&, const FeedbackVisitor&)>;
+using AuditSource =
+    std::function<absl::Status(const std::string& dir, int64_t from_micros, const QueryVisitor&,
+                               const FeedbackVisitor&, audit::ReadCheck* check)>;
 
 // Where the audit holds every record from (audit::CompleteSince(); tests pass their own).
 using AuditStart = std::function<absl::StatusOr<std::optional<int64_t>>(const std::string& dir)>;
@@ -137,7 +143,8 @@ using AuditStart = std::function<absl::StatusOr<std::optional<int64_t>>(const st
 // Returns the report of `quarter` over the audit in `audit_dir` read through `source` from the
 // quarter's start (feedback written later counts), with its due date from `calendar` (nullptr:
 // `calendar_error` is the note) and, from `start`, whether the audit still holds the quarter's
-// beginning. Returns the source's or `start`'s error.
+// beginning; damage the read found sets damage_note (the report is made all the same, and says
+// so). Returns the source's or `start`'s error.
 absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
     const std::string& audit_dir, Quarter quarter, const std::string& caller_filter,
     const Catalog& catalog, const Calendar* calendar, std::string_view calendar_error,

@@ -248,7 +248,7 @@ TEST(QuarterlyTest, EmptyQuarter) {
 
 TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
   auto source = [](const std::string& dir, int64_t from, const QueryVisitor& on_query,
-                   const FeedbackVisitor& on_feedback) {
+                   const FeedbackVisitor& on_feedback, audit::ReadCheck*) {
     EXPECT_EQ(from, kQ4.BeginMicros());
     on_query(Query("hotel", "A", audit::Listing::kListed, {41}), {1, 1, 7});
     on_feedback(Feedback("hotel", "00000001-1-7", {{41, audit::Outcome::kApplied, ""}}));

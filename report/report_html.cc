@@ -129,6 +129,10 @@ std::string RenderHtml(const QuarterlyReport& report) {
     absl::StrAppend(&out, "<p class=\"note\" data-key=\"incomplete\">本季度的审计记录不完整 / ",
                     HtmlEscape(report.incomplete_note), "</p>\n");
   }
+  if (!report.damage_note.empty()) {
+    absl::StrAppend(&out, "<p class=\"note\" data-key=\"damaged\">审计记录有损坏或被改动 / ",
+                    HtmlEscape(report.damage_note), "</p>\n");
+  }
   if (report.empty()) {
     absl::StrAppend(&out, "<p class=\"empty\" data-key=\"empty\">本季度无查询记录 / no queries in ",
                     HtmlEscape(quarter), "</p>\n");

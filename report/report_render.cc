@@ -124,10 +124,12 @@ nlohmann::json CallerJson(const CallerReport& c) {
 
 std::string RenderCsv(const QuarterlyReport& report) {
   std::string out = absl::StrCat(Sv(kUtf8Bom), Sv(kCsvColumns), "\r\n");
-  if (!report.incomplete_note.empty()) {
+  // An audit cut at its head, or damaged: each note a row of its own.
+  for (const std::string* note : {&report.incomplete_note, &report.damage_note}) {
+    if (note->empty()) continue;
     CsvRow row;
     row.level = "incomplete";
-    row.reason = report.incomplete_note;
+    row.reason = *note;
     AppendCsvRow(report, "*", row, &out);
   }
   CsvRow due;
@@ -142,17 +144,20 @@ std::string RenderCsv(const QuarterlyReport& report) {
 }
 
 std::string RenderJson(const QuarterlyReport& report) {
-  nlohmann::json j = {{"quarter", report.quarter.ToString()},
-                      {"due_date", report.due_date},
-                      {"due_note", report.due_note},
-                      {"incomplete", !report.incomplete_note.empty()},
-                      {"incomplete_note", report.incomplete_note},
-                      {"caller_filter", report.caller_filter},
-                      {"catalog", report.catalog_id},
-                      {"empty", report.empty()},
-                      {"feedback_outside", report.feedback_outside},
-                      {"feedback_entries_ignored", report.feedback_entries_ignored},
-                      {"total", CallerJson(report.total)}};
+  nlohmann::json j = {
+      {"quarter", report.quarter.ToString()},
+      {"due_date", report.due_date},
+      {"due_note", report.due_note},
+      {"incomplete", !report.incomplete_note.empty() || !report.damage_note.empty()},
+      {"incomplete_note", report.incomplete_note},
+      {"damaged", !report.damage_note.empty()},
+      {"damage_note", report.damage_note},
+      {"caller_filter", report.caller_filter},
+      {"catalog", report.catalog_id},
+      {"empty", report.empty()},
+      {"feedback_outside", report.feedback_outside},
+      {"feedback_entries_ignored", report.feedback_entries_ignored},
+      {"total", CallerJson(report.total)}};
   nlohmann::json callers = nlohmann::json::array();
   for (const CallerReport& c : report.callers) callers.push_back(CallerJson(c));
   j["callers"] = std::move(callers);

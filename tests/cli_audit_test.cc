@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -97,6 +98,62 @@ TEST_F(CliAuditTest, VerifyFindsAHeaderTimeRewritten) {
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("problem   " + SegmentPath(dir_, 1) + ": seal at offset"));
   EXPECT_THAT(r.out, HasSubstr("or the segment header changed"));
+}
+
+// A record changed with its checksum recomputed (not the seal): verify finds it, and the report
+// and `audit query`, which print it, say that the audit is damaged instead of using it silently.
+TEST_F(CliAuditTest, ReportAndQueryOfADamagedAuditSayItIsDamaged) {
+  const std::string report = "report --audit " + dir_ + " --quarter 2026Q4 --format ";
+  RunResult r = Shixin(report + "csv", /*with_stderr=*/true);
+  EXPECT_THAT(r.out, Not(HasSubstr("damaged")));
+  ASSERT_TRUE(testing::RewriteRecord(SegmentPath(dir_, 1), "已履行", "已撤诉"));
+  EXPECT_EQ(Shixin("audit verify " + dir_).status, 1);
+  r = Shixin(report + "csv", /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 0) << r.out;
+  const std::string note = "the audit is damaged: " + SegmentPath(dir_, 1) +
+                           ": seal at offset 347: chain mismatch over records seq=1 to 3 (a record "
+                           "changed, removed or inserted): this report may count "
+                           "records changed since they were written, or miss some (run `shixin "
+                           "audit verify`)";
+  EXPECT_THAT(r.out, HasSubstr("shixin report: " + note));  // stderr
+  EXPECT_THAT(r.out, HasSubstr("2026Q4,*,incomplete,,,,,,,,,,,,,,\"" + note + "\",\r\n"));
+  r = Shixin(report + "json");
+  EXPECT_THAT(r.out, HasSubstr(R"("incomplete":true)"));
+  EXPECT_THAT(r.out, HasSubstr(R"("damaged":true)"));
+  EXPECT_THAT(r.out, HasSubstr(R"("damage_note":")" + note));
+  r = Shixin(report + "html");
+  EXPECT_THAT(r.out, HasSubstr(R"(data-key="damaged")"));
+  r = Shixin("audit query " + dir_ + " --receipt " + receipt_, /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("52=not_applied(\"已撤诉\")"));
+  EXPECT_THAT(r.out, HasSubstr("shixin audit query: damaged audit: " + SegmentPath(dir_, 1) +
+                               ": seal at offset 347"));
+  EXPECT_THAT(r.out, HasSubstr("the records printed may not be as written"));
+}
+
+// A segment removed from the middle of a stream: no checksum fails, the numbers say it.
+TEST_F(CliAuditTest, ReportOfAnAuditWithASegmentMissingSaysItIsIncomplete) {
+  constexpr int64_t kLater = int64_t{1796100000} * 1000000;  // 2026-12-01
+  AuditLog::Options o;
+  o.dir = dir_;
+  o.node = 0x9f2c41d0;
+  o.segment_bytes = 600;
+  o.now_micros = [] { return kLater; };
+  {
+    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 20; ++i) {
+      QueryRecord q = testing::TypicalQuery("110101199003074514", kLater);
+      ASSERT_TRUE((*log)->Append(&q).ok());
+    }
+  }
+  ASSERT_TRUE(std::filesystem::exists(SegmentPath(dir_, 4)));
+  std::filesystem::remove(SegmentPath(dir_, 3));
+  const RunResult r = Shixin("report --audit " + dir_ + " --quarter 2026Q4 --format csv",
+                             /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("2026Q4,*,incomplete,,,,,,,,,,,,,,\"the audit is damaged: " +
+                               SegmentPath(dir_, 4) + ": segment 3 is missing: "));
 }
 
 TEST_F(CliAuditTest, VerifyTakesTheRetention) {
