@@ -10,6 +10,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,6 +23,17 @@ namespace shixin::audit {
 namespace {
 
 constexpr size_t kMaxFailedRanges = 1024;
+
+// Returns the time of the record `r` (not a seal) of the segment of `header`; nullopt when its
+// payload does not decode.
+std::optional<int64_t> RecordTime(const FramedRecord& r, const SegmentHeader& header) {
+  if (r.type == RecordType::kQuery) {
+    absl::StatusOr<QueryRecord> q = DecodeQuery(r.payload, header.query_base());
+    return q.ok() ? std::optional<int64_t>(q->time_micros) : std::nullopt;
+  }
+  absl::StatusOr<FeedbackRecord> f = DecodeFeedback(r.payload);
+  return f.ok() ? std::optional<int64_t>(f->time_micros) : std::nullopt;
+}
 
 // Reads a whole file (plain POSIX: recovery and retention, not the write path).
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -171,6 +183,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   FrameStatus status = FrameStatus::kOk;
   std::string why;
   marks_ = FirstMarks();
+  last_time_ = header->created_micros;
   while (offset < data.size() && (status = ParseRecord(std::string_view(data).substr(offset),
                                                        version, &r)) == FrameStatus::kOk) {
     AddMark(offset, &marks_);
@@ -181,6 +194,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
     if (r.type != RecordType::kSeal) {
       sequence = PayloadSequence(r.type, r.payload, *header);
       ++index;
+      last_time_ = std::max(last_time_, RecordTime(r, *header).value_or(last_time_));
     }
     offset += r.size;
     if (chain.unsealed() == 0) good = {offset, chain.chain(), sequence, index};
@@ -214,6 +228,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   written_sequence_ = sequence_ = good.sequence;
   segment_empty_ = good.index == 0;
   query_base_ = header->query_base();
+  CheckClock(Now());  // said at the start, before a record is stamped
   // A segment of an older format is not appended to: the next one goes on from it.
   if (version != kFormatVersion) SHIXIN_RETURN_IF_ERROR(CreateSegment(segment_ + 1));
   ApplyRetention();
@@ -266,6 +281,23 @@ int64_t AuditLog::Now() const {
   return options_.now_micros ? options_.now_micros() : absl::ToUnixMicros(absl::Now());
 }
 
+void AuditLog::CheckClock(int64_t micros) {
+  if (micros >= last_time_) {
+    clock_behind_ = false;
+    return;
+  }
+  if (clock_behind_) return;
+  clock_behind_ = true;
+  if (options_.log_warning) {
+    options_.log_warning(absl::StrFormat(
+        "audit stream %u: the clock (%s) is earlier than the stream's newest record or segment "
+        "(%s): the clock was set back; its records are stamped %s until the clock passes it "
+        "(times in a stream never go back)",
+        options_.stream, FormatUtcMicros(micros), FormatUtcMicros(last_time_),
+        FormatUtcMicros(last_time_)));
+  }
+}
+
 absl::Status AuditLog::CreateSegment(uint32_t number) {
   if (StreamOf(number) != options_.stream) {  // 2^24 segments: not before a petabyte
     return absl::ResourceExhaustedError(
@@ -276,7 +308,9 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   header.segment = number;
   header.first_sequence = sequence_ + 1;
   header.prev_chain = written_chain_;  // every record before it is written: Rotate()
-  header.created_micros = Now();
+  const int64_t now = Now();
+  CheckClock(now);
+  header.created_micros = std::max(now, last_time_);
   const std::string bytes = EncodeHeader(header);
   const std::string path = SegmentPath(options_.dir, number);
   // Written under a temporary name and renamed: a segment file always has its whole header.
@@ -312,6 +346,7 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   file_size_ = end_offset_ = kHeaderSize;
   segment_empty_ = true;
   query_base_ = header.query_base();
+  last_time_ = header.created_micros;
   return absl::OkStatus();
 }
 
@@ -329,9 +364,10 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, bool aw
   // does not fit, the segment rotates once no write or fdatasync is in progress; it is encoded
   // again then, as waiting lets other records take its sequence number (or rotate first).
   size_t start = 0, size = 0;
+  int64_t time = 0;  // the record's own, before it is kept from going back
   for (;;) {
     start = BeginRecord(type, &pending_);
-    encode(sequence_ + 1, query_base_, &pending_);
+    time = encode(sequence_ + 1, query_base_, last_time_, &pending_);
     size = pending_.size() - start + kRecordOverhead - kRecordPrefix;
     // Room for the seal that ends the write it goes out with.
     if (segment_empty_ || end_offset_ + size + kSealSize <= options_.segment_bytes) break;
@@ -346,6 +382,8 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, bool aw
   Appended appended;
   appended.receipt = Receipt{options_.node, segment_, end_offset_};
   FrameRecord(start, &pending_);  // sealed (checksums, chain) by WritePending, outside the lock
+  CheckClock(time);
+  last_time_ = std::max(last_time_, time);
   end_offset_ += size;
   ++sequence_;
   segment_empty_ = false;
@@ -355,19 +393,27 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, bool aw
 }
 
 absl::StatusOr<AuditLog::Appended> AuditLog::Append(QueryRecord* record) {
+  const int64_t time = record->time_micros;
   return AppendWith(RecordType::kQuery, AwaitsFeedback(*record),
-                    [record](uint64_t sequence, const QueryBase& base, std::string* out) {
+                    [record, time](uint64_t sequence, const QueryBase& base, int64_t not_before,
+                                   std::string* out) {
                       record->sequence = sequence;
+                      record->time_micros = std::max(time, not_before);
                       EncodeQuery(*record, base, out);
+                      return time;
                     });
 }
 
 absl::StatusOr<AuditLog::Appended> AuditLog::Append(FeedbackRecord* record) {
-  return AppendWith(RecordType::kFeedback, false,
-                    [record](uint64_t sequence, const QueryBase&, std::string* out) {
-                      record->sequence = sequence;
-                      EncodeFeedback(*record, out);
-                    });
+  const int64_t time = record->time_micros;
+  return AppendWith(
+      RecordType::kFeedback, false,
+      [record, time](uint64_t sequence, const QueryBase&, int64_t not_before, std::string* out) {
+        record->sequence = sequence;
+        record->time_micros = std::max(time, not_before);
+        EncodeFeedback(*record, out);
+        return time;
+      });
 }
 
 absl::Status AuditLog::Rotate(std::unique_lock<AdaptiveMutex>& lock) {

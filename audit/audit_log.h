@@ -59,6 +59,10 @@ class AuditLog {
     // Called with a line saying which segment retention deleted (the daemon's info log: the
     // audit is the legal record, its deletion must show). Empty: not said.
     std::function<void(const std::string&)> log_info;
+    // Called with a line when the clock is found earlier than the stream's newest record or
+    // segment (a clock stepped back: NTP, a restored VM), once until it catches up. Empty: not
+    // said.
+    std::function<void(const std::string&)> log_warning;
   };
 
   struct Recovery {
@@ -106,7 +110,10 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Sets the record's sequence, frames and chains it into the pending buffer. Returns the
+  // Sets the record's sequence, frames and chains it into the pending buffer. A record's time is
+  // never earlier than the stream's newest record or current segment's creation: a clock stepped
+  // back stamps records with that time until it passes it (said once through log_warning), so
+  // that times in a stream never go back (audit/FORMAT.md). Returns the
   // receipt and ticket; Unavailable (with the reason) while the log is failing and the retry
   // interval has not passed; the error of a rotation. The record's strings must live until
   // the call returns.
@@ -151,7 +158,8 @@ class AuditLog {
   // whole one (the segments written before marks existed, or whose file a crash lost).
   void IndexOlderSegments();
   absl::Status CreateSegment(uint32_t number);
-  // Encodes (encode(sequence, the segment's QueryBase, &payload)), frames and chains one record.
+  // Encodes (encode(sequence, the segment's QueryBase, the earliest time allowed, &payload),
+  // which returns the record's own time), frames and chains one record.
   // `awaits_feedback`: the record counts in Stats::awaiting_feedback once written.
   template <typename Encode>
   absl::StatusOr<Appended> AppendWith(RecordType type, bool awaits_feedback, Encode encode);
@@ -172,6 +180,9 @@ class AuditLog {
   void ApplyRetention();
   void FsyncLoop();
   int64_t Now() const;
+  // Notes a record or segment time `micros` from the clock against last_time_: warns when the
+  // clock is behind it (once until it catches up). REQUIRES: the caller holds mu_.
+  void CheckClock(int64_t micros);
 
   Options options_;
   FileOps* ops_;
@@ -194,6 +205,10 @@ class AuditLog {
   std::vector<uint64_t> marks_ = FirstMarks();  // the current segment's written boundaries
   // Closed segments whose marks file could not be written: their marks (Lookup's fallback).
   std::vector<std::pair<uint32_t, SegmentMarks>> unsaved_marks_;
+  // The newest record time appended (or the current segment's creation): no record or segment
+  // of the stream is stamped earlier.
+  int64_t last_time_ = 0;
+  bool clock_behind_ = false;  // said through log_warning; cleared once the clock passes it
   // The appended state: written + pending.
   std::string pending_;
   std::string spare_;  // the other buffer (written last time), reused

@@ -248,6 +248,46 @@ TEST(AuditLogTest, StreamsShareTheDirectoryEachWithItsChainAndSequence) {
   EXPECT_TRUE(absl::IsInvalidArgument(AuditLog::Open(bad, nullptr).status()));
 }
 
+// A clock stepped back (NTP, a restored VM, a wrong RTC at boot) between two runs and during
+// one: the stream's times never go back, the log says so once, and verify finds nothing.
+TEST(AuditLogTest, AClockSetBackNeverStampsARecordOrSegmentEarlier) {
+  ScratchDir tmp;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  o.segment_bytes = 1000;
+  constexpr int64_t kT0 = int64_t{1790784030} * 1000000;  // 2026-09-30T16:00:30Z
+  std::atomic<int64_t> now{kT0};
+  o.now_micros = [&now] { return now.load(); };
+  std::vector<std::string> warned;
+  o.log_warning = [&warned](const std::string& line) { warned.push_back(line); };
+  MustOpen(o).reset();                // the segment is created at kT0
+  now = kT0 - int64_t{70} * 1000000;  // corrected back 70 s
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  ASSERT_EQ(warned.size(), 1u);  // at the start
+  EXPECT_THAT(warned[0], HasSubstr("audit stream 0: the clock (2026-09-30T15:59:20Z) is earlier "
+                                   "than the stream's newest record or segment "
+                                   "(2026-09-30T16:00:30Z)"));
+  AppendQueries(log.get(), 20, now.load());  // rotates: segments "created" then too
+  EXPECT_EQ(warned.size(), 1u);              // said once until the clock catches up
+  now = kT0 + int64_t{3600} * 1000000;
+  AppendQueries(log.get(), 1, now.load());
+  now = kT0;  // back again: said again
+  AppendQueries(log.get(), 1, now.load());
+  EXPECT_EQ(warned.size(), 2u);
+  log.reset();
+  int64_t last = 0;
+  ASSERT_TRUE(ForEachRecord(o.dir, {}, [&](const Entry& e) {
+                EXPECT_GE(e.query.time_micros, last);
+                EXPECT_GE(e.query.time_micros, kT0);
+                last = e.query.time_micros;
+                return true;
+              }).ok());
+  absl::StatusOr<VerifyReport> report = Verify(o.dir);
+  ASSERT_TRUE(report.ok());
+  EXPECT_GE(report->segments, 3u);
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  EXPECT_THAT(report->time_anomalies, ::testing::IsEmpty());
+}
+
 TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   ScratchDir tmp;
   AuditLog::Options o = MakeOptions(tmp.path());

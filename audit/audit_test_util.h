@@ -16,6 +16,7 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/file_ops.h"
 #include "audit/format.h"
@@ -82,6 +83,33 @@ inline bool RewriteRecord(const std::string& path, std::string_view from, std::s
     offset = end + 4;
   }
   return false;
+}
+
+// Writes segment `number` of `dir` by hand, as a writer whose clock was behind could have: a
+// header created at `created`, then one query per time of `times` (from `first_sequence`) and a
+// seal. Returns the chain value of its seal (the next segment's previous chain).
+inline ChainHash WriteSegmentByHand(const std::string& dir, uint32_t number,
+                                    uint64_t first_sequence, const ChainHash& prev_chain,
+                                    int64_t created, const std::vector<int64_t>& times) {
+  SegmentHeader header;
+  header.node = 7;
+  header.segment = number;
+  header.first_sequence = first_sequence;
+  header.prev_chain = prev_chain;
+  header.created_micros = created;
+  std::string batch;
+  uint64_t sequence = first_sequence;
+  for (const int64_t time : times) {
+    QueryRecord q = TypicalQuery("11010519491231002X", time);
+    q.sequence = sequence++;
+    const size_t start = BeginRecord(RecordType::kQuery, &batch);
+    EncodeQuery(q, header.query_base(), &batch);
+    FrameRecord(start, &batch);
+  }
+  const ChainHash chain = SealBatch(StartChain(header), &batch);
+  std::filesystem::create_directories(dir);
+  std::ofstream(SegmentPath(dir, number), std::ios::binary) << EncodeHeader(header) << batch;
+  return chain;
 }
 
 // POSIX, except that writes fail with `error` while it is set (after writing `partial` bytes:

@@ -188,7 +188,7 @@ namespace {
 // between them are checked in order afterwards).
 struct SegmentCheck {
   std::string path;
-  std::vector<std::string> problems, notes;
+  std::vector<std::string> problems, notes, time_anomalies;
   uint64_t records = 0, queries = 0, feedbacks = 0, bytes = 0;
   std::optional<SegmentHeader> header;
   bool complete = false;  // every byte parsed as records (the end is known)
@@ -286,10 +286,15 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     ++index;
   }
   if (early > 0) {
-    AddProblem(&check.problems,
-               absl::StrFormat("%s: %u records dated before the segment's creation %s (the "
-                               "header's time was changed?), the first %s",
-                               path, early, FormatUtcMicros(header->created_micros), first_early));
+    // A chained header's time is as written: the writer's clock was behind its creation.
+    const bool chained = header->version >= kChainedHeaderFormat;
+    AddProblem(chained ? &check.time_anomalies : &check.problems,
+               absl::StrFormat(
+                   "%s: %u records dated before the segment's creation %s (%s), the "
+                   "first %s",
+                   path, early, FormatUtcMicros(header->created_micros),
+                   chained ? "the writer's clock was set back" : "the header's time was changed?",
+                   first_early));
   }
   if (chain.unsealed() > 0) {
     const std::string what = absl::StrFormat("%s: %u records from offset %u without a seal", path,
@@ -322,12 +327,17 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
       stream->first_created_micros = check.header->created_micros;
     } else if (prev->header.has_value()) {
       const int64_t created = check.header->created_micros;
+      // A chained header's time is as written (the writer's clock), not changed since.
+      auto time_problem = [&](std::string text) {
+        if (check.header->version < kChainedHeaderFormat) return problem(std::move(text));
+        AddProblem(&report->time_anomalies, std::move(text));
+      };
       if (created < prev->header->created_micros - kSlackMicros) {
-        problem(absl::StrFormat("%s: created %s, before the previous segment (%s)", check.path,
-                                FormatUtcMicros(created),
-                                FormatUtcMicros(prev->header->created_micros)));
+        time_problem(absl::StrFormat("%s: created %s, before the previous segment (%s)", check.path,
+                                     FormatUtcMicros(created),
+                                     FormatUtcMicros(prev->header->created_micros)));
       } else if (prev->last_time.has_value() && created < *prev->last_time - kSlackMicros) {
-        problem(absl::StrFormat(
+        time_problem(absl::StrFormat(
             "%s: created %s, before the last record of the previous segment "
             "(%s)",
             check.path, FormatUtcMicros(created), FormatUtcMicros(*prev->last_time)));
@@ -347,6 +357,7 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
   }
   for (std::string& p : check.problems) problem(std::move(p));
   for (std::string& n : check.notes) report->notes.push_back(std::move(n));
+  for (std::string& t : check.time_anomalies) AddProblem(&report->time_anomalies, std::move(t));
   report->records += check.records;
   report->queries += check.queries;
   report->feedbacks += check.feedbacks;

@@ -83,6 +83,12 @@ struct VerifyReport {
   std::vector<Stream> streams;        // ascending
   std::vector<std::string> problems;  // each names the segment file and record index/offset
   std::vector<std::string> notes;     // not problems (e.g. a write in progress at the end)
+  // Times out of order in segments whose header is chained (format 5): a segment created before
+  // the one before it or its last record, records dated before their segment's creation. The
+  // chain covers those times, so they are as the writer stamped them (its clock was set back),
+  // not changed since: not problems. In older formats they are problems (the header's time may
+  // have been changed).
+  std::vector<std::string> time_anomalies;
 };
 
 struct VerifyOptions {
@@ -95,8 +101,9 @@ struct VerifyOptions {
 
 // Verifies the whole audit in `dir`, each stream's chain and sequence apart, and the times:
 // a segment created before the one before it in its stream, a record dated before its
-// segment's creation or after the next segment's (with a minute's margin). Returns the report
-// (problems empty: intact); NotFound if `dir` is missing or holds no segment.
+// segment's creation or after the next segment's (with a minute's margin; time_anomalies in a
+// chained format). Returns the report (problems empty: intact); NotFound if `dir` is missing or
+// holds no segment.
 absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options = {});
 
 // Returns the time from which the audit in `dir` holds every record: the latest creation time

@@ -79,6 +79,7 @@ int RunVerify(const std::vector<std::string>& args) {
                         {"streams", streams},
                         {"chain_intact", intact},
                         {"problems", r->problems},
+                        {"time_anomalies", r->time_anomalies},
                         {"notes", r->notes}};
     std::printf("%s\n", Dump(j).c_str());
     return intact ? kExitOk : kExitInvalidId;
@@ -106,6 +107,12 @@ int RunVerify(const std::vector<std::string>& args) {
                                 : absl::StrCat("BROKEN (", r->problems.size(),
                                                r->problems.size() >= 100 ? "+" : "", " problems)");
   std::printf("chain     %s\n", chain.c_str());
+  // Apart from the chain: the times a chain covers are as written (a clock set back).
+  if (!r->time_anomalies.empty()) {
+    std::printf("times     %zu anomalies (the writer's clock went back; the chain covers them)\n",
+                r->time_anomalies.size());
+  }
+  for (const std::string& time : r->time_anomalies) std::printf("time      %s\n", time.c_str());
   for (const std::string& note : r->notes) std::printf("note      %s\n", note.c_str());
   for (const std::string& problem : r->problems) std::printf("problem   %s\n", problem.c_str());
   return intact ? kExitOk : kExitInvalidId;

@@ -118,6 +118,7 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
   options.segment_bytes = uint64_t{config.audit_segment_mb} << 20;
   options.retention_days = static_cast<int>(config.audit_retention_days);
   options.log_info = [](const std::string& line) { LogInfo("%s", line); };
+  options.log_warning = [](const std::string& line) { LogWarning("%s", line); };
   // A stream per I/O thread, and every stream already on disk (a start with fewer threads
   // still recovers their tails and answers feedback on their receipts).
   uint32_t streams = std::min(IoThreads(config), kMaxAuditStreams);

@@ -156,6 +156,26 @@ TEST_F(CliAuditTest, ReportOfAnAuditWithASegmentMissingSaysItIsIncomplete) {
                                SegmentPath(dir_, 4) + ": segment 3 is missing: "));
 }
 
+// The tester's case: the daemon's clock corrected back 70 s after it created its segment, by an
+// older writer (today's keeps a stream's times from going back). Not a broken chain.
+TEST(CliAuditVerifyTest, TimesGoingBackwardsAreListedApartFromAnIntactChain) {
+  testing::ScratchDir tmp;
+  const std::string dir = tmp.path() + "/audit";
+  constexpr int64_t kCreated = int64_t{1790784030} * 1000000;  // 2026-09-30T16:00:30Z
+  testing::WriteSegmentByHand(dir, 1, 1, ChainHash{}, kCreated,
+                              {kCreated - 70 * 1000000, kCreated - 69 * 1000000});
+  const RunResult r = Shixin("audit verify " + dir);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("chain     intact\ntimes     1 anomalies"));
+  EXPECT_THAT(r.out, HasSubstr("time      " + SegmentPath(dir, 1) +
+                               ": 2 records dated before the segment's creation "
+                               "2026-09-30T16:00:30Z (the writer's clock was set back)"));
+  const RunResult j = Shixin("audit verify --json " + dir);
+  EXPECT_EQ(j.status, 0);
+  EXPECT_THAT(j.out, HasSubstr(R"("chain_intact":true)"));
+  EXPECT_THAT(j.out, HasSubstr(R"("time_anomalies":[")"));
+}
+
 TEST_F(CliAuditTest, VerifyTakesTheRetention) {
   // Nothing removed: whatever the retention, intact.
   EXPECT_EQ(Shixin("audit verify --retention-days 30 " + dir_).status, 0);
