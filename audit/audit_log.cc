@@ -139,6 +139,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options, Recove
   std::unique_ptr<AuditLog> log(new AuditLog(std::move(options)));
   Recovery local;
   SHIXIN_RETURN_IF_ERROR(log->Recover(recovery != nullptr ? recovery : &local));
+  log->LogChainEnd("opened");
   log->open_segment_ = log->segment_;
   log->open_offset_ = log->end_offset_;
   absl::StatusOr<std::thread> fsync =
@@ -274,7 +275,15 @@ AuditLog::~AuditLog() {
     }
     ops_->DataSync(fd_);
     ops_->Close(fd_);
+    LogChainEnd("closed");
   }
+}
+
+void AuditLog::LogChainEnd(std::string_view when) const {
+  if (!options_.log_info) return;
+  options_.log_info(absl::StrFormat("audit stream %u %s: %s, chain through seq=%u: %s",
+                                    options_.stream, when, SegmentFileName(segment_),
+                                    written_sequence_, ChainText(written_chain_)));
 }
 
 int64_t AuditLog::Now() const {

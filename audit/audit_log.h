@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -183,6 +184,9 @@ class AuditLog {
   // Notes a record or segment time `micros` from the clock against last_time_: warns when the
   // clock is behind it (once until it catches up). REQUIRES: the caller holds mu_.
   void CheckClock(int64_t micros);
+  // Logs (log_info) where the stream's chain ends, `when` "opened" or "closed": the log kept
+  // elsewhere then holds the chain value a later rewrite of the records would change.
+  void LogChainEnd(std::string_view when) const;
 
   Options options_;
   FileOps* ops_;

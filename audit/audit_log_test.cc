@@ -288,6 +288,25 @@ TEST(AuditLogTest, AClockSetBackNeverStampsARecordOrSegmentEarlier) {
   EXPECT_THAT(report->time_anomalies, ::testing::IsEmpty());
 }
 
+// The daemon's log, kept elsewhere, holds where each stream's chain ends at start and stop.
+TEST(AuditLogTest, OpenAndCloseLogWhereTheChainEnds) {
+  ScratchDir tmp;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  std::vector<std::string> logged;
+  o.log_info = [&logged](const std::string& line) { logged.push_back(line); };
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  AppendQueries(log.get(), 5);
+  log.reset();
+  absl::StatusOr<VerifyReport> report = Verify(o.dir);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->streams.size(), 1u);
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_THAT(logged[0], HasSubstr("audit stream 0 opened: 0000000001.audit, chain through "
+                                   "seq=0: "));
+  EXPECT_EQ(logged[1], "audit stream 0 closed: 0000000001.audit, chain through seq=5: " +
+                           ChainText(report->streams[0].last_chain));
+}
+
 TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   ScratchDir tmp;
   AuditLog::Options o = MakeOptions(tmp.path());
@@ -296,7 +315,9 @@ TEST(AuditLogTest, RetentionDeletesOldSegmentsButNotTheCurrent) {
   std::atomic<int64_t> now{int64_t{1700000000} * 1000000};
   o.now_micros = [&now] { return now.load(); };
   std::vector<std::string> logged;
-  o.log_info = [&logged](const std::string& line) { logged.push_back(line); };
+  o.log_info = [&logged](const std::string& line) {
+    if (line.find("retention") != std::string::npos) logged.push_back(line);
+  };
   std::unique_ptr<AuditLog> log = MustOpen(o);
   const uint32_t current = AppendQueries(log.get(), 30, now.load()).back().segment;
   const uint64_t before = log->GetStats().segments;

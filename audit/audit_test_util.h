@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "audit/file_ops.h"
 #include "audit/format.h"
 #include "audit/record.h"
@@ -83,6 +84,38 @@ inline bool RewriteRecord(const std::string& path, std::string_view from, std::s
     offset = end + 4;
   }
   return false;
+}
+
+// The tester's rewrite of a segment by whoever can write it: replaces the first `from` in the
+// segment file `path` by `to` (as long) and recomputes every checksum and seal of the segment
+// (the chain is unkeyed). Only a chain value copied before shows it. Returns whether found.
+inline bool ResealSegment(const std::string& path, std::string_view from, std::string_view to) {
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t at = data.find(from);
+  if (at == std::string::npos || from.size() != to.size()) return false;
+  data.replace(at, to.size(), to);
+  absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
+  if (!header.ok()) return false;
+  ChainHash chain = StartChain(*header);
+  std::string out = data.substr(0, kHeaderSize), batch;
+  for (size_t offset = kHeaderSize; offset + kRecordOverhead <= data.size();) {
+    const auto* p = reinterpret_cast<const uint8_t*>(data.data() + offset);
+    const size_t n = p[0] | p[1] << 8 | p[2] << 16 | size_t{p[3]} << 24;
+    if (static_cast<RecordType>(p[4]) == RecordType::kSeal) {
+      chain = SealBatch(chain, &batch);  // checksums the records, appends the seal
+      out += batch;
+      batch.clear();
+    } else {
+      batch.append(data, offset, kRecordOverhead + n);
+    }
+    offset += kRecordOverhead + n;
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << out << batch;
+  return true;
 }
 
 // Writes segment `number` of `dir` by hand, as a writer whose clock was behind could have: a

@@ -117,6 +117,12 @@ std::string FormatUtcMicros(int64_t micros) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(micros), absl::UTCTimeZone());
 }
 
+std::string ChainText(const ChainHash& chain) {
+  std::string out;
+  for (const uint8_t b : chain) absl::StrAppendFormat(&out, "%02x", b);
+  return out;
+}
+
 ChainHash StartChain(const SegmentHeader& header) {
   if (header.version < kChainedHeaderFormat) return header.prev_chain;
   return BatchChain(header.prev_chain, EncodeHeader(header));

@@ -69,6 +69,9 @@ absl::StatusOr<SegmentHeader> ReadHeader(const std::string& path);
 // Returns `micros` as "2026-12-06T05:59:25Z" (UTC), as verify and the retention log say times.
 std::string FormatUtcMicros(int64_t micros);
 
+// Returns `chain` as 32 lower-case hex digits, as verify, reports and the log print it.
+std::string ChainText(const ChainHash& chain);
+
 // Returns the chain value a segment's first seal goes on from: from version 5
 // SHA-256(prev_chain || the 64 header bytes)[0..16), so that changing the header (its creation
 // time, which query times are stored against, node or first sequence) breaks the chain; before,

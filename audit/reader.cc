@@ -69,6 +69,7 @@ struct StreamRead {
   bool whole = false;  // the segment before was read to its end
   ChainHash chain{};   // its last chain value
   uint64_t next_sequence = 0;
+  uint64_t sealed_sequence = 0;  // the last record its last seal covers
 };
 
 // Visits the records of one mapped segment. Returns false when `visit` asked to stop. With
@@ -94,6 +95,7 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
   }
   ChainCheck chain(header->version, StartChain(*header));
   uint64_t next_sequence = header->first_sequence, batch_first = next_sequence;
+  uint64_t sealed_sequence = next_sequence - 1;
   Entry entry;
   entry.segment = header->segment;
   entry.receipt.node = header->node;
@@ -121,6 +123,7 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
                             at, batch_first, next_sequence - 1));
       }
       batch_first = next_sequence;
+      sealed_sequence = next_sequence - 1;
       continue;
     }
     if (!chained) problem(absl::StrFormat("record at offset %u: chain mismatch", at));
@@ -145,7 +148,9 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
     problem(absl::StrFormat("%u records at its end without a seal (a segment ends with a seal)",
                             chain.unsealed()));
   }
-  *link = {true, chain.chain(), next_sequence};
+  // Format 1 chains every record: its chain value is the last record's.
+  if (header->version == 1) sealed_sequence = next_sequence - 1;
+  *link = {true, chain.chain(), next_sequence, sealed_sequence};
   return true;
 }
 
@@ -178,6 +183,9 @@ absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                               VisitSegment(path, file.data(), last, options, visit, &link, check));
       if (!more) return absl::OkStatus();
     }
+    if (check != nullptr && link.whole) {
+      check->streams.push_back({StreamOf(segments.front()), link.sealed_sequence, link.chain});
+    }
   }
   return absl::OkStatus();
 }
@@ -194,6 +202,7 @@ struct SegmentCheck {
   bool complete = false;  // every byte parsed as records (the end is known)
   ChainHash last_chain{};
   uint64_t next_sequence = 0;
+  uint64_t sealed_sequence = 0;      // the last record the last seal covers
   std::optional<int64_t> last_time;  // the newest record's time
 };
 
@@ -222,6 +231,7 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
   std::string first_early;
   uint64_t& next_sequence = check.next_sequence;  // as far as the records parsed go
   next_sequence = header->first_sequence;
+  check.sealed_sequence = next_sequence - 1;
   size_t offset = kHeaderSize, sealed_end = kHeaderSize;
   uint64_t batch_first = 0;  // the index of the first record since the last seal
   Entry entry;
@@ -258,6 +268,7 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
       offset += r.size;
       sealed_end = offset;
       batch_first = index;
+      check.sealed_sequence = next_sequence - 1;
       continue;
     }
     if (!chain.Add(r)) {
@@ -308,6 +319,7 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
   }
   check.complete = true;
   check.last_chain = chain.chain();
+  if (header->version == 1) check.sealed_sequence = next_sequence - 1;  // chained per record
   return check;
 }
 
@@ -364,6 +376,9 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
   report->bytes += check.bytes;
   ++stream->segments;
   stream->records += check.records;
+  // Where the stream's chain ends, once its last segment is merged (none past damage).
+  stream->sealed_sequence = check.complete ? check.sealed_sequence : 0;
+  stream->last_chain = check.complete ? check.last_chain : ChainHash{};
   if (check.records > 0) stream->last_sequence = check.next_sequence - 1;
 }
 

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "audit/format.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
 
@@ -51,6 +52,16 @@ struct ReadCheck {
   // inside a segment, records without a seal at the end of a segment that is not its stream's
   // last. Only what the read covered is checked (segments skipped by the time range are not).
   std::vector<std::string> problems;
+  // Each stream read (ascending), where its last segment read ends: the chain value of its last
+  // seal (of the segment's start chain if it has none), which covers every record up to
+  // sealed_sequence. A copy of it kept elsewhere shows a later rewrite of those records, seals
+  // recomputed.
+  struct Stream {
+    uint32_t stream = 0;
+    uint64_t sealed_sequence = 0;  // 0: none
+    ChainHash chain{};
+  };
+  std::vector<Stream> streams;
 };
 
 // Visits every record of the audit in `dir`, stream after stream, each in order (segments by
@@ -79,6 +90,10 @@ struct VerifyReport {
     // Segments of formats 1 to 4, whose headers (creation time, node, first sequence) are
     // outside the chain: only their own checksum protects them.
     uint64_t unchained_headers = 0;
+    // The chain value of the stream's last seal (ReadCheck::Stream), covering every record up
+    // to sealed_sequence.
+    uint64_t sealed_sequence = 0;
+    ChainHash last_chain{};
   };
   std::vector<Stream> streams;        // ascending
   std::vector<std::string> problems;  // each names the segment file and record index/offset

@@ -194,6 +194,44 @@ TEST_F(ReaderTest, ForEachRecordFindsWhatOnlyTheChainAndTheSequenceShow) {
   EXPECT_THAT(read(), ::testing::Contains(HasSubstr("0000000004.audit: segment 3 is missing")));
 }
 
+// The chain is unkeyed: whoever can write a segment can change a record and recompute every
+// checksum and seal, and verify finds the audit intact. The chain value where each stream ends,
+// which verify and a reading give, is what a copy kept elsewhere compares.
+TEST_F(ReaderTest, TheChainValueWhereAStreamEndsShowsARewriteWithSealsRecomputed) {
+  Write(100);
+  absl::StatusOr<VerifyReport> before = Verify(dir_);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->streams.size(), 1u);
+  const VerifyReport::Stream st = before->streams[0];
+  EXPECT_EQ(st.sealed_sequence, 110u);
+  EXPECT_NE(st.last_chain, ChainHash{});
+  ReadCheck read;
+  ASSERT_TRUE(ForEachRecord(
+                  dir_, {}, [](const Entry&) { return true; }, &read)
+                  .ok());
+  ASSERT_EQ(read.streams.size(), 1u);
+  EXPECT_EQ(read.streams[0].sealed_sequence, 110u);
+  EXPECT_EQ(read.streams[0].chain, st.last_chain);
+  // A reading from late in the stream ends at the same value (each segment starts its chain
+  // from its header).
+  ReadCheck late;
+  ReadOptions range;
+  range.from_micros = kT0 + 95 * 1000000;
+  ASSERT_TRUE(ForEachRecord(
+                  dir_, range, [](const Entry&) { return true; }, &late)
+                  .ok());
+  ASSERT_EQ(late.streams.size(), 1u);
+  EXPECT_EQ(late.streams[0].chain, st.last_chain);
+  const std::string last = SegmentPath(dir_, static_cast<uint32_t>(before->segments));
+  ASSERT_TRUE(testing::ResealSegment(last, "subject99", "subject00"));
+  absl::StatusOr<VerifyReport> after = Verify(dir_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_THAT(after->problems, ::testing::IsEmpty());  // every seal recomputed
+  ASSERT_EQ(after->streams.size(), 1u);
+  EXPECT_EQ(after->streams[0].sealed_sequence, 110u);
+  EXPECT_NE(after->streams[0].last_chain, st.last_chain);  // but the value kept shows it
+}
+
 TEST_F(ReaderTest, ForEachRecordFindsARecordRemovedWhole) {
   Write(100);
   const std::string path = SegmentPath(dir_, 2);

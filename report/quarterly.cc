@@ -464,6 +464,7 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
         " (older segments were removed), after the quarter began: this report is incomplete");
   }
   report.damage_note = DamageNote(check);
+  report.audit_streams = std::move(check.streams);
   if (calendar == nullptr) {
     report.due_note = std::string(calendar_error);
   } else if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(quarter); due.ok()) {

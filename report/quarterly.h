@@ -91,6 +91,9 @@ struct QuarterlyReport {
   // chain does not follow, a segment missing, a sequence gap): the records counted may not be
   // those written. Says what and where; "" when none.
   std::string damage_note;
+  // Each stream of the audit read, where its chain ends (its last seal's value and the sequence
+  // it covers): a copy of the report kept elsewhere shows a later rewrite of those records.
+  std::vector<audit::ReadCheck::Stream> audit_streams;
 
   // Returns whether the quarter has no query (of the caller filtered on).
   bool empty() const { return total.queries == 0; }

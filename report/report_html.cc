@@ -2,6 +2,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "audit/format.h"
 #include "base/html.h"
 #include "report/report_render.h"
 
@@ -124,7 +126,15 @@ std::string RenderHtml(const QuarterlyReport& report) {
                   "</td></tr><tr>", Th("备忘录", "memorandum"), TdText(report.catalog_title),
                   "</tr><tr>", Th("调用单位", "caller"),
                   TdText(report.caller_filter.empty() ? "全部 / all" : report.caller_filter),
-                  "</tr></tbody></table>\n");
+                  "</tr>");
+  // Where each stream's chain ends: the records the report rests on, as a later copy can check.
+  for (const audit::ReadCheck::Stream& st : report.audit_streams) {
+    absl::StrAppend(&out, "<tr>", Th("审计链", "audit chain"), "<td data-key=\"audit_stream\">",
+                    HtmlEscape(absl::StrFormat("stream %u, seq=%u: %s", st.stream,
+                                               st.sealed_sequence, audit::ChainText(st.chain))),
+                    "</td></tr>");
+  }
+  out.append("</tbody></table>\n");
   if (!report.incomplete_note.empty()) {
     absl::StrAppend(&out, "<p class=\"note\" data-key=\"incomplete\">本季度的审计记录不完整 / ",
                     HtmlEscape(report.incomplete_note), "</p>\n");

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "audit/format.h"
 #include "base/csv.h"
 #include "base/html.h"
 #include "nlohmann/json.hpp"
@@ -132,6 +133,14 @@ std::string RenderCsv(const QuarterlyReport& report) {
     row.reason = *note;
     AppendCsvRow(report, "*", row, &out);
   }
+  // Where each stream's chain ends: the records the report rests on, as a later copy can check.
+  for (const audit::ReadCheck::Stream& st : report.audit_streams) {
+    CsvRow row;
+    row.level = "audit_stream";
+    row.reason = absl::StrFormat("stream %u sealed through seq=%u", st.stream, st.sealed_sequence);
+    row.detail = audit::ChainText(st.chain);
+    AppendCsvRow(report, "*", row, &out);
+  }
   CsvRow due;
   due.level = "due_date";
   due.reason = report.due_note;
@@ -158,6 +167,13 @@ std::string RenderJson(const QuarterlyReport& report) {
       {"feedback_outside", report.feedback_outside},
       {"feedback_entries_ignored", report.feedback_entries_ignored},
       {"total", CallerJson(report.total)}};
+  nlohmann::json streams = nlohmann::json::array();
+  for (const audit::ReadCheck::Stream& st : report.audit_streams) {
+    streams.push_back({{"stream", st.stream},
+                       {"sealed_sequence", st.sealed_sequence},
+                       {"chain", audit::ChainText(st.chain)}});
+  }
+  j["audit_streams"] = std::move(streams);
   nlohmann::json callers = nlohmann::json::array();
   for (const CallerReport& c : report.callers) callers.push_back(CallerJson(c));
   j["callers"] = std::move(callers);

@@ -12,6 +12,7 @@
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
 #include "audit/format.h"
+#include "audit/reader.h"
 #include "tests/cli_run.h"
 
 namespace shixin::audit {
@@ -68,6 +69,37 @@ TEST_F(CliAuditTest, VerifyCountsAndChain) {
   EXPECT_THAT(r.out, HasSubstr("chain     intact"));
   const RunResult j = Shixin("audit verify --json " + dir_);
   EXPECT_THAT(j.out, HasSubstr(R"("chain_intact":true)"));
+}
+
+// Where each stream's chain ends, in verify (text, JSON) and the report (every format): the value
+// a court keeps to find a record rewritten later with its seals recomputed.
+TEST_F(CliAuditTest, VerifyAndTheReportPrintTheChainValue) {
+  absl::StatusOr<VerifyReport> v = Verify(dir_);
+  ASSERT_TRUE(v.ok());
+  const std::string chain = ChainText(v->streams.at(0).last_chain);
+  ASSERT_EQ(chain.size(), 32u);
+  RunResult r = Shixin("audit verify " + dir_);
+  EXPECT_THAT(r.out, HasSubstr("seal      stream 0 through seq=3: " + chain + "\n"));
+  r = Shixin("audit verify --json " + dir_);
+  EXPECT_THAT(r.out, HasSubstr(R"("chain":")" + chain + R"(")"));
+  EXPECT_THAT(r.out, HasSubstr(R"("sealed_sequence":3)"));
+  const std::string report = "report --audit " + dir_ + " --quarter 2026Q4 --format ";
+  r = Shixin(report + "csv");
+  EXPECT_THAT(r.out, HasSubstr("2026Q4,*,audit_stream,,,,,,,,,,,,,,stream 0 sealed through seq=3," +
+                               chain + "\r\n"));
+  r = Shixin(report + "json");
+  EXPECT_THAT(r.out, HasSubstr(R"("audit_streams":[{"chain":")" + chain +
+                               R"(","sealed_sequence":3,"stream":0}])"));
+  r = Shixin(report + "html");
+  EXPECT_THAT(r.out, HasSubstr("stream 0, seq=3: " + chain));
+  // The tester's rewrite: 已履行 -> 已撤诉 with every checksum and seal recomputed. Verify finds
+  // nothing; the chain value differs from the one kept.
+  ASSERT_TRUE(testing::ResealSegment(SegmentPath(dir_, 1), "已履行", "已撤诉"));
+  r = Shixin("audit verify " + dir_);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("seal      stream 0 through seq=3: "));
+  EXPECT_THAT(r.out, Not(HasSubstr(chain)));
+  EXPECT_THAT(Shixin(report + "csv").out, Not(HasSubstr(chain)));
 }
 
 TEST_F(CliAuditTest, VerifyNamesTheDamagedRecord) {
