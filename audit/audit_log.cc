@@ -189,7 +189,8 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
                                                        version, &r)) == FrameStatus::kOk) {
     AddMark(offset, &marks_);
     if (!chain.Add(r)) {
-      why = absl::StrFormat("record %u at offset %u: chain mismatch", index, offset);
+      why = absl::StrFormat("%s at offset %u (after seq=%u): chain mismatch",
+                            r.type == RecordType::kSeal ? "seal" : "record", offset, sequence);
       break;
     }
     if (r.type != RecordType::kSeal) {
@@ -203,9 +204,9 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   if (offset < data.size()) {
     if (const size_t q = FindValidFrameAfter(data, offset, version); q != 0) {
       return absl::DataLossError(absl::StrFormat(
-          "%s: record %u at offset %u: %s, followed by a valid record at offset %u: damage, not "
-          "a torn tail (run `shixin audit verify`)",
-          path, index, offset, why.empty() ? FrameStatusName(status) : "chain mismatch", q));
+          "%s: record at offset %u (seq=%u expected): %s, followed by a valid record at offset "
+          "%u: damage, not a torn tail (run `shixin audit verify`)",
+          path, offset, sequence + 1, why.empty() ? FrameStatusName(status) : "chain mismatch", q));
     }
     if (why.empty()) why = absl::StrFormat("%s at offset %u", FrameStatusName(status), offset);
   } else if (good.end < data.size()) {

@@ -485,7 +485,8 @@ TEST(AuditLogTest, BadRecordFollowedByGoodOnesRefusesToOpen) {
   absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(log.status().message(), HasSubstr("0000000001.audit: record 0 at offset 64"));
+  EXPECT_THAT(log.status().message(),
+              HasSubstr("0000000001.audit: record at offset 64 (seq=1 expected)"));
   EXPECT_EQ(std::filesystem::file_size(path), size);  // nothing cut
 }
 

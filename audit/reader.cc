@@ -101,14 +101,15 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
   entry.receipt.node = header->node;
   entry.receipt.segment = header->segment;
   size_t offset = kHeaderSize;
-  for (uint64_t index = 0; offset < data.size();) {
+  while (offset < data.size()) {
     FramedRecord r;
     const FrameStatus status = ParseRecord(data.substr(offset), header->version, &r);
     if (status != FrameStatus::kOk) {
       const size_t next = FindValidFrameAfter(data, offset, header->version);
       if (last && next == 0) break;  // a write in progress, or a torn tail
       return absl::DataLossError(absl::StrFormat(
-          "%s: record %u at offset %u: %s%s", path, index, offset, FrameStatusName(status),
+          "%s: record at offset %u (seq=%u expected): %s%s", path, offset, next_sequence,
+          FrameStatusName(status),
           next == 0 ? "" : absl::StrFormat(", followed by a valid record at offset %u", next)));
     }
     const size_t at = offset;
@@ -128,10 +129,9 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
     }
     if (!chained) problem(absl::StrFormat("record at offset %u: chain mismatch", at));
     if (absl::Status s = DecodeInto(r.type, r.payload, *header, &entry); !s.ok()) {
-      return absl::DataLossError(
-          absl::StrFormat("%s: record %u at offset %u: %s", path, index, at, s.message()));
+      return absl::DataLossError(absl::StrFormat("%s: record at offset %u (seq=%u expected): %s",
+                                                 path, at, next_sequence, s.message()));
     }
-    ++index;
     const bool query = r.type == RecordType::kQuery;
     const uint64_t sequence = query ? entry.query.sequence : entry.feedback.sequence;
     if (sequence != next_sequence) {
@@ -233,12 +233,14 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
   next_sequence = header->first_sequence;
   check.sealed_sequence = next_sequence - 1;
   size_t offset = kHeaderSize, sealed_end = kHeaderSize;
-  uint64_t batch_first = 0;  // the index of the first record since the last seal
+  // Records are named by their sequence numbers, as `audit query` prints them (seq=N).
+  uint64_t batch_first = next_sequence;  // the first record since the last seal
   Entry entry;
-  for (uint64_t index = 0; offset < data.size();) {
+  while (offset < data.size()) {
     FramedRecord r;
     const FrameStatus status = ParseRecord(data.substr(offset), header->version, &r);
-    const std::string where = absl::StrFormat("%s: record %u at offset %u", path, index, offset);
+    std::string where =
+        absl::StrFormat("%s: record at offset %u (seq=%u expected)", path, offset, next_sequence);
     if (status != FrameStatus::kOk) {
       const size_t next = FindValidFrameAfter(data, offset, header->version);
       if (last && next == 0) {  // the rule by which the writer cuts a torn tail at its start
@@ -258,24 +260,25 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
       if (!chain.Add(r)) {
         AddProblem(
             &check.problems,
-            absl::StrFormat("%s: seal at offset %u: chain mismatch over records %u to %u "
+            absl::StrFormat("%s: seal at offset %u: chain mismatch over records seq=%u to %u "
                             "(a record changed, removed or inserted%s)",
-                            path, offset, batch_first, index - 1,
+                            path, offset, batch_first, next_sequence - 1,
                             sealed_end == kHeaderSize && header->version >= kChainedHeaderFormat
                                 ? ", or the segment header changed"
                                 : ""));
       }
       offset += r.size;
       sealed_end = offset;
-      batch_first = index;
+      batch_first = next_sequence;
       check.sealed_sequence = next_sequence - 1;
       continue;
     }
+    const uint64_t sequence = PayloadSequence(r.type, r.payload, *header);
+    where = absl::StrFormat("%s: record seq=%u at offset %u", path, sequence, offset);
     if (!chain.Add(r)) {
       AddProblem(&check.problems,
                  absl::StrCat(where, ": chain mismatch (record changed, removed or inserted)"));
     }
-    const uint64_t sequence = PayloadSequence(r.type, r.payload, *header);
     if (sequence != next_sequence) {
       AddProblem(&check.problems,
                  absl::StrFormat("%s: sequence %u, expected %u", where, sequence, next_sequence));
@@ -294,7 +297,6 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     ++check.records;
     ++(r.type == RecordType::kQuery ? check.queries : check.feedbacks);
     offset += r.size;
-    ++index;
   }
   if (early > 0) {
     // A chained header's time is as written: the writer's clock was behind its creation.

@@ -67,9 +67,9 @@ struct ReadCheck {
 // Visits every record of the audit in `dir`, stream after stream, each in order (segments by
 // number), until `visit` returns false: a record of one stream may come before an older one of
 // another (the feedback on a receipt of another stream before its query). The entry's views are
-// valid during the call only. Returns DataLoss naming the file, offset and record index on a bad
-// header, checksum or payload; NotFound if `dir` is missing or holds no segment. `check` (may be
-// null) gets the damage the checksums cannot see, found as the chain and the sequence numbers
+// valid during the call only. Returns DataLoss naming the file, offset and expected sequence on a
+// bad header, checksum or payload; NotFound if `dir` is missing or holds no segment. `check` (may
+// be null) gets the damage the checksums cannot see, found as the chain and the sequence numbers
 // are followed through the segments read.
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                            const std::function<bool(const Entry&)>& visit,
@@ -96,7 +96,7 @@ struct VerifyReport {
     ChainHash last_chain{};
   };
   std::vector<Stream> streams;        // ascending
-  std::vector<std::string> problems;  // each names the segment file and record index/offset
+  std::vector<std::string> problems;  // each names the segment file, record sequence and offset
   std::vector<std::string> notes;     // not problems (e.g. a write in progress at the end)
   // Times out of order in segments whose header is chained (format 5): a segment created before
   // the one before it or its last record, records dated before their segment's creation. The

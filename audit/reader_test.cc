@@ -109,9 +109,14 @@ TEST_F(ReaderTest, VerifyCountsAndFindsAFlippedByteInAnOldSegment) {
   EXPECT_EQ(clean->streams[0].last_sequence, 110u);
   EXPECT_FALSE(clean->streams[0].chain_start_cut);
   ASSERT_GE(clean->segments, 3u);
-  // Flip a byte in the payload of record 2 of segment 2.
+  // Flip a byte in the payload of the third frame of segment 2: a record whose sequence goes on
+  // from segment 1's (verify names it by that number, as `audit query` prints it).
   const std::string path = SegmentPath(dir_, 2);
   size_t offset = kHeaderSize;
+  absl::StatusOr<SegmentHeader> header = ReadHeader(path);
+  ASSERT_TRUE(header.ok());
+  uint64_t sequence = header->first_sequence;
+  ASSERT_GT(sequence, 3u);
   {
     std::ifstream in(path, std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)), {});
@@ -120,6 +125,7 @@ TEST_F(ReaderTest, VerifyCountsAndFindsAFlippedByteInAnOldSegment) {
       ASSERT_EQ(ParseRecord(std::string_view(data).substr(offset), kFormatVersion, &r),
                 FrameStatus::kOk);
       offset += r.size;
+      sequence += r.type == RecordType::kSeal ? 0 : 1;
     }
   }
   {
@@ -132,11 +138,12 @@ TEST_F(ReaderTest, VerifyCountsAndFindsAFlippedByteInAnOldSegment) {
   absl::StatusOr<VerifyReport> bad = Verify(dir_);
   ASSERT_TRUE(bad.ok());
   ASSERT_FALSE(bad->problems.empty());
-  EXPECT_THAT(bad->problems[0],
-              HasSubstr(absl::StrCat("0000000002.audit: record 2 at offset ", offset)));
+  const std::string named =
+      absl::StrCat("0000000002.audit: record at offset ", offset, " (seq=", sequence, " expected)");
+  EXPECT_THAT(bad->problems[0], HasSubstr(named));
   absl::Status visit = ForEachRecord(dir_, {}, [](const Entry&) { return true; });
   EXPECT_EQ(visit.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(visit.message(), HasSubstr("0000000002.audit: record 2"));
+  EXPECT_THAT(visit.message(), HasSubstr(named));
   // The writer opens: it checks only the last segment's tail (documented in audit_log.h).
   AuditLog::Options o;
   o.dir = dir_;
@@ -168,9 +175,13 @@ TEST_F(ReaderTest, VerifyFindsARecordRemovedWithEveryChecksumIntact) {
   }
   absl::StatusOr<VerifyReport> report = Verify(dir_);
   ASSERT_TRUE(report.ok());
-  EXPECT_THAT(report->problems,
-              ::testing::Contains(::testing::AllOf(HasSubstr("0000000002.audit: seal at offset"),
-                                                   HasSubstr("chain mismatch over records 0 to"))));
+  absl::StatusOr<SegmentHeader> header = ReadHeader(path);
+  ASSERT_TRUE(header.ok());
+  // Named by sequence numbers: the first record of the write is the segment's first.
+  EXPECT_THAT(report->problems, ::testing::Contains(::testing::AllOf(
+                                    HasSubstr("0000000002.audit: seal at offset"),
+                                    HasSubstr(absl::StrCat("chain mismatch over records seq=",
+                                                           header->first_sequence, " to")))));
 }
 
 // What the checksums cannot see, a reader that counts the records (a report, `audit query`)

@@ -110,7 +110,9 @@ TEST_F(CliAuditTest, VerifyNamesTheDamagedRecord) {
   }
   const RunResult r = Shixin("audit verify " + dir_);
   EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(r.out, HasSubstr("problem   " + SegmentPath(dir_, 1) + ": record 0 at offset 64"));
+  // Named by its sequence number, as `audit query` prints it (seq=1), not its index.
+  EXPECT_THAT(r.out, HasSubstr("problem   " + SegmentPath(dir_, 1) +
+                               ": record at offset 64 (seq=1 expected)"));
 }
 
 // The tester's rewrite: the header's creation time moved (every query's time with it, as they
