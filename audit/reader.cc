@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -461,8 +462,14 @@ absl::StatusOr<std::optional<int64_t>> CompleteSince(const std::string& dir) {
   return since;
 }
 
-absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,
-                                       uint64_t limit, uint64_t from) {
+namespace {
+
+// Returns the record (of either type) framed at `receipt.offset` of the segment file `path`,
+// whose bytes up to `limit` may be read, walking the length fields from the record boundary
+// `from`; checksum checked. NotFound naming the receipt when there is no intact query or
+// feedback record at a boundary there.
+absl::StatusOr<OwnedRecord> ReadRecordAt(const std::string& path, const Receipt& receipt,
+                                         uint64_t limit, uint64_t from) {
   const absl::Status not_found =
       absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": no record"));
   if (receipt.offset < kHeaderSize || from < kHeaderSize || from > receipt.offset ||
@@ -510,21 +517,30 @@ absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& r
   }
   ::close(fd);
   FramedRecord r;
-  if (!read_ok || ParseRecord(frame, header->version, &r) != FrameStatus::kOk) return not_found;
-  if (r.type == RecordType::kFeedback) {  // a receipt the FEEDBACK answer gave
-    return absl::NotFoundError(
-        absl::StrCat("receipt ", receipt.ToString(), " is of a feedback record, not of an answer"));
+  if (!read_ok || ParseRecord(frame, header->version, &r) != FrameStatus::kOk ||
+      r.type == RecordType::kSeal) {
+    return not_found;
   }
-  if (r.type != RecordType::kQuery) return not_found;
-  OwnedQuery out;
+  OwnedRecord out;
+  out.type = r.type;
   out.payload = std::make_unique<const std::string>(r.payload);
-  absl::StatusOr<QueryRecord> record = DecodeQuery(*out.payload, header->query_base());
-  if (!record.ok()) return not_found;
-  out.record = *std::move(record);
+  if (r.type == RecordType::kQuery) {
+    absl::StatusOr<QueryRecord> record = DecodeQuery(*out.payload, header->query_base());
+    if (!record.ok()) return not_found;
+    out.query = *std::move(record);
+  } else {
+    absl::StatusOr<FeedbackRecord> record = DecodeFeedback(*out.payload);
+    if (!record.ok()) return not_found;
+    out.feedback = *std::move(record);
+  }
   return out;
 }
 
-absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& receipt) {
+// Returns the path of the segment `receipt` names in `dir` and the bytes of it that may be read.
+// NotFound when the segment is missing, its header names another segment number, or another
+// node (saying so).
+absl::StatusOr<std::pair<std::string, uint64_t>> SegmentOfReceipt(const std::string& dir,
+                                                                  const Receipt& receipt) {
   const std::string path = SegmentPath(dir, receipt.segment);
   const absl::Status not_found = absl::NotFoundError(
       absl::StrCat("receipt ", receipt.ToString(), ": no such segment in ", dir));
@@ -542,9 +558,34 @@ absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& re
     return absl::NotFoundError(absl::StrFormat("receipt %s: of another node (this audit is %08x)",
                                                receipt.ToString(), header->node));
   }
-  // No marks are trusted here: the walk starts at the segment's first record (at most a
-  // segment's length fields, read once by a local command).
-  return ReadQueryAt(path, receipt, static_cast<uint64_t>(st.st_size), kHeaderSize);
+  return std::make_pair(path, static_cast<uint64_t>(st.st_size));
+}
+
+}  // namespace
+
+absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& receipt,
+                                       uint64_t limit, uint64_t from) {
+  SHIXIN_ASSIGN_OR_RETURN(OwnedRecord record, ReadRecordAt(path, receipt, limit, from));
+  if (record.type == RecordType::kFeedback) {  // a receipt the FEEDBACK answer gave
+    return absl::NotFoundError(
+        absl::StrCat("receipt ", receipt.ToString(), " is of a feedback record, not of an answer"));
+  }
+  OwnedQuery out;
+  out.payload = std::move(record.payload);
+  out.record = record.query;  // views *out.payload, which stays where it is
+  return out;
+}
+
+// No marks are trusted by the commands: the walk starts at the segment's first record (at most a
+// segment's length fields, read once by a local command).
+absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& receipt) {
+  SHIXIN_ASSIGN_OR_RETURN(auto segment, SegmentOfReceipt(dir, receipt));
+  return ReadQueryAt(segment.first, receipt, segment.second, kHeaderSize);
+}
+
+absl::StatusOr<OwnedRecord> LookUpRecord(const std::string& dir, const Receipt& receipt) {
+  SHIXIN_ASSIGN_OR_RETURN(auto segment, SegmentOfReceipt(dir, receipt));
+  return ReadRecordAt(segment.first, receipt, segment.second, kHeaderSize);
 }
 
 absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Receipt& receipt) {

@@ -151,6 +151,19 @@ absl::StatusOr<OwnedQuery> ReadQueryAt(const std::string& path, const Receipt& r
 // header names another node or segment number, or there is no intact query record at its offset.
 absl::StatusOr<OwnedQuery> LookUpQuery(const std::string& dir, const Receipt& receipt);
 
+// A record of either type that owns its bytes (as OwnedQuery: the record views *payload).
+struct OwnedRecord {
+  std::unique_ptr<const std::string> payload;
+  RecordType type = RecordType::kQuery;
+  QueryRecord query;        // when type is kQuery
+  FeedbackRecord feedback;  // when type is kFeedback
+};
+
+// Returns the record, a query's or a feedback's, that `receipt` points at in `dir` (a FEEDBACK
+// answer's receipt points at its feedback record). NotFound as LookUpQuery: "receipt R: no
+// record", "...: no such segment in DIR", "...: of another node (this audit is N)".
+absl::StatusOr<OwnedRecord> LookUpRecord(const std::string& dir, const Receipt& receipt);
+
 // A receipt's query record and the feedback recorded on it.
 struct ReceiptRecords {
   std::vector<std::unique_ptr<const std::string>> payloads;  // the bytes the records view

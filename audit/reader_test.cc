@@ -565,5 +565,32 @@ TEST_F(LookUpTest, NotFoundForOtherNodeOffsetSegmentOrFeedback) {
   EXPECT_EQ(LookUpQuery(dir_, feedback).status().code(), absl::StatusCode::kNotFound);
 }
 
+// Either record a receipt points at: a query's, or a feedback's (the FEEDBACK answer's receipt).
+TEST_F(LookUpTest, LookUpRecordFindsAFeedbackRecordByItsReceipt) {
+  absl::StatusOr<OwnedRecord> query = LookUpRecord(dir_, receipt_);
+  ASSERT_TRUE(query.ok()) << query.status();
+  EXPECT_EQ(query->type, RecordType::kQuery);
+  EXPECT_EQ(query->query.subject, "110101199003074514");
+  Receipt feedback;
+  ASSERT_TRUE(ForEachRecord(dir_, {}, [&](const Entry& e) {
+                if (e.type != RecordType::kFeedback) return true;
+                feedback = e.receipt;
+                return false;
+              }).ok());
+  absl::StatusOr<OwnedRecord> found = LookUpRecord(dir_, feedback);
+  ASSERT_TRUE(found.ok()) << found.status();
+  OwnedRecord moved = *std::move(found);  // the views must still hold
+  EXPECT_EQ(moved.type, RecordType::kFeedback);
+  EXPECT_EQ(moved.feedback.receipt, receipt_.ToString());  // i = 0 reports on receipt_
+  EXPECT_EQ(moved.feedback.caller, "court-agency-17");
+  Receipt shifted = feedback;
+  shifted.offset += 1;
+  EXPECT_EQ(LookUpRecord(dir_, shifted).status().message(),
+            absl::StrCat("receipt ", shifted.ToString(), ": no record"));
+  Receipt node = feedback;
+  node.node = 8;
+  EXPECT_THAT(LookUpRecord(dir_, node).status().message(), HasSubstr("of another node"));
+}
+
 }  // namespace
 }  // namespace shixin::audit

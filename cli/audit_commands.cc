@@ -234,15 +234,22 @@ std::string EntryText(const Entry& e) {
 // What `audit query` selects.
 struct Selection {
   std::optional<std::string> subject, caller, receipt;
+  // When `receipt` is a feedback record's: the receipt of the query it reports on.
+  std::optional<std::string> reported_on;
+
+  // A receipt selects its record, the query a feedback record reports on, and the feedback on
+  // a query.
+  bool MatchesReceipt(const Entry& e) const {
+    const std::string own = e.receipt.ToString();
+    if (e.type == RecordType::kQuery) return own == *receipt || own == reported_on;
+    return own == *receipt || e.feedback.receipt == *receipt;
+  }
 
   bool Matches(const Entry& e) const {
     const bool query = e.type == RecordType::kQuery;
     if (subject && !(query && e.query.subject == *subject)) return false;
     if (caller && (query ? e.query.caller : e.feedback.caller) != *caller) return false;
-    if (receipt && !(query ? e.receipt.ToString() == *receipt : e.feedback.receipt == *receipt)) {
-      return false;
-    }
-    return true;
+    return !receipt || MatchesReceipt(e);
   }
 };
 
@@ -253,7 +260,7 @@ int RunQuery(const std::vector<std::string>& args) {
   if (flags->positional().size() != 1) {
     return UsageError(kCommand, absl::InvalidArgumentError("expected one audit directory"));
   }
-  Selection select{flags->Get("subject"), flags->Get("caller"), flags->Get("receipt")};
+  Selection select{flags->Get("subject"), flags->Get("caller"), flags->Get("receipt"), {}};
   if (!select.subject && !select.caller && !select.receipt) {
     return UsageError(
         kCommand, absl::InvalidArgumentError("one of --subject, --caller, --receipt is needed"));
@@ -267,8 +274,21 @@ int RunQuery(const std::vector<std::string>& args) {
     }
     select.subject = std::string(id->text());
   }
-  if (select.receipt && !audit::Receipt::Parse(*select.receipt).ok()) {
-    return UsageError(kCommand, audit::Receipt::Parse(*select.receipt).status());
+  if (select.receipt) {
+    absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(*select.receipt);
+    if (!receipt.ok()) return UsageError(kCommand, receipt.status());
+    // A receipt with no record (forged, mistyped, another node's) is said, not an empty answer.
+    absl::StatusOr<audit::OwnedRecord> record =
+        audit::LookUpRecord(flags->positional()[0], *receipt);
+    if (absl::IsNotFound(record.status())) {
+      std::fprintf(stderr, "shixin %s: %s\n", std::string(kCommand).c_str(),
+                   std::string(record.status().message()).c_str());
+      return kExitInvalidId;
+    }
+    if (!record.ok()) return LoadFailed(kCommand, record.status());
+    if (record->type == RecordType::kFeedback) {
+      select.reported_on = std::string(record->feedback.receipt);
+    }
   }
   audit::ReadOptions range;
   for (const auto& [flag, end] : {std::pair<std::string_view, bool>{"from", false}, {"to", true}}) {

@@ -11,7 +11,8 @@
 namespace shixin {
 
 // Runs `shixin audit verify|query ...` (`args` starts with the subcommand). Returns the exit
-// status: 0 ok, 1 verify found problems, 2 usage error, 3 the audit could not be read.
+// status: 0 ok, 1 verify found problems or query's --receipt points at no record (said on
+// stderr), 2 usage error, 3 the audit could not be read.
 int RunAudit(const std::vector<std::string>& args);
 
 }  // namespace shixin

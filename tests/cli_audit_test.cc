@@ -52,12 +52,14 @@ class CliAuditTest : public ::testing::Test {
     f.caller = "court-agency-17";
     f.receipt = receipt_;
     f.entries = {{41, Outcome::kApplied, ""}, {52, Outcome::kNotApplied, "已履行"}};
-    ASSERT_TRUE((*log)->Append(&f).ok());
+    absl::StatusOr<AuditLog::Appended> rf = (*log)->Append(&f);
+    ASSERT_TRUE(rf.ok());
+    feedback_receipt_ = rf->receipt.ToString();
     ASSERT_TRUE((*log)->SyncToDisk().ok());
   }
   testing::ScratchDir tmp_;
   std::string dir_ = tmp_.path() + "/audit";
-  std::string receipt_;
+  std::string receipt_, feedback_receipt_;
 };
 
 TEST_F(CliAuditTest, VerifyCountsAndChain) {
@@ -208,6 +210,35 @@ TEST(CliAuditVerifyTest, TimesGoingBackwardsAreListedApartFromAnIntactChain) {
   EXPECT_EQ(j.status, 0);
   EXPECT_THAT(j.out, HasSubstr(R"("chain_intact":true)"));
   EXPECT_THAT(j.out, HasSubstr(R"("time_anomalies":[")"));
+}
+
+// The receipt a FEEDBACK answer gave (the agency's proof of having reported) finds its record
+// and the query it reports on; a receipt with no record is said, exit 1, not an empty answer.
+TEST_F(CliAuditTest, QueryByAFeedbackReceiptAndByAReceiptWithNoRecord) {
+  RunResult r = Shixin("audit query " + dir_ + " --receipt " + feedback_receipt_);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr(" query seq=1 receipt=" + receipt_ + " "));
+  EXPECT_THAT(r.out,
+              HasSubstr(" feedback seq=3 receipt=" + feedback_receipt_ + " for=" + receipt_));
+  EXPECT_THAT(r.out, Not(HasSubstr("seq=2")));
+  r = Shixin("audit query " + dir_ + " --receipt " + feedback_receipt_ + " --json");
+  EXPECT_THAT(r.out, HasSubstr(R"("type":"feedback")"));
+  EXPECT_THAT(r.out, HasSubstr(R"("type":"query")"));
+  // One byte past the feedback record: no record there.
+  const std::string none =
+      feedback_receipt_.substr(0, feedback_receipt_.rfind('-') + 1) +
+      std::to_string(std::stoul(feedback_receipt_.substr(feedback_receipt_.rfind('-') + 1)) + 1);
+  r = Shixin("audit query " + dir_ + " --receipt " + none, /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "shixin audit query: receipt " + none + ": no record\n");
+  r = Shixin("audit query " + dir_ + " --receipt 99999999-1-64", /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out,
+            "shixin audit query: receipt 99999999-1-64: of another node (this audit is "
+            "9f2c41d0)\n");
+  r = Shixin("audit query " + dir_ + " --receipt 9f2c41d0-7-64", /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("receipt 9f2c41d0-7-64: no such segment in "));
 }
 
 TEST_F(CliAuditTest, VerifyTakesTheRetention) {
