@@ -185,7 +185,8 @@ absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
       if (!more) return absl::OkStatus();
     }
     if (check != nullptr && link.whole) {
-      check->streams.push_back({StreamOf(segments.front()), link.sealed_sequence, link.chain});
+      check->streams.push_back(
+          {StreamOf(segments.front()), link.next_sequence - 1, link.sealed_sequence, link.chain});
     }
   }
   return absl::OkStatus();

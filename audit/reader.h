@@ -58,6 +58,7 @@ struct ReadCheck {
   // recomputed.
   struct Stream {
     uint32_t stream = 0;
+    uint64_t last_sequence = 0;    // the last record read (0: none)
     uint64_t sealed_sequence = 0;  // 0: none
     ChainHash chain{};
   };

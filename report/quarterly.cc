@@ -7,6 +7,8 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "audit/reader.h"
 #include "core/validity.h"
 
@@ -446,7 +448,9 @@ std::string DamageNote(const audit::ReadCheck& check) {
 absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
     const std::string& audit_dir, Quarter quarter, const std::string& caller_filter,
     const Catalog& catalog, const Calendar* calendar, std::string_view calendar_error,
-    const AuditSource& source, const AuditStart& start) {
+    const AuditSource& source, const AuditStart& start, int64_t now_micros) {
+  // Before the read: every record the report counts was written by then.
+  const int64_t made = now_micros != 0 ? now_micros : absl::ToUnixMicros(absl::Now());
   QuarterlyBuilder builder(catalog, quarter, caller_filter);
   audit::ReadCheck check;
   absl::Status read = source(
@@ -465,6 +469,7 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
   }
   report.damage_note = DamageNote(check);
   report.audit_streams = std::move(check.streams);
+  report.made_micros = made;
   if (calendar == nullptr) {
     report.due_note = std::string(calendar_error);
   } else if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(quarter); due.ok()) {

@@ -94,6 +94,10 @@ struct QuarterlyReport {
   // Each stream of the audit read, where its chain ends (its last seal's value and the sequence
   // it covers): a copy of the report kept elsewhere shows a later rewrite of those records.
   std::vector<audit::ReadCheck::Stream> audit_streams;
+  // When the report was made (it read the audit): feedback counts whenever it arrived before,
+  // so two reports of a quarter may differ; this and each stream's last sequence read tell
+  // which is the later and what it rests on. Unix microseconds, 0 unknown.
+  int64_t made_micros = 0;
 
   // Returns whether the quarter has no query (of the caller filtered on).
   bool empty() const { return total.queries == 0; }
@@ -147,11 +151,13 @@ using AuditStart = std::function<absl::StatusOr<std::optional<int64_t>>(const st
 // quarter's start (feedback written later counts), with its due date from `calendar` (nullptr:
 // `calendar_error` is the note) and, from `start`, whether the audit still holds the quarter's
 // beginning; damage the read found sets damage_note (the report is made all the same, and says
-// so). Returns the source's or `start`'s error.
+// so). made_micros is `now_micros` (0: the real clock) taken before the read. Returns the
+// source's or `start`'s error.
 absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
     const std::string& audit_dir, Quarter quarter, const std::string& caller_filter,
     const Catalog& catalog, const Calendar* calendar, std::string_view calendar_error,
-    const AuditSource& source = ReadAudit, const AuditStart& start = audit::CompleteSince);
+    const AuditSource& source = ReadAudit, const AuditStart& start = audit::CompleteSince,
+    int64_t now_micros = 0);
 
 }  // namespace shixin::report
 

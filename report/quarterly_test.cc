@@ -262,6 +262,12 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->due_note, "no calendar here");
   EXPECT_EQ(r->incomplete_note, "");
+  EXPECT_GT(r->made_micros, kQ4.BeginMicros());  // the real clock, today
+  // When it was made: the instant given, before the read.
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, complete,
+                           kQ4.BeginMicros() + 15);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->made_micros, kQ4.BeginMicros() + 15);
   EXPECT_EQ(r->total.receipts_without_feedback, 0u);
   Calendar calendar;
   r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), &calendar, "", source, complete);

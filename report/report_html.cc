@@ -2,7 +2,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "audit/format.h"
 #include "base/html.h"
 #include "report/report_render.h"
@@ -126,12 +125,12 @@ std::string RenderHtml(const QuarterlyReport& report) {
                   "</td></tr><tr>", Th("备忘录", "memorandum"), TdText(report.catalog_title),
                   "</tr><tr>", Th("调用单位", "caller"),
                   TdText(report.caller_filter.empty() ? "全部 / all" : report.caller_filter),
-                  "</tr>");
+                  "</tr><tr>", Th("生成时间", "made at"), "<td data-key=\"made_at\">",
+                  HtmlEscape(MadeAt(report)), "</td></tr>");
   // Where each stream's chain ends: the records the report rests on, as a later copy can check.
   for (const audit::ReadCheck::Stream& st : report.audit_streams) {
     absl::StrAppend(&out, "<tr>", Th("审计链", "audit chain"), "<td data-key=\"audit_stream\">",
-                    HtmlEscape(absl::StrFormat("stream %u, seq=%u: %s", st.stream,
-                                               st.sealed_sequence, audit::ChainText(st.chain))),
+                    HtmlEscape(absl::StrCat(StreamRead(st), ": ", audit::ChainText(st.chain))),
                     "</td></tr>");
   }
   out.append("</tbody></table>\n");

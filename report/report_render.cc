@@ -8,6 +8,7 @@
 #include "audit/format.h"
 #include "base/csv.h"
 #include "base/html.h"
+#include "core/validity.h"
 #include "nlohmann/json.hpp"
 
 namespace shixin::report {
@@ -123,6 +124,15 @@ nlohmann::json CallerJson(const CallerReport& c) {
 
 }  // namespace
 
+std::string MadeAt(const QuarterlyReport& report) {
+  return report.made_micros == 0 ? "" : FormatInstant(report.made_micros / 1000000);
+}
+
+std::string StreamRead(const audit::ReadCheck::Stream& stream) {
+  return absl::StrFormat("stream %u read through seq=%u, sealed through seq=%u", stream.stream,
+                         stream.last_sequence, stream.sealed_sequence);
+}
+
 std::string RenderCsv(const QuarterlyReport& report) {
   std::string out = absl::StrCat(Sv(kUtf8Bom), Sv(kCsvColumns), "\r\n");
   // An audit cut at its head, or damaged: each note a row of its own.
@@ -133,19 +143,26 @@ std::string RenderCsv(const QuarterlyReport& report) {
     row.reason = *note;
     AppendCsvRow(report, "*", row, &out);
   }
-  // Where each stream's chain ends: the records the report rests on, as a later copy can check.
-  for (const audit::ReadCheck::Stream& st : report.audit_streams) {
-    CsvRow row;
-    row.level = "audit_stream";
-    row.reason = absl::StrFormat("stream %u sealed through seq=%u", st.stream, st.sealed_sequence);
-    row.detail = audit::ChainText(st.chain);
-    AppendCsvRow(report, "*", row, &out);
-  }
   CsvRow due;
   due.level = "due_date";
   due.reason = report.due_note;
   due.detail = report.due_date;
   AppendCsvRow(report, report.total.caller, due, &out);
+  // When it was made, up to which record of each stream it read and where the stream's chain
+  // ends: what the numbers rest on, as a later copy of the audit can check.
+  if (report.made_micros != 0) {
+    CsvRow made;
+    made.level = "made_at";
+    made.detail = MadeAt(report);
+    AppendCsvRow(report, "*", made, &out);
+  }
+  for (const audit::ReadCheck::Stream& st : report.audit_streams) {
+    CsvRow row;
+    row.level = "audit_stream";
+    row.reason = StreamRead(st);
+    row.detail = audit::ChainText(st.chain);
+    AppendCsvRow(report, "*", row, &out);
+  }
   // The total's pending receipts are the callers' again: listed per caller only.
   AppendCsvCaller(report, report.total, /*list_pending=*/false, &out);
   for (const CallerReport& c : report.callers) AppendCsvCaller(report, c, true, &out);
@@ -170,9 +187,11 @@ std::string RenderJson(const QuarterlyReport& report) {
   nlohmann::json streams = nlohmann::json::array();
   for (const audit::ReadCheck::Stream& st : report.audit_streams) {
     streams.push_back({{"stream", st.stream},
+                       {"last_sequence", st.last_sequence},
                        {"sealed_sequence", st.sealed_sequence},
                        {"chain", audit::ChainText(st.chain)}});
   }
+  j["made_at"] = MadeAt(report);
   j["audit_streams"] = std::move(streams);
   nlohmann::json callers = nlohmann::json::array();
   for (const CallerReport& c : report.callers) callers.push_back(CallerJson(c));

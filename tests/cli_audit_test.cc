@@ -87,13 +87,14 @@ TEST_F(CliAuditTest, VerifyAndTheReportPrintTheChainValue) {
   EXPECT_THAT(r.out, HasSubstr(R"("sealed_sequence":3)"));
   const std::string report = "report --audit " + dir_ + " --quarter 2026Q4 --format ";
   r = Shixin(report + "csv");
-  EXPECT_THAT(r.out, HasSubstr("2026Q4,*,audit_stream,,,,,,,,,,,,,,stream 0 sealed through seq=3," +
+  EXPECT_THAT(r.out, HasSubstr("2026Q4,*,audit_stream,,,,,,,,,,,,,,\"stream 0 read through seq=3, "
+                               "sealed through seq=3\"," +
                                chain + "\r\n"));
   r = Shixin(report + "json");
   EXPECT_THAT(r.out, HasSubstr(R"("audit_streams":[{"chain":")" + chain +
-                               R"(","sealed_sequence":3,"stream":0}])"));
+                               R"(","last_sequence":3,"sealed_sequence":3,"stream":0}])"));
   r = Shixin(report + "html");
-  EXPECT_THAT(r.out, HasSubstr("stream 0, seq=3: " + chain));
+  EXPECT_THAT(r.out, HasSubstr("stream 0 read through seq=3, sealed through seq=3: " + chain));
   // The tester's rewrite: 已履行 -> 已撤诉 with every checksum and seal recomputed. Verify finds
   // nothing; the chain value differs from the one kept.
   ASSERT_TRUE(testing::ResealSegment(SegmentPath(dir_, 1), "已履行", "已撤诉"));
@@ -210,6 +211,24 @@ TEST(CliAuditVerifyTest, TimesGoingBackwardsAreListedApartFromAnIntactChain) {
   EXPECT_EQ(j.status, 0);
   EXPECT_THAT(j.out, HasSubstr(R"("chain_intact":true)"));
   EXPECT_THAT(j.out, HasSubstr(R"("time_anomalies":[")"));
+}
+
+// Two reports of one quarter may differ (feedback counts whenever it arrives before the report
+// is made): each says when it was made and up to which record of each stream it read.
+TEST_F(CliAuditTest, TheReportSaysWhenItWasMadeAndUpToWhichRecordItRead) {
+  const std::string report = "report --audit " + dir_ + " --quarter 2026Q4 --format ";
+  RunResult r = Shixin(report + "csv");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex("\r\n2026Q4,\\*,made_at,,,,,,,,,,,,,,,"
+                                       "20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:]+\\+08:00\r\n"));
+  EXPECT_THAT(r.out, HasSubstr("stream 0 read through seq=3, sealed through seq=3"));
+  r = Shixin(report + "json");
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(R"("made_at":"20[0-9-]+T[0-9:]+\+08:00")"));
+  EXPECT_THAT(r.out, HasSubstr(R"("last_sequence":3)"));
+  r = Shixin(report + "html");
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(R"(data-key="made_at">20[0-9-]+T[0-9:]+\+08:00<)"));
+  EXPECT_THAT(r.out, HasSubstr("stream 0 read through seq=3"));
 }
 
 // The receipt a FEEDBACK answer gave (the agency's proof of having reported) finds its record
