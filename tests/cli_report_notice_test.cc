@@ -356,10 +356,10 @@ TEST_F(CliReportNoticeTest, NoticeOfAFramePlantedInACallersTextFails) {
   RunResult r = Shixin(Notice(receipt, "txt"), /*with_stderr=*/true);
   EXPECT_EQ(r.status, 3);
   EXPECT_THAT(r.out, HasSubstr("receipt " + receipt + ": no record"));
-  // audit query reads the records in order: none is at that offset.
+  // audit query finds no record at that offset either, and says so.
   r = Shixin("audit query " + dir_ + " --receipt " + receipt, /*with_stderr=*/true);
-  EXPECT_EQ(r.status, 0);
-  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "shixin audit query: receipt " + receipt + ": no record\n");
   EXPECT_THAT(Shixin("audit query " + dir_ + " --receipt " + genuine).out,
               HasSubstr("receipt=" + genuine));
   EXPECT_EQ(Shixin("audit verify " + dir_).status, 0);
