@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "audit/format.h"
+#include "audit/write_order.h"
 #include "base/coding.h"
 #include "base/ordered_parallel.h"
 #include "base/status_macros.h"
@@ -598,7 +599,10 @@ absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Recei
   ReadOptions options;
   options.from_micros = out.query.time_micros;
   absl::Status status = absl::OkStatus();
+  WriteOrderer orderer;
+  std::vector<WriteOrder> order;  // of out.feedback
   SHIXIN_RETURN_IF_ERROR(ForEachRecord(dir, options, [&](const Entry& entry) {
+    const WriteOrder at = orderer.Next(entry);
     if (entry.type != RecordType::kFeedback || entry.feedback.receipt != text) return true;
     // The entry views the mapping: re-encode it into bytes of our own and view those.
     auto payload = std::make_unique<std::string>();
@@ -610,14 +614,19 @@ absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Recei
     }
     out.feedback.push_back(*std::move(record));
     out.payloads.push_back(std::move(payload));
+    order.push_back(at);
     return true;
   }));
   if (!status.ok()) return status;
-  // The streams are read one after another: in time order, the feedback of all of them.
-  std::stable_sort(out.feedback.begin(), out.feedback.end(),
-                   [](const FeedbackRecord& a, const FeedbackRecord& b) {
-                     return a.time_micros < b.time_micros;
-                   });
+  // The streams are read one after another: sort the feedback of all of them in the order it
+  // was written (a clock set back does not put a correction before what it corrects).
+  std::vector<size_t> index(out.feedback.size());
+  for (size_t i = 0; i < index.size(); ++i) index[i] = i;
+  std::sort(index.begin(), index.end(), [&](size_t a, size_t b) { return order[a] < order[b]; });
+  std::vector<FeedbackRecord> sorted;
+  sorted.reserve(index.size());
+  for (size_t i : index) sorted.push_back(std::move(out.feedback[i]));
+  out.feedback = std::move(sorted);
   return out;
 }
 

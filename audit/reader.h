@@ -169,7 +169,9 @@ absl::StatusOr<OwnedRecord> LookUpRecord(const std::string& dir, const Receipt& 
 struct ReceiptRecords {
   std::vector<std::unique_ptr<const std::string>> payloads;  // the bytes the records view
   QueryRecord query;
-  std::vector<FeedbackRecord> feedback;  // every feedback record naming the receipt, by time
+  // Every feedback record naming the receipt, in the order written (audit/write_order.h): the
+  // last is the caller's latest word.
+  std::vector<FeedbackRecord> feedback;
 };
 
 // Returns LookUpQuery(dir, receipt) and every feedback record on the receipt (read with

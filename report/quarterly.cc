@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "audit/reader.h"
+#include "audit/write_order.h"
 #include "core/validity.h"
 
 namespace shixin::report {
@@ -43,8 +44,8 @@ struct ReceiptState {
 // The latest feedback entry for one measure of one receipt.
 struct Latest {
   audit::Outcome outcome;
-  uint32_t reason;      // index into Impl::reasons
-  int64_t time_micros;  // of the feedback record: the latest wins, whatever the reading order
+  uint32_t reason;          // index into Impl::reasons
+  audit::WriteOrder order;  // of the feedback record: the latest wins, whatever the reading order
 };
 
 // The distinct values of a stream of dense ids (interned subjects). Appending is sequential;
@@ -144,9 +145,9 @@ struct QuarterlyBuilder::Impl {
   absl::flat_hash_map<std::string, uint32_t> reason_index;
   std::vector<std::string> reasons;
   uint64_t feedback_outside = 0, feedback_entries_ignored = 0;
-  // Feedback read before its query (another stream of the audit, read later): its payload, to
-  // be counted once every query is in.
-  std::vector<std::string> early_feedback;
+  // Feedback read before its query (another stream of the audit, read later): its payload and
+  // order, to be counted once every query is in.
+  std::vector<std::pair<std::string, audit::WriteOrder>> early_feedback;
 
   Impl(const Catalog& c, Quarter q, std::string filter)
       : catalog(c),
@@ -190,7 +191,7 @@ struct QuarterlyBuilder::Impl {
 
   void AddQuery(const audit::QueryRecord& r, const audit::Receipt& receipt);
   // Counts `r`, or keeps it for later when its receipt is not known yet and `defer`.
-  void AddFeedback(const audit::FeedbackRecord& r, bool defer);
+  void AddFeedback(const audit::FeedbackRecord& r, const audit::WriteOrder& order, bool defer);
   CallerReport Summarise(Acc& acc, const std::vector<FeedbackCounts>& feedback, uint64_t pending,
                          std::vector<std::string> pending_receipts) const;
 };
@@ -234,14 +235,16 @@ void QuarterlyBuilder::Impl::AddQuery(const audit::QueryRecord& r, const audit::
   }
 }
 
-void QuarterlyBuilder::Impl::AddFeedback(const audit::FeedbackRecord& r, bool defer) {
+void QuarterlyBuilder::Impl::AddFeedback(const audit::FeedbackRecord& r,
+                                         const audit::WriteOrder& order, bool defer) {
   if (!caller_filter.empty() && r.caller != caller_filter) return;
   absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(r.receipt);
   auto it = receipt.ok()
                 ? receipt_index.find(ReceiptKey{receipt->node, receipt->segment, receipt->offset})
                 : receipt_index.end();
   if (it == receipt_index.end() && defer && receipt.ok()) {
-    audit::EncodeFeedback(r, &early_feedback.emplace_back());
+    auto& [payload, at] = early_feedback.emplace_back(std::string(), order);
+    audit::EncodeFeedback(r, &payload);
     return;
   }
   if (it == receipt_index.end()) {
@@ -256,10 +259,10 @@ void QuarterlyBuilder::Impl::AddFeedback(const audit::FeedbackRecord& r, bool de
       continue;
     }
     state.has_feedback = true;
-    const Latest value{e.outcome, ReasonId(e.reason), r.time_micros};
+    const Latest value{e.outcome, ReasonId(e.reason), order};
     auto [slot, inserted] = latest.try_emplace({it->second, e.measure}, value);
     if (!inserted) {
-      if (value.time_micros >= slot->second.time_micros) slot->second = value;
+      if (value.order >= slot->second.order) slot->second = value;
       ++callers[state.caller]->corrections;
     }
   }
@@ -333,15 +336,15 @@ void QuarterlyBuilder::Add(const audit::QueryRecord& record, const audit::Receip
   impl_->AddQuery(record, receipt);
 }
 
-void QuarterlyBuilder::Add(const audit::FeedbackRecord& record) {
-  impl_->AddFeedback(record, true);
+void QuarterlyBuilder::Add(const audit::FeedbackRecord& record, const audit::WriteOrder& order) {
+  impl_->AddFeedback(record, order, true);
 }
 
 QuarterlyReport QuarterlyBuilder::Finish() {
   Impl& m = *impl_;
-  for (const std::string& payload : m.early_feedback) {
+  for (const auto& [payload, order] : m.early_feedback) {
     absl::StatusOr<audit::FeedbackRecord> record = audit::DecodeFeedback(payload);
-    if (record.ok()) m.AddFeedback(*record, false);  // encoded here: decodes
+    if (record.ok()) m.AddFeedback(*record, order, false);  // encoded here: decodes
   }
   m.early_feedback.clear();
   const size_t n = m.callers.size();
@@ -456,7 +459,10 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
   absl::Status read = source(
       audit_dir, quarter.BeginMicros(),
       [&](const audit::QueryRecord& r, const audit::Receipt& receipt) { builder.Add(r, receipt); },
-      [&](const audit::FeedbackRecord& r) { builder.Add(r); }, &check);
+      [&](const audit::FeedbackRecord& r, const audit::WriteOrder& order) {
+        builder.Add(r, order);
+      },
+      &check);
   if (!read.ok()) return read;
   absl::StatusOr<std::optional<int64_t>> since = start(audit_dir);
   if (!since.ok()) return since.status();
@@ -484,13 +490,15 @@ absl::Status ReadAudit(const std::string& dir, int64_t from_micros, const QueryV
                        const FeedbackVisitor& on_feedback, audit::ReadCheck* check) {
   audit::ReadOptions options;
   options.from_micros = from_micros;
+  audit::WriteOrderer orderer;
   return audit::ForEachRecord(
       dir, options,
       [&](const audit::Entry& entry) {
+        const audit::WriteOrder order = orderer.Next(entry);
         if (entry.type == audit::RecordType::kQuery) {
           on_query(entry.query, entry.receipt);
         } else {
-          on_feedback(entry.feedback);
+          on_feedback(entry.feedback, order);
         }
         return true;
       },

@@ -20,6 +20,7 @@
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
+#include "audit/write_order.h"
 #include "core/catalog.h"
 #include "report/calendar.h"
 
@@ -119,9 +120,10 @@ class QuarterlyBuilder {
   void Add(const audit::QueryRecord& record, const audit::Receipt& receipt);
   // Counts a feedback record toward the receipt it names, whenever it was written, and whether
   // it comes before or after its query (the audit's streams are read one after another). The
-  // latest entry (by its record's time) for the same measure of a receipt replaces the earlier
-  // ones (a correction).
-  void Add(const audit::FeedbackRecord& record);
+  // latest entry for the same measure of a receipt (by `order`, where the record was written:
+  // audit/write_order.h) replaces the earlier ones (a correction); of equal orders, the one
+  // added last.
+  void Add(const audit::FeedbackRecord& record, const audit::WriteOrder& order);
 
   // Returns the report. The due date fields are left for the caller (SetDueDate()).
   QuarterlyReport Finish();
@@ -132,10 +134,10 @@ class QuarterlyBuilder {
 };
 
 // Reads the audit directory `dir`, calling `on_query` and `on_feedback` for each record written
-// at or after `from_micros`, in order (audit/reader.h's ForEachRecord), and adds the damage found
-// on the way to `check`. Returns its errors.
+// at or after `from_micros`, in order (audit/reader.h's ForEachRecord), the feedback with its
+// WriteOrder, and adds the damage found on the way to `check`. Returns its errors.
 using QueryVisitor = std::function<void(const audit::QueryRecord&, const audit::Receipt&)>;
-using FeedbackVisitor = std::function<void(const audit::FeedbackRecord&)>;
+using FeedbackVisitor = std::function<void(const audit::FeedbackRecord&, const audit::WriteOrder&)>;
 absl::Status ReadAudit(const std::string& dir, int64_t from_micros, const QueryVisitor& on_query,
                        const FeedbackVisitor& on_feedback, audit::ReadCheck* check);
 

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "audit/audit_log.h"
+#include "audit/audit_test_util.h"
 #include "audit/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -39,6 +41,12 @@ audit::FeedbackRecord Feedback(std::string_view caller, const std::string& recei
   r.receipt = receipt;
   r.entries = std::move(entries);
   return r;
+}
+
+// Adds `f` after every feedback added so far: stream 0, the next sequence.
+void AddInOrder(QuarterlyBuilder& b, const audit::FeedbackRecord& f) {
+  static uint64_t sequence = 0;
+  b.Add(f, {0, 0, ++sequence});
 }
 
 const MeasureLine* FindMeasure(const CallerReport& c, int no) {
@@ -92,7 +100,7 @@ TEST(QuarterlyTest, AnswersWithoutReceiptOweNoFeedback) {
   old.receipt_issued = false;
   b.Add(old, {1, 1, 100});
   b.Add(Query("load", "B", audit::Listing::kListed, {41}), {1, 1, 200});
-  b.Add(Feedback("load", "00000001-1-100", {{41, audit::Outcome::kApplied, ""}}));
+  AddInOrder(b, Feedback("load", "00000001-1-100", {{41, audit::Outcome::kApplied, ""}}));
   const QuarterlyReport r = b.Finish();
   ASSERT_EQ(r.callers.size(), 1u);
   const CallerReport& load = r.callers[0];
@@ -147,16 +155,17 @@ TEST(QuarterlyTest, FeedbackCorrectionsReasonsAndUnknownReceipts) {
   b.Add(Query("bank", "C", audit::Listing::kListed, {50, 52}), {1, 2, 64});
   b.Add(Query("bank", "E", audit::Listing::kListed, {52}), {1, 2, 128});
   b.Add(Query("bank", "F", audit::Listing::kListed, {52}), {1, 2, 256});
-  b.Add(Feedback(
-      "bank", "00000001-2-64",
-      {{50, audit::Outcome::kApplied, ""}, {52, audit::Outcome::kNotApplied, "loan withdrawn"}}));
+  AddInOrder(b, Feedback("bank", "00000001-2-64",
+                         {{50, audit::Outcome::kApplied, ""},
+                          {52, audit::Outcome::kNotApplied, "loan withdrawn"}}));
   // A correction: 52 was applied after all.
-  b.Add(Feedback("bank", "00000001-2-64", {{52, audit::Outcome::kApplied, ""}}));
-  b.Add(Feedback("bank", "00000001-2-128", {{52, audit::Outcome::kCancelled, "listing removed"}}));
+  AddInOrder(b, Feedback("bank", "00000001-2-64", {{52, audit::Outcome::kApplied, ""}}));
+  AddInOrder(
+      b, Feedback("bank", "00000001-2-128", {{52, audit::Outcome::kCancelled, "listing removed"}}));
   // Unknown receipts (never issued, garbage) and a measure the receipt did not return.
-  b.Add(Feedback("bank", "00000001-9-999", {{52, audit::Outcome::kApplied, ""}}));
-  b.Add(Feedback("bank", "not a receipt", {{52, audit::Outcome::kApplied, ""}}));
-  b.Add(Feedback("bank", "00000001-2-256", {{41, audit::Outcome::kApplied, ""}}));
+  AddInOrder(b, Feedback("bank", "00000001-9-999", {{52, audit::Outcome::kApplied, ""}}));
+  AddInOrder(b, Feedback("bank", "not a receipt", {{52, audit::Outcome::kApplied, ""}}));
+  AddInOrder(b, Feedback("bank", "00000001-2-256", {{41, audit::Outcome::kApplied, ""}}));
   const QuarterlyReport r = b.Finish();
   ASSERT_EQ(r.callers.size(), 1u);
   const CallerReport& bank = r.callers[0];
@@ -181,19 +190,17 @@ TEST(QuarterlyTest, FeedbackCorrectionsReasonsAndUnknownReceipts) {
 
 // The audit's streams are read one after another: feedback written in stream 0 on a receipt of
 // stream 1 comes before its query, and a correction may come before what it corrects.
-TEST(QuarterlyTest, FeedbackBeforeItsQueryAndCorrectionsByTime) {
+TEST(QuarterlyTest, FeedbackBeforeItsQueryAndCorrectionsInWriteOrder) {
   const uint32_t s1 = audit::FirstSegment(1);
   const std::string receipt = absl::StrCat("00000001-", s1, "-64");
   QuarterlyBuilder b(Hegang(), kQ4, "");
   audit::FeedbackRecord later = Feedback("bank", receipt, {{52, audit::Outcome::kApplied, ""}});
-  later.time_micros = kInQ4 + 3000;
   audit::FeedbackRecord earlier =
       Feedback("bank", receipt, {{52, audit::Outcome::kNotApplied, "loan withdrawn"}});
-  earlier.time_micros = kInQ4 + 2000;
-  b.Add(Feedback("bank", "00000001-9-999", {{52, audit::Outcome::kApplied, ""}}));  // unknown
-  b.Add(later);                                                           // stream 0, read first
+  b.Add(Feedback("bank", "00000001-9-999", {{52, audit::Outcome::kApplied, ""}}), {});  // unknown
+  b.Add(later, {kInQ4 + 3000, 0, 5});                                     // stream 0, read first
   b.Add(Query("bank", "C", audit::Listing::kListed, {52}), {1, s1, 64});  // stream 1
-  b.Add(earlier);
+  b.Add(earlier, {kInQ4 + 2000, 1, 9});
   const QuarterlyReport r = b.Finish();
   ASSERT_EQ(r.callers.size(), 1u);
   const CallerReport& bank = r.callers[0];
@@ -206,14 +213,50 @@ TEST(QuarterlyTest, FeedbackBeforeItsQueryAndCorrectionsByTime) {
   EXPECT_EQ(bank.receipts_without_feedback, 0u);
 }
 
+// Finding 9: the bank applied 52, then, its host's clock set back 30 s, cancelled it. Read from
+// the audit, the cancellation (the later sequence of the stream) is the latest, though dated
+// earlier.
+TEST(QuarterlyTest, ACorrectionDatedEarlierByAClockSetBackStillWins) {
+  audit::testing::ScratchDir tmp;
+  const std::string dir = tmp.path() + "/audit";
+  audit::AuditLog::Options o;
+  o.dir = dir;
+  o.now_micros = [] { return kInQ4; };
+  absl::StatusOr<std::unique_ptr<audit::AuditLog>> log = audit::AuditLog::Open(o, nullptr);
+  ASSERT_TRUE(log.ok()) << log.status();
+  audit::QueryRecord q = Query("bank", "C", audit::Listing::kListed, {52});
+  absl::StatusOr<audit::AuditLog::Appended> asked = (*log)->Append(&q);
+  ASSERT_TRUE(asked.ok());
+  const std::string receipt = asked->receipt.ToString();
+  audit::FeedbackRecord applied = Feedback("bank", receipt, {{52, audit::Outcome::kApplied, ""}});
+  applied.time_micros = kInQ4 + 60'000'000;
+  audit::FeedbackRecord cancelled =
+      Feedback("bank", receipt, {{52, audit::Outcome::kCancelled, "误查，撤销"}});
+  cancelled.time_micros = kInQ4 + 30'000'000;
+  ASSERT_TRUE((*log)->Append(&applied).ok());
+  absl::StatusOr<audit::AuditLog::Appended> last = (*log)->Append(&cancelled);
+  ASSERT_TRUE(last.ok());
+  ASSERT_TRUE((*log)->Sync(last->ticket).ok());
+  absl::StatusOr<QuarterlyReport> r =
+      BuildQuarterlyReport(dir, kQ4, "", Hegang(), nullptr, "no calendar");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const MeasureLine* m52 = FindMeasure(r->total, 52);
+  ASSERT_NE(m52, nullptr);
+  EXPECT_EQ(m52->applied, 0u);
+  EXPECT_EQ(m52->cancelled, 1u);
+  EXPECT_EQ(r->total.corrections, 1u);
+}
+
 TEST(QuarterlyTest, ReasonsAreCountedByText) {
   QuarterlyBuilder b(Hegang(), kQ4, "");
   for (uint64_t i = 0; i < 3; ++i) {
     b.Add(Query("hotel", "A", audit::Listing::kListed, {41}), {1, 1, i});
   }
-  b.Add(Feedback("hotel", "00000001-1-0", {{41, audit::Outcome::kNotApplied, "guest left"}}));
-  b.Add(Feedback("hotel", "00000001-1-1", {{41, audit::Outcome::kNotApplied, "guest left"}}));
-  b.Add(Feedback("hotel", "00000001-1-2", {{41, audit::Outcome::kNotApplied, "no room"}}));
+  AddInOrder(b,
+             Feedback("hotel", "00000001-1-0", {{41, audit::Outcome::kNotApplied, "guest left"}}));
+  AddInOrder(b,
+             Feedback("hotel", "00000001-1-1", {{41, audit::Outcome::kNotApplied, "guest left"}}));
+  AddInOrder(b, Feedback("hotel", "00000001-1-2", {{41, audit::Outcome::kNotApplied, "no room"}}));
   const QuarterlyReport r = b.Finish();
   const MeasureLine* m = FindMeasure(r.callers[0], 41);
   ASSERT_NE(m, nullptr);
@@ -228,7 +271,7 @@ TEST(QuarterlyTest, CallerFilter) {
   QuarterlyBuilder b(Hegang(), kQ4, "bank");
   b.Add(Query("hotel", "A", audit::Listing::kListed, {41}), {1, 1, 1});
   b.Add(Query("bank", "C", audit::Listing::kListed, {52}), {1, 1, 2});
-  b.Add(Feedback("hotel", "00000001-1-1", {{41, audit::Outcome::kApplied, ""}}));
+  AddInOrder(b, Feedback("hotel", "00000001-1-1", {{41, audit::Outcome::kApplied, ""}}));
   const QuarterlyReport r = b.Finish();
   ASSERT_EQ(r.callers.size(), 1u);
   EXPECT_EQ(r.callers[0].caller, "bank");
@@ -251,7 +294,7 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
                    const FeedbackVisitor& on_feedback, audit::ReadCheck*) {
     EXPECT_EQ(from, kQ4.BeginMicros());
     on_query(Query("hotel", "A", audit::Listing::kListed, {41}), {1, 1, 7});
-    on_feedback(Feedback("hotel", "00000001-1-7", {{41, audit::Outcome::kApplied, ""}}));
+    on_feedback(Feedback("hotel", "00000001-1-7", {{41, audit::Outcome::kApplied, ""}}), {});
     return absl::OkStatus();
   };
   auto complete = [](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {

@@ -73,7 +73,7 @@ TEST(RenderCsvTest, ReasonsCannotBeFormulas) {
   f.entries = {{50, audit::Outcome::kNotApplied, "=HYPERLINK(\"http://evil\",\"点击\")"},
                {51, audit::Outcome::kNotApplied, "+1+1"},
                {52, audit::Outcome::kCancelled, "@SUM(1)\x1b[2J"}};
-  b.Add(f);
+  b.Add(f, {});
   const std::string csv = RenderCsv(b.Finish());
   EXPECT_THAT(csv, HasSubstr(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"点击\"\")\","));
   EXPECT_THAT(csv, HasSubstr(",'+1+1,"));

@@ -48,13 +48,13 @@ inline QuarterlyReport TestReport(Quarter quarter = {2026, 3}) {
   f.caller = "hotel";
   f.receipt = "abcdef01-1-1000";
   f.entries = {{41, audit::Outcome::kNotApplied, "guest, left"}};
-  b.Add(f);
+  b.Add(f, {0, 0, 1});
   f.caller = "bank";
   f.receipt = "abcdef01-2-2000";
   f.entries = {{52, audit::Outcome::kApplied, ""}};
-  b.Add(f);
+  b.Add(f, {0, 0, 2});
   f.entries = {{52, audit::Outcome::kCancelled, "paid <in full>"}};
-  b.Add(f);
+  b.Add(f, {0, 0, 3});
   QuarterlyReport report = b.Finish();
   report.due_date = "2026-10-13";
   return report;
