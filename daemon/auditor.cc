@@ -250,7 +250,8 @@ absl::Status Auditor::Sync(uint64_t ticket) {
 }
 
 absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
-                                                    const wire::FeedbackRequest& request) {
+                                                    const wire::FeedbackRequest& request,
+                                                    const MayApply& may_apply) {
   if (absl::Status s = wire::CheckFeedbackItems(request.items); !s.ok()) return s;
   absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(request.receipt);
   if (!receipt.ok()) return receipt.status();  // InvalidArgument: not a receipt's form
@@ -277,6 +278,12 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
                           item.measure, request.receipt, asked.measures.size()));
     }
     record.entries.push_back({item.measure, OutcomeOf(item.outcome), item.reason});
+  }
+  // The agency rule last: its advice (report the measure not applied) is for a measure of the
+  // caller's own answer.
+  for (const wire::FeedbackItem& item : request.items) {
+    if (item.outcome != wire::FeedbackOutcome::kApplied || !may_apply) continue;
+    if (absl::Status s = may_apply(item.measure); !s.ok()) return s;
   }
   record.time_micros = NowMicros();
   record.caller = caller;

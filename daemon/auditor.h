@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,12 +69,17 @@ class Auditor {
   // audit has no answer of, or whose answer did not carry it (versions 1-3, an unlisted CHECK);
   // PermissionDenied for another caller's receipt; InvalidArgument for the receipt of an answer
   // without measures (CHECK), a measure that the receipt's answer did not return, or items that
-  // break wire::CheckFeedbackItems; Unavailable when the audit cannot be written.
+  // break wire::CheckFeedbackItems; then `may_apply`'s error for the first measure reported
+  // applied that it refuses (callers/caller_table.h's CheckMayApply: its advice, report it not
+  // applied, holds only for the caller's own receipt and a measure it returned); Unavailable
+  // when the audit cannot be written. An empty `may_apply` refuses none.
   struct Recorded {
     wire::FeedbackResponse response;
     uint64_t ticket = 0;
   };
-  absl::StatusOr<Recorded> Feedback(std::string_view caller, const wire::FeedbackRequest& request);
+  using MayApply = std::function<absl::Status(uint16_t measure)>;
+  absl::StatusOr<Recorded> Feedback(std::string_view caller, const wire::FeedbackRequest& request,
+                                    const MayApply& may_apply = nullptr);
 
   // Returns OK while every stream of the audit can be written, else Unavailable with the reason
   // (a write's error). A failing stream is probed by the log's own thread (AuditLog), so this

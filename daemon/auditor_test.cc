@@ -911,6 +911,34 @@ TEST_F(HandlerAuditCallersTest, ACallerAppliesOnlyItsAgenciesMeasures) {
   EXPECT_EQ(SendFeedback(any, {Item(43)}).status(), wire::Status::kOk);
 }
 
+// Finding 3: another caller's receipt is refused as such before the agency rule, whose advice
+// (report it not applied) would only lead to that refusal; and a measure the answer did not
+// return is refused as such.
+TEST_F(HandlerAuditCallersTest, AnotherCallersReceiptIsRefusedBeforeTheAgencyRule) {
+  HelloAs("b");
+  wire::MeasuresRequest police;
+  police.id = kListed;
+  police.agency = "public_security";
+  const Answer m = Call(wire::Opcode::kMeasures, Payload(police, 4));
+  ASSERT_EQ(m.status(), wire::Status::kOk) << m.error();
+  std::string receipt;
+  ASSERT_TRUE(wire::DecodeMeasuresResponseAndReceipt(m.payload, 4, &receipt).ok());
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  HelloAs("bank");
+  const Answer applied = SendFeedback(receipt, {Item(43)});
+  EXPECT_EQ(applied.status(), wire::Status::kPermissionDenied);
+  EXPECT_THAT(applied.error(), HasSubstr("was issued to another caller"));
+  EXPECT_THAT(applied.error(), Not(HasSubstr("acts for")));
+
+  std::string own;
+  const Answer mine = Call(wire::Opcode::kMeasures, Payload(police, 4));
+  ASSERT_TRUE(wire::DecodeMeasuresResponseAndReceipt(mine.payload, 4, &own).ok());
+  ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
+  const Answer absent = SendFeedback(own, {Item(1)});  // org_dept's, not in the police's answer
+  EXPECT_EQ(absent.status(), wire::Status::kInvalidArgument);
+  EXPECT_THAT(absent.error(), HasSubstr("is not in the answer"));
+}
+
 // The replay answers a request admitted in the turn: it is not charged again.
 TEST_F(HandlerAuditCallersTest, AReplayIsNotChargedAgain) {
   HelloAs("a");

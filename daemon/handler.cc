@@ -689,20 +689,18 @@ Handler::Outcome Handler::Feedback(std::string_view payload, const Dataset& d, S
                                    std::string* out) const {
   absl::StatusOr<wire::FeedbackRequest> request = wire::DecodeFeedbackRequest(payload);
   if (!request.ok()) return Outcome::BadPayload(wire::Opcode::kFeedback, request.status());
-  for (const wire::FeedbackItem& item : request->items) {
-    if (item.outcome != wire::FeedbackOutcome::kApplied) continue;
-    if (absl::Status s = CheckMayApply(session.grant->caller, d.catalog, item.measure); !s.ok()) {
-      return Outcome::FromCore(s);
-    }
-  }
   if (auditor_ == nullptr) {
     return Outcome::Error(wire::Status::kAuditUnavailable, "no audit: the server has no state_dir");
   }
   if (session.audit_replay) {
     return Outcome::Error(wire::Status::kAuditUnavailable, std::string(kAuditRefused));
   }
-  absl::StatusOr<Auditor::Recorded> recorded =
-      auditor_->Feedback(session.grant->caller.id, *request);
+  // The agency rule is checked after the receipt's owner (another caller's receipt is refused
+  // as such, whatever it reports).
+  const Caller& caller = session.grant->caller;
+  absl::StatusOr<Auditor::Recorded> recorded = auditor_->Feedback(
+      caller.id, *request,
+      [&](uint16_t measure) { return CheckMayApply(caller, d.catalog, measure); });
   if (!recorded.ok()) {
     const std::string message(recorded.status().message());
     switch (recorded.status().code()) {
