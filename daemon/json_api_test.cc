@@ -524,7 +524,13 @@ TEST_F(JsonApiTest, AnAuditedAnswerCarriesAReceiptForFeedback) {
                 "full");
   EXPECT_EQ(reply.status, 400u) << reply.body;
   EXPECT_EQ(BodyOf(reply)["error"]["message"],
-            "measure 52: not_applied needs a reason (not only spaces)");
+            "measure 52: not_applied needs a reason (not only spaces or invisible characters)");
+  // Nor is one of invisible characters (finding 4: U+00A0, U+200B, U+FEFF).
+  reply = Serve("POST", "/v1/feedback",
+                absl::StrCat("{\"receipt\":\"", receipt,
+                             "\",\"notApplied\":{\"52\":\"\\u00a0\\u200b\\ufeff\"}}"),
+                "full");
+  EXPECT_EQ(reply.status, 400u) << reply.body;
   reply = Serve("POST", "/v1/feedback", absl::StrCat("{\"receipt\":\"", receipt, "\"}"), "full");
   EXPECT_EQ(reply.status, 400u);
   reply =

@@ -1,8 +1,9 @@
 #include "protocol/feedback_messages.h"
 
+#include <cstdint>
 #include <set>
+#include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "base/enum_names.h"
 #include "base/status_macros.h"
@@ -80,16 +81,61 @@ std::string_view AuditStateName(AuditState state) {
   return EnumName(state, kNames, "unknown");
 }
 
+namespace {
+
+// The characters that show nothing: Unicode's White_Space and Default_Ignorable_Code_Point
+// (zero-width and format characters, bidi controls, variation selectors, fillers, the byte
+// order mark) and the control characters (Cc), as ranges of code points, ascending.
+constexpr std::pair<uint32_t, uint32_t> kInvisible[] = {
+    {0x0000, 0x0020},   {0x007F, 0x00A0}, {0x00AD, 0x00AD}, {0x034F, 0x034F},   {0x061C, 0x061C},
+    {0x115F, 0x1160},   {0x1680, 0x1680}, {0x17B4, 0x17B5}, {0x180B, 0x180F},   {0x2000, 0x200F},
+    {0x2028, 0x202F},   {0x205F, 0x206F}, {0x3000, 0x3000}, {0x3164, 0x3164},   {0xFE00, 0xFE0F},
+    {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+    {0xE0000, 0xE0FFF},
+};
+
+bool IsInvisible(uint32_t cp) {
+  for (const auto& [first, last] : kInvisible) {
+    if (cp < first) return false;
+    if (cp <= last) return true;
+  }
+  return false;
+}
+
+// Removes the first character of non-empty `s` and returns it, or returns false for bytes that
+// are not UTF-8 (a cut or overlong sequence, a surrogate).
+bool TakeCodePoint(std::string_view* s, uint32_t* cp) {
+  const auto b0 = static_cast<unsigned char>(s->front());
+  size_t len = 1;
+  uint32_t min = 0;
+  if (b0 < 0x80) {
+    *cp = b0;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2, *cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, *cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, *cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return false;
+  }
+  if (s->size() < len) return false;
+  for (size_t i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>((*s)[i]);
+    if ((b & 0xC0) != 0x80) return false;
+    *cp = *cp << 6 | (b & 0x3F);
+  }
+  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return false;
+  s->remove_prefix(len);
+  return true;
+}
+
+}  // namespace
+
 bool IsBlankReason(std::string_view reason) {
-  constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";  // U+3000 in UTF-8
   while (!reason.empty()) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(reason.front()))) {
-      reason.remove_prefix(1);
-    } else if (reason.starts_with(kIdeographicSpace)) {
-      reason.remove_prefix(kIdeographicSpace.size());
-    } else {
-      return false;
-    }
+    uint32_t cp = 0;
+    if (!TakeCodePoint(&reason, &cp) || !IsInvisible(cp)) return false;
   }
   return true;
 }
@@ -104,8 +150,8 @@ absl::Status CheckFeedbackItems(const std::vector<FeedbackItem>& items) {
     }
     if (item.outcome != FeedbackOutcome::kApplied && IsBlankReason(item.reason)) {
       return absl::InvalidArgumentError(
-          absl::StrFormat("measure %d: %s needs a reason (not only spaces)", item.measure,
-                          FeedbackOutcomeName(item.outcome)));
+          absl::StrFormat("measure %d: %s needs a reason (not only spaces or invisible characters)",
+                          item.measure, FeedbackOutcomeName(item.outcome)));
     }
   }
   return absl::OkStatus();

@@ -52,8 +52,11 @@ struct FeedbackResponse {
   std::string feedback_receipt;  // the receipt of the feedback record itself
 };
 
-// Returns whether `reason` says nothing: it is empty or only white space (ASCII white space and
-// U+3000, the ideographic space of Chinese input methods).
+// Returns whether `reason` says nothing: it is empty or shows nothing, only white space (ASCII,
+// U+3000 of Chinese input methods, U+00A0 and the other Unicode spaces), control characters and
+// invisible format characters (zero-width spaces and joiners U+200B-U+200D, bidi marks, U+FEFF,
+// variation selectors: Unicode's Default_Ignorable_Code_Point), which pasted text often holds.
+// Bytes that are not UTF-8 are not blank.
 bool IsBlankReason(std::string_view reason);
 
 // Returns OK, or InvalidArgument (the server answers INVALID_ARGUMENT) when a measure is 0 or

@@ -1,6 +1,7 @@
 #include "protocol/feedback_messages.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "protocol/messages.h"
@@ -103,6 +104,35 @@ TEST(FeedbackMessagesTest, CheckFeedbackItems) {
   EXPECT_TRUE(IsBlankReason(""));
   EXPECT_FALSE(IsBlankReason("\xE3\x80"));  // a cut ideographic space is not white space
   EXPECT_FALSE(IsBlankReason(" x"));
+}
+
+// Finding 4: pasted text holds characters that show nothing; a reason made of them says nothing.
+TEST(FeedbackMessagesTest, InvisibleCharactersAreNoReason) {
+  for (const char* blank : {
+           "\xC2\xA0",                  // U+00A0 no-break space
+           "\xE2\x80\x8B",              // U+200B zero-width space
+           "\xE2\x80\x80\xE2\x80\x8A",  // U+2000, U+200A: en quad, hair space
+           "\xE2\x80\x8C\xE2\x80\x8D\xE2\x80\x8E\xE2\x80\x8F",  // ZWNJ, ZWJ, LRM, RLM
+           "\xEF\xBB\xBF",                                      // U+FEFF byte order mark
+           "\xE2\x81\xA0",                                      // U+2060 word joiner
+           "\xE2\x80\xAF",                                      // U+202F narrow no-break space
+           "\xC2\xAD",                                          // U+00AD soft hyphen
+           "\xEF\xB8\x8F",                                      // U+FE0F variation selector
+           "\xE3\x85\xA4",                                      // U+3164 Hangul filler
+           " \xE3\x80\x80\xC2\xA0\t\xE2\x80\x8B\x0B\xC2\x85",
+           "\x01\x7F",  // control characters
+       }) {
+    EXPECT_TRUE(IsBlankReason(blank)) << blank;
+    const std::vector<FeedbackItem> items = {{7, FeedbackOutcome::kCancelled, blank}};
+    EXPECT_TRUE(absl::IsInvalidArgument(CheckFeedbackItems(items))) << blank;
+  }
+  // A visible character among them is a reason; bytes that are not UTF-8 are not blank.
+  EXPECT_FALSE(IsBlankReason("\xE2\x80\x8B\xE5\xB7\xB2\xC2\xA0"));  // ZWSP 已 NBSP
+  EXPECT_FALSE(IsBlankReason("\xE2\x80\x8B!"));
+  EXPECT_FALSE(IsBlankReason("\xC2"));
+  EXPECT_FALSE(IsBlankReason("\xC0\xA0"));      // an overlong space
+  EXPECT_FALSE(IsBlankReason("\xED\xA0\x80"));  // a surrogate
+  EXPECT_FALSE(IsBlankReason("\xE2\x80\x90"));  // U+2010 hyphen: visible
   EXPECT_EQ(FeedbackOutcomeName(FeedbackOutcome::kNotApplied), "not_applied");
   EXPECT_EQ(FeedbackOutcomeName(static_cast<FeedbackOutcome>(9)), "unknown");
 }
