@@ -231,7 +231,8 @@ std::string EntryText(const Entry& e) {
   return line;
 }
 
-// What `audit query` selects.
+// What `audit query` selects. `subject` is a SubjectKey: an organisation is matched however it
+// was asked (its organisation code or the credit code embedding it).
 struct Selection {
   std::optional<std::string> subject, caller, receipt;
   // When `receipt` is a feedback record's: the receipt of the query it reports on.
@@ -247,7 +248,10 @@ struct Selection {
 
   bool Matches(const Entry& e) const {
     const bool query = e.type == RecordType::kQuery;
-    if (subject && !(query && e.query.subject == *subject)) return false;
+    if (subject && !(query && SubjectKey(e.query.subject, static_cast<SubjectKind>(e.query.kind)) ==
+                                  *subject)) {
+      return false;
+    }
     if (caller && (query ? e.query.caller : e.feedback.caller) != *caller) return false;
     return !receipt || MatchesReceipt(e);
   }
@@ -272,7 +276,7 @@ int RunQuery(const std::vector<std::string>& args) {
       return UsageError(kCommand, absl::InvalidArgumentError(absl::StrFormat(
                                       "--subject %s: %s", *select.subject, id.status().message())));
     }
-    select.subject = std::string(id->text());
+    select.subject = std::string(SubjectKey(id->text(), id->subject_kind()));
   }
   if (select.receipt) {
     absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(*select.receipt);

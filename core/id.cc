@@ -582,6 +582,11 @@ Id Id::EmbeddedOrgCode() const {
   return MakeIdUnchecked(IdKind::kOrgCode, text().substr(8, 9));
 }
 
+std::string_view SubjectKey(std::string_view text, SubjectKind kind) {
+  if (kind == SubjectKind::kOrganization && text.size() == 18) return text.substr(8, 9);
+  return text;
+}
+
 HashedId EmbeddedOrgCodeKey(const PackedId& credit_code) {
   assert(PackedKind(credit_code) == IdKind::kCreditCode);
   // Without unpacking (a lookup of a credit code that misses takes this): characters 9-16 are

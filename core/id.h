@@ -128,6 +128,14 @@ class Id {
   IdKind kind_ = IdKind::kResident;
 };
 
+// Returns the text under which the subject of normalised ID `text`, of kind `kind`, is one
+// subject however it was asked: an organisation's 9-character organisation code (of a credit
+// code, characters 9-17: GB 32100, as the lookups relate the two codes), else `text` itself. For
+// counting distinct subjects and matching them (the quarterly report, `audit query --subject`).
+// A view into `text`; `text` need not be valid (an organisation's that is not 18 characters is
+// returned whole).
+std::string_view SubjectKey(std::string_view text, SubjectKind kind);
+
 // Parses, normalises and validates `input`; a resident ID's birth date must not be after
 // `today`. Separators (one space, U+3000, U+00A0 or hyphen between two groups) are allowed in
 // exactly these groupings, all groups separated: resident ID 6-8-4 (15 digits: 6-6-3), credit

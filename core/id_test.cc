@@ -332,6 +332,17 @@ TEST(CreditCodeTest, EmbeddedOrgCode) {
   EXPECT_EQ(ParseId("91110108D2143569X0")->EmbeddedOrgCode().text(), "D2143569X");
 }
 
+// An organisation is one subject under both its codes; a person under its ID.
+TEST(CreditCodeTest, SubjectKeyIsTheOrganisationCode) {
+  constexpr SubjectKind kOrg = SubjectKind::kOrganization;
+  const Id credit = *ParseId("912304002309876133");
+  EXPECT_EQ(SubjectKey(credit.text(), kOrg), credit.EmbeddedOrgCode().text());
+  EXPECT_EQ(SubjectKey(credit.text(), kOrg), "230987613");
+  EXPECT_EQ(SubjectKey("230987613", kOrg), "230987613");
+  EXPECT_EQ(SubjectKey("11010519491231002X", SubjectKind::kPerson), "11010519491231002X");
+  EXPECT_EQ(SubjectKey("S", kOrg), "S");  // not an ID: itself
+}
+
 // EmbeddedOrgCodeKey() reads the packed credit code's bits: the same key as unpacking it, taking
 // its organisation code and packing that, for every charset character at every place.
 TEST(CreditCodeTest, EmbeddedOrgCodeKeyIsThePackedEmbeddedCode) {

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "audit/reader.h"
 #include "audit/write_order.h"
+#include "core/id.h"
 #include "core/validity.h"
 
 namespace shixin::report {
@@ -200,8 +201,10 @@ void QuarterlyBuilder::Impl::AddQuery(const audit::QueryRecord& r, const audit::
   if (r.time_micros < begin_micros || r.time_micros >= end_micros) return;
   if (!caller_filter.empty() && r.caller != caller_filter) return;
   Acc* acc = CallerAcc(r.caller);
+  // An organisation asked by its organisation code and by its credit code is one subject.
+  const std::string_view subject_key = SubjectKey(r.subject, static_cast<SubjectKind>(r.kind));
   const uint32_t subject = subject_ids
-                               .try_emplace(XXH3_64bits(r.subject.data(), r.subject.size()),
+                               .try_emplace(XXH3_64bits(subject_key.data(), subject_key.size()),
                                             static_cast<uint32_t>(subject_ids.size()))
                                .first->second;
   ++acc->queries;

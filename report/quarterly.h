@@ -50,14 +50,14 @@ struct AgencyLine {
   int agency = 0;
   std::string id, name;
   uint64_t queries = 0;   // answers that returned at least one of its measures
-  uint64_t subjects = 0;  // distinct subjects of those answers
+  uint64_t subjects = 0;  // distinct subjects of those answers (SubjectKey)
   uint64_t returned = 0, applied = 0, not_applied = 0, cancelled = 0;
 };
 
 struct CallerReport {
   std::string caller;  // "" for open mode; the total's is "*"
   uint64_t queries = 0;
-  uint64_t subjects = 0;  // distinct subjects asked about
+  uint64_t subjects = 0;  // distinct subjects asked about (core/id.h's SubjectKey)
   uint64_t hits = 0;      // answers listed or related
   uint64_t listed = 0;
   uint64_t related = 0;

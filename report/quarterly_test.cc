@@ -247,6 +247,27 @@ TEST(QuarterlyTest, ACorrectionDatedEarlierByAClockSetBackStillWins) {
   EXPECT_EQ(r->total.corrections, 1u);
 }
 
+// Finding 5: an organisation asked by its organisation code and by the credit code embedding it
+// (characters 9-17) is one subject, as the daemon answers; a person's ID is not cut.
+TEST(QuarterlyTest, AnOrganisationIsOneSubjectUnderBothItsCodes) {
+  QuarterlyBuilder b(Hegang(), kQ4, "");
+  audit::QueryRecord org = Query("proc", "230987613", audit::Listing::kListed, {41});
+  org.kind = 1;
+  b.Add(org, {1, 1, 100});
+  audit::QueryRecord credit = Query("proc", "912304002309876133", audit::Listing::kListed, {41});
+  credit.kind = 1;
+  b.Add(credit, {1, 1, 200});
+  // A person whose ID holds the same nine characters at 9-17 is another subject.
+  b.Add(Query("proc", "112304002309876133", audit::Listing::kUnlisted, {}), {1, 1, 300});
+  const QuarterlyReport r = b.Finish();
+  ASSERT_EQ(r.callers.size(), 1u);
+  EXPECT_EQ(r.callers[0].queries, 3u);
+  EXPECT_EQ(r.callers[0].subjects, 2u);
+  EXPECT_EQ(r.total.subjects, 2u);
+  ASSERT_EQ(r.total.agencies.size(), 1u);
+  EXPECT_EQ(r.total.agencies[0].subjects, 1u);
+}
+
 TEST(QuarterlyTest, ReasonsAreCountedByText) {
   QuarterlyBuilder b(Hegang(), kQ4, "");
   for (uint64_t i = 0; i < 3; ++i) {

@@ -300,5 +300,36 @@ TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
   EXPECT_EQ(Shixin("audit verify /nonexistent/audit").status, 3);
 }
 
+// Finding 5: an organisation is one subject under its organisation code and the credit code
+// embedding it (characters 9-17), as the daemon answers; asked by either, every query of it.
+TEST(CliAuditSubjectTest, AnOrganisationIsFoundUnderBothItsCodes) {
+  constexpr int64_t kStart = int64_t{1796004000} * 1000000;
+  testing::ScratchDir tmp;
+  AuditLog::Options o;
+  o.dir = tmp.path() + "/audit";
+  o.now_micros = [] { return kStart; };
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+  ASSERT_TRUE(log.ok());
+  QueryRecord by_org = testing::TypicalQuery("600037341", kStart);
+  by_org.kind = 1;
+  QueryRecord by_credit = testing::TypicalQuery("91110000600037341L", kStart + 1);
+  by_credit.kind = 1;
+  QueryRecord other = testing::TypicalQuery("9111000060003735XC", kStart + 2);  // another org
+  other.kind = 1;
+  QueryRecord person = testing::TypicalQuery("110101199003074514", kStart + 3);
+  for (QueryRecord* r : {&by_org, &by_credit, &other, &person}) ASSERT_TRUE((*log)->Append(r).ok());
+  ASSERT_TRUE((*log)->SyncToDisk().ok());
+  for (const char* asked : {"60003734-1", "91 110000 600037341L"}) {
+    const RunResult r = Shixin(absl::StrCat("audit query ", o.dir, " --subject '", asked, "'"));
+    EXPECT_EQ(r.status, 0) << asked;
+    EXPECT_THAT(r.out, HasSubstr("subject=600037341 ")) << asked;
+    EXPECT_THAT(r.out, HasSubstr("subject=91110000600037341L ")) << asked;
+    EXPECT_THAT(r.out, Not(HasSubstr("60003735X"))) << asked;
+    EXPECT_THAT(r.out, Not(HasSubstr("110101199003074514"))) << asked;
+  }
+  const RunResult r = Shixin(absl::StrCat("audit query ", o.dir, " --subject 110101199003074514"));
+  EXPECT_THAT(r.out, Not(HasSubstr("600037341")));
+}
+
 }  // namespace
 }  // namespace shixin::audit
