@@ -239,8 +239,10 @@ CaseChange LaterChange(const CaseInfo& c, int64_t notice_date) {
   return {};
 }
 
-// Returns what the changes of `kinds` (bit i: Change i) mean, for the notice's reader.
-std::string ChangesExplained(unsigned kinds) {
+// Returns what the changes of `kinds` (bit i: Change i) mean, for the notice's reader. Changes
+// are after the answer's instant: an as-of answer's is stated above (CasesSection), a current
+// answer's is the query's time, stated here.
+std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds) {
   std::vector<std::string> clauses;
   const char* rules = kRulesTitle;  // cited in full once, then "该规定"
   auto cite = [&rules] { return std::exchange(rules, "该规定"); };
@@ -257,7 +259,11 @@ std::string ChangesExplained(unsigned kinds) {
   if ((kinds >> static_cast<int>(Change::kTermEnded) & 1) != 0) {
     clauses.push_back("纳入期限届满，系该案件的纳入期限已满");
   }
-  return absl::StrCat("“其后变动”栏载明上述时点之后案件的变化：", absl::StrJoin(clauses, "；"),
+  const std::string since =
+      record.as_of != 0
+          ? "上述时点"
+          : absl::StrCat("查询时（", ChineseTime(AnswerInstant(record)), "，北京时间）");
+  return absl::StrCat("“其后变动”栏载明", since, "之后案件的变化：", absl::StrJoin(clauses, "；"),
                       "。");
 }
 
@@ -312,7 +318,7 @@ Section CasesSection(const NoticeInput& in, const Grounds& g) {
     if (changed) row.push_back(LaterChange(*c, in.date).text);
     t.rows.push_back(std::move(row));
   }
-  if (changed) section.after.push_back(ChangesExplained(changes));
+  if (changed) section.after.push_back(ChangesExplained(in.record, changes));
   return section;
 }
 
@@ -363,6 +369,19 @@ std::string CourtsText(const Grounds& g, std::string_view subject_id, bool subje
   return absl::StrCat("执行法院（", absl::StrJoin(courts, "、"), "）");
 }
 
+// Returns who, besides the subject, may object to a listing behind the bases: "上述失信被执行人"
+// when the subject is not listed itself, else the other listed parties by name (the subject's
+// own route is stated apart), or "上述人员" for officers the caller sent, whom no one names.
+std::string OtherListedParties(const NoticeInput& in, const Grounds& g) {
+  if (!g.subject_listed) return "上述失信被执行人";
+  std::vector<std::string> others;
+  for (const NoticeParty* p : g.parties) {
+    if (p->id != in.subject.id) others.push_back(PartyText(p->name, p->id, p->kind));
+  }
+  if (others.empty()) return "上述人员";
+  return absl::StrCat("失信被执行人", absl::StrJoin(others, "、"));
+}
+
 // Art. 11-12 of the SPC rules (docs/court-rules.md): a written application to the enforcing
 // court by the listed party, reviewed within 15 days, corrected within 3 working days;
 // reconsideration by the court one level up, decided within 15 days; the listing stays in force
@@ -383,8 +402,9 @@ Section ObjectionSection(const NoticeInput& in, const Grounds& g) {
                          ? "告知对象认为其未担任或者已不再担任上述职务的"
                          : "告知对象认为上述人员未担任或者已不再担任其所列职务的",
                      "，可以向本单位提出异议并提供相关材料，本单位核实后依法处理。"));
-    section.before.push_back(absl::StrCat("上述失信被执行人", kArt11, kRulesTitle, "第十一条，向",
-                                          CourtsText(g, in.subject.id, false), "书面申请纠正。"));
+    section.before.push_back(absl::StrCat(OtherListedParties(in, g), kArt11, kRulesTitle,
+                                          "第十一条，向", CourtsText(g, in.subject.id, false),
+                                          "书面申请纠正。"));
   }
   section.before.push_back(
       "依据该规定第十二条，执行法院自收到书面纠正申请之日起十五日内审查，理由成立的，"

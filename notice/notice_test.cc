@@ -271,6 +271,40 @@ TEST_F(NoticeTest, AsOfAnswerStatesItsInstantAndFlagsLaterChanges) {
   EXPECT_THAT(text, Not(HasSubstr("查询所针对的时点")));
 }
 
+// Finding 8a: a notice of a current answer states no instant above the cases; "the changes after
+// the instant above" pointed at nothing. It names the query's time instead.
+TEST_F(NoticeTest, LaterChangesOfACurrentAnswerAreAfterTheQueryTime) {
+  ApplyDelta(R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+             R"("at":"2026-05-29T10:00:00+08:00"})"
+             "\n");
+  const NoticeInput in = Input(kPerson, audit::Listing::kListed, {41});
+  const std::string text = RenderNoticeText(in);
+  EXPECT_THAT(text, HasSubstr(" | 2026年05月29日10时00分00秒撤销（不应纳入）\n"));
+  EXPECT_THAT(text, HasSubstr("  “其后变动”栏载明查询时（2026年05月29日04时26分40秒，北京时间）之后"
+                              "案件的变化：撤销，"));
+  EXPECT_THAT(text, Not(HasSubstr("上述时点")));
+  EXPECT_THAT(text, Not(HasSubstr("以下所述均为该时点的情况")));
+}
+
+// Finding 8b: 周福贵 is listed himself and the legal representative of the listed 绥滨县福贵饭店
+// (measure 41 on both bases). The subject's own Art. 11 route is stated once; the second
+// paragraph names only the other listed party.
+TEST_F(NoticeTest, AListedAndRelatedSubjectGetsItsOwnRouteOnce) {
+  const NoticeInput in = Input("230422196705050033", audit::Listing::kListed, {41});
+  ASSERT_EQ(in.subject.parties.size(), 2u);
+  const std::string text = RenderNoticeText(in);
+  constexpr char kArt11[] = "认为不应被纳入失信被执行人名单";
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("  告知对象", kArt11)));
+  EXPECT_THAT(
+      text, HasSubstr(absl::StrCat("  失信被执行人绥滨县福贵饭店（92230422MA1C3D5E8U）", kArt11)));
+  EXPECT_THAT(text, Not(HasSubstr("上述失信被执行人")));
+  size_t routes = 0;
+  for (size_t at = text.find(kArt11); at != std::string::npos; at = text.find(kArt11, at + 1)) {
+    ++routes;
+  }
+  EXPECT_EQ(routes, 2u);  // the subject's, the restaurant's
+}
+
 // Measure 52 in bank_account restricts a listed debtor's own accounts, not its legal
 // representative's (related_scenarios): a notice of such an answer about a person both listed
 // and the LR of a listed organisation states the listing, not the role; without the scenario
