@@ -300,7 +300,7 @@ void Connection::StartReload(uint32_t request_id, ReloadRequest request) {
   // Keeps the io_context running until the answer has been posted back.
   asio::any_io_executor work =
       asio::prefer(pump_.executor(), asio::execution::outstanding_work.tracked);
-  const bool accepted = shared_.reloader->Request(
+  const bool accepted = shared_.reloads->Reload(
       std::move(request),
       [self = shared_from_this(), work, request_id](const ReloadResult& result) {
         asio::post(work, [self, request_id, result] { self->OnReloadDone(request_id, result); });

@@ -87,7 +87,7 @@ class Connection final : public ManagedConnection,
   // What the connections of one server share. Everything must outlive the connections.
   struct Shared {
     const Handler* handler = nullptr;
-    Reloader* reloader = nullptr;
+    ReloadTarget* reloads = nullptr;  // RELOAD: the files, then the list (Server::Reload())
     BufferBudget* budget = nullptr;
     ConnectionLimits* limits = nullptr;  // Release()d when the connection is destroyed
     Access* access = nullptr;            // maps a TLS client certificate to a caller

@@ -282,6 +282,16 @@ class Reloader {
   std::deque<PublishedGeneration> generations_;  // guarded by generations_mu_
 };
 
+// What a RELOAD request is handed to: the Server, which reads its TLS and callers files again
+// before it asks the Reloader for the list (Server::Reload()), as SIGHUP does.
+class ReloadTarget {
+ public:
+  virtual ~ReloadTarget() = default;
+  // As Reloader::Request(): false (and `done` dropped) once the daemon is stopping. May be
+  // called from any thread.
+  virtual bool Reload(ReloadRequest request, Reloader::Done done) = 0;
+};
+
 }  // namespace shixin
 
 #endif  // SHIXIN_DAEMON_RELOADER_H_

@@ -60,7 +60,7 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
       limits_(config.max_connections, config.max_connections_per_ip),
-      shared_{&handler_, reloader, &budget_, &limits_, access},
+      shared_{&handler_, this, &budget_, &limits_, access},
       json_api_(&handler_, access),
       http_service_(&handler_, holder),
       http_shared_{&http_service_, &budget_, &limits_, access != nullptr && !access->open()},
@@ -104,7 +104,10 @@ void Server::StartUring() {
 absl::StatusOr<Server::Bound> Server::Listen() {
   Bound bound;
   if (!config_.tls_listen.empty()) {
-    SHIXIN_RETURN_IF_ERROR(ReloadTls());
+    {
+      std::lock_guard<std::mutex> lock(files_mu_);
+      SHIXIN_RETURN_IF_ERROR(ReloadTlsLocked());
+    }
     SHIXIN_ASSIGN_OR_RETURN(bound.tls, Open(tls_, "tls_listen", config_.tls_listen));
   }
   if (!config_.listen.empty()) {
@@ -116,7 +119,7 @@ absl::StatusOr<Server::Bound> Server::Listen() {
   return bound;
 }
 
-absl::Status Server::ReloadTls() {
+absl::Status Server::ReloadTlsLocked() {
   if (config_.tls_listen.empty()) return absl::OkStatus();
   absl::StatusOr<std::shared_ptr<asio::ssl::context>> context =
       MakeServerTlsContext(TlsFiles{config_.tls_cert, config_.tls_key, config_.tls_client_ca});
@@ -138,19 +141,61 @@ absl::Status Server::ReloadTls() {
   return absl::OkStatus();
 }
 
-void Server::ReloadCallers() {
-  if (access_->open()) return;
-  if (absl::Status s = access_->Reload(); !s.ok()) {
-    LogError("SIGHUP: the callers file was not reloaded, the old callers keep working: %s",
-             std::string(s.message()));
-    return;
+std::shared_ptr<asio::ssl::context> Server::TlsContext() {
+  std::lock_guard<std::mutex> lock(files_mu_);
+  return tls_context_;
+}
+
+bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
+  std::lock_guard<std::mutex> lock(files_mu_);
+  bool ok = true;
+  if (!config_.tls_listen.empty()) {
+    if (absl::Status s = ReloadTlsLocked(); !s.ok()) {
+      LogError("%s: the TLS certificate was not reloaded, the old one serves on: %s", origin,
+               std::string(s.message()));
+      *summary += absl::StrFormat("; TLS files NOT read again, the old certificate serves: %s",
+                                  s.message());
+      ok = false;
+    } else {
+      LogInfo("%s: TLS certificate reloaded for new connections", origin);
+      *summary += "; TLS files read again";
+    }
   }
-  LogInfo("SIGHUP: callers reloaded (%d callers)", access_->Counts().size());
+  if (access_->open()) return ok;
+  if (absl::Status s = access_->Reload(); !s.ok()) {
+    LogError("%s: the callers file was not reloaded, the old callers keep working: %s", origin,
+             std::string(s.message()));
+    *summary += absl::StrFormat("; callers file NOT read again, the old callers keep working: %s",
+                                s.message());
+    return false;
+  }
+  const size_t callers = access_->Counts().size();
+  LogInfo("%s: callers reloaded (%d callers)", origin, callers);
+  *summary += absl::StrFormat("; callers file read again (%d callers)", callers);
   // Connections whose caller, token or certificate is gone close now, idle ones included.
   for (auto& io : io_threads_) {
     IoThread* raw = io.get();
     asio::post(raw->context, [raw] { raw->manager.RevalidateAll(); });
   }
+  return ok;
+}
+
+bool Server::Reload(ReloadRequest request, Reloader::Done done) {
+  std::string files;
+  const bool files_ok = ReloadFiles(request.origin, &files);
+  if (done) {
+    done = [files = std::move(files), files_ok,
+            done = std::move(done)](const ReloadResult& list) mutable {
+      ReloadResult result = list;
+      result.message += files;
+      if (!result.status.ok() || !files_ok) {
+        result.status = absl::Status(
+            result.status.ok() ? absl::StatusCode::kAborted : result.status.code(), result.message);
+      }
+      std::move(done)(result);
+    };
+  }
+  return reloader_->Request(std::move(request), std::move(done));
 }
 
 absl::StatusOr<std::string> Server::Open(Listener& listener, std::string_view key,
@@ -294,7 +339,7 @@ std::shared_ptr<ManagedConnection> Server::MakeConnection(const Listener& listen
                                                           IoThread* io) {
   std::unique_ptr<Transport> transport;
   if (listener.kind == Kind::kTls) {
-    transport = std::make_unique<TlsTransport>(std::move(socket), tls_context_);
+    transport = std::make_unique<TlsTransport>(std::move(socket), TlsContext());
   } else if (io->uring != nullptr) {
     transport = std::make_unique<UringTransport>(std::move(socket), io->uring.get());
   } else {
@@ -387,14 +432,7 @@ void Server::WaitForStopWhileLoading(int* stop_signal) {
 }
 
 void Server::OnSighup() {
-  if (absl::Status s = ReloadTls(); !s.ok()) {
-    LogError("SIGHUP: the TLS certificate was not reloaded, the old one serves on: %s",
-             std::string(s.message()));
-  } else if (!config_.tls_listen.empty()) {
-    LogInfo("SIGHUP: TLS certificate reloaded for new connections");
-  }
-  ReloadCallers();
-  if (!reloader_->Request("SIGHUP", nullptr)) {
+  if (!Reload(ReloadRequest{"SIGHUP"}, nullptr)) {
     LogWarning("SIGHUP ignored: the daemon is stopping");
   }
 }

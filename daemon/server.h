@@ -1,19 +1,16 @@
 // Server is the daemon's network side: it listens (plain TCP on `listen`, TLS on `tls_listen`,
 // either or both, and HTTP on `http_listen`: daemon/http_connection.h), accepts connections and
 // spreads them round-robin over its I/O threads, each running its own io_context, and handles the
-// signals: SIGHUP asks the Reloader for a reload, rebuilds the TLS context from its files for the
-// connections accepted after it (the open ones keep theirs; a context that fails to build is logged
-// and the old one kept), and reads the callers file again (connections of revoked callers, tokens
-// or certificates close; a file that cannot be used is logged and the old callers kept), SIGTERM
-// and SIGINT stop it gracefully (stop accepting, answer the requests already read, write their
-// responses, return from Run()), or during the first load (RunFirstLoad()) at once. A client over
-// max_connections_per_ip is closed at once, before it is read from; a client over max_connections
-// gets the place of the oldest idle connection, or is closed at once if none is idle. Neither
-// counts against the limits once closed. HTTP connections share the I/O threads, limits, buffer
-// budget, deadlines and shutdown.
+// signals: SIGHUP and the RELOAD request reload the same way (Reload()), SIGTERM and SIGINT stop
+// it gracefully (stop accepting, answer the requests already read, write their responses, return
+// from Run()), or during the first load (RunFirstLoad()) at once. A client over
+// max_connections_per_ip is closed at once, before it is read from; a client over
+// max_connections gets the place of the oldest idle connection, or is closed at once if none is
+// idle. Neither counts against the limits once closed. HTTP connections share the I/O threads,
+// limits, buffer budget, deadlines and shutdown.
 //
-// Thread safety: construct, Listen(), RunFirstLoad() and Run() on the main thread; RequestStop()
-// from any thread.
+// Thread safety: construct, Listen(), RunFirstLoad() and Run() on the main thread; Reload() and
+// RequestStop() from any thread.
 #ifndef SHIXIN_DAEMON_SERVER_H_
 #define SHIXIN_DAEMON_SERVER_H_
 
@@ -27,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,7 +49,7 @@
 
 namespace shixin {
 
-class Server {
+class Server final : public ReloadTarget {
  public:
   // Installs the signal handlers at once, so a signal that arrives before RunFirstLoad() or
   // Run() is handled when it starts. `holder`, `reloader`, `access` (the callers), `auditor` (the
@@ -59,7 +57,7 @@ class Server {
   // REQUIRES: Validate(config) is OK.
   Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
          Auditor* auditor = nullptr, const Checkpointer* checkpointer = nullptr);
-  ~Server();
+  ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -84,13 +82,16 @@ class Server {
   // error of StartThread() (base/thread.h). REQUIRES: Listen() succeeded, before Start().
   absl::Status RunFirstLoad(absl::AnyInvocable<absl::Status() &&> load);
 
-  // Rebuilds the TLS context from the configured files, for the connections accepted later.
-  // Returns its error, and keeps the old context then. Does nothing without tls_listen.
-  // REQUIRES: called on the main thread (SIGHUP does), or before Run().
-  absl::Status ReloadTls();
-  // Reads the callers file again (no-op in open mode) and has every connection revalidate its
-  // caller. REQUIRES: called on the main thread (SIGHUP does).
-  void ReloadCallers();
+  // The one reload of SIGHUP and RELOAD, in this order: rebuilds the TLS context from its files
+  // for the connections accepted later (the open ones keep theirs; a context that fails to build
+  // is logged and the old one kept), reads the callers file again (connections of revoked
+  // callers, tokens or certificates close; a file that cannot be used is logged and the old
+  // callers kept), then asks the Reloader for the list. `done` (may be empty) receives the list's
+  // result, its message followed by what was read of the files ("; callers file read again (3
+  // callers)"); Aborted if a file could not be used, the list reloaded or not, so that `shixin
+  // reload` (systemctl reload) fails. Returns false, dropping `done`, if the daemon is stopping.
+  // The files are read on the calling thread (an I/O thread for RELOAD: milliseconds).
+  bool Reload(ReloadRequest request, Reloader::Done done) override;
 
   // The routes of the HTTP listener: set its slots before Run().
   HttpService& http_service() { return http_service_; }
@@ -151,10 +152,18 @@ class Server {
   // max_age_seconds (StaleWatch), at start too.
   void WatchFreshness();
   void WaitForSignal();
-  // Handles SIGHUP: TLS files, callers, and a list reload requested.
+  // Handles SIGHUP: Reload().
   void OnSighup();
   // Waits for a signal while the first load runs: sets `*stop_signal` and stops main_context_
   // on SIGTERM or SIGINT.
+  // Rebuilds the TLS context from the configured files; returns its error, and keeps the old
+  // context then. Does nothing without tls_listen. REQUIRES: files_mu_ held.
+  absl::Status ReloadTlsLocked();
+  // Reads the files of Reload() again, logging each outcome as `origin`'s; appends to `*summary`
+  // what was read. Returns false if a file could not be used.
+  bool ReloadFiles(std::string_view origin, std::string* summary);
+  // Returns the TLS context for a new connection.
+  std::shared_ptr<boost::asio::ssl::context> TlsContext();
   void WaitForStopWhileLoading(int* stop_signal);
   void BeginShutdown(std::string_view why);
 
@@ -176,7 +185,10 @@ class Server {
   Listener plain_;
   Listener tls_;
   Listener http_;
-  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // for new TLS connections
+  // Serialises Reload()s (SIGHUP on the main thread, RELOADs on I/O threads).
+  std::mutex files_mu_;
+  // For new TLS connections; guarded by files_mu_.
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
   std::atomic<int64_t> tls_not_after_{0};  // its certificate's expiry, for the metrics
   boost::asio::steady_timer trim_timer_;
   uint64_t buffered_high_ = 0;  // the buffers' high since the last trim

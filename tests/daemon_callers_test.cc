@@ -3,7 +3,8 @@
 // never logged), failed HELLOs holding off their source, a replayed HELLO until its token is
 // revoked, HELLO after requests, the scope matrix, the masked view (protocol and CLI), the
 // rate per caller, mutual TLS naming the caller (a HELLO cannot name another), a broken callers
-// file on SIGHUP, open mode, and clients of versions 1 and 2. Every wait is bounded.
+// file on SIGHUP, a caller removed before `shixin reload` (RELOAD), open mode, and clients of
+// versions 1 and 2. Every wait is bounded.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -614,6 +615,62 @@ TEST(DaemonCallersCliTest, AScreeningRunIsPacedByTheCallersRate) {
       EXPECT_TRUE(absl::StrContains(line, "\"listed\":true")) << line;
     }
   }
+}
+
+// What `systemctl reload shixind` runs (ExecReload: `shixin reload`, the RELOAD request) reads
+// the callers file again as SIGHUP does: a caller removed from it is refused afterwards, the
+// reply says what was read, and a broken file fails the reload (exit non-zero).
+TEST(DaemonCallersCliTest, ACallerRemovedFromTheFileIsRefusedAfterShixinReload) {
+  ScratchDir scratch;
+  const std::string file = scratch.Path("callers.toml");
+  const std::string shixin = BinDir() + "/shixin";
+  const auto add = [&](const std::string& id, const std::string& scopes) {
+    ProcessResult r = RunProcess({shixin, "caller", "add", "--file", file, "--id", id, "--name", id,
+                                  "--sector", "bank", "--scopes", scopes, "--view", "full",
+                                  "--rate", "100", "--burst", "100"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string path = scratch.Path(id + ".token");
+    EXPECT_TRUE(WriteFileAtomically(path, PrintedToken(r) + "\n").ok());
+    return path;
+  };
+  const std::string ops = add("ops", "check,admin");
+  const std::string bank = add("bank2", "check");
+  auto daemon = StartOrDie(SampleDir(), {"--callers-file", file});
+  ASSERT_NE(daemon, nullptr);
+  const std::string ids = scratch.Path("ids");
+  ASSERT_TRUE(WriteFileAtomically(ids, std::string(kListed) + "\n").ok());
+  const auto check = [&] {
+    return RunProcess(
+        {shixin, "check", "--server", daemon->address(), "--caller", "bank2", "--token-file", bank},
+        ids);
+  };
+  const auto reload = [&] {
+    return RunProcess(
+        {shixin, "reload", "--server", daemon->address(), "--caller", "ops", "--token-file", ops});
+  };
+  ProcessResult before = check();
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+
+  ProcessResult removed = RunProcess({shixin, "caller", "remove", "--file", file, "--id", "bank2"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  ProcessResult reloaded = reload();
+  ASSERT_EQ(reloaded.exit_code, 0) << reloaded.err;
+  EXPECT_TRUE(absl::StrContains(reloaded.out, "callers file read again (1 callers)"))
+      << reloaded.out;
+  ProcessResult refused = check();
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_TRUE(absl::StrContains(refused.err, "UNAUTHENTICATED")) << refused.err;
+  EXPECT_TRUE(daemon->WaitForStderr("RELOAD from 127.0.0.1")) << daemon->stderr_text();
+
+  // A file that cannot be used keeps the old callers, and the reload says so and fails.
+  ASSERT_TRUE(WriteFileAtomically(file, "version = 1\n[[caller]\nid = \"x\n").ok());
+  ProcessResult broken = reload();
+  EXPECT_NE(broken.exit_code, 0) << broken.out;
+  EXPECT_TRUE(absl::StrContains(broken.err, "callers file NOT read again")) << broken.err;
+  EXPECT_TRUE(absl::StrContains(broken.err, "reloaded") ||
+              absl::StrContains(broken.err, "generation"))
+      << "the list's outcome too: " << broken.err;
+  EXPECT_NE(check().exit_code, 0) << "the callers kept are those of the last good file";
 }
 
 TEST(DaemonOpenModeTest, WithoutCallersEverythingWorksAsBefore) {
