@@ -65,6 +65,10 @@ const Key kKeys[] = {
      "", ""},
     {"deltas_dir", &Config::deltas_dir, 0, 0, "DIR",
      "delta files (docs/feed.md), applied as they arrive", "none", ""},
+    {"deltas_rescan_ms", &Config::deltas_rescan_ms, 0, 3600000, "MS",
+     "list deltas_dir this often too: a file another host writes\non shared storage (NFS) raises "
+     "no inotify event",
+     "inotify only", ""},
     {"max_delta_mb", &Config::max_delta_mb, 1, kMaxDeltaMbLimit, "MB",
      "a larger delta file is refused unread (split it, or fold it\ninto a base with shixin "
      "compile --deltas)",

@@ -36,6 +36,7 @@ struct Config {
   std::string snapshot;                        // a compiled snapshot file; exclusive with data_dir
   std::string deltas_dir;                      // delta files applied online; empty: none
   uint32_t max_delta_mb = kDefaultMaxDeltaMb;  // a larger delta file is refused unread
+  uint32_t deltas_rescan_ms = 5000;            // list deltas_dir this often too; 0: never
   std::string catalog;                         // measure catalog; empty: DefaultCatalogPath()
   uint64_t max_errors = 0;                     // bad input lines tolerated per load
   uint32_t max_connections = 1024;             // more displace the oldest idle one, or are closed

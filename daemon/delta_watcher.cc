@@ -1,11 +1,15 @@
 #include "daemon/delta_watcher.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -25,11 +29,14 @@ constexpr uint32_t kWatched =
     IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF;
 constexpr uint32_t kGone = IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF;
 
+int64_t PollMillis(absl::Duration d) {
+  return std::max<int64_t>(0, absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1))));
+}
+
 }  // namespace
 
-DeltaWatcher::DeltaWatcher(std::string dir, absl::AnyInvocable<void(const std::string&)> arrived,
-                           absl::Duration retry)
-    : dir_(std::move(dir)), arrived_(std::move(arrived)), retry_(retry) {}
+DeltaWatcher::DeltaWatcher(std::string dir, Arrived arrived, Options options)
+    : dir_(std::move(dir)), arrived_(std::move(arrived)), options_(options) {}
 
 DeltaWatcher::~DeltaWatcher() { Stop(); }
 
@@ -45,6 +52,7 @@ absl::Status DeltaWatcher::Start() {
     return absl::InternalError(
         absl::StrFormat("inotify on deltas_dir %s: %s", dir_, std::strerror(error)));
   }
+  listed_ = List();  // what the first load applies; what differs later arrived
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) {
     const int error = errno;
@@ -88,7 +96,8 @@ void DeltaWatcher::Wake() {
 }
 
 bool DeltaWatcher::Watch() {
-  watch_ = inotify_add_watch(inotify_fd_, dir_.c_str(), kWatched);
+  watch_ = inotify_add_watch(inotify_fd_, dir_.c_str(),
+                             options_.file_events ? kWatched : IN_DELETE_SELF | IN_MOVE_SELF);
   return watch_ >= 0;
 }
 
@@ -96,24 +105,66 @@ void DeltaWatcher::Lost() {
   // A directory moved away keeps its watch: dropped, so that its events stop (ignored anyway).
   inotify_rm_watch(inotify_fd_, watch_);
   watch_ = -1;
+  listed_ = List();
   if (Watch()) {
     LogWarning("deltas_dir %s was replaced: watched again", dir_);
   } else {
     LogError(
         "deltas_dir %s: %s (deleted or moved away?): no delta file is applied until it is "
         "back; looked for every %s and on RELOAD",
-        dir_, std::strerror(errno), absl::FormatDuration(retry_));
+        dir_, std::strerror(errno), absl::FormatDuration(options_.retry));
   }
   // The files of a new directory are applied, or the applier reports the missing one in INFO.
   arrived_("(deltas_dir replaced or gone)");
 }
 
+DeltaWatcher::Listing DeltaWatcher::List() const {
+  Listing listing;
+  DIR* dir = ::opendir(dir_.c_str());
+  if (dir == nullptr) return listing;
+  const int fd = ::dirfd(dir);
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name(entry->d_name);
+    if (!EndsAsDeltaFile(name)) continue;
+    struct stat st {};
+    if (::fstatat(fd, name.c_str(), &st, 0) != 0) continue;  // gone meanwhile
+    listing[name] = {static_cast<int64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  }
+  ::closedir(dir);
+  return listing;
+}
+
+std::string DeltaWatcher::Rescan() {
+  Listing now = List();
+  std::string found;
+  for (const auto& [name, stat] : now) {
+    const auto before = listed_.find(name);
+    if (before == listed_.end() || before->second != stat) found = name;  // the last such
+  }
+  if (found.empty()) {
+    for (const auto& [name, stat] : listed_) {
+      if (!now.contains(name)) found = "(a delta file left)";
+    }
+  }
+  listed_ = std::move(now);
+  return found;
+}
+
 void DeltaWatcher::Run() {
   alignas(inotify_event) char buffer[16 * 1024];
+  using Clock = std::chrono::steady_clock;
+  const bool rescans = options_.rescan > absl::ZeroDuration();
+  const auto rescan = absl::ToChronoNanoseconds(options_.rescan);
+  Clock::time_point next_rescan = Clock::now() + rescan;
   for (;;) {
+    int64_t timeout = watch_ < 0 ? PollMillis(options_.retry) : -1;
+    if (rescans) {
+      const int64_t until = PollMillis(absl::FromChrono(next_rescan - Clock::now()));
+      timeout = timeout < 0 ? until : std::min(timeout, until);
+    }
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    const int timeout = watch_ < 0 ? static_cast<int>(absl::ToInt64Milliseconds(retry_)) : -1;
-    if (::poll(fds, 2, timeout) < 0) {
+    if (::poll(fds, 2, static_cast<int>(std::min<int64_t>(timeout, INT32_MAX))) < 0) {
       if (errno == EINTR) continue;
       LogError("deltas_dir %s: poll: %s; no longer watched", dir_, std::strerror(errno));
       return;
@@ -127,7 +178,18 @@ void DeltaWatcher::Run() {
     }
     if (watch_ < 0 && Watch()) {
       LogInfo("deltas_dir %s is back: watched again", dir_);
+      listed_ = List();
       arrived_("(deltas_dir back)");
+    }
+    // Events waiting are read below (and list the directory): no rescan then.
+    if (rescans && Clock::now() >= next_rescan) {
+      next_rescan = Clock::now() + rescan;
+      if (watch_ >= 0 && fds[0].revents == 0) {
+        if (const std::string found = Rescan(); !found.empty()) {
+          LogInfo("deltas_dir %s: %s found by the rescan, without an inotify event", dir_, found);
+          arrived_(found);
+        }
+      }
     }
     if (fds[0].revents == 0) continue;
     const ssize_t n = ::read(inotify_fd_, buffer, sizeof(buffer));
@@ -149,6 +211,7 @@ void DeltaWatcher::Run() {
     if (lost) {
       Lost();
     } else if (!arrived.empty()) {
+      if (rescans) Rescan();  // what the events announced is not found again by the rescan
       arrived_(arrived);
     }
   }

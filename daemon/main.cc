@@ -196,9 +196,12 @@ int Main(const std::vector<std::string>& args) {
   }
   // Watching starts before the first load replays the delta files, so that no file lands
   // unnoticed in between; the requests it makes wait for the reload thread.
-  DeltaWatcher watcher(config.deltas_dir, [&reloader](const std::string& name) {
-    reloader.Request(ReloadRequest{"delta " + name, false, /*deltas_only=*/true}, nullptr);
-  });
+  DeltaWatcher watcher(
+      config.deltas_dir,
+      [&reloader](const std::string& name) {
+        reloader.Request(ReloadRequest{"delta " + name, false, /*deltas_only=*/true}, nullptr);
+      },
+      DeltaWatcher::Options{.rescan = absl::Milliseconds(config.deltas_rescan_ms)});
   if (!config.deltas_dir.empty()) {
     if (absl::Status s = watcher.Start(); !s.ok()) {
       LogError("%s, not serving", std::string(s.message()));
