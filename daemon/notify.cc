@@ -49,4 +49,14 @@ void NotifyStopping(std::string_view status) {
 
 void NotifyStatus(std::string_view status) { Send(absl::StrFormat("STATUS=%s", OneLine(status))); }
 
+absl::Duration WatchdogInterval() {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(/*unset_environment=*/0, &usec) <= 0 || usec == 0) {
+    return absl::ZeroDuration();
+  }
+  return absl::Microseconds(usec) / 4;
+}
+
+void NotifyWatchdog() { Send("WATCHDOG=1"); }
+
 }  // namespace shixin

@@ -1,11 +1,14 @@
-// The daemon's messages to its service manager (sd_notify(3)): readiness, reloads, shutdown
-// and a one-line status. Without systemd ($NOTIFY_SOCKET unset) every call does nothing.
+// The daemon's messages to its service manager (sd_notify(3)): readiness, reloads, shutdown,
+// a one-line status and the watchdog's beats. Without systemd ($NOTIFY_SOCKET unset) every call
+// does nothing.
 //
 // Thread safety: every function may be called from any thread.
 #ifndef SHIXIN_DAEMON_NOTIFY_H_
 #define SHIXIN_DAEMON_NOTIFY_H_
 
 #include <string_view>
+
+#include "absl/time/time.h"
 
 namespace shixin {
 
@@ -18,6 +21,13 @@ void NotifyReloading(std::string_view status);
 void NotifyStopping(std::string_view status);
 // Sends STATUS=`status` only.
 void NotifyStatus(std::string_view status);
+
+// Returns how often the daemon must send WATCHDOG=1: a quarter of the $WATCHDOG_USEC that
+// systemd sets with WatchdogSec= (sd_watchdog_enabled(3); for this process, $WATCHDOG_PID), so
+// that a late beat or two do not get it killed; zero without a watchdog.
+absl::Duration WatchdogInterval();
+// Sends WATCHDOG=1: the daemon's loops are alive (daemon/watchdog.h).
+void NotifyWatchdog();
 
 }  // namespace shixin
 

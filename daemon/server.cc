@@ -257,6 +257,14 @@ void Server::Run() {
   WaitForSignal();
   TrimMemoryLater();
   WatchFreshness();
+  if (const absl::Duration every = WatchdogInterval(); every > absl::ZeroDuration()) {
+    std::vector<asio::io_context*> loops;
+    for (auto& io : io_threads_) loops.push_back(&io->context);
+    watchdog_ = std::make_unique<Watchdog>(main_context_, std::move(loops), every, NotifyWatchdog);
+    watchdog_->Start();
+    LogInfo("watchdog: WATCHDOG=1 every %s while the main and I/O loops run",
+            absl::FormatDuration(every));
+  }
   main_context_.run();
   for (auto& io : io_threads_) io->thread.join();
   LogInfo("all connections closed");
@@ -461,6 +469,7 @@ void Server::BeginShutdown(std::string_view why) {
   }
   trim_timer_.cancel();
   freshness_timer_.cancel();
+  if (watchdog_ != nullptr) watchdog_->Stop();
   signals_.cancel();
   for (auto& io : io_threads_) {
     IoThread* raw = io.get();

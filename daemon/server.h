@@ -46,6 +46,7 @@
 #include "daemon/snapshot_holder.h"
 #include "daemon/stale_watch.h"
 #include "daemon/uring_loop.h"
+#include "daemon/watchdog.h"
 
 namespace shixin {
 
@@ -101,7 +102,8 @@ class Server final : public ReloadTarget {
   // destructor joins those started. REQUIRES: Listen() succeeded.
   absl::Status Start();
   // Serves until SIGTERM, SIGINT or RequestStop(), then shuts down gracefully and returns.
-  // REQUIRES: Start() succeeded.
+  // Under systemd's WatchdogSec= it sends WATCHDOG=1 while this thread's and every I/O thread's
+  // loop run (daemon/watchdog.h), until the shutdown begins. REQUIRES: Start() succeeded.
   void Run();
 
   // Begins the graceful shutdown, as SIGTERM does.
@@ -154,8 +156,6 @@ class Server final : public ReloadTarget {
   void WaitForSignal();
   // Handles SIGHUP: Reload().
   void OnSighup();
-  // Waits for a signal while the first load runs: sets `*stop_signal` and stops main_context_
-  // on SIGTERM or SIGINT.
   // Rebuilds the TLS context from the configured files; returns its error, and keeps the old
   // context then. Does nothing without tls_listen. REQUIRES: files_mu_ held.
   absl::Status ReloadTlsLocked();
@@ -164,6 +164,8 @@ class Server final : public ReloadTarget {
   bool ReloadFiles(std::string_view origin, std::string* summary);
   // Returns the TLS context for a new connection.
   std::shared_ptr<boost::asio::ssl::context> TlsContext();
+  // Waits for a signal while the first load runs: sets `*stop_signal` and stops main_context_
+  // on SIGTERM or SIGINT.
   void WaitForStopWhileLoading(int* stop_signal);
   void BeginShutdown(std::string_view why);
 
@@ -194,6 +196,8 @@ class Server final : public ReloadTarget {
   uint64_t buffered_high_ = 0;  // the buffers' high since the last trim
   boost::asio::steady_timer freshness_timer_;
   StaleWatch stale_watch_;
+  // With systemd's WatchdogSec=: beats while the main and I/O loops run (from Run() on).
+  std::unique_ptr<Watchdog> watchdog_;
   std::vector<std::unique_ptr<IoThread>> io_threads_;
   size_t next_io_thread_ = 0;
   bool stopping_ = false;

@@ -1,22 +1,26 @@
 // End-to-end tests of shixind's lifecycle and limits (docs/shixind.md): SIGTERM stops it with
 // exit status 0, also with requests in flight; it refuses to start on a missing or corrupt
-// list; the STALE flag and refuse_stale; IPv6; the configured limits (hostile clients and the
-// connection limits: daemon_abuse_test.cc).
+// list; systemd's watchdog; the STALE flag and refuse_stale; IPv6; the configured limits (hostile
+// clients and the connection limits: daemon_abuse_test.cc).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "core/dataset.h"
 #include "tests/daemon_harness.h"
@@ -257,6 +261,86 @@ TEST_F(DaemonSlowLoadTest, SigtermDuringAReloadDoesNotWaitForIt) {
 }
 
 // ---- Refusing to start ----
+
+// ---- systemd's watchdog ----
+
+// A datagram socket standing in for systemd's notify socket ($NOTIFY_SOCKET).
+class FakeNotifySocket {
+ public:
+  explicit FakeNotifySocket(std::string path) : path_(std::move(path)) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path_.copy(address.sun_path, sizeof(address.sun_path) - 1);
+    ok_ = fd_ >= 0 && path_.size() < sizeof(address.sun_path) &&
+          ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~FakeNotifySocket() {
+    if (fd_ >= 0) ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  FakeNotifySocket(const FakeNotifySocket&) = delete;
+  FakeNotifySocket& operator=(const FakeNotifySocket&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }
+
+  // Returns how many of the messages received over `period` hold `assignment` (e.g.
+  // "WATCHDOG=1").
+  int Count(absl::string_view assignment, absl::Duration period) {
+    int count = 0;
+    const absl::Time end = absl::Now() + period;
+    for (absl::Time now = absl::Now(); now < end; now = absl::Now()) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(end - now)) + 1) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) continue;
+      for (absl::string_view line :
+           absl::StrSplit(absl::string_view(buffer, static_cast<size_t>(n)), '\n')) {
+        if (line == assignment) ++count;
+      }
+    }
+    return count;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+// With WatchdogSec= (systemd sets $WATCHDOG_USEC) the daemon sends WATCHDOG=1 at a quarter of
+// it while its loops run (which daemon/watchdog_test.cc proves); without it, none.
+TEST(DaemonLifecycleTest, FeedsSystemdsWatchdogOnlyUnderWatchdogSec) {
+  for (const bool watchdog : {true, false}) {
+    SCOPED_TRACE(watchdog);
+    ScratchDir scratch;
+    FakeNotifySocket notify(scratch.Path("notify"));
+    ASSERT_TRUE(notify.ok()) << notify.path();
+    DaemonOptions options;
+    options.data_dir = SampleDir();
+    options.wrapper = {"/usr/bin/env", "NOTIFY_SOCKET=" + notify.path()};
+    if (watchdog) options.wrapper.push_back("WATCHDOG_USEC=400000");  // a beat every 100 ms
+    absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    const int beats = notify.Count("WATCHDOG=1", absl::Seconds(1));
+    if (watchdog) {
+      EXPECT_GE(beats, 5);
+      EXPECT_TRUE(absl::StrContains((*daemon)->stderr_text(), "watchdog: WATCHDOG=1 every 100ms"))
+          << (*daemon)->stderr_text();
+    } else {
+      EXPECT_EQ(beats, 0);
+    }
+    // A stopped process (a hung one, for systemd) sends none.
+    ASSERT_TRUE((*daemon)->Signal(SIGSTOP).ok());
+    notify.Count("WATCHDOG=1", absl::Milliseconds(100));  // what was sent before the stop
+    EXPECT_EQ(notify.Count("WATCHDOG=1", absl::Milliseconds(500)), 0);
+    ASSERT_TRUE((*daemon)->Signal(SIGCONT).ok());
+    ASSERT_TRUE((*daemon)->Signal(SIGTERM).ok());
+    ExpectExitZero(daemon->get(), absl::Seconds(10));
+  }
+}
 
 TEST(DaemonLifecycleTest, RefusesToStartWithoutItsDataDirectory) {
   ScratchDir scratch;
