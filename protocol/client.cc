@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "base/socket.h"
 #include "base/status_macros.h"
 #include "protocol/operator_messages.h"
@@ -335,6 +336,29 @@ absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& ca
 absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client_name,
                                                          const Credentials& credentials) {
   SHIXIN_RETURN_IF_ERROR(CheckCredentials(credentials, max_version_));
+  const bool first = !hello_args_.has_value();
+  lost_ = false;
+  absl::StatusOr<Reply<wire::HelloResponse>> reply = HelloOnce(client_name, credentials);
+  // The first connection closed during its HELLO (a balancer's session to a hung replica cut at
+  // its health check) is opened again as a lost one is (Reconnect()): HELLO carries no request.
+  // Later HELLOs are repeated by Reconnect() itself.
+  for (int attempt = 1; !reply.ok() && lost_ && first && options_.retry_idempotent &&
+                        !address_.empty() && attempt < ClientOptions::kReconnectAttempts;
+       ++attempt) {
+    absl::SleepFor(ClientOptions::kReconnectPause * attempt);
+    lost_ = false;
+    if (absl::Status s = Reopen(); !s.ok()) {
+      lost_ = true;  // refused now: tried again, as Reconnect() does
+      reply = absl::Status(s.code(), absl::StrFormat("HELLO: %s", s.message()));
+      continue;
+    }
+    reply = HelloOnce(client_name, credentials);
+  }
+  return reply;
+}
+
+absl::StatusOr<Reply<wire::HelloResponse>> Client::HelloOnce(std::string_view client_name,
+                                                             const Credentials& credentials) {
   wire::HelloRequest request;
   request.max_version = max_version_;
   request.client_name = std::string(client_name);

@@ -91,7 +91,9 @@ struct ClientOptions {
   // their whole answer arrived. Never RELOAD or FEEDBACK, nor after a timeout or a fatal status.
   // The new connection itself is opened up to kReconnectAttempts times, kReconnectPause x n
   // apart, while it fails before carrying the request (refused, or closed during HELLO: a
-  // balancer may still send it to the replica that just died).
+  // balancer may still send it to the replica that just died). The same holds for the first
+  // connection's first HELLO (Hello()), which a balancer closes when the replica it chose hangs:
+  // closed during it, it is sent again on a new connection up to kReconnectAttempts times in all.
   bool retry_idempotent = true;
   static constexpr int kReconnectAttempts = 5;
   static constexpr absl::Duration kReconnectPause = absl::Milliseconds(50);
@@ -146,7 +148,7 @@ class Client {
   void set_options(const ClientOptions& options) { options_ = options; }
   // Returns the options later calls follow.
   const ClientOptions& options() const { return options_; }
-  // Returns how many times this client opened a new connection to retry a call.
+  // Returns how many times this client opened a new connection to retry a call or a first HELLO.
   uint64_t reconnects() const { return reconnects_; }
   // Returns the newest list position seen with no_going_back, if any.
   const std::optional<ListPosition>& newest_position() const { return newest_; }
@@ -272,8 +274,13 @@ class Client {
   // reconnection's error, or Unavailable if the new connection speaks another version than
   // `version`.
   absl::Status ReconnectToRetry(wire::Opcode op, const absl::Status& failure, uint8_t version);
-  // One attempt of Reconnect().
+  // One attempt of Reconnect(): Reopen(), then the last HELLO again (HelloOnce()).
   absl::Status ConnectAgain();
+  // Opens a new connection to address_ (closing the current one), without HELLO.
+  absl::Status Reopen();
+  // One HELLO on the current connection (Hello() retries the first one).
+  absl::StatusOr<Reply<wire::HelloResponse>> HelloOnce(std::string_view client_name,
+                                                       const Credentials& credentials);
   // Returns an error if the answer of `generation` comes from an older list than the newest
   // seen (`*older` set), or if INFO cannot tell its position; maps generations by INFO.
   absl::Status CheckNotOlder(wire::Opcode op, uint32_t generation, bool* older);

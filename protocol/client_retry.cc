@@ -36,6 +36,13 @@ absl::Status Client::Reconnect() {
 }
 
 absl::Status Client::ConnectAgain() {
+  SHIXIN_RETURN_IF_ERROR(Reopen());
+  if (!hello_args_.has_value()) return absl::OkStatus();
+  const auto [name, credentials] = *hello_args_;  // a copy: HelloOnce() sets hello_args_ again
+  return HelloOnce(name, credentials).status();
+}
+
+absl::Status Client::Reopen() {
   Close();
   positions_.clear();
   hello_.reset();
@@ -50,9 +57,7 @@ absl::Status Client::ConnectAgain() {
     }
   }
   ++reconnects_;
-  if (!hello_args_.has_value()) return absl::OkStatus();
-  const auto [name, credentials] = *hello_args_;  // a copy: Hello() sets hello_args_ again
-  return Hello(name, credentials).status();
+  return absl::OkStatus();
 }
 
 absl::Status Client::CheckNotOlder(wire::Opcode op, uint32_t generation, bool* older) {

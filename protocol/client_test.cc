@@ -600,6 +600,61 @@ TEST(ClientRetryTest, OnlyOnceAndNotWhenDisabled) {
   EXPECT_EQ(fake->checks, 3);
 }
 
+// A server that closes the first `closes` connections as soon as their HELLO arrives (HAProxy
+// cutting a session to a hung replica), then answers as a replica does.
+struct ClosingHelloFake {
+  explicit ClosingHelloFake(int n) : closes(n) {}
+  const int closes;
+  std::atomic<int> hellos{0};
+  ReplicaFake replica;
+
+  std::string operator()(const FrameHeader& h, std::string_view payload) {
+    if (static_cast<Opcode>(h.opcode) == Opcode::kHello && ++hellos <= closes) {
+      return LoopbackServer::kClose;
+    }
+    return replica(h, payload);
+  }
+};
+
+// The first connection's HELLO closed by the server is sent again on a new connection, up to
+// kReconnectAttempts times in all, as a reconnection's is (a one-shot CLI call through a
+// balancer whose first pick hangs).
+TEST(ClientRetryTest, AFirstHelloClosedByTheServerIsSentAgainOnANewConnection) {
+  for (const int closes : {1, 3, ClientOptions::kReconnectAttempts - 1}) {
+    SCOPED_TRACE(closes);
+    auto fake = std::make_shared<ClosingHelloFake>(closes);
+    auto server = LoopbackServer::Start(
+        AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+    ASSERT_NE(server, nullptr);
+    std::unique_ptr<Client> client = HelloClient(*server, ClientOptions{});
+    ASSERT_NE(client, nullptr);
+    EXPECT_EQ(fake->hellos, closes + 1);
+    EXPECT_EQ(client->reconnects(), static_cast<uint64_t>(closes));
+    auto check = client->Check({"11010519491231002X"});
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
+  }
+}
+
+TEST(ClientRetryTest, AFirstHelloIsSentAtMostKReconnectAttemptsTimesAndNotWhenDisabled) {
+  auto fake = std::make_shared<ClosingHelloFake>(1000);
+  auto server = LoopbackServer::Start(
+      AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(server->address());
+  ASSERT_NE(client, nullptr);
+  auto hello = client->Hello("replica-test");
+  EXPECT_TRUE(absl::IsUnavailable(hello.status())) << hello.status();
+  EXPECT_EQ(fake->hellos, ClientOptions::kReconnectAttempts);
+
+  std::unique_ptr<Client> plain = MustConnect(server->address());
+  ASSERT_NE(plain, nullptr);
+  plain->set_options(ClientOptions{.retry_idempotent = false});
+  hello = plain->Hello("replica-test");
+  EXPECT_TRUE(absl::IsUnavailable(hello.status())) << hello.status();
+  EXPECT_EQ(fake->hellos, ClientOptions::kReconnectAttempts + 1);
+}
+
 TEST(ClientRetryTest, ReloadIsNeverRetried) {
   auto fake = std::make_shared<ReplicaFake>();
   auto server = LoopbackServer::Start(
