@@ -1,9 +1,5 @@
 #include "callers/callers_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <charconv>
 #include <limits>
@@ -261,36 +257,7 @@ std::string FormatCallersFile(const CallerTable& table) {
 }
 
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table) {
-  const std::string text = FormatCallersFile(table);
-  std::string temp = path + ".tmp.XXXXXX";
-  const int fd = mkstemp(temp.data());
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("create a file beside ", path));
-  const auto fail = [&](const char* what) {
-    const int saved = errno;
-    close(fd);
-    unlink(temp.c_str());
-    return absl::ErrnoToStatus(saved, absl::StrCat(what, " ", temp));
-  };
-  if (fchmod(fd, 0600) != 0) return fail("chmod");
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("write");
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) return fail("fsync");
-  if (close(fd) != 0) {
-    const int saved = errno;
-    unlink(temp.c_str());
-    return absl::ErrnoToStatus(saved, absl::StrCat("close ", temp));
-  }
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    unlink(temp.c_str());
-    return absl::ErrnoToStatus(saved, absl::StrCat("rename to ", path));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, FormatCallersFile(table), 0600);
 }
 
 }  // namespace shixin

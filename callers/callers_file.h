@@ -40,8 +40,9 @@ absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path);
 // caller in table order. ParseCallersFile(FormatCallersFile(t)) equals t.
 std::string FormatCallersFile(const CallerTable& table);
 
-// Writes FormatCallersFile(table) to `path` atomically (a temporary file beside it, fsync,
-// rename), readable by its owner only (mode 0600). Returns the errno's status on failure.
+// Writes FormatCallersFile(table) to `path` atomically (core/paths.h WriteFileAtomically: a new
+// temporary file beside it, fsync, rename), readable by its owner only (mode 0600). Returns the
+// errno's status on failure.
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table);
 
 }  // namespace shixin

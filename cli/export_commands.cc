@@ -76,7 +76,8 @@ absl::Status WriteOutput(const std::string& path, const std::string& text) {
     std::cout << text << std::flush;
     return std::cout ? absl::OkStatus() : absl::InternalError("cannot write standard output");
   }
-  return WriteFileAtomically(path, text);  // a notice replaced whole or not at all
+  // A notice replaced whole or not at all; 0600: a subject's full ID and cases.
+  return WriteFileAtomically(path, text, 0600);
 }
 
 // What the notice takes from the callers file of --callers about the caller who asked.
@@ -130,8 +131,9 @@ int RunExport(const std::vector<std::string>& args) {
     written = counts.status();
   } else {
     // The file the website serves is replaced whole or not at all (a full disk, a kill).
-    written = WriteFileAtomically(*path, [&](int /*fd*/, const std::string& tmp) {
-      std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    // Public: 0644 (less the umask). Written through the descriptor: its name is not opened again.
+    written = WriteFileAtomically(*path, [&](int fd, const std::string& tmp) {
+      std::ofstream file(absl::StrCat("/proc/self/fd/", fd), std::ios::binary | std::ios::trunc);
       counts = WritePublicExport(list->view(), NowSeconds(), *format, file);
       if (!counts.ok()) return counts.status();
       file.close();

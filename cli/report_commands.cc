@@ -71,8 +71,8 @@ int RunReport(const std::vector<std::string>& args) {
   absl::StatusOr<std::string> text = report::Render(*built, format);
   if (!text.ok()) return Fail(text.status());
   if (std::optional<std::string> out = flags->Get("out"); out && *out != "-") {
-    // A report replaced whole or not at all.
-    if (absl::Status s = WriteFileAtomically(*out, *text); !s.ok()) return Fail(s);
+    // A report replaced whole or not at all; 0600: it shows the callers' activity.
+    if (absl::Status s = WriteFileAtomically(*out, *text, 0600); !s.ok()) return Fail(s);
   } else {
     std::fwrite(text->data(), 1, text->size(), stdout);
   }

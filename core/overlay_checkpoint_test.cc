@@ -2,9 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -61,10 +63,11 @@ TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
   const std::unique_ptr<const Overlay> folded = Fold(4);
   ASSERT_GT(folded->size(), 500u);
   const std::string path = File("overlay.checkpoint");
+  // A file at the old fixed temporary name (a crash's, or another user's) is never reused.
   std::ofstream(path + ".tmp") << "left by a crash, 0644";
   ASSERT_EQ(::chmod((path + ".tmp").c_str(), 0644), 0);
   ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *folded, 1234, 5678, path).ok());
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_EQ(Bytes(path + ".tmp"), "left by a crash, 0644");
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);  // state_dir's files are the service user's only
@@ -200,9 +203,16 @@ TEST_F(OverlayCheckpointTest, AFailedWriteLeavesTheOldCheckpoint) {
   const std::string path = File("overlay.checkpoint");
   ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *Fold(2), 0, 0, path).ok());
   const std::string before = Bytes(path);
-  // The temporary file cannot be made: a directory stands at its name.
-  std::filesystem::create_directory(path + ".tmp");
+  // The temporary file cannot be written whole: a file-size limit below the checkpoint's size.
+  struct rlimit old_limit {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old_limit;
+  small.rlim_cur = before.size() / 2;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
   const absl::Status s = OverlayCheckpoint::Write(*base_, *Fold(3), 0, 0, path);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  std::signal(SIGXFSZ, old_handler);
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr(path + ".tmp"));
   EXPECT_EQ(Bytes(path), before);

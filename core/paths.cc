@@ -1,6 +1,7 @@
 #include "core/paths.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/allocator.h"
+#include "base/status_macros.h"
 #include "core/block_checksum.h"
 
 namespace shixin {
@@ -147,6 +149,30 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
   return std::string(content->view());
 }
 
+absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::string* name) {
+  // O_EXCL: a file or symbolic link planted at the name is never opened (nor followed), and
+  // the file is this process's own; the random suffix makes the name unguessable beforehand.
+  constexpr char kLetters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unsigned char random[8] = {};
+    if (::getrandom(random, sizeof(random), 0) != sizeof(random)) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot create a file beside ", path));
+    }
+    std::string candidate = path + ".tmp.";
+    for (const unsigned char byte : random) candidate += kLetters[byte % (sizeof(kLetters) - 1)];
+    const int fd = ::open(candidate.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+    if (fd >= 0) {
+      *name = std::move(candidate);
+      return fd;
+    }
+    if (errno != EEXIST) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", candidate));
+    }
+  }
+  return absl::AlreadyExistsError(absl::StrCat("cannot create a temporary file beside ", path));
+}
+
 absl::Status WriteFileAtomically(
     const std::string& given, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
     mode_t mode) {
@@ -172,15 +198,9 @@ absl::Status WriteFileAtomically(
     }
     path = target.string();
   }
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));
-  // A temporary file left by a crash keeps its old mode: narrowed to `mode`, never widened.
-  struct stat created {};
-  absl::Status s = ::fstat(fd, &created) == 0 && ::fchmod(fd, created.st_mode & mode & 07777) == 0
-                       ? absl::OkStatus()
-                       : absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": chmod"));
-  if (s.ok()) s = write(fd, tmp);
+  std::string tmp;
+  SHIXIN_ASSIGN_OR_RETURN(const int fd, CreateFileBeside(path, mode, &tmp));
+  absl::Status s = write(fd, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": fsync"));
   if (::close(fd) != 0 && s.ok()) s = absl::ErrnoToStatus(errno, tmp);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -201,12 +221,15 @@ absl::Status WriteFileAtomically(
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {
-  return WriteFileAtomically(path, [&](int fd, const std::string& tmp) {
-    return WriteAll(fd, content.data(), content.size())
-               ? absl::OkStatus()
-               : absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": write"));
-  });
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode) {
+  return WriteFileAtomically(
+      path,
+      [&](int fd, const std::string& tmp) {
+        return WriteAll(fd, content.data(), content.size())
+                   ? absl::OkStatus()
+                   : absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": write"));
+      },
+      mode);
 }
 
 }  // namespace shixin

@@ -83,18 +83,27 @@ class FileBytes {
 absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path,
                                        size_t max_bytes = std::numeric_limits<size_t>::max());
 
-// Replaces `path` atomically by what `write` writes: `write(fd, tmp)` fills the new file `tmp`
-// (`path` + ".tmp", open for writing) and returns its error; the file is then fsync'ed, renamed
-// over `path`, and the directory fsync'ed. The file gets permissions `mode` (0600 for a file
-// only the service user may read). Returns `write`'s error or the file system's, naming the
-// file; `path` is then unchanged and the temporary file removed. A symbolic link's target is
-// replaced so; a device or FIFO (`/dev/stdout`) is written through, as it cannot be replaced;
-// a directory is FailedPrecondition.
+// Creates a new, empty file beside `path` named `path`.tmp.XXXXXXXX (8 random letters), open
+// for writing, close-on-exec, with permissions `mode` less the umask, and sets `*name` to its
+// name. O_EXCL and O_NOFOLLOW: a file or symbolic link another user put there in advance is never
+// opened, and the file is this process's own. Returns the descriptor, which the caller closes,
+// or the errno's status "cannot create NAME".
+absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::string* name);
+
+// Replaces `path` atomically by what `write` writes: `write(fd, tmp)` fills a new file `tmp`
+// (CreateFileBeside(path, mode): this process's own, never one found there) and returns its
+// error; the file is then fsync'ed, renamed over `path`, and the directory fsync'ed. `path`
+// then has permissions `mode` less the umask (0600 for a file only the service user may read),
+// whatever the file it replaces had. Returns `write`'s error or the file system's, naming the
+// file; `path` is then unchanged and the temporary file removed (a process killed meanwhile
+// leaves it behind). A symbolic link's target is replaced so; a device or FIFO (`/dev/stdout`)
+// is written through, as it cannot be replaced; a directory is FailedPrecondition.
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
     mode_t mode = 0644);
 // WriteFileAtomically() of the bytes `content`.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content,
+                                 mode_t mode = 0644);
 
 }  // namespace shixin
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "core/block_checksum.h"
 
 namespace shixin {
 namespace {
@@ -150,6 +151,70 @@ TEST_F(PathsTest, WriteFileAtomicallyWritesThroughAFifo) {
   EXPECT_EQ(std::filesystem::status(path_).type(), std::filesystem::file_type::fifo);
   const absl::Status dir = WriteFileAtomically(::testing::TempDir(), "x");
   EXPECT_TRUE(absl::IsFailedPrecondition(dir)) << dir;
+}
+
+// Another local user's plant at the old fixed name `path`.tmp: a symbolic link to a file of the
+// writer's, and a file they created and hold open. Neither is written through nor becomes the
+// output, which is a new file of the writer's own with the mode asked for.
+TEST_F(PathsTest, WriteFileAtomicallyNeverUsesAFilePlantedAtTheTemporaryName) {
+  const std::string planted = path_.string() + ".tmp";
+  const std::string victim = path_.string() + "-victim";
+  std::ofstream(victim) << "precious";
+  std::filesystem::create_symlink(victim, planted);
+  ASSERT_TRUE(WriteFileAtomically(path_.string(), "output").ok());
+  EXPECT_EQ(Slurp(victim), "precious");
+  EXPECT_EQ(Slurp(path_), "output");
+  EXPECT_TRUE(std::filesystem::is_symlink(planted));
+  std::filesystem::remove(planted);
+
+  const int held = ::open(planted.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::fchmod(held, 0666), 0);
+  ASSERT_TRUE(WriteFileAtomically(
+                  path_.string(),
+                  [this](int fd, const std::string& tmp) {
+                    EXPECT_NE(tmp, path_.string() + ".tmp");
+                    return WriteAll(fd, "secret", 6) ? absl::OkStatus() : absl::InternalError(tmp);
+                  },
+                  0600)
+                  .ok());
+  struct stat held_st {
+  }, out{};
+  ASSERT_EQ(::fstat(held, &held_st), 0);
+  ASSERT_EQ(::stat(path_.c_str(), &out), 0);
+  EXPECT_NE(out.st_ino, held_st.st_ino);
+  EXPECT_EQ(held_st.st_size, 0);  // nothing reached the holder's file
+  EXPECT_EQ(out.st_mode & 07777, 0600u);
+  EXPECT_EQ(out.st_uid, ::geteuid());
+  ::close(held);
+  std::filesystem::remove(planted);
+  std::filesystem::remove(victim);
+  // Nothing else is left beside the output.
+  for (const auto& entry : std::filesystem::directory_iterator(path_.parent_path())) {
+    EXPECT_FALSE(
+        absl::StartsWith(entry.path().filename().string(), path_.filename().string() + ".tmp"))
+        << entry.path();
+  }
+}
+
+TEST_F(PathsTest, CreateFileBesideMakesANewFileEachTime) {
+  std::string first;
+  std::string second;
+  const absl::StatusOr<int> a = CreateFileBeside(path_.string(), 0640, &first);
+  const absl::StatusOr<int> b = CreateFileBeside(path_.string(), 0640, &second);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(first, second);
+  EXPECT_TRUE(absl::StartsWith(first, path_.string() + ".tmp.")) << first;
+  struct stat st {};
+  ASSERT_EQ(::fstat(*a, &st), 0);
+  EXPECT_EQ(st.st_mode & 0077 & ~0640, 0u);
+  ::close(*a);
+  ::close(*b);
+  std::filesystem::remove(first);
+  std::filesystem::remove(second);
+  const absl::StatusOr<int> missing = CreateFileBeside("/nonexistent-dir/x", 0600, &first);
+  EXPECT_TRUE(absl::StrContains(missing.status().message(), "cannot create /nonexistent-dir/x.tmp"))
+      << missing.status();
 }
 
 TEST(FileBytesTest, CopyHoldsTheText) {

@@ -54,7 +54,8 @@ struct SnapshotFileHeader {
   CatalogIdentity catalog;
 };
 
-// Writes `snap` to `path`: to `path`.tmp first, fsync'ed, then renamed over `path` (a reader
+// Writes `snap` to `path`: to a new file beside it first (WriteFileAtomically), fsync'ed, then
+// renamed over `path` (a reader
 // never sees a partial file). Returns the error of the first failing system call, naming the
 // file; `path` is untouched then. FailedPrecondition if `snap` was opened from a file (only a
 // built snapshot holds its cases in memory).

@@ -6,11 +6,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "tests/cli_run.h"
 
 namespace {
@@ -569,7 +571,10 @@ TEST(CliOfflineTest, PublicExport) {
                               " --format ndjson --data data/sample) 2>/dev/null";
   EXPECT_NE(std::system(limited.c_str()), 0);  // SIGXFSZ past 1 KiB (2 blocks of 512 bytes)
   EXPECT_EQ(ReadWholeFile(kept), "the previous export\n");
-  std::remove((kept + ".tmp").c_str());
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(kept).parent_path())) {
+    if (absl::StartsWith(entry.path().string(), kept + ".tmp.")) std::filesystem::remove(entry);
+  }
   EXPECT_EQ(Shixin("export --public -o " + kept + " --format csv --data data/sample").status, 0);
   EXPECT_THAT(ReadWholeFile(kept), HasSubstr("1101051949****002X"));
   std::remove(kept.c_str());

@@ -7,6 +7,8 @@
 // revoked since), unknown receipts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -218,6 +220,28 @@ TEST_F(CliReportNoticeTest, NoticeTextOfAReceipt) {
   EXPECT_THAT(r.out, Not(HasSubstr("协助法院进行住宿宾馆饭店限制")));
   EXPECT_THAT(r.out, HasSubstr("第十一条，向执行法院（鹤岗市向阳区人民法院）书面申请纠正。"));
   EXPECT_THAT(r.out, HasSubstr("回执编号：" + receipt_ + "\n"));
+}
+
+// -o FILE of a report (the callers' activity) or a notice (a subject's full ID and cases): the
+// owner's only, whatever the file replaced, and never through a link planted at FILE.tmp.
+TEST_F(CliReportNoticeTest, ReportAndNoticeFilesAreTheOwnersOnly) {
+  const std::string victim = tmp_.path() + "/victim";
+  std::ofstream(victim) << "precious";
+  for (const std::string& command : {Report("2026Q2", "csv"), Notice(receipt_, "txt")}) {
+    const std::string out = tmp_.path() + "/out";
+    std::ofstream(out) << "old";
+    ASSERT_EQ(::chmod(out.c_str(), 0644), 0);
+    ASSERT_EQ(::symlink(victim.c_str(), (out + ".tmp").c_str()), 0);
+    ASSERT_EQ(Shixin(absl::StrCat(command, " -o ", out)).status, 0) << command;
+    struct stat st {};
+    ASSERT_EQ(::stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u) << command;
+    EXPECT_NE(st.st_size, 3) << command;
+    ::unlink((out + ".tmp").c_str());
+    ::unlink(out.c_str());
+  }
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
 }
 
 TEST_F(CliReportNoticeTest, NoticeHtmlOfAReceiptWithoutFeedbackListsTheMeasuresReturned) {

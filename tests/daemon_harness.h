@@ -63,8 +63,8 @@ class ScratchDir {
 
 // Files.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
-// WriteFileAtomically(path, content) (core/paths.h) writes `path`.tmp and renames it over
-// `path`, as a feed updater would.
+// WriteFileAtomically(path, content) (core/paths.h) writes a new file beside `path` and renames
+// it over `path`, as a feed updater would.
 // Copies debtors.ndjson and relations.ndjson from `from` to `to` (which must exist).
 absl::Status CopyDataDir(const std::string& from, const std::string& to);
 // Sets the access and modification times of both data files of `dir` to `when`.
