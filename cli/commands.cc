@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -418,6 +419,15 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
       CompactionOptions{.history_days = history_days, .source_time = report.newest_file_time});
 }
 
+// Returns the files `shixin compile` reads the list from, whose access the snapshot keeps:
+// the base snapshot of --snapshot, or the data directory's debtors.ndjson and relations.ndjson.
+std::vector<std::string> CompileSources(const Flags& flags) {
+  if (const std::optional<std::string> snapshot = flags.Get("snapshot")) return {*snapshot};
+  const std::string dir =
+      flags.positional().empty() ? flags.Get("data").value_or(".") : flags.positional()[0];
+  return {absl::StrCat(dir, "/", kDebtorsFile), absl::StrCat(dir, "/", kRelationsFile)};
+}
+
 int RunCompile(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), {{"data", true},
                                                                   {"snapshot", true},
@@ -461,8 +471,8 @@ int RunCompile(const std::vector<std::string>& args) {
     return kExitLoad;
   }
   const absl::Time built = absl::Now();
-  const absl::Status written =
-      WriteSnapshotFile(**snap, CatalogIdentity{catalog->id(), catalog->fingerprint()}, *out);
+  const absl::Status written = WriteSnapshotFile(
+      **snap, CatalogIdentity{catalog->id(), catalog->fingerprint()}, *out, CompileSources(*flags));
   if (!written.ok()) {
     std::fprintf(stderr, "shixin compile: %s\n", std::string(written.message()).c_str());
     return kExitLoad;

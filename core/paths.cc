@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -218,6 +219,29 @@ absl::Status WriteFileAtomically(
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+  return absl::OkStatus();
+}
+
+absl::Status NarrowAccessTo(int fd, const std::vector<std::string>& sources,
+                            const std::string& name) {
+  struct stat own {};
+  if (::fstat(fd, &own) != 0) return absl::ErrnoToStatus(errno, absl::StrCat(name, ": fstat"));
+  mode_t mode = own.st_mode & 07777;
+  std::optional<gid_t> group;
+  bool one_group = true;
+  for (const std::string& source : sources) {
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) continue;
+    mode &= st.st_mode & 0777;
+    if (group && *group != st.st_gid) one_group = false;
+    group = st.st_gid;
+  }
+  if (!group) return absl::OkStatus();
+  // The group bits are for the sources' group only: another (the creator's) must not get them.
+  if (!one_group || (*group != own.st_gid && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0)) {
+    mode &= ~mode_t{070};
+  }
+  if (::fchmod(fd, mode) != 0) return absl::ErrnoToStatus(errno, absl::StrCat(name, ": chmod"));
   return absl::OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -101,6 +102,14 @@ absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
     mode_t mode = 0644);
+// Gives the open file `fd` (named `name` in messages) no more access than each of `sources`
+// has: its permission bits narrowed to those all of them have, its group set to theirs. Where
+// the group cannot be theirs (they differ, or this process may not chown to it: not root, not
+// a member), the group bits are dropped instead. A source that does not exist is skipped.
+// Returns the errno's status of fstat or fchmod, naming `name`.
+absl::Status NarrowAccessTo(int fd, const std::vector<std::string>& sources,
+                            const std::string& name);
+
 // WriteFileAtomically() of the bytes `content`.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view content,
                                  mode_t mode = 0644);

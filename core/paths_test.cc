@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "core/block_checksum.h"
@@ -215,6 +216,48 @@ TEST_F(PathsTest, CreateFileBesideMakesANewFileEachTime) {
   const absl::StatusOr<int> missing = CreateFileBeside("/nonexistent-dir/x", 0600, &first);
   EXPECT_TRUE(absl::StrContains(missing.status().message(), "cannot create /nonexistent-dir/x.tmp"))
       << missing.status();
+}
+
+// The compiled list is no more readable than the files it was compiled from.
+TEST_F(PathsTest, NarrowAccessToKeepsWhatEverySourceAllows) {
+  const std::string a = path_.string() + "-a";
+  const std::string b = path_.string() + "-b";
+  std::ofstream(a) << "a";
+  std::ofstream(b) << "b";
+  const auto narrowed = [&](mode_t start, const std::vector<std::string>& sources) -> mode_t {
+    std::filesystem::remove(path_);
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::fchmod(fd, start), 0);
+    const absl::Status s = NarrowAccessTo(fd, sources, "out");
+    EXPECT_TRUE(s.ok()) << s;
+    struct stat st {};
+    EXPECT_EQ(::fstat(fd, &st), 0);
+    ::close(fd);
+    return st.st_mode & 07777;
+  };
+  ASSERT_EQ(::chmod(a.c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(b.c_str(), 0644), 0);
+  EXPECT_EQ(narrowed(0644, {a}), 0600u);
+  EXPECT_EQ(narrowed(0644, {b, a}), 0600u);
+  EXPECT_EQ(narrowed(0644, {b}), 0644u);
+  EXPECT_EQ(narrowed(0600, {b}), 0600u);  // never widened
+  EXPECT_EQ(narrowed(0644, {}), 0644u);
+  EXPECT_EQ(narrowed(0644, {path_.string() + "-missing"}), 0644u);
+  ASSERT_EQ(::chmod(a.c_str(), 0640), 0);
+  ASSERT_EQ(::chmod(b.c_str(), 0644), 0);
+  EXPECT_EQ(narrowed(0644, {a, b}), 0640u);
+  if (::geteuid() == 0) {  // the sources' group is the file's; two groups: no group access
+    ASSERT_EQ(::chown(a.c_str(), static_cast<uid_t>(-1), 4242), 0);
+    EXPECT_EQ(narrowed(0644, {a}), 0640u);
+    struct stat st {};
+    ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_gid, 4242u);
+    ASSERT_EQ(::chown(b.c_str(), static_cast<uid_t>(-1), 4243), 0);
+    EXPECT_EQ(narrowed(0644, {a, b}), 0600u);
+  }
+  std::filesystem::remove(a);
+  std::filesystem::remove(b);
 }
 
 TEST(FileBytesTest, CopyHoldsTheText) {

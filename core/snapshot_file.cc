@@ -177,7 +177,7 @@ uint64_t HeaderChecksum(const FileHeader& h, const SectionEntry* sections, uint3
 class SnapshotFile {
  public:
   static absl::Status Write(const Snapshot& snap, const CatalogIdentity& catalog,
-                            const std::string& path);
+                            const std::string& path, const std::vector<std::string>& access_of);
   static absl::StatusOr<std::unique_ptr<const Snapshot>> Open(const std::string& path,
                                                               uint64_t expected_catalog,
                                                               SnapshotFileHeader* out,
@@ -464,13 +464,16 @@ absl::Status SnapshotFile::WriteFile(int fd, const Snapshot& snap, const Catalog
 }
 
 absl::Status SnapshotFile::Write(const Snapshot& snap, const CatalogIdentity& catalog,
-                                 const std::string& path) {
+                                 const std::string& path,
+                                 const std::vector<std::string>& access_of) {
   if (snap.from_file()) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot write ", path, ": the snapshot was opened from a file, not built"));
   }
-  return WriteFileAtomically(
-      path, [&](int fd, const std::string& tmp) { return WriteFile(fd, snap, catalog, tmp); });
+  return WriteFileAtomically(path, [&](int fd, const std::string& tmp) {
+    SHIXIN_RETURN_IF_ERROR(NarrowAccessTo(fd, access_of, tmp));  // before the list is in it
+    return WriteFile(fd, snap, catalog, tmp);
+  });
 }
 
 absl::Status SnapshotFile::ReadHeader(int fd, uint64_t file_size, const std::string& path,
@@ -821,8 +824,8 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
 }
 
 absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& catalog,
-                               const std::string& path) {
-  return SnapshotFile::Write(snap, catalog, path);
+                               const std::string& path, const std::vector<std::string>& access_of) {
+  return SnapshotFile::Write(snap, catalog, path, access_of);
 }
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(

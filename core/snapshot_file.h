@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -55,12 +56,15 @@ struct SnapshotFileHeader {
 };
 
 // Writes `snap` to `path`: to a new file beside it first (WriteFileAtomically), fsync'ed, then
-// renamed over `path` (a reader
-// never sees a partial file). Returns the error of the first failing system call, naming the
-// file; `path` is untouched then. FailedPrecondition if `snap` was opened from a file (only a
-// built snapshot holds its cases in memory).
+// renamed over `path` (a reader never sees a partial file). The file has mode 0644 less the
+// umask, narrowed to the access of the files `access_of` (NarrowAccessTo(), core/paths.h: the
+// list's source files, no file is more readable than they are) before anything is written.
+// Returns the error of the first failing system call, naming the file; `path` is untouched
+// then. FailedPrecondition if `snap` was opened from a file (only a built snapshot holds its
+// cases in memory).
 absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& catalog,
-                               const std::string& path);
+                               const std::string& path,
+                               const std::vector<std::string>& access_of = {});
 
 // Opens and verifies the snapshot file at `path`. With `expected_catalog_fingerprint` not 0,
 // the file must have been compiled against that catalog. Returns

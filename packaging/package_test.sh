@@ -49,11 +49,16 @@ for f in "$etc/shixind.toml" "$etc/callers.toml.example" "$units/shixind.service
   "$units/shixin-compact.service" "$units/shixin-compact.timer" \
   "$prefix/share/shixin/measures/hegang-2018.json" "$prefix/share/shixin/sample/debtors.ndjson" \
   "$prefix/share/doc/shixin/copyright" "$prefix/share/doc/shixin/changelog.Debian.gz" \
-  "$prefix/share/man/man8/shixind.8.gz" "$prefix/share/man/man1/shixin.1.gz"; do
+  "$prefix/share/man/man8/shixind.8.gz" "$prefix/share/man/man1/shixin.1.gz" \
+  "$prefix/lib/sysusers.d/shixin.conf"; do
   [ -f "$root$f" ] || fail "$f missing"
 done
 grep -qx "ExecStart=$prefix/bin/shixind --config $etc/shixind.toml" "$root$units/shixind.service" ||
   fail "the unit's ExecStart: $(grep ExecStart= "$root$units/shixind.service")"
+# The daemon reads the list (root:shixin 0640) through the group the package declares.
+grep -qx "SupplementaryGroups=shixin" "$root$units/shixind.service" ||
+  fail "shixind.service does not join the group shixin"
+grep -qx "g shixin -" "$root$prefix/lib/sysusers.d/shixin.conf" || fail "no group shixin declared"
 
 # The installed daemon on the installed sample; it must find the installed catalog on its own.
 # Both listeners on free ports: tests run side by side (HTTP's default is 127.0.0.1:7412).

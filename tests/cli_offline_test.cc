@@ -2,6 +2,7 @@
 // exit statuses and error reporting, as a script would see them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -291,6 +292,29 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
   EXPECT_EQ(Shixin("delta check --deltas " + dir + "/applied x").status, 2);  // no base
   EXPECT_EQ(Shixin("delta check --max-delta-mb 0 x").status, 2);
   EXPECT_EQ(Shixin("delta frobnicate").status, 2);
+}
+
+// The snapshot holds the whole list and the related persons with full IDs: it is no more
+// readable than the files it was compiled from, whatever the umask lets through.
+TEST(CliOfflineTest, CompileKeepsTheSourcesAccess) {
+  const std::string dir = ::testing::TempDir() + "/cli_compile_access";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/priv && cp " +
+                         SHIXIN_TEST_SOURCE_DIR + "/data/sample/*.ndjson " + dir + "/priv/ && " +
+                         "chmod 600 " + dir + "/priv/*.ndjson && chmod 640 " + dir +
+                         "/priv/relations.ndjson")
+                            .c_str()),
+            0);
+  const auto mode = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  };
+  ExpectShixin("compile --data " + dir + "/priv -o " + dir + "/priv.snap", 0, {"wrote"});
+  EXPECT_EQ(mode(dir + "/priv.snap"), 0600u);
+  ASSERT_EQ(::chmod((dir + "/priv.snap").c_str(), 0640), 0);
+  ExpectShixin("compile --snapshot " + dir + "/priv.snap -o " + dir + "/again.snap", 0, {"wrote"});
+  EXPECT_EQ(mode(dir + "/again.snap"), 0640u);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
 // `compile --snapshot X --deltas D -o Y` folds the delta files into a new base, which a later
