@@ -24,6 +24,7 @@
 #include "daemon/checkpointer.h"
 #include "daemon/config.h"
 #include "daemon/delta_watcher.h"
+#include "daemon/file_modes.h"
 #include "daemon/handler.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
@@ -180,6 +181,10 @@ int Main(const std::vector<std::string>& args) {
             config.audit_required ? "fails closed" : "answers without receipts");
   } else {
     LogWarning("no state_dir: queries are not audited and answers carry no receipts");
+  }
+  // Not fatal (the operator may be fixing them), but said: sshd's StrictModes as a warning.
+  if (const std::string loose = LooseFileModesWarning(config); !loose.empty()) {
+    LogWarning("%s", loose);
   }
   std::unique_ptr<Checkpointer> checkpointer;
   if (!checkpoint.empty() && config.checkpoint_seconds > 0) {

@@ -11,6 +11,7 @@
 #include "base/allocator.h"
 #include "base/status_macros.h"
 #include "base/thread.h"
+#include "daemon/file_modes.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/status_page.h"
@@ -148,6 +149,10 @@ std::shared_ptr<asio::ssl::context> Server::TlsContext() {
 
 bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
   std::lock_guard<std::mutex> lock(files_mu_);
+  // The files read again here: said again, as at start, until they are fixed.
+  if (const std::string loose = LooseFileModesWarning(config_); !loose.empty()) {
+    LogWarning("%s: %s", origin, loose);
+  }
   bool ok = true;
   if (!config_.tls_listen.empty()) {
     if (absl::Status s = ReloadTlsLocked(); !s.ok()) {

@@ -1,0 +1,27 @@
+// Who else may change the daemon's trust or read its secret (sshd's StrictModes, as a warning):
+// the callers file decides who is admin, state_dir holds the audit that must prove what was
+// asked, the TLS key is the server's identity.
+//
+// Thread safety: a plain function of the file system.
+#ifndef SHIXIN_DAEMON_FILE_MODES_H_
+#define SHIXIN_DAEMON_FILE_MODES_H_
+
+#include <string>
+
+#include "daemon/config.h"
+
+namespace shixin {
+
+// Returns one log line naming every configured file that other accounts could use, or "" if
+// there is none: the callers file writable by its group or others, or its directory writable by
+// them without the sticky bit (the file can be replaced); state_dir writable by its group or
+// others; the TLS key readable or writable by others, or by a group the daemon is not in (the
+// key's group is how a dynamic user reads it, e.g. shixin). Each with its mode and what to do:
+// "loose permissions: callers_file /etc/shixin/callers.toml is writable by others (0666); ...;
+// chmod go-w / o-r them (docs/shixind.md)". A file that cannot be stat'ed is left out: using it
+// reports that.
+std::string LooseFileModesWarning(const Config& config);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_DAEMON_FILE_MODES_H_
