@@ -129,6 +129,10 @@ const Key kKeys[] = {
      "a core the I/O threads want goes\nto them first; 0: they compete as equals",
      "", ""},
     {"verbose", &Config::verbose, 0, 0, "", "debug log lines", "", ""},
+    {"core_dumps", &Config::core_dumps, 0, 0, "",
+     "stay dumpable: a crash may write a core file (it holds the\nTLS key and the list), and "
+     "the daemon's user may ptrace it;\nfalse: no core, no ptrace but by root",
+     "", ""},
     {"state_dir", &Config::state_dir, 0, 0, "DIR",
      "keep the audit (answers carry receipts) and the overlay\ncheckpoint here", "no audit", ""},
     {"checkpoint_seconds", &Config::checkpoint_seconds, 0, kU32Max, "N",

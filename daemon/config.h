@@ -55,7 +55,8 @@ struct Config {
   double max_shrink = 0.05;         // a reload removing more subjects/relations: refused; 1: off
   uint32_t background_nice = kBackgroundNice;  // a reload's load, a delta's helpers; 0: as I/O
   bool verbose = false;                        // debug log lines
-  std::string state_dir;              // the audit and the node id (docs/audit.md); empty: no audit
+  bool core_dumps = false;  // false: PR_SET_DUMPABLE 0, no core file holds the key and the list
+  std::string state_dir;    // the audit and the node id (docs/audit.md); empty: no audit
   uint32_t checkpoint_seconds = 300;  // write the overlay checkpoint at most this often; 0: never
   uint32_t audit_fsync_ms = 10;       // group commit: fsync the audit at most this often
   uint32_t audit_segment_mb = 64;     // start a new audit segment beyond this size

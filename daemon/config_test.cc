@@ -37,6 +37,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.idle_timeout_seconds, 60u);
   EXPECT_EQ(c.max_age_seconds, 0u);
   EXPECT_FALSE(c.refuse_stale);
+  EXPECT_FALSE(c.core_dumps);  // not dumpable (daemon/file_modes.h)
   EXPECT_TRUE(c.admin_loopback_only);
   EXPECT_EQ(c.max_shrink, 0.05);
   EXPECT_EQ(c.background_nice, 10u);
@@ -59,6 +60,7 @@ max_age_seconds = 90000
 refuse_stale = true
 admin_loopback_only = false
 verbose = true
+core_dumps = true
 max_shrink = 0.25
 background_nice = 0
 )",
@@ -78,6 +80,7 @@ background_nice = 0
   EXPECT_TRUE(c.refuse_stale);
   EXPECT_FALSE(c.admin_loopback_only);
   EXPECT_TRUE(c.verbose);
+  EXPECT_TRUE(c.core_dumps);
   EXPECT_EQ(c.max_shrink, 0.25);
   EXPECT_EQ(c.background_nice, 0u);
 }

@@ -1,8 +1,10 @@
 #include "daemon/file_modes.h"
 
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,14 @@ std::string LooseFileModesWarning(const Config& config) {
       "loose permissions: %s; keep them to the daemon's user (callers_file 0600 or 0640, "
       "state_dir 0700, tls_key 0600 or 0640 to a group of the daemon's)",
       absl::StrJoin(problems, "; "));
+}
+
+absl::Status ApplyCoreDumps(const Config& config) {
+  if (config.core_dumps) return absl::OkStatus();
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    return absl::ErrnoToStatus(errno, "prctl(PR_SET_DUMPABLE, 0)");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace shixin

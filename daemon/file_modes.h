@@ -1,6 +1,6 @@
-// Who else may change the daemon's trust or read its secret (sshd's StrictModes, as a warning):
-// the callers file decides who is admin, state_dir holds the audit that must prove what was
-// asked, the TLS key is the server's identity.
+// Who else may change the daemon's trust or read its secrets: the callers file decides who is
+// admin, state_dir holds the audit that must prove what was asked, the TLS key is the server's
+// identity (sshd's StrictModes, as a warning); and a core file would hold the key and the list.
 //
 // Thread safety: a plain function of the file system.
 #ifndef SHIXIN_DAEMON_FILE_MODES_H_
@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "daemon/config.h"
 
 namespace shixin {
@@ -21,6 +22,13 @@ namespace shixin {
 // chmod go-w / o-r them (docs/shixind.md)". A file that cannot be stat'ed is left out: using it
 // reports that.
 std::string LooseFileModesWarning(const Config& config);
+
+// Unless `config.core_dumps`, marks the process not dumpable (prctl PR_SET_DUMPABLE 0): a crash
+// writes no core file (which would hold the TLS key and the whole list, related persons
+// included, outside state_dir), and only root may ptrace it or read its /proc/PID files that
+// need ptrace access (maps, environ, fd; perf and gdb as root still work). Returns the errno's
+// status if prctl fails.
+absl::Status ApplyCoreDumps(const Config& config);
 
 }  // namespace shixin
 

@@ -2,9 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -91,6 +93,25 @@ TEST_F(FileModesTest, AKeyReadableByAGroupTheDaemonIsNotInIsNamed) {
   EXPECT_THAT(LooseFileModesWarning(config_),
               HasSubstr("tls_key " + Path("etc/server.key") +
                         " is readable or writable by its group (0640)"));
+}
+
+// In a child: the test process itself stays dumpable (and debuggable).
+TEST(CoreDumpsTest, TheDaemonIsNotDumpableUnlessAsked) {
+  EXPECT_EXIT(
+      {
+        Config config;
+        const bool ok = ApplyCoreDumps(config).ok();
+        std::_Exit(ok && ::prctl(PR_GET_DUMPABLE) == 0 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(
+      {
+        Config config;
+        config.core_dumps = true;
+        const bool ok = ApplyCoreDumps(config).ok();
+        std::_Exit(ok && ::prctl(PR_GET_DUMPABLE) == 1 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

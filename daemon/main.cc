@@ -134,6 +134,11 @@ int Main(const std::vector<std::string>& args) {
   Config config;
   if (std::optional<int> exit = ReadConfig(args, &config)) return *exit;
   SetLogVerbose(config.verbose);
+  // Before anything secret is read: the TLS key, the callers, the list.
+  if (absl::Status s = ApplyCoreDumps(config); !s.ok()) {
+    LogWarning("%s: a crash may write a core file holding the TLS key and the list",
+               std::string(s.message()));
+  }
   SetBackgroundNice(static_cast<int>(config.background_nice));
   WarnIfBackgroundNiceFails();
   LogInfo("%s starting: %s %s, catalog %s, listen %s", Handler::ServerName(),
