@@ -60,7 +60,8 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${shixin_pkg_dir}/conffiles)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${shixin_pkg_dir}/conffiles
+  ${PROJECT_SOURCE_DIR}/packaging/postinst)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # cpack installs what is built (make package builds shixind and shixin), not the whole tree.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)

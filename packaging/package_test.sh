@@ -59,6 +59,9 @@ grep -qx "ExecStart=$prefix/bin/shixind --config $etc/shixind.toml" "$root$units
 grep -qx "SupplementaryGroups=shixin" "$root$units/shixind.service" ||
   fail "shixind.service does not join the group shixin"
 grep -qx "g shixin -" "$root$prefix/lib/sysusers.d/shixin.conf" || fail "no group shixin declared"
+# ... and creates it when configured (dpkg -e: the control area's maintainer scripts).
+dpkg-deb -e "$deb" "$tmp/control"
+grep -q "systemd-sysusers shixin.conf" "$tmp/control/postinst" || fail "postinst does not create the group"
 
 # The installed daemon on the installed sample; it must find the installed catalog on its own.
 # Both listeners on free ports: tests run side by side (HTTP's default is 127.0.0.1:7412).
