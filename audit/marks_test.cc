@@ -140,10 +140,11 @@ class ForgedFrameTest : public ::testing::Test {
       (field == 0 ? q.purpose : field == 1 ? q.operator_id : q.matter) = frame_;
       genuine_.push_back(AppendOne(log_.get(), &q));
     }
+    const std::string receipt = genuine_.back().ToString();  // the record views it
     FeedbackRecord f;
     f.time_micros = NowMicros();
     f.caller = "fb2";
-    f.receipt = genuine_.back().ToString();
+    f.receipt = receipt;
     f.entries = {{1, Outcome::kNotApplied, frame_}};
     AppendOne(log_.get(), &f);
     const std::string data = ReadFile(SegmentPath(o_.dir, 1));
