@@ -22,6 +22,7 @@
 #include "audit/file_ops.h"
 #include "audit/format.h"
 #include "audit/record.h"
+#include "base/coding.h"
 
 namespace shixin::audit::testing {
 
@@ -59,21 +60,27 @@ inline QueryRecord TypicalQuery(std::string_view subject, int64_t time_micros) {
   return r;
 }
 
+// Reads the segment file `path` into `*data` and replaces the first `from` in it by `to` (as
+// long), at `*at`. Returns whether `from` was found.
+inline bool ReadReplacing(const std::string& path, std::string_view from, std::string_view to,
+                          std::string* data, size_t* at) {
+  std::ifstream in(path, std::ios::binary);
+  data->assign(std::istreambuf_iterator<char>(in), {});
+  *at = data->find(from);
+  if (*at == std::string::npos || from.size() != to.size()) return false;
+  data->replace(*at, to.size(), to);
+  return true;
+}
+
 // Replaces the first `from` in the segment file `path` by `to` (as long) and recomputes the
 // checksum of the record it is in, not the seals: what only the chain can tell. Returns whether
 // `from` was found in a record.
 inline bool RewriteRecord(const std::string& path, std::string_view from, std::string_view to) {
   std::string data;
-  {
-    std::ifstream in(path, std::ios::binary);
-    data.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  const size_t at = data.find(from);
-  if (at == std::string::npos || from.size() != to.size()) return false;
-  data.replace(at, to.size(), to);
+  size_t at = 0;
+  if (!ReadReplacing(path, from, to, &data, &at)) return false;
   for (size_t offset = kHeaderSize; offset + kRecordOverhead <= data.size();) {
-    const auto* p = reinterpret_cast<const uint8_t*>(data.data() + offset);
-    const size_t n = p[0] | p[1] << 8 | p[2] << 16 | size_t{p[3]} << 24;
+    const size_t n = DecodeLittleEndian32(data.data() + offset);
     const size_t end = offset + kRecordPrefix + n;
     if (at >= offset && at < end) {
       const auto sum = static_cast<uint32_t>(XXH3_64bits(data.data() + offset, kRecordPrefix + n));
@@ -91,21 +98,15 @@ inline bool RewriteRecord(const std::string& path, std::string_view from, std::s
 // (the chain is unkeyed). Only a chain value copied before shows it. Returns whether found.
 inline bool ResealSegment(const std::string& path, std::string_view from, std::string_view to) {
   std::string data;
-  {
-    std::ifstream in(path, std::ios::binary);
-    data.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  const size_t at = data.find(from);
-  if (at == std::string::npos || from.size() != to.size()) return false;
-  data.replace(at, to.size(), to);
+  size_t at = 0;
+  if (!ReadReplacing(path, from, to, &data, &at)) return false;
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
   if (!header.ok()) return false;
   ChainHash chain = StartChain(*header);
   std::string out = data.substr(0, kHeaderSize), batch;
   for (size_t offset = kHeaderSize; offset + kRecordOverhead <= data.size();) {
-    const auto* p = reinterpret_cast<const uint8_t*>(data.data() + offset);
-    const size_t n = p[0] | p[1] << 8 | p[2] << 16 | size_t{p[3]} << 24;
-    if (static_cast<RecordType>(p[4]) == RecordType::kSeal) {
+    const size_t n = DecodeLittleEndian32(data.data() + offset);
+    if (static_cast<RecordType>(data[offset + 4]) == RecordType::kSeal) {
       chain = SealBatch(chain, &batch);  // checksums the records, appends the seal
       out += batch;
       batch.clear();
