@@ -13,13 +13,16 @@ Watchdog::Watchdog(boost::asio::io_context& main, std::vector<boost::asio::io_co
       interval_(interval),
       beat_(std::move(beat)) {}
 
+Watchdog::~Watchdog() { Stop(); }
+
 void Watchdog::Start() {
-  stopped_ = false;
+  *stopped_ = true;  // a tick still queued from before belongs to the old flag
+  stopped_ = std::make_shared<bool>(false);
   Tick();
 }
 
 void Watchdog::Stop() {
-  stopped_ = true;
+  *stopped_ = true;
   timer_.cancel();
 }
 
@@ -36,8 +39,8 @@ void Watchdog::Tick() {
     });
   }
   timer_.expires_after(absl::ToChronoNanoseconds(interval_));
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !stopped_) Tick();
+  timer_.async_wait([this, stopped = stopped_](const boost::system::error_code& ec) {
+    if (!ec && !*stopped) Tick();
   });
 }
 

@@ -29,6 +29,8 @@ class Watchdog {
            absl::Duration interval, absl::AnyInvocable<void()> beat);
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
+  // Stops: a tick already queued on `main` finds the Watchdog gone and does nothing.
+  ~Watchdog();
 
   // Ticks now (a beat: the loops have just started) and every `interval` until Stop().
   void Start();
@@ -46,7 +48,9 @@ class Watchdog {
   const absl::Duration interval_;
   absl::AnyInvocable<void()> beat_;
   uint64_t round_ = 0;  // the round posted last
-  bool stopped_ = false;
+  // Read by the timer's handler, which may already be queued (expired, not cancellable) when
+  // Stop() or the destructor runs; only the main loop's thread touches it.
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
 };
 
 }  // namespace shixin

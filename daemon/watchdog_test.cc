@@ -100,5 +100,33 @@ TEST(WatchdogTest, NoBeatWhileTheMainLoopHangs) {
   stopped.get_future().wait();
 }
 
+// A tick whose timer expired before the Watchdog went away is already queued and cannot be
+// cancelled; it must find the Watchdog gone (ASan: heap-use-after-free before the fix).
+TEST(WatchdogTest, ATickQueuedWhenTheWatchdogGoesIsHarmless) {
+  Loop main;
+  Loop io;
+  std::atomic<int> beats{0};
+  for (int round = 0; round < 20; ++round) {
+    std::promise<void> gone;
+    asio::post(main.context, [&] {
+      auto watchdog =
+          std::make_shared<Watchdog>(main.context, std::vector<asio::io_context*>{&io.context},
+                                     absl::Microseconds(100), [&beats] { ++beats; });
+      watchdog->Start();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the timer expires meanwhile
+      // Half the rounds Stop() first, half only destroy it.
+      asio::post(main.context,
+                 [watchdog = std::move(watchdog), stop = round % 2 == 0, &gone]() mutable {
+                   if (stop) watchdog->Stop();
+                   watchdog.reset();
+                   gone.set_value();
+                 });
+    });
+    gone.get_future().wait();
+  }
+  const int after = beats.load();
+  EXPECT_EQ(BeatsAfter(beats, std::chrono::milliseconds(50)), after);
+}
+
 }  // namespace
 }  // namespace shixin
