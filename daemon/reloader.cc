@@ -136,16 +136,23 @@ ListCounts CountsOf(const Dataset& dataset, int64_t now) {
     const SubjectRef now_ref = list.Find(e.id());
     const SubjectRef base_ref{now_ref.base, nullptr};
     const bool in_base = base_ref.found();
-    subjects +=
-        (list.IsListed(now_ref, now) ? 1 : 0) - (in_base && list.IsListed(base_ref, now) ? 1 : 0);
-    // A relation is a link of its organisation (and of its person): counted on one side.
+    // The header counts every subject the base holds, listed or not: the deltas take one away
+    // by unlisting it, and add the subjects they bring (as a compaction of them would hold).
+    if (!in_base) {
+      ++subjects;
+    } else if (list.IsListed(base_ref, now) && !list.IsListed(now_ref, now)) {
+      --subjects;
+    }
+    // A relation is a link of its organisation (and of its person): counted on one side, by
+    // what holds at `now` in both states, so that an ended or future role counts on neither.
     if (list.Kind(now_ref) != SubjectKind::kOrganization) return;
-    const auto count_links = [&](SubjectRef s) {
+    const auto holding = [&](SubjectRef s) {
       int64_t n = 0;
-      list.ForEachLink(s, [&](const Id&, Role, Interval) { ++n; });
+      list.ForEachLink(s,
+                       [&](const Id&, Role, Interval valid) { n += valid.Contains(now) ? 1 : 0; });
       return n;
     };
-    relations += count_links(now_ref) - (in_base ? count_links(base_ref) : 0);
+    relations += holding(now_ref) - (in_base ? holding(base_ref) : 0);
   });
   const auto adjusted = [](uint64_t base, int64_t change) {
     return static_cast<uint64_t>(std::max<int64_t>(static_cast<int64_t>(base) + change, 0));
@@ -392,7 +399,7 @@ bool Reloader::OnlyDeltas(const std::vector<Pending>& batch) {
                      [](const Pending& p) { return p.request.deltas_only; });
 }
 
-ListCounts Reloader::ServingCounts() const {
+ListCounts Reloader::ServingCounts(int64_t now) const {
   Dataset serving;
   {
     std::lock_guard<std::mutex> lock(serving_mu_);
@@ -400,7 +407,7 @@ ListCounts Reloader::ServingCounts() const {
     serving.snapshot = serving_base_;
     serving.overlay = serving_overlay_;
   }
-  return CountsOf(serving, Now());
+  return CountsOf(serving, now);
 }
 
 uint32_t Reloader::PublishLogged(std::unique_ptr<Dataset> dataset, const char* kind) {
@@ -467,14 +474,9 @@ ReloadResult Reloader::ApplyArrivedDeltas() {
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSource& source,
-                                                               bool allow_shrink,
                                                                DeltaApplier* fold) const {
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = load_(source);
   if (!dataset.ok()) return dataset;
-  if (!allow_shrink) {
-    absl::Status guard = CheckShrink(ServingCounts(), CountsOf(**dataset, Now()), max_shrink_);
-    if (!guard.ok()) return guard;
-  }
   if (fold != nullptr) {
     Resume(dataset->get());
     // Files land while it folds: it folds again until a round finds none, so that the reload
@@ -486,8 +488,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSour
   return dataset;
 }
 
-absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadInBackground(bool allow_shrink,
-                                                                    DeltaApplier* fold) {
+absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadInBackground(DeltaApplier* fold) {
   // A reload runs beside the serving threads: it takes at most half of the cores.
   DatasetSource source = source_;
   if (source.verify_threads == 0) {
@@ -505,7 +506,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadInBackground(bool allow_s
   }
   absl::StatusOr<std::thread> loader = StartThread("shixind-load", [&] {
     RunInBackground();
-    dataset = LoadNewBase(source, allow_shrink, fold);
+    dataset = LoadNewBase(source, fold);
     {
       std::lock_guard<std::mutex> lock(mu_);
       load_done_ = true;
@@ -535,7 +536,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
       deltas_ != nullptr
           ? std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes)
           : nullptr;
-  absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadInBackground(allow_shrink, fold.get());
+  absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadInBackground(fold.get());
   const auto fail = [&](const absl::Status& status) {
     const std::string message(status.message());
     LogError("reload failed, generation %d keeps serving: %s", serving, message);
@@ -545,16 +546,22 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
     return ReloadResult{absl::AbortedError(message), serving, message};
   };
   if (!dataset.ok()) return fail(dataset.status());
-  const ListCounts counts = CountsOf(**dataset, Now());
-  if (const ListCounts serving = ServingCounts(); !CheckShrink(serving, counts, max_shrink_).ok()) {
-    LogWarning(
-        "accepting a list of %d subjects and %d relations instead of %d and %d: the shrink was "
-        "allowed by %s",
-        counts.subjects, counts.relations, serving.subjects, serving.relations, origin);
-  }
   if (deltas_ != nullptr) {
     deltas_->Adopt(*fold);
     deltas_->Apply(dataset->get());  // the files that landed during the fold
+  }
+  // Like for like: the new base with its delta files against the generation served (no file
+  // lands meanwhile: this thread applies them), counted the same way at the same instant.
+  const int64_t now = Now();
+  const ListCounts counts = CountsOf(**dataset, now);
+  const ListCounts serving_counts = ServingCounts(now);
+  if (absl::Status guard = CheckShrink(serving_counts, counts, max_shrink_); !guard.ok()) {
+    if (!allow_shrink) return fail(guard);
+    LogWarning(
+        "accepting a list of %d subjects and %d relations instead of %d and %d: the shrink was "
+        "allowed by %s",
+        counts.subjects, counts.relations, serving_counts.subjects, serving_counts.relations,
+        origin);
   }
   const uint64_t served = ServingSequence();
   if (absl::Status back =

@@ -5,7 +5,8 @@
 // failure keeps the old list serving, is logged, and shows in INFO's reload status. Only
 // regular files are read: a FIFO or a device at a configured path fails the load at once.
 //
-// Shrink guard: a reloaded list that removes more than `max_shrink` of the serving list's
+// Shrink guard: a reloaded list (its base with the delta files folded in, counted as the serving
+// generation is, CountsOf) that removes more than `max_shrink` of the serving list's
 // subjects, or of its relations (the links that list an organisation's legal representative and
 // other related persons), by count, is refused unless the request allows it (RELOAD's
 // ALLOW_SHRINK flag, shixin reload --allow-shrink); a feed cut short must not unlist debtors
@@ -94,8 +95,11 @@ struct ListCounts {
 };
 
 // Returns the counts the shrink guard compares for `dataset` at `now` (Unix seconds): its base's
-// (the snapshot's header), with what the deltas applied on it changed (its overlay's subjects
-// listed at `now`, and their links, against their base states). O(overlay size).
+// (the snapshot's header, which counts every subject and relation it holds), with what the
+// deltas applied on it changed: less the base's subjects they unlisted (listed at `now` in the
+// base, not now), plus the subjects they brought, and the relations of their organisations that
+// hold at `now` against those that held in the base (an ended or future role counts on neither
+// side). The same base with the same files counts the same. O(overlay size).
 ListCounts CountsOf(const Dataset& dataset, int64_t now);
 
 // Returns OK if replacing the `serving` list by the `loaded` one removes at most `max_shrink`
@@ -223,12 +227,12 @@ class Reloader {
   // Runs LoadNewBase() on a loader thread at background priority while this thread serves the
   // deltas-only requests that arrive (ServeDeltasDuringLoad); returns what it loaded, or the
   // error of starting the loader thread (the reload fails; the old list keeps serving).
-  absl::StatusOr<std::unique_ptr<Dataset>> LoadInBackground(bool allow_shrink, DeltaApplier* fold);
-  // Loads a reload's new base from `source`, refuses it if it shrinks too much (unless
-  // `allow_shrink`) and folds the delta files into it with `fold` (null: no deltas_dir). Runs on
-  // the loader thread.
+  absl::StatusOr<std::unique_ptr<Dataset>> LoadInBackground(DeltaApplier* fold);
+  // Loads a reload's new base from `source` and folds the delta files into it with `fold` (null:
+  // no deltas_dir). Runs on the loader thread. The shrink guard runs after the fold, on the
+  // reload thread: the new base alone lacks what the day's files added.
   absl::StatusOr<std::unique_ptr<Dataset>> LoadNewBase(const DatasetSource& source,
-                                                       bool allow_shrink, DeltaApplier* fold) const;
+                                                       DeltaApplier* fold) const;
   // Applies the delta files that arrived on top of the serving generation.
   ReloadResult ApplyArrivedDeltas();
   // Serves the deltas-only requests that arrive while a reload's load and fold run
@@ -250,9 +254,9 @@ class Reloader {
   LoadFunction load_ = LoadDataset;
   std::function<void(const Dataset&)> folded_;  // null unless a test sets it
   absl::AnyInvocable<void()> reload_hook_;      // may be empty
-  // Returns CountsOf() the generation published last, now: a compaction of the day's deltas
-  // is compared with what is served, not with the old base alone.
-  ListCounts ServingCounts() const;
+  // Returns CountsOf() the generation published last, at `now`: a compaction of the day's
+  // deltas is compared with what is served, not with the old base alone.
+  ListCounts ServingCounts(int64_t now) const;
   // The base and overlay PublishLogged() published last (the reload thread and the delta
   // application publish), for ServingCounts().
   mutable std::mutex serving_mu_;
