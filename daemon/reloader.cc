@@ -31,6 +31,9 @@ namespace {
 // The skipped lines logged per load; the rest are counted.
 constexpr size_t kLoggedErrors = 20;
 
+// The missing delta files a message names; the rest are counted.
+constexpr size_t kNamedMissingFiles = 5;
+
 // The most rounds a reload's fold runs to catch up with the files that keep landing.
 constexpr int kFoldRounds = 4;
 
@@ -98,6 +101,30 @@ absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& sourc
         source.snapshot, header.format_version, kSnapshotFormatVersion);
   }
   return dataset;
+}
+
+// Returns why the delta files after `base` up to `last` cannot all be read again from `dir` (the
+// ones missing, named), or "" if they are all there.
+std::string MissingDeltaFiles(const std::string& dir, uint64_t base, uint64_t last) {
+  if (last <= base) return "";
+  absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir);
+  if (!files.ok() && !absl::IsNotFound(files.status())) {
+    return absl::StrFormat("%s cannot be listed: %s", dir, files.status().message());
+  }
+  std::vector<std::string> missing;
+  uint64_t count = 0;
+  size_t i = 0;
+  for (uint64_t sequence = base + 1; sequence <= last; ++sequence) {
+    if (files.ok()) {
+      while (i < files->size() && (*files)[i].sequence < sequence) ++i;
+      if (i < files->size() && (*files)[i].sequence == sequence) continue;
+    }
+    if (++count <= kNamedMissingFiles) missing.push_back(DeltaFileName(sequence));
+  }
+  if (count == 0) return "";
+  std::string names = absl::StrJoin(missing, ", ");
+  if (count > missing.size()) absl::StrAppendFormat(&names, " and %d more", count - missing.size());
+  return absl::StrFormat("%s %s missing from %s", names, count == 1 ? "is" : "are", dir);
 }
 
 }  // namespace
@@ -253,6 +280,16 @@ CheckpointInfo Reloader::Resume(Dataset* dataset) const {
     } else if (!absl::IsNotFound(overlay.status())) {
       LogWarning("overlay checkpoint not used, the delta files are replayed: %s", why);
     }
+    return {};
+  }
+  if (const std::string missing = MissingDeltaFiles(
+          source_.deltas_dir, dataset->snapshot->info().delta_sequence, info.sequence);
+      !missing.empty()) {
+    LogWarning(
+        "overlay checkpoint not used, the delta files are replayed: it holds the deltas up to %d, "
+        "but %s; without them the list waits at the gap (a file stays until a base that "
+        "contains it is served: put them back, or serve such a base)",
+        info.sequence, missing);
     return {};
   }
   LogInfo("overlay checkpoint %s: %d subjects at delta %d, read in %d ms", source_.checkpoint,

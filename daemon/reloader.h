@@ -25,7 +25,8 @@
 // removal stays visible within its deadline however long the load and the fold take; the new
 // base then gets the files that landed meanwhile, on the reload thread, before its swap. With a
 // `checkpoint`, the overlay it holds (made over the same base) is taken first and only the
-// files after it are folded.
+// files after it are folded, provided the files it holds are all still in `deltas_dir`: else
+// the base replays what is there (a checkpoint only saves time).
 //
 // Coalescing: one reload runs at a time, and requests are never refused while the daemon
 // runs. Every request that arrives while a reload runs (but a deltas-only one while the load
@@ -241,8 +242,9 @@ class Reloader {
   void ServeDeltasDuringLoad();
   // Counts a request (or batch) that applied arrived deltas in `took`, for the metrics.
   void CountDeltaRun(absl::Duration took);
-  // Takes the overlay of the checkpoint into `dataset` if it was made over its base, and logs
-  // why not otherwise (a missing one silently). Returns what it held (sequence 0: not taken).
+  // Takes the overlay of the checkpoint into `dataset` if it was made over its base and the
+  // delta files it holds are all in deltas_dir, and logs why not otherwise (a missing one
+  // silently). Returns what it held (sequence 0: not taken).
   CheckpointInfo Resume(Dataset* dataset) const;
   // Completes every request of `batch` with `result`.
   static void Complete(std::vector<Pending>& batch, const ReloadResult& result);

@@ -24,6 +24,7 @@
 #include "core/delta.h"
 #include "core/id.h"
 #include "core/list.h"
+#include "core/overlay_checkpoint.h"
 #include "core/test_util.h"
 #include "core/validity.h"
 #include "gmock/gmock.h"
@@ -813,6 +814,46 @@ TEST_F(ReloaderTest, CountsOfCountsTheRolesThatHoldNow) {
   const ListCounts counts = CountsOf(*read.dataset(), NowSeconds());
   EXPECT_EQ(counts.relations, base.relations - 1);
   EXPECT_EQ(counts.subjects, base.subjects + 2);  // the two persons the relates named
+}
+
+// A restart takes the overlay checkpoint only while the files it holds (after the base's
+// sequence) are all in deltas_dir: otherwise a restart without the checkpoint, a replica or the
+// compaction would answer otherwise. It replays from the base, says why, and waits at the gap.
+TEST_F(ReloaderTest, TheCheckpointIsNotUsedWhenFilesItHoldsAreMissing) {
+  const std::string deltas = dir_ + "/deltas";
+  std::filesystem::create_directories(deltas);
+  WriteRemoval(deltas, 1, kGaoLiCase, kGaoLi);
+  WriteRemoval(deltas, 2, kWangJianguoCase, kWangJianguo);
+  DatasetSource source = Source();
+  source.deltas_dir = deltas;
+  source.checkpoint = dir_ + "/overlay.checkpoint";
+  {
+    SnapshotHolder holder;
+    Reloader reloader(source, &holder);
+    ASSERT_TRUE(reloader.LoadFirst().ok());
+    SnapshotHolder::ReadSection read(holder);
+    const Dataset& d = *read.dataset();
+    ASSERT_EQ(d.sequence, 2u);
+    ASSERT_TRUE(OverlayCheckpoint::Write(*d.snapshot, *d.overlay, d.source_time, NowSeconds(),
+                                         source.checkpoint)
+                    .ok());
+  }
+  {
+    SnapshotHolder holder;  // all the files there: the checkpoint is taken
+    Reloader reloader(source, &holder);
+    ASSERT_TRUE(reloader.LoadFirst().ok());
+    EXPECT_EQ(reloader.resumed().sequence, 2u);
+  }
+  std::filesystem::remove(deltas + "/" + DeltaFileName(1));  // archived too early
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  EXPECT_EQ(reloader.resumed().sequence, 0u);
+  EXPECT_TRUE(IsListed(holder, kGaoLi));
+  EXPECT_TRUE(IsListed(holder, kWangJianguo));  // file 2 waits behind the gap
+  const DeltaStatus status = reloader.delta_status();
+  EXPECT_EQ(status.sequence, 0u);
+  EXPECT_TRUE(status.gap);
 }
 
 }  // namespace

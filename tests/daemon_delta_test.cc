@@ -355,9 +355,11 @@ TEST_F(DaemonDeltaTest, RestartReplaysTheFilesToTheSameAnswers) {
   EXPECT_EQ(Answers(ids), before);  // replayed before serving: no wait
 }
 
-// With a state_dir the applied deltas are kept in its overlay checkpoint: a restart reads it and
-// needs no file it holds (they are moved away here to show it), and goes on with the next file.
-// A damaged checkpoint is named in the log and the files are replayed instead.
+// With a state_dir the applied deltas are kept in its overlay checkpoint: a restart reads it
+// instead of replaying the files it holds, and goes on with the next file. It takes it only
+// while those files are all in deltas_dir (moved away here, archived too early: a restart
+// without the checkpoint would answer otherwise); a damaged checkpoint is named in the log too,
+// and the files are replayed instead.
 TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   const std::string state = scratch_.Path("state");
   const std::vector<std::string> flags = {"--deltas-dir",         deltas_, "--state-dir", state,
@@ -381,17 +383,6 @@ TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
   ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
 
-  const std::string held = scratch_.Path("held");
-  ASSERT_EQ(::mkdir(held.c_str(), 0755), 0);
-  const auto move_files = [](const std::string& from, const std::string& to) {
-    for (uint64_t sequence : {1, 2}) {
-      const std::string name = DeltaFileName(sequence);
-      ASSERT_EQ(
-          std::rename(absl::StrCat(from, "/", name).c_str(), absl::StrCat(to, "/", name).c_str()),
-          0);
-    }
-  };
-  ASSERT_NO_FATAL_FAILURE(move_files(deltas_, held));
   ASSERT_NO_FATAL_FAILURE(StartDaemon(flags));
   EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "2 subjects at delta 2, read in"))
       << daemon_->stderr_text();
@@ -406,6 +397,34 @@ TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   EXPECT_EQ(Counts(info.value.deltas),
             "base 0 sequence 3 pending 0 files 1 changes 1 notes 1 refusals 0 gap 0/0 overlay 2");
   EXPECT_TRUE(WaitForLog("written: 2 subjects at delta 3, "));
+  ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
+  ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
+
+  // Files 1 and 2 archived too early: replayed from the base, which waits at the gap.
+  const std::string held = scratch_.Path("held");
+  ASSERT_EQ(::mkdir(held.c_str(), 0755), 0);
+  const auto move_files = [](const std::string& from, const std::string& to) {
+    for (uint64_t sequence : {1, 2}) {
+      const std::string name = DeltaFileName(sequence);
+      ASSERT_EQ(
+          std::rename(absl::StrCat(from, "/", name).c_str(), absl::StrCat(to, "/", name).c_str()),
+          0);
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(move_files(deltas_, held));
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(flags));
+  EXPECT_TRUE(absl::StrContains(
+      daemon_->stderr_text(),
+      absl::StrCat("overlay checkpoint not used, the delta files are replayed: it holds the deltas "
+                   "up to 3, but ",
+                   DeltaFileName(1), ", ", DeltaFileName(2), " are missing from ", deltas_)))
+      << daemon_->stderr_text();
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);  // as without the checkpoint
+  EXPECT_EQ(StatusOf(kNew), wire::CheckStatus::kUnlisted);
+  v2 = daemon_->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  info = WaitForInfo(**v2, [](const wire::DeltaInfo& d) { return d.gap; });
+  EXPECT_EQ(info.value.deltas.sequence, 0u);
   ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
   ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
 
