@@ -81,8 +81,11 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
   if (!dir) return absl::InvalidArgumentError("--data DIR is required");
   absl::StatusOr<uint64_t> max_errors = flags.GetUint("max-errors", 0);
   if (!max_errors.ok()) return max_errors.status();
+  // Only compile takes --delta-sequence (a full re-issue); the others never see it.
+  absl::StatusOr<uint64_t> sequence = flags.GetUint("delta-sequence", 0);
+  if (!sequence.ok()) return sequence.status();
   LoadReport report;
-  auto snap = LoadDataDir(*dir, LoadOptions{*max_errors}, &report);
+  auto snap = LoadDataDir(*dir, LoadOptions{*max_errors, *sequence}, &report);
   if (!snap.ok()) return snap.status();
   for (const LoadError& e : report.first_errors) {
     std::fprintf(stderr, "shixin: skipped %s:%llu: %s\n", e.file.c_str(),
@@ -362,13 +365,18 @@ int RunReload(const std::vector<std::string>& args) {
 }
 
 // Returns InvalidArgument unless the flags name one base: --snapshot, --data or a positional
-// data directory.
+// data directory; --delta-sequence only with a data directory.
 absl::Status CheckCompileBase(const Flags& flags) {
   const size_t bases =
       (flags.Get("snapshot") ? 1 : 0) + (flags.Get("data") ? 1 : 0) + flags.positional().size();
   if (bases > 1) {
     return absl::InvalidArgumentError(
         "one base: --snapshot FILE, --data DIR or a data directory, not several");
+  }
+  if (flags.Get("delta-sequence") && flags.Get("snapshot")) {
+    return absl::InvalidArgumentError(
+        "--delta-sequence: a snapshot carries its own; it names the last delta file a data "
+        "directory (a full re-issue of the list) contains");
   }
   return absl::OkStatus();
 }
@@ -432,6 +440,7 @@ int RunCompile(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), {{"data", true},
                                                                   {"snapshot", true},
                                                                   {"deltas", true},
+                                                                  {"delta-sequence", true},
                                                                   {"history-days", true},
                                                                   {"out", true},
                                                                   {"catalog", true},

@@ -49,10 +49,12 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          N delta files of K changes [1000] each in
                                          DIR/deltas (one per working day after it)
   compile  --data DIR -o FILE [--catalog FILE] [--max-errors N] [--allow-empty]
-                                         write the list as a snapshot file for shixind
+           [--delta-sequence N]          write the list as a snapshot file for shixind
                                          --snapshot (compiled against the catalog); an empty
                                          list is refused, nothing written (shixind never
-                                         serves one), unless --allow-empty (a test's file)
+                                         serves one), unless --allow-empty (a test's file);
+                                         --delta-sequence: the last delta file a full
+                                         re-issue contains [0]: only later ones apply on it
   compile  --snapshot FILE|[--data] DIR --deltas DIR -o FILE [--history-days N]
                                          fold the delta files into a new base snapshot
                                          (compaction; keeps N days of history [1826]);

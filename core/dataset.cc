@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadDataDir(const std::string& d
   const std::string debtors = dir + "/" + kDebtorsFile;
   const std::string relations = dir + "/" + kRelationsFile;
   SnapshotBuilder builder;
+  builder.set_delta_sequence(options.delta_sequence);
   // Taken before reading: a file rewritten during the load makes the list look older, never
   // newer, than it is.
   builder.set_source_time(std::max(ModificationTime(debtors), ModificationTime(relations)));

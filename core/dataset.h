@@ -21,7 +21,8 @@ inline constexpr char kRelationsFile[] = "relations.ndjson";
 // Returns the snapshot, or the first error (a missing file, or more bad lines than
 // `options.max_errors`, counted over both files); never a partly built snapshot.
 // `report`, if not null, receives what was read and the bad lines skipped.
-// The snapshot's info().source_time is the newer of the two files' modification times.
+// The snapshot's info().source_time is the newer of the two files' modification times, its
+// delta_sequence `options.delta_sequence`.
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadDataDir(const std::string& dir,
                                                             const LoadOptions& options,
                                                             LoadReport* report);

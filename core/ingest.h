@@ -28,6 +28,9 @@ namespace shixin {
 struct LoadOptions {
   // The number of bad lines tolerated (skipped and reported) before the load fails.
   uint64_t max_errors = 0;
+  // The last delta file the data already contains (a full re-issue of the list), recorded as
+  // the snapshot's delta sequence by LoadDataDir(): later files are replayed on it, not these.
+  uint64_t delta_sequence = 0;
 };
 
 struct LoadError {

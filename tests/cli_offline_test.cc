@@ -474,6 +474,54 @@ TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// A full re-issue of the list compiled with --delta-sequence N contains the delta files up to
+// N: those are not replayed on it (file 1's add would refuse, as the case is in the export),
+// the later ones are.
+TEST(CliOfflineTest, AReissueNamesTheDeltasItContains) {
+  const std::string dir = ::testing::TempDir() + "/cli_reissue";
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas " + dir + "/reissue && cp " +
+                   SHIXIN_TEST_SOURCE_DIR + "/data/sample/*.ndjson " + dir + "/reissue/")
+                      .c_str()),
+      0);
+  const std::string added =  // kNew's case of the other tests
+      R"({"op":"add","caseCode":"（2026）黑0402执88号","iname":"李明","cardNum":"230402198001011232",)"
+      R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+      R"("gistId":"(2025)黑0402民初12号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20260310",)"
+      R"("publishDate":"2026-06-01","duty":"偿还借款5万元","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("termEnd":"2099-05-31"})"
+      "\n";
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson", added);
+  WriteFile(dir + "/deltas/00000000000000000002.ndjson",
+            R"({"op":"remove","caseCode":"（2017）黑04执31号","cardNum":"230407199103150045",)"
+            R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+            "\n");
+  // The court's export after file 1: the sample and the case file 1 added, without "op".
+  std::ofstream(dir + "/reissue/debtors.ndjson", std::ios::app)
+      << "{" << added.substr(added.find("\"caseCode\""));
+  ExpectShixin("compile --data " + dir + "/reissue --delta-sequence 1 -o " + dir + "/re.snap", 0,
+               {"wrote", "deltas folded up to 1"});
+  const std::string list = "--json --snapshot " + dir + "/re.snap --deltas " + dir + "/deltas ";
+  ExpectShixin("check " + list + "230402198001011232", 0, {R"("listed":true)"});
+  ExpectShixin("check " + list + "230407199103150045", 0, {R"("listed":false)"});  // file 2
+  // Without it, file 1 is replayed on the re-issue and refused.
+  ExpectShixin("compile --data " + dir + "/reissue -o " + dir + "/re0.snap", 0, {"wrote"});
+  const RunResult replayed = Shixin(
+      "check --snapshot " + dir + "/re0.snap --deltas " + dir + "/deltas 230407199103150045", true);
+  EXPECT_EQ(replayed.status, 3);
+  EXPECT_THAT(replayed.out, HasSubstr("is on the list already"));
+  // Folded: the later files only; a snapshot carries its own sequence.
+  ExpectShixin("compile --data " + dir + "/reissue --delta-sequence 1 --deltas " + dir +
+                   "/deltas -o " + dir + "/folded.snap",
+               0, {"deltas folded up to 2"});
+  const RunResult on_snapshot = Shixin(
+      "compile --snapshot " + dir + "/re.snap --delta-sequence 1 -o " + dir + "/x.snap", true);
+  EXPECT_EQ(on_snapshot.status, 2);
+  EXPECT_THAT(on_snapshot.out, HasSubstr("--delta-sequence: a snapshot carries its own"));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // shixin caller add|token|list|remove on a callers file: a token is printed once and only its
 // hash is written.
 TEST(CliOfflineTest, CallerCommands) {
