@@ -3,15 +3,63 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/background.h"
 #include "base/thread.h"
 #include "daemon/log.h"
 
 namespace shixin {
+namespace {
+
+// Returns whether `name` is `base`.tmp. and 8 letters or digits (CreateFileBeside's names).
+bool IsTemporaryOf(std::string_view name, std::string_view base) {
+  constexpr std::string_view kInfix = ".tmp.";
+  constexpr size_t kSuffix = 8;
+  if (name.size() != base.size() + kInfix.size() + kSuffix || !name.starts_with(base) ||
+      name.substr(base.size(), kInfix.size()) != kInfix) {
+    return false;
+  }
+  return absl::c_all_of(name.substr(base.size() + kInfix.size()), absl::ascii_isalnum);
+}
+
+}  // namespace
+
+StaleTemporaries RemoveStaleTemporaries(const std::string& path) {
+  const std::filesystem::path target(path);
+  const std::string base = target.filename().string();
+  StaleTemporaries removed;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(target.parent_path(), error), end;
+       !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (!IsTemporaryOf(name, base)) continue;
+    std::error_code stat_error;
+    const std::filesystem::file_status status = it->symlink_status(stat_error);
+    if (stat_error || !std::filesystem::is_regular_file(status)) continue;
+    const uintmax_t size = it->file_size(stat_error);
+    std::error_code remove_error;
+    if (!std::filesystem::remove(it->path(), remove_error)) {
+      if (removed.error.empty() && remove_error) {
+        removed.error = absl::StrCat(it->path().string(), ": ", remove_error.message());
+      }
+      continue;
+    }
+    ++removed.files;
+    removed.bytes += stat_error ? 0 : size;
+    removed.names.push_back(name);
+  }
+  if (error && removed.error.empty()) {
+    removed.error = absl::StrCat(target.parent_path().string(), ": ", error.message());
+  }
+  return removed;
+}
 
 Checkpointer::Checkpointer(std::string path, const SnapshotHolder* holder, absl::Duration interval)
     : path_(std::move(path)), holder_(holder), interval_(interval) {}

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -34,6 +35,21 @@ struct CheckpointStatus {
   double last_seconds = 0;  // how long the last write took
   std::string error;        // why the last write failed, or empty once one succeeds
 };
+
+// What RemoveStaleTemporaries() removed.
+struct StaleTemporaries {
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> names;  // the files removed, by name
+  std::string error;               // the first one that could not be removed, or empty
+};
+
+// Removes the temporary files that writes of the checkpoint at `path` left when the daemon was
+// killed during one (`path`.tmp.XXXXXXXX, as WriteFileAtomically names them, core/paths.h):
+// regular files of exactly that name only, not followed through a symbolic link. Each is the
+// size of a checkpoint (GBs at national scale) and nothing else removes them.
+// REQUIRES: the caller holds state_dir's lock (StateDirLock) and writes no checkpoint meanwhile.
+StaleTemporaries RemoveStaleTemporaries(const std::string& path);
 
 class Checkpointer {
  public:

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -116,6 +117,38 @@ TEST_F(CheckpointerTest, AFailedWriteIsCountedAndNamed) {
   EXPECT_THAT(s.error, HasSubstr(path + ".tmp"));
   Metrics metrics(MetricsSources{&holder_, nullptr, nullptr, nullptr, nullptr, &checkpointer});
   EXPECT_THAT(metrics.Scrape(), HasSubstr("shixin_checkpoint_writes_total{result=\"failed\"} 1\n"));
+}
+
+// A kill during a write leaves its temporary file: the next start removes those of the
+// checkpoint's name, and nothing else (other names, a symbolic link, a directory).
+TEST_F(CheckpointerTest, StaleTemporariesOfTheCheckpointAreRemoved) {
+  const auto write = [](const std::string& path, size_t bytes) {
+    std::ofstream(path) << std::string(bytes, 'x');
+  };
+  const std::string stale1 = path_ + ".tmp.AbCd1234";
+  const std::string stale2 = path_ + ".tmp.zzzzzzz9";
+  write(path_, 3);
+  write(stale1, 10);
+  write(stale2, 5);
+  const std::vector<std::string> kept = {path_ + ".tmp.short", path_ + ".tmp.ABCDEFGH.x",
+                                         dir_ + "/audit.tmp.ABCDEFGH", dir_ + "/other"};
+  for (const std::string& path : kept) write(path, 1);
+  std::filesystem::create_symlink(dir_ + "/other", path_ + ".tmp.LINKlink");
+  std::filesystem::create_directory(path_ + ".tmp.DIRdir00");
+
+  const StaleTemporaries removed = RemoveStaleTemporaries(path_);
+  EXPECT_EQ(removed.files, 2u);
+  EXPECT_EQ(removed.bytes, 15u);
+  EXPECT_THAT(removed.names, ::testing::UnorderedElementsAre("overlay.checkpoint.tmp.AbCd1234",
+                                                             "overlay.checkpoint.tmp.zzzzzzz9"));
+  EXPECT_EQ(removed.error, "");
+  EXPECT_FALSE(std::filesystem::exists(stale1));
+  EXPECT_FALSE(std::filesystem::exists(stale2));
+  EXPECT_TRUE(std::filesystem::exists(path_));
+  for (const std::string& path : kept) EXPECT_TRUE(std::filesystem::exists(path)) << path;
+  EXPECT_TRUE(std::filesystem::is_symlink(path_ + ".tmp.LINKlink"));
+  EXPECT_TRUE(std::filesystem::is_directory(path_ + ".tmp.DIRdir00"));
+  EXPECT_EQ(RemoveStaleTemporaries(path_).files, 0u);
 }
 
 }  // namespace

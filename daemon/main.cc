@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "base/allocator.h"
 #include "base/background.h"
 #include "base/thread.h"
@@ -170,6 +171,17 @@ int Main(const std::vector<std::string>& args) {
       return kExitFailure;
     }
     state_lock.emplace(*std::move(locked));
+    // Ours to remove now that we hold the lock: a kill during a checkpoint write leaves one.
+    const StaleTemporaries stale = RemoveStaleTemporaries(config.state_dir + "/overlay.checkpoint");
+    if (stale.files > 0) {
+      LogWarning(
+          "removed %d temporary overlay checkpoint files left by writes cut short (the daemon "
+          "killed during one), %d bytes freed: %s",
+          stale.files, stale.bytes, absl::StrJoin(stale.names, ", "));
+    }
+    if (!stale.error.empty()) {
+      LogWarning("cannot remove a temporary overlay checkpoint file: %s", stale.error);
+    }
     // A full disk or a file-size limit must fail the write (EFBIG), not kill the daemon.
     std::signal(SIGXFSZ, SIG_IGN);
     audit::AuditLog::Recovery recovery;

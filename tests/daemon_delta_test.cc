@@ -383,9 +383,18 @@ TEST_F(DaemonDeltaTest, RestartReadsTheCheckpointInsteadOfReplaying) {
   ASSERT_TRUE(daemon_->Signal(SIGTERM).ok());
   ASSERT_TRUE(daemon_->WaitForExit(absl::Seconds(5)).ok());
 
+  // A write cut short by a kill left its temporary file: the restart removes it.
+  const std::string stale = state + "/overlay.checkpoint.tmp.Kill9abc";
+  ASSERT_TRUE(WriteFileAtomically(stale, "1234567").ok());
   ASSERT_NO_FATAL_FAILURE(StartDaemon(flags));
   EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "2 subjects at delta 2, read in"))
       << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(),
+                                "removed 1 temporary overlay checkpoint files left by writes cut "
+                                "short (the daemon killed during one), 7 bytes freed: "
+                                "overlay.checkpoint.tmp.Kill9abc"))
+      << daemon_->stderr_text();
+  EXPECT_FALSE(std::filesystem::exists(stale));
   EXPECT_EQ(Answers(ids), before);
   EXPECT_EQ(applied_time(), applied_at);
   absl::SleepFor(absl::Milliseconds(1500));  // a checkpointer's turn: the file holds it all
