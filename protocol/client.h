@@ -91,7 +91,9 @@ struct ClientOptions {
   // their whole answer arrived. Never RELOAD or FEEDBACK, nor after a timeout or a fatal status.
   // The new connection itself is opened up to kReconnectAttempts times, kReconnectPause x n
   // apart, while it fails before carrying the request (refused, or closed during HELLO: a
-  // balancer may still send it to the replica that just died). The same holds for the first
+  // balancer may still send it to the replica that just died); a HELLO the server answers
+  // with an error (credentials refused: each try counts towards a hold on them) is not
+  // repeated. The same holds for the first
   // connection's first HELLO (Hello()), which a balancer closes when the replica it chose hangs:
   // closed during it, it is sent again on a new connection up to kReconnectAttempts times in all.
   bool retry_idempotent = true;
@@ -182,7 +184,9 @@ class Client {
   // server answers NOT_FOUND (NotFound) for an unknown receipt and AUDIT_UNAVAILABLE
   // (Unavailable) when it cannot record it. Check(), Measures() and Detail() are retried and
   // judged by list position as set_options() says (ClientOptions); a retry whose new connection
-  // cannot be opened returns the connection's loss, naming the reconnection's error.
+  // cannot be opened returns the connection's loss, naming the reconnection's error, except
+  // that credentials refused there return the refusal (Unauthenticated or PermissionDenied, the
+  // server's message first), the connection closed.
   absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name,
                                                    const Credentials& credentials = {});
   absl::StatusOr<Reply<bool>> Ping();
@@ -274,8 +278,10 @@ class Client {
   // reconnection's error, or Unavailable if the new connection speaks another version than
   // `version`.
   absl::Status ReconnectToRetry(wire::Opcode op, const absl::Status& failure, uint8_t version);
-  // One attempt of Reconnect(): Reopen(), then the last HELLO again (HelloOnce()).
-  absl::Status ConnectAgain();
+  // One attempt of Reconnect(): Reopen(), then the last HELLO again (HelloOnce()), closing the
+  // connection if it fails. `*again` says whether another attempt may succeed (refused, or
+  // closed during HELLO).
+  absl::Status ConnectAgain(bool* again);
   // Opens a new connection to address_ (closing the current one), without HELLO.
   absl::Status Reopen();
   // One HELLO on the current connection (Hello() retries the first one).

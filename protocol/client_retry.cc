@@ -29,17 +29,25 @@ absl::Status Client::Reconnect() {
   absl::Status s;
   for (int attempt = 0; attempt < ClientOptions::kReconnectAttempts; ++attempt) {
     if (attempt > 0) absl::SleepFor(ClientOptions::kReconnectPause * attempt);
-    s = ConnectAgain();
-    if (s.ok() || address_.empty()) break;
+    bool again = false;
+    s = ConnectAgain(&again);
+    if (s.ok() || !again) break;
   }
   return s;
 }
 
-absl::Status Client::ConnectAgain() {
+absl::Status Client::ConnectAgain(bool* again) {
+  *again = !address_.empty();
   SHIXIN_RETURN_IF_ERROR(Reopen());
   if (!hello_args_.has_value()) return absl::OkStatus();
   const auto [name, credentials] = *hello_args_;  // a copy: HelloOnce() sets hello_args_ again
-  return HelloOnce(name, credentials).status();
+  lost_ = false;
+  absl::Status s = HelloOnce(name, credentials).status();
+  // Only a HELLO cut by the connection's loss is tried again: a server's answer (credentials
+  // refused: each try counts towards its hold on them) stands.
+  *again = lost_;
+  if (!s.ok()) Close();  // a refused HELLO negotiates nothing (FORMAT.md 14)
+  return s;
 }
 
 absl::Status Client::Reopen() {
@@ -84,6 +92,12 @@ absl::Status Client::CheckNotOlder(wire::Opcode op, uint32_t generation, bool* o
 absl::Status Client::ReconnectToRetry(wire::Opcode op, const absl::Status& failure,
                                       uint8_t version) {
   if (absl::Status r = Reconnect(); !r.ok()) {
+    // Credentials refused on the new connection (revoked meanwhile) are the caller's to fix:
+    // their code, not the loss's retryable one.
+    if (absl::IsUnauthenticated(r) || absl::IsPermissionDenied(r)) {
+      return absl::Status(r.code(), absl::StrFormat("%s (on a new connection, after: %s)",
+                                                    r.message(), failure.message()));
+    }
     return absl::Status(failure.code(), absl::StrFormat("%s (a new connection failed too: %s)",
                                                         failure.message(), r.message()));
   }

@@ -1,0 +1,71 @@
+// How the client reports failures a service must tell apart: credentials refused, timeouts,
+// its own invalid requests, a refused TLS certificate, a connection limit.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "protocol/client.h"
+#include "protocol/client_test_util.h"
+
+namespace shixin {
+namespace {
+
+std::string HelloAnswer(const FrameHeader& h, uint8_t version) {
+  std::string out;
+  wire::Encode(wire::HelloResponse{version, 0, 1 << 20, 1000, 64, "fake/3", "hegang-2018"}, &out);
+  return Respond(h, out);
+}
+
+// A server whose first HELLO is accepted; every CHECK closes its connection (a daemon closing
+// the connections of a revoked token), and every later HELLO is refused UNAUTHENTICATED.
+struct RevokedFake {
+  std::atomic<int> hellos{0};
+
+  std::string operator()(const FrameHeader& h, std::string_view /*payload*/) {
+    switch (static_cast<Opcode>(h.opcode)) {
+      case Opcode::kHello:
+        if (++hellos > 1) {
+          return ErrorResponse(h, wire::Status::kUnauthenticated, "unknown caller or wrong token");
+        }
+        return HelloAnswer(h, 3);
+      case Opcode::kCheck:
+        return LoopbackServer::kClose;
+      default:
+        return ErrorResponse(h, wire::Status::kUnknownOpcode, "unknown");
+    }
+  }
+};
+
+std::unique_ptr<Client> MustConnect(const LoopbackServer& server) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(server.address());
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? *std::move(client) : nullptr;
+}
+
+// A retry's HELLO refused is not repeated (each try counts towards the server's hold on the
+// credentials), is reported as the refusal, not as a retryable loss, and closes the connection.
+TEST(ClientFailuresTest, CredentialsRefusedOnANewConnectionAreNotRetried) {
+  auto fake = std::make_shared<RevokedFake>();
+  auto server = LoopbackServer::Start(
+      AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(*server);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Hello("bank", Credentials{"bank-b", "shx_old"}).ok());
+  auto check = client->Check({"11010519491231002X"});
+  EXPECT_TRUE(absl::IsUnauthenticated(check.status())) << check.status();
+  EXPECT_TRUE(
+      absl::StartsWith(check.status().message(), "UNAUTHENTICATED: unknown caller or wrong token"))
+      << check.status();
+  EXPECT_EQ(fake->hellos, 2);  // the first, and the retry's once
+  // Closed: later calls do not send the refused credentials again.
+  EXPECT_TRUE(absl::IsUnavailable(client->Check({"11010519491231002X"}).status()));
+  EXPECT_EQ(fake->hellos, 2);
+}
+
+}  // namespace
+}  // namespace shixin
