@@ -1,5 +1,6 @@
 #include "protocol/client.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <tuple>
@@ -78,12 +79,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string_view address
 
 absl::Status Client::SendBytes(std::string_view bytes) {
   if (!queued_.empty()) SHIXIN_RETURN_IF_ERROR(Flush());
-  return SendAll(bytes);
+  return SendAll(bytes, absl::Now() + timeout_);
 }
 
-absl::Status Client::SendAll(std::string_view bytes) {
+absl::Status Client::SendAll(std::string_view bytes, absl::Time deadline) {
   if (fd_ < 0) return absl::UnavailableError("not connected (closed after an earlier error)");
-  absl::Time deadline = absl::Now() + timeout_;
   while (!bytes.empty()) {
     absl::StatusOr<size_t> n = SendSome(bytes, deadline);
     if (!n.ok()) {
@@ -111,10 +111,12 @@ absl::Status Client::QueueFrame(wire::Opcode op, uint32_t request_id, std::strin
   return absl::OkStatus();
 }
 
-absl::Status Client::Flush() {
+absl::Status Client::Flush() { return FlushBy(absl::Now() + timeout_); }
+
+absl::Status Client::FlushBy(absl::Time deadline) {
   std::string bytes;
   bytes.swap(queued_);
-  absl::Status s = SendAll(bytes);
+  absl::Status s = SendAll(bytes, deadline);
   bytes.clear();
   if (queued_.empty()) queued_.swap(bytes);  // keeps the capacity for the next batch
   return s;
@@ -163,10 +165,11 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
   }
 }
 
-absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload) {
-  absl::Time deadline = absl::Now() + timeout_;
+absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload, absl::Time deadline) {
+  deadline = std::min(deadline, absl::Now() + timeout_);
   uint32_t id = NextRequestId();
-  SHIXIN_RETURN_IF_ERROR(SendFrame(op, id, payload));
+  SHIXIN_RETURN_IF_ERROR(QueueFrame(op, id, payload));
+  SHIXIN_RETURN_IF_ERROR(FlushBy(deadline));
   return Judge(op, id, ReceiveFrameBy(deadline));
 }
 
@@ -336,29 +339,31 @@ absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& ca
 absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client_name,
                                                          const Credentials& credentials) {
   SHIXIN_RETURN_IF_ERROR(CheckCredentials(credentials, max_version_));
+  const absl::Time deadline = absl::Now() + timeout_;  // of the whole call, retries included
   const bool first = !hello_args_.has_value();
   lost_ = false;
-  absl::StatusOr<Reply<wire::HelloResponse>> reply = HelloOnce(client_name, credentials);
+  absl::StatusOr<Reply<wire::HelloResponse>> reply = HelloOnce(client_name, credentials, deadline);
   // The first connection closed during its HELLO (a balancer's session to a hung replica cut at
   // its health check) is opened again as a lost one is (Reconnect()): HELLO carries no request.
   // Later HELLOs are repeated by Reconnect() itself.
-  for (int attempt = 1; !reply.ok() && lost_ && first && options_.retry_idempotent &&
-                        !address_.empty() && attempt < ClientOptions::kReconnectAttempts;
+  for (int attempt = 1;
+       !reply.ok() && lost_ && first && options_.retry_idempotent && !address_.empty() &&
+       attempt < ClientOptions::kReconnectAttempts && PauseBefore(attempt, deadline);
        ++attempt) {
-    absl::SleepFor(ClientOptions::kReconnectPause * attempt);
     lost_ = false;
-    if (absl::Status s = Reopen(); !s.ok()) {
+    if (absl::Status s = Reopen(deadline); !s.ok()) {
       lost_ = true;  // refused now: tried again, as Reconnect() does
       reply = absl::Status(s.code(), absl::StrFormat("HELLO: %s", s.message()));
       continue;
     }
-    reply = HelloOnce(client_name, credentials);
+    reply = HelloOnce(client_name, credentials, deadline);
   }
   return reply;
 }
 
 absl::StatusOr<Reply<wire::HelloResponse>> Client::HelloOnce(std::string_view client_name,
-                                                             const Credentials& credentials) {
+                                                             const Credentials& credentials,
+                                                             absl::Time deadline) {
   wire::HelloRequest request;
   request.max_version = max_version_;
   request.client_name = std::string(client_name);
@@ -366,7 +371,7 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::HelloOnce(std::string_view cl
   request.token = credentials.token;
   std::string payload;
   wire::Encode(request, &payload);
-  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kHello, payload));
+  SHIXIN_ASSIGN_OR_RETURN(const Frame frame, Call(wire::Opcode::kHello, payload, deadline));
   absl::StatusOr<wire::HelloResponse> response = wire::DecodeHelloResponse(frame.payload);
   if (!response.ok()) return BadResponse(response.status());
   if (response->version > max_version_) {

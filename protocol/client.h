@@ -90,10 +90,10 @@ struct ClientOptions {
   // (with the HELLO of the first), when the connection is lost (EOF, reset, broken pipe) before
   // their whole answer arrived. Never RELOAD or FEEDBACK, nor after a timeout or a fatal status.
   // The new connection itself is opened up to kReconnectAttempts times, kReconnectPause x n
-  // apart, while it fails before carrying the request (refused, or closed during HELLO: a
-  // balancer may still send it to the replica that just died); a HELLO the server answers
-  // with an error (credentials refused: each try counts towards a hold on them) is not
-  // repeated. The same holds for the first
+  // apart, within the call's timeout, while it fails before carrying the request (refused, or
+  // closed during HELLO: a balancer may still send it to the replica that just died); a HELLO
+  // timed out or answered with an error (credentials refused: each try counts towards a hold on
+  // them) is not repeated. The same holds for the first
   // connection's first HELLO (Hello()), which a balancer closes when the replica it chose hangs:
   // closed during it, it is sent again on a new connection up to kReconnectAttempts times in all.
   bool retry_idempotent = true;
@@ -144,7 +144,8 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Sets the timeout of each later call (default 10 s).
+  // Sets the timeout of each later call (default 10 s): a call's retries on new connections
+  // (ClientOptions) end by it too, save no_going_back's INFO and DetailEach()'s answers (each).
   void set_timeout(absl::Duration timeout) { timeout_ = timeout; }
   // Sets the retry and no-going-back behaviour of later calls (ClientOptions).
   void set_options(const ClientOptions& options) { options_ = options; }
@@ -254,7 +255,9 @@ class Client {
       : fd_(fd), address_(address), tls_(tls), connect_timeout_(timeout) {}
   // Sends a request with a fresh id and reads the frame answering it, which must come next.
   // Returns the frame if its status is OK, else the error (StatusFromWire).
-  absl::StatusOr<Frame> Call(wire::Opcode op, std::string_view payload);
+  // Both by `deadline` if sooner than the timeout.
+  absl::StatusOr<Frame> Call(wire::Opcode op, std::string_view payload,
+                             absl::Time deadline = absl::InfiniteFuture());
   // Returns `frame`, received for request `id` of `op`, if it is that request's OK answer; else
   // the error as Call() returns it (closing the connection where Call() does).
   absl::StatusOr<Frame> Judge(wire::Opcode op, uint32_t id, absl::StatusOr<Frame> frame);
@@ -272,21 +275,26 @@ class Client {
   absl::StatusOr<Frame> CallIdempotent(wire::Opcode op,
                                        const std::function<void(std::string*)>& encode);
   // Opens a new connection to address_ and repeats the last HELLO on it; tries up to
-  // ClientOptions::kReconnectAttempts times while that fails.
-  absl::Status Reconnect();
+  // ClientOptions::kReconnectAttempts times while that fails so, by `deadline`.
+  absl::Status Reconnect(absl::Time deadline);
+  // Sleeps before retry `attempt` (1, 2, ...) and returns true, or false if `deadline` comes first.
+  static bool PauseBefore(int attempt, absl::Time deadline);
   // Reconnect() for a retry of `op` after `failure`; returns `failure` extended with the
   // reconnection's error, or Unavailable if the new connection speaks another version than
   // `version`.
-  absl::Status ReconnectToRetry(wire::Opcode op, const absl::Status& failure, uint8_t version);
+  absl::Status ReconnectToRetry(wire::Opcode op, const absl::Status& failure, uint8_t version,
+                                absl::Time deadline);
   // One attempt of Reconnect(): Reopen(), then the last HELLO again (HelloOnce()), closing the
   // connection if it fails. `*again` says whether another attempt may succeed (refused, or
   // closed during HELLO).
-  absl::Status ConnectAgain(bool* again);
-  // Opens a new connection to address_ (closing the current one), without HELLO.
-  absl::Status Reopen();
+  absl::Status ConnectAgain(absl::Time deadline, bool* again);
+  // Opens a new connection to address_ (closing the current one), without HELLO, by the connect
+  // timeout or `deadline` if sooner.
+  absl::Status Reopen(absl::Time deadline);
   // One HELLO on the current connection (Hello() retries the first one).
   absl::StatusOr<Reply<wire::HelloResponse>> HelloOnce(std::string_view client_name,
-                                                       const Credentials& credentials);
+                                                       const Credentials& credentials,
+                                                       absl::Time deadline);
   // Returns an error if the answer of `generation` comes from an older list than the newest
   // seen (`*older` set), or if INFO cannot tell its position; maps generations by INFO.
   absl::Status CheckNotOlder(wire::Opcode op, uint32_t generation, bool* older);
@@ -294,8 +302,9 @@ class Client {
   void Close();
   // Sets up TLS on fd_ and runs the handshake by `deadline`.
   absl::Status StartTls(std::string_view address, const TlsOptions& tls, absl::Time deadline);
-  // Sends `bytes` whole by the call's timeout; closes on an error.
-  absl::Status SendAll(std::string_view bytes);
+  // Sends `bytes` whole by `deadline`; closes on an error. FlushBy(): Flush() so.
+  absl::Status SendAll(std::string_view bytes, absl::Time deadline);
+  absl::Status FlushBy(absl::Time deadline);
   // Sends some of `bytes` (plain or TLS), waiting until `deadline`. Returns how many (> 0), or
   // the error; the caller closes.
   absl::StatusOr<size_t> SendSome(std::string_view bytes, absl::Time deadline);

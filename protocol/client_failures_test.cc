@@ -67,5 +67,49 @@ TEST(ClientFailuresTest, CredentialsRefusedOnANewConnectionAreNotRetried) {
   EXPECT_EQ(fake->hellos, 2);
 }
 
+// A replica whose first connection answers HELLO and is closed at its first CHECK; the HELLOs
+// of later connections are closed (`close_hellos`) or never answered (a replica that hangs
+// behind a balancer).
+struct HangingReplicaFake {
+  explicit HangingReplicaFake(bool close) : close_hellos(close) {}
+  const bool close_hellos;
+  std::atomic<int> hellos{0};
+
+  std::string operator()(const FrameHeader& h, std::string_view /*payload*/) {
+    switch (static_cast<Opcode>(h.opcode)) {
+      case Opcode::kHello:
+        if (++hellos > 1) return close_hellos ? LoopbackServer::kClose : "";
+        return HelloAnswer(h, 2);
+      case Opcode::kCheck:
+        return LoopbackServer::kClose;
+      default:
+        return ErrorResponse(h, wire::Status::kUnknownOpcode, "unknown");
+    }
+  }
+};
+
+// A call's retry ends by the call's timeout; a HELLO that timed out is not sent again.
+TEST(ClientFailuresTest, ARetryEndsByTheCallsTimeout) {
+  for (const bool close : {false, true}) {
+    SCOPED_TRACE(close ? "HELLOs closed" : "HELLOs unanswered");
+    auto fake = std::make_shared<HangingReplicaFake>(close);
+    auto server = LoopbackServer::Start(
+        AF_INET, [fake](const FrameHeader& h, std::string_view p) { return (*fake)(h, p); });
+    ASSERT_NE(server, nullptr);
+    std::unique_ptr<Client> client = MustConnect(*server);
+    ASSERT_NE(client, nullptr);
+    ASSERT_TRUE(client->Hello("bank").ok());
+    client->set_timeout(absl::Milliseconds(200));
+    const absl::Time start = absl::Now();
+    auto check = client->Check({"11010519491231002X"});
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_TRUE(absl::IsUnavailable(check.status())) << check.status();
+    EXPECT_LT(took, absl::Milliseconds(400)) << check.status();
+    if (!close) {
+      EXPECT_EQ(fake->hellos, 2) << check.status();  // the timed-out one, once
+    }
+  }
+}
+
 }  // namespace
 }  // namespace shixin

@@ -25,38 +25,48 @@ ListPosition PositionOf(const wire::InfoResponse& info) {
       std::max({info.snapshot.delta_sequence, info.deltas.base_sequence, info.deltas.sequence})};
 }
 
-absl::Status Client::Reconnect() {
+bool Client::PauseBefore(int attempt, absl::Time deadline) {
+  const absl::Duration pause = ClientOptions::kReconnectPause * attempt;
+  if (absl::Now() + pause >= deadline) return false;
+  absl::SleepFor(pause);
+  return true;
+}
+
+absl::Status Client::Reconnect(absl::Time deadline) {
+  if (absl::Now() >= deadline) {
+    return absl::DeadlineExceededError("no time left for it within the call's timeout");
+  }
   absl::Status s;
   for (int attempt = 0; attempt < ClientOptions::kReconnectAttempts; ++attempt) {
-    if (attempt > 0) absl::SleepFor(ClientOptions::kReconnectPause * attempt);
+    if (attempt > 0 && !PauseBefore(attempt, deadline)) break;
     bool again = false;
-    s = ConnectAgain(&again);
+    s = ConnectAgain(deadline, &again);
     if (s.ok() || !again) break;
   }
   return s;
 }
 
-absl::Status Client::ConnectAgain(bool* again) {
+absl::Status Client::ConnectAgain(absl::Time deadline, bool* again) {
   *again = !address_.empty();
-  SHIXIN_RETURN_IF_ERROR(Reopen());
+  SHIXIN_RETURN_IF_ERROR(Reopen(deadline));
   if (!hello_args_.has_value()) return absl::OkStatus();
   const auto [name, credentials] = *hello_args_;  // a copy: HelloOnce() sets hello_args_ again
   lost_ = false;
-  absl::Status s = HelloOnce(name, credentials).status();
+  absl::Status s = HelloOnce(name, credentials, deadline).status();
   // Only a HELLO cut by the connection's loss is tried again: a server's answer (credentials
-  // refused: each try counts towards its hold on them) stands.
+  // refused: each try counts towards its hold on them) stands, and a timeout would repeat.
   *again = lost_;
   if (!s.ok()) Close();  // a refused HELLO negotiates nothing (FORMAT.md 14)
   return s;
 }
 
-absl::Status Client::Reopen() {
+absl::Status Client::Reopen(absl::Time deadline) {
   Close();
   positions_.clear();
   hello_.reset();
   version_ = wire::kVersion;
   if (address_.empty()) return absl::UnavailableError("no address to reconnect to");
-  const absl::Time deadline = absl::Now() + connect_timeout_;
+  deadline = std::min(deadline, absl::Now() + connect_timeout_);
   SHIXIN_ASSIGN_OR_RETURN(fd_, ConnectTcp(address_, deadline));
   if (tls_.enabled) {
     if (absl::Status s = StartTls(address_, tls_, deadline); !s.ok()) {
@@ -89,9 +99,9 @@ absl::Status Client::CheckNotOlder(wire::Opcode op, uint32_t generation, bool* o
   return absl::OkStatus();
 }
 
-absl::Status Client::ReconnectToRetry(wire::Opcode op, const absl::Status& failure,
-                                      uint8_t version) {
-  if (absl::Status r = Reconnect(); !r.ok()) {
+absl::Status Client::ReconnectToRetry(wire::Opcode op, const absl::Status& failure, uint8_t version,
+                                      absl::Time deadline) {
+  if (absl::Status r = Reconnect(deadline); !r.ok()) {
     // Credentials refused on the new connection (revoked meanwhile) are the caller's to fix:
     // their code, not the loss's retryable one.
     if (absl::IsUnauthenticated(r) || absl::IsPermissionDenied(r)) {
@@ -112,13 +122,14 @@ absl::Status Client::ReconnectToRetry(wire::Opcode op, const absl::Status& failu
 absl::StatusOr<Frame> Client::CallIdempotent(wire::Opcode op,
                                              const std::function<void(std::string*)>& encode) {
   const uint8_t version = version_;
+  const absl::Time deadline = absl::Now() + timeout_;  // of the whole call, retries included
   bool retried_loss = false;
   bool retried_older = false;
   for (;;) {
     std::string payload;
     encode(&payload);
     lost_ = false;
-    absl::StatusOr<Frame> frame = Call(op, payload);
+    absl::StatusOr<Frame> frame = Call(op, payload, deadline);
     bool older = false;
     absl::Status s = frame.status();
     if (s.ok() && options_.no_going_back) s = CheckNotOlder(op, frame->header.generation, &older);
@@ -126,7 +137,7 @@ absl::StatusOr<Frame> Client::CallIdempotent(wire::Opcode op,
     const bool lost = lost_ && options_.retry_idempotent && !retried_loss;
     if (!lost && !(older && !retried_older)) return s;
     (lost ? retried_loss : retried_older) = true;
-    SHIXIN_RETURN_IF_ERROR(ReconnectToRetry(op, s, version));
+    SHIXIN_RETURN_IF_ERROR(ReconnectToRetry(op, s, version, deadline));
   }
 }
 
@@ -179,7 +190,7 @@ absl::Status Client::CallPipelined(wire::Opcode op, size_t count, size_t window,
     const bool progress = answered_at_loss == SIZE_MAX || answered > answered_at_loss;
     if (!(lost_ && options_.retry_idempotent && progress)) return s;
     answered_at_loss = answered;
-    SHIXIN_RETURN_IF_ERROR(ReconnectToRetry(op, s, version));
+    SHIXIN_RETURN_IF_ERROR(ReconnectToRetry(op, s, version, absl::Now() + timeout_));
   }
 }
 
