@@ -40,6 +40,8 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message,
       return absl::OkStatus();
     case wire::Status::kInvalidId:
     case wire::Status::kInvalidArgument:
+    case wire::Status::kFrameTooLarge:  // the request's, not a fault of the server
+    case wire::Status::kBadPayload:
       return absl::InvalidArgumentError(text);
     case wire::Status::kStaleRefused:
       return absl::FailedPreconditionError(text);
@@ -167,6 +169,16 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
 
 absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload, absl::Time deadline) {
   deadline = std::min(deadline, absl::Now() + timeout_);
+  // Over the server's limit the request would be refused FRAME_TOO_LARGE, and the connection
+  // closed with it.
+  const uint32_t limit =
+      hello_.has_value() && hello_->max_payload > 0 ? hello_->max_payload : wire::kMaxPayloadLimit;
+  if (payload.size() > limit) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: a payload of %d bytes exceeds the server's limit of %d (HELLO "
+                        "max_payload)",
+                        Name(op), payload.size(), limit));
+  }
   uint32_t id = NextRequestId();
   SHIXIN_RETURN_IF_ERROR(QueueFrame(op, id, payload));
   SHIXIN_RETURN_IF_ERROR(FlushBy(deadline));
@@ -436,8 +448,12 @@ absl::Status CheckMeasuresRequest(const wire::MeasuresRequest& request, uint8_t 
   SHIXIN_RETURN_IF_ERROR(CheckIdSize("the ID", request.id));
   SHIXIN_RETURN_IF_ERROR(CheckIdSize("the agency", request.agency));
   SHIXIN_RETURN_IF_ERROR(CheckIdSize("the scenario", request.scenario));
-  for (const auto& officer : request.officers) {
-    SHIXIN_RETURN_IF_ERROR(CheckIdSize("an officer's ID", officer.second));
+  for (const auto& [role, id] : request.officers) {
+    if (static_cast<int>(role) >= kRoleCount) {
+      return absl::InvalidArgumentError(absl::StrFormat("an officer's role %d is out of range 0-%d",
+                                                        static_cast<int>(role), kRoleCount - 1));
+    }
+    SHIXIN_RETURN_IF_ERROR(CheckIdSize("an officer's ID", id));
   }
   return absl::OkStatus();
 }

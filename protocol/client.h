@@ -158,16 +158,17 @@ class Client {
 
   // Typed calls. A response with a non-zero status becomes an error whose message starts with
   // the status name (e.g. "INVALID_ID: ..."); its code follows the status (InvalidArgument for
-  // INVALID_ID and INVALID_ARGUMENT, FailedPrecondition for STALE_REFUSED, Unavailable for
-  // UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED, PermissionDenied for PERMISSION_DENIED,
-  // Unauthenticated for UNAUTHENTICATED, ResourceExhausted for RATE_LIMITED with the wait in
-  // RetryAfter() (shixind's message says it too), Internal otherwise). A broken connection gives
-  // Unavailable, a timeout DeadlineExceeded, a response this client cannot read (bad frame, wrong
-  // request id, malformed payload) Internal. Requests over the protocol's limits (an ID, agency or
-  // scenario over 255 bytes, more than 16 officers, 0 or more than 65535 IDs) fail with
-  // InvalidArgument before anything is sent. After a timeout, a fatal status, or an error of the
-  // connection or of the framing (a bad frame, an unexpected request id), the connection is closed
-  // (a late or garbled answer would be taken for the next call's), and later calls return
+  // INVALID_ID, INVALID_ARGUMENT, FRAME_TOO_LARGE and BAD_PAYLOAD, FailedPrecondition for
+  // STALE_REFUSED, Unavailable for UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED,
+  // PermissionDenied for PERMISSION_DENIED, Unauthenticated for UNAUTHENTICATED, ResourceExhausted
+  // for RATE_LIMITED with the wait in RetryAfter() (shixind's message says it too), Internal
+  // otherwise). A broken connection gives Unavailable, a timeout DeadlineExceeded, a response this
+  // client cannot read (bad frame, wrong request id, malformed payload) Internal. Requests over the
+  // protocol's limits (an ID, agency or scenario over 255 bytes, more than 16 officers, an
+  // officer's role out of 0-6, 0 or more than 65535 IDs, a payload over HELLO's max_payload) fail
+  // with InvalidArgument before anything is sent. After a timeout, a fatal status, or an error of
+  // the connection or of the framing (a bad frame, an unexpected request id), the connection is
+  // closed (a late or garbled answer would be taken for the next call's), and later calls return
   // Unavailable. A malformed payload in a well-framed response leaves the connection open. Hello()
   // sends this client's highest version (max_version(), 4 unless set lower) and uses the one the
   // server answers: the version of all later requests and responses. Non-empty `credentials` need

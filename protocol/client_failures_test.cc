@@ -111,5 +111,58 @@ TEST(ClientFailuresTest, ARetryEndsByTheCallsTimeout) {
   }
 }
 
+// A server with a payload limit of 1000 bytes that answers PING (and FRAME_TOO_LARGE over it).
+std::string SmallServer(const FrameHeader& h, std::string_view payload) {
+  if (payload.size() > 1000) {
+    return ErrorResponse(h, wire::Status::kFrameTooLarge, "payload exceeds the limit of 1000");
+  }
+  switch (static_cast<Opcode>(h.opcode)) {
+    case Opcode::kHello: {
+      std::string out;
+      wire::Encode(wire::HelloResponse{4, 0, 1000, 1000, 64, "fake/4", "hegang-2018"}, &out);
+      return Respond(h, out);
+    }
+    case Opcode::kPing:
+      return Respond(h, "");
+    default:
+      return ErrorResponse(h, wire::Status::kBadPayload, "bad payload");
+  }
+}
+
+// Requests the server would refuse as malformed are refused before sending, and the
+// connection kept; the server's own refusals of them are InvalidArgument too.
+TEST(ClientFailuresTest, RequestsOverTheServersLimitsAreRefusedLocally) {
+  auto server = LoopbackServer::Start(AF_INET, SmallServer);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(*server);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Hello("bank").ok());
+  const std::vector<std::string> ids(100, "11010519491231002X");
+  auto check = client->Check(ids);
+  EXPECT_TRUE(absl::IsInvalidArgument(check.status())) << check.status();
+  EXPECT_TRUE(absl::StrContains(check.status().message(), "the server's limit of 1000"))
+      << check.status();
+  wire::MeasuresRequest measures;
+  measures.id = "912304216987123405";
+  measures.officers = {{static_cast<Role>(9), "230402198503150611"}};
+  auto refused = client->Measures(measures);
+  EXPECT_TRUE(absl::IsInvalidArgument(refused.status())) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "role 9 is out of range 0-6"))
+      << refused.status();
+  EXPECT_EQ(server->requests(), 1);  // HELLO only
+  EXPECT_TRUE(client->Ping().ok());
+
+  // Raw frames are not checked: the server's FRAME_TOO_LARGE is the request's fault. (The fake
+  // serves one connection at a time.)
+  client.reset();
+  absl::StatusOr<std::unique_ptr<Client>> raw = Client::Connect(server->address());
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_TRUE((*raw)->SendFrame(Opcode::kCheck, 1, std::string(2000, 'x')).ok());
+  absl::StatusOr<Frame> frame = (*raw)->ReceiveFrame();
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  const auto status = static_cast<wire::Status>(frame->header.status);
+  EXPECT_TRUE(absl::IsInvalidArgument(StatusFromWire(status, "payload exceeds the limit")));
+}
+
 }  // namespace
 }  // namespace shixin

@@ -159,7 +159,8 @@ TEST(ClientTest, StatusFromWire) {
   EXPECT_TRUE(absl::IsUnavailable(StatusFromWire(wire::Status::kUnavailable, "x")));
   EXPECT_TRUE(absl::IsAborted(StatusFromWire(wire::Status::kReloadFailed, "x")));
   EXPECT_TRUE(absl::IsPermissionDenied(StatusFromWire(wire::Status::kPermissionDenied, "x")));
-  EXPECT_TRUE(absl::IsInternal(StatusFromWire(wire::Status::kBadPayload, "x")));
+  EXPECT_TRUE(absl::IsInvalidArgument(StatusFromWire(wire::Status::kBadPayload, "x")));
+  EXPECT_TRUE(absl::IsInvalidArgument(StatusFromWire(wire::Status::kFrameTooLarge, "x")));
   EXPECT_EQ(StatusFromWire(wire::Status::kInvalidArgument, "unknown agency").message(),
             "INVALID_ARGUMENT: unknown agency");
 }
