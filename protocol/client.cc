@@ -181,8 +181,15 @@ absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload, ab
   }
   uint32_t id = NextRequestId();
   SHIXIN_RETURN_IF_ERROR(QueueFrame(op, id, payload));
-  SHIXIN_RETURN_IF_ERROR(FlushBy(deadline));
+  SHIXIN_RETURN_IF_ERROR(FlushFor(op, deadline));
   return Judge(op, id, ReceiveFrameBy(deadline));
+}
+
+absl::Status Client::FlushFor(wire::Opcode op, absl::Time deadline) {
+  absl::Status s = FlushBy(deadline);
+  if (!absl::IsDeadlineExceeded(s)) return s;
+  return absl::DeadlineExceededError(absl::StrFormat(
+      "%s: not sent in %s (the server does not read)", Name(op), absl::FormatDuration(timeout_)));
 }
 
 bool Client::Answers(const wire::FrameHeader& h, uint32_t id) {

@@ -162,7 +162,8 @@ class Client {
   // STALE_REFUSED, Unavailable for UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED,
   // PermissionDenied for PERMISSION_DENIED, Unauthenticated for UNAUTHENTICATED, ResourceExhausted
   // for RATE_LIMITED with the wait in RetryAfter() (shixind's message says it too), Internal
-  // otherwise). A broken connection gives Unavailable, a timeout DeadlineExceeded, a response this
+  // otherwise). A broken connection gives Unavailable, a timeout DeadlineExceeded ("CHECK: no
+  // response in 1s", or "CHECK: not sent in 1s" when the server does not read), a response this
   // client cannot read (bad frame, wrong request id, malformed payload) Internal. Requests over the
   // protocol's limits (an ID, agency or scenario over 255 bytes, more than 16 officers, an
   // officer's role out of 0-6, 0 or more than 65535 IDs, a payload over HELLO's max_payload) fail
@@ -306,6 +307,8 @@ class Client {
   // Sends `bytes` whole by `deadline`; closes on an error. FlushBy(): Flush() so.
   absl::Status SendAll(std::string_view bytes, absl::Time deadline);
   absl::Status FlushBy(absl::Time deadline);
+  // FlushBy() for a request of `op`, whose send timeout names it.
+  absl::Status FlushFor(wire::Opcode op, absl::Time deadline);
   // Sends some of `bytes` (plain or TLS), waiting until `deadline`. Returns how many (> 0), or
   // the error; the caller closes.
   absl::StatusOr<size_t> SendSome(std::string_view bytes, absl::Time deadline);

@@ -1,5 +1,10 @@
 // How the client reports failures a service must tell apart: credentials refused, timeouts,
 // its own invalid requests, a refused TLS certificate, a connection limit.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -162,6 +167,46 @@ TEST(ClientFailuresTest, RequestsOverTheServersLimitsAreRefusedLocally) {
   ASSERT_TRUE(frame.ok()) << frame.status();
   const auto status = static_cast<wire::Status>(frame->header.status);
   EXPECT_TRUE(absl::IsInvalidArgument(StatusFromWire(status, "payload exceeds the limit")));
+}
+
+// A loopback port whose connections wait in the backlog, never accepted nor read.
+class DeafServer {
+ public:
+  DeafServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int small = 4096;  // the connections' receive buffers fill up sooner
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 && listen(fd_, 4) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      address_ = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    }
+  }
+  ~DeafServer() { close(fd_); }
+  DeafServer(const DeafServer&) = delete;
+  DeafServer& operator=(const DeafServer&) = delete;
+  const std::string& address() const { return address_; }
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
+// A request the server does not read times out naming the call and the timeout, as a response
+// that does not come does.
+TEST(ClientFailuresTest, ASendTimeoutNamesTheCallAndTheTimeout) {
+  DeafServer server;
+  ASSERT_FALSE(server.address().empty());
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(server.address());
+  ASSERT_TRUE(client.ok()) << client.status();
+  (*client)->set_timeout(absl::Milliseconds(200));
+  const std::vector<std::string> ids(60000, std::string(255, '1'));
+  auto check = (*client)->Check(ids);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(check.status())) << check.status();
+  EXPECT_EQ(check.status().message(), "CHECK: not sent in 200ms (the server does not read)");
 }
 
 }  // namespace

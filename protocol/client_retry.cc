@@ -170,7 +170,7 @@ absl::Status Client::CallPipelined(wire::Opcode op, size_t count, size_t window,
           encode(sent, &payload);
           s = QueueFrame(op, NextRequestId(), payload);
         }
-        if (s.ok()) s = Flush();
+        if (s.ok()) s = FlushFor(op, absl::Now() + timeout_);
         if (!s.ok()) break;
       }
       const auto id = static_cast<uint32_t>(first_id + (answered - resumed));
