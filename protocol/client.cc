@@ -143,6 +143,7 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
     if (d.result == wire::DecodeResult::kComplete) {
       Frame frame{d.header, std::string(d.payload)};
       buffer_.erase(0, d.consumed);
+      answered_ = true;
       return frame;
     }
     if (d.result == wire::DecodeResult::kInvalid) {
@@ -154,15 +155,17 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
     absl::StatusOr<size_t> n = ReceiveSome(buffer_.data() + old, kReadChunk, deadline);
     buffer_.resize(old + (n.ok() ? *n : 0));
     if (absl::IsDeadlineExceeded(n.status())) return n.status();
-    if (!n.ok()) {
+    if (!n.ok() || *n == 0) {
       lost_ = true;
       Close();
-      return n.status();
-    }
-    if (*n == 0) {
-      lost_ = true;
-      Close();
-      return absl::UnavailableError("connection closed by the server");
+      const absl::Status s =
+          n.ok() ? absl::UnavailableError("connection closed by the server") : n.status();
+      if (answered_) return s;
+      // shixind closes a connection over its limits at once, unread and unanswered (FORMAT.md 1).
+      return absl::UnavailableError(absl::StrFormat(
+          "%s before any answer (a server at its connection limit, e.g. max_connections_per_ip, "
+          "closes new connections so)",
+          s.message()));
     }
   }
 }

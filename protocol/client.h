@@ -89,13 +89,13 @@ struct ClientOptions {
   // CHECK, MEASURES and DETAIL are sent once more, on a new connection to the same address
   // (with the HELLO of the first), when the connection is lost (EOF, reset, broken pipe) before
   // their whole answer arrived. Never RELOAD or FEEDBACK, nor after a timeout or a fatal status.
-  // The new connection itself is opened up to kReconnectAttempts times, kReconnectPause x n
-  // apart, within the call's timeout, while it fails before carrying the request (refused, or
-  // closed during HELLO: a balancer may still send it to the replica that just died); a HELLO
-  // timed out or answered with an error (credentials refused: each try counts towards a hold on
-  // them) is not repeated. The same holds for the first
-  // connection's first HELLO (Hello()), which a balancer closes when the replica it chose hangs:
-  // closed during it, it is sent again on a new connection up to kReconnectAttempts times in all.
+  // The new connection itself is opened up to kReconnectAttempts times, kReconnectPause x
+  // 1, 2, 4, 8 apart, within the call's timeout, while it fails before carrying the request
+  // (refused, or closed during HELLO: a balancer may still send it to the replica that just died);
+  // a HELLO timed out or answered with an error (credentials refused: each try counts towards a
+  // hold on them) is not repeated. The same holds for the first connection's first HELLO (Hello()),
+  // which a balancer closes when the replica it chose hangs: closed during it, it is sent again on
+  // a new connection up to kReconnectAttempts times in all.
   bool retry_idempotent = true;
   static constexpr int kReconnectAttempts = 5;
   static constexpr absl::Duration kReconnectPause = absl::Milliseconds(50);
@@ -162,7 +162,8 @@ class Client {
   // STALE_REFUSED, Unavailable for UNAVAILABLE and BUSY, Aborted for RELOAD_FAILED,
   // PermissionDenied for PERMISSION_DENIED, Unauthenticated for UNAUTHENTICATED, ResourceExhausted
   // for RATE_LIMITED with the wait in RetryAfter() (shixind's message says it too), Internal
-  // otherwise). A broken connection gives Unavailable, a timeout DeadlineExceeded ("CHECK: no
+  // otherwise). A broken connection gives Unavailable (before any answer on it, its message says
+  // that a server at its connection limit closes so), a timeout DeadlineExceeded ("CHECK: no
   // response in 1s", or "CHECK: not sent in 1s" when the server does not read), a response this
   // client cannot read (bad frame, wrong request id, malformed payload) Internal. Requests over the
   // protocol's limits (an ID, agency or scenario over 255 bytes, more than 16 officers, an
@@ -323,7 +324,8 @@ class Client {
   ClientOptions options_;
   // The last HELLO's arguments, repeated on a new connection (the token is never logged).
   std::optional<std::pair<std::string, Credentials>> hello_args_;
-  bool lost_ = false;  // the connection broke (EOF, reset) during the current call
+  bool lost_ = false;      // the connection broke (EOF, reset) during the current call
+  bool answered_ = false;  // the connection has carried a response
   uint64_t reconnects_ = 0;
   std::map<uint32_t, ListPosition> positions_;  // this connection's generations, by INFO
   std::optional<ListPosition> newest_;          // the newest position seen (no_going_back)

@@ -209,5 +209,27 @@ TEST(ClientFailuresTest, ASendTimeoutNamesTheCallAndTheTimeout) {
   EXPECT_EQ(check.status().message(), "CHECK: not sent in 200ms (the server does not read)");
 }
 
+// A server that closes every connection before answering (shixind at its connection limit).
+std::string ClosingServer(const FrameHeader&, std::string_view) { return LoopbackServer::kClose; }
+
+// Such a close names the likely cause, and the first HELLO's retries back off (doubling pauses)
+// rather than hammer a server that refuses them all.
+TEST(ClientFailuresTest, AConnectionClosedBeforeAnyAnswerNamesTheConnectionLimit) {
+  auto server = LoopbackServer::Start(AF_INET, ClosingServer);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<Client> client = MustConnect(*server);
+  ASSERT_NE(client, nullptr);
+  const absl::Time start = absl::Now();
+  auto hello = client->Hello("pool");
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_TRUE(absl::IsUnavailable(hello.status())) << hello.status();
+  EXPECT_TRUE(absl::StrContains(hello.status().message(),
+                                "before any answer (a server at its "
+                                "connection limit"))
+      << hello.status();
+  EXPECT_EQ(server->requests(), ClientOptions::kReconnectAttempts);
+  EXPECT_GE(took, ClientOptions::kReconnectPause * (1 + 2 + 4 + 8)) << hello.status();
+}
+
 }  // namespace
 }  // namespace shixin

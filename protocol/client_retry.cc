@@ -26,7 +26,8 @@ ListPosition PositionOf(const wire::InfoResponse& info) {
 }
 
 bool Client::PauseBefore(int attempt, absl::Time deadline) {
-  const absl::Duration pause = ClientOptions::kReconnectPause * attempt;
+  // Doubling: a server at its connection limit refuses every try until a connection ends.
+  const absl::Duration pause = ClientOptions::kReconnectPause * (1 << (attempt - 1));
   if (absl::Now() + pause >= deadline) return false;
   absl::SleepFor(pause);
   return true;
@@ -68,6 +69,7 @@ absl::Status Client::Reopen(absl::Time deadline) {
   if (address_.empty()) return absl::UnavailableError("no address to reconnect to");
   deadline = std::min(deadline, absl::Now() + connect_timeout_);
   SHIXIN_ASSIGN_OR_RETURN(fd_, ConnectTcp(address_, deadline));
+  answered_ = false;
   if (tls_.enabled) {
     if (absl::Status s = StartTls(address_, tls_, deadline); !s.ok()) {
       Close();
