@@ -89,7 +89,7 @@ absl::Status Client::SendAll(std::string_view bytes, absl::Time deadline) {
   while (!bytes.empty()) {
     absl::StatusOr<size_t> n = SendSome(bytes, deadline);
     if (!n.ok()) {
-      lost_ = !absl::IsDeadlineExceeded(n.status());
+      lost_ = absl::IsUnavailable(n.status());  // not a timeout, nor a certificate refused
       Close();  // part of a frame may be out: the stream cannot be resumed
       return n.status();
     }
@@ -156,11 +156,11 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
     buffer_.resize(old + (n.ok() ? *n : 0));
     if (absl::IsDeadlineExceeded(n.status())) return n.status();
     if (!n.ok() || *n == 0) {
-      lost_ = true;
+      lost_ = n.ok() || absl::IsUnavailable(n.status());  // not a certificate refused
       Close();
       const absl::Status s =
           n.ok() ? absl::UnavailableError("connection closed by the server") : n.status();
-      if (answered_) return s;
+      if (answered_ || !lost_) return s;
       // shixind closes a connection over its limits at once, unread and unanswered (FORMAT.md 1).
       return absl::UnavailableError(absl::StrFormat(
           "%s before any answer (a server at its connection limit, e.g. max_connections_per_ip, "
@@ -374,7 +374,7 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client
        ++attempt) {
     lost_ = false;
     if (absl::Status s = Reopen(deadline); !s.ok()) {
-      lost_ = true;  // refused now: tried again, as Reconnect() does
+      lost_ = absl::IsUnavailable(s);  // refused now: tried again, as Reconnect() does
       reply = absl::Status(s.code(), absl::StrFormat("HELLO: %s", s.message()));
       continue;
     }

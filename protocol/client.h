@@ -136,7 +136,9 @@ class Client {
   // Same, over TLS when tls.enabled: the handshake must finish within `timeout` too. Returns
   // InvalidArgument for a certificate or key file OpenSSL cannot read (or a key that does not
   // match), Unavailable naming the reason when the handshake fails (the server's certificate
-  // not verified, the server refusing this client's certificate).
+  // not verified), Unauthenticated ("the server refused this client's certificate") when the
+  // server's alert refuses it; with TLS 1.3 that alert comes after the handshake, so the first
+  // call (Hello()) fails so instead, and is not retried.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string_view address,
                                                          const TlsOptions& tls,
                                                          absl::Duration timeout = absl::Seconds(5));

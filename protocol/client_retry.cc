@@ -48,8 +48,10 @@ absl::Status Client::Reconnect(absl::Time deadline) {
 }
 
 absl::Status Client::ConnectAgain(absl::Time deadline, bool* again) {
-  *again = !address_.empty();
-  SHIXIN_RETURN_IF_ERROR(Reopen(deadline));
+  if (absl::Status s = Reopen(deadline); !s.ok()) {
+    *again = !address_.empty() && absl::IsUnavailable(s);  // not a certificate refused
+    return s;
+  }
   if (!hello_args_.has_value()) return absl::OkStatus();
   const auto [name, credentials] = *hello_args_;  // a copy: HelloOnce() sets hello_args_ again
   lost_ = false;

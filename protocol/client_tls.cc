@@ -28,7 +28,26 @@ std::string OpenSslReason(std::string_view fallback) {
   return reason != nullptr ? reason : std::string(fallback);
 }
 
-// Waits as OpenSSL asks after `result` of an SSL call on `fd`: OK to retry, or the error.
+// Returns whether OpenSSL's queued error is an alert of the server refusing this client's
+// certificate (the only one a client sends).
+bool ClientCertificateRefused() {
+  switch (ERR_GET_REASON(ERR_peek_error())) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Waits as OpenSSL asks after `result` of an SSL call on `fd`: OK to retry, or the error
+// (Unauthenticated for the server's refusal of this client's certificate: no retry will do).
 // `closed` is set when the peer ended the connection (close_notify, or EOF without it).
 absl::Status WaitForSsl(SSL* ssl, int fd, int result, absl::Time deadline, std::string_view what,
                         bool* closed) {
@@ -50,6 +69,12 @@ absl::Status WaitForSsl(SSL* ssl, int fd, int result, absl::Time deadline, std::
       if (ERR_peek_error() == 0) return SocketError(what, errno);
       [[fallthrough]];
     default:
+      if (ClientCertificateRefused()) {
+        // TLS 1.3: after the handshake, at the first read or write.
+        return absl::UnauthenticatedError(
+            absl::StrFormat("%s: the server refused this client's certificate (%s)", what,
+                            OpenSslReason("TLS alert")));
+      }
       return absl::UnavailableError(absl::StrFormat("%s: %s", what, OpenSslReason("TLS error")));
   }
 }

@@ -187,16 +187,21 @@ class DaemonTlsTest : public ::testing::Test {
   bool WaitForLog(const std::string& text) const { return daemon_->WaitForStderr(text); }
 
   // Expects a client with `tls` to be refused: at the handshake, or at its first request
-  // (TLS 1.3 ends the client's handshake before the server has checked its certificate).
+  // (TLS 1.3 ends the client's handshake before the server has checked its certificate), once
+  // (a new connection would be refused the same way) and said so.
   void ExpectRefused(const TlsOptions& tls) {
     const absl::Time start = absl::Now();
     auto client = Client::Connect(tls_address_, tls, absl::Seconds(5));
+    absl::Status refused = client.status();
     if (client.ok()) {
       (*client)->set_timeout(absl::Seconds(5));
-      absl::StatusOr<Reply<wire::HelloResponse>> hello = (*client)->Hello("test");
-      EXPECT_FALSE(hello.ok());
-      EXPECT_TRUE(absl::IsUnavailable(hello.status())) << hello.status();
+      refused = (*client)->Hello("test").status();
+      EXPECT_EQ((*client)->reconnects(), 0u);
     }
+    EXPECT_TRUE(absl::IsUnauthenticated(refused)) << refused;
+    EXPECT_TRUE(
+        absl::StrContains(refused.message(), "the server refused this client's certificate"))
+        << refused;
     EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   }
 
