@@ -138,13 +138,14 @@ absl::StatusOr<T> PacedByRate(absl::FunctionRef<absl::StatusOr<T>()> call) {
   return reply;
 }
 
-// Answers `ids` with CHECK (no cases, roles or officers), in CHECKs of up to the server's
-// max_batch IDs (and the caller's burst: a CHECK costs one token per ID), and passes each
-// answer, with its receipt (version 4), to `answer(j, ...)` in order. Returns the error that
-// stopped it (an as-of instant refused is each ID's answer).
+// Answers `ids` with CHECK (no cases, roles or officers: their counts go to `(*counts)[j]`), in
+// CHECKs of up to the server's max_batch IDs (and the caller's burst: a CHECK costs one token per
+// ID), and passes each answer, with its receipt (version 4), to `answer(j, ...)` in order. Returns
+// the error that stopped it (an as-of instant refused is each ID's answer).
 absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int64_t as_of,
-                       const wire::RequestContext& context,
+                       const wire::RequestContext& context, std::vector<CheckCounts>* counts,
                        absl::FunctionRef<void(size_t, absl::StatusOr<Reply<CheckResult>>)> answer) {
+  counts->assign(ids.size(), CheckCounts());
   size_t batch =
       client.hello().has_value() ? std::max<size_t>(client.hello()->max_batch, 1) : size_t{1};
   if (RateLimited(client)) batch = std::clamp<size_t>(client.hello()->burst, 1, batch);
@@ -160,6 +161,7 @@ absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int6
         continue;
       }
       const CheckAnswerCopy& a = reply->value[k];  // Check() returns one answer per ID
+      (*counts)[first + k] = CheckCounts{a.cases, a.roles};
       answer(first + k, Reply<CheckResult>{CheckResultOf(a, part[k]), reply->generation,
                                            reply->stale, a.receipt});
     }
@@ -172,11 +174,17 @@ absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int6
 // it): each round trip then carries dozens of answers instead of one.
 constexpr size_t kPipelineWindow = 64;
 
-// Prints a check's answer (or its error); returns the exit status.
-int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json) {
+// Prints a check's answer (or its error), a CHECK's with its `counts`; returns the exit status.
+int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json,
+               const CheckCounts* counts = nullptr) {
   if (absl::IsOutOfRange(reply.status())) return RequestRefused("check", reply.status());
   if (!reply.ok()) return ServerError("check", reply.status());
   WarnIfStale(reply->stale);
+  if (counts != nullptr) {
+    std::cout << (json ? CheckAnswerJson(reply->value, *counts, reply->receipt) + "\n"
+                       : CheckAnswerText(reply->value, *counts, reply->receipt));
+    return kExitOk;
+  }
   std::cout << (json ? CheckJson(reply->value, reply->receipt) + "\n"
                      : CheckText(reply->value, reply->receipt));
   return kExitOk;
@@ -243,13 +251,16 @@ int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int6
     });
   }
   using R = absl::StatusOr<Reply<CheckResult>>;
+  std::vector<CheckCounts> counts;  // of CHECK answers, by index
   return Pipelined<R>(
       "check", inputs, json,
       [&](const std::vector<std::string>& ids, absl::FunctionRef<void(size_t, R)> answer) {
-        return check_only ? CheckEach(**client, ids, as_of, context, answer)
+        return check_only ? CheckEach(**client, ids, as_of, context, &counts, answer)
                           : (*client)->DetailEach(ids, as_of, kPipelineWindow, answer);
       },
-      [&](size_t, R reply) { return PrintCheck(std::move(reply), json); });
+      [&](size_t j, R reply) {
+        return PrintCheck(std::move(reply), json, check_only ? &counts[j] : nullptr);
+      });
 }
 
 namespace {

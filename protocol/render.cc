@@ -189,6 +189,18 @@ std::string CheckJson(const CheckResult& r, std::string_view receipt) {
   return Dump(j);
 }
 
+std::string CheckAnswerJson(const CheckResult& r, const CheckCounts& counts,
+                            std::string_view receipt) {
+  Json j = SubjectJson(r, /*with_cases=*/false);
+  // Empty arrays would read as "related through nothing": the counts are what is known.
+  j.erase("roles");
+  j.erase("officers");
+  if (r.listed) j["case_count"] = counts.cases;
+  if (r.listed || r.related) j["role_count"] = counts.roles;
+  if (!receipt.empty()) j["receipt"] = receipt;
+  return Dump(j);
+}
+
 std::string MeasuresJson(const MeasuresResult& r, std::string_view receipt) {
   Json j = SubjectJson(r.subject, /*with_cases=*/false);
   if (!receipt.empty()) j["receipt"] = receipt;
@@ -327,6 +339,17 @@ std::string CheckText(const CheckResult& r, std::string_view receipt) {
   for (const RoleInfo& o : r.officers) {
     absl::StrAppendFormat(&out, "  officer %s: %s %s%s\n", RoleName(o.role), o.id, o.name,
                           o.listed ? " (listed)" : "");
+  }
+  return out;
+}
+
+std::string CheckAnswerText(const CheckResult& r, const CheckCounts& counts,
+                            std::string_view receipt) {
+  std::string out = CheckText(r, receipt);
+  if (r.listed || r.related) {
+    absl::StrAppendFormat(&out, "  %s%d role(s) in listed organisations\n",
+                          r.listed ? absl::StrFormat("%d case(s), ", counts.cases) : "",
+                          counts.roles);
   }
   return out;
 }

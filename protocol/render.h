@@ -45,6 +45,19 @@ CheckResult CheckResultOf(const Answer& a, std::string_view input) {
 // Returns the JSON object (one line, no newline) for a check result; with a "receipt" (protocol
 // version 4) when `receipt` is not "".
 std::string CheckJson(const CheckResult& r, std::string_view receipt = {});
+// What a CHECK answer gives instead of the cases and roles it does not carry (CheckAnswer).
+struct CheckCounts {
+  uint16_t cases = 0;  // listed subjects
+  uint16_t roles = 0;  // listed and related subjects: roles in listed organisations
+};
+// CheckJson() and CheckText() for the result of a CHECK answer (CheckResultOf()): the JSON
+// leaves out "cases", "roles" and "officers", which the answer does not carry, and gives
+// "case_count" (listed subjects) and "role_count" (listed and related ones); the text says
+// the counts in a line "  2 case(s), 1 role(s) in listed organisations".
+std::string CheckAnswerJson(const CheckResult& r, const CheckCounts& counts,
+                            std::string_view receipt = {});
+std::string CheckAnswerText(const CheckResult& r, const CheckCounts& counts,
+                            std::string_view receipt = {});
 // Returns the JSON object for a measures result: the check fields plus "measures" (and
 // "receipt" when `receipt` is not "").
 std::string MeasuresJson(const MeasuresResult& r, std::string_view receipt = {});

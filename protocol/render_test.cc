@@ -113,6 +113,32 @@ TEST(RenderTest, ACheckAnswerSaysWhatDetailWouldOfKindAndRelation) {
   EXPECT_TRUE(CheckResultOf(a, a.id).listed);
 }
 
+// A CHECK answer carries counts, not the cases and roles: no empty arrays next to "related".
+TEST(RenderTest, ACheckAnswerGivesItsCountsNotEmptyArrays) {
+  wire::CheckAnswer a;
+  a.status = wire::CheckStatus::kRelated;
+  a.id = "230402197203140038";
+  a.name = "陈海波";
+  a.roles = 1;
+  const CheckResult related = CheckResultOf(a, a.id);
+  EXPECT_EQ(CheckAnswerJson(related, CheckCounts{0, 1}, "r-1"),
+            R"({"id":"230402197203140038","listed":false,"related":true,"kind":"person",)"
+            R"("name":"陈海波","role_count":1,"receipt":"r-1"})");
+  EXPECT_EQ(CheckAnswerText(related, CheckCounts{0, 1}),
+            "230402197203140038  RELATED  person  陈海波\n"
+            "  1 role(s) in listed organisations\n");
+  a.status = wire::CheckStatus::kListed;
+  a.kind = SubjectKind::kOrganization;
+  a.roles = 0;
+  const std::string listed = CheckAnswerJson(CheckResultOf(a, a.id), CheckCounts{3, 0});
+  EXPECT_NE(listed.find(R"("until":null,"case_count":3,"role_count":0})"), std::string::npos)
+      << listed;
+  EXPECT_EQ(listed.find("officers"), std::string::npos) << listed;
+  a.status = wire::CheckStatus::kUnlisted;
+  EXPECT_EQ(CheckAnswerJson(CheckResultOf(a, a.id), CheckCounts{}).find("count"),
+            std::string::npos);
+}
+
 TEST(RenderTest, MeasuresJsonCarriesBasis) {
   MeasuresResult r;
   r.subject.id = "11010519491231002X";

@@ -66,6 +66,9 @@ TEST(DaemonV4Test, CliContextAndFeedback) {
                                 "--operator", "op-7", "--json", kListed});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, "\"listed\":true")) << r.out;
+  // CHECK gives counts, not the cases and roles: no empty arrays that would read as none.
+  EXPECT_TRUE(absl::StrContains(r.out, "\"case_count\":")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "\"roles\":[]")) << r.out;
   r = RunProcess({shixin, "measures", "--server", daemon->address(), "--purpose", "审查", kListed});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = RunProcess({shixin, "check", "--data", SampleDir(), "--matter", "HG-1", kListed});
