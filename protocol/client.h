@@ -258,9 +258,9 @@ class Client {
  private:
   Client(int fd, std::string_view address, const TlsOptions& tls, absl::Duration timeout)
       : fd_(fd), address_(address), tls_(tls), connect_timeout_(timeout) {}
-  // Sends a request with a fresh id and reads the frame answering it, which must come next.
-  // Returns the frame if its status is OK, else the error (StatusFromWire).
-  // Both by `deadline` if sooner than the timeout.
+  // Sends a request with a fresh id and reads the frame answering it, which must come next, by
+  // the timeout (or `deadline` if sooner). Returns the frame if its status is OK, else the error
+  // (StatusFromWire).
   absl::StatusOr<Frame> Call(wire::Opcode op, std::string_view payload,
                              absl::Time deadline = absl::InfiniteFuture());
   // Returns `frame`, received for request `id` of `op`, if it is that request's OK answer; else
@@ -280,7 +280,7 @@ class Client {
   absl::StatusOr<Frame> CallIdempotent(wire::Opcode op,
                                        const std::function<void(std::string*)>& encode);
   // Opens a new connection to address_ and repeats the last HELLO on it; tries up to
-  // ClientOptions::kReconnectAttempts times while that fails so, by `deadline`.
+  // ClientOptions::kReconnectAttempts times by `deadline`, while another try may succeed.
   absl::Status Reconnect(absl::Time deadline);
   // Sleeps before retry `attempt` (1, 2, ...) and returns true, or false if `deadline` comes first.
   static bool PauseBefore(int attempt, absl::Time deadline);
