@@ -624,7 +624,20 @@ TEST(DeltaParseTest, TimesOutsideTheListsRangeAreRefused) {
   last_day.replace(last_day.find("2028-05-31"), 10, "2100-12-31");
   EXPECT_EQ(ErrorOf(last_day), "");
   last_day.replace(last_day.find("2100-12-31"), 10, "2101-01-01");
-  EXPECT_THAT(ErrorOf(last_day), HasSubstr(":1: add: termEnd: not a date"));
+  EXPECT_EQ(ErrorOf(last_day), absl::StrCat(kName,
+                                            ":1: add: termEnd: outside the list's range (the "
+                                            "years 1900 to 2100): \"2101-01-01\""));
+  // A real date outside the years says so, as `at` does; a day not in the calendar does not.
+  std::string publish = kAdd;
+  publish.replace(publish.find("2026-06-01"), 10, "1899-12-31");
+  EXPECT_EQ(ErrorOf(publish), absl::StrCat(kName,
+                                           ":1: add: publishDate: outside the list's range (the "
+                                           "years 1900 to 2100): \"1899-12-31\""));
+  std::string reg = kAdd;
+  reg.replace(reg.find("20260310"), 8, "21010101");
+  EXPECT_THAT(ErrorOf(reg), HasSubstr(":1: add: regDate: outside the list's range"));
+  reg.replace(reg.find("21010101"), 8, "21010230");
+  EXPECT_THAT(ErrorOf(reg), HasSubstr(":1: add: regDate: not a date: \"21010230\""));
 }
 
 TEST(DeltaParseTest, TermEndBeforePublishDate) {

@@ -192,12 +192,43 @@ bool ConsumePrefix(std::string_view* text, std::string_view prefix) {
   return true;
 }
 
-std::optional<uint32_t> MakeDate(int64_t year, int month, int day) {
-  // Filing and publication dates: a year outside this range is a typo.
-  if (year < 1900 || year > 2100 || month < 1 || month > 12 || day < 1) return std::nullopt;
-  absl::CivilDay civil(year, month, day);
+// Returns YYYYMMDD, or nullopt for a day that is not in the calendar or (setting `*outside` if
+// it is not null) one in a year outside 1900-2100, the list's range.
+std::optional<uint32_t> MakeDate(int64_t year, int month, int day, bool* outside = nullptr) {
+  if (month < 1 || month > 12 || day < 1) return std::nullopt;
+  const absl::CivilDay civil(year, month, day);
   if (civil.month() != month || civil.day() != day) return std::nullopt;  // e.g. 30 February
+  // Filing and publication dates: a year outside this range is a typo.
+  if (year < 1900 || year > 2100) {
+    if (outside != nullptr) *outside = true;
+    return std::nullopt;
+  }
   return static_cast<uint32_t>(year * 10000 + int64_t{month} * 100 + day);
+}
+
+// ParseFeedDate, setting `*outside` (if not null) for a real date outside the list's range.
+std::optional<uint32_t> ParseDate(std::string_view text, bool* outside) {
+  text = TrimAscii(text);
+  if (text.empty()) return 0;
+  uint64_t n = 0;
+  if (text.size() == 8 && ParseDigits(text, 8, &n)) {  // 20190114
+    return MakeDate(static_cast<int64_t>(n / 10000), static_cast<int>(n / 100 % 100),
+                    static_cast<int>(n % 100), outside);
+  }
+  int year = 0, month = 0, day = 0;
+  if (!ConsumeDigits(&text, 4, &year) || year < 1000) return std::nullopt;
+  // 2017年08月11日, 2019-07-13 or 2019/07/13; one- or two-digit months and days.
+  std::string_view sep1 = "年", sep2 = "月", last = "日";
+  if (!text.starts_with(sep1)) {
+    sep1 = sep2 = text.starts_with("-") ? "-" : "/";
+    last = "";
+  }
+  if (!ConsumePrefix(&text, sep1) || !ConsumeDigits(&text, 2, &month) ||
+      !ConsumePrefix(&text, sep2) || !ConsumeDigits(&text, 2, &day) ||
+      !ConsumePrefix(&text, last) || !text.empty()) {
+    return std::nullopt;
+  }
+  return MakeDate(year, month, day, outside);
 }
 
 std::optional<SubjectKind> PartyKind(const Scalar& party) {
@@ -256,7 +287,12 @@ absl::Status ReadDate(ondemand::value& value, std::string_view field, StringStor
   std::optional<std::string_view> text;
   SHIXIN_RETURN_IF_ERROR(ReadString(value, field, strings, &text));
   if (!text) return absl::OkStatus();
-  std::optional<uint32_t> date = ParseFeedDate(*text);
+  bool outside = false;
+  std::optional<uint32_t> date = ParseDate(*text, &outside);
+  if (!date && outside) {
+    return FeedFieldError(
+        field, "outside the list's range (the years 1900 to 2100): " + QuoteFeedValue(*text));
+  }
   if (!date) return FeedFieldError(field, "not a date: " + QuoteFeedValue(*text));
   *out = *date;
   return absl::OkStatus();
@@ -814,28 +850,6 @@ absl::Status LoadRelationFile(const std::string& path, const LoadOptions& option
   return LoadFile(path, options, /*allow_array=*/false, ParseRequiredRelation, sink, report);
 }
 
-std::optional<uint32_t> ParseFeedDate(std::string_view text) {
-  text = TrimAscii(text);
-  if (text.empty()) return 0;
-  uint64_t n = 0;
-  if (text.size() == 8 && ParseDigits(text, 8, &n)) {  // 20190114
-    return MakeDate(static_cast<int64_t>(n / 10000), static_cast<int>(n / 100 % 100),
-                    static_cast<int>(n % 100));
-  }
-  int year = 0, month = 0, day = 0;
-  if (!ConsumeDigits(&text, 4, &year) || year < 1000) return std::nullopt;
-  // 2017年08月11日, 2019-07-13 or 2019/07/13; one- or two-digit months and days.
-  std::string_view sep1 = "年", sep2 = "月", last = "日";
-  if (!text.starts_with(sep1)) {
-    sep1 = sep2 = text.starts_with("-") ? "-" : "/";
-    last = "";
-  }
-  if (!ConsumePrefix(&text, sep1) || !ConsumeDigits(&text, 2, &month) ||
-      !ConsumePrefix(&text, sep2) || !ConsumeDigits(&text, 2, &day) ||
-      !ConsumePrefix(&text, last) || !text.empty()) {
-    return std::nullopt;
-  }
-  return MakeDate(year, month, day);
-}
+std::optional<uint32_t> ParseFeedDate(std::string_view text) { return ParseDate(text, nullptr); }
 
 }  // namespace shixin

@@ -201,6 +201,9 @@ TEST(ParseCaseRecordTest, DateForms) {
 
   ExpectCaseError(CaseJson("regDate", R"("20190230")"), "regDate: not a date: \"20190230\"");
   ExpectCaseError(CaseJson("publishDate", R"("2019年13月01日")"), "publishDate: not a date");
+  ExpectCaseError(CaseJson("publishDate", R"("1899年12月31日")"),
+                  "publishDate: outside the list's range (the years 1900 to 2100): "
+                  "\"1899年12月31日\"");
   ExpectCaseError(CaseJson("regDate", "20190114"), "regDate: expected a string, found a number");
 }
 
