@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <functional>
+#include <span>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -138,6 +139,33 @@ absl::Status ParseRelationChange(LineParser& parser, const Values& values, Delta
   return absl::OkStatus();
 }
 
+// Refuses a line that names a key its op does not use, which parsing passed over (`unread`; a
+// revoke's `reason` is read with a remove's keys, so `reason_given` says whether it had one): a
+// misspelt key (`term_end`) would otherwise be dropped without a word and change what the line
+// says, a fixed term into none. The JSON API refuses an unknown field too.
+absl::Status CheckKeys(DeltaOp op, std::span<const std::string_view> unread, bool reason_given) {
+  std::vector<std::string_view> unknown;
+  for (std::string_view key : unread) {
+    // A relations line's parse leaves the delta's own keys unread.
+    if ((op == DeltaOp::kRelate || op == DeltaOp::kUnrelate) && (key == "op" || key == "at")) {
+      continue;
+    }
+    unknown.push_back(key);
+  }
+  if (op == DeltaOp::kRevoke && reason_given) unknown.push_back("reason");
+  if (unknown.empty()) return absl::OkStatus();
+  std::string quoted;
+  for (std::string_view key : unknown) {
+    absl::StrAppend(&quoted, quoted.empty() ? "" : ", ", QuoteFeedValue(key));
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "unknown key%s %s (not one of a%s %s's keys)", unknown.size() == 1 ? "" : "s", quoted,
+      op == DeltaOp::kAdd || op == DeltaOp::kUnrelate ? "n" : "", DeltaOpName(op)));
+}
+
+// The keys of an add or a correct besides the record's.
+constexpr std::string_view kCaseLineKeys[] = {"op", "at"};
+
 // Returns the op of a line that starts as the feeds write it, `{"op":"add",`; else nullopt.
 std::optional<DeltaOp> LeadingOp(std::string_view line) {
   constexpr std::string_view kLead = "{\"op\":\"";
@@ -158,11 +186,12 @@ std::optional<DeltaOp> LeadingOp(std::string_view line) {
 bool ParseLeadingCaseLine(std::string_view line, LineParser& parser, DeltaChange* change) {
   const std::optional<DeltaOp> op = LeadingOp(line);
   if (op != DeltaOp::kAdd && op != DeltaOp::kCorrect) return false;
-  constexpr std::string_view kCaseLineKeys[] = {"op", "at"};
-  std::array<std::optional<std::string_view>, 2> values;
+  std::array<std::optional<std::string_view>, std::size(kCaseLineKeys)> values;
   parser.json.Load(line);
   absl::StatusOr<CaseInput> input = parser.json.Case(&parser.record_scratch, kCaseLineKeys, values);
-  if (!input.ok() || values[0] != DeltaOpName(*op)) return false;
+  if (!input.ok() || values[0] != DeltaOpName(*op) || !parser.json.UnreadKeys().empty()) {
+    return false;
+  }
   change->op = *op;
   Values keys;
   keys[kAtKey] = values[1];
@@ -192,12 +221,15 @@ absl::Status ParseLine(std::string_view line, LineParser& parser, DeltaChange* c
                       : change->op == DeltaOp::kRevoke ? kReasonKey
                                                        : kAtKey + 1;
   absl::Status status;
+  std::array<std::optional<std::string_view>, std::size(kCaseLineKeys)> case_line_values;
   for (size_t k = kAtKey; k < used && status.ok(); ++k) status = errors[k];
   if (status.ok()) {
     switch (change->op) {
       case DeltaOp::kAdd:
       case DeltaOp::kCorrect:
-        if (absl::StatusOr<CaseInput> input = parser.json.Case(&parser.record_scratch);
+        // `op` and `at` read along (as strings, checked above), so that they are not unread.
+        if (absl::StatusOr<CaseInput> input =
+                parser.json.Case(&parser.record_scratch, kCaseLineKeys, case_line_values);
             input.ok()) {
           status = ParseCaseChange(parser, *input, values, change);
         } else {
@@ -213,6 +245,10 @@ absl::Status ParseLine(std::string_view line, LineParser& parser, DeltaChange* c
         status = ParseRelationChange(parser, values, change);
         break;
     }
+  }
+  if (status.ok()) {
+    status = CheckKeys(change->op, parser.json.UnreadKeys(),
+                       values[kReasonKey].has_value() || !errors[kReasonKey].ok());
   }
   if (status.ok()) return status;
   return Prefixed(op->first, status);

@@ -81,7 +81,8 @@ std::optional<uint64_t> DeltaSequence(std::string_view file_name);
 // ("00000000000000000042.ndjson:17: remove: reason: unknown \"paid\""): any bad line refuses
 // the whole file, as does a last line without its newline, or text that is not UTF-8; also a
 // `name` that is not a delta file's, or a line that names a key twice. Blank lines, a leading
-// UTF-8 BOM and "\r\n" line ends are accepted; keys a line's op does not use are ignored.
+// UTF-8 BOM and "\r\n" line ends are accepted. A line that names a key its op does not use is
+// refused too ("...:3: add: unknown key \"term_end\" (not one of an add's keys)").
 // The delta keeps `text`: its changes' texts are views of it (Delta::texts).
 // With `threads` > 1 the file is parsed in pieces claimed in turn by the caller's thread and
 // helpers in the background (base/background.h: they take idle cores only); the result is the

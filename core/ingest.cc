@@ -371,11 +371,13 @@ constexpr CaseKey kCaseKeys[] = {
     {"sexy", nullptr, ReadSex},
 };
 
+// Reads the record's key `key`; returns false in `*known` for a key that is not the record's.
 absl::Status ReadCaseField(std::string_view key, ondemand::value& value, StringStore& strings,
-                           CaseState* state) {
+                           CaseState* state, bool* known) {
   const CaseKey* info = std::find_if(std::begin(kCaseKeys), std::end(kCaseKeys),
                                      [key](const CaseKey& k) { return k.name == key; });
-  if (info == std::end(kCaseKeys)) return absl::OkStatus();  // tolerated: feeds add keys
+  *known = info != std::end(kCaseKeys);
+  if (!*known) return absl::OkStatus();  // the caller's to judge: a base list's feed adds keys
   if (info->read != nullptr) return info->read(value, strings, state);
   std::optional<std::string_view> text;
   SHIXIN_RETURN_IF_ERROR(ReadString(value, info->name, strings, &text));
@@ -445,17 +447,28 @@ simdjson::error_code FieldKey(ondemand::field& field, const char* end, std::stri
 }
 
 // The keys of one object seen so far, to refuse one given twice: a hash set, so that a line of
-// n keys is checked in O(n). Its views live as long as the document (the text or the parser's
-// string buffer).
-using KeySet = absl::flat_hash_set<std::string_view>;
+// n keys is checked in O(n); and those the parse did not read, in the line's order. Their views
+// live as long as the document (the text or the parser's string buffer).
+struct LineKeys {
+  absl::flat_hash_set<std::string_view> seen;
+  std::vector<std::string_view> unread;
+
+  // Notes `key` as unread if `keys` is not null.
+  static void Unread(LineKeys* keys, std::string_view key) {
+    if (keys != nullptr) keys->unread.push_back(key);
+  }
+};
 
 // Iterates the top-level object in [data, data + len) and calls `on_field` with each key and
-// value. With `seen` (cleared first), a key given twice is refused. REQUIRES: capacity >= len +
-// kPadding bytes are readable at `data`.
+// value. With `line_keys` (cleared first), a key given twice is refused. REQUIRES: capacity >= len
+// + kPadding bytes are readable at `data`.
 template <typename OnField>
 absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                           OnField on_field, KeySet* seen = nullptr) {
-  if (seen != nullptr) seen->clear();
+                           OnField on_field, LineKeys* line_keys = nullptr) {
+  if (line_keys != nullptr) {
+    line_keys->seen.clear();
+    line_keys->unread.clear();
+  }
   ondemand::document doc;
   if (auto error = parser.iterate(data, len, capacity).get(doc)) return JsonError(error);
   ondemand::object object;
@@ -468,7 +481,7 @@ absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t le
     std::string_view key;
     if (auto error = std::move(result).get(field)) return JsonError(error);
     if (auto error = FieldKey(field, data + len, &key)) return JsonError(error);
-    if (seen != nullptr && !seen->insert(key).second) {
+    if (line_keys != nullptr && !line_keys->seen.insert(key).second) {
       return absl::InvalidArgumentError(absl::StrCat("names key ", QuoteFeedValue(key), " twice"));
     }
     SHIXIN_RETURN_IF_ERROR(on_field(key, field.value()));
@@ -489,7 +502,7 @@ struct ExtraKeys {
 
 absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
                        StringStore& strings, CaseInput* out, ExtraKeys extra,
-                       KeySet* seen = nullptr) {
+                       LineKeys* line_keys = nullptr) {
   *out = CaseInput();
   CaseState state;
   state.out = out;
@@ -498,10 +511,15 @@ absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, s
       parser, data, len, capacity,
       [&](std::string_view key, ondemand::value& v) {
         const auto it = std::find(extra.keys.begin(), extra.keys.end(), key);
-        if (it == extra.keys.end()) return ReadCaseField(key, v, strings, &state);
+        if (it == extra.keys.end()) {
+          bool known = true;
+          absl::Status read = ReadCaseField(key, v, strings, &state, &known);
+          if (!known) LineKeys::Unread(line_keys, key);
+          return read;
+        }
         return ReadString(v, key, strings, &extra.values[it - extra.keys.begin()]);
       },
-      seen);
+      line_keys);
   if (!status.ok()) return status;
   return FinishCase(state);
 }
@@ -514,21 +532,24 @@ absl::Status ParseCase(ondemand::parser& parser, const char* data, size_t len, s
 absl::Status ReadStringKeys(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
                             StringStore& strings, std::span<const std::string_view> keys,
                             std::span<std::optional<std::string_view>> values,
-                            std::span<absl::Status> errors = {}, KeySet* seen = nullptr) {
+                            std::span<absl::Status> errors = {}, LineKeys* line_keys = nullptr) {
   std::fill(values.begin(), values.end(), std::nullopt);
   std::fill(errors.begin(), errors.end(), absl::OkStatus());
   return IterateObject(
       parser, data, len, capacity,
       [&](std::string_view key, ondemand::value& v) {
         auto it = std::find(keys.begin(), keys.end(), key);
-        if (it == keys.end()) return absl::OkStatus();
+        if (it == keys.end()) {
+          LineKeys::Unread(line_keys, key);
+          return absl::OkStatus();
+        }
         const size_t i = static_cast<size_t>(it - keys.begin());
         absl::Status status = ReadString(v, key, strings, &values[i]);
         if (status.ok() || errors.empty()) return status;
         errors[i] = std::move(status);
         return absl::OkStatus();
       },
-      seen);
+      line_keys);
 }
 
 constexpr std::string_view kRelationKeys[] = {"orgId", "personId", "personName", "role"};
@@ -560,11 +581,12 @@ absl::Status FinishRelation(const RelationState& state, PersonName person_name,
 }
 
 absl::Status ParseRelation(ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                           StringStore& strings, PersonName person_name, RelationInput* out) {
+                           StringStore& strings, PersonName person_name, RelationInput* out,
+                           LineKeys* line_keys = nullptr) {
   *out = RelationInput();
   RelationState state;
   SHIXIN_RETURN_IF_ERROR(
-      ReadStringKeys(parser, data, len, capacity, strings, kRelationKeys, state));
+      ReadStringKeys(parser, data, len, capacity, strings, kRelationKeys, state, {}, line_keys));
   return FinishRelation(state, person_name, out);
 }
 
@@ -767,9 +789,9 @@ struct RecordParser::Impl {
   std::string padded;     // the line, then kPadding zeros
   std::string_view json;  // the line as given to Load()
   bool unique_keys = false;
-  KeySet seen;  // if unique_keys: the line's keys
+  LineKeys keys;  // if unique_keys: the line's keys
 
-  KeySet* seen_keys() { return unique_keys ? &seen : nullptr; }
+  LineKeys* line_keys() { return unique_keys ? &keys : nullptr; }
 };
 
 RecordParser::RecordParser(bool unique_keys) : impl_(std::make_unique<Impl>()) {
@@ -790,7 +812,7 @@ absl::Status RecordParser::StringFields(std::span<const std::string_view> keys,
   Impl& m = *impl_;
   StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
   return ReadStringKeys(m.parser, m.padded.data(), m.json.size(), m.padded.size(), strings, keys,
-                        values, errors, m.seen_keys());
+                        values, errors, m.line_keys());
 }
 
 absl::StatusOr<CaseInput> RecordParser::Case(std::string* scratch,
@@ -801,7 +823,7 @@ absl::StatusOr<CaseInput> RecordParser::Case(std::string* scratch,
   StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
   CaseInput out;
   SHIXIN_RETURN_IF_ERROR(ParseCase(m.parser, m.padded.data(), m.json.size(), m.padded.size(),
-                                   strings, &out, ExtraKeys{keys, values}, m.seen_keys()));
+                                   strings, &out, ExtraKeys{keys, values}, m.line_keys()));
   return out;
 }
 
@@ -810,8 +832,13 @@ absl::StatusOr<RelationInput> RecordParser::Relation(std::string* scratch, Perso
   StringStore strings(scratch, m.padded.data(), m.json.data(), m.json.size());
   RelationInput out;
   SHIXIN_RETURN_IF_ERROR(ParseRelation(m.parser, m.padded.data(), m.json.size(), m.padded.size(),
-                                       strings, person_name, &out));
+                                       strings, person_name, &out, m.line_keys()));
   return out;
+}
+
+std::span<const std::string_view> RecordParser::UnreadKeys() const {
+  return impl_->unique_keys ? std::span<const std::string_view>(impl_->keys.unread)
+                            : std::span<const std::string_view>();
 }
 
 absl::StatusOr<CaseInput> ParseCaseRecord(std::string_view json, std::string* scratch) {

@@ -77,8 +77,9 @@ absl::Status ParseStringFields(std::string_view json, std::span<const std::strin
 // Thread safety: not thread-safe; one per thread.
 class RecordParser {
  public:
-  // With `unique_keys`, StringFields() and Case() refuse a line that names a key twice
-  // ("names key \"op\" twice"), as the delta files require; otherwise the last one counts.
+  // With `unique_keys`, StringFields(), Case() and Relation() refuse a line that names a key
+  // twice ("names key \"op\" twice"), as the delta files require (otherwise the last one
+  // counts), and keep the keys they did not read for UnreadKeys().
   explicit RecordParser(bool unique_keys = false);
   ~RecordParser();
   RecordParser(const RecordParser&) = delete;
@@ -99,6 +100,11 @@ class RecordParser {
                                  std::span<std::optional<std::string_view>> values = {});
   absl::StatusOr<RelationInput> Relation(std::string* scratch,
                                          PersonName person_name = PersonName::kRequired);
+  // With `unique_keys`: the keys of the line that the last call above to succeed did not read
+  // (neither the record's nor among its `keys`), in the line's order; views valid until the next
+  // call. Empty without `unique_keys`. A base list's lines may carry keys of the court's that
+  // shixin does not use; a delta's are refused (core/delta.h).
+  std::span<const std::string_view> UnreadKeys() const;
 
  private:
   struct Impl;  // simdjson stays out of this header
