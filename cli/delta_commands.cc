@@ -50,6 +50,7 @@ std::string Summary(const Delta& delta) {
 struct Start {
   std::unique_ptr<const Snapshot> base;
   std::unique_ptr<const Overlay> overlay;
+  DeltaDirStop stop;  // a file of --deltas refused, or a gap: the files checked wait behind it
 };
 
 // Returns the start of --snapshot or --data (and the files of --deltas up to sequence `up_to`),
@@ -74,10 +75,10 @@ absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags, uint64_t up_t
   if (const std::optional<std::string> dir = flags.Get("deltas")) {
     DeltaReport report;  // the notes of files applied already were the daemon's to give
     absl::StatusOr<std::unique_ptr<const Overlay>> applied =
-        ApplyDeltaDir(*start.base, *dir, &report, up_to);
+        ApplyDeltaDir(*start.base, *dir, &report, up_to, &start.stop);
     if (!applied.ok()) {
       return absl::Status(applied.status().code(),
-                          absl::StrCat("deltas ", *dir, ": ", applied.status().message()));
+                          absl::StrCat("--deltas ", *dir, ": ", applied.status().message()));
     }
     start.overlay = *std::move(applied);
   }
@@ -143,6 +144,15 @@ int CheckFiles(const std::vector<std::string>& args) {
   std::optional<uint64_t> last;  // the sequence the next file must follow, where known
   if (builder != nullptr) last = builder->sequence();
   std::string blocked;  // the file that holds up the ones after it
+  if (*start && !(*start)->stop.name.empty() &&
+      !absl::IsFailedPrecondition((*start)->stop.status)) {
+    // A file of --deltas that shixind refuses: the ones checked wait behind it. (After a gap
+    // the first one checked says what is missing, as below.)
+    const DeltaDirStop& stop = (*start)->stop;
+    std::printf("%s: refused: %s\n", stop.name.c_str(), std::string(stop.status.message()).c_str());
+    all_ok = false;
+    blocked = stop.name;
+  }
   for (const std::string& path : InSequenceOrder(flags->positional())) {
     const std::string name = path.substr(path.find_last_of('/') + 1);
     const auto say = [&](const std::string& what) {

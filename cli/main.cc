@@ -66,7 +66,8 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          checked [256 MB]; with a base (and the files applied
                                          on it already), applied after it in sequence order.
                                          A key its op does not use refuses a line.
-                                         Exit 1 if shixind would refuse one (or wait: a gap)
+                                         Exit 1 if shixind would refuse one or make it wait
+                                         (a gap, a file of --deltas it refuses)
   caller add --file F --id ID --name N --sector S --scopes check,measures,...
            --view full|masked --rate R --burst B [--agencies A,..] [--scenarios S,..]
            [--certificate sha256:HEX|cn:NAME]...

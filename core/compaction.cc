@@ -15,7 +15,8 @@ namespace shixin {
 
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
                                                              const std::string& dir,
-                                                             DeltaReport* report, uint64_t up_to) {
+                                                             DeltaReport* report, uint64_t up_to,
+                                                             DeltaDirStop* stop) {
   std::vector<std::string> misnamed;
   SHIXIN_ASSIGN_OR_RETURN(const std::vector<DeltaFile> files, ListDeltaFiles(dir, &misnamed));
   for (const std::string& path : misnamed) report->notes.push_back(MisnamedDeltaWarning(path));
@@ -24,17 +25,31 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
   for (const DeltaFile& f : files) {
     if (f.sequence <= last) continue;  // folded into the base already
     if (f.sequence > up_to) break;
+    const std::string name = f.path.substr(f.path.find_last_of('/') + 1);
     if (f.sequence != last + 1) {
-      return absl::FailedPreconditionError(
+      absl::Status gap = absl::FailedPreconditionError(
           absl::StrFormat("delta gap: %s is missing before %s (folded up to %d)",
                           DeltaFileName(last + 1), f.path, last));
+      if (stop == nullptr) return gap;
+      *stop = DeltaDirStop{name, std::move(gap)};
+      return overlay;
     }
     absl::StatusOr<Delta> delta = ReadDelta(f.path);
-    if (!delta.ok()) {
-      return absl::Status(delta.status().code(),
-                          absl::StrFormat("%s: %s", f.path, delta.status().message()));
+    absl::StatusOr<std::unique_ptr<const Overlay>> applied =
+        delta.ok() ? ApplyDelta(base, overlay.get(), *delta, report) : delta.status();
+    if (!applied.ok()) {
+      const absl::Status& refused = applied.status();
+      if (stop != nullptr &&
+          (absl::IsInvalidArgument(refused) || absl::IsResourceExhausted(refused))) {
+        *stop = DeltaDirStop{name, refused};
+        return overlay;
+      }
+      if (!delta.ok()) {  // its errors name the file, not its directory
+        return absl::Status(refused.code(), absl::StrFormat("%s: %s", f.path, refused.message()));
+      }
+      return refused;
     }
-    SHIXIN_ASSIGN_OR_RETURN(overlay, ApplyDelta(base, overlay.get(), *delta, report));
+    overlay = *std::move(applied);
     struct stat st {};
     if (::stat(f.path.c_str(), &st) == 0) {
       report->newest_file_time = std::max<int64_t>(report->newest_file_time, st.st_mtim.tv_sec);

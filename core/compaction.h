@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/list.h"
 #include "core/overlay.h"
@@ -44,9 +45,16 @@ struct CompactionOptions {
 // after one for each file that looks like a misnamed delta file (MisnamedDeltaWarning()).
 // Files after sequence `up_to` are left out (shixin delta check folds the files before the
 // ones it checks, which may fill a gap or replace a refused file).
+// With `stop`, a file refused (InvalidArgument, ResourceExhausted) or a gap does not fail the
+// call, as it does not stop shixind: the overlay of the files before it is returned, and
+// `*stop` names it and says why (the files after it wait, as shixind's do).
+struct DeltaDirStop {
+  std::string name;     // the file refused, or the first after the gap ("" if none)
+  absl::Status status;  // why: the refusal (naming the file and line), or the gap
+};
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(
     const Snapshot& base, const std::string& dir, DeltaReport* report,
-    uint64_t up_to = std::numeric_limits<uint64_t>::max());
+    uint64_t up_to = std::numeric_limits<uint64_t>::max(), DeltaDirStop* stop = nullptr);
 
 // Returns a snapshot holding the whole state of `list` (its base with its overlay), less what
 // is older than the history window, with delta_sequence the overlay's sequence (the base's

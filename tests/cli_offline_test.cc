@@ -294,6 +294,51 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
   EXPECT_EQ(Shixin("delta frobnicate").status, 2);
 }
 
+// A file of --deltas that shixind refuses holds up the files checked after it, as shixind makes
+// them wait behind it: `NAME: refused: REASON`, then `FILE: waits behind NAME`, exit 1 (not 3,
+// "could not be loaded"); a gap in --deltas makes the first file checked wait for the missing one.
+TEST(CliOfflineTest, DeltaCheckWaitsBehindARefusedFileOfDeltas) {
+  const std::string dir = ::testing::TempDir() + "/cli_delta_check_behind";
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/applied " + dir + "/push").c_str()),
+      0);
+  const std::string file1 = "00000000000000000001.ndjson", file2 = "00000000000000000002.ndjson",
+                    file3 = "00000000000000000003.ndjson", file4 = "00000000000000000004.ndjson";
+  const std::string remove =
+      R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2026-06-01T09:00:00+08:00"})"
+      "\n";
+  WriteFile(dir + "/applied/" + file1, remove);
+  WriteFile(dir + "/applied/" + file2,
+            R"({"op":"remove","caseCode":"x","cardNum":"11010519491231002X","reason":"paid",)"
+            R"("at":"2026-06-01T09:00:00+08:00"})"
+            "\n");
+  WriteFile(dir + "/push/" + file3, remove);
+  WriteFile(dir + "/push/" + file4, remove);
+  const std::string base = "delta check --data data/sample --deltas " + dir + "/applied ";
+  const RunResult behind = Shixin(base + dir + "/push/" + file3 + " " + dir + "/push/" + file4);
+  EXPECT_EQ(behind.status, 1);
+  EXPECT_THAT(behind.out,
+              HasSubstr(file2 + ": refused: " + file2 + ":1: remove: reason: unknown \"paid\"\n"));
+  EXPECT_THAT(behind.out, HasSubstr(file3 + ": waits behind " + file2 + "\n"));
+  EXPECT_THAT(behind.out, HasSubstr(file4 + ": waits behind " + file2 + "\n"));
+  // Its replacement is checked in its place.
+  WriteFile(dir + "/push/" + file2, remove);
+  ExpectShixin(base + dir + "/push/" + file2, 0, {file2 + ": ok"});
+  // A gap in --deltas (2 missing, 3 there): the file checked after it waits for 2.
+  ASSERT_EQ(std::system(("mv " + dir + "/push/" + file3 + " " + dir + "/applied/ && rm " + dir +
+                         "/applied/" + file2)
+                            .c_str()),
+            0);
+  ExpectShixin(base + dir + "/push/" + file4, 1, {file4 + ": waits: " + file2 + " is missing"});
+  // A --deltas that cannot be listed is the infrastructure's fault: exit 3.
+  EXPECT_EQ(
+      Shixin("delta check --data data/sample --deltas " + dir + "/none " + dir + "/push/" + file4)
+          .status,
+      3);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // The snapshot holds the whole list and the related persons with full IDs: it is no more
 // readable than the files it was compiled from, whatever the umask lets through.
 TEST(CliOfflineTest, CompileKeepsTheSourcesAccess) {
