@@ -4,7 +4,7 @@
 
 namespace shixin {
 
-std::string TerminalSafe(std::string_view text) {
+std::string TerminalSafe(std::string_view text, Quoting quoting) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -15,7 +15,7 @@ std::string TerminalSafe(std::string_view text) {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c == '"' || c == '\\') {
+    } else if ((c == '"' || c == '\\') && quoting == Quoting::kEscaped) {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c < 0x20 || c == 0x7f) {

@@ -11,6 +11,13 @@ TEST(TerminalSafeTest, ControlsAreEscapedAndTextIsKept) {
   EXPECT_EQ(TerminalSafe("\x1b[2J"), "\\x1b[2J");
   EXPECT_EQ(TerminalSafe(std::string_view("\0\x7f", 2)), "\\x00\\x7f");
   EXPECT_EQ(TerminalSafe("say \"hi\" \\ bye"), "say \\\"hi\\\" \\\\ bye");
+  // Around values quoted already: the quotes kept, the controls escaped all the same, and a
+  // second pass changes nothing.
+  const std::string message = TerminalSafe(
+      "reason: unknown \"" + TerminalSafe("pa\nid\x1b[2J") + "\"\x1b[31m", Quoting::kKept);
+  EXPECT_EQ(message, "reason: unknown \"pa\\nid\\x1b[2J\"\\x1b[31m");
+  EXPECT_EQ(TerminalSafe(message, Quoting::kKept), message);
+  EXPECT_EQ(TerminalSafe(std::string_view("a\0b", 3), Quoting::kKept), "a\\x00b");
   EXPECT_EQ(TerminalSafe("\xc2\x9b"
                          "31m"),
             "\\u009b31m");                          // U+009B, a C1 CSI

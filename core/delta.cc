@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "base/background.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "base/thread.h"
 #include "core/ingest.h"
 #include "core/paths.h"
@@ -316,8 +317,11 @@ void ParsePiece(std::string_view name, std::string_view text, LineParser& parser
                 DeltaChange* slots) {
   uint64_t line = p->first_line;
   for (size_t pos = p->begin; pos < p->end; ++line) {
+    // A reason may quote the line's text: escaped, so that it cannot forge a line or reach the
+    // terminal as an escape sequence (its values are quoted escaped already, QuoteFeedValue()).
     const auto error = [&](absl::string_view reason) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", name, line, reason));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s:%d: %s", name, line, TerminalSafe({reason.data(), reason.size()}, Quoting::kKept)));
     };
     const size_t end = text.find('\n', pos);
     if (end == std::string_view::npos || end >= p->end) {
@@ -461,6 +465,8 @@ absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir,
 bool EndsAsDeltaFile(std::string_view file_name) { return file_name.ends_with(kSuffix); }
 
 std::string MisnamedDeltaWarning(std::string_view path) {
+  const std::string safe = TerminalSafe(path, Quoting::kKept);  // a name is anyone's text
+  path = safe;
   const std::string_view name = path.substr(path.find_last_of('/') + 1);  // npos + 1 == 0
   const std::string_view digits = name.substr(0, name.size() - kSuffix.size());
   if (name.size() == kSequenceDigits + kSuffix.size() &&

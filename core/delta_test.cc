@@ -593,6 +593,19 @@ TEST(DeltaParseTest, RemoveOfAnUnknownReason) {
               HasSubstr("remove: reason: unknown \"revoked\""));
 }
 
+// A refusal quoting the line's text escapes its control characters (another system's text,
+// printed on a terminal and in the log).
+TEST(DeltaParseTest, ARefusalEscapesTheControlCharactersItQuotes) {
+  EXPECT_EQ(ErrorOf(absl::StrFormat(R"({"op":"remove","caseCode":"k","cardNum":"%s",)"
+                                    R"("reason":"pa\nid\u001b[2J\"","at":"2026-06-10T09:00:00Z"})"
+                                    "\n",
+                                    kPerson)),
+            absl::StrCat(kName, ":1: remove: reason: unknown \"pa\\nid\\x1b[2J\\\"\""));
+  EXPECT_EQ(ErrorOf(R"({"op":"add\u0000"})"
+                    "\n"),
+            absl::StrCat(kName, ":1: op: unknown \"add\\x00\""));
+}
+
 TEST(DeltaParseTest, BadIdCheckCharacter) {
   const std::string bad_person = "110105194912310021";  // the check character is X
   EXPECT_EQ(ErrorOf(absl::StrFormat(R"({"op":"revoke","caseCode":"k","cardNum":"%s",)"

@@ -18,6 +18,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "core/file_data.h"
 #include "core/paths.h"
 #include "core/validity.h"
@@ -781,7 +782,7 @@ absl::Status FeedFieldError(std::string_view field, std::string_view reason) {
 
 std::string QuoteFeedValue(std::string_view value) {
   if (value.size() > 40) return absl::StrFormat("(%d bytes)", value.size());
-  return absl::StrFormat("\"%s\"", value);
+  return absl::StrCat("\"", TerminalSafe(value), "\"");
 }
 
 struct RecordParser::Impl {

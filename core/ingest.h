@@ -126,7 +126,9 @@ absl::Status LoadRelationFile(const std::string& path, const LoadOptions& option
 
 // Returns InvalidArgument "FIELD: REASON", the form of the feeds' errors about one key.
 absl::Status FeedFieldError(std::string_view field, std::string_view reason);
-// Returns `value` in double quotes for an error message, or "(N bytes)" if it is longer than 40.
+// Returns `value` in double quotes for an error message, or "(N bytes)" if it is longer than 40;
+// its control characters, quotes and backslashes escaped (TerminalSafe(): it is another
+// system's text, printed on a terminal and in the log).
 std::string QuoteFeedValue(std::string_view value);
 
 // Converts a date as the feeds write it ("20190114", "2017年08月11日", "2019-07-13") to

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "base/allocator.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "core/case_codec.h"
 #include "core/entity_draft.h"
 #include "core/prepared_delta.h"
@@ -652,12 +653,15 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
     std::string note;
     const absl::Status s = applier.Apply(c, &note);
     if (s.ok() && note.empty()) continue;
+    // Notes and refusals quote the line's values (a case code): escaped, as a parse's refusal
+    // is (core/delta.cc), for the terminal and the log they are printed in.
     const std::string where = absl::StrFormat("%s:%d: %s: ", delta.name, c.line, DeltaOpName(c.op));
     if (!s.ok()) {
-      refusal = absl::Status(s.code(), where + std::string(s.message()));
+      const std::string_view message(s.message().data(), s.message().size());
+      refusal = absl::Status(s.code(), where + TerminalSafe(message, Quoting::kKept));
       break;
     }
-    notes.push_back(where + note);
+    notes.push_back(where + TerminalSafe(note, Quoting::kKept));
   }
   if (prepared != nullptr) prepared->Join();  // states built alongside: every helper is done
   if (!refusal.ok()) return refusal;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -336,6 +337,40 @@ TEST(CliOfflineTest, DeltaCheckWaitsBehindARefusedFileOfDeltas) {
       Shixin("delta check --data data/sample --deltas " + dir + "/none " + dir + "/push/" + file4)
           .status,
       3);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
+// Delta files are another system's text: control characters their values quote into notes and
+// refusals are escaped, so that they cannot forge an output line or drive the terminal.
+TEST(CliOfflineTest, DeltaCheckEscapesControlCharactersOfTheFile) {
+  const std::string dir = ::testing::TempDir() + "/cli_delta_check_controls";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  const std::string file1 = "00000000000000000001.ndjson", file2 = "00000000000000000002.ndjson";
+  WriteFile(dir + "/" + file1,
+            R"({"op":"remove","caseCode":"x\n<6>applied delta 00000000000000000173.ndjson: 1 )"
+            R"(changes, 0 notes\u001b[31m","cardNum":"11010519491231002X","reason":"performed",)"
+            R"("at":"2099-12-01T10:00:00+08:00"})"
+            "\n"
+            R"({"op":"remove","caseCode":"a\u0000b","cardNum":"11010519491231002X",)"
+            R"("reason":"performed","at":"2099-12-01T10:00:00+08:00"})"
+            "\n");
+  const RunResult notes = Shixin("delta check --data data/sample " + dir + "/" + file1);
+  EXPECT_EQ(notes.status, 0);
+  EXPECT_THAT(
+      notes.out,
+      HasSubstr(file1 + ":1: remove: case x\\n<6>applied delta 00000000000000000173.ndjson: "
+                        "1 changes, 0 notes\\x1b[31m of 1101051949****002X is not in the "
+                        "list: nothing to end\n"));
+  EXPECT_THAT(notes.out, HasSubstr(":2: remove: case a\\x00b of "));
+  EXPECT_EQ(notes.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(notes.out.find('\0'), std::string::npos);
+  EXPECT_EQ(std::count(notes.out.begin(), notes.out.end(), '\n'), 3) << notes.out;
+  WriteFile(dir + "/" + file2, R"({"op":"remove","caseCode":"k","cardNum":"11010519491231002X",)"
+                               R"("reason":"pa\nid\u001b[2J","at":"2026-12-01T10:00:00+08:00"})"
+                               "\n");
+  ExpectShixin(
+      "delta check " + dir + "/" + file2, 1,
+      {file2 + ": refused: " + file2 + ":1: remove: reason: unknown \"pa\\nid\\x1b[2J\"\n"});
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
