@@ -31,6 +31,10 @@ namespace {
 
 constexpr std::string_view kSuffix = ".ndjson";
 constexpr size_t kSequenceDigits = 20;
+// Why 00000000000000000000.ndjson is no delta file's name.
+constexpr std::string_view kSequenceZero =
+    "sequence numbers start at 1 (a base without deltas counts as 0, so a file 0 would never "
+    "apply)";
 
 constexpr std::pair<std::string_view, DeltaOp> kOps[] = {
     {"add", DeltaOp::kAdd},         {"remove", DeltaOp::kRemove}, {"revoke", DeltaOp::kRevoke},
@@ -289,6 +293,7 @@ std::optional<uint64_t> DeltaSequence(std::string_view file_name) {
     if (sequence > (UINT64_MAX - digit) / 10) return std::nullopt;
     sequence = sequence * 10 + digit;
   }
+  if (sequence == 0) return std::nullopt;  // what a base without deltas counts as
   return sequence;
 }
 
@@ -394,7 +399,9 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes file_text, int
   const std::optional<uint64_t> sequence = DeltaSequence(name);
   if (!sequence) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%s: not a delta file name (20 digits, then .ndjson)", name));
+        name == DeltaFileName(0)
+            ? absl::StrFormat("%s: not a delta file name: %s", name, kSequenceZero)
+            : absl::StrFormat("%s: not a delta file name (20 digits, then .ndjson)", name));
   }
   delta.sequence = *sequence;
   size_t lines = 0;
@@ -469,6 +476,9 @@ std::string MisnamedDeltaWarning(std::string_view path) {
   path = safe;
   const std::string_view name = path.substr(path.find_last_of('/') + 1);  // npos + 1 == 0
   const std::string_view digits = name.substr(0, name.size() - kSuffix.size());
+  if (name == DeltaFileName(0)) {
+    return absl::StrFormat("%s is not applied: %s", path, kSequenceZero);
+  }
   if (name.size() == kSequenceDigits + kSuffix.size() &&
       digits.find_first_not_of("0123456789") == std::string_view::npos) {
     return absl::StrFormat(

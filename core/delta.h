@@ -73,7 +73,8 @@ struct Delta {
 // Returns "<20-digit sequence>.ndjson".
 std::string DeltaFileName(uint64_t sequence);
 // Returns the sequence a delta file's name carries (exactly 20 digits, then ".ndjson"), or
-// nullopt for any other name and for 20 digits above the largest uint64_t.
+// nullopt for any other name, for 20 digits above the largest uint64_t and for 0 (which a base
+// without deltas counts as: a file 0 could never apply).
 std::optional<uint64_t> DeltaSequence(std::string_view file_name);
 
 // Parses the text of the delta file `name` (its sequence from the name). Returns the delta, or

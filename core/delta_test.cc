@@ -756,13 +756,16 @@ TEST(DeltaParseTest, RefusesANameThatIsNotADeltaFiles) {
   ASSERT_FALSE(delta.ok());
   EXPECT_TRUE(absl::IsInvalidArgument(delta.status()));
   EXPECT_THAT(Message(delta.status()), HasSubstr("debtors.ndjson: not a delta file name"));
+  delta = ParseDelta(DeltaFileName(0), kAdd);
+  EXPECT_EQ(Message(delta.status()),
+            "00000000000000000000.ndjson: not a delta file name: sequence numbers start at 1 (a "
+            "base without deltas counts as 0, so a file 0 would never apply)");
 }
 
 TEST(DeltaFileNameTest, RoundTrip) {
   EXPECT_EQ(DeltaFileName(42), "00000000000000000042.ndjson");
   EXPECT_EQ(DeltaFileName(0), "00000000000000000000.ndjson");
-  for (uint64_t sequence :
-       {uint64_t{0}, uint64_t{1}, uint64_t{42}, uint64_t{1234567890123}, UINT64_MAX}) {
+  for (uint64_t sequence : {uint64_t{1}, uint64_t{42}, uint64_t{1234567890123}, UINT64_MAX}) {
     EXPECT_EQ(DeltaSequence(DeltaFileName(sequence)), sequence);
   }
   EXPECT_EQ(DeltaFileName(UINT64_MAX), "18446744073709551615.ndjson");
@@ -774,7 +777,9 @@ TEST(DeltaFileNameTest, RejectsOtherNames) {
         "00000000000000000042.ndjson.tmp", "00000000000000000042.tmp", "abc.ndjson",
         "0000000000000000004a.ndjson", "00000000000000000042.NDJSON", "00000000000000000042",
         ".00000000000000000042.ndjson", "-0000000000000000042.ndjson", "", ".ndjson",
-        "18446744073709551616.ndjson", "99999999999999999999.ndjson"}) {
+        "18446744073709551616.ndjson", "99999999999999999999.ndjson",
+        // What a base without deltas counts as: a file 0 would never apply.
+        "00000000000000000000.ndjson"}) {
     EXPECT_EQ(DeltaSequence(name), std::nullopt) << name;
   }
 }
@@ -808,6 +813,7 @@ TEST_F(DeltaFilesTest, ListsDeltaFilesInSequenceOrder) {
   Write("0000000000000000045.ndjson", "");
   Write("abc.ndjson", "");
   Write("debtors.ndjson", "");
+  Write(DeltaFileName(0), "");
   absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir_);
   ASSERT_TRUE(files.ok()) << files.status();
   std::vector<std::pair<uint64_t, std::string>> got;
@@ -824,8 +830,12 @@ TEST_F(DeltaFilesTest, ListsDeltaFilesInSequenceOrder) {
   ASSERT_EQ(again->size(), 4u);
   EXPECT_EQ((*again)[0].path, dir_ + "/" + DeltaFileName(7));
   // The names ending in .ndjson that are not a delta file's, for a warning; not the temporary.
-  EXPECT_THAT(misnamed, ElementsAre(dir_ + "/0000000000000000045.ndjson", dir_ + "/abc.ndjson",
+  EXPECT_THAT(misnamed, ElementsAre(dir_ + "/00000000000000000000.ndjson",
+                                    dir_ + "/0000000000000000045.ndjson", dir_ + "/abc.ndjson",
                                     dir_ + "/debtors.ndjson"));
+  EXPECT_EQ(MisnamedDeltaWarning("d/00000000000000000000.ndjson"),
+            "d/00000000000000000000.ndjson is not applied: sequence numbers start at 1 (a base "
+            "without deltas counts as 0, so a file 0 would never apply)");
   EXPECT_EQ(MisnamedDeltaWarning("d/42.ndjson"),
             "d/42.ndjson is not applied: a delta file is named by its sequence number in 20 "
             "digits, e.g. 00000000000000000001.ndjson");

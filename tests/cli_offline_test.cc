@@ -340,6 +340,29 @@ TEST(CliOfflineTest, DeltaCheckWaitsBehindARefusedFileOfDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// A file numbered 0 can never apply (a base without deltas counts as 0): misnamed, refused by
+// `delta check` (exit 1), not "skipped" as if it had been applied.
+TEST(CliOfflineTest, DeltaCheckRefusesAFileNumberedZero) {
+  const std::string dir = ::testing::TempDir() + "/cli_delta_check_zero";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  const std::string zero = "00000000000000000000.ndjson";
+  WriteFile(
+      dir + "/deltas/" + zero,
+      R"({"op":"remove","caseCode":"（2015）鹤向法执字第00232号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2026-12-01T10:00:00+08:00"})"
+      "\n");
+  ExpectShixin(
+      "delta check --data data/sample " + dir + "/deltas/" + zero, 1,
+      {zero + ": refused: " + zero + ": not a delta file name: sequence numbers start at 1"});
+  // In --deltas it is never applied, and said so.
+  const RunResult compiled =
+      Shixin("compile --data data/sample --deltas " + dir + "/deltas -o " + dir + "/x.snap",
+             /*with_stderr=*/true);
+  EXPECT_EQ(compiled.status, 0);
+  EXPECT_THAT(compiled.out, HasSubstr(zero + " is not applied: sequence numbers start at 1"));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // Delta files are another system's text: control characters their values quote into notes and
 // refusals are escaped, so that they cannot forge an output line or drive the terminal.
 TEST(CliOfflineTest, DeltaCheckEscapesControlCharactersOfTheFile) {

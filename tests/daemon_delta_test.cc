@@ -304,6 +304,16 @@ TEST_F(DaemonDeltaTest, AMisnamedFileIsWarnedAboutAndNotApplied) {
   EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
 }
 
+// A file numbered 0 can never apply (a base without deltas counts as 0): a misnamed file, warned
+// about, not silently skipped as if applied.
+TEST_F(DaemonDeltaTest, AFileNumberedZeroIsWarnedAboutAndNotApplied) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Write(0, kRemove);
+  ASSERT_TRUE(WaitForLog(DeltaFileName(0) + " is not applied: sequence numbers start at 1"))
+      << daemon_->stderr_text();
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
+}
+
 TEST_F(DaemonDeltaTest, QueriesAcrossManyDeltaGenerationsNeverFail) {
   ASSERT_NO_FATAL_FAILURE(Start());
   std::atomic<bool> done{false};
