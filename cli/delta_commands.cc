@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/catalog.h"
@@ -189,6 +191,10 @@ int CheckFiles(const std::vector<std::string>& args) {
         blocked = name;
         continue;
       }
+    }
+    // Checked before it is pushed: it arrives now.
+    for (std::string& note : LateChangeNotes(*delta, absl::ToUnixSeconds(absl::Now()))) {
+      report.notes.push_back(std::move(note));
     }
     for (const std::string& note : report.notes) say(absl::StrCat("note: ", note));
     say(absl::StrCat("ok, ", Summary(*delta),

@@ -64,8 +64,10 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          delta files checked before they are pushed, as
                                          shixind takes them: each parsed whole and its size
                                          checked [256 MB]; with a base (and the files applied
-                                         on it already), applied after it in sequence order.
-                                         A key its op does not use refuses a line.
+                                         on it already), applied after it in sequence order;
+                                         notes: lines that change nothing, and changes
+                                         reported over 72 h after their `at`. A key its op
+                                         does not use refuses a line.
                                          Exit 1 if shixind would refuse one or make it wait
                                          (a gap, a file of --deltas it refuses)
   caller add --file F --id ID --name N --sector S --scopes check,measures,...

@@ -271,6 +271,26 @@ bool Changed(const struct stat& before, const struct stat& after) {
 
 }  // namespace
 
+std::vector<std::string> LateChangeNotes(const Delta& delta, int64_t arrival) {
+  std::vector<std::string> notes;
+  for (const DeltaChange& c : delta.changes) {
+    if (c.op == DeltaOp::kAdd || c.op == DeltaOp::kRelate) continue;  // they end nothing
+    if (arrival - c.at <= kLateChangeSeconds) continue;
+    const int64_t late = arrival - c.at;
+    const std::string what =
+        c.op == DeltaOp::kUnrelate
+            ? absl::StrFormat("role %s of %s in %s", RoleName(c.role), c.id.Masked(), c.org.text())
+            : absl::StrFormat("case %s of %s", TerminalSafe(c.record.case_code, Quoting::kKept),
+                              c.id.Masked());
+    notes.push_back(absl::StrFormat(
+        "%s:%d: %s: %s: at %s, %d days %d h before the file arrived at %s: as-of answers after %s "
+        "change (what shixind answered before its arrival is in the audit)",
+        delta.name, c.line, DeltaOpName(c.op), what, FormatInstant(c.at), late / 86400,
+        late % 86400 / 3600, FormatInstant(arrival), FormatInstant(c.at)));
+  }
+  return notes;
+}
+
 std::string_view DeltaOpName(DeltaOp op) {
   for (const auto& [name, value] : kOps) {
     if (value == op) return name;

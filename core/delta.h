@@ -92,6 +92,18 @@ absl::StatusOr<Delta> ParseDelta(std::string_view name, FileBytes text, int thre
 // The same for text held in a string (copied).
 absl::StatusOr<Delta> ParseDelta(std::string_view name, std::string_view text, int threads = 1);
 
+// A change reported late: a remove, revoke, correct or unrelate whose `at` is more than this
+// before its file arrived (72 hours: about the 3 working days the SPC rules give a court to
+// act). It changes the as-of answers about the instants after its `at`, which shixind may have
+// answered otherwise before it arrived (docs/feed.md, section 4).
+inline constexpr int64_t kLateChangeSeconds = 72 * 3600;
+
+// Returns a note for each change of `delta` reported late, its file having arrived at `arrival`
+// (Unix seconds): "NAME:LINE: OP: case C of ID: at T, N days H h before the file arrived at A:
+// as-of answers after T change" (for an unrelate, the role instead of the case; the ID masked,
+// the case code escaped).
+std::vector<std::string> LateChangeNotes(const Delta& delta, int64_t arrival);
+
 // The largest delta file shixind takes by default (its max_delta_mb) and `shixin delta check`
 // checks against: a day's changes at national scale are ~6 MB.
 inline constexpr uint32_t kDefaultMaxDeltaMb = 256;

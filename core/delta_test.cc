@@ -762,6 +762,39 @@ TEST(DeltaParseTest, RefusesANameThatIsNotADeltaFiles) {
             "base without deltas counts as 0, so a file 0 would never apply)");
 }
 
+// A change that ends or replaces something, reported more than 72 hours after its `at`, is
+// noted: it changes the as-of answers about instants shixind answered otherwise before it came.
+TEST(DeltaParseTest, ChangesReportedLateAreNoted) {
+  const std::string text =
+      absl::StrFormat(
+          R"({"op":"remove","caseCode":"k\u001b","cardNum":"%s","reason":"performed",)"
+          R"("at":"2026-06-01T00:00:00+08:00"})"
+          "\n"
+          R"({"op":"revoke","caseCode":"k","cardNum":"%s","at":"2026-06-03T00:00:00+08:00"})"
+          "\n"
+          R"({"op":"unrelate","orgId":"%s","personId":"%s","role":"director",)"
+          R"("at":"2026-06-01T00:00:00+08:00"})"
+          "\n",
+          kPerson, kPerson, Org(), PersonB()) +
+      kAdd;
+  absl::StatusOr<Delta> delta = ParseDelta(kName, text);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  // Exactly 72 hours after the first: nothing is late yet.
+  EXPECT_THAT(LateChangeNotes(*delta, kJune1 + kLateChangeSeconds), IsEmpty());
+  const std::vector<std::string> notes =
+      LateChangeNotes(*delta, kJune1 + kLateChangeSeconds + 3600 * 5);
+  ASSERT_EQ(notes.size(), 2u);  // the revoke is 2 days old, the add ends nothing
+  EXPECT_EQ(notes[0], absl::StrCat(kName,
+                                   ":1: remove: case k\\x1b of 1101051949****002X: at "
+                                   "2026-06-01T00:00:00+08:00, 3 days 5 h before the file arrived "
+                                   "at 2026-06-04T05:00:00+08:00: as-of answers after "
+                                   "2026-06-01T00:00:00+08:00 change (what shixind answered before "
+                                   "its arrival is in the audit)"));
+  EXPECT_THAT(notes[1], HasSubstr(absl::StrCat(":3: unrelate: role director of ",
+                                               testing::PersonId(7).Masked(), " in ", Org(),
+                                               ": at 2026-06-01T00:00:00+08:00, 3 days 5 h")));
+}
+
 TEST(DeltaFileNameTest, RoundTrip) {
   EXPECT_EQ(DeltaFileName(42), "00000000000000000042.ndjson");
   EXPECT_EQ(DeltaFileName(0), "00000000000000000000.ndjson");

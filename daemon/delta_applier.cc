@@ -311,6 +311,14 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     for (const std::string& note : report.notes) {
       LogLimited(LogKind::kDeltaNote, LogLevel::kWarning, "delta note: %s", note);
     }
+    // A change reported late rewrites as-of answers given before it came: logged, as of the
+    // file's arrival (its rename into place), so that a replay logs it as its application did.
+    // Not one of INFO's notes, which count what the list itself remarked; limited apart from
+    // them, so that a backfill's thousands do not hold back the list's own.
+    const int64_t arrived = r.ctime > 0 ? std::min(r.ctime, Now()) : Now();
+    for (const std::string& note : LateChangeNotes(*r.delta, arrived)) {
+      LogLimited(LogKind::kLateChange, LogLevel::kWarning, "delta note: %s", note);
+    }
     ++built;
     applied_versions_[next[i].sequence] = r.version;
     dataset->sequence = next[i].sequence;

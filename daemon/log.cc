@@ -71,6 +71,7 @@ constexpr KindNames kKindNames[] = {
     {"deadline", "a deadline"},
     {"case_data", "case data"},
     {"delta_note", "a delta note"},
+    {"late_change", "a change reported late"},
     {"tls_handshake", "a TLS handshake"},
     {"uring", "io_uring"},
 };

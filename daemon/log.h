@@ -48,6 +48,7 @@ enum class LogKind {
   kDeadline,           // a connection closed by its frame or write deadline
   kCaseData,           // cases that could not be read (a snapshot file changed in place)
   kDeltaNote,          // a delta line that changed nothing (a repeated or late message)
+  kLateChange,         // a delta line reported long after its `at` (a backfill has thousands)
   kTlsHandshake,       // a TLS handshake that failed (bad or missing client certificate, ...)
   kUring,              // io_uring refused a submission or its eventfd failed
   kCount,              // the number of kinds; not a kind

@@ -248,9 +248,10 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
   // Alone, the revoke parses; against the list, its case was removed already: a note.
   ExpectShixin("delta check " + dir + "/push/" + file2, 0,
                {file2 + ": ok, 1 changes (1 revoke), not checked against a list"});
+  // (Its second note: it is reported more than 72 hours after its `at`.)
   ExpectShixin(
       base + dir + "/push/" + file2, 0,
-      {file2 + ": note: " + file2 + ":1: revoke: ", file2 + ": ok, 1 changes (1 revoke), 1 notes"});
+      {file2 + ": note: " + file2 + ":1: revoke: ", file2 + ": ok, 1 changes (1 revoke), 2 notes"});
   // A correct of the removed case is refused, and file 4 waits behind it, in any order given.
   const RunResult refused = Shixin(base + dir + "/push/" + file4 + " " + dir + "/push/" + file3 +
                                    " " + dir + "/push/" + file2);
@@ -263,9 +264,9 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
   // The file that unblocks a stuck feed is checked against the files before it: one filling a
   // gap (3 there, 2 missing), one replacing a refused file (a bad 2 there).
   ASSERT_EQ(std::system(("cp " + dir + "/push/" + file3 + " " + dir + "/applied/").c_str()), 0);
-  ExpectShixin(base + dir + "/push/" + file2, 0, {file2 + ": ok, 1 changes (1 revoke), 1 notes"});
+  ExpectShixin(base + dir + "/push/" + file2, 0, {file2 + ": ok, 1 changes (1 revoke), 2 notes"});
   WriteFile(dir + "/applied/" + file2, "{\"op\":\"frobnicate\"}\n");
-  ExpectShixin(base + dir + "/push/" + file2, 0, {file2 + ": ok, 1 changes (1 revoke), 1 notes"});
+  ExpectShixin(base + dir + "/push/" + file2, 0, {file2 + ": ok, 1 changes (1 revoke), 2 notes"});
   ASSERT_EQ(
       std::system(("rm " + dir + "/applied/" + file2 + " " + dir + "/applied/" + file3).c_str()),
       0);
@@ -278,7 +279,7 @@ TEST(CliOfflineTest, DeltaCheckFindsWhatShixindWouldRefuse) {
                {file1 + ": note: " + file1 +
                     ":1: remove: case （2018）黑0402执恢45号 of 1101051949****002X: removed as "
                     "term_ended at 2026-06-01T09:00:00+08:00, but it has no fixed term",
-                file1 + ": ok, 1 changes (1 remove), 1 notes"});
+                file1 + ": ok, 1 changes (1 remove), 2 notes"});
   // A bad line, and a file over the size limit, need no list.
   WriteFile(dir + "/push/" + file1, "{\"op\":\"frobnicate\"}\n");
   ExpectShixin("delta check " + dir + "/push/" + file1, 1,
@@ -360,6 +361,32 @@ TEST(CliOfflineTest, DeltaCheckRefusesAFileNumberedZero) {
              /*with_stderr=*/true);
   EXPECT_EQ(compiled.status, 0);
   EXPECT_THAT(compiled.out, HasSubstr(zero + " is not applied: sequence numbers start at 1"));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
+// A change reported more than 72 hours after its `at` is noted: it changes as-of answers about
+// instants shixind answered before it came (docs/feed.md, section 4); one on time is not.
+TEST(CliOfflineTest, DeltaCheckNotesAChangeReportedLate) {
+  const std::string dir = ::testing::TempDir() + "/cli_delta_check_late";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  const std::string file1 = "00000000000000000001.ndjson";
+  WriteFile(dir + "/" + file1,
+            R"({"op":"remove","caseCode":"（2021）黑0422执210号","cardNum":"230422196705050033",)"
+            R"("reason":"performed","at":"2026-06-01T00:00:00+08:00"})"
+            "\n"
+            R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("reason":"performed","at":"2099-06-01T00:00:00+08:00"})"
+            "\n");
+  const RunResult late = Shixin("delta check --data data/sample " + dir + "/" + file1);
+  EXPECT_EQ(late.status, 0);
+  EXPECT_THAT(late.out,
+              HasSubstr(file1 + ": note: " + file1 +
+                        ":1: remove: case （2021）黑0422执210号 of 2304221967****0033: at "
+                        "2026-06-01T00:00:00+08:00, "));
+  EXPECT_THAT(late.out, HasSubstr("before the file arrived at "));
+  EXPECT_THAT(late.out, HasSubstr("as-of answers after 2026-06-01T00:00:00+08:00 change"));
+  EXPECT_THAT(late.out, Not(HasSubstr(":2: remove:")));
+  EXPECT_THAT(late.out, HasSubstr(file1 + ": ok, 2 changes (2 remove), 1 notes"));
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
@@ -529,9 +556,22 @@ TEST(CliOfflineTest, TheFeedDocsExamplesAreAValidDelta) {
   const std::string dir = ::testing::TempDir() + "/cli_feed_examples";
   ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
   WriteFile(dir + "/00000000000000000001.ndjson", doc.substr(begin, end - begin));
-  ExpectShixin("delta check --data data/sample " + dir + "/00000000000000000001.ndjson", 0,
-               {"ok, 6 changes (1 add, 1 remove, 1 revoke, 1 correct, 1 relate, 1 unrelate), 0 "
-                "notes"});
+  const RunResult checked =
+      Shixin("delta check --data data/sample " + dir + "/00000000000000000001.ndjson");
+  EXPECT_EQ(checked.status, 0);
+  EXPECT_THAT(checked.out,
+              HasSubstr("ok, 6 changes (1 add, 1 remove, 1 revoke, 1 correct, 1 relate, 1 "
+                        "unrelate), "));
+  // The only notes: changes reported late, as of today (the examples are dated June 2026).
+  const auto count = [&](std::string_view part) {
+    size_t n = 0;
+    for (size_t at = checked.out.find(part); at != std::string::npos;
+         at = checked.out.find(part, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count(": note: "), count(" before the file arrived at ")) << checked.out;
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 

@@ -314,6 +314,20 @@ TEST_F(DaemonDeltaTest, AFileNumberedZeroIsWarnedAboutAndNotApplied) {
   EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
 }
 
+// A removal reported long after its `at` changes as-of answers about instants shixind answered
+// before it came: the log says so, naming the file, the line, the case and how late it is.
+TEST_F(DaemonDeltaTest, AChangeReportedLateIsLogged) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Write(1, kRemove);  // at 2026-06-09T15:30:00+08:00
+  ASSERT_TRUE(WaitForLog(DeltaFileName(1) +
+                         ":1: remove: case （2017）黑04执31号 of 2304071991****0045: at "
+                         "2026-06-09T15:30:00+08:00, "))
+      << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(),
+                                "as-of answers after 2026-06-09T15:30:00+08:00 change"));
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
+}
+
 TEST_F(DaemonDeltaTest, QueriesAcrossManyDeltaGenerationsNeverFail) {
   ASSERT_NO_FATAL_FAILURE(Start());
   std::atomic<bool> done{false};
