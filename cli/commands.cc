@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "cli/feedback_command.h"
 #include "cli/flags.h"
 #include "cli/list_source.h"
@@ -48,26 +49,29 @@ int LoadFailed(std::string_view command, const absl::Status& status) {
 
 namespace {
 
-// The IDs to query: the positional arguments, or standard input (one per line; a UTF-8 byte
-// order mark, as Windows editors write, ignored) when there are none or one is "-".
-absl::StatusOr<std::vector<std::string>> QueryInputs(const Flags& flags) {
-  std::vector<std::string> inputs;
+// The IDs to query: the positional arguments, or standard input (one per line, with its line
+// number; blank lines skipped; a UTF-8 byte order mark, as Windows editors write, ignored) when
+// there are none or one is "-".
+absl::StatusOr<std::vector<QueryInput>> QueryInputs(const Flags& flags) {
+  std::vector<QueryInput> inputs;
   bool read_stdin = flags.positional().empty();
   for (const std::string& arg : flags.positional()) {
     if (arg == "-") {
       read_stdin = true;
     } else {
-      inputs.push_back(arg);
+      inputs.push_back({arg, 0});
     }
   }
   if (!read_stdin) return inputs;
   SHIXIN_ASSIGN_OR_RETURN(FileBytes bytes, ReadOpenFile(STDIN_FILENO, "standard input"));
   std::string_view text = bytes.view();
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  while (!text.empty()) {
+  for (size_t number = 1; !text.empty(); ++number) {
     const size_t end = std::min(text.find('\n'), text.size());
     const std::string_view line = text.substr(0, end);
-    if (line.find_first_not_of(" \t\r") != std::string_view::npos) inputs.emplace_back(line);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+      inputs.push_back({std::string(line), number});
+    }
     text.remove_prefix(std::min(end + 1, text.size()));
   }
   return inputs;
@@ -222,13 +226,13 @@ absl::Status CheckModeFlags(const Flags& flags) {
 
 }  // namespace
 
-InputIds::InputIds(const std::vector<std::string>& inputs, bool json) : json_(json) {
+InputIds::InputIds(const std::vector<QueryInput>& inputs, bool json) : json_(json) {
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (absl::StatusOr<Id> id = ParseId(inputs[i]); id.ok()) {
+    if (absl::StatusOr<Id> id = ParseId(inputs[i].text); id.ok()) {
       ids_.push_back(*id);
       input_of_.push_back(i);
     } else {
-      invalid_.push_back({i, inputs[i], std::string(id.status().message())});
+      invalid_.push_back({i, inputs[i].line, inputs[i].text, std::string(id.status().message())});
     }
   }
 }
@@ -237,7 +241,18 @@ void InputIds::Reach(size_t j) {
   const size_t end = j < input_of_.size() ? input_of_[j] : SIZE_MAX;
   for (; next_invalid_ < invalid_.size() && invalid_[next_invalid_].input < end; ++next_invalid_) {
     const Invalid& bad = invalid_[next_invalid_];
-    std::cout << (json_ ? ErrorJson(bad.text, bad.reason) + "\n" : ErrorText(bad.text, bad.reason));
+    if (bad.line == 0) {
+      std::cout << (json_ ? ErrorJson(bad.text, bad.reason) + "\n"
+                          : ErrorText(bad.text, bad.reason));
+    } else {
+      // Blank lines are skipped: the line number is what ties the answer to its input.
+      std::fprintf(stderr, "shixin: stdin:%zu: \"%s\": %s\n", bad.line,
+                   TerminalSafe(bad.text).c_str(), bad.reason.c_str());
+      std::cout << (json_ ? absl::StrFormat("{\"line\":%d,%s\n", bad.line,
+                                            ErrorJson(bad.text, bad.reason).substr(1))
+                          : ErrorText(bad.text,
+                                      absl::StrFormat("line %d: %s", bad.line, bad.reason)));
+    }
     Record(kExitInvalidId);
   }
 }
@@ -246,7 +261,7 @@ void InputIds::Record(int status) {
   if (status != kExitOk && !stopped()) status_ = status;
 }
 
-int ForEachId(const std::vector<std::string>& inputs, bool json,
+int ForEachId(const std::vector<QueryInput>& inputs, bool json,
               absl::FunctionRef<int(const Id&, bool json)> query) {
   InputIds in(inputs, json);
   for (size_t j = 0; j < in.ids().size() && !in.stopped(); ++j) {
@@ -263,7 +278,7 @@ int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("check", as_of.status());
   if (absl::Status s = CheckModeFlags(*flags); !s.ok()) return UsageError("check", s);
-  absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
+  absl::StatusOr<std::vector<QueryInput>> inputs = QueryInputs(*flags);
   if (!inputs.ok()) return LoadFailed("check", inputs.status());
   if (flags->Get("server")) return RemoteCheck(*flags, *inputs, *as_of);
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("check", s);
@@ -290,7 +305,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("measures", as_of.status());
   if (absl::Status s = CheckModeFlags(*flags); !s.ok()) return UsageError("measures", s);
-  absl::StatusOr<std::vector<std::string>> inputs = QueryInputs(*flags);
+  absl::StatusOr<std::vector<QueryInput>> inputs = QueryInputs(*flags);
   if (!inputs.ok()) return LoadFailed("measures", inputs.status());
   if (flags->Get("server")) return RemoteMeasures(*flags, *inputs, *officers, *as_of);
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("measures", s);

@@ -41,11 +41,21 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
 // short would answer "not listed" for everyone). compile may write it: shixind refuses it then.
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadListToAnswer(const Flags& flags);
 
+// One input of a query: an ID as typed, and where: its line of standard input (1-based), or 0
+// for a command-line argument.
+struct QueryInput {
+  std::string text;
+  size_t line = 0;
+};
+
 // The inputs of a query: the IDs that parse, in order, and the reason for each input that does
 // not, printed (as JSON with `json`) in its place among the answers that the caller prints.
+// One from standard input is also named by its line: "line" in the JSON object, "line N: " in
+// front of the reason in text, and "shixin: stdin:N: ..." on stderr (blank lines are skipped,
+// so the output's line numbers are not the input's).
 class InputIds {
  public:
-  InputIds(const std::vector<std::string>& inputs, bool json);
+  InputIds(const std::vector<QueryInput>& inputs, bool json);
 
   // Returns the inputs that parse as IDs, in their order.
   const std::vector<Id>& ids() const { return ids_; }
@@ -67,6 +77,7 @@ class InputIds {
   // The invalid inputs: number, text and reason; those before next_invalid_ are printed.
   struct Invalid {
     size_t input;
+    size_t line;  // QueryInput::line
     std::string text;
     std::string reason;
   };
@@ -78,7 +89,7 @@ class InputIds {
 // Runs `query` on each input that parses as an ID and prints the reason for each that does not
 // (InputIds). `query` returns an exit status; kExitLoad stops the run. Returns
 // InputIds::status().
-int ForEachId(const std::vector<std::string>& inputs, bool json,
+int ForEachId(const std::vector<QueryInput>& inputs, bool json,
               absl::FunctionRef<int(const Id&, bool json)> query);
 
 // check and detail (the same: a subject's status, cases and roles), offline or --server.

@@ -154,7 +154,11 @@ flags:
 
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,
 9-character organisation codes, optionally grouped as printed ("230402 19720314 0038",
-"91 110000 600037341L", "55269853-1"). With no ID, or "-", IDs are read from standard input.
+"91 110000 600037341L", "55269853-1"). With no ID, or "-", IDs are read from standard input,
+one per line; blank lines are skipped, so an invalid one is named by its line ("line" in its
+JSON object, "line N:" in text, "shixin: stdin:N: ..." on stderr), as is where a run stopped.
+Text output writes control characters in names and reasons escaped (\n, \x1b), one record
+per line.
 
 exit status: 0 ok, 1 an ID was invalid or a check failed (delta check: a file shixind would
 refuse; audit verify: problems), 2 usage error, 3 data or catalog could not be loaded (or the

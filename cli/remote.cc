@@ -214,7 +214,7 @@ int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> rep
 // `each` gets the IDs' texts and a callback to pass the j-th reply to, in order of j; `print`
 // prints a reply and returns its exit status.
 template <typename ReplyT>
-int Pipelined(std::string_view command, const std::vector<std::string>& inputs, bool json,
+int Pipelined(std::string_view command, const std::vector<QueryInput>& inputs, bool json,
               absl::FunctionRef<absl::Status(const std::vector<std::string>&,
                                              absl::FunctionRef<void(size_t, ReplyT)>)>
                   each,
@@ -236,7 +236,7 @@ int Pipelined(std::string_view command, const std::vector<std::string>& inputs, 
 
 }  // namespace
 
-int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of) {
+int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("check", client.status());
   const bool json = flags.Has("json");
@@ -289,7 +289,7 @@ absl::Status CheckFilters(Client& client, const wire::MeasuresRequest& request) 
 
 }  // namespace
 
-int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
+int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("measures", client.status());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/commands.h"
 #include "cli/flags.h"
 #include "core/query.h"
 #include "protocol/client.h"
@@ -41,10 +42,10 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
 // --no-going-back); CHECKs of up to the server's max_batch IDs instead, with the request context
 // and showing the receipts, when the flags give a context (--matter, --operator, --purpose) or
 // the caller may not DETAIL. Answers print in the inputs' order.
-int RemoteCheck(const Flags& flags, const std::vector<std::string>& inputs, int64_t as_of);
+int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64_t as_of);
 // measures: one MEASURES per valid ID, with the flags' officers, agency, scenario and request
 // context, pipelined as check's DETAILs; prints each answer's receipt.
-int RemoteMeasures(const Flags& flags, const std::vector<std::string>& inputs,
+int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of);
 int RemoteInfo(const Flags& flags);
 // feedback: sends `request`; kExitInvalidId when the server refuses it (INVALID_ARGUMENT,

@@ -169,6 +169,29 @@ TEST(CliOfflineTest, ReadsIdsFromStandardInput) {
   EXPECT_EQ(Shixin("check --data data/sample < " + ::testing::TempDir()).status, 3);
 }
 
+// Blank lines are skipped, so an invalid ID from standard input is named by its line: in its
+// JSON object ("line"), in text ("line N: "), and on stderr ("shixin: stdin:N: ..."), once.
+TEST(CliOfflineTest, AnInvalidIdOnStandardInputIsNamedByItsLine) {
+  const std::string input = ::testing::TempDir() + "/blank.txt";
+  FILE* f = std::fopen(input.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("11010519491231002X\n\n   \n11010519491231002Y\n230402199001010015\n", f);
+  std::fclose(f);
+  const RunResult json = Shixin("check --json --data data/sample - < " + input);
+  EXPECT_EQ(json.status, 1);
+  EXPECT_THAT(json.out, HasSubstr(R"({"line":4,"input":"11010519491231002Y","error":"bad check)"));
+  const RunResult text = Shixin("check --data data/sample - < " + input);
+  EXPECT_THAT(text.out, HasSubstr("11010519491231002Y  INVALID  line 4: bad check character"));
+  const RunResult err = Shixin("check --data data/sample - < " + input + " 2>&1 >/dev/null | cat");
+  EXPECT_EQ(err.out,
+            "shixin: stdin:4: \"11010519491231002Y\": bad check character: expected X, "
+            "found Y\n");
+  // An argument is where the user typed it: no line, nothing on stderr.
+  const RunResult arg = Shixin("check --json --data data/sample 11010519491231002Y", true);
+  EXPECT_EQ(arg.out, R"({"input":"11010519491231002Y","error":"bad check character: expected X, )"
+                     "found Y\"}\n");
+}
+
 // As shixind, offline mode never answers from an empty list ("not listed" for everyone).
 TEST(CliOfflineTest, AnEmptyListIsRefused) {
   const std::string dir = ::testing::TempDir() + "/cli_empty_list";
