@@ -226,11 +226,13 @@ absl::Status CheckModeFlags(const Flags& flags) {
 
 }  // namespace
 
-InputIds::InputIds(const std::vector<QueryInput>& inputs, bool json) : json_(json) {
+InputIds::InputIds(const std::vector<QueryInput>& inputs, bool json)
+    : json_(json), inputs_(inputs.size()) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (absl::StatusOr<Id> id = ParseId(inputs[i].text); id.ok()) {
       ids_.push_back(*id);
       input_of_.push_back(i);
+      line_of_.push_back(inputs[i].line);
     } else {
       invalid_.push_back({i, inputs[i].line, inputs[i].text, std::string(id.status().message())});
     }
@@ -257,6 +259,16 @@ void InputIds::Reach(size_t j) {
   }
 }
 
+void InputIds::SayStoppedAt(size_t j) const {
+  const size_t input = input_of_[j];
+  const std::string where = line_of_[j] != 0 ? absl::StrFormat("stdin:%d", line_of_[j])
+                                             : absl::StrFormat("argument %d", input + 1);
+  std::fprintf(stderr,
+               "shixin: stopped at %s (ID %s): %zu input(s) before it answered, it and %zu after "
+               "it not answered\n",
+               where.c_str(), std::string(ids_[j].text()).c_str(), input, inputs_ - input - 1);
+}
+
 void InputIds::Record(int status) {
   if (status != kExitOk && !stopped()) status_ = status;
 }
@@ -264,11 +276,16 @@ void InputIds::Record(int status) {
 int ForEachId(const std::vector<QueryInput>& inputs, bool json,
               absl::FunctionRef<int(const Id&, bool json)> query) {
   InputIds in(inputs, json);
-  for (size_t j = 0; j < in.ids().size() && !in.stopped(); ++j) {
+  for (size_t j = 0; j < in.ids().size(); ++j) {
     in.Reach(j);
     in.Record(query(in.ids()[j], json));
+    if (in.stopped()) {
+      // A request refused whatever the ID (usage) is said once; a failure midway says where.
+      if (in.status() != kExitUsage) in.SayStoppedAt(j);
+      return in.status();
+    }
   }
-  if (!in.stopped()) in.Reach(in.ids().size());
+  in.Reach(in.ids().size());
   return in.status();
 }
 

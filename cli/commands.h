@@ -69,11 +69,17 @@ class InputIds {
   bool stopped() const { return status_ == kExitLoad || status_ == kExitUsage; }
   // Returns kExitLoad, else kExitInvalidId if any input (reached) or answer failed, else kExitOk.
   int status() const { return status_; }
+  // Says on stderr where a run stopped before answering ids()[j] (a server gone midway): its
+  // line (or argument) and ID, and how many inputs were answered before it, so that a script
+  // can resume. REQUIRES: j < ids().size().
+  void SayStoppedAt(size_t j) const;
 
  private:
   bool json_;
   std::vector<Id> ids_;
   std::vector<size_t> input_of_;  // ids_[j] is input number input_of_[j]
+  std::vector<size_t> line_of_;   // and on line line_of_[j] of standard input (0: an argument)
+  size_t inputs_ = 0;
   // The invalid inputs: number, text and reason; those before next_invalid_ are printed.
   struct Invalid {
     size_t input;

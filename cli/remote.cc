@@ -223,13 +223,22 @@ int Pipelined(std::string_view command, const std::vector<QueryInput>& inputs, b
   std::vector<std::string> ids;
   ids.reserve(in.ids().size());
   for (const Id& id : in.ids()) ids.emplace_back(id.text());
+  size_t answered = 0;  // ids[j] for j < answered were answered; the first unanswered if less
   const absl::Status s = each(ids, [&](size_t j, ReplyT reply) {
     if (in.stopped()) return;  // after a fatal answer the rest is not printed
     in.Reach(j);
     in.Record(print(j, std::move(reply)));
+    if (!in.stopped()) answered = j + 1;
   });
-  if (in.stopped()) return in.status();
-  if (!s.ok()) return ServerError(command, s);
+  if (in.stopped()) {
+    if (in.status() != kExitUsage) in.SayStoppedAt(answered);
+    return in.status();
+  }
+  if (!s.ok()) {
+    const int status = ServerError(command, s);
+    if (answered < ids.size()) in.SayStoppedAt(answered);
+    return status;
+  }
   in.Reach(ids.size());
   return in.status();
 }

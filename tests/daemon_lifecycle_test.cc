@@ -591,6 +591,19 @@ TEST_F(DaemonStaleTest, RefuseStaleRefusesMeasuresButStillChecks) {
   EXPECT_FALSE(absl::StrContains(cli.out, "INVALID")) << cli.out;
   EXPECT_TRUE(absl::StrContains(cli.err, "STALE_REFUSED: the list is older than 1 seconds"))
       << cli.err;
+  // From standard input it says where it stopped (the line, blank ones counted, and the ID), so
+  // that a script can resume there.
+  const std::string ids_path = dir_ + "/ids.txt";
+  ASSERT_TRUE(
+      WriteFileAtomically(ids_path, absl::StrCat("123\n\n", kListedOrg, "\n", kListed, "\n")).ok());
+  const ProcessResult batch = RunProcess(
+      {BinDir() + "/shixin", "measures", "--json", "--server", daemon_->address(), "-"}, ids_path);
+  EXPECT_EQ(batch.exit_code, 3) << batch.out << batch.err;
+  EXPECT_TRUE(
+      absl::StrContains(batch.err, absl::StrCat("shixin: stopped at stdin:3 (ID ", kListedOrg,
+                                                "): 1 input(s) before it answered, it "
+                                                "and 1 after it not answered")))
+      << batch.err;
 
   // Refreshed files and a reload: measures are answered again.
   ASSERT_TRUE(SetDataDirMtime(dir_, absl::Now()).ok());
