@@ -121,8 +121,12 @@ std::vector<FlagSpec> WithListFlags(std::vector<FlagSpec> specs) {
   return specs;
 }
 
-const std::vector<FlagSpec> kCheckFlags = WithListFlags(WithConnectFlags(
-    {{"json", false}, {"as-of", true}, kContextFlags[0], kContextFlags[1], kContextFlags[2]}));
+const std::vector<FlagSpec> kCheckFlags = WithListFlags(WithConnectFlags({{"json", false},
+                                                                          {"as-of", true},
+                                                                          {"fail-stale", false},
+                                                                          kContextFlags[0],
+                                                                          kContextFlags[1],
+                                                                          kContextFlags[2]}));
 
 const std::vector<FlagSpec> kMeasuresFlags = WithListFlags(WithConnectFlags({{"json", false},
                                                                              {"catalog", true},
@@ -130,6 +134,7 @@ const std::vector<FlagSpec> kMeasuresFlags = WithListFlags(WithConnectFlags({{"j
                                                                              {"scenario", true},
                                                                              {"officer", true},
                                                                              {"as-of", true},
+                                                                             {"fail-stale", false},
                                                                              kContextFlags[0],
                                                                              kContextFlags[1],
                                                                              kContextFlags[2]}));

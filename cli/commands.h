@@ -25,6 +25,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalidId = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLoad = 3;
+// The server's list is out of date: check/measures --fail-stale with a stale answer, a request
+// refused for it (STALE_REFUSED, --no-going-back), reload with a delta file refused or missing.
+inline constexpr int kExitStale = 4;
 
 // Prints "shixin COMMAND: MESSAGE (see shixin help)" on stderr; returns kExitUsage.
 int UsageError(std::string_view command, const absl::Status& status);

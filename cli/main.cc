@@ -133,6 +133,9 @@ flags:
                     after the connection was lost (by default they are, once; never FEEDBACK)
   --no-going-back   server mode: refuse an answer from an older list than one already seen
                     (replicas behind a balancer; asked once more elsewhere first; docs/replicas.md)
+  --fail-stale      check, measures with --server: exit 4 if an answer came from a stale list
+                    (older than the daemon's max_age_seconds; without it, exit 0). Either way
+                    a warning once on stderr, and --json answers end "stale":true,"generation":N
   --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)

@@ -94,9 +94,40 @@ int RequestRefused(std::string_view command, const absl::Status& status) {
   return kExitUsage;
 }
 
-void WarnIfStale(bool stale) {
-  if (stale) std::fprintf(stderr, "shixin: warning: the server's list is older than its limit\n");
-}
+// Whether a run's answers came from a stale list (FORMAT.md 5: valid for the list the server
+// has, but that list is out of date). Said once on stderr, not once per ID (a screening of
+// 100,000 IDs would drown any real error), and in each JSON answer ("stale", "generation", as
+// the HTTP API says it), so that a script sees it on stdout; --fail-stale makes it the exit
+// status.
+class StaleWatch {
+ public:
+  explicit StaleWatch(bool fail) : fail_(fail) {}
+
+  // Notes an answer's STALE flag; returns `json` (an answer's object) with "stale":true and
+  // "generation" when the answer came from a stale list, else as it is.
+  std::string Note(std::string json, bool stale, uint32_t generation) {
+    if (!stale) return json;
+    if (!seen_) {
+      std::fprintf(stderr,
+                   "shixin: warning: the server's list (generation %u) is older than its "
+                   "max_age_seconds: its answers are marked stale (shixin info says how old)\n",
+                   generation);
+    }
+    seen_ = true;
+    if (json.empty() || json.back() != '}') return json;
+    json.pop_back();
+    return absl::StrFormat("%s,\"stale\":true,\"generation\":%u}", json, generation);
+  }
+  // Returns `status`, or kExitStale for a run with --fail-stale that saw a stale answer and
+  // has no worse failure (usage, load, server).
+  int Status(int status) const {
+    return fail_ && seen_ && status <= kExitInvalidId ? kExitStale : status;
+  }
+
+ private:
+  bool fail_;
+  bool seen_ = false;
+};
 
 }  // namespace
 
@@ -175,23 +206,25 @@ absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int6
 constexpr size_t kPipelineWindow = 64;
 
 // Prints a check's answer (or its error), a CHECK's with its `counts`; returns the exit status.
-int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json,
+int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json, StaleWatch& stale,
                const CheckCounts* counts = nullptr) {
   if (absl::IsOutOfRange(reply.status())) return RequestRefused("check", reply.status());
   if (!reply.ok()) return ServerError("check", reply.status());
-  WarnIfStale(reply->stale);
+  std::string text;
   if (counts != nullptr) {
-    std::cout << (json ? CheckAnswerJson(reply->value, *counts, reply->receipt) + "\n"
-                       : CheckAnswerText(reply->value, *counts, reply->receipt));
-    return kExitOk;
+    text = json ? CheckAnswerJson(reply->value, *counts, reply->receipt)
+                : CheckAnswerText(reply->value, *counts, reply->receipt);
+  } else {
+    text = json ? CheckJson(reply->value, reply->receipt) : CheckText(reply->value, reply->receipt);
   }
-  std::cout << (json ? CheckJson(reply->value, reply->receipt) + "\n"
-                     : CheckText(reply->value, reply->receipt));
+  std::cout << (json ? stale.Note(text, reply->stale, reply->generation) + "\n"
+                     : stale.Note("", reply->stale, reply->generation) + text);
   return kExitOk;
 }
 
 // Prints a MEASURES answer for `id` (or its error); returns the exit status.
-int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> reply, bool json) {
+int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> reply, bool json,
+                  StaleWatch& stale) {
   if (absl::IsOutOfRange(reply.status())) return RequestRefused("measures", reply.status());
   if (!reply.ok()) {
     // The server's word on this query (e.g. officers for a person). A stale list refused
@@ -203,9 +236,10 @@ int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> rep
     }
     return ServerError("measures", reply.status());
   }
-  WarnIfStale(reply->stale);
-  std::cout << (json ? MeasuresJson(reply->value, reply->receipt) + "\n"
-                     : MeasuresText(reply->value, reply->receipt));
+  const std::string text = json ? MeasuresJson(reply->value, reply->receipt)
+                                : MeasuresText(reply->value, reply->receipt);
+  std::cout << (json ? stale.Note(text, reply->stale, reply->generation) + "\n"
+                     : stale.Note("", reply->stale, reply->generation) + text);
   return kExitOk;
 }
 
@@ -252,24 +286,25 @@ int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64
   // A query made for a matter is a CHECK (recorded, with a receipt); DETAIL is not recorded.
   const wire::RequestContext context = ContextFromFlags(flags).value_or(wire::RequestContext());
   const bool check_only = CheckScopeOnly(**client) || HasContextFlags(flags);
+  StaleWatch stale(flags.Has("fail-stale"));
   if (!check_only && ((*client)->options().no_going_back || RateLimited(**client))) {
-    return ForEachId(inputs, json, [&](const Id& id, bool json) {
+    return stale.Status(ForEachId(inputs, json, [&](const Id& id, bool json) {
       return PrintCheck(
           PacedByRate<Reply<CheckResult>>([&] { return (*client)->Detail(id.text(), as_of); }),
-          json);
-    });
+          json, stale);
+    }));
   }
   using R = absl::StatusOr<Reply<CheckResult>>;
   std::vector<CheckCounts> counts;  // of CHECK answers, by index
-  return Pipelined<R>(
+  return stale.Status(Pipelined<R>(
       "check", inputs, json,
       [&](const std::vector<std::string>& ids, absl::FunctionRef<void(size_t, R)> answer) {
         return check_only ? CheckEach(**client, ids, as_of, context, &counts, answer)
                           : (*client)->DetailEach(ids, as_of, kPipelineWindow, answer);
       },
       [&](size_t j, R reply) {
-        return PrintCheck(std::move(reply), json, check_only ? &counts[j] : nullptr);
-      });
+        return PrintCheck(std::move(reply), json, stale, check_only ? &counts[j] : nullptr);
+      }));
 }
 
 namespace {
@@ -310,23 +345,27 @@ int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
   request.as_of = as_of;
   request.context = ContextFromFlags(flags).value_or(wire::RequestContext());
   if (absl::Status s = CheckFilters(**client, request); !s.ok()) return UsageError("measures", s);
+  StaleWatch stale(flags.Has("fail-stale"));
   if ((*client)->options().no_going_back || RateLimited(**client)) {
-    return ForEachId(inputs, json, [&](const Id& id, bool json) {
+    return stale.Status(ForEachId(inputs, json, [&](const Id& id, bool json) {
       request.id = std::string(id.text());
-      return PrintMeasures(
-          id.text(),
-          PacedByRate<Reply<MeasuresResult>>([&] { return (*client)->Measures(request); }), json);
-    });
+      return PrintMeasures(id.text(), PacedByRate<Reply<MeasuresResult>>([&] {
+                             return (*client)->Measures(request);
+                           }),
+                           json, stale);
+    }));
   }
   using R = absl::StatusOr<Reply<MeasuresResult>>;
   const std::vector<std::string>* asked = nullptr;
-  return Pipelined<R>(
+  return stale.Status(Pipelined<R>(
       "measures", inputs, json,
       [&](const std::vector<std::string>& ids, absl::FunctionRef<void(size_t, R)> answer) {
         asked = &ids;
         return (*client)->MeasuresEach(request, ids, kPipelineWindow, answer);
       },
-      [&](size_t j, R reply) { return PrintMeasures((*asked)[j], std::move(reply), json); });
+      [&](size_t j, R reply) {
+        return PrintMeasures((*asked)[j], std::move(reply), json, stale);
+      }));
 }
 
 int RemoteInfo(const Flags& flags) {

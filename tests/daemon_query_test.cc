@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/catalog.h"
@@ -752,6 +753,52 @@ TEST(DaemonStaleFlagTest, EveryResponseOfAStaleListIsFlagged) {
   EXPECT_EQ(fatal->header.status, static_cast<uint16_t>(wire::Status::kUnknownOpcode));
   EXPECT_NE(fatal->header.flags & wire::kFlagStale, 0);
   EXPECT_EQ(fatal->header.generation, 1u);
+}
+
+// The CLI against a stale list: one warning per run on stderr, not one per ID; each JSON answer
+// says "stale" and the generation (as the HTTP API), and --fail-stale makes it exit status 4.
+TEST(DaemonStaleFlagTest, TheCliSaysStaleOncePerRunAndInEachJsonAnswer) {
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  ASSERT_TRUE(CopyDataDir(SourceDir() + "/data/sample", scratch.path()).ok());
+  ASSERT_TRUE(SetDataDirMtime(scratch.path(), absl::Now() - absl::Hours(2)).ok());
+  DaemonOptions options;
+  options.data_dir = scratch.path();
+  options.flags = {"--max-age-seconds", "3600"};
+  auto daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  const std::string ids_path = scratch.Path("ids.txt");
+  ASSERT_TRUE(
+      WriteFileAtomically(ids_path, "11010519491231002X\n230402198503150611\n11010519491231002X\n")
+          .ok());
+  const std::string shixin = BinDir() + "/shixin";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"check"}, {"check", "--matter", "M-1"}, {"measures"}, {"check", "--no-going-back"}}) {
+    std::vector<std::string> argv = {shixin};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--json", "--server", (*daemon)->address(), "-"});
+    const ProcessResult r = RunProcess(argv, ids_path);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_EQ(CountOf(r.err, "\n"), 1u) << args[0] << ": " << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, "generation 1")) << r.err;
+    const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), 3u) << r.out;
+    for (const std::string& line : lines) {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      EXPECT_EQ(j["stale"], true) << line;
+      EXPECT_EQ(j["generation"], 1) << line;
+    }
+    argv.insert(argv.end() - 1, "--fail-stale");
+    const ProcessResult failed = RunProcess(argv, ids_path);
+    EXPECT_EQ(failed.exit_code, 4) << args[0] << ": " << failed.err;
+    EXPECT_EQ(failed.out, r.out);
+  }
+  // Text output: the warning once, the answers as offline.
+  const ProcessResult text =
+      RunProcess({shixin, "check", "--server", (*daemon)->address(), "-"}, ids_path);
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(CountOf(text.err, "\n"), 1u) << text.err;
+  EXPECT_EQ(CountOf(text.out, "LISTED"), 3u) << text.out;
 }
 
 }  // namespace

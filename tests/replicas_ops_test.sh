@@ -156,7 +156,8 @@ grep -q "backend shixind_binary has no server available" "$run/haproxy.log" ||
   fail "HAProxy did not take the stale replicas out of the ready pool" "$run/haproxy.log"
 "$bin/shixin" check --server "127.0.0.1:$front_binary" 11010519491231002X >"$tmp/out" 2>&1 ||
   fail "CHECK through HAProxy refused while the list is stale" "$tmp/out"
-grep -q "older than its limit" "$tmp/out" || fail "the stale answer is not flagged" "$tmp/out"
+grep -q "older than its max_age_seconds" "$tmp/out" ||
+  fail "the stale answer is not flagged" "$tmp/out"
 curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
   -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" >"$tmp/out"
 grep -q '"stale":true' "$tmp/out" || fail "POST /v1/check while stale" "$tmp/out"
