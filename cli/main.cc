@@ -42,7 +42,8 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          make the daemon reload its list and wait for the
                                          outcome (admin); --allow-shrink accepts a list that
                                          removes more subjects or relations than the daemon's
-                                         max_shrink, or goes back to an earlier delta
+                                         max_shrink, or goes back to an earlier delta;
+                                         exit 4 if a delta file is still refused or missing
   gen      --subjects N [--seed S] --out DIR [--deltas N [--changes-per-delta K]]
            [--today YYYYMMDD]            write a deterministic synthetic data set, exported
                                          on --today [the current day]; with --deltas, also

@@ -17,6 +17,7 @@
 #include "callers/caller.h"
 #include "cli/commands.h"
 #include "cli/feedback_command.h"
+#include "core/delta.h"
 #include "protocol/client.h"
 #include "protocol/operator_messages.h"
 #include "protocol/render.h"
@@ -417,6 +418,27 @@ int RemoteReload(const Flags& flags) {
   if (!reply.ok()) return ServerError("reload", reply.status());
   // The message names the new generation ("generation N: ...").
   std::cout << "reloaded " << reply->value.message << "\n";
+  // The reload tried the delta files again: one still refused (or missing) holds back every
+  // file after it, and the list stops advancing. A `reload || alert` script must hear of it.
+  if ((*client)->version() < 2) return kExitOk;
+  auto info = (*client)->Info();
+  if (!info.ok()) return kExitOk;  // the reload itself succeeded; INFO may be out of scope
+  const wire::DeltaInfo& d = info->value.deltas;
+  if (!d.refused.empty()) {
+    std::fprintf(stderr,
+                 "shixin reload: a delta file is refused: %s; it and the files after it "
+                 "(%llu pending) wait until it is replaced\n",
+                 d.refused.c_str(), static_cast<unsigned long long>(d.pending));
+    return kExitStale;
+  }
+  if (d.gap) {
+    std::fprintf(stderr,
+                 "shixin reload: delta file %s is missing; the files after it (%llu pending) wait "
+                 "for it\n",
+                 DeltaFileName(d.gap_after + 1).c_str(),
+                 static_cast<unsigned long long>(d.pending));
+    return kExitStale;
+  }
   return kExitOk;
 }
 

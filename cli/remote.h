@@ -54,7 +54,8 @@ int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request);
 // catalog: the daemon's CATALOG answer, printed as offline mode prints the catalog file.
 int RemoteCatalog(const Flags& flags);
 // reload: waits for the reload that serves the request; exits kExitLoad if the daemon refused
-// the new list (--allow-shrink accepts one that removes more than its max_shrink).
+// the new list (--allow-shrink accepts one that removes more than its max_shrink), kExitStale
+// if it reloaded but a delta file is still refused or missing (INFO: the later files wait).
 int RemoteReload(const Flags& flags);
 
 }  // namespace shixin

@@ -116,6 +116,10 @@ request_failed() {
     echo "$1: the $3 was not sent (SHIXIN_CALLER, SHIXIN_TOKEN_FILE?): $2" >&2
     return 4
   fi
+  if (($4 == 4)); then
+    echo "$1: reloaded, but its list does not advance: $2" >&2
+    return 1
+  fi
   if grep -q 'RELOAD_FAILED: ' <<<"$2"; then
     echo "$1: reload refused, the old generation keeps serving: $2" >&2
     return 1

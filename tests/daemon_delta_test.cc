@@ -229,6 +229,29 @@ TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplac
   EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
 }
 
+// `shixin reload` with a delta file refused: the reload succeeds but the list does not advance,
+// so it names the file (file:line: reason) and exits 4, and exits 0 once the file is replaced.
+TEST_F(DaemonDeltaTest, ShixinReloadFailsWhileADeltaFileIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  Write(1, kRemove + kUnknownOp);
+  ASSERT_TRUE(WaitForLog("delta refused")) << daemon_->stderr_text();
+  Write(2, kAdd);
+  const std::vector<std::string> reload = {BinDir() + "/shixin", "reload", "--server",
+                                           daemon_->address()};
+  ProcessResult r = RunProcess(reload);
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "reloaded generation")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "a delta file is refused: " + DeltaFileName(1) + ":2:"))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "(2 pending)")) << r.err;
+
+  Write(1, kRemove);  // the court replaces it
+  ASSERT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  r = RunProcess(reload);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 // max_delta_mb reaches the applier: a file over it is refused unread, and INFO says why.
 TEST_F(DaemonDeltaTest, AFileOverMaxDeltaMbIsRefusedUntilReplaced) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon({"--deltas-dir", deltas_, "--max-delta-mb", "1"}));
