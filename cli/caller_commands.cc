@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
 #include "cli/commands.h"
@@ -229,9 +230,10 @@ int List(const Flags& flags) {
       continue;
     }
     std::cout << absl::StrFormat(
-        "%s\t%s\t%s\tscopes=%s\tview=%s\trate=%g\tburst=%u\ttokens=%u\tcertificates=%u\n", c.id,
-        c.name, c.sector, absl::StrJoin(scopes, ","), ViewName(c.view), c.rate, c.burst,
-        c.token_hashes.size(), c.certificates.size());
+        "%s\t%s\t%s\tscopes=%s\tview=%s\trate=%g\tburst=%u\ttokens=%u\tcertificates=%u\n",
+        TerminalSafe(c.id), TerminalSafe(c.name), TerminalSafe(c.sector),
+        absl::StrJoin(scopes, ","), ViewName(c.view), c.rate, c.burst, c.token_hashes.size(),
+        c.certificates.size());
   }
   return kExitOk;
 }

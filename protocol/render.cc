@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "base/terminal.h"
 #include "core/delta.h"
 #include "core/id.h"
 #include "core/validity.h"
@@ -111,14 +112,16 @@ std::string BasisText(const Basis& b) {
     case BasisType::kListed:
       return "listed";
     case BasisType::kRelated:
-      return absl::StrFormat("%s of listed %s %s", RoleName(*b.role), b.via, b.via_name);
+      return absl::StrFormat("%s of listed %s %s", RoleName(*b.role), b.via,
+                             TerminalSafe(b.via_name));
     case BasisType::kOfficer:
       if (b.via.empty()) {
-        return absl::StrFormat("officer %s %s (%s) is listed", b.officer, b.officer_name,
-                               RoleName(*b.role));
+        return absl::StrFormat("officer %s %s (%s) is listed", b.officer,
+                               TerminalSafe(b.officer_name), RoleName(*b.role));
       }
-      return absl::StrFormat("officer %s %s (%s) is %s of listed %s %s", b.officer, b.officer_name,
-                             RoleName(*b.role), RoleName(*b.via_role), b.via, b.via_name);
+      return absl::StrFormat("officer %s %s (%s) is %s of listed %s %s", b.officer,
+                             TerminalSafe(b.officer_name), RoleName(*b.role), RoleName(*b.via_role),
+                             b.via, TerminalSafe(b.via_name));
   }
   return "";
 }
@@ -323,22 +326,23 @@ std::string CatalogJson(const wire::CatalogResponse& c) {
 }
 
 std::string CheckText(const CheckResult& r, std::string_view receipt) {
-  std::string out =
-      absl::StrFormat("%s  %s  %s  %s\n", r.id, StatusWord(r), SubjectKindName(r.kind), r.name);
+  std::string out = absl::StrFormat("%s  %s  %s  %s\n", r.id, StatusWord(r),
+                                    SubjectKindName(r.kind), TerminalSafe(r.name));
   out += StretchLine(r);
   out += ReceiptLine(receipt);
   for (const CaseInfo& c : r.cases) {
-    absl::StrAppendFormat(&out, "  case %s  %s  filed %s  published %s  %s  %s%s\n", c.case_code,
-                          c.court, FormatDate(c.reg_date), FormatDate(c.publish_date),
-                          c.performance, c.disrupt_type, CaseValidityText(c));
+    absl::StrAppendFormat(&out, "  case %s  %s  filed %s  published %s  %s  %s%s\n",
+                          TerminalSafe(c.case_code), TerminalSafe(c.court), FormatDate(c.reg_date),
+                          FormatDate(c.publish_date), TerminalSafe(c.performance),
+                          TerminalSafe(c.disrupt_type), CaseValidityText(c));
   }
   for (const RoleInfo& role : r.roles) {
-    absl::StrAppendFormat(&out, "  %s of %s %s%s\n", RoleName(role.role), role.id, role.name,
-                          role.listed ? " (listed)" : "");
+    absl::StrAppendFormat(&out, "  %s of %s %s%s\n", RoleName(role.role), role.id,
+                          TerminalSafe(role.name), role.listed ? " (listed)" : "");
   }
   for (const RoleInfo& o : r.officers) {
-    absl::StrAppendFormat(&out, "  officer %s: %s %s%s\n", RoleName(o.role), o.id, o.name,
-                          o.listed ? " (listed)" : "");
+    absl::StrAppendFormat(&out, "  officer %s: %s %s%s\n", RoleName(o.role), o.id,
+                          TerminalSafe(o.name), o.listed ? " (listed)" : "");
   }
   return out;
 }
@@ -355,9 +359,9 @@ std::string CheckAnswerText(const CheckResult& r, const CheckCounts& counts,
 }
 
 std::string MeasuresText(const MeasuresResult& r, std::string_view receipt) {
-  std::string out =
-      absl::StrFormat("%s  %s  %s  %s  %d measure(s)\n", r.subject.id, StatusWord(r.subject),
-                      SubjectKindName(r.subject.kind), r.subject.name, r.measures.size());
+  std::string out = absl::StrFormat("%s  %s  %s  %s  %d measure(s)\n", r.subject.id,
+                                    StatusWord(r.subject), SubjectKindName(r.subject.kind),
+                                    TerminalSafe(r.subject.name), r.measures.size());
   out += StretchLine(r.subject);
   out += ReceiptLine(receipt);
   for (const MeasureInfo& m : r.measures) {
@@ -371,7 +375,7 @@ std::string MeasuresText(const MeasuresResult& r, std::string_view receipt) {
 }
 
 std::string ErrorText(std::string_view input, std::string_view error) {
-  return absl::StrFormat("%s  INVALID  %s\n", input, error);
+  return absl::StrFormat("%s  INVALID  %s\n", TerminalSafe(input), error);
 }
 
 std::string InfoText(const wire::InfoResponse& i, uint8_t version) {
@@ -447,11 +451,12 @@ std::string FeedbackJson(const wire::FeedbackRequest& request,
 std::string FeedbackText(const wire::FeedbackRequest& request,
                          const wire::FeedbackResponse& response) {
   std::string out = absl::StrFormat("feedback on %s recorded: %d measure(s), receipt %s\n",
-                                    request.receipt, response.recorded, response.feedback_receipt);
+                                    TerminalSafe(request.receipt), response.recorded,
+                                    TerminalSafe(response.feedback_receipt));
   for (const wire::FeedbackItem& item : request.items) {
     absl::StrAppendFormat(&out, "  %2d  %s%s\n", item.measure,
                           wire::FeedbackOutcomeName(item.outcome),
-                          item.reason.empty() ? "" : ": " + item.reason);
+                          item.reason.empty() ? "" : ": " + TerminalSafe(item.reason));
   }
   return out;
 }

@@ -421,6 +421,12 @@ TEST(RenderTest, ReceiptsAuditAndFeedback) {
   EXPECT_EQ(FeedbackText(request, response),
             "feedback on 9f2c41d0-3-64 recorded: 2 measure(s), receipt 9f2c41d0-3-200\n"
             "  41  applied\n  52  not_applied: 已履行\n");
+  // A reason with a line break or an escape sequence stays on its line, inert.
+  const wire::FeedbackRequest odd{
+      "9f2c41d0-3-64", "op-7", {{52, wire::FeedbackOutcome::kNotApplied, "已\n履\x1b[31m行"}}};
+  EXPECT_EQ(FeedbackText(odd, response),
+            "feedback on 9f2c41d0-3-64 recorded: 2 measure(s), receipt 9f2c41d0-3-200\n"
+            "  52  not_applied: 已\\n履\\x1b[31m行\n");
   EXPECT_EQ(FeedbackJson(request, response),
             R"({"receipt":"9f2c41d0-3-64","operator":"op-7","recorded":2,)"
             R"("feedback_receipt":"9f2c41d0-3-200","items":[{"measure":41,"outcome":"applied"},)"

@@ -221,6 +221,29 @@ void WriteFile(const std::string& path, const std::string& text) {
   std::fclose(f);
 }
 
+// Names in the list are not the CLI's to trust: text output writes their control characters
+// escaped (TerminalSafe), so that an escape sequence does not reach the terminal and a line
+// break does not split a record an `awk '$2=="LISTED"'` reads; JSON escapes them already.
+TEST(CliOfflineTest, TextOutputEscapesControlCharactersInNames) {
+  const std::string dir = ::testing::TempDir() + "/cli_evil_names";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  std::ifstream sample(std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/sample/debtors.ndjson");
+  std::string line;
+  ASSERT_TRUE(std::getline(sample, line));
+  const std::string name = R"("iname":"张秀兰")";
+  ASSERT_NE(line.find(name), std::string::npos) << line;
+  line.replace(line.find(name), name.size(), R"("iname":"王\u001b[31m红\n四")");
+  WriteFile(dir + "/debtors.ndjson", line + "\n");
+  WriteFile(dir + "/relations.ndjson", "");
+  for (const char* command : {"check", "measures"}) {
+    const RunResult r = Shixin(std::string(command) + " --data " + dir + " 11010519491231002X");
+    EXPECT_EQ(r.status, 0) << command;
+    EXPECT_THAT(r.out, HasSubstr("  王\\x1b[31m红\\n四")) << command;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << command;
+  }
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // `gen --today` dates the list and its deltas: the first delta is on the next working day (the
 // 2nd of January 2025 was a Thursday); a day that is not a date is a usage error.
 TEST(CliOfflineTest, GenDatesTheListAndItsDeltasOnToday) {
