@@ -486,6 +486,13 @@ int RunCompile(const std::vector<std::string>& args) {
   if (!flags.ok()) return UsageError("compile", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("compile", absl::InvalidArgumentError("-o FILE is required"));
+  // export, report and notice take "-o -" for standard output; a snapshot is for shixind to
+  // map, not a stream: refused rather than written to a file named "-".
+  if (*out == "-") {
+    return UsageError("compile", absl::InvalidArgumentError(
+                                     "-o -: a snapshot is written to a file (shixind maps it), "
+                                     "not to standard output"));
+  }
   if (absl::Status base = CheckCompileBase(*flags); !base.ok()) return UsageError("compile", base);
   // The snapshot records the catalog it is compiled against; shixind refuses another one.
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());

@@ -51,7 +51,8 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          DIR/deltas (one per working day after it)
   compile  --data DIR -o FILE [--catalog FILE] [--max-errors N] [--allow-empty]
            [--delta-sequence N]          write the list as a snapshot file for shixind
-                                         --snapshot (compiled against the catalog); an empty
+                                         --snapshot (compiled against the catalog; a file,
+                                         never "-o -", standard output); an empty
                                          list is refused, nothing written (shixind never
                                          serves one), unless --allow-empty (a test's file);
                                          --delta-sequence: the last delta file a full

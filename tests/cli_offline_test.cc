@@ -105,6 +105,17 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
   EXPECT_THAT(format.out, HasSubstr("--format CSV: expected ndjson or csv"));
 }
 
+// compile writes a snapshot file for shixind to map: "-o -" is refused (export, report and
+// notice write standard output for it), not written to a file named "-".
+TEST(CliOfflineTest, CompileRefusesStandardOutput) {
+  const std::string stray = std::string(SHIXIN_TEST_SOURCE_DIR) + "/-";
+  std::remove(stray.c_str());
+  const RunResult r = Shixin("compile --data data/sample -o -", true);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_THAT(r.out, HasSubstr("-o -: a snapshot is written to a file"));
+  EXPECT_NE(std::remove(stray.c_str()), 0) << "a file named \"-\" was written";
+}
+
 // Output lost to a full disk is an error (exit 3), not a silent success.
 TEST(CliOfflineTest, OutputThatCannotBeWrittenFails) {
   const std::string errors = ::testing::TempDir() + "/cli_full_stderr";
