@@ -209,10 +209,28 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
   return absl::OkStatus();
 }
 
+// Returns InvalidArgument for a server-mode flag (kConnectFlags, --fail-stale) without
+// --server: a script that lost its --server must not answer from a local copy as if it had
+// authenticated, with no word of it.
+absl::Status NoServerFlagsOffline(const Flags& flags) {
+  if (flags.Get("server")) return absl::OkStatus();
+  for (const FlagSpec& spec : kConnectFlags) {
+    if (flags.Has(spec.name)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--%s needs --server (offline there is no daemon to ask)", spec.name));
+    }
+  }
+  if (flags.Has("fail-stale")) {
+    return absl::InvalidArgumentError("--fail-stale needs --server (offline there is no max age)");
+  }
+  return absl::OkStatus();
+}
+
 // The flags of one mode only: offline's list and catalog are not the daemon's (ignoring them
 // would answer from another list than the user named), and the request context is for the
 // daemon's audit (offline there is none to record it).
 absl::Status CheckModeFlags(const Flags& flags) {
+  SHIXIN_RETURN_IF_ERROR(NoServerFlagsOffline(flags));
   if (flags.Get("server")) {
     for (const char* offline : {"data", "snapshot", "deltas", "max-errors", "catalog"}) {
       if (flags.Get(offline)) {
@@ -363,6 +381,7 @@ int RunCatalog(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kCatalogFlags);
   if (!flags.ok()) return UsageError("catalog", flags.status());
   if (absl::Status s = flags->NoPositional(); !s.ok()) return UsageError("catalog", s);
+  if (absl::Status s = NoServerFlagsOffline(*flags); !s.ok()) return UsageError("catalog", s);
   if (flags->Get("server")) {
     if (flags->Get("catalog")) {
       return UsageError("catalog", absl::InvalidArgumentError(

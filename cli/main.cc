@@ -122,7 +122,9 @@ flags:
   --snapshot FILE   check, measures, export, notice: a compiled snapshot instead (shixin compile)
   --deltas DIR      with --data or --snapshot: the delta files applied on it, as shixind
                     applies them (history and revocations for --as-of)
-  --server H:P      ask a running shixind instead (e.g. 127.0.0.1:7411, [::1]:7411)
+  --server H:P      ask a running shixind instead (e.g. 127.0.0.1:7411, [::1]:7411): its
+                    binary listen port, not http_listen. The flags below up to --fail-stale
+                    need it (a usage error without it)
   --timeout-ms N    per-request timeout in server mode [5000]
   --caller ID       server mode: authenticate as caller ID, with the token read from
                     --token-file FILE (its first line) or the environment variable

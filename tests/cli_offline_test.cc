@@ -105,6 +105,26 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
   EXPECT_THAT(format.out, HasSubstr("--format CSV: expected ndjson or csv"));
 }
 
+// Server-mode flags without --server are a usage error, as --matter is: a script that lost its
+// --server must not answer from a local copy as if it had authenticated.
+TEST(CliOfflineTest, ServerFlagsWithoutServerAreAUsageError) {
+  for (const std::string flag :
+       {"--caller x", "--token-file /nonexistent", "--tls", "--ca /nonexistent", "--cert c.pem",
+        "--key k.pem", "--no-going-back", "--no-retry", "--timeout-ms 5", "--fail-stale"}) {
+    for (const std::string command : {"check", "measures"}) {
+      std::string args = command;
+      args.append(" --data data/sample ").append(flag).append(" 11010519491231002X");
+      const RunResult r = Shixin(args, true);
+      EXPECT_EQ(r.status, 2) << command << " " << flag;
+      EXPECT_THAT(r.out, HasSubstr(flag.substr(0, flag.find(' ')) + " needs --server"))
+          << command << " " << flag;
+      EXPECT_THAT(r.out, Not(HasSubstr("LISTED"))) << command << " " << flag;
+    }
+  }
+  EXPECT_EQ(Shixin("catalog --tls").status, 2);
+  EXPECT_EQ(Shixin("catalog").status, 0);
+}
+
 // compile writes a snapshot file for shixind to map: "-o -" is refused (export, report and
 // notice write standard output for it), not written to a file named "-".
 TEST(CliOfflineTest, CompileRefusesStandardOutput) {

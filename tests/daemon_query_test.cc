@@ -183,8 +183,8 @@ size_t CountOf(const std::string& text, const std::string& what) {
   return n;
 }
 
-// Runs `shixin ARGS... --data DIR -` and `shixin ARGS... --server ADDR -` on `ids` and expects
-// the same exit status and the same bytes on standard output.
+// Runs `shixin ARGS... --data DIR -` (less --no-going-back) and `shixin ARGS... --server ADDR -`
+// on `ids` and expects the same exit status and the same bytes on standard output.
 void DaemonQueryTest::ExpectCliModesAgree(const std::vector<std::string>& args,
                                           const std::vector<std::string>& ids) {
   std::string name;
@@ -197,6 +197,8 @@ void DaemonQueryTest::ExpectCliModesAgree(const std::vector<std::string>& args,
   std::vector<std::string> offline = {BinDir() + "/shixin"};
   offline.insert(offline.end(), args.begin(), args.end());
   std::vector<std::string> server = offline;
+  // A server-mode flag is a usage error offline.
+  std::erase(offline, std::string("--no-going-back"));
   offline.insert(offline.end(), {"--data", data_dir_, "-"});
   server.insert(server.end(), {"--server", daemon_->address(), "-"});
   const ProcessResult a = RunProcess(offline, ids_path, absl::Seconds(30));
