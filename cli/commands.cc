@@ -47,6 +47,14 @@ int LoadFailed(std::string_view command, const absl::Status& status) {
   return kExitLoad;
 }
 
+int ServerExitStatus(const absl::Status& status) {
+  if (absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)) return kExitDenied;
+  if (absl::IsFailedPrecondition(status)) return kExitStale;
+  if (absl::IsNotFound(status)) return kExitInvalidId;
+  if (absl::IsAborted(status)) return kExitLoad;
+  return kExitServer;
+}
+
 namespace {
 
 // The IDs to query: the positional arguments, or standard input (one per line, with its line

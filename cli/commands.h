@@ -1,6 +1,7 @@
 // The shixin tool's subcommands. Each takes its arguments (after the command name) and returns
-// the process exit status: 0 success, 1 some queried ID was invalid, 2 usage error,
-// 3 the data or catalog could not be loaded.
+// the process exit status: 0 success, 1 some queried ID was invalid (or a receipt has no
+// record), 2 usage error, 3 the data or catalog could not be loaded, 4-6 the server's failures
+// (below; main.cc's usage has the whole table).
 //
 // Thread safety: run from main() only.
 #ifndef SHIXIN_CLI_COMMANDS_H_
@@ -28,6 +29,17 @@ inline constexpr int kExitLoad = 3;
 // The server's list is out of date: check/measures --fail-stale with a stale answer, a request
 // refused for it (STALE_REFUSED, --no-going-back), reload with a delta file refused or missing.
 inline constexpr int kExitStale = 4;
+// The server could not be reached or did not answer (connect, TLS, timeout, connection lost,
+// not shixind's binary port, BUSY, UNAVAILABLE).
+inline constexpr int kExitServer = 5;
+// The server refused the caller (UNAUTHENTICATED, PERMISSION_DENIED).
+inline constexpr int kExitDenied = 6;
+
+// Returns the exit status for a request the server failed or refused with `status` (the
+// client's, protocol/client.h): kExitDenied, kExitStale, kExitInvalidId for NOT_FOUND (a
+// receipt with no record, as offline), kExitLoad for RELOAD_FAILED (the daemon could not load
+// the list), else kExitServer.
+int ServerExitStatus(const absl::Status& status);
 
 // Prints "shixin COMMAND: MESSAGE (see shixin help)" on stderr; returns kExitUsage.
 int UsageError(std::string_view command, const absl::Status& status);
@@ -65,12 +77,13 @@ class InputIds {
   // Prints the reasons of the invalid inputs before ids()[j], or of all those left for
   // j == ids().size(). REQUIRES: j does not decrease from call to call.
   void Reach(size_t j);
-  // Records the exit status of an answer; kExitLoad, and kExitUsage (the request itself is
-  // wrong: every ID would fail alike), stop the run.
+  // Records the exit status of an answer; any above kExitInvalidId (kExitUsage: the request
+  // itself is wrong, every ID would fail alike; a load or server failure) stops the run.
   void Record(int status);
   // Returns whether the run was stopped: nothing more is to be printed.
-  bool stopped() const { return status_ == kExitLoad || status_ == kExitUsage; }
-  // Returns kExitLoad, else kExitInvalidId if any input (reached) or answer failed, else kExitOk.
+  bool stopped() const { return status_ > kExitInvalidId; }
+  // Returns the status that stopped the run, else kExitInvalidId if any input (reached) or
+  // answer failed, else kExitOk.
   int status() const { return status_; }
   // Says on stderr where a run stopped before answering ids()[j] (a server gone midway): its
   // line (or argument) and ID, and how many inputs were answered before it, so that a script

@@ -165,6 +165,14 @@ int CheckFiles(const std::vector<std::string>& args) {
       continue;
     }
     absl::StatusOr<Delta> delta = ReadDelta(path, 1, *max_mb << 20);
+    // Content shixind would refuse is a verdict on stdout (InvalidArgument, or too large); a
+    // file that cannot be read at all is this run's failure (exit 3, stderr), as for a base.
+    if (!delta.ok() && !absl::IsInvalidArgument(delta.status()) &&
+        !absl::IsResourceExhausted(delta.status())) {
+      std::fprintf(stderr, "shixin delta check: %s\n",
+                   std::string(delta.status().message()).c_str());
+      return kExitLoad;
+    }
     if (!delta.ok()) {
       say(absl::StrCat("refused: ", delta.status().message(),
                        absl::IsResourceExhausted(delta.status()) ? " (--max-delta-mb)" : ""));

@@ -172,6 +172,10 @@ int RunNotice(const std::vector<std::string>& args) {
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadFailed("notice", catalog.status());
   absl::StatusOr<audit::ReceiptRecords> answer = audit::LookUpReceipt(*audit_dir, *receipt);
+  if (absl::IsNotFound(answer.status())) {  // as audit query and feedback: the receipt's fault
+    LoadFailed("notice", answer.status());
+    return kExitInvalidId;
+  }
   if (!answer.ok()) return LoadFailed("notice", answer.status());
   absl::StatusOr<CallerFacts> caller = FactsOfCaller(*flags, *catalog, answer->query.caller);
   if (!caller.ok()) return LoadFailed("notice", caller.status());

@@ -167,9 +167,19 @@ JSON object, "line N:" in text, "shixin: stdin:N: ..." on stderr), as is where a
 Text output writes control characters in names and reasons escaped (\n, \x1b), one record
 per line.
 
-exit status: 0 ok, 1 an ID was invalid or a check failed (delta check: a file shixind would
-refuse; audit verify: problems), 2 usage error, 3 data or catalog could not be loaded (or the
-output could not be written).
+exit status, the same for every command:
+  0  ok
+  1  an ID was invalid or a check failed (delta check: a file shixind would refuse; audit
+     verify: problems); a receipt with no record (audit query, notice, feedback), a feedback
+     the daemon refused
+  2  usage error (also a server-mode flag without --server)
+  3  local data, catalog, audit or input could not be read (or the output not written);
+     reload: the daemon refused the new list (RELOAD_FAILED)
+  4  the server's list is out of date: --fail-stale with a stale answer, STALE_REFUSED,
+     --no-going-back; reload: a delta file is refused or missing, the files after it wait
+  5  the server could not be reached or did not answer: connection refused, TLS, timeout,
+     connection lost, not the binary port, BUSY, UNAVAILABLE (a batch says where it stopped)
+  6  the server refused the caller: UNAUTHENTICATED, PERMISSION_DENIED
 )";
 
 // Returns the lines of kUsage about `command` (its entries and their continuation lines), or

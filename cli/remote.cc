@@ -62,10 +62,11 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
   return client;
 }
 
+// Prints the server's or the network's failure; returns its exit status (ServerExitStatus).
 int ServerError(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %.*s: %s\n", static_cast<int>(command.size()), command.data(),
                std::string(status.message()).c_str());
-  return kExitLoad;
+  return ServerExitStatus(status);
 }
 
 // ConnectTo()'s InvalidArgument is the flags' (an address, a timeout, TLS files without
@@ -396,10 +397,11 @@ int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request) {
   auto reply = (*client)->Feedback(request);
   if (!reply.ok()) {
     const absl::Status& s = reply.status();
-    // The server's word on this feedback: print it, exit as for a refused query.
+    // The server's word on this feedback: print it, exit as for a refused query (a caller
+    // not allowed to give it exits as any caller refused).
     if (absl::IsInvalidArgument(s) || absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
       std::fprintf(stderr, "shixin feedback: refused: %s\n", std::string(s.message()).c_str());
-      return kExitInvalidId;
+      return absl::IsPermissionDenied(s) ? kExitDenied : kExitInvalidId;
     }
     return ServerError("feedback", s);
   }

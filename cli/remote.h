@@ -48,8 +48,10 @@ int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64
 int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of);
 int RemoteInfo(const Flags& flags);
+// Each returns the process exit status: a server's failure as ServerExitStatus() maps it.
 // feedback: sends `request`; kExitInvalidId when the server refuses it (INVALID_ARGUMENT,
-// NOT_FOUND, PERMISSION_DENIED), kExitLoad when it cannot be asked (AUDIT_UNAVAILABLE too).
+// NOT_FOUND), kExitDenied for PERMISSION_DENIED, kExitServer when it cannot be asked
+// (AUDIT_UNAVAILABLE too).
 int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request);
 // catalog: the daemon's CATALOG answer, printed as offline mode prints the catalog file.
 int RemoteCatalog(const Flags& flags);

@@ -95,7 +95,7 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
   EXPECT_EQ(Shixin("check --server 127.0.0.1 11010519491231002X").status, 2);
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1 --timeout-ms 0").status, 2);
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1 --ca ca.pem").status, 2);
-  EXPECT_EQ(Shixin("info --server 127.0.0.1:1").status, 3);
+  EXPECT_EQ(Shixin("info --server 127.0.0.1:1").status, 5);  // the server is not reached
   EXPECT_EQ(Shixin("info --server 127.0.0.1:1 extra").status, 2);
   EXPECT_EQ(Shixin("check --server 127.0.0.1:1 --data /nonexistent 11010519491231002X").status, 2);
   EXPECT_EQ(Shixin("measures --server 127.0.0.1:1 --catalog x.json 11010519491231002X").status, 2);
@@ -134,6 +134,18 @@ TEST(CliOfflineTest, CompileRefusesStandardOutput) {
   EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.out, HasSubstr("-o -: a snapshot is written to a file"));
   EXPECT_NE(std::remove(stray.c_str()), 0) << "a file named \"-\" was written";
+}
+
+// The same condition exits the same way in every command (shixin help: exit status): a file
+// that cannot be read is this run's failure on stderr (3), not a refusal on stdout (1).
+TEST(CliOfflineTest, DeltaCheckOfAFileThatCannotBeReadExits3) {
+  const RunResult out = Shixin("delta check /nonexistent/00000000000000000001.ndjson");
+  EXPECT_EQ(out.status, 3);
+  EXPECT_EQ(out.out, "");
+  const RunResult err =
+      Shixin("delta check /nonexistent/00000000000000000001.ndjson 2>&1 >/dev/null | cat");
+  EXPECT_THAT(err.out, HasSubstr("shixin delta check: "));
+  EXPECT_THAT(err.out, HasSubstr("No such file"));
 }
 
 // Output lost to a full disk is an error (exit 3), not a silent success.

@@ -346,15 +346,17 @@ TEST_F(CliReportNoticeTest, NoticeOfAnAsOfAnswerFlagsARevocationSince) {
   EXPECT_THAT(r.out, HasSubstr("查询所针对的时点：2026-05-28T12:00:00+08:00\n"));
 }
 
+// A receipt with no record exits 1, as for audit query and feedback (the receipt's fault, not
+// an audit that cannot be read: exit 3).
 TEST_F(CliReportNoticeTest, NoticeOfAnUnknownReceiptOrAnotherNodeFails) {
   RunResult r = Shixin(Notice("9f2c41d0-1-65", "txt"), /*with_stderr=*/true);
-  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr("shixin notice: receipt 9f2c41d0-1-65: no record"));
   r = Shixin(Notice("9f2c41d0-7-64", "txt"), /*with_stderr=*/true);
-  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr("receipt 9f2c41d0-7-64: no such segment"));
   r = Shixin(Notice("0badc0de-1-64", "txt"), /*with_stderr=*/true);
-  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr("receipt 0badc0de-1-64: of another node"));
   r = Shixin(Notice("not-a-receipt", "txt"), /*with_stderr=*/true);
   EXPECT_EQ(r.status, 2);
@@ -378,7 +380,7 @@ TEST_F(CliReportNoticeTest, NoticeOfAFramePlantedInACallersTextFails) {
   ASSERT_NE(at, std::string::npos);
   const std::string receipt = Receipt{0x9f2c41d0, 1, at}.ToString();
   RunResult r = Shixin(Notice(receipt, "txt"), /*with_stderr=*/true);
-  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr("receipt " + receipt + ": no record"));
   // audit query finds no record at that offset either, and says so.
   r = Shixin("audit query " + dir_ + " --receipt " + receipt, /*with_stderr=*/true);

@@ -575,7 +575,7 @@ TEST(DaemonCallersCliTest, CallersMadeWithTheCliAuthenticateAndTokensRotate) {
   // The reload is done once the log says so; then the old token is refused, the new one works.
   ASSERT_TRUE(daemon->WaitForStderr("SIGHUP: callers reloaded")) << daemon->stderr_text();
   ProcessResult refused = check(token);
-  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_EQ(refused.exit_code, 6) << refused.out;  // the server refused the caller
   EXPECT_TRUE(absl::StrContains(refused.err, "UNAUTHENTICATED")) << refused.err;
   EXPECT_FALSE(absl::StrContains(refused.err, token));
   EXPECT_EQ(check(new_token).exit_code, 0);
@@ -650,6 +650,11 @@ TEST(DaemonCallersCliTest, ACallerRemovedFromTheFileIsRefusedAfterShixinReload) 
   };
   ProcessResult before = check();
   ASSERT_EQ(before.exit_code, 0) << before.err;
+  // A caller without the admin scope: refused (exit 6, as an unknown token), nothing reloaded.
+  ProcessResult denied = RunProcess(
+      {shixin, "reload", "--server", daemon->address(), "--caller", "bank2", "--token-file", bank});
+  EXPECT_EQ(denied.exit_code, 6) << denied.out << denied.err;
+  EXPECT_TRUE(absl::StrContains(denied.err, "PERMISSION_DENIED")) << denied.err;
 
   ProcessResult removed = RunProcess({shixin, "caller", "remove", "--file", file, "--id", "bank2"});
   ASSERT_EQ(removed.exit_code, 0) << removed.err;
@@ -658,7 +663,7 @@ TEST(DaemonCallersCliTest, ACallerRemovedFromTheFileIsRefusedAfterShixinReload) 
   EXPECT_TRUE(absl::StrContains(reloaded.out, "callers file read again (1 callers)"))
       << reloaded.out;
   ProcessResult refused = check();
-  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_EQ(refused.exit_code, 6) << refused.out;  // the server refused the caller
   EXPECT_TRUE(absl::StrContains(refused.err, "UNAUTHENTICATED")) << refused.err;
   EXPECT_TRUE(daemon->WaitForStderr("RELOAD from 127.0.0.1")) << daemon->stderr_text();
 

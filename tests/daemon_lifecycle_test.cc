@@ -584,10 +584,11 @@ TEST_F(DaemonStaleTest, RefuseStaleRefusesMeasuresButStillChecks) {
   ASSERT_TRUE(detail.ok()) << detail.status();
   EXPECT_TRUE(detail->stale);
 
-  // The CLI says so once and stops (exit 3): a service condition, not an invalid ID per line.
+  // The CLI says so once and stops (exit 4, the list is out of date): a service condition,
+  // not an invalid ID per line.
   const ProcessResult cli = RunProcess(
       {BinDir() + "/shixin", "measures", "--server", daemon_->address(), kListedOrg, kListed});
-  EXPECT_EQ(cli.exit_code, 3) << cli.out << cli.err;
+  EXPECT_EQ(cli.exit_code, 4) << cli.out << cli.err;
   EXPECT_FALSE(absl::StrContains(cli.out, "INVALID")) << cli.out;
   EXPECT_TRUE(absl::StrContains(cli.err, "STALE_REFUSED: the list is older than 1 seconds"))
       << cli.err;
@@ -598,7 +599,7 @@ TEST_F(DaemonStaleTest, RefuseStaleRefusesMeasuresButStillChecks) {
       WriteFileAtomically(ids_path, absl::StrCat("123\n\n", kListedOrg, "\n", kListed, "\n")).ok());
   const ProcessResult batch = RunProcess(
       {BinDir() + "/shixin", "measures", "--json", "--server", daemon_->address(), "-"}, ids_path);
-  EXPECT_EQ(batch.exit_code, 3) << batch.out << batch.err;
+  EXPECT_EQ(batch.exit_code, 4) << batch.out << batch.err;
   EXPECT_TRUE(
       absl::StrContains(batch.err, absl::StrCat("shixin: stopped at stdin:3 (ID ", kListedOrg,
                                                 "): 1 input(s) before it answered, it "
