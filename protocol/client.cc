@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <tuple>
 
 #include "absl/strings/ascii.h"
@@ -147,7 +148,15 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
       return frame;
     }
     if (d.result == wire::DecodeResult::kInvalid) {
+      // An HTTP server's answer ("HTTP/1.1 400 ..."): most likely shixind's http_listen port
+      // given where its binary listen port was meant.
+      const bool http = std::string_view(buffer_).starts_with("HTTP/");
       Close();
+      if (http) {
+        return absl::UnavailableError(
+            "the server answered in HTTP: is this shixind's http_listen port? shixin speaks the "
+            "binary protocol of its listen port (curl and the JSON API use the HTTP port)");
+      }
       return absl::InternalError(absl::StrFormat("bad frame from the server: %s", d.message));
     }
     size_t old = buffer_.size();

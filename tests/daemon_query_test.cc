@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/catalog.h"
@@ -755,6 +756,25 @@ TEST(DaemonStaleFlagTest, EveryResponseOfAStaleListIsFlagged) {
   EXPECT_EQ(fatal->header.status, static_cast<uint16_t>(wire::Status::kUnknownOpcode));
   EXPECT_NE(fatal->header.flags & wire::kFlagStale, 0);
   EXPECT_EQ(fatal->header.generation, 1u);
+}
+
+// --server given shixind's HTTP port: the CLI says so (and exits 5: not the server it speaks
+// to), not "bad magic byte 0x48".
+TEST(DaemonCliAddressTest, TheHttpPortIsNamedAsSuch) {
+  DaemonOptions options;
+  options.data_dir = SampleDir();
+  options.http_listen = "127.0.0.1:0";
+  auto daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  const ProcessResult r =
+      RunProcess({BinDir() + "/shixin", "check", "--server",
+                  absl::StrCat("127.0.0.1:", (*daemon)->http_port()), "11010519491231002X"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err,
+                                "the server answered in HTTP: is this shixind's "
+                                "http_listen port?"))
+      << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "magic")) << r.err;
 }
 
 // The CLI against a stale list: one warning per run on stderr, not one per ID; each JSON answer
