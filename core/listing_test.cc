@@ -255,7 +255,8 @@ TEST_P(ListingTest, TermEndsAtMidnightChinaTimeOfTheNextDay) {
   EXPECT_EQ(after.since, 0);
   EXPECT_EQ(after.until, kForever);
   EXPECT_TRUE(after.cases.empty());
-  EXPECT_EQ(after.name, "某");  // still known: its case is in the history
+  EXPECT_EQ(before.name, "某");
+  EXPECT_EQ(after.name, "");  // off the list: its case in the history names it to no one
   ExpectBlocks(kExpiring, {{DayStart(20240101), end}});
 }
 
@@ -277,6 +278,39 @@ TEST_P(ListingTest, GracePeriodUntilThePublishDay) {
   EXPECT_EQ(after.until, kForever);
   ASSERT_EQ(after.cases.size(), 1u);
   EXPECT_EQ(after.cases[0].case_code, "c2");
+}
+
+// Only a subject listed or related at the instant is named, in Check and Measures alike; off
+// the list, its roles show only listed parties (the officers measures 18 and 22 rest on).
+TEST_P(ListingTest, OffTheListNoAnswerNamesTheSubject) {
+  const int64_t grace = At("2029-12-31T23:59:59+08:00");
+  EXPECT_EQ(CheckAt(kGrace, grace).name, "");  // not yet published
+  EXPECT_EQ(MeasuresAt(kGrace, grace).subject.name, "");
+  EXPECT_EQ(CheckAt(kGrace, DayStart(20300101)).name, "某");
+  EXPECT_EQ(CheckAt(kRemoved, kRemovedAt).name, "");
+  EXPECT_EQ(MeasuresAt(kRemoved, kRemovedAt).subject.name, "");
+  EXPECT_EQ(MeasuresAt(kRemoved, kRemovedAt - 1).subject.name, "某");
+
+  // kRelated: legal representative of kListedOrg, whose term ends 2025-12-31.
+  const CheckResult related = CheckAt(kRelated, DayStart(20250101));
+  EXPECT_TRUE(related.related);
+  EXPECT_EQ(related.name, "某");
+  EXPECT_EQ(related.roles.size(), 1u);
+  const CheckResult former = CheckAt(kRelated, DayStart(20260601));
+  EXPECT_FALSE(former.listed || former.related);
+  EXPECT_EQ(former.name, "");
+  EXPECT_TRUE(former.roles.empty());  // the organisation, off the list too, is not named
+
+  // kUnlistedOrg: never listed; its legal representative kOfficer is listed in 2024 H2.
+  const CheckResult org = CheckAt(kUnlistedOrg, DayStart(20240701));
+  EXPECT_EQ(org.name, "");
+  ASSERT_EQ(org.officers.size(), 1u);
+  EXPECT_EQ(org.officers[0].id, kOfficer.text());
+  EXPECT_TRUE(org.officers[0].listed);
+  EXPECT_TRUE(HasBasis(MeasuresAt(kUnlistedOrg, DayStart(20240701)), BasisType::kOfficer));
+  EXPECT_TRUE(CheckAt(kUnlistedOrg, DayStart(20250601)).officers.empty());
+  EXPECT_TRUE(CheckAt(kOfficer, DayStart(20250601)).roles.empty());
+  EXPECT_EQ(CheckAt(kOfficer, DayStart(20250601)).name, "");
 }
 
 TEST_P(ListingTest, OverlappingAndTouchingCasesMergeIntoOneBlock) {
@@ -363,8 +397,7 @@ TEST_P(ListingTest, RelatedOnlyWhileTheOrganisationIsListed) {
   EXPECT_TRUE(before.roles[0].listed);
   const CheckResult after = CheckAt(kRelated, end);
   EXPECT_FALSE(after.related);
-  ASSERT_EQ(after.roles.size(), 1u);
-  EXPECT_FALSE(after.roles[0].listed);
+  EXPECT_TRUE(after.roles.empty());  // off the list: its role in an unlisted one is not shown
 
   const MeasuresResult m_before = MeasuresAt(kRelated, end - 1);
   EXPECT_TRUE(m_before.subject.related);
@@ -393,9 +426,12 @@ TEST_P(ListingTest, OfficerBasisOnlyWhileTheOfficerIsListed) {
     for (const MeasureInfo& info : m.measures) {
       for (const Basis& b : info.basis) EXPECT_EQ(b.officer, kOfficer.text());
     }
+    // The organisation is off the list: only a listed officer is shown.
     const CheckResult c = CheckAt(kUnlistedOrg, t);
-    ASSERT_EQ(c.officers.size(), 1u);
-    EXPECT_EQ(c.officers[0].listed, listed);
+    ASSERT_EQ(c.officers.size(), listed ? 1u : 0u);
+    if (listed) {
+      EXPECT_TRUE(c.officers[0].listed);
+    }
   }
 }
 

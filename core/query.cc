@@ -25,7 +25,10 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef
     r.until = block->until;
   }
   r.related = list.IsRelated(s, at);
-  r.name = std::string(list.Name(s));
+  // A subject neither listed nor related at `at` is not on the list then (its cases removed,
+  // ended or not yet published): no request type names it.
+  const bool on_list = r.listed || r.related;
+  if (on_list) r.name = std::string(list.Name(s));
   if (with_cases && r.listed) {
     CaseBuffer buffer;
     SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases, list.ReadCases(s, buffer));
@@ -36,10 +39,14 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef
   std::vector<RoleInfo>& links = r.kind == SubjectKind::kPerson ? r.roles : r.officers;
   std::vector<std::pair<PackedId, Role>> order;  // the base's order: by the other's ID, role
   list.ForEachRole(s, at, [&](const RoleLink& link) {
+    const bool other_listed = list.IsListed(link.other, at);
+    // Off the list, only the listed officers that measures 18 and 22 rest on are shown: a
+    // role in an unlisted organisation would name it and tell what the subject was.
+    if (!on_list && !other_listed) return;
     const Id other = list.SubjectId(link.other);
     order.emplace_back(other.Pack(), link.role);
     links.push_back(RoleInfo{link.role, std::string(other.text()),
-                             std::string(list.Name(link.other)), list.IsListed(link.other, at)});
+                             std::string(list.Name(link.other)), other_listed});
   });
   if (s.changed != nullptr) {
     std::vector<size_t> index(links.size());

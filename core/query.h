@@ -41,7 +41,10 @@ struct CheckResult {
   SubjectKind kind = SubjectKind::kPerson;
   bool listed = false;
   bool related = false;  // a person holding a role in a listed organisation
-  std::string name;      // empty when the ID is unknown
+  // Empty unless the subject is listed or related at the instant: an ID the list does not
+  // hold, or one whose cases do not count then (removed, ended, not yet published), is not
+  // named by any answer.
+  std::string name;
   // When listed: the unbroken stretch of counting cases that holds the instant asked about.
   int64_t since = 0;         // 0: since ever (no publish date known)
   int64_t until = kForever;  // kForever: no known end
@@ -49,6 +52,7 @@ struct CheckResult {
   // revoked has end == kRevoked and ended_at after the instant); roles and officers by the
   // other party's ID (by IdKind, then text), then role.
   std::vector<CaseInfo> cases;
+  // Of a subject neither listed nor related: only the entries whose other party is listed.
   std::vector<RoleInfo> roles;     // persons: roles held in organisations
   std::vector<RoleInfo> officers;  // organisations: their related persons
 

@@ -754,6 +754,31 @@ TEST(CliOfflineTest, AReissueNamesTheDeltasItContains) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// A subject neither listed nor related at the instant asked (its only case removed) is named by
+// no answer, as CHECK over the wire names it: its name and its role in an unlisted
+// organisation stay off check and measures; as of before the removal they show.
+TEST(CliOfflineTest, ASubjectOffTheListIsNotNamed) {
+  const std::string dir = ::testing::TempDir() + "/cli_off_the_list";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"remove","caseCode":"（2020）黑0403执567号","cardNum":"230402198503150611",)"
+            R"("reason":"performed","at":"2026-06-02T09:00:00+08:00"})"
+            "\n");
+  const std::string base = "--json --data data/sample --deltas " + dir + "/deltas ";
+  for (const char* command : {"check ", "measures "}) {
+    const RunResult now = Shixin(command + base + "230402198503150611");
+    EXPECT_EQ(now.status, 0) << command;
+    EXPECT_THAT(now.out,
+                HasSubstr(R"("listed":false,"related":false,"kind":"person","name":null,)"))
+        << command << now.out;
+    EXPECT_THAT(now.out, HasSubstr(R"("roles":[])")) << command << now.out;
+    EXPECT_THAT(now.out, Not(HasSubstr("王建国"))) << command << now.out;
+    ExpectShixin(command + base + "--as-of 2026-06-01T12:00:00+08:00 230402198503150611", 0,
+                 {R"("name":"王建国")", R"("org":"912304216987123405")"});
+  }
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // shixin caller add|token|list|remove on a callers file: a token is printed once and only its
 // hash is written.
 TEST(CliOfflineTest, CallerCommands) {
