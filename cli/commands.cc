@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/bom.h"
 #include "base/status_macros.h"
 #include "base/terminal.h"
 #include "cli/feedback_command.h"
@@ -72,8 +73,7 @@ absl::StatusOr<std::vector<QueryInput>> QueryInputs(const Flags& flags) {
   }
   if (!read_stdin) return inputs;
   SHIXIN_ASSIGN_OR_RETURN(FileBytes bytes, ReadOpenFile(STDIN_FILENO, "standard input"));
-  std::string_view text = bytes.view();
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::string_view text = StripUtf8Bom(bytes.view());
   for (size_t number = 1; !text.empty(); ++number) {
     const size_t end = std::min(text.find('\n'), text.size());
     const std::string_view line = text.substr(0, end);

@@ -93,6 +93,21 @@ TEST(CallerCredentialsTest, TokenFileWinsOverTheEnvironment) {
   EXPECT_TRUE(absl::IsInvalidArgument(CallerCredentials(*flags, nullptr).status()));
 }
 
+// A token file saved by Windows Notepad: a byte order mark, CRLF, spaces around the token.
+TEST(CallerCredentialsTest, TokenFileWithAByteOrderMark) {
+  const std::string path = ::testing::TempDir() + "/flags_test_bom." + std::to_string(getpid());
+  {
+    std::ofstream out(path);
+    out << "\xEF\xBB\xBF shx_from_notepad \r\n";
+  }
+  auto flags = ServerFlags({"--caller=bank-a", "--token-file", path});
+  ASSERT_TRUE(flags.ok());
+  auto c = CallerCredentials(*flags, nullptr);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->token, "shx_from_notepad");
+  std::remove(path.c_str());
+}
+
 TEST(CallerCredentialsTest, NoTokenOnTheCommandLine) {
   EXPECT_FALSE(ServerFlags({"--caller", "bank-a", "--token", "shx_secret"}).ok());
 }

@@ -129,7 +129,7 @@ flags:
   --caller ID       server mode: authenticate as caller ID, with the token read from
                     --token-file FILE (its first line) or the environment variable
                     SHIXIN_TOKEN (never on the command line: ps shows it)
-  --token-file FILE the caller's token
+  --token-file FILE the caller's token (a leading byte order mark, spaces, CR ignored)
   --tls             speak TLS to --server, verifying its certificate (and its name or IP)
   --ca FILE         with --tls: PEM CAs that sign the server's certificate [the system's]
   --cert FILE       with --tls: a client certificate (PEM) for mutual TLS, with --key FILE

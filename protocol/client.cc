@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/bom.h"
 #include "base/socket.h"
 #include "base/status_macros.h"
 #include "protocol/operator_messages.h"
@@ -359,7 +360,10 @@ absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& ca
         "--caller %s needs a token: --token-file FILE or the environment variable %s", *caller,
         kTokenEnv));
   }
-  credentials.token = std::string(absl::StripAsciiWhitespace(credentials.token));
+  // A file saved by Notepad starts with a byte order mark: not part of the token.
+  const std::string_view token = StripUtf8Bom(credentials.token);
+  credentials.token =
+      std::string(absl::StripAsciiWhitespace(absl::string_view(token.data(), token.size())));
   if (credentials.token.empty()) {
     return absl::InvalidArgumentError(
         absl::StrFormat("the token of --caller %s is empty", *caller));

@@ -76,9 +76,10 @@ struct Credentials {
 inline constexpr char kTokenEnv[] = "SHIXIN_TOKEN";
 
 // Returns the credentials of --caller `caller` with the token of --token-file `token_file` (its
-// first line, without surrounding white space) or else of `env_token` (SHIXIN_TOKEN's value, or
-// null); none without a caller. InvalidArgument for a caller without a token, a token file
-// without a caller, or an unreadable or empty token file. (The tools' one reading of them.)
+// first line, without a leading UTF-8 byte order mark and surrounding white space) or else of
+// `env_token` (SHIXIN_TOKEN's value, or null); none without a caller. InvalidArgument for a
+// caller without a token, a token file without a caller, or an unreadable or empty token file.
+// (The tools' one reading of them.)
 absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& caller,
                                             const std::optional<std::string>& token_file,
                                             const char* env_token);
