@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -24,6 +26,7 @@
 #include "core/catalog.h"
 #include "core/compaction.h"
 #include "core/dataset.h"
+#include "core/delta.h"
 #include "core/paths.h"
 #include "core/query.h"
 #include "core/snapshot_file.h"
@@ -582,6 +585,22 @@ int RunCompile(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// Removes the delta files an earlier gen left in `dir`: made against another base, they would
+// apply to the new one. Other files stay. Returns how many were removed.
+absl::StatusOr<size_t> RemoveOldDeltas(const std::string& dir) {
+  absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir);
+  if (absl::IsNotFound(files.status())) return 0;
+  SHIXIN_RETURN_IF_ERROR(files.status());
+  for (const DeltaFile& f : *files) {
+    std::error_code error;
+    if (!std::filesystem::remove(f.path, error)) {
+      return absl::InternalError(
+          absl::StrFormat("%s: cannot remove it: %s", f.path, error ? error.message() : "gone"));
+    }
+  }
+  return files->size();
+}
+
 int RunGen(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, {{"subjects", true},
                                                     {"seed", true},
@@ -607,6 +626,13 @@ int RunGen(const std::vector<std::string>& args) {
                                  absl::StrFormat("--today %d: not a date (YYYYMMDD)", *today)));
   }
   const SyntheticOptions options{*subjects, *seed, static_cast<uint32_t>(*today)};
+  const std::string dir = *out + "/deltas";
+  absl::StatusOr<size_t> removed = RemoveOldDeltas(dir);
+  if (!removed.ok()) {
+    std::fprintf(stderr, "shixin gen: %s\n", std::string(removed.status().message()).c_str());
+    return kExitLoad;
+  }
+  if (*removed != 0) absl::PrintF("removed %s: %d delta files of an earlier run\n", dir, *removed);
   absl::StatusOr<SyntheticStats> stats = WriteSyntheticDataSet(options, *out);
   if (!stats.ok()) {
     std::fprintf(stderr, "shixin gen: %s\n", std::string(stats.status().message()).c_str());
@@ -620,7 +646,6 @@ int RunGen(const std::vector<std::string>& args) {
       static_cast<unsigned long long>(stats->cases),
       static_cast<unsigned long long>(stats->relations));
   if (*deltas == 0) return kExitOk;
-  const std::string dir = *out + "/deltas";
   absl::StatusOr<SyntheticDeltaStats> written =
       WriteSyntheticDeltas(options, SyntheticDeltaOptions{*deltas, *changes}, dir);
   if (!written.ok()) {

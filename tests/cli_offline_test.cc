@@ -307,6 +307,23 @@ TEST(CliOfflineTest, GenDatesTheListAndItsDeltasOnToday) {
   EXPECT_EQ(Shixin("gen --subjects 50 --today 2025 --out " + dir + "/x").status, 2);
 }
 
+// A gen into the directory of an earlier one removes the delta files that run left: made
+// against another base, they would apply to the new one. Other files stay.
+TEST(CliOfflineTest, GenRemovesTheDeltasOfAnEarlierRun) {
+  const std::string dir = ::testing::TempDir() + "/cli_gen_again";
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+  ExpectShixin("gen --subjects 50 --today 20250102 --deltas 3 --changes-per-delta 5 --out " + dir,
+               0, {"3 delta files"});
+  WriteFile(dir + "/deltas/notes.txt", "mine\n");
+  ExpectShixin("gen --subjects 50 --seed 9 --today 20250102 --out " + dir, 0,
+               {"removed " + dir + "/deltas: 3 delta files of an earlier run"});
+  EXPECT_FALSE(std::filesystem::exists(dir + "/deltas/00000000000000000001.ndjson"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/deltas/notes.txt"));
+  ExpectShixin("gen --subjects 50 --seed 9 --today 20250102 --deltas 1 --out " + dir, 0,
+               {"1 delta files"});
+  EXPECT_FALSE(std::filesystem::exists(dir + "/deltas/00000000000000000002.ndjson"));
+}
+
 // `delta check` finds before a file is pushed what shixind would refuse or wait for: a bad line
 // or size alone; with the list and the files applied on it, a change the list contradicts and a
 // gap. Files are taken in sequence order, and a refused one holds up those after it.
