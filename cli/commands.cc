@@ -638,13 +638,11 @@ int RunGen(const std::vector<std::string>& args) {
     std::fprintf(stderr, "shixin gen: %s\n", std::string(stats.status().message()).c_str());
     return kExitLoad;
   }
-  std::printf(
-      "wrote %s: %llu subjects (%llu persons, %llu organizations), %llu cases, %llu relations\n",
-      out->c_str(), static_cast<unsigned long long>(stats->subjects),
-      static_cast<unsigned long long>(stats->persons),
-      static_cast<unsigned long long>(stats->organizations),
-      static_cast<unsigned long long>(stats->cases),
-      static_cast<unsigned long long>(stats->relations));
+  absl::PrintF(
+      "wrote %s: %d subjects (%d persons, %d organizations), %d cases (%d in their grace period: "
+      "published after %d), %d relations\n",
+      *out, stats->subjects, stats->persons, stats->organizations, stats->cases, stats->grace_cases,
+      SyntheticToday(options), stats->relations);
   if (*deltas == 0) return kExitOk;
   absl::StatusOr<SyntheticDeltaStats> written =
       WriteSyntheticDeltas(options, SyntheticDeltaOptions{*deltas, *changes}, dir);

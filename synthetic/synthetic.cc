@@ -197,6 +197,7 @@ void Generator::EmitCases(Rng& rng) {
     FillCase(rng, seed_, subject_, court, year, &texts_, &c);
     on_case_(c);
     ++stats_.cases;
+    if (DaysFromDate(c.publish_date) > today_days_) ++stats_.grace_cases;
   }
 }
 
@@ -207,16 +208,19 @@ void Generator::PlaceDates(Rng& rng, int years, CaseInput* c) {
   const int min_year = subject_.min_year;
   int64_t reg;
   int64_t publish;
-  if (rng.Chance(3000)) {
-    // Decided this year, published 1-3 months after today.
-    reg = DaysFromCivil(today_year_, 1, 1) + rng.Below(334);
+  if (rng.Chance(kGraceCasesPerMillion)) {
+    // 0.3 %: filed in the last 11 months, published 31-92 days after today.
+    reg = today_days_ - rng.Below(334);
     publish = today_days_ + 31 + rng.Below(62);
   } else if (years == 0) {
     const int year =
         min_year + static_cast<int>(rng.Below(static_cast<uint32_t>(today_year_ - min_year)));
     const int64_t jan1 = DaysFromCivil(year, 1, 1);
     reg = jan1 + rng.Below(static_cast<uint32_t>(DaysFromCivil(year + 1, 1, 1) - jan1));
-    publish = reg + 15 + rng.Below(350);
+    // Published 15-364 days after filing, but by today: one filed late last year is not
+    // published after the list's day, outside the grace share.
+    publish = std::min(reg + 15 + rng.Below(350), today_days_);
+    reg = std::min(reg, publish - 15);
   } else {
     // Published no earlier than `years` before tomorrow, filed 15-364 days before.
     const uint32_t tomorrow = CivilFromDays(today_days_ + 1);

@@ -3,10 +3,12 @@
 // numbers, courts, dates and conduct, and relations for every organisation (including officers
 // who are themselves listed, and persons who hold roles in several organisations).
 //
-// The list is the one the court would export at the end of its "today": every case counts
-// that day, except a few in their grace period (published 1-3 months later). Cases whose only
-// ground is (1) have no fixed term; the others end 2 years after their publish date, some
-// extended by 1-3 years (court rules, Art. 2), so those still listed are recent.
+// The list is the one the court would export at the end of its "today": every case is
+// published by then and counts that day, except 0.3 % (kGraceCasesPerMillion) in their grace
+// period, published 31-92 days later as a court's feed may announce a listing (docs/feed.md):
+// a subject with no other case is not listed that day. Cases whose only ground is (1) have no
+// fixed term; the others end 2 years after their publish date, some extended by 1-3 years
+// (court rules, Art. 2), so those still listed are recent.
 //
 // The same options always produce the same records in the same order. A testing library:
 // `shixin gen`, the tests and the benchmarks link it; shixind does not.
@@ -37,11 +39,15 @@ struct SyntheticOptions {
 // Returns options.today, or the current day (China Standard Time) when it is 0.
 uint32_t SyntheticToday(const SyntheticOptions& options);
 
+// The share of generated cases in their grace period on the list's day, per million.
+inline constexpr uint32_t kGraceCasesPerMillion = 3000;
+
 struct SyntheticStats {
   uint64_t subjects = 0;
   uint64_t persons = 0;
   uint64_t organizations = 0;
   uint64_t cases = 0;
+  uint64_t grace_cases = 0;  // of `cases`, published after the list's day (grace period)
   uint64_t relations = 0;
 };
 

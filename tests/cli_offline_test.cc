@@ -324,6 +324,38 @@ TEST(CliOfflineTest, GenRemovesTheDeltasOfAnEarlierRun) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/deltas/00000000000000000002.ndjson"));
 }
 
+// A list generated for a day holds cases published after it only in the documented share
+// (synthetic.h: 0.3 %, 31-92 days later, their grace period), and gen says how many.
+TEST(CliOfflineTest, GenSaysHowManyCasesAreInTheirGracePeriod) {
+  const std::string dir = ::testing::TempDir() + "/cli_gen_grace";
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+  const RunResult r = Shixin("gen --subjects 5000 --today 20250102 --out " + dir);
+  ASSERT_EQ(r.status, 0);
+  const size_t at = r.out.find(" in their grace period: published after 20250102)");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const size_t from = r.out.rfind('(', at) + 1;
+  const int said = std::atoi(r.out.substr(from, at - from).c_str());
+  std::ifstream in(dir + "/debtors.ndjson");
+  int later = 0;
+  int cases = 0;
+  for (std::string line; std::getline(in, line); ++cases) {
+    const size_t p = line.find("\"publishDate\":\"");
+    ASSERT_NE(p, std::string::npos) << line;
+    // "2025年01月02日": compared as YYYYMMDD.
+    std::string date;
+    for (char c : line.substr(p + 15, 20)) {
+      if (c >= '0' && c <= '9' && date.size() < 8) date += c;
+    }
+    if (date > "20250102") {
+      ++later;
+      EXPECT_LE(date, "20250405") << line;  // 92 days at most
+    }
+  }
+  EXPECT_EQ(later, said);
+  EXPECT_GT(later, 0);
+  EXPECT_LT(later, cases / 100) << "more than the documented 0.3 %";
+}
+
 // `delta check` finds before a file is pushed what shixind would refuse or wait for: a bad line
 // or size alone; with the list and the files applied on it, a change the list contradicts and a
 // gap. Files are taken in sequence order, and a refused one holds up those after it.
