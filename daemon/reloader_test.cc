@@ -82,6 +82,15 @@ class ReloaderTest : public ::testing::Test {
     return DatasetSource{dir_, SourceDir() + "/data/measures/hegang-2018.json", 0};
   }
 
+  // Returns Source() with a deltas_dir holding one delta file, sequence 1, of `lines`.
+  DatasetSource SourceWithDelta(const std::string& lines) const {
+    DatasetSource source = Source();
+    source.deltas_dir = dir_ + "/deltas";
+    std::filesystem::create_directories(source.deltas_dir);
+    std::ofstream(source.deltas_dir + "/" + DeltaFileName(1)) << lines;
+    return source;
+  }
+
   void Spoil() { std::ofstream(dir_ + "/debtors.ndjson", std::ios::app) << "{not json\n"; }
 
   // Requests a reload and waits for its result.
@@ -775,13 +784,9 @@ TEST_F(ReloaderTest, ACompactionOfTheDeltasServedIsNoShrink) {
 // (here one new subject and one new relation: 8 % of the sample's subjects, 7 % of its
 // relations, beyond max_shrink) with the generation served.
 TEST_F(ReloaderTest, AReloadOfTheSameFilesIsNoShrink) {
-  const std::string deltas = dir_ + "/deltas";
-  std::filesystem::create_directories(deltas);
-  std::ofstream(deltas + "/" + DeltaFileName(1))
-      << testing::AddCaseLine("230402198001011232", "2099-05-31")
-      << RoleLine("relate", "230402199001010015", "senior_manager", "2026-01-01T00:00:00+08:00");
-  DatasetSource source = Source();
-  source.deltas_dir = deltas;
+  const DatasetSource source = SourceWithDelta(
+      testing::AddCaseLine("230402198001011232", "2099-05-31") +
+      RoleLine("relate", "230402199001010015", "senior_manager", "2026-01-01T00:00:00+08:00"));
   SnapshotHolder holder;
   Reloader reloader(source, &holder, /*max_shrink=*/0.05);
   ASSERT_TRUE(reloader.LoadFirst().ok());
@@ -796,15 +801,11 @@ TEST_F(ReloaderTest, AReloadOfTheSameFilesIsNoShrink) {
 // a role ended by unrelate is one fewer, a role that starts later or that began and ended since
 // the base counts on neither side; each subject the deltas brought counts once.
 TEST_F(ReloaderTest, CountsOfCountsTheRolesThatHoldNow) {
-  const std::string deltas = dir_ + "/deltas";
-  std::filesystem::create_directories(deltas);
-  std::ofstream(deltas + "/" + DeltaFileName(1))
-      << RoleLine("relate", "230402199001010015", "senior_manager", "2099-01-01T00:00:00+08:00")
-      << RoleLine("relate", "230402199002020012", "director", "2026-01-01T00:00:00+08:00")
-      << RoleLine("unrelate", "230402199002020012", "director", "2026-02-01T00:00:00+08:00")
-      << RoleLine("unrelate", "230403197011230713", "director", "2026-01-01T00:00:00+08:00");
-  DatasetSource source = Source();
-  source.deltas_dir = deltas;
+  const DatasetSource source = SourceWithDelta(
+      RoleLine("relate", "230402199001010015", "senior_manager", "2099-01-01T00:00:00+08:00") +
+      RoleLine("relate", "230402199002020012", "director", "2026-01-01T00:00:00+08:00") +
+      RoleLine("unrelate", "230402199002020012", "director", "2026-02-01T00:00:00+08:00") +
+      RoleLine("unrelate", "230403197011230713", "director", "2026-01-01T00:00:00+08:00"));
   SnapshotHolder holder;
   Reloader reloader(source, &holder);
   ASSERT_TRUE(reloader.LoadFirst().ok());

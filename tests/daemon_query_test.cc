@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "base/status_macros.h"
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "core/query.h"
@@ -719,17 +720,23 @@ TEST_F(DaemonQueryTest, RolesAndBasesComeInTheDocumentedOrder) {
   EXPECT_GT(seen[3], 10) << "officer with two hops";
 }
 
+// Starts shixind on a copy of the sample in `scratch` two hours old, with max_age one hour: a
+// stale list.
+absl::StatusOr<std::unique_ptr<Daemon>> StartStale(const ScratchDir& scratch) {
+  SHIXIN_RETURN_IF_ERROR(CopyDataDir(SourceDir() + "/data/sample", scratch.path()));
+  SHIXIN_RETURN_IF_ERROR(SetDataDirMtime(scratch.path(), absl::Now() - absl::Hours(2)));
+  DaemonOptions options;
+  options.data_dir = scratch.path();
+  options.flags = {"--max-age-seconds", "3600"};
+  return Daemon::Start(options);
+}
+
 // FORMAT.md 5: with a stale list every response carries STALE, also those that use no
 // snapshot (HELLO, PING, CATALOG) and errors, fatal ones included.
 TEST(DaemonStaleFlagTest, EveryResponseOfAStaleListIsFlagged) {
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
-  ASSERT_TRUE(CopyDataDir(SourceDir() + "/data/sample", scratch.path()).ok());
-  ASSERT_TRUE(SetDataDirMtime(scratch.path(), absl::Now() - absl::Hours(2)).ok());
-  DaemonOptions options;
-  options.data_dir = scratch.path();
-  options.flags = {"--max-age-seconds", "3600"};
-  auto daemon = Daemon::Start(options);
+  auto daemon = StartStale(scratch);
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   auto client = (*daemon)->Connect();
   ASSERT_TRUE(client.ok()) << client.status();
@@ -782,12 +789,7 @@ TEST(DaemonCliAddressTest, TheHttpPortIsNamedAsSuch) {
 TEST(DaemonStaleFlagTest, TheCliSaysStaleOncePerRunAndInEachJsonAnswer) {
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
-  ASSERT_TRUE(CopyDataDir(SourceDir() + "/data/sample", scratch.path()).ok());
-  ASSERT_TRUE(SetDataDirMtime(scratch.path(), absl::Now() - absl::Hours(2)).ok());
-  DaemonOptions options;
-  options.data_dir = scratch.path();
-  options.flags = {"--max-age-seconds", "3600"};
-  auto daemon = Daemon::Start(options);
+  auto daemon = StartStale(scratch);
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   const std::string ids_path = scratch.Path("ids.txt");
   ASSERT_TRUE(
