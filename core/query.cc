@@ -45,8 +45,12 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef
     if (!on_list && !other_listed) return;
     const Id other = list.SubjectId(link.other);
     order.emplace_back(other.Pack(), link.role);
+    // Nor is the other party named when it is off the list (a listed officer's organisation,
+    // delisted): the entry keeps its ID and role.
+    const bool other_named = other_listed || list.IsRelated(link.other, at);
     links.push_back(RoleInfo{link.role, std::string(other.text()),
-                             std::string(list.Name(link.other)), other_listed});
+                             other_named ? std::string(list.Name(link.other)) : std::string(),
+                             other_listed});
   });
   if (s.changed != nullptr) {
     std::vector<size_t> index(links.size());

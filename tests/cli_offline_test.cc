@@ -828,6 +828,31 @@ TEST(CliOfflineTest, ASubjectOffTheListIsNotNamed) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// Nor is a delisted organisation named as the other party of a listed person's role: its
+// entry keeps the ID and role (its name went with its last case).
+TEST(CliOfflineTest, ADelistedOrganisationIsNotNamedInAListedPersonsRoles) {
+  const std::string dir = ::testing::TempDir() + "/cli_delisted_org";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  std::string removals;
+  for (const char* code : {"（2018）黑04执123号", "（2019）黑0402执456号"}) {
+    removals += std::string(R"({"op":"remove","caseCode":")") + code +
+                R"(","cardNum":"91350503MA2XK7R352","reason":"performed",)"
+                R"("at":"2026-06-02T09:00:00+08:00"})"
+                "\n";
+  }
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson", removals);
+  const std::string base = "--json --data data/sample --deltas " + dir + "/deltas ";
+  // 李志强, listed, is directly responsible in the organisation.
+  const RunResult now = Shixin("check " + base + "230404197808082013");
+  EXPECT_EQ(now.status, 0);
+  EXPECT_THAT(now.out, HasSubstr(R"("listed":true)")) << now.out;
+  EXPECT_THAT(now.out, HasSubstr("91350503MA2XK7R352")) << now.out;
+  EXPECT_THAT(now.out, Not(HasSubstr("泉州市恒泰贸易有限公司"))) << now.out;
+  ExpectShixin("check " + base + "--as-of 2026-06-01T12:00:00+08:00 230404197808082013", 0,
+               {"泉州市恒泰贸易有限公司"});
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // shixin caller add|token|list|remove on a callers file: a token is printed once and only its
 // hash is written.
 TEST(CliOfflineTest, CallerCommands) {

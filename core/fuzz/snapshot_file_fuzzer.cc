@@ -575,8 +575,12 @@ void Query(const Snapshot& snap, const Tables& t, const Catalog& catalog, const 
             "Check() of an unknown ID");
   } else {
     const auto listing = t.Listing(found, static_cast<uint32_t>(at));
+    // Off the list at `at` (neither listed nor related), no answer names the subject, and its
+    // roles show only listed parties (FORMAT.md, the subject block).
+    const bool on_list = listing.has_value() || RelatedAt(t, found, at);
     Require(r.listed == listing.has_value() && r.related == RelatedAt(t, found, at) &&
-                r.name == snap.EntityName(found) && r.cases.size() <= snap.CaseCount(found) &&
+                r.name == (on_list ? snap.EntityName(found) : std::string_view()) &&
+                r.cases.size() <= snap.CaseCount(found) &&
                 r.roles.size() + r.officers.size() <= snap.LinkCount(found),
             "Check() differs from the format");
     Require(!listing || (r.since == listing->first &&
@@ -587,8 +591,9 @@ void Query(const Snapshot& snap, const Tables& t, const Catalog& catalog, const 
     for (size_t i = t.LinkBegin(found); i < t.LinkBegin(found + 1); ++i) {
       if (!t.LinkHolds(i, static_cast<uint32_t>(at))) continue;
       const uint32_t other = t.Link(i) >> 3;
-      expected.emplace_back(snap.EntityId(other).text(), t.Link(i) & 7,
-                            t.ListedAt(other, static_cast<uint32_t>(at)));
+      const bool other_listed = t.ListedAt(other, static_cast<uint32_t>(at));
+      if (!on_list && !other_listed) continue;
+      expected.emplace_back(snap.EntityId(other).text(), t.Link(i) & 7, other_listed);
     }
     for (const RoleInfo& role : r.roles.empty() ? r.officers : r.roles) {
       got.emplace_back(role.id, static_cast<int>(role.role), role.listed);
