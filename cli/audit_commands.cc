@@ -25,7 +25,7 @@ namespace {
 using audit::Entry;
 using audit::RecordType;
 
-const std::vector<FlagSpec> kVerifyFlags = {{"json", false}, {"retention-days", true}};
+const std::vector<FlagSpec> kVerifyFlags = {{"json", false}, {"retention-days", true, true}};
 // Over a century: surely not a number of days meant.
 constexpr uint64_t kMaxRetentionDays = 36525;
 const std::vector<FlagSpec> kQueryFlags = {{"subject", true}, {"caller", true}, {"receipt", true},

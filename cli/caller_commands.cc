@@ -29,7 +29,7 @@ namespace {
 
 const std::vector<FlagSpec> kAddFlags = {
     {"file", true},     {"id", true},        {"name", true},        {"sector", true},
-    {"scopes", true},   {"view", true},      {"rate", true},        {"burst", true},
+    {"scopes", true},   {"view", true},      {"rate", true},        {"burst", true, true},
     {"agencies", true}, {"scenarios", true}, {"certificate", true}, {"catalog", true}};
 const std::vector<FlagSpec> kTokenFlags = {{"file", true}, {"id", true}, {"replace", false}};
 const std::vector<FlagSpec> kListFlags = {{"file", true}, {"json", false}};

@@ -432,7 +432,7 @@ int RunReload(const std::vector<std::string>& args) {
 }
 
 // Returns InvalidArgument unless the flags name one base: --snapshot, --data or a positional
-// data directory; --delta-sequence only with a data directory.
+// data directory; --delta-sequence only with a data directory; --history-days in range.
 absl::Status CheckCompileBase(const Flags& flags) {
   const size_t bases =
       (flags.Get("snapshot") ? 1 : 0) + (flags.Get("data") ? 1 : 0) + flags.positional().size();
@@ -444,6 +444,15 @@ absl::Status CheckCompileBase(const Flags& flags) {
     return absl::InvalidArgumentError(
         "--delta-sequence: a snapshot carries its own; it names the last delta file a data "
         "directory (a full re-issue of the list) contains");
+  }
+  SHIXIN_ASSIGN_OR_RETURN(const uint64_t history_days,
+                          flags.GetUint("history-days", kDefaultHistoryDays));
+  // shixind's history_days range (a base records from when its history is whole).
+  constexpr uint64_t kMaxHistoryDays = 36500;
+  if (history_days < 1 || history_days > kMaxHistoryDays) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--history-days %d is out of range (1..%d, as shixind's history_days)",
+                        history_days, kMaxHistoryDays));
   }
   return absl::OkStatus();
 }
@@ -466,15 +475,9 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
                                                            std::unique_ptr<const Snapshot> base) {
   const std::optional<std::string> dir = flags.Get("deltas");
   if (!dir && !base->from_file()) return base;
+  // CheckCompileBase() checked its range.
   SHIXIN_ASSIGN_OR_RETURN(const int64_t history_days,
                           flags.GetUint("history-days", kDefaultHistoryDays));
-  // shixind's history_days range (a base records from when its history is whole).
-  constexpr int64_t kMaxHistoryDays = 36500;
-  if (history_days < 1 || history_days > kMaxHistoryDays) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--history-days %d is out of range (1..%d, as shixind's history_days)",
-                        history_days, kMaxHistoryDays));
-  }
   std::unique_ptr<const Overlay> overlay;
   DeltaReport report;
   if (dir) {
@@ -507,11 +510,11 @@ int RunCompile(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(WithShortOut(args), {{"data", true},
                                                                   {"snapshot", true},
                                                                   {"deltas", true},
-                                                                  {"delta-sequence", true},
-                                                                  {"history-days", true},
+                                                                  {"delta-sequence", true, true},
+                                                                  {"history-days", true, true},
                                                                   {"out", true},
                                                                   {"catalog", true},
-                                                                  {"max-errors", true},
+                                                                  {"max-errors", true, true},
                                                                   {"allow-empty", false}});
   if (!flags.ok()) return UsageError("compile", flags.status());
   const std::optional<std::string> out = flags->Get("out");
@@ -602,12 +605,12 @@ absl::StatusOr<size_t> RemoveOldDeltas(const std::string& dir) {
 }
 
 int RunGen(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = Flags::Parse(args, {{"subjects", true},
-                                                    {"seed", true},
+  absl::StatusOr<Flags> flags = Flags::Parse(args, {{"subjects", true, true},
+                                                    {"seed", true, true},
                                                     {"out", true},
-                                                    {"deltas", true},
-                                                    {"changes-per-delta", true},
-                                                    {"today", true}});
+                                                    {"deltas", true, true},
+                                                    {"changes-per-delta", true, true},
+                                                    {"today", true, true}});
   if (!flags.ok()) return UsageError("gen", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("gen", absl::InvalidArgumentError("--out DIR is required"));

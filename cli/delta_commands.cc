@@ -105,8 +105,8 @@ int CheckFiles(const std::vector<std::string>& args) {
                                                     {"data", true},
                                                     {"deltas", true},
                                                     {"catalog", true},
-                                                    {"max-errors", true},
-                                                    {"max-delta-mb", true}});
+                                                    {"max-errors", true, true},
+                                                    {"max-delta-mb", true, true}});
   if (!flags.ok()) return UsageError(kCommand, flags.status());
   if (flags->positional().empty()) {
     return UsageError(kCommand, absl::InvalidArgumentError("expected one or more delta files"));

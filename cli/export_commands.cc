@@ -47,12 +47,12 @@ std::optional<std::vector<audit::FeedbackEntry>> CallerFeedback(
 }
 
 const std::vector<FlagSpec> kExportFlags = {
-    {"public", false},  {"out", true},    {"format", true},     {"data", true},
-    {"snapshot", true}, {"deltas", true}, {"max-errors", true}, {"catalog", true}};
+    {"public", false},  {"out", true},    {"format", true},           {"data", true},
+    {"snapshot", true}, {"deltas", true}, {"max-errors", true, true}, {"catalog", true}};
 
 const std::vector<FlagSpec> kNoticeFlags = {
     {"receipt", true}, {"audit", true},    {"format", true}, {"out", true},
-    {"data", true},    {"snapshot", true}, {"deltas", true}, {"max-errors", true},
+    {"data", true},    {"snapshot", true}, {"deltas", true}, {"max-errors", true, true},
     {"callers", true}, {"catalog", true},  {"issuer", true}};
 
 // Returns LoadList(), or FailedPrecondition if the list is older than the answer `record`

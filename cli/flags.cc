@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 
 namespace shixin {
 
@@ -38,6 +39,7 @@ absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
       return absl::InvalidArgumentError(absl::StrFormat("flag --%s takes no value", name));
     }
     flags.values_.emplace_back(name, value.value_or(""));
+    if (spec->number) SHIXIN_RETURN_IF_ERROR(flags.GetUint(name, 0).status());
   }
   return flags;
 }

@@ -20,6 +20,9 @@ namespace shixin {
 struct FlagSpec {
   std::string_view name;  // without the leading "--"
   bool takes_value;
+  // A value that must be a non-negative integer: Parse() refuses another (a usage error, not
+  // one of the data the command goes on to read).
+  bool number = false;
 };
 
 // Returns `args` with each "-o" spelled "--out" (its short form, for commands that write a file).
@@ -28,7 +31,8 @@ std::vector<std::string> WithShortOut(std::vector<std::string> args);
 class Flags {
  public:
   // Parses args (without the program and command names) against `specs`.
-  // Returns InvalidArgument naming an unknown flag or a flag missing its value.
+  // Returns InvalidArgument naming an unknown flag, a flag missing its value, or a number
+  // flag's value that is not one.
   static absl::StatusOr<Flags> Parse(const std::vector<std::string>& args,
                                      const std::vector<FlagSpec>& specs);
 

@@ -19,7 +19,7 @@ namespace shixin {
 
 // The flags LoadList() reads: --data, --snapshot, --deltas, --max-errors.
 inline constexpr FlagSpec kListSourceFlags[] = {
-    {"data", true}, {"snapshot", true}, {"deltas", true}, {"max-errors", true}};
+    {"data", true}, {"snapshot", true}, {"deltas", true}, {"max-errors", true, true}};
 
 struct LoadedList {
   std::unique_ptr<const Snapshot> base;

@@ -172,10 +172,11 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
           n.ok() ? absl::UnavailableError("connection closed by the server") : n.status();
       if (answered_ || !lost_) return s;
       // shixind closes a connection over its limits at once, unread and unanswered (FORMAT.md 1).
+      // So does a TLS listener reached in plain TCP (the daemon logs "wrong version number").
       return absl::UnavailableError(absl::StrFormat(
           "%s before any answer (a server at its connection limit, e.g. max_connections_per_ip, "
-          "closes new connections so)",
-          s.message()));
+          "closes new connections so%s)",
+          s.message(), tls_.enabled ? "" : "; so does a TLS port reached without TLS"));
     }
   }
 }

@@ -103,6 +103,18 @@ TEST(CliOfflineTest, UsageAndLoadErrors) {
   const RunResult format = Shixin("export --public -o - --format CSV --data data/sample", true);
   EXPECT_EQ(format.status, 2);
   EXPECT_THAT(format.out, HasSubstr("--format CSV: expected ndjson or csv"));
+  // A number flag's bad value is a usage error (2), not data that could not be read (3).
+  for (const std::string args :
+       {"compile --data data/sample --delta-sequence abc -o x.snap",
+        "compile --data data/sample --delta-sequence -1 -o x.snap",
+        "compile --data data/sample --deltas d --history-days 0 -o x.snap",
+        "compile --data data/sample --history-days abc -o x.snap",
+        "check --data data/sample --max-errors abc 11010519491231002X",
+        "gen --out g --subjects many", "delta check --data data/sample --max-delta-mb x f"}) {
+    const RunResult r = Shixin(args, true);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("see shixin help")) << args;
+  }
 }
 
 // Server-mode flags without --server are a usage error, as --matter is: a script that lost its
