@@ -175,7 +175,9 @@ exit status, the same for every command:
   1  an ID was invalid or a check failed (delta check: a file shixind would refuse; audit
      verify: problems); a receipt with no record (audit query, notice, feedback), a feedback
      the daemon refused
-  2  usage error (also a server-mode flag without --server, a number flag's bad value)
+  2  usage error (also a server-mode flag without --server, a number flag's bad value, a
+     request over the server's limits, e.g. --matter/--operator/--purpose over its
+     max_payload: refused unsent)
   3  local data, catalog, audit or input could not be read (or the output not written);
      reload: the daemon refused the new list (RELOAD_FAILED)
   4  the server's list is out of date: --fail-stale with a stale answer, STALE_REFUSED,

@@ -203,6 +203,13 @@ absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int6
   return absl::OkStatus();
 }
 
+// Returns whether `status` refuses a request before sending it, over a limit of the protocol or
+// of the server (HELLO max_payload): the request's fault, every ID's alike, so a usage error,
+// not one ID invalid nor the server unreachable.
+bool Unsendable(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) && IsNotSent(status);
+}
+
 // DETAIL and MEASURES requests a run of many IDs keeps unanswered (HELLO's max_in_flight caps
 // it): each round trip then carries dozens of answers instead of one.
 constexpr size_t kPipelineWindow = 64;
@@ -211,6 +218,7 @@ constexpr size_t kPipelineWindow = 64;
 int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json, StaleWatch& stale,
                const CheckCounts* counts = nullptr) {
   if (absl::IsOutOfRange(reply.status())) return RequestRefused("check", reply.status());
+  if (Unsendable(reply.status())) return UsageError("check", reply.status());
   if (!reply.ok()) return ServerError("check", reply.status());
   std::string text;
   if (counts != nullptr) {
@@ -228,6 +236,7 @@ int PrintCheck(absl::StatusOr<Reply<CheckResult>> reply, bool json, StaleWatch& 
 int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> reply, bool json,
                   StaleWatch& stale) {
   if (absl::IsOutOfRange(reply.status())) return RequestRefused("measures", reply.status());
+  if (Unsendable(reply.status())) return UsageError("measures", reply.status());
   if (!reply.ok()) {
     // The server's word on this query (e.g. officers for a person). A stale list refused
     // (FailedPrecondition) is the service's state, not the ID's: ServerError stops the run.
@@ -270,6 +279,7 @@ int Pipelined(std::string_view command, const std::vector<QueryInput>& inputs, b
     if (in.status() != kExitUsage) in.SayStoppedAt(answered);
     return in.status();
   }
+  if (Unsendable(s)) return UsageError(command, s);  // nothing was sent
   if (!s.ok()) {
     const int status = ServerError(command, s);
     if (answered < ids.size()) in.SayStoppedAt(answered);

@@ -23,6 +23,8 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 // The status payload that carries a RATE_LIMITED error's wait (decimal milliseconds).
 constexpr char kRetryAfterUrl[] = "shixin/retry_after_ms";
+// The status payload that marks a request refused before anything was sent (NotSent()).
+constexpr char kNotSentUrl[] = "shixin/not_sent";
 
 std::string_view Name(wire::Opcode op) { return wire::OpcodeName(op); }
 
@@ -68,6 +70,13 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message,
       return absl::InternalError(text);
   }
 }
+
+absl::Status NotSent(absl::Status status) {
+  status.SetPayload(kNotSentUrl, absl::Cord("1"));
+  return status;
+}
+
+bool IsNotSent(const absl::Status& status) { return status.GetPayload(kNotSentUrl).has_value(); }
 
 std::optional<absl::Duration> RetryAfter(const absl::Status& status) {
   const auto payload = status.GetPayload(kRetryAfterUrl);
@@ -181,18 +190,21 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
   }
 }
 
-absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload, absl::Time deadline) {
-  deadline = std::min(deadline, absl::Now() + timeout_);
+absl::Status Client::FitsServer(wire::Opcode op, size_t payload_size) const {
   // Over the server's limit the request would be refused FRAME_TOO_LARGE, and the connection
-  // closed with it.
+  // closed with it: the requests after it would fail too.
   const uint32_t limit =
       hello_.has_value() && hello_->max_payload > 0 ? hello_->max_payload : wire::kMaxPayloadLimit;
-  if (payload.size() > limit) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: a payload of %d bytes exceeds the server's limit of %d (HELLO "
-                        "max_payload)",
-                        Name(op), payload.size(), limit));
-  }
+  if (payload_size <= limit) return absl::OkStatus();
+  return NotSent(absl::InvalidArgumentError(
+      absl::StrFormat("%s: a payload of %d bytes exceeds the server's limit of %d (HELLO "
+                      "max_payload)",
+                      Name(op), payload_size, limit)));
+}
+
+absl::StatusOr<Frame> Client::Call(wire::Opcode op, std::string_view payload, absl::Time deadline) {
+  deadline = std::min(deadline, absl::Now() + timeout_);
+  SHIXIN_RETURN_IF_ERROR(FitsServer(op, payload.size()));
   uint32_t id = NextRequestId();
   SHIXIN_RETURN_IF_ERROR(QueueFrame(op, id, payload));
   SHIXIN_RETURN_IF_ERROR(FlushFor(op, deadline));
@@ -329,6 +341,19 @@ absl::Status CheckFeedback(const wire::FeedbackRequest& m, uint8_t version) {
   return wire::CheckFeedbackItems(m.items);
 }
 
+// Returns why CHECK of `ids` cannot be sent in `version`, or OK.
+absl::Status CheckCheckRequest(const std::vector<std::string>& ids, int64_t as_of,
+                               const wire::RequestContext& context, uint8_t version) {
+  SHIXIN_RETURN_IF_ERROR(CheckAsOf("CHECK", as_of, version));
+  SHIXIN_RETURN_IF_ERROR(CheckContext("CHECK", context, version));
+  if (ids.empty() || ids.size() > 0xFFFF) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("CHECK takes 1 to 65535 IDs, not %d", ids.size()));
+  }
+  for (const std::string& id : ids) SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Credentials> ReadCredentials(const std::optional<std::string>& caller,
@@ -429,14 +454,8 @@ absl::StatusOr<Reply<bool>> Client::Ping() {
 
 absl::StatusOr<Reply<std::vector<CheckAnswerCopy>>> Client::Check(
     const std::vector<std::string>& ids, int64_t as_of, const wire::RequestContext& context) {
-  SHIXIN_RETURN_IF_ERROR(CheckAsOf("CHECK", as_of, version_));
-  SHIXIN_RETURN_IF_ERROR(CheckContext("CHECK", context, version_));
-  if (ids.empty() || ids.size() > 0xFFFF) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("CHECK takes 1 to 65535 IDs, not %d", ids.size()));
-  }
-  for (const std::string& id : ids) {
-    SHIXIN_RETURN_IF_ERROR(CheckIdSize("an ID", id));
+  if (absl::Status s = CheckCheckRequest(ids, as_of, context, version_); !s.ok()) {
+    return NotSent(s);
   }
   SHIXIN_ASSIGN_OR_RETURN(
       const Frame frame, CallIdempotent(wire::Opcode::kCheck, [&](std::string* payload) {
@@ -505,7 +524,7 @@ absl::StatusOr<Reply<CheckResult>> DetailReply(absl::StatusOr<Frame> frame, uint
 }  // namespace
 
 absl::StatusOr<Reply<MeasuresResult>> Client::Measures(const wire::MeasuresRequest& request) {
-  SHIXIN_RETURN_IF_ERROR(CheckMeasuresRequest(request, version_));
+  if (absl::Status s = CheckMeasuresRequest(request, version_); !s.ok()) return NotSent(s);
   return MeasuresReply(
       CallIdempotent(wire::Opcode::kMeasures,
                      [&](std::string* payload) { wire::Encode(request, payload, version_); }),
@@ -546,7 +565,7 @@ absl::Status Client::MeasuresEach(
   wire::MeasuresRequest each = request;
   for (const std::string& id : ids) {
     each.id = id;
-    SHIXIN_RETURN_IF_ERROR(CheckMeasuresRequest(each, version_));
+    if (absl::Status s = CheckMeasuresRequest(each, version_); !s.ok()) return NotSent(s);
   }
   return CallPipelined(
       wire::Opcode::kMeasures, ids.size(), window,

@@ -170,30 +170,31 @@ class Client {
   // response in 1s", or "CHECK: not sent in 1s" when the server does not read), a response this
   // client cannot read (bad frame, wrong request id, malformed payload) Internal. Requests over the
   // protocol's limits (an ID, agency or scenario over 255 bytes, more than 16 officers, an
-  // officer's role out of 0-6, 0 or more than 65535 IDs, a payload over HELLO's max_payload) fail
-  // with InvalidArgument before anything is sent. After a timeout, a fatal status, or an error of
-  // the connection or of the framing (a bad frame, an unexpected request id), the connection is
-  // closed (a late or garbled answer would be taken for the next call's), and later calls return
-  // Unavailable. A malformed payload in a well-framed response leaves the connection open. Hello()
-  // sends this client's highest version (max_version(), 4 unless set lower) and uses the one the
-  // server answers: the version of all later requests and responses. Non-empty `credentials` need
-  // version 3 (InvalidArgument before sending if max_version() is lower or they are over their
-  // limits); a server that refuses them answers UNAUTHENTICATED. The answer (also hello()) names
-  // the caller, its scopes and view in version 3. Check(), Measures() and Detail() ask as of
-  // `as_of` (Unix seconds; wire::kAsOfNow: now), which needs version 2: on a version-1 connection
-  // an instant fails with FailedPrecondition before anything is sent. An instant outside the
-  // server's history window is OUT_OF_RANGE (OutOfRange). With version 2 the results carry the
-  // listing stretch (since, until) and the cases' version-2 fields. Version 4 (FORMAT.md 15):
-  // Check() and Measures() send `context` (request.context), which needs version 4 when not all ""
-  // (FailedPrecondition before sending, InvalidArgument over its limits); their answers carry
-  // receipts (CheckAnswerCopy::receipt, Reply::receipt). Feedback() needs version 4
-  // (FailedPrecondition) and items that pass wire::CheckFeedbackItems() (InvalidArgument); the
-  // server answers NOT_FOUND (NotFound) for an unknown receipt and AUDIT_UNAVAILABLE
-  // (Unavailable) when it cannot record it. Check(), Measures() and Detail() are retried and
-  // judged by list position as set_options() says (ClientOptions); a retry whose new connection
-  // cannot be opened returns the connection's loss, naming the reconnection's error, except
-  // that credentials refused there return the refusal (Unauthenticated or PermissionDenied, the
-  // server's message first), the connection closed.
+  // officer's role out of 0-6, 0 or more than 65535 IDs, a payload over HELLO's max_payload: the
+  // same check for every request, pipelined or not) fail with InvalidArgument before anything is
+  // sent; IsNotSent() tells such a refusal (of CHECK and MEASURES) from the server's answer. After
+  // a timeout, a fatal status, or an error of the connection or of the framing (a bad frame, an
+  // unexpected request id), the connection is closed (a late or garbled answer would be taken for
+  // the next call's), and later calls return Unavailable. A malformed payload in a well-framed
+  // response leaves the connection open. Hello() sends this client's highest version
+  // (max_version(), 4 unless set lower) and uses the one the server answers: the version of all
+  // later requests and responses. Non-empty `credentials` need version 3 (InvalidArgument before
+  // sending if max_version() is lower or they are over their limits); a server that refuses them
+  // answers UNAUTHENTICATED. The answer (also hello()) names the caller, its scopes and view in
+  // version 3. Check(), Measures() and Detail() ask as of `as_of` (Unix seconds; wire::kAsOfNow:
+  // now), which needs version 2: on a version-1 connection an instant fails with FailedPrecondition
+  // before anything is sent. An instant outside the server's history window is OUT_OF_RANGE
+  // (OutOfRange). With version 2 the results carry the listing stretch (since, until) and the
+  // cases' version-2 fields. Version 4 (FORMAT.md 15): Check() and Measures() send `context`
+  // (request.context), which needs version 4 when not all "" (FailedPrecondition before sending,
+  // InvalidArgument over its limits); their answers carry receipts (CheckAnswerCopy::receipt,
+  // Reply::receipt). Feedback() needs version 4 (FailedPrecondition) and items that pass
+  // wire::CheckFeedbackItems() (InvalidArgument); the server answers NOT_FOUND (NotFound) for an
+  // unknown receipt and AUDIT_UNAVAILABLE (Unavailable) when it cannot record it. Check(),
+  // Measures() and Detail() are retried and judged by list position as set_options() says
+  // (ClientOptions); a retry whose new connection cannot be opened returns the connection's loss,
+  // naming the reconnection's error, except that credentials refused there return the refusal
+  // (Unauthenticated or PermissionDenied, the server's message first), the connection closed.
   absl::StatusOr<Reply<wire::HelloResponse>> Hello(std::string_view client_name,
                                                    const Credentials& credentials = {});
   absl::StatusOr<Reply<bool>> Ping();
@@ -267,6 +268,9 @@ class Client {
   // Returns `frame`, received for request `id` of `op`, if it is that request's OK answer; else
   // the error as Call() returns it (closing the connection where Call() does).
   absl::StatusOr<Frame> Judge(wire::Opcode op, uint32_t id, absl::StatusOr<Frame> frame);
+  // Returns InvalidArgument (NotSent()) if a payload of `payload_size` bytes of `op` is over the
+  // server's limit (HELLO max_payload, else the protocol's), which it would refuse and close on.
+  absl::Status FitsServer(wire::Opcode op, size_t payload_size) const;
   // Returns true if `h` is a response to request `id`, or a fatal error about a frame the server
   // could not read (request id 0), which answers whatever request is waiting.
   static bool Answers(const wire::FrameHeader& h, uint32_t id);
@@ -350,6 +354,10 @@ absl::Status StatusFromWire(wire::Status status, std::string_view message,
                             std::optional<uint32_t> retry_after_ms = std::nullopt);
 // Returns the wait a RATE_LIMITED error of a version-3 connection announced, if any.
 std::optional<absl::Duration> RetryAfter(const absl::Status& status);
+// Returns `status` marked as a request refused before anything was sent (over a limit the
+// client knows); IsNotSent() tells whether a status is so marked.
+absl::Status NotSent(absl::Status status);
+bool IsNotSent(const absl::Status& status);
 
 }  // namespace shixin
 

@@ -154,9 +154,16 @@ absl::Status Client::CallPipelined(wire::Opcode op, size_t count, size_t window,
                         wire::OpcodeName(op)));
   }
   const uint8_t version = version_;
+  std::string payload;
+  // Each request checked before any is sent: one over the server's limit would close the
+  // connection midway, and the requests after it would fail for it.
+  for (size_t i = 0; i < count; ++i) {
+    payload.clear();
+    encode(i, &payload);
+    SHIXIN_RETURN_IF_ERROR(FitsServer(op, payload.size()));
+  }
   size_t answered = 0;
   size_t answered_at_loss = SIZE_MAX;  // no loss yet
-  std::string payload;
   for (;;) {
     // On this connection, request i (resumed <= i < sent) has the id first_id + (i - resumed).
     const size_t resumed = answered;

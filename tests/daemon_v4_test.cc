@@ -87,5 +87,31 @@ TEST(DaemonV4Test, CliContextAndFeedback) {
   EXPECT_TRUE(absl::StrContains(r.err, "needs a reason")) << r.err;
 }
 
+// A request over the daemon's max_payload (a context within its own limits) is refused before
+// it is sent, by MEASURES pipelined as by CHECK: a usage error naming the limit, printed once,
+// not the first ID INVALID (the server's FRAME_TOO_LARGE) and the rest "not connected" (exit 5).
+TEST(DaemonV4Test, CliRefusesARequestOverMaxPayloadBeforeSending) {
+  auto daemon = StartOrDie(SampleDir(), {"--max-payload", "1024"});
+  ASSERT_NE(daemon, nullptr);
+  const std::string shixin = BinDir() + "/shixin";
+  const std::string m(64, 'M');
+  const std::string purpose(1000, 'p');
+  for (const std::string command : {"measures", "check"}) {
+    ProcessResult r =
+        RunProcess({shixin, command, "--server", daemon->address(), "--matter", m, "--operator", m,
+                    "--purpose", purpose, "--json", "91350503MA2XK7R352", kListed});
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.out << r.err;
+    EXPECT_EQ(r.out, "") << command;
+    EXPECT_TRUE(absl::StrContains(r.err, "exceeds the server's limit of 1024 (HELLO max_payload)"))
+        << command << ": " << r.err;
+    EXPECT_FALSE(absl::StrContains(r.err, "not connected")) << r.err;
+    EXPECT_FALSE(absl::StrContains(r.err, "stopped at")) << r.err;
+  }
+  // Within the limit the same run answers both IDs.
+  ProcessResult r = RunProcess({shixin, "measures", "--server", daemon->address(), "--matter", m,
+                                "--json", "91350503MA2XK7R352", kListed});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 }  // namespace
 }  // namespace shixin::e2e
