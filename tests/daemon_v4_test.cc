@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "tests/daemon_harness.h"
@@ -111,6 +112,26 @@ TEST(DaemonV4Test, CliRefusesARequestOverMaxPayloadBeforeSending) {
   ProcessResult r = RunProcess({shixin, "measures", "--server", daemon->address(), "--matter", m,
                                 "--json", "91350503MA2XK7R352", kListed});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// More officers than MEASURES carries is the flags' fault, known before connecting: a usage
+// error naming the limit (it was exit 5 with "stopped at argument 1", though nothing was sent).
+TEST(DaemonV4Test, CliRefusesMoreOfficersThanMeasuresCarries) {
+  auto daemon = StartOrDie(SampleDir());
+  ASSERT_NE(daemon, nullptr);
+  const std::string shixin = BinDir() + "/shixin";
+  std::vector<std::string> argv = {shixin, "measures", "--server", daemon->address()};
+  for (int i = 0; i < 17; ++i) {
+    argv.insert(argv.end(), {"--officer", "director=230403197011230713"});
+  }
+  argv.emplace_back("91350503MA2XK7R352");
+  ProcessResult r = RunProcess(argv);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "17 --officer flags exceed MEASURES' limit of 16")) << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "stopped at")) << r.err;
+  argv.erase(argv.end() - 3, argv.end() - 1);  // 16 officers: answered
+  r = RunProcess(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 }  // namespace
