@@ -128,7 +128,9 @@ flags:
   --server H:P      ask a running shixind instead (e.g. 127.0.0.1:7411, [::1]:7411): its
                     binary listen port, not http_listen. The flags below up to --fail-stale
                     need it (a usage error without it)
-  --timeout-ms N    per-request timeout in server mode [5000]
+  --timeout-ms N    per-request timeout in server mode [5000], its waits included: a caller
+                    over its rate waits out RATE_LIMITED as the server says only while the
+                    request still ends within N, else it fails (exit 5)
   --caller ID       server mode: authenticate as caller ID, with the token read from
                     --token-file FILE (its first line) or the environment variable
                     SHIXIN_TOKEN (never on the command line: ps shows it)
@@ -184,7 +186,8 @@ exit status, the same for every command:
   4  the server's list is out of date: --fail-stale with a stale answer, STALE_REFUSED,
      --no-going-back; reload: a delta file is refused or missing, the files after it wait
   5  the server could not be reached or did not answer: connection refused, TLS, timeout,
-     connection lost, not the binary port, BUSY, UNAVAILABLE (a batch says where it stopped)
+     connection lost, not the binary port, BUSY, UNAVAILABLE, RATE_LIMITED with a wait
+     beyond --timeout-ms (a batch says where it stopped)
   6  the server refused the caller: UNAUTHENTICATED, PERMISSION_DENIED
 )";
 

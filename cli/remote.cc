@@ -157,16 +157,27 @@ bool RateLimited(const Client& client) {
 // The RATE_LIMITED answers one request may wait out before its error is printed.
 constexpr int kRateWaits = 100;
 
-// Returns `call()`, asked again after the wait the server announced while it answers
-// RATE_LIMITED (a screening run outpaces its caller's rate; it should slow down, not fail).
+// Returns `call()` of `client`, asked again after the wait the server announced while it answers
+// RATE_LIMITED (a screening run outpaces its caller's rate; it should slow down, not fail), as
+// long as the waits and the calls end within the client's timeout (--timeout-ms: the request's
+// bound, its waits included); the RATE_LIMITED error once the next wait would end after it.
 template <typename T>
-absl::StatusOr<T> PacedByRate(absl::FunctionRef<absl::StatusOr<T>()> call) {
+absl::StatusOr<T> PacedByRate(Client& client, absl::FunctionRef<absl::StatusOr<T>()> call) {
+  const absl::Duration timeout = client.timeout();
+  const absl::Time deadline = absl::Now() + timeout;
   absl::StatusOr<T> reply = call();
   for (int waits = 0; waits < kRateWaits && !reply.ok(); ++waits) {
     const std::optional<absl::Duration> wait = RetryAfter(reply.status());
     if (!wait.has_value()) break;
+    if (absl::Now() + *wait >= deadline) {
+      return absl::ResourceExhaustedError(absl::StrFormat("%s (a wait longer than --timeout-ms %d)",
+                                                          reply.status().message(),
+                                                          absl::ToInt64Milliseconds(timeout)));
+    }
     absl::SleepFor(*wait);
+    client.set_timeout(std::max(deadline - absl::Now(), absl::Milliseconds(1)));  // what is left
     reply = call();
+    client.set_timeout(timeout);
   }
   return reply;
 }
@@ -187,7 +198,7 @@ absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int6
         ids.begin() + static_cast<ptrdiff_t>(first),
         ids.begin() + static_cast<ptrdiff_t>(std::min(first + batch, ids.size())));
     auto reply = PacedByRate<Reply<std::vector<CheckAnswerCopy>>>(
-        [&] { return client.Check(part, as_of, context); });
+        client, [&] { return client.Check(part, as_of, context); });
     for (size_t k = 0; k < part.size(); ++k) {
       if (!reply.ok()) {
         answer(first + k, reply.status());
@@ -301,9 +312,9 @@ int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64
   StaleWatch stale(flags.Has("fail-stale"));
   if (!check_only && ((*client)->options().no_going_back || RateLimited(**client))) {
     return stale.Status(ForEachId(inputs, json, [&](const Id& id, bool json) {
-      return PrintCheck(
-          PacedByRate<Reply<CheckResult>>([&] { return (*client)->Detail(id.text(), as_of); }),
-          json, stale);
+      return PrintCheck(PacedByRate<Reply<CheckResult>>(
+                            **client, [&] { return (*client)->Detail(id.text(), as_of); }),
+                        json, stale);
     }));
   }
   using R = absl::StatusOr<Reply<CheckResult>>;
@@ -367,9 +378,9 @@ int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
   if ((*client)->options().no_going_back || RateLimited(**client)) {
     return stale.Status(ForEachId(inputs, json, [&](const Id& id, bool json) {
       request.id = std::string(id.text());
-      return PrintMeasures(id.text(), PacedByRate<Reply<MeasuresResult>>([&] {
-                             return (*client)->Measures(request);
-                           }),
+      return PrintMeasures(id.text(),
+                           PacedByRate<Reply<MeasuresResult>>(
+                               **client, [&] { return (*client)->Measures(request); }),
                            json, stale);
     }));
   }

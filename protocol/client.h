@@ -150,6 +150,8 @@ class Client {
   // Sets the timeout of each later call (default 10 s): a call's retries on new connections
   // (ClientOptions) end by it too, save no_going_back's INFO and DetailEach()'s answers (each).
   void set_timeout(absl::Duration timeout) { timeout_ = timeout; }
+  // Returns the timeout of later calls.
+  absl::Duration timeout() const { return timeout_; }
   // Sets the retry and no-going-back behaviour of later calls (ClientOptions).
   void set_options(const ClientOptions& options) { options_ = options; }
   // Returns the options later calls follow.

@@ -617,6 +617,32 @@ TEST(DaemonCallersCliTest, AScreeningRunIsPacedByTheCallersRate) {
   }
 }
 
+// --timeout-ms bounds a request with its waits for RATE_LIMITED: a caller whose next token is
+// 10 s away and a 1 s timeout fails at once, exit 5 naming RATE_LIMITED and the bound (it waited
+// the 10 s, whatever the timeout: up to 100 such waits per request).
+TEST(DaemonCallersCliTest, ARateLimitedWaitBeyondTheTimeoutFailsTheRequest) {
+  ScratchDir scratch;
+  const std::string file = scratch.Path("callers.toml");
+  const std::string shixin = BinDir() + "/shixin";
+  ProcessResult add = RunProcess({shixin, "caller", "add", "--file", file, "--id", "slow", "--name",
+                                  "Slow", "--sector", "bank", "--scopes", "check,detail,measures",
+                                  "--view", "full", "--rate", "0.1", "--burst", "1"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  auto daemon = StartOrDie(SampleDir(), {"--callers-file", file});
+  ASSERT_NE(daemon, nullptr);
+  const std::string token_path = scratch.Path("token");
+  ASSERT_TRUE(WriteFileAtomically(token_path, PrintedToken(add) + "\n").ok());
+  const absl::Time start = absl::Now();
+  const ProcessResult run =
+      RunProcess({shixin, "check", "--server", daemon->address(), "--caller", "slow",
+                  "--token-file", token_path, "--timeout-ms", "1000", kListed, kListed});
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(run.exit_code, 5) << run.out << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, "RATE_LIMITED")) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, "a wait longer than --timeout-ms 1000")) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.out, "LISTED")) << run.out;  // the first, within the burst
+}
+
 // What `systemctl reload shixind` runs (ExecReload: `shixin reload`, the RELOAD request) reads
 // the callers file again as SIGHUP does: a caller removed from it is refused afterwards, the
 // reply says what was read, and a broken file fails the reload (exit non-zero).
