@@ -581,21 +581,34 @@ TEST(DaemonCallersCliTest, CallersMadeWithTheCliAuthenticateAndTokensRotate) {
   EXPECT_EQ(check(new_token).exit_code, 0);
 }
 
+// Adds caller `id` (scopes check, detail and measures; `rate` and `burst`) with the CLI to a
+// callers file in `scratch`, writes its token to scratch.Path("token") and starts shixind
+// with that file. Returns the daemon, or null after a test failure.
+std::unique_ptr<Daemon> StartWithCliCaller(const ScratchDir& scratch, const std::string& id,
+                                           const std::string& rate, const std::string& burst) {
+  const std::string file = scratch.Path("callers.toml");
+  const ProcessResult add =
+      RunProcess({BinDir() + "/shixin", "caller", "add", "--file", file, "--id", id, "--name", id,
+                  "--sector", "bank", "--scopes", "check,detail,measures", "--view", "full",
+                  "--rate", rate, "--burst", burst});
+  EXPECT_EQ(add.exit_code, 0) << add.err;
+  if (add.exit_code != 0) return nullptr;
+  if (!WriteFileAtomically(scratch.Path("token"), PrintedToken(add) + "\n").ok()) {
+    ADD_FAILURE() << "cannot write " << scratch.Path("token");
+    return nullptr;
+  }
+  return StartOrDie(SampleDir(), {"--callers-file", file});
+}
+
 // A caller screening more IDs than its burst: the CLI sends CHECKs no larger than the burst
 // and waits out RATE_LIMITED as the server says, so every ID is answered (it was refused
 // whole: a CHECK larger than the burst, or one RATE_LIMITED error per pipelined ID).
 TEST(DaemonCallersCliTest, AScreeningRunIsPacedByTheCallersRate) {
   ScratchDir scratch;
-  const std::string file = scratch.Path("callers.toml");
   const std::string shixin = BinDir() + "/shixin";
-  ProcessResult add = RunProcess({shixin, "caller", "add", "--file", file, "--id", "desk", "--name",
-                                  "Desk", "--sector", "hotel", "--scopes", "check,detail,measures",
-                                  "--view", "full", "--rate", "8", "--burst", "2"});
-  ASSERT_EQ(add.exit_code, 0) << add.err;
-  auto daemon = StartOrDie(SampleDir(), {"--callers-file", file});
+  auto daemon = StartWithCliCaller(scratch, "desk", "8", "2");
   ASSERT_NE(daemon, nullptr);
   const std::string token_path = scratch.Path("token");
-  ASSERT_TRUE(WriteFileAtomically(token_path, PrintedToken(add) + "\n").ok());
   const std::string ids_path = scratch.Path("ids");
   std::string ids;
   for (int i = 0; i < 6; ++i) absl::StrAppend(&ids, kListed, "\n");
@@ -622,16 +635,10 @@ TEST(DaemonCallersCliTest, AScreeningRunIsPacedByTheCallersRate) {
 // the 10 s, whatever the timeout: up to 100 such waits per request).
 TEST(DaemonCallersCliTest, ARateLimitedWaitBeyondTheTimeoutFailsTheRequest) {
   ScratchDir scratch;
-  const std::string file = scratch.Path("callers.toml");
   const std::string shixin = BinDir() + "/shixin";
-  ProcessResult add = RunProcess({shixin, "caller", "add", "--file", file, "--id", "slow", "--name",
-                                  "Slow", "--sector", "bank", "--scopes", "check,detail,measures",
-                                  "--view", "full", "--rate", "0.1", "--burst", "1"});
-  ASSERT_EQ(add.exit_code, 0) << add.err;
-  auto daemon = StartOrDie(SampleDir(), {"--callers-file", file});
+  auto daemon = StartWithCliCaller(scratch, "slow", "0.1", "1");
   ASSERT_NE(daemon, nullptr);
   const std::string token_path = scratch.Path("token");
-  ASSERT_TRUE(WriteFileAtomically(token_path, PrintedToken(add) + "\n").ok());
   const absl::Time start = absl::Now();
   const ProcessResult run =
       RunProcess({shixin, "check", "--server", daemon->address(), "--caller", "slow",
