@@ -151,13 +151,13 @@ const std::vector<FlagSpec> kMeasuresFlags = WithListFlags(WithConnectFlags({{"j
                                                                              kContextFlags[2]}));
 
 // Returns the instant of --as-of (RFC 3339), or wire::kAsOfNow without it; InvalidArgument for
-// a malformed one.
+// a malformed one, OutOfRange for one the protocol cannot carry (ParseAsOf()).
 absl::StatusOr<int64_t> AsOfFlag(const Flags& flags) {
   const std::optional<std::string> text = flags.Get("as-of");
   if (!text) return wire::kAsOfNow;
-  absl::StatusOr<int64_t> at = ParseInstant(*text);
+  absl::StatusOr<int64_t> at = ParseAsOf(*text);
   if (!at.ok()) {
-    return absl::InvalidArgumentError(absl::StrFormat("--as-of: %s", at.status().message()));
+    return absl::Status(at.status().code(), absl::StrFormat("--as-of: %s", at.status().message()));
   }
   return *at;
 }

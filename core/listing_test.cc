@@ -28,6 +28,7 @@ using testing::CreditCode;
 using ::testing::HasSubstr;
 using testing::MakeCase;
 using testing::MakeRelation;
+using ::testing::Not;
 using testing::PersonId;
 
 // Returns the instant of an RFC 3339 time the test writes out.
@@ -489,6 +490,30 @@ TEST(ValidateAsOfTest, ABaseWithLessHistoryStartsTheWindowAtItsCut) {
   const int64_t first = now - 1826 * int64_t{86400};
   EXPECT_EQ(ValidateAsOf(first - 1, now, 1826, first - 86400).message(),
             ValidateAsOf(first - 1, now, 1826, 0).message());
+}
+
+// The epoch's instant is the protocol's "now": ParseAsOf() refuses it (and anything before),
+// and a window reaching back to the epoch starts one second after it, saying why.
+TEST(ValidateAsOfTest, InstantsStartAfterTheEpoch) {
+  for (const char* text :
+       {"1970-01-01T00:00:00Z", "1970-01-01T08:00:00+08:00", "1970-01-01T00:00:00.9Z",
+        "1969-12-31T19:00:00-05:00", "1960-01-01T00:00:00Z"}) {
+    const absl::StatusOr<int64_t> at = ParseAsOf(text);
+    EXPECT_EQ(at.status().code(), absl::StatusCode::kOutOfRange) << text;
+    EXPECT_THAT(at.status().message(), HasSubstr("instants start after 1970-01-01T00:00:00Z"));
+  }
+  EXPECT_EQ(ParseAsOf("1970-01-01T00:00:01Z").value_or(-1), 1);
+  EXPECT_EQ(ParseAsOf("yesterday").status().code(), absl::StatusCode::kInvalidArgument);
+
+  const int64_t now = At("2026-06-10T12:00:00+08:00");
+  EXPECT_TRUE(ValidateAsOf(1, now, 36500, 0).ok());
+  for (int64_t t : {int64_t{0}, int64_t{-86400}}) {
+    const absl::Status s = ValidateAsOf(t, now, 36500, 0);
+    EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << t;
+    EXPECT_THAT(s.message(), HasSubstr(FormatInstant(1) + " to now"));
+    EXPECT_THAT(s.message(), HasSubstr("instants before 1970-01-01T00:00:01Z cannot be asked"));
+    EXPECT_THAT(s.message(), Not(HasSubstr("base snapshot")));
+  }
 }
 
 TEST_P(ListingTest, InstantsAtTheExtremes) {

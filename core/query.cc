@@ -69,18 +69,31 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef
 
 absl::Status ValidateAsOf(int64_t as_of, int64_t now, int history_days, int64_t history_from) {
   const int64_t kept = now - int64_t{history_days} * 86400;
-  const int64_t first = std::max(kept, history_from);
+  // Instants start after the epoch: the protocol's as_of 0 means now (ParseAsOf()).
+  const int64_t first = std::max({kept, history_from, int64_t{1}});
   if (as_of < first || as_of > now) {
-    // A base compacted with a shorter history than the window names the cause.
-    const char* why =
-        history_from > kept && as_of < first
-            ? "; the base snapshot holds no earlier history (shixin compile --history-days)"
-            : "";
+    // Names the cause when the window starts later than history_days says.
+    const char* why = "";
+    if (as_of < first && first == 1 && kept < 1) {
+      why = "; instants before 1970-01-01T00:00:01Z cannot be asked";
+    } else if (as_of < first && history_from > kept) {
+      why = "; the base snapshot holds no earlier history (shixin compile --history-days)";
+    }
     return absl::OutOfRangeError(
         absl::StrCat("as-of ", FormatInstant(as_of), " is outside the history window (",
                      FormatInstant(first), " to now, ", FormatInstant(now), why, ")"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ParseAsOf(std::string_view text) {
+  SHIXIN_ASSIGN_OR_RETURN(const int64_t at, ParseInstant(text));
+  if (at <= 0) {
+    return absl::OutOfRangeError(
+        absl::StrCat("as-of ", FormatInstant(at),
+                     " is outside the history window: instants start after 1970-01-01T00:00:00Z"));
+  }
+  return at;
 }
 
 std::string_view BasisTypeName(BasisType type) {

@@ -72,6 +72,10 @@ absl::StatusOr<CheckResult> Check(const ListView& list, const Id& id, SubjectRef
 // history kept, over a base whose history is whole from `history_from`
 // (Snapshot::history_from()); OutOfRange naming the window otherwise (before it, or after now).
 absl::Status ValidateAsOf(int64_t as_of, int64_t now, int history_days, int64_t history_from);
+// Parses an as-of instant a user typed (RFC 3339, as ParseInstant()). Returns InvalidArgument
+// if it is malformed, OutOfRange if it is at or before 1970-01-01T00:00:00Z: the protocol's
+// as_of 0 means now, so such an instant could only be answered for another one.
+absl::StatusOr<int64_t> ParseAsOf(std::string_view text);
 
 // Why a measure applies.
 enum class BasisType : uint8_t {

@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
 #include "core/masking.h"
+#include "core/query.h"
 #include "core/types.h"
 #include "core/validity.h"
 #include "daemon/log.h"
@@ -41,6 +42,12 @@ std::string_view Std(absl::string_view s) { return {s.data(), s.size()}; }
 // A body or query refused before it reaches an operation (counted: HttpRefusal).
 HttpReply BadRequest(std::string_view message) {
   return HttpRefusal(400, "invalid_argument", message);
+}
+// The same for a body or query whose reading failed with `status`: an as-of outside the
+// representable instants is "out_of_range", as the server's own window refusal.
+HttpReply BadRequest(const absl::Status& status) {
+  return HttpRefusal(400, absl::IsOutOfRange(status) ? "out_of_range" : "invalid_argument",
+                     Std(status.message()));
 }
 
 // A request body field: its JSON name, and for a string the most bytes the protocol carries.
@@ -93,9 +100,9 @@ absl::StatusOr<int64_t> InstantOf(std::string_view what, std::string_view text) 
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s is empty: send an RFC 3339 instant, or leave %s out for now", what, what));
   }
-  absl::StatusOr<int64_t> at = ParseInstant(text);
+  absl::StatusOr<int64_t> at = ParseAsOf(text);
   if (!at.ok()) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", what, at.status().message()));
+    return absl::Status(at.status().code(), absl::StrFormat("%s: %s", what, at.status().message()));
   }
   return *at;
 }
@@ -620,7 +627,7 @@ HttpReply JsonApi::Check(const HttpRequest& request, Session& session) const {
   std::variant<Json, HttpReply> body = ParseBody(request);
   if (HttpReply* refused = std::get_if<HttpReply>(&body)) return std::move(*refused);
   absl::StatusOr<wire::CheckRequest> check = CheckRequestOf(std::get<Json>(body));
-  if (!check.ok()) return BadRequest(std::string(check.status().message()));
+  if (!check.ok()) return BadRequest(check.status());
   std::string payload;
   wire::Encode(*check, &payload, kApiVersion);
   const Answer answer = Call(wire::Opcode::kCheck, payload, *request.peer, session);
@@ -646,7 +653,7 @@ HttpReply JsonApi::Measures(const HttpRequest& request, Session& session) const 
   std::variant<Json, HttpReply> body = ParseBody(request);
   if (HttpReply* refused = std::get_if<HttpReply>(&body)) return std::move(*refused);
   absl::StatusOr<wire::MeasuresRequest> measures = MeasuresRequestOf(std::get<Json>(body));
-  if (!measures.ok()) return BadRequest(std::string(measures.status().message()));
+  if (!measures.ok()) return BadRequest(measures.status());
   std::string payload;
   wire::Encode(*measures, &payload, kApiVersion);
   const Answer answer = Call(wire::Opcode::kMeasures, payload, *request.peer, session);
@@ -667,7 +674,7 @@ HttpReply JsonApi::Subject(const HttpRequest& request, std::string_view id, std:
                                       wire::kMaxIdBytes));
   }
   absl::StatusOr<int64_t> as_of = SubjectAsOf(query);
-  if (!as_of.ok()) return BadRequest(std::string(as_of.status().message()));
+  if (!as_of.ok()) return BadRequest(as_of.status());
   detail.as_of = *as_of;
   std::string payload;
   wire::Encode(detail, &payload, kApiVersion);
@@ -682,7 +689,7 @@ HttpReply JsonApi::Feedback(const HttpRequest& request, Session& session) const 
   std::variant<Json, HttpReply> body = ParseBody(request);
   if (HttpReply* refused = std::get_if<HttpReply>(&body)) return std::move(*refused);
   absl::StatusOr<wire::FeedbackRequest> feedback = FeedbackRequestOf(std::get<Json>(body));
-  if (!feedback.ok()) return BadRequest(std::string(feedback.status().message()));
+  if (!feedback.ok()) return BadRequest(feedback.status());
   std::string payload;
   wire::Encode(*feedback, &payload);
   const Answer answer = Call(wire::Opcode::kFeedback, payload, *request.peer, session);

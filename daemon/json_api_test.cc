@@ -187,6 +187,14 @@ TEST_F(JsonApiTest, MeasuresAndSubjectAnswerAsTheCli) {
   reply = Serve("GET", absl::StrCat("/v1/subjects/", kListed, "?asOf=1999-01-01T00%3A00%3A00Z"));
   EXPECT_EQ(reply.status, 400u);
   EXPECT_EQ(BodyOf(reply)["error"]["code"], "out_of_range");
+  // The epoch's instant is the wire's "now": refused, not answered for now.
+  reply = Serve("GET", absl::StrCat("/v1/subjects/", kListed, "?asOf=1970-01-01T00:00:00Z"));
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "out_of_range");
+  reply = Serve("POST", "/v1/check",
+                absl::StrCat(R"({"ids":[")", kListed, R"("],"asOf":"1970-01-01T08:00:00+08:00"})"));
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_EQ(BodyOf(reply)["error"]["code"], "out_of_range");
   reply = Serve("GET", absl::StrCat("/v1/subjects/", kListed, "?asOf=yesterday"));
   EXPECT_EQ(reply.status, 400u);
   EXPECT_EQ(BodyOf(reply)["error"]["code"], "invalid_argument");

@@ -195,14 +195,24 @@ TEST(CliOfflineTest, HelpOfOneCommand) {
 }
 
 // --as-of: an instant outside the last 1826 days (before, or in the future) or malformed is a
-// usage error, and nothing is answered.
+// usage error, and nothing is answered. The epoch's instant is the protocol's "now": it is
+// refused too, not answered for now.
 TEST(CliOfflineTest, AsOfOutsideTheHistoryIsAUsageError) {
-  for (const char* at : {"1999-01-01T00:00:00+08:00", "2999-01-01T00:00:00Z", "yesterday"}) {
+  for (const char* at : {"1999-01-01T00:00:00+08:00", "2999-01-01T00:00:00Z", "yesterday",
+                         "1970-01-01T00:00:00Z", "1970-01-01T08:00:00.9+08:00"}) {
     for (const char* command : {"check", "measures"}) {
       const RunResult r = Shixin(std::string(command) + " --json --as-of " + at +
                                  " --data data/sample 11010519491231002X");
       EXPECT_EQ(r.status, 2) << command << " " << at;
       EXPECT_EQ(r.out, "") << command << " " << at;
+      if (absl::StartsWith(at, "1970")) {
+        EXPECT_THAT(Shixin(std::string(command) + " --as-of " + at +
+                               " --data data/sample 11010519491231002X",
+                           /*with_stderr=*/true)
+                        .out,
+                    HasSubstr("instants start after 1970-01-01T00:00:00Z"))
+            << at;
+      }
     }
   }
 }
