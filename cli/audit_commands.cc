@@ -18,6 +18,7 @@
 #include "core/validity.h"
 #include "nlohmann/json.hpp"
 #include "protocol/wire.h"
+#include "report/calendar.h"
 
 namespace shixin {
 namespace {
@@ -130,13 +131,11 @@ int RunVerify(const std::vector<std::string>& args) {
 // Returns the instant a date (YYYY-MM-DD, China time) starts; `end` adds a day (an inclusive
 // --to).
 absl::StatusOr<int64_t> DateMicros(std::string_view flag, const std::string& text, bool end) {
-  absl::Time t;
-  std::string error;
-  if (!absl::ParseTime("%Y-%m-%d", text, ChinaTime(), &t, &error)) {
-    return absl::InvalidArgumentError(absl::StrFormat("--%s %s: expected YYYY-MM-DD", flag, text));
+  absl::StatusOr<absl::CivilDay> day = report::ParseDay(text);
+  if (!day.ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat("--%s: %s", flag, day.status().message()));
   }
-  if (end) t += absl::Hours(24);
-  return absl::ToUnixMicros(t);
+  return absl::ToUnixMicros(absl::FromCivil(*day + (end ? 1 : 0), ChinaTime()));
 }
 
 std::string MeasureList(const std::vector<uint16_t>& measures) {

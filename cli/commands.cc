@@ -604,6 +604,29 @@ absl::StatusOr<size_t> RemoveOldDeltas(const std::string& dir) {
   return files->size();
 }
 
+namespace {
+
+// Returns OK if `today` (YYYYMMDD, 0: the current day) is a day gen can write a list for:
+// subjects born up to 2005 have cases from the year they turn 19, so from 2024 on; terms of up
+// to five years end by 2100, the list's last year.
+absl::Status CheckGenToday(uint64_t today) {
+  if (today == 0) return absl::OkStatus();
+  if (today < 10000101 || today > 99991231) {
+    return absl::InvalidArgumentError(absl::StrFormat("--today %d: not a date (YYYYMMDD)", today));
+  }
+  // A day that survives the round trip through instants is a real date (20270229 is not).
+  if (DayOf(DayStart(static_cast<uint32_t>(today))) != today) {
+    return absl::InvalidArgumentError(absl::StrFormat("--today %d: no such day", today));
+  }
+  if (today < 20240101 || today > 20951231) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--today %d: outside the days gen writes a list for (2024-01-01 to 2095-12-31)", today));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 int RunGen(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, {{"subjects", true, true},
                                                     {"seed", true, true},
@@ -622,12 +645,7 @@ int RunGen(const std::vector<std::string>& args) {
   for (const absl::StatusOr<uint64_t>* value : {&subjects, &seed, &deltas, &changes, &today}) {
     if (!value->ok()) return UsageError("gen", value->status());
   }
-  // A day that survives the round trip through instants is a real date (20260230 is not).
-  if (*today != 0 && (*today < 19700101 || *today > 99991231 ||
-                      DayOf(DayStart(static_cast<uint32_t>(*today))) != *today)) {
-    return UsageError("gen", absl::InvalidArgumentError(
-                                 absl::StrFormat("--today %d: not a date (YYYYMMDD)", *today)));
-  }
+  if (absl::Status s = CheckGenToday(*today); !s.ok()) return UsageError("gen", s);
   const SyntheticOptions options{*subjects, *seed, static_cast<uint32_t>(*today)};
   const std::string dir = *out + "/deltas";
   absl::StatusOr<size_t> removed = RemoveOldDeltas(dir);

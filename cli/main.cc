@@ -46,12 +46,13 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          exit 4 if a delta file is still refused or missing
   gen      --subjects N [--seed S] --out DIR [--deltas N [--changes-per-delta K]]
            [--today YYYYMMDD]            write a deterministic synthetic data set, exported
-                                         on --today [the current day], 0.3 % of its cases
-                                         in their grace period (published 1-3 months
-                                         later); with --deltas, also N delta files of K
-                                         changes [1000] each in DIR/deltas (one per working
-                                         day after it); delta files of an earlier run in
-                                         DIR/deltas are removed first
+                                         on --today [the current day; 2024-01-01 to
+                                         2095-12-31], 0.3 % of its cases in their grace
+                                         period (published 1-3 months later); with
+                                         --deltas, also N delta files of K changes [1000]
+                                         each in DIR/deltas (one per Monday to Friday after
+                                         it, holidays not skipped); delta files of an
+                                         earlier run in DIR/deltas are removed first
   compile  --data DIR -o FILE [--catalog FILE] [--max-errors N] [--allow-empty]
            [--delta-sequence N]          write the list as a snapshot file for shixind
                                          --snapshot (compiled against the catalog; a file,

@@ -100,6 +100,10 @@ absl::Status StreamsWritable(const std::vector<std::unique_ptr<audit::AuditLog>>
   return absl::OkStatus();
 }
 
+// A year added to calendar_dir counts from the next start (reloads do not read it).
+constexpr absl::string_view kCalendarReadAtStart =
+    " (then restart shixind: it reads the calendar at start)";
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
@@ -150,6 +154,13 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
   if (!calendar.ok()) {
     calendar_error = std::string(calendar.status().message());
     LogWarning("holiday calendar %s: %s; report due dates unknown", dir, calendar_error);
+  } else {
+    // Said at start, months ahead: INFO alone would tell only whoever reads it.
+    const report::Quarter current = report::Quarter::Of(absl::ToCivilDay(absl::Now(), ChinaTime()));
+    if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(current); !due.ok()) {
+      LogWarning("holiday calendar %s: %s's report has no due date: %s%s", dir, current.ToString(),
+                 due.status().message(), kCalendarReadAtStart);
+    }
   }
   return std::unique_ptr<Auditor>(new Auditor(
       std::move(logs), config.audit_required,
@@ -343,7 +354,7 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
     if (due.ok()) {
       info.next_report_due = DayNumber(*due);
     } else {
-      info.due_note = std::string(due.status().message());
+      info.due_note = absl::StrCat(due.status().message(), kCalendarReadAtStart);
     }
   } else {
     info.due_note = calendar_error_;

@@ -396,7 +396,25 @@ TEST_F(AuditorTest, InfoGivesTheNextReportDueDate) {
   EXPECT_EQ(info.due_note, "");
   info = auditor_->Info(NoonOf(absl::CivilDay(2026, 11, 30)), false);
   EXPECT_EQ(info.next_report_due, 0u);
-  EXPECT_THAT(info.due_note, HasSubstr("2027"));
+  EXPECT_THAT(info.due_note, HasSubstr("no calendar for 2027: add "));
+  EXPECT_THAT(info.due_note, HasSubstr("/2027.toml (then restart shixind"));
+}
+
+// Late in a quarter the previous quarter's due date has passed whatever the holidays: a
+// calendar holding only next year (older years pruned) gives the current quarter's date.
+TEST_F(AuditorTest, TheNextDueDateNeedsOnlyTheYearItFallsIn) {
+  config_.calendar_dir = tmp_.path() + "/calendar-2027";
+  ASSERT_EQ(mkdir(config_.calendar_dir.c_str(), 0755), 0);
+  FILE* f = std::fopen((config_.calendar_dir + "/2027.toml").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("year = 2027\nsource = \"test\"\nholidays = [\"2027-01-01\"]\nworking_days = []\n", f);
+  std::fclose(f);
+  Open();
+  // Jan 1 off; Jan 4 (Monday), 5, 6, 7, 8.
+  EXPECT_EQ(auditor_->Info(NoonOf(absl::CivilDay(2026, 12, 6)), false).next_report_due, 20270108u);
+  // Early in the quarter the previous one's date may still be ahead: 2026's year is needed.
+  EXPECT_THAT(auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 2)), false).due_note,
+              HasSubstr("no calendar for 2026"));
 }
 
 TEST_F(AuditorTest, AMissingCalendarLeavesTheDueDateUnknown) {

@@ -32,25 +32,34 @@ absl::Status ErrorAt(std::string_view origin, const toml::node& node, std::strin
                                                     absl::string_view(what.data(), what.size())));
 }
 
-// Returns the day of "YYYY-MM-DD", or nullopt if `text` is not a real date in that form.
-std::optional<absl::CivilDay> ParseDay(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+}  // namespace
+
+absl::StatusOr<absl::CivilDay> ParseDay(std::string_view text) {
+  const std::string quoted = absl::StrCat("\"", absl::string_view(text.data(), text.size()), "\"");
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return absl::InvalidArgumentError(absl::StrCat(quoted, " is not a YYYY-MM-DD date"));
+  }
   int parts[3] = {0, 0, 0};
   const int starts[3] = {0, 5, 8};
   const int lengths[3] = {4, 2, 2};
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < lengths[i]; ++j) {
       const char c = text[starts[i] + j];
-      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+        return absl::InvalidArgumentError(absl::StrCat(quoted, " is not a YYYY-MM-DD date"));
+      }
       parts[i] = parts[i] * 10 + (c - '0');
     }
   }
   const absl::CivilDay day(parts[0], parts[1], parts[2]);
   if (day.year() != parts[0] || day.month() != parts[1] || day.day() != parts[2]) {
-    return std::nullopt;  // normalised: 2026-02-30 is not a date
+    // In the form, but normalised: 2027-02-29 is 2027-03-01.
+    return absl::InvalidArgumentError(absl::StrCat(quoted, " is no such day"));
   }
   return day;
 }
+
+namespace {
 
 // Reads the array of dates `key` into `days`, checking each is of `year` and listed once.
 absl::Status ReadDays(std::string_view origin, absl::string_view key, const toml::node& node,
@@ -61,10 +70,9 @@ absl::Status ReadDays(std::string_view origin, absl::string_view key, const toml
       return ErrorAt(origin, element, absl::StrCat(key, ": expected \"YYYY-MM-DD\" strings"));
     }
     const std::string& text = element.as_string()->get();
-    std::optional<absl::CivilDay> day = ParseDay(text);
-    if (!day) {
-      return ErrorAt(origin, element,
-                     absl::StrCat(key, ": \"", text, "\" is not a YYYY-MM-DD date"));
+    absl::StatusOr<absl::CivilDay> day = ParseDay(text);
+    if (!day.ok()) {
+      return ErrorAt(origin, element, absl::StrCat(key, ": ", day.status().message()));
     }
     if (day->year() != year) {
       return ErrorAt(origin, element, absl::StrCat(key, ": ", text, " is not in ", year));
@@ -96,6 +104,12 @@ int YearOfFileName(std::string_view name) {
 std::string FormatDay(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 
 absl::StatusOr<Quarter> Quarter::Parse(std::string_view text) {
+  if (text.size() == 6 && (text[4] == 'Q' || text[4] == 'q') && absl::ascii_isdigit(text[5]) &&
+      (text[5] < '1' || text[5] > '4')) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "quarter \"", absl::string_view(text.data(), text.size()), "\": there is no quarter ",
+        absl::string_view(text.data() + 5, 1), " (a year's quarters are 1 to 4)"));
+  }
   if (text.size() != 6 || (text[4] != 'Q' && text[4] != 'q') || text[5] < '1' || text[5] > '4') {
     return absl::InvalidArgumentError(absl::StrCat("quarter \"",
                                                    absl::string_view(text.data(), text.size()),
@@ -147,6 +161,7 @@ absl::StatusOr<Calendar> Calendar::LoadDir(const std::string& dir) {
   closedir(d);
   std::sort(names.begin(), names.end());
   Calendar calendar;
+  calendar.dir_ = dir;
   for (const std::string& name : names) {
     SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(absl::StrCat(dir, "/", name)));
     SHIXIN_RETURN_IF_ERROR(calendar.AddYear(text, name));
@@ -213,7 +228,7 @@ absl::StatusOr<bool> Calendar::IsWorkingDay(absl::CivilDay day) const {
   auto it = years_.find(year);
   if (it == years_.end()) {
     return absl::NotFoundError(
-        absl::StrFormat("no calendar for %d: add data/calendar/%d.toml", year, year));
+        absl::StrFormat("no calendar for %d: add %s/%d.toml", year, dir_, year));
   }
   const int64_t index = DayIndex(day);
   if (it->second.holidays.contains(index)) return false;
@@ -233,6 +248,9 @@ absl::StatusOr<absl::CivilDay> Calendar::DueDate(Quarter quarter) const {
 
 absl::StatusOr<absl::CivilDay> Calendar::NextDue(absl::CivilDay today) const {
   const Quarter current = Quarter::Of(today);
+  // Five working days after a quarter fall within its next month, whatever the holidays (the
+  // longest, National Day's, is 8 days): later on, the previous quarter's year is not needed.
+  if (today - current.Previous().LastDay() > 31) return DueDate(current);
   SHIXIN_ASSIGN_OR_RETURN(absl::CivilDay previous_due, DueDate(current.Previous()));
   if (previous_due >= today) return previous_due;
   return DueDate(current);

@@ -48,6 +48,11 @@ struct Quarter {
   }
 };
 
+// Returns the day of `text`, "YYYY-MM-DD". InvalidArgument "\"TEXT\" is not a YYYY-MM-DD date"
+// for another form, "\"TEXT\" is no such day" for one in the form that does not exist
+// (2027-02-29).
+absl::StatusOr<absl::CivilDay> ParseDay(std::string_view text);
+
 class Calendar {
  public:
   // Loads every YYYY.toml file of `dir` (other files, such as README.md, are ignored). Returns
@@ -61,8 +66,8 @@ class Calendar {
   absl::Status AddYear(std::string_view text, std::string_view file_name);
 
   // Returns whether `day` is a working day: a Monday to Friday that is not a holiday, or a
-  // weekend day listed as a working day. NotFound "no calendar for YYYY: add
-  // data/calendar/YYYY.toml" if the year is not in the calendar.
+  // weekend day listed as a working day. NotFound "no calendar for YYYY: add DIR/YYYY.toml"
+  // if the year is not in the calendar (DIR: LoadDir()'s, else data/calendar).
   absl::StatusOr<bool> IsWorkingDay(absl::CivilDay day) const;
 
   // Returns the day the report of `quarter` is due: the memorandum's 每季度结束后的第五个工作日前
@@ -72,7 +77,8 @@ class Calendar {
   absl::StatusOr<absl::CivilDay> DueDate(Quarter quarter) const;
 
   // Returns the next due date as of `today`: that of the quarter that ended most recently if
-  // it is today or later, else that of the current quarter. Errors as IsWorkingDay().
+  // it is today or later, else that of the current quarter (the previous quarter's year is
+  // not read once its due date has certainly passed). Errors as IsWorkingDay().
   absl::StatusOr<absl::CivilDay> NextDue(absl::CivilDay today) const;
 
   // Returns the source notice of `year`'s data, or "" if the year is not loaded.
@@ -85,6 +91,7 @@ class Calendar {
     absl::flat_hash_set<int64_t> working_days;  // weekend days that are working days
   };
   absl::flat_hash_map<int, Year> years_;
+  std::string dir_ = "data/calendar";  // named in "no calendar" errors
 };
 
 }  // namespace shixin::report

@@ -38,6 +38,9 @@ TEST(QuarterTest, ParsesAndBounds) {
   for (const char* bad : {"2026Q5", "2026Q0", "2026-4", "26Q4", "2026Q", "", "20x6Q1"}) {
     EXPECT_FALSE(Quarter::Parse(bad).ok()) << bad;
   }
+  EXPECT_THAT(Quarter::Parse("2026Q5").status().message(),
+              HasSubstr("there is no quarter 5 (a year's quarters are 1 to 4)"));
+  EXPECT_THAT(Quarter::Parse("2026-Q4").status().message(), HasSubstr("expected YYYYQN"));
 }
 
 TEST(CalendarTest, WorkingDaysOfTheShippedYears) {
@@ -72,7 +75,9 @@ TEST(CalendarTest, DueDates) {
 
 TEST(CalendarTest, AMissingYearNamesTheFileToAdd) {
   const Calendar calendar = Shipped();
-  EXPECT_EQ(Due(calendar, "2026Q4"), "no calendar for 2027: add data/calendar/2027.toml");
+  EXPECT_EQ(Due(calendar, "2026Q4"),
+            "no calendar for 2027: add " SHIXIN_TEST_SOURCE_DIR "/data/calendar/2027.toml");
+  EXPECT_EQ(Due(Calendar(), "2026Q4"), "no calendar for 2027: add data/calendar/2027.toml");
   absl::StatusOr<bool> working = calendar.IsWorkingDay(absl::CivilDay(2023, 5, 1));
   EXPECT_EQ(working.status().code(), absl::StatusCode::kNotFound);
 }
@@ -84,6 +89,15 @@ TEST(CalendarTest, NextDue) {
   EXPECT_EQ(FormatDay(*calendar.NextDue(absl::CivilDay(2026, 10, 13))), "2026-10-13");
   EXPECT_THAT(calendar.NextDue(absl::CivilDay(2026, 10, 14)).status().message(),
               HasSubstr("no calendar for 2027"));
+  // From November on, Q3's date has certainly passed: 2026 is not read for it.
+  Calendar only_2027;
+  ASSERT_TRUE(
+      only_2027
+          .AddYear("year = 2027\nsource = \"n\"\nholidays = []\nworking_days = []\n", "2027.toml")
+          .ok());
+  EXPECT_EQ(FormatDay(*only_2027.NextDue(absl::CivilDay(2026, 12, 6))), "2027-01-07");
+  EXPECT_THAT(only_2027.NextDue(absl::CivilDay(2026, 10, 20)).status().message(),
+              HasSubstr("no calendar for 2026"));
   EXPECT_EQ(FormatDay(*calendar.NextDue(absl::CivilDay(2026, 2, 1))), "2026-04-08");
 }
 
@@ -112,7 +126,9 @@ TEST(CalendarTest, MalformedFiles) {
        "[\"2026-01-04\"]\n",
        "2026.toml", "2026-01-04 is both a holiday and a working day"},
       {"year = 2026\nsource = \"n\"\nholidays = [\"2026-02-30\"]\nworking_days = []\n", "2026.toml",
-       "\"2026-02-30\" is not a YYYY-MM-DD date"},
+       "2026.toml:3: holidays: \"2026-02-30\" is no such day"},
+      {"year = 2026\nsource = \"n\"\nholidays = [\"2026-2-3\"]\nworking_days = []\n", "2026.toml",
+       "2026.toml:3: holidays: \"2026-2-3\" is not a YYYY-MM-DD date"},
       {"year = 2026\nsource = \"n\"\nholidays = [\"2026-01-01\", \"2026-01-01\"]\nworking_days = "
        "[]\n",
        "2026.toml", "listed twice"},

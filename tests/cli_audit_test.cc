@@ -293,6 +293,10 @@ TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
   EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one record, one line";
   EXPECT_EQ(Shixin("audit query " + dir_).status, 2);
   EXPECT_EQ(Shixin("audit query " + dir_ + " --caller x --from 2026-13-01").status, 2);
+  EXPECT_THAT(Shixin("audit query " + dir_ + " --caller x --from 2026-02-29", true).out,
+              HasSubstr("--from: \"2026-02-29\" is no such day"));
+  EXPECT_THAT(Shixin("audit query " + dir_ + " --caller x --to 2026-2-1", true).out,
+              HasSubstr("--to: \"2026-2-1\" is not a YYYY-MM-DD date"));
   EXPECT_EQ(Shixin("audit query " + dir_ + " --caller x --from 2026-12-02 --to 2026-12-01").status,
             2);
   EXPECT_EQ(Shixin("audit query " + dir_ + " --subject bogus").status, 2);  // matches nothing
