@@ -48,10 +48,14 @@ void AppendPrefix(LogLevel level, std::string* line) {
   ::clock_gettime(CLOCK_REALTIME, &ts);
   tm local;
   ::localtime_r(&ts.tv_sec, &local);
+  // The host's zone, named: the lines' texts give times in +08:00, which it need not be.
   char stamp[32];
+  char zone[8];
   const size_t n = std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &local);
-  absl::StrAppendFormat(line, "%s.%03d %c ", std::string_view(stamp, n),
-                        static_cast<int>(ts.tv_nsec / 1000000), LevelLetter(level));
+  const size_t z = std::strftime(zone, sizeof(zone), "%z", &local);
+  absl::StrAppendFormat(line, "%s.%03d%s %c ", std::string_view(stamp, n),
+                        static_cast<int>(ts.tv_nsec / 1000000), std::string_view(zone, z),
+                        LevelLetter(level));
 }
 
 constexpr size_t kKinds = static_cast<size_t>(LogKind::kCount);

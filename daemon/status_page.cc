@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "base/html.h"
 #include "core/snapshot_file.h"
+#include "core/validity.h"
 #include "daemon/access.h"
 #include "daemon/auditor.h"
 #include "daemon/handler.h"
@@ -36,10 +37,11 @@ constexpr int kChartHeight = 200;
 constexpr int kLeft = 60, kRight = 12, kTop = 24, kBottom = 26;
 constexpr int64_t kWindowSeconds = 3600;
 
+// In China Standard Time, as INFO, the log's text, the audit and the notices give times.
 std::string TimeText(int64_t unix_seconds) {
   if (unix_seconds == 0) return "—";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixSeconds(unix_seconds),
-                          absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S %Ez", absl::FromUnixSeconds(unix_seconds),
+                          ChinaTime());
 }
 
 // Returns "2 d 3 h", "3 h 12 min", "5 min 3 s" or "42 s".

@@ -50,6 +50,9 @@ TEST(StatusPageTest, ShowsTheNumbers) {
   EXPECT_THAT(html, HasSubstr("<span id=\"requests-hour\">36000</span>"));  // 360 x 100
   EXPECT_THAT(html, HasSubstr("<span id=\"rate-hour\">10.0</span>"));
   EXPECT_THAT(html, HasSubstr("<td class=\"n\">1.50</td>"));  // bank-a's rate
+  // Times in China Standard Time, as INFO and the log's texts: 1 800 000 000 is 08:00 UTC.
+  EXPECT_THAT(html, HasSubstr("2027-01-15 16:00:00 +08:00"));
+  EXPECT_THAT(html, Not(HasSubstr(" UTC")));
   // Self-contained: no script, no link, no external source.
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("<link")));
