@@ -164,6 +164,39 @@ TEST_F(HandlerCallersTest, BeforeAuthenticationOnlyHelloAndPingAnswer) {
   }
 }
 
+// Only a connection's first request authenticates (FORMAT.md 14); a later HELLO with
+// credentials is refused and changes nothing, whatever came first. (The client closes a
+// connection whose HELLO was refused, so only the handler shows what the server does next.)
+TEST_F(HandlerCallersTest, OnlyTheFirstRequestAuthenticates) {
+  wire::HelloRequest late;
+  late.max_version = 3;
+  late.client_name = "handler_test";
+  late.caller_id = "c63";
+  late.token = tokens_["c63"];
+  // After an unauthenticated request, even the right credentials come too late.
+  EXPECT_EQ(StatusOf(wire::Opcode::kPing, ""), wire::Status::kOk);
+  EXPECT_EQ(StatusOf(wire::Opcode::kHello, Payload(late)), wire::Status::kUnauthenticated);
+  EXPECT_EQ(StatusOf(wire::Opcode::kCheck, Payload(wire::CheckRequest{{kListedId}})),
+            wire::Status::kUnauthenticated);
+  // After an authenticating HELLO, another caller's credentials leave the first identity.
+  HelloAs("c1");  // CHECK only
+  EXPECT_EQ(StatusOf(wire::Opcode::kHello, Payload(late)), wire::Status::kUnauthenticated);
+  ASSERT_NE(session_.grant, nullptr);
+  EXPECT_EQ(session_.grant->caller.id, "c1");
+  EXPECT_EQ(StatusOf(wire::Opcode::kDetail, Payload(wire::DetailRequest{.id = kListedId}, 3)),
+            wire::Status::kPermissionDenied);
+  // A HELLO without credentials repeats the connection's caller block.
+  wire::HelloRequest plain;
+  plain.max_version = 3;
+  plain.client_name = "handler_test";
+  Answer a;
+  ASSERT_EQ(StatusOf(wire::Opcode::kHello, Payload(plain), &a), wire::Status::kOk) << a.error();
+  absl::StatusOr<wire::HelloResponse> r = wire::DecodeHelloResponse(a.payload);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->caller_id, "c1");
+  EXPECT_EQ(r->scopes, ScopeBit(Scope::kCheck));
+}
+
 TEST_F(HandlerCallersTest, AConnectionOfACertificateStaysItsCaller) {
   struct Case {
     std::string id;

@@ -419,6 +419,9 @@ absl::StatusOr<Reply<wire::HelloResponse>> Client::Hello(std::string_view client
     }
     reply = HelloOnce(client_name, credentials, deadline);
   }
+  // A refused HELLO negotiates nothing (FORMAT.md 14): closed, as Reconnect()'s HELLO is, so a
+  // later call does not go out unauthenticated or in the wrong version.
+  if (!reply.ok()) Close();
   return reply;
 }
 

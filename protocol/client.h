@@ -182,7 +182,10 @@ class Client {
   // (max_version(), 4 unless set lower) and uses the one the server answers: the version of all
   // later requests and responses. Non-empty `credentials` need version 3 (InvalidArgument before
   // sending if max_version() is lower or they are over their limits); a server that refuses them
-  // answers UNAUTHENTICATED. The answer (also hello()) names the caller, its scopes and view in
+  // answers UNAUTHENTICATED, which Hello() returns as Unauthenticated without trying again. A
+  // Hello() that fails once sent (refused, or any error above) closes the connection, as a
+  // retry's HELLO does: a refused HELLO negotiates nothing (FORMAT.md 14).
+  // The answer (also hello()) names the caller, its scopes and view in
   // version 3. Check(), Measures() and Detail() ask as of `as_of` (Unix seconds; wire::kAsOfNow:
   // now), which needs version 2: on a version-1 connection an instant fails with FailedPrecondition
   // before anything is sent. An instant outside the server's history window is OUT_OF_RANGE

@@ -479,6 +479,12 @@ TEST(ClientTest, RefusedCredentialsAreUnauthenticated) {
   EXPECT_TRUE(absl::IsUnauthenticated(hello.status())) << hello.status();
   EXPECT_EQ(client->version(), 1);
   EXPECT_FALSE(client->hello().has_value());
+  // Not tried again, and the connection is closed as a retry's refused HELLO leaves it: the
+  // next call fails unsent (the fake would answer CHECK RATE_LIMITED).
+  EXPECT_EQ(client->reconnects(), 0u);
+  auto check = client->Check({"11010519491231002X"});
+  EXPECT_TRUE(absl::IsUnavailable(check.status())) << check.status();
+  EXPECT_EQ(server->requests(), 1);
 }
 
 TEST(ClientTest, CredentialsAreCheckedBeforeSending) {

@@ -131,10 +131,11 @@ TEST_F(DaemonCallersTest, ARequestBeforeHelloIsUnauthenticatedAndOnlyTheFirstAut
   EXPECT_TRUE(absl::IsUnauthenticated(check.status())) << check.status();
   EXPECT_TRUE((*client)->Ping().ok());
   // Only a connection's first request authenticates (FORMAT.md 14): the right credentials
-  // come too late here and change nothing.
+  // come too late here, and the client closes the connection its refused HELLO leaves
+  // unauthenticated (the server's side: HandlerCallersTest.OnlyTheFirstRequestAuthenticates).
   auto hello = (*client)->Hello("late", Credentials{"full", tokens_["full"]});
   EXPECT_TRUE(absl::IsUnauthenticated(hello.status())) << hello.status();
-  EXPECT_TRUE(absl::IsUnauthenticated((*client)->Check({kListed}).status()));
+  EXPECT_TRUE(absl::IsUnavailable((*client)->Ping().status()));
   // A fresh connection whose first request is that HELLO is served.
   auto good = Connect("full");
   ASSERT_TRUE(good.ok()) << good.status();
@@ -315,14 +316,17 @@ TEST_F(DaemonCallersTest, HelloAfterRequestsKeepsTheFirstIdentity) {
   auto client = Connect("s-check");
   ASSERT_TRUE(client.ok()) << client.status();
   ASSERT_TRUE((*client)->Check({kListed}).ok());
-  auto hello = (*client)->Hello("again", Credentials{"s-all", tokens_["s-all"]});
-  EXPECT_TRUE(absl::IsUnauthenticated(hello.status())) << hello.status();
-  // Still s-check: no MEASURES; a HELLO without credentials repeats the connection's block.
-  EXPECT_TRUE(absl::IsPermissionDenied((*client)->Measures(Ask(kListed)).status()));
+  // A HELLO without credentials repeats the connection's block: still s-check.
   auto plain = (*client)->Hello("again");
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_EQ(plain->value.caller_id, "s-check");
   EXPECT_EQ(plain->value.scopes, ScopeBit(Scope::kCheck));
+  EXPECT_TRUE(absl::IsPermissionDenied((*client)->Measures(Ask(kListed)).status()));
+  // Another caller's credentials are refused, and the client closes the connection (what the
+  // server does with it: HandlerCallersTest.OnlyTheFirstRequestAuthenticates).
+  auto hello = (*client)->Hello("again", Credentials{"s-all", tokens_["s-all"]});
+  EXPECT_TRUE(absl::IsUnauthenticated(hello.status())) << hello.status();
+  EXPECT_TRUE(absl::IsUnavailable((*client)->Check({kListed}).status()));
 }
 
 TEST_F(DaemonCallersTest, ScopeMatrixOverEveryOpcode) {
@@ -829,10 +833,15 @@ TEST_F(DaemonCallersTlsTest, AHelloCannotMakeACertificatesConnectionAnotherCalle
   ASSERT_TRUE(client.ok()) << client.status();
   auto hello = (*client)->Hello("pms", Credentials{"admin", tokens_["admin"]});
   EXPECT_TRUE(absl::IsUnauthenticated(hello.status())) << hello.status();
-  // Still the certificate's caller: masked, check only, no admin.
-  EXPECT_TRUE((*client)->Check({kListed}).ok());
-  EXPECT_TRUE(absl::IsPermissionDenied((*client)->Detail(kListed).status()));
-  EXPECT_TRUE(absl::IsPermissionDenied((*client)->Reload().status()));
+  // The client closed that connection (the server's side:
+  // HandlerCallersTest.AConnectionOfACertificateStaysItsCaller); the certificate's next one is
+  // its caller: masked, check only, no admin.
+  EXPECT_TRUE(absl::IsUnavailable((*client)->Check({kListed}).status()));
+  auto again = TlsConnect("pms-front-desk");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE((*again)->Check({kListed}).ok());
+  EXPECT_TRUE(absl::IsPermissionDenied((*again)->Detail(kListed).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied((*again)->Reload().status()));
   EXPECT_TRUE(daemon_->WaitForStderr("its certificate is caller \"hotel\""));
 }
 
