@@ -179,10 +179,16 @@ const std::vector<FlagSpec> kCatalogFlags = WithConnectFlags({{"json", false}, {
 
 const std::vector<FlagSpec> kReloadFlags = WithConnectFlags({{"allow-shrink", false}});
 
-// Parses --officer ROLE=ID values.
+// Parses --officer ROLE=ID values: at most wire::kMaxOfficers, MEASURES' limit, in both modes
+// (an offline answer the server would refuse is no answer to rely on).
 absl::StatusOr<std::vector<Officer>> ParseOfficers(const Flags& flags) {
+  const std::vector<std::string> values = flags.GetAll("officer");
+  if (values.size() > wire::kMaxOfficers) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%d --officer flags exceed MEASURES' limit of %d", values.size(), wire::kMaxOfficers));
+  }
   std::vector<Officer> officers;
-  for (const std::string& value : flags.GetAll("officer")) {
+  for (const std::string& value : values) {
     const size_t eq = value.find('=');
     if (eq == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrFormat(

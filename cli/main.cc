@@ -150,8 +150,8 @@ flags:
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)
   --scenario S      only measures governing this scenario (e.g. hotel, bank_credit)
-  --officer R=ID    an officer of the queried organisation (repeatable; at most 16 with
-                    --server, MEASURES' limit), R one of
+  --officer R=ID    an officer of the queried organisation (repeatable, at most 16:
+                    MEASURES' limit), R one of
                     legal_representative principal actual_controller directly_responsible
                     director supervisor senior_manager
   --as-of T         check, detail, measures: answer as the list stood at instant T, RFC 3339

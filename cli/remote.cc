@@ -358,12 +358,6 @@ absl::Status CheckFilters(Client& client, const wire::MeasuresRequest& request) 
 
 int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of) {
-  // A limit of the protocol, known before connecting: the flags' fault, whatever the server.
-  if (officers.size() > wire::kMaxOfficers) {
-    return UsageError("measures", absl::InvalidArgumentError(absl::StrFormat(
-                                      "%d --officer flags exceed MEASURES' limit of %d",
-                                      officers.size(), wire::kMaxOfficers)));
-  }
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("measures", client.status());
   const bool json = flags.Has("json");

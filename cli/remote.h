@@ -44,8 +44,8 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
 // the caller may not DETAIL. Answers print in the inputs' order.
 int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64_t as_of);
 // measures: one MEASURES per valid ID, with the flags' officers, agency, scenario and request
-// context, pipelined as check's DETAILs; prints each answer's receipt. More than
-// wire::kMaxOfficers officers is a usage error, before connecting.
+// context, pipelined as check's DETAILs; prints each answer's receipt. `officers` are at most
+// wire::kMaxOfficers (the flags' parsing refuses more, in both modes).
 int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
                    const std::vector<Officer>& officers, int64_t as_of);
 int RemoteInfo(const Flags& flags);

@@ -84,6 +84,21 @@ TEST(CliOfflineTest, OfficerTwoHop) {
       0, {R"("no":52)", R"("via_role":"legal_representative")"});
 }
 
+// MEASURES carries at most 16 officers; offline refuses more as server mode does (exit 2, the
+// same message), not answering what a server would refuse.
+TEST(CliOfflineTest, MoreOfficersThanMeasuresCarriesIsAUsageError) {
+  std::string officers;
+  for (int i = 0; i < 16; ++i) officers += "--officer director=230403197011230713 ";
+  const std::string measures = "measures --data data/sample " + officers;
+  const RunResult over =
+      Shixin(measures + "--officer director=230403197011230713 91350503MA2XK7R352", true);
+  EXPECT_EQ(over.status, 2) << over.out;
+  EXPECT_THAT(over.out, HasSubstr("shixin measures: 17 --officer flags exceed MEASURES' limit of "
+                                  "16"));
+  const RunResult at = Shixin(measures + "91350503MA2XK7R352");
+  EXPECT_EQ(at.status, 0) << at.out;
+}
+
 TEST(CliOfflineTest, UsageAndLoadErrors) {
   EXPECT_EQ(Shixin("check --data data/sample --bogus 1").status, 2);
   EXPECT_EQ(Shixin("measures --data data/sample --scenario nope 11010519491231002X").status, 2);
