@@ -267,6 +267,18 @@ std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds) {
                       "。");
 }
 
+// To whom the notice speaks: the subject's name, or, when the list does not know it (an
+// organisation known only from the relations feed), its ID as shown, saying so: a blank here
+// would send a notice to no one if not filled in.
+std::string Addressee(const NoticeSubject& s) {
+  if (!s.name.empty()) return s.name;
+  return s.kind == SubjectKind::kPerson
+             ? absl::StrCat("公民身份号码为", ShownId(s.id, s.kind),
+                            "的当事人（失信被执行人名单未载明其姓名）")
+             : absl::StrCat("统一社会信用代码（组织机构代码）为", ShownId(s.id, s.kind),
+                            "的单位（失信被执行人名单未载明其名称）");
+}
+
 Section SubjectSection(const NoticeSubject& s) {
   Section section{.heading = "一、告知对象"};
   const bool person = s.kind == SubjectKind::kPerson;
@@ -422,7 +434,7 @@ Document BuildDocument(const NoticeInput& in) {
   const Grounds grounds = GroundsOf(in, measures);
   Document doc;
   doc.title = "失信被执行人联合惩戒告知书";
-  doc.addressee = absl::StrCat(in.subject.name.empty() ? kBlank : in.subject.name, "：");
+  doc.addressee = absl::StrCat(Addressee(in.subject), "：");
   doc.sections.push_back(SubjectSection(in.subject));
   doc.sections.push_back(CasesSection(in, grounds));
   doc.sections.push_back(BasisSection(in));

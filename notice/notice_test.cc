@@ -128,6 +128,7 @@ TEST_F(NoticeTest, OrganisationShowsItsCodeWholeInHtml) {
   const std::string html = RenderNoticeHtml(in);
   EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>\n<html lang=\"zh-CN\">"));
   EXPECT_THAT(html, HasSubstr("@page { size: A4;"));
+  EXPECT_THAT(html, HasSubstr("<p class=\"addressee\">泉州市恒泰贸易有限公司：</p>"));
   EXPECT_THAT(html, HasSubstr("<p>名称：泉州市恒泰贸易有限公司</p>"));
   EXPECT_THAT(html, HasSubstr("<p>统一社会信用代码（组织机构代码）：91350503MA2XK7R352</p>"));
   EXPECT_THAT(html, HasSubstr("<tr><td>52</td><td>授信限制</td>"));
@@ -186,10 +187,15 @@ TEST_F(NoticeTest, ListedOfficerOfAnUnlistedOrganisation) {
   ASSERT_EQ(in.subject.measures[1].basis.size(), 1u);
   EXPECT_EQ(in.subject.measures[1].basis[0].type, BasisType::kOfficer);
   const std::string text = RenderNoticeText(in);
-  // The relations feed gives no organisation's name: a blank to fill in by hand.
-  EXPECT_THAT(text, HasSubstr("\n＿＿＿＿＿＿＿＿＿＿：\n"));
+  // The relations feed gives no organisation's name: the notice is addressed to its code,
+  // saying so (never to a blank), and the name is a blank to fill in by hand.
+  EXPECT_THAT(text, HasSubstr("告知书\n\n统一社会信用代码（组织机构代码）为912304216987123405的"
+                              "单位（失信被执行人名单未载明其名称）：\n"));
   EXPECT_THAT(text, HasSubstr("  名称：＿＿＿＿＿＿＿＿＿＿\n"
                               "  统一社会信用代码（组织机构代码）：912304216987123405\n"));
+  EXPECT_THAT(RenderNoticeHtml(in),
+              HasSubstr("<p class=\"addressee\">统一社会信用代码（组织机构代码）为"
+                        "912304216987123405的单位（失信被执行人名单未载明其名称）：</p>"));
   // One reason for both measures, said once.
   EXPECT_THAT(text, HasSubstr("告知对象受到下列惩戒措施，系因告知对象的董事王建国"
                               "（2304021985****0611）已被纳入失信被执行人名单。\n"));
@@ -198,6 +204,21 @@ TEST_F(NoticeTest, ListedOfficerOfAnUnlistedOrganisation) {
                               "（2304021985****0611）已被纳入失信被执行人名单 | "));
   EXPECT_THAT(text, HasSubstr("告知对象认为上述人员未担任或者已不再担任其所列职务的"));
   EXPECT_THAT(text, Not(HasSubstr("230402198503150611")));
+}
+
+// A person whose name is not known (a list that gives none) is addressed by the masked ID,
+// saying so, in both formats; the whole ID appears nowhere.
+TEST_F(NoticeTest, APersonWithoutANameIsAddressedByTheMaskedId) {
+  NoticeInput in = Input(kPerson, audit::Listing::kListed, {7});
+  in.subject.name.clear();
+  const std::string addressee =
+      "公民身份号码为1101051949****002X的当事人（失信被执行人名单未载明其姓名）：";
+  const std::string text = RenderNoticeText(in);
+  EXPECT_THAT(text, HasSubstr("告知书\n\n" + addressee + "\n"));
+  EXPECT_THAT(text, Not(HasSubstr(kPerson)));
+  const std::string html = RenderNoticeHtml(in);
+  EXPECT_THAT(html, HasSubstr("<p class=\"addressee\">" + addressee + "</p>"));
+  EXPECT_THAT(html, Not(HasSubstr(kPerson)));
 }
 
 // Officers the caller sent with the request are not in the audit: the notice says the measure
