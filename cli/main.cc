@@ -161,9 +161,9 @@ flags:
                     --operator O (the operator's id) and --purpose TEXT, recorded by the
                     daemon's audit; the answer then shows its receipt (check asks CHECK)
   --json            one JSON object per queried ID
-  -o FILE           compile, export, report, notice: written to a new file beside FILE
-                    (FILE.tmp.XXXXXXXX), then renamed over it; mode 0600 for report and
-                    notice, 0644 for export (less the umask)
+  -o FILE           compile, export, report, notice: written to a new file beside FILE,
+                    unnamed until whole (else FILE.tmp.XXXXXXXX), then renamed over it; mode
+                    0600 for report and notice, 0644 for export (less the umask)
   --help            (after COMMAND) that command's usage
 
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,

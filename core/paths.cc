@@ -150,17 +150,64 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
   return std::string(content->view());
 }
 
+namespace {
+
+// Returns a new name for a file beside `path`: `path`.tmp. and 8 random letters or digits,
+// unguessable beforehand.
+absl::StatusOr<std::string> NameBeside(const std::string& path) {
+  constexpr char kLetters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char random[8] = {};
+  if (::getrandom(random, sizeof(random), 0) != sizeof(random)) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot create a file beside ", path));
+  }
+  std::string name = path + ".tmp.";
+  for (const unsigned char byte : random) name += kLetters[byte % (sizeof(kLetters) - 1)];
+  return name;
+}
+
+// Returns the directory of `path`, as open() takes it.
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash + 1);
+}
+
+// Opens a new file without a name in `dir` (O_TMPFILE), for writing, with permissions `mode`
+// less the umask; returns -1 where the file system or kernel has none (EOPNOTSUPP, EISDIR), or
+// where the file could not be given a name later (no /proc), or on any other error, which the
+// named file's creation then reports.
+int OpenUnnamedIn(const std::string& dir, mode_t mode) {
+  if (::access("/proc/self/fd", X_OK) != 0) return -1;
+  return ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+}
+
+// Gives the unnamed file `fd` the name `*name` beside `path`, or, if that is taken, another
+// NameBeside() (set in `*name`). The link is made exclusively: a file or link planted at the
+// name is left as it is.
+absl::Status LinkBeside(int fd, const std::string& path, std::string* name) {
+  const std::string self = absl::StrCat("/proc/self/fd/", fd);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string candidate = *name;
+    if (attempt > 0) {
+      SHIXIN_ASSIGN_OR_RETURN(candidate, NameBeside(path));
+    }
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, candidate.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      *name = std::move(candidate);
+      return absl::OkStatus();
+    }
+    if (errno != EEXIST) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", candidate));
+    }
+  }
+  return absl::AlreadyExistsError(absl::StrCat("cannot create a temporary file beside ", path));
+}
+
+}  // namespace
+
 absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::string* name) {
   // O_EXCL: a file or symbolic link planted at the name is never opened (nor followed), and
   // the file is this process's own; the random suffix makes the name unguessable beforehand.
-  constexpr char kLetters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   for (int attempt = 0; attempt < 100; ++attempt) {
-    unsigned char random[8] = {};
-    if (::getrandom(random, sizeof(random), 0) != sizeof(random)) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("cannot create a file beside ", path));
-    }
-    std::string candidate = path + ".tmp.";
-    for (const unsigned char byte : random) candidate += kLetters[byte % (sizeof(kLetters) - 1)];
+    SHIXIN_ASSIGN_OR_RETURN(std::string candidate, NameBeside(path));
     const int fd = ::open(candidate.c_str(),
                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
     if (fd >= 0) {
@@ -199,21 +246,38 @@ absl::Status WriteFileAtomically(
     }
     path = target.string();
   }
-  std::string tmp;
-  SHIXIN_ASSIGN_OR_RETURN(const int fd, CreateFileBeside(path, mode, &tmp));
+  // Written unnamed where the file system allows (O_TMPFILE) and named only once whole and
+  // fsync'ed: a process killed while writing (a compile of GBs) leaves nothing behind.
+  const std::string dir = DirectoryOf(path);
+  std::string tmp;  // the file's name, once it has one; before, the name it is to have
+  int fd = OpenUnnamedIn(dir, mode);
+  const bool unnamed = fd >= 0;
+  if (unnamed) {
+    absl::StatusOr<std::string> name = NameBeside(path);
+    if (!name.ok()) {
+      ::close(fd);
+      return name.status();
+    }
+    tmp = *std::move(name);
+  } else {
+    SHIXIN_ASSIGN_OR_RETURN(fd, CreateFileBeside(path, mode, &tmp));
+  }
   absl::Status s = write(fd, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": fsync"));
+  bool named = !unnamed;
+  if (s.ok() && unnamed) {
+    s = LinkBeside(fd, path, &tmp);
+    named = s.ok();
+  }
   if (::close(fd) != 0 && s.ok()) s = absl::ErrnoToStatus(errno, tmp);
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = absl::ErrnoToStatus(errno, absl::StrCat("cannot rename ", tmp, " to ", path));
   }
   if (!s.ok()) {
-    ::unlink(tmp.c_str());
+    if (named) ::unlink(tmp.c_str());  // never a name this call did not give
     return s;
   }
   // Make the rename durable too.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd >= 0) {
     ::fsync(dir_fd);

@@ -91,14 +91,17 @@ absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path,
 // or the errno's status "cannot create NAME".
 absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::string* name);
 
-// Replaces `path` atomically by what `write` writes: `write(fd, tmp)` fills a new file `tmp`
-// (CreateFileBeside(path, mode): this process's own, never one found there) and returns its
-// error; the file is then fsync'ed, renamed over `path`, and the directory fsync'ed. `path`
-// then has permissions `mode` less the umask (0600 for a file only the service user may read),
-// whatever the file it replaces had. Returns `write`'s error or the file system's, naming the
-// file; `path` is then unchanged and the temporary file removed (a process killed meanwhile
-// leaves it behind). A symbolic link's target is replaced so; a device or FIFO (`/dev/stdout`)
-// is written through, as it cannot be replaced; a directory is FailedPrecondition.
+// Replaces `path` atomically by what `write` writes: `write(fd, tmp)` fills a new file of this
+// process's own (never one found there) and returns its error; the file is then fsync'ed, named
+// `tmp` (`path`.tmp.XXXXXXXX), renamed over `path`, and the directory fsync'ed. The file is
+// written without a name in `path`'s directory (O_TMPFILE; `tmp` is the name it is to have) and
+// linked only once whole, so a process killed while writing leaves nothing behind; where the
+// file system has no unnamed files, it is created as `tmp` (CreateFileBeside()) and a kill
+// leaves that. `path` then has permissions `mode` less the umask (0600 for a file only the
+// service user may read), whatever the file it replaces had. Returns `write`'s error or the
+// file system's, naming the file; `path` is then unchanged and the temporary file gone. A
+// symbolic link's target is replaced so; a device or FIFO (`/dev/stdout`) is written through,
+// as it cannot be replaced; a directory is FailedPrecondition.
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
     mode_t mode = 0644);

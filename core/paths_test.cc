@@ -1,15 +1,20 @@
 #include "core/paths.h"
 
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -196,6 +201,81 @@ TEST_F(PathsTest, WriteFileAtomicallyNeverUsesAFilePlantedAtTheTemporaryName) {
         absl::StartsWith(entry.path().filename().string(), path_.filename().string() + ".tmp"))
         << entry.path();
   }
+}
+
+// Returns the names in `dir` that start with `prefix`.
+std::vector<std::string> NamesStartingWith(const std::filesystem::path& dir,
+                                           const std::string& prefix) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, prefix)) names.push_back(name);
+  }
+  return names;
+}
+
+// A process killed while writing (a compile of a national list, GBs) leaves nothing in the
+// directory: the file has no name until it is whole (O_TMPFILE).
+TEST_F(PathsTest, WriteFileAtomicallyKilledWhileWritingLeavesNothing) {
+  const std::string dir = path_.parent_path().string();
+  if (const int probe = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600); probe >= 0) {
+    ::close(probe);
+  } else {
+    GTEST_SKIP() << dir << " has no unnamed files (O_TMPFILE): the named fallback is used";
+  }
+  int writing[2];  // the child says it is writing
+  int never[2];    // and waits on this, which never says anything
+  ASSERT_EQ(::pipe2(writing, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(never, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string chunk(1 << 20, 'x');
+    (void)WriteFileAtomically(path_.string(), [&](int fd, const std::string&) {
+      for (int i = 0; i < 8; ++i) (void)WriteAll(fd, chunk.data(), chunk.size());
+      (void)!::write(writing[1], "w", 1);
+      char byte;
+      (void)!::read(never[0], &byte, 1);  // blocks until killed
+      return absl::OkStatus();
+    });
+    ::_exit(0);
+  }
+  ::close(writing[1]);
+  char byte = 0;
+  pollfd p{.fd = writing[0], .events = POLLIN, .revents = 0};
+  const bool started = ::poll(&p, 1, 10'000) == 1 && ::read(writing[0], &byte, 1) == 1;
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ::close(writing[0]);
+  ::close(never[0]);
+  ::close(never[1]);
+  ASSERT_TRUE(started) << "the child did not start writing within 10 s";
+  EXPECT_TRUE(WIFSIGNALED(status));
+  const std::vector<std::string> left = NamesStartingWith(dir, path_.filename().string());
+  EXPECT_THAT(left, ::testing::IsEmpty());
+  for (const std::string& name : left) std::filesystem::remove(path_.parent_path() / name);
+}
+
+// A link planted while the file is written, at the very name it is to get, is left as it is:
+// the file gets another name, and the link's target is never written.
+TEST_F(PathsTest, WriteFileAtomicallyNamesTheFileAroundALinkPlantedAtItsName) {
+  const std::string victim = path_.string() + "-victim";
+  std::ofstream(victim) << "precious";
+  std::string planted;
+  ASSERT_TRUE(WriteFileAtomically(path_.string(), [&](int fd, const std::string& tmp) {
+                std::error_code error;  // the name is already the file's without O_TMPFILE
+                std::filesystem::create_symlink(victim, tmp, error);
+                if (!error) planted = tmp;
+                return WriteAll(fd, "output", 6) ? absl::OkStatus() : absl::InternalError(tmp);
+              }).ok());
+  EXPECT_EQ(Slurp(victim), "precious");
+  EXPECT_EQ(Slurp(path_), "output");
+  if (!planted.empty()) {
+    EXPECT_TRUE(std::filesystem::is_symlink(planted));
+    std::filesystem::remove(planted);
+  }
+  std::filesystem::remove(victim);
 }
 
 TEST_F(PathsTest, CreateFileBesideMakesANewFileEachTime) {

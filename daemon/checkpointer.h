@@ -45,7 +45,8 @@ struct StaleTemporaries {
 };
 
 // Removes the temporary files that writes of the checkpoint at `path` left when the daemon was
-// killed during one (`path`.tmp.XXXXXXXX, as WriteFileAtomically names them, core/paths.h):
+// killed during one (`path`.tmp.XXXXXXXX, as WriteFileAtomically names them, core/paths.h: on
+// a file system without unnamed files, or killed between naming and renaming one):
 // regular files of exactly that name only, not followed through a symbolic link. Each is the
 // size of a checkpoint (GBs at national scale) and nothing else removes them.
 // REQUIRES: the caller holds state_dir's lock (StateDirLock) and writes no checkpoint meanwhile.
