@@ -16,12 +16,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "base/bom.h"
 #include "base/status_macros.h"
-#include "base/terminal.h"
 #include "cli/feedback_command.h"
 #include "cli/flags.h"
 #include "cli/list_source.h"
+#include "cli/query_inputs.h"
 #include "cli/remote.h"
 #include "core/catalog.h"
 #include "core/compaction.h"
@@ -58,37 +57,6 @@ int ServerExitStatus(const absl::Status& status) {
   if (absl::IsAborted(status)) return kExitLoad;
   return kExitServer;
 }
-
-namespace {
-
-// The IDs to query: the positional arguments, or standard input (one per line, with its line
-// number; blank lines skipped; a UTF-8 byte order mark, as Windows editors write, ignored) when
-// there are none or one is "-".
-absl::StatusOr<std::vector<QueryInput>> QueryInputs(const Flags& flags) {
-  std::vector<QueryInput> inputs;
-  bool read_stdin = flags.positional().empty();
-  for (const std::string& arg : flags.positional()) {
-    if (arg == "-") {
-      read_stdin = true;
-    } else {
-      inputs.push_back({arg, 0});
-    }
-  }
-  if (!read_stdin) return inputs;
-  SHIXIN_ASSIGN_OR_RETURN(FileBytes bytes, ReadOpenFile(STDIN_FILENO, "standard input"));
-  std::string_view text = StripUtf8Bom(bytes.view());
-  for (size_t number = 1; !text.empty(); ++number) {
-    const size_t end = std::min(text.find('\n'), text.size());
-    const std::string_view line = text.substr(0, end);
-    if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
-      inputs.push_back({std::string(line), number});
-    }
-    text.remove_prefix(std::min(end + 1, text.size()));
-  }
-  return inputs;
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
                                                          const std::optional<std::string>& data) {
@@ -266,84 +234,20 @@ absl::Status CheckModeFlags(const Flags& flags) {
 
 }  // namespace
 
-InputIds::InputIds(const std::vector<QueryInput>& inputs, bool json)
-    : json_(json), inputs_(inputs.size()) {
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (absl::StatusOr<Id> id = ParseId(inputs[i].text); id.ok()) {
-      ids_.push_back(*id);
-      input_of_.push_back(i);
-      line_of_.push_back(inputs[i].line);
-    } else {
-      invalid_.push_back({i, inputs[i].line, inputs[i].text, std::string(id.status().message())});
-    }
-  }
-}
-
-void InputIds::Reach(size_t j) {
-  const size_t end = j < input_of_.size() ? input_of_[j] : SIZE_MAX;
-  for (; next_invalid_ < invalid_.size() && invalid_[next_invalid_].input < end; ++next_invalid_) {
-    const Invalid& bad = invalid_[next_invalid_];
-    if (bad.line == 0) {
-      std::cout << (json_ ? ErrorJson(bad.text, bad.reason) + "\n"
-                          : ErrorText(bad.text, bad.reason));
-    } else {
-      // Blank lines are skipped: the line number is what ties the answer to its input.
-      std::fprintf(stderr, "shixin: stdin:%zu: \"%s\": %s\n", bad.line,
-                   TerminalSafe(bad.text).c_str(), bad.reason.c_str());
-      std::cout << (json_ ? absl::StrFormat("{\"line\":%d,%s\n", bad.line,
-                                            ErrorJson(bad.text, bad.reason).substr(1))
-                          : ErrorText(bad.text,
-                                      absl::StrFormat("line %d: %s", bad.line, bad.reason)));
-    }
-    Record(kExitInvalidId);
-  }
-}
-
-void InputIds::SayStoppedAt(size_t j) const {
-  const size_t input = input_of_[j];
-  const std::string where = line_of_[j] != 0 ? absl::StrFormat("stdin:%d", line_of_[j])
-                                             : absl::StrFormat("argument %d", input + 1);
-  std::fprintf(stderr,
-               "shixin: stopped at %s (ID %s): %zu input(s) before it answered, it and %zu after "
-               "it not answered\n",
-               where.c_str(), std::string(ids_[j].text()).c_str(), input, inputs_ - input - 1);
-}
-
-void InputIds::Record(int status) {
-  if (status != kExitOk && !stopped()) status_ = status;
-}
-
-int ForEachId(const std::vector<QueryInput>& inputs, bool json,
-              absl::FunctionRef<int(const Id&, bool json)> query) {
-  InputIds in(inputs, json);
-  for (size_t j = 0; j < in.ids().size(); ++j) {
-    in.Reach(j);
-    in.Record(query(in.ids()[j], json));
-    if (in.stopped()) {
-      // A request refused whatever the ID (usage) is said once; a failure midway says where.
-      if (in.status() != kExitUsage) in.SayStoppedAt(j);
-      return in.status();
-    }
-  }
-  in.Reach(in.ids().size());
-  return in.status();
-}
-
 int RunCheck(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> flags = Flags::Parse(args, kCheckFlags);
   if (!flags.ok()) return UsageError("check", flags.status());
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("check", as_of.status());
   if (absl::Status s = CheckModeFlags(*flags); !s.ok()) return UsageError("check", s);
-  absl::StatusOr<std::vector<QueryInput>> inputs = QueryInputs(*flags);
-  if (!inputs.ok()) return LoadFailed("check", inputs.status());
-  if (flags->Get("server")) return RemoteCheck(*flags, *inputs, *as_of);
+  QueryInputs inputs(flags->positional(), STDIN_FILENO);
+  if (flags->Get("server")) return RemoteCheck(*flags, inputs, *as_of);
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("check", s);
   absl::StatusOr<LoadedList> list = LoadList(*flags, /*catalog_fingerprint=*/0);
   if (!list.ok()) return LoadFailed("check", list.status());
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of, list->view());
   if (!at.ok()) return UsageError("check", at.status());
-  return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
+  return ForEachId(inputs, "check", flags->Has("json"), [&](const Id& id, bool json) {
     absl::StatusOr<CheckResult> r = Check(list->view(), id, *at, /*with_cases=*/true);
     if (!r.ok()) {  // a snapshot file's cases may fail to read (DataLoss)
       std::fprintf(stderr, "shixin check: %s\n", std::string(r.status().message()).c_str());
@@ -362,9 +266,8 @@ int RunMeasures(const std::vector<std::string>& args) {
   absl::StatusOr<int64_t> as_of = AsOfFlag(*flags);
   if (!as_of.ok()) return UsageError("measures", as_of.status());
   if (absl::Status s = CheckModeFlags(*flags); !s.ok()) return UsageError("measures", s);
-  absl::StatusOr<std::vector<QueryInput>> inputs = QueryInputs(*flags);
-  if (!inputs.ok()) return LoadFailed("measures", inputs.status());
-  if (flags->Get("server")) return RemoteMeasures(*flags, *inputs, *officers, *as_of);
+  QueryInputs inputs(flags->positional(), STDIN_FILENO);
+  if (flags->Get("server")) return RemoteMeasures(*flags, inputs, *officers, *as_of);
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("measures", s);
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
@@ -382,7 +285,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of, list->view());
   if (!at.ok()) return UsageError("measures", at.status());
   query.at = *at;
-  return ForEachId(*inputs, flags->Has("json"), [&](const Id& id, bool json) {
+  return ForEachId(inputs, "measures", flags->Has("json"), [&](const Id& id, bool json) {
     absl::StatusOr<MeasuresResult> r = Measures(list->view(), *catalog, id, query);
     if (!r.ok()) {
       const std::string reason(r.status().message());

@@ -169,8 +169,10 @@ flags:
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,
 9-character organisation codes, optionally grouped as printed ("230402 19720314 0038",
 "91 110000 600037341L", "55269853-1"). With no ID, or "-", IDs are read from standard input,
-one per line; blank lines are skipped, so an invalid one is named by its line ("line" in its
-JSON object, "line N:" in text, "shixin: stdin:N: ..." on stderr), as is where a run stopped.
+one per line, after the IDs given: as they come, up to 4096 at a time, each answered before
+more is read (a line typed or piped in is answered at once); a line over 4096 bytes is refused.
+Blank lines are skipped, so an invalid one is named by its line ("line" in its JSON object,
+"line N:" in text, "shixin: stdin:N: ..." on stderr), as is where a run stopped.
 Text output writes control characters in names and reasons escaped (\n, \x1b), one record
 per line.
 

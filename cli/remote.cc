@@ -265,44 +265,46 @@ int PrintMeasures(std::string_view id, absl::StatusOr<Reply<MeasuresResult>> rep
   return kExitOk;
 }
 
-// Asks `each` (a pipelined call of the client) about the valid IDs of `inputs` and prints its
-// answers, and the reasons of the invalid inputs, in the inputs' order (as ForEachId()).
-// `each` gets the IDs' texts and a callback to pass the j-th reply to, in order of j; `print`
-// prints a reply and returns its exit status.
+// Asks `each` (a pipelined call of the client) about the valid IDs of `inputs`, a chunk at a
+// time, and prints its answers, and the reasons of the invalid inputs, in the inputs' order (as
+// ForEachId()). `each` gets a chunk's IDs' texts and a callback to pass the j-th reply to, in
+// order of j; `print` prints a reply and returns its exit status.
 template <typename ReplyT>
-int Pipelined(std::string_view command, const std::vector<QueryInput>& inputs, bool json,
+int Pipelined(std::string_view command, QueryInputs& inputs, bool json,
               absl::FunctionRef<absl::Status(const std::vector<std::string>&,
                                              absl::FunctionRef<void(size_t, ReplyT)>)>
                   each,
               absl::FunctionRef<int(size_t, ReplyT)> print) {
-  InputIds in(inputs, json);
+  InputIds in(inputs, command, json);
   std::vector<std::string> ids;
-  ids.reserve(in.ids().size());
-  for (const Id& id : in.ids()) ids.emplace_back(id.text());
-  size_t answered = 0;  // ids[j] for j < answered were answered; the first unanswered if less
-  const absl::Status s = each(ids, [&](size_t j, ReplyT reply) {
-    if (in.stopped()) return;  // after a fatal answer the rest is not printed
-    in.Reach(j);
-    in.Record(print(j, std::move(reply)));
-    if (!in.stopped()) answered = j + 1;
-  });
-  if (in.stopped()) {
-    if (in.status() != kExitUsage) in.SayStoppedAt(answered);
-    return in.status();
+  while (in.Next()) {
+    ids.clear();
+    for (const Id& id : in.ids()) ids.emplace_back(id.text());
+    size_t answered = 0;  // ids[j] for j < answered were answered; the first unanswered if less
+    const absl::Status s = each(ids, [&](size_t j, ReplyT reply) {
+      if (in.stopped()) return;  // after a fatal answer the rest is not printed
+      in.Reach(j);
+      in.Record(print(j, std::move(reply)));
+      if (!in.stopped()) answered = j + 1;
+    });
+    if (in.stopped()) {
+      if (in.status() != kExitUsage) in.SayStoppedAt(answered);
+      return in.status();
+    }
+    if (Unsendable(s)) return UsageError(command, s);  // nothing of the chunk was sent
+    if (!s.ok()) {
+      const int status = ServerError(command, s);
+      if (answered < ids.size()) in.SayStoppedAt(answered);
+      return status;
+    }
+    in.Reach(ids.size());
   }
-  if (Unsendable(s)) return UsageError(command, s);  // nothing was sent
-  if (!s.ok()) {
-    const int status = ServerError(command, s);
-    if (answered < ids.size()) in.SayStoppedAt(answered);
-    return status;
-  }
-  in.Reach(ids.size());
   return in.status();
 }
 
 }  // namespace
 
-int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64_t as_of) {
+int RemoteCheck(const Flags& flags, QueryInputs& inputs, int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("check", client.status());
   const bool json = flags.Has("json");
@@ -311,7 +313,7 @@ int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64
   const bool check_only = CheckScopeOnly(**client) || HasContextFlags(flags);
   StaleWatch stale(flags.Has("fail-stale"));
   if (!check_only && ((*client)->options().no_going_back || RateLimited(**client))) {
-    return stale.Status(ForEachId(inputs, json, [&](const Id& id, bool json) {
+    return stale.Status(ForEachId(inputs, "check", json, [&](const Id& id, bool json) {
       return PrintCheck(PacedByRate<Reply<CheckResult>>(
                             **client, [&] { return (*client)->Detail(id.text(), as_of); }),
                         json, stale);
@@ -356,8 +358,8 @@ absl::Status CheckFilters(Client& client, const wire::MeasuresRequest& request) 
 
 }  // namespace
 
-int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
-                   const std::vector<Officer>& officers, int64_t as_of) {
+int RemoteMeasures(const Flags& flags, QueryInputs& inputs, const std::vector<Officer>& officers,
+                   int64_t as_of) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("measures", client.status());
   const bool json = flags.Has("json");
@@ -370,7 +372,7 @@ int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
   if (absl::Status s = CheckFilters(**client, request); !s.ok()) return UsageError("measures", s);
   StaleWatch stale(flags.Has("fail-stale"));
   if ((*client)->options().no_going_back || RateLimited(**client)) {
-    return stale.Status(ForEachId(inputs, json, [&](const Id& id, bool json) {
+    return stale.Status(ForEachId(inputs, "measures", json, [&](const Id& id, bool json) {
       request.id = std::string(id.text());
       return PrintMeasures(id.text(),
                            PacedByRate<Reply<MeasuresResult>>(

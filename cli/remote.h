@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/query_inputs.h"
 #include "core/query.h"
 #include "protocol/client.h"
 
@@ -41,13 +42,14 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
 // `as_of` (wire::kAsOfNow: now), up to 64 in flight (Client::DetailEach; one at a time with
 // --no-going-back); CHECKs of up to the server's max_batch IDs instead, with the request context
 // and showing the receipts, when the flags give a context (--matter, --operator, --purpose) or
-// the caller may not DETAIL. Answers print in the inputs' order.
-int RemoteCheck(const Flags& flags, const std::vector<QueryInput>& inputs, int64_t as_of);
+// the caller may not DETAIL. The inputs are asked a chunk at a time (QueryInputs), each chunk's
+// requests pipelined; answers print in the inputs' order.
+int RemoteCheck(const Flags& flags, QueryInputs& inputs, int64_t as_of);
 // measures: one MEASURES per valid ID, with the flags' officers, agency, scenario and request
 // context, pipelined as check's DETAILs; prints each answer's receipt. `officers` are at most
 // wire::kMaxOfficers (the flags' parsing refuses more, in both modes).
-int RemoteMeasures(const Flags& flags, const std::vector<QueryInput>& inputs,
-                   const std::vector<Officer>& officers, int64_t as_of);
+int RemoteMeasures(const Flags& flags, QueryInputs& inputs, const std::vector<Officer>& officers,
+                   int64_t as_of);
 int RemoteInfo(const Flags& flags);
 // Each returns the process exit status: a server's failure as ServerExitStatus() maps it.
 // feedback: sends `request`; kExitInvalidId when the server refuses it (INVALID_ARGUMENT,

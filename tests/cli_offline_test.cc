@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "tests/cli_pipe.h"
 #include "tests/cli_run.h"
 
 namespace {
@@ -22,6 +25,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+using shixin::testing::PipedRun;
 using shixin::testing::RunResult;
 using shixin::testing::Shixin;
 
@@ -272,6 +276,139 @@ TEST(CliOfflineTest, AnInvalidIdOnStandardInputIsNamedByItsLine) {
                      "found Y\"}\n");
 }
 
+// Writes `text` to `path`.
+void WriteFile(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr) << path;
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+}
+
+// Returns the lines of `text`, and what follows the last newline ("" after a last newline).
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines(1);
+  for (const char c : text) {
+    if (c == '\n') {
+      lines.emplace_back();
+    } else {
+      lines.back() += c;
+    }
+  }
+  return lines;
+}
+
+// Standard input is answered as it comes, not at its end: an operator typing IDs, or a producer
+// that keeps the pipe open (`tail -f`, a queue consumer), reads each answer while the input is
+// still open; the line numbers and the exit status are those of the whole run.
+TEST(CliOfflineTest, StandardInputIsAnsweredWhileItIsOpen) {
+  const std::chrono::seconds wait(10);  // an upper bound: the answers come at once
+  for (const std::string command : {"check", "measures"}) {
+    SCOPED_TRACE(command);
+    PipedRun run({std::string(SHIXIN_TEST_BIN_DIR) + "/shixin", command, "--json", "--data",
+                  std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/sample"});
+    ASSERT_TRUE(run.started());
+    ASSERT_TRUE(run.Write("11010519491231002X\n"));
+    EXPECT_THAT(run.ReadLines(1, wait), HasSubstr(R"({"id":"11010519491231002X","listed":true)"));
+    ASSERT_TRUE(run.Write("\n110105194912310021\n"));  // line 3: invalid
+    EXPECT_THAT(run.ReadLines(2, wait), HasSubstr(R"({"line":3,"input":"110105194912310021",)"));
+    ASSERT_TRUE(run.Write("230402199001010015"));  // the last line, without a newline
+    EXPECT_EQ(run.Wait(wait), 1);
+    const std::vector<std::string> lines = Lines(run.out());
+    ASSERT_EQ(lines.size(), 4u) << run.out();
+    EXPECT_THAT(lines[2], HasSubstr(R"({"id":"230402199001010015","listed":false)"));
+  }
+}
+
+// Writes `lines` IDs to `path`: the sample's IDs in turn, an invalid one on line `bad`, a blank
+// line before each hundredth. Returns the IDs expected in the output, in order ("" for `bad`).
+std::vector<std::string> WriteManyIds(const std::string& path, size_t lines, size_t bad) {
+  const std::vector<std::string> sample = {"11010519491231002X", "230402198503150611", "230987613",
+                                           "91350503MA2XK7R352", "230402199001010015"};
+  std::string text;
+  std::vector<std::string> expected;
+  for (size_t line = 1; line <= lines; ++line) {
+    if (line % 100 == 0) {
+      text += "\n";
+      continue;
+    }
+    if (line == bad) {
+      text += "110105194912310021\n";
+      expected.push_back("");
+      continue;
+    }
+    text += sample[line % sample.size()] + "\n";
+    expected.push_back(sample[line % sample.size()]);
+  }
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return {};
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  return expected;
+}
+
+// More IDs than one chunk (4,096) read at a time: the answers keep the input's order across
+// chunks, an invalid ID in a later chunk is named by its line of the whole input, and the exit
+// status is the run's; from a file or a pipe alike.
+TEST(CliOfflineTest, MoreIdsThanAChunkKeepOrderLinesAndStatus) {
+  const std::string input = ::testing::TempDir() + "/many_ids.txt";
+  const std::vector<std::string> expected = WriteManyIds(input, 10000, 6001);
+  ASSERT_FALSE(expected.empty());
+  const std::string out = ::testing::TempDir() + "/many_ids.out";
+  const std::string piped = "cat " + input + " | " + SHIXIN_TEST_BIN_DIR +
+                            "/shixin check --json --data " + SHIXIN_TEST_SOURCE_DIR +
+                            "/data/sample > " + out;
+  for (const bool pipe : {false, true}) {
+    SCOPED_TRACE(pipe ? "a pipe" : "a file");
+    RunResult r;
+    if (pipe) {
+      const int status = std::system(piped.c_str());
+      r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      std::ifstream file(out);
+      r.out.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    } else {
+      r = Shixin("check --json --data data/sample - < " + input);
+    }
+    EXPECT_EQ(r.status, 1);
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), expected.size() + 1);
+    for (size_t i = 0; i < expected.size(); ++i) {
+      if (expected[i].empty()) {
+        EXPECT_THAT(lines[i], HasSubstr(R"({"line":6001,"input":"110105194912310021",)"));
+      } else {
+        ASSERT_THAT(lines[i], HasSubstr("{\"id\":\"" + expected[i] + "\"")) << "answer " << i;
+      }
+    }
+  }
+  const RunResult err = Shixin("check --data data/sample < " + input + " 2>&1 >/dev/null | cat");
+  EXPECT_EQ(err.out,
+            "shixin: stdin:6001: \"110105194912310021\": bad check character: expected X, "
+            "found 1\n");
+}
+
+// A line longer than 4 KiB is no ID: refused as that line's answer (its beginning shown), not
+// held in memory whole, and the lines after it are answered.
+TEST(CliOfflineTest, AnOverlongLineIsRefusedAsItsLinesAnswer) {
+  const std::string input = ::testing::TempDir() + "/long_line.txt";
+  const std::string kept(4096, '1');  // the longest taken: an invalid ID, for its length
+  WriteFile(input, "11010519491231002X\n" + std::string(1 << 20, '9') + "\n" + kept +
+                       "\n230402199001010015\n" + std::string(5000, 'x'));
+  const RunResult r = Shixin("check --json --data data/sample < " + input);
+  EXPECT_EQ(r.status, 1);
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 6u) << r.out.substr(0, 1000);
+  EXPECT_THAT(lines[0], HasSubstr(R"({"id":"11010519491231002X")"));
+  EXPECT_EQ(lines[1], R"({"line":2,"input":")" + std::string(32, '9') +
+                          R"(...","error":"line longer than 4096 bytes"})");
+  EXPECT_THAT(lines[2], HasSubstr(R"({"line":3,"input":")" + kept + "\""));
+  EXPECT_THAT(lines[2], Not(HasSubstr("longer than")));
+  EXPECT_THAT(lines[3], HasSubstr(R"({"id":"230402199001010015")"));
+  EXPECT_THAT(lines[4], HasSubstr(R"({"line":5,"input":"xxxx)"));
+  EXPECT_THAT(lines[4], HasSubstr("line longer than 4096 bytes"));
+  const RunResult text = Shixin("check --data data/sample < " + input + " 2>&1 >/dev/null | cat");
+  EXPECT_THAT(text.out, HasSubstr("shixin: stdin:2: \"" + std::string(32, '9') +
+                                  "...\": line longer than 4096 bytes\n"));
+}
+
 // As shixind, offline mode never answers from an empty list ("not listed" for everyone).
 TEST(CliOfflineTest, AnEmptyListIsRefused) {
   const std::string dir = ::testing::TempDir() + "/cli_empty_list";
@@ -291,14 +428,6 @@ TEST(CliOfflineTest, AnEmptyListIsRefused) {
   // Unless asked (a fuzzer's seed).
   EXPECT_EQ(Shixin("compile --allow-empty --data " + dir + " -o " + dir + "/list.snap").status, 0);
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
-}
-
-// Writes `text` to `path`.
-void WriteFile(const std::string& path, const std::string& text) {
-  FILE* f = std::fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr) << path;
-  std::fputs(text.c_str(), f);
-  std::fclose(f);
 }
 
 // Names in the list are not the CLI's to trust: text output writes their control characters

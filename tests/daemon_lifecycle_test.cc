@@ -11,7 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "core/dataset.h"
+#include "tests/cli_pipe.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {
@@ -593,18 +596,35 @@ TEST_F(DaemonStaleTest, RefuseStaleRefusesMeasuresButStillChecks) {
   EXPECT_TRUE(absl::StrContains(cli.err, "STALE_REFUSED: the list is older than 1 seconds"))
       << cli.err;
   // From standard input it says where it stopped (the line, blank ones counted, and the ID), so
-  // that a script can resume there.
+  // that a script can resume there, and how many inputs were left: those after it in the
+  // chunk read, and the rest of the input, counted unanswered (more than one chunk of 4,096).
   const std::string ids_path = dir_ + "/ids.txt";
-  ASSERT_TRUE(
-      WriteFileAtomically(ids_path, absl::StrCat("123\n\n", kListedOrg, "\n", kListed, "\n")).ok());
+  std::string ids = absl::StrCat("123\n\n", kListedOrg, "\n", kListed, "\n");
+  for (int i = 0; i < 5000; ++i) absl::StrAppend(&ids, i % 7 == 0 ? "\n" : "", kListed, "\n");
+  ASSERT_TRUE(WriteFileAtomically(ids_path, ids).ok());
   const ProcessResult batch = RunProcess(
       {BinDir() + "/shixin", "measures", "--json", "--server", daemon_->address(), "-"}, ids_path);
   EXPECT_EQ(batch.exit_code, 4) << batch.out << batch.err;
   EXPECT_TRUE(
       absl::StrContains(batch.err, absl::StrCat("shixin: stopped at stdin:3 (ID ", kListedOrg,
                                                 "): 1 input(s) before it answered, it "
-                                                "and 1 after it not answered")))
+                                                "and 5001 after it not answered")))
       << batch.err;
+  // An input still open when the run stops (a producer that keeps the pipe open) is not waited
+  // for: the exit comes within a second of silence, saying "at least".
+  const std::string err_path = dir_ + "/open.err";
+  shixin::testing::PipedRun open({BinDir() + "/shixin", "measures", "--server", daemon_->address()},
+                                 err_path);
+  ASSERT_TRUE(open.started());
+  ASSERT_TRUE(open.Write(absl::StrCat(kListedOrg, "\n", kListed, "\n")));
+  EXPECT_EQ(open.Wait(std::chrono::seconds(10), /*close_input=*/false), 4);
+  std::ifstream err_file(err_path);
+  const std::string err((std::istreambuf_iterator<char>(err_file)),
+                        std::istreambuf_iterator<char>());
+  EXPECT_TRUE(absl::StrContains(err, absl::StrCat("shixin: stopped at stdin:1 (ID ", kListedOrg,
+                                                  "): 0 input(s) before it answered, it and at "
+                                                  "least 1 after it not answered")))
+      << err;
 
   // Refreshed files and a reload: measures are answered again.
   ASSERT_TRUE(SetDataDirMtime(dir_, absl::Now()).ok());

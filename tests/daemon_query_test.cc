@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -18,12 +19,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "core/catalog.h"
 #include "core/paths.h"
 #include "core/query.h"
 #include "protocol/operator_messages.h"
+#include "tests/cli_pipe.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {
@@ -221,6 +224,43 @@ TEST_F(DaemonQueryTest, CliServerModePrintsExactlyWhatOfflineModePrints) {
   ExpectCliModesAgree({"measures", "--json", "--no-going-back"}, ids);
   ExpectCliModesAgree({"measures", "--json", "--scenario", "hotel"}, ids);
   ExpectCliModesAgree({"measures", "--json", "--agency", "housing"}, ids);
+}
+
+// More IDs than the CLI reads at a time (4,096, each chunk one pipeline of requests or CHECK
+// batches): server mode still prints what offline mode prints, in order, with the invalid
+// inputs of later chunks named by their lines.
+TEST_F(DaemonQueryTest, CliServerModeAgreesWithOfflineModeOverManyChunks) {
+  std::vector<std::string> ids;
+  while (ids.size() < 9000) {
+    for (const std::string& id : sample_.All()) ids.push_back(id);
+  }
+  ExpectCliModesAgree({"check", "--json"}, ids);
+  ExpectCliModesAgree({"measures", "--json"}, ids);
+}
+
+// Server mode answers standard input as it comes, as offline: each ID written to a pipe kept
+// open is answered before the next is written (DETAIL, CHECK for a matter, MEASURES).
+TEST_F(DaemonQueryTest, CliServerModeAnswersStandardInputWhileItIsOpen) {
+  const std::chrono::seconds wait(10);  // an upper bound: the answers come at once
+  const std::string shixin = BinDir() + "/shixin";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"check"}, {"check", "--matter", "HG-7"}, {"measures"}}) {
+    SCOPED_TRACE(absl::StrJoin(args, " "));
+    std::vector<std::string> argv = {shixin};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--json", "--server", daemon_->address()});
+    shixin::testing::PipedRun run(argv);
+    ASSERT_TRUE(run.started());
+    const std::string& listed = sample_.listed_persons.at(0);
+    ASSERT_TRUE(run.Write(listed + "\n"));
+    EXPECT_TRUE(absl::StrContains(run.ReadLines(1, wait), "\"listed\":true")) << run.out();
+    ASSERT_TRUE(run.Write("\n" + sample_.invalid.at(0) + "\n"));
+    EXPECT_TRUE(absl::StrContains(run.ReadLines(2, wait), "{\"line\":3,")) << run.out();
+    ASSERT_TRUE(run.Write(sample_.unlisted.at(0) + "\n"));
+    EXPECT_TRUE(absl::StrContains(run.ReadLines(3, wait), "\"listed\":false")) << run.out();
+    EXPECT_EQ(run.Wait(wait), 1);
+    EXPECT_EQ(CountOf(run.out(), "\n"), 3u) << run.out();
+  }
 }
 
 // A request the daemon would refuse for every ID (an unknown scenario or agency, an instant
