@@ -402,11 +402,12 @@ absl::Status FinishCase(const CaseState& state) {
   }
   uint64_t seconds = 0;
   if (out->publish_date == 0 && state.stamp.present && ScalarDigits(state.stamp, 19, &seconds)) {
-    // Year 2100 ends before 4.2e9 s; larger values are millisecond stamps or garbage.
+    // Year 2100 ends before 4.2e9 s; larger values are millisecond stamps or garbage. The day
+    // is China Standard Time's, as the feed's dates are: 1562947200 is 2019-07-13T00:00+08:00.
     std::optional<uint32_t> date;
     if (seconds < uint64_t{4200000000}) {
-      absl::CivilDay day = absl::ToCivilDay(absl::FromUnixSeconds(static_cast<int64_t>(seconds)),
-                                            absl::UTCTimeZone());
+      absl::CivilDay day =
+          absl::ToCivilDay(absl::FromUnixSeconds(static_cast<int64_t>(seconds)), ChinaTime());
       date = MakeDate(day.year(), day.month(), day.day());
     }
     if (!date) return FeedFieldError("publishDateStamp", "out of range: " + Shown(state.stamp));

@@ -232,14 +232,21 @@ TEST(ParseFeedDateTest, Forms) {
 
 TEST(ParseCaseRecordTest, PublishDateStamp) {
   std::string scratch;
-  // 1562976000 = 2019-07-13T00:00:00Z; 1562975999 is still the 12th in UTC.
+  // The day in China Standard Time, as the feed's dates: 1562947200 = 2019-07-13T00:00:00+08:00
+  // (EveryField's stamp and publishDate), 1562947199 is still the 12th there; 1562976000 =
+  // 2019-07-13T00:00:00Z is 08:00 on the 13th, and 1563033599 its 23:59:59.
   absl::StatusOr<CaseInput> c =
-      ParseCaseRecord(CaseJson("publishDateStamp", "1562976000"), &scratch);
+      ParseCaseRecord(CaseJson("publishDateStamp", "1562947200"), &scratch);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->publish_date, 20190713u);
-  c = ParseCaseRecord(CaseJson("publishDateStamp", R"("1562975999")"), &scratch);
+  c = ParseCaseRecord(CaseJson("publishDateStamp", R"("1562947199")"), &scratch);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->publish_date, 20190712u);
+  for (std::string_view stamp : {"1562976000", "1563033599"}) {
+    c = ParseCaseRecord(CaseJson("publishDateStamp", std::string(stamp)), &scratch);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->publish_date, 20190713u) << stamp;
+  }
   // publishDate, in any key order, wins.
   c = ParseCaseRecord(Json(With(With(PersonFields(), "publishDateStamp", "1562976000"),
                                 "publishDate", R"("2019年07月01日")")),
