@@ -104,10 +104,24 @@ absl::Status ParseCaseChange(LineParser& parser, const CaseInput& input, const V
         }
       },
       change->record, static_cast<const CaseView&>(input));
-  if (change->op == DeltaOp::kAdd && !values[kAtKey]) return absl::OkStatus();
-  SHIXIN_ASSIGN_OR_RETURN(change->at, ParseAt(values[kAtKey]));
-  change->record.start = std::max(change->record.start, change->at);
-  return absl::OkStatus();
+  if (change->op != DeltaOp::kAdd || values[kAtKey]) {
+    SHIXIN_ASSIGN_OR_RETURN(change->at, ParseAt(values[kAtKey]));
+    change->record.start = std::max(change->record.start, change->at);
+  }
+  // A publishDate was checked by the parse; only a person can be a minor.
+  if (input.publish_date != 0 || input.id.kind() != IdKind::kResident) return absl::OkStatus();
+  // SPC rules Art. 4 on the day the case starts counting: its `at`, or (an add without one counts
+  // since ever, as a base line does) today.
+  if (change->at == 0) {
+    const uint32_t today = DayOf(NowSeconds());
+    return CheckOfAge(
+        input.id, today,
+        absl::StrCat("the load date ", FormatDate(today), ", the case having no publishDate"));
+  }
+  const uint32_t start = DayOf(change->at);
+  return CheckOfAge(
+      input.id, start,
+      absl::StrCat(FormatDate(start), ", the day of its at, the case having no publishDate"));
 }
 
 // remove, revoke: the case's name (caseCode, cardNum), the reason of a remove, and `at`.

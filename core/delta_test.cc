@@ -719,6 +719,43 @@ TEST(DeltaParseTest, AMinorOnThePublishDateRefusesTheFile) {
   EXPECT_TRUE(ParseDelta(kName, adult).ok());
 }
 
+// Without a publishDate the case counts from its `at` (an add without one: since ever, so from
+// today on at least): the person must be of age on that day (SPC rules Art. 4).
+TEST(DeltaParseTest, AMinorWithoutPublishDateRefusesTheFile) {
+  const std::string minor =
+      std::string("11010520100301001") + ResidentCheckChar("11010520100301001");
+  std::string add = kAdd;
+  add.replace(add.find("11010519491231002x"), 18, minor);
+  add.replace(add.find("\"2026-06-01\""), 12, "\"\"");
+  std::string at = add;
+  at.insert(at.rfind('}'), R"(,"at":"2026-06-10T09:00:00+08:00")");
+  EXPECT_EQ(ErrorOf(at), absl::StrCat(kName,
+                                      ":1: add: cardNum: born 2010-03-01, under 18 on 2026-06-10, "
+                                      "the day of its at, the case having no publishDate (of age "
+                                      "on 2028-03-01): SPC rules Art. 4: minors are not listed"));
+  std::string correct = at;
+  correct.replace(correct.find("\"add\""), 5, "\"correct\"");
+  EXPECT_THAT(ErrorOf(correct), HasSubstr(":1: correct: cardNum: born 2010-03-01, under 18 on "
+                                          "2026-06-10, the day of its at"));
+  // Of age on the day of `at`: accepted, from `at`.
+  std::string adult = at;
+  adult.replace(adult.find("2026-06-10T09"), 13, "2028-03-01T00");
+  EXPECT_EQ(OnlyChange(adult).record.start, DayStart(20280301));
+  // No `at` either: the day it is read. One born in 2020 is a minor until 2038.
+  std::string since_ever = add;
+  since_ever.replace(since_ever.find(minor), 18,
+                     std::string("11010520200301001") + ResidentCheckChar("11010520200301001"));
+  EXPECT_THAT(ErrorOf(since_ever), HasSubstr(":1: add: cardNum: born 2020-03-01, under 18 on the "
+                                             "load date "));
+  EXPECT_THAT(ErrorOf(since_ever), HasSubstr(", the case having no publishDate (of age on "
+                                             "2038-03-01)"));
+  // An organisation has no age.
+  std::string org = add;
+  org.replace(org.find(minor), 18, Org());
+  org.replace(org.find("\"partyTypeName\":\"0\""), 19, "\"partyTypeName\":\"1\"");
+  EXPECT_EQ(ErrorOf(org), "");
+}
+
 TEST(DeltaParseTest, AFileCutShortIsRefused) {
   const std::string add = kAdd;
   const std::string cut = add + add.substr(0, add.size() / 2);

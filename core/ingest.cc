@@ -418,20 +418,9 @@ absl::Status FinishCase(const CaseState& state) {
                           absl::StrCat(FormatDate(out->term_end), " is before publishDate ",
                                        FormatDate(out->publish_date)));
   }
-  if (out->id.kind() == IdKind::kResident && out->publish_date != 0) {
-    // Of age on the 18th birthday; one born on 29 February on 1 March of a common year, which
-    // is where CivilDay normalises 29 February.
-    const absl::CivilDay born = out->id.BirthDate();
-    const absl::CivilDay of_age(born.year() + 18, born.month(), born.day());
-    const absl::CivilDay published(out->publish_date / 10000, out->publish_date / 100 % 100,
-                                   out->publish_date % 100);
-    if (published < of_age) {
-      return FeedFieldError(
-          "cardNum", absl::StrFormat("born %s, under 18 on publishDate %s (of age on %s): SPC "
-                                     "rules Art. 4: minors are not listed",
-                                     absl::FormatCivilTime(born), FormatDate(out->publish_date),
-                                     absl::FormatCivilTime(of_age)));
-    }
+  if (out->publish_date != 0) {
+    SHIXIN_RETURN_IF_ERROR(CheckOfAge(out->id, out->publish_date,
+                                      absl::StrCat("publishDate ", FormatDate(out->publish_date))));
   }
   out->start = out->publish_date == 0 ? 0 : DayStart(out->publish_date);
   return absl::OkStatus();
@@ -777,6 +766,20 @@ absl::Status LoadFile(const std::string& path, const LoadOptions& options, bool 
 
 }  // namespace
 
+absl::Status CheckOfAge(const Id& id, uint32_t day, std::string_view when) {
+  if (id.kind() != IdKind::kResident) return absl::OkStatus();
+  // Of age on the 18th birthday; one born on 29 February on 1 March of a common year, which is
+  // where CivilDay normalises 29 February.
+  const absl::CivilDay born = id.BirthDate();
+  const absl::CivilDay of_age(born.year() + 18, born.month(), born.day());
+  if (absl::CivilDay(day / 10000, day / 100 % 100, day % 100) >= of_age) return absl::OkStatus();
+  return FeedFieldError(
+      "cardNum",
+      absl::StrFormat("born %s, under 18 on %s (of age on %s): SPC rules Art. 4: minors are not "
+                      "listed",
+                      absl::FormatCivilTime(born), when, absl::FormatCivilTime(of_age)));
+}
+
 absl::Status FeedFieldError(std::string_view field, std::string_view reason) {
   return absl::InvalidArgumentError(absl::StrFormat("%s: %s", field, reason));
 }
@@ -866,9 +869,14 @@ absl::Status ParseStringFields(std::string_view json, std::span<const std::strin
 
 absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
                           absl::FunctionRef<void(const CaseInput&)> sink, LoadReport* report) {
-  const auto parse = [](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
-                        StringStore& strings, CaseInput* out) {
-    return ParseCase(parser, data, len, capacity, strings, out, ExtraKeys{});
+  // A case without a publish date counts since ever: its person must be of age today at least.
+  const uint32_t today = DayOf(options.now != 0 ? options.now : NowSeconds());
+  const std::string on_today =
+      absl::StrCat("the load date ", FormatDate(today), ", the case having no publishDate");
+  const auto parse = [&](ondemand::parser& parser, const char* data, size_t len, size_t capacity,
+                         StringStore& strings, CaseInput* out) {
+    SHIXIN_RETURN_IF_ERROR(ParseCase(parser, data, len, capacity, strings, out, ExtraKeys{}));
+    return out->publish_date != 0 ? absl::OkStatus() : CheckOfAge(out->id, today, on_today);
   };
   return LoadFile(path, options, /*allow_array=*/true, parse, sink, report);
 }

@@ -3,8 +3,9 @@
 // Debtor files are NDJSON (one case per line) or a single JSON array of cases; relation files
 // are NDJSON. Every bad line (malformed JSON, missing or ill-typed field, invalid ID, unknown
 // party type or role, a party type that contradicts the ID, a person under 18 on the
-// publishDate by the ID's birth date: SPC rules Art. 4) is reported with its file, line
-// number and reason. A load fails as a whole when the errors exceed LoadOptions::max_errors.
+// publishDate, or without one on the load date, by the ID's birth date: SPC rules Art. 4) is
+// reported with its file, line number and reason. A load fails as a whole when the errors exceed
+// LoadOptions::max_errors.
 //
 // Thread safety: the functions are reentrant; each call uses its own parser.
 #ifndef SHIXIN_CORE_INGEST_H_
@@ -31,6 +32,9 @@ struct LoadOptions {
   // The last delta file the data already contains (a full re-issue of the list), recorded as
   // the snapshot's delta sequence by LoadDataDir(): later files are replayed on it, not these.
   uint64_t delta_sequence = 0;
+  // The load's instant, Unix seconds (0: the clock's). A case without a publish date counts
+  // since ever: its person must be of age on this day (SPC rules Art. 4, CheckOfAge()).
+  int64_t now = 0;
 };
 
 struct LoadError {
@@ -49,7 +53,9 @@ struct LoadReport {
 };
 
 // Parses one court record (a JSON object; `json` need not be padded).
-// Returns the case, or InvalidArgument naming the field and the reason.
+// Returns the case, or InvalidArgument naming the field and the reason. A person's case is
+// checked for a minor (CheckOfAge()) on its publish date; one without a publish date is the
+// caller's to check, on the day it starts counting (LoadCaseFile(): the load date).
 // The views in the result point into `json` or into `scratch`, which the call may overwrite.
 absl::StatusOr<CaseInput> ParseCaseRecord(std::string_view json, std::string* scratch);
 
@@ -123,6 +129,12 @@ absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
 absl::Status LoadRelationFile(const std::string& path, const LoadOptions& options,
                               absl::FunctionRef<void(const RelationInput&)> sink,
                               LoadReport* report);
+
+// SPC rules Art. 4: returns InvalidArgument "cardNum: born B, under 18 on WHEN (of age on A): SPC
+// rules Art. 4: minors are not listed" if `id` is a resident ID whose holder is under 18 on `day`
+// (YYYYMMDD), by the ID's birth date (one born on 29 February is of age on 1 March of a common
+// year); OK otherwise. `when` names the day ("publishDate 2025-03-01").
+absl::Status CheckOfAge(const Id& id, uint32_t day, std::string_view when);
 
 // Returns InvalidArgument "FIELD: REASON", the form of the feeds' errors about one key.
 absl::Status FeedFieldError(std::string_view field, std::string_view reason);

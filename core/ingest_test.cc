@@ -333,12 +333,25 @@ TEST(ParseCaseRecordTest, MinorOnPublishDateIsRefused) {
   // An old 15-digit ID: born 1999-05-01 (19YYMMDD), a minor in 2017.
   ExpectCaseError(record("110105990501001", "2017-04-30"), "cardNum: born 1999-05-01, under 18");
   EXPECT_TRUE(ParseCaseRecord(record("110105990501001", "2017-05-01"), &scratch).ok());
-  // The stamp counts as the publishDate; no publish date at all: nothing to compare.
+  // The stamp counts as the publishDate. No publish date at all: the case counts from when the
+  // caller says (the load date for a base list, `at` in a delta), which it checks (below).
   ExpectCaseError(Json(With(With(PersonFields(), "cardNum", Quoted(born_2015)), "publishDateStamp",
                             "1740787200")),
                   "cardNum: born 2015-01-01, under 18 on publishDate 2025-03-01");
   EXPECT_TRUE(
       ParseCaseRecord(Json(With(PersonFields(), "cardNum", Quoted(born_2015))), &scratch).ok());
+}
+
+TEST(CheckOfAgeTest, OnTheDay) {
+  const absl::StatusOr<Id> minor = ParseId(ResidentId("23040220150101001"));
+  ASSERT_TRUE(minor.ok());
+  EXPECT_EQ(StatusMessage(CheckOfAge(*minor, 20321231, "the day")),
+            "cardNum: born 2015-01-01, under 18 on the day (of age on 2033-01-01): SPC rules "
+            "Art. 4: minors are not listed");
+  EXPECT_TRUE(CheckOfAge(*minor, 20330101, "the day").ok());
+  const absl::StatusOr<Id> org = ParseId(kCreditCode);
+  ASSERT_TRUE(org.ok());
+  EXPECT_TRUE(CheckOfAge(*org, 19000101, "the day").ok());
 }
 
 TEST(ParseCaseRecordTest, MissingRequiredFields) {
@@ -663,6 +676,50 @@ TEST_F(LoadTest, MinorIsABadLine) {
   cases_.clear();
   report_ = LoadReport();
   EXPECT_EQ(LoadCases(lines).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A case without a publish date counts since ever: its person must be of age on the load date at
+// least (SPC rules Art. 4), or the line is refused like one whose publishDate says the same.
+TEST_F(LoadTest, MinorWithoutPublishDateIsABadLine) {
+  const auto line = [](std::string_view code, std::string_view id, std::string_view published) {
+    return Json(With(With(With(PersonFields(), "caseCode", Quoted(code)), "cardNum", Quoted(id)),
+                     "publishDate", Quoted(published)));
+  };
+  const std::string born_2015 = ResidentId("23040220150101001");
+  const std::string born_20081207 = ResidentId("11010520081207001");
+  const std::string born_20081206 = ResidentId("11010520081206001");
+  const std::string lines = line("A", born_2015, "") + "\n" +            // 1: a minor, no date
+                            line("B", born_20081207, "") + "\n" +        // 2: 18 tomorrow
+                            line("C", born_20081206, "") + "\n" +        // 3: 18 today
+                            line("D", born_2015, "2033-01-01") + "\n" +  // 4: of age then
+                            Json(With(PersonFields(), "caseCode", R"("E")")) + "\n";  // 5
+  LoadOptions options;
+  options.max_errors = 2;
+  options.now = 1796486400;  // 2026-12-06T00:00:00+08:00
+  absl::Status status = LoadCaseFile(
+      Write("debtors.ndjson", lines), options,
+      [this](const CaseInput& c) { cases_.emplace_back(c.case_code); }, &report_);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(cases_, ElementsAre("C", "D", "E"));
+  EXPECT_THAT(
+      Errors(),
+      ElementsAre(std::pair<uint64_t, std::string>(
+                      1,
+                      "cardNum: born 2015-01-01, under 18 on the load date 2026-12-06, the case "
+                      "having no publishDate (of age on 2033-01-01): SPC rules Art. 4: minors "
+                      "are not listed"),
+                  std::pair<uint64_t, std::string>(
+                      2,
+                      "cardNum: born 2008-12-07, under 18 on the load date 2026-12-06, the case "
+                      "having no publishDate (of age on 2026-12-07): SPC rules Art. 4: minors "
+                      "are not listed")));
+  // Without `now`, the clock's day: one born in 2020 is a minor until 2038.
+  cases_.clear();
+  report_ = LoadReport();
+  status = LoadCases(line("F", ResidentId("23040220200101001"), "") + "\n");
+  EXPECT_THAT(StatusMessage(status),
+              StartsWith("debtors.ndjson:1: cardNum: born 2020-01-01, under 18 on the load date "));
+  EXPECT_THAT(cases_, ElementsAre());
 }
 
 TEST_F(LoadTest, MaxErrorsTolerance) {
