@@ -604,6 +604,10 @@ class FileLoader {
   void LoadLines(size_t pos);
   void LoadArray(size_t pos, uint64_t line);
 
+  // The error that shows the file was cut short (a copy or an export interrupted), if it was:
+  // the load fails whatever max_errors says, which is for the court's bad records.
+  const std::optional<LoadError>& cut_short() const { return cut_short_; }
+
  private:
   void Error(uint64_t line, std::string_view reason) {
     ++report_->errors;
@@ -611,8 +615,14 @@ class FileLoader {
       report_->first_errors.push_back(LoadError{file_, line, std::string(reason)});
     }
   }
+  void CutShort(uint64_t line, std::string_view reason) {
+    Error(line, reason);
+    if (!cut_short_) cut_short_ = LoadError{file_, line, absl::StrFormat("cut short: %s", reason)};
+  }
 
-  void Record(std::string_view text, uint64_t line);
+  // Parses the record `text` and hands it to the sink; returns the reason it is bad, if it is,
+  // which is counted as an error unless `last` (the caller's to judge: a line cut short?).
+  std::optional<std::string> Record(std::string_view text, uint64_t line, bool last = false);
 
   std::string file_;  // the basename, for errors
   std::string_view data_;
@@ -621,12 +631,16 @@ class FileLoader {
   ondemand::parser parser_;  // one per load: its buffers are reused for every line
   std::string scratch_;
   std::string padded_;
+  std::optional<LoadError> cut_short_;
 };
 
-void FileLoader::Record(std::string_view text, uint64_t line) {
+std::optional<std::string> FileLoader::Record(std::string_view text, uint64_t line, bool last) {
   ++report_->lines;
   if (text.size() > kMaxLineBytes) {
-    return Error(line, absl::StrCat("line too long (", text.size(), " bytes; the limit is 1 MiB)"));
+    std::string reason =
+        absl::StrCat("line too long (", text.size(), " bytes; the limit is 1 MiB)");
+    if (!last) Error(line, reason);
+    return reason;
   }
   const char* parse = text.data();
   size_t capacity = text.size() + kPadding;
@@ -637,8 +651,33 @@ void FileLoader::Record(std::string_view text, uint64_t line) {
     parse = padded_.data();
   }
   absl::Status status = fn_(parser_, parse, text.size(), capacity, &scratch_);
-  if (!status.ok()) return Error(line, StdView(status.message()));
-  ++report_->records;
+  if (status.ok()) {
+    ++report_->records;
+    return std::nullopt;
+  }
+  if (!last) Error(line, StdView(status.message()));
+  return std::string(StdView(status.message()));
+}
+
+// Returns what `text` ends inside of, "a string" or "an object or array", or "" if it ends
+// outside of both: a line that ends inside of one was cut short.
+std::string_view OpenAtEnd(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character, whatever it is
+      if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return in_string ? "a string" : depth > 0 ? "an object or array" : "";
 }
 
 void FileLoader::LoadLines(size_t pos) {
@@ -647,7 +686,19 @@ void FileLoader::LoadLines(size_t pos) {
     size_t end = nl ? static_cast<const char*>(nl) - data_.data() : data_.size();
     std::string_view text = data_.substr(pos, end - pos);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (text.find_first_not_of(" \t") != std::string_view::npos) Record(text, line);
+    if (text.find_first_not_of(" \t") != std::string_view::npos) {
+      const std::optional<std::string> bad = Record(text, line, /*last=*/nl == nullptr);
+      // A last line without its newline that ends inside a string or an object (cut in a
+      // character too) is a file cut short; one that ends outside of both is a bad record.
+      if (bad && nl == nullptr) {
+        if (const std::string_view open = OpenAtEnd(text); !open.empty()) {
+          CutShort(line, absl::StrFormat("the last line has no newline and ends inside %s (%s)",
+                                         open, *bad));
+        } else {
+          Error(line, *bad);
+        }
+      }
+    }
     pos = end + 1;
   }
 }
@@ -693,7 +744,7 @@ void FileLoader::LoadArray(size_t pos, uint64_t line) {
   ++pos;
   for (;;) {
     while (pos < data_.size() && IsJsonSpace(data_[pos])) line += data_[pos++] == '\n';
-    if (pos == data_.size()) return Error(line, "truncated array: no closing ']'");
+    if (pos == data_.size()) return CutShort(line, "truncated array: no closing ']'");
     if (data_[pos] == ']') {
       ++pos;
       break;
@@ -701,7 +752,7 @@ void FileLoader::LoadArray(size_t pos, uint64_t line) {
     uint64_t start_line = line;
     bool closed = false;
     size_t end = ScanElement(data_, pos, &line, &closed);
-    if (!closed) return Error(start_line, "truncated array: element not closed");
+    if (!closed) return CutShort(start_line, "truncated array: element not closed");
     std::string_view element = data_.substr(pos, end - pos);
     while (!element.empty() && IsJsonSpace(element.back())) element.remove_suffix(1);
     if (element.empty()) {
@@ -710,7 +761,7 @@ void FileLoader::LoadArray(size_t pos, uint64_t line) {
     } else {
       Record(element, start_line);
     }
-    if (end == data_.size()) return Error(line, "truncated array: no closing ']'");
+    if (end == data_.size()) return CutShort(line, "truncated array: no closing ']'");
     pos = end;
     if (data_[pos++] == ']') break;
     size_t next = data_.find_first_not_of(" \t\r\n", pos);
@@ -759,6 +810,10 @@ absl::Status LoadFile(const std::string& path, const LoadOptions& options, bool 
     loader.LoadArray(first, 1 + std::count(data.begin(), data.begin() + first, '\n'));
   } else {
     loader.LoadLines(pos);
+  }
+  if (const std::optional<LoadError>& cut = loader.cut_short()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s:%d: %s; the load fails whatever --max-errors says", cut->file, cut->line, cut->reason));
   }
   if (report->errors <= options.max_errors) return absl::OkStatus();
   return absl::InvalidArgumentError(TooManyErrors(options, *report));

@@ -121,7 +121,12 @@ class RecordParser {
 // Returns OK when the bad lines (counted in `report` across calls) are within
 // `options.max_errors`; NotFound if the file cannot be opened; InvalidArgument otherwise, with
 // the first errors ("debtors.ndjson:12: cardNum: bad check character ...") in the message.
-// A file that is not valid UTF-8 text, or truncated inside a JSON array, fails too.
+// A file cut short fails whatever `options.max_errors` says (that is for the court's bad
+// records, not for an interrupted copy): "debtors.ndjson:5: cut short: the last line has no
+// newline and ends inside a string (invalid UTF-8); ...", for a last line without its newline
+// that ends inside a string or an object (cut in a character too; one that ends outside of both
+// is a bad line, or a good one), or a JSON array without its end. A line that is not valid
+// UTF-8 otherwise is a bad line like any other (a record the court's export mis-encoded).
 absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
                           absl::FunctionRef<void(const CaseInput&)> sink, LoadReport* report);
 

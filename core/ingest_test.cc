@@ -850,23 +850,81 @@ TEST_F(LoadTest, TruncatedJsonArray) {
   // Cut inside an element: that element is the error, and it is never handed to the sink.
   std::string content = "[\n" + Case("A") + ",\n" + Case("B");
   content.resize(content.size() - 5);
-  absl::Status status = LoadCases(content, 0, "debtors.json");
+  absl::Status status = LoadCases(content, 5, "debtors.json");
   ASSERT_FALSE(status.ok());
-  EXPECT_THAT(StatusMessage(status), StartsWith("debtors.json:3: truncated array"));
+  EXPECT_EQ(StatusMessage(status),
+            "debtors.json:3: cut short: truncated array: element not closed; the load fails "
+            "whatever --max-errors says");
   EXPECT_THAT(cases_, ElementsAre("A"));
 
   // Complete elements but no closing ']'.
   report_ = LoadReport();
   cases_.clear();
-  status = LoadCases("[\n" + Case("A") + ",\n" + Case("B") + "\n", 0, "debtors.json");
+  status = LoadCases("[\n" + Case("A") + ",\n" + Case("B") + "\n", 5, "debtors.json");
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(StatusMessage(status), HasSubstr("truncated array: no closing ']'"));
   EXPECT_THAT(cases_, ElementsAre("A", "B"));
   EXPECT_EQ(report_.errors, 1u);
 
   report_ = LoadReport();
-  EXPECT_FALSE(LoadCases("[", 0, "debtors.json").ok());
+  EXPECT_FALSE(LoadCases("[", 5, "debtors.json").ok());
   EXPECT_EQ(report_.errors, 1u);
+}
+
+// A file cut short (a copy or an export interrupted) fails the load whatever --max-errors says:
+// its last line has no newline and ends inside a string or an object.
+TEST_F(LoadTest, FileCutShortFailsWhateverMaxErrors) {
+  const std::string good = Case("A") + "\n" + Case("B") + "\n";
+  // Cut inside 张三's first character: not valid UTF-8 either.
+  const std::string c = Case("C");
+  const std::string in_char = good + c.substr(0, c.find("张三") + 2);
+  absl::Status status = LoadCases(in_char, 5);
+  EXPECT_EQ(StatusMessage(status),
+            "debtors.ndjson:3: cut short: the last line has no newline and ends inside a string "
+            "(malformed JSON: A string is opened, but never closed.); the load fails whatever "
+            "--max-errors says");
+  EXPECT_THAT(cases_, ElementsAre("A", "B"));
+  EXPECT_EQ(report_.errors, 1u);
+  ASSERT_EQ(report_.first_errors.size(), 1u);
+  EXPECT_EQ(report_.first_errors[0].line, 3u);
+  // Cut between two keys, and after a nested object's end.
+  for (const std::string& cut :
+       {c.substr(0, c.find(",\"iname\"")), std::string(R"({"a":{}})").substr(0, 7)}) {
+    report_ = LoadReport();
+    status = LoadCases(good + cut, 5);
+    EXPECT_THAT(StatusMessage(status),
+                StartsWith("debtors.ndjson:3: cut short: the last line has no newline and ends "
+                           "inside an object or array (malformed JSON"))
+        << cut;
+  }
+  // A relations file alike.
+  const std::string relation = RelationJson();
+  LoadOptions options;
+  options.max_errors = 5;
+  status = LoadRelationFile(
+      Write("relations.ndjson", RelationJson() + "\n" + relation.substr(0, relation.size() - 3)),
+      options, [](const RelationInput&) {}, &report_);
+  EXPECT_THAT(StatusMessage(status),
+              StartsWith("relations.ndjson:2: cut short: the last line has no newline and ends "
+                         "inside a string (malformed JSON"));
+
+  // A last line without its newline that is a whole object is read: a good record or a bad one.
+  cases_.clear();
+  report_ = LoadReport();
+  ASSERT_TRUE(LoadCases(good + Case("C"), 0).ok());
+  EXPECT_THAT(cases_, ElementsAre("A", "B", "C"));
+  for (const std::string& bad :
+       {Case("D", "110105194912310021"), std::string("not json"), Case("E") + " x"}) {
+    report_ = LoadReport();
+    status = LoadCases(good + bad, 1);
+    EXPECT_TRUE(status.ok()) << bad << ": " << status;
+    EXPECT_EQ(report_.errors, 1u) << bad;
+    EXPECT_EQ(LoadCases(good + bad, 0).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  // A line cut short in the middle of the file (its newline there) is a bad line: that is what
+  // a bad record looks like, not a cut.
+  report_ = LoadReport();
+  EXPECT_TRUE(LoadCases(c.substr(0, c.size() / 2) + "\n" + good, 1).ok());
 }
 
 TEST_F(LoadTest, MalformedJsonArray) {
