@@ -74,6 +74,12 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
     std::fprintf(stderr, "shixin: skipped %s:%llu: %s\n", e.file.c_str(),
                  static_cast<unsigned long long>(e.line), e.reason.c_str());
   }
+  // The lines above are the first LoadReport::kMaxKeptErrors: the count says how many in all.
+  if (report.errors > 0) {
+    std::fprintf(stderr, "shixin: skipped %llu bad lines in all (max_errors %llu)\n",
+                 static_cast<unsigned long long>(report.errors),
+                 static_cast<unsigned long long>(*max_errors));
+  }
   return snap;
 }
 

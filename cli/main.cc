@@ -146,7 +146,8 @@ flags:
   --fail-stale      check, measures with --server: exit 4 if an answer came from a stale list
                     (older than the daemon's max_age_seconds; without it, exit 0). Either way
                     a warning once on stderr, and --json answers end "stale":true,"generation":N
-  --max-errors N    bad input lines tolerated (reported on stderr) before the load fails [0]
+  --max-errors N    bad input lines tolerated before the load fails [0]; stderr names the
+                    first 100 and says how many in all; a file cut short fails regardless
   --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
   --agency A        only measures of this agency (id or name, e.g. housing)
   --scenario S      only measures governing this scenario (e.g. hotel, bank_credit)

@@ -740,6 +740,35 @@ TEST(CliOfflineTest, DeltaCheckEscapesControlCharactersOfTheFile) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// The bad lines a load skipped: the first 100 on stderr, and how many in all, as shixind logs it
+// (the operator must tell 100 skipped court records from 100,000).
+TEST(CliOfflineTest, CompileSaysHowManyBadLinesInAll) {
+  const std::string dir = ::testing::TempDir() + "/cli_compile_bad_lines";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/d && cp " +
+                         SHIXIN_TEST_SOURCE_DIR + "/data/sample/*.ndjson " + dir + "/d/")
+                            .c_str()),
+            0);
+  {
+    std::ofstream debtors(dir + "/d/debtors.ndjson", std::ios::app);
+    for (int i = 0; i < 150; ++i) debtors << "{}\n";
+  }
+  const RunResult r =
+      Shixin("compile --data " + dir + "/d --max-errors 1000 -o " + dir + "/x.snap", true);
+  EXPECT_EQ(r.status, 0) << r.out;
+  size_t shown = 0;
+  for (size_t at = r.out.find("shixin: skipped debtors.ndjson:"); at != std::string::npos;
+       at = r.out.find("shixin: skipped debtors.ndjson:", at + 1)) {
+    ++shown;
+  }
+  EXPECT_EQ(shown, 100u) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("shixin: skipped 150 bad lines in all (max_errors 1000)\n"));
+  // With none skipped, nothing is said.
+  const RunResult clean = Shixin("compile --data data/sample -o " + dir + "/y.snap", true);
+  EXPECT_EQ(clean.status, 0) << clean.out;
+  EXPECT_THAT(clean.out, Not(HasSubstr("skipped")));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // The snapshot holds the whole list and the related persons with full IDs: it is no more
 // readable than the files it was compiled from, whatever the umask lets through.
 TEST(CliOfflineTest, CompileKeepsTheSourcesAccess) {
