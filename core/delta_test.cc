@@ -719,6 +719,13 @@ TEST(DeltaParseTest, AMinorOnThePublishDateRefusesTheFile) {
   EXPECT_TRUE(ParseDelta(kName, adult).ok());
 }
 
+// A byte-order mark starts only the file: one that starts a later line is named.
+TEST(DeltaParseTest, AByteOrderMarkStartingALineIsNamed) {
+  EXPECT_EQ(ErrorOf(std::string("\xEF\xBB\xBF") + kAdd), "");
+  EXPECT_EQ(ErrorOf(std::string(kAdd) + "\xEF\xBB\xBF" + kAdd),
+            absl::StrCat(kName, ":2: byte-order mark U+FEFF at the start of the line"));
+}
+
 // Without a publishDate the case counts from its `at` (an add without one: since ever, so from
 // today on at least): the person must be of age on that day (SPC rules Art. 4).
 TEST(DeltaParseTest, AMinorWithoutPublishDateRefusesTheFile) {

@@ -192,6 +192,18 @@ struct Normalised {
   std::string_view view() const { return std::string_view(text, size); }
 };
 
+// Whether a terminal shows `cp` as nothing or as a blank that passes for an ASCII space: the
+// format and other default-ignorable characters (U+200B ZERO WIDTH SPACE, U+FEFF BYTE ORDER MARK,
+// the bidirectional controls, variation selectors), line and paragraph separators, and the spaces
+// that are not a separator of IDs (U+2000-U+200A, U+202F, U+205F).
+bool IsInvisible(uint32_t cp) {
+  return cp == 0xAD || cp == 0x34F || cp == 0x61C || cp == 0x115F || cp == 0x1160 || cp == 0x17B4 ||
+         cp == 0x17B5 || (cp >= 0x180B && cp <= 0x180F) || (cp >= 0x2000 && cp <= 0x200F) ||
+         (cp >= 0x2028 && cp <= 0x202F) || (cp >= 0x205F && cp <= 0x206F) || cp == 0x3164 ||
+         (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || cp == 0xFFA0 ||
+         (cp >= 0xFFF0 && cp <= 0xFFF8) || (cp >= 0xE0000 && cp <= 0xE0FFF);
+}
+
 absl::Status BadCharError(std::string_view trimmed, size_t offset, int position) {
   const Decoded d = DecodeUtf8(trimmed.substr(offset));
   if (d.cp == kInvalidUtf8) {
@@ -199,8 +211,9 @@ absl::Status BadCharError(std::string_view trimmed, size_t offset, int position)
         absl::StrFormat("bad character: invalid UTF-8 byte 0x%02X at position %d",
                         static_cast<unsigned char>(trimmed[offset]), position));
   }
-  // Control characters are unreadable when quoted, so they are shown as code points.
-  if (d.cp < 0x20 || (d.cp >= 0x7F && d.cp < 0xA0)) {
+  // Control characters are unreadable when quoted, and invisible ones show as nothing or as an
+  // ASCII space: they are shown as code points.
+  if (d.cp < 0x20 || (d.cp >= 0x7F && d.cp < 0xA0) || IsInvisible(d.cp)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("bad character U+%04X at position %d", d.cp, position));
   }

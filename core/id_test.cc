@@ -450,6 +450,11 @@ TEST(ParseIdTest, BadCharacters) {
       {"110105 19491231002X", "bad character ' ' at position 7"},
       {"110105\u300019491231002X", "bad character '\u3000' at position 7"},
       {"1101\t0519491231002X", "bad character U+0009 at position 5"},
+      // Invisible characters are named too: quoted, they would show as nothing or as a space.
+      {"\u200B11010519491231002X", "bad character U+200B at position 1"},
+      {"110105\uFEFF19491231002X", "bad character U+FEFF at position 7"},
+      {"110105\u200319491231002X", "bad character U+2003 at position 7"},
+      {"110105\u202E19491231002X", "bad character U+202E at position 7"},
       {"1101\xff"
        "0519491231002X",
        "invalid UTF-8 byte 0xFF at position 5"},

@@ -42,8 +42,61 @@ std::string JsonReason(simdjson::error_code error) {
   return absl::StrCat("malformed JSON: ", simdjson::error_message(error));
 }
 
-absl::Status JsonError(simdjson::error_code error) {
-  return absl::InvalidArgumentError(JsonReason(error));
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Names the character at the start of `text` for a message: 'x' if printable ASCII, else its
+// code point (U+0000, U+FEFF), or the byte if it is not UTF-8.
+std::string CharName(std::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead >= 0x20 && lead < 0x7F) return absl::StrFormat("'%c'", lead);
+  if (lead < 0x80) return absl::StrFormat("U+%04X", lead);
+  const size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+  uint32_t cp = len == 4 ? lead & 0x07U : len == 3 ? lead & 0x0FU : lead & 0x1FU;
+  for (size_t i = 1; i < len && i < text.size() && (byte(i) & 0xC0) == 0x80; ++i) {
+    cp = (cp << 6) | (byte(i) & 0x3FU);
+    if (i + 1 == len) return absl::StrFormat("U+%04X", cp);
+  }
+  return absl::StrFormat("byte 0x%02X", lead);
+}
+
+// Names the commonest byte faults of an export in a line the parser refused, where its own
+// reason would not point at them: a byte-order mark at its start (two exports concatenated),
+// bytes after a whole object (a NUL, another object), a raw control character. Returns nullopt
+// if the line has none of them.
+std::optional<std::string> ByteFault(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    return "byte-order mark U+FEFF at the start of the line";
+  }
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) < 0x20 && (in_string || !IsJsonSpace(c))) {
+      return absl::StrFormat("malformed JSON: %scontrol character %s at column %d",
+                             in_string ? "unescaped " : "", CharName(text.substr(i)), i + 1);
+    }
+    if (in_string) {
+      if (c == '\\') ++i;
+      if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && depth > 0 && --depth == 0 && c == '}') {
+      const size_t rest = text.find_first_not_of(" \t\r\n", i + 1);
+      if (rest == std::string_view::npos) return std::nullopt;
+      return absl::StrFormat("malformed JSON: unexpected bytes after the object at column %d: %s",
+                             rest + 1, CharName(text.substr(rest)));
+    }
+  }
+  return std::nullopt;
+}
+
+// The error for a line the parser refused with `reason`: the byte fault it has, if any.
+absl::Status LineError(std::string_view text, std::string_view reason) {
+  std::optional<std::string> fault = ByteFault(text);
+  return absl::InvalidArgumentError(fault ? *fault : std::string(reason));
 }
 
 absl::Status WrongType(std::string_view field, std::string_view expected, json_type type) {
@@ -460,18 +513,21 @@ absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t le
     line_keys->seen.clear();
     line_keys->unread.clear();
   }
+  const std::string_view text(data, len);
   ondemand::document doc;
-  if (auto error = parser.iterate(data, len, capacity).get(doc)) return JsonError(error);
+  if (auto error = parser.iterate(data, len, capacity).get(doc)) {
+    return LineError(text, JsonReason(error));
+  }
   ondemand::object object;
   if (auto error = doc.get_object().get(object)) {
-    if (error == simdjson::INCORRECT_TYPE) return absl::InvalidArgumentError("not a JSON object");
-    return JsonError(error);
+    return LineError(text,
+                     error == simdjson::INCORRECT_TYPE ? "not a JSON object" : JsonReason(error));
   }
   for (auto result : object) {
     ondemand::field field;
     std::string_view key;
-    if (auto error = std::move(result).get(field)) return JsonError(error);
-    if (auto error = FieldKey(field, data + len, &key)) return JsonError(error);
+    if (auto error = std::move(result).get(field)) return LineError(text, JsonReason(error));
+    if (auto error = FieldKey(field, data + len, &key)) return LineError(text, JsonReason(error));
     if (line_keys != nullptr && !line_keys->seen.insert(key).second) {
       return absl::InvalidArgumentError(absl::StrCat("names key ", QuoteFeedValue(key), " twice"));
     }
@@ -480,7 +536,7 @@ absl::Status IterateObject(ondemand::parser& parser, const char* data, size_t le
   // current_location() fails with OUT_OF_BOUNDS exactly when nothing follows the object.
   const char* rest = nullptr;
   if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
-    return absl::InvalidArgumentError("malformed JSON: trailing characters after the object");
+    return LineError(text, "malformed JSON: trailing characters after the object");
   }
   return absl::OkStatus();
 }
@@ -589,8 +645,6 @@ absl::Status ParseRequiredRelation(ondemand::parser& parser, const char* data, s
 // ---------------------------------------------------------------------------------------------
 // Files.
 
-bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 // Parses a record (padded as IterateObject requires) and, when it is good, hands it to the sink.
 using RecordFn = absl::FunctionRef<absl::Status(ondemand::parser&, const char* data, size_t len,
                                                 size_t capacity, std::string* scratch)>;
@@ -686,6 +740,8 @@ void FileLoader::LoadLines(size_t pos) {
     size_t end = nl ? static_cast<const char*>(nl) - data_.data() : data_.size();
     std::string_view text = data_.substr(pos, end - pos);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    // A byte-order mark starts a line as it starts the file (two exports concatenated).
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     if (text.find_first_not_of(" \t") != std::string_view::npos) {
       const std::optional<std::string> bad = Record(text, line, /*last=*/nl == nullptr);
       // A last line without its newline that ends inside a string or an object (cut in a

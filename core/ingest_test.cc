@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/id.h"
 
 namespace shixin {
@@ -473,6 +474,34 @@ TEST(ParseCaseRecordTest, MalformedJson) {
   ExpectCaseError("42", "not a JSON object");
 }
 
+// The commonest byte faults of an export are named, with where they are: bytes after a whole
+// object (a NUL), a byte-order mark that starts the line, a raw control character.
+TEST(ParseCaseRecordTest, ByteFaultsAreNamed) {
+  const std::string good = CaseJson();
+  const std::string after = absl::StrCat(good.size() + 1);
+  ExpectCaseError(
+      good + std::string(1, '\0'),
+      "malformed JSON: unexpected bytes after the object at column " + after + ": U+0000");
+  ExpectCaseError(good + " x", absl::StrCat("malformed JSON: unexpected bytes after the object at "
+                                            "column ",
+                                            good.size() + 2, ": 'x'"));
+  ExpectCaseError(good + good,
+                  "malformed JSON: unexpected bytes after the object at column " + after + ": '{'");
+  ExpectCaseError(
+      good + "\xE3\x80\x80",
+      "malformed JSON: unexpected bytes after the object at column " + after + ": U+3000");
+  ExpectCaseError("\xEF\xBB\xBF" + good, "byte-order mark U+FEFF at the start of the line");
+  const std::string nul_in_string = CaseJson("duty", std::string("\"a\0b\"", 5));
+  ExpectCaseError(nul_in_string,
+                  absl::StrCat("malformed JSON: unescaped control character U+0000 at column ",
+                               nul_in_string.find('\0') + 1));
+  ExpectCaseError("{\x01}", "malformed JSON: control character U+0001 at column 2");
+  // Whitespace after the object is fine; faults inside it keep the parser's reason.
+  std::string scratch;
+  EXPECT_TRUE(ParseCaseRecord(good + " \t\r", &scratch).ok());
+  ExpectCaseError(good.substr(0, good.size() - 1), "malformed JSON: ");
+}
+
 TEST(ParseCaseRecordTest, InvalidUtf8) {
   ExpectCaseError(CaseJson("duty", "\"abc\xff\xfe\""), "invalid UTF-8");
   ExpectCaseError(CaseJson("iname", "\"\xe5\xbc\""), "invalid UTF-8");  // truncated sequence
@@ -628,6 +657,26 @@ TEST_F(LoadTest, NdjsonWithBlankLinesCrlfAndBom) {
   EXPECT_EQ(report_.lines, 3u);
   EXPECT_EQ(report_.records, 3u);
   EXPECT_EQ(report_.errors, 0u);
+}
+
+// An export's byte faults (x19 finding 10): a NUL after line 2, two exports concatenated (a
+// byte-order mark starts line 3, which is read), an invisible character before an ID.
+TEST_F(LoadTest, ByteFaultsOfAnExport) {
+  const std::string a = Case("A");
+  const std::string content = "\xEF\xBB\xBF" + Case("1") + "\n" + a + std::string(1, '\0') + "\n" +
+                              "\xEF\xBB\xBF" + Case("3") + "\r\n" +
+                              Case("4", "\u200B11010519491231002X") + "\n";
+  absl::Status status = LoadCases(content, 5);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(cases_, ElementsAre("1", "3"));
+  EXPECT_THAT(
+      Errors(),
+      ElementsAre(
+          std::pair<uint64_t, std::string>(
+              2, absl::StrCat("malformed JSON: unexpected bytes after the object at "
+                              "column ",
+                              a.size() + 1, ": U+0000")),
+          std::pair<uint64_t, std::string>(4, "cardNum: bad character U+200B at position 1")));
 }
 
 TEST_F(LoadTest, ErrorLinesAreNumberedAndBadLinesSkipped) {
