@@ -89,6 +89,14 @@ absl::Status Access::Reload() {
   absl::StatusOr<CallerTable> loaded = LoadCallersFile(path_);
   absl::Status s = loaded.ok() ? loaded->ValidateAgainstCatalog(catalog_) : loaded.status();
   std::lock_guard<std::mutex> lock(mu_);
+  // A file emptied by mistake (a config-management run, a copy cut short) would refuse every
+  // agency at once, the admin asking for the reload included; stopping shixind does it on purpose.
+  if (s.ok() && loaded->callers().empty() && table_ != nullptr && !table_->callers().empty()) {
+    s = absl::FailedPreconditionError(absl::StrFormat(
+        "%s names no caller: it would refuse every agency at once (to refuse every caller, stop "
+        "shixind)",
+        path_));
+  }
   if (!s.ok()) {
     last_error_ = std::string(s.message());
     return s;

@@ -118,7 +118,8 @@ class Access {
   Decision Admit(const Grant& grant, std::optional<Scope> scope, uint32_t cost) const;
 
   // Reads the callers file again. Returns its error and keeps the old table if it cannot be
-  // used; else publishes the new one and bumps epoch().
+  // used (FailedPrecondition if it names no caller while the old table names some); else
+  // publishes the new one and bumps epoch().
   absl::Status Reload();
   // Returns the number of tables published; a connection compares it with its own.
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }

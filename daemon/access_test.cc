@@ -220,6 +220,27 @@ TEST_F(AccessTest, AReloadRevokesWhatWasRemovedAndKeepsTheRest) {
   EXPECT_NE(access->Revalidate(*hotel_now), nullptr);
 }
 
+// A callers file emptied by mistake would lock every agency out at once: refused, the old
+// callers keep working; from no caller to some is taken.
+TEST_F(AccessTest, AReloadToNoCallerIsRefused) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  Write(std::vector<Caller>{});
+  const absl::Status s = access->Reload();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(s.message()).find("names no caller: it would refuse every agency at once"),
+            std::string::npos)
+      << s;
+  EXPECT_TRUE(access->Authenticate("bank", bank_token_, kClient).ok());
+  EXPECT_EQ(access->Counts().size(), 2u);
+
+  absl::StatusOr<std::unique_ptr<Access>> empty = Access::FromFile(path_, LoadCatalog());
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  Write({MakeCaller("bank", ScopeBit(Scope::kCheck), HashToken(bank_token_))});
+  ASSERT_TRUE((*empty)->Reload().ok());
+  EXPECT_TRUE((*empty)->Authenticate("bank", bank_token_, kClient).ok());
+}
+
 TEST_F(AccessTest, AnUnknownCertificateIsNoCaller) {
   std::unique_ptr<Access> access = Make();
   ASSERT_NE(access, nullptr);

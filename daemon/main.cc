@@ -98,7 +98,12 @@ absl::StatusOr<std::unique_ptr<Access>> OpenAccess(const Config& config) {
   if (!catalog.ok()) return catalog.status();
   absl::StatusOr<std::unique_ptr<Access>> access =
       Access::FromFile(config.callers_file, *std::move(catalog));
-  if (access.ok()) {
+  if (access.ok() && (*access)->Counts().empty()) {
+    LogWarning(
+        "callers: %s names no caller: every request is refused (UNAUTHENTICATED) until "
+        "one is added (shixin caller add) and shixind reloads (SIGHUP)",
+        config.callers_file);
+  } else if (access.ok()) {
     LogInfo("callers: %d from %s", (*access)->Counts().size(), config.callers_file);
   }
   return access;
