@@ -70,6 +70,9 @@ bool IsProvince(int p) {
          (p >= 81 && p <= 83);
 }
 
+// The provinces of the mainland: those that issue foreigners' permanent residence IDs.
+bool IsMainlandProvince(int p) { return p < 71 && IsProvince(p); }
+
 // ---- UTF-8 and normalisation ----------------------------------------------------------------
 
 constexpr uint32_t kInvalidUtf8 = 0xFFFFFFFF;
@@ -356,9 +359,19 @@ absl::Status CheckBirthDate(std::string_view date, absl::CivilDay today) {
   return absl::InvalidArgumentError(absl::StrFormat("impossible birth date %s%s", date, why));
 }
 
-// REQUIRES: `text` is 18 characters, the first 17 digits.
-absl::Status ValidateResident(std::string_view text, absl::CivilDay today) {
-  if (!IsProvince(ParseDigits(text.substr(0, 2)))) {
+// Returns why `text` is no resident ID, or OkStatus. With `foreigner_permit`, it is read as a
+// foreigner's permanent residence ID of 2023: 9, the issuing province, the nationality (ISO 3166-1
+// numeric, not checked against the list of countries), then as a resident ID from the birth
+// date on. REQUIRES: `text` is 18 characters, the first 17 digits.
+absl::Status ValidateResident(std::string_view text, absl::CivilDay today, bool foreigner_permit) {
+  if (foreigner_permit) {
+    if (!IsMainlandProvince(ParseDigits(text.substr(1, 2)))) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "bad province code %s (a foreigner's permanent residence ID is 9, a mainland "
+          "province's code, a nationality code: %s)",
+          text.substr(1, 2), text.substr(0, 6)));
+    }
+  } else if (!IsProvince(ParseDigits(text.substr(0, 2)))) {
     return absl::InvalidArgumentError(absl::StrFormat("bad area code %s", text.substr(0, 6)));
   }
   SHIXIN_RETURN_IF_ERROR(CheckBirthDate(text.substr(6, 8), today));
@@ -441,14 +454,28 @@ absl::StatusOr<Id> Parse18(const Normalised& n, absl::CivilDay today) {
     SHIXIN_RETURN_IF_ERROR(ValidateCreditCode(n));
     return MakeIdUnchecked(IdKind::kCreditCode, text);
   }
-  const absl::Status resident = ValidateResident(text, today);
-  if (resident.ok()) return MakeIdUnchecked(IdKind::kResident, text);
+  // A leading 9 is no area code: a foreigner's permanent residence ID, or an all-digit credit
+  // code (91: an enterprise), which is read as such when it is both; there are far more of them.
+  const bool foreigner_permit = text[0] == '9';
+  const absl::Status resident = ValidateResident(text, today, foreigner_permit);
+  if (resident.ok() && !foreigner_permit) return MakeIdUnchecked(IdKind::kResident, text);
   // An all-digit credit code is possible. Digits that start with no province code and fail the
   // resident check character are more likely a mistyped credit code, whose reason helps more.
   const absl::Status credit = ValidateCreditCode(n);
   if (credit.ok()) return MakeIdUnchecked(IdKind::kCreditCode, text);
-  const bool resident_like = IsProvince(ParseDigits(text.substr(0, 2))) ||
-                             text[17] == ResidentCheckChar(text.substr(0, 17));
+  if (resident.ok()) return MakeIdUnchecked(IdKind::kResident, text);
+  const char expected = ResidentCheckChar(text.substr(0, 17));
+  if (foreigner_permit && text[17] != expected &&
+      IsMainlandProvince(ParseDigits(text.substr(1, 2))) &&
+      BirthDateFault(text.substr(6, 8), today) == nullptr) {
+    // Either reading may be the one meant: a foreigner's ID whose only fault is its check.
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "neither a foreigner's permanent residence ID (bad check character: expected %c, found "
+        "%c) nor a credit code (%s)",
+        expected, text[17], credit.message()));
+  }
+  const bool resident_like =
+      (!foreigner_permit && IsProvince(ParseDigits(text.substr(0, 2)))) || text[17] == expected;
   return resident_like ? resident : credit;
 }
 
@@ -464,7 +491,7 @@ absl::StatusOr<Id> Parse15(const Normalised& n, absl::CivilDay today) {
   std::memcpy(converted + 8, n.text + 6, 9);
   converted[17] = ResidentCheckChar(std::string_view(converted, 17));
   const std::string_view text(converted, 18);
-  SHIXIN_RETURN_IF_ERROR(ValidateResident(text, today));
+  SHIXIN_RETURN_IF_ERROR(ValidateResident(text, today, /*foreigner_permit=*/false));
   return MakeIdUnchecked(IdKind::kResident, text);
 }
 
@@ -546,6 +573,16 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
   // The grouping must be one of the kind found, e.g. not a credit code's for a resident ID.
   if (id.ok() && n.separators > 0 && !Grouped(n, id->kind())) return GroupingError(n, id->kind());
   return id;
+}
+
+bool CreditCodeIsForeignerPermit(const Id& id) {
+  assert(id.kind() == IdKind::kCreditCode);
+  const std::string_view text = id.text();
+  for (int i = 0; i < 17; ++i) {
+    if (!IsDigit(text[i])) return false;
+  }
+  const absl::CivilDay any_day(9999, 12, 31);
+  return text[0] == '9' && ValidateResident(text, any_day, /*foreigner_permit=*/true).ok();
 }
 
 absl::StatusOr<Id> ParseId(std::string_view input) {

@@ -1,5 +1,8 @@
-// Identifiers of listed subjects and related persons: resident ID numbers (GB 11643-1999),
-// unified social credit codes (GB 32100-2015) and organisation codes (GB 11714-1997).
+// Identifiers of listed subjects and related persons: resident ID numbers (GB 11643-1999; the
+// residence permits of Hong Kong, Macau and Taiwan residents, 81/82/83, and foreigners' permanent
+// residence IDs of 2023, 9 + province + nationality, have the same layout), unified social credit
+// codes (GB 32100-2015) and organisation codes (GB 11714-1997). Passports and other permits are
+// no Id.
 //
 // ParseId() accepts what people type (lower-case x, full-width digits and letters, surrounding
 // spaces, the groups of an ID separated as printed on forms: "230402 19720314 0038",
@@ -22,7 +25,7 @@
 namespace shixin {
 
 enum class IdKind : uint8_t {
-  kResident = 1,    // 18 characters: 17 digits and a check character 0-9 or X.
+  kResident = 1,    // 18 characters: 17 digits and a check character 0-9 or X (a person's).
   kCreditCode = 2,  // 18 characters from "0123456789ABCDEFGHJKLMNPQRTUWXY".
   kOrgCode = 3,     // 9 characters (8 digits or capital letters, then a check 0-9 or X).
 };
@@ -102,8 +105,9 @@ class Id {
   // first 10 + "****" + last 4; organisation codes unmasked.
   std::string Masked() const;
 
-  // Returns the birth date a resident ID carries (characters 7-14; an old 15-digit ID is
-  // converted to 18 digits by ParseId()). REQUIRES: kind() == IdKind::kResident.
+  // Returns the birth date a resident ID carries (characters 7-14, a foreigner's permanent
+  // residence ID's too; an old 15-digit ID is converted to 18 digits by ParseId()).
+  // REQUIRES: kind() == IdKind::kResident.
   absl::CivilDay BirthDate() const;
 
   // Returns the packed binary key.
@@ -142,14 +146,22 @@ std::string_view SubjectKey(std::string_view text, SubjectKind kind);
 // code 2-6-10 or 2-6-9-1, organisation code 8-1 with a hyphen (protocol/FORMAT.md section 7).
 // Returns the Id, or InvalidArgument with a specific reason: empty input, wrong length, bad
 // character (with its position; a misplaced separator names the allowed groupings), bad area
-// code, impossible birth date (not a calendar date, before 1900, or in the future), bad check
-// character (expected vs. found), bad embedded organisation code. Pure: the same arguments
-// always give the same result.
+// code, bad province code (of a foreigner's permanent residence ID: 9, a mainland province),
+// impossible birth date (not a calendar date, before 1900, or in the future), bad check
+// character (expected vs. found), bad embedded organisation code. 18 digits valid both as a
+// foreigner's permanent residence ID and as a credit code are the credit code (an enterprise's
+// begins 91; see CreditCodeIsForeignerPermit()). Pure: the same arguments always give the same
+// result.
 absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today);
 
 // ParseId(input, today) with today's date in UTC, read from the clock: the one function here
 // that is not pure. For interactive and served queries, where "in the future" means now.
 absl::StatusOr<Id> ParseId(std::string_view input);
+
+// Returns whether credit code `id` also reads as a foreigner's permanent residence ID (its birth
+// date not checked against today), which ParseId() cannot tell from it: about 1 in 340 of those
+// IDs. REQUIRES: id.kind() == IdKind::kCreditCode.
+bool CreditCodeIsForeignerPermit(const Id& id);
 
 // Returns the date in UTC at Unix time `seconds`: ParseId()'s `today` for a served query.
 // Remembers the last day per thread (the civil conversion costs more than a request's lookup).

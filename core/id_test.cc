@@ -253,6 +253,72 @@ TEST(ResidentTest, AllDigitPrefixFallsBackToCreditCode) {
   EXPECT_THAT(ParseError("11010519491231002B"), HasSubstr("expected X, found B"));
 }
 
+// ---- Foreigners' permanent residence IDs (2023) ----------------------------------------------
+// GB 11643's layout: 9, the issuing province, the nationality (ISO 3166-1 numeric: 840 USA, 826
+// GBR, 392 JPN), the birth date, a sequence and the resident ID's check character.
+
+TEST(ForeignerPermitTest, IsAPersonsId) {
+  ExpectId("933840198001010019", IdKind::kResident, SubjectKind::kPerson, "933840198001010019");
+  ExpectId("933826199002150037", IdKind::kResident, SubjectKind::kPerson, "933826199002150037");
+  ExpectId("931392200501010012", IdKind::kResident, SubjectKind::kPerson, "931392200501010012");
+  // Typed as a resident ID is: grouped 6-8-4, full-width, with spaces around.
+  EXPECT_EQ(ParseText(" 933840 19800101 0019 "), "933840198001010019");
+  EXPECT_EQ(ParseText("\uff19\uff13\uff13840198001010019"), "933840198001010019");
+  const Id id = *ParseId("933840198001010019");
+  EXPECT_EQ(id.BirthDate(), absl::CivilDay(1980, 1, 1));
+  EXPECT_EQ(id.Masked(), "9338401980****0019");
+  const PackedId packed = id.Pack();
+  EXPECT_EQ(PackedKind(packed), IdKind::kResident);
+  EXPECT_TRUE(IsCanonicalPacked(packed));
+  EXPECT_EQ(Id::Unpack(packed), id);
+  EXPECT_NE(packed, ParseId("933826199002150037")->Pack());
+  EXPECT_NE(packed, ParseId("11010519491231002X")->Pack());
+}
+
+TEST(ForeignerPermitTest, BadCheckCharacterNamesBothReadings) {
+  ExpectRejected({
+      {"933840198001010018",
+       "neither a foreigner's permanent residence ID (bad check character: expected 9, found 8) "
+       "nor a credit code (bad check character: expected D, found 8)"},
+      {"93384019800101001X", "(bad check character: expected 9, found X)"},
+  });
+}
+
+TEST(ForeignerPermitTest, BadProvince) {
+  // Only the mainland's provinces issue it: not 71, 81-83, nor a code that is no province.
+  ExpectRejected({
+      {WithResidentCheck("99984019800101001"),
+       "bad province code 99 (a foreigner's permanent residence ID is 9, a mainland province's "
+       "code, a nationality code: 999840)"},
+      {WithResidentCheck("90084019800101001"), "bad province code 00"},
+      {WithResidentCheck("97184019800101001"), "bad province code 71"},
+      {WithResidentCheck("98184019800101001"), "bad province code 81"},
+      // An old 15-digit ID is a resident ID's: 9 is no area code there.
+      {"933840800101001", "bad area code 933840"},
+  });
+}
+
+TEST(ForeignerPermitTest, BadBirthDate) {
+  const absl::CivilDay today(2026, 6, 1);
+  EXPECT_THAT(ParseId(WithResidentCheck("93384019801301001"), today).status().message(),
+              HasSubstr("impossible birth date 19801301"));
+  EXPECT_THAT(ParseId(WithResidentCheck("93384020300101001"), today).status().message(),
+              HasSubstr("impossible birth date 20300101 (in the future)"));
+  EXPECT_THAT(ParseId(WithResidentCheck("93384018991231001"), today).status().message(),
+              HasSubstr("impossible birth date 18991231 (before 1900)"));
+}
+
+// About 1 in 340 of these IDs is also a valid all-digit credit code; ParseId() keeps reading
+// such 18 digits as the credit code, as before (enterprises' begin 91), and says so on request.
+TEST(ForeignerPermitTest, ACreditCodeFirst) {
+  const Id both = *ParseId("933840198001011417");
+  EXPECT_EQ(both.kind(), IdKind::kCreditCode);
+  EXPECT_TRUE(CreditCodeIsForeignerPermit(both));
+  EXPECT_FALSE(CreditCodeIsForeignerPermit(*ParseId("912304216987123405")));
+  EXPECT_FALSE(CreditCodeIsForeignerPermit(*ParseId("91350500156488989A")));
+  EXPECT_EQ(ParseKind("911100001000004467"), IdKind::kCreditCode);
+}
+
 // ---- Credit codes ----------------------------------------------------------------------------
 
 TEST(CreditCodeTest, RealExample) {

@@ -448,6 +448,14 @@ absl::Status FinishCase(const CaseState& state) {
   if (out->case_code.empty()) return FeedFieldError("caseCode", "missing or empty");
   if (!state.has_court) return FeedFieldError("courtName", "missing");
   std::optional<SubjectKind> party = PartyKind(state.party);
+  if (party == SubjectKind::kPerson && out->id.kind() == IdKind::kCreditCode &&
+      CreditCodeIsForeignerPermit(out->id)) {
+    return FeedFieldError(
+        "cardNum", absl::StrFormat("%s is both a valid credit code and a valid foreigner's "
+                                   "permanent residence ID; shixin reads it as the credit code "
+                                   "(an organisation's), and cannot list it for a person",
+                                   out->id.text()));
+  }
   if (party && *party != out->id.subject_kind()) {
     return FeedFieldError("partyTypeName",
                           absl::StrFormat("%s (%s) contradicts cardNum (%s)", Shown(state.party),

@@ -311,6 +311,27 @@ TEST(ParseCaseRecordTest, PartyTypeMustAgreeWithId) {
       "partyTypeName: 0 (person) contradicts cardNum (org_code)");
 }
 
+// A foreign national is listed by the foreigner's permanent residence ID of 2023, as a person;
+// the minors rule reads its birth date. The 1 in 340 of them that is also a valid credit code
+// is read as the credit code, so a person's line naming one is refused saying so.
+TEST(ParseCaseRecordTest, ForeignerPermanentResidenceId) {
+  std::string scratch;
+  const auto record = [](std::string_view id, std::string_view published) {
+    return Json(With(With(With(PersonFields(), "cardNum", Quoted(id)), "partyTypeName", "0"),
+                     "publishDate", Quoted(published)));
+  };
+  absl::StatusOr<CaseInput> listed =
+      ParseCaseRecord(record("933840198001010019", "2024-03-01"), &scratch);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->id.text(), "933840198001010019");
+  EXPECT_EQ(listed->id.subject_kind(), SubjectKind::kPerson);
+  ExpectCaseError(record(ResidentId("93384020150101001"), "2025-03-01"),
+                  "cardNum: born 2015-01-01, under 18 on publishDate 2025-03-01");
+  ExpectCaseError(record("933840198001011417", "2024-03-01"),
+                  "cardNum: 933840198001011417 is both a valid credit code and a valid "
+                  "foreigner's permanent residence ID; shixin reads it as the credit code");
+}
+
 // SPC rules Art. 4: a person under 18 on the case's publishDate, by the ID's birth date, is
 // refused; 18 years from birth to the day is of age, 29 February is of age on 1 March.
 TEST(ParseCaseRecordTest, MinorOnPublishDateIsRefused) {
