@@ -575,6 +575,21 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
   return id;
 }
 
+bool HasPersonIdShape(std::string_view input) {
+  const std::string_view trimmed = Trim(input);
+  int size = 0, letters = 0, last_letter = -1;
+  for (size_t i = 0; i < trimmed.size();) {
+    const Decoded d = DecodeUtf8(trimmed.substr(i));
+    i += d.len;
+    if (IsSeparator(d.cp)) continue;
+    const char c = NormaliseChar(d.cp);
+    if (c >= 'A' && c <= 'Z') ++letters, last_letter = size;
+    ++size;
+  }
+  if (size == 15) return letters == 0;
+  return size == 18 && (letters == 0 || (letters == 1 && last_letter == 17));
+}
+
 bool CreditCodeIsForeignerPermit(const Id& id) {
   assert(id.kind() == IdKind::kCreditCode);
   const std::string_view text = id.text();

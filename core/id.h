@@ -158,6 +158,11 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today);
 // that is not pure. For interactive and served queries, where "in the future" means now.
 absl::StatusOr<Id> ParseId(std::string_view input);
 
+// Returns whether `input` has the shape of a person's ID, valid or not: 18 or 15 characters
+// besides ParseId()'s separators, none a letter but an 18-character one's last. A person's
+// number without it (a passport's, a permit's) is none that shixin can hold.
+bool HasPersonIdShape(std::string_view input);
+
 // Returns whether credit code `id` also reads as a foreigner's permanent residence ID (its birth
 // date not checked against today), which ParseId() cannot tell from it: about 1 in 340 of those
 // IDs. REQUIRES: id.kind() == IdKind::kCreditCode.

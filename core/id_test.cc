@@ -319,6 +319,18 @@ TEST(ForeignerPermitTest, ACreditCodeFirst) {
   EXPECT_EQ(ParseKind("911100001000004467"), IdKind::kCreditCode);
 }
 
+TEST(PersonIdShapeTest, ResidentShapedOrNot) {
+  for (const char* shaped :
+       {"11010519491231002X", "110105194912310021", "110105491231002", "933840198001010019",
+        " 110105 19491231 002x ", "1101051949****002X", "11010519491231002A"}) {
+    EXPECT_TRUE(HasPersonIdShape(shaped)) << shaped;
+  }
+  for (const char* other : {"H01234567", "E12345678", "USA330101800101", "H0123456701", "12345678",
+                            "91350503MA2XK7R352", "", "张三", "11010549123100X"}) {
+    EXPECT_FALSE(HasPersonIdShape(other)) << other;
+  }
+}
+
 // ---- Credit codes ----------------------------------------------------------------------------
 
 TEST(CreditCodeTest, RealExample) {

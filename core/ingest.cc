@@ -300,6 +300,18 @@ std::optional<SubjectKind> PartyKind(const Scalar& party) {
   return std::nullopt;
 }
 
+// What a person's ID may be, for the reasons that refuse another document.
+constexpr std::string_view kPersonIds =
+    "a resident ID (Hong Kong, Macau and Taiwan residents' residence permits included) or a "
+    "foreigner's permanent residence ID of 2023; passport and permit numbers are not supported";
+
+// The reason for a person's `field` that is no ID in a person's shape (HasPersonIdShape()).
+absl::Status NotAPersonsIdError(std::string_view field) {
+  return FeedFieldError(
+      field,
+      absl::StrFormat("not an ID number shixin can hold for a person: expected %s", kPersonIds));
+}
+
 absl::Status ParseIdField(std::string_view field, std::string_view text, Id* out) {
   absl::StatusOr<Id> id = ParseId(text);
   if (!id.ok()) return FeedFieldError(field, StdView(id.status().message()));
@@ -316,6 +328,9 @@ struct CaseState {
   bool has_court = false;
   Scalar party;
   Scalar stamp;
+  // Why cardNum, in no person's ID shape, is no ID: a person's passport or permit number is
+  // refused saying so once partyTypeName, which may come later, tells it is a person's.
+  absl::Status card_error;
 };
 
 using CaseReader = absl::Status (*)(ondemand::value&, StringStore&, CaseState*);
@@ -324,7 +339,10 @@ absl::Status ReadCardNum(ondemand::value& value, StringStore& strings, CaseState
   std::optional<std::string_view> text;
   SHIXIN_RETURN_IF_ERROR(ReadString(value, "cardNum", strings, &text));
   if (!text) return absl::OkStatus();
-  return ParseIdField("cardNum", *text, &state->out->id);
+  absl::Status parsed = ParseIdField("cardNum", *text, &state->out->id);
+  if (parsed.ok() || HasPersonIdShape(*text)) return parsed;
+  state->card_error = std::move(parsed);
+  return absl::OkStatus();
 }
 
 absl::Status ReadPartyType(ondemand::value& value, StringStore& strings, CaseState* state) {
@@ -443,11 +461,14 @@ absl::Status ReadCaseField(std::string_view key, ondemand::value& value, StringS
 // Checks what only the whole record can tell: required fields, kind agreement, the stamp.
 absl::Status FinishCase(const CaseState& state) {
   CaseInput* out = state.out;
+  std::optional<SubjectKind> party = PartyKind(state.party);
+  if (!state.card_error.ok()) {
+    return party == SubjectKind::kPerson ? NotAPersonsIdError("cardNum") : state.card_error;
+  }
   if (out->id.empty()) return FeedFieldError("cardNum", "missing");
   if (out->name.empty()) return FeedFieldError("iname", "missing or empty");
   if (out->case_code.empty()) return FeedFieldError("caseCode", "missing or empty");
   if (!state.has_court) return FeedFieldError("courtName", "missing");
-  std::optional<SubjectKind> party = PartyKind(state.party);
   if (party == SubjectKind::kPerson && out->id.kind() == IdKind::kCreditCode &&
       CreditCodeIsForeignerPermit(out->id)) {
     return FeedFieldError(
@@ -457,9 +478,12 @@ absl::Status FinishCase(const CaseState& state) {
                                    out->id.text()));
   }
   if (party && *party != out->id.subject_kind()) {
-    return FeedFieldError("partyTypeName",
-                          absl::StrFormat("%s (%s) contradicts cardNum (%s)", Shown(state.party),
-                                          SubjectKindName(*party), IdKindName(out->id.kind())));
+    return FeedFieldError(
+        "partyTypeName",
+        absl::StrFormat("%s (%s) contradicts cardNum (%s)%s%s", Shown(state.party),
+                        SubjectKindName(*party), IdKindName(out->id.kind()),
+                        *party == SubjectKind::kPerson ? "; a person's ID is " : "",
+                        *party == SubjectKind::kPerson ? kPersonIds : ""));
   }
   uint64_t seconds = 0;
   if (out->publish_date == 0 && state.stamp.present && ScalarDigits(state.stamp, 19, &seconds)) {
@@ -619,10 +643,12 @@ absl::Status FinishRelation(const RelationState& state, PersonName person_name,
     return FeedFieldError("orgId", "a resident ID; expected a credit code or organisation code");
   }
   if (!person) return FeedFieldError("personId", "missing");
-  SHIXIN_RETURN_IF_ERROR(ParseIdField("personId", *person, &out->person));
+  if (absl::Status parsed = ParseIdField("personId", *person, &out->person); !parsed.ok()) {
+    return HasPersonIdShape(*person) ? parsed : NotAPersonsIdError("personId");
+  }
   if (out->person.kind() != IdKind::kResident) {
-    return FeedFieldError("personId", absl::StrFormat("a %s; expected a resident ID",
-                                                      IdKindName(out->person.kind())));
+    return FeedFieldError("personId", absl::StrFormat("a %s; expected %s",
+                                                      IdKindName(out->person.kind()), kPersonIds));
   }
   if ((!name || name->empty()) && person_name == PersonName::kRequired) {
     return FeedFieldError("personName", "missing or empty");

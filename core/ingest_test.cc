@@ -332,6 +332,40 @@ TEST(ParseCaseRecordTest, ForeignerPermanentResidenceId) {
                   "foreigner's permanent residence ID; shixin reads it as the credit code");
 }
 
+// A person's passport or permit number (or the old 15-character foreigner's card) is refused
+// as a document shixin cannot hold, wherever partyTypeName stands: not with the reason of some
+// organisation's code it fails to be. A mistyped resident ID keeps its own reason, and so does
+// a line that does not say it is a person's.
+TEST(ParseCaseRecordTest, APersonsOtherDocumentsAreRefusedAsSuch) {
+  constexpr std::string_view kNotHeld =
+      "cardNum: not an ID number shixin can hold for a person: expected a resident ID (Hong "
+      "Kong, Macau and Taiwan residents' residence permits included) or a foreigner's permanent "
+      "residence ID of 2023; passport and permit numbers are not supported";
+  for (std::string document :
+       {"H01234567", "E12345678", "USA330101800101", "H0123456701", "12345678", "EA1234567"}) {
+    const Fields person = With(PersonFields(), "cardNum", Quoted(document));
+    ExpectCaseError(Json(With(person, "partyTypeName", "0")), kNotHeld);
+    Fields party_first = {{"partyTypeName", R"("自然人")"}};
+    party_first.insert(party_first.end(), person.begin(), person.end());
+    ExpectCaseError(Json(party_first), kNotHeld);
+    // Not said to be a person's: the reason ParseId() gives.
+    absl::StatusOr<Id> id = ParseId(document);
+    ASSERT_FALSE(id.ok()) << document;
+    const std::string reason = "cardNum: " + StatusMessage(id.status());
+    ExpectCaseError(Json(person), reason);
+    ExpectCaseError(Json(With(person, "partyTypeName", R"("1")")), reason);
+  }
+  ExpectCaseError(
+      Json(With(With(PersonFields(), "cardNum", "\"110105194912310021\""), "partyTypeName", "0")),
+      "cardNum: bad check character: expected X, found 1");
+  // A passport number that happens to pass an organisation code's check.
+  ExpectCaseError(
+      Json(
+          With(With(PersonFields(), "cardNum", Quoted(OrgCode("E1234567"))), "partyTypeName", "0")),
+      "partyTypeName: 0 (person) contradicts cardNum (org_code); a person's ID is a resident ID "
+      "(Hong Kong, Macau and Taiwan residents' residence permits included) or a foreigner's");
+}
+
 // SPC rules Art. 4: a person under 18 on the case's publishDate, by the ID's birth date, is
 // refused; 18 years from birth to the day is of age, 29 February is of age on 1 March.
 TEST(ParseCaseRecordTest, MinorOnPublishDateIsRefused) {
@@ -615,6 +649,9 @@ TEST(ParseRelationRecordTest, BadRecords) {
                       "personId: a credit_code; expected a resident ID");
   ExpectRelationError(RelationJson("personId", "\"552698531\""),
                       "personId: a org_code; expected a resident ID");
+  ExpectRelationError(RelationJson("personId", "\"E12345678\""),
+                      "personId: not an ID number shixin can hold for a person: expected a "
+                      "resident ID");
   ExpectRelationError(RelationJson("personName", std::nullopt), "personName: missing or empty");
   ExpectRelationError(RelationJson("personName", R"("")"), "personName: missing or empty");
   ExpectRelationError(RelationJson("personName", "null"), "personName: missing or empty");

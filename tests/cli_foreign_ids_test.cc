@@ -72,4 +72,32 @@ TEST(CliForeignIdsTest, AForeignersPermanentResidenceIdIsListedAsAPerson) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// The foreigner's lines of one export (passport, permits, the old foreigner's card): each
+// skipped with the reason that shixin cannot hold the document, the valid one listed; with
+// --max-errors 0 the first stops the compile, naming its line.
+TEST(CliForeignIdsTest, APersonsOtherDocumentsAreSkippedSayingSo) {
+  const std::string dir =
+      MakeList("cli_foreign_documents", PersonLine(1, "约翰·史密斯", "933840198001010019") +
+                                            PersonLine(2, "JOHN SMITH", "USA330101800101") +
+                                            PersonLine(3, "某港人", "H01234567") +
+                                            PersonLine(4, "某护照", "E12345678"));
+  const RunResult r =
+      Shixin("compile --max-errors 5 --data " + dir + " -o " + dir + "/list.snap", true);
+  EXPECT_EQ(r.status, 0) << r.out;
+  for (const char* line : {"debtors.ndjson:2: ", "debtors.ndjson:3: ", "debtors.ndjson:4: "}) {
+    EXPECT_THAT(r.out, HasSubstr(std::string(line) +
+                                 "cardNum: not an ID number shixin can hold for a person"))
+        << r.out;
+  }
+  EXPECT_THAT(r.out, Not(HasSubstr("check character"))) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("bad character"))) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("1 persons")) << r.out;
+  const RunResult strict = Shixin("compile --data " + dir + " -o " + dir + "/strict.snap", true);
+  EXPECT_NE(strict.status, 0);
+  EXPECT_THAT(strict.out, HasSubstr("debtors.ndjson:2: cardNum: not an ID number shixin can hold "
+                                    "for a person: expected a resident ID"))
+      << strict.out;
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 }  // namespace
