@@ -267,6 +267,7 @@ void Connection::AnswerFrames() {
     ReloadRequest reload;
     const uint64_t audit_ticket = session_.audit_ticket;
     const size_t begin = output.size();
+    const auto received = now;  // a RELOAD's latency counts from here to its answer
     const Handler::Next next = shared_.handler->Handle(frame.header, frame.payload, peer, &output,
                                                        &reload, &session_, &now);
     if (session_.audit_ticket != audit_ticket) {
@@ -279,7 +280,7 @@ void Connection::AnswerFrames() {
     answered = true;
     last_request_ = now;
     if (next == Handler::Next::kReload) {
-      StartReload(frame.header.request_id, std::move(reload));
+      StartReload(frame.header.request_id, std::move(reload), received);
       continue;
     }
     pump_.CountQueued();
@@ -295,29 +296,38 @@ void Connection::AnswerFrames() {
   pump_.CompactInput();
 }
 
-void Connection::StartReload(uint32_t request_id, ReloadRequest request) {
+void Connection::StartReload(uint32_t request_id, ReloadRequest request,
+                             std::chrono::steady_clock::time_point received) {
   ++reloads_;
   // Keeps the io_context running until the answer has been posted back.
   asio::any_io_executor work =
       asio::prefer(pump_.executor(), asio::execution::outstanding_work.tracked);
   const bool accepted = shared_.reloads->Reload(
       std::move(request),
-      [self = shared_from_this(), work, request_id](const ReloadResult& result) {
-        asio::post(work, [self, request_id, result] { self->OnReloadDone(request_id, result); });
+      [self = shared_from_this(), work, request_id, received](const ReloadResult& result) {
+        asio::post(work, [self, request_id, received, result] {
+          self->OnReloadDone(request_id, result, received);
+        });
       });
   if (!accepted) {
     --reloads_;
     // Only after Reloader::Stop(): reloads are coalesced, never refused.
     const ReloadResult stopping{absl::UnavailableError("the daemon is stopping"), 0, ""};
-    shared_.handler->AppendReloadResult(request_id, stopping, &pump_.output(), session_.version);
+    shared_.handler->AppendReloadResult(request_id, stopping, &pump_.output(), session_, received);
     pump_.CountQueued();
   }
 }
 
-void Connection::OnReloadDone(uint32_t request_id, const ReloadResult& result) {
+void Connection::OnReloadDone(uint32_t request_id, const ReloadResult& result,
+                              std::chrono::steady_clock::time_point received) {
   --reloads_;
-  if (phase_ == Phase::kClosed) return;
-  shared_.handler->AppendReloadResult(request_id, result, &pump_.output(), session_.version);
+  if (phase_ == Phase::kClosed) {
+    // Nobody reads the answer, but the request was handled: it is counted all the same.
+    std::string unsent;
+    shared_.handler->AppendReloadResult(request_id, result, &unsent, session_, received);
+    return;
+  }
+  shared_.handler->AppendReloadResult(request_id, result, &pump_.output(), session_, received);
   pump_.CountQueued();
   Advance();
 }

@@ -159,8 +159,11 @@ class Connection final : public ManagedConnection,
   // AuditBatch::Waiter: the thread's turn is over; the held answers' records are written.
   void OnAuditTurn() override;
   void OnHandshake(const boost::system::error_code& ec);
-  void StartReload(uint32_t request_id, ReloadRequest request);
-  void OnReloadDone(uint32_t request_id, const ReloadResult& result);
+  // `received`: when the RELOAD was taken up (its latency in the metrics counts from it).
+  void StartReload(uint32_t request_id, ReloadRequest request,
+                   std::chrono::steady_clock::time_point received);
+  void OnReloadDone(uint32_t request_id, const ReloadResult& result,
+                    std::chrono::steady_clock::time_point received);
   // Returns whether a request of `opcode` is refused before authentication: all but HELLO and
   // PING (an unknown opcode too: it is answered UNKNOWN_OPCODE from its header).
   static bool NeedsCaller(uint8_t opcode);

@@ -216,14 +216,20 @@ Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view
   const Next next = HandleFrame(request, payload, peer, out, reload, s);
   const auto end = std::chrono::steady_clock::now();
   if (turn_clock != nullptr) *turn_clock = end;
-  const int64_t took_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
-  // The status the response frame carries (none for an accepted RELOAD: OK).
+  // An accepted RELOAD is answered, and recorded, when its reload ends (AppendReloadResult).
+  if (next != Next::kReload) Record(request.opcode, *out, frame, s, end - start);
+  return next;
+}
+
+void Handler::Record(uint8_t opcode, std::string_view out, size_t frame, const Session& s,
+                     std::chrono::steady_clock::duration took) const {
+  // The status the response frame carries.
   uint16_t status = 0;
-  if (out->size() >= frame + wire::kHeaderSize) status = DecodeBigEndian16(out->data() + frame + 6);
+  if (out.size() >= frame + wire::kHeaderSize) status = DecodeBigEndian16(out.data() + frame + 6);
   const std::string_view caller =
       s.grant != nullptr ? std::string_view(s.grant->caller.id) : std::string_view();
-  metrics_->Record(request.opcode, status, caller, took_ns);
-  return next;
+  metrics_->Record(opcode, status, caller,
+                   std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
 }
 
 Handler::Next Handler::HandleFrame(const wire::FrameHeader& request, std::string_view payload,
@@ -840,17 +846,25 @@ std::optional<Handler::Outcome> Handler::Reload(std::string_view payload, const 
 }
 
 void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out,
-                                 uint8_t version) const {
-  SnapshotHolder::ReadSection read(*holder_);
-  const Dataset* d = read.dataset();
-  Response response(version, static_cast<uint8_t>(wire::Opcode::kReload), request_id,
-                    d != nullptr ? d->generation : 0, IsStale(d, clock_()), out);
-  if (!result.status.ok()) {
-    response.Finish(Outcome::FromCore(result.status));
-    return;
+                                 const Session& session,
+                                 std::chrono::steady_clock::time_point received) const {
+  const size_t frame = out->size();
+  {
+    SnapshotHolder::ReadSection read(*holder_);
+    const Dataset* d = read.dataset();
+    Response response(session.version, static_cast<uint8_t>(wire::Opcode::kReload), request_id,
+                      d != nullptr ? d->generation : 0, IsStale(d, clock_()), out);
+    if (result.status.ok()) {
+      wire::Encode(wire::ReloadResponse{result.generation, result.message}, response.payload());
+      response.Finish(Outcome::Ok());
+    } else {
+      response.Finish(Outcome::FromCore(result.status));
+    }
   }
-  wire::Encode(wire::ReloadResponse{result.generation, result.message}, response.payload());
-  response.Finish(Outcome::Ok());
+  if (metrics_ != nullptr) {
+    Record(static_cast<uint8_t>(wire::Opcode::kReload), *out, frame, session,
+           std::chrono::steady_clock::now() - received);
+  }
 }
 
 void Handler::AppendFrameError(const wire::Decoded& decoded, std::string* out,

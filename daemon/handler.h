@@ -84,8 +84,8 @@ class Handler {
   enum class Next {
     kContinue,  // a response was appended; keep reading
     kClose,     // a fatal error response was appended; close after writing it
-    kReload,    // RELOAD accepted: nothing was appended; start the reload Handle() described
-                // in `reload`, then call AppendReloadResult() with its outcome
+    kReload,    // RELOAD accepted: nothing was appended (nor recorded); start the reload
+                // Handle() described in `reload`, then call AppendReloadResult() with its outcome
   };
 
   // Returns the time, Unix seconds: what "now" is for staleness and for the list's validity.
@@ -101,8 +101,9 @@ class Handler {
 
   // Answers the complete request frame `request` + `payload` from `peer` on the connection of
   // `session` (nullptr: a fresh one, for a single request), appending one response frame to
-  // `out` (none for kReload). Returns what the caller must do next; for kReload, `*reload` is
-  // set to the reload the request asks for (its origin names `peer`).
+  // `out` (none for kReload), and records it in the metrics (a RELOAD when it is answered).
+  // Returns what the caller must do next; for kReload, `*reload` is set to the reload the
+  // request asks for (its origin names `peer`).
   // `turn_clock` (may be null) lets a connection time a turn's requests with one clock read
   // each: the request's latency counts from *turn_clock (the turn's start or the previous
   // request's end), and *turn_clock is set to its end.
@@ -123,9 +124,12 @@ class Handler {
   static constexpr size_t kLookAheadIds = 256;
 
   // Appends the response to RELOAD request `request_id` once the reload is done, in the
-  // connection's `version`.
+  // version of the connection's `session`, and records the request in the metrics: with the
+  // status it answers, `session`'s caller and the time since `received` (when Handle() took
+  // the request up), which covers the reload the client waited for.
   void AppendReloadResult(uint32_t request_id, const ReloadResult& result, std::string* out,
-                          uint8_t version = wire::kVersion) const;
+                          const Session& session,
+                          std::chrono::steady_clock::time_point received) const;
 
   // Appends the fatal response to a frame that failed to decode.
   // REQUIRES: decoded.result == wire::DecodeResult::kInvalid.
@@ -164,6 +168,10 @@ class Handler {
   struct Outcome;
   class Response;
 
+  // Records the request of `opcode` answered by the frame at `frame` in `out`, from
+  // `session`'s caller, in `took`. REQUIRES: metrics_ is not null.
+  void Record(uint8_t opcode, std::string_view out, size_t frame, const Session& session,
+              std::chrono::steady_clock::duration took) const;
   // Handle() without the metrics. REQUIRES: session is not null.
   Next HandleFrame(const wire::FrameHeader& request, std::string_view payload, const Peer& peer,
                    std::string* out, ReloadRequest* reload, Session& s) const;

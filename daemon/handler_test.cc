@@ -1,5 +1,6 @@
 #include "daemon/handler.h"
 
+#include <chrono>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -442,11 +443,15 @@ TEST_F(HandlerTest, ReloadResults) {
   Start();
   holder_.Publish(Sample());
   std::string out;
-  handler_->AppendReloadResult(7, ReloadResult{absl::OkStatus(), 2, "generation 2"}, &out);
-  handler_->AppendReloadResult(8, ReloadResult{absl::AbortedError("bad line"), 2, "bad line"},
-                               &out);
+  const Session session;
+  const auto received = std::chrono::steady_clock::now();
+  handler_->AppendReloadResult(7, ReloadResult{absl::OkStatus(), 2, "generation 2"}, &out, session,
+                               received);
+  handler_->AppendReloadResult(8, ReloadResult{absl::AbortedError("bad line"), 2, "bad line"}, &out,
+                               session, received);
   handler_->AppendReloadResult(
-      9, ReloadResult{absl::UnavailableError("the daemon is stopping"), 0, ""}, &out);
+      9, ReloadResult{absl::UnavailableError("the daemon is stopping"), 0, ""}, &out, session,
+      received);
   const std::vector<Answer> frames = Frames(out);
   ASSERT_EQ(frames.size(), 3u);
   EXPECT_EQ(frames[0].header.request_id, 7u);

@@ -2,13 +2,14 @@
 // status page (GET /status, daemon/status_page.h).
 //
 // Hot path: Handler::Handle calls Record() once per request (the binary protocol and the JSON
-// API alike). It takes no lock: the handling latency goes to a per-opcode LatencyHistogram
-// (relaxed atomics) and the count to the caller's own cells (opcode x status relaxed atomics),
-// found through a thread-local cache keyed by the caller id; only a cache miss (a thread's
-// first request of a caller) takes the mutex that guards the caller table. prometheus-cpp's own
-// Histogram takes a mutex per Observe() and Family::Add() one per lookup, so Metrics is a
-// prometheus::Collectable over these atomics instead (bench/metrics_benchmark.cc compares the
-// two); the library still provides the metric model and the text exposition.
+// API alike; a RELOAD when it is answered, Handler::AppendReloadResult). It takes no lock: the
+// handling latency goes to a per-opcode LatencyHistogram (relaxed atomics) and the count to the
+// caller's own cells (opcode x status relaxed atomics), found through a thread-local cache keyed by
+// the caller id; only a cache miss (a thread's first request of a caller) takes the mutex that
+// guards the caller table. prometheus-cpp's own Histogram takes a mutex per Observe() and
+// Family::Add() one per lookup, so Metrics is a prometheus::Collectable over these atomics instead
+// (bench/metrics_benchmark.cc compares the two); the library still provides the metric model and
+// the text exposition.
 //
 // Scrape time: Collect() reads the sources (list, reloads, deltas and the checkpoint,
 // connections, callers' refusals, the audit's state and write and fsync latency, process
@@ -79,7 +80,9 @@ class Metrics : public prometheus::Collectable {
     int64_t time = 0;       // Unix seconds
     double seconds = 0;     // the interval's length
     uint64_t requests = 0;  // handled in the interval
-    double p50_us = 0;      // handling latency percentiles in the interval (0: no request)
+    // Handling latency percentiles in the interval, of every request but RELOAD (whose latency
+    // is its reload's); 0: no request.
+    double p50_us = 0;
     double p99_us = 0;
     std::vector<std::pair<std::string, uint64_t>> callers;  // requests per caller (nonzero)
   };
@@ -163,7 +166,8 @@ class Metrics : public prometheus::Collectable {
   std::deque<Sample> history_;  // guarded by history_mu_
   // What the previous sample saw; guarded by history_mu_.
   int64_t last_sample_time_ = 0;
-  LatencyHistogram::Counts last_latency_;
+  LatencyHistogram::Counts last_latency_;  // of every opcode but RELOAD
+  uint64_t last_reloads_ = 0;              // RELOADs
   std::map<std::string, uint64_t> last_callers_;
 
   std::mutex sampler_mu_;

@@ -1,6 +1,7 @@
 #include "daemon/metrics.h"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -31,6 +32,8 @@ constexpr auto kCheck = static_cast<uint8_t>(wire::Opcode::kCheck);
 constexpr auto kMeasures = static_cast<uint8_t>(wire::Opcode::kMeasures);
 constexpr auto kOk = static_cast<uint16_t>(wire::Status::kOk);
 constexpr auto kRateLimited = static_cast<uint16_t>(wire::Status::kRateLimited);
+constexpr auto kReload = static_cast<uint8_t>(wire::Opcode::kReload);
+constexpr auto kReloadFailed = static_cast<uint16_t>(wire::Status::kReloadFailed);
 
 // Returns every sample line of an exposition: "name{labels}" -> value. Fails the test on a line
 // that is neither a comment nor a well-formed sample.
@@ -203,6 +206,25 @@ TEST(MetricsTest, HistorySamplesIntervals) {
   EXPECT_EQ(metrics.History().size(), Metrics::kHistorySamples);
 }
 
+// A RELOAD's latency is its reload's: the history counts it but leaves it out of the
+// percentiles, which would otherwise show a quiet interval's reload as its p99.
+TEST(MetricsTest, HistoryPercentilesLeaveReloadsOut) {
+  Metrics metrics({}, 1'000);
+  for (int i = 0; i < 10; ++i) metrics.Record(kCheck, kOk, "bank-a", 7'000);
+  metrics.Record(kReload, kOk, "ops", 3'000'000'000);
+  metrics.TakeSample(1'010);
+  metrics.Record(kReload, kReloadFailed, "ops", 3'000'000'000);
+  metrics.TakeSample(1'020);
+  const std::vector<Metrics::Sample> h = metrics.History();
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].requests, 11u);
+  EXPECT_LE(h[0].p99_us, 10);
+  EXPECT_EQ(h[1].requests, 1u);
+  EXPECT_EQ(h[1].p99_us, 0);
+  ASSERT_EQ(h[1].callers.size(), 1u);
+  EXPECT_EQ(h[1].callers[0], (std::pair<std::string, uint64_t>("ops", 1)));
+}
+
 TEST(MetricsTest, SamplerStartsAndStops) {
   Metrics metrics;
   ASSERT_TRUE(metrics.StartSampler().ok());
@@ -239,6 +261,44 @@ TEST(MetricsTest, HandlerRecordsRequests) {
   EXPECT_EQ(s.at("shixin_list_loaded"), 1);
   EXPECT_GT(s.at("shixin_list_subjects"), 0);
   EXPECT_EQ(s.at("shixin_list_max_age_seconds"), 90000);
+}
+
+// A RELOAD is recorded when it is answered, with the status of its answer (RELOAD_FAILED when
+// the reload failed) and the time from its arrival to its answer, which covers the reload.
+TEST(MetricsTest, HandlerRecordsAReloadAsAnswered) {
+  RcuThread rcu;
+  SnapshotHolder holder;
+  holder.Publish(handler_testing::Sample());
+  Metrics metrics(MetricsSources{&holder});
+  Config config;
+  Handler handler(config, &holder, NowSeconds, nullptr, nullptr, nullptr, &metrics);
+  wire::FrameHeader request;
+  request.opcode = kReload;
+  request.request_id = 7;
+  std::string out;
+  ReloadRequest reload;
+  Session session;
+  const auto received = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  ASSERT_EQ(handler.Handle(request, "", Peer{"test", true}, &out, &reload, &session),
+            Handler::Next::kReload);
+  // Accepted, not answered yet: nothing to count.
+  EXPECT_EQ(metrics.requests(), 0u);
+  EXPECT_THAT(metrics.Scrape(), Not(HasSubstr(R"(opcode="RELOAD")")));
+
+  handler.AppendReloadResult(7, ReloadResult{absl::AbortedError("truncated"), 1, "truncated"}, &out,
+                             session, received);
+  std::map<std::string, double> s = Parse(metrics.Scrape());
+  EXPECT_EQ(s.at(R"(shixin_requests_total{caller="open",opcode="RELOAD",status="RELOAD_FAILED"})"),
+            1);
+  EXPECT_EQ(s.count(R"(shixin_requests_total{caller="open",opcode="RELOAD",status="OK"})"), 0u);
+  EXPECT_EQ(s.at(R"(shixin_request_duration_seconds_count{opcode="RELOAD"})"), 1);
+  EXPECT_GE(s.at(R"(shixin_request_duration_seconds_sum{opcode="RELOAD"})"), 2);
+
+  handler.AppendReloadResult(8, ReloadResult{absl::OkStatus(), 2, "generation 2"}, &out, session,
+                             std::chrono::steady_clock::now());
+  s = Parse(metrics.Scrape());
+  EXPECT_EQ(s.at(R"(shixin_requests_total{caller="open",opcode="RELOAD",status="OK"})"), 1);
+  EXPECT_EQ(s.at(R"(shixin_request_duration_seconds_count{opcode="RELOAD"})"), 2);
 }
 
 // The server certificate's end, once TLS loaded one; nothing without TLS.

@@ -1,7 +1,8 @@
 // End-to-end tests of shixind's reloads (docs/shixind.md, Lifecycle): SIGHUP and RELOAD swap
 // in a changed list (generation + 1), a corrupt list, a list cut short or a FIFO is refused
 // while the old one keeps serving, requests during a reload are coalesced so that the newest
-// files win, and queries running across many swaps never see a wrong answer or an error.
+// files win, queries running across many swaps never see a wrong answer or an error, and
+// /metrics counts each RELOAD with the status of its answer.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -22,9 +24,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
+#include "tests/http_socket.h"
 
 namespace shixin::e2e {
 namespace {
@@ -555,6 +559,65 @@ TEST_F(DaemonReloadTest, AReloadLoadsAtTheConfiguredNiceValue) {
   EXPECT_EQ(done->header.status, 0) << ErrorMessage(*done);
   EXPECT_EQ(done->header.generation, 2u);
   EXPECT_EQ(ThreadNiceOf(daemon_->pid(), "shixind-load"), -100) << "the loader ends with its load";
+}
+
+// Returns the value of sample `series` ("name{labels}") in `daemon`'s /metrics, or -1 if it is
+// not there (a counter that never counted).
+double Scraped(const Daemon& daemon, absl::string_view series) {
+  std::optional<HttpResponse> m = HttpRoundTrip(daemon, HttpGet("/metrics"));
+  EXPECT_TRUE(m.has_value());
+  if (!m.has_value()) return -1;
+  for (absl::string_view line : absl::StrSplit(m->body, '\n')) {
+    double value = 0;
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ") &&
+        absl::SimpleAtod(line, &value)) {
+      return value;
+    }
+  }
+  return -1;
+}
+
+// /metrics counts a RELOAD with the status it was answered (before: OK when it was accepted,
+// whatever the reload's outcome) and times it until that answer, the whole reload.
+TEST_F(DaemonReloadTest, MetricsCountAReloadAsAnsweredAndTimeTheWholeReload) {
+  ASSERT_TRUE(MakeSyntheticDataDir(dir_, ReloadSubjects(10000), 2).ok());  // a reload of ~0.1 s
+  auto full = ReadFile(Debtors());
+  ASSERT_TRUE(full.ok());
+  DaemonOptions options;
+  options.data_dir = dir_;
+  options.http_listen = "127.0.0.1:0";
+  auto daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  daemon_ = *std::move(daemon);
+  auto client = daemon_->Connect(absl::Seconds(60));
+  ASSERT_TRUE(client.ok()) << client.status();
+
+  // Cut in the middle of its last line, as a copy interrupted there leaves it: the reload reads
+  // the whole file before it fails.
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), full->substr(0, full->size() - 20)).ok());
+  auto reload = (*client)->Reload();
+  ASSERT_FALSE(reload.ok());
+  EXPECT_TRUE(absl::StartsWith(reload.status().message(), "RELOAD_FAILED")) << reload.status();
+  constexpr char kFailed[] =
+      R"(shixin_requests_total{caller="open",opcode="RELOAD",status="RELOAD_FAILED"})";
+  constexpr char kOk[] = R"(shixin_requests_total{caller="open",opcode="RELOAD",status="OK"})";
+  EXPECT_EQ(Scraped(*daemon_, kFailed), 1);
+  EXPECT_EQ(Scraped(*daemon_, kOk), -1);
+  EXPECT_EQ(Scraped(*daemon_, R"(shixin_reloads_total{result="failed"})"), 1);
+  // The client waited for the reload: the request took at least as long as it.
+  const double reload_seconds = Scraped(*daemon_, "shixin_reload_duration_seconds_sum");
+  EXPECT_GT(reload_seconds, 0);
+  EXPECT_GE(Scraped(*daemon_, R"(shixin_request_duration_seconds_sum{opcode="RELOAD"})"),
+            reload_seconds);
+
+  ASSERT_TRUE(WriteFileAtomically(Debtors(), *full).ok());
+  reload = (*client)->Reload();
+  ASSERT_TRUE(reload.ok()) << reload.status();
+  EXPECT_EQ(Scraped(*daemon_, kOk), 1);
+  EXPECT_EQ(Scraped(*daemon_, kFailed), 1);
+  EXPECT_EQ(Scraped(*daemon_, R"(shixin_request_duration_seconds_count{opcode="RELOAD"})"), 2);
+  EXPECT_GE(Scraped(*daemon_, R"(shixin_request_duration_seconds_sum{opcode="RELOAD"})"),
+            Scraped(*daemon_, "shixin_reload_duration_seconds_sum"));
 }
 
 }  // namespace
