@@ -67,13 +67,27 @@ std::vector<uint32_t> SnapshotBuilder::MergeOrgCodeAliases() const {
   return target;
 }
 
+void SnapshotBuilder::TakeAliasName(const PendingEntity& alias, PendingEntity& merged) {
+  // The relations feed names no organisation: a credit-code entity only it gave has no name, and
+  // the court's name for the organisation code it embeds must not be lost (feed.md section 1).
+  if (merged.name_from_case || (merged.name_size != 0 && !alias.name_from_case)) return;
+  if (alias.name_size == 0) return;
+  merged.name_begin = alias.name_begin;
+  merged.name_size = alias.name_size;
+  merged.name_from_case = alias.name_from_case;
+}
+
 absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
   // Entities referred to by their organisation code are merged into the credit-code entity.
   const std::vector<uint32_t> target = MergeOrgCodeAliases();
   std::vector<uint32_t> order;
   order.reserve(pending_.size());
   for (uint32_t i = 0; i < pending_.size(); ++i) {
-    if (target[i] == i) order.push_back(i);
+    if (target[i] == i) {
+      order.push_back(i);
+    } else {
+      TakeAliasName(pending_[i], pending_[target[i]]);
+    }
   }
   if (order.size() > kMaxEntities) {
     return absl::ResourceExhaustedError(

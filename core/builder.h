@@ -1,10 +1,12 @@
 // SnapshotBuilder collects cases and relations and produces an immutable Snapshot.
 //
 // Cases of one subject may arrive in any order, from any line; a subject's name is taken from
-// its first case. Duplicate relations are merged. An organisation named by its 9-character
-// organisation code (in a case or a relation) is one entity with the one named by a credit code
-// embedding it, keyed by the credit code, when there is one; else it stays under its
-// organisation code, which Snapshot::Find() gives for a credit code embedding it.
+// its first case (under either code of an organisation: the credit code's first case, else the
+// organisation code's), else from the relations feed. Duplicate relations are merged. An
+// organisation named by its 9-character organisation code (in a case or a relation) is one entity
+// with the one named by a credit code embedding it, keyed by the credit code, when there is one;
+// else it stays under its organisation code, which Snapshot::Find() gives for a credit code
+// embedding it.
 //
 // Thread safety: a builder is used by one thread at a time.
 #ifndef SHIXIN_CORE_BUILDER_H_
@@ -75,6 +77,9 @@ class SnapshotBuilder {
   // Returns, for each pending entity, the entity it merges into (itself, or the credit-code
   // entity embedding its organisation code).
   std::vector<uint32_t> MergeOrgCodeAliases() const;
+  // Gives `merged` the name of `alias` (an organisation-code entity merged into it) if that is
+  // the court's and `merged` has none of the court's, or if `merged` has none at all.
+  static void TakeAliasName(const PendingEntity& alias, PendingEntity& merged);
   // The steps of Build(); `number` maps a pending entity to its snapshot entity.
   void LayOutEntities(const std::vector<uint32_t>& order, Snapshot& snap) const;
   void LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap) const;
