@@ -22,6 +22,7 @@
 #include "base/status_macros.h"
 #include "base/terminal.h"
 #include "base/thread.h"
+#include "core/case_code.h"
 #include "core/ingest.h"
 #include "core/paths.h"
 #include "core/validity.h"
@@ -126,9 +127,9 @@ absl::Status ParseCaseChange(LineParser& parser, const CaseInput& input, const V
 
 // remove, revoke: the case's name (caseCode, cardNum), the reason of a remove, and `at`.
 absl::Status ParseEndChange(LineParser& parser, const Values& values, DeltaChange* change) {
-  const std::optional<std::string_view>& code = values[kCaseCodeKey];
-  if (!code || code->empty()) return FeedFieldError("caseCode", "missing or empty");
-  change->record.case_code = parser.Keep(*code);
+  const std::string_view code = TrimCaseCode(values[kCaseCodeKey].value_or(""));
+  if (code.empty()) return FeedFieldError("caseCode", "missing or empty");
+  change->record.case_code = parser.Keep(code);
   if (!values[kCardNumKey]) return FeedFieldError("cardNum", "missing");
   absl::StatusOr<Id> id = ParseId(*values[kCardNumKey]);
   if (!id.ok()) return Prefixed("cardNum", id.status());

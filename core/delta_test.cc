@@ -195,6 +195,24 @@ TEST(DeltaParseTest, RemoveParsesEveryField) {
   EXPECT_TRUE(c.name.empty());
 }
 
+// A case number is kept without the spaces around it, as the base list keeps it; one of
+// spaces only is missing.
+TEST(DeltaParseTest, CaseCodesAreTrimmed) {
+  for (const std::string_view op : {"remove", "revoke"}) {
+    OwnedChange c = OnlyChange(
+        absl::StrFormat(R"({"op":"%s","caseCode":" （2020）黑0403执567号\t","cardNum":"%s",%s)"
+                        R"("at":"2026-06-10T09:00:00+08:00"})"
+                        "\n",
+                        op, PersonB(), op == "remove" ? R"("reason":"performed",)" : ""));
+    EXPECT_EQ(c.record.case_code, "（2020）黑0403执567号") << op;
+  }
+  EXPECT_THAT(ErrorOf(absl::StrFormat(R"({"op":"revoke","caseCode":" \t","cardNum":"%s",)"
+                                      R"("at":"2026-06-10T09:00:00+08:00"})"
+                                      "\n",
+                                      PersonB())),
+              HasSubstr("revoke: caseCode: missing or empty"));
+}
+
 TEST(DeltaParseTest, RemoveTakesEveryReasonOfTheFeed) {
   constexpr std::pair<std::string_view, EndReason> kReasons[] = {
       {"performed", EndReason::kPerformed},

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "base/terminal.h"
+#include "core/case_code.h"
 #include "core/file_data.h"
 #include "core/paths.h"
 #include "core/validity.h"
@@ -467,6 +468,7 @@ absl::Status FinishCase(const CaseState& state) {
   }
   if (out->id.empty()) return FeedFieldError("cardNum", "missing");
   if (out->name.empty()) return FeedFieldError("iname", "missing or empty");
+  out->case_code = TrimCaseCode(out->case_code);
   if (out->case_code.empty()) return FeedFieldError("caseCode", "missing or empty");
   if (!state.has_court) return FeedFieldError("courtName", "missing");
   if (party == SubjectKind::kPerson && out->id.kind() == IdKind::kCreditCode &&

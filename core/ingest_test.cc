@@ -178,6 +178,16 @@ TEST(ParseCaseRecordTest, FullWidthAndAsciiBracketsInCaseCode) {
   }
 }
 
+// Exports pad the case number: it is kept without the spaces, and one of spaces only is missing.
+TEST(ParseCaseRecordTest, CaseCodeIsTrimmed) {
+  std::string scratch;
+  absl::StatusOr<CaseInput> c =
+      ParseCaseRecord(CaseJson("caseCode", R"(" （2020）黑0403执567号\t")"), &scratch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->case_code, "（2020）黑0403执567号");
+  ExpectCaseError(CaseJson("caseCode", R"(" \t ")"), "caseCode: missing or empty");
+}
+
 TEST(ParseCaseRecordTest, DateForms) {
   std::string scratch;
   absl::StatusOr<CaseInput> c =
@@ -914,10 +924,10 @@ TEST_F(LoadTest, LineTooLong) {
 
 // The last line is parsed from a padded copy; the views the sink sees must still be right.
 TEST_F(LoadTest, ShortLastLineAndEscapes) {
-  std::string last = R"({"caseCode":"Z\n","iname":"x","cardNum":"552698531","courtName":""})";
+  std::string last = R"({"caseCode":"Z\n1","iname":"x","cardNum":"552698531","courtName":""})";
   ASSERT_LT(last.size(), 100u);
   ASSERT_TRUE(LoadCases(Case("A") + "\n" + last).ok());
-  EXPECT_THAT(cases_, ElementsAre("A", "Z\n"));
+  EXPECT_THAT(cases_, ElementsAre("A", "Z\n1"));
 }
 
 TEST_F(LoadTest, JsonArray) {

@@ -16,6 +16,7 @@
 #include "base/allocator.h"
 #include "base/status_macros.h"
 #include "base/terminal.h"
+#include "core/case_code.h"
 #include "core/case_codec.h"
 #include "core/entity_draft.h"
 #include "core/prepared_delta.h"
@@ -219,32 +220,6 @@ OverlayStats Overlay::Stats() const {
   return s;
 }
 
-namespace {
-
-// Case numbers are compared with full-width brackets as ASCII ones: feeds write both. Returns
-// the next character of `code` at `*at` with the brackets made ASCII, and advances `*at`.
-char NextCaseChar(std::string_view code, size_t* at) {
-  static constexpr std::string_view kOpen = "（", kClose = "）";
-  for (const auto& [wide, ascii] : {std::pair{kOpen, '('}, std::pair{kClose, ')'}}) {
-    if (code.substr(*at, wide.size()) == wide) {
-      *at += wide.size();
-      return ascii;
-    }
-  }
-  return code[(*at)++];
-}
-
-// Whether two case numbers name the same case (without allocating: it runs per version).
-bool SameCase(std::string_view a, std::string_view b) {
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (NextCaseChar(a, &i) != NextCaseChar(b, &j)) return false;
-  }
-  return i == a.size() && j == b.size();
-}
-
-}  // namespace
-
 // The subjects one delta changes, materialised as drafts on first touch (from the table of the
 // deltas before it, or the base), then edited in place; frozen into the table if it is accepted.
 class OverlayApplier {
@@ -324,7 +299,7 @@ absl::StatusOr<EntityDraft*> OverlayApplier::Mutable(const Id& id) {
 static int CurrentVersion(const EntityDraft& e, std::string_view code) {
   for (size_t i = e.case_count(); i-- > 0;) {
     const CaseView c = e.Head(i);
-    if (c.end == EndReason::kNone && SameCase(c.case_code, code)) {
+    if (c.end == EndReason::kNone && SameCaseCode(c.case_code, code)) {
       return static_cast<int>(i);
     }
   }
@@ -334,7 +309,7 @@ static int CurrentVersion(const EntityDraft& e, std::string_view code) {
 // Returns the index of the last version of case `code` (ended or not), or -1.
 static int LastVersion(const EntityDraft& e, std::string_view code) {
   for (size_t i = e.case_count(); i-- > 0;) {
-    if (SameCase(e.Head(i).case_code, code)) return static_cast<int>(i);
+    if (SameCaseCode(e.Head(i).case_code, code)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -345,7 +320,7 @@ static int64_t LastCorrection(const EntityDraft& e, std::string_view code) {
   int64_t last = 0;
   for (size_t i = 0; i < e.case_count(); ++i) {
     const CaseView c = e.Head(i);
-    if (c.end == EndReason::kCorrected && SameCase(c.case_code, code)) {
+    if (c.end == EndReason::kCorrected && SameCaseCode(c.case_code, code)) {
       last = std::max(last, c.ended_at);
     }
   }
@@ -454,7 +429,7 @@ absl::Status OverlayApplier::AddCase(const DeltaChange& c, std::string* note) {
   int64_t previous_end = 0;
   for (size_t i = 0; i < e->case_count(); ++i) {
     const Interval v = e->intervals[i];
-    if (v.until > record.start && v.from < v.until && SameCase(e->Head(i).case_code, code)) {
+    if (v.until > record.start && v.from < v.until && SameCaseCode(e->Head(i).case_code, code)) {
       previous_end = std::max(previous_end, v.until);
     }
   }

@@ -154,6 +154,37 @@ TEST_F(OverlayTest, RemoveEndsTheCaseAtItsInstantAndAsOfStillSeesIt) {
   EXPECT_EQ(before.name, "张一");
 }
 
+// The court's removal names the case as the export may not: a case number with spaces around
+// it or full-width digits is the same case, in the base list and in a delta alike.
+TEST_F(OverlayTest, RemoveFindsTheCaseWrittenWithSpacesOrFullWidthDigits) {
+  SnapshotBuilder b;
+  b.AddCase(shixin::Listed(PersonId(1), "王一", "（2020）黑0403执567号 "));
+  b.AddCase(shixin::Listed(PersonId(2), "王二", "（２０２０）黑０４０３执５６８号"));
+  b.AddCase(shixin::Listed(PersonId(3), "王三", "（2020）黑0403执569号"));
+  base_ = *b.Build();
+  ASSERT_TRUE(
+      Apply(MakeDelta(
+                1, {Change(DeltaOp::kRemove, PersonId(1), "（2020）黑0403执567号", kJune1),
+                    Change(DeltaOp::kRevoke, PersonId(2), "(2020)黑0403执568号\t", kJune1),
+                    Change(DeltaOp::kRemove, PersonId(3), " （２０２０）黑0403执569号", kJune1)}))
+          .ok());
+  EXPECT_TRUE(report_.notes.empty());
+  for (int n = 1; n <= 3; ++n) {
+    EXPECT_TRUE(Listed(PersonId(n), kJune1 - 1)) << n;
+    EXPECT_FALSE(Listed(PersonId(n), kJune1)) << n;
+  }
+  DeltaChange correct = Add(PersonId(3), "王三", "（2020）黑0403执569号", kJune1);
+  correct.op = DeltaOp::kCorrect;
+  correct.at = kJune1 + kDay;
+  EXPECT_THAT(Apply(MakeDelta(2, {correct})).message(), HasSubstr("unknown, removed or revoked"));
+  ASSERT_TRUE(
+      Apply(MakeDelta(2, {Add(PersonId(3), "王三", "(2020)黑0403执569号 ", kJune1 + kDay)})).ok());
+  correct.record.case_code = "（２０２０）黑0403执569号";
+  ASSERT_TRUE(Apply(MakeDelta(3, {correct})).ok());
+  EXPECT_TRUE(Listed(PersonId(3), kJune1 + 2 * kDay));
+  EXPECT_EQ(Check(View(), PersonId(3), kJune1 + 2 * kDay, true).value().cases.size(), 1u);
+}
+
 TEST_F(OverlayTest, ASubjectWithAnotherCaseStaysListed) {
   ASSERT_TRUE(
       Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(2), "（2018）黑04执2号", kJune1)}))
