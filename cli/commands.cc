@@ -59,7 +59,8 @@ int ServerExitStatus(const absl::Status& status) {
 }
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
-                                                         const std::optional<std::string>& data) {
+                                                         const std::optional<std::string>& data,
+                                                         LoadReport* report_out) {
   const std::optional<std::string> dir = data ? data : flags.Get("data");
   if (!dir) return absl::InvalidArgumentError("--data DIR is required");
   absl::StatusOr<uint64_t> max_errors = flags.GetUint("max-errors", 0);
@@ -80,6 +81,16 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(const Flags& flags,
                  static_cast<unsigned long long>(report.errors),
                  static_cast<unsigned long long>(*max_errors));
   }
+
+  for (const LoadError& e : report.first_notes) {
+    std::fprintf(stderr, "shixin: note: %s:%llu: %s\n", e.file.c_str(),
+                 static_cast<unsigned long long>(e.line), e.reason.c_str());
+  }
+  if (report.notes > report.first_notes.size()) {
+    std::fprintf(stderr, "shixin: %llu notes in all\n",
+                 static_cast<unsigned long long>(report.notes));
+  }
+  if (report_out != nullptr) *report_out = std::move(report);
   return snap;
 }
 
@@ -374,13 +385,15 @@ absl::Status CheckCompileBase(const Flags& flags) {
 
 // Returns the base `shixin compile` starts from: the snapshot file of --snapshot (compiled
 // against `catalog`), or the data directory of --data or the positional argument.
+// A data directory's load report goes to `report`.
 absl::StatusOr<std::unique_ptr<const Snapshot>> CompileBase(const Flags& flags,
-                                                            const Catalog& catalog) {
+                                                            const Catalog& catalog,
+                                                            LoadReport* report) {
   if (const std::optional<std::string> snapshot = flags.Get("snapshot")) {
     return OpenSnapshotFile(*snapshot, catalog.fingerprint());
   }
-  if (flags.positional().empty()) return LoadData(flags);
-  return LoadData(flags, flags.positional()[0]);
+  if (flags.positional().empty()) return LoadData(flags, std::nullopt, report);
+  return LoadData(flags, flags.positional()[0], report);
 }
 
 // Returns the base with the delta files of --deltas folded in (compaction), or the base alone.
@@ -450,7 +463,8 @@ int RunCompile(const std::vector<std::string>& args) {
     return kExitLoad;
   }
   const absl::Time start = absl::Now();
-  auto base = CompileBase(*flags, *catalog);
+  LoadReport report;
+  auto base = CompileBase(*flags, *catalog, &report);
   if (!base.ok()) {
     std::fprintf(stderr, "shixin compile: %s\n", std::string(base.status().message()).c_str());
     return flags->Get("snapshot") || flags->Get("data") || !flags->positional().empty()
@@ -481,14 +495,19 @@ int RunCompile(const std::vector<std::string>& args) {
   const absl::Time done = absl::Now();
   const SnapshotInfo& info = (*snap)->info();
   const auto ms = [](absl::Duration d) { return absl::ToInt64Milliseconds(d); };
+  // debtors.ndjson's lines that repeat a case as it is: one case (docs/feed.md section 1).
+  const std::string merged =
+      report.duplicates == 0 ? ""
+                             : absl::StrFormat(" (%d duplicate lines merged)", report.duplicates);
   std::printf(
-      "wrote %s: %llu subjects (%llu persons, %llu organizations), %llu cases, %llu relations, "
+      "wrote %s: %llu subjects (%llu persons, %llu organizations), %llu cases%s, %llu relations, "
       "%llu entities; catalog %s (%016llx); index %.1f MiB, cases %.1f MiB; "
       "loaded and built in %lld ms, written in %lld ms\n",
       out->c_str(), static_cast<unsigned long long>(info.subjects),
       static_cast<unsigned long long>(info.persons),
       static_cast<unsigned long long>(info.organizations),
-      static_cast<unsigned long long>(info.cases), static_cast<unsigned long long>(info.relations),
+      static_cast<unsigned long long>(info.cases), merged.c_str(),
+      static_cast<unsigned long long>(info.relations),
       static_cast<unsigned long long>(info.entities), catalog->id().c_str(),
       static_cast<unsigned long long>(catalog->fingerprint()),
       static_cast<double>((*snap)->IndexBytes()) / (1 << 20),

@@ -16,6 +16,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
+
+#include "core/id.h"
+#include "core/ingest.h"
 #include "core/snapshot.h"
 
 namespace shixin {
@@ -45,10 +48,12 @@ int UsageError(std::string_view command, const absl::Status& status);
 int LoadFailed(std::string_view command, const absl::Status& status);
 
 // Returns the list loaded from the data directory `data`, or that of --data without it,
-// tolerating --max-errors bad lines (each reported on stderr). InvalidArgument when neither
-// names a directory; else LoadDataDir()'s errors.
+// tolerating --max-errors bad lines (each reported on stderr, as the load's notes are: a case
+// given again with other content). InvalidArgument when neither names a directory; else
+// LoadDataDir()'s errors. The load's report goes to `report` if not null.
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadData(
-    const Flags& flags, const std::optional<std::string>& data = std::nullopt);
+    const Flags& flags, const std::optional<std::string>& data = std::nullopt,
+    LoadReport* report = nullptr);
 // LoadData() of --data for a command that answers from the list (check, measures, export,
 // notice): FailedPrecondition for an empty one, as shixind refuses to serve one (a feed cut
 // short would answer "not listed" for everyone). compile may write it: shixind refuses it then.

@@ -1,6 +1,7 @@
 #include "core/builder.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <ctime>
 #include <limits>
@@ -8,7 +9,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/terminal.h"
+#include "core/case_code.h"
 #include "core/case_codec.h"
+#include "core/dataset.h"
 #include "core/link.h"
 #include "xxhash.h"
 
@@ -30,7 +35,7 @@ uint32_t SnapshotBuilder::Intern(const Id& id, std::string_view name) {
   return it->second;
 }
 
-void SnapshotBuilder::AddCase(const CaseInput& c) {
+void SnapshotBuilder::AddCase(const CaseInput& c, uint64_t line) {
   const uint32_t entity = Intern(c.id, {});
   PendingEntity& pending = pending_[entity];
   // The court's name for a listed subject wins over a name the relations feed gave.
@@ -40,7 +45,9 @@ void SnapshotBuilder::AddCase(const CaseInput& c) {
     pending.name_from_case = true;
     names_.append(c.name);
   }
-  cases_.push_back(PendingCase{entity, case_blob_.size()});
+  constexpr uint64_t kMaxLine = std::numeric_limits<uint32_t>::max();
+  cases_.push_back(
+      PendingCase{entity, static_cast<uint32_t>(std::min(line, kMaxLine)), case_blob_.size()});
   EncodeCase(c, &case_blob_);
 }
 
@@ -77,7 +84,7 @@ void SnapshotBuilder::TakeAliasName(const PendingEntity& alias, PendingEntity& m
   merged.name_from_case = alias.name_from_case;
 }
 
-absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
+absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build(LoadReport* report) {
   // Entities referred to by their organisation code are merged into the credit-code entity.
   const std::vector<uint32_t> target = MergeOrgCodeAliases();
   std::vector<uint32_t> order;
@@ -105,7 +112,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build() {
 
   std::unique_ptr<Snapshot> snap(new Snapshot());
   LayOutEntities(order, *snap);
-  LayOutCases(number, *snap);
+  LayOutCases(number, *snap, report);
   LayOutLinks(number, *snap);
   snap->entity_storage_.push_back(
       Snapshot::Entity{PackedId{}, static_cast<uint32_t>(snap->name_storage_.size()),
@@ -140,17 +147,106 @@ void SnapshotBuilder::LayOutEntities(const std::vector<uint32_t>& order, Snapsho
   }
 }
 
-void SnapshotBuilder::LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap) const {
+void SnapshotBuilder::LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap,
+                                  LoadReport* report) {
   // A counting sort by entity keeps each subject's cases in arrival order.
   const size_t n = snap.entity_storage_.size();
   std::vector<uint32_t> begin(n + 1, 0);
   for (const PendingCase& c : cases_) ++begin[number[c.entity] + 1];
   std::partial_sum(begin.begin(), begin.end(), begin.begin());
-  for (size_t e = 0; e < n; ++e) snap.entity_storage_[e].case_begin = begin[e];
-  snap.case_offset_storage_.resize(cases_.size());
-  for (const PendingCase& c : cases_) {
-    snap.case_offset_storage_[begin[number[c.entity]]++] = c.blob_begin;
+  std::vector<uint32_t> order(cases_.size());
+  {
+    std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+    for (uint32_t i = 0; i < cases_.size(); ++i) order[next[number[cases_[i].entity]]++] = i;
   }
+  // The export's lines that repeat a case are merged, subject by subject, in place.
+  size_t kept = 0;
+  std::vector<uint32_t> cases;
+  for (size_t e = 0; e < n; ++e) {
+    const auto first = order.begin() + begin[e], last = order.begin() + begin[e + 1];
+    snap.entity_storage_[e].case_begin = static_cast<uint32_t>(kept);
+    if (last - first > 1) {
+      cases.assign(first, last);
+      MergeRepeatedCases(cases, report);
+      std::copy(cases.begin(), cases.end(), order.begin() + static_cast<std::ptrdiff_t>(kept));
+      kept += cases.size();
+    } else {
+      if (kept != begin[e]) {
+        std::copy(first, last, order.begin() + static_cast<std::ptrdiff_t>(kept));
+      }
+      kept += static_cast<size_t>(last - first);
+    }
+  }
+  order.resize(kept);
+  snap.case_offset_storage_.resize(kept);
+  if (kept == cases_.size()) {
+    for (size_t k = 0; k < kept; ++k) snap.case_offset_storage_[k] = cases_[order[k]].blob_begin;
+    return;
+  }
+  // Some were merged: the blob keeps the others only.
+  std::string blob;
+  const char* end = case_blob_.data() + case_blob_.size();
+  for (size_t k = 0; k < kept; ++k) {
+    const char* record = case_blob_.data() + cases_[order[k]].blob_begin;
+    size_t size = 0;
+    DecodeCase(record, end, &size);
+    snap.case_offset_storage_[k] = blob.size();
+    blob.append(record, size);
+  }
+  case_blob_ = std::move(blob);
+}
+
+void SnapshotBuilder::MergeRepeatedCases(std::vector<uint32_t>& cases, LoadReport* report) const {
+  if (std::none_of(cases.begin(), cases.end(),
+                   [this](uint32_t i) { return cases_[i].line != 0; })) {
+    return;  // versions (compaction) are never merged
+  }
+  const char* const blob_end = case_blob_.data() + case_blob_.size();
+  const auto code = [&](uint32_t i) {
+    return DecodeCaseHead(case_blob_.data() + cases_[i].blob_begin, blob_end).case_code;
+  };
+  const auto bytes = [&](uint32_t i) {
+    size_t size = 0;
+    DecodeCase(case_blob_.data() + cases_[i].blob_begin, blob_end, &size);
+    return std::string_view(case_blob_.data() + cases_[i].blob_begin, size);
+  };
+  // Repeats of one case share the hash of its number: neighbours once sorted by it.
+  std::vector<std::pair<uint64_t, uint32_t>> keyed;  // (hash, position in `cases`)
+  for (uint32_t p = 0; p < cases.size(); ++p) {
+    if (cases_[cases[p]].line != 0) keyed.emplace_back(CaseCodeHash(code(cases[p])), p);
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<bool> merged(cases.size(), false);
+  for (size_t run = 0, run_end = 0; run < keyed.size(); run = run_end) {
+    while (run_end < keyed.size() && keyed[run_end].first == keyed[run].first) ++run_end;
+    for (size_t x = run + 1; x < run_end; ++x) {
+      const uint32_t later = cases[keyed[x].second];
+      for (size_t y = run; y < x; ++y) {
+        const uint32_t earlier = cases[keyed[y].second];
+        if (merged[keyed[y].second] || !SameCaseCode(code(earlier), code(later))) continue;
+        // The later line wins: the earlier one is left out.
+        merged[keyed[y].second] = true;
+        if (report == nullptr) break;
+        if (bytes(earlier) == bytes(later)) {
+          ++report->duplicates;
+        } else if (++report->notes <= LoadReport::kMaxKeptErrors) {
+          report->first_notes.push_back(LoadError{
+              kDebtorsFile, cases_[later].line,
+              absl::StrFormat("case %s of %s repeats line %d with other content: this line's "
+                              "is kept",
+                              TerminalSafe(code(later)),
+                              Id::Unpack(pending_[cases_[later].entity].id).Masked(),
+                              cases_[earlier].line)});
+        }
+        break;
+      }
+    }
+  }
+  size_t kept = 0;
+  for (size_t p = 0; p < cases.size(); ++p) {
+    if (!merged[p]) cases[kept++] = cases[p];
+  }
+  cases.resize(kept);
 }
 
 void SnapshotBuilder::LayOutListings(Snapshot& snap) const {

@@ -2,7 +2,8 @@
 //
 // Cases of one subject may arrive in any order, from any line; a subject's name is taken from
 // its first case (under either code of an organisation: the credit code's first case, else the
-// organisation code's), else from the relations feed. Duplicate relations are merged. An
+// organisation code's), else from the relations feed. Duplicate relations are merged, and so are
+// the court's lines that give one case twice (AddCase()). An
 // organisation named by its 9-character organisation code (in a case or a relation) is one entity
 // with the one named by a credit code embedding it, keyed by the credit code, when there is one;
 // else it stays under its organisation code, which Snapshot::Find() gives for a credit code
@@ -19,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "core/ingest.h"
 #include "core/record.h"
 #include "core/snapshot.h"
 #include "core/validity.h"
@@ -32,8 +34,11 @@ class SnapshotBuilder {
   SnapshotBuilder& operator=(const SnapshotBuilder&) = delete;
   ~SnapshotBuilder();
 
-  // Adds one case of the listed subject `c.id`.
-  void AddCase(const CaseInput& c);
+  // Adds one case of the listed subject `c.id`: a version of a case (compaction), or, with
+  // `line` (1-based), the case on that line of the court's export (kDebtorsFile). The export's
+  // lines that name one case (the same subject, case numbers SameCaseCode()) are one case: the
+  // later line's (Build()).
+  void AddCase(const CaseInput& c, uint64_t line = 0);
   // Adds one relation (organisation, person, role), holding always, or only during `valid`
   // (compaction's relations begun or ended by a delta). Intervals of one relation that
   // overlap or touch merge.
@@ -50,9 +55,10 @@ class SnapshotBuilder {
   // ended before it; Snapshot::history_from()); the default is 0, whole.
   void set_history_from(int64_t unix_seconds) { history_from_ = unix_seconds; }
 
-  // Returns the snapshot. The builder is left empty.
+  // Returns the snapshot. The builder is left empty. With `report`, counts in it the export's
+  // lines that repeat an earlier line's case (duplicates) and notes those that change it.
   // Returns ResourceExhausted if a table outgrows its 32-bit offsets.
-  absl::StatusOr<std::unique_ptr<const Snapshot>> Build();
+  absl::StatusOr<std::unique_ptr<const Snapshot>> Build(LoadReport* report = nullptr);
 
  private:
   struct PendingEntity {
@@ -63,6 +69,7 @@ class SnapshotBuilder {
   };
   struct PendingCase {
     uint32_t entity;
+    uint32_t line;        // of the export, 0 for a version (lines past 2^32 - 1 read as that)
     uint64_t blob_begin;  // into case_blob_; ends where the next case (in arrival order) begins
   };
   struct PendingRelation {
@@ -82,7 +89,10 @@ class SnapshotBuilder {
   static void TakeAliasName(const PendingEntity& alias, PendingEntity& merged);
   // The steps of Build(); `number` maps a pending entity to its snapshot entity.
   void LayOutEntities(const std::vector<uint32_t>& order, Snapshot& snap) const;
-  void LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap) const;
+  void LayOutCases(const std::vector<uint32_t>& number, Snapshot& snap, LoadReport* report);
+  // Drops from `cases` (indices into cases_ of one subject, in arrival order) the export's
+  // lines whose case a later line gives again, counting them in `report`.
+  void MergeRepeatedCases(std::vector<uint32_t>& cases, LoadReport* report) const;
   void LayOutLinks(const std::vector<uint32_t>& number, Snapshot& snap);
   // Sets each entity's last listing block and the table of earlier ones, from its cases.
   void LayOutListings(Snapshot& snap) const;

@@ -2,16 +2,21 @@
 // a case exported twice, an organisation code embedded in two credit codes.
 #include "core/builder.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/test_util.h"
 
 namespace shixin {
 namespace {
 
 using testing::CreditCodeEmbedding;
+using ::testing::ElementsAre;
 using testing::MakeCase;
 using testing::MakeRelation;
 using testing::OrgCode;
@@ -54,6 +59,76 @@ TEST(BuilderTest, CreditCodeCaseNamesAnOrganisationListedUnderBothCodes) {
     auto snap = BuildOrDie(builder);
     EXPECT_EQ(snap->EntityName(snap->Find(OrgCode(1))), "丙公司") << org_code_first;
   }
+}
+
+// Returns the case numbers and duties of `id`'s cases, in order.
+std::vector<std::string> CasesOf(const Snapshot& snap, const Id& id) {
+  std::vector<std::string> out;
+  const EntityNo e = snap.Find(id);
+  if (e == kNoEntity) return out;
+  CaseBuffer buffer;
+  for (const CaseView& c : snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer).value()) {
+    out.push_back(std::string(c.case_code) + " " + std::string(c.duty));
+  }
+  return out;
+}
+
+// The court's export may give a case twice (a paging overlap): one case, the later line's. A
+// repeat as it is is counted; one with other content is noted with both lines.
+TEST(BuilderTest, AnExportsRepeatedCaseIsOneCaseTheLaterLines) {
+  const Id credit = CreditCodeEmbedding(OrgCode(1));
+  CaseInput first = MakeCase(PersonId(1), "张三", "（2019）黑0402执13号");
+  first.duty = "还款";
+  CaseInput changed = first;
+  changed.duty = "还款1万元";
+  changed.case_code = "（２０１９）黑0402执13号 ";  // the same case number, as exports write it
+  SnapshotBuilder builder;
+  builder.AddCase(first, 1);
+  builder.AddCase(MakeCase(PersonId(1), "张三", "（2019）黑0402执14号"), 2);
+  builder.AddCase(first, 3);
+  builder.AddCase(MakeCase(PersonId(2), "李四", "（2019）黑0402执13号"), 4);  // another subject
+  builder.AddCase(changed, 5);
+  builder.AddCase(MakeCase(OrgCode(1), "丙公司", "（2019）黑0402执15号"), 6);
+  builder.AddCase(MakeCase(credit, "丙公司", "（2019）黑0402执15号"), 7);  // one organisation
+  LoadReport report;
+  auto snap = builder.Build(&report);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_THAT(CasesOf(**snap, PersonId(1)),
+              ElementsAre("（2019）黑0402执14号 ", "（２０１９）黑0402执13号  还款1万元"));
+  EXPECT_EQ(CasesOf(**snap, PersonId(2)).size(), 1u);
+  EXPECT_THAT(CasesOf(**snap, credit), ElementsAre("（2019）黑0402执15号 "));
+  EXPECT_EQ((*snap)->info().cases, 4u);
+  EXPECT_EQ(report.duplicates, 2u);  // line 3 (of line 1), line 7 (of line 6)
+  EXPECT_EQ(report.notes, 1u);
+  ASSERT_EQ(report.first_notes.size(), 1u);
+  EXPECT_EQ(report.first_notes[0].file, "debtors.ndjson");
+  EXPECT_EQ(report.first_notes[0].line, 5u);
+  EXPECT_EQ(report.first_notes[0].reason,
+            absl::StrCat("case （２０１９）黑0402执13号  of ", PersonId(1).Masked(),
+                         " repeats line 3 with other content: this line's is kept"));
+  // The snapshot holds the cases kept only, and is the one an export without repeats gives.
+  SnapshotBuilder plain;
+  plain.set_build_time((*snap)->info().build_time);
+  plain.AddCase(MakeCase(PersonId(1), "张三", "（2019）黑0402执14号"), 2);
+  plain.AddCase(MakeCase(PersonId(2), "李四", "（2019）黑0402执13号"), 4);
+  plain.AddCase(changed, 5);
+  plain.AddCase(MakeCase(credit, "丙公司", "（2019）黑0402执15号"), 7);
+  auto expected = plain.Build();
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ((*snap)->info().version, (*expected)->info().version);
+  EXPECT_EQ((*snap)->CaseBytes(), (*expected)->CaseBytes());
+}
+
+// Versions of one case (compaction: a case removed and listed again) are not repeats.
+TEST(BuilderTest, VersionsOfACaseAreKept) {
+  CaseInput removed = MakeCase(PersonId(1), "张三", "（2019）黑0402执13号");
+  removed.ended_at = DayStart(20200101);
+  removed.end = EndReason::kPerformed;
+  SnapshotBuilder builder;
+  builder.AddCase(removed);
+  builder.AddCase(MakeCase(PersonId(1), "张三", "（2019）黑0402执13号"));
+  auto snap = BuildOrDie(builder);
+  EXPECT_EQ(CasesOf(*snap, PersonId(1)).size(), 2u);
 }
 
 }  // namespace

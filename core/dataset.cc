@@ -32,12 +32,13 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadDataDir(const std::string& d
   // newer, than it is.
   builder.set_source_time(std::max(ModificationTime(debtors), ModificationTime(relations)));
   absl::Status status = LoadCaseFile(
-      debtors, options, [&builder](const CaseInput& c) { builder.AddCase(c); }, report);
+      debtors, options,
+      [&builder, report](const CaseInput& c) { builder.AddCase(c, report->record_line); }, report);
   if (!status.ok()) return status;
   status = LoadRelationFile(
       relations, options, [&builder](const RelationInput& r) { builder.AddRelation(r); }, report);
   if (!status.ok()) return status;
-  return builder.Build();
+  return builder.Build(report);
 }
 
 }  // namespace shixin

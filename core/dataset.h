@@ -20,7 +20,9 @@ inline constexpr char kRelationsFile[] = "relations.ndjson";
 // Loads `dir`/debtors.ndjson and `dir`/relations.ndjson, validating every line.
 // Returns the snapshot, or the first error (a missing file, or more bad lines than
 // `options.max_errors`, counted over both files); never a partly built snapshot.
-// `report`, if not null, receives what was read and the bad lines skipped.
+// `report`, if not null, receives what was read, the bad lines skipped, and the lines that give
+// a case again (SnapshotBuilder::AddCase(): one case, the later line's; counted as duplicates,
+// noted if their content differs).
 // The snapshot's info().source_time is the newer of the two files' modification times, its
 // delta_sequence `options.delta_sequence`.
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadDataDir(const std::string& dir,

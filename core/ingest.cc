@@ -740,6 +740,7 @@ std::optional<std::string> FileLoader::Record(std::string_view text, uint64_t li
     padded_.resize(capacity, '\0');
     parse = padded_.data();
   }
+  report_->record_line = line;
   absl::Status status = fn_(parser_, parse, text.size(), capacity, &scratch_);
   if (status.ok()) {
     ++report_->records;

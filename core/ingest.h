@@ -50,6 +50,14 @@ struct LoadReport {
   uint64_t errors = 0;                  // bad lines
   std::vector<LoadError> first_errors;  // at most kMaxKeptErrors of them
   static constexpr size_t kMaxKeptErrors = 100;
+  // While the sink runs: the line of the record it is given (an array element's first line).
+  uint64_t record_line = 0;
+  // Set by LoadDataDir() (SnapshotBuilder::Build()): lines that repeat the case of an earlier
+  // line as it is (merged), and remarks on lines that are loaded, e.g. a case given again with
+  // other content (the later line's is kept).
+  uint64_t duplicates = 0;
+  uint64_t notes = 0;
+  std::vector<LoadError> first_notes;  // at most kMaxKeptErrors of them
 };
 
 // Parses one court record (a JSON object; `json` need not be padded).

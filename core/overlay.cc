@@ -306,6 +306,20 @@ static int CurrentVersion(const EntityDraft& e, std::string_view code) {
   return -1;
 }
 
+// Ends at `at` (a removal's or correction's at each one's start, if that is later) every version
+// of case `code` but `i` that has not ended by a change and still counts then: a base list compiled
+// before the export's repeated lines were merged (SnapshotBuilder) holds a case more than once,
+// and a change of the case is a change of every copy.
+static void EndCopies(EntityDraft& e, size_t i, std::string_view code, int64_t at, EndReason end) {
+  for (size_t j = 0; j < e.case_count(); ++j) {
+    if (j == i || e.Head(j).end != EndReason::kNone || !SameCaseCode(e.Head(j).case_code, code)) {
+      continue;
+    }
+    const int64_t at_j = end == EndReason::kRevoked ? at : std::max(at, e.intervals[j].from);
+    if (at_j < e.intervals[j].until) e.EndCase(j, at_j, end);
+  }
+}
+
 // Returns the index of the last version of case `code` (ended or not), or -1.
 static int LastVersion(const EntityDraft& e, std::string_view code) {
   for (size_t i = e.case_count(); i-- > 0;) {
@@ -505,7 +519,9 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
                                        FormatDate(term_end)));
     }
   }
-  e->EndCase(static_cast<size_t>(i), at, c.op == DeltaOp::kRevoke ? EndReason::kRevoked : c.reason);
+  const EndReason end = c.op == DeltaOp::kRevoke ? EndReason::kRevoked : c.reason;
+  EndCopies(*e, static_cast<size_t>(i), c.record.case_code, at, end);
+  e->EndCase(static_cast<size_t>(i), at, end);
   return absl::OkStatus();
 }
 
@@ -530,7 +546,8 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
                                      "replaces the whole record)",
                                      c.record.case_code, c.id.Masked(), emptied));
   }
-  e->EndCase(static_cast<size_t>(i), at, EndReason::kCorrected);
+  EndCopies(*e, v, c.record.case_code, at, EndReason::kCorrected);
+  e->EndCase(v, at, EndReason::kCorrected);
   CaseView record = c.record;
   record.start = std::max(record.start, at);
   e->AddCase(record);

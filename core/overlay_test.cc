@@ -185,6 +185,39 @@ TEST_F(OverlayTest, RemoveFindsTheCaseWrittenWithSpacesOrFullWidthDigits) {
   EXPECT_EQ(Check(View(), PersonId(3), kJune1 + 2 * kDay, true).value().cases.size(), 1u);
 }
 
+// A base compiled before an export's repeated lines were merged holds a case twice: the court's
+// removal, revocation or correction of the case is one of every copy.
+TEST_F(OverlayTest, AChangeOfACaseTheBaseHoldsTwiceChangesBoth) {
+  SnapshotBuilder b;
+  for (int n = 1; n <= 3; ++n) {
+    b.AddCase(shixin::Listed(PersonId(n), "重复", "（2019）黑0402执13号"));
+    b.AddCase(shixin::Listed(PersonId(n), "重复", "（2019）黑0402执13号"));
+  }
+  base_ = *b.Build();
+  DeltaChange correct = Add(PersonId(3), "重复", "（2019）黑0402执13号", kJune1);
+  correct.op = DeltaOp::kCorrect;
+  correct.at = kJune1;
+  correct.record.duty = "更正";
+  ASSERT_TRUE(
+      Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), "（2019）黑0402执13号", kJune1),
+                          Change(DeltaOp::kRevoke, PersonId(2), "（2019）黑0402执13号", kJune1),
+                          correct}))
+          .ok());
+  EXPECT_TRUE(report_.notes.empty());
+  EXPECT_TRUE(Listed(PersonId(1), kJune1 - 1));
+  EXPECT_FALSE(Listed(PersonId(1), kJune1));
+  EXPECT_FALSE(Listed(PersonId(2), kJune1));
+  const CheckResult corrected = Check(View(), PersonId(3), kJune1, true).value();
+  ASSERT_EQ(corrected.cases.size(), 1u);
+  EXPECT_EQ(corrected.cases[0].duty, "更正");
+  // The case ends once: a second removal finds nothing to end.
+  ASSERT_TRUE(
+      Apply(MakeDelta(2, {Change(DeltaOp::kRemove, PersonId(1), "（2019）黑0402执13号", kJune1)}))
+          .ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_THAT(report_.notes[0], HasSubstr("removed from"));
+}
+
 TEST_F(OverlayTest, ASubjectWithAnotherCaseStaysListed) {
   ASSERT_TRUE(
       Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(2), "（2018）黑04执2号", kJune1)}))

@@ -229,6 +229,14 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
   if (report.errors > kLoggedErrors) {
     LogWarning("skipped %d bad lines in all (max_errors %d)", report.errors, source.max_errors);
   }
+  for (size_t i = 0; i < report.first_notes.size() && i < kLoggedErrors; ++i) {
+    const LoadError& e = report.first_notes[i];
+    LogWarning("note: %s:%d: %s", e.file, e.line, e.reason);
+  }
+  if (report.notes > kLoggedErrors) LogWarning("%d notes in all", report.notes);
+  if (report.duplicates != 0) {
+    LogInfo("merged %d lines of %s that repeat a case", report.duplicates, kDebtorsFile);
+  }
   // An empty list would answer "unlisted" for everyone: never serve one by accident.
   if ((*snapshot)->info().subjects == 0) {
     return absl::FailedPreconditionError(absl::StrFormat(

@@ -962,6 +962,62 @@ TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// An export that gives a case twice (a paging overlap) lists it once: compile says so, and the
+// court's removal of the case delists the person, from the data directory or the snapshot. A
+// repeat with other content is kept as the later line gives it, and noted with both lines.
+TEST(CliOfflineTest, ACaseExportedTwiceIsOneCaseAndItsRemovalDelists) {
+  const std::string dir = ::testing::TempDir() + "/cli_case_twice";
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/data " + dir + "/deltas").c_str()),
+      0);
+  const std::string line =
+      R"({"caseCode":"（2019）黑0402执13号","iname":"重复","cardNum":"230402198010100018",)"
+      R"("partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","publishDate":"2019-03-01",)"
+      R"("duty":"%s"})"
+      "\n";
+  const auto with_duty = [&line](std::string_view duty) {
+    std::string s = line;
+    s.replace(s.find("%s"), 2, duty);
+    return s;
+  };
+  WriteFile(dir + "/data/debtors.ndjson",
+            with_duty("还款") + with_duty("还款") + with_duty("还款1万元") +
+                R"({"caseCode":"（2019）黑0402执14号","iname":"别人",)"
+                R"("cardNum":"11010519491231002X","partyTypeName":"0",)"
+                R"("courtName":"c","publishDate":"2019-03-01"})"
+                "\n");
+  WriteFile(dir + "/data/relations.ndjson", "");
+  const RunResult compile =
+      Shixin("compile --data " + dir + "/data -o " + dir + "/list.snap", true);
+  EXPECT_EQ(compile.status, 0) << compile.out;
+  EXPECT_THAT(compile.out, HasSubstr(", 2 cases (1 duplicate lines merged), "));
+  EXPECT_THAT(compile.out,
+              HasSubstr("shixin: note: debtors.ndjson:3: case （2019）黑0402执13号 of "
+                        "2304021980****0018 repeats line 2 with other content: this line's is "
+                        "kept\n"));
+  const RunResult check =
+      Shixin("check --json --snapshot " + dir + "/list.snap 230402198010100018");
+  EXPECT_THAT(check.out, HasSubstr(R"("duty":"还款1万元")"));
+  EXPECT_THAT(check.out, Not(HasSubstr(R"("duty":"还款")")));
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"remove","caseCode":"（2019）黑0402执13号","cardNum":"230402198010100018",)"
+            R"("reason":"performed","at":"2026-06-09T15:30:00+08:00"})"
+            "\n");
+  const std::string deltas = " --deltas " + dir + "/deltas";
+  ExpectShixin(
+      "delta check --snapshot " + dir + "/list.snap " + dir + "/deltas/00000000000000000001.ndjson",
+      0, {"ok, 1 changes (1 remove), "});
+  for (const std::string& base : {"--data " + dir + "/data", "--snapshot " + dir + "/list.snap"}) {
+    std::string check_cmd = "check ";
+    check_cmd += base;
+    check_cmd += deltas;
+    ExpectShixin(check_cmd + " 230402198010100018", 0, {"230402198010100018  not listed"});
+    ExpectShixin(check_cmd + " --as-of 2026-06-09T15:00:00+08:00 230402198010100018", 0,
+                 {"230402198010100018  LISTED"});
+  }
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // A full re-issue of the list compiled with --delta-sequence N contains the delta files up to
 // N: those are not replayed on it (file 1's add would refuse, as the case is in the export),
 // the later ones are.
