@@ -35,8 +35,17 @@ uint32_t SnapshotBuilder::Intern(const Id& id, std::string_view name) {
   return it->second;
 }
 
+void SnapshotBuilder::NoteFirstLine(uint32_t entity, bool relations, uint64_t line) {
+  PendingEntity& e = pending_[entity];
+  if (line == 0 || e.first_line != 0 || PackedKind(e.id) == IdKind::kResident) return;
+  e.first_line =
+      static_cast<uint32_t>(std::min<uint64_t>(line, std::numeric_limits<uint32_t>::max()));
+  e.first_in_relations = relations;
+}
+
 void SnapshotBuilder::AddCase(const CaseInput& c, uint64_t line) {
   const uint32_t entity = Intern(c.id, {});
+  NoteFirstLine(entity, false, line);
   PendingEntity& pending = pending_[entity];
   // The court's name for a listed subject wins over a name the relations feed gave.
   if (!pending.name_from_case && !c.name.empty()) {
@@ -51,27 +60,65 @@ void SnapshotBuilder::AddCase(const CaseInput& c, uint64_t line) {
   EncodeCase(c, &case_blob_);
 }
 
-void SnapshotBuilder::AddRelation(const RelationInput& r, Interval valid) {
+void SnapshotBuilder::AddRelation(const RelationInput& r, Interval valid, uint64_t line) {
   const uint32_t org = Intern(r.org, {});
+  NoteFirstLine(org, true, line);
   const uint32_t person = Intern(r.person, r.person_name);
   relations_.push_back(PendingRelation{org, person, r.role, valid});
 }
 
-std::vector<uint32_t> SnapshotBuilder::MergeOrgCodeAliases() const {
+std::vector<uint32_t> SnapshotBuilder::MergeOrgCodeAliases(LoadReport* report) const {
   std::vector<uint32_t> target(pending_.size());
   std::iota(target.begin(), target.end(), 0);
   absl::flat_hash_map<PackedId, uint32_t, PackedIdHash> by_embedded_code;
+  // Organisation codes two or more credit codes embed: the others than the one that takes it.
+  absl::flat_hash_map<PackedId, std::vector<uint32_t>, PackedIdHash> shared;
   for (uint32_t i = 0; i < pending_.size(); ++i) {
     const Id id = Id::Unpack(pending_[i].id);
-    if (id.kind() == IdKind::kCreditCode) by_embedded_code[id.EmbeddedOrgCode().Pack()] = i;
+    if (id.kind() != IdKind::kCreditCode) continue;
+    const auto [it, inserted] = by_embedded_code.try_emplace(id.EmbeddedOrgCode().Pack(), i);
+    if (!inserted) {
+      shared[it->first].push_back(it->second);
+      it->second = i;  // the one first named last: its lines come after the others' first
+    }
   }
   if (by_embedded_code.empty()) return target;
   for (uint32_t i = 0; i < pending_.size(); ++i) {
     if (PackedKind(pending_[i].id) != IdKind::kOrgCode) continue;
     auto it = by_embedded_code.find(pending_[i].id);
-    if (it != by_embedded_code.end()) target[i] = it->second;
+    if (it == by_embedded_code.end()) continue;
+    target[i] = it->second;
+    auto others = shared.find(pending_[i].id);
+    if (report == nullptr || others == shared.end()) continue;
+    // An organisation code names one organisation (GB 32100): the data says otherwise.
+    std::string credit_codes;
+    for (uint32_t other : others->second) {
+      absl::StrAppend(&credit_codes, std::string(Id::Unpack(pending_[other].id).text()), " (",
+                      Where(other), "), ");
+    }
+    const auto [file, line] = FirstLine(i);
+    if (++report->notes <= LoadReport::kMaxKeptErrors) {
+      report->first_notes.push_back(LoadError{
+          std::string(file), line,
+          absl::StrFormat("organisation code %s is embedded in credit codes %s%s (%s): its "
+                          "cases and roles are taken as the latter's, the credit code first named "
+                          "last",
+                          Id::Unpack(pending_[i].id).text(), credit_codes,
+                          Id::Unpack(pending_[it->second].id).text(), Where(it->second))});
+    }
   }
   return target;
+}
+
+std::pair<std::string_view, uint64_t> SnapshotBuilder::FirstLine(uint32_t entity) const {
+  const PendingEntity& e = pending_[entity];
+  if (e.first_line == 0) return {"", 0};
+  return {e.first_in_relations ? kRelationsFile : kDebtorsFile, e.first_line};
+}
+
+std::string SnapshotBuilder::Where(uint32_t entity) const {
+  const auto [file, line] = FirstLine(entity);
+  return line == 0 ? "" : absl::StrCat(std::string(file), ":", line);
 }
 
 void SnapshotBuilder::TakeAliasName(const PendingEntity& alias, PendingEntity& merged) {
@@ -86,7 +133,7 @@ void SnapshotBuilder::TakeAliasName(const PendingEntity& alias, PendingEntity& m
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build(LoadReport* report) {
   // Entities referred to by their organisation code are merged into the credit-code entity.
-  const std::vector<uint32_t> target = MergeOrgCodeAliases();
+  const std::vector<uint32_t> target = MergeOrgCodeAliases(report);
   std::vector<uint32_t> order;
   order.reserve(pending_.size());
   for (uint32_t i = 0; i < pending_.size(); ++i) {

@@ -7,7 +7,8 @@
 // organisation named by its 9-character organisation code (in a case or a relation) is one entity
 // with the one named by a credit code embedding it, keyed by the credit code, when there is one;
 // else it stays under its organisation code, which Snapshot::Find() gives for a credit code
-// embedding it.
+// embedding it. Of two or more credit codes embedding it (an error in the data), the one first
+// named last (debtors.ndjson before relations.ndjson) takes it, and Build() notes that.
 //
 // Thread safety: a builder is used by one thread at a time.
 #ifndef SHIXIN_CORE_BUILDER_H_
@@ -16,6 +17,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -42,7 +45,8 @@ class SnapshotBuilder {
   // Adds one relation (organisation, person, role), holding always, or only during `valid`
   // (compaction's relations begun or ended by a delta). Intervals of one relation that
   // overlap or touch merge.
-  void AddRelation(const RelationInput& r, Interval valid = Interval{});
+  // `line`: as AddCase()'s, of kRelationsFile (Build()'s notes name it).
+  void AddRelation(const RelationInput& r, Interval valid = Interval{}, uint64_t line = 0);
   // Sets the build time recorded in the snapshot (Unix seconds); the default is the time of
   // Build().
   void set_build_time(int64_t unix_seconds) { build_time_ = unix_seconds; }
@@ -63,9 +67,12 @@ class SnapshotBuilder {
  private:
   struct PendingEntity {
     PackedId id;
+    // Where an organisation was first named, for notes (0: not known; in the padding after id).
+    uint32_t first_line = 0;
     uint64_t name_begin = 0;  // into names_
     uint32_t name_size = 0;
     bool name_from_case = false;
+    bool first_in_relations = false;  // first_line is kRelationsFile's, else kDebtorsFile's
   };
   struct PendingCase {
     uint32_t entity;
@@ -82,8 +89,15 @@ class SnapshotBuilder {
   // Returns the pending entity for `id`, creating it if needed; gives it `name` if it has none.
   uint32_t Intern(const Id& id, std::string_view name);
   // Returns, for each pending entity, the entity it merges into (itself, or the credit-code
-  // entity embedding its organisation code).
-  std::vector<uint32_t> MergeOrgCodeAliases() const;
+  // entity embedding its organisation code: of two or more, the one first named last, noted in
+  // `report`).
+  std::vector<uint32_t> MergeOrgCodeAliases(LoadReport* report) const;
+  // Records where the organisation `entity` was first named, for MergeOrgCodeAliases()' notes.
+  void NoteFirstLine(uint32_t entity, bool relations, uint64_t line);
+  // Returns the file and line where `entity` was first named ("", 0 if not known), and that as
+  // "debtors.ndjson:12" ("" if not known).
+  std::pair<std::string_view, uint64_t> FirstLine(uint32_t entity) const;
+  std::string Where(uint32_t entity) const;
   // Gives `merged` the name of `alias` (an organisation-code entity merged into it) if that is
   // the court's and `merged` has none of the court's, or if `merged` has none at all.
   static void TakeAliasName(const PendingEntity& alias, PendingEntity& merged);

@@ -131,5 +131,38 @@ TEST(BuilderTest, VersionsOfACaseAreKept) {
   EXPECT_EQ(CasesOf(*snap, PersonId(1)).size(), 2u);
 }
 
+// Two credit codes embedding one organisation code (an error in the data): the bare code's
+// case goes to the credit code first named last, and the load notes it with the lines.
+TEST(BuilderTest, AnOrgCodeTwoCreditCodesEmbedIsNoted) {
+  const Id a = CreditCodeEmbedding(OrgCode(1));
+  const std::string b17 = "91110000" + std::string(OrgCode(1).text());
+  const Id b = MakeIdUnchecked(IdKind::kCreditCode, b17 + CreditCodeCheckChar(b17));
+  SnapshotBuilder builder;
+  builder.AddCase(MakeCase(a, "A公司", "c1"), 1);
+  builder.AddCase(MakeCase(OrgCode(1), "C旧码", "c3"), 3);
+  builder.AddRelation(MakeRelation(b, PersonId(1), "张三", Role::kDirector), Interval{}, 2);
+  LoadReport report;
+  auto snap = builder.Build(&report);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_EQ((*snap)->Find(OrgCode(1)), (*snap)->Find(b));
+  EXPECT_EQ(report.notes, 1u);
+  ASSERT_EQ(report.first_notes.size(), 1u);
+  EXPECT_EQ(report.first_notes[0].file, "debtors.ndjson");
+  EXPECT_EQ(report.first_notes[0].line, 3u);
+  EXPECT_EQ(report.first_notes[0].reason,
+            absl::StrCat("organisation code ", std::string(OrgCode(1).text()),
+                         " is embedded in credit codes ", std::string(a.text()),
+                         " (debtors.ndjson:1), ", std::string(b.text()),
+                         " (relations.ndjson:2): its cases and roles are taken as the latter's, "
+                         "the credit code first named last"));
+  // Without the bare code nothing is attached to either: no note.
+  SnapshotBuilder two;
+  two.AddCase(MakeCase(a, "A公司", "c1"), 1);
+  two.AddCase(MakeCase(b, "B公司", "c2"), 2);
+  LoadReport quiet;
+  ASSERT_TRUE(two.Build(&quiet).ok());
+  EXPECT_EQ(quiet.notes, 0u);
+}
+
 }  // namespace
 }  // namespace shixin

@@ -36,7 +36,11 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadDataDir(const std::string& d
       [&builder, report](const CaseInput& c) { builder.AddCase(c, report->record_line); }, report);
   if (!status.ok()) return status;
   status = LoadRelationFile(
-      relations, options, [&builder](const RelationInput& r) { builder.AddRelation(r); }, report);
+      relations, options,
+      [&builder, report](const RelationInput& r) {
+        builder.AddRelation(r, Interval{}, report->record_line);
+      },
+      report);
   if (!status.ok()) return status;
   return builder.Build(report);
 }
