@@ -16,7 +16,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
-
 #include "core/id.h"
 #include "core/ingest.h"
 #include "core/snapshot.h"
