@@ -255,6 +255,10 @@ def ratio(a, b): return a / b if b else float("inf")
 rows = [("single ID, depth 1", "d1"), ("single ID, depth 16", "d16"), ("batch 64, depth 1", "b64"),
         ("open loop, half redis peak,", "half"), ("one full refresh, open loop", "swap")]
 
+# Whether the run's refresh happened: a failed RELOAD (or none made) is no swap, and its
+# "during swap" figures are not reported as a swap's.
+def swapped(r): return r["swap"].get("done", 0) > 0 and r["swap"].get("failed", 0) == 0
+
 def table(name, title):
   d = f"{out}/{name}"
   def j(run):
@@ -276,7 +280,9 @@ def table(name, title):
       print(f"{label:36} {t:7} {r['throughput_rps']:10.0f} {r['throughput_ids']:11.0f} "
             f"{l['p50']:9.1f} {l['p99']:9.1f} {l['p999']:9.1f} {l['max']:9.1f} "
             f"{r['cpu_per_req']:10.2f} {r['sys_per_req']:9.2f} {r['wrong']:6d}")
-      if key == "swap":
+      if key == "swap" and not swapped(r):
+        print(f"{'  no swap made':36} {t:7}  {[x['message'] for x in r['swap']['windows']]}")
+      elif key == "swap":
         w, o = r["swap"], r["outside_swap"]["latency_us"]
         sl = w["latency_us"]
         win = sum(x["end_s"] - x["begin_s"] for x in w["windows"])
@@ -312,7 +318,10 @@ if shared:
         f"depth1 {ratio(s['shixin-d1']['throughput_rps'], s['redis-d1']['throughput_rps']):.2f}x, "
         f"batch64 {ratio(s['shixin-b64']['throughput_ids'], s['redis-b64']['throughput_ids']):.2f}x")
 print()
-def in_out(r): return ratio(r["swap"]["latency_us"]["p999"], r["outside_swap"]["latency_us"]["p999"])
+def in_out(r):
+  if not swapped(r): return "no swap"
+  return f'{ratio(r["swap"]["latency_us"]["p999"], r["outside_swap"]["latency_us"]["p999"]):.2f}x'
+def swap_wrong(r): return r["swap"]["wrong"] if swapped(r) else "none: no swap made"
 print(f"open loop at {p['redis-half']['rate']:,}/s: p99 shixin {p['shixin-half']['latency_us']['p99']:.0f} us, "
       f"redis {p['redis-half']['latency_us']['p99']:.0f} us "
       f"({ratio(p['shixin-half']['latency_us']['p99'], p['redis-half']['latency_us']['p99']):.2f}x)")
@@ -325,7 +334,7 @@ print(f"shixin/redis per core: "
       f"batch64 {ratio(p['shixin-b64']['throughput_ids'], p['redis-b64']['throughput_ids']):.2f}x, "
       f"cpu/request {ratio(p['shixin-half']['cpu_per_req'], p['redis-half']['cpu_per_req']):.2f}x, "
       f"memory {ratio(s_rss, r_rss):.2f}x, "
-      f"swap p99.9 in/out {in_out(p['shixin-swap']):.2f}x (redis {in_out(p['redis-swap']):.2f}x), "
-      f"wrong answers during swap {p['shixin-swap']['swap']['wrong']} "
-      f"(redis {p['redis-swap']['swap']['wrong']})")
+      f"swap p99.9 in/out {in_out(p['shixin-swap'])} (redis {in_out(p['redis-swap'])}), "
+      f"wrong answers during swap {swap_wrong(p['shixin-swap'])} "
+      f"(redis {swap_wrong(p['redis-swap'])})")
 PY

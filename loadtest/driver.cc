@@ -46,6 +46,23 @@ void SwapTracker::End(bool ok, std::string message) {
   windows_.back().message = std::move(message);
 }
 
+bool SwapTracker::Succeeded(size_t k) const {
+  absl::MutexLock lock(&mu_);
+  return k < windows_.size() && windows_[k].ok;
+}
+
+void SwapPart::Merge(const SwapPart& other) {
+  latency.Merge(other.latency);
+  answers += other.answers;
+  wrong += other.wrong;
+  errors += other.errors;
+}
+
+void SwapPart::Clear() {
+  latency.Clear();
+  answers = wrong = errors = 0;
+}
+
 std::vector<SwapTracker::Window> SwapTracker::windows() const {
   absl::MutexLock lock(&mu_);
   return windows_;
@@ -129,6 +146,13 @@ class Loop {
     if (r_.samples.size() < kMaxSamples) r_.samples.push_back(what);
   }
   Second& SecondAt(int64_t now);
+  // Where a request sent at swap sequence `sent` and answered at `now_seq` is counted: nullptr
+  // if it overlapped no window (outside), else r_.in_swap or r_.undecided; see SwapPart.
+  SwapPart* SwapPartOf(uint64_t sent, uint64_t now_seq);
+  // Whether window `k`, which has ended, succeeded (asked once per window).
+  bool WindowSucceeded(size_t k);
+  // Places r_.undecided once its window has ended.
+  void Decide();
 
   const RunConfig& c_;
   const int index_;
@@ -148,6 +172,7 @@ class Loop {
   uint64_t next_k_ = 0;
   std::vector<const FixedId*> ids_;
   ParsedResponse parsed_;
+  std::vector<int8_t> outcomes_;  // by window: -1 not asked yet, 0 failed, 1 succeeded
 };
 
 absl::Status Loop::Open() {
@@ -275,6 +300,7 @@ void Loop::Kill(Conn* conn, const std::string& why) {
   Sample(absl::StrFormat("connection lost (%s) with %d requests in flight", why,
                          conn->pending.size()));
   r_.errors += conn->pending.size();
+  SecondAt(NowNs()).errors += conn->pending.size();
   in_flight_ -= conn->pending.size();
   conn->pending.clear();
   conn->expect.clear();
@@ -307,6 +333,7 @@ bool Loop::Reconnect(Conn* conn) {
     const auto last = first + static_cast<std::ptrdiff_t>(p.n);
     if (p.retried) {  // lost twice: an error at the application
       ++r_.errors;
+      ++SecondAt(NowNs()).errors;
       --in_flight_;
       Sample(absl::StrFormat("request %d lost on two connections", p.request_id));
       expect.erase(first, last);
@@ -337,47 +364,97 @@ Second& Loop::SecondAt(int64_t now) {
   return r_.seconds[s];
 }
 
+bool Loop::WindowSucceeded(size_t k) {
+  if (outcomes_.size() <= k) outcomes_.resize(k + 1, -1);
+  if (outcomes_[k] < 0) outcomes_[k] = swaps_->Succeeded(k) ? 1 : 0;
+  return outcomes_[k] == 1;
+}
+
+void Loop::Decide() {
+  if (r_.undecided_window < 0) return;
+  const size_t k = static_cast<size_t>(r_.undecided_window);
+  if (swaps_->seq() < 2 * k + 2) return;  // still running
+  if (WindowSucceeded(k)) {
+    r_.in_swap.Merge(r_.undecided);
+  } else {
+    r_.outside.Merge(r_.undecided.latency);
+  }
+  r_.undecided.Clear();
+  r_.undecided_window = -1;
+}
+
+SwapPart* Loop::SwapPartOf(uint64_t sent, uint64_t now_seq) {
+  if (now_seq == 0) return nullptr;
+  const uint64_t first = sent / 2;          // the first window that ended after the send
+  const uint64_t last = (now_seq - 1) / 2;  // the last one that began before the answer
+  if (first > last) return nullptr;
+  const bool last_running = (now_seq & 1) != 0;
+  for (uint64_t k = first; k <= last; ++k) {
+    if (!(last_running && k == last) && WindowSucceeded(k)) return &r_.in_swap;
+  }
+  if (!last_running) return nullptr;  // only failed windows: no swap happened
+  Decide();
+  if (r_.undecided_window != static_cast<int64_t>(last)) {
+    r_.undecided_window = static_cast<int64_t>(last);  // the previous one was decided
+  }
+  return &r_.undecided;
+}
+
 void Loop::Complete(Conn* conn, const ParsedResponse& r, int64_t now) {
   const Pending p = conn->pending.front();
   conn->pending.pop_front();
   --in_flight_;
   const uint64_t seq_now = swaps_->seq();
-  const bool in_swap = (p.seq & 1) != 0 || seq_now != p.seq;
+  const bool in_swap = (p.seq & 1) != 0 || seq_now != p.seq;  // a window, even a failed one
+  Decide();
+  SwapPart* swap = in_swap ? SwapPartOf(p.seq, seq_now) : nullptr;
+  const bool measured = p.t0 >= c_.start_ns + c_.warmup_ns;
   Second& sec = SecondAt(now);
-  uint64_t wrong = 0;
+  const auto expected = conn->expect.begin();
+  const auto done = [&] { conn->expect.erase(expected, expected + p.n); };
   if (!r.ok || r.answers.size() != p.n) {
     ++r_.errors;
     ++sec.errors;
-    if (in_swap) ++r_.swap_errors;
+    if (swap != nullptr) ++swap->errors;
     Sample(r.ok ? absl::StrFormat("%d answers for %d IDs", r.answers.size(), p.n)
                 : absl::StrFormat("error answer: %s", r.error));
-  } else {
-    for (size_t i = 0; i < p.n; ++i) {
-      const Expect& e = conn->expect[i];
-      if (e.cls == IdClass::kTouched) {
-        r_.touched.push_back(
-            TouchedAnswer{picker_.TouchedIndex(*e.id), r.generation, r.answers[i]});
-        continue;
+    if (!r.ok) {  // refused: counted apart, by status, never timed
+      ++sec.refused;
+      ++r_.whole_refused;
+      if (measured) {
+        ++r_.refused;
+        ++r_.refused_by_status[r.error.substr(0, r.error.find_first_of(": "))];
       }
-      const Answer want = conn->codec->Expected(e.cls);
-      if (r.answers[i] == want) continue;
-      ++wrong;
-      Sample(absl::StrFormat("wrong answer for %s (%s): %s, expected %s%s", e.id->view(),
-                             ClassName(e.cls), AnswerName(r.answers[i]), AnswerName(want),
-                             in_swap ? " (during a swap)" : ""));
     }
-    if (in_swap) r_.swap_answers += p.n;
+    return done();
   }
-  conn->expect.erase(conn->expect.begin(), conn->expect.begin() + p.n);
+  uint64_t wrong = 0;
+  for (size_t i = 0; i < p.n; ++i) {
+    const Expect& e = expected[static_cast<std::ptrdiff_t>(i)];
+    if (e.cls == IdClass::kTouched) {
+      r_.touched.push_back(TouchedAnswer{picker_.TouchedIndex(*e.id), r.generation, r.answers[i]});
+      continue;
+    }
+    const Answer want = conn->codec->Expected(e.cls);
+    if (r.answers[i] == want) continue;
+    ++wrong;
+    Sample(absl::StrFormat("wrong answer for %s (%s): %s, expected %s%s", e.id->view(),
+                           ClassName(e.cls), AnswerName(r.answers[i]), AnswerName(want),
+                           in_swap ? " (during a swap)" : ""));
+  }
+  done();
   r_.wrong += wrong;
   sec.wrong += wrong;
-  if (in_swap) r_.swap_wrong += wrong;
+  if (swap != nullptr) {
+    swap->answers += p.n;
+    swap->wrong += wrong;
+  }
   ++r_.whole_requests;
   r_.whole_ids += p.n;
-  if (p.t0 < c_.start_ns + c_.warmup_ns) return;
+  if (!measured) return;
   const uint64_t latency = static_cast<uint64_t>(std::max<int64_t>(0, now - p.t0));
   r_.all.Record(latency);
-  (in_swap ? r_.in_swap : r_.outside).Record(latency);
+  (swap != nullptr ? swap->latency : r_.outside).Record(latency);
   ++r_.requests;
   r_.ids += p.n;
   ++sec.requests;
@@ -439,7 +516,16 @@ ThreadResult Loop::Run() {
   int64_t stopped_at = 0;
   while (true) {
     const int64_t now = NowNs();
-    const bool stop = now >= c_.end_ns->load(std::memory_order_relaxed) || !CanIssue();
+    bool alive = false;
+    for (const Conn& conn : conns_) alive = alive || !conn.dead;
+    if (!alive) {  // nothing more can be sent or answered: the run ends now, for this thread
+      r_.all_lost_ns = now;
+      if (stopped_at == 0) stopped_at = now;
+      break;
+    }
+    // Once stopped, stopped for good (the end may still move, e.g. after the last reload).
+    const bool stop =
+        stopped_at != 0 || now >= c_.end_ns->load(std::memory_order_relaxed) || !CanIssue();
     if (stop && stopped_at == 0) {
       stopped_at = now;
       // Send what fell due before the end (open loop), so only a real backlog counts unsent.
@@ -454,11 +540,9 @@ ThreadResult Loop::Run() {
       Sample(absl::StrFormat("%d requests unanswered %.1f s after the end", in_flight_,
                              c_.drain_ns / 1e9));
       r_.errors += in_flight_;
+      SecondAt(now).errors += in_flight_;
       break;
     }
-    bool alive = false;
-    for (const Conn& conn : conns_) alive = alive || !conn.dead;
-    if (!alive) break;
     int64_t wait = 100'000'000;
     if (!stop) {
       wait = std::min(wait, c_.end_ns->load(std::memory_order_relaxed) - now);
@@ -477,13 +561,19 @@ ThreadResult Loop::Run() {
       if (!conn.dead && (events[i].events & EPOLLOUT)) Flush(&conn);
     }
   }
+  Decide();
   r_.last_send_ns = stopped_at;
-  if (c_.shape.rate > 0 && stopped_at > 0) {
-    // Requests due before the end that never found a free connection.
-    const int64_t end = std::min(stopped_at, c_.end_ns->load());
+  if (c_.shape.rate > 0) {
+    // Requests due before the end that were never sent: no free connection, or none left at
+    // all (then every request due until the run's planned end, or until now if the end is
+    // open, e.g. waiting for reloads).
+    int64_t end = std::min(stopped_at, c_.end_ns->load());
+    if (r_.all_lost_ns != 0 && c_.end_ns->load() != INT64_MAX) end = c_.end_ns->load();
     const double due = std::ceil((end - first_due_) / interval_ns_);
-    if (due > static_cast<double>(next_k_) && CanIssue()) {
-      r_.unsent = static_cast<uint64_t>(due) - next_k_;
+    if (due > static_cast<double>(next_k_)) {
+      uint64_t unsent = static_cast<uint64_t>(due) - next_k_;
+      if (limit_ != 0) unsent = std::min(unsent, limit_ - issued_);
+      r_.unsent = unsent;
     }
   }
   return std::move(r_);

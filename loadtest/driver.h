@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,12 +77,14 @@ using CodecFactory = std::function<std::unique_ptr<Codec>()>;
 absl::StatusOr<int> ConnectTcp(std::string_view address);
 
 // Swap windows: Begin() and End() bracket a reload; readers sample seq() (odd while a swap
-// runs) when a request is sent and answered.
+// runs) when a request is sent and answered. Window k (from 0) runs while seq() is 2k + 1.
 class SwapTracker {
  public:
   void Begin();
   void End(bool ok, std::string message);
   uint64_t seq() const { return seq_.load(std::memory_order_acquire); }
+  // Whether window `k` ended well. REQUIRES: it has ended (seq() >= 2k + 2).
+  bool Succeeded(size_t k) const;
   struct Window {
     int64_t begin_ns = 0;
     int64_t end_ns = 0;
@@ -123,9 +126,10 @@ struct RunConfig {
 };
 
 struct Second {
-  uint64_t requests = 0;
+  uint64_t requests = 0;  // answered (not refused)
   uint64_t ids = 0;
-  uint64_t errors = 0;
+  uint64_t refused = 0;  // answered with an error status
+  uint64_t errors = 0;   // as ThreadResult::errors, by the time each was found
   uint64_t wrong = 0;
   std::unique_ptr<Histogram> latency;  // when per_second_histograms
 };
@@ -137,23 +141,41 @@ struct TouchedAnswer {
   Answer answer;
 };
 
+// The requests that overlapped a swap window. Only a swap that happened counts: those that
+// overlapped only failed windows (a RELOAD refused) are counted outside.
+struct SwapPart {
+  Histogram latency;     // measured requests
+  uint64_t answers = 0;  // IDs answered, measured or not
+  uint64_t wrong = 0;    // of them
+  uint64_t errors = 0;   // requests failed
+  void Merge(const SwapPart& other);
+  void Clear();
+};
+
 struct ThreadResult {
-  Histogram all;          // measured requests
-  Histogram in_swap;      // measured requests that overlapped a swap window
-  Histogram outside;      // the others
-  uint64_t requests = 0;  // measured, answered
+  Histogram all;      // measured requests
+  SwapPart in_swap;   // requests that overlapped a successful swap window
+  Histogram outside;  // the other measured requests
+  // Requests that overlapped window `undecided_window` (-1: none) while it still ran when the
+  // thread ended, and no ended successful one: placed by MergeResults() once it has ended.
+  int64_t undecided_window = -1;
+  SwapPart undecided;
+  // Measured requests answered (not refused; the answers judged), and their IDs. Only they are
+  // timed: a refusal is no answer, and a fast one would flatter the percentiles.
+  uint64_t requests = 0;
   uint64_t ids = 0;
+  uint64_t refused = 0;                               // measured, answered with an error status
+  std::map<std::string, uint64_t> refused_by_status;  // e.g. "RATE_LIMITED" (Redis: "ERR")
   uint64_t whole_requests = 0;  // answered over the whole run, warm-up included (server CPU per
   uint64_t whole_ids = 0;       // request is measured over the whole run)
-  uint64_t errors = 0;          // error answers, broken connections, timeouts (all requests)
-  uint64_t wrong = 0;           // wrong answers (all requests)
-  uint64_t swap_errors = 0;
-  uint64_t swap_wrong = 0;
-  uint64_t swap_answers = 0;  // IDs answered during swaps, measured or not
-  uint64_t unsent = 0;        // open loop: requests due but never sent (the client fell behind)
-  uint64_t reconnects = 0;    // connections opened again after a loss (RunConfig::reconnect)
-  uint64_t retried = 0;       // requests sent again on them
-  int64_t last_send_ns = 0;
+  uint64_t whole_refused = 0;
+  uint64_t errors = 0;  // refusals, wrong answer counts, broken connections, timeouts (all)
+  uint64_t wrong = 0;   // wrong answers (all requests)
+  uint64_t unsent = 0;  // open loop: requests due but never sent (no free connection, or none left)
+  uint64_t reconnects = 0;   // connections opened again after a loss (RunConfig::reconnect)
+  uint64_t retried = 0;      // requests sent again on them
+  int64_t last_send_ns = 0;  // when the thread stopped sending (the end, or every connection lost)
+  int64_t all_lost_ns = 0;   // when its last connection was lost; 0: never
   std::vector<Second> seconds;         // by completion time, from start_ns
   std::vector<std::string> samples;    // the first errors and wrong answers, described
   std::vector<TouchedAnswer> touched;  // every answer about a touched ID

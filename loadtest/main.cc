@@ -6,8 +6,8 @@
 //   shixin-loadtest --redis HOST:PORT --load --data DIR          fill Redis with DIR's list
 //
 // --help lists the options (tool_flags.h). Exit status: 0; 1 if a request failed or was
-// answered wrongly (or a flag is unknown or malformed: Abseil's parser exits 1); 2 for bad
-// usage or setup.
+// answered wrongly, or a swap asked for failed or was never made (or a flag is unknown or
+// malformed: Abseil's parser exits 1); 2 for bad usage or setup.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -307,14 +307,22 @@ Report MakeReport(const Settings& s, const RunConfig& config, std::vector<Thread
   report.run = s.description;
   report.start_ns = config.start_ns;
   int64_t last_send = 0;
-  for (const ThreadResult& t : *results) last_send = std::max(last_send, t.last_send_ns);
-  report.measured_seconds = (last_send - config.start_ns - config.warmup_ns) / 1e9;
-  MergeResults(results, &report);
+  int64_t all_lost = 0;  // stays 0 unless every thread lost every connection
+  bool every_thread_lost = true;
+  for (const ThreadResult& t : *results) {
+    last_send = std::max(last_send, t.last_send_ns);
+    all_lost = std::max(all_lost, t.all_lost_ns);
+    every_thread_lost = every_thread_lost && t.all_lost_ns != 0;
+  }
+  report.measured_seconds =
+      std::max<int64_t>(0, last_send - config.start_ns - config.warmup_ns) / 1e9;
+  if (every_thread_lost) report.all_lost_seconds = (all_lost - config.start_ns) / 1e9;
   for (SwapTracker::Window w : swaps.windows()) {
     w.begin_ns -= config.start_ns;
     w.end_ns = w.end_ns == 0 ? 0 : w.end_ns - config.start_ns;
     report.windows.push_back(w);
   }
+  MergeResults(results, &report);
   return report;
 }
 
@@ -407,7 +415,7 @@ int Run(Settings s) {
   Report report = MakeReport(s, c, &results, swaps);
   if (plan) AddFeed(*plan, feed, *judged, &report);
   if (absl::Status w = WriteOutputs(report); !w.ok()) return Fail(w.message());
-  return report.errors == 0 && report.wrong == 0 ? 0 : 1;
+  return report.errors == 0 && report.wrong == 0 && !SwapsFailed(report) ? 0 : 1;
 }
 
 int Main(int argc, char** argv) {

@@ -1,5 +1,6 @@
 #include "loadtest/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,9 @@ namespace shixin::loadtest {
 namespace {
 
 double Us(uint64_t ns) { return ns / 1000.0; }
+
+// Per second over the measured time; 0 if nothing was measured (never a made-up second).
+double PerSecond(uint64_t n, double seconds) { return seconds > 0 ? n / seconds : 0; }
 
 std::string LatencyText(const Histogram& h) {
   return absl::StrFormat("p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us",
@@ -41,6 +45,15 @@ std::string Dump(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+// "RATE_LIMITED 10, UNAUTHENTICATED 2".
+std::string RefusedText(const std::map<std::string, uint64_t>& by_status) {
+  std::string out;
+  for (const auto& [status, n] : by_status) {
+    absl::StrAppendFormat(&out, "%s%s %d", out.empty() ? "" : ", ", status, n);
+  }
+  return out;
+}
+
 bool SecondInSwap(const Report& r, size_t s) {
   const int64_t begin = static_cast<int64_t>(s) * 1'000'000'000;
   const int64_t end = begin + 1'000'000'000;
@@ -52,20 +65,39 @@ bool SecondInSwap(const Report& r, size_t s) {
 
 }  // namespace
 
+size_t SwapsDone(const Report& r) {
+  size_t done = 0;
+  for (const SwapTracker::Window& w : r.windows) done += w.ok ? 1 : 0;
+  return done;
+}
+
+bool SwapsFailed(const Report& r) {
+  return !r.run.refresh.empty() && (r.windows.empty() || SwapsDone(r) < r.windows.size());
+}
+
 void MergeResults(std::vector<ThreadResult>* results, Report* r) {
   for (ThreadResult& t : *results) {
     r->all.Merge(t.all);
-    r->in_swap.Merge(t.in_swap);
+    if (const size_t k = static_cast<size_t>(t.undecided_window);
+        t.undecided_window >= 0 && k < r->windows.size() && r->windows[k].ok) {
+      t.in_swap.Merge(t.undecided);
+    } else {
+      t.outside.Merge(t.undecided.latency);
+    }
+    r->in_swap.Merge(t.in_swap.latency);
+    r->swap_errors += t.in_swap.errors;
+    r->swap_wrong += t.in_swap.wrong;
+    r->swap_answers += t.in_swap.answers;
     r->outside.Merge(t.outside);
     r->requests += t.requests;
     r->ids += t.ids;
+    r->refused += t.refused;
+    for (const auto& [status, n] : t.refused_by_status) r->refused_by_status[status] += n;
     r->whole_requests += t.whole_requests;
     r->whole_ids += t.whole_ids;
+    r->whole_refused += t.whole_refused;
     r->errors += t.errors;
     r->wrong += t.wrong;
-    r->swap_errors += t.swap_errors;
-    r->swap_wrong += t.swap_wrong;
-    r->swap_answers += t.swap_answers;
     r->unsent += t.unsent;
     r->reconnects += t.reconnects;
     r->retried += t.retried;
@@ -78,6 +110,7 @@ void MergeResults(std::vector<ThreadResult>* results, Report* r) {
       const Second& from = t.seconds[i];
       to.requests += from.requests;
       to.ids += from.ids;
+      to.refused += from.refused;
       to.errors += from.errors;
       to.wrong += from.wrong;
       if (from.latency) {
@@ -91,7 +124,7 @@ void MergeResults(std::vector<ThreadResult>* results, Report* r) {
 std::string TextSummary(const Report& r) {
   const RunDescription& d = r.run;
   const RunShape& shape = d.shape;
-  const double secs = r.measured_seconds > 0 ? r.measured_seconds : 1;
+  const double secs = std::max(r.measured_seconds, 0.0);
   std::string out = absl::StrFormat(
       "%s%s %s: %s, %d connections x depth %d, batch %d, %d thread(s), hit/miss/related "
       "%.2f/%.2f/%.2f, measures %.2f\n",
@@ -99,20 +132,33 @@ std::string TextSummary(const Report& r) {
       shape.rate > 0 ? absl::StrFormat("open loop at %.0f req/s", shape.rate) : "closed loop",
       shape.connections, shape.depth, shape.batch, shape.threads, shape.mix.hit, shape.mix.miss,
       shape.mix.related, shape.mix.measures);
-  out += absl::StrFormat(
-      "  %.1f s measured: %d requests (%.0f/s), %d IDs (%.0f/s); errors %d, wrong answers %d", secs,
-      r.requests, r.requests / secs, r.ids, r.ids / secs, r.errors, r.wrong);
-  if (r.unsent > 0) out += absl::StrFormat(", %d due but never sent (client behind)", r.unsent);
+  out += absl::StrFormat("  %.1f s measured: %d requests answered (%.0f/s), %d IDs (%.0f/s)", secs,
+                         r.requests, PerSecond(r.requests, secs), r.ids, PerSecond(r.ids, secs));
+  if (r.refused > 0) {
+    out += absl::StrFormat("; %d refused (%s), not in the rates or the latency", r.refused,
+                           RefusedText(r.refused_by_status));
+  }
+  out += absl::StrFormat("; errors %d, wrong answers %d", r.errors, r.wrong);
+  if (r.unsent > 0) {
+    out += absl::StrFormat(", %d due but never sent (%s)", r.unsent,
+                           r.all_lost_seconds > 0 ? "no connection left" : "client behind");
+  }
+  if (r.all_lost_seconds > 0) {
+    out += absl::StrFormat("; every connection lost %.1f s into the run", r.all_lost_seconds);
+  }
   if (r.reconnects > 0) {
     out += absl::StrFormat("; %d connections lost and opened again, %d requests sent again",
                            r.reconnects, r.retried);
   }
-  out += "\n  latency " + LatencyText(r.all) + "\n";
-  if (!r.windows.empty()) {
+  out += "\n  latency of the answered " + LatencyText(r.all) + "\n";
+  if (!d.refresh.empty()) {
     double swap_secs = 0;
     for (const auto& w : r.windows) swap_secs += (w.end_ns - w.begin_ns) / 1e9;
-    out +=
-        absl::StrFormat("  swaps (%s): %d, %.1f s in all", d.refresh, r.windows.size(), swap_secs);
+    const size_t done = SwapsDone(r);
+    out += absl::StrFormat("  swaps (%s): %d done", d.refresh, done);
+    if (done < r.windows.size()) out += absl::StrFormat(", %d FAILED", r.windows.size() - done);
+    if (r.windows.empty()) out += " (none was made: the run ended first, or no admin connection)";
+    out += absl::StrFormat(", %.1f s in all", swap_secs);
     size_t shown = 0;
     for (const auto& w : r.windows) {
       if (w.ok && ++shown > 10) continue;  // the JSON has them all
@@ -120,11 +166,14 @@ std::string TextSummary(const Report& r) {
                              w.ok ? "" : " FAILED: " + w.message);
     }
     if (shown > 10) out += absl::StrFormat(" (and %d more)", shown - 10);
-    out += absl::StrFormat("\n  during swaps: %d requests, wrong answers %d of %d, errors %d\n",
-                           r.in_swap.count(), r.swap_wrong, r.swap_answers, r.swap_errors);
-    out += "    latency " + LatencyText(r.in_swap) + "\n";
-    out += absl::StrFormat("  outside swaps: %d requests\n    latency %s\n", r.outside.count(),
-                           LatencyText(r.outside));
+    out += "\n";
+    if (done > 0) {  // figures "during swaps" only of swaps that happened
+      out += absl::StrFormat("  during swaps: %d requests, wrong answers %d of %d, errors %d\n",
+                             r.in_swap.count(), r.swap_wrong, r.swap_answers, r.swap_errors);
+      out += "    latency " + LatencyText(r.in_swap) + "\n";
+      out += absl::StrFormat("  outside swaps: %d requests\n    latency %s\n", r.outside.count(),
+                             LatencyText(r.outside));
+    }
   }
   if (const FeedSummary& f = r.feed; f.files > 0) {
     out += absl::StrFormat(
@@ -140,7 +189,7 @@ std::string TextSummary(const Report& r) {
 std::string JsonSummary(const Report& r) {
   const RunDescription& d = r.run;
   const RunShape& shape = d.shape;
-  const double secs = r.measured_seconds > 0 ? r.measured_seconds : 1;
+  const double secs = std::max(r.measured_seconds, 0.0);
   nlohmann::ordered_json windows = nlohmann::ordered_json::array();
   for (const SwapTracker::Window& w : r.windows) {
     windows.push_back({{"begin_s", Round(w.begin_ns / 1e9, 3)},
@@ -167,17 +216,25 @@ std::string JsonSummary(const Report& r) {
       {"seconds", Round(secs, 3)},
       {"requests", r.requests},
       {"ids", r.ids},
-      {"throughput_rps", Round(r.requests / secs, 1)},
-      {"throughput_ids", Round(r.ids / secs, 1)},
-      {"whole_run", {{"requests", r.whole_requests}, {"ids", r.whole_ids}}},
+      {"throughput_rps", Round(PerSecond(r.requests, secs), 1)},
+      {"throughput_ids", Round(PerSecond(r.ids, secs), 1)},
+      {"refused", r.refused},
+      {"refused_by_status", r.refused_by_status},
+      {"whole_run",
+       {{"requests", r.whole_requests}, {"ids", r.whole_ids}, {"refused", r.whole_refused}}},
       {"errors", r.errors},
       {"wrong", r.wrong},
       {"unsent", r.unsent},
+      {"all_connections_lost_s", r.all_lost_seconds > 0
+                                     ? nlohmann::ordered_json(Round(r.all_lost_seconds, 3))
+                                     : nlohmann::ordered_json(nullptr)},
       {"reconnects", r.reconnects},
       {"retried", r.retried},
       {"latency_us", LatencyJson(r.all)},
       {"swap",
        {{"refresh", d.refresh},
+        {"done", SwapsDone(r)},
+        {"failed", r.windows.size() - SwapsDone(r)},
         {"windows", std::move(windows)},
         {"requests", r.in_swap.count()},
         {"answers", r.swap_answers},

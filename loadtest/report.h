@@ -7,6 +7,7 @@
 #define SHIXIN_LOADTEST_REPORT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ struct RunDescription {
   std::string address;
   std::string label;
   RunShape shape;
-  std::string refresh;  // how swaps were made ("" if none)
+  std::string refresh;  // how swaps were made ("" if none were asked for)
 };
 
 // What a delta feed (delta_feed.h) measured: how soon each file was applied after it landed,
@@ -37,10 +38,15 @@ struct FeedSummary {
 
 struct Report {
   RunDescription run;
-  double measured_seconds = 0;  // from the end of the warm-up to the last send
+  // From the end of the warm-up to the last send (the end, or when every connection was lost);
+  // 0 if that came before the warm-up ended. Rates are 0 then.
+  double measured_seconds = 0;
+  double all_lost_seconds = 0;  // into the run, when the last connection was lost; 0: never
   Histogram all, in_swap, outside;
-  uint64_t requests = 0, ids = 0, errors = 0, wrong = 0;
-  uint64_t whole_requests = 0, whole_ids = 0;  // answered over the whole run, warm-up included
+  uint64_t requests = 0, ids = 0, errors = 0, wrong = 0;  // as in ThreadResult
+  uint64_t refused = 0;
+  std::map<std::string, uint64_t> refused_by_status;
+  uint64_t whole_requests = 0, whole_ids = 0, whole_refused = 0;  // warm-up included
   uint64_t swap_errors = 0, swap_wrong = 0, swap_answers = 0, unsent = 0;
   uint64_t reconnects = 0, retried = 0;  // --reconnect: connections opened again, requests resent
   std::vector<SwapTracker::Window> windows;  // times relative to the run's start
@@ -50,8 +56,15 @@ struct Report {
   FeedSummary feed;  // files == 0: no feed
 };
 
-// Merges the threads' results into `report`.
+// Merges the threads' results into `report`, whose `windows` are set (a thread's requests of an
+// undecided window are placed by its outcome).
 void MergeResults(std::vector<ThreadResult>* results, Report* report);
+
+// Returns the number of swap windows that succeeded.
+size_t SwapsDone(const Report& r);
+// Returns whether swaps were asked for and one failed, or none was made: the run then fails
+// (exit status 1), as a swap test that swapped nothing proves nothing.
+bool SwapsFailed(const Report& r);
 
 // Returns the summary printed after a run (several lines).
 std::string TextSummary(const Report& r);

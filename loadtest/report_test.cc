@@ -41,12 +41,34 @@ TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
   ASSERT_FALSE(j.is_discarded()) << text;
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
-  EXPECT_EQ(keys, (std::vector<std::string>{
-                      "label",       "target",     "address", "mode",           "rate",
-                      "connections", "depth",      "batch",   "threads",        "mix",
-                      "seconds",     "requests",   "ids",     "throughput_rps", "throughput_ids",
-                      "whole_run",   "errors",     "wrong",   "unsent",         "reconnects",
-                      "retried",     "latency_us", "swap",    "outside_swap",   "samples"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"label",
+                                            "target",
+                                            "address",
+                                            "mode",
+                                            "rate",
+                                            "connections",
+                                            "depth",
+                                            "batch",
+                                            "threads",
+                                            "mix",
+                                            "seconds",
+                                            "requests",
+                                            "ids",
+                                            "throughput_rps",
+                                            "throughput_ids",
+                                            "refused",
+                                            "refused_by_status",
+                                            "whole_run",
+                                            "errors",
+                                            "wrong",
+                                            "unsent",
+                                            "all_connections_lost_s",
+                                            "reconnects",
+                                            "retried",
+                                            "latency_us",
+                                            "swap",
+                                            "outside_swap",
+                                            "samples"}));
   EXPECT_EQ(j["label"], "d16 \"quoted\"\n");
   EXPECT_EQ(j["mode"], "open");
   EXPECT_EQ(j["rate"], 20000);
@@ -55,6 +77,9 @@ TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
   EXPECT_EQ(j["throughput_ids"], 3.5);
   EXPECT_EQ(j["whole_run"]["requests"], 5);  // warm-up included: server CPU is per whole run
   EXPECT_EQ(j["whole_run"]["ids"], 11);
+  EXPECT_EQ(j["refused"], 0);
+  EXPECT_TRUE(j["refused_by_status"].is_object() && j["refused_by_status"].empty());
+  EXPECT_TRUE(j["all_connections_lost_s"].is_null());
   EXPECT_EQ(j["latency_us"]["count"], 100);
   EXPECT_EQ(j["latency_us"]["mean"], 50.5);
   EXPECT_EQ(j["swap"]["refresh"], "shixind RELOAD");
@@ -80,6 +105,42 @@ TEST(ReportTest, MergeResultsAddsTheWholeRunApartFromTheMeasuredPart) {
   EXPECT_EQ(r.requests, 8);
   EXPECT_EQ(r.whole_requests, 11);
   EXPECT_EQ(r.whole_ids, 110);
+}
+
+// A run that measured nothing (every connection lost in the warm-up) reports 0 s and no rate,
+// never a made-up second.
+TEST(ReportTest, NothingMeasuredGivesNoRate) {
+  Report r = Sample();
+  r.measured_seconds = 0;
+  r.all_lost_seconds = 0.5;
+  const nlohmann::json j = nlohmann::json::parse(JsonSummary(r));
+  EXPECT_EQ(j["seconds"], 0.0);
+  EXPECT_EQ(j["throughput_rps"], 0.0);
+  EXPECT_EQ(j["all_connections_lost_s"], 0.5);
+  EXPECT_NE(TextSummary(r).find("0.0 s measured: 3 requests answered (0/s)"), std::string::npos)
+      << TextSummary(r);
+  EXPECT_NE(TextSummary(r).find("every connection lost 0.5 s into the run"), std::string::npos);
+}
+
+// Refusals are counted apart, by status, and said in the summary.
+TEST(ReportTest, RefusalsAreCountedApart) {
+  std::vector<ThreadResult> threads(2);
+  threads[0].requests = 2;
+  threads[0].refused = 5;
+  threads[0].refused_by_status = {{"RATE_LIMITED", 5}};
+  threads[1].refused = 3;
+  threads[1].refused_by_status = {{"RATE_LIMITED", 2}, {"UNAUTHENTICATED", 1}};
+  Report r;
+  MergeResults(&threads, &r);
+  r.measured_seconds = 1;
+  const nlohmann::json j = nlohmann::json::parse(JsonSummary(r));
+  EXPECT_EQ(j["requests"], 2);
+  EXPECT_EQ(j["throughput_rps"], 2.0);
+  EXPECT_EQ(j["refused"], 8);
+  EXPECT_EQ(j["refused_by_status"]["RATE_LIMITED"], 7);
+  EXPECT_EQ(j["refused_by_status"]["UNAUTHENTICATED"], 1);
+  EXPECT_NE(TextSummary(r).find("8 refused (RATE_LIMITED 7, UNAUTHENTICATED 1)"), std::string::npos)
+      << TextSummary(r);
 }
 
 TEST(ReportTest, InvalidUtf8IsReplacedNotFatal) {

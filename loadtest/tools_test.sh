@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end checks of what shixin-loadtest reports when a run goes wrong: every connection
+# lost mid-run (kill -9 of the daemon); requests refused (a caller's rate); reloads refused. Each against a private shixind on a loopback port and a
+# small generated list.
+# usage: tools_test.sh BIN_DIR
+set -euo pipefail
+bin=$1
+dir=$(mktemp -d)
+pid=
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+# Starts shixind with "$@" on a loopback port; sets pid and addr.
+start_daemon() {
+  rm -f "$dir/out"
+  "$bin/shixind" "$@" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -qs '^listening on ' "$dir/out" && break
+    sleep 0.05
+  done
+  addr=$(sed -n 's/^listening on //p' "$dir/out")
+  [ -n "$addr" ] || { echo "shixind did not start"; cat "$dir/err"; exit 1; }
+}
+stop_daemon() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
+# json FILE EXPR: a value of the JSON summary.
+json() { python3 -c 'import json,sys; print(eval(sys.argv[2], {"j": json.load(open(sys.argv[1]))}))' "$1" "$2"; }
+# Prints and checks a Python condition on the JSON summary in FILE.
+check() { json "$1" "$2" | grep -qx True || { cat "$1"; fail "$2"; }; }
+lt() { "$bin/shixin-loadtest" --data "$dir/data" --quiet "$@"; }
+
+"$bin/shixin" gen --subjects 3000 --seed 7 --out "$dir/data" >/dev/null
+
+# 1. The daemon killed 2 s into an 8 s closed-loop run: the time measured is those 2 s (not a
+# made-up second), and the per-second errors add up to the summary's.
+start_daemon --data "$dir/data"
+(sleep 2; kill -9 "$pid") &
+rc=0; lt --server "$addr" --connections 4 --duration 8 --json "$dir/k.json" \
+  --timeseries "$dir/k.ts" >"$dir/k.txt" || rc=$?
+wait "$pid" 2>/dev/null || true; pid=
+cat "$dir/k.txt"
+[ "$rc" = 1 ] || fail "exit status $rc after every connection was lost"
+check "$dir/k.json" '1.5 < j["seconds"] < 3'
+check "$dir/k.json" 'j["errors"] > 0 and j["all_connections_lost_s"] > 1.5'
+check "$dir/k.json" 'abs(j["throughput_rps"] * j["seconds"] / j["requests"] - 1) < 0.01'
+[ "$(awk '!/^#/ {e += $7} END {print e}' "$dir/k.ts")" = "$(json "$dir/k.json" 'j["errors"]')" ] ||
+  { cat "$dir/k.ts"; fail "time series errors differ from the summary's"; }
+grep -q 'every connection lost' "$dir/k.txt" || fail "no word of the lost connections"
+# Open loop: the requests due after the loss, until the planned end, are unsent.
+start_daemon --data "$dir/data"
+(sleep 1; kill -9 "$pid") &
+lt --server "$addr" --connections 2 --rate 2000 --duration 4 --json "$dir/o.json" || true
+wait "$pid" 2>/dev/null || true; pid=
+check "$dir/o.json" 'j["unsent"] > 4000 and 0.5 < j["seconds"] < 2'
+
+# 2. A caller limited to 200 requests/s: the refusals (RATE_LIMITED) are counted apart, by
+# status, and neither the rate nor the latency includes them.
+"$bin/shixin" caller add --file "$dir/callers.toml" --id slow --name Slow --sector other \
+  --scopes check,measures --view full --rate 200 --burst 200 >"$dir/slow.token"
+"$bin/shixin" caller add --file "$dir/callers.toml" --id noadm --name 'No admin' --sector other \
+  --scopes check,measures --view full --rate 1e9 --burst 1000000000 >"$dir/noadm.token"
+start_daemon --data "$dir/data" --callers-file "$dir/callers.toml"
+rc=0; lt --server "$addr" --connections 2 --depth 4 --batch 10 --duration 2 --caller slow \
+  --token-file "$dir/slow.token" --json "$dir/r.json" >"$dir/r.txt" || rc=$?
+cat "$dir/r.txt"
+[ "$rc" = 1 ] || fail "exit status $rc with refusals"
+check "$dir/r.json" '0 < j["requests"] <= 1000 and j["ids"] == 10 * j["requests"]'
+check "$dir/r.json" 'j["refused"] > 1000 and j["refused_by_status"] == {"RATE_LIMITED": j["refused"]}'
+check "$dir/r.json" 'j["latency_us"]["count"] == j["requests"] and j["throughput_rps"] < 600'
+grep -q 'refused (RATE_LIMITED' "$dir/r.txt" || fail "the summary does not name the refusals"
+
+# 3. Every RELOAD refused (a caller without the admin scope): no swap happened, so the run
+# fails and reports no figures "during swaps".
+rc=0; lt --server "$addr" --connections 2 --depth 4 --duration 1 --reload-every 0.5 --reloads 1 \
+  --caller noadm --token-file "$dir/noadm.token" --json "$dir/s.json" >"$dir/s.txt" || rc=$?
+cat "$dir/s.txt"
+[ "$rc" = 1 ] || fail "exit status $rc although the only RELOAD failed"
+check "$dir/s.json" 'j["swap"]["done"] == 0 and j["swap"]["failed"] == 1'
+check "$dir/s.json" 'j["swap"]["requests"] == 0 and j["errors"] == 0'
+grep -q 'swaps (shixind RELOAD): 0 done, 1 FAILED' "$dir/s.txt" || fail "no failed swap said"
+if grep -q 'during swaps' "$dir/s.txt"; then fail "figures during a swap that did not happen"; fi
+stop_daemon
+
+echo "loadtest tools test: ok"
