@@ -8,8 +8,11 @@
 // --help lists the options (tool_flags.h). Exit status: 0; 1 if a request failed or was
 // answered wrongly, or a swap asked for failed or was never made (or a flag is unknown or
 // malformed: Abseil's parser exits 1); 2 for bad usage or setup.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -44,30 +47,34 @@ ABSL_FLAG(std::string, caller, "",
           "--token-file or the environment variable SHIXIN_TOKEN");
 ABSL_FLAG(std::string, token_file, "", "with --caller: the file whose first line is the token");
 ABSL_FLAG(int, protocol, 0,
-          "the highest protocol version HELLO offers, 1-3; 0: 3 with --caller, else 1");
+          "the highest protocol version HELLO offers, 1-4; 0: 3 with --caller, else 1");
+static_assert(shixin::wire::kMaxVersion == 4, "--protocol's help names the highest version");
 ABSL_FLAG(std::string, redis, "", "Redis to load instead, HOST:PORT");
 ABSL_FLAG(std::string, data, "", "the list (debtors.ndjson, relations.ndjson) the IDs come from");
 ABSL_FLAG(int, connections, shixin::loadtest::RunShape().connections, "connections in all");
 ABSL_FLAG(int, depth, shixin::loadtest::RunShape().depth, "requests in flight per connection");
 ABSL_FLAG(int, batch, shixin::loadtest::RunShape().batch, "IDs per CHECK, 1..65535");
 ABSL_FLAG(int, threads, shixin::loadtest::RunShape().threads, "client threads");
-ABSL_FLAG(double, duration, 10, "seconds to run, warm-up included; 0: until --requests");
+ABSL_FLAG(double, duration, 10,
+          "seconds to run, warm-up included; 0: until --requests (which it then needs)");
 ABSL_FLAG(uint64_t, requests, shixin::loadtest::RunConfig().requests,
           "stop after this many requests; 0: by time only");
-ABSL_FLAG(double, warmup, 0, "requests sent in the first seconds are not measured");
+ABSL_FLAG(double, warmup, 0,
+          "requests sent in the first seconds are not measured (shorter than --duration)");
 ABSL_FLAG(double, rate, shixin::loadtest::RunShape().rate,
           "open loop at this many requests/s; 0: closed loop");
 ABSL_FLAG(double, hit, shixin::loadtest::Mix().hit, "share of listed IDs");
 ABSL_FLAG(double, miss, shixin::loadtest::Mix().miss, "share of unlisted IDs");
 ABSL_FLAG(double, related, shixin::loadtest::Mix().related, "share of related persons");
-ABSL_FLAG(double, measures, shixin::loadtest::Mix().measures, "share of MEASURES requests");
+ABSL_FLAG(double, measures, shixin::loadtest::Mix().measures, "share of MEASURES requests, 0 to 1");
 ABSL_FLAG(std::string, scenario, "", "MEASURES' scenario filter (empty: all)");
-ABSL_FLAG(uint64_t, sample, shixin::loadtest::PoolOptions().sample, "IDs kept per class");
+ABSL_FLAG(uint64_t, sample, shixin::loadtest::PoolOptions().sample, "IDs kept per class, >= 1");
 ABSL_FLAG(uint64_t, seed, shixin::loadtest::PoolOptions().seed, "seed of the sample and mix");
 ABSL_FLAG(double, reload_every, 0,
           "RELOAD shixind (refresh Redis) every this many seconds (>= 0.1); 0: never");
 ABSL_FLAG(int, reloads, 0,
-          "at most this many reloads, the run lasting until 2 s after the last; 0: no limit");
+          "with --reload-every: at most this many reloads, the run lasting until 2 s after the "
+          "last; 0: no limit");
 ABSL_FLAG(std::string, redis_refresh, "swapdb", "how Redis is refreshed: swapdb or flushall");
 ABSL_FLAG(std::string, json, "", "write the summary as JSON to this file (-: standard output)");
 ABSL_FLAG(std::string, timeseries, "", "write one line per second to this file");
@@ -121,6 +128,38 @@ struct Settings {
   Credentials credentials;  // of every shixind connection; empty: none
   int protocol = 0;         // ShixinOptions::max_version
 };
+
+// The files the run will write (--json, --timeseries, --plot and its data and script).
+std::vector<std::string> OutputPaths() {
+  std::vector<std::string> paths;
+  if (const std::string json = absl::GetFlag(FLAGS_json); !json.empty() && json != "-") {
+    paths.push_back(json);
+  }
+  if (const std::string series = absl::GetFlag(FLAGS_timeseries); !series.empty()) {
+    paths.push_back(series);
+  }
+  if (const std::string plot = absl::GetFlag(FLAGS_plot); !plot.empty()) {
+    paths.push_back(plot);
+    paths.push_back(plot + ".gp");
+    if (absl::GetFlag(FLAGS_timeseries).empty()) paths.push_back(plot + ".dat");
+  }
+  return paths;
+}
+
+// Checks that `path` can be written (before the run, so that a long run is not lost for it),
+// without creating or changing it.
+absl::Status CheckWritable(const std::string& path) {
+  if (access(path.c_str(), F_OK) == 0) {
+    if (access(path.c_str(), W_OK) == 0) return absl::OkStatus();
+    return absl::ErrnoToStatus(errno, absl::StrFormat("cannot write %s", path));
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  if (access(dir.c_str(), W_OK | X_OK) == 0) return absl::OkStatus();
+  return absl::ErrnoToStatus(errno, absl::StrFormat("cannot write %s", path));
+}
 
 absl::StatusOr<Settings> ReadSettings() {
   Settings s;
@@ -192,6 +231,23 @@ absl::StatusOr<Settings> ReadSettings() {
         "--connections, --depth, --threads must be >= 1, --batch 1..65535, --reloads >= 0");
   }
   shape.threads = std::min(shape.threads, shape.connections);
+  if (s.sample == 0) return absl::InvalidArgumentError("--sample must be >= 1");
+  if (s.duration == 0 && c.requests == 0) {
+    return absl::InvalidArgumentError("--duration 0 needs --requests (a run of so many requests)");
+  }
+  if (s.duration > 0 && s.warmup >= s.duration) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--warmup (%g s) must be shorter than --duration (%g s): nothing would be measured",
+        s.warmup, s.duration));
+  }
+  if (shape.mix.hit + shape.mix.miss + shape.mix.related == 0) {
+    return absl::InvalidArgumentError("--hit, --miss and --related must not all be 0");
+  }
+  if (shape.mix.measures > 1) return absl::InvalidArgumentError("--measures is a share, 0 to 1");
+  if (s.reloads > 0 && s.reload_every == 0) {
+    return absl::InvalidArgumentError("--reloads needs --reload-every");
+  }
+  for (const std::string& path : OutputPaths()) SHIXIN_RETURN_IF_ERROR(CheckWritable(path));
   if (!s.redis && s.reload_every > 0 && s.reload_every < 0.1) {
     return absl::InvalidArgumentError("--reload-every must be >= 0.1 s");
   }
@@ -404,6 +460,10 @@ int Run(Settings s) {
                    plan->untracked.size(), plan->seconds);
     }
   }
+  // The mix as the Picker uses it: normalised over the classes the pool has IDs of.
+  absl::StatusOr<Mix> used = UsedMix(*pool, c.shape.mix);
+  if (!used.ok()) return Fail(used.status().message());
+  s.description.shape.mix = *used;
   SwapTracker swaps;
   FeedResult feed;
   std::vector<ThreadResult> results = Drive(s, *pool, &c, &swaps, plan ? &*plan : nullptr, &feed);
@@ -414,8 +474,12 @@ int Run(Settings s) {
   if (plan) judged = JudgeTouched(*plan, feed, results);
   Report report = MakeReport(s, c, &results, swaps);
   if (plan) AddFeed(*plan, feed, *judged, &report);
-  if (absl::Status w = WriteOutputs(report); !w.ok()) return Fail(w.message());
-  return report.errors == 0 && report.wrong == 0 && !SwapsFailed(report) ? 0 : 1;
+  const bool failed = report.errors != 0 || report.wrong != 0 || SwapsFailed(report);
+  if (absl::Status w = WriteOutputs(report); !w.ok()) {
+    Fail(w.message());
+    return failed ? 1 : 2;  // the run's own verdict first
+  }
+  return failed ? 1 : 0;
 }
 
 int Main(int argc, char** argv) {

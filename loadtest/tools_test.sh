@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of what shixin-loadtest reports when a run goes wrong: every connection
-# lost mid-run (kill -9 of the daemon); requests refused (a caller's rate); reloads refused. Each against a private shixind on a loopback port and a
+# lost mid-run (kill -9 of the daemon); requests refused (a caller's rate); reloads refused;
+# bad usage. Each against a private shixind on a loopback port and a
 # small generated list.
 # usage: tools_test.sh BIN_DIR
 set -euo pipefail
@@ -82,6 +83,33 @@ check "$dir/s.json" 'j["swap"]["done"] == 0 and j["swap"]["failed"] == 1'
 check "$dir/s.json" 'j["swap"]["requests"] == 0 and j["errors"] == 0'
 grep -q 'swaps (shixind RELOAD): 0 done, 1 FAILED' "$dir/s.txt" || fail "no failed swap said"
 if grep -q 'during swaps' "$dir/s.txt"; then fail "figures during a swap that did not happen"; fi
+stop_daemon
+
+# 4. Bad usage is refused before the run (exit 2, saying why), not crashed on (--sample 0),
+# run with nothing measured (--warmup >= --duration), run for an hour (--duration 0 alone),
+# ignored (--reloads alone) or found after the run (an unwritable --json).
+start_daemon --data "$dir/data"
+usage() {
+  local want=$1 rc=0
+  shift
+  timeout 20 "$bin/shixin-loadtest" --server "$addr" --data "$dir/data" --quiet "$@" \
+    >"$dir/u.out" 2>"$dir/u.err" || rc=$?
+  [ "$rc" = 2 ] || fail "exit status $rc for $*"
+  grep -q -- "$want" "$dir/u.err" || { cat "$dir/u.err"; fail "no '$want' for $*"; }
+  [ ! -s "$dir/u.out" ] || { cat "$dir/u.out"; fail "a run for $*"; }
+}
+usage '--sample must be >= 1' --sample 0 --duration 1
+usage 'must be shorter than --duration' --duration 1 --warmup 1
+usage '--duration 0 needs --requests' --duration 0 --rate 100 --connections 1
+usage 'must not all be 0' --hit 0 --miss 0 --related 0 --duration 1
+usage '--measures is a share' --measures 1.5 --duration 1
+usage '--reloads needs --reload-every' --reloads 3 --duration 1
+usage 'cannot write /nonexistent/x.json' --json /nonexistent/x.json --duration 1
+"$bin/shixin-loadtest" --help | grep -q 'HELLO offers, 1-4' || fail "--help's --protocol range"
+# The mix is reported as used: normalised, touched 0 without --feed-deltas.
+lt --server "$addr" --duration 0.5 --connections 1 --hit 1 --json "$dir/mix.json" >"$dir/mix.txt"
+grep -q 'hit/miss/related 0.67/0.27/0.07' "$dir/mix.txt" || { cat "$dir/mix.txt"; fail "mix"; }
+check "$dir/mix.json" 'j["mix"]["hit"] == 0.667 and j["mix"]["touched"] == 0'
 stop_daemon
 
 echo "loadtest tools test: ok"

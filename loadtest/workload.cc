@@ -206,17 +206,32 @@ absl::StatusOr<IdPool> LoadIdPool(const PoolOptions& options) {
   return pool;
 }
 
+absl::StatusOr<Mix> UsedMix(const IdPool& pool, const Mix& mix) {
+  Mix used = mix;
+  used.touched = pool.touched.empty() ? 0 : mix.touched;
+  used.hit = pool.hits.empty() ? 0 : mix.hit;
+  used.miss = pool.misses.empty() ? 0 : mix.miss;
+  used.related = pool.related.empty() ? 0 : mix.related;
+  const double total = used.touched + used.hit + used.miss + used.related;
+  if (!(total > 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "no IDs to send: the mix (--hit --miss --related) names only classes the sample has none "
+        "of (%d hits, %d misses, %d related)",
+        pool.hits.size(), pool.misses.size(), pool.related.size()));
+  }
+  used.touched /= total;
+  used.hit /= total;
+  used.miss /= total;
+  used.related /= total;
+  return used;
+}
+
 Picker::Picker(const IdPool& pool, const Mix& mix, uint64_t seed) : pool_(pool), rng_(seed) {
-  const double touched = pool.touched.empty() ? 0 : mix.touched;
-  const double hit = pool.hits.empty() ? 0 : mix.hit;
-  const double miss = pool.misses.empty() ? 0 : mix.miss;
-  const double related = pool.related.empty() ? 0 : mix.related;
-  double total = touched + hit + miss + related;
-  if (total <= 0) total = 1;
-  touched_cut_ = touched / total;
-  hit_cut_ = (touched + hit) / total;
-  miss_cut_ = (touched + hit + miss) / total;
-  if (related == 0) miss_cut_ = 2;  // never related
+  const Mix used = UsedMix(pool, mix).value_or(Mix{0, 1, 0, 0, 0});
+  touched_cut_ = used.touched;
+  hit_cut_ = used.touched + used.hit;
+  miss_cut_ = used.touched + used.hit + used.miss;
+  if (used.related == 0) miss_cut_ = 2;  // never related
   measures_ = mix.measures;
 }
 

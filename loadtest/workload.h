@@ -109,9 +109,15 @@ struct Mix {
   double measures = 0.0;
 };
 
+// Returns `mix` as a Picker uses it with `pool`: the shares of the classes the pool has IDs of
+// (touched ones only if it has any) normalised to sum to 1, the others 0. InvalidArgument if
+// that leaves no class to choose from (all 0, or only classes without IDs).
+absl::StatusOr<Mix> UsedMix(const IdPool& pool, const Mix& mix);
+
 // Chooses IDs for requests. A class with no IDs in the pool is never chosen.
 class Picker {
  public:
+  // REQUIRES: UsedMix(pool, mix) is OK.
   Picker(const IdPool& pool, const Mix& mix, uint64_t seed);
   // Returns a random ID and sets *cls to its class.
   const FixedId& Pick(IdClass* cls);

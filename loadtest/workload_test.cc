@@ -69,6 +69,7 @@ TEST(LoadIdPoolTest, LeavesOutWhatChangesWhileTheRunLasts) {
   ASSERT_TRUE(pool.ok()) << pool.status();
   const auto texts = [](const std::vector<FixedId>& ids) {
     std::vector<std::string> out;
+    out.reserve(ids.size());
     for (const FixedId& id : ids) out.emplace_back(id.view());
     std::sort(out.begin(), out.end());
     return out;
@@ -81,6 +82,22 @@ TEST(LoadIdPoolTest, LeavesOutWhatChangesWhileTheRunLasts) {
     EXPECT_NE(id.view(), "230404197808082013");
     EXPECT_NE(id.view(), "230402197203140038");
   }
+}
+
+// The mix as used: normalised over the classes with IDs; none left is an error, not a crash.
+TEST(WorkloadTest, UsedMixIsNormalisedOverTheClassesWithIds) {
+  IdPool pool;
+  pool.hits.push_back(MakeFixedId("230402198503150611"));
+  pool.misses.push_back(MakeFixedId("110105194001010016"));
+  absl::StatusOr<Mix> used = UsedMix(pool, Mix{1, 0.4, 0.1, 0.2, 0.5});
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_DOUBLE_EQ(used->hit, 1 / 1.4);
+  EXPECT_DOUBLE_EQ(used->miss, 0.4 / 1.4);
+  EXPECT_EQ(used->related, 0);  // no related IDs
+  EXPECT_EQ(used->touched, 0);  // no touched IDs
+  EXPECT_EQ(used->measures, 0.5);
+  EXPECT_FALSE(UsedMix(pool, Mix{0, 0, 0.1, 0, 0}).ok());  // only related, and none of them
+  EXPECT_FALSE(UsedMix(IdPool{}, Mix{}).ok());             // an empty pool (--sample 0)
 }
 
 }  // namespace
