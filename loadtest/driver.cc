@@ -451,15 +451,16 @@ void Loop::Complete(Conn* conn, const ParsedResponse& r, int64_t now) {
   }
   ++r_.whole_requests;
   r_.whole_ids += p.n;
-  if (!measured) return;
+  // The time series covers the whole run, warm-up included; the summary the measured part.
   const uint64_t latency = static_cast<uint64_t>(std::max<int64_t>(0, now - p.t0));
+  ++sec.requests;
+  sec.ids += p.n;
+  if (sec.latency) sec.latency->Record(latency);
+  if (!measured) return;
   r_.all.Record(latency);
   (swap != nullptr ? swap->latency : r_.outside).Record(latency);
   ++r_.requests;
   r_.ids += p.n;
-  ++sec.requests;
-  sec.ids += p.n;
-  if (sec.latency) sec.latency->Record(latency);
 }
 
 void Loop::Read(Conn* conn) {

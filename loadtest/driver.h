@@ -176,7 +176,7 @@ struct ThreadResult {
   uint64_t retried = 0;      // requests sent again on them
   int64_t last_send_ns = 0;  // when the thread stopped sending (the end, or every connection lost)
   int64_t all_lost_ns = 0;   // when its last connection was lost; 0: never
-  std::vector<Second> seconds;         // by completion time, from start_ns
+  std::vector<Second> seconds;         // by completion time, from start_ns, warm-up included
   std::vector<std::string> samples;    // the first errors and wrong answers, described
   std::vector<TouchedAnswer> touched;  // every answer about a touched ID
   absl::Status status;                 // a connection could not be opened

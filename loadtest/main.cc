@@ -7,7 +7,9 @@
 //
 // --help lists the options (tool_flags.h). Exit status: 0; 1 if a request failed or was
 // answered wrongly, or a swap asked for failed or was never made (or a flag is unknown or
-// malformed: Abseil's parser exits 1); 2 for bad usage or setup.
+// malformed: Abseil's parser exits 1); 2 for bad usage or setup. SIGINT or SIGTERM ends the run
+// early: its summary and files are written, then the exit status is 128 + the signal.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -103,6 +105,24 @@ namespace {
 constexpr char kUsage[] =
     "usage: shixin-loadtest (--server HOST:PORT | --redis HOST:PORT) --data DIR [options]\n"
     "       shixin-loadtest --redis HOST:PORT --load --data DIR\n";
+
+// The run's end, for OnInterrupt(); null outside a run.
+std::atomic<std::atomic<int64_t>*> g_end{nullptr};
+volatile sig_atomic_t g_signal = 0;  // the SIGINT or SIGTERM that ended the run, or 0
+
+// SIGINT, SIGTERM: the run ends now, and its summary and files are written as after any run
+// (SA_RESETHAND: a second one kills). Async-signal-safe: clock_gettime and lock-free atomics.
+extern "C" void OnInterrupt(int sig) {
+  g_signal = sig;
+  if (std::atomic<int64_t>* end = g_end.load()) end->store(NowNs());
+}
+
+// Moves the end of a run whose end is still open (the reloads or the feed set it when they are
+// done) to `at`; an end already set (the planned one, or an interruption) stays.
+void EndAt(std::atomic<int64_t>* end, int64_t at) {
+  int64_t open = INT64_MAX;
+  end->compare_exchange_strong(open, at);
+}
 
 int Fail(absl::string_view why) {
   std::fprintf(stderr, "shixin-loadtest: %s\n", std::string(why).c_str());
@@ -295,7 +315,7 @@ void Reloads(const Settings& s, const RunConfig* config, int64_t min_end, SwapTr
     if (absl::Status status = reloader.Connect(config->address, s.credentials); !status.ok()) {
       std::fprintf(stderr, "shixin-loadtest: admin connection: %s\n",
                    std::string(status.message()).c_str());
-      if (s.reloads > 0) config->end_ns->store(min_end);
+      if (s.reloads > 0) EndAt(config->end_ns, min_end);
       return;
     }
   }
@@ -309,7 +329,7 @@ void Reloads(const Settings& s, const RunConfig* config, int64_t min_end, SwapTr
     }
     if (stop->HasBeenNotified()) return;
   }
-  config->end_ns->store(std::max(min_end, NowNs() + 2'000'000'000));
+  EndAt(config->end_ns, std::max(min_end, NowNs() + 2'000'000'000));
 }
 
 // Feeds the plan's files during the run; after the last one it moves the run's end to 2 s
@@ -322,7 +342,7 @@ void FeedDuringRun(const Settings& s, const FeedPlan* plan, const RunConfig* con
   if (!result->error.empty() && !s.quiet) {
     std::fprintf(stderr, "shixin-loadtest: feed: %s\n", result->error.c_str());
   }
-  config->end_ns->store(std::max(min_end, NowNs() + 2'000'000'000));
+  EndAt(config->end_ns, std::max(min_end, NowNs() + 2'000'000'000));
 }
 
 // Runs the load threads (and the reloads or the feed, with a `plan`) from `config->start_ns`
@@ -337,6 +357,13 @@ std::vector<ThreadResult> Drive(const Settings& s, const IdPool& pool, RunConfig
       config->start_ns + static_cast<int64_t>((s.duration > 0 ? s.duration : 3600) * 1e9);
   const bool open_end = (s.reload_every > 0 && s.reloads > 0) || plan != nullptr;
   end.store(open_end ? INT64_MAX : nominal_end);
+  g_end.store(&end);
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   absl::Notification stop;
   std::thread admin;
   if (plan != nullptr) {
@@ -353,6 +380,9 @@ std::vector<ThreadResult> Drive(const Settings& s, const IdPool& pool, RunConfig
   for (std::thread& t : threads) t.join();
   stop.Notify();
   if (admin.joinable()) admin.join();
+  g_end.store(nullptr);
+  signal(SIGINT, SIG_DFL);  // the summary is next: a signal now ends the process as usual
+  signal(SIGTERM, SIG_DFL);
   config->end_ns = nullptr;
   return results;
 }
@@ -362,6 +392,7 @@ Report MakeReport(const Settings& s, const RunConfig& config, std::vector<Thread
   Report report;
   report.run = s.description;
   report.start_ns = config.start_ns;
+  report.warmup_seconds = config.warmup_ns / 1e9;
   int64_t last_send = 0;
   int64_t all_lost = 0;  // stays 0 unless every thread lost every connection
   bool every_thread_lost = true;
@@ -379,6 +410,7 @@ Report MakeReport(const Settings& s, const RunConfig& config, std::vector<Thread
     report.windows.push_back(w);
   }
   MergeResults(results, &report);
+  if (g_signal != 0) report.interrupted = g_signal == SIGINT ? "SIGINT" : "SIGTERM";
   return report;
 }
 
@@ -479,6 +511,7 @@ int Run(Settings s) {
     Fail(w.message());
     return failed ? 1 : 2;  // the run's own verdict first
   }
+  if (g_signal != 0) return 128 + g_signal;  // as if killed, once the summary is out
   return failed ? 1 : 0;
 }
 

@@ -146,6 +146,7 @@ std::string TextSummary(const Report& r) {
   if (r.all_lost_seconds > 0) {
     out += absl::StrFormat("; every connection lost %.1f s into the run", r.all_lost_seconds);
   }
+  if (!r.interrupted.empty()) out += "; interrupted by " + r.interrupted + ": the run until then";
   if (r.reconnects > 0) {
     out += absl::StrFormat("; %d connections lost and opened again, %d requests sent again",
                            r.reconnects, r.retried);
@@ -228,6 +229,8 @@ std::string JsonSummary(const Report& r) {
       {"all_connections_lost_s", r.all_lost_seconds > 0
                                      ? nlohmann::ordered_json(Round(r.all_lost_seconds, 3))
                                      : nlohmann::ordered_json(nullptr)},
+      {"interrupted", r.interrupted.empty() ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(r.interrupted)},
       {"reconnects", r.reconnects},
       {"retried", r.retried},
       {"latency_us", LatencyJson(r.all)},
@@ -266,13 +269,14 @@ std::string RedisLoadJson(const RedisLoadStats& stats) {
 absl::Status WriteTimeSeries(const Report& r, const std::string& path) {
   std::ofstream out(path);
   if (!out) return absl::UnavailableError(absl::StrFormat("cannot write %s", path));
-  out << "# second requests ids p50_us p99_us max_us errors wrong in_swap\n";
+  out << "# second requests ids p50_us p99_us max_us errors wrong in_swap refused warmup\n";
   for (size_t s = 0; s < r.seconds.size(); ++s) {
     const Second& sec = r.seconds[s];
     const Histogram* h = sec.latency.get();
-    out << absl::StrFormat("%d %d %d %.1f %.1f %.1f %d %d %d\n", s, sec.requests, sec.ids,
+    out << absl::StrFormat("%d %d %d %.1f %.1f %.1f %d %d %d %d %d\n", s, sec.requests, sec.ids,
                            h ? Us(h->Percentile(50)) : 0, h ? Us(h->Percentile(99)) : 0,
-                           h ? Us(h->max()) : 0, sec.errors, sec.wrong, SecondInSwap(r, s) ? 1 : 0);
+                           h ? Us(h->max()) : 0, sec.errors, sec.wrong, SecondInSwap(r, s) ? 1 : 0,
+                           sec.refused, static_cast<double>(s) < r.warmup_seconds ? 1 : 0);
   }
   return out ? absl::OkStatus() : absl::UnavailableError(absl::StrFormat("writing %s", path));
 }

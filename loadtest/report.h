@@ -42,6 +42,8 @@ struct Report {
   // 0 if that came before the warm-up ended. Rates are 0 then.
   double measured_seconds = 0;
   double all_lost_seconds = 0;  // into the run, when the last connection was lost; 0: never
+  double warmup_seconds = 0;
+  std::string interrupted;  // "SIGINT" or "SIGTERM" if one ended the run early, else empty
   Histogram all, in_swap, outside;
   uint64_t requests = 0, ids = 0, errors = 0, wrong = 0;  // as in ThreadResult
   uint64_t refused = 0;
@@ -72,7 +74,8 @@ std::string TextSummary(const Report& r);
 std::string JsonSummary(const Report& r);
 // Returns the result of loading Redis (--redis --load) as one JSON object on one line.
 std::string RedisLoadJson(const RedisLoadStats& stats);
-// One line per second: second requests ids p50_us p99_us max_us errors wrong in_swap.
+// One line per second of the whole run, warm-up included: second requests ids p50_us p99_us
+// max_us errors wrong in_swap refused warmup (1: the second began in the warm-up).
 absl::Status WriteTimeSeries(const Report& r, const std::string& path);
 // Runs gnuplot on the time series at `series_path`; Unavailable if gnuplot is missing.
 absl::Status Plot(const Report& r, const std::string& series_path, const std::string& out_path);

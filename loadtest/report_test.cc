@@ -63,6 +63,7 @@ TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
                                             "wrong",
                                             "unsent",
                                             "all_connections_lost_s",
+                                            "interrupted",
                                             "reconnects",
                                             "retried",
                                             "latency_us",
@@ -80,6 +81,7 @@ TEST(ReportTest, JsonSummaryHasTheDocumentedShape) {
   EXPECT_EQ(j["refused"], 0);
   EXPECT_TRUE(j["refused_by_status"].is_object() && j["refused_by_status"].empty());
   EXPECT_TRUE(j["all_connections_lost_s"].is_null());
+  EXPECT_TRUE(j["interrupted"].is_null());
   EXPECT_EQ(j["latency_us"]["count"], 100);
   EXPECT_EQ(j["latency_us"]["mean"], 50.5);
   EXPECT_EQ(j["swap"]["refresh"], "shixind RELOAD");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of what shixin-loadtest reports when a run goes wrong: every connection
 # lost mid-run (kill -9 of the daemon); requests refused (a caller's rate); reloads refused;
-# bad usage. Each against a private shixind on a loopback port and a
+# bad usage; an interrupted run. Each against a private shixind on a loopback port and a
 # small generated list.
 # usage: tools_test.sh BIN_DIR
 set -euo pipefail
@@ -110,6 +110,23 @@ usage 'cannot write /nonexistent/x.json' --json /nonexistent/x.json --duration 1
 lt --server "$addr" --duration 0.5 --connections 1 --hit 1 --json "$dir/mix.json" >"$dir/mix.txt"
 grep -q 'hit/miss/related 0.67/0.27/0.07' "$dir/mix.txt" || { cat "$dir/mix.txt"; fail "mix"; }
 check "$dir/mix.json" 'j["mix"]["hit"] == 0.667 and j["mix"]["touched"] == 0'
+
+# 5. SIGINT ends a run early with its summary and JSON (exit 128 + 2); the time series covers
+# the warm-up too (its seconds marked in the last column).
+"$bin/shixin-loadtest" --data "$dir/data" --quiet --server "$addr" --connections 2 \
+  --duration 20 --warmup 1 --json "$dir/i.json" --timeseries "$dir/i.ts" >"$dir/i.txt" &
+lt_pid=$!
+sleep 2.5
+kill -INT "$lt_pid"
+rc=0; wait "$lt_pid" || rc=$?
+cat "$dir/i.txt"
+[ "$rc" = 130 ] || fail "exit status $rc after SIGINT"
+check "$dir/i.json" 'j["interrupted"] == "SIGINT" and 0.5 < j["seconds"] < 3 and j["requests"] > 0'
+grep -q 'interrupted by SIGINT' "$dir/i.txt" || fail "no word of the interruption"
+awk '!/^#/ && $1 == 0 {exit !($2 > 0 && $11 == 1)}' "$dir/i.ts" ||
+  { cat "$dir/i.ts"; fail "the warm-up second is missing from the time series"; }
+awk '!/^#/ && $1 == 1 {exit !($2 > 0 && $11 == 0)}' "$dir/i.ts" ||
+  { cat "$dir/i.ts"; fail "the second after the warm-up"; }
 stop_daemon
 
 echo "loadtest tools test: ok"
