@@ -181,7 +181,18 @@ absl::Status Loop::Open() {
   const int n = c_.shape.connections / c_.shape.threads +
                 (index_ < c_.shape.connections % c_.shape.threads ? 1 : 0);
   conns_.resize(n);
-  for (int i = 0; i < n; ++i) SHIXIN_RETURN_IF_ERROR(Connect(i));
+  // Thread t opens connections first + 1 to first + n of the run's (for the messages).
+  int first = 0;
+  for (int t = 0; t < index_; ++t) {
+    first += c_.shape.connections / c_.shape.threads +
+             (t < c_.shape.connections % c_.shape.threads ? 1 : 0);
+  }
+  for (int i = 0; i < n; ++i) {
+    if (absl::Status s = Connect(i); !s.ok()) {
+      return absl::Status(s.code(), absl::StrFormat("connection %d of %d: %s", first + i + 1,
+                                                    c_.shape.connections, s.message()));
+    }
+  }
   return absl::OkStatus();
 }
 

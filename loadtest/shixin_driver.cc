@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "protocol/messages.h"
 #include "protocol/operator_messages.h"
+#include "protocol/unanswered_close.h"
 #include "protocol/wire.h"
 
 namespace shixin::loadtest {
@@ -108,7 +109,16 @@ absl::Status ShixinCodec::ReadHello(int fd) {
     if (d.result == wire::DecodeResult::kInvalid) return absl::InternalError("HELLO: bad frame");
     if (d.result == wire::DecodeResult::kNeedMore) {
       const ssize_t got = recv(fd, buf, sizeof(buf), 0);
-      if (got <= 0) return absl::UnavailableError("HELLO: connection closed");
+      if (got == 0 || (got < 0 && errno == ECONNRESET)) {
+        return absl::UnavailableError(
+            absl::StrFormat("HELLO: connection closed by the server before any answer (%s)",
+                            UnansweredCloseHint(/*tls=*/false)));
+      }
+      if (got < 0) {
+        return absl::UnavailableError(absl::StrFormat(
+            "HELLO: %s",
+            errno == EAGAIN || errno == EWOULDBLOCK ? "no answer in 5 s" : std::strerror(errno)));
+      }
       in.append(buf, got);
       continue;
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of what shixin-loadtest reports when a run goes wrong: every connection
 # lost mid-run (kill -9 of the daemon); requests refused (a caller's rate); reloads refused;
-# bad usage; an interrupted run. Each against a private shixind on a loopback port and a
+# bad usage; an interrupted run; connections refused. Each against a private shixind on a loopback port and a
 # small generated list.
 # usage: tools_test.sh BIN_DIR
 set -euo pipefail
@@ -127,6 +127,16 @@ awk '!/^#/ && $1 == 0 {exit !($2 > 0 && $11 == 1)}' "$dir/i.ts" ||
   { cat "$dir/i.ts"; fail "the warm-up second is missing from the time series"; }
 awk '!/^#/ && $1 == 1 {exit !($2 > 0 && $11 == 0)}' "$dir/i.ts" ||
   { cat "$dir/i.ts"; fail "the second after the warm-up"; }
+stop_daemon
+
+# 6. A connection over the daemon's per-address limit: which one, and what the close may mean.
+start_daemon --data "$dir/data" --max-connections-per-ip 3
+rc=0; lt --server "$addr" --connections 5 --duration 1 2>"$dir/l.err" || rc=$?
+cat "$dir/l.err"
+[ "$rc" = 2 ] || fail "exit status $rc over the connection limit"
+grep -q 'connection 4 of 5: HELLO: connection closed by the server before any answer' \
+  "$dir/l.err" || fail "which connection"
+grep -q 'max_connections_per_ip' "$dir/l.err" || fail "no hint of the limit"
 stop_daemon
 
 echo "loadtest tools test: ok"

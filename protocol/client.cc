@@ -16,6 +16,7 @@
 #include "base/socket.h"
 #include "base/status_macros.h"
 #include "protocol/operator_messages.h"
+#include "protocol/unanswered_close.h"
 
 namespace shixin {
 namespace {
@@ -180,12 +181,8 @@ absl::StatusOr<Frame> Client::ReceiveFrameBy(absl::Time deadline) {
       const absl::Status s =
           n.ok() ? absl::UnavailableError("connection closed by the server") : n.status();
       if (answered_ || !lost_) return s;
-      // shixind closes a connection over its limits at once, unread and unanswered (FORMAT.md 1).
-      // So does a TLS listener reached in plain TCP (the daemon logs "wrong version number").
-      return absl::UnavailableError(absl::StrFormat(
-          "%s before any answer (a server at its connection limit, e.g. max_connections_per_ip, "
-          "closes new connections so%s)",
-          s.message(), tls_.enabled ? "" : "; so does a TLS port reached without TLS"));
+      return absl::UnavailableError(absl::StrFormat("%s before any answer (%s)", s.message(),
+                                                    UnansweredCloseHint(tls_.enabled)));
     }
   }
 }
