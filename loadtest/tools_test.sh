@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of what shixin-loadtest reports when a run goes wrong: every connection
 # lost mid-run (kill -9 of the daemon); requests refused (a caller's rate); reloads refused;
-# bad usage; an interrupted run; connections refused. Each against a private shixind on a loopback port and a
+# bad usage; an interrupted run; connections refused. Then shixin-latency-probe's judgement. Each against a private shixind on a loopback port and a
 # small generated list.
 # usage: tools_test.sh BIN_DIR
 set -euo pipefail
@@ -137,6 +137,28 @@ cat "$dir/l.err"
 grep -q 'connection 4 of 5: HELLO: connection closed by the server before any answer' \
   "$dir/l.err" || fail "which connection"
 grep -q 'max_connections_per_ip' "$dir/l.err" || fail "no hint of the limit"
+stop_daemon
+
+# 7. shixin-latency-probe judges the answers against --data (another list's IDs fail), takes
+# credentials, and a run where every request failed exits 1 with no throughput.
+"$bin/shixin" gen --subjects 2000 --seed 8 --out "$dir/other" >/dev/null
+start_daemon --data "$dir/data"
+"$bin/shixin-latency-probe" --server "$addr" --data "$dir/data" --requests 2000 --warmup 100
+rc=0; "$bin/shixin-latency-probe" --server "$addr" --data "$dir/other" --requests 2000 \
+  --warmup 100 >"$dir/p.out" 2>"$dir/p.err" || rc=$?
+cat "$dir/p.out" "$dir/p.err"
+[ "$rc" = 1 ] || fail "the probe passed another list's IDs (exit $rc)"
+grep -q 'expected listed' "$dir/p.err" || fail "no wrong answer named"
+stop_daemon
+start_daemon --data "$dir/data" --callers-file "$dir/callers.toml"
+"$bin/shixin-latency-probe" --server "$addr" --data "$dir/data" --requests 1000 --warmup 100 \
+  --caller noadm --token-file "$dir/noadm.token" || fail "the probe with credentials"
+rc=0; "$bin/shixin-latency-probe" --server "$addr" --requests 1000 --warmup 100 \
+  >"$dir/q.out" 2>"$dir/q.err" || rc=$?
+cat "$dir/q.out" "$dir/q.err"
+[ "$rc" = 1 ] || fail "exit status $rc when every request failed"
+grep -q 'every warm-up request failed (.*UNAUTHENTICATED' "$dir/q.err" || fail "no refusal said"
+if grep -q 'requests/s' "$dir/q.out"; then fail "a throughput of failed requests"; fi
 stop_daemon
 
 echo "loadtest tools test: ok"

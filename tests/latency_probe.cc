@@ -4,12 +4,22 @@
 //   shixin-latency-probe --server 127.0.0.1:7411 [--requests 100000] [--data DIR]
 //   shixin-latency-probe --server 127.0.0.1:7411 --during-reload [--reloads 5] [--data DIR]
 //
-// The IDs queried: listed IDs read from DIR/debtors.ndjson (its first 64 MiB) when --data is
-// given, alternating with valid resident IDs that are most likely not listed.
+// The IDs queried: with --data, listed IDs and IDs known to be neither listed nor related, read
+// from DIR as the load tool reads them (loadtest/workload.h), alternating, and every answer is
+// judged (a listed ID answered "not listed" is a failure, as when the probe is pointed at a
+// server that serves another list); without it, valid resident IDs that are most likely not
+// listed, whose answers are not judged (only an INVALID answer fails).
+//
+// --caller and --token-file (or SHIXIN_TOKEN) authenticate both connections in HELLO, as the
+// load tool does, against a daemon with a callers file (RELOAD then needs the admin scope).
 //
 // --during-reload keeps querying while a second connection sends RELOAD --reloads times (one
 // after the other, 200 ms apart), and reports the latencies seen while a reload ran (load,
 // validation and swap) and in the 100 ms after each swap, apart from the rest.
+//
+// The warm-up's failures are reported apart; if every warm-up request failed (credentials
+// refused, say) the probe stops there. Throughput is of the requests answered, and not printed
+// when none was.
 //
 // --help lists the options (loadtest/tool_flags.h). Exit status: 0, 1 if any request failed or
 // answered wrongly (or a flag is unknown or malformed: Abseil's parser exits 1), 2 for bad usage.
@@ -19,8 +29,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,12 +40,18 @@
 #include "absl/time/time.h"
 #include "core/id.h"
 #include "loadtest/tool_flags.h"
+#include "loadtest/workload.h"
 #include "protocol/client.h"
 
 ABSL_FLAG(std::string, server, "", "the shixind to probe, HOST:PORT (required)");
 ABSL_FLAG(uint64_t, requests, 100000, "timed requests (without --during-reload)");
 ABSL_FLAG(uint64_t, warmup, 2000, "untimed requests first");
-ABSL_FLAG(std::string, data, "", "query listed IDs from DIR/debtors.ndjson too");
+ABSL_FLAG(std::string, data, "",
+          "query listed and unlisted IDs of the list in DIR, judging every answer");
+ABSL_FLAG(std::string, caller, "",
+          "authenticate both connections as this caller (protocol version 3); the token comes "
+          "from --token-file or the environment variable SHIXIN_TOKEN");
+ABSL_FLAG(std::string, token_file, "", "with --caller: the file whose first line is the token");
 ABSL_FLAG(bool, during_reload, false, "query while a second connection reloads");
 ABSL_FLAG(int, reloads, 5, "with --during-reload: reloads, one after the other");
 
@@ -51,6 +67,7 @@ constexpr char kUsage[] =
 struct Options {
   std::string server;
   std::string data;
+  Credentials credentials;  // empty: none
   uint64_t requests = 0;
   uint64_t warmup = 0;
   bool during_reload = false;
@@ -83,28 +100,25 @@ bool ReadOptions(const std::vector<std::string>& positional, Options* o, std::st
     *error = "--reloads must be >= 0";
     return false;
   }
+  const std::string caller = absl::GetFlag(FLAGS_caller);
+  const std::string token_file = absl::GetFlag(FLAGS_token_file);
+  absl::StatusOr<Credentials> credentials =
+      ReadCredentials(caller.empty() ? std::nullopt : std::optional<std::string>(caller),
+                      token_file.empty() ? std::nullopt : std::optional<std::string>(token_file),
+                      std::getenv(kTokenEnv));
+  if (!credentials.ok()) {
+    *error = std::string(credentials.status().message());
+    return false;
+  }
+  o->credentials = *std::move(credentials);
   return true;
 }
 
-// Listed IDs ("cardNum" values) from the first 64 MiB of DIR/debtors.ndjson, every other one.
-std::vector<std::string> ListedIds(const std::string& dir) {
-  std::vector<std::string> ids;
-  std::ifstream in(dir + "/debtors.ndjson", std::ios::binary);
-  std::string text(64u << 20, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  constexpr std::string_view kKey = "\"cardNum\":\"";
-  std::string last;
-  for (size_t at = text.find(kKey); at != std::string::npos; at = text.find(kKey, at + 1)) {
-    const size_t start = at + kKey.size();
-    const size_t end = text.find('"', start);
-    if (end == std::string::npos) break;
-    std::string id = text.substr(start, end - start);
-    if (id != last) ids.push_back(id);  // a subject's cases are consecutive
-    last = std::move(id);
-  }
-  return ids;
-}
+// An ID to query and the answer it must get (nullopt: not judged).
+struct Query {
+  std::string id;
+  std::optional<wire::CheckStatus> expected;
+};
 
 // Valid resident IDs (area 230402, births 1940-1999), almost surely not listed.
 std::vector<std::string> OtherIds(size_t n) {
@@ -146,38 +160,64 @@ void Report(const char* what, std::vector<int64_t> ns) {
               Us(static_cast<int64_t>(sum / static_cast<double>(ns.size()))).c_str());
 }
 
-// Sends one single-ID CHECK per call and times it; counts failures.
+// Sends one single-ID CHECK per call and times it; counts failures (errors and wrong answers).
 class Prober {
  public:
-  Prober(std::unique_ptr<Client> client, std::vector<std::string> ids)
-      : client_(std::move(client)), ids_(std::move(ids)) {}
+  Prober(std::unique_ptr<Client> client, std::vector<Query> queries)
+      : client_(std::move(client)), queries_(std::move(queries)) {}
 
-  // Returns false on a failed request (printed once).
+  // Returns false on a failed request or a wrong answer (the first few printed).
   bool Probe(Sample* sample) {
-    const std::string& id = ids_[next_++ % ids_.size()];
-    const std::vector<std::string> batch = {id};
+    const Query& q = queries_[next_++ % queries_.size()];
+    const std::vector<std::string> batch = {q.id};
     sample->start = Clock::now();
     auto reply = client_->Check(batch);
     sample->ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - sample->start).count();
-    if (!reply.ok() || reply->value.size() != 1 ||
-        reply->value[0].status == wire::CheckStatus::kInvalid) {
-      if (failures_++ == 0) {
-        std::fprintf(stderr, "CHECK %s failed: %s\n", id.c_str(),
-                     reply.ok() ? "invalid answer" : std::string(reply.status().message()).c_str());
+    std::string failure;
+    if (!reply.ok()) {
+      failure = std::string(reply.status().message());
+    } else if (reply->value.size() != 1) {
+      failure = absl::StrFormat("%d answers", reply->value.size());
+    } else if (reply->value[0].status == wire::CheckStatus::kInvalid) {
+      failure = "invalid answer";
+    } else if (q.expected && reply->value[0].status != *q.expected) {
+      failure = absl::StrFormat("answered %s, expected %s (the list of --data?)",
+                                StatusText(reply->value[0].status), StatusText(*q.expected));
+    }
+    if (!failure.empty()) {
+      if (failures_++ < 3) {  // the first few: the rest are most likely alike
+        std::fprintf(stderr, "CHECK %s failed: %s\n", q.id.c_str(), failure.c_str());
       }
+      if (first_failure_.empty()) first_failure_ = failure;
       return false;
     }
     sample->generation = reply->generation;
     return true;
   }
   uint64_t failures() const { return failures_; }
+  const std::string& first_failure() const { return first_failure_; }
 
  private:
+  static std::string_view StatusText(wire::CheckStatus s) {
+    switch (s) {
+      case wire::CheckStatus::kListed:
+        return "listed";
+      case wire::CheckStatus::kRelated:
+        return "related";
+      case wire::CheckStatus::kInvalid:
+        return "invalid";
+      case wire::CheckStatus::kUnlisted:
+        break;
+    }
+    return "not listed";
+  }
+
   std::unique_ptr<Client> client_;
-  std::vector<std::string> ids_;
+  std::vector<Query> queries_;
   size_t next_ = 0;
   uint64_t failures_ = 0;
+  std::string first_failure_;
 };
 
 // Probes `o.requests` times, one after the other, and reports.
@@ -185,15 +225,32 @@ int RunSteady(const Options& o, Prober* prober) {
   std::vector<int64_t> ns;
   ns.reserve(o.requests);
   Sample s;
+  const uint64_t failed_before = prober->failures();
   const Clock::time_point start = Clock::now();
   for (uint64_t i = 0; i < o.requests; ++i) {
     if (prober->Probe(&s)) ns.push_back(s.ns);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const uint64_t failures = prober->failures() - failed_before;
   Report("round trip", ns);
-  std::printf("%.0f requests/s; %llu failures\n", static_cast<double>(o.requests) / seconds,
-              static_cast<unsigned long long>(prober->failures()));
+  if (ns.empty()) {
+    std::printf("no request answered; %llu failures\n", static_cast<unsigned long long>(failures));
+  } else {
+    std::printf("%.0f requests/s answered; %llu failures\n",
+                static_cast<double>(ns.size()) / seconds,
+                static_cast<unsigned long long>(failures));
+  }
   return prober->failures() == 0 ? 0 : 1;
+}
+
+// Connects to the server and, with credentials, authenticates.
+absl::StatusOr<std::unique_ptr<Client>> Connect(const Options& o) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(o.server);
+  if (!client.ok() || o.credentials.empty()) return client;
+  absl::StatusOr<Reply<wire::HelloResponse>> hello =
+      (*client)->Hello("shixin-latency-probe", o.credentials);
+  if (!hello.ok()) return hello.status();
+  return client;
 }
 
 // A RELOAD, from its request to its answer.
@@ -282,9 +339,9 @@ int ReportDuringReload(const std::vector<Sample>& samples, const std::vector<Win
 
 // --during-reload: a second connection reloads while this thread probes.
 int RunDuringReload(const Options& o, Prober* prober) {
-  auto admin = Client::Connect(o.server);
+  absl::StatusOr<std::unique_ptr<Client>> admin = Connect(o);
   if (!admin.ok()) {
-    std::fprintf(stderr, "connect %s: %s\n", o.server.c_str(),
+    std::fprintf(stderr, "admin connection to %s: %s\n", o.server.c_str(),
                  std::string(admin.status().message()).c_str());
     return 1;
   }
@@ -309,33 +366,62 @@ int RunDuringReload(const Options& o, Prober* prober) {
   return prober->failures() == 0 && reload_failures == 0 && backwards == 0 ? 0 : 1;
 }
 
+// The IDs to query: with --data, listed IDs and misses of the list, alternating, each with its
+// expected answer; else unlisted-looking IDs, unjudged. Empty (with `error`) if DIR is unusable.
+std::vector<Query> Queries(const Options& o, std::string* error) {
+  std::vector<Query> queries;
+  if (o.data.empty()) {
+    for (std::string& id : OtherIds(50000)) queries.push_back({std::move(id), std::nullopt});
+    return queries;
+  }
+  absl::StatusOr<loadtest::IdPool> pool = loadtest::LoadIdPool({o.data, 50000});
+  if (!pool.ok()) {
+    *error = std::string(pool.status().message());
+    return queries;
+  }
+  const size_t n = std::max(pool->hits.size(), pool->misses.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (!pool->hits.empty()) {
+      queries.push_back(
+          {std::string(pool->hits[i % pool->hits.size()].view()), wire::CheckStatus::kListed});
+    }
+    if (!pool->misses.empty()) {
+      queries.push_back({std::string(pool->misses[i % pool->misses.size()].view()),
+                         wire::CheckStatus::kUnlisted});
+    }
+  }
+  if (queries.empty()) *error = "no listed ID in " + o.data;
+  return queries;
+}
+
 int Run(const Options& o) {
-  std::vector<std::string> listed;
-  if (!o.data.empty()) {
-    listed = ListedIds(o.data);
-    if (listed.empty()) return Usage("no cardNum found in " + o.data + "/debtors.ndjson");
-  }
-  const std::vector<std::string> others = OtherIds(std::max<size_t>(listed.size(), 50000));
-  std::vector<std::string> ids;
-  // Listed IDs spread over the file, alternating with unlisted ones.
-  const size_t stride = listed.empty() ? 1 : 7919;
-  for (size_t i = 0; i < others.size(); ++i) {
-    if (!listed.empty()) ids.push_back(listed[(i * stride) % listed.size()]);
-    ids.push_back(others[i]);
-  }
-  auto client = Client::Connect(o.server);
+  std::string error;
+  std::vector<Query> queries = Queries(o, &error);
+  if (queries.empty()) return Usage(error);
+  const size_t judged = o.data.empty() ? 0 : queries.size();
+  absl::StatusOr<std::unique_ptr<Client>> client = Connect(o);
   if (!client.ok()) {
     std::fprintf(stderr, "connect %s: %s\n", o.server.c_str(),
                  std::string(client.status().message()).c_str());
     return 1;
   }
-  Prober prober(*std::move(client), ids);
+  Prober prober(*std::move(client), std::move(queries));
   Sample s;
   for (uint64_t i = 0; i < o.warmup; ++i) prober.Probe(&s);
+  if (o.warmup > 0 && prober.failures() == o.warmup) {
+    std::fprintf(stderr, "every warm-up request failed (%s); nothing timed\n",
+                 prober.first_failure().c_str());
+    return 1;
+  }
+  if (prober.failures() > 0) {
+    std::fprintf(stderr, "%llu of %llu warm-up requests failed\n",
+                 static_cast<unsigned long long>(prober.failures()),
+                 static_cast<unsigned long long>(o.warmup));
+  }
   std::printf(
-      "server %s: single-ID CHECK, one connection, one request at a time (%zu listed, "
-      "%zu other IDs)\n",
-      o.server.c_str(), listed.size(), others.size());
+      "server %s: single-ID CHECK, one connection, one request at a time (%s)\n", o.server.c_str(),
+      judged > 0 ? absl::StrFormat("%zu IDs of %s, every answer judged", judged, o.data).c_str()
+                 : "50000 IDs most likely not listed; answers not judged");
   return o.during_reload ? RunDuringReload(o, &prober) : RunSteady(o, &prober);
 }
 
