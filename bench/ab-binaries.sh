@@ -62,7 +62,7 @@ for round in $(seq 1 "${ROUNDS:-3}"); do
       out=$(taskset -c "$client_cpu" "$loadtest" --server "${address[$side]}" --data "$data" \
         --connections 50 --depth "$depth" --duration "${DURATION:-6}" --warmup 1 ${EXTRA:-} 2>&1)
       after=$(cpu "${pid[$side]}")
-      rate=$(grep -o 'requests ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
+      rate=$(grep -o 'requests answered ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
       # The CPU time spans the warm-up too: divided by the requests of the whole duration at
       # the measured rate.
       cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v r="${rate:-0}" \

@@ -70,7 +70,7 @@ for round in $(seq 1 "${ROUNDS:-5}"); do
       --duration "${DURATION:-5}" --warmup 0 2>&1)
     after=$(cpu "${pids[$k]}")
     counts[$k]=$(grep -o '[0-9]* requests' <<<"$out" | head -1 | tr -dc 0-9)
-    rates[$k]=$(grep -o 'requests ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
+    rates[$k]=$(grep -o 'requests answered ([0-9]*/s)' <<<"$out" | tr -dc 0-9)
     cpus[$k]=$((after - before))
     p99s[$k]=$(grep -o 'p99 [0-9.]*' <<<"$out" | head -1 | cut -d' ' -f2)
     wrongs[$k]=$(grep -o 'wrong answers [0-9]*' <<<"$out" | head -1)

@@ -69,7 +69,7 @@ sleep 2
 status=0
 wait "$load" || status=$?
 cat "$dir/load.txt"
-echo "latency per second (second requests ids p50_us p99_us max_us errors wrong in_swap):"
+echo "latency per second (second requests ids p50_us p99_us max_us errors wrong in_swap refused warmup):"
 grep -v '^#' "$dir/seconds.txt"
 
 if ! python3 - "$dir/run.json" "$dir/seconds.txt" "$kill_at" <<'EOF'
