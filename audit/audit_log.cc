@@ -301,9 +301,10 @@ void AuditLog::CheckClock(int64_t micros) {
   if (options_.log_warning) {
     options_.log_warning(absl::StrFormat(
         "audit stream %u: the clock (%s) is earlier than the stream's newest record or segment "
-        "(%s): the clock was set back; its records are stamped %s until the clock passes it "
-        "(times in a stream never go back)",
+        "(%s), by %s: the clock was set back; its records are stamped %s until the clock "
+        "passes it (times in a stream never go back)",
         options_.stream, FormatUtcMicros(micros), FormatUtcMicros(last_time_),
+        absl::FormatDuration(absl::Microseconds(last_time_ - micros)),
         FormatUtcMicros(last_time_)));
   }
 }
@@ -392,7 +393,9 @@ absl::StatusOr<AuditLog::Appended> AuditLog::AppendWith(RecordType type, bool aw
   Appended appended;
   appended.receipt = Receipt{options_.node, segment_, end_offset_};
   FrameRecord(start, &pending_);  // sealed (checksums, chain) by WritePending, outside the lock
-  CheckClock(time);
+  // The caller read `time` before the lock, and a segment this call created is stamped later:
+  // a time behind by that wait is no clock step. Only the clock read now tells one.
+  CheckClock(time >= last_time_ ? time : Now());
   last_time_ = std::max(last_time_, time);
   end_offset_ += size;
   ++sequence_;

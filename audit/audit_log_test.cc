@@ -288,6 +288,37 @@ TEST(AuditLogTest, AClockSetBackNeverStampsARecordOrSegmentEarlier) {
   EXPECT_THAT(report->time_anomalies, ::testing::IsEmpty());
 }
 
+// Finding 1 (x21): the daemon reads a record's time before the log's lock, and a rotation in
+// that Append stamps the new segment with a later clock reading. A steady clock is no clock set
+// back: many rotations, no warning; a real step back afterwards still gets its one.
+TEST(AuditLogTest, RotationsUnderASteadyClockWarnOfNoClockSetBack) {
+  ScratchDir tmp;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  o.segment_bytes = 1000;
+  std::atomic<int64_t> now{int64_t{1790784030} * 1000000};
+  o.now_micros = [&now] { return now.fetch_add(1); };  // 1 us later at every reading
+  std::vector<std::string> warned;
+  o.log_warning = [&warned](const std::string& line) { warned.push_back(line); };
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  uint32_t last_segment = 0;
+  int rotations = 0;
+  for (int i = 0; i < 60; ++i) {
+    QueryRecord q = TypicalQuery("110101199003074514", now.fetch_add(1));  // as Auditor::Record
+    absl::StatusOr<AuditLog::Appended> a = log->Append(&q);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(log->Sync(a->ticket).ok());
+    rotations += last_segment != 0 && a->receipt.segment != last_segment ? 1 : 0;
+    last_segment = a->receipt.segment;
+  }
+  EXPECT_GE(rotations, 5);
+  EXPECT_THAT(warned, ::testing::IsEmpty());
+  now -= int64_t{30} * 1000000;  // an NTP step back of 30 s
+  AppendQueries(log.get(), 3, now.load());
+  ASSERT_EQ(warned.size(), 1u);
+  EXPECT_THAT(warned[0], HasSubstr("the clock was set back"));
+  EXPECT_THAT(warned[0], ::testing::ContainsRegex(", by 29\\.9999[0-9]*s: "));
+}
+
 // The daemon's log, kept elsewhere, holds where each stream's chain ends at start and stop.
 TEST(AuditLogTest, OpenAndCloseLogWhereTheChainEnds) {
   ScratchDir tmp;
