@@ -105,6 +105,28 @@ absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir) {
     }
     return node;
   }
+  // Segments in the audit mean this is no first start: a state_dir restored without its
+  // node_id. A new node id would write into the old node's segments, and the receipts of both
+  // would stop resolving (finding 4).
+  const std::string audit_dir = state_dir + "/audit";
+  if (absl::StatusOr<std::vector<uint32_t>> segments = ListSegments(audit_dir);
+      segments.ok() && !segments->empty()) {
+    const std::string last = SegmentPath(audit_dir, segments->back());
+    absl::StatusOr<SegmentHeader> header = ReadHeader(last);
+    const std::string whose =
+        header.ok() ? absl::StrFormat("node %08x (the header of %s)", header->node, last)
+                    : absl::StrCat("another node (", header.status().message(), ")");
+    const std::string restore =
+        header.ok() ? absl::StrFormat(" (it holds %08x: printf '%08x\\n' > %s; chmod 0600 %s)",
+                                      header->node, header->node, path, path)
+                    : "";
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is missing, but %s holds %u segments of %s: a state_dir restored without its "
+        "node_id; a new node id would write into that node's audit, and neither node's receipts "
+        "would resolve. Restore node_id from the same backup%s, or move %s away to start a new "
+        "node with an audit of its own (docs/audit.md, \"Backing up and restoring state_dir\")",
+        path, audit_dir, segments->size(), whose, restore, audit_dir));
+  }
   uint32_t node = 0;
   while (node == 0) {
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&node), sizeof(node)) != 1) {
@@ -168,6 +190,15 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   SHIXIN_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
   if (!header.ok()) return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
+  if (header->node != options_.node) {  // finding 4: never two nodes' receipts in one audit
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s was written by node %08x, but this is node %08x (state_dir/node_id): its receipts "
+        "would go into another node's audit, where neither node's receipts resolve. If state_dir "
+        "was restored from a backup, restore its node_id too (it holds %08x), or move the audit "
+        "directory away to start this node's own (docs/audit.md, \"Backing up and restoring "
+        "state_dir\")",
+        path, header->node, options_.node, header->node));
+  }
   // The audit ends after the last frame whose chain value follows: a record, in format 1; a
   // seal, in format 2 (the records of a write without its seal were never acknowledged).
   const uint32_t version = header->version;

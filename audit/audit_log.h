@@ -42,7 +42,9 @@
 namespace shixin::audit {
 
 // Returns the node id in state_dir/node_id, creating it (random, 8 hex digits, mode 0600) and
-// state_dir (0700) when missing. InvalidArgument if the file exists but is malformed.
+// state_dir (0700) when missing. InvalidArgument if the file exists but is malformed;
+// FailedPrecondition, naming the node the audit's last segment records and how to restore the
+// file, if it is missing while state_dir/audit holds segments (a state_dir restored without it).
 absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir);
 
 class AuditLog {
@@ -101,8 +103,10 @@ class AuditLog {
 
   // Opens (or creates) the audit in options.dir. Returns DataLoss naming the segment file,
   // offset and record index when the last segment is damaged before its tail, or a header is
-  // bad; the errors of the file calls otherwise, or StartThread()'s (base/thread.h) if the
-  // fsync thread cannot be created. `recovery` (may be null) gets what was found.
+  // bad; FailedPrecondition when the stream's last segment was written by another node than
+  // options.node (a state_dir restored with another node_id); the errors of the file calls
+  // otherwise, or StartThread()'s (base/thread.h) if the fsync thread cannot be created.
+  // `recovery` (may be null) gets what was found.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Options options, Recovery* recovery);
 
   // Stops the fsync thread, writes and fdatasyncs what is pending (errors ignored: call Sync

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "audit/audit_test_util.h"
 #include "audit/reader.h"
 #include "core/test_util.h"
@@ -465,6 +466,9 @@ TEST_P(OlderFormatTest, AnAuditOfAnOlderFormatGoesOnInANewSegment) {
   std::filesystem::create_directories(o.dir);
   std::filesystem::copy_file(shixin::testing::SourceDir() + "/audit/testdata/" + GetParam(),
                              SegmentPath(o.dir, 1));
+  absl::StatusOr<SegmentHeader> written = ReadHeader(SegmentPath(o.dir, 1));
+  ASSERT_TRUE(written.ok()) << written.status();
+  o.node = written->node;  // the node that wrote it goes on (another one is refused)
   absl::StatusOr<VerifyReport> before = Verify(o.dir);
   ASSERT_TRUE(before.ok());
   ASSERT_THAT(before->problems, ::testing::IsEmpty());
@@ -484,7 +488,7 @@ TEST_P(OlderFormatTest, AnAuditOfAnOlderFormatGoesOnInANewSegment) {
   EXPECT_EQ(receipts[0].segment, 2u);
   EXPECT_TRUE(log->Lookup(receipts[2]).ok());
   log.reset();
-  // Found by its receipt (another node's: the reader's lookup, as `shixin audit query`).
+  // Found by its receipt (the reader's lookup, as `shixin audit query`).
   absl::StatusOr<OwnedQuery> first = LookUpQuery(o.dir, old.front());
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_FALSE(first->record.subject.empty());
@@ -656,6 +660,43 @@ TEST(AuditLogTest, NodeIdIsCreatedOnceWithMode0600) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::ofstream(state + "/node_id") << "XYZ\n";
   EXPECT_EQ(LoadOrCreateNodeId(state).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Finding 4 (x21): a state_dir restored with its audit but without node_id, or with another
+// node's, is refused: a new node id would write into the old node's segments, and neither the
+// old receipts (FEEDBACK) nor the new ones (audit query, notice) would resolve.
+TEST(AuditLogTest, AnAuditOfAnotherNodeIsRefusedNotWrittenInto) {
+  ScratchDir tmp;
+  const std::string state = tmp.path() + "/state";
+  absl::StatusOr<uint32_t> node = LoadOrCreateNodeId(state);
+  ASSERT_TRUE(node.ok()) << node.status();
+  AuditLog::Options o = MakeOptions(state);
+  o.node = *node;
+  MustOpen(o).reset();  // 0000000001.audit, of `node`
+  const std::string written = absl::StrFormat("%08x", *node);
+  ASSERT_EQ(::unlink((state + "/node_id").c_str()), 0);  // restored without it
+  absl::StatusOr<uint32_t> lost = LoadOrCreateNodeId(state);
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(lost.status().message(), HasSubstr(state + "/node_id is missing"));
+  EXPECT_THAT(lost.status().message(), HasSubstr("1 segments of node " + written));
+  EXPECT_THAT(lost.status().message(), HasSubstr("printf '" + written + "\\n' > "));
+  EXPECT_NE(::access((state + "/node_id").c_str(), F_OK), 0);  // no new one made
+  // Restored as said: the same node again.
+  std::ofstream(state + "/node_id") << written << "\n";
+  ASSERT_EQ(LoadOrCreateNodeId(state).value_or(0), *node);
+  // Another node's id over this audit: the log refuses its segments.
+  o.node = *node ^ 1;
+  absl::StatusOr<std::unique_ptr<AuditLog>> other = AuditLog::Open(o, nullptr);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(other.status().message(),
+              HasSubstr(absl::StrFormat("0000000001.audit was written by node %s, but this is "
+                                        "node %08x",
+                                        written, *node ^ 1)));
+  // A new stream of the right node (no segments yet) and the right node itself open.
+  o.node = *node;
+  MustOpen(o).reset();
+  o.stream = 1;
+  MustOpen(o).reset();
 }
 
 }  // namespace
