@@ -1,13 +1,18 @@
 #include "daemon/file_modes.h"
 
+#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
@@ -38,7 +43,74 @@ bool InGroup(gid_t gid) {
   return false;
 }
 
+// A file or directory of state_dir that its group or others may use in any way.
+struct LooseEntry {
+  std::string path;
+  mode_t mode = 0;  // st_mode & 07777
+  bool dir = false;
+};
+
+// Returns node_id, the audit directory and every file in it (segments, marks: every subject
+// asked; whoever can write them can rewrite records and recompute the seals) that their group
+// or others have any access to, by path. Links are not followed; what cannot be stat'ed is left
+// out.
+std::vector<LooseEntry> LooseStateEntries(const std::string& state_dir) {
+  std::vector<LooseEntry> loose;
+  const auto check = [&loose](const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return;
+    loose.push_back({path, static_cast<mode_t>(st.st_mode & 07777), S_ISDIR(st.st_mode)});
+  };
+  check(state_dir + "/node_id");
+  const std::string audit = state_dir + "/audit";
+  check(audit);
+  if (DIR* d = ::opendir(audit.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        check(audit + "/" + e->d_name);
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(loose.begin(), loose.end(),
+            [](const LooseEntry& a, const LooseEntry& b) { return a.path < b.path; });
+  return loose;
+}
+
 }  // namespace
+
+std::string TightenStateDirModes(const std::string& state_dir) {
+  const std::vector<LooseEntry> loose = LooseStateEntries(state_dir);
+  if (loose.empty()) return "";
+  std::vector<std::string> changed, failed;
+  for (const LooseEntry& e : loose) {
+    const auto mode = static_cast<mode_t>(e.mode & 0700);
+    if (::chmod(e.path.c_str(), mode) == 0) {
+      changed.push_back(absl::StrFormat("%s %04o", e.path, e.mode));
+    } else {
+      failed.push_back(absl::StrFormat("%s (%04o): %s", e.path, e.mode, std::strerror(errno)));
+    }
+  }
+  std::string line = absl::StrFormat(
+      "state_dir %s: %u of node_id, the audit directory and its files were open to their group "
+      "or others",
+      state_dir, loose.size());
+  if (!changed.empty()) {
+    constexpr size_t kNamed = 3;  // the rest are alike (a whole restored directory)
+    absl::StrAppend(
+        &line, "; took that access away (files 0600, directory 0700) from ", changed.size(), ": ",
+        absl::StrJoin(
+            changed.begin(),
+            changed.begin() + static_cast<std::ptrdiff_t>(std::min(kNamed, changed.size())), ", "),
+        changed.size() > kNamed ? ", ..." : "");
+  }
+  if (!failed.empty()) {
+    absl::StrAppend(&line, "; could not change ", absl::StrJoin(failed, ", "),
+                    ": chmod go= them as their owner");
+  }
+  return line;
+}
 
 std::string LooseFileModesWarning(const Config& config) {
   std::vector<std::string> problems;
@@ -66,6 +138,12 @@ std::string LooseFileModesWarning(const Config& config) {
     if (const std::string who = Who(st.st_mode, S_IWGRP, S_IWOTH); !who.empty()) {
       add("state_dir", config.state_dir, st, who, "writable");
     }
+    if (const std::vector<LooseEntry> loose = LooseStateEntries(config.state_dir); !loose.empty()) {
+      problems.push_back(absl::StrFormat(
+          "%u of state_dir's node_id, audit directory and audit files are open to their group or "
+          "others (%s %04o%s)",
+          loose.size(), loose[0].path, loose[0].mode, loose.size() > 1 ? ", ..." : ""));
+    }
   }
   if (!config.tls_key.empty() && ::stat(config.tls_key.c_str(), &st) == 0) {
     const mode_t group_bits = InGroup(st.st_gid) ? 0 : S_IRGRP | S_IWGRP;
@@ -76,7 +154,8 @@ std::string LooseFileModesWarning(const Config& config) {
   if (problems.empty()) return "";
   return absl::StrFormat(
       "loose permissions: %s; keep them to the daemon's user (callers_file 0600 or 0640, "
-      "state_dir 0700, tls_key 0600 or 0640 to a group of the daemon's)",
+      "state_dir and its audit directory 0700, their files 0600, tls_key 0600 or 0640 to a "
+      "group of the daemon's)",
       absl::StrJoin(problems, "; "));
 }
 

@@ -21,7 +21,16 @@ namespace shixin {
 // "loose permissions: callers_file /etc/shixin/callers.toml is writable by others (0666); ...;
 // chmod go-w / o-r them (docs/shixind.md)". A file that cannot be stat'ed is left out: using it
 // reports that.
+// Also counts state_dir's node_id, audit directory and audit files that their group or others
+// have any access to (they hold every subject asked): "3 of state_dir's node_id, ...".
 std::string LooseFileModesWarning(const Config& config);
+
+// Takes group and others' access away from state_dir's node_id, audit directory and audit files
+// (chmod to their owner's bits only: 0600, 0700), as a start sets the audit directory to 0700:
+// a backup restored under umask 0, or by a tool that does not keep modes, leaves them open.
+// Returns one log line naming what was changed (the first few) and what chmod refused, or "" if
+// nothing was open. Call it holding state_dir's lock, before the audit is opened.
+std::string TightenStateDirModes(const std::string& state_dir);
 
 // Unless `config.core_dumps`, marks the process not dumpable (prctl PR_SET_DUMPABLE 0): a crash
 // writes no core file (which would hold the TLS key and the whole list, related persons

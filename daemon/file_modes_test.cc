@@ -79,6 +79,46 @@ TEST_F(FileModesTest, OthersWhoCanWriteTheCallersOrStateOrReadTheKeyAreNamed) {
                     Not(HasSubstr("tls_key /"))));
 }
 
+// Finding 6 (x21): a state_dir restored under umask 0 has its directory 0700 but its audit
+// segments and node_id 0666: named on SIGHUP, and closed at start.
+TEST_F(FileModesTest, AuditFilesAndNodeIdOpenToOthersAreNamedAndClosed) {
+  std::filesystem::create_directories(dir_ / "state/audit");
+  std::ofstream(dir_ / "state/node_id") << "0badf00d\n";
+  std::ofstream(dir_ / "state/audit/0000000001.audit") << "segment";
+  std::ofstream(dir_ / "state/audit/0000000001.marks") << "marks";
+  std::ofstream(dir_ / "state/audit/0000000002.audit") << "segment";
+  Chmod("state/audit", 0700);
+  Chmod("state/node_id", 0600);
+  Chmod("state/audit/0000000001.audit", 0600);
+  Chmod("state/audit/0000000001.marks", 0600);
+  Chmod("state/audit/0000000002.audit", 0600);
+  EXPECT_EQ(LooseFileModesWarning(config_), "");
+  EXPECT_EQ(TightenStateDirModes(Path("state")), "");
+  Chmod("state/audit", 0777);
+  Chmod("state/node_id", 0666);
+  Chmod("state/audit/0000000001.audit", 0644);
+  Chmod("state/audit/0000000001.marks", 0666);
+  Chmod("state/audit/0000000002.audit", 0640);
+  EXPECT_THAT(LooseFileModesWarning(config_),
+              HasSubstr("5 of state_dir's node_id, audit directory and audit files are open to "
+                        "their group or others (" +
+                        Path("state/audit") + " 0777, ...)"));
+  const std::string line = TightenStateDirModes(Path("state"));
+  EXPECT_THAT(line, AllOf(HasSubstr("state_dir " + Path("state") + ": 5 of node_id"),
+                          HasSubstr("took that access away (files 0600, directory 0700) from 5: " +
+                                    Path("state/audit") + " 0777, " +
+                                    Path("state/audit/0000000001.audit") + " 0644, ")));
+  struct stat st {};
+  for (const char* name : {"state/node_id", "state/audit/0000000001.audit",
+                           "state/audit/0000000001.marks", "state/audit/0000000002.audit"}) {
+    ASSERT_EQ(::stat(Path(name).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+  }
+  ASSERT_EQ(::stat(Path("state/audit").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_EQ(LooseFileModesWarning(config_), "");
+}
+
 TEST_F(FileModesTest, ADirectoryOthersWriteCanReplaceTheCallersFile) {
   Chmod("etc", 0777);
   EXPECT_THAT(LooseFileModesWarning(config_),

@@ -187,6 +187,10 @@ int Main(const std::vector<std::string>& args) {
     if (!stale.error.empty()) {
       LogWarning("cannot remove a temporary overlay checkpoint file: %s", stale.error);
     }
+    // Restored or copied audit files open to others (finding 6): closed as the directory is.
+    if (const std::string tightened = TightenStateDirModes(config.state_dir); !tightened.empty()) {
+      LogWarning("%s", tightened);
+    }
     // A full disk or a file-size limit must fail the write (EFBIG), not kill the daemon.
     std::signal(SIGXFSZ, SIG_IGN);
     audit::AuditLog::Recovery recovery;
