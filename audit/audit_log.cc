@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,7 +83,46 @@ void RemoveTempSegments(const std::string& dir, uint32_t stream, FileOps* ops) {
   for (const std::string& name : names) ops->Unlink(absl::StrCat(dir, "/", name));
 }
 
+// Returns the process's file-size limit (RLIMIT_FSIZE) in bytes; nullopt when there is none.
+std::optional<uint64_t> FileSizeLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(limit.rlim_cur);
+}
+
+// What to change after a write failed with EFBIG ("File too large"), which says neither.
+std::string FileTooLargeAdvice(uint64_t segment_bytes) {
+  const std::optional<uint64_t> limit = FileSizeLimit();
+  if (!limit.has_value()) {
+    return absl::StrFormat(
+        "no file-size limit (RLIMIT_FSIZE) is set, so the file system refuses a segment that "
+        "large (audit_segment_mb: %u bytes): lower audit_segment_mb",
+        segment_bytes);
+  }
+  return absl::StrFormat(
+      "the process's file-size limit (RLIMIT_FSIZE: %u bytes) is below audit_segment_mb (%u "
+      "bytes): raise it (LimitFSIZE=infinity in the systemd unit, ulimit -f unlimited in a "
+      "shell) or lower audit_segment_mb below it, and restart shixind",
+      *limit, segment_bytes);
+}
+
 }  // namespace
+
+std::string FileSizeLimitWarning(uint64_t segment_bytes) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  const std::optional<uint64_t> limit = FileSizeLimit();
+  if (!limit.has_value() || *limit >= segment_bytes) return "";
+  return absl::StrFormat(
+      "the process's file-size limit (RLIMIT_FSIZE) is %u bytes, below audit_segment_mb (%u "
+      "bytes): the audit cannot be written once a segment reaches it (File too large) until "
+      "shixind restarts; raise it (LimitFSIZE=infinity in the systemd unit, ulimit -f unlimited "
+      "in a shell)%s",
+      *limit, segment_bytes,
+      *limit >= kMiB ? absl::StrFormat(" or lower audit_segment_mb to %u or less", *limit / kMiB)
+                     : "");
+}
 
 absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir) {
   if (::mkdir(state_dir.c_str(), 0700) < 0 && errno != EEXIST) {
@@ -536,6 +576,10 @@ absl::Status AuditLog::WritePending(std::unique_lock<AdaptiveMutex>& lock, bool 
   }
   absl::Status status =
       FileOpStatus(rc, absl::StrCat("write ", SegmentPath(options_.dir, segment_)));
+  if (rc == -EFBIG) {
+    status = absl::Status(status.code(), absl::StrCat(status.message(), "; ",
+                                                      FileTooLargeAdvice(options_.segment_bytes)));
+  }
   // Cut a partial write back to the last record written, and forget every pending record.
   needs_truncate_ = ops_->Truncate(fd, static_cast<off_t>(file_size_)) < 0;
   if (failed_.size() == kMaxFailedRanges) failed_.erase(failed_.begin());

@@ -47,6 +47,12 @@ namespace shixin::audit {
 // file, if it is missing while state_dir/audit holds segments (a state_dir restored without it).
 absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir);
 
+// Returns a warning line when the process's file-size limit (RLIMIT_FSIZE: ulimit -f, systemd's
+// LimitFSIZE=) is below `segment_bytes`: every write fails (EFBIG) once a segment reaches the
+// limit, until a restart with a higher one; "" when there is no such limit. A write that fails
+// with EFBIG says the same in its error.
+std::string FileSizeLimitWarning(uint64_t segment_bytes);
+
 class AuditLog {
  public:
   struct Options {

@@ -3,12 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -318,6 +320,40 @@ TEST(AuditLogTest, RotationsUnderASteadyClockWarnOfNoClockSetBack) {
   ASSERT_EQ(warned.size(), 1u);
   EXPECT_THAT(warned[0], HasSubstr("the clock was set back"));
   EXPECT_THAT(warned[0], ::testing::ContainsRegex(", by 29\\.9999[0-9]*s: "));
+}
+
+// Finding 8 (x21): a file-size limit below the segment size fails every write once a segment
+// reaches it. The start is warned, and the write's error names the limit and what to change.
+// In a child: the limit is the process's.
+TEST(AuditLogTest, AFileSizeLimitBelowTheSegmentSizeIsNamedWithItsFix) {
+  ScratchDir tmp;
+  EXPECT_EQ(FileSizeLimitWarning(uint64_t{64} << 20), "");  // the test runs without a limit
+  AuditLog::Options o = MakeOptions(tmp.path());
+  o.segment_bytes = uint64_t{1} << 20;
+  EXPECT_EXIT(
+      {
+        rlimit limit{};
+        limit.rlim_cur = limit.rlim_max = 8192;
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        ::signal(SIGXFSZ, SIG_IGN);  // as shixind: EFBIG, not a killed process
+        std::fprintf(stderr, "warning: %s\n", FileSizeLimitWarning(o.segment_bytes).c_str());
+        absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(o, nullptr);
+        absl::Status failed;
+        for (int i = 0; log.ok() && failed.ok() && i < 1000; ++i) {
+          QueryRecord q = TypicalQuery("110101199003074514", NowMicros());
+          absl::StatusOr<AuditLog::Appended> a = (*log)->Append(&q);
+          failed = a.ok() ? (*log)->Sync(a->ticket) : a.status();
+        }
+        std::fprintf(stderr, "failed: %s\n", std::string(failed.message()).c_str());
+        std::fflush(stderr);
+        std::_Exit(failed.ok() ? 1 : 0);
+      },
+      ::testing::ExitedWithCode(0),
+      "warning: the process's file-size limit \\(RLIMIT_FSIZE\\) is 8192 bytes, below "
+      "audit_segment_mb \\(1048576 bytes\\).*LimitFSIZE=infinity in the systemd unit, "
+      "ulimit -f unlimited in a shell\\)\n"
+      "failed: write .*0000000001.audit: File too large; the process's file-size limit "
+      "\\(RLIMIT_FSIZE: 8192 bytes\\) is below audit_segment_mb .*LimitFSIZE=infinity");
 }
 
 // The daemon's log, kept elsewhere, holds where each stream's chain ends at start and stop.

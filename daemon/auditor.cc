@@ -130,6 +130,10 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
       on_disk.ok() && !on_disk->empty()) {
     streams = std::max(streams, audit::StreamOf(on_disk->back()) + 1);
   }
+  if (const std::string limit = audit::FileSizeLimitWarning(options.segment_bytes);
+      !limit.empty()) {
+    LogWarning("audit: %s", limit);
+  }
   std::vector<std::unique_ptr<audit::AuditLog>> logs;
   audit::AuditLog::Recovery total;
   for (uint32_t stream = 0; stream < streams; ++stream) {
