@@ -723,14 +723,54 @@ absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) cons
   }
   if (closed && from == 0) {  // a closed segment's marks are in its marks file (Open made it)
     absl::StatusOr<SegmentMarks> marks = ReadMarks(options_.dir, receipt.segment);
+    if (!marks.ok()) marks = RebuildMarks(receipt.segment, marks.status());
     if (!marks.ok()) {
-      return absl::NotFoundError(absl::StrCat(
-          "receipt ", receipt.ToString(), ": the segment's record boundaries are not known (",
-          marks.status().message(), "; shixind rebuilds them when it starts)"));
+      // The cause names state_dir's files and the system's error: for the log, not the caller.
+      return absl::InternalError(absl::StrCat("receipt ", receipt.ToString(),
+                                              ": the audit cannot be read now (the server's "
+                                              "log says why)"));
     }
     from = MarkBefore(marks->offsets, receipt.offset);
   }
   return ReadQueryAt(SegmentPath(options_.dir, receipt.segment), receipt, limit, from);
+}
+
+absl::StatusOr<SegmentMarks> AuditLog::RebuildMarks(uint32_t segment,
+                                                    const absl::Status& why) const {
+  std::lock_guard<std::mutex> rebuilding(rebuild_mu_);  // one walk of a segment, not one a lookup
+  if (absl::StatusOr<SegmentMarks> done = ReadMarks(options_.dir, segment); done.ok()) return done;
+  {
+    std::lock_guard<AdaptiveMutex> lock(mu_);
+    for (const auto& [s, marks] : unsaved_marks_) {
+      if (s == segment) return marks;  // rebuilt by another lookup, not saved
+    }
+  }
+  const std::string path = SegmentPath(options_.dir, segment);
+  absl::StatusOr<SegmentHeader> header = ReadHeader(path);
+  FileData file;
+  const absl::Status read = header.ok() ? file.Open(path) : header.status();
+  if (!read.ok()) {
+    if (unreadable_.insert(segment).second && options_.log_warning) {  // said once a segment
+      options_.log_warning(absl::StrFormat(
+          "audit stream %u: the receipts of %s cannot be resolved: its marks file cannot be read "
+          "(%s), nor the segment (%s)",
+          options_.stream, path, why.message(), read.message()));
+    }
+    return read;
+  }
+  SegmentMarks marks = ScanMarks(file.data(), header->version);
+  const absl::Status saved = WriteMarks(ops_, options_.dir, segment, marks);
+  if (options_.log_warning) {
+    options_.log_warning(
+        absl::StrFormat("audit stream %u: rebuilt the record boundaries of %s for a receipt (%s)%s",
+                        options_.stream, path, why.message(),
+                        saved.ok() ? "" : absl::StrCat("; kept in memory: ", saved.message())));
+  }
+  if (!saved.ok()) {
+    std::lock_guard<AdaptiveMutex> lock(mu_);
+    unsaved_marks_.emplace_back(segment, marks);
+  }
+  return marks;
 }
 
 bool AuditLog::IssuedSinceOpen(const Receipt& receipt) const {

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -143,7 +144,10 @@ class AuditLog {
   // Returns the query record of `receipt` as written. NotFound when the receipt is of another
   // node or does not point at a written query record of this audit (a record boundary: an
   // offset inside a record is none). Reads at most a marks file and kMarkStride bytes and the
-  // record, walked from the last mark before the offset (audit/marks.h).
+  // record, walked from the last mark before the offset (audit/marks.h). A closed segment's
+  // marks file that is missing or damaged is rebuilt (the segment read once, logged through
+  // log_warning); Internal, without the cause (a path and the system's error, logged once a
+  // segment), when the segment cannot be read either.
   absl::StatusOr<LookedUp> Lookup(const Receipt& receipt) const;
 
   // Returns whether `receipt` points at a record appended since Open (of this log's stream and
@@ -169,6 +173,10 @@ class AuditLog {
   // whole one (the segments written before marks existed, or whose file a crash lost).
   void IndexOlderSegments();
   absl::Status CreateSegment(uint32_t number);
+  // Returns the marks of closed segment `segment`, whose marks file could not be read (`why`),
+  // walked from its segment file and written to a new marks file (kept in unsaved_marks_ if
+  // that fails). The segment's error if it cannot be read.
+  absl::StatusOr<SegmentMarks> RebuildMarks(uint32_t segment, const absl::Status& why) const;
   // Encodes (encode(sequence, the segment's QueryBase, the earliest time allowed, &payload),
   // which returns the record's own time), frames and chains one record.
   // `awaits_feedback`: the record counts in Stats::awaiting_feedback once written.
@@ -217,8 +225,11 @@ class AuditLog {
   bool segment_empty_ = true;      // the current segment has no record (written or pending)
   QueryBase query_base_;           // what the current segment's queries are encoded against
   std::vector<uint64_t> marks_ = FirstMarks();  // the current segment's written boundaries
-  // Closed segments whose marks file could not be written: their marks (Lookup's fallback).
-  std::vector<std::pair<uint32_t, SegmentMarks>> unsaved_marks_;
+  // Closed segments whose marks file could not be written: their marks (Lookup's fallback;
+  // RebuildMarks adds to it).
+  mutable std::vector<std::pair<uint32_t, SegmentMarks>> unsaved_marks_;
+  mutable std::mutex rebuild_mu_;                     // RebuildMarks
+  mutable absl::flat_hash_set<uint32_t> unreadable_;  // segments RebuildMarks said it cannot read
   // The newest record time appended (or the current segment's creation): no record or segment
   // of the stream is stamped earlier.
   int64_t last_time_ = 0;

@@ -124,6 +124,7 @@ class ForgedFrameTest : public ::testing::Test {
  protected:
   void SetUp() override {
     o_ = MakeOptions(tmp_.path());
+    o_.log_warning = [this](const std::string& line) { warned_.push_back(line); };
     log_ = MustOpen(o_);
     genuine_ = AppendQueries(log_.get(), 1500);  // past the first marks
     absl::StatusOr<SegmentHeader> header = ReadHeader(SegmentPath(o_.dir, 1));
@@ -179,6 +180,7 @@ class ForgedFrameTest : public ::testing::Test {
   std::unique_ptr<AuditLog> log_;
   std::string frame_;
   std::vector<Receipt> genuine_, forged_;
+  std::vector<std::string> warned_;
 };
 
 TEST_F(ForgedFrameTest, IsNoRecordInTheCurrentSegment) { ExpectOnlyGenuineResolve(); }
@@ -200,11 +202,19 @@ TEST_F(ForgedFrameTest, IsNoRecordAfterRotationWithTheMarksFileOrWithout) {
   const SegmentMarks scanned = ScanMarks(ReadFile(SegmentPath(o_.dir, 1)), kFormatVersion);
   EXPECT_EQ(marks->offsets, scanned.offsets);
   EXPECT_EQ(marks->covered, scanned.covered);
-  // A missing marks file is not trusted into existence: that segment's receipts are unknown
-  // to the running daemon (never to the commands) until the next start rebuilds it, as it
-  // builds those of an audit written before marks existed.
+  // Finding 10 (x21): a marks file removed while the daemon runs is rebuilt from the segment
+  // by the first lookup that needs it (its receipts were NOT_FOUND until a restart), and that
+  // is logged; a forged frame still resolves to nothing.
   std::filesystem::remove(MarksPath(o_.dir, 1));
-  EXPECT_THAT(log_->Lookup(genuine_[0]).status().message(), HasSubstr("record boundaries"));
+  EXPECT_TRUE(log_->Lookup(genuine_[0]).ok()) << log_->Lookup(genuine_[0]).status();
+  ASSERT_EQ(warned_.size(), 1u);
+  EXPECT_THAT(warned_[0], HasSubstr("audit stream 0: rebuilt the record boundaries of " +
+                                    SegmentPath(o_.dir, 1) + " for a receipt (open " +
+                                    MarksPath(o_.dir, 1) + ": No such file or directory)"));
+  ASSERT_TRUE(ReadMarks(o_.dir, 1).ok());
+  EXPECT_EQ(ReadMarks(o_.dir, 1)->offsets, scanned.offsets);
+  ExpectOnlyGenuineResolve();
+  EXPECT_EQ(warned_.size(), 1u);  // once
   EXPECT_TRUE(LookUpQuery(o_.dir, genuine_[0]).ok());
   std::ofstream(MarksPath(o_.dir, 2), std::ios::trunc) << "torn";
   std::ofstream(MarksPath(o_.dir, 2) + ".tmp") << "left by a crash";
@@ -214,6 +224,27 @@ TEST_F(ForgedFrameTest, IsNoRecordAfterRotationWithTheMarksFileOrWithout) {
   EXPECT_TRUE(ReadMarks(o_.dir, 1).ok());
   EXPECT_TRUE(ReadMarks(o_.dir, 2).ok());
   ExpectOnlyGenuineResolve();
+}
+
+// Finding 10 (x21): when neither a closed segment's marks nor the segment can be read, its
+// receipts are answered Internal, without state_dir's paths or the system's error (the caller
+// sees that message); the log gets them, once.
+TEST_F(ForgedFrameTest, AnUnreadableClosedSegmentIsLoggedNotToldToTheCaller) {
+  while (log_->GetStats().segments < 2) AppendQueries(log_.get(), 100);
+  std::filesystem::remove(MarksPath(o_.dir, 1));
+  std::filesystem::remove(SegmentPath(o_.dir, 1));
+  for (int i = 0; i < 2; ++i) {
+    const absl::Status s = log_->Lookup(genuine_[0]).status();
+    EXPECT_TRUE(absl::IsInternal(s)) << s;
+    EXPECT_EQ(s.message(), "receipt " + genuine_[0].ToString() +
+                               ": the audit cannot be read now (the server's log says why)");
+  }
+  ASSERT_EQ(warned_.size(), 1u);
+  EXPECT_THAT(warned_[0], HasSubstr("the receipts of " + SegmentPath(o_.dir, 1) +
+                                    " cannot be resolved: its marks file cannot be read (open " +
+                                    MarksPath(o_.dir, 1) +
+                                    ": No such file or directory), nor "
+                                    "the segment ("));
 }
 
 TEST(ReceiptLookupTest, GenuineReceiptsOfAnOlderFormatStillResolve) {
