@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
@@ -61,6 +63,17 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
 
 namespace {
 
+// Returns whether the window keeps the case version counting during `i`: it counts after
+// `cutoff`, or it belongs to a stretch of counting cases (`blocks`) that does. Such a stretch
+// is kept whole, or a listing's "since" would move forward to its first version kept.
+bool Kept(const Interval& i, std::span<const Interval> blocks, int64_t cutoff) {
+  if (i.until > cutoff) return true;
+  if (i.empty()) return false;
+  return std::any_of(blocks.begin(), blocks.end(), [&](const Interval& b) {
+    return b.from <= i.from && i.until <= b.until && b.until > cutoff;
+  });
+}
+
 // Adds the cases and roles of `s` that the window keeps to `builder`; a role once, from its
 // organisation's side.
 absl::Status Fold(const ListView& list, SubjectRef s, int64_t cutoff, CaseBuffer& buffer,
@@ -68,8 +81,13 @@ absl::Status Fold(const ListView& list, SubjectRef s, int64_t cutoff, CaseBuffer
   const Id id = list.SubjectId(s);
   const std::string_view name = list.Name(s);
   SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> cases, list.ReadCases(s, buffer));
-  for (const CaseView& c : cases) {
-    if (CaseInterval(c).until <= cutoff) continue;  // stopped counting before the window
+  std::vector<Interval> intervals;
+  intervals.reserve(cases.size());
+  for (const CaseView& c : cases) intervals.push_back(CaseInterval(c));
+  const std::vector<Interval> blocks = MergeIntervals(intervals);
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const CaseView& c = cases[k];
+    if (!Kept(intervals[k], blocks, cutoff)) continue;  // stopped counting before the window
     CaseInput input;
     static_cast<CaseView&>(input) = c;
     input.id = id;

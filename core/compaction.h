@@ -6,8 +6,10 @@
 // records the last delta it contains (SnapshotInfo::delta_sequence): a daemon on it replays
 // only the later files.
 //
-// What is dropped: case versions that stopped counting before now - history_days, roles that
-// ended before it, and subjects left with neither a case nor a role.
+// What is dropped: case versions that stopped counting before now - history_days, unless the
+// stretch of counting cases they belong to lasts into the window (so that a listing's "since"
+// stays where it was), roles that ended before it, and subjects left with neither a case nor
+// a role.
 //
 // Thread safety: reentrant; each call builds its own snapshot.
 #ifndef SHIXIN_CORE_COMPACTION_H_

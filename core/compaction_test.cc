@@ -334,8 +334,8 @@ TEST(CompactionTest, RetentionDropsWhatEndedBeforeTheWindow) {
   CaseInput old_version = gone;  // person 2: an old version and a current one
   old_version.id = PersonId(2);
   b.AddCase(old_version);
-  CaseInput current = MakeCase(PersonId(2), "张二", "（2020）黑04执2号");
-  current.start = DayStart(20200101);
+  CaseInput current = MakeCase(PersonId(2), "张二", "（2021）黑04执2号");
+  current.start = DayStart(20210601);  // after a break: the old version is not its stretch's
   b.AddCase(current);
   CaseInput org = gone;  // organisation 1: ended long ago, its director still related
   org.id = CreditCode(1);
@@ -366,6 +366,45 @@ TEST(CompactionTest, RetentionDropsWhatEndedBeforeTheWindow) {
   // A longer window keeps everything.
   EXPECT_EQ(Compact(ListView(*base), {.now = now, .history_days = kKeepAll}).value()->info().cases,
             5u);
+}
+
+// A delta line for case （2018）黑04执1号 of person 1 (SmallBase()), with `op` and `tail`.
+std::string PersonCaseLine(std::string_view op, std::string_view tail) {
+  return absl::StrFormat(
+      R"({"op":"%s","caseCode":"（2018）黑04执1号","iname":"张一","cardNum":"%s",)"
+      R"("partyTypeName":"0","courtName":"鹤岗市中级人民法院","areaName":"黑龙江",)"
+      R"("gistId":"(2017)黑04民初1号","gistUnit":"鹤岗市中级人民法院","regDate":"20180114",)"
+      R"("publishDate":"2018-07-13","duty":"偿还借款","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度"%s})",
+      op, PersonId(1).text(), tail);
+}
+
+// A correction, or a removal and a new listing at the same instant, older than the window
+// does not break the stretch of counting cases: the new base answers the same "since" (the
+// first version's start) as the base with the deltas, now and within the window, and keeps
+// the versions before the window that the stretch holds.
+TEST(CompactionTest, AStretchBegunBeforeTheWindowKeepsItsStart) {
+  const TempDir dir("stretch");
+  const std::unique_ptr<const Snapshot> base = SmallBase();
+  dir.WriteDelta(1, {PersonCaseLine("correct", R"(,"at":"2026-06-03T10:00:00+08:00")"),
+                     OrgCaseLine(CreditCode(7), "（2026）黑04执71号")});
+  dir.WriteDelta(2, {R"({"op":"remove","caseCode":"（2026）黑04执71号","cardNum":")" +
+                     std::string(CreditCode(7).text()) +
+                     R"(","reason":"performed","at":"2026-06-05T00:00:00+08:00"})"});
+  dir.WriteDelta(3, {OrgCaseLine(CreditCode(7), "（2026）黑04执71号")});
+  DeltaReport report;
+  const std::unique_ptr<const Overlay> overlay = ApplyDeltaDir(*base, dir.path(), &report).value();
+  const ListView list(*base, overlay.get());
+  const int64_t now = DayStart(20260610);
+  const std::unique_ptr<const Snapshot> compacted =
+      Compact(list, {.now = now, .history_days = 1}).value();
+  const ListView folded(*compacted);
+  ExpectSameAnswers(list, folded, PersonId(1), {now - kDay + 1, now - 3600, now});
+  ExpectSameAnswers(list, folded, CreditCode(7), {now - kDay + 1, now - 3600, now});
+  EXPECT_EQ(folded.ListingAt(folded.Find(PersonId(1)), now)->from, DayStart(20180713));
+  EXPECT_EQ(folded.ListingAt(folded.Find(CreditCode(7)), now)->from, DayStart(20260601));
+  EXPECT_EQ(compacted->CaseCount(compacted->Find(PersonId(1))), 2u);
+  EXPECT_EQ(compacted->history_from(), now - kDay);
 }
 
 // Compaction never folds past a bad file or a gap, and names it.
