@@ -551,7 +551,17 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
   CaseView record = c.record;
   record.start = std::max(record.start, at);
   e->AddCase(record);
-  if (!c.name.empty()) e->name = c.name;
+  if (!c.name.empty() && c.name != e->name) {
+    // A subject has one name, not one per version: the operator is told it applies at once
+    // (without the names: a note goes to the log).
+    if (!e->name.empty()) {
+      AppendNote(note, absl::StrFormat("case %s of %s: the correction renames the subject at once, "
+                                       "in every answer now and as of any instant, not from %s "
+                                       "(a name has no history)",
+                                       c.record.case_code, c.id.Masked(), FormatInstant(at)));
+    }
+    e->name = c.name;
+  }
   return absl::OkStatus();
 }
 

@@ -255,6 +255,26 @@ TEST_F(OverlayTest, CorrectReplacesTheCaseFromItsInstantWithoutABreak) {
   EXPECT_EQ(after.since, DayStart(20180713));
 }
 
+// A correct that renames the subject renames it at once (one name, no history), and says so;
+// one that keeps the name says nothing of it.
+TEST_F(OverlayTest, ACorrectThatRenamesTheSubjectIsNoted) {
+  const int64_t later = kJune1 + 10 * kDay;
+  DeltaChange renamed = Add(PersonId(1), "张更正", "（2018）黑04执1号", kJune1);
+  renamed.op = DeltaOp::kCorrect;
+  renamed.at = later;
+  DeltaChange same = Add(PersonId(2), "张二", "（2018）黑04执2号", kJune1);
+  same.op = DeltaOp::kCorrect;
+  same.at = later;
+  ASSERT_TRUE(Apply(MakeDelta(1, {renamed, same})).ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_EQ(report_.notes[0],
+            "00000000000000000001.ndjson:1: correct: case （2018）黑04执1号 of " +
+                PersonId(1).Masked() +
+                ": the correction renames the subject at once, in every answer now and as of any "
+                "instant, not from 2026-06-11T00:00:00+08:00 (a name has no history)");
+  EXPECT_EQ(Check(View(), PersonId(1), kJune1, false).value().name, "张更正");
+}
+
 // A change of a case whose `at` is before the case's last correction applies at that
 // correction, where the version before it ended already, and is noted: in one file or two.
 TEST_F(OverlayTest, AChangeBeforeTheCasesLastCorrectionAppliesAtItWithANote) {
