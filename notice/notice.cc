@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -213,25 +214,57 @@ constexpr std::array<const char*, kEndReasonCount> kRemovalGrounds = {"未删除
                                                                       "期限届满",
                                                                       "其他"};
 
-// How a case that counted at the answer's instant changed after it (LaterChange()).
-enum class Change : uint8_t { kNone, kRevoked, kRemoved, kCorrected, kTermEnded };
+// How a case that counted at the answer's instant changed after it (LaterChange()); kRelisted
+// only marks, in ChangesExplained()'s set, a case listed again after its removal.
+enum class Change : uint8_t { kNone, kRevoked, kRemoved, kCorrected, kTermEnded, kRelisted };
 struct CaseChange {
   Change kind = Change::kNone;
-  std::string text;  // e.g. "2026年11月02日10时00分00秒撤销（不应纳入）"
+  std::string text;        // e.g. "2026年11月02日10时00分00秒撤销（不应纳入）"
+  bool scheduled = false;  // a change still to come at the notice's date ("将于...")
+  bool relisted = false;   // the case counts again after its removal or revocation
 };
 
 // Returns the later change of case `c`: a revocation, removal or correction (its ended_at is
-// after the answer's instant), or the end of its term by the notice's date.
-CaseChange LaterChange(const CaseInfo& c, int64_t notice_date) {
+// after the answer's instant; one after the notice's date is scheduled), then, if a version of
+// `later` lists the case again, that; or the end of its term by the notice's date.
+CaseChange LaterChange(const CaseInfo& c, std::span<const CaseInfo> later, int64_t notice_date) {
   const Interval counted = CaseInterval(c);
   if (c.end != EndReason::kNone && c.ended_at == counted.until) {
-    const std::string when = ChineseTime(c.ended_at);
+    CaseChange change;
+    change.scheduled = c.ended_at > notice_date;
+    const std::string when = absl::StrCat(change.scheduled ? "将于" : "", ChineseTime(c.ended_at));
     if (c.end == EndReason::kRevoked) {
-      return {Change::kRevoked, absl::StrCat(when, "撤销（不应纳入）")};
+      change.kind = Change::kRevoked;
+      change.text = absl::StrCat(when, "撤销（不应纳入）");
+    } else if (c.end == EndReason::kCorrected) {
+      change.kind = Change::kCorrected;
+      change.text = absl::StrCat(when, "更正");
+      return change;  // the new version is the same listing
+    } else {
+      change.kind = Change::kRemoved;
+      change.text = absl::StrCat(when, "删除（", kRemovalGrounds[static_cast<int>(c.end)], "）");
     }
-    if (c.end == EndReason::kCorrected) return {Change::kCorrected, absl::StrCat(when, "更正")};
-    return {Change::kRemoved,
-            absl::StrCat(when, "删除（", kRemovalGrounds[static_cast<int>(c.end)], "）")};
+    // The first version of the same case that counts from the end on: listed again.
+    const CaseInfo* again = nullptr;
+    for (const CaseInfo& v : later) {
+      const Interval i = CaseInterval(v);
+      if (v.case_code == c.case_code && !i.empty() && i.from >= c.ended_at &&
+          (again == nullptr || i.from < again->start)) {
+        again = &v;
+      }
+    }
+    if (again != nullptr) {
+      change.relisted = true;
+      if (again->start == c.ended_at) {
+        absl::StrAppend(&change.text, "，同时重新纳入");
+      } else {
+        const bool ahead = again->start > notice_date;
+        change.scheduled = change.scheduled || ahead;
+        absl::StrAppend(&change.text, "，", ahead ? "将于" : "", ChineseTime(again->start),
+                        "重新纳入");
+      }
+    }
+    return change;
   }
   if (counted.until != kForever && counted.until <= notice_date) {
     return {Change::kTermEnded, absl::StrCat(ChineseDate(c.term_end), "纳入期限届满")};
@@ -239,10 +272,10 @@ CaseChange LaterChange(const CaseInfo& c, int64_t notice_date) {
   return {};
 }
 
-// Returns what the changes of `kinds` (bit i: Change i) mean, for the notice's reader. Changes
-// are after the answer's instant: an as-of answer's is stated above (CasesSection), a current
-// answer's is the query's time, stated here.
-std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds) {
+// Returns what the changes of `kinds` (bit i: Change i) mean, for the notice's reader, saying
+// what "将于" marks if one is `scheduled`. Changes are after the answer's instant: an as-of
+// answer's is stated above (CasesSection), a current answer's is the query's time, stated here.
+std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds, bool scheduled) {
   std::vector<std::string> clauses;
   const char* rules = kRulesTitle;  // cited in full once, then "该规定"
   auto cite = [&rules] { return std::exchange(rules, "该规定"); };
@@ -252,6 +285,9 @@ std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds) {
   }
   if ((kinds >> static_cast<int>(Change::kRemoved) & 1) != 0) {
     clauses.push_back(absl::StrCat("删除，系人民法院依据", cite(), "第十条将其删除"));
+  }
+  if ((kinds >> static_cast<int>(Change::kRelisted) & 1) != 0) {
+    clauses.push_back("重新纳入，系人民法院其后再次将该案件纳入失信被执行人名单");
   }
   if ((kinds >> static_cast<int>(Change::kCorrected) & 1) != 0) {
     clauses.push_back("更正，系该案件信息已被人民法院更正");
@@ -264,7 +300,10 @@ std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds) {
           ? "上述时点"
           : absl::StrCat("查询时（", ChineseTime(AnswerInstant(record)), "，北京时间）");
   return absl::StrCat("“其后变动”栏载明", since, "之后案件的变化：", absl::StrJoin(clauses, "；"),
-                      "。");
+                      "。",
+                      scheduled ? "标明“将于”的，系截至告知日期尚未发生、人民法院已确定于该时点"
+                                  "发生的变化。"
+                                : "");
 }
 
 // To whom the notice speaks: the subject's name, or, when the list does not know it (an
@@ -308,12 +347,17 @@ Section CasesSection(const NoticeInput& in, const Grounds& g) {
   }
   bool others = false;
   unsigned changes = 0;  // bit i: a case changed by Change i
+  bool scheduled = false;
   std::vector<std::pair<const NoticeParty*, const CaseInfo*>> cases;
+  std::vector<CaseChange> later;
   for (const NoticeParty* p : g.parties) {
     others = others || p->id != in.subject.id;
     for (const CaseInfo& c : p->cases) {
       cases.emplace_back(p, &c);
-      changes |= 1U << static_cast<int>(LaterChange(c, in.date).kind);
+      later.push_back(LaterChange(c, p->later, in.date));
+      changes |= 1U << static_cast<int>(later.back().kind);
+      if (later.back().relisted) changes |= 1U << static_cast<int>(Change::kRelisted);
+      scheduled = scheduled || later.back().scheduled;
     }
   }
   if (cases.empty()) return section;
@@ -323,14 +367,15 @@ Section CasesSection(const NoticeInput& in, const Grounds& g) {
   t.header = {"序号", "案号", "执行法院", "发布日期", "失信行为情形"};
   if (others) t.header.insert(t.header.begin() + 1, "失信被执行人");
   if (changed) t.header.emplace_back("其后变动");
-  for (const auto& [p, c] : cases) {
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const auto& [p, c] = cases[k];
     std::vector<std::string> row = {absl::StrCat(t.rows.size() + 1), c->case_code, c->court,
                                     ChineseDate(c->publish_date), c->disrupt_type};
     if (others) row.insert(row.begin() + 1, PartyText(p->name, p->id, p->kind));
-    if (changed) row.push_back(LaterChange(*c, in.date).text);
+    if (changed) row.push_back(std::move(later[k].text));
     t.rows.push_back(std::move(row));
   }
-  if (changed) section.after.push_back(ChangesExplained(in.record, changes));
+  if (changed) section.after.push_back(ChangesExplained(in.record, changes, scheduled));
   return section;
 }
 
@@ -504,6 +549,24 @@ absl::Status NotInCatalog(std::string_view what, std::string_view id) {
                       what, std::string(id)));
 }
 
+// Returns the versions of `party_id`'s cases in `r` (its answer at `at`) that begin after `at`.
+absl::StatusOr<std::vector<CaseInfo>> LaterVersions(const ListView& list, const Id& party_id,
+                                                    int64_t at, const CheckResult& r) {
+  std::vector<CaseInfo> later;
+  const SubjectRef ref = list.Find(party_id);
+  if (!ref.found() || r.cases.empty()) return later;
+  CaseBuffer buffer;
+  SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> versions, list.ReadCases(ref, buffer));
+  for (const CaseView& v : versions) {
+    if (v.start <= at) continue;
+    if (std::any_of(r.cases.begin(), r.cases.end(),
+                    [&](const CaseInfo& c) { return c.case_code == v.case_code; })) {
+      later.push_back(ConvertCase<CaseInfo>(v));
+    }
+  }
+  return later;
+}
+
 }  // namespace
 
 absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
@@ -557,10 +620,12 @@ absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const 
       if (FindParty(s, party) != nullptr) continue;
       SHIXIN_ASSIGN_OR_RETURN(const Id party_id, ParseId(party));
       SHIXIN_ASSIGN_OR_RETURN(CheckResult r, Check(list, party_id, at, /*with_cases=*/true));
+      SHIXIN_ASSIGN_OR_RETURN(std::vector<CaseInfo> later, LaterVersions(list, party_id, at, r));
       s.parties.push_back(NoticeParty{.id = std::move(r.id),
                                       .kind = r.kind,
                                       .name = std::move(r.name),
-                                      .cases = std::move(r.cases)});
+                                      .cases = std::move(r.cases),
+                                      .later = std::move(later)});
     }
     s.measures.push_back(std::move(nm));
   }

@@ -4,7 +4,8 @@
 // at the answer's instant (why each measure applied, recomputed, and the court cases behind
 // it), the catalog (each measure's title and clause, the memorandum's title) and, when the
 // agency reported back, its feedback (only the measures reported applied are listed). States
-// the instant of an as-of answer and flags cases revoked, removed, corrected or expired since.
+// the instant of an as-of answer and flags cases revoked, removed, corrected or expired since
+// (a change still to come at the notice's date as scheduled, a case listed again as such).
 // Rendered in Chinese as plain text or as self-contained HTML printable on A4 from one
 // document; persons' IDs masked (Id::Masked()), organisations' codes whole; every text escaped.
 //
@@ -36,6 +37,9 @@ struct NoticeParty {
   SubjectKind kind = SubjectKind::kPerson;
   std::string name;
   std::vector<CaseInfo> cases = {};  // the cases that counted at the answer's instant
+  // The versions of those cases that begin after that instant (a correction's, a listing
+  // again after a removal): what became of each case, by start.
+  std::vector<CaseInfo> later = {};
 };
 
 // One measure of the answer and why it applied.

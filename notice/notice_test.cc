@@ -292,6 +292,51 @@ TEST_F(NoticeTest, AsOfAnswerStatesItsInstantAndFlagsLaterChanges) {
   EXPECT_THAT(text, Not(HasSubstr("查询所针对的时点")));
 }
 
+// A case removed and listed again after the answer's instant is shown listed again, at the
+// same instant or later; a change still to come at the notice's date is shown as scheduled.
+TEST_F(NoticeTest, ACaseListedAgainOrAChangeToComeIsShownAsSuch) {
+  // A line of `op` of the sample's first case of the subject, with `tail` (an "at").
+  const auto line = [](const std::string& op, const std::string& tail) {
+    return absl::StrCat(
+        R"({"op":")", op,
+        R"(","caseCode":"(2015)鹤向法执字第00232号","iname":"张秀兰",)"
+        R"("cardNum":"11010519491231002X","partyTypeName":"0","courtName":"鹤岗市向阳区人民法院",)"
+        R"("areaName":"黑龙江","gistId":"(2014)鹤向法民初字第1187号","gistUnit":"鹤岗市向阳区人民法院",)"
+        R"("regDate":"20150316","publishDate":"2015-09-08","duty":"偿还借款本金8万元及利息",)"
+        R"("performance":"全部未履行","performedPart":"暂无","unperformPart":"暂无",)"
+        R"("disruptTypeName":"有履行能力而拒不履行生效法律文书确定义务")",
+        tail, "}\n");
+  };
+  ApplyDelta(
+      R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2026-05-21T09:30:00+08:00"})"
+      "\n" +
+      line("add", "") +
+      R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2026-05-30T10:00:00+08:00"})"
+      "\n");
+  constexpr int64_t kAsOf = 1778990400;  // 2026-05-17T12:00:00+08:00
+  std::string text = RenderNoticeText(Input(kPerson, audit::Listing::kListed, {41}, kAsOf));
+  EXPECT_THAT(text,
+              HasSubstr(" | 2026年05月21日09时30分00秒删除（已履行全部义务），同时重新纳入\n"));
+  EXPECT_THAT(text, HasSubstr(" | 将于2026年05月30日10时00分00秒删除（已履行全部义务）\n"));
+  EXPECT_THAT(text, HasSubstr("的变化：删除，系人民法院依据《最高人民法院关于公布失信被执行人名单"
+                              "信息的若干规定》第十条将其删除；重新纳入，系人民法院其后再次将该"
+                              "案件纳入失信被执行人名单。标明“将于”的，系截至告知日期尚未发生、"
+                              "人民法院已确定于该时点发生的变化。\n"));
+  // Listed again later than the removal (the first version that counts again: not the
+  // correction of it).
+  ApplyDelta(
+      R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2026-05-21T09:30:00+08:00"})"
+      "\n" +
+      line("add", R"(,"at":"2026-05-22T00:00:00+08:00")") +
+      line("correct", R"(,"at":"2026-06-01T00:00:00+08:00")"));
+  text = RenderNoticeText(Input(kPerson, audit::Listing::kListed, {41}, kAsOf));
+  EXPECT_THAT(text, HasSubstr(" | 2026年05月21日09时30分00秒删除（已履行全部义务），"
+                              "2026年05月22日00时00分00秒重新纳入\n"));
+}
+
 // Finding 8a: a notice of a current answer states no instant above the cases; "the changes after
 // the instant above" pointed at nothing. It names the query's time instead.
 TEST_F(NoticeTest, LaterChangesOfACurrentAnswerAreAfterTheQueryTime) {
