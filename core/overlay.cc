@@ -550,6 +550,18 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
   e->EndCase(v, at, EndReason::kCorrected);
   CaseView record = c.record;
   record.start = std::max(record.start, at);
+  // A new version that never counts, or that counts only later, takes the case off the list
+  // from `at` on: what an add in that state is noted for, or a break in the listing.
+  if (record.term_end != 0 && TermEndInstant(record.term_end) <= record.start) {
+    AppendNote(note,
+               absl::StrFormat("case %s of %s: its term ended on %s: it never counts",
+                               c.record.case_code, c.id.Masked(), FormatDate(record.term_end)));
+  } else if (record.start > at) {
+    AppendNote(note, absl::StrFormat("case %s of %s: the corrected version counts from %s (its "
+                                     "publishDate), not from %s: the case does not count between",
+                                     c.record.case_code, c.id.Masked(), FormatInstant(record.start),
+                                     FormatInstant(at)));
+  }
   e->AddCase(record);
   if (!c.name.empty() && c.name != e->name) {
     // A subject has one name, not one per version: the operator is told it applies at once

@@ -275,6 +275,33 @@ TEST_F(OverlayTest, ACorrectThatRenamesTheSubjectIsNoted) {
   EXPECT_EQ(Check(View(), PersonId(1), kJune1, false).value().name, "张更正");
 }
 
+// A correct whose new version never counts (its term ended before `at`), or counts only from
+// a later publishDate, takes the case off the list from `at`, and is noted as an add would be.
+TEST_F(OverlayTest, ACorrectWhoseVersionDoesNotCountIsNoted) {
+  DeltaChange ended = Add(PersonId(1), "张一", "（2018）黑04执1号", 0);
+  ended.op = DeltaOp::kCorrect;
+  ended.at = kJune1;
+  ended.record.start = DayStart(ended.record.publish_date);
+  ended.record.term_end = 20260520;
+  DeltaChange ahead = Add(PersonId(2), "张二", "（2018）黑04执2号", 0);
+  ahead.op = DeltaOp::kCorrect;
+  ahead.at = kJune1;
+  ahead.record.publish_date = 20260620;
+  ahead.record.start = DayStart(20260620);
+  ASSERT_TRUE(Apply(MakeDelta(1, {ended, ahead})).ok());
+  ASSERT_EQ(report_.notes.size(), 2u);
+  EXPECT_EQ(report_.notes[0], "00000000000000000001.ndjson:1: correct: case （2018）黑04执1号 of " +
+                                  PersonId(1).Masked() +
+                                  ": its term ended on 2026-05-20: it never counts");
+  EXPECT_EQ(report_.notes[1],
+            "00000000000000000001.ndjson:2: correct: case （2018）黑04执2号 of " +
+                PersonId(2).Masked() +
+                ": the corrected version counts from 2026-06-20T00:00:00+08:00 (its publishDate), "
+                "not from 2026-06-01T00:00:00+08:00: the case does not count between");
+  EXPECT_FALSE(Listed(PersonId(1), kJune1));
+  EXPECT_TRUE(Listed(PersonId(1), kJune1 - 1));
+}
+
 // A change of a case whose `at` is before the case's last correction applies at that
 // correction, where the version before it ended already, and is noted: in one file or two.
 TEST_F(OverlayTest, AChangeBeforeTheCasesLastCorrectionAppliesAtItWithANote) {
