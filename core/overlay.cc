@@ -505,14 +505,15 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
     return absl::OkStatus();
   }
   if (c.op == DeltaOp::kRemove && c.reason == EndReason::kTermEnded) {
-    // Art. 10 deletes "when the term ended": a term that is still running, or none at all
-    // (ground (1), Art. 2), makes that ground false; the court decides, the operator is told.
+    // Art. 10 deletes "when the term ended": a term that is still running (its last day
+    // included), or none at all (ground (1), Art. 2), makes that ground false; the court
+    // decides, the operator is told.
     const uint32_t term_end = e->Head(static_cast<size_t>(i)).term_end;
     if (term_end == 0) {
       AppendNote(note, absl::StrFormat("case %s of %s: removed as term_ended at %s, but it has no "
                                        "fixed term (SPC rules Art. 2, 10)",
                                        c.record.case_code, c.id.Masked(), FormatInstant(at)));
-    } else if (at < DayStart(term_end)) {
+    } else if (at < TermEndInstant(term_end)) {
       AppendNote(note, absl::StrFormat("case %s of %s: removed as term_ended at %s, but its term "
                                        "runs until %s (SPC rules Art. 10)",
                                        c.record.case_code, c.id.Masked(), FormatInstant(at),

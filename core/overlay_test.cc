@@ -452,7 +452,7 @@ DeltaChange RemoveFor(const Id& id, std::string_view code, int64_t at, EndReason
 }
 
 // SPC rules Art. 2, 10: a removal because the term ended, of a case without a term or before
-// its last day, is noted and applied; one on its last day is not noted.
+// its term ends (its last day included), is noted and applied.
 TEST_F(OverlayTest, ARemovalForAnEndedTermThatHasNotEndedIsNoted) {
   DeltaChange running = Add(PersonId(9), "新人", "c9", kJune1);
   running.record.term_end = 20270109;
@@ -467,7 +467,11 @@ TEST_F(OverlayTest, ARemovalForAnEndedTermThatHasNotEndedIsNoted) {
                     RemoveFor(PersonId(8), "c8", DayStart(20260610) + 3600, EndReason::kTermEnded),
                     RemoveFor(PersonId(2), "（2018）黑04执2号", at, EndReason::kPerformed)}))
           .ok());
-  ASSERT_EQ(report_.notes.size(), 2u);
+  ASSERT_EQ(report_.notes.size(), 3u);
+  EXPECT_EQ(report_.notes[2], "00000000000000000002.ndjson:3: remove: case c8 of " +
+                                  PersonId(8).Masked() +
+                                  ": removed as term_ended at 2026-06-10T01:00:00+08:00, but its "
+                                  "term runs until 2026-06-10 (SPC rules Art. 10)");
   EXPECT_EQ(report_.notes[0],
             "00000000000000000002.ndjson:1: remove: case （2018）黑04执1号 of " +
                 PersonId(1).Masked() +
