@@ -172,11 +172,9 @@ class ChangeMaker {
       uint32_t w = rng.Below(1000);
       int i = 0;
       while (w >= kReasons[i].weight) w -= kReasons[i++].weight;
-      // The end of the term is a reason only for a listing with a term, on its last day (a
-      // case counting at `at` has not passed it); otherwise shixin notes it (Art. 10).
-      const bool no_term = kReasons[i].name == kTermEnded &&
-                           (record_.c.term_end == 0 || at < DayStart(record_.c.term_end));
-      reason = no_term ? kReasons[0].name : kReasons[i].name;
+      // The end of the term is never the reason to remove a case still counting at `at` (its
+      // term has not ended, its last day included): shixin notes it (Art. 10).
+      reason = kReasons[i].name == kTermEnded ? kReasons[0].name : kReasons[i].name;
       out->AddField("reason", reason);
     }
     AddAtAndEnd(at, out);
