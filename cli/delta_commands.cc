@@ -201,7 +201,8 @@ int CheckFiles(const std::vector<std::string>& args) {
       }
     }
     // Checked before it is pushed: it arrives now.
-    for (std::string& note : LateChangeNotes(*delta, absl::ToUnixSeconds(absl::Now()))) {
+    for (std::string& note :
+         LateChangeNotes(*delta, absl::ToUnixSeconds(absl::Now()), report.unchanged)) {
       report.notes.push_back(std::move(note));
     }
     for (const std::string& note : report.notes) say(absl::StrCat("note: ", note));

@@ -286,11 +286,14 @@ bool Changed(const struct stat& before, const struct stat& after) {
 
 }  // namespace
 
-std::vector<std::string> LateChangeNotes(const Delta& delta, int64_t arrival) {
+std::vector<std::string> LateChangeNotes(const Delta& delta, int64_t arrival,
+                                         std::span<const std::pair<uint64_t, uint64_t>> unchanged) {
   std::vector<std::string> notes;
   for (const DeltaChange& c : delta.changes) {
     if (c.op == DeltaOp::kAdd || c.op == DeltaOp::kRelate) continue;  // they end nothing
     if (arrival - c.at <= kLateChangeSeconds) continue;
+    const std::pair<uint64_t, uint64_t> where{delta.sequence, c.line};
+    if (std::find(unchanged.begin(), unchanged.end(), where) != unchanged.end()) continue;
     const int64_t late = arrival - c.at;
     const std::string what =
         c.op == DeltaOp::kUnrelate

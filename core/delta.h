@@ -11,8 +11,10 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -101,8 +103,11 @@ inline constexpr int64_t kLateChangeSeconds = 72 * 3600;
 // Returns a note for each change of `delta` reported late, its file having arrived at `arrival`
 // (Unix seconds): "NAME:LINE: OP: case C of ID: at T, N days H h before the file arrived at A:
 // as-of answers after T change" (for an unrelate, the role instead of the case; the ID masked,
-// the case code escaped).
-std::vector<std::string> LateChangeNotes(const Delta& delta, int64_t arrival);
+// the case code escaped). A change its application found changed nothing (`unchanged`,
+// DeltaReport::unchanged: (sequence, line)) changes no answer: no note.
+std::vector<std::string> LateChangeNotes(
+    const Delta& delta, int64_t arrival,
+    std::span<const std::pair<uint64_t, uint64_t>> unchanged = {});
 
 // The largest delta file shixind takes by default (its max_delta_mb) and `shixin delta check`
 // checks against: a day's changes at national scale are ~6 MB.

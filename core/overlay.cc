@@ -236,6 +236,8 @@ class OverlayApplier {
 
   // Applies one line: returns an error refusing the delta, or OK (with a note, maybe).
   absl::Status Apply(const DeltaChange& c, std::string* note);
+  // Whether the last line applied changed nothing (a repeated or late message: its note says).
+  bool unchanged() const { return unchanged_; }
 
   // Returns the drafts in the order they were first touched: that of the changes, in which
   // the prepared ones were allocated, so that reading them in it follows memory.
@@ -257,6 +259,7 @@ class OverlayApplier {
   std::vector<EntityDraft*> drafts_;  // touched_'s, in the order they were added
   // The organisation code each credit-code subject this delta brought embeds, to its key.
   absl::flat_hash_map<PackedId, PackedId, PackedIdHash> touched_org_codes_;
+  bool unchanged_ = false;  // unchanged()
 };
 
 PackedId OverlayApplier::AddedSubjectKey(const PackedId& key) const {
@@ -489,6 +492,7 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
                               v.end == EndReason::kRevoked ? "revoked" : "removed",
                               FormatInstant(v.ended_at));
     }
+    unchanged_ = true;
     return absl::OkStatus();
   }
   int64_t at = EffectiveAt(*e, c, note);
@@ -502,6 +506,7 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
   if (!(at < e->intervals[static_cast<size_t>(i)].until)) {
     *note = absl::StrFormat("case %s of %s no longer counts: nothing to end", c.record.case_code,
                             c.id.Masked());
+    unchanged_ = true;
     return absl::OkStatus();
   }
   if (c.op == DeltaOp::kRemove && c.reason == EndReason::kTermEnded) {
@@ -594,6 +599,7 @@ absl::Status OverlayApplier::Relate(const DeltaChange& c, std::string* note) {
   if (OpenLink(*org, person_key, c.role) != nullptr) {
     *note =
         absl::StrFormat("%s is %s of %s already", c.id.Masked(), RoleName(c.role), c.org.Masked());
+    unchanged_ = true;
     return absl::OkStatus();
   }
   org->links.push_back(OverlayLink{person_key, c.role, Interval{c.at, kForever}});
@@ -610,6 +616,7 @@ absl::Status OverlayApplier::Unrelate(const DeltaChange& c, std::string* note) {
   if (from_org == nullptr || from_person == nullptr || c.at < from_org->valid.from) {
     *note = absl::StrFormat("%s is not %s of %s: nothing to end", c.id.Masked(), RoleName(c.role),
                             c.org.Masked());
+    unchanged_ = true;
     return absl::OkStatus();
   }
   from_org->valid.until = c.at;
@@ -618,6 +625,7 @@ absl::Status OverlayApplier::Unrelate(const DeltaChange& c, std::string* note) {
 }
 
 absl::Status OverlayApplier::Apply(const DeltaChange& c, std::string* note) {
+  unchanged_ = false;
   switch (c.op) {
     case DeltaOp::kAdd:
       return AddCase(c, note);
@@ -663,6 +671,7 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
   }
   OverlayApplier applier(base_, *table_, prepared);
   std::vector<std::string> notes;
+  std::vector<uint64_t> unchanged;  // the lines that changed nothing
   absl::Status refusal;
   for (const DeltaChange& c : delta.changes) {
     std::string note;
@@ -677,11 +686,13 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
       break;
     }
     notes.push_back(where + TerminalSafe(note, Quoting::kKept));
+    if (applier.unchanged()) unchanged.push_back(c.line);
   }
   if (prepared != nullptr) prepared->Join();  // states built alongside: every helper is done
   if (!refusal.ok()) return refusal;
   report->changes += delta.changes.size();
   for (std::string& note : notes) report->notes.push_back(std::move(note));
+  for (uint64_t line : unchanged) report->unchanged.emplace_back(delta.sequence, line);
 
   table_->sequence_ = delta.sequence;
   // The drafts were last touched many changes ago and their table slots are anywhere: both

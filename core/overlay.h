@@ -131,6 +131,9 @@ class OverlaySegment {
 struct DeltaReport {
   uint64_t changes = 0;            // lines applied
   std::vector<std::string> notes;  // "00000000000000000042.ndjson:7: remove: case not listed"
+  // The changes that changed nothing (a remove of a case that no longer counts, an unrelate of
+  // a role that does not hold, a relate of one that does), as (sequence, line): noted above.
+  std::vector<std::pair<uint64_t, uint64_t>> unchanged;
   // ApplyDeltaDir(): the latest modification time of the files it applied (Unix seconds; 0:
   // none), which makes the list as fresh as they are (docs/feed.md, freshness).
   int64_t newest_file_time = 0;

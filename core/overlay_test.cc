@@ -302,6 +302,26 @@ TEST_F(OverlayTest, ACorrectWhoseVersionDoesNotCountIsNoted) {
   EXPECT_TRUE(Listed(PersonId(1), kJune1 - 1));
 }
 
+// A late change that changed nothing (an unrelate before the role began, a remove of a case
+// removed already) gets the note saying so, not one saying that as-of answers change.
+TEST_F(OverlayTest, ALateChangeThatChangedNothingIsNotNotedAsLate) {
+  const Delta d = MakeDelta(
+      1, {Role(DeltaOp::kRelate, CreditCode(1), PersonId(5), Role::kDirector, kJune1),
+          Role(DeltaOp::kUnrelate, CreditCode(1), PersonId(5), Role::kDirector, kJune1 - kDay),
+          Change(DeltaOp::kRemove, PersonId(1), "（2018）黑04执1号", kJune1 - kDay),
+          Change(DeltaOp::kRemove, PersonId(1), "（2018）黑04执1号", kJune1 - kDay)});
+  ASSERT_TRUE(Apply(d).ok());
+  ASSERT_EQ(report_.notes.size(), 2u);
+  EXPECT_THAT(report_.notes[0], HasSubstr(":2: unrelate: "));
+  EXPECT_THAT(report_.notes[0], HasSubstr(": nothing to end"));
+  EXPECT_THAT(report_.notes[1], HasSubstr(":4: remove: "));
+  EXPECT_EQ(report_.unchanged, (std::vector<std::pair<uint64_t, uint64_t>>{{1, 2}, {1, 4}}));
+  const std::vector<std::string> late = LateChangeNotes(d, kJune1 + 7 * kDay, report_.unchanged);
+  ASSERT_EQ(late.size(), 1u);  // the first remove only
+  EXPECT_THAT(late[0], HasSubstr(":3: remove: "));
+  EXPECT_TRUE(Related(PersonId(5), kJune1));
+}
+
 // A change of a case whose `at` is before the case's last correction applies at that
 // correction, where the version before it ended already, and is noted: in one file or two.
 TEST_F(OverlayTest, AChangeBeforeTheCasesLastCorrectionAppliesAtItWithANote) {

@@ -316,7 +316,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     // Not one of INFO's notes, which count what the list itself remarked; limited apart from
     // them, so that a backfill's thousands do not hold back the list's own.
     const int64_t arrived = r.ctime > 0 ? std::min(r.ctime, Now()) : Now();
-    for (const std::string& note : LateChangeNotes(*r.delta, arrived)) {
+    for (const std::string& note : LateChangeNotes(*r.delta, arrived, report.unchanged)) {
       LogLimited(LogKind::kLateChange, LogLevel::kWarning, "delta note: %s", note);
     }
     ++built;
