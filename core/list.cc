@@ -75,7 +75,9 @@ std::optional<Interval> ListView::ListingAt(SubjectRef s, int64_t t) const {
   auto it = std::upper_bound(blocks.begin(), blocks.end(), t,
                              [](int64_t t, const Interval& b) { return t < b.from; });
   if (it == blocks.begin() || !(--it)->Contains(t)) return std::nullopt;
-  return *it;
+  // As the base stores it: a stretch begun before 1970 (a publishDate up to 1970-01-01) is
+  // since 0, "since ever", the protocol's earliest (core/SNAPSHOT_FORMAT.md, "Listing").
+  return Interval{std::max<int64_t>(it->from, 0), it->until};
 }
 
 bool ListView::IsListed(SubjectRef s, int64_t t) const {

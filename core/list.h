@@ -63,7 +63,8 @@ class ListView {
     return s.changed != nullptr ? s.changed->id().subject_kind() : base_.EntityKind(s.base);
   }
   std::string_view Name(SubjectRef s) const;
-  // Returns the stretch of listing that holds `t`, or nullopt if `s` is not listed at `t`.
+  // Returns the stretch of listing that holds `t`, or nullopt if `s` is not listed at `t`. A
+  // stretch begun before 1970 starts at 0 ("since ever"), with or without an overlay.
   std::optional<Interval> ListingAt(SubjectRef s, int64_t t) const;
   bool IsListed(SubjectRef s, int64_t t) const;
   // A person holding, at `t`, a role in an organisation listed at `t`.

@@ -322,6 +322,28 @@ TEST_F(OverlayTest, ALateChangeThatChangedNothingIsNotNotedAsLate) {
   EXPECT_TRUE(Related(PersonId(5), kJune1));
 }
 
+// A case published before 1970 (its start before the epoch) is listed "since ever" (0) by the
+// base, and still once a delta has touched the subject: the stretch's start is the same.
+TEST_F(OverlayTest, AStretchBegunBefore1970StartsAt0WithOrWithoutTheOverlay) {
+  SnapshotBuilder b;
+  CaseInput old = MakeCase(PersonId(1), "张一", "（2018）黑04执1号");
+  old.publish_date = 19691231;
+  old.start = DayStart(old.publish_date);
+  ASSERT_LT(old.start, 0);
+  b.AddCase(old);
+  base_ = b.Build().value();
+  const int64_t now = kJune1;
+  EXPECT_EQ(ListView(*base_).ListingAt(ListView(*base_).Find(PersonId(1)), now)->from, 0);
+  ASSERT_TRUE(
+      Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), "（2018）黑04执1号", now + kDay)}))
+          .ok());
+  const ListView view = View();
+  const std::optional<Interval> listing = view.ListingAt(view.Find(PersonId(1)), now);
+  ASSERT_TRUE(listing.has_value());
+  EXPECT_EQ(*listing, (Interval{0, now + kDay}));
+  EXPECT_EQ(Check(view, PersonId(1), now, true).value().since, 0);
+}
+
 // A change of a case whose `at` is before the case's last correction applies at that
 // correction, where the version before it ended already, and is noted: in one file or two.
 TEST_F(OverlayTest, AChangeBeforeTheCasesLastCorrectionAppliesAtItWithANote) {
