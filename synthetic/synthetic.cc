@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/case_code.h"
 #include "core/id.h"
 #include "core/validity.h"
 #include "synthetic/fields.h"
@@ -14,25 +15,6 @@
 
 namespace shixin {
 namespace synthetic_internal {
-namespace {
-
-// A key of a case number that ignores the brackets' width: "（2019）黑04执1号" and
-// "(2019)黑04执1号" are the same number.
-uint64_t CaseCodeKey(std::string_view code) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < code.size(); ++i) {
-    const std::string_view rest = code.substr(i);
-    if (rest.starts_with("（") || rest.starts_with("）")) {
-      i += 2;
-      continue;
-    }
-    if (code[i] == '(' || code[i] == ')') continue;
-    h = (h ^ static_cast<unsigned char>(code[i])) * 0x100000001b3ULL;
-  }
-  return h;
-}
-
-}  // namespace
 
 void MakePersonSubject(uint64_t seed, uint64_t number, SubjectInfo* s) {
   Person p;
@@ -182,7 +164,7 @@ uint64_t Generator::PickPerson(Rng& rng) {
 void Generator::EmitCases(Rng& rng) {
   const int count = CaseCount(rng, subject_.person);
   const int home = PickCourt(rng, subject_.area);
-  uint64_t codes[67];  // CaseCodeKey of the subject's cases so far
+  uint64_t codes[67];  // CaseCodeHash of the subject's cases so far
   for (int k = 0; k < count; ++k) {
     const Court& court = kCourts[rng.Chance(750000) ? home : PickCourt(rng, subject_.area)];
     CaseInput c;
@@ -191,7 +173,7 @@ void Generator::EmitCases(Rng& rng) {
     // A case is named by its number and its subject: a subject's numbers are distinct.
     for (bool again = true; again;) {
       MakeCaseCode(rng, court, year, &texts_.case_code);
-      codes[k] = CaseCodeKey(texts_.case_code.view());
+      codes[k] = CaseCodeHash(texts_.case_code.view());
       again = std::find(codes, codes + k, codes[k]) != codes + k;
     }
     FillCase(rng, seed_, subject_, court, year, &texts_, &c);
