@@ -476,6 +476,18 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
         "the audit starts at ", FormatInstant(**since / 1000000),
         " (older segments were removed), after the quarter began: this report is incomplete");
   }
+  // A quarter still running (or not begun) when the report is made: later queries and feedback
+  // are not in it, and nothing else would say so but made_at.
+  if (made < quarter.EndMicros()) {
+    const std::string running =
+        made < quarter.BeginMicros()
+            ? absl::StrCat("the quarter has not begun (this report was made at ",
+                           FormatInstant(made / 1000000), "): it counts nothing yet")
+            : absl::StrCat("the quarter runs until ", FormatInstant(quarter.EndMicros() / 1000000),
+                           " and this report was made at ", FormatInstant(made / 1000000),
+                           ": queries and feedback after that are not in it");
+    absl::StrAppend(&report.incomplete_note, report.incomplete_note.empty() ? "" : "; ", running);
+  }
   report.damage_note = DamageNote(check);
   report.audit_streams = std::move(check.streams);
   report.made_micros = made;

@@ -87,7 +87,9 @@ struct QuarterlyReport {
   // Set when the audit's older segments were removed (retention) and it holds every record only
   // from after the quarter's start: the report undercounts. audit::CompleteSince(); 0: complete.
   int64_t incomplete_before_micros = 0;
-  std::string incomplete_note;  // says so, "" when complete
+  // Says so, and that the quarter had not ended (or begun) when the report was made; "" when
+  // complete.
+  std::string incomplete_note;
   // Set when the read found damage the checksums cannot see (audit::ReadCheck: a seal whose
   // chain does not follow, a segment missing, a sequence gap): the records counted may not be
   // those written. Says what and where; "" when none.

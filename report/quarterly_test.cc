@@ -321,17 +321,31 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
   auto complete = [](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
     return std::nullopt;
   };
-  absl::StatusOr<QuarterlyReport> r =
-      BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "no calendar here", source, complete);
+  const int64_t day = int64_t{86400} * 1000000;
+  const int64_t after = kQ4.EndMicros() + day;
+  absl::StatusOr<QuarterlyReport> r = BuildQuarterlyReport(
+      "dir", kQ4, "", Hegang(), nullptr, "no calendar here", source, complete, after);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->due_note, "no calendar here");
   EXPECT_EQ(r->incomplete_note, "");
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, complete);
+  ASSERT_TRUE(r.ok());
   EXPECT_GT(r->made_micros, kQ4.BeginMicros());  // the real clock, today
-  // When it was made: the instant given, before the read.
+  // When it was made: the instant given, before the read. The quarter still ran then, and
+  // the report says so; made before the quarter began, it says that.
   r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, complete,
                            kQ4.BeginMicros() + 15);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->made_micros, kQ4.BeginMicros() + 15);
+  EXPECT_EQ(r->incomplete_note,
+            "the quarter runs until 2027-01-01T00:00:00+08:00 and this report was made at "
+            "2026-10-01T00:00:00+08:00: queries and feedback after that are not in it");
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, complete,
+                           kQ4.BeginMicros() - day);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->incomplete_note,
+            "the quarter has not begun (this report was made at 2026-09-30T00:00:00+08:00): it "
+            "counts nothing yet");
   EXPECT_EQ(r->total.receipts_without_feedback, 0u);
   Calendar calendar;
   r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), &calendar, "", source, complete);
@@ -339,19 +353,18 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
   EXPECT_EQ(r->due_note, "no calendar for 2027: add data/calendar/2027.toml");
   // Older segments removed (retention): an audit complete only from after the quarter's start
   // says so; from before it, the quarter is whole.
-  const int64_t day = int64_t{86400} * 1000000;
   int64_t since = kQ4.BeginMicros() + 10 * day;
   auto cut = [&since](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
     return since;
   };
-  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut);
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut, after);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->incomplete_before_micros, since);
   EXPECT_EQ(r->incomplete_note,
             "the audit starts at 2026-10-11T00:00:00+08:00 (older segments were removed), after "
             "the quarter began: this report is incomplete");
   since = kQ4.BeginMicros() - day;
-  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut);
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut, after);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->incomplete_note, "");
   // The reader's error reaches the caller: no audit in a missing directory.
