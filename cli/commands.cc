@@ -98,7 +98,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> LoadListToAnswer(const Flags& fl
   SHIXIN_ASSIGN_OR_RETURN(std::unique_ptr<const Snapshot> snap, LoadData(flags));
   if (snap->info().subjects == 0) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: the list is empty (no valid record in debtors.ndjson)", *flags.Get("data")));
+        "%s: the list is empty (%s)", *flags.Get("data"), EmptyListReason(snap->info())));
   }
   return snap;
 }
@@ -480,9 +480,9 @@ int RunCompile(const std::vector<std::string>& args) {
   // `compile && mv` must not install one that the next restart fails on.
   if ((*snap)->info().subjects == 0 && !flags->Has("allow-empty")) {
     std::fprintf(stderr,
-                 "shixin compile: the list is empty (0 subjects), which shixind refuses to "
-                 "serve; %s not written\n",
-                 out->c_str());
+                 "shixin compile: the list is empty (0 subjects: %s), which shixind refuses "
+                 "to serve; %s not written\n",
+                 EmptyListReason((*snap)->info()).c_str(), out->c_str());
     return kExitLoad;
   }
   const absl::Time built = absl::Now();

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "core/case_codec.h"
 #include "core/link.h"
 
@@ -244,6 +245,14 @@ size_t Snapshot::IndexBytes() const {
 
 size_t Snapshot::CaseBytes() const {
   return file_ != nullptr ? file_->CaseBytes() : case_offsets_.size_bytes() + case_blob_.size();
+}
+
+std::string EmptyListReason(const SnapshotInfo& info) {
+  if (info.cases == 0) return "no valid record in debtors.ndjson";
+  return absl::StrFormat(
+      "none of its %d cases counts at %s: each is in its grace period (publishDate later) or "
+      "ended",
+      info.cases, FormatInstant(info.build_time));
 }
 
 }  // namespace shixin

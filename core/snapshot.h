@@ -80,6 +80,10 @@ struct SnapshotInfo {
   uint64_t delta_sequence = 0;
 };
 
+// Returns why a list of `info` with no subject listed at its build is empty: "no valid record
+// in debtors.ndjson", or that none of its cases counts then (in their grace period or ended).
+std::string EmptyListReason(const SnapshotInfo& info);
+
 class Snapshot;
 class SnapshotBuilder;
 class SnapshotFile;

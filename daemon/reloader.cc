@@ -239,8 +239,9 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadDataset(const DatasetSource& source
   }
   // An empty list would answer "unlisted" for everyone: never serve one by accident.
   if ((*snapshot)->info().subjects == 0) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "data dir %s: the list is empty (no valid record in %s)", source.data_dir, kDebtorsFile));
+    return absl::FailedPreconditionError(absl::StrFormat("data dir %s: the list is empty (%s)",
+                                                         source.data_dir,
+                                                         EmptyListReason((*snapshot)->info())));
   }
   auto dataset = std::make_unique<Dataset>();
   dataset->snapshot = *std::move(snapshot);

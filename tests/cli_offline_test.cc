@@ -423,8 +423,18 @@ TEST(CliOfflineTest, AnEmptyListIsRefused) {
   // Nor does compile write it, for shixind to refuse at its next start: nothing is written.
   const RunResult compile = Shixin("compile --data " + dir + " -o " + dir + "/list.snap", true);
   EXPECT_EQ(compile.status, 3);
-  EXPECT_THAT(compile.out, HasSubstr("the list is empty (0 subjects), which shixind refuses"));
+  EXPECT_THAT(compile.out, HasSubstr("the list is empty (0 subjects: no valid record in "
+                                     "debtors.ndjson), which shixind refuses"));
   EXPECT_NE(std::system(("test -e " + dir + "/list.snap").c_str()), 0);
+  // A valid case that does not count yet (its grace period) is no bad record: said apart.
+  ASSERT_EQ(std::system(("head -1 " SHIXIN_TEST_SOURCE_DIR "/data/sample/debtors.ndjson | sed -E "
+                         "'s/\"publishDate\":\"[^\"]*\"/\"publishDate\":\"2099-01-15\"/' > " +
+                         dir + "/debtors.ndjson")
+                            .c_str()),
+            0);
+  EXPECT_THAT(Shixin("check --data " + dir + " 11010519491231002X", true).out,
+              HasSubstr("the list is empty (none of its 1 cases counts at "));
+  ASSERT_EQ(std::system((": > " + dir + "/debtors.ndjson").c_str()), 0);
   // Unless asked (a fuzzer's seed).
   EXPECT_EQ(Shixin("compile --allow-empty --data " + dir + " -o " + dir + "/list.snap").status, 0);
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
