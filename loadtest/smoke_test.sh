@@ -9,28 +9,8 @@
 # usage: smoke_test.sh BIN_DIR
 set -euo pipefail
 bin=$1
-dir=$(mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-# Starts shixind with "$@" on a loopback port; sets pid and addr.
-start_daemon() {
-  # A fresh file: the new process truncates it only once it runs, and the loop below must not
-  # read the previous daemon's address meanwhile.
-  rm -f "$dir/out"
-  # Both listeners on free ports: tests run side by side (HTTP's default is 127.0.0.1:7412).
-  "$bin/shixind" "$@" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
-  pid=$!
-  for _ in $(seq 100); do
-    grep -qs '^listening on ' "$dir/out" && break
-    sleep 0.05
-  done
-  addr=$(sed -n 's/^listening on //p' "$dir/out")
-  [ -n "$addr" ] || { echo "shixind did not start"; cat "$dir/err"; exit 1; }
-}
+# shellcheck source=loadtest/test_daemon.sh
+source "$(dirname "$0")/test_daemon.sh"
 
 "$bin/shixin" gen --subjects 3000 --seed 7 --out "$dir/data" >/dev/null
 start_daemon --data "$dir/data"

@@ -1,32 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end checks of what shixin-loadtest reports when a run goes wrong: every connection
 # lost mid-run (kill -9 of the daemon); requests refused (a caller's rate); reloads refused;
-# bad usage; an interrupted run; connections refused. Then shixin-latency-probe's judgement. Each against a private shixind on a loopback port and a
-# small generated list.
+# bad usage; an interrupted run; connections refused. Then shixin-latency-probe's judgement.
+# Each against a private shixind on a loopback port and a small generated list.
 # usage: tools_test.sh BIN_DIR
 set -euo pipefail
 bin=$1
-dir=$(mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+# shellcheck source=loadtest/test_daemon.sh
+source "$(dirname "$0")/test_daemon.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-# Starts shixind with "$@" on a loopback port; sets pid and addr.
-start_daemon() {
-  rm -f "$dir/out"
-  "$bin/shixind" "$@" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
-  pid=$!
-  for _ in $(seq 100); do
-    grep -qs '^listening on ' "$dir/out" && break
-    sleep 0.05
-  done
-  addr=$(sed -n 's/^listening on //p' "$dir/out")
-  [ -n "$addr" ] || { echo "shixind did not start"; cat "$dir/err"; exit 1; }
-}
-stop_daemon() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
 # json FILE EXPR: a value of the JSON summary.
 json() { python3 -c 'import json,sys; print(eval(sys.argv[2], {"j": json.load(open(sys.argv[1]))}))' "$1" "$2"; }
 # Prints and checks a Python condition on the JSON summary in FILE.
