@@ -24,6 +24,7 @@
 #include "daemon/auditor.h"
 #include "daemon/checkpointer.h"
 #include "daemon/config.h"
+#include "daemon/config_watch.h"
 #include "daemon/delta_watcher.h"
 #include "daemon/file_modes.h"
 #include "daemon/handler.h"
@@ -41,9 +42,11 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;  // the first load, the listen or a thread's start failed
 constexpr int kExitUsage = 2;    // bad flags or configuration
 
-// Reads the configuration: the file named by --config, then the flags over it. Returns the
-// exit status when the daemon must not start (--help, --version, an error), or nullopt.
-std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* config) {
+// Reads the configuration: the file named by --config (remembered in `*watch`), then the flags
+// over it. Returns the exit status when the daemon must not start (--help, --version, an
+// error), or nullopt.
+std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* config,
+                              ConfigWatch* watch) {
   absl::StatusOr<CommandLine> cl = ApplyFlags(args, config);
   if (cl.ok() && (cl->help || cl->version)) {
     std::fputs(
@@ -64,6 +67,10 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
     if (source_flag) {
       config->data_dir.clear();
       config->snapshot.clear();
+    }
+    // The bytes just loaded (read again: a change in between is named by the first reload).
+    if (absl::StatusOr<std::string> text = ReadRegularFile(cl->config_file); text.ok()) {
+      *watch = ConfigWatch(cl->config_file, *text);
     }
     cl = ApplyFlags(args, config);  // flags override the file
   }
@@ -138,7 +145,8 @@ void WarnIfBackgroundNiceFails() {
 int Main(const std::vector<std::string>& args) {
   std::signal(SIGPIPE, SIG_IGN);
   Config config;
-  if (std::optional<int> exit = ReadConfig(args, &config)) return *exit;
+  ConfigWatch config_watch;
+  if (std::optional<int> exit = ReadConfig(args, &config, &config_watch)) return *exit;
   SetLogVerbose(config.verbose);
   // Before anything secret is read: the TLS key, the callers, the list.
   if (absl::Status s = ApplyCoreDumps(config); !s.ok()) {
@@ -218,6 +226,7 @@ int Main(const std::vector<std::string>& args) {
                                                   absl::Seconds(config.checkpoint_seconds));
   }
   Server server(config, &holder, &reloader, access->get(), auditor.get(), checkpointer.get());
+  server.WatchConfigFile(std::move(config_watch));
   // Bound before the load, which takes a minute at national scale: a port in use fails the start
   // at once. Connections wait in the backlog until the list serves.
   absl::StatusOr<Server::Bound> bound = server.Listen();

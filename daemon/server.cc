@@ -7,6 +7,7 @@
 #include <csignal>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/allocator.h"
 #include "base/status_macros.h"
@@ -152,6 +153,10 @@ bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
   // The files read again here: said again, as at start, until they are fixed.
   if (const std::string loose = LooseFileModesWarning(config_); !loose.empty()) {
     LogWarning("%s: %s", origin, loose);
+  }
+  if (const std::string edited = config_watch_.Note(); !edited.empty()) {
+    LogWarning("%s: %s", origin, edited);
+    absl::StrAppend(summary, "; ", edited);
   }
   bool ok = true;
   if (!config_.tls_listen.empty()) {

@@ -34,6 +34,7 @@
 #include "daemon/audit_batch.h"
 #include "daemon/buffer_budget.h"
 #include "daemon/config.h"
+#include "daemon/config_watch.h"
 #include "daemon/connection.h"
 #include "daemon/connection_limits.h"
 #include "daemon/connection_manager.h"
@@ -69,6 +70,9 @@ class Server final : public ReloadTarget {
     std::string tls;
     std::string http;
   };
+  // Makes reloads name an edit of the configuration file (ConfigWatch::Note()).
+  // REQUIRES: before Listen().
+  void WatchConfigFile(ConfigWatch watch) { config_watch_ = std::move(watch); }
   // Builds the TLS context (if tls_listen is set), binds and listens on config.listen,
   // config.tls_listen and config.http_listen; connections are accepted from Run() on (the kernel
   // queues them meanwhile). Returns the bound addresses, Unavailable naming the address and the
@@ -188,6 +192,7 @@ class Server final : public ReloadTarget {
   Listener tls_;
   Listener http_;
   // Serialises Reload()s (SIGHUP on the main thread, RELOADs on I/O threads).
+  ConfigWatch config_watch_;  // set before the threads start, then read only
   std::mutex files_mu_;
   // For new TLS connections; guarded by files_mu_.
   std::shared_ptr<boost::asio::ssl::context> tls_context_;

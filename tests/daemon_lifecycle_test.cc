@@ -472,6 +472,36 @@ TEST(DaemonLifecycleTest, AListFlagReplacesTheConfigFilesList) {
   EXPECT_EQ(check->value[0].status, wire::CheckStatus::kListed);
 }
 
+// shixind.toml is read at start only: a reload after an edit says so, and what the next
+// restart would make of it, instead of leaving the edit to look applied.
+TEST(DaemonLifecycleTest, AReloadNamesAnEditedConfigFile) {
+  ScratchDir scratch;
+  const std::string config = scratch.Path("shixind.toml");
+  std::ofstream(config) << "max_batch = 100\n";
+  DaemonOptions options;
+  options.data_dir = SampleDir();
+  options.flags = {"--config", config};
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  auto client = (*daemon)->Connect();
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto reload = (*client)->Reload();
+  ASSERT_TRUE(reload.ok()) << reload.status();
+  EXPECT_FALSE(absl::StrContains(reload->value.message, "changed since start"))
+      << reload->value.message;
+  std::ofstream(config) << "# edited\nmax_batch = 0\n";
+  reload = (*client)->Reload();
+  ASSERT_TRUE(reload.ok()) << reload.status();
+  EXPECT_TRUE(absl::StrContains(reload->value.message,
+                                config + " changed since start and the next restart would fail: " +
+                                    config + ":2: max_batch = 0 is out of range"))
+      << reload->value.message;
+  EXPECT_TRUE((*daemon)->WaitForStderr("changed since start")) << (*daemon)->stderr_text();
+  auto hello = (*client)->Hello("daemon_lifecycle_test");
+  ASSERT_TRUE(hello.ok()) << hello.status();
+  EXPECT_EQ(hello->value.max_batch, 100) << "a reload applies nothing of the file";
+}
+
 TEST(DaemonLifecycleTest, RefusesBadFlags) {
   const ProcessResult r = RunDaemonToExit(
       {"--data", SampleDir(), "--listen", "127.0.0.1:0", "--max-connections", "many"});

@@ -1,0 +1,51 @@
+#include "daemon/config_watch.h"
+
+#include <string>
+
+#include "core/paths.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shixin {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ConfigWatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override { path_ = ::testing::TempDir() + "/config_watch_test.toml"; }
+  void Write(const std::string& text) { ASSERT_TRUE(WriteFileAtomically(path_, text).ok()); }
+
+  std::string path_;
+};
+
+TEST_F(ConfigWatchTest, NothingToSayOfAnUnchangedFileOrNone) {
+  EXPECT_EQ(ConfigWatch().Note(), "");
+  const std::string text = "max_batch = 100\n";
+  Write(text);
+  EXPECT_EQ(ConfigWatch(path_, text).Note(), "");
+}
+
+TEST_F(ConfigWatchTest, AnEditIsNamedAsNotApplied) {
+  const ConfigWatch watch(path_, "max_batch = 100\n");
+  Write("max_batch = 2\n");
+  EXPECT_EQ(watch.Note(), path_ +
+                              " changed since start: a reload does not read it, its changes "
+                              "apply at the next restart");
+}
+
+// A broken edit is found by the reload, not by the next restart: the key's line, or a path the
+// file names that does not exist.
+TEST_F(ConfigWatchTest, AnEditTheNextRestartWouldRefuseSaysWhy) {
+  const ConfigWatch watch(path_, "max_batch = 100\n");
+  Write("# edited\nmax_batch = 0\n");
+  EXPECT_THAT(watch.Note(), HasSubstr(" changed since start and the next restart would fail: " +
+                                      path_ + ":2: max_batch = 0 is out of range"));
+  Write("data_dir = \"" + ::testing::TempDir() + "\"\ncallers_file = \"/nonexistent/c.toml\"\n");
+  EXPECT_THAT(watch.Note(), HasSubstr("the next restart would fail: callers_file"));
+  ASSERT_EQ(std::remove(path_.c_str()), 0);
+  EXPECT_THAT(watch.Note(), HasSubstr("cannot be read now"));
+}
+
+}  // namespace
+}  // namespace shixin
