@@ -193,8 +193,8 @@ bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
 bool Server::Reload(ReloadRequest request, Reloader::Done done) {
   std::string files;
   const bool files_ok = ReloadFiles(request.origin, &files);
-  if (done) {
-    done = [files = std::move(files), files_ok,
+  if (done || !files_ok) {
+    done = [this, files = std::move(files), files_ok,
             done = std::move(done)](const ReloadResult& list) mutable {
       ReloadResult result = list;
       result.message += files;
@@ -202,7 +202,13 @@ bool Server::Reload(ReloadRequest request, Reloader::Done done) {
         result.status = absl::Status(
             result.status.ok() ? absl::StatusCode::kAborted : result.status.code(), result.message);
       }
-      std::move(done)(result);
+      // A file not read fails the reload in INFO and /status too, after the list's outcome
+      // (a SIGHUP has no answer to say it in, and the file stays broken until the next one).
+      if (!files_ok) {
+        holder_->SetReloadStatus(
+            ReloadStatus{wire::ReloadState::kFailed, NowSeconds(), result.message});
+      }
+      if (done) std::move(done)(result);
     };
   }
   return reloader_->Request(std::move(request), std::move(done));

@@ -174,7 +174,7 @@ class Server final : public ReloadTarget {
   void BeginShutdown(std::string_view why);
 
   const Config config_;
-  const SnapshotHolder* const holder_;
+  SnapshotHolder* const holder_;  // read, and written by a reload whose files failed
   Reloader* const reloader_;
   Access* const access_;
   Metrics metrics_;  // before handler_, which records in it; reads limits_ only when scraped

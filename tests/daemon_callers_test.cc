@@ -713,6 +713,14 @@ TEST(DaemonCallersCliTest, ACallerRemovedFromTheFileIsRefusedAfterShixinReload) 
               absl::StrContains(broken.err, "generation"))
       << "the list's outcome too: " << broken.err;
   EXPECT_NE(check().exit_code, 0) << "the callers kept are those of the last good file";
+  // INFO says so too, until a reload reads a good file: the answer is not the only trace.
+  const auto info = [&] {
+    return RunProcess(
+        {shixin, "info", "--server", daemon->address(), "--caller", "ops", "--token-file", ops});
+  };
+  ProcessResult failed = info();
+  EXPECT_TRUE(absl::StrContains(failed.out, "last reload: failed")) << failed.out;
+  EXPECT_TRUE(absl::StrContains(failed.out, "callers file NOT read again")) << failed.out;
 }
 
 TEST(DaemonOpenModeTest, WithoutCallersEverythingWorksAsBefore) {
