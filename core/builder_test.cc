@@ -67,7 +67,12 @@ std::vector<std::string> CasesOf(const Snapshot& snap, const Id& id) {
   const EntityNo e = snap.Find(id);
   if (e == kNoEntity) return out;
   CaseBuffer buffer;
-  for (const CaseView& c : snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer).value()) {
+  // Named: a range-for over .value() of the temporary would outlive it.
+  const absl::StatusOr<std::span<const CaseView>> cases =
+      snap.ReadCases(snap.FirstCase(e), snap.CaseCount(e), buffer);
+  EXPECT_TRUE(cases.ok()) << cases.status();
+  if (!cases.ok()) return out;
+  for (const CaseView& c : *cases) {
     out.push_back(std::string(c.case_code) + " " + std::string(c.duty));
   }
   return out;
