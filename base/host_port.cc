@@ -1,5 +1,7 @@
 #include "base/host_port.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 
 namespace shixin {
@@ -28,11 +30,14 @@ absl::StatusOr<HostPort> ParseHostPort(std::string_view text, std::string_view w
   }
   if (hp.host.empty()) return bad("empty host");
   if (port.empty()) return bad("no port");
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (port.find_first_not_of("0123456789") != std::string_view::npos) {
     return bad("the port is not a number");
   }
+  // Six digits or more are a number too, only out of range (saturated: no overflow).
   uint32_t number = 0;
-  for (char c : port) number = number * 10 + static_cast<uint32_t>(c - '0');
+  for (char c : port) {
+    number = std::min<uint32_t>(number * 10 + static_cast<uint32_t>(c - '0'), 65536);
+  }
   const uint32_t min = port_zero == PortZero::kAllow ? 0 : 1;
   if (number < min || number > 65535) {
     return bad(absl::StrFormat("the port is not in %d-65535", min));

@@ -65,7 +65,8 @@ TEST(HostPortTest, MessagesNameTheAddressAndTheReason) {
   EXPECT_EQ(reason("host:+80"), "the port is not a number");
   EXPECT_EQ(reason("host:-1"), "the port is not a number");
   EXPECT_EQ(reason("host:8x"), "the port is not a number");
-  EXPECT_EQ(reason("host:123456"), "the port is not a number");
+  EXPECT_EQ(reason("host:123456"), "the port is not in 1-65535");
+  EXPECT_EQ(reason("host:99999999999999999999"), "the port is not in 1-65535");
   EXPECT_EQ(reason("host:99999"), "the port is not in 1-65535");
 }
 
