@@ -581,7 +581,8 @@ bool HasPersonIdShape(std::string_view input) {
   for (size_t i = 0; i < trimmed.size();) {
     const Decoded d = DecodeUtf8(trimmed.substr(i));
     i += d.len;
-    if (IsSeparator(d.cp)) continue;
+    // An invisible character is a fault in a number of the shape, named by ParseId()'s error.
+    if (IsSeparator(d.cp) || IsInvisible(d.cp)) continue;
     const char c = NormaliseChar(d.cp);
     if (c >= 'A' && c <= 'Z') ++letters, last_letter = size;
     ++size;

@@ -159,7 +159,8 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today);
 absl::StatusOr<Id> ParseId(std::string_view input);
 
 // Returns whether `input` has the shape of a person's ID, valid or not: 18 or 15 characters
-// besides ParseId()'s separators, none a letter but an 18-character one's last. A person's
+// besides ParseId()'s separators and invisible characters (U+200B, U+00AD...: faults of an
+// export, which ParseId() names), none a letter but an 18-character one's last. A person's
 // number without it (a passport's, a permit's) is none that shixin can hold.
 bool HasPersonIdShape(std::string_view input);
 

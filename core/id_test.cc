@@ -322,7 +322,8 @@ TEST(ForeignerPermitTest, ACreditCodeFirst) {
 TEST(PersonIdShapeTest, ResidentShapedOrNot) {
   for (const char* shaped :
        {"11010519491231002X", "110105194912310021", "110105491231002", "933840198001010019",
-        " 110105 19491231 002x ", "1101051949****002X", "11010519491231002A"}) {
+        " 110105 19491231 002x ", "1101051949****002X", "11010519491231002A",
+        "1101051949\u200B1231002X", "2304021980\u00AD01011232"}) {
     EXPECT_TRUE(HasPersonIdShape(shaped)) << shaped;
   }
   for (const char* other : {"H01234567", "E12345678", "USA330101800101", "H0123456701", "12345678",

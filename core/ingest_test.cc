@@ -728,12 +728,13 @@ TEST_F(LoadTest, NdjsonWithBlankLinesCrlfAndBom) {
 }
 
 // An export's byte faults (x19 finding 10): a NUL after line 2, two exports concatenated (a
-// byte-order mark starts line 3, which is read), an invisible character before an ID.
+// byte-order mark starts line 3, which is read), an invisible character before and inside an ID.
 TEST_F(LoadTest, ByteFaultsOfAnExport) {
   const std::string a = Case("A");
   const std::string content = "\xEF\xBB\xBF" + Case("1") + "\n" + a + std::string(1, '\0') + "\n" +
                               "\xEF\xBB\xBF" + Case("3") + "\r\n" +
-                              Case("4", "\u200B11010519491231002X") + "\n";
+                              Case("4", "\u200B11010519491231002X") + "\n" +
+                              Case("5", "1101051949\u200B1231002X") + "\n";
   absl::Status status = LoadCases(content, 5);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_THAT(cases_, ElementsAre("1", "3"));
@@ -744,7 +745,8 @@ TEST_F(LoadTest, ByteFaultsOfAnExport) {
               2, absl::StrCat("malformed JSON: unexpected bytes after the object at "
                               "column ",
                               a.size() + 1, ": U+0000")),
-          std::pair<uint64_t, std::string>(4, "cardNum: bad character U+200B at position 1")));
+          std::pair<uint64_t, std::string>(4, "cardNum: bad character U+200B at position 1"),
+          std::pair<uint64_t, std::string>(5, "cardNum: bad character U+200B at position 11")));
 }
 
 TEST_F(LoadTest, ErrorLinesAreNumberedAndBadLinesSkipped) {
