@@ -78,6 +78,9 @@ void AddHistogram(std::vector<MetricFamily>* out, std::string name, std::string 
   out->push_back(std::move(f));
 }
 
+constexpr std::array<const char*, kReloadedFiles> kReloadedFileLabels = {"tls", "callers",
+                                                                         "calendar"};
+
 std::string OpcodeLabel(size_t opcode) {
   return std::string(wire::OpcodeName(static_cast<wire::Opcode>(opcode)));
 }
@@ -285,6 +288,45 @@ void Metrics::CollectReloads(std::vector<MetricFamily>* out) const {
          static_cast<double>(deltas.pending));
 }
 
+void Metrics::RecordFileReload(ReloadedFile file, bool ok, int64_t now) {
+  FileReloads& cells = file_reloads_[static_cast<size_t>(file)];
+  if (ok) {
+    cells.ok.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  cells.failed.fetch_add(1, std::memory_order_relaxed);
+  cells.last_failure_time.store(now, std::memory_order_relaxed);
+}
+
+void Metrics::CollectFileReloads(std::vector<MetricFamily>* out) const {
+  MetricFamily reloads =
+      Family("shixin_file_reloads_total",
+             "Reads of a file again by a reload (SIGHUP, RELOAD), by file and result: a failed one "
+             "kept the old TLS context, callers or holiday calendar and failed the reload.",
+             MetricType::Counter);
+  MetricFamily last_failure = Family(
+      "shixin_file_reload_last_failure_time_seconds",
+      "Unix time of the last failed read of the file by a reload (0: none).", MetricType::Gauge);
+  for (size_t i = 0; i < kReloadedFiles; ++i) {
+    const FileReloads& cells = file_reloads_[i];
+    const uint64_t ok = cells.ok.load(std::memory_order_relaxed);
+    const uint64_t failed = cells.failed.load(std::memory_order_relaxed);
+    if (!sources_.reloaded_files[i] && ok == 0 && failed == 0) continue;
+    const std::string file = kReloadedFileLabels[i];
+    reloads.metric.push_back(
+        Value(MetricType::Counter, static_cast<double>(ok), {{"file", file}, {"result", "ok"}}));
+    reloads.metric.push_back(Value(MetricType::Counter, static_cast<double>(failed),
+                                   {{"file", file}, {"result", "failed"}}));
+    last_failure.metric.push_back(
+        Value(MetricType::Gauge,
+              static_cast<double>(cells.last_failure_time.load(std::memory_order_relaxed)),
+              {{"file", file}}));
+  }
+  if (reloads.metric.empty()) return;
+  out->push_back(std::move(reloads));
+  out->push_back(std::move(last_failure));
+}
+
 void Metrics::CollectCheckpoint(std::vector<MetricFamily>* out) const {
   if (sources_.checkpointer == nullptr) return;
   const CheckpointStatus checkpoint = sources_.checkpointer->status();
@@ -413,6 +455,7 @@ std::vector<MetricFamily> Metrics::Collect() const {
   CollectRequests(&out);
   CollectList(&out);
   CollectReloads(&out);
+  CollectFileReloads(&out);
   CollectCheckpoint(&out);
   CollectAccess(&out);
   CollectProcess(&out);

@@ -13,7 +13,8 @@
 //
 // Scrape time: Collect() reads the sources (list, reloads, deltas and the checkpoint,
 // connections, callers' refusals, the audit's state and write and fsync latency, process
-// memory and start time) when asked.
+// memory and start time) when asked. The rereads of the other files a reload reads (TLS,
+// callers, calendar) are counted by the server (RecordFileReload(): rare, relaxed atomics).
 //
 // History: a sampler thread (StartSampler) takes a Sample every 10 s (request count, p50/p99
 // of the interval's latency, per-caller counts) into a ring covering the last hour. A thread
@@ -54,6 +55,11 @@ class ConnectionLimits;
 class Reloader;
 class SnapshotHolder;
 
+// The files a reload reads again beside the list (Server::Reload), by their label in
+// shixin_file_reloads_total.
+enum class ReloadedFile : uint8_t { kTls, kCallers, kCalendar };
+inline constexpr size_t kReloadedFiles = 3;
+
 // What Metrics reads at scrape time; any may be null (not part of this daemon). They must
 // outlive the Metrics.
 struct MetricsSources {
@@ -66,6 +72,9 @@ struct MetricsSources {
   uint32_t max_age_seconds = 0;  // the configured staleness limit, exported as is (0: none)
   // When the server certificate expires (Unix seconds; 0: no TLS listener), as last loaded.
   const std::atomic<int64_t>* tls_not_after = nullptr;
+  // The files this daemon's reloads read again (by ReloadedFile): their series are exported
+  // from the start, at 0, so that an alert on an increase fires on the first failure.
+  std::array<bool, kReloadedFiles> reloaded_files{};
 };
 
 class Metrics : public prometheus::Collectable {
@@ -98,6 +107,9 @@ class Metrics : public prometheus::Collectable {
   // instruction, no line shared with another I/O thread); takes a lock only on a thread's
   // first request, and on its first request of a caller.
   void Record(uint8_t opcode, uint16_t status, std::string_view caller, int64_t handling_ns);
+
+  // Counts a reload's reading of `file` again: `ok`, or failed at Unix time `now`.
+  void RecordFileReload(ReloadedFile file, bool ok, int64_t now);
 
   // Returns every metric family (prometheus::Collectable).
   std::vector<prometheus::MetricFamily> Collect() const override;
@@ -149,6 +161,7 @@ class Metrics : public prometheus::Collectable {
   void CollectRequests(std::vector<prometheus::MetricFamily>* out) const;
   void CollectList(std::vector<prometheus::MetricFamily>* out) const;
   void CollectReloads(std::vector<prometheus::MetricFamily>* out) const;
+  void CollectFileReloads(std::vector<prometheus::MetricFamily>* out) const;
   void CollectCheckpoint(std::vector<prometheus::MetricFamily>* out) const;
   void CollectAccess(std::vector<prometheus::MetricFamily>* out) const;
   void CollectProcess(std::vector<prometheus::MetricFamily>* out) const;
@@ -156,6 +169,14 @@ class Metrics : public prometheus::Collectable {
   const MetricsSources sources_;
   const int64_t start_time_;
   const uint64_t id_;  // tells the thread-local caches of two Metrics apart
+
+  // RecordFileReload()'s counts, by ReloadedFile.
+  struct FileReloads {
+    std::atomic<uint64_t> ok{0};
+    std::atomic<uint64_t> failed{0};
+    std::atomic<int64_t> last_failure_time{0};  // Unix seconds; 0: none
+  };
+  std::array<FileReloads, kReloadedFiles> file_reloads_;
 
   mutable std::mutex shards_mu_;
   // One per thread that recorded (a thread id reused after its thread ended takes its shard

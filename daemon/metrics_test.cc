@@ -313,6 +313,32 @@ TEST(MetricsTest, TheTlsCertificatesExpiryOnceLoaded) {
             1798761600);
 }
 
+// A reload's rereads of the TLS, callers and calendar files, by file and result, and when one
+// last failed: the files this daemon reads again are there from the start, at 0 (an alert on an
+// increase fires on the first failure), the others are not.
+TEST(MetricsTest, FileReloadsByFileAndResult) {
+  MetricsSources sources;
+  sources.reloaded_files[static_cast<size_t>(ReloadedFile::kCallers)] = true;
+  Metrics metrics(sources);
+  constexpr char kCallersOk[] = R"(shixin_file_reloads_total{file="callers",result="ok"})";
+  constexpr char kCallersFailed[] = R"(shixin_file_reloads_total{file="callers",result="failed"})";
+  constexpr char kCallersLast[] = R"(shixin_file_reload_last_failure_time_seconds{file="callers"})";
+  std::map<std::string, double> s = Parse(metrics.Scrape());
+  EXPECT_EQ(s.at(kCallersOk), 0);
+  EXPECT_EQ(s.at(kCallersFailed), 0);
+  EXPECT_EQ(s.at(kCallersLast), 0);
+  EXPECT_EQ(s.count(R"(shixin_file_reloads_total{file="tls",result="failed"})"), 0u);
+  EXPECT_EQ(s.count(R"(shixin_file_reloads_total{file="calendar",result="failed"})"), 0u);
+
+  metrics.RecordFileReload(ReloadedFile::kCallers, true, 1798761000);
+  metrics.RecordFileReload(ReloadedFile::kCallers, false, 1798761600);
+  metrics.RecordFileReload(ReloadedFile::kCallers, true, 1798762200);
+  s = Parse(metrics.Scrape());
+  EXPECT_EQ(s.at(kCallersOk), 2);
+  EXPECT_EQ(s.at(kCallersFailed), 1);
+  EXPECT_EQ(s.at(kCallersLast), 1798761600) << "a success after it does not clear it";
+}
+
 // Events whose log lines are rate-limited are counted by kind, every kind present from the start.
 TEST(MetricsTest, LogEventsByKind) {
   Metrics metrics;

@@ -1,6 +1,7 @@
 #include "daemon/server.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -43,6 +44,14 @@ Connection::Options ConnectionOptions(const Config& config) {
   return o;
 }
 
+// The files Server::Reload() reads again in this daemon, for their metrics.
+std::array<bool, kReloadedFiles> ReloadedFiles(const Config& config, const Access* access) {
+  std::array<bool, kReloadedFiles> files{};
+  files[static_cast<size_t>(ReloadedFile::kTls)] = !config.tls_listen.empty();
+  files[static_cast<size_t>(ReloadedFile::kCallers)] = access != nullptr && !access->open();
+  return files;
+}
+
 bool IsResourceError(const error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
          ec == asio::error::no_memory || ec.value() == ENFILE;
@@ -57,7 +66,8 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       reloader_(reloader),
       access_(access),
       metrics_(MetricsSources{holder, reloader, access, &limits_, auditor, checkpointer,
-                              config.max_age_seconds, &tls_not_after_}),
+                              config.max_age_seconds, &tls_not_after_,
+                              ReloadedFiles(config, access)}),
       handler_(config, holder, NowSeconds, reloader, access, auditor, &metrics_),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
@@ -160,7 +170,9 @@ bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
   }
   bool ok = true;
   if (!config_.tls_listen.empty()) {
-    if (absl::Status s = ReloadTlsLocked(); !s.ok()) {
+    const absl::Status s = ReloadTlsLocked();
+    metrics_.RecordFileReload(ReloadedFile::kTls, s.ok(), NowSeconds());
+    if (!s.ok()) {
       LogError("%s: the TLS certificate was not reloaded, the old one serves on: %s", origin,
                std::string(s.message()));
       *summary += absl::StrFormat("; TLS files NOT read again, the old certificate serves: %s",
@@ -171,8 +183,14 @@ bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
       *summary += "; TLS files read again";
     }
   }
-  if (access_->open()) return ok;
-  if (absl::Status s = access_->Reload(); !s.ok()) {
+  if (!access_->open()) ok = ReloadCallersLocked(origin, summary) && ok;
+  return ok;
+}
+
+bool Server::ReloadCallersLocked(std::string_view origin, std::string* summary) {
+  const absl::Status s = access_->Reload();
+  metrics_.RecordFileReload(ReloadedFile::kCallers, s.ok(), NowSeconds());
+  if (!s.ok()) {
     LogError("%s: the callers file was not reloaded, the old callers keep working: %s", origin,
              std::string(s.message()));
     *summary += absl::StrFormat("; callers file NOT read again, the old callers keep working: %s",
@@ -187,7 +205,7 @@ bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
     IoThread* raw = io.get();
     asio::post(raw->context, [raw] { raw->manager.RevalidateAll(); });
   }
-  return ok;
+  return true;
 }
 
 bool Server::Reload(ReloadRequest request, Reloader::Done done) {

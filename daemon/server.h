@@ -163,9 +163,12 @@ class Server final : public ReloadTarget {
   // Rebuilds the TLS context from the configured files; returns its error, and keeps the old
   // context then. Does nothing without tls_listen. REQUIRES: files_mu_ held.
   absl::Status ReloadTlsLocked();
-  // Reads the files of Reload() again, logging each outcome as `origin`'s; appends to `*summary`
-  // what was read. Returns false if a file could not be used.
+  // Reads the files of Reload() again, logging each outcome as `origin`'s and counting it in the
+  // metrics; appends to `*summary` what was read. Returns false if a file could not be used.
   bool ReloadFiles(std::string_view origin, std::string* summary);
+  // ReloadFiles()'s callers file: on success, the connections are revalidated.
+  // REQUIRES: files_mu_ held, callers mode.
+  bool ReloadCallersLocked(std::string_view origin, std::string* summary);
   // Returns the TLS context for a new connection.
   std::shared_ptr<boost::asio::ssl::context> TlsContext();
   // Waits for a signal while the first load runs: sets `*stop_signal` and stops main_context_

@@ -25,6 +25,7 @@
 #include "core/masking.h"
 #include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
+#include "tests/http_socket.h"
 #include "tests/test_callers.h"
 #include "tests/tls_certs.h"
 
@@ -80,13 +81,14 @@ class DaemonCallersTest : public ::testing::Test {
 
   std::string CallersPath() const { return scratch_.Path("callers.toml"); }
 
-  void StartDaemon(std::vector<std::string> flags = {}, bool callers = true) {
+  // With `http`, the HTTP listener too (for /metrics).
+  void StartDaemon(std::vector<std::string> flags = {}, bool callers = true, bool http = false) {
     flags.push_back("--verbose");
     if (callers) {
       flags.push_back("--callers-file");
       flags.push_back(CallersPath());
     }
-    daemon_ = StartOrDie(SampleDir(), flags);
+    daemon_ = http ? StartHttpDaemon(SampleDir(), flags) : StartOrDie(SampleDir(), flags);
     ASSERT_NE(daemon_, nullptr);
   }
 
@@ -497,15 +499,27 @@ TEST_F(DaemonCallersTest, ACallerOverItsRateIsLimitedAndOthersAreNot) {
   EXPECT_EQ(counts["steady"].requests, 20u);
 }
 
+// A broken callers file on SIGHUP keeps the old callers; /metrics counts the failed reread,
+// which no answer reports after a SIGHUP, so that an alert can fire on it.
 TEST_F(DaemonCallersTest, ABrokenCallersFileOnSighupKeepsTheOldCallers) {
-  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({}, true, /*http=*/true));
+  constexpr char kFailed[] = R"(shixin_file_reloads_total{file="callers",result="failed"})";
+  constexpr char kLast[] = R"(shixin_file_reload_last_failure_time_seconds{file="callers"})";
+  EXPECT_EQ(Scraped(*daemon_, kFailed), 0) << "there from the start";
+  EXPECT_EQ(Scraped(*daemon_, R"(shixin_file_reloads_total{file="tls",result="ok"})"), -1)
+      << "no TLS listener: no TLS files reloaded";
   auto before = Connect("full");
   ASSERT_TRUE(before.ok());
   ASSERT_TRUE(WriteFileAtomically(CallersPath(), "version = 1\n[[caller]\nid = \"x\n").ok());
+  const int64_t sent = absl::ToUnixSeconds(absl::Now());
   ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
   ASSERT_TRUE(daemon_->WaitForStderr("the callers file was not reloaded"))
       << daemon_->stderr_text();
   EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "callers.toml")) << "names the file";
+  EXPECT_EQ(Scraped(*daemon_, kFailed), 1);
+  EXPECT_EQ(Scraped(*daemon_, R"(shixin_file_reloads_total{file="callers",result="ok"})"), 0);
+  EXPECT_GE(Scraped(*daemon_, kLast), static_cast<double>(sent));
+  EXPECT_LE(Scraped(*daemon_, kLast), absl::ToUnixSeconds(absl::Now()));
   EXPECT_TRUE((*before)->Check({kListed}).ok());
   auto after = Connect("full");
   ASSERT_TRUE(after.ok()) << after.status();

@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -24,7 +23,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
@@ -559,22 +557,6 @@ TEST_F(DaemonReloadTest, AReloadLoadsAtTheConfiguredNiceValue) {
   EXPECT_EQ(done->header.status, 0) << ErrorMessage(*done);
   EXPECT_EQ(done->header.generation, 2u);
   EXPECT_EQ(ThreadNiceOf(daemon_->pid(), "shixind-load"), -100) << "the loader ends with its load";
-}
-
-// Returns the value of sample `series` ("name{labels}") in `daemon`'s /metrics, or -1 if it is
-// not there (a counter that never counted).
-double Scraped(const Daemon& daemon, absl::string_view series) {
-  std::optional<HttpResponse> m = HttpRoundTrip(daemon, HttpGet("/metrics"));
-  EXPECT_TRUE(m.has_value());
-  if (!m.has_value()) return -1;
-  for (absl::string_view line : absl::StrSplit(m->body, '\n')) {
-    double value = 0;
-    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ") &&
-        absl::SimpleAtod(line, &value)) {
-      return value;
-    }
-  }
-  return -1;
 }
 
 // /metrics counts a RELOAD with the status it was answered (before: OK when it was accepted,

@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -129,6 +131,21 @@ std::optional<HttpResponse> HttpRoundTrip(const Daemon& daemon, std::string_view
   HttpSocket s(daemon.http_port());
   if (!s.connected() || !s.Send(request)) return std::nullopt;
   return s.Read(timeout);
+}
+
+double Scraped(const Daemon& daemon, std::string_view series) {
+  std::optional<HttpResponse> m = HttpRoundTrip(daemon, HttpGet("/metrics"));
+  EXPECT_TRUE(m.has_value());
+  if (!m.has_value()) return -1;
+  const absl::string_view name(series.data(), series.size());
+  for (absl::string_view line : absl::StrSplit(m->body, '\n')) {
+    double value = 0;
+    if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, " ") &&
+        absl::SimpleAtod(line, &value)) {
+      return value;
+    }
+  }
+  return -1;
 }
 
 }  // namespace shixin::e2e

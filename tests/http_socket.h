@@ -83,6 +83,10 @@ std::unique_ptr<Daemon> StartHttpDaemon(const std::string& data_dir,
 std::optional<HttpResponse> HttpRoundTrip(const Daemon& daemon, std::string_view request,
                                           absl::Duration timeout = absl::Seconds(5));
 
+// Returns the value of sample `series` ("name{labels}") in `daemon`'s /metrics, or -1 if it is
+// not there (a counter that never counted); fails the test if /metrics does not answer.
+double Scraped(const Daemon& daemon, std::string_view series);
+
 }  // namespace shixin::e2e
 
 #endif  // SHIXIN_TESTS_HTTP_SOCKET_H_
