@@ -100,9 +100,22 @@ absl::Status StreamsWritable(const std::vector<std::unique_ptr<audit::AuditLog>>
   return absl::OkStatus();
 }
 
-// A year added to calendar_dir counts from the next start (reloads do not read it).
-constexpr absl::string_view kCalendarReadAtStart =
-    " (then restart shixind: it reads the calendar at start)";
+// A year added to calendar_dir counts from the next reload (Auditor::ReloadCalendar()).
+constexpr absl::string_view kCalendarReadOnReload =
+    " (then reload shixind: a reload reads the calendar again)";
+
+// Loads the calendar of `dir`, and warns if the current quarter's report has no due date in it:
+// said when loaded, months ahead, since INFO alone would tell only whoever reads it.
+absl::StatusOr<report::Calendar> LoadCalendar(const std::string& dir) {
+  absl::StatusOr<report::Calendar> calendar = report::Calendar::LoadDir(dir);
+  if (!calendar.ok()) return calendar;
+  const report::Quarter current = report::Quarter::Of(absl::ToCivilDay(absl::Now(), ChinaTime()));
+  if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(current); !due.ok()) {
+    LogWarning("holiday calendar %s: %s's report has no due date: %s%s", dir, current.ToString(),
+               due.status().message(), kCalendarReadOnReload);
+  }
+  return calendar;
+}
 
 }  // namespace
 
@@ -152,33 +165,42 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
     }
   }
   if (recovery != nullptr) *recovery = std::move(total);
-  const std::string dir = config.calendar_dir.empty() ? DefaultCalendarDir() : config.calendar_dir;
-  absl::StatusOr<report::Calendar> calendar = report::Calendar::LoadDir(dir);
-  std::string calendar_error;
-  if (!calendar.ok()) {
-    calendar_error = std::string(calendar.status().message());
-    LogWarning("holiday calendar %s: %s; report due dates unknown", dir, calendar_error);
+  std::string dir = config.calendar_dir.empty() ? DefaultCalendarDir() : config.calendar_dir;
+  CalendarState state;
+  if (absl::StatusOr<report::Calendar> calendar = LoadCalendar(dir); calendar.ok()) {
+    state.calendar = *std::move(calendar);
   } else {
-    // Said at start, months ahead: INFO alone would tell only whoever reads it.
-    const report::Quarter current = report::Quarter::Of(absl::ToCivilDay(absl::Now(), ChinaTime()));
-    if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(current); !due.ok()) {
-      LogWarning("holiday calendar %s: %s's report has no due date: %s%s", dir, current.ToString(),
-                 due.status().message(), kCalendarReadAtStart);
-    }
+    state.error = std::string(calendar.status().message());
+    LogWarning("holiday calendar %s: %s; report due dates unknown", dir, state.error);
   }
-  return std::unique_ptr<Auditor>(new Auditor(
-      std::move(logs), config.audit_required,
-      calendar.ok() ? std::optional<report::Calendar>(*std::move(calendar)) : std::nullopt,
-      std::move(calendar_error)));
+  return std::unique_ptr<Auditor>(
+      new Auditor(std::move(logs), config.audit_required, std::move(dir), std::move(state)));
 }
 
 Auditor::Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool required,
-                 std::optional<report::Calendar> calendar, std::string calendar_error)
+                 std::string calendar_dir, CalendarState calendar)
     : logs_(std::move(logs)),
       id_(next_auditor_id.fetch_add(1, std::memory_order_relaxed)),
       required_(required),
-      calendar_(std::move(calendar)),
-      calendar_error_(std::move(calendar_error)) {}
+      calendar_dir_(std::move(calendar_dir)),
+      calendar_(std::make_shared<const CalendarState>(std::move(calendar))) {}
+
+absl::Status Auditor::ReloadCalendar() {
+  absl::StatusOr<report::Calendar> calendar = LoadCalendar(calendar_dir_);
+  if (!calendar.ok()) {
+    return absl::Status(calendar.status().code(), absl::StrCat("holiday calendar ", calendar_dir_,
+                                                               ": ", calendar.status().message()));
+  }
+  auto state = std::make_shared<const CalendarState>(CalendarState{*std::move(calendar), ""});
+  std::lock_guard<std::mutex> lock(calendar_mu_);
+  calendar_ = std::move(state);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const Auditor::CalendarState> Auditor::CurrentCalendar() const {
+  std::lock_guard<std::mutex> lock(calendar_mu_);
+  return calendar_;
+}
 
 void Auditor::Observe(const absl::Status& status) const {
   // Rare: only an outcome that disagrees with the logged state is checked against the streams.
@@ -352,16 +374,17 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
     info.records = 0;
     info.bytes = 0;
   }
-  if (calendar_.has_value()) {
+  // Read unlocked: a reload swaps in a new one, this one lives on until Info() lets it go.
+  if (const std::shared_ptr<const CalendarState> calendar = CurrentCalendar(); calendar->calendar) {
     const absl::CivilDay today = absl::ToCivilDay(absl::FromUnixSeconds(now), ChinaTime());
-    absl::StatusOr<absl::CivilDay> due = calendar_->NextDue(today);
+    absl::StatusOr<absl::CivilDay> due = calendar->calendar->NextDue(today);
     if (due.ok()) {
       info.next_report_due = DayNumber(*due);
     } else {
-      info.due_note = absl::StrCat(due.status().message(), kCalendarReadAtStart);
+      info.due_note = absl::StrCat(due.status().message(), kCalendarReadOnReload);
     }
   } else {
-    info.due_note = calendar_error_;
+    info.due_note = calendar->error;
   }
   if (!admin) return info;
   std::lock_guard<AdaptiveMutex> lock(mu_);

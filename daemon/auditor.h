@@ -2,7 +2,9 @@
 // state_dir (audit/audit_log.h): the handler records every answered query through it before the
 // answer leaves (once per turn of an I/O thread: daemon/audit_batch.h), it answers FEEDBACK against
 // the receipts it issued, and it fills INFO's audit block (state, size, the next report due date
-// from the holiday calendar, receipts still without feedback).
+// from the holiday calendar, receipts still without feedback). The calendar is loaded at Open()
+// and again by each reload (ReloadCalendar()), so that a year added to calendar_dir needs no
+// restart.
 //
 // While the audit cannot be written, Record() fails: MEASURES is refused when `required()`
 // (fail closed), CHECK answers without receipts. The audit fails while any stream fails (as
@@ -12,7 +14,8 @@
 // The audit is written in streams (audit/format.h), one AuditLog each: each I/O thread appends
 // to its own, so that the threads share no lock and no write; a ticket names its stream.
 //
-// Thread safety: thread-safe; every method may be called from any I/O thread.
+// Thread safety: thread-safe; every method may be called from any I/O thread. The calendar is
+// swapped whole under a mutex: Info() takes the one in use and reads it unlocked.
 #ifndef SHIXIN_DAEMON_AUDITOR_H_
 #define SHIXIN_DAEMON_AUDITOR_H_
 
@@ -87,6 +90,13 @@ class Auditor {
   // if no query logged it before. For /readyz and the metrics.
   absl::Status Writable() const;
 
+  // Reads the holiday calendar directory (config.calendar_dir, or the shipped one) again: on
+  // success the new calendar replaces the one in use (Info() gives its due date from then on;
+  // a current quarter still without a due date is warned about, as at Open()). Returns the error
+  // ("holiday calendar DIR: 2027.toml:3: ..."), and keeps the calendar in use, if it cannot be
+  // loaded. For Server::Reload().
+  absl::Status ReloadCalendar();
+
   // Returns INFO's audit block at Unix time `now`: the state and the report due date for
   // anyone; the error text, the records, the bytes and the receipts without feedback (every
   // caller's) only for an admin (else "" and 0).
@@ -101,8 +111,16 @@ class Auditor {
   size_t streams() const { return logs_.size(); }
 
  private:
+  // The holiday calendar, or why it could not be loaded at start.
+  struct CalendarState {
+    std::optional<report::Calendar> calendar;
+    std::string error;  // when !calendar
+  };
+
   Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool required,
-          std::optional<report::Calendar> calendar, std::string calendar_error);
+          std::string calendar_dir, CalendarState calendar);
+  // Returns the calendar in use (takes calendar_mu_).
+  std::shared_ptr<const CalendarState> CurrentCalendar() const;
   // Called with the outcome of a write (Append, Sync): logs the audit's state when it changes.
   // The state is the streams' (Writable()), not the outcome's: a stream writing while another
   // fails, or the OK of a ticket written before the failure, changes nothing.
@@ -130,8 +148,9 @@ class Auditor {
   const uint64_t id_;  // tells this auditor's thread assignments from another's
   std::atomic<uint32_t> next_stream_{0};
   const bool required_;
-  const std::optional<report::Calendar> calendar_;
-  const std::string calendar_error_;
+  const std::string calendar_dir_;
+  mutable std::mutex calendar_mu_;
+  std::shared_ptr<const CalendarState> calendar_;  // guarded by calendar_mu_; never null
   // The state last logged: whether the audit fails. Read without state_mu_ on every write's
   // outcome; changed (and logged) under it, so that two threads do not log one change twice.
   mutable std::atomic<bool> failing_{false};

@@ -397,7 +397,67 @@ TEST_F(AuditorTest, InfoGivesTheNextReportDueDate) {
   info = auditor_->Info(NoonOf(absl::CivilDay(2026, 11, 30)), false);
   EXPECT_EQ(info.next_report_due, 0u);
   EXPECT_THAT(info.due_note, HasSubstr("no calendar for 2027: add "));
-  EXPECT_THAT(info.due_note, HasSubstr("/2027.toml (then restart shixind"));
+  EXPECT_THAT(info.due_note, HasSubstr("/2027.toml (then reload shixind"));
+}
+
+// A reload reads the calendar again (no restart): next year's file added is used at once; a
+// malformed file, or the directory gone, keeps the calendar in use and says which file and line.
+TEST_F(AuditorTest, AReloadReadsTheCalendarAgain) {
+  Open();
+  const int64_t december = NoonOf(absl::CivilDay(2026, 12, 6));
+  EXPECT_EQ(auditor_->Info(december, false).next_report_due, 0u);
+  EXPECT_THAT(auditor_->Info(december, false).due_note, HasSubstr("no calendar for 2027"));
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(config_.calendar_dir + "/" + name) << text;
+  };
+  write("2027.toml",
+        "year = 2027\nsource = \"test\"\nholidays = [\"2027-01-01\"]\nworking_days = []\n");
+  ASSERT_TRUE(auditor_->ReloadCalendar().ok());
+  wire::AuditInfo info = auditor_->Info(december, false);
+  EXPECT_EQ(info.next_report_due, 20270108u);  // Jan 1 off; Jan 4 (Monday), 5, 6, 7, 8
+  EXPECT_EQ(info.due_note, "");
+
+  write("2028.toml",
+        "year = 2028\nsource = \"test\"\nholidays = [\"2028-02-30\"]\nworking_days = []\n");
+  const absl::Status bad = auditor_->ReloadCalendar();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
+  EXPECT_THAT(bad.message(), HasSubstr(absl::StrCat("holiday calendar ", config_.calendar_dir,
+                                                    ": 2028.toml:3: ")));
+  EXPECT_THAT(bad.message(), HasSubstr("2028-02-30"));
+  info = auditor_->Info(december, false);
+  EXPECT_EQ(info.next_report_due, 20270108u) << "the calendar in use stays";
+  EXPECT_EQ(info.due_note, "");
+
+  std::filesystem::remove_all(config_.calendar_dir);
+  EXPECT_EQ(auditor_->ReloadCalendar().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(auditor_->Info(december, false).next_report_due, 20270108u);
+}
+
+// A calendar that could not be loaded at start is replaced by the first one a reload loads.
+TEST_F(AuditorTest, AReloadLoadsACalendarMissingAtStart) {
+  const std::string dir = config_.calendar_dir;
+  config_.calendar_dir = tmp_.path() + "/calendar-later";
+  Open();
+  EXPECT_EQ(auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 1)), false).next_report_due, 0u);
+  EXPECT_FALSE(auditor_->ReloadCalendar().ok());
+  std::filesystem::copy(dir, config_.calendar_dir);
+  ASSERT_TRUE(auditor_->ReloadCalendar().ok());
+  EXPECT_EQ(auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 1)), false).next_report_due, 20261013u);
+}
+
+// INFO reads the calendar while reloads replace it (the TSan build runs this).
+TEST_F(AuditorTest, InfoWhileReloadsReplaceTheCalendar) {
+  Open();
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      EXPECT_EQ(auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 1)), false).next_report_due,
+                20261013u);
+    }
+  });
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(auditor_->ReloadCalendar().ok());
+  done = true;
+  reader.join();
 }
 
 // Late in a quarter the previous quarter's due date has passed whatever the holidays: a

@@ -45,10 +45,12 @@ Connection::Options ConnectionOptions(const Config& config) {
 }
 
 // The files Server::Reload() reads again in this daemon, for their metrics.
-std::array<bool, kReloadedFiles> ReloadedFiles(const Config& config, const Access* access) {
+std::array<bool, kReloadedFiles> ReloadedFiles(const Config& config, const Access* access,
+                                               const Auditor* auditor) {
   std::array<bool, kReloadedFiles> files{};
   files[static_cast<size_t>(ReloadedFile::kTls)] = !config.tls_listen.empty();
   files[static_cast<size_t>(ReloadedFile::kCallers)] = access != nullptr && !access->open();
+  files[static_cast<size_t>(ReloadedFile::kCalendar)] = auditor != nullptr;
   return files;
 }
 
@@ -65,9 +67,10 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
       holder_(holder),
       reloader_(reloader),
       access_(access),
+      auditor_(auditor),
       metrics_(MetricsSources{holder, reloader, access, &limits_, auditor, checkpointer,
                               config.max_age_seconds, &tls_not_after_,
-                              ReloadedFiles(config, access)}),
+                              ReloadedFiles(config, access, auditor)}),
       handler_(config, holder, NowSeconds, reloader, access, auditor, &metrics_),
       connection_options_(ConnectionOptions(config)),
       budget_(config.max_buffered_bytes, config.max_connections),
@@ -184,7 +187,23 @@ bool Server::ReloadFiles(std::string_view origin, std::string* summary) {
     }
   }
   if (!access_->open()) ok = ReloadCallersLocked(origin, summary) && ok;
+  if (auditor_ != nullptr) ok = ReloadCalendarLocked(origin, summary) && ok;
   return ok;
+}
+
+bool Server::ReloadCalendarLocked(std::string_view origin, std::string* summary) {
+  const absl::Status s = auditor_->ReloadCalendar();
+  metrics_.RecordFileReload(ReloadedFile::kCalendar, s.ok(), NowSeconds());
+  if (!s.ok()) {
+    LogError("%s: the holiday calendar was not reloaded, the old one serves on: %s", origin,
+             std::string(s.message()));
+    *summary +=
+        absl::StrFormat("; holiday calendar NOT read again, the old one serves: %s", s.message());
+    return false;
+  }
+  LogInfo("%s: holiday calendar reloaded", origin);
+  *summary += "; holiday calendar read again";
+  return true;
 }
 
 bool Server::ReloadCallersLocked(std::string_view origin, std::string* summary) {

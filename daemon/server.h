@@ -91,11 +91,13 @@ class Server final : public ReloadTarget {
   // for the connections accepted later (the open ones keep theirs; a context that fails to build
   // is logged and the old one kept), reads the callers file again (connections of revoked
   // callers, tokens or certificates close; a file that cannot be used is logged and the old
-  // callers kept), then asks the Reloader for the list. `done` (may be empty) receives the list's
-  // result, its message followed by what was read of the files ("; callers file read again (3
-  // callers)"); Aborted if a file could not be used, the list reloaded or not, so that `shixin
-  // reload` (systemctl reload) fails. Returns false, dropping `done`, if the daemon is stopping.
-  // The files are read on the calling thread (an I/O thread for RELOAD: milliseconds).
+  // callers kept), reads the holiday calendar again if there is an audit (a directory that
+  // cannot be loaded is logged and the old calendar kept), then asks the Reloader for the list.
+  // `done` (may be empty) receives the list's result, its message followed by what was read of the
+  // files ("; callers file read again (3 callers); holiday calendar read again"); Aborted if a file
+  // could not be used, the list reloaded or not, so that `shixin reload` (systemctl reload) fails.
+  // Returns false, dropping `done`, if the daemon is stopping. The files are read on the calling
+  // thread (an I/O thread for RELOAD: milliseconds).
   bool Reload(ReloadRequest request, Reloader::Done done) override;
 
   // The routes of the HTTP listener: set its slots before Run().
@@ -169,6 +171,9 @@ class Server final : public ReloadTarget {
   // ReloadFiles()'s callers file: on success, the connections are revalidated.
   // REQUIRES: files_mu_ held, callers mode.
   bool ReloadCallersLocked(std::string_view origin, std::string* summary);
+  // ReloadFiles()'s holiday calendar (Auditor::ReloadCalendar()). REQUIRES: files_mu_ held, an
+  // auditor.
+  bool ReloadCalendarLocked(std::string_view origin, std::string* summary);
   // Returns the TLS context for a new connection.
   std::shared_ptr<boost::asio::ssl::context> TlsContext();
   // Waits for a signal while the first load runs: sets `*stop_signal` and stops main_context_
@@ -180,7 +185,8 @@ class Server final : public ReloadTarget {
   SnapshotHolder* const holder_;  // read, and written by a reload whose files failed
   Reloader* const reloader_;
   Access* const access_;
-  Metrics metrics_;  // before handler_, which records in it; reads limits_ only when scraped
+  Auditor* const auditor_;  // null: no audit, so no calendar
+  Metrics metrics_;         // before handler_, which records in it; reads limits_ only when scraped
   const Handler handler_;
   const Connection::Options connection_options_;
   BufferBudget budget_;

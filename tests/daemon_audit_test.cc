@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +22,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
@@ -28,6 +31,7 @@
 #include "callers/callers_file.h"
 #include "callers/token.h"
 #include "tests/daemon_harness.h"
+#include "tests/http_socket.h"
 
 namespace shixin::e2e {
 namespace {
@@ -697,6 +701,70 @@ TEST_F(DaemonAuditTest, AuditNotRequiredAnswersWithoutReceipt) {
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->value.audit.state, wire::AuditState::kFailing);
   ExpectVerifies(AuditDir());
+}
+
+// A reload reads the holiday calendar again, no restart needed: the years added give INFO and
+// /status the due date at once; a malformed file keeps the calendar in use, fails the reload as a
+// broken callers file does (RELOAD_FAILED, INFO's last reload failed) and counts in /metrics.
+TEST_F(DaemonAuditTest, AReloadReadsTheCalendarAgain) {
+  const std::string calendar = scratch_.Path("calendar");
+  ASSERT_TRUE(std::filesystem::create_directory(calendar));  // no year yet
+  DaemonOptions options;
+  options.data_dir = SampleDir();
+  options.http_listen = "127.0.0.1:0";
+  options.flags = {"--state-dir", StateDir(), "--calendar-dir", calendar};
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  daemon_ = std::move(*daemon);
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  auto info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.audit.next_report_due, 0u);
+  EXPECT_TRUE(absl::StrContains(info->value.audit.due_note, "(then reload shixind"))
+      << info->value.audit.due_note;
+
+  // The years around today (China time): the next due date falls in one of them, whatever the day.
+  const auto year =
+      static_cast<int>(absl::ToCivilYear(absl::Now(), absl::FixedTimeZone(8 * 3600)).year());
+  const auto write_year = [&](int y, const std::string& holidays) {
+    return WriteFileAtomically(
+        absl::StrCat(calendar, "/", y, ".toml"),
+        absl::StrFormat("year = %d\nsource = \"test\"\nholidays = [%s]\nworking_days = []\n", y,
+                        holidays));
+  };
+  for (int y = year - 1; y <= year + 1; ++y) ASSERT_TRUE(write_year(y, "").ok());
+  auto reloaded = client->Reload();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  EXPECT_TRUE(absl::StrContains(reloaded->value.message, "; holiday calendar read again"))
+      << reloaded->value.message;
+  info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  const uint32_t due = info->value.audit.next_report_due;
+  EXPECT_NE(due, 0u) << info->value.audit.due_note;
+  EXPECT_EQ(info->value.audit.due_note, "");
+  std::optional<HttpResponse> status = HttpRoundTrip(*daemon_, HttpGet("/status"));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(absl::StrContains(status->body, "id=\"report-due\"")) << status->body;
+
+  ASSERT_TRUE(write_year(year + 2, absl::StrFormat("\"%d-02-30\"", year + 2)).ok());
+  reloaded = client->Reload();
+  ASSERT_FALSE(reloaded.ok());
+  const std::string failed(reloaded.status().message());
+  EXPECT_TRUE(absl::StartsWith(failed, "RELOAD_FAILED")) << failed;
+  EXPECT_TRUE(absl::StrContains(failed, "holiday calendar NOT read again")) << failed;
+  EXPECT_TRUE(absl::StrContains(failed, absl::StrCat(calendar, ": ", year + 2, ".toml:3: ")))
+      << failed;
+  EXPECT_TRUE(daemon_->WaitForStderr("the holiday calendar was not reloaded"))
+      << daemon_->stderr_text();
+  info = client->Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->value.audit.next_report_due, due) << "the calendar in use stays";
+  EXPECT_EQ(info->value.reload_state, wire::ReloadState::kFailed);
+  EXPECT_TRUE(absl::StrContains(info->value.last_reload_message, "holiday calendar NOT read"))
+      << info->value.last_reload_message;
+  EXPECT_EQ(Scraped(*daemon_, R"(shixin_file_reloads_total{file="calendar",result="ok"})"), 1);
+  EXPECT_EQ(Scraped(*daemon_, R"(shixin_file_reloads_total{file="calendar",result="failed"})"), 1);
 }
 
 // FEEDBACK in callers mode: two callers with the feedback scope.
