@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,70 +121,6 @@ std::string FileSizeLimitWarning(uint64_t segment_bytes) {
       *limit, segment_bytes,
       *limit >= kMiB ? absl::StrFormat(" or lower audit_segment_mb to %u or less", *limit / kMiB)
                      : "");
-}
-
-absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir) {
-  if (::mkdir(state_dir.c_str(), 0700) < 0 && errno != EEXIST) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("mkdir ", state_dir));
-  }
-  const std::string path = state_dir + "/node_id";
-  if (::access(path.c_str(), F_OK) == 0) {
-    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
-    uint32_t node = 0;
-    bool ok = text.size() == 9 && text[8] == '\n';
-    for (size_t i = 0; ok && i < 8; ++i) {
-      const char c = text[i];
-      const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      ok = digit >= 0;
-      node = node << 4 | static_cast<uint32_t>(digit);
-    }
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": expected 8 lower-case hex digits and a newline"));
-    }
-    return node;
-  }
-  // Segments in the audit mean this is no first start: a state_dir restored without its
-  // node_id. A new node id would write into the old node's segments, and the receipts of both
-  // would stop resolving (finding 4).
-  const std::string audit_dir = state_dir + "/audit";
-  if (absl::StatusOr<std::vector<uint32_t>> segments = ListSegments(audit_dir);
-      segments.ok() && !segments->empty()) {
-    const std::string last = SegmentPath(audit_dir, segments->back());
-    absl::StatusOr<SegmentHeader> header = ReadHeader(last);
-    const std::string whose =
-        header.ok() ? absl::StrFormat("node %08x (the header of %s)", header->node, last)
-                    : absl::StrCat("another node (", header.status().message(), ")");
-    const std::string restore =
-        header.ok() ? absl::StrFormat(" (it holds %08x: printf '%08x\\n' > %s; chmod 0600 %s)",
-                                      header->node, header->node, path, path)
-                    : "";
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s is missing, but %s holds %u segments of %s: a state_dir restored without its "
-        "node_id; a new node id would write into that node's audit, and neither node's receipts "
-        "would resolve. Restore node_id from the same backup%s, or move %s away to start a new "
-        "node with an audit of its own (docs/audit.md, \"Backing up and restoring state_dir\")",
-        path, audit_dir, segments->size(), whose, restore, audit_dir));
-  }
-  uint32_t node = 0;
-  while (node == 0) {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&node), sizeof(node)) != 1) {
-      return absl::InternalError("RAND_bytes failed");
-    }
-  }
-  const std::string text = absl::StrFormat("%08x\n", node);
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("create ", tmp));
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), path.c_str()) < 0) {
-    ::unlink(tmp.c_str());
-    return absl::ErrnoToStatus(written ? errno : err, absl::StrCat("write ", path));
-  }
-  return node;
 }
 
 AuditLog::AuditLog(Options options)

@@ -34,6 +34,7 @@
 #include "audit/file_ops.h"
 #include "audit/format.h"
 #include "audit/marks.h"
+#include "audit/node_id.h"
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "audit/record.h"
@@ -41,12 +42,6 @@
 #include "base/latency_histogram.h"
 
 namespace shixin::audit {
-
-// Returns the node id in state_dir/node_id, creating it (random, 8 hex digits, mode 0600) and
-// state_dir (0700) when missing. InvalidArgument if the file exists but is malformed;
-// FailedPrecondition, naming the node the audit's last segment records and how to restore the
-// file, if it is missing while state_dir/audit holds segments (a state_dir restored without it).
-absl::StatusOr<uint32_t> LoadOrCreateNodeId(const std::string& state_dir);
 
 // Returns a warning line when the process's file-size limit (RLIMIT_FSIZE: ulimit -f, systemd's
 // LimitFSIZE=) is below `segment_bytes`: every write fails (EFBIG) once a segment reaches the

@@ -12,6 +12,10 @@
 //   BM_Lookup           the daemon's lookup of a receipt (FEEDBACK): a walk from the mark
 //                       before it (audit/marks.h), receipts spread over the audit's segments
 //   BM_LookUpQuery      the commands' (notice, audit query): a walk from the segment's start
+//   BM_ReceiptText/K    an answer's receipt text into a reused buffer (every audited answer
+//                       makes one): K=0 the position form (before receipt keys), K=1 keyed
+//                       (AES-128 of one block, audit/receipt.h); 1 and 2 threads
+//   BM_ParseReceipt/K   FEEDBACK's reading of a receipt text of either form
 //
 // N defaults to 1,000,000 (SHIXIN_AUDIT_RECORDS); the audit is written once per run in $TMPDIR.
 #include <benchmark/benchmark.h>
@@ -28,6 +32,7 @@
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
 #include "audit/reader.h"
+#include "audit/receipt.h"
 
 namespace shixin::audit {
 namespace {
@@ -188,6 +193,41 @@ void BM_LookUpQuery(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_LookUpQuery)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+const ReceiptCipher& BenchCipher() {
+  static const ReceiptCipher cipher(
+      ReceiptCipher::Key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, 0);
+  return cipher;
+}
+
+void BM_ReceiptText(benchmark::State& state) {
+  const bool keyed = state.range(0) != 0;
+  const ReceiptCipher& cipher = BenchCipher();
+  std::string out;
+  out.reserve(64);
+  Receipt r{0x9f2c41d0, 3, 1048576};
+  for (auto _ : state) {
+    out.clear();
+    keyed ? cipher.AppendTo(r, &out) : r.AppendTo(&out);
+    benchmark::DoNotOptimize(out.data());
+    r.offset += 85;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReceiptText)->Arg(0)->Arg(1)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_ParseReceipt(benchmark::State& state) {
+  const ReceiptCipher& cipher = BenchCipher();
+  const Receipt r{0x9f2c41d0, 3, 1048576};
+  const std::string text = state.range(0) != 0 ? cipher.Text(r) : r.ToString();
+  for (auto _ : state) {
+    absl::StatusOr<ParsedReceipt> parsed = ParseReceipt(text, &cipher);
+    if (!parsed.ok()) std::abort();
+    benchmark::DoNotOptimize(parsed->receipt.offset);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseReceipt)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace shixin::audit

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "audit/format.h"
+#include "audit/node_id.h"
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "base/terminal.h"
@@ -278,11 +279,13 @@ int RunQuery(const std::vector<std::string>& args) {
     select.subject = std::string(SubjectKey(id->text(), id->subject_kind()));
   }
   if (select.receipt) {
-    absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(*select.receipt);
-    if (!receipt.ok()) return UsageError(kCommand, receipt.status());
+    absl::StatusOr<audit::ParsedReceipt> receipt =
+        audit::ParseAuditReceipt(flags->positional()[0], *select.receipt);
+    if (absl::IsInvalidArgument(receipt.status())) return UsageError(kCommand, receipt.status());
     // A receipt with no record (forged, mistyped, another node's) is said, not an empty answer.
     absl::StatusOr<audit::OwnedRecord> record =
-        audit::LookUpRecord(flags->positional()[0], *receipt);
+        receipt.ok() ? audit::LookUpRecord(flags->positional()[0], receipt->receipt)
+                     : absl::StatusOr<audit::OwnedRecord>(receipt.status());
     if (absl::IsNotFound(record.status())) {
       std::fprintf(stderr, "shixin %s: %s\n", std::string(kCommand).c_str(),
                    std::string(record.status().message()).c_str());
@@ -292,6 +295,7 @@ int RunQuery(const std::vector<std::string>& args) {
     if (record->type == RecordType::kFeedback) {
       select.reported_on = std::string(record->feedback.receipt);
     }
+    select.receipt = receipt->receipt.ToString();  // records name receipts by position
   }
   audit::ReadOptions range;
   for (const auto& [flag, end] : {std::pair<std::string_view, bool>{"from", false}, {"to", true}}) {

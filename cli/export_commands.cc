@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "audit/node_id.h"
 #include "audit/reader.h"
 #include "base/status_macros.h"
 #include "base/terminal.h"
@@ -166,12 +167,18 @@ int RunNotice(const std::vector<std::string>& args) {
                                        ? absl::StrCat("--format ", format, ": expected html or txt")
                                        : "--format html|txt is required"));
   }
-  absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(*receipt_text);
-  if (!receipt.ok()) return UsageError("notice", receipt.status());
+  absl::StatusOr<audit::ParsedReceipt> receipt =
+      audit::ParseAuditReceipt(*audit_dir, *receipt_text);
+  if (absl::IsInvalidArgument(receipt.status())) return UsageError("notice", receipt.status());
+  if (absl::IsNotFound(receipt.status())) {  // a keyed text the key does not open: no record
+    LoadFailed("notice", receipt.status());
+    return kExitInvalidId;
+  }
+  if (!receipt.ok()) return LoadFailed("notice", receipt.status());
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadFailed("notice", catalog.status());
-  absl::StatusOr<audit::ReceiptRecords> answer = audit::LookUpReceipt(*audit_dir, *receipt);
+  absl::StatusOr<audit::ReceiptRecords> answer = audit::LookUpReceipt(*audit_dir, receipt->receipt);
   if (absl::IsNotFound(answer.status())) {  // as audit query and feedback: the receipt's fault
     LoadFailed("notice", answer.status());
     return kExitInvalidId;
@@ -185,7 +192,7 @@ int RunNotice(const std::vector<std::string>& args) {
       NoticeSubjectFromList(list->view(), *catalog, answer->query, caller->scenarios);
   if (!subject.ok()) return LoadFailed("notice", subject.status());
   NoticeInput input{.record = answer->query,
-                    .receipt = *receipt,
+                    .receipt = *receipt_text,
                     // The issuing agency: --issuer, else the caller's name; else a blank to
                     // fill in by hand (a caller id such as "bank-a" is not a unit's name).
                     .issuer = flags->Get("issuer").value_or(caller->name),

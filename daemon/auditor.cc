@@ -127,10 +127,18 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
 absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
                                                        audit::AuditLog::Options options,
                                                        audit::AuditLog::Recovery* recovery) {
-  absl::StatusOr<uint32_t> node = audit::LoadOrCreateNodeId(config.state_dir);
+  // A new key is dated by the clock the records' times are (NowMicros, not options'): the
+  // position form is taken for the records written before it.
+  absl::StatusOr<audit::NodeIdentity> node = audit::LoadOrCreateNode(config.state_dir);
   if (!node.ok()) return node.status();
+  if (node->key_added) {
+    LogInfo(
+        "audit: %s/node_id had no receipt key (an earlier version's): added one; receipts are "
+        "opaque from now on, and those issued before still take feedback",
+        config.state_dir);
+  }
   options.dir = config.state_dir + "/audit";
-  options.node = *node;
+  options.node = node->node;
   options.fsync_interval = absl::Milliseconds(config.audit_fsync_ms);
   options.segment_bytes = uint64_t{config.audit_segment_mb} << 20;
   options.retention_days = static_cast<int>(config.audit_retention_days);
@@ -173,13 +181,15 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
     state.error = std::string(calendar.status().message());
     LogWarning("holiday calendar %s: %s; report due dates unknown", dir, state.error);
   }
-  return std::unique_ptr<Auditor>(
-      new Auditor(std::move(logs), config.audit_required, std::move(dir), std::move(state)));
+  return std::unique_ptr<Auditor>(new Auditor(std::move(logs), *node->cipher, config.audit_required,
+                                              std::move(dir), std::move(state)));
 }
 
-Auditor::Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool required,
-                 std::string calendar_dir, CalendarState calendar)
+Auditor::Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs,
+                 const audit::ReceiptCipher& cipher, bool required, std::string calendar_dir,
+                 CalendarState calendar)
     : logs_(std::move(logs)),
+      cipher_(cipher),
       id_(next_auditor_id.fetch_add(1, std::memory_order_relaxed)),
       required_(required),
       calendar_dir_(std::move(calendar_dir)),
@@ -290,15 +300,34 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
                                                     const wire::FeedbackRequest& request,
                                                     const MayApply& may_apply) {
   if (absl::Status s = wire::CheckFeedbackItems(request.items); !s.ok()) return s;
-  absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(request.receipt);
-  if (!receipt.ok()) return receipt.status();  // InvalidArgument: not a receipt's form
+  // InvalidArgument: not a receipt's form; NotFound: a keyed text the key does not open.
+  absl::StatusOr<audit::ParsedReceipt> parsed = audit::ParseReceipt(request.receipt, &cipher_);
+  if (!parsed.ok()) return parsed.status();
+  const audit::Receipt* receipt = &parsed->receipt;
+  // The answer for a receipt of no record, whatever the reason (Lookup's messages name the
+  // position and the reason, which tell a prober where records are).
+  const absl::Status no_record =
+      absl::NotFoundError(absl::StrCat("receipt ", request.receipt, ": no record"));
   const uint32_t receipt_stream = audit::StreamOf(receipt->segment);
-  if (receipt_stream >= logs_.size()) {
-    return absl::NotFoundError(absl::StrCat("receipt ", request.receipt, ": no such stream"));
-  }
+  if (receipt_stream >= logs_.size()) return no_record;
   absl::StatusOr<audit::AuditLog::LookedUp> answer = logs_[receipt_stream]->Lookup(*receipt);
-  if (!answer.ok()) return answer.status();
+  if (!answer.ok()) {
+    // The position form learns nothing. A keyed text the key opened is one this node issued
+    // (a feedback record's, one whose segment is gone): why is said, with the caller's text
+    // in place of the position.
+    if (absl::IsNotFound(answer.status()) && !parsed->keyed) return no_record;
+    absl::string_view why = answer.status().message();
+    absl::ConsumePrefix(&why, absl::StrCat("receipt ", receipt->ToString()));
+    return absl::Status(answer.status().code(), absl::StrCat("receipt ", request.receipt, why));
+  }
   const audit::QueryRecord& asked = answer->record;
+  // A position form is a receipt only of a record written before the key (its answer carried
+  // it), and only for its caller: anything else would let a caller probe positions, the other
+  // callers' volume (FORMAT.md 15).
+  if (!parsed->keyed &&
+      (asked.time_micros >= cipher_.keyed_since_micros() || asked.caller != caller)) {
+    return no_record;
+  }
   // Before the caller: a receipt no answer carried was issued to no one.
   if (!asked.receipt_issued) return CheckFeedbackTarget(asked, request.receipt);
   if (asked.caller != caller) {
@@ -325,7 +354,9 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   record.time_micros = NowMicros();
   record.caller = caller;
   record.operator_id = request.operator_id;
-  record.receipt = request.receipt;
+  // The audit names the record reported on by its position, whichever form the caller sent.
+  const std::string position = receipt->ToString();
+  record.receipt = position;
   const uint32_t stream = StreamOfThread();
   absl::StatusOr<audit::AuditLog::Appended> appended = logs_[stream]->Append(&record);
   if (!appended.ok()) {
@@ -341,7 +372,7 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
   }
   Recorded recorded;
   recorded.response.recorded = static_cast<uint16_t>(request.items.size());
-  recorded.response.feedback_receipt = appended->receipt.ToString();
+  recorded.response.feedback_receipt = cipher_.Text(appended->receipt);
   recorded.ticket = appended->ticket;
   return recorded;
 }

@@ -43,7 +43,8 @@ namespace shixin {
 
 class Auditor {
  public:
-  // Opens the audit in config.state_dir/audit (creating state_dir 0700 and its node id) with
+  // Opens the audit in config.state_dir/audit (creating state_dir 0700 and its node id and
+  // receipt key, audit/node_id.h; adding the key to an earlier version's node_id) with
   // the config's fsync interval, segment size and retention, and loads the holiday calendar
   // (config.calendar_dir, or the shipped one; a calendar that cannot be loaded only leaves the
   // due date unknown, with the reason). Returns the audit's error: DataLoss for a damaged
@@ -63,13 +64,21 @@ class Auditor {
   // Unavailable saying why the audit cannot be written.
   absl::StatusOr<audit::AuditLog::Appended> Record(audit::QueryRecord* record);
 
+  // Appends the text of `receipt` (Record()'s) that the answer carries: opaque, keyed with the
+  // node's receipt key (audit/receipt.h). No allocation once `out` has room.
+  void AppendReceipt(const audit::Receipt& receipt, std::string* out) const {
+    cipher_.AppendTo(receipt, out);
+  }
+
   // Writes the records appended up to `ticket`. Returns OK when they are in the file; else the
   // error, and those records are gone (AuditLog::Sync).
   absl::Status Sync(uint64_t ticket);
 
   // Records FEEDBACK from caller `caller` ("" in open mode). Returns the response and the ticket
-  // of its record; InvalidArgument for text that is not a receipt; NotFound for a receipt this
-  // audit has no answer of, or whose answer did not carry it (versions 1-3, an unlisted CHECK);
+  // of its record; InvalidArgument for text that is not a receipt; NotFound, saying only "no
+  // record", for a receipt this audit has no answer of (a keyed one the key does not open, a
+  // position form of a record written since the key or of another caller's), and for one whose
+  // answer did not carry it (versions 1-3, an unlisted CHECK);
   // PermissionDenied for another caller's receipt; InvalidArgument for the receipt of an answer
   // without measures (CHECK), a measure that the receipt's answer did not return, or items that
   // break wire::CheckFeedbackItems; then `may_apply`'s error for the first measure reported
@@ -117,8 +126,8 @@ class Auditor {
     std::string error;  // when !calendar
   };
 
-  Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, bool required,
-          std::string calendar_dir, CalendarState calendar);
+  Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs, const audit::ReceiptCipher& cipher,
+          bool required, std::string calendar_dir, CalendarState calendar);
   // Returns the calendar in use (takes calendar_mu_).
   std::shared_ptr<const CalendarState> CurrentCalendar() const;
   // Called with the outcome of a write (Append, Sync): logs the audit's state when it changes.
@@ -145,7 +154,8 @@ class Auditor {
 
   // One log per stream (audit/format.h), logs_[s] writing stream s; the I/O threads share none.
   const std::vector<std::unique_ptr<audit::AuditLog>> logs_;
-  const uint64_t id_;  // tells this auditor's thread assignments from another's
+  const audit::ReceiptCipher cipher_;  // state_dir/node_id's receipt key
+  const uint64_t id_;                  // tells this auditor's thread assignments from another's
   std::atomic<uint32_t> next_stream_{0};
   const bool required_;
   const std::string calendar_dir_;

@@ -13,6 +13,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "absl/time/time.h"
 #include "audit/audit_test_util.h"
 #include "audit/format.h"
+#include "audit/node_id.h"
 #include "audit/reader.h"
 #include "audit/receipt.h"
 #include "callers/callers_file.h"
@@ -89,7 +91,24 @@ class AuditorTest : public ::testing::Test {
     EXPECT_TRUE(a.ok()) << a.status();
     if (!a.ok()) return "";
     EXPECT_TRUE(auditor_->Sync(a->ticket).ok());
-    return a->receipt.ToString();
+    return Text(a->receipt);
+  }
+
+  // The node's receipt key, from state_dir/node_id. REQUIRES: Open() was called.
+  const audit::ReceiptCipher& Cipher() {
+    if (!cipher_.has_value()) {
+      absl::StatusOr<audit::NodeIdentity> node = audit::ReadNodeIdentity(config_.state_dir);
+      EXPECT_TRUE(node.ok()) << node.status();
+      cipher_ = node.ok() && node->cipher.has_value() ? node->cipher : audit::ReceiptCipher({}, 0);
+    }
+    return *cipher_;
+  }
+  // The text an answer carries for `receipt`, and back.
+  std::string Text(const audit::Receipt& receipt) { return Cipher().Text(receipt); }
+  audit::Receipt Position(std::string_view text) {
+    absl::StatusOr<audit::ParsedReceipt> parsed = audit::ParseReceipt(text, &Cipher());
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return parsed.ok() ? parsed->receipt : audit::Receipt{};
   }
 
   absl::StatusOr<Auditor::Recorded> Feedback(std::string receipt,
@@ -108,6 +127,7 @@ class AuditorTest : public ::testing::Test {
   std::atomic<int64_t> now_micros_{absl::ToUnixMicros(absl::Now())};
   audit::AuditLog::Options options_;
   std::unique_ptr<Auditor> auditor_;
+  std::optional<audit::ReceiptCipher> cipher_;
 };
 
 TEST_F(AuditorTest, OpenCreatesTheNodeIdAndAPrivateAuditDirectory) {
@@ -115,15 +135,15 @@ TEST_F(AuditorTest, OpenCreatesTheNodeIdAndAPrivateAuditDirectory) {
   std::ifstream in(config_.state_dir + "/node_id");
   std::stringstream node;
   node << in.rdbuf();
-  EXPECT_THAT(node.str(), ::testing::MatchesRegex("[0-9a-f]{8}\n"));
+  EXPECT_THAT(node.str(), ::testing::MatchesRegex("[0-9a-f]{8}\n[0-9a-f]{32} [0-9]+\n"));
   struct stat st;
   ASSERT_EQ(::stat((config_.state_dir + "/audit").c_str(), &st), 0);
   EXPECT_TRUE(S_ISDIR(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  // The receipts name this node.
-  absl::StatusOr<audit::Receipt> receipt = audit::Receipt::Parse(RecordOne());
-  ASSERT_TRUE(receipt.ok()) << receipt.status();
-  EXPECT_EQ(absl::StrFormat("%08x\n", receipt->node), node.str());
+  // The receipts name this node, in clear.
+  const std::string receipt = RecordOne();
+  EXPECT_EQ(receipt.substr(0, 9), node.str().substr(0, 8) + "-");
+  EXPECT_EQ(absl::StrFormat("%08x", Position(receipt).node), node.str().substr(0, 8));
 }
 
 TEST_F(AuditorTest, RecordedQueriesAreInTheFileAfterSync) {
@@ -134,7 +154,7 @@ TEST_F(AuditorTest, RecordedQueriesAreInTheFileAfterSync) {
   std::vector<std::string> callers;
   ASSERT_TRUE(audit::ForEachRecord(config_.state_dir + "/audit", {}, [&](const audit::Entry& e) {
                 callers.emplace_back(e.query.caller);
-                EXPECT_EQ(e.receipt.ToString(), callers.size() == 1 ? first : second);
+                EXPECT_EQ(Text(e.receipt), callers.size() == 1 ? first : second);
                 return true;
               }).ok());
   EXPECT_EQ(callers, (std::vector<std::string>{"agency-a", "agency-b"}));
@@ -147,14 +167,15 @@ TEST_F(AuditorTest, FeedbackIsRecordedAgainstTheReceipt) {
       Feedback(receipt, {Item(41), Item(52, wire::FeedbackOutcome::kNotApplied, "已履行")});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->response.recorded, 2);
-  EXPECT_TRUE(audit::Receipt::Parse(r->response.feedback_receipt).ok());
+  EXPECT_TRUE(audit::ParseReceipt(r->response.feedback_receipt, &Cipher()).ok());
   EXPECT_NE(r->response.feedback_receipt, receipt);
   ASSERT_TRUE(auditor_->Sync(r->ticket).ok());
   int feedbacks = 0;
   ASSERT_TRUE(audit::ForEachRecord(config_.state_dir + "/audit", {}, [&](const audit::Entry& e) {
                 if (e.type != audit::RecordType::kFeedback) return true;
                 ++feedbacks;
-                EXPECT_EQ(e.feedback.receipt, receipt);
+                // The record names the receipt's record by its position.
+                EXPECT_EQ(e.feedback.receipt, Position(receipt).ToString());
                 EXPECT_EQ(e.feedback.caller, "agency-a");
                 EXPECT_EQ(e.feedback.operator_id, "op7");
                 EXPECT_EQ(e.feedback.entries.size(), 2u);
@@ -170,15 +191,14 @@ TEST_F(AuditorTest, FeedbackIsRecordedAgainstTheReceipt) {
 TEST_F(AuditorTest, FeedbackIsRefusedWithTheRightCode) {
   Open();
   const std::string receipt = RecordOne();
-  absl::StatusOr<audit::Receipt> parsed = audit::Receipt::Parse(receipt);
-  ASSERT_TRUE(parsed.ok());
+  const audit::Receipt parsed_receipt = Position(receipt);
+  const audit::Receipt* parsed = &parsed_receipt;
   audit::Receipt unknown = *parsed;
   unknown.offset += 1 << 20;  // beyond the file
-  EXPECT_EQ(Feedback(unknown.ToString(), {Item(41)}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Feedback(Text(unknown), {Item(41)}).status().code(), absl::StatusCode::kNotFound);
   audit::Receipt other_node = *parsed;
   other_node.node ^= 1;
-  EXPECT_EQ(Feedback(other_node.ToString(), {Item(41)}).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Feedback(Text(other_node), {Item(41)}).status().code(), absl::StatusCode::kNotFound);
   // Text that is not a receipt is an invalid argument, saying what is wrong.
   absl::Status malformed = Feedback("not a receipt", {Item(41)}).status();
   EXPECT_EQ(malformed.code(), absl::StatusCode::kInvalidArgument);
@@ -202,6 +222,81 @@ TEST_F(AuditorTest, FeedbackIsRefusedWithTheRightCode) {
   EXPECT_EQ(auditor_->Info(0, true).records, 1u);
 }
 
+// Finding x23 #1: receipts were the audit's write position, so a caller comparing two of its
+// own learnt how many records the other callers wrote in between (what INFO withholds), and
+// FEEDBACK told another caller's record (PERMISSION_DENIED) from a position without one
+// (NOT_FOUND). Receipts are now opaque; the position form is no receipt of a record written
+// since the key, and a forged or tampered text is answered as a position without a record.
+TEST_F(AuditorTest, ReceiptsDoNotTellAPosition) {
+  Open();
+  const std::string first = RecordOne("agency-a");
+  std::vector<std::string> others(20);
+  for (std::string& r : others) r = RecordOne("agency-b");
+  const std::string second = RecordOne("agency-a");
+  for (const std::string& r : {first, second}) {
+    EXPECT_THAT(r, ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{32}"));
+    EXPECT_NE(r, Position(r).ToString());  // the position only the key opens
+  }
+  // agency-a asks with positions: that of agency-b's record, a position without a record
+  // (inside one), and that of its own record: one answer for all, naming no position.
+  const audit::Receipt b = Position(others[3]);
+  const audit::Receipt inside{b.node, b.segment, b.offset + 1};
+  const audit::Receipt own = Position(second);
+  for (const audit::Receipt& r : {b, inside, own}) {
+    const absl::Status s = Feedback(r.ToString(), {Item(41)}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+    EXPECT_EQ(s.message(), absl::StrCat("receipt ", r.ToString(), ": no record"));
+  }
+  // A digit changed anywhere after the node, or the keyed text of a position without a record.
+  for (size_t i = 9; i < second.size(); ++i) {
+    std::string tampered = second;
+    tampered[i] = tampered[i] == 'f' ? '0' : 'f';
+    const absl::Status s = Feedback(tampered, {Item(41)}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << tampered << ": " << s;
+    EXPECT_EQ(s.message(), absl::StrCat("receipt ", tampered, ": no record"));
+  }
+  const absl::Status s = Feedback(Text(inside), {Item(41)}).status();
+  EXPECT_EQ(s.message(), absl::StrCat("receipt ", Text(inside), ": no record"));
+  // Another caller's genuine receipt is still PERMISSION_DENIED (it holds it: it learns
+  // nothing), and the caller's own receipts work.
+  EXPECT_TRUE(absl::IsPermissionDenied(Feedback(others[0], {Item(41)}).status()));
+  EXPECT_TRUE(Feedback(second, {Item(41)}).ok());
+  EXPECT_TRUE(Feedback(first, {Item(41)}).ok());
+}
+
+// Receipts handed out before the node had a key (an earlier version's node_id, one line) take
+// feedback after the upgrade, from their caller; to another caller they are no record.
+TEST_F(AuditorTest, ReceiptsHandedOutBeforeTheKeyStillTakeFeedback) {
+  Open();
+  const audit::Receipt before = Position(RecordOne("agency-a"));
+  const audit::Receipt of_b = Position(RecordOne("agency-b"));
+  auditor_.reset();
+  // The node_id of the version before keys: the records above were written under it.
+  const std::string node_id = config_.state_dir + "/node_id";
+  std::string text;
+  std::getline(std::ifstream(node_id), text);
+  std::ofstream(node_id, std::ios::trunc) << text << "\n";
+  cipher_.reset();
+  Open();
+  EXPECT_GT(Cipher().keyed_since_micros(), 0);  // a key added, dated now
+  absl::StatusOr<Auditor::Recorded> fed = Feedback(before.ToString(), {Item(41)});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  EXPECT_THAT(fed->response.feedback_receipt, ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{32}"));
+  ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
+  const absl::Status s = Feedback(of_b.ToString(), {Item(41)}).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_EQ(s.message(), absl::StrCat("receipt ", of_b.ToString(), ": no record"));
+  // A record written since: only its keyed text is its receipt.
+  const std::string after = RecordOne("agency-a");
+  EXPECT_TRUE(absl::IsNotFound(Feedback(Position(after).ToString(), {Item(41)}).status()));
+  EXPECT_TRUE(Feedback(after, {Item(41)}).ok());
+  // Restarted: the key is kept, and so are both kinds of receipt.
+  auditor_.reset();
+  Open();
+  EXPECT_TRUE(Feedback(after, {Item(52, wire::FeedbackOutcome::kApplied)}).ok());
+  EXPECT_TRUE(Feedback(before.ToString(), {Item(52, wire::FeedbackOutcome::kApplied)}).ok());
+}
+
 // Feedback is for the receipts of answers that returned measures; the refusals say what the
 // receipt named is instead.
 TEST_F(AuditorTest, FeedbackOnAReceiptOwedNoneSaysWhy) {
@@ -212,7 +307,7 @@ TEST_F(AuditorTest, FeedbackOnAReceiptOwedNoneSaysWhy) {
     EXPECT_TRUE(a.ok()) << a.status();
     if (!a.ok()) return std::string();
     EXPECT_TRUE(auditor_->Sync(a->ticket).ok());
-    return a->receipt.ToString();
+    return Text(a->receipt);
   };
   audit::QueryRecord v3 = TypicalQuery("11010519491231002X", 0);
   v3.receipt_issued = false;  // a version 3 answer: it carried no receipt
@@ -316,7 +411,7 @@ TEST_F(AuditorTest, ReceiptsWithoutFeedbackCountThoseIssuedSinceTheStart) {
   ASSERT_TRUE(fed.ok()) << fed.status();
   ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
   EXPECT_EQ(auditor_->Info(0, true).receipts_without_feedback, 1u);
-  EXPECT_TRUE(absl::IsNotFound(Feedback(a->receipt.ToString(), {Item(41)}).status()));
+  EXPECT_TRUE(absl::IsNotFound(Feedback(Text(a->receipt), {Item(41)}).status()));
   fed = Feedback(receipt, {Item(41)});
   ASSERT_TRUE(fed.ok()) << fed.status();
   ASSERT_TRUE(auditor_->Sync(fed->ticket).ok());
@@ -354,9 +449,10 @@ TEST_F(AuditorTest, EachThreadAppendsToAStreamOfItsOwn) {
     second = RecordOne();
     RecordOne();
   }).join();
-  absl::StatusOr<audit::Receipt> r0 = audit::Receipt::Parse(first);
-  absl::StatusOr<audit::Receipt> r1 = audit::Receipt::Parse(second);
-  ASSERT_TRUE(r0.ok() && r1.ok());
+  const audit::Receipt position0 = Position(first);
+  const audit::Receipt position1 = Position(second);
+  const audit::Receipt* r0 = &position0;
+  const audit::Receipt* r1 = &position1;
   EXPECT_EQ(audit::StreamOf(r0->segment), 0u);
   EXPECT_EQ(audit::StreamOf(r1->segment), 1u);
   wire::AuditInfo info = auditor_->Info(now, true);
@@ -370,7 +466,7 @@ TEST_F(AuditorTest, EachThreadAppendsToAStreamOfItsOwn) {
   // A receipt of a stream the audit does not have.
   audit::Receipt beyond = *r1;
   beyond.segment = audit::FirstSegment(5);
-  EXPECT_TRUE(absl::IsNotFound(Feedback(beyond.ToString(), {Item(41)}).status()));
+  EXPECT_TRUE(absl::IsNotFound(Feedback(Text(beyond), {Item(41)}).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(auditor_->Sync(uint64_t{5} << 56 | 1)));
   // Reopened with one I/O thread: the second stream is still opened, its receipts answered.
   auditor_.reset();
@@ -743,7 +839,7 @@ class HandlerAuditTest : public AuditorTest {
                   seen.push_back(Seen{std::string(q.caller), std::string(q.operator_id),
                                       std::string(q.matter), std::string(q.purpose),
                                       std::string(q.subject), q.opcode, q.listing, q.measures,
-                                      q.generation, q.receipt_issued, e.receipt.ToString()});
+                                      q.generation, q.receipt_issued, Text(e.receipt)});
                   return true;
                 }).ok());
     return seen;
@@ -772,15 +868,15 @@ TEST_F(HandlerAuditTest, Version4AnswersCarryReceiptsAndEveryQueryIsRecorded) {
   const std::vector<std::string> check =
       CheckReceipts({kListed, kRelated, kUnlisted, "110105194912310021"});
   ASSERT_EQ(check.size(), 4u);
-  EXPECT_TRUE(audit::Receipt::Parse(check[0]).ok()) << check[0];
-  EXPECT_TRUE(audit::Receipt::Parse(check[1]).ok()) << check[1];
+  EXPECT_TRUE(audit::ParseReceipt(check[0], &Cipher()).ok()) << check[0];
+  EXPECT_TRUE(audit::ParseReceipt(check[1], &Cipher()).ok()) << check[1];
   EXPECT_NE(check[0], check[1]);
   EXPECT_EQ(check[2], "");  // unlisted: recorded, no receipt
   EXPECT_EQ(check[3], "");  // invalid: not recorded
   std::string receipt;
   const Answer a = Measures(kListed, &receipt);
   ASSERT_EQ(a.status(), wire::Status::kOk) << a.error();
-  EXPECT_TRUE(audit::Receipt::Parse(receipt).ok()) << receipt;
+  EXPECT_TRUE(audit::ParseReceipt(receipt, &Cipher()).ok()) << receipt;
   absl::StatusOr<MeasuresResult> result = wire::DecodeMeasuresResponse(a.payload, 4);
   ASSERT_TRUE(result.ok()) << result.status();
   std::vector<uint16_t> measures;
@@ -882,12 +978,11 @@ TEST_F(HandlerAuditTest, FeedbackStatuses) {
   absl::StatusOr<wire::FeedbackResponse> r = wire::DecodeFeedbackResponse(a.payload);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->recorded, 1);
-  EXPECT_TRUE(audit::Receipt::Parse(r->feedback_receipt).ok());
+  EXPECT_TRUE(audit::ParseReceipt(r->feedback_receipt, &Cipher()).ok());
 
-  absl::StatusOr<audit::Receipt> unknown = audit::Receipt::Parse(receipt);
-  ASSERT_TRUE(unknown.ok());
-  unknown->offset += 1 << 20;
-  EXPECT_EQ(SendFeedback(unknown->ToString(), {Item(measure)}).status(), wire::Status::kNotFound);
+  audit::Receipt unknown = Position(receipt);
+  unknown.offset += 1 << 20;
+  EXPECT_EQ(SendFeedback(Text(unknown), {Item(measure)}).status(), wire::Status::kNotFound);
   EXPECT_EQ(static_cast<int>(wire::Status::kNotFound), 17);
   EXPECT_EQ(SendFeedback("EE2A7AC7-1-293", {Item(measure)}).status(),
             wire::Status::kInvalidArgument);
@@ -1040,8 +1135,8 @@ TEST_F(HandlerAuditCallersTest, AReplayIsNotChargedAgain) {
 TEST_F(AuditorTest, FeedbackOnAFramePlantedInACallersTextIsNotFound) {
   Open();
   const std::string genuine = RecordOne();
-  absl::StatusOr<audit::Receipt> parsed = audit::Receipt::Parse(genuine);
-  ASSERT_TRUE(parsed.ok());
+  const audit::Receipt parsed_genuine = Position(genuine);
+  const audit::Receipt* parsed = &parsed_genuine;
   const std::string segment = audit::SegmentPath(config_.state_dir + "/audit", parsed->segment);
   absl::StatusOr<audit::SegmentHeader> header = audit::ReadHeader(segment);
   ASSERT_TRUE(header.ok());
@@ -1063,7 +1158,7 @@ TEST_F(AuditorTest, FeedbackOnAFramePlantedInACallersTextIsNotFound) {
   for (size_t at = data.find(frame); at != std::string::npos; at = data.find(frame, at + 1)) {
     ++planted;
     const audit::Receipt receipt{parsed->node, parsed->segment, at};
-    absl::Status s = Feedback(receipt.ToString(), {Item(41)}).status();
+    absl::Status s = Feedback(Text(receipt), {Item(41)}).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << receipt.ToString() << ": " << s;
     EXPECT_THAT(s.message(), HasSubstr("no record"));
   }

@@ -194,7 +194,7 @@ void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& cont
     return;
   }
   session.audit_ticket = std::max(session.audit_ticket, appended->ticket);
-  if (record->receipt_issued) appended->receipt.AppendTo(receipt);
+  if (record->receipt_issued) auditor_->AppendReceipt(appended->receipt, receipt);
 }
 
 std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }

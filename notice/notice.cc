@@ -488,7 +488,7 @@ Document BuildDocument(const NoticeInput& in) {
   doc.closing = {absl::StrCat("告知单位：", in.issuer.empty() ? kBlank : in.issuer),
                  absl::StrCat("告知日期：", ChineseDate(DayOf(in.date)))};
   doc.footnote = {
-      absl::StrCat("回执编号：", in.receipt.ToString()),
+      absl::StrCat("回执编号：", in.receipt),
       absl::StrCat("名单版本：", audit::ListVersionText(in.record), "（第 ", in.record.generation,
                    " 代）"),
       absl::StrCat("查询时间：", FormatInstant(in.record.time_micros / kMicrosPerSecond))};

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "audit/receipt.h"
 #include "audit/record.h"
 #include "core/catalog.h"
 #include "core/list.h"
@@ -61,9 +60,10 @@ struct NoticeSubject {
 };
 
 struct NoticeInput {
-  // The audit record of the MEASURES answer (its views must outlive the call) and its receipt.
+  // The audit record of the MEASURES answer (its views must outlive the call) and its receipt,
+  // the text the answer carried (audit/receipt.h).
   audit::QueryRecord record;
-  audit::Receipt receipt;
+  std::string receipt;
   std::string issuer;  // the issuing agency's name; "" leaves a blank to fill in by hand
   NoticeSubject subject;
   const Catalog* catalog = nullptr;  // the catalog the answer was given against

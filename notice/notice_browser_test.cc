@@ -37,7 +37,7 @@ TEST(NoticeBrowserTest, RendersAndPrintsOnA4) {
   in.record.generation = 3;
   in.record.measures = {7, 41};
   in.record.receipt_issued = true;
-  in.receipt = audit::Receipt{.node = 0x9f2c41d0, .segment = 3, .offset = 1048576};
+  in.receipt = "9f2c41d0-3-1048576";
   in.issuer = "鹤岗市住房保障局";
   in.catalog = &*catalog;
   in.date = 1780041600;

@@ -54,7 +54,7 @@ class NoticeTest : public ::testing::Test {
     in.record.measures = std::move(measures);
     in.record.receipt_issued = true;
     in.record.as_of = as_of;
-    in.receipt = audit::Receipt{.node = 0x9f2c41d0, .segment = 3, .offset = 1048576};
+    in.receipt = "9f2c41d0-3-1048576";
     in.issuer = "鹤岗市住房保障局";
     in.catalog = catalog_.get();
     in.date = kNoticeDay;

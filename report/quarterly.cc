@@ -3,12 +3,14 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "audit/node_id.h"
 #include "audit/reader.h"
 #include "audit/write_order.h"
 #include "core/id.h"
@@ -39,6 +41,7 @@ struct ReceiptState {
   ReceiptKey key;
   uint32_t caller;  // index into Impl::callers
   bool has_feedback = false;
+  bool keyed = false;  // its answer carried the keyed text (audit/receipt.h), not the position
   uint64_t measure_mask = 0;
 };
 
@@ -149,6 +152,8 @@ struct QuarterlyBuilder::Impl {
   // Feedback read before its query (another stream of the audit, read later): its payload and
   // order, to be counted once every query is in.
   std::vector<std::pair<std::string, audit::WriteOrder>> early_feedback;
+  // The node's receipt key: the receipts listed are the texts the answers carried.
+  std::optional<audit::ReceiptCipher> cipher;
 
   Impl(const Catalog& c, Quarter q, std::string filter)
       : catalog(c),
@@ -234,7 +239,8 @@ void QuarterlyBuilder::Impl::AddQuery(const audit::QueryRecord& r, const audit::
   const ReceiptKey key{receipt.node, receipt.segment, receipt.offset};
   auto [it, inserted] = receipt_index.try_emplace(key, static_cast<uint32_t>(receipts.size()));
   if (inserted) {
-    receipts.push_back(ReceiptState{key, acc->index, false, mask});
+    const bool keyed = cipher.has_value() && r.time_micros >= cipher->keyed_since_micros();
+    receipts.push_back(ReceiptState{key, acc->index, false, keyed, mask});
   }
 }
 
@@ -335,6 +341,10 @@ QuarterlyBuilder::QuarterlyBuilder(const Catalog& catalog, Quarter quarter,
 
 QuarterlyBuilder::~QuarterlyBuilder() = default;
 
+void QuarterlyBuilder::SetReceiptCipher(const audit::ReceiptCipher& cipher) {
+  impl_->cipher = cipher;
+}
+
 void QuarterlyBuilder::Add(const audit::QueryRecord& record, const audit::Receipt& receipt) {
   impl_->AddQuery(record, receipt);
 }
@@ -380,7 +390,8 @@ QuarterlyReport QuarterlyBuilder::Finish() {
   for (const ReceiptState& r : m.receipts) {
     if (r.has_feedback) continue;
     ++pending[r.caller];
-    const std::string text = audit::Receipt{r.key.node, r.key.segment, r.key.offset}.ToString();
+    const audit::Receipt receipt{r.key.node, r.key.segment, r.key.offset};
+    const std::string text = r.keyed ? m.cipher->Text(receipt) : receipt.ToString();
     if (pending_receipts[r.caller].size() < kMaxPending) pending_receipts[r.caller].push_back(text);
     if (total_pending.size() < kMaxPending) total_pending.push_back(text);
   }
@@ -458,6 +469,13 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
   // Before the read: every record the report counts was written by then.
   const int64_t made = now_micros != 0 ? now_micros : absl::ToUnixMicros(absl::Now());
   QuarterlyBuilder builder(catalog, quarter, caller_filter);
+  // The receipts listed as their answers carried them: keyed ones with the key beside the
+  // audit. Without a node_id there (an audit copied alone), in the position form, which the
+  // admin's tools read just the same.
+  const std::string state_dir = audit::StateDirOfAudit(audit_dir);
+  absl::StatusOr<audit::NodeIdentity> node = audit::ReadNodeIdentity(state_dir);
+  if (!node.ok() && !absl::IsNotFound(node.status())) return node.status();
+  if (node.ok() && node->cipher.has_value()) builder.SetReceiptCipher(*node->cipher);
   audit::ReadCheck check;
   absl::Status read = source(
       audit_dir, quarter.BeginMicros(),

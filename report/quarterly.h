@@ -117,6 +117,10 @@ class QuarterlyBuilder {
   QuarterlyBuilder(const QuarterlyBuilder&) = delete;
   QuarterlyBuilder& operator=(const QuarterlyBuilder&) = delete;
 
+  // Lists the receipts without feedback of records written from cipher.keyed_since_micros() in
+  // the keyed form, as their answers carried them (without a cipher: all in the position form).
+  // Before any Add().
+  void SetReceiptCipher(const audit::ReceiptCipher& cipher);
   // Counts a query record whose time is in the quarter (others are skipped); `receipt` is
   // where the record is (its receipt, whether or not the answer carried it).
   void Add(const audit::QueryRecord& record, const audit::Receipt& receipt);
@@ -155,8 +159,10 @@ using AuditStart = std::function<absl::StatusOr<std::optional<int64_t>>(const st
 // quarter's start (feedback written later counts), with its due date from `calendar` (nullptr:
 // `calendar_error` is the note) and, from `start`, whether the audit still holds the quarter's
 // beginning; damage the read found sets damage_note (the report is made all the same, and says
-// so). made_micros is `now_micros` (0: the real clock) taken before the read. Returns the
-// source's or `start`'s error.
+// so). made_micros is `now_micros` (0: the real clock) taken before the read. The receipts
+// without feedback are listed as their answers carried them, keyed ones with the key in the
+// node_id beside `audit_dir` (audit/node_id.h; none there: all in the position form). Returns
+// the source's or `start`'s error, or the error reading that node_id (not its absence).
 absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
     const std::string& audit_dir, Quarter quarter, const std::string& caller_filter,
     const Catalog& catalog, const Calendar* calendar, std::string_view calendar_error,

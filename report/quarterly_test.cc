@@ -116,6 +116,25 @@ TEST(QuarterlyTest, AnswersWithoutReceiptOweNoFeedback) {
   EXPECT_EQ(r.feedback_outside, 1u);
 }
 
+// The receipts without feedback are listed as their answers carried them: keyed from the
+// node's key on (x23 #1: opaque), in the position form before it; feedback in either form,
+// stored by position, settles them.
+TEST(QuarterlyTest, PendingReceiptsAreListedAsIssued) {
+  const audit::ReceiptCipher cipher({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                                    kInQ4 + 500);
+  QuarterlyBuilder b(Hegang(), kQ4, "");
+  b.SetReceiptCipher(cipher);
+  b.Add(Query("hotel", "A", audit::Listing::kListed, {41}), {1, 1, 100});
+  b.Add(Query("hotel", "A", audit::Listing::kListed, {41}, kInQ4 + 500), {1, 1, 200});
+  b.Add(Query("hotel", "A", audit::Listing::kListed, {41}, kInQ4 + 600), {1, 1, 300});
+  AddInOrder(b, Feedback("hotel", "00000001-1-300", {{41, audit::Outcome::kApplied, ""}}));
+  const QuarterlyReport r = b.Finish();
+  ASSERT_EQ(r.callers.size(), 1u);
+  EXPECT_THAT(r.callers[0].pending_receipts,
+              ElementsAre("00000001-1-100", cipher.Text(audit::Receipt{1, 1, 200})));
+  EXPECT_THAT(r.callers[0].pending_receipts[1], ::testing::MatchesRegex("00000001-[0-9a-f]{32}"));
+}
+
 // Enough repeats that the distinct sets compact while reading (past 1,024 ids), overlapping
 // between callers: the per-caller, per-agency and total counts are exact.
 TEST(QuarterlyTest, DistinctSubjectsAreExactAcrossCompactions) {

@@ -4,6 +4,7 @@
 // start; retention's deletions logged; a full disk (shixind under `prlimit --fsize`: MEASURES fails
 // closed, CHECK answers, INFO says failing, nothing corrupt, receipts again once space returns);
 // FEEDBACK and its refusals in callers mode; audit_required=false. Every wait is bounded.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -23,10 +24,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "audit/audit_log.h"
 #include "audit/audit_test_util.h"
+#include "audit/node_id.h"
 #include "audit/reader.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
@@ -50,8 +54,13 @@ struct Record {
   std::vector<std::pair<uint16_t, audit::Outcome>> entries;
 };
 
-// Returns the records of the audit in `dir`, by their own receipts, in order.
+// Returns the records of the audit in `dir`, by their own receipts (the texts the answers
+// carried: keyed with the node_id beside `dir`), in order; a feedback's for_receipt likewise.
 absl::StatusOr<std::vector<std::pair<std::string, Record>>> ReadAudit(const std::string& dir) {
+  absl::StatusOr<audit::NodeIdentity> node = audit::ReadNodeIdentity(audit::StateDirOfAudit(dir));
+  if (!node.ok()) return node.status();
+  if (!node->cipher.has_value()) return absl::FailedPreconditionError("node_id has no key");
+  const audit::ReceiptCipher& cipher = *node->cipher;
   std::vector<std::pair<std::string, Record>> records;
   absl::Status status = audit::ForEachRecord(dir, {}, [&](const audit::Entry& e) {
     Record r;
@@ -69,12 +78,13 @@ absl::StatusOr<std::vector<std::pair<std::string, Record>>> ReadAudit(const std:
     } else {
       r.caller = std::string(e.feedback.caller);
       r.operator_id = std::string(e.feedback.operator_id);
-      r.for_receipt = std::string(e.feedback.receipt);
+      absl::StatusOr<audit::Receipt> reported = audit::Receipt::Parse(e.feedback.receipt);
+      r.for_receipt = reported.ok() ? cipher.Text(*reported) : std::string(e.feedback.receipt);
       for (const audit::FeedbackEntry& x : e.feedback.entries) {
         r.entries.emplace_back(x.measure, x.outcome);
       }
     }
-    records.emplace_back(e.receipt.ToString(), std::move(r));
+    records.emplace_back(cipher.Text(e.receipt), std::move(r));
     return true;
   });
   if (!status.ok()) return status;
@@ -860,8 +870,11 @@ TEST_F(DaemonFeedbackTest, FeedbackRecordedAndRefused) {
   const wire::FeedbackRequest by_b{m->receipt, "op-b", {{nos[0], FeedbackOutcome::kApplied, ""}}};
   absl::Status s = b->Feedback(by_b).status();
   EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
-  s = a->Feedback({m->receipt + "0", "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
+  std::string tampered = m->receipt;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  s = a->Feedback({tampered, "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
   EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  EXPECT_EQ(s.message(), absl::StrCat("NOT_FOUND: receipt ", tampered, ": no record"));
   // Text that is not a receipt is an invalid argument, not an unknown receipt.
   s = a->Feedback({"no-such-receipt", "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
   EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
@@ -909,6 +922,90 @@ TEST_F(DaemonFeedbackTest, FeedbackRecordedAndRefused) {
       RunProcess({BinDir() + "/shixin", "audit", "query", AuditDir(), "--receipt", m->receipt});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, "not_applied(\"更正\")")) << r.out;
+}
+
+// Finding x23 #1: a caller's receipts were `node-segment-offset`, so a hotel comparing two of
+// its own learnt how many records the bank made in between. They are opaque now; positions
+// sent as receipts find nothing, whoever's record is there; the receipts survive a restart and
+// the offline tools read them with the key in node_id beside the audit.
+TEST_F(DaemonFeedbackTest, ReceiptsRevealNoPositionAndKeepWorking) {
+  auto a = ConnectAs("agency-a");
+  auto b = ConnectAs("agency-b");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto first = AskMeasures(*a, kListed);
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::string of_b;
+  for (int i = 0; i < 20; ++i) {
+    auto m = AskMeasures(*b, kListed);
+    ASSERT_TRUE(m.ok()) << m.status();
+    of_b = m->receipt;
+  }
+  auto second = AskMeasures(*a, kListed);
+  ASSERT_TRUE(second.ok()) << second.status();
+  const std::vector<uint16_t> nos = Nos(second->value);
+  ASSERT_FALSE(nos.empty());
+  for (const std::string& r : {first->receipt, second->receipt}) {
+    EXPECT_THAT(r, ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{32}"));
+    absl::StatusOr<audit::ParsedReceipt> at = audit::ParseAuditReceipt(AuditDir(), r);
+    ASSERT_TRUE(at.ok()) << at.status();
+    EXPECT_NE(r, at->receipt.ToString());  // the position only the key opens
+  }
+  // agency-a probing positions: agency-b's record and a position without one answer alike.
+  absl::StatusOr<audit::ParsedReceipt> b_at = audit::ParseAuditReceipt(AuditDir(), of_b);
+  ASSERT_TRUE(b_at.ok()) << b_at.status();
+  audit::Receipt nowhere = b_at->receipt;
+  ++nowhere.offset;
+  using wire::FeedbackOutcome;
+  for (const audit::Receipt& probe : {b_at->receipt, nowhere}) {
+    const std::string text = probe.ToString();
+    absl::Status s = a->Feedback({text, "", {{nos[0], FeedbackOutcome::kApplied, ""}}}).status();
+    EXPECT_TRUE(absl::IsNotFound(s)) << s;
+    EXPECT_EQ(s.message(), absl::StrCat("NOT_FOUND: receipt ", text, ": no record"));
+  }
+  // Restarted: the receipts still take feedback.
+  ASSERT_NO_FATAL_FAILURE(StopDaemon());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--callers-file", scratch_.Path("callers.toml")}));
+  a = ConnectAs("agency-a");
+  ASSERT_NE(a, nullptr);
+  auto fb = a->Feedback({second->receipt, "op", {{nos[0], FeedbackOutcome::kApplied, ""}}});
+  ASSERT_TRUE(fb.ok()) << fb.status();
+  EXPECT_THAT(fb->value.feedback_receipt, ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{32}"));
+  // Offline: audit query and notice take the keyed receipt.
+  const std::string shixin = BinDir() + "/shixin";
+  ProcessResult r =
+      RunProcess({shixin, "audit", "query", AuditDir(), "--receipt", second->receipt});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "agency-a")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "applied")) << r.out;
+  r = RunProcess({shixin, "notice", "--receipt", second->receipt, "--audit", AuditDir(), "--data",
+                  SampleDir(), "--format", "txt"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "回执编号：" + second->receipt)) << r.out;
+  // The report lists the receipts still owed feedback as the agencies hold them.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  const std::string quarter = absl::StrCat(today.year(), "Q", (today.month() - 1) / 3 + 1);
+  r = RunProcess(
+      {shixin, "report", "--audit", AuditDir(), "--quarter", quarter, "--format", "csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, first->receipt)) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, of_b)) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, b_at->receipt.ToString())) << r.out;
+  std::string tampered = second->receipt;
+  tampered[20] = tampered[20] == '0' ? '1' : '0';
+  r = RunProcess({shixin, "audit", "query", AuditDir(), "--receipt", tampered});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "no record")) << r.err;
+  // Without the node_id beside the audit, the tools say which file they need.
+  ASSERT_NO_FATAL_FAILURE(StopDaemon());
+  std::filesystem::rename(StateDir() + "/node_id", scratch_.Path("node_id.moved"));
+  r = RunProcess({shixin, "audit", "query", AuditDir(), "--receipt", second->receipt});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(r.err, StateDir() + "/node_id")) << r.err;
+  r = RunProcess({shixin, "notice", "--receipt", second->receipt, "--audit", AuditDir(), "--data",
+                  SampleDir(), "--format", "txt"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(r.err, StateDir() + "/node_id")) << r.err;
 }
 
 }  // namespace
