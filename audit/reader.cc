@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -156,23 +158,52 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
   return true;
 }
 
+// Returns which of a stream's `segments` (ascending) hold no record of `options`' range, by
+// their header times alone. A writer stamps a stream's records in order (FORMAT.md, "Times never
+// go back in a stream"), so a segment holds records from its creation to the next one's; but a
+// segment created before the one before it (an older writer's clock set back, or a header
+// changed) bounds nothing, and the segments on either side of it are read: one header dated
+// back does not hide another segment.
+std::vector<bool> OutsideRange(const std::string& dir, const std::vector<uint32_t>& segments,
+                               const ReadOptions& options) {
+  const size_t n = segments.size();
+  std::vector<bool> skip(n, false);
+  if (options.from_micros == std::numeric_limits<int64_t>::min() &&
+      options.to_micros == std::numeric_limits<int64_t>::max()) {
+    return skip;
+  }
+  std::vector<std::optional<int64_t>> created(n);
+  for (size_t i = 0; i < n; ++i) created[i] = HeaderTime(SegmentPath(dir, segments[i]));
+  // Whether segment i's creation time (known) follows segment i - 1's.
+  auto ordered = [&](size_t i) {
+    return created[i].has_value() && (i == 0 || (created[i - 1].has_value() &&
+                                                 *created[i] >= *created[i - 1] - kSlackMicros));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const bool before =
+        i + 1 < n && ordered(i + 1) && *created[i + 1] + kSlackMicros < options.from_micros;
+    const bool after = ordered(i) && *created[i] - kSlackMicros >= options.to_micros;
+    skip[i] = before || after;
+  }
+  return skip;
+}
+
 }  // namespace
 
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                            const std::function<bool(const Entry&)>& visit, ReadCheck* check) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListAuditSegments(dir));
   for (const std::vector<uint32_t>& segments : SplitByStream(all)) {
+    const std::vector<bool> skip = OutsideRange(dir, segments, options);
     StreamRead link;
+    StreamRead ended;  // where the last segment read ends
     for (size_t i = 0; i < segments.size(); ++i) {
       const std::string path = SegmentPath(dir, segments[i]);
       const bool last = i + 1 == segments.size();
-      // Segment i holds records from its creation until the next segment's creation.
-      if (!last) {
-        const std::optional<int64_t> next = HeaderTime(SegmentPath(dir, segments[i + 1]));
-        if (next.has_value() && *next + kSlackMicros < options.from_micros) continue;
+      if (skip[i]) {
+        link.whole = false;  // the next segment read does not follow from the one before this
+        continue;
       }
-      const std::optional<int64_t> created = HeaderTime(path);
-      if (created.has_value() && *created - kSlackMicros >= options.to_micros) break;
       // A segment missing before one read may have held records of the range.
       if (check != nullptr && i > 0 && segments[i] != segments[i - 1] + 1) {
         AddProblem(&check->problems,
@@ -184,10 +215,11 @@ absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
       SHIXIN_ASSIGN_OR_RETURN(bool more,
                               VisitSegment(path, file.data(), last, options, visit, &link, check));
       if (!more) return absl::OkStatus();
+      ended = link;
     }
-    if (check != nullptr && link.whole) {
-      check->streams.push_back(
-          {StreamOf(segments.front()), link.next_sequence - 1, link.sealed_sequence, link.chain});
+    if (check != nullptr && ended.whole) {
+      check->streams.push_back({StreamOf(segments.front()), ended.next_sequence - 1,
+                                ended.sealed_sequence, ended.chain});
     }
   }
   return absl::OkStatus();

@@ -37,7 +37,7 @@ struct Entry {
 
 struct ReadOptions {
   // Only records with from_micros <= time_micros < to_micros are visited; segments wholly
-  // outside (by their header times) are not read.
+  // outside (by their header times, where those are in order in the stream) are not read.
   int64_t from_micros = std::numeric_limits<int64_t>::min();
   int64_t to_micros = std::numeric_limits<int64_t>::max();
 };

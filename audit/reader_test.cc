@@ -403,6 +403,42 @@ TEST_F(ReaderTest, VerifyListsTimesGoingBackwardsApartFromTheChain) {
                         HasSubstr("the writer's clock was set back"))));
 }
 
+// A segment created before the one before it bounds the times of neither: a range reads the
+// same records as a whole reading, and the segments it skips break no link.
+TEST_F(ReaderTest, AHeaderDatedBackHidesNoOtherSegmentFromARange) {
+  auto read = [this](int64_t from, std::vector<uint64_t>* sequences) {
+    ReadOptions range;
+    range.from_micros = from;
+    ReadCheck check;
+    EXPECT_TRUE(ForEachRecord(
+                    dir_, range,
+                    [&](const Entry& e) {
+                      sequences->push_back(e.query.sequence);
+                      return true;
+                    },
+                    &check)
+                    .ok());
+    return check.problems;
+  };
+  // Segment 3 dated 100 days back, after a segment 2 of ten days later than segment 1.
+  ChainHash chain = testing::WriteSegmentByHand(dir_, 1, 1, ChainHash{}, kT0, {kT0});
+  chain = testing::WriteSegmentByHand(dir_, 2, 2, chain, kT0 + 10 * kDay,
+                                      {kT0 + 10 * kDay, kT0 + 10 * kDay + 1000000});
+  testing::WriteSegmentByHand(dir_, 3, 4, chain, kT0 - 100 * kDay, {kT0 + 20 * kDay});
+  std::vector<uint64_t> seen;
+  EXPECT_THAT(read(kT0 + 5 * kDay, &seen), ::testing::IsEmpty());
+  EXPECT_THAT(seen, ::testing::ElementsAre(2, 3, 4));
+  // Segment 2 dated back: segment 1 is read, segment 2 is skipped (segment 3 follows it in
+  // time), and segment 3 is not taken for segment 1's successor.
+  std::filesystem::remove_all(dir_);
+  chain = testing::WriteSegmentByHand(dir_, 1, 1, ChainHash{}, kT0, {kT0});
+  chain = testing::WriteSegmentByHand(dir_, 2, 2, chain, kT0 - 10 * kDay, {kT0 - 10 * kDay});
+  testing::WriteSegmentByHand(dir_, 3, 3, chain, kT0 - 9 * kDay, {kT0 - 9 * kDay});
+  seen.clear();
+  EXPECT_THAT(read(kT0 - 5 * kDay, &seen), ::testing::IsEmpty());
+  EXPECT_THAT(seen, ::testing::ElementsAre(1));
+}
+
 TEST_F(ReaderTest, RetentionDaysFindSegmentsRemovedTooEarly) {
   Write(100);
   std::filesystem::remove(SegmentPath(dir_, 1));
