@@ -83,8 +83,18 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
                                   const ReadOptions& options,
                                   const std::function<bool(const Entry&)>& visit, StreamRead* link,
                                   ReadCheck* check) {
+  // Damage the checksums show: with `check`, a problem, and the next segment is read (it does
+  // not follow from this one); without, the read stops.
+  auto damage = [&](const std::string& text) -> absl::StatusOr<bool> {
+    if (check == nullptr) return absl::DataLossError(absl::StrCat(path, ": ", text));
+    AddProblem(
+        &check->problems,
+        absl::StrCat(path, ": ", text, last ? "" : " (the rest of the segment is not read)"));
+    link->whole = false;
+    return true;
+  };
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
-  if (!header.ok()) return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
+  if (!header.ok()) return damage(std::string(header.status().message()));
   auto problem = [&](const std::string& text) {
     if (check != nullptr) AddProblem(&check->problems, absl::StrCat(path, ": ", text));
   };
@@ -111,8 +121,8 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
     if (status != FrameStatus::kOk) {
       const size_t next = FindValidFrameAfter(data, offset, header->version);
       if (last && next == 0) break;  // a write in progress, or a torn tail
-      return absl::DataLossError(absl::StrFormat(
-          "%s: record at offset %u (seq=%u expected): %s%s", path, offset, next_sequence,
+      return damage(absl::StrFormat(
+          "record at offset %u (seq=%u expected): %s%s", offset, next_sequence,
           FrameStatusName(status),
           next == 0 ? "" : absl::StrFormat(", followed by a valid record at offset %u", next)));
     }
@@ -133,8 +143,12 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
     }
     if (!chained) problem(absl::StrFormat("record at offset %u: chain mismatch", at));
     if (absl::Status s = DecodeInto(r.type, r.payload, *header, &entry); !s.ok()) {
-      return absl::DataLossError(absl::StrFormat("%s: record at offset %u (seq=%u expected): %s",
-                                                 path, at, next_sequence, s.message()));
+      const std::string text = absl::StrFormat("record at offset %u (seq=%u expected): %s", at,
+                                               next_sequence, s.message());
+      if (check == nullptr) return absl::DataLossError(absl::StrCat(path, ": ", text));
+      problem(absl::StrCat(text, " (not read)"));  // the frames after it are whole
+      ++next_sequence;
+      continue;
     }
     const bool query = r.type == RecordType::kQuery;
     const uint64_t sequence = query ? entry.query.sequence : entry.feedback.sequence;

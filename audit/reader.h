@@ -50,7 +50,8 @@ struct ReadCheck {
   // or inserted since it was written), a segment missing from a stream, a segment whose first
   // sequence or previous chain does not follow from the segment read before it, a sequence gap
   // inside a segment, records without a seal at the end of a segment that is not its stream's
-  // last. Only what the read covered is checked (segments skipped by the time range are not).
+  // last; and a header, frame or payload that does not parse (records not read). Only what the
+  // read covered is checked (segments skipped by the time range are not).
   std::vector<std::string> problems;
   // Each stream read (ascending), where its last segment read ends: the chain value of its last
   // seal (of the segment's start chain if it has none), which covers every record up to
@@ -68,10 +69,12 @@ struct ReadCheck {
 // Visits every record of the audit in `dir`, stream after stream, each in order (segments by
 // number), until `visit` returns false: a record of one stream may come before an older one of
 // another (the feedback on a receipt of another stream before its query). The entry's views are
-// valid during the call only. Returns DataLoss naming the file, offset and expected sequence on a
-// bad header, checksum or payload; NotFound if `dir` is missing or holds no segment. `check` (may
-// be null) gets the damage the checksums cannot see, found as the chain and the sequence numbers
-// are followed through the segments read.
+// valid during the call only. `check` (may be null) gets the damage the checksums cannot see,
+// found as the chain and the sequence numbers are followed through the segments read, and the
+// damage they show: a bad header, frame or payload (naming the file, offset and expected
+// sequence) is a problem, and the read goes on after that record (a payload) or with the next
+// segment (a header or frame: the rest of the segment cannot be framed). Without `check`, that
+// damage returns DataLoss naming the same. NotFound if `dir` is missing or holds no segment.
 absl::Status ForEachRecord(const std::string& dir, const ReadOptions& options,
                            const std::function<bool(const Entry&)>& visit,
                            ReadCheck* check = nullptr);

@@ -439,6 +439,35 @@ TEST_F(ReaderTest, AHeaderDatedBackHidesNoOtherSegmentFromARange) {
   EXPECT_THAT(seen, ::testing::ElementsAre(1));
 }
 
+// A closed segment cut short: a reading that says what it found (a report, `audit query`) names
+// it and goes on with the next segment; one that does not, stops.
+TEST_F(ReaderTest, ASegmentCutShortIsAProblemAndTheNextSegmentIsRead) {
+  ChainHash chain = testing::WriteSegmentByHand(dir_, 1, 1, ChainHash{}, kT0, {kT0});
+  chain = testing::WriteSegmentByHand(dir_, 2, 2, chain, kT0 + 10, {kT0 + 10, kT0 + 11});
+  testing::WriteSegmentByHand(dir_, 3, 4, chain, kT0 + 20, {kT0 + 20});
+  std::filesystem::resize_file(SegmentPath(dir_, 2), kHeaderSize + 10);
+  std::vector<uint64_t> seen;
+  ReadCheck check;
+  ASSERT_TRUE(ForEachRecord(
+                  dir_, {},
+                  [&](const Entry& e) {
+                    seen.push_back(e.query.sequence);
+                    return true;
+                  },
+                  &check)
+                  .ok());
+  EXPECT_THAT(seen, ::testing::ElementsAre(1, 4));
+  EXPECT_THAT(check.problems,
+              ::testing::ElementsAre(AllOf(
+                  HasSubstr("0000000002.audit: record at offset 64 (seq=2 expected): incomplete"),
+                  HasSubstr("the rest of the segment is not read"))));
+  ASSERT_EQ(check.streams.size(), 1u);
+  EXPECT_EQ(check.streams[0].last_sequence, 4u);
+  const absl::Status status = ForEachRecord(dir_, {}, [](const Entry&) { return true; });
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("0000000002.audit: record at offset 64"));
+}
+
 TEST_F(ReaderTest, RetentionDaysFindSegmentsRemovedTooEarly) {
   Write(100);
   std::filesystem::remove(SegmentPath(dir_, 1));

@@ -1,5 +1,6 @@
 #include "report/quarterly.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -264,6 +265,24 @@ TEST(QuarterlyTest, ACorrectionDatedEarlierByAClockSetBackStillWins) {
   EXPECT_EQ(m52->applied, 0u);
   EXPECT_EQ(m52->cancelled, 1u);
   EXPECT_EQ(r->total.corrections, 1u);
+}
+
+// A closed segment cut short does not stop the report: it counts the other segments' records
+// and says the audit is damaged.
+TEST(QuarterlyTest, ASegmentCutShortIsDamageNotAnError) {
+  audit::testing::ScratchDir tmp;
+  const std::string dir = tmp.path() + "/audit";
+  audit::ChainHash chain =
+      audit::testing::WriteSegmentByHand(dir, 1, 1, audit::ChainHash{}, kInQ4, {kInQ4});
+  chain = audit::testing::WriteSegmentByHand(dir, 2, 2, chain, kInQ4 + 10, {kInQ4 + 10});
+  audit::testing::WriteSegmentByHand(dir, 3, 3, chain, kInQ4 + 20, {kInQ4 + 20});
+  std::filesystem::resize_file(audit::SegmentPath(dir, 2), audit::kHeaderSize + 10);
+  absl::StatusOr<QuarterlyReport> r =
+      BuildQuarterlyReport(dir, kQ4, "", Hegang(), nullptr, "no calendar");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->total.queries, 2u);
+  EXPECT_THAT(r->damage_note, ::testing::HasSubstr("the audit is damaged: "));
+  EXPECT_THAT(r->damage_note, ::testing::HasSubstr("0000000002.audit: record at offset 64"));
 }
 
 // Finding 5: an organisation asked by its organisation code and by the credit code embedding it
