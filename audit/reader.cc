@@ -255,7 +255,8 @@ struct SegmentCheck {
   std::optional<int64_t> last_time;  // the newest record's time
 };
 
-SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
+// `now` is the time of the check: nothing can have been written after it.
+SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last, int64_t now) {
   SegmentCheck check;
   check.path = path;
   FileData file;
@@ -275,9 +276,20 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
     AddProblem(&check.problems,
                absl::StrFormat("%s: header says segment %u", path, header->segment));
   }
+  // A time after the check's (beyond the margin) was not stamped by a clock that was right: not
+  // a clock set back, whose times the chain explains, but times ahead of the audit's reader.
+  const bool future_header = header->created_micros > now + kSlackMicros;
+  if (future_header) {
+    AddProblem(
+        &check.problems,
+        absl::StrFormat("%s: created %s, after this check (%s): a segment header dated in "
+                        "the future (its queries' times are stored against it)",
+                        path, FormatUtcMicros(header->created_micros), FormatUtcMicros(now)));
+  }
   ChainCheck chain(header->version, StartChain(*header));
-  uint64_t early = 0;  // records dated before the segment's creation
-  std::string first_early;
+  uint64_t early = 0;   // records dated before the segment's creation
+  uint64_t future = 0;  // records dated after the check
+  std::string first_early, first_future;
   uint64_t& next_sequence = check.next_sequence;  // as far as the records parsed go
   next_sequence = header->first_sequence;
   check.sealed_sequence = next_sequence - 1;
@@ -341,22 +353,33 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
       if (time < header->created_micros - kSlackMicros && early++ == 0) {
         first_early = absl::StrCat(where, ", dated ", FormatUtcMicros(time));
       }
+      if (time > now + kSlackMicros && future++ == 0) {
+        first_future = absl::StrCat(where, ", dated ", FormatUtcMicros(time));
+      }
       check.last_time = std::max(check.last_time.value_or(time), time);
     }
     ++check.records;
     ++(r.type == RecordType::kQuery ? check.queries : check.feedbacks);
     offset += r.size;
   }
+  if (future > 0) {
+    AddProblem(&check.problems,
+               absl::StrFormat("%s: %u records dated after this check (%s), the first %s: not "
+                               "written yet",
+                               path, future, FormatUtcMicros(now), first_future));
+  }
   if (early > 0) {
-    // A chained header's time is as written: the writer's clock was behind its creation.
+    // A chained header's time is as written: the writer's clock was behind its creation (unless
+    // the creation is in the future, a problem already).
     const bool chained = header->version >= kChainedHeaderFormat;
-    AddProblem(chained ? &check.time_anomalies : &check.problems,
-               absl::StrFormat(
-                   "%s: %u records dated before the segment's creation %s (%s), the "
-                   "first %s",
-                   path, early, FormatUtcMicros(header->created_micros),
-                   chained ? "the writer's clock was set back" : "the header's time was changed?",
-                   first_early));
+    AddProblem(chained && !future_header ? &check.time_anomalies : &check.problems,
+               absl::StrFormat("%s: %u records dated before the segment's creation %s (%s), the "
+                               "first %s",
+                               path, early, FormatUtcMicros(header->created_micros),
+                               future_header ? "which is in the future"
+                               : chained     ? "the writer's clock was set back"
+                                             : "the header's time was changed?",
+                               first_early));
   }
   if (chain.unsealed() > 0) {
     const std::string what = absl::StrFormat("%s: %u records from offset %u without a seal", path,
@@ -376,8 +399,9 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last) {
 
 // Adds the problems of `check` and its link to the segment before in its stream (`prev`, null
 // for the stream's first) to `report` and to the stream's summary `stream`.
+// `now` is the time of the check (a previous segment's time after it is a problem already).
 void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, SegmentCheck& check,
-           VerifyReport* report, VerifyReport::Stream* stream) {
+           int64_t now, VerifyReport* report, VerifyReport::Stream* stream) {
   auto problem = [report](std::string text) { AddProblem(&report->problems, std::move(text)); };
   if (prev != nullptr && number != prev_number + 1) {
     problem(absl::StrFormat("%s: segment %u is missing", check.path, prev_number + 1));
@@ -395,7 +419,12 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
         if (check.header->version < kChainedHeaderFormat) return problem(std::move(text));
         AddProblem(&report->time_anomalies, std::move(text));
       };
-      if (created < prev->header->created_micros - kSlackMicros) {
+      // After a segment dated in the future (its problem), a time before it is no clock set back.
+      const bool prev_future = prev->header->created_micros > now + kSlackMicros ||
+                               prev->last_time.value_or(0) > now + kSlackMicros;
+      if (prev_future) {
+        // Nothing more to say.
+      } else if (created < prev->header->created_micros - kSlackMicros) {
         time_problem(absl::StrFormat("%s: created %s, before the previous segment (%s)", check.path,
                                      FormatUtcMicros(created),
                                      FormatUtcMicros(prev->header->created_micros)));
@@ -435,9 +464,8 @@ void Merge(const SegmentCheck* prev, uint32_t prev_number, uint32_t number, Segm
 
 // Adds the problems and notes that concern whole streams: segments removed too early for
 // retention, and headers outside the chain.
-void CheckStreams(const std::string& dir, const VerifyOptions& options, VerifyReport* report) {
-  const int64_t now =
-      options.now_micros != 0 ? options.now_micros : absl::ToUnixMicros(absl::Now());
+void CheckStreams(const std::string& dir, const VerifyOptions& options, int64_t now,
+                  VerifyReport* report) {
   const int64_t retention = int64_t{options.retention_days} * kMicrosPerDay;
   for (const VerifyReport::Stream& st : report->streams) {
     const std::string path = SegmentPath(dir, st.first_segment);
@@ -463,6 +491,8 @@ void CheckStreams(const std::string& dir, const VerifyOptions& options, VerifyRe
 
 absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> segments, ListAuditSegments(dir));
+  const int64_t now =
+      options.now_micros != 0 ? options.now_micros : absl::ToUnixMicros(absl::Now());
   VerifyReport report;
   report.segments = segments.size();
   // Whether segments i and j (ascending: grouped by stream) are of one stream.
@@ -476,7 +506,7 @@ absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions&
       segments.size(), threads, static_cast<size_t>(threads) * 2,
       [&](size_t i) {
         const bool last = i + 1 == segments.size() || !same_stream(i, i + 1);
-        return CheckSegment(SegmentPath(dir, segments[i]), segments[i], last);
+        return CheckSegment(SegmentPath(dir, segments[i]), segments[i], last, now);
       },
       [&](size_t i, SegmentCheck& check) {
         const bool first = i == 0 || !same_stream(i - 1, i);
@@ -485,12 +515,12 @@ absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions&
           report.streams.back().stream = StreamOf(segments[i]);
           report.streams.back().first_segment = segments[i];
         }
-        Merge(first ? nullptr : &*prev, first ? 0 : segments[i - 1], segments[i], check, &report,
-              &report.streams.back());
+        Merge(first ? nullptr : &*prev, first ? 0 : segments[i - 1], segments[i], check, now,
+              &report, &report.streams.back());
         prev = std::move(check);
         return true;
       });
-  CheckStreams(dir, options, &report);
+  CheckStreams(dir, options, now, &report);
   return report;
 }
 

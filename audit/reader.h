@@ -115,14 +115,17 @@ struct VerifyOptions {
   // although it was created less than this long ago (retention removes a segment only once its
   // successor is that old) is a problem: segments were deleted early.
   int retention_days = 0;
-  int64_t now_micros = 0;  // 0: the real clock
+  // The time of the check (0: the real clock). A segment header or record dated after it
+  // (beyond a minute's margin) cannot have been written yet: a problem, not a time anomaly.
+  int64_t now_micros = 0;
 };
 
 // Verifies the whole audit in `dir`, each stream's chain and sequence apart, and the times:
 // a segment created before the one before it in its stream, a record dated before its
 // segment's creation or after the next segment's (with a minute's margin; time_anomalies in a
-// chained format). Returns the report (problems empty: intact); NotFound if `dir` is missing or
-// holds no segment.
+// chained format, unless the earlier time is in the future), a segment or record dated after
+// options.now_micros (a problem). Returns the report (problems empty: intact); NotFound if `dir` is
+// missing or holds no segment.
 absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options = {});
 
 // Returns the time from which the audit in `dir` holds every record: the latest creation time

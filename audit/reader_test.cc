@@ -468,6 +468,38 @@ TEST_F(ReaderTest, ASegmentCutShortIsAProblemAndTheNextSegmentIsRead) {
   EXPECT_THAT(status.message(), HasSubstr("0000000002.audit: record at offset 64"));
 }
 
+// A segment created 40 days after the check, as a writer whose clock ran ahead (or a header
+// rewritten and resealed) leaves it: not written yet, a problem naming segment and record. The
+// feedback dated before that creation, and the next segment created before it, are no clock
+// set back.
+TEST_F(ReaderTest, TimesAfterTheCheckAreProblemsNotAClockSetBack) {
+  ChainHash chain = testing::WriteSegmentByHand(dir_, 1, 1, ChainHash{}, kT0, {kT0});
+  chain = testing::WriteSegmentByHand(dir_, 2, 2, chain, kT0 + 40 * kDay,
+                                      {kT0 + 40 * kDay, kT0 + 1000000});
+  testing::WriteSegmentByHand(dir_, 3, 4, chain, kT0 + 2000000, {kT0 + 2000000});
+  VerifyOptions options;
+  options.now_micros = kT0 + kDay;
+  absl::StatusOr<VerifyReport> report = Verify(dir_, options);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->time_anomalies, ::testing::IsEmpty());
+  EXPECT_THAT(
+      report->problems,
+      ::testing::UnorderedElementsAre(
+          AllOf(HasSubstr("0000000002.audit: created 2026-07-07T20:26:40Z, after this check "
+                          "(2026-05-29T20:26:40Z)"),
+                HasSubstr("dated in the future")),
+          AllOf(HasSubstr("0000000002.audit: 1 records dated after this check"),
+                HasSubstr("record seq=2 at offset 64, dated 2026-07-07T20:26:40Z")),
+          AllOf(HasSubstr("0000000002.audit: 1 records dated before the segment's creation"),
+                HasSubstr("which is in the future"))));
+  // Checked 41 days later, the same audit is as written (a clock set back after segment 2).
+  options.now_micros = kT0 + 41 * kDay;
+  report = Verify(dir_, options);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::IsEmpty());
+  EXPECT_EQ(report->time_anomalies.size(), 2u);
+}
+
 TEST_F(ReaderTest, RetentionDaysFindSegmentsRemovedTooEarly) {
   Write(100);
   std::filesystem::remove(SegmentPath(dir_, 1));

@@ -11,6 +11,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "audit/node_id.h"
+
+#include "audit/format.h"
 #include "audit/reader.h"
 #include "audit/write_order.h"
 #include "core/id.h"
@@ -448,6 +450,10 @@ QuarterlyReport QuarterlyBuilder::Finish() {
 namespace {
 
 // Returns what the report says of an audit the read found damaged ("" if it found nothing).
+// Record times come from the callers' and the writer's clocks: a minute's margin, as the audit's
+// own time checks (audit/reader.cc).
+constexpr int64_t kClockMarginMicros = int64_t{60} * 1000 * 1000;
+
 std::string DamageNote(const audit::ReadCheck& check) {
   if (check.problems.empty()) return "";
   std::string more;
@@ -477,14 +483,38 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
   if (!node.ok() && !absl::IsNotFound(node.status())) return node.status();
   if (node.ok() && node->cipher.has_value()) builder.SetReceiptCipher(*node->cipher);
   audit::ReadCheck check;
+  // A record dated after the report was made (beyond a minute for clocks) was not written then:
+  // a segment header or records dated in the future, which move queries between quarters. Said
+  // as damage, naming the first.
+  const int64_t latest = made + kClockMarginMicros;
+  uint64_t future = 0;
+  std::string first_future;
   absl::Status read = source(
       audit_dir, quarter.BeginMicros(),
-      [&](const audit::QueryRecord& r, const audit::Receipt& receipt) { builder.Add(r, receipt); },
+      [&](const audit::QueryRecord& r, const audit::Receipt& receipt) {
+        if (r.time_micros > latest && future++ == 0) {
+          first_future = absl::StrCat(audit::SegmentFileName(receipt.segment),
+                                      ": query seq=", r.sequence, " (receipt ", receipt.ToString(),
+                                      ") dated ", FormatInstant(r.time_micros / 1000000));
+        }
+        builder.Add(r, receipt);
+      },
       [&](const audit::FeedbackRecord& r, const audit::WriteOrder& order) {
+        if (r.time_micros > latest && future++ == 0) {
+          first_future =
+              absl::StrCat("feedback seq=", r.sequence, " on receipt ", std::string(r.receipt),
+                           " dated ", FormatInstant(r.time_micros / 1000000));
+        }
         builder.Add(r, order);
       },
       &check);
   if (!read.ok()) return read;
+  if (future > 0) {
+    check.problems.insert(check.problems.begin(),
+                          absl::StrCat(future, " records dated after this report was made (",
+                                       FormatInstant(made / 1000000), "), the first ", first_future,
+                                       ": a segment header or records dated in the future"));
+  }
   absl::StatusOr<std::optional<int64_t>> since = start(audit_dir);
   if (!since.ok()) return since.status();
   QuarterlyReport report = builder.Finish();
@@ -497,10 +527,15 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
   // A quarter still running (or not begun) when the report is made: later queries and feedback
   // are not in it, and nothing else would say so but made_at.
   if (made < quarter.EndMicros()) {
+    // Queries dated in a quarter not begun are dated in the future (the damage note).
     const std::string running =
         made < quarter.BeginMicros()
             ? absl::StrCat("the quarter has not begun (this report was made at ",
-                           FormatInstant(made / 1000000), "): it counts nothing yet")
+                           FormatInstant(made / 1000000), ")",
+                           report.empty()
+                               ? ": it counts nothing yet"
+                               : absl::StrCat(", yet the audit has ", report.total.queries,
+                                              " queries dated in it (in the future)"))
             : absl::StrCat("the quarter runs until ", FormatInstant(quarter.EndMicros() / 1000000),
                            " and this report was made at ", FormatInstant(made / 1000000),
                            ": queries and feedback after that are not in it");

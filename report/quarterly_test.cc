@@ -285,6 +285,37 @@ TEST(QuarterlyTest, ASegmentCutShortIsDamageNotAnError) {
   EXPECT_THAT(r->damage_note, ::testing::HasSubstr("0000000002.audit: record at offset 64"));
 }
 
+// A segment dated in the future (its queries' times are stored against its creation) moves
+// queries out of their quarter: the report says so, and does not say that a quarter not begun
+// counts nothing while it counts them.
+TEST(QuarterlyTest, RecordsDatedAfterTheReportAreDamage) {
+  audit::testing::ScratchDir tmp;
+  const std::string dir = tmp.path() + "/audit";
+  const int64_t day = int64_t{86400} * 1000000;
+  const int64_t ahead = kQ4.EndMicros() + 10 * day;  // in 2027Q1
+  const audit::ChainHash chain =
+      audit::testing::WriteSegmentByHand(dir, 1, 1, audit::ChainHash{}, kInQ4, {kInQ4});
+  audit::testing::WriteSegmentByHand(dir, 2, 2, chain, ahead, {ahead});
+  const int64_t made = kInQ4 + day;
+  auto complete = [](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
+    return std::nullopt;
+  };
+  absl::StatusOr<QuarterlyReport> r =
+      BuildQuarterlyReport(dir, kQ4, "", Hegang(), nullptr, "", ReadAudit, complete, made);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->total.queries, 1u);
+  EXPECT_THAT(r->damage_note,
+              ::testing::HasSubstr("1 records dated after this report was made (2026-10-02"));
+  EXPECT_THAT(r->damage_note, ::testing::HasSubstr("the first 0000000002.audit: query seq=2"));
+  r = BuildQuarterlyReport(dir, Quarter{2027, 1}, "", Hegang(), nullptr, "", ReadAudit, complete,
+                           made);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->total.queries, 1u);
+  EXPECT_THAT(r->incomplete_note, ::testing::HasSubstr("yet the audit has 1 queries dated in it"));
+  EXPECT_THAT(r->incomplete_note, ::testing::Not(::testing::HasSubstr("counts nothing")));
+  EXPECT_THAT(r->damage_note, ::testing::HasSubstr("0000000002.audit: query seq=2"));
+}
+
 // Finding 5: an organisation asked by its organisation code and by the credit code embedding it
 // (characters 9-17) is one subject, as the daemon answers; a person's ID is not cut.
 TEST(QuarterlyTest, AnOrganisationIsOneSubjectUnderBothItsCodes) {
@@ -381,9 +412,16 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
   r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, complete,
                            kQ4.BeginMicros() - day);
   ASSERT_TRUE(r.ok());
+  // The source's query is dated in the quarter, which had not begun: in the future.
   EXPECT_EQ(r->incomplete_note,
-            "the quarter has not begun (this report was made at 2026-09-30T00:00:00+08:00): it "
-            "counts nothing yet");
+            "the quarter has not begun (this report was made at 2026-09-30T00:00:00+08:00), yet "
+            "the audit has 1 queries dated in it (in the future)");
+  EXPECT_THAT(r->damage_note,
+              ::testing::HasSubstr("the audit is damaged: 1 records dated after this report was "
+                                   "made (2026-09-30T00:00:00+08:00), the first 0000000001.audit: "
+                                   "query seq=0 (receipt 00000001-1-7) dated "
+                                   "2026-10-01T00:00:00+08:00: a segment header or records dated "
+                                   "in the future"));
   EXPECT_EQ(r->total.receipts_without_feedback, 0u);
   Calendar calendar;
   r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), &calendar, "", source, complete);
