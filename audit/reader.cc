@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <limits>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -62,6 +64,22 @@ absl::Status DecodeInto(RecordType type, std::string_view payload, const Segment
     SHIXIN_ASSIGN_OR_RETURN(entry->feedback, DecodeFeedback(payload));
   }
   return absl::OkStatus();
+}
+
+// Says what a seal whose chain does not follow covers: the records from seq=`first` to before
+// `next`, or none (the records it sealed removed whole: `first` is the first missing). `also`
+// adds a cause.
+std::string SealMismatch(uint64_t offset, uint64_t first, uint64_t next, std::string_view also) {
+  if (first >= next) {
+    return absl::StrFormat(
+        "seal at offset %u covers no record: seq=%u is missing before it (the records it sealed "
+        "removed, or the seal inserted%s)",
+        offset, first, also);
+  }
+  return absl::StrFormat(
+      "seal at offset %u: chain mismatch over records seq=%u to %u (a record changed, removed or "
+      "inserted%s)",
+      offset, first, next - 1, also);
 }
 
 void AddProblem(std::vector<std::string>* problems, std::string text) {
@@ -132,10 +150,7 @@ absl::StatusOr<bool> VisitSegment(const std::string& path, std::string_view data
     const bool chained = check == nullptr || chain.Add(r);
     if (r.type == RecordType::kSeal) {  // not a record
       if (!chained) {
-        problem(
-            absl::StrFormat("seal at offset %u: chain mismatch over records seq=%u to %u (a "
-                            "record changed, removed or inserted)",
-                            at, batch_first, next_sequence - 1));
+        problem(SealMismatch(at, batch_first, next_sequence, ""));
       }
       batch_first = next_sequence;
       sealed_sequence = next_sequence - 1;
@@ -319,14 +334,13 @@ SegmentCheck CheckSegment(const std::string& path, uint32_t number, bool last, i
     }
     if (r.type == RecordType::kSeal) {
       if (!chain.Add(r)) {
-        AddProblem(
-            &check.problems,
-            absl::StrFormat("%s: seal at offset %u: chain mismatch over records seq=%u to %u "
-                            "(a record changed, removed or inserted%s)",
-                            path, offset, batch_first, next_sequence - 1,
-                            sealed_end == kHeaderSize && header->version >= kChainedHeaderFormat
-                                ? ", or the segment header changed"
-                                : ""));
+        AddProblem(&check.problems,
+                   absl::StrCat(path, ": ",
+                                SealMismatch(offset, batch_first, next_sequence,
+                                             sealed_end == kHeaderSize &&
+                                                     header->version >= kChainedHeaderFormat
+                                                 ? ", or the segment header changed"
+                                                 : "")));
       }
       offset += r.size;
       sealed_end = offset;

@@ -500,6 +500,46 @@ TEST_F(ReaderTest, TimesAfterTheCheckAreProblemsNotAClockSetBack) {
   EXPECT_EQ(report->time_anomalies.size(), 2u);
 }
 
+// A write's only record removed leaves its seal covering no record: verify and a reading say
+// which record is missing, not an empty range.
+TEST_F(ReaderTest, ASealThatCoversNoRecordNamesTheRecordMissing) {
+  SegmentHeader header;
+  header.node = 7;
+  header.segment = 1;
+  header.first_sequence = 1;
+  header.created_micros = kT0;
+  std::string out = EncodeHeader(header);
+  ChainHash chain = StartChain(header);
+  size_t seal_at = 0;
+  for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
+    std::string batch;
+    QueryRecord q = TypicalQuery("11010519491231002X", kT0 + static_cast<int64_t>(sequence));
+    q.sequence = sequence;
+    const size_t start = BeginRecord(RecordType::kQuery, &batch);
+    EncodeQuery(q, header.query_base(), &batch);
+    FrameRecord(start, &batch);
+    const size_t record = batch.size();
+    chain = SealBatch(chain, &batch);
+    if (sequence == 2) {  // the record removed, its seal left
+      seal_at = out.size();
+      batch.erase(0, record);
+    }
+    out += batch;
+  }
+  std::filesystem::create_directories(dir_);
+  std::ofstream(SegmentPath(dir_, 1), std::ios::binary) << out;
+  const std::string named = absl::StrCat("0000000001.audit: seal at offset ", seal_at,
+                                         " covers no record: seq=2 is missing before it");
+  absl::StatusOr<VerifyReport> report = Verify(dir_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr(named)));
+  ReadCheck check;
+  ASSERT_TRUE(ForEachRecord(
+                  dir_, {}, [](const Entry&) { return true; }, &check)
+                  .ok());
+  EXPECT_THAT(check.problems, ::testing::Contains(HasSubstr(named)));
+}
+
 TEST_F(ReaderTest, RetentionDaysFindSegmentsRemovedTooEarly) {
   Write(100);
   std::filesystem::remove(SegmentPath(dir_, 1));
