@@ -10,9 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "audit/node_id.h"
-
 #include "audit/format.h"
+#include "audit/node_id.h"
 #include "audit/reader.h"
 #include "audit/write_order.h"
 #include "core/id.h"
