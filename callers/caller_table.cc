@@ -74,21 +74,21 @@ absl::StatusOr<const Caller*> CallerTable::Authenticate(std::string_view id,
   return caller;
 }
 
-absl::Status CallerTable::ValidateAgainstCatalog(const Catalog& catalog) const {
-  for (const Caller& caller : callers_) {
-    for (const std::string& agency : caller.agencies) {
-      if (catalog.FindAgency(agency) < 0) {
-        return absl::InvalidArgumentError(absl::StrCat("caller \"", caller.id,
-                                                       "\": unknown agency \"", agency,
-                                                       "\" (not in catalog ", catalog.id(), ")"));
-      }
+absl::Status ResolveAgainstCatalog(const Catalog& catalog, Caller* caller) {
+  for (std::string& agency : caller->agencies) {
+    const int i = catalog.FindAgency(agency);
+    if (i < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("caller \"", caller->id,
+                                                     "\": unknown agency \"", agency,
+                                                     "\" (not in catalog ", catalog.id(), ")"));
     }
-    for (const std::string& scenario : caller.scenarios) {
-      if (catalog.FindScenario(scenario) < 0) {
-        return absl::InvalidArgumentError(absl::StrCat("caller \"", caller.id,
-                                                       "\": unknown scenario \"", scenario,
-                                                       "\" (not in catalog ", catalog.id(), ")"));
-      }
+    agency = catalog.agencies()[i].id;
+  }
+  for (const std::string& scenario : caller->scenarios) {
+    if (catalog.FindScenario(scenario) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("caller \"", caller->id,
+                                                     "\": unknown scenario \"", scenario,
+                                                     "\" (not in catalog ", catalog.id(), ")"));
     }
   }
   return absl::OkStatus();

@@ -41,10 +41,6 @@ class CallerTable {
   // wrong. The token is hashed and compared in constant time in every case.
   absl::StatusOr<const Caller*> Authenticate(std::string_view id, std::string_view token) const;
 
-  // Returns OK if every caller's agencies and scenarios exist in `catalog`; else
-  // InvalidArgument naming the caller and the unknown agency or scenario.
-  absl::Status ValidateAgainstCatalog(const Catalog& catalog) const;
-
   const std::vector<Caller>& callers() const { return callers_; }
   bool empty() const { return callers_.empty(); }
 
@@ -53,6 +49,13 @@ class CallerTable {
   absl::flat_hash_map<std::string, size_t> by_id_;
   absl::flat_hash_map<std::string, size_t> by_certificate_;  // "sha256:..." and "cn:..."
 };
+
+// Checks `caller`'s agencies and scenarios against `catalog` and rewrites each agency as its
+// catalog id: a file may name an agency by its id or its name (Catalog::FindAgency, as MEASURES'
+// `agency`), and MEASURES' default filter and CheckMayApply() compare ids, so a name kept as
+// written would filter every measure out. Returns InvalidArgument naming the caller and the
+// unknown agency or scenario (`caller` then half rewritten).
+absl::Status ResolveAgainstCatalog(const Catalog& catalog, Caller* caller);
 
 // Returns `caller`'s default scenarios as a mask of `catalog`'s scenario indexes (the filter of
 // a MEASURES that names none; MeasureQuery::scenarios), leaving out ids the catalog lacks.

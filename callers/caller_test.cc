@@ -114,7 +114,7 @@ TEST(CallerTableTest, Authenticate) {
   EXPECT_FALSE(CallerTable().Authenticate("acme-bank", token_a).ok());
 }
 
-TEST(CallerTableTest, ValidateAgainstCatalog) {
+TEST(CallerTableTest, ResolveAgainstCatalog) {
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
   ASSERT_TRUE(catalog.ok()) << catalog.status();
   ASSERT_FALSE(catalog->agencies().empty());
@@ -122,14 +122,28 @@ TEST(CallerTableTest, ValidateAgainstCatalog) {
   Caller bank = Bank();
   bank.agencies = {catalog->agencies()[0].id};
   bank.scenarios = {catalog->scenarios()[0].id};
-  EXPECT_TRUE(CallerTable::Create({bank})->ValidateAgainstCatalog(*catalog).ok());
+  EXPECT_TRUE(ResolveAgainstCatalog(*catalog, &bank).ok());
+  EXPECT_EQ(bank.agencies, std::vector<std::string>{catalog->agencies()[0].id});
   bank.agencies.push_back("ministry-of-magic");
-  absl::Status s = CallerTable::Create({bank})->ValidateAgainstCatalog(*catalog);
+  absl::Status s = ResolveAgainstCatalog(*catalog, &bank);
   EXPECT_NE(s.message().find("unknown agency \"ministry-of-magic\""), std::string::npos) << s;
   bank.agencies.pop_back();
   bank.scenarios.push_back("quidditch");
-  s = CallerTable::Create({bank})->ValidateAgainstCatalog(*catalog);
+  s = ResolveAgainstCatalog(*catalog, &bank);
   EXPECT_NE(s.message().find("unknown scenario \"quidditch\""), std::string::npos) << s;
+}
+
+// An agency named by its name becomes its id: the agency rule of FEEDBACK (and MEASURES'
+// default filter) compares ids, and would refuse the housing bureau its own measure 29.
+TEST(CallerTableTest, AnAgencyNamedByItsNameActsAsItsId) {
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  Caller estate = Bank();
+  estate.agencies = {"鹤岗市住房保障局"};
+  ASSERT_TRUE(ResolveAgainstCatalog(*catalog, &estate).ok());
+  EXPECT_EQ(estate.agencies, std::vector<std::string>{"housing"});
+  EXPECT_TRUE(CheckMayApply(estate, *catalog, 29).ok());
+  EXPECT_FALSE(CheckMayApply(estate, *catalog, 1).ok());
 }
 
 }  // namespace

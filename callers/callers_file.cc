@@ -225,9 +225,16 @@ constexpr std::string_view kHeader =
 
 }  // namespace
 
-absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin) {
+absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin,
+                                             const Catalog* catalog) {
   SHIXIN_ASSIGN_OR_RETURN(const toml::table document, ParseToml(text, origin));
   SHIXIN_ASSIGN_OR_RETURN(std::vector<Caller> callers, ParseCallers(document, origin));
+  for (Caller& caller : callers) {
+    if (catalog == nullptr) break;
+    if (absl::Status s = ResolveAgainstCatalog(*catalog, &caller); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: %s", origin, s.message()));
+    }
+  }
   absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
   if (!table.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", origin, table.status().message()));
@@ -235,9 +242,9 @@ absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_
   return table;
 }
 
-absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path) {
+absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path, const Catalog* catalog) {
   SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path));
-  return ParseCallersFile(text, path);
+  return ParseCallersFile(text, path, catalog);
 }
 
 std::string FormatCallersFile(const CallerTable& table) {

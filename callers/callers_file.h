@@ -24,17 +24,23 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "callers/caller_table.h"
+#include "core/catalog.h"
 
 namespace shixin {
 
 // Returns the table described by `text`, or InvalidArgument "ORIGIN:LINE: message" naming the
 // key at fault: a syntax error, an unknown key, a value of the wrong type, an invalid value
-// (ValidateCaller), a duplicate id, or a certificate claimed by two callers.
-absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin);
+// (ValidateCaller), a duplicate id, or a certificate claimed by two callers. With `catalog`,
+// each caller's agencies and scenarios are checked against it and its agencies written as
+// their ids (ResolveAgainstCatalog: the daemon's table); without it they are kept as written
+// (the file's own table, to be written back as it was).
+absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin,
+                                             const Catalog* catalog = nullptr);
 
 // Returns the table of the file at `path`: ReadRegularFile()'s errors (core/paths.h: NotFound
 // if it cannot be opened), else as ParseCallersFile.
-absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path);
+absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path,
+                                            const Catalog* catalog = nullptr);
 
 // Returns the file text of `table`: a commented header, version = 1, one [[caller]] per
 // caller in table order. ParseCallersFile(FormatCallersFile(t)) equals t.

@@ -142,10 +142,16 @@ int Add(const Flags& flags) {
     absl::StatusOr<Catalog> catalog =
         Catalog::LoadFile(flags.Get("catalog").value_or(DefaultCatalogPath()));
     if (!catalog.ok()) return LoadFailed("caller add", catalog.status());
-    absl::StatusOr<CallerTable> one = CallerTable::Create({*caller});
-    if (!one.ok()) return UsageError("caller add", one.status());
-    if (absl::Status s = one->ValidateAgainstCatalog(*catalog); !s.ok()) {
+    // The file gets ids: an agency named by its name is written as its id (the daemon would
+    // resolve it too, but the file then says what the daemon compares).
+    const std::vector<std::string> given = caller->agencies;
+    if (absl::Status s = ResolveAgainstCatalog(*catalog, &*caller); !s.ok()) {
       return UsageError("caller add", s);
+    }
+    for (size_t i = 0; i < given.size(); ++i) {
+      if (given[i] == caller->agencies[i]) continue;
+      std::cerr << absl::StrFormat("shixin caller add: agency \"%s\" is written as its id \"%s\"\n",
+                                   TerminalSafe(given[i]), caller->agencies[i]);
     }
   }
   absl::StatusOr<std::vector<Caller>> callers = ReadCallers(*path);

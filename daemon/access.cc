@@ -86,8 +86,9 @@ absl::StatusOr<std::unique_ptr<Access>> Access::FromFile(std::string callers_fil
 
 absl::Status Access::Reload() {
   if (open()) return absl::OkStatus();
-  absl::StatusOr<CallerTable> loaded = LoadCallersFile(path_);
-  absl::Status s = loaded.ok() ? loaded->ValidateAgainstCatalog(catalog_) : loaded.status();
+  // Against the catalog: the table's agencies are ids, whatever the file names them by.
+  absl::StatusOr<CallerTable> loaded = LoadCallersFile(path_, &catalog_);
+  absl::Status s = loaded.status();
   std::lock_guard<std::mutex> lock(mu_);
   // A file emptied by mistake (a config-management run, a copy cut short) would refuse every
   // agency at once, the admin asking for the reload included; stopping shixind does it on purpose.

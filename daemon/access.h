@@ -78,8 +78,9 @@ class Access {
  public:
   // Returns an open Access (no callers file).
   static std::unique_ptr<Access> OpenMode();
-  // Reads `callers_file` and checks its agencies and scenarios against `catalog`. Returns its
-  // error (naming file, line and key) if it cannot be used.
+  // Reads `callers_file` and checks its agencies and scenarios against `catalog`, each agency
+  // kept as its id (ParseCallersFile). Returns its error (naming file, line and key) if it
+  // cannot be used.
   static absl::StatusOr<std::unique_ptr<Access>> FromFile(std::string callers_file,
                                                           Catalog catalog);
 

@@ -64,6 +64,13 @@ class HandlerCallersTest : public HandlerTest {
     Caller hotel = MakeCaller("hotel", kAllScopes, View::kFull, 1000, 1000);
     hotel.scenarios = {"hotel"};  // by default only the measures governing hotel stays
     callers.push_back(std::move(hotel));
+    // The housing bureau's gateway, its agency named by id and by name.
+    for (const auto& [id, agency] : {std::pair<std::string, std::string>{"estate-id", "housing"},
+                                     {"estate-name", "鹤岗市住房保障局"}}) {
+      Caller estate = MakeCaller(id, ScopeBit(Scope::kMeasures), View::kMasked, 1000, 1000);
+      estate.agencies = {agency};
+      callers.push_back(std::move(estate));
+    }
     absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
     ASSERT_TRUE(table.ok()) << table.status();
     ASSERT_TRUE(WriteCallersFile(dir_ + "/callers.toml", *table).ok());
@@ -348,6 +355,26 @@ TEST_F(HandlerCallersTest, MeasuresAreMeasuresFilteredAndMaskedForEverySubject) 
       .id = std::string(listed.text()), .agency = "", .scenario = "bank_credit", .officers = {}};
   ASSERT_EQ(StatusOf(wire::Opcode::kMeasures, Payload(request, 3), &a), wire::Status::kOk);
   EXPECT_EQ(a.payload, bytes);
+}
+
+// A callers file may name a caller's agency by its name (鹤岗市住房保障局) as by its id
+// (housing): either way MEASURES' default filter keeps that agency's measures, here measure 29
+// (real-estate dealings) of a legal representative of a listed organisation. Kept as written,
+// the name matched no measure's agency id: the gateway was told nothing restricts him.
+TEST_F(HandlerCallersTest, AnAgencyNamedByItsNameFiltersAsItsId) {
+  for (const std::string caller : {"estate-id", "estate-name"}) {
+    HelloAs(caller);
+    Answer a;
+    const wire::MeasuresRequest request{
+        .id = kRelatedId, .agency = "", .scenario = "", .officers = {}};
+    ASSERT_EQ(StatusOf(wire::Opcode::kMeasures, Payload(request, 3), &a), wire::Status::kOk)
+        << caller << ": " << a.error();
+    absl::StatusOr<MeasuresResult> r = wire::DecodeMeasuresResponse(a.payload, 3);
+    ASSERT_TRUE(r.ok()) << r.status();
+    std::vector<int> numbers;
+    for (const MeasureInfo& m : r->measures) numbers.push_back(m.no);
+    EXPECT_THAT(numbers, ::testing::ElementsAre(29)) << caller;
+  }
 }
 
 // A CHECK costs one token per ID: its big-endian count, not more (a one-ID CHECK once cost

@@ -1189,6 +1189,18 @@ TEST(CliOfflineTest, CallerCommands) {
   EXPECT_THAT(left.out, Not(HasSubstr("acme-bank")));
   EXPECT_THAT(left.out, HasSubstr("hotel\t"));
   EXPECT_EQ(Shixin("caller frobnicate " + file).status, 2);
+  // An agency given by its name is written as its id (the id is what the daemon compares).
+  const RunResult estate =
+      Shixin("caller add " + file +
+                 " --id estate --name E --sector real_estate --scopes measures "
+                 "--view masked --rate 5 --burst 5 --agencies 鹤岗市住房保障局",
+             /*with_stderr=*/true);
+  ASSERT_EQ(estate.status, 0) << estate.out;
+  EXPECT_THAT(estate.out,
+              HasSubstr("agency \"鹤岗市住房保障局\" is written as its id \"housing\""));
+  EXPECT_THAT(ReadWholeFile(dir + "/callers.toml"), HasSubstr("agencies = [\"housing\"]"));
+  EXPECT_THAT(ReadWholeFile(dir + "/callers.toml"), Not(HasSubstr("鹤岗市住房保障局")));
+  ASSERT_EQ(Shixin("caller remove " + file + " --id estate").status, 0);
   // A token that cannot be printed is not stored: the file stays as it was.
   const std::string before = ReadWholeFile(dir + "/callers.toml");
   EXPECT_EQ(Shixin("caller token " + file + " --id hotel --replace >/dev/full").status, 3);
