@@ -78,17 +78,19 @@ absl::Status ResolveAgainstCatalog(const Catalog& catalog, Caller* caller) {
   for (std::string& agency : caller->agencies) {
     const int i = catalog.FindAgency(agency);
     if (i < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("caller \"", caller->id,
-                                                     "\": unknown agency \"", agency,
-                                                     "\" (not in catalog ", catalog.id(), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("agencies: caller \"%s\": unknown agency \"%s\" (not in catalog %s: "
+                          "`shixin catalog` lists its agencies)",
+                          caller->id, agency, catalog.id()));
     }
     agency = catalog.agencies()[i].id;
   }
   for (const std::string& scenario : caller->scenarios) {
     if (catalog.FindScenario(scenario) < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("caller \"", caller->id,
-                                                     "\": unknown scenario \"", scenario,
-                                                     "\" (not in catalog ", catalog.id(), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("scenarios: caller \"%s\": unknown scenario \"%s\" (not in catalog %s: "
+                          "`shixin catalog` lists its scenarios)",
+                          caller->id, scenario, catalog.id()));
     }
   }
   return absl::OkStatus();

@@ -53,8 +53,9 @@ class CallerTable {
 // Checks `caller`'s agencies and scenarios against `catalog` and rewrites each agency as its
 // catalog id: a file may name an agency by its id or its name (Catalog::FindAgency, as MEASURES'
 // `agency`), and MEASURES' default filter and CheckMayApply() compare ids, so a name kept as
-// written would filter every measure out. Returns InvalidArgument naming the caller and the
-// unknown agency or scenario (`caller` then half rewritten).
+// written would filter every measure out. Returns InvalidArgument "agencies: ..." or
+// "scenarios: ..." (the key first, as ValidateCaller's) naming the caller and the unknown agency
+// or scenario (`caller` then half rewritten).
 absl::Status ResolveAgainstCatalog(const Catalog& catalog, Caller* caller);
 
 // Returns `caller`'s default scenarios as a mask of `catalog`'s scenario indexes (the filter of

@@ -116,8 +116,19 @@ absl::Status SetKey(std::string_view key, const toml::node& node, Caller* caller
 constexpr std::string_view kRequired[] = {"id",   "name", "sector", "scopes",
                                           "view", "rate", "burst"};
 
-// Returns the caller of one [[caller]] table; errors are "ORIGIN:LINE: ...".
-absl::StatusOr<Caller> ParseCaller(const toml::table& table, std::string_view origin) {
+// Returns `status` (a "key: ..." error) as "ORIGIN:LINE: key: ...", at the key's line if
+// `lines` has it, else at `table_line`.
+absl::Status AtKey(std::string_view origin, const KeyLines& lines, int table_line,
+                   const absl::Status& status) {
+  const absl::string_view message = status.message();
+  auto it = lines.find(message.substr(0, message.find(':')));
+  return ErrorAt(origin, it == lines.end() ? table_line : it->second, message);
+}
+
+// Returns the caller of one [[caller]] table, its agencies as ids if `catalog` is given
+// (ResolveAgainstCatalog); errors are "ORIGIN:LINE: ...".
+absl::StatusOr<Caller> ParseCaller(const toml::table& table, std::string_view origin,
+                                   const Catalog* catalog) {
   Caller caller;
   KeyLines lines;
   for (auto&& [name, node] : table) {
@@ -135,17 +146,19 @@ absl::StatusOr<Caller> ParseCaller(const toml::table& table, std::string_view or
                                   absl::string_view(key.data(), key.size()), "\""));
     }
   }
-  if (absl::Status s = ValidateCaller(caller); !s.ok()) {
-    // ValidateCaller names the key first ("rate: ..."): report that key's line.
-    const absl::string_view message = s.message();
-    auto it = lines.find(message.substr(0, message.find(':')));
-    return ErrorAt(origin, it == lines.end() ? table_line : it->second, message);
+  // ValidateCaller and ResolveAgainstCatalog name the key first ("rate: ..."): report its line.
+  if (absl::Status s = ValidateCaller(caller); !s.ok()) return AtKey(origin, lines, table_line, s);
+  if (catalog != nullptr) {
+    if (absl::Status s = ResolveAgainstCatalog(*catalog, &caller); !s.ok()) {
+      return AtKey(origin, lines, table_line, s);
+    }
   }
   return caller;
 }
 
 // Returns the callers of the parsed file, checking the ids and certificates are unique.
-absl::StatusOr<std::vector<Caller>> ParseCallers(const toml::table& root, std::string_view origin) {
+absl::StatusOr<std::vector<Caller>> ParseCallers(const toml::table& root, std::string_view origin,
+                                                 const Catalog* catalog) {
   std::vector<Caller> callers;
   absl::flat_hash_map<std::string, std::string> certificate_owner;
   for (auto&& [name, node] : root) {
@@ -163,7 +176,7 @@ absl::StatusOr<std::vector<Caller>> ParseCallers(const toml::table& root, std::s
       return ErrorAt(origin, LineOf(node), "caller: expected [[caller]] tables");
     }
     for (const toml::node& entry : *node.as_array()) {
-      SHIXIN_ASSIGN_OR_RETURN(Caller caller, ParseCaller(*entry.as_table(), origin));
+      SHIXIN_ASSIGN_OR_RETURN(Caller caller, ParseCaller(*entry.as_table(), origin, catalog));
       const int line = static_cast<int>(entry.source().begin.line);
       for (const Caller& earlier : callers) {
         if (earlier.id == caller.id) {
@@ -228,13 +241,7 @@ constexpr std::string_view kHeader =
 absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin,
                                              const Catalog* catalog) {
   SHIXIN_ASSIGN_OR_RETURN(const toml::table document, ParseToml(text, origin));
-  SHIXIN_ASSIGN_OR_RETURN(std::vector<Caller> callers, ParseCallers(document, origin));
-  for (Caller& caller : callers) {
-    if (catalog == nullptr) break;
-    if (absl::Status s = ResolveAgainstCatalog(*catalog, &caller); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: %s", origin, s.message()));
-    }
-  }
+  SHIXIN_ASSIGN_OR_RETURN(std::vector<Caller> callers, ParseCallers(document, origin, catalog));
   absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
   if (!table.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", origin, table.status().message()));

@@ -98,12 +98,14 @@ TEST(CallersFileTest, ErrorsNameFileLineAndKey) {
   }
 }
 
-// Replaces line `line` (1-based) of File() with `replacement` and expects `expected`.
-void ExpectLineError(int line, const std::string& replacement, const std::string& expected) {
+// Replaces line `line` (1-based) of File() with `replacement` and expects `expected` (parsed
+// against `catalog` if given).
+void ExpectLineError(int line, const std::string& replacement, const std::string& expected,
+                     const Catalog* catalog = nullptr) {
   std::istringstream in(File());
   std::string text, l;
   for (int i = 1; std::getline(in, l); ++i) text += (i == line ? replacement : l) + "\n";
-  absl::StatusOr<CallerTable> table = ParseCallersFile(text, "f.toml");
+  absl::StatusOr<CallerTable> table = ParseCallersFile(text, "f.toml", catalog);
   ASSERT_FALSE(table.ok()) << replacement;
   EXPECT_THAT(std::string(table.status().message()),
               HasSubstr("f.toml:" + std::to_string(line) + ": " + expected))
@@ -127,6 +129,19 @@ TEST(CallersFileTest, BadValuesReportTheirLine) {
   ExpectLineError(12, "tokens = [\"shx_plaintoken\"]",
                   "tokens: \"shx_plaintoken\" is not a token hash");
   ExpectLineError(12, "tokens = [\"sha256:abc\"]", "tokens: \"sha256:abc\" is not a token hash");
+}
+
+// An agency or scenario the catalog lacks is an error at its key's line, as every other one.
+TEST(CallersFileTest, UnknownAgenciesAndScenariosReportTheirLine) {
+  absl::StatusOr<Catalog> catalog = Catalog::LoadFile(DefaultCatalogPath());
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  ExpectLineError(7, "agencies = [\"Housing\"]",
+                  "agencies: caller \"acme-bank\": unknown agency \"Housing\" (not in catalog",
+                  &*catalog);
+  ExpectLineError(7, "agencies = [\"housing\", \"\"]",
+                  "agencies: caller \"acme-bank\": unknown agency \"\"", &*catalog);
+  ExpectLineError(7, "scenarios = [\"quidditch\"]",
+                  "scenarios: caller \"acme-bank\": unknown scenario \"quidditch\"", &*catalog);
 }
 
 TEST(CallersFileTest, MissingKeyNamesTheTable) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
 #include "core/paths.h"
@@ -247,12 +248,42 @@ TEST_F(AccessTest, AnUnknownCertificateIsNoCaller) {
   EXPECT_TRUE(absl::IsUnauthenticated(access->ForCertificate("sha256:00", "stranger").status()));
 }
 
-TEST_F(AccessTest, AFileNamingAnUnknownAgencyIsRefused) {
+// At start and on reload, the error names the file and the line of the key, as every other.
+TEST_F(AccessTest, AFileNamingAnUnknownAgencyIsRefusedAtItsLine) {
+  // The line FormatCallersFile() writes `key` at.
+  auto line_of = [&](std::string_view key) {
+    std::ifstream in(path_);
+    std::string l;
+    for (int i = 1; std::getline(in, l); ++i) {
+      if (l.starts_with(key)) {
+        return absl::StrCat(path_, ":", i, ": ", std::string(key), ": caller \"bank\"");
+      }
+    }
+    return std::string("no such key");
+  };
+  std::unique_ptr<Access> access = Make();  // SetUp()'s file
+  ASSERT_NE(access, nullptr);
   Caller c = MakeCaller("bank", ScopeBit(Scope::kCheck), HashToken(bank_token_));
   c.agencies = {"no-such-agency"};
   Write({c});
-  absl::StatusOr<std::unique_ptr<Access>> access = Access::FromFile(path_, LoadCatalog());
-  EXPECT_FALSE(access.ok());
+  absl::StatusOr<std::unique_ptr<Access>> refused = Access::FromFile(path_, LoadCatalog());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(refused.status().message()).find(line_of("agencies")), std::string::npos)
+      << refused.status();
+
+  c.agencies = {""};
+  Write({c});
+  absl::Status s = access->Reload();
+  EXPECT_NE(std::string(s.message()).find(line_of("agencies") + ": unknown agency \"\""),
+            std::string::npos)
+      << s;
+  c.agencies.clear();
+  c.scenarios = {"quidditch"};
+  Write({c});
+  s = access->Reload();
+  EXPECT_NE(std::string(s.message()).find(line_of("scenarios")), std::string::npos) << s;
+  EXPECT_TRUE(access->Authenticate("hotel", hotel_token_, kClient).ok());  // the old callers
 }
 
 TEST(ScopeOfTest, EveryOpcodeHasItsScope) {
