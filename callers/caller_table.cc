@@ -21,6 +21,7 @@ constexpr std::string_view kNoHash =
 
 absl::StatusOr<CallerTable> CallerTable::Create(std::vector<Caller> callers) {
   CallerTable table;
+  absl::flat_hash_map<std::string, size_t> by_token;
   for (size_t i = 0; i < callers.size(); ++i) {
     const Caller& caller = callers[i];
     if (absl::Status s = ValidateCaller(caller); !s.ok()) {
@@ -34,6 +35,14 @@ absl::StatusOr<CallerTable> CallerTable::Create(std::vector<Caller> callers) {
       if (!inserted && it->second != i) {
         return absl::InvalidArgumentError(absl::StrCat("certificate \"", cert, "\" of caller \"",
                                                        caller.id, "\" is claimed by caller \"",
+                                                       callers[it->second].id, "\" too"));
+      }
+    }
+    for (const std::string& hash : caller.token_hashes) {
+      auto [it, inserted] = by_token.emplace(hash, i);
+      if (!inserted && it->second != i) {
+        return absl::InvalidArgumentError(absl::StrCat("token hash \"", hash, "\" of caller \"",
+                                                       caller.id, "\" is listed by caller \"",
                                                        callers[it->second].id, "\" too"));
       }
     }

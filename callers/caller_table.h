@@ -25,8 +25,9 @@ class CallerTable {
   CallerTable() = default;
 
   // Returns the table of `callers` (kept in their order), or InvalidArgument naming a caller
-  // whose fields are invalid (ValidateCaller), a duplicate id, or a certificate identity claimed
-  // by two callers.
+  // whose fields are invalid (ValidateCaller), a duplicate id, or a certificate identity or token
+  // hash claimed by two callers (a token must name one caller: the JSON API finds the caller by
+  // its hash alone).
   static absl::StatusOr<CallerTable> Create(std::vector<Caller> callers);
 
   // Returns the caller `id`, or nullptr.

@@ -78,6 +78,23 @@ TEST(CallerTableTest, FindAndCertificates) {
   EXPECT_FALSE(CallerTable::Create({bank, bank}).ok());
 }
 
+// A token hash two callers list would authenticate as either (a bearer token names its caller
+// by its hash alone): refused, naming both; one caller may list it twice.
+TEST(CallerTableTest, ATokenHashOfTwoCallersIsRefused) {
+  Caller bank = Bank();
+  bank.token_hashes = {HashToken("shx_bank"), HashToken("shx_shared")};
+  Caller hotel = Bank();
+  hotel.id = "hotel";
+  hotel.token_hashes = {HashToken("shx_shared")};
+  absl::StatusOr<CallerTable> table = CallerTable::Create({bank, hotel});
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().message(), "token hash \"" + HashToken("shx_shared") +
+                                          "\" of caller \"hotel\" is listed by caller "
+                                          "\"acme-bank\" too");
+  hotel.token_hashes = {HashToken("shx_hotel"), HashToken("shx_hotel")};
+  EXPECT_TRUE(CallerTable::Create({bank, hotel}).ok());
+}
+
 TEST(CallerTableTest, Authenticate) {
   const std::string token_a = *NewToken();
   const std::string token_b = *NewToken();

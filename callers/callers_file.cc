@@ -156,11 +156,13 @@ absl::StatusOr<Caller> ParseCaller(const toml::table& table, std::string_view or
   return caller;
 }
 
-// Returns the callers of the parsed file, checking the ids and certificates are unique.
+// Returns the callers of the parsed file, checking the ids, certificates and token hashes are
+// unique: a token two callers list would authenticate as either.
 absl::StatusOr<std::vector<Caller>> ParseCallers(const toml::table& root, std::string_view origin,
                                                  const Catalog* catalog) {
   std::vector<Caller> callers;
   absl::flat_hash_map<std::string, std::string> certificate_owner;
+  absl::flat_hash_map<std::string, std::string> token_owner;
   for (auto&& [name, node] : root) {
     const std::string_view key = name.str();
     if (key == "version") {
@@ -189,6 +191,17 @@ absl::StatusOr<std::vector<Caller>> ParseCallers(const toml::table& root, std::s
           return ErrorAt(origin, line,
                          absl::StrCat("certificates: \"", cert, "\" is claimed by caller \"",
                                       it->second, "\" too"));
+        }
+      }
+      for (const std::string& hash : caller.token_hashes) {
+        auto [it, inserted] = token_owner.emplace(hash, caller.id);
+        if (!inserted && it->second != caller.id) {
+          const toml::node* tokens = entry.as_table()->get("tokens");
+          return ErrorAt(origin, tokens == nullptr ? line : LineOf(*tokens),
+                         absl::StrCat("tokens: \"", hash, "\" of caller \"", caller.id,
+                                      "\" is listed by caller \"", it->second,
+                                      "\" too: that token would authenticate as either (give "
+                                      "each caller its own: shixin caller token --replace)"));
         }
       }
       callers.push_back(std::move(caller));

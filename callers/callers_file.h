@@ -30,7 +30,8 @@ namespace shixin {
 
 // Returns the table described by `text`, or InvalidArgument "ORIGIN:LINE: message" naming the
 // key at fault: a syntax error, an unknown key, a value of the wrong type, an invalid value
-// (ValidateCaller), a duplicate id, or a certificate claimed by two callers. With `catalog`,
+// (ValidateCaller), a duplicate id, or a certificate or token hash claimed by two callers (the
+// error names both). With `catalog`,
 // each caller's agencies and scenarios are checked against it (an unknown one is an error at
 // its key's line too) and its agencies written as their ids (ResolveAgainstCatalog: the
 // daemon's table); without it they are kept as written (the file's own table, to be written

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -142,6 +143,17 @@ TEST(CallersFileTest, UnknownAgenciesAndScenariosReportTheirLine) {
                   "agencies: caller \"acme-bank\": unknown agency \"\"", &*catalog);
   ExpectLineError(7, "scenarios = [\"quidditch\"]",
                   "scenarios: caller \"acme-bank\": unknown scenario \"quidditch\"", &*catalog);
+}
+
+// A copied-and-edited entry keeping the other's tokens: one token would act as either caller.
+TEST(CallersFileTest, ATokenHashOfTwoCallersIsRefusedAtItsLine) {
+  const std::string text = File() + "tokens = [\"" + kHashA + "\"]\n";  // the hotel's, last
+  const int line = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  absl::StatusOr<CallerTable> table = ParseCallersFile(text, "callers.toml");
+  ASSERT_FALSE(table.ok());
+  EXPECT_THAT(std::string(table.status().message()),
+              HasSubstr("callers.toml:" + std::to_string(line) + ": tokens: \"" + kHashA +
+                        "\" of caller \"hotel\" is listed by caller \"acme-bank\" too"));
 }
 
 TEST(CallersFileTest, MissingKeyNamesTheTable) {
