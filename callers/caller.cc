@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -75,7 +76,20 @@ absl::Status ValidateCaller(const Caller& caller) {
     return absl::InvalidArgumentError(
         absl::StrCat("rate: ", caller.rate, " is not a positive number of requests per second"));
   }
+  if (caller.rate < kMinRate) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "rate: %g is below the slowest rate shixind keeps, %.17g per second (one request per "
+        "100 days)",
+        caller.rate, kMinRate));
+  }
   if (caller.burst < 1) return absl::InvalidArgumentError("burst: must be at least 1");
+  if ((caller.burst - 1.0) / caller.rate > kMaxRefillSeconds) {
+    const double most = std::min(std::floor(caller.rate * kMaxRefillSeconds) + 1, 4294967295.0);
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "burst: %d at a rate of %g per second takes %.0f days to refill, more than the 100 "
+        "shixind keeps: at most %.0f at this rate, or a higher rate",
+        caller.burst, caller.rate, (caller.burst - 1.0) / caller.rate / 86400, most));
+  }
   for (const std::string& hash : caller.token_hashes) {
     if (!IsSha256Text(hash)) {
       return absl::InvalidArgumentError(

@@ -34,6 +34,13 @@ bool IsSha256Text(std::string_view text);
 // "cn:<name>" with a non-empty name.
 bool IsCertificateIdentity(std::string_view text);
 
+// The slowest rate a caller may have (one request per 100 days) and the longest its burst may
+// take to refill at its rate (100 days): shixind's token bucket (daemon/rate_limiter.h) keeps
+// at most 104 days' worth of one token or of a burst, and silently turns a slower rate into a
+// faster one and a longer refill into a smaller burst.
+inline constexpr double kMaxRefillSeconds = 100 * 86400.0;
+inline constexpr double kMinRate = 1 / kMaxRefillSeconds;
+
 struct Caller {
   std::string id;
   std::string name;
@@ -44,14 +51,15 @@ struct Caller {
   std::vector<std::string> scenarios;
   ScopeSet scopes = 0;
   View view = View::kMasked;
-  double rate = 10;                       // requests per second, > 0
-  uint32_t burst = 20;                    // >= 1
+  double rate = 10;                       // requests per second, >= kMinRate
+  uint32_t burst = 20;                    // >= 1, (burst - 1) / rate <= kMaxRefillSeconds
   std::vector<std::string> token_hashes;  // "sha256:<hex>" (token.h HashToken)
   std::vector<std::string> certificates;  // "sha256:<hex>" or "cn:<name>"
 };
 
 // Returns OK if `caller`'s fields are each valid on their own (id, name, sector, rate, burst,
-// token hashes, certificate identities); else InvalidArgument naming the field ("rate: ...").
+// token hashes, certificate identities) and its rate and burst are ones the daemon's limiter
+// keeps (kMinRate, kMaxRefillSeconds); else InvalidArgument naming the field ("rate: ...").
 absl::Status ValidateCaller(const Caller& caller);
 
 }  // namespace shixin

@@ -58,6 +58,34 @@ TEST(CallerTest, ValidateNamesTheField) {
   EXPECT_TRUE(ValidateCaller(c).ok());
 }
 
+// A rate or burst the daemon's limiter cannot keep is refused, saying what it can: 1e-7 per
+// second became one request per 104 days, and its burst of 10 became 2.
+TEST(CallerTest, RatesAndBurstsTheLimiterCannotKeepAreRefused) {
+  Caller c = Bank();
+  c.burst = 1;
+  for (const double rate : {1e-7, 1e-300, kMinRate * 0.999}) {
+    c.rate = rate;
+    const absl::Status s = ValidateCaller(c);
+    EXPECT_EQ(s.message().substr(0, 5), "rate:") << rate;
+    EXPECT_NE(s.message().find("is below the slowest rate shixind keeps, 1.1574074074074074e-07 "
+                               "per second (one request per 100 days)"),
+              std::string::npos)
+        << s;
+  }
+  c.rate = kMinRate;
+  EXPECT_TRUE(ValidateCaller(c).ok());
+  c.rate = 1e-6;  // one request per 11.6 days: at most 9 in a burst (8 to refill, 93 days)
+  c.burst = 9;
+  EXPECT_TRUE(ValidateCaller(c).ok());
+  c.burst = 10;
+  EXPECT_EQ(ValidateCaller(c).message(),
+            "burst: 10 at a rate of 1e-06 per second takes 104 days to refill, more than the 100 "
+            "shixind keeps: at most 9 at this rate, or a higher rate");
+  c.rate = 1e9;
+  c.burst = UINT32_MAX;
+  EXPECT_TRUE(ValidateCaller(c).ok());
+}
+
 TEST(CallerTableTest, FindAndCertificates) {
   Caller bank = Bank();
   bank.certificates = {kHashA, "cn:acme"};
@@ -114,7 +142,7 @@ TEST(CallerTableTest, Authenticate) {
     ASSERT_TRUE(caller.ok()) << caller.status();
     EXPECT_EQ((*caller)->id, "acme-bank");
   }
-  const std::pair<std::string, std::string> kBad[] = {
+  const std::pair<std::string, std::string> bad[] = {
       {"acme-bank", token_c},        // another caller's token
       {"acme-bank", token_a + "x"},  // wrong token
       {"acme-bank", ""},
@@ -122,7 +150,7 @@ TEST(CallerTableTest, Authenticate) {
       {"no-tokens", ""},
       {"no-tokens", token_a},
   };
-  for (const auto& [id, token] : kBad) {
+  for (const auto& [id, token] : bad) {
     absl::StatusOr<const Caller*> caller = table->Authenticate(id, token);
     ASSERT_FALSE(caller.ok()) << id;
     EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated);

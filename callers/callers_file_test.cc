@@ -77,7 +77,7 @@ struct BadCase {
 };
 
 TEST(CallersFileTest, ErrorsNameFileLineAndKey) {
-  const BadCase kCases[] = {
+  const BadCase cases[] = {
       {File("scopes = [\"check\"\n"), "callers.toml:13:"},  // syntax error
       {File("colour = \"red\"\n"), "callers.toml:13: unknown key \"colour\""},
       {"versio = 1\n", "callers.toml:1: unknown key \"versio\""},
@@ -91,7 +91,7 @@ TEST(CallersFileTest, ErrorsNameFileLineAndKey) {
        "certificates: \"cn:hotel-front-desk\" is claimed by caller \"acme-bank\" too"},
       {File("certificates = [\"pem:xyz\"]\n"), "callers.toml:13: certificates: \"pem:xyz\""},
   };
-  for (const BadCase& c : kCases) {
+  for (const BadCase& c : cases) {
     absl::StatusOr<CallerTable> table = ParseCallersFile(c.text, "callers.toml");
     ASSERT_FALSE(table.ok()) << c.text;
     EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
@@ -125,7 +125,10 @@ TEST(CallersFileTest, BadValuesReportTheirLine) {
   ExpectLineError(10, "rate = -1.5", "rate: -1.5 is not a positive number");
   ExpectLineError(10, "rate = \"50\"", "rate: expected a number, got string");
   ExpectLineError(10, "rate = nan", "rate: nan is not a positive number");
+  ExpectLineError(10, "rate = 1e-7", "rate: 1e-07 is below the slowest rate shixind keeps");
   ExpectLineError(11, "burst = 0", "burst: 0 is out of range");
+  ExpectLineError(11, "burst = 4000000000",
+                  "burst: 4000000000 at a rate of 50 per second takes 926 days to refill");
   ExpectLineError(11, "burst = 1.5", "burst: expected an integer");
   ExpectLineError(12, "tokens = [\"shx_plaintoken\"]",
                   "tokens: \"shx_plaintoken\" is not a token hash");
@@ -174,7 +177,7 @@ TEST(CallersFileTest, FormatRoundTrips) {
   odd.scopes = ScopeBit(Scope::kAdmin) | ScopeBit(Scope::kExport);
   odd.view = View::kFull;
   odd.rate = 0.1;
-  odd.burst = 4000000000u;
+  odd.burst = 800000;  // refilled in 93 days (the most is 100)
   odd.token_hashes = {HashToken("x"), HashToken("y")};
   absl::StatusOr<CallerTable> table = ParseCallersFile(File(), "callers.toml");
   ASSERT_TRUE(table.ok());

@@ -487,7 +487,8 @@ HttpReply WireErrorReply(wire::Status status, std::string_view message, uint32_t
   const HttpStatusCode s = HttpStatusOf(status);
   HttpReply reply = JsonError(s.status, s.code, message);
   if (status == wire::Status::kRateLimited) {
-    const uint32_t seconds = std::max<uint32_t>(1, (retry_after_ms + 999) / 1000);
+    // In 64 bits: a wait saturated at UINT32_MAX ms rounded up in 32 wrapped to 0, so 1 s.
+    const uint64_t seconds = std::max<uint64_t>(1, (uint64_t{retry_after_ms} + 999) / 1000);
     reply.headers.emplace_back("Retry-After", absl::StrCat(seconds));
   }
   if (status == wire::Status::kUnauthenticated) {

@@ -597,6 +597,10 @@ TEST(HttpStatusOfTest, MapsEveryWireStatus) {
   const HttpReply reply = WireErrorReply(wire::Status::kRateLimited, "slow down", 1500);
   EXPECT_EQ(HeaderOf(reply, "Retry-After"), "2");
   EXPECT_EQ(reply.body, R"({"error":{"code":"rate_limited","message":"slow down"}})");
+  // The longest wait a bucket answers (UINT32_MAX ms, 49.7 days) rounds up to its seconds: it
+  // wrapped to 1, and a well-behaved client retried every second.
+  EXPECT_EQ(HeaderOf(WireErrorReply(wire::Status::kRateLimited, "", UINT32_MAX), "Retry-After"),
+            "4294968");
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "callers/caller.h"
+
 namespace shixin {
 namespace {
 
@@ -91,6 +93,21 @@ TEST(TokenBucketTest, WaitIsRoundedUpAndCapped) {
   EXPECT_EQ(fast.Take(kT0), 0u);
   EXPECT_EQ(fast.Take(kT0), 1u);  // 1 us, rounded up to 1 ms
   EXPECT_EQ(fast.Take(kT0 + 1000), 0u);
+}
+
+// The slowest rate and the longest refill a callers file may give (callers/caller.h) are kept
+// as given: a bucket neither runs faster nor holds a smaller burst.
+TEST(TokenBucketTest, TheCallersFilesLimitsAreKept) {
+  constexpr int64_t kDay = 86400 * kSecond;
+  TokenBucket slowest(kMinRate, 2);  // 2 at once, then one per 100 days
+  EXPECT_EQ(slowest.Take(kT0, 2), 0u);
+  const uint32_t wait = slowest.Take(kT0 + 60 * kDay);  // 40 days (1/rate rounds up a hair)
+  EXPECT_GE(wait, 40u * 86'400'000);
+  EXPECT_LE(wait, 40u * 86'400'000 + 1);
+  TokenBucket deep(1e-3, 8641);  // one token per 1000 s, 8641 at once
+  EXPECT_EQ(deep.Take(kT0, 8641), 0u);
+  EXPECT_GT(deep.Take(kT0 + 99 * kDay, 8641), 0u);
+  EXPECT_EQ(deep.Take(kT0 + 8641 * 1000 * kSecond + kSecond, 8641), 0u);  // all of it back
 }
 
 TEST(TokenBucketTest, NonPositiveRatesGrantNothing) {
@@ -201,6 +218,7 @@ TEST(TokenBucketTest, TwoThreadsNeverExceedBurstPlusRateTimesElapsed) {
   };
   const int64_t start = now_ns();
   std::vector<std::thread> threads;
+  threads.reserve(2);
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&] {
       int64_t mine = 0;
