@@ -21,7 +21,13 @@ class StripedCounter {
   // Adds `n`.
   void Add(uint64_t n = 1) { cells_[ThreadStripe()].value.fetch_add(n, std::memory_order_relaxed); }
 
-  // Returns the sum of every Add() so far.
+  // Subtracts `n` added before (a count taken back). The thread's cell may wrap below 0 when
+  // another thread added: the sum, modulo 2^64, is right all the same.
+  void Subtract(uint64_t n = 1) {
+    cells_[ThreadStripe()].value.fetch_sub(n, std::memory_order_relaxed);
+  }
+
+  // Returns the sum of every Add() so far, less every Subtract().
   uint64_t Read() const {
     uint64_t sum = 0;
     for (const Cell& c : cells_) sum += c.value.load(std::memory_order_relaxed);

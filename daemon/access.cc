@@ -243,6 +243,11 @@ Access::Decision Access::Admit(const Grant& grant, std::optional<Scope> scope,
   return Decision{};
 }
 
+void Access::Deny(const Grant& grant) const {
+  grant.counters->requests.Subtract();
+  grant.counters->denied.fetch_add(1, std::memory_order_relaxed);
+}
+
 std::vector<CallerCount> Access::Counts() const {
   std::vector<CallerCount> counts;
   std::lock_guard<std::mutex> lock(mu_);

@@ -44,7 +44,7 @@ namespace shixin {
 struct CallerCounters {
   StripedCounter requests;                 // requests admitted (every request: striped)
   std::atomic<uint64_t> rate_limited{0};   // refused RATE_LIMITED
-  std::atomic<uint64_t> denied{0};         // refused PERMISSION_DENIED (scopes)
+  std::atomic<uint64_t> denied{0};         // refused PERMISSION_DENIED (scopes, FEEDBACK)
   std::atomic<uint64_t> auth_failures{0};  // HELLOs naming it whose token was refused
 };
 
@@ -117,6 +117,10 @@ class Access {
   // per ID) to `grant`. Returns kOk, kPermissionDenied (the scope is missing) or kRateLimited
   // with the wait. REQUIRES: 1 <= cost <= grant.caller.burst.
   Decision Admit(const Grant& grant, std::optional<Scope> scope, uint32_t cost) const;
+  // Moves a request Admit() admitted for `grant` from its `requests` to its `denied`: it was
+  // answered PERMISSION_DENIED after all, for what only its payload told (FEEDBACK on another
+  // caller's receipt, or `applied` for another agency's measure).
+  void Deny(const Grant& grant) const;
 
   // Reads the callers file again. Returns its error and keeps the old table if it cannot be
   // used (FailedPrecondition if it names no caller while the old table names some); else

@@ -34,6 +34,7 @@
 #include "callers/token.h"
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
+#include "daemon/log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -1056,7 +1057,20 @@ TEST_F(HandlerAuditCallersTest, FeedbackOnAnotherCallersReceiptIsPermissionDenie
   ASSERT_TRUE(handler_->SyncAudit(session_.audit_ticket).ok());
   EXPECT_EQ(Records().at(0).caller, "b");
   HelloAs("a");
+  auto count_of_a = [&] {
+    for (const CallerCount& c : access_->Counts()) {
+      if (c.id == "a") return c;
+    }
+    return CallerCount{};
+  };
+  const CallerCount before = count_of_a();
+  const uint64_t logged = LogKindEvents(LogKind::kPermissionDenied);
   EXPECT_EQ(SendFeedback(receipt, {Item(41)}).status(), wire::Status::kPermissionDenied);
+  // Refused, not admitted: counted in `denied` and logged, as a scope refusal is.
+  const CallerCount after = count_of_a();
+  EXPECT_EQ(after.requests, before.requests);
+  EXPECT_EQ(after.denied, before.denied + 1);
+  EXPECT_EQ(LogKindEvents(LogKind::kPermissionDenied), logged + 1);
 }
 
 // A caller acting for named agencies reports applied only their measures: the bank asked for

@@ -714,6 +714,13 @@ Handler::Outcome Handler::Feedback(std::string_view payload, const Dataset& d, S
         return Outcome::Error(wire::Status::kNotFound, message);
       case absl::StatusCode::kUnavailable:  // the reason is for admins (INFO), as MEASURES'
         return Outcome::Error(wire::Status::kAuditUnavailable, std::string(kAuditRefused));
+      case absl::StatusCode::kPermissionDenied:
+        // Counted and logged as a scope refusal: a caller reporting on another agency's
+        // receipt is probing the other agencies' records.
+        access_->Deny(*session.grant);
+        LogLimited(LogKind::kPermissionDenied, LogLevel::kWarning,
+                   "caller \"%s\": FEEDBACK refused (%s)", caller.id, message);
+        return Outcome::FromCore(recorded.status());
       default:
         return Outcome::FromCore(recorded.status());
     }

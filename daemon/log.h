@@ -42,7 +42,7 @@ enum class LogKind {
   kBadFrame,           // a connection closed for a malformed frame or a fatal error
   kRefusedConnection,  // a connection refused (max_connections, per-address limit)
   kAcceptError,        // accept() failed (EMFILE, ENFILE, ENOBUFS, ...)
-  kPermissionDenied,   // a request refused for a missing scope (RELOAD to a non-admin)
+  kPermissionDenied,   // a request refused for a missing scope or a FEEDBACK refused
   kAuthentication,     // a HELLO whose credentials were refused
   kReloadRequest,      // a reload request queued behind a running reload
   kDeadline,           // a connection closed by its frame or write deadline
