@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/civil_time.h"
@@ -152,6 +153,65 @@ std::string MaskIdText(std::string_view normalised_id) {
   // keeps the function pure.
   absl::StatusOr<Id> id = ParseId(normalised_id, absl::CivilDay(9999, 12, 31));
   return id.ok() ? id->Masked() : MaskName(normalised_id);
+}
+
+namespace {
+
+// Returns the byte length of the digit (ASCII, or full-width U+FF10-U+FF19) at the start of `s`,
+// or 0.
+size_t DigitLength(std::string_view s) {
+  if (!s.empty() && s[0] >= '0' && s[0] <= '9') return 1;
+  if (s.size() >= 3 && s.substr(0, 2) == "\xEF\xBC" && static_cast<unsigned char>(s[2]) >= 0x90 &&
+      static_cast<unsigned char>(s[2]) <= 0x99) {
+    return 3;
+  }
+  return 0;
+}
+
+// Returns the byte length of the check character X (x, or full-width) at the start of `s`, or 0.
+size_t CheckXLength(std::string_view s) {
+  if (!s.empty() && (s[0] == 'X' || s[0] == 'x')) return 1;
+  if (s.starts_with("\xEF\xBC\xB8") || s.starts_with("\xEF\xBD\x98")) return 3;  // Ｘ ｘ
+  return 0;
+}
+
+}  // namespace
+
+std::string MaskIdsInText(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    std::vector<std::string_view> run;  // the characters of a run of digits
+    size_t end = i;
+    for (size_t n = 0; (n = DigitLength(text.substr(end))) > 0; end += n) {
+      run.push_back(text.substr(end, n));
+    }
+    if (run.size() == 17) {
+      if (const size_t n = CheckXLength(text.substr(end)); n > 0) {
+        run.push_back(text.substr(end, n));
+        end += n;
+      }
+    }
+    if (run.empty()) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    i = end;
+    if (run.size() < 15) {
+      for (std::string_view c : run) out.append(c);
+      continue;
+    }
+    const size_t head = run.size() == 18 ? 10 : run.size() == 15 ? 8 : 6;
+    const size_t tail = run.size() == 15 ? 3 : 4;
+    for (size_t k = 0; k < run.size(); ++k) {
+      if (k < head || k >= run.size() - tail) {
+        out.append(run[k]);
+      } else {
+        out.push_back('*');
+      }
+    }
+  }
+  return out;
 }
 
 void Mask(View view, CheckResult* r) {

@@ -38,6 +38,14 @@ std::string MaskName(std::string_view name);
 // a text that is not an ID never comes back whole).
 std::string MaskIdText(std::string_view normalised_id);
 
+// Returns `text` (a free text: a name, a court's field) with every run of 15 or more digits
+// (ASCII or full-width; an 18-character one may end in X or x) masked, so that no person's ID
+// (resident, residence permit, foreigner's permanent residence ID, old 15-digit) written into it
+// comes out whole: 18 characters as Id::Masked() (first 10 + "****" + last 4), 15 as first 8 +
+// "****" + last 3, any other length keeping its first 6 and last 4. Other characters, and
+// shorter numbers (case numbers, dates), are unchanged; an all-digit credit code is masked too.
+std::string MaskIdsInText(std::string_view text);
+
 // Masks `r` in place for `view` (kFull: unchanged). kMasked: `r->id` stays; `r->name` stays if
 // the subject is listed, else is masked; the cases keep only the fields a masked caller may see
 // (case code, court, dates and validity, the ground of listing: see masking.cc); roles[] and

@@ -79,6 +79,27 @@ TEST(MaskingTest, MaskIdTextOfOtherTexts) {
   EXPECT_EQ(MaskIdText("张三"), "张*");
 }
 
+TEST(MaskingTest, MaskIdsInTextMasksIdsInFreeText) {
+  // A resident ID, a foreigner's permanent residence ID, one after a name, one with a lower-case
+  // check character, a full-width one: masked as Id::Masked() would.
+  EXPECT_EQ(MaskIdsInText("230402197203140038"), "2304021972****0038");
+  EXPECT_EQ(MaskIdsInText("933840198001010019"), "9338401980****0019");
+  EXPECT_EQ(MaskIdsInText("陈海波 11010519491231002x，法定代表人"),
+            "陈海波 1101051949****002x，法定代表人");
+  EXPECT_EQ(MaskIdsInText("１１０１０５１９４９１２３１００２Ｘ"),
+            "１１０１０５１９４９****００２Ｘ");
+  // An old 15-digit ID (its month and day hidden), and longer runs that may hide one.
+  EXPECT_EQ(MaskIdsInText("id:110105491231002;"), "id:11010549****002;");
+  EXPECT_EQ(MaskIdsInText("12304021972031400381"), "123040**********0381");
+  EXPECT_EQ(MaskIdsInText("1101051949123100"), "110105******3100");
+  // Short numbers, letters and other texts stay.
+  for (std::string_view kept :
+       {"", "陈海波", "(2015)鹤向法执字第00232号", "91350503MA2XK7R352", "11010519491231 002X",
+        "20180713", "12345678901234", "X11010519491231X", "\xFF\xEF\xBC"}) {
+    EXPECT_EQ(MaskIdsInText(kept), kept);
+  }
+}
+
 // Returns a case with every field set: a text to its name, any other field to 1.
 CaseInfo FullCase() {
   CaseInfo c;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/csv.h"
 #include "base/status_macros.h"
+#include "core/masking.h"
 #include "core/query.h"
 #include "core/validity.h"
 #include "nlohmann/json.hpp"
@@ -25,18 +26,21 @@ constexpr std::array<std::string_view, 10> kCaseColumns = {
 constexpr std::array<std::string_view, 4> kSubjectColumns = {"kind", "name", "id",
                                                              "legal_representative_name"};
 
-// Returns the public values of `c`, in kCaseColumns' order.
+// Returns the public values of `c`, in kCaseColumns' order. The texts are the court's free
+// text: a person's ID written into one is masked (the dates have no run of digits to mask).
 std::array<std::string, kCaseColumns.size()> CaseValues(const CaseInfo& c) {
-  return {c.case_code,
-          c.court,
-          c.area,
-          c.gist_id,
-          c.gist_unit,
-          FormatDate(c.reg_date),
-          FormatDate(c.publish_date),
-          FormatDate(c.term_end),
-          c.disrupt_type,
-          c.performance};
+  std::array<std::string, kCaseColumns.size()> values = {c.case_code,
+                                                         c.court,
+                                                         c.area,
+                                                         c.gist_id,
+                                                         c.gist_unit,
+                                                         FormatDate(c.reg_date),
+                                                         FormatDate(c.publish_date),
+                                                         FormatDate(c.term_end),
+                                                         c.disrupt_type,
+                                                         c.performance};
+  for (std::string& value : values) value = MaskIdsInText(value);
+  return values;
 }
 
 // The public form of a listed subject.
@@ -50,7 +54,7 @@ struct PublicSubject {
 PublicSubject ToPublic(const Id& id, const CheckResult& r) {
   PublicSubject s;
   s.kind = std::string(SubjectKindName(r.kind));
-  s.name = r.name;
+  s.name = MaskIdsInText(r.name);  // free text, as the legal representative's name below
   if (r.kind == SubjectKind::kPerson) {
     s.id = id.Masked();
     return s;
@@ -59,13 +63,13 @@ PublicSubject ToPublic(const Id& id, const CheckResult& r) {
   // The cases name the legal representative (businessEntity); else the relations feed does.
   for (const CaseInfo& c : r.cases) {
     if (!c.business_entity.empty()) {
-      s.legal_representative_name = c.business_entity;
+      s.legal_representative_name = MaskIdsInText(c.business_entity);
       return s;
     }
   }
   for (const RoleInfo& officer : r.officers) {
     if (officer.role == Role::kLegalRepresentative) {
-      s.legal_representative_name = officer.name;
+      s.legal_representative_name = MaskIdsInText(officer.name);
       break;
     }
   }

@@ -168,6 +168,36 @@ TEST(PublicExportTest, DeltasAreApplied) {
   EXPECT_THAT(FullPersonIds(out), testing::IsEmpty());
 }
 
+// The court's texts are free text: an ID written into one (a legal representative given as an
+// ID number, one after a name) does not come out whole.
+TEST(PublicExportTest, IdsInFreeTextsAreMasked) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  constexpr char kDelta[] =
+      R"({"op":"add","caseCode":"（2025）黑0402执10号","iname":"某公司 933840198001010019",)"
+      R"("cardNum":"91230402MA1B2C3D82","partyTypeName":"1","courtName":"鹤岗市向阳区人民法院",)"
+      R"("areaName":"黑龙江","gistId":"(2025)黑0402民初2号 230402197203140038",)"
+      R"("gistUnit":"鹤岗市向阳区人民法院","regDate":"20250310","publishDate":"2025-06-01",)"
+      R"("duty":"偿还借款","performance":"全部未履行 11010519491231002x",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("businessEntity":"230402197203140038","age":"0","sexy":""})"
+      "\n";
+  absl::StatusOr<Delta> delta = ParseDelta("00000000000000000001.ndjson", kDelta);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  DeltaReport report;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      ApplyDelta(*snap, nullptr, *delta, &report);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  for (ExportFormat format : {ExportFormat::kNdjson, ExportFormat::kCsv}) {
+    const std::string out = Export(ListView(*snap, overlay->get()), format);
+    EXPECT_THAT(FullPersonIds(out), testing::IsEmpty()) << out;
+    EXPECT_THAT(out, HasSubstr("2304021972****0038")) << out;
+    EXPECT_THAT(out, HasSubstr("某公司 9338401980****0019")) << out;
+    EXPECT_THAT(out, HasSubstr("全部未履行 1101051949****002x")) << out;
+    EXPECT_THAT(out, HasSubstr("91230402MA1B2C3D82")) << out;  // an organisation's code whole
+  }
+}
+
 TEST(PublicExportTest, NothingListedBefore1970OrFormatNames) {
   auto snap = LoadSample();
   ASSERT_NE(snap, nullptr);
