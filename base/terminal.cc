@@ -25,6 +25,10 @@ std::string TerminalSafe(std::string_view text, Quoting quoting) {
                static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
       // U+0080..U+009F: C1 controls (U+009B is a CSI some terminals obey).
       absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(text[++i]));
+    } else if (text.substr(i, 3) == "\xe2\x80\xa8" || text.substr(i, 3) == "\xe2\x80\xa9") {
+      // U+2028, U+2029: line and paragraph separators, a line break to many viewers.
+      absl::StrAppendFormat(&out, "\\u%04x", text[i + 2] == '\xa8' ? 0x2028 : 0x2029);
+      i += 2;
     } else {
       out += static_cast<char>(c);
     }

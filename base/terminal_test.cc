@@ -23,6 +23,11 @@ TEST(TerminalSafeTest, ControlsAreEscapedAndTextIsKept) {
             "\\u009b31m");                          // U+009B, a C1 CSI
   EXPECT_EQ(TerminalSafe("\xc2\xa0"), "\xc2\xa0");  // U+00A0 is text
   EXPECT_EQ(TerminalSafe("\xc2"), "\xc2");          // a lone lead byte stays
+  // Line and paragraph separators break a line in many viewers.
+  EXPECT_EQ(TerminalSafe("a\xe2\x80\xa8"
+                         "b\xe2\x80\xa9"),
+            "a\\u2028b\\u2029");
+  EXPECT_EQ(TerminalSafe("\xe2\x80\xa7\xe2\x80"), "\xe2\x80\xa7\xe2\x80");  // U+2027, cut short
 }
 
 }  // namespace

@@ -12,12 +12,17 @@
 
 namespace shixin {
 
-// Returns `code` without surrounding whitespace (ASCII, U+3000, U+00A0), as a case number is
-// stored and shown.
+// Returns `code` without surrounding whitespace (Unicode's White_Space: ASCII's, U+00A0,
+// U+3000, U+2028...) and invisible characters (Default_Ignorable_Code_Point: zero-width space,
+// joiners, soft hyphen, direction marks, byte order mark...), as a case number is stored and
+// shown.
 std::string_view TrimCaseCode(std::string_view code);
 
-// Whether `a` and `b` name the same case: equal once trimmed and with full-width ASCII
-// (U+FF01-U+FF5E: brackets, digits, letters) and U+3000 read as ASCII. Letters keep their case.
+// Whether `a` and `b` name the same case: equal once trimmed, with full-width ASCII
+// (U+FF01-U+FF5E: brackets, digits, letters) read as ASCII, any whitespace inside as one ASCII
+// space, and the invisible characters TrimCaseCode() removes left out inside too. What reads
+// the same on a screen is the same case: a delta must be able to end a case copied from a web
+// page. Letters keep their case.
 bool SameCaseCode(std::string_view a, std::string_view b);
 
 // Returns a hash of `code` that SameCaseCode() codes share.

@@ -34,5 +34,30 @@ TEST(CaseCodeTest, FullWidthAsciiAndSurroundingSpacesNameTheSameCase) {
   EXPECT_FALSE(SameCaseCode("ab", "AB"));  // letters keep their case, as the court writes them
 }
 
+// What reads the same is the same case: any whitespace inside is a space (U+00A0 as U+3000 was),
+// invisible characters are left out, inside and around.
+TEST(CaseCodeTest, WhitespaceAndInvisibleCharactersReadAsOnScreen) {
+  constexpr std::string_view kCode = "(2021) 黑04执8号";
+  for (const std::string_view other :
+       {"(2021)\xC2\xA0黑04执8号", "(2021)\t黑04执8号", "(2021)\xE2\x80\xA8黑04执8号",
+        "(2021)\xE2\x80\xAF黑04执8号", "(2021)\xE2\x80\x8B \xE2\x80\x8D黑04执8号",
+        "\xEF\xBB\xBF(2021) 黑0\u00AD4执8号\xE2\x80\x8B",
+        "(2021) 黑04\xE2\x81\xA0执8号\xE2\x80\x8E", "\xE2\x80\xAE(2021) 黑04执8号\xE2\x80\xAC"}) {
+    EXPECT_TRUE(SameCaseCode(kCode, other)) << other;
+    EXPECT_TRUE(SameCaseCode(other, kCode)) << other;
+    EXPECT_EQ(CaseCodeHash(kCode), CaseCodeHash(other)) << other;
+  }
+  EXPECT_EQ(
+      TrimCaseCode("\xE2\x80\x8B\xEF\xBB\xBF(2021)黑04执9号\xE2\x80\x8B \xC2\xA0\xE2\x80\xA8"),
+      "(2021)黑04执9号");
+  EXPECT_EQ(TrimCaseCode("\xE2\x80\x8B\xC2\xAD "), "");
+  // A space is not nothing; other characters, and bytes that are not UTF-8, stay themselves.
+  EXPECT_FALSE(SameCaseCode(kCode, "(2021)黑04执8号"));
+  EXPECT_FALSE(SameCaseCode(kCode, "(2021)  黑04执8号"));
+  EXPECT_FALSE(SameCaseCode("a\xC2", "a"));
+  EXPECT_FALSE(SameCaseCode("a\xE2\x80", "a"));
+  EXPECT_EQ(TrimCaseCode("a\xE2\x80"), "a\xE2\x80");
+}
+
 }  // namespace
 }  // namespace shixin
