@@ -3,6 +3,21 @@
 #include "absl/strings/str_format.h"
 
 namespace shixin {
+namespace {
+
+// Returns the code point of the character `s` starts with if it is a line or paragraph
+// separator (U+2028, U+2029: a line break to many viewers) or a bidirectional embedding,
+// override or isolate (U+202A-U+202E, U+2066-U+2069: they reorder the rest of the line), else 0.
+int SeparatorOrDirectionAt(std::string_view s) {
+  if (s.size() < 3 || s[0] != '\xe2') return 0;
+  const auto second = static_cast<unsigned char>(s[1]);
+  const auto third = static_cast<unsigned char>(s[2]);
+  if (second == 0x80 && third >= 0xa8 && third <= 0xae) return 0x2000 + third - 0x80;
+  if (second == 0x81 && third >= 0xa6 && third <= 0xa9) return 0x2040 + third - 0x80;
+  return 0;
+}
+
+}  // namespace
 
 std::string TerminalSafe(std::string_view text, Quoting quoting) {
   std::string out;
@@ -25,9 +40,8 @@ std::string TerminalSafe(std::string_view text, Quoting quoting) {
                static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
       // U+0080..U+009F: C1 controls (U+009B is a CSI some terminals obey).
       absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(text[++i]));
-    } else if (text.substr(i, 3) == "\xe2\x80\xa8" || text.substr(i, 3) == "\xe2\x80\xa9") {
-      // U+2028, U+2029: line and paragraph separators, a line break to many viewers.
-      absl::StrAppendFormat(&out, "\\u%04x", text[i + 2] == '\xa8' ? 0x2028 : 0x2029);
+    } else if (const int cp = SeparatorOrDirectionAt(text.substr(i)); cp != 0) {
+      absl::StrAppendFormat(&out, "\\u%04x", cp);
       i += 2;
     } else {
       out += static_cast<char>(c);

@@ -23,6 +23,13 @@ TEST(TerminalSafeTest, ControlsAreEscapedAndTextIsKept) {
             "\\u009b31m");                          // U+009B, a C1 CSI
   EXPECT_EQ(TerminalSafe("\xc2\xa0"), "\xc2\xa0");  // U+00A0 is text
   EXPECT_EQ(TerminalSafe("\xc2"), "\xc2");          // a lone lead byte stays
+  // Direction overrides and isolates reorder what follows them on the line.
+  EXPECT_EQ(TerminalSafe("a\xe2\x80\xae"
+                         "b\xe2\x81\xa6"
+                         "c\xe2\x80\xaa\xe2\x81\xa9"),
+            "a\\u202eb\\u2066c\\u202a\\u2069");
+  EXPECT_EQ(TerminalSafe("\xe2\x80\xaf\xe2\x81\xa5"),
+            "\xe2\x80\xaf\xe2\x81\xa5");  // U+202F, U+2065
   // Line and paragraph separators break a line in many viewers.
   EXPECT_EQ(TerminalSafe("a\xe2\x80\xa8"
                          "b\xe2\x80\xa9"),

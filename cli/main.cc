@@ -174,8 +174,8 @@ one per line, after the IDs given: as they come, up to 4096 at a time, each answ
 more is read (a line typed or piped in is answered at once); a line over 4096 bytes is refused.
 Blank lines are skipped, so an invalid one is named by its line ("line" in its JSON object,
 "line N:" in text, "shixin: stdin:N: ..." on stderr), as is where a run stopped.
-Text output writes control characters in names and reasons escaped (\n, \x1b), one record
-per line.
+Text output (a txt notice too) writes control characters in names and reasons escaped (\n,
+\x1b, \u2028), one record per line.
 
 exit status, the same for every command:
   0  ok

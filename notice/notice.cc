@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "base/html.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "core/id.h"
 #include "core/masking.h"
 #include "core/query.h"
@@ -498,11 +499,16 @@ Document BuildDocument(const NoticeInput& in) {
   return doc;
 }
 
+// Returns `text` (a line of the notice, the list's and the caller's values in it) as the text
+// output writes such values: control characters and line separators escaped (TerminalSafe), so
+// that the notice, on a terminal by default, cannot drive it and each line stays one.
+std::string TextLine(std::string_view text) { return TerminalSafe(text, Quoting::kKept); }
+
 void AppendTextTable(const Table& table, std::string* out) {
   if (table.header.empty()) return;
-  absl::StrAppend(out, "  ", absl::StrJoin(table.header, " | "), "\n");
+  absl::StrAppend(out, "  ", TextLine(absl::StrJoin(table.header, " | ")), "\n");
   for (const std::vector<std::string>& row : table.rows) {
-    absl::StrAppend(out, "  ", absl::StrJoin(row, " | "), "\n");
+    absl::StrAppend(out, "  ", TextLine(absl::StrJoin(row, " | ")), "\n");
   }
 }
 
@@ -647,17 +653,17 @@ std::vector<uint16_t> ListedMeasures(const NoticeInput& in) {
 
 std::string RenderNoticeText(const NoticeInput& input) {
   const Document doc = BuildDocument(input);
-  std::string out = absl::StrCat(doc.title, "\n\n", doc.addressee, "\n");
+  std::string out = absl::StrCat(TextLine(doc.title), "\n\n", TextLine(doc.addressee), "\n");
   for (const Section& s : doc.sections) {
-    absl::StrAppend(&out, "\n", s.heading, "\n");
-    for (const std::string& p : s.before) absl::StrAppend(&out, "  ", p, "\n");
+    absl::StrAppend(&out, "\n", TextLine(s.heading), "\n");
+    for (const std::string& p : s.before) absl::StrAppend(&out, "  ", TextLine(p), "\n");
     AppendTextTable(s.table, &out);
-    for (const std::string& p : s.after) absl::StrAppend(&out, "  ", p, "\n");
+    for (const std::string& p : s.after) absl::StrAppend(&out, "  ", TextLine(p), "\n");
   }
   absl::StrAppend(&out, "\n");
-  for (const std::string& line : doc.closing) absl::StrAppend(&out, line, "\n");
+  for (const std::string& line : doc.closing) absl::StrAppend(&out, TextLine(line), "\n");
   absl::StrAppend(&out, "\n");
-  for (const std::string& line : doc.footnote) absl::StrAppend(&out, line, "\n");
+  for (const std::string& line : doc.footnote) absl::StrAppend(&out, TextLine(line), "\n");
   return out;
 }
 

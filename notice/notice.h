@@ -90,7 +90,9 @@ absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const 
 // (the latest entry per measure winning), or, without feedback, every measure returned.
 std::vector<uint16_t> ListedMeasures(const NoticeInput& input);
 
-// Returns the notice as UTF-8 text (lines ending in "\n").
+// Returns the notice as UTF-8 text (lines ending in "\n"), the values in it (names, case
+// numbers, courts, the issuer) with control characters, line separators and direction overrides
+// escaped as the CLI's text output writes them (base/terminal.h: "\x1b", "\u202e").
 // REQUIRES: input.catalog != nullptr.
 std::string RenderNoticeText(const NoticeInput& input);
 // Returns the notice as one self-contained HTML document (no external resource; @page A4).

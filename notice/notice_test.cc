@@ -123,6 +123,28 @@ TEST_F(NoticeTest, ListedPersonText) {
   EXPECT_THAT(text, Not(HasSubstr("查询所针对的时点")));
 }
 
+// The list's values and the issuer are printed as the CLI's text output prints them: an escape
+// sequence or a line or direction control in them reaches no terminal.
+TEST_F(NoticeTest, TextEscapesControlsInValues) {
+  ApplyDelta(
+      R"({"op":"add","caseCode":"(2021)黑04执9号\u001b[1m","iname":"Evil\u001b]0;pwned\u0007)"
+      R"(\u001b[2J\u202eName","cardNum":"230402198001010037","partyTypeName":"0",)"
+      R"("courtName":"Court\u001b[31m\u2028X","areaName":"黑龙江","gistId":"(2021)黑04民初1号",)"
+      R"("gistUnit":"鹤岗市向阳区人民法院","regDate":"20210310","publishDate":"2021-06-01",)"
+      R"("duty":"偿还借款","performance":"全部未履行","performedPart":"暂无","unperformPart":"暂无",)"
+      R"("disruptTypeName":"违反财产报告制度","businessEntity":"","age":"41","sexy":"男"})"
+      "\n");
+  NoticeInput in = Input("230402198001010037", audit::Listing::kListed, {7});
+  in.issuer = "Iss\x1b[5muer\xc2\x9b";
+  const std::string text = RenderNoticeText(in);
+  for (std::string_view raw : {"\x1b", "\x07", "\xe2\x80\xa8", "\xe2\x80\xae", "\xc2\x9b"}) {
+    EXPECT_THAT(text, Not(HasSubstr(raw))) << text;
+  }
+  EXPECT_THAT(text, HasSubstr("Evil\\x1b]0;pwned\\x07\\x1b[2J\\u202eName：\n")) << text;
+  EXPECT_THAT(text, HasSubstr(" | (2021)黑04执9号\\x1b[1m | Court\\x1b[31m\\u2028X | ")) << text;
+  EXPECT_THAT(text, HasSubstr("告知单位：Iss\\x1b[5muer\\u009b\n")) << text;
+}
+
 TEST_F(NoticeTest, OrganisationShowsItsCodeWholeInHtml) {
   const NoticeInput in = Input("91350503MA2XK7R352", audit::Listing::kListed, {52});
   const std::string html = RenderNoticeHtml(in);
