@@ -447,7 +447,7 @@ absl::Status FinishCase(const CaseState& state) {
         "cardNum", absl::StrFormat("%s is both a valid credit code and a valid foreigner's "
                                    "permanent residence ID; shixin reads it as the credit code "
                                    "(an organisation's), and cannot list it for a person",
-                                   out->id.text()));
+                                   out->id.Masked()));  // a person's ID: masked, as in every note
   }
   if (party && *party != out->id.subject_kind()) {
     return FeedFieldError(

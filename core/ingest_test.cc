@@ -337,8 +337,9 @@ TEST(ParseCaseRecordTest, ForeignerPermanentResidenceId) {
   EXPECT_EQ(listed->id.subject_kind(), SubjectKind::kPerson);
   ExpectCaseError(record(ResidentId("93384020150101001"), "2025-03-01"),
                   "cardNum: born 2015-01-01, under 18 on publishDate 2025-03-01");
+  // The load's messages go to a log: the person's ID in it masked, as in every other one.
   ExpectCaseError(record("933840198001011417", "2024-03-01"),
-                  "cardNum: 933840198001011417 is both a valid credit code and a valid "
+                  "cardNum: 9338401980****1417 is both a valid credit code and a valid "
                   "foreigner's permanent residence ID; shixin reads it as the credit code");
 }
 
