@@ -591,6 +591,27 @@ bool HasPersonIdShape(std::string_view input) {
   return size == 18 && (letters == 0 || (letters == 1 && last_letter == 17));
 }
 
+PersonDocument PersonDocumentOf(const Id& id) {
+  assert(id.kind() == IdKind::kResident);
+  const std::string_view text = id.text();
+  if (text[0] == '9') return PersonDocument::kForeignerPermanent;
+  const int province = ParseDigits(text.substr(0, 2));
+  return province >= 81 && province <= 83 ? PersonDocument::kResidencePermit
+                                          : PersonDocument::kResidentId;
+}
+
+std::string_view PersonDocumentNumberLabel(PersonDocument document) {
+  switch (document) {
+    case PersonDocument::kResidencePermit:
+      return "港澳台居民居住证号码";
+    case PersonDocument::kForeignerPermanent:
+      return "外国人永久居留身份证号码";
+    case PersonDocument::kResidentId:
+      break;
+  }
+  return "公民身份号码";
+}
+
 bool CreditCodeIsForeignerPermit(const Id& id) {
   assert(id.kind() == IdKind::kCreditCode);
   const std::string_view text = id.text();

@@ -164,6 +164,20 @@ absl::StatusOr<Id> ParseId(std::string_view input);
 // number without it (a passport's, a permit's) is none that shixin can hold.
 bool HasPersonIdShape(std::string_view input);
 
+// The document a person's ID (IdKind::kResident) is the number of, told by its first characters.
+enum class PersonDocument : uint8_t {
+  kResidentId = 0,         // 居民身份证: a mainland area code
+  kResidencePermit = 1,    // 港澳台居民居住证: 810000, 820000, 830000
+  kForeignerPermanent = 2  // 外国人永久居留身份证 of 2023: 9, a province, the nationality
+};
+
+// Returns the document `id` is the number of. REQUIRES: id.kind() == IdKind::kResident.
+PersonDocument PersonDocumentOf(const Id& id);
+
+// Returns the document's number as a legal text names it: "公民身份号码" (a citizen's only),
+// "港澳台居民居住证号码", "外国人永久居留身份证号码".
+std::string_view PersonDocumentNumberLabel(PersonDocument document);
+
 // Returns whether credit code `id` also reads as a foreigner's permanent residence ID (its birth
 // date not checked against today), which ParseId() cannot tell from it: about 1 in 340 of those
 // IDs. REQUIRES: id.kind() == IdKind::kCreditCode.

@@ -942,5 +942,21 @@ TEST(ParseIdFastPathTest, OtherFormsStillTakeTheSlowPath) {
 
 }  // namespace fast_path
 
+// The document a person's ID is the number of, and what a legal text calls its number.
+TEST(IdTest, PersonDocumentOf) {
+  const auto document = [](std::string_view text) {
+    return PersonDocumentOf(MakeIdUnchecked(IdKind::kResident, text));
+  };
+  EXPECT_EQ(document("11010519491231002X"), PersonDocument::kResidentId);
+  EXPECT_EQ(document("710000198001010034"), PersonDocument::kResidentId);
+  EXPECT_EQ(document("810000198001010030"), PersonDocument::kResidencePermit);
+  EXPECT_EQ(document("830000198001010030"), PersonDocument::kResidencePermit);
+  EXPECT_EQ(document("933840198001010019"), PersonDocument::kForeignerPermanent);
+  EXPECT_EQ(PersonDocumentNumberLabel(PersonDocument::kResidentId), "公民身份号码");
+  EXPECT_EQ(PersonDocumentNumberLabel(PersonDocument::kResidencePermit), "港澳台居民居住证号码");
+  EXPECT_EQ(PersonDocumentNumberLabel(PersonDocument::kForeignerPermanent),
+            "外国人永久居留身份证号码");
+}
+
 }  // namespace
 }  // namespace shixin

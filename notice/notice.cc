@@ -8,9 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "base/html.h"
 #include "base/status_macros.h"
@@ -93,6 +95,17 @@ int64_t AnswerInstant(const audit::QueryRecord& record) {
 // An ID as the notice shows it: a person's masked, an organisation's code whole.
 std::string ShownId(std::string_view id, SubjectKind kind) {
   return kind == SubjectKind::kPerson ? MaskIdText(id) : std::string(id);
+}
+
+// What the notice calls the number `id` (a subject's normalised ID) is: a person's, the document
+// it is the number of (a foreign national has no 公民身份号码); an organisation's, its codes.
+std::string IdLabel(std::string_view id, SubjectKind kind) {
+  if (kind != SubjectKind::kPerson) return "统一社会信用代码（组织机构代码）";
+  // The latest civil day: the ID was valid when the answer was given (MaskIdText does so too).
+  const absl::StatusOr<Id> parsed = ParseId(id, absl::CivilDay(9999, 12, 31));
+  return std::string(PersonDocumentNumberLabel(parsed.ok() && parsed->kind() == IdKind::kResident
+                                                   ? PersonDocumentOf(*parsed)
+                                                   : PersonDocument::kResidentId));
 }
 
 // Returns "name（ID as shown）", or the ID alone when the name is unknown.
@@ -312,11 +325,9 @@ std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds, b
 // would send a notice to no one if not filled in.
 std::string Addressee(const NoticeSubject& s) {
   if (!s.name.empty()) return s.name;
-  return s.kind == SubjectKind::kPerson
-             ? absl::StrCat("公民身份号码为", ShownId(s.id, s.kind),
-                            "的当事人（失信被执行人名单未载明其姓名）")
-             : absl::StrCat("统一社会信用代码（组织机构代码）为", ShownId(s.id, s.kind),
-                            "的单位（失信被执行人名单未载明其名称）");
+  return absl::StrCat(IdLabel(s.id, s.kind), "为", ShownId(s.id, s.kind),
+                      s.kind == SubjectKind::kPerson ? "的当事人（失信被执行人名单未载明其姓名）"
+                                                     : "的单位（失信被执行人名单未载明其名称）");
 }
 
 Section SubjectSection(const NoticeSubject& s) {
@@ -324,8 +335,7 @@ Section SubjectSection(const NoticeSubject& s) {
   const bool person = s.kind == SubjectKind::kPerson;
   section.before.push_back(
       absl::StrCat(person ? "姓名：" : "名称：", s.name.empty() ? kBlank : s.name));
-  section.before.push_back(absl::StrCat(
-      person ? "公民身份号码：" : "统一社会信用代码（组织机构代码）：", ShownId(s.id, s.kind)));
+  section.before.push_back(absl::StrCat(IdLabel(s.id, s.kind), "：", ShownId(s.id, s.kind)));
   return section;
 }
 

@@ -145,6 +145,35 @@ TEST_F(NoticeTest, TextEscapesControlsInValues) {
   EXPECT_THAT(text, HasSubstr("告知单位：Iss\\x1b[5muer\\u009b\n")) << text;
 }
 
+// A foreign national has no 公民身份号码, nor has a Hong Kong resident: the notice names the
+// document the ID is the number of, in the subject's section and where it addresses the ID.
+TEST_F(NoticeTest, PersonsIdIsNamedByItsDocument) {
+  std::string lines;
+  for (const char* id : {"933840198001010019", "810000198001010030"}) {
+    absl::StrAppend(
+        &lines, R"({"op":"add","caseCode":"(2021)黑04执9号","iname":"约翰·史密斯","cardNum":")", id,
+        R"(","partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+        R"("gistId":"(2021)黑04民初1号","gistUnit":"鹤岗市向阳区人民法院","regDate":"20210310",)"
+        R"("publishDate":"2021-06-01","duty":"偿还借款","performance":"全部未履行",)"
+        R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+        R"("businessEntity":"","age":"41","sexy":"男"})"
+        "\n");
+  }
+  ApplyDelta(lines);
+  NoticeInput in = Input("933840198001010019", audit::Listing::kListed, {7});
+  EXPECT_THAT(RenderNoticeText(in), HasSubstr("  外国人永久居留身份证号码：9338401980****0019\n"));
+  in.subject.name.clear();  // addressed to the ID
+  EXPECT_THAT(RenderNoticeHtml(in),
+              HasSubstr("外国人永久居留身份证号码为9338401980****0019的当事人"));
+  EXPECT_THAT(RenderNoticeText(in), Not(HasSubstr("公民身份号码")));
+  in = Input("810000198001010030", audit::Listing::kListed, {7});
+  EXPECT_THAT(RenderNoticeHtml(in), HasSubstr("<p>港澳台居民居住证号码：8100001980****0030</p>"));
+  EXPECT_THAT(RenderNoticeText(in), Not(HasSubstr("公民身份号码")));
+  // A citizen's stays a 公民身份号码.
+  EXPECT_THAT(RenderNoticeText(Input(kPerson, audit::Listing::kListed, {7})),
+              HasSubstr("  公民身份号码：1101051949****002X\n"));
+}
+
 TEST_F(NoticeTest, OrganisationShowsItsCodeWholeInHtml) {
   const NoticeInput in = Input("91350503MA2XK7R352", audit::Listing::kListed, {52});
   const std::string html = RenderNoticeHtml(in);
