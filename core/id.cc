@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cassert>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -495,6 +496,32 @@ absl::StatusOr<Id> Parse15(const Normalised& n, absl::CivilDay today) {
   return MakeIdUnchecked(IdKind::kResident, text);
 }
 
+// Returns why `n` is another document's number that ParseId() would otherwise read as the ID
+// of its length (a return permit as an organisation code), or OkStatus: a Hong Kong or Macau
+// return permit (H or M and 8 digits; 9 characters, as an organisation code) and the old
+// foreigner's permanent residence card (3 letters and 12 digits; 15 characters, as an old
+// resident ID).
+absl::Status OtherDocumentError(const Normalised& n) {
+  const std::string_view text = n.view();
+  const auto digits = [&text](size_t from) {
+    return std::all_of(text.begin() + static_cast<ptrdiff_t>(from), text.end(), IsDigit);
+  };
+  if (n.size == 9 && (text[0] == 'H' || text[0] == 'M') && digits(1)) {
+    return absl::InvalidArgumentError(
+        "a Hong Kong or Macau return permit number (H or M and 8 digits), no ID shixin can "
+        "check: a Hong Kong or Macau resident is listed under the residence permit (810000..., "
+        "820000...) or a resident ID");
+  }
+  const auto letter = [](char c) { return c >= 'A' && c <= 'Z'; };
+  if (n.size == 15 && letter(text[0]) && letter(text[1]) && letter(text[2]) && digits(3)) {
+    return absl::InvalidArgumentError(
+        "an old foreigner's permanent residence card number (3 letters and 12 digits), no ID "
+        "shixin can check: a foreign national is listed under the permanent residence ID of 2023 "
+        "(18 characters, 9...)");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Id> Parse9(const Normalised& n) {
   // Normalisation leaves only digits and capital letters, so only the check can fail.
   const std::string_view text = n.view();
@@ -566,6 +593,7 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "wrong length: %d character%s (expected 18, 15 or 9)", n.size, n.size == 1 ? "" : "s"));
   }
+  SHIXIN_RETURN_IF_ERROR(OtherDocumentError(n));
   if (n.separators > 0 && !Grouped(n, std::nullopt)) return GroupingError(n, std::nullopt);
   absl::StatusOr<Id> id = n.size == 18   ? Parse18(n, today)
                           : n.size == 15 ? Parse15(n, today)

@@ -488,6 +488,30 @@ TEST(OrgCodeTest, BadCheckCharacter) {
   });
 }
 
+// A Hong Kong or Macau return permit has an organisation code's length, the old foreigner's
+// card an old resident ID's: each is refused as the document it is, never read as an
+// organisation code (H12345608 passes its check) nor given a reason that invites retyping.
+TEST(OtherDocumentsTest, ReturnPermitsAndTheOldForeignersCardAreNamed) {
+  constexpr std::string_view kPermit = "a Hong Kong or Macau return permit number";
+  constexpr std::string_view kCard = "an old foreigner's permanent residence card number";
+  ExpectRejected({
+      {"H12345608", kPermit},
+      {"H12345616", kPermit},
+      {"H01234567", kPermit},
+      {"M87654321", kPermit},
+      {"h12345608", kPermit},
+      {"Ｈ１２３４５６０８", kPermit},
+      {"H1234560-8", kPermit},
+      {"USA330101800101", kCard},
+      {"usa330101800101", kCard},
+  });
+  // Organisation codes with letters, and old resident IDs, are still read as such.
+  ExpectId("MA2XK7R35", IdKind::kOrgCode, SubjectKind::kOrganization, "MA2XK7R35");
+  ExpectId("552698531", IdKind::kOrgCode, SubjectKind::kOrganization, "552698531");
+  ExpectRejected({{"HA2345670", "bad check character: expected 8, found 0"},
+                  {"U11010549123100", "bad character"}});
+}
+
 // ---- General rejections ----------------------------------------------------------------------
 
 TEST(UtcDayAtTest, IsTheCivilDayInUtcAcrossDayBoundaries) {
