@@ -216,10 +216,17 @@ absl::Status BadCharError(std::string_view trimmed, size_t offset, int position)
                         static_cast<unsigned char>(trimmed[offset]), position));
   }
   // Control characters are unreadable when quoted, and invisible ones show as nothing or as an
-  // ASCII space: they are shown as code points.
+  // ASCII space: they are shown as code points. Other characters beyond ASCII are quoted with
+  // their code point, as a look-alike of a letter or digit (Cyrillic Х U+0425, Roman numeral Ⅹ
+  // U+2169) reads as the character it passes for.
   if (d.cp < 0x20 || (d.cp >= 0x7F && d.cp < 0xA0) || IsInvisible(d.cp)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("bad character U+%04X at position %d", d.cp, position));
+  }
+  if (d.cp >= 0x80) {
+    return absl::InvalidArgumentError(absl::StrFormat("bad character '%s' (U+%04X) at position %d",
+                                                      trimmed.substr(offset, d.len), d.cp,
+                                                      position));
   }
   return absl::InvalidArgumentError(absl::StrFormat("bad character '%s' at position %d",
                                                     trimmed.substr(offset, d.len), position));

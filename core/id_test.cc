@@ -362,7 +362,7 @@ TEST(CreditCodeTest, ForbiddenLetters) {
       {"913505001O6488989A", "bad character 'O' at position 10"},
       {"91440300MA5EUHC64I", "bad character 'I' at position 18"},
       {"91440300MA5EUHC64z", "bad character 'z' at position 18"},
-      {"９１４４０３００ＭＡ５ＥＵＨＣ６４Ｓ", "bad character 'Ｓ' at position 18"},
+      {"９１４４０３００ＭＡ５ＥＵＨＣ６４Ｓ", "bad character 'Ｓ' (U+FF33) at position 18"},
       {"9V350500156488989A", "bad character 'V' at position 2"},
   });
 }
@@ -472,7 +472,7 @@ TEST(OrgCodeTest, HyphenOnlyAsNinthOfTen) {
   ExpectRejected({
       {"5526985-31", "bad character '-' at position 8"},
       {"55269853--1", "bad character '-' at position 9"},
-      {"55269853\u20141", "bad character '\u2014' at position 9"},
+      {"55269853\u20141", "bad character '\u2014' (U+2014) at position 9"},
       {"55269853 1", "bad character ' ' at position 9"},
       {"110105-19491231002X", "bad character '-' at position 7"},
       {"9135050015648898-9A", "bad character '-' at position 17"},
@@ -546,13 +546,17 @@ TEST(ParseIdTest, WrongLength) {
 
 TEST(ParseIdTest, BadCharacters) {
   ExpectRejected({
-      {"1101Ä519491231002X", "bad character 'Ä' at position 5"},
+      {"1101Ä519491231002X", "bad character 'Ä' (U+00C4) at position 5"},
       // Positions count characters after trimming.
-      {"\u3000 1101Ä519491231002X", "bad character 'Ä' at position 5"},
-      {"张三", "bad character '张' at position 1"},
+      {"\u3000 1101Ä519491231002X", "bad character 'Ä' (U+00C4) at position 5"},
+      {"张三", "bad character '张' (U+5F20) at position 1"},
       {"110105 19491231002X", "bad character ' ' at position 7"},
-      {"110105\u300019491231002X", "bad character '\u3000' at position 7"},
+      {"110105\u300019491231002X", "bad character '\u3000' (U+3000) at position 7"},
       {"1101\t0519491231002X", "bad character U+0009 at position 5"},
+      // A look-alike of a letter or digit reads as it: its code point says which it is.
+      {"11010519491231002\u0425", "bad character '\u0425' (U+0425) at position 18"},
+      {"11010519491231002\u2169", "bad character '\u2169' (U+2169) at position 18"},
+      {"\u041E1010519491231002X", "bad character '\u041E' (U+041E) at position 1"},
       // Invisible characters are named too: quoted, they would show as nothing or as a space.
       {"\u200B11010519491231002X", "bad character U+200B at position 1"},
       {"110105\uFEFF19491231002X", "bad character U+FEFF at position 7"},
