@@ -12,13 +12,14 @@ FUZZ_SECONDS ?= 15
 # The tests that swap snapshots under concurrent readers, parse a delta in pieces or build its
 # states alongside its application, those of the callers' shared state (buckets, failures,
 # grants revalidated across I/O threads), the audit's writer and the daemon's Auditor, the
-# metrics (recorded by every I/O thread, scraped by another) and the HTTP listener run under
-# ThreadSanitizer, and the targets they need.
-TSAN_TESTS ?= AdaptiveMutex|SnapshotHolder|Reloader|Swap|StatesBuiltAlongside|LargeFileParsesInLineOrder|DeltaApplier|DaemonDelta|TokenBucket|AuthFailures|Access|DaemonCallers|Auditor|AuditLog|AuditFault|MetricsTest|LatencyHistogram|DaemonHttp
+# metrics (recorded by every I/O thread, scraped by another), the HTTP listener and FileData's
+# SIGBUS handler (a mapping truncated under another thread) run under ThreadSanitizer, and the
+# targets they need.
+TSAN_TESTS ?= AdaptiveMutex|SnapshotHolder|Reloader|Swap|StatesBuiltAlongside|LargeFileParsesInLineOrder|DeltaApplier|DaemonDelta|TokenBucket|AuthFailures|Access|DaemonCallers|Auditor|AuditLog|AuditFault|MetricsTest|LatencyHistogram|DaemonHttp|FileData
 TSAN_TARGETS ?= shixind shixin snapshot_holder_test reloader_test daemon_reload_test delta_applier_test \
 	daemon_delta_test overlay_replay_test delta_test rate_limiter_test auth_failures_test \
 	access_test daemon_callers_test auditor_test audit_log_test audit_fault_test metrics_test \
-	daemon_http_test adaptive_mutex_test
+	daemon_http_test adaptive_mutex_test file_data_test
 # Sanitizer builds: clang (faster than g++ on the tests), -O1 without debug info (tests -O0)
 # keeps CI within its time on two cores. The ASan tree also has libFuzzer's coverage, so that
 # fuzz-smoke builds its fuzzers there instead of in a tree of their own.

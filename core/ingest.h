@@ -135,6 +135,9 @@ class RecordParser {
 // that ends inside a string or an object (cut in a character too; one that ends outside of both
 // is a bad line, or a good one), or a JSON array without its end. A line that is not valid
 // UTF-8 otherwise is a bad line like any other (a record the court's export mis-encoded).
+// A file that changed while it was read (truncated, grown, rewritten in place: FileData::
+// CheckUnchanged()) fails with Aborted "PATH changed while it was read (truncated from N to M
+// bytes); replace the file by renaming ...", whatever the sink was given meanwhile.
 absl::Status LoadCaseFile(const std::string& path, const LoadOptions& options,
                           absl::FunctionRef<void(const CaseInput&)> sink, LoadReport* report);
 

@@ -257,6 +257,14 @@ absl::Status LoadFile(const std::string& path, const LoadOptions& options, bool 
   } else {
     loader.LoadLines(pos);
   }
+  // First: a file changed under the parse explains whatever the parse found wrong after it.
+  if (absl::Status unchanged = file.CheckUnchanged(); absl::IsAborted(unchanged)) {
+    return absl::AbortedError(absl::StrCat(
+        unchanged.message(),
+        "; replace the file by renaming a complete copy into place, never rewrite it in place"));
+  } else if (!unchanged.ok()) {
+    return unchanged;
+  }
   if (const std::optional<LoadError>& cut = loader.cut_short()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s:%d: %s; the load fails whatever --max-errors says", cut->file, cut->line, cut->reason));

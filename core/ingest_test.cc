@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -893,6 +894,29 @@ TEST_F(LoadTest, MessageListsFiveErrorsAndReportKeepsAHundred) {
   EXPECT_EQ(report_.errors, 150u);
   EXPECT_EQ(report_.first_errors.size(), LoadReport::kMaxKeptErrors);
   EXPECT_EQ(report_.first_errors.back().line, 100u);
+}
+
+// A feed copied over the file (`cp`, O_TRUNC) while a reload reads it: finding #2 of tester
+// x25, where the read beyond the new end killed shixind with SIGBUS. The load fails instead.
+TEST_F(LoadTest, FileTruncatedWhileReadFails) {
+  std::string content;
+  for (int i = 0; i < 2000; ++i) content += Case(absl::StrCat("C", i)) + "\n";
+  const std::string path = Write("debtors.ndjson", content);
+  bool truncated = false;
+  absl::Status status = LoadCaseFile(
+      path, LoadOptions(),
+      [&](const CaseInput& c) {
+        if (!truncated) truncated = truncate(path.c_str(), 4096) == 0;  // the copy begins
+        cases_.emplace_back(c.case_code);
+      },
+      &report_);
+  ASSERT_TRUE(truncated);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(StatusMessage(status),
+            absl::StrCat(path, " changed while it was read (truncated from ", content.size(),
+                         " to 4096 bytes); replace the file by renaming a complete copy into "
+                         "place, never rewrite it in place"));
+  EXPECT_LT(cases_.size(), 2000u);
 }
 
 TEST_F(LoadTest, MissingFile) {
