@@ -14,7 +14,10 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <type_traits>
@@ -37,6 +40,8 @@
 
 namespace shixin {
 namespace {
+
+std::atomic<void (*)(uint64_t)> read_hook{nullptr};  // SetSnapshotReadHookForTesting()
 
 constexpr char kMagic[8] = {'S', 'H', 'I', 'X', 'S', 'N', 'A', 'P'};
 constexpr uint32_t kEndianMarker = 0x01020304;
@@ -224,9 +229,12 @@ class SnapshotFile {
   // threads, every section's checksum and that the case offsets delimit the records (below);
   // `hashes` receives the hashes of every section's blocks, `offset_index` the case offsets.
   // The cold sections are read into a buffer and left in the file.
-  static absl::Status ReadAndVerifySections(int fd, char* hot, const Sections& sections,
-                                            const std::string& path, unsigned threads,
-                                            BlockHashes* hashes, CaseOffsetIndex* offset_index);
+  // A read that fails names the section, the bytes and the error, or the file's size now and
+  // `file_size`, the one the layout was checked against, if the file ended before them.
+  static absl::Status ReadAndVerifySections(int fd, uint64_t file_size, char* hot,
+                                            const Sections& sections, const std::string& path,
+                                            unsigned threads, BlockHashes* hashes,
+                                            CaseOffsetIndex* offset_index);
   // Points the snapshot's hot tables at their sections in `hot` (indexed by file offset).
   static void ViewSections(const char* hot, const Sections& sections, Snapshot& snap);
   // With `parallel`, the indexes are checked on another thread meanwhile.
@@ -558,9 +566,9 @@ absl::Status SnapshotFile::CheckLayout(const FileHeader& h, const Sections& sect
   return absl::OkStatus();
 }
 
-absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sections& sections,
-                                                 const std::string& path, unsigned threads,
-                                                 BlockHashes* hashes,
+absl::Status SnapshotFile::ReadAndVerifySections(int fd, uint64_t file_size, char* hot,
+                                                 const Sections& sections, const std::string& path,
+                                                 unsigned threads, BlockHashes* hashes,
                                                  CaseOffsetIndex* offset_index) {
   // The threads take stripes of 64 MiB; a stripe is read and hashed in pieces that stay in the
   // core's cache: a hot piece straight into its place in `hot`, a cold one into a buffer.
@@ -589,7 +597,16 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
   static_assert(kPiece % (CaseOffsetIndex::kGroup * sizeof(uint64_t)) == 0);
   std::vector<OffsetRun> runs((sections[kCaseOffsets - 1].size + kStripe - 1) / kStripe);
   std::atomic<size_t> next{0};
-  std::atomic<bool> read_error{false};
+  // The read that failed at the lowest offset: a disk's error, or the file cut short since its
+  // size was checked (truncated or rewritten in place under the reader).
+  struct ReadFailure {
+    uint64_t offset;
+    size_t size;
+    uint32_t kind;
+    int error;  // 0: the file ended before
+  };
+  std::mutex failure_mu;
+  std::optional<ReadFailure> failure;
   const auto work = [&] {
     std::unique_ptr<char[]> buffer(new char[kPiece]);
     for (size_t i = next++; i < stripes.size(); i = next++) {
@@ -600,7 +617,13 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
       for (uint64_t at = begin; at < end; at += kPiece) {
         const size_t m = static_cast<size_t>(std::min<uint64_t>(kPiece, end - at));
         char* data = Format(s.kind).hot ? hot + s.offset + at : buffer.get();
-        if (!ReadAllAt(fd, data, m, s.offset + at)) read_error = true;
+        if (void (*hook)(uint64_t) = read_hook.load(std::memory_order_relaxed)) hook(s.offset + at);
+        errno = 0;  // stays 0 if the file ends early
+        if (!ReadAllAt(fd, data, m, s.offset + at)) {
+          const ReadFailure read{s.offset + at, m, s.kind, errno};
+          std::lock_guard<std::mutex> lock(failure_mu);
+          if (!failure || read.offset < failure->offset) failure = read;
+        }
         for (size_t b = 0; b < m; b += kChecksumBlock) {
           block_hashes[(at + b) / kChecksumBlock] =
               BlockHash(data + b, std::min(kChecksumBlock, m - b));
@@ -626,7 +649,24 @@ absl::Status SnapshotFile::ReadAndVerifySections(int fd, char* hot, const Sectio
   std::vector<std::thread> workers = StartHelpers(threads > 0 ? threads - 1 : 0, work);
   work();
   for (std::thread& t : workers) t.join();
-  if (read_error) return absl::DataLossError(absl::StrFormat("%s: read error", path));
+  if (failure) {
+    std::string why;
+    struct stat st;
+    if (failure->error != 0) {
+      why = std::strerror(failure->error);
+    } else {
+      why = ::fstat(fd, &st) != 0
+                ? "the file ends before them"
+                : absl::StrFormat(
+                      "the file ends before them: it has %d bytes now, %d when it was "
+                      "opened (changed while it was read? replace the file by renaming "
+                      "a complete one into place, never rewrite it in place)",
+                      st.st_size, file_size);
+    }
+    return absl::DataLossError(absl::StrFormat("%s: cannot read section %s, bytes %d to %d: %s",
+                                               path, Format(failure->kind).name, failure->offset,
+                                               failure->offset + failure->size, why));
+  }
   for (const SectionEntry& s : sections) {
     const uint64_t sum = ChecksumOfBlocks((*hashes)[s.kind - 1]);
     if (sum != s.checksum) {
@@ -787,7 +827,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   BlockHashes hashes;
   CaseOffsetIndex offset_index;
   SHIXIN_RETURN_IF_ERROR(
-      ReadAndVerifySections(fd, hot, sections, path, threads, &hashes, &offset_index));
+      ReadAndVerifySections(fd, file_size, hot, sections, path, threads, &hashes, &offset_index));
   const auto cold = [&](Kind kind) {
     const SectionEntry& s = sections[kind - 1];
     return VerifiedRegion{absl::StrCat("the snapshot file's ", Format(kind).name, " section"),
@@ -827,6 +867,8 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
                                const std::string& path, const std::vector<std::string>& access_of) {
   return SnapshotFile::Write(snap, catalog, path, access_of);
 }
+
+void SetSnapshotReadHookForTesting(void (*hook)(uint64_t offset)) { read_hook = hook; }
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
     const std::string& path, uint64_t expected_catalog_fingerprint, SnapshotFileHeader* header,

@@ -73,7 +73,9 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
 //   FailedPrecondition  another format version ("snapshot format version N, this build reads
 //                       M"), the other byte order, or another catalog (both fingerprints named);
 //   DataLoss            truncated ("truncated: section X ends at byte N but the file has M"),
-//                       a corrupt section table, a checksum mismatch, or inconsistent tables;
+//                       a corrupt section table, a checksum mismatch, inconsistent tables, or
+//                       a read that failed ("cannot read section X, bytes N to M: " and the
+//                       error, or, if the file shrank since it was opened, its size now);
 //   ResourceExhausted   no memory for the hot tables.
 // Every message starts with the path. `header`, if not null, receives the header on success.
 // `threads` read and verify the file: 0 means one per core (at most 8); a daemon that is
@@ -81,6 +83,10 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
 absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
     const std::string& path, uint64_t expected_catalog_fingerprint,
     SnapshotFileHeader* header = nullptr, unsigned threads = 0);
+
+// For tests: `hook`, unless null, runs before each piece of a section is read by an open, with
+// the piece's offset in the file (a test changes the file there). Not while a file is opened.
+void SetSnapshotReadHookForTesting(void (*hook)(uint64_t offset));
 
 }  // namespace shixin
 

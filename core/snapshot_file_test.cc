@@ -399,6 +399,33 @@ TEST_F(SnapshotFileTest, TruncatedFileIsRefused) {
   EXPECT_THAT(OpenBytes(bytes_ + "x").message(), HasSubstr("trailing bytes"));
 }
 
+// Where SetSnapshotReadHookForTesting() cuts the file, once.
+std::string cut_path;
+off_t cut_size = 0;
+
+// A file cut short while a reload reads it (finding #4 of tester x25): the error says which
+// read failed and that the file shrank, not a bare "read error".
+TEST_F(SnapshotFileTest, FileTruncatedWhileOpenedNamesTheReadThatFailed) {
+  const Section blob = SectionOf(bytes_, kSections - 1);
+  ASSERT_LT(blob.size, 1u << 20);  // read as one piece
+  cut_path = path_;
+  cut_size = static_cast<off_t>(blob.offset + 100);
+  SetSnapshotReadHookForTesting([](uint64_t) {
+    if (cut_path.empty()) return;
+    EXPECT_EQ(::truncate(cut_path.c_str(), cut_size), 0);
+    cut_path.clear();
+  });
+  auto snap = OpenSnapshotFile(path_, kFingerprint, nullptr, /*threads=*/1);
+  SetSnapshotReadHookForTesting(nullptr);
+  ASSERT_EQ(snap.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(snap.status().message(),
+            absl::StrFormat("%s: cannot read section case_blob, bytes %d to %d: the file ends "
+                            "before them: it has %d bytes now, %d when it was opened (changed "
+                            "while it was read? replace the file by renaming a complete one into "
+                            "place, never rewrite it in place)",
+                            path_, blob.offset, blob.offset + blob.size, cut_size, bytes_.size()));
+}
+
 TEST_F(SnapshotFileTest, FlippedByteInEverySectionIsRefused) {
   for (int i = 0; i < kSections; ++i) {
     const Section s = SectionOf(bytes_, i);
