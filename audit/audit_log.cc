@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "audit/start_check.h"
 #include "base/coding.h"
 #include "base/status_macros.h"
 #include "base/thread.h"
@@ -174,6 +175,10 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
         "state_dir\")",
         path, header->node, options_.node, header->node));
   }
+  // The segments before it are not read whole (Verify's): what shows one removed, cut, swapped
+  // or replaced without that.
+  SHIXIN_RETURN_IF_ERROR(
+      CheckStreamSegments({dir, segments_, options_.node, options_.retention_days, Now()}));
   // The audit ends after the last frame whose chain value follows: a record, in format 1; a
   // seal, in format 2 (the records of a write without its seal were never acknowledged).
   const uint32_t version = header->version;
@@ -200,7 +205,13 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
       break;
     }
     if (r.type != RecordType::kSeal) {
-      sequence = PayloadSequence(r.type, r.payload, *header);
+      if (const uint64_t seq = PayloadSequence(r.type, r.payload, *header); seq != sequence + 1) {
+        // A checksummed record out of sequence is no torn write: records replayed or removed.
+        return absl::DataLossError(
+            absl::StrFormat("%s: record at offset %u: seq=%u, expected seq=%u%s", path, offset, seq,
+                            sequence + 1, DamageAdvice(dir)));
+      }
+      ++sequence;
       ++index;
       last_time_ = std::max(last_time_, RecordTime(r, *header).value_or(last_time_));
     }
@@ -211,8 +222,9 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
     if (const size_t q = FindValidFrameAfter(data, offset, version); q != 0) {
       return absl::DataLossError(absl::StrFormat(
           "%s: record at offset %u (seq=%u expected): %s, followed by a valid record at offset "
-          "%u: damage, not a torn tail (run `shixin audit verify`)",
-          path, offset, sequence + 1, why.empty() ? FrameStatusName(status) : "chain mismatch", q));
+          "%u: damage, not a torn tail%s",
+          path, offset, sequence + 1, why.empty() ? FrameStatusName(status) : "chain mismatch", q,
+          DamageAdvice(dir)));
     }
     if (why.empty()) why = absl::StrFormat("%s at offset %u", FrameStatusName(status), offset);
   } else if (good.end < data.size()) {
@@ -628,84 +640,6 @@ void AuditLog::ApplyRetention() {
     other_bytes_ -= std::min(other_bytes_, size);
     segments_.erase(segments_.begin());
   }
-}
-
-absl::StatusOr<AuditLog::LookedUp> AuditLog::Lookup(const Receipt& receipt) const {
-  if (receipt.node != options_.node) {
-    return absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": of another node"));
-  }
-  if (StreamOf(receipt.segment) != options_.stream) {
-    return absl::NotFoundError(
-        absl::StrCat("receipt ", receipt.ToString(), ": of stream ", StreamOf(receipt.segment)));
-  }
-  if (receipt.offset < kHeaderSize) {
-    return absl::NotFoundError(absl::StrCat("receipt ", receipt.ToString(), ": no record"));
-  }
-  uint64_t limit = 0, from = 0;  // from: the last record boundary known before the offset
-  bool closed = false;
-  {
-    std::lock_guard<AdaptiveMutex> lock(mu_);
-    if (receipt.segment == segment_) {
-      limit = file_size_;
-      from = MarkBefore(marks_, receipt.offset);
-    } else if (std::binary_search(segments_.begin(), segments_.end(), receipt.segment)) {
-      limit = FileSize(SegmentPath(options_.dir, receipt.segment));
-      closed = true;
-      for (const auto& [segment, marks] : unsaved_marks_) {
-        if (segment == receipt.segment) from = MarkBefore(marks.offsets, receipt.offset);
-      }
-    }
-  }
-  if (closed && from == 0) {  // a closed segment's marks are in its marks file (Open made it)
-    absl::StatusOr<SegmentMarks> marks = ReadMarks(options_.dir, receipt.segment);
-    if (!marks.ok()) marks = RebuildMarks(receipt.segment, marks.status());
-    if (!marks.ok()) {
-      // The cause names state_dir's files and the system's error: for the log, not the caller.
-      return absl::InternalError(absl::StrCat("receipt ", receipt.ToString(),
-                                              ": the audit cannot be read now (the server's "
-                                              "log says why)"));
-    }
-    from = MarkBefore(marks->offsets, receipt.offset);
-  }
-  return ReadQueryAt(SegmentPath(options_.dir, receipt.segment), receipt, limit, from);
-}
-
-absl::StatusOr<SegmentMarks> AuditLog::RebuildMarks(uint32_t segment,
-                                                    const absl::Status& why) const {
-  std::lock_guard<std::mutex> rebuilding(rebuild_mu_);  // one walk of a segment, not one a lookup
-  if (absl::StatusOr<SegmentMarks> done = ReadMarks(options_.dir, segment); done.ok()) return done;
-  {
-    std::lock_guard<AdaptiveMutex> lock(mu_);
-    for (const auto& [s, marks] : unsaved_marks_) {
-      if (s == segment) return marks;  // rebuilt by another lookup, not saved
-    }
-  }
-  const std::string path = SegmentPath(options_.dir, segment);
-  absl::StatusOr<SegmentHeader> header = ReadHeader(path);
-  FileData file;
-  const absl::Status read = header.ok() ? file.Open(path) : header.status();
-  if (!read.ok()) {
-    if (unreadable_.insert(segment).second && options_.log_warning) {  // said once a segment
-      options_.log_warning(absl::StrFormat(
-          "audit stream %u: the receipts of %s cannot be resolved: its marks file cannot be read "
-          "(%s), nor the segment (%s)",
-          options_.stream, path, why.message(), read.message()));
-    }
-    return read;
-  }
-  SegmentMarks marks = ScanMarks(file.data(), header->version);
-  const absl::Status saved = WriteMarks(ops_, options_.dir, segment, marks);
-  if (options_.log_warning) {
-    options_.log_warning(
-        absl::StrFormat("audit stream %u: rebuilt the record boundaries of %s for a receipt (%s)%s",
-                        options_.stream, path, why.message(),
-                        saved.ok() ? "" : absl::StrCat("; kept in memory: ", saved.message())));
-  }
-  if (!saved.ok()) {
-    std::lock_guard<AdaptiveMutex> lock(mu_);
-    unsaved_marks_.emplace_back(segment, marks);
-  }
-  return marks;
 }
 
 bool AuditLog::IssuedSinceOpen(const Receipt& receipt) const {

@@ -8,7 +8,9 @@
 // share a directory without sharing a lock, a sequence or a chain).
 //
 // Open recovers a torn tail of the stream's last segment (cut off, reported in Recovery); it
-// checks only that segment: damage in older segments is found by Verify (reader.h).
+// reads only that segment whole, and checks the older ones without reading them whole
+// (audit/start_check.h: a segment missing, cut, swapped or replaced): a record changed inside
+// an older segment is found by Verify (reader.h).
 //
 // Thread safety: thread-safe. Append does not wait for a write in progress (double buffer); its
 // lock spins before it sleeps (AdaptiveMutex). The daemon gives each I/O thread a log (stream)
@@ -104,11 +106,12 @@ class AuditLog {
   };
 
   // Opens (or creates) the audit in options.dir. Returns DataLoss naming the segment file,
-  // offset and record index when the last segment is damaged before its tail, or a header is
-  // bad; FailedPrecondition when the stream's last segment was written by another node than
-  // options.node (a state_dir restored with another node_id); the errors of the file calls
-  // otherwise, or StartThread()'s (base/thread.h) if the fsync thread cannot be created.
-  // `recovery` (may be null) gets what was found.
+  // offset and record when the last segment is damaged before its tail (a frame, the chain, a
+  // record out of sequence), or CheckStreamSegments finds the older ones damaged, with what
+  // the operator can do (DamageAdvice); FailedPrecondition when the stream's last segment was
+  // written by another node than options.node (a state_dir restored with another node_id); the
+  // errors of the file calls otherwise, or StartThread()'s (base/thread.h) if the fsync thread
+  // cannot be created. `recovery` (may be null) gets what was found.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Options options, Recovery* recovery);
 
   // Stops the fsync thread, writes and fdatasyncs what is pending (errors ignored: call Sync
