@@ -144,8 +144,9 @@ class AuditLog {
   // offset inside a record is none). Reads at most a marks file and kMarkStride bytes and the
   // record, walked from the last mark before the offset (audit/marks.h). A closed segment's
   // marks file that is missing or damaged is rebuilt (the segment read once, logged through
-  // log_warning); Internal, without the cause (a path and the system's error, logged once a
-  // segment), when the segment cannot be read either.
+  // log_warning), and so is one whose mark before the offset is no frame (a file edited, its
+  // checksum recomputed), the walk then made again before NotFound; Internal, without the cause (a
+  // path and the system's error, logged once a segment), when the segment cannot be read either.
   absl::StatusOr<LookedUp> Lookup(const Receipt& receipt) const;
 
   // Returns whether `receipt` points at a record appended since Open (of this log's stream and

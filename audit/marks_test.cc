@@ -226,6 +226,36 @@ TEST_F(ForgedFrameTest, IsNoRecordAfterRotationWithTheMarksFileOrWithout) {
   ExpectOnlyGenuineResolve();
 }
 
+// Finding 4 (x26): a marks file edited with its checksum recomputed (a mark moved 7 bytes into
+// a record) made every genuine receipt after that mark NOT_FOUND, silently and for good. A walk
+// from a mark that is no frame says the file is damaged: it is rebuilt, logged, and the lookup
+// tried again; a forged receipt is still no record, and causes no rebuild.
+TEST_F(ForgedFrameTest, AMarkThatIsNoFrameIsRebuiltNotAnsweredNotFound) {
+  while (log_->GetStats().segments < 2) AppendQueries(log_.get(), 100);
+  absl::StatusOr<SegmentMarks> marks = ReadMarks(o_.dir, 1);
+  ASSERT_TRUE(marks.ok()) << marks.status();
+  ASSERT_GE(marks->offsets.size(), 3u);
+  const std::vector<uint64_t> written = marks->offsets;
+  marks->offsets[1] += 7;
+  ASSERT_TRUE(WriteMarks(DefaultFileOps(), o_.dir, 1, *marks).ok());  // its XXH32 recomputed
+  Receipt moved{};  // a genuine receipt between the moved mark and the next
+  for (const Receipt& r : genuine_) {
+    if (r.segment == 1 && r.offset > written[1] + 7 && r.offset < written[2]) moved = r;
+  }
+  ASSERT_NE(moved.offset, 0u);
+  absl::StatusOr<AuditLog::LookedUp> found = log_->Lookup(moved);
+  EXPECT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(warned_.size(), 1u);
+  EXPECT_THAT(warned_[0], HasSubstr(absl::StrCat(
+                              "audit stream 0: rebuilt the record boundaries of ",
+                              SegmentPath(o_.dir, 1), " for a receipt (", MarksPath(o_.dir, 1),
+                              ": its mark at offset ", written[1] + 7, " is no record boundary)")));
+  ASSERT_TRUE(ReadMarks(o_.dir, 1).ok());
+  EXPECT_EQ(ReadMarks(o_.dir, 1)->offsets, written);
+  ExpectOnlyGenuineResolve();
+  EXPECT_EQ(warned_.size(), 1u);  // forged receipts are no record, and rebuild nothing
+}
+
 // Finding 10 (x21): when neither a closed segment's marks nor the segment can be read, its
 // receipts are answered Internal, without state_dir's paths or the system's error (the caller
 // sees that message); the log gets them, once.
