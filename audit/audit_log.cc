@@ -25,6 +25,14 @@ namespace {
 
 constexpr size_t kMaxFailedRanges = 1024;
 
+// Returns a span of time as "40 days" (rounded) when it is two days or more, else as "1h2m3.5s".
+std::string Span(int64_t micros) {
+  if (micros >= 2 * kMicrosPerDay) {
+    return absl::StrCat((micros + kMicrosPerDay / 2) / kMicrosPerDay, " days");
+  }
+  return absl::FormatDuration(absl::Microseconds(micros));
+}
+
 // Returns the time of the record `r` (not a seal) of the segment of `header`; nullopt when its
 // payload does not decode.
 std::optional<int64_t> RecordTime(const FramedRecord& r, const SegmentHeader& header) {
@@ -196,6 +204,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   std::string why;
   marks_ = FirstMarks();
   last_time_ = header->created_micros;
+  std::string newest = "its header's creation time";  // what last_time_ is the time of
   while (offset < data.size() && (status = ParseRecord(std::string_view(data).substr(offset),
                                                        version, &r)) == FrameStatus::kOk) {
     AddMark(offset, &marks_);
@@ -213,7 +222,10 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
       }
       ++sequence;
       ++index;
-      last_time_ = std::max(last_time_, RecordTime(r, *header).value_or(last_time_));
+      if (const int64_t time = RecordTime(r, *header).value_or(last_time_); time > last_time_) {
+        last_time_ = time;
+        newest = absl::StrFormat("record seq=%u at offset %u", sequence, offset);
+      }
     }
     offset += r.size;
     if (chain.unsealed() == 0) good = {offset, chain.chain(), sequence, index};
@@ -229,6 +241,20 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
     if (why.empty()) why = absl::StrFormat("%s at offset %u", FrameStatusName(status), offset);
   } else if (good.end < data.size()) {
     why = absl::StrFormat("%u records after the last seal", index - good.index);
+  }
+  // Finding 2 (x26): records are never stamped before last_time_, so an audit dated far ahead
+  // of the clock would date every record of that span at its time (another day, or quarter).
+  if (const int64_t now = Now(); last_time_ > now + kMaxAheadOfClockMicros) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "audit stream %u: %s, %s, is dated %s (%s after the clock, %s): the clock was set back, "
+        "or the audit was dated ahead. shixind stamps no record before the audit's newest time, "
+        "so every record until then would be dated %s: it does not start. If the clock is "
+        "wrong, set it right and start again; if it is right, run `shixin audit verify %s`, "
+        "then wait until the clock passes %s, or restore the audit from a backup, or move it "
+        "aside with node_id (docs/audit.md, \"The audit dated ahead of the clock\")",
+        options_.stream, path, newest, FormatUtcMicros(last_time_), Span(last_time_ - now),
+        FormatUtcMicros(now), FormatUtcMicros(last_time_), options_.dir,
+        FormatUtcMicros(last_time_)));
   }
   const size_t cut = good.end;
   while (marks_.size() > 1 && marks_.back() >= cut) marks_.pop_back();
@@ -312,18 +338,23 @@ int64_t AuditLog::Now() const {
 void AuditLog::CheckClock(int64_t micros) {
   if (micros >= last_time_) {
     clock_behind_ = false;
+    clock_note_.clear();
     return;
   }
   if (clock_behind_) return;
   clock_behind_ = true;
+  clock_note_ = absl::StrFormat(
+      "stream %u's records are stamped %s, its newest time, %s after the clock (%s), until the "
+      "clock passes it: the clock was set back, or the audit was dated ahead",
+      options_.stream, FormatUtcMicros(last_time_), Span(last_time_ - micros),
+      FormatUtcMicros(micros));
   if (options_.log_warning) {
     options_.log_warning(absl::StrFormat(
-        "audit stream %u: the clock (%s) is earlier than the stream's newest record or segment "
-        "(%s), by %s: the clock was set back; its records are stamped %s until the clock "
-        "passes it (times in a stream never go back)",
-        options_.stream, FormatUtcMicros(micros), FormatUtcMicros(last_time_),
-        absl::FormatDuration(absl::Microseconds(last_time_ - micros)),
-        FormatUtcMicros(last_time_)));
+        "audit stream %u: the stream's newest record or segment (%s) is dated %s after the clock "
+        "(%s): the clock was set back, or the audit was dated ahead; its records are stamped "
+        "%s until the clock passes it (times in a stream never go back)",
+        options_.stream, FormatUtcMicros(last_time_), Span(last_time_ - micros),
+        FormatUtcMicros(micros), FormatUtcMicros(last_time_)));
   }
 }
 
@@ -662,6 +693,7 @@ AuditLog::Stats AuditLog::GetStats() const {
   stats.bytes = other_bytes_ + file_size_;
   stats.awaiting_feedback = written_awaiting_;
   stats.segments = segments_.size();
+  stats.clock_note = clock_note_;
   return stats;
 }
 

@@ -51,6 +51,11 @@ namespace shixin::audit {
 // with EFBIG says the same in its error.
 std::string FileSizeLimitWarning(uint64_t segment_bytes);
 
+// Open refuses an audit whose newest record or segment is dated more than this after the clock:
+// its records would all be stamped with that time (times never go back) until the clock passes
+// it. Below it (an NTP step, a resumed VM) they are, with a warning.
+inline constexpr int64_t kMaxAheadOfClockMicros = int64_t{3600} * 1000 * 1000;
+
 class AuditLog {
  public:
   struct Options {
@@ -67,8 +72,8 @@ class AuditLog {
     // audit is the legal record, its deletion must show). Empty: not said.
     std::function<void(const std::string&)> log_info;
     // Called with a line when the clock is found earlier than the stream's newest record or
-    // segment (a clock stepped back: NTP, a restored VM), once until it catches up. Empty: not
-    // said.
+    // segment (a clock stepped back: NTP, a restored VM; or an audit dated ahead), once until
+    // it catches up. Empty: not said.
     std::function<void(const std::string&)> log_warning;
   };
 
@@ -103,15 +108,21 @@ class AuditLog {
     uint64_t fsync_count = 0;
     absl::Duration fsync_time;
     int64_t last_fsync_micros = 0;
+    // While the clock is behind the stream's newest time (by at most kMaxAheadOfClockMicros
+    // at Open, any amount later: a clock stepped back): the time its records are stamped
+    // with, how far ahead and why. "" otherwise.
+    std::string clock_note;
   };
 
   // Opens (or creates) the audit in options.dir. Returns DataLoss naming the segment file,
   // offset and record when the last segment is damaged before its tail (a frame, the chain, a
   // record out of sequence), or CheckStreamSegments finds the older ones damaged, with what
   // the operator can do (DamageAdvice); FailedPrecondition when the stream's last segment was
-  // written by another node than options.node (a state_dir restored with another node_id); the
-  // errors of the file calls otherwise, or StartThread()'s (base/thread.h) if the fsync thread
-  // cannot be created. `recovery` (may be null) gets what was found.
+  // written by another node than options.node (a state_dir restored with another node_id), or
+  // when its newest record or segment is dated more than kMaxAheadOfClockMicros after the clock
+  // (naming it, both times and what to do); the errors of the file calls otherwise, or
+  // StartThread()'s (base/thread.h) if the fsync thread cannot be created. `recovery` (may be null)
+  // gets what was found.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Options options, Recovery* recovery);
 
   // Stops the fsync thread, writes and fdatasyncs what is pending (errors ignored: call Sync
@@ -233,6 +244,7 @@ class AuditLog {
   // of the stream is stamped earlier.
   int64_t last_time_ = 0;
   bool clock_behind_ = false;  // said through log_warning; cleared once the clock passes it
+  std::string clock_note_;     // Stats::clock_note
   // The appended state: written + pending.
   std::string pending_;
   std::string spare_;  // the other buffer (written last time), reused

@@ -266,9 +266,11 @@ TEST(AuditLogTest, AClockSetBackNeverStampsARecordOrSegmentEarlier) {
   now = kT0 - int64_t{70} * 1000000;  // corrected back 70 s
   std::unique_ptr<AuditLog> log = MustOpen(o);
   ASSERT_EQ(warned.size(), 1u);  // at the start
-  EXPECT_THAT(warned[0], HasSubstr("audit stream 0: the clock (2026-09-30T15:59:20Z) is earlier "
-                                   "than the stream's newest record or segment "
-                                   "(2026-09-30T16:00:30Z)"));
+  EXPECT_THAT(warned[0], HasSubstr("audit stream 0: the stream's newest record or segment "
+                                   "(2026-09-30T16:00:30Z) is dated 1m10s after the clock "
+                                   "(2026-09-30T15:59:20Z): the clock was set back, or the audit "
+                                   "was dated ahead"));
+  EXPECT_THAT(log->GetStats().clock_note, HasSubstr("records are stamped 2026-09-30T16:00:30Z"));
   AppendQueries(log.get(), 20, now.load());  // rotates: segments "created" then too
   EXPECT_EQ(warned.size(), 1u);              // said once until the clock catches up
   now = kT0 + int64_t{3600} * 1000000;
@@ -289,6 +291,44 @@ TEST(AuditLogTest, AClockSetBackNeverStampsARecordOrSegmentEarlier) {
   EXPECT_GE(report->segments, 3u);
   EXPECT_THAT(report->problems, ::testing::IsEmpty());
   EXPECT_THAT(report->time_anomalies, ::testing::IsEmpty());
+}
+
+// Finding 2 (x26): one segment or record dated 40 days ahead (a header edited and the chain
+// recomputed, or a writer whose clock ran ahead) made the daemon stamp every record of the next
+// 40 days with that date. An audit more than an hour ahead of the clock is refused at start,
+// naming the record and both times; within the hour its time is kept, said, and shown in Stats.
+TEST(AuditLogTest, AnAuditDatedFarAheadOfTheClockIsRefusedAtStart) {
+  ScratchDir tmp;
+  AuditLog::Options o = MakeOptions(tmp.path());
+  constexpr int64_t kT0 = int64_t{1790784030} * 1000000;  // 2026-09-30T16:00:30Z
+  std::atomic<int64_t> now{kT0 + 40 * kMicrosPerDay};
+  o.now_micros = [&now] { return now.load(); };
+  std::unique_ptr<AuditLog> log = MustOpen(o);
+  AppendQueries(log.get(), 3, now.load());
+  log.reset();
+  const uint64_t size = std::filesystem::file_size(SegmentPath(o.dir, 1));
+  now = kT0;
+  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(o, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("audit stream 0: ", SegmentPath(o.dir, 1),
+                                     ", record seq=3 at offset ")));
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("is dated 2026-11-09T16:00:30Z (40 days after the clock, "
+                        "2026-09-30T16:00:30Z): the clock was set back, or the audit was dated "
+                        "ahead"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("run `shixin audit verify " + o.dir));
+  EXPECT_EQ(std::filesystem::file_size(SegmentPath(o.dir, 1)), size);  // nothing written
+  // Within the bound it starts, its records stamped with the audit's newest time.
+  now = kT0 + 40 * kMicrosPerDay - int64_t{1800} * 1000000;
+  log = MustOpen(o);
+  EXPECT_THAT(log->GetStats().clock_note,
+              HasSubstr("stream 0's records are stamped 2026-11-09T16:00:30Z, its newest "
+                        "time, 30m0.000002s after the clock (2026-11-09T15:30:30Z)"));
+  now += int64_t{3600} * 1000000;  // the clock passes it: nothing to say
+  AppendQueries(log.get(), 1, now.load());
+  EXPECT_EQ(log->GetStats().clock_note, "");
 }
 
 // Finding 1 (x21): the daemon reads a record's time before the log's lock, and a rotation in
@@ -318,8 +358,8 @@ TEST(AuditLogTest, RotationsUnderASteadyClockWarnOfNoClockSetBack) {
   now -= int64_t{30} * 1000000;  // an NTP step back of 30 s
   AppendQueries(log.get(), 3, now.load());
   ASSERT_EQ(warned.size(), 1u);
-  EXPECT_THAT(warned[0], HasSubstr("the clock was set back"));
-  EXPECT_THAT(warned[0], ::testing::ContainsRegex(", by 29\\.9999[0-9]*s: "));
+  EXPECT_THAT(warned[0], HasSubstr("the clock was set back, or the audit was dated ahead"));
+  EXPECT_THAT(warned[0], ::testing::ContainsRegex(" is dated 29\\.9999[0-9]*s after the clock "));
 }
 
 // Finding 8 (x21): a file-size limit below the segment size fails every write once a segment

@@ -395,6 +395,9 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
       info.state = wire::AuditState::kFailing;
       if (admin) info.error = stats.error;
     }
+    // Finding 2 (x26): records stamped ahead of the clock are an audit problem too; shown
+    // while none fails.
+    if (admin && info.error.empty() && !stats.clock_note.empty()) info.error = stats.clock_note;
     info.records += stats.records;
     info.bytes += stats.bytes;
     awaiting += stats.awaiting_feedback;
@@ -422,6 +425,13 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
   const uint64_t fed_back = fed_back_.size() + untracked_;
   info.receipts_without_feedback = awaiting > fed_back ? awaiting - fed_back : 0;
   return info;
+}
+
+std::string Auditor::ClockNote() const {
+  for (const std::unique_ptr<audit::AuditLog>& log : logs_) {
+    if (std::string note = log->GetStats().clock_note; !note.empty()) return note;
+  }
+  return "";
 }
 
 LatencyHistogram::Counts Auditor::WriteLatency() const {

@@ -107,9 +107,14 @@ class Auditor {
   absl::Status ReloadCalendar();
 
   // Returns INFO's audit block at Unix time `now`: the state and the report due date for
-  // anyone; the error text, the records, the bytes and the receipts without feedback (every
-  // caller's) only for an admin (else "" and 0).
+  // anyone; the error text (why it fails, else ClockNote()), the records, the bytes and the
+  // receipts without feedback (every caller's) only for an admin (else "" and 0).
   wire::AuditInfo Info(int64_t now, bool admin) const;
+
+  // Returns why records are stamped ahead of the clock (AuditLog::Stats::clock_note: the clock
+  // set back, or the audit dated ahead), the first stream's that says so; "" when none is.
+  // Times only: for /status too.
+  std::string ClockNote() const;
 
   // Returns the durations of the audit's segment writes and fdatasyncs, every stream's (for the
   // metrics).

@@ -393,6 +393,30 @@ TEST_F(AuditorTest, InfoCountsRecordsAndReceiptsWithoutFeedback) {
   EXPECT_NE(info.next_report_due, 0u);
 }
 
+// Finding 2 (x26): an audit dated ahead of the clock. Within an hour the records are stamped
+// with its newest time, and INFO (an admin's) and /status say so; beyond, the start is refused.
+TEST_F(AuditorTest, AnAuditDatedAheadOfTheClockIsShownOrRefused) {
+  Open();
+  RecordOne();  // dated by the real clock
+  auditor_.reset();
+  now_micros_ = absl::ToUnixMicros(absl::Now()) - int64_t{30} * 60 * 1000000;
+  Open();
+  const int64_t now = NoonOf(absl::CivilDay(2026, 10, 1));
+  wire::AuditInfo info = auditor_->Info(now, true);
+  EXPECT_EQ(info.state, wire::AuditState::kOk);
+  EXPECT_THAT(info.error, HasSubstr("stream 0's records are stamped "));
+  EXPECT_THAT(info.error, HasSubstr("after the clock ("));
+  EXPECT_THAT(info.error, HasSubstr("the clock was set back, or the audit was dated ahead"));
+  EXPECT_EQ(auditor_->ClockNote(), info.error);
+  EXPECT_EQ(auditor_->Info(now, false).error, "");
+  auditor_.reset();
+  now_micros_ = absl::ToUnixMicros(absl::Now()) - 40 * audit::kMicrosPerDay;
+  absl::StatusOr<std::unique_ptr<Auditor>> refused = Auditor::Open(config_, options_, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("(40 days after the clock, "));
+}
+
 TEST_F(AuditorTest, ReceiptsWithoutFeedbackCountThoseIssuedSinceTheStart) {
   Open();
   const std::string old_receipt = RecordOne();

@@ -250,6 +250,7 @@ void AppendCallers(const StatusView& v, std::string* out) {
 void AppendAudit(const StatusView& v, std::string* out) {
   out->append("<h2>Audit</h2>\n<table id=\"audit\">\n");
   Row("State", HtmlEscape(v.audit_state), out);
+  if (!v.audit_times.empty()) Row("Times", HtmlEscape(v.audit_times), out);
   Row("Next report due",
       v.next_report_due != 0
           ? absl::StrCat("<span id=\"report-due\">", DayText(v.next_report_due), "</span>")
@@ -365,6 +366,7 @@ StatusView MakeStatusView(const Metrics& metrics, int64_t now, uint64_t max_age_
     view.audit_state = std::string(wire::AuditStateName(info.state));
     view.next_report_due = info.next_report_due;
     view.due_note = info.due_note;
+    view.audit_times = sources.auditor->ClockNote();
   }
   return view;
 }

@@ -65,6 +65,7 @@ struct StatusView {
   std::string audit_state;       // "off", "ok", "failing"
   uint32_t next_report_due = 0;  // YYYYMMDD; 0 unknown
   std::string due_note;          // why it is unknown, or ""
+  std::string audit_times;       // Auditor::ClockNote(), or ""
 };
 
 // How many days of generations the page lists.

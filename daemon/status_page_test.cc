@@ -103,6 +103,16 @@ TEST(StatusPageTest, TheCallersTableNamesItsWindows) {
   EXPECT_THAT(html, HasSubstr("<th>Denied (since start)</th>"));
 }
 
+// Finding 2 (x26): records stamped ahead of the clock show in the audit's table, as its state.
+TEST(StatusPageTest, ShowsWhyTheAuditsTimesAreAheadOfTheClock) {
+  StatusView view = status_testing::FixedView();
+  EXPECT_THAT(RenderStatusPage(view), Not(HasSubstr("<th>Times</th>")));
+  view.audit_times = "stream 0's records are stamped 2027-01-15T19:30:39Z, its newest time";
+  EXPECT_THAT(RenderStatusPage(view),
+              HasSubstr("<tr><th>Times</th><td>stream 0&#39;s records are stamped "
+                        "2027-01-15T19:30:39Z, its newest time</td></tr>"));
+}
+
 TEST(StatusPageTest, EscapesText) {
   StatusView view = status_testing::FixedView();
   view.callers[0].id = "<script>alert(1)</script>";
