@@ -414,11 +414,16 @@ wire::AuditInfo Auditor::Info(int64_t now, bool admin) const {
     absl::StatusOr<absl::CivilDay> due = calendar->calendar->NextDue(today);
     if (due.ok()) {
       info.next_report_due = DayNumber(*due);
-    } else {
+    } else if (admin) {
       info.due_note = absl::StrCat(due.status().message(), kCalendarReadOnReload);
+    } else {
+      // Paths and what the operator must do are not an agency's (docs/shixind.md): the reason
+      // alone, "no calendar for 2027".
+      const absl::string_view message = due.status().message();
+      info.due_note = std::string(message.substr(0, message.find(':')));
     }
   } else {
-    info.due_note = calendar->error;
+    info.due_note = admin ? calendar->error : "the holiday calendar could not be loaded";
   }
   if (!admin) return info;
   std::lock_guard<AdaptiveMutex> lock(mu_);

@@ -515,10 +515,13 @@ TEST_F(AuditorTest, InfoGivesTheNextReportDueDate) {
   wire::AuditInfo info = auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 1)), false);
   EXPECT_EQ(info.next_report_due, 20261013u);
   EXPECT_EQ(info.due_note, "");
-  info = auditor_->Info(NoonOf(absl::CivilDay(2026, 11, 30)), false);
+  info = auditor_->Info(NoonOf(absl::CivilDay(2026, 11, 30)), true);
   EXPECT_EQ(info.next_report_due, 0u);
   EXPECT_THAT(info.due_note, HasSubstr("no calendar for 2027: add "));
   EXPECT_THAT(info.due_note, HasSubstr("/2027.toml (then reload shixind"));
+  // An agency gets the reason, not the server's paths (x22 finding 4).
+  info = auditor_->Info(NoonOf(absl::CivilDay(2026, 11, 30)), false);
+  EXPECT_EQ(info.due_note, "no calendar for 2027");
 }
 
 // A reload reads the calendar again (no restart): next year's file added is used at once; a
