@@ -185,8 +185,10 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   }
   // The segments before it are not read whole (Verify's): what shows one removed, cut, swapped
   // or replaced without that.
-  SHIXIN_RETURN_IF_ERROR(
-      CheckStreamSegments({dir, segments_, options_.node, options_.retention_days, Now()}));
+  std::string head_note;
+  SHIXIN_RETURN_IF_ERROR(CheckStreamSegments(
+      {dir, segments_, options_.node, options_.retention_days, Now()}, &head_note));
+  if (!head_note.empty() && options_.log_warning) options_.log_warning(head_note);
   // The audit ends after the last frame whose chain value follows: a record, in format 1; a
   // seal, in format 2 (the records of a write without its seal were never acknowledged).
   const uint32_t version = header->version;

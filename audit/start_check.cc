@@ -105,7 +105,7 @@ std::string DamageAdvice(const std::string& dir) {
       dir, dir, state, dir, state);
 }
 
-absl::Status CheckStreamSegments(const StreamCheck& check) {
+absl::Status CheckStreamSegments(const StreamCheck& check, std::string* note) {
   if (check.segments.empty()) return absl::OkStatus();
   const uint32_t stream = StreamOf(check.segments.front());
   std::vector<Closed> segments;
@@ -149,20 +149,22 @@ absl::Status CheckStreamSegments(const StreamCheck& check) {
                                            first.path, first.header.first_sequence,
                                            ChainText(first.header.prev_chain)));
     }
-  } else if (check.retention_days <= 0 ||
-             first.header.created_micros >=
-                 check.now_micros - int64_t{check.retention_days} * kMicrosPerDay) {
-    return Damage(
-        check,
-        absl::StrFormat(
-            "%s: the segments of stream %u before %s are missing, but retention cannot have "
-            "removed them: %s, created %s, is %s (retention removes a segment once the next one "
-            "is audit_retention_days = %d days old)",
-            check.dir, stream, SegmentFileName(first.header.segment),
-            SegmentFileName(first.header.segment), FormatUtcMicros(first.header.created_micros),
-            check.retention_days <= 0 ? "kept forever (audit_retention_days <= 0)"
-                                      : "younger than that",
-            check.retention_days));
+  } else if (note != nullptr &&
+             (check.retention_days <= 0 ||
+              first.header.created_micros >=
+                  check.now_micros - int64_t{check.retention_days} * kMicrosPerDay)) {
+    // Not refused: a retention shorter before (raised since, or set to keep everything) removed
+    // them as legitimately as today's would. Said, since an insider could have too.
+    *note = absl::StrFormat(
+        "%s: the segments of stream %u before %s are missing, and today's retention cannot have "
+        "removed them: %s, created %s, is %s (retention removes a segment once the next one is "
+        "audit_retention_days = %d days old); if audit_retention_days was never shorter, run "
+        "`shixin audit verify %s`",
+        check.dir, stream, SegmentFileName(first.header.segment),
+        SegmentFileName(first.header.segment), FormatUtcMicros(first.header.created_micros),
+        check.retention_days <= 0 ? "kept forever (audit_retention_days <= 0)"
+                                  : "younger than that",
+        check.retention_days, check.dir);
   }
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
     const Closed& c = segments[i];

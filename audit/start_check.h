@@ -26,9 +26,10 @@ struct StreamCheck {
 
 // Checks the segments of `check`, reading each one's header, marks file and last seal, and
 // walking the second-to-last from its last mark to its end:
-// - no number is missing between the first and the last; a first segment after the stream's
-//   first number only if retention could have removed those before it (the first left was
-//   created more than retention_days ago);
+// - no number is missing between the first and the last (a first segment after the stream's
+//   first number that retention cannot have removed, the first left created less than
+//   retention_days ago, is not refused: a shorter retention before removed them as well; it is
+//   described in `*note`, if `note` is not null, and `*note` is left alone otherwise);
 // - each header decodes and names its file's number and the node; the stream's first segment
 //   starts at sequence 1 with the zero chain;
 // - each closed segment is as long as its marks file says it was when closed (when it has a
@@ -36,7 +37,7 @@ struct StreamCheck {
 //   that seal's chain value and its first sequence follows the segment's last record.
 // Returns OK, or DataLoss naming the file, the offset or the field, with DamageAdvice; the
 // header's error of a segment that cannot be read.
-absl::Status CheckStreamSegments(const StreamCheck& check);
+absl::Status CheckStreamSegments(const StreamCheck& check, std::string* note = nullptr);
 
 // Returns what the refusal of a damaged audit in `dir` (state_dir/audit) tells the operator:
 // to run `shixin audit verify`, and how to move the audit aside (docs/audit.md, "Damage found at
