@@ -69,6 +69,10 @@ const Key kKeys[] = {
      "list deltas_dir this often too: a file another host writes\non shared storage (NFS) raises "
      "no inotify event",
      "inotify only", ""},
+    {"delta_settle_ms", &Config::delta_settle_ms, 0, 600000, "MS",
+     "a delta file not renamed into place (written in place, or\nfound by the rescan) is applied "
+     "once unchanged this long",
+     "at once", ""},
     {"max_delta_mb", &Config::max_delta_mb, 1, kMaxDeltaMbLimit, "MB",
      "a larger delta file is refused unread (split it, or fold it\ninto a base with shixin "
      "compile --deltas)",

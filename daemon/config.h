@@ -37,6 +37,7 @@ struct Config {
   std::string deltas_dir;                      // delta files applied online; empty: none
   uint32_t max_delta_mb = kDefaultMaxDeltaMb;  // a larger delta file is refused unread
   uint32_t deltas_rescan_ms = 5000;            // list deltas_dir this often too; 0: never
+  uint32_t delta_settle_ms = 1000;             // a file not renamed in waits unchanged this long
   std::string catalog;                         // measure catalog; empty: DefaultCatalogPath()
   uint64_t max_errors = 0;                     // bad input lines tolerated per load
   uint32_t max_connections = 1024;             // more displace the oldest idle one, or are closed

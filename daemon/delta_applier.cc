@@ -1,7 +1,5 @@
 #include "daemon/delta_applier.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <ctime>
 #include <span>
@@ -58,18 +56,20 @@ int64_t SourceTime(const std::string& path, int64_t mtime, int64_t ctime, int64_
   return arrived;
 }
 
-}  // namespace
-
-DeltaApplier::FileVersion DeltaApplier::StatVersion(const std::string& path, int64_t* ctime) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return {};
-  if (ctime != nullptr) *ctime = static_cast<int64_t>(st.st_ctim.tv_sec);
-  return {static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
-          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+// Returns the version of the file at `path` and its change time (Unix seconds) in `*ctime`,
+// in ns in `*ctime_ns` if not null.
+FileVersion StatVersion(const std::string& path, int64_t* ctime, int64_t* ctime_ns = nullptr) {
+  int64_t ns = 0;
+  const FileVersion version = StatFileVersion(path, &ns);
+  *ctime = ns / 1000000000;
+  if (ctime_ns != nullptr) *ctime_ns = ns;
+  return version;
 }
 
-DeltaApplier::DeltaApplier(std::string dir, uint64_t max_bytes)
-    : dir_(std::move(dir)), max_bytes_(max_bytes) {}
+}  // namespace
+
+DeltaApplier::DeltaApplier(std::string dir, uint64_t max_bytes, DeltaSettle* settle)
+    : dir_(std::move(dir)), max_bytes_(max_bytes), settle_(settle) {}
 
 size_t DeltaApplier::Apply(Dataset* dataset) { return ApplyFiles(dataset, nullptr); }
 
@@ -81,8 +81,8 @@ void DeltaApplier::Adopt(const DeltaApplier& fold) {
   const DeltaStatus folded = fold.status();
   refused_path_ = fold.refused_path_;
   refused_version_ = fold.refused_version_;
-  for (const auto& [sequence, version] : fold.applied_versions_) {
-    applied_versions_[sequence] = version;
+  for (const auto& [sequence, applied] : fold.applied_versions_) {
+    applied_versions_[sequence] = applied;
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const AppliedFile& file : fold.applied_log_) Count(file);
@@ -196,14 +196,17 @@ void DeltaApplier::WarnChangedAfterApplied(const std::vector<DeltaFile>& files,
     if (f.sequence > dataset.sequence) break;
     const auto it = applied_versions_.find(f.sequence);
     if (it == applied_versions_.end()) continue;
-    const FileVersion now = StatVersion(f.path);
-    if (now == it->second) continue;
-    it->second = now;
+    const FileVersion now = StatFileVersion(f.path);
+    AppliedVersion& applied = it->second;
+    if (now == applied.version) continue;
+    const FileVersion was = applied.version;
+    applied.version = now;
     // A restart without the checkpoint, or a compaction, would read what it holds now.
     LogWarning(
-        "delta %s changed after it was applied (size, mtime or inode): it is not applied again; "
-        "a change must come as a new file, the next sequence",
-        f.path);
+        "delta %s changed after it was applied (size, mtime or inode): it was applied as it was "
+        "at %s (%d bytes, %d changes) and is not applied again; what it holds beyond that is "
+        "ignored: push those changes as a new file, the next sequence",
+        f.path, FormatInstant(applied.applied_at), was.size, applied.changes);
   }
 }
 
@@ -230,6 +233,11 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     return 0;
   }
   WarnChangedAfterApplied(*files, *dataset);
+  if (settle_ != nullptr) {
+    absl::flat_hash_set<std::string> paths;
+    for (const DeltaFile& f : *files) paths.insert(f.path);
+    settle_->Retain(paths);
+  }
   if (!refused_path_.empty() && std::none_of(files->begin(), files->end(), [&](const DeltaFile& f) {
         return f.path == refused_path_;
       })) {
@@ -262,6 +270,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     FileVersion version;
     int64_t ctime = 0;  // when it arrived (renamed into place): a touch cannot move it ahead
     bool still_refused = false;
+    bool settled = true;  // whole (daemon/delta_settle.h): else it and the files after it wait
     absl::StatusOr<Delta> delta;
     PreparedDelta prepared;  // the base states of the subjects it names
     Timing timing;
@@ -279,11 +288,28 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       std::max(1, threads / static_cast<int>(std::clamp<size_t>(run, 1, threads)));
   const Prepare when = run == 1 ? Prepare::kAlongside : Prepare::kAhead;
   auto read = [&](size_t i) {
-    Read r{{}, 0, false, absl::UnknownError("not read"), PreparedDelta(), {}};
-    r.version = StatVersion(next[i].path, &r.ctime);
+    Read r{{}, 0, false, true, absl::UnknownError("not read"), PreparedDelta(), {}};
+    int64_t ctime_ns = 0;
+    r.version = StatVersion(next[i].path, &r.ctime, &ctime_ns);
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
+    const auto settled = [&] {
+      return settle_ == nullptr || settle_->Settled(next[i].path, r.version, ctime_ns);
+    };
+    r.settled = r.still_refused || settled();
     Stopwatch watch;
-    if (!r.still_refused) r.delta = ReadDelta(next[i].path, file_threads, max_bytes_);
+    if (!r.still_refused && r.settled) {
+      r.delta = ReadDelta(next[i].path, file_threads, max_bytes_);
+      // Written to while it was read: what was read may be part of it.
+      if (settle_ != nullptr && r.delta.ok()) {
+        const FileVersion after = StatVersion(next[i].path, &r.ctime, &ctime_ns);
+        if (after != r.version) {
+          // It waits for its new version to settle (the next arrival reads that if it has).
+          r.version = after;
+          settled();
+          r.settled = false;
+        }
+      }
+    }
     r.timing.read = watch.Lap();
     if (r.delta.ok()) {
       r.prepared = PrepareDelta(base, start.get(), *r.delta, &changed, file_threads, when);
@@ -296,7 +322,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   size_t built = 0;   // files applied by `builder`
   size_t growth = 0;  // online: the most a file's generation added to the overlay's bytes
   auto apply = [&](size_t i, Read& r) {
-    if (r.still_refused) return false;
+    if (r.still_refused || !r.settled) return false;
     Stopwatch watch;  // the table's copy counts in `apply`
     if (builder == nullptr) builder = TakeSpare(*dataset);
     if (builder == nullptr) {
@@ -320,10 +346,10 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       LogLimited(LogKind::kLateChange, LogLevel::kWarning, "delta note: %s", note);
     }
     ++built;
-    applied_versions_[next[i].sequence] = r.version;
     dataset->sequence = next[i].sequence;
     ++applied;
     dataset->delta_time = Now();
+    applied_versions_[next[i].sequence] = {r.version, dataset->delta_time, report.changes};
     dataset->source_time = std::max(
         dataset->source_time,
         SourceTime(next[i].path, r.version.mtime_ns / 1000000000, r.ctime, dataset->delta_time));

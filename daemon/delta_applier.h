@@ -6,11 +6,13 @@
 // applied and stays refused until it changes (inode, size or mtime) or a reload tries it again
 // (Adopt()), and the files after it wait; a gap stops application and is reported, never skipped;
 // files at or below the sequence are skipped; a misnamed file (ListDeltaFiles()) is warned about
-// once; a file applied already that changes (appended to in place) is warned about and not
-// applied again. A file makes the list as fresh as its mtime, but never fresher than its arrival
-// (its ctime) nor than its application: an mtime in the future (a pusher's skewed clock, a
-// `touch`) is warned about and clamped, so that it cannot switch off STALE. Notes are logged
-// (rate-limited) and counted. Its state is kept for INFO (DeltaStatus).
+// once; a file written in place rather than renamed into place is read only once it has settled
+// (daemon/delta_settle.h), so that a file still being written is never applied in part; a file
+// applied already that changes (appended to in place) is warned about, naming what was applied
+// of it, and not applied again. A file makes the list as fresh as its mtime, but never fresher than
+// its arrival (its ctime) nor than its application: an mtime in the future (a pusher's skewed
+// clock, a `touch`) is warned about and clamped, so that it cannot switch off STALE. Notes are
+// logged (rate-limited) and counted. Its state is kept for INFO (DeltaStatus).
 //
 // The Reloader owns it and calls it on its thread: at start the files are folded into the
 // dataset before it is published (one generation; a reload folds them on its loader's thread
@@ -35,6 +37,7 @@
 #include "absl/status/status.h"
 #include "core/delta.h"
 #include "core/overlay.h"
+#include "daemon/delta_settle.h"
 #include "daemon/snapshot_holder.h"
 
 namespace shixin {
@@ -70,7 +73,10 @@ class DeltaApplier {
   using PublishFn = absl::FunctionRef<void(std::unique_ptr<Dataset>)>;
 
   // `dir` is the delta directory (deltas_dir); a file larger than `max_bytes` is refused unread.
-  explicit DeltaApplier(std::string dir, uint64_t max_bytes = UINT64_MAX);
+  // With `settle` (not owned; it outlives the applier) a file is read only once it is whole
+  // (DeltaSettle::Settled()); the files from one that is not wait for it. Null: at once.
+  explicit DeltaApplier(std::string dir, uint64_t max_bytes = UINT64_MAX,
+                        DeltaSettle* settle = nullptr);
   DeltaApplier(const DeltaApplier&) = delete;
   DeltaApplier& operator=(const DeltaApplier&) = delete;
 
@@ -93,17 +99,6 @@ class DeltaApplier {
   DeltaStatus status() const;
 
  private:
-  // Identifies one version of a file: a replaced file differs in one of these.
-  struct FileVersion {
-    uint64_t inode = 0;
-    int64_t size = -1;
-    int64_t mtime_ns = 0;
-    bool operator==(const FileVersion&) const = default;
-  };
-
-  // Returns the version of the file at `path` (all zero if it cannot be stat'ed), and its
-  // change time (Unix seconds) in `*ctime` if not null.
-  static FileVersion StatVersion(const std::string& path, int64_t* ctime = nullptr);
   size_t ApplyFiles(Dataset* dataset, const PublishFn* publish);
   // Returns whether `status` (of reading or applying the file at `path`) is OK; otherwise logs
   // it and, unless the file may be being replaced, records the file as refused.
@@ -143,6 +138,7 @@ class DeltaApplier {
 
   const std::string dir_;
   const uint64_t max_bytes_;
+  DeltaSettle* const settle_;  // null: files are read at once
   // The builder of the next online generation, made once a run of files has been published:
   // copying the overlay's table (tens of ms for a million changed subjects) then happens while
   // no file waits, not after the next file arrives. It holds what it starts from.
@@ -162,9 +158,15 @@ class DeltaApplier {
 
   // The misnamed files warned about (once each); read and written by Apply() only.
   absl::flat_hash_set<std::string> warned_misnamed_;
-  // The version of each file applied over the serving base, by sequence, as it was read; read
-  // and written by Apply()/Adopt() only.
-  absl::flat_hash_map<uint64_t, FileVersion> applied_versions_;
+  // Each file applied over the serving base, by sequence: its version as it was read, when
+  // (Unix seconds) and its changes, for the warning if it changes afterwards; read and written
+  // by Apply()/Adopt() only.
+  struct AppliedVersion {
+    FileVersion version;
+    int64_t applied_at = 0;
+    uint64_t changes = 0;
+  };
+  absl::flat_hash_map<uint64_t, AppliedVersion> applied_versions_;
   // The refused file's path and version; read and written by Apply()/Adopt() only.
   std::string refused_path_;
   FileVersion refused_version_;

@@ -70,11 +70,13 @@ absl::Status DeltaWatcher::Start() {
   }
   thread_ = *std::move(thread);
   running_.store(true);
+  if (options_.settle != nullptr) options_.settle->SetWaker([this] { Wake(); });
   return absl::OkStatus();
 }
 
 void DeltaWatcher::Stop() {
   if (thread_.joinable()) {
+    if (options_.settle != nullptr) options_.settle->SetWaker(nullptr);
     running_.store(false);
     stopping_.store(true);
     Wake();  // the thread sees stopping_
@@ -163,6 +165,14 @@ void DeltaWatcher::Run() {
       const int64_t until = PollMillis(absl::FromChrono(next_rescan - Clock::now()));
       timeout = timeout < 0 ? until : std::min(timeout, until);
     }
+    if (options_.settle != nullptr) {
+      // A file written in place waits to settle: the application is asked for once it has.
+      const absl::Time settles = options_.settle->NextCheck();
+      if (settles != absl::InfiniteFuture()) {
+        const int64_t until = PollMillis(settles - absl::Now());
+        timeout = timeout < 0 ? until : std::min(timeout, until);
+      }
+    }
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     if (::poll(fds, 2, static_cast<int>(std::min<int64_t>(timeout, INT32_MAX))) < 0) {
       if (errno == EINTR) continue;
@@ -180,6 +190,9 @@ void DeltaWatcher::Run() {
       LogInfo("deltas_dir %s is back: watched again", dir_);
       listed_ = List();
       arrived_("(deltas_dir back)");
+    }
+    if (options_.settle != nullptr && options_.settle->Announced(absl::Now())) {
+      arrived_("(a delta file written in place settled)");
     }
     // Events waiting are read below (and list the directory): no rescan then.
     if (rescans && Clock::now() >= next_rescan) {
@@ -206,7 +219,13 @@ void DeltaWatcher::Run() {
       if (event->len == 0) continue;
       const std::string name(event->name);
       // A misnamed file too: the applier warns about it.
-      if (EndsAsDeltaFile(name)) arrived = name;
+      if (!EndsAsDeltaFile(name)) continue;
+      arrived = name;
+      // Renamed into place: whole, read at once (a file closed after writing must settle).
+      if ((event->mask & IN_MOVED_TO) != 0 && options_.settle != nullptr) {
+        // The path the applier lists it by (ListDeltaFiles()).
+        options_.settle->Renamed((dir_.ends_with('/') ? dir_ : dir_ + "/") + name);
+      }
     }
     if (lost) {
       Lost();

@@ -5,6 +5,9 @@
 // never on the I/O threads, and arrivals that come while an application runs are coalesced into
 // the next one.
 //
+// Settling (Options::settle): a file renamed into place (IN_MOVED_TO) is whole; one written in
+// place is applied only once it settles, and the watcher wakes then to ask for it.
+//
 // Rescan: inotify only reports what passes through this kernel, so a file that another host
 // writes on shared storage (NFS, a network volume) raises no event. Every `rescan` the watcher
 // therefore lists the directory too, and calls `arrived` when the delta files it holds (names,
@@ -31,6 +34,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "daemon/delta_settle.h"
 
 namespace shixin {
 
@@ -46,6 +50,9 @@ class DeltaWatcher {
     // For tests: false watches the directory itself only (it going away), so that files land
     // without an event, as another host's do on NFS.
     bool file_events = true;
+    // Not owned; it outlives the watcher. The files renamed into place are told to it, and the
+    // watcher asks for an application when a file waiting for it settles. Null: none.
+    DeltaSettle* settle = nullptr;
   };
 
   // `arrived` receives the name of the file that arrived (or what happened, in parentheses).

@@ -105,5 +105,38 @@ TEST_F(DeltaWatcherTest, TheFilesThereAtStartAreNotReported) {
   EXPECT_EQ(reported(), 0u);
 }
 
+// A file renamed into place (IN_MOVED_TO) is whole: DeltaSettle lets it be read at once.
+TEST_F(DeltaWatcherTest, AFileRenamedIntoPlaceIsWholeAtOnce) {
+  DeltaSettle settle(absl::Seconds(60));
+  DeltaWatcher watcher(dir_, Arrived(), {.rescan = absl::ZeroDuration(), .settle = &settle});
+  ASSERT_TRUE(watcher.Start().ok());
+  Land(kFile);
+  ASSERT_TRUE(WaitFor(kFile, std::chrono::seconds(5)));
+  const std::string path = dir_ + "/" + kFile;
+  int64_t ctime = 0;
+  const FileVersion version = StatFileVersion(path, &ctime);
+  EXPECT_TRUE(settle.Settled(path, version, ctime));
+}
+
+// A file written in place must settle: once the applier found it waiting, the watcher wakes
+// when it has settled and asks for an application again, with no other event or rescan.
+TEST_F(DeltaWatcherTest, AFileWrittenInPlaceIsReportedAgainOnceItSettles) {
+  DeltaSettle settle(absl::Milliseconds(200));
+  DeltaWatcher watcher(dir_, Arrived(), {.rescan = absl::ZeroDuration(), .settle = &settle});
+  ASSERT_TRUE(watcher.Start().ok());
+  const std::string path = dir_ + "/" + kFile;
+  std::ofstream(path) << "{}\n";
+  ASSERT_TRUE(WaitFor(kFile, std::chrono::seconds(5)));
+  int64_t ctime = 0;
+  const FileVersion version = StatFileVersion(path, &ctime);
+  EXPECT_FALSE(settle.Settled(path, version, ctime));  // as the applier asks on the event
+  EXPECT_TRUE(WaitFor("(a delta file written in place settled)", std::chrono::seconds(5)));
+  EXPECT_TRUE(settle.Settled(path, version, ctime));
+  // Announced once, not over and over.
+  const size_t after = reported();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(reported(), after);
+}
+
 }  // namespace
 }  // namespace shixin

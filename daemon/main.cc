@@ -167,7 +167,8 @@ int Main(const std::vector<std::string>& args) {
                                      : config.state_dir + "/overlay.checkpoint";
   Reloader reloader(
       DatasetSource{config.data_dir, config.catalog, config.max_errors, config.snapshot, 0,
-                    config.deltas_dir, uint64_t{config.max_delta_mb} << 20, checkpoint},
+                    config.deltas_dir, uint64_t{config.max_delta_mb} << 20, checkpoint,
+                    absl::Milliseconds(config.delta_settle_ms)},
       &holder, config.max_shrink);
   absl::StatusOr<std::unique_ptr<Access>> access = OpenAccess(config);
   if (!access.ok()) {
@@ -241,7 +242,8 @@ int Main(const std::vector<std::string>& args) {
       [&reloader](const std::string& name) {
         reloader.Request(ReloadRequest{"delta " + name, false, /*deltas_only=*/true}, nullptr);
       },
-      DeltaWatcher::Options{.rescan = absl::Milliseconds(config.deltas_rescan_ms)});
+      DeltaWatcher::Options{.rescan = absl::Milliseconds(config.deltas_rescan_ms),
+                            .settle = reloader.delta_settle()});
   if (!config.deltas_dir.empty()) {
     if (absl::Status s = watcher.Start(); !s.ok()) {
       LogError("%s, not serving", std::string(s.message()));

@@ -256,9 +256,11 @@ Reloader::Reloader(DatasetSource source, SnapshotHolder* holder, double max_shri
     : source_(std::move(source)),
       holder_(holder),
       max_shrink_(max_shrink),
+      settle_(source_.delta_settle),
       deltas_(source_.deltas_dir.empty()
                   ? nullptr
-                  : std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes)) {}
+                  : std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes,
+                                                   &settle_)) {}
 
 Reloader::~Reloader() { Stop(); }
 
@@ -269,6 +271,13 @@ absl::Status Reloader::LoadFirst() {
   if (deltas_ != nullptr) {
     resumed_ = Resume(dataset->get());
     deltas_->Apply(dataset->get());
+    // A file that landed less than delta_settle_ms ago, not seen renamed into place, waits to
+    // settle: once, here, so that a restart answers as the daemon did before it. One still
+    // written to after that is applied online once it settles.
+    if (const absl::Time settles = settle_.NextCheck(); settles != absl::InfiniteFuture()) {
+      absl::SleepFor(std::min(settles - absl::Now(), settle_.settle()));
+      deltas_->Apply(dataset->get());
+    }
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = PublishLogged(*std::move(dataset), "load");
@@ -580,7 +589,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   const absl::Time start = absl::Now();
   const std::unique_ptr<DeltaApplier> fold =
       deltas_ != nullptr
-          ? std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes)
+          ? std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes, &settle_)
           : nullptr;
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadInBackground(fold.get());
   const auto fail = [&](const absl::Status& status) {

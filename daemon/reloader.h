@@ -75,6 +75,9 @@ struct DatasetSource {
   // the overlay checkpoint (core/overlay_checkpoint.h) read before the delta files, if it was
   // made over the loaded base; empty: none
   std::string checkpoint = {};
+  // a delta file not renamed into place is read once unchanged this long (daemon/delta_settle.h);
+  // zero: at once
+  absl::Duration delta_settle = absl::ZeroDuration();
 };
 
 // Loads and validates a dataset from `source` without publishing it; logs the bad lines
@@ -181,6 +184,9 @@ class Reloader {
   // Calls `hook` on the requesting thread for each request that is not deltas-only (RELOAD,
   // SIGHUP): the delta watcher then watches a lost deltas_dir again. REQUIRES: before Start().
   void SetReloadHook(absl::AnyInvocable<void()> hook) { reload_hook_ = std::move(hook); }
+  // Returns what decides whether a delta file is whole, for the delta watcher to tell of files
+  // renamed into place and to wake when a waiting one settles.
+  DeltaSettle* delta_settle() { return &settle_; }
 
   // The function that loads a dataset for a reload (LoadDataset, unless a test sets another).
   using LoadFunction =
@@ -252,6 +258,7 @@ class Reloader {
   const DatasetSource source_;
   SnapshotHolder* const holder_;
   const double max_shrink_;
+  DeltaSettle settle_;  // whether a delta file is whole; shared with the delta watcher
   const std::unique_ptr<DeltaApplier> deltas_;  // null without a deltas_dir
   LoadFunction load_ = LoadDataset;
   std::function<void(const Dataset&)> folded_;  // null unless a test sets it

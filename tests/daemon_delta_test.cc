@@ -183,6 +183,32 @@ TEST_F(DaemonDeltaTest, RemovalAndAdditionApplyOnline) {
   EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
 }
 
+// A pusher that forgot the rename appends to the file in place, a line at a time (each append
+// closes it: an inotify event): the file is applied whole once it has settled (delta_settle_ms,
+// 1 s), never the lines written so far (x25 finding 1: 1 of 50 changes applied, the rest lost).
+TEST_F(DaemonDeltaTest, AFileWrittenInPlaceIsAppliedWholeOnceItSettles) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const std::string path = deltas_ + "/" + DeltaFileName(1);
+  const auto append = [&](const std::string& line) {
+    std::FILE* f = std::fopen(path.c_str(), "a");
+    ASSERT_NE(f, nullptr);
+    std::fputs(line.c_str(), f);
+    std::fclose(f);
+  };
+  ASSERT_NO_FATAL_FAILURE(append(kRemove));
+  absl::SleepFor(absl::Milliseconds(500));  // a renamed file is served ~200 ms after it lands
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed) << "applied while being written";
+  ASSERT_NO_FATAL_FAILURE(append(kAdd));
+  EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
+  EXPECT_TRUE(WaitForLog("applied delta " + DeltaFileName(1) + ": 2 changes"))
+      << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "waiting for delta " + path))
+      << daemon_->stderr_text();
+  EXPECT_FALSE(absl::StrContains(daemon_->stderr_text(), "changed after it was applied"))
+      << daemon_->stderr_text();
+}
+
 // An organisation is one subject under both its codes (GB 32100: a credit code's characters
 // 9-17 are its organisation code): the sample's 230987613, listed by that old code only, is
 // listed when asked by its credit code, and so is one a delta adds by its organisation code.
