@@ -1,5 +1,7 @@
 // shixind: the shixin lookup daemon. See UsageText() in config.cc, and systemd/ for the unit
 // and the example configuration.
+#include <pthread.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -133,6 +135,18 @@ void WarnIfBackgroundNiceFails() {
   }
 }
 
+// The signals the Server handles (SIGHUP reloads, SIGTERM and SIGINT stop). Blocked from the top
+// of main() until the Server has installed its handlers: their default action would kill the
+// daemon silently while it starts (x25 finding 3: a SIGHUP during the audit's recovery, exit
+// 129). Pending meanwhile, they are handled once the Server is there: a SIGHUP (however many)
+// becomes one reload after the first load, a SIGTERM stops it before serving.
+sigset_t ServerSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int signo : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&set, signo);
+  return set;
+}
+
 // Ends the process without waiting for the load that a thread runs (it cannot be interrupted:
 // the threads are not joined, the objects they use not destroyed). A load writes nothing, so
 // nothing is lost; the audit is closed first (no I/O thread records any more).
@@ -227,6 +241,10 @@ int Main(const std::vector<std::string>& args) {
                                                   absl::Seconds(config.checkpoint_seconds));
   }
   Server server(config, &holder, &reloader, access->get(), auditor.get(), checkpointer.get());
+  // Its handlers are installed: the signals that came while starting are delivered now. The
+  // threads started before keep them blocked, so this one takes them.
+  const sigset_t signals = ServerSignals();
+  pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   server.WatchConfigFile(std::move(config_watch));
   // Bound before the load, which takes a minute at national scale: a port in use fails the start
   // at once. Connections wait in the backlog until the list serves.
@@ -307,6 +325,9 @@ int Main(const std::vector<std::string>& args) {
 }  // namespace shixin
 
 int main(int argc, char** argv) {
+  // Before any thread starts (they inherit the mask): see ServerSignals().
+  const sigset_t signals = shixin::ServerSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // The memory that abusive clients made the daemon hold comes back after they leave.
   shixin::ConfigureAllocator();
   return shixin::Main(std::vector<std::string>(argv + 1, argv + argc));

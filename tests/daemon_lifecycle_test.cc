@@ -245,6 +245,37 @@ TEST_F(DaemonSlowLoadTest, SigtermDuringTheFirstLoadStopsWithoutServing) {
   EXPECT_EQ(daemon.stdout_text(), "");
 }
 
+// A SIGHUP that comes while shixind starts (a feed updater, logrotate right after a restart)
+// never kills it (x25 finding 3: exit 129, nothing logged, when it came before the Server
+// installed its handlers, during the audit's recovery) and is not lost: held until the handlers
+// are there, it becomes a reload once the daemon serves. Made deterministic by a wrapper that
+// sends the SIGHUP before shixind even runs, blocked, so that it is pending at exec (the old
+// daemon never unblocked it: the reload never came).
+TEST_F(DaemonSlowLoadTest, SighupWhileStartingBecomesAReloadOnceServing) {
+  DaemonOptions options;
+  options.data_dir = dir_;
+  options.wait_for_listening = false;
+  options.flags = {"--state-dir", scratch_.Path("state")};
+  options.wrapper = {"/usr/bin/python3", "-c",
+                     "import os, signal, sys\n"
+                     "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})\n"
+                     "os.kill(os.getpid(), signal.SIGHUP)\n"
+                     "os.execv(sys.argv[1], sys.argv[1:])\n"};
+  absl::StatusOr<std::unique_ptr<Daemon>> started = Daemon::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  Daemon& daemon = **started;
+  ASSERT_TRUE(daemon.WaitForStderr("listening on", absl::Seconds(30))) << daemon.stderr_text();
+  EXPECT_TRUE(daemon.WaitForStderr("reload requested by SIGHUP", absl::Seconds(30)))
+      << daemon.stderr_text();
+  EXPECT_TRUE(daemon.WaitForStderr("reloaded generation", absl::Seconds(30)))
+      << daemon.stderr_text();
+  EXPECT_TRUE(daemon.Running());
+  ASSERT_TRUE(daemon.Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit = daemon.WaitForExit(absl::Seconds(30));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(*exit, 0);
+}
+
 // SIGTERM during a reload (minutes at background priority) does not wait for it: the
 // connections close, and the reload is abandoned.
 TEST_F(DaemonSlowLoadTest, SigtermDuringAReloadDoesNotWaitForIt) {
