@@ -19,6 +19,7 @@
 #include "base/status_macros.h"
 #include "base/thread.h"
 #include "core/file_data.h"
+#include "core/paths.h"
 
 namespace shixin::audit {
 namespace {
@@ -42,27 +43,6 @@ std::optional<int64_t> RecordTime(const FramedRecord& r, const SegmentHeader& he
   }
   absl::StatusOr<FeedbackRecord> f = DecodeFeedback(r.payload);
   return f.ok() ? std::optional<int64_t>(f->time_micros) : std::nullopt;
-}
-
-// Reads a whole file (plain POSIX: recovery and retention, not the write path).
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
-  std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(err, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return data;
 }
 
 uint64_t FileSize(const std::string& path) {
@@ -171,7 +151,7 @@ absl::Status AuditLog::Recover(Recovery* recovery) {
   }
   segment_ = segments_.back();
   const std::string path = SegmentPath(dir, segment_);
-  SHIXIN_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
+  SHIXIN_ASSIGN_OR_RETURN(std::string data, ReadRegularFile(path));  // never blocks on a FIFO
   absl::StatusOr<SegmentHeader> header = DecodeHeader(data);
   if (!header.ok()) return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
   if (header->node != options_.node) {  // finding 4: never two nodes' receipts in one audit
@@ -377,7 +357,7 @@ absl::Status AuditLog::CreateSegment(uint32_t number) {
   const std::string path = SegmentPath(options_.dir, number);
   // Written under a temporary name and renamed: a segment file always has its whole header.
   const std::string tmp = path + ".tmp";
-  const int fd = ops_->Open(tmp, O_CREAT | O_TRUNC | O_RDWR, 0600);
+  const int fd = CreateTemporary(ops_, tmp, O_RDWR, 0600);
   SHIXIN_RETURN_IF_ERROR(FileOpStatus(fd, absl::StrCat("create ", tmp)));
   absl::Status status =
       FileOpStatus(ops_->PWrite(fd, bytes.data(), bytes.size(), 0), absl::StrCat("write ", tmp));

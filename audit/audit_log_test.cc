@@ -1,5 +1,6 @@
 #include "audit/audit_log.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -736,6 +737,39 @@ TEST(AuditLogTest, NodeIdIsCreatedOnceWithMode0600) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::ofstream(state + "/node_id") << "XYZ\n";
   EXPECT_EQ(LoadOrCreateNodeId(state).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// x24 #14: node_id is read as a small regular file: a link to a device, a FIFO (which hung
+// the start in open()) or a huge file is an error naming the file and what it is.
+TEST(AuditLogTest, NodeIdThatIsNoSmallRegularFileIsAnErrorNamingIt) {
+  ScratchDir tmp;
+  const std::string state = tmp.path() + "/state";
+  ASSERT_TRUE(LoadOrCreateNodeId(state).ok());
+  const std::string path = state + "/node_id";
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::symlink("/dev/null", path.c_str()), 0);
+  EXPECT_EQ(LoadOrCreateNodeId(state).status().message(),
+            path + ": not a regular file (a character device)");
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  std::ofstream(path) << std::string(1 << 20, '0');
+  EXPECT_EQ(LoadOrCreateNodeId(state).status().message(), path + ": more than 4096 bytes");
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  absl::Status fifo;
+  std::atomic<bool> done{false};
+  std::thread loader([&] {
+    fifo = LoadOrCreateNodeId(state).status();
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) ::usleep(10000);
+  const bool returned = done;
+  if (!returned) {  // the old code waits in open() for a writer: be it, so that the test ends
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    ::close(fd);
+  }
+  loader.join();
+  ASSERT_TRUE(returned) << "the read of node_id waited for a writer of the FIFO";
+  EXPECT_EQ(fifo.message(), path + ": not a regular file (a FIFO)");
 }
 
 // Finding 4 (x21): a state_dir restored with its audit but without node_id, or with another

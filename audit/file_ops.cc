@@ -15,6 +15,13 @@ int FileOps::Open(const std::string& path, int flags, mode_t mode) {
   return fd < 0 ? -errno : fd;
 }
 
+int CreateTemporary(FileOps* ops, const std::string& tmp, int flags, mode_t mode) {
+  const int exclusive = flags | O_CREAT | O_EXCL | O_NOFOLLOW;
+  int fd = ops->Open(tmp, exclusive, mode);
+  if (fd == -EEXIST && ops->Unlink(tmp) == 0) fd = ops->Open(tmp, exclusive, mode);
+  return fd;
+}
+
 ssize_t FileOps::PWrite(int fd, const char* data, size_t n, off_t offset) {
   size_t done = 0;
   while (done < n) {

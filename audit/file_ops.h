@@ -37,6 +37,12 @@ class FileOps {
 // Returns the process-wide POSIX implementation.
 FileOps* DefaultFileOps();
 
+// Creates the temporary file `tmp` (NNN.audit.tmp, NNN.marks.tmp: fixed names) for writing with
+// `flags`, exclusively and without following a link: a file or symbolic link found there (a
+// crash's leftover, or a link planted to have a file elsewhere truncated) is unlinked itself,
+// never written through, and the file created anew once. Returns the fd or -errno.
+int CreateTemporary(FileOps* ops, const std::string& tmp, int flags, mode_t mode);
+
 // Returns the status of a call that returned `result` (< 0: -errno), naming `what`.
 absl::Status FileOpStatus(int64_t result, const std::string& what);
 

@@ -19,6 +19,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "base/coding.h"
+#include "base/status_macros.h"
+#include "core/paths.h"
 
 namespace shixin::audit {
 namespace {
@@ -103,8 +105,7 @@ ChainHash BatchChain(const ChainHash& prev, std::string_view frames) {
 }
 
 absl::StatusOr<SegmentHeader> ReadHeader(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));  // never blocks on a FIFO
   char bytes[kHeaderSize];
   const ssize_t n = ::pread(fd, bytes, sizeof(bytes), 0);
   const int err = errno;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "audit/format.h"
 #include "base/coding.h"
+#include "core/paths.h"
 
 namespace shixin::audit {
 namespace {
@@ -75,7 +76,7 @@ absl::Status WriteMarks(FileOps* ops, const std::string& dir, uint32_t segment,
   PutLittleEndian32(XXH32(bytes.data(), bytes.size(), 0), &bytes);
   const std::string path = MarksPath(dir, segment);
   const std::string tmp = path + ".tmp";
-  const int fd = ops->Open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  const int fd = CreateTemporary(ops, tmp, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return FileOpStatus(fd, absl::StrCat("create ", tmp));
   const ssize_t wrote = ops->PWrite(fd, bytes.data(), bytes.size(), 0);
   ops->Close(fd);
@@ -87,18 +88,15 @@ absl::Status WriteMarks(FileOps* ops, const std::string& dir, uint32_t segment,
 
 absl::StatusOr<SegmentMarks> ReadMarks(const std::string& dir, uint32_t segment) {
   const std::string path = MarksPath(dir, segment);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
-  struct stat st;
-  std::string bytes;
-  bool read_ok = ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) <= kMaxMarksFile;
-  if (read_ok) {
-    bytes.resize(static_cast<size_t>(st.st_size));
-    read_ok = ::pread(fd, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size());
+  // Never through a link planted at the name, never blocking on a FIFO, never past the cap.
+  absl::StatusOr<std::string> read = ReadRegularFile(path, kMaxMarksFile, Links::kRefuse);
+  if (!read.ok() && !absl::IsNotFound(read.status())) {
+    return absl::DataLossError(read.status().message());
   }
-  ::close(fd);
+  if (!read.ok()) return read.status();
+  const std::string& bytes = *read;
   const absl::Status bad = absl::DataLossError(absl::StrCat(path, ": not a marks file"));
-  if (!read_ok || bytes.size() < kMarksHead + 4 ||
+  if (bytes.size() < kMarksHead + 4 ||
       std::memcmp(bytes.data(), kMarksMagic, sizeof(kMarksMagic)) != 0 ||
       DecodeLittleEndian32(bytes.data() + bytes.size() - 4) !=
           XXH32(bytes.data(), bytes.size() - 4, 0)) {

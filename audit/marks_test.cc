@@ -115,6 +115,29 @@ TEST(MarksTest, FileRoundTripsAndDamageIsRefused) {
   EXPECT_TRUE(absl::IsDataLoss(ReadMarks(tmp.path(), 7).status()));
 }
 
+// x24 #8: a symbolic link planted at the fixed temporary name NNN.marks.tmp is never written
+// through (its target was truncated and overwritten, then the link renamed into place), and a
+// link at the marks file's own name is not read through.
+TEST(MarksTest, ALinkAtTheTemporaryOrTheMarksNameIsNeverFollowed) {
+  ScratchDir tmp;
+  const std::string victim = tmp.path() + "/victim.txt";
+  std::ofstream(victim) << "IMPORTANT VICTIM DATA";
+  const std::string path = MarksPath(tmp.path(), 7);
+  std::filesystem::create_symlink(victim, path + ".tmp");
+  SegmentMarks marks{300000, {kHeaderSize, 70000, 140000, 210000}};
+  ASSERT_TRUE(WriteMarks(DefaultFileOps(), tmp.path(), 7, marks).ok());
+  EXPECT_EQ(ReadFile(victim), "IMPORTANT VICTIM DATA");
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(path)));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(path + ".tmp")));
+  ASSERT_TRUE(ReadMarks(tmp.path(), 7).ok());
+  // A link at the marks name to a genuine marks file is refused, not followed.
+  std::filesystem::rename(path, tmp.path() + "/elsewhere");
+  std::filesystem::create_symlink(tmp.path() + "/elsewhere", path);
+  absl::StatusOr<SegmentMarks> linked = ReadMarks(tmp.path(), 7);
+  EXPECT_TRUE(absl::IsDataLoss(linked.status())) << linked.status();
+  EXPECT_THAT(linked.status().message(), ::testing::HasSubstr(path + ": cannot open"));
+}
+
 // Finding 12 of /tmp/x11: a caller sends a whole query frame (checksum included) as its own
 // purpose, operator, matter code or feedback reason, then uses the receipt of the frame's
 // offset inside its record. Only record boundaries the writer produced resolve: by the daemon

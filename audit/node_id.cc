@@ -23,28 +23,6 @@ constexpr size_t kNodeLine = 9;  // 8 hex digits and '\n'
 // A node_id is a few dozen bytes: more is not one.
 constexpr size_t kMaxFile = 4096;
 
-// Reads node_id (at most kMaxFile + 1 bytes: enough to say it is too long).
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
-  std::string data(kMaxFile + 1, '\0');
-  size_t size = 0;
-  while (size < data.size()) {
-    const ssize_t n = ::read(fd, data.data() + size, data.size() - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(err, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    size += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  data.resize(size);
-  return data;
-}
-
 int HexDigit(char c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
@@ -107,7 +85,8 @@ absl::StatusOr<std::string> NewKeyLine(int64_t now) {
 
 absl::StatusOr<NodeIdentity> ReadNodeIdentity(const std::string& state_dir) {
   const std::string path = state_dir + "/node_id";
-  SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
+  // Capped and never blocking: a FIFO or a link to /dev/zero there is an error, not a hang.
+  SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path, kMaxFile));
   return ParseNodeFile(path, text);
 }
 
@@ -119,7 +98,8 @@ absl::StatusOr<NodeIdentity> LoadOrCreateNode(const std::string& state_dir,
   const int64_t now = now_micros ? now_micros() : absl::ToUnixMicros(absl::Now());
   const std::string path = state_dir + "/node_id";
   if (::access(path.c_str(), F_OK) == 0) {
-    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
+    // Capped and never blocking: a FIFO or a link to /dev/zero there is an error, not a hang.
+    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path, kMaxFile));
     SHIXIN_ASSIGN_OR_RETURN(NodeIdentity identity, ParseNodeFile(path, text));
     if (identity.cipher.has_value()) return identity;
     // An earlier version's node_id: its receipts (position form) are of records written before.

@@ -23,6 +23,7 @@
 #include "base/ordered_parallel.h"
 #include "base/status_macros.h"
 #include "core/file_data.h"
+#include "core/paths.h"
 
 namespace shixin::audit {
 namespace {
@@ -568,8 +569,9 @@ absl::StatusOr<OwnedRecord> ReadRecordAt(const std::string& path, const Receipt&
       receipt.offset + kRecordPrefix > limit) {
     return not_found;
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return not_found;
+  absl::StatusOr<int> opened = OpenRegularFile(path);  // never blocks on a FIFO
+  if (!opened.ok()) return not_found;
+  const int fd = *opened;
   // The header says the segment's format, and so the frame's size.
   char head[kHeaderSize];
   bool read_ok = ::pread(fd, head, sizeof(head), 0) == static_cast<ssize_t>(sizeof(head));
@@ -636,8 +638,9 @@ absl::StatusOr<std::pair<std::string, uint64_t>> SegmentOfReceipt(const std::str
   const std::string path = SegmentPath(dir, receipt.segment);
   const absl::Status not_found = absl::NotFoundError(
       absl::StrCat("receipt ", receipt.ToString(), ": no such segment in ", dir));
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return not_found;
+  absl::StatusOr<int> opened = OpenRegularFile(path);  // never blocks on a FIFO
+  if (!opened.ok()) return not_found;
+  const int fd = *opened;
   char bytes[kHeaderSize];
   struct stat st;
   const bool read_ok = ::pread(fd, bytes, sizeof(bytes), 0) == static_cast<ssize_t>(kHeaderSize) &&

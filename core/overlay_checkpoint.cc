@@ -182,7 +182,7 @@ absl::Status OverlayCheckpoint::Write(const Snapshot& base, const Overlay& overl
                                       int64_t source_time, int64_t applied_time,
                                       const std::string& path, CheckpointPace pace) {
   // 0600: state_dir's files are the service user's only (docs/audit.md).
-  return WriteFileAtomically(
+  return WriteStateFile(
       path,
       [&](int fd, const std::string& tmp) -> absl::Status {
         FileHeader h{};
@@ -278,20 +278,22 @@ bool OffsetsInRange(const uint32_t* offsets, uint32_t count, uint32_t records_si
 absl::StatusOr<std::unique_ptr<const Overlay>> OverlayCheckpoint::Read(const Snapshot& base,
                                                                        const std::string& path,
                                                                        CheckpointInfo* info) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return errno == ENOENT ? absl::NotFoundError(absl::StrCat(path, ": no checkpoint"))
-                           : absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
+  // Non-blocking open (a FIFO there must not hang the start), regular files only.
+  absl::StatusOr<int> opened = OpenRegularFile(path);
+  if (!opened.ok()) {
+    if (absl::IsNotFound(opened.status())) {
+      return absl::NotFoundError(absl::StrCat(path, ": no checkpoint"));
+    }
+    // Not FailedPrecondition: that is a checkpoint of another base, not a file to warn of.
+    return absl::InternalError(opened.status().message());
   }
+  const int fd = *opened;
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) return absl::ErrnoToStatus(errno, path);
-  if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
-  }
   FileHeader h{};
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (absl::Status s = ReadHeader(fd, size, base, path, &h, info); !s.ok()) return s;

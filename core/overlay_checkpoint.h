@@ -47,7 +47,8 @@ class OverlayCheckpoint {
   // Writes `overlay` (made over `base`) to `path` atomically: a temporary file beside it,
   // fsync'ed, then renamed over `path` (and the directory fsync'ed), at `pace` (the file's
   // writeback starts chunk by chunk either way). Returns the error of the file system, naming
-  // the path; `path` is then unchanged. `source_time` and `applied_time` are kept for
+  // the path; `path` is then unchanged (a FIFO or device there is FailedPrecondition, never
+  // written through: WriteStateFile()). `source_time` and `applied_time` are kept for
   // CheckpointInfo.
   static absl::Status Write(const Snapshot& base, const Overlay& overlay, int64_t source_time,
                             int64_t applied_time, const std::string& path,
@@ -56,8 +57,9 @@ class OverlayCheckpoint {
   // Reads the checkpoint at `path` made over `base`. Returns NotFound if there is none;
   // FailedPrecondition if it was made over another base or by another layout; DataLoss naming
   // the byte offset if it is truncated, longer than its header says, or any byte is wrong;
-  // another error of the file system. `info`, if not null, receives what the header says (also
-  // on FailedPrecondition).
+  // Internal "PATH: not a regular file (a FIFO)" for anything but a regular file there (opened
+  // without blocking: never a hang); another error of the file system. `info`, if not null,
+  // receives what the header says (also on FailedPrecondition).
   static absl::StatusOr<std::unique_ptr<const Overlay>> Read(const Snapshot& base,
                                                              const std::string& path,
                                                              CheckpointInfo* info = nullptr);

@@ -1,11 +1,13 @@
 #include "core/overlay_checkpoint.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "core/builder.h"
@@ -113,6 +116,31 @@ TEST_F(OverlayCheckpointTest, DeltasAfterACheckpointAnswerAsTheWholeFold) {
 TEST_F(OverlayCheckpointTest, NoFileIsNotFound) {
   auto read = OverlayCheckpoint::Read(*base_, File("none"));
   EXPECT_TRUE(absl::IsNotFound(read.status())) << read.status();
+}
+
+// x24 #13: a FIFO at the checkpoint's name is reported at once (the start waited in open()
+// for a writer, forever), as not a checkpoint to warn of; it is never written through.
+TEST_F(OverlayCheckpointTest, AFifoIsNeitherWaitedForNorWrittenThrough) {
+  const std::string path = File("overlay.checkpoint");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  absl::Status read;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    read = OverlayCheckpoint::Read(*base_, path).status();
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) ::usleep(10000);
+  const bool returned = done;
+  if (!returned) {  // the old code waits in open() for a writer: be it, so that the test ends
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    ::close(fd);
+  }
+  reader.join();
+  ASSERT_TRUE(returned) << "Read waited for a writer of the FIFO";
+  EXPECT_TRUE(absl::IsInternal(read)) << read;  // a warning, not "of another base"
+  EXPECT_EQ(read.message(), path + ": not a regular file (a FIFO)");
+  const absl::Status written = OverlayCheckpoint::Write(*base_, *Fold(2), 0, 0, path);
+  EXPECT_EQ(written.message(), path + ": not a regular file (a FIFO): not written");
 }
 
 TEST_F(OverlayCheckpointTest, AnotherBaseIsRefused) {

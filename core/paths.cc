@@ -66,9 +66,10 @@ std::string DefaultCalendarDir() {
   return ShippedDataPath(kCalendarDir);
 }
 
-absl::StatusOr<int> OpenRegularFile(const std::string& path) {
+absl::StatusOr<int> OpenRegularFile(const std::string& path, Links links) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+                                          (links == Links::kRefuse ? O_NOFOLLOW : 0));
   if (fd < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
   }
@@ -141,10 +142,11 @@ absl::StatusOr<FileBytes> ReadOpenFile(int fd, const std::string& path, size_t m
   return content;
 }
 
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path) {
-  absl::StatusOr<int> fd = OpenRegularFile(path);
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes,
+                                            Links links) {
+  absl::StatusOr<int> fd = OpenRegularFile(path, links);
   if (!fd.ok()) return fd.status();
-  absl::StatusOr<FileBytes> content = ReadOpenFile(*fd, path);
+  absl::StatusOr<FileBytes> content = ReadOpenFile(*fd, path, max_bytes);
   ::close(*fd);
   if (!content.ok()) return content.status();
   return std::string(content->view());
@@ -221,16 +223,44 @@ absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::
   return absl::AlreadyExistsError(absl::StrCat("cannot create a temporary file beside ", path));
 }
 
-absl::Status WriteFileAtomically(
-    const std::string& given, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
-    mode_t mode) {
+namespace {
+
+// Returns what the chain of symbolic links starting at `link` ends at: the first name that is
+// no link (here: one not there). FailedPrecondition naming `link` for a loop or 40 levels.
+absl::StatusOr<std::filesystem::path> EndOfLinks(const std::string& link) {
+  std::filesystem::path at = link;
+  for (int level = 0; level < 40; ++level) {
+    struct stat st;
+    if (::lstat(at.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return at;
+    std::error_code error;
+    std::filesystem::path next = std::filesystem::read_symlink(at, error);
+    if (error) {
+      return absl::FailedPreconditionError(absl::StrCat(at.string(), ": ", error.message()));
+    }
+    at = next.is_relative() ? at.parent_path() / next : next;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(link, ": more than 40 symbolic links in a chain (a loop?)"));
+}
+
+// WriteFileAtomically(), or WriteStateFile() if `regular_only`.
+absl::Status Replace(const std::string& given,
+                     absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
+                     mode_t mode, bool regular_only) {
   std::string path = given;
   struct stat st;
   if (::stat(given.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (regular_only) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          given, ": not a regular file (", FileTypeName(st.st_mode), "): not written"));
+    }
     // A device, a FIFO, /dev/stdout: there is nothing to replace; write through it.
     if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(given + " is a directory");
-    const int fd = ::open(given.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO nobody reads fails (ENXIO) instead of waiting for a reader, forever.
+    const int fd = ::open(given.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", given));
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);  // writes wait for the reader
     absl::Status s = write(fd, given);
     if (::close(fd) != 0 && s.ok()) s = absl::ErrnoToStatus(errno, given);
     return s;
@@ -239,10 +269,10 @@ absl::Status WriteFileAtomically(
   if (struct stat lst; ::lstat(given.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
     std::error_code error;
     std::filesystem::path target = std::filesystem::canonical(given, error);
-    if (error) {  // a dangling link: the file it names is created
-      target = std::filesystem::read_symlink(given, error);
-      if (error) return absl::FailedPreconditionError(absl::StrCat(given, ": ", error.message()));
-      if (target.is_relative()) target = std::filesystem::path(given).parent_path() / target;
+    if (error) {
+      // A dangling link, or a chain of them ("current" -> a link -> a file not there yet): the
+      // file the last link names is created and every link stays one.
+      SHIXIN_ASSIGN_OR_RETURN(target, EndOfLinks(given));
     }
     path = target.string();
   }
@@ -284,6 +314,20 @@ absl::Status WriteFileAtomically(
     ::close(dir_fd);
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomically(
+    const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
+    mode_t mode) {
+  return Replace(path, write, mode, /*regular_only=*/false);
+}
+
+absl::Status WriteStateFile(const std::string& path,
+                            absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
+                            mode_t mode) {
+  return Replace(path, write, mode, /*regular_only=*/true);
 }
 
 absl::Status NarrowAccessTo(int fd, const std::vector<std::string>& sources,

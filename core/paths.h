@@ -42,12 +42,20 @@ const char* FileTypeName(mode_t mode);
 // device is opened non-blocking, recognised with fstat and closed again. Returns the
 // descriptor, which the caller closes (blocking again, as for any regular file); NotFound
 // "PATH: cannot open: REASON" if it cannot be opened; FailedPrecondition "PATH: not a regular
-// file (a FIFO)" (a directory, a character device, ...) for anything else.
-absl::StatusOr<int> OpenRegularFile(const std::string& path);
+// file (a FIFO)" (a directory, a character device, ...) for anything else. With
+// Links::kRefuse a symbolic link at `path` itself is not followed (a state file another user
+// could have replaced by a link): "PATH: cannot open: Too many levels of symbolic links".
+enum class Links { kFollow, kRefuse };
+absl::StatusOr<int> OpenRegularFile(const std::string& path, Links links = Links::kFollow);
 
 // Returns the whole content of the regular file `path` (as OpenRegularFile() opens it), or its
-// errors; Internal "PATH: read: REASON" if reading fails.
-absl::StatusOr<std::string> ReadRegularFile(const std::string& path);
+// errors; Internal "PATH: read: REASON" if reading fails; ResourceExhausted "PATH: more than
+// MAX_BYTES bytes" (ReadOpenFile()) for a larger file, never read into memory. Every small file
+// of state_dir and of the configuration is read through it (a FIFO or /dev/zero put there must
+// neither hang a start nor eat the memory).
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
+                                            size_t max_bytes = std::numeric_limits<size_t>::max(),
+                                            Links links = Links::kFollow);
 
 // The bytes of a file read whole. Unlike a std::string they are not zeroed before the read, and
 // they come from base/allocator.h's bulk arena, which reuses the memory of the file before
@@ -101,10 +109,18 @@ absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::
 // service user may read), whatever the file it replaces had. Returns `write`'s error or the
 // file system's, naming the file; `path` is then unchanged and the temporary file gone. A
 // symbolic link's target is replaced so; a device or FIFO (`/dev/stdout`) is written through,
-// as it cannot be replaced; a directory is FailedPrecondition.
+// as it cannot be replaced (opened non-blocking: a FIFO nobody reads is "cannot open ...: No
+// such device or address", not a hang); a directory is FailedPrecondition.
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
     mode_t mode = 0644);
+
+// WriteFileAtomically() for a file of state_dir: a FIFO, device or directory at `path` (or
+// named by a link there) is FailedPrecondition "PATH: not a regular file (a FIFO): not
+// written", never written through (a checkpoint "written" to /dev/null would not persist).
+absl::Status WriteStateFile(const std::string& path,
+                            absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
+                            mode_t mode = 0600);
 // Gives the open file `fd` (named `name` in messages) no more access than each of `sources`
 // has: its permission bits narrowed to those all of them have, its group set to theirs. Where
 // the group cannot be theirs (they differ, or this process may not chown to it: not root, not

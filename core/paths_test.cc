@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -144,6 +146,28 @@ TEST_F(PathsTest, WriteFileAtomicallyReplacesASymbolicLinksTargetAndKeepsTheLink
   EXPECT_TRUE(std::filesystem::is_symlink(path_));
   EXPECT_EQ(Slurp(target), "created");
   std::filesystem::remove(target);
+}
+
+// x24 #5: a chain of links whose last one dangles ("current" -> a link -> a file not there
+// yet): the file the last link names is created, and every link stays one. A loop is refused.
+TEST_F(PathsTest, WriteFileAtomicallyFollowsADanglingChainOfLinksToItsEnd) {
+  const std::filesystem::path second = path_.string() + "-link2";
+  const std::filesystem::path end = path_.string() + "-missing";
+  std::filesystem::create_symlink(second.filename(), path_);
+  std::filesystem::create_symlink(end.filename(), second);
+  ASSERT_TRUE(WriteFileAtomically(path_.string(), "created").ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(path_));
+  EXPECT_TRUE(std::filesystem::is_symlink(second));
+  EXPECT_EQ(Slurp(end), "created");
+  std::filesystem::remove(second);
+  std::filesystem::remove(end);
+  std::filesystem::create_symlink(path_.filename(), second);  // path_ -> second -> path_
+  const absl::Status loop = WriteFileAtomically(path_.string(), "x");
+  EXPECT_TRUE(absl::IsFailedPrecondition(loop)) << loop;
+  EXPECT_THAT(loop.message(), ::testing::HasSubstr("more than 40 symbolic links"));
+  EXPECT_TRUE(std::filesystem::is_symlink(path_));
+  EXPECT_TRUE(std::filesystem::is_symlink(second));
+  std::filesystem::remove(second);
 }
 
 TEST_F(PathsTest, WriteFileAtomicallyWritesThroughAFifo) {
@@ -338,6 +362,84 @@ TEST_F(PathsTest, NarrowAccessToKeepsWhatEverySourceAllows) {
   }
   std::filesystem::remove(a);
   std::filesystem::remove(b);
+}
+
+// x24 #13/#14: a FIFO, a device or a huge file put at a small state file's name is an error
+// naming the file and what it is; nothing waits for a writer or reads the device without end.
+TEST_F(PathsTest, ReadRegularFileRefusesAFifoADeviceAndMoreThanItsCap) {
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  absl::StatusOr<std::string> fifo = ReadRegularFile(path_, 64);  // returns at once
+  EXPECT_TRUE(absl::IsFailedPrecondition(fifo.status())) << fifo.status();
+  EXPECT_EQ(fifo.status().message(), path_.string() + ": not a regular file (a FIFO)");
+  std::filesystem::remove(path_);
+  std::filesystem::create_symlink("/dev/zero", path_);
+  absl::StatusOr<std::string> zero = ReadRegularFile(path_, 64);
+  EXPECT_EQ(zero.status().message(), path_.string() + ": not a regular file (a character device)");
+  std::filesystem::remove(path_);
+  Write(std::string(65, 'x'));
+  absl::StatusOr<std::string> big = ReadRegularFile(path_, 64);
+  EXPECT_TRUE(absl::IsResourceExhausted(big.status())) << big.status();
+  EXPECT_EQ(big.status().message(), path_.string() + ": more than 64 bytes");
+  EXPECT_EQ(ReadRegularFile(path_, 65).value_or(""), std::string(65, 'x'));
+}
+
+// A state file read with Links::kRefuse is never read through a link put at its name.
+TEST_F(PathsTest, ReadRegularFileCanRefuseALink) {
+  const std::filesystem::path target = path_.string() + "-target";
+  std::ofstream(target) << "secret";
+  std::filesystem::create_symlink(target, path_);
+  EXPECT_EQ(ReadRegularFile(path_).value_or(""), "secret");
+  absl::StatusOr<std::string> refused =
+      ReadRegularFile(path_, std::numeric_limits<size_t>::max(), Links::kRefuse);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr(path_.string() + ": cannot open"));
+  std::filesystem::remove(target);
+}
+
+// A FIFO nobody reads is an error at once, not a writer waiting forever (the checkpoint
+// thread did, and SIGTERM then never finished).
+TEST_F(PathsTest, WriteFileAtomicallyToAFifoNobodyReadsFailsAtOnce) {
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  absl::Status s;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    s = WriteFileAtomically(path_.string(), "x");
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) ::usleep(10000);
+  const bool returned = done;
+  if (!returned) {  // the old code waits in open(): be its reader, so that the test ends
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    writer.join();
+    ::close(fd);
+  } else {
+    writer.join();
+  }
+  ASSERT_TRUE(returned) << "WriteFileAtomically waited for a reader of the FIFO";
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("cannot open " + path_.string()));
+}
+
+// A state file is written as a regular file or not at all: never through a FIFO or a device
+// (a checkpoint "written" to /dev/null does not persist).
+TEST_F(PathsTest, WriteStateFileRefusesAnythingButARegularFile) {
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  const absl::Status fifo =
+      WriteStateFile(path_.string(), [](int, const std::string&) { return absl::OkStatus(); });
+  EXPECT_TRUE(absl::IsFailedPrecondition(fifo)) << fifo;
+  EXPECT_EQ(fifo.message(), path_.string() + ": not a regular file (a FIFO): not written");
+  EXPECT_EQ(std::filesystem::status(path_).type(), std::filesystem::file_type::fifo);
+  std::filesystem::remove(path_);
+  std::filesystem::create_symlink("/dev/null", path_);
+  const absl::Status null =
+      WriteStateFile(path_.string(), [](int, const std::string&) { return absl::OkStatus(); });
+  EXPECT_EQ(null.message(),
+            path_.string() + ": not a regular file (a character device): not written");
+  std::filesystem::remove(path_);
+  const absl::Status regular = WriteStateFile(path_.string(), [](int fd, const std::string&) {
+    return ::write(fd, "ok", 2) == 2 ? absl::OkStatus() : absl::InternalError("write");
+  });
+  ASSERT_TRUE(regular.ok()) << regular;
+  EXPECT_EQ(Slurp(path_), "ok");
 }
 
 TEST(FileBytesTest, CopyHoldsTheText) {
