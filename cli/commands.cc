@@ -50,6 +50,13 @@ int LoadFailed(std::string_view command, const absl::Status& status) {
   return kExitLoad;
 }
 
+int CheckOutput(std::string_view command, const std::string& path) {
+  if (path == "-") return kExitOk;
+  const absl::Status s = CheckOutputPath(path);
+  if (s.ok()) return kExitOk;
+  return absl::IsInvalidArgument(s) ? UsageError(command, s) : LoadFailed(command, s);
+}
+
 int ServerExitStatus(const absl::Status& status) {
   if (absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)) return kExitDenied;
   if (absl::IsFailedPrecondition(status)) return kExitStale;
@@ -454,6 +461,7 @@ int RunCompile(const std::vector<std::string>& args) {
                                      "-o -: a snapshot is written to a file (shixind maps it), "
                                      "not to standard output"));
   }
+  if (const int status = CheckOutput("compile", *out); status != kExitOk) return status;
   if (absl::Status base = CheckCompileBase(*flags); !base.ok()) return UsageError("compile", base);
   // The snapshot records the catalog it is compiled against; shixind refuses another one.
   const std::string catalog_path = flags->Get("catalog").value_or(DefaultCatalogPath());

@@ -46,6 +46,12 @@ int UsageError(std::string_view command, const absl::Status& status);
 // Prints "shixin COMMAND: MESSAGE" on stderr; returns kExitLoad.
 int LoadFailed(std::string_view command, const absl::Status& status);
 
+// Checks -o FILE (`path`; "-" is standard output) before the work (core/paths.h
+// CheckOutputPath): returns kExitOk, a usage error for an empty name, else LoadFailed's status
+// naming the directory that is missing or not writable (a compile of minutes must not fail
+// only then, naming a temporary file).
+int CheckOutput(std::string_view command, const std::string& path);
+
 // Returns the list loaded from the data directory `data`, or that of --data without it,
 // tolerating --max-errors bad lines (each reported on stderr, as the load's notes are: a case
 // given again with other content). InvalidArgument when neither names a directory; else

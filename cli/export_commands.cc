@@ -1,10 +1,11 @@
 #include "cli/export_commands.h"
 
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/list_source.h"
+#include "core/block_checksum.h"
 #include "core/catalog.h"
 #include "core/compaction.h"
 #include "core/list.h"
@@ -32,6 +34,41 @@
 
 namespace shixin {
 namespace {
+
+// A std::ostream's buffer writing to an open descriptor, which it leaves open.
+class DescriptorBuffer : public std::streambuf {
+ public:
+  explicit DescriptorBuffer(int fd) : fd_(fd) { setp(buffer_, buffer_ + sizeof(buffer_)); }
+  DescriptorBuffer(const DescriptorBuffer&) = delete;
+  DescriptorBuffer& operator=(const DescriptorBuffer&) = delete;
+  ~DescriptorBuffer() override { sync(); }
+  // The errno of the failed write (EFBIG, ENOSPC), 0 before one.
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (sync() != 0) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    const size_t n = static_cast<size_t>(pptr() - pbase());
+    if (n > 0 && !WriteAll(fd_, pbase(), n)) {
+      error_ = errno;
+      return -1;
+    }
+    setp(buffer_, buffer_ + sizeof(buffer_));
+    return 0;
+  }
+
+ private:
+  int fd_;
+  int error_ = 0;
+  char buffer_[1 << 16];
+};
 
 // Returns the entries of the receipt's feedback records in audit order (a correction after the
 // entry it corrects), nullopt when there are none. Only the querying caller's: the daemon
@@ -120,6 +157,7 @@ int RunExport(const std::vector<std::string>& args) {
                                                          : "--format ndjson|csv is required"));
   }
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("export", s);
+  if (const int status = CheckOutput("export", *path); status != kExitOk) return status;
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadFailed("export", catalog.status());
@@ -134,11 +172,17 @@ int RunExport(const std::vector<std::string>& args) {
     // The file the website serves is replaced whole or not at all (a full disk, a kill).
     // Public: 0644 (less the umask). Written through the descriptor: its name is not opened again.
     written = WriteFileAtomically(*path, [&](int fd, const std::string& tmp) {
-      std::ofstream file(absl::StrCat("/proc/self/fd/", fd), std::ios::binary | std::ios::trunc);
+      // Through `fd` itself: reopening it by name would truncate the log behind `-o /dev/stdout`.
+      DescriptorBuffer buffer(fd);
+      std::ostream file(&buffer);
       counts = WritePublicExport(list->view(), NowSeconds(), *format, file);
+      if (!counts.ok() && buffer.error() != 0) {  // say why: "File too large", "No space left"
+        return absl::ErrnoToStatus(buffer.error(), absl::StrCat(tmp, ": write"));
+      }
       if (!counts.ok()) return counts.status();
-      file.close();
-      return file ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write ", tmp));
+      file.flush();
+      return file ? absl::OkStatus()
+                  : absl::ErrnoToStatus(buffer.error(), absl::StrCat(tmp, ": write"));
     });
   }
   if (!written.ok()) return LoadFailed("export", written);
@@ -175,6 +219,10 @@ int RunNotice(const std::vector<std::string>& args) {
     return kExitInvalidId;
   }
   if (!receipt.ok()) return LoadFailed("notice", receipt.status());
+  if (const int status = CheckOutput("notice", flags->Get("out").value_or("-"));
+      status != kExitOk) {
+    return status;
+  }
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadFailed("notice", catalog.status());

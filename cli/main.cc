@@ -1,6 +1,7 @@
 // shixin: the command-line tool. Offline mode loads a data directory into its own process.
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -164,7 +165,11 @@ flags:
   --json            one JSON object per queried ID
   -o FILE           compile, export, report, notice: written to a new file beside FILE,
                     unnamed until whole (else FILE.tmp.XXXXXXXX), then renamed over it; mode
-                    0600 for report and notice, 0644 for export (less the umask)
+                    0600 for report and notice, 0644 for export (less the umask).
+                    /dev/stdout, /dev/stderr, /dev/fd/N are written through the descriptor
+                    (`-o /dev/stdout >> log` appends), a FIFO or device too. An empty FILE
+                    (exit 2), a missing or unwritable directory (exit 3) are refused before
+                    any work; a write past `ulimit -f` is exit 3 ("File too large")
   --help            (after COMMAND) that command's usage
 
 IDs: 18-digit resident IDs (15-digit old IDs are converted), unified social credit codes,
@@ -242,6 +247,9 @@ int Run(const std::string& command, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write past `ulimit -f` fails with EFBIG, which the file's error path reports (exit 3,
+  // "FILE: write: File too large"), instead of killing the process without a word (exit 153).
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0) {
     // "shixin help check": that command's lines.

@@ -48,6 +48,10 @@ int RunReport(const std::vector<std::string>& args) {
     return UsageError("report", absl::InvalidArgumentError(
                                     absl::StrCat("--format ", format, ": csv, json or html")));
   }
+  if (const int status = CheckOutput("report", flags->Get("out").value_or("-"));
+      status != kExitOk) {
+    return status;
+  }
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return Fail(catalog.status());

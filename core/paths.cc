@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <string_view>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -243,12 +244,54 @@ absl::StatusOr<std::filesystem::path> EndOfLinks(const std::string& link) {
       absl::StrCat(link, ": more than 40 symbolic links in a chain (a loop?)"));
 }
 
+// Returns the descriptor `path` names (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N),
+// if it names one.
+std::optional<int> DescriptorNamed(std::string_view path) {
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  for (const std::string_view prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (!path.starts_with(prefix)) continue;
+    int fd = 0;
+    const std::string_view digits = path.substr(prefix.size());
+    if (digits.empty() || digits.size() > 9) return std::nullopt;
+    for (const char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      fd = fd * 10 + (c - '0');
+    }
+    return fd;
+  }
+  return std::nullopt;
+}
+
+// Returns the file WriteFileAtomically() replaces for `given`: the end of the chain of links
+// there (the file a dangling one names), else `given`.
+absl::StatusOr<std::string> FileToReplace(const std::string& given) {
+  struct stat lst;
+  if (::lstat(given.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return given;
+  std::error_code error;
+  std::filesystem::path target = std::filesystem::canonical(given, error);
+  if (error) {
+    // A dangling link, or a chain of them ("current" -> a link -> a file not there yet): the
+    // file the last link names is created and every link stays one.
+    SHIXIN_ASSIGN_OR_RETURN(target, EndOfLinks(given));
+  }
+  return target.string();
+}
+
 // WriteFileAtomically(), or WriteStateFile() if `regular_only`.
 absl::Status Replace(const std::string& given,
                      absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
                      mode_t mode, bool regular_only) {
-  std::string path = given;
   struct stat st;
+  if (const std::optional<int> named = DescriptorNamed(given); named && !regular_only) {
+    // `-o /dev/stdout >> log`: written through the descriptor itself (its offset, O_APPEND),
+    // never by replacing the file behind it (the log lost its content) nor reopening it.
+    const int fd = ::fcntl(*named, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", given));
+    absl::Status s = write(fd, given);
+    if (::close(fd) != 0 && s.ok()) s = absl::ErrnoToStatus(errno, given);
+    return s;
+  }
   if (::stat(given.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     if (regular_only) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -266,16 +309,7 @@ absl::Status Replace(const std::string& given,
     return s;
   }
   // A symbolic link stays one: its target is replaced.
-  if (struct stat lst; ::lstat(given.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
-    std::error_code error;
-    std::filesystem::path target = std::filesystem::canonical(given, error);
-    if (error) {
-      // A dangling link, or a chain of them ("current" -> a link -> a file not there yet): the
-      // file the last link names is created and every link stays one.
-      SHIXIN_ASSIGN_OR_RETURN(target, EndOfLinks(given));
-    }
-    path = target.string();
-  }
+  SHIXIN_ASSIGN_OR_RETURN(const std::string path, FileToReplace(given));
   // Written unnamed where the file system allows (O_TMPFILE) and named only once whole and
   // fsync'ed: a process killed while writing (a compile of GBs) leaves nothing behind.
   const std::string dir = DirectoryOf(path);
@@ -317,6 +351,32 @@ absl::Status Replace(const std::string& given,
 }
 
 }  // namespace
+
+absl::Status CheckOutputPath(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("-o: empty file name");
+  if (DescriptorNamed(path)) return absl::OkStatus();
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(path + " is a directory");
+    return absl::OkStatus();  // a device or FIFO: written through
+  }
+  SHIXIN_ASSIGN_OR_RETURN(const std::string file, FileToReplace(path));
+  const std::string dir = DirectoryOf(file);
+  const std::string shown =
+      dir.size() > 1 && dir.back() == '/' ? dir.substr(0, dir.size() - 1) : dir;
+  if (::stat(dir.c_str(), &st) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("directory ", shown, " (of ", path, ")"));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(shown, " (of ", path, ") is not a directory"));
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("directory ", shown, " (of ", path,
+                                                   "): no new file can be made in it"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,

@@ -108,12 +108,23 @@ absl::StatusOr<int> CreateFileBeside(const std::string& path, mode_t mode, std::
 // leaves that. `path` then has permissions `mode` less the umask (0600 for a file only the
 // service user may read), whatever the file it replaces had. Returns `write`'s error or the
 // file system's, naming the file; `path` is then unchanged and the temporary file gone. A
-// symbolic link's target is replaced so; a device or FIFO (`/dev/stdout`) is written through,
-// as it cannot be replaced (opened non-blocking: a FIFO nobody reads is "cannot open ...: No
-// such device or address", not a hang); a directory is FailedPrecondition.
+// symbolic link's target is replaced so (the end of a chain of links: every link stays one; a
+// loop is FailedPrecondition). A descriptor's name (/dev/stdout, /dev/stderr, /dev/fd/N,
+// /proc/self/fd/N) is written through that descriptor, at its offset and with its O_APPEND
+// (`-o /dev/stdout >> log` appends to the log, never replaces it); a device or FIFO is written
+// through, as it cannot be replaced (opened non-blocking: a FIFO nobody reads is "cannot open
+// ...: No such device or address", not a hang); a directory is FailedPrecondition. `write`
+// must write through `fd`, not reopen it by name.
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
     mode_t mode = 0644);
+
+// Checks, before any work, that WriteFileAtomically() can write `path` (an -o FILE):
+// InvalidArgument "-o: empty file name"; FailedPrecondition "PATH is a directory"; the errno's
+// status naming the directory the file would be made in ("directory /x (of /x/y.csv): No such
+// file or directory", "... no new file can be made in it: Permission denied") if it is
+// missing or not writable. A device, FIFO or descriptor's name is fine.
+absl::Status CheckOutputPath(const std::string& path);
 
 // WriteFileAtomically() for a file of state_dir: a FIFO, device or directory at `path` (or
 // named by a link there) is FailedPrecondition "PATH: not a regular file (a FIFO): not

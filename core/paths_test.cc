@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/block_checksum.h"
 
 namespace shixin {
@@ -172,10 +173,14 @@ TEST_F(PathsTest, WriteFileAtomicallyFollowsADanglingChainOfLinksToItsEnd) {
 
 TEST_F(PathsTest, WriteFileAtomicallyWritesThroughAFifo) {
   ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
-  std::string read;
-  std::thread reader([&] { read = Slurp(path_); });
+  // The reader is there first (a FIFO nobody reads is an error); the pipe holds the bytes.
+  const int reader = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
   const absl::Status s = WriteFileAtomically(path_.string(), "through");
-  reader.join();
+  std::string read(64, '\0');
+  const ssize_t n = ::read(reader, read.data(), read.size());
+  ::close(reader);
+  read.resize(n > 0 ? static_cast<size_t>(n) : 0);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(read, "through");
   EXPECT_EQ(std::filesystem::status(path_).type(), std::filesystem::file_type::fifo);
@@ -440,6 +445,38 @@ TEST_F(PathsTest, WriteStateFileRefusesAnythingButARegularFile) {
   });
   ASSERT_TRUE(regular.ok()) << regular;
   EXPECT_EQ(Slurp(path_), "ok");
+}
+
+// x24 #9: /dev/fd/N names a descriptor: written through it, appending where it was opened
+// O_APPEND (`-o /dev/stdout >> log`), never by a new file renamed over the one behind it.
+TEST_F(PathsTest, WriteFileAtomicallyWritesThroughANamedDescriptor) {
+  Write("previous line\n");
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct stat before {};
+  ASSERT_EQ(::stat(path_.c_str(), &before), 0);
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat("/dev/fd/", fd), "appended\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat("/proc/self/fd/", fd), "again\n").ok());
+  ::close(fd);
+  struct stat after {};
+  ASSERT_EQ(::stat(path_.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);  // the same file, not a replacement
+  EXPECT_EQ(Slurp(path_), "previous line\nappended\nagain\n");
+}
+
+// x24 #15: an output is checked before the work: an empty name, a missing directory (named).
+TEST_F(PathsTest, CheckOutputPathNamesWhatIsWrongBeforeTheWork) {
+  const absl::Status empty = CheckOutputPath("");
+  EXPECT_TRUE(absl::IsInvalidArgument(empty)) << empty;
+  EXPECT_EQ(empty.message(), "-o: empty file name");
+  const absl::Status missing = CheckOutputPath("/nonexistent/dir/x.csv");
+  EXPECT_TRUE(absl::IsNotFound(missing)) << missing;
+  EXPECT_THAT(missing.message(),
+              ::testing::HasSubstr("directory /nonexistent/dir (of /nonexistent/dir/x.csv)"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(CheckOutputPath(::testing::TempDir())));
+  EXPECT_TRUE(CheckOutputPath(path_.string()).ok());
+  EXPECT_TRUE(CheckOutputPath("/dev/stdout").ok());
+  EXPECT_TRUE(CheckOutputPath("relative-file").ok());  // in the current directory
 }
 
 TEST(FileBytesTest, CopyHoldsTheText) {
