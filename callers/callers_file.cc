@@ -1,9 +1,15 @@
 #include "callers/callers_file.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <charconv>
+#include <filesystem>
 #include <limits>
 #include <sstream>
+#include <system_error>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -285,6 +291,32 @@ std::string FormatCallersFile(const CallerTable& table) {
 
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table) {
   return WriteFileAtomically(path, FormatCallersFile(table), 0600);
+}
+
+absl::StatusOr<CallersFileLock> CallersFileLock::Acquire(const std::string& path) {
+  // The directory the replaced file is in: a link "callers.toml -> /etc/shixin/callers.toml"
+  // and the path it names lock the same one.
+  std::error_code error;
+  std::filesystem::path dir = std::filesystem::weakly_canonical(path, error).parent_path();
+  if (error || dir.empty()) dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  const auto failed = [&](int errno_value) {
+    return absl::ErrnoToStatus(
+        errno_value, absl::StrCat("cannot lock ", dir.string(), " (the directory of ", path, ")"));
+  };
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return failed(errno);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    const int errno_value = errno;
+    ::close(fd);
+    return failed(errno_value);
+  }
+  return CallersFileLock(fd);
+}
+
+CallersFileLock::~CallersFileLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 }  // namespace shixin

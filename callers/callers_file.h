@@ -14,7 +14,8 @@
 //   tokens = ["sha256:<64 hex>"]      # hashes only: never a token itself
 //   certificates = ["sha256:<64 hex>", "cn:acme-bank-shixin"]
 //
-// Thread safety: plain functions; WriteCallersFile must not run concurrently on one path.
+// Thread safety: plain functions; a read-modify-write of one file (shixin caller add, ...)
+// holds a CallersFileLock around it, or runs alone.
 #ifndef SHIXIN_CALLERS_CALLERS_FILE_H_
 #define SHIXIN_CALLERS_CALLERS_FILE_H_
 
@@ -52,6 +53,25 @@ std::string FormatCallersFile(const CallerTable& table);
 // temporary file beside it, fsync, rename), readable by its owner only (mode 0600). Returns the
 // errno's status on failure.
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table);
+
+// An exclusive lock (flock(2)) on the directory of the callers file `path` (of the file a
+// symbolic link there names), held until destroyed. `shixin caller add|token|remove` hold it
+// around their read-modify-write: concurrent runs on one file take turns instead of each
+// renaming its own table over the others' (their callers were lost, their tokens printed).
+// The directory, not the file: the file is replaced by a rename, a lock on it would stay on the
+// old inode. Waits while another process holds it.
+class CallersFileLock {
+ public:
+  // Returns the lock, or the errno's status "cannot lock DIR (the directory of PATH)".
+  static absl::StatusOr<CallersFileLock> Acquire(const std::string& path);
+  CallersFileLock(CallersFileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  CallersFileLock& operator=(CallersFileLock&&) = delete;
+  ~CallersFileLock();
+
+ private:
+  explicit CallersFileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 }  // namespace shixin
 

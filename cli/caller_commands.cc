@@ -82,23 +82,27 @@ struct NewTokenOf {
 };
 
 // Builds the table of `callers` and writes it to `path`; the table's errors are usage errors.
-// With `printed`, prints that token first: the file keeps its hash only once the token is out.
+// With `printed`, prints that token once the file holding its hash is in place: a token is
+// never shown (and saved by `| head -n1 > X.token`) for a file that could not be written.
 int WriteCallers(std::string_view command, const std::string& path, std::vector<Caller> callers,
                  std::optional<NewTokenOf> printed = std::nullopt) {
   absl::StatusOr<CallerTable> table = CallerTable::Create(std::move(callers));
   if (!table.ok()) return UsageError(command, table.status());
-  if (printed.has_value() && !PrintToken(printed->token, printed->id, path)) {
-    return LoadFailed(
-        command, absl::ErrnoToStatus(
-                     errno, absl::StrCat("cannot print the new token (", path, " is unchanged)")));
-  }
   if (absl::Status s = WriteCallersFile(path, *table); !s.ok()) {
     if (printed.has_value()) {
-      return LoadFailed(command, absl::Status(s.code(), absl::StrCat(s.message(),
-                                                                     " (the token printed is not "
-                                                                     "valid)")));
+      return LoadFailed(
+          command, absl::Status(s.code(), absl::StrCat(s.message(), " (no token was issued)")));
     }
     return LoadFailed(command, s);
+  }
+  if (printed.has_value() && !PrintToken(printed->token, printed->id, path)) {
+    return LoadFailed(
+        command,
+        absl::ErrnoToStatus(
+            errno, absl::StrFormat("cannot print the new token: %s holds its hash, but nobody has "
+                                   "it; issue another: shixin caller token --file %s --id %s "
+                                   "--replace",
+                                   path, path, printed->id)));
   }
   return kExitOk;
 }
@@ -154,6 +158,9 @@ int Add(const Flags& flags) {
                                    TerminalSafe(given[i]), caller->agencies[i]);
     }
   }
+  // Held until the file is written: a concurrent add or remove takes its turn (WriteCallers).
+  absl::StatusOr<CallersFileLock> lock = CallersFileLock::Acquire(*path);
+  if (!lock.ok()) return LoadFailed("caller add", lock.status());
   absl::StatusOr<std::vector<Caller>> callers = ReadCallers(*path);
   if (!callers.ok()) return LoadFailed("caller add", callers.status());
   for (const Caller& c : *callers) {
@@ -171,8 +178,8 @@ int Add(const Flags& flags) {
   return WriteCallers("caller add", *path, *std::move(callers), NewTokenOf{*token, id});
 }
 
-// Applies `change` to the caller --id of --file and writes the file back (printing `token`
-// first, if given: WriteCallers()).
+// Applies `change` to the caller --id of --file and writes the file back (then printing
+// `token`, if given: WriteCallers()), holding the file's lock throughout.
 int ChangeCaller(std::string_view command, const Flags& flags,
                  absl::FunctionRef<int(std::vector<Caller>&, size_t)> change,
                  const std::string* token = nullptr) {
@@ -180,6 +187,8 @@ int ChangeCaller(std::string_view command, const Flags& flags,
   if (!path.ok()) return UsageError(command, path.status());
   absl::StatusOr<std::string> id = Required(flags, "id");
   if (!id.ok()) return UsageError(command, id.status());
+  absl::StatusOr<CallersFileLock> lock = CallersFileLock::Acquire(*path);  // until written
+  if (!lock.ok()) return LoadFailed(command, lock.status());
   absl::StatusOr<CallerTable> table = LoadCallersFile(*path);
   if (!table.ok()) return LoadFailed(command, table.status());
   std::vector<Caller> callers = table->callers();

@@ -1,5 +1,5 @@
 // End to end: the files the CLI writes (-o FILE, the callers file) under the conditions a
-// reviewer found them mishandled (/tmp/x24 findings 1, 9, 15).
+// reviewer found them mishandled (/tmp/x24 findings 1, 9, 15, 19; /tmp/x22 finding 5).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -52,6 +52,7 @@ std::string FreshDir(const std::string& name) {
 }
 
 const char kExport[] = "$SHIXIN export --public --format csv --data data/sample";
+const char kAdd[] = " --name N --sector bank --scopes check --view masked --rate 1 --burst 1";
 
 // x24 #1: a write past `ulimit -f` is the documented exit 3 with the reason, not a death by
 // SIGXFSZ (exit 153, no message).
@@ -60,6 +61,11 @@ TEST(CliOutputFilesTest, AFileSizeLimitIsReportedNotASignal) {
   const RunResult big = Shell("ulimit -f 1; " + std::string(kExport) + " -o " + dir + "/big.csv");
   EXPECT_EQ(big.status, 3) << big.out;
   EXPECT_THAT(big.out, HasSubstr("File too large")) << big.out;
+  const RunResult add =
+      Shell("ulimit -f 0; $SHIXIN caller add --file " + dir + "/callers.toml --id bank1" + kAdd);
+  EXPECT_EQ(add.status, 3) << add.out;
+  EXPECT_THAT(add.out, HasSubstr("File too large"));
+  EXPECT_THAT(add.out, Not(HasSubstr("shx_")));  // no token for a file not written
 }
 
 // x24 #9: -o /dev/stdout with standard output appended to a log appends to it; the log is not
@@ -92,6 +98,37 @@ TEST(CliOutputFilesTest, AnEmptyOrUnwritableOutputIsRefusedFirst) {
   EXPECT_THAT(missing.out, Not(HasSubstr("subjects")));
   const RunResult compile = Shell("$SHIXIN compile --data data/sample -o \"\"");
   EXPECT_EQ(compile.status, 2) << compile.out;
+}
+
+// x22 #5: a callers file that cannot be written gets no token printed: README's
+// `| head -n1 > X.token` saves nothing.
+TEST(CliOutputFilesTest, NoTokenIsPrintedForACallersFileNotWritten) {
+  const std::string dir = FreshDir("out_token");
+  const RunResult run =
+      Shell("$SHIXIN caller add --file /proc/callers.toml --id hotel-b" + std::string(kAdd) +
+            " 2>" + dir + "/err | head -n1 > " + dir + "/hotel-b.token; echo ${PIPESTATUS[0]}");
+  EXPECT_EQ(run.out, "3\n");
+  EXPECT_EQ(Slurp(dir + "/hotel-b.token"), "");
+  EXPECT_THAT(Slurp(dir + "/err"), HasSubstr("no token was issued"));
+}
+
+// x24 #19: parallel adds on one callers file each keep their caller (the last rename won: 9 of
+// 10 were lost, each with a token printed).
+TEST(CliOutputFilesTest, ParallelCallerAddsLoseNoCaller) {
+  const std::string dir = FreshDir("out_parallel");
+  const std::string file = dir + "/cr.toml";
+  ASSERT_EQ(Shell("$SHIXIN caller add --file " + file + " --id seed" + kAdd).status, 0);
+  const RunResult run = Shell("for i in $(seq 1 12); do $SHIXIN caller add --file " + file +
+                              " --id c$i" + kAdd + " > /dev/null & done; wait; $SHIXIN caller " +
+                              "remove --file " + file + " --id seed & $SHIXIN caller add --file " +
+                              file + " --id c13" + kAdd + " > /dev/null & wait");
+  EXPECT_EQ(run.status, 0) << run.out;
+  const RunResult list = Shixin("caller list --file " + file);
+  ASSERT_EQ(list.status, 0);
+  for (int i = 1; i <= 13; ++i) {
+    EXPECT_THAT(list.out, HasSubstr("c" + std::to_string(i) + "\t")) << list.out;
+  }
+  EXPECT_THAT(list.out, Not(HasSubstr("seed\t")));
 }
 
 }  // namespace
