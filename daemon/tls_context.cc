@@ -56,16 +56,19 @@ absl::Status PemError(std::string_view key, const std::string& path,
 }
 
 // Names the CAs of the PEM bundle `pem` in the certificate request, so that clients pick the
-// right certificate (SSL_load_client_CA_file() for bytes already read).
-void SetClientCaNames(SSL_CTX* ctx, const std::string& pem) {
+// right certificate (SSL_load_client_CA_file() for bytes already read). Returns how many.
+int SetClientCaNames(SSL_CTX* ctx, const std::string& pem) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (bio == nullptr) return;
+  if (bio == nullptr) return 0;
+  int count = 0;
   while (X509* certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
     SSL_CTX_add_client_CA(ctx, certificate);  // copies the subject name
     X509_free(certificate);
+    ++count;
   }
   BIO_free(bio);
   ERR_clear_error();  // the end of the bundle reads as "no start line"
+  return count;
 }
 
 }  // namespace
@@ -109,7 +112,13 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFile
     if (context->add_certificate_authority(boost::asio::buffer(*client_ca), ec); ec) {
       return PemError("tls_client_ca", files.client_ca, ec);
     }
-    SetClientCaNames(ctx, *client_ca);
+    // Asio takes an empty file without a word: every client would then be refused, the
+    // RELOAD of an operator's mutual-TLS client too.
+    if (SetClientCaNames(ctx, *client_ca) == 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "tls_client_ca \"%s\": no certificate in it%s: it would refuse every client",
+          files.client_ca, client_ca->empty() ? " (the file is empty)" : ""));
+    }
     context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
   } else {
     context->set_verify_mode(ssl::verify_none, ec);

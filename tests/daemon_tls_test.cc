@@ -475,6 +475,38 @@ TEST_F(DaemonTlsTest, AFifoAsTheKeyFailsTheStartAtOnce) {
       << result.err;
 }
 
+// An emptied client CA file (a truncated deploy) would refuse every client, the RELOAD of the
+// operator's own mutual-TLS client too: it is refused like a file of junk, the old CAs kept.
+TEST_F(DaemonTlsTest, SighupWithAnEmptyClientCaKeepsTheOldOne) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(/*mutual=*/true));
+  ASSERT_TRUE(WriteFileAtomically(Path("ca.pem"), "").ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  ASSERT_TRUE(WaitForLog("TLS certificate was not reloaded")) << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(
+      daemon_->stderr_text(),
+      "tls_client_ca \"" + Path("ca.pem") + "\": no certificate in it (the file is empty)"))
+      << daemon_->stderr_text();
+  // The client trusts the CA through a copy of the file emptied.
+  ASSERT_TRUE(WriteCa(ca_->pem(), "trust.pem").ok());
+  auto client = Client::Connect(tls_address_, Tls("trust.pem", "good"));
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_TRUE((*client)->Hello("bank").ok()) << daemon_->stderr_text();
+}
+
+TEST_F(DaemonTlsTest, AnEmptyClientCaFailsTheStart) {
+  ASSERT_TRUE(WriteFileAtomically(Path("empty-ca.pem"), "").ok());
+  const ProcessResult result = RunProcess(
+      {BinDir() + "/shixind", "--data", SampleDir(), "--listen", "127.0.0.1:0", "--http-listen", "",
+       "--tls-listen", "127.0.0.1:0", "--tls-cert", Path("server.pem"), "--tls-key",
+       Path("server.key"), "--tls-client-ca", Path("empty-ca.pem")},
+      "", absl::Seconds(30));
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_TRUE(absl::StrContains(
+      result.err, "tls_client_ca \"" + Path("empty-ca.pem") +
+                      "\": no certificate in it (the file is empty): it would refuse"))
+      << result.err;
+}
+
 TEST_F(DaemonTlsTest, IdentityIsTheDerFingerprintAndTheCn) {
   X509* certificate = ParseCertificate(good_.certificate);
   ASSERT_NE(certificate, nullptr);
@@ -507,6 +539,11 @@ TEST_F(DaemonTlsTest, ContextRefusesBadFiles) {
   auto no_ca = MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("server.key")});
   ASSERT_FALSE(no_ca.ok());
   EXPECT_TRUE(absl::StrContains(no_ca.status().message(), "tls_client_ca")) << no_ca.status();
+  ASSERT_TRUE(WriteFileAtomically(Path("empty.pem"), "").ok());
+  auto empty_ca = MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("empty.pem")});
+  ASSERT_FALSE(empty_ca.ok());
+  EXPECT_TRUE(absl::StrContains(empty_ca.status().message(), "no certificate in it"))
+      << empty_ca.status();
   EXPECT_TRUE(MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("ca.pem")}).ok());
 }
 
