@@ -441,7 +441,7 @@ absl::Status ParseConfig(std::string_view text, std::string_view origin, Config*
   return absl::OkStatus();
 }
 
-absl::Status LoadConfigFile(const std::string& path, Config* config) {
+absl::Status LoadConfigFile(const std::string& path, Config* config, std::string* text_read) {
   if (std::optional<std::string> problem = PathProblem(path, PathKind::kFile)) {
     return absl::NotFoundError(absl::StrFormat("config file %s: %s", path, *problem));
   }
@@ -449,7 +449,9 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
   if (!text.ok()) {
     return absl::NotFoundError(absl::StrFormat("config file %s", text.status().message()));
   }
-  return ParseConfig(*text, path, config);
+  absl::Status s = ParseConfig(*text, path, config);
+  if (text_read != nullptr) *text_read = *std::move(text);
+  return s;
 }
 
 absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Config* config) {

@@ -75,8 +75,9 @@ unsigned IoThreads(const Config& config);
 // Returns NotFound if the file cannot be read, saying why ("no such file" with the working
 // directory of a relative path, "is a directory", "not a regular file (a FIFO)": never waited
 // on), InvalidArgument naming the file, line and key for a syntax error, an unknown key, a value
-// of the wrong type or a negative number.
-absl::Status LoadConfigFile(const std::string& path, Config* config);
+// of the wrong type or a negative number. Sets `*text`, unless null, to the bytes parsed (read
+// once: what a ConfigWatch compares the file with is what was applied).
+absl::Status LoadConfigFile(const std::string& path, Config* config, std::string* text = nullptr);
 // Same as LoadConfigFile() on the TOML text `toml`; `origin` names it in messages.
 absl::Status ParseConfig(std::string_view toml, std::string_view origin, Config* config);
 

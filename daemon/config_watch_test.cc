@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/paths.h"
+#include "daemon/config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -32,6 +33,21 @@ TEST_F(ConfigWatchTest, AnEditIsNamedAsNotApplied) {
   EXPECT_EQ(watch.Note(), path_ +
                               " changed since start: a reload does not read it, its changes "
                               "apply at the next restart");
+}
+
+// The watch remembers the bytes the start applied, not a second read: an edit between the load
+// and the watch (configuration management rewriting the file during a restart) is named too.
+TEST_F(ConfigWatchTest, RemembersTheBytesLoadedNotTheFileRereadAfter) {
+  Write("max_batch = 100\n");
+  Config config;
+  std::string text;
+  ASSERT_TRUE(LoadConfigFile(path_, &config, &text).ok());
+  EXPECT_EQ(config.max_batch, 100u);
+  EXPECT_EQ(text, "max_batch = 100\n");
+  Write("max_batch = 2\n");  // the edit, before the watch is made
+  EXPECT_THAT(ConfigWatch(path_, text).Note(), HasSubstr(" changed since start"));
+  Write("max_batch = 100\n");  // the file as applied again: nothing to say
+  EXPECT_EQ(ConfigWatch(path_, text).Note(), "");
 }
 
 // A broken edit is found by the reload, not by the next restart: the key's line, or a path the

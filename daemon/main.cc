@@ -60,7 +60,8 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
     // A list named by a flag replaces the file's, whichever kind (data_dir or snapshot) it is.
     const bool source_flag = !config->data_dir.empty() || !config->snapshot.empty();
     *config = Config();
-    absl::Status s = LoadConfigFile(cl->config_file, config);
+    std::string text;
+    absl::Status s = LoadConfigFile(cl->config_file, config, &text);
     if (!s.ok()) {
       // It names the file and line: --help is not where to look.
       LogError("shixind: %s", s.message());
@@ -70,10 +71,8 @@ std::optional<int> ReadConfig(const std::vector<std::string>& args, Config* conf
       config->data_dir.clear();
       config->snapshot.clear();
     }
-    // The bytes just loaded (read again: a change in between is named by the first reload).
-    if (absl::StatusOr<std::string> text = ReadRegularFile(cl->config_file); text.ok()) {
-      *watch = ConfigWatch(cl->config_file, *text);
-    }
+    // The very bytes parsed: a file edited since, even during the start, is named by a reload.
+    *watch = ConfigWatch(cl->config_file, text);
     cl = ApplyFlags(args, config);  // flags override the file
   }
   if (cl.ok() && config->catalog.empty()) config->catalog = DefaultCatalogPath();
