@@ -269,8 +269,11 @@ absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_
 }
 
 absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path, const Catalog* catalog) {
-  SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path));
-  return ParseCallersFile(text, path, catalog);
+  SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));  // never blocks on a FIFO
+  absl::StatusOr<FileBytes> text = ReadOpenFile(fd, path, kMaxCallersFileBytes);
+  ::close(fd);
+  if (!text.ok()) return text.status();
+  return ParseCallersFile(text->view(), path, catalog);
 }
 
 std::string FormatCallersFile(const CallerTable& table) {

@@ -19,6 +19,7 @@
 #ifndef SHIXIN_CALLERS_CALLERS_FILE_H_
 #define SHIXIN_CALLERS_CALLERS_FILE_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -40,8 +41,14 @@ namespace shixin {
 absl::StatusOr<CallerTable> ParseCallersFile(std::string_view text, std::string_view origin,
                                              const Catalog* catalog = nullptr);
 
+// The most bytes a callers file may have: 16 MiB holds some 16,000 callers of 1 KB (two tokens
+// and two certificates each; the example file's are 500 bytes), far more than any deployment
+// has. A larger file at the path is refused unread, at start and on every reload.
+inline constexpr size_t kMaxCallersFileBytes = size_t{16} << 20;
+
 // Returns the table of the file at `path`: ReadRegularFile()'s errors (core/paths.h: NotFound
-// if it cannot be opened), else as ParseCallersFile.
+// if it cannot be opened), ResourceExhausted "PATH: more than 16777216 bytes" (not read) above
+// kMaxCallersFileBytes, else as ParseCallersFile.
 absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path,
                                             const Catalog* catalog = nullptr);
 

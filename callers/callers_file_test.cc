@@ -251,6 +251,17 @@ TEST(CallersFileTest, AgenciesAreReadAsTheirCatalogIds) {
   EXPECT_THAT(std::string(resolved.status().message()), HasSubstr("unknown agency \"Housing\""));
 }
 
+// A huge file at the path is refused unread (the daemon reads it at start and on every reload).
+TEST(CallersFileTest, AFileOverTheLimitIsNotRead) {
+  const std::string path = ::testing::TempDir() + "/callers_file_test.big.toml";
+  { std::ofstream(path) << "version = 1\n"; }
+  ASSERT_EQ(truncate(path.c_str(), 400 << 20), 0);  // sparse: no 400 MB written
+  absl::StatusOr<CallerTable> table = LoadCallersFile(path);
+  EXPECT_EQ(table.status().code(), absl::StatusCode::kResourceExhausted) << table.status();
+  EXPECT_EQ(table.status().message(), path + ": more than 16777216 bytes");
+  unlink(path.c_str());
+}
+
 TEST(CallersFileTest, TheShippedExampleIsValid) {
   absl::StatusOr<CallerTable> table =
       LoadCallersFile(std::string(SHIXIN_TEST_SOURCE_DIR) + "/systemd/callers.toml");

@@ -441,11 +441,19 @@ absl::Status ParseConfig(std::string_view text, std::string_view origin, Config*
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
+  SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));  // never blocks on a FIFO
+  absl::StatusOr<FileBytes> bytes = ReadOpenFile(fd, path, kMaxConfigFileBytes);
+  ::close(fd);
+  if (!bytes.ok()) return bytes.status();
+  return std::string(bytes->view());
+}
+
 absl::Status LoadConfigFile(const std::string& path, Config* config, std::string* text_read) {
   if (std::optional<std::string> problem = PathProblem(path, PathKind::kFile)) {
     return absl::NotFoundError(absl::StrFormat("config file %s: %s", path, *problem));
   }
-  absl::StatusOr<std::string> text = ReadRegularFile(path);  // never blocks on a FIFO
+  absl::StatusOr<std::string> text = ReadConfigFile(path);
   if (!text.ok()) {
     return absl::NotFoundError(absl::StrFormat("config file %s", text.status().message()));
   }

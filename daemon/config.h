@@ -7,6 +7,7 @@
 #ifndef SHIXIN_DAEMON_CONFIG_H_
 #define SHIXIN_DAEMON_CONFIG_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -71,12 +72,23 @@ struct Config {
 // Returns the I/O threads `config` asks for: config.threads, or one per hardware core.
 unsigned IoThreads(const Config& config);
 
+// The most bytes a configuration file may have (a real one has a few KB): a larger file at the
+// path (a log redirected there, a truncate mistake) is refused unread, at start and by every
+// reload's ConfigWatch, instead of being read whole.
+inline constexpr size_t kMaxConfigFileBytes = size_t{1} << 20;
+
+// Returns the bytes of the configuration file at `path`: ReadRegularFile()'s errors
+// (core/paths.h), or ResourceExhausted "PATH: more than 1048576 bytes" (not read) above
+// kMaxConfigFileBytes.
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
+
 // Reads the TOML file at `path` into `config`, leaving keys it does not set unchanged.
 // Returns NotFound if the file cannot be read, saying why ("no such file" with the working
 // directory of a relative path, "is a directory", "not a regular file (a FIFO)": never waited
-// on), InvalidArgument naming the file, line and key for a syntax error, an unknown key, a value
-// of the wrong type or a negative number. Sets `*text`, unless null, to the bytes parsed (read
-// once: what a ConfigWatch compares the file with is what was applied).
+// on, "more than 1048576 bytes": never read), InvalidArgument naming the file, line and key for a
+// syntax error, an unknown key, a value of the wrong type or a negative number. Sets `*text`,
+// unless null, to the bytes parsed (read once: what a ConfigWatch compares the file with is what
+// was applied).
 absl::Status LoadConfigFile(const std::string& path, Config* config, std::string* text = nullptr);
 // Same as LoadConfigFile() on the TOML text `toml`; `origin` names it in messages.
 absl::Status ParseConfig(std::string_view toml, std::string_view origin, Config* config);

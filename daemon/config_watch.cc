@@ -16,7 +16,7 @@ ConfigWatch::ConfigWatch(std::string path, std::string_view text)
 
 std::string ConfigWatch::Note() const {
   if (path_.empty()) return "";
-  absl::StatusOr<std::string> text = ReadRegularFile(path_);
+  absl::StatusOr<std::string> text = ReadConfigFile(path_);
   if (!text.ok()) {
     return absl::StrFormat(
         "the configuration file cannot be read now (%s): the next restart would fail",

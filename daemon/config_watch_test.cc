@@ -1,5 +1,7 @@
 #include "daemon/config_watch.h"
 
+#include <unistd.h>
+
 #include <string>
 
 #include "core/paths.h"
@@ -48,6 +50,20 @@ TEST_F(ConfigWatchTest, RemembersTheBytesLoadedNotTheFileRereadAfter) {
   EXPECT_THAT(ConfigWatch(path_, text).Note(), HasSubstr(" changed since start"));
   Write("max_batch = 100\n");  // the file as applied again: nothing to say
   EXPECT_EQ(ConfigWatch(path_, text).Note(), "");
+}
+
+// A huge file at the path (a log redirected there) is refused unread, at start and by each
+// reload's note, not read whole into memory.
+TEST_F(ConfigWatchTest, AFileOverTheLimitIsNotRead) {
+  Write("max_batch = 100\n");
+  const ConfigWatch watch(path_, "max_batch = 100\n");
+  ASSERT_EQ(truncate(path_.c_str(), 400 << 20), 0);  // sparse: no 400 MB written
+  const std::string too_large = path_ + ": more than 1048576 bytes";
+  EXPECT_THAT(watch.Note(), HasSubstr("cannot be read now (" + too_large + ")"));
+  Config config;
+  EXPECT_EQ(LoadConfigFile(path_, &config).message(), "config file " + too_large);
+  ASSERT_EQ(truncate(path_.c_str(), kMaxConfigFileBytes), 0);  // the limit itself is read
+  EXPECT_THAT(watch.Note(), HasSubstr("next restart would fail"));
 }
 
 // A broken edit is found by the reload, not by the next restart: the key's line, or a path the
