@@ -5,13 +5,17 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 #include <ctime>
 #include <optional>
 #include <string_view>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "core/paths.h"
@@ -55,6 +59,62 @@ absl::Status PemError(std::string_view key, const std::string& path,
   return absl::InvalidArgumentError(absl::StrFormat("%s \"%s\": %s", key, path, reason));
 }
 
+// Returns the labels of the PEM blocks in `pem` ("CERTIFICATE" for -----BEGIN CERTIFICATE-----).
+std::vector<std::string_view> PemLabels(std::string_view pem) {
+  static constexpr std::string_view kBegin = "-----BEGIN ";
+  std::vector<std::string_view> labels;
+  for (size_t at = pem.find(kBegin); at != std::string_view::npos; at = pem.find(kBegin, at)) {
+    at += kBegin.size();
+    const size_t end = pem.find("-----", at);
+    if (end == std::string_view::npos) break;
+    labels.push_back(pem.substr(at, end - at));
+  }
+  return labels;
+}
+
+// Returns why the file `pem` cannot hold what `wanted` names ("PRIVATE KEY", "CERTIFICATE"), or
+// "" when it has a block of that kind (OpenSSL then says what is wrong with it). OpenSSL's own
+// reasons for these ("unsupported", "passed a null parameter", "no start line") name none.
+std::string PemProblem(std::string_view pem, std::string_view wanted) {
+  if (pem.empty()) return "the file is empty";
+  const std::vector<std::string_view> labels = PemLabels(pem);
+  if (labels.empty()) {
+    const bool binary = pem.find('\0') != std::string_view::npos;
+    return absl::StrFormat("not PEM: no -----BEGIN %s----- line in it%s", wanted,
+                           binary ? " (binary data)" : "");
+  }
+  const bool key = wanted == "PRIVATE KEY";
+  for (std::string_view label : labels) {
+    // Refused here: OpenSSL would ask a terminal for the passphrase.
+    if (key && (label == "ENCRYPTED PRIVATE KEY" ||
+                pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos)) {
+      return "the private key is encrypted: shixind needs it unencrypted (openssl pkey -in FILE "
+             "-out NEW)";
+    }
+    if (key ? label.ends_with("PRIVATE KEY") : label.ends_with("CERTIFICATE")) {
+      return "";
+    }
+  }
+  std::vector<std::string> found;
+  for (std::string_view label : labels) {
+    if (std::find(found.begin(), found.end(), label) == found.end()) found.emplace_back(label);
+  }
+  return absl::StrFormat("it holds %s where a %s is expected", absl::StrJoin(found, ", "), wanted);
+}
+
+// Returns the error of a file of `wanted` blocks (PemProblem() found one) that OpenSSL refused.
+absl::Status BlockError(std::string_view key, const std::string& path, std::string_view wanted,
+                        const boost::system::error_code& ec) {
+  const std::string reason = OpenSslReason(ec);
+  if (reason == "PEM lib" || reason == "no start line") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s \"%s\": its %s block is malformed (no -----END %s----- line, or not base64)", key, path,
+        wanted, wanted));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s \"%s\": its %s cannot be read: %s", key, path, wanted, reason));
+}
+
 // Names the CAs of the PEM bundle `pem` in the certificate request, so that clients pick the
 // right certificate (SSL_load_client_CA_file() for bytes already read). Returns how many.
 int SetClientCaNames(SSL_CTX* ctx, const std::string& pem) {
@@ -88,9 +148,16 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFile
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadTlsFile("tls_key", files.key);
   if (!key.ok()) return key.status();
+  for (const auto& [name, path, bytes, wanted] :
+       {std::tuple("tls_cert", &files.cert, &*cert, "CERTIFICATE"),
+        std::tuple("tls_key", &files.key, &*key, "PRIVATE KEY")}) {
+    if (std::string problem = PemProblem(*bytes, wanted); !problem.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s \"%s\": %s", name, *path, problem));
+    }
+  }
   boost::system::error_code ec;
   if (context->use_certificate_chain(boost::asio::buffer(*cert), ec); ec) {
-    return PemError("tls_cert", files.cert, ec);
+    return BlockError("tls_cert", files.cert, "CERTIFICATE", ec);
   }
   if (context->use_private_key(boost::asio::buffer(*key), ssl::context::pem, ec); ec) {
     // Asio puts the OpenSSL error code in `ec`.
@@ -99,7 +166,7 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const TlsFile
       return absl::InvalidArgumentError(
           absl::StrFormat("tls_key \"%s\" does not match tls_cert \"%s\"", files.key, files.cert));
     }
-    return PemError("tls_key", files.key, ec);
+    return BlockError("tls_key", files.key, "PRIVATE KEY", ec);
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return absl::InvalidArgumentError(

@@ -32,8 +32,10 @@ struct TlsFiles {
 
 // Returns a server context for `files`, or InvalidArgument naming the file and the reason: a file
 // missing or unreadable, not a regular file ("not a regular file (a FIFO)": a FIFO or a device is
-// refused at once, never waited on), not PEM, a key that does not match the certificate, or a
-// client CA bundle with no certificate (it would refuse every client).
+// refused at once, never waited on), empty, not PEM, holding no block of the kind expected ("it
+// holds CERTIFICATE where a PRIVATE KEY is expected"), an encrypted key, a malformed block, a key
+// that does not match the certificate, or a client CA bundle with no certificate (it would
+// refuse every client).
 absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
     const TlsFiles& files);
 

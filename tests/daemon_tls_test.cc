@@ -547,6 +547,44 @@ TEST_F(DaemonTlsTest, ContextRefusesBadFiles) {
   EXPECT_TRUE(MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("ca.pem")}).ok());
 }
 
+// A file that holds no key or no certificate is named for what it is, not by OpenSSL's reason
+// ("unsupported", "passed a null parameter"): the classic mix-up of the two files above all.
+TEST_F(DaemonTlsTest, ContextSaysWhatAFileHoldsInsteadOfAKeyOrACertificate) {
+  ASSERT_TRUE(WriteFileAtomically(Path("empty"), "").ok());
+  ASSERT_TRUE(WriteFileAtomically(Path("text"), "hello\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(Path("zeros"), std::string(4096, '\0')).ok());
+  ASSERT_TRUE(WriteFileAtomically(Path("encrypted"),
+                                  "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n"
+                                  "-----END ENCRYPTED PRIVATE KEY-----\n")
+                  .ok());
+  const struct {
+    std::string cert, key, error;
+  } cases[] = {
+      {"server.pem", "server.pem",
+       "tls_key \"" + Path("server.pem") +
+           "\": it holds CERTIFICATE where a PRIVATE KEY is expected"},
+      {"server.key", "server.key",
+       "tls_cert \"" + Path("server.key") +
+           "\": it holds PRIVATE KEY where a CERTIFICATE is expected"},
+      {"server.pem", "text",
+       "tls_key \"" + Path("text") + "\": not PEM: no -----BEGIN PRIVATE KEY----- line in it"},
+      {"server.pem", "zeros", "-----BEGIN PRIVATE KEY----- line in it (binary data)"},
+      {"server.pem", "encrypted", "the private key is encrypted"},
+      {"empty", "server.key", "tls_cert \"" + Path("empty") + "\": the file is empty"},
+      {"server.pem", "empty", "tls_key \"" + Path("empty") + "\": the file is empty"},
+  };
+  for (const auto& c : cases) {
+    auto context = MakeServerTlsContext({Path(c.cert), Path(c.key), ""});
+    ASSERT_FALSE(context.ok()) << c.cert << " " << c.key;
+    EXPECT_TRUE(absl::StrContains(context.status().message(), c.error)) << context.status();
+  }
+  ASSERT_TRUE(
+      WriteFileAtomically(Path("broken.pem"), "-----BEGIN CERTIFICATE-----\nbroken\n").ok());
+  auto broken = MakeServerTlsContext({Path("broken.pem"), Path("server.key"), ""});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_TRUE(absl::StrContains(broken.status().message(), "its CERTIFICATE")) << broken.status();
+}
+
 TEST_F(DaemonTlsTest, TheCertificatesValidityIsReadAndJudged) {
   auto context = MakeServerTlsContext({Path("server.pem"), Path("server.key"), ""});
   ASSERT_TRUE(context.ok()) << context.status();
