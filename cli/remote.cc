@@ -339,7 +339,8 @@ namespace {
 // every ID alike.
 absl::Status CheckFilters(Client& client, const wire::MeasuresRequest& request) {
   if (request.agency.empty() && request.scenario.empty()) return absl::OkStatus();
-  const auto catalog = client.Catalog();
+  const auto catalog =
+      PacedByRate<Reply<wire::CatalogResponse>>(client, [&] { return client.Catalog(); });
   if (!catalog.ok()) return absl::OkStatus();  // an older server: it says so per ID
   const wire::CatalogResponse& c = catalog->value;
   if (!request.agency.empty() &&
@@ -396,7 +397,7 @@ int RemoteMeasures(const Flags& flags, QueryInputs& inputs, const std::vector<Of
 int RemoteInfo(const Flags& flags) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("info", client.status());
-  auto reply = (*client)->Info();
+  auto reply = PacedByRate<Reply<wire::InfoResponse>>(**client, [&] { return (*client)->Info(); });
   if (!reply.ok()) return ServerError("info", reply.status());
   const wire::InfoResponse& i = reply->value;
   // 2 the delta state, 3 the security block, 4 the audit block
@@ -408,7 +409,8 @@ int RemoteInfo(const Flags& flags) {
 int RemoteCatalog(const Flags& flags) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("catalog", client.status());
-  auto reply = (*client)->Catalog();
+  auto reply =
+      PacedByRate<Reply<wire::CatalogResponse>>(**client, [&] { return (*client)->Catalog(); });
   if (!reply.ok()) return ServerError("catalog", reply.status());
   std::cout << (flags.Has("json") ? CatalogJson(reply->value) + "\n" : CatalogText(reply->value));
   return kExitOk;
@@ -417,7 +419,9 @@ int RemoteCatalog(const Flags& flags) {
 int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("feedback", client.status());
-  auto reply = (*client)->Feedback(request);
+  // A FEEDBACK refused RATE_LIMITED was not recorded: asked again, it is recorded once.
+  auto reply = PacedByRate<Reply<wire::FeedbackResponse>>(
+      **client, [&] { return (*client)->Feedback(request); });
   if (!reply.ok()) {
     const absl::Status& s = reply.status();
     // The server's word on this feedback: print it, exit as for a refused query (a caller
@@ -437,16 +441,23 @@ int RemoteReload(const Flags& flags) {
   auto client = ConnectTo(flags);
   if (!client.ok()) return ConnectFailed("reload", client.status());
   // A reload of a national list takes a while, and one may be running already (the daemon then
-  // answers after the reload that follows it): wait for it.
-  (*client)->set_timeout(absl::Minutes(10));
-  auto reply = (*client)->Reload(wire::ReloadRequest{.allow_shrink = flags.Has("allow-shrink")});
+  // answers after the reload that follows it): wait for it. The waits for RATE_LIMITED stay
+  // within --timeout-ms (the client's timeout outside the call).
+  const auto reload = [&] {
+    const absl::Duration timeout = (*client)->timeout();
+    (*client)->set_timeout(absl::Minutes(10));
+    auto reply = (*client)->Reload(wire::ReloadRequest{.allow_shrink = flags.Has("allow-shrink")});
+    (*client)->set_timeout(timeout);
+    return reply;
+  };
+  auto reply = PacedByRate<Reply<wire::ReloadResponse>>(**client, reload);
   if (!reply.ok()) return ServerError("reload", reply.status());
   // The message names the new generation ("generation N: ...").
   std::cout << "reloaded " << reply->value.message << "\n";
   // The reload tried the delta files again: one still refused (or missing) holds back every
   // file after it, and the list stops advancing. A `reload || alert` script must hear of it.
   if ((*client)->version() < 2) return kExitOk;
-  auto info = (*client)->Info();
+  auto info = PacedByRate<Reply<wire::InfoResponse>>(**client, [&] { return (*client)->Info(); });
   if (!info.ok()) return kExitOk;  // the reload itself succeeded; INFO may be out of scope
   const wire::DeltaInfo& d = info->value.deltas;
   if (!d.refused.empty()) {

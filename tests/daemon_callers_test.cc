@@ -668,6 +668,45 @@ TEST(DaemonCallersCliTest, ARateLimitedWaitBeyondTheTimeoutFailsTheRequest) {
   EXPECT_TRUE(absl::StrContains(run.out, "LISTED")) << run.out;  // the first, within the burst
 }
 
+// Every command paces itself as check does (x22 #7): info, catalog, reload and feedback by a
+// caller that has just spent its burst wait the announced few hundred ms and are answered (they
+// failed at once, exit 5 RATE_LIMITED; `systemctl reload` runs `shixin reload`).
+TEST(DaemonCallersCliTest, EveryCommandWaitsOutRateLimited) {
+  ScratchDir scratch;
+  const std::string shixin = BinDir() + "/shixin";
+  const std::string file = scratch.Path("callers.toml");
+  const ProcessResult add = RunProcess(
+      {shixin, "caller", "add", "--file", file, "--id", "ops", "--name", "ops", "--sector", "bank",
+       "--scopes", "check,admin,feedback", "--view", "full", "--rate", "4", "--burst", "1"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const std::string token_path = scratch.Path("token");
+  ASSERT_TRUE(WriteFileAtomically(token_path, PrintedToken(add) + "\n").ok());
+  auto daemon =
+      StartOrDie(SampleDir(), {"--callers-file", file, "--state-dir", scratch.Path("st")});
+  ASSERT_NE(daemon, nullptr);
+  const std::vector<std::string> connect = {"--server", daemon->address(), "--caller",
+                                            "ops",      "--token-file",    token_path};
+  // Each request spends the one token; the next is refused RATE_LIMITED for ~250 ms.
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"info"}, {"info"}, {"catalog"}, {"reload"}, {"info"}, {"catalog"}}) {
+    std::vector<std::string> argv = {shixin};
+    argv.insert(argv.end(), command.begin(), command.end());
+    argv.insert(argv.end(), connect.begin(), connect.end());
+    const ProcessResult run = RunProcess(argv);
+    EXPECT_EQ(run.exit_code, 0) << command[0] << ": " << run.err;
+    EXPECT_FALSE(absl::StrContains(run.err, "RATE_LIMITED")) << command[0] << ": " << run.err;
+  }
+  // A receipt of no record: refused by the server (NOT_FOUND, exit 1), not for the rate.
+  for (int i = 0; i < 2; ++i) {
+    std::vector<std::string> argv = {shixin,         "feedback",      "--receipt",
+                                     "00000000-1-1", "--not-applied", "52=x"};
+    argv.insert(argv.end(), connect.begin(), connect.end());
+    const ProcessResult run = RunProcess(argv);
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_TRUE(absl::StrContains(run.err, "NOT_FOUND")) << run.err;
+  }
+}
+
 // What `systemctl reload shixind` runs (ExecReload: `shixin reload`, the RELOAD request) reads
 // the callers file again as SIGHUP does: a caller removed from it is refused afterwards, the
 // reply says what was read, and a broken file fails the reload (exit non-zero).
