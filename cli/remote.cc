@@ -182,21 +182,42 @@ absl::StatusOr<T> PacedByRate(Client& client, absl::FunctionRef<absl::StatusOr<T
   return reply;
 }
 
+// Returns how many of `ids`, from `first` on, the next CHECK carries: at most `batch`, and no
+// more than fit the server's max_payload (HELLO) with `overhead` payload bytes besides the IDs
+// (at least one: a request that cannot fit even so is refused before it is sent).
+size_t NextBatch(const std::vector<std::string>& ids, size_t first, size_t batch, size_t overhead,
+                 size_t max_payload) {
+  size_t size = overhead;
+  size_t n = 0;
+  while (first + n < ids.size() && n < batch) {
+    size += 1 + std::min(ids[first + n].size(), wire::kMaxIdBytes);  // str8
+    if (n > 0 && size > max_payload) break;
+    ++n;
+  }
+  return n;
+}
+
 // Answers `ids` with CHECK (no cases, roles or officers: their counts go to `(*counts)[j]`), in
 // CHECKs of up to the server's max_batch IDs (and the caller's burst: a CHECK costs one token per
-// ID), and passes each answer, with its receipt (version 4), to `answer(j, ...)` in order. Returns
-// the error that stopped it (an as-of instant refused is each ID's answer).
+// ID), each within the server's max_payload, and passes each answer, with its receipt (version
+// 4), to `answer(j, ...)` in order. Returns the error that stopped it (an as-of instant refused is
+// each ID's answer).
 absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int64_t as_of,
                        const wire::RequestContext& context, std::vector<CheckCounts>* counts,
                        absl::FunctionRef<void(size_t, absl::StatusOr<Reply<CheckResult>>)> answer) {
   counts->assign(ids.size(), CheckCounts());
-  size_t batch =
-      client.hello().has_value() ? std::max<size_t>(client.hello()->max_batch, 1) : size_t{1};
-  if (RateLimited(client)) batch = std::clamp<size_t>(client.hello()->burst, 1, batch);
-  for (size_t first = 0; first < ids.size(); first += batch) {
-    const std::vector<std::string> part(
-        ids.begin() + static_cast<ptrdiff_t>(first),
-        ids.begin() + static_cast<ptrdiff_t>(std::min(first + batch, ids.size())));
+  const std::optional<wire::HelloResponse>& hello = client.hello();
+  size_t batch = hello.has_value() ? std::max<size_t>(hello->max_batch, 1) : size_t{1};
+  if (RateLimited(client)) batch = std::clamp<size_t>(hello->burst, 1, batch);
+  const size_t max_payload = hello.has_value() && hello->max_payload > 0
+                                 ? size_t{hello->max_payload}
+                                 : size_t{wire::kMaxPayloadLimit};
+  std::string empty;  // the payload without IDs: the count, the as-of instant, the context
+  wire::Encode(wire::CheckRequest{{}, as_of, context}, &empty, client.version());
+  for (size_t first = 0; first < ids.size();) {
+    const size_t n = NextBatch(ids, first, batch, empty.size(), max_payload);
+    const std::vector<std::string> part(ids.begin() + static_cast<ptrdiff_t>(first),
+                                        ids.begin() + static_cast<ptrdiff_t>(first + n));
     auto reply = PacedByRate<Reply<std::vector<CheckAnswerCopy>>>(
         client, [&] { return client.Check(part, as_of, context); });
     for (size_t k = 0; k < part.size(); ++k) {
@@ -210,6 +231,7 @@ absl::Status CheckEach(Client& client, const std::vector<std::string>& ids, int6
                                            reply->stale, a.receipt});
     }
     if (!reply.ok() && !absl::IsOutOfRange(reply.status())) return reply.status();
+    first += n;
   }
   return absl::OkStatus();
 }

@@ -40,10 +40,10 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
 // version the daemon agrees (4 with shixind).
 // check/detail: one DETAIL per valid ID (invalid IDs are reported without a round trip), as of
 // `as_of` (wire::kAsOfNow: now), up to 64 in flight (Client::DetailEach; one at a time with
-// --no-going-back); CHECKs of up to the server's max_batch IDs instead, with the request context
-// and showing the receipts, when the flags give a context (--matter, --operator, --purpose) or
-// the caller may not DETAIL. The inputs are asked a chunk at a time (QueryInputs), each chunk's
-// requests pipelined; answers print in the inputs' order.
+// --no-going-back); CHECKs of up to the server's max_batch IDs (within its max_payload) instead,
+// with the request context and showing the receipts, when the flags give a context (--matter,
+// --operator, --purpose) or the caller may not DETAIL. The inputs are asked a chunk at a time
+// (QueryInputs), each chunk's requests pipelined; answers print in the inputs' order.
 int RemoteCheck(const Flags& flags, QueryInputs& inputs, int64_t as_of);
 // measures: one MEASURES per valid ID, with the flags' officers, agency, scenario and request
 // context, pipelined as check's DETAILs; prints each answer's receipt. `officers` are at most

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {
@@ -112,6 +114,29 @@ TEST(DaemonV4Test, CliRefusesARequestOverMaxPayloadBeforeSending) {
   ProcessResult r = RunProcess({shixin, "measures", "--server", daemon->address(), "--matter", m,
                                 "--json", "91350503MA2XK7R352", kListed});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// IDs on standard input with --matter go in CHECKs that fit the daemon's max_payload, not
+// just its max_batch (x22 #6): 100 IDs (~1.9 KB in one CHECK of the default max_batch 1000)
+// against --max-payload 1024 are all answered (the run was refused whole, exit 2, nothing
+// answered).
+TEST(DaemonV4Test, CliCheckBatchesFitMaxPayload) {
+  auto daemon = StartOrDie(SampleDir(), {"--max-payload", "1024"});
+  ASSERT_NE(daemon, nullptr);
+  ScratchDir scratch;
+  const std::string ids_path = scratch.Path("ids");
+  std::string ids;
+  for (int i = 0; i < 100; ++i) absl::StrAppend(&ids, kListed, "\n");
+  ASSERT_TRUE(WriteFileAtomically(ids_path, ids).ok());
+  const ProcessResult r = RunProcess(
+      {BinDir() + "/shixin", "check", "--server", daemon->address(), "--matter", "M1", "--json"},
+      ids_path);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 100u) << r.err;
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(absl::StrContains(line, "\"listed\":true")) << line;
+  }
 }
 
 // More officers than MEASURES carries is the flags' fault, known before connecting: a usage
