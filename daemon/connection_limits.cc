@@ -32,6 +32,11 @@ ConnectionLimits::Admission ConnectionLimits::Admit(const asio::ip::address& add
   return open_ > static_cast<int64_t>(max_total_) ? Admission::kMustEvict : Admission::kAdmitted;
 }
 
+void ConnectionLimits::CountRefused() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++refused_;
+}
+
 uint64_t ConnectionLimits::refused() const {
   std::lock_guard<std::mutex> lock(mu_);
   return refused_;

@@ -1,7 +1,7 @@
 // ConnectionLimits counts the open connections of a server, in total and per client address,
 // and decides whether a new one may be admitted: at most max_per_address from one address
 // (0: no per-address limit), and at most max_total in all; over the total, the connection may
-// still get in by displacing the oldest idle one (ConnectionManager::AddByEvicting()), but
+// still get in by displacing the oldest idle one (ConnectionManager::EvictOne()), but
 // only a few at a time (kEvictionSlack), so that a flood of connections cannot hold
 // descriptors while they wait for their turn.
 //
@@ -41,7 +41,11 @@ class ConnectionLimits {
 
   // Returns the connections counted now.
   int64_t open() const;
-  // Returns the connections Admit() refused since the start (kRefusedAddress, kRefusedTotal).
+  // Counts a connection admitted kMustEvict but closed after all: none was idle to displace.
+  // The caller Release()s it too, as any connection closed.
+  void CountRefused();
+  // Returns the connections refused since the start: by Admit() (kRefusedAddress,
+  // kRefusedTotal) and by CountRefused().
   uint64_t refused() const;
   uint32_t max_total() const { return max_total_; }
   uint32_t max_per_address() const { return max_per_address_; }

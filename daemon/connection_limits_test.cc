@@ -41,5 +41,17 @@ TEST(ConnectionLimitsTest, OverTheTotalAFewMayDisplaceIdleOnesThenAllAreRefused)
   EXPECT_EQ(limits.Admit(kB), Admission::kMustEvict);
 }
 
+// A connection admitted kMustEvict that found none idle is closed: refused, as those Admit()
+// refuses (shixin_connections_refused_total counted it not).
+TEST(ConnectionLimitsTest, ANewcomerThatFoundNoneIdleIsCountedRefused) {
+  ConnectionLimits limits(1, 0);
+  EXPECT_EQ(limits.Admit(kA), Admission::kAdmitted);
+  EXPECT_EQ(limits.Admit(kB), Admission::kMustEvict);
+  limits.CountRefused();
+  limits.Release(kB);
+  EXPECT_EQ(limits.refused(), 1u);
+  EXPECT_EQ(limits.open(), 1);
+}
+
 }  // namespace
 }  // namespace shixin

@@ -17,7 +17,7 @@ void ConnectionManager::Add(std::shared_ptr<ManagedConnection> connection) {
   raw->Start();
 }
 
-bool ConnectionManager::AddByEvicting(std::shared_ptr<ManagedConnection> connection) {
+bool ConnectionManager::EvictOne(const std::string& newcomer) {
   ManagedConnection* oldest = nullptr;
   bool oldest_unproven = false;
   const ManagedConnection::Clock::time_point now = ManagedConnection::Clock::now();
@@ -33,14 +33,10 @@ bool ConnectionManager::AddByEvicting(std::shared_ptr<ManagedConnection> connect
       }
     }
   }
-  if (oldest == nullptr) {
-    connection->Close();  // not kept: Remove() finds nothing
-    return false;
-  }
+  if (oldest == nullptr) return false;
   LogDebug("closing idle connection from %s to admit %s (max_connections)", oldest->peer(),
-           connection->peer());
+           newcomer);
   oldest->Close();
-  Add(std::move(connection));
   return true;
 }
 

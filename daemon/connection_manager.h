@@ -1,8 +1,8 @@
 // ConnectionManager owns the open connections of one I/O thread, of either kind (binary
 // Connection, HttpConnection: both are a ManagedConnection), so that shutdown can reach them: Add()
-// starts a connection, AddByEvicting() starts one over the server's connection limit by closing the
-// oldest idle connection (or closes the new one if none is idle), Remove() drops a connection once
-// it has closed, ShutdownAll() asks each to finish gracefully.
+// starts a connection, EvictOne() closes the oldest idle connection to make room for a new one
+// over the server's connection limit (the server asks each I/O thread's manager in turn),
+// Remove() drops a connection once it has closed, ShutdownAll() asks each to finish gracefully.
 //
 // Thread safety: not thread-safe; used only on its I/O thread.
 #ifndef SHIXIN_DAEMON_CONNECTION_MANAGER_H_
@@ -60,11 +60,11 @@ class ConnectionManager {
 
   // Keeps `connection` and starts it; after Shutdown(), closes it instead.
   void Add(std::shared_ptr<ManagedConnection> connection);
-  // Makes room for `connection` (over max_connections) by closing an evictable connection, an
-  // Unproven() one first, else the one whose last request is oldest, then keeps and starts it;
-  // if no connection is evictable, closes `connection` at once. Returns whether it was
-  // admitted.
-  bool AddByEvicting(std::shared_ptr<ManagedConnection> connection);
+  // Makes room for a new connection (over max_connections) by closing an evictable connection
+  // of this thread, an Unproven() one first, else the one whose last request is oldest; logs
+  // that it closed it for `newcomer` (its peer). Returns false, closing nothing, if none is
+  // evictable (or after ShutdownAll()).
+  bool EvictOne(const std::string& newcomer);
   // Forgets `connection` (it has closed); it is destroyed when its last handler has run.
   void Remove(ManagedConnection* connection);
   // Asks every connection to finish the requests it has read and close; later Add()s are

@@ -382,16 +382,40 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
       io->manager.Add(std::move(connection));
     });
   } else {
-    asio::post(io->context, [this, io, connection = std::move(connection)]() mutable {
-      const std::string peer = connection->peer();
-      if (!io->manager.AddByEvicting(std::move(connection))) {
-        LogLimited(LogKind::kRefusedConnection, LogLevel::kWarning,
-                   "refusing %s: %d connections open, none idle (max_connections)", peer,
-                   config_.max_connections);
-      }
-    });
+    size_t owner = 0;
+    while (io_threads_[owner].get() != io) ++owner;
+    AdmitByEvicting(std::move(connection), EndpointText(remote), owner, 0);
   }
   Accept(listener);
+}
+
+void Server::AdmitByEvicting(std::shared_ptr<ManagedConnection> connection, std::string peer,
+                             size_t owner, size_t step) {
+  // The idle connections may sit on any I/O thread (the accepting thread takes turns), and
+  // each thread's connections are its own: each is asked on its thread, the newcomer is kept
+  // (or closed) on its own.
+  IoThread* io = io_threads_[owner].get();
+  if (step == io_threads_.size()) {
+    asio::post(io->context, [this, peer = std::move(peer), connection = std::move(connection)] {
+      LogLimited(LogKind::kRefusedConnection, LogLevel::kWarning,
+                 "refusing %s: %d connections open, none idle (max_connections)", peer,
+                 config_.max_connections);
+      limits_.CountRefused();
+      connection->Close();  // never kept: Remove() finds nothing
+    });
+    return;
+  }
+  IoThread* victim = io_threads_[(owner + step) % io_threads_.size()].get();
+  asio::post(victim->context, [this, io, victim, owner, step, peer = std::move(peer),
+                               connection = std::move(connection)]() mutable {
+    if (!victim->manager.EvictOne(peer)) {
+      AdmitByEvicting(std::move(connection), std::move(peer), owner, step + 1);
+      return;
+    }
+    asio::post(io->context, [io, connection = std::move(connection)]() mutable {
+      io->manager.Add(std::move(connection));
+    });
+  });
 }
 
 std::shared_ptr<ManagedConnection> Server::MakeConnection(const Listener& listener,

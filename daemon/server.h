@@ -153,6 +153,12 @@ class Server final : public ReloadTarget {
   void Accept(Listener& listener);
   void OnAccept(Listener& listener, const boost::system::error_code& ec,
                 boost::asio::ip::tcp::socket socket, IoThread* io);
+  // Admits `connection` (over max_connections; from `peer`) of I/O thread `owner` in place of an
+  // idle connection of thread owner + `step` (modulo the threads), asked on that thread; if it
+  // has none, of the next thread, and so on; after all of them, closes `connection` and counts
+  // it refused. Runs on any thread: posts each step to the thread concerned.
+  void AdmitByEvicting(std::shared_ptr<ManagedConnection> connection, std::string peer,
+                       size_t owner, size_t step);
   // Every second: gives freed buffer memory back to the system once the buffers in use have
   // shrunk by more than kTrimStep since their last high (after abusive clients have left).
   void TrimMemoryLater();

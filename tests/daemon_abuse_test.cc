@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -97,6 +98,24 @@ TEST(DaemonAbuseTest, OverMaxConnectionsTheOldestIdleConnectionGivesWay) {
   // The first (oldest idle) connection was closed to admit it; the others still answer.
   EXPECT_FALSE(clients[0]->Ping().ok());
   for (size_t i = 1; i < clients.size(); ++i) EXPECT_TRUE(clients[i]->Ping().ok()) << i;
+}
+
+// The idle connection to displace may sit on another I/O thread than the one that accepted the
+// new client (x22 #13): with two threads the connections alternate between them, so the second
+// client (thread 2) displaces the first (thread 1). It was refused "none idle".
+TEST(DaemonAbuseTest, OverMaxConnectionsAnIdleConnectionOfAnotherThreadGivesWay) {
+  std::unique_ptr<Daemon> daemon =
+      StartOrDie(SampleDir(), {"--max-connections", "1", "--threads", "2"});
+  ASSERT_NE(daemon, nullptr);
+  auto first = daemon->Connect();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)->Ping().ok());
+  absl::SleepFor(absl::Milliseconds(300));  // idle past kMinIdleToEvict (200 ms)
+  auto second = daemon->Connect();
+  ASSERT_TRUE(second.ok()) << second.status() << daemon->stderr_text();
+  EXPECT_TRUE((*second)->Ping().ok());
+  EXPECT_FALSE((*first)->Ping().ok()) << "the idle one was closed to admit the new one";
+  EXPECT_FALSE(absl::StrContains(daemon->stderr_text(), "none idle")) << daemon->stderr_text();
 }
 
 // Pipelines CHECK batches into `socket` and never reads, until the daemon stops reading
