@@ -222,6 +222,14 @@ void HttpConnection::Close() {
   manager_->Remove(this);
 }
 
+void HttpConnection::Revalidate() {
+  if (phase_ == Phase::kClosed || shared_.access == nullptr) return;
+  if (!shared_.access->Refresh(&grant_, &grant_epoch_)) {
+    LogInfo("closing HTTP connection from %s: its caller's credentials were revoked", pump_.peer());
+    Close();
+  }
+}
+
 bool HttpConnection::Evictable(Clock::time_point now) const {
   if (Unproven()) return phase_ != Phase::kClosed && now - accepted_ >= kMinIdleToEvict;
   return phase_ == Phase::kServing && pending() == 0 && input_state_ != Input::kHeldBack &&
@@ -301,8 +309,14 @@ void HttpConnection::AnswerParsed() {
   request.content_type = ToStd(message[http::field::content_type]);
   request.body = message.body();
   request.peer = &peer_info_;
+  // Read before the request authenticates: a reload in between makes Revalidate() look again.
+  const uint64_t epoch = shared_.access != nullptr ? shared_.access->epoch() : 0;
   const HttpReply reply = shared_.service->Serve(request);
   proven_ = proven_ || reply.caller_proven;
+  if (reply.grant != nullptr) {
+    grant_ = reply.grant;
+    grant_epoch_ = epoch;
+  }
   const bool close = !message.keep_alive() || LastBeforeClosing();
   const ConnectionHeader connection = close                    ? ConnectionHeader::kClose
                                       : message.version() < 11 ? ConnectionHeader::kKeepAlive

@@ -92,6 +92,7 @@ class HttpConnection final : public ManagedConnection,
     BufferBudget* budget = nullptr;
     ConnectionLimits* limits = nullptr;  // Release()d when the connection is destroyed
     bool callers = false;                // callers mode: Unproven() connections go first
+    const Access* access = nullptr;      // callers mode: Revalidate() asks it
   };
 
   // Takes `transport` (plain TCP), connected to `remote` and counted by shared.limits->Admit(
@@ -113,8 +114,10 @@ class HttpConnection final : public ManagedConnection,
   void Shutdown() override;
   // Closes the socket now; pending responses are dropped.
   void Close() override;
-  // Does nothing: HTTP requests carry their credentials each (the JSON API checks them).
-  void Revalidate() override {}
+  // After the callers file was reloaded: closes the connection if the caller of its last
+  // accepted credentials was revoked (each request carries its own, checked by the JSON API, but
+  // an idle keep-alive connection of a removed caller must not keep its slot).
+  void Revalidate() override;
   // Returns whether the connection may be closed at `now` for a new client (as a Connection's:
   // an Unproven() one kMinIdleToEvict after its acceptance, busy or not).
   bool Evictable(Clock::time_point now) const override;
@@ -212,8 +215,10 @@ class HttpConnection final : public ManagedConnection,
 
   Clock::time_point accepted_;
   Clock::time_point last_request_;
-  Clock::time_point request_started_;  // the first byte of the partial request
-  bool proven_ = false;                // a request's credentials were accepted
+  Clock::time_point request_started_;   // the first byte of the partial request
+  bool proven_ = false;                 // a request's credentials were accepted
+  std::shared_ptr<const Grant> grant_;  // of the last request whose credentials were accepted
+  uint64_t grant_epoch_ = 0;            // the Access::epoch() grant_ was checked in
 };
 
 }  // namespace shixin

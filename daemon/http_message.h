@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,9 @@ struct HttpReply {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra: Retry-After, ...
   bool caller_proven = false;  // callers mode: the request's credentials were accepted
+  // Callers mode: the grant they got, which a reload of the callers file may revoke (the
+  // connection is then closed: HttpConnection::Revalidate()).
+  std::shared_ptr<const Grant> grant;
 };
 
 // Returns the JSON error body {"error":{"code":"<code>","message":"<message>"}} for `status`.

@@ -545,6 +545,7 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
                     : path == "/v1/measures" ? Measures(request, session)
                                              : Feedback(request, session);
   reply.caller_proven = !access_->open();
+  if (reply.caller_proven) reply.grant = session.grant;
   return reply;
 }
 

@@ -198,6 +198,31 @@ TEST_F(DaemonHttpApiTest, ConnectionsWithoutCredentialsGiveWayWhenTheDaemonIsFul
   EXPECT_EQ(ok.status, 200) << ok.head << ok.body;
 }
 
+// An idle keep-alive connection whose caller is removed from the callers file is closed on the
+// reload, as a binary one is (x23 #7; docs/shixind.md "Reloading"); another caller's stays.
+TEST_F(DaemonHttpApiTest, AKeepAliveConnectionOfARemovedCallerIsClosedOnReload) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  const std::string body = absl::StrFormat(R"({"ids":["%s"]})", kListed);
+  HttpSocket removed(daemon_->http_port());
+  HttpSocket kept(daemon_->http_port());
+  for (const auto& [socket, id] : {std::pair{&removed, "checker"}, std::pair{&kept, "full"}}) {
+    ASSERT_TRUE(socket->connected());
+    const std::string auth = absl::StrCat("Authorization: Bearer ", Token(id), "\r\n");
+    ASSERT_TRUE(socket->Send(HttpPost("/v1/check", body, "application/json", auth)));
+    const std::optional<HttpResponse> r = socket->Read();
+    ASSERT_TRUE(r.has_value()) << id;
+    EXPECT_EQ(r->status, 200) << id << ": " << r->body;
+  }
+  std::erase_if(callers_, [](const Caller& c) { return c.id == "checker"; });
+  absl::StatusOr<CallerTable> table = CallerTable::Create(callers_);
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_TRUE(WriteCallersFile(scratch_.Path("callers.toml"), *table).ok());
+  ASSERT_TRUE(daemon_->Signal(SIGHUP).ok());
+  ASSERT_TRUE(daemon_->WaitForStderr("SIGHUP: callers reloaded")) << daemon_->stderr_text();
+  EXPECT_TRUE(removed.WaitClose(absl::Seconds(2))) << "still open after the reload";
+  EXPECT_FALSE(kept.WaitClose(absl::Milliseconds(500))) << "a kept caller's connection closed";
+}
+
 // The JSON API answers a credit code about the organisation the sample lists by the old
 // organisation code it embeds (230987613), with the ID asked as the answer's id.
 TEST_F(DaemonHttpApiTest, ACreditCodeFindsTheOrganisationListedByItsOrgCode) {
