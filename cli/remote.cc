@@ -137,15 +137,17 @@ absl::StatusOr<Credentials> CallerCredentials(const Flags& flags, const char* en
   return ReadCredentials(flags.Get("caller"), flags.Get("token-file"), env_token);
 }
 
-// Returns whether the connection's caller may not ask DETAIL but may CHECK (a version-3
-// server in callers mode said so in HELLO): `shixin check` then shows CHECK's answer.
-bool CheckScopeOnly(const Client& client) {
+namespace {
+
+// Returns whether the connection's caller may not ask DETAIL (a version-3 server in callers mode
+// said so in HELLO): `shixin check` then asks CHECK and shows its answer; a caller without the
+// `check` scope either is refused naming `check`, the least the command needs (not `detail`,
+// which would have the administrator grant case texts).
+bool NoDetailScope(const Client& client) {
   const std::optional<wire::HelloResponse>& hello = client.hello();
   return hello.has_value() && hello->version >= 3 && hello->mode == wire::SecurityMode::kCallers &&
-         HasScope(hello->scopes, Scope::kCheck) && !HasScope(hello->scopes, Scope::kDetail);
+         !HasScope(hello->scopes, Scope::kDetail);
 }
-
-namespace {
 
 // Returns whether the connection's caller has a rate limit (a version-3 server said so in
 // HELLO): a run of many IDs then paces itself by the server's RATE_LIMITED waits.
@@ -332,7 +334,7 @@ int RemoteCheck(const Flags& flags, QueryInputs& inputs, int64_t as_of) {
   const bool json = flags.Has("json");
   // A query made for a matter is a CHECK (recorded, with a receipt); DETAIL is not recorded.
   const wire::RequestContext context = ContextFromFlags(flags).value_or(wire::RequestContext());
-  const bool check_only = CheckScopeOnly(**client) || HasContextFlags(flags);
+  const bool check_only = NoDetailScope(**client) || HasContextFlags(flags);
   StaleWatch stale(flags.Has("fail-stale"));
   if (!check_only && ((*client)->options().no_going_back || RateLimited(**client))) {
     return stale.Status(ForEachId(inputs, "check", json, [&](const Id& id, bool json) {
