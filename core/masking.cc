@@ -116,9 +116,18 @@ CaseInfo MaskCase(CaseInfo c) {
   return masked;
 }
 
+// Returns a third party's `normalised_id` as a masked caller sees it: a person's masked
+// (MaskIdText()), an organisation's whole (its credit code or organisation code is public: the
+// public list, and `shixin export --public`, show it). A text that is not an ID is masked.
+std::string ThirdPartyId(std::string_view normalised_id) {
+  const absl::StatusOr<Id> id = ParseId(normalised_id, absl::CivilDay(9999, 12, 31));
+  if (id.ok() && id->kind() != IdKind::kResident) return std::string(normalised_id);
+  return MaskIdText(normalised_id);
+}
+
 void MaskRoles(std::vector<RoleInfo>& roles) {
   for (RoleInfo& role : roles) {
-    role.id = MaskIdText(role.id);
+    role.id = ThirdPartyId(role.id);
     if (!role.listed) role.name = MaskName(role.name);
   }
 }
@@ -240,10 +249,10 @@ void MaskMeasures(View view, CheckResult* subject, ForEachBasis for_each_basis) 
   });
   Mask(view, subject);
   for_each_basis([&](Basis& b) {
-    if (!b.via.empty()) b.via = MaskIdText(b.via);
+    if (!b.via.empty()) b.via = ThirdPartyId(b.via);
     if (!b.officer.empty()) {
       if (!listed.contains(b.officer)) b.officer_name = MaskName(b.officer_name);
-      b.officer = MaskIdText(b.officer);
+      b.officer = ThirdPartyId(b.officer);
     }
   });
 }

@@ -3,8 +3,8 @@
 // whether the subject is listed or related and the measures with their basis, but third
 // persons' IDs masked (Id::Masked(): first 10 + "****" + last 4), the names of related
 // persons who are not themselves listed masked but for their first character, and no case
-// texts (duties, judgment details). The queried subject's own ID is never masked: the caller
-// sent it.
+// texts (duties, judgment details). Organisations' codes stay whole (the public list shows
+// them). The queried subject's own ID is never masked: the caller sent it.
 //
 // Thread safety: plain functions on values; reentrant.
 #ifndef SHIXIN_CORE_MASKING_H_
@@ -49,12 +49,14 @@ std::string MaskIdsInText(std::string_view text);
 // Masks `r` in place for `view` (kFull: unchanged). kMasked: `r->id` stays; `r->name` stays if
 // the subject is listed, else is masked; the cases keep only the fields a masked caller may see
 // (case code, court, dates and validity, the ground of listing: see masking.cc); roles[] and
-// officers[] get the other party's ID masked and its name masked unless that party is listed.
+// officers[] get the other party's ID masked if it is a person's (an organisation's stays) and
+// its name masked unless that party is listed.
 void Mask(View view, CheckResult* r);
 
 // Masks `r` in place for `view` (kFull: unchanged). kMasked: the subject as above; in each basis
-// the IDs `via` and `officer` are masked; `via_name` stays (a `via` organisation is listed);
-// `officer_name` stays only for a listed officer. Measures' titles and agencies stay.
+// the ID `officer` is masked (`via`, an organisation's, stays); `via_name` stays (a `via`
+// organisation is listed); `officer_name` stays only for a listed officer. Measures' titles and
+// agencies stay.
 void Mask(View view, MeasuresResult* r);
 // The same for MatchMeasures()'s answer: the bases of `r->measures` only.
 void Mask(View view, MeasureMatches* r);

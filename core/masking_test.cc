@@ -166,11 +166,11 @@ TEST(MaskingTest, MaskedCheckOfAListedPerson) {
   EXPECT_EQ(r.since, 1520179200);
   EXPECT_EQ(r.until, 1600000000);
   ASSERT_EQ(r.roles.size(), 3u);
-  EXPECT_EQ(r.roles[0].id, kOrgMasked);
+  EXPECT_EQ(r.roles[0].id, kOrg);                      // an organisation's code is public (x22 #12)
   EXPECT_EQ(r.roles[0].name, "北京某某科技有限公司");  // listed organisation
   EXPECT_EQ(r.roles[0].role, Role::kLegalRepresentative);
   EXPECT_TRUE(r.roles[0].listed);
-  EXPECT_EQ(r.roles[1].id, kOrg2Masked);
+  EXPECT_EQ(r.roles[1].id, kOrg2);
   EXPECT_EQ(r.roles[1].name, "A******");
   EXPECT_EQ(r.roles[1].role, Role::kDirector);
   EXPECT_FALSE(r.roles[1].listed);
@@ -321,10 +321,10 @@ TEST(MaskingTest, MaskedMeasuresOfAnOrganisation) {
   // The listed officer: ID masked, name public.
   ExpectSameBasis(m.basis[0], Basis{BasisType::kOfficer, Role::kLegalRepresentative, "", "",
                                     std::nullopt, std::string(kPersonMasked), "张三丰"});
-  // The two-hop officer is not listed: both masked; the listed `via` keeps its name.
+  // The two-hop officer is not listed: both masked; the listed `via` keeps its code and name.
   const Basis two_hop{BasisType::kOfficer,
                       Role::kDirector,
-                      std::string(kOrg2Masked),
+                      std::string(kOrg2),
                       "ABC Ltd",
                       Role::kLegalRepresentative,
                       std::string(kOtherMasked),
@@ -362,7 +362,7 @@ TEST(MaskingTest, MaskedMeasuresOfAPerson) {
   ASSERT_EQ(r.measures[0].basis.size(), 2u);
   ExpectSameBasis(r.measures[0].basis[0], Basis{});
   ExpectSameBasis(r.measures[0].basis[1],
-                  Basis{BasisType::kRelated, Role::kLegalRepresentative, std::string(kOrgMasked),
+                  Basis{BasisType::kRelated, Role::kLegalRepresentative, std::string(kOrg),
                         "北京某某科技有限公司", std::nullopt, "", ""});
 
   MeasuresResult related = PersonMeasures();
