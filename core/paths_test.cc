@@ -31,8 +31,10 @@ namespace {
 class PathsTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The pid too: runs of other builds of this test at once must not share the path.
     path_ = std::filesystem::path(::testing::TempDir()) /
-            ::testing::UnitTest::GetInstance()->current_test_info()->name();
+            absl::StrCat(::testing::UnitTest::GetInstance()->current_test_info()->name(), ".",
+                         ::getpid());
   }
   void TearDown() override { std::filesystem::remove(path_); }
 
