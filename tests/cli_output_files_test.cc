@@ -2,9 +2,7 @@
 // reviewer found them mishandled (/tmp/x24 findings 1, 9, 15, 19; /tmp/x22 finding 5).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -17,24 +15,15 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+using shixin::testing::RunInSourceDir;
 using shixin::testing::RunResult;
 using shixin::testing::Shixin;
 
 // Runs the shell `script` in the source directory with $SHIXIN naming the binary, capturing
 // stdout and stderr. Returns them and the exit status (-1: not exited).
 RunResult Shell(const std::string& script) {
-  const std::string command = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR +
-                              " && SHIXIN=" + SHIXIN_TEST_BIN_DIR + "/shixin bash -c '" + script +
-                              "' 2>&1";
-  RunResult run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) run.out.append(buf, n);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return RunInSourceDir(std::string("SHIXIN=") + SHIXIN_TEST_BIN_DIR + "/shixin bash -c '" +
+                        script + "' 2>&1");
 }
 
 std::string Slurp(const std::string& path) {

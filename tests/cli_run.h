@@ -16,13 +16,10 @@ struct RunResult {
   int status = -1;
 };
 
-// Runs the shixin binary with `args` (a shell-quoted string) in the source directory, capturing
-// stdout (stderr is dropped, or captured too with `with_stderr`). Returns the output and the
-// exit status (-1: not exited).
-inline RunResult Shixin(const std::string& args, bool with_stderr = false) {
-  const std::string command = std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args +
-                              (with_stderr ? " 2>&1" : " 2>/dev/null");
-  std::string with_dir = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR + " && " + command;
+// Runs the shell `command` in the source directory, capturing its stdout. Returns the output and
+// the exit status (-1: not exited).
+inline RunResult RunInSourceDir(const std::string& command) {
+  const std::string with_dir = std::string("cd ") + SHIXIN_TEST_SOURCE_DIR + " && " + command;
   RunResult run;
   FILE* pipe = popen(with_dir.c_str(), "r");
   if (pipe == nullptr) return run;
@@ -32,6 +29,14 @@ inline RunResult Shixin(const std::string& args, bool with_stderr = false) {
   const int status = pclose(pipe);
   run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
+}
+
+// Runs the shixin binary with `args` (a shell-quoted string) in the source directory, capturing
+// stdout (stderr is dropped, or captured too with `with_stderr`). Returns the output and the
+// exit status (-1: not exited).
+inline RunResult Shixin(const std::string& args, bool with_stderr = false) {
+  return RunInSourceDir(std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args +
+                        (with_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 }  // namespace shixin::testing
