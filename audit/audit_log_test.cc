@@ -756,18 +756,8 @@ TEST(AuditLogTest, NodeIdThatIsNoSmallRegularFileIsAnErrorNamingIt) {
   ASSERT_EQ(::unlink(path.c_str()), 0);
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
   absl::Status fifo;
-  std::atomic<bool> done{false};
-  std::thread loader([&] {
-    fifo = LoadOrCreateNodeId(state).status();
-    done = true;
-  });
-  for (int i = 0; i < 500 && !done; ++i) ::usleep(10000);
-  const bool returned = done;
-  if (!returned) {  // the old code waits in open() for a writer: be it, so that the test ends
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    ::close(fd);
-  }
-  loader.join();
+  const bool returned = shixin::testing::ReturnsWithoutTheOtherSideOfAFifo(
+      path, O_WRONLY, [&] { fifo = LoadOrCreateNodeId(state).status(); });
   ASSERT_TRUE(returned) << "the read of node_id waited for a writer of the FIFO";
   EXPECT_EQ(fifo.message(), path + ": not a regular file (a FIFO)");
 }

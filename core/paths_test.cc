@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/block_checksum.h"
+#include "core/test_util.h"
 
 namespace shixin {
 namespace {
@@ -408,20 +409,8 @@ TEST_F(PathsTest, ReadRegularFileCanRefuseALink) {
 TEST_F(PathsTest, WriteFileAtomicallyToAFifoNobodyReadsFailsAtOnce) {
   ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
   absl::Status s;
-  std::atomic<bool> done{false};
-  std::thread writer([&] {
-    s = WriteFileAtomically(path_.string(), "x");
-    done = true;
-  });
-  for (int i = 0; i < 500 && !done; ++i) ::usleep(10000);
-  const bool returned = done;
-  if (!returned) {  // the old code waits in open(): be its reader, so that the test ends
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    writer.join();
-    ::close(fd);
-  } else {
-    writer.join();
-  }
+  const bool returned = shixin::testing::ReturnsWithoutTheOtherSideOfAFifo(
+      path_.string(), O_RDONLY, [&] { s = WriteFileAtomically(path_.string(), "x"); });
   ASSERT_TRUE(returned) << "WriteFileAtomically waited for a reader of the FIFO";
   EXPECT_THAT(s.message(), ::testing::HasSubstr("cannot open " + path_.string()));
 }

@@ -1,6 +1,6 @@
 // Helpers shared by the core tests and fuzzers: valid IDs made from a number, case/relation
 // inputs, the comparison of overlay entities and of answers, a file dropped from the page
-// cache, and the source tree.
+// cache, a call that must not wait for a FIFO's other side, and the source tree.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_CORE_TEST_UTIL_H_
@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +56,29 @@ inline int64_t DropFromPageCache(const std::string& path) {
   }
   ::close(fd);
   return resident;
+}
+
+// Runs `call` on a thread and returns whether it returned within 5 s by itself. When it did not
+// (it waits in open() of the FIFO at `fifo` for its other side, as code that opens a state file
+// blindly does), opens that side (`other_side`: O_RDONLY or O_WRONLY) so that the call ends.
+inline bool ReturnsWithoutTheOtherSideOfAFifo(const std::string& fifo, int other_side,
+                                              const std::function<void()>& call) {
+  std::atomic<bool> done{false};
+  std::thread thread([&] {
+    call();
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) ::usleep(10000);
+  const bool returned = done;
+  if (returned) {
+    thread.join();
+    return true;
+  }
+  const int fd = ::open(fifo.c_str(), other_side | O_CLOEXEC);
+  if (other_side == O_WRONLY) ::close(fd);  // the reader then sees the end
+  thread.join();
+  if (other_side != O_WRONLY) ::close(fd);  // after the writer wrote
+  return false;
 }
 
 // Returns the source tree (SHIXIN_SOURCE_DIR, set by ctest; else "..", the build directory's
