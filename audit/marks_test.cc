@@ -231,9 +231,10 @@ TEST_F(ForgedFrameTest, IsNoRecordAfterRotationWithTheMarksFileOrWithout) {
   std::filesystem::remove(MarksPath(o_.dir, 1));
   EXPECT_TRUE(log_->Lookup(genuine_[0]).ok()) << log_->Lookup(genuine_[0]).status();
   ASSERT_EQ(warned_.size(), 1u);
-  EXPECT_THAT(warned_[0], HasSubstr("audit stream 0: rebuilt the record boundaries of " +
-                                    SegmentPath(o_.dir, 1) + " for a receipt (open " +
-                                    MarksPath(o_.dir, 1) + ": No such file or directory)"));
+  EXPECT_THAT(warned_[0],
+              HasSubstr("audit stream 0: rebuilt the record boundaries of " +
+                        SegmentPath(o_.dir, 1) + " for a receipt (" + MarksPath(o_.dir, 1) +
+                        ": cannot open: No such file or directory)"));
   ASSERT_TRUE(ReadMarks(o_.dir, 1).ok());
   EXPECT_EQ(ReadMarks(o_.dir, 1)->offsets, scanned.offsets);
   ExpectOnlyGenuineResolve();
@@ -294,9 +295,9 @@ TEST_F(ForgedFrameTest, AnUnreadableClosedSegmentIsLoggedNotToldToTheCaller) {
   }
   ASSERT_EQ(warned_.size(), 1u);
   EXPECT_THAT(warned_[0], HasSubstr("the receipts of " + SegmentPath(o_.dir, 1) +
-                                    " cannot be resolved: its marks file cannot be read (open " +
+                                    " cannot be resolved: its marks file cannot be read (" +
                                     MarksPath(o_.dir, 1) +
-                                    ": No such file or directory), nor "
+                                    ": cannot open: No such file or directory), nor "
                                     "the segment ("));
 }
 

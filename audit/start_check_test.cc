@@ -51,7 +51,8 @@ class StartCheckTest : public ::testing::Test {
     o_.now_micros = [this] { return now_; };
     std::unique_ptr<AuditLog> log = AuditLog::Open(o_, nullptr).value();
     for (int i = 0; log->GetStats().segments < 4; ++i) {
-      QueryRecord q = TypicalQuery(absl::StrCat("1101011990030", 10000 + i), now_ + i);
+      const std::string subject = absl::StrCat("1101011990030", 10000 + i);  // q refers to it
+      QueryRecord q = TypicalQuery(subject, now_ + i);
       AuditLog::Appended a = log->Append(&q).value();
       ASSERT_TRUE(log->Sync(a.ticket).ok());
       if (i % 5 == 0) {  // feedback records carry their sequence in full
