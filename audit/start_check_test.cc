@@ -60,7 +60,8 @@ class StartCheckTest : public ::testing::Test {
         f.time_micros = now_ + i;
         f.caller = "court-agency-17";
         f.operator_id = "op0421";
-        f.receipt = a.receipt.ToString();
+        const std::string receipt = a.receipt.ToString();  // f refers to it
+        f.receipt = receipt;
         f.entries = {{1, Outcome::kApplied, ""}};
         ASSERT_TRUE(log->Sync(log->Append(&f).value().ticket).ok());
       }
