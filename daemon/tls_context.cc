@@ -40,9 +40,10 @@ std::string OpenSslReason(const boost::system::error_code& ec) {
 }
 
 // Returns the bytes of the file `path` (configured as `key`), read as every configured file is:
-// a FIFO or a device fails at once instead of blocking the signal thread (core/paths.h).
+// a FIFO or a device fails at once instead of blocking the signal thread (core/paths.h), a file
+// beyond kMaxTlsFileBytes without reading it.
 absl::StatusOr<std::string> ReadTlsFile(std::string_view key, const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadRegularFile(path);
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path, kMaxTlsFileBytes);
   if (bytes.ok()) return bytes;
   absl::string_view reason = bytes.status().message();
   absl::ConsumePrefix(&reason, path + ": ");

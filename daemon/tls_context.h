@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include <boost/asio/ssl/context.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,12 +31,16 @@ struct TlsFiles {
   std::string client_ca;  // PEM bundle of the CAs that sign client certificates; empty: none
 };
 
+// A TLS file larger than this is refused: a CA bundle of every public CA is under 1 MiB, and a
+// file the size of a disk must not be read into memory on a SIGHUP.
+inline constexpr size_t kMaxTlsFileBytes = size_t{16} << 20;
+
 // Returns a server context for `files`, or InvalidArgument naming the file and the reason: a file
-// missing or unreadable, not a regular file ("not a regular file (a FIFO)": a FIFO or a device is
-// refused at once, never waited on), empty, not PEM, holding no block of the kind expected ("it
-// holds CERTIFICATE where a PRIVATE KEY is expected"), an encrypted key, a malformed block, a key
-// that does not match the certificate, or a client CA bundle with no certificate (it would
-// refuse every client).
+// missing or unreadable, larger than kMaxTlsFileBytes, not a regular file ("not a regular file (a
+// FIFO)": a FIFO or a device is refused at once, never waited on), empty, not PEM, holding no block
+// of the kind expected ("it holds CERTIFICATE where a PRIVATE KEY is expected"), an encrypted key,
+// a malformed block, a key that does not match the certificate, or a client CA bundle with no
+// certificate (it would refuse every client).
 absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(
     const TlsFiles& files);
 

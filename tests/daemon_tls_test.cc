@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "core/paths.h"
 #include "daemon/config.h"
 #include "daemon/tls_context.h"
 #include "tests/daemon_harness.h"
@@ -545,6 +546,32 @@ TEST_F(DaemonTlsTest, ContextRefusesBadFiles) {
   EXPECT_TRUE(absl::StrContains(empty_ca.status().message(), "no certificate in it"))
       << empty_ca.status();
   EXPECT_TRUE(MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("ca.pem")}).ok());
+}
+
+// A TLS file the size of a disk (a wrong path to an image, /var/log/...) is refused by its size,
+// not read into memory on a SIGHUP; a bundle at the limit is read.
+TEST_F(DaemonTlsTest, ATlsFileBeyondTheLimitIsRefusedBySize) {
+  ASSERT_TRUE(WriteFileAtomically(Path("huge.pem"), "").ok());
+  ASSERT_EQ(truncate(Path("huge.pem").c_str(), kMaxTlsFileBytes + 1), 0);  // sparse
+  const struct {
+    std::string TlsFiles::*file;
+    const char* key;
+  } cases[] = {{&TlsFiles::cert, "tls_cert"},
+               {&TlsFiles::key, "tls_key"},
+               {&TlsFiles::client_ca, "tls_client_ca"}};
+  for (const auto& c : cases) {
+    TlsFiles files{Path("server.pem"), Path("server.key"), Path("ca.pem")};
+    files.*c.file = Path("huge.pem");
+    auto context = MakeServerTlsContext(files);
+    ASSERT_FALSE(context.ok()) << c.key;
+    EXPECT_EQ(context.status().message(), absl::StrFormat("%s \"%s\": more than %d bytes", c.key,
+                                                          Path("huge.pem"), kMaxTlsFileBytes));
+  }
+  std::string ca = ReadRegularFile(Path("ca.pem")).value();
+  ca.resize(kMaxTlsFileBytes, '\n');  // blank lines after the certificate
+  ASSERT_TRUE(WriteFileAtomically(Path("big-ca.pem"), ca).ok());
+  EXPECT_TRUE(
+      MakeServerTlsContext({Path("server.pem"), Path("server.key"), Path("big-ca.pem")}).ok());
 }
 
 // A file that holds no key or no certificate is named for what it is, not by OpenSSL's reason
