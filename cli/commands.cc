@@ -387,7 +387,38 @@ absl::Status CheckCompileBase(const Flags& flags) {
         absl::StrFormat("--history-days %d is out of range (1..%d, as shixind's history_days)",
                         history_days, kMaxHistoryDays));
   }
+  SHIXIN_ASSIGN_OR_RETURN(const uint64_t settle_ms, flags.GetUint("delta-settle-ms", 1000));
+  if (settle_ms > kMaxDeltaSettleMs) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--delta-settle-ms %d is out of range (0..%d, as shixind's delta_settle_ms)", settle_ms,
+        kMaxDeltaSettleMs));
+  }
   return absl::OkStatus();
+}
+
+// Returns the last delta file of `dir` compaction may fold: it waits, as shixind does, until no
+// file after `after` has changed for `settle`, so that a file written in place is folded whole,
+// never in part (the lines written afterwards would never be read). A file still changing after
+// kMaxSettleWait is left, with the files after it, for the next compaction, said in a note.
+uint64_t SettledDeltaSequence(const std::string& dir, uint64_t after, absl::Duration settle) {
+  constexpr absl::Duration kMaxSettleWait = absl::Seconds(60);
+  const absl::Time deadline = absl::Now() + kMaxSettleWait;
+  for (;;) {
+    const absl::Time now = absl::Now();
+    const std::optional<UnsettledDeltaFile> file = FirstUnsettledDeltaFile(dir, after, settle, now);
+    if (!file) return std::numeric_limits<uint64_t>::max();
+    if (now + settle - file->age > deadline) {
+      std::fprintf(stderr,
+                   "shixin compile: note: %s changed %s ago and kept changing for %s (still "
+                   "being written?): it and the files after it are left for the next compaction "
+                   "(shixind applies them meanwhile)\n",
+                   file->path.c_str(),
+                   absl::FormatDuration(absl::Trunc(file->age, absl::Milliseconds(1))).c_str(),
+                   absl::FormatDuration(kMaxSettleWait).c_str());
+      return file->sequence - 1;
+    }
+    absl::SleepFor(settle - file->age);
+  }
 }
 
 // Returns the base `shixin compile` starts from: the snapshot file of --snapshot (compiled
@@ -416,7 +447,12 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
   std::unique_ptr<const Overlay> overlay;
   DeltaReport report;
   if (dir) {
-    absl::StatusOr<std::unique_ptr<const Overlay>> applied = ApplyDeltaDir(*base, *dir, &report);
+    // CheckCompileBase() checked its range.
+    SHIXIN_ASSIGN_OR_RETURN(const uint64_t settle_ms, flags.GetUint("delta-settle-ms", 1000));
+    const uint64_t up_to =
+        SettledDeltaSequence(*dir, base->info().delta_sequence, absl::Milliseconds(settle_ms));
+    absl::StatusOr<std::unique_ptr<const Overlay>> applied =
+        ApplyDeltaDir(*base, *dir, &report, up_to);
     if (!applied.ok()) {
       return absl::Status(
           applied.status().code(),
@@ -447,6 +483,7 @@ int RunCompile(const std::vector<std::string>& args) {
                                                                   {"deltas", true},
                                                                   {"delta-sequence", true, true},
                                                                   {"history-days", true, true},
+                                                                  {"delta-settle-ms", true, true},
                                                                   {"out", true},
                                                                   {"catalog", true},
                                                                   {"max-errors", true, true},

@@ -63,8 +63,11 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          --delta-sequence: the last delta file a full
                                          re-issue contains [0]: only later ones apply on it
   compile  --snapshot FILE|[--data] DIR --deltas DIR -o FILE [--history-days N]
-                                         fold the delta files into a new base snapshot
+           [--delta-settle-ms MS]        fold the delta files into a new base snapshot
                                          (compaction; keeps N days of history [1826]);
+                                         waits until no delta file has changed for MS
+                                         [1000], as shixind; one changing for 60 s is
+                                         left, and those after it, for the next run;
                                          --snapshot without --deltas writes the base again
                                          in this build's snapshot format
   delta check [--snapshot FILE | --data DIR] [--deltas DIR] [--max-delta-mb N] FILE...

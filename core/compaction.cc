@@ -61,6 +61,21 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
   return overlay;
 }
 
+std::optional<UnsettledDeltaFile> FirstUnsettledDeltaFile(const std::string& dir, uint64_t after,
+                                                          absl::Duration settle, absl::Time now) {
+  if (settle <= absl::ZeroDuration()) return std::nullopt;
+  absl::StatusOr<std::vector<DeltaFile>> files = ListDeltaFiles(dir);
+  if (!files.ok()) return std::nullopt;
+  for (const DeltaFile& f : *files) {
+    if (f.sequence <= after) continue;
+    struct stat st {};
+    if (::stat(f.path.c_str(), &st) != 0) continue;  // gone meanwhile: ApplyDeltaDir says so
+    const absl::Duration age = now - absl::TimeFromTimespec(st.st_ctim);
+    if (age < settle) return UnsettledDeltaFile{f.sequence, f.path, age};
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 // Returns whether the window keeps the case version counting during `i`: it counts after

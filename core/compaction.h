@@ -18,10 +18,12 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "core/list.h"
 #include "core/overlay.h"
 #include "core/snapshot.h"
@@ -57,6 +59,22 @@ struct DeltaDirStop {
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(
     const Snapshot& base, const std::string& dir, DeltaReport* report,
     uint64_t up_to = std::numeric_limits<uint64_t>::max(), DeltaDirStop* stop = nullptr);
+
+// A delta file that changed less than the settle time ago: perhaps still being written in place
+// under its final name, which shixind waits for (daemon/delta_settle.h). Compaction must not
+// fold it: the lines written after the fold would never be read (the daemon skips the files a
+// base contains).
+struct UnsettledDeltaFile {
+  uint64_t sequence = 0;
+  std::string path;
+  absl::Duration age;  // since its last change (status change time: writes and renames)
+};
+
+// Returns the first delta file of `dir` after sequence `after` (a base's delta_sequence) whose
+// status change time is less than `settle` before `now`, or nullopt if there is none, `settle`
+// is zero, or `dir` cannot be listed (ApplyDeltaDir says why).
+std::optional<UnsettledDeltaFile> FirstUnsettledDeltaFile(const std::string& dir, uint64_t after,
+                                                          absl::Duration settle, absl::Time now);
 
 // Returns a snapshot holding the whole state of `list` (its base with its overlay), less what
 // is older than the history window, with delta_sequence the overlay's sequence (the base's

@@ -123,6 +123,10 @@ inline constexpr uint32_t kMaxDeltaMbLimit = 65536;
 absl::StatusOr<Delta> ReadDelta(const std::string& path, int threads = 1,
                                 size_t max_bytes = std::numeric_limits<size_t>::max());
 
+// The longest settle time for delta files written in place (shixind's delta_settle_ms, shixin
+// compile's --delta-settle-ms): 10 minutes.
+inline constexpr uint64_t kMaxDeltaSettleMs = 600000;
+
 // A delta file in a directory.
 struct DeltaFile {
   uint64_t sequence = 0;

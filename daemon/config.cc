@@ -23,6 +23,7 @@
 #include "base/enum_names.h"
 #include "base/status_macros.h"
 #include "base/toml.h"
+#include "core/delta.h"
 #include "core/paths.h"
 #include "daemon/tls_context.h"
 #include "protocol/wire.h"
@@ -69,7 +70,7 @@ const Key kKeys[] = {
      "list deltas_dir this often too: a file another host writes\non shared storage (NFS) raises "
      "no inotify event",
      "inotify only", ""},
-    {"delta_settle_ms", &Config::delta_settle_ms, 0, 600000, "MS",
+    {"delta_settle_ms", &Config::delta_settle_ms, 0, kMaxDeltaSettleMs, "MS",
      "a delta file not renamed into place (written in place, or\nfound by the rescan) is applied "
      "once unchanged this long",
      "at once", ""},

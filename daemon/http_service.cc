@@ -54,7 +54,9 @@ HttpReply HttpService::Serve(const HttpRequest& request) const {
   if (path == "/metrics") {
     return get ? Delegate(metrics, request, "/metrics") : MethodNotAllowed(request.method, kGet);
   }
-  if (path == "/status" || path.starts_with("/status/")) {
+  // /status only, as /metrics: a path under it would slip past a balancer's exact-path rule
+  // that keeps both from other hosts (deploy/haproxy/haproxy.cfg).
+  if (path == "/status") {
     return get ? Delegate(status, request, "/status") : MethodNotAllowed(request.method, kGet);
   }
   return HttpRefusal(404, "not_found_path",

@@ -1,7 +1,7 @@
 // HttpService routes the requests of the HTTP listener: it answers GET /healthz (alive) and
 // GET /readyz (a list is loaded and not older than max_age_seconds, and MEASURES is not refused
 // for an audit that cannot be written: what a load balancer checks) itself, and hands GET /metrics,
-// GET /status (and /status/...) and every path under /v1/ to the slots the daemon sets (an unset
+// GET /status and every path under /v1/ to the slots the daemon sets (an unset
 // slot answers 404). HEAD is answered as GET (the listener drops the body). An unknown path answers
 // 404 "not_found_path", a known path with another method 405 with Allow.
 //
@@ -35,7 +35,7 @@ class HttpService {
 
   // Set by the daemon before serving; empty: 404.
   Slot metrics;  // GET /metrics
-  Slot status;   // GET /status, /status/...
+  Slot status;   // GET /status
   Slot api;      // every method, /v1/...
 
  private:

@@ -1030,6 +1030,48 @@ TEST(CliOfflineTest, ACaseExportedTwiceIsOneCaseAndItsRemovalDelists) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// Compaction waits for the delta files to settle, as shixind does: a file written in place under
+// its final name and folded in part would never be read again. One that keeps changing past the
+// wait is left, with the files after it, for the next run.
+TEST(CliOfflineTest, CompileFoldsOnlySettledDeltaFiles) {
+  const std::string dir = ::testing::TempDir() + "/cli_compile_settle";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  ExpectShixin("compile --data data/sample -o " + dir + "/base.snap", 0, {"wrote"});
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("reason":"performed","at":"2026-06-01T09:00:00+08:00"})"
+            "\n");
+  // Just written: waited for (under a second), then folded.
+  const auto start = std::chrono::steady_clock::now();
+  ExpectShixin("compile --snapshot " + dir + "/base.snap --deltas " + dir + "/deltas -o " + dir +
+                   "/one.snap",
+               0, {"deltas folded up to 1"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  WriteFile(dir + "/deltas/00000000000000000002.ndjson",
+            R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("at":"2026-06-02T09:00:00+08:00"})"
+            "\n");
+  // A settle time beyond the wait: file 2 counts as still being written, and is left.
+  const RunResult left = Shixin("compile --snapshot " + dir + "/one.snap --deltas " + dir +
+                                    "/deltas --delta-settle-ms 600000 -o " + dir + "/two.snap",
+                                /*with_stderr=*/true);
+  EXPECT_EQ(left.status, 0) << left.out;
+  EXPECT_THAT(left.out, HasSubstr("00000000000000000002.ndjson changed "));
+  EXPECT_THAT(left.out, HasSubstr("it and the files after it are left for the next compaction"));
+  EXPECT_THAT(left.out, HasSubstr("deltas folded up to 1"));
+  EXPECT_THAT(left.out, Not(HasSubstr("deltas folded up to 2")));
+  // No wait: folded at once.
+  ExpectShixin("compile --snapshot " + dir + "/one.snap --deltas " + dir +
+                   "/deltas --delta-settle-ms 0 -o " + dir + "/two.snap",
+               0, {"deltas folded up to 2"});
+  const RunResult range = Shixin("compile --snapshot " + dir + "/one.snap --deltas " + dir +
+                                     "/deltas --delta-settle-ms 600001 -o " + dir + "/x.snap",
+                                 /*with_stderr=*/true);
+  EXPECT_EQ(range.status, 2);
+  EXPECT_THAT(range.out, HasSubstr("--delta-settle-ms 600001 is out of range (0..600000"));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // A full re-issue of the list compiled with --delta-sequence N contains the delta files up to
 // N: those are not replayed on it (file 1's add would refuse, as the case is in the export),
 // the later ones are.
