@@ -51,6 +51,14 @@ struct PublicSubject {
   std::string legal_representative_name;  // organisations only
 };
 
+// Returns the organisation's legal representative as the relations feed names it, or "".
+std::string FeedLegalRepresentative(const CheckResult& r) {
+  for (const RoleInfo& officer : r.officers) {
+    if (officer.role == Role::kLegalRepresentative) return MaskIdsInText(officer.name);
+  }
+  return "";
+}
+
 PublicSubject ToPublic(const Id& id, const CheckResult& r) {
   PublicSubject s;
   s.kind = std::string(SubjectKindName(r.kind));
@@ -60,19 +68,14 @@ PublicSubject ToPublic(const Id& id, const CheckResult& r) {
     return s;
   }
   s.id = std::string(id.text());
-  // The cases name the legal representative (businessEntity); else the relations feed does.
+  // The latest case naming one (the latest start; of equal ones, the later in the list) names
+  // the legal representative now; older cases keep the one of their time (CSV rows).
+  const CaseInfo* latest = nullptr;
   for (const CaseInfo& c : r.cases) {
-    if (!c.business_entity.empty()) {
-      s.legal_representative_name = MaskIdsInText(c.business_entity);
-      return s;
-    }
+    if (!c.business_entity.empty() && (latest == nullptr || c.start >= latest->start)) latest = &c;
   }
-  for (const RoleInfo& officer : r.officers) {
-    if (officer.role == Role::kLegalRepresentative) {
-      s.legal_representative_name = MaskIdsInText(officer.name);
-      break;
-    }
-  }
+  s.legal_representative_name =
+      latest != nullptr ? MaskIdsInText(latest->business_entity) : FeedLegalRepresentative(r);
   return s;
 }
 
@@ -103,11 +106,18 @@ std::string NdjsonLine(const PublicSubject& s, const CheckResult& r) {
 
 std::string CsvRows(const PublicSubject& s, const CheckResult& r) {
   const std::string subject =
-      absl::StrCat(CsvField(s.kind), ",", CsvField(s.name), ",", CsvField(s.id), ",",
-                   CsvField(s.legal_representative_name));
+      absl::StrCat(CsvField(s.kind), ",", CsvField(s.name), ",", CsvField(s.id), ",");
+  // A row is one case: its own legal representative (as `check` shows it), else the feed's.
+  const std::string feed_representative =
+      r.kind == SubjectKind::kOrganization ? FeedLegalRepresentative(r) : "";
   std::string rows;
   for (const CaseInfo& c : r.cases) {
-    absl::StrAppend(&rows, subject);
+    std::string representative;  // organisations only
+    if (r.kind == SubjectKind::kOrganization) {
+      representative =
+          c.business_entity.empty() ? feed_representative : MaskIdsInText(c.business_entity);
+    }
+    absl::StrAppend(&rows, subject, CsvField(representative));
     for (const std::string& v : CaseValues(c)) absl::StrAppend(&rows, ",", CsvField(v));
     rows += '\n';
   }

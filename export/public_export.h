@@ -1,12 +1,13 @@
 // The public export (issue 12): what the public website may show of the list, every subject
 // listed at an instant, as NDJSON (one subject a line, its cases inside) or CSV (one case a
 // row). It carries names, persons' IDs masked (Id::Masked(): first 10 + "****" + last 4),
-// organisations' codes whole and their legal representatives' names, and per case the court,
-// case number, basis document, dates, conduct (失信行为情形) and performance. Never a related
-// person (an organisation's legal representative's name aside), never a whole person ID (one the
-// court wrote into a name or another text it prints, as a businessEntity holding an ID, is
-// masked: MaskIdsInText()), and no free texts (duty, performed and unperformed parts) that could
-// carry a third party's ID.
+// organisations' codes whole and their legal representatives' names (a CSV row its case's
+// businessEntity, an NDJSON subject the latest case's; the relations feed's where a case names
+// none), and per case the court, case number, basis document, dates, conduct (失信行为情形) and
+// performance. Never a related person (an organisation's legal representative's name aside),
+// never a whole person ID (one the court wrote into a name or another text it prints, as a
+// businessEntity holding an ID, is masked: MaskIdsInText()), and no free texts (duty, performed
+// and unperformed parts) that could carry a third party's ID.
 //
 // Thread safety: reentrant; the list is only read.
 #ifndef SHIXIN_EXPORT_PUBLIC_EXPORT_H_

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/dataset.h"
 #include "core/delta.h"
@@ -196,6 +197,45 @@ TEST(PublicExportTest, IdsInFreeTextsAreMasked) {
     EXPECT_THAT(out, HasSubstr("全部未履行 1101051949****002x")) << out;
     EXPECT_THAT(out, HasSubstr("91230402MA1B2C3D82")) << out;  // an organisation's code whole
   }
+}
+
+// Each CSV row is one case and names that case's legal representative (businessEntity), as
+// `check` shows it per case; the NDJSON subject names the latest case's (the latest publication,
+// whatever the list's order), not the first's.
+TEST(PublicExportTest, LegalRepresentativeIsEachCasesOwnAndTheLatestForTheSubject) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  // 230987613's base case (2016) names 孙涛; a newer case (2025) 新法人, then an older one
+  // (2017, added last) 旧法人.
+  const auto add = [](const char* code, const char* entity, const char* published) {
+    return absl::StrCat(
+        R"({"op":"add","caseCode":")", code,
+        R"(","iname":"鹤岗市龙腾煤业有限责任公司","cardNum":"912304002309876133",)"
+        R"("partyTypeName":"1","courtName":"鹤岗市工农区人民法院","areaName":"黑龙江",)"
+        R"("gistId":"g","gistUnit":"u","regDate":"20170101","publishDate":")",
+        published,
+        R"(","duty":"d","performance":"全部未履行","performedPart":"暂无","unperformPart":"暂无",)"
+        R"("disruptTypeName":"违反财产报告制度","businessEntity":")",
+        entity, R"("})", "\n");
+  };
+  const std::string text = add("（2025）黑0403执9号", "新法人", "2025-06-01") +
+                           add("（2017）黑0403执1号", "旧法人", "2017-03-01");
+  absl::StatusOr<Delta> delta = ParseDelta("00000000000000000001.ndjson", text);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  DeltaReport report;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      ApplyDelta(*snap, nullptr, *delta, &report);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  const ListView list(*snap, overlay->get());
+  const std::string csv = Export(list, ExportFormat::kCsv);
+  EXPECT_THAT(csv, HasSubstr("organization,鹤岗市龙腾煤业有限责任公司,230987613,孙涛,"
+                             "(2016)黑0403执302号,"));
+  EXPECT_THAT(csv, HasSubstr("organization,鹤岗市龙腾煤业有限责任公司,230987613,新法人,"
+                             "（2025）黑0403执9号,"));
+  EXPECT_THAT(csv, HasSubstr("organization,鹤岗市龙腾煤业有限责任公司,230987613,旧法人,"
+                             "（2017）黑0403执1号,"));
+  const std::string ndjson = Export(list, ExportFormat::kNdjson);
+  EXPECT_THAT(ndjson, HasSubstr(R"("id":"230987613","legal_representative_name":"新法人")"));
 }
 
 TEST(PublicExportTest, NothingListedBefore1970OrFormatNames) {
