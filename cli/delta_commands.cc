@@ -28,6 +28,7 @@
 #include "core/paths.h"
 #include "core/snapshot.h"
 #include "core/snapshot_file.h"
+#include "core/validity.h"
 
 namespace shixin {
 namespace {
@@ -141,6 +142,7 @@ int CheckFiles(const std::vector<std::string>& args) {
   }
   std::unique_ptr<OverlayBuilder> builder;
   if (*start) builder = std::make_unique<OverlayBuilder>(*(*start)->base, (*start)->overlay.get());
+  if (builder != nullptr) builder->KeepListedAt(NowSeconds());  // as shixind: never empty
 
   bool all_ok = true;
   std::optional<uint64_t> last;  // the sequence the next file must follow, where known

@@ -136,6 +136,21 @@ absl::StatusOr<CallerFacts> FactsOfCaller(const Flags& flags, const Catalog& cat
   return CallerFacts{.name = caller->name, .scenarios = DefaultScenarioMask(*caller, catalog)};
 }
 
+// Returns why the list of `flags` lists no subject at `at`: the deltas unlisted the last, or
+// the base lists none then (an empty base from --data is refused as it loads).
+absl::Status EmptyExport(const Flags& flags, const LoadedList& list, int64_t at) {
+  const std::string base = flags.Get("data") ? *flags.Get("data") : *flags.Get("snapshot");
+  if (list.overlay != nullptr && ListView(*list.base).AnyListed(at)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the list is empty after its deltas: those of %s (up to %d) unlist every subject %s "
+        "lists at %s; nothing written (an empty public list would say no one is listed)",
+        *flags.Get("deltas"), list.sequence, base, FormatInstant(at)));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrFormat("%s: the list is empty (none of its %d cases counts at %s); nothing written",
+                      base, list.base->info().cases, FormatInstant(at)));
+}
+
 }  // namespace
 
 int RunExport(const std::vector<std::string>& args) {
@@ -163,10 +178,13 @@ int RunExport(const std::vector<std::string>& args) {
   if (!catalog.ok()) return LoadFailed("export", catalog.status());
   absl::StatusOr<LoadedList> list = LoadList(*flags, catalog->fingerprint());
   if (!list.ok()) return LoadFailed("export", list.status());
+  // Refused as an empty base is: written over the published file, it would unlist everyone.
+  const int64_t at = NowSeconds();
+  if (!list->view().AnyListed(at)) return LoadFailed("export", EmptyExport(*flags, *list, at));
   absl::StatusOr<ExportCounts> counts = absl::UnknownError("not written");
   absl::Status written;
   if (*path == "-") {
-    counts = WritePublicExport(list->view(), NowSeconds(), *format, std::cout);
+    counts = WritePublicExport(list->view(), at, *format, std::cout);
     written = counts.status();
   } else {
     // The file the website serves is replaced whole or not at all (a full disk, a kill).
@@ -175,7 +193,7 @@ int RunExport(const std::vector<std::string>& args) {
       // Through `fd` itself: reopening it by name would truncate the log behind `-o /dev/stdout`.
       DescriptorBuffer buffer(fd);
       std::ostream file(&buffer);
-      counts = WritePublicExport(list->view(), NowSeconds(), *format, file);
+      counts = WritePublicExport(list->view(), at, *format, file);
       if (!counts.ok() && buffer.error() != 0) {  // say why: "File too large", "No space left"
         return absl::ErrnoToStatus(buffer.error(), absl::StrCat(tmp, ": write"));
       }

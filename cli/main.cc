@@ -110,7 +110,9 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          legal representatives' names, cases (court, number,
                                          dates, conduct, performance); "-o -": standard output.
                                          The list as the daemon has it: its base and deltas
-                                         (removed and revoked cases are not published)
+                                         (removed and revoked cases are not published); a
+                                         list empty now (its deltas unlisting everyone too)
+                                         is refused, exit 3, nothing written
   notice   --receipt R --audit DIR --format html|txt (--data DIR | --snapshot FILE)
            [--deltas DIR] [-o FILE] [--issuer NAME | --callers FILE] [--catalog FILE]
                                          the punishment notice (惩戒告知书) of the MEASURES

@@ -84,6 +84,21 @@ bool ListView::IsListed(SubjectRef s, int64_t t) const {
   return s.changed == nullptr ? base_.IsListed(s.base, t) : ListingAt(s, t).has_value();
 }
 
+bool ListView::AnyListed(int64_t t, absl::FunctionRef<bool(SubjectRef)> skip) const {
+  for (EntityNo e = 0; e < base_.entity_count(); ++e) {
+    const SubjectRef s = FromBase(e);
+    if (!skip(s) && IsListed(s, t)) return true;
+  }
+  if (overlay_ == nullptr) return false;
+  bool listed = false;
+  overlay_->ForEach([&](const OverlayEntity& e) {
+    if (listed || base_.Find(e.id()) != kNoEntity) return;  // a base subject: seen above
+    const SubjectRef s{kNoEntity, &e};
+    listed = !skip(s) && IsListed(s, t);
+  });
+  return listed;
+}
+
 bool ListView::IsRelated(SubjectRef s, int64_t t) const {
   if (Kind(s) != SubjectKind::kPerson) return false;
   if (s.changed == nullptr && (overlay_ == nullptr || overlay_->size() == 0)) {

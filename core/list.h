@@ -13,6 +13,7 @@
 #include <span>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/id.h"
 #include "core/overlay.h"
@@ -67,6 +68,13 @@ class ListView {
   // stretch begun before 1970 starts at 0 ("since ever"), with or without an overlay.
   std::optional<Interval> ListingAt(SubjectRef s, int64_t t) const;
   bool IsListed(SubjectRef s, int64_t t) const;
+  // Returns whether some subject is listed at `t`, leaving out those `skip` returns true for:
+  // the base's subjects in its order, then those the deltas brought; the first listed ends the
+  // scan (a list that is not empty answers at once, an empty one reads every subject).
+  bool AnyListed(int64_t t, absl::FunctionRef<bool(SubjectRef)> skip) const;
+  bool AnyListed(int64_t t) const {
+    return AnyListed(t, [](SubjectRef) { return false; });
+  }
   // A person holding, at `t`, a role in an organisation listed at `t`.
   bool IsRelated(SubjectRef s, int64_t t) const;
   // Returns the case records of `s`, every version, counting at some time or not.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
@@ -19,6 +20,7 @@
 #include "core/case_code.h"
 #include "core/case_codec.h"
 #include "core/entity_draft.h"
+#include "core/list.h"
 #include "core/prepared_delta.h"
 
 namespace shixin {
@@ -661,6 +663,48 @@ OverlayBuilder::OverlayBuilder(const Snapshot& base, const Overlay* previous)
 
 OverlayBuilder::~OverlayBuilder() = default;
 
+namespace {
+
+// Returns FailedPrecondition if, with `drafts` (a delta's states, not yet in `table`), no subject
+// would be listed at `at` while one of them is before: the delta unlists the last listed.
+absl::Status KeepsAListing(const Snapshot& base, const Overlay& table,
+                           const std::vector<EntityDraft*>& drafts, std::string_view name,
+                           int64_t at) {
+  for (const EntityDraft* d : drafts) {
+    if (BlockAt(d->intervals, at)) return absl::OkStatus();  // the common case: at once
+  }
+  absl::flat_hash_set<EntityNo> drafted_base;
+  absl::flat_hash_set<PackedId, PackedIdHash> drafted_added;
+  for (const EntityDraft* d : drafts) {
+    if (d->base != kNoEntity) {
+      drafted_base.insert(d->base);
+    } else {
+      drafted_added.insert(d->key);
+    }
+  }
+  const ListView before(base, &table);
+  if (before.AnyListed(at, [&](SubjectRef s) {
+        return s.base != kNoEntity ? drafted_base.contains(s.base)
+                                   : drafted_added.contains(s.changed->key());
+      })) {
+    return absl::OkStatus();
+  }
+  uint64_t unlisted = 0;
+  for (const EntityDraft* d : drafts) {
+    const SubjectRef s = d->base != kNoEntity ? before.Find(base.EntityId(d->base))
+                                              : before.Find(Id::Unpack(d->key));
+    if (s.found() && before.IsListed(s, at)) ++unlisted;
+  }
+  if (unlisted == 0) return absl::OkStatus();  // empty before it already (terms ran out)
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "%s: it unlists the last %d subject(s) listed at %s, leaving the list empty: an "
+      "empty list answers \"not listed\" for everyone (a feed cut short, a removal reason "
+      "applied to all by mistake)",
+      name, unlisted, FormatInstant(at)));
+}
+
+}  // namespace
+
 absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
                                    PreparedDelta* prepared) {
   const uint64_t last = table_->sequence_;
@@ -690,6 +734,10 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
   }
   if (prepared != nullptr) prepared->Join();  // states built alongside: every helper is done
   if (!refusal.ok()) return refusal;
+  if (keep_listed_at_ != 0) {
+    SHIXIN_RETURN_IF_ERROR(
+        KeepsAListing(base_, *table_, applier.drafts(), delta.name, keep_listed_at_));
+  }
   report->changes += delta.changes.size();
   for (std::string& note : notes) report->notes.push_back(std::move(note));
   for (uint64_t line : unchanged) report->unchanged.emplace_back(delta.sequence, line);

@@ -251,6 +251,10 @@ class OverlayBuilder {
   // `prepared`, if not null, is PrepareDelta()'s for `delta` over the same base: the states it
   // holds are used instead of reading the base again (it is spent).
   absl::Status Apply(const Delta& delta, DeltaReport* report, PreparedDelta* prepared = nullptr);
+  // Makes Apply() refuse, FailedPrecondition with nothing applied, a delta that would unlist the
+  // last subject listed at `at`: none listed then after it, some before (an empty list answers
+  // "not listed" for everyone). 0, the default: any delta may empty the list.
+  void KeepListedAt(int64_t at) { keep_listed_at_ = at; }
   // Returns the sequence of the last delta applied (that of `previous` before any).
   uint64_t sequence() const { return table_->sequence_; }
   // Returns the overlay with every delta applied; the builder is spent (call nothing after).
@@ -260,6 +264,7 @@ class OverlayBuilder {
   const Snapshot& base_;
   std::unique_ptr<Overlay> table_;           // the deltas applied so far
   std::shared_ptr<OverlaySegment> segment_;  // owns the entities this builder makes
+  int64_t keep_listed_at_ = 0;               // KeepListedAt()'s instant, 0: none
 };
 
 // Returns the overlay of the generation after `previous` (null: the base alone, which contains

@@ -136,6 +136,52 @@ TEST_F(OverlayTest, AddListsANewSubjectFromItsStart) {
   EXPECT_TRUE(report_.notes.empty());
 }
 
+// With KeepListedAt(), a delta that would unlist the last listed subjects is refused whole,
+// whether they were in the base or in an earlier delta; one that leaves one listed, or one on
+// a list that no longer lists anyone then (their terms ran out, not the delta), is applied.
+TEST_F(OverlayTest, KeepListedAtRefusesTheDeltaThatWouldEmptyTheList) {
+  const int64_t at = kJune1 + 3600;
+  const auto remove = [&](const Id& id, std::string_view code) {
+    return Change(DeltaOp::kRemove, id, code, kJune1);
+  };
+  OverlayBuilder builder(*base_, nullptr);
+  builder.KeepListedAt(at);
+  DeltaReport report;
+  const Delta all = MakeDelta(
+      1, {remove(PersonId(1), "（2018）黑04执1号"), remove(PersonId(2), "（2018）黑04执2号"),
+          remove(PersonId(2), "（2019）黑04执3号"), remove(CreditCode(1), "（2018）黑04执4号")});
+  const absl::Status refused = builder.Apply(all, &report);
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_THAT(refused.message(),
+              HasSubstr("00000000000000000001.ndjson: it unlists the last 3 subject(s) listed at "
+                        "2026-06-01T01:00:00+08:00, leaving the list empty"));
+  EXPECT_EQ(builder.sequence(), 0u);  // nothing applied
+  EXPECT_EQ(report.changes, 0u);
+  // All but the organisation's case, then that one alone: the second delta is refused.
+  ASSERT_TRUE(builder
+                  .Apply(MakeDelta(1, {remove(PersonId(1), "（2018）黑04执1号"),
+                                       remove(PersonId(2), "（2018）黑04执2号"),
+                                       remove(PersonId(2), "（2019）黑04执3号")}),
+                         &report)
+                  .ok());
+  const Delta last = MakeDelta(2, {remove(CreditCode(1), "（2018）黑04执4号")});
+  EXPECT_THAT(builder.Apply(last, &report).message(), HasSubstr("it unlists the last 1 subject"));
+  // With a new subject listed by the same delta, the list is not empty.
+  const Delta replaced = MakeDelta(2, {remove(CreditCode(1), "（2018）黑04执4号"),
+                                       Add(PersonId(9), "新人", "（2026）黑04执9号", kJune1)});
+  ASSERT_TRUE(builder.Apply(replaced, &report).ok());
+  overlays_.push_back(builder.Finish());
+  EXPECT_TRUE(View().AnyListed(at));
+  // Before 2018 no one is listed: a heartbeat then empties nothing.
+  OverlayBuilder early(*base_, nullptr);
+  early.KeepListedAt(DayStart(20170101));
+  EXPECT_TRUE(early.Apply(MakeDelta(1, {}), &report).ok());
+  // Without KeepListedAt() (compile --deltas, the offline commands) nothing is refused for it.
+  OverlayBuilder any(*base_, nullptr);
+  EXPECT_TRUE(any.Apply(all, &report).ok());
+  EXPECT_FALSE(ListView(*base_, any.Finish().get()).AnyListed(at));
+}
+
 TEST_F(OverlayTest, RemoveEndsTheCaseAtItsInstantAndAsOfStillSeesIt) {
   const int64_t at = kJune1 + 3600;
   ASSERT_TRUE(Apply(MakeDelta(1, {Change(DeltaOp::kRemove, PersonId(1), "(2018)黑04执1号", at)}))

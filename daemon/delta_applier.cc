@@ -329,6 +329,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       builder = std::make_unique<OverlayBuilder>(*dataset->snapshot, dataset->overlay.get());
     }
     DeltaReport report;
+    builder->KeepListedAt(Now());  // never an empty list (docs/shixind.md, "Deltas")
     const absl::Status status =
         r.delta.ok() ? builder->Apply(*r.delta, &report, &r.prepared) : r.delta.status();
     r.timing.apply = watch.Lap();

@@ -127,6 +127,19 @@ std::string MissingDeltaFiles(const std::string& dir, uint64_t base, uint64_t la
   return absl::StrFormat("%s %s missing from %s", names, count == 1 ? "is" : "are", dir);
 }
 
+// Returns FailedPrecondition unless `d`, with its deltas, lists a subject at `now`. The deltas
+// cannot empty it (DeltaApplier refuses the file that would); a base can, its every term run
+// out since it was compiled, or an overlay checkpoint of a build without that refusal.
+absl::Status CheckNotEmpty(const Dataset& d, int64_t now) {
+  if (d.list().AnyListed(now)) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrFormat("%s: the list is empty: none of its %d cases counts at %s%s", d.data_source,
+                      d.snapshot->info().cases, FormatInstant(now),
+                      d.sequence > d.snapshot->info().delta_sequence
+                          ? absl::StrFormat(" with the deltas up to %d applied", d.sequence)
+                          : ""));
+}
+
 }  // namespace
 
 absl::Status CheckNotGoingBack(const Dataset& loaded, uint64_t served,
@@ -279,6 +292,8 @@ absl::Status Reloader::LoadFirst() {
       deltas_->Apply(dataset->get());
     }
   }
+  // An empty list answers "not listed" for everyone: at start there is none to keep serving.
+  if (absl::Status empty = CheckNotEmpty(**dataset, Now()); !empty.ok()) return empty;
   const std::string what = Describe(**dataset, absl::Now() - start);
   const uint32_t generation = PublishLogged(*std::move(dataset), "load");
   LogInfo("loaded generation %d: %s", generation, what);
@@ -608,6 +623,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
   // Like for like: the new base with its delta files against the generation served (no file
   // lands meanwhile: this thread applies them), counted the same way at the same instant.
   const int64_t now = Now();
+  if (absl::Status empty = CheckNotEmpty(**dataset, now); !empty.ok()) return fail(empty);
   const ListCounts counts = CountsOf(**dataset, now);
   const ListCounts serving_counts = ServingCounts(now);
   if (absl::Status guard = CheckShrink(serving_counts, counts, max_shrink_); !guard.ok()) {

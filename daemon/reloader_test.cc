@@ -21,6 +21,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_format.h"
 #include "base/thread.h"
+#include "core/builder.h"
 #include "core/delta.h"
 #include "core/id.h"
 #include "core/list.h"
@@ -740,6 +741,77 @@ TEST_F(ReloaderTest, AnEmptyListIsRefused) {
   const absl::Status s = Reloader(Source(), &holder).LoadFirst();
   EXPECT_THAT(s.message(), HasSubstr("the list is empty"));
   EXPECT_EQ(holder.generation(), 0u);
+}
+
+// x30 #7: shixind never serves an empty list, its deltas' included. A delta file that would
+// unlist the last listed subjects is refused, at start and online: the list before it serves
+// on, and the log and INFO say why. A base that lists no one now is refused by a reload, the
+// old list serving on.
+TEST_F(ReloaderTest, AListTheDeltasWouldEmptyIsNeverServed) {
+  std::string all;  // the removal of every case of the sample
+  std::string all_but_gao_li;
+  std::ifstream debtors(dir_ + "/debtors.ndjson");
+  for (std::string line; std::getline(debtors, line);) {
+    const auto value = [&](const std::string& key) {
+      const size_t from = line.find("\"" + key + "\":\"") + key.size() + 4;
+      return line.substr(from, line.find('"', from) - from);
+    };
+    const std::string removal =
+        absl::StrFormat(R"({"op":"remove","caseCode":"%s","cardNum":"%s","reason":"other",)"
+                        R"("at":"2026-06-09T15:30:00+08:00"})"
+                        "\n",
+                        value("caseCode"), value("cardNum"));
+    all += removal;
+    if (line.find(kGaoLi) == std::string::npos) all_but_gao_li += removal;
+  }
+  const DatasetSource source = SourceWithDelta(all);
+  SnapshotHolder holder;
+  Reloader reloader(source, &holder);
+  ASSERT_TRUE(reloader.LoadFirst().ok());
+  EXPECT_TRUE(IsListed(holder, kGaoLi));  // the base serves: file 1 is refused
+  EXPECT_TRUE(IsListed(holder, kWangJianguo));
+  EXPECT_EQ(reloader.delta_status().sequence, 0u);
+  EXPECT_THAT(reloader.delta_status().refused_reason,
+              HasSubstr(DeltaFileName(1) + ": it unlists the last 12 subject(s) listed at "));
+  ASSERT_TRUE(reloader.Start().ok());
+  const auto apply_deltas = [&] {
+    return ReloadAndWait(reloader, ReloadRequest{"delta", false, /*deltas_only=*/true});
+  };
+  // Replaced by one that leaves 高丽 listed: applied. Then 高丽's removal alone: refused.
+  std::ofstream(source.deltas_dir + "/" + DeltaFileName(1), std::ios::trunc) << all_but_gao_li;
+  apply_deltas();
+  EXPECT_EQ(reloader.delta_status().sequence, 1u);
+  EXPECT_FALSE(IsListed(holder, kWangJianguo));
+  EXPECT_EQ(reloader.delta_status().refused_file, "");
+  WriteRemoval(source.deltas_dir, 2, kGaoLiCase, kGaoLi);
+  apply_deltas();
+  EXPECT_EQ(reloader.delta_status().sequence, 1u);
+  EXPECT_TRUE(IsListed(holder, kGaoLi));
+  EXPECT_THAT(reloader.delta_status().refused_reason,
+              HasSubstr(DeltaFileName(2) + ": it unlists the last 1 subject(s) listed at "));
+  // A reload folds the files again on its new base: file 2 is refused there too.
+  ReloadResult r = ReloadAndWait(reloader);
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_TRUE(IsListed(holder, kGaoLi));
+  EXPECT_EQ(reloader.delta_status().sequence, 1u);
+  // A base whose every case has ended (its terms ran out since it was compiled).
+  reloader.SetLoadFunctionForTesting([](const DatasetSource& s) {
+    absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(s);
+    SnapshotBuilder builder;
+    CaseInput c = testing::MakeCase(testing::PersonId(1), "张一", "（2018）黑04执1号");
+    c.term_end = 20200712;
+    builder.AddCase(c);
+    if (d.ok()) (*d)->snapshot = *builder.Build();
+    return d;
+  });
+  const uint32_t serving = holder.generation();
+  r = ReloadAndWait(reloader);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_THAT(r.status.message(),
+              HasSubstr(dir_ + ": the list is empty: none of its 1 cases counts at "));
+  EXPECT_EQ(holder.generation(), serving);
+  EXPECT_TRUE(IsListed(holder, kGaoLi));
+  reloader.Stop();
 }
 
 // The nightly compaction folds the day's deltas into a new base; reloading it must not look

@@ -1,5 +1,6 @@
 // End to end: the files the CLI writes (-o FILE, the callers file) under the conditions a
-// reviewer found them mishandled (/tmp/x24 findings 1, 9, 15, 19; /tmp/x22 finding 5).
+// reviewer found them mishandled (/tmp/x24 findings 1, 9, 15, 19; /tmp/x22 finding 5; /tmp/x30
+// finding 7).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/cli_run.h"
 
@@ -121,3 +123,53 @@ TEST(CliOutputFilesTest, ParallelCallerAddsLoseNoCaller) {
 }
 
 }  // namespace
+
+// x30 #7: deltas that unlist every case empty the list as an empty base would: the export is
+// refused the same way (exit 3, saying the deltas emptied it), the published file untouched,
+// on standard output nothing, and delta check refuses the file as shixind does; a list they
+// leave one case is exported.
+TEST(CliOutputFilesTest, AnExportTheDeltasEmptyIsRefusedAndLeavesTheFile) {
+  const std::string dir = FreshDir("out_emptied");
+  ASSERT_EQ(std::system(("mkdir -p " + dir + "/deltas").c_str()), 0);
+  // One removal per case of the sample (14), from its caseCode and cardNum.
+  std::istringstream debtors(Slurp(SHIXIN_TEST_SOURCE_DIR "/data/sample/debtors.ndjson"));
+  std::vector<std::string> removals;
+  const auto value = [](const std::string& line, const std::string& key) {
+    const size_t from = line.find("\"" + key + "\":\"") + key.size() + 4;
+    return line.substr(from, line.find('"', from) - from);
+  };
+  for (std::string line; std::getline(debtors, line);) {
+    removals.push_back(R"({"op":"remove","caseCode":")" + value(line, "caseCode") +
+                       R"(","cardNum":")" + value(line, "cardNum") +
+                       R"(","reason":"other","at":"2026-11-02T09:00:00+08:00"})" + "\n");
+  }
+  ASSERT_EQ(removals.size(), 14u);
+  const auto write = [&](const std::string& path) {
+    std::ofstream out(path);
+    for (const std::string& line : removals) out << line;
+  };
+  std::ofstream(dir + "/public.csv") << "the published list\n";
+  const std::string file = dir + "/deltas/00000000000000000001.ndjson";
+  const std::string export_with_deltas = std::string(kExport) + " --deltas " + dir + "/deltas -o ";
+  write(file);
+  const RunResult emptied = Shell(export_with_deltas + dir + "/public.csv");
+  EXPECT_EQ(emptied.status, 3) << emptied.out;
+  EXPECT_THAT(emptied.out,
+              HasSubstr("shixin export: the list is empty after its deltas: those of " + dir +
+                        "/deltas (up to 1) unlist every subject data/sample lists at "));
+  EXPECT_EQ(Slurp(dir + "/public.csv"), "the published list\n");
+  const RunResult piped = Shell(export_with_deltas + "- 2>/dev/null | wc -c");
+  EXPECT_EQ(piped.out, "0\n");  // not even the header
+  // delta check says so before the file is pushed: shixind refuses it (docs/feed.md).
+  const RunResult checked = Shell("$SHIXIN delta check --data data/sample " + file);
+  EXPECT_EQ(checked.status, 1) << checked.out;
+  EXPECT_THAT(checked.out, HasSubstr("00000000000000000001.ndjson: refused: "
+                                     "00000000000000000001.ndjson: it unlists the last 12 "
+                                     "subject(s) listed at "));
+  // Without the last removal, one case stays: exported.
+  removals.pop_back();
+  write(file);
+  const RunResult one = Shell(export_with_deltas + dir + "/public.csv");
+  EXPECT_EQ(one.status, 0) << one.out;
+  EXPECT_THAT(one.out, HasSubstr("1 subjects, 1 cases"));
+}

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -253,6 +254,44 @@ TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplac
   Write(1, kRemove);  // the court replaces it
   EXPECT_TRUE(WaitForStatus(kOneCase, wire::CheckStatus::kUnlisted));
   EXPECT_TRUE(WaitForStatus(kNew, wire::CheckStatus::kListed));
+}
+
+// x30 #7: shixind never serves an empty list, its deltas' included: a file that would unlist
+// the last listed subjects is refused at start (the base serves) and online (the list before
+// it serves on), the log saying why.
+TEST_F(DaemonDeltaTest, AFileThatWouldEmptyTheListIsRefusedAtStartAndOnline) {
+  std::string all;  // the removal of every case of the list
+  std::string all_but_one;
+  std::ifstream debtors(Debtors());
+  for (std::string line; std::getline(debtors, line);) {
+    const auto value = [&](const std::string& key) {
+      const size_t from = line.find("\"" + key + "\":\"") + key.size() + 4;
+      return line.substr(from, line.find('"', from) - from);
+    };
+    const std::string removal =
+        absl::StrFormat(R"({"op":"remove","caseCode":"%s","cardNum":"%s","reason":"other",)"
+                        R"("at":"2026-06-09T15:30:00+08:00"})"
+                        "\n",
+                        value("caseCode"), value("cardNum"));
+    all += removal;
+    if (line.find(kOneCase) == std::string::npos) all_but_one += removal;
+  }
+  Write(1, all);
+  ASSERT_NO_FATAL_FAILURE(Start());
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
+  EXPECT_EQ(StatusOf("11010519491231002X"), wire::CheckStatus::kListed);
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(),
+                                "delta refused, it and the files after it wait until it is "
+                                "replaced: " +
+                                    DeltaFileName(1) + ": it unlists the last 12 subject(s)"))
+      << daemon_->stderr_text();
+  Write(1, all_but_one);
+  ASSERT_TRUE(WaitForStatus("11010519491231002X", wire::CheckStatus::kUnlisted));
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
+  Write(2, kRemove);  // 高丽's case, the last one listed
+  ASSERT_TRUE(WaitForLog(DeltaFileName(2) + ": it unlists the last 1 subject(s) listed at "))
+      << daemon_->stderr_text();
+  EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
 }
 
 // `shixin reload` with a delta file refused: the reload succeeds but the list does not advance,
