@@ -626,6 +626,12 @@ bool HasPersonIdShape(std::string_view input) {
   return size == 18 && (letters == 0 || (letters == 1 && last_letter == 17));
 }
 
+size_t IdSeparatorLength(std::string_view s) {
+  if (s.empty()) return 0;
+  const Decoded d = DecodeUtf8(s);
+  return IsSeparator(d.cp) ? static_cast<size_t>(d.len) : 0;
+}
+
 PersonDocument PersonDocumentOf(const Id& id) {
   assert(id.kind() == IdKind::kResident);
   const std::string_view text = id.text();

@@ -14,6 +14,7 @@
 #ifndef SHIXIN_CORE_ID_H_
 #define SHIXIN_CORE_ID_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -163,6 +164,11 @@ absl::StatusOr<Id> ParseId(std::string_view input);
 // export, which ParseId() names), none a letter but an 18-character one's last. A person's
 // number without it (a passport's, a permit's) is none that shixin can hold.
 bool HasPersonIdShape(std::string_view input);
+
+// Returns the byte length of the separator ParseId() allows between two groups of an ID (a
+// space: ASCII, U+3000, U+00A0; a hyphen: ASCII, U+FF0D, U+2010-U+2013) at the start of `s`, or
+// 0: for finding IDs written in groups in a text (MaskIdsInText()).
+size_t IdSeparatorLength(std::string_view s);
 
 // The document a person's ID (IdKind::kResident) is the number of, told by its first characters.
 enum class PersonDocument : uint8_t {

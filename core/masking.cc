@@ -184,18 +184,81 @@ size_t CheckXLength(std::string_view s) {
   return 0;
 }
 
+// Appends the digits at `text[*end]` to `pieces`, moving `*end` past them; returns their count.
+size_t TakeDigits(std::string_view text, size_t* end, std::vector<std::string_view>* pieces) {
+  size_t count = 0;
+  for (size_t n = 0; (n = DigitLength(text.substr(*end))) > 0; *end += n, ++count) {
+    pieces->push_back(text.substr(*end, n));
+  }
+  return count;
+}
+
+// Appends the ID separator at `text[*end]` to `pieces`, moving `*end` past it; returns whether
+// there was one.
+bool TakeSeparator(std::string_view text, size_t* end, std::vector<std::string_view>* pieces) {
+  const size_t n = IdSeparatorLength(text.substr(*end));
+  if (n > 0) pieces->push_back(text.substr(*end, n));
+  *end += n;
+  return n > 0;
+}
+
+// Returns the end of a person's ID written in groups that starts `text` (6-8-4, the last
+// group's last character a check X too, or 6-6-3; one separator between groups: the groupings
+// ParseId() reads), its characters and separators in `pieces`; or 0. The groups are whole runs
+// of digits, so a longer number with a separator in it is none.
+size_t GroupedPersonId(std::string_view text, std::vector<std::string_view>* pieces) {
+  size_t end = 0;
+  if (TakeDigits(text, &end, pieces) != 6 || !TakeSeparator(text, &end, pieces)) return 0;
+  const size_t middle = TakeDigits(text, &end, pieces);
+  if ((middle != 8 && middle != 6) || !TakeSeparator(text, &end, pieces)) return 0;
+  const size_t last = TakeDigits(text, &end, pieces);
+  if (middle == 6) return last == 3 ? end : 0;
+  if (last == 3) {
+    const size_t n = CheckXLength(text.substr(end));
+    if (n > 0) pieces->push_back(text.substr(end, n));
+    return n > 0 ? end + n : 0;
+  }
+  return last == 4 ? end : 0;
+}
+
+// Appends the characters of a run of 15 or more (`pieces`, ID separators between them kept) to
+// `out` masked as MaskIdsInText() says.
+void AppendMasked(const std::vector<std::string_view>& pieces, std::string& out) {
+  size_t size = 0;
+  for (std::string_view p : pieces) size += IdSeparatorLength(p) == 0 ? 1 : 0;
+  const size_t head = size == 18 ? 10 : size == 15 ? 8 : 6;
+  const size_t tail = size == 15 ? 3 : 4;
+  size_t k = 0;
+  for (std::string_view p : pieces) {
+    if (IdSeparatorLength(p) > 0) {
+      out.append(p);
+      continue;
+    }
+    if (k < head || k >= size - tail) {
+      out.append(p);
+    } else {
+      out.push_back('*');
+    }
+    ++k;
+  }
+}
+
 }  // namespace
 
 std::string MaskIdsInText(std::string_view text) {
   std::string out;
   out.reserve(text.size());
+  std::vector<std::string_view> run;  // the characters of a run of digits (and separators)
   for (size_t i = 0; i < text.size();) {
-    std::vector<std::string_view> run;  // the characters of a run of digits
-    size_t end = i;
-    for (size_t n = 0; (n = DigitLength(text.substr(end))) > 0; end += n) {
-      run.push_back(text.substr(end, n));
+    run.clear();
+    if (const size_t n = GroupedPersonId(text.substr(i), &run); n > 0) {
+      AppendMasked(run, out);
+      i += n;
+      continue;
     }
-    if (run.size() == 17) {
+    run.clear();
+    size_t end = i;
+    if (TakeDigits(text, &end, &run) == 17) {
       if (const size_t n = CheckXLength(text.substr(end)); n > 0) {
         run.push_back(text.substr(end, n));
         end += n;
@@ -210,15 +273,7 @@ std::string MaskIdsInText(std::string_view text) {
       for (std::string_view c : run) out.append(c);
       continue;
     }
-    const size_t head = run.size() == 18 ? 10 : run.size() == 15 ? 8 : 6;
-    const size_t tail = run.size() == 15 ? 3 : 4;
-    for (size_t k = 0; k < run.size(); ++k) {
-      if (k < head || k >= run.size() - tail) {
-        out.append(run[k]);
-      } else {
-        out.push_back('*');
-      }
-    }
+    AppendMasked(run, out);
   }
   return out;
 }

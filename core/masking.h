@@ -42,8 +42,11 @@ std::string MaskIdText(std::string_view normalised_id);
 // (ASCII or full-width; an 18-character one may end in X or x) masked, so that no person's ID
 // (resident, residence permit, foreigner's permanent residence ID, old 15-digit) written into it
 // comes out whole: 18 characters as Id::Masked() (first 10 + "****" + last 4), 15 as first 8 +
-// "****" + last 3, any other length keeping its first 6 and last 4. Other characters, and
-// shorter numbers (case numbers, dates), are unchanged; an all-digit credit code is masked too.
+// "****" + last 3, any other length keeping its first 6 and last 4. A person's ID written in the
+// groups ParseId() reads (6-8-4 or 6-6-3 digits, one IdSeparatorLength() space or hyphen
+// between groups, each group a whole run of digits) is masked the same, its separators kept:
+// "230402 19720314 0038" becomes "230402 1972**** 0038". Other characters, and shorter numbers
+// (case numbers, dates, phone numbers), are unchanged; an all-digit credit code is masked too.
 std::string MaskIdsInText(std::string_view text);
 
 // Masks `r` in place for `view` (kFull: unchanged). kMasked: `r->id` stays; `r->name` stays if

@@ -100,6 +100,34 @@ TEST(MaskingTest, MaskIdsInTextMasksIdsInFreeText) {
   }
 }
 
+// An ID written in the groups ParseId() reads (README: "as printed on forms") is an ID too.
+TEST(MaskingTest, MaskIdsInTextMasksIdsWrittenInGroups) {
+  EXPECT_EQ(MaskIdsInText("赵五（身份证 230402 19600404 4233）"),
+            "赵五（身份证 230402 1960**** 4233）");
+  EXPECT_EQ(MaskIdsInText("钱六230402-19500505-5239"), "钱六230402-1950****-5239");
+  EXPECT_EQ(MaskIdsInText("李 230402-19900202-2237,"), "李 230402-1990****-2237,");
+  // Each separator ParseId() takes (U+3000, U+00A0, U+FF0D, U+2010-U+2013), mixed; a check X.
+  EXPECT_EQ(MaskIdsInText("110105　19491231 002x"), "110105　1949**** 002x");
+  EXPECT_EQ(MaskIdsInText("110105－19491231–002X"), "110105－1949****–002X");
+  EXPECT_EQ(MaskIdsInText("110105‐19491231‑002Ｘ"), "110105‐1949****‑002Ｘ");
+  EXPECT_EQ(MaskIdsInText("１１０１０５　１９４９１２３１　００２Ｘ"),
+            "１１０１０５　１９４９****　００２Ｘ");
+  // The old 15-digit ID in 6-6-3: first 8 and last 3 kept, as the contiguous one.
+  EXPECT_EQ(MaskIdsInText("id:110105 491231 002;"), "id:110105 49**** 002;");
+  EXPECT_EQ(MaskIdsInText("110105-491231-002"), "110105-49****-002");
+  // Case numbers, amounts, dates, phone numbers, and groupings that are no person's ID stay:
+  // groups of other sizes, two separators in one place, a tab or a slash between groups, digits
+  // going on after the last group or before the first, an 18-digit one cut short.
+  for (std::string_view kept :
+       {"（2026）黑0402执88号", "偿还借款 1,000,000 元", "2026-12-06 12:00:00", "13800000000",
+        "0468-8123456", "138 0013 8000", "6222 0212 3456 7890 123", "230402 1960040 4233",
+        "230402  19600404 4233", "230402	19600404 4233", "230402/19600404/4233",
+        "230402 19600404 42331", "1230402 19600404 4233", "230402 19600404 423",
+        "11010519491231 002X", "91 230402 MA1B2C3D82", "55269853-1"}) {
+    EXPECT_EQ(MaskIdsInText(kept), kept);
+  }
+}
+
 // Returns a case with every field set: a text to its name, any other field to 1.
 CaseInfo FullCase() {
   CaseInfo c;

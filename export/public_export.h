@@ -6,8 +6,8 @@
 // none), and per case the court, case number, basis document, dates, conduct (失信行为情形) and
 // performance. Never a related person (an organisation's legal representative's name aside),
 // never a whole person ID (one the court wrote into a name or another text it prints, as a
-// businessEntity holding an ID, is masked: MaskIdsInText()), and no free texts (duty, performed
-// and unperformed parts) that could carry a third party's ID.
+// businessEntity holding an ID, whole or in the groups of a form, is masked: MaskIdsInText()),
+// and no free texts (duty, performed and unperformed parts) that could carry a third party's ID.
 //
 // Thread safety: reentrant; the list is only read.
 #ifndef SHIXIN_EXPORT_PUBLIC_EXPORT_H_

@@ -3,12 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "core/dataset.h"
 #include "core/delta.h"
 #include "core/id.h"
@@ -38,29 +40,46 @@ std::string Export(const ListView& snap, ExportFormat format, ExportCounts* coun
   return out.str();
 }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+// Returns the byte length of the digit (ASCII or full-width) at the start of `s`, or 0.
+size_t DigitLength(std::string_view s) {
+  if (!s.empty() && s[0] >= '0' && s[0] <= '9') return 1;
+  const bool full_width = s.size() >= 3 && s.starts_with("\xEF\xBC") &&
+                          static_cast<unsigned char>(s[2]) >= 0x90 &&
+                          static_cast<unsigned char>(s[2]) <= 0x99;
+  return full_width ? 3 : 0;
+}
 
-// Returns every 18-character resident ID in `text` whose check character is right, and every
-// run of 15 or more digits (an old 15-digit ID, or a longer number hiding one).
-std::vector<std::string> FullPersonIds(const std::string& text) {
+// Returns every person's ID in `text` in any form ParseId() reads (its groups separated by
+// spaces or hyphens, full-width, a lower-case x), and every run of 15 or more digits (an old
+// 15-digit ID with a wrong date, or a longer number hiding one), each once.
+std::vector<std::string> FullPersonIds(std::string_view text) {
   std::vector<std::string> found;
-  for (size_t i = 0; i + 18 <= text.size(); ++i) {
-    bool digits = true;
-    for (size_t k = i; k < i + 17 && digits; ++k) digits = IsDigit(text[k]);
-    if (!digits) continue;
-    const char check = text[i + 17] == 'x' ? 'X' : text[i + 17];
-    if (ResidentCheckChar(std::string_view(text).substr(i, 17)) == check) {
-      found.push_back(text.substr(i, 18));
+  const auto add = [&found](std::string_view s) {
+    if (std::find(found.begin(), found.end(), s) == found.end()) found.emplace_back(s);
+  };
+  // 18 characters of 3 bytes and 3 separators of 3: the longest text ParseId() takes for an ID.
+  constexpr size_t kLongest = 18 * 3 + 3 * 3;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (DigitLength(text.substr(i)) == 0) continue;
+    for (size_t n = 15; n <= kLongest && i + n <= text.size(); ++n) {
+      const absl::StatusOr<Id> id = ParseId(text.substr(i, n), absl::CivilDay(9999, 12, 31));
+      if (id.ok() && id->kind() == IdKind::kResident) {
+        add(text.substr(i, n));
+        break;
+      }
     }
   }
-  size_t run = 0;
-  for (size_t i = 0; i <= text.size(); ++i) {
-    if (i < text.size() && IsDigit(text[i])) {
-      ++run;
+  size_t run = 0, begin = 0;
+  for (size_t i = 0; i <= text.size();) {
+    const size_t n = i < text.size() ? DigitLength(text.substr(i)) : 0;
+    if (n > 0) {
+      if (run++ == 0) begin = i;
+      i += n;
       continue;
     }
-    if (run >= 15) found.push_back(text.substr(i - run, run));
+    if (run >= 15) add(text.substr(begin, i - begin));
     run = 0;
+    ++i;
   }
   return found;
 }
@@ -69,6 +88,17 @@ TEST(PublicExportTest, ScannerFindsFullIds) {
   EXPECT_THAT(FullPersonIds("x 11010519491231002X y"), testing::Contains("11010519491231002X"));
   EXPECT_EQ(FullPersonIds("a110105491231002b"), std::vector<std::string>({"110105491231002"}));
   EXPECT_TRUE(FullPersonIds("1101051949****002X 11010519491231 2018-07-13 230987613").empty());
+  // The groups of a form, with any separator ParseId() takes; full-width digits.
+  EXPECT_EQ(FullPersonIds("赵五（身份证 230402 19600404 4233）"),
+            std::vector<std::string>({"230402 19600404 4233"}));
+  EXPECT_EQ(FullPersonIds("钱六230402-19500505-5239,"),
+            std::vector<std::string>({"230402-19500505-5239"}));
+  EXPECT_EQ(FullPersonIds("110105\u300019491231\uFF0D002x"),
+            std::vector<std::string>({"110105\u300019491231\uFF0D002x"}));
+  EXPECT_EQ(FullPersonIds("：110105 491231 002"), std::vector<std::string>({"110105 491231 002"}));
+  EXPECT_THAT(FullPersonIds("１１０１０５１９４９１２３１００２Ｘ"),
+              testing::Not(testing::IsEmpty()));
+  EXPECT_TRUE(FullPersonIds("230402 1960**** 4233 230402-1950****-5239").empty());
 }
 
 TEST(PublicExportTest, SampleHasNoFullPersonIdInEitherFormat) {
@@ -236,6 +266,45 @@ TEST(PublicExportTest, LegalRepresentativeIsEachCasesOwnAndTheLatestForTheSubjec
                              "（2017）黑0403执1号,"));
   const std::string ndjson = Export(list, ExportFormat::kNdjson);
   EXPECT_THAT(ndjson, HasSubstr(R"("id":"230987613","legal_representative_name":"新法人")"));
+}
+
+// An ID written in the groups of a form ("230402 19600404 4233", with hyphens) is an ID too: the
+// subject's own in its name, a third person's in the basis document or as the legal
+// representative.
+TEST(PublicExportTest, IdsWrittenInGroupsAreMasked) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  constexpr char kDelta[] =
+      R"({"op":"add","caseCode":"（2025）黑0402执11号","iname":"赵五（身份证 230402 19600404 4233）",)"
+      R"("cardNum":"230402196004044233","partyTypeName":"0","courtName":"鹤岗市向阳区人民法院",)"
+      R"("areaName":"黑龙江","gistId":"钱六230402-19500505-5239","gistUnit":"110105 491231 002",)"
+      R"("regDate":"20250310","publishDate":"2025-06-01","duty":"偿还借款","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("businessEntity":"","age":"65","sexy":"男"})"
+      "\n"
+      R"({"op":"add","caseCode":"（2025）黑0402执12号","iname":"某公司",)"
+      R"("cardNum":"91230402MA1B2C3D82","partyTypeName":"1","courtName":"鹤岗市向阳区人民法院",)"
+      R"("areaName":"黑龙江","gistId":"（2026）黑0402执88号","gistUnit":"鹤岗市向阳区人民法院",)"
+      R"("regDate":"20250310","publishDate":"2025-06-01","duty":"偿还借款","performance":"全部未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("businessEntity":"李 230402－19900202－2237","age":"0","sexy":""})"
+      "\n";
+  absl::StatusOr<Delta> delta = ParseDelta("00000000000000000001.ndjson", kDelta);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  DeltaReport report;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      ApplyDelta(*snap, nullptr, *delta, &report);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  for (ExportFormat format : {ExportFormat::kNdjson, ExportFormat::kCsv}) {
+    const std::string out = Export(ListView(*snap, overlay->get()), format);
+    EXPECT_THAT(FullPersonIds(out), testing::IsEmpty()) << out;
+    EXPECT_THAT(out, HasSubstr("赵五（身份证 230402 1960**** 4233）")) << out;
+    EXPECT_THAT(out, HasSubstr("2304021960****4233")) << out;  // the id column
+    EXPECT_THAT(out, HasSubstr("钱六230402-1950****-5239")) << out;
+    EXPECT_THAT(out, HasSubstr("110105 49**** 002")) << out;
+    EXPECT_THAT(out, HasSubstr("李 230402－1990****－2237")) << out;
+    EXPECT_THAT(out, HasSubstr("（2026）黑0402执88号")) << out;  // a case number stays
+  }
 }
 
 TEST(PublicExportTest, NothingListedBefore1970OrFormatNames) {
