@@ -1,5 +1,7 @@
 #include "base/csv.h"
 
+#include "base/display_controls.h"
+
 namespace shixin {
 namespace {
 
@@ -24,9 +26,15 @@ std::string CsvField(std::string_view field) {
   out.reserve(field.size() + 3);
   if (quote) out += '"';
   if (formula) out += '\'';
-  for (const char c : field) {
+  for (size_t i = 0; i < field.size(); ++i) {
+    const char c = field[i];
     if (IsStrayControl(c)) {
       out.append(kReplacement);
+      continue;
+    }
+    if (const DisplayControl d = DisplayControlAt(field.substr(i)); d.length > 0) {
+      out.append(kReplacement);
+      i += d.length - 1;
       continue;
     }
     if (quote && c == '"') out += '"';

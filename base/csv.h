@@ -19,8 +19,9 @@ inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // it holds a comma, a double quote, CR or LF, or starts or ends with a space. A field a
 // spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) gets a leading
 // apostrophe, which spreadsheets show as text (OWASP's CSV injection advice). Control
-// characters other than tab, LF and CR (C0 and DEL: terminal escapes, NUL) are written as
-// U+FFFD, the replacement character. Fields from others (courts' records, callers' reasons)
+// characters other than tab, LF and CR (C0 and DEL: terminal escapes, NUL) and the display
+// controls (base/display_controls.h: line separators, direction overrides and marks) are written
+// as U+FFFD, the replacement character. Fields from others (courts' records, callers' reasons)
 // go through here.
 std::string CsvField(std::string_view field);
 

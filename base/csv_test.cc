@@ -37,6 +37,14 @@ TEST(CsvFieldTest, ReplacesStrayControlCharacters) {
   EXPECT_EQ(CsvField("tab\tinside"), "tab\tinside");  // tab, LF and CR stay
 }
 
+// A direction override would make a name read as another's; a line separator, one row as two.
+TEST(CsvFieldTest, ReplacesDisplayControls) {
+  EXPECT_EQ(CsvField("周\u2028八\u202e九\u0007"), "周\uFFFD八\uFFFD九\uFFFD");
+  EXPECT_EQ(CsvField("a\u2066b\u2069\u200e\u200f\u061c\u2029"),
+            "a\uFFFDb\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD");
+  EXPECT_EQ(CsvField("=\u202e,x"), "\"'=\uFFFD,x\"");
+}
+
 TEST(CsvFieldTest, ByteOrderMark) { EXPECT_EQ(kUtf8Bom, "\xEF\xBB\xBF"); }
 
 }  // namespace

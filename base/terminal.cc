@@ -1,23 +1,9 @@
 #include "base/terminal.h"
 
 #include "absl/strings/str_format.h"
+#include "base/display_controls.h"
 
 namespace shixin {
-namespace {
-
-// Returns the code point of the character `s` starts with if it is a line or paragraph
-// separator (U+2028, U+2029: a line break to many viewers) or a bidirectional embedding,
-// override or isolate (U+202A-U+202E, U+2066-U+2069: they reorder the rest of the line), else 0.
-int SeparatorOrDirectionAt(std::string_view s) {
-  if (s.size() < 3 || s[0] != '\xe2') return 0;
-  const auto second = static_cast<unsigned char>(s[1]);
-  const auto third = static_cast<unsigned char>(s[2]);
-  if (second == 0x80 && third >= 0xa8 && third <= 0xae) return 0x2000 + third - 0x80;
-  if (second == 0x81 && third >= 0xa6 && third <= 0xa9) return 0x2040 + third - 0x80;
-  return 0;
-}
-
-}  // namespace
 
 std::string TerminalSafe(std::string_view text, Quoting quoting) {
   std::string out;
@@ -40,9 +26,9 @@ std::string TerminalSafe(std::string_view text, Quoting quoting) {
                static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
       // U+0080..U+009F: C1 controls (U+009B is a CSI some terminals obey).
       absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(text[++i]));
-    } else if (const int cp = SeparatorOrDirectionAt(text.substr(i)); cp != 0) {
-      absl::StrAppendFormat(&out, "\\u%04x", cp);
-      i += 2;
+    } else if (const DisplayControl d = DisplayControlAt(text.substr(i)); d.length > 0) {
+      absl::StrAppendFormat(&out, "\\u%04x", d.code_point);
+      i += d.length - 1;
     } else {
       out += static_cast<char>(c);
     }

@@ -20,9 +20,9 @@ enum class Quoting : uint8_t {
 };
 
 // Returns `text` with the C0 and C1 control characters and DEL written as \n, \r, \t, \xNN or
-// \uNNNN, the line and paragraph separators (U+2028, U+2029) and the bidirectional embeddings,
-// overrides and isolates (U+202A-U+202E, U+2066-U+2069) as \uNNNN, and `"` and `\` as `quoting`
-// says; every other byte, UTF-8 text included, as it is.
+// \uNNNN, the display controls (base/display_controls.h: the line and paragraph separators, the
+// bidirectional embeddings, overrides, isolates and marks) as \uNNNN, and `"` and `\` as
+// `quoting` says; every other byte, UTF-8 text included, as it is.
 std::string TerminalSafe(std::string_view text, Quoting quoting = Quoting::kEscaped);
 
 }  // namespace shixin

@@ -35,6 +35,8 @@ TEST(TerminalSafeTest, ControlsAreEscapedAndTextIsKept) {
                          "b\xe2\x80\xa9"),
             "a\\u2028b\\u2029");
   EXPECT_EQ(TerminalSafe("\xe2\x80\xa7\xe2\x80"), "\xe2\x80\xa7\xe2\x80");  // U+2027, cut short
+  // The direction marks too (base/display_controls.h).
+  EXPECT_EQ(TerminalSafe("a\u200eb\u200fc\u061c"), "a\\u200eb\\u200fc\\u061c");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/csv.h"
+#include "base/display_controls.h"
 #include "base/status_macros.h"
 #include "core/masking.h"
 #include "core/query.h"
@@ -26,8 +27,15 @@ constexpr std::array<std::string_view, 10> kCaseColumns = {
 constexpr std::array<std::string_view, 4> kSubjectColumns = {"kind", "name", "id",
                                                              "legal_representative_name"};
 
-// Returns the public values of `c`, in kCaseColumns' order. The texts are the court's free
-// text: a person's ID written into one is masked (the dates have no run of digits to mask).
+// Returns the court's free text `text` as the public may see it: a person's ID written into it
+// masked, and the characters that would reorder or break the line it is shown on (U+202E,
+// U+2028: base/display_controls.h) as U+FFFD, in either format.
+std::string PublicText(std::string_view text) {
+  return ReplaceDisplayControls(MaskIdsInText(text));
+}
+
+// Returns the public values of `c`, in kCaseColumns' order, each a PublicText() (the dates have
+// no run of digits to mask and no control).
 std::array<std::string, kCaseColumns.size()> CaseValues(const CaseInfo& c) {
   std::array<std::string, kCaseColumns.size()> values = {c.case_code,
                                                          c.court,
@@ -39,7 +47,7 @@ std::array<std::string, kCaseColumns.size()> CaseValues(const CaseInfo& c) {
                                                          FormatDate(c.term_end),
                                                          c.disrupt_type,
                                                          c.performance};
-  for (std::string& value : values) value = MaskIdsInText(value);
+  for (std::string& value : values) value = PublicText(value);
   return values;
 }
 
@@ -54,7 +62,7 @@ struct PublicSubject {
 // Returns the organisation's legal representative as the relations feed names it, or "".
 std::string FeedLegalRepresentative(const CheckResult& r) {
   for (const RoleInfo& officer : r.officers) {
-    if (officer.role == Role::kLegalRepresentative) return MaskIdsInText(officer.name);
+    if (officer.role == Role::kLegalRepresentative) return PublicText(officer.name);
   }
   return "";
 }
@@ -62,7 +70,7 @@ std::string FeedLegalRepresentative(const CheckResult& r) {
 PublicSubject ToPublic(const Id& id, const CheckResult& r) {
   PublicSubject s;
   s.kind = std::string(SubjectKindName(r.kind));
-  s.name = MaskIdsInText(r.name);  // free text, as the legal representative's name below
+  s.name = PublicText(r.name);  // free text, as the legal representative's name below
   if (r.kind == SubjectKind::kPerson) {
     s.id = id.Masked();
     return s;
@@ -75,7 +83,7 @@ PublicSubject ToPublic(const Id& id, const CheckResult& r) {
     if (!c.business_entity.empty() && (latest == nullptr || c.start >= latest->start)) latest = &c;
   }
   s.legal_representative_name =
-      latest != nullptr ? MaskIdsInText(latest->business_entity) : FeedLegalRepresentative(r);
+      latest != nullptr ? PublicText(latest->business_entity) : FeedLegalRepresentative(r);
   return s;
 }
 
@@ -115,7 +123,7 @@ std::string CsvRows(const PublicSubject& s, const CheckResult& r) {
     std::string representative;  // organisations only
     if (r.kind == SubjectKind::kOrganization) {
       representative =
-          c.business_entity.empty() ? feed_representative : MaskIdsInText(c.business_entity);
+          c.business_entity.empty() ? feed_representative : PublicText(c.business_entity);
     }
     absl::StrAppend(&rows, subject, CsvField(representative));
     for (const std::string& v : CaseValues(c)) absl::StrAppend(&rows, ",", CsvField(v));

@@ -39,8 +39,10 @@ struct ExportCounts {
 // seconds), with the cases that count at `at`, to `out` in `format`: the base's subjects in
 // its order, then those the deltas brought, by ID. CSV: a UTF-8 byte order mark (spreadsheets
 // on Chinese Windows read UTF-8 only with it) and a header line first; RFC 4180 quoting,
-// CRLF-free rows ending in "\n". Returns the counts, DataLoss when a snapshot file's case data
-// changed since it was opened, or Internal when `out` fails.
+// CRLF-free rows ending in "\n". In both formats the court's texts have a person's ID in them
+// masked (MaskIdsInText()) and the display controls (base/display_controls.h: direction
+// overrides, line separators) written as U+FFFD. Returns the counts, DataLoss when a snapshot
+// file's case data changed since it was opened, or Internal when `out` fails.
 absl::StatusOr<ExportCounts> WritePublicExport(const ListView& list, int64_t at,
                                                ExportFormat format, std::ostream& out);
 

@@ -307,6 +307,41 @@ TEST(PublicExportTest, IdsWrittenInGroupsAreMasked) {
   }
 }
 
+// The court's texts are shown on the public website and in spreadsheets: a direction override
+// there would make a name read as another's, a line separator break the line. Both formats
+// carry U+FFFD for them.
+TEST(PublicExportTest, DisplayControlsAreReplaced) {
+  auto snap = LoadSample();
+  ASSERT_NE(snap, nullptr);
+  constexpr char kDelta[] =
+      R"({"op":"add","caseCode":"（2025）黑0402执13号","iname":"周\u2028八\u202e九\u200f",)"
+      R"("cardNum":"230402198401011231","partyTypeName":"0","courtName":"鹤岗市\u2066向阳区\u2069人民法院",)"
+      R"("areaName":"黑龙江\u061c","gistId":"(2025)黑0402民初3号\u2029","gistUnit":"\u202a法院\u202c",)"
+      R"("regDate":"20250310","publishDate":"2025-06-01","duty":"偿还借款","performance":"全部\u200e未履行",)"
+      R"("performedPart":"暂无","unperformPart":"暂无","disruptTypeName":"违反财产报告制度",)"
+      R"("businessEntity":"","age":"42","sexy":"男"})"
+      "\n";
+  absl::StatusOr<Delta> delta = ParseDelta("00000000000000000001.ndjson", kDelta);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  DeltaReport report;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      ApplyDelta(*snap, nullptr, *delta, &report);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  for (ExportFormat format : {ExportFormat::kNdjson, ExportFormat::kCsv}) {
+    const std::string out = Export(ListView(*snap, overlay->get()), format);
+    for (std::string_view control : {"\u2028", "\u2029", "\u202a", "\u202c", "\u202e", "\u2066",
+                                     "\u2069", "\u200e", "\u200f", "\u061c"}) {
+      EXPECT_THAT(out, Not(HasSubstr(control))) << out;
+    }
+    EXPECT_THAT(out, HasSubstr("周\uFFFD八\uFFFD九\uFFFD")) << out;
+    EXPECT_THAT(out, HasSubstr("鹤岗市\uFFFD向阳区\uFFFD人民法院")) << out;
+    EXPECT_THAT(out, HasSubstr("黑龙江\uFFFD")) << out;
+    EXPECT_THAT(out, HasSubstr("(2025)黑0402民初3号\uFFFD")) << out;
+    EXPECT_THAT(out, HasSubstr("\uFFFD法院\uFFFD")) << out;
+    EXPECT_THAT(out, HasSubstr("全部\uFFFD未履行")) << out;
+  }
+}
+
 TEST(PublicExportTest, NothingListedBefore1970OrFormatNames) {
   auto snap = LoadSample();
   ASSERT_NE(snap, nullptr);

@@ -1,0 +1,35 @@
+// Characters that change how the text around them is shown, not what it says: the line and
+// paragraph separators (U+2028, U+2029: a line break to many viewers, Python's splitlines() and
+// older JavaScript) and the bidirectional controls (the embeddings, overrides and isolates
+// U+202A-U+202E and U+2066-U+2069, which reorder what follows them on the line, and the marks
+// U+200E, U+200F and U+061C). In a court's or a caller's text shown to others (a terminal, a
+// spreadsheet, the public website) they could make a name read as another's, or one record as
+// two: the one list of them that the CSV, the public export and the terminal's escaping share.
+//
+// Thread safety: pure functions.
+#ifndef SHIXIN_BASE_DISPLAY_CONTROLS_H_
+#define SHIXIN_BASE_DISPLAY_CONTROLS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace shixin {
+
+// A display control at the start of a text: its code point and its UTF-8 length.
+struct DisplayControl {
+  uint32_t code_point = 0;  // 0: none
+  size_t length = 0;
+};
+
+// Returns the display control (above) that `s` starts with, or {0, 0}.
+DisplayControl DisplayControlAt(std::string_view s);
+
+// Returns `text` with every display control written as U+FFFD, the replacement character (as
+// base/csv.h writes control characters); every other byte as it is.
+std::string ReplaceDisplayControls(std::string_view text);
+
+}  // namespace shixin
+
+#endif  // SHIXIN_BASE_DISPLAY_CONTROLS_H_
