@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -110,7 +111,14 @@ CaseInfo MaskCase(CaseInfo c) {
   CaseInfo masked;
   ForEachCaseField(
       [](const CaseField& field, auto& to, auto& from) {
-        if (kCaseFieldPolicy[CasePolicyIndex(field.name)].masked_view_keeps) to = std::move(from);
+        if (!kCaseFieldPolicy[CasePolicyIndex(field.name)].masked_view_keeps) return;
+        // A person's ID the court wrote into a text kept (the court's name, the conduct) is a
+        // third party's: masked, as the public export masks it.
+        if constexpr (std::is_same_v<std::decay_t<decltype(from)>, std::string>) {
+          to = MaskIdsInText(from);
+        } else {
+          to = std::move(from);
+        }
       },
       masked, c);
   return masked;
@@ -128,7 +136,7 @@ std::string ThirdPartyId(std::string_view normalised_id) {
 void MaskRoles(std::vector<RoleInfo>& roles) {
   for (RoleInfo& role : roles) {
     role.id = ThirdPartyId(role.id);
-    if (!role.listed) role.name = MaskName(role.name);
+    role.name = role.listed ? MaskIdsInText(role.name) : MaskName(role.name);
   }
 }
 
@@ -280,7 +288,8 @@ std::string MaskIdsInText(std::string_view text) {
 
 void Mask(View view, CheckResult* r) {
   if (view == View::kFull) return;
-  if (!r->listed) r->name = MaskName(r->name);
+  // A listed subject's name is kept, less a person's ID the court wrote into it.
+  r->name = r->listed ? MaskIdsInText(r->name) : MaskName(r->name);
   for (CaseInfo& c : r->cases) c = MaskCase(std::move(c));
   MaskRoles(r->roles);
   MaskRoles(r->officers);

@@ -53,7 +53,8 @@ std::string MaskIdsInText(std::string_view text);
 // the subject is listed, else is masked; the cases keep only the fields a masked caller may see
 // (case code, court, dates and validity, the ground of listing: see masking.cc); roles[] and
 // officers[] get the other party's ID masked if it is a person's (an organisation's stays) and
-// its name masked unless that party is listed.
+// its name masked unless that party is listed. The texts kept (names, the cases' texts) get
+// MaskIdsInText(): a person's ID the court wrote into one is a third party's.
 void Mask(View view, CheckResult* r);
 
 // Masks `r` in place for `view` (kFull: unchanged). kMasked: the subject as above; in each basis

@@ -237,6 +237,28 @@ TEST(MaskingTest, MaskedCasesKeepOnlyWhatIsPublicAndNeeded) {
   EXPECT_EQ(r.cases[0].sex, Sex::kUnknown);
 }
 
+// A person's ID the court wrote into a text a masked caller sees (the listed subject's or a
+// listed party's name, the court, the conduct) is a third party's: masked, as the public export
+// masks it; the texts are otherwise kept.
+TEST(MaskingTest, MaskedViewMasksIdsWrittenIntoTheTextsItKeeps) {
+  CheckResult r = PersonResult();
+  r.name = "张三丰（身份证 230402 19600404 4233）";
+  r.cases[0].court = "鹤岗市向阳区人民法院230402196004044233";
+  r.cases[0].disrupt_type = "违反财产报告制度 230402-19500505-5239";
+  r.roles[0].name = "北京某某科技有限公司 110105194912310029";
+  Mask(View::kMasked, &r);
+  EXPECT_EQ(r.name, "张三丰（身份证 230402 1960**** 4233）");
+  EXPECT_EQ(r.cases[0].court, "鹤岗市向阳区人民法院2304021960****4233");
+  EXPECT_EQ(r.cases[0].disrupt_type, "违反财产报告制度 230402-1950****-5239");
+  EXPECT_EQ(r.cases[0].case_code, FullCase().case_code);
+  EXPECT_EQ(r.roles[0].name, "北京某某科技有限公司 1101051949****0029");
+  // The full view keeps them whole.
+  CheckResult full = PersonResult();
+  full.name = "张三丰（身份证 230402 19600404 4233）";
+  Mask(View::kFull, &full);
+  EXPECT_EQ(full.name, "张三丰（身份证 230402 19600404 4233）");
+}
+
 TEST(MaskingTest, MaskedCheckOfAPersonOnlyRelated) {
   CheckResult r = PersonResult();
   r.listed = false;
