@@ -14,6 +14,7 @@
 #include "core/case_code.h"
 #include "core/case_codec.h"
 #include "core/dataset.h"
+#include "core/grounds.h"
 #include "core/link.h"
 #include "xxhash.h"
 
@@ -55,6 +56,9 @@ void SnapshotBuilder::AddCase(const CaseInput& c, uint64_t line) {
     names_.append(c.name);
   }
   constexpr uint64_t kMaxLine = std::numeric_limits<uint32_t>::max();
+  if (line != 0 && TermlessFixedTermCase(c)) {
+    termless_.push_back(static_cast<uint32_t>(cases_.size()));
+  }
   cases_.push_back(
       PendingCase{entity, static_cast<uint32_t>(std::min(line, kMaxLine)), case_blob_.size()});
   EncodeCase(c, &case_blob_);
@@ -176,6 +180,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotBuilder::Build(LoadRepor
   pending_ = {};
   names_ = {};
   cases_ = {};
+  termless_ = {};
   relations_ = {};
   case_blob_ = {};
   return std::unique_ptr<const Snapshot>(std::move(snap));
@@ -225,6 +230,7 @@ void SnapshotBuilder::LayOutCases(const std::vector<uint32_t>& number, Snapshot&
     }
   }
   order.resize(kept);
+  NoteTermlessCases(order, report);
   snap.case_offset_storage_.resize(kept);
   if (kept == cases_.size()) {
     for (size_t k = 0; k < kept; ++k) snap.case_offset_storage_[k] = cases_[order[k]].blob_begin;
@@ -294,6 +300,33 @@ void SnapshotBuilder::MergeRepeatedCases(std::vector<uint32_t>& cases, LoadRepor
     if (!merged[p]) cases[kept++] = cases[p];
   }
   cases.resize(kept);
+}
+
+void SnapshotBuilder::NoteTermlessCases(const std::vector<uint32_t>& kept,
+                                        LoadReport* report) const {
+  if (report == nullptr || termless_.empty()) return;
+  // A line a later one gives again is not the case: only the kept lines count.
+  std::vector<bool> is_kept;
+  if (kept.size() != cases_.size()) {
+    is_kept.resize(cases_.size());
+    for (uint32_t i : kept) is_kept[i] = true;
+  }
+  TermlessCases termless;
+  uint64_t first_line = 0;
+  const char* const blob_end = case_blob_.data() + case_blob_.size();
+  for (const uint32_t i : termless_) {
+    if (!is_kept.empty() && !is_kept[i]) continue;
+    const CaseView head = DecodeCaseHead(case_blob_.data() + cases_[i].blob_begin, blob_end);
+    termless.Add(head.case_code, head.start);
+    if (first_line == 0) first_line = cases_[i].line;
+  }
+  if (termless.count() == 0) return;
+  // One summary, ahead of the per-line notes, so that none of them crowds it out of the kept
+  // ones (shixind logs the first few only).
+  ++report->notes;
+  report->first_notes.insert(report->first_notes.begin(),
+                             LoadError{kDebtorsFile, first_line, termless.Note()});
+  if (report->first_notes.size() > LoadReport::kMaxKeptErrors) report->first_notes.pop_back();
 }
 
 void SnapshotBuilder::LayOutListings(Snapshot& snap) const {

@@ -60,7 +60,9 @@ class SnapshotBuilder {
   void set_history_from(int64_t unix_seconds) { history_from_ = unix_seconds; }
 
   // Returns the snapshot. The builder is left empty. With `report`, counts in it the export's
-  // lines that repeat an earlier line's case (duplicates) and notes those that change it.
+  // lines that repeat an earlier line's case (duplicates) and notes those that change it, and
+  // notes the cases for grounds (2)-(6) only without termEnd in one note, the first
+  // (core/grounds.h).
   // Returns ResourceExhausted if a table outgrows its 32-bit offsets.
   absl::StatusOr<std::unique_ptr<const Snapshot>> Build(LoadReport* report = nullptr);
 
@@ -107,6 +109,9 @@ class SnapshotBuilder {
   // Drops from `cases` (indices into cases_ of one subject, in arrival order) the export's
   // lines whose case a later line gives again, counting them in `report`.
   void MergeRepeatedCases(std::vector<uint32_t>& cases, LoadReport* report) const;
+  // Notes in `report` the export's lines among `kept` (indices into cases_) whose grounds give
+  // them a term they lack (core/grounds.h): one note, on the first one's line.
+  void NoteTermlessCases(const std::vector<uint32_t>& kept, LoadReport* report) const;
   void LayOutLinks(const std::vector<uint32_t>& number, Snapshot& snap);
   // Sets each entity's last listing block and the table of earlier ones, from its cases.
   void LayOutListings(Snapshot& snap) const;
@@ -117,6 +122,8 @@ class SnapshotBuilder {
   std::string names_;
   std::vector<PendingCase> cases_;
   std::string case_blob_;
+  // Indices into cases_ of the export's lines that TermlessFixedTermCase() holds for.
+  std::vector<uint32_t> termless_;
   std::vector<PendingRelation> relations_;
   uint64_t relation_count_ = 0;  // distinct relations, set by LayOutLinks()
   int64_t build_time_ = 0;

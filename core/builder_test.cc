@@ -17,6 +17,7 @@ namespace {
 
 using testing::CreditCodeEmbedding;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using testing::MakeCase;
 using testing::MakeRelation;
 using testing::OrgCode;
@@ -167,6 +168,76 @@ TEST(BuilderTest, AnOrgCodeTwoCreditCodesEmbedIsNoted) {
   LoadReport quiet;
   ASSERT_TRUE(two.Build(&quiet).ok());
   EXPECT_EQ(quiet.notes, 0u);
+}
+
+// A case for grounds (2)-(6) only without termEnd counts on (the court removes it; SPC rules
+// Art. 2 give it 2 years): one note says so, with the count and the first few case numbers, on
+// the first one's line. Ground (1), a term, an unknown text or a later line that gives the term
+// is not noted; the list is the same as without the note.
+TEST(BuilderTest, CasesForFixedTermGroundsWithoutATermEndAreNotedOnce) {
+  const auto termless = [](int person, std::string_view code, uint32_t publish) {
+    CaseInput c = MakeCase(PersonId(person), "张三", code);
+    c.disrupt_type = "违反财产报告制度";
+    c.publish_date = publish;
+    c.start = DayStart(publish);
+    return c;
+  };
+  const auto add_all = [&](SnapshotBuilder& builder) {
+    builder.AddCase(MakeCase(PersonId(9), "李四", "（2019）黑04执9号"), 1);  // ground (1)
+    builder.AddCase(termless(1, "（2020）黑0403执567号", 20201021), 2);
+    CaseInput both = termless(2, "（2017）黑04执31号", 20170630);
+    both.disrupt_type = "有履行能力而拒不履行生效法律文书确定义务,违反财产报告制度";
+    builder.AddCase(both, 3);
+    CaseInput term = termless(3, "（2020）黑04执1号", 20200101);
+    term.term_end = 20211231;
+    builder.AddCase(term, 4);
+    CaseInput unknown = termless(4, "（2020）黑04执2号", 20200101);
+    unknown.disrupt_type = "违反财产报告制度,拒不履行";
+    builder.AddCase(unknown, 5);
+    builder.AddCase(termless(5, "（2020）黑04执3号", 20200101), 6);
+    CaseInput given_again = termless(5, "（2020）黑04执3号", 20200101);
+    given_again.term_end = 20211231;
+    builder.AddCase(given_again, 7);  // line 6's case with its term: the later line's is kept
+    CaseInput several = termless(6, "(2021)浙0111执恢286号", 20210527);
+    several.disrupt_type = "违反限制消费令、以伪造证据、暴力、威胁等方法妨碍、抗拒执行";
+    builder.AddCase(several, 8);
+    builder.AddCase(termless(7, "（2023）黑0402执1024号", 20230815), 9);
+    builder.AddCase(termless(8, "（2020）黑04执77号", 20200619), 10);
+  };
+  SnapshotBuilder builder;
+  add_all(builder);
+  LoadReport report;
+  auto snap = builder.Build(&report);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  // The summary comes first; line 7's repeat of line 6 is noted as any is.
+  EXPECT_EQ(report.notes, 2u);
+  ASSERT_EQ(report.first_notes.size(), 2u);
+  EXPECT_THAT(report.first_notes[1].reason, HasSubstr("repeats line 6 with other content"));
+  EXPECT_EQ(report.first_notes[0].file, "debtors.ndjson");
+  EXPECT_EQ(report.first_notes[0].line, 2u);
+  EXPECT_EQ(report.first_notes[0].reason,
+            "4 cases for grounds (2)-(6) only have no termEnd: they count until the court "
+            "removes them, though SPC rules Art. 2 give such a listing 2 years (（2020）黑0403执"
+            "567号 since 2020-10-21, (2021)浙0111执恢286号 since 2021-05-27, （2023）黑0402执"
+            "1024号 since 2023-08-15 and 1 more)");
+  // Counted, not ended: listed now as the court has it, with no known end.
+  const int64_t now = DayStart(20261206);
+  for (int person : {1, 6, 7, 8}) {
+    const EntityNo e = (*snap)->Find(PersonId(person));
+    ASSERT_NE(e, kNoEntity);
+    EXPECT_TRUE((*snap)->IsListed(e, now)) << person;
+  }
+  for (int person : {3, 5}) {  // their terms ended
+    EXPECT_FALSE((*snap)->IsListed((*snap)->Find(PersonId(person)), now)) << person;
+  }
+  // The same list without a report to note in.
+  SnapshotBuilder quiet;
+  quiet.set_build_time((*snap)->info().build_time);
+  add_all(quiet);
+  auto same = quiet.Build();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ((*snap)->info().version, (*same)->info().version);
+  EXPECT_EQ((*snap)->CaseBytes(), (*same)->CaseBytes());
 }
 
 }  // namespace

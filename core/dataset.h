@@ -22,7 +22,8 @@ inline constexpr char kRelationsFile[] = "relations.ndjson";
 // `options.max_errors`, counted over both files); never a partly built snapshot.
 // `report`, if not null, receives what was read, the bad lines skipped, and the lines that give
 // a case again (SnapshotBuilder::AddCase(): one case, the later line's; counted as duplicates,
-// noted if their content differs).
+// noted if their content differs), and one note on the cases for grounds (2)-(6) only without
+// termEnd (core/grounds.h).
 // The snapshot's info().source_time is the newer of the two files' modification times, its
 // delta_sequence `options.delta_sequence`.
 absl::StatusOr<std::unique_ptr<const Snapshot>> LoadDataDir(const std::string& dir,

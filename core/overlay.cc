@@ -20,6 +20,7 @@
 #include "core/case_code.h"
 #include "core/case_codec.h"
 #include "core/entity_draft.h"
+#include "core/grounds.h"
 #include "core/list.h"
 #include "core/prepared_delta.h"
 
@@ -705,6 +706,21 @@ absl::Status KeepsAListing(const Snapshot& base, const Overlay& table,
 
 }  // namespace
 
+// Returns the note on the adds and corrects of `delta` whose grounds give them a term they lack
+// (core/grounds.h), on the first one's line; "" if none.
+static std::string TermlessNote(const Delta& delta) {
+  TermlessCases termless;
+  uint64_t first_line = 0;
+  for (const DeltaChange& c : delta.changes) {
+    if (c.op != DeltaOp::kAdd && c.op != DeltaOp::kCorrect) continue;
+    if (!TermlessFixedTermCase(c.record)) continue;
+    termless.Add(c.record.case_code, c.record.start);
+    if (first_line == 0) first_line = c.line;
+  }
+  if (termless.count() == 0) return "";
+  return absl::StrFormat("%s:%d: %s", delta.name, first_line, termless.Note());
+}
+
 absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
                                    PreparedDelta* prepared) {
   const uint64_t last = table_->sequence_;
@@ -739,6 +755,9 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
         KeepsAListing(base_, *table_, applier.drafts(), delta.name, keep_listed_at_));
   }
   report->changes += delta.changes.size();
+  if (std::string note = TermlessNote(delta); !note.empty()) {
+    report->notes.push_back(std::move(note));
+  }
   for (std::string& note : notes) report->notes.push_back(std::move(note));
   for (uint64_t line : unchanged) report->unchanged.emplace_back(delta.sequence, line);
 

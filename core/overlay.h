@@ -247,7 +247,8 @@ class OverlayBuilder {
   // nothing is added to `report`. Lines that change nothing (a removal of a case that does not
   // count, a role added twice or ended twice) are noted in `report`, and so are lines that apply
   // against the SPC rules (Art. 10: a term_ended removal of a term still running or of no term,
-  // a re-listing within 6 months of a deletion at the creditor's request).
+  // a re-listing within 6 months of a deletion at the creditor's request); the adds and corrects
+  // for grounds (2)-(6) only without termEnd (Art. 2) in one note first (core/grounds.h).
   // `prepared`, if not null, is PrepareDelta()'s for `delta` over the same base: the states it
   // holds are used instead of reading the base again (it is spent).
   absl::Status Apply(const Delta& delta, DeltaReport* report, PreparedDelta* prepared = nullptr);

@@ -636,6 +636,40 @@ TEST_F(OverlayTest, ACorrectThatEmptiesFieldsNamesThem) {
   EXPECT_EQ(r.cases[0].area, "");
 }
 
+// A file's adds and corrects for grounds (2)-(6) only without termEnd count on as the court
+// has them, and one note says so with their count; ground (1) or a term is not noted.
+TEST_F(OverlayTest, AddsAndCorrectsForFixedTermGroundsWithoutATermEndAreNotedOnce) {
+  const auto termless = [](DeltaChange c, std::string_view grounds) {
+    c.record.disrupt_type = grounds;
+    return c;
+  };
+  DeltaChange with_term = termless(Add(PersonId(7), "新人", "c7", kJune1), "违反财产报告制度");
+  with_term.record.term_end = 20280531;
+  DeltaChange correct = termless(Add(PersonId(1), "张一", "（2018）黑04执1号", kJune1),
+                                 "违反限制消费令,违反财产报告制度");
+  correct.op = DeltaOp::kCorrect;
+  correct.at = kJune1;
+  ASSERT_TRUE(
+      Apply(
+          MakeDelta(1, {Add(PersonId(9), "新人", "c9", kJune1), with_term,
+                        termless(Add(PersonId(8), "新人", "c8", kJune1), "违反限制消费令"), correct,
+                        termless(Add(PersonId(6), "新人", "c6", kJune1),
+                                 "有履行能力而拒不履行生效法律文书确定义务,违反限制消费令")}))
+          .ok());
+  ASSERT_EQ(report_.notes.size(), 1u);
+  EXPECT_EQ(report_.notes[0],
+            "00000000000000000001.ndjson:3: 2 cases for grounds (2)-(6) only have no termEnd: "
+            "they count until the court removes them, though SPC rules Art. 2 give such a "
+            "listing 2 years (c8 since 2026-06-01, （2018）黑04执1号 since 2026-06-01)");
+  const int64_t later = DayStart(20300101);
+  EXPECT_TRUE(Listed(PersonId(8), later));
+  EXPECT_TRUE(Listed(PersonId(1), later));
+  EXPECT_FALSE(Listed(PersonId(7), later));  // its term ended
+  // Without them, nothing is noted.
+  ASSERT_TRUE(Apply(MakeDelta(2, {Add(PersonId(5), "新人", "c5", kJune1)})).ok());
+  EXPECT_EQ(report_.notes.size(), 1u);
+}
+
 TEST_F(OverlayTest, RolesRelateAndUnrelateAtTheirInstants) {
   ASSERT_TRUE(Apply(MakeDelta(1, {Role(DeltaOp::kRelate, CreditCode(1), PersonId(8),
                                        Role::kPrincipal, kJune1)}))

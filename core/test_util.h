@@ -167,7 +167,8 @@ inline Id CreditCodeEmbedding(const Id& org) {
   return MakeIdUnchecked(IdKind::kCreditCode, first17 + CreditCodeCheckChar(first17));
 }
 
-// Returns a case of `id` named `name` with case number `code`.
+// Returns a case of `id` named `name` with case number `code`, for ground (1) of SPC rules Art. 1
+// (no fixed term: it has no term_end; core/grounds.h).
 inline CaseInput MakeCase(const Id& id, std::string_view name, std::string_view code) {
   CaseInput c;
   c.id = id;
@@ -176,7 +177,7 @@ inline CaseInput MakeCase(const Id& id, std::string_view name, std::string_view 
   c.court = "鹤岗市中级人民法院";
   c.area = "黑龙江";
   c.performance = "全部未履行";
-  c.disrupt_type = "违反财产报告制度";
+  c.disrupt_type = "有履行能力而拒不履行生效法律文书确定义务";
   c.reg_date = 20180114;
   c.publish_date = 20180713;
   return c;

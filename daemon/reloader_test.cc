@@ -312,6 +312,25 @@ TEST_F(ReloaderTest, ASourceTimeInTheFutureCountsFromTheLoad) {
                              " is in the future"));
 }
 
+// The sample's four cases for grounds (2)-(6) only without termEnd count on, and the load logs
+// one note saying so, at the start and on each reload from the data directory.
+TEST_F(ReloaderTest, TheLoadNotesCasesForFixedTermGroundsWithoutATermEnd) {
+  ::testing::internal::CaptureStderr();
+  absl::StatusOr<std::unique_ptr<Dataset>> d = LoadDataset(Source());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_THAT(log, HasSubstr("note: debtors.ndjson:3: 4 cases for grounds (2)-(6) only have no "
+                             "termEnd: they count until the court removes them, though SPC "
+                             "rules Art. 2 give such a listing 2 years (（2020）黑0403执567号 "
+                             "since 2020-10-21, (2021)浙0111执恢286号 since 2021-05-27, （2023）"
+                             "黑0402执1024号 since 2023-08-15 and 1 more)"));
+  // Counted on, not ended: 王建国 (listed 2020-10-21 for 违反财产报告制度) is listed now.
+  const Snapshot& snap = *(*d)->snapshot;
+  const absl::StatusOr<Id> wang = ParseId("230402198503150611");
+  ASSERT_TRUE(wang.ok());
+  EXPECT_TRUE(snap.IsListed(snap.Find(*wang), NowSeconds()));
+}
+
 TEST_F(ReloaderTest, FailedReloadKeepsTheOldList) {
   SnapshotHolder holder;
   Reloader reloader(Source(), &holder);

@@ -29,6 +29,14 @@ using shixin::testing::PipedRun;
 using shixin::testing::RunResult;
 using shixin::testing::Shixin;
 
+// What each load of the sample says on stderr: its four cases for grounds (2)-(6) only without
+// termEnd count on (docs/feed.md, section 1).
+const std::string kSampleNote =
+    "shixin: note: debtors.ndjson:3: 4 cases for grounds (2)-(6) only have no termEnd: they "
+    "count until the court removes them, though SPC rules Art. 2 give such a listing 2 years "
+    "(（2020）黑0403执567号 since 2020-10-21, (2021)浙0111执恢286号 since 2021-05-27, "
+    "（2023）黑0402执1024号 since 2023-08-15 and 1 more)\n";
+
 // Runs shixin with `args`; expects exit status `status` and each of `shown` in its output.
 void ExpectShixin(const std::string& args, int status, const std::vector<std::string>& shown) {
   const RunResult r = Shixin(args);
@@ -267,13 +275,13 @@ TEST(CliOfflineTest, AnInvalidIdOnStandardInputIsNamedByItsLine) {
   const RunResult text = Shixin("check --data data/sample - < " + input);
   EXPECT_THAT(text.out, HasSubstr("11010519491231002Y  INVALID  line 4: bad check character"));
   const RunResult err = Shixin("check --data data/sample - < " + input + " 2>&1 >/dev/null | cat");
-  EXPECT_EQ(err.out,
-            "shixin: stdin:4: \"11010519491231002Y\": bad check character: expected X, "
-            "found Y\n");
-  // An argument is where the user typed it: no line, nothing on stderr.
+  EXPECT_EQ(err.out, kSampleNote +
+                         "shixin: stdin:4: \"11010519491231002Y\": bad check character: "
+                         "expected X, found Y\n");
+  // An argument is where the user typed it: no line, nothing on stderr but the load's note.
   const RunResult arg = Shixin("check --json --data data/sample 11010519491231002Y", true);
-  EXPECT_EQ(arg.out, R"({"input":"11010519491231002Y","error":"bad check character: expected X, )"
-                     "found Y\"}\n");
+  EXPECT_EQ(arg.out, kSampleNote + R"({"input":"11010519491231002Y","error":"bad check character: )"
+                                   "expected X, found Y\"}\n");
 }
 
 // Writes `text` to `path`.
@@ -380,9 +388,9 @@ TEST(CliOfflineTest, MoreIdsThanAChunkKeepOrderLinesAndStatus) {
     }
   }
   const RunResult err = Shixin("check --data data/sample < " + input + " 2>&1 >/dev/null | cat");
-  EXPECT_EQ(err.out,
-            "shixin: stdin:6001: \"110105194912310021\": bad check character: expected X, "
-            "found 1\n");
+  EXPECT_EQ(err.out, kSampleNote +
+                         "shixin: stdin:6001: \"110105194912310021\": bad check character: "
+                         "expected X, found 1\n");
 }
 
 // A line longer than 4 KiB is no ID: refused as that line's answer (its beginning shown), not
@@ -778,6 +786,53 @@ TEST(CliOfflineTest, CompileSaysHowManyBadLinesInAll) {
   const RunResult clean = Shixin("compile --data data/sample -o " + dir + "/y.snap", true);
   EXPECT_EQ(clean.status, 0) << clean.out;
   EXPECT_THAT(clean.out, Not(HasSubstr("skipped")));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
+// The sample's four cases for grounds (2)-(6) only without termEnd (SPC rules Art. 2: 2 years)
+// count on as the court has them: every load of the list says so in one note on stderr, and a
+// delta's add of such a case in one note of its file; the answers are the court's.
+TEST(CliOfflineTest, ALoadNotesCasesForFixedTermGroundsWithoutATermEnd) {
+  const std::string dir = ::testing::TempDir() + "/cli_termless";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  for (const std::string& args :
+       {"compile --data data/sample -o " + dir + "/s.snap",
+        "export --public --data data/sample --format csv -o " + dir + "/pub.csv",
+        std::string("check --data data/sample 230402198503150611")}) {
+    const RunResult r = Shixin(args + " 2>&1 >/dev/null | cat");
+    EXPECT_EQ(r.out.find(kSampleNote), r.out.rfind(kSampleNote)) << args;  // once
+    EXPECT_THAT(r.out, HasSubstr(kSampleNote)) << args;
+    EXPECT_THAT(r.out, Not(HasSubstr("notes in all"))) << args;
+  }
+  // Listed now, with no end: the four subjects are published.
+  std::ifstream in(dir + "/pub.csv");
+  const std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* name : {"王建国", "马俊峰", "黄宇", "鹤岗市宏达建筑工程有限公司"}) {
+    EXPECT_THAT(csv, HasSubstr(name));
+  }
+  ExpectShixin("check --json --data data/sample 230402198503150611", 0, {R"("listed":true)"});
+  // A delta's adds: one note for the file, not for ground (1) or a case with its term.
+  const std::string file1 = "00000000000000000001.ndjson";
+  const auto line = [](int n, const std::string& id, const std::string& grounds,
+                       const std::string& term) {
+    return R"({"op":"add","caseCode":"（2026）黑0402执8)" + std::to_string(n) +
+           R"(号","iname":"李明","cardNum":")" + id +
+           R"(","partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","areaName":"黑龙江",)"
+           R"("publishDate":"2026-06-01","disruptTypeName":")" +
+           grounds + "\"" + term + "}\n";
+  };
+  WriteFile(dir + "/" + file1,
+            line(1, "230402198001011232", "违反限制消费令", "") +
+                line(2, "230402198001011232", "有履行能力而拒不履行生效法律文书确定义务", "") +
+                line(3, "230402198001011232", "违反财产报告制度", R"(,"termEnd":"2028-05-31")"));
+  const RunResult delta = Shixin("delta check --data data/sample " + dir + "/" + file1);
+  EXPECT_EQ(delta.status, 0);
+  EXPECT_THAT(delta.out,
+              HasSubstr(file1 + ": note: " + file1 +
+                        ":1: 1 case for grounds (2)-(6) only has no termEnd: it counts until the "
+                        "court removes it, though SPC rules Art. 2 give such a listing 2 years "
+                        "(（2026）黑0402执81号 since 2026-06-01)\n"));
+  EXPECT_THAT(delta.out, HasSubstr(file1 + ": ok, 3 changes (3 add), 1 notes"));
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
