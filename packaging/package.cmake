@@ -60,8 +60,12 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The maintainer scripts: the group, and dh_installsystemd's handling of the units (enabling
+# nothing): daemon-reload on install, upgrade and removal, shixind restarted on an upgrade if it
+# ran, shixind and the compaction stopped on removal.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${shixin_pkg_dir}/conffiles
-  ${PROJECT_SOURCE_DIR}/packaging/postinst)
+  ${PROJECT_SOURCE_DIR}/packaging/postinst ${PROJECT_SOURCE_DIR}/packaging/prerm
+  ${PROJECT_SOURCE_DIR}/packaging/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # cpack installs what is built (make package builds shixind and shixin), not the whole tree.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)

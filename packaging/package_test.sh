@@ -63,6 +63,85 @@ grep -qx "g shixin -" "$root$prefix/lib/sysusers.d/shixin.conf" || fail "no grou
 dpkg-deb -e "$deb" "$tmp/control"
 grep -q "systemd-sysusers shixin.conf" "$tmp/control/postinst" || fail "postinst does not create the group"
 
+# The maintainer scripts (x27 #2): present, executable, valid sh, and doing what
+# dh_installsystemd does for units it enables nothing of. Run against stubs of systemctl,
+# deb-systemd-invoke and systemd-sysusers that log their arguments; "systemd runs"
+# (/run/systemd/system) is made true or false in a mount namespace of its own where unshare is
+# allowed (root), else only the host's case is checked.
+for script in postinst prerm postrm; do
+  [ -x "$tmp/control/$script" ] || fail "no executable $script in the control archive"
+  sh -n "$tmp/control/$script" || fail "$script is not valid sh"
+done
+stubs=$tmp/stubs
+mkdir -p "$stubs/with-invoke" "$stubs/without-invoke"
+for tool in systemctl deb-systemd-invoke systemd-sysusers; do
+  for dir in with-invoke without-invoke; do
+    [ "$dir/$tool" = without-invoke/deb-systemd-invoke ] && continue
+    printf '#!/bin/sh\necho "%s $*" >>"$STUB_LOG"\n' "$tool" >"$stubs/$dir/$tool"
+    chmod +x "$stubs/$dir/$tool"
+  done
+done
+# Runs SCRIPT ARGS... with systemd running (yes/no/host) and the stubs of STUB_DIR; prints what
+# the stubs were asked, one line each, and "exit N".
+maint() {
+  local systemd=$1 dir=$2 script=$3
+  shift 3
+  : >"$tmp/stub.log"
+  local run=(env "PATH=$stubs/$dir" "STUB_LOG=$tmp/stub.log" /bin/sh "$tmp/control/$script" "$@")
+  case $systemd in
+    host) "${run[@]}" ;;
+    yes) unshare -m /bin/sh -c \
+      'mount -t tmpfs none /run && mkdir -p /run/systemd/system && exec "$@"' sh "${run[@]}" ;;
+    no) unshare -m /bin/sh -c 'mount -t tmpfs none /run && exec "$@"' sh "${run[@]}" ;;
+  esac >/dev/null 2>&1
+  local status=$?
+  cat "$tmp/stub.log"
+  echo "exit $status"
+}
+expect() {  # NAME WANT GOT
+  [ "$2" = "$3" ] || fail "$1: the maintainer script ran
+$3
+  want
+$2"
+}
+reload='systemctl --system daemon-reload'
+stop='shixin-compact.timer shixin-compact.service shixind.service'
+if unshare -m /bin/sh -c 'mount -t tmpfs none /run' 2>/dev/null; then
+  expect "fresh install" "systemd-sysusers shixin.conf
+$reload
+exit 0" "$(maint yes with-invoke postinst configure)"
+  expect "upgrade" "systemd-sysusers shixin.conf
+$reload
+deb-systemd-invoke try-restart shixind.service
+exit 0" "$(maint yes with-invoke postinst configure 0.0.9-1)"
+  expect "upgrade without deb-systemd-invoke" "systemd-sysusers shixin.conf
+$reload
+systemctl try-restart shixind.service
+exit 0" "$(maint yes without-invoke postinst configure 0.0.9-1)"
+  expect "prerm remove" "deb-systemd-invoke stop $stop
+exit 0" "$(maint yes with-invoke prerm remove)"
+  expect "prerm remove without deb-systemd-invoke" "systemctl stop $stop
+exit 0" "$(maint yes without-invoke prerm remove)"
+  expect "prerm upgrade" "exit 0" "$(maint yes with-invoke prerm upgrade 0.1.1-1)"
+  expect "postrm remove" "$reload
+exit 0" "$(maint yes with-invoke postrm remove)"
+  expect "postrm purge" "$reload
+exit 0" "$(maint yes with-invoke postrm purge)"
+  expect "upgrade, no systemd" "systemd-sysusers shixin.conf
+exit 0" "$(maint no with-invoke postinst configure 0.0.9-1)"
+  expect "prerm remove, no systemd" "exit 0" "$(maint no with-invoke prerm remove)"
+  expect "postrm remove, no systemd" "exit 0" "$(maint no with-invoke postrm remove)"
+else
+  echo "package_test: unshare not allowed: maintainer scripts run as the host has systemd"
+  want="exit 0"
+  [ -d /run/systemd/system ] && want="deb-systemd-invoke stop $stop
+exit 0"
+  expect "prerm remove" "$want" "$(maint host with-invoke prerm remove)"
+fi
+for script in postinst prerm postrm; do
+  expect "$script bogus" "exit 1" "$(maint host with-invoke "$script" bogus)"
+done
+
 # The installed daemon on the installed sample; it must find the installed catalog on its own.
 # Both listeners on free ports: tests run side by side (HTTP's default is 127.0.0.1:7412).
 env -u SHIXIN_CATALOG -u SHIXIN_CALENDAR "$root$prefix/bin/shixind" \
