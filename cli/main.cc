@@ -102,7 +102,9 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          the quarterly report of an audit directory: per
                                          caller and agency, queries, hits, measures and the
                                          feedback on them; its due date from the holiday
-                                         calendar [data/calendar] (format: html)
+                                         calendar [the shipped one: share/shixin/calendar
+                                         beside the binary's bin/, /usr/share/shixin/calendar
+                                         when installed] (format: html)
   export   --public -o FILE --format ndjson|csv (--data DIR | --snapshot FILE)
            [--deltas DIR] [--catalog FILE]
                                          what the public may see of every subject listed now:

@@ -1,6 +1,7 @@
 # The Debian package (make package; CPack's DEB generator): shixind and shixin, the systemd
 # units, the example configuration (conffiles), the measure catalogs and holiday calendar, the
-# sample list, the manual pages and the Debian copyright and changelog. Included by the top
+# sample list, the manual pages, the administrator's documents and the Debian copyright and
+# changelog. Included by the top
 # CMakeLists.txt after the subdirectories, whose install() rules it packages; the layout is
 # that of `cmake --install` under CMAKE_INSTALL_PREFIX (/usr for a proper Debian package).
 include(GNUInstallDirs)
@@ -29,6 +30,16 @@ shixin_gzip(${PROJECT_SOURCE_DIR}/packaging/shixin.1 ${shixin_pkg_dir}/shixin.1.
 
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright ${shixin_pkg_dir}/changelog.Debian.gz
   DESTINATION ${shixin_doc_dir})
+# The documents the configuration, the units and the manual pages refer the administrator to
+# (/usr/share/doc/shixin/...), with the figures performance.md shows; the holiday calendar's
+# format beside them (each calendar file says "see README.md").
+install(FILES ${PROJECT_SOURCE_DIR}/docs/shixind.md ${PROJECT_SOURCE_DIR}/docs/feed.md
+  ${PROJECT_SOURCE_DIR}/docs/audit.md ${PROJECT_SOURCE_DIR}/docs/performance.md
+  DESTINATION ${shixin_doc_dir})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/img/ DESTINATION ${shixin_doc_dir}/img
+  FILES_MATCHING PATTERN "*.png")
+install(FILES ${PROJECT_SOURCE_DIR}/data/calendar/README.md
+  DESTINATION ${shixin_doc_dir}/calendar)
 install(FILES ${shixin_pkg_dir}/shixind.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${shixin_pkg_dir}/shixin.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROJECT_SOURCE_DIR}/data/sample/README.md

@@ -49,10 +49,35 @@ for f in "$etc/shixind.toml" "$etc/callers.toml.example" "$units/shixind.service
   "$units/shixin-compact.service" "$units/shixin-compact.timer" \
   "$prefix/share/shixin/measures/hegang-2018.json" "$prefix/share/shixin/sample/debtors.ndjson" \
   "$prefix/share/doc/shixin/copyright" "$prefix/share/doc/shixin/changelog.Debian.gz" \
+  "$prefix/share/shixin/calendar/2026.toml" "$prefix/share/shixin/sample/README.md" \
   "$prefix/share/man/man8/shixind.8.gz" "$prefix/share/man/man1/shixin.1.gz" \
   "$prefix/lib/sysusers.d/shixin.conf"; do
   [ -f "$root$f" ] || fail "$f missing"
 done
+# Every file path the shipped units, configuration, manual pages and data files point the
+# administrator to is in the package (x27 #4): /usr/share/doc/shixin/..., file:// links, the
+# example callers file; none names the source tree (docs/X.md, data/...).
+shipped=("$root$units"/*.service "$root$units"/*.timer "$root$etc"/*
+  "$root$prefix"/share/shixin/*/*.md "$root$prefix"/share/shixin/calendar/*.toml)
+for f in "$root$prefix"/share/man/man*/*.gz; do
+  zcat "$f" | sed 's/\\-/-/g' >"$tmp/$(basename "$f" .gz)"
+done
+shipped+=("$tmp"/shixin.1 "$tmp"/shixind.8)
+while read -r ref; do
+  [ -e "$root$ref" ] || fail "a shipped file refers to $ref, which the package lacks"
+done < <(grep -ohE "$prefix/share/(doc/)?shixin/[A-Za-z0-9_./-]*[A-Za-z0-9_]" "${shipped[@]}" |
+  sort -u)
+grep -q "callers.toml.example beside this file" "$root$etc/shixind.toml" ||
+  fail "shixind.toml does not name callers.toml.example"
+if grep -nE '(--data data/|data/calendar/README|\[data/calendar\]|(^|[ (])docs/[a-z]+\.md)' \
+  "${shipped[@]}"; then
+  fail "a shipped file points to the source tree (above)"
+fi
+out=$(env -u SHIXIN_CATALOG -u SHIXIN_CALENDAR "$root$prefix/bin/shixin" help) ||
+  fail "shixin help"
+grep -q "data/calendar" <<<"$out" && fail "shixin help names the source tree's data/calendar"
+grep -q "calendar \[the shipped one" <<<"$out" || fail "shixin help: the report's calendar default"
+
 grep -qx "ExecStart=$prefix/bin/shixind --config $etc/shixind.toml" "$root$units/shixind.service" ||
   fail "the unit's ExecStart: $(grep ExecStart= "$root$units/shixind.service")"
 # The daemon reads the list (root:shixin 0640) through the group the package declares.
