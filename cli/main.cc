@@ -156,7 +156,8 @@ flags:
                     a warning once on stderr, and --json answers end "stale":true,"generation":N
   --max-errors N    bad input lines tolerated before the load fails [0]; stderr names the
                     first 100 and says how many in all; a file cut short fails regardless
-  --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum]
+  --catalog FILE    the measure catalog [the shipped Hegang 2018 memorandum: hegang-2018.json
+                    in share/shixin/measures beside the binary's bin/]
   --agency A        only measures of this agency (id or name, e.g. housing)
   --scenario S      only measures governing this scenario (e.g. hotel, bank_credit)
   --officer R=ID    an officer of the queried organisation (repeatable, at most 16:

@@ -40,32 +40,35 @@ const char* FileTypeName(mode_t mode) {
   return "not a file";
 }
 
+std::string ShippedDataPath(const std::string& exe, std::string_view relative) {
+  if (exe.empty()) return absl::StrCat(SHIXIN_INSTALL_DATA_DIR, "/shixin/", std::string(relative));
+  const std::filesystem::path bin = std::filesystem::path(exe).parent_path();
+  const std::filesystem::path installed = bin.parent_path() / "share/shixin" / relative;
+  std::error_code ec;
+  if (std::filesystem::exists(installed, ec)) return installed.string();
+  // The build tree's binaries (tests, make run) read the source tree's data, which is not
+  // installed there; any other binary is installed or copied, and the source tree may be a
+  // mutable checkout or absent on this host.
+  if (std::filesystem::equivalent(bin, SHIXIN_BUILD_BIN_DIR, ec)) {
+    return absl::StrCat(SHIXIN_SOURCE_DIR, "/data/", std::string(relative));
+  }
+  return installed.string();
+}
+
 namespace {
 
-// Returns the shipped data file or directory `relative` (to data/): the installed copy, found
-// from the running binary's <prefix>/bin/, or the source tree's.
-std::string ShippedDataPath(const char* relative) {
+// Returns the path of the running binary, or "" if /proc does not say.
+std::string RunningBinary() {
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path installed =
-        exe.parent_path().parent_path() / "share/shixin" / relative;
-    if (std::filesystem::exists(installed, ec)) return installed.string();
-  }
-  return std::string(SHIXIN_SOURCE_DIR) + "/data/" + relative;
+  return ec ? std::string() : exe.string();
 }
 
 }  // namespace
 
-std::string DefaultCatalogPath() {
-  if (const char* env = std::getenv("SHIXIN_CATALOG"); env != nullptr && *env != '\0') return env;
-  return ShippedDataPath(kCatalogFile);
-}
+std::string DefaultCatalogPath() { return ShippedDataPath(RunningBinary(), kCatalogFile); }
 
-std::string DefaultCalendarDir() {
-  if (const char* env = std::getenv("SHIXIN_CALENDAR"); env != nullptr && *env != '\0') return env;
-  return ShippedDataPath(kCalendarDir);
-}
+std::string DefaultCalendarDir() { return ShippedDataPath(RunningBinary(), kCalendarDir); }
 
 absl::StatusOr<int> OpenRegularFile(const std::string& path, Links links) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.

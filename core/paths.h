@@ -1,5 +1,6 @@
 // Where shixin finds the files it ships (the measure catalog, installed under
-// <prefix>/share/shixin/measures/ beside the binaries' <prefix>/bin/, or in the source tree),
+// <prefix>/share/shixin/measures/ beside the binaries' <prefix>/bin/, or in the source tree for
+// the build tree's own binaries),
 // and how it opens the files it reads: regular files only, without ever blocking on a FIFO or
 // a device put at a configured path (a reload must not hang on one).
 //
@@ -22,16 +23,23 @@
 
 namespace shixin {
 
-// Returns the catalog used when none is configured: $SHIXIN_CATALOG if set and non-empty, the
-// installed copy (<prefix>/share/shixin/measures/hegang-2018.json, found from the running
-// binary's <prefix>/bin/), or the source tree's data/measures/hegang-2018.json. The returned
-// file need not exist; loading it reports that.
+// Returns the catalog used when none is configured: ShippedDataPath() of the running binary
+// (/proc/self/exe) for measures/hegang-2018.json. The file need not exist; loading it reports
+// that, naming it.
 std::string DefaultCatalogPath();
 
-// Returns the holiday calendar directory used when none is configured (data/calendar/, the
-// report's due dates): $SHIXIN_CALENDAR if set and non-empty, the installed copy
-// (<prefix>/share/shixin/calendar), or the source tree's data/calendar. It need not exist.
+// Returns the holiday calendar directory used when none is configured (the report's due
+// dates): ShippedDataPath() of the running binary for calendar. It need not exist.
 std::string DefaultCalendarDir();
+
+// Returns where the binary at `exe` finds the shipped data `relative` (a path under data/ of the
+// source tree, as "measures/hegang-2018.json"): the installed copy,
+// <exe's directory>/../share/shixin/RELATIVE, if it exists; else, for a binary of this build
+// tree (`exe` in the build's bin/, fixed at compile time), the source tree's data/RELATIVE;
+// else the installed path all the same, so that an installed or copied binary without its data
+// fails naming the path it expected, never reading a build machine's checkout. An empty `exe`
+// (no /proc) is taken as installed under the configured prefix.
+std::string ShippedDataPath(const std::string& exe, std::string_view relative);
 
 // Returns what the file type of `mode` (stat's st_mode) is, for messages: "a regular file",
 // "a directory", "a FIFO", "a character device", "a block device", "a socket", "a symbolic link".

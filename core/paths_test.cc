@@ -470,6 +470,31 @@ TEST_F(PathsTest, CheckOutputPathNamesWhatIsWrongBeforeTheWork) {
   EXPECT_TRUE(CheckOutputPath("relative-file").ok());  // in the current directory
 }
 
+// x27 #7: a binary finds the shipped data under its own prefix; only the build tree's binaries
+// (this test is one) fall back to the source tree. An installed or copied binary without its
+// data names the path it expected, never the build machine's checkout.
+TEST(ShippedDataPathTest, OnlyTheBuildTreesBinariesReadTheSourceTree) {
+  const std::string source = SHIXIN_TEST_SOURCE_DIR;
+  EXPECT_EQ(ShippedDataPath(std::string(SHIXIN_TEST_BIN_DIR) + "/shixind", "calendar"),
+            source + "/data/calendar");
+  EXPECT_EQ(DefaultCatalogPath(), source + "/data/measures/hegang-2018.json");
+  EXPECT_EQ(ShippedDataPath("/nonexistent/opt/bin/shixind", "measures/hegang-2018.json"),
+            "/nonexistent/opt/share/shixin/measures/hegang-2018.json");
+  // A copy of a build tree's binary elsewhere is no build tree's binary.
+  const std::filesystem::path prefix =
+      std::filesystem::path(::testing::TempDir()) / absl::StrCat("prefix.", ::getpid());
+  std::filesystem::create_directories(prefix / "bin");
+  EXPECT_EQ(ShippedDataPath((prefix / "bin/shixin").string(), "calendar"),
+            (prefix / "share/shixin/calendar").string());
+  // Nor with its data installed there.
+  std::filesystem::create_directories(prefix / "share/shixin/calendar");
+  EXPECT_EQ(ShippedDataPath((prefix / "bin/shixin").string(), "calendar"),
+            (prefix / "share/shixin/calendar").string());
+  // Without /proc: under the configured prefix (/usr by default).
+  EXPECT_THAT(ShippedDataPath("", "calendar"), ::testing::EndsWith("/share/shixin/calendar"));
+  std::filesystem::remove_all(prefix);
+}
+
 TEST(FileBytesTest, CopyHoldsTheText) {
   const std::string text("a\0b\nc", 5);
   const FileBytes bytes = FileBytes::Copy(text);

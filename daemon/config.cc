@@ -92,8 +92,8 @@ const Key kKeys[] = {
     {"tls_key", &Config::tls_key, 0, 0, "FILE", "PEM private key of tls_cert", "", ""},
     {"tls_client_ca", &Config::tls_client_ca, 0, 0, "FILE",
      "PEM CA bundle: clients must show a certificate it signed", "no client certificates", ""},
-    {"catalog", &Config::catalog, 0, 0, "FILE", "measure catalog", "the shipped hegang-2018.json",
-     ""},
+    {"catalog", &Config::catalog, 0, 0, "FILE", "measure catalog",
+     "the shipped hegang-2018.json, in ../share/shixin/measures/ from the binary's directory", ""},
     {"threads", &Config::threads, 0, 1024, "N", "I/O threads", "one per core", ""},
     {"io_uring", &Config::io_uring, 0, 0, "",
      "plain TCP connections (binary, HTTP) read and write through\nio_uring (one system call a "
@@ -152,7 +152,7 @@ const Key kKeys[] = {
     {"audit_required", &Config::audit_required, 0, 0, "",
      "MEASURES fails closed (AUDIT_UNAVAILABLE) while the audit\ncannot be written", "", ""},
     {"calendar_dir", &Config::calendar_dir, 0, 0, "DIR", "public holidays, for report due dates",
-     "shipped", ""},
+     "the shipped one, ../share/shixin/calendar/ from the binary's directory", ""},
 };
 
 const Key* FindKey(std::string_view name) {

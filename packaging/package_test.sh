@@ -73,7 +73,7 @@ if grep -nE '(--data data/|data/calendar/README|\[data/calendar\]|(^|[ (])docs/[
   "${shipped[@]}"; then
   fail "a shipped file points to the source tree (above)"
 fi
-out=$(env -u SHIXIN_CATALOG -u SHIXIN_CALENDAR "$root$prefix/bin/shixin" help) ||
+out=$("$root$prefix/bin/shixin" help) ||
   fail "shixin help"
 grep -q "data/calendar" <<<"$out" && fail "shixin help names the source tree's data/calendar"
 grep -q "calendar \[the shipped one" <<<"$out" || fail "shixin help: the report's calendar default"
@@ -169,7 +169,7 @@ done
 
 # The installed daemon on the installed sample; it must find the installed catalog on its own.
 # Both listeners on free ports: tests run side by side (HTTP's default is 127.0.0.1:7412).
-env -u SHIXIN_CATALOG -u SHIXIN_CALENDAR "$root$prefix/bin/shixind" \
+"$root$prefix/bin/shixind" \
   --data "$root$prefix/share/shixin/sample" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
   --state-dir "$tmp/state" \
   >"$tmp/stdout" 2>"$tmp/log" &
@@ -178,7 +178,7 @@ address=$(shixind_wait_listening "$pid" "$tmp/stdout" 30)
 [ -n "$address" ] || fail "shixind did not start within 30 s"
 grep -q "catalog $root$prefix/share/shixin/measures/hegang-2018.json" "$tmp/log" ||
   fail "shixind did not use the installed catalog"
-cli() { env -u SHIXIN_CATALOG timeout 10 "$root$prefix/bin/shixin" "$@"; }
+cli() { timeout 10 "$root$prefix/bin/shixin" "$@"; }
 out=$(cli check --server "$address" 11010519491231002X) || fail "shixin check: $out"
 grep -q '^11010519491231002X  LISTED  person' <<<"$out" || fail "shixin check printed: $out"
 out=$(cli measures --server "$address" --scenario hotel 91350503MA2XK7R352) ||
@@ -187,6 +187,21 @@ grep -q 'receipt ' <<<"$out" && grep -q '^  41 ' <<<"$out" || fail "shixin measu
 out=$(cli measures --data "$root$prefix/share/shixin/sample" --scenario hotel 91350503MA2XK7R352) ||
   fail "offline shixin measures: $out"
 grep -q '^  41 ' <<<"$out" || fail "offline shixin measures printed: $out"
+
+# The installed programs copied elsewhere without their data (x27 #7): they fail naming the
+# catalog they expected under their own prefix, never reading the build's source tree.
+mkdir -p "$tmp/opt/bin"
+cp "$root$prefix/bin/shixind" "$root$prefix/bin/shixin" "$tmp/opt/bin/"
+want="$tmp/opt/share/shixin/measures/hegang-2018.json"
+out=$(timeout 10 "$tmp/opt/bin/shixin" catalog 2>&1)
+status=$?
+{ [ "$status" = 3 ] && grep -qF "$want" <<<"$out"; } ||
+  fail "a copied shixin catalog, exit $status (want 3 naming $want): $out"
+out=$(timeout 10 "$tmp/opt/bin/shixind" --data "$root$prefix/share/shixin/sample" \
+  --listen 127.0.0.1:0 --http-listen "" 2>&1)
+status=$?
+{ [ "$status" = 2 ] && grep -qF "$want" <<<"$out"; } ||
+  fail "a copied shixind, exit $status (want 2 naming $want): $out"
 
 shixind_stop "$pid" 10
 status=$?
