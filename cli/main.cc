@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/version.h"
 #include "cli/audit_commands.h"
 #include "cli/caller_commands.h"
 #include "cli/commands.h"
@@ -128,6 +129,8 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          how to object; HTML printable on A4 [standard output].
                                          The list as the daemon had it: its base and deltas
   help                                   this text
+  version                                print shixin/VERSION (also --version): the version
+                                         shixind --version prints for the same build
 
 flags:
   --data DIR        directory holding debtors.ndjson and relations.ndjson
@@ -258,6 +261,11 @@ int main(int argc, char** argv) {
   // A write past `ulimit -f` fails with EFBIG, which the file's error path reports (exit 3,
   // "FILE: write: File too large"), instead of killing the process without a word (exit 153).
   std::signal(SIGXFSZ, SIG_IGN);
+  if (argc == 2 &&
+      (std::strcmp(argv[1], "version") == 0 || std::strcmp(argv[1], "--version") == 0)) {
+    std::printf("shixin/%s\n", std::string(shixin::Version()).c_str());
+    return std::fflush(stdout) == 0 ? shixin::kExitOk : shixin::kExitLoad;
+  }
   if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0) {
     // "shixin help check": that command's lines.

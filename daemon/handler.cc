@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/coding.h"
+#include "base/version.h"
 #include "callers/caller_table.h"
 #include "core/list.h"
 #include "core/masking.h"
@@ -23,10 +25,6 @@
 #include "daemon/metrics.h"
 #include "protocol/messages.h"
 #include "protocol/operator_messages.h"
-
-#ifndef SHIXIN_VERSION
-#define SHIXIN_VERSION "0.0.0"
-#endif
 
 namespace shixin {
 
@@ -197,7 +195,10 @@ void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& cont
   if (record->receipt_issued) auditor_->AppendReceipt(appended->receipt, receipt);
 }
 
-std::string_view Handler::ServerName() { return "shixind/" SHIXIN_VERSION; }
+std::string_view Handler::ServerName() {
+  static const std::string* const name = new std::string("shixind/" + std::string(Version()));
+  return *name;
+}
 
 bool Handler::IsStale(const Dataset* d, int64_t now) const {
   return d != nullptr && config_.max_age_seconds > 0 &&

@@ -26,6 +26,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 using shixin::testing::PipedRun;
+using shixin::testing::RunInSourceDir;
 using shixin::testing::RunResult;
 using shixin::testing::Shixin;
 
@@ -109,6 +110,20 @@ TEST(CliOfflineTest, MoreOfficersThanMeasuresCarriesIsAUsageError) {
                                   "16"));
   const RunResult at = Shixin(measures + "91350503MA2XK7R352");
   EXPECT_EQ(at.status, 0) << at.out;
+}
+
+// x27 #8: shixin prints its version as shixind does, from the same source.
+TEST(CliOfflineTest, VersionIsTheDaemons) {
+  const RunResult daemon = RunInSourceDir(std::string(SHIXIN_TEST_BIN_DIR) + "/shixind --version");
+  ASSERT_EQ(daemon.status, 0);
+  ASSERT_THAT(daemon.out, ::testing::StartsWith("shixind/"));
+  const std::string want = "shixin/" + daemon.out.substr(std::string("shixind/").size());
+  for (const std::string args : {"--version", "version"}) {
+    const RunResult r = Shixin(args, true);
+    EXPECT_EQ(r.status, 0) << args;
+    EXPECT_EQ(r.out, want) << args;
+  }
+  EXPECT_THAT(Shixin("help").out, HasSubstr("print shixin/VERSION"));
 }
 
 TEST(CliOfflineTest, UsageAndLoadErrors) {
