@@ -80,6 +80,48 @@ grep -q "calendar \[the shipped one" <<<"$out" || fail "shixin help: the report'
 
 grep -qx "ExecStart=$prefix/bin/shixind --config $etc/shixind.toml" "$root$units/shixind.service" ||
   fail "the unit's ExecStart: $(grep ExecStart= "$root$units/shixind.service")"
+# The units as systemd reads them (x27 #10): systemd-analyze verify in a copy of the root with
+# the host's units (the targets they name) and a stand-in systemctl (ExecStartPost=); any
+# message is a failure (an unknown key or one in the wrong section is only a warning).
+if command -v systemd-analyze >/dev/null && [ -f /lib/systemd/system/sysinit.target ]; then
+  vroot=$tmp/vroot
+  mkdir -p "$vroot"
+  cp -a "$root/." "$vroot/"
+  mkdir -p "$vroot/lib/systemd/system" "$vroot/usr/bin"
+  cp -an /lib/systemd/system/. "$vroot/lib/systemd/system/"
+  [ -e "$vroot/usr/bin/systemctl" ] || printf '#!/bin/sh\n' >"$vroot/usr/bin/systemctl"
+  chmod +x "$vroot/usr/bin/systemctl"
+  out=$(systemd-analyze verify --man=no --root="$vroot" "$units/shixind.service" \
+    "$units/shixin-compact.service" "$units/shixin-compact.timer" 2>&1)
+  status=$?
+  [ "$status" = 0 ] && [ -z "$out" ] || fail "systemd-analyze verify (exit $status): $out"
+else
+  echo "package_test: no systemd-analyze or host units: the units are not verified"
+fi
+# The values of KEY in [SECTION] of the unit FILE, one a line.
+unit_values() {
+  awk -v section="[$2]" -v key="$3" '/^\[/ { in_section = ($0 == section) }
+    in_section && index($0, key "=") == 1 { print substr($0, length(key) + 2) }' "$1"
+}
+service=$root$units/shixind.service
+# A start refused for a cause that clears by itself (an audit dated ahead of a clock set back,
+# for hours or days) is retried until it starts: no start limit, and retries spaced out.
+[ "$(unit_values "$service" Service Restart)" = on-failure ] || fail "shixind.service: Restart="
+[ "$(unit_values "$service" Unit StartLimitIntervalSec)" = 0 ] ||
+  fail "shixind.service: a start limit ends the restarts: StartLimitIntervalSec=$(
+    unit_values "$service" Unit StartLimitIntervalSec)"
+[ "$(unit_values "$service" Service RestartSec)" = 10s ] || fail "shixind.service: RestartSec="
+# Ordered after the clock is set and, where the host waits for it, synchronised; nothing pulled
+# in that would fail or hold the start on a host without it.
+after=" $(unit_values "$service" Unit After | tr '\n' ' ') "
+for target in time-set.target time-sync.target; do
+  [[ "$after" == *" $target "* ]] || fail "shixind.service is not ordered after $target"
+done
+if unit_values "$service" Unit Requires | grep -q time || unit_values "$service" Unit Wants |
+  grep -q time; then
+  fail "shixind.service pulls in a clock unit"
+fi
+
 # The daemon reads the list (root:shixin 0640) through the group the package declares.
 grep -qx "SupplementaryGroups=shixin" "$root$units/shixind.service" ||
   fail "shixind.service does not join the group shixin"
