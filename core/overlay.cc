@@ -531,6 +531,16 @@ absl::Status OverlayApplier::EndCase(const DeltaChange& c, std::string* note) {
   const EndReason end = c.op == DeltaOp::kRevoke ? EndReason::kRevoked : c.reason;
   EndCopies(*e, static_cast<size_t>(i), c.record.case_code, at, end);
   e->EndCase(static_cast<size_t>(i), at, end);
+  // Applied at a correction: the version the correction replaced ends then, as the case does.
+  // "Corrected" alone never takes a case off the list, so that version, which as-of answers
+  // and notices show, ends by the removal or revocation, its reason kept.
+  for (size_t j = 0; j < e->case_count(); ++j) {
+    const CaseView v = e->Head(j);
+    if (v.end == EndReason::kCorrected && v.ended_at == at &&
+        SameCaseCode(v.case_code, c.record.case_code)) {
+      e->EndCase(j, at, end);
+    }
+  }
   return absl::OkStatus();
 }
 

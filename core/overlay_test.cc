@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -429,6 +430,44 @@ TEST_F(OverlayTest, AChangeBeforeTheCasesLastCorrectionAppliesAtItWithANote) {
   EXPECT_FALSE(Listed(PersonId(1), ten + 3600));
   const CheckResult before = Check(View(), PersonId(1), ten + 3599, true).value();
   EXPECT_EQ(before.until, ten + 3600);  // the removal, at the correction
+}
+
+// A remove dated before the case's correction ends the case at the correction: the version the
+// correction replaced, which answers about the instants before show, ends by the removal and its
+// reason (finding 7 of /tmp/x31), not as "corrected", which alone never ends a listing.
+TEST_F(OverlayTest, ARemoveAppliedAtACorrectionEndsTheReplacedVersionAsRemoved) {
+  constexpr std::string_view kCode = "（2018）黑04执1号";
+  const int64_t nine = kJune1 + 9 * 3600, ten = kJune1 + 10 * 3600;
+  DeltaChange correct = Add(PersonId(1), "张一", kCode, ten);
+  correct.op = DeltaOp::kCorrect;
+  correct.at = ten;
+  ASSERT_TRUE(Apply(MakeDelta(1, {correct})).ok());
+  DeltaChange remove = Change(DeltaOp::kRemove, PersonId(1), kCode, nine);
+  remove.reason = EndReason::kNoAssets;
+  ASSERT_TRUE(Apply(MakeDelta(2, {remove})).ok());
+  const CheckResult half_past = Check(View(), PersonId(1), nine + 1800, true).value();
+  EXPECT_EQ(half_past.until, ten);
+  ASSERT_EQ(half_past.cases.size(), 1u);
+  EXPECT_EQ(half_past.cases[0].ended_at, ten);
+  EXPECT_EQ(half_past.cases[0].end, EndReason::kNoAssets);
+  EXPECT_FALSE(Listed(PersonId(1), ten));
+  // A correction after it is refused: every version has ended.
+  EXPECT_FALSE(Apply(MakeDelta(3, {correct})).ok());
+  // Likewise a revoke: the replaced version ends as revoked.
+  constexpr std::string_view kOther = "（2018）黑04执2号";
+  DeltaChange correct_other = Add(PersonId(2), "张二", kOther, ten);
+  correct_other.op = DeltaOp::kCorrect;
+  correct_other.at = ten;
+  ASSERT_TRUE(
+      Apply(MakeDelta(3, {correct_other, Change(DeltaOp::kRevoke, PersonId(2), kOther, nine)}))
+          .ok());
+  const CheckResult other = Check(View(), PersonId(2), nine + 1800, true).value();
+  ASSERT_EQ(other.cases.size(), 2u);
+  const auto revoked = std::find_if(other.cases.begin(), other.cases.end(),
+                                    [&](const CaseInfo& c) { return c.case_code == kOther; });
+  ASSERT_NE(revoked, other.cases.end());
+  EXPECT_EQ(revoked->ended_at, ten);
+  EXPECT_EQ(revoked->end, EndReason::kRevoked);
 }
 
 // A remove of a case revoked from a later instant on says so, not that the case is unknown.

@@ -1044,6 +1044,36 @@ TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// Finding 7 of /tmp/x31: a remove dated before the case's correction applies at the correction,
+// and an as-of answer before it shows the case removed then (performed), not only corrected.
+TEST(CliOfflineTest, ARemoveAtACorrectionShowsAsTheRemovalInAsOfAnswers) {
+  const std::string dir = ::testing::TempDir() + "/cli_remove_at_correction";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"correct","caseCode":"(2015)鹤向法执字第00232号","iname":"张秀兰",)"
+            R"("cardNum":"11010519491231002X","partyTypeName":"0",)"
+            R"("courtName":"鹤岗市向阳区人民法院","publishDate":"2015-09-08",)"
+            R"("duty":"偿还借款本金8万元及利息","at":"2026-06-10T10:00:00+08:00"})"
+            "\n");
+  WriteFile(dir + "/deltas/00000000000000000002.ndjson",
+            R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号",)"
+            R"("cardNum":"11010519491231002X","reason":"performed",)"
+            R"("at":"2026-06-10T09:00:00+08:00"})"
+            "\n");
+  const std::string check = "check --data data/sample --deltas " + dir +
+                            "/deltas --as-of 2026-06-10T09:30:00+08:00 11010519491231002X";
+  const RunResult text = Shixin(check);
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_THAT(text.out, HasSubstr("removed since 2026-06-10T10:00:00+08:00 (performed)"))
+      << text.out;
+  EXPECT_THAT(text.out, Not(HasSubstr("corrected since"))) << text.out;
+  const RunResult json = Shixin(check + " --json");
+  ASSERT_EQ(json.status, 0) << json.out;
+  EXPECT_THAT(json.out, HasSubstr(R"("ended_at":"2026-06-10T10:00:00+08:00","end":"performed")"))
+      << json.out;
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // An export that gives a case twice (a paging overlap) lists it once: compile says so, and the
 // court's removal of the case delists the person, from the data directory or the snapshot. A
 // repeat with other content is kept as the later line gives it, and noted with both lines.

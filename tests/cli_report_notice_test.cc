@@ -346,6 +346,27 @@ TEST_F(CliReportNoticeTest, NoticeOfAnAsOfAnswerFlagsARevocationSince) {
   EXPECT_THAT(r.out, HasSubstr("查询所针对的时点：2026-05-28T12:00:00+08:00\n"));
 }
 
+// Finding 7 of /tmp/x31: a remove dated before the case's correction applies at the correction;
+// the notice of an as-of answer before it tells the subject the case was deleted (performed)
+// then, not only corrected.
+TEST_F(CliReportNoticeTest, NoticeFlagsARemovalAppliedAtACorrectionAsTheRemoval) {
+  const std::string deltas = Deltas(absl::StrCat(
+      R"({"op":"correct","caseCode":"(2015)鹤向法执字第00232号","iname":"张秀兰","cardNum":")",
+      kPerson,
+      R"(","partyTypeName":"0","courtName":"鹤岗市向阳区人民法院","publishDate":"2015-09-08",)"
+      R"("duty":"偿还借款本金8万元及利息","at":"2026-05-28T10:00:00+08:00"})",
+      "\n", R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":")", kPerson,
+      R"(","reason":"performed","at":"2026-05-28T09:00:00+08:00"})", "\n"));
+  QueryRecord q = Query("bank", 4, {41}, kT0 + 20000);
+  q.as_of = 1779931800;  // 2026-05-28T09:30:00+08:00
+  q.delta_sequence = 1;
+  const RunResult r = Shixin(Notice(Append(q), "txt") + " --deltas " + deltas);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(" | (2015)鹤向法执字第00232号 | "));
+  EXPECT_THAT(r.out, HasSubstr(" | 2026年05月28日10时00分00秒删除（已履行全部义务）\n")) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("更正\n"))) << r.out;
+}
+
 // A receipt with no record exits 1, as for audit query and feedback (the receipt's fault, not
 // an audit that cannot be read: exit 3).
 TEST_F(CliReportNoticeTest, NoticeOfAnUnknownReceiptOrAnotherNodeFails) {

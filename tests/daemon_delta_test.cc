@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +27,7 @@
 #include "core/test_util.h"
 #include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
+#include "tests/http_socket.h"
 
 namespace shixin::e2e {
 namespace {
@@ -414,6 +416,66 @@ TEST_F(DaemonDeltaTest, AChangeReportedLateIsLogged) {
   EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(),
                                 "as-of answers after 2026-06-09T15:30:00+08:00 change"));
   EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);
+}
+
+// Finding 7 of /tmp/x31: a remove dated before the case's correction applies at the correction,
+// and answers about an instant before it, binary (DETAIL) and HTTP, show the case removed then
+// with its reason, not only "corrected".
+TEST(DaemonDeltaHistoryTest, ARemoveAtACorrectionShowsAsTheRemovalInAsOfAnswers) {
+  ScratchDir scratch;
+  const std::string deltas = scratch.Path("deltas");
+  ASSERT_EQ(::mkdir(deltas.c_str(), 0755), 0);
+  ASSERT_TRUE(
+      WriteFileAtomically(
+          deltas + "/" + DeltaFileName(1),
+          R"({"op":"correct","caseCode":"(2015)鹤向法执字第00232号","iname":"张秀兰",)"
+          R"("cardNum":"11010519491231002X","partyTypeName":"0","courtName":"鹤岗市向阳区人民法院",)"
+          R"("publishDate":"2015-09-08","duty":"偿还借款本金8万元及利息",)"
+          R"("at":"2026-06-10T10:00:00+08:00"})"
+          "\n")
+          .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(
+          deltas + "/" + DeltaFileName(2),
+          R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":"11010519491231002X",)"
+          R"("reason":"performed","at":"2026-06-10T09:00:00+08:00"})"
+          "\n")
+          .ok());
+  std::unique_ptr<Daemon> daemon = StartHttpDaemon(SampleDir(), {"--deltas-dir", deltas});
+  ASSERT_NE(daemon, nullptr);
+  constexpr int64_t kHalfPastNine = 1781055000, kTen = 1781056800;  // 2026-06-10, +08:00
+  auto client = daemon->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(client.ok()) << client.status();
+  // Both files are applied once the case no longer counts now.
+  const auto counts_now = [&] {
+    auto now = (*client)->Detail("11010519491231002X");
+    EXPECT_TRUE(now.ok()) << now.status();
+    return !now.ok() ||
+           std::any_of(now->value.cases.begin(), now->value.cases.end(), [](const CaseInfo& c) {
+             return c.case_code == "(2015)鹤向法执字第00232号";
+           });
+  };
+  const absl::Time deadline = absl::Now() + kWait;
+  while (counts_now() && absl::Now() < deadline) absl::SleepFor(kPoll);
+  ASSERT_FALSE(counts_now()) << daemon->stderr_text();
+  auto detail = (*client)->Detail("11010519491231002X", kHalfPastNine);
+  ASSERT_TRUE(detail.ok()) << detail.status();
+  bool found = false;
+  for (const CaseInfo& c : detail->value.cases) {
+    if (c.case_code != "(2015)鹤向法执字第00232号") continue;
+    found = true;
+    EXPECT_EQ(c.ended_at, kTen);
+    EXPECT_EQ(c.end, EndReason::kPerformed);
+  }
+  EXPECT_TRUE(found);
+  const std::optional<HttpResponse> r = HttpRoundTrip(
+      *daemon, HttpGet("/v1/subjects/11010519491231002X?asOf=2026-06-10T09:30:00%2B08:00"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200) << r->head << r->body;
+  EXPECT_TRUE(
+      absl::StrContains(r->body, R"("ended_at":"2026-06-10T10:00:00+08:00","end":"performed")"))
+      << r->body;
+  EXPECT_FALSE(absl::StrContains(r->body, "\"corrected\"")) << r->body;
 }
 
 TEST_F(DaemonDeltaTest, QueriesAcrossManyDeltaGenerationsNeverFail) {
