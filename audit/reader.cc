@@ -683,6 +683,23 @@ absl::StatusOr<OwnedRecord> LookUpRecord(const std::string& dir, const Receipt& 
   return ReadRecordAt(segment.first, receipt, segment.second, kHeaderSize);
 }
 
+namespace {
+
+// Whether `entry`, a query record, is one the MEASURES of `query` wrote for an officer it sent:
+// the same request (caller, its fields, filters, instant) on the same list, no measure, no
+// receipt (daemon/handler.cc writes them so).
+bool OfficerOf(const QueryRecord& query, const Entry& entry) {
+  const QueryRecord& o = entry.query;
+  return o.opcode == query.opcode && !o.receipt_issued && o.measures.empty() &&
+         o.caller == query.caller && o.operator_id == query.operator_id &&
+         o.matter == query.matter && o.purpose == query.purpose &&
+         o.agency_filter == query.agency_filter && o.scenario_filter == query.scenario_filter &&
+         o.as_of == query.as_of && o.list_version == query.list_version &&
+         o.generation == query.generation && o.delta_sequence == query.delta_sequence;
+}
+
+}  // namespace
+
 absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Receipt& receipt) {
   SHIXIN_ASSIGN_OR_RETURN(OwnedQuery query, LookUpQuery(dir, receipt));
   ReceiptRecords out;
@@ -694,8 +711,18 @@ absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Recei
   absl::Status status = absl::OkStatus();
   WriteOrderer orderer;
   std::vector<WriteOrder> order;  // of out.feedback
+  bool officers = false;          // the entries visited are the records right after the query
   SHIXIN_RETURN_IF_ERROR(ForEachRecord(dir, options, [&](const Entry& entry) {
     const WriteOrder at = orderer.Next(entry);
+    if (officers) {
+      officers = entry.type == RecordType::kQuery && OfficerOf(out.query, entry) &&
+                 StreamOf(entry.segment) == StreamOf(receipt.segment);
+      if (officers) out.officers.push_back({std::string(entry.query.subject), entry.query.listing});
+    }
+    if (entry.type == RecordType::kQuery && entry.segment == receipt.segment &&
+        entry.offset == receipt.offset) {
+      officers = true;
+    }
     if (entry.type != RecordType::kFeedback || entry.feedback.receipt != text) return true;
     // The entry views the mapping: re-encode it into bytes of our own and view those.
     auto payload = std::make_unique<std::string>();

@@ -171,17 +171,29 @@ struct OwnedRecord {
 // record", "...: no such segment in DIR", "...: of another node (this audit is N)".
 absl::StatusOr<OwnedRecord> LookUpRecord(const std::string& dir, const Receipt& receipt);
 
-// A receipt's query record and the feedback recorded on it.
+// An officer a MEASURES request sent with its subject (docs/audit.md, "What is recorded"): its
+// own record, written right after the subject's in the same stream.
+struct SentOfficer {
+  std::string id;  // normalised
+  Listing listing = Listing::kUnlisted;
+};
+
+// A receipt's query record, the officers its request sent, and the feedback recorded on it.
 struct ReceiptRecords {
   std::vector<std::unique_ptr<const std::string>> payloads;  // the bytes the records view
   QueryRecord query;
+  // The records right after the query's in its stream that are its officers' (a MEASURES with
+  // the same caller, request fields, filters and list, no measure, no receipt); none when the
+  // request sent none.
+  std::vector<SentOfficer> officers;
   // Every feedback record naming the receipt, in the order written (audit/write_order.h): the
   // last is the caller's latest word.
   std::vector<FeedbackRecord> feedback;
 };
 
-// Returns LookUpQuery(dir, receipt) and every feedback record on the receipt (read with
-// ForEachRecord from the query's time). LookUpQuery's NotFound; ForEachRecord's DataLoss.
+// Returns LookUpQuery(dir, receipt), its officers' records and every feedback record on the
+// receipt (read with ForEachRecord from the query's time). LookUpQuery's NotFound; ForEachRecord's
+// DataLoss.
 absl::StatusOr<ReceiptRecords> LookUpReceipt(const std::string& dir, const Receipt& receipt);
 
 }  // namespace shixin::audit

@@ -93,19 +93,47 @@ const std::vector<FlagSpec> kNoticeFlags = {
     {"data", true},    {"snapshot", true}, {"deltas", true}, {"max-errors", true, true},
     {"callers", true}, {"catalog", true},  {"issuer", true}};
 
-// Returns LoadList(), or FailedPrecondition if the list is older than the answer `record`
-// documents: a notice must not cite a case of an older list (a case since removed as
-// performed) nor miss one the answer rested on.
-absl::StatusOr<LoadedList> LoadNoticeList(const Flags& flags, const Catalog& catalog,
-                                          const audit::QueryRecord& record) {
-  SHIXIN_ASSIGN_OR_RETURN(LoadedList list, LoadList(flags, catalog.fingerprint()));
-  if (list.sequence < record.delta_sequence) {
+// The lists of a notice (NoticeLists): the list given, and the answer's, its base with the
+// delta files up to the last the answer was given after.
+struct NoticeListsLoaded {
+  LoadedList now;
+  std::unique_ptr<const Overlay> answered;  // over now.base; unused when `same`
+  bool same = true;                         // the answer's list is `now`
+  bool exact = true;                        // NoticeLists::exact
+
+  NoticeLists views() const {
+    const ListView current = now.view();
+    return NoticeLists{.answered = same ? current : ListView(*now.base, answered.get()),
+                       .now = current,
+                       .exact = exact};
+  }
+};
+
+// Returns LoadList() and the answer's list on its base, or FailedPrecondition if the list is
+// older than the answer `record` documents: a notice must not cite a case of an older list (a
+// case since removed as performed) nor miss one the answer rested on. A newer list is the
+// answer's with the delta files after it, which the notice reads for what changed since (a
+// change sent after the answer with effect before it, too).
+absl::StatusOr<NoticeListsLoaded> LoadNoticeLists(const Flags& flags, const Catalog& catalog,
+                                                  const audit::QueryRecord& record) {
+  NoticeListsLoaded lists;
+  SHIXIN_ASSIGN_OR_RETURN(lists.now, LoadList(flags, catalog.fingerprint()));
+  if (lists.now.sequence < record.delta_sequence) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "the answer was given from the list with deltas up to %u, the list given has them up "
         "to %u: give the daemon's --deltas DIR (and its base)",
-        record.delta_sequence, list.sequence));
+        record.delta_sequence, lists.now.sequence));
   }
-  return list;
+  if (lists.now.sequence == record.delta_sequence) return lists;
+  if (lists.now.base->info().delta_sequence > record.delta_sequence) {
+    lists.exact = false;  // later deltas folded into the base: the answer's list is gone
+    return lists;
+  }
+  DeltaReport report;
+  SHIXIN_ASSIGN_OR_RETURN(lists.answered, ApplyDeltaDir(*lists.now.base, *flags.Get("deltas"),
+                                                        &report, record.delta_sequence));
+  lists.same = false;
+  return lists;
 }
 
 // Writes `text` to `path` ("-": standard output).
@@ -252,10 +280,10 @@ int RunNotice(const std::vector<std::string>& args) {
   if (!answer.ok()) return LoadFailed("notice", answer.status());
   absl::StatusOr<CallerFacts> caller = FactsOfCaller(*flags, *catalog, answer->query.caller);
   if (!caller.ok()) return LoadFailed("notice", caller.status());
-  absl::StatusOr<LoadedList> list = LoadNoticeList(*flags, *catalog, answer->query);
-  if (!list.ok()) return LoadFailed("notice", list.status());
-  absl::StatusOr<NoticeSubject> subject =
-      NoticeSubjectFromList(list->view(), *catalog, answer->query, caller->scenarios);
+  absl::StatusOr<NoticeListsLoaded> lists = LoadNoticeLists(*flags, *catalog, answer->query);
+  if (!lists.ok()) return LoadFailed("notice", lists.status());
+  absl::StatusOr<NoticeSubject> subject = NoticeSubjectFromList(
+      lists->views(), *catalog, answer->query, answer->officers, caller->scenarios);
   if (!subject.ok()) return LoadFailed("notice", subject.status());
   NoticeInput input{.record = answer->query,
                     .receipt = *receipt_text,

@@ -233,30 +233,39 @@ constexpr std::array<const char*, kEndReasonCount> kRemovalGrounds = {"未删除
 enum class Change : uint8_t { kNone, kRevoked, kRemoved, kCorrected, kTermEnded, kRelisted };
 struct CaseChange {
   Change kind = Change::kNone;
-  std::string text;        // e.g. "2026年11月02日10时00分00秒撤销（不应纳入）"
-  bool scheduled = false;  // a change still to come at the notice's date ("将于...")
-  bool relisted = false;   // the case counts again after its removal or revocation
+  std::string text;          // e.g. "2026年11月02日10时00分00秒撤销（不应纳入）"
+  bool scheduled = false;    // a change still to come at the notice's date ("将于...")
+  bool relisted = false;     // the case counts again after its removal or revocation
+  bool retroactive = false;  // sent after the answer, effective at or before its instant
 };
 
-// Returns the later change of case `c`: a revocation, removal or correction (its ended_at is
-// after the answer's instant; one after the notice's date is scheduled), then, if a version of
-// `later` lists the case again, that; or the end of its term by the notice's date.
-CaseChange LaterChange(const CaseInfo& c, std::span<const CaseInfo> later, int64_t notice_date) {
+// What a retroactive change's text ends with (ChangesExplained() says what it means).
+constexpr char kRetroactive[] = "（查询后通报，追溯生效）";
+
+// Returns the later change of case `c`, which counted at `answered_at` on the answer's list: a
+// revocation, removal or correction (its ended_at is after that instant, one after the notice's
+// date scheduled; or at or before it: sent after the answer, retroactive), then, if a version
+// of `later` lists the case again, that; or the end of its term by the notice's date.
+CaseChange LaterChange(const CaseInfo& c, std::span<const CaseInfo> later, int64_t answered_at,
+                       int64_t notice_date) {
   const Interval counted = CaseInterval(c);
   if (c.end != EndReason::kNone && c.ended_at == counted.until) {
     CaseChange change;
     change.scheduled = c.ended_at > notice_date;
+    change.retroactive = c.ended_at <= answered_at;
     const std::string when = absl::StrCat(change.scheduled ? "将于" : "", ChineseTime(c.ended_at));
+    const char* retroactive = change.retroactive ? kRetroactive : "";
     if (c.end == EndReason::kRevoked) {
       change.kind = Change::kRevoked;
-      change.text = absl::StrCat(when, "撤销（不应纳入）");
+      change.text = absl::StrCat(when, "撤销（不应纳入）", retroactive);
     } else if (c.end == EndReason::kCorrected) {
       change.kind = Change::kCorrected;
-      change.text = absl::StrCat(when, "更正");
+      change.text = absl::StrCat(when, "更正", retroactive);
       return change;  // the new version is the same listing
     } else {
       change.kind = Change::kRemoved;
-      change.text = absl::StrCat(when, "删除（", kRemovalGrounds[static_cast<int>(c.end)], "）");
+      change.text =
+          absl::StrCat(when, "删除（", kRemovalGrounds[static_cast<int>(c.end)], "）", retroactive);
     }
     // The first version of the same case that counts from the end on: listed again.
     const CaseInfo* again = nullptr;
@@ -287,9 +296,11 @@ CaseChange LaterChange(const CaseInfo& c, std::span<const CaseInfo> later, int64
 }
 
 // Returns what the changes of `kinds` (bit i: Change i) mean, for the notice's reader, saying
-// what "将于" marks if one is `scheduled`. Changes are after the answer's instant: an as-of
-// answer's is stated above (CasesSection), a current answer's is the query's time, stated here.
-std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds, bool scheduled) {
+// what "将于" marks if one is `scheduled`, and what a `retroactive` one is. Changes are after the
+// answer's instant: an as-of answer's is stated above (CasesSection), a current answer's is the
+// query's time, stated here.
+std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds, bool scheduled,
+                             bool retroactive) {
   std::vector<std::string> clauses;
   const char* rules = kRulesTitle;  // cited in full once, then "该规定"
   auto cite = [&rules] { return std::exchange(rules, "该规定"); };
@@ -317,7 +328,11 @@ std::string ChangesExplained(const audit::QueryRecord& record, unsigned kinds, b
                       "。",
                       scheduled ? "标明“将于”的，系截至告知日期尚未发生、人民法院已确定于该时点"
                                   "发生的变化。"
-                                : "");
+                                : "",
+                      retroactive ? "标明“查询后通报，追溯生效”的，系人民法院在本单位查询之后通报、"
+                                    "自所载时点（早于或者等于查询所针对的时点）起生效的变化："
+                                    "查询时名单仍载有该案件，本单位系依据当时的名单实施惩戒。"
+                                  : "");
 }
 
 // To whom the notice speaks: the subject's name, or, when the list does not know it (an
@@ -359,16 +374,18 @@ Section CasesSection(const NoticeInput& in, const Grounds& g) {
   bool others = false;
   unsigned changes = 0;  // bit i: a case changed by Change i
   bool scheduled = false;
+  bool retroactive = false;
   std::vector<std::pair<const NoticeParty*, const CaseInfo*>> cases;
   std::vector<CaseChange> later;
   for (const NoticeParty* p : g.parties) {
     others = others || p->id != in.subject.id;
     for (const CaseInfo& c : p->cases) {
       cases.emplace_back(p, &c);
-      later.push_back(LaterChange(c, p->later, in.date));
+      later.push_back(LaterChange(c, p->later, AnswerInstant(in.record), in.date));
       changes |= 1U << static_cast<int>(later.back().kind);
       if (later.back().relisted) changes |= 1U << static_cast<int>(Change::kRelisted);
       scheduled = scheduled || later.back().scheduled;
+      retroactive = retroactive || later.back().retroactive;
     }
   }
   if (cases.empty()) return section;
@@ -386,7 +403,9 @@ Section CasesSection(const NoticeInput& in, const Grounds& g) {
     if (changed) row.push_back(std::move(later[k].text));
     t.rows.push_back(std::move(row));
   }
-  if (changed) section.after.push_back(ChangesExplained(in.record, changes, scheduled));
+  if (changed) {
+    section.after.push_back(ChangesExplained(in.record, changes, scheduled, retroactive));
+  }
   return section;
 }
 
@@ -565,14 +584,15 @@ absl::Status NotInCatalog(std::string_view what, std::string_view id) {
                       what, std::string(id)));
 }
 
-// Returns the versions of `party_id`'s cases in `r` (its answer at `at`) that begin after `at`.
-absl::StatusOr<std::vector<CaseInfo>> LaterVersions(const ListView& list, const Id& party_id,
+// Returns the versions of `party_id`'s cases in `r` (its answer at `at`) that begin after `at`,
+// in `now`.
+absl::StatusOr<std::vector<CaseInfo>> LaterVersions(const ListView& now, const Id& party_id,
                                                     int64_t at, const CheckResult& r) {
   std::vector<CaseInfo> later;
-  const SubjectRef ref = list.Find(party_id);
+  const SubjectRef ref = now.Find(party_id);
   if (!ref.found() || r.cases.empty()) return later;
   CaseBuffer buffer;
-  SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> versions, list.ReadCases(ref, buffer));
+  SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> versions, now.ReadCases(ref, buffer));
   for (const CaseView& v : versions) {
     if (v.start <= at) continue;
     if (std::any_of(r.cases.begin(), r.cases.end(),
@@ -583,10 +603,87 @@ absl::StatusOr<std::vector<CaseInfo>> LaterVersions(const ListView& list, const 
   return later;
 }
 
+// Gives each case of `cases` (versions of `party_id` on the answer's list) its end as `now`
+// has it: the same version (case number and start), ended since or not.
+absl::Status EndsKnownNow(const ListView& now, const Id& party_id, std::vector<CaseInfo>* cases) {
+  const SubjectRef ref = now.Find(party_id);
+  if (!ref.found() || cases->empty()) return absl::OkStatus();
+  CaseBuffer buffer;
+  SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> versions, now.ReadCases(ref, buffer));
+  for (CaseInfo& c : *cases) {
+    for (const CaseView& v : versions) {
+      if (v.case_code == c.case_code && v.start == c.start) {
+        c.ended_at = v.ended_at;
+        c.end = v.end;
+        break;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Returns the cases of the subject `id` on `list` that would count at `at` but for a removal,
+// revocation or correction at or before it, as "case C revoked at T": on a list that folds the
+// changes sent after the answer, the changes that may have taken away what the answer rested
+// on.
+absl::StatusOr<std::vector<std::string>> EndedByAt(const ListView& list, const Id& id, int64_t at) {
+  std::vector<std::string> ended;
+  const SubjectRef ref = list.Find(id);
+  if (!ref.found()) return ended;
+  CaseBuffer buffer;
+  SHIXIN_ASSIGN_OR_RETURN(const std::span<const CaseView> versions, list.ReadCases(ref, buffer));
+  for (const CaseView& v : versions) {
+    if (v.end == EndReason::kNone || v.ended_at > at || v.start > at ||
+        TermEndInstant(v.term_end) <= at) {
+      continue;
+    }
+    ended.push_back(
+        absl::StrFormat("case %s %s at %s", std::string(v.case_code),
+                        v.end == EndReason::kRevoked ? "revoked"
+                        : v.end == EndReason::kCorrected
+                            ? "corrected"
+                            : absl::StrCat("removed (", std::string(EndReasonName(v.end)), ")"),
+                        FormatInstant(v.ended_at)));
+  }
+  return ended;
+}
+
+// The refusal of a notice whose list does not give what `record` answered at `at` (`what`:
+// "measure 41 of the answer does not apply to ID on the list given"). On the answer's own list: not
+// the list (or catalog) the answer was given from. On a list folding later changes into its base:
+// the court's changes with effect at or before `at`, which may have been sent after the answer, are
+// named.
+absl::Status NotGiven(const NoticeLists& lists, const Id& id, const audit::QueryRecord& record,
+                      int64_t at, const std::string& what) {
+  const std::string head = absl::StrFormat("%s, at %s", what, FormatInstant(at));
+  if (!lists.exact) {
+    SHIXIN_ASSIGN_OR_RETURN(const std::vector<std::string> ended, EndedByAt(lists.now, id, at));
+    if (!ended.empty()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: the court changed the list with effect at or before that instant (%s), which the "
+          "list given folds into its base, after the answer's deltas (up to %u): if that was "
+          "sent after the answer, give the base the answer was given from and the delta files "
+          "after it, and the notice states what the answer rested on, the change flagged",
+          head, absl::StrJoin(ended, "; "), record.delta_sequence));
+    }
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(head, ": give the list and catalog the answer was given from"));
+}
+
 }  // namespace
 
 absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
                                                     const audit::QueryRecord& record,
+                                                    uint64_t default_scenarios) {
+  return NoticeSubjectFromList(NoticeLists{.answered = list, .now = list}, catalog, record, {},
+                               default_scenarios);
+}
+
+absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const NoticeLists& lists,
+                                                    const Catalog& catalog,
+                                                    const audit::QueryRecord& record,
+                                                    std::span<const audit::SentOfficer> officers,
                                                     uint64_t default_scenarios) {
   if (record.opcode != kMeasuresOpcode) {
     return absl::FailedPreconditionError("a punishment notice is of a MEASURES answer only");
@@ -600,8 +697,8 @@ absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const 
   }
   SHIXIN_ASSIGN_OR_RETURN(const Id id, ParseId(record.subject));
   const int64_t at = AnswerInstant(record);
-  // The answer again, filtered as it was, without the officers the caller sent (the audit does
-  // not keep them): a scenario or agency filter decides which bases count (related_scenarios).
+  // The answer again, on its list, filtered as it was, without the officers the caller sent
+  // (their roles are not recorded): a scenario or agency filter decides which bases count.
   MeasureQuery query;
   query.at = at;
   if (!record.agency_filter.empty()) {
@@ -614,7 +711,12 @@ absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const 
   } else {
     query.scenarios = default_scenarios;
   }
-  SHIXIN_ASSIGN_OR_RETURN(MeasuresResult again, Measures(list, catalog, id, query));
+  SHIXIN_ASSIGN_OR_RETURN(MeasuresResult again, Measures(lists.answered, catalog, id, query));
+  // A measure the list does not give applied through officers the caller sent only if the
+  // audit holds one that counted: listed, or holding a role in a listed organisation.
+  const bool officer_counted = std::any_of(
+      officers.begin(), officers.end(),
+      [](const audit::SentOfficer& o) { return o.listing != audit::Listing::kUnlisted; });
   NoticeSubject s{.id = again.subject.id, .kind = again.subject.kind, .name = again.subject.name};
   for (const uint16_t no : record.measures) {
     NoticeMeasure nm{.no = no};
@@ -623,27 +725,39 @@ absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const 
     if (found != again.measures.end()) {
       nm.basis = std::move(found->basis);
     } else if (const Measure* m = catalog.FindMeasure(no);
-               m == nullptr || s.kind != SubjectKind::kOrganization ||
+               m == nullptr || s.kind != SubjectKind::kOrganization || !officer_counted ||
                (m->officer_listed_roles | m->two_hop_officer_roles) == 0) {
-      // Not through officers the caller sent: the list or catalog is not the answer's.
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "measure %d of the answer does not apply to %s on the list given, at %s: give the "
-          "list and catalog the answer was given from",
-          no, std::string(record.subject), FormatInstant(at)));
+      return NotGiven(lists, id, record, at,
+                      absl::StrFormat("measure %d of the answer does not apply to %s on the list "
+                                      "given",
+                                      no, std::string(record.subject)));
     }
+    s.measures.push_back(std::move(nm));
+  }
+  // Never a basis the record does not hold: the subject listed exactly when the answer said so.
+  if ((record.listing == audit::Listing::kListed) != again.subject.listed) {
+    return NotGiven(lists, id, record, at,
+                    absl::StrCat("the answer found ", std::string(record.subject),
+                                 record.listing == audit::Listing::kListed
+                                     ? " listed, the list given does not"
+                                     : " not listed, the list given lists it"));
+  }
+  for (const NoticeMeasure& nm : s.measures) {
     for (const Basis& b : nm.basis) {
       const std::string_view party = PartyOf(s, b);
       if (FindParty(s, party) != nullptr) continue;
       SHIXIN_ASSIGN_OR_RETURN(const Id party_id, ParseId(party));
-      SHIXIN_ASSIGN_OR_RETURN(CheckResult r, Check(list, party_id, at, /*with_cases=*/true));
-      SHIXIN_ASSIGN_OR_RETURN(std::vector<CaseInfo> later, LaterVersions(list, party_id, at, r));
+      SHIXIN_ASSIGN_OR_RETURN(CheckResult r,
+                              Check(lists.answered, party_id, at, /*with_cases=*/true));
+      SHIXIN_RETURN_IF_ERROR(EndsKnownNow(lists.now, party_id, &r.cases));
+      SHIXIN_ASSIGN_OR_RETURN(std::vector<CaseInfo> later,
+                              LaterVersions(lists.now, party_id, at, r));
       s.parties.push_back(NoticeParty{.id = std::move(r.id),
                                       .kind = r.kind,
                                       .name = std::move(r.name),
                                       .cases = std::move(r.cases),
                                       .later = std::move(later)});
     }
-    s.measures.push_back(std::move(nm));
   }
   return s;
 }

@@ -1,11 +1,13 @@
 // The punishment notice (惩戒告知书, issue 12): what an agency prints from the system to tell a
 // subject which joint-punishment measures it applied and why (the memorandum, section 四). Built
 // from the audit record of a MEASURES answer that returned measures and its receipt, the list
-// at the answer's instant (why each measure applied, recomputed, and the court cases behind
-// it), the catalog (each measure's title and clause, the memorandum's title) and, when the
-// agency reported back, its feedback (only the measures reported applied are listed). States
-// the instant of an as-of answer and flags cases revoked, removed, corrected or expired since
-// (a change still to come at the notice's date as scheduled, a case listed again as such).
+// as the answer knew it at the answer's instant (why each measure applied, recomputed, and the
+// court cases behind it), the list as known now (what became of those cases), the catalog
+// (each measure's title and clause, the memorandum's title) and, when the agency reported
+// back, its feedback (only the measures reported applied are listed). States the instant of an
+// as-of answer and flags cases revoked, removed, corrected or expired since (a change still to
+// come at the notice's date as scheduled, a case listed again as such, a change the court made
+// after the answer with effect before it as retroactive).
 // Rendered in Chinese as plain text or as self-contained HTML printable on A4 from one
 // document; persons' IDs masked (Id::Masked()), organisations' codes whole; every text escaped.
 //
@@ -15,10 +17,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "audit/reader.h"
 #include "audit/record.h"
 #include "core/catalog.h"
 #include "core/list.h"
@@ -35,7 +39,10 @@ struct NoticeParty {
   std::string id;  // normalised
   SubjectKind kind = SubjectKind::kPerson;
   std::string name;
-  std::vector<CaseInfo> cases = {};  // the cases that counted at the answer's instant
+  // The cases that counted at the answer's instant on the answer's list, each with its end as
+  // the list is known now (NoticeLists): a change after the instant, or one the court made
+  // after the answer with its `at` at or before that instant (ended_at <= the instant).
+  std::vector<CaseInfo> cases = {};
   // The versions of those cases that begin after that instant (a correction's, a listing
   // again after a removal): what became of each case, by start.
   std::vector<CaseInfo> later = {};
@@ -44,9 +51,10 @@ struct NoticeParty {
 // One measure of the answer and why it applied.
 struct NoticeMeasure {
   uint16_t no = 0;
-  // The bases the list gives at the answer's instant (Measures() with the officers of the
-  // relations feed). Empty when the measure applied only through officers the caller sent with
-  // the request, which the audit does not keep: the notice then says so and names no one.
+  // The bases the answer's list gives at the answer's instant (Measures() with the officers of
+  // the relations feed). Empty when the measure applied only through officers the caller sent
+  // with the request (the audit records them, not their roles): the notice then says so and
+  // names no one.
   std::vector<Basis> basis = {};
 };
 
@@ -73,15 +81,38 @@ struct NoticeInput {
   int64_t date = 0;  // the notice's date, Unix seconds (shown as the day in China)
 };
 
-// Returns the subject of `record` and the basis of each of its measures as `list` says at the
-// instant of the answer (its as_of, or its time) under the answer's agency and scenario filters
-// (without a scenario, `default_scenarios`: the caller's default scenarios as a mask of catalog
-// indexes, 0 = none), with the cases of every listed party behind them. Returns
-// FailedPrecondition when the record is not of a MEASURES answer with a receipt and at least one
-// measure (audit::AwaitsFeedback: no measure, no notice), or when the list (or `catalog`) does
-// not give one of its measures at that instant or lacks its agency or scenario (not the list or
-// catalog the answer was given from); InvalidArgument for a malformed subject, and
-// Snapshot::ReadCases()'s DataLoss.
+// The lists a notice is drawn from (both over one base).
+struct NoticeLists {
+  // The list as the answer knew it: the base and the delta files up to the record's
+  // delta_sequence. The bases, the subject and the cases the notice states are this list's.
+  ListView answered;
+  // The list as known now, every delta file given: the later changes the notice flags, those
+  // the court sent after the answer with an `at` before it (a retroactive removal) too.
+  ListView now;
+  // Whether `answered` is the answer's list. False when the list given folds deltas after the
+  // answer's into its base (a compiled snapshot): `answered` is then `now`, on which a
+  // retroactive change cannot be told from one known when the answer was given.
+  bool exact = true;
+};
+
+// Returns the subject of `record` and the basis of each of its measures as `lists.answered`
+// says at the instant of the answer (its as_of, or its time) under the answer's agency and
+// scenario filters (without a scenario, `default_scenarios`: the caller's default scenarios as a
+// mask of catalog indexes, 0 = none), with the cases of every listed party behind them and
+// their changes since in `lists.now`. A measure the list does not give applied through officers
+// the caller sent only if `officers` (the answer's officer records) holds one listed or related.
+// Returns FailedPrecondition when the record is not of a MEASURES answer with a receipt and at
+// least one measure (audit::AwaitsFeedback: no measure, no notice); when the list (or `catalog`)
+// does not give one of its measures at that instant, or the subject's listing the record holds,
+// or lacks its agency or scenario (not the list or catalog the answer was given from; with an
+// inexact list, naming the cases the court changed after the answer with effect before it);
+// InvalidArgument for a malformed subject, and Snapshot::ReadCases()'s DataLoss.
+absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const NoticeLists& lists,
+                                                    const Catalog& catalog,
+                                                    const audit::QueryRecord& record,
+                                                    std::span<const audit::SentOfficer> officers,
+                                                    uint64_t default_scenarios = 0);
+// The same with one list, the answer's and the current one, and no officer sent.
 absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
                                                     const audit::QueryRecord& record,
                                                     uint64_t default_scenarios = 0);

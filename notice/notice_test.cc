@@ -40,8 +40,10 @@ class NoticeTest : public ::testing::Test {
   }
 
   // A notice input for a MEASURES answer about `subject` returning `measures`.
+  // `officers`: those the request sent, as the audit recorded them.
   NoticeInput Input(const std::string& subject, audit::Listing listing,
-                    std::vector<uint16_t> measures, int64_t as_of = 0) {
+                    std::vector<uint16_t> measures, int64_t as_of = 0,
+                    const std::vector<audit::SentOfficer>& officers = {}) {
     subject_ = subject;
     NoticeInput in;
     in.record.time_micros = kAnswerMicros;
@@ -58,8 +60,9 @@ class NoticeTest : public ::testing::Test {
     in.issuer = "鹤岗市住房保障局";
     in.catalog = catalog_.get();
     in.date = kNoticeDay;
-    absl::StatusOr<NoticeSubject> s =
-        NoticeSubjectFromList(ListView(*snap_, overlay_.get()), *catalog_, in.record);
+    const ListView list(*snap_, overlay_.get());
+    absl::StatusOr<NoticeSubject> s = NoticeSubjectFromList(
+        NoticeLists{.answered = list, .now = list}, *catalog_, in.record, officers);
     EXPECT_TRUE(s.ok()) << s.status();
     if (s.ok()) in.subject = std::move(*s);
     return in;
@@ -272,10 +275,11 @@ TEST_F(NoticeTest, APersonWithoutANameIsAddressedByTheMaskedId) {
   EXPECT_THAT(html, Not(HasSubstr(kPerson)));
 }
 
-// Officers the caller sent with the request are not in the audit: the notice says the measure
-// applied through one of them, as the catalog's rule has it, and names no one.
+// Officers the caller sent with the request are recorded without their roles: the notice says
+// the measure applied through one of them, as the catalog's rule has it, and names no one.
 TEST_F(NoticeTest, OfficerTheCallerSentIsNotNamed) {
-  const NoticeInput in = Input(kUnknownOrg, audit::Listing::kUnlisted, {22, 52});
+  const NoticeInput in = Input(kUnknownOrg, audit::Listing::kUnlisted, {22, 52}, 0,
+                               {{"230402198503150611", audit::Listing::kListed}});
   ASSERT_EQ(in.subject.measures.size(), 2u);
   EXPECT_TRUE(in.subject.measures[0].basis.empty());
   EXPECT_TRUE(in.subject.parties.empty());
@@ -288,6 +292,75 @@ TEST_F(NoticeTest, OfficerTheCallerSentIsNotNamed) {
                               "查询记录未保存其身份）。\n"));
   EXPECT_THAT(text, Not(HasSubstr("序号 | ")));  // no case known
   EXPECT_THAT(text, HasSubstr("第十一条，向执行法院书面申请纠正。"));
+}
+
+// A measure the list does not give is stated as applied through officers the caller sent only
+// when the audit recorded one that counted (finding 2 of /tmp/x31): without officer records, or
+// with only unlisted ones, the notice is refused, never given an invented basis.
+TEST_F(NoticeTest, OfficerBasisNeedsTheOfficersRecords) {
+  audit::QueryRecord r;
+  r.opcode = 4;
+  r.subject = kUnknownOrg;
+  r.kind = 1;
+  r.listing = audit::Listing::kUnlisted;
+  r.time_micros = kAnswerMicros;
+  r.receipt_issued = true;
+  r.measures = {22};
+  const NoticeLists lists{.answered = *snap_, .now = *snap_};
+  absl::StatusOr<NoticeSubject> s = NoticeSubjectFromList(lists, *catalog_, r, {});
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+  EXPECT_THAT(s.status().message(), HasSubstr("measure 22 of the answer does not apply"));
+  const std::vector<audit::SentOfficer> unlisted = {
+      {"230402199001010015", audit::Listing::kUnlisted}};
+  EXPECT_FALSE(NoticeSubjectFromList(lists, *catalog_, r, unlisted).ok());
+  const std::vector<audit::SentOfficer> listed = {{"230402198503150611", audit::Listing::kListed}};
+  EXPECT_TRUE(NoticeSubjectFromList(lists, *catalog_, r, listed).ok());
+}
+
+// A revoke the court sent after the answer with its `at` before it (finding 2 of /tmp/x31):
+// the notice states the answer's basis (listed), names the subject and its case as the answer's
+// list had them, and flags the revocation as retroactive. On a list that folds the revoke into
+// its base (no answer's list to tell it from), the refusal names the case and the change.
+TEST_F(NoticeTest, ARetroactiveRevokeIsFlaggedNotTurnedIntoAnotherBasis) {
+  constexpr char kOrg[] = "91230402MA1B7Q2C9U";  // 鹤岗市宏达建筑工程有限公司, listed
+  ApplyDelta(absl::StrCat(R"({"op":"revoke","caseCode":"（2020）黑04执77号","cardNum":")", kOrg,
+                          R"(","at":"2026-05-29T00:00:00+08:00"})", "\n"));
+  audit::QueryRecord r;
+  r.opcode = 4;
+  r.subject = kOrg;
+  r.kind = 1;
+  r.listing = audit::Listing::kListed;
+  r.time_micros = kAnswerMicros;  // 04:26:40, after the revoke's at
+  r.receipt_issued = true;
+  r.measures = {52};
+  r.scenario_filter = "bank_credit";
+  const ListView now(*snap_, overlay_.get());
+  absl::StatusOr<NoticeSubject> s =
+      NoticeSubjectFromList(NoticeLists{.answered = *snap_, .now = now}, *catalog_, r, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  NoticeInput in;
+  in.record = r;
+  in.receipt = "9f2c41d0-3-1048576";
+  in.issuer = "鹤岗市农商银行";
+  in.catalog = catalog_.get();
+  in.date = kNoticeDay;
+  in.subject = *std::move(s);
+  const std::string text = RenderNoticeText(in);
+  EXPECT_THAT(text, HasSubstr("\n鹤岗市宏达建筑工程有限公司：\n"));
+  EXPECT_THAT(text, HasSubstr("告知对象已被纳入失信被执行人名单"));
+  EXPECT_THAT(text, HasSubstr(" | （2020）黑04执77号 | "));
+  EXPECT_THAT(text,
+              HasSubstr(" | 2026年05月29日00时00分00秒撤销（不应纳入）（查询后通报，追溯生效）\n"));
+  EXPECT_THAT(text, HasSubstr("标明“查询后通报，追溯生效”的"));
+  EXPECT_THAT(text, Not(HasSubstr("本单位在查询时提供")));
+  EXPECT_THAT(text, Not(HasSubstr("未载明其名称")));
+
+  s = NoticeSubjectFromList(NoticeLists{.answered = now, .now = now, .exact = false}, *catalog_, r,
+                            {});
+  EXPECT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+  EXPECT_THAT(s.status().message(),
+              HasSubstr("the court changed the list with effect at or before that instant (case "
+                        "（2020）黑04执77号 revoked at 2026-05-29T00:00:00+08:00)"));
 }
 
 // Two hops from the relations feed: the enterprise's principal is the legal representative and

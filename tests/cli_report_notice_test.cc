@@ -81,9 +81,11 @@ class CliReportNoticeTest : public ::testing::Test {
     return log->Append(&f).ok();
   }
 
-  // Appends `q` and, if `entries` is not empty, its caller's feedback on it; returns its
-  // receipt.
-  std::string Append(QueryRecord q, std::vector<FeedbackEntry> entries = {}) {
+  // Appends `q`, the records of the officers its request sent (IDs and listings, as shixind
+  // writes them right after it) and, if `entries` is not empty, its caller's feedback on it;
+  // returns its receipt.
+  std::string Append(QueryRecord q, std::vector<FeedbackEntry> entries = {},
+                     const std::vector<std::pair<std::string, Listing>>& officers = {}) {
     AuditLog::Options o;
     o.dir = dir_;
     o.node = 0x9f2c41d0;
@@ -95,6 +97,15 @@ class CliReportNoticeTest : public ::testing::Test {
     EXPECT_TRUE(a.ok());
     if (!a.ok()) return "";
     std::string receipt = a->receipt.ToString();
+    for (const auto& [id, listing] : officers) {
+      QueryRecord officer = q;
+      officer.subject = id;
+      officer.kind = 0;
+      officer.listing = listing;
+      officer.measures.clear();
+      officer.receipt_issued = false;
+      EXPECT_TRUE((*log)->Append(&officer).ok());
+    }
     if (!entries.empty()) {
       EXPECT_TRUE(Feedback(log->get(), std::string(q.caller).c_str(), receipt, q.time_micros + 1000,
                            std::move(entries)));
@@ -276,6 +287,40 @@ TEST_F(CliReportNoticeTest, NoticeOfAnAnswerAfterDeltasNeedsThem) {
   EXPECT_THAT(r.out, Not(HasSubstr("(2015)鹤向法执字第00232号")));
 }
 
+// Finding 2 of /tmp/x31: the court revokes the case an answer rested on with an `at` before the
+// answer, in a file pushed after it. The notice states the answer's basis (listed), the
+// subject's name and case, the revocation flagged as retroactive; it never turns the measure
+// into one "through officers the caller sent". A snapshot that folds the revoke into its base
+// cannot show the answer's list: refused, naming the case, the change and its instant.
+TEST_F(CliReportNoticeTest, NoticeAfterARetroactiveRevokeStatesTheAnswersBasisFlagged) {
+  const std::string deltas =
+      Deltas(R"({"op":"revoke","caseCode":"（2020）黑04执77号","cardNum":"91230402MA1B7Q2C9U",)"
+             R"("at":"2026-05-29T00:00:00+08:00"})"
+             "\n");
+  QueryRecord q = Query("bank", 4, {52}, kT0 + 20000);
+  q.subject = "91230402MA1B7Q2C9U";
+  q.kind = 1;
+  q.scenario_filter = "bank_credit";
+  const std::string receipt = Append(q);
+  RunResult r = Shixin(Notice(receipt, "txt") + " --deltas " + deltas, /*with_stderr=*/true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\n鹤岗市宏达建筑工程有限公司：\n"));
+  EXPECT_THAT(r.out, HasSubstr("告知对象已被纳入失信被执行人名单"));
+  EXPECT_THAT(r.out, HasSubstr(" | （2020）黑04执77号 | "));
+  EXPECT_THAT(r.out,
+              HasSubstr("2026年05月29日00时00分00秒撤销（不应纳入）（查询后通报，追溯生效）\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("本单位在查询时提供")));
+  EXPECT_THAT(r.out, Not(HasSubstr("未载明其名称")));
+  const std::string snap = tmp_.path() + "/folded.snap";
+  ASSERT_EQ(Shixin("compile --data data/sample --deltas " + deltas + " -o " + snap).status, 0);
+  r = Shixin(absl::StrCat("notice --receipt ", receipt, " --audit ", dir_, " --snapshot ", snap,
+                          " --format txt"),
+             /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("the court changed the list with effect at or before that instant "
+                               "(case （2020）黑04执77号 revoked at 2026-05-29T00:00:00+08:00)"));
+}
+
 // The issuing unit is --issuer, else the caller's name in --callers, else a blank to fill in
 // by hand (open mode has the caller id "open", never a unit's name).
 TEST_F(CliReportNoticeTest, NoticeIssuerIsNamedOrLeftBlank) {
@@ -309,16 +354,25 @@ TEST_F(CliReportNoticeTest, NoticeOfNoMeasureIsRefused) {
   EXPECT_THAT(r.out, HasSubstr("reported none of the answer's measures applied"));
 }
 
-// An unlisted organisation restricted through an officer the caller sent (not in the audit)
-// gets its notice once the measure is reported applied.
+// An unlisted organisation restricted through an officer the caller sent (its record follows
+// the subject's, its role is not kept) gets its notice once the measure is reported applied;
+// without such a record the notice states no officer basis (finding 2 of /tmp/x31).
 TEST_F(CliReportNoticeTest, NoticeOfAnOfficerMeasure) {
   QueryRecord q = Query("bank", 4, {18, 22}, kT0 + 20000);
   q.subject = "91230400MA1DDDDD69";
   q.kind = 1;
   q.listing = Listing::kUnlisted;
-  const std::string receipt =
+  const std::string unsent =
       Append(q, {{18, Outcome::kNotApplied, "无申请"}, {22, Outcome::kApplied, ""}});
-  const RunResult r = Shixin(Notice(receipt, "txt"));
+  RunResult r = Shixin(Notice(unsent, "txt"), /*with_stderr=*/true);
+  EXPECT_EQ(r.status, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("measure 18 of the answer does not apply to 91230400MA1DDDDD69"));
+  EXPECT_THAT(r.out, Not(HasSubstr("本单位在查询时提供")));
+  q.time_micros += 1000;
+  const std::string receipt =
+      Append(q, {{18, Outcome::kNotApplied, "无申请"}, {22, Outcome::kApplied, ""}},
+             {{"230402198503150611", Listing::kListed}});
+  r = Shixin(Notice(receipt, "txt"));
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("统一社会信用代码（组织机构代码）：91230400MA1DDDDD69\n"));
   EXPECT_THAT(r.out,
