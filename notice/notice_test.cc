@@ -363,6 +363,40 @@ TEST_F(NoticeTest, ARetroactiveRevokeIsFlaggedNotTurnedIntoAnotherBasis) {
                         "（2020）黑04执77号 revoked at 2026-05-29T00:00:00+08:00)"));
 }
 
+// The same for a person after a late removal (finding 3 of /tmp/x31): printed from the answer's
+// list, the removal flagged with its ground, not refused as if the list were another.
+TEST_F(NoticeTest, ARetroactiveRemovalOfAPersonsCaseIsFlagged) {
+  constexpr char kFu[] = "230422196705050033";  // 周福贵, listed
+  ApplyDelta(absl::StrCat(R"({"op":"remove","caseCode":"（2021）黑0422执210号","cardNum":")", kFu,
+                          R"(","reason":"performed","at":"2026-05-29T00:00:00+08:00"})", "\n"));
+  audit::QueryRecord r;
+  r.opcode = 4;
+  r.subject = kFu;
+  r.listing = audit::Listing::kListed;
+  r.time_micros = kAnswerMicros;
+  r.receipt_issued = true;
+  r.measures = {41};
+  r.scenario_filter = "hotel";
+  const ListView now(*snap_, overlay_.get());
+  // The list as known now does not give the answer's listing: refused without the answer's.
+  EXPECT_FALSE(NoticeSubjectFromList(now, *catalog_, r).ok());
+  absl::StatusOr<NoticeSubject> s =
+      NoticeSubjectFromList(NoticeLists{.answered = *snap_, .now = now}, *catalog_, r, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  NoticeInput in;
+  in.record = r;
+  in.receipt = "9f2c41d0-3-1048576";
+  in.issuer = "鹤岗市某宾馆";
+  in.catalog = catalog_.get();
+  in.date = kNoticeDay;
+  in.subject = *std::move(s);
+  const std::string text = RenderNoticeText(in);
+  EXPECT_THAT(text, HasSubstr("\n周福贵：\n"));
+  EXPECT_THAT(text, HasSubstr(" | （2021）黑0422执210号 | "));
+  EXPECT_THAT(text, HasSubstr(" | 2026年05月29日00时00分00秒删除（已履行全部义务）"
+                              "（查询后通报，追溯生效）\n"));
+}
+
 // Two hops from the relations feed: the enterprise's principal is the legal representative and
 // principal of a listed organisation (measure 52).
 TEST_F(NoticeTest, TwoHopsThroughTheFeed) {

@@ -321,6 +321,26 @@ TEST_F(CliReportNoticeTest, NoticeAfterARetroactiveRevokeStatesTheAnswersBasisFl
                                "(case （2020）黑04执77号 revoked at 2026-05-29T00:00:00+08:00)"));
 }
 
+// Finding 3 of /tmp/x31: the same for a person after a late removal: the notice is printed, the
+// removal flagged with its ground, not refused as if the list were another.
+TEST_F(CliReportNoticeTest, NoticeAfterARetroactiveRemovalOfAPersonIsPrintedFlagged) {
+  const std::string deltas =
+      Deltas(R"({"op":"remove","caseCode":"（2021）黑0422执210号","cardNum":"230422196705050033",)"
+             R"("reason":"performed","at":"2026-05-29T00:00:00+08:00"})"
+             "\n");
+  QueryRecord q = Query("hotel", 4, {41}, kT0 + 20000);
+  q.subject = "230422196705050033";
+  q.scenario_filter = "hotel";
+  const RunResult r =
+      Shixin(Notice(Append(q), "txt") + " --deltas " + deltas, /*with_stderr=*/true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\n周福贵：\n"));
+  EXPECT_THAT(r.out, HasSubstr(" | （2021）黑0422执210号 | "));
+  EXPECT_THAT(r.out, HasSubstr("2026年05月29日00时00分00秒删除（已履行全部义务）"
+                               "（查询后通报，追溯生效）"));
+  EXPECT_THAT(r.out, Not(HasSubstr("give the list and catalog")));
+}
+
 // The issuing unit is --issuer, else the caller's name in --callers, else a blank to fill in
 // by hand (open mode has the caller id "open", never a unit's name).
 TEST_F(CliReportNoticeTest, NoticeIssuerIsNamedOrLeftBlank) {
