@@ -14,7 +14,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -106,16 +105,25 @@ struct ClientOptions {
   bool no_going_back = false;
 };
 
-// Where a replica's list stands, in the order one writer produces lists: the source time of
-// the base (kept by compaction), then the last delta in it (max of INFO's base_sequence and
-// sequence; version 1: the base's). Generations are per process and cannot be compared.
+// Where a replica's list stands. One writer's lists are ordered by the last delta file in them
+// (`sequence`: the largest of INFO's snapshot delta_sequence, base_sequence and sequence), since
+// a compaction, or a court re-issue compiled with --delta-sequence N, starts a base at the
+// sequence it holds; the same sequence on two bases is the same list (equal, never refused), as
+// compaction moves a base's source_time forward. `source_time` orders only lists without any
+// delta (sequence 0 both: each compile of a new export). A list at 0 is older than any with a
+// delta: a re-issue compiled without --delta-sequence while deltas flow is outside the order
+// (docs/feed.md, "A full re-issue"). Generations are per process and cannot be compared.
 struct ListPosition {
   int64_t source_time = 0;
   uint64_t sequence = 0;
   bool operator<(const ListPosition& other) const {
-    return std::tie(source_time, sequence) < std::tie(other.source_time, other.sequence);
+    if (sequence != other.sequence) return sequence < other.sequence;
+    return sequence == 0 && source_time < other.source_time;
   }
 };
+
+// Returns `p` as an operator reads it: "delta 5, source time 2026-12-05T10:20:00+08:00".
+std::string FormatPosition(const ListPosition& p);
 
 // Returns the position of the generation an INFO answer describes.
 ListPosition PositionOf(const wire::InfoResponse& info);

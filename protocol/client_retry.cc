@@ -7,17 +7,15 @@
 #include "absl/strings/str_format.h"
 #include "base/socket.h"
 #include "base/status_macros.h"
+#include "core/validity.h"
 #include "protocol/client.h"
 #include "protocol/operator_messages.h"
 
 namespace shixin {
-namespace {
 
-std::string Describe(const ListPosition& p) {
-  return absl::StrFormat("source time %d, delta %d", p.source_time, p.sequence);
+std::string FormatPosition(const ListPosition& p) {
+  return absl::StrFormat("delta %d, source time %s", p.sequence, FormatInstant(p.source_time));
 }
-
-}  // namespace
 
 ListPosition PositionOf(const wire::InfoResponse& info) {
   return ListPosition{
@@ -97,7 +95,7 @@ absl::Status Client::CheckNotOlder(wire::Opcode op, uint32_t generation, bool* o
     *older = true;
     return absl::FailedPreconditionError(absl::StrFormat(
         "no going back: %s answered from an older list (%s) than one already seen (%s)",
-        wire::OpcodeName(op), Describe(it->second), Describe(*newest_)));
+        wire::OpcodeName(op), FormatPosition(it->second), FormatPosition(*newest_)));
   }
   newest_ = it->second;
   return absl::OkStatus();

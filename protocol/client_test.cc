@@ -716,5 +716,42 @@ TEST(ClientRetryTest, AnOlderListTwiceIsRefused) {
   EXPECT_TRUE(lax->Check({"11010519491231002X"}).ok());
 }
 
+// The order of list positions (docs/replicas.md, "no going back"), in every case feed.md allows.
+TEST(ListPositionTest, TheDeltaSequenceOrdersListsAndCompactionsSourceTimeDoesNot) {
+  constexpr int64_t kOld = 1796595258;  // the old base's source time
+  constexpr int64_t kNew = 1796595584;  // compaction (or a new export) moves it forward
+  // Compaction of the same lineage: the compacted base without delta 5 is older than the old
+  // base with it, whatever their source times.
+  EXPECT_LT((ListPosition{kNew, 4}), (ListPosition{kOld, 5}));
+  EXPECT_FALSE((ListPosition{kOld, 5}) < (ListPosition{kNew, 4}));
+  // The same list on two bases (old base + deltas 1-5, compacted at 4 + delta 5): equal.
+  EXPECT_FALSE((ListPosition{kOld, 5}) < (ListPosition{kNew, 5}));
+  EXPECT_FALSE((ListPosition{kNew, 5}) < (ListPosition{kOld, 5}));
+  // A re-issue compiled with --delta-sequence 7: newer than delta 6, the same list as delta 7.
+  EXPECT_LT((ListPosition{kOld, 6}), (ListPosition{kNew, 7}));
+  EXPECT_FALSE((ListPosition{kOld, 7}) < (ListPosition{kNew, 7}));
+  EXPECT_FALSE((ListPosition{kNew, 7}) < (ListPosition{kOld, 7}));
+  // Without --delta-sequence a re-issue counts as 0: older than any list with a delta.
+  EXPECT_LT((ListPosition{kNew, 0}), (ListPosition{kOld, 1}));
+  // Lists without deltas: each new export is newer; the same one is equal.
+  EXPECT_LT((ListPosition{kOld, 0}), (ListPosition{kNew, 0}));
+  EXPECT_FALSE((ListPosition{kNew, 0}) < (ListPosition{kOld, 0}));
+  EXPECT_FALSE((ListPosition{kOld, 0}) < (ListPosition{kOld, 0}));
+}
+
+TEST(ListPositionTest, APositionIsTheLargestSequenceAndReadsAsAnOperatorDoes) {
+  wire::InfoResponse info;
+  info.snapshot.source_time = 1780452000;  // 2026-06-03T10:00:00+08:00
+  info.snapshot.delta_sequence = 4;
+  info.deltas.base_sequence = 4;
+  info.deltas.sequence = 0;
+  const ListPosition p = PositionOf(info);
+  EXPECT_EQ(p.sequence, 4u);
+  EXPECT_EQ(p.source_time, 1780452000);
+  EXPECT_EQ(FormatPosition(p), "delta 4, source time 2026-06-03T10:00:00+08:00");
+  info.deltas.sequence = 6;
+  EXPECT_EQ(PositionOf(info).sequence, 6u);
+}
+
 }  // namespace
 }  // namespace shixin
