@@ -156,11 +156,14 @@ absl::Status Handler::SyncAudit(uint64_t ticket) const {
   return auditor_ != nullptr ? auditor_->Sync(ticket) : absl::OkStatus();
 }
 
-std::optional<uint64_t> Handler::ListVersion(uint32_t generation) const {
+std::optional<Handler::ListId> Handler::ListOf(uint32_t generation) const {
   const SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   if (d == nullptr || d->generation != generation) return std::nullopt;
-  return d->snapshot->info().version;
+  const SnapshotInfo& info = d->snapshot->info();
+  return ListId{.version = info.version,
+                .source_time = d->source_time,
+                .sequence = std::max(info.delta_sequence, d->sequence)};
 }
 
 void Handler::Audit(audit::QueryRecord* record, const wire::RequestContext& context,

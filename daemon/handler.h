@@ -157,9 +157,15 @@ class Handler {
     return auditor_ == nullptr || !auditor_->required() ? absl::OkStatus() : auditor_->Writable();
   }
 
-  // Returns the content version (SnapshotInfo::version, as INFO shows it) of the list published
-  // as `generation`, or nullopt if that is not (or no longer) the one published.
-  std::optional<uint64_t> ListVersion(uint32_t generation) const;
+  // What identifies a published list across replicas (INFO's fields; the generation does not).
+  struct ListId {
+    uint64_t version = 0;     // SnapshotInfo::version, the base's content version
+    int64_t source_time = 0;  // Unix seconds: the newest source data of the base
+    uint64_t sequence = 0;    // the last delta in it: the base's or the last applied, the larger
+  };
+  // Returns the ListId of the list published as `generation`, or nullopt if that is not (or no
+  // longer) the one published.
+  std::optional<ListId> ListOf(uint32_t generation) const;
 
   // Returns the HELLO server name, e.g. "shixind/0.1.0".
   static std::string_view ServerName();

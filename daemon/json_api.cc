@@ -613,13 +613,18 @@ HttpReply JsonApi::ErrorOf(const Answer& answer) {
 }
 
 std::string JsonApi::WithList(std::string object, const Answer& answer) const {
-  const std::optional<uint64_t> version = handler_->ListVersion(answer.header.generation);
+  const std::optional<Handler::ListId> list = handler_->ListOf(answer.header.generation);
   // The object's closing brace gives way to the list's fields.
   if (!object.empty() && object.back() == '}') object.pop_back();
   if (object.size() > 1) object.push_back(',');
+  // The position (docs/replicas.md): the generation is per process, so a caller moved to another
+  // replica compares these instead.
   absl::StrAppend(
       &object,
-      "\"version\":", version ? absl::StrFormat("\"%016x\"", *version) : std::string("null"),
+      "\"version\":", list ? absl::StrFormat("\"%016x\"", list->version) : std::string("null"),
+      ",\"source_time\":",
+      list ? absl::StrCat("\"", FormatInstant(list->source_time), "\"") : std::string("null"),
+      ",\"delta_sequence\":", list ? absl::StrCat(list->sequence) : std::string("null"),
       ",\"generation\":", answer.header.generation,
       ",\"stale\":", (answer.header.flags & wire::kFlagStale) != 0 ? "true" : "false", "}");
   return object;

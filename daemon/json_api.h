@@ -78,7 +78,8 @@ class JsonApi {
   Answer Call(wire::Opcode op, std::string_view payload, const Peer& peer, Session& session) const;
   // Returns the error reply for a non-OK answer.
   static HttpReply ErrorOf(const Answer& answer);
-  // Returns `object` (a JSON object) with "version", "generation" and "stale" of `answer`.
+  // Returns `object` (a JSON object) with "version", "source_time", "delta_sequence",
+  // "generation" and "stale" of `answer`.
   std::string WithList(std::string object, const Answer& answer) const;
 
   const Handler* const handler_;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -157,6 +158,27 @@ TEST_F(JsonApiTest, CheckAnswersEachIdAsTheCliJsonDoes) {
   EXPECT_EQ(j["stale"], false);
   ASSERT_TRUE(j["version"].is_string());
   EXPECT_EQ(j["version"].get<std::string>().size(), 16u);
+}
+
+// Finding x28/9: the generation is per process, so every answer carries the list's position
+// (INFO's source time and last delta), which a JSON caller compares across replicas.
+TEST_F(JsonApiTest, AnswersCarryTheListPosition) {
+  std::unique_ptr<Dataset> d = Sample(1780452000);  // 2026-06-03T10:00:00+08:00
+  d->sequence = 5;                                  // deltas applied up to 5
+  holder_.Publish(std::move(d));
+  Start();
+  for (const auto& [method, target, body] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"POST", "/v1/check", absl::StrCat("{\"ids\":[\"", kListed, "\"]}")},
+           {"POST", "/v1/measures", absl::StrCat("{\"id\":\"", kRelated, "\"}")},
+           {"GET", absl::StrCat("/v1/subjects/", kListed), ""}}) {
+    const HttpReply reply = Serve(method, target, body);
+    ASSERT_EQ(reply.status, 200u) << target << ": " << reply.body;
+    const Json j = BodyOf(reply);
+    EXPECT_EQ(j["source_time"], "2026-06-03T10:00:00+08:00") << target << ": " << reply.body;
+    EXPECT_EQ(j["delta_sequence"], 5) << target << ": " << reply.body;
+    EXPECT_EQ(j["generation"], 2) << target;
+  }
 }
 
 TEST_F(JsonApiTest, MeasuresAndSubjectAnswerAsTheCli) {

@@ -10,8 +10,8 @@ Request and response examples pair up by name: for each operation, in the docume
 each request example (a body example, or for GET an example of the path parameter) is sent, and
 the answer must have the status of the response that holds the example of the same name and a
 body equal to it, but for what differs between daemons: "receipt", "feedback_receipt",
-"version", "generation" and "stale" need only the same type, and an error body only the same
-code. A receipt of a documented answer stands for the live one in later requests (the feedback
+"version", "source_time", "generation" and "stale" need only the same type, and an error body
+only the same code. A receipt of a documented answer stands for the live one in later requests (the feedback
 example names the receipt of the measures example). Request examples without a response
 example of their name are skipped and listed. Exit status 0 when every example matched.
 """
@@ -24,7 +24,7 @@ import urllib.request
 
 import yaml
 
-VOLATILE = {"receipt", "feedback_receipt", "version", "generation", "stale"}
+VOLATILE = {"receipt", "feedback_receipt", "version", "source_time", "generation", "stale"}
 
 
 def compare(expected, actual, where, receipts, problems):
