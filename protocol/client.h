@@ -176,7 +176,7 @@ class Client {
   // PermissionDenied for PERMISSION_DENIED, Unauthenticated for UNAUTHENTICATED, ResourceExhausted
   // for RATE_LIMITED with the wait in RetryAfter() (shixind's message says it too), Internal
   // otherwise). A broken connection gives Unavailable (before any answer on it, its message says
-  // that a server at its connection limit closes so), a timeout DeadlineExceeded ("CHECK: no
+  // why: protocol/unanswered_close.h), a timeout DeadlineExceeded ("CHECK: no
   // response in 1s", or "CHECK: not sent in 1s" when the server does not read), a response this
   // client cannot read (bad frame, wrong request id, malformed payload) Internal. Requests over the
   // protocol's limits (an ID, agency or scenario over 255 bytes, more than 16 officers, an

@@ -212,9 +212,9 @@ TEST(ClientFailuresTest, ASendTimeoutNamesTheCallAndTheTimeout) {
 // A server that closes every connection before answering (shixind at its connection limit).
 std::string ClosingServer(const FrameHeader&, std::string_view) { return LoopbackServer::kClose; }
 
-// Such a close names the likely cause, and the first HELLO's retries back off (doubling pauses)
+// Such a close names the likely causes, and the first HELLO's retries back off (doubling pauses)
 // rather than hammer a server that refuses them all.
-TEST(ClientFailuresTest, AConnectionClosedBeforeAnyAnswerNamesTheConnectionLimit) {
+TEST(ClientFailuresTest, AConnectionClosedBeforeAnyAnswerNamesABalancerAndTheConnectionLimit) {
   auto server = LoopbackServer::Start(AF_INET, ClosingServer);
   ASSERT_NE(server, nullptr);
   std::unique_ptr<Client> client = MustConnect(*server);
@@ -223,9 +223,11 @@ TEST(ClientFailuresTest, AConnectionClosedBeforeAnyAnswerNamesTheConnectionLimit
   auto hello = client->Hello("pool");
   const absl::Duration took = absl::Now() - start;
   EXPECT_TRUE(absl::IsUnavailable(hello.status())) << hello.status();
+  // The balancer first: with every replica down, HAProxy closes new connections so (x28/5).
   EXPECT_TRUE(absl::StrContains(hello.status().message(),
-                                "before any answer (a server at its "
-                                "connection limit"))
+                                "before any answer (a load balancer with no server available, "
+                                "e.g. HAProxy with every replica down, closes new connections so, "
+                                "as does a server at its connection limit"))
       << hello.status();
   // A plain connection may have reached a TLS port (which closes it so too).
   EXPECT_TRUE(absl::StrContains(hello.status().message(), "a TLS port reached without TLS"))
