@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,9 +57,9 @@ struct Start {
   DeltaDirStop stop;  // a file of --deltas refused, or a gap: the files checked wait behind it
 };
 
-// Returns the start of --snapshot or --data (and the files of --deltas up to sequence `up_to`),
+// Returns the start of --snapshot or --data (and the files of --deltas, as shixind applies them),
 // or nullopt without either; or the error loading it, naming what failed.
-absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags, uint64_t up_to) {
+absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags) {
   const std::optional<std::string> snapshot = flags.Get("snapshot");
   if (!snapshot && !flags.Get("data")) return std::optional<Start>();
   Start start;
@@ -77,8 +78,8 @@ absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags, uint64_t up_t
   }
   if (const std::optional<std::string> dir = flags.Get("deltas")) {
     DeltaReport report;  // the notes of files applied already were the daemon's to give
-    absl::StatusOr<std::unique_ptr<const Overlay>> applied =
-        ApplyDeltaDir(*start.base, *dir, &report, up_to, &start.stop);
+    absl::StatusOr<std::unique_ptr<const Overlay>> applied = ApplyDeltaDir(
+        *start.base, *dir, &report, std::numeric_limits<uint64_t>::max(), &start.stop);
     if (!applied.ok()) {
       return absl::Status(applied.status().code(),
                           absl::StrCat("--deltas ", *dir, ": ", applied.status().message()));
@@ -127,15 +128,16 @@ int CheckFiles(const std::vector<std::string>& args) {
   }
   if (!max_mb.ok()) return UsageError(kCommand, max_mb.status());
 
-  // The directory's files before the first one checked: a file checked replaces the
-  // directory's of its sequence (the fix of a refused file, the one that fills a gap).
-  uint64_t up_to = std::numeric_limits<uint64_t>::max();
+  // All the files of the directory are applied, as shixind applies them: a file checked at or
+  // below the sequence they reach is skipped, as shixind skips it. Only a refused file of the
+  // directory is replaced by the file checked of its sequence (a gap is filled by it anyway).
+  std::set<uint64_t> checked;
   for (const std::string& path : flags->positional()) {
     if (std::optional<uint64_t> s = DeltaSequence(path.substr(path.find_last_of('/') + 1))) {
-      up_to = std::min(up_to, *s > 0 ? *s - 1 : 0);
+      checked.insert(*s);
     }
   }
-  absl::StatusOr<std::optional<Start>> start = LoadStart(*flags, up_to);
+  absl::StatusOr<std::optional<Start>> start = LoadStart(*flags);
   if (!start.ok()) {
     std::fprintf(stderr, "shixin delta check: %s\n", std::string(start.status().message()).c_str());
     return kExitLoad;
@@ -149,7 +151,8 @@ int CheckFiles(const std::vector<std::string>& args) {
   if (builder != nullptr) last = builder->sequence();
   std::string blocked;  // the file that holds up the ones after it
   if (*start && !(*start)->stop.name.empty() &&
-      !absl::IsFailedPrecondition((*start)->stop.status)) {
+      !absl::IsFailedPrecondition((*start)->stop.status) &&
+      !checked.contains(DeltaSequence((*start)->stop.name).value_or(0))) {
     // A file of --deltas that shixind refuses: the ones checked wait behind it. (After a gap
     // the first one checked says what is missing, as below.)
     const DeltaDirStop& stop = (*start)->stop;
@@ -183,8 +186,10 @@ int CheckFiles(const std::vector<std::string>& args) {
       continue;
     }
     if (last && delta->sequence <= *last) {
+      // Never applied: a pusher that re-used a sequence number would lose its changes.
       say(absl::StrFormat("skipped: at or below the sequence applied (%d), as shixind skips it",
                           *last));
+      all_ok = false;
       continue;
     }
     if (last && delta->sequence != *last + 1) {

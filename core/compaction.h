@@ -47,8 +47,7 @@ struct CompactionOptions {
 // not parse or that the list refuses (InvalidArgument), a gap in the sequence
 // (FailedPrecondition), a file that cannot be read. `report` receives the applications' notes,
 // after one for each file that looks like a misnamed delta file (MisnamedDeltaWarning()).
-// Files after sequence `up_to` are left out (shixin delta check folds the files before the
-// ones it checks, which may fill a gap or replace a refused file).
+// Files after sequence `up_to` are left out.
 // With `stop`, a file refused (InvalidArgument, ResourceExhausted) or a gap does not fail the
 // call, as it does not stop shixind: the overlay of the files before it is returned, and
 // `*stop` names it and says why (the files after it wait, as shixind's do).

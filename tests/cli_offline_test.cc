@@ -692,6 +692,39 @@ TEST(CliOfflineTest, DeltaCheckWaitsBehindARefusedFileOfDeltas) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// A file checked whose sequence a valid file of --deltas holds is never applied by shixind (it
+// applies the directory's own): skipped, as with a snapshot folded past it, and exit 1.
+TEST(CliOfflineTest, DeltaCheckSkipsAFileWhoseSequenceDeltasHoldsApplied) {
+  const std::string dir = ::testing::TempDir() + "/cli_delta_check_skipped";
+  ASSERT_EQ(
+      std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/applied " + dir + "/push").c_str()),
+      0);
+  const std::string file1 = "00000000000000000001.ndjson", file2 = "00000000000000000002.ndjson";
+  const std::string remove =
+      R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2026-06-01T09:00:00+08:00"})"
+      "\n";
+  WriteFile(dir + "/applied/" + file1, remove);
+  WriteFile(dir + "/applied/" + file2,
+            R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("at":"2026-06-02T09:00:00+08:00"})"
+            "\n");
+  WriteFile(dir + "/push/" + file1, remove);
+  WriteFile(dir + "/push/" + file2, remove);
+  const std::string base = "delta check --data data/sample --deltas " + dir + "/applied ";
+  ExpectShixin(base + dir + "/push/" + file2, 1,
+               {file2 + ": skipped: at or below the sequence applied (2), as shixind skips it"});
+  ExpectShixin(base + dir + "/push/" + file1, 1,
+               {file1 + ": skipped: at or below the sequence applied (2), as shixind skips it"});
+  // Refused there (a bad 2), it is the one checked that shixind takes in its place.
+  WriteFile(dir + "/applied/" + file2, "{\"op\":\"frobnicate\"}\n");
+  const RunResult replaced = Shixin(base + dir + "/push/" + file2);
+  EXPECT_EQ(replaced.status, 0);
+  EXPECT_THAT(replaced.out, HasSubstr(file2 + ": note: "));
+  EXPECT_THAT(replaced.out, Not(HasSubstr("refused")));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
 // A file numbered 0 can never apply (a base without deltas counts as 0): misnamed, refused by
 // `delta check` (exit 1), not "skipped" as if it had been applied.
 TEST(CliOfflineTest, DeltaCheckRefusesAFileNumberedZero) {
