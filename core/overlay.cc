@@ -548,8 +548,23 @@ absl::Status OverlayApplier::Correct(const DeltaChange& c, std::string* note) {
   SHIXIN_ASSIGN_OR_RETURN(EntityDraft * e, Mutable(c.id));
   const int i = CurrentVersion(*e, c.record.case_code);
   if (i < 0) {
+    // Say which of the three holds, and since when: the court decides what to send instead.
+    const int last = LastVersion(*e, c.record.case_code);
+    if (last < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("case %s of %s is unknown: a correct applies only to a case on the "
+                          "list; to list it, send an add",
+                          c.record.case_code, c.id.Masked()));
+    }
+    const CaseView v = e->Head(static_cast<size_t>(last));
     return absl::InvalidArgumentError(absl::StrFormat(
-        "case %s of %s is unknown, removed or revoked", c.record.case_code, c.id.Masked()));
+        "case %s of %s was %s at %s: a correct applies only to a case on the list; to list it "
+        "again, send an add",
+        c.record.case_code, c.id.Masked(),
+        v.end == EndReason::kRevoked
+            ? std::string("revoked")
+            : absl::StrCat("removed (", std::string(EndReasonName(v.end)), ")"),
+        FormatInstant(v.ended_at)));
   }
   int64_t at = EffectiveAt(*e, c, note);
   const int64_t from = e->intervals[static_cast<size_t>(i)].from;

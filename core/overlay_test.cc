@@ -223,7 +223,9 @@ TEST_F(OverlayTest, RemoveFindsTheCaseWrittenWithSpacesOrFullWidthDigits) {
   DeltaChange correct = Add(PersonId(3), "王三", "（2020）黑0403执569号", kJune1);
   correct.op = DeltaOp::kCorrect;
   correct.at = kJune1 + kDay;
-  EXPECT_THAT(Apply(MakeDelta(2, {correct})).message(), HasSubstr("unknown, removed or revoked"));
+  EXPECT_THAT(Apply(MakeDelta(2, {correct})).message(),
+              HasSubstr(" was removed (performed) at 2026-06-01T00:00:00+08:00: a correct applies "
+                        "only to a case on the list; to list it again, send an add"));
   ASSERT_TRUE(
       Apply(MakeDelta(2, {Add(PersonId(3), "王三", "(2020)黑0403执569号 ", kJune1 + kDay)})).ok());
   correct.record.case_code = "（２０２０）黑0403执569号";
@@ -764,8 +766,11 @@ TEST_F(OverlayTest, ContradictionsRefuseTheWholeDelta) {
   correct.op = DeltaOp::kCorrect;
   correct.at = kJune1;
   s = Apply(MakeDelta(1, {correct}));
-  EXPECT_THAT(s.message(), HasSubstr(":1: correct: case no such case of " + PersonId(1).Masked() +
-                                     " is unknown, removed or revoked"));
+  EXPECT_THAT(
+      s.message(),
+      HasSubstr(
+          ":1: correct: case no such case of " + PersonId(1).Masked() +
+          " is unknown: a correct applies only to a case on the list; to list it, send an add"));
   // The daemon logs refusals and shows them in INFO and on /status: no ID in full.
   EXPECT_THAT(s.message(), Not(HasSubstr(PersonId(1).text())));
 
@@ -775,7 +780,21 @@ TEST_F(OverlayTest, ContradictionsRefuseTheWholeDelta) {
                             c.record.case_code = "（2018）黑04执1号";
                             return c;
                           }()}));
-  EXPECT_THAT(s.message(), HasSubstr(":2: correct: "));
+  // It says which of unknown, removed or revoked holds, since when, and what to send instead.
+  EXPECT_THAT(s.message(),
+              HasSubstr(":2: correct: case （2018）黑04执1号 of " + PersonId(1).Masked() +
+                        " was removed (performed) at 2026-06-01T00:00:00+08:00: a "
+                        "correct applies only to a case on the list; to list it "
+                        "again, send an add"));
+  EXPECT_TRUE(overlays_.empty());
+  s = Apply(MakeDelta(1, {Change(DeltaOp::kRevoke, PersonId(1), "（2018）黑04执1号", kJune1), [&] {
+                            DeltaChange c = correct;
+                            c.record.case_code = "（2018）黑04执1号";
+                            return c;
+                          }()}));
+  EXPECT_THAT(s.message(),
+              HasSubstr(":2: correct: case （2018）黑04执1号 of " + PersonId(1).Masked() +
+                        " was revoked at 2026-06-01T00:00:00+08:00: a correct"));
   EXPECT_TRUE(overlays_.empty());
 }
 
