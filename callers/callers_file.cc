@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "base/toml.h"
+#include "core/block_checksum.h"
 #include "core/paths.h"
 
 namespace shixin {
@@ -253,7 +254,9 @@ std::string FormatRate(double value) {
 constexpr std::string_view kHeader =
     "# shixind callers file (docs/shixind.md, \"Callers\"); written by `shixin caller`.\n"
     "# Tokens are stored only as their SHA-256 hashes: NEVER put a plain token in this file.\n"
-    "# Keep it readable by the daemon's user only (mode 0600).\n";
+    "# Keep it readable by the daemon only: root:shixin 0640 under the packaged unit (its\n"
+    "# dynamic user reads it through the group); `shixin caller` keeps the file's owner, group\n"
+    "# and mode.\n";
 
 }  // namespace
 
@@ -293,7 +296,17 @@ std::string FormatCallersFile(const CallerTable& table) {
 }
 
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table) {
-  return WriteFileAtomically(path, FormatCallersFile(table), 0600);
+  const std::string text = FormatCallersFile(table);
+  return WriteFileAtomically(
+      path,
+      [&](int fd, const std::string& tmp) {
+        // Before anything is in it: the admin's root:shixin 0640 is how the daemon reads it.
+        SHIXIN_RETURN_IF_ERROR(KeepAccessOf(fd, path, tmp));
+        return WriteAll(fd, text.data(), text.size())
+                   ? absl::OkStatus()
+                   : absl::ErrnoToStatus(errno, absl::StrCat(tmp, ": write"));
+      },
+      0600);
 }
 
 absl::StatusOr<CallersFileLock> CallersFileLock::Acquire(const std::string& path) {

@@ -57,8 +57,9 @@ absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path,
 std::string FormatCallersFile(const CallerTable& table);
 
 // Writes FormatCallersFile(table) to `path` atomically (core/paths.h WriteFileAtomically: a new
-// temporary file beside it, fsync, rename), readable by its owner only (mode 0600). Returns the
-// errno's status on failure.
+// temporary file beside it, fsync, rename). A file it replaces keeps its owner, group and mode
+// (KeepAccessOf: root:shixin 0640 is how the packaged unit's dynamic user reads it); a new file
+// is readable by its owner only (mode 0600). Returns the errno's status on failure.
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table);
 
 // An exclusive lock (flock(2)) on the directory of the callers file `path` (of the file a

@@ -209,12 +209,12 @@ TEST(CallersFileTest, FormatRoundTrips) {
   EXPECT_EQ(FormatCallersFile(*back), text);  // stable
 }
 
-TEST(CallersFileTest, WriteIsOwnerOnlyAndLoads) {
+// A new file is its owner's only; a file replaced keeps the group and mode the admin gave it
+// (root:shixin 0640 is how the packaged unit's dynamic user reads it: x27 finding 1).
+TEST(CallersFileTest, WriteMakesANewFileOwnerOnlyAndKeepsAnOldOnesAccess) {
   char dir_template[] = "/tmp/callers_file_test.XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string path = std::string(dir_template) + "/callers.toml";
-  { std::ofstream(path) << "old contents"; }
-  chmod(path.c_str(), 0644);
   absl::StatusOr<CallerTable> table = ParseCallersFile(File(), "callers.toml");
   ASSERT_TRUE(table.ok());
   ASSERT_TRUE(WriteCallersFile(path, *table).ok());
@@ -224,6 +224,26 @@ TEST(CallersFileTest, WriteIsOwnerOnlyAndLoads) {
   absl::StatusOr<CallerTable> loaded = LoadCallersFile(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->callers().size(), 2u);
+
+  // Root may give the file any group; another user one of its own groups, if it has another.
+  gid_t group = getegid();
+  if (geteuid() == 0) {
+    group = 4242;
+  } else if (gid_t groups[64]; getgroups(64, groups) > 0) {
+    group = groups[0];
+  }
+  ASSERT_EQ(chown(path.c_str(), static_cast<uid_t>(-1), group), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0640), 0);
+  ASSERT_TRUE(WriteCallersFile(path, *table).ok());
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(st.st_gid, group);
+  EXPECT_EQ(st.st_uid, geteuid());
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);  // the admin's choice (the daemon warns of others)
+  ASSERT_TRUE(WriteCallersFile(path, *table).ok());
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+
   EXPECT_EQ(LoadCallersFile(path + ".missing").status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(WriteCallersFile(std::string(dir_template) + "/no/such/dir", *table).ok());
   unlink(path.c_str());

@@ -353,6 +353,19 @@ absl::Status Replace(const std::string& given,
   return absl::OkStatus();
 }
 
+// Gives the open file `fd` (`own`: its fstat) the permission bits `mode` and the group
+// `group`. The group bits are for that group only: where the file cannot have it (nullopt, or
+// this process may not chown to it: not root, not a member), they are dropped, so that the group
+// the file has (its creator's) gets none of them.
+absl::Status SetGroupAndMode(int fd, const struct stat& own, std::optional<gid_t> group,
+                             mode_t mode, const std::string& name) {
+  if (!group || (*group != own.st_gid && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0)) {
+    mode &= ~mode_t{070};
+  }
+  if (::fchmod(fd, mode) != 0) return absl::ErrnoToStatus(errno, absl::StrCat(name, ": chmod"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckOutputPath(const std::string& path) {
@@ -408,12 +421,23 @@ absl::Status NarrowAccessTo(int fd, const std::vector<std::string>& sources,
     group = st.st_gid;
   }
   if (!group) return absl::OkStatus();
-  // The group bits are for the sources' group only: another (the creator's) must not get them.
-  if (!one_group || (*group != own.st_gid && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0)) {
-    mode &= ~mode_t{070};
+  return SetGroupAndMode(fd, own, one_group ? group : std::nullopt, mode, name);
+}
+
+absl::Status KeepAccessOf(int fd, const std::string& existing, const std::string& name) {
+  struct stat old {};
+  if (::stat(existing.c_str(), &old) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();  // a new file: the mode it was created with
+    return absl::ErrnoToStatus(errno, absl::StrCat(existing, ": stat"));
   }
-  if (::fchmod(fd, mode) != 0) return absl::ErrnoToStatus(errno, absl::StrCat(name, ": chmod"));
-  return absl::OkStatus();
+  if (!S_ISREG(old.st_mode)) return absl::OkStatus();  // written through, not replaced
+  struct stat own {};
+  if (::fstat(fd, &own) != 0) return absl::ErrnoToStatus(errno, absl::StrCat(name, ": fstat"));
+  // Only root may give a file away; anyone else writes a file of their own, as before.
+  if (old.st_uid != own.st_uid && ::fchown(fd, old.st_uid, static_cast<gid_t>(-1)) == 0) {
+    own.st_uid = old.st_uid;
+  }
+  return SetGroupAndMode(fd, own, old.st_gid, old.st_mode & 0777, name);
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode) {

@@ -147,6 +147,13 @@ absl::Status WriteStateFile(const std::string& path,
 // Returns the errno's status of fstat or fchmod, naming `name`.
 absl::Status NarrowAccessTo(int fd, const std::vector<std::string>& sources,
                             const std::string& name);
+// Gives the open file `fd` (named `name` in messages), which is to replace the regular file
+// `existing`, that file's owner (where this process may chown: root), group and permission bits,
+// which the admin chose (root:shixin 0640 for a file a dynamic user reads through its group).
+// The group is set as NarrowAccessTo() sets it: where it cannot be the old file's, the group
+// bits are dropped. Nothing is changed if `existing` does not exist or is no regular file.
+// Returns the errno's status of stat, fstat or fchmod, naming the file.
+absl::Status KeepAccessOf(int fd, const std::string& existing, const std::string& name);
 
 // WriteFileAtomically() of the bytes `content`.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view content,

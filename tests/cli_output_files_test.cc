@@ -1,8 +1,10 @@
 // End to end: the files the CLI writes (-o FILE, the callers file) under the conditions a
-// reviewer found them mishandled (/tmp/x24 findings 1, 9, 15, 19; /tmp/x22 finding 5; /tmp/x30
-// finding 7).
+// reviewer found them mishandled (/tmp/x24 findings 1, 9, 15, 19; /tmp/x22 finding 5; /tmp/x27
+// finding 1; /tmp/x30 finding 7).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -120,6 +122,32 @@ TEST(CliOutputFilesTest, ParallelCallerAddsLoseNoCaller) {
     EXPECT_THAT(list.out, HasSubstr("c" + std::to_string(i) + "\t")) << list.out;
   }
   EXPECT_THAT(list.out, Not(HasSubstr("seed\t")));
+}
+
+// x27 #1: `shixin caller add|token|remove` keep the callers file's group and mode (root:shixin
+// 0640 is how the packaged unit's dynamic user reads it); they made it 0600 of the writer's group,
+// so the next reload failed and the next restart refused to start.
+TEST(CliOutputFilesTest, CallerEditsKeepTheFilesGroupAndMode) {
+  const std::string dir = FreshDir("out_callers_mode");
+  const std::string file = dir + "/callers.toml";
+  ASSERT_EQ(Shell("$SHIXIN caller add --file " + file + " --id ops" + kAdd).status, 0);
+  struct stat st {};
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);                    // a new file: its owner's only
+  const gid_t group = geteuid() == 0 ? 4242 : getegid();  // root may set any group
+  ASSERT_EQ(chown(file.c_str(), static_cast<uid_t>(-1), group), 0);
+  ASSERT_EQ(chmod(file.c_str(), 0640), 0);
+  for (const std::string& command : {"caller add --file " + file + " --id bank1" + kAdd,
+                                     "caller token --file " + file + " --id bank1 --replace",
+                                     "caller remove --file " + file + " --id ops"}) {
+    SCOPED_TRACE(command);
+    const RunResult run = Shell("$SHIXIN " + command);
+    ASSERT_EQ(run.status, 0) << run.out;
+    ASSERT_EQ(stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640u);
+    EXPECT_EQ(st.st_gid, group);
+    EXPECT_EQ(st.st_uid, geteuid());
+  }
 }
 
 }  // namespace
