@@ -337,6 +337,24 @@ absl::Status CheckPath(std::string_view key, const std::string& path, PathKind w
   return absl::OkStatus();
 }
 
+// A missing state_dir is created at start (one level, as StateDirLock does): its parent must be a
+// directory. Something else in its place, or a parent that is none, is an error now.
+absl::Status CheckStateDir(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+    std::filesystem::path dir = std::filesystem::path(path).lexically_normal();
+    if (!dir.has_filename()) dir = dir.parent_path();  // "/srv/state/"
+    std::string parent = dir.parent_path().string();
+    if (parent.empty()) parent = ".";
+    if (std::optional<std::string> problem = PathProblem(parent, PathKind::kDirectory)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "state_dir \"%s\": cannot be created: its parent %s: %s", path, parent, *problem));
+    }
+    return absl::OkStatus();
+  }
+  return CheckPath("state_dir", path, PathKind::kDirectory);
+}
+
 // Exactly one of data_dir and snapshot, and it must be readable.
 absl::Status ValidateSource(const Config& config) {
   if (config.data_dir.empty() == config.snapshot.empty()) {
@@ -595,10 +613,7 @@ absl::Status Validate(const Config& config) {
   if (!config.catalog.empty()) {
     SHIXIN_RETURN_IF_ERROR(CheckPath("catalog", config.catalog, PathKind::kFile));
   }
-  // A missing state_dir is created at start; something else in its place is an error now.
-  if (struct stat st; !config.state_dir.empty() && ::stat(config.state_dir.c_str(), &st) == 0) {
-    SHIXIN_RETURN_IF_ERROR(CheckPath("state_dir", config.state_dir, PathKind::kDirectory));
-  }
+  if (!config.state_dir.empty()) SHIXIN_RETURN_IF_ERROR(CheckStateDir(config.state_dir));
   if (!config.calendar_dir.empty()) {
     SHIXIN_RETURN_IF_ERROR(CheckPath("calendar_dir", config.calendar_dir, PathKind::kDirectory));
   }

@@ -114,7 +114,8 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 // files that do not make a TLS context (unreadable, a key not matching the certificate), tls_*
 // files without tls_listen, neither or both of data_dir and snapshot, a missing or unreadable data
 // directory or snapshot file, a missing deltas_dir directory, a missing catalog file, a
-// state_dir that exists and is not a directory, a missing calendar_dir directory. A path of the
+// state_dir that exists and is not a directory or whose parent is not one (it cannot be
+// created), a missing calendar_dir directory. A path of the
 // wrong kind is named for what it is (`snapshot "P": is a directory`, `not a regular file (a
 // FIFO)`, `data_dir "P": is not a directory (a regular file)`); a relative path not found names
 // the working directory it was looked up in.

@@ -379,8 +379,12 @@ TEST(ConfigTest, NonLoopbackListenersNeedACallersFile) {
 TEST(ConfigTest, ValidatesTheAuditKeys) {
   Config c;
   c.data_dir = SourceDir() + "/data/sample";
-  c.state_dir = "/nonexistent/state";  // created at start
+  c.state_dir = ::testing::TempDir() + "/config_test.no-state";  // created at start
   EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+  c.state_dir = "/nonexistent/state";  // but not with its parent (x27 #5)
+  EXPECT_EQ(Error(Validate(c)),
+            "state_dir \"/nonexistent/state\": cannot be created: its parent /nonexistent: no "
+            "such directory");
   c.state_dir = SourceDir() + "/data/sample/debtors.ndjson";
   EXPECT_EQ(Error(Validate(c)),
             absl::StrCat("state_dir \"", c.state_dir, "\": is not a directory (a regular file)"));

@@ -193,9 +193,14 @@ int Main(const std::vector<std::string>& args) {
   std::unique_ptr<Auditor> auditor;
   if (!config.state_dir.empty()) {
     absl::StatusOr<StateDirLock> locked = StateDirLock::Acquire(config.state_dir);
-    if (!locked.ok()) {
+    if (absl::IsFailedPrecondition(locked.status())) {  // another daemon's
       LogError("%s; not serving", std::string(locked.status().message()));
       return kExitFailure;
+    }
+    if (!locked.ok()) {  // cannot be created or opened: the configuration's to fix
+      LogError("shixind: state_dir \"%s\": %s; not serving", config.state_dir,
+               std::string(locked.status().message()));
+      return kExitUsage;
     }
     state_lock.emplace(*std::move(locked));
     // Ours to remove now that we hold the lock: a kill during a checkpoint write leaves one.

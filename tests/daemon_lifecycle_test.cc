@@ -413,6 +413,34 @@ TEST(DaemonLifecycleTest, RefusesAPathOfTheWrongKindSayingWhatItIs) {
   }
 }
 
+// Every state_dir error at start names the key and exits 2, as the other paths do (x27 #5: a
+// missing parent or one under a file said only "mkdir ...: No such file or directory", exit 1).
+TEST(DaemonLifecycleTest, StateDirErrorsNameTheKey) {
+  ScratchDir scratch;
+  const std::string file = SampleDir() + "/debtors.ndjson";
+  const std::string missing = scratch.Path("missing");
+  const struct {
+    std::string state_dir;
+    std::string expected;
+  } cases[] = {
+      {file, "state_dir \"" + file + "\": is not a directory (a regular file)"},
+      {missing + "/sub", "state_dir \"" + missing + "/sub\": cannot be created: its parent " +
+                             missing + ": no such directory"},
+      {file + "/sub", "state_dir \"" + file + "/sub\": cannot be created: its parent " + file +
+                          ": is not a directory (a regular file)"},
+      // Its parent is a directory, but nothing can be made in it: the mkdir at start fails.
+      {"/proc/shixin-state", "state_dir \"/proc/shixin-state\": mkdir /proc/shixin-state: "},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.state_dir);
+    const ProcessResult r = RunDaemonToExit({"--data", SampleDir(), "--listen", "127.0.0.1:0",
+                                             "--http-listen", "", "--state-dir", c.state_dir});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, c.expected)) << r.err;
+    EXPECT_FALSE(absl::StrContains(r.out, "listening")) << r.out;
+  }
+}
+
 // The ports are bound before the list is loaded (a minute at national scale): a port in use
 // fails the start at once, not after the load.
 TEST(DaemonLifecycleTest, APortInUseFailsTheStartBeforeTheLoad) {
