@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "base/toml.h"
+#include "callers/token.h"
 #include "core/block_checksum.h"
 #include "core/paths.h"
 
@@ -279,8 +281,9 @@ absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path, const Catal
   return ParseCallersFile(text->view(), path, catalog);
 }
 
-std::string FormatCallersFile(const CallerTable& table) {
-  std::string out(kHeader);
+std::string FormatCallersFile(const CallerTable& table, std::string_view header) {
+  std::string out(header.empty() ? kHeader : header);
+  if (!out.empty() && out.back() != '\n') out += '\n';
   out += "\nversion = 1\n";
   for (const Caller& c : table.callers()) {
     absl::StrAppend(&out, "\n[[caller]]\nid = ", Quote(c.id), "\nname = ", Quote(c.name),
@@ -295,8 +298,45 @@ std::string FormatCallersFile(const CallerTable& table) {
   return out;
 }
 
+std::string_view LeadingComments(std::string_view text) {
+  size_t end = 0;  // just past the block's last comment line
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t next = text.find('\n', at);
+    next = next == std::string_view::npos ? text.size() : next + 1;
+    const std::string_view line = text.substr(at, next - at);
+    const size_t first = line.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && line[first] != '#') break;
+    if (first != std::string_view::npos) end = next;
+    at = next;
+  }
+  return text.substr(0, end);
+}
+
+std::vector<std::string> CallersWithPublishedTokens(const CallerTable& table) {
+  std::vector<std::string> ids;
+  for (const Caller& c : table.callers()) {
+    for (const std::string_view token : kPublishedExampleTokens) {
+      if (std::find(c.token_hashes.begin(), c.token_hashes.end(), HashToken(token)) !=
+          c.token_hashes.end()) {
+        ids.push_back(c.id);
+        break;
+      }
+    }
+  }
+  return ids;
+}
+
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table) {
-  const std::string text = FormatCallersFile(table);
+  // The admin's header stays (the example's says its tokens are published).
+  std::string header;
+  if (absl::StatusOr<int> fd = OpenRegularFile(path); fd.ok()) {
+    absl::StatusOr<FileBytes> old = ReadOpenFile(*fd, path, kMaxCallersFileBytes);
+    ::close(*fd);
+    if (!old.ok()) return old.status();
+    header = LeadingComments(old->view());
+  }  // else a new file (or a device, written through): the header of our own
+  const std::string text = FormatCallersFile(table, header);
   return WriteFileAtomically(
       path,
       [&](int fd, const std::string& tmp) {

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,14 +53,32 @@ inline constexpr size_t kMaxCallersFileBytes = size_t{16} << 20;
 absl::StatusOr<CallerTable> LoadCallersFile(const std::string& path,
                                             const Catalog* catalog = nullptr);
 
-// Returns the file text of `table`: a commented header, version = 1, one [[caller]] per
-// caller in table order. ParseCallersFile(FormatCallersFile(t)) equals t.
-std::string FormatCallersFile(const CallerTable& table);
+// Returns the file text of `table`: `header` (a file's LeadingComments()), or if it is empty a
+// commented header of its own, then version = 1, one [[caller]] per caller in table order.
+// ParseCallersFile(FormatCallersFile(t)) equals t.
+std::string FormatCallersFile(const CallerTable& table, std::string_view header = {});
+
+// Returns the comment block `text` opens with: its lines up to the first that is neither blank
+// nor a comment ('#' after optional blanks), without the blank lines that end it ("" if none).
+std::string_view LeadingComments(std::string_view text);
+
+// The tokens the shipped example callers file (systemd/callers.toml, installed as
+// /etc/shixin/callers.toml.example) hashes and publishes in its comments: anyone can
+// authenticate with them.
+inline constexpr std::string_view kPublishedExampleTokens[] = {
+    "shx_FAKE-example-bank-token-not-for-use-0000000",
+    "shx_FAKE-example-hotel-token-not-for-use-000000"};
+
+// Returns the ids of the callers of `table` that hold the hash of one of
+// kPublishedExampleTokens, in table order.
+std::vector<std::string> CallersWithPublishedTokens(const CallerTable& table);
 
 // Writes FormatCallersFile(table) to `path` atomically (core/paths.h WriteFileAtomically: a new
-// temporary file beside it, fsync, rename). A file it replaces keeps its owner, group and mode
-// (KeepAccessOf: root:shixin 0640 is how the packaged unit's dynamic user reads it); a new file
-// is readable by its owner only (mode 0600). Returns the errno's status on failure.
+// temporary file beside it, fsync, rename), under the leading comment block of the file it
+// replaces (LeadingComments(): the admin's header; comments further down are not kept). A file it
+// replaces keeps its owner, group and mode (KeepAccessOf: root:shixin 0640 is how the packaged
+// unit's dynamic user reads it); a new file is readable by its owner only (mode 0600). Returns the
+// errno's status on failure.
 absl::Status WriteCallersFile(const std::string& path, const CallerTable& table);
 
 // An exclusive lock (flock(2)) on the directory of the callers file `path` (of the file a

@@ -250,6 +250,29 @@ TEST(CallersFileTest, WriteMakesANewFileOwnerOnlyAndKeepsAnOldOnesAccess) {
   rmdir(dir_template);
 }
 
+// A rewrite keeps the file's leading comment block (the example's says its tokens are
+// published: x27 finding 3); a new file, or one without, gets the header of our own.
+TEST(CallersFileTest, WriteKeepsTheLeadingComments) {
+  EXPECT_EQ(LeadingComments("# a\n\n  # b\n\nversion = 1\n# c\n"), "# a\n\n  # b\n");
+  EXPECT_EQ(LeadingComments("version = 1\n# c\n"), "");
+  EXPECT_EQ(LeadingComments("# only\n"), "# only\n");
+  char dir_template[] = "/tmp/callers_file_test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/callers.toml";
+  absl::StatusOr<CallerTable> table = ParseCallersFile(File(), "callers.toml");
+  ASSERT_TRUE(table.ok());
+  { std::ofstream(path) << "# ours: the published tokens\n#\n# line 3\n\n" << File(); }
+  ASSERT_TRUE(WriteCallersFile(path, *table).ok());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_TRUE(text.str().starts_with("# ours: the published tokens\n#\n# line 3\n\nversion = 1\n"))
+      << text.str();
+  EXPECT_EQ(FormatCallersFile(*table).substr(0, 30), "# shixind callers file (docs/s");
+  unlink(path.c_str());
+  rmdir(dir_template);
+}
+
 // With the catalog the table holds agency ids, whether the file names an agency by its id or
 // its name; without it, the file as written (what `shixin caller` writes back).
 TEST(CallersFileTest, AgenciesAreReadAsTheirCatalogIds) {
@@ -291,11 +314,14 @@ TEST(CallersFileTest, TheShippedExampleIsValid) {
   EXPECT_TRUE(
       LoadCallersFile(std::string(SHIXIN_TEST_SOURCE_DIR) + "/systemd/callers.toml", &*catalog)
           .ok());
-  // The fake tokens its comments publish are the ones hashed.
-  EXPECT_TRUE(
-      table->Authenticate("example-bank", "shx_FAKE-example-bank-token-not-for-use-0000000").ok());
-  EXPECT_TRUE(
-      table->Authenticate("example-hotel", "shx_FAKE-example-hotel-token-not-for-use-000000").ok());
+  // The fake tokens its comments publish are the ones hashed, and the daemon knows them.
+  EXPECT_TRUE(table->Authenticate("example-bank", kPublishedExampleTokens[0]).ok());
+  EXPECT_TRUE(table->Authenticate("example-hotel", kPublishedExampleTokens[1]).ok());
+  EXPECT_EQ(CallersWithPublishedTokens(*table),
+            (std::vector<std::string>{"example-bank", "example-hotel"}));
+  absl::StatusOr<CallerTable> own = ParseCallersFile(File(), "callers.toml");
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(CallersWithPublishedTokens(*own).empty());
   EXPECT_EQ(table->FindByCertificate("", "example-bank-shixin-client")->id, "example-bank");
 }
 

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
 #include "callers/callers_file.h"
@@ -60,11 +62,13 @@ std::optional<Scope> ScopeOf(wire::Opcode op) {
   return Scope::kAdmin;  // an opcode added later is closed until it is given its scope
 }
 
-Access::Access(std::string path, Catalog catalog)
-    : path_(std::move(path)), catalog_(std::move(catalog)) {}
+Access::Access(std::string path, Catalog catalog, std::string beyond_loopback)
+    : path_(std::move(path)),
+      catalog_(std::move(catalog)),
+      beyond_loopback_(std::move(beyond_loopback)) {}
 
 std::unique_ptr<Access> Access::OpenMode() {
-  std::unique_ptr<Access> access(new Access("", Catalog()));
+  std::unique_ptr<Access> access(new Access("", Catalog(), ""));
   auto grant = std::make_shared<Grant>();
   grant->caller.id = "open";
   grant->caller.name = "open development mode";
@@ -77,9 +81,10 @@ std::unique_ptr<Access> Access::OpenMode() {
   return access;
 }
 
-absl::StatusOr<std::unique_ptr<Access>> Access::FromFile(std::string callers_file,
-                                                         Catalog catalog) {
-  std::unique_ptr<Access> access(new Access(std::move(callers_file), std::move(catalog)));
+absl::StatusOr<std::unique_ptr<Access>> Access::FromFile(std::string callers_file, Catalog catalog,
+                                                         std::string beyond_loopback) {
+  std::unique_ptr<Access> access(
+      new Access(std::move(callers_file), std::move(catalog), std::move(beyond_loopback)));
   if (absl::Status s = access->Reload(); !s.ok()) return s;
   return access;
 }
@@ -98,11 +103,27 @@ absl::Status Access::Reload() {
         "shixind)",
         path_));
   }
+  // The example file's tokens are published: anyone could authenticate with them.
+  std::string published;
+  if (s.ok()) {
+    if (const std::vector<std::string> ids = CallersWithPublishedTokens(*loaded); !ids.empty()) {
+      published = absl::StrFormat(
+          "PUBLISHED CREDENTIAL: caller(s) %s of %s hold a token published in the shipped "
+          "example callers file (callers.toml.example): anyone can authenticate as them; give "
+          "each a token of its own: shixin caller token --file %s --id ID --replace",
+          absl::StrJoin(ids, ", "), path_, path_);
+    }
+    if (!published.empty() && !beyond_loopback_.empty()) {
+      s = absl::FailedPreconditionError(absl::StrFormat(
+          "%s (refused: shixind listens beyond loopback, %s)", published, beyond_loopback_));
+    }
+  }
   if (!s.ok()) {
     last_error_ = std::string(s.message());
     return s;
   }
   last_error_.clear();
+  published_ = std::move(published);
   table_ = std::make_shared<const CallerTable>(*std::move(loaded));
   for (const Caller& c : table_->callers()) {
     Limit& limit = limits_[c.id];
@@ -114,6 +135,11 @@ absl::Status Access::Reload() {
   }
   epoch_.fetch_add(1, std::memory_order_acq_rel);
   return absl::OkStatus();
+}
+
+std::string Access::PublishedTokenWarning() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return published_;
 }
 
 std::shared_ptr<const CallerTable> Access::table() const {

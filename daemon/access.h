@@ -80,9 +80,11 @@ class Access {
   static std::unique_ptr<Access> OpenMode();
   // Reads `callers_file` and checks its agencies and scenarios against `catalog`, each agency
   // kept as its id (ParseCallersFile). Returns its error (naming file, line and key) if it
-  // cannot be used.
-  static absl::StatusOr<std::unique_ptr<Access>> FromFile(std::string callers_file,
-                                                          Catalog catalog);
+  // cannot be used. `beyond_loopback` names a listener not on loopback (NonLoopbackListener(),
+  // daemon/config.h), or is "": a file with a published example token (Reload()) is then
+  // refused rather than warned of.
+  static absl::StatusOr<std::unique_ptr<Access>> FromFile(std::string callers_file, Catalog catalog,
+                                                          std::string beyond_loopback = "");
 
   // Returns whether no callers file is used (development mode).
   bool open() const { return path_.empty(); }
@@ -123,9 +125,13 @@ class Access {
   void Deny(const Grant& grant) const;
 
   // Reads the callers file again. Returns its error and keeps the old table if it cannot be
-  // used (FailedPrecondition if it names no caller while the old table names some); else
-  // publishes the new one and bumps epoch().
+  // used (FailedPrecondition if it names no caller while the old table names some, or if a
+  // caller holds a token the example callers file publishes while the daemon listens beyond
+  // loopback: "PUBLISHED CREDENTIAL: ..."); else publishes the new one and bumps epoch().
   absl::Status Reload();
+  // Returns the warning that the current table has callers holding a published example token
+  // (callers/callers_file.h kPublishedExampleTokens), naming them and what to run, or "".
+  std::string PublishedTokenWarning() const;
   // Returns the number of tables published; a connection compares it with its own.
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
   // Returns the grant that replaces `grant` in the current table (the same caller, still
@@ -152,7 +158,7 @@ class Access {
   std::string last_error() const;
 
  private:
-  Access(std::string path, Catalog catalog);
+  Access(std::string path, Catalog catalog, std::string beyond_loopback);
   // Returns the grant of `caller` for `credential`, with its bucket and counters.
   // REQUIRES: mu_ is held.
   std::shared_ptr<const Grant> MakeGrant(const Caller& caller, std::string credential) const;
@@ -163,8 +169,9 @@ class Access {
   // Returns the current table. Thread safety: takes mu_.
   std::shared_ptr<const CallerTable> table() const;
 
-  const std::string path_;  // empty: open mode
-  const Catalog catalog_;   // checks a reloaded file's agencies and scenarios
+  const std::string path_;             // empty: open mode
+  const Catalog catalog_;              // checks a reloaded file's agencies and scenarios
+  const std::string beyond_loopback_;  // a listener not on loopback, or ""
   std::shared_ptr<const Grant> open_grant_;
   std::atomic<uint64_t> epoch_{1};
   AuthFailures failures_{AuthFailures::Options{}};
@@ -181,6 +188,7 @@ class Access {
   mutable absl::flat_hash_map<std::string, Limit> limits_;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<CallerCounters>> counters_;
   std::string last_error_;  // guarded by mu_
+  std::string published_;   // PublishedTokenWarning(); guarded by mu_
 };
 
 // Returns the scope an operation needs, or nullopt for those every authenticated caller may

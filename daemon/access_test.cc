@@ -11,10 +11,13 @@
 #include "callers/callers_file.h"
 #include "callers/token.h"
 #include "core/paths.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace shixin {
 namespace {
+
+using ::testing::HasSubstr;
 
 const boost::asio::ip::address kClient = boost::asio::ip::make_address("192.0.2.7");
 
@@ -284,6 +287,37 @@ TEST_F(AccessTest, AFileNamingAnUnknownAgencyIsRefusedAtItsLine) {
   s = access->Reload();
   EXPECT_NE(std::string(s.message()).find(line_of("scenarios")), std::string::npos) << s;
   EXPECT_TRUE(access->Authenticate("hotel", hotel_token_, kClient).ok());  // the old callers
+}
+
+// A token the example callers file publishes is warned of on loopback and refused beyond it, at
+// start and on reload (x27 finding 3: anyone could authenticate with it, and nothing said so).
+TEST_F(AccessTest, APublishedExampleTokenIsWarnedOfOrRefused) {
+  std::unique_ptr<Access> access = Make();
+  ASSERT_NE(access, nullptr);
+  EXPECT_EQ(access->PublishedTokenWarning(), "");
+  Write({MakeCaller("bank", ScopeBit(Scope::kCheck), HashToken(kPublishedExampleTokens[0]))});
+  ASSERT_TRUE(access->Reload().ok());
+  const std::string warning = access->PublishedTokenWarning();
+  EXPECT_THAT(warning, HasSubstr("PUBLISHED CREDENTIAL: caller(s) bank of " + path_));
+  EXPECT_THAT(warning, HasSubstr("shixin caller token --file " + path_ + " --id ID --replace"));
+
+  absl::StatusOr<std::unique_ptr<Access>> refused =
+      Access::FromFile(path_, LoadCatalog(), "listen \"0.0.0.0:7411\"");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("PUBLISHED CREDENTIAL: caller(s) bank of " + path_));
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("(refused: shixind listens beyond loopback, listen \"0.0.0.0:7411\")"));
+
+  Write({MakeCaller("bank", ScopeBit(Scope::kCheck), HashToken(bank_token_))});
+  absl::StatusOr<std::unique_ptr<Access>> wide =
+      Access::FromFile(path_, LoadCatalog(), "listen \"0.0.0.0:7411\"");
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  Write({MakeCaller("bank", ScopeBit(Scope::kCheck), HashToken(kPublishedExampleTokens[1]))});
+  EXPECT_THAT(std::string((*wide)->Reload().message()), HasSubstr("PUBLISHED CREDENTIAL"));
+  EXPECT_TRUE((*wide)->Authenticate("bank", bank_token_, kClient).ok());  // the old table
+  EXPECT_EQ((*wide)->PublishedTokenWarning(), "");
 }
 
 TEST(ScopeOfTest, EveryOpcodeHasItsScope) {

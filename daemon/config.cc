@@ -642,6 +642,21 @@ SIGTERM or SIGINT, 1 if the first load or the listen fails, 2 for a bad configur
   return text;
 }
 
+std::string NonLoopbackListener(const Config& config) {
+  const std::pair<std::string_view, const std::string*> listeners[] = {
+      {"listen", &config.listen},
+      {"tls_listen", &config.tls_listen},
+      {"http_listen", &config.http_listen}};
+  for (const auto& [key, address] : listeners) {
+    if (address->empty()) continue;
+    absl::StatusOr<ListenAddress> parsed = ParseListenAddress(*address);
+    if (!parsed.ok() || !IsLoopbackHost(parsed->host)) {
+      return absl::StrFormat("%s \"%s\"", key, *address);
+    }
+  }
+  return "";
+}
+
 unsigned IoThreads(const Config& config) {
   return config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
 }

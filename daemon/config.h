@@ -121,6 +121,10 @@ absl::StatusOr<CommandLine> ApplyFlags(const std::vector<std::string>& args, Con
 // the working directory it was looked up in.
 absl::Status Validate(const Config& config);
 
+// Returns the first of listen, tls_listen and http_listen set to an address other than loopback,
+// as `KEY "ADDRESS"`, or "" if the daemon listens on loopback only. REQUIRES: Validate(config).
+std::string NonLoopbackListener(const Config& config);
+
 // A listen address split into host (without brackets) and port.
 using ListenAddress = HostPort;
 // Parses "HOST:PORT" or "[IPV6]:PORT", port 0 to 65535 (0 picks a free port). Returns

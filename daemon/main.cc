@@ -105,7 +105,10 @@ absl::StatusOr<std::unique_ptr<Access>> OpenAccess(const Config& config) {
   absl::StatusOr<Catalog> catalog = Catalog::LoadFile(config.catalog);
   if (!catalog.ok()) return catalog.status();
   absl::StatusOr<std::unique_ptr<Access>> access =
-      Access::FromFile(config.callers_file, *std::move(catalog));
+      Access::FromFile(config.callers_file, *std::move(catalog), NonLoopbackListener(config));
+  if (access.ok() && !(*access)->PublishedTokenWarning().empty()) {
+    LogWarning("%s", (*access)->PublishedTokenWarning());
+  }
   if (access.ok() && (*access)->Counts().empty()) {
     LogWarning(
         "callers: %s names no caller: every request is refused (UNAUTHENTICATED) until "

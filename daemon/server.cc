@@ -220,6 +220,11 @@ bool Server::ReloadCallersLocked(std::string_view origin, std::string* summary) 
   const size_t callers = access_->Counts().size();
   LogInfo("%s: callers reloaded (%d callers)", origin, callers);
   *summary += absl::StrFormat("; callers file read again (%d callers)", callers);
+  // Said on every reload until the tokens are replaced, as at start.
+  if (const std::string published = access_->PublishedTokenWarning(); !published.empty()) {
+    LogWarning("%s: %s", origin, published);
+    absl::StrAppend(summary, "; ", published);
+  }
   // Connections whose caller, token or certificate is gone close now, idle ones included.
   for (auto& io : io_threads_) {
     IoThread* raw = io.get();

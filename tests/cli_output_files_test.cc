@@ -150,6 +150,24 @@ TEST(CliOutputFilesTest, CallerEditsKeepTheFilesGroupAndMode) {
   }
 }
 
+// x27 #3: `shixin caller add` on a copy of the example keeps its header, which says its two
+// tokens are published (every comment was dropped: the file then looked like a real one).
+TEST(CliOutputFilesTest, CallerEditsKeepTheFilesHeader) {
+  const std::string dir = FreshDir("out_callers_header");
+  const std::string file = dir + "/callers.toml";
+  ASSERT_EQ(
+      std::system(
+          ("cp " + std::string(SHIXIN_TEST_SOURCE_DIR) + "/systemd/callers.toml " + file).c_str()),
+      0);
+  const std::string example = Slurp(file);
+  const std::string header = example.substr(0, example.find("\nversion = 1"));
+  ASSERT_THAT(header, HasSubstr("published tokens"));
+  ASSERT_EQ(Shell("$SHIXIN caller add --file " + file + " --id ops" + kAdd).status, 0);
+  const std::string text = Slurp(file);
+  EXPECT_EQ(text.substr(0, header.size()), header) << text;
+  EXPECT_THAT(text, HasSubstr("id = \"ops\""));
+}
+
 }  // namespace
 
 // x30 #7: deltas that unlist every case empty the list as an empty base would: the export is

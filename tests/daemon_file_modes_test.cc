@@ -1,5 +1,6 @@
 // shixind warns, at start and on each SIGHUP, about a callers file or state_dir that other
-// accounts can write (docs/shixind.md, "Callers"): one log line, and it serves all the same.
+// accounts can write (docs/shixind.md, "Callers"): one log line, and it serves all the same; and
+// about callers holding the example file's published tokens.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -49,6 +50,34 @@ TEST(DaemonFileModesTest, LooseCallersFileAndStateDirAreSaidAtStartAndOnSighup) 
                                     " is writable by its group (0620)"))
       << daemon->stderr_text();
   EXPECT_TRUE(daemon->Running());
+}
+
+// x27 #3: the example callers file's tokens are published. Copied into place, it is said at
+// start and on every SIGHUP on loopback, and refused (exit 2) on a listener beyond it.
+TEST(DaemonFileModesTest, PublishedExampleTokensAreSaidOnLoopbackAndRefusedBeyondIt) {
+  ScratchDir scratch;
+  const std::string callers = scratch.Path("callers.toml");
+  std::filesystem::copy_file(SampleDir() + "/../../systemd/callers.toml", callers);
+  const std::string said =
+      "PUBLISHED CREDENTIAL: caller(s) example-bank, example-hotel of " + callers;
+  auto daemon = StartOrDie(SampleDir(), {"--callers-file", callers});
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_TRUE(absl::StrContains(daemon->stderr_text(), said)) << daemon->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon->stderr_text(), "--id ID --replace"));
+  ASSERT_TRUE(daemon->Signal(SIGHUP).ok());
+  ASSERT_TRUE(daemon->WaitForStderr("SIGHUP: " + said)) << daemon->stderr_text();
+
+  const ProcessResult wide =
+      RunProcess({BinDir() + "/shixind", "--data", SampleDir(), "--listen", "0.0.0.0:0",
+                  "--http-listen", "", "--callers-file", callers},
+                 "", absl::Seconds(30));
+  EXPECT_EQ(wide.exit_code, 2) << wide.err;
+  EXPECT_TRUE(absl::StrContains(wide.err, said)) << wide.err;
+  EXPECT_TRUE(absl::StrContains(wide.err,
+                                "refused: shixind listens beyond loopback, listen "
+                                "\"0.0.0.0:0\""))
+      << wide.err;
+  EXPECT_FALSE(absl::StrContains(wide.out, "listening")) << wide.out;
 }
 
 }  // namespace
