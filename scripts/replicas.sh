@@ -166,8 +166,15 @@ write_ports() {
   fi
 }
 
-# Writes DIR/haproxy.cfg: deploy/haproxy/haproxy.cfg with this run's ports.
+# Writes DIR/haproxy.cfg: deploy/haproxy/haproxy.cfg with this run's ports; and DIR/errors,
+# the error files beside it (its errorfile paths are relative to it).
 write_haproxy_cfg() {
+  local errors
+  errors=$(dirname "$template")/errors
+  if [[ -d "$errors" ]]; then
+    rm -rf "$dir/errors"
+    cp -r "$errors" "$dir/errors"
+  fi
   awk -v r1="$r1_port" -v h1="$r1_http" -v r2="$r2_port" -v h2="$r2_http" \
     -v r3="$r3_port" -v h3="$r3_http" -v fb="$front_binary" -v fh="$front_http" '
     {

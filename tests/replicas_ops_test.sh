@@ -7,6 +7,7 @@
 #     credentials and work with SHIXIN_CALLER / SHIXIN_TOKEN_FILE; status shows each replica's
 #     snapshot version and delta sequence;
 #   - a caller's FEEDBACK through the HTTP frontend reaches the replica that issued the receipt;
+#   - a JSON request lost with hung replicas gets HAProxy's 502/503 as the API's JSON error;
 #   - refresh tells a replica that did not answer the RELOAD from one that refused the list;
 #   - all replicas stale together: CHECK is still answered through HAProxy, flagged STALE.
 #
@@ -113,6 +114,21 @@ echo "ok: FEEDBACK through HAProxy reaches the replica that issued the receipt"
 # /metrics stays open to operators on the host (the frontend denies it to other sources only).
 curl -sSf --max-time 5 -o /dev/null "http://127.0.0.1:$front_http/metrics" ||
   fail "GET /metrics through HAProxy from loopback"
+
+# A JSON request in flight on a hung replica (every one hung, so whichever it went to): once the
+# health check takes it out and shuts its sessions down, the caller gets HAProxy's error as JSON
+# in the API's error shape, not an HTML page.
+for r in r1 r2 r3; do kill -STOP "$(cat "$run/$r/pid")"; done
+code=$(curl -sS --max-time 15 -o "$tmp/hung.json" -w '%{http_code}' -X POST \
+  -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
+  -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" || true)
+for r in r1 r2 r3; do kill -CONT "$(cat "$run/$r/pid")"; done
+# (502, or 503 when HAProxy's retry finds every replica down by then.)
+[[ $code == 502 || $code == 503 ]] ||
+  fail "a request lost with hung replicas answered $code, not 502 or 503" "$tmp/hung.json"
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e["code"]=="unavailable"' \
+  "$tmp/hung.json" || fail "HAProxy's $code is not the API's JSON error" "$tmp/hung.json"
+echo "ok: a request lost with hung replicas gets HAProxy's $code as JSON"
 
 # A hung replica: its INFO times out; the replicas before it were reloaded.
 kill -STOP "$(cat "$run/r2/pid")"
