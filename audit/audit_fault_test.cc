@@ -132,6 +132,35 @@ TEST_F(AuditFaultTest, AFailingLogProbesItselfAndRecoversWithoutAppends) {
   ExpectClean(6);
 }
 
+// A log opened on a disk already full (a replica started on it) fails from Open, before any
+// record, so that /readyz keeps it out of the pool; a probe finds the space when it returns.
+TEST_F(AuditFaultTest, ALogOpenedOnAFullDiskFailsBeforeItsFirstRecord) {
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<AuditLog::Appended> a = AppendOne();
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE(log_->Sync(a->ticket).ok());
+  }
+  log_.reset();
+  ops_.error = ENOSPC;
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(options_, nullptr);
+  ASSERT_TRUE(log.ok()) << log.status();
+  log_ = *std::move(log);
+  const AuditLog::Stats stats = log_->GetStats();
+  EXPECT_TRUE(stats.failing);
+  EXPECT_THAT(stats.error, HasSubstr("probe write"));
+  EXPECT_EQ(AppendOne().status().code(), absl::StatusCode::kUnavailable);
+  ExpectClean(2);
+  ops_.error = 0;
+  now_ += 1000001;
+  bool failing = true;
+  for (int i = 0; i < 500 && failing; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    failing = log_->GetStats().failing;
+  }
+  EXPECT_FALSE(failing);
+  ExpectClean(2);
+}
+
 TEST_F(AuditFaultTest, TornWriteIsCutBack) {
   FailWhileFull(30);  // 30 bytes of the batch reached the file before the error
   ops_.error = 0;

@@ -128,6 +128,11 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Options options, Recove
   log->LogChainEnd("opened");
   log->open_segment_ = log->segment_;
   log->open_offset_ = log->end_offset_;
+  {
+    // A disk already full must show before the first query (/readyz), not on its write.
+    std::unique_lock<AdaptiveMutex> lock(log->mu_);
+    log->Probe(lock, kOpenProbeBytes);
+  }
   absl::StatusOr<std::thread> fsync =
       StartThread("shixind-audit", [raw = log.get()] { raw->FsyncLoop(); });
   if (!fsync.ok()) return fsync.status();
@@ -605,16 +610,14 @@ void AuditLog::FsyncLoop() {
   }
 }
 
-void AuditLog::Probe(std::unique_lock<AdaptiveMutex>& lock) {
-  // About a group commit's write: a disk that takes it takes the next records.
-  constexpr size_t kProbeBytes = size_t{64} << 10;
+void AuditLog::Probe(std::unique_lock<AdaptiveMutex>& lock, size_t bytes) {
   probe_at_micros_ = Now() + absl::ToInt64Microseconds(options_.retry_interval);
   if (fd_ < 0) return;
   writing_ = true;  // no record is written meanwhile
   const int fd = fd_;
   const auto end = static_cast<off_t>(file_size_);
   lock.unlock();
-  const std::string zeros(kProbeBytes, '\0');
+  const std::string zeros(bytes, '\0');
   const ssize_t wrote = ops_->PWrite(fd, zeros.data(), zeros.size(), end);
   const int cut = ops_->Truncate(fd, end);
   const int synced = wrote >= 0 && cut >= 0 ? ops_->DataSync(fd) : 0;
@@ -625,7 +628,19 @@ void AuditLog::Probe(std::unique_lock<AdaptiveMutex>& lock) {
   if (wrote >= 0 && cut >= 0 && synced >= 0) {
     failing_ = false;
     failure_ = absl::OkStatus();
+    return;
   }
+  failing_ = true;
+  const std::string segment = SegmentPath(options_.dir, segment_);
+  failure_ = wrote < 0 ? FileOpStatus(wrote, absl::StrCat("probe write ", segment))
+             : cut < 0 ? FileOpStatus(cut, absl::StrCat("probe truncate ", segment))
+                       : FileOpStatus(synced, absl::StrCat("probe fdatasync ", segment));
+  if (wrote == -EFBIG) {
+    failure_ = absl::Status(
+        failure_.code(),
+        absl::StrCat(failure_.message(), "; ", FileTooLargeAdvice(options_.segment_bytes)));
+  }
+  retry_at_micros_ = Now() + absl::ToInt64Microseconds(options_.retry_interval);
 }
 
 void AuditLog::ApplyRetention() {

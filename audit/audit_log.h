@@ -122,7 +122,8 @@ class AuditLog {
   // when its newest record or segment is dated more than kMaxAheadOfClockMicros after the clock
   // (naming it, both times and what to do); the errors of the file calls otherwise, or
   // StartThread()'s (base/thread.h) if the fsync thread cannot be created. `recovery` (may be null)
-  // gets what was found.
+  // gets what was found. A log that cannot be written (a probe past its end fails: a disk
+  // already full) opens failing (GetStats().failing, Append Unavailable until the retry).
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Options options, Recovery* recovery);
 
   // Stops the fsync thread, writes and fdatasyncs what is pending (errors ignored: call Sync
@@ -200,12 +201,17 @@ class AuditLog {
   // lock during the write when `unlock` is true.
   absl::Status WritePending(std::unique_lock<AdaptiveMutex>& lock, bool unlock);
   absl::Status DataSyncCurrent(std::unique_lock<AdaptiveMutex>& lock);
-  // Tests whether a failing log can be written again: writes kProbeBytes of zeros past the end
-  // of the current segment, cuts them off and fdatasyncs; a success ends the failing state. The
+  // About a group commit's write: a disk that takes it takes the next records. Open probes
+  // with one page: enough to find a full disk, under any file-size limit a record fits in.
+  static constexpr size_t kProbeBytes = size_t{64} << 10;
+  static constexpr size_t kOpenProbeBytes = 4096;
+  // Tests whether the log can be written: writes `bytes` of zeros past the end of the
+  // current segment, cuts them off and fdatasyncs; a success ends the failing state, a failure
+  // starts it. Open probes once (a disk already full fails before the first record), and the
   // fsync thread probes every retry_interval while the log fails, so that a log nobody appends
   // to (a replica whose /readyz took it out of the pool for it) learns that it is writable.
   // REQUIRES: the caller holds `lock`; no write or fdatasync in progress.
-  void Probe(std::unique_lock<AdaptiveMutex>& lock);
+  void Probe(std::unique_lock<AdaptiveMutex>& lock, size_t bytes = kProbeBytes);
   void ApplyRetention();
   void FsyncLoop();
   int64_t Now() const;
