@@ -7,6 +7,7 @@
 #                                     (snapshot version, deltas applied up to N)
 #   scripts/replicas.sh refresh DIR   rolling refresh: reload each running replica in turn (RELOAD,
 #                                     which waits for the new list to serve); stops at a failure
+#                                     (not at a delta gap: exit 5)
 #   scripts/replicas.sh stop DIR      SIGTERM everything, SIGKILL what is left after 10 s
 #
 # Environment (all optional):
@@ -24,6 +25,8 @@
 #   SHIXIN_CALLER, SHIXIN_TOKEN_FILE (or SHIXIN_TOKEN)
 #                          with a callers file: an `admin` caller's credentials, for the INFO of
 #                          status and refresh and the RELOAD of refresh
+#   SHIXIN_RELOAD_LIVENESS refresh gives up on a replica whose /healthz does not answer for this
+#                          many seconds while it reloads (hung) [5]
 #   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; else the ports of
 #                          deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432; 7511, 7512)
 # The ports used are written to DIR/ports (sourced by the other commands and by tests). The
@@ -32,10 +35,14 @@
 #
 # Exit status: 0 done; 2 usage. start: 1 something did not start, or the HAProxy configuration
 # was refused (what is printed; everything in DIR is stopped). status: 1 a process is not
-# running or a replica does not answer INFO. refresh, at the first replica that fails (the later
+# running, a replica does not answer INFO, or its deltas have a gap or an error (DELTA GAP,
+# DELTA ERROR: its list does not advance). refresh, at the first replica that fails (the later
 # ones are not reloaded): 1 it refused the new list (RELOAD_FAILED: its old generation keeps
-# serving); 3 it did not answer INFO or RELOAD (connection refused, lost or timed out: is it
-# running?); 4 it refused the request itself (UNAUTHENTICATED, PERMISSION_DENIED: credentials).
+# serving); 3 it did not answer INFO or RELOAD (connection refused, lost or timed out, or its
+# /healthz silent for SHIXIN_RELOAD_LIVENESS seconds during the reload: is it running?); 4 it
+# refused the request itself (UNAUTHENTICATED, PERMISSION_DENIED: credentials). 5: every
+# running replica was reloaded and serves the new list, but the delta feed has a gap or a
+# refused file, so their lists do not advance past it (said per replica).
 # The ports come from DIR/ports, sourced.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -51,6 +58,7 @@ shixind=${SHIXIND:-$root/build/bin/shixind}
 shixin=${SHIXIN:-$root/build/bin/shixin}
 haproxy=${HAPROXY:-$(command -v haproxy || echo /usr/sbin/haproxy)}
 template=${SHIXIN_HAPROXY_CFG:-$root/deploy/haproxy/haproxy.cfg}
+reload_liveness=${SHIXIN_RELOAD_LIVENESS:-5}
 replicas=(r1 r2 r3)
 
 # Prints $1 distinct free loopback ports: all bound at once, so that none is handed out twice.
@@ -91,7 +99,9 @@ credentials=()
 [[ -n "${SHIXIN_TOKEN_FILE:-}" ]] && credentials+=(--token-file "$SHIXIN_TOKEN_FILE")
 
 # Runs `shixin info` against 127.0.0.1:$1; prints "snapshot V generation G, deltas applied up to
-# N (P pending)[, STALE]", or shixin's error (on failure, with shixin's exit status).
+# N (P pending)[, STALE][, DELTA GAP: F is missing][, DELTA ERROR: E]", or shixin's error (on
+# failure, with shixin's exit status). A gap or an error keeps the replica's list from
+# advancing: status fails on it.
 replica_info() {
   local out status=0
   out=$("$shixin" info --server "127.0.0.1:$1" --timeout-ms 2000 --json \
@@ -104,9 +114,14 @@ replica_info() {
 import json, sys
 i = json.loads(sys.argv[1])
 d = i["deltas"]
-print("snapshot %s generation %d, deltas applied up to %d (%d pending)%s" % (
+line = "snapshot %s generation %d, deltas applied up to %d (%d pending)%s" % (
     i["version"], i["generation"], max(d["base_sequence"], d["sequence"]), d["pending"],
-    ", STALE" if i["stale"] else ""))' "$out"
+    ", STALE" if i["stale"] else "")
+if d.get("gap"):
+    line += ", DELTA GAP: %020d.ndjson is missing, the files after it wait" % (d["gap_after"] + 1)
+if d.get("delta_error"):
+    line += ", DELTA ERROR: " + d["delta_error"]
+print(line)' "$out"
 }
 
 # How a failed INFO or RELOAD of replica $1 failed, from shixin's output $2, the request's name
@@ -267,6 +282,7 @@ status() {
       rc=1
     elif info=$(replica_info "${!port_var}"); then
       echo "$r: pid $(cat "$dir/$r/pid"), 127.0.0.1:${!port_var}, $info"
+      [[ "$info" == *", DELTA "* ]] && rc=1
     else
       echo "$r: pid $(cat "$dir/$r/pid"), 127.0.0.1:${!port_var}, INFO failed: $info"
       rc=1
@@ -281,11 +297,48 @@ status() {
   return "$rc"
 }
 
+# Runs `shixin reload` against replica $1 (binary port $2, HTTP port $3); prints its output and
+# returns its exit status. While it waits, the replica's /healthz is polled every second: a
+# replica that has not answered it for reload_liveness seconds (hung: a dead disk, a stopped
+# process) is given up on (the reload is killed, status 3, as for a lost connection) rather
+# than waited on for the RELOAD's whole timeout. Progress goes to stderr every 10 s.
+reload_watched() {
+  local out=$dir/.reload.$1 pid status=0 silent=0 waited=0
+  "$shixin" reload --server "127.0.0.1:$2" --timeout-ms 600000 \
+    ${credentials[@]+"${credentials[@]}"} >"$out" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    kill -0 "$pid" 2>/dev/null || break
+    waited=$((waited + 1))
+    if curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$3/healthz" 2>/dev/null; then
+      silent=0
+    else
+      silent=$((silent + 1))
+    fi
+    if ((silent >= reload_liveness)); then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      echo "its /healthz did not answer for ${silent} s while it reloaded (hung?)"
+      rm -f "$out"
+      return 3
+    fi
+    if ((waited % 10 == 0)); then
+      echo "$1: still reloading after ${waited} s (its /healthz answers)" >&2
+    fi
+  done
+  wait "$pid" || status=$?
+  cat "$out"
+  rm -f "$out"
+  return "$status"
+}
+
 refresh() {
   # shellcheck disable=SC1091
   source "$dir/ports"
+  local gaps=0
   for r in "${replicas[@]}"; do
-    local port_var="${r}_port"
+    local port_var="${r}_port" http_var="${r}_http"
     if ! running "$dir/$r/pid"; then
       echo "$r: not running, not reloaded (it loads the current files when started)" >&2
       continue
@@ -298,8 +351,14 @@ refresh() {
     fi
     # RELOAD waits for this reload's outcome (a delta applied meanwhile also makes a new
     # generation: waiting for one would take it for the reload) and says why it was refused.
-    out=$("$shixin" reload --server "127.0.0.1:${!port_var}" --timeout-ms 600000 \
-      ${credentials[@]+"${credentials[@]}"} 2>&1) || status=$?
+    out=$(reload_watched "$r" "${!port_var}" "${!http_var}") || status=$?
+    # Exit 4: it took the new list, but a delta gap or a refused delta (the feed's, the same for
+    # every replica) keeps it from advancing: the others are reloaded too, then refresh says so.
+    if ((status == 4)); then
+      echo "$r: reloaded, but its list does not advance (the delta feed): $out" >&2
+      gaps=1
+      continue
+    fi
     if ((status != 0)); then
       request_failed "$r" "$out" reload "$status"
       return
@@ -307,6 +366,11 @@ refresh() {
     before=${before#* generation }
     echo "$r: $out (was generation ${before%%,*})"
   done
+  if ((gaps)); then
+    echo "reloaded, but the delta feed has a gap or a refused file: fix it (docs/shixind.md," \
+      "Deltas); the replicas apply it by themselves once it is" >&2
+    return 5
+  fi
 }
 
 stop() {

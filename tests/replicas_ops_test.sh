@@ -8,7 +8,10 @@
 #     snapshot version and delta sequence;
 #   - a caller's FEEDBACK through the HTTP frontend reaches the replica that issued the receipt;
 #   - a JSON request lost with hung replicas gets HAProxy's 502/503 as the API's JSON error;
-#   - refresh tells a replica that did not answer the RELOAD from one that refused the list;
+#   - refresh tells a replica that did not answer the RELOAD from one that refused the list, and
+#     gives up on one that hangs during its reload (its /healthz silent);
+#   - a delta gap or a missing deltas_dir: status names it and fails; refresh reloads every
+#     replica and exits 5;
 #   - all replicas stale together: CHECK is still answered through HAProxy, flagged STALE.
 #
 # usage: replicas_ops_test.sh BIN_DIR
@@ -138,6 +141,25 @@ grep -q '^r1: reloaded generation 3' "$tmp/out" || fail "r1 not reloaded" "$tmp/
 grep -q '^r2 did not answer the INFO: .*is it running?' "$tmp/out" ||
   fail "a hung replica is not reported" "$tmp/out"
 grep -q '^r3' "$tmp/out" && fail "refresh went on past a replica that did not answer" "$tmp/out"
+# A replica that hangs during its reload (stopped just before its RELOAD): refresh gives up on
+# it once its /healthz has been silent for SHIXIN_RELOAD_LIVENESS seconds, not after the
+# RELOAD's 10-minute timeout.
+cat >"$tmp/shixin-hang" <<EOF
+#!/usr/bin/env bash
+if [[ \$1 == reload && \$* == *":$r2_port"* ]]; then kill -STOP \$(cat "$run/r2/pid"); fi
+exec "$bin/shixin" "\$@"
+EOF
+chmod +x "$tmp/shixin-hang"
+started=$SECONDS
+code=0
+SHIXIN=$tmp/shixin-hang SHIXIN_RELOAD_LIVENESS=2 timeout 60 "$replicas" refresh "$run" \
+  >"$tmp/out" 2>&1 || code=$?
+kill -CONT "$(cat "$run/r2/pid")"
+[[ $code -eq 3 ]] || fail "refresh with a replica hung in its reload exited $code" "$tmp/out"
+((SECONDS - started < 30)) || fail "refresh waited $((SECONDS - started)) s on a hung replica" "$tmp/out"
+grep -q '^r2 did not answer the reload: its /healthz did not answer' "$tmp/out" ||
+  fail "a replica hung in its reload is not reported" "$tmp/out"
+echo "ok: refresh gives up on a replica that hangs during its reload"
 # A replica that dies before its RELOAD is answered: "did not answer", not "refused". The
 # wrapper kills the replica the reload is for, then runs the reload.
 cat >"$tmp/shixin-kill" <<EOF
@@ -153,6 +175,39 @@ grep -q 'keeps serving' "$tmp/out" && fail "a dead replica reported as serving" 
 echo "ok: a replica that does not answer is told from one that refuses"
 "$replicas" stop "$run"
 unset SHIXIN_CALLERS_FILE SHIXIN_CALLER SHIXIN_TOKEN_FILE
+
+# A delta gap (2 missing, 3 present): status names it on every replica and fails; refresh
+# reloads all three (the gap is the feed's, not the new list's) and exits 5.
+"$bin/shixin" gen --subjects 2000 --seed 7 --deltas 3 --changes-per-delta 20 \
+  --today "$(date -d '10 days ago' +%Y%m%d)" --out "$tmp/gen" >/dev/null
+mkdir "$tmp/deltas"
+cp "$tmp/gen/deltas/00000000000000000001.ndjson" "$tmp/deltas/"
+run=$tmp/run-gap
+SHIXIN_DATA=$tmp/gen SHIXIN_DELTAS=$tmp/deltas "$replicas" start "$run" >/dev/null
+expect_exit 0 status "$run"
+cp "$tmp/gen/deltas/00000000000000000003.ndjson" "$tmp/deltas/"
+for _ in $(seq 1 50); do
+  "$replicas" status "$run" >"$tmp/out" 2>&1 || break
+  sleep 0.2
+done
+expect_exit 1 status "$run"
+[[ $(grep -c 'DELTA GAP: 00000000000000000002.ndjson is missing' "$tmp/out") -eq 3 ]] ||
+  fail "status does not name the delta gap" "$tmp/out"
+expect_exit 5 refresh "$run"
+[[ $(grep -c '^r[123]: reloaded, but its list does not advance' "$tmp/out") -eq 3 ]] ||
+  fail "refresh did not reload every replica past a delta gap" "$tmp/out"
+grep -q 'delta feed has a gap' "$tmp/out" || fail "refresh does not report the gap" "$tmp/out"
+# Its deltas_dir gone (an unmounted share): the error is named.
+mv "$tmp/deltas" "$tmp/deltas.gone"
+for _ in $(seq 1 50); do
+  "$replicas" status "$run" >"$tmp/out" 2>&1 || true
+  grep -q 'DELTA ERROR: ' "$tmp/out" && break
+  sleep 0.2
+done
+expect_exit 1 status "$run"
+grep -q 'DELTA ERROR: ' "$tmp/out" || fail "status does not name a delta error" "$tmp/out"
+echo "ok: status and refresh report a delta gap and a missing deltas_dir"
+"$replicas" stop "$run"
 
 # Every replica stale (data files 3 days old, max_age_seconds 1 day): once HAProxy has taken
 # them all out of the ready pool, CHECK is still answered through it, flagged STALE.
