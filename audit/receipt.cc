@@ -228,6 +228,11 @@ bool LooksKeyed(std::string_view text) {
          text.find('-', kNodeDigits + 1) == std::string_view::npos;
 }
 
+bool ReceiptNode(std::string_view text, uint32_t* node) {
+  const size_t dash = text.find('-');
+  return dash != std::string_view::npos && ParseNode(text.substr(0, dash), node);
+}
+
 absl::StatusOr<ParsedReceipt> ParseReceipt(std::string_view text, const ReceiptCipher* cipher) {
   const std::string shown(text.substr(0, kMaxText));
   if (text.size() > kMaxText) {

@@ -90,6 +90,11 @@ struct ParsedReceipt {
 // receipt whose record is gone.
 absl::StatusOr<ParsedReceipt> ParseReceipt(std::string_view text, const ReceiptCipher* cipher);
 
+// Returns the node a receipt text of either form names (its 8 lower-case hex digits before the
+// first '-'), or false when it names none; nothing else of it is checked. Tells a receipt of
+// another replica (docs/replicas.md) from one without a record.
+bool ReceiptNode(std::string_view text, uint32_t* node);
+
 // Returns whether `text` has the keyed form's shape ("<8 chars>-<32 chars>"): a tool needs the
 // key to read it.
 bool LooksKeyed(std::string_view text);

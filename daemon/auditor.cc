@@ -300,6 +300,13 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
                                                     const wire::FeedbackRequest& request,
                                                     const MayApply& may_apply) {
   if (absl::Status s = wire::CheckFeedbackItems(request.items); !s.ok()) return s;
+  // Each replica has its own audit: a receipt of another node is not "no record" but elsewhere.
+  if (uint32_t node = 0; audit::ReceiptNode(request.receipt, &node) && node != logs_[0]->node()) {
+    return absl::NotFoundError(absl::StrFormat(
+        "receipt %s was issued by node %08x, this is node %08x: send the feedback to the replica "
+        "that issued it (docs/replicas.md)",
+        request.receipt.substr(0, audit::kMaxReceiptText), node, logs_[0]->node()));
+  }
   // InvalidArgument: not a receipt's form; NotFound: a keyed text the key does not open.
   absl::StatusOr<audit::ParsedReceipt> parsed = audit::ParseReceipt(request.receipt, &cipher_);
   if (!parsed.ok()) return parsed.status();

@@ -200,6 +200,15 @@ TEST_F(AuditorTest, FeedbackIsRefusedWithTheRightCode) {
   audit::Receipt other_node = *parsed;
   other_node.node ^= 1;
   EXPECT_EQ(Feedback(Text(other_node), {Item(41)}).status().code(), absl::StatusCode::kNotFound);
+  // Another replica's receipt (another node) says whose it is, in either form: not "no record".
+  for (const std::string& text : {Text(other_node), other_node.ToString()}) {
+    const absl::Status s = Feedback(text, {Item(41)}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+    EXPECT_EQ(s.message(), absl::StrFormat("receipt %s was issued by node %08x, this is node %08x: "
+                                           "send the feedback to the replica that issued it "
+                                           "(docs/replicas.md)",
+                                           text, other_node.node, parsed->node));
+  }
   // Text that is not a receipt is an invalid argument, saying what is wrong.
   absl::Status malformed = Feedback("not a receipt", {Item(41)}).status();
   EXPECT_EQ(malformed.code(), absl::StatusCode::kInvalidArgument);
