@@ -204,8 +204,12 @@ std::string_view Handler::ServerName() {
 }
 
 bool Handler::IsStale(const Dataset* d, int64_t now) const {
-  return d != nullptr && config_.max_age_seconds > 0 &&
-         now - d->source_time > static_cast<int64_t>(config_.max_age_seconds);
+  return d != nullptr && IsStale(d->source_time, now);
+}
+
+bool Handler::IsStale(int64_t source_time, int64_t now) const {
+  return config_.max_age_seconds > 0 &&
+         now - source_time > static_cast<int64_t>(config_.max_age_seconds);
 }
 
 Handler::Next Handler::Handle(const wire::FrameHeader& request, std::string_view payload,
@@ -863,8 +867,16 @@ void Handler::AppendReloadResult(uint32_t request_id, const ReloadResult& result
   {
     SnapshotHolder::ReadSection read(*holder_);
     const Dataset* d = read.dataset();
+    uint32_t generation = d != nullptr ? d->generation : 0;
+    bool stale = IsStale(d, clock_());
+    if (result.status.ok() && result.generation != generation) {
+      // The reload's own snapshot (FORMAT.md 8.6), not the one serving now: a later reload (a
+      // pipelined RELOAD, a delta) may have published since it ended.
+      generation = result.generation;
+      stale = IsStale(result.source_time, clock_());
+    }
     Response response(session.version, static_cast<uint8_t>(wire::Opcode::kReload), request_id,
-                      d != nullptr ? d->generation : 0, IsStale(d, clock_()), out);
+                      generation, stale, out);
     if (result.status.ok()) {
       wire::Encode(wire::ReloadResponse{result.generation, result.message}, response.payload());
       response.Finish(Outcome::Ok());

@@ -150,6 +150,8 @@ class Handler {
 
   // Returns whether answers from `d` carry the STALE flag at Unix time `now`.
   bool IsStale(const Dataset* d, int64_t now) const;
+  // The same for a list of `source_time` (Unix seconds).
+  bool IsStale(int64_t source_time, int64_t now) const;
 
   // Returns OK unless MEASURES is refused for the audit: it cannot be written (Auditor::Writable)
   // and audit_required is set; then Unavailable with the reason. OK without an audit.

@@ -465,6 +465,35 @@ TEST_F(HandlerTest, ReloadResults) {
   EXPECT_EQ(frames[2].status(), wire::Status::kUnavailable);
 }
 
+// Pipelined RELOADs: the second reload published before the first one's answer is written.
+// The answer's header names the first reload's snapshot, and its STALE flag is that list's
+// (FORMAT.md 8.6), not the serving one's (before: header 3, payload 2, not stale).
+TEST_F(HandlerTest, AReloadAnswerCarriesItsOwnGenerationWhenALaterOneServes) {
+  config_.max_age_seconds = 3600;
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  Start(Sample(now - 7200));
+  holder_.Publish(Sample(now - 7200));  // generation 2: the first reload's, stale
+  holder_.Publish(Sample(now));         // generation 3: the second's, fresh
+  std::string out;
+  const Session session;
+  const auto received = std::chrono::steady_clock::now();
+  handler_->AppendReloadResult(7, ReloadResult{absl::OkStatus(), 2, "generation 2", now - 7200},
+                               &out, session, received);
+  handler_->AppendReloadResult(8, ReloadResult{absl::OkStatus(), 3, "generation 3", now}, &out,
+                               session, received);
+  const std::vector<Answer> frames = Frames(out);
+  ASSERT_EQ(frames.size(), 2u);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    ASSERT_EQ(frames[i].status(), wire::Status::kOk);
+    absl::StatusOr<wire::ReloadResponse> r = wire::DecodeReloadResponse(frames[i].payload);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(frames[i].header.generation, r->generation) << "answer " << i;
+    EXPECT_EQ(frames[i].header.generation, 2 + i);
+  }
+  EXPECT_TRUE(frames[0].stale());
+  EXPECT_FALSE(frames[1].stale());
+}
+
 TEST_F(HandlerTest, ResponsesCarryTheGenerationThatAnswered) {
   Start();
   EXPECT_EQ(Call(wire::Opcode::kPing, "").header.generation, 1u);

@@ -538,9 +538,12 @@ ReloadResult Reloader::ApplyArrivedDeltas() {
       PublishLogged(std::move(next), "delta");
     });
   }
-  const uint32_t generation = holder_->generation();
+  SnapshotHolder::ReadSection read(*holder_);
+  const Dataset* serving = read.dataset();
+  const uint32_t generation = serving != nullptr ? serving->generation : 0;
   return ReloadResult{absl::OkStatus(), generation,
-                      absl::StrFormat("serving generation %d", generation)};
+                      absl::StrFormat("serving generation %d", generation),
+                      serving != nullptr ? serving->source_time : 0};
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> Reloader::LoadNewBase(const DatasetSource& source,
@@ -643,12 +646,13 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
                (*dataset)->sequence, served, origin);
   }
   const std::string what = Describe(**dataset, absl::Now() - start);
+  const int64_t source_time = (*dataset)->source_time;
   const uint32_t generation = PublishLogged(*std::move(dataset), "reload");
   const std::string message = absl::StrFormat("generation %d: %s", generation, what);
   LogInfo("reloaded %s", message);
   holder_->SetReloadStatus(ReloadStatus{wire::ReloadState::kOk, Now(), message});
   NotifyReady(absl::StrFormat("serving %s", message));
-  return ReloadResult{absl::OkStatus(), generation, message};
+  return ReloadResult{absl::OkStatus(), generation, message, source_time};
 }
 
 }  // namespace shixin

@@ -127,6 +127,7 @@ struct ReloadResult {
   absl::Status status;
   uint32_t generation = 0;  // the generation serving afterwards
   std::string message;      // what happened, for the log and the client
+  int64_t source_time = 0;  // OK: that generation's source time, for its STALE flag
 };
 
 // One generation the Reloader published, for the status page.

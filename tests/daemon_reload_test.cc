@@ -112,6 +112,26 @@ TEST_F(DaemonReloadTest, ReloadOperationSwapsAndAnswersWithTheNewGeneration) {
   EXPECT_EQ(after.generation, 2u);
 }
 
+// Three RELOADs pipelined on one connection: each answer's header names the generation its
+// payload names (FORMAT.md 8.6), though the next reload may publish before it is written.
+TEST_F(DaemonReloadTest, PipelinedReloadsEachAnswerWithTheirOwnGeneration) {
+  StartDaemon();
+  Client& c = *client_;
+  for (int round = 0; round < 5; ++round) {
+    for (uint32_t id = 1; id <= 3; ++id) {
+      ASSERT_TRUE(c.SendFrame(wire::Opcode::kReload, id, "").ok());
+    }
+    for (uint32_t id = 1; id <= 3; ++id) {
+      auto frame = c.ReceiveFrame();
+      ASSERT_TRUE(frame.ok()) << frame.status();
+      ASSERT_EQ(frame->header.status, 0) << ErrorMessage(*frame);
+      absl::StatusOr<wire::ReloadResponse> r = wire::DecodeReloadResponse(frame->payload);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(frame->header.generation, r->generation) << "round " << round << ", RELOAD " << id;
+    }
+  }
+}
+
 TEST_F(DaemonReloadTest, CliReloadPrintsTheNewGenerationOnce) {
   StartDaemon();
   ASSERT_TRUE(WriteFileAtomically(Debtors(), SwappedDebtors()).ok());
