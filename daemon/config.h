@@ -15,12 +15,23 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "audit/receipt.h"
 #include "base/background.h"
 #include "base/host_port.h"
 #include "core/delta.h"
 #include "protocol/messages.h"
 
 namespace shixin {
+
+// The longest answer to one ID of a CHECK (FORMAT.md 8.2, version 4): listed, its normalised ID
+// (18 bytes), kind, counts, a name of 255 bytes, the listing stretch and a receipt. An invalid
+// ID's answer (its error, 255 bytes at most) is shorter.
+inline constexpr uint32_t kMaxCheckAnswerBytes =
+    1 + (1 + 18) + 1 + 2 + 2 + (1 + 255) + 16 + (1 + audit::kMaxReceiptText);
+// The largest max_batch: a CHECK of that many IDs is answered within the protocol's 16 MiB
+// (wire::kMaxPayloadLimit) whatever the IDs; above it a CHECK the server admits could only be
+// answered INTERNAL "response too large".
+inline constexpr uint32_t kMaxBatchLimit = (wire::kMaxPayloadLimit - 2) / kMaxCheckAnswerBytes;
 
 struct Config {
   std::string listen = "127.0.0.1:7411";       // HOST:PORT or [V6]:PORT; port 0 picks a free port
@@ -44,7 +55,7 @@ struct Config {
   uint32_t max_connections = 1024;             // more displace the oldest idle one, or are closed
   uint32_t max_connections_per_ip = 256;       // from one client address; 0: no limit
   uint32_t max_payload = 1u << 20;             // bytes in one request payload
-  uint32_t max_batch = 1000;                   // IDs in one CHECK
+  uint32_t max_batch = 1000;                   // IDs in one CHECK, <= kMaxBatchLimit
   uint32_t max_in_flight = 128;                // unanswered requests read ahead per connection
   uint32_t idle_timeout_seconds = 60;          // close a connection idle this long; 0: never
   uint32_t frame_timeout_seconds = 10;       // a frame must arrive whole this soon after its start

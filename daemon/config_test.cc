@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "core/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protocol/wire.h"
 
 namespace shixin {
 namespace {
@@ -140,6 +142,20 @@ TEST(ConfigTest, IdleTimeoutZeroIsRefusedWithAnUnboundedLimit) {
   if (checked == 0) GTEST_SKIP() << "no limit of this build means \"none\" at 0";
 }
 
+// A max_batch whose CHECK could not be answered within the protocol's 16 MiB is refused at
+// start: 65535 was accepted, and a CHECK of 60,000 IDs of a long name was answered INTERNAL.
+TEST(ConfigTest, MaxBatchIsOneWhoseEveryCheckCanBeAnswered) {
+  EXPECT_EQ(kMaxBatchLimit, 49490u);
+  EXPECT_LE(uint64_t{kMaxBatchLimit} * kMaxCheckAnswerBytes + 2, wire::kMaxPayloadLimit);
+  Config c;
+  EXPECT_EQ(Error(ParseConfig("max_batch = 65535\n", "x.toml", &c)),
+            "x.toml:1: max_batch = 65535 is out of range (1..49490)");
+  EXPECT_EQ(Error(ParseConfig("max_batch = 49491\n", "x.toml", &c)),
+            "x.toml:1: max_batch = 49491 is out of range (1..49490)");
+  ASSERT_TRUE(ParseConfig("max_batch = 49490\n", "x.toml", &c).ok());
+  EXPECT_EQ(c.max_batch, 49490u);
+}
+
 TEST(ConfigTest, ClearErrorsNameFileLineAndKey) {
   Config c;
   EXPECT_EQ(Error(ParseConfig("listen = \"a:1\"\nmax_batchs = 3\n", "x.toml", &c)),
@@ -149,7 +165,7 @@ TEST(ConfigTest, ClearErrorsNameFileLineAndKey) {
   EXPECT_EQ(Error(ParseConfig("refuse_stale = 1\n", "x.toml", &c)),
             "x.toml:1: refuse_stale: expected a boolean, got an integer");
   EXPECT_EQ(Error(ParseConfig("max_batch = 0\n", "x.toml", &c)),
-            "x.toml:1: max_batch = 0 is out of range (1..65535)");
+            "x.toml:1: max_batch = 0 is out of range (1..49490)");
   EXPECT_EQ(Error(ParseConfig("max_connections = -1\n", "x.toml", &c)),
             "x.toml:1: max_connections = -1 is out of range (1..1000000)");
   EXPECT_THAT(Error(ParseConfig("max_payload = 99999999999\n", "x.toml", &c)),

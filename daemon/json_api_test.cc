@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,15 +15,19 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "audit/audit_test_util.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
 #include "core/masking.h"
+#include "core/paths.h"
 #include "daemon/auditor.h"
+#include "daemon/config.h"
 #include "daemon/handler.h"
 #include "daemon/handler_test_util.h"
 #include "daemon/log.h"
+#include "daemon/reloader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -495,6 +501,43 @@ TEST_F(JsonApiTest, ScopesMaskingAndRatesAreTheBinaryPaths) {
   int retry_after = 0;
   EXPECT_TRUE(absl::SimpleAtoi(HeaderOf(reply, "Retry-After"), &retry_after));
   EXPECT_GE(retry_after, 1);
+}
+
+// The largest max_batch a server may have answers its worst CHECK: every ID listed under a
+// name of 255 bytes (100 characters, cut), each with a receipt. With max_batch 65535 (then
+// accepted) a CHECK of 60,000 such IDs was answered 500 internal "response too large".
+TEST_F(JsonApiTest, ACheckOfMaxBatchLongNamedIdsIsAnswered) {
+  const std::filesystem::path data = dir_ / "longname";
+  std::filesystem::create_directories(data);
+  for (const char* file : {"debtors.ndjson", "relations.ndjson"}) {
+    std::filesystem::copy_file(SourceDir() + "/data/sample/" + file, data / file);
+  }
+  std::ifstream in(data / "debtors.ndjson");
+  const std::string debtors((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string long_name;
+  for (int i = 0; i < 100; ++i) long_name += "张";
+  ASSERT_TRUE(WriteFileAtomically((data / "debtors.ndjson").string(),
+                                  absl::StrReplaceAll(debtors, {{"张秀兰", long_name}}))
+                  .ok());
+  absl::StatusOr<std::unique_ptr<Dataset>> d =
+      LoadDataset(DatasetSource{data.string(), SourceDir() + "/data/measures/hegang-2018.json", 0});
+  ASSERT_TRUE(d.ok()) << d.status();
+  holder_.Publish(*std::move(d));
+  config_.max_batch = kMaxBatchLimit;
+  config_.max_payload = wire::kMaxPayloadLimit;
+  WithAudit();
+  Start();
+  std::string body = "{\"ids\":[";
+  for (uint32_t i = 0; i < kMaxBatchLimit; ++i) {
+    absl::StrAppend(&body, i > 0 ? "," : "", "\"", kListed, "\"");
+  }
+  body += "]}";
+  const HttpReply reply = Serve("POST", "/v1/check", body);
+  ASSERT_EQ(reply.status, 200u) << reply.body.substr(0, 200);
+  const Json j = BodyOf(reply);
+  ASSERT_EQ(j["results"].size(), kMaxBatchLimit);
+  EXPECT_EQ(j["results"][0]["name"].get<std::string>().size(), 255u);
+  EXPECT_TRUE(j["results"][kMaxBatchLimit - 1]["receipt"].is_string());
 }
 
 TEST_F(JsonApiTest, AnAuditedAnswerCarriesAReceiptForFeedback) {
