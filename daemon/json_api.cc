@@ -424,6 +424,24 @@ absl::StatusOr<int64_t> SubjectAsOf(std::string_view query) {
   return InstantOf("asOf", *as_of);
 }
 
+// Returns InvalidArgument naming the first parameter of the query string of POST `path`:
+// the POST endpoints take everything in the body, and an `asOf` in the query would otherwise
+// be answered for now (as /v1/subjects refuses an unknown parameter).
+absl::Status NoQuery(std::string_view path, std::string_view query) {
+  for (std::string_view rest = query; !rest.empty();) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;  // "?" or "&&": no parameter
+    const std::string name = PercentDecoded(pair.substr(0, pair.find('=')));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "unknown query parameter \"%s\": POST %s takes no query parameters; send its fields "
+        "(asOf too) in the JSON body",
+        name.substr(0, 64), path));
+  }
+  return absl::OkStatus();
+}
+
 HttpReply JsonReply(std::string body) {
   HttpReply reply;
   reply.body = std::move(body);
@@ -540,6 +558,12 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
   session.version = kApiVersion;
   session.started = true;
   session.grant = *std::move(grant);
+  if (absl::Status no_query = post ? NoQuery(path, query) : absl::OkStatus(); !no_query.ok()) {
+    HttpReply refused = BadRequest(no_query);
+    refused.caller_proven = !access_->open();
+    if (refused.caller_proven) refused.grant = session.grant;
+    return refused;
+  }
   HttpReply reply = subject ? Subject(request, path.substr(kSubjects.size()), query, session)
                     : path == "/v1/check"    ? Check(request, session)
                     : path == "/v1/measures" ? Measures(request, session)

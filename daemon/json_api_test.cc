@@ -272,6 +272,18 @@ TEST_F(JsonApiTest, AnAsOfThatIsNotOneInstantIsRefused) {
                 .substr(0, 31),
             "400 invalid_argument: asOf is e");
   EXPECT_EQ(error("POST", "/v1/check", ids + "}"), "200 ok");
+  // The POST endpoints take no query parameter: an asOf there was answered for now.
+  EXPECT_EQ(error("POST", "/v1/check?asOf=2026-11-02T12:00:00Z", ids + "}"),
+            "400 invalid_argument: unknown query parameter \"asOf\": POST /v1/check takes no "
+            "query parameters; send its fields (asOf too) in the JSON body");
+  EXPECT_EQ(error("POST", "/v1/measures?x=1&asOf=", absl::StrCat("{\"id\":\"", kListed, "\"}")),
+            "400 invalid_argument: unknown query parameter \"x\": POST /v1/measures takes no "
+            "query parameters; send its fields (asOf too) in the JSON body");
+  EXPECT_THAT(error("POST", "/v1/feedback?%61sOf", "{}"),
+              ::testing::StartsWith("400 invalid_argument: unknown query parameter \"asOf\": "
+                                    "POST /v1/feedback takes no query parameters"));
+  EXPECT_EQ(error("POST", "/v1/check?", ids + "}"), "200 ok");
+  EXPECT_EQ(error("POST", "/v1/check?&", ids + "}"), "200 ok");
 }
 
 TEST_F(JsonApiTest, RoutesRefuseUnknownPathsAndMethods) {
