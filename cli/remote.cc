@@ -150,10 +150,11 @@ bool NoDetailScope(const Client& client) {
 }
 
 // Returns whether the connection's caller has a rate limit (a version-3 server said so in
-// HELLO): a run of many IDs then paces itself by the server's RATE_LIMITED waits.
+// HELLO): a run of many IDs then paces itself by the server's RATE_LIMITED waits. A rate below
+// one a second is announced 0 with its burst (FORMAT.md 14): only both 0 is unlimited.
 bool RateLimited(const Client& client) {
   const std::optional<wire::HelloResponse>& hello = client.hello();
-  return hello.has_value() && hello->version >= 3 && hello->rate > 0;
+  return hello.has_value() && hello->version >= 3 && (hello->rate > 0 || hello->burst > 0);
 }
 
 // The RATE_LIMITED answers one request may wait out before its error is printed.

@@ -399,7 +399,10 @@ void Handler::DescribeCaller(const Session& session, const Peer& peer,
   if (access_->open() && !peer.admin_allowed) hello->scopes &= ~ScopeBit(Scope::kAdmin);
   hello->view = static_cast<uint8_t>(c.view);
   if (session.grant->bucket != nullptr) {
-    hello->rate = static_cast<uint32_t>(std::max(1.0, std::round(c.rate)));
+    // Rounded down, so that a client pacing at it is never refused (1.9/s announced 2 had
+    // every other request refused); a rate below 1/s, which whole requests per second cannot
+    // carry, is 0 with the burst, never "unlimited" (FORMAT.md 14).
+    hello->rate = static_cast<uint32_t>(std::min(std::floor(c.rate), 4294967295.0));
     hello->burst = c.burst;
   }
 }

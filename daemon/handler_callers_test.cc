@@ -50,6 +50,7 @@ class HandlerCallersTest : public HandlerTest {
     callers.push_back(MakeCaller("tight", ScopeBit(Scope::kCheck), View::kFull, 0.01, 2));
     callers.push_back(
         MakeCaller("tight-measures", ScopeBit(Scope::kMeasures), View::kFull, 0.01, 3));
+    callers.push_back(MakeCaller("paced", ScopeBit(Scope::kCheck), View::kFull, 1.9, 4));
     // Masked, and by default only the agencies of the officer and related-person measures.
     Caller scoped = MakeCaller("scoped", kAllScopes, View::kMasked, 1000, 1000);
     const std::unique_ptr<Dataset> sample = Sample();
@@ -375,6 +376,22 @@ TEST_F(HandlerCallersTest, AnAgencyNamedByItsNameFiltersAsItsId) {
     for (const MeasureInfo& m : r->measures) numbers.push_back(m.no);
     EXPECT_THAT(numbers, ::testing::ElementsAre(29)) << caller;
   }
+}
+
+// HELLO announces the rate rounded down, so that a client pacing at it is never refused; a
+// rate below one a second is 0 with a burst, apart from "unlimited" (0 with burst 0). Before,
+// 1.9/s was announced 2 and 0.01/s 1: a client pacing at them was refused half the time, or
+// 99 times in 100.
+TEST_F(HandlerCallersTest, HelloAnnouncesARateAClientCanPaceAt) {
+  wire::HelloResponse paced = HelloAs("paced");
+  EXPECT_EQ(paced.rate, 1u);
+  EXPECT_EQ(paced.burst, 4u);
+  wire::HelloResponse tight = HelloAs("tight");
+  EXPECT_EQ(tight.rate, 0u);
+  EXPECT_EQ(tight.burst, 2u);
+  wire::HelloResponse fast = HelloAs("c1");
+  EXPECT_EQ(fast.rate, 1000u);
+  EXPECT_EQ(fast.burst, 1000u);
 }
 
 // A CHECK costs one token per ID: its big-endian count, not more (a one-ID CHECK once cost
