@@ -46,7 +46,7 @@ struct Caller {
   std::string name;
   std::string sector;
   // The memorandum agencies and scenarios it acts for (catalog ids): the default filter of its
-  // MEASURES.
+  // MEASURES, when it names neither an agency nor a scenario.
   std::vector<std::string> agencies;
   std::vector<std::string> scenarios;
   ScopeSet scopes = 0;

@@ -60,7 +60,8 @@ class CallerTable {
 absl::Status ResolveAgainstCatalog(const Catalog& catalog, Caller* caller);
 
 // Returns `caller`'s default scenarios as a mask of `catalog`'s scenario indexes (the filter of
-// a MEASURES that names none; MeasureQuery::scenarios), leaving out ids the catalog lacks.
+// a MEASURES that names no agency and no scenario; MeasureQuery::scenarios), leaving out ids
+// the catalog lacks.
 uint64_t DefaultScenarioMask(const Caller& caller, const Catalog& catalog);
 
 // Returns OK if `caller` may report measure `no` of `catalog` applied: it names no agencies, or

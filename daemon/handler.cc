@@ -594,6 +594,10 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   absl::StatusOr<Id> id = ParseId(request->id);
   if (!id.ok()) return Outcome::Error(wire::Status::kInvalidId, std::string(id.status().message()));
   MeasureQuery query;
+  // The caller's agencies and scenarios are its default filter when the request names neither;
+  // one that names either asks exactly that (a bank asking the police's measures must not get
+  // them narrowed to bank credit). FORMAT.md 8.3.
+  const bool by_default = request->agency.empty() && request->scenario.empty();
   if (!request->agency.empty()) {
     query.agency = d.catalog.FindAgency(request->agency);
     if (query.agency < 0) {
@@ -608,9 +612,8 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
       return Outcome::FromCore(absl::InvalidArgumentError(
           absl::StrFormat("unknown scenario \"%s\"", wire::TruncateUtf8(request->scenario, 64))));
     }
-  } else {
-    // The caller's scenarios are the default filter (checked against the catalog when the
-    // callers file was read); naming another scenario is allowed.
+  } else if (by_default) {
+    // Checked against the catalog when the callers file was read.
     query.scenarios = DefaultScenarioMask(caller, d.catalog);
   }
   for (size_t i = 0; i < request->officers.size(); ++i) {
@@ -632,8 +635,7 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
       !matched.ok()) {
     return Outcome::FromCore(matched);
   }
-  if (request->agency.empty() && !caller.agencies.empty()) {
-    // The caller's agencies are the default filter; naming another agency is allowed.
+  if (by_default && !caller.agencies.empty()) {
     std::erase_if(result.measures, [&](const MeasureMatch& m) {
       const std::string& agency = d.catalog.agencies()[m.measure->agency].id;
       return std::find(caller.agencies.begin(), caller.agencies.end(), agency) ==

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "callers/callers_file.h"
 #include "callers/token.h"
+#include "core/id.h"
 #include "core/masking.h"
 #include "core/query.h"
 #include "core/test_util.h"
@@ -51,6 +52,11 @@ class HandlerCallersTest : public HandlerTest {
     callers.push_back(
         MakeCaller("tight-measures", ScopeBit(Scope::kMeasures), View::kFull, 0.01, 3));
     callers.push_back(MakeCaller("paced", ScopeBit(Scope::kCheck), View::kFull, 1.9, 4));
+    // A bank's credit department: by default the banking regulator's measures for bank credit.
+    Caller bank = MakeCaller("bank", ScopeBit(Scope::kMeasures), View::kFull, 1000, 1000);
+    bank.agencies = {"banking_regulator"};
+    bank.scenarios = {"bank_credit"};
+    callers.push_back(std::move(bank));
     // Masked, and by default only the agencies of the officer and related-person measures.
     Caller scoped = MakeCaller("scoped", kAllScopes, View::kMasked, 1000, 1000);
     const std::unique_ptr<Dataset> sample = Sample();
@@ -376,6 +382,57 @@ TEST_F(HandlerCallersTest, AnAgencyNamedByItsNameFiltersAsItsId) {
     for (const MeasureInfo& m : r->measures) numbers.push_back(m.no);
     EXPECT_THAT(numbers, ::testing::ElementsAre(29)) << caller;
   }
+}
+
+// A caller's agencies and scenarios are the filter of a MEASURES that names neither; one that
+// names an agency or a scenario gets exactly that filter, the other dimension unfiltered. Before,
+// the bank asking the police's measures of a legal representative got none: its default
+// scenario (bank credit) still applied, and measure 41 governs hotels.
+TEST_F(HandlerCallersTest, AnAgencyOrScenarioNamedReplacesBothDefaults) {
+  constexpr int64_t kNow = 1767225600;  // 2026-01-01
+  clock_ = [] { return kNow; };
+  handler_ = std::make_unique<Handler>(config_, &holder_, clock_, nullptr, access_.get());
+  const std::unique_ptr<Dataset> d = Sample();
+  const absl::StatusOr<Id> id = ParseId(kRelatedId);
+  ASSERT_TRUE(id.ok());
+  // The measure numbers MEASURES answers the bank for `agency` and `scenario`.
+  const auto asked = [&](const std::string& agency, const std::string& scenario) {
+    const wire::MeasuresRequest request{
+        .id = kRelatedId, .agency = agency, .scenario = scenario, .officers = {}};
+    Answer a;
+    EXPECT_EQ(StatusOf(wire::Opcode::kMeasures, Payload(request, 3), &a), wire::Status::kOk)
+        << a.error();
+    std::vector<int> numbers;
+    absl::StatusOr<MeasuresResult> r = wire::DecodeMeasuresResponse(a.payload, 3);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) {
+      for (const MeasureInfo& m : r->measures) numbers.push_back(m.no);
+    }
+    return numbers;
+  };
+  // What the list says for a filter of `agency` and `scenario` alone (-1: none).
+  const auto expected = [&](int agency, int scenario) {
+    MeasureQuery query;
+    query.at = kNow;
+    query.agency = agency;
+    query.scenario = scenario;
+    absl::StatusOr<MeasuresResult> r = Measures(d->list(), d->catalog, *id, query);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::vector<int> numbers;
+    if (r.ok()) {
+      for (const MeasureInfo& m : r->measures) numbers.push_back(m.no);
+    }
+    return numbers;
+  };
+  HelloAs("bank");
+  EXPECT_THAT(asked("", ""), ::testing::ElementsAre(52));  // the defaults
+  EXPECT_THAT(asked("public_security", ""), ::testing::Contains(41));
+  EXPECT_EQ(asked("public_security", ""), expected(d->catalog.FindAgency("public_security"), -1));
+  const std::vector<int> hotel = expected(-1, d->catalog.FindScenario("hotel"));
+  EXPECT_FALSE(hotel.empty());
+  EXPECT_EQ(asked("", "hotel"), hotel);
+  EXPECT_EQ(asked("public_security", "hotel"),
+            expected(d->catalog.FindAgency("public_security"), d->catalog.FindScenario("hotel")));
 }
 
 // HELLO announces the rate rounded down, so that a client pacing at it is never refused; a
