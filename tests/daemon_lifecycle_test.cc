@@ -580,7 +580,7 @@ TEST(DaemonLifecycleTest, ConfigurationErrorsAreLoggedAsErrors) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   // The file and line say where: no pointer to --help.
   EXPECT_EQ(r.err,
-            absl::StrCat("<3>shixind: ", config, ":4: max_batch = 0 is out of range (1..65535)\n"));
+            absl::StrCat("<3>shixind: ", config, ":4: max_batch = 0 is out of range (1..49490)\n"));
   r = RunDaemonToExit({"--data", scratch.Path("missing"), "--listen", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(absl::StartsWith(r.err, "<3>shixind: data_dir ")) << r.err;
