@@ -95,12 +95,22 @@ absl::StatusOr<int64_t> ParseInstant(std::string_view text) {
   if (const std::optional<int64_t> instant = ParseCanonicalInstant(text)) return *instant;
   absl::Time time;
   std::string error;
-  // RFC 3339 requires the 'T' and a zone; absl's %Ez accepts "Z" and "+08:00".
-  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't') ||
+  // RFC 3339 requires the 'T' and a zone, "Z" or "+08:00": absl's %Ez also takes "+08".
+  const size_t n = text.size();
+  const bool zone = n >= 20 && (text[n - 1] == 'Z' || text[n - 1] == 'z' ||
+                                ((text[n - 6] == '+' || text[n - 6] == '-') && text[n - 3] == ':'));
+  if (!zone || (text[10] != 'T' && text[10] != 't') ||
       !absl::ParseTime(absl::RFC3339_full, std::string(text), &time, &error)) {
     return absl::InvalidArgumentError(
         absl::StrCat("not an RFC 3339 time with a zone (e.g. 2026-06-03T10:00:00+08:00): \"",
                      absl::string_view(text.data(), text.size()), "\""));
+  }
+  // absl reads second 60 as the next minute's 0 at any time; RFC 3339 allows it only for a leap
+  // second, which Unix seconds cannot name: "23:59:60+08:00" would be asked as the next day.
+  if (text.substr(17, 2) == "60") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "second 60 (a leap second) names no instant shixin can answer for; ask for :59: \"",
+        absl::string_view(text.data(), text.size()), "\""));
   }
   return absl::ToUnixSeconds(time);
 }
