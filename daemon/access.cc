@@ -178,12 +178,15 @@ absl::StatusOr<std::shared_ptr<const Grant>> Access::Authenticate(
   absl::StatusOr<const Caller*> caller = t->Authenticate(caller_id, token);
   if (!caller.ok()) {
     CountRefused(AuthVia::kHello);
+    {
+      // Counted during a hold too: an operator must tell five guesses from five million.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (const auto it = counters_.find(std::string(caller_id)); it != counters_.end()) {
+        it->second->auth_failures.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
     if (absl::Status held = HeldOff(address, identity, now); !held.ok()) return held;
     failures_.RecordFailure(address, now, identity);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (const auto it = counters_.find(std::string(caller_id)); it != counters_.end()) {
-      it->second->auth_failures.fetch_add(1, std::memory_order_relaxed);
-    }
     return caller.status();
   }
   // A success during a hold leaves the hold to the wrong credentials it was made by.
