@@ -1,6 +1,7 @@
 // shixind: the shixin lookup daemon. See UsageText() in config.cc, and systemd/ for the unit
 // and the example configuration.
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <cerrno>
 #include <csignal>
@@ -137,6 +138,29 @@ void WarnIfBackgroundNiceFails() {
   }
 }
 
+// Raises the open-file soft limit to the hard one (systemd's LimitNOFILE sets both; a shell's
+// soft limit is often 1024) and says so if max_connections does not fit it: at the limit
+// accept() fails, and a new client waits unanswered instead of taking an idle one's place.
+void RaiseFileLimit(const Config& config) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  constexpr uint64_t kOwnFiles = 64;  // the list's files, the audit, listeners, watches
+  if (limit.rlim_cur != RLIM_INFINITY && config.max_connections + kOwnFiles > limit.rlim_cur) {
+    LogWarning(
+        "max_connections %d does not fit the open-file limit %d (LimitNOFILE, ulimit -n) with "
+        "the %d files shixind keeps for itself: beyond about %d connections a new client waits "
+        "unanswered instead of taking an idle connection's place; raise the limit or lower "
+        "max_connections",
+        config.max_connections, static_cast<uint64_t>(limit.rlim_cur), kOwnFiles,
+        static_cast<uint64_t>(limit.rlim_cur) > kOwnFiles ? limit.rlim_cur - kOwnFiles : 0);
+  }
+}
+
 // The signals the Server handles (SIGHUP reloads, SIGTERM and SIGINT stop). Blocked from the top
 // of main() until the Server has installed its handlers: their default action would kill the
 // daemon silently while it starts (x25 finding 3: a SIGHUP during the audit's recovery, exit
@@ -171,6 +195,7 @@ int Main(const std::vector<std::string>& args) {
   }
   SetBackgroundNice(static_cast<int>(config.background_nice));
   WarnIfBackgroundNiceFails();
+  RaiseFileLimit(config);
   LogInfo("%s starting: %s %s, catalog %s, listen %s", Handler::ServerName(),
           config.snapshot.empty() ? "data" : "snapshot",
           config.snapshot.empty() ? config.data_dir : config.snapshot, config.catalog,

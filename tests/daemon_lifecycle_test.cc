@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -588,6 +589,26 @@ TEST(DaemonLifecycleTest, ConfigurationErrorsAreLoggedAsErrors) {
   r = RunDaemonToExit({"--data", SampleDir(), "--max-connections", "many"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(absl::StartsWith(r.err, "<3>shixind: ")) << r.err;
+}
+
+using DaemonFileLimitTest = SampleListTest;
+
+// max_connections beyond the open-file limit is said at start: at the limit accept() fails and a
+// new client would wait unanswered. The soft limit is raised to the hard one first, so only a
+// hard limit below it warns.
+TEST_F(DaemonFileLimitTest, MaxConnectionsBeyondTheOpenFileLimitIsSaid) {
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < 256) GTEST_SKIP() << "limit too low";
+  // This test's own process (ctest runs each test alone) and the daemon it starts inherit it.
+  limit.rlim_cur = 200;
+  limit.rlim_max = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-connections", "1024"}));
+  EXPECT_TRUE(daemon_->WaitForStderr(
+      "max_connections 1024 does not fit the open-file limit 256 (LimitNOFILE, ulimit -n)"))
+      << daemon_->stderr_text();
+  EXPECT_TRUE(absl::StrContains(daemon_->stderr_text(), "beyond about 192 connections"));
 }
 
 // ---- STALE ----
