@@ -105,7 +105,8 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          feedback on them; its due date from the holiday
                                          calendar [the shipped one: share/shixin/calendar
                                          beside the binary's bin/, /usr/share/shixin/calendar
-                                         when installed] (format: html)
+                                         when installed; --calendar DIR's years add to it]
+                                         (format: html)
   export   --public -o FILE --format ndjson|csv (--data DIR | --snapshot FILE)
            [--deltas DIR] [--catalog FILE]
                                          what the public may see of every subject listed now:

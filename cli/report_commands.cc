@@ -57,8 +57,8 @@ int RunReport(const std::vector<std::string>& args) {
   if (!catalog.ok()) return Fail(catalog.status());
   const std::string caller = flags->Get("caller").value_or("");
   // A calendar problem must not block the report: it goes where the due date would.
-  absl::StatusOr<report::Calendar> calendar =
-      report::Calendar::LoadDir(flags->Get("calendar").value_or(DefaultCalendarDir()));
+  absl::StatusOr<report::Calendar> calendar = report::Calendar::LoadShippedAndLocal(
+      DefaultCalendarDir(), flags->Get("calendar").value_or(""), "--calendar DIR");
   absl::StatusOr<report::QuarterlyReport> built = report::BuildQuarterlyReport(
       *audit_dir, *quarter, caller, *catalog, calendar.ok() ? &*calendar : nullptr,
       calendar.ok() ? "" : std::string(calendar.status().message()));

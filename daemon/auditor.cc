@@ -104,15 +104,23 @@ absl::Status StreamsWritable(const std::vector<std::unique_ptr<audit::AuditLog>>
 constexpr absl::string_view kCalendarReadOnReload =
     " (then reload shixind: a reload reads the calendar again)";
 
-// Loads the calendar of `dir`, and warns if the current quarter's report has no due date in it:
-// said when loaded, months ahead, since INFO alone would tell only whoever reads it.
-absl::StatusOr<report::Calendar> LoadCalendar(const std::string& dir) {
-  absl::StatusOr<report::Calendar> calendar = report::Calendar::LoadDir(dir);
+// The calendar directories `local_dir` ("": none) is read with, for messages.
+std::string CalendarDirs(const std::string& local_dir) {
+  return local_dir.empty() ? DefaultCalendarDir()
+                           : absl::StrCat(DefaultCalendarDir(), " and ", local_dir);
+}
+
+// Loads the shipped calendar and the years of `local_dir` (config.calendar_dir) over it, and
+// warns if the current quarter's report has no due date in it: said when loaded, months ahead,
+// since INFO alone would tell only whoever reads it.
+absl::StatusOr<report::Calendar> LoadCalendar(const std::string& local_dir) {
+  absl::StatusOr<report::Calendar> calendar = report::Calendar::LoadShippedAndLocal(
+      DefaultCalendarDir(), local_dir, "calendar_dir (e.g. /etc/shixin/calendar)");
   if (!calendar.ok()) return calendar;
   const report::Quarter current = report::Quarter::Of(absl::ToCivilDay(absl::Now(), ChinaTime()));
   if (absl::StatusOr<absl::CivilDay> due = calendar->DueDate(current); !due.ok()) {
-    LogWarning("holiday calendar %s: %s's report has no due date: %s%s", dir, current.ToString(),
-               due.status().message(), kCalendarReadOnReload);
+    LogWarning("holiday calendar %s: %s's report has no due date: %s%s", CalendarDirs(local_dir),
+               current.ToString(), due.status().message(), kCalendarReadOnReload);
   }
   return calendar;
 }
@@ -173,16 +181,17 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Open(const Config& config,
     }
   }
   if (recovery != nullptr) *recovery = std::move(total);
-  std::string dir = config.calendar_dir.empty() ? DefaultCalendarDir() : config.calendar_dir;
   CalendarState state;
-  if (absl::StatusOr<report::Calendar> calendar = LoadCalendar(dir); calendar.ok()) {
+  if (absl::StatusOr<report::Calendar> calendar = LoadCalendar(config.calendar_dir);
+      calendar.ok()) {
     state.calendar = *std::move(calendar);
   } else {
     state.error = std::string(calendar.status().message());
-    LogWarning("holiday calendar %s: %s; report due dates unknown", dir, state.error);
+    LogWarning("holiday calendar %s: %s; report due dates unknown",
+               CalendarDirs(config.calendar_dir), state.error);
   }
   return std::unique_ptr<Auditor>(new Auditor(std::move(logs), *node->cipher, config.audit_required,
-                                              std::move(dir), std::move(state)));
+                                              config.calendar_dir, std::move(state)));
 }
 
 Auditor::Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs,
@@ -198,8 +207,9 @@ Auditor::Auditor(std::vector<std::unique_ptr<audit::AuditLog>> logs,
 absl::Status Auditor::ReloadCalendar() {
   absl::StatusOr<report::Calendar> calendar = LoadCalendar(calendar_dir_);
   if (!calendar.ok()) {
-    return absl::Status(calendar.status().code(), absl::StrCat("holiday calendar ", calendar_dir_,
-                                                               ": ", calendar.status().message()));
+    return absl::Status(calendar.status().code(),
+                        absl::StrCat("holiday calendar ", CalendarDirs(calendar_dir_), ": ",
+                                     calendar.status().message()));
   }
   auto state = std::make_shared<const CalendarState>(CalendarState{*std::move(calendar), ""});
   std::lock_guard<std::mutex> lock(calendar_mu_);

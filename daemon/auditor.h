@@ -46,10 +46,10 @@ class Auditor {
   // Opens the audit in config.state_dir/audit (creating state_dir 0700 and its node id and
   // receipt key, audit/node_id.h; adding the key to an earlier version's node_id) with
   // the config's fsync interval, segment size and retention, and loads the holiday calendar
-  // (config.calendar_dir, or the shipped one; a calendar that cannot be loaded only leaves the
-  // due date unknown, with the reason). Returns the audit's error: DataLoss for a damaged
-  // last segment (a torn tail is cut and reported in `recovery` instead).
-  // REQUIRES: !config.state_dir.empty().
+  // (the shipped one with config.calendar_dir's years over it; a calendar that cannot be loaded
+  // only leaves the due date unknown, with the reason). Returns the audit's error: DataLoss for a
+  // damaged last segment (a torn tail is cut and reported in `recovery` instead). REQUIRES:
+  // !config.state_dir.empty().
   static absl::StatusOr<std::unique_ptr<Auditor>> Open(const Config& config,
                                                        audit::AuditLog::Recovery* recovery);
   // Same, with `options` for the log itself (tests inject file faults and clocks).
@@ -99,10 +99,10 @@ class Auditor {
   // if no query logged it before. For /readyz and the metrics.
   absl::Status Writable() const;
 
-  // Reads the holiday calendar directory (config.calendar_dir, or the shipped one) again: on
+  // Reads the holiday calendar (the shipped one and config.calendar_dir) again: on
   // success the new calendar replaces the one in use (Info() gives its due date from then on;
   // a current quarter still without a due date is warned about, as at Open()). Returns the error
-  // ("holiday calendar DIR: 2027.toml:3: ..."), and keeps the calendar in use, if it cannot be
+  // ("holiday calendar DIRS: DIR/2027.toml:3: ..."), and keeps the calendar in use, if it cannot be
   // loaded. For Server::Reload().
   absl::Status ReloadCalendar();
 
@@ -163,7 +163,7 @@ class Auditor {
   const uint64_t id_;                  // tells this auditor's thread assignments from another's
   std::atomic<uint32_t> next_stream_{0};
   const bool required_;
-  const std::string calendar_dir_;
+  const std::string calendar_dir_;  // config.calendar_dir: years over the shipped calendar
   mutable std::mutex calendar_mu_;
   std::shared_ptr<const CalendarState> calendar_;  // guarded by calendar_mu_; never null
   // The state last logged: whether the audit fails. Read without state_mu_ on every write's

@@ -64,15 +64,14 @@ wire::FeedbackItem Item(uint16_t measure, wire::FeedbackOutcome outcome = {},
   return wire::FeedbackItem{measure, outcome, std::move(reason)};
 }
 
-// A state directory, a calendar directory with 2026 only, and the config naming them.
+// A state directory, an empty local calendar directory (years over the shipped 2024-2026), and
+// the config naming them.
 class AuditorTest : public ::testing::Test {
  protected:
   AuditorTest() {
     config_.state_dir = tmp_.path() + "/state";
     config_.calendar_dir = tmp_.path() + "/calendar";
     std::filesystem::create_directory(config_.calendar_dir);
-    std::filesystem::copy_file(SourceDir() + "/data/calendar/2026.toml",
-                               config_.calendar_dir + "/2026.toml");
     options_.file_ops = &ops_;
     options_.retry_interval = absl::Seconds(1);
     options_.now_micros = [this] { return now_micros_.load(); };
@@ -554,8 +553,9 @@ TEST_F(AuditorTest, AReloadReadsTheCalendarAgain) {
         "year = 2028\nsource = \"test\"\nholidays = [\"2028-02-30\"]\nworking_days = []\n");
   const absl::Status bad = auditor_->ReloadCalendar();
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
-  EXPECT_THAT(bad.message(), HasSubstr(absl::StrCat("holiday calendar ", config_.calendar_dir,
-                                                    ": 2028.toml:3: ")));
+  EXPECT_THAT(bad.message(), HasSubstr("holiday calendar "));
+  EXPECT_THAT(bad.message(), HasSubstr(absl::StrCat(" and ", config_.calendar_dir, ": ",
+                                                    config_.calendar_dir, "/2028.toml:3: ")));
   EXPECT_THAT(bad.message(), HasSubstr("2028-02-30"));
   info = auditor_->Info(december, false);
   EXPECT_EQ(info.next_report_due, 20270108u) << "the calendar in use stays";
@@ -593,21 +593,36 @@ TEST_F(AuditorTest, InfoWhileReloadsReplaceTheCalendar) {
   reader.join();
 }
 
-// Late in a quarter the previous quarter's due date has passed whatever the holidays: a
-// calendar holding only next year (older years pruned) gives the current quarter's date.
-TEST_F(AuditorTest, TheNextDueDateNeedsOnlyTheYearItFallsIn) {
-  config_.calendar_dir = tmp_.path() + "/calendar-2027";
-  ASSERT_EQ(mkdir(config_.calendar_dir.c_str(), 0755), 0);
-  FILE* f = std::fopen((config_.calendar_dir + "/2027.toml").c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  std::fputs("year = 2027\nsource = \"test\"\nholidays = [\"2027-01-01\"]\nworking_days = []\n", f);
-  std::fclose(f);
+// calendar_dir adds years to the shipped calendar (x27 #12: the shipped directory belongs to the
+// package), and a year in both is calendar_dir's: a correction of the shipped one.
+TEST_F(AuditorTest, CalendarDirYearsAddToTheShippedOnes) {
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(config_.calendar_dir + "/" + name) << text;
+  };
+  write("2027.toml",
+        "year = 2027\nsource = \"test\"\nholidays = [\"2027-01-01\"]\nworking_days = []\n");
   Open();
   // Jan 1 off; Jan 4 (Monday), 5, 6, 7, 8.
   EXPECT_EQ(auditor_->Info(NoonOf(absl::CivilDay(2026, 12, 6)), false).next_report_due, 20270108u);
-  // Early in the quarter the previous one's date may still be ahead: 2026's year is needed.
-  EXPECT_THAT(auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 2)), false).due_note,
-              HasSubstr("no calendar for 2026"));
+  // 2026 is the shipped year: Oct 8, 9, 10 (调休), 12, 13.
+  EXPECT_EQ(auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 2)), false).next_report_due, 20261013u);
+  // A corrected 2026 (no working Saturday) replaces the shipped one: Oct 8, 9, 12, 13, 14.
+  write("2026.toml",
+        "year = 2026\nsource = \"test\"\nholidays = [\"2026-10-01\", \"2026-10-02\", "
+        "\"2026-10-05\", \"2026-10-06\", \"2026-10-07\"]\nworking_days = []\n");
+  ASSERT_TRUE(auditor_->ReloadCalendar().ok());
+  EXPECT_EQ(auditor_->Info(NoonOf(absl::CivilDay(2026, 10, 2)), false).next_report_due, 20261014u);
+}
+
+// Without calendar_dir a missing year is to be added to one: never to the package's directory.
+TEST_F(AuditorTest, WithoutCalendarDirAMissingYearSaysToNameOne) {
+  config_.calendar_dir = "";
+  Open();
+  const wire::AuditInfo info = auditor_->Info(NoonOf(absl::CivilDay(2026, 12, 6)), true);
+  EXPECT_EQ(info.next_report_due, 0u);
+  EXPECT_THAT(info.due_note, HasSubstr("no calendar for 2027: add 2027.toml to a directory named "
+                                       "by calendar_dir (e.g. /etc/shixin/calendar)"));
+  EXPECT_THAT(info.due_note, Not(HasSubstr("/data/calendar")));
 }
 
 TEST_F(AuditorTest, AMissingCalendarLeavesTheDueDateUnknown) {

@@ -148,6 +148,24 @@ int64_t Quarter::BeginMicros() const {
 int64_t Quarter::EndMicros() const { return Next().BeginMicros(); }
 
 absl::StatusOr<Calendar> Calendar::LoadDir(const std::string& dir) {
+  Calendar calendar;
+  calendar.dir_ = dir;
+  SHIXIN_RETURN_IF_ERROR(calendar.AddDir(dir));
+  return calendar;
+}
+
+absl::StatusOr<Calendar> Calendar::LoadShippedAndLocal(const std::string& shipped_dir,
+                                                       const std::string& local_dir,
+                                                       std::string_view local_setting) {
+  Calendar calendar;
+  calendar.dir_ = local_dir;
+  calendar.local_setting_ = std::string(local_setting);
+  SHIXIN_RETURN_IF_ERROR(calendar.AddDir(shipped_dir));
+  if (!local_dir.empty()) SHIXIN_RETURN_IF_ERROR(calendar.AddDir(local_dir));
+  return calendar;
+}
+
+absl::Status Calendar::AddDir(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
     return absl::NotFoundError(
@@ -160,13 +178,17 @@ absl::StatusOr<Calendar> Calendar::LoadDir(const std::string& dir) {
   }
   closedir(d);
   std::sort(names.begin(), names.end());
-  Calendar calendar;
-  calendar.dir_ = dir;
   for (const std::string& name : names) {
-    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(absl::StrCat(dir, "/", name)));
-    SHIXIN_RETURN_IF_ERROR(calendar.AddYear(text, name));
+    const std::string path = absl::StrCat(dir, "/", name);
+    SHIXIN_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path));
+    absl::Status added = AddYear(text, name);
+    // Two directories: the error names the file's.
+    if (!added.ok() && !local_setting_.empty()) {
+      return absl::Status(added.code(), absl::StrCat(dir, "/", added.message()));
+    }
+    SHIXIN_RETURN_IF_ERROR(added);
   }
-  return calendar;
+  return absl::OkStatus();
 }
 
 absl::Status Calendar::AddYear(std::string_view text, std::string_view file_name) {
@@ -227,6 +249,12 @@ absl::StatusOr<bool> Calendar::IsWorkingDay(absl::CivilDay day) const {
   const int year = static_cast<int>(day.year());
   auto it = years_.find(year);
   if (it == years_.end()) {
+    if (dir_.empty()) {
+      return absl::NotFoundError(absl::StrFormat(
+          "no calendar for %d: add %d.toml to a directory named by %s; its years add to the "
+          "shipped calendar",
+          year, year, local_setting_));
+    }
     return absl::NotFoundError(
         absl::StrFormat("no calendar for %d: add %s/%d.toml", year, dir_, year));
   }

@@ -61,13 +61,23 @@ class Calendar {
   // not YYYY-MM-DD of that year, a working day that is not a Saturday or Sunday, a day that is
   // both a holiday and a working day, a day listed twice.
   static absl::StatusOr<Calendar> LoadDir(const std::string& dir);
+  // Loads the shipped calendar `shipped_dir` (LoadDir()), then the year files of `local_dir`
+  // over it unless it is "": a year only there is added, a year in both is local_dir's (a
+  // correction). The shipped directory belongs to the package, so a missing year is to be added
+  // to local_dir: "no calendar" errors say "add LOCAL_DIR/YYYY.toml", or without one, "add
+  // YYYY.toml to a directory named by `local_setting`" (e.g. "calendar_dir"). Errors as
+  // LoadDir(), for either directory.
+  static absl::StatusOr<Calendar> LoadShippedAndLocal(const std::string& shipped_dir,
+                                                      const std::string& local_dir,
+                                                      std::string_view local_setting);
   // Adds the year file whose text is `text`; `file_name` ("2026.toml") gives the year expected
   // and names the file in errors. Errors as LoadDir().
   absl::Status AddYear(std::string_view text, std::string_view file_name);
 
   // Returns whether `day` is a working day: a Monday to Friday that is not a holiday, or a
   // weekend day listed as a working day. NotFound "no calendar for YYYY: add DIR/YYYY.toml"
-  // if the year is not in the calendar (DIR: LoadDir()'s, else data/calendar).
+  // if the year is not in the calendar (DIR: LoadDir()'s, else data/calendar; see
+  // LoadShippedAndLocal() for its own).
   absl::StatusOr<bool> IsWorkingDay(absl::CivilDay day) const;
 
   // Returns the day the report of `quarter` is due: the memorandum's 每季度结束后的第五个工作日前
@@ -90,8 +100,12 @@ class Calendar {
     absl::flat_hash_set<int64_t> holidays;      // days since 1970-01-01
     absl::flat_hash_set<int64_t> working_days;  // weekend days that are working days
   };
+  // Adds the YYYY.toml files of `dir`, each replacing a year already loaded. Errors as LoadDir().
+  absl::Status AddDir(const std::string& dir);
+
   absl::flat_hash_map<int, Year> years_;
-  std::string dir_ = "data/calendar";  // named in "no calendar" errors
+  std::string dir_ = "data/calendar";  // where "no calendar" errors say to add the year
+  std::string local_setting_;          // with dir_ "": what names that directory
 };
 
 }  // namespace shixin::report

@@ -1,5 +1,9 @@
 #include "report/calendar.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -143,6 +147,40 @@ TEST(CalendarTest, MalformedFiles) {
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.text;
     EXPECT_THAT(s.message(), HasSubstr(c.error)) << c.text;
   }
+}
+
+// The local directory's years add to the shipped ones; a year in both is the local one's; a
+// missing year is to be added to the local directory, never to the shipped one.
+TEST(CalendarTest, LoadShippedAndLocal) {
+  const std::string shipped = SHIXIN_TEST_SOURCE_DIR "/data/calendar";
+  absl::StatusOr<Calendar> none = Calendar::LoadShippedAndLocal(shipped, "", "--calendar DIR");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(Due(*none, "2026Q3"), "2026-10-13");
+  EXPECT_EQ(Due(*none, "2026Q4"),
+            "no calendar for 2027: add 2027.toml to a directory named by --calendar DIR; its "
+            "years add to the shipped calendar");
+
+  const std::string local =
+      ::testing::TempDir() + "calendar_test_local_" + std::to_string(getpid());
+  std::filesystem::create_directories(local);
+  std::ofstream(local + "/2027.toml") << "year = 2027\nsource = \"n\"\nholidays = []\n"
+                                         "working_days = []\n";
+  std::ofstream(local + "/2026.toml") << "year = 2026\nsource = \"n\"\nholidays = []\n"
+                                         "working_days = []\n";
+  absl::StatusOr<Calendar> both = Calendar::LoadShippedAndLocal(shipped, local, "--calendar DIR");
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(Due(*both, "2026Q3"), "2026-10-07");  // the local 2026: no holidays
+  EXPECT_EQ(Due(*both, "2026Q4"), "2027-01-07");
+  EXPECT_EQ(Due(*both, "2025Q3"), "2025-10-14");  // shipped
+  EXPECT_EQ(Due(*both, "2027Q4"), absl::StrCat("no calendar for 2028: add ", local, "/2028.toml"));
+
+  std::ofstream(local + "/2028.toml") << "year = 2027\n";
+  absl::StatusOr<Calendar> bad = Calendar::LoadShippedAndLocal(shipped, local, "--calendar DIR");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr(local + "/2028.toml:1"));
+  EXPECT_EQ(Calendar::LoadShippedAndLocal(shipped, local + "/none", "x").status().code(),
+            absl::StatusCode::kNotFound);
+  std::filesystem::remove_all(local);
 }
 
 TEST(CalendarTest, LoadDirErrors) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -213,10 +214,24 @@ TEST_F(CliReportNoticeTest, ReportOfAQuarterWithoutData) {
   EXPECT_THAT(Shixin(Report("2026Q4", "html")).out, HasSubstr("no queries in 2026Q4"));
 }
 
+// The shipped calendar belongs to the package: a missing year goes in a directory of one's own,
+// whose years add to the shipped ones (--calendar DIR).
 TEST_F(CliReportNoticeTest, ReportForAYearWithoutCalendarSaysWhichFileToAdd) {
-  const RunResult r = Shixin(Report("2031Q1", "html"), /*with_stderr=*/true);
-  EXPECT_THAT(r.out, HasSubstr("2031"));
-  EXPECT_THAT(r.out, HasSubstr("data/calendar/2031.toml"));
+  RunResult r = Shixin(Report("2031Q1", "html"), /*with_stderr=*/true);
+  EXPECT_THAT(r.out, HasSubstr("no calendar for 2031: add 2031.toml to a directory named by "
+                               "--calendar DIR; its years add to the shipped calendar"));
+  const std::string local = tmp_.path() + "/calendar";
+  std::filesystem::create_directory(local);
+  r = Shixin(Report("2031Q1", "json") + " --calendar " + local, /*with_stderr=*/true);
+  EXPECT_THAT(r.out, HasSubstr("add " + local + "/2031.toml"));
+  std::ofstream(local + "/2031.toml") << "year = 2031\nsource = \"test\"\nholidays = []\n"
+                                         "working_days = []\n";
+  // Apr 1 2031 is a Tuesday: 1, 2, 3, 4, 7.
+  r = Shixin(Report("2031Q1", "json") + " --calendar " + local, /*with_stderr=*/true);
+  EXPECT_THAT(r.out, HasSubstr(R"("due_date":"2031-04-07")"));
+  // The shipped years stay: 2026Q2's date needs 2026.
+  r = Shixin(Report("2026Q2", "json") + " --calendar " + local, /*with_stderr=*/true);
+  EXPECT_THAT(r.out, HasSubstr(R"("due_date":"2026-07-07")"));
 }
 
 TEST_F(CliReportNoticeTest, NoticeTextOfAReceipt) {
