@@ -586,8 +586,9 @@ absl::StatusOr<size_t> RemoveOldDeltas(const std::string& dir) {
 namespace {
 
 // Returns OK if `today` (YYYYMMDD, 0: the current day) is a day gen can write a list for:
-// subjects born up to 2005 have cases from the year they turn 19, so from 2024 on; terms of up
-// to five years end by 2100, the list's last year.
+// subjects born up to 2005 have cases from the year they turn 19, so from 2024 on; subjects
+// born from 1940 must be at most 150 (ingest's bound) when their cases are published, up to a
+// few months after today (the grace share, the deltas' new cases), so up to 2089.
 absl::Status CheckGenToday(uint64_t today) {
   if (today == 0) return absl::OkStatus();
   if (today < 10000101 || today > 99991231) {
@@ -597,9 +598,9 @@ absl::Status CheckGenToday(uint64_t today) {
   if (DayOf(DayStart(static_cast<uint32_t>(today))) != today) {
     return absl::InvalidArgumentError(absl::StrFormat("--today %d: no such day", today));
   }
-  if (today < 20240101 || today > 20951231) {
+  if (today < 20240101 || today > 20891231) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--today %d: outside the days gen writes a list for (2024-01-01 to 2095-12-31)", today));
+        "--today %d: outside the days gen writes a list for (2024-01-01 to 2089-12-31)", today));
   }
   return absl::OkStatus();
 }

@@ -49,7 +49,7 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
   gen      --subjects N [--seed S] --out DIR [--deltas N [--changes-per-delta K]]
            [--today YYYYMMDD]            write a deterministic synthetic data set, exported
                                          on --today [the current day; 2024-01-01 to
-                                         2095-12-31], 0.3 % of its cases in their grace
+                                         2089-12-31], 0.3 % of its cases in their grace
                                          period (published 1-3 months later); with
                                          --deltas, also N delta files of K changes [1000]
                                          each in DIR/deltas (one per Monday to Friday after

@@ -131,7 +131,8 @@ Decoded DecodeFrame(std::string_view data, uint32_t max_payload, uint8_t version
         Invalid(Status::kUnsupportedVersion,
                 version == kVersion
                     ? absl::StrFormat("unsupported version %d (this connection speaks version "
-                                      "1 until a HELLO negotiates another)",
+                                      "1: only a HELLO sent as a connection's first request "
+                                      "negotiates another)",
                                       d.header.version)
                     : absl::StrFormat("unsupported version %d (this connection speaks version %d)",
                                       d.header.version, version));

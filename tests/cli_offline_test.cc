@@ -504,18 +504,26 @@ TEST(CliOfflineTest, GenDatesTheListAndItsDeltasOnToday) {
       << "the Monday after";
   EXPECT_EQ(Shixin("gen --subjects 50 --today 20250230 --out " + dir + "/x").status, 2);
   EXPECT_EQ(Shixin("gen --subjects 50 --today 2025 --out " + dir + "/x").status, 2);
-  // Outside the days it can write a loadable list for (2024: subjects born in 2005 turn 19).
-  for (const char* today : {"20231231", "20200101", "20960101"}) {
+  // Outside the days it can write a loadable list for (2024: subjects born in 2005 turn 19; 2090:
+  // subjects born in 1940 would be over 150, x31 #11).
+  for (const char* today : {"20231231", "20200101", "20900101"}) {
     const RunResult r =
         Shixin(std::string("gen --subjects 50 --today ") + today + " --out " + dir + "/x",
                /*with_stderr=*/true);
     EXPECT_EQ(r.status, 2) << today;
     EXPECT_THAT(r.out, HasSubstr("outside the days gen writes a list for (2024-01-01 to "
-                                 "2095-12-31)"))
+                                 "2089-12-31)"))
         << today;
   }
   EXPECT_THAT(Shixin("gen --subjects 50 --today 20270229 --out " + dir + "/x", true).out,
               HasSubstr("--today 20270229: no such day"));
+  // The last day allowed writes a list, and deltas, that load.
+  ExpectShixin("gen --subjects 3000 --today 20891231 --deltas 3 --changes-per-delta 500 --out " +
+                   dir + "/last",
+               0, {"3 delta files"});
+  ExpectShixin(
+      "compile --data " + dir + "/last --deltas " + dir + "/last/deltas -o " + dir + "/last.snap",
+      0, {});
 }
 
 // A gen into the directory of an earlier one removes the delta files that run left: made

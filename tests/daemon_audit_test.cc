@@ -717,7 +717,7 @@ TEST_F(DaemonAuditTest, AuditNotRequiredAnswersWithoutReceipt) {
 // broken callers file does (RELOAD_FAILED, INFO's last reload failed) and counts in /metrics.
 TEST_F(DaemonAuditTest, AReloadReadsTheCalendarAgain) {
   const std::string calendar = scratch_.Path("calendar");
-  ASSERT_TRUE(std::filesystem::create_directory(calendar));  // no year yet
+  ASSERT_TRUE(std::filesystem::create_directory(calendar));  // no year over the shipped ones
   DaemonOptions options;
   options.data_dir = SampleDir();
   options.http_listen = "127.0.0.1:0";
@@ -729,9 +729,11 @@ TEST_F(DaemonAuditTest, AReloadReadsTheCalendarAgain) {
   ASSERT_NE(client, nullptr);
   auto info = client->Info();
   ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->value.audit.next_report_due, 0u);
-  EXPECT_TRUE(absl::StrContains(info->value.audit.due_note, "(then reload shixind"))
-      << info->value.audit.due_note;
+  // The shipped calendar (data/calendar, up to 2026 as this is written) may lack the year.
+  if (info->value.audit.next_report_due == 0) {
+    EXPECT_TRUE(absl::StrContains(info->value.audit.due_note, "(then reload shixind"))
+        << info->value.audit.due_note;
+  }
 
   // The years around today (China time): the next due date falls in one of them, whatever the day.
   const auto year =
@@ -762,7 +764,7 @@ TEST_F(DaemonAuditTest, AReloadReadsTheCalendarAgain) {
   const std::string failed(reloaded.status().message());
   EXPECT_TRUE(absl::StartsWith(failed, "RELOAD_FAILED")) << failed;
   EXPECT_TRUE(absl::StrContains(failed, "holiday calendar NOT read again")) << failed;
-  EXPECT_TRUE(absl::StrContains(failed, absl::StrCat(calendar, ": ", year + 2, ".toml:3: ")))
+  EXPECT_TRUE(absl::StrContains(failed, absl::StrCat(calendar, "/", year + 2, ".toml:3: ")))
       << failed;
   EXPECT_TRUE(daemon_->WaitForStderr("the holiday calendar was not reloaded"))
       << daemon_->stderr_text();
