@@ -636,8 +636,9 @@ flight.
   for (const Key& key : kKeys) text += UsageLine(key, defaults);
   text += UsageLine("--version, --help", "");
   text += R"(
-Prints "listening on HOST:PORT" on standard output once it serves (one line per listener,
-then "http listening on HOST:PORT" for http_listen). Exit status: 0 after
+Prints "listening on HOST:PORT" on standard output once it serves a list (one line per
+listener, then "http listening on HOST:PORT" for http_listen); it accepts during the first load
+already (PING and HELLO answer generation 0, the rest UNAVAILABLE). Exit status: 0 after
 SIGTERM or SIGINT, 1 if the first load or the listen fails, 2 for a bad configuration.
 )";
   return text;

@@ -302,7 +302,8 @@ std::optional<Handler::Outcome> Handler::Dispatch(uint8_t opcode, std::string_vi
   }
   const Dataset* d = read.dataset();
   if (d == nullptr && op != wire::Opcode::kHello && op != wire::Opcode::kPing) {
-    return Outcome::Error(wire::Status::kUnavailable, "no list is loaded yet");
+    return Outcome::Error(wire::Status::kUnavailable,
+                          "no list is loaded yet: the first load is running");
   }
   switch (op) {
     case wire::Opcode::kHello:

@@ -66,7 +66,9 @@ HttpReply HttpService::Serve(const HttpRequest& request) const {
 HttpReply HttpService::Ready() const {
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
-  if (d == nullptr) return JsonError(503, "unavailable", "no list is loaded yet");
+  if (d == nullptr) {  // the daemon exits if the first load fails
+    return JsonError(503, "unavailable", "no list is loaded yet: the first load is running");
+  }
   const int64_t now = clock_();
   if (handler_->IsStale(d, now)) {
     return JsonError(

@@ -279,7 +279,7 @@ int Main(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
   server.WatchConfigFile(std::move(config_watch));
   // Bound before the load, which takes a minute at national scale: a port in use fails the start
-  // at once. Connections wait in the backlog until the list serves.
+  // at once, and clients get answers meanwhile (FORMAT.md 8.1: generation 0, UNAVAILABLE).
   absl::StatusOr<Server::Bound> bound = server.Listen();
   if (!bound.ok()) {
     LogError("%s, not serving", std::string(bound.status().message()));
@@ -301,6 +301,20 @@ int Main(const std::vector<std::string>& args) {
     }
     reloader.SetReloadHook([&watcher] { watcher.Rewatch(); });
   }
+  // The I/O threads answer during the load. Every thread starts before the daemon says it
+  // listens: one the system cannot create (the unit's TasksMax) fails the start.
+  if (absl::Status started = server.Start(); !started.ok()) {
+    LogError("%s, not serving", std::string(started.message()));
+    return kExitFailure;
+  }
+  // Said in the log only: "listening on" (stdout) and READY=1 mean that a list serves.
+  for (const std::string* address : {&bound->plain, &bound->tls, &bound->http}) {
+    if (address->empty()) continue;
+    LogInfo(
+        "accepting on %s%s while the list loads: PING and HELLO answer generation 0, the rest "
+        "UNAVAILABLE (HTTP: /readyz and /v1/ 503)",
+        *address, address == &bound->tls ? " (TLS)" : (address == &bound->http ? " (HTTP)" : ""));
+  }
   NotifyStatus("loading the list");
   // SIGTERM during the load (a minute at national scale) stops the daemon at once, unannounced.
   if (absl::Status s = server.RunFirstLoad([&reloader] { return reloader.LoadFirst(); });
@@ -312,10 +326,8 @@ int Main(const std::vector<std::string>& args) {
     LogError("the first load failed, not serving: %s", std::string(s.message()));
     return kExitFailure;
   }
-  // Every thread starts before the daemon says it listens: one the system cannot create (the
-  // unit's TasksMax) fails the start.
-  absl::Status started = server.Start();
-  if (started.ok() && checkpointer != nullptr) {
+  absl::Status started = absl::OkStatus();
+  if (checkpointer != nullptr) {
     checkpointer->Holds(reloader.resumed().base_version, reloader.resumed().sequence);
     started = checkpointer->Start();
   }
@@ -324,7 +336,7 @@ int Main(const std::vector<std::string>& args) {
     LogError("%s, not serving", std::string(started.message()));
     return kExitFailure;
   }
-  // One line per listener, the plain one first.
+  // One line per listener, the plain one first: a list serves.
   for (const std::string* address : {&bound->plain, &bound->tls}) {
     if (address->empty()) continue;
     std::printf("listening on %s\n", address->c_str());

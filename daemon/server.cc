@@ -98,8 +98,10 @@ Server::Server(const Config& config, SnapshotHolder* holder, Reloader* reloader,
 }
 
 Server::~Server() {
+  // Run() ends them after their connections; on an error before it, connections may be open.
   for (auto& io : io_threads_) {
     io->work = asio::any_io_executor();
+    io->context.stop();
     if (io->thread.joinable()) io->thread.join();
   }
 }
@@ -303,6 +305,10 @@ absl::Status Server::Start() {
     }
     io->thread = *std::move(thread);
   }
+  // The accepts complete on this thread, in RunFirstLoad() and Run().
+  for (Listener* listener : {&plain_, &tls_, &http_}) {
+    if (listener->acceptor.is_open()) Accept(*listener);
+  }
   return absl::OkStatus();
 }
 
@@ -310,9 +316,6 @@ void Server::Run() {
   RcuThread rcu;  // WatchFreshness() reads the published list on this thread
   LogInfo("serving with %d I/O threads (plain connections through %s)", io_threads_.size(),
           io_threads_.front()->uring != nullptr ? "io_uring" : "epoll");
-  for (Listener* listener : {&plain_, &tls_, &http_}) {
-    if (listener->acceptor.is_open()) Accept(*listener);
-  }
   WaitForSignal();
   TrimMemoryLater();
   WatchFreshness();
@@ -494,19 +497,38 @@ absl::Status Server::RunFirstLoad(absl::AnyInvocable<absl::Status() &&> load) {
       main_context_.stop();
     });
   });
-  if (!loader.ok()) return loader.status();
+  if (!loader.ok()) {
+    Halt();
+    return loader.status();
+  }
   int stop_signal = 0;
   WaitForStopWhileLoading(&stop_signal);
-  main_context_.run();
-  signals_.cancel();  // the signals that come now stay queued for Run()
+  main_context_.run();  // accepts too
+  signals_.cancel();    // the signals that come now stay queued for Run()
   main_context_.restart();
   if (!shared->done) {
     loader->detach();
+    Halt();
     return absl::CancelledError(
         absl::StrFormat("%s during the load", stop_signal == SIGINT ? "SIGINT" : "SIGTERM"));
   }
   loader->join();
+  if (!shared->status.ok()) Halt();
   return shared->status;
+}
+
+void Server::Halt() {
+  error_code ec;
+  for (Listener* listener : {&plain_, &tls_, &http_}) {
+    listener->acceptor.close(ec);
+    listener->retry.cancel();
+  }
+  for (auto& io : io_threads_) {
+    io->work = asio::any_io_executor();
+    io->context.stop();
+    if (io->thread.joinable()) io->thread.join();
+  }
+  metrics_.StopSampler();
 }
 
 void Server::WaitForStopWhileLoading(int* stop_signal) {

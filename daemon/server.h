@@ -3,14 +3,16 @@
 // spreads them round-robin over its I/O threads, each running its own io_context, and handles the
 // signals: SIGHUP and the RELOAD request reload the same way (Reload()), SIGTERM and SIGINT stop
 // it gracefully (stop accepting, answer the requests already read, write their responses, return
-// from Run()), or during the first load (RunFirstLoad()) at once. A client over
+// from Run()), or during the first load (RunFirstLoad()) at once. It serves from Start() on,
+// during the first load too, with no list then: PING and HELLO answer generation 0, every other
+// operation UNAVAILABLE, /healthz 200, /readyz and the JSON API 503 (FORMAT.md 8.1). A client over
 // max_connections_per_ip is closed at once, before it is read from; a client over
 // max_connections gets the place of the oldest idle connection, or is closed at once if none is
 // idle. Neither counts against the limits once closed. HTTP connections share the I/O threads,
 // limits, buffer budget, deadlines and shutdown.
 //
-// Thread safety: construct, Listen(), RunFirstLoad() and Run() on the main thread; Reload() and
-// RequestStop() from any thread.
+// Thread safety: construct, Listen(), Start(), RunFirstLoad() and Run() on the main thread;
+// Reload() and RequestStop() from any thread.
 #ifndef SHIXIN_DAEMON_SERVER_H_
 #define SHIXIN_DAEMON_SERVER_H_
 
@@ -59,6 +61,7 @@ class Server final : public ReloadTarget {
   // REQUIRES: Validate(config) is OK.
   Server(const Config& config, SnapshotHolder* holder, Reloader* reloader, Access* access,
          Auditor* auditor = nullptr, const Checkpointer* checkpointer = nullptr);
+  // Stops the I/O threads still running (an error before Run()) at once, and joins them.
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -74,17 +77,25 @@ class Server final : public ReloadTarget {
   // REQUIRES: before Listen().
   void WatchConfigFile(ConfigWatch watch) { config_watch_ = std::move(watch); }
   // Builds the TLS context (if tls_listen is set), binds and listens on config.listen,
-  // config.tls_listen and config.http_listen; connections are accepted from Run() on (the kernel
-  // queues them meanwhile). Returns the bound addresses, Unavailable naming the address and the
-  // system's reason, or the TLS context's error (tls_context.h).
+  // config.tls_listen and config.http_listen; connections are accepted from Start() on (the
+  // kernel queues them meanwhile). Returns the bound addresses, Unavailable naming the address and
+  // the system's reason, or the TLS context's error (tls_context.h).
   absl::StatusOr<Bound> Listen();
 
-  // Runs `load` (the first load) on a thread of its own while this thread waits for it and
-  // handles the signals: SIGHUP as Run() does (its list reload waits for the reload thread),
+  // Starts the I/O threads and the metrics sampler, and accepts on the listeners: connections are
+  // served from now on, with whatever list `holder` holds (none before the first load). Returns
+  // the error of StartThread() (base/thread.h) if the system cannot create a thread (the unit's
+  // TasksMax below `threads`); the destructor joins those started. REQUIRES: Listen() succeeded.
+  absl::Status Start();
+
+  // Runs `load` (the first load) on a thread of its own while this thread accepts connections
+  // and handles the signals: SIGHUP as Run() does (its list reload waits for the reload thread),
   // SIGTERM or SIGINT by giving up the wait. Returns `load`'s status; Cancelled "SIGTERM during
   // the load" (or SIGINT) if a stop signal came first: the load thread then runs on, detached, and
   // the caller must end the process without destroying what `load` uses (std::_Exit); or the
-  // error of StartThread() (base/thread.h). REQUIRES: Listen() succeeded, before Start().
+  // error of StartThread() (base/thread.h). On any error the listeners are closed, the I/O
+  // threads (their connections dropped) and the sampler ended: nothing but the load thread still
+  // runs. REQUIRES: Start() succeeded.
   absl::Status RunFirstLoad(absl::AnyInvocable<absl::Status() &&> load);
 
   // The one reload of SIGHUP and RELOAD, in this order: rebuilds the TLS context from its files
@@ -103,13 +114,10 @@ class Server final : public ReloadTarget {
   // The routes of the HTTP listener: set its slots before Run().
   HttpService& http_service() { return http_service_; }
 
-  // Starts the I/O threads and the metrics sampler. Returns the error of StartThread()
-  // (base/thread.h) if the system cannot create one (the unit's TasksMax below `threads`); the
-  // destructor joins those started. REQUIRES: Listen() succeeded.
-  absl::Status Start();
   // Serves until SIGTERM, SIGINT or RequestStop(), then shuts down gracefully and returns.
   // Under systemd's WatchdogSec= it sends WATCHDOG=1 while this thread's and every I/O thread's
-  // loop run (daemon/watchdog.h), until the shutdown begins. REQUIRES: Start() succeeded.
+  // loop run (daemon/watchdog.h), until the shutdown begins. REQUIRES: RunFirstLoad() returned
+  // OK.
   void Run();
 
   // Begins the graceful shutdown, as SIGTERM does.
@@ -185,6 +193,9 @@ class Server final : public ReloadTarget {
   // Waits for a signal while the first load runs: sets `*stop_signal` and stops main_context_
   // on SIGTERM or SIGINT.
   void WaitForStopWhileLoading(int* stop_signal);
+  // Ends serving at once, before Run(): closes the listeners, stops the I/O threads (their
+  // connections dropped unanswered) and joins them, and stops the sampler.
+  void Halt();
   void BeginShutdown(std::string_view why);
 
   const Config config_;

@@ -221,7 +221,7 @@ class DaemonSlowLoadTest : public ::testing::Test {
 };
 
 // SIGTERM during the first load (a minute at national scale, longer than the unit's
-// TimeoutStopSec) stops the daemon at once: it never accepts a client, prints its ports nor
+// TimeoutStopSec) stops the daemon at once: it never serves a list, prints its ports nor
 // announces readiness.
 TEST_F(DaemonSlowLoadTest, SigtermDuringTheFirstLoadStopsWithoutServing) {
   DaemonOptions options;
