@@ -364,8 +364,12 @@ int RunReload(const std::vector<std::string>& args) {
   return RunServerOnly("reload", args, kReloadFlags, RemoteReload);
 }
 
+// shixind's history_days range (a base records from when its history is whole).
+constexpr uint64_t kMaxHistoryDays = 36500;
+
 // Returns InvalidArgument unless the flags name one base: --snapshot, --data or a positional
-// data directory; --delta-sequence only with a data directory; --history-days in range.
+// data directory; --delta-sequence only with a data directory, --retarget only with a
+// snapshot; --history-days in range.
 absl::Status CheckCompileBase(const Flags& flags) {
   const size_t bases =
       (flags.Get("snapshot") ? 1 : 0) + (flags.Get("data") ? 1 : 0) + flags.positional().size();
@@ -378,10 +382,13 @@ absl::Status CheckCompileBase(const Flags& flags) {
         "--delta-sequence: a snapshot carries its own; it names the last delta file a data "
         "directory (a full re-issue of the list) contains");
   }
+  if (flags.Has("retarget") && !flags.Get("snapshot")) {
+    return absl::InvalidArgumentError(
+        "--retarget moves a base snapshot (--snapshot FILE) to --catalog; a data directory is "
+        "compiled against the catalog given");
+  }
   SHIXIN_ASSIGN_OR_RETURN(const uint64_t history_days,
                           flags.GetUint("history-days", kDefaultHistoryDays));
-  // shixind's history_days range (a base records from when its history is whole).
-  constexpr uint64_t kMaxHistoryDays = 36500;
   if (history_days < 1 || history_days > kMaxHistoryDays) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--history-days %d is out of range (1..%d, as shixind's history_days)",
@@ -422,13 +429,25 @@ uint64_t SettledDeltaSequence(const std::string& dir, uint64_t after, absl::Dura
 }
 
 // Returns the base `shixin compile` starts from: the snapshot file of --snapshot (compiled
-// against `catalog`), or the data directory of --data or the positional argument.
+// against `catalog`, the file `catalog_path`; with --retarget against any catalog, which goes
+// to `old_catalog`), or the data directory of --data or the positional argument.
 // A data directory's load report goes to `report`.
 absl::StatusOr<std::unique_ptr<const Snapshot>> CompileBase(const Flags& flags,
                                                             const Catalog& catalog,
+                                                            const std::string& catalog_path,
+                                                            CatalogIdentity* old_catalog,
                                                             LoadReport* report) {
   if (const std::optional<std::string> snapshot = flags.Get("snapshot")) {
-    return OpenSnapshotFile(*snapshot, catalog.fingerprint());
+    if (!flags.Has("retarget")) {
+      return OpenSnapshotFile(*snapshot, catalog.fingerprint(), nullptr, 0, catalog_path);
+    }
+    // Nothing in a snapshot depends on the catalog (the measures are matched at each query):
+    // the tables are written again as they are, under the new catalog's stamp.
+    SnapshotFileHeader header;
+    absl::StatusOr<std::unique_ptr<const Snapshot>> base =
+        OpenSnapshotFile(*snapshot, /*expected_catalog_fingerprint=*/0, &header);
+    if (base.ok()) *old_catalog = header.catalog;
+    return base;
   }
   if (flags.positional().empty()) return LoadData(flags, std::nullopt, report);
   return LoadData(flags, flags.positional()[0], report);
@@ -436,14 +455,16 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> CompileBase(const Flags& flags,
 
 // Returns the base with the delta files of --deltas folded in (compaction), or the base alone.
 // A snapshot file without --deltas is compacted on its own: written again in this build's
-// format (an upgrade's path for a base of the format before), less the expired history.
+// format (an upgrade's path for a base of the format before), less the expired history; a
+// base moved to another catalog (--retarget) keeps all its history unless --history-days.
 absl::StatusOr<std::unique_ptr<const Snapshot>> FoldDeltas(const Flags& flags,
                                                            std::unique_ptr<const Snapshot> base) {
   const std::optional<std::string> dir = flags.Get("deltas");
   if (!dir && !base->from_file()) return base;
   // CheckCompileBase() checked its range.
-  SHIXIN_ASSIGN_OR_RETURN(const int64_t history_days,
-                          flags.GetUint("history-days", kDefaultHistoryDays));
+  SHIXIN_ASSIGN_OR_RETURN(
+      const int64_t history_days,
+      flags.GetUint("history-days", flags.Has("retarget") ? kMaxHistoryDays : kDefaultHistoryDays));
   std::unique_ptr<const Overlay> overlay;
   DeltaReport report;
   if (dir) {
@@ -487,7 +508,8 @@ int RunCompile(const std::vector<std::string>& args) {
                                                                   {"out", true},
                                                                   {"catalog", true},
                                                                   {"max-errors", true, true},
-                                                                  {"allow-empty", false}});
+                                                                  {"allow-empty", false},
+                                                                  {"retarget", false}});
   if (!flags.ok()) return UsageError("compile", flags.status());
   const std::optional<std::string> out = flags->Get("out");
   if (!out) return UsageError("compile", absl::InvalidArgumentError("-o FILE is required"));
@@ -509,7 +531,8 @@ int RunCompile(const std::vector<std::string>& args) {
   }
   const absl::Time start = absl::Now();
   LoadReport report;
-  auto base = CompileBase(*flags, *catalog, &report);
+  CatalogIdentity old_catalog{catalog->id(), catalog->fingerprint()};
+  auto base = CompileBase(*flags, *catalog, catalog_path, &old_catalog, &report);
   if (!base.ok()) {
     std::fprintf(stderr, "shixin compile: %s\n", std::string(base.status().message()).c_str());
     return flags->Get("snapshot") || flags->Get("data") || !flags->positional().empty()
@@ -558,6 +581,10 @@ int RunCompile(const std::vector<std::string>& args) {
       static_cast<double>((*snap)->IndexBytes()) / (1 << 20),
       static_cast<double>((*snap)->CaseBytes()) / (1 << 20),
       static_cast<long long>(ms(built - start)), static_cast<long long>(ms(done - built)));
+  if (old_catalog.fingerprint != catalog->fingerprint()) {
+    std::printf("moved from catalog %s (%016llx)\n", old_catalog.id.c_str(),
+                static_cast<unsigned long long>(old_catalog.fingerprint));
+  }
   if (info.delta_sequence != 0) {
     std::printf("deltas folded up to %llu\n", static_cast<unsigned long long>(info.delta_sequence));
   }

@@ -68,7 +68,7 @@ absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags) {
     absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
     if (!catalog.ok()) return catalog.status();
     absl::StatusOr<std::unique_ptr<const Snapshot>> file =
-        OpenSnapshotFile(*snapshot, catalog->fingerprint());
+        OpenSnapshotFile(*snapshot, catalog->fingerprint(), nullptr, 0, catalog_path);
     if (!file.ok()) return file.status();
     start.base = *std::move(file);
   } else {

@@ -7,6 +7,7 @@
 #include "base/status_macros.h"
 #include "cli/commands.h"
 #include "core/compaction.h"
+#include "core/paths.h"
 #include "core/snapshot_file.h"
 
 namespace shixin {
@@ -24,7 +25,9 @@ absl::StatusOr<LoadedList> LoadList(const Flags& flags, uint64_t catalog_fingerp
   const std::optional<std::string> snapshot = flags.Get("snapshot");
   LoadedList list;
   if (snapshot) {
-    SHIXIN_ASSIGN_OR_RETURN(list.base, OpenSnapshotFile(*snapshot, catalog_fingerprint));
+    SHIXIN_ASSIGN_OR_RETURN(list.base,
+                            OpenSnapshotFile(*snapshot, catalog_fingerprint, nullptr, 0,
+                                             flags.Get("catalog").value_or(DefaultCatalogPath())));
   } else {
     SHIXIN_ASSIGN_OR_RETURN(list.base, LoadListToAnswer(flags));
   }

@@ -71,6 +71,11 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          left, and those after it, for the next run;
                                          --snapshot without --deltas writes the base again
                                          in this build's snapshot format
+  compile  --snapshot FILE --catalog FILE --retarget -o FILE
+                                         move a base compiled against another catalog (an
+                                         upgrade revised the shipped one) to --catalog: the
+                                         same list, its delta sequence and all its history
+                                         (unless --history-days); --deltas folded if given
   delta check [--snapshot FILE | --data DIR] [--deltas DIR] [--max-delta-mb N] FILE...
                                          delta files checked before they are pushed, as
                                          shixind takes them: each parsed whole and its size

@@ -186,7 +186,8 @@ class SnapshotFile {
   static absl::StatusOr<std::unique_ptr<const Snapshot>> Open(const std::string& path,
                                                               uint64_t expected_catalog,
                                                               SnapshotFileHeader* out,
-                                                              unsigned threads);
+                                                              unsigned threads,
+                                                              const std::string& catalog_path);
 
  private:
   using Sections = std::array<SectionEntry, kSectionCount>;              // indexed by kind - 1
@@ -791,10 +792,9 @@ absl::Status SnapshotFile::CheckEntitiesAndLinks(const Snapshot& snap) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::string& path,
-                                                                   uint64_t expected_catalog,
-                                                                   SnapshotFileHeader* out,
-                                                                   unsigned threads) {
+absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(
+    const std::string& path, uint64_t expected_catalog, SnapshotFileHeader* out, unsigned threads,
+    const std::string& catalog_path) {
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   SHIXIN_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));  // never blocks on a FIFO
   auto storage = std::make_unique<Storage>(fd);                  // closes it
@@ -807,9 +807,11 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(const std::st
   const std::string catalog_id(h.catalog_id, strnlen(h.catalog_id, kCatalogIdBytes));
   if (expected_catalog != 0 && h.catalog_fingerprint != expected_catalog) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: compiled against catalog %s (fingerprint %016x), but the catalog in use has "
-        "fingerprint %016x; compile the list again with this catalog",
-        path, catalog_id, h.catalog_fingerprint, expected_catalog));
+        "%s: compiled against catalog %s (fingerprint %016x), but the catalog in use, %s, has "
+        "fingerprint %016x (an upgrade may have revised it); move the list to it with: "
+        "shixin compile --snapshot %s --catalog %s --retarget -o %s",
+        path, catalog_id, h.catalog_fingerprint, catalog_path, expected_catalog, path, catalog_path,
+        path));
   }
   SHIXIN_RETURN_IF_ERROR(CheckLayout(h, sections, file_size, path));
 
@@ -872,8 +874,8 @@ void SetSnapshotReadHookForTesting(void (*hook)(uint64_t offset)) { read_hook = 
 
 absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
     const std::string& path, uint64_t expected_catalog_fingerprint, SnapshotFileHeader* header,
-    unsigned threads) {
-  return SnapshotFile::Open(path, expected_catalog_fingerprint, header, threads);
+    unsigned threads, const std::string& catalog_path) {
+  return SnapshotFile::Open(path, expected_catalog_fingerprint, header, threads, catalog_path);
 }
 
 }  // namespace shixin

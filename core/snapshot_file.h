@@ -67,7 +67,9 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
                                const std::vector<std::string>& access_of = {});
 
 // Opens and verifies the snapshot file at `path`. With `expected_catalog_fingerprint` not 0,
-// the file must have been compiled against that catalog. Returns
+// the file must have been compiled against that catalog; the refusal of another one names the
+// command that moves the file to it (`shixin compile --retarget`: nothing in a snapshot depends
+// on the catalog but this stamp), with `catalog_path`, the expected catalog's file. Returns
 //   NotFound            the file cannot be opened;
 //   InvalidArgument     not a snapshot file (bad magic);
 //   FailedPrecondition  another format version ("snapshot format version N, this build reads
@@ -82,7 +84,8 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
 // serving while it opens a new file passes fewer, to leave cores to its queries.
 absl::StatusOr<std::unique_ptr<const Snapshot>> OpenSnapshotFile(
     const std::string& path, uint64_t expected_catalog_fingerprint,
-    SnapshotFileHeader* header = nullptr, unsigned threads = 0);
+    SnapshotFileHeader* header = nullptr, unsigned threads = 0,
+    const std::string& catalog_path = "CATALOG");
 
 // For tests: `hook`, unless null, runs before each piece of a section is read by an open, with
 // the piece's offset in the file (a test changes the file there). Not while a file is opened.

@@ -524,6 +524,15 @@ TEST_F(SnapshotFileTest, CatalogMismatchIsRefused) {
   EXPECT_THAT(snap.status().message(), HasSubstr("1234abcd5678ef01"));
   EXPECT_THAT(snap.status().message(), HasSubstr("0000000000000042"));
   EXPECT_THAT(snap.status().message(), HasSubstr("hegang-2018"));
+  // The refusal names the command that moves the file to the catalog in use.
+  snap = OpenSnapshotFile(path_, 0x42, nullptr, 0, "/usr/share/shixin/measures/new.json");
+  EXPECT_THAT(snap.status().message(),
+              HasSubstr(absl::StrFormat("the catalog in use, /usr/share/shixin/measures/new.json, "
+                                        "has fingerprint 0000000000000042")));
+  EXPECT_THAT(snap.status().message(),
+              HasSubstr(absl::StrFormat("shixin compile --snapshot %s --catalog "
+                                        "/usr/share/shixin/measures/new.json --retarget -o %s",
+                                        path_, path_)));
 }
 
 // Crafted files with valid checksums but tables that would make a query read out of bounds.

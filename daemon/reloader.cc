@@ -74,8 +74,8 @@ void ClampSourceTime(Dataset* dataset, std::string_view what) {
 absl::StatusOr<std::unique_ptr<Dataset>> OpenSnapshot(const DatasetSource& source,
                                                       Catalog catalog) {
   SnapshotFileHeader header;
-  absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot =
-      OpenSnapshotFile(source.snapshot, catalog.fingerprint(), &header, source.verify_threads);
+  absl::StatusOr<std::unique_ptr<const Snapshot>> snapshot = OpenSnapshotFile(
+      source.snapshot, catalog.fingerprint(), &header, source.verify_threads, source.catalog_path);
   if (!snapshot.ok()) {
     return absl::Status(snapshot.status().code(),
                         absl::StrFormat("snapshot %s", snapshot.status().message()));

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -303,7 +304,7 @@ TEST(CliOfflineTest, AnInvalidIdOnStandardInputIsNamedByItsLine) {
 void WriteFile(const std::string& path, const std::string& text) {
   FILE* f = std::fopen(path.c_str(), "w");
   ASSERT_NE(f, nullptr) << path;
-  std::fputs(text.c_str(), f);
+  std::fwrite(text.data(), 1, text.size(), f);  // binary too
   std::fclose(f);
 }
 
@@ -1008,6 +1009,101 @@ TEST(CliOfflineTest, CompileFoldsDeltas) {
 std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A package upgrade that revises the shipped catalog: a base compiled against the old one is
+// refused, by a message naming the command that moves it; `compile --snapshot BASE --catalog
+// NEW --retarget` moves it, keeping its deltas and its whole history, and the moved base then
+// answers as a list compiled afresh against NEW does. Only a valid snapshot is moved.
+TEST(CliOfflineTest, CompileRetargetsABaseToARevisedCatalog) {
+  const std::string dir = ::testing::TempDir() + "/cli_retarget";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  // The revised catalog: measure 1 renamed (its answers show which catalog gave them).
+  std::string revised =
+      ReadWholeFile(std::string(SHIXIN_TEST_SOURCE_DIR) + "/data/measures/hegang-2018.json");
+  const std::string title = "\"担任国企高管限制\"";
+  ASSERT_NE(revised.find(title), std::string::npos);
+  revised.replace(revised.find(title), title.size(), "\"担任国企高管限制（修订）\"");
+  const std::string catalog = dir + "/revised.json";
+  WriteFile(catalog, revised);
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"remove","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("reason":"performed","at":"2026-06-01T09:00:00+08:00"})"
+            "\n");
+  ExpectShixin("compile --data data/sample -o " + dir + "/old.snap", 0, {"wrote"});
+  // A base that keeps the whole history, as a fresh compile does.
+  ExpectShixin("compile --snapshot " + dir + "/old.snap --deltas " + dir +
+                   "/deltas --history-days 36500 -o " + dir + "/base.snap",
+               0, {"deltas folded up to 1"});
+
+  // Without --retarget: refused, the message says what to run.
+  const std::string base = dir + "/base.snap";
+  const RunResult refused = Shixin(
+      "compile --snapshot " + base + " --catalog " + catalog + " -o " + dir + "/x.snap", true);
+  EXPECT_EQ(refused.status, 3);
+  EXPECT_THAT(refused.out, HasSubstr("compiled against catalog hegang-2018"));
+  EXPECT_THAT(refused.out, HasSubstr("move the list to it with: shixin compile --snapshot " + base +
+                                     " --catalog " + catalog + " --retarget -o " + base));
+
+  const RunResult moved = Shixin("compile --snapshot " + base + " --catalog " + catalog +
+                                 " --retarget -o " + dir + "/moved.snap");
+  EXPECT_EQ(moved.status, 0);
+  EXPECT_THAT(moved.out, HasSubstr("moved from catalog hegang-2018 ("));
+  EXPECT_THAT(moved.out, HasSubstr("deltas folded up to 1"));
+  EXPECT_THAT(moved.out, Not(HasSubstr("history kept from")));  // the base's whole history
+  ExpectShixin("compile --data data/sample --deltas " + dir + "/deltas --catalog " + catalog +
+                   " -o " + dir + "/fresh.snap",
+               0, {"deltas folded up to 1"});
+  // The same answers as the fresh compile, now and before the delta, with the revised
+  // catalog's measures.
+  for (const char* command : {"check", "measures"}) {
+    for (const char* at : {"", " --as-of 2026-03-01T00:00:00+08:00"}) {
+      const bool measures = std::string(command) == "measures";
+      const std::string query = std::string(command) + " --json" + at +
+                                (measures ? " --catalog " + catalog : "") +
+                                " 11010519491231002X 91350503MA2XK7R352 --snapshot ";
+      const RunResult answer = Shixin(query + dir + "/moved.snap");
+      EXPECT_EQ(answer.status, 0) << query;
+      EXPECT_EQ(answer.out, Shixin(query + dir + "/fresh.snap").out) << query;
+      if (measures) {
+        EXPECT_THAT(answer.out, HasSubstr("担任国企高管限制（修订）")) << query;
+      }
+    }
+  }
+  const std::string exported = "export --public --format ndjson -o - --catalog " + catalog;
+  const RunResult moved_export = Shixin(exported + " --snapshot " + dir + "/moved.snap");
+  EXPECT_EQ(moved_export.status, 0);
+  EXPECT_EQ(moved_export.out, Shixin(exported + " --snapshot " + dir + "/fresh.snap").out);
+  // The moved base is the revised catalog's: compacted on it without --retarget, refused by
+  // the old one.
+  ExpectShixin("compile --snapshot " + dir + "/moved.snap --catalog " + catalog + " -o " + dir +
+                   "/again.snap",
+               0, {"deltas folded up to 1"});
+  EXPECT_EQ(Shixin("measures --snapshot " + dir + "/moved.snap 11010519491231002X").status, 3);
+
+  // What is not a valid snapshot is refused as ever; a data directory has no catalog to leave.
+  std::string corrupt = ReadWholeFile(base);
+  corrupt[corrupt.size() - 10] ^= 1;
+  WriteFile(dir + "/corrupt.snap", corrupt);
+  for (const auto& [input, why] : std::vector<std::pair<std::string, std::string>>{
+           {dir + "/corrupt.snap", "section case_blob is corrupt (checksum"},
+           {"data/sample/debtors.ndjson", "debtors.ndjson: not a shixin snapshot file"},
+           {dir + "/missing.snap", "missing.snap"}}) {
+    std::string command = "compile --snapshot ";
+    command.append(input).append(" --catalog ").append(catalog);
+    const RunResult r =
+        Shixin(command.append(" --retarget -o ").append(dir).append("/never.snap"), true);
+    EXPECT_EQ(r.status, 3) << input;
+    EXPECT_THAT(r.out, HasSubstr(why)) << input;
+  }
+  const RunResult data =
+      Shixin("compile --data data/sample --retarget -o " + dir + "/never.snap", true);
+  EXPECT_EQ(data.status, 2);
+  EXPECT_THAT(data.out, HasSubstr("--retarget moves a base snapshot (--snapshot FILE)"));
+  FILE* never = std::fopen((dir + "/never.snap").c_str(), "r");
+  EXPECT_EQ(never, nullptr) << "a refused input was written";
+  if (never != nullptr) std::fclose(never);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
 // The example delta lines of docs/feed.md are a file shixind takes as it is: a pusher starting

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "core/query.h"
 #include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
@@ -137,6 +138,18 @@ TEST_F(DaemonSnapshotFileTest, RefusesToStartFromABadFile) {
   ASSERT_FALSE(daemon.ok());
   EXPECT_TRUE(absl::StrContains(daemon.status().message(), "compiled against catalog"))
       << daemon.status();
+  // The message names the command that moves the file to the daemon's catalog (as a package
+  // upgrade revising the shipped one requires), and after it the daemon starts.
+  const std::string shipped = SourceDir() + "/data/measures/hegang-2018.json";
+  const std::string command = absl::StrFormat(
+      "shixin compile --snapshot %s --catalog %s --retarget -o %s", snap_, shipped, snap_);
+  EXPECT_TRUE(absl::StrContains(daemon.status().message(), command)) << daemon.status();
+  r = RunProcess({BinDir() + "/shixin", "compile", "--snapshot", snap_, "--catalog", shipped,
+                  "--retarget", "-o", snap_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  daemon = StartFromSnapshot();
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  daemon->reset();
 
   // Both --data and --snapshot: a configuration error.
   DaemonOptions options;
