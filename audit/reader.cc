@@ -539,20 +539,25 @@ absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions&
   return report;
 }
 
-absl::StatusOr<std::optional<int64_t>> CompleteSince(const std::string& dir) {
+absl::StatusOr<Coverage> CompleteSince(const std::string& dir) {
   SHIXIN_ASSIGN_OR_RETURN(std::vector<uint32_t> all, ListAuditSegments(dir));
-  std::optional<int64_t> since;
+  std::optional<int64_t> began;  // the earliest first segment of a stream
+  std::optional<int64_t> cut;    // the latest first segment left after a removal
   for (const std::vector<uint32_t>& segments : SplitByStream(all)) {
     const std::string path = SegmentPath(dir, segments.front());
     absl::StatusOr<SegmentHeader> header = ReadHeader(path);
     if (!header.ok()) {
       return absl::DataLossError(absl::StrCat(path, ": ", header.status().message()));
     }
+    const int64_t created = header->created_micros;
+    began = std::min(began.value_or(created), created);
     if (header->first_sequence != 1 || header->prev_chain != ChainHash{}) {
-      since = std::max(since.value_or(header->created_micros), header->created_micros);
+      cut = std::max(cut.value_or(created), created);
     }
   }
-  return since;
+  // A stream begun later (more I/O threads) lost nothing: the others recorded until then.
+  if (cut.has_value()) return Coverage{*cut, true};
+  return Coverage{began.value_or(0), false};
 }
 
 namespace {

@@ -128,11 +128,19 @@ struct VerifyOptions {
 // missing or holds no segment.
 absl::StatusOr<VerifyReport> Verify(const std::string& dir, const VerifyOptions& options = {});
 
-// Returns the time from which the audit in `dir` holds every record: the latest creation time
-// of a stream's first segment among the streams whose older segments were removed (retention;
-// records written before it may be gone), or nullopt when every stream starts at its first
-// record. NotFound if `dir` is missing or holds no segment; a header's DataLoss.
-absl::StatusOr<std::optional<int64_t>> CompleteSince(const std::string& dir);
+// From when an audit holds every record (CompleteSince()).
+struct Coverage {
+  // Unix microseconds. When older segments were removed (retention): the latest creation time
+  // of a stream's first segment among the streams that lost some, records written before it
+  // may be gone. Otherwise when the audit began, the creation of its earliest segment: nothing
+  // before it was recorded.
+  int64_t since_micros = 0;
+  bool removed = false;  // which of the two since_micros is
+};
+
+// Returns the time from which the audit in `dir` holds every record (Coverage). NotFound if
+// `dir` is missing or holds no segment; a header's DataLoss.
+absl::StatusOr<Coverage> CompleteSince(const std::string& dir);
 
 // A query record that owns its bytes: `record` views `*payload`, a heap string that stays where
 // it is when the struct is moved (a std::string's own buffer would not for short payloads).

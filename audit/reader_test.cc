@@ -564,17 +564,21 @@ TEST_F(ReaderTest, RetentionDaysFindSegmentsRemovedTooEarly) {
   EXPECT_THAT(report->problems, ::testing::IsEmpty());
 }
 
-TEST_F(ReaderTest, CompleteSinceIsTheFirstKeptSegmentAfterARemoval) {
+TEST_F(ReaderTest, CompleteSinceIsTheBeginningOrTheFirstKeptSegmentAfterARemoval) {
   Write(100);
-  absl::StatusOr<std::optional<int64_t>> since = CompleteSince(dir_);
+  absl::StatusOr<SegmentHeader> first = ReadHeader(SegmentPath(dir_, 1));
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<Coverage> since = CompleteSince(dir_);
   ASSERT_TRUE(since.ok()) << since.status();
-  EXPECT_FALSE(since->has_value());
+  EXPECT_EQ(since->since_micros, first->created_micros);  // when the audit began
+  EXPECT_FALSE(since->removed);
   absl::StatusOr<SegmentHeader> second = ReadHeader(SegmentPath(dir_, 2));
   ASSERT_TRUE(second.ok());
   std::filesystem::remove(SegmentPath(dir_, 1));
   since = CompleteSince(dir_);
   ASSERT_TRUE(since.ok()) << since.status();
-  EXPECT_EQ(*since, second->created_micros);
+  EXPECT_EQ(since->since_micros, second->created_micros);
+  EXPECT_TRUE(since->removed);
 }
 
 // A format-4 audit (testdata, written by that writer) verifies by its own rule: the header

@@ -514,14 +514,24 @@ absl::StatusOr<QuarterlyReport> BuildQuarterlyReport(
                                        FormatInstant(made / 1000000), "), the first ", first_future,
                                        ": a segment header or records dated in the future"));
   }
-  absl::StatusOr<std::optional<int64_t>> since = start(audit_dir);
-  if (!since.ok()) return since.status();
+  absl::StatusOr<audit::Coverage> coverage = start(audit_dir);
+  if (!coverage.ok()) return coverage.status();
   QuarterlyReport report = builder.Finish();
-  if (since->has_value() && **since > quarter.BeginMicros()) {
-    report.incomplete_before_micros = **since;
-    report.incomplete_note = absl::StrCat(
-        "the audit starts at ", FormatInstant(**since / 1000000),
-        " (older segments were removed), after the quarter began: this report is incomplete");
+  if (const int64_t since = coverage->since_micros; since > quarter.BeginMicros()) {
+    // An empty report of a quarter the audit did not cover is no record of "no queries".
+    report.incomplete_before_micros = since;
+    const bool after = since >= quarter.EndMicros();
+    report.incomplete_note =
+        coverage->removed
+            ? absl::StrCat("the audit starts at ", FormatInstant(since / 1000000),
+                           " (older segments were removed), after the quarter ",
+                           after ? "ended: this report counts none of it"
+                                 : "began: this report is incomplete")
+            : absl::StrCat("the audit begins at ", FormatInstant(since / 1000000),
+                           after ? ", after this quarter: it holds no record of the quarter, "
+                                   "and this report counts none of its queries"
+                                 : ", after the quarter began: queries answered before then "
+                                   "were not recorded and are not in this report");
   }
   // A quarter still running (or not begun) when the report is made: later queries and feedback
   // are not in it, and nothing else would say so but made_at.

@@ -84,8 +84,10 @@ struct QuarterlyReport {
   // The due date, as report/calendar.h computes it, or why it is unknown.
   std::string due_date;  // "YYYY-MM-DD" or ""
   std::string due_note;  // e.g. "no calendar for 2027: add data/calendar/2027.toml"
-  // Set when the audit's older segments were removed (retention) and it holds every record only
-  // from after the quarter's start: the report undercounts. audit::CompleteSince(); 0: complete.
+  // Set when the audit holds every record only from after the quarter's start: it began then
+  // (nothing before was recorded), or its older segments were removed (retention); the report
+  // undercounts, or for a quarter over before then counts nothing. audit::CompleteSince();
+  // 0: complete.
   int64_t incomplete_before_micros = 0;
   // Says so, and that the quarter had not ended (or begun) when the report was made; "" when
   // complete.
@@ -153,7 +155,7 @@ using AuditSource =
                                const FeedbackVisitor&, audit::ReadCheck* check)>;
 
 // Where the audit holds every record from (audit::CompleteSince(); tests pass their own).
-using AuditStart = std::function<absl::StatusOr<std::optional<int64_t>>(const std::string& dir)>;
+using AuditStart = std::function<absl::StatusOr<audit::Coverage>(const std::string& dir)>;
 
 // Returns the report of `quarter` over the audit in `audit_dir` read through `source` from the
 // quarter's start (feedback written later counts), with its due date from `calendar` (nullptr:

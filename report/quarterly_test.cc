@@ -297,8 +297,8 @@ TEST(QuarterlyTest, RecordsDatedAfterTheReportAreDamage) {
       audit::testing::WriteSegmentByHand(dir, 1, 1, audit::ChainHash{}, kInQ4, {kInQ4});
   audit::testing::WriteSegmentByHand(dir, 2, 2, chain, ahead, {ahead});
   const int64_t made = kInQ4 + day;
-  auto complete = [](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
-    return std::nullopt;
+  auto complete = [](const std::string&) -> absl::StatusOr<audit::Coverage> {
+    return audit::Coverage{};
   };
   absl::StatusOr<QuarterlyReport> r =
       BuildQuarterlyReport(dir, kQ4, "", Hegang(), nullptr, "", ReadAudit, complete, made);
@@ -314,6 +314,38 @@ TEST(QuarterlyTest, RecordsDatedAfterTheReportAreDamage) {
   EXPECT_THAT(r->incomplete_note, ::testing::HasSubstr("yet the audit has 1 queries dated in it"));
   EXPECT_THAT(r->incomplete_note, ::testing::Not(::testing::HasSubstr("counts nothing")));
   EXPECT_THAT(r->damage_note, ::testing::HasSubstr("0000000002.audit: query seq=2"));
+}
+
+// An audit that began after the quarter holds no record of it: its empty report says so rather
+// than read as "no queries"; one that began during the quarter says from when it counts.
+TEST(QuarterlyTest, AQuarterBeforeTheAuditBeganIsNotCovered) {
+  auto none = [](const std::string&, int64_t, const QueryVisitor&, const FeedbackVisitor&,
+                 audit::ReadCheck*) { return absl::OkStatus(); };
+  const int64_t day = int64_t{86400} * 1000000;
+  int64_t began = kQ4.EndMicros() + 5 * day;
+  auto start = [&began](const std::string&) -> absl::StatusOr<audit::Coverage> {
+    return audit::Coverage{began, /*removed=*/false};
+  };
+  const int64_t made = kQ4.EndMicros() + 10 * day;
+  absl::StatusOr<QuarterlyReport> r =
+      BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", none, start, made);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->empty());
+  EXPECT_EQ(r->incomplete_before_micros, began);
+  EXPECT_EQ(r->incomplete_note,
+            "the audit begins at 2027-01-06T00:00:00+08:00, after this quarter: it holds no "
+            "record of the quarter, and this report counts none of its queries");
+  began = kQ4.BeginMicros() + day;
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", none, start, made);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->incomplete_note,
+            "the audit begins at 2026-10-02T00:00:00+08:00, after the quarter began: queries "
+            "answered before then were not recorded and are not in this report");
+  began = kQ4.BeginMicros();  // from the quarter's first instant: whole
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", none, start, made);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->incomplete_before_micros, 0);
+  EXPECT_EQ(r->incomplete_note, "");
 }
 
 // Finding 5: an organisation asked by its organisation code and by the credit code embedding it
@@ -387,8 +419,8 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
     on_feedback(Feedback("hotel", "00000001-1-7", {{41, audit::Outcome::kApplied, ""}}), {});
     return absl::OkStatus();
   };
-  auto complete = [](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
-    return std::nullopt;
+  auto complete = [](const std::string&) -> absl::StatusOr<audit::Coverage> {
+    return audit::Coverage{};
   };
   const int64_t day = int64_t{86400} * 1000000;
   const int64_t after = kQ4.EndMicros() + day;
@@ -430,8 +462,8 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
   // Older segments removed (retention): an audit complete only from after the quarter's start
   // says so; from before it, the quarter is whole.
   int64_t since = kQ4.BeginMicros() + 10 * day;
-  auto cut = [&since](const std::string&) -> absl::StatusOr<std::optional<int64_t>> {
-    return since;
+  auto cut = [&since](const std::string&) -> absl::StatusOr<audit::Coverage> {
+    return audit::Coverage{since, /*removed=*/true};
   };
   r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut, after);
   ASSERT_TRUE(r.ok());
@@ -439,6 +471,12 @@ TEST(QuarterlyTest, BuildReportWithASourceAndCalendarNotes) {
   EXPECT_EQ(r->incomplete_note,
             "the audit starts at 2026-10-11T00:00:00+08:00 (older segments were removed), after "
             "the quarter began: this report is incomplete");
+  since = kQ4.EndMicros() + day;
+  r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut, after);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->incomplete_note,
+            "the audit starts at 2027-01-02T00:00:00+08:00 (older segments were removed), after "
+            "the quarter ended: this report counts none of it");
   since = kQ4.BeginMicros() - day;
   r = BuildQuarterlyReport("dir", kQ4, "", Hegang(), nullptr, "", source, cut, after);
   ASSERT_TRUE(r.ok());

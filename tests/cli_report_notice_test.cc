@@ -212,6 +212,13 @@ TEST_F(CliReportNoticeTest, ReportOfAQuarterWithoutData) {
   EXPECT_THAT(r.out, HasSubstr(R"("empty":true)"));
   EXPECT_THAT(r.out, HasSubstr(R"("quarter":"2026Q4")"));
   EXPECT_THAT(Shixin(Report("2026Q4", "html")).out, HasSubstr("no queries in 2026Q4"));
+  // A quarter over before the audit began: no record of it, not a certified "no queries".
+  const RunResult before = Shixin(Report("2026Q1", "json"));
+  EXPECT_EQ(before.status, 0) << before.out;
+  EXPECT_THAT(before.out, HasSubstr(R"("empty":true)"));
+  EXPECT_THAT(before.out, HasSubstr(R"("incomplete":true)"));
+  EXPECT_THAT(before.out, HasSubstr("the audit begins at 2026-05-29T04:26:40+08:00, after this "
+                                    "quarter: it holds no record of the quarter"));
 }
 
 // The shipped calendar belongs to the package: a missing year goes in a directory of one's own,
