@@ -1,15 +1,24 @@
 #include "cli/export_commands.h"
 
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <streambuf>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "audit/node_id.h"
@@ -35,7 +44,37 @@
 namespace shixin {
 namespace {
 
-// A std::ostream's buffer writing to an open descriptor, which it leaves open.
+// SHA-256 of bytes given in pieces (OpenSSL's EVP digest).
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) {
+    ok_ = ctx_ != nullptr && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
+  }
+  void Update(const char* data, size_t n) {
+    ok_ = ok_ && EVP_DigestUpdate(ctx_.get(), data, n) == 1;
+  }
+  // Returns the digest of the bytes given, as 64 lower-case hex digits, or Internal if OpenSSL
+  // failed. Call once.
+  absl::StatusOr<std::string> Hex() {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int size = 0;
+    if (!ok_ || EVP_DigestFinal_ex(ctx_.get(), digest.data(), &size) != 1) {
+      return absl::InternalError("SHA-256 failed");
+    }
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest.data()), size));
+  }
+
+ private:
+  struct Free {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> ctx_;
+  bool ok_ = false;
+};
+
+// A std::ostream's buffer writing to an open descriptor, which it leaves open, and counting and
+// digesting the bytes written (for the export's manifest).
 class DescriptorBuffer : public std::streambuf {
  public:
   explicit DescriptorBuffer(int fd) : fd_(fd) { setp(buffer_, buffer_ + sizeof(buffer_)); }
@@ -44,6 +83,9 @@ class DescriptorBuffer : public std::streambuf {
   ~DescriptorBuffer() override { sync(); }
   // The errno of the failed write (EFBIG, ENOSPC), 0 before one.
   int error() const { return error_; }
+  // The bytes written (not those still buffered: flush first).
+  uint64_t bytes() const { return bytes_; }
+  Sha256& digest() { return digest_; }
 
  protected:
   int_type overflow(int_type c) override {
@@ -60,6 +102,8 @@ class DescriptorBuffer : public std::streambuf {
       error_ = errno;
       return -1;
     }
+    digest_.Update(pbase(), n);
+    bytes_ += n;
     setp(buffer_, buffer_ + sizeof(buffer_));
     return 0;
   }
@@ -67,8 +111,94 @@ class DescriptorBuffer : public std::streambuf {
  private:
   int fd_;
   int error_ = 0;
+  uint64_t bytes_ = 0;
+  Sha256 digest_;
   char buffer_[1 << 16];
 };
+
+// What an export wrote.
+struct ExportWritten {
+  ExportCounts counts;
+  uint64_t bytes = 0;
+  std::string sha256;
+};
+
+// Writes the public export of `list` at `at` in `format` through `fd` (`name` in messages).
+// Returns what it wrote, or why it failed: the write's errno ("File too large", "No space
+// left"), or WritePublicExport()'s error.
+absl::StatusOr<ExportWritten> WriteExportTo(int fd, const std::string& name, const ListView& list,
+                                            int64_t at, ExportFormat format) {
+  DescriptorBuffer buffer(fd);
+  std::ostream out(&buffer);
+  absl::StatusOr<ExportCounts> counts = WritePublicExport(list, at, format, out);
+  if (!counts.ok() && buffer.error() != 0) {  // say why
+    return absl::ErrnoToStatus(buffer.error(), absl::StrCat(name, ": write"));
+  }
+  if (!counts.ok()) return counts.status();
+  out.flush();
+  if (!out) return absl::ErrnoToStatus(buffer.error(), absl::StrCat(name, ": write"));
+  SHIXIN_ASSIGN_OR_RETURN(std::string sha256, buffer.digest().Hex());
+  return ExportWritten{.counts = *counts, .bytes = buffer.bytes(), .sha256 = std::move(sha256)};
+}
+
+// Returns where the manifest of the export to `out` goes: --manifest FILE, else FILE.manifest.json
+// beside `-o FILE`; nullopt with --no-manifest, or by default for standard output or a
+// descriptor's name or device (`-o /dev/stdout`). InvalidArgument (a usage error) for both
+// flags, an empty name, "-" (standard output carries `-o -`'s export or nothing) or the
+// export's own name.
+absl::StatusOr<std::optional<std::string>> ManifestPath(const Flags& flags,
+                                                        const std::string& out) {
+  const std::optional<std::string> given = flags.Get("manifest");
+  if (flags.Has("no-manifest")) {
+    if (given) return absl::InvalidArgumentError("--manifest and --no-manifest contradict");
+    return std::nullopt;
+  }
+  if (!given) {
+    if (out == "-" || IsWrittenThrough(out)) return std::nullopt;
+    return absl::StrCat(out, ".manifest.json");
+  }
+  if (given->empty()) return absl::InvalidArgumentError("--manifest: empty file name");
+  if (*given == "-") {
+    return absl::InvalidArgumentError("--manifest -: the manifest is written to a file");
+  }
+  std::error_code error_given;
+  std::error_code error_out;
+  // The same file however named ("./p.csv", a link to it): the manifest would replace the export.
+  if (*given == out || (std::filesystem::weakly_canonical(*given, error_given) ==
+                            std::filesystem::weakly_canonical(out, error_out) &&
+                        !error_given && !error_out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--manifest ", *given, ": the export's own file (-o)"));
+  }
+  return given;
+}
+
+// Writes the manifest of the export `written` of `list` at `at` to `manifest` (`out`: the
+// export's -o). On failure, removes the manifest of an earlier export there, which describes a
+// file no longer there, and returns why, saying the export itself was written.
+absl::Status WriteManifest(const std::string& manifest, const std::string& out,
+                           const LoadedList& list, int64_t at, ExportFormat format,
+                           const ExportWritten& written) {
+  const SnapshotInfo& info = list.base->info();
+  const ExportManifest m{.file = out == "-" || IsWrittenThrough(out)
+                                     ? std::string()
+                                     : std::filesystem::path(out).filename().string(),
+                         .format = format,
+                         .as_of = at,
+                         .list_version = info.version,
+                         .base_source_time = info.source_time,
+                         .base_delta_sequence = info.delta_sequence,
+                         .delta_sequence = list.sequence,
+                         .counts = written.counts,
+                         .bytes = written.bytes,
+                         .sha256 = written.sha256};
+  absl::Status s = WriteFileAtomically(manifest, ManifestJson(m), 0644);
+  if (s.ok()) return s;
+  struct stat st;
+  if (::lstat(manifest.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(manifest.c_str());
+  return absl::Status(s.code(), absl::StrCat(out == "-" ? "standard output" : out,
+                                             " was written, its manifest not: ", s.message()));
+}
 
 // Returns the entries of the receipt's feedback records in audit order (a correction after the
 // entry it corrects), nullopt when there are none. Only the querying caller's: the daemon
@@ -85,8 +215,9 @@ std::optional<std::vector<audit::FeedbackEntry>> CallerFeedback(
 }
 
 const std::vector<FlagSpec> kExportFlags = {
-    {"public", false},  {"out", true},    {"format", true},           {"data", true},
-    {"snapshot", true}, {"deltas", true}, {"max-errors", true, true}, {"catalog", true}};
+    {"public", false},  {"out", true},         {"format", true},           {"data", true},
+    {"snapshot", true}, {"deltas", true},      {"max-errors", true, true}, {"catalog", true},
+    {"manifest", true}, {"no-manifest", false}};
 
 const std::vector<FlagSpec> kNoticeFlags = {
     {"receipt", true}, {"audit", true},    {"format", true}, {"out", true},
@@ -201,6 +332,11 @@ int RunExport(const std::vector<std::string>& args) {
   }
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("export", s);
   if (const int status = CheckOutput("export", *path); status != kExitOk) return status;
+  const absl::StatusOr<std::optional<std::string>> manifest = ManifestPath(*flags, *path);
+  if (!manifest.ok()) return UsageError("export", manifest.status());
+  if (*manifest) {
+    if (const int status = CheckOutput("export", **manifest); status != kExitOk) return status;
+  }
   absl::StatusOr<Catalog> catalog =
       Catalog::LoadFile(flags->Get("catalog").value_or(DefaultCatalogPath()));
   if (!catalog.ok()) return LoadFailed("export", catalog.status());
@@ -209,32 +345,31 @@ int RunExport(const std::vector<std::string>& args) {
   // Refused as an empty base is: written over the published file, it would unlist everyone.
   const int64_t at = NowSeconds();
   if (!list->view().AnyListed(at)) return LoadFailed("export", EmptyExport(*flags, *list, at));
-  absl::StatusOr<ExportCounts> counts = absl::UnknownError("not written");
-  absl::Status written;
+  absl::StatusOr<ExportWritten> written = absl::UnknownError("not written");
   if (*path == "-") {
-    counts = WritePublicExport(list->view(), at, *format, std::cout);
-    written = counts.status();
+    std::cout.flush();
+    written = WriteExportTo(STDOUT_FILENO, "standard output", list->view(), at, *format);
   } else {
     // The file the website serves is replaced whole or not at all (a full disk, a kill).
     // Public: 0644 (less the umask). Written through the descriptor: its name is not opened again.
-    written = WriteFileAtomically(*path, [&](int fd, const std::string& tmp) {
+    const absl::Status s = WriteFileAtomically(*path, [&](int fd, const std::string& tmp) {
       // Through `fd` itself: reopening it by name would truncate the log behind `-o /dev/stdout`.
-      DescriptorBuffer buffer(fd);
-      std::ostream file(&buffer);
-      counts = WritePublicExport(list->view(), at, *format, file);
-      if (!counts.ok() && buffer.error() != 0) {  // say why: "File too large", "No space left"
-        return absl::ErrnoToStatus(buffer.error(), absl::StrCat(tmp, ": write"));
-      }
-      if (!counts.ok()) return counts.status();
-      file.flush();
-      return file ? absl::OkStatus()
-                  : absl::ErrnoToStatus(buffer.error(), absl::StrCat(tmp, ": write"));
+      written = WriteExportTo(fd, tmp, list->view(), at, *format);
+      return written.status();
     });
+    if (!s.ok()) written = s;
   }
-  if (!written.ok()) return LoadFailed("export", written);
-  std::fprintf(stderr, "shixin export: %llu subjects, %llu cases\n",
-               static_cast<unsigned long long>(counts->subjects),
-               static_cast<unsigned long long>(counts->cases));
+  if (!written.ok()) return LoadFailed("export", written.status());
+  // After the export is whole and in place: a manifest never describes a file not written.
+  if (*manifest) {
+    if (absl::Status s = WriteManifest(**manifest, *path, *list, at, *format, *written); !s.ok()) {
+      return LoadFailed("export", s);
+    }
+  }
+  const std::string manifest_note = *manifest ? absl::StrCat("; manifest ", **manifest) : "";
+  std::fprintf(stderr, "shixin export: %llu subjects, %llu cases%s\n",
+               static_cast<unsigned long long>(written->counts.subjects),
+               static_cast<unsigned long long>(written->counts.cases), manifest_note.c_str());
   return kExitOk;
 }
 

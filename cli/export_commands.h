@@ -10,9 +10,12 @@
 
 namespace shixin {
 
-// export --public -o FILE --format ndjson|csv [--data DIR]: every subject listed now, its public
-// fields (export/public_export.h). "-o -" writes to standard output. Returns the exit status:
-// 0 ok, 2 usage error, 3 the data could not be loaded or the file written.
+// export --public -o FILE --format ndjson|csv [--data DIR] [--manifest M | --no-manifest]: every
+// subject listed now, its public fields (export/public_export.h). "-o -" writes to standard
+// output. Once the export is whole, its manifest (ManifestJson()) is written to M, by default
+// FILE.manifest.json beside -o FILE (none for standard output or a descriptor's name), replaced
+// atomically too. Returns the exit status: 0 ok, 2 usage error, 3 the data could not be loaded or
+// the file or its manifest written (no manifest is left that describes another file).
 int RunExport(const std::vector<std::string>& args);
 
 // notice --receipt R --audit DIR --format html|txt [-o FILE] [--data DIR] [--callers FILE]

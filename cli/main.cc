@@ -113,7 +113,7 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          when installed; --calendar DIR's years add to it]
                                          (format: html)
   export   --public -o FILE --format ndjson|csv (--data DIR | --snapshot FILE)
-           [--deltas DIR] [--catalog FILE]
+           [--deltas DIR] [--catalog FILE] [--manifest M | --no-manifest]
                                          what the public may see of every subject listed now:
                                          names, persons' IDs masked, organisations' codes and
                                          legal representatives' names, cases (court, number,
@@ -121,7 +121,10 @@ commands (offline with --data DIR or --snapshot FILE, and --deltas DIR, or again
                                          The list as the daemon has it: its base and deltas
                                          (removed and revoked cases are not published); a
                                          list empty now (its deltas unlisting everyone too)
-                                         is refused, exit 3, nothing written
+                                         is refused, exit 3, nothing written. Then a JSON
+                                         manifest (as-of instant, list version and delta
+                                         sequence, rows, bytes, SHA-256) to M, by default
+                                         FILE.manifest.json beside -o FILE
   notice   --receipt R --audit DIR --format html|txt (--data DIR | --snapshot FILE)
            [--deltas DIR] [-o FILE] [--issuer NAME | --callers FILE] [--catalog FILE]
                                          the punishment notice (惩戒告知书) of the MEASURES

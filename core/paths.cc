@@ -394,6 +394,12 @@ absl::Status CheckOutputPath(const std::string& path) {
   return absl::OkStatus();
 }
 
+bool IsWrittenThrough(const std::string& path) {
+  if (DescriptorNamed(path)) return true;
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 absl::Status WriteFileAtomically(
     const std::string& path, absl::FunctionRef<absl::Status(int fd, const std::string& tmp)> write,
     mode_t mode) {

@@ -134,6 +134,11 @@ absl::Status WriteFileAtomically(
 // missing or not writable. A device, FIFO or descriptor's name is fine.
 absl::Status CheckOutputPath(const std::string& path);
 
+// Returns whether WriteFileAtomically() would write through `path` (a descriptor's name, a
+// device or FIFO there now) rather than replace a file: a name that is no place for a file
+// beside it either (no "/dev/stdout.manifest.json").
+bool IsWrittenThrough(const std::string& path);
+
 // WriteFileAtomically() for a file of state_dir: a FIFO, device or directory at `path` (or
 // named by a link there) is FailedPrecondition "PATH: not a regular file (a FIFO): not
 // written", never written through (a checkpoint "written" to /dev/null would not persist).

@@ -470,6 +470,16 @@ TEST_F(PathsTest, CheckOutputPathNamesWhatIsWrongBeforeTheWork) {
   EXPECT_TRUE(CheckOutputPath("relative-file").ok());  // in the current directory
 }
 
+// x30 #4: the names written through, beside which no file (the export's manifest) is made.
+TEST_F(PathsTest, IsWrittenThroughTellsDescriptorsAndDevicesFromFiles) {
+  EXPECT_TRUE(IsWrittenThrough("/dev/stdout"));
+  EXPECT_TRUE(IsWrittenThrough("/proc/self/fd/2"));
+  EXPECT_TRUE(IsWrittenThrough("/dev/null"));
+  EXPECT_FALSE(IsWrittenThrough(path_.string()));
+  EXPECT_FALSE(IsWrittenThrough("/nonexistent/dir/x.csv"));  // a file to be made
+  EXPECT_FALSE(IsWrittenThrough(::testing::TempDir()));      // a directory: refused, not written
+}
+
 // x27 #7: a binary finds the shipped data under its own prefix; only the build tree's binaries
 // (this test is one) fall back to the source tree. An installed or copied binary without its
 // data names the path it expected, never the build machine's checkout.

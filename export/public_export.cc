@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "base/csv.h"
 #include "base/display_controls.h"
 #include "base/status_macros.h"
@@ -178,6 +179,27 @@ absl::StatusOr<ExportCounts> WritePublicExport(const ListView& list, int64_t at,
   out.flush();
   if (!out) return absl::InternalError("the public export could not be written");
   return counts;
+}
+
+std::string ManifestJson(const ExportManifest& manifest) {
+  const bool csv = manifest.format == ExportFormat::kCsv;
+  Json j = {{"manifest", 1},
+            {"file", manifest.file.empty() ? Json(nullptr) : Json(manifest.file)},
+            {"format", csv ? "csv" : "ndjson"},
+            {"as_of", FormatInstant(manifest.as_of)}};
+  j["list"] = {{"version", absl::StrFormat("%016x", manifest.list_version)},
+               {"base_source_time", manifest.base_source_time != 0
+                                        ? Json(FormatInstant(manifest.base_source_time))
+                                        : Json(nullptr)},
+               {"base_delta_sequence", manifest.base_delta_sequence},
+               {"delta_sequence", manifest.delta_sequence}};
+  j["subjects"] = manifest.counts.subjects;
+  j["cases"] = manifest.counts.cases;
+  j["rows"] = csv ? manifest.counts.cases : manifest.counts.subjects;
+  j["bytes"] = manifest.bytes;
+  j["sha256"] = manifest.sha256;
+  // replace: a file name that is not UTF-8 is no reason to fail (nor to throw).
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace shixin

@@ -46,6 +46,30 @@ struct ExportCounts {
 absl::StatusOr<ExportCounts> WritePublicExport(const ListView& list, int64_t at,
                                                ExportFormat format, std::ostream& out);
 
+// The manifest of a public export (`shixin export --public --manifest`): what the file is drawn
+// from and what it holds, so that a consumer can date it, match it with the daemon's list and
+// tell it whole. The file itself carries none of it: its rows stay plain CSV / NDJSON.
+struct ExportManifest {
+  std::string file;  // the export's file name, without its directory; "": standard output
+  ExportFormat format = ExportFormat::kNdjson;
+  int64_t as_of = 0;                 // the instant listed (Unix seconds)
+  uint64_t list_version = 0;         // the base's content hash (SnapshotInfo::version)
+  int64_t base_source_time = 0;      // the base's SnapshotInfo::source_time; 0: unknown
+  uint64_t base_delta_sequence = 0;  // the last delta folded into the base
+  uint64_t delta_sequence = 0;       // the last delta applied (the base's if none)
+  ExportCounts counts;
+  uint64_t bytes = 0;  // the file's size
+  std::string sha256;  // the file's SHA-256, 64 lower-case hex digits
+};
+
+// Returns `manifest` as a JSON object (keys in this order, two-space indented, ending in "\n"):
+// "manifest": 1 (this layout), "file" (null for standard output), "format", "as_of" (RFC 3339,
+// China Standard Time), "list": {"version" (16 hex digits, as shixind's JSON answers and status
+// page show it), "base_source_time" (RFC 3339 or null), "base_delta_sequence",
+// "delta_sequence"}, "subjects", "cases", "rows" (the records after the CSV's header: the
+// cases; NDJSON's lines: the subjects), "bytes", "sha256".
+std::string ManifestJson(const ExportManifest& manifest);
+
 }  // namespace shixin
 
 #endif  // SHIXIN_EXPORT_PUBLIC_EXPORT_H_

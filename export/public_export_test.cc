@@ -355,5 +355,43 @@ TEST(PublicExportTest, NothingListedBefore1970OrFormatNames) {
   EXPECT_EQ(ParseExportFormat("json"), std::nullopt);
 }
 
+// x30 #4: the manifest's layout; unknowns are null, and a file name that is not UTF-8 is
+// written (replaced), not a failure.
+TEST(ManifestJsonTest, Layout) {
+  ExportManifest m{.file = "public.ndjson",
+                   .format = ExportFormat::kNdjson,
+                   .as_of = 1780990200,
+                   .list_version = 0x7beca307fd538fULL,
+                   .base_source_time = 0,
+                   .base_delta_sequence = 3,
+                   .delta_sequence = 5,
+                   .counts = {.subjects = 2, .cases = 3},
+                   .bytes = 42,
+                   .sha256 = std::string(64, 'a')};
+  EXPECT_EQ(ManifestJson(m), absl::StrCat(R"({
+  "manifest": 1,
+  "file": "public.ndjson",
+  "format": "ndjson",
+  "as_of": "2026-06-09T15:30:00+08:00",
+  "list": {
+    "version": "007beca307fd538f",
+    "base_source_time": null,
+    "base_delta_sequence": 3,
+    "delta_sequence": 5
+  },
+  "subjects": 2,
+  "cases": 3,
+  "rows": 2,
+  "bytes": 42,
+  "sha256": ")",
+                                          std::string(64, 'a'), "\"\n}\n"));
+  m.format = ExportFormat::kCsv;
+  m.file.clear();
+  EXPECT_THAT(ManifestJson(m), HasSubstr("\"file\": null,"));
+  EXPECT_THAT(ManifestJson(m), HasSubstr("\"rows\": 3,"));
+  m.file = "p\xff.csv";
+  EXPECT_THAT(ManifestJson(m), HasSubstr("\"file\": \"p\xef\xbf\xbd.csv\","));
+}
+
 }  // namespace
 }  // namespace shixin

@@ -204,6 +204,7 @@ TEST(CliOutputFilesTest, AnExportTheDeltasEmptyIsRefusedAndLeavesTheFile) {
               HasSubstr("shixin export: the list is empty after its deltas: those of " + dir +
                         "/deltas (up to 1) unlist every subject data/sample lists at "));
   EXPECT_EQ(Slurp(dir + "/public.csv"), "the published list\n");
+  EXPECT_FALSE(std::ifstream(dir + "/public.csv.manifest.json"));  // x30 #4: nor its manifest
   const RunResult piped = Shell(export_with_deltas + "- 2>/dev/null | wc -c");
   EXPECT_EQ(piped.out, "0\n");  // not even the header
   // delta check says so before the file is pushed: shixind refuses it (docs/feed.md).
@@ -218,4 +219,5 @@ TEST(CliOutputFilesTest, AnExportTheDeltasEmptyIsRefusedAndLeavesTheFile) {
   const RunResult one = Shell(export_with_deltas + dir + "/public.csv");
   EXPECT_EQ(one.status, 0) << one.out;
   EXPECT_THAT(one.out, HasSubstr("1 subjects, 1 cases"));
+  EXPECT_THAT(Slurp(dir + "/public.csv.manifest.json"), HasSubstr("\"delta_sequence\": 1\n"));
 }

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "core/delta.h"
 #include "core/test_util.h"
+#include "core/validity.h"
 #include "protocol/operator_messages.h"
 #include "tests/daemon_harness.h"
 #include "tests/http_socket.h"
@@ -632,6 +633,33 @@ TEST_F(DaemonDeltaTest, ReloadRebuildsTheOverlayOnTheNewBase) {
   auto reload = client_->Reload();
   ASSERT_TRUE(reload.ok()) << reload.status();
   EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kUnlisted);  // the new base, with file 1
+}
+
+// x30 #4: the manifest of a public export of the list the daemon serves (its base and delta
+// files) names that list as INFO does: the base's version and source time, the delta sequence
+// of the base and the last one applied.
+TEST_F(DaemonDeltaTest, ThePublicExportsManifestNamesTheListAsInfoDoes) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto v2 = daemon_->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  Write(1, kRemove);
+  const Reply<wire::InfoResponse> info =
+      WaitForInfo(**v2, [](const wire::DeltaInfo& d) { return d.sequence == 1; });
+  ASSERT_EQ(info.value.deltas.sequence, 1u);
+  const std::string out = scratch_.Path("public.ndjson");
+  const ProcessResult run = RunProcess({BinDir() + "/shixin", "export", "--public", "--data", dir_,
+                                        "--deltas", deltas_, "--format", "ndjson", "-o", out});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const absl::StatusOr<std::string> manifest = ReadFile(out + ".manifest.json");
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  for (const std::string& field :
+       {absl::StrFormat("\"version\": \"%016x\"", info.value.snapshot.version),
+        absl::StrCat("\"base_source_time\": \"", FormatInstant(info.value.snapshot.source_time),
+                     "\""),
+        absl::StrCat("\"base_delta_sequence\": ", info.value.deltas.base_sequence),
+        absl::StrCat("\"delta_sequence\": ", info.value.deltas.sequence)}) {
+    EXPECT_TRUE(absl::StrContains(*manifest, field)) << field << " in " << *manifest;
+  }
 }
 
 }  // namespace
