@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "core/paths.h"
@@ -16,7 +17,11 @@ using ::testing::HasSubstr;
 
 class ConfigWatchTest : public ::testing::Test {
  protected:
-  void SetUp() override { path_ = ::testing::TempDir() + "/config_watch_test.toml"; }
+  // One file per test: ctest runs this fixture's tests in parallel processes.
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "/config_watch_test." + std::to_string(::getpid()) + ".toml";
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
   void Write(const std::string& text) { ASSERT_TRUE(WriteFileAtomically(path_, text).ok()); }
 
   std::string path_;
