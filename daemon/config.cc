@@ -117,6 +117,10 @@ const Key kKeys[] = {
      "seconds for a frame to arrive whole", "", ""},
     {"write_timeout_seconds", &Config::write_timeout_seconds, 1, 3600, "N",
      "close when answers make no write progress", "", ""},
+    {"drain_seconds", &Config::drain_seconds, 1, 300, "N",
+     "on SIGTERM: the most the daemon waits for its connections\n(answers, idle HTTP clients' "
+     "last requests) before it\ncloses them and exits",
+     "", ""},
     {"max_buffered_bytes", &Config::max_buffered_bytes, 1u << 20, uint64_t{1} << 40, "BYTES",
      "all connections' buffers", "", ""},
     {"max_age_seconds", &Config::max_age_seconds, 0, kU32Max, "N",

@@ -58,8 +58,9 @@ struct Config {
   uint32_t max_batch = 1000;                   // IDs in one CHECK, <= kMaxBatchLimit
   uint32_t max_in_flight = 128;                // unanswered requests read ahead per connection
   uint32_t idle_timeout_seconds = 60;          // close a connection idle this long; 0: never
-  uint32_t frame_timeout_seconds = 10;       // a frame must arrive whole this soon after its start
-  uint32_t write_timeout_seconds = 30;       // close a connection whose writes stall this long
+  uint32_t frame_timeout_seconds = 10;  // a frame must arrive whole this soon after its start
+  uint32_t write_timeout_seconds = 30;  // close a connection whose writes stall this long
+  uint32_t drain_seconds = 5;           // a stop closes the connections still open after this long
   uint64_t max_buffered_bytes = 256u << 20;  // all connections' unanswered and unwritten bytes
   uint32_t max_age_seconds = 0;              // answers from an older list are STALE; 0: off
   uint32_t history_days = wire::kDefaultHistoryDays;  // as-of answers reach back this far

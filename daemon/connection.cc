@@ -92,13 +92,13 @@ void Connection::Revalidate() {
   }
 }
 
-void Connection::Shutdown() {
+void Connection::Shutdown(Clock::time_point by) {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
   if (phase_ == Phase::kHandshake) {
     Close();  // it has sent no request
     return;
   }
-  pump_.StartGrace();
+  pump_.StartGrace(by);
   if (phase_ == Phase::kServing) Drain(DrainReason::kShutdown);
   Advance();
 }
@@ -146,7 +146,7 @@ void Connection::Advance() {
     if (output_state_ == Output::kWritable) pump_.StartWrite();
     if (!pump_.reading() && ReadWanted()) pump_.StartRead();
     if (phase_ == Phase::kDraining && pending() == 0 && input_state_ != Input::kHeldBack &&
-        pump_.Drained()) {
+        !FrameBegunAtShutdown() && pump_.Drained()) {
       phase_ = Phase::kLingering;
       pump_.Linger();
     }
@@ -338,8 +338,10 @@ bool Connection::ReadWanted() {
       return input_state_ != Input::kHeldBack && pending() < options_.max_in_flight &&
              !pump_.MustPause(pump_.buffer_bytes());
     case Phase::kDraining:
-      // Shutdown() answers what reached the socket before it, and no more.
-      return drain_reason_ == DrainReason::kShutdown && pump_.ReceivedUnread();
+      // Shutdown() answers what reached the socket before it, and no more; a frame begun is
+      // read to its end (frame_timeout and the drain deadline bound the wait).
+      return drain_reason_ == DrainReason::kShutdown &&
+             (FrameBegunAtShutdown() || pump_.ReceivedUnread());
     case Phase::kHandshake:  // the handshake reads
     case Phase::kLingering:  // the pump reads
     case Phase::kClosed:
@@ -349,8 +351,11 @@ bool Connection::ReadWanted() {
 }
 
 void Connection::OnEndOfInput() {
-  // The client has sent everything; answer what it sent, then close.
-  if (phase_ == Phase::kServing) Drain(DrainReason::kEndOfInput);
+  // The client has sent everything (or the receiving side was shut down for a Shutdown()):
+  // answer what it sent, then close; a frame begun will not be completed.
+  if (phase_ == Phase::kServing || drain_reason_ == DrainReason::kShutdown) {
+    Drain(DrainReason::kEndOfInput);
+  }
 }
 
 void Connection::Drain(DrainReason reason) {
@@ -360,7 +365,9 @@ void Connection::Drain(DrainReason reason) {
     pump_.DiscardInput();
     input_state_ = Input::kEmpty;
   }
-  if (reason == DrainReason::kShutdown) pump_.StopWaitingForInput();
+  if (reason == DrainReason::kShutdown && input_state_ != Input::kPartial) {
+    pump_.StopWaitingForInput();
+  }
 }
 
 void Connection::AddDeadlines(StreamPump::Deadlines* deadlines) const {

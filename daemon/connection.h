@@ -43,8 +43,8 @@
 // large) the connection writes what it holds, shuts down its sending side and discards input
 // for a moment before closing, so that the client reads the response rather than a reset.
 // Shutdown() answers the requests that have reached the socket (what a read already took in,
-// and what waits unread in the socket), reads no more, and closes; after a grace period
-// (10 s) it closes regardless.
+// what waits unread in the socket, and the rest of a frame begun), reads no more, and closes;
+// at the drain deadline (drain_seconds) it closes regardless.
 //
 // Thread safety: a Connection belongs to one io_context run by one thread; every method is
 // called on that thread.
@@ -104,9 +104,9 @@ class Connection final : public ManagedConnection,
 
   // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
   void Start() override;
-  // Answers the requests that have reached the socket, reads no more, then closes; after a
-  // grace period (10 s) closes regardless.
-  void Shutdown() override;
+  // Answers the requests that have reached the socket (a frame begun before is read to its
+  // end, within frame_timeout), reads no more, then closes; at `by` closes regardless.
+  void Shutdown(Clock::time_point by) override;
   // Closes the socket now; pending responses are dropped.
   void Close() override;
   // After the callers file was reloaded: looks the connection's caller up again, and closes
@@ -171,6 +171,10 @@ class Connection final : public ManagedConnection,
   bool ReadWanted();
   // Stops reading requests: kDraining.
   void Drain(DrainReason reason);
+  // Returns whether Shutdown() waits for the rest of a frame (or of a refused frame's payload).
+  bool FrameBegunAtShutdown() const {
+    return drain_reason_ == DrainReason::kShutdown && input_state_ == Input::kPartial;
+  }
   // StreamPump::Owner.
   std::shared_ptr<void> KeepAlive() override { return shared_from_this(); }
   void OnEndOfInput() override;

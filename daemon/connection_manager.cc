@@ -10,11 +10,8 @@ namespace shixin {
 void ConnectionManager::Add(std::shared_ptr<ManagedConnection> connection) {
   ManagedConnection* raw = connection.get();
   connections_[raw] = std::move(connection);
-  if (shutting_down_) {
-    raw->Close();
-    return;
-  }
   raw->Start();
+  if (shutting_down_) raw->Shutdown(drain_by_);
 }
 
 bool ConnectionManager::EvictOne(const std::string& newcomer) {
@@ -53,9 +50,10 @@ void ConnectionManager::RevalidateAll() {
   for (const std::shared_ptr<ManagedConnection>& connection : All()) connection->Revalidate();
 }
 
-void ConnectionManager::ShutdownAll() {
+void ConnectionManager::ShutdownAll(ManagedConnection::Clock::time_point by) {
   shutting_down_ = true;
-  for (const std::shared_ptr<ManagedConnection>& connection : All()) connection->Shutdown();
+  drain_by_ = by;
+  for (const std::shared_ptr<ManagedConnection>& connection : All()) connection->Shutdown(by);
 }
 
 }  // namespace shixin

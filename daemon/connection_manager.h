@@ -29,9 +29,9 @@ class ManagedConnection {
   virtual ~ManagedConnection() = default;
   // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
   virtual void Start() = 0;
-  // Answers the requests that have reached the socket, reads no more, then closes (bounded by
-  // a grace period).
-  virtual void Shutdown() = 0;
+  // Stops serving (the daemon stops): answers the requests that have reached the socket and
+  // closes; closes regardless at `by` (the drain deadline: drain_seconds after SIGTERM).
+  virtual void Shutdown(Clock::time_point by) = 0;
   // Closes the socket now (and calls ConnectionManager::Remove()); pending responses are
   // dropped.
   virtual void Close() = 0;
@@ -58,7 +58,8 @@ class ConnectionManager {
   ConnectionManager(const ConnectionManager&) = delete;
   ConnectionManager& operator=(const ConnectionManager&) = delete;
 
-  // Keeps `connection` and starts it; after Shutdown(), closes it instead.
+  // Keeps `connection` and starts it; after ShutdownAll(), shuts it down at once too (accepted
+  // before the stop, it is served as the others are).
   void Add(std::shared_ptr<ManagedConnection> connection);
   // Makes room for a new connection (over max_connections) by closing an evictable connection
   // of this thread, an Unproven() one first, else the one whose last request is oldest; logs
@@ -67,9 +68,9 @@ class ConnectionManager {
   bool EvictOne(const std::string& newcomer);
   // Forgets `connection` (it has closed); it is destroyed when its last handler has run.
   void Remove(ManagedConnection* connection);
-  // Asks every connection to finish the requests it has read and close; later Add()s are
-  // closed at once.
-  void ShutdownAll();
+  // Asks every connection to finish the requests it has received and close, by `by` at the
+  // latest.
+  void ShutdownAll(ManagedConnection::Clock::time_point by);
   // Has every connection look its caller up again (ManagedConnection::Revalidate()).
   void RevalidateAll();
   // Returns the number of connections kept.
@@ -81,6 +82,7 @@ class ConnectionManager {
 
   absl::flat_hash_map<ManagedConnection*, std::shared_ptr<ManagedConnection>> connections_;
   bool shutting_down_ = false;
+  ManagedConnection::Clock::time_point drain_by_;  // ShutdownAll()'s deadline
 };
 
 }  // namespace shixin

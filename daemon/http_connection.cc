@@ -198,19 +198,14 @@ void HttpConnection::Start() {
   Advance();
 }
 
-void HttpConnection::Shutdown() {
+void HttpConnection::Shutdown(Clock::time_point by) {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLingering) return;
-  pump_.StartGrace();
-  // The last response answered says close if it is not yet being written, else the next one
-  // (AnswerParsed); nothing after it is processed (RFC 9112 9.6): the requests not yet answered
-  // are dropped, and the client retries them elsewhere.
-  if (last_queued_ && !pump_.output().empty()) {
-    pump_.output().replace(last_queued_->at, last_queued_->size, kConnectionClose);
-    Drain(DrainReason::kClose);
-  } else if (phase_ == Phase::kServing || drain_reason_ == DrainReason::kEndOfInput) {
-    Drain(DrainReason::kShutdown);
-  }
-  last_queued_.reset();
+  pump_.StartGrace(by);
+  drain_by_ = by;
+  // Closing an idle keep-alive connection at once races the client's next request on it (a
+  // pool reuses it as the FIN travels, and the request is lost): it stays open to be answered
+  // with close, or closes idle at the deadline, once a balancer has moved away (/readyz).
+  if (phase_ == Phase::kServing) Drain(DrainReason::kShutdown);
   Advance();
 }
 
@@ -239,10 +234,20 @@ bool HttpConnection::Evictable(Clock::time_point now) const {
 void HttpConnection::Advance() {
   if (phase_ == Phase::kServing || phase_ == Phase::kDraining) {
     AnswerRequests();
+    // Stopping, the last answer queued before Shutdown() says close if it is not yet being
+    // written and nothing more has been received (no read in flight either: it may hold a
+    // request already taken from the socket). Nothing after it is processed (RFC 9112 9.6).
+    if (drain_reason_ == DrainReason::kShutdown && last_queued_ && !pump_.output().empty() &&
+        !parser_ && NothingMoreReceived()) {
+      pump_.output().replace(last_queued_->at, last_queued_->size, kConnectionClose);
+      last_queued_.reset();
+      Drain(DrainReason::kClose);
+    }
     pump_.StartWrite();
     if (!pump_.reading() && ReadWanted()) pump_.StartRead();
-    if (phase_ == Phase::kDraining && pending() == 0 && input_state_ != Input::kHeldBack &&
-        pump_.Drained()) {
+    // Stopping, it closes after the answer that says close, the end of input or the deadline.
+    if (phase_ == Phase::kDraining && drain_reason_ != DrainReason::kShutdown && pending() == 0 &&
+        input_state_ != Input::kHeldBack && pump_.Drained()) {
       phase_ = Phase::kLingering;
       parser_.reset();
       pump_.Linger();
@@ -328,9 +333,21 @@ void HttpConnection::AnswerParsed() {
   if (close) Drain(DrainReason::kClose);
 }
 
-bool HttpConnection::LastBeforeClosing() const {
-  return drain_reason_ == DrainReason::kShutdown ||
-         (drain_reason_ == DrainReason::kEndOfInput && pump_.input().empty());
+bool HttpConnection::LastBeforeClosing() {
+  switch (drain_reason_) {
+    case DrainReason::kEndOfInput:
+      return pump_.input().empty();
+    case DrainReason::kShutdown:
+      return NothingMoreReceived();
+    case DrainReason::kNone:
+    case DrainReason::kClose:
+      return false;
+  }
+  return false;
+}
+
+bool HttpConnection::NothingMoreReceived() {
+  return pump_.input().empty() && !pump_.reading() && !pump_.ReceivedUnread();
 }
 
 void HttpConnection::AnswerBadRequest(const error_code& ec) {
@@ -435,7 +452,9 @@ bool HttpConnection::ReadWanted() {
       return input_state_ != Input::kHeldBack && pending() < options_.max_in_flight &&
              !pump_.MustPause(buffer_bytes());
     case Phase::kDraining:
-      return drain_reason_ == DrainReason::kShutdown && pump_.ReceivedUnread();
+      // Stopping, it reads as it serves: an idle connection waits for its last request.
+      return drain_reason_ == DrainReason::kShutdown && input_state_ != Input::kHeldBack &&
+             pending() < options_.max_in_flight && !pump_.MustPause(buffer_bytes());
     case Phase::kLingering:
     case Phase::kClosed:
       return false;
@@ -444,7 +463,9 @@ bool HttpConnection::ReadWanted() {
 }
 
 void HttpConnection::OnEndOfInput() {
-  if (phase_ == Phase::kServing) Drain(DrainReason::kEndOfInput);
+  if (phase_ == Phase::kServing || drain_reason_ == DrainReason::kShutdown) {
+    Drain(DrainReason::kEndOfInput);
+  }
 }
 
 void HttpConnection::Drain(DrainReason reason) {
@@ -455,7 +476,6 @@ void HttpConnection::Drain(DrainReason reason) {
     input_state_ = Input::kEmpty;
     parser_.reset();
   }
-  if (reason == DrainReason::kShutdown) pump_.StopWaitingForInput();
 }
 
 void HttpConnection::AddDeadlines(StreamPump::Deadlines* deadlines) const {
@@ -463,8 +483,10 @@ void HttpConnection::AddDeadlines(StreamPump::Deadlines* deadlines) const {
     deadlines->Add(request_started_ + options_.frame_timeout,
                    "an HTTP request not complete within frame_timeout");
   }
-  deadlines->AddIdle(phase_ == Phase::kServing && pending() == 0 && input_state_ == Input::kEmpty,
-                     last_request_);
+  const bool idle = pending() == 0 && input_state_ == Input::kEmpty;
+  deadlines->AddIdle(phase_ == Phase::kServing && idle, last_request_);
+  // Idle at the drain deadline: an ordinary close between requests, not logged as a cut.
+  if (drain_reason_ == DrainReason::kShutdown && idle) deadlines->Add(drain_by_, StreamPump::kIdle);
 }
 
 }  // namespace shixin

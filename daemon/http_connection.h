@@ -17,7 +17,9 @@
 // keep-alive (HTTP/1.0, "Connection: close") is answered with "Connection: close" and closes;
 // an HTTP/1.0 one with "Connection: keep-alive" is answered with it and stays open (RFC 9112
 // 9.3). Empty lines before a request line are skipped (RFC 9112 2.2). After the end of input, the
-// last request received is answered with "Connection: close". HEAD is answered as GET without the
+// last request received is answered with "Connection: close"; so is the last one after Shutdown()
+// (the daemon stops), which answers every request received and keeps an idle connection open
+// until its next request or the drain deadline. HEAD is answered as GET without the
 // body. "Expect: 100-continue" is answered "100 Continue" once the header is accepted, if the body
 // has not begun to arrive. In callers mode a request under /v1/ without an
 // Authorization header is answered (401) from its header, before its body arrives, and the
@@ -107,11 +109,13 @@ class HttpConnection final : public ManagedConnection,
 
   // Starts serving. REQUIRES: the connection is owned by a shared_ptr.
   void Start() override;
-  // Stops serving: the last response not yet handed to a write says Connection: close and
-  // nothing after it is processed (RFC 9112 9.6); if every response has gone to a write, the
-  // next request that has reached the socket is answered with close, and nothing after it.
-  // Then closes; after a grace period (10 s) closes regardless.
-  void Shutdown() override;
+  // Stops serving (the daemon stops): answers every request received, the last of them with
+  // Connection: close (the last response not yet handed to a write says it once nothing more
+  // has arrived), and closes after it. An idle connection (its last response written) keeps
+  // reading: a request that arrives is answered with close, and at `by` (the drain deadline)
+  // the connection closes between requests, never inside one it has begun to answer; so does
+  // one whose client does not read.
+  void Shutdown(Clock::time_point by) override;
   // Closes the socket now; pending responses are dropped.
   void Close() override;
   // After the callers file was reloaded: closes the connection if the caller of its last
@@ -141,7 +145,7 @@ class HttpConnection final : public ManagedConnection,
     kNone,        // kServing
     kEndOfInput,  // the client closed its sending side
     kClose,       // a response said Connection: close; the rest of the input is ignored
-    kShutdown,    // Shutdown(): what waits unread in the socket is still answered
+    kShutdown,    // Shutdown(): reads on; the last request received is answered with close
   };
   using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
@@ -170,8 +174,11 @@ class HttpConnection final : public ManagedConnection,
   // send one after a body). Returns whether input that may begin a request remains.
   bool SkipEmptyLines();
   // Returns whether the request being answered is the last this connection processes though it
-  // asked to stay open: after Shutdown(), or the last one received before the end of input.
-  bool LastBeforeClosing() const;
+  // asked to stay open: the last one received before the end of input, or after Shutdown().
+  bool LastBeforeClosing();
+  // Returns whether every byte received has been taken in: no input unparsed, no read in flight
+  // (it may hold a request), nothing waiting in the socket.
+  bool NothingMoreReceived();
   // Queues `reply` with Connection: close and closes after it; `why` goes to the log.
   void Refuse(const HttpReply& reply, std::string_view why);
   void Queue(const HttpReply& reply, ConnectionHeader connection, bool head_only = false);
@@ -213,6 +220,7 @@ class HttpConnection final : public ManagedConnection,
   };
   std::optional<ConnectionLine> last_queued_;
 
+  Clock::time_point drain_by_;  // Shutdown()'s deadline
   Clock::time_point accepted_;
   Clock::time_point last_request_;
   Clock::time_point request_started_;   // the first byte of the partial request

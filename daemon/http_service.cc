@@ -64,6 +64,10 @@ HttpReply HttpService::Serve(const HttpRequest& request) const {
 }
 
 HttpReply HttpService::Ready() const {
+  if (stopping_.load(std::memory_order_relaxed)) {
+    return JsonError(503, "stopping",
+                     "the daemon is stopping: it finishes the requests in flight and exits");
+  }
   SnapshotHolder::ReadSection read(*holder_);
   const Dataset* d = read.dataset();
   if (d == nullptr) {  // the daemon exits if the first load fails

@@ -1,6 +1,7 @@
 // HttpService routes the requests of the HTTP listener: it answers GET /healthz (alive) and
-// GET /readyz (a list is loaded and not older than max_age_seconds, and MEASURES is not refused
-// for an audit that cannot be written: what a load balancer checks) itself, and hands GET /metrics,
+// GET /readyz (a list is loaded and not older than max_age_seconds, MEASURES is not refused
+// for an audit that cannot be written, and the daemon is not stopping: what a load balancer
+// checks) itself, and hands GET /metrics,
 // GET /status and every path under /v1/ to the slots the daemon sets (an unset
 // slot answers 404). HEAD is answered as GET (the listener drops the body). An unknown path answers
 // 404 "not_found_path", a known path with another method 405 with Allow.
@@ -11,6 +12,7 @@
 #ifndef SHIXIN_DAEMON_HTTP_SERVICE_H_
 #define SHIXIN_DAEMON_HTTP_SERVICE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -32,6 +34,9 @@ class HttpService {
 
   // Returns the reply to `request`. REQUIRES: request.peer != nullptr.
   HttpReply Serve(const HttpRequest& request) const;
+  // From the stop on (SIGTERM), /readyz answers 503 "stopping": a balancer checking on a
+  // connection still open takes the replica out while it drains. Any thread.
+  void SetStopping() { stopping_.store(true, std::memory_order_relaxed); }
 
   // Set by the daemon before serving; empty: 404.
   Slot metrics;  // GET /metrics
@@ -44,6 +49,7 @@ class HttpService {
   const Handler* const handler_;
   const SnapshotHolder* const holder_;
   const Handler::Clock clock_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace shixin

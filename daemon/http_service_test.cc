@@ -85,6 +85,18 @@ TEST_F(HttpServiceTest, ReadyzWithAStaleListIsUnavailable) {
   EXPECT_THAT(r.body, HasSubstr("7200 s old"));
 }
 
+// From SIGTERM on (Server::BeginShutdown()), /readyz says "stopping" so that a balancer takes
+// the draining replica out; /healthz still answers (the process does).
+TEST_F(HttpServiceTest, ReadyzOfAStoppingDaemonIsUnavailable) {
+  holder_.Publish(handler_testing::Sample(kNow - 100));
+  Make(3600);
+  service_->SetStopping();
+  const HttpReply r = Get("/readyz");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_THAT(r.body, HasSubstr("\"code\":\"stopping\""));
+  EXPECT_EQ(Get("/healthz").status, 200u);
+}
+
 TEST_F(HttpServiceTest, ReadyzWithoutMaxAgeIsNeverStale) {
   holder_.Publish(handler_testing::Sample(kNow - 365 * 86400));
   Make(0);

@@ -565,7 +565,12 @@ void Server::WaitForSignal() {
 void Server::BeginShutdown(std::string_view why) {
   if (stopping_) return;
   stopping_ = true;
-  LogInfo("shutting down (%s): finishing the requests in flight", why);
+  // Every connection closes by then, a client that does not read included.
+  const ManagedConnection::Clock::time_point by =
+      ManagedConnection::Clock::now() + std::chrono::seconds(config_.drain_seconds);
+  http_service_.SetStopping();
+  LogInfo("shutting down (%s): finishing the requests in flight, within %d s (drain_seconds)", why,
+          config_.drain_seconds);
   NotifyStopping("stopping: finishing the requests in flight");
   error_code ec;
   for (Listener* listener : {&plain_, &tls_, &http_}) {
@@ -578,7 +583,7 @@ void Server::BeginShutdown(std::string_view why) {
   signals_.cancel();
   for (auto& io : io_threads_) {
     IoThread* raw = io.get();
-    asio::post(raw->context, [raw] { raw->manager.ShutdownAll(); });
+    asio::post(raw->context, [raw, by] { raw->manager.ShutdownAll(by); });
     raw->work = asio::any_io_executor();  // the thread ends when its connections have
   }
 }

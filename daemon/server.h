@@ -2,10 +2,11 @@
 // either or both, and HTTP on `http_listen`: daemon/http_connection.h), accepts connections and
 // spreads them round-robin over its I/O threads, each running its own io_context, and handles the
 // signals: SIGHUP and the RELOAD request reload the same way (Reload()), SIGTERM and SIGINT stop
-// it gracefully (stop accepting, answer the requests already read, write their responses, return
-// from Run()), or during the first load (RunFirstLoad()) at once. It serves from Start() on,
-// during the first load too, with no list then: PING and HELLO answer generation 0, every other
-// operation UNAVAILABLE, /healthz 200, /readyz and the JSON API 503 (FORMAT.md 8.1). A client over
+// it gracefully (stop accepting, /readyz answers 503 "stopping", answer the requests received,
+// write their responses, close every connection within drain_seconds, return from Run()), or
+// during the first load (RunFirstLoad()) at once. It serves from Start() on, during the first
+// load too, with no list then: PING and HELLO answer generation 0, every other operation
+// UNAVAILABLE, /healthz 200, /readyz and the JSON API 503 (FORMAT.md 8.1). A client over
 // max_connections_per_ip is closed at once, before it is read from; a client over
 // max_connections gets the place of the oldest idle connection, or is closed at once if none is
 // idle. Neither counts against the limits once closed. HTTP connections share the I/O threads,

@@ -196,12 +196,14 @@ void StreamPump::Close() {
 
 StreamPump::Deadlines StreamPump::NextDeadline() const {
   Deadlines next(settings_.idle_timeout);
-  next.Add(closing_by_, "shutdown grace period over");
-  if (state_ == State::kLingering) return next;
-  if (write_busy_) {
-    next.Add(last_written_ + settings_.write_timeout, "no write progress within write_timeout");
+  if (state_ != State::kLingering) {
+    if (write_busy_) {
+      next.Add(last_written_ + settings_.write_timeout, "no write progress within write_timeout");
+    }
+    owner_->AddDeadlines(&next);
   }
-  owner_->AddDeadlines(&next);
+  // Last: an owner's deadline at the same instant gives the reason (an idle close).
+  next.Add(closing_by_, "the daemon stops and drain_seconds are over");
   return next;
 }
 

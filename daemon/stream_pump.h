@@ -8,7 +8,7 @@
 //
 // Lingering shuts the sending side down (TLS: close_notify) and discards input until the peer
 // closes, so that a client reads the last response rather than a reset; kLinger bounds it.
-// StartGrace() bounds a Shutdown() the same way with kShutdownGrace.
+// StartGrace() bounds a Shutdown() the same way, by the server's drain deadline.
 //
 // Its owner answers the input and decides what to read and when to linger; the pump calls back
 // into it (Owner) once per I/O event: input arrived or ended, a write completed, a posted turn,
@@ -20,6 +20,7 @@
 #ifndef SHIXIN_DAEMON_STREAM_PUMP_H_
 #define SHIXIN_DAEMON_STREAM_PUMP_H_
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -47,8 +48,6 @@ class StreamPump {
 
   // How long a lingering connection discards input before closing regardless.
   static constexpr std::chrono::seconds kLinger{1};
-  // How long after StartGrace() the connection closes regardless.
-  static constexpr std::chrono::seconds kShutdownGrace{10};
   // The most input an owner answers in one turn before yielding (YieldTurn()), so that one
   // client's long pipeline does not hold up the other connections of the thread.
   static constexpr size_t kInputPerTurn = 64 * 1024;
@@ -175,8 +174,8 @@ class StreamPump {
   // Starts lingering: shuts down the sending side, frees the buffers, discards input until the
   // peer closes or kLinger (or the grace period) passes, then Owner::Close(). REQUIRES: open.
   void Linger();
-  // Closes the connection no later than kShutdownGrace from now.
-  void StartGrace() { closing_by_ = Clock::now() + kShutdownGrace; }
+  // Closes the connection no later than `by` (a Shutdown()'s drain deadline), lingering or not.
+  void StartGrace(Clock::time_point by) { closing_by_ = std::min(closing_by_, by); }
 
   // The memory of the pump's buffers (their capacity).
   uint64_t buffer_bytes() const {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -96,6 +97,7 @@ bool HttpSocket::Fill(absl::Time deadline) {
   const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
   if (n <= 0) {
     closed_ = true;
+    reset_ = n < 0 && errno == ECONNRESET;
     return false;
   }
   buffer_.append(buf, static_cast<size_t>(n));

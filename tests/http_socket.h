@@ -55,6 +55,8 @@ class HttpSocket {
   // buffered for Read().
   bool WaitClose(absl::Duration timeout);
   const std::string& buffered() const { return buffer_; }
+  // Whether the peer's close was a reset (ECONNRESET), not an orderly FIN.
+  bool reset() const { return reset_; }
 
  private:
   std::optional<HttpResponse> Read(absl::Duration timeout, bool with_body);
@@ -64,6 +66,7 @@ class HttpSocket {
   int fd_ = -1;
   bool connected_ = false;
   bool closed_ = false;
+  bool reset_ = false;
   std::string buffer_;
 };
 

@@ -12,7 +12,8 @@
 #     gives up on one that hangs during its reload (its /healthz silent);
 #   - a delta gap or a missing deltas_dir: status names it and fails; refresh reloads every
 #     replica and exits 5;
-#   - all replicas stale together: CHECK is still answered through HAProxy, flagged STALE.
+#   - all replicas stale together: CHECK is still answered through HAProxy, flagged STALE;
+#   - a replica stopped (SIGTERM) under keep-alive JSON load drains: no request fails.
 #
 # usage: replicas_ops_test.sh BIN_DIR
 # Exit status 77 (skipped) without haproxy. The ports come from DIR/ports, sourced.
@@ -233,4 +234,52 @@ curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
   -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" >"$tmp/out"
 grep -q '"stale":true' "$tmp/out" || fail "POST /v1/check while stale" "$tmp/out"
 echo "ok: a stale pool still answers CHECK through HAProxy, flagged STALE"
+"$replicas" stop "$run"
+
+# A planned stop under load (x28 finding 4): keep-alive JSON clients through HAProxy while r2 gets
+# SIGTERM. It drains (its pooled connections answered with Connection: close, /readyz
+# "stopping", new connections refused and redispatched), so no request fails, and it exits
+# within drain_seconds (5).
+run=$tmp/run-drain
+"$replicas" start "$run" >/dev/null
+# shellcheck disable=SC1091
+source "$run/ports"
+cat >"$tmp/hload.py" <<'PY'
+import collections, http.client, sys, threading, time
+port, seconds = int(sys.argv[1]), float(sys.argv[2])
+results, lock = collections.Counter(), threading.Lock()
+def run():
+    end = time.time() + seconds
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    while time.time() < end:
+        try:
+            c.request("POST", "/v1/check", '{"ids":["11010519491231002X"]}',
+                      {"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            key = r.status
+        except Exception as e:  # RemoteDisconnected: a request lost
+            key = type(e).__name__
+            c.close()
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        with lock:
+            results[key] += 1
+threads = [threading.Thread(target=run) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(dict(results))
+sys.exit(0 if set(results) == {200} else 1)
+PY
+python3 "$tmp/hload.py" "$front_http" 5 >"$tmp/load.out" 2>&1 &
+load=$!
+sleep 2
+r2_pid=$(cat "$run/r2/pid")
+kill -TERM "$r2_pid"
+stopped=$SECONDS
+while kill -0 "$r2_pid" 2>/dev/null && ((SECONDS - stopped < 15)); do sleep 0.1; done
+kill -0 "$r2_pid" 2>/dev/null && fail "r2 still runs 15 s after SIGTERM" "$run/r2/shixind.log"
+wait "$load" || fail "requests failed while r2 stopped under load" "$tmp/load.out"
+((SECONDS - stopped <= 7)) || fail "r2 took $((SECONDS - stopped)) s to drain" "$run/r2/shixind.log"
+echo "ok: a replica stopped under load drains: $(cat "$tmp/load.out")"
+"$replicas" stop "$run"
 echo "PASS"
