@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "base/terminal.h"
 
 namespace shixin::audit {
 namespace {
@@ -115,6 +116,10 @@ char* PutDecimal(uint64_t value, char* p) {
   return p;
 }
 
+// Returns how an error quotes the receipt `text` a client sent: its first kMaxText bytes, with
+// controls and bytes that are not UTF-8 escaped (TerminalSafe): the message is UTF-8 text.
+std::string Shown(std::string_view text) { return TerminalSafe(text.substr(0, kMaxText)); }
+
 }  // namespace
 
 std::string Receipt::ToString() const {
@@ -136,7 +141,7 @@ void Receipt::AppendTo(std::string* out) const {
 }
 
 absl::StatusOr<Receipt> Receipt::Parse(std::string_view text) {
-  const std::string shown(text.substr(0, kMaxText));
+  const std::string shown = Shown(text);
   if (text.size() > kMaxText) {
     return absl::InvalidArgumentError(absl::StrCat("receipt \"", shown, "...\" is too long"));
   }
@@ -234,7 +239,7 @@ bool ReceiptNode(std::string_view text, uint32_t* node) {
 }
 
 absl::StatusOr<ParsedReceipt> ParseReceipt(std::string_view text, const ReceiptCipher* cipher) {
-  const std::string shown(text.substr(0, kMaxText));
+  const std::string shown = Shown(text);
   if (text.size() > kMaxText) {
     return absl::InvalidArgumentError(absl::StrCat("receipt \"", shown, "...\" is too long"));
   }

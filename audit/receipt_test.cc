@@ -162,5 +162,23 @@ TEST(ReceiptCipherTest, RefusesMalformedKeyedText) {
   EXPECT_THAT(message(""), ::testing::HasSubstr("is not of the form"));
 }
 
+// The message quotes the client's text escaped: UTF-8 without controls, whatever was sent.
+TEST(ReceiptCipherTest, MessagesQuoteTheTextEscaped) {
+  const ReceiptCipher cipher(kKey, 0);
+  const auto message = [&](std::string_view text) {
+    return std::string(ParseReceipt(text, &cipher).status().message());
+  };
+  EXPECT_EQ(message("\xff\xff\xff\xff\xff"),
+            "receipt \"\\xff\\xff\\xff\\xff\\xff\" is not of the form <node>-<32 hex digits> (or "
+            "<node>-<segment>-<offset>)");
+  EXPECT_EQ(message("ad95ba86-\xff"),
+            "receipt \"ad95ba86-\\xff\": after the node must come 32 lower-case hex digits");
+  EXPECT_EQ(message("\x1b]0;pwn\x07"),
+            "receipt \"\\x1b]0;pwn\\x07\" is not of the form <node>-<32 hex digits> (or "
+            "<node>-<segment>-<offset>)");
+  EXPECT_EQ(message("9f2c41d0-\"-1"),
+            "receipt \"9f2c41d0-\\\"-1\": the segment is not a decimal number");
+}
+
 }  // namespace
 }  // namespace shixin::audit

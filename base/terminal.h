@@ -1,7 +1,8 @@
 // Text from others (a caller's purpose or feedback reason, an operator id, a delta file's values
-// quoted in its notes and refusals) printed on an operator's terminal or in a log: escape
-// sequences in it must not reach the terminal, and a line break in it must not split a record
-// printed one per line.
+// quoted in its notes and refusals, a request's bytes quoted in an error message) printed on an
+// operator's terminal or in a log, or sent to a client as a UTF-8 message: escape sequences in it
+// must not reach the terminal, a line break in it must not split a record printed one per line,
+// and bytes that are not UTF-8 must not make a strict decoder of the message fail.
 //
 // Thread safety: pure functions.
 #ifndef SHIXIN_BASE_TERMINAL_H_
@@ -21,8 +22,10 @@ enum class Quoting : uint8_t {
 
 // Returns `text` with the C0 and C1 control characters and DEL written as \n, \r, \t, \xNN or
 // \uNNNN, the display controls (base/display_controls.h: the line and paragraph separators, the
-// bidirectional embeddings, overrides, isolates and marks) as \uNNNN, and `"` and `\` as
-// `quoting` says; every other byte, UTF-8 text included, as it is.
+// bidirectional embeddings, overrides, isolates and marks) as \uNNNN, each byte that is not part
+// of well-formed UTF-8 (a stray or cut-short sequence, an overlong form, a surrogate) as \xNN,
+// and `"` and `\` as `quoting` says; the rest of the text as it is. The result is well-formed
+// UTF-8 without controls, so that kKept changes nothing in it.
 std::string TerminalSafe(std::string_view text, Quoting quoting = Quoting::kEscaped);
 
 }  // namespace shixin

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "cli/feedback_command.h"
 #include "cli/flags.h"
 #include "cli/list_source.h"
@@ -40,13 +41,13 @@ namespace shixin {
 
 int UsageError(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %s: %s (see shixin help)\n", std::string(command).c_str(),
-               std::string(status.message()).c_str());
+               TerminalSafe(std::string(status.message()), Quoting::kKept).c_str());
   return kExitUsage;
 }
 
 int LoadFailed(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %s: %s\n", std::string(command).c_str(),
-               std::string(status.message()).c_str());
+               TerminalSafe(std::string(status.message()), Quoting::kKept).c_str());
   return kExitLoad;
 }
 
@@ -206,13 +207,15 @@ absl::Status ParseFilters(const Flags& flags, const Catalog& catalog, MeasureQue
   if (auto agency = flags.Get("agency")) {
     query->agency = catalog.FindAgency(*agency);
     if (query->agency < 0) {
-      return absl::InvalidArgumentError(absl::StrFormat("unknown agency \"%s\"", *agency));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("unknown agency \"%s\"", TerminalSafe(*agency)));
     }
   }
   if (auto scenario = flags.Get("scenario")) {
     query->scenario = catalog.FindScenario(*scenario);
     if (query->scenario < 0) {
-      return absl::InvalidArgumentError(absl::StrFormat("unknown scenario \"%s\"", *scenario));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("unknown scenario \"%s\"", TerminalSafe(*scenario)));
     }
   }
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/terminal.h"
 #include "callers/caller.h"
 #include "cli/commands.h"
 #include "cli/feedback_command.h"
@@ -65,7 +66,7 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectTo(const Flags& flags) {
 // Prints the server's or the network's failure; returns its exit status (ServerExitStatus).
 int ServerError(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %.*s: %s\n", static_cast<int>(command.size()), command.data(),
-               std::string(status.message()).c_str());
+               TerminalSafe(std::string(status.message()), Quoting::kKept).c_str());
   return ServerExitStatus(status);
 }
 
@@ -92,7 +93,7 @@ std::string ServerReason(const absl::Status& status) {
 // unknown --scenario or --agency): a usage error, as offline (UsageError), printed once.
 int RequestRefused(std::string_view command, const absl::Status& status) {
   std::fprintf(stderr, "shixin %.*s: %s (see shixin help)\n", static_cast<int>(command.size()),
-               command.data(), ServerReason(status).c_str());
+               command.data(), TerminalSafe(ServerReason(status), Quoting::kKept).c_str());
   return kExitUsage;
 }
 
@@ -372,12 +373,14 @@ absl::Status CheckFilters(Client& client, const wire::MeasuresRequest& request) 
       std::none_of(c.agencies.begin(), c.agencies.end(), [&](const wire::CatalogAgency& a) {
         return a.id == request.agency || a.name == request.agency;
       })) {
-    return absl::InvalidArgumentError(absl::StrFormat("unknown agency \"%s\"", request.agency));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("unknown agency \"%s\"", TerminalSafe(request.agency)));
   }
   if (!request.scenario.empty() &&
       std::none_of(c.scenarios.begin(), c.scenarios.end(),
                    [&](const wire::CatalogScenario& s) { return s.id == request.scenario; })) {
-    return absl::InvalidArgumentError(absl::StrFormat("unknown scenario \"%s\"", request.scenario));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("unknown scenario \"%s\"", TerminalSafe(request.scenario)));
   }
   return absl::OkStatus();
 }
@@ -452,7 +455,8 @@ int RemoteFeedback(const Flags& flags, const wire::FeedbackRequest& request) {
     // The server's word on this feedback: print it, exit as for a refused query (a caller
     // not allowed to give it exits as any caller refused).
     if (absl::IsInvalidArgument(s) || absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
-      std::fprintf(stderr, "shixin feedback: refused: %s\n", std::string(s.message()).c_str());
+      std::fprintf(stderr, "shixin feedback: refused: %s\n",
+                   TerminalSafe(std::string(s.message()), Quoting::kKept).c_str());
       return absl::IsPermissionDenied(s) ? kExitDenied : kExitInvalidId;
     }
     return ServerError("feedback", s);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "base/terminal.h"
 #include "core/paths.h"
 #include "core/validity.h"
 #include "daemon/log.h"
@@ -315,7 +316,7 @@ absl::StatusOr<Auditor::Recorded> Auditor::Feedback(std::string_view caller,
     return absl::NotFoundError(absl::StrFormat(
         "receipt %s was issued by node %08x, this is node %08x: send the feedback to the replica "
         "that issued it (docs/replicas.md)",
-        request.receipt.substr(0, audit::kMaxReceiptText), node, logs_[0]->node()));
+        TerminalSafe(request.receipt.substr(0, audit::kMaxReceiptText)), node, logs_[0]->node()));
   }
   // InvalidArgument: not a receipt's form; NotFound: a keyed text the key does not open.
   absl::StatusOr<audit::ParsedReceipt> parsed = audit::ParseReceipt(request.receipt, &cipher_);

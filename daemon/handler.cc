@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/coding.h"
+#include "base/terminal.h"
 #include "base/version.h"
 #include "callers/caller_table.h"
 #include "core/list.h"
@@ -69,7 +70,10 @@ class Handler::Response {
   void Finish(const Outcome& outcome) {
     if (outcome.status != wire::Status::kOk) {
       out_->resize(start_ + wire::kHeaderSize);
-      wire::EncodeError(wire::ErrorResponse{outcome.message, outcome.retry_after_ms},
+      // The message is UTF-8 text (FORMAT.md 6), whatever bytes of the request it quotes; the
+      // values were escaped where they were quoted, so the quotes around them stay.
+      wire::EncodeError(wire::ErrorResponse{TerminalSafe(outcome.message, Quoting::kKept),
+                                            outcome.retry_after_ms},
                         outcome.status, header_.version, out_);
     }
     const size_t size = out_->size() - start_ - wire::kHeaderSize;
@@ -104,13 +108,41 @@ uint16_t ListedRoles(const ListView& list, SubjectRef s, int64_t at) {
   return static_cast<uint16_t>(std::min<uint32_t>(n, 0xFFFF));
 }
 
-// Replaces control characters so that a client's text cannot forge log lines.
-std::string Printable(std::string_view s) {
-  std::string out(wire::TruncateUtf8(s, 64));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+// Returns a client's text as a message or a log line quotes it: its first 64 bytes, escaped
+// (TerminalSafe) so that it cannot forge log lines nor make the message other than UTF-8.
+std::string Printable(std::string_view s) { return TerminalSafe(wire::TruncateUtf8(s, 64)); }
+
+// Returns `s` without the ASCII and ideographic (U+3000) spaces around it.
+std::string_view Trimmed(std::string_view s) {
+  constexpr std::string_view kIdeographicSpace = "\xe3\x80\x80";
+  const auto ascii = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  while (!s.empty()) {
+    if (ascii(s.front())) {
+      s.remove_prefix(1);
+    } else if (s.starts_with(kIdeographicSpace)) {
+      s.remove_prefix(kIdeographicSpace.size());
+    } else {
+      break;
+    }
   }
-  return out;
+  while (!s.empty()) {
+    if (ascii(s.back())) {
+      s.remove_suffix(1);
+    } else if (s.ends_with(kIdeographicSpace)) {
+      s.remove_suffix(kIdeographicSpace.size());
+    } else {
+      break;
+    }
+  }
+  return s;
+}
+
+// Returns why the catalog does not know the agency or scenario (`what`) `given`, quoting it;
+// `known_trimmed` says that it would, without the white space around it (which a name or id
+// never has: the request's text is looked up as it is sent).
+std::string UnknownFilter(std::string_view what, std::string_view given, bool known_trimmed) {
+  return absl::StrFormat("unknown %s \"%s\"%s", what, Printable(given),
+                         known_trimmed ? " (the white space around it is not part of any)" : "");
 }
 
 // Scratch space of the CHECK path, reused across requests on a thread.
@@ -602,16 +634,18 @@ Handler::Outcome Handler::MeasuresOf(std::string_view payload, const Dataset& d,
   if (!request->agency.empty()) {
     query.agency = d.catalog.FindAgency(request->agency);
     if (query.agency < 0) {
-      return Outcome::FromCore(absl::InvalidArgumentError(
-          absl::StrFormat("unknown agency \"%s\"", wire::TruncateUtf8(request->agency, 64))));
+      const bool trimmed = d.catalog.FindAgency(Trimmed(request->agency)) >= 0;
+      return Outcome::FromCore(
+          absl::InvalidArgumentError(UnknownFilter("agency", request->agency, trimmed)));
     }
   }
   const Caller& caller = session.grant->caller;
   if (!request->scenario.empty()) {
     query.scenario = d.catalog.FindScenario(request->scenario);
     if (query.scenario < 0) {
-      return Outcome::FromCore(absl::InvalidArgumentError(
-          absl::StrFormat("unknown scenario \"%s\"", wire::TruncateUtf8(request->scenario, 64))));
+      const bool trimmed = d.catalog.FindScenario(Trimmed(request->scenario)) >= 0;
+      return Outcome::FromCore(
+          absl::InvalidArgumentError(UnknownFilter("scenario", request->scenario, trimmed)));
     }
   } else if (by_default) {
     // Checked against the catalog when the callers file was read.

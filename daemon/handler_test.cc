@@ -308,6 +308,33 @@ TEST_F(HandlerTest, MeasuresFilterByScenario) {
   EXPECT_LT(r->measures.size(), wire::DecodeMeasuresResponse(all.payload)->measures.size());
 }
 
+// An error message quotes the request's agency or scenario escaped: it stays UTF-8 text without
+// controls (FORMAT.md 6), whatever bytes were sent.
+TEST_F(HandlerTest, MeasuresErrorsQuoteTheRequestEscaped) {
+  Start();
+  const auto error = [&](const std::string& agency, const std::string& scenario) {
+    const Answer a =
+        Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X", agency, scenario));
+    EXPECT_EQ(a.status(), wire::Status::kInvalidArgument);
+    return a.error();
+  };
+  EXPECT_EQ(error("\xff\xfe", ""), "unknown agency \"\\xff\\xfe\"");
+  EXPECT_EQ(error("", "\xc3"), "unknown scenario \"\\xc3\"");
+  EXPECT_EQ(error("\x1b[31mred", ""), "unknown agency \"\\x1b[31mred\"");
+  EXPECT_EQ(error("\x1b]0;pwn\x07\xe2\x80\xae", ""), "unknown agency \"\\x1b]0;pwn\\x07\\u202e\"");
+  EXPECT_EQ(error("a\"b\\", ""), "unknown agency \"a\\\"b\\\\\"");
+  // 64 bytes at most, not cutting a character: 22 of 3 bytes are 66.
+  std::string long_agency;
+  for (int i = 0; i < 22; ++i) long_agency += "局";
+  EXPECT_EQ(error(long_agency, ""), "unknown agency \"" + long_agency.substr(0, 63) + "\"");
+  // White space around a known one is what is wrong: the message says so.
+  EXPECT_EQ(error("鹤岗市公安局 ", ""),
+            "unknown agency \"鹤岗市公安局 \" (the white space around it is not part of any)");
+  EXPECT_EQ(error("", "\xe3\x80\x80hotel\t"),
+            "unknown scenario \"\xe3\x80\x80hotel\\t\" (the white space around it is not part "
+            "of any)");
+}
+
 TEST_F(HandlerTest, MeasuresErrors) {
   Start();
   Answer a = Call(wire::Opcode::kMeasures, MeasuresPayload("11010519491231002X", "nobody"));

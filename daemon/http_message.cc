@@ -3,6 +3,8 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "base/terminal.h"
+
 namespace shixin {
 namespace {
 
@@ -16,7 +18,9 @@ std::array<std::atomic<uint64_t>, kHttpRefusalCodes.size()>& RefusalCounts() {
 HttpReply JsonError(unsigned status, std::string_view code, std::string_view message) {
   nlohmann::json body;
   body["error"]["code"] = std::string(code);
-  body["error"]["message"] = std::string(message);
+  // UTF-8 without controls, whatever bytes of the request it quotes (values quoted in it were
+  // escaped where they were quoted): nothing for the replacement below to do.
+  body["error"]["message"] = TerminalSafe(message, Quoting::kKept);
   HttpReply reply;
   reply.status = status;
   reply.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -40,7 +40,9 @@ struct HttpReply {
   std::shared_ptr<const Grant> grant;
 };
 
-// Returns the JSON error body {"error":{"code":"<code>","message":"<message>"}} for `status`.
+// Returns the JSON error body {"error":{"code":"<code>","message":"<message>"}} for `status`,
+// the message escaped as TerminalSafe(message, Quoting::kKept) does (the binary protocol's error
+// messages are the same text).
 HttpReply JsonError(unsigned status, std::string_view code, std::string_view message);
 
 // The codes of the requests refused before they reach an operation (which Handler::Handle

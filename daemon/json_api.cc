@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
+#include "base/terminal.h"
 #include "core/masking.h"
 #include "core/query.h"
 #include "core/types.h"
@@ -39,6 +40,10 @@ constexpr size_t kMaxCheckIds = 0xFFFF;
 absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view Std(absl::string_view s) { return {s.data(), s.size()}; }
 
+// Returns how an error message quotes a text of the request: its first 64 bytes (not cutting a
+// character), escaped (TerminalSafe).
+std::string Quoted(std::string_view text) { return TerminalSafe(wire::TruncateUtf8(text, 64)); }
+
 // A body or query refused before it reaches an operation (counted: HttpRefusal).
 HttpReply BadRequest(std::string_view message) {
   return HttpRefusal(400, "invalid_argument", message);
@@ -61,7 +66,10 @@ absl::Status OnlyKnown(const Json& body, std::initializer_list<std::string_view>
   for (auto it = body.begin(); it != body.end(); ++it) {
     bool found = false;
     for (std::string_view k : known) found |= it.key() == k;
-    if (!found) return absl::InvalidArgumentError(absl::StrCat("unknown field \"", it.key(), "\""));
+    if (!found) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown field \"", TerminalSafe(it.key()), "\""));
+    }
   }
   return absl::OkStatus();
 }
@@ -129,9 +137,9 @@ std::optional<HttpReply> MediaTypeRefusal(std::string_view content_type) {
   const size_t semicolon = std::min(content_type.find(';'), content_type.size());
   if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(Absl(content_type.substr(0, semicolon))),
                               "application/json")) {
-    return HttpRefusal(
-        415, "unsupported_media_type",
-        absl::StrCat("send the body as application/json, not \"", std::string(content_type), "\""));
+    return HttpRefusal(415, "unsupported_media_type",
+                       absl::StrCat("send the body as application/json, not \"",
+                                    TerminalSafe(content_type), "\""));
   }
   for (std::string_view rest = content_type.substr(semicolon); !rest.empty();) {
     rest.remove_prefix(1);  // the ';'
@@ -148,9 +156,9 @@ std::optional<HttpReply> MediaTypeRefusal(std::string_view content_type) {
       charset = charset.substr(1, charset.size() - 2);
     }
     if (!absl::EqualsIgnoreCase(charset, "utf-8")) {
-      return HttpRefusal(415, "unsupported_media_type",
-                         absl::StrCat("the body must be UTF-8, not charset \"",
-                                      std::string(charset.substr(0, 64)), "\""));
+      return HttpRefusal(
+          415, "unsupported_media_type",
+          absl::StrCat("the body must be UTF-8, not charset \"", Quoted(Std(charset)), "\""));
     }
   }
   return std::nullopt;
@@ -236,8 +244,9 @@ std::variant<Json, HttpReply> ParseBody(const HttpRequest& request) {
                        absl::StrCat("the body is not valid JSON: ", JsonSyntaxError(request.body)));
   }
   if (!duplicate.empty()) {
-    return HttpRefusal(400, "bad_request",
-                       absl::StrCat("the body names field \"", duplicate, "\" twice"));
+    return HttpRefusal(
+        400, "bad_request",
+        absl::StrCat("the body names field \"", TerminalSafe(duplicate), "\" twice"));
   }
   if (!body.is_object()) {
     return BadRequest(absl::StrCat("the body must be a JSON object, not ", body.type_name()));
@@ -294,7 +303,8 @@ absl::Status ReadOfficers(const Json& body, wire::MeasuresRequest* request) {
     }
     const std::optional<Role> r = RoleFromName(*role);
     if (!r) {
-      return absl::InvalidArgumentError(absl::StrCat(what, ": unknown role \"", *role, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": unknown role \"", TerminalSafe(*role), "\""));
     }
     request->officers.emplace_back(*r, *std::move(id));
   }
@@ -340,7 +350,7 @@ absl::Status ReadReasons(const Json& body, std::string_view key, wire::FeedbackO
         absl::StrFormat("%s: expected an object {\"<measure>\": \"reason\"}", key));
   }
   for (auto m = it->begin(); m != it->end(); ++m) {
-    const std::string what = absl::StrFormat("%s.%s", key, m.key());
+    const std::string what = absl::StrFormat("%s.%s", key, TerminalSafe(m.key()));
     SHIXIN_ASSIGN_OR_RETURN(const uint16_t measure, MeasureOf(Json(m.key()), what));
     SHIXIN_ASSIGN_OR_RETURN(std::string reason, StringOf(m.value(), what, wire::kMaxReasonBytes));
     items->push_back(wire::FeedbackItem{measure, outcome, std::move(reason)});
@@ -414,8 +424,8 @@ absl::StatusOr<int64_t> SubjectAsOf(std::string_view query) {
     const size_t equals = pair.find('=');
     const std::string name = PercentDecoded(pair.substr(0, equals));
     if (name != "asOf") {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "unknown query parameter \"%s\"; the only one is asOf", name.substr(0, 64)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("unknown query parameter \"%s\"; the only one is asOf", Quoted(name)));
     }
     if (as_of) return absl::InvalidArgumentError("asOf is given twice");
     as_of = equals == std::string_view::npos ? "" : PercentDecoded(pair.substr(equals + 1));
@@ -437,7 +447,7 @@ absl::Status NoQuery(std::string_view path, std::string_view query) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "unknown query parameter \"%s\": POST %s takes no query parameters; send its fields "
         "(asOf too) in the JSON body",
-        name.substr(0, 64), path));
+        Quoted(name), path));
   }
   return absl::OkStatus();
 }
@@ -535,7 +545,7 @@ HttpReply JsonApi::Serve(const HttpRequest& request) const {
   if (!subject && !post) {
     return HttpRefusal(
         404, "not_found_path",
-        absl::StrCat("no such endpoint: ", std::string(path), " (see docs/openapi.yaml)"));
+        absl::StrCat("no such endpoint: ", TerminalSafe(path), " (see docs/openapi.yaml)"));
   }
   if (post && request.method != "POST") return MethodNotAllowed("POST");
   // HEAD is GET (the listener drops the body); it is looked up and audited as GET is.

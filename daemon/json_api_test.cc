@@ -368,6 +368,45 @@ TEST_F(JsonApiTest, BadBodiesAreRefusedPrecisely) {
   EXPECT_EQ(error("{\"ids\":[]}").first, 400u);
 }
 
+// Error messages quote the request's text escaped, as the binary protocol's do: UTF-8 without
+// controls, so the body is JSON whose message a strict reader takes and a terminal shows as is.
+TEST_F(JsonApiTest, ErrorMessagesQuoteTheRequestEscaped) {
+  WithAudit();  // FEEDBACK reads the receipt
+  Start();
+  const auto message = [&](std::string_view method, std::string_view target,
+                           std::string_view body = "") {
+    const HttpReply reply = Serve(method, target, body);
+    EXPECT_GE(reply.status, 400u);
+    const Json j = BodyOf(reply);  // the parser refuses ill-formed UTF-8
+    EXPECT_FALSE(j.is_discarded()) << reply.body;
+    if (j.is_discarded()) return std::string();
+    std::string m = j["error"]["message"].get<std::string>();
+    EXPECT_EQ(m.find("\xef\xbf\xbd"), std::string::npos) << m;  // nothing replaced by U+FFFD
+    EXPECT_EQ(m.find('\x1b'), std::string::npos) << m;
+    return m;
+  };
+  EXPECT_THAT(message("POST", "/v1/check", "{\"ids\":[\"\xff\xfe\"]}"),
+              ::testing::HasSubstr("ill-formed UTF-8 byte; last read: '\"\\xff'"));
+  EXPECT_EQ(message("POST", "/v1/check", "{\"ids\":[\"a\"],\"\\u001b[31mx\":1}"),
+            "unknown field \"\\x1b[31mx\"");
+  EXPECT_EQ(message("POST", "/v1/measures",
+                    absl::StrCat("{\"id\":\"", kListed, "\",\"agency\":\"\\u001b[31mred\"}")),
+            "unknown agency \"\\x1b[31mred\"");
+  EXPECT_EQ(message("POST", "/v1/measures",
+                    absl::StrCat("{\"id\":\"", kListed, "\",\"scenario\":\"\\u009b2J\\\"\"}")),
+            "unknown scenario \"\\u009b2J\\\"\"");
+  EXPECT_EQ(message("GET", absl::StrCat("/v1/subjects/", kListed, "?%FF%1B=1")),
+            "unknown query parameter \"\\xff\\x1b\"; the only one is asOf");
+  EXPECT_EQ(message("GET", "/v1/subjects/%FF%FE"),
+            "bad character: invalid UTF-8 byte 0xFF at position 1");
+  EXPECT_EQ(message("GET", "/v1/\xff\x1b[2J"),
+            "no such endpoint: /v1/\\xff\\x1b[2J (see docs/openapi.yaml)");
+  EXPECT_EQ(
+      message("POST", "/v1/feedback", "{\"receipt\":\"\\u001b]0;pwn\\u0007\",\"applied\":[1]}"),
+      "receipt \"\\x1b]0;pwn\\x07\" is not of the form <node>-<32 hex digits> (or "
+      "<node>-<segment>-<offset>)");
+}
+
 // Requests refused before they reach an operation (which counts in shixin_requests_total)
 // are counted by code: shixin_http_refused_total.
 TEST_F(JsonApiTest, RefusalsBeforeAnOperationAreCounted) {

@@ -487,6 +487,18 @@ TEST(CliOfflineTest, TextOutputEscapesControlCharactersInNames) {
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
+// An error message quotes what was given escaped, as the server's messages do (FORMAT.md 6):
+// an escape sequence and bytes that are not UTF-8 in --agency reach stderr as \xNN.
+TEST(CliOfflineTest, ErrorMessagesQuoteTheArgumentEscaped) {
+  const RunResult r = Shixin(
+      "measures --data data/sample --agency \"$(printf '\\033[31m\\377')\" 11010519491231002X",
+      true);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out,
+              HasSubstr("shixin measures: unknown agency \"\\x1b[31m\\xff\" (see shixin help)"));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+}
+
 // `gen --today` dates the list and its deltas: the first delta is on the next working day (the
 // 2nd of January 2025 was a Thursday); a day that is not a date is a usage error.
 TEST(CliOfflineTest, GenDatesTheListAndItsDeltasOnToday) {

@@ -304,6 +304,35 @@ TEST_F(DaemonHttpApiTest, BadBodiesAreRefusedWithTheirCodes) {
   EXPECT_EQ(ErrorCode(text), "unsupported_media_type") << text.body;
 }
 
+// Error bodies stay JSON, and their messages text, whatever bytes the request held: what they
+// quote of it is escaped as the binary protocol's messages are (FORMAT.md 6).
+TEST_F(DaemonHttpApiTest, ErrorMessagesQuoteTheRequestEscaped) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  const auto message = [&](const std::string& target, std::string_view body) {
+    const HttpResponse r = Post(target, body, "full");
+    EXPECT_EQ(r.status, 400) << r.body;
+    const Json j = Parse(r.body);  // the parser refuses ill-formed UTF-8
+    if (!j.is_object() || !j.contains("error")) {
+      ADD_FAILURE() << r.body;
+      return std::string();
+    }
+    std::string m = j["error"]["message"].get<std::string>();
+    EXPECT_EQ(m.find("\xef\xbf\xbd"), std::string::npos) << m;  // nothing replaced by U+FFFD
+    EXPECT_EQ(m.find('\x1b'), std::string::npos) << m;
+    return m;
+  };
+  EXPECT_THAT(message("/v1/check", "{\"ids\":[\"\xff\xfe\"]}"),
+              HasSubstr("ill-formed UTF-8 byte; last read: '\"\\xff'"));
+  EXPECT_EQ(message("/v1/check", "{\"ids\":[\"a\"],\"\\u001b[31m\":1}"),
+            "unknown field \"\\x1b[31m\"");
+  EXPECT_EQ(
+      message("/v1/measures", absl::StrFormat(R"({"id":"%s","agency":"\u001b[31mred"})", kListed)),
+      "unknown agency \"\\x1b[31mred\"");
+  EXPECT_EQ(message("/v1/feedback", R"({"receipt":"\u001b]0;pwn\u0007","applied":[4]})"),
+            "receipt \"\\x1b]0;pwn\\x07\" is not of the form <node>-<32 hex digits> (or "
+            "<node>-<segment>-<offset>)");
+}
+
 TEST_F(DaemonHttpApiTest, AnAnswerCarriesAReceiptThatFeedbackTakes) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   HttpResponse m = Post("/v1/measures", absl::StrFormat(R"({"id":"%s"})", kRelated), "full");

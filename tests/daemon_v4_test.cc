@@ -10,10 +10,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/terminal.h"
+#include "gmock/gmock.h"
 #include "tests/daemon_harness.h"
 
 namespace shixin::e2e {
 namespace {
+
+using ::testing::HasSubstr;
 
 constexpr char kListed[] = "11010519491231002X";
 
@@ -59,6 +63,53 @@ TEST(DaemonV4Test, ClientSpeaksVersion4WithoutAudit) {
       absl::IsFailedPrecondition((*old)->Check({kListed}, wire::kAsOfNow, context).status()));
   EXPECT_TRUE(absl::IsFailedPrecondition((*old)->Feedback(feedback).status()));
   EXPECT_TRUE((*old)->Check({kListed}).ok());
+}
+
+// Error messages quote what the request sent escaped (FORMAT.md 6): well-formed UTF-8 that a
+// strict decoder takes and a terminal shows without obeying an escape sequence in it.
+TEST(DaemonV4Test, ErrorMessagesQuoteTheRequestEscaped) {
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  auto daemon = StartOrDie(SampleDir(), {"--state-dir", scratch.Path("state")});
+  ASSERT_NE(daemon, nullptr);
+  auto client = daemon->Connect(absl::Seconds(5), /*hello=*/true);
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_EQ((*client)->version(), 4);
+  // What the server said, checked to be text: escaping it again changes nothing.
+  const auto said = [](const absl::Status& s) {
+    EXPECT_TRUE(absl::IsInvalidArgument(s) || absl::IsNotFound(s)) << s;
+    std::string message(s.message());
+    EXPECT_EQ(TerminalSafe(message, Quoting::kKept), message);
+    return message;
+  };
+  wire::MeasuresRequest m;
+  m.id = kListed;
+  m.agency = "\xff\xfe";
+  EXPECT_THAT(said((*client)->Measures(m).status()), HasSubstr("unknown agency \"\\xff\\xfe\""));
+  m.agency = "\x1b[31mred";
+  EXPECT_THAT(said((*client)->Measures(m).status()), HasSubstr("unknown agency \"\\x1b[31mred\""));
+  m.agency = "";
+  m.scenario = "\xc3";
+  EXPECT_THAT(said((*client)->Measures(m).status()), HasSubstr("unknown scenario \"\\xc3\""));
+  const auto feedback = [&](const std::string& receipt) {
+    return said(
+        (*client)->Feedback({receipt, "", {{4, wire::FeedbackOutcome::kApplied, ""}}}).status());
+  };
+  EXPECT_THAT(feedback("\xff\xff\xff\xff\xff"),
+              HasSubstr("receipt \"\\xff\\xff\\xff\\xff\\xff\" is not of the form"));
+  // Another node's receipt (this one's node is random): sent there, NOT_FOUND.
+  EXPECT_THAT(feedback("ad95ba86-\xff"),
+              HasSubstr("NOT_FOUND: receipt ad95ba86-\\xff was issued by node ad95ba86"));
+  EXPECT_THAT(feedback("\x1b]0;pwn\x07"),
+              HasSubstr("receipt \"\\x1b]0;pwn\\x07\" is not of the form"));
+  // An ID's reason never quotes it.
+  auto check = (*client)->Check({"\x1b[2J\xff"});
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->value.size(), 1u);
+  EXPECT_EQ(check->value[0].status, wire::CheckStatus::kInvalid);
+  const std::string reason(check->value[0].error);
+  EXPECT_EQ(TerminalSafe(reason, Quoting::kKept), reason);
+  EXPECT_TRUE((*client)->Ping().ok());  // none of them is fatal
 }
 
 TEST(DaemonV4Test, CliContextAndFeedback) {
