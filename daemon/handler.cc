@@ -563,7 +563,8 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
     list.PrefetchAnswers(s.found);
   }
   wire::AppendCheckCount(static_cast<uint16_t>(n), out);
-  for (int32_t slot : s.slot) {
+  for (size_t index = 0; index < n; ++index) {
+    const int32_t slot = s.slot[index];
     wire::CheckAnswer a;
     if (slot < 0) {
       a.status = wire::CheckStatus::kInvalid;
@@ -591,6 +592,9 @@ Handler::Outcome Handler::CheckBatch(std::string_view payload, const Dataset& d,
       if (masked && !listed) {
         s.masked_name = MaskName(a.name);
         a.name = s.masked_name;
+      }
+      if (session.whole_names != nullptr && a.name.size() > 0xFF) {
+        session.whole_names->emplace_back(index, a.name);
       }
       if (listed) {
         a.since = listing->from;

@@ -44,6 +44,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "core/validity.h"
@@ -76,6 +78,9 @@ struct Session {
   uint64_t epoch = 0;                  // the Access::epoch() `grant` was checked in
   uint64_t audit_ticket = 0;           // the last audit record appended for its answers
   bool audit_replay = false;           // answering again after the audit refused: no records
+  // The JSON API's, whose names no str8 field limits: a CHECK adds here the whole name of each
+  // answer whose name field it cut (FORMAT.md 7), with the answer's index. Null: none kept.
+  std::vector<std::pair<size_t, std::string>>* whole_names = nullptr;
 };
 
 class Handler {

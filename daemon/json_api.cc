@@ -624,6 +624,7 @@ JsonApi::Answer JsonApi::Call(wire::Opcode op, std::string_view payload, const P
     // The records are gone: the answer may not carry their receipts (Connection::SyncAudit).
     session.audit_replay = true;
     out.clear();
+    if (session.whole_names != nullptr) session.whole_names->clear();
     handler_->Handle(request.header, request.payload, peer, &out, &unused, &session);
     session.audit_replay = false;
   }
@@ -671,17 +672,27 @@ HttpReply JsonApi::Check(const HttpRequest& request, Session& session) const {
   if (!check.ok()) return BadRequest(check.status());
   std::string payload;
   wire::Encode(*check, &payload, kApiVersion);
+  // The names the binary answer cuts to its str8 field: JSON answers them whole, as the other
+  // endpoints do.
+  std::vector<std::pair<size_t, std::string>> whole_names;
+  session.whole_names = &whole_names;
   const Answer answer = Call(wire::Opcode::kCheck, payload, *request.peer, session);
+  session.whole_names = nullptr;
   if (answer.header.status != 0) return ErrorOf(answer);
   wire::CheckResponseReader reader(answer.payload, kApiVersion);
   std::string results = "{\"results\":[";
   wire::CheckAnswer a;
+  auto whole = whole_names.begin();
   for (size_t i = 0; reader.Next(&a); ++i) {
     if (i > 0) results.push_back(',');
     const std::string_view input = i < check->ids.size() ? check->ids[i] : std::string_view();
-    absl::StrAppend(&results, a.status == wire::CheckStatus::kInvalid
-                                  ? ErrorJson(input, a.error)
-                                  : CheckJson(CheckResultOf(a, input), a.receipt));
+    if (a.status == wire::CheckStatus::kInvalid) {
+      absl::StrAppend(&results, ErrorJson(input, a.error));
+      continue;
+    }
+    CheckResult result = CheckResultOf(a, input);
+    if (whole != whole_names.end() && whole->first == i) result.name = std::move((whole++)->second);
+    absl::StrAppend(&results, CheckJson(result, a.receipt));
   }
   if (!reader.status().ok() || reader.count() != check->ids.size()) {
     return JsonError(500, "internal", "the answer does not decode");

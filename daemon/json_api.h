@@ -11,9 +11,11 @@
 // the caller whose bearer token the request carries (Authorization: Bearer <token>; in open
 // mode none is needed). So scopes, masking, rate limits and the audit are exactly the binary
 // path's. The response is decoded with the protocol's decoders and rendered with the CLI's
-// --json functions (protocol/render.h). Errors are JsonError bodies with a stable code: the
-// lower-case wire::Status name (HttpStatusOf) or an HTTP-level code ("bad_request",
-// "unsupported_media_type", "not_found_path", "method_not_allowed").
+// --json functions (protocol/render.h); the names a CHECK answer cuts to its str8 field come
+// whole from the handler on the side (Session::whole_names), as /v1/measures gives them. Errors
+// are JsonError bodies with a stable code: the lower-case wire::Status name (HttpStatusOf) or an
+// HTTP-level code ("bad_request", "unsupported_media_type", "not_found_path",
+// "method_not_allowed").
 //
 // Thread safety: Serve() is const and may be called from many threads at once. REQUIRES: the
 // calling thread holds an RcuThread (as for Handler::Handle).
