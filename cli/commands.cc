@@ -272,6 +272,7 @@ int RunCheck(const std::vector<std::string>& args) {
   if (absl::Status s = CheckListSource(*flags); !s.ok()) return UsageError("check", s);
   absl::StatusOr<LoadedList> list = LoadList(*flags, /*catalog_fingerprint=*/0);
   if (!list.ok()) return LoadFailed("check", list.status());
+  WarnIfStopped("check", *list);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of, list->view());
   if (!at.ok()) return UsageError("check", at.status());
   return ForEachId(inputs, "check", flags->Has("json"), [&](const Id& id, bool json) {
@@ -280,7 +281,7 @@ int RunCheck(const std::vector<std::string>& args) {
       std::fprintf(stderr, "shixin check: %s\n", std::string(r.status().message()).c_str());
       return kExitLoad;
     }
-    std::cout << (json ? CheckJson(*r) + "\n" : CheckText(*r));
+    std::cout << (json ? WithDeltaSequence(CheckJson(*r), *list) + "\n" : CheckText(*r));
     return kExitOk;
   });
 }
@@ -309,6 +310,7 @@ int RunMeasures(const std::vector<std::string>& args) {
   }
   absl::StatusOr<LoadedList> list = LoadList(*flags, catalog->fingerprint());
   if (!list.ok()) return LoadFailed("measures", list.status());
+  WarnIfStopped("measures", *list);
   absl::StatusOr<int64_t> at = OfflineInstant(*as_of, list->view());
   if (!at.ok()) return UsageError("measures", at.status());
   query.at = *at;
@@ -319,7 +321,7 @@ int RunMeasures(const std::vector<std::string>& args) {
       std::cout << (json ? ErrorJson(id.text(), reason) + "\n" : ErrorText(id.text(), reason));
       return kExitInvalidId;
     }
-    std::cout << (json ? MeasuresJson(*r) + "\n" : MeasuresText(*r));
+    std::cout << (json ? WithDeltaSequence(MeasuresJson(*r), *list) + "\n" : MeasuresText(*r));
     return kExitOk;
   });
 }

@@ -249,6 +249,7 @@ absl::StatusOr<NoticeListsLoaded> LoadNoticeLists(const Flags& flags, const Cata
                                                   const audit::QueryRecord& record) {
   NoticeListsLoaded lists;
   SHIXIN_ASSIGN_OR_RETURN(lists.now, LoadList(flags, catalog.fingerprint()));
+  WarnIfStopped("notice", lists.now);  // the list shixind answers from meanwhile
   if (lists.now.sequence < record.delta_sequence) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "the answer was given from the list with deltas up to %u, the list given has them up "
@@ -342,6 +343,11 @@ int RunExport(const std::vector<std::string>& args) {
   if (!catalog.ok()) return LoadFailed("export", catalog.status());
   absl::StatusOr<LoadedList> list = LoadList(*flags, catalog->fingerprint());
   if (!list.ok()) return LoadFailed("export", list.status());
+  // Unlike an answer, a published list stopped short would keep showing the debtors the files
+  // held back may remove, to everyone, until the next export (docs/audit.md).
+  if (list->stopped()) {
+    return LoadFailed("export", StoppedError(*list, "the public list is not written"));
+  }
   // Refused as an empty base is: written over the published file, it would unlist everyone.
   const int64_t at = NowSeconds();
   if (!list->view().AnyListed(at)) return LoadFailed("export", EmptyExport(*flags, *list, at));

@@ -23,15 +23,15 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
   SHIXIN_ASSIGN_OR_RETURN(const std::vector<DeltaFile> files, ListDeltaFiles(dir, &misnamed));
   for (const std::string& path : misnamed) report->notes.push_back(MisnamedDeltaWarning(path));
   std::unique_ptr<const Overlay> overlay;
-  uint64_t last = base.info().delta_sequence;
-  for (const DeltaFile& f : files) {
-    if (f.sequence <= last) continue;  // folded into the base already
+  // Where to stop, as shixind's applier decides it: after the run of consecutive files.
+  const DeltaRun following = FollowingDeltas(files, base.info().delta_sequence);
+  for (size_t i = 0; i < following.next.size(); ++i) {
+    const DeltaFile& f = following.next[i];
     if (f.sequence > up_to) break;
     const std::string name = f.path.substr(f.path.find_last_of('/') + 1);
-    if (f.sequence != last + 1) {
+    if (i == following.run) {
       absl::Status gap = absl::FailedPreconditionError(
-          absl::StrFormat("delta gap: %s is missing before %s (folded up to %d)",
-                          DeltaFileName(last + 1), f.path, last));
+          DeltaGapMessage(base.info().delta_sequence + following.run, f.sequence));
       if (stop == nullptr) return gap;
       *stop = DeltaDirStop{name, std::move(gap)};
       return overlay;
@@ -56,7 +56,6 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
     if (::stat(f.path.c_str(), &st) == 0) {
       report->newest_file_time = std::max<int64_t>(report->newest_file_time, st.st_mtim.tv_sec);
     }
-    last = f.sequence;
   }
   return overlay;
 }

@@ -507,6 +507,21 @@ absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir,
   return files;
 }
 
+DeltaRun FollowingDeltas(std::span<const DeltaFile> files, uint64_t applied) {
+  DeltaRun r;
+  r.next = std::span<const DeltaFile>(
+      std::upper_bound(files.begin(), files.end(), applied,
+                       [](uint64_t sequence, const DeltaFile& f) { return sequence < f.sequence; }),
+      files.end());
+  while (r.run < r.next.size() && r.next[r.run].sequence == applied + r.run + 1) ++r.run;
+  return r;
+}
+
+std::string DeltaGapMessage(uint64_t applied, uint64_t waiting) {
+  return absl::StrFormat("delta gap: %s is missing, %s and later wait (applied up to %d)",
+                         DeltaFileName(applied + 1), DeltaFileName(waiting), applied);
+}
+
 bool EndsAsDeltaFile(std::string_view file_name) { return file_name.ends_with(kSuffix); }
 
 std::string MisnamedDeltaWarning(std::string_view path) {

@@ -140,6 +140,20 @@ struct DeltaFile {
 absl::StatusOr<std::vector<DeltaFile>> ListDeltaFiles(const std::string& dir,
                                                       std::vector<std::string>* misnamed = nullptr);
 
+// The delta files that follow a list at sequence `applied` (docs/feed.md, section 3, "Order"),
+// as shixind and the offline commands take them: of `files` (in sequence order, as
+// ListDeltaFiles() returns them) those after `applied` (the ones at or below it are skipped), of
+// which the first `run` are consecutive (applied + 1, applied + 2, ...) and apply in that order,
+// each stopping the rest if it is refused; a file after the run waits behind a gap.
+struct DeltaRun {
+  std::span<const DeltaFile> next;  // the files after `applied`
+  size_t run = 0;                   // how many of them are consecutive from applied + 1
+};
+DeltaRun FollowingDeltas(std::span<const DeltaFile> files, uint64_t applied);
+// Returns the message for a gap: the list stops at `applied`, `waiting` is the first file after
+// it ("delta gap: ...0043.ndjson is missing, ...0044.ndjson and later wait (applied up to 42)").
+std::string DeltaGapMessage(uint64_t applied, uint64_t waiting);
+
 // Returns whether `file_name` ends in ".ndjson": a delta file's, or one misnamed.
 bool EndsAsDeltaFile(std::string_view file_name);
 // Returns the warning for a misnamed delta file at `path`, which is never applied.

@@ -259,13 +259,11 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     counted_through_ = std::max(counted_through_, dataset->sequence);
   }
   // Only the files after the dataset's sequence count; those at or below it are skipped. The
-  // run of consecutive ones is read ahead in parallel and applied in order.
-  const std::span<const DeltaFile> next(
-      std::upper_bound(files->begin(), files->end(), dataset->sequence,
-                       [](uint64_t sequence, const DeltaFile& f) { return sequence < f.sequence; }),
-      files->end());
-  size_t run = 0;
-  while (run < next.size() && next[run].sequence == dataset->sequence + run + 1) ++run;
+  // run of consecutive ones is read ahead in parallel and applied in order (the offline
+  // commands stop where this does: ApplyDeltaDir()).
+  const DeltaRun following = FollowingDeltas(*files, dataset->sequence);
+  const std::span<const DeltaFile> next = following.next;
+  const size_t run = following.run;
   struct Read {
     FileVersion version;
     int64_t ctime = 0;  // when it arrived (renamed into place): a touch cannot move it ahead
@@ -386,10 +384,8 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
   const std::span<const DeltaFile> waiting = next.subspan(applied);
   const bool gap = applied == run && !waiting.empty();
   if (gap) {
-    LogLimited(LogKind::kDeltaNote, LogLevel::kError,
-               "delta gap: %s is missing, %s and later wait (applied up to %d)",
-               DeltaFileName(dataset->sequence + 1), DeltaFileName(waiting.front().sequence),
-               dataset->sequence);
+    LogLimited(LogKind::kDeltaNote, LogLevel::kError, "%s",
+               DeltaGapMessage(dataset->sequence, waiting.front().sequence));
   }
   const uint64_t pending = waiting.size();
   std::lock_guard<std::mutex> lock(mu_);

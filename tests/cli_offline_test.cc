@@ -1185,11 +1185,88 @@ TEST(CliOfflineTest, CheckAndMeasuresReadASnapshotAndDeltas) {
   EXPECT_EQ(Shixin("check --server 127.0.0.1:1 --snapshot x.snap 11010519491231002X").status, 2);
   EXPECT_EQ(Shixin("measures --server 127.0.0.1:1 --deltas d 11010519491231002X").status, 2);
   EXPECT_EQ(Shixin("check --snapshot " + dir + "/none.snap 11010519491231002X").status, 3);
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
+}
+
+// Finding 1 of /tmp/x31: a gap or a refused file in --deltas stops the offline list where it
+// stops shixind's, and check and measures answer from it, as shixind does meanwhile, saying so
+// on stderr (and the sequence in --json); export writes nothing, saying what to do.
+TEST(CliOfflineTest, AGapOrARefusedDeltaStopsTheListWhereShixindStopsIt) {
+  const std::string dir = ::testing::TempDir() + "/cli_deltas_stopped";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/deltas").c_str()), 0);
+  // 1 revokes 45号; 3 (after the gap) removes 00232号, which only a list with 3 would lose.
+  WriteFile(dir + "/deltas/00000000000000000001.ndjson",
+            R"({"op":"revoke","caseCode":"（2018）黑0402执恢45号","cardNum":"11010519491231002X",)"
+            R"("at":"2026-06-02T09:00:00+08:00"})"
+            "\n");
+  WriteFile(
+      dir + "/deltas/00000000000000000003.ndjson",
+      R"({"op":"remove","caseCode":"(2015)鹤向法执字第00232号","cardNum":"11010519491231002X",)"
+      R"("reason":"performed","at":"2026-06-03T09:00:00+08:00"})"
+      "\n");
+  const std::string list = "--data data/sample --deltas " + dir + "/deltas ";
+  const std::string gap =
+      "shixin check: warning: --deltas " + dir +
+      "/deltas: delta gap: 00000000000000000002.ndjson is missing, 00000000000000000003.ndjson "
+      "and later wait (applied up to 1): answered from the list with deltas up to 1, as shixind "
+      "answers until 00000000000000000002.ndjson is in place\n";
+  const RunResult check = Shixin("check " + list + "11010519491231002X", true);
+  EXPECT_EQ(check.status, 0) << check.out;
+  EXPECT_THAT(check.out, HasSubstr(gap));
+  EXPECT_THAT(check.out, HasSubstr("11010519491231002X  LISTED"));
+  EXPECT_THAT(check.out, HasSubstr("00232号"));    // 3 is not applied
+  EXPECT_THAT(check.out, Not(HasSubstr("45号")));  // 1 is
+  const RunResult json = Shixin("check --json " + list + "11010519491231002X");
+  EXPECT_EQ(json.status, 0);
+  EXPECT_THAT(json.out, HasSubstr(",\"delta_sequence\":1}\n")) << json.out;
+  const RunResult measures =
+      Shixin("measures --json " + list + "--scenario hotel 11010519491231002X", true);
+  EXPECT_EQ(measures.status, 0) << measures.out;
+  EXPECT_THAT(measures.out, HasSubstr("shixin measures: warning: --deltas " + dir +
+                                      "/deltas: delta gap: 00000000000000000002.ndjson"));
+  EXPECT_THAT(measures.out, HasSubstr(R"("measures":[{"no":41,)"));
+  EXPECT_THAT(measures.out, HasSubstr(",\"delta_sequence\":1}\n"));
+  const std::string out = dir + "/public.csv";
+  const RunResult exported = Shixin("export --public --format csv " + list + "-o " + out, true);
+  EXPECT_EQ(exported.status, 3);
+  EXPECT_THAT(exported.out,
+              HasSubstr("delta gap: 00000000000000000002.ndjson is missing, "
+                        "00000000000000000003.ndjson and later wait (applied up to 1): the public "
+                        "list is not written from the deltas up to 1 only: the files from "
+                        "00000000000000000003.ndjson on may remove cases it would still show; put "
+                        "00000000000000000002.ndjson in place, then run this again"))
+      << exported.out;
+  EXPECT_FALSE(std::filesystem::exists(out));
+
+  // 2 is refused: the list stays at 1, as shixind's does until 2 is replaced.
   WriteFile(dir + "/deltas/00000000000000000002.ndjson", "{\"op\":\"frobnicate\"}\n");
-  const RunResult refused =
-      Shixin("check --data data/sample" + deltas + " 11010519491231002X", true);
-  EXPECT_EQ(refused.status, 3);
-  EXPECT_THAT(refused.out, HasSubstr("00000000000000000002.ndjson"));
+  const RunResult refused = Shixin("check " + list + "11010519491231002X", true);
+  EXPECT_EQ(refused.status, 0) << refused.out;
+  EXPECT_THAT(refused.out, HasSubstr("shixin check: warning: --deltas " + dir +
+                                     "/deltas: 00000000000000000002.ndjson:1: "));
+  EXPECT_THAT(refused.out,
+              HasSubstr(": answered from the list with deltas up to 1, as shixind answers until "
+                        "00000000000000000002.ndjson, refused, is replaced (it and the files "
+                        "after it wait)\n"));
+  EXPECT_THAT(refused.out, HasSubstr("00232号"));
+  const RunResult refused_export =
+      Shixin("export --public --format csv " + list + "-o " + out, true);
+  EXPECT_EQ(refused_export.status, 3);
+  EXPECT_THAT(refused_export.out,
+              HasSubstr("replace 00000000000000000002.ndjson with a corrected file (shixin delta "
+                        "check checks it), then run this again"))
+      << refused_export.out;
+
+  // Replaced by a valid file: every file applies, and no warning.
+  WriteFile(dir + "/deltas/00000000000000000002.ndjson",
+            R"({"op":"relate","orgId":"91350503MA2XK7R352","personId":"230402198001011232",)"
+            R"("personName":"李明","role":"senior_manager","at":"2026-06-10T09:00:00+08:00"})"
+            "\n");
+  const RunResult whole = Shixin("check --json " + list + "11010519491231002X", true);
+  EXPECT_EQ(whole.status, 0) << whole.out;
+  EXPECT_THAT(whole.out, Not(HasSubstr("warning")));
+  EXPECT_THAT(whole.out, HasSubstr(R"({"id":"11010519491231002X","listed":false,)"));
+  EXPECT_THAT(whole.out, HasSubstr(",\"delta_sequence\":3}\n"));
   ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
@@ -1352,12 +1429,15 @@ TEST(CliOfflineTest, AReissueNamesTheDeltasItContains) {
   const std::string list = "--json --snapshot " + dir + "/re.snap --deltas " + dir + "/deltas ";
   ExpectShixin("check " + list + "230402198001011232", 0, {R"("listed":true)"});
   ExpectShixin("check " + list + "230407199103150045", 0, {R"("listed":false)"});  // file 2
-  // Without it, file 1 is replayed on the re-issue and refused.
+  // Without it, file 1 is replayed on the re-issue and refused, and file 2 waits behind it, as
+  // on shixind: the answer is the re-issue's, with a warning.
   ExpectShixin("compile --data " + dir + "/reissue -o " + dir + "/re0.snap", 0, {"wrote"});
   const RunResult replayed = Shixin(
       "check --snapshot " + dir + "/re0.snap --deltas " + dir + "/deltas 230407199103150045", true);
-  EXPECT_EQ(replayed.status, 3);
+  EXPECT_EQ(replayed.status, 0);
   EXPECT_THAT(replayed.out, HasSubstr("is on the list already"));
+  EXPECT_THAT(replayed.out, HasSubstr("answered from the list with deltas up to 0"));
+  EXPECT_THAT(replayed.out, HasSubstr("230407199103150045  LISTED"));
   // Folded: the later files only; a snapshot carries its own sequence.
   ExpectShixin("compile --data " + dir + "/reissue --delta-sequence 1 --deltas " + dir +
                    "/deltas -o " + dir + "/folded.snap",
