@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -53,12 +54,16 @@ constexpr char kMagic[8] = {'S', 'H', 'X', 'O', 'V', 'L', 'Y', '1'};
 // 2: the layout of 1, but a credit code names an organisation the base lists by its old
 // organisation code (Snapshot::Find()): a checkpoint of 1 may hold such a code's cases as a
 // subject of its own, which no lookup reaches now, so it is replayed instead.
-constexpr uint32_t kFormatVersion = 2;
+// 3: the body ends with the delta files applied (AppliedDeltaFile); one of 2, without them, is
+// replayed once, so that a file changed after it was applied is noticed after a restart.
+constexpr uint32_t kFormatVersion = 3;
 constexpr uint32_t kEndianMarker = 0x01020304;
 // An entity in the body: its key (12 bytes), then its five counts and sizes (4 bytes each,
 // little-endian), then its data as in memory (blocks, links, case offsets, name, records).
 constexpr size_t kEntityHead = 32;
 constexpr size_t kChunk = size_t{4} << 20;
+// A delta file in the table after the entities: its seven fields, 8 bytes each.
+constexpr size_t kFileFields = 7;
 
 uint64_t HeaderHash(const FileHeader& h) {
   return XXH3_64bits(&h, offsetof(FileHeader, header_hash));
@@ -180,7 +185,8 @@ class HashingReader {
 
 absl::Status OverlayCheckpoint::Write(const Snapshot& base, const Overlay& overlay,
                                       int64_t source_time, int64_t applied_time,
-                                      const std::string& path, CheckpointPace pace) {
+                                      const std::string& path, CheckpointPace pace,
+                                      std::span<const AppliedDeltaFile> files) {
   // 0600: state_dir's files are the service user's only (docs/audit.md).
   return WriteStateFile(
       path,
@@ -198,6 +204,18 @@ absl::Status OverlayCheckpoint::Write(const Snapshot& base, const Overlay& overl
           out.Append(head, sizeof(head));
           out.Append(e.data(), e.Size() - sizeof(OverlayEntity));
         });
+        const uint64_t file_count = files.size();
+        out.Append(&file_count, sizeof(file_count));
+        for (const AppliedDeltaFile& f : files) {
+          const uint64_t fields[kFileFields] = {f.sequence,
+                                                f.inode,
+                                                static_cast<uint64_t>(f.size),
+                                                static_cast<uint64_t>(f.mtime_ns),
+                                                f.digest,
+                                                f.changes,
+                                                static_cast<uint64_t>(f.applied_at)};
+          out.Append(fields, sizeof(fields));
+        }
         if (absl::Status s = out.Finish(); !s.ok()) return s;
         std::memcpy(h.magic, kMagic, sizeof(kMagic));
         h.format_version = kFormatVersion;
@@ -348,13 +366,28 @@ absl::StatusOr<std::unique_ptr<const Overlay>> OverlayCheckpoint::Read(const Sna
     overlay->AddOrgCodeOf(e->key_);
     overlay->entity_bytes_ += e->Bytes();
   }
-  if (in.left() != 0) {
+  uint64_t file_count = 0;
+  if (absl::Status s = in.Read(&file_count, sizeof(file_count)); !s.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": no table of delta files after the entities"));
+  }
+  constexpr uint64_t kFileBytes = kFileFields * sizeof(uint64_t);
+  if (file_count > in.left() / kFileBytes || in.left() != file_count * kFileBytes) {
     return absl::DataLossError(
-        absl::StrFormat("%s: %d bytes after the last entity", path, in.left()));
+        absl::StrFormat("%s: %d bytes after the last entity, for a table of %d delta files", path,
+                        in.left(), file_count));
+  }
+  std::vector<AppliedDeltaFile> files(file_count);
+  for (AppliedDeltaFile& f : files) {
+    uint64_t fields[kFileFields];
+    if (absl::Status s = in.Read(fields, sizeof(fields)); !s.ok()) return s;
+    f = AppliedDeltaFile{
+        fields[0], fields[1], static_cast<int64_t>(fields[2]), static_cast<int64_t>(fields[3]),
+        fields[4], fields[5], static_cast<int64_t>(fields[6])};
   }
   if (in.hash() != h.body_hash) {
     return absl::DataLossError(absl::StrCat(path, ": checksum mismatch (a byte is wrong)"));
   }
+  if (info != nullptr) info->files = std::move(files);
   return std::unique_ptr<const Overlay>(std::move(overlay));
 }
 

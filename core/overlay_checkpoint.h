@@ -16,7 +16,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,6 +26,20 @@
 #include "core/snapshot.h"
 
 namespace shixin {
+
+// A delta file as it was applied, which the checkpoint keeps for each file in its overlay: a
+// daemon resumed from it compares the file with it, so that one changed after it was applied
+// is noticed after a restart too (docs/feed.md, section 3, "Order").
+struct AppliedDeltaFile {
+  uint64_t sequence = 0;
+  uint64_t inode = 0;  // its version when read: inode, size and mtime
+  int64_t size = 0;    // bytes
+  int64_t mtime_ns = 0;
+  uint64_t digest = 0;     // XXH3-64 of its bytes
+  uint64_t changes = 0;    // its lines applied
+  int64_t applied_at = 0;  // Unix seconds
+  bool operator==(const AppliedDeltaFile&) const = default;
+};
 
 // What a checkpoint holds beside the overlay.
 struct CheckpointInfo {
@@ -33,6 +49,8 @@ struct CheckpointInfo {
   int64_t applied_time = 0;   // Unix seconds: when its last delta was applied (0: unknown)
   uint64_t entities = 0;      // changed subjects
   uint64_t bytes = 0;         // the file's size
+  // The delta files in its overlay, in sequence order (filled by a Read() that succeeds).
+  std::vector<AppliedDeltaFile> files;
 };
 
 // How fast OverlayCheckpoint::Write() goes.
@@ -48,11 +66,11 @@ class OverlayCheckpoint {
   // fsync'ed, then renamed over `path` (and the directory fsync'ed), at `pace` (the file's
   // writeback starts chunk by chunk either way). Returns the error of the file system, naming
   // the path; `path` is then unchanged (a FIFO or device there is FailedPrecondition, never
-  // written through: WriteStateFile()). `source_time` and `applied_time` are kept for
-  // CheckpointInfo.
+  // written through: WriteStateFile()). `source_time`, `applied_time` and `files` (the delta
+  // files in `overlay`) are kept for CheckpointInfo.
   static absl::Status Write(const Snapshot& base, const Overlay& overlay, int64_t source_time,
-                            int64_t applied_time, const std::string& path,
-                            CheckpointPace pace = {});
+                            int64_t applied_time, const std::string& path, CheckpointPace pace = {},
+                            std::span<const AppliedDeltaFile> files = {});
 
   // Reads the checkpoint at `path` made over `base`. Returns NotFound if there is none;
   // FailedPrecondition if it was made over another base or by another layout; DataLoss naming

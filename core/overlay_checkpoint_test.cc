@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/builder.h"
@@ -69,7 +70,18 @@ TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
   // A file at the old fixed temporary name (a crash's, or another user's) is never reused.
   std::ofstream(path + ".tmp") << "left by a crash, 0644";
   ASSERT_EQ(::chmod((path + ".tmp").c_str(), 0644), 0);
-  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *folded, 1234, 5678, path).ok());
+  // What was applied of each file, which a daemon resumed from it compares the files with.
+  std::vector<AppliedDeltaFile> files;
+  for (uint64_t k = 1; k <= 4; ++k) {
+    files.push_back({.sequence = k,
+                     .inode = 100 + k,
+                     .size = 1000 * static_cast<int64_t>(k),
+                     .mtime_ns = -7,
+                     .digest = 0xfeedface00000000 + k,
+                     .changes = 10 * k,
+                     .applied_at = 5600 + static_cast<int64_t>(k)});
+  }
+  ASSERT_TRUE(OverlayCheckpoint::Write(*base_, *folded, 1234, 5678, path, {}, files).ok());
   EXPECT_EQ(Bytes(path + ".tmp"), "left by a crash, 0644");
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
@@ -83,6 +95,7 @@ TEST_F(OverlayCheckpointTest, ReadBackHoldsTheSameStatesAndAnswers) {
   EXPECT_EQ(info.entities, folded->size());
   EXPECT_EQ(info.base_version, base_->info().version);
   EXPECT_EQ(info.bytes, std::filesystem::file_size(path));
+  EXPECT_EQ(info.files, files);
   const Overlay& loaded = **read;
   EXPECT_EQ(loaded.sequence(), 4u);
   EXPECT_EQ(testing::OverlayDifferences(*folded, loaded), 0u);
@@ -215,6 +228,15 @@ TEST_F(OverlayCheckpointTest, OrgCodesFindTheirOrganisationsAndFormat1IsReplayed
   auto old = OverlayCheckpoint::Read(*base_, File("format1.checkpoint"));
   EXPECT_TRUE(absl::IsFailedPrecondition(old.status())) << old.status();
   EXPECT_THAT(old.status().message(), HasSubstr("format 1 of another layout"));
+  // Nor one of format 2, without the table of delta files: replayed once, it has one.
+  const uint32_t format2 = 2;
+  std::memcpy(bytes.data() + kVersionAt, &format2, sizeof(format2));
+  const uint64_t header_hash2 = XXH3_64bits(bytes.data(), kHeaderHashAt);
+  std::memcpy(bytes.data() + kHeaderHashAt, &header_hash2, sizeof(header_hash2));
+  Put(File("format2.checkpoint"), bytes);
+  auto two = OverlayCheckpoint::Read(*base_, File("format2.checkpoint"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(two.status())) << two.status();
+  EXPECT_THAT(two.status().message(), HasSubstr("format 2 of another layout"));
 }
 
 TEST_F(OverlayCheckpointTest, AFailedWriteLeavesTheOldCheckpoint) {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
@@ -117,6 +118,7 @@ void Checkpointer::WriteIfChanged() {
   std::shared_ptr<const Overlay> overlay;
   int64_t source_time = 0;
   int64_t applied_time = 0;
+  std::vector<AppliedDeltaFile> files;
   {
     SnapshotHolder::ReadSection read(*holder_);
     const Dataset* d = read.dataset();
@@ -125,11 +127,12 @@ void Checkpointer::WriteIfChanged() {
     overlay = d->overlay;
     source_time = d->source_time;
     applied_time = d->delta_time;
+    files = d->applied_files;
   }
   if (base->info().version == base_version_ && overlay->sequence() == sequence_) return;
   const absl::Time start = absl::Now();
   const absl::Status s = OverlayCheckpoint::Write(*base, *overlay, source_time, applied_time, path_,
-                                                  {kBytesPerSecond, &hurry_});
+                                                  {kBytesPerSecond, &hurry_}, files);
   const absl::Time end = absl::Now();
   if (!s.ok()) {
     LogError("overlay checkpoint not written (the old one stays): %s", std::string(s.message()));

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -15,9 +17,12 @@
 #include "base/ordered_parallel.h"
 #include "core/delta.h"
 #include "core/overlay.h"
+#include "core/overlay_checkpoint.h"
+#include "core/paths.h"
 #include "core/prepared_delta.h"
 #include "core/validity.h"
 #include "daemon/log.h"
+#include "xxhash.h"
 
 namespace shixin {
 namespace {
@@ -66,6 +71,14 @@ FileVersion StatVersion(const std::string& path, int64_t* ctime, int64_t* ctime_
   return version;
 }
 
+// Returns the XXH3-64 of the bytes of the file at `path` if it has `size` of them, else nullopt
+// (another file, or one that cannot be read).
+std::optional<uint64_t> DigestIfSize(const std::string& path, int64_t size) {
+  absl::StatusOr<std::string> bytes = ReadRegularFile(path, static_cast<size_t>(size));
+  if (!bytes.ok() || static_cast<int64_t>(bytes->size()) != size) return std::nullopt;
+  return XXH3_64bits(bytes->data(), bytes->size());
+}
+
 }  // namespace
 
 DeltaApplier::DeltaApplier(std::string dir, uint64_t max_bytes, DeltaSettle* settle)
@@ -90,6 +103,10 @@ void DeltaApplier::Adopt(const DeltaApplier& fold) {
   status_.refusals += folded.refusals;
   status_.refused_file = folded.refused_file;
   status_.refused_reason = folded.refused_reason;
+}
+
+void DeltaApplier::KnowApplied(const DeltaApplier& online) {
+  applied_versions_ = online.applied_versions_;
 }
 
 bool DeltaApplier::Accepted(const std::string& path, const FileVersion& version,
@@ -192,21 +209,31 @@ void DeltaApplier::WarnChangedAfterApplied(const std::vector<DeltaFile>& files,
   absl::erase_if(applied_versions_, [&](const auto& entry) {
     return entry.first <= dataset.snapshot->info().delta_sequence;
   });
+  // Those applied before a restart, as the overlay checkpoint kept them.
+  for (const AppliedDeltaFile& a : dataset.applied_files) {
+    applied_versions_.try_emplace(a.sequence,
+                                  AppliedVersion{a, FileVersion{a.inode, a.size, a.mtime_ns}});
+  }
   for (const DeltaFile& f : files) {
     if (f.sequence > dataset.sequence) break;
     const auto it = applied_versions_.find(f.sequence);
     if (it == applied_versions_.end()) continue;
     const FileVersion now = StatFileVersion(f.path);
-    AppliedVersion& applied = it->second;
-    if (now == applied.version) continue;
-    const FileVersion was = applied.version;
-    applied.version = now;
+    AppliedVersion& known = it->second;
+    if (now == known.seen) continue;
+    known.seen = now;  // each change once
+    const AppliedDeltaFile& applied = known.applied;
+    // Touched, or copied elsewhere and back: the same bytes.
+    if (DigestIfSize(f.path, applied.size) == applied.digest) continue;
     // A restart without the checkpoint, or a compaction, would read what it holds now.
+    const std::string holds = now.size >= 0
+                                  ? absl::StrFormat("what it holds now (%d bytes)", now.size)
+                                  : std::string("what it holds now (it cannot be read)");
     LogWarning(
-        "delta %s changed after it was applied (size, mtime or inode): it was applied as it was "
-        "at %s (%d bytes, %d changes) and is not applied again; what it holds beyond that is "
-        "ignored: push those changes as a new file, the next sequence",
-        f.path, FormatInstant(applied.applied_at), was.size, applied.changes);
+        "delta %s changed after it was applied: it was applied as it was at %s (%d bytes, %d "
+        "changes) and is not applied again; %s is ignored: push the changes as a new file, the "
+        "next sequence",
+        f.path, FormatInstant(applied.applied_at), applied.size, applied.changes, holds);
   }
 }
 
@@ -270,6 +297,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     bool still_refused = false;
     bool settled = true;  // whole (daemon/delta_settle.h): else it and the files after it wait
     absl::StatusOr<Delta> delta;
+    uint64_t digest = 0;     // XXH3-64 of the bytes read
     PreparedDelta prepared;  // the base states of the subjects it names
     Timing timing;
   };
@@ -286,7 +314,7 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
       std::max(1, threads / static_cast<int>(std::clamp<size_t>(run, 1, threads)));
   const Prepare when = run == 1 ? Prepare::kAlongside : Prepare::kAhead;
   auto read = [&](size_t i) {
-    Read r{{}, 0, false, true, absl::UnknownError("not read"), PreparedDelta(), {}};
+    Read r{{}, 0, false, true, absl::UnknownError("not read"), 0, PreparedDelta(), {}};
     int64_t ctime_ns = 0;
     r.version = StatVersion(next[i].path, &r.ctime, &ctime_ns);
     r.still_refused = next[i].path == refused_path && r.version == refused_version;
@@ -307,6 +335,10 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
           r.settled = false;
         }
       }
+    }
+    if (r.delta.ok() && r.delta->texts != nullptr) {
+      const std::string_view bytes = r.delta->texts->text.view();
+      r.digest = XXH3_64bits(bytes.data(), bytes.size());
     }
     r.timing.read = watch.Lap();
     if (r.delta.ok()) {
@@ -348,7 +380,11 @@ size_t DeltaApplier::ApplyFiles(Dataset* dataset, const PublishFn* publish) {
     dataset->sequence = next[i].sequence;
     ++applied;
     dataset->delta_time = Now();
-    applied_versions_[next[i].sequence] = {r.version, dataset->delta_time, report.changes};
+    const AppliedDeltaFile file{next[i].sequence,   r.version.inode, r.version.size,
+                                r.version.mtime_ns, r.digest,        report.changes,
+                                dataset->delta_time};
+    applied_versions_[next[i].sequence] = {file, r.version};
+    dataset->applied_files.push_back(file);
     dataset->source_time = std::max(
         dataset->source_time,
         SourceTime(next[i].path, r.version.mtime_ns / 1000000000, r.ctime, dataset->delta_time));

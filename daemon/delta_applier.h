@@ -9,10 +9,11 @@
 // once; a file written in place rather than renamed into place is read only once it has settled
 // (daemon/delta_settle.h), so that a file still being written is never applied in part; a file
 // applied already that changes (appended to in place) is warned about, naming what was applied
-// of it, and not applied again. A file makes the list as fresh as its mtime, but never fresher than
-// its arrival (its ctime) nor than its application: an mtime in the future (a pusher's skewed
-// clock, a `touch`) is warned about and clamped, so that it cannot switch off STALE. Notes are
-// logged (rate-limited) and counted. Its state is kept for INFO (DeltaStatus).
+// of it, and not applied again (after a restart from the overlay checkpoint too, which keeps
+// what was applied of each file: Dataset::applied_files). A file makes the list as fresh as its
+// mtime, but never fresher than its arrival (its ctime) nor than its application: an mtime in the
+// future (a pusher's skewed clock, a `touch`) is warned about and clamped, so that it cannot switch
+// off STALE. Notes are logged (rate-limited) and counted. Its state is kept for INFO (DeltaStatus).
 //
 // The Reloader owns it and calls it on its thread: at start the files are folded into the
 // dataset before it is published (one generation; a reload folds them on its loader's thread
@@ -95,6 +96,12 @@ class DeltaApplier {
   // here, since the reload tried the files again. REQUIRES: `fold` is not in use.
   void Adopt(const DeltaApplier& fold);
 
+  // Starts a fold (see Adopt()) from what `online` knows of the files applied and of their
+  // changes since, so that a change `online` warned about is not warned about again by the fold
+  // (which meets the files applied before it, from the overlay checkpoint, too). REQUIRES:
+  // neither is in use.
+  void KnowApplied(const DeltaApplier& online);
+
   // Returns a copy of the state.
   DeltaStatus status() const;
 
@@ -152,19 +159,19 @@ class DeltaApplier {
     }
   };
   Spare spare_;
-  // Warns about the files at or below `dataset`'s sequence that changed since this applier
-  // applied them (each change once): they are never applied again.
+  // Warns about the files at or below `dataset`'s sequence whose bytes changed since they were
+  // applied, by this applier or before a restart (Dataset::applied_files), each change once:
+  // they are never applied again.
   void WarnChangedAfterApplied(const std::vector<DeltaFile>& files, const Dataset& dataset);
 
   // The misnamed files warned about (once each); read and written by Apply() only.
   absl::flat_hash_set<std::string> warned_misnamed_;
-  // Each file applied over the serving base, by sequence: its version as it was read, when
-  // (Unix seconds) and its changes, for the warning if it changes afterwards; read and written
-  // by Apply()/Adopt() only.
+  // Each file applied over the serving base, by sequence: what was applied of it, and its
+  // version when last looked at (a change is warned about once), for the warning if it changes
+  // afterwards; read and written by Apply()/Adopt() only.
   struct AppliedVersion {
-    FileVersion version;
-    int64_t applied_at = 0;
-    uint64_t changes = 0;
+    AppliedDeltaFile applied;
+    FileVersion seen;
   };
   absl::flat_hash_map<uint64_t, AppliedVersion> applied_versions_;
   // The refused file's path and version; read and written by Apply()/Adopt() only.

@@ -20,6 +20,7 @@
 #include "core/compaction.h"
 #include "core/delta.h"
 #include "core/id.h"
+#include "core/overlay_checkpoint.h"
 #include "core/snapshot_file.h"
 #include "core/test_util.h"
 #include "core/validity.h"
@@ -147,6 +148,85 @@ TEST_F(DeltaApplierTest, AFileChangedAfterItWasAppliedIsWarnedAboutOnce) {
       << log;
   EXPECT_EQ(Counts(applier.status()),
             "sequence 1 files 1 changes 1 notes 0 refusals 0 pending 0 gap 0");
+}
+
+// x31 finding 5: a file replaced after it was applied is warned about after a restart from the
+// overlay checkpoint too (which keeps what was applied of each file), once per change, always
+// with what was applied (not the size of the replacement); a touch that leaves its bytes is not.
+TEST_F(DeltaApplierTest, AFileChangedAfterARestartFromTheCheckpointIsWarnedAboutOnce) {
+  Write(1, kRemove);
+  {
+    DeltaApplier before(dir_);
+    EXPECT_EQ(before.Apply(dataset_.get()), 1u);
+  }
+  ASSERT_EQ(dataset_->applied_files.size(), 1u);
+  EXPECT_EQ(dataset_->applied_files[0].size, static_cast<int64_t>(sizeof(kRemove) - 1));
+  const int64_t applied_at = dataset_->applied_files[0].applied_at;
+  // The restart: the base again, and the overlay and files the checkpoint kept.
+  const std::string checkpoint = dir_ + "/overlay.checkpoint";
+  ASSERT_TRUE(OverlayCheckpoint::Write(*dataset_->snapshot, *dataset_->overlay, 0, applied_at,
+                                       checkpoint, {}, dataset_->applied_files)
+                  .ok());
+  const std::string root = testing::SourceDir();
+  absl::StatusOr<std::unique_ptr<Dataset>> restarted = LoadDataset(
+      DatasetSource{root + "/data/sample", root + "/data/measures/hegang-2018.json", 0});
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  CheckpointInfo info;
+  absl::StatusOr<std::unique_ptr<const Overlay>> overlay =
+      OverlayCheckpoint::Read(*(*restarted)->snapshot, checkpoint, &info);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  dataset_ = *std::move(restarted);
+  dataset_->overlay = *std::move(overlay);
+  dataset_->sequence = info.sequence;
+  dataset_->applied_files = info.files;
+  DeltaApplier after(dir_);
+  const std::string path = dir_ + "/" + DeltaFileName(1);
+  const std::string warning = DeltaFileName(1) + " changed after it was applied";
+  const std::string applied =
+      absl::StrFormat("it was applied as it was at %s (%d bytes, 1 changes)",
+                      FormatInstant(applied_at), sizeof(kRemove) - 1);
+
+  // Touched: the same bytes, no warning.
+  const timespec later[2] = {{applied_at + 60, 0}, {applied_at + 60, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), later, 0), 0);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(after.Apply(dataset_.get()), 0u);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find(warning), std::string::npos) << log;
+
+  // Replaced by a rename with other bytes: warned once, however often it is looked at.
+  std::string other = kRemove;
+  other.replace(other.find("15:30"), 5, "16:45");
+  other += kRemove;
+  Write(1, other);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(after.Apply(dataset_.get()), 0u);
+  EXPECT_EQ(after.Apply(dataset_.get()), 0u);
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find(warning), std::string::npos) << log;
+  EXPECT_EQ(log.find(warning), log.rfind(warning)) << log;
+  EXPECT_NE(log.find(applied + " and is not applied again; what it holds now (" +
+                     std::to_string(other.size()) + " bytes) is ignored"),
+            std::string::npos)
+      << log;
+
+  // A reload's fold, which resumes from the checkpoint too, starts from what the online
+  // applier knows: the change is not warned about a second time.
+  DeltaApplier fold(dir_);
+  fold.KnowApplied(after);
+  Dataset again = *dataset_;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(fold.Apply(&again), 0u);
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find(warning), std::string::npos) << log;
+
+  // Appended to: warned again, still with what was applied, not the replacement's size.
+  std::ofstream(path, std::ios::app) << kBad;
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(after.Apply(dataset_.get()), 0u);
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find(applied), std::string::npos) << log;
+  EXPECT_FALSE(Listed()) << "the removal applied before the restart still holds";
 }
 
 // A file written in place (not renamed into place) is read only once it has settled: it and

@@ -334,6 +334,8 @@ CheckpointInfo Reloader::Resume(Dataset* dataset) const {
   const int64_t applied = info.applied_time > 0 ? info.applied_time : Now();
   dataset->source_time = std::max(dataset->source_time, std::min(info.source_time, applied));
   dataset->delta_time = info.applied_time;
+  // The applier compares them with the files (a file changed after it was applied).
+  dataset->applied_files = info.files;
   return info;
 }
 
@@ -609,6 +611,7 @@ ReloadResult Reloader::Reload(const std::vector<Pending>& batch) {
       deltas_ != nullptr
           ? std::make_unique<DeltaApplier>(source_.deltas_dir, source_.max_delta_bytes, &settle_)
           : nullptr;
+  if (fold != nullptr) fold->KnowApplied(*deltas_);  // a change is warned about once
   absl::StatusOr<std::unique_ptr<Dataset>> dataset = LoadInBackground(fold.get());
   const auto fail = [&](const absl::Status& status) {
     const std::string message(status.message());

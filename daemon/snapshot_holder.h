@@ -21,10 +21,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/catalog.h"
 #include "core/list.h"
 #include "core/overlay.h"
+#include "core/overlay_checkpoint.h"
 #include "core/snapshot.h"
 #include "protocol/messages.h"
 #include "protocol/operator_messages.h"
@@ -46,6 +48,9 @@ struct Dataset {
   // checkpoint keeps it); 0: none, or unknown
   int64_t delta_time = 0;
   std::string data_source;  // the data directory or snapshot file it was loaded from
+  // The delta files in `overlay` as they were applied, in sequence order (the overlay
+  // checkpoint keeps them, so that a file changed afterwards is noticed after a restart too).
+  std::vector<AppliedDeltaFile> applied_files;
   // The snapshot file's format version (0: built from a data directory). One older than this
   // build writes had its indexes built at open; the next compaction writes the current one.
   uint32_t snapshot_format = 0;
