@@ -263,8 +263,8 @@ absl::Status ReadHeader(int fd, uint64_t size, const Snapshot& base, const std::
         h->format_version, kFormatVersion));
   }
   if (info != nullptr) {
-    *info = CheckpointInfo{h->base_version, h->sequence,     h->source_time,
-                           h->applied_time, h->entity_count, size};
+    *info = CheckpointInfo{
+        h->base_version, h->sequence, h->source_time, h->applied_time, h->entity_count, size, {}};
   }
   if (h->base_version != base.info().version || h->base_entities != base.entity_count()) {
     return absl::FailedPreconditionError(

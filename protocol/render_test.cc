@@ -3,6 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+
+#include "core/catalog.h"
+#include "core/query.h"
+#include "core/record.h"
+#include "core/types.h"
 #include "protocol/operator_messages.h"
 #include "protocol/test_messages.h"
 
@@ -431,6 +440,71 @@ TEST(RenderTest, ReceiptsAuditAndFeedback) {
             R"({"receipt":"9f2c41d0-3-64","operator":"op-7","recorded":2,)"
             R"("feedback_receipt":"9f2c41d0-3-200","items":[{"measure":41,"outcome":"applied"},)"
             R"({"measure":52,"outcome":"not_applied","reason":"已履行"}]})");
+}
+
+// docs/openapi.yaml types what the renderers write (x29 #8): its schemas' keys and enums are the
+// code's lists, so a field added, renamed or given a new value here fails until documented.
+class OpenApiSchemas {
+ public:
+  OpenApiSchemas() {
+    std::ifstream in(SHIXIN_TEST_SOURCE_DIR "/docs/openapi.yaml");
+    text_.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The text of components/schemas/NAME (up to the next schema).
+  std::string Schema(std::string_view name) const {
+    const size_t begin = text_.find("\n    " + std::string(name) + ":\n");
+    if (begin == std::string::npos) return "";
+    size_t end = begin + 1;
+    do {
+      end = text_.find("\n    ", end + 1);
+    } while (end != std::string::npos && text_[end + 5] == ' ');
+    return text_.substr(begin, end == std::string::npos ? std::string::npos : end - begin + 1);
+  }
+  // The property names of a schema (its keys indented 8 spaces).
+  static std::set<std::string> Properties(const std::string& schema) {
+    std::set<std::string> keys;
+    for (size_t at = schema.find("\n        "); at != std::string::npos;
+         at = schema.find("\n        ", at + 1)) {
+      const size_t colon = schema.find(':', at);
+      const std::string key = schema.substr(at + 9, colon - at - 9);
+      if (key.find_first_of(" -") == std::string::npos && schema[colon + 1] == '\n') {
+        keys.insert(key);
+      }
+    }
+    return keys;
+  }
+
+ private:
+  std::string text_;
+};
+
+TEST(RenderTest, TheOpenApiDocumentTypesEveryKeyAndValueWritten) {
+  const OpenApiSchemas doc;
+  const std::string case_schema = doc.Schema("Case");
+  ASSERT_FALSE(case_schema.empty());
+  std::set<std::string> keys;
+  ForEachCaseField(
+      [&keys](const CaseField& f, const auto&) { keys.insert(std::string(f.json_key())); },
+      CaseInfo{});
+  EXPECT_EQ(OpenApiSchemas::Properties(case_schema), keys);
+  for (int i = 1; i < kEndReasonCount; ++i) {
+    const std::string name(EndReasonName(static_cast<EndReason>(i)));
+    EXPECT_THAT(case_schema, HasSubstr("\n          - " + name + "\n")) << name;
+  }
+  const std::string roles = doc.Schema("RoleName");
+  for (int i = 0; i < kRoleCount; ++i) {
+    const std::string name(RoleName(static_cast<Role>(i)));
+    EXPECT_THAT(roles, HasSubstr("\n      - " + name + "\n")) << name;
+  }
+  const std::string basis = doc.Schema("Basis");
+  for (BasisType t : {BasisType::kListed, BasisType::kRelated, BasisType::kOfficer}) {
+    EXPECT_THAT(basis, HasSubstr("\n          - " + std::string(BasisTypeName(t)) + "\n"));
+  }
+  const std::string measures = doc.Schema("MeasuresResponse");
+  for (int i = 0; i < kEffectCount; ++i) {
+    const std::string name(EffectName(static_cast<Effect>(i)));
+    EXPECT_THAT(measures, HasSubstr("- " + name + "\n")) << name;
+  }
 }
 
 }  // namespace

@@ -176,7 +176,8 @@ TEST(DaemonDrainTest, TheDaemonExitsWithinDrainSecondsThoughClientsNeverRead) {
   std::string batch;
   for (int i = 0; i < 100; ++i) batch += check;
   ASSERT_TRUE(http.Send(batch));
-  auto binary = RawSocket::Connect(daemon->host(), daemon->port(), {.receive_buffer = 4096});
+  auto binary =
+      RawSocket::Connect(daemon->host(), daemon->port(), {.source = "", .receive_buffer = 4096});
   ASSERT_TRUE(binary.ok()) << binary.status();
   const std::string frame =
       RequestFrame(wire::Opcode::kCheck, 1, CheckPayload(std::vector<std::string>(1000, kListed)));
