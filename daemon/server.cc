@@ -523,6 +523,10 @@ void Server::Halt() {
     listener->acceptor.close(ec);
     listener->retry.cancel();
   }
+  // The aborted accepts complete now, while the I/O threads' contexts they accept into live: left
+  // queued, ~Server would destroy them after those contexts (ASan: an invalid vptr).
+  main_context_.restart();
+  main_context_.poll();
   for (auto& io : io_threads_) {
     io->work = asio::any_io_executor();
     io->context.stop();
