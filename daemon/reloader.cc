@@ -362,6 +362,24 @@ void Reloader::Stop() {
                                 holder_->generation(), "the daemon is stopping"});
 }
 
+void Reloader::Abandon() {
+  std::vector<Pending> taken;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    taken.swap(queue_);
+    // Only `done` is moved: the reload thread reads the requests, never `done` until it has
+    // taken mu_ back.
+    if (running_batch_ != nullptr) {
+      for (Pending& p : *running_batch_) {
+        taken.push_back(Pending{{}, std::move(p.done)});
+        p.done = nullptr;
+      }
+    }
+  }
+  Complete(taken, ReloadResult{absl::UnavailableError("the daemon is stopping"),
+                               holder_->generation(), "the daemon is stopping"});
+}
+
 bool Reloader::Request(ReloadRequest request, Done done) {
   const std::string origin = request.origin;
   const bool origin_logged = !request.deltas_only;
@@ -414,6 +432,7 @@ void Reloader::Run() {
       if (stopping_) return;  // Stop() completes what is queued
       batch.swap(queue_);
       running_ = true;
+      running_batch_ = &batch;
     }
     const bool only_deltas = OnlyDeltas(batch);
     const absl::Time start = absl::Now();
@@ -428,9 +447,10 @@ void Reloader::Run() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_ = false;
+      running_batch_ = nullptr;
       ++reloads_;
     }
-    Complete(batch, result);
+    Complete(batch, result);  // but the requests Abandon() took
   }
 }
 

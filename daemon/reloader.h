@@ -175,6 +175,11 @@ class Reloader {
   // Waits for a running reload to finish and joins the thread; the requests queued behind it
   // are completed with Unavailable. Idempotent.
   void Stop();
+  // Completes at once, with Unavailable "the daemon is stopping", the requests of the reload
+  // running (it runs on; its outcome is answered to nobody) and those queued: a stop's drain
+  // does not wait for a reload (minutes at background priority) to answer a RELOAD. May be
+  // called from any thread; the requests made after it are queued as before.
+  void Abandon();
 
   // Queues a reload: it joins the batch that the next reload to start will serve (see the top
   // of this file). Returns false, and drops `done`, after Stop(); otherwise `done` (may be
@@ -282,9 +287,11 @@ class Reloader {
   std::condition_variable wake_;  // queue_, stopping_ or load_done_ was set
   bool stopping_ = false;         // guarded by mu_
   bool running_ = false;          // guarded by mu_: a reload is running
-  bool load_done_ = false;        // guarded by mu_: the running reload's load and fold ended
-  std::vector<Pending> queue_;    // guarded by mu_: the next reload's batch
-  uint64_t reloads_ = 0;          // guarded by mu_
+  // Guarded by mu_: the running reload's requests (Run()'s batch), whose `done` Abandon() takes.
+  std::vector<Pending>* running_batch_ = nullptr;
+  bool load_done_ = false;      // guarded by mu_: the running reload's load and fold ended
+  std::vector<Pending> queue_;  // guarded by mu_: the next reload's batch
+  uint64_t reloads_ = 0;        // guarded by mu_
   std::thread thread_;
 
   std::atomic<uint64_t> reloads_ok_{0};

@@ -575,6 +575,9 @@ void Server::BeginShutdown(std::string_view why) {
   http_service_.SetStopping();
   LogInfo("shutting down (%s): finishing the requests in flight, within %d s (drain_seconds)", why,
           config_.drain_seconds);
+  // A RELOAD waiting for the reload running would hold its I/O thread until the reload ends:
+  // answered now (the reload is abandoned, main.cc).
+  reloader_->Abandon();
   NotifyStopping("stopping: finishing the requests in flight");
   error_code ec;
   for (Listener* listener : {&plain_, &tls_, &http_}) {

@@ -295,6 +295,34 @@ TEST_F(DaemonSlowLoadTest, SigtermDuringAReloadDoesNotWaitForIt) {
   EXPECT_TRUE(absl::StrContains(err, "<6>stopped\n")) << err;
 }
 
+// Likewise for a reload a RELOAD asked for (x32 #1: its answer, waited for, held the connection's
+// I/O thread, so the daemon exited only when the reload ended, published): the RELOAD is
+// answered UNAVAILABLE at once and the reload abandoned.
+TEST_F(DaemonSlowLoadTest, SigtermDuringARequestedReloadAnswersItAndDoesNotWait) {
+  std::unique_ptr<Daemon> daemon = StartOrDie(dir_);
+  ASSERT_NE(daemon, nullptr);
+  auto raw = RawSocket::Connect(daemon->host(), daemon->port());
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_TRUE((*raw)->Send(RequestFrame(wire::Opcode::kReload, 7, "")).ok());
+  ASSERT_TRUE(daemon->WaitForStderr("reload requested by RELOAD")) << daemon->stderr_text();
+  if (absl::StrContains(daemon->stderr_text(), "reloaded generation")) {
+    GTEST_SKIP() << "the reload ended before the signal could be sent";
+  }
+  ASSERT_TRUE(daemon->Signal(SIGTERM).ok());
+  const RawSocket::ReadResult r = (*raw)->ReadUntilClose(absl::Seconds(15));
+  auto frames = SplitFrames(r.bytes, nullptr);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  ASSERT_EQ(frames->size(), 1u);
+  EXPECT_EQ((*frames)[0].header.request_id, 7u);
+  EXPECT_EQ((*frames)[0].header.status, static_cast<uint16_t>(wire::Status::kUnavailable));
+  EXPECT_TRUE(absl::StrContains(ErrorMessage((*frames)[0]), "the daemon is stopping"))
+      << ErrorMessage((*frames)[0]);
+  ExpectExitZero(daemon.get(), absl::Seconds(30));
+  const std::string err = daemon->stderr_text();
+  EXPECT_TRUE(absl::StrContains(err, "the reload in progress is abandoned")) << err;
+  EXPECT_FALSE(absl::StrContains(err, "reloaded generation")) << err;
+}
+
 // ---- Refusing to start ----
 
 // ---- systemd's watchdog ----
