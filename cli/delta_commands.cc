@@ -68,7 +68,7 @@ absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags) {
     absl::StatusOr<Catalog> catalog = Catalog::LoadFile(catalog_path);
     if (!catalog.ok()) return catalog.status();
     absl::StatusOr<std::unique_ptr<const Snapshot>> file =
-        OpenSnapshotFile(*snapshot, catalog->fingerprint(), nullptr, 0, catalog_path);
+        OpenSnapshotFile(*snapshot, catalog->fingerprint(), nullptr, 0, /*catalog_path=*/"");
     if (!file.ok()) return file.status();
     start.base = *std::move(file);
   } else {
@@ -78,8 +78,9 @@ absl::StatusOr<std::optional<Start>> LoadStart(const Flags& flags) {
   }
   if (const std::optional<std::string> dir = flags.Get("deltas")) {
     DeltaReport report;  // the notes of files applied already were the daemon's to give
-    absl::StatusOr<std::unique_ptr<const Overlay>> applied = ApplyDeltaDir(
-        *start.base, *dir, &report, std::numeric_limits<uint64_t>::max(), &start.stop);
+    absl::StatusOr<std::unique_ptr<const Overlay>> applied =
+        ApplyDeltaDir(*start.base, *dir, &report, std::numeric_limits<uint64_t>::max(), &start.stop,
+                      /*keep_listed_at=*/NowSeconds());
     if (!applied.ok()) {
       return absl::Status(applied.status().code(),
                           absl::StrCat("--deltas ", *dir, ": ", applied.status().message()));
@@ -150,8 +151,7 @@ int CheckFiles(const std::vector<std::string>& args) {
   std::optional<uint64_t> last;  // the sequence the next file must follow, where known
   if (builder != nullptr) last = builder->sequence();
   std::string blocked;  // the file that holds up the ones after it
-  if (*start && !(*start)->stop.name.empty() &&
-      !absl::IsFailedPrecondition((*start)->stop.status) &&
+  if (*start && !(*start)->stop.name.empty() && !(*start)->stop.gap &&
       !checked.contains(DeltaSequence((*start)->stop.name).value_or(0))) {
     // A file of --deltas that shixind refuses: the ones checked wait behind it. (After a gap
     // the first one checked says what is missing, as below.)

@@ -14,6 +14,7 @@
 #include "core/delta.h"
 #include "core/paths.h"
 #include "core/snapshot_file.h"
+#include "core/validity.h"
 
 namespace shixin {
 
@@ -30,9 +31,8 @@ absl::StatusOr<LoadedList> LoadList(const Flags& flags, uint64_t catalog_fingerp
   const std::optional<std::string> snapshot = flags.Get("snapshot");
   LoadedList list;
   if (snapshot) {
-    SHIXIN_ASSIGN_OR_RETURN(list.base,
-                            OpenSnapshotFile(*snapshot, catalog_fingerprint, nullptr, 0,
-                                             flags.Get("catalog").value_or(DefaultCatalogPath())));
+    SHIXIN_ASSIGN_OR_RETURN(list.base, OpenSnapshotFile(*snapshot, catalog_fingerprint, nullptr, 0,
+                                                        /*catalog_path=*/""));
   } else {
     SHIXIN_ASSIGN_OR_RETURN(list.base, LoadListToAnswer(flags));
   }
@@ -42,7 +42,8 @@ absl::StatusOr<LoadedList> LoadList(const Flags& flags, uint64_t catalog_fingerp
     DeltaReport report;
     SHIXIN_ASSIGN_OR_RETURN(
         list.overlay,
-        ApplyDeltaDir(*list.base, *dir, &report, std::numeric_limits<uint64_t>::max(), &list.stop));
+        ApplyDeltaDir(*list.base, *dir, &report, std::numeric_limits<uint64_t>::max(), &list.stop,
+                      /*keep_listed_at=*/NowSeconds()));
     if (list.overlay != nullptr) list.sequence = list.overlay->sequence();
   }
   return list;
@@ -52,7 +53,7 @@ namespace {
 
 // Returns what waits and until when: "X and the files after it wait until it is replaced".
 std::string Waiting(const LoadedList& list) {
-  if (absl::IsFailedPrecondition(list.stop.status)) {
+  if (list.stop.gap) {
     return absl::StrFormat("until %s is in place", DeltaFileName(list.sequence + 1));
   }
   return absl::StrFormat("until %s, refused, is replaced (it and the files after it wait)",
@@ -76,7 +77,7 @@ void WarnIfStopped(std::string_view command, const LoadedList& list) {
 
 absl::Status StoppedError(const LoadedList& list, std::string_view what) {
   const std::string fix =
-      absl::IsFailedPrecondition(list.stop.status)
+      list.stop.gap
           ? absl::StrFormat("put %s in place", DeltaFileName(list.sequence + 1))
           : absl::StrFormat("replace %s with a corrected file (shixin delta check checks it)",
                             list.stop.name);

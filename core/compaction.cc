@@ -18,7 +18,8 @@ namespace shixin {
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& base,
                                                              const std::string& dir,
                                                              DeltaReport* report, uint64_t up_to,
-                                                             DeltaDirStop* stop) {
+                                                             DeltaDirStop* stop,
+                                                             int64_t keep_listed_at) {
   std::vector<std::string> misnamed;
   SHIXIN_ASSIGN_OR_RETURN(const std::vector<DeltaFile> files, ListDeltaFiles(dir, &misnamed));
   for (const std::string& path : misnamed) report->notes.push_back(MisnamedDeltaWarning(path));
@@ -33,16 +34,18 @@ absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(const Snapshot& bas
       absl::Status gap = absl::FailedPreconditionError(
           DeltaGapMessage(base.info().delta_sequence + following.run, f.sequence));
       if (stop == nullptr) return gap;
-      *stop = DeltaDirStop{name, std::move(gap)};
+      *stop = DeltaDirStop{name, std::move(gap), /*gap=*/true};
       return overlay;
     }
     absl::StatusOr<Delta> delta = ReadDelta(f.path);
     absl::StatusOr<std::unique_ptr<const Overlay>> applied =
-        delta.ok() ? ApplyDelta(base, overlay.get(), *delta, report) : delta.status();
+        delta.ok() ? ApplyDelta(base, overlay.get(), *delta, report, keep_listed_at)
+                   : delta.status();
     if (!applied.ok()) {
       const absl::Status& refused = applied.status();
       if (stop != nullptr &&
-          (absl::IsInvalidArgument(refused) || absl::IsResourceExhausted(refused))) {
+          (absl::IsInvalidArgument(refused) || absl::IsResourceExhausted(refused) ||
+           (keep_listed_at != 0 && absl::IsFailedPrecondition(refused)))) {
         *stop = DeltaDirStop{name, refused};
         return overlay;
       }

@@ -50,14 +50,18 @@ struct CompactionOptions {
 // Files after sequence `up_to` are left out.
 // With `stop`, a file refused (InvalidArgument, ResourceExhausted) or a gap does not fail the
 // call, as it does not stop shixind: the overlay of the files before it is returned, and
-// `*stop` names it and says why (the files after it wait, as shixind's do).
+// `*stop` names it and says why (the files after it wait, as shixind's do). `keep_listed_at`
+// not 0 refuses, as shixind does, a file that would empty the list then (FailedPrecondition;
+// with `stop`, a stop as a refusal is).
 struct DeltaDirStop {
   std::string name;     // the file refused, or the first after the gap ("" if none)
   absl::Status status;  // why: the refusal (naming the file and line), or the gap
+  bool gap = false;     // the stop is a gap (`name` waits for the file missing before it)
 };
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDeltaDir(
     const Snapshot& base, const std::string& dir, DeltaReport* report,
-    uint64_t up_to = std::numeric_limits<uint64_t>::max(), DeltaDirStop* stop = nullptr);
+    uint64_t up_to = std::numeric_limits<uint64_t>::max(), DeltaDirStop* stop = nullptr,
+    int64_t keep_listed_at = 0);
 
 // A delta file that changed less than the settle time ago: perhaps still being written in place
 // under its final name, which shixind waits for (daemon/delta_settle.h). Compaction must not

@@ -818,8 +818,10 @@ absl::Status OverlayBuilder::Apply(const Delta& delta, DeltaReport* report,
 
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
                                                           const Overlay* previous,
-                                                          const Delta& delta, DeltaReport* report) {
+                                                          const Delta& delta, DeltaReport* report,
+                                                          int64_t keep_listed_at) {
   OverlayBuilder builder(base, previous);
+  builder.KeepListedAt(keep_listed_at);
   SHIXIN_RETURN_IF_ERROR(builder.Apply(delta, report));
   return builder.Finish();
 }

@@ -270,10 +270,12 @@ class OverlayBuilder {
 
 // Returns the overlay of the generation after `previous` (null: the base alone, which contains
 // the deltas up to base.info().delta_sequence) with `delta` applied on top of `base`, or
-// OverlayBuilder::Apply()'s error (nothing of the delta applied).
+// OverlayBuilder::Apply()'s error (nothing of the delta applied); `keep_listed_at` not 0 refuses
+// a delta that would empty the list then (OverlayBuilder::KeepListedAt()).
 absl::StatusOr<std::unique_ptr<const Overlay>> ApplyDelta(const Snapshot& base,
                                                           const Overlay* previous,
-                                                          const Delta& delta, DeltaReport* report);
+                                                          const Delta& delta, DeltaReport* report,
+                                                          int64_t keep_listed_at = 0);
 
 // The outcome of ApplyDeltas(): the overlay after the longest prefix of deltas applied, and
 // why the next one was refused.

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -806,12 +807,22 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(
   SHIXIN_RETURN_IF_ERROR(ReadHeader(fd, file_size, path, &h, &sections));
   const std::string catalog_id(h.catalog_id, strnlen(h.catalog_id, kCatalogIdBytes));
   if (expected_catalog != 0 && h.catalog_fingerprint != expected_catalog) {
+    if (catalog_path.empty()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: compiled against catalog %s (fingerprint %016x), but --catalog's has fingerprint "
+          "%016x: give --catalog the catalog it was compiled against (a daemon serving it shows "
+          "its catalog in `shixin info`)",
+          path, catalog_id, h.catalog_fingerprint, expected_catalog));
+    }
+    // Absolute paths: the command is run from another directory than the daemon's (systemd: /).
+    std::error_code ec;
+    const std::string file = std::filesystem::absolute(path, ec).string();
+    const std::string catalog = std::filesystem::absolute(catalog_path, ec).string();
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: compiled against catalog %s (fingerprint %016x), but the catalog in use, %s, has "
         "fingerprint %016x (an upgrade may have revised it); move the list to it with: "
         "shixin compile --snapshot %s --catalog %s --retarget -o %s",
-        path, catalog_id, h.catalog_fingerprint, catalog_path, expected_catalog, path, catalog_path,
-        path));
+        path, catalog_id, h.catalog_fingerprint, catalog, expected_catalog, file, catalog, file));
   }
   SHIXIN_RETURN_IF_ERROR(CheckLayout(h, sections, file_size, path));
 

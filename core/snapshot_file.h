@@ -69,7 +69,9 @@ absl::Status WriteSnapshotFile(const Snapshot& snap, const CatalogIdentity& cata
 // Opens and verifies the snapshot file at `path`. With `expected_catalog_fingerprint` not 0,
 // the file must have been compiled against that catalog; the refusal of another one names the
 // command that moves the file to it (`shixin compile --retarget`: nothing in a snapshot depends
-// on the catalog but this stamp), with `catalog_path`, the expected catalog's file. Returns
+// on the catalog but this stamp), with `catalog_path`, the expected catalog's file; with
+// `catalog_path` "" (a reader that does not own the file: offline queries) it says to give the
+// catalog the file was compiled against instead (moving a serving list is its owner's). Returns
 //   NotFound            the file cannot be opened;
 //   InvalidArgument     not a snapshot file (bad magic);
 //   FailedPrecondition  another format version ("snapshot format version N, this build reads

@@ -160,7 +160,11 @@ absl::StatusOr<Calendar> Calendar::LoadShippedAndLocal(const std::string& shippe
   Calendar calendar;
   calendar.dir_ = local_dir;
   calendar.local_setting_ = std::string(local_setting);
-  SHIXIN_RETURN_IF_ERROR(calendar.AddDir(shipped_dir));
+  // A binary copied without its share/ directory still reads the years given to it (x32 #4).
+  if (absl::Status shipped = calendar.AddDir(shipped_dir);
+      !shipped.ok() && (local_dir.empty() || !absl::IsNotFound(shipped))) {
+    return shipped;
+  }
   if (!local_dir.empty()) SHIXIN_RETURN_IF_ERROR(calendar.AddDir(local_dir));
   return calendar;
 }

@@ -66,7 +66,8 @@ class Calendar {
   // correction). The shipped directory belongs to the package, so a missing year is to be added
   // to local_dir: "no calendar" errors say "add LOCAL_DIR/YYYY.toml", or without one, "add
   // YYYY.toml to a directory named by `local_setting`" (e.g. "calendar_dir"). Errors as
-  // LoadDir(), for either directory.
+  // LoadDir(), for either directory; a shipped directory that cannot be opened is no error
+  // with a local one (its years are read alone).
   static absl::StatusOr<Calendar> LoadShippedAndLocal(const std::string& shipped_dir,
                                                       const std::string& local_dir,
                                                       std::string_view local_setting);

@@ -180,6 +180,15 @@ TEST(CalendarTest, LoadShippedAndLocal) {
   EXPECT_THAT(bad.status().message(), HasSubstr(local + "/2028.toml:1"));
   EXPECT_EQ(Calendar::LoadShippedAndLocal(shipped, local + "/none", "x").status().code(),
             absl::StatusCode::kNotFound);
+  // Without the shipped directory (a copied binary), the local years are read alone.
+  std::filesystem::remove(local + "/2028.toml");
+  absl::StatusOr<Calendar> alone =
+      Calendar::LoadShippedAndLocal(local + "/no-share", local, "--calendar DIR");
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  EXPECT_EQ(Due(*alone, "2026Q4"), "2027-01-07");
+  EXPECT_EQ(Due(*alone, "2025Q3"), absl::StrCat("no calendar for 2025: add ", local, "/2025.toml"));
+  EXPECT_EQ(Calendar::LoadShippedAndLocal(local + "/no-share", "", "x").status().code(),
+            absl::StatusCode::kNotFound);
   std::filesystem::remove_all(local);
 }
 

@@ -25,31 +25,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-using shixin::testing::RunInSourceDir;
+using shixin::testing::FreshDir;
 using shixin::testing::RunResult;
+using shixin::testing::Shell;
+using shixin::testing::Slurp;
 
 using Json = nlohmann::json;
-
-// Runs the shell `script` in the source directory with $SHIXIN naming the binary, capturing
-// stdout and stderr. Returns them and the exit status (-1: not exited).
-RunResult Shell(const std::string& script) {
-  return RunInSourceDir(std::string("SHIXIN=") + SHIXIN_TEST_BIN_DIR + "/shixin bash -c '" +
-                        script + "' 2>&1");
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A fresh directory of the test's own.
-std::string FreshDir(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "/" + name;
-  EXPECT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
-  return dir;
-}
 
 // The SHA-256 of `path` as sha256sum computes it.
 std::string Sha256Sum(const std::string& path) {

@@ -1056,6 +1056,13 @@ TEST(CliOfflineTest, CompileRetargetsABaseToARevisedCatalog) {
   EXPECT_THAT(refused.out, HasSubstr("compiled against catalog hegang-2018"));
   EXPECT_THAT(refused.out, HasSubstr("move the list to it with: shixin compile --snapshot " + base +
                                      " --catalog " + catalog + " --retarget -o " + base));
+  // An offline query given another catalog does not own the file: it is told to give the
+  // catalog the file was compiled against, not to move a list a daemon may be serving (x32 #2).
+  const RunResult query =
+      Shixin("measures --snapshot " + base + " --catalog " + catalog + " 11010519491231002X", true);
+  EXPECT_EQ(query.status, 3);
+  EXPECT_THAT(query.out, HasSubstr("give --catalog the catalog it was compiled against"));
+  EXPECT_THAT(query.out, Not(HasSubstr("--retarget")));
 
   const RunResult moved = Shixin("compile --snapshot " + base + " --catalog " + catalog +
                                  " --retarget -o " + dir + "/moved.snap");

@@ -19,30 +19,11 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-using shixin::testing::RunInSourceDir;
+using shixin::testing::FreshDir;
 using shixin::testing::RunResult;
+using shixin::testing::Shell;
 using shixin::testing::Shixin;
-
-// Runs the shell `script` in the source directory with $SHIXIN naming the binary, capturing
-// stdout and stderr. Returns them and the exit status (-1: not exited).
-RunResult Shell(const std::string& script) {
-  return RunInSourceDir(std::string("SHIXIN=") + SHIXIN_TEST_BIN_DIR + "/shixin bash -c '" +
-                        script + "' 2>&1");
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A fresh directory of the test's own.
-std::string FreshDir(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "/" + name;
-  EXPECT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
-  return dir;
-}
+using shixin::testing::Slurp;
 
 const char kExport[] = "$SHIXIN export --public --format csv --data data/sample";
 const char kAdd[] = " --name N --sector bank --scopes check --view masked --rate 1 --burst 1";
@@ -200,9 +181,17 @@ TEST(CliOutputFilesTest, AnExportTheDeltasEmptyIsRefusedAndLeavesTheFile) {
   write(file);
   const RunResult emptied = Shell(export_with_deltas + dir + "/public.csv");
   EXPECT_EQ(emptied.status, 3) << emptied.out;
-  EXPECT_THAT(emptied.out,
-              HasSubstr("shixin export: the list is empty after its deltas: those of " + dir +
-                        "/deltas (up to 1) unlist every subject data/sample lists at "));
+  EXPECT_THAT(emptied.out, HasSubstr("00000000000000000001.ndjson: it unlists the last 12 "
+                                     "subject(s) listed at "));
+  EXPECT_THAT(emptied.out, HasSubstr("replace 00000000000000000001.ndjson with a corrected file"));
+  // Offline answers stop before it, as shixind's do (x32 #3: they answered "not listed" for
+  // everyone, exit 0, silently).
+  const RunResult checked_offline =
+      Shell("$SHIXIN check --data data/sample --deltas " + dir + "/deltas 11010519491231002X");
+  EXPECT_EQ(checked_offline.status, 0) << checked_offline.out;
+  EXPECT_THAT(checked_offline.out, HasSubstr("LISTED"));
+  EXPECT_THAT(checked_offline.out, HasSubstr("warning: --deltas " + dir + "/deltas: "));
+  EXPECT_THAT(checked_offline.out, HasSubstr("answered from the list with deltas up to 0"));
   EXPECT_EQ(Slurp(dir + "/public.csv"), "the published list\n");
   EXPECT_FALSE(std::ifstream(dir + "/public.csv.manifest.json"));  // x30 #4: nor its manifest
   const RunResult piped = Shell(export_with_deltas + "- 2>/dev/null | wc -c");

@@ -4,9 +4,13 @@
 #ifndef SHIXIN_TESTS_CLI_RUN_H_
 #define SHIXIN_TESTS_CLI_RUN_H_
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace shixin::testing {
@@ -37,6 +41,28 @@ inline RunResult RunInSourceDir(const std::string& command) {
 inline RunResult Shixin(const std::string& args, bool with_stderr = false) {
   return RunInSourceDir(std::string(SHIXIN_TEST_BIN_DIR) + "/shixin " + args +
                         (with_stderr ? " 2>&1" : " 2>/dev/null"));
+}
+
+// Runs the shell `script` in the source directory with $SHIXIN naming the binary, capturing
+// stdout and stderr. Returns them and the exit status (-1: not exited).
+inline RunResult Shell(const std::string& script) {
+  return RunInSourceDir(std::string("SHIXIN=") + SHIXIN_TEST_BIN_DIR + "/shixin bash -c '" +
+                        script + "' 2>&1");
+}
+
+// Returns the bytes of the file at `path` ("" if it cannot be read).
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Returns a fresh, empty directory `name` under the test's scratch directory.
+inline std::string FreshDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "/" + name;
+  EXPECT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  return dir;
 }
 
 }  // namespace shixin::testing
