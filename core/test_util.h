@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -200,6 +201,29 @@ inline std::string AddCaseLine(std::string_view card_num, std::string_view term_
       R"("termEnd":"%s"})"
       "\n",
       card_num, term_end);
+}
+
+// Returns a delta's lines removing, `at` (RFC 3339), every case of the NDJSON list file
+// `debtors` (one case a line), and in `*all_but` those of the lines without `keep` (e.g. an ID
+// whose cases stay), if not null: the delta that empties the list, and one that leaves a case.
+inline std::string RemovalsOfEveryCase(const std::string& debtors, std::string_view at,
+                                       std::string_view keep = "", std::string* all_but = nullptr) {
+  std::string all;
+  std::ifstream in(debtors);
+  for (std::string line; std::getline(in, line);) {
+    const auto value = [&](const std::string& key) {
+      const size_t from = line.find("\"" + key + "\":\"") + key.size() + 4;
+      return line.substr(from, line.find('"', from) - from);
+    };
+    const std::string removal =
+        absl::StrFormat(R"({"op":"remove","caseCode":"%s","cardNum":"%s","reason":"other",)"
+                        R"("at":"%s"})"
+                        "\n",
+                        value("caseCode"), value("cardNum"), at);
+    all += removal;
+    if (all_but != nullptr && line.find(keep) == std::string::npos) *all_but += removal;
+  }
+  return all;
 }
 
 }  // namespace shixin::testing

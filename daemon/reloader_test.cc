@@ -767,22 +767,9 @@ TEST_F(ReloaderTest, AnEmptyListIsRefused) {
 // on, and the log and INFO say why. A base that lists no one now is refused by a reload, the
 // old list serving on.
 TEST_F(ReloaderTest, AListTheDeltasWouldEmptyIsNeverServed) {
-  std::string all;  // the removal of every case of the sample
   std::string all_but_gao_li;
-  std::ifstream debtors(dir_ + "/debtors.ndjson");
-  for (std::string line; std::getline(debtors, line);) {
-    const auto value = [&](const std::string& key) {
-      const size_t from = line.find("\"" + key + "\":\"") + key.size() + 4;
-      return line.substr(from, line.find('"', from) - from);
-    };
-    const std::string removal =
-        absl::StrFormat(R"({"op":"remove","caseCode":"%s","cardNum":"%s","reason":"other",)"
-                        R"("at":"2026-06-09T15:30:00+08:00"})"
-                        "\n",
-                        value("caseCode"), value("cardNum"));
-    all += removal;
-    if (line.find(kGaoLi) == std::string::npos) all_but_gao_li += removal;
-  }
+  const std::string all = testing::RemovalsOfEveryCase(
+      dir_ + "/debtors.ndjson", "2026-06-09T15:30:00+08:00", kGaoLi, &all_but_gao_li);
   const DatasetSource source = SourceWithDelta(all);
   SnapshotHolder holder;
   Reloader reloader(source, &holder);

@@ -263,22 +263,9 @@ TEST_F(DaemonDeltaTest, RefusedFileKeepsServingAndHoldsBackLaterFilesUntilReplac
 // the last listed subjects is refused at start (the base serves) and online (the list before
 // it serves on), the log saying why.
 TEST_F(DaemonDeltaTest, AFileThatWouldEmptyTheListIsRefusedAtStartAndOnline) {
-  std::string all;  // the removal of every case of the list
   std::string all_but_one;
-  std::ifstream debtors(Debtors());
-  for (std::string line; std::getline(debtors, line);) {
-    const auto value = [&](const std::string& key) {
-      const size_t from = line.find("\"" + key + "\":\"") + key.size() + 4;
-      return line.substr(from, line.find('"', from) - from);
-    };
-    const std::string removal =
-        absl::StrFormat(R"({"op":"remove","caseCode":"%s","cardNum":"%s","reason":"other",)"
-                        R"("at":"2026-06-09T15:30:00+08:00"})"
-                        "\n",
-                        value("caseCode"), value("cardNum"));
-    all += removal;
-    if (line.find(kOneCase) == std::string::npos) all_but_one += removal;
-  }
+  const std::string all = shixin::testing::RemovalsOfEveryCase(
+      Debtors(), "2026-06-09T15:30:00+08:00", kOneCase, &all_but_one);
   Write(1, all);
   ASSERT_NO_FATAL_FAILURE(Start());
   EXPECT_EQ(StatusOf(kOneCase), wire::CheckStatus::kListed);
