@@ -168,6 +168,8 @@ TEST(ConfigTest, ClearErrorsNameFileLineAndKey) {
             "x.toml:1: max_batch = 0 is out of range (1..49490)");
   EXPECT_EQ(Error(ParseConfig("max_connections = -1\n", "x.toml", &c)),
             "x.toml:1: max_connections = -1 is out of range (1..1000000)");
+  EXPECT_EQ(Error(ParseConfig("drain_seconds = 0\n", "x.toml", &c)),
+            "x.toml:1: drain_seconds = 0 is out of range (1..300)");
   EXPECT_THAT(Error(ParseConfig("max_payload = 99999999999\n", "x.toml", &c)),
               HasSubstr("max_payload = 99999999999 is out of range"));
   EXPECT_THAT(Error(ParseConfig("listen = \n", "x.toml", &c)), HasSubstr("x.toml:1:"));
@@ -293,6 +295,8 @@ TEST(ConfigTest, FlagErrors) {
             "--threads two: expected a non-negative integer");
   EXPECT_EQ(Error(ApplyFlags({"--max-in-flight", "0"}, &c).status()),
             "max_in_flight = 0 is out of range (1..65535)");
+  EXPECT_EQ(Error(ApplyFlags({"--drain-seconds", "301"}, &c).status()),
+            "drain_seconds = 301 is out of range (1..300)");
   EXPECT_EQ(Error(ApplyFlags({"--refuse-stale=maybe"}, &c).status()),
             "--refuse-stale=maybe: expected true or false");
   EXPECT_EQ(Error(ApplyFlags({"data"}, &c).status()), "unexpected argument \"data\"");
