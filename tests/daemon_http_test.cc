@@ -569,13 +569,16 @@ TEST(DaemonHttpTest, SigtermAnswersWhatWasSentThenExits) {
   EXPECT_EQ(first->body, "ok\n");
   std::optional<HttpResponse> second = busy.Read();
   ASSERT_TRUE(second.has_value());
-  // Ready if answered before the signal, else "stopping" (and the connection's last).
+  // Ready if answered before the signal, else "stopping". It says close unless a read was in
+  // flight when it was queued (the read may hold a next request: docs/shixind.md, SIGTERM); the
+  // connection then closes idle at the drain deadline, below (seen under ASan's timing).
   if (second->status == 200) {
     EXPECT_EQ(second->body, "ready\n");
   } else {
     EXPECT_EQ(second->status, 503);
     EXPECT_THAT(second->body, HasSubstr("\"code\":\"stopping\""));
-    EXPECT_EQ(second->Header("Connection"), "close");
+    const std::string connection = second->Header("Connection");
+    EXPECT_TRUE(connection == "close" || connection.empty()) << connection;
   }
   // Closed after the answers, or idle between requests at the drain deadline (2 s).
   EXPECT_TRUE(busy.WaitClose(absl::Seconds(5)));
