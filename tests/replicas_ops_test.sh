@@ -7,7 +7,7 @@
 #     credentials and work with SHIXIN_CALLER / SHIXIN_TOKEN_FILE; status shows each replica's
 #     snapshot version and delta sequence;
 #   - a caller's FEEDBACK through the HTTP frontend reaches the replica that issued the receipt;
-#   - a JSON request lost with hung replicas gets HAProxy's 502/503 as the API's JSON error;
+#   - a JSON request held by hung replicas gets HAProxy's 504 as the API's JSON error;
 #   - refresh tells a replica that did not answer the RELOAD from one that refused the list, and
 #     gives up on one that hangs during its reload (its /healthz silent);
 #   - a delta gap or a missing deltas_dir: status names it and fails; refresh reloads every
@@ -119,17 +119,17 @@ echo "ok: FEEDBACK through HAProxy reaches the replica that issued the receipt"
 curl -sSf --max-time 5 -o /dev/null "http://127.0.0.1:$front_http/metrics" ||
   fail "GET /metrics through HAProxy from loopback"
 
-# A JSON request in flight on a hung replica (every one hung, so whichever it went to): once the
-# health check takes it out and shuts its sessions down, the caller gets HAProxy's error as JSON
-# in the API's error shape, not an HTML page.
+# A JSON request in flight on a hung replica (every one hung, so whichever it went to): after
+# `timeout server` (10 s) the caller gets HAProxy's 504 as JSON in the API's error shape, not an
+# HTML page.
 for r in r1 r2 r3; do kill -STOP "$(cat "$run/$r/pid")"; done
-code=$(curl -sS --max-time 15 -o "$tmp/hung.json" -w '%{http_code}' -X POST \
+code=$(curl -sS --max-time 30 -o "$tmp/hung.json" -w '%{http_code}' -X POST \
   -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
   -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" || true)
 for r in r1 r2 r3; do kill -CONT "$(cat "$run/$r/pid")"; done
-# (502, or 503 when HAProxy's retry finds every replica down by then.)
-[[ $code == 502 || $code == 503 ]] ||
-  fail "a request lost with hung replicas answered $code, not 502 or 503" "$tmp/hung.json"
+# (503 if every replica was already out when it arrived.)
+[[ $code == 504 || $code == 503 ]] ||
+  fail "a request lost with hung replicas answered $code, not 504 or 503" "$tmp/hung.json"
 python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e["code"]=="unavailable"' \
   "$tmp/hung.json" || fail "HAProxy's $code is not the API's JSON error" "$tmp/hung.json"
 echo "ok: a request lost with hung replicas gets HAProxy's $code as JSON"
@@ -236,10 +236,11 @@ grep -q '"stale":true' "$tmp/out" || fail "POST /v1/check while stale" "$tmp/out
 echo "ok: a stale pool still answers CHECK through HAProxy, flagged STALE"
 "$replicas" stop "$run"
 
-# A planned stop under load (x28 finding 4): keep-alive JSON clients through HAProxy while r2 gets
-# SIGTERM. It drains (its pooled connections answered with Connection: close, /readyz
+# A planned stop under load (x28 finding 4): eight keep-alive JSON clients through HAProxy while
+# r2 gets SIGTERM. It drains (its pooled connections answered with Connection: close, /readyz
 # "stopping", new connections refused and redispatched), so no request fails, and it exits
-# within drain_seconds (5).
+# within drain_seconds (5). (With shutdown-sessions on the HTTP backend, one run in five lost a
+# request HAProxy had redispatched from r2 to another replica.)
 run=$tmp/run-drain
 "$replicas" start "$run" >/dev/null
 # shellcheck disable=SC1091
@@ -264,7 +265,7 @@ def run():
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         with lock:
             results[key] += 1
-threads = [threading.Thread(target=run) for _ in range(4)]
+threads = [threading.Thread(target=run) for _ in range(8)]
 for t in threads: t.start()
 for t in threads: t.join()
 print(dict(results))
