@@ -819,7 +819,7 @@ absl::StatusOr<std::unique_ptr<const Snapshot>> SnapshotFile::Open(
     const std::string file = std::filesystem::absolute(path, ec).string();
     const std::string catalog = std::filesystem::absolute(catalog_path, ec).string();
     return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: compiled against catalog %s (fingerprint %016x), but the catalog in use, %s, has "
+        "%s: compiled against catalog %s (fingerprint %016x), but the catalog file %s has "
         "fingerprint %016x (an upgrade may have revised it); move the list to it with: "
         "shixin compile --snapshot %s --catalog %s --retarget -o %s",
         path, catalog_id, h.catalog_fingerprint, catalog, expected_catalog, file, catalog, file));

@@ -527,7 +527,7 @@ TEST_F(SnapshotFileTest, CatalogMismatchIsRefused) {
   // The refusal names the command that moves the file to the catalog in use.
   snap = OpenSnapshotFile(path_, 0x42, nullptr, 0, "/usr/share/shixin/measures/new.json");
   EXPECT_THAT(snap.status().message(),
-              HasSubstr(absl::StrFormat("the catalog in use, /usr/share/shixin/measures/new.json, "
+              HasSubstr(absl::StrFormat("the catalog file /usr/share/shixin/measures/new.json "
                                         "has fingerprint 0000000000000042")));
   EXPECT_THAT(snap.status().message(),
               HasSubstr(absl::StrFormat("shixin compile --snapshot %s --catalog "
