@@ -12,7 +12,8 @@
 #     gives up on one that hangs during its reload (its /healthz silent);
 #   - a delta gap or a missing deltas_dir: status names it and fails; refresh reloads every
 #     replica and exits 5;
-#   - all replicas stale together: CHECK is still answered through HAProxy, flagged STALE;
+#   - all replicas stale together: CHECK is still answered through HAProxy, flagged STALE, by
+#     the replicas that serve (one in its first load is left out);
 #   - a replica stopped (SIGTERM) under keep-alive JSON load drains: no request fails.
 #
 # usage: replicas_ops_test.sh BIN_DIR
@@ -234,6 +235,32 @@ curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
   -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" >"$tmp/out"
 grep -q '"stale":true' "$tmp/out" || fail "POST /v1/check while stale" "$tmp/out"
 echo "ok: a stale pool still answers CHECK through HAProxy, flagged STALE"
+# r2 restarted into a long first load (a delta file still settling holds it 10 s) stays out of
+# that fallback: every CHECK is answered by r1 or r3, none UNAVAILABLE (checked with /healthz,
+# which a loading replica passes, about one in three went to r2).
+r2_pid=$(cat "$run/r2/pid")
+kill -TERM "$r2_pid"
+for _ in $(seq 1 100); do kill -0 "$r2_pid" 2>/dev/null || break; sleep 0.1; done
+mkdir "$tmp/settling"
+echo '{"op":"remove","caseCode":"（2017）黑04执31号","cardNum":"230407199103150045","reason":"performed","at":"2026-06-09T15:30:00+08:00"}' \
+  >"$tmp/settling/00000000000000000001.ndjson"
+SHIXIN_DATA=$tmp/old SHIXIND_FLAGS="--max-age-seconds 86400 --deltas-dir $tmp/settling --delta-settle-ms 10000" \
+  "$replicas" start "$run" >"$tmp/restart.out" 2>&1 &
+restart=$!
+for _ in $(seq 1 100); do
+  grep -q "while the list loads" "$run/r2/shixind.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "while the list loads" "$run/r2/shixind.log" || fail "r2 did not restart" "$run/r2/shixind.log"
+sleep 3  # past the two checks that brought a loading r2 back with /healthz
+for i in $(seq 1 12); do
+  "$bin/shixin" check --server "127.0.0.1:$front_binary" 11010519491231002X >"$tmp/out" 2>&1 ||
+    fail "CHECK $i through HAProxy failed while r2 loads" "$tmp/out"
+done
+grep -q "^listening on" "$run/r2/shixind.log" &&
+  fail "r2's first load ended before the CHECKs (the test proves nothing)" "$run/r2/shixind.log"
+wait "$restart" || fail "r2 did not start after its load" "$tmp/restart.out"
+echo "ok: a replica in its first load is left out of the stale fallback"
 "$replicas" stop "$run"
 
 # A planned stop under load (x28 finding 4): eight keep-alive JSON clients through HAProxy while
