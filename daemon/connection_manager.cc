@@ -14,7 +14,7 @@ void ConnectionManager::Add(std::shared_ptr<ManagedConnection> connection) {
   if (shutting_down_) raw->Shutdown(drain_by_);
 }
 
-bool ConnectionManager::EvictOne(const std::string& newcomer) {
+bool ConnectionManager::EvictOne(const std::string& newcomer, std::string_view limit) {
   ManagedConnection* oldest = nullptr;
   bool oldest_unproven = false;
   const ManagedConnection::Clock::time_point now = ManagedConnection::Clock::now();
@@ -31,8 +31,7 @@ bool ConnectionManager::EvictOne(const std::string& newcomer) {
     }
   }
   if (oldest == nullptr) return false;
-  LogDebug("closing idle connection from %s to admit %s (max_connections)", oldest->peer(),
-           newcomer);
+  LogDebug("closing idle connection from %s to admit %s (%s)", oldest->peer(), newcomer, limit);
   oldest->Close();
   return true;
 }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -61,11 +62,12 @@ class ConnectionManager {
   // Keeps `connection` and starts it; after ShutdownAll(), shuts it down at once too (accepted
   // before the stop, it is served as the others are).
   void Add(std::shared_ptr<ManagedConnection> connection);
-  // Makes room for a new connection (over max_connections) by closing an evictable connection
-  // of this thread, an Unproven() one first, else the one whose last request is oldest; logs
-  // that it closed it for `newcomer` (its peer). Returns false, closing nothing, if none is
-  // evictable (or after ShutdownAll()).
-  bool EvictOne(const std::string& newcomer);
+  // Makes room for a new connection (over the limit named by `limit`: max_connections, or the
+  // open-file limit) by closing an evictable connection of this thread, an Unproven() one
+  // first, else the one whose last request is oldest; logs that it closed it for `newcomer`
+  // (its peer, if known). Returns false, closing nothing, if none is evictable (or after
+  // ShutdownAll()).
+  bool EvictOne(const std::string& newcomer, std::string_view limit = "max_connections");
   // Forgets `connection` (it has closed); it is destroyed when its last handler has run.
   void Remove(ManagedConnection* connection);
   // Asks every connection to finish the requests it has received and close, by `by` at the

@@ -140,7 +140,8 @@ void WarnIfBackgroundNiceFails() {
 
 // Raises the open-file soft limit to the hard one (systemd's LimitNOFILE sets both; a shell's
 // soft limit is often 1024) and says so if max_connections does not fit it: at the limit
-// accept() fails, and a new client waits unanswered instead of taking an idle one's place.
+// accept() fails (a new client takes an idle one's place, or waits) and so may the opening of
+// the daemon's own files.
 void RaiseFileLimit(const Config& config) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
@@ -153,9 +154,9 @@ void RaiseFileLimit(const Config& config) {
   if (limit.rlim_cur != RLIM_INFINITY && config.max_connections + kOwnFiles > limit.rlim_cur) {
     LogWarning(
         "max_connections %d does not fit the open-file limit %d (LimitNOFILE, ulimit -n) with "
-        "the %d files shixind keeps for itself: beyond about %d connections a new client waits "
-        "unanswered instead of taking an idle connection's place; raise the limit or lower "
-        "max_connections",
+        "the %d files shixind keeps for itself: beyond about %d connections a new client takes "
+        "an idle connection's place (or waits, none idle) and a reload or the audit may find no "
+        "descriptor for its files; raise the limit or lower max_connections",
         config.max_connections, static_cast<uint64_t>(limit.rlim_cur), kOwnFiles,
         static_cast<uint64_t>(limit.rlim_cur) > kOwnFiles ? limit.rlim_cur - kOwnFiles : 0);
   }

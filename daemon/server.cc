@@ -54,9 +54,13 @@ std::array<bool, kReloadedFiles> ReloadedFiles(const Config& config, const Acces
   return files;
 }
 
+bool IsDescriptorShortage(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec.value() == ENFILE;
+}
+
 bool IsResourceError(const error_code& ec) {
-  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory || ec.value() == ENFILE;
+  return IsDescriptorShortage(ec) || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory;
 }
 
 }  // namespace
@@ -349,6 +353,11 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
   if (stopping_ || ec == asio::error::operation_aborted) return;
   if (ec) {
     LogLimited(LogKind::kAcceptError, LogLevel::kWarning, "accept: %s", ec.message());
+    if (IsDescriptorShortage(ec)) {
+      // As over max_connections, an idle connection gives way (x27 #13: the client waited).
+      FreeDescriptorThenAccept(listener, 0);
+      return;
+    }
     if (IsResourceError(ec)) {
       listener.retry.expires_after(kAcceptRetry);
       listener.retry.async_wait([this, &listener](const error_code& e) {
@@ -396,6 +405,28 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
     AdmitByEvicting(std::move(connection), EndpointText(remote), owner, 0);
   }
   Accept(listener);
+}
+
+void Server::FreeDescriptorThenAccept(Listener& listener, size_t step) {
+  if (step == io_threads_.size()) {
+    listener.retry.expires_after(kAcceptRetry);
+    listener.retry.async_wait([this, &listener](const error_code& e) {
+      if (!e && !stopping_) Accept(listener);
+    });
+    return;
+  }
+  IoThread* victim = io_threads_[step].get();
+  asio::post(victim->context, [this, &listener, victim, step] {
+    const bool freed = victim->manager.EvictOne("a new connection", "the open-file limit");
+    asio::post(main_context_, [this, &listener, step, freed] {
+      if (stopping_) return;
+      if (freed) {
+        Accept(listener);
+      } else {
+        FreeDescriptorThenAccept(listener, step + 1);
+      }
+    });
+  });
 }
 
 void Server::AdmitByEvicting(std::shared_ptr<ManagedConnection> connection, std::string peer,

@@ -162,6 +162,10 @@ class Server final : public ReloadTarget {
   void Accept(Listener& listener);
   void OnAccept(Listener& listener, const boost::system::error_code& ec,
                 boost::asio::ip::tcp::socket socket, IoThread* io);
+  // At the open-file limit (accept: EMFILE, ENFILE): closes an idle connection of I/O thread
+  // `step` (else of the next ones), asked on its thread, then accepts again on the main thread;
+  // with none idle, accepts again after kAcceptRetry (the client waits in the backlog).
+  void FreeDescriptorThenAccept(Listener& listener, size_t step);
   // Admits `connection` (over max_connections; from `peer`) of I/O thread `owner` in place of an
   // idle connection of thread owner + `step` (modulo the threads), asked on that thread; if it
   // has none, of the next thread, and so on; after all of them, closes `connection` and counts

@@ -118,6 +118,31 @@ TEST(DaemonAbuseTest, OverMaxConnectionsAnIdleConnectionOfAnotherThreadGivesWay)
   EXPECT_FALSE(absl::StrContains(daemon->stderr_text(), "none idle")) << daemon->stderr_text();
 }
 
+// At the open-file limit (a hard RLIMIT_NOFILE below max_connections: accept fails with
+// EMFILE) a new client takes an idle connection's place, as over max_connections (x27 #13: it
+// waited in the backlog unanswered while idle connections held every descriptor).
+TEST(DaemonAbuseTest, AtTheOpenFileLimitAnIdleConnectionGivesWay) {
+  DaemonOptions options;
+  options.data_dir = SampleDir();
+  options.wrapper = {"/usr/bin/prlimit", "--nofile=128:128"};
+  options.flags = {"--threads", "2"};
+  absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  // More clients than descriptors: each is answered, in an idle one's place past the limit.
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 160; ++i) {
+    auto client = (*daemon)->Connect(absl::Seconds(10));
+    ASSERT_TRUE(client.ok()) << "connection " << i + 1 << ": " << client.status();
+    (*client)->set_timeout(absl::Seconds(10));
+    ASSERT_TRUE((*client)->Ping().ok()) << "connection " << i + 1 << (*daemon)->stderr_text();
+    clients.push_back(*std::move(client));
+  }
+  EXPECT_TRUE(absl::StrContains((*daemon)->stderr_text(), "accept: Too many open files"))
+      << (*daemon)->stderr_text();
+  EXPECT_FALSE(clients.front()->Ping().ok()) << "the oldest idle one gave way";
+  EXPECT_TRUE(clients.back()->Ping().ok());
+}
+
 // Pipelines CHECK batches into `socket` and never reads, until the daemon stops reading
 // (a send blocks for 100 ms) or `max_frames` were sent. Returns the frames sent.
 int FillUntilStalled(RawSocket* socket, const std::string& frame, int max_frames) {
