@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -482,9 +483,12 @@ TEST_F(JsonApiTest, BearerTokensAuthenticateCallers) {
 TEST_F(JsonApiTest, ARefusedRequestIsLoggedWithTheIdMasked) {
   WithCallers();
   Start();
-  // A clock that leaps 10 s per line: the rate limit of earlier tests' refusals does not apply.
+  // A clock that leaps 10 s per line from the steady clock's now: the rate limit of earlier
+  // tests' refusals (in this process, on the steady clock) does not apply.
   SetLogClockForTesting([] {
-    static std::atomic<int64_t> now{0};
+    static std::atomic<int64_t> now{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count()};
     return now += int64_t{10'000'000'000};
   });
   ::testing::internal::CaptureStderr();
