@@ -235,7 +235,7 @@ curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
   -d '{"ids":["11010519491231002X"]}' "http://127.0.0.1:$front_http/v1/check" >"$tmp/out"
 grep -q '"stale":true' "$tmp/out" || fail "POST /v1/check while stale" "$tmp/out"
 echo "ok: a stale pool still answers CHECK through HAProxy, flagged STALE"
-# r2 restarted into a long first load (a delta file still settling holds it 10 s) stays out of
+# r2 restarted into a long first load (a delta file still settling holds it 15 s) stays out of
 # that fallback: every CHECK is answered by r1 or r3, none UNAVAILABLE (checked with /healthz,
 # which a loading replica passes, about one in three went to r2).
 r2_pid=$(cat "$run/r2/pid")
@@ -244,7 +244,7 @@ for _ in $(seq 1 100); do kill -0 "$r2_pid" 2>/dev/null || break; sleep 0.1; don
 mkdir "$tmp/settling"
 echo '{"op":"remove","caseCode":"（2017）黑04执31号","cardNum":"230407199103150045","reason":"performed","at":"2026-06-09T15:30:00+08:00"}' \
   >"$tmp/settling/00000000000000000001.ndjson"
-SHIXIN_DATA=$tmp/old SHIXIND_FLAGS="--max-age-seconds 86400 --deltas-dir $tmp/settling --delta-settle-ms 10000" \
+SHIXIN_DATA=$tmp/old SHIXIND_FLAGS="--max-age-seconds 86400 --deltas-dir $tmp/settling --delta-settle-ms 15000" \
   "$replicas" start "$run" >"$tmp/restart.out" 2>&1 &
 restart=$!
 for _ in $(seq 1 100); do
