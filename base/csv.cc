@@ -1,11 +1,11 @@
 #include "base/csv.h"
 
 #include "base/display_controls.h"
+#include "base/utf8.h"
 
 namespace shixin {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 constexpr char kDelete = 0x7F;
 
 // Whether `c` is a control character that has no business in a CSV cell.
@@ -29,12 +29,23 @@ std::string CsvField(std::string_view field) {
   for (size_t i = 0; i < field.size(); ++i) {
     const char c = field[i];
     if (IsStrayControl(c)) {
-      out.append(kReplacement);
+      out.append(kReplacementCharacter);
       continue;
     }
     if (const DisplayControl d = DisplayControlAt(field.substr(i)); d.length > 0) {
-      out.append(kReplacement);
+      out.append(kReplacementCharacter);
       i += d.length - 1;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      // A byte that is not UTF-8 would make the file unreadable to a strict UTF-8 reader.
+      const size_t n = Utf8SequenceAt(field.substr(i));
+      if (n == 0) {
+        out.append(kReplacementCharacter);
+      } else {
+        out.append(field.substr(i, n));
+        i += n - 1;
+      }
       continue;
     }
     if (quote && c == '"') out += '"';

@@ -37,6 +37,17 @@ TEST(CsvFieldTest, ReplacesStrayControlCharacters) {
   EXPECT_EQ(CsvField("tab\tinside"), "tab\tinside");  // tab, LF and CR stay
 }
 
+// A byte that is not UTF-8 would make a strict UTF-8 reader fail on the whole file (x33 #1).
+TEST(CsvFieldTest, ReplacesBytesThatAreNotUtf8) {
+  EXPECT_EQ(CsvField("\xFF\xFE"), "\uFFFD\uFFFD");
+  EXPECT_EQ(CsvField("已\xE5\xB7"), "已\uFFFD\uFFFD");  // a character cut short
+  EXPECT_EQ(CsvField("a\xC0\xA0"
+                     "b"),
+            "a\uFFFD\uFFFDb");                                    // an overlong space
+  EXPECT_EQ(CsvField("\xED\xA0\x80"), "\uFFFD\uFFFD\uFFFD");      // a surrogate
+  EXPECT_EQ(CsvField("张秀兰 \U0001F600"), "张秀兰 \U0001F600");  // 4-byte UTF-8 stays
+}
+
 // A direction override would make a name read as another's; a line separator, one row as two.
 TEST(CsvFieldTest, ReplacesDisplayControls) {
   EXPECT_EQ(CsvField("周\u2028八\u202e九\u0007"), "周\uFFFD八\uFFFD九\uFFFD");

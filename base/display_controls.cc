@@ -1,5 +1,7 @@
 #include "base/display_controls.h"
 
+#include "base/utf8.h"
+
 namespace shixin {
 
 DisplayControl DisplayControlAt(std::string_view s) {
@@ -20,7 +22,7 @@ std::string ReplaceDisplayControls(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
     if (const DisplayControl c = DisplayControlAt(text.substr(i)); c.length > 0) {
-      out.append("\xEF\xBF\xBD");  // U+FFFD
+      out.append(kReplacementCharacter);
       i += c.length;
     } else {
       out.push_back(text[i++]);

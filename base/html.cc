@@ -1,5 +1,7 @@
 #include "base/html.h"
 
+#include "base/utf8.h"
+
 namespace shixin {
 namespace {
 
@@ -28,7 +30,19 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 std::string HtmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      // A byte that is not UTF-8 would break the page's charset=utf-8.
+      const size_t n = Utf8SequenceAt(text.substr(i));
+      if (n == 0) {
+        out.append(kReplacementCharacter);
+      } else {
+        out.append(text.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '&':
         out += "&amp;";

@@ -11,7 +11,8 @@
 
 namespace shixin {
 
-// Returns `text` with &, <, >, " and ' escaped for HTML text and attribute values.
+// Returns `text` with &, <, >, " and ' escaped for HTML text and attribute values, and each
+// byte that is not UTF-8 written as U+FFFD.
 std::string HtmlEscape(std::string_view text);
 
 // Appends the start of a page (doctype, <html lang="zh-CN">, <head> with `title` and the A4

@@ -13,6 +13,12 @@ TEST(HtmlTest, EscapesTextAndAttributeCharacters) {
   EXPECT_EQ(HtmlEscape(""), "");
 }
 
+// The pages say charset=utf-8: a byte that is not UTF-8 becomes U+FFFD (x33 #1).
+TEST(HtmlTest, EscapesBytesThatAreNotUtf8) {
+  EXPECT_EQ(HtmlEscape("已<\xFF>\xE5\xB7"), "已&lt;\uFFFD&gt;\uFFFD\uFFFD");
+  EXPECT_EQ(HtmlEscape("张秀兰\U0001F600"), "张秀兰\U0001F600");
+}
+
 TEST(HtmlTest, PageFramePrintsOnA4WithoutExternalAssets) {
   std::string page;
   HtmlBegin("<标题>", "h1 { color: red; }", &page);

@@ -10,42 +10,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/civil_time.h"
 #include "base/enum_names.h"
+#include "base/utf8.h"
 #include "core/id.h"
 #include "core/record.h"
 
 namespace shixin {
 namespace {
-
-constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
-
-// Returns the length (1-4) of the valid UTF-8 character at the start of `s`, or 0 if `s` does
-// not start with one (a stray continuation byte, an overlong form, a surrogate, a value over
-// U+10FFFF, or a character cut short by the end of `s`).
-size_t Utf8CharLength(std::string_view s) {
-  const auto byte = [&s](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // over U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
-  for (size_t i = 2; i < n; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
 
 // What a masked caller sees of a case, field by field (ForEachCaseField's names). A field not
 // named here does not compile (static_assert below), so a new field is decided, not forgotten.
@@ -155,10 +125,10 @@ std::optional<View> ParseView(std::string_view name) {
 
 std::string MaskName(std::string_view name) {
   if (name.empty()) return "";
-  const size_t first = Utf8CharLength(name);
-  std::string masked(first > 0 ? name.substr(0, first) : kReplacementChar);
+  const size_t first = Utf8SequenceAt(name);
+  std::string masked(first > 0 ? name.substr(0, first) : kReplacementCharacter);
   for (size_t i = first > 0 ? first : 1; i < name.size();) {
-    const size_t n = Utf8CharLength(name.substr(i));
+    const size_t n = Utf8SequenceAt(name.substr(i));
     i += n > 0 ? n : 1;
     masked.push_back('*');
   }

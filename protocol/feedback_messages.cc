@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "base/enum_names.h"
 #include "base/status_macros.h"
+#include "base/utf8.h"
 #include "protocol/codec.h"
 
 namespace shixin::wire {
@@ -24,11 +25,17 @@ using codec::Reader;
 // The smallest FEEDBACK item: measure, outcome, an empty reason.
 constexpr size_t kMinFeedbackItem = 2 + 1 + 2;
 
-// Reads a string with a `prefix`-byte length of at most `max` bytes.
+// Reads a text the audit records (a matter, operator, purpose or reason) with a `prefix`-byte
+// length: at most `max` bytes, and UTF-8 (reports and notices print it).
 std::string_view LimitedStr(Reader& r, std::string_view field, int prefix, size_t max) {
   std::string_view s = r.Str(field, prefix);
   if (s.size() > max) {
     r.Fail(field, absl::StrFormat("%d bytes exceed the limit of %d", s.size(), max), s.size());
+  } else if (const size_t bad = FirstNonUtf8(s); bad != std::string_view::npos) {
+    r.Fail(field,
+           absl::StrFormat("not UTF-8 (byte 0x%02x at offset %d of the text)",
+                           static_cast<unsigned char>(s[bad]), bad),
+           s.size() - bad);
   }
   return s;
 }

@@ -70,6 +70,21 @@ TEST(FeedbackMessagesTest, RequestLimits) {
   m.operator_id = std::string(kMaxOperatorBytes + 1, 'o');
   EXPECT_FALSE(DecodeFeedbackRequest(Enc(m)).ok());
 
+  // Texts the audit records and the reports print must be UTF-8 (x33 #1: a reason's raw
+  // bytes reached the CSV and HTML reports).
+  m = ThreeItems();
+  m.items[1].reason = "\xE5\xB7\xB2\xFF\xFE";  // 已, then two bytes that are not UTF-8
+  r = DecodeFeedbackRequest(Enc(m));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("item.reason: not UTF-8 (byte 0xff at offset 3 of the text)"),
+            std::string::npos)
+      << r.status();
+  m = ThreeItems();
+  m.operator_id = "op\xC0\xA0";  // an overlong space
+  r = DecodeFeedbackRequest(Enc(m));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("operator: not UTF-8"), std::string::npos) << r.status();
+
   std::string bad_outcome = Enc(ThreeItems());
   // receipt (1 + 18), operator (1 + 4), n (1), measure (2): the first item's outcome.
   bad_outcome[1 + 18 + 1 + 4 + 1 + 2] = 3;
@@ -199,6 +214,14 @@ TEST(FeedbackMessagesTest, ContextLimits) {
     s->push_back('x');
     EXPECT_FALSE(DecodeMeasuresRequest(Enc(over, 4), 4).ok()) << field;
     CheckRequest check{{"11010519491231002X"}, kAsOfNow, over.context};
+    EXPECT_FALSE(DecodeCheckRequest(Enc(check, 4), 4).ok()) << field;
+    // Within the limit but not UTF-8: refused too.
+    s->assign("\xE4\xBA");  // the first two bytes of a three-byte character
+    r = DecodeMeasuresRequest(Enc(over, 4), 4);
+    ASSERT_FALSE(r.ok()) << field;
+    EXPECT_NE(r.status().message().find("not UTF-8 (byte 0xe4 at offset 0"), std::string::npos)
+        << r.status();
+    check.context = over.context;
     EXPECT_FALSE(DecodeCheckRequest(Enc(check, 4), 4).ok()) << field;
   }
 }
