@@ -424,7 +424,7 @@ std::string InfoText(const wire::InfoResponse& i, uint8_t version) {
   absl::StrAppendFormat(
       &out,
       "  audit: %s, %d records, %d bytes; next report due %s%s, %d receipts "
-      "without feedback\n",
+      "without feedback since the daemon started\n",
       wire::AuditStateName(a.state), a.records, a.bytes, DueDate(a.next_report_due),
       a.due_note.empty() ? "" : " (" + a.due_note + ")", a.receipts_without_feedback);
   if (!a.error.empty()) absl::StrAppendFormat(&out, "  audit error: %s\n", a.error);

@@ -416,10 +416,10 @@ TEST(RenderTest, ReceiptsAuditAndFeedback) {
                                 R"("receipts_without_feedback":7})"),
             std::string::npos)
       << InfoJson(i, 4);
-  EXPECT_NE(
-      InfoText(i, 4).find("  audit: failing, 12 records, 3456 bytes; next report due "
-                          "2027-01-08, 7 receipts without feedback\n  audit error: disk full\n"),
-      std::string::npos)
+  EXPECT_NE(InfoText(i, 4).find("  audit: failing, 12 records, 3456 bytes; next report due "
+                                "2027-01-08, 7 receipts without feedback since the daemon "
+                                "started\n  audit error: disk full\n"),
+            std::string::npos)
       << InfoText(i, 4);
 
   const wire::FeedbackRequest request{"9f2c41d0-3-64",
