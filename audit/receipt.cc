@@ -120,6 +120,17 @@ char* PutDecimal(uint64_t value, char* p) {
 // controls and bytes that are not UTF-8 escaped (TerminalSafe): the message is UTF-8 text.
 std::string Shown(std::string_view text) { return TerminalSafe(text.substr(0, kMaxText)); }
 
+// Returns the refusal of a receipt `text` longer than any: quoted whole if it is short (what
+// makes it long is most often white space read back with it, which the quote shows escaped).
+absl::Status TooLong(std::string_view text) {
+  constexpr size_t kQuoted = 2 * kMaxText;
+  const auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  return absl::InvalidArgumentError(absl::StrCat(
+      "receipt \"", TerminalSafe(text.substr(0, kQuoted)), text.size() > kQuoted ? "..." : "",
+      "\" is ", text.size(), " bytes, more than a receipt's ", kMaxText,
+      space(text.front()) || space(text.back()) ? " (white space at its start or end)" : ""));
+}
+
 }  // namespace
 
 std::string Receipt::ToString() const {
@@ -141,10 +152,8 @@ void Receipt::AppendTo(std::string* out) const {
 }
 
 absl::StatusOr<Receipt> Receipt::Parse(std::string_view text) {
+  if (text.size() > kMaxText) return TooLong(text);
   const std::string shown = Shown(text);
-  if (text.size() > kMaxText) {
-    return absl::InvalidArgumentError(absl::StrCat("receipt \"", shown, "...\" is too long"));
-  }
   const size_t first = text.find('-');
   const size_t second = first == std::string_view::npos ? first : text.find('-', first + 1);
   if (second == std::string_view::npos || text.find('-', second + 1) != std::string_view::npos) {
@@ -239,10 +248,8 @@ bool ReceiptNode(std::string_view text, uint32_t* node) {
 }
 
 absl::StatusOr<ParsedReceipt> ParseReceipt(std::string_view text, const ReceiptCipher* cipher) {
+  if (text.size() > kMaxText) return TooLong(text);
   const std::string shown = Shown(text);
-  if (text.size() > kMaxText) {
-    return absl::InvalidArgumentError(absl::StrCat("receipt \"", shown, "...\" is too long"));
-  }
   const size_t dashes = static_cast<size_t>(std::count(text.begin(), text.end(), '-'));
   ParsedReceipt parsed;
   if (dashes == 2) {

@@ -157,8 +157,15 @@ TEST(ReceiptCipherTest, RefusesMalformedKeyedText) {
   EXPECT_THAT(message("9F2C41D0-0123456789abcdef0123456789abcdef"),
               ::testing::HasSubstr("the node must be 8 lower-case hex digits"));
   EXPECT_THAT(message("no-such-receipt-at-all"), ::testing::HasSubstr("is not of the form"));
-  EXPECT_THAT(message("9f2c41d0-0123456789abcdef0123456789abcdef0"),
-              ::testing::HasSubstr("is too long"));
+  EXPECT_EQ(message("9f2c41d0-0123456789abcdef0123456789abcdef0"),
+            "receipt \"9f2c41d0-0123456789abcdef0123456789abcdef0\" is 42 bytes, more than a "
+            "receipt's 41");
+  // A newline read back with it (x33 #5): quoted whole, escaped, and named.
+  EXPECT_EQ(message("9f2c41d0-0123456789abcdef0123456789abcdef\n"),
+            "receipt \"9f2c41d0-0123456789abcdef0123456789abcdef\\n\" is 42 bytes, more than a "
+            "receipt's 41 (white space at its start or end)");
+  EXPECT_THAT(message(std::string(100, 'a')),
+              ::testing::HasSubstr(absl::StrCat("\"", std::string(82, 'a'), "...\" is 100 bytes")));
   EXPECT_THAT(message(""), ::testing::HasSubstr("is not of the form"));
 }
 
