@@ -173,10 +173,9 @@ TEST_F(VectorsTest, V4Errors) {
   };
   for (const Case& c : {
            Case{"v4_error_not_found", Opcode::kFeedback, 45, Status::kNotFound,
-                "no receipt 9f2c41d0-7-64 in the audit of this server"},
+                "receipt 9f2c41d0-7-64: no record"},
            Case{"v4_error_audit_unavailable", Opcode::kMeasures, 46, Status::kAuditUnavailable,
-                "the audit cannot be written (0000000003.audit: No space left on device); "
-                "MEASURES is refused"},
+                "the audit cannot be written; MEASURES and FEEDBACK are refused until it can be"},
            Case{"v4_error_no_audit", Opcode::kFeedback, 47, Status::kAuditUnavailable,
                 "no audit: the server has no state_dir"},
        }) {
