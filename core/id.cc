@@ -484,7 +484,16 @@ absl::StatusOr<Id> Parse18(const Normalised& n, absl::CivilDay today) {
   }
   const bool resident_like =
       (!foreigner_permit && IsProvince(ParseDigits(text.substr(0, 2)))) || text[17] == expected;
-  return resident_like ? resident : credit;
+  if (resident_like) return resident;
+  // A birth date where a resident ID has it: either reading may be the one meant, and the
+  // credit code's check character alone would send the user after the wrong fault (x33 #4).
+  if (BirthDateFault(text.substr(6, 8), today) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("neither a %s (%s) nor a credit code (%s)",
+                        foreigner_permit ? "foreigner's permanent residence ID" : "resident ID",
+                        resident.message(), credit.message()));
+  }
+  return credit;
 }
 
 absl::StatusOr<Id> Parse15(const Normalised& n, absl::CivilDay today) {

@@ -284,6 +284,25 @@ TEST(ForeignerPermitTest, BadCheckCharacterNamesBothReadings) {
   });
 }
 
+// Digits with a birth date where a resident ID has it, but with neither a valid area code nor
+// the resident check character, and no valid credit code: both readings' faults (x33 #4: the
+// credit code's check character alone sent the user after the wrong fault).
+TEST(IdTest, ABadAreaCodeAndCheckCharacterNameBothReadings) {
+  ExpectRejected({
+      {"100105194912310021",
+       "neither a resident ID (bad area code 100105) nor a credit code (bad check character: "
+       "expected E, found 1)"},
+      {"990101194912310027",
+       "neither a foreigner's permanent residence ID (bad province code 90 (a foreigner's "
+       "permanent residence ID is 9, a mainland province's code, a nationality code: 990101)) nor "
+       "a credit code (bad check character: expected M, found 7)"},
+      // With the resident check character the area code is the fault; without a birth date
+      // the digits read as a credit code.
+      {"100105194912310028", "bad area code 100105"},
+      {"913505030000000000", "bad check character: expected H, found 0"},
+  });
+}
+
 TEST(ForeignerPermitTest, BadProvince) {
   // Only the mainland's provinces issue it: not 71, 81-83, nor a code that is no province.
   ExpectRejected({
