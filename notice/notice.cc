@@ -519,8 +519,9 @@ Document BuildDocument(const NoticeInput& in) {
                  absl::StrCat("告知日期：", ChineseDate(DayOf(in.date)))};
   doc.footnote = {
       absl::StrCat("回执编号：", in.receipt),
-      absl::StrCat("名单版本：", audit::ListVersionText(in.record), "（第 ", in.record.generation,
-                   " 代）"),
+      // The list is (base version, delta sequence): a generation counts per process.
+      absl::StrCat("名单版本：", audit::ListVersionText(in.record), "，增量序号 ",
+                   in.record.delta_sequence),
       absl::StrCat("查询时间：", FormatInstant(in.record.time_micros / kMicrosPerSecond))};
   if (in.record.as_of != 0) {
     doc.footnote.push_back(absl::StrCat("查询所针对的时点：", FormatInstant(in.record.as_of)));

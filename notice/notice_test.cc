@@ -53,6 +53,7 @@ class NoticeTest : public ::testing::Test {
     in.record.listing = listing;
     in.record.list_version = 0x00c0ffee12345678;
     in.record.generation = 3;
+    in.record.delta_sequence = 42;
     in.record.measures = std::move(measures);
     in.record.receipt_issued = true;
     in.record.as_of = as_of;
@@ -121,7 +122,7 @@ TEST_F(NoticeTest, ListedPersonText) {
   EXPECT_THAT(text, Not(HasSubstr("职务")));  // no role-related wording for a listed subject
   EXPECT_THAT(text, HasSubstr("告知单位：鹤岗市住房保障局\n告知日期：2026年05月29日\n"));
   EXPECT_THAT(text,
-              HasSubstr("回执编号：9f2c41d0-3-1048576\n名单版本：00c0ffee12345678（第 3 代）\n"
+              HasSubstr("回执编号：9f2c41d0-3-1048576\n名单版本：00c0ffee12345678，增量序号 42\n"
                         "查询时间：2026-05-29T04:26:40+08:00\n"));
   EXPECT_THAT(text, Not(HasSubstr("查询所针对的时点")));
 }
