@@ -4,17 +4,7 @@
 #include "base/utf8.h"
 
 namespace shixin {
-namespace {
-
-constexpr char kDelete = 0x7F;
-
-// Whether `c` is a control character that has no business in a CSV cell.
-bool IsStrayControl(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == kDelete;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string CsvField(std::string_view field) {
   constexpr std::string_view kFormulaStart = "=+-@\t\r";

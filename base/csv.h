@@ -21,8 +21,8 @@ inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // apostrophe, which spreadsheets show as text (OWASP's CSV injection advice). Control
 // characters other than tab, LF and CR (C0 and DEL: terminal escapes, NUL) and the display
 // controls (base/display_controls.h: line separators, direction overrides and marks) are written
-// as U+FFFD, the replacement character, and so is each byte that is not UTF-8. Fields from others (courts' records, callers' reasons)
-// go through here.
+// as U+FFFD, the replacement character, and so is each byte that is not UTF-8. Fields from others
+// (courts' records, callers' reasons) go through here.
 std::string CsvField(std::string_view field);
 
 }  // namespace shixin

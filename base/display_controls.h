@@ -23,6 +23,13 @@ struct DisplayControl {
   size_t length = 0;
 };
 
+// Whether `c` is a C0 control other than tab, LF and CR, or DEL: what a CSV cell or an HTML page
+// writes as U+FFFD (a NUL breaks an HTML parser, an ESC sequence the terminal of who cats it).
+inline bool IsStrayControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7F;
+}
+
 // Returns the display control (above) that `s` starts with, or {0, 0}.
 DisplayControl DisplayControlAt(std::string_view s);
 

@@ -1,5 +1,6 @@
 #include "base/html.h"
 
+#include "base/display_controls.h"
 #include "base/utf8.h"
 
 namespace shixin {
@@ -32,6 +33,16 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    // Controls and the characters that reorder a line as base/csv.h writes them (x34 F5).
+    if (IsStrayControl(c)) {
+      out.append(kReplacementCharacter);
+      continue;
+    }
+    if (const DisplayControl d = DisplayControlAt(text.substr(i)); d.length > 0) {
+      out.append(kReplacementCharacter);
+      i += d.length - 1;
+      continue;
+    }
     if (static_cast<unsigned char>(c) >= 0x80) {
       // A byte that is not UTF-8 would break the page's charset=utf-8.
       const size_t n = Utf8SequenceAt(text.substr(i));

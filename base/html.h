@@ -11,8 +11,9 @@
 
 namespace shixin {
 
-// Returns `text` with &, <, >, " and ' escaped for HTML text and attribute values, and each
-// byte that is not UTF-8 written as U+FFFD.
+// Returns `text` with &, <, >, " and ' escaped for HTML text and attribute values, and written
+// as U+FFFD as base/csv.h writes them: each byte that is not UTF-8, the C0 controls but tab and
+// line breaks, DEL, and the display controls (base/display_controls.h).
 std::string HtmlEscape(std::string_view text);
 
 // Appends the start of a page (doctype, <html lang="zh-CN">, <head> with `title` and the A4

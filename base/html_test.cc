@@ -1,6 +1,7 @@
 #include "base/html.h"
 
 #include <string>
+#include <string_view>
 
 #include "gtest/gtest.h"
 
@@ -17,6 +18,14 @@ TEST(HtmlTest, EscapesTextAndAttributeCharacters) {
 TEST(HtmlTest, EscapesBytesThatAreNotUtf8) {
   EXPECT_EQ(HtmlEscape("已<\xFF>\xE5\xB7"), "已&lt;\uFFFD&gt;\uFFFD\uFFFD");
   EXPECT_EQ(HtmlEscape("张秀兰\U0001F600"), "张秀兰\U0001F600");
+}
+
+// A NUL breaks the parser, an escape sequence the terminal of who cats the file, a direction
+// override makes the text after it read backwards (x34 F5): as the CSV writes them.
+TEST(HtmlTest, ReplacesControlsAndDisplayControls) {
+  EXPECT_EQ(HtmlEscape(std::string_view("a\0b\x1b[2J\x7f", 8)), "a\uFFFDb\uFFFD[2J\uFFFD");
+  EXPECT_EQ(HtmlEscape("x\u202e<y>\u2028z"), "x\uFFFD&lt;y&gt;\uFFFDz");
+  EXPECT_EQ(HtmlEscape("tab\tline\r\n"), "tab\tline\r\n");
 }
 
 TEST(HtmlTest, PageFramePrintsOnA4WithoutExternalAssets) {

@@ -196,6 +196,10 @@ nlohmann::json EntryJson(const Entry& e) {
           {"entries", entries}};
 }
 
+// Returns `text` a caller sent, quoted and escaped (TerminalSafe): a value with a blank or an
+// `=` cannot pass for more fields of the line (x34 F4: an operator "a matter=X subject=Y").
+std::string Quoted(std::string_view text) { return absl::StrCat("\"", TerminalSafe(text), "\""); }
+
 std::string EntryText(const Entry& e) {
   const std::string receipt = e.receipt.ToString();
   if (e.type == RecordType::kQuery) {
@@ -208,7 +212,7 @@ std::string EntryText(const Entry& e) {
         "%s query seq=%u %s=%s caller=%s operator=%s matter=%s subject=%s %s measures=%s "
         "version=%s generation=%u op=%s",
         FormatMicros(q.time_micros), q.sequence, q.receipt_issued ? "receipt" : "record", receipt,
-        TerminalSafe(q.caller), TerminalSafe(q.operator_id), TerminalSafe(q.matter), q.subject,
+        TerminalSafe(q.caller), Quoted(q.operator_id), Quoted(q.matter), q.subject,
         ListingName(q.listing), MeasureList(q.measures), audit::ListVersionText(q), q.generation,
         std::string(wire::OpcodeName(static_cast<wire::Opcode>(q.opcode))));
     if (q.as_of != 0) absl::StrAppend(&line, " as_of=", FormatInstant(q.as_of));
@@ -216,17 +220,16 @@ std::string EntryText(const Entry& e) {
     if (!q.scenario_filter.empty()) {
       absl::StrAppend(&line, " scenario=", TerminalSafe(q.scenario_filter));
     }
-    if (!q.purpose.empty()) absl::StrAppend(&line, " purpose=\"", TerminalSafe(q.purpose), "\"");
+    if (!q.purpose.empty()) absl::StrAppend(&line, " purpose=", Quoted(q.purpose));
     return line;
   }
   const audit::FeedbackRecord& f = e.feedback;
-  std::string line =
-      absl::StrFormat("%s feedback seq=%u receipt=%s for=%s caller=%s operator=%s",
-                      FormatMicros(f.time_micros), f.sequence, receipt, TerminalSafe(f.receipt),
-                      TerminalSafe(f.caller), TerminalSafe(f.operator_id));
+  std::string line = absl::StrFormat(
+      "%s feedback seq=%u receipt=%s for=%s caller=%s operator=%s", FormatMicros(f.time_micros),
+      f.sequence, receipt, TerminalSafe(f.receipt), TerminalSafe(f.caller), Quoted(f.operator_id));
   for (const audit::FeedbackEntry& x : f.entries) {
     absl::StrAppend(&line, " ", x.measure, "=", std::string(audit::OutcomeName(x.outcome)));
-    if (!x.reason.empty()) absl::StrAppend(&line, "(\"", TerminalSafe(x.reason), "\")");
+    if (!x.reason.empty()) absl::StrAppend(&line, "(", Quoted(x.reason), ")");
   }
   return line;
 }

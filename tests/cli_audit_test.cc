@@ -40,9 +40,10 @@ class CliAuditTest : public ::testing::Test {
     QueryRecord a = testing::TypicalQuery("110101199003074514", kStart);
     QueryRecord b = testing::TypicalQuery("91110000600037341L", kStart + int64_t{86400} * 1000000);
     b.caller = "other";
-    b.purpose = "two\nlines \x1b[2J";  // a caller's text: one line, no escape sequence
-    b.receipt_issued = false;          // e.g. protocol version 3
-    b.as_of = 1780000000;              // 2026-05-29T04:26:40+08:00
+    b.purpose = "two\nlines \x1b[2J";     // a caller's text: one line, no escape sequence
+    b.operator_id = "alice matter=FAKE";  // nor more fields (x34 F4)
+    b.receipt_issued = false;             // e.g. protocol version 3
+    b.as_of = 1780000000;                 // 2026-05-29T04:26:40+08:00
     b.scenario_filter = "hotel";
     absl::StatusOr<AuditLog::Appended> ra = (*log)->Append(&a);
     ASSERT_TRUE(ra.ok() && (*log)->Append(&b).ok());
@@ -148,7 +149,7 @@ TEST_F(CliAuditTest, ReportAndQueryOfADamagedAuditSayItIsDamaged) {
   r = Shixin(report + "csv", /*with_stderr=*/true);
   EXPECT_EQ(r.status, 0) << r.out;
   const std::string note = "the audit is damaged: " + SegmentPath(dir_, 1) +
-                           ": seal at offset 347: chain mismatch over records seq=1 to 3 (a record "
+                           ": seal at offset 358: chain mismatch over records seq=1 to 3 (a record "
                            "changed, removed or inserted): this report may count "
                            "records changed since they were written, or miss some (run `shixin "
                            "audit verify`)";
@@ -164,7 +165,7 @@ TEST_F(CliAuditTest, ReportAndQueryOfADamagedAuditSayItIsDamaged) {
   EXPECT_EQ(r.status, 0);
   EXPECT_THAT(r.out, HasSubstr("52=not_applied(\"已撤诉\")"));
   EXPECT_THAT(r.out, HasSubstr("shixin audit query: damaged audit: " + SegmentPath(dir_, 1) +
-                               ": seal at offset 347"));
+                               ": seal at offset 358"));
   EXPECT_THAT(r.out, HasSubstr("the records printed may not be as written"));
 }
 
@@ -290,6 +291,7 @@ TEST_F(CliAuditTest, QueryBySubjectCallerReceiptAndDates) {
   r = Shixin("audit query " + dir_ + " --caller other --from 2026-12-01 --to 2026-12-01");
   EXPECT_THAT(r.out, HasSubstr("subject=91110000600037341L"));
   EXPECT_THAT(r.out, HasSubstr(R"( purpose="two\nlines \x1b[2J")"));
+  EXPECT_THAT(r.out, HasSubstr(R"( operator="alice matter=FAKE" matter=")"));
   EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one record, one line";
   EXPECT_EQ(Shixin("audit query " + dir_).status, 2);
   EXPECT_EQ(Shixin("audit query " + dir_ + " --caller x --from 2026-13-01").status, 2);
