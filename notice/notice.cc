@@ -14,13 +14,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "base/html.h"
 #include "base/status_macros.h"
-#include "base/terminal.h"
 #include "core/id.h"
 #include "core/masking.h"
 #include "core/query.h"
 #include "core/validity.h"
+#include "notice/notice_document.h"
 
 namespace shixin {
 namespace {
@@ -31,25 +30,9 @@ constexpr int64_t kMicrosPerSecond = 1000000;
 
 constexpr char kRulesTitle[] = "《最高人民法院关于公布失信被执行人名单信息的若干规定》";
 
-// The notice as sections, rendered as text or as HTML: the one place its wording lives.
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::string html_class = {};  // the HTML table's class (kStyle sizes its columns), or ""
-};
-struct Section {
-  std::string heading;
-  std::vector<std::string> before = {};  // paragraphs before the table
-  Table table = {};                      // may be empty
-  std::vector<std::string> after = {};   // paragraphs after it
-};
-struct Document {
-  std::string title;
-  std::string addressee;  // the first line: to whom
-  std::vector<Section> sections;
-  std::vector<std::string> closing;   // the issuer and the date (right-aligned in HTML)
-  std::vector<std::string> footnote;  // receipt, list version, time of the answer
-};
+using notice::Document;
+using notice::Section;
+using notice::Table;
 
 // A blank to fill in by hand: the issuer's name when none is known, a subject's name the list
 // does not know.
@@ -504,80 +487,6 @@ Section ObjectionSection(const NoticeInput& in, const Grounds& g) {
   return section;
 }
 
-Document BuildDocument(const NoticeInput& in) {
-  const std::vector<uint16_t> measures = ListedMeasures(in);
-  const Grounds grounds = GroundsOf(in, measures);
-  Document doc;
-  doc.title = "失信被执行人联合惩戒告知书";
-  doc.addressee = absl::StrCat(Addressee(in.subject), "：");
-  doc.sections.push_back(SubjectSection(in.subject));
-  doc.sections.push_back(CasesSection(in, grounds));
-  doc.sections.push_back(BasisSection(in));
-  doc.sections.push_back(MeasuresSection(in, measures));
-  doc.sections.push_back(ObjectionSection(in, grounds));
-  doc.closing = {absl::StrCat("告知单位：", in.issuer.empty() ? kBlank : in.issuer),
-                 absl::StrCat("告知日期：", ChineseDate(DayOf(in.date)))};
-  doc.footnote = {
-      absl::StrCat("回执编号：", in.receipt),
-      // The list is (base version, delta sequence): a generation counts per process.
-      absl::StrCat("名单版本：", audit::ListVersionText(in.record), "，增量序号 ",
-                   in.record.delta_sequence),
-      absl::StrCat("查询时间：", FormatInstant(in.record.time_micros / kMicrosPerSecond))};
-  if (in.record.as_of != 0) {
-    doc.footnote.push_back(absl::StrCat("查询所针对的时点：", FormatInstant(in.record.as_of)));
-  }
-  return doc;
-}
-
-// Returns `text` (a line of the notice, the list's and the caller's values in it) as the text
-// output writes such values: control characters and line separators escaped (TerminalSafe), so
-// that the notice, on a terminal by default, cannot drive it and each line stays one.
-std::string TextLine(std::string_view text) { return TerminalSafe(text, Quoting::kKept); }
-
-void AppendTextTable(const Table& table, std::string* out) {
-  if (table.header.empty()) return;
-  absl::StrAppend(out, "  ", TextLine(absl::StrJoin(table.header, " | ")), "\n");
-  for (const std::vector<std::string>& row : table.rows) {
-    absl::StrAppend(out, "  ", TextLine(absl::StrJoin(row, " | ")), "\n");
-  }
-}
-
-void AppendHtmlTable(const Table& table, std::string* out) {
-  if (table.header.empty()) return;
-  absl::StrAppend(out, "<table",
-                  table.html_class.empty() ? "" : absl::StrCat(" class=\"", table.html_class, "\""),
-                  ">\n<thead><tr>");
-  for (const std::string& h : table.header) absl::StrAppend(out, "<th>", HtmlEscape(h), "</th>");
-  absl::StrAppend(out, "</tr></thead>\n<tbody>\n");
-  for (const std::vector<std::string>& row : table.rows) {
-    absl::StrAppend(out, "<tr>");
-    for (const std::string& cell : row) absl::StrAppend(out, "<td>", HtmlEscape(cell), "</td>");
-    absl::StrAppend(out, "</tr>\n");
-  }
-  absl::StrAppend(out, "</tbody>\n</table>\n");
-}
-
-// The notice's own look over base/html.h's A4 page: a letter, not a table of numbers.
-constexpr char kStyle[] =
-    R"(body { font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "SimSun",
-  serif; font-size: 11pt; line-height: 1.6; color: #000; margin: 0; }
-h1 { font-size: 18pt; text-align: center; letter-spacing: 0.1em; margin: 0 0 1em; }
-h2 { font-size: 12pt; margin: 1em 0 0.3em; }
-p { margin: 0.2em 0; text-indent: 2em; }
-p.addressee { text-indent: 0; }
-table { width: 100%; border-collapse: collapse; margin: 0.4em 0; page-break-inside: auto; }
-tr { page-break-inside: avoid; }
-th, td { border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; font-size: 10pt; }
-th { background: #eee; white-space: nowrap; }
-table.measures th:nth-child(1) { width: 2.5em; }
-table.measures th:nth-child(2), table.measures th:nth-child(3) { width: 6.5em; white-space: normal; }
-table.measures th:nth-child(4) { width: 28%; }
-.closing { text-align: right; margin-top: 2em; }
-.closing p { text-indent: 0; }
-.footnote { margin-top: 2em; font-size: 9pt; color: #333; border-top: 1px solid #999; }
-.footnote p { text-indent: 0; }
-)";
-
 absl::Status NotInCatalog(std::string_view what, std::string_view id) {
   return absl::FailedPreconditionError(
       absl::StrFormat("the answer's %s \"%s\" is not in the catalog given: give the catalog the "
@@ -673,6 +582,35 @@ absl::Status NotGiven(const NoticeLists& lists, const Id& id, const audit::Query
 }
 
 }  // namespace
+
+namespace notice {
+
+Document BuildDocument(const NoticeInput& in) {
+  const std::vector<uint16_t> measures = ListedMeasures(in);
+  const Grounds grounds = GroundsOf(in, measures);
+  Document doc;
+  doc.title = "失信被执行人联合惩戒告知书";
+  doc.addressee = absl::StrCat(Addressee(in.subject), "：");
+  doc.sections.push_back(SubjectSection(in.subject));
+  doc.sections.push_back(CasesSection(in, grounds));
+  doc.sections.push_back(BasisSection(in));
+  doc.sections.push_back(MeasuresSection(in, measures));
+  doc.sections.push_back(ObjectionSection(in, grounds));
+  doc.closing = {absl::StrCat("告知单位：", in.issuer.empty() ? kBlank : in.issuer),
+                 absl::StrCat("告知日期：", ChineseDate(DayOf(in.date)))};
+  doc.footnote = {
+      absl::StrCat("回执编号：", in.receipt),
+      // The list is (base version, delta sequence): a generation counts per process.
+      absl::StrCat("名单版本：", audit::ListVersionText(in.record), "，增量序号 ",
+                   in.record.delta_sequence),
+      absl::StrCat("查询时间：", FormatInstant(in.record.time_micros / kMicrosPerSecond))};
+  if (in.record.as_of != 0) {
+    doc.footnote.push_back(absl::StrCat("查询所针对的时点：", FormatInstant(in.record.as_of)));
+  }
+  return doc;
+}
+
+}  // namespace notice
 
 absl::StatusOr<NoticeSubject> NoticeSubjectFromList(const ListView& list, const Catalog& catalog,
                                                     const audit::QueryRecord& record,
@@ -774,48 +712,6 @@ std::vector<uint16_t> ListedMeasures(const NoticeInput& in) {
     if (latest != nullptr && latest->outcome == audit::Outcome::kApplied) applied.push_back(no);
   }
   return applied;
-}
-
-std::string RenderNoticeText(const NoticeInput& input) {
-  const Document doc = BuildDocument(input);
-  std::string out = absl::StrCat(TextLine(doc.title), "\n\n", TextLine(doc.addressee), "\n");
-  for (const Section& s : doc.sections) {
-    absl::StrAppend(&out, "\n", TextLine(s.heading), "\n");
-    for (const std::string& p : s.before) absl::StrAppend(&out, "  ", TextLine(p), "\n");
-    AppendTextTable(s.table, &out);
-    for (const std::string& p : s.after) absl::StrAppend(&out, "  ", TextLine(p), "\n");
-  }
-  absl::StrAppend(&out, "\n");
-  for (const std::string& line : doc.closing) absl::StrAppend(&out, TextLine(line), "\n");
-  absl::StrAppend(&out, "\n");
-  for (const std::string& line : doc.footnote) absl::StrAppend(&out, TextLine(line), "\n");
-  return out;
-}
-
-std::string RenderNoticeHtml(const NoticeInput& input) {
-  const Document doc = BuildDocument(input);
-  std::string out;
-  HtmlBegin(doc.title, kStyle, &out);
-  absl::StrAppend(&out, "<h1>", HtmlEscape(doc.title), "</h1>\n<p class=\"addressee\">",
-                  HtmlEscape(doc.addressee), "</p>\n");
-  for (const Section& s : doc.sections) {
-    absl::StrAppend(&out, "<section>\n<h2>", HtmlEscape(s.heading), "</h2>\n");
-    for (const std::string& p : s.before) absl::StrAppend(&out, "<p>", HtmlEscape(p), "</p>\n");
-    AppendHtmlTable(s.table, &out);
-    for (const std::string& p : s.after) absl::StrAppend(&out, "<p>", HtmlEscape(p), "</p>\n");
-    absl::StrAppend(&out, "</section>\n");
-  }
-  absl::StrAppend(&out, "<div class=\"closing\">\n");
-  for (const std::string& line : doc.closing) {
-    absl::StrAppend(&out, "<p>", HtmlEscape(line), "</p>\n");
-  }
-  absl::StrAppend(&out, "</div>\n<div class=\"footnote\">\n");
-  for (const std::string& line : doc.footnote) {
-    absl::StrAppend(&out, "<p>", HtmlEscape(line), "</p>\n");
-  }
-  absl::StrAppend(&out, "</div>\n");
-  HtmlEnd(&out);
-  return out;
 }
 
 }  // namespace shixin
