@@ -692,7 +692,7 @@ namespace {
 
 // Whether `entry`, a query record, is one the MEASURES of `query` wrote for an officer it sent:
 // the same request (caller, its fields, filters, instant) on the same list, no measure, no
-// receipt (daemon/handler.cc writes them so).
+// receipt (daemon/handler_queries.cc writes them so).
 bool OfficerOf(const QueryRecord& query, const Entry& entry) {
   const QueryRecord& o = entry.query;
   return o.opcode == query.opcode && !o.receipt_issued && o.measures.empty() &&

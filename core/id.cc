@@ -129,20 +129,6 @@ char NormaliseChar(uint32_t cp) {
   return 0;
 }
 
-// Removes surrounding whitespace (ASCII, U+3000, U+00A0).
-std::string_view Trim(std::string_view s) {
-  size_t begin = s.size(), end = 0;
-  for (size_t i = 0; i < s.size();) {
-    const Decoded d = DecodeUtf8(s.substr(i));
-    if (!IsTrimmable(d.cp)) {
-      if (begin == s.size()) begin = i;
-      end = i + d.len;
-    }
-    i += d.len;
-  }
-  return begin < end ? s.substr(begin, end - begin) : std::string_view();
-}
-
 // How people group an ID's characters, one separator between groups (FORMAT.md section 7):
 // `at` lists where the separators go, as counts of the characters before them. An ID typed
 // with separators must use one of these, all of its separators, for its kind and length.
@@ -256,7 +242,7 @@ bool NormaliseAscii(std::string_view input, Normalised& n) {
 
 absl::Status Normalise(std::string_view input, Normalised& n) {
   if (NormaliseAscii(input, n)) return absl::OkStatus();
-  n.trimmed = Trim(input);
+  n.trimmed = TrimSpaces(input);
   if (n.trimmed.empty()) return absl::InvalidArgumentError("empty ID");
   int position = 0;
   for (size_t i = 0; i < n.trimmed.size();) {
@@ -620,7 +606,7 @@ absl::StatusOr<Id> ParseId(std::string_view input, absl::CivilDay today) {
 }
 
 bool HasPersonIdShape(std::string_view input) {
-  const std::string_view trimmed = Trim(input);
+  const std::string_view trimmed = TrimSpaces(input);
   int size = 0, letters = 0, last_letter = -1;
   for (size_t i = 0; i < trimmed.size();) {
     const Decoded d = DecodeUtf8(trimmed.substr(i));
@@ -633,6 +619,19 @@ bool HasPersonIdShape(std::string_view input) {
   }
   if (size == 15) return letters == 0;
   return size == 18 && (letters == 0 || (letters == 1 && last_letter == 17));
+}
+
+std::string_view TrimSpaces(std::string_view s) {
+  size_t begin = s.size(), end = 0;
+  for (size_t i = 0; i < s.size();) {
+    const Decoded d = DecodeUtf8(s.substr(i));
+    if (!IsTrimmable(d.cp)) {
+      if (begin == s.size()) begin = i;
+      end = i + d.len;
+    }
+    i += d.len;
+  }
+  return begin < end ? s.substr(begin, end - begin) : std::string_view();
 }
 
 size_t IdSeparatorLength(std::string_view s) {

@@ -165,6 +165,11 @@ absl::StatusOr<Id> ParseId(std::string_view input);
 // number without it (a passport's, a permit's) is none that shixin can hold.
 bool HasPersonIdShape(std::string_view input);
 
+// Returns `s` without the white space around it that ParseId() ignores: ASCII spaces and
+// \t \n \v \f \r, U+3000 (IDEOGRAPHIC SPACE) and U+00A0 (NO-BREAK SPACE). A view into `s`
+// (empty if `s` is all white space); bytes that are not UTF-8 are not white space.
+std::string_view TrimSpaces(std::string_view s);
+
 // Returns the byte length of the separator ParseId() allows between two groups of an ID (a
 // space: ASCII, U+3000, U+00A0; a hyphen: ASCII, U+FF0D, U+2010-U+2013) at the start of `s`, or
 // 0: for finding IDs written in groups in a text (MaskIdsInText()).

@@ -602,6 +602,19 @@ TEST(ParseIdTest, SurroundingWhitespace) {
   });
 }
 
+TEST(TrimSpacesTest, TrimsAsciiIdeographicAndNoBreakSpacesOnBothSides) {
+  EXPECT_EQ(TrimSpaces(" \t\n\v\f\rab c\t \r\n"), "ab c");
+  EXPECT_EQ(TrimSpaces("\u3000 鹤岗\u3000市\t\u3000"), "鹤岗\u3000市");
+  EXPECT_EQ(TrimSpaces("\u00a0\u3000x\u00a0"), "x");
+  EXPECT_EQ(TrimSpaces("x"), "x");
+  EXPECT_EQ(TrimSpaces(" \u3000\u00a0\t"), "");
+  EXPECT_EQ(TrimSpaces(""), "");
+  // Other spaces, and bytes that are not UTF-8 (a cut U+3000 too), stay.
+  EXPECT_EQ(TrimSpaces("\u2003x\u200b"), "\u2003x\u200b");
+  EXPECT_EQ(TrimSpaces("\xe3\x80 x \xff"), "\xe3\x80 x \xff");
+  EXPECT_EQ(TrimSpaces(" \xe3\xe3\x80\x80"), "\xe3");
+}
+
 // ---- Separators between groups (FORMAT.md 7) ------------------------------------------------
 
 TEST(GroupedIdTest, ResidentIdsAsPrintedOnForms) {

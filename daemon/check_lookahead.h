@@ -1,6 +1,6 @@
 // What Handler::LookAhead() (issue 14) leaves for the Handle() calls of the same turn: the
 // CHECK frames whose IDs it parsed and looked up, so that answering them parses and looks up
-// nothing again. Internal to the handler (daemon/check_lookahead.cc, daemon/handler.cc).
+// nothing again. Internal to the handler (daemon/check_lookahead.cc, daemon/handler_queries.cc).
 //
 // Thread safety: one per thread (ThreadLookedAhead()); a connection's turn runs on one thread
 // from its LookAhead() to the Handle() of the frames it covered.

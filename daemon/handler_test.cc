@@ -333,6 +333,10 @@ TEST_F(HandlerTest, MeasuresErrorsQuoteTheRequestEscaped) {
   EXPECT_EQ(error("", "\xe3\x80\x80hotel\t"),
             "unknown scenario \"\xe3\x80\x80hotel\\t\" (the white space around it is not part "
             "of any)");
+  // Whatever white space ParseId() ignores around an ID (core/id.h TrimSpaces()): U+00A0 too.
+  EXPECT_EQ(error("\u00a0鹤岗市公安局\u3000\t", ""),
+            "unknown agency \"\u00a0鹤岗市公安局\u3000\\t\" (the white space around it is not "
+            "part of any)");
 }
 
 TEST_F(HandlerTest, MeasuresErrors) {
