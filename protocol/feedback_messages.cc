@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -189,11 +190,17 @@ absl::StatusOr<FeedbackRequest> DecodeFeedbackRequest(std::string_view payload) 
   const size_t n = r.Count("n", 1, kMaxFeedbackItems, kMinFeedbackItem);
   if (r.ok() && n == 0) r.Fail("n", "0 items (1 to 53)", 1);
   m.items.resize(n);
-  for (FeedbackItem& item : m.items) {
-    item.measure = r.U16("item.measure");
-    item.outcome = static_cast<FeedbackOutcome>(r.Enum("item.outcome", 2));
-    item.reason = LimitedStr(r, "item.reason", 2, kMaxReasonBytes);
+  std::string scope;  // r keeps a view of it
+  for (size_t i = 0; i < n; ++i) {
+    FeedbackItem& item = m.items[i];
+    // "item 2.reason": which of up to 53 items (x34 F8).
+    scope = absl::StrFormat("item %d.", i + 1);
+    r.set_scope(scope);
+    item.measure = r.U16("measure");
+    item.outcome = static_cast<FeedbackOutcome>(r.Enum("outcome", 2));
+    item.reason = LimitedStr(r, "reason", 2, kMaxReasonBytes);
   }
+  r.set_scope("");
   SHIXIN_RETURN_IF_ERROR(r.Finish());
   return m;
 }

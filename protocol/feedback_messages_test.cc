@@ -64,7 +64,7 @@ TEST(FeedbackMessagesTest, RequestLimits) {
   m.items[1].reason.push_back('r');
   r = DecodeFeedbackRequest(Enc(m));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("item.reason"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("item 2.reason: "), std::string::npos) << r.status();
 
   m = ThreeItems();
   m.operator_id = std::string(kMaxOperatorBytes + 1, 'o');
@@ -76,8 +76,9 @@ TEST(FeedbackMessagesTest, RequestLimits) {
   m.items[1].reason = "\xE5\xB7\xB2\xFF\xFE";  // 已, then two bytes that are not UTF-8
   r = DecodeFeedbackRequest(Enc(m));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("item.reason: not UTF-8 (byte 0xff at offset 3 of the text)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.status().message().find("item 2.reason: not UTF-8 (byte 0xff at offset 3 of the text)"),
+      std::string::npos)
       << r.status();
   m = ThreeItems();
   m.operator_id = "op\xC0\xA0";  // an overlong space
@@ -90,7 +91,7 @@ TEST(FeedbackMessagesTest, RequestLimits) {
   bad_outcome[1 + 18 + 1 + 4 + 1 + 2] = 3;
   r = DecodeFeedbackRequest(bad_outcome);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("item.outcome"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("item 1.outcome"), std::string::npos) << r.status();
 }
 
 TEST(FeedbackMessagesTest, CheckFeedbackItems) {
