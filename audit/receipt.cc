@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "base/terminal.h"
 
 namespace shixin::audit {
@@ -120,6 +121,18 @@ char* PutDecimal(uint64_t value, char* p) {
 // controls and bytes that are not UTF-8 escaped (TerminalSafe): the message is UTF-8 text.
 std::string Shown(std::string_view text) { return TerminalSafe(text.substr(0, kMaxText)); }
 
+// Returns the refusal of a receipt `text` that holds a byte that is not ASCII (a full-width
+// digit, a Unicode hyphen, an invisible space: x34 F7), else OK: said before its length.
+absl::Status CheckAscii(std::string_view text) {
+  const auto bad = std::find_if(text.begin(), text.end(),
+                                [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  if (bad == text.end()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "receipt \"", TerminalSafe(text.substr(0, 2 * kMaxText)),
+      text.size() > 2 * kMaxText ? "..." : "", "\" holds a character that is not ASCII at byte ",
+      bad - text.begin(), " (a receipt is lower-case hex digits, decimal digits and '-')"));
+}
+
 // Returns the refusal of a receipt `text` longer than any: quoted whole if it is short (what
 // makes it long is most often white space read back with it, which the quote shows escaped).
 absl::Status TooLong(std::string_view text) {
@@ -152,6 +165,7 @@ void Receipt::AppendTo(std::string* out) const {
 }
 
 absl::StatusOr<Receipt> Receipt::Parse(std::string_view text) {
+  SHIXIN_RETURN_IF_ERROR(CheckAscii(text));
   if (text.size() > kMaxText) return TooLong(text);
   const std::string shown = Shown(text);
   const size_t first = text.find('-');
@@ -248,6 +262,7 @@ bool ReceiptNode(std::string_view text, uint32_t* node) {
 }
 
 absl::StatusOr<ParsedReceipt> ParseReceipt(std::string_view text, const ReceiptCipher* cipher) {
+  SHIXIN_RETURN_IF_ERROR(CheckAscii(text));
   if (text.size() > kMaxText) return TooLong(text);
   const std::string shown = Shown(text);
   const size_t dashes = static_cast<size_t>(std::count(text.begin(), text.end(), '-'));

@@ -164,6 +164,14 @@ TEST(ReceiptCipherTest, RefusesMalformedKeyedText) {
   EXPECT_EQ(message("9f2c41d0-0123456789abcdef0123456789abcdef\n"),
             "receipt \"9f2c41d0-0123456789abcdef0123456789abcdef\\n\" is 42 bytes, more than a "
             "receipt's 41 (white space at its start or end)");
+  // A full-width digit, a Unicode hyphen, an invisible space: where (x34 F7).
+  EXPECT_EQ(message("9f2c41d0\xE2\x80\x90"
+                    "0123456789abcdef0123456789abcdef"),
+            "receipt \"9f2c41d0\xE2\x80\x90"
+            "0123456789abcdef0123456789abcdef\" holds a character "
+            "that is not ASCII at byte 8 (a receipt is lower-case hex digits, decimal digits and "
+            "'-')");
+  EXPECT_THAT(message("\xEF\xBC\x99f2c41d0-1-64"), ::testing::HasSubstr("not ASCII at byte 0"));
   EXPECT_THAT(message(std::string(100, 'a')),
               ::testing::HasSubstr(absl::StrCat("\"", std::string(82, 'a'), "...\" is 100 bytes")));
   EXPECT_THAT(message(""), ::testing::HasSubstr("is not of the form"));
@@ -176,10 +184,11 @@ TEST(ReceiptCipherTest, MessagesQuoteTheTextEscaped) {
     return std::string(ParseReceipt(text, &cipher).status().message());
   };
   EXPECT_EQ(message("\xff\xff\xff\xff\xff"),
-            "receipt \"\\xff\\xff\\xff\\xff\\xff\" is not of the form <node>-<32 hex digits> (or "
-            "<node>-<segment>-<offset>)");
-  EXPECT_EQ(message("ad95ba86-\xff"),
-            "receipt \"ad95ba86-\\xff\": after the node must come 32 lower-case hex digits");
+            "receipt \"\\xff\\xff\\xff\\xff\\xff\" holds a character that is not ASCII at byte 0 "
+            "(a receipt is lower-case hex digits, decimal digits and '-')");
+  EXPECT_THAT(message("ad95ba86-\xff"),
+              ::testing::HasSubstr("receipt \"ad95ba86-\\xff\" holds a character that is not ASCII "
+                                   "at byte 9"));
   EXPECT_EQ(message("\x1b]0;pwn\x07"),
             "receipt \"\\x1b]0;pwn\\x07\" is not of the form <node>-<32 hex digits> (or "
             "<node>-<segment>-<offset>)");

@@ -471,9 +471,11 @@ absl::StatusOr<Id> Parse18(const Normalised& n, absl::CivilDay today) {
   const bool resident_like =
       (!foreigner_permit && IsProvince(ParseDigits(text.substr(0, 2)))) || text[17] == expected;
   if (resident_like) return resident;
-  // A birth date where a resident ID has it: either reading may be the one meant, and the
-  // credit code's check character alone would send the user after the wrong fault (x33 #4).
-  if (BirthDateFault(text.substr(6, 8), today) == nullptr) {
+  // A calendar date where a resident ID has its birth date (in range or not): either reading
+  // may be the one meant, and the credit code's check character alone would send the user
+  // after the wrong fault (x33 #4, x34 F6).
+  if (const char* fault = BirthDateFault(text.substr(6, 8), today);
+      fault == nullptr || *fault != '\0') {
     return absl::InvalidArgumentError(
         absl::StrFormat("neither a %s (%s) nor a credit code (%s)",
                         foreigner_permit ? "foreigner's permanent residence ID" : "resident ID",

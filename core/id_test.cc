@@ -296,6 +296,9 @@ TEST(IdTest, ABadAreaCodeAndCheckCharacterNameBothReadings) {
        "neither a foreigner's permanent residence ID (bad province code 90 (a foreigner's "
        "permanent residence ID is 9, a mainland province's code, a nationality code: 990101)) nor "
        "a credit code (bad check character: expected M, found 7)"},
+      // A calendar date out of a birth date's range is still a resident ID's shape.
+      {"100105189912310020",
+       "neither a resident ID (bad area code 100105) nor a credit code (bad check character: "},
       // With the resident check character the area code is the fault; without a birth date
       // the digits read as a credit code.
       {"100105194912310028", "bad area code 100105"},
