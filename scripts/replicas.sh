@@ -27,8 +27,9 @@
 #                          status and refresh and the RELOAD of refresh
 #   SHIXIN_RELOAD_LIVENESS refresh gives up on a replica whose /healthz does not answer for this
 #                          many seconds while it reloads (hung) [5]
-#   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; else the ports of
-#                          deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432; 7511, 7512)
+#   SHIXIN_REPLICA_PORTS   "auto": free ports picked at start; any other value (or unset): the
+#                          ports of deploy/haproxy/haproxy.cfg (7411/7412, 7421/7422, 7431/7432;
+#                          7511, 7512). Other fixed ports: write DIR/ports (its variables) first
 # The ports used are written to DIR/ports (sourced by the other commands and by tests). The
 # replicas run with max_connections_per_ip 0: behind HAProxy all clients share its address, and
 # the configuration's per-server maxconn limits them (docs/replicas.md).
