@@ -96,7 +96,8 @@ TEST(DaemonV4Test, ErrorMessagesQuoteTheRequestEscaped) {
         (*client)->Feedback({receipt, "", {{4, wire::FeedbackOutcome::kApplied, ""}}}).status());
   };
   EXPECT_THAT(feedback("\xff\xff\xff\xff\xff"),
-              HasSubstr("receipt \"\\xff\\xff\\xff\\xff\\xff\" is not of the form"));
+              HasSubstr("receipt \"\\xff\\xff\\xff\\xff\\xff\" holds a character that is not "
+                        "ASCII at byte 0"));
   // Another node's receipt (this one's node is random): sent there, NOT_FOUND.
   EXPECT_THAT(feedback("ad95ba86-\xff"),
               HasSubstr("NOT_FOUND: receipt ad95ba86-\\xff was issued by node ad95ba86"));
