@@ -17,6 +17,27 @@ DisplayControl DisplayControlAt(std::string_view s) {
   return {0x2000 + ((second - 0x80u) << 6) + (third - 0x80u), 3};
 }
 
+size_t AppendShownCharacter(std::string_view s, std::string* out) {
+  const char c = s.front();
+  if (IsStrayControl(c)) {
+    out->append(kReplacementCharacter);
+    return 1;
+  }
+  if (static_cast<unsigned char>(c) < 0x80) return 0;
+  if (const DisplayControl d = DisplayControlAt(s); d.length > 0) {
+    out->append(kReplacementCharacter);
+    return d.length;
+  }
+  // A byte that is not UTF-8 would make the text unreadable to a strict UTF-8 reader.
+  const size_t n = Utf8SequenceAt(s);
+  if (n == 0) {
+    out->append(kReplacementCharacter);
+    return 1;
+  }
+  out->append(s.substr(0, n));
+  return n;
+}
+
 std::string ReplaceDisplayControls(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -33,6 +33,13 @@ inline bool IsStrayControl(char c) {
 // Returns the display control (above) that `s` starts with, or {0, 0}.
 DisplayControl DisplayControlAt(std::string_view s);
 
+// Appends to `out` the character `s` starts with as text shown to others (a CSV cell, an HTML
+// page) carries it, unless it is ASCII and no stray control: U+FFFD for a stray control, a
+// display control or a byte that is not UTF-8, else the UTF-8 character as it is. Returns the
+// bytes of `s` it took, or 0 (nothing appended) for the ASCII character the caller writes with
+// its own escaping. REQUIRES: s is not empty.
+size_t AppendShownCharacter(std::string_view s, std::string* out);
+
 // Returns `text` with every display control written as U+FFFD, the replacement character (as
 // base/csv.h writes control characters); every other byte as it is.
 std::string ReplaceDisplayControls(std::string_view text);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+#include <utility>
+
 namespace shixin {
 namespace {
 
@@ -31,6 +35,20 @@ TEST(DisplayControlsTest, ReplacesThemWithTheReplacementCharacter) {
   EXPECT_EQ(ReplaceDisplayControls("\u200f\u061c\u2066a\u2069"), "\uFFFD\uFFFD\uFFFDa\uFFFD");
   EXPECT_EQ(ReplaceDisplayControls("陈海波 (2015)鹤向法执字第00232号"),
             "陈海波 (2015)鹤向法执字第00232号");
+}
+
+// What the CSV and HTML writers share: each character as text shown to others carries it.
+TEST(DisplayControlsTest, AppendShownCharacter) {
+  const auto shown = [](std::string_view s) {
+    std::string out;
+    const size_t n = AppendShownCharacter(s, &out);
+    return std::make_pair(n, out);
+  };
+  EXPECT_EQ(shown("a,b"), std::make_pair(size_t{0}, std::string()));  // the caller's to write
+  EXPECT_EQ(shown("\x1b["), std::make_pair(size_t{1}, std::string("\uFFFD")));
+  EXPECT_EQ(shown("\u202ex"), std::make_pair(size_t{3}, std::string("\uFFFD")));
+  EXPECT_EQ(shown("\xff\xfe"), std::make_pair(size_t{1}, std::string("\uFFFD")));
+  EXPECT_EQ(shown("张三"), std::make_pair(size_t{3}, std::string("张")));
 }
 
 }  // namespace

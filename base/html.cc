@@ -1,7 +1,6 @@
 #include "base/html.h"
 
 #include "base/display_controls.h"
-#include "base/utf8.h"
 
 namespace shixin {
 namespace {
@@ -31,29 +30,14 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 std::string HtmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    // Controls and the characters that reorder a line as base/csv.h writes them (x34 F5).
-    if (IsStrayControl(c)) {
-      out.append(kReplacementCharacter);
+  for (size_t i = 0; i < text.size();) {
+    // Controls, the characters that reorder a line and stray bytes as base/csv.h writes them
+    // (x34 F5; a stray byte would break the page's charset=utf-8).
+    if (const size_t n = AppendShownCharacter(text.substr(i), &out); n > 0) {
+      i += n;
       continue;
     }
-    if (const DisplayControl d = DisplayControlAt(text.substr(i)); d.length > 0) {
-      out.append(kReplacementCharacter);
-      i += d.length - 1;
-      continue;
-    }
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      // A byte that is not UTF-8 would break the page's charset=utf-8.
-      const size_t n = Utf8SequenceAt(text.substr(i));
-      if (n == 0) {
-        out.append(kReplacementCharacter);
-      } else {
-        out.append(text.substr(i, n));
-        i += n - 1;
-      }
-      continue;
-    }
+    const char c = text[i++];
     switch (c) {
       case '&':
         out += "&amp;";
