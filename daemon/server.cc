@@ -359,10 +359,7 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
       return;
     }
     if (IsResourceError(ec)) {
-      listener.retry.expires_after(kAcceptRetry);
-      listener.retry.async_wait([this, &listener](const error_code& e) {
-        if (!e && !stopping_) Accept(listener);
-      });
+      AcceptLater(listener);
       return;
     }
     Accept(listener);
@@ -407,12 +404,16 @@ void Server::OnAccept(Listener& listener, const error_code& ec, tcp::socket sock
   Accept(listener);
 }
 
+void Server::AcceptLater(Listener& listener) {
+  listener.retry.expires_after(kAcceptRetry);
+  listener.retry.async_wait([this, &listener](const error_code& e) {
+    if (!e && !stopping_) Accept(listener);
+  });
+}
+
 void Server::FreeDescriptorThenAccept(Listener& listener, size_t step) {
   if (step == io_threads_.size()) {
-    listener.retry.expires_after(kAcceptRetry);
-    listener.retry.async_wait([this, &listener](const error_code& e) {
-      if (!e && !stopping_) Accept(listener);
-    });
+    AcceptLater(listener);
     return;
   }
   IoThread* victim = io_threads_[step].get();

@@ -162,6 +162,8 @@ class Server final : public ReloadTarget {
   void Accept(Listener& listener);
   void OnAccept(Listener& listener, const boost::system::error_code& ec,
                 boost::asio::ip::tcp::socket socket, IoThread* io);
+  // Accepts again on `listener` after kAcceptRetry (a resource ran short), unless stopping.
+  void AcceptLater(Listener& listener);
   // At the open-file limit (accept: EMFILE, ENFILE): closes an idle connection of I/O thread
   // `step` (else of the next ones), asked on its thread, then accepts again on the main thread;
   // with none idle, accepts again after kAcceptRetry (the client waits in the backlog).
