@@ -171,7 +171,9 @@ TEST(ReceiptCipherTest, RefusesMalformedKeyedText) {
             "0123456789abcdef0123456789abcdef\" holds a character "
             "that is not ASCII at byte 8 (a receipt is lower-case hex digits, decimal digits and "
             "'-')");
-  EXPECT_THAT(message("\xEF\xBC\x99f2c41d0-1-64"), ::testing::HasSubstr("not ASCII at byte 0"));
+  EXPECT_THAT(message("\xEF\xBC\x99"  // U+FF19 FULLWIDTH DIGIT NINE
+                      "f2c41d0-1-64"),
+              ::testing::HasSubstr("not ASCII at byte 0"));
   EXPECT_THAT(message(std::string(100, 'a')),
               ::testing::HasSubstr(absl::StrCat("\"", std::string(82, 'a'), "...\" is 100 bytes")));
   EXPECT_THAT(message(""), ::testing::HasSubstr("is not of the form"));
