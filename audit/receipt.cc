@@ -121,6 +121,14 @@ char* PutDecimal(uint64_t value, char* p) {
 // controls and bytes that are not UTF-8 escaped (TerminalSafe): the message is UTF-8 text.
 std::string Shown(std::string_view text) { return TerminalSafe(text.substr(0, kMaxText)); }
 
+// Returns how the refusals of a malformed receipt quote `text`: in double quotes, escaped
+// (TerminalSafe), whole up to twice a receipt's length.
+std::string QuotedWhole(std::string_view text) {
+  constexpr size_t kQuoted = 2 * kMaxText;
+  return absl::StrCat("\"", TerminalSafe(text.substr(0, kQuoted)),
+                      text.size() > kQuoted ? "..." : "", "\"");
+}
+
 // Returns the refusal of a receipt `text` that holds a byte that is not ASCII (a full-width
 // digit, a Unicode hyphen, an invisible space: x34 F7), else OK: said before its length.
 absl::Status CheckAscii(std::string_view text) {
@@ -128,19 +136,17 @@ absl::Status CheckAscii(std::string_view text) {
                                 [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
   if (bad == text.end()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      "receipt \"", TerminalSafe(text.substr(0, 2 * kMaxText)),
-      text.size() > 2 * kMaxText ? "..." : "", "\" holds a character that is not ASCII at byte ",
+      "receipt ", QuotedWhole(text), " holds a character that is not ASCII at byte ",
       bad - text.begin(), " (a receipt is lower-case hex digits, decimal digits and '-')"));
 }
 
 // Returns the refusal of a receipt `text` longer than any: quoted whole if it is short (what
 // makes it long is most often white space read back with it, which the quote shows escaped).
 absl::Status TooLong(std::string_view text) {
-  constexpr size_t kQuoted = 2 * kMaxText;
   const auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
   return absl::InvalidArgumentError(absl::StrCat(
-      "receipt \"", TerminalSafe(text.substr(0, kQuoted)), text.size() > kQuoted ? "..." : "",
-      "\" is ", text.size(), " bytes, more than a receipt's ", kMaxText,
+      "receipt ", QuotedWhole(text), " is ", text.size(), " bytes, more than a receipt's ",
+      kMaxText,
       space(text.front()) || space(text.back()) ? " (white space at its start or end)" : ""));
 }
 
